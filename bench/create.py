@@ -1,0 +1,85 @@
+"""Benchmark: `mambaboot create` versus the same engine invoked directly, in one run.
+
+Prints ratios (these machines are noisy; only ratios measured side by side mean anything):
+  - create: median of N mambaboot runs / median of N direct engine runs, and the fixed
+    overhead in ms (target: ratio <= 1.10, overhead <= 60 ms);
+  - `python -m mambaboot --version` / `python -c pass` (target: <= 1.5x).
+
+Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and micromamba stand-in,
+with a warm package cache, so both sides do the same solve and link.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
+from tests.support.micromamba_standin import make_standin  # noqa: E402
+
+
+def _clean_env(root: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
+    env.update(HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
+    return env
+
+
+def _timed(argv, env) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=5, help="runs per side (median is reported)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
+        root = Path(tmp)
+        for d in ("home", "tmp", "envs"):
+            (root / d).mkdir()
+        channel = channel_url(build_benchmark_channel(root / "channel"))
+        standin = make_standin(root / "micromamba")
+        cache = root / "cache"
+        pkgs = cache / "Python" / "pkgs"
+        env = _clean_env(root)
+        specs = ["python", "conda", "mamba", "bench-meta"]
+
+        def direct(i: int) -> float:
+            prefix = root / "envs" / f"direct{i}"
+            return _timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
+                           "--prefix", str(prefix), "--root-prefix", str(prefix), *specs],
+                          {**env, "CONDA_PKGS_DIRS": str(pkgs)})
+
+        def tool(i: int) -> float:
+            return _timed([sys.executable, "-m", "mambaboot", "create", f"tool{i}", "-q", "-c", channel,
+                           "--micromamba", str(standin), "--cache-dir", str(cache), "--envs-dir", str(root / "envs"),
+                           "--package", "bench-meta"], env)
+
+        tool(-1)  # warm the package cache and the micromamba version note
+        direct(-1)
+        pairs = [(direct(i), tool(i)) for i in range(args.n)]  # interleaved: drift hits both sides
+        d = statistics.median(p[0] for p in pairs)
+        t = statistics.median(p[1] for p in pairs)
+        print(f"create: direct engine {d * 1000:.0f} ms, mambaboot {t * 1000:.0f} ms, "
+              f"ratio {t / d:.3f} (target <= 1.10), fixed overhead {(t - d) * 1000:.0f} ms (target <= 60)")
+
+        py = [sys.executable]
+        startup = [(_timed(py + ["-c", "pass"], env), _timed(py + ["-m", "mambaboot", "--version"], env))
+                   for _ in range(max(args.n, 10))]
+        base = statistics.median(p[0] for p in startup)
+        ver = statistics.median(p[1] for p in startup)
+        print(f"startup: python -c pass {base * 1000:.1f} ms, mambaboot --version {ver * 1000:.1f} ms, "
+              f"ratio {ver / base:.2f} (target <= 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

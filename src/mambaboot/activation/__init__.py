@@ -1,0 +1,1 @@
+"""Activation: what an environment's activation changes, and (later) scripts per shell."""

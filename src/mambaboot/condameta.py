@@ -1,0 +1,57 @@
+"""Reading what is installed in a prefix from its conda-meta records."""
+
+import json
+import os
+from dataclasses import dataclass
+from typing import List, Optional
+
+from mambaboot.errors import MambabootError
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    build: str
+    build_number: int
+    subdir: str
+    url: str
+    sha256: Optional[str]
+    md5: Optional[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "version": self.version, "build": self.build,
+            "build_number": self.build_number, "subdir": self.subdir, "url": self.url,
+            "sha256": self.sha256, "md5": self.md5,
+        }
+
+
+def installed(prefix: str) -> List[Package]:
+    """Every package record in PREFIX/conda-meta, sorted by name."""
+    meta = os.path.join(prefix, "conda-meta")
+    packages = []
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError as exc:
+        raise MambabootError(f"cannot read {meta}: {exc.strerror}") from None
+    for filename in names:
+        path = os.path.join(meta, filename)
+        try:
+            with open(path, "rb") as f:
+                record = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise MambabootError(f"unreadable package record {path}: {exc}") from None
+        packages.append(
+            Package(
+                name=record["name"], version=str(record["version"]), build=record.get("build", ""),
+                build_number=int(record.get("build_number", 0)), subdir=record.get("subdir", ""),
+                url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
+            )
+        )
+    packages.sort(key=lambda p: p.name)
+    return packages
+
+
+def find(packages: List[Package], name: str) -> Optional[Package]:
+    return next((p for p in packages if p.name == name), None)

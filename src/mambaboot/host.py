@@ -1,0 +1,63 @@
+"""The facts about the machine that planning depends on, gathered in one place.
+
+Planning is pure: it reads a Host, never os.environ or the platform directly, so the
+Windows rules (drive-relative defaults, path characters) are testable on any machine.
+"""
+
+import ntpath
+import os
+import platform
+import posixpath
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+_MACHINES = {
+    "x86_64": "64",
+    "amd64": "64",
+    "aarch64": "aarch64",
+    "arm64": "arm64",
+    "ppc64le": "ppc64le",
+}
+
+
+def conda_subdir(system: str, machine: str) -> str:
+    """The conda platform name (and micromamba release asset suffix) for this machine."""
+    system = system.lower()
+    arch = _MACHINES.get(machine.lower(), machine.lower())
+    if system.startswith("win"):
+        return "win-64"
+    if system == "darwin":
+        return "osx-arm64" if arch in ("arm64", "aarch64") else "osx-64"
+    if arch == "64":
+        return "linux-64"
+    return f"linux-{arch}"
+
+
+@dataclass(frozen=True)
+class Host:
+    environ: Mapping[str, str]
+    windows: bool
+    subdir: str
+    cwd: str
+    isdir: Callable[[str], bool] = field(default=os.path.isdir, compare=False)
+
+    @property
+    def path(self):
+        """The path module for this host's conventions."""
+        return ntpath if self.windows else posixpath
+
+    def home(self) -> str:
+        env = self.environ
+        if self.windows:
+            return env.get("USERPROFILE") or self.path.join(env.get("HOMEDRIVE", "C:"), env.get("HOMEPATH", "\\"))
+        return env.get("HOME") or os.path.expanduser("~")
+
+
+def current() -> Host:
+    return Host(
+        environ=dict(os.environ),
+        windows=sys.platform == "win32",
+        subdir=conda_subdir(platform.system(), platform.machine()),
+        cwd=os.getcwd(),
+    )

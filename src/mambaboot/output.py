@@ -1,0 +1,66 @@
+"""Rendering for the terminal: step lines and progress on stderr, results on stdout."""
+
+import json
+import sys
+from typing import Optional, TextIO
+
+
+class TextReporter:
+    def __init__(self, quiet: bool = False, verbose: bool = False, stream: TextIO = sys.stderr):
+        self.quiet = quiet
+        self.verbose = verbose
+        self.stream = stream
+        self._tty = stream.isatty()
+        self._progress_shown = False
+
+    def _line(self, text: str) -> None:
+        if self._progress_shown:
+            self.stream.write("\n")
+            self._progress_shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            self._line(message)
+
+    def warn(self, message: str) -> None:
+        self._line(f"warning: {message}")
+
+    def detail(self, message: str) -> None:
+        if self.verbose:
+            self._line(f"    {message}")
+
+    def progress(self, done: int, total: Optional[int]) -> None:
+        if self.quiet or not self._tty:
+            return
+        mib = done / (1 << 20)
+        text = f"  downloading micromamba: {mib:.1f} MiB" + (f" / {total / (1 << 20):.1f} MiB" if total else "")
+        self.stream.write("\r" + text)
+        self.stream.flush()
+        self._progress_shown = True
+
+
+def error(message: str, stream: TextIO = sys.stderr) -> None:
+    stream.write(f"mambaboot: error: {message}\n")
+    stream.flush()
+
+
+def emit_json(data: dict, stream: TextIO = sys.stdout) -> None:
+    stream.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+def plan_text(plan: dict) -> str:
+    mm = plan["micromamba"]
+    source = mm["path"] if mm["kind"] == "local" else mm["url"]
+    rows = [
+        ("prefix", plan["prefix"]),
+        ("specs", " ".join(plan["specs"])),
+        ("channels", " ".join(plan["channels"])),
+        ("cache dir", plan["cache_dir"]),
+        ("package cache", ",".join(plan["pkgs_dirs"])),
+        ("micromamba", f"{mm['kind']}: {source}"),
+        ("platform", plan["subdir"]),
+    ]
+    return "\n".join(f"{k:>14}: {v}" for k, v in rows)

@@ -1,0 +1,108 @@
+"""Shared fixtures: the local channel, the micromamba stand-in, a loopback release server,
+and a fresh 'world' (HOME, TMPDIR, XDG dirs) per test so side effects can be snapshotted."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+from tests.support.channel import build_channel, channel_url
+from tests.support.micromamba_standin import make_standin
+from tests.support.server import AssetServer
+from tests.support.snapshot import snapshot
+
+REPO = Path(__file__).resolve().parent.parent
+STANDIN_VERSION = "2.8.1"
+
+
+@pytest.fixture(scope="session")
+def channel(tmp_path_factory) -> str:
+    return channel_url(build_channel(tmp_path_factory.mktemp("channel")))
+
+
+@pytest.fixture(scope="session")
+def liar_channel(tmp_path_factory) -> str:
+    """A channel whose python package claims 3.12.0 but carries the 3.11 interpreter."""
+    return channel_url(build_channel(tmp_path_factory.mktemp("liar-channel"), python_version="3.12.0"))
+
+
+@pytest.fixture(scope="session")
+def standin(tmp_path_factory) -> Path:
+    return make_standin(tmp_path_factory.mktemp("standin") / "micromamba", version=STANDIN_VERSION)
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class World:
+    """A user's machine in miniature: everything a run could touch lives under root."""
+
+    root: Path
+    home: Path
+    tmp: Path
+    envs: Path
+    cache: Path
+    env: Dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mambaboot", *args],
+            env={**self.env, **(env or {})}, cwd=str(cwd or self.envs), capture_output=True, text=True,
+            stdin=subprocess.DEVNULL, timeout=600,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def create(self, *args: str, **kw) -> Result:
+        return self.run("create", "--cache-dir", str(self.cache), *args, **kw)
+
+    def outside(self, *exclude: Path) -> dict:
+        """Snapshot of everything under root except the given paths (the prefix, the cache)."""
+        return snapshot(self.root, exclude=[self.cache, *exclude])
+
+
+def _clean_environ(**overrides: str) -> Dict[str, str]:
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    root = tmp_path / "world"
+    home, tmp, envs, cache = root / "home", root / "tmp", root / "envs", tmp_path / "cache"
+    for d in (home, tmp, envs):
+        d.mkdir(parents=True)
+    env = _clean_environ(
+        HOME=str(home), TMPDIR=str(tmp),
+        XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"), XDG_STATE_HOME=str(home / ".local" / "state"),
+        MAMBABOOT_HTTP_BACKOFF="0.01",  # retries stay real, just quick
+    )
+    return World(root=root, home=home, tmp=tmp, envs=envs, cache=cache, env=env)
+
+
+@pytest.fixture
+def release_server(standin):
+    """Serves the stand-in as the official release asset of the pinned version."""
+    from mambaboot.host import current
+    from mambaboot.plan import PINNED_MICROMAMBA
+
+    with AssetServer() as server:
+        url = server.add_release(PINNED_MICROMAMBA, current().subdir, standin.read_bytes())
+        server.asset_url = url
+        server.releases_base = f"{server.url}/mamba-org/micromamba-releases/releases"
+        yield server

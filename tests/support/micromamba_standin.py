@@ -1,0 +1,781 @@
+"""A micromamba 2.x stand-in: its command line, its side effects, a real solve + link.
+
+Tests call ``make_standin(dest)`` to get an executable "micromamba" whose text is this file
+with a shebang to the test interpreter (which has py-rattler) and the version substituted.
+The solve and the link are done by py-rattler, so environments get real ``conda-meta``
+records; around them the script reproduces what micromamba does to the machine (see
+DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
+
+* appends the prefix to ``~/.conda/environments.txt`` after every successful create;
+* without ``CONDA_PKGS_DIRS``: uses ``ROOT/pkgs`` and ``~/.mamba/pkgs`` (both created/locked);
+* without ``-r`` and ``MAMBA_ROOT_PREFIX``: creates ``$XDG_DATA_HOME/mamba`` or
+  ``~/.local/share/mamba``;
+* without ``--no-rc``: reads ``.condarc``/``.mambarc`` files and honours their ``channels``
+  and ``pkgs_dirs``;
+* holds an exclusive lock on ``pkgs.lock`` in every package cache for the whole transaction;
+* ``create -y`` on an existing conda prefix deletes it first.
+
+Fault injection (not micromamba variables, so mambaboot passes them through):
+  STANDIN_FAIL=1         fail with ``critical libmamba injected failure`` before any change
+  STANDIN_BLOCK_FIFO=P   after linking, block reading FIFO P until the test writes to it
+  STANDIN_RECORD=P       append a JSON line {argv, env, cwd, rc_files} per run to P
+
+py-rattler is imported inside the functions that need it: ``--version`` and ``--help`` stay
+instant, and tests can import ``make_standin`` cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION = "2.8.1"  # make_standin substitutes this line
+
+ON_WINDOWS = sys.platform == "win32"
+HOST_PLATFORM = {"win32": "win-64", "darwin": "osx-64"}.get(sys.platform, "linux-64")
+
+
+# --------------------------------------------------------------------------- test-side API
+
+
+def make_standin(dest: os.PathLike[str] | str, *, version: str = "2.8.1") -> Path:
+    """Write an executable micromamba stand-in at ``dest`` and return its path.
+
+    The bytes depend only on ``version`` and the test interpreter's path, so a served
+    "release asset" has a stable sha256 within a session.
+    """
+    dest = Path(dest)
+    source = Path(__file__).read_text(encoding="utf-8")
+    source, count = re.subn(r'^VERSION = "[^"]*"', f'VERSION = "{version}"', source, count=1, flags=re.M)
+    if count != 1:
+        raise RuntimeError("VERSION line not found in stand-in source")
+    # -I: the stand-in must not see PYTHON* variables or user site-packages of a fake HOME.
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(f"#!{sys.executable} -I\n{source}", encoding="utf-8")
+    dest.chmod(0o755)
+    return dest
+
+
+# --------------------------------------------------------------------------- errors/output
+
+
+class Failure(Exception):
+    """A micromamba error: printed as ``critical libmamba <message>``, exit code 1."""
+
+
+def finish(code: int) -> None:
+    """Flush and leave without interpreter shutdown (py-rattler can crash there)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def log(options: "Options", message: str) -> None:
+    if options.verbose:
+        print(f"info     libmamba {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- command line
+
+HELP = f"""Version: {VERSION}
+
+Usage: micromamba [OPTIONS] [SUBCOMMAND]
+
+Options:
+  -h,--help                   Print this help message and exit
+  --version
+
+Subcommands:
+  create                      Create new environment
+  info                        Information about micromamba
+  env                         See `mamba env --help`
+
+(mambaboot test stand-in: only the options above and those of `create` are modelled.)
+"""
+
+CREATE_HELP = """Create new environment
+Usage: micromamba create [OPTIONS] [specs...]
+
+Positionals:
+  specs TEXT ...              Specs to install into the environment
+
+Options:
+  -h,--help                   Print this help message and exit
+  -f,--file TEXT ...          File (yaml, explicit or plain)
+  -n,--name TEXT              Name of the target prefix
+  -p,--prefix TEXT            Path to the target prefix
+  -r,--root-prefix TEXT       Path to the root prefix
+  --rc-file TEXT ...          Paths to the configuration files to use
+  --no-rc                     Disable the use of configuration files
+  --no-env                    Disable the use of environment variables
+  -c,--channel TEXT ...       Define the list of channels
+  --override-channels         Override channels
+  --strict-channel-priority   Enable strict channel priority
+  --platform TEXT             The platform description
+  --always-copy               Use copy instead of hard-link
+  --no-pyc                    Do not compile .pyc files
+  --lock-timeout UINT         LockFile timeout
+  -y,--yes                    Automatically answer yes on prompted questions
+  --json                      Report all output as json
+  --offline                   Force use cached repodata
+  --dry-run                   Only display what would have been done
+  -q,--quiet                  Set quiet mode (print less output)
+  -v,--verbose                Set verbosity (higher verbosity with multiple -v, e.g. -vvv)
+"""
+
+# option -> (attribute, takes a value, repeatable)
+_VALUE_OPTIONS = {
+    "-p": "prefix", "--prefix": "prefix",
+    "-r": "root_prefix", "--root-prefix": "root_prefix",
+    "-n": "name", "--name": "name",
+    "--platform": "platform",
+    "--lock-timeout": "lock_timeout",
+}
+_LIST_OPTIONS = {"-c": "channels", "--channel": "channels", "-f": "files", "--file": "files", "--rc-file": "rc_files"}
+_FLAGS = {
+    "--no-rc": "no_rc", "--no-env": "no_env", "-y": "yes", "--yes": "yes", "--json": "json",
+    "--offline": "offline", "--dry-run": "dry_run", "--override-channels": "override_channels",
+    "--strict-channel-priority": "strict_channel_priority", "--always-copy": "always_copy",
+    "--no-pyc": "no_pyc", "-q": "quiet", "--quiet": "quiet",
+}
+
+
+@dataclass
+class Options:
+    prefix: str | None = None
+    root_prefix: str | None = None
+    name: str | None = None
+    platform: str | None = None
+    lock_timeout: str | None = None
+    channels: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    rc_files: list[str] = field(default_factory=list)
+    specs: list[str] = field(default_factory=list)
+    no_rc: bool = False
+    no_env: bool = False
+    yes: bool = False
+    json: bool = False
+    offline: bool = False
+    dry_run: bool = False
+    override_channels: bool = False
+    strict_channel_priority: bool = False
+    always_copy: bool = False
+    no_pyc: bool = False
+    quiet: bool = False
+    verbose: int = 0
+    help: bool = False
+
+
+class UsageError(Exception):
+    """A command-line error, reported the way CLI11 (micromamba's parser) does."""
+
+
+def parse_create(args: list[str]) -> Options:
+    options = Options()
+    queue = list(args)
+    while queue:
+        arg = queue.pop(0)
+        if arg == "--":
+            options.specs.extend(queue)
+            break
+        if not arg.startswith("-") or arg == "-":
+            options.specs.append(arg)
+            continue
+        name, has_inline, inline = arg.partition("=") if arg.startswith("--") else (arg, False, "")
+        if name in ("-h", "--help"):
+            options.help = True
+        elif re.fullmatch(r"-v+", name):
+            options.verbose += len(name) - 1
+        elif name == "--verbose":
+            options.verbose += 1
+        elif name in _FLAGS and not has_inline:
+            setattr(options, _FLAGS[name], True)
+        elif name in _VALUE_OPTIONS or name in _LIST_OPTIONS:
+            if not has_inline and not queue:
+                raise UsageError(f"{name} requires an argument")
+            value = inline if has_inline else queue.pop(0)
+            if name in _LIST_OPTIONS:
+                getattr(options, _LIST_OPTIONS[name]).append(value)
+            else:
+                setattr(options, _VALUE_OPTIONS[name], value)
+        else:
+            raise UsageError(f"The following argument was not expected: {arg}")
+    if options.lock_timeout is not None and not options.lock_timeout.isdigit():
+        raise UsageError(f"--lock-timeout: Value {options.lock_timeout} could not be converted")
+    return options
+
+
+# --------------------------------------------------------------------------- YAML subset
+
+
+def parse_yaml_subset(text: str) -> dict[str, object]:
+    """Top-level ``key: scalar``, ``key: [a, b]`` and ``key:`` + ``- item`` lists.
+
+    Deeper nesting (mappings in a condarc, a ``pip:`` section's items) is skipped: callers
+    read only ``channels``, ``pkgs_dirs``, ``name`` and ``dependencies``.
+    """
+    doc: dict[str, object] = {}
+    current: list | None = None
+    item_indent: int | None = None
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        stripped = line.strip()
+        if not stripped:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 0 and not stripped.startswith("-"):
+            key, _, value = stripped.partition(":")
+            value = value.strip()
+            current, item_indent = None, None
+            if value.startswith("[") and value.endswith("]"):
+                doc[key.strip()] = [_unquote(v.strip()) for v in value[1:-1].split(",") if v.strip()]
+            elif value:
+                doc[key.strip()] = _unquote(value)
+            else:
+                current = doc.setdefault(key.strip(), [])
+        elif stripped.startswith("-") and current is not None:
+            item_indent = indent if item_indent is None else item_indent
+            if indent == item_indent:
+                current.append(_unquote(stripped[1:].strip()))
+    return doc
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+# --------------------------------------------------------------------------- context
+
+
+def home_dir() -> Path:
+    var = "USERPROFILE" if ON_WINDOWS else "HOME"
+    return Path(os.environ.get(var) or os.path.expanduser("~"))
+
+
+def default_root_prefix() -> Path:
+    if ON_WINDOWS:
+        return Path(os.environ.get("APPDATA") or home_dir() / "AppData" / "Roaming") / "mamba"
+    return Path(os.environ.get("XDG_DATA_HOME") or home_dir() / ".local" / "share") / "mamba"
+
+
+def rc_candidates(root_prefix: Path) -> list[Path]:
+    """micromamba's rc search path, lowest precedence first."""
+    system = [Path("C:/ProgramData/conda")] if ON_WINDOWS else [Path("/etc/conda")]
+    home = home_dir()
+    xdg_config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    candidates = [d / n for d in system for n in (".condarc", "condarc", ".mambarc")]
+    candidates += [root_prefix / ".condarc", root_prefix / "condarc", root_prefix / ".mambarc"]
+    candidates += [xdg_config / "conda" / ".condarc", home / ".conda" / ".condarc"]
+    candidates += [home / ".condarc", home / ".mambarc"]
+    for var in ("CONDA_PREFIX", "MAMBA_ROOT_PREFIX"):
+        if os.environ.get(var):
+            candidates.append(Path(os.environ[var]) / ".condarc")
+    candidates += [Path(os.environ[v]) for v in ("CONDARC", "MAMBARC") if os.environ.get(v)]
+    return candidates
+
+
+@dataclass
+class RcSettings:
+    files: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    pkgs_dirs: list[str] = field(default_factory=list)
+
+
+def read_rc(root_prefix: Path, options: Options) -> RcSettings:
+    settings = RcSettings()
+    if options.no_rc:
+        paths = [Path(p) for p in options.rc_files]
+    else:
+        paths = rc_candidates(root_prefix) + [Path(p) for p in options.rc_files]
+    seen: set[Path] = set()
+    # Highest precedence first, as micromamba merges sequences.
+    for path in reversed(paths):
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        doc = parse_yaml_subset(path.read_text(encoding="utf-8"))
+        settings.files.append(str(path))
+        settings.channels += [c for c in _as_list(doc.get("channels")) if c not in settings.channels]
+        settings.pkgs_dirs += [os.path.expanduser(d) for d in _as_list(doc.get("pkgs_dirs"))]
+    return settings
+
+
+def _as_list(value: object) -> list[str]:
+    return list(value) if isinstance(value, list) else ([value] if isinstance(value, str) else [])
+
+
+def resolve_root_prefix(options: Options) -> tuple[Path, bool]:
+    """(root prefix, whether it is micromamba's default that gets created)."""
+    if options.root_prefix:
+        return Path(os.path.abspath(options.root_prefix)), False
+    if os.environ.get("MAMBA_ROOT_PREFIX"):
+        return Path(os.path.abspath(os.environ["MAMBA_ROOT_PREFIX"])), False
+    return default_root_prefix(), True
+
+
+def resolve_pkgs_dirs(root_prefix: Path, rc: RcSettings) -> list[Path]:
+    if os.environ.get("CONDA_PKGS_DIRS"):
+        # Comma-separated, not os.pathsep (a conda convention).
+        return [Path(os.path.abspath(p.strip())) for p in os.environ["CONDA_PKGS_DIRS"].split(",") if p.strip()]
+    if rc.pkgs_dirs:
+        return [Path(os.path.abspath(p)) for p in rc.pkgs_dirs]
+    return [root_prefix / "pkgs", home_dir() / ".mamba" / "pkgs"]
+
+
+def resolve_target(options: Options, root_prefix: Path, env_file: dict) -> Path:
+    if options.prefix:
+        return Path(os.path.abspath(options.prefix))
+    name = options.name or env_file.get("name")
+    if name:
+        return root_prefix / "envs" / str(name)
+    raise Failure("No target prefix specified: use -p/--prefix or -n/--name")
+
+
+def record_run(rc: RcSettings) -> None:
+    path = os.environ.get("STANDIN_RECORD")
+    if not path:
+        return
+    entry = {"argv": sys.argv, "env": dict(os.environ), "cwd": os.getcwd(), "rc_files": rc.files}
+    with open(path, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps(entry) + "\n")
+
+
+# --------------------------------------------------------------------------- input files
+
+
+@dataclass
+class Inputs:
+    specs: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    explicit: list[tuple[str, str | None]] = field(default_factory=list)  # (url, "sha256:<hex>")
+    name: str | None = None
+
+
+def read_inputs(options: Options) -> Inputs:
+    inputs = Inputs(specs=list(options.specs))
+    for file in options.files:
+        text = Path(file).read_text(encoding="utf-8")
+        if file.endswith(("-lock.yml", "-lock.yaml")):
+            raise Failure(f"conda-lock files are not supported by the test stand-in: {file}")
+        if "@EXPLICIT" in text:
+            inputs.explicit += parse_explicit(text)
+        elif file.endswith((".yml", ".yaml")):
+            doc = parse_yaml_subset(text)
+            inputs.channels += _as_list(doc.get("channels"))
+            dependencies = _as_list(doc.get("dependencies"))
+            if any(d.endswith(":") for d in dependencies):
+                raise Failure(f"nested dependency sections (pip:) are not supported by the test stand-in: {file}")
+            inputs.specs += dependencies
+            inputs.name = inputs.name or (doc.get("name") if isinstance(doc.get("name"), str) else None)
+        else:  # a plain spec list, one per line
+            inputs.specs += [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("#")]
+    if inputs.explicit and inputs.specs:
+        raise Failure("cannot mix an @EXPLICIT file with other specs")
+    return inputs
+
+
+def parse_explicit(text: str) -> list[tuple[str, str | None]]:
+    entries = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or line == "@EXPLICIT":
+            continue
+        url, _, fragment = line.partition("#")
+        checksum = None
+        if re.fullmatch(r"[0-9a-fA-F]{64}", fragment):
+            checksum = "sha256:" + fragment.lower()
+        elif re.fullmatch(r"[0-9a-fA-F]{32}", fragment):
+            checksum = "md5:" + fragment.lower()
+        elif fragment.startswith(("sha256:", "md5:")):
+            checksum = fragment.lower()
+        entries.append((url, checksum))
+    return entries
+
+
+# --------------------------------------------------------------------------- locking
+
+
+class CacheLock:
+    """Exclusive lock on ``<pkgs>/pkgs.lock`` held for the whole transaction."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "pkgs.lock"
+        self.stream = open(self.path, "a+b")
+
+    def acquire(self, timeout: float | None) -> None:
+        # The blocking lock call runs in a thread so a timeout needs no polling;
+        # on timeout the process exits and the stuck thread dies with it.
+        errors: list[BaseException] = []
+        worker = threading.Thread(target=self._lock_blocking, args=(errors,), daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise Failure(f"Could not lock '{self.path}': timed out after {timeout:g} s")
+        if errors:
+            raise Failure(f"Could not lock '{self.path}': {errors[0]}")
+
+    def _lock_blocking(self, errors: list[BaseException]) -> None:
+        try:
+            if ON_WINDOWS:
+                import msvcrt
+
+                self.stream.seek(0)
+                msvcrt.locking(self.stream.fileno(), msvcrt.LK_LOCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self.stream.fileno(), fcntl.LOCK_EX)
+        except OSError as exc:
+            errors.append(exc)
+
+
+def lock_caches(options: Options, pkgs_dirs: list[Path]) -> tuple[list[CacheLock], Path]:
+    """Create and lock every usable pkgs dir; return the locks and the download target."""
+    timeout = float(options.lock_timeout) if options.lock_timeout and int(options.lock_timeout) > 0 else None
+    locks = []
+    for directory in pkgs_dirs:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            lock = CacheLock(directory)
+        except OSError as exc:
+            log(options, f"Skipping unwritable package cache '{directory}': {exc}")
+            continue
+        lock.acquire(timeout)
+        locks.append(lock)
+    if not locks:
+        raise Failure("No writable package cache directory found")
+    return locks, locks[0].path.parent
+
+
+# --------------------------------------------------------------------------- target prefix
+
+
+def confirm(options: Options, question: str) -> None:
+    """micromamba's prompt: ``-y`` answers yes; no TTY to ask means abort."""
+    if options.yes:
+        return
+    print(f"{question} [Y/n] ", end="", flush=True)
+    answer = sys.stdin.readline().strip().lower() if sys.stdin.isatty() else None
+    if answer not in ("", "y", "yes"):
+        print("Aborted.")
+        raise Failure("Aborted.")
+
+
+def prepare_target(options: Options, prefix: Path) -> None:
+    """micromamba's rules for an existing target; deletes an existing conda prefix."""
+    if not os.path.lexists(prefix):
+        return
+    if not prefix.is_dir():
+        raise Failure(f"Cannot create environment: a file exists at prefix '{prefix}' - aborting.")
+    if (prefix / "conda-meta").is_dir():
+        confirm(options, f"Found conda-prefix at '{prefix}'. Overwrite?")
+        if not options.dry_run:
+            shutil.rmtree(prefix)
+        return
+    if any(prefix.iterdir()):
+        raise Failure("Non-conda folder exists at prefix - aborting.")
+
+
+def register_env(prefix: Path) -> None:
+    """Append to ~/.conda/environments.txt (once per prefix, as libmamba does)."""
+    registry = home_dir() / ".conda" / "environments.txt"
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    existing = registry.read_text(encoding="utf-8").splitlines() if registry.exists() else []
+    if str(prefix) not in existing:
+        with open(registry, "a", encoding="utf-8") as stream:
+            stream.write(f"{prefix}\n")
+
+
+def write_history(prefix: Path, records: list, specs: list[str]) -> None:
+    lines = [
+        f"==> {time.strftime('%Y-%m-%d %H:%M:%S')} <==",
+        "# cmd: micromamba " + " ".join(sys.argv[1:]),
+        "# conda version: 3.8.0",
+        *(f"+{_channel_of(r)}{r.subdir}::{r.name.normalized}-{r.version}-{str(r.build)}" for r in records),
+        "# update specs: " + json.dumps(specs),
+    ]
+    with open(prefix / "conda-meta" / "history", "a", encoding="utf-8") as stream:
+        stream.write("\n".join(lines) + "\n")
+
+
+def _channel_of(record) -> str:
+    channel = record.channel or record.url.rsplit("/", 2)[0] + "/"
+    return channel if channel.endswith("/") else channel + "/"
+
+
+def block_on_fifo() -> None:
+    fifo = os.environ.get("STANDIN_BLOCK_FIFO")
+    if fifo:
+        # Opening a FIFO for reading blocks until a writer opens it; read(1) until it writes.
+        with open(fifo, "rb") as stream:
+            stream.read(1)
+
+
+# --------------------------------------------------------------------------- solve/install
+
+
+def make_channel(name: str):
+    import rattler
+
+    if re.match(r"^[A-Za-z]:[\\/]|^/|^\.", name):  # local path
+        name = Path(name).resolve().as_uri()
+    return rattler.Channel(name)
+
+
+def solve(options: Options, channels: list[str], specs: list[str], cache: Path) -> list:
+    import asyncio
+
+    import rattler
+
+    if not channels:
+        raise Failure("No channels specified (use -c/--channel)")
+    # Sharded repodata off: keeps the requests a test server sees to the classic files.
+    config = rattler.SourceConfig(sharded_enabled=False,
+                                  cache_action="force-cache-only" if options.offline else "cache-or-fetch")
+    # No retries: an unreachable channel should fail now, not after a back-off.
+    gateway = rattler.Gateway(cache_dir=cache / "cache", default_config=config,
+                              client=rattler.Client.default_client(max_retries=0))
+    platform = options.platform or HOST_PLATFORM
+    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
+    return asyncio.run(rattler.solve(
+        [make_channel(c) for c in channels], specs, gateway=gateway,
+        platforms=[platform, "noarch"], virtual_packages=virtual, channel_priority=priority,
+    ))
+
+
+def explicit_records(entries: list[tuple[str, str | None]], cache: Path) -> list:
+    """Records for an @EXPLICIT file: exactly those archives, checked, no solve."""
+    import asyncio
+    import hashlib
+    import urllib.request
+
+    import rattler
+
+    records = []
+    for url, checksum in entries:
+        file_name = url.rsplit("/", 1)[-1]
+        local = cache / file_name
+        with urllib.request.urlopen(url) as response:  # file:// and http(s)://
+            local.write_bytes(response.read())
+        if checksum:
+            algo, expected = checksum.split(":", 1)
+            actual = hashlib.new(algo, local.read_bytes()).hexdigest()
+            if actual != expected:
+                raise Failure(f"{algo} sum of '{url}' does not match: expected {expected}, got {actual}")
+        from_archive = asyncio.run(rattler.RepoDataRecord.from_package_archive(local))
+        channel = url.rsplit("/", 2)[0] + "/"
+        records.append(rattler.RepoDataRecord(from_archive, file_name, url, channel))
+    return records
+
+
+def install(options: Options, records: list, prefix: Path, cache: Path, specs: list[str]) -> None:
+    import asyncio
+
+    import rattler
+
+    tag = prefix / "CACHEDIR.TAG"
+    had_tag = tag.exists()
+    config = None
+    if options.always_copy:
+        config = rattler.Config()
+        for key in ("allow-hard-links", "allow-symbolic-links", "allow-ref-links"):
+            config.set(key, "false")
+    # py-rattler 0.28 passes requested_specs to Rust without unwrapping MatchSpec.
+    requested = [rattler.MatchSpec(s)._match_spec for s in specs] or None
+    # Link scripts are run by run_post_link: rattler ignores their failures, libmamba does not.
+    asyncio.run(rattler.install(
+        records, prefix, cache_dir=cache, show_progress=False, requested_specs=requested,
+        platform=rattler.Subdir(options.platform) if options.platform else None,
+        execute_link_scripts=False, config=config,
+    ))
+    # rattler tags the prefix as a cache dir (backup tools skip it); micromamba does not.
+    if not had_tag and tag.exists():
+        tag.unlink()
+
+
+def run_post_link(prefix: Path, records: list) -> None:
+    """Run ``bin/.<name>-post-link.sh`` in dependency order; a failure fails the create."""
+    import subprocess
+
+    import rattler
+
+    shell = shutil.which("bash") or "/bin/sh"
+    for record in rattler.PackageRecord.sort_topologically(records):
+        name = record.name.normalized
+        script = prefix / "bin" / f".{name}-post-link.sh"
+        if not script.is_file():
+            continue
+        env = {**os.environ, "PREFIX": str(prefix), "PKG_NAME": name,
+               "PKG_VERSION": str(record.version), "PKG_BUILDNUM": str(record.build_number)}
+        result = subprocess.run([shell, str(script)], env=env, cwd=prefix, stdout=sys.stderr)
+        if result.returncode != 0:
+            raise Failure(f"post-link script failed for package: {name}-{record.version}-{record.build}")
+    show_messages(prefix)
+
+
+def show_messages(prefix: Path) -> None:
+    # Link scripts talk to the user through PREFIX/.messages.txt, shown once then removed.
+    messages = prefix / ".messages.txt"
+    if messages.is_file():
+        print(messages.read_text(encoding="utf-8", errors="replace"))
+        messages.unlink()
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _human_size(size: int | None) -> str:
+    size = size or 0
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1000
+    return ""
+
+
+def print_summary(prefix: Path, specs: list[str], records: list) -> None:
+    rows = [(r.name.normalized, str(r.version), str(r.build), _channel_of(r).rstrip("/"), _human_size(r.size))
+            for r in sorted(records, key=lambda r: r.name.normalized)]
+    widths = [max(len(row[i]) for row in rows + [("Package", "Version", "Build", "Channel", "Size")])
+              for i in range(5)]
+    rule = "─" * (sum(widths) + 12)
+    out = ["", "Transaction", "", f"  Prefix: {prefix}", "", "  Updating specs:", ""]
+    out += [f"   - {s}" for s in specs] + ["", ""]
+    out += ["  " + "  ".join(h.ljust(w) for h, w in zip(("Package", "Version", "Build", "Channel", "Size"), widths)).rstrip()]
+    out += [rule, "  Install:", rule, ""]
+    out += [("  + " + "  ".join(c.ljust(w) for c, w in zip(row, widths))).rstrip() for row in rows]
+    out += ["", "  Summary:", "", f"  Install: {len(rows)} packages", "",
+            f"  Total download: {_human_size(sum(r.size or 0 for r in records))}", "", rule, ""]
+    print("\n".join(out))
+
+
+def json_report(prefix: Path, records: list, dry_run: bool) -> str:
+    link = []
+    for r in records:
+        doc = json.loads(r.to_json())
+        channel = _channel_of(r).rstrip("/")
+        doc.update(base_url=channel, channel=channel, dist_name=f"{r.name.normalized}-{r.version}-{str(r.build)}")
+        link.append(doc)
+    return json.dumps({
+        "actions": {"FETCH": link, "LINK": link, "PREFIX": str(prefix)},
+        "dry_run": dry_run, "prefix": str(prefix), "success": True,
+    }, indent=4)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_create(args: list[str]) -> int:
+    options = parse_create(args)
+    if options.help:
+        print(CREATE_HELP)
+        return 0
+    root_prefix, default_root = resolve_root_prefix(options)
+    rc = read_rc(root_prefix, options)
+    record_run(rc)
+    if os.environ.get("STANDIN_FAIL") == "1":
+        raise Failure("injected failure")
+    inputs = read_inputs(options)
+    prefix = resolve_target(options, root_prefix, {"name": inputs.name})
+    if default_root:
+        root_prefix.mkdir(parents=True, exist_ok=True)
+    channels = options.channels + inputs.channels
+    if not options.override_channels:
+        channels += [c for c in rc.channels if c not in channels]
+    specs = inputs.specs
+
+    prepare_target(options, prefix)
+    locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
+    log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
+    records = explicit_records(inputs.explicit, cache) if inputs.explicit else solve(options, channels, specs, cache)
+
+    if not options.json and not options.quiet:
+        print_summary(prefix, specs, records)
+    if options.dry_run:
+        if options.json:
+            print(json_report(prefix, records, dry_run=True))
+        else:
+            print("Dry run. Not executing the transaction.")
+        return 0
+    confirm(options, "Confirm changes:")
+    link(options, prefix, records, cache, specs)
+    if options.json:
+        print(json_report(prefix, records, dry_run=False))
+    elif not options.quiet:
+        print(f"\nTransaction finished\n\nTo activate this environment, use:\n\n    micromamba activate {prefix}\n\n"
+              f"Or to execute a single command in this environment, use:\n\n    micromamba run -p {prefix} mycommand\n")
+    return 0
+
+
+def link(options: Options, prefix: Path, records: list, cache: Path, specs: list[str]) -> None:
+    """Create the prefix as micromamba does: history, link, register, (test hook)."""
+    (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
+    (prefix / "conda-meta" / "history").touch()
+    if not options.json and not options.quiet:
+        print("\nTransaction starting")
+        for r in records:
+            print(f"Linking {r.name.normalized}-{r.version}-{str(r.build)}")
+    install(options, records, prefix, cache, specs)
+    run_post_link(prefix, records)
+    write_history(prefix, records, specs)
+    register_env(prefix)
+    block_on_fifo()
+
+
+def cmd_info(args: list[str]) -> int:
+    root_prefix, _ = resolve_root_prefix(Options())
+    print(f"       libmamba version : {VERSION}\n     micromamba version : {VERSION}\n"
+          f"               platform : {HOST_PLATFORM}\n      base environment : {root_prefix}")
+    return 0
+
+
+def cmd_env(args: list[str]) -> int:
+    if args[:1] != ["list"]:
+        raise UsageError(f"The following argument was not expected: {' '.join(args) or 'env'}")
+    registry = home_dir() / ".conda" / "environments.txt"
+    print("Name  Active  Path")
+    for line in registry.read_text(encoding="utf-8").splitlines() if registry.exists() else []:
+        print(f"          {line}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(HELP)
+        return 0 if argv else 1
+    if argv[0] == "--version":
+        print(VERSION)
+        return 0
+    commands = {"create": cmd_create, "info": cmd_info, "env": cmd_env}
+    if argv[0] not in commands:
+        raise UsageError(f"The following argument was not expected: {argv[0]}")
+    return commands[argv[0]](argv[1:])
+
+
+def run() -> None:
+    try:
+        code = main(sys.argv[1:])
+    except UsageError as exc:
+        print(f"{exc}\nRun with --help for more information.", file=sys.stderr)
+        code = 1
+    except Failure as exc:
+        print(f"critical libmamba {exc}", file=sys.stderr)
+        code = 1
+    except Exception as exc:  # rattler errors: solver, fetch, link
+        print(f"critical libmamba {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
+    finish(code)
+
+
+if __name__ == "__main__":
+    run()

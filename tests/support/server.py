@@ -1,0 +1,224 @@
+"""A loopback HTTP server for "release assets", with per-request fault injection.
+
+    with AssetServer() as server:
+        url = server.add_release("2.8.1-0", "linux-64", binary)
+        server.faults(url_path, [Fault.status(503), Fault.truncate(100)])
+        ...  # the first two GETs fail, the third is served normally
+
+Faults never sleep: a stalled response blocks on an Event that ``stop()`` sets, so the
+client's own timeout is what ends the request.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import socket
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+RELEASES_PATH = "/mamba-org/micromamba-releases/releases"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One misbehaving response; build with the class methods."""
+
+    kind: str
+    status_code: int = 200
+    n_bytes: int = 0
+    location: str = ""
+
+    @classmethod
+    def status(cls, code: int) -> "Fault":
+        """Answer with HTTP ``code`` and a small text body."""
+        return cls("status", status_code=code)
+
+    @classmethod
+    def truncate(cls, n_bytes: int) -> "Fault":
+        """Announce the full Content-Length, send ``n_bytes`` of the body, close."""
+        return cls("truncate", n_bytes=n_bytes)
+
+    @classmethod
+    def stall(cls) -> "Fault":
+        """Send headers and a little of the body, then hang until the server stops."""
+        return cls("stall")
+
+    @classmethod
+    def redirect(cls, to_path: str) -> "Fault":
+        """302 to ``to_path`` (a path on this server or an absolute URL)."""
+        return cls("redirect", status_code=302, location=to_path)
+
+
+class AssetServer:
+    """ThreadingHTTPServer on 127.0.0.1, port chosen by the OS, run in a daemon thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, bytes] = {}
+        self._faults: dict[str, collections.deque[Fault]] = {}
+        self._requests: list[tuple[str, str]] = []
+        self._released = threading.Event()  # set by stop(): ends stalled responses
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="AssetServer", daemon=True)
+        self._thread.start()
+
+    # -- lifecycle
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        """Release stalled responses, stop serving, close the socket. Idempotent."""
+        self._released.set()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "AssetServer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- content
+
+    def add(self, path: str, body: bytes) -> str:
+        """Serve ``body`` at ``path``; returns its URL."""
+        with self._lock:
+            self._files[_normalize(path)] = bytes(body)
+        return self.url + _normalize(path)
+
+    def remove(self, path: str) -> None:
+        """Stop serving ``path`` (a path or a URL on this server): it answers 404 from now on."""
+        with self._lock:
+            self._files.pop(_normalize(path), None)
+
+    def add_release(self, version: str, plat: str, binary_bytes: bytes, *,
+                    sha256_text: str | None = None, latest: bool = False) -> str:
+        """Register micromamba-<plat> for ``version`` (e.g. "2.8.1-0") and its ``.sha256``.
+
+        The checksum file is the bare lowercase hex digest, no newline, no file name (the
+        real format); pass ``sha256_text`` to serve something else. ``latest`` also serves
+        both under ``releases/latest/download/``. Returns the asset URL.
+        """
+        checksum = sha256_text if sha256_text is not None else hashlib.sha256(binary_bytes).hexdigest()
+        dirs = [f"{RELEASES_PATH}/download/{version}"] + ([f"{RELEASES_PATH}/latest/download"] if latest else [])
+        for directory in dirs:
+            self.add(f"{directory}/micromamba-{plat}", binary_bytes)
+            self.add(f"{directory}/micromamba-{plat}.sha256", checksum.encode("ascii"))
+        return f"{self.url}{dirs[0]}/micromamba-{plat}"
+
+    def faults(self, path: str, faults: list[Fault]) -> None:
+        """Queue behaviours for the next requests to ``path`` (a path or a URL on this server)."""
+        with self._lock:
+            self._faults.setdefault(_normalize(path), collections.deque()).extend(faults)
+
+    # -- observation
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, path) of every request so far, in arrival order (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def count(self, method: str, path: str) -> int:
+        """How many ``method`` requests ``path`` (a path or a URL on this server) has received."""
+        path = _normalize(path)
+        with self._lock:
+            return sum(1 for seen in self._requests if seen == (method, path))
+
+    # -- used by the handler
+
+    def _take(self, method: str, path: str) -> tuple[Fault | None, bytes | None]:
+        with self._lock:
+            self._requests.append((method, path))
+            queue = self._faults.get(path)
+            fault = queue.popleft() if queue else None
+            return fault, self._files.get(path)
+
+
+def _normalize(path_or_url: str) -> str:
+    """A request path without scheme, host or query string."""
+    path = urlsplit(path_or_url).path
+    return path if path.startswith("/") else "/" + path
+
+
+def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        # HTTP/1.0: one request per connection, so a fault never poisons a kept-alive socket.
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self) -> None:
+            self._serve(send_body=True)
+
+        def do_HEAD(self) -> None:
+            self._serve(send_body=False)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # tests inspect server.requests instead of stderr noise
+
+        def _serve(self, *, send_body: bool) -> None:
+            path = _normalize(self.path)
+            fault, body = server._take(self.command, path)
+            if fault is not None:
+                self._fault(fault, body or b"", send_body)
+            elif body is None:
+                self._text(404, "Not Found", send_body)
+            else:
+                self._headers(200, len(body))
+                if send_body:
+                    self.wfile.write(body)
+
+        def _fault(self, fault: Fault, body: bytes, send_body: bool) -> None:
+            if fault.kind == "status":
+                self._text(fault.status_code, f"injected status {fault.status_code}", send_body)
+            elif fault.kind == "redirect":
+                location = fault.location if "://" in fault.location else server.url + _normalize(fault.location)
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif fault.kind == "truncate":
+                self._headers(200, len(body))
+                if send_body:
+                    self.wfile.write(body[: fault.n_bytes])
+                self.close_connection = True
+            elif fault.kind == "stall":
+                self._headers(200, len(body))
+                if send_body:
+                    self.wfile.write(body[: min(16, max(0, len(body) - 1))])
+                self.wfile.flush()
+                server._released.wait()
+                self.close_connection = True
+
+        def _headers(self, status: int, length: int) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+
+        def _text(self, status: int, text: str, send_body: bool) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(data)
+
+    return Handler
+
+
+def refused_url(path: str = "/") -> str:
+    """An http URL on 127.0.0.1 whose port nothing listens on (connection refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{_normalize(path)}"

@@ -1,0 +1,240 @@
+"""`mambaboot create` end to end: the real command, the stand-in engine, the local channel."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.snapshot import diff, snapshot
+
+
+def _python_reports(prefix: Path) -> dict:
+    out = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c",
+         "import sys, json; print(json.dumps({'prefix': sys.prefix, 'version': sys.version.split()[0]}))"],
+        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"},
+    )
+    return json.loads(out.stdout)
+
+
+def _record(prefix: Path) -> dict:
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text())
+
+
+def test_happy_path_creates_a_verified_recorded_environment(world, channel, standin):
+    before = world.outside()
+    r = world.create("demo", "--python", "3.11", "-c", channel, "--micromamba", str(standin), "--json")
+    assert r.returncode == 0, r.stderr
+    out = r.json()
+    prefix = world.envs / "demo_3_11"
+    assert out["prefix"] == str(prefix)
+    assert out["python_version"] == "3.11.2"
+    assert out["micromamba_version"] == "2.8.1"
+    names = {p["name"] for p in out["packages"]}
+    assert {"python", "conda", "mamba"} <= names
+    assert all(set(p) == {"name", "version", "build"} for p in out["packages"])
+
+    assert _python_reports(prefix) == {"prefix": str(prefix), "version": "3.11.2"}
+    record = _record(prefix)
+    assert record["state"] == "complete"
+    assert record["micromamba"]["sha256"] == out["micromamba_sha256"]
+    assert {p["name"] for p in record["packages"]} == names
+    assert set(record["files"]) == {".mambaboot/record.json", "pkgs"}
+    assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
+    assert not list((prefix / "conda-meta").glob("*mambaboot*"))
+    # one step line per step on stderr, nothing else on stdout
+    assert [line[:5] for line in r.stderr.splitlines() if line.startswith("[")] == [f"[{i}/7]" for i in range(1, 8)]
+
+    # nothing outside the prefix and the cache changed, although the engine tried
+    assert diff(before, world.outside(prefix)) == {}
+
+
+def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):
+    """Control for the test above: the stand-in really does write where micromamba writes."""
+    prefix = world.envs / "direct"
+    env = {**world.env}
+    subprocess.run([str(standin), "create", "-y", "-p", str(prefix), "-c", channel, "python"],
+                   env=env, check=True, capture_output=True)
+    assert str(prefix) in (world.home / ".conda" / "environments.txt").read_text()
+    assert (world.home / ".mamba" / "pkgs").is_dir()
+
+
+def test_a_poisoned_condarc_has_no_effect(world, channel, standin):
+    poisoned = world.home / "poisoned-pkgs"
+    (world.home / ".condarc").write_text(
+        f"channels:\n  - http://127.0.0.1:9/unreachable\npkgs_dirs:\n  - {poisoned}\n"
+    )
+    (world.home / ".mambarc").write_text("channels:\n  - http://127.0.0.1:9/unreachable\n")
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert not poisoned.exists()
+    assert diff(before, world.outside(world.envs / "py")) == {}
+
+
+def test_quiet_and_verbose(world, channel, standin):
+    r = world.create("-q", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0 and r.stderr == ""
+    r = world.create("v", "-v", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0
+    assert "--no-rc" in r.stderr and "--root-prefix" in r.stderr
+
+
+def test_download_from_release_url_is_verified_and_cached(world, channel, release_server):
+    env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base}
+    r1 = world.create("one", "-c", channel, env=env)
+    assert r1.returncode == 0, r1.stderr
+    r2 = world.create("two", "-c", channel, env=env, )
+    assert r2.returncode == 0, r2.stderr
+    path = release_server.asset_url.split(release_server.url, 1)[1]
+    assert release_server.count("GET", path) == 1, "the second run must use the cache"
+    assert "(downloaded," in r1.stderr and "(cached," in r2.stderr
+
+
+def test_shell_with_an_active_environment_is_refused(world, channel, standin):
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(standin), env={"VIRTUAL_ENV": "/somewhere/venv"})
+    assert r.returncode == 3
+    assert "VIRTUAL_ENV=/somewhere/venv" in r.stderr
+    assert diff(before, world.outside()) == {}
+    assert not world.cache.exists()
+
+
+def test_ignore_active_env_proceeds_with_a_clean_child(world, channel, standin):
+    r = world.create("-c", channel, "--micromamba", str(standin), "--ignore-active-env",
+                     env={"CONDA_PREFIX": "/elsewhere", "PYTHONPATH": "/bogus"})
+    assert r.returncode == 0, r.stderr
+    assert "ignoring the active environment" in r.stderr
+
+
+@pytest.mark.parametrize("setup", ["user-dir", "holds-python", "is-file"])
+def test_existing_targets_are_refused_and_left_intact(world, channel, standin, setup):
+    prefix = world.envs / "py"
+    if setup == "user-dir":
+        prefix.mkdir()
+        (prefix / "thesis.txt").write_text("precious")
+    elif setup == "holds-python":
+        (prefix / "bin").mkdir(parents=True)
+        (prefix / "bin" / "python3").write_text("#!/bin/sh\n")
+    else:
+        prefix.write_text("a file")
+    before = snapshot(world.root)
+    for extra in ([], ["--force"]):
+        r = world.create("-c", channel, "--micromamba", str(standin), *extra)
+        assert r.returncode == 4, r.stderr
+        assert "Traceback" not in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_force_replaces_only_our_environment(world, channel, standin):
+    assert world.create("-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "py"
+    first = _record(prefix)["created"]
+    r = world.create("-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "--force" in r.stderr
+    (prefix / "marker-from-old").write_text("x")
+    r = world.create("-c", channel, "--micromamba", str(standin), "--force", "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["replaced"] is True
+    assert not (prefix / "marker-from-old").exists()
+    assert _record(prefix)["state"] == "complete" and _record(prefix)["created"] >= first
+    assert [p.name for p in world.envs.iterdir()] == ["py"], "the old environment was deleted after success"
+
+
+def test_wrong_published_digest_is_exit_5_and_leaves_no_binary(world, channel, release_server):
+    release_server.add(release_server.asset_url.split(release_server.url, 1)[1] + ".sha256", b"0" * 64)
+    r = world.create("-c", channel, env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
+    assert r.returncode == 5, r.stderr
+    assert "does not match" in r.stderr
+    binaries = [p for p in world.cache.rglob("*") if p.is_file() and p.name.startswith(("micromamba", ".download"))]
+    assert binaries == []
+    assert not (world.envs / "py").exists()
+
+
+def test_missing_local_micromamba_is_exit_5(world, channel):
+    r = world.create("-c", channel, "--micromamba", str(world.root / "nope"))
+    assert r.returncode == 5 and "not found" in r.stderr
+
+
+def test_engine_failure_is_exit_6_with_its_text_and_nothing_left(world, channel, standin):
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(standin), "--package", "no-such-package")
+    assert r.returncode == 6, r.stderr
+    assert "no-such-package" in r.stderr
+    assert diff(before, world.outside()) == {}
+    assert not list((world.cache / "pending").glob("*")) if (world.cache / "pending").exists() else True
+
+
+def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, standin):
+    prefix = world.envs / "py"
+    prefix.mkdir()
+    r = world.create("-c", channel, "--micromamba", str(standin), env={"STANDIN_FAIL": "1"})
+    assert r.returncode == 6 and "injected failure" in r.stderr
+    assert prefix.is_dir() and list(prefix.iterdir()) == []
+
+
+def test_wrong_python_version_is_exit_7_and_rolled_back(world, liar_channel, standin):
+    before = world.outside()
+    r = world.create("--python", "3.12", "-c", liar_channel, "--micromamba", str(standin))
+    assert r.returncode == 7, r.stderr
+    assert "expected 3.12, found 3.11.2" in r.stderr
+    assert diff(before, world.outside()) == {}
+
+
+def test_keep_failed_keeps_an_incomplete_environment_for_inspection(world, liar_channel, channel, standin):
+    r = world.create("--python", "3.12", "-c", liar_channel, "--micromamba", str(standin), "--keep-failed")
+    assert r.returncode == 7
+    prefix = world.envs / "py_3_12"
+    assert _record(prefix)["state"] == "incomplete"
+    r = world.create("--python", "3.11", "--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "incomplete" in r.stderr and "--force" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["with space", "ünïcödé-環境", "a&b;c$(d)`e`|f<g>h^!%"])
+def test_odd_names_work(world, channel, standin, name):
+    r = world.create(name, "-c", channel, "--micromamba", str(standin), "--json")
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / name
+    assert _python_reports(prefix)["prefix"] == str(prefix)
+
+
+def test_quote_in_a_posix_prefix_is_refused_before_anything_is_written(world, channel, standin):
+    before = world.outside()
+    r = world.create("it's", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2
+    assert "\"'\"" in r.stderr or "'''" in r.stderr or "character" in r.stderr
+    assert diff(before, world.outside()) == {}
+    assert not world.cache.exists()
+
+
+def test_dry_run_writes_nothing_and_reports_the_real_exit_code(world, channel, standin):
+    before = world.outside()
+    r = world.create("x", "--python", "3.11", "-c", channel, "--micromamba", str(standin), "--dry-run", "--json")
+    assert r.returncode == 0, r.stderr
+    plan = r.json()["plan"]
+    assert plan["prefix"] == str(world.envs / "x_3_11")
+    assert plan["specs"] == ["python=3.11", "conda", "mamba"]
+    (world.envs / "x_3_11").mkdir()
+    (world.envs / "x_3_11" / "f").write_text("mine")
+    before = world.outside()
+    r = world.create("x", "--python", "3.11", "-c", channel, "--micromamba", str(standin), "--dry-run")
+    assert r.returncode == 4
+    r = world.create("x", "--python", "3.11", "--dry-run", env={"CONDA_SHLVL": "1"})
+    assert r.returncode == 3
+    assert diff(before, world.outside()) == {}
+    assert not world.cache.exists()
+
+
+@pytest.mark.parametrize("args", [["--python", "abc"], ["--python", "3.12; rm -rf /"], ["--package", "-y"], ["--bogus"]])
+def test_usage_errors_are_exit_2_without_traceback(world, args):
+    r = world.create(*args)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_json_error_object_on_failure(world, channel):
+    r = world.create("-c", channel, "--micromamba", str(world.root / "nope"), "--json")
+    assert r.returncode == 5
+    assert r.json() == {"error": r.json()["error"], "exit_code": 5}

@@ -1,0 +1,83 @@
+"""Downloads against a loopback server that misbehaves on purpose."""
+
+import hashlib
+import os
+
+import pytest
+
+from mambaboot import download
+from mambaboot.errors import ObtainError
+from tests.support.server import AssetServer, Fault, refused_url
+
+BODY = os.urandom(300_000)
+DIGEST = hashlib.sha256(BODY).hexdigest()
+FAST = download.Policy(timeout=0.5, attempts=3, backoff=0.01)
+
+
+@pytest.fixture
+def server():
+    with AssetServer() as s:
+        s.add("/asset", BODY)
+        yield s
+
+
+def _fetch(server, tmp_path, path="/asset", digest=DIGEST, policy=FAST):
+    dest = tmp_path / "out"
+    download.fetch_file(server.url + path, str(dest), digest, policy=policy)
+    return dest
+
+
+def _leftovers(tmp_path):
+    return sorted(p.name for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fault", [Fault.status(500), Fault.status(503), Fault.truncate(1000), Fault.stall()],
+                         ids=["500", "503", "truncated", "stalled"])
+def test_transient_failures_are_retried_then_succeed(server, tmp_path, fault):
+    server.faults("/asset", [fault, fault])
+    assert _fetch(server, tmp_path).read_bytes() == BODY
+    assert server.count("GET", "/asset") == 3
+    assert _leftovers(tmp_path) == ["out"]
+
+
+def test_retries_are_bounded_and_leave_nothing(server, tmp_path):
+    server.faults("/asset", [Fault.status(503)] * 5)
+    with pytest.raises(ObtainError, match="after 3 attempts: HTTP 503"):
+        _fetch(server, tmp_path)
+    assert server.count("GET", "/asset") == 3
+    assert _leftovers(tmp_path) == []
+
+
+def test_not_found_is_final_at_once(server, tmp_path):
+    with pytest.raises(ObtainError, match="HTTP 404"):
+        _fetch(server, tmp_path, path="/missing")
+    assert server.count("GET", "/missing") == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_redirect_chain_is_followed(server, tmp_path):
+    server.add("/hop2", b"")
+    server.faults("/hop1", [Fault.redirect("/hop2")])
+    server.faults("/hop2", [Fault.redirect("/asset")])
+    assert _fetch(server, tmp_path, path="/hop1").read_bytes() == BODY
+
+
+def test_digest_mismatch_keeps_nothing_and_is_not_retried(server, tmp_path):
+    with pytest.raises(ObtainError, match="does not match"):
+        _fetch(server, tmp_path, digest="0" * 64)
+    assert server.count("GET", "/asset") == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_connection_refused(tmp_path):
+    dest = tmp_path / "out"
+    with pytest.raises(ObtainError, match="after 3 attempts"):
+        download.fetch_file(refused_url("/x"), str(dest), DIGEST, policy=FAST)
+    assert _leftovers(tmp_path) == []
+
+
+def test_fetch_text_reads_small_files_and_refuses_big_ones(server):
+    server.add("/small", b"abc\n")
+    assert download.fetch_text(server.url + "/small", policy=FAST) == "abc\n"
+    with pytest.raises(ObtainError, match="larger"):
+        download.fetch_text(server.url + "/asset", limit=100, policy=FAST)

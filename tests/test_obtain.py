@@ -1,0 +1,60 @@
+"""Obtaining micromamba: the cache is keyed, verified on use, and repaired when corrupted."""
+
+import hashlib
+import os
+
+import pytest
+
+from mambaboot import micromamba
+from mambaboot.errors import ObtainError
+from mambaboot.host import current
+from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
+
+
+def _source(server, **inputs):
+    env = {"HOME": "/nonexistent", "MAMBABOOT_RELEASES_URL": server.releases_base}
+    host = current().__class__(environ=env, windows=False, subdir=current().subdir, cwd="/")
+    return make_plan(host, CreateInputs(**inputs)).micromamba
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_corrupted_cached_binary_is_detected_and_replaced(release_server, tmp_path, standin):
+    source = _source(release_server)
+    first = micromamba.obtain(source, str(tmp_path), os.environ)
+    assert first.downloaded and first.version == "2.8.1"
+    with open(first.path, "ab") as f:
+        f.write(b"tampered")
+    again = micromamba.obtain(source, str(tmp_path), os.environ)
+    assert again.downloaded, "a binary whose hash no longer matches must be fetched again"
+    assert hashlib.sha256(open(again.path, "rb").read()).hexdigest() == hashlib.sha256(standin.read_bytes()).hexdigest()
+
+
+def test_missing_published_digest_is_refused_unless_given(release_server, tmp_path, standin):
+    release_server.remove(release_server.asset_url + ".sha256")
+    with pytest.raises(ObtainError, match="--micromamba-sha256"):
+        micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
+    assert [f for f in _files(tmp_path) if not f.endswith(".lock")] == []
+    digest = hashlib.sha256(standin.read_bytes()).hexdigest()
+    got = micromamba.obtain(_source(release_server, micromamba_sha256=digest), str(tmp_path), os.environ)
+    assert got.sha256 == digest
+
+
+def test_latest_and_mirror_are_keyed_by_their_digest(release_server, tmp_path, standin):
+    plat = current().subdir
+    release_server.add_release(PINNED_MICROMAMBA, plat, standin.read_bytes(), latest=True)
+    latest = micromamba.obtain(_source(release_server, micromamba_version="latest"), str(tmp_path), os.environ)
+    mirror = micromamba.obtain(_source(release_server, micromamba_url=release_server.asset_url), str(tmp_path), os.environ)
+    pinned = micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
+    assert len({latest.path, mirror.path, pinned.path}) == 3
+    assert latest.sha256 == mirror.sha256 == pinned.sha256
+    assert os.path.basename(os.path.dirname(pinned.path)) == f"{PINNED_MICROMAMBA}-{plat}"
+
+
+def test_pinned_release_in_cache_needs_no_network(release_server, tmp_path):
+    micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
+    before = len(release_server.requests)
+    micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
+    assert len(release_server.requests) == before

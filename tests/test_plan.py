@@ -1,0 +1,171 @@
+"""Planning is pure: every rule is checked here against a fake Host, Windows included."""
+
+import ntpath
+
+import pytest
+
+from mambaboot.errors import UsageError
+from mambaboot.host import Host, conda_subdir
+from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
+
+
+def posix_host(env=None, dirs=(), cwd="/work"):
+    return Host(environ=dict(env or {"HOME": "/home/u"}), windows=False, subdir="linux-64", cwd=cwd,
+                isdir=lambda p: p in dirs)
+
+
+def windows_host(env=None, dirs=(), cwd="D:\\projects"):
+    env = dict(env or {"USERPROFILE": "C:\\Users\\u", "LOCALAPPDATA": "C:\\Users\\u\\AppData\\Local"})
+    return Host(environ=env, windows=True, subdir="win-64", cwd=cwd, isdir=lambda p: p in dirs)
+
+
+def test_default_name_is_py_in_current_directory():
+    plan = make_plan(posix_host(), CreateInputs())
+    assert plan.name == "py"
+    assert plan.prefix == "/work/py"
+    assert plan.specs == ("python", "conda", "mamba")
+    assert plan.channels == ("conda-forge",)
+
+
+def test_python_version_suffixes_name_like_the_users_script():
+    plan = make_plan(posix_host(), CreateInputs(name="myenv", python="3.12"))
+    assert plan.name == "myenv_3_12"
+    assert plan.prefix == "/work/myenv_3_12"
+    assert plan.specs[0] == "python=3.12"
+
+
+def test_extra_packages_and_channels_are_kept_in_order():
+    plan = make_plan(posix_host(), CreateInputs(packages=("uv", "numpy>=2"), channels=("a", "b")))
+    assert plan.specs == ("python", "conda", "mamba", "uv", "numpy>=2")
+    assert plan.channels == ("a", "b")
+
+
+def test_py_envs_is_used_only_when_it_exists():
+    env = {"HOME": "/home/u", "PY_ENVS": "/envs"}
+    assert make_plan(posix_host(env, dirs={"/envs"}), CreateInputs()).prefix == "/envs/py"
+    assert make_plan(posix_host(env, dirs=set()), CreateInputs()).prefix == "/work/py"
+
+
+def test_envs_dir_option_wins_over_py_envs():
+    env = {"HOME": "/home/u", "PY_ENVS": "/envs"}
+    plan = make_plan(posix_host(env, dirs={"/envs"}), CreateInputs(envs_dir="rel/envs"))
+    assert plan.prefix == "/work/rel/envs/py"
+
+
+def test_windows_drive_conventions_apply_when_present():
+    host = windows_host(dirs={"D:\\dev\\Anaconda\\envs", "D:\\CACHE"})
+    plan = make_plan(host, CreateInputs(python="3.12"))
+    assert plan.prefix == "D:\\dev\\Anaconda\\envs\\py_3_12"
+    assert plan.cache_dir == "D:\\CACHE"
+    assert plan.pkgs_dirs == ("D:\\CACHE\\Python\\pkgs",)
+    assert plan.micromamba.url.endswith("/micromamba-win-64")
+
+
+def test_windows_falls_back_to_cwd_and_user_cache():
+    plan = make_plan(windows_host(), CreateInputs())
+    assert plan.prefix == "D:\\projects\\py"
+    assert plan.cache_dir == ntpath.join("C:\\Users\\u\\AppData\\Local", "mambaboot", "Cache")
+
+
+def test_conda_pkgs_dirs_first_entry_is_the_package_cache():
+    env = {"HOME": "/home/u", "CONDA_PKGS_DIRS": "/a/pkgs, /b/pkgs"}
+    plan = make_plan(posix_host(env), CreateInputs(cache_dir="/c"))
+    assert plan.pkgs_dirs == ("/a/pkgs", "/b/pkgs")
+    assert plan.pkgs_dir == "/a/pkgs"
+
+
+def test_default_cache_follows_xdg():
+    plan = make_plan(posix_host({"HOME": "/home/u", "XDG_CACHE_HOME": "/xdg"}), CreateInputs())
+    assert plan.cache_dir == "/xdg/mambaboot"
+    assert plan.pkgs_dir == "/xdg/mambaboot/Python/pkgs"
+
+
+@pytest.mark.parametrize("prefix, char", [("/x/it's", "'"), ("/x/a\nb", "U+000A")])
+def test_posix_prefix_characters_packages_break_on_are_refused(prefix, char):
+    with pytest.raises(UsageError, match=char.replace("+", r"\+")):
+        make_plan(posix_host(), CreateInputs(prefix=prefix))
+
+
+@pytest.mark.parametrize("prefix", ["D:\\a%b", "D:\\a!b", "D:\\a|b", "D:\\x\\CON", "D:\\x\\nul.txt", "D:\\x\\trail."])
+def test_windows_prefix_rules(prefix):
+    with pytest.raises(UsageError):
+        make_plan(windows_host(), CreateInputs(prefix=prefix))
+
+
+@pytest.mark.parametrize("prefix", ["/x/with space", "/x/ünï", "/x/a&b|c;d$e`f(g)h<i>^!%"])
+def test_posix_accepts_other_characters(prefix):
+    assert make_plan(posix_host(), CreateInputs(prefix=prefix)).prefix == prefix
+
+
+def test_long_windows_prefix_warns():
+    plan = make_plan(windows_host(), CreateInputs(prefix="D:\\" + "a" * 200))
+    assert any("LongPathsEnabled" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "/abs", "a\\b", "-x"])
+def test_names_that_are_not_names_are_refused(name):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(name=name))
+
+
+@pytest.mark.parametrize("version", ["3.x", "abc", "3.12; rm -rf /", ">=3.10,<3.13", "", "3..1"])
+def test_python_versions_that_are_not_versions_are_refused(version):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(python=version))
+
+
+@pytest.mark.parametrize("field, value", [("packages", ("-y",)), ("channels", ("--offline",)), ("channels", (" ",))])
+def test_values_that_would_read_as_micromamba_options_are_refused(field, value):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(**{field: value}))
+
+
+def test_prefix_and_name_together_are_refused():
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(name="a", prefix="/b"))
+
+
+def test_micromamba_sources():
+    host = posix_host()
+    assert make_plan(host, CreateInputs()).micromamba.version == PINNED_MICROMAMBA
+    assert make_plan(host, CreateInputs(micromamba_version="2.7.0")).micromamba.url.endswith("/download/2.7.0-0/micromamba-linux-64")
+    assert "/latest/download/" in make_plan(host, CreateInputs(micromamba_version="latest")).micromamba.url
+    local = make_plan(posix_host({"HOME": "/h", "MAMBABOOT_MICROMAMBA": "bin/mm"}), CreateInputs()).micromamba
+    assert (local.kind, local.path) == ("local", "/work/bin/mm")
+    mirror = make_plan(host, CreateInputs(micromamba_url="https://mirror/mm")).micromamba
+    assert (mirror.kind, mirror.sha256_url) == ("mirror", "https://mirror/mm.sha256")
+
+
+def test_moving_sources_are_keyed_by_digest_and_pinned_ones_by_version():
+    host = posix_host()
+    pinned = make_plan(host, CreateInputs()).micromamba
+    assert pinned.cache_key(None) == f"{PINNED_MICROMAMBA}-linux-64"
+    mirror = make_plan(host, CreateInputs(micromamba_url="https://mirror/mm")).micromamba
+    assert mirror.cache_key("a" * 64) != mirror.cache_key("b" * 64)
+    other = make_plan(host, CreateInputs(micromamba_url="https://other/mm")).micromamba
+    assert mirror.cache_key("a" * 64) != other.cache_key("a" * 64)
+
+
+@pytest.mark.parametrize("url", ["http://example.invalid/mm", "ftp://x/mm", "mm"])
+def test_insecure_or_odd_mirror_urls_are_refused(url):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(micromamba_url=url))
+
+
+def test_plain_http_is_allowed_for_loopback_or_when_asked():
+    make_plan(posix_host(), CreateInputs(micromamba_url="http://127.0.0.1:8000/mm"))
+    make_plan(posix_host(), CreateInputs(micromamba_url="http://example.invalid/mm", allow_http=True))
+
+
+@pytest.mark.parametrize("bad", ["abc", "0" * 63, "g" * 64])
+def test_bad_expected_digest_is_refused(bad):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(micromamba_sha256=bad))
+
+
+@pytest.mark.parametrize("system, machine, subdir", [
+    ("Linux", "x86_64", "linux-64"), ("Linux", "aarch64", "linux-aarch64"), ("Linux", "ppc64le", "linux-ppc64le"),
+    ("Darwin", "x86_64", "osx-64"), ("Darwin", "arm64", "osx-arm64"), ("Windows", "AMD64", "win-64"),
+])
+def test_conda_subdir(system, machine, subdir):
+    assert conda_subdir(system, machine) == subdir
