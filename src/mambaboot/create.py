@@ -6,16 +6,15 @@ moved back into place. Only files this run created are ever deleted.
 """
 
 import os
-import uuid
 from dataclasses import dataclass
 from typing import List, Optional
 
-from mambaboot import cachelink, condameta, fsops, isolation, micromamba, record, sandbox, target
+from mambaboot import cachelink, condameta, fsops, isolation, micromamba, record, sandbox, target, verify
 from mambaboot.activation import environ as activation
 from mambaboot.host import Host
 from mambaboot.plan import Plan
 from mambaboot.report import Reporter
-from mambaboot.verify import Verification, verify
+from mambaboot.verify import Verification
 
 STEPS = 7
 
@@ -71,10 +70,9 @@ class _Rollback:
         self.aside: Optional[str] = None
 
     def move_old_aside(self) -> None:
-        parent, base = os.path.split(self.plan.prefix)
         # A rename in the same directory: same filesystem, so atomic, and paths inside the
         # old environment are valid again the moment it moves back.
-        self.aside = os.path.join(parent, f".{base}.mambaboot-old-{uuid.uuid4().hex[:8]}")
+        self.aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
         os.rename(self.plan.prefix, self.aside)
 
     def undo(self) -> None:
@@ -133,8 +131,6 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, r
     cmd = micromamba.create_command(binary.path, plan)
     reporter.detail("$ " + " ".join(cmd))
     micromamba.run(cmd, child_env, echo=reporter.detail)
-    packages = condameta.installed(plan.prefix)
-    reporter.step(f"[4/{STEPS}] created {plan.prefix}: {len(packages)} packages")
 
     files = [os.path.join(record.RECORD_DIR, record.RECORD_FILE)]
     base = {
@@ -143,31 +139,37 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, r
         "inputs": plan.to_dict(),
         "platform": plan.subdir,
         "micromamba": {"version": binary.version, "source": binary.source, "sha256": binary.sha256},
-        "packages": [p.to_dict() for p in packages],
         "files": files,
     }
     # From here on the prefix itself says it is ours; the marker outside is no longer needed.
     record.write(plan.prefix, base)
     record.clear_pending(plan.cache_dir, plan.prefix)
 
-    link = None
-    if plan.link_cache:
-        link = cachelink.link_cache(plan.prefix, plan.pkgs_dir, plan.windows)
-        if link:
-            files.append("pkgs")
-            reporter.step(f"[5/{STEPS}] linked {os.path.join(plan.prefix, 'pkgs')} -> {plan.pkgs_dir} ({link})")
-        else:
-            reporter.warn(f"{os.path.join(plan.prefix, 'pkgs')} already holds files; not linked to the cache")
+    pkgs = os.path.join(plan.prefix, "pkgs")
+    link = cachelink.link_cache(plan.prefix, plan.pkgs_dir, plan.windows) if plan.link_cache else None
+    if link:
+        files.append("pkgs")
+        linked = f"[5/{STEPS}] linked {pkgs} -> {plan.pkgs_dir} ({link})"
+    elif plan.link_cache:
+        linked = f"[5/{STEPS}] {pkgs} already holds files; left as it is, not linked to the cache"
     else:
-        reporter.step(f"[5/{STEPS}] package cache link skipped (--no-cache-link)")
-    record.write(plan.prefix, base)
+        linked = f"[5/{STEPS}] package cache link skipped (--no-cache-link)"
 
     baseline = isolation.baseline(host.environ, host.windows)
-    verification = verify(activation.activated(baseline, plan.prefix, host.windows), plan.prefix, plan.python)
+    checks = verify.start(activation.activated(baseline, plan.prefix, host.windows), plan.prefix, plan.python)
+    try:
+        packages = condameta.installed(plan.prefix)  # read while the checks run
+    except BaseException:
+        checks.cancel()
+        raise
+    reporter.step(f"[4/{STEPS}] created {plan.prefix}: {len(packages)} packages")
+    reporter.step(linked)
+    verification = checks.result()
     reporter.step(
         f"[6/{STEPS}] verified: python {verification.python_version} ({verification.python}), "
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
     )
+    base["packages"] = [p.to_dict() for p in packages]
     base.update(state=record.COMPLETE, completed=record.now(), verification=verification.to_dict())
     path = record.write(plan.prefix, base)
     reporter.step(f"[7/{STEPS}] recorded {path}")

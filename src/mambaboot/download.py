@@ -158,11 +158,3 @@ def _copy(response, out, progress: Optional[Progress]) -> str:
     if total is not None and done != total:
         raise _Transient(f"truncated body: got {done} of {total} bytes")
     return digest.hexdigest()
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

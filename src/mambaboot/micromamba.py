@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional
 
-from mambaboot import download, fsops
+from mambaboot import fsops
 from mambaboot.errors import EngineError, ObtainError
 from mambaboot.plan import MicromambaSource, Plan
 
@@ -36,6 +36,8 @@ def _store(cache_dir: str) -> str:
 
 
 def _published_digest(source: MicromambaSource) -> str:
+    from mambaboot import download  # urllib and http.client cost ~30 ms: only when fetching
+
     url = source.sha256_url
     try:
         text = download.fetch_text(url)
@@ -66,9 +68,11 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
     # One lock for the store: concurrent runs download once and never see a partial file.
     with fsops.FileLock(os.path.join(store, ".lock")):
         downloaded = False
-        if not (os.path.isfile(binary) and download.sha256_file(binary) == expected):
+        if not (os.path.isfile(binary) and fsops.sha256_file(binary) == expected):
             created = not os.path.isdir(key_dir)
             os.makedirs(key_dir, exist_ok=True)
+            from mambaboot import download
+
             try:
                 _forget(key_dir)
                 download.fetch_file(source.url, binary, expected, progress)
@@ -105,7 +109,7 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
         raise ObtainError(f"micromamba not found at {path}")
     if not os.access(path, os.X_OK):
         raise ObtainError(f"{path} is not executable")
-    digest = download.sha256_file(path)
+    digest = fsops.sha256_file(path)
     if source.expected_sha256 and digest != source.expected_sha256:
         raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
     version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])

@@ -8,7 +8,6 @@ It lives inside the cache dir, so even a SIGKILL leaves nothing outside prefix a
 
 import contextlib
 import os
-import tempfile
 from typing import Dict, Iterator, Mapping, Sequence
 
 from mambaboot import fsops, isolation
@@ -16,9 +15,7 @@ from mambaboot import fsops, isolation
 
 @contextlib.contextmanager
 def private_home(cache_dir: str) -> Iterator[str]:
-    parent = os.path.join(cache_dir, "tmp")
-    os.makedirs(parent, exist_ok=True)
-    home = tempfile.mkdtemp(prefix="home-", dir=parent)
+    home = fsops.make_private_dir(os.path.join(cache_dir, "tmp"), "home-")
     try:
         yield home
     finally:

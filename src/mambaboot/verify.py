@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -63,22 +62,40 @@ def _resolve(command: str, env: Mapping[str, str], prefix: str) -> Tuple[Optiona
     return found, None
 
 
-def _run(argv: List[str], env: Mapping[str, str]) -> Tuple[int, str, str]:
-    try:
-        proc = subprocess.run(
-            argv, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            errors="replace", timeout=TIMEOUT,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return -1, "", str(exc)
-    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+class _Proc:
+    """A started check; finish() collects it. Starting all checks before collecting any runs
+    them in parallel without threads."""
+
+    def __init__(self, argv: List[str], env: Mapping[str, str]):
+        self.argv = argv
+        try:
+            self.proc: Optional[subprocess.Popen] = subprocess.Popen(
+                argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, errors="replace",
+            )
+            self.error = ""
+        except OSError as exc:
+            self.proc, self.error = None, str(exc)
+
+    def finish(self) -> Tuple[int, str, str]:
+        if self.proc is None:
+            return -1, "", self.error
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            return -1, "", f"timed out after {TIMEOUT} s"
+        return self.proc.returncode, out.strip(), err.strip()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
-def _check_python(env: Mapping[str, str], prefix: str, requested: Optional[str]) -> Tuple[Dict[str, str], List[str]]:
-    found, problem = _resolve("python", env, prefix)
-    if problem:
-        return {}, [problem]
-    code, out, err = _run([found, "-c", _PROBE], env)
+def _python_result(found: str, proc: _Proc, prefix: str, requested: Optional[str]) -> Tuple[Dict[str, str], List[str]]:
+    code, out, err = proc.finish()
     if code != 0:
         return {}, [f"python at {found} failed to start (exit {code}): {err[-500:]}"]
     try:
@@ -93,31 +110,54 @@ def _check_python(env: Mapping[str, str], prefix: str, requested: Optional[str])
     return {"python": found, "python_version": info["version"]}, problems
 
 
-def _check_tool(tool: str, env: Mapping[str, str], prefix: str) -> Tuple[Dict[str, str], List[str]]:
-    found, problem = _resolve(tool, env, prefix)
-    if problem:
-        return {}, [problem]
-    code, out, err = _run([found, "--version"], env)
+def _tool_result(tool: str, proc: _Proc) -> Tuple[Dict[str, str], List[str]]:
+    code, out, err = proc.finish()
     if code != 0:
         return {}, [f"`{tool} --version` failed (exit {code}): {(err or out)[-500:]}"]
     line = out.splitlines()[0] if out else ""
     return {f"{tool}_version": line.split()[-1] if line else ""}, []
 
 
+class Checks:
+    """Verification under way: start() launches every check, result() waits for them."""
+
+    def __init__(self, activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]):
+        self.prefix = prefix
+        self.requested = requested_python
+        self.problems: List[str] = []
+        self.pending: List[Tuple[str, str, _Proc]] = []
+        for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
+            found, problem = _resolve(command, activated_env, prefix)
+            if problem:
+                self.problems.append(problem)
+            else:
+                self.pending.append((command, found, _Proc([found, *argv_tail], activated_env)))
+
+    def result(self) -> Verification:
+        found: Dict[str, str] = {}
+        try:
+            for command, path, proc in self.pending:
+                if command == "python":
+                    values, issues = _python_result(path, proc, self.prefix, self.requested)
+                else:
+                    values, issues = _tool_result(command, proc)
+                found.update(values)
+                self.problems.extend(issues)
+        finally:
+            self.cancel()
+        if self.problems:
+            raise VerifyError("the new environment failed verification:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        return Verification(found["python"], found["python_version"], found["conda_version"], found["mamba_version"])
+
+
+    def cancel(self) -> None:
+        for _, _, proc in self.pending:
+            proc.stop()
+
+
+def start(activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]) -> Checks:
+    return Checks(activated_env, prefix, requested_python)
+
+
 def verify(activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]) -> Verification:
-    """Run the independent checks in parallel; raise VerifyError listing every failure."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [
-            pool.submit(_check_python, activated_env, prefix, requested_python),
-            pool.submit(_check_tool, "conda", activated_env, prefix),
-            pool.submit(_check_tool, "mamba", activated_env, prefix),
-        ]
-        results = [f.result() for f in futures]
-    found: Dict[str, str] = {}
-    problems: List[str] = []
-    for values, issues in results:
-        found.update(values)
-        problems.extend(issues)
-    if problems:
-        raise VerifyError("the new environment failed verification:\n" + "\n".join(f"  - {p}" for p in problems))
-    return Verification(found["python"], found["python_version"], found["conda_version"], found["mamba_version"])
+    return start(activated_env, prefix, requested_python).result()

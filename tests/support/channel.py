@@ -245,9 +245,28 @@ def _stdlib_files() -> dict[str, bytes]:
                 continue
             rel = (rel_root / name).as_posix()
             # Relative symlinks (e.g. _sysconfigdata aliases) become plain copies.
-            files[f"lib/python{PY_XY}/{rel}"] = Path(root, name).read_bytes()
+            data = Path(root, name).read_bytes()
+            files[f"lib/python{PY_XY}/{rel}"] = data
+            if name.endswith(".py"):
+                pyc = _bytecode(data, rel)
+                if pyc is not None:
+                    cached = (rel_root / "__pycache__" / f"{name[:-3]}.{sys.implementation.cache_tag}.pyc").as_posix()
+                    files[f"lib/python{PY_XY}/{cached}"] = pyc
     files[f"lib/python{PY_XY}/sitecustomize.py"] = _SITECUSTOMIZE.encode()
     return files
+
+
+def _bytecode(source: bytes, rel: str) -> bytes | None:
+    """An unchecked-hash .pyc, as conda-forge's python ships them: valid wherever the file
+    lands and whatever its mtime, so the interpreter starts without compiling its stdlib."""
+    from importlib._bootstrap_external import _code_to_hash_pyc
+    from importlib.util import source_hash
+
+    try:
+        code = compile(source, rel, "exec", dont_inherit=True)
+    except SyntaxError:
+        return None
+    return bytes(_code_to_hash_pyc(code, source_hash(source), checked=False))
 
 
 def python_spec(version: str = "3.11.2", build_number: int = 0) -> PackageSpec:
