@@ -1,0 +1,32 @@
+"""Stop a running mambaboot at a known point, without sleeps.
+
+The micromamba stand-in blocks on a FIFO after it has linked the environment
+(STANDIN_BLOCK_FIFO). Opening the FIFO for writing returns only once the stand-in has
+opened it for reading, so when `paused()` yields, mambaboot is mid-create: the prefix is
+populated, no record exists yet, and the pending marker is the only proof it is ours.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+
+@contextlib.contextmanager
+def paused(args: List[str], env: Dict[str, str], cwd: Path, fifo: Path) -> Iterator[subprocess.Popen]:
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mambaboot", *args], env={**env, "STANDIN_BLOCK_FIFO": str(fifo)},
+        cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, like a job in a shell
+    )
+    writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading
+    try:
+        yield proc
+    finally:
+        os.close(writer)  # EOF releases the stand-in if it is still there
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=120)

@@ -1,0 +1,58 @@
+"""Interrupting create: Ctrl-C/SIGTERM roll back; SIGKILL leaves a recognisably-ours prefix."""
+
+import os
+import signal
+
+import pytest
+
+from tests.support.interrupt import paused
+from tests.support.snapshot import diff
+
+
+def _create_args(world, channel, standin, *extra):
+    return ["create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin), *extra]
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_stops_the_engine_and_rolls_back(world, channel, standin, signum, code):
+    before = world.outside()
+    with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
+        assert (world.envs / "py" / "conda-meta").is_dir(), "paused after linking"
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert err.strip().splitlines()[-1].startswith("mambaboot: error: interrupted")
+    assert "Traceback" not in err
+    assert diff(before, world.outside()) == {}
+    assert not (world.envs / "py").exists()
+    assert list((world.cache / "tmp").iterdir()) == [], "the private HOME is removed"
+    assert list((world.cache / "pending").iterdir()) == []
+
+
+def test_interrupt_restores_the_environment_being_replaced(world, channel, standin):
+    assert world.create("-c", channel, "--micromamba", str(standin)).returncode == 0
+    (world.envs / "py" / "user-note.txt").write_text("still here")
+    before = world.outside()
+    args = _create_args(world, channel, standin, "--force")
+    with paused(args, world.env, world.envs, world.root.parent / "fifo") as proc:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert diff(before, world.outside()) == {}, "the old environment is back, byte for byte"
+
+
+def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel, standin):
+    with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    prefix = world.envs / "py"
+    assert (prefix / "conda-meta").is_dir() and not (prefix / ".mambaboot" / "record.json").exists()
+
+    r = world.create("-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4
+    assert "interrupted" in r.stderr and "--force" in r.stderr
+
+    r = world.create("-c", channel, "--micromamba", str(standin), "--force", "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["replaced"] is True
+    assert list((world.cache / "pending").iterdir()) == []
