@@ -17,6 +17,9 @@ from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
 
 REPO = Path(__file__).resolve().parent.parent
+# The checkout's code, whatever is installed: a worktree's tests test that worktree.
+MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
 STANDIN_VERSION = "2.8.1"
 
 
@@ -59,7 +62,7 @@ class World:
 
     def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Result:
         proc = subprocess.run(
-            [sys.executable, "-m", "mambaboot", *args],
+            [*MAMBABOOT, *args],
             env={**self.env, **(env or {})}, cwd=str(cwd or self.envs), capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=600,
         )

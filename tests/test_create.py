@@ -44,8 +44,9 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert set(record["files"]) == {".mambaboot/record.json", "pkgs"}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))
-    # one step line per step on stderr, nothing else on stdout
-    assert [line[:5] for line in r.stderr.splitlines() if line.startswith("[")] == [f"[{i}/7]" for i in range(1, 8)]
+    # one line per step on stderr, in pipeline order
+    steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
+    assert steps == ["shell", "target", "micromamba", "engine", "cache link", "verify", "record"]
 
     # nothing outside the prefix and the cache changed, although the engine tried
     assert diff(before, world.outside(prefix)) == {}
@@ -238,3 +239,17 @@ def test_json_error_object_on_failure(world, channel):
     r = world.create("-c", channel, "--micromamba", str(world.root / "nope"), "--json")
     assert r.returncode == 5
     assert r.json() == {"error": r.json()["error"], "exit_code": 5}
+
+
+def test_installed_console_script_and_module_entry_point_run(world):
+    """The README's install gives a `mambaboot` command and `python -m mambaboot`."""
+    import shutil
+    import sys
+
+    from mambaboot import __version__
+
+    script = shutil.which("mambaboot", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    assert script, "pip install must provide the mambaboot console script"
+    for argv in ([script, "--version"], [sys.executable, "-m", "mambaboot", "--version"]):
+        out = subprocess.run(argv, capture_output=True, text=True, env=world.env)
+        assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}")

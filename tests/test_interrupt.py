@@ -5,12 +5,13 @@ import signal
 
 import pytest
 
+from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff
 
 
 def _create_args(world, channel, standin, *extra):
-    return ["create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin), *extra]
+    return [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin), *extra]
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -137,20 +137,24 @@ def remove_tree(path: str) -> None:
         remove_link(path)
         return
     with os.scandir(path) as entries:
-        children = list(entries)
-    for entry in children:
-        child = entry.path
-        if is_link(child):
-            remove_link(child)
-        elif entry.is_dir(follow_symlinks=False):
-            remove_tree(child)
-        else:
-            _remove_file(child)
+        children = [entry.path for entry in entries]
+    for child in children:
+        remove_any(child)
     try:
         os.rmdir(path)
     except PermissionError:
         os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
         os.rmdir(path)
+
+
+def remove_any(path: str) -> None:
+    """Remove a link, a file or a whole directory tree, never following a link."""
+    if is_link(path):
+        remove_link(path)
+    elif os.path.isdir(path):
+        remove_tree(path)
+    else:
+        _remove_file(path)
 
 
 def _remove_file(path: str) -> None:

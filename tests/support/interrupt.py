@@ -9,16 +9,16 @@ populated, no record exists yet, and the pending marker is the only proof it is 
 import contextlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, Iterator, List
 
 
 @contextlib.contextmanager
-def paused(args: List[str], env: Dict[str, str], cwd: Path, fifo: Path) -> Iterator[subprocess.Popen]:
+def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path) -> Iterator[subprocess.Popen]:
+    """Run command (a full mambaboot command line) until the engine blocks on fifo."""
     os.mkfifo(fifo)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mambaboot", *args], env={**env, "STANDIN_BLOCK_FIFO": str(fifo)},
+        command, env={**env, "STANDIN_BLOCK_FIFO": str(fifo)},
         cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, like a job in a shell
     )

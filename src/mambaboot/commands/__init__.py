@@ -1,0 +1,7 @@
+"""One module per command (pipx's layout): each has `register(subparsers)` and `run(args) -> int`.
+
+Command modules import only argparse-level things at the top; the pipeline is imported
+inside run(), so building the parser (and `--help`, `--version`) stays cheap.
+"""
+
+NAMES = ("create",)

@@ -1,0 +1,75 @@
+"""`mambaboot create`: a new, verified environment."""
+
+import argparse
+
+from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "create", help="create a new environment",
+        description="Create a standalone environment with Python, conda and mamba in an empty or new directory.",
+        example="mambaboot create myenv --python 3.12      # -> ./myenv_3_12 (or $PY_ENVS/myenv_3_12)",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="environment name (default: py); --python 3.12 appends _3_12")
+    where = p.add_argument_group("where")
+    where.add_argument("-p", "--prefix", metavar="PATH", help="exact environment directory (instead of NAME)")
+    where.add_argument("--envs-dir", metavar="DIR", help="parent of NAME (default: $PY_ENVS, "
+                       r"<drive>\dev\Anaconda\envs on Windows, else the current directory)")
+    add_cache_option(where)
+    what = p.add_argument_group("what")
+    what.add_argument("--python", metavar="VERSION", help="Python version, e.g. 3.12 or 3.12.4")
+    what.add_argument("--package", dest="packages", action="append", default=[], metavar="SPEC",
+                      help="extra package spec (repeatable), e.g. --package uv")
+    what.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
+                      help="channel (repeatable; default conda-forge); channels from rc files are never used")
+    engine = p.add_argument_group("micromamba")
+    engine.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
+                        "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
+    engine.add_argument("--micromamba-version", metavar="VERSION", help="release to download "
+                        "(default: the pinned one; 'latest' allowed)")
+    engine.add_argument("--micromamba-url", metavar="URL", help="mirror: full URL of the binary; "
+                        "its digest is read from URL.sha256")
+    engine.add_argument("--micromamba-sha256", metavar="HEX", help="trust this digest instead of the published .sha256")
+    engine.add_argument("--allow-http", action="store_true", help="allow plain http:// for non-loopback URLs")
+    behaviour = p.add_argument_group("behaviour")
+    behaviour.add_argument("--force", action="store_true",
+                           help="replace the target if it is an environment mambaboot created (never anything else)")
+    behaviour.add_argument("--ignore-active-env", action="store_true",
+                           help="proceed in a shell with an active environment (children still get a clean one)")
+    behaviour.add_argument("--no-cache-link", action="store_true", help="do not link PREFIX/pkgs to the package cache")
+    behaviour.add_argument("--keep-failed", action="store_true",
+                           help="keep an environment that failed after micromamba ran, for inspection")
+    behaviour.add_argument("--dry-run", action="store_true", help="print the plan and run the checks; write nothing")
+    add_output_options(p, verbose_help="show micromamba's command line and output")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot import create, host, output
+    from mambaboot.plan import CreateInputs, make_plan
+
+    h = host.current()
+    inputs = CreateInputs(
+        name=args.name, prefix=args.prefix, envs_dir=args.envs_dir, python=args.python,
+        packages=tuple(args.packages), channels=tuple(args.channels), cache_dir=args.cache_dir,
+        micromamba=args.micromamba, micromamba_version=args.micromamba_version,
+        micromamba_url=args.micromamba_url, micromamba_sha256=args.micromamba_sha256,
+        allow_http=args.allow_http, force=args.force, ignore_active_env=args.ignore_active_env,
+        link_cache=not args.no_cache_link,
+    )
+    plan = make_plan(h, inputs)
+    rep = reporter(args)
+    if args.dry_run:
+        if args.json:
+            output.emit_json({"dry_run": True, "plan": plan.to_dict()})
+        else:
+            print(output.plan_text(plan.to_dict()))
+        create.preflight(plan, h, args.ignore_active_env, rep)
+        return 0
+    result = create.create(plan, h, rep, ignore_active_env=args.ignore_active_env, keep_failed=args.keep_failed)
+    if args.json:
+        output.emit_json(result.to_dict())
+    else:
+        rep.step(f"done: {result.plan.prefix} (python {result.finished.verification.python_version})")
+    return 0
