@@ -1,13 +1,14 @@
 """Shared fixtures: the local channel, the micromamba stand-in, a loopback release server,
 and a fresh 'world' (HOME, TMPDIR, XDG dirs) per test so side effects can be snapshotted."""
 
+import collections
 import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -109,3 +110,28 @@ def release_server(standin):
         server.asset_url = url
         server.releases_base = f"{server.url}/mamba-org/micromamba-releases/releases"
         yield server
+
+
+# -- the reliability table (issue: every figure must read N/N) --------------------------
+
+_TALLY: Dict[str, List[int]] = collections.defaultdict(lambda: [0, 0])
+
+
+class Reliability:
+    def record(self, category: str, ok: bool) -> None:
+        tally = _TALLY[category]
+        tally[0] += 1
+        tally[1] += int(bool(ok))
+
+
+@pytest.fixture
+def reliability() -> Reliability:
+    return Reliability()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TALLY:
+        return
+    terminalreporter.section("reliability")
+    for category, (tried, held) in sorted(_TALLY.items()):
+        terminalreporter.write_line(f"{category:<40} {held}/{tried}" + ("" if held == tried else "   <-- NOT N/N"))

@@ -165,7 +165,7 @@ def test_engine_failure_is_exit_6_with_its_text_and_nothing_left(world, channel,
     assert r.returncode == 6, r.stderr
     assert "no-such-package" in r.stderr
     assert diff(before, world.outside()) == {}
-    assert not list((world.cache / "pending").glob("*")) if (world.cache / "pending").exists() else True
+    assert list(world.cache.glob("pending/*.json")) == [], "no pending marker is left"
 
 
 def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, standin):
@@ -253,3 +253,19 @@ def test_installed_console_script_and_module_entry_point_run(world):
     for argv in ([script, "--version"], [sys.executable, "-m", "mambaboot", "--version"]):
         out = subprocess.run(argv, capture_output=True, text=True, env=world.env)
         assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}")
+
+
+def test_files_we_write_follow_the_umask_and_are_never_world_writable(world, channel, release_server):
+    from tests.conftest import MAMBABOOT
+
+    for umask, name in ((0o022, "u022"), (0o000, "u000")):
+        proc = subprocess.run(
+            [*MAMBABOOT, "create", name, "--cache-dir", str(world.cache), "-c", channel],
+            env={**world.env, "MAMBABOOT_RELEASES_URL": release_server.releases_base}, cwd=str(world.envs),
+            capture_output=True, text=True, preexec_fn=lambda u=umask: os.umask(u),
+        )
+        assert proc.returncode == 0, proc.stderr
+        record_mode = (world.envs / name / ".mambaboot" / "record.json").stat().st_mode & 0o777
+        binary = next(world.cache.glob("micromamba/*/micromamba"))
+        assert record_mode == (0o644 if umask else 0o664)
+        assert binary.stat().st_mode & 0o002 == 0

@@ -33,47 +33,53 @@ def _leftovers(tmp_path):
 
 @pytest.mark.parametrize("fault", [Fault.status(500), Fault.status(503), Fault.truncate(1000), Fault.stall()],
                          ids=["500", "503", "truncated", "stalled"])
-def test_transient_failures_are_retried_then_succeed(server, tmp_path, fault):
+def test_transient_failures_are_retried_then_succeed(server, tmp_path, fault, reliability):
     server.faults("/asset", [fault, fault])
-    assert _fetch(server, tmp_path).read_bytes() == BODY
-    assert server.count("GET", "/asset") == 3
-    assert _leftovers(tmp_path) == ["out"]
+    ok = _fetch(server, tmp_path).read_bytes() == BODY
+    ok = ok and server.count("GET", "/asset") == 3 and _leftovers(tmp_path) == ["out"]
+    reliability.record("network fault cases handled", ok)
+    assert ok
 
 
-def test_retries_are_bounded_and_leave_nothing(server, tmp_path):
+def test_retries_are_bounded_and_leave_nothing(server, tmp_path, reliability):
     server.faults("/asset", [Fault.status(503)] * 5)
     with pytest.raises(ObtainError, match="after 3 attempts: HTTP 503"):
         _fetch(server, tmp_path)
     assert server.count("GET", "/asset") == 3
     assert _leftovers(tmp_path) == []
+    reliability.record("network fault cases handled", True)
 
 
-def test_not_found_is_final_at_once(server, tmp_path):
+def test_not_found_is_final_at_once(server, tmp_path, reliability):
     with pytest.raises(ObtainError, match="HTTP 404"):
         _fetch(server, tmp_path, path="/missing")
     assert server.count("GET", "/missing") == 1
     assert _leftovers(tmp_path) == []
+    reliability.record("network fault cases handled", True)
 
 
-def test_redirect_chain_is_followed(server, tmp_path):
+def test_redirect_chain_is_followed(server, tmp_path, reliability):
     server.add("/hop2", b"")
     server.faults("/hop1", [Fault.redirect("/hop2")])
     server.faults("/hop2", [Fault.redirect("/asset")])
     assert _fetch(server, tmp_path, path="/hop1").read_bytes() == BODY
+    reliability.record("network fault cases handled", True)
 
 
-def test_digest_mismatch_keeps_nothing_and_is_not_retried(server, tmp_path):
+def test_digest_mismatch_keeps_nothing_and_is_not_retried(server, tmp_path, reliability):
     with pytest.raises(ObtainError, match="does not match"):
         _fetch(server, tmp_path, digest="0" * 64)
     assert server.count("GET", "/asset") == 1
     assert _leftovers(tmp_path) == []
+    reliability.record("network fault cases handled", True)
 
 
-def test_connection_refused(tmp_path):
+def test_connection_refused(tmp_path, reliability):
     dest = tmp_path / "out"
     with pytest.raises(ObtainError, match="after 3 attempts"):
         download.fetch_file(refused_url("/x"), str(dest), DIGEST, policy=FAST)
     assert _leftovers(tmp_path) == []
+    reliability.record("network fault cases handled", True)
 
 
 def test_fetch_text_reads_small_files_and_refuses_big_ones(server):

@@ -48,6 +48,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _fail(str(exc), exc.exit_code, want_json)
     except KeyboardInterrupt:
         return _fail("interrupted by Ctrl-C", 130, want_json)
+    except OSError as exc:  # the machine said no (disk full, permission): say what and where
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}", 1, want_json)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("MAMBABOOT_DEBUG"):
             raise

@@ -12,6 +12,7 @@ from typing import Optional
 from mambaboot import adopt, fsops, isolation, micromamba, record, sandbox, target
 from mambaboot.host import Host
 from mambaboot.plan import Plan
+from mambaboot.errors import TargetRefused
 from mambaboot.report import Reporter
 
 
@@ -88,8 +89,20 @@ class _Rollback:
 
 
 def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: bool = False, keep_failed: bool = False) -> CreateResult:
-    tgt = preflight(plan, host, ignore_active_env, reporter)
+    if not ignore_active_env:
+        isolation.check_shell(host.environ, host.windows)  # refuse before the cache dir exists
     os.makedirs(plan.cache_dir, exist_ok=True)
+    try:
+        # The target is judged under the lock: only then does a pending marker mean
+        # "interrupted" rather than "being created right now".
+        with record.target_lock(plan.cache_dir, plan.prefix):
+            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed)
+    except fsops.Busy:
+        raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
+
+
+def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool) -> CreateResult:
+    tgt = preflight(plan, host, ignore_active_env, reporter)
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows)
         binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)

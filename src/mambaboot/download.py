@@ -128,14 +128,21 @@ def fetch_file(
                     f"  downloaded      {digest}\nnothing was kept"
                 )
             os.replace(tmp, dest)
+        except OSError as exc:  # network errors arrive as _Transient; this is the local disk
+            _unlink_quietly(tmp)
+            raise ObtainError(f"could not write {dest}: {exc.strerror or exc}") from None
         except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            _unlink_quietly(tmp)
             raise
 
     _with_retries(url, attempt, policy)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _copy(response, out, progress: Optional[Progress]) -> str:

@@ -56,18 +56,27 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
-class FileLock:
-    """Exclusive advisory lock on a lock file; blocks until acquired. The file itself stays."""
+class Busy(Exception):
+    """A non-blocking FileLock is held by another process."""
 
-    def __init__(self, path: str):
+
+class FileLock:
+    """Exclusive advisory lock on a lock file; the file itself stays. The OS drops the lock
+    when its holder dies, so a killed run never leaves a stale lock behind.
+
+    blocking=False raises Busy at once instead of waiting.
+    """
+
+    def __init__(self, path: str, blocking: bool = True):
         self.path = path
+        self.blocking = blocking
         self._fd: Optional[int] = None
 
     def __enter__(self) -> "FileLock":
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            _lock(fd)
+            _lock(fd, self.blocking)
         except BaseException:
             os.close(fd)
             raise
@@ -84,12 +93,14 @@ class FileLock:
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def _lock(fd: int, blocking: bool) -> None:
         while True:
             try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                msvcrt.locking(fd, msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
                 return
             except OSError as exc:  # LK_LOCK gives up after ~10 s; keep waiting like flock does
+                if not blocking:
+                    raise Busy(str(exc)) from None
                 if exc.errno != errno.EDEADLOCK:
                     raise
 
@@ -100,8 +111,11 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def _lock(fd: int, blocking: bool) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy("held by another process") from None
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -47,9 +47,18 @@ def write(prefix: str, data: Dict[str, Any]) -> str:
     return path
 
 
+def _prefix_key(prefix: str) -> str:
+    return hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
 def _marker_path(cache_dir: str, prefix: str) -> str:
-    key = hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return os.path.join(cache_dir, "pending", key + ".json")
+    return os.path.join(cache_dir, "pending", _prefix_key(prefix) + ".json")
+
+
+def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
+    """Held for a whole create of prefix: a second run for the same target is refused at once
+    instead of racing it (micromamba's `create -y` would delete the first one's prefix)."""
+    return fsops.FileLock(os.path.join(cache_dir, "pending", _prefix_key(prefix) + ".lock"), blocking=False)
 
 
 def mark_pending(cache_dir: str, prefix: str) -> str:

@@ -1,0 +1,41 @@
+"""Kill mambaboot (and its process group, micromamba included) at its N-th function call.
+
+    python killpoints.py N COUNT_FILE -- mambaboot-args...
+
+N = 0 never kills and writes the total number of calls made inside the mambaboot package
+to COUNT_FILE, so a test can spread kill points evenly over a whole run. Counting calls
+instead of waiting a delay makes every point reproducible and needs no sleeps.
+"""
+
+import os
+import signal
+import sys
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+PACKAGE = os.path.join(SRC, "mambaboot") + os.sep
+
+
+def main() -> int:
+    target, count_file, args = int(sys.argv[1]), sys.argv[2], sys.argv[4:]
+    sys.path.insert(0, SRC)
+    calls = 0
+
+    def profile(frame, event, arg):
+        nonlocal calls
+        if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
+            calls += 1
+            if calls == target:
+                os.killpg(0, signal.SIGKILL)  # as if the terminal died: micromamba goes too
+
+    sys.setprofile(profile)
+    from mambaboot.cli import main as mambaboot
+
+    code = mambaboot(args)
+    sys.setprofile(None)
+    with open(count_file, "w") as f:
+        f.write(str(calls))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Hostile and odd input: success or a clear refusal (2/4), never a traceback, nothing touched."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.snapshot import diff, snapshot
+
+METACHARS = "& | < > ^ % ! \" ' ; $ \\ ` ( )".split(" ")
+NAMES = (
+    ["", "..", ".", "/abs/path", "-leading", "a/b", "CON", "NUL", "COM1", "trailing.", "trailing ", " lead",
+     "with space", "ünïcödé", "環境", "x" * 300, "new\nline", "tab\there"]
+    + [f"m{c}x" for c in METACHARS]
+)
+PYTHONS = ["3.x", "abc", "3.12; rm -rf /", ">=3.10,<3.13", "", "3", "3.11", "3.11.2", "$(reboot)", "`id`"]
+CHANNELS = ["--offline", "-x", "", " ", "file:///nonexistent/channel", "https://example.invalid/ch", "a b"]
+
+
+def _check(world, reliability, category, args, allowed=(0, 2, 4)):
+    before = snapshot(world.root)
+    r = world.create(*args, "--dry-run")
+    ok = r.returncode in allowed and "Traceback" not in r.stderr and diff(before, snapshot(world.root)) == {}
+    if r.returncode != 0:
+        ok = ok and "error:" in r.stderr
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (args, r.returncode, r.stderr)
+    return r
+
+
+@pytest.mark.parametrize("name", NAMES, ids=repr)
+def test_names(world, reliability, name):
+    r = _check(world, reliability, "name", ["--", name] if name.startswith("-") else [name])
+    if "/" in name or name in ("", ".", "..") or name.startswith("-") or "\n" in name or "\t" in name:
+        assert r.returncode == 2
+    if "'" in name:
+        assert r.returncode == 2 and "'" in r.stderr
+
+
+@pytest.mark.parametrize("version", PYTHONS, ids=repr)
+def test_python_versions(world, reliability, version):
+    r = _check(world, reliability, "python", ["--python", version])
+    assert r.returncode == (0 if re.fullmatch(r"[0-9]+(\.[0-9]+){0,2}", version) else 2)
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=repr)
+def test_channels(world, reliability, channel):
+    r = _check(world, reliability, "channel", [f"--channel={channel}"])
+    assert r.returncode == (2 if channel.strip() == "" or channel.startswith("-") else 0)
+
+
+def test_prefix_that_is_a_symlink_to_elsewhere_is_refused(world, reliability, channel, standin):
+    elsewhere = world.root / "elsewhere"
+    elsewhere.mkdir()
+    (world.envs / "py").symlink_to(elsewhere)
+    before = snapshot(world.root)
+    r = world.create("-c", channel, "--micromamba", str(standin))
+    reliability.record("hostile inputs: no traceback, nothing touched", r.returncode == 4)
+    assert r.returncode == 4 and "symbolic link" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+@pytest.mark.parametrize("name", ["CON", "trailing.", "m&x", "m$x", "m`x"])
+def test_odd_but_legal_posix_names_really_create(world, channel, standin, name):
+    r = world.create(name, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert (world.envs / name / ".mambaboot" / "record.json").is_file()
+
+
+def test_a_300_character_prefix_works(world, channel, standin):
+    prefix = world.root
+    while len(str(prefix)) < 300:
+        prefix = prefix / ("d" * min(100, 300 - len(str(prefix)) - 1))
+    assert len(str(prefix)) == 300
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture
+def immutable_dir(tmp_path):
+    """A directory even root cannot write into (the tests run as root in CI)."""
+    d = tmp_path / "readonly-envs"
+    d.mkdir()
+    subprocess.run(["chattr", "+i", str(d)], check=True)
+    yield d
+    subprocess.run(["chattr", "-i", str(d)], check=True)
+
+
+def test_read_only_envs_dir_is_refused_cleanly(world, reliability, channel, standin, immutable_dir):
+    r = world.create("--envs-dir", str(immutable_dir), "-c", channel, "--micromamba", str(standin))
+    ok = r.returncode in (4, 6) and "Traceback" not in r.stderr and list(immutable_dir.iterdir()) == []
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, r.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 4 MiB filesystem: far too small for an environment."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_full_disk_is_a_message_and_leaves_nothing(world, reliability, channel, standin, tiny_disk):
+    r = world.create("--prefix", str(tiny_disk / "env"), "-c", channel, "--micromamba", str(standin))
+    ok = r.returncode == 6 and "Traceback" not in r.stderr and list(tiny_disk.iterdir()) == []
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (r.returncode, r.stderr)
+
+
+def test_full_disk_in_the_cache_is_a_message(world, reliability, channel, release_server, tiny_disk):
+    """The 'binary' does not fit in the cache: an I/O error, said in one line."""
+    release_server.add_release("2.8.1-0", "linux-64", os.urandom(6 << 20))
+    r = world.run("create", "--cache-dir", str(tiny_disk), "-c", channel,
+                  env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
+    ok = r.returncode == 5 and "Traceback" not in r.stderr and "No space left" in r.stderr
+    ok = ok and [p for p in tiny_disk.rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (r.returncode, r.stderr, list(tiny_disk.rglob("*")))
+
+
+def test_unset_home_and_temp(world, channel, standin):
+    env = {k: v for k, v in world.env.items() if k not in ("HOME", "TMPDIR")}
+    r = world.create("-c", channel, "--micromamba", str(standin), env=None)
+    assert r.returncode == 0
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from mambaboot.cli import main; "
+         "sys.exit(main(sys.argv[2:]))", str(Path(__file__).parent.parent / "src"),
+         "create", "second", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
+        env=env, cwd=str(world.envs), capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
