@@ -169,3 +169,11 @@ def test_bad_expected_digest_is_refused(bad):
 ])
 def test_conda_subdir(system, machine, subdir):
     assert conda_subdir(system, machine) == subdir
+
+
+def test_default_channels_come_from_the_environment_when_not_given():
+    host = posix_host({"HOME": "/h", "MAMBABOOT_CHANNELS": "file:///m/a, file:///m/b"})
+    assert make_plan(host, CreateInputs()).channels == ("file:///m/a", "file:///m/b")
+    assert make_plan(host, CreateInputs(channels=("x",))).channels == ("x",)
+    with pytest.raises(UsageError):
+        make_plan(posix_host({"HOME": "/h", "MAMBABOOT_CHANNELS": "-x"}), CreateInputs())

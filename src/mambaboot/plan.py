@@ -188,12 +188,19 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
     return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected)
 
 
+def _default_channels(host: Host) -> Tuple[str, ...]:
+    """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
+    configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
+    return tuple(configured) or (DEFAULT_CHANNEL,)
+
+
 def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     if inputs.python is not None:
         pathrules.check_python_version(inputs.python)
     for spec in inputs.packages:
         pathrules.check_argument_value("--package", spec)
-    for channel in inputs.channels:
+    channels = tuple(inputs.channels) or _default_channels(host)
+    for channel in channels:
         pathrules.check_argument_value("--channel", channel)
     if inputs.prefix:
         if inputs.name is not None or inputs.envs_dir is not None:
@@ -216,7 +223,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         envs_dir=envs_dir,
         python=inputs.python,
         specs=(python_spec, "conda", "mamba", *inputs.packages),
-        channels=tuple(inputs.channels) or (DEFAULT_CHANNEL,),
+        channels=channels,
         cache_dir=cache_dir,
         pkgs_dirs=resolve_pkgs_dirs(host, cache_dir),
         micromamba=micromamba_source(host, inputs),
