@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from mambaboot import adopt, fsops, isolation, micromamba, record, sandbox, target
+from mambaboot import adopt, fsops, isolation, lockfile, micromamba, record, sandbox, target
 from mambaboot.host import Host
 from mambaboot.plan import Plan
 from mambaboot.report import Reporter
@@ -35,6 +35,8 @@ class CreateResult:
             "micromamba_source": self.binary.source,
             "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.finished.packages],
             "record": self.finished.record_path,
+            "lock": os.path.join(self.plan.prefix, record.RECORD_DIR, record.LOCK_FILE)
+            if f"{record.RECORD_DIR}/{record.LOCK_FILE}" in self.finished.files else None,
             "cache_link": self.finished.cache_link,
             "replaced": self.replaced,
         }
@@ -95,12 +97,12 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
-        record.mark_pending(plan.cache_dir, plan.prefix)
+        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
         rollback = _Rollback(plan, tgt)
         try:
             if tgt.state == target.OURS:
                 rollback.move_old_aside()
-            finished = _build(plan, host, binary, child_env, reporter)
+            finished = _build(plan, host, binary, child_env, home, reporter)
         except BaseException:
             if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
                 reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
@@ -112,8 +114,14 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS)
 
 
-def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, reporter: Reporter) -> adopt.Finished:
-    cmd = micromamba.create_command(binary.path, plan)
+def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
+           reporter: Reporter) -> adopt.Finished:
+    explicit = None
+    if plan.lock is not None:
+        # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
+        explicit = os.path.join(home, "lock.txt")
+        fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
+    cmd = micromamba.create_command(binary.path, plan, explicit)
     reporter.detail("$ " + " ".join(cmd))
     micromamba.run(cmd, child_env, echo=reporter.detail)
     reporter.step(f"engine: created {plan.prefix}")
@@ -124,7 +132,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, r
     }
     inputs = adopt.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
-        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance,
+        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
     )
     finished = adopt.finish(inputs, host.environ, reporter)
     record.clear_pending(plan.cache_dir, plan.prefix)

@@ -143,13 +143,18 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     return version
 
 
-def create_command(binary: str, plan: Plan) -> List[str]:
+def create_command(binary: str, plan: Plan, explicit_file: Optional[str] = None) -> List[str]:
+    """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
     cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
     for channel in plan.channels:
         cmd += ["-c", channel]
     cmd += ["--prefix", plan.prefix, "--root-prefix", plan.prefix]
     if plan.windows:
         cmd += ["--lock-timeout", "600"]  # the Windows lock gives up after 30 s otherwise
+    if plan.offline:
+        cmd.append("--offline")
+    if explicit_file:
+        return cmd + ["--file", explicit_file]
     return cmd + list(plan.specs)
 
 

@@ -54,10 +54,11 @@ def emit_json(data: dict, stream: TextIO = sys.stdout) -> None:
 def plan_text(plan: dict) -> str:
     mm = plan["micromamba"]
     source = mm["path"] if mm["kind"] == "local" else mm["url"]
+    lock = plan.get("lock")
     rows = [
         ("prefix", plan["prefix"]),
-        ("specs", " ".join(plan["specs"])),
-        ("channels", " ".join(plan["channels"])),
+        ("specs", f"exactly the {len(lock['entries'])} packages of {plan['lock_path']}" if lock else " ".join(plan["specs"])),
+        ("channels", " ".join(plan["channels"]) or "(from the lock's URLs)"),
         ("cache dir", plan["cache_dir"]),
         ("package cache", ",".join(plan["pkgs_dirs"])),
         ("micromamba", f"{mm['kind']}: {source}"),

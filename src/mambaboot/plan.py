@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from mambaboot import pathrules
 from mambaboot.errors import UsageError
 from mambaboot.host import Host
+from mambaboot.lockfile import Lock
 
 DEFAULT_NAME = "py"
 DEFAULT_CHANNEL = "conda-forge"
@@ -36,6 +37,9 @@ class CreateInputs:
     force: bool = False
     ignore_active_env: bool = False
     link_cache: bool = True
+    lock: Optional[Lock] = None
+    lock_path: Optional[str] = None
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class Plan:
     force: bool
     link_cache: bool
     warnings: Tuple[str, ...] = field(default=())
+    lock: Optional[Lock] = None  # install exactly these archives; specs and channels are then empty
+    lock_path: Optional[str] = None
+    offline: bool = False
 
     @property
     def pkgs_dir(self) -> str:
@@ -188,6 +195,25 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
     return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected)
 
 
+ESSENTIAL = ("python", "conda", "mamba")
+
+
+def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
+    lock = inputs.lock
+    if inputs.python or inputs.packages or inputs.channels:
+        raise UsageError("--from-lock installs exactly the locked packages: "
+                         "it cannot be combined with --python, --package or --channel")
+    platforms = lock.platforms()
+    if platforms and platforms != [host.subdir]:
+        raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
+                         f"{host.subdir}; make the lock on {host.subdir} (mambaboot lock PREFIX there)")
+    locked = {e.key[0] for e in lock.entries}
+    missing = [n for n in ESSENTIAL if n not in locked]
+    if missing:
+        raise UsageError(f"{inputs.lock_path} does not lock {', '.join(missing)}; an environment needs python, conda and mamba")
+    return lock
+
+
 def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     if inputs.python is not None:
         pathrules.check_python_version(inputs.python)
@@ -195,6 +221,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         pathrules.check_argument_value("--package", spec)
     for channel in inputs.channels:
         pathrules.check_argument_value("--channel", channel)
+    lock = _check_lock(host, inputs) if inputs.lock is not None else None
     if inputs.prefix:
         if inputs.name is not None or inputs.envs_dir is not None:
             raise UsageError("give either NAME (with --envs-dir) or --prefix, not both")
@@ -209,14 +236,19 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         prefix = host.path.join(envs_dir, name)
     warnings = pathrules.check_prefix(prefix, host.windows)
     cache_dir = resolve_cache_dir(host, inputs.cache_dir)
-    python_spec = f"python={inputs.python}" if inputs.python else "python"
+    if lock:
+        specs, channels, python = (), (), lock.python_version()
+    else:
+        python = inputs.python
+        specs = (f"python={python}" if python else "python", "conda", "mamba", *inputs.packages)
+        channels = tuple(inputs.channels) or (DEFAULT_CHANNEL,)
     return Plan(
         name=name,
         prefix=prefix,
         envs_dir=envs_dir,
-        python=inputs.python,
-        specs=(python_spec, "conda", "mamba", *inputs.packages),
-        channels=tuple(inputs.channels) or (DEFAULT_CHANNEL,),
+        python=python,
+        specs=specs,
+        channels=channels,
         cache_dir=cache_dir,
         pkgs_dirs=resolve_pkgs_dirs(host, cache_dir),
         micromamba=micromamba_source(host, inputs),
@@ -225,4 +257,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         force=inputs.force,
         link_cache=inputs.link_cache,
         warnings=tuple(warnings),
+        lock=lock,
+        lock_path=_absolute(host, inputs.lock_path) if inputs.lock_path else None,
+        offline=inputs.offline,
     )

@@ -1,6 +1,7 @@
 """`mambaboot create`: a new, verified environment."""
 
 import argparse
+import os
 
 from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
 
@@ -23,6 +24,9 @@ def register(subparsers) -> None:
                       help="extra package spec (repeatable), e.g. --package uv")
     what.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
                       help="channel (repeatable; default conda-forge); channels from rc files are never used")
+    what.add_argument("--from-lock", metavar="FILE", help="install exactly the packages of this lock (an @EXPLICIT "
+                      "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output); no solve")
+    what.add_argument("--offline", action="store_true", help="no downloads: everything must be in the package cache")
     engine = p.add_argument_group("micromamba")
     engine.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
                         "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
@@ -45,6 +49,18 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def _read_lock(path: str):
+    from mambaboot import lockfile
+    from mambaboot.errors import UsageError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read lock file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return lockfile.parse(text, path, os.getcwd())
+
+
 def run(args: argparse.Namespace) -> int:
     from mambaboot import create, host, output
     from mambaboot.plan import CreateInputs, make_plan
@@ -57,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         micromamba_url=args.micromamba_url, micromamba_sha256=args.micromamba_sha256,
         allow_http=args.allow_http, force=args.force, ignore_active_env=args.ignore_active_env,
         link_cache=not args.no_cache_link,
+        lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
+        offline=args.offline,
     )
     plan = make_plan(h, inputs)
     rep = reporter(args)
