@@ -185,8 +185,9 @@ def test_a_lock_for_another_platform_names_both(world, standin):
     assert diff(before, world.outside()) == {}
 
 
-@pytest.mark.parametrize("extra", [["--python", "3.11"], ["--package", "uv"], ["-c", "x"]])
+@pytest.mark.parametrize("extra", [["--python", "3.11"], ["--package", "uv"], ["-c", "x"], ["--file", "env.yml"]])
 def test_from_lock_replaces_specs_and_channels(world, standin, extra):
+    (world.envs / "env.yml").write_text("dependencies: [python]\n")
     r = world.create("x", "--from-lock", str(_synthetic_lock(world.root / "x.lock")), *extra)
     assert r.returncode == 2 and "cannot be combined" in r.stderr
 

@@ -1,15 +1,17 @@
-"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py).
+"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py), then
+provisioning (pip section, post-scripts; see provision.py).
 
 Every failure after the first write rolls back to exactly what was there before: a prefix
 that did not exist is removed, an empty one emptied, and a replaced (--force) environment
-moved back into place. Only files this run created are ever deleted.
+moved back into place. Only files this run created are ever deleted. Provisioning runs after
+that point: its failure leaves the verified environment in place, recorded as such.
 """
 
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Dict, Optional
 
-from mambaboot import adopt, fsops, isolation, lockfile, micromamba, record, sandbox, target
+from mambaboot import adopt, fsops, isolation, lockfile, micromamba, provision, record, sandbox, target
 from mambaboot.host import Host
 from mambaboot.plan import Plan
 from mambaboot.report import Reporter
@@ -21,6 +23,7 @@ class CreateResult:
     binary: micromamba.Binary
     finished: adopt.Finished
     replaced: bool
+    provisioning: Optional[Dict[str, Any]]
 
     def to_dict(self) -> dict:
         v = self.finished.verification
@@ -39,6 +42,7 @@ class CreateResult:
             if f"{record.RECORD_DIR}/{record.LOCK_FILE}" in self.finished.files else None,
             "cache_link": self.finished.cache_link,
             "replaced": self.replaced,
+            "provisioning": self.provisioning,
         }
 
 
@@ -54,6 +58,7 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         reporter.warn(warning)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
+    provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
     return tgt
 
 
@@ -111,7 +116,10 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
             record.clear_pending(plan.cache_dir, plan.prefix)
             raise
         rollback.commit()
-    return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS)
+    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts)
+    provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
+    return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
+                        provisioning=provisioned)
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
