@@ -3,7 +3,7 @@
 import json
 import os
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mambaboot.errors import MambabootError
 
@@ -56,6 +56,15 @@ def installed(prefix: str) -> List[Package]:
     ]
     packages.sort(key=lambda p: p.name)
     return packages
+
+
+def installed_files(prefix: str) -> Dict[str, str]:
+    """Every file a package installed (path relative to the prefix, '/'-separated) -> package name."""
+    owners: Dict[str, str] = {}
+    for record in _records(prefix):
+        for path in record.get("files") or ():
+            owners[path.replace("\\", "/")] = record["name"]
+    return owners
 
 
 def find(packages: List[Package], name: str) -> Optional[Package]:

@@ -1,4 +1,4 @@
-"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py), then
+"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py) -> overlays, then
 provisioning (pip section, post-scripts; see provision.py).
 
 Every failure after the first write rolls back to exactly what was there before: a prefix
@@ -9,9 +9,9 @@ that point: its failure leaves the verified environment in place, recorded as su
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
-from mambaboot import adopt, fsops, isolation, lockfile, micromamba, provision, record, sandbox, target
+from mambaboot import adopt, fsops, isolation, lockfile, micromamba, overlay, provision, record, sandbox, target
 from mambaboot.host import Host
 from mambaboot.plan import Plan
 from mambaboot.report import Reporter
@@ -23,6 +23,7 @@ class CreateResult:
     binary: micromamba.Binary
     finished: adopt.Finished
     replaced: bool
+    overlays: List[overlay.Applied]
     provisioning: Optional[Dict[str, Any]]
 
     def to_dict(self) -> dict:
@@ -42,6 +43,7 @@ class CreateResult:
             if f"{record.RECORD_DIR}/{record.LOCK_FILE}" in self.finished.files else None,
             "cache_link": self.finished.cache_link,
             "replaced": self.replaced,
+            "overlays": [o.to_dict() for o in self.overlays],
             "provisioning": self.provisioning,
         }
 
@@ -58,6 +60,7 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         reporter.warn(warning)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
+    overlay.check_sources(plan.overlays)
     provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
     return tgt
 
@@ -107,7 +110,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         try:
             if tgt.state == target.OURS:
                 rollback.move_old_aside()
-            finished = _build(plan, host, binary, child_env, home, reporter)
+            finished, applied = _build(plan, host, binary, child_env, home, reporter)
         except BaseException:
             if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
                 reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
@@ -119,11 +122,11 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts)
     provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
-                        provisioning=provisioned)
+                        overlays=applied, provisioning=provisioned)
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
-           reporter: Reporter) -> adopt.Finished:
+           reporter: Reporter):
     explicit = None
     if plan.lock is not None:
         # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
@@ -143,5 +146,14 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
     )
     finished = adopt.finish(inputs, host.environ, reporter)
+    applied = []
+    if plan.overlays:
+        from mambaboot import condameta
+
+        applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
+        copied = [f for a in applied for f in a.files]
+        finished.files.extend(copied)
+        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
+        reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
     record.clear_pending(plan.cache_dir, plan.prefix)
-    return finished
+    return finished, applied

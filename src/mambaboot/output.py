@@ -65,5 +65,5 @@ def plan_text(plan: dict) -> str:
         ("platform", plan["subdir"]),
     ]
     rows += [(label, " ".join(plan[key])) for label, key in
-             (("pip", "pip"), ("post-scripts", "post_scripts")) if plan.get(key)]
+             (("pip", "pip"), ("overlays", "overlays"), ("post-scripts", "post_scripts")) if plan.get(key)]
     return "\n".join(f"{k:>14}: {v}" for k, v in rows)

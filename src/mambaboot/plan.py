@@ -42,6 +42,7 @@ class CreateInputs:
     lock: Optional[Lock] = None
     lock_path: Optional[str] = None
     offline: bool = False
+    overlays: Sequence[str] = ()
     post_scripts: Sequence[str] = ()
 
 
@@ -95,6 +96,7 @@ class Plan:
     pip: Tuple[str, ...] = ()  # the environment file's pip section, installed after verification
     pip_dir: Optional[str] = None  # relative paths in the pip section are relative to the file, as in conda
     offline: bool = False
+    overlays: Tuple[str, ...] = ()
     post_scripts: Tuple[str, ...] = ()
 
     @property
@@ -303,5 +305,6 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         pip=ef.pip if ef else (),
         pip_dir=host.path.dirname(ef.path) if ef and ef.pip else None,
         offline=inputs.offline,
+        overlays=tuple(_absolute(host, d) for d in inputs.overlays),
         post_scripts=tuple(_absolute(host, s) for s in inputs.post_scripts),
     )

@@ -31,6 +31,8 @@ def register(subparsers) -> None:
                       "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output); no solve")
     what.add_argument("--offline", action="store_true", help="no downloads: everything must be in the package cache")
     after = p.add_argument_group("after creation")
+    after.add_argument("--overlay", dest="overlays", action="append", default=[], metavar="DIR",
+                       help="copy DIR's contents into the environment (repeatable); never overwrites what is there")
     after.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",
                        help="run PATH inside the activated environment once it verified (repeatable, in order): "
                        ".bat/.cmd in cmd.exe, .ps1 in PowerShell, anything else with sh; failure: exit 8")
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         link_cache=not args.no_cache_link,
         env_file=envfile.read(args.file) if args.file else None,
         lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
-        offline=args.offline, post_scripts=tuple(args.post_scripts),
+        offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )
     plan = make_plan(h, inputs)
     rep = reporter(args)
