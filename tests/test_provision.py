@@ -81,6 +81,9 @@ def test_a_failing_script_is_exit_8_and_provision_continues(world, channel, stan
     assert rec["provisioning"]["failed"]["exit_code"] == 3
     assert out.read_text().split() == ["first", "flaky-failed"], "the next script did not run"
 
+    listed = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json").json()
+    assert [(e["state"], e["failed"]) for e in listed["environments"]] == [("provisioning-failed", str(flaky))]
+
     flaky.write_text('echo flaky-fixed >> "$OUT"\n')
     r = world.run("provision", str(prefix), "--cache-dir", str(world.cache), env={"OUT": str(out)})
     assert r.returncode == 0, r.stderr
