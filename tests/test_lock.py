@@ -96,7 +96,9 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     assert r.returncode == 0, r.stderr
     assert lock.read_text() == written, "`mambaboot lock` writes what create wrote"
 
-    shutil.rmtree(prefix)
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert not prefix.exists()
 
     r = world.create("orig", "--from-lock", str(lock), "--micromamba", str(standin), "--json")
     assert r.returncode == 0, r.stderr
