@@ -453,10 +453,11 @@ def pip_wheel() -> Path:
     import ensurepip
 
     places = [Path(ensurepip.__file__).parent / "_bundled", Path("/usr/share/python-wheels")]
-    wheels = sorted(w for place in places for w in place.glob("pip-*-py3-none-any.whl"))
-    if not wheels:
-        raise RuntimeError(f"no pip wheel in {' or '.join(map(str, places))} (.ci/run installs python3-pip-whl)")
-    return wheels[-1]
+    for place in places:
+        wheels = sorted(place.glob("pip-*-py3-none-any.whl"))
+        if wheels:
+            return wheels[-1]
+    raise RuntimeError(f"no pip wheel in {' or '.join(map(str, places))} (.ci/run installs python3-pip-whl)")
 
 
 _PIP_MAIN = """#!{ph}/bin/python
