@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from tests.support.channel import build_channel, channel_url
+from tests.support.channel import build_channel, channel_url, pip_spec
 from tests.support.micromamba_standin import make_standin
 from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
@@ -26,7 +26,7 @@ STANDIN_VERSION = "2.8.1"
 
 @pytest.fixture(scope="session")
 def channel(tmp_path_factory) -> str:
-    return channel_url(build_channel(tmp_path_factory.mktemp("channel")))
+    return channel_url(build_channel(tmp_path_factory.mktemp("channel"), extra=[pip_spec()]))
 
 
 @pytest.fixture(scope="session")

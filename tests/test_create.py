@@ -41,7 +41,7 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert record["state"] == "complete"
     assert record["micromamba"]["sha256"] == out["micromamba_sha256"]
     assert {p["name"] for p in record["packages"]} == names
-    assert set(record["files"]) == {".mambaboot/record.json", "pkgs"}
+    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", "pkgs"}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))
     # one line per step on stderr, in pipeline order

@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
-from mambaboot import cachelink, condameta, isolation, record, verify
+from mambaboot import cachelink, condameta, diskusage, fsops, isolation, lockfile, record, verify
 from mambaboot.activation import environ as activation
+from mambaboot.errors import UsageError
 from mambaboot.report import Reporter
 
 
@@ -22,6 +23,7 @@ class FinishInputs:
     pkgs_dir: Optional[str]  # link PREFIX/pkgs here; None: no link
     provenance: Mapping[str, Any] = field(default_factory=dict)  # inputs, platform, micromamba
     created: Optional[str] = None  # keep an earlier creation time (re-adoption)
+    lock: Optional[lockfile.Lock] = None  # what must be installed, exactly (create --from-lock)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,10 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
 
     baseline = isolation.baseline(environ, inputs.windows)
     checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
-    try:
-        packages = condameta.installed(prefix)  # read while the checks run
+    try:  # while the checks run
+        packages = condameta.installed(prefix)
+        usage = diskusage.measure(prefix)
+        lock_file = _write_lock(inputs, packages, files, reporter)
     except BaseException:
         checks.cancel()
         raise
@@ -54,13 +58,32 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         f"verify: python {verification.python_version} ({verification.python}), "
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
     )
+    if inputs.lock is not None:
+        lockfile.check(inputs.lock, packages)
+        reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
         state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
-        packages=[p.to_dict() for p in packages],
+        packages=[p.to_dict() for p in packages], size=usage.to_dict(), lock=lock_file,
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
     return Finished(packages, verification, path, link, files)
+
+
+def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
+                reporter: Reporter) -> Optional[str]:
+    """PREFIX/.mambaboot/lock.txt: what this environment holds, to recreate it exactly."""
+    platform = inputs.provenance.get("platform") or lockfile.platform_of(packages)
+    try:
+        text = lockfile.render(packages, platform, inputs.provenance.get("micromamba"))
+    except UsageError as exc:
+        reporter.warn(f"no lock written: {exc}")
+        return None
+    rel = f"{record.RECORD_DIR}/{record.LOCK_FILE}"
+    fsops.atomic_write(os.path.join(inputs.prefix, record.RECORD_DIR, record.LOCK_FILE), text.encode(),
+                       mode=fsops.user_mode(0o666))
+    files.append(rel)
+    return rel
 
 
 def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:

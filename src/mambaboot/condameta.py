@@ -3,7 +3,7 @@
 import json
 import os
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mambaboot.errors import MambabootError
 
@@ -18,6 +18,7 @@ class Package:
     url: str
     sha256: Optional[str]
     md5: Optional[str]
+    depends: Tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -27,10 +28,8 @@ class Package:
         }
 
 
-def installed(prefix: str) -> List[Package]:
-    """Every package record in PREFIX/conda-meta, sorted by name."""
+def _records(prefix: str) -> Iterator[dict]:
     meta = os.path.join(prefix, "conda-meta")
-    packages = []
     try:
         names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
     except OSError as exc:
@@ -39,18 +38,33 @@ def installed(prefix: str) -> List[Package]:
         path = os.path.join(meta, filename)
         try:
             with open(path, "rb") as f:
-                record = json.load(f)
+                yield json.load(f)
         except (OSError, ValueError) as exc:
             raise MambabootError(f"unreadable package record {path}: {exc}") from None
-        packages.append(
-            Package(
-                name=record["name"], version=str(record["version"]), build=record.get("build", ""),
-                build_number=int(record.get("build_number", 0)), subdir=record.get("subdir", ""),
-                url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
-            )
+
+
+def installed(prefix: str) -> List[Package]:
+    """Every package record in PREFIX/conda-meta, sorted by name."""
+    packages = [
+        Package(
+            name=record["name"], version=str(record["version"]), build=record.get("build", ""),
+            build_number=int(record.get("build_number", 0)), subdir=record.get("subdir", ""),
+            url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
+            depends=tuple(record.get("depends") or ()),
         )
+        for record in _records(prefix)
+    ]
     packages.sort(key=lambda p: p.name)
     return packages
+
+
+def installed_files(prefix: str) -> Dict[str, str]:
+    """Every file a package installed (path relative to the prefix, '/'-separated) -> package name."""
+    owners: Dict[str, str] = {}
+    for record in _records(prefix):
+        for path in record.get("files") or ():
+            owners[path.replace("\\", "/")] = record["name"]
+    return owners
 
 
 def find(packages: List[Package], name: str) -> Optional[Package]:

@@ -1,15 +1,17 @@
-"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py).
+"""The create pipeline: check -> obtain -> engine -> finish (see adopt.py) -> overlays, then
+provisioning (pip section, post-scripts; see provision.py).
 
 Every failure after the first write rolls back to exactly what was there before: a prefix
 that did not exist is removed, an empty one emptied, and a replaced (--force) environment
-moved back into place. Only files this run created are ever deleted.
+moved back into place. Only files this run created are ever deleted. Provisioning runs after
+that point: its failure leaves the verified environment in place, recorded as such.
 """
 
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
-from mambaboot import adopt, fsops, isolation, micromamba, record, sandbox, target
+from mambaboot import adopt, fsops, isolation, lockfile, micromamba, overlay, provision, record, sandbox, target
 from mambaboot.host import Host
 from mambaboot.plan import Plan
 from mambaboot.errors import TargetRefused
@@ -22,6 +24,8 @@ class CreateResult:
     binary: micromamba.Binary
     finished: adopt.Finished
     replaced: bool
+    overlays: List[overlay.Applied]
+    provisioning: Optional[Dict[str, Any]]
 
     def to_dict(self) -> dict:
         v = self.finished.verification
@@ -36,8 +40,12 @@ class CreateResult:
             "micromamba_source": self.binary.source,
             "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.finished.packages],
             "record": self.finished.record_path,
+            "lock": os.path.join(self.plan.prefix, record.RECORD_DIR, record.LOCK_FILE)
+            if f"{record.RECORD_DIR}/{record.LOCK_FILE}" in self.finished.files else None,
             "cache_link": self.finished.cache_link,
             "replaced": self.replaced,
+            "overlays": [o.to_dict() for o in self.overlays],
+            "provisioning": self.provisioning,
         }
 
 
@@ -53,6 +61,8 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         reporter.warn(warning)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
+    overlay.check_sources(plan.overlays)
+    provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
     return tgt
 
 
@@ -97,7 +107,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         # "interrupted" rather than "being created right now".
         with record.target_lock(plan.cache_dir, plan.prefix):
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed)
-    except fsops.Busy:
+    except BlockingIOError:
         raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
 
 
@@ -108,12 +118,12 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
-        record.mark_pending(plan.cache_dir, plan.prefix)
+        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
         rollback = _Rollback(plan, tgt)
         try:
             if tgt.state == target.OURS:
                 rollback.move_old_aside()
-            finished = _build(plan, host, binary, child_env, reporter)
+            finished, applied = _build(plan, host, binary, child_env, home, reporter)
         except BaseException:
             if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
                 reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
@@ -122,11 +132,20 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
             record.clear_pending(plan.cache_dir, plan.prefix)
             raise
         rollback.commit()
-    return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS)
+    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts)
+    provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
+    return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
+                        overlays=applied, provisioning=provisioned)
 
 
-def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, reporter: Reporter) -> adopt.Finished:
-    cmd = micromamba.create_command(binary.path, plan)
+def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
+           reporter: Reporter):
+    explicit = None
+    if plan.lock is not None:
+        # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
+        explicit = os.path.join(home, "lock.txt")
+        fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
+    cmd = micromamba.create_command(binary.path, plan, explicit)
     reporter.detail("$ " + " ".join(cmd))
     micromamba.run(cmd, child_env, echo=reporter.detail)
     reporter.step(f"engine: created {plan.prefix}")
@@ -137,8 +156,17 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, r
     }
     inputs = adopt.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
-        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance,
+        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
     )
     finished = adopt.finish(inputs, host.environ, reporter)
+    applied = []
+    if plan.overlays:
+        from mambaboot import condameta
+
+        applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
+        copied = [f for a in applied for f in a.files]
+        finished.files.extend(copied)
+        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
+        reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
     record.clear_pending(plan.cache_dir, plan.prefix)
-    return finished
+    return finished, applied

@@ -43,6 +43,12 @@ class VerifyError(MambabootError):
     exit_code = 7
 
 
+class ProvisionError(MambabootError):
+    """A provisioning step (pip section, post-script) failed; the environment stays, its record says so."""
+
+    exit_code = 8
+
+
 class Interrupted(MambabootError):
     """SIGINT or SIGTERM arrived; exit code follows the shell convention 128 + signal."""
 
@@ -60,5 +66,6 @@ EXIT_CODES = (
     (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
     (EngineError.exit_code, "micromamba failed to create the environment"),
     (VerifyError.exit_code, "the new environment failed verification"),
+    (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
 )

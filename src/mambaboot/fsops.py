@@ -26,13 +26,6 @@ def unique_sibling(path: str, tag: str) -> str:
     return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
 
 
-def make_private_dir(parent: str, prefix: str) -> str:
-    os.makedirs(parent, exist_ok=True)
-    path = os.path.join(parent, prefix + os.urandom(6).hex())
-    os.mkdir(path, 0o700)
-    return path
-
-
 def atomic_write(path: str, data: bytes, mode: Optional[int] = None) -> None:
     tmp = unique_sibling(path, "tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -56,27 +49,25 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
-class Busy(Exception):
-    """A non-blocking FileLock is held by another process."""
-
-
 class FileLock:
-    """Exclusive advisory lock on a lock file; the file itself stays. The OS drops the lock
-    when its holder dies, so a killed run never leaves a stale lock behind.
+    """Exclusive advisory lock on a lock file; blocks until acquired. The file itself stays.
 
-    blocking=False raises Busy at once instead of waiting.
+    Non-blocking (blocking=False), entering raises BlockingIOError while another process holds it.
+    With offset, only that byte is locked, the way libmamba locks a package cache's pkgs.lock
+    (a POSIX record lock there, which never conflicts with a whole-file flock).
     """
 
-    def __init__(self, path: str, blocking: bool = True):
+    def __init__(self, path: str, blocking: bool = True, offset: Optional[int] = None):
         self.path = path
         self.blocking = blocking
+        self.offset = offset
         self._fd: Optional[int] = None
 
     def __enter__(self) -> "FileLock":
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            _lock(fd, self.blocking)
+            _lock(fd, self.blocking, self.offset)
         except BaseException:
             os.close(fd)
             raise
@@ -86,39 +77,55 @@ class FileLock:
     def __exit__(self, *exc) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            _unlock(fd)
+            _unlock(fd, self.offset)
             os.close(fd)
+
+
+def held(path: str) -> bool:
+    """True while some process holds the lock on path (a missing file is held by nobody)."""
+    if not os.path.exists(path):
+        return False
+    try:
+        with FileLock(path, blocking=False):
+            return False
+    except BlockingIOError:
+        return True
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
     import msvcrt
 
-    def _lock(fd: int, blocking: bool) -> None:
+    def _lock(fd: int, blocking: bool = True, offset: Optional[int] = None) -> None:
+        os.lseek(fd, offset or 0, os.SEEK_SET)
         while True:
             try:
                 msvcrt.locking(fd, msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
                 return
             except OSError as exc:  # LK_LOCK gives up after ~10 s; keep waiting like flock does
                 if not blocking:
-                    raise Busy(str(exc)) from None
+                    raise BlockingIOError(exc.errno, f"{exc.strerror} (locked by another process)") from None
                 if exc.errno != errno.EDEADLOCK:
                     raise
 
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+    def _unlock(fd: int, offset: Optional[int] = None) -> None:
+        os.lseek(fd, offset or 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _lock(fd: int, blocking: bool) -> None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy("held by another process") from None
+    def _lock(fd: int, blocking: bool = True, offset: Optional[int] = None) -> None:
+        mode = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
+        if offset is None:
+            fcntl.flock(fd, mode)
+        else:
+            fcntl.lockf(fd, mode, 1, offset)
 
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+    def _unlock(fd: int, offset: Optional[int] = None) -> None:
+        if offset is None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
 
 
 def is_link(path: str) -> bool:
@@ -152,6 +159,9 @@ def remove_tree(path: str) -> None:
         return
     with os.scandir(path) as entries:
         children = [entry.path for entry in entries]
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    if children and not mode & stat.S_IWRITE:  # a read-only directory's entries cannot be unlinked
+        os.chmod(path, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
     for child in children:
         remove_any(child)
     try:

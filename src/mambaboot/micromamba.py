@@ -7,15 +7,12 @@ next to the release asset, or one the user gave with --micromamba-sha256.
 import os
 import re
 import subprocess
-from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
-from mambaboot import fsops
+from mambaboot import child, fsops
 from mambaboot.errors import EngineError, ObtainError
 from mambaboot.plan import MicromambaSource, Plan
-
-Sink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -146,54 +143,27 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     return version
 
 
-def create_command(binary: str, plan: Plan) -> List[str]:
+def create_command(binary: str, plan: Plan, explicit_file: Optional[str] = None) -> List[str]:
+    """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
     cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
     for channel in plan.channels:
         cmd += ["-c", channel]
     cmd += ["--prefix", plan.prefix, "--root-prefix", plan.prefix]
     if plan.windows:
         cmd += ["--lock-timeout", "600"]  # the Windows lock gives up after 30 s otherwise
+    if plan.offline:
+        cmd.append("--offline")
+    if explicit_file:
+        return cmd + ["--file", explicit_file]
     return cmd + list(plan.specs)
 
 
-def run(cmd: List[str], env: Dict[str, str], echo: Optional[Sink] = None, keep: int = 40) -> str:
-    """Run micromamba, streaming its output to echo (if given); raise EngineError on failure.
-
-    Interrupted (Ctrl-C, SIGTERM turned into an exception), the child is stopped before the
-    exception goes on, so no micromamba outlives us.
-    """
-    tail: deque = deque(maxlen=keep)
+def run(cmd: List[str], env: Dict[str, str], echo: Optional[child.Sink] = None, keep: int = 40) -> str:
+    """Run micromamba, streaming its output to echo (if given); raise EngineError on failure."""
     try:
-        proc = subprocess.Popen(
-            cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace", bufsize=1,
-        )
+        code, tail = child.stream(cmd, env, echo, keep=keep)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
-    try:
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            if echo:
-                echo(line)
-        code = proc.wait()
-    except BaseException:
-        _stop(proc)
-        raise
-    finally:
-        proc.stdout.close()
     if code != 0:
-        shown = "\n".join(f"  | {line}" for line in tail if line.strip())
-        raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{shown}")
+        raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()

@@ -54,13 +54,16 @@ def emit_json(data: dict, stream: TextIO = sys.stdout) -> None:
 def plan_text(plan: dict) -> str:
     mm = plan["micromamba"]
     source = mm["path"] if mm["kind"] == "local" else mm["url"]
+    lock = plan.get("lock")
     rows = [
         ("prefix", plan["prefix"]),
-        ("specs", " ".join(plan["specs"])),
-        ("channels", " ".join(plan["channels"])),
+        ("specs", f"exactly the {len(lock['entries'])} packages of {plan['lock_path']}" if lock else " ".join(plan["specs"])),
+        ("channels", " ".join(plan["channels"]) or "(from the lock's URLs)"),
         ("cache dir", plan["cache_dir"]),
         ("package cache", ",".join(plan["pkgs_dirs"])),
         ("micromamba", f"{mm['kind']}: {source}"),
         ("platform", plan["subdir"]),
     ]
+    rows += [(label, " ".join(plan[key])) for label, key in
+             (("pip", "pip"), ("overlays", "overlays"), ("post-scripts", "post_scripts")) if plan.get(key)]
     return "\n".join(f"{k:>14}: {v}" for k, v in rows)

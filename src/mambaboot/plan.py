@@ -7,8 +7,10 @@ from typing import Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from mambaboot import pathrules
+from mambaboot.envfile import EnvFile, package_name
 from mambaboot.errors import UsageError
 from mambaboot.host import Host
+from mambaboot.lockfile import Lock
 
 DEFAULT_NAME = "py"
 DEFAULT_CHANNEL = "conda-forge"
@@ -36,6 +38,12 @@ class CreateInputs:
     force: bool = False
     ignore_active_env: bool = False
     link_cache: bool = True
+    env_file: Optional[EnvFile] = None
+    lock: Optional[Lock] = None
+    lock_path: Optional[str] = None
+    offline: bool = False
+    overlays: Sequence[str] = ()
+    post_scripts: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,14 @@ class Plan:
     force: bool
     link_cache: bool
     warnings: Tuple[str, ...] = field(default=())
+    lock: Optional[Lock] = None  # install exactly these archives; specs and channels are then empty
+    lock_path: Optional[str] = None
+    env_file: Optional[str] = None
+    pip: Tuple[str, ...] = ()  # the environment file's pip section, installed after verification
+    pip_dir: Optional[str] = None  # relative paths in the pip section are relative to the file, as in conda
+    offline: bool = False
+    overlays: Tuple[str, ...] = ()
+    post_scripts: Tuple[str, ...] = ()
 
     @property
     def pkgs_dir(self) -> str:
@@ -191,7 +207,51 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
 def _default_channels(host: Host) -> Tuple[str, ...]:
     """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
     configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
+    for channel in configured:
+        pathrules.check_argument_value("MAMBABOOT_CHANNELS", channel)
     return tuple(configured) or (DEFAULT_CHANNEL,)
+
+
+_PINNED_PYTHON = re.compile(r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$")
+ESSENTIAL = ("python", "conda", "mamba")
+
+
+def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
+    lock = inputs.lock
+    if inputs.python or inputs.packages or inputs.channels or inputs.env_file:
+        raise UsageError("--from-lock installs exactly the locked packages: "
+                         "it cannot be combined with --python, --package, --channel or --file")
+    platforms = lock.platforms()
+    if platforms and platforms != [host.subdir]:
+        raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
+                         f"{host.subdir}; make the lock on {host.subdir} (mambaboot lock PREFIX there)")
+    locked = {e.key[0] for e in lock.entries}
+    missing = [n for n in ESSENTIAL if n not in locked]
+    if missing:
+        raise UsageError(f"{inputs.lock_path} does not lock {', '.join(missing)}; an environment needs python, conda and mamba")
+    return lock
+
+
+def _specs(inputs: CreateInputs) -> Tuple[Tuple[str, ...], Optional[str]]:
+    """What to ask the solver for, and the Python version verification must find.
+
+    The file's dependencies come first, with python/conda/mamba (and pip, for a pip section)
+    added when it does not name them; --python replaces the file's python spec.
+    """
+    ef = inputs.env_file
+    from_file = list(ef.dependencies) if ef else []
+    if inputs.python:
+        from_file = [s for s in from_file if package_name(s) != "python"]
+    named = {package_name(s) for s in from_file}
+    added = [(f"python={inputs.python}" if inputs.python and n == "python" else n) for n in ESSENTIAL if n not in named]
+    if ef and ef.pip and "pip" not in named:
+        added.append("pip")
+    python = inputs.python
+    for spec in from_file:
+        match = _PINNED_PYTHON.match(spec.strip())
+        if match and python is None:
+            python = match.group(1)
+    return tuple(added + from_file + list(inputs.packages)), python
 
 
 def make_plan(host: Host, inputs: CreateInputs) -> Plan:
@@ -199,9 +259,16 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         pathrules.check_python_version(inputs.python)
     for spec in inputs.packages:
         pathrules.check_argument_value("--package", spec)
-    channels = tuple(inputs.channels) or _default_channels(host)
-    for channel in channels:
+    for channel in inputs.channels:
         pathrules.check_argument_value("--channel", channel)
+    ef = inputs.env_file
+    if ef:
+        for spec in ef.dependencies:
+            pathrules.check_argument_value(f"dependency in {ef.path}", spec)
+        for channel in ef.channels:
+            pathrules.check_argument_value(f"channel in {ef.path}", channel)
+    lock = _check_lock(host, inputs) if inputs.lock is not None else None
+    given_name = inputs.name
     if inputs.prefix:
         if inputs.name is not None or inputs.envs_dir is not None:
             raise UsageError("give either NAME (with --envs-dir) or --prefix, not both")
@@ -209,20 +276,28 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         name = host.path.basename(prefix.rstrip("\\/")) or prefix
         envs_dir = None
     else:
-        if inputs.name is not None:
-            pathrules.check_name(inputs.name)
-        name = env_name(inputs.name, inputs.python)
+        if given_name is None and ef is not None:
+            given_name = ef.name
+        if given_name is not None:
+            pathrules.check_name(given_name)
+        name = env_name(given_name, inputs.python)
         envs_dir = resolve_envs_dir(host, inputs.envs_dir)
         prefix = host.path.join(envs_dir, name)
     warnings = pathrules.check_prefix(prefix, host.windows)
+    if ef:
+        warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
     cache_dir = resolve_cache_dir(host, inputs.cache_dir)
-    python_spec = f"python={inputs.python}" if inputs.python else "python"
+    if lock:
+        specs, channels, python = (), (), lock.python_version()
+    else:
+        specs, python = _specs(inputs)
+        channels = tuple(inputs.channels) or (ef.channels if ef else ()) or _default_channels(host)
     return Plan(
         name=name,
         prefix=prefix,
         envs_dir=envs_dir,
-        python=inputs.python,
-        specs=(python_spec, "conda", "mamba", *inputs.packages),
+        python=python,
+        specs=specs,
         channels=channels,
         cache_dir=cache_dir,
         pkgs_dirs=resolve_pkgs_dirs(host, cache_dir),
@@ -232,4 +307,12 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         force=inputs.force,
         link_cache=inputs.link_cache,
         warnings=tuple(warnings),
+        lock=lock,
+        lock_path=_absolute(host, inputs.lock_path) if inputs.lock_path else None,
+        env_file=ef.path if ef else None,
+        pip=ef.pip if ef else (),
+        pip_dir=host.path.dirname(ef.path) if ef and ef.pip else None,
+        offline=inputs.offline,
+        overlays=tuple(_absolute(host, d) for d in inputs.overlays),
+        post_scripts=tuple(_absolute(host, s) for s in inputs.post_scripts),
     )

@@ -10,15 +10,20 @@ import datetime
 import hashlib
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from mambaboot import __version__, fsops
+from mambaboot.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
 RECORD_FILE = "record.json"
 TOOL = "mambaboot"
+LOCK_FILE = "lock.txt"
 INCOMPLETE = "incomplete"
 COMPLETE = "complete"
+PROVISIONING = "provisioning"  # post-creation steps under way (or killed while they ran)
+PROVISIONING_FAILED = "provisioning-failed"
+FINISHED = (COMPLETE, PROVISIONING, PROVISIONING_FAILED)  # the environment itself was made and verified
 
 
 def record_path(prefix: str) -> str:
@@ -37,6 +42,15 @@ def read(prefix: str) -> Optional[Dict[str, Any]]:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
+
+
+def update(prefix: str, **changes: Any) -> Dict[str, Any]:
+    data = read(prefix)
+    if data is None:
+        raise MambabootError(f"{record_path(prefix)} is missing or unreadable")
+    data.update(changes)
+    write(prefix, data)
+    return data
 
 
 def write(prefix: str, data: Dict[str, Any]) -> str:
@@ -61,21 +75,52 @@ def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
     return fsops.FileLock(os.path.join(cache_dir, "pending", _prefix_key(prefix) + ".lock"), blocking=False)
 
 
-def mark_pending(cache_dir: str, prefix: str) -> str:
+def mark_pending(cache_dir: str, prefix: str, owner_lock: Optional[str] = None) -> str:
+    """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock)."""
     path = _marker_path(cache_dir, prefix)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now()}
+    body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
     fsops.atomic_write(path, json.dumps(body, ensure_ascii=False).encode())
     return path
 
 
-def pending(cache_dir: str, prefix: str) -> bool:
-    """True when an interrupted mambaboot run left this prefix behind."""
+def _load_marker(path: str) -> Optional[Dict[str, Any]]:
     try:
-        with open(_marker_path(cache_dir, prefix), "rb") as f:
-            return json.load(f).get("prefix") == prefix
-    except (OSError, ValueError, AttributeError):
-        return False
+        with open(path, "rb") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
+
+
+def pending_marker(cache_dir: str, prefix: str) -> Optional[Dict[str, Any]]:
+    data = _load_marker(_marker_path(cache_dir, prefix))
+    return data if data is not None and data["prefix"] == prefix else None
+
+
+def pending(cache_dir: str, prefix: str) -> bool:
+    """True when a mambaboot run is creating this prefix, or was interrupted doing it."""
+    return pending_marker(cache_dir, prefix) is not None
+
+
+def owner_running(marker: Dict[str, Any]) -> bool:
+    lock = marker.get("owner_lock")
+    return isinstance(lock, str) and fsops.held(lock)
+
+
+def markers(cache_dir: str) -> List[Tuple[str, Dict[str, Any]]]:
+    """(marker path, body) of every pending marker in the cache."""
+    directory = os.path.join(cache_dir, "pending")
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        data = _load_marker(os.path.join(directory, name)) if name.endswith(".json") else None
+        if data is not None:
+            found.append((os.path.join(directory, name), data))
+    return found
 
 
 def clear_pending(cache_dir: str, prefix: str) -> None:

@@ -13,13 +13,30 @@ from typing import Dict, Iterator, Mapping, Sequence
 from mambaboot import fsops, isolation
 
 
+def owner_lock(home: str) -> str:
+    """Held for as long as the run that owns the home lives: `cache clean` tells stale homes by it."""
+    return home + ".lock"
+
+
 @contextlib.contextmanager
 def private_home(cache_dir: str) -> Iterator[str]:
-    home = fsops.make_private_dir(os.path.join(cache_dir, "tmp"), "home-")
+    parent = os.path.join(cache_dir, "tmp")
+    os.makedirs(parent, exist_ok=True)
+    home = os.path.join(parent, "home-" + os.urandom(6).hex())
+    lock = owner_lock(home)
     try:
-        yield home
+        # Locked before the home exists and until it is gone, so no live home is ever unlocked.
+        with fsops.FileLock(lock):
+            os.mkdir(home, 0o700)
+            try:
+                yield home
+            finally:
+                fsops.remove_tree(home)
     finally:
-        fsops.remove_tree(home)
+        try:
+            os.unlink(lock)
+        except OSError:  # `cache clean` got to it first, or holds it open for a moment (Windows)
+            pass
 
 
 def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool) -> Dict[str, str]:

@@ -48,7 +48,7 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     rec = record.read(prefix)
     interrupted = record.pending(cache_dir, prefix)
     if rec is not None or interrupted:
-        complete = rec is not None and rec.get("state") == record.COMPLETE
+        complete = rec is not None and rec.get("state") in record.FINISHED
         what = (
             f"an environment mambaboot created ({rec.get('created', 'unknown date')})"
             if complete

@@ -52,7 +52,7 @@ def version_matches(found: str, requested: Optional[str]) -> bool:
     return found.split(".")[: len(want)] == want
 
 
-def _resolve(command: str, env: Mapping[str, str], prefix: str) -> Tuple[Optional[str], Optional[str]]:
+def resolve(command: str, env: Mapping[str, str], prefix: str) -> Tuple[Optional[str], Optional[str]]:
     path_value = next((v for k, v in env.items() if k.upper() == "PATH"), "")
     found = shutil.which(command, path=path_value)
     if found is None:
@@ -127,7 +127,7 @@ class Checks:
         self.problems: List[str] = []
         self.pending: List[Tuple[str, str, _Proc]] = []
         for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
-            found, problem = _resolve(command, activated_env, prefix)
+            found, problem = resolve(command, activated_env, prefix)
             if problem:
                 self.problems.append(problem)
             else:

@@ -6,6 +6,9 @@ junctions or other Win32 calls lives here.
 
 import os
 import sys
+from typing import List, Mapping
+
+from mambaboot.errors import UsageError
 
 
 def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windows only
@@ -22,3 +25,11 @@ def link_directory(target: str, link: str, windows: bool = sys.platform == "win3
         return "junction"
     os.symlink(target, link, target_is_directory=True)
     return "symlink"
+
+
+def command_processor(environ: Mapping[str, str], windows: bool = sys.platform == "win32") -> List[str]:
+    """How to start cmd.exe: %COMSPEC% (where Windows says it is), else cmd.exe from PATH."""
+    if not windows:
+        raise UsageError("a .bat/.cmd script needs cmd.exe, which only Windows has")
+    comspec = next((v for k, v in environ.items() if k.upper() == "COMSPEC" and v), None)
+    return [comspec or "cmd.exe"]

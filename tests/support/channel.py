@@ -53,14 +53,18 @@ _DYNLOAD_SKIP_PREFIX = ("_test", "_ctypes_test", "xxlimited", "_xxtestfuzz", "_x
 
 # Debian's site.py (frozen into the binary, so it cannot be patched) only puts
 # lib/pythonX.Y/site-packages on sys.path inside a venv; conda's CPython always does.
-# A sitecustomize in the stdlib restores conda's behaviour.
+# Debian's sysconfig also sends installs (pip's) to PREFIX/local/lib/pythonX.Y/dist-packages.
+# A sitecustomize in the stdlib restores conda's behaviour for both.
 _SITECUSTOMIZE = """\
 # mambaboot test python: behave like conda's CPython and use PREFIX/lib/pythonX.Y/site-packages.
 import os
 import site
 import sys
+import sysconfig
 
 site.addsitedir(os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2], "site-packages"))
+_debian_schemes = sysconfig._get_preferred_schemes
+sysconfig._get_preferred_schemes = lambda: dict(_debian_schemes(), prefix="posix_prefix")
 """
 
 
@@ -442,6 +446,45 @@ def mamba_spec() -> PackageSpec:
             "etc/profile.d/mamba.sh": _MAMBA_SH.format(ph=PLACEHOLDER),
         },
     )
+
+
+def pip_wheel() -> Path:
+    """The pip wheel this machine already has: ensurepip's bundled one, or Debian's python3-pip-whl."""
+    import ensurepip
+
+    places = [Path(ensurepip.__file__).parent / "_bundled", Path("/usr/share/python-wheels")]
+    for place in places:
+        wheels = sorted(place.glob("pip-*-py3-none-any.whl"))
+        if wheels:
+            return wheels[-1]
+    raise RuntimeError(f"no pip wheel in {' or '.join(map(str, places))} (.ci/run installs python3-pip-whl)")
+
+
+_PIP_MAIN = """#!{ph}/bin/python
+import sys
+
+from pip._internal.cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main())
+"""
+
+
+def pip_spec() -> PackageSpec:
+    """pip as conda-forge ships it: the wheel's files in site-packages, INSTALLER conda, bin/pip."""
+    import zipfile
+
+    wheel = pip_wheel()
+    version = wheel.name.split("-")[1]
+    site = f"lib/python{PY_XY}/site-packages"
+    files: dict[str, str | bytes] = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.infolist():
+            if not member.is_dir():
+                files[f"{site}/{member.filename}"] = archive.read(member)
+    files[f"{site}/pip-{version}.dist-info/INSTALLER"] = "conda\n"
+    files["bin/pip"] = _PIP_MAIN.format(ph=PLACEHOLDER)
+    return PackageSpec(name="pip", version=version, build="py_0", depends=("python >=3.7",), files=files)
 
 
 def uv_spec() -> PackageSpec:

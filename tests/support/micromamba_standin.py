@@ -12,7 +12,8 @@ DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
   ``~/.local/share/mamba``;
 * without ``--no-rc``: reads ``.condarc``/``.mambarc`` files and honours their ``channels``
   and ``pkgs_dirs``;
-* holds an exclusive lock on ``pkgs.lock`` in every package cache for the whole transaction;
+* holds an exclusive lock on ``pkgs.lock`` in every package cache for the whole transaction
+  (libmamba's kind: a POSIX record lock on byte 21, ``_locking`` at offset 21 on Windows);
 * ``create -y`` on an existing conda prefix deletes it first.
 
 Fault injection (not micromamba variables, so mambaboot passes them through):
@@ -404,6 +405,9 @@ def parse_explicit(text: str) -> list[tuple[str, str | None]]:
 # --------------------------------------------------------------------------- locking
 
 
+MAMBA_LOCK_POS = 21  # libmamba locks this one byte of the lock file
+
+
 class CacheLock:
     """Exclusive lock on ``<pkgs>/pkgs.lock`` held for the whole transaction."""
 
@@ -428,12 +432,12 @@ class CacheLock:
             if ON_WINDOWS:
                 import msvcrt
 
-                self.stream.seek(0)
+                self.stream.seek(MAMBA_LOCK_POS)
                 msvcrt.locking(self.stream.fileno(), msvcrt.LK_LOCK, 1)
             else:
                 import fcntl
 
-                fcntl.flock(self.stream.fileno(), fcntl.LOCK_EX)
+                fcntl.lockf(self.stream.fileno(), fcntl.LOCK_EX, 1, MAMBA_LOCK_POS)
         except OSError as exc:
             errors.append(exc)
 
@@ -553,27 +557,59 @@ def solve(options: Options, channels: list[str], specs: list[str], cache: Path) 
     ))
 
 
-def explicit_records(entries: list[tuple[str, str | None]], cache: Path) -> list:
-    """Records for an @EXPLICIT file: exactly those archives, checked, no solve."""
-    import asyncio
+def _extracted_sha256(cache: Path, stem: str) -> str | None:
+    """The sha256 the package cache recorded for an extracted package (rattler keeps it in
+    ``<stem>.lock`` after an 8-byte revision; micromamba in ``info/repodata_record.json``)."""
+    try:
+        data = (cache / f"{stem}.lock").read_bytes()
+    except OSError:
+        return None
+    return data[8:40].hex() if len(data) >= 40 and (cache / stem / "info" / "index.json").is_file() else None
+
+
+def _fetch_verified(url: str, local: Path, algo: str | None, expected: str | None) -> None:
+    """Download to a side file, check the hash, then move into the cache: a bad archive never lands."""
     import hashlib
     import urllib.request
+
+    part = local.with_name(f".{local.name}.part")
+    with urllib.request.urlopen(url) as response:  # file:// and http(s)://
+        part.write_bytes(response.read())
+    if algo:
+        actual = hashlib.new(algo, part.read_bytes()).hexdigest()
+        if actual != expected:
+            part.unlink()
+            raise Failure(f"{algo} sum of '{url}' does not match: expected {expected}, got {actual}")
+    os.replace(part, local)
+
+
+def explicit_records(entries: list[tuple[str, str | None]], cache: Path, offline: bool) -> list:
+    """Records for an @EXPLICIT file: exactly those archives, every one checked before any is
+    linked, no solve. Like micromamba, an extracted package whose recorded sha256 is the
+    expected one is used as it is; otherwise the archive in the cache, or a download
+    (refused with --offline)."""
+    import asyncio
+    import hashlib
 
     import rattler
 
     records = []
     for url, checksum in entries:
         file_name = url.rsplit("/", 1)[-1]
-        local = cache / file_name
-        with urllib.request.urlopen(url) as response:  # file:// and http(s)://
-            local.write_bytes(response.read())
-        if checksum:
-            algo, expected = checksum.split(":", 1)
-            actual = hashlib.new(algo, local.read_bytes()).hexdigest()
-            if actual != expected:
-                raise Failure(f"{algo} sum of '{url}' does not match: expected {expected}, got {actual}")
-        from_archive = asyncio.run(rattler.RepoDataRecord.from_package_archive(local))
+        stem = re.sub(r"(\.tar\.bz2|\.conda)$", "", file_name)
         channel = url.rsplit("/", 2)[0] + "/"
+        algo, expected = checksum.split(":", 1) if checksum else (None, None)
+        if algo == "sha256" and _extracted_sha256(cache, stem) == expected:
+            index = cache / stem / "info" / "index.json"
+            package = rattler.PackageRecord.from_index_json(index, sha256=expected)
+            records.append(rattler.RepoDataRecord(package, file_name, url, channel))
+            continue
+        local = cache / file_name
+        if not (local.is_file() and algo and hashlib.new(algo, local.read_bytes()).hexdigest() == expected):
+            if offline:
+                raise Failure(f"{file_name} is not in the package cache and --offline forbids downloading it")
+            _fetch_verified(url, local, algo, expected)
+        from_archive = asyncio.run(rattler.RepoDataRecord.from_package_archive(local))
         records.append(rattler.RepoDataRecord(from_archive, file_name, url, channel))
     return records
 
@@ -697,7 +733,8 @@ def cmd_create(args: list[str]) -> int:
     prepare_target(options, prefix)
     locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
     log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
-    records = explicit_records(inputs.explicit, cache) if inputs.explicit else solve(options, channels, specs, cache)
+    records = (explicit_records(inputs.explicit, cache, options.offline) if inputs.explicit
+               else solve(options, channels, specs, cache))
 
     if not options.json and not options.quiet:
         print_summary(prefix, specs, records)

@@ -1,6 +1,7 @@
 """`mambaboot create`: a new, verified environment."""
 
 import argparse
+import os
 
 from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
 
@@ -23,6 +24,18 @@ def register(subparsers) -> None:
                       help="extra package spec (repeatable), e.g. --package uv")
     what.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
                       help="channel (repeatable; default conda-forge); channels from rc files are never used")
+    what.add_argument("-f", "--file", metavar="FILE", help="conda environment file (name, channels, dependencies, "
+                      "pip:); python/conda/mamba are added when it does not name them; NAME, --python and "
+                      "--channel given here override it")
+    what.add_argument("--from-lock", metavar="FILE", help="install exactly the packages of this lock (an @EXPLICIT "
+                      "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output); no solve")
+    what.add_argument("--offline", action="store_true", help="no downloads: everything must be in the package cache")
+    after = p.add_argument_group("after creation")
+    after.add_argument("--overlay", dest="overlays", action="append", default=[], metavar="DIR",
+                       help="copy DIR's contents into the environment (repeatable); never overwrites what is there")
+    after.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",
+                       help="run PATH inside the activated environment once it verified (repeatable, in order): "
+                       ".bat/.cmd in cmd.exe, .ps1 in PowerShell, anything else with sh; failure: exit 8")
     engine = p.add_argument_group("micromamba")
     engine.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
                         "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
@@ -45,8 +58,20 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def _read_lock(path: str):
+    from mambaboot import lockfile
+    from mambaboot.errors import UsageError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read lock file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return lockfile.parse(text, path, os.getcwd())
+
+
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import create, host, output
+    from mambaboot import create, envfile, host, output
     from mambaboot.plan import CreateInputs, make_plan
 
     h = host.current()
@@ -57,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         micromamba_url=args.micromamba_url, micromamba_sha256=args.micromamba_sha256,
         allow_http=args.allow_http, force=args.force, ignore_active_env=args.ignore_active_env,
         link_cache=not args.no_cache_link,
+        env_file=envfile.read(args.file) if args.file else None,
+        lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
+        offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )
     plan = make_plan(h, inputs)
     rep = reporter(args)

@@ -1,0 +1,95 @@
+"""Benchmark: recreating from a lock versus a normal create, and `mambaboot list` over 50 environments.
+
+Prints, measured side by side in one run (these machines are noisy):
+  - recreate: median of N `create --from-lock` runs / median of N normal creates, warm package
+    cache for both (target: below 1, since a lock needs no solve);
+  - list: median wall time of `mambaboot list` over 50 environments (target: under 0.5 s),
+    next to `python -c pass` for scale, and `list --size` (which walks every file) for contrast.
+
+Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and micromamba stand-in.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
+from tests.support.micromamba_standin import make_standin  # noqa: E402
+
+MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def _timed(argv, env) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _fake_envs(source: Path, root: Path, count: int) -> None:
+    """count environments that look like `source` to `list`: its conda-meta names and its record."""
+    record = json.loads((source / ".mambaboot" / "record.json").read_text())
+    names = [p.name for p in (source / "conda-meta").glob("*.json")]
+    for i in range(count):
+        prefix = root / f"env{i:02d}"
+        (prefix / "conda-meta").mkdir(parents=True)
+        for name in names:
+            (prefix / "conda-meta" / name).write_text("{}")
+        (prefix / ".mambaboot").mkdir()
+        rec = dict(record, inputs=dict(record["inputs"], prefix=str(prefix)))
+        (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec))
+        shutil.copytree(source / "lib", prefix / "lib", symlinks=True)  # something for --size to walk
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=5, help="runs per side (median is reported)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
+        root = Path(tmp)
+        for d in ("home", "tmp", "envs", "many"):
+            (root / d).mkdir()
+        channel = channel_url(build_benchmark_channel(root / "channel"))
+        standin = make_standin(root / "micromamba")
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
+        env.update(HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
+        common = ["-q", "--micromamba", str(standin), "--cache-dir", str(root / "cache"), "--envs-dir", str(root / "envs")]
+
+        def normal(i: int) -> float:
+            return _timed([*MAMBABOOT, "create", f"normal{i}", "-c", channel, "--package", "bench-meta", *common], env)
+
+        normal(-1)  # warms the package cache and the micromamba version note
+        lock = root / "envs" / "normal-1" / ".mambaboot" / "lock.txt"
+
+        def from_lock(i: int) -> float:
+            return _timed([*MAMBABOOT, "create", f"locked{i}", "--from-lock", str(lock), *common], env)
+
+        pairs = [(normal(i), from_lock(i)) for i in range(args.n)]  # interleaved: drift hits both sides
+        n = statistics.median(p[0] for p in pairs)
+        f = statistics.median(p[1] for p in pairs)
+        print(f"recreate: normal create {n * 1000:.0f} ms, create --from-lock {f * 1000:.0f} ms, "
+              f"ratio {f / n:.3f} (target < 1: no solve)")
+
+        _fake_envs(root / "envs" / "normal-1", root / "many", 50)
+        listing = [*MAMBABOOT, "list", "--envs-dir", str(root / "many"), "--cache-dir", str(root / "cache")]
+        runs = [(_timed([sys.executable, "-c", "pass"], env), _timed(listing, env)) for _ in range(max(args.n, 10))]
+        base = statistics.median(r[0] for r in runs)
+        lst = statistics.median(r[1] for r in runs)
+        sized = statistics.median(_timed(listing + ["--size"], env) for _ in range(3))
+        print(f"list: 50 environments in {lst * 1000:.0f} ms (target < 500 ms; python -c pass {base * 1000:.0f} ms); "
+              f"with --size {sized * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

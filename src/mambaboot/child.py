@@ -1,0 +1,49 @@
+"""Running a child to completion while its output streams to the user.
+
+Interrupted (Ctrl-C, or SIGTERM turned into an exception), the child is stopped before the
+exception goes on, so nothing we started outlives us.
+"""
+
+import subprocess
+from collections import deque
+from typing import Callable, Dict, List, Optional, Tuple
+
+Sink = Callable[[str], None]
+
+
+def stream(cmd: List[str], env: Dict[str, str], echo: Optional[Sink] = None, cwd: Optional[str] = None,
+           keep: int = 40) -> Tuple[int, List[str]]:
+    """(exit code, the last `keep` lines of stdout+stderr); OSError if it cannot start."""
+    tail: deque = deque(maxlen=keep)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, errors="replace", bufsize=1,
+    )
+    try:
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            if echo:
+                echo(line)
+        code = proc.wait()
+    except BaseException:
+        _stop(proc)
+        raise
+    finally:
+        proc.stdout.close()
+    return code, list(tail)
+
+
+def shown(tail: List[str]) -> str:
+    return "\n".join(f"  | {line}" for line in tail if line.strip())
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

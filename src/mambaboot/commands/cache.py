@@ -1,0 +1,67 @@
+"""`mambaboot cache info|clean`: what the cache holds; remove what nothing uses."""
+
+import argparse
+
+from mambaboot.commands._common import add_cache_option, add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "cache", help="show or clean the package cache",
+        description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
+        "killed runs left. clean: remove extracted packages and archives no environment shares (files with "
+        "other hard links are kept, and named), pip's cache, private homes of runs that are gone, and "
+        "pending markers whose environment no longer exists. micromamba binaries are kept.",
+        example="mambaboot cache clean --dry-run",
+    )
+    p.add_argument("action", choices=("info", "clean"), help="info, or clean")
+    add_cache_option(p)
+    p.add_argument("--dry-run", action="store_true", help="clean: only say what would be removed")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _print_info(data: dict) -> None:
+    from mambaboot.diskusage import human
+
+    print(f"cache dir: {data['cache_dir']}")
+    for c in data["package_caches"]:
+        print(f"  package cache {c['path']}: {human(c['bytes'])}; {c['packages']} packages "
+              f"({c['in_use']} shared with environments), {c['archives']} archives")
+    mm = data["micromamba"]
+    print(f"  micromamba binaries {mm['path']}: {mm['binaries']}, {human(mm['bytes'])}")
+    print(f"  pip cache {data['pip']['path']}: {human(data['pip']['bytes'])}")
+    print(f"  left by killed runs: {data['stale_homes']['count']} private homes "
+          f"({human(data['stale_homes']['bytes'])}), {data['orphaned_markers']} pending markers")
+
+
+def _print_clean(data: dict) -> None:
+    from mambaboot.diskusage import human
+
+    verb = "would remove" if data["dry_run"] else "removed"
+    print(f"{verb} {len(data['removed_packages'])} unused packages ({human(data['package_bytes'])}), "
+          f"pip cache ({human(data['pip_cache_bytes'])}), {len(data['stale_homes'])} stale private homes, "
+          f"{data['orphaned_markers']} orphaned pending markers")
+    if data["kept_in_use"]:
+        print(f"kept {len(data['kept_in_use'])} packages that environments still share by hard links: "
+              + ", ".join(data["kept_in_use"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot import host, output, pkgcache
+    from mambaboot.plan import resolve_cache_dir, resolve_pkgs_dirs
+
+    h = host.current()
+    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    pkgs_dirs = resolve_pkgs_dirs(h, cache_dir)
+    if args.action == "info":
+        data = pkgcache.info(cache_dir, pkgs_dirs)
+        show = _print_info
+    else:
+        data = pkgcache.clean(cache_dir, pkgs_dirs, dry_run=args.dry_run)
+        show = _print_clean
+    if args.json:
+        output.emit_json(data)
+    else:
+        show(data)
+    return 0

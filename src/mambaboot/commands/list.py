@@ -1,0 +1,50 @@
+"""`mambaboot list`: the environments under the envs root (and any given path), with their state."""
+
+import argparse
+
+from mambaboot.commands._common import add_cache_option, add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "list", help="list environments and their state",
+        description="List every environment under the envs root (and each PATH given): name, state "
+        "(complete, incomplete, provisioning, provisioning-failed, foreign), Python version, package count, "
+        "size and creation time. Sizes are those recorded at creation unless --size measures them now.",
+        example="mambaboot list --size",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="also list these environments")
+    p.add_argument("--envs-dir", metavar="DIR", help="envs root (default: $PY_ENVS, "
+                   r"<drive>\dev\Anaconda\envs on Windows, else the current directory)")
+    add_cache_option(p)
+    p.add_argument("--size", action="store_true", help="measure each environment's size now (walks every file)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _row(env) -> list:
+    from mambaboot.diskusage import human
+
+    size = "-" if env.size is None else human(env.size)
+    state = env.state + (f" ({env.failed})" if env.failed else "")
+    return [env.name, state, env.python_version or "-", "-" if env.packages is None else str(env.packages),
+            size, (env.created or "-")[:19].replace("T", " "), env.prefix]
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot import host, inventory, output
+    from mambaboot.plan import resolve_cache_dir, resolve_envs_dir
+
+    h = host.current()
+    envs_dir = resolve_envs_dir(h, args.envs_dir)
+    envs = inventory.scan(envs_dir, resolve_cache_dir(h, args.cache_dir), args.paths, args.size)
+    if args.json:
+        output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs]})
+        return 0
+    rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [_row(e) for e in envs]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    if not envs:
+        print(f"(no environments under {envs_dir})")
+    return 0

@@ -1,0 +1,42 @@
+"""`mambaboot lock`: write the lock of any conda environment (it reads conda-meta)."""
+
+import argparse
+
+from mambaboot.commands._common import add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "lock", help="write an environment's lock file (exact packages with hashes)",
+        description="Write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per package, md5 sums "
+        "and the platform in comments), read from its conda-meta; works for any conda environment. "
+        "`mambaboot create NAME --from-lock FILE` recreates it exactly; micromamba and conda read it too.",
+        example="mambaboot lock ./myenv_3_12 -o myenv.lock",
+    )
+    p.add_argument("prefix", metavar="PREFIX", help="the environment directory")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default: standard output)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    from mambaboot import condameta, fsops, host, lockfile, record
+    from mambaboot.errors import UsageError
+
+    prefix = os.path.abspath(args.prefix)
+    if not os.path.isdir(os.path.join(prefix, "conda-meta")):
+        raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
+    packages = condameta.installed(prefix)
+    if not packages:
+        raise UsageError(f"{prefix} has no packages to lock")
+    rec = record.read(prefix) or {}
+    platform = rec.get("platform") or lockfile.platform_of(packages) or host.current().subdir
+    text = lockfile.render(packages, platform, rec.get("micromamba"))
+    if args.output:
+        fsops.atomic_write(os.path.abspath(args.output), text.encode(), mode=fsops.user_mode(0o666))
+        sys.stderr.write(f"lock: {len(packages)} packages of {prefix} -> {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,57 @@
+"""`mambaboot provision`: run post-scripts in an environment mambaboot created, or continue
+the provisioning a `create` left unfinished."""
+
+import argparse
+
+from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "provision", help="run post-scripts in an environment (or continue a failed provisioning)",
+        description="Run scripts inside the activated environment, from a clean baseline, as `create "
+        "--post-script` does. Without --post-script, continue where the last provisioning stopped: an "
+        "unfinished pip section, then the recorded scripts from the one that failed. On success the "
+        "record's state is `complete`.",
+        example="mambaboot provision ./myenv_3_12 --post-script setup.sh",
+    )
+    p.add_argument("prefix", metavar="PREFIX", help="an environment mambaboot created")
+    p.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",
+                   help="script to run (repeatable, in order): .bat/.cmd in cmd.exe, .ps1 in PowerShell, else sh")
+    add_cache_option(p)
+    p.add_argument("--ignore-active-env", action="store_true",
+                   help="proceed in a shell with an active environment (children still get a clean one)")
+    add_output_options(p, verbose_help="show more detail")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from mambaboot import host, isolation, output, provision, record
+    from mambaboot.errors import TargetRefused
+    from mambaboot.plan import resolve_cache_dir
+
+    h = host.current()
+    if not args.ignore_active_env:
+        isolation.check_shell(h.environ, h.windows)
+    prefix = os.path.abspath(args.prefix)
+    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    rec = record.read(prefix)
+    if rec is None:
+        raise TargetRefused(f"{prefix} is not an environment mambaboot created (no {record.RECORD_DIR}/{record.RECORD_FILE})")
+    if rec.get("state") not in record.FINISHED or record.pending(cache_dir, prefix):
+        raise TargetRefused(f"{prefix} was never completed (state: {rec.get('state')}); "
+                            "recreate it with `mambaboot create --force`")
+    steps = provision.remaining(rec, [os.path.abspath(s) for s in args.post_scripts])
+    provision.check_scripts(steps.scripts, h.windows, h.environ)
+    rep = reporter(args)
+    if not steps and rec.get("state") == record.COMPLETE:
+        rep.step(f"provision: nothing to do; {prefix} is complete")
+        result = rec.get("provisioning")
+    else:
+        result = provision.run(prefix, steps, h.environ, h.windows, cache_dir, rep)
+        rep.step(f"done: {prefix} (state: complete)")
+    if args.json:
+        output.emit_json({"prefix": prefix, "state": record.COMPLETE, "provisioning": result})
+    return 0

@@ -1,0 +1,207 @@
+"""Environment files: the YAML subset, conda's format, how they merge with the command line,
+and `create --file` end to end with a pip section installed offline from a wheel directory."""
+
+import base64
+import hashlib
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mambaboot import envfile, yamlsubset
+from mambaboot.errors import UsageError
+from mambaboot.plan import CreateInputs, make_plan
+from tests.support.snapshot import diff
+from tests.test_plan import posix_host
+
+EXPORTED = """\
+# what `conda env export` writes, more or less
+name: analysis
+channels:
+- conda-forge
+- nodefaults
+dependencies:
+- python=3.11.2=h0_cpython
+- numpy>=1.26,<2  # a comment
+- "quoted # kept"
+- pip:
+  - --no-index
+  - --find-links ./wheels
+  - 'hello-mb==1.0'
+prefix: /home/someone/envs/analysis
+"""
+
+
+def test_yaml_subset_reads_what_environment_files_hold():
+    assert yamlsubset.parse(EXPORTED) == {
+        "name": "analysis",
+        "channels": ["conda-forge", "nodefaults"],
+        "dependencies": ["python=3.11.2=h0_cpython", "numpy>=1.26,<2", "quoted # kept",
+                         {"pip": ["--no-index", "--find-links ./wheels", "hello-mb==1.0"]}],
+        "prefix": "/home/someone/envs/analysis",
+    }
+
+
+def test_yaml_subset_indented_lists_flow_lists_quotes_and_nulls():
+    text = 'a:\n  - x\n  - [1, "two, three", \'4\']\nb: "tab\\tnew"\nc: ~\nd:\ne: it\'s fine\n'
+    assert yamlsubset.parse(text) == {"a": ["x", ["1", "two, three", "4"]], "b": "tab\tnew", "c": None,
+                                      "d": None, "e": "it's fine"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: &anchor x\n", "anchors"),
+    ("a: |\n  block\n", "block scalars"),
+    ("a: {b: c}\n", "flow mappings"),
+    ("a: x\na: y\n", "duplicate key"),
+    ("a:\n    - x\n  - y\n", "indentation"),
+    ("a: 'open\n", "unterminated"),
+    ("a:\n\t- x\n", "tabs"),
+    ("just a sentence\n", "expected 'key: value'"),
+])
+def test_yaml_subset_refuses_what_it_does_not_understand(text, message):
+    with pytest.raises(yamlsubset.YamlError, match=message):
+        yamlsubset.parse(text)
+
+
+def test_conda_format():
+    ef = envfile.parse(EXPORTED, "/p/environment.yml")
+    assert ef.name == "analysis"
+    assert ef.channels == ("conda-forge",), "nodefaults only tells conda not to add defaults"
+    assert ef.dependencies == ("python=3.11.2=h0_cpython", "numpy>=1.26,<2", "quoted # kept")
+    assert ef.pip == ("--no-index", "--find-links ./wheels", "hello-mb==1.0")
+    assert ef.ignored and "prefix" in ef.ignored[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("variables:\n  A: b\n", "unsupported key"),
+    ("dependencies:\n- {a: b}\n", "flow mappings"),
+    ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
+    ("- a\n- b\n", "expected a mapping"),
+    ("name: [a]\n", "name must be a string"),
+    ("channels: x\n", "channels must be a list"),
+])
+def test_conda_format_errors_are_usage_errors(text, message):
+    with pytest.raises(UsageError, match=message):
+        envfile.parse(text, "/p/environment.yml")
+
+
+@pytest.mark.parametrize("spec, name", [
+    ("python", "python"), ("python=3.12", "python"), ("conda-forge::numpy>=2", "numpy"),
+    ("Mamba 2.0.*", "mamba"), ("pip[version='>=24']", "pip"),
+])
+def test_package_name(spec, name):
+    assert envfile.package_name(spec) == name
+
+
+def _plan(text, **inputs):
+    return make_plan(posix_host(), CreateInputs(env_file=envfile.parse(text, "/p/environment.yml"), **inputs))
+
+
+def test_python_conda_mamba_and_pip_are_added_when_the_file_does_not_name_them():
+    plan = _plan("dependencies:\n- numpy\n- pip:\n  - requests\n")
+    assert plan.specs == ("python", "conda", "mamba", "pip", "numpy")
+    assert plan.pip == ("requests",) and plan.pip_dir == "/p"
+    plan = _plan("name: e\ndependencies:\n- mamba=2\n- python=3.11\n- conda\n")
+    assert plan.specs == ("mamba=2", "python=3.11", "conda")
+    assert plan.python == "3.11", "a pinned python in the file is what verification checks"
+    assert plan.name == "e" and plan.prefix == "/work/e"
+
+
+def test_the_command_line_overrides_name_channels_and_python():
+    text = "name: fromfile\nchannels: [a, b]\ndependencies:\n- python=3.10\n- uv\n"
+    plan = _plan(text, name="cli", channels=("c",), python="3.11", packages=("ruff",))
+    assert plan.name == "cli_3_11" and plan.channels == ("c",)
+    assert plan.specs == ("python=3.11", "conda", "mamba", "uv", "ruff")
+    assert plan.python == "3.11"
+    plan = _plan(text, prefix="/elsewhere/x")
+    assert plan.prefix == "/elsewhere/x" and plan.channels == ("a", "b")
+
+
+def test_file_specs_are_checked_like_command_line_values():
+    with pytest.raises(UsageError, match="starts with '-'"):
+        _plan("dependencies:\n- --yes\n")
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _wheel(directory: Path, name: str, version: str, module: str, body: str) -> Path:
+    """A real (tiny) wheel, written with zipfile."""
+    dist = f"{name.replace('-', '_')}-{version}.dist-info"
+    files = {
+        f"{module}.py": body.encode(),
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: mambaboot-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}\n"
+        for path, data in files.items()
+    ) + f"{dist}/RECORD,,\n"
+    files[f"{dist}/RECORD"] = record.encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_create_from_an_environment_file_with_a_pip_section(world, channel, standin):
+    project = world.root / "project"
+    _wheel(project / "wheels", "hello-mb", "1.0", "hello_mb", "GREETING = 'hello from a wheel'\n")
+    (project / "environment.yml").write_text(
+        "name: ignored-by-cli\n"
+        "channels:\n  - http://127.0.0.1:9/not-a-channel\n"
+        "dependencies:\n  - python=3.11\n  - uv\n  - pip\n"
+        "  - pip:\n    - --no-index\n    - --find-links ./wheels\n    - hello-mb==1.0\n"
+    )
+    before = world.outside(project)
+    # pip's user agent runs `rustc --version`; a rustup proxy on PATH then writes ~/.rustup:
+    # the environment's pip doing what it does anywhere, not mambaboot. Keep rustup out of it.
+    path = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    r = world.create("fromfile", "--file", str(project / "environment.yml"), "-c", channel,
+                     "--micromamba", str(standin), "--json", env={"PATH": path})
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "fromfile"
+    assert not (world.envs / "ignored-by-cli").exists()
+    out = r.json()
+    assert {"python", "conda", "mamba", "uv", "pip"} <= {p["name"] for p in out["packages"]}
+    greeting = subprocess.run([str(prefix / "bin" / "python"), "-c", "import hello_mb; print(hello_mb.GREETING)"],
+                              capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert greeting.stdout.strip() == "hello from a wheel", greeting.stderr
+    assert list((prefix / "lib" / "python3.11" / "site-packages").glob("hello_mb-1.0.dist-info"))
+
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert record["state"] == "complete"
+    assert record["pip_packages"] == [{"name": "hello-mb", "version": "1.0"}], "pip's own (conda) package is not listed"
+    assert record["provisioning"]["pip"]["installed"] is True
+    assert ".mambaboot/pip-requirements.txt" in record["files"]
+    assert record["inputs"]["env_file"] == str(project / "environment.yml")
+    # nothing outside the prefix and the cache changed (pip's cache is in the cache dir)
+    assert diff(before, world.outside(prefix, project)) == {}
+
+
+def test_a_failing_pip_section_is_exit_8_and_the_environment_stays(world, channel, standin):
+    (world.root / "environment.yml").write_text(
+        "dependencies:\n  - python\n  - pip:\n    - --no-index\n    - no-such-distribution==9\n"
+    )
+    r = world.create("pipfail", "--file", str(world.root / "environment.yml"), "-c", channel,
+                     "--micromamba", str(standin))
+    assert r.returncode == 8, r.stderr
+    assert "pip section failed" in r.stderr and "no-such-distribution" in r.stderr
+    record = json.loads((world.envs / "pipfail" / ".mambaboot" / "record.json").read_text())
+    assert record["state"] == "provisioning-failed"
+    assert record["provisioning"]["failed"]["step"] == "pip"
+    assert (world.envs / "pipfail" / "bin" / "python").exists()
+
+
+def test_a_bad_environment_file_is_exit_2_before_anything_happens(world, channel, standin):
+    (world.root / "environment.yml").write_text("name: x\ndependencies: |\n  python\n")
+    before = world.outside()
+    r = world.create("--file", str(world.root / "environment.yml"), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and "block scalars" in r.stderr and "line 2" in r.stderr
+    r = world.create("--file", str(world.root / "missing.yml"))
+    assert r.returncode == 2 and "cannot read environment file" in r.stderr
+    assert diff(before, world.outside()) == {}

@@ -1,0 +1,68 @@
+"""`mambaboot list`: every environment under the envs root, each in its state."""
+
+import os
+import signal
+import subprocess
+
+from tests.conftest import MAMBABOOT
+from tests.support.interrupt import paused
+
+
+def _list(world, *args):
+    r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), *args)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_list_shows_each_state(world, channel, standin, liar_channel):
+    assert world.create("good", "--python", "3.11", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    failing = world.root / "fail.sh"
+    failing.write_text("exit 1\n")
+    assert world.create("prov", "-c", channel, "--micromamba", str(standin),
+                        "--post-script", str(failing)).returncode == 8
+    assert world.create("kept", "--python", "3.12", "-c", liar_channel, "--micromamba", str(standin),
+                        "--keep-failed").returncode == 7
+    subprocess.run([str(standin), "create", "-y", "-p", str(world.envs / "alien"), "-c", channel, "python"],
+                   env=world.env, check=True, capture_output=True)
+    command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
+               "--micromamba", str(standin)]
+    with paused(command, world.env, world.envs, world.root / "fifo") as proc:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    (world.envs / "just-a-folder").mkdir()
+    (world.envs / "just-a-folder" / "notes.txt").write_text("not an environment")
+
+    envs = {e["name"]: e for e in _list(world, "--json").json()["environments"]}
+    assert {n: e["state"] for n, e in envs.items()} == {
+        "good_3_11": "complete",
+        "prov": "provisioning-failed",
+        "kept_3_12": "incomplete",
+        "alien": "foreign",
+        "killed": "incomplete",
+    }
+    good = envs["good_3_11"]
+    assert good["prefix"] == str(world.envs / "good_3_11")
+    assert good["python_version"] == "3.11.2" and good["packages"] == 3
+    assert good["size"] > 1_000_000 and good["size_measured"] is False, "the size recorded at creation"
+    assert good["created"].startswith("20")
+    assert envs["prov"]["failed"] == str(failing)
+    assert envs["alien"]["python_version"] == "3.11.2" and envs["alien"]["packages"] == 1
+    assert envs["alien"]["size"] is None, "not measured unless --size"
+    assert envs["killed"]["python_version"] == "3.11.2", "read from conda-meta: the record was never written"
+
+    text = _list(world).stdout
+    assert "provisioning-failed" in text and "foreign" in text and "just-a-folder" not in text
+
+    measured = {e["name"]: e for e in _list(world, "--json", "--size").json()["environments"]}
+    assert measured["alien"]["size"] > 1_000_000 and measured["alien"]["size_measured"] is True
+
+
+def test_list_given_paths_and_an_empty_root(world, channel, standin):
+    r = _list(world)
+    assert "no environments" in r.stdout
+    elsewhere = world.root / "elsewhere"
+    assert world.create("--prefix", str(elsewhere), "-c", channel, "--micromamba", str(standin)).returncode == 0
+    envs = _list(world, str(elsewhere), "--json").json()["environments"]
+    assert [(e["prefix"], e["state"]) for e in envs] == [(str(elsewhere), "complete")]
+    r = world.run("list", "--envs-dir", str(world.envs), str(world.home))
+    assert r.returncode == 2 and "is not an environment" in r.stderr

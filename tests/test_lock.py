@@ -1,0 +1,200 @@
+"""Locks: written at creation and by `mambaboot lock`; `create --from-lock` reproduces exactly."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from mambaboot import condameta, lockfile
+from mambaboot.errors import UsageError, VerifyError
+from tests.support.snapshot import diff, snapshot
+
+
+def _meta(prefix: Path) -> set:
+    """What 'identical conda-meta' means: the same names, versions, builds and sha256."""
+    out = set()
+    for path in (prefix / "conda-meta").glob("*.json"):
+        rec = json.loads(path.read_text())
+        out.add((rec["name"], rec["version"], rec["build"], rec["sha256"]))
+    return out
+
+
+def _record(prefix: Path) -> dict:
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text())
+
+
+def _pkg(name, version="1.0", build="0", sha256="a" * 64, md5="b" * 32, depends=(), subdir="linux-64"):
+    url = f"https://example.invalid/chan/{subdir}/{name}-{version}-{build}.tar.bz2"
+    return condameta.Package(name, version, build, 0, subdir, url, sha256, md5, tuple(depends))
+
+
+# --------------------------------------------------------------------------- the format
+
+
+def test_render_orders_dependencies_first_and_parses_back():
+    packages = [_pkg("mamba", depends=("conda >=24", "python")), _pkg("conda", depends=("python >=3.9",)),
+                _pkg("python"), _pkg("tzdata", subdir="noarch")]
+    text = lockfile.render(packages, "linux-64", {"version": "2.8.1", "sha256": "c" * 64})
+    urls = [line for line in text.splitlines() if line.startswith("https://")]
+    assert [u.rsplit("/", 1)[1].split("-")[0] for u in urls] == ["python", "tzdata", "conda", "mamba"]
+    assert all(u.endswith("#" + "a" * 64) for u in urls), "sha256 as the bare fragment both readers accept"
+    lock = lockfile.parse(text, "x.lock", "/")
+    assert lock.platform == "linux-64" and lock.micromamba_version == "2.8.1" and lock.micromamba_sha256 == "c" * 64
+    assert {e.key for e in lock.entries} == {(p.name, p.version, p.build) for p in packages}
+    assert all(e.md5 == "b" * 32 for e in lock.entries), "md5 sums come back from the comments"
+    lockfile.check(lock, packages)
+
+
+@pytest.mark.parametrize("fragment, sha256, md5", [
+    ("a" * 64, "a" * 64, None), ("sha256:" + "A" * 64, "a" * 64, None), ("b" * 32, None, "b" * 32),
+])
+def test_every_hash_form_of_the_format_is_read(fragment, sha256, md5):
+    lock = lockfile.parse(f"@EXPLICIT\nhttps://h/c/linux-64/x-1-0.conda#{fragment}\n", "f", "/")
+    assert (lock.entries[0].sha256, lock.entries[0].md5) == (sha256, md5)
+    assert lock.platforms() == ["linux-64"], "without a platform line, the URLs say it"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("https://h/c/linux-64/x-1-0.conda#" + "a" * 64, "no @EXPLICIT"),
+    ("@EXPLICIT\nhttps://h/c/linux-64/x-1-0.conda", "carries no hash"),
+    ("@EXPLICIT\nhttps://h/c/linux-64/x-1-0.conda#xyz", "neither a sha256 nor an md5"),
+    ("@EXPLICIT\nnumpy>=2", "not a package URL"),
+    ("@EXPLICIT\n", "lists no packages"),
+])
+def test_bad_locks_are_usage_errors(text, message):
+    with pytest.raises(UsageError, match=message):
+        lockfile.parse(text, "f", "/")
+
+
+def test_check_names_each_difference():
+    lock = lockfile.Lock("linux-64", (lockfile.Entry(_pkg("a").url, "a" * 64, None),
+                                      lockfile.Entry(_pkg("b").url, "a" * 64, None)))
+    with pytest.raises(VerifyError) as info:
+        lockfile.check(lock, [_pkg("a", sha256="f" * 64), _pkg("c")])
+    text = str(info.value)
+    assert "missing: b-1.0-0" in text and "not in the lock: c-1.0-0" in text and "sha256 " + "f" * 64 in text
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, standin):
+    r = world.create("orig", "-c", channel, "--micromamba", str(standin), "--package", "uv")
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "orig"
+    original = _meta(prefix)
+    assert {m[0] for m in original} == {"python", "conda", "mamba", "uv"}
+    written = (prefix / ".mambaboot" / "lock.txt").read_text()
+    assert "# platform: linux-64" in written and f"# micromamba: 2.8.1 sha256 {_record(prefix)['micromamba']['sha256']}" in written
+    assert ".mambaboot/lock.txt" in _record(prefix)["files"]
+
+    lock = world.root / "orig.lock"
+    r = world.run("lock", str(prefix), "-o", str(lock))
+    assert r.returncode == 0, r.stderr
+    assert lock.read_text() == written, "`mambaboot lock` writes what create wrote"
+
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert not prefix.exists()
+
+    r = world.create("orig", "--from-lock", str(lock), "--micromamba", str(standin), "--json")
+    assert r.returncode == 0, r.stderr
+    assert _meta(prefix) == original
+    assert r.json()["python_version"] == "3.11.2"
+    assert _record(prefix)["state"] == "complete"
+    assert "lock: all 4 packages match the lock" in r.stderr
+
+
+def test_lock_of_an_environment_the_engine_made_directly(world, channel, standin):
+    direct = world.root / "direct"
+    subprocess.run([str(standin), "create", "-y", "-p", str(direct), "-c", channel, "python", "conda", "mamba"],
+                   env=world.env, check=True, capture_output=True)
+    lock = world.root / "direct.lock"
+    r = world.run("lock", str(direct), "-o", str(lock))
+    assert r.returncode == 0, r.stderr
+    text = lock.read_text()
+    assert "# platform: linux-64" in text and "# micromamba:" not in text, "no record: nothing to say who built it"
+
+    r = world.create("again", "--from-lock", str(lock), "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert _meta(world.envs / "again") == _meta(direct)
+
+
+def test_lock_refuses_a_directory_that_is_no_environment(world):
+    (world.root / "plain").mkdir()
+    r = world.run("lock", str(world.root / "plain"))
+    assert r.returncode == 2 and "not a conda environment" in r.stderr
+
+
+def test_a_tampered_hash_is_refused_before_anything_is_linked(world, channel, standin):
+    assert world.create("orig", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    text = (world.envs / "orig" / ".mambaboot" / "lock.txt").read_text()
+    line = next(l for l in text.splitlines() if "/conda-24" in l and not l.startswith("#"))
+    url, digest = line.split("#")
+    tampered = world.root / "tampered.lock"
+    tampered.write_text(text.replace(line, f"{url}#{'0' * 64}"))
+    target = world.envs / "t"
+    target.mkdir()
+    (world.root / "cold").mkdir()
+    before = snapshot(world.envs)
+
+    r = world.create("t", "--from-lock", str(tampered), "--micromamba", str(standin), "-v",
+                     "--cache-dir", str(world.root / "cold"))
+    assert r.returncode == 6, r.stderr
+    assert "does not match" in r.stderr and "0" * 64 in r.stderr
+    assert "Linking" not in r.stderr, "the engine stopped before its link phase"
+    assert diff(before, snapshot(world.envs)) == {}, "the target is as it was (an empty directory)"
+    pkgs = world.root / "cold" / "Python" / "pkgs"
+    assert not list(pkgs.glob("*/info/index.json")), "nothing was even extracted"
+    assert not list(pkgs.glob("conda-24*")), "the bad archive never landed in the cache"
+
+
+def test_warm_cache_and_offline_need_no_channel(world, channel, standin):
+    copy = world.root / "channel-copy"
+    shutil.copytree(urlsplit(channel).path, copy)
+    assert world.create("orig", "-c", copy.as_uri(), "--micromamba", str(standin)).returncode == 0
+    lock = world.envs / "orig" / ".mambaboot" / "lock.txt"
+    shutil.copy(lock, world.root / "orig.lock")
+    original = _meta(world.envs / "orig")
+    shutil.rmtree(copy)
+
+    r = world.create("again", "--from-lock", str(world.root / "orig.lock"), "--offline", "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert _meta(world.envs / "again") == original
+
+    # control: offline really forbids fetching (a cold cache cannot work)
+    r = world.create("cold", "--from-lock", str(world.root / "orig.lock"), "--offline", "--micromamba", str(standin),
+                     "--cache-dir", str(world.root / "cold"))
+    assert r.returncode == 6 and "--offline forbids downloading" in r.stderr
+
+
+def _synthetic_lock(path: Path, platform: str = "linux-64", names=("python", "conda", "mamba")) -> Path:
+    """A well-formed lock that planning must refuse before it would matter what its URLs hold."""
+    packages = [_pkg(n, subdir=platform) for n in names]
+    path.write_text(lockfile.render(packages, platform))
+    return path
+
+
+def test_a_lock_for_another_platform_names_both(world, standin):
+    other = _synthetic_lock(world.root / "win.lock", "win-64")
+    before = world.outside()
+    r = world.create("w", "--from-lock", str(other), "--micromamba", str(standin))
+    assert r.returncode == 2
+    assert "win-64" in r.stderr and "linux-64" in r.stderr
+    assert diff(before, world.outside()) == {}
+
+
+@pytest.mark.parametrize("extra", [["--python", "3.11"], ["--package", "uv"], ["-c", "x"], ["--file", "env.yml"]])
+def test_from_lock_replaces_specs_and_channels(world, standin, extra):
+    (world.envs / "env.yml").write_text("dependencies: [python]\n")
+    r = world.create("x", "--from-lock", str(_synthetic_lock(world.root / "x.lock")), *extra)
+    assert r.returncode == 2 and "cannot be combined" in r.stderr
+
+
+def test_a_lock_without_conda_and_mamba_is_refused(world, standin):
+    only_python = _synthetic_lock(world.root / "py.lock", names=("python",))
+    r = world.create("x", "--from-lock", str(only_python), "--micromamba", str(standin))
+    assert r.returncode == 2 and "does not lock conda, mamba" in r.stderr

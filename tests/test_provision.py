@@ -1,0 +1,167 @@
+"""Post-scripts: run inside the activated environment from a clean baseline; failure is exit 8
+with the environment kept and recorded; `mambaboot provision` continues."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mambaboot import provision, record, winsys
+from mambaboot.errors import ProvisionError, UsageError
+from mambaboot.report import Silent
+
+PROBE = """\
+set -e
+{
+  echo "python=$(command -v python)"
+  echo "conda=$(command -v conda)"
+  echo "mamba=$(command -v mamba)"
+  echo "prefix=$CONDA_PREFIX"
+  echo "pwd=$(pwd)"
+  echo "pythonpath=${PYTHONPATH-unset}"
+  python -c 'import sys; print("sys.prefix=" + sys.prefix)'
+  conda --version
+} > "$OUT"
+echo "probe ran"
+"""
+
+
+def _record(prefix: Path) -> dict:
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text())
+
+
+def _seen(path: Path) -> dict:
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line) | {"last": lines[-1]}
+
+
+def test_post_scripts_run_in_the_activated_environment_from_a_clean_baseline(world, channel, standin):
+    probe = world.root / "probe.sh"
+    probe.write_text(PROBE)
+    second = world.root / "second.sh"
+    second.write_text('echo "second after first" >> "$OUT"\n')
+    out = world.root / "seen.txt"
+    r = world.create("prov", "-c", channel, "--micromamba", str(standin), "--post-script", str(probe),
+                     "--post-script", str(second), "--ignore-active-env",
+                     env={"OUT": str(out), "PYTHONPATH": "/bogus", "CONDA_PREFIX": "/elsewhere"})
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "prov"
+    seen = _seen(out)
+    assert seen["python"] == str(prefix / "bin" / "python"), "the environment's python comes first on PATH"
+    assert seen["conda"] == str(prefix / "bin" / "conda") and seen["mamba"] == str(prefix / "bin" / "mamba")
+    assert seen["prefix"] == str(prefix) and seen["sys.prefix"] == str(prefix)
+    assert seen["pwd"] == str(prefix)
+    assert seen["pythonpath"] == "unset", "the caller's PYTHONPATH never reaches a script"
+    assert seen["last"] == "second after first", "scripts run in the order given"
+    assert "  | probe ran" in r.stderr, "the script's output is shown"
+    rec = _record(prefix)
+    assert rec["state"] == "complete"
+    assert rec["provisioning"]["done"] == [str(probe), str(second)]
+
+
+def test_a_failing_script_is_exit_8_and_provision_continues(world, channel, standin):
+    out = world.root / "log.txt"
+    first = world.root / "first.sh"
+    first.write_text('echo first >> "$OUT"\n')
+    flaky = world.root / "flaky.sh"
+    flaky.write_text('echo flaky-failed >> "$OUT"\necho "cannot go on" >&2\nexit 3\n')
+    last = world.root / "last.sh"
+    last.write_text('echo last >> "$OUT"\n')
+    scripts = [a for s in (first, flaky, last) for a in ("--post-script", str(s))]
+    r = world.create("prov", "-c", channel, "--micromamba", str(standin), *scripts, env={"OUT": str(out)})
+    assert r.returncode == 8, r.stderr
+    assert "flaky.sh failed (exit 3)" in r.stderr and "cannot go on" in r.stderr
+    assert "mambaboot provision" in r.stderr
+    prefix = world.envs / "prov"
+    assert (prefix / "bin" / "python").exists(), "the environment stays"
+    rec = _record(prefix)
+    assert rec["state"] == "provisioning-failed"
+    assert rec["provisioning"]["failed"]["script"] == str(flaky)
+    assert rec["provisioning"]["failed"]["exit_code"] == 3
+    assert out.read_text().split() == ["first", "flaky-failed"], "the next script did not run"
+
+    listed = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json").json()
+    assert [(e["state"], e["failed"]) for e in listed["environments"]] == [("provisioning-failed", str(flaky))]
+
+    flaky.write_text('echo flaky-fixed >> "$OUT"\n')
+    r = world.run("provision", str(prefix), "--cache-dir", str(world.cache), env={"OUT": str(out)})
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().split() == ["first", "flaky-failed", "flaky-fixed", "last"], \
+        "continues with the failed script and the ones after it"
+    assert _record(prefix)["state"] == "complete"
+
+    extra = world.root / "extra.sh"
+    extra.write_text('echo extra >> "$OUT"\n')
+    r = world.run("provision", str(prefix), "--post-script", str(extra), env={"OUT": str(out)})
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().split()[-1] == "extra"
+    r = world.run("provision", str(prefix))
+    assert r.returncode == 0 and "nothing to do" in r.stderr
+
+
+def test_missing_script_is_refused_before_anything_is_created(world, channel, standin):
+    before = world.outside()
+    r = world.create("prov", "-c", channel, "--micromamba", str(standin), "--post-script", str(world.root / "nope.sh"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    assert not (world.envs / "prov").exists()
+    assert world.outside() == before
+
+
+def test_provision_refuses_what_is_not_ours(world, channel, standin):
+    plain = world.root / "plain"
+    (plain / "conda-meta").mkdir(parents=True)
+    r = world.run("provision", str(plain))
+    assert r.returncode == 4 and "not an environment mambaboot created" in r.stderr
+
+
+@pytest.mark.parametrize("script, windows, expected", [
+    ("x.bat", True, ["C:\\Windows\\system32\\cmd.exe", "/d", "/c", "x.bat"]),
+    ("X.CMD", True, ["C:\\Windows\\system32\\cmd.exe", "/d", "/c", "X.CMD"]),
+    ("x.ps1", True, ["powershell", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", "x.ps1"]),
+    ("x.ps1", False, ["pwsh", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", "x.ps1"]),
+    ("x.sh", True, ["sh", "x.sh"]),
+    ("setup", False, ["sh", "setup"]),
+])
+def test_the_shell_matches_the_script(script, windows, expected):
+    assert provision.interpreter(script, windows, {"ComSpec": "C:\\Windows\\system32\\cmd.exe"}) == expected
+
+
+def test_a_batch_script_off_windows_is_a_usage_error():
+    with pytest.raises(UsageError, match="only Windows"):
+        provision.interpreter("x.bat", False, {})
+
+
+# --------------------------------------------------------------------------- cmd.exe, via Wine
+
+
+@pytest.fixture(scope="session")
+def wine_prefix(tmp_path_factory) -> Path:
+    assert shutil.which("wine"), ".ci/run installs wine"
+    return tmp_path_factory.mktemp("wineprefix")
+
+
+def _dos(path: Path) -> str:
+    return "Z:" + str(path).replace("/", "\\")
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine_prefix, code):
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    record.write(str(prefix), {"state": record.COMPLETE, "files": [".mambaboot/record.json"]})
+    script = tmp_path / "setup.bat"
+    script.write_bytes(f'@echo off\r\necho prefix=%CONDA_PREFIX%> "%OUT%"\r\nexit /b {code}\r\n'.encode())
+    out = tmp_path / "out.txt"
+    monkeypatch.setattr(winsys, "command_processor", lambda environ, windows: ["wine", "cmd"])
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WINEPREFIX": str(wine_prefix),
+               "WINEDEBUG": "-all", "OUT": _dos(out)}
+    steps = provision.Steps(scripts=(_dos(script),))
+    if code:
+        with pytest.raises(ProvisionError, match="exit 3"):
+            provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Silent())
+    else:
+        provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Silent())
+    assert out.read_text().strip() == f"prefix={prefix}"
+    state = record.read(str(prefix))["state"]
+    assert state == ("provisioning-failed" if code else "complete")

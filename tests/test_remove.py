@@ -1,0 +1,191 @@
+"""`mambaboot remove`: only environments, only ours unless forced, never through a link, and
+nothing of the environment left anywhere afterwards."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+
+from mambaboot import fsops
+from tests.conftest import MAMBABOOT
+from tests.support.interrupt import paused
+from tests.support.snapshot import diff, snapshot
+
+
+def _remove(world, *args, **kw):
+    return world.run("remove", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs), *args, **kw)
+
+
+def _make(world, channel, standin, name="victim"):
+    r = world.create(name, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    return world.envs / name
+
+
+def test_remove_never_touches_the_cache_behind_the_pkgs_link(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    assert (prefix / "pkgs").is_symlink()
+    shared = [p for p in prefix.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_nlink > 1]
+    assert shared, "the environment shares files with the cache by hard links"
+    cache_before = snapshot(world.cache)
+    assert len(cache_before) > 1000
+    r = _remove(world, "victim", "--yes", "--json")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.lexists(prefix)
+    assert diff(cache_before, snapshot(world.cache)) == {}, "every cache file intact: same count, same hashes"
+    out = r.json()
+    assert out["removed"] is True and out["files"] > 1000 and out["shared_bytes"] > 0
+    assert "shared with the package cache and stays there" in r.stderr
+    assert list(world.envs.iterdir()) == [], "no trash left beside it"
+
+
+def test_remove_handles_read_only_files_and_directories(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    locked = prefix / "share" / "locked"
+    locked.mkdir(parents=True)
+    (locked / "ro.txt").write_text("read-only")
+    os.chmod(locked / "ro.txt", 0o444)
+    os.chmod(locked, 0o555)
+    os.chmod(prefix / "bin" / "python3.11", 0o555)
+    r = _remove(world, str(prefix), "--yes")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.lexists(prefix)
+
+
+def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch):
+    """As Windows (or a non-root user) would: a read-only file or directory refuses unlinking."""
+    real_unlink, real_rmdir = os.unlink, os.rmdir
+
+    def writable(path):
+        return os.lstat(path).st_mode & stat.S_IWUSR
+
+    def strict(real):
+        def remove(path, *args, **kw):
+            if not os.path.islink(path) and not writable(path) or not writable(os.path.dirname(path)):
+                raise PermissionError(13, "read-only", path)
+            return real(path, *args, **kw)
+        return remove
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "ro.txt").write_text("x")
+    os.chmod(tree / "sub" / "ro.txt", 0o444)
+    os.chmod(tree / "sub", 0o555)
+    monkeypatch.setattr(os, "unlink", strict(real_unlink))
+    monkeypatch.setattr(os, "rmdir", strict(real_rmdir))
+    fsops.remove_tree(str(tree))
+    assert not tree.exists()
+
+
+def test_a_plain_directory_is_never_deleted(world):
+    plain = world.envs / "thesis"
+    plain.mkdir()
+    (plain / "chapter1.txt").write_text("precious")
+    (plain / "bin").mkdir()
+    (plain / "bin" / "python").write_text("#!/bin/sh\n")
+    before = snapshot(world.root)
+    for extra in ([], ["--force"]):
+        r = _remove(world, "thesis", "--yes", *extra)
+        assert r.returncode == 4 and "not a conda environment" in r.stderr
+    r = _remove(world, "nothing-here", "--yes")
+    assert r.returncode == 4 and "does not exist" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_a_link_to_an_environment_is_refused(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    os.symlink(prefix, world.root / "alias")
+    r = _remove(world, str(world.root / "alias"), "--yes")
+    assert r.returncode == 4 and "is a link" in r.stderr
+    assert (prefix / "bin" / "python").exists()
+
+
+def _answer(world, answer: bytes, *args):
+    """Run remove with a terminal on stdin and type answer into it."""
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*MAMBABOOT, "remove", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs), *args],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=world.env, cwd=str(world.envs), text=True,
+        )
+        os.write(master, answer)  # the terminal holds the line until the prompt reads it
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return proc.returncode, err
+
+
+def test_asks_first_and_no_removes_nothing(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    before = snapshot(world.root)
+    code, err = _answer(world, b"n\n", "victim")
+    assert code == 0, err
+    assert "remove " + str(prefix) in err and "files" in err and "[y/N]" in err
+    assert "nothing was removed" in err
+    assert diff(before, snapshot(world.root)) == {}
+    code, err = _answer(world, b"y\n", "victim")
+    assert code == 0, err
+    assert not prefix.exists()
+
+
+def test_without_a_terminal_and_without_yes_nothing_happens(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    before = snapshot(world.root)
+    r = _remove(world, "victim")
+    assert r.returncode == 2 and "pass --yes" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+    assert prefix.exists()
+
+
+def test_foreign_environments_need_force_and_leave_no_registration(world, channel, standin):
+    alien = world.envs / "alien"
+    subprocess.run([str(standin), "create", "-y", "-p", str(alien), "-c", channel, "python"],
+                   env=world.env, check=True, capture_output=True)
+    registry = world.home / ".conda" / "environments.txt"
+    registry.write_text(registry.read_text() + "/some/other/env\n")
+    assert str(alien) in registry.read_text()
+    r = _remove(world, "alien", "--yes")
+    assert r.returncode == 4 and "--force" in r.stderr
+    assert alien.exists()
+    r = _remove(world, "alien", "--yes", "--force")
+    assert r.returncode == 0, r.stderr
+    assert not alien.exists()
+    assert registry.read_text() == "/some/other/env\n", "conda's registration of it went too, nothing else"
+
+
+def test_an_interrupted_create_is_removed_with_its_pending_marker(world, channel, standin):
+    command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
+               "--micromamba", str(standin)]
+    with paused(command, world.env, world.envs, world.root / "fifo") as proc:
+        r = _remove(world, "killed", "--yes")
+        assert r.returncode == 4 and "being created right now" in r.stderr
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert list((world.cache / "pending").glob("*.json"))
+    r = _remove(world, "killed", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "(incomplete)" in r.stderr
+    assert not (world.envs / "killed").exists()
+    # the marker goes; the per-target lock file stays (unlinking a lock file others may open races)
+    assert list((world.cache / "pending").glob("*.json")) == []
+
+
+def test_a_cache_inside_the_environment_is_refused(world, channel, standin):
+    prefix = _make(world, channel, standin)
+    (prefix / "own-pkgs").mkdir()
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache),
+                  env={"CONDA_PKGS_DIRS": str(prefix / "own-pkgs")})
+    assert r.returncode == 4 and "lives inside" in r.stderr
+    assert (prefix / "bin" / "python").exists()
+
+
+def test_a_provisioning_failed_environment_is_removable(world, channel, standin):
+    failing = world.root / "fail.sh"
+    failing.write_text("exit 1\n")
+    r = world.create("pf", "-c", channel, "--micromamba", str(standin), "--post-script", str(failing))
+    assert r.returncode == 8
+    assert json.loads((world.envs / "pf" / ".mambaboot" / "record.json").read_text())["state"] == "provisioning-failed"
+    assert _remove(world, "pf", "--yes").returncode == 0
+    assert not (world.envs / "pf").exists()
