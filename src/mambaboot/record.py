@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from mambaboot import __version__, fsops
 
@@ -45,6 +45,18 @@ def write(prefix: str, data: Dict[str, Any]) -> str:
     path = record_path(prefix)
     fsops.atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=fsops.user_mode(0o666))
     return path
+
+
+def add_files(prefix: str, files: List[str], patched: List[str]) -> bool:
+    """List more of our files (and files we patched) in an existing record; False: no record."""
+    data = read(prefix)
+    if data is None:
+        return False
+    data["files"] = sorted(set(data.get("files", [])) | set(files))
+    if patched:
+        data["patched"] = sorted(set(data.get("patched", [])) | set(patched))
+    write(prefix, data)
+    return True
 
 
 def _marker_path(cache_dir: str, prefix: str) -> str:

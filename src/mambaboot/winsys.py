@@ -22,3 +22,15 @@ def link_directory(target: str, link: str, windows: bool = sys.platform == "win3
         return "junction"
     os.symlink(target, link, target_is_directory=True)
     return "symlink"
+
+
+def batch_encoding(windows: bool = sys.platform == "win32") -> str:
+    """The encoding cmd.exe reads batch files in: the console's (OEM) code page.
+
+    Only tests render Windows scripts elsewhere; they use ASCII, so UTF-8 serves there.
+    """
+    if not windows:
+        return "utf-8"
+    import ctypes  # pragma: no cover - Windows only
+
+    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"  # pragma: no cover - Windows only
