@@ -43,6 +43,18 @@ class VerifyError(MambabootError):
     exit_code = 7
 
 
+class CommandNotExecutable(MambabootError):
+    """`run`: the command was found but cannot be executed (the shell's convention: 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(MambabootError):
+    """`run`: the command is not on the environment's PATH (the shell's convention: 127)."""
+
+    exit_code = 127
+
+
 class Interrupted(MambabootError):
     """SIGINT or SIGTERM arrived; exit code follows the shell convention 128 + signal."""
 
@@ -60,5 +72,7 @@ EXIT_CODES = (
     (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
     (EngineError.exit_code, "micromamba failed to create the environment"),
     (VerifyError.exit_code, "the new environment failed verification"),
+    (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
+    (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
 )
