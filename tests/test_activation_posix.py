@@ -214,6 +214,17 @@ def test_a_path_holding_a_colon_is_refused(hooked_env, tmp_path):
     assert proc.stdout.strip() == "1" and "holds a colon" in proc.stderr
 
 
+def test_an_environment_without_hooks_or_variables_activates_in_every_shell(made_env, tmp_path):
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""MAMBABOOT_ENV='{made_env}'; . '{made_env}/.mambaboot/activate.sh'; echo "$? $CONDA_PREFIX"
+. '{made_env}/.mambaboot/deactivate.sh'; echo "$? ${{CONDA_PREFIX-unset}}" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.splitlines() == [f"0 {made_env}", "0 unset"], (shell, proc.stderr)
+    proc = _run(["fish", "--no-config"], f"source '{made_env}/.mambaboot/activate.fish'; echo $status $CONDA_PREFIX",
+                tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == f"0 {made_env}", proc.stderr
+
+
 def test_activate_scripts_lists_the_scripts_in_the_record_of_an_environment_it_made(hooked_env):
     record = json.loads((hooked_env / ".mambaboot" / "record.json").read_text())
     assert record["state"] == "complete"

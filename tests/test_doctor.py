@@ -66,6 +66,8 @@ def test_a_hook_without_an_environment_and_stray_settings_are_warnings():
 def test_one_activated_environment_is_fine():
     env = {"CONDA_PREFIX": "/e", "CONDA_SHLVL": "1", "CONDA_DEFAULT_ENV": "/e", "CONDA_PROMPT_MODIFIER": "(/e) "}
     assert severities(doctor.check_variables(machine(env))) == [("variables", "ok")]
+    cmd_state = {"_MAMBABOOT_ACTIVE": "C:\\e", "_MAMBABOOT_OLD_PATH": "C:\\Windows"}  # activate.bat's, for deactivate.bat
+    assert severities(doctor.check_variables(machine(dict(env, **cmd_state), windows=True))) == [("variables", "ok")]
 
 
 def test_windows_variable_names_are_case_insensitive():
@@ -293,3 +295,4 @@ def test_undo_reports_an_autorun_it_may_not_change(registry, monkeypatch, tmp_pa
     monkeypatch.setattr(winsys, "write_autorun", denied)
     done = doctor.undo_shell_init(machine({}, windows=True, home=str(tmp_path)), [], shellinit.find_autoruns())
     assert done.failures == ["AutoRun (HKLM): Access is denied (HKLM needs an administrator)"]
+    assert list(tmp_path.iterdir()) == []  # no backup of a value that did not change

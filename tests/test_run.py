@@ -25,12 +25,13 @@ def test_run_uses_the_environment_from_a_clean_baseline(made_env, tmp_path):
     (other / "conda-meta").mkdir(parents=True)
     (other / "bin").mkdir()
     dirty = _clean_environ(PATH=f"{other}/bin:{os.environ['PATH']}", PYTHONPATH="/poison", CONDA_PREFIX=str(other),
-                           VIRTUAL_ENV="/venv", MAMBA_ROOT_PREFIX="/r", KEEP_ME="yes")
+                           VIRTUAL_ENV="/venv", MAMBA_ROOT_PREFIX="/r", _MAMBABOOT_OLD_PATH="/x", KEEP_ME="yes")
     proc = _run("run", str(made_env), "--", "python", "-c", PROBE, env=dirty)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["prefix"] == str(made_env)
-    clean = {k: v for k, v in dirty.items() if k not in ("PYTHONPATH", "CONDA_PREFIX", "VIRTUAL_ENV", "MAMBA_ROOT_PREFIX")}
+    clean = {k: v for k, v in dirty.items()
+             if k not in ("PYTHONPATH", "CONDA_PREFIX", "VIRTUAL_ENV", "MAMBA_ROOT_PREFIX", "_MAMBABOOT_OLD_PATH")}
     clean["PATH"] = os.environ["PATH"]
     assert out["env"] == environ.activated(clean, str(made_env), windows=False)
     assert out["env"]["KEEP_ME"] == "yes"

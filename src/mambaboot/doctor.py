@@ -22,6 +22,7 @@ _ACTIVE = ("CONDA_PREFIX", "VIRTUAL_ENV")
 # Set by an activation (ours or conda's); reported only when they contradict each other.
 _ACTIVATION = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT")
 _DELIBERATE = ("CONDA_PKGS_DIRS",)  # a setting mambaboot itself honours
+_OWN_STATE = "_MAMBABOOT_"  # what activate.bat keeps for deactivate.bat
 _DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"
 
 
@@ -104,7 +105,8 @@ def check_variables(m: Machine) -> List[Finding]:
                              f"remove the shell init ({UNDO}) and use the environment's .mambaboot activate script"))
     known = set(_STEERING + _ACTIVATION + _DELIBERATE)
     others = sorted(k for k in m.environ if isolation.scrubbed(k, m.windows)
-                    and (k.upper() if m.windows else k) not in known and k not in stacked)
+                    and (k.upper() if m.windows else k) not in known and k not in stacked
+                    and not k.upper().startswith(_OWN_STATE))
     if others:
         found.append(Finding("variables", WARNING, "conda/mamba/Python settings in this shell: " + ", ".join(others)
                              + " (mambaboot's children never see them; other programs do)",

@@ -22,8 +22,9 @@ CONTAMINATING = (
     "PYTHON_ENVS",
     "VIRTUAL_ENV",
 )
-# Removed from every child environment: conda/mamba state and anything steering Python.
-_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV")
+# Removed from every child environment: conda/mamba state and anything steering Python
+# (and the state of mambaboot's own cmd activation, _MAMBABOOT_OLD_PATH and the like).
+_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
 # Directories below an environment root that end up on PATH (conda's Windows layout included).
 _ENV_SUBDIRS = (
     (),

@@ -180,5 +180,9 @@ def remove_autorun(entry: AutoRun, home: str) -> str:
         f'"AutoRun"={_reg_string(entry.value, entry.kind)}\r\n'
     )
     fsops.atomic_write(backup, ("\ufeff" + text).encode("utf-16-le"))
-    winsys.write_autorun(entry.hive, entry.remaining or None, entry.kind)
+    try:
+        winsys.write_autorun(entry.hive, entry.remaining or None, entry.kind)
+    except OSError:
+        os.unlink(backup)  # nothing changed: a backup of it would only mislead
+        raise
     return backup

@@ -105,6 +105,8 @@ def read(prefix: str) -> Sources:
     for directory in HOOK_DIRS:
         names = _listing(prefix, directory)
         for ext in HOOK_EXTS:
-            hooks[(directory, ext)] = tuple(n for n in names if n.endswith(ext))
+            # cmd and PowerShell match *.bat/*.ps1 regardless of case; sh and fish globs do not
+            fold = str.lower if ext in (".bat", ".ps1") else str
+            hooks[(directory, ext)] = tuple(n for n in names if fold(n).endswith(ext))
     env_vars = tuple((k, None if v == UNSET else v) for k, v in merged.items())
     return Sources(env_vars=env_vars, data=tuple(data), hooks=hooks)
