@@ -142,4 +142,5 @@ def wine(tmp_path_factory):
     root = tmp_path_factory.mktemp("wine")
     w = Wine(prefix=root / "prefix", workdir=root / "work")
     w.start()
-    return w
+    yield w
+    w.stop()  # a Wine prefix is ~700 MB: do not leave one per kept pytest run

@@ -113,6 +113,14 @@ def test_cmd_activation_refuses_a_cmd_with_another_environment(wine, envs, varia
     assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
 
 
+def test_cmd_copies_a_path_with_quoted_entries_exactly(wine, envs):
+    quoted = "set PATH=" + cmd.quote('C:\\windows;"C:\\Program Files (x86)\\tool";C:\\other')
+    out, err = _round_trip(wine, envs["nasty"], delayed=False, extra=[quoted])
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    assert read_set_dump(wine.workdir / "during.txt")["PATH"].endswith(';C:\\windows;"C:\\Program Files (x86)\\tool";C:\\other')
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
 def test_cmd_refuses_a_path_it_cannot_copy_without_delayed_expansion(wine, envs):
     """A PATH with a double quote and an operator breaks %PATH%; !PATH! copies it exactly."""
     quoted = "set PATH=" + cmd.quote('C:\\windows\\system32;"C:\\R&D tools";C:\\windows')

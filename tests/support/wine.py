@@ -12,6 +12,7 @@ not identical with, Windows' cmd; the differences that matter here:
 
 import io
 import os
+import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -45,6 +46,11 @@ class Wine:
         self.workdir.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
         subprocess.run(["wineserver", "-p30"], env=self.env, check=True, timeout=60)
+
+    def stop(self) -> None:
+        """Stop this prefix's wineserver (and what runs in it), then delete the prefix."""
+        subprocess.run(["wineserver", "-k"], env=self.env, capture_output=True, timeout=60)
+        shutil.rmtree(self.prefix)
 
     def batch(self, name: str, lines: List[str], timeout: int = 120) -> Tuple[int, str, str]:
         """Write lines as NAME.bat (CRLF) and run it with `wine cmd /c`; (returncode, stdout, stderr)."""
