@@ -18,8 +18,8 @@ Only cmd builtins run (set, if, for, call, goto, echo).
 from typing import Dict, List, Tuple
 
 from mambaboot import winsys
-from mambaboot.errors import VerifyError
 from mambaboot.activation.model import NOT_ACTIVE, STALE, Model, busy, encode
+from mambaboot.errors import VerifyError
 
 ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
