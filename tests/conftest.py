@@ -4,6 +4,7 @@ and a fresh 'world' (HOME, TMPDIR, XDG dirs) per test so side effects can be sna
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -110,6 +111,40 @@ def release_server(standin):
         server.asset_url = url
         server.releases_base = f"{server.url}/mamba-org/micromamba-releases/releases"
         yield server
+
+
+@pytest.fixture(scope="session")
+def made_env(tmp_path_factory, channel, standin) -> Path:
+    """One environment made by `mambaboot create` (its path has a space, & and parentheses),
+    shared by the session: read it, or copy it (copy_env) to change it."""
+    root = tmp_path_factory.mktemp("made")
+    (root / "home").mkdir()
+    prefix = root / "envs" / "made env & (co)"
+    env = _clean_environ(HOME=str(root / "home"), TMPDIR=str(root))
+    proc = subprocess.run(
+        [*MAMBABOOT, "create", "-q", "--prefix", str(prefix), "--cache-dir", str(root / "cache"),
+         "-c", channel, "--micromamba", str(standin)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return prefix
+
+
+def copy_env(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def wine(tmp_path_factory):
+    """Wine's cmd, one prefix per session (see tests/support/wine.py)."""
+    from tests.support.wine import Wine
+
+    root = tmp_path_factory.mktemp("wine")
+    w = Wine(prefix=root / "prefix", workdir=root / "work")
+    w.start()
+    yield w
+    w.stop()  # a Wine prefix is ~700 MB: do not leave one per kept pytest run
 
 
 # -- the reliability table (issue: every figure must read N/N) --------------------------

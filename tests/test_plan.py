@@ -80,13 +80,13 @@ def test_default_cache_follows_xdg():
     assert plan.pkgs_dir == "/xdg/mambaboot/Python/pkgs"
 
 
-@pytest.mark.parametrize("prefix, char", [("/x/it's", "'"), ("/x/a\nb", "U+000A")])
+@pytest.mark.parametrize("prefix, char", [("/x/it's", "'"), ("/x/a\nb", "U+000A"), ("/x/a:b", ":")])
 def test_posix_prefix_characters_packages_break_on_are_refused(prefix, char):
     with pytest.raises(UsageError, match=char.replace("+", r"\+")):
         make_plan(posix_host(), CreateInputs(prefix=prefix))
 
 
-@pytest.mark.parametrize("prefix", ["D:\\a%b", "D:\\a!b", "D:\\a|b", "D:\\x\\CON", "D:\\x\\nul.txt", "D:\\x\\trail."])
+@pytest.mark.parametrize("prefix", ["D:\\a%b", "D:\\a!b", "D:\\a|b", "D:\\a;b", "D:\\x\\CON", "D:\\x\\nul.txt", "D:\\x\\trail."])
 def test_windows_prefix_rules(prefix):
     with pytest.raises(UsageError):
         make_plan(windows_host(), CreateInputs(prefix=prefix))

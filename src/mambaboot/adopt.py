@@ -7,10 +7,10 @@ other file of ours is written, and `complete` only after verification passed.
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from mambaboot import cachelink, condameta, diskusage, fsops, isolation, lockfile, record, verify
-from mambaboot.activation import environ as activation
+from mambaboot import cachelink, condameta, diskusage, fsops, isolation, lockfile, prefix as prefixes, record, verify
+from mambaboot.activation import environ as activation, generate
 from mambaboot.errors import UsageError
 from mambaboot.report import Reporter
 
@@ -37,12 +37,17 @@ class Finished:
 
 def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter) -> Finished:
     prefix = inputs.prefix
-    files: List[str] = [os.path.join(record.RECORD_DIR, record.RECORD_FILE)]
+    files: List[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
     body: Dict[str, Any] = dict(inputs.provenance)
     body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
     record.write(prefix, body)
 
     link = _link(inputs, files, reporter)
+    made = portable(prefix, inputs.windows)
+    files.extend(made.files)
+    if made.patch.changed:
+        body["patched"] = [c.path for c in made.patch.changed]
+    reporter.step(made.summary())
 
     baseline = isolation.baseline(environ, inputs.windows)
     checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
@@ -84,6 +89,30 @@ def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: 
                        mode=fsops.user_mode(0o666))
     files.append(rel)
     return rel
+
+
+@dataclass(frozen=True)
+class Portable:
+    scripts: List[str]
+    patch: prefixes.Report
+
+    @property
+    def files(self) -> List[str]:
+        """What this wrote into the environment (patched files belong to their packages)."""
+        return self.scripts + self.patch.backups
+
+    def summary(self) -> str:
+        text = f"scripts: {len(self.scripts)} activation scripts in {record.RECORD_DIR}/"
+        if self.patch.changed:
+            text += f", {len(self.patch.changed)} Windows scripts made location-independent"
+        return text
+
+
+def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
+             dry_run: bool = False) -> Portable:
+    """Activation without hooks: our activation scripts, and micromamba's scripts patched."""
+    scripts = generate.write(prefix, windows, dry_run=dry_run)
+    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run))
 
 
 def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:

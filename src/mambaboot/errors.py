@@ -49,6 +49,18 @@ class ProvisionError(MambabootError):
     exit_code = 8
 
 
+class CommandNotExecutable(MambabootError):
+    """`run`: the command was found but cannot be executed (the shell's convention: 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(MambabootError):
+    """`run`: the command is not on the environment's PATH (the shell's convention: 127)."""
+
+    exit_code = 127
+
+
 class Interrupted(MambabootError):
     """SIGINT or SIGTERM arrived; exit code follows the shell convention 128 + signal."""
 
@@ -67,5 +79,7 @@ EXIT_CODES = (
     (EngineError.exit_code, "micromamba failed to create the environment"),
     (VerifyError.exit_code, "the new environment failed verification"),
     (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
+    (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
+    (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
 )

@@ -22,8 +22,9 @@ CONTAMINATING = (
     "PYTHON_ENVS",
     "VIRTUAL_ENV",
 )
-# Removed from every child environment: conda/mamba state and anything steering Python.
-_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV")
+# Removed from every child environment: conda/mamba state and anything steering Python
+# (and the state of mambaboot's own cmd activation, _MAMBABOOT_OLD_PATH and the like).
+_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
 # Directories below an environment root that end up on PATH (conda's Windows layout included).
 _ENV_SUBDIRS = (
     (),
@@ -62,7 +63,8 @@ def _casefolded(environ: Mapping[str, str]) -> Dict[str, str]:
     return {k.upper(): v for k, v in environ.items()}
 
 
-def _scrubbed(key: str, windows: bool) -> bool:
+def scrubbed(key: str, windows: bool) -> bool:
+    """A conda/mamba/Python variable, which no child of ours inherits."""
     key = key.upper() if windows else key
     return key.startswith(_SCRUB_PREFIXES)
 
@@ -96,7 +98,7 @@ def clean_path(path_value: str, windows: bool, is_env_root: Callable[[str], bool
 
 def baseline(environ: Mapping[str, str], windows: bool, is_env_root: Callable[[str], bool] = looks_like_environment) -> Dict[str, str]:
     """The caller's environment minus every Python environment and conda/python variable."""
-    env = {k: v for k, v in environ.items() if not _scrubbed(k, windows)}
+    env = {k: v for k, v in environ.items() if not scrubbed(k, windows)}
     for key in list(env):
         if key.upper() == "PATH":
             env[key] = clean_path(env[key], windows, is_env_root)

@@ -10,8 +10,12 @@ from typing import List
 
 from mambaboot.errors import UsageError
 
-_POSIX_FORBIDDEN = {"'": "packages quote the prefix as '...' in their sh scripts"}
+_POSIX_FORBIDDEN = {
+    "'": "packages quote the prefix as '...' in their sh scripts",
+    ":": "PATH's separator: the environment's directories could not be put on PATH",
+}
 _WINDOWS_FORBIDDEN = {
+    ";": "PATH's separator: the environment's directories could not be put on PATH",
     "%": "cmd.exe expands %...% inside the packages' .bat files",
     "!": "cmd.exe expands !...! inside the packages' .bat files (delayed expansion)",
     "<": "not allowed in Windows file names",

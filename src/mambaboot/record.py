@@ -65,6 +65,18 @@ def _prefix_key(prefix: str) -> str:
     return hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
+def add_files(prefix: str, files: List[str], patched: List[str]) -> bool:
+    """List more of our files (and files we patched) in an existing record; False: no record."""
+    data = read(prefix)
+    if data is None:
+        return False
+    data["files"] = sorted(set(data.get("files", [])) | set(files))
+    if patched:
+        data["patched"] = sorted(set(data.get("patched", [])) | set(patched))
+    write(prefix, data)
+    return True
+
+
 def _marker_path(cache_dir: str, prefix: str) -> str:
     return os.path.join(cache_dir, "pending", _prefix_key(prefix) + ".json")
 

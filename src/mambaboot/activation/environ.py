@@ -7,6 +7,11 @@ import ntpath
 import posixpath
 from typing import Dict, List, Mapping
 
+from mambaboot.activation import sources
+
+# What conda's activation sets besides PATH and the environment's own variables.
+CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER")
+
 
 def path_entries(prefix: str, windows: bool) -> List[str]:
     """Directories prepended to PATH, first wins.
@@ -28,20 +33,27 @@ def path_entries(prefix: str, windows: bool) -> List[str]:
     ]
 
 
-def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[str, str]:
-    """baseline (already clean) with this environment activated, as conda would leave it.
+def conda_values(prefix: str) -> Dict[str, str]:
+    """conda names an environment outside its envs_dirs by its full path, in the prompt too."""
+    return dict(zip(CONDA_VARS, (prefix, "1", prefix, f"({prefix}) ")))
 
-    conda names an environment outside its envs_dirs by its full path, in the prompt too.
-    """
+
+def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[str, str]:
+    """baseline (already clean) with this environment activated, as conda would leave it:
+    PATH, conda's variables, then the environment's own variables (env_vars.d, state)."""
     env = dict(baseline)
-    path_key = next((k for k in env if k.upper() == "PATH"), "PATH") if windows else "PATH"
+
+    def key(name: str) -> str:  # Windows variable names are case-insensitive
+        return next((k for k in env if k.upper() == name.upper()), name) if windows else name
+
+    path_key = key("PATH")
     sep = ";" if windows else ":"
     rest = env.get(path_key, "")
     env[path_key] = sep.join(path_entries(prefix, windows) + ([rest] if rest else []))
-    env.update(
-        CONDA_PREFIX=prefix,
-        CONDA_SHLVL="1",
-        CONDA_DEFAULT_ENV=prefix,
-        CONDA_PROMPT_MODIFIER=f"({prefix}) ",
-    )
+    env.update(conda_values(prefix))
+    for name, value in sources.read(prefix).env_vars:
+        if value is None:
+            env.pop(key(name), None)
+        else:
+            env[key(name)] = value
     return env

@@ -1,0 +1,57 @@
+"""`mambaboot activate-scripts`: activation without hooks for an existing environment."""
+
+import argparse
+
+from mambaboot.commands._common import add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "activate-scripts", help="write portable activation scripts into an environment",
+        description="Write activate/deactivate scripts for cmd.exe and PowerShell (Windows) or POSIX sh, fish and "
+        "PowerShell (elsewhere) into PREFIX/.mambaboot/, and rewrite micromamba's Windows scripts "
+        "(condabin\\mamba.bat, mamba_hook.bat, ...) to compute their paths from their own location. "
+        "Works on any conda environment; `create` does it too. Run it again after the environment's "
+        "etc/conda (activate.d, env_vars.d) or `conda env config vars` change: the scripts refuse to run stale.",
+        example="mambaboot activate-scripts ~/envs/py_3_12 && . ~/envs/py_3_12/.mambaboot/activate.sh",
+    )
+    p.add_argument("prefix", metavar="PREFIX", help="the environment")
+    p.add_argument("--old-prefix", dest="old_prefixes", action="append", default=[], metavar="PATH",
+                   help="where the environment was before it was moved: that path is rewritten too (repeatable)")
+    p.add_argument("--backup", action="store_true",
+                   help="keep the original of each rewritten script under PREFIX/.mambaboot/backup/")
+    p.add_argument("--dry-run", action="store_true", help="show what would be written and rewritten; change nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    from mambaboot import adopt, output, record
+    from mambaboot.activation import sources
+
+    prefix = sources.require_environment(args.prefix)
+    windows = sys.platform == "win32"
+    made = adopt.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
+    recorded = not args.dry_run and record.add_files(prefix, made.files, [c.path for c in made.patch.changed])
+    if args.json:
+        output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts,
+                          "recorded": recorded, **made.patch.to_dict()})
+        return 0
+    verb = "would write" if args.dry_run else "wrote"
+    for rel in made.scripts:
+        print(f"{verb} {rel}")
+    for change in made.patch.changed:
+        print(f"{'would rewrite' if args.dry_run else 'rewrote'} {change.path}: " + "; ".join(change.notes))
+    for kept in made.patch.backups:
+        print(f"kept the original: {kept}")
+    for left in made.patch.leftovers:
+        print(f"left as it is: {left.path} lines {', '.join(map(str, left.leftovers))} still name an absolute path")
+    if not args.dry_run:
+        print("record: updated" if recorded else "record: none (not created by mambaboot; no record written)")
+        how, script = ("call", os.path.join(prefix, ".mambaboot", "activate.bat")) if windows else \
+            (".", os.path.join(prefix, ".mambaboot", "activate.sh"))
+        print(f'activate: {how} "{script}"')
+    return 0

@@ -1,0 +1,85 @@
+"""`mambaboot doctor`: check this shell and machine against the rules, with a one-line fix each."""
+
+import argparse
+
+from mambaboot.commands._common import add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "doctor", help="check this shell and machine for other Pythons and shell hooks",
+        description="Report conda/Python variables, PATH entries of Python environments (more than one is an "
+        "error), Pythons a broken activation would fall back to, and shell init (rc-file blocks; on Windows "
+        "cmd AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing "
+        "breaks a rule, 1 otherwise.",
+        example="mambaboot doctor --undo-shell-init --dry-run",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--undo-shell-init", action="store_true",
+                   help="remove conda/mamba initialize blocks from rc files and profiles and their cmd AutoRun "
+                   "hooks (nothing else), after showing them; keeps a backup of each file and value")
+    p.add_argument("--dry-run", action="store_true", help="with --undo-shell-init: show what would be removed")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot import doctor, errors
+
+    if args.dry_run and not args.undo_shell_init:
+        raise errors.UsageError("--dry-run goes with --undo-shell-init")
+    machine = doctor.current()
+    if args.undo_shell_init:
+        return _undo(machine, args)
+    findings = doctor.examine(machine)
+    failed = any(f.severity == doctor.ERROR for f in findings)
+    if args.json:
+        from mambaboot import output
+
+        output.emit_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})
+    else:
+        for f in findings:
+            print(f"{f.severity}: {f.message}")
+            if f.fix:
+                print(f"    fix: {f.fix}")
+        counts = {s: sum(f.severity == s for f in findings) for s in (doctor.ERROR, doctor.WARNING)}
+        print(f"doctor: {counts[doctor.ERROR]} error(s), {counts[doctor.WARNING]} warning(s)")
+    return 1 if failed else 0
+
+
+def _undo(machine, args: argparse.Namespace) -> int:
+    from mambaboot import doctor, shellinit
+
+    blocks, problems = shellinit.find_blocks(doctor.rc_files(machine))
+    autoruns = shellinit.find_autoruns() if machine.windows else []
+    shown = {"blocks": [{"path": b.path, "first": b.first, "last": b.last, "text": b.text} for b in blocks],
+             "autorun": [{"hive": a.hive, "value": a.value, "removed": list(a.hooks), "left": a.remaining}
+                         for a in autoruns],
+             "problems": problems}
+    if not args.json:
+        for b in blocks:
+            print(f"{b.path} lines {b.first}-{b.last}:")
+            print("".join("    | " + line for line in b.text.splitlines(keepends=True)).rstrip("\n"))
+        for a in autoruns:
+            print(f"cmd AutoRun ({a.hive}): {a.value}")
+            print(f"    remove: {' & '.join(a.hooks)}; left: {a.remaining or '(nothing: the value is deleted)'}")
+        for p in problems:
+            print(f"not touched: {p}")
+        if not blocks and not autoruns:
+            print("no conda/mamba shell init found")
+    if args.dry_run:
+        if args.json:
+            from mambaboot import output
+
+            output.emit_json({"dry_run": True, **shown})
+        return 0
+    done = doctor.undo_shell_init(machine, blocks, autoruns)
+    if args.json:
+        from mambaboot import output
+
+        output.emit_json({"dry_run": False, **shown, "backups": done.backups, "failures": done.failures})
+    else:
+        for backup in done.backups:
+            print(f"backup: {backup}")
+        for failure in done.failures:
+            print(f"failed: {failure}")
+    return 1 if done.failures else 0

@@ -1,0 +1,46 @@
+"""`mambaboot run`: run a command inside an environment, from a clean baseline."""
+
+import argparse
+
+from mambaboot.commands._common import add_command
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "run", help="run a command inside an environment",
+        description="Run COMMAND with the environment activated, starting from a clean baseline: your "
+        "environment minus every other Python environment on PATH and every conda/mamba/Python variable. "
+        "stdin, stdout, stderr, Ctrl-C and the exit code are the command's own. On Linux/macOS the "
+        "environment's etc/conda/activate.d/*.sh scripts are sourced first; on Windows its .bat ones are "
+        "not run (a warning names them).",
+        example="mambaboot run ./py_3_12 -- python -c \"import sys; print(sys.prefix)\"",
+    )
+    p.add_argument("prefix", metavar="PREFIX", help="the environment")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]", help="what to run")
+    p.set_defaults(run=run)
+
+
+def command_line(args: argparse.Namespace) -> list:
+    # older argparse keeps the "--" that separates the command from our options
+    return args.command[1:] if args.command[:1] == ["--"] else args.command
+
+
+def start(prefix: str, argv: list) -> int:
+    import os
+    import sys
+
+    from mambaboot import launch
+    from mambaboot.activation import sources
+
+    windows = sys.platform == "win32"
+    prepared = launch.prepare(sources.require_environment(prefix), argv, os.environ, windows)
+    if prepared.warnings:
+        from mambaboot import output
+
+        for warning in prepared.warnings:
+            output.TextReporter().warn(warning)
+    return launch.run(prepared, windows)
+
+
+def run(args: argparse.Namespace) -> int:
+    return start(args.prefix, command_line(args))

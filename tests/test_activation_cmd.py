@@ -1,0 +1,239 @@
+"""The generated .bat scripts and the patched micromamba scripts, run by Wine's cmd on a
+Windows-layout environment whose path holds spaces, &, ^, !, (, ), ;, "," and =.
+
+Wine's cmd re-expands % inside expanded text (Windows does not), so no path here holds %:
+that case is covered by the content test at the end, which proves the scripts never pass the
+prefix through %VAR% expansion before it reaches a FOR variable.
+"""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from mambaboot import prefix as prefixes
+from mambaboot.activation import cmd, environ, generate, sources
+from tests.support import winenv
+from tests.support.wine import read_set_dump, windows_path
+
+NASTY = "w env & (x) ^ y ! z,v=t"  # every cmd operator a Windows path can hold, but % and PATH's ;
+CALM = "w env & (x) ^ y"  # no "!": usable with delayed expansion on
+CACHE_MICROMAMBA = "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe"
+
+
+def _add_environment_data(prefix: Path) -> None:
+    conda = prefix / "etc" / "conda"
+    for d in ("env_vars.d", "activate.d", "deactivate.d"):
+        (conda / d).mkdir(parents=True, exist_ok=True)
+    (conda / "env_vars.d" / "a.json").write_text(json.dumps(
+        {"MB_A": "from a", "MB_OPS": 'a&b|c<d>e^f(g)h"i%PATH%j=k', "MB_GONE": "x"}))
+    (prefix / "conda-meta" / "state").write_text(json.dumps({"env_vars": {"MB_GONE": "***unset***", "MB_STATE": "s"}}))
+    hooks = {"a.bat": '@set "MB_ORDER=a"', "x.bat": '@set "MB_ORDER=%MB_ORDER% x"\r\n@set "MB_HOOK=%~dp0"',
+             "~last.bat": '@set "MB_ORDER=%MB_ORDER% last"'}
+    for name, text in hooks.items():
+        (conda / "activate.d" / name).write_bytes((text + "\r\n").encode())
+    (conda / "deactivate.d" / "x.bat").write_bytes(b'@set "MB_ORDER="\r\n@set "MB_HOOK="\r\n')
+
+
+def _make(root: Path, name: str) -> Path:
+    prefix = winenv.build(root / name, root / "stub", CACHE_MICROMAMBA)
+    _add_environment_data(prefix)
+    generate.write(str(prefix), windows=True)
+    return prefix
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory) -> Dict[str, Path]:
+    root = tmp_path_factory.mktemp("winenvs")
+    return {"nasty": _make(root, NASTY), "calm": _make(root, CALM)}
+
+
+def _expected(prefix: Path, before: Dict[str, str]) -> Dict[str, str]:
+    """What activation must leave: environ.activated, computed for the path Windows sees."""
+    win = windows_path(prefix)
+    env = dict(before, PATH=";".join(environ.path_entries(win, windows=True) + [before["PATH"]]))
+    env.update(environ.conda_values(win))
+    env["PROMPT"] = f"({win}) " + before.get("PROMPT", "$P$G")
+    for name, value in sources.read(str(prefix)).env_vars:
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _round_trip(wine, prefix: Path, delayed: bool, extra: List[str] = ()) -> Tuple[str, str]:
+    d = windows_path(prefix / ".mambaboot")
+    work = windows_path(wine.workdir)
+    lines = ["@echo off", "setlocal EnableDelayedExpansion" if delayed else "setlocal",
+             'set "MB_A=caller\'s value"', 'set "MB_GONE=set by the caller"', *extra,
+             f'set > "{work}\\before.txt"',
+             f'set "D={d}"',
+             'call "%D%\\activate.bat"', "echo activate=%errorlevel%", f'set > "{work}\\during.txt"',
+             'call "%D%\\activate.bat"', "echo again=%errorlevel%", f'set > "{work}\\refused.txt"',
+             'call "%D%\\deactivate.bat"', "echo deactivate=%errorlevel%", 'set "D="', f'set > "{work}\\after.txt"',
+             f'call "{d}\\deactivate.bat"', "echo deactivate_again=%errorlevel%"]
+    _, out, err = wine.batch("round_trip", lines)
+    return out, err
+
+
+@pytest.mark.parametrize("which, delayed", [("nasty", False), ("calm", True)])
+def test_cmd_activation_round_trip(wine, envs, which, delayed):
+    prefix = envs[which]
+    out, err = _round_trip(wine, prefix, delayed)
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    before, during = read_set_dump(wine.workdir / "before.txt"), read_set_dump(wine.workdir / "during.txt")
+    during.pop("D")
+    state = {k: during.pop(k) for k in list(during) if k.startswith("_MAMBABOOT_")}
+    expected = _expected(prefix, before)
+    hooks = {k: during.pop(k) for k in ("MB_ORDER", "MB_HOOK")}
+    assert during == expected
+    assert during["MB_OPS"] == 'a&b|c<d>e^f(g)h"i%PATH%j=k'
+    assert during["PATH"].split(";")[:2] == [windows_path(prefix), windows_path(prefix) + "\\condabin"]
+    assert hooks == {"MB_ORDER": "a x last", "MB_HOOK": windows_path(prefix / "etc/conda/activate.d") + "\\"}
+    assert set(state) == {"_MAMBABOOT_ACTIVE"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A", "MB_GONE")}
+    assert "still active" in err
+    refused = read_set_dump(wine.workdir / "refused.txt")
+    assert refused == read_set_dump(wine.workdir / "during.txt")
+    assert read_set_dump(wine.workdir / "after.txt") == before
+    assert "no environment was activated" in err
+
+
+@pytest.mark.parametrize("variable", ["CONDA_PREFIX", "VIRTUAL_ENV", "PYTHONHOME"])
+def test_cmd_activation_refuses_a_cmd_with_another_environment(wine, envs, variable):
+    d = windows_path(envs["nasty"] / ".mambaboot")
+    work = windows_path(wine.workdir)
+    code, out, err = wine.batch("busy", ["@echo off", f"set {variable}=C:\\other", f'set > "{work}\\before.txt"',
+                                         f'set "D={d}"', 'call "%D%\\activate.bat"', "echo activate=%errorlevel%",
+                                         'set "D="', f'set > "{work}\\after.txt"'])
+    assert out.split() == ["activate=1"]
+    assert f"already holds a Python environment ({variable} is set)" in err
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
+def test_cmd_copies_a_path_with_quoted_entries_exactly(wine, envs):
+    quoted = "set PATH=" + cmd.quote('C:\\windows;"C:\\Program Files (x86)\\tool";C:\\other')
+    out, err = _round_trip(wine, envs["nasty"], delayed=False, extra=[quoted])
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    assert read_set_dump(wine.workdir / "during.txt")["PATH"].endswith(';C:\\windows;"C:\\Program Files (x86)\\tool";C:\\other')
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
+def test_cmd_refuses_a_path_it_cannot_copy_without_delayed_expansion(wine, envs):
+    """A PATH with a double quote and an operator breaks %PATH%; !PATH! copies it exactly."""
+    quoted = "set PATH=" + cmd.quote('C:\\windows\\system32;"C:\\R&D tools";C:\\windows')
+    out, err = _round_trip(wine, envs["calm"], delayed=False, extra=[quoted])
+    assert out.split()[0] == "activate=1"
+    assert "PATH holds a double quote together with a cmd operator character" in err
+    assert read_set_dump(wine.workdir / "during.txt") == dict(read_set_dump(wine.workdir / "before.txt"),
+                                                               D=windows_path(envs["calm"] / ".mambaboot"))
+    out, err = _round_trip(wine, envs["calm"], delayed=True, extra=[quoted])
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    during = read_set_dump(wine.workdir / "during.txt")
+    assert during["PATH"].endswith(';C:\\windows\\system32;"C:\\R&D tools";C:\\windows')
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
+def test_a_script_outside_its_environment_refuses(wine, envs, tmp_path):
+    """The check that also catches a path corrupted by delayed expansion (a ! in it, which
+    Wine's cmd cannot even call) or %~dp0 misreported by cmd for a quoted name found on PATH."""
+    stray = tmp_path / "stray" / ".mambaboot"
+    stray.mkdir(parents=True)
+    shutil.copy(envs["calm"] / ".mambaboot" / "activate.bat", stray)
+    code, out, err = wine.batch("stray", ["@echo off", f'call "{windows_path(stray)}\\activate.bat"',
+                                          "echo activate=%errorlevel% [%CONDA_PREFIX%]"])
+    assert out.strip() == "activate=1 []" and "cannot find the environment this script belongs to" in err
+
+
+def test_a_path_holding_a_semicolon_is_refused(wine, tmp_path):
+    prefix = _make(tmp_path, "a;b")
+    code, out, err = wine.batch("semicolon", ["@echo off", f'call "{windows_path(prefix)}\\.mambaboot\\activate.bat"',
+                                              "echo activate=%errorlevel% [%CONDA_PREFIX%]"])
+    assert out.strip() == "activate=1 []" and "holds a semicolon, PATH's separator" in err
+
+
+def test_cmd_scripts_start_no_process_and_work_from_a_copy(wine, envs, tmp_path):
+    """PATH empty of programs: any external command would fail. The copy activates where it is."""
+    copy = tmp_path / "copied (2) & moved"
+    shutil.copytree(envs["nasty"], copy)
+    d = windows_path(copy / ".mambaboot")
+    work = windows_path(wine.workdir)
+    code, out, err = wine.batch("copy", ["@echo off", "set PATH=C:\\nonexistent", f'set "D={d}"',
+                                         'call "%D%\\activate.bat"', "echo activate=%errorlevel%", f'set > "{work}\\copy.txt"',
+                                         'call "%D%\\deactivate.bat"', "echo deactivate=%errorlevel% [%PATH%]"])
+    assert out.splitlines() == ["activate=0", "deactivate=0 [C:\\nonexistent]"]
+    assert err == ""
+    assert read_set_dump(wine.workdir / "copy.txt")["CONDA_PREFIX"] == windows_path(copy)
+
+
+def test_cmd_activation_refuses_stale_scripts(wine, envs, tmp_path):
+    copy = tmp_path / "stale"
+    shutil.copytree(envs["calm"], copy)
+    (copy / "etc" / "conda" / "activate.d" / "new.bat").write_bytes(b"@set MB_NEW=1\r\n")
+    d = windows_path(copy / ".mambaboot")
+    code, out, err = wine.batch("stale", ["@echo off", f'call "{d}\\activate.bat"', "echo activate=%errorlevel% [%CONDA_PREFIX%]"])
+    assert out.strip() == "activate=1 []"
+    assert "etc\\conda\\activate.d changed after these activation scripts were generated" in err
+    generate.write(str(copy), windows=True)
+    code, out, err = wine.batch("fresh", ["@echo off", f'call "{d}\\activate.bat"', "echo activate=%errorlevel% [%MB_NEW%]"])
+    assert out.strip() == "activate=0 [1]", err
+
+
+def test_the_prefix_reaches_the_scripts_only_through_a_for_variable(envs):
+    """Windows expands %VAR% once, Wine twice; the prefix must never be expanded before
+    %~dp0 is turned into _MAMBABOOT_P by FOR, so a % in the path survives on Windows."""
+    for name in ("activate.bat", "deactivate.bat"):
+        text = (envs["nasty"] / ".mambaboot" / name).read_text()
+        lines = [line for line in text.splitlines() if "%~dp0" in line]
+        assert lines == ['@for %%P in ("%~dp0..") do @set "_MAMBABOOT_P=%%~fP"']
+        assert windows_path(envs["nasty"]) not in text and str(envs["nasty"]) not in text
+
+
+# ---------------------------------------------------------------- micromamba's scripts
+
+
+@pytest.fixture
+def moved_envs(tmp_path):
+    """Two copies of micromamba's layout, both moved after install: one patched, one not."""
+    out = {}
+    for kind in ("patched", "unpatched"):
+        orig = winenv.build(tmp_path / f"orig {kind} (1) & x", tmp_path / "stub", CACHE_MICROMAMBA)
+        if kind == "patched":
+            prefixes.patch(str(orig), written=[windows_path(orig)])
+        out[kind] = orig.rename(tmp_path / f"moved {kind} (2) & y")
+    return out
+
+
+def test_patched_mamba_bat_activates_from_a_clean_cmd_after_the_move(wine, moved_envs):
+    work = windows_path(wine.workdir)
+    for kind, prefix in moved_envs.items():
+        d = windows_path(prefix)
+        code, out, err = wine.batch(f"mamba_{kind}", [
+            "@echo off", f'set "E={d}"', 'call "%E%\\condabin\\mamba.bat" activate', "echo activate=%errorlevel%",
+            f'set > "{work}\\{kind}.txt"'])
+        after = read_set_dump(wine.workdir / f"{kind}.txt")
+        if kind == "unpatched":  # control: the hard-coded paths point where the environment was
+            assert "STUB_SAW_ROOT" not in after and after.get("MAMBA_ROOT_PREFIX", "").startswith(
+                windows_path(prefix.parent / "orig"))
+            continue
+        assert out.strip() == "activate=0", err
+        assert after["STUB_SAW_EXE"] == d + "\\Library\\bin\\mamba.exe"  # the moved environment's own mamba ran
+        assert after["STUB_SAW_ROOT"] == after["MAMBA_ROOT_PREFIX"] == after["CONDA_PREFIX"] == d
+        assert after["PATH"].startswith(f"{d};{d}\\condabin;")
+
+
+def test_patched_hook_sets_the_root_prefix_and_micromamba_bat_uses_the_own_mamba(wine, moved_envs, tmp_path):
+    d = windows_path(moved_envs["patched"])
+    work = windows_path(wine.workdir)
+    code, out, err = wine.batch("hook", [
+        "@echo off", f'set "E={d}"', 'call "%E%\\condabin\\mamba_hook.bat"', f'set > "{work}\\hook.txt"'])
+    after = read_set_dump(wine.workdir / "hook.txt")
+    assert after["MAMBA_ROOT_PREFIX"] == d
+    assert after["MAMBA_EXE"] == d + "\\Library\\bin\\mamba.exe"
+    assert after["CONDA_SHLVL"] == "0" and after["PATH"].startswith(d + "\\condabin;")
+    # micromamba's own micromamba.bat leaves %MAMBA_EXE% and %PATH% unquoted: it needs a calm path
+    calm = windows_path(moved_envs["patched"].rename(tmp_path / "calm"))
+    code, out, err = wine.batch("micromamba", ["@echo off", f'call "{calm}\\condabin\\micromamba.bat" --version'])
+    assert f'args: "{calm}\\Library\\bin\\mamba.exe" --version' in out, err

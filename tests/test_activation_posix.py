@@ -1,0 +1,288 @@
+"""The generated POSIX sh and fish scripts, sourced in real bash, dash, zsh and fish.
+
+The environment is one made by `mambaboot create` (python resolves into it for real), with
+variables (env_vars.d, conda-meta/state) and hook scripts (activate.d/deactivate.d) added,
+then `mambaboot activate-scripts` run on it.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from mambaboot.activation import environ
+from tests.conftest import MAMBABOOT, _clean_environ, copy_env
+
+POSIX_SHELLS = {"bash": ["bash", "--noprofile", "--norc"], "dash": ["dash"], "zsh": ["zsh", "-f"]}
+# Variables the caller had before activation: activation changes them, deactivation restores them.
+BEFORE = {"MB_A": "caller's value", "MB_GONE": "set by the caller"}
+
+
+def _add_environment_data(prefix: Path) -> None:
+    conda = prefix / "etc" / "conda"
+    for d in ("env_vars.d", "activate.d", "deactivate.d"):
+        (conda / d).mkdir(parents=True, exist_ok=True)
+    (conda / "env_vars.d" / "a.json").write_text(json.dumps(
+        {"MB_A": "from a", "MB_QUOTE": "it's \"q\" $x `y` \\ z ; & | (p)", "MB_GONE": "x"}))
+    (conda / "env_vars.d" / "b.json").write_text(json.dumps({"MB_A": "from b, which sorts after a"}))
+    (prefix / "conda-meta" / "state").write_text(json.dumps({"env_vars": {"MB_STATE": "s", "MB_GONE": "***unset***"}}))
+    # conda's order is by code point: a.sh, x.sh, ~last.sh (a locale's glob order may differ)
+    hooks = {"a.sh": 'export MB_ORDER="a"', "x.sh": 'export MB_ORDER="$MB_ORDER x"; export MB_HOOK="hooked $CONDA_PREFIX"',
+             "~last.sh": 'export MB_ORDER="$MB_ORDER last"',
+             "x.fish": 'set -gx MB_HOOK "hooked $CONDA_PREFIX"'}
+    for name, text in hooks.items():
+        (conda / "activate.d" / name).write_text(text + "\n")
+    (conda / "deactivate.d" / "x.sh").write_text("unset MB_HOOK MB_ORDER\n")
+    (conda / "deactivate.d" / "x.fish").write_text("set -e MB_HOOK\n")
+
+
+def _activate_scripts(prefix: Path, env: Dict[str, str]) -> None:
+    proc = subprocess.run([*MAMBABOOT, "activate-scripts", str(prefix)], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def hooked_env(made_env, tmp_path_factory) -> Path:
+    prefix = copy_env(made_env, tmp_path_factory.mktemp("hooked") / "hooked env & (co)")
+    _add_environment_data(prefix)
+    _activate_scripts(prefix, _clean_environ(HOME=str(prefix.parent)))
+    return prefix
+
+
+def _shell_env(tmp: Path, **extra: str) -> Dict[str, str]:
+    return _clean_environ(HOME=str(tmp), **BEFORE, **extra)
+
+
+def _run(argv, script: str, tmp: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:
+    driver = tmp / "driver"
+    driver.write_text(script)
+    return subprocess.run([*argv, str(driver)], env=env, cwd=str(tmp), capture_output=True, text=True, timeout=60)
+
+
+def _env_file(path: Path) -> Dict[str, str]:
+    """`env -0` output (values may hold newlines)."""
+    return dict(item.split("=", 1) for item in path.read_text().split("\0") if item)
+
+
+def _posix_round_trip(prefix: Path, tmp: Path) -> str:
+    act, deact = prefix / ".mambaboot" / "activate.sh", prefix / ".mambaboot" / "deactivate.sh"
+    return f"""
+dump() {{ export -p > "$1"; printf 'PS1=%s\\n' "${{PS1-<unset>}}" >> "$1"; }}
+PS1='$ '
+dump {tmp}/before
+MAMBABOOT_ENV='{prefix}'
+. '{act}'; echo "activate=$?"
+env -0 > {tmp}/during
+command -v python > {tmp}/which
+python -c 'import sys; print(sys.prefix)' > {tmp}/sys_prefix
+printf '%s' "$PS1" > {tmp}/ps1
+dump {tmp}/middle
+MAMBABOOT_ENV='{prefix}'
+. '{act}'; echo "again=$?"
+dump {tmp}/after_refusal
+. '{deact}'; echo "deactivate=$?"
+dump {tmp}/after
+set | grep -c '^_mambaboot' > {tmp}/leftovers
+command -v _mambaboot_deactivate > {tmp}/functions
+. '{deact}'; echo "deactivate_again=$?"
+"""
+
+
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS))
+def test_posix_activation_round_trip(shell, hooked_env, tmp_path):
+    proc = _run(POSIX_SHELLS[shell], _posix_round_trip(hooked_env, tmp_path), tmp_path, _shell_env(tmp_path))
+    lines = proc.stdout.splitlines()
+    assert lines == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], proc.stderr
+    # python resolves into the environment, and is the environment's
+    assert (tmp_path / "which").read_text().strip() == str(hooked_env / "bin" / "python")
+    assert (tmp_path / "sys_prefix").read_text().strip() == str(hooked_env)
+    # exactly what conda (and mambaboot's run/verify) would set, hooks run in conda's order
+    during = _env_file(tmp_path / "during")
+    baseline = _shell_env(tmp_path)
+    expected = environ.activated(baseline, str(hooked_env), windows=False)
+    for name in set(expected) | set(baseline):
+        if expected.get(name) != baseline.get(name):
+            assert during.get(name) == expected.get(name), name
+    assert "MB_GONE" not in during and during["MB_A"] == "from b, which sorts after a"
+    assert during["MB_QUOTE"] == "it's \"q\" $x `y` \\ z ; & | (p)"
+    assert during["MB_ORDER"] == "a x last"
+    assert during["MB_HOOK"] == f"hooked {hooked_env}"
+    assert during["PATH"].split(":")[0] == str(hooked_env / "bin")
+    assert (tmp_path / "ps1").read_text() == f"({hooked_env}) $ "
+    # refused in a shell that holds an environment: nothing changed, loudly
+    assert "is still active here" in proc.stderr
+    assert (tmp_path / "after_refusal").read_text() == (tmp_path / "middle").read_text()
+    # deactivation restores every variable, the prompt, and leaves nothing of ours
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    assert (tmp_path / "leftovers").read_text().strip() == "0"
+    assert (tmp_path / "functions").read_text() == ""
+    assert "no environment was activated" in proc.stderr
+
+
+@pytest.mark.parametrize("variable", ["CONDA_PREFIX", "VIRTUAL_ENV", "PYTHONPATH", "CONDA_SHLVL"])
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS))
+def test_posix_activation_refuses_a_shell_with_another_environment(shell, variable, hooked_env, tmp_path):
+    script = f"""
+export -p > {tmp_path}/before
+MAMBABOOT_ENV='{hooked_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "activate=$?"
+unset MAMBABOOT_ENV
+export -p > {tmp_path}/after
+"""
+    proc = _run(POSIX_SHELLS[shell], script, tmp_path, _shell_env(tmp_path, **{variable: "/some/other/env"}))
+    assert proc.stdout.strip() == "activate=1"
+    assert f"({variable}=/some/other/env)" in proc.stderr
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+
+
+def test_a_copied_and_renamed_environment_activates_where_it_now_is(hooked_env, tmp_path):
+    moved = copy_env(hooked_env, tmp_path / "renamed (copy)")
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""MAMBABOOT_ENV='{moved}'; . '{moved}/.mambaboot/activate.sh' && python -c 'import sys; print(sys.prefix)'
+echo "$CONDA_PREFIX" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.splitlines() == [str(moved), str(moved)], (shell, proc.stderr)
+    proc = _run(["fish", "--no-config"], f"source '{moved}/.mambaboot/activate.fish'; and python -c 'import sys; print(sys.prefix)'",
+                tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == str(moved), proc.stderr
+
+
+def test_activation_starts_no_process(hooked_env, tmp_path):
+    """With nothing on PATH, any external command the scripts ran would fail."""
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""PATH=/nonexistent
+MAMBABOOT_ENV='{hooked_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "activate=$?"
+. '{hooked_env}/.mambaboot/deactivate.sh'; echo "deactivate=$? $PATH" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert (proc.stdout.splitlines(), proc.stderr) == (["activate=0", "deactivate=0 /nonexistent"], ""), shell
+
+
+def test_stale_scripts_refuse_until_regenerated(hooked_env, tmp_path):
+    prefix = copy_env(hooked_env, tmp_path / "env")
+    (prefix / "etc" / "conda" / "env_vars.d" / "b.json").write_text(json.dumps({"MB_A": "changed"}))
+    (prefix / "etc" / "conda" / "activate.d" / "new.fish").write_text("set -gx MB_NEW 1\n")
+    script = f"""export -p > {tmp_path}/before
+MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo "activate=$?"
+export -p > {tmp_path}/after"""
+    for shell, argv in POSIX_SHELLS.items():
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.strip() == "activate=1", shell
+        assert "etc/conda/env_vars.d/b.json changed after these activation scripts were generated" in proc.stderr
+        assert "mambaboot activate-scripts" in proc.stderr
+        assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    fish = _run(["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; echo activate=$status",
+                tmp_path, _shell_env(tmp_path))
+    assert fish.stdout.strip() == "activate=1" and "changed after these activation scripts" in fish.stderr
+
+    _activate_scripts(prefix, _shell_env(tmp_path))
+    proc = _run(POSIX_SHELLS["bash"], f". '{prefix}/.mambaboot/activate.sh' && echo \"$MB_A\"", tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "changed", proc.stderr
+    fish = _run(["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; and echo $MB_NEW", tmp_path,
+                _shell_env(tmp_path))
+    assert fish.stdout.strip() == "1", fish.stderr
+
+
+def test_dash_is_told_where_the_environment_is(hooked_env, tmp_path):
+    script = f""". '{hooked_env}/.mambaboot/activate.sh'; echo "activate=$? ${{CONDA_PREFIX-unset}}" """
+    proc = _run(["dash"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "activate=1 unset"
+    assert 'MAMBABOOT_ENV=/path/to/env; . "$MAMBABOOT_ENV/.mambaboot/activate.sh"' in proc.stderr
+    script = f"""MAMBABOOT_ENV='{hooked_env}'; . "$MAMBABOOT_ENV/.mambaboot/activate.sh"; echo "$CONDA_PREFIX ${{MAMBABOOT_ENV-consumed}}" """
+    proc = _run(["dash"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == f"{hooked_env} consumed", proc.stderr
+
+
+def test_a_link_to_the_script_or_a_wrong_environment_name_is_refused(hooked_env, tmp_path):
+    (tmp_path / "act.sh").symlink_to(hooked_env / ".mambaboot" / "activate.sh")
+    proc = _run(POSIX_SHELLS["bash"], f". '{tmp_path}/act.sh'; echo \"activate=$? ${{CONDA_PREFIX-unset}}\"", tmp_path,
+                _shell_env(tmp_path))
+    assert proc.stdout.strip() == "activate=1 unset"
+    assert "source the file itself, not a link to it" in proc.stderr
+    proc = _run(["dash"], f"MAMBABOOT_ENV='{tmp_path}'; . '{hooked_env}/.mambaboot/activate.sh'; echo \"activate=$?\"",
+                tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "activate=1"
+
+
+def test_a_path_holding_a_colon_is_refused(hooked_env, tmp_path):
+    prefix = copy_env(hooked_env, tmp_path / "a:b")
+    for shell, argv in POSIX_SHELLS.items():
+        proc = _run(argv, f"MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo \"$? ${{CONDA_PREFIX-unset}}\"",
+                    tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.strip() == "1 unset" and "holds a colon, PATH's separator" in proc.stderr, shell
+    proc = _run(["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; echo $status", tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "1" and "holds a colon" in proc.stderr
+
+
+def test_an_environment_without_hooks_or_variables_activates_in_every_shell(made_env, tmp_path):
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""MAMBABOOT_ENV='{made_env}'; . '{made_env}/.mambaboot/activate.sh'; echo "$? $CONDA_PREFIX"
+. '{made_env}/.mambaboot/deactivate.sh'; echo "$? ${{CONDA_PREFIX-unset}}" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.splitlines() == [f"0 {made_env}", "0 unset"], (shell, proc.stderr)
+    proc = _run(["fish", "--no-config"], f"source '{made_env}/.mambaboot/activate.fish'; echo $status $CONDA_PREFIX",
+                tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == f"0 {made_env}", proc.stderr
+
+
+def test_activate_scripts_lists_the_scripts_in_the_record_of_an_environment_it_made(hooked_env):
+    record = json.loads((hooked_env / ".mambaboot" / "record.json").read_text())
+    assert record["state"] == "complete"
+    assert {f".mambaboot/{n}" for n in ("activate.sh", "deactivate.sh", "activate.fish", "deactivate.fish",
+                                        "activate.ps1", "deactivate.ps1")} <= set(record["files"])
+
+
+def test_running_the_script_instead_of_sourcing_it_says_so(hooked_env, tmp_path):
+    for argv in (["bash"], ["zsh", "-f"]):
+        proc = subprocess.run([*argv, str(hooked_env / ".mambaboot" / "activate.sh")], env=_shell_env(tmp_path),
+                              capture_output=True, text=True)
+        assert proc.returncode == 2 and "source this file, do not run it" in proc.stderr
+
+
+def test_fish_activation_round_trip(hooked_env, tmp_path):
+    act, deact = hooked_env / ".mambaboot" / "activate.fish", hooked_env / ".mambaboot" / "deactivate.fish"
+    script = f"""
+function fish_prompt; echo '> '; end
+set -x | string collect > {tmp_path}/before
+source '{act}'; echo activate=$status
+env -0 > {tmp_path}/during
+command -v python > {tmp_path}/which
+python -c 'import sys; print(sys.prefix)' > {tmp_path}/sys_prefix
+fish_prompt > {tmp_path}/prompt
+source '{act}'; echo again=$status
+source '{deact}'; echo deactivate=$status
+set -x | string collect > {tmp_path}/after
+fish_prompt > {tmp_path}/prompt_after
+set -n | string match -q '_mambaboot*'; and echo leftover-variables
+functions -n | string match -q '_mambaboot*'; and echo leftover-functions
+source '{deact}'; echo deactivate_again=$status
+"""
+    proc = _run(["fish", "--no-config"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.splitlines() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], proc.stderr
+    assert (tmp_path / "which").read_text().strip() == str(hooked_env / "bin" / "python")
+    assert (tmp_path / "sys_prefix").read_text().strip() == str(hooked_env)
+    during = _env_file(tmp_path / "during")
+    expected = environ.activated(_shell_env(tmp_path), str(hooked_env), windows=False)
+    for name in ("PATH", *environ.CONDA_VARS, "MB_A", "MB_QUOTE", "MB_STATE"):
+        assert during[name] == expected[name], name
+    assert "MB_GONE" not in during and during["MB_HOOK"] == f"hooked {hooked_env}"
+    assert (tmp_path / "prompt").read_text() == f"({hooked_env}) > \n"
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    assert (tmp_path / "prompt_after").read_text() == "> \n"
+
+
+@pytest.mark.parametrize("variable", ["CONDA_PREFIX", "VIRTUAL_ENV"])
+def test_fish_activation_refuses_a_shell_with_another_environment(variable, hooked_env, tmp_path):
+    script = f"""set -x | string collect > {tmp_path}/before
+source '{hooked_env}/.mambaboot/activate.fish'; echo activate=$status
+set -x | string collect > {tmp_path}/after"""
+    proc = _run(["fish", "--no-config"], script, tmp_path, _shell_env(tmp_path, **{variable: "/other"}))
+    assert proc.stdout.strip() == "activate=1" and f"({variable}=/other)" in proc.stderr
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+
+
+def test_scripts_hold_no_absolute_path(hooked_env):
+    for script in (hooked_env / ".mambaboot").iterdir():
+        if script.suffix in (".sh", ".fish", ".ps1"):
+            assert str(hooked_env) not in script.read_text(encoding="utf-8-sig"), script.name
+            assert str(hooked_env.parent) not in script.read_text(encoding="utf-8-sig"), script.name

@@ -1,0 +1,298 @@
+"""`mambaboot doctor`: every finding from fakes (environment, files, registry), and
+--undo-shell-init proven to remove only the marked blocks and hooks, keeping backups."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mambaboot import doctor, shellinit, winsys
+from tests.conftest import MAMBABOOT, _clean_environ
+from tests.support.snapshot import diff, snapshot
+
+CONDA_BLOCK = """# >>> conda initialize >>>
+# !! Contents within this block are managed by 'conda init' !!
+__conda_setup="$('/opt/conda/bin/conda' 'shell.bash' 'hook' 2> /dev/null)"
+eval "$__conda_setup"
+# <<< conda initialize <<<
+"""
+MAMBA_BLOCK = """# >>> mamba initialize >>>
+export MAMBA_EXE='/opt/micromamba';
+eval "$("$MAMBA_EXE" shell hook --shell zsh)"
+# <<< mamba initialize <<<
+"""
+PS_BLOCK = """#region conda initialize\r
+# !! Contents within this block are managed by 'conda init' !!\r
+(& "C:\\Miniconda3\\Scripts\\conda.exe" "shell.powershell" "hook") | Out-String | Invoke-Expression\r
+#endregion\r
+"""
+
+
+def machine(environ, windows=False, files=(), envs=(), home="/home/u", cwd="/work", realpath=lambda p: p):
+    files, envs = set(files), set(envs)
+    return doctor.Machine(environ=environ, windows=windows, home=home, cwd=cwd, is_env_root=envs.__contains__,
+                          is_file=files.__contains__, is_executable=lambda p: True, realpath=realpath)
+
+
+def severities(findings):
+    return [(f.check, f.severity) for f in findings]
+
+
+# ------------------------------------------------------------------ variables
+
+
+@pytest.mark.parametrize("name", ["PYTHONHOME", "PYTHONPATH", "PYTHON_ENVS"])
+def test_variables_steering_python_are_errors(name):
+    found = doctor.check_variables(machine({name: "/x"}))
+    assert severities(found) == [("variables", "error")] and f"{name}=/x" in found[0].message and found[0].fix
+
+
+def test_two_active_environments_and_stacked_activations_are_errors():
+    found = doctor.check_variables(machine({"CONDA_PREFIX": "/a", "VIRTUAL_ENV": "/v", "CONDA_SHLVL": "1"}))
+    assert severities(found) == [("variables", "error")] and "two environments" in found[0].message
+    found = doctor.check_variables(machine({"CONDA_PREFIX": "/b", "CONDA_PREFIX_1": "/a", "CONDA_SHLVL": "2"}))
+    assert severities(found) == [("variables", "error")] and "stacked" in found[0].message
+
+
+def test_a_hook_without_an_environment_and_stray_settings_are_warnings():
+    found = doctor.check_variables(machine({"CONDA_SHLVL": "0", "CONDA_EXE": "/c", "_CE_M": "", "MAMBA_ROOT_PREFIX": "/r",
+                                            "CONDA_PKGS_DIRS": "/cache", "PATH": "/bin"}))
+    assert severities(found) == [("variables", "warning"), ("variables", "warning")]
+    assert "shell hook ran" in found[0].message
+    assert "CONDA_EXE, MAMBA_ROOT_PREFIX, _CE_M" in found[1].message and "CONDA_PKGS_DIRS" not in found[1].message
+
+
+def test_one_activated_environment_is_fine():
+    env = {"CONDA_PREFIX": "/e", "CONDA_SHLVL": "1", "CONDA_DEFAULT_ENV": "/e", "CONDA_PROMPT_MODIFIER": "(/e) "}
+    assert severities(doctor.check_variables(machine(env))) == [("variables", "ok")]
+    cmd_state = {"_MAMBABOOT_ACTIVE": "C:\\e", "_MAMBABOOT_OLD_PATH": "C:\\Windows"}  # activate.bat's, for deactivate.bat
+    assert severities(doctor.check_variables(machine(dict(env, **cmd_state), windows=True))) == [("variables", "ok")]
+
+
+def test_windows_variable_names_are_case_insensitive():
+    found = doctor.check_variables(machine({"PythonPath": "C:\\x"}, windows=True))
+    assert severities(found) == [("variables", "error")]
+
+
+# ------------------------------------------------------------------ PATH
+
+
+def test_more_than_one_environment_on_path_is_an_error_grouped_by_environment():
+    env = {"PATH": "/opt/conda/bin:/opt/conda/condabin:/usr/bin:/home/u/venv/bin", "CONDA_PREFIX": "/opt/conda"}
+    found = doctor.check_path(machine(env, envs={"/opt/conda", "/home/u/venv"}))
+    assert severities(found) == [("path", "error")]
+    assert found[0].message == ("PATH holds 2 Python environments: /opt/conda (/opt/conda/bin, /opt/conda/condabin); "
+                                "/home/u/venv (/home/u/venv/bin)")
+
+
+def test_an_environment_on_path_must_be_the_active_one():
+    m = machine({"PATH": "/e/bin:/usr/bin"}, envs={"/e"})
+    assert severities(doctor.check_path(m)) == [("path", "error")] and "nothing activated it" in doctor.check_path(m)[0].message
+    m = machine({"PATH": "/e/bin:/usr/bin", "CONDA_PREFIX": "/f"}, envs={"/e", "/f"})
+    assert [f.message for f in doctor.check_path(m)] == ["PATH holds the environment /e but the active one is /f",
+                                                          "/f is marked active but none of its directories is on PATH"]
+    assert severities(doctor.check_path(machine({"PATH": "/e/bin", "CONDA_PREFIX": "/e"}, envs={"/e"}))) == [("path", "ok")]
+
+
+def test_windows_path_entries_group_case_insensitively():
+    env = {"Path": "C:\\E;c:\\e\\Library\\bin;C:\\E\\Scripts;C:\\Windows", "CONDA_PREFIX": "c:\\e"}
+    found = doctor.check_path(machine(env, windows=True, envs={"C:\\E", "c:\\e"}))
+    assert severities(found) == [("path", "ok")]
+
+
+# ------------------------------------------------------------------ fallbacks
+
+
+def test_pythons_outside_the_environment_are_warnings():
+    m = machine({"PATH": "/e/bin:/usr/bin:/bin:/opt/tools", "CONDA_PREFIX": "/e"},
+                files={"/e/bin/python", "/usr/bin/python3", "/bin/python3", "/opt/tools/other"}, envs={"/e"},
+                realpath=lambda p: "/usr/bin" if p == "/bin" else p)
+    found = doctor.check_fallbacks(m)
+    assert severities(found) == [("fallback", "warning")]  # /bin is /usr/bin: reported once
+    assert "/usr/bin/python3" in found[0].message and "run it silently" in found[0].message
+
+
+def test_the_windows_store_alias_is_named_with_its_fix():
+    apps = "C:\\Users\\u\\AppData\\Local\\Microsoft\\WindowsApps"
+    m = machine({"PATH": f"C:\\Windows;{apps}"}, windows=True, files={apps + "\\python.exe", apps + "\\python3.exe"})
+    found = doctor.check_fallbacks(m)
+    assert severities(found) == [("fallback", "warning")]
+    assert found[0].message.startswith("the Windows Store python alias is reachable")
+    assert "App execution aliases" in found[0].fix
+
+
+# ------------------------------------------------------------------ Windows: wrappers, AutoRun, long paths
+
+
+E = "C:\\e"
+
+
+def test_mamba_resolving_to_the_exe_before_the_bat_wrapper_is_a_warning():
+    files = {f"{E}\\Scripts\\mamba.exe", f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\conda.bat", f"{E}\\Scripts\\conda.exe"}
+    wrong = machine({"PATH": f"{E}\\Scripts;{E}\\condabin"}, windows=True, files=files, cwd="C:\\work")
+    found = doctor.check_wrappers(wrong)
+    assert severities(found) == [("wrappers", "warning")] * 2
+    assert found[0].message.startswith(f"mamba resolves to {E}\\Scripts\\mamba.exe, not to the wrapper {E}\\condabin\\mamba.bat")
+    right = machine({"PATH": f"{E}\\condabin;{E}\\Scripts"}, windows=True, files=files, cwd="C:\\work")
+    assert severities(doctor.check_wrappers(right)) == [("wrappers", "ok")] * 2
+
+
+def test_pathext_order_decides_within_a_directory_and_the_current_directory_comes_first():
+    files = {f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\mamba.exe", "C:\\work\\conda.exe", f"{E}\\condabin\\conda.bat"}
+    m = machine({"PATH": f"{E}\\condabin", "PATHEXT": ".EXE;.BAT"}, windows=True, files=files, cwd="C:\\work")
+    assert doctor.resolve(m, "mamba") == f"{E}\\condabin\\mamba.exe"
+    assert doctor.resolve(m, "conda") == "C:\\work\\conda.exe"
+    m = machine({"PATH": f"{E}\\condabin", "PATHEXT": ".BAT;.EXE"}, windows=True, files=files, cwd="C:\\work")
+    assert doctor.resolve(m, "mamba") == f"{E}\\condabin\\mamba.bat"
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """A fake HKCU/HKLM Command Processor key and LongPathsEnabled."""
+    values = {}
+    writes = []
+    monkeypatch.setattr(winsys, "read_autorun", lambda hive: values.get(hive))
+    monkeypatch.setattr(winsys, "write_autorun", lambda hive, value, kind: writes.append((hive, value, kind)))
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: True)
+    monkeypatch.setattr(winsys, "documents_dir", lambda: None)
+    return values, writes
+
+
+def test_autorun_hooks_are_errors_and_other_autoruns_are_not(registry):
+    values, _ = registry
+    values["HKCU"] = ('"C:\\tools\\init.bat" & "C:\\e\\condabin\\mamba_hook.bat"', winsys.REG_SZ)
+    values["HKLM"] = ('if exist "C:\\m\\condabin\\conda_hook.bat" "C:\\m\\condabin\\conda_hook.bat"', winsys.REG_EXPAND_SZ)
+    found = doctor.check_autorun()
+    assert severities(found) == [("autorun", "error")] * 2
+    assert "(HKLM)" in found[1].message and "administrator" in found[1].fix
+    values.clear()
+    values["HKCU"] = ('"C:\\tools\\init.bat"', winsys.REG_SZ)
+    assert doctor.check_autorun() == []
+
+
+@pytest.mark.parametrize("state, severity", [(True, "ok"), (False, "warning"), (None, "warning")])
+def test_long_paths(registry, monkeypatch, state, severity):
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: state)
+    found = doctor.check_long_paths()
+    assert severities(found) == [("long-paths", severity)]
+    assert severity == "ok" or "LongPathsEnabled /t REG_DWORD /d 1" in found[0].fix
+
+
+def test_windows_examination_runs_every_check(registry, tmp_path):
+    checks = {f.check for f in doctor.examine(machine({"PATH": "C:\\e\\condabin", "CONDA_PREFIX": "C:\\e"}, windows=True,
+                                                      envs={"C:\\e"}, files={"C:\\e\\condabin\\mamba.bat"},
+                                                      home=str(tmp_path)))}
+    assert checks == {"variables", "path", "wrappers", "long-paths"}
+
+
+# ------------------------------------------------------------------ shell init
+
+
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / ".config" / "fish").mkdir(parents=True)
+    (home / ".config" / "powershell").mkdir(parents=True)
+    (home / ".bashrc").write_text("alias ll='ls -l'\n\n" + CONDA_BLOCK + "export EDITOR=vi\n")
+    (home / ".zshrc").write_text(MAMBA_BLOCK + "setopt autocd\n")
+    (home / ".bash_profile").write_text("[ -f ~/.bashrc ] && . ~/.bashrc\n")
+    (home / ".config" / "fish" / "config.fish").write_text(
+        "set -x A 1\n# >>> conda initialize >>>\neval /opt/conda/bin/conda 'shell.fish' 'hook' $argv | source\n"
+        "# <<< conda initialize <<<\n")
+    (home / ".config" / "powershell" / "Microsoft.PowerShell_profile.ps1").write_bytes(
+        b"\xef\xbb\xbfSet-Alias g git\r\n" + PS_BLOCK.encode())
+    return home
+
+
+def test_init_blocks_in_rc_files_and_profiles_are_errors(tmp_path):
+    home = _home(tmp_path)
+    (home / ".tcshrc").write_text("# >>> conda initialize >>>\nsource /opt/conda/etc/profile.d/conda.csh\n")  # no end
+    found = doctor.check_shell_init(machine({}, home=str(home)))
+    where = [(Path(f.message.split(" lines ")[0]).name, f.severity) for f in found if " lines " in f.message]
+    assert where == [(".bashrc", "error"), (".zshrc", "error"), ("config.fish", "error"),
+                     ("Microsoft.PowerShell_profile.ps1", "error")]
+    assert ".bashrc lines 3-7: a 'conda initialize' block" in found[0].message
+    assert found[-1].message.endswith("has no end marker; left alone, remove it by hand") and found[-1].severity == "error"
+
+
+def test_windows_powershell_profiles_are_found_in_the_documents_folder(registry, monkeypatch, tmp_path):
+    docs = tmp_path / "OneDrive" / "Documents"
+    (docs / "WindowsPowerShell").mkdir(parents=True)
+    (docs / "WindowsPowerShell" / "profile.ps1").write_text(PS_BLOCK)
+    monkeypatch.setattr(winsys, "documents_dir", lambda: str(docs))
+    found = doctor.check_shell_init(machine({}, windows=True, home=str(tmp_path / "home")))
+    assert len(found) == 1 and "profile.ps1 lines 1-4" in found[0].message
+
+
+def _doctor(*args, home: Path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([*MAMBABOOT, "doctor", *args], env=_clean_environ(HOME=str(home), **env),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_doctor_command_exit_codes_and_json(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    clean = _doctor(home=home)
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines()[-1].startswith("doctor: 0 error(s)")
+    (home / ".bashrc").write_text(CONDA_BLOCK)
+    dirty = _doctor("--json", home=home, PYTHONPATH="/x")
+    assert dirty.returncode == 1
+    out = json.loads(dirty.stdout)
+    assert out["ok"] is False
+    assert {(f["check"], f["severity"]) for f in out["findings"]} >= {("variables", "error"), ("shell-init", "error")}
+    assert all(f["fix"] for f in out["findings"] if f["severity"] != "ok")
+
+
+def test_undo_shell_init_removes_only_the_marked_blocks_and_keeps_backups(tmp_path):
+    home = _home(tmp_path)
+    originals = {p: p.read_bytes() for p in home.rglob("*") if p.is_file()}
+    before = snapshot(home)
+
+    dry = _doctor("--undo-shell-init", "--dry-run", home=home)
+    assert dry.returncode == 0 and "# >>> conda initialize >>>" in dry.stdout
+    assert snapshot(home) == before
+
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert (home / ".bashrc").read_text() == "alias ll='ls -l'\n\nexport EDITOR=vi\n"
+    assert (home / ".zshrc").read_text() == "setopt autocd\n"
+    assert (home / ".config" / "fish" / "config.fish").read_text() == "set -x A 1\n"
+    assert (home / ".config" / "powershell" / "Microsoft.PowerShell_profile.ps1").read_bytes() == \
+        b"\xef\xbb\xbfSet-Alias g git\r\n"
+    changes = diff(before, snapshot(home))
+    backups = [p for p in changes if ".mambaboot-backup-" in p]
+    assert len(backups) == 4 and all(changes[p][0] is None for p in backups)
+    assert set(changes) - set(backups) == {".bashrc", ".zshrc", ".config/fish/config.fish",
+                                           ".config/powershell/Microsoft.PowerShell_profile.ps1"}
+    for backup in backups:
+        original = home / backup.split(".mambaboot-backup-")[0]
+        assert (home / backup).read_bytes() == originals[original]
+    assert _doctor("--undo-shell-init", home=home).stdout.strip() == "no conda/mamba shell init found"
+
+
+def test_undo_takes_only_the_hook_out_of_autorun_and_keeps_a_reg_backup(registry, tmp_path):
+    values, writes = registry
+    values["HKCU"] = ('"C:\\tools\\init.bat" & "C:\\e\\condabin\\mamba_hook.bat"', winsys.REG_SZ)
+    values["HKLM"] = ('"C:\\m\\condabin\\conda_hook.bat"', winsys.REG_EXPAND_SZ)
+    m = machine({}, windows=True, home=str(tmp_path))
+    done = doctor.undo_shell_init(m, [], shellinit.find_autoruns())
+    assert writes == [("HKCU", '"C:\\tools\\init.bat"', winsys.REG_SZ), ("HKLM", None, winsys.REG_EXPAND_SZ)]
+    assert done.failures == [] and len(done.backups) == 2
+    reg = Path(done.backups[0]).read_bytes().decode("utf-16")
+    assert reg.startswith("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Command Processor]")
+    assert '"AutoRun"="\\"C:\\\\tools\\\\init.bat\\" & \\"C:\\\\e\\\\condabin\\\\mamba_hook.bat\\""' in reg
+    assert "hex(2):22,00,43,00" in Path(done.backups[1]).read_bytes().decode("utf-16")
+
+
+def test_undo_reports_an_autorun_it_may_not_change(registry, monkeypatch, tmp_path):
+    values, _ = registry
+    values["HKLM"] = ('"C:\\m\\condabin\\conda_hook.bat"', winsys.REG_SZ)
+
+    def denied(hive, value, kind):
+        raise PermissionError(13, "Access is denied")
+
+    monkeypatch.setattr(winsys, "write_autorun", denied)
+    done = doctor.undo_shell_init(machine({}, windows=True, home=str(tmp_path)), [], shellinit.find_autoruns())
+    assert done.failures == ["AutoRun (HKLM): Access is denied (HKLM needs an administrator)"]
+    assert list(tmp_path.iterdir()) == []  # no backup of a value that did not change

@@ -1,0 +1,140 @@
+"""Each shell module's quote(): random strings round-trip through the real shell (bash, dash,
+zsh, fish; cmd under Wine). PowerShell cannot run here: its quote() is checked against a
+model of PowerShell's single-quoted string rules, and the generated .ps1 files by content."""
+
+import subprocess
+from pathlib import Path
+from typing import List
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mambaboot import isolation
+from mambaboot.activation import cmd, fish, generate, posix, powershell
+from tests.support.wine import read_set_dump, windows_path
+
+# Batches of strings per shell run keep the real shells cheap; a few batches per test.
+FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=40)
+BATCH = st.lists(ANY_TEXT, min_size=1, max_size=25)
+
+
+def _round_trip(argv: List[str], script: str, tmp: Path, count: int) -> List[str]:
+    driver = tmp / "driver"
+    driver.write_text(script, encoding="utf-8")
+    out = subprocess.run([*argv, str(driver)], capture_output=True, timeout=60, env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    values = out.stdout.decode("utf-8").split("\0")
+    assert values[-1] == "" and len(values) == count + 1
+    return values[:-1]
+
+
+@pytest.mark.parametrize("shell", [["bash", "--norc"], ["dash"], ["zsh", "-f"]])
+@FEW
+@given(values=BATCH)
+def test_posix_quote_round_trips(shell, values, tmp_path):
+    script = "".join(f"v={posix.quote(v)}\nprintf '%s\\0' \"$v\"\n" for v in values)
+    assert _round_trip(shell, script, tmp_path, len(values)) == values
+
+
+@FEW
+@given(values=BATCH)
+def test_fish_quote_round_trips(values, tmp_path):
+    script = "".join(f"set v {fish.quote(v)}\nprintf '%s\\0' $v\n" for v in values)
+    assert _round_trip(["fish", "--no-config"], script, tmp_path, len(values)) == values
+
+
+# cmd: printable ASCII (a batch file's code page is the console's; Wine's and Windows' differ
+# beyond ASCII) with every operator; no empty value, which in cmd means "unset".
+CMD_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"), min_size=1, max_size=40)
+
+
+@FEW
+@given(values=st.lists(CMD_TEXT, min_size=1, max_size=25))
+def test_cmd_quote_round_trips_in_wine(wine, values):
+    dump = wine.workdir / "quoted.txt"
+    lines = ["@echo off", "setlocal"] + [f"set MB_Q{i}={cmd.quote(v)}" for i, v in enumerate(values)]
+    code, out, err = wine.batch("quote", lines + [f'set > "{windows_path(dump)}"'])
+    got = read_set_dump(dump)
+    assert [got.get(f"MB_Q{i}") for i in range(len(values))] == values, err
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\0b"])
+def test_cmd_quote_refuses_what_cmd_cannot_hold(bad):
+    with pytest.raises(ValueError):
+        cmd.quote(bad)
+
+
+def ps_single_quoted(text: str) -> str:
+    """PowerShell's lexer for one single-quoted string literal: any of ' ‘ ’ ‚ ‛ ends it, and
+    two of them in a row stand for the second one. Raises ValueError when text is not one literal."""
+    quotes = "'\u2018\u2019\u201a\u201b"
+    if len(text) < 2 or text[0] not in quotes:
+        raise ValueError("not a single-quoted literal")
+    out, i = [], 1
+    while i < len(text):
+        if text[i] in quotes:
+            if i + 1 < len(text) and text[i + 1] in quotes:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if i != len(text) - 1:
+                raise ValueError("the literal ends before the text does")
+            return "".join(out)
+        out.append(text[i])
+        i += 1
+    raise ValueError("unterminated literal")
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from("'\u2018\u2019\u201a\u201b")))
+def test_powershell_quote_is_one_literal_with_the_exact_value(value):
+    assert ps_single_quoted(powershell.quote(value)) == value
+
+
+def _code_only(text: str) -> str:
+    """PowerShell text without its string literals and comments (for structural checks)."""
+    singles, out, i = "'\u2018\u2019\u201a\u201b", [], 0
+    while i < len(text):
+        c = text[i]
+        if c in singles:
+            i += 1
+            while i < len(text) and not (text[i] in singles and text[i + 1:i + 2] not in tuple(singles)):
+                i += 2 if text[i] in singles else 1
+        elif c == '"':
+            i += 1
+            while i < len(text) and not (text[i] == '"' and text[i + 1:i + 2] != '"'):
+                i += 2 if text[i] in '`"' else 1
+        elif c == "#":
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def test_generated_powershell_scripts(made_env, tmp_path):
+    """What can be checked without PowerShell: encoding, quoting of every value, structure."""
+    from tests.test_activation_posix import _add_environment_data
+
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    _add_environment_data(prefix)
+    (prefix / "etc" / "conda" / "activate.d" / "z’s hook.ps1").write_text("$env:MB_PS = 1\n")
+    scripts = generate.render(str(prefix), windows=True)
+    for name in (".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1"):
+        raw = scripts[name]
+        assert raw.startswith(b"\xef\xbb\xbf")  # Windows PowerShell 5.1 reads BOM-less files as ANSI
+        text = raw.decode("utf-8-sig")
+        code = _code_only(text)
+        assert code.count("{") == code.count("}") and code.count("(") == code.count(")")
+        assert str(prefix) not in text
+    activate = scripts[".mambaboot/activate.ps1"].decode("utf-8-sig")
+    for value in ("from b, which sorts after a", "it's \"q\" $x `y` \\ z ; & | (p)", "s"):
+        assert powershell.quote(value) in activate
+    assert powershell.quote("z’s hook.ps1") in activate and "'z’’s hook.ps1'" in activate
+    assert "@('CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
+    assert "$prefix + '\\condabin'" in activate and activate.index("'\\condabin'") < activate.index("'\\Scripts'")
+    assert "Split-Path -Parent $PSScriptRoot" in activate
