@@ -4,4 +4,4 @@ Command modules import only argparse-level things at the top; the pipeline is im
 inside run(), so building the parser (and `--help`, `--version`) stays cheap.
 """
 
-NAMES = ("create",)
+NAMES = ("create", "adopt")
