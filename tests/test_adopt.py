@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import STANDIN_VERSION
+from tests.support.entries import both_entries
 from tests.support.snapshot import diff, snapshot
 
 TIMESTAMPS = ("created", "completed")
@@ -31,6 +32,7 @@ def engine_only(world, standin, channel, prefix: Path, *specs: str) -> None:
                    env=world.env, check=True, capture_output=True)
 
 
+@both_entries
 def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channel, standin):
     prefix = world.envs / "theirs"
     engine_only(world, standin, channel, prefix)
@@ -103,6 +105,7 @@ def test_create_force_never_replaces_an_adopted_environment(world, channel, stan
     assert diff(before, snapshot(prefix)) == {}
 
 
+@both_entries
 @pytest.mark.parametrize("setup", ["absent", "plain-dir", "file", "link"])
 def test_what_is_not_a_conda_environment_is_refused_untouched(world, setup):
     prefix = world.envs / "target"
@@ -124,6 +127,7 @@ def test_what_is_not_a_conda_environment_is_refused_untouched(world, setup):
         assert "no conda-meta" in r.stderr
 
 
+@both_entries
 def test_a_contaminated_shell_is_refused(world, channel, standin):
     prefix = world.envs / "theirs"
     engine_only(world, standin, channel, prefix)
