@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.entries import both_entries
 from tests.support.snapshot import diff, snapshot
+from tests.support.targets import HOLDS_PYTHON, IS_FILE, USER_DIR, occupy
 
 
 def _python_reports(prefix: Path) -> dict:
@@ -114,17 +115,9 @@ def test_ignore_active_env_proceeds_with_a_clean_child(world, channel, standin):
 
 
 @both_entries
-@pytest.mark.parametrize("setup", ["user-dir", "holds-python", "is-file"])
+@pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE])
 def test_existing_targets_are_refused_and_left_intact(world, channel, standin, setup):
-    prefix = world.envs / "py"
-    if setup == "user-dir":
-        prefix.mkdir()
-        (prefix / "thesis.txt").write_text("precious")
-    elif setup == "holds-python":
-        (prefix / "bin").mkdir(parents=True)
-        (prefix / "bin" / "python3").write_text("#!/bin/sh\n")
-    else:
-        prefix.write_text("a file")
+    occupy(world.envs / "py", setup)
     before = snapshot(world.root)
     for extra in ([], ["--force"]):
         r = world.create("-c", channel, "--micromamba", str(standin), *extra)
