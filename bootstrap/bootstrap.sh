@@ -210,6 +210,7 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------------ arguments
 
 mb_name=
+mb_name_set=
 mb_python=
 mb_npos=0
 mb_channels=      # -c words for micromamba and adopt
@@ -252,7 +253,7 @@ while [ $# -gt 0 ]; do
         *)
             mb_npos=$((mb_npos + 1))
             case $mb_npos in
-                1) mb_name=$1 ;;
+                1) mb_name=$1; mb_name_set=1 ;;
                 2) mb_python=$1 ;;
                 *) mb_die 2 "unexpected argument '$1': give at most NAME and PY_VERSION" ;;
             esac
@@ -265,21 +266,12 @@ while [ $# -gt 0 ]; do
     shift 2
 done
 
-# ------------------------------------------------------------------ checks that write nothing
+# ------------------------------------------------------------------ checks that write nothing, in create's order:
+# the inputs (2), the shell (3), the target (4)
 
-mb_found=
-for mb_var in CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV; do
-    eval "mb_val=\${$mb_var-}"
-    [ -z "$mb_val" ] || mb_found="$mb_found
-  $mb_var=$mb_val"
-done
-[ -z "$mb_found" ] || mb_die 3 "this shell already has a Python environment in it:$mb_found
-open a clean shell (or deactivate it)"
-mb_say "shell: clean"
-
+[ -n "$mb_name_set" ] || mb_name=py
 case $mb_name in
-    '') mb_name=py ;;
-    . | .. | */* | *\\*) mb_die 2 "invalid environment name '$mb_name': one directory name, not a path" ;;
+    '' | . | .. | */* | *\\*) mb_die 2 "invalid environment name '$mb_name': one directory name, not a path" ;;
     *[[:cntrl:]]*) mb_die 2 "environment name contains a control character" ;;
 esac
 mb_envname=$mb_name
@@ -334,27 +326,8 @@ while [ -n "$mb_rest" ]; do  # comma-separated on every platform, as conda reads
 done
 [ -n "$mb_pkgs" ] || mb_pkgs=$mb_cache/Python/pkgs
 
-if [ -L "$mb_prefix" ]; then
-    mb_die 4 "$mb_prefix is a symbolic link; give the real path of the environment instead"
-elif [ -e "$mb_prefix" ]; then
-    [ -d "$mb_prefix" ] || mb_die 4 "$mb_prefix is a file, not a directory; nothing was changed"
-    [ ! -f "$mb_prefix/.mambaboot/record.json" ] ||
-        mb_die 4 "$mb_prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
-    for mb_f in "$mb_prefix"/bin/python* "$mb_prefix/python.exe"; do
-        [ ! -e "$mb_f" ] || mb_die 4 "$mb_prefix already holds a Python; it was left untouched"
-    done
-    [ -z "$(ls -A "$mb_prefix")" ] || mb_die 4 "$mb_prefix is a non-empty directory; it was left untouched"
-    [ -w "$mb_prefix" ] || mb_die 4 "$mb_prefix is not writable"
-    mb_say "target: $mb_prefix is an empty directory"
-else
-    mb_up=$(dirname "$mb_prefix")
-    while [ ! -e "$mb_up" ] && [ ! -L "$mb_up" ]; do mb_up=$(dirname "$mb_up"); done
-    [ -d "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not a directory"
-    [ -w "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not writable"
-    mb_say "target: $mb_prefix does not exist yet"
-fi
 
-# ------------------------------------------------------------------ what runs
+# ------------------------------------------------------------------ what runs, and the zipapp
 
 if [ -n "$mb_mm_path" ]; then
     mb_kind=local
@@ -383,6 +356,40 @@ case ${mb_zipapp:=$(dirname "$0")/mambaboot.pyz} in
     *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp; pass --zipapp PATH|URL"
        mb_zipapp=$(mb_abs "$mb_zipapp") ;;
 esac
+
+# ------------------------------------------------------------------ the shell (3), the target (4)
+
+mb_found=
+for mb_var in CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV; do
+    eval "mb_val=\${$mb_var-}"
+    [ -z "$mb_val" ] || mb_found="$mb_found
+  $mb_var=$mb_val"
+done
+[ -z "$mb_found" ] || mb_die 3 "this shell already has a Python environment in it:$mb_found
+open a clean shell (or deactivate it)"
+mb_say "shell: clean"
+
+if [ -L "$mb_prefix" ]; then
+    mb_die 4 "$mb_prefix is a symbolic link; give the real path of the environment instead"
+elif [ -e "$mb_prefix" ]; then
+    [ -d "$mb_prefix" ] || mb_die 4 "$mb_prefix is a file, not a directory; nothing was changed"
+    [ ! -f "$mb_prefix/.mambaboot/record.json" ] ||
+        mb_die 4 "$mb_prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
+    for mb_f in "$mb_prefix"/bin/python* "$mb_prefix/python.exe"; do
+        [ ! -e "$mb_f" ] || mb_die 4 "$mb_prefix already holds a Python; it was left untouched"
+    done
+    [ -z "$(ls -A "$mb_prefix")" ] || mb_die 4 "$mb_prefix is a non-empty directory; it was left untouched"
+    [ -w "$mb_prefix" ] || mb_die 4 "$mb_prefix is not writable"
+    mb_say "target: $mb_prefix is an empty directory"
+else
+    mb_up=$(dirname "$mb_prefix")
+    while [ ! -e "$mb_up" ] && [ ! -L "$mb_up" ]; do mb_up=$(dirname "$mb_up"); done
+    [ -d "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not a directory"
+    [ -w "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not writable"
+    mb_say "target: $mb_prefix does not exist yet"
+fi
+
+# ------------------------------------------------------------------ from here on, writes
 
 mkdir -p "$mb_cache/tmp" || mb_die 4 "cannot create the cache directory $mb_cache"
 mb_tmpdir=$(mktemp -d "$mb_cache/tmp/bootstrap-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"

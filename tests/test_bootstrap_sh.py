@@ -172,6 +172,7 @@ def test_an_empty_target_directory_is_used(world, dist, channel, standin):
 @pytest.mark.parametrize("args, message", [
     (["x", "three"], "is not a version"),
     (["x", "3.12.1.1"], "is not a version"),
+    ([""], "invalid environment name"),
     (["a/b"], "not a path"),
     (["it's"], "contains the character"),
     (["x", "3.12", "extra"], "at most NAME and PY_VERSION"),
