@@ -17,8 +17,11 @@ from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
 
 REPO = Path(__file__).resolve().parent.parent
+# The interpreter that runs mambaboot itself; MAMBABOOT_TEST_PYTHON=python3.9 proves the
+# oldest supported one while the harness (py-rattler needs >= 3.10) runs on this one.
+RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
 # The checkout's code, whatever is installed: a worktree's tests test that worktree.
-MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+MAMBABOOT = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
              "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
 STANDIN_VERSION = "2.8.1"
 # How World runs mambaboot by default: "checkout" (the code above) or "zipapp" (the built
@@ -67,7 +70,7 @@ def entry(request) -> List[str]:
     """The command that runs mambaboot; tests marked with support.entries.both_entries get both."""
     via = getattr(request, "param", DEFAULT_ENTRY)
     if via == "zipapp":
-        return [sys.executable, str(request.getfixturevalue("zipapp"))]
+        return [RUNTIME_PYTHON, str(request.getfixturevalue("zipapp"))]
     assert via == "checkout", f"MAMBABOOT_TEST_VIA={via!r}: use checkout or zipapp"
     return MAMBABOOT
 
