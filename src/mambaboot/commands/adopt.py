@@ -15,7 +15,8 @@ def register(subparsers) -> None:
         subparsers, "adopt", help="take an existing conda environment under management",
         description="Run every step of create after micromamba on an existing conda environment (made by "
         "micromamba, conda, mamba or a bootstrap script): package-cache link, verification, record. An environment "
-        "mambaboot already manages is checked again and keeps its record. Nothing in PREFIX is ever deleted.",
+        "mambaboot already manages is checked again and keeps its record. Nothing that was in PREFIX is ever "
+        "deleted.",
         example="mambaboot adopt ~/envs/old_3_11 --python 3.11",
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment directory (it must hold conda-meta/)")
