@@ -19,10 +19,16 @@ from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
 
 REPO = Path(__file__).resolve().parent.parent
+# The interpreter that runs mambaboot itself; MAMBABOOT_TEST_PYTHON=python3.9 proves the
+# oldest supported one while the harness (py-rattler needs >= 3.10) runs on this one.
+RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
 # The checkout's code, whatever is installed: a worktree's tests test that worktree.
-MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+MAMBABOOT = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
              "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
 STANDIN_VERSION = "2.8.1"
+# How World runs mambaboot by default: "checkout" (the code above) or "zipapp" (the built
+# mambaboot.pyz); MAMBABOOT_TEST_VIA=zipapp runs the whole suite through the zipapp.
+DEFAULT_ENTRY = os.environ.get("MAMBABOOT_TEST_VIA", "checkout")
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +57,26 @@ class Result:
         return json.loads(self.stdout)
 
 
+@pytest.fixture(scope="session")
+def zipapp(tmp_path_factory) -> Path:
+    """mambaboot.pyz built from this checkout by the documented command's code."""
+    from tools.build_zipapp import build
+
+    out = tmp_path_factory.mktemp("zipapp") / "mambaboot.pyz"
+    build(out)
+    return out
+
+
+@pytest.fixture
+def entry(request) -> List[str]:
+    """The command that runs mambaboot; tests marked with support.entries.both_entries get both."""
+    via = getattr(request, "param", DEFAULT_ENTRY)
+    if via == "zipapp":
+        return [RUNTIME_PYTHON, str(request.getfixturevalue("zipapp"))]
+    assert via == "checkout", f"MAMBABOOT_TEST_VIA={via!r}: use checkout or zipapp"
+    return MAMBABOOT
+
+
 @dataclass
 class World:
     """A user's machine in miniature: everything a run could touch lives under root."""
@@ -61,10 +87,11 @@ class World:
     envs: Path
     cache: Path
     env: Dict[str, str] = field(default_factory=dict)
+    command: List[str] = field(default_factory=lambda: MAMBABOOT)
 
     def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Result:
         proc = subprocess.run(
-            [*MAMBABOOT, *args],
+            [*self.command, *args],
             env={**self.env, **(env or {})}, cwd=str(cwd or self.envs), capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=600,
         )
@@ -86,7 +113,7 @@ def _clean_environ(**overrides: str) -> Dict[str, str]:
 
 
 @pytest.fixture
-def world(tmp_path) -> World:
+def world(tmp_path, entry) -> World:
     root = tmp_path / "world"
     home, tmp, envs, cache = root / "home", root / "tmp", root / "envs", tmp_path / "cache"
     for d in (home, tmp, envs):
@@ -97,7 +124,7 @@ def world(tmp_path) -> World:
         XDG_DATA_HOME=str(home / ".local" / "share"), XDG_STATE_HOME=str(home / ".local" / "state"),
         MAMBABOOT_HTTP_BACKOFF="0.01",  # retries stay real, just quick
     )
-    return World(root=root, home=home, tmp=tmp, envs=envs, cache=cache, env=env)
+    return World(root=root, home=home, tmp=tmp, envs=envs, cache=cache, env=env, command=entry)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.entries import both_entries
 from tests.support.snapshot import diff, snapshot
+from tests.support.targets import HOLDS_PYTHON, IS_FILE, USER_DIR, occupy
 
 
 def _python_reports(prefix: Path) -> dict:
@@ -23,6 +25,7 @@ def _record(prefix: Path) -> dict:
     return json.loads((prefix / ".mambaboot" / "record.json").read_text())
 
 
+@both_entries
 def test_happy_path_creates_a_verified_recorded_environment(world, channel, standin):
     before = world.outside()
     r = world.create("demo", "--python", "3.11", "-c", channel, "--micromamba", str(standin), "--json")
@@ -96,6 +99,7 @@ def test_download_from_release_url_is_verified_and_cached(world, channel, releas
     assert "(downloaded," in r1.stderr and "(cached," in r2.stderr
 
 
+@both_entries
 def test_shell_with_an_active_environment_is_refused(world, channel, standin):
     before = world.outside()
     r = world.create("-c", channel, "--micromamba", str(standin), env={"VIRTUAL_ENV": "/somewhere/venv"})
@@ -112,17 +116,10 @@ def test_ignore_active_env_proceeds_with_a_clean_child(world, channel, standin):
     assert "ignoring the active environment" in r.stderr
 
 
-@pytest.mark.parametrize("setup", ["user-dir", "holds-python", "is-file"])
+@both_entries
+@pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE])
 def test_existing_targets_are_refused_and_left_intact(world, channel, standin, setup):
-    prefix = world.envs / "py"
-    if setup == "user-dir":
-        prefix.mkdir()
-        (prefix / "thesis.txt").write_text("precious")
-    elif setup == "holds-python":
-        (prefix / "bin").mkdir(parents=True)
-        (prefix / "bin" / "python3").write_text("#!/bin/sh\n")
-    else:
-        prefix.write_text("a file")
+    occupy(world.envs / "py", setup)
     before = snapshot(world.root)
     for extra in ([], ["--force"]):
         r = world.create("-c", channel, "--micromamba", str(standin), *extra)
@@ -146,6 +143,7 @@ def test_force_replaces_only_our_environment(world, channel, standin):
     assert [p.name for p in world.envs.iterdir()] == ["py"], "the old environment was deleted after success"
 
 
+@both_entries
 def test_wrong_published_digest_is_exit_5_and_leaves_no_binary(world, channel, release_server):
     release_server.add(release_server.asset_url.split(release_server.url, 1)[1] + ".sha256", b"0" * 64)
     r = world.create("-c", channel, env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
@@ -161,6 +159,7 @@ def test_missing_local_micromamba_is_exit_5(world, channel):
     assert r.returncode == 5 and "not found" in r.stderr
 
 
+@both_entries
 def test_engine_failure_is_exit_6_with_its_text_and_nothing_left(world, channel, standin):
     before = world.outside()
     r = world.create("-c", channel, "--micromamba", str(standin), "--package", "no-such-package")
@@ -178,6 +177,7 @@ def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, s
     assert prefix.is_dir() and list(prefix.iterdir()) == []
 
 
+@both_entries
 def test_wrong_python_version_is_exit_7_and_rolled_back(world, liar_channel, standin):
     before = world.outside()
     r = world.create("--python", "3.12", "-c", liar_channel, "--micromamba", str(standin))
@@ -230,6 +230,7 @@ def test_dry_run_writes_nothing_and_reports_the_real_exit_code(world, channel, s
     assert not world.cache.exists()
 
 
+@both_entries
 @pytest.mark.parametrize("args", [["--python", "abc"], ["--python", "3.12; rm -rf /"], ["--package", "-y"], ["--bogus"]])
 def test_usage_errors_are_exit_2_without_traceback(world, args):
     r = world.create(*args)

@@ -34,6 +34,18 @@ class Finished:
     cache_link: Optional[str]
     files: List[str]
 
+    def summary(self) -> Dict[str, Any]:
+        """What create and adopt print about the environment they finished."""
+        v = self.verification
+        return {
+            "python_version": v.python_version,
+            "conda_version": v.conda_version,
+            "mamba_version": v.mamba_version,
+            "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.packages],
+            "record": self.record_path,
+            "cache_link": self.cache_link,
+        }
+
 
 def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter) -> Finished:
     prefix = inputs.prefix

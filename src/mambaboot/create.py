@@ -28,13 +28,10 @@ class CreateResult:
     provisioning: Optional[Dict[str, Any]]
 
     def to_dict(self) -> dict:
-        v = self.finished.verification
         return {
             "prefix": self.plan.prefix,
             "name": self.plan.name,
-            "python_version": v.python_version,
-            "conda_version": v.conda_version,
-            "mamba_version": v.mamba_version,
+            **self.finished.summary(),
             "micromamba_version": self.binary.version,
             "micromamba_sha256": self.binary.sha256,
             "micromamba_source": self.binary.source,
@@ -51,12 +48,7 @@ class CreateResult:
 
 def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporter) -> target.Target:
     """The checks that write nothing: shell, then target. --dry-run stops after these."""
-    found = isolation.contamination(host.environ, host.windows)
-    if found and ignore_active_env:
-        reporter.warn("ignoring the active environment (" + ", ".join(v for v, _ in found) + "); children get a clean one")
-    else:
-        isolation.check_shell(host.environ, host.windows)
-    reporter.step("shell: clean" if not found else "shell: check overridden")
+    isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     for warning in plan.warnings:
         reporter.warn(warning)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
@@ -149,11 +141,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     reporter.detail("$ " + " ".join(cmd))
     micromamba.run(cmd, child_env, echo=reporter.detail)
     reporter.step(f"engine: created {plan.prefix}")
-    provenance = {
-        "inputs": plan.to_dict(),
-        "platform": plan.subdir,
-        "micromamba": {"version": binary.version, "source": binary.source, "sha256": binary.sha256},
-    }
+    provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
     inputs = adopt.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,

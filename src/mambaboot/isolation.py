@@ -59,6 +59,16 @@ def check_shell(environ: Mapping[str, str], windows: bool) -> None:
         )
 
 
+def admit(environ: Mapping[str, str], windows: bool, ignore_active_env: bool, reporter) -> None:
+    """The shell step every command that builds or adopts an environment starts with."""
+    found = contamination(environ, windows)
+    if found and ignore_active_env:
+        reporter.warn("ignoring the active environment (" + ", ".join(v for v, _ in found) + "); children get a clean one")
+    else:
+        check_shell(environ, windows)
+    reporter.step("shell: clean" if not found else "shell: check overridden")
+
+
 def _casefolded(environ: Mapping[str, str]) -> Dict[str, str]:
     return {k.upper(): v for k, v in environ.items()}
 

@@ -93,3 +93,11 @@ def check_argument_value(option: str, value: str) -> None:
     match = _CONTROL.search(value)
     if match:
         raise UsageError(f"{option} value {value!r} contains the control character {_describe(match.group())}")
+
+
+def check_sha256(option: str, value: str) -> str:
+    """A sha256 hex digest given on the command line, in the lowercase form digests are compared in."""
+    digest = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise UsageError(f"{option} {value!r} is not a sha256 hex digest")
+    return digest

@@ -182,9 +182,7 @@ def _check_url(url: str, option: str, allow_http: bool) -> None:
 def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
     expected = inputs.micromamba_sha256
     if expected is not None:
-        expected = expected.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]{64}", expected):
-            raise UsageError(f"--micromamba-sha256 {inputs.micromamba_sha256!r} is not a sha256 hex digest")
+        expected = pathrules.check_sha256("--micromamba-sha256", expected)
     local = inputs.micromamba or host.environ.get("MAMBABOOT_MICROMAMBA")
     if local:
         return MicromambaSource("local", host.subdir, path=_absolute(host, local), expected_sha256=expected)

@@ -53,6 +53,19 @@ def update(prefix: str, **changes: Any) -> Dict[str, Any]:
     return data
 
 
+def provenance(inputs: Dict[str, Any], version: str, source: str, sha256: str) -> Dict[str, Any]:
+    """What made an environment: the plan's inputs and the micromamba that ran them.
+
+    `create` and a bootstrap script's hand-over to `adopt` both record exactly this, so the
+    two paths give the same record for the same inputs.
+    """
+    return {
+        "inputs": inputs,
+        "platform": inputs["subdir"],
+        "micromamba": {"version": version, "source": source, "sha256": sha256},
+    }
+
+
 def write(prefix: str, data: Dict[str, Any]) -> str:
     os.makedirs(os.path.join(prefix, RECORD_DIR), exist_ok=True)
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)

@@ -47,6 +47,10 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
         raise TargetRefused(f"{prefix} is a file, not a directory; nothing was changed")
     rec = record.read(prefix)
     interrupted = record.pending(cache_dir, prefix)
+    if rec is not None and rec.get("adopted"):
+        # Adopted means made by someone else: mambaboot manages it but never deletes it.
+        raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; it is never replaced "
+                            "(remove it yourself if you mean to)")
     if rec is not None or interrupted:
         complete = rec is not None and rec.get("state") in record.FINISHED
         what = (

@@ -4,4 +4,6 @@ Command modules import only argparse-level things at the top; the pipeline is im
 inside run(), so building the parser (and `--help`, `--version`) stays cheap.
 """
 
-NAMES = ("create", "lock", "provision", "list", "remove", "cache", "activate_scripts", "run", "shell", "doctor")
+NAMES = (
+    "create", "adopt", "lock", "provision", "list", "remove", "cache", "activate_scripts", "run", "shell", "doctor",
+)

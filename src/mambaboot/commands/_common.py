@@ -33,3 +33,35 @@ def reporter(args: argparse.Namespace):
     from mambaboot import output
 
     return output.TextReporter(quiet=args.quiet, verbose=args.verbose)
+
+
+def add_spec_options(group) -> None:
+    group.add_argument("--package", dest="packages", action="append", default=[], metavar="SPEC",
+                       help="extra package spec (repeatable), e.g. --package uv")
+    group.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
+                       help="channel (repeatable; default conda-forge); channels from rc files are never used")
+
+
+def add_micromamba_options(group) -> None:
+    group.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
+                       "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
+    group.add_argument("--micromamba-version", metavar="VERSION", help="release to download "
+                       "(default: the pinned one; 'latest' allowed)")
+    group.add_argument("--micromamba-url", metavar="URL", help="mirror: full URL of the binary; "
+                       "its digest is read from URL.sha256")
+    group.add_argument("--micromamba-sha256", metavar="HEX", help="trust this digest instead of the published .sha256")
+    group.add_argument("--allow-http", action="store_true", help="allow plain http:// for non-loopback URLs")
+
+
+def create_inputs(args: argparse.Namespace, **fixed):
+    """CreateInputs from the options add_spec_options/add_micromamba_options/add_cache_option made."""
+    from mambaboot.plan import CreateInputs
+
+    return CreateInputs(
+        name=args.name, envs_dir=args.envs_dir, python=args.python,
+        packages=tuple(args.packages), channels=tuple(args.channels), cache_dir=args.cache_dir,
+        micromamba=args.micromamba, micromamba_version=args.micromamba_version,
+        micromamba_url=args.micromamba_url, micromamba_sha256=args.micromamba_sha256,
+        allow_http=args.allow_http, ignore_active_env=args.ignore_active_env,
+        link_cache=not args.no_cache_link, **fixed,
+    )

@@ -3,7 +3,9 @@
 import argparse
 import os
 
-from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+from mambaboot.commands._common import (
+    add_cache_option, add_command, add_micromamba_options, add_output_options, add_spec_options, create_inputs, reporter,
+)
 
 
 def register(subparsers) -> None:
@@ -20,10 +22,7 @@ def register(subparsers) -> None:
     add_cache_option(where)
     what = p.add_argument_group("what")
     what.add_argument("--python", metavar="VERSION", help="Python version, e.g. 3.12 or 3.12.4")
-    what.add_argument("--package", dest="packages", action="append", default=[], metavar="SPEC",
-                      help="extra package spec (repeatable), e.g. --package uv")
-    what.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
-                      help="channel (repeatable; default conda-forge); channels from rc files are never used")
+    add_spec_options(what)
     what.add_argument("-f", "--file", metavar="FILE", help="conda environment file (name, channels, dependencies, "
                       "pip:); python/conda/mamba are added when it does not name them; NAME, --python and "
                       "--channel given here override it")
@@ -36,15 +35,7 @@ def register(subparsers) -> None:
     after.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",
                        help="run PATH inside the activated environment once it verified (repeatable, in order): "
                        ".bat/.cmd in cmd.exe, .ps1 in PowerShell, anything else with sh; failure: exit 8")
-    engine = p.add_argument_group("micromamba")
-    engine.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
-                        "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
-    engine.add_argument("--micromamba-version", metavar="VERSION", help="release to download "
-                        "(default: the pinned one; 'latest' allowed)")
-    engine.add_argument("--micromamba-url", metavar="URL", help="mirror: full URL of the binary; "
-                        "its digest is read from URL.sha256")
-    engine.add_argument("--micromamba-sha256", metavar="HEX", help="trust this digest instead of the published .sha256")
-    engine.add_argument("--allow-http", action="store_true", help="allow plain http:// for non-loopback URLs")
+    add_micromamba_options(p.add_argument_group("micromamba"))
     behaviour = p.add_argument_group("behaviour")
     behaviour.add_argument("--force", action="store_true",
                            help="replace the target if it is an environment mambaboot created (never anything else)")
@@ -72,16 +63,11 @@ def _read_lock(path: str):
 
 def run(args: argparse.Namespace) -> int:
     from mambaboot import create, envfile, host, output
-    from mambaboot.plan import CreateInputs, make_plan
+    from mambaboot.plan import make_plan
 
     h = host.current()
-    inputs = CreateInputs(
-        name=args.name, prefix=args.prefix, envs_dir=args.envs_dir, python=args.python,
-        packages=tuple(args.packages), channels=tuple(args.channels), cache_dir=args.cache_dir,
-        micromamba=args.micromamba, micromamba_version=args.micromamba_version,
-        micromamba_url=args.micromamba_url, micromamba_sha256=args.micromamba_sha256,
-        allow_http=args.allow_http, force=args.force, ignore_active_env=args.ignore_active_env,
-        link_cache=not args.no_cache_link,
+    inputs = create_inputs(
+        args, prefix=args.prefix, force=args.force,
         env_file=envfile.read(args.file) if args.file else None,
         lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),

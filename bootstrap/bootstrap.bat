@@ -1,0 +1,741 @@
+@echo off
+rem bootstrap.bat [NAME] [PY_VERSION] [options]
+rem
+rem Makes a conda environment (Python, conda, mamba) on a Windows machine that has no Python,
+rem then hands over to the new environment's own python running "mambaboot.pyz adopt", which
+rem does the rest exactly as "mambaboot create" would. This script does only what must happen
+rem before a Python exists: check, download and verify micromamba, run it once, sandboxed. It
+rem never deletes anything but its own temporary directories.
+rem
+rem Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
+rem 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
+rem 7 the environment has no python; after the hand-over, adopt's own code.
+rem
+rem How this file stays correct in cmd.exe:
+rem  - delayed expansion is OFF: a value holding ! stays intact, and errors are tested with
+rem    "if errorlevel N", which is evaluated when the line runs (%%ERRORLEVEL%% inside a
+rem    parenthesized block is expanded when the block is read, before the command ran);
+rem  - values are only ever expanded inside double quotes, where & ( ) ^ < > | are plain;
+rem  - values never go through CALL, which doubles carets and expands %% a second time;
+rem  - nothing depends on a value read inside the block that set it.
+setlocal EnableExtensions DisableDelayedExpansion
+
+set "MB_PINNED=2.8.1-0"
+set "MB_RELEASES=https://github.com/mamba-org/micromamba-releases/releases"
+set "MB_SELF=%~dp0"
+set "MB_CWD=%CD%"
+set "MB_NAME="
+set "MB_NAME_SET="
+set "MB_PYTHON="
+set "MB_NPOS=0"
+set "MB_CHARGS="
+set "MB_SPECS="
+set "MB_PKGARGS="
+set "MB_GIVEN="
+set "MB_MM_PATH=%MAMBABOOT_MICROMAMBA%"
+set "MB_MM_VERSION="
+set "MB_MM_URL="
+set "MB_MM_SHA="
+set "MB_ALLOW_HTTP="
+set "MB_ENVS="
+set "MB_CACHE="
+set "MB_ZIPAPP="
+set "MB_ZIPAPP_SHA="
+set "MB_HOME="
+set "MB_TMPDIR="
+set "MB_VAL="
+set "MB_MSG2="
+set "MB_MSG3="
+set "MB_RC=2"
+
+rem ------------------------------------------------------------------ arguments
+
+:mb_args
+if [%1]==[] goto :mb_args_done
+set "MB_ARG=%~1"
+if not defined MB_ARG goto :mb_positional
+if "%MB_ARG%"=="/?" goto :mb_usage
+if not "%MB_ARG:~0,1%"=="-" goto :mb_positional
+if "%MB_ARG%"=="-h" goto :mb_usage
+if "%MB_ARG%"=="--help" goto :mb_usage
+if "%MB_ARG%"=="--allow-http" goto :mb_allow_http
+set "MB_OPT="
+for %%O in (-c --channel --package --envs-dir --cache-dir --micromamba --micromamba-version --micromamba-url --micromamba-sha256 --zipapp --zipapp-sha256) do if "%MB_ARG%"=="%%O" set "MB_OPT=%%O"
+set "MB_VAL=%MB_ARG%"
+set "MB_MSG=is not an option of bootstrap.bat (see --help)"
+if not defined MB_OPT goto :mb_fail
+set "MB_VAL=%MB_OPT%"
+set "MB_MSG=needs a value"
+if [%2]==[] goto :mb_fail
+set "MB_VAL=%~2"
+if defined MB_VAL goto :mb_opt_value
+set "MB_VAL=%MB_OPT%"
+set "MB_MSG=needs a non-empty value"
+goto :mb_fail
+:mb_opt_value
+set "MB_MSG=is a value for %MB_OPT% that starts with -"
+if "%MB_VAL:~0,1%"=="-" goto :mb_fail
+if "%MB_OPT%"=="--envs-dir" set "MB_ENVS=%MB_VAL%"
+if "%MB_OPT%"=="--cache-dir" set "MB_CACHE=%MB_VAL%"
+if "%MB_OPT%"=="--micromamba" set "MB_MM_PATH=%MB_VAL%"
+if "%MB_OPT%"=="--micromamba-version" set "MB_MM_VERSION=%MB_VAL%"
+if "%MB_OPT%"=="--micromamba-url" set "MB_MM_URL=%MB_VAL%"
+if "%MB_OPT%"=="--micromamba-sha256" set "MB_MM_SHA=%MB_VAL%"
+if "%MB_OPT%"=="--zipapp" set "MB_ZIPAPP=%MB_VAL%"
+if "%MB_OPT%"=="--zipapp-sha256" set "MB_ZIPAPP_SHA=%MB_VAL%"
+rem A value ends up between quotes on a command line: a trailing \ would escape the quote.
+set "MB_Q=%MB_VAL%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+if "%MB_OPT%"=="-c" set MB_CHARGS=%MB_CHARGS% -c "%MB_Q%"
+if "%MB_OPT%"=="--channel" set MB_CHARGS=%MB_CHARGS% -c "%MB_Q%"
+if "%MB_OPT%"=="--package" set MB_SPECS=%MB_SPECS% "%MB_Q%"
+if "%MB_OPT%"=="--package" set MB_PKGARGS=%MB_PKGARGS% --package "%MB_Q%"
+if "%MB_OPT:~0,12%"=="--micromamba" set MB_GIVEN=%MB_GIVEN% %MB_OPT% "%MB_Q%"
+set "MB_VAL="
+shift
+shift
+goto :mb_args
+
+:mb_allow_http
+set "MB_ALLOW_HTTP=1"
+set MB_GIVEN=%MB_GIVEN% --allow-http
+shift
+goto :mb_args
+
+:mb_positional
+set /a MB_NPOS+=1
+if %MB_NPOS%==1 set "MB_NAME=%MB_ARG%"
+if %MB_NPOS%==1 set "MB_NAME_SET=1"
+if %MB_NPOS%==2 set "MB_PYTHON=%MB_ARG%"
+set "MB_VAL=%MB_ARG%"
+set "MB_MSG=is one argument too many: give at most NAME and PY_VERSION"
+if %MB_NPOS% gtr 2 goto :mb_fail
+set "MB_VAL="
+shift
+goto :mb_args
+
+:mb_usage
+echo usage: bootstrap.bat [NAME] [PY_VERSION] [options]
+echo.
+echo Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in %%PY_ENVS%%
+echo if it is a directory, else in DRIVE:\dev\Anaconda\envs if it exists, else in the current
+echo directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+echo.
+echo options (quote any value holding spaces or = , ; ^& ^< ^> ^| ^^):
+echo   -c, --channel CHANNEL      channel (repeatable; default conda-forge)
+echo   --package SPEC             extra package (repeatable), e.g. --package "numpy>=2"
+echo   --envs-dir DIR             parent of the environment
+echo   --cache-dir DIR            cache root (default: DRIVE:\CACHE if it exists, else
+echo                              %%LOCALAPPDATA%%\mambaboot\Cache)
+echo   --micromamba PATH          use this micromamba.exe (default: %%MAMBABOOT_MICROMAMBA%%)
+echo   --micromamba-version V     release to download (default: the pinned one; latest allowed)
+echo   --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
+echo   --micromamba-sha256 HEX    trust this digest instead of the published .sha256
+echo   --allow-http               allow plain http:// for non-loopback URLs
+echo   --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script); a URL is
+echo                              verified against URL.sha256 or --zipapp-sha256
+echo   --zipapp-sha256 HEX        expected digest of --zipapp URL
+echo.
+echo environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
+echo mirror of the release tree), as for "mambaboot create".
+exit /b 0
+
+:mb_args_done
+
+rem ------------------------------------------------------------------ checks that write nothing
+
+if not defined MB_NAME_SET set "MB_NAME=py"
+set "MB_VAL=%MB_NAME%"
+set "MB_MSG=is not a valid environment name: one directory name, not a path"
+if not defined MB_NAME goto :mb_fail
+if "%MB_NAME%"=="." goto :mb_fail
+if "%MB_NAME%"==".." goto :mb_fail
+if not "%MB_NAME:\=%"=="%MB_NAME%" goto :mb_fail
+if not "%MB_NAME:/=%"=="%MB_NAME%" goto :mb_fail
+set "MB_MSG=ends in a dot or a space, which Windows drops from names"
+if "%MB_NAME:~-1%"=="." goto :mb_fail
+if "%MB_NAME:~-1%"==" " goto :mb_fail
+set "MB_BASE="
+for /f "delims=." %%B in ("%MB_NAME%") do set "MB_BASE=%%B"
+set "MB_MSG=is a reserved Windows device name"
+for %%R in (CON PRN AUX NUL COM0 COM1 COM2 COM3 COM4 COM5 COM6 COM7 COM8 COM9 LPT0 LPT1 LPT2 LPT3 LPT4 LPT5 LPT6 LPT7 LPT8 LPT9 CONIN$ CONOUT$) do if /i "%MB_BASE%"=="%%R" goto :mb_fail
+set "MB_ENVNAME=%MB_NAME%"
+if not defined MB_PYTHON goto :mb_named
+set "MB_T=%MB_PYTHON%"
+set "MB_VAL=%MB_PYTHON%"
+set "MB_MSG=is not a version; give one like 3.12 or 3.12.4"
+call :mb_is_version 3
+if errorlevel 1 goto :mb_fail
+set "MB_ENVNAME=%MB_NAME%_%MB_PYTHON:.=_%"
+:mb_named
+
+if defined MB_ENVS goto :mb_envs_found
+if not defined PY_ENVS goto :mb_envs_drive
+if not exist "%PY_ENVS%\" goto :mb_envs_drive
+set "MB_ENVS=%PY_ENVS%"
+goto :mb_envs_found
+:mb_envs_drive
+set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
+if not exist "%MB_ENVS%\" set "MB_ENVS=%MB_CWD%"
+:mb_envs_found
+set "MB_T=%MB_ENVS%"
+call :mb_full
+set "MB_ENVS=%MB_T%"
+if "%MB_ENVS:~-1%"=="\" (set "MB_PREFIX=%MB_ENVS%%MB_ENVNAME%") else set "MB_PREFIX=%MB_ENVS%\%MB_ENVNAME%"
+
+rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !.
+set "MB_T=%MB_PREFIX%"
+set "MB_VAL=%MB_PREFIX%"
+set "MB_MSG=is a prefix with a character packages or Windows cannot take (%% ! < > | ? * or a second :); choose another path"
+call :mb_bad_char
+if errorlevel 1 goto :mb_fail
+
+if defined MB_CACHE goto :mb_cache_found
+set "MB_CACHE=%MB_CWD:~0,2%\CACHE"
+if exist "%MB_CACHE%\" goto :mb_cache_found
+set "MB_CACHE=%LOCALAPPDATA%\mambaboot\Cache"
+if defined LOCALAPPDATA goto :mb_cache_found
+set "MB_CACHE=%USERPROFILE%\AppData\Local\mambaboot\Cache"
+set "MB_MSG=neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR"
+if not defined USERPROFILE goto :mb_fail
+:mb_cache_found
+set "MB_T=%MB_CACHE%"
+call :mb_full
+set "MB_CACHE=%MB_T%"
+
+rem CONDA_PKGS_DIRS is comma-separated on every platform, as conda reads it.
+set "MB_PKGS="
+set "MB_REST=%CONDA_PKGS_DIRS%"
+:mb_pkgs_next
+if not defined MB_REST goto :mb_pkgs_done
+set "MB_E="
+for /f "tokens=1* delims=," %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
+if not defined MB_E goto :mb_pkgs_done
+set "MB_T="
+for /f "tokens=* delims= " %%T in ("%MB_E%") do set "MB_T=%%T"
+if not defined MB_T goto :mb_pkgs_next
+:mb_pkgs_trim
+if "%MB_T:~-1%"==" " (set "MB_T=%MB_T:~0,-1%" & goto :mb_pkgs_trim)
+call :mb_full
+if defined MB_PKGS (set "MB_PKGS=%MB_PKGS%,%MB_T%") else set "MB_PKGS=%MB_T%"
+goto :mb_pkgs_next
+:mb_pkgs_done
+if not defined MB_PKGS set "MB_PKGS=%MB_CACHE%\Python\pkgs"
+
+if defined MB_MM_SHA (set "MB_D=%MB_MM_SHA%" & set "MB_VAL=%MB_MM_SHA%") else goto :mb_sha_given
+set "MB_MSG=is not a sha256 hex digest"
+call :mb_is_digest
+if errorlevel 1 goto :mb_fail
+set "MB_MM_SHA=%MB_D%"
+:mb_sha_given
+if defined MB_ZIPAPP_SHA (set "MB_D=%MB_ZIPAPP_SHA%" & set "MB_VAL=%MB_ZIPAPP_SHA%") else goto :mb_zsha_given
+set "MB_MSG=is not a sha256 hex digest"
+call :mb_is_digest
+if errorlevel 1 goto :mb_fail
+set "MB_ZIPAPP_SHA=%MB_D%"
+:mb_zsha_given
+
+set "MB_SUBDIR=win-64"
+set "MB_KIND=local"
+if defined MB_MM_PATH goto :mb_source_done
+set "MB_KIND=mirror"
+set "MB_URL=%MB_MM_URL%"
+set "MB_UOPT=--micromamba-url"
+if defined MB_MM_URL goto :mb_source_url
+set "MB_KIND=release"
+set "MB_VERSION=%MB_MM_VERSION%"
+if not defined MB_VERSION set "MB_VERSION=%MB_PINNED%"
+set "MB_BASE=%MAMBABOOT_RELEASES_URL%"
+if not defined MB_BASE set "MB_BASE=%MB_RELEASES%"
+:mb_base_trim
+if "%MB_BASE:~-1%"=="/" (set "MB_BASE=%MB_BASE:~0,-1%" & goto :mb_base_trim)
+set "MB_URL=%MB_BASE%/latest/download/micromamba-%MB_SUBDIR%"
+if "%MB_VERSION%"=="latest" goto :mb_release_url
+set "MB_VAL=%MB_VERSION%"
+set "MB_MSG=is not like 2.8.1, 2.8.1-0 or latest"
+call :mb_is_release
+if errorlevel 1 goto :mb_fail
+if "%MB_VERSION:-=%"=="%MB_VERSION%" set "MB_VERSION=%MB_VERSION%-0"
+set "MB_URL=%MB_BASE%/download/%MB_VERSION%/micromamba-%MB_SUBDIR%"
+:mb_release_url
+set "MB_UOPT=MAMBABOOT_RELEASES_URL"
+set "MB_U=%MB_BASE%"
+call :mb_check_url
+if errorlevel 1 goto :mb_fail
+goto :mb_source_done
+:mb_source_url
+set "MB_U=%MB_URL%"
+call :mb_check_url
+if errorlevel 1 goto :mb_fail
+:mb_source_done
+
+if not defined MB_ZIPAPP set "MB_ZIPAPP=%MB_SELF%mambaboot.pyz"
+set "MB_ZIPAPP_URL="
+if not "%MB_ZIPAPP:://=%"=="%MB_ZIPAPP%" set "MB_ZIPAPP_URL=%MB_ZIPAPP%"
+if not defined MB_ZIPAPP_URL goto :mb_zipapp_path
+set "MB_UOPT=--zipapp"
+set "MB_U=%MB_ZIPAPP_URL%"
+call :mb_check_url
+if errorlevel 1 goto :mb_fail
+goto :mb_zipapp_checked
+:mb_zipapp_path
+set "MB_VAL=%MB_ZIPAPP%"
+set "MB_MSG=is not there: put mambaboot.pyz beside this script, or pass --zipapp PATH-OR-URL"
+if not exist "%MB_ZIPAPP%" goto :mb_fail
+set "MB_T=%MB_ZIPAPP%"
+call :mb_full
+set "MB_ZIPAPP=%MB_T%"
+:mb_zipapp_checked
+
+set "MB_FOUND="
+for %%V in (CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV) do if defined %%V set "MB_FOUND=1"
+if not defined MB_FOUND goto :mb_shell_clean
+echo bootstrap: error: this shell already has a Python environment in it: 1>&2
+for %%V in (CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV) do if defined %%V set %%V>&2
+echo open a clean shell (or deactivate it) 1>&2
+exit /b 3
+:mb_shell_clean
+echo shell: clean 1>&2
+
+set "MB_RC=4"
+set "MB_VAL=%MB_PREFIX%"
+if exist "%MB_PREFIX%\" goto :mb_target_dir
+set "MB_MSG=is a file, not a directory; nothing was changed"
+if exist "%MB_PREFIX%" goto :mb_fail
+echo target: "%MB_PREFIX%" does not exist yet 1>&2
+goto :mb_target_ok
+:mb_target_dir
+set "MB_ATTR="
+for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
+set "MB_MSG=is a link; give the real path of the environment instead"
+if defined MB_ATTR if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
+set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
+if exist "%MB_PREFIX%\.mambaboot\record.json" goto :mb_fail
+set "MB_MSG=already holds a Python; it was left untouched"
+if exist "%MB_PREFIX%\python.exe" goto :mb_fail
+if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
+set "MB_E="
+for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do set "MB_E=1"
+set "MB_MSG=is a non-empty directory; it was left untouched"
+if defined MB_E goto :mb_fail
+echo target: "%MB_PREFIX%" is an empty directory 1>&2
+:mb_target_ok
+
+rem ------------------------------------------------------------------ from here on, writes
+
+set "MB_VAL=%MB_CACHE%"
+set "MB_MSG=cannot be written (the cache directory)"
+if not exist "%MB_CACHE%\tmp\" mkdir "%MB_CACHE%\tmp" 2>nul
+if not exist "%MB_CACHE%\tmp\" goto :mb_fail
+set "MB_T=%MB_CACHE%\tmp\bootstrap-"
+call :mb_private_dir
+if errorlevel 1 goto :mb_fail
+set "MB_TMPDIR=%MB_T%"
+
+set "MB_T=%MB_CACHE%\tmp\home-"
+call :mb_private_dir
+if errorlevel 1 goto :mb_fail
+set "MB_HOME=%MB_T%"
+mkdir "%MB_HOME%\tmp"
+
+set "MB_RC=5"
+set "MB_VAL="
+if not defined MB_ZIPAPP_URL goto :mb_zipapp_ready
+set "MB_U=%MB_ZIPAPP_URL%"
+set "MB_EXPECT=%MB_ZIPAPP_SHA%"
+if defined MB_EXPECT goto :mb_zipapp_digest
+call :mb_published
+if errorlevel 1 goto :mb_fail
+:mb_zipapp_digest
+set "MB_DIR=%MB_CACHE%\zipapp\%MB_EXPECT:~0,16%"
+set "MB_ZIPAPP=%MB_DIR%\mambaboot.pyz"
+if not exist "%MB_DIR%\" mkdir "%MB_DIR%"
+set "MB_F=%MB_ZIPAPP%"
+set "MB_GOT="
+if exist "%MB_ZIPAPP%" call :mb_sha256
+if /i "%MB_GOT%"=="%MB_EXPECT%" goto :mb_zipapp_ready
+call :mb_fetch_verified
+if errorlevel 1 goto :mb_fail
+:mb_zipapp_ready
+
+rem ------------------------------------------------------------------ micromamba: the cache layout is create's
+
+set "MB_STORE=%MB_CACHE%\micromamba"
+if not exist "%MB_STORE%\" mkdir "%MB_STORE%"
+set "MB_HOW=cached"
+if not "%MB_KIND%"=="local" goto :mb_download
+set "MB_HOW=given"
+set "MB_T=%MB_MM_PATH%"
+call :mb_full
+set "MB_BIN=%MB_T%"
+set "MB_VAL=%MB_BIN%"
+set "MB_MSG=is not there (micromamba)"
+if not exist "%MB_BIN%" goto :mb_fail
+set "MB_F=%MB_BIN%"
+call :mb_sha256
+if errorlevel 1 goto :mb_fail
+set "MB_SHA=%MB_GOT%"
+set "MB_MSG=does not have the expected sha256 %MB_MM_SHA% but %MB_SHA%"
+if defined MB_MM_SHA if /i not "%MB_SHA%"=="%MB_MM_SHA%" goto :mb_fail
+set "MB_NOTES=%MB_STORE%\versions\%MB_SHA:~0,32%"
+if not exist "%MB_NOTES%\" mkdir "%MB_NOTES%"
+goto :mb_have_binary
+
+:mb_download
+rem A pinned release never changes, so its version names its directory and its digest is
+rem kept there; latest and mirrors can change under one URL, so the digest names theirs.
+set "MB_SHA=%MB_MM_SHA%"
+set "MB_NOTES="
+if not "%MB_KIND%"=="release" goto :mb_moving
+if "%MB_VERSION%"=="latest" goto :mb_moving
+set "MB_NOTES=%MB_STORE%\%MB_VERSION%-%MB_SUBDIR%"
+if defined MB_SHA goto :mb_moving
+if not exist "%MB_NOTES%\sha256" goto :mb_moving
+for /f "usebackq tokens=1" %%D in ("%MB_NOTES%\sha256") do set "MB_SHA=%%D"
+:mb_moving
+set "MB_U=%MB_URL%"
+set "MB_EXPECT=%MB_SHA%"
+if defined MB_SHA goto :mb_digest_known
+call :mb_published
+if errorlevel 1 goto :mb_fail
+set "MB_SHA=%MB_EXPECT%"
+:mb_digest_known
+if defined MB_NOTES goto :mb_notes_known
+<nul set /p "=%MB_URL%" > "%MB_TMPDIR%\url.txt"
+set "MB_F=%MB_TMPDIR%\url.txt"
+call :mb_sha256
+if errorlevel 1 goto :mb_fail
+set "MB_NOTES=%MB_STORE%\%MB_KIND%-%MB_GOT:~0,12%-%MB_SHA:~0,16%"
+:mb_notes_known
+set "MB_BIN=%MB_NOTES%\micromamba.exe"
+set "MB_F=%MB_BIN%"
+set "MB_GOT="
+if exist "%MB_BIN%" call :mb_sha256
+if /i "%MB_GOT%"=="%MB_SHA%" goto :mb_have_binary
+if not exist "%MB_NOTES%\" mkdir "%MB_NOTES%"
+for %%F in ("%MB_BIN%" "%MB_NOTES%\sha256" "%MB_NOTES%\version") do if exist "%%~F" del /f /q "%%~F"
+set "MB_DIR=%MB_NOTES%"
+set "MB_F=%MB_BIN%"
+call :mb_fetch_verified
+if errorlevel 1 goto :mb_fail
+<nul set /p "=%MB_SHA%" > "%MB_NOTES%\.sha256.tmp"
+move /y "%MB_NOTES%\.sha256.tmp" "%MB_NOTES%\sha256" >nul
+set "MB_HOW=downloaded"
+
+:mb_have_binary
+set "MB_MM_USED="
+if exist "%MB_NOTES%\version" for /f "usebackq tokens=*" %%L in ("%MB_NOTES%\version") do set "MB_MM_USED=%%L"
+if defined MB_MM_USED goto :mb_version_known
+set "MB_RUN_ARGS=--version"
+set "MB_RUN_OUT=%MB_TMPDIR%\version.txt"
+set "MB_VAL=%MB_BIN%"
+set "MB_MSG=does not run: --version failed"
+call :mb_sandboxed
+if errorlevel 1 goto :mb_fail
+for /f "usebackq tokens=*" %%L in ("%MB_RUN_OUT%") do set "MB_MM_USED=%%L"
+set "MB_MSG=printed no version"
+if not defined MB_MM_USED goto :mb_fail
+set "MB_X="
+for /f "delims=0123456789.-+_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" %%X in ("%MB_MM_USED%") do set "MB_X=%%X"
+set "MB_MSG=printed a version this script does not trust to echo"
+if defined MB_X goto :mb_fail
+<nul set /p "=%MB_MM_USED%" > "%MB_NOTES%\.version.tmp"
+move /y "%MB_NOTES%\.version.tmp" "%MB_NOTES%\version" >nul
+:mb_version_known
+echo micromamba: %MB_MM_USED% (%MB_HOW%, sha256 %MB_SHA:~0,12%) 1>&2
+
+rem ------------------------------------------------------------------ the engine, once, sandboxed
+
+set "MB_SPEC_PY=python"
+if defined MB_PYTHON set "MB_SPEC_PY=python=%MB_PYTHON%"
+set MB_MMCH=%MB_CHARGS%
+if not defined MB_MMCH set MB_MMCH= -c "conda-forge"
+set "MB_EXISTED="
+if exist "%MB_PREFIX%" set "MB_EXISTED=1"
+set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_PREFIX%" --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
+set "MB_RUN_OUT="
+call :mb_sandboxed
+set "MB_ENGINE_RC=%ERRORLEVEL%"
+rmdir /s /q "%MB_HOME%"
+set "MB_HOME="
+set "MB_RC=6"
+set "MB_VAL="
+set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%); nothing was deleted"
+if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) and left the prefix behind; nothing was deleted: remove it before trying again"
+if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
+echo engine: created "%MB_PREFIX%" 1>&2
+
+rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's
+
+set "MB_RC=7"
+set "MB_VAL=%MB_PREFIX%\python.exe"
+set "MB_MSG=is missing although micromamba finished"
+if not exist "%MB_PREFIX%\python.exe" goto :mb_fail
+set "MB_Q=%MB_ENVS%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_ADOPT=--name "%MB_NAME%" --envs-dir "%MB_Q%"
+set "MB_Q=%MB_CACHE%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
+if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
+rmdir /s /q "%MB_TMPDIR%"
+rem The line is expanded before it runs: the script's own variables are gone when python starts.
+(for /f "delims==" %%V in ('set MB_') do set "%%V=") & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
+exit /b %ERRORLEVEL%
+
+rem ------------------------------------------------------------------ the way out on errors
+
+:mb_fail
+rem Messages are echoed on lines of their own: after an IF, a ( in the text can open a block.
+if not defined MB_VAL goto :mb_fail_plain
+echo bootstrap: error: "%MB_VAL%" %MB_MSG% 1>&2
+goto :mb_fail_details
+:mb_fail_plain
+echo bootstrap: error: %MB_MSG% 1>&2
+:mb_fail_details
+if not defined MB_MSG2 goto :mb_fail_cleanup
+echo   %MB_MSG2% 1>&2
+if not defined MB_MSG3 goto :mb_fail_cleanup
+echo   %MB_MSG3% 1>&2
+:mb_fail_cleanup
+if defined MB_HOME if exist "%MB_HOME%\" rmdir /s /q "%MB_HOME%"
+if defined MB_TMPDIR if exist "%MB_TMPDIR%\" rmdir /s /q "%MB_TMPDIR%"
+exit /b %MB_RC%
+
+rem ------------------------------------------------------------------ subroutines (they take no arguments that hold data)
+
+:mb_full
+rem MB_T: made absolute against the current directory, without a trailing \ (but C:\ stays).
+for %%I in ("%MB_T%") do set "MB_T=%%~fI"
+if not "%MB_T:~-1%"=="\" exit /b 0
+if "%MB_T:~-2%"==":\" exit /b 0
+set "MB_T=%MB_T:~0,-1%"
+exit /b 0
+
+:mb_is_version
+rem MB_T is a version with 1 to %1 dot-separated numbers.
+set "MB_X="
+for /f "delims=0123456789." %%X in ("%MB_T%") do set "MB_X=%%X"
+if defined MB_X exit /b 1
+if "%MB_T:~0,1%"=="." exit /b 1
+if "%MB_T:~-1%"=="." exit /b 1
+if not "%MB_T:..=%"=="%MB_T%" exit /b 1
+set "MB_X="
+if "%1"=="3" for /f "tokens=4 delims=." %%X in ("%MB_T%") do set "MB_X=%%X"
+if defined MB_X exit /b 1
+exit /b 0
+
+:mb_is_release
+rem MB_VERSION is like 2.8.1 or 2.8.1-0.
+if "%MB_VERSION:~-1%"=="-" exit /b 1
+if not "%MB_VERSION:--=%"=="%MB_VERSION%" exit /b 1
+set "MB_T="
+set "MB_B="
+set "MB_X="
+for /f "tokens=1,2* delims=-" %%A in ("%MB_VERSION%") do (set "MB_T=%%A" & set "MB_B=%%B" & set "MB_X=%%C")
+if defined MB_X exit /b 1
+if not defined MB_T exit /b 1
+if not "%MB_VERSION:~0,1%"=="%MB_T:~0,1%" exit /b 1
+call :mb_is_version 3
+if errorlevel 1 exit /b 1
+set "MB_X="
+for /f "tokens=3 delims=." %%X in ("%MB_T%") do set "MB_X=%%X"
+if not defined MB_X exit /b 1
+if not defined MB_B exit /b 0
+set "MB_X="
+for /f "delims=0123456789" %%X in ("%MB_B%") do set "MB_X=%%X"
+if defined MB_X exit /b 1
+exit /b 0
+
+:mb_is_digest
+rem MB_D: 64 hex digits, made lowercase (the form create compares and names directories by).
+set "MB_X="
+for /f "delims=0123456789abcdefABCDEF" %%X in ("%MB_D%") do set "MB_X=%%X"
+if defined MB_X exit /b 1
+if "%MB_D:~63,1%"=="" exit /b 1
+if not "%MB_D:~64%"=="" exit /b 1
+for %%L in (a b c d e f) do call set "MB_D=%%MB_D:%%L=%%L%%"
+exit /b 0
+
+:mb_bad_char
+rem errorlevel 1 when MB_T holds % ! < > | ? * or a : after the drive.
+set "MB_I=0"
+:mb_bad_char_next
+set "MB_C="
+call set "MB_C=%%MB_T:~%MB_I%,1%%"
+if not defined MB_C exit /b 0
+if "%MB_C%"=="%%" exit /b 1
+if "%MB_C%"=="!" exit /b 1
+if "%MB_C%"=="<" exit /b 1
+if "%MB_C%"==">" exit /b 1
+if "%MB_C%"=="|" exit /b 1
+if "%MB_C%"=="?" exit /b 1
+if "%MB_C%"=="*" exit /b 1
+if "%MB_C%"==":" if %MB_I% gtr 1 exit /b 1
+set /a MB_I+=1
+goto :mb_bad_char_next
+
+:mb_check_url
+rem MB_U given by MB_UOPT: https:// or file://, or http:// to loopback (or with --allow-http).
+set "MB_VAL=%MB_U%"
+set "MB_MSG=(%MB_UOPT%) is not an https:// URL"
+if /i "%MB_U:~0,8%"=="https://" exit /b 0
+if /i "%MB_U:~0,7%"=="file://" exit /b 0
+if /i not "%MB_U:~0,7%"=="http://" exit /b 1
+if defined MB_ALLOW_HTTP exit /b 0
+set "MB_HOST="
+for /f "tokens=1 delims=/" %%H in ("%MB_U:~7%") do set "MB_HOST=%%H"
+if defined MB_HOST set "MB_HOST=%MB_HOST:*@=%"
+if "%MB_HOST:~0,5%"=="[::1]" exit /b 0
+for /f "tokens=1 delims=:" %%H in ("%MB_HOST%") do set "MB_HOST=%%H"
+if /i "%MB_HOST%"=="localhost" exit /b 0
+if "%MB_HOST%"=="127.0.0.1" exit /b 0
+set "MB_MSG=(%MB_UOPT%) uses plain http; use https, or pass --allow-http if you trust the network"
+exit /b 1
+
+:mb_private_dir
+rem MB_T: a prefix for a fresh directory name; on success MB_T is the directory.
+set "MB_N=0"
+:mb_private_dir_next
+set /a MB_N+=1
+if %MB_N% gtr 20 exit /b 1
+set "MB_X=%MB_T%%RANDOM%%RANDOM%"
+mkdir "%MB_X%" 2>nul
+if errorlevel 1 goto :mb_private_dir_next
+set "MB_T=%MB_X%"
+exit /b 0
+
+:mb_sha256
+rem MB_F -> MB_GOT, its sha256 as certutil computes it (lowercase, without the spaces of old Windows).
+set "MB_GOT="
+certutil.exe -hashfile "%MB_F%" SHA256 > "%MB_TMPDIR%\hash.txt"
+if errorlevel 1 goto :mb_sha256_failed
+for /f "usebackq skip=1 delims=" %%H in ("%MB_TMPDIR%\hash.txt") do if not defined MB_GOT set "MB_GOT=%%H"
+if not defined MB_GOT goto :mb_sha256_failed
+set "MB_GOT=%MB_GOT: =%"
+set "MB_D=%MB_GOT%"
+call :mb_is_digest
+if errorlevel 1 goto :mb_sha256_failed
+set "MB_GOT=%MB_D%"
+exit /b 0
+:mb_sha256_failed
+set "MB_VAL=%MB_F%"
+set "MB_MSG=could not be hashed with certutil -hashfile"
+exit /b 5
+
+:mb_published
+rem MB_U -> MB_EXPECT, the digest published at MB_U.sha256.
+set "MB_VAL=%MB_U%.sha256"
+set "MB_MSG=could not be read: without the published digest the download cannot be verified"
+set "MB_MSG2=pass --micromamba-sha256 HEX (or --zipapp-sha256 HEX) if you know the digest"
+curl.exe -fsSL --retry 3 --connect-timeout 30 -o "%MB_TMPDIR%\published.sha256" "%MB_U%.sha256"
+if errorlevel 1 exit /b 5
+set "MB_MSG2="
+set "MB_D="
+for /f "usebackq tokens=1" %%D in ("%MB_TMPDIR%\published.sha256") do if not defined MB_D set "MB_D=%%D"
+set "MB_MSG=does not hold a sha256 digest"
+if not defined MB_D exit /b 5
+call :mb_is_digest
+if errorlevel 1 exit /b 5
+set "MB_EXPECT=%MB_D%"
+exit /b 0
+
+:mb_fetch_verified
+rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified, or not at all.
+set "MB_DL=%MB_DIR%\.download-%RANDOM%%RANDOM%"
+set "MB_VAL=%MB_U%"
+set "MB_MSG=could not be downloaded"
+curl.exe -fsSL --retry 3 --connect-timeout 30 -o "%MB_DL%" "%MB_U%"
+if errorlevel 1 goto :mb_fetch_failed
+set "MB_KEEP=%MB_F%"
+set "MB_F=%MB_DL%"
+call :mb_sha256
+if errorlevel 1 (set "MB_F=%MB_KEEP%" & goto :mb_fetch_failed)
+set "MB_F=%MB_KEEP%"
+set "MB_VAL=%MB_U%"
+set "MB_MSG=does not match its published digest:"
+set "MB_MSG2=expected sha256 %MB_EXPECT%"
+set "MB_MSG3=downloaded      %MB_GOT% (nothing was kept)"
+if /i not "%MB_GOT%"=="%MB_EXPECT%" goto :mb_fetch_failed
+set "MB_MSG2="
+set "MB_MSG3="
+move /y "%MB_DL%" "%MB_F%" >nul
+if errorlevel 1 goto :mb_fetch_failed
+exit /b 0
+:mb_fetch_failed
+if exist "%MB_DL%" del /f /q "%MB_DL%"
+exit /b 5
+
+:mb_sandboxed
+rem Run micromamba (MB_BIN MB_RUN_ARGS) the way create does: every conda/mamba/python variable
+rem gone, no other environment on PATH, a private home (and temp) that is deleted afterwards.
+setlocal
+for /f "delims==" %%V in ('set') do (set "MB_V=%%V" & call :mb_scrub)
+call :mb_clean_path
+set "HOME=%MB_HOME%"
+set "USERPROFILE=%MB_HOME%"
+set "HOMEDRIVE=%MB_HOME:~0,2%"
+set "HOMEPATH=%MB_HOME:~2%"
+set "APPDATA=%MB_HOME%\AppData\Roaming"
+set "LOCALAPPDATA=%MB_HOME%\AppData\Local"
+set "XDG_CONFIG_HOME=%MB_HOME%\.config"
+set "XDG_CACHE_HOME=%MB_HOME%\.cache"
+set "XDG_DATA_HOME=%MB_HOME%\.local\share"
+set "XDG_STATE_HOME=%MB_HOME%\.local\state"
+set "TMPDIR=%MB_HOME%\tmp"
+set "TEMP=%MB_HOME%\tmp"
+set "TMP=%MB_HOME%\tmp"
+set "CONDA_PKGS_DIRS=%MB_PKGS%"
+if defined MB_RUN_OUT goto :mb_sandboxed_capture
+"%MB_BIN%" %MB_RUN_ARGS% < nul 1>&2
+exit /b %ERRORLEVEL%
+:mb_sandboxed_capture
+"%MB_BIN%" %MB_RUN_ARGS% < nul > "%MB_RUN_OUT%" 2> "%MB_RUN_OUT%.err"
+exit /b %ERRORLEVEL%
+
+:mb_scrub
+if /i "%MB_V:~0,6%"=="CONDA_" set "%MB_V%="
+if /i "%MB_V:~0,6%"=="MAMBA_" set "%MB_V%="
+if /i "%MB_V:~0,6%"=="PYTHON" set "%MB_V%="
+if /i "%MB_V:~0,4%"=="_CE_" set "%MB_V%="
+if /i "%MB_V:~0,7%"=="__CONDA" set "%MB_V%="
+if /i "%MB_V:~0,11%"=="VIRTUAL_ENV" set "%MB_V%="
+exit /b 0
+
+:mb_clean_path
+rem PATH without the entries that belong to a Python environment (create's isolation.clean_path).
+set "MB_REST=%PATH:"=%"
+set "MB_CLEAN="
+:mb_clean_next
+if not defined MB_REST goto :mb_clean_done
+set "MB_E="
+for /f "tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
+if not defined MB_E goto :mb_clean_done
+set "MB_HIT="
+set "MB_R=%MB_E%"
+if "%MB_R:~-1%"=="\" set "MB_R=%MB_R:~0,-1%"
+set "MB_ROOT=%MB_R%"
+call :mb_env_root
+if /i "%MB_R:~-4%"=="\bin" call set "MB_ROOT=%%MB_R:~0,-4%%"
+if /i "%MB_R:~-4%"=="\bin" call :mb_env_root
+if /i "%MB_R:~-8%"=="\Scripts" call set "MB_ROOT=%%MB_R:~0,-8%%"
+if /i "%MB_R:~-8%"=="\Scripts" call :mb_env_root
+if /i "%MB_R:~-9%"=="\condabin" call set "MB_ROOT=%%MB_R:~0,-9%%"
+if /i "%MB_R:~-9%"=="\condabin" call :mb_env_root
+if /i "%MB_R:~-12%"=="\Library\bin" call set "MB_ROOT=%%MB_R:~0,-12%%"
+if /i "%MB_R:~-12%"=="\Library\bin" call :mb_env_root
+if /i "%MB_R:~-16%"=="\Library\usr\bin" call set "MB_ROOT=%%MB_R:~0,-16%%"
+if /i "%MB_R:~-16%"=="\Library\usr\bin" call :mb_env_root
+if /i "%MB_R:~-22%"=="\Library\mingw-w64\bin" call set "MB_ROOT=%%MB_R:~0,-22%%"
+if /i "%MB_R:~-22%"=="\Library\mingw-w64\bin" call :mb_env_root
+if defined MB_HIT goto :mb_clean_next
+if defined MB_CLEAN (set "MB_CLEAN=%MB_CLEAN%;%MB_E%") else set "MB_CLEAN=%MB_E%"
+goto :mb_clean_next
+:mb_clean_done
+set "PATH=%MB_CLEAN%"
+exit /b 0
+
+:mb_env_root
+if exist "%MB_ROOT%\conda-meta\" set "MB_HIT=1"
+if exist "%MB_ROOT%\pyvenv.cfg" set "MB_HIT=1"
+exit /b 0

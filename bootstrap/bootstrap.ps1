@@ -1,0 +1,490 @@
+# bootstrap.ps1 [NAME] [PY_VERSION] [options]
+#
+# Makes a conda environment (Python, conda, mamba) on a Windows machine that has no Python,
+# then hands over to the new environment's own python running "mambaboot.pyz adopt", which
+# does the rest exactly as "mambaboot create" would. This script does only what must happen
+# before a Python exists: check, download and verify micromamba, run it once, sandboxed. It
+# never deletes anything but its own temporary directories. Windows PowerShell 5.1 and
+# PowerShell 7; the options are bootstrap.bat's (--channel C, --package SPEC, ...).
+#
+#   powershell -ExecutionPolicy Bypass -File bootstrap.ps1 myenv 3.12 --package "numpy>=2"
+#
+# Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
+# 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
+# 7 the environment has no python; after the hand-over, adopt's own code.
+#
+# Native programs are started through ProcessStartInfo with each argument quoted by the
+# rules Windows programs parse their command line with (Format-Argument), never through a
+# string that a shell reads again.
+
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'  # Invoke-WebRequest crawls while it draws a progress bar
+
+$Pinned = '2.8.1-0'
+$Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
+$Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHOME', 'PYTHONPATH', 'PYTHON_ENVS', 'VIRTUAL_ENV')
+$Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV')
+$EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
+$Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
+$Usage = @'
+usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
+
+Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in $env:PY_ENVS
+if it is a directory, else in DRIVE:\dev\Anaconda\envs if it exists, else in the current
+directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+In PowerShell, quote the version ('3.10'): unquoted, PowerShell reads it as the number 3.1.
+
+options:
+  -c, --channel CHANNEL      channel (repeatable; default conda-forge)
+  --package SPEC             extra package (repeatable), e.g. --package "numpy>=2"
+  --envs-dir DIR             parent of the environment
+  --cache-dir DIR            cache root (default: DRIVE:\CACHE if it exists, else
+                             $env:LOCALAPPDATA\mambaboot\Cache)
+  --micromamba PATH          use this micromamba.exe (default: $env:MAMBABOOT_MICROMAMBA)
+  --micromamba-version V     release to download (default: the pinned one; latest allowed)
+  --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
+  --micromamba-sha256 HEX    trust this digest instead of the published .sha256
+  --allow-http               allow plain http:// for non-loopback URLs
+  --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script); a URL is
+                             verified against URL.sha256 or --zipapp-sha256
+  --zipapp-sha256 HEX        expected digest of --zipapp URL
+
+environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
+mirror of the release tree), as for "mambaboot create".
+'@
+
+function Fail([int]$Code, [string]$Message) {
+    $e = New-Object System.Exception $Message
+    $e.Data['exit_code'] = $Code
+    throw $e
+}
+
+function Say([string]$Message) { [Console]::Error.WriteLine($Message) }
+
+# The rules Windows programs (the C runtime's argv) parse a command line with.
+function Format-Argument([string]$Value) {
+    if ($Value.Length -gt 0 -and $Value -notmatch '[\s"]') { return $Value }
+    $quoted = $Value -replace '(\\*)"', '$1$1\"'
+    $quoted = $quoted -replace '(\\+)$', '$1$1'
+    return '"' + $quoted + '"'
+}
+
+# Start exe with argv; Environment replaces the child's whole environment when given.
+function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [switch]$Capture) {
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $Exe
+    $psi.Arguments = (@($Argv | ForEach-Object { Format-Argument $_ }) -join ' ')
+    $psi.UseShellExecute = $false
+    if ($null -ne $Environment) {
+        $psi.Environment.Clear()
+        foreach ($key in $Environment.Keys) { $psi.Environment[$key] = $Environment[$key] }
+    }
+    if ($Capture) { $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true }
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $out = ''
+    if ($Capture) {
+        $errTask = $process.StandardError.ReadToEndAsync()
+        $out = $process.StandardOutput.ReadToEnd()
+        [void]$errTask.Result
+    }
+    $process.WaitForExit()
+    return @{ Code = $process.ExitCode; Out = $out }
+}
+
+function Get-FullPath([string]$Path) {
+    $full = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($script:Cwd, $Path))
+    if ($full.Length -gt 3 -and $full.EndsWith('\')) { $full = $full.TrimEnd('\') }
+    return $full
+}
+
+function Test-Digest([string]$Option, [string]$Value) {
+    $digest = $Value.Trim().ToLowerInvariant()
+    if ($digest -notmatch '^[0-9a-f]{64}$') { Fail 2 "$Option '$Value' is not a sha256 hex digest" }
+    return $digest
+}
+
+function Get-Sha256([string]$Path) {
+    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
+}
+
+function Get-TextSha256([string]$Text) {
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    $bytes = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
+    return (($bytes | ForEach-Object { $_.ToString('x2') }) -join '')
+}
+
+function Test-Url([string]$Option, [string]$Url) {
+    if ($Url -match '^(?i)(https|file)://') { return }
+    if ($Url -notmatch '^(?i)http://') { Fail 2 "$Option '$Url' is not an https:// URL" }
+    $hostName = ([System.Uri]$Url).Host
+    if ($script:AllowHttp -or @('localhost', '127.0.0.1', '[::1]') -contains $hostName) { return }
+    Fail 2 "$Option '$Url' uses plain http; use https, or pass --allow-http if you trust the network"
+}
+
+function Save-Url([string]$Url, [string]$Destination) {
+    $uri = [System.Uri]$Url
+    if ($uri.IsFile) { Copy-Item -LiteralPath $uri.LocalPath -Destination $Destination; return }
+    [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
+    for ($attempt = 1; ; $attempt++) {
+        try {
+            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30
+            return
+        } catch {
+            if ($attempt -ge 4) { throw }
+        }
+    }
+}
+
+function Get-PublishedDigest([string]$Url, [string]$Hint) {
+    $file = Join-Path $script:TmpDir 'published.sha256'
+    try { Save-Url "$Url.sha256" $file } catch {
+        Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
+    }
+    $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
+    if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
+    return $token
+}
+
+# Download Url into Directory\Name only if its sha256 is Expected: whole and verified, or not at all.
+function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
+    $tmp = Join-Path $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+    try {
+        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)" }
+        $got = Get-Sha256 $tmp
+        if ($got -ne $Expected) {
+            Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
+        }
+        Move-Item -LiteralPath $tmp -Destination (Join-Path $Directory $Name) -Force
+    } finally {
+        if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }
+    }
+}
+
+function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirectory($Path) }
+
+function New-PrivateDirectory([string]$Parent, [string]$Prefix) {
+    $path = Join-Path $Parent ($Prefix + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+    New-Directory $path
+    return $path
+}
+
+function Test-InEnvironment([string]$Entry) {
+    $entry = $Entry.TrimEnd('\')
+    foreach ($sub in $EnvSubdirs) {
+        if ($sub -and -not $entry.EndsWith($sub, [System.StringComparison]::OrdinalIgnoreCase)) { continue }
+        $root = $entry.Substring(0, $entry.Length - $sub.Length)
+        if (-not $root) { continue }
+        if ((Test-Path -LiteralPath (Join-Path $root 'conda-meta') -PathType Container) -or
+            (Test-Path -LiteralPath (Join-Path $root 'pyvenv.cfg') -PathType Leaf)) { return $true }
+    }
+    return $false
+}
+
+# The environment create gives micromamba: every conda/mamba/python variable gone, no other
+# environment on PATH, a private home (and temp) that is deleted afterwards.
+function Get-SandboxEnvironment {
+    $sandbox = @{}
+    foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
+        $name = [string]$entry.Key
+        $drop = $false
+        foreach ($prefix in $Scrubbed) {
+            if ($name.StartsWith($prefix, [System.StringComparison]::OrdinalIgnoreCase)) { $drop = $true }
+        }
+        if (-not $drop) { $sandbox[$name] = [string]$entry.Value }
+    }
+    $pathKey = @($sandbox.Keys | Where-Object { $_ -ieq 'PATH' })
+    foreach ($key in $pathKey) {
+        $sandbox[$key] = (@($sandbox[$key] -split ';' | Where-Object { -not ($_ -and (Test-InEnvironment $_)) }) -join ';')
+    }
+    $homeDir = $script:SandboxHome
+    foreach ($key in @($sandbox.Keys)) {
+        if (@('HOME', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'APPDATA', 'LOCALAPPDATA', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME',
+              'XDG_DATA_HOME', 'XDG_STATE_HOME', 'TMPDIR', 'TEMP', 'TMP') -contains $key.ToUpperInvariant()) {
+            $sandbox.Remove($key)
+        }
+    }
+    $sandbox['HOME'] = $homeDir
+    $sandbox['USERPROFILE'] = $homeDir
+    $sandbox['HOMEDRIVE'] = $homeDir.Substring(0, 2)
+    $sandbox['HOMEPATH'] = $homeDir.Substring(2)
+    $sandbox['APPDATA'] = Join-Path $homeDir 'AppData\Roaming'
+    $sandbox['LOCALAPPDATA'] = Join-Path $homeDir 'AppData\Local'
+    $sandbox['XDG_CONFIG_HOME'] = Join-Path $homeDir '.config'
+    $sandbox['XDG_CACHE_HOME'] = Join-Path $homeDir '.cache'
+    $sandbox['XDG_DATA_HOME'] = Join-Path $homeDir '.local\share'
+    $sandbox['XDG_STATE_HOME'] = Join-Path $homeDir '.local\state'
+    foreach ($key in @('TMPDIR', 'TEMP', 'TMP')) { $sandbox[$key] = Join-Path $homeDir 'tmp' }
+    $sandbox['CONDA_PKGS_DIRS'] = $script:PkgsDirs -join ','
+    return $sandbox
+}
+
+function Invoke-Bootstrap([object[]]$Arguments) {
+    # ---------------------------------------------------------------- arguments
+    $name = $null
+    $python = $null
+    $positional = 0
+    $channels = @()
+    $packages = @()
+    $given = @()
+    $mmPath = $env:MAMBABOOT_MICROMAMBA
+    $mmVersion = $null
+    $mmUrl = $null
+    $mmSha = $null
+    $envsDir = $null
+    $cacheDir = $null
+    $zipapp = $null
+    $zipappSha = $null
+    $valued = @('-c', '--channel', '--package', '--envs-dir', '--cache-dir', '--micromamba', '--micromamba-version',
+                '--micromamba-url', '--micromamba-sha256', '--zipapp', '--zipapp-sha256')
+    for ($i = 0; $i -lt $Arguments.Count; $i++) {
+        $arg = $Arguments[$i]
+        if ($arg -isnot [string]) {
+            Fail 2 "PowerShell read the argument '$arg' as a number; quote it (e.g. '3.10')"
+        }
+        if (@('-h', '--help', '/?') -contains $arg) { [Console]::Out.Write($Usage); return 0 }
+        if ($arg -eq '--allow-http') { $script:AllowHttp = $true; $given += $arg; continue }
+        if ($arg.StartsWith('-')) {
+            if ($valued -notcontains $arg) { Fail 2 "unknown option $arg (see --help)" }
+            if ($i + 1 -ge $Arguments.Count) { Fail 2 "$arg needs a value" }
+            $value = [string]$Arguments[++$i]
+            if (-not $value.Trim()) { Fail 2 "$arg needs a non-empty value" }
+            if ($value.StartsWith('-')) { Fail 2 "$arg value '$value' starts with '-'" }
+            if ($value -match '[\x00-\x1f\x7f]') { Fail 2 "$arg value contains a control character" }
+            switch -exact ($arg) {
+                '-c' { $channels += $value }
+                '--channel' { $channels += $value }
+                '--package' { $packages += $value }
+                '--envs-dir' { $envsDir = $value }
+                '--cache-dir' { $cacheDir = $value }
+                '--micromamba' { $mmPath = $value }
+                '--micromamba-version' { $mmVersion = $value }
+                '--micromamba-url' { $mmUrl = $value }
+                '--micromamba-sha256' { $mmSha = Test-Digest $arg $value }
+                '--zipapp' { $zipapp = $value }
+                '--zipapp-sha256' { $zipappSha = Test-Digest $arg $value }
+            }
+            if ($arg.StartsWith('--micromamba')) { $given += @($arg, $value) }
+            continue
+        }
+        $positional++
+        if ($positional -eq 1) { $name = $arg }
+        elseif ($positional -eq 2) { $python = $arg }
+        else { Fail 2 "unexpected argument '$arg': give at most NAME and PY_VERSION" }
+    }
+
+    # ---------------------------------------------------------------- checks that write nothing, in create's order
+    if ($null -eq $name) { $name = 'py' }
+    if (-not $name -or $name -eq '.' -or $name -eq '..' -or $name -match '[\\/]') {
+        Fail 2 "invalid environment name '$name': one directory name, not a path"
+    }
+    if ($name -match $Reserved) { Fail 2 "environment name '$name' is a reserved Windows device name" }
+    if ($name -match '[. ]$') { Fail 2 "environment name '$name' ends in a dot or a space, which Windows drops" }
+    $envName = $name
+    if ($null -ne $python) {
+        if ($python -notmatch '^[0-9]+(\.[0-9]+){0,2}$') {
+            Fail 2 "--python '$python' is not a version; give one like 3.12 or 3.12.4"
+        }
+        $envName = $name + '_' + $python.Replace('.', '_')
+    }
+
+    $script:Cwd = (Get-Location).ProviderPath
+    $drive = [System.IO.Path]::GetPathRoot($script:Cwd).TrimEnd('\')
+    if (-not $drive) { $drive = 'C:' }
+    if ($envsDir) { $envs = Get-FullPath $envsDir }
+    elseif ($env:PY_ENVS -and (Test-Path -LiteralPath $env:PY_ENVS -PathType Container)) { $envs = Get-FullPath $env:PY_ENVS }
+    elseif (Test-Path -LiteralPath "$drive\dev\Anaconda\envs" -PathType Container) { $envs = "$drive\dev\Anaconda\envs" }
+    else { $envs = $script:Cwd }
+    $prefix = Join-Path $envs $envName
+    if ($prefix -match '[%!<>"|?*\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
+        Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * or a second :); choose another path"
+    }
+
+    if ($cacheDir) { $cache = Get-FullPath $cacheDir }
+    elseif (Test-Path -LiteralPath "$drive\CACHE" -PathType Container) { $cache = "$drive\CACHE" }
+    elseif ($env:LOCALAPPDATA) { $cache = Join-Path $env:LOCALAPPDATA 'mambaboot\Cache' }
+    elseif ($env:USERPROFILE) { $cache = Join-Path $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
+    else { Fail 2 'neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR' }
+    # comma-separated on every platform, as conda reads it
+    $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } |
+                         ForEach-Object { Get-FullPath $_ })
+    if ($script:PkgsDirs.Count -eq 0) { $script:PkgsDirs = @(Join-Path $cache 'Python\pkgs') }
+
+    $subdir = 'win-64'
+    if ($mmPath) { $kind = 'local' }
+    elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
+    else {
+        $kind = 'release'
+        $version = $Pinned
+        if ($mmVersion) { $version = $mmVersion }
+        $base = $Releases
+        if ($env:MAMBABOOT_RELEASES_URL) { $base = $env:MAMBABOOT_RELEASES_URL }
+        $base = $base.TrimEnd('/')
+        Test-Url 'MAMBABOOT_RELEASES_URL' $base
+        if ($version -eq 'latest') { $url = "$base/latest/download/micromamba-$subdir" }
+        else {
+            if ($version -notmatch '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?$') {
+                Fail 2 "--micromamba-version '$version' is not like 2.8.1, 2.8.1-0 or 'latest'"
+            }
+            if (-not $version.Contains('-')) { $version += '-0' }
+            $url = "$base/download/$version/micromamba-$subdir"
+        }
+    }
+
+    if (-not $zipapp) { $zipapp = Join-Path $PSScriptRoot 'mambaboot.pyz' }
+    $zipappUrl = $null
+    if ($zipapp -match '://') { $zipappUrl = $zipapp; Test-Url '--zipapp' $zipappUrl }
+    elseif (Test-Path -LiteralPath $zipapp -PathType Leaf) { $zipapp = Get-FullPath $zipapp }
+    else { Fail 2 "mambaboot.pyz not found at $zipapp; put it beside this script, or pass --zipapp PATH-OR-URL" }
+
+    # ---------------------------------------------------------------- the shell (3), the target (4)
+    $found = @($Contaminating | Where-Object { [System.Environment]::GetEnvironmentVariable($_) })
+    if ($found.Count -gt 0) {
+        $lines = ($found | ForEach-Object { "  $_=" + [System.Environment]::GetEnvironmentVariable($_) }) -join "`n"
+        Fail 3 "this shell already has a Python environment in it:`n$lines`nopen a clean shell (or deactivate it)"
+    }
+    Say 'shell: clean'
+
+    if (Test-Path -LiteralPath $prefix -PathType Container) {
+        $item = Get-Item -LiteralPath $prefix -Force
+        if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+            Fail 4 "$prefix is a link; give the real path of the environment instead"
+        }
+        if (Test-Path -LiteralPath (Join-Path $prefix '.mambaboot\record.json')) {
+            Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
+        }
+        if ((Test-Path -LiteralPath (Join-Path $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Path $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
+            Fail 4 "$prefix already holds a Python; it was left untouched"
+        }
+        if (@(Get-ChildItem -LiteralPath $prefix -Force).Count) { Fail 4 "$prefix is a non-empty directory; it was left untouched" }
+        Say "target: $prefix is an empty directory"
+    } elseif (Test-Path -LiteralPath $prefix) {
+        Fail 4 "$prefix is a file, not a directory; nothing was changed"
+    } else {
+        Say "target: $prefix does not exist yet"
+    }
+
+    # ---------------------------------------------------------------- from here on, writes
+    New-Directory (Join-Path $cache 'tmp')
+    $script:TmpDir = New-PrivateDirectory (Join-Path $cache 'tmp') 'bootstrap-'
+    $script:SandboxHome = New-PrivateDirectory (Join-Path $cache 'tmp') 'home-'
+    New-Directory (Join-Path $script:SandboxHome 'tmp')
+
+    if ($zipappUrl) {
+        $expected = $zipappSha
+        if (-not $expected) { $expected = Get-PublishedDigest $zipappUrl '--zipapp-sha256' }
+        $dir = Join-Path $cache ('zipapp\' + $expected.Substring(0, 16))
+        New-Directory $dir
+        $zipapp = Join-Path $dir 'mambaboot.pyz'
+        if (-not ((Test-Path -LiteralPath $zipapp) -and (Get-Sha256 $zipapp) -eq $expected)) {
+            Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected
+        }
+    }
+
+    # ---------------------------------------------------------------- micromamba: the cache layout is create's
+    $store = Join-Path $cache 'micromamba'
+    New-Directory $store
+    $how = 'cached'
+    if ($kind -eq 'local') {
+        $binary = Get-FullPath $mmPath
+        if (-not (Test-Path -LiteralPath $binary -PathType Leaf)) { Fail 5 "micromamba not found at $binary" }
+        $sha = Get-Sha256 $binary
+        if ($mmSha -and $sha -ne $mmSha) { Fail 5 "$binary has sha256 $sha, not the expected $mmSha" }
+        $notes = Join-Path $store ('versions\' + $sha.Substring(0, 32))
+        $how = 'given'
+    } else {
+        # A pinned release never changes, so its version names its directory and its digest
+        # is kept there; latest and mirrors can change under one URL, so the digest names theirs.
+        $sha = $mmSha
+        $notes = $null
+        if ($kind -eq 'release' -and $version -ne 'latest') {
+            $notes = Join-Path $store "$version-$subdir"
+            $kept = Join-Path $notes 'sha256'
+            if (-not $sha -and (Test-Path -LiteralPath $kept)) { $sha = ([System.IO.File]::ReadAllText($kept)).Trim() }
+        }
+        if (-not $sha) { $sha = Get-PublishedDigest $url '--micromamba-sha256' }
+        if (-not $notes) {
+            $notes = Join-Path $store ("$kind-" + (Get-TextSha256 $url).Substring(0, 12) + '-' + $sha.Substring(0, 16))
+        }
+        $binary = Join-Path $notes 'micromamba.exe'
+        if (-not ((Test-Path -LiteralPath $binary) -and (Get-Sha256 $binary) -eq $sha)) {
+            New-Directory $notes
+            foreach ($stale in @($binary, (Join-Path $notes 'sha256'), (Join-Path $notes 'version'))) {
+                if (Test-Path -LiteralPath $stale) { Remove-Item -LiteralPath $stale -Force }
+            }
+            Save-Verified $url $notes 'micromamba.exe' $sha
+            [System.IO.File]::WriteAllText((Join-Path $notes 'sha256'), $sha)
+            $how = 'downloaded'
+        }
+    }
+    New-Directory $notes
+    $versionNote = Join-Path $notes 'version'
+    $used = $null
+    if (Test-Path -LiteralPath $versionNote) { $used = ([System.IO.File]::ReadAllText($versionNote)).Trim() }
+    if (-not $used) {
+        $run = Invoke-Native $binary @('--version') (Get-SandboxEnvironment) -Capture
+        $lines = @($run.Out -split "`r?`n" | Where-Object { $_.Trim() })
+        if ($run.Code -ne 0 -or $lines.Count -eq 0) { Fail 5 "$binary --version failed (exit $($run.Code))" }
+        $used = $lines[-1].Trim()
+        [System.IO.File]::WriteAllText($versionNote, $used)
+    }
+    Say "micromamba: $used ($how, sha256 $($sha.Substring(0, 12)))"
+
+    # ---------------------------------------------------------------- the engine, once, sandboxed
+    $specPython = 'python'
+    if ($python) { $specPython = "python=$python" }
+    $mmChannels = $channels
+    if ($mmChannels.Count -eq 0) { $mmChannels = @('conda-forge') }
+    $command = @('create', '--yes', '--no-rc', '--override-channels')
+    foreach ($channel in $mmChannels) { $command += @('-c', $channel) }
+    $command += @('--prefix', $prefix, '--root-prefix', $prefix, '--lock-timeout', '600', $specPython, 'conda', 'mamba')
+    $command += $packages
+    $existed = Test-Path -LiteralPath $prefix
+    $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
+    Remove-Item -LiteralPath $script:SandboxHome -Recurse -Force
+    $script:SandboxHome = $null
+    if ($engine.Code -ne 0) {
+        $left = 'nothing was deleted'
+        if (-not $existed -and (Test-Path -LiteralPath $prefix)) {
+            $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
+        }
+        Fail 6 "micromamba create failed (exit $($engine.Code)); $left"
+    }
+    Say "engine: created $prefix"
+
+    # ---------------------------------------------------------------- hand-over: the rest is mambaboot's
+    $pythonExe = Join-Path $prefix 'python.exe'
+    if (-not (Test-Path -LiteralPath $pythonExe -PathType Leaf)) { Fail 7 "micromamba finished but $pythonExe is missing" }
+    $handover = @('-I', $zipapp, 'adopt', $prefix, '--name', $name, '--envs-dir', $envs, '--cache-dir', $cache)
+    if ($python) { $handover += @('--python', $python) }
+    foreach ($channel in $channels) { $handover += @('-c', $channel) }
+    foreach ($package in $packages) { $handover += @('--package', $package) }
+    $handover += $given
+    $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)
+    Remove-Item -LiteralPath $script:TmpDir -Recurse -Force
+    $script:TmpDir = $null
+    return (Invoke-Native $pythonExe $handover $null).Code
+}
+
+$script:AllowHttp = $false
+$script:TmpDir = $null
+$script:SandboxHome = $null
+$script:Cwd = $null
+$script:PkgsDirs = @()
+$exitCode = 1
+try {
+    $exitCode = Invoke-Bootstrap $args
+} catch {
+    $failure = $_.Exception
+    if ($failure.Data.Contains('exit_code')) {
+        $exitCode = $failure.Data['exit_code']
+        Say "bootstrap: error: $($failure.Message)"
+    } else {
+        Say "bootstrap: error: unexpected: $($failure.Message)"
+    }
+} finally {
+    foreach ($dir in @($script:SandboxHome, $script:TmpDir)) {
+        if ($dir -and (Test-Path -LiteralPath $dir)) { Remove-Item -LiteralPath $dir -Recurse -Force }
+    }
+}
+exit $exitCode

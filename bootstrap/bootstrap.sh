@@ -1,0 +1,490 @@
+#!/bin/sh
+# shellcheck disable=SC2030,SC2031  # mb_sandboxed changes its own subshell's environment only
+# bootstrap.sh [NAME] [PY_VERSION] [options]
+#
+# Makes a conda environment (Python, conda, mamba) on a machine that has no Python, then hands
+# over to the new environment's own python running `mambaboot.pyz adopt`, which does the rest
+# exactly as `mambaboot create` would. This script does only what must happen before a Python
+# exists: check, download and verify micromamba, run it once, sandboxed. It never deletes
+# anything outside its own temporary directory. POSIX sh (dash, bash, zsh, busybox sh).
+#
+# Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
+# 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
+# 7 the environment has no python; after the hand-over, adopt's own code.
+
+mb_pinned=2.8.1-0
+mb_releases=https://github.com/mamba-org/micromamba-releases/releases
+
+mb_usage() {
+    cat <<'EOF'
+usage: bootstrap.sh [NAME] [PY_VERSION] [options]
+
+Creates NAME_<PY_VERSION with _ for .> (default NAME: py) in --envs-dir, else $PY_ENVS if it
+is a directory, else the current directory; then runs `mambaboot.pyz adopt` with its python.
+
+options:
+  -c, --channel CHANNEL      channel (repeatable; default conda-forge)
+  --package SPEC             extra package (repeatable)
+  --envs-dir DIR             parent of the environment
+  --cache-dir DIR            cache root (default: the user cache dir + /mambaboot)
+  --micromamba PATH          use this micromamba binary (default: $MAMBABOOT_MICROMAMBA, else download)
+  --micromamba-version V     release to download (default: the pinned one; 'latest' allowed)
+  --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
+  --micromamba-sha256 HEX    trust this digest instead of the published .sha256
+  --allow-http               allow plain http:// for non-loopback URLs
+  --zipapp PATH|URL          mambaboot.pyz (default: beside this script); a URL is verified
+                             against URL.sha256 or --zipapp-sha256
+  --zipapp-sha256 HEX        expected digest of --zipapp URL
+
+environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a mirror
+of the release tree), as for `mambaboot create`.
+EOF
+}
+
+mb_say() { printf '%s\n' "$*" >&2; }
+
+mb_die() {
+    mb_code=$1
+    shift
+    printf 'bootstrap: error: %s\n' "$*" >&2
+    exit "$mb_code"
+}
+
+# A word the shell reads back as exactly $1 (for `eval set --`).
+mb_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+mb_check_value() {  # option value: what `create` refuses, so micromamba never sees it
+    case $2 in
+        *[![:space:]]*) ;;
+        *) mb_die 2 "$1 needs a non-empty value" ;;
+    esac
+    case $2 in
+        -*) mb_die 2 "$1 value '$2' starts with '-'" ;;
+        *[[:cntrl:]]*) mb_die 2 "$1 value contains a control character" ;;
+    esac
+}
+
+mb_check_version() {
+    case $1 in
+        '' | *[!0-9.]* | .* | *. | *..*) mb_bad=1 ;;
+        *) mb_rest=${1#*.}; mb_rest=${mb_rest#*.}
+           case $mb_rest in *.*) mb_bad=1 ;; *) mb_bad= ;; esac ;;
+    esac
+    [ -z "$mb_bad" ] || mb_die 2 "--python '$1' is not a version; give one like 3.12 or 3.12.4"
+}
+
+mb_abs() {
+    case $1 in
+        /*) printf '%s' "$1" ;;
+        *) printf '%s/%s' "$mb_cwd" "$1" ;;
+    esac
+}
+
+mb_sha256() {  # of stdin
+    if command -v sha256sum >/dev/null 2>&1; then
+        sha256sum | cut -c1-64
+    elif command -v shasum >/dev/null 2>&1; then
+        shasum -a 256 | cut -c1-64
+    else
+        mb_die 5 "neither sha256sum nor shasum found: cannot verify a download"
+    fi
+}
+
+mb_fetch() {  # URL FILE
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsSL --retry 3 --connect-timeout 30 -o "$2" "$1"
+    elif command -v wget >/dev/null 2>&1; then
+        wget -q -O "$2" "$1"
+    else
+        mb_die 5 "neither curl nor wget found: cannot download $1"
+    fi
+}
+
+mb_check_url() {  # OPTION URL
+    case $2 in
+        https://* | file://*) return 0 ;;
+        http://*) ;;
+        *) mb_die 2 "$1 '$2' is not an https:// URL" ;;
+    esac
+    mb_host=${2#http://}
+    mb_host=${mb_host%%/*}
+    mb_host=${mb_host##*@}
+    case $mb_host in
+        \[::1\]* | localhost | localhost:* | 127.0.0.1 | 127.0.0.1:*) return 0 ;;
+    esac
+    [ -n "$mb_allow_http" ] ||
+        mb_die 2 "$1 '$2' uses plain http; use https, or pass --allow-http if you trust the network"
+}
+
+# Download URL into DIR/NAME only if its sha256 is EXPECTED (or, with none given, the digest
+# published at URL.sha256); the file appears whole and verified, or not at all.
+mb_fetch_verified() {  # URL DIR NAME EXPECTED
+    mb_tmp="$2/.download-$$"
+    mb_fetch "$1" "$mb_tmp" || { rm -f "$mb_tmp"; mb_die 5 "download of $1 failed"; }
+    mb_got=$(mb_sha256 <"$mb_tmp")
+    if [ "$mb_got" != "$4" ]; then
+        rm -f "$mb_tmp"
+        mb_die 5 "$1 does not match its published digest:
+  expected sha256 $4
+  downloaded      $mb_got
+nothing was kept"
+    fi
+    chmod "$(printf '%o' $((0777 & ~0$(umask) & ~02)))" "$mb_tmp"
+    mv -f "$mb_tmp" "$2/$3"
+    mb_tmp=
+}
+
+mb_published_digest() {  # URL -> the digest in URL.sha256
+    mb_tmp="$mb_tmpdir/published.sha256"
+    mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $1.sha256
+without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
+    mb_digest=$(tr 'A-F' 'a-f' <"$mb_tmp" | awk 'NR == 1 { print $1 }')
+    rm -f "$mb_tmp"
+    mb_tmp=
+    case $mb_digest in
+        *[!0-9a-f]*) mb_digest= ;;
+    esac
+    [ ${#mb_digest} -eq 64 ] || mb_die 5 "$1.sha256 does not hold a sha256 digest"
+    printf '%s' "$mb_digest"
+}
+
+mb_valid_digest() {  # OPTION VALUE -> lowercase digest
+    mb_d=$(printf '%s' "$2" | tr 'A-F' 'a-f' | tr -d ' \t')
+    case $mb_d in *[!0-9a-f]*) mb_d= ;; esac
+    [ ${#mb_d} -eq 64 ] || mb_die 2 "$1 '$2' is not a sha256 hex digest"
+    printf '%s' "$mb_d"
+}
+
+# The Python environment a PATH entry belongs to (conda's layout, or a virtualenv).
+mb_in_environment() {
+    mb_e=$1
+    while [ "$mb_e" != / ] && [ "${mb_e%/}" != "$mb_e" ]; do mb_e=${mb_e%/}; done
+    for mb_sub in "" /bin /Scripts /condabin /Library/bin /Library/usr/bin /Library/mingw-w64/bin; do
+        case $mb_e in
+            *?"$mb_sub")
+                mb_root=${mb_e%"$mb_sub"}
+                if [ -d "$mb_root/conda-meta" ] || [ -f "$mb_root/pyvenv.cfg" ]; then return 0; fi ;;
+        esac
+    done
+    return 1
+}
+
+mb_clean_path() {
+    mb_out=
+    mb_first=1
+    mb_rest=$1:
+    while [ -n "$mb_rest" ]; do
+        mb_entry=${mb_rest%%:*}
+        mb_rest=${mb_rest#*:}
+        if [ -n "$mb_entry" ] && mb_in_environment "$mb_entry"; then continue; fi
+        if [ -n "$mb_first" ]; then mb_out=$mb_entry; mb_first=; else mb_out=$mb_out:$mb_entry; fi
+    done
+    printf '%s' "$mb_out"
+}
+
+# Run "$@" the way create runs micromamba: every conda/mamba/python variable gone, no other
+# environment on PATH, a private HOME (and XDG and temp dirs) that is deleted afterwards.
+mb_sandboxed() (
+    for mb_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
+        case $mb_name in
+            CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV*) unset "$mb_name" ;;
+        esac
+    done
+    PATH=$(mb_clean_path "${PATH-}")
+    export PATH
+    export HOME="$mb_home" XDG_CONFIG_HOME="$mb_home/.config" XDG_CACHE_HOME="$mb_home/.cache" \
+        XDG_DATA_HOME="$mb_home/.local/share" XDG_STATE_HOME="$mb_home/.local/state" \
+        TMPDIR="$mb_home/tmp" TEMP="$mb_home/tmp" TMP="$mb_home/tmp" CONDA_PKGS_DIRS="$mb_pkgs"
+    exec "$@" </dev/null
+)
+
+mb_cleanup() {
+    [ -z "${mb_tmp-}" ] || rm -f "$mb_tmp"
+    [ -z "${mb_home-}" ] || rm -rf "$mb_home"
+    [ -z "${mb_tmpdir-}" ] || rm -rf "$mb_tmpdir"
+}
+trap mb_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ arguments
+
+mb_name=
+mb_name_set=
+mb_python=
+mb_npos=0
+mb_channels=      # -c words for micromamba and adopt
+mb_specs=         # package words for micromamba
+mb_packages=      # --package words for adopt
+mb_given=         # micromamba options as given, for adopt
+mb_mm_path=${MAMBABOOT_MICROMAMBA-}
+mb_mm_version=
+mb_mm_url=
+mb_mm_sha=
+mb_allow_http=
+mb_envs=
+mb_cache=
+mb_zipapp=
+mb_zipapp_sha=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --*=*) mb_opt=${1%%=*}; mb_val=${1#*=}; shift; set -- "$mb_opt" "$mb_val" "$@"; continue ;;
+    esac
+    case $1 in
+        -h | --help) mb_usage; exit 0 ;;
+        --allow-http) mb_allow_http=1; mb_given="$mb_given --allow-http"; shift; continue ;;
+        -c | --channel | --package | --envs-dir | --cache-dir | --micromamba | --micromamba-version | \
+            --micromamba-url | --micromamba-sha256 | --zipapp | --zipapp-sha256)
+            [ $# -ge 2 ] || mb_die 2 "$1 needs a value"
+            mb_check_value "$1" "$2" ;;
+        -*) mb_die 2 "unknown option $1 (see --help)" ;;
+    esac
+    case $1 in
+        -c | --channel) mb_channels="$mb_channels -c $(mb_quote "$2")" ;;
+        --package) mb_specs="$mb_specs $(mb_quote "$2")"; mb_packages="$mb_packages --package $(mb_quote "$2")" ;;
+        --envs-dir) mb_envs=$2 ;;
+        --cache-dir) mb_cache=$2 ;;
+        --micromamba) mb_mm_path=$2 ;;
+        --micromamba-version) mb_mm_version=$2 ;;
+        --micromamba-url) mb_mm_url=$2 ;;
+        --micromamba-sha256) mb_mm_sha=$(mb_valid_digest "$1" "$2") || exit ;;
+        --zipapp) mb_zipapp=$2 ;;
+        --zipapp-sha256) mb_zipapp_sha=$(mb_valid_digest "$1" "$2") || exit ;;
+        *)
+            mb_npos=$((mb_npos + 1))
+            case $mb_npos in
+                1) mb_name=$1; mb_name_set=1 ;;
+                2) mb_python=$1 ;;
+                *) mb_die 2 "unexpected argument '$1': give at most NAME and PY_VERSION" ;;
+            esac
+            shift
+            continue ;;
+    esac
+    case $1 in
+        --micromamba*) mb_given="$mb_given $1 $(mb_quote "$2")" ;;
+    esac
+    shift 2
+done
+
+# ------------------------------------------------------------------ checks that write nothing, in create's order:
+# the inputs (2), the shell (3), the target (4)
+
+[ -n "$mb_name_set" ] || mb_name=py
+case $mb_name in
+    '' | . | .. | */* | *\\*) mb_die 2 "invalid environment name '$mb_name': one directory name, not a path" ;;
+    *[[:cntrl:]]*) mb_die 2 "environment name contains a control character" ;;
+esac
+mb_envname=$mb_name
+if [ -n "$mb_python" ]; then
+    mb_check_version "$mb_python"
+    mb_envname=${mb_name}_$(printf '%s' "$mb_python" | tr . _)
+fi
+
+mb_cwd=$(pwd -P) || mb_die 2 "cannot read the current directory"
+if [ -n "$mb_envs" ]; then
+    mb_envs=$(mb_abs "$mb_envs")
+elif [ -n "${PY_ENVS-}" ] && [ -d "$PY_ENVS" ]; then
+    mb_envs=$(mb_abs "$PY_ENVS")
+else
+    mb_envs=$mb_cwd
+fi
+mb_prefix="${mb_envs%/}/$mb_envname"
+case $mb_prefix in
+    *\'*) mb_die 2 "prefix '$mb_prefix' contains the character \"'\": packages quote the prefix as '...' in their sh scripts; choose another path" ;;
+    *[[:cntrl:]]*) mb_die 2 "prefix contains a control character" ;;
+esac
+
+case $(uname -s) in
+    Darwin) mb_os=osx ;;
+    Linux) mb_os=linux ;;
+    *) mb_die 2 "this script knows Linux and macOS; on Windows use bootstrap.bat or bootstrap.ps1" ;;
+esac
+mb_machine=$(uname -m | tr '[:upper:]' '[:lower:]')
+case $mb_os-$mb_machine in
+    osx-arm64 | osx-aarch64) mb_subdir=osx-arm64 ;;
+    osx-*) mb_subdir=osx-64 ;;
+    linux-x86_64 | linux-amd64) mb_subdir=linux-64 ;;
+    *) mb_subdir=linux-$mb_machine ;;
+esac
+
+if [ -n "$mb_cache" ]; then
+    mb_cache=$(mb_abs "$mb_cache")
+else
+    [ -n "${HOME-}" ] || mb_die 2 "HOME is not set; pass --cache-dir DIR"
+    if [ "$mb_os" = osx ]; then
+        mb_cache=$HOME/Library/Caches/mambaboot
+    else
+        mb_cache=${XDG_CACHE_HOME:-$HOME/.cache}/mambaboot
+    fi
+fi
+mb_pkgs=
+mb_rest=${CONDA_PKGS_DIRS-},
+while [ -n "$mb_rest" ]; do  # comma-separated on every platform, as conda reads it
+    mb_entry=$(printf '%s' "${mb_rest%%,*}" | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
+    mb_rest=${mb_rest#*,}
+    [ -z "$mb_entry" ] || mb_pkgs=${mb_pkgs:+$mb_pkgs,}$(mb_abs "$mb_entry")
+done
+[ -n "$mb_pkgs" ] || mb_pkgs=$mb_cache/Python/pkgs
+
+
+# ------------------------------------------------------------------ what runs, and the zipapp
+
+if [ -n "$mb_mm_path" ]; then
+    mb_kind=local
+elif [ -n "$mb_mm_url" ]; then
+    mb_kind=mirror
+    mb_check_url --micromamba-url "$mb_mm_url"
+    mb_url=$mb_mm_url
+else
+    mb_kind=release
+    mb_version=${mb_mm_version:-$mb_pinned}
+    mb_base=${MAMBABOOT_RELEASES_URL:-$mb_releases}
+    while [ "${mb_base%/}" != "$mb_base" ]; do mb_base=${mb_base%/}; done
+    mb_check_url MAMBABOOT_RELEASES_URL "$mb_base"
+    if [ "$mb_version" = latest ]; then
+        mb_url=$mb_base/latest/download/micromamba-$mb_subdir
+    else
+        printf '%s' "$mb_version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?$' ||
+            mb_die 2 "--micromamba-version '$mb_version' is not like 2.8.1, 2.8.1-0 or 'latest'"
+        case $mb_version in *-*) ;; *) mb_version=$mb_version-0 ;; esac
+        mb_url=$mb_base/download/$mb_version/micromamba-$mb_subdir
+    fi
+fi
+
+case ${mb_zipapp:=$(dirname "$0")/mambaboot.pyz} in
+    *://*) mb_check_url --zipapp "$mb_zipapp" ;;
+    *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp; pass --zipapp PATH|URL"
+       mb_zipapp=$(mb_abs "$mb_zipapp") ;;
+esac
+
+# ------------------------------------------------------------------ the shell (3), the target (4)
+
+mb_found=
+for mb_var in CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV; do
+    eval "mb_val=\${$mb_var-}"
+    [ -z "$mb_val" ] || mb_found="$mb_found
+  $mb_var=$mb_val"
+done
+[ -z "$mb_found" ] || mb_die 3 "this shell already has a Python environment in it:$mb_found
+open a clean shell (or deactivate it)"
+mb_say "shell: clean"
+
+if [ -L "$mb_prefix" ]; then
+    mb_die 4 "$mb_prefix is a symbolic link; give the real path of the environment instead"
+elif [ -e "$mb_prefix" ]; then
+    [ -d "$mb_prefix" ] || mb_die 4 "$mb_prefix is a file, not a directory; nothing was changed"
+    [ ! -f "$mb_prefix/.mambaboot/record.json" ] ||
+        mb_die 4 "$mb_prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
+    for mb_f in "$mb_prefix"/bin/python* "$mb_prefix/python.exe"; do
+        [ ! -e "$mb_f" ] || mb_die 4 "$mb_prefix already holds a Python; it was left untouched"
+    done
+    [ -z "$(ls -A "$mb_prefix")" ] || mb_die 4 "$mb_prefix is a non-empty directory; it was left untouched"
+    [ -w "$mb_prefix" ] || mb_die 4 "$mb_prefix is not writable"
+    mb_say "target: $mb_prefix is an empty directory"
+else
+    mb_up=$(dirname "$mb_prefix")
+    while [ ! -e "$mb_up" ] && [ ! -L "$mb_up" ]; do mb_up=$(dirname "$mb_up"); done
+    [ -d "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not a directory"
+    [ -w "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not writable"
+    mb_say "target: $mb_prefix does not exist yet"
+fi
+
+# ------------------------------------------------------------------ from here on, writes
+
+mkdir -p "$mb_cache/tmp" || mb_die 4 "cannot create the cache directory $mb_cache"
+mb_tmpdir=$(mktemp -d "$mb_cache/tmp/bootstrap-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"
+
+case $mb_zipapp in
+    *://*)
+        mb_zsha=${mb_zipapp_sha:-$(mb_published_digest "$mb_zipapp")} || exit
+        mb_zdir=$mb_cache/zipapp/$(printf '%.16s' "$mb_zsha")
+        mkdir -p "$mb_zdir"
+        if [ ! -f "$mb_zdir/mambaboot.pyz" ] || [ "$(mb_sha256 <"$mb_zdir/mambaboot.pyz")" != "$mb_zsha" ]; then
+            mb_fetch_verified "$mb_zipapp" "$mb_zdir" mambaboot.pyz "$mb_zsha"
+        fi
+        mb_zipapp=$mb_zdir/mambaboot.pyz ;;
+esac
+
+# ------------------------------------------------------------------ micromamba: the cache layout is create's
+
+mb_home=$(mktemp -d "$mb_cache/tmp/home-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"
+mkdir "$mb_home/tmp"
+mb_store=$mb_cache/micromamba
+mkdir -p "$mb_store"
+mb_how=cached
+if [ "$mb_kind" = local ]; then
+    mb_bin=$(mb_abs "$mb_mm_path")
+    [ -f "$mb_bin" ] || mb_die 5 "micromamba not found at $mb_bin"
+    [ -x "$mb_bin" ] || mb_die 5 "$mb_bin is not executable"
+    mb_sha=$(mb_sha256 <"$mb_bin")
+    [ -z "$mb_mm_sha" ] || [ "$mb_sha" = "$mb_mm_sha" ] ||
+        mb_die 5 "$mb_bin has sha256 $mb_sha, not the expected $mb_mm_sha"
+    mb_notes=$mb_store/versions/$(printf '%.32s' "$mb_sha")
+    mkdir -p "$mb_notes"
+    mb_how=given
+else
+    # A pinned release never changes, so its version names its directory and its digest is
+    # kept there; 'latest' and mirrors can change under one URL, so the digest names theirs.
+    mb_sha=$mb_mm_sha
+    mb_notes=
+    if [ "$mb_kind" = release ] && [ "$mb_version" != latest ]; then
+        mb_notes=$mb_store/$mb_version-$mb_subdir
+        [ -n "$mb_sha" ] || [ ! -s "$mb_notes/sha256" ] || mb_sha=$(cat "$mb_notes/sha256")
+    fi
+    [ -n "$mb_sha" ] || mb_sha=$(mb_published_digest "$mb_url") || exit
+    [ -n "$mb_notes" ] ||
+        mb_notes=$mb_store/$mb_kind-$(printf '%s' "$mb_url" | mb_sha256 | cut -c1-12)-$(printf '%.16s' "$mb_sha")
+    mb_bin=$mb_notes/micromamba
+    if [ ! -f "$mb_bin" ] || [ "$(mb_sha256 <"$mb_bin")" != "$mb_sha" ]; then
+        mkdir -p "$mb_notes"
+        rm -f "$mb_bin" "$mb_notes/sha256" "$mb_notes/version"
+        mb_fetch_verified "$mb_url" "$mb_notes" micromamba "$mb_sha"
+        printf '%s' "$mb_sha" >"$mb_notes/.sha256-$$" && mv -f "$mb_notes/.sha256-$$" "$mb_notes/sha256"
+        mb_how=downloaded
+    fi
+fi
+mb_mm_used=
+[ ! -s "$mb_notes/version" ] || mb_mm_used=$(cat "$mb_notes/version")
+if [ -z "$mb_mm_used" ]; then
+    mb_sandboxed "$mb_bin" --version >"$mb_tmpdir/version" 2>"$mb_tmpdir/version.err" ||
+        mb_die 5 "$mb_bin --version failed (exit $?): $(head -c 500 "$mb_tmpdir/version.err")"
+    mb_mm_used=$(sed '/^[[:space:]]*$/d' "$mb_tmpdir/version" | tail -n 1 | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
+    [ -n "$mb_mm_used" ] || mb_die 5 "$mb_bin --version printed nothing"
+    printf '%s' "$mb_mm_used" >"$mb_notes/.version-$$" && mv -f "$mb_notes/.version-$$" "$mb_notes/version"
+fi
+mb_say "micromamba: $mb_mm_used ($mb_how, sha256 $(printf '%.12s' "$mb_sha"))"
+
+# ------------------------------------------------------------------ the engine, once, sandboxed
+
+mb_spec_python=python
+[ -z "$mb_python" ] || mb_spec_python=python=$mb_python
+eval "set -- $mb_channels"
+set -- "$mb_bin" create --yes --no-rc --override-channels "$@"
+[ -n "$mb_channels" ] || set -- "$@" -c conda-forge
+set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_prefix" "$mb_spec_python" conda mamba
+eval "set -- \"\$@\" $mb_specs"
+mb_existed=
+[ ! -e "$mb_prefix" ] || mb_existed=1
+if mb_sandboxed "$@" >&2; then
+    rm -rf "$mb_home"
+    mb_home=
+else
+    mb_rc=$?
+    mb_left="nothing was deleted"
+    [ -n "$mb_existed" ] || [ ! -e "$mb_prefix" ] ||
+        mb_left="micromamba left $mb_prefix behind; nothing was deleted: remove it before trying again"
+    mb_die 6 "micromamba create failed (exit $mb_rc); $mb_left"
+fi
+mb_say "engine: created $mb_prefix"
+
+# ------------------------------------------------------------------ hand-over: the rest is mambaboot's
+
+[ -x "$mb_prefix/bin/python" ] || mb_die 7 "micromamba finished but $mb_prefix/bin/python is missing"
+mb_words="--name $(mb_quote "$mb_name") --envs-dir $(mb_quote "$mb_envs") --cache-dir $(mb_quote "$mb_cache")"
+[ -z "$mb_python" ] || mb_words="$mb_words --python $(mb_quote "$mb_python")"
+eval "set -- $mb_words $mb_channels $mb_packages $mb_given"
+rm -rf "$mb_tmpdir"
+mb_tmpdir=
+trap - EXIT INT TERM
+exec "$mb_prefix/bin/python" -I "$mb_zipapp" adopt "$mb_prefix" "$@" \
+    --micromamba-version-used "$mb_mm_used" --micromamba-sha256-used "$mb_sha"

@@ -1,0 +1,184 @@
+"""`mambaboot adopt` end to end: environments made by others, by mambaboot, and hand-overs."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import STANDIN_VERSION
+from tests.support.entries import both_entries
+from tests.support.snapshot import diff, snapshot
+
+TIMESTAMPS = ("created", "completed")
+
+
+def _record(prefix: Path) -> dict:
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text())
+
+
+def _without(record: dict, keys=TIMESTAMPS) -> dict:
+    return {k: v for k, v in record.items() if k not in keys}
+
+
+def _beyond_bytecode(changes: dict) -> dict:
+    """Changes other than the bytecode any run of the environment's python writes."""
+    return {path: change for path, change in changes.items() if "__pycache__" not in path}
+
+
+def engine_only(world, standin, channel, prefix: Path, *specs: str) -> None:
+    """An environment made the way a user would with micromamba alone (side effects and all)."""
+    subprocess.run([str(standin), "create", "-y", "-p", str(prefix), "-c", channel, *(specs or ("python", "conda", "mamba"))],
+                   env=world.env, check=True, capture_output=True)
+
+
+@both_entries
+def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    before = world.outside(prefix)
+    inside = snapshot(prefix)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache), "--python", "3.11", "--json")
+    assert r.returncode == 0, r.stderr
+    out = r.json()
+    assert (out["prefix"], out["adoption"], out["python_version"]) == (str(prefix), "adopted", "3.11.2")
+    assert {"python", "conda", "mamba"} <= {p["name"] for p in out["packages"]}
+    record = _record(prefix)
+    assert record["adopted"] is True and record["state"] == "complete"
+    assert record["inputs"]["python"] == "3.11" and record["inputs"]["cache_dir"] == str(world.cache)
+    assert "micromamba" not in record, "adopt does not know what made it and does not pretend to"
+    assert (prefix / "pkgs").readlink() == world.cache / "Python" / "pkgs"
+    steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
+    assert steps == ["shell", "prefix", "cache link", "verify", "record"]
+    # new: adopt's record and link, and the bytecode python writes when verification runs it;
+    # nothing changed or went away, in the prefix or anywhere else
+    changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
+    assert set(changes) == {".mambaboot", ".mambaboot/record.json", "pkgs"}
+    assert all(old is None for old, _ in changes.values())
+    assert diff(before, world.outside(prefix)) == {}
+
+
+def test_adopting_again_rechecks_and_keeps_the_record(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache), "--python", "3.11").returncode == 0
+    first = _record(prefix)
+    r = world.run("adopt", str(prefix), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["adoption"] == "managed"
+    assert "is managed since" in r.stderr
+    second = _record(prefix)
+    assert second["created"] == first["created"]
+    assert _without(second) == _without(first)
+
+
+def test_adopting_an_environment_mambaboot_created_changes_nothing_but_the_check_time(world, channel, standin):
+    assert world.create("mine", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "mine"
+    first = _record(prefix)
+    r = world.run("adopt", str(prefix), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["adoption"] == "managed"
+    assert _without(_record(prefix), ("completed",)) == _without(first, ("completed",))
+
+
+def test_a_failed_adoption_leaves_the_environment_exactly_as_it_was(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    (prefix / "pkgs").mkdir()  # an empty pkgs/ (some engines leave one) is replaced by the link
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache), "--python", "3.12")
+    assert r.returncode == 7, r.stderr
+    assert "expected 3.12, found 3.11.2" in r.stderr
+    assert _beyond_bytecode(diff(before, snapshot(world.root))) == {}
+    assert (prefix / "pkgs").is_dir() and not (prefix / "pkgs").is_symlink()
+
+
+def test_create_force_never_replaces_an_adopted_environment(world, channel, standin):
+    prefix = world.envs / "py"
+    engine_only(world, standin, channel, prefix)
+    assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
+    before = snapshot(prefix)
+    r = world.create("-c", channel, "--micromamba", str(standin), "--force")
+    assert r.returncode == 4, r.stderr
+    assert "adopted, not created" in r.stderr
+    assert diff(before, snapshot(prefix)) == {}
+
+
+@both_entries
+@pytest.mark.parametrize("setup", ["absent", "plain-dir", "file", "link"])
+def test_what_is_not_a_conda_environment_is_refused_untouched(world, setup):
+    prefix = world.envs / "target"
+    if setup == "plain-dir":
+        prefix.mkdir()
+        (prefix / "bin").mkdir()
+        (prefix / "bin" / "python3").write_text("#!/bin/sh\n")
+    elif setup == "file":
+        prefix.write_text("a file")
+    elif setup == "link":
+        (world.envs / "real" / "conda-meta").mkdir(parents=True)
+        prefix.symlink_to(world.envs / "real")
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 4, r.stderr
+    assert "Traceback" not in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+    if setup == "plain-dir":
+        assert "no conda-meta" in r.stderr
+
+
+@both_entries
+def test_a_contaminated_shell_is_refused(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), env={"CONDA_SHLVL": "1"})
+    assert r.returncode == 3 and "CONDA_SHLVL=1" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def _handover_args(world, standin_sha: str, *extra: str) -> list:
+    return ["--micromamba-version-used", STANDIN_VERSION, "--micromamba-sha256-used", standin_sha, *extra]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--package", "uv"], "only for a bootstrap script's hand-over"),
+    (["--micromamba-version-used", "2.8.1"], "come together"),
+    (["--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "xyz"], "not a sha256"),
+    (["--python", "three"], "not a version"),
+])
+def test_bad_adopt_options_are_usage_errors(world, channel, standin, args, message):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), *args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_a_handover_gives_the_record_create_writes(world, channel, standin, release_server):
+    """What a bootstrap script does, minus the script: engine run by hand, then the hand-over."""
+    env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base}
+    assert world.create("same", "--python", "3.11", "-c", channel, "--package", "uv", env=env).returncode == 0
+    prefix = world.envs / "same_3_11"
+    created = _record(prefix)
+    subprocess.run(["rm", "-rf", str(prefix)], check=True)
+
+    engine_only(world, standin, channel, prefix, "python=3.11", "conda", "mamba", "uv")
+    sha = created["micromamba"]["sha256"]
+    args = ["--name", "same", "--python", "3.11", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache),
+            "-c", channel, "--package", "uv", *_handover_args(world, sha)]
+    r = world.run("adopt", str(prefix), *args, "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.json()["adoption"] == "bootstrap"
+    assert _without(_record(prefix)) == _without(created)
+
+
+def test_a_handover_that_names_another_prefix_is_refused(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), "--name", "other", "--envs-dir", str(world.envs),
+                  *_handover_args(world, "0" * 64))
+    assert r.returncode == 2 and "disagree" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}

@@ -1,0 +1,341 @@
+"""bootstrap.bat under Wine's cmd, with real Windows executables standing in for micromamba,
+python, curl and certutil (tests/support/winstandin.c). What cmd.exe itself decides is real
+here: argument handling, naming, directory and cache rules, refusals, exit codes, quoting.
+The expected values come from mambaboot's own Python code for a Windows host."""
+
+import hashlib
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from mambaboot import isolation, micromamba
+from mambaboot.commands import adopt as adopt_command
+from mambaboot.host import Host
+from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from tests.conftest import REPO
+from tests.support import wine_bootstrap as winesupport
+from tests.support.snapshot import diff, snapshot
+from tests.support.targets import HOLDS_PYTHON, IS_FILE, OURS, USER_DIR, occupy
+from tests.support.wine_bootstrap import file_url, read_log, win
+
+SCRIPT = REPO / "bootstrap" / "bootstrap.bat"
+ODD = "a&b (c) ^d"  # cmd.exe's special characters, in every directory the script touches
+
+
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory):
+    w = winesupport.start(tmp_path_factory.mktemp("wine"))
+    yield w
+    winesupport.stop(w)
+
+
+@dataclass
+class WinWorld:
+    wine: winesupport.Wine
+    root: Path
+    dist: Path
+    envs: Path
+    cache: Path
+    releases: Path
+    log: Path
+    binary: bytes = field(repr=False)
+
+    def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None, before=(),
+            cache: bool = True):
+        full = ["--cache-dir", win(self.cache), *args] if cache else list(args)
+        base = {"MAMBABOOT_RELEASES_URL": file_url(self.releases), "STANDIN_LOG": win(self.log)}
+        return self.wine.run_bat(self.dist / "bootstrap.bat", full, env={**base, **(env or {})},
+                                 cwd=cwd or win(self.envs), before=before)
+
+    def runs(self, role: Optional[str] = None) -> List[dict]:
+        return [e for e in read_log(self.log) if role is None or e["role"] == role]
+
+    def serve(self, version: str, data: bytes, digest_text: Optional[str] = None) -> None:
+        d = self.releases / "download" / version
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "micromamba-win-64").write_bytes(data)
+        (d / "micromamba-win-64.sha256").write_text(digest_text or hashlib.sha256(data).hexdigest())
+
+
+@pytest.fixture
+def ww(wine, tmp_path) -> WinWorld:
+    dist = tmp_path / f"dist {ODD}"
+    dist.mkdir()
+    shutil.copy(SCRIPT, dist / "bootstrap.bat")
+    (dist / "mambaboot.pyz").write_bytes(b"the python stand-in does not read it")
+    envs = tmp_path / f"envs {ODD}"
+    envs.mkdir()
+    w = WinWorld(wine, tmp_path, dist, envs, tmp_path / f"cache {ODD} !x", tmp_path / "releases",
+                 tmp_path / "standin.jsonl", wine.standin.read_bytes())
+    w.serve(PINNED_MICROMAMBA, w.binary)
+    return w
+
+
+def windows_host(ww: WinWorld, cwd: str, environ: Optional[Dict[str, str]] = None) -> Host:
+    return Host(environ=environ or {}, windows=True, subdir="win-64", cwd=cwd,
+                isdir=lambda p: ww.wine.unix(p).is_dir())
+
+
+def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
+    (ww.root / "other-env" / "conda-meta").mkdir(parents=True)  # an environment on the user's PATH
+    r = ww.run("demo", "3.12", "--channel", f"file:///Z:/chan {ODD}", "--package", "numpy>=1.26,<2",
+               env={"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,", "MAMBA_ROOT_PREFIX": "Z:\\elsewhere",
+                    "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0"},
+               before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
+    assert r.returncode == 0, r.stderr
+    roles = [e["role"] for e in ww.runs()]
+    assert roles == ["curl", "curl", "certutil", "micromamba", "micromamba", "python"], roles
+    steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
+    assert [s for s in steps if s in ("shell", "target", "micromamba", "engine")] == ["shell", "target", "micromamba",
+                                                                                      "engine"], r.stderr
+    assert "(downloaded, sha256" in r.stderr
+
+    cwd = win(ww.envs)
+    user_env = {"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,"}
+    host = windows_host(ww, cwd, user_env)
+    plan = make_plan(host, CreateInputs(name="demo", python="3.12", channels=(f"file:///Z:/chan {ODD}",),
+                                        packages=("numpy>=1.26,<2",), cache_dir=win(ww.cache)))
+    engine = ww.runs("micromamba")[1]
+    binary = engine["argv"][0]
+    assert binary == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe")
+    assert engine["argv"] == micromamba.create_command(binary, plan)
+    env = engine["env"]
+    home = env["USERPROFILE"]
+    assert ww.wine.unix(home).parent == ww.cache / "tmp" and ww.wine.unix(home).name.startswith("home-")
+    assert {k: env[k] for k in ("HOME", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP", "HOMEDRIVE", "HOMEPATH")} == {
+        "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
+        "TEMP": home + "\\tmp", "TMP": home + "\\tmp", "HOMEDRIVE": home[:2], "HOMEPATH": home[2:]}
+    assert env["CONDA_PKGS_DIRS"] == ",".join(plan.pkgs_dirs) == f"{cwd}\\relative pkgs,Z:\\abs\\pkgs"
+    assert not [k for k in env if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON")) and k != "CONDA_PKGS_DIRS"]
+    assert not [e for e in env["PATH"].split(";") if "other-env" in e], "another environment never reaches micromamba"
+    assert not list((ww.cache / "tmp").iterdir()), "the private home and temp dirs are gone"
+
+    python = ww.runs("python")[0]
+    assert python["argv"][:5] == [plan.prefix + "\\python.exe", "-I", win(ww.dist / "mambaboot.pyz"), "adopt", plan.prefix]
+    args = adopt_command_args(python["argv"][4:])
+    assert make_plan(host, adopt_inputs(args)).to_dict() == plan.to_dict(), "adopt records create's plan"
+    assert (args.micromamba_version_used, args.micromamba_sha256_used) == ("2.8.1", hashlib.sha256(ww.binary).hexdigest())
+    assert "other-env" in python["env"]["PATH"] and python["env"]["PYTHONSTARTUP"] == "x.py", "the user's own environment"
+    assert not [k for k in python["env"] if k.upper().startswith("MB_")], "the script's variables are gone"
+
+    notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
+    assert (notes / "micromamba.exe").read_bytes() == ww.binary
+    assert (notes / "sha256").read_text() == hashlib.sha256(ww.binary).hexdigest(), "create's cache layout"
+    assert (notes / "version").read_text() == "2.8.1"
+
+
+def adopt_command_args(argv: List[str]):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    adopt_command.register(parser.add_subparsers())
+    return parser.parse_args(["adopt", *argv])
+
+
+def adopt_inputs(args) -> CreateInputs:
+    from mambaboot.commands._common import create_inputs
+
+    return create_inputs(args)
+
+
+def test_a_second_run_uses_the_cache_and_returns_adopts_exit_code(ww):
+    assert ww.run("one").returncode == 0
+    r = ww.run("two", env={"STANDIN_PYTHON_EXIT": "7"})
+    assert r.returncode == 7, r.stderr
+    assert "(cached, sha256" in r.stderr
+    assert [e["role"] for e in ww.runs()].count("curl") == 2, "the second run downloads nothing"
+
+
+def test_windows_7_certutil_output_is_understood(ww):
+    r = ww.run(env={"STANDIN_CERTUTIL_STYLE": "spaced"})
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("how", ["published", "given"])
+def test_a_wrong_digest_stops_before_micromamba_runs(ww, how):
+    if how == "published":
+        ww.serve(PINNED_MICROMAMBA, ww.binary, digest_text="0" * 64)
+        r = ww.run()
+    else:
+        r = ww.run("--micromamba-sha256", "AB" * 32)
+    assert r.returncode == 5, r.stderr
+    assert "does not match its published digest" in r.stderr and "nothing was kept" in r.stderr
+    assert ww.runs("micromamba") == [] and ww.runs("python") == []
+    assert [p for p in ww.cache.rglob("*") if p.is_file()] == []
+    assert not (ww.envs / "py").exists()
+
+
+def test_a_failed_download_is_exit_5(ww):
+    shutil.rmtree(ww.releases)
+    r = ww.run()
+    assert r.returncode == 5 and "could not be read" in r.stderr, r.stderr
+    assert ww.runs("micromamba") == []
+
+
+def test_engine_failure_is_exit_6(ww):
+    r = ww.run(env={"STANDIN_FAIL": "1"})
+    assert r.returncode == 6, r.stderr
+    assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr
+    assert ww.runs("python") == []
+    assert not list((ww.cache / "tmp").iterdir())
+
+
+@pytest.mark.parametrize("var", isolation.CONTAMINATING)
+def test_a_contaminated_shell_is_refused_with_exit_3(ww, var):
+    before = snapshot(ww.root)
+    r = ww.run("x", "3.12", env={var: "C:\\some\\env"})
+    assert r.returncode == 3, r.stderr
+    assert f"{var}=C:\\some\\env" in r.stderr
+    assert diff(before, snapshot(ww.root)) == {}
+
+
+@pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE, OURS])
+def test_an_occupied_target_is_refused_with_exit_4_and_left_intact(ww, setup):
+    occupy(ww.envs / "py_3_12", setup, python_name="python.exe")
+    before = snapshot(ww.root)
+    r = ww.run("py", "3.12")
+    assert r.returncode == 4, r.stderr
+    assert diff(before, snapshot(ww.root)) == {}
+    assert ww.runs() == []
+
+
+def test_an_empty_target_directory_is_used(ww):
+    (ww.envs / "py").mkdir()
+    r = ww.run()
+    assert r.returncode == 0, r.stderr
+    assert "is an empty directory" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["x", "three"], "is not a version"),
+    (["x", "3.12.1.1"], "is not a version"),
+    (["x", "3..1"], "is not a version"),
+    (["x", "3.12", "extra"], "one argument too many"),
+    (["--bogus"], "is not an option"),
+    (["--package"], "needs a value"),
+    (["--package", ""], "needs a non-empty value"),
+    (["--package", "-y"], "starts with -"),
+    ([""], "is not a valid environment name"),
+    (["a\\b"], "not a path"),
+    (["CON"], "reserved Windows device name"),
+    (["x."], "ends in a dot"),
+    (["x<y"], "cannot take"),
+    (["x!y"], "cannot take"),
+    (["--micromamba-sha256", "abc"], "not a sha256"),
+    (["--micromamba-version", "two"], "is not like 2.8.1"),
+    (["--micromamba-version", "2.8"], "is not like 2.8.1"),
+    (["--micromamba-url", "http://mirror.example/mm"], "plain http"),
+    (["--micromamba-url", "ftp://mirror.example/mm"], "not an https"),
+    (["--zipapp", "Z:\\nowhere\\mambaboot.pyz"], "is not there"),
+])
+def test_usage_errors_are_exit_2_and_write_nothing(ww, args, message):
+    before = snapshot(ww.root)
+    r = ww.run(*args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert diff(before, snapshot(ww.root)) == {}
+    assert ww.runs() == []
+
+
+def test_help(ww):
+    r = ww.run("--help", cache=False)
+    assert r.returncode == 0 and "usage: bootstrap.bat [NAME] [PY_VERSION]" in r.stdout
+    assert "--micromamba-url URL" in r.stdout and 'e.g. --package "numpy>=2"' in r.stdout
+
+
+def _prefix_of(ww) -> str:
+    return ww.runs("python")[0]["argv"][4]
+
+
+def test_py_envs_names_the_parent_when_it_is_a_directory(ww, tmp_path):
+    py_envs = tmp_path / f"PY ENVS {ODD}"
+    py_envs.mkdir()
+    assert ww.run("named", "3.11", env={"PY_ENVS": win(py_envs)}).returncode == 0
+    assert _prefix_of(ww) == win(py_envs / "named_3_11")
+    ww.log.unlink()
+    assert ww.run("fallback", env={"PY_ENVS": win(tmp_path / "missing")}).returncode == 0
+    assert _prefix_of(ww) == win(ww.envs / "fallback"), "not a directory: the current one"
+
+
+def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
+    """<drive>\\dev\\Anaconda\\envs and <drive>\\CACHE on the drive of the current directory."""
+    drive = tmp_path / "drive-t"
+    (drive / "work").mkdir(parents=True)
+    ww.wine.map_drive("T", drive)
+    r = ww.run("d", cwd="T:\\work", cache=False)
+    assert r.returncode == 0, r.stderr
+    assert _prefix_of(ww) == "T:\\work\\d", "neither exists: the current directory"
+    (drive / "dev" / "Anaconda" / "envs").mkdir(parents=True)
+    (drive / "CACHE").mkdir()
+    ww.log.unlink()
+    r = ww.run("d", "3.12", cwd="T:\\work", cache=False)
+    assert r.returncode == 0, r.stderr
+    host = windows_host(ww, "T:\\work")
+    plan = make_plan(host, CreateInputs(name="d", python="3.12"))
+    assert _prefix_of(ww) == plan.prefix == "T:\\dev\\Anaconda\\envs\\d_3_12"
+    args = adopt_command_args(ww.runs("python")[0]["argv"][4:])
+    assert args.cache_dir == resolve_cache_dir(host, None) == "T:\\CACHE"
+    assert (drive / "CACHE" / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe").is_file()
+
+
+def test_the_user_cache_dir_is_creates(ww, tmp_path):
+    local = tmp_path / f"Local {ODD}"
+    r = ww.run(before=[f'set "LOCALAPPDATA={win(local)}"'], cache=False)
+    assert r.returncode == 0, r.stderr
+    host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": win(local)})
+    assert adopt_command_args(ww.runs("python")[0]["argv"][4:]).cache_dir == resolve_cache_dir(host, None)
+    assert ww.runs("micromamba")[1]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, resolve_cache_dir(host, None))[0]
+
+
+def test_a_zipapp_url_and_a_local_micromamba(ww, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "mambaboot.pyz").write_bytes(b"zipapp bytes")
+    (served / "mambaboot.pyz.sha256").write_text(hashlib.sha256(b"zipapp bytes").hexdigest())
+    local = tmp_path / f"bin {ODD}" / "micromamba.exe"
+    local.parent.mkdir()
+    local.write_bytes(ww.binary)
+    r = ww.run("--zipapp", file_url(served / "mambaboot.pyz"), "--micromamba", win(local))
+    assert r.returncode == 0, r.stderr
+    assert "(given, sha256" in r.stderr
+    assert ww.runs("micromamba")[0]["argv"][0] == win(local)
+    zipapp = ww.runs("python")[0]["argv"][2]
+    assert ww.wine.unix(zipapp).read_bytes() == b"zipapp bytes"
+    assert ww.wine.unix(zipapp).parent.parent == ww.cache / "zipapp"
+    assert (ww.cache / "micromamba" / "versions" / hashlib.sha256(ww.binary).hexdigest()[:32] / "version").is_file()
+    (served / "mambaboot.pyz.sha256").write_text("0" * 64)
+    r = ww.run("again", "--zipapp", file_url(served / "mambaboot.pyz"), "--micromamba", win(local))
+    assert r.returncode == 5 and "does not match" in r.stderr, r.stderr
+
+
+def test_a_mirror_is_cached_by_its_digest_as_create_does(ww, tmp_path):
+    mirror = tmp_path / "mirror" / "mm.exe"
+    mirror.parent.mkdir()
+    mirror.write_bytes(ww.binary)
+    (tmp_path / "mirror" / "mm.exe.sha256").write_text(hashlib.sha256(ww.binary).hexdigest())
+    r = ww.run("--micromamba-url", file_url(mirror))
+    assert r.returncode == 0, r.stderr
+    digest = hashlib.sha256(ww.binary).hexdigest()
+    plan = make_plan(windows_host(ww, win(ww.envs)), CreateInputs(micromamba_url=file_url(mirror)))
+    assert (ww.cache / "micromamba" / plan.micromamba.cache_key(digest) / "micromamba.exe").is_file()
+
+
+def test_the_script_keeps_to_safe_cmd_constructs():
+    raw = SCRIPT.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n"), "CRLF line endings: cmd.exe misreads labels otherwise"
+    text = raw.decode("ascii")
+    assert "setlocal EnableExtensions DisableDelayedExpansion" in text and "EnableDelayedExpansion" not in text.replace(
+        "DisableDelayedExpansion", "")
+    assert f'set "MB_PINNED={PINNED_MICROMAMBA}"' in text
+    assert " ".join(isolation.CONTAMINATING) in text
+    for line in text.splitlines():
+        code = line.strip()
+        if code.lower().startswith("rem") or not code:
+            continue
+        if "%ERRORLEVEL%" in code:  # only where it is read after the command ran
+            assert re.fullmatch(r'(exit /b %ERRORLEVEL%|set "MB_\w+=%ERRORLEVEL%")', code), code
+        for call in re.findall(r"\bcall\b.*", code):  # CALL never carries a value
+            assert re.fullmatch(r'call (:\w+( \d)?\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call

@@ -1,0 +1,131 @@
+"""bootstrap.ps1 without PowerShell (there is none here; the Windows CI job runs it for real):
+its text, its quoting discipline, and its agreement with mambaboot and the other two scripts."""
+
+import re
+
+from mambaboot import isolation, sandbox
+from mambaboot.plan import PINNED_MICROMAMBA
+from tests.conftest import REPO
+
+SCRIPTS = REPO / "bootstrap"
+PS1 = SCRIPTS / "bootstrap.ps1"
+
+
+def _text() -> str:
+    return PS1.read_bytes().decode("ascii")  # Windows PowerShell 5.1 reads a BOM-less file as ANSI
+
+
+def _code() -> str:
+    """The script with comments, here-strings and string literals blanked out."""
+    text = re.sub(r"@'.*?'@", "''", _text(), flags=re.S)
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "#":
+            i = text.index("\n", i)
+        elif c == "'":
+            j = i + 1
+            while not (text[j] == "'" and text[j + 1:j + 2] != "'"):
+                j += 2 if text[j:j + 2] == "''" else 1
+            out.append("''")
+            i = j + 1
+        elif c == '"':
+            j, depth = i + 1, 0
+            while depth or text[j] != '"':
+                if text[j] == "`":
+                    j += 1
+                elif text[j:j + 2] == "$(":
+                    depth += 1
+                elif text[j] == ")" and depth:
+                    depth -= 1
+                j += 1
+            out.append('""')
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _array(name: str) -> list:
+    body = re.search(rf"\${name} = @\((.*?)\)", _text(), re.S).group(1)
+    return re.findall(r"'([^']*)'", body)
+
+
+def test_it_is_ascii_and_its_brackets_balance():
+    code = _code()
+    for opening, closing in ("()", "{}", "[]"):
+        depth = 0
+        for c in code:
+            depth += (c == opening) - (c == closing)
+            assert depth >= 0, f"unbalanced {closing}"
+        assert depth == 0, f"unbalanced {opening}"
+    assert "Set-StrictMode -Version 3.0" in code and "$ErrorActionPreference = ''" in code
+
+
+def test_it_agrees_with_mambaboot():
+    text = _text()
+    assert f"$Pinned = '{PINNED_MICROMAMBA}'" in text
+    assert tuple(_array("Contaminating")) == isolation.CONTAMINATING
+    assert tuple(_array("Scrubbed")) == isolation._SCRUB_PREFIXES
+    assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
+    redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}
+    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS"}
+
+
+def test_programs_start_only_through_one_quoting_function():
+    code = _code()
+    assert not re.search(r"(?i)invoke-expression|\biex\b|start-process|cmd(\.exe)? /c|-command", code)
+    assert not re.search(r"^\s*&\s", code, re.M), "no call operator: PowerShell 5.1 mangles native arguments"
+    starts = re.findall(r"\[System\.Diagnostics\.Process\]::Start\(\$psi\)", code)
+    assert len(starts) == 1 and "$psi.Arguments = (@($Argv | ForEach-Object { Format-Argument $_ }) -join '')" in code
+
+
+def test_the_binary_is_verified_before_it_runs():
+    code = _code()
+    first_run = code.index("Invoke-Native $binary")
+    assert code.index("Save-Verified $url $notes") < first_run
+    assert code.index("(Get-Sha256 $binary) -eq $sha") < first_run
+    verified = code[code.index("function Save-Verified"):code.index("function New-Directory")]
+    assert verified.index("$got -ne $Expected") < verified.index("Move-Item")
+
+
+def test_exit_codes_are_creates():
+    codes = {int(c) for c in re.findall(r"\bFail (\d)", _text())}
+    assert codes == {2, 3, 4, 5, 6, 7}
+    assert re.search(r"Fail 3 \"this shell already has a Python environment in it", _text())
+
+
+def _options_sh() -> set:
+    text = (SCRIPTS / "bootstrap.sh").read_text()
+    block = re.search(r"-c \| --channel \| --package.*?\)\n", text, re.S).group(0)
+    return set(re.findall(r"--[\w-]+|-c\b", block)) | {"--allow-http"}
+
+
+def _options_bat() -> set:
+    text = (SCRIPTS / "bootstrap.bat").read_text()
+    return set(re.search(r"for %%O in \(([^)]*)\)", text).group(1).split()) | {"--allow-http"}
+
+
+def _usage(script: str) -> str:
+    text = (SCRIPTS / script).read_text()
+    if script.endswith(".sh"):
+        return text[text.index("usage: bootstrap.sh"):text.index("\nEOF\n")]
+    if script.endswith(".bat"):
+        block = text[text.index("\n:mb_usage\n"):text.index("\n:mb_args_done")]
+        return "\n".join(line[5:] for line in block.splitlines() if line.startswith("echo "))
+    return text[text.index("usage: bootstrap.ps1"):text.index("\n'@")]
+
+
+def test_the_three_scripts_take_and_document_the_same_options():
+    options = _options_bat()
+    assert set(_array("valued")) | {"--allow-http"} == _options_sh() == options
+    for script in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1"):
+        usage = _usage(script)
+        assert usage.startswith(f"usage: {script} [NAME] [PY_VERSION] [options]")
+        assert {o for o in options if re.search(rf"(^|[\s,]){re.escape(o)}\b", usage)} == options, script
+
+
+def test_powershells_number_parsing_is_refused_not_guessed():
+    text = _text()
+    assert "if ($arg -isnot [string])" in text and "quote it (e.g. '3.10')" in text

@@ -1,0 +1,251 @@
+"""bootstrap.sh for real: loopback release server, local channel, the stand-in engine, the
+zipapp beside the script, and the hand-over to the new environment's own python."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mambaboot import isolation
+from mambaboot.plan import PINNED_MICROMAMBA
+from tests.conftest import REPO, Result
+from tests.support.snapshot import diff, snapshot
+from tests.support.targets import HOLDS_PYTHON, IS_FILE, LINK, OURS, USER_DIR, occupy
+
+SCRIPT = REPO / "bootstrap" / "bootstrap.sh"
+TIMESTAMPS = ("created", "completed")
+STEPS = {"shell", "target", "micromamba", "engine", "prefix", "cache link", "verify", "record", "done"}
+
+
+@pytest.fixture
+def dist(tmp_path, zipapp) -> Path:
+    """What a user downloads: the scripts with mambaboot.pyz beside them."""
+    d = tmp_path / "dist with space"
+    d.mkdir()
+    shutil.copy(SCRIPT, d / "bootstrap.sh")
+    shutil.copy(zipapp, d / "mambaboot.pyz")
+    return d
+
+
+def bootstrap(world, dist: Path, *args: str, env=None, shell: str = "dash", cwd=None) -> Result:
+    proc = subprocess.run(
+        [shell, str(dist / "bootstrap.sh"), *args], env={**world.env, **(env or {})}, cwd=str(cwd or world.envs),
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _state(prefix: Path) -> dict:
+    """The record without its timestamps, and every other file mambaboot wrote, byte for byte."""
+    ours = prefix / ".mambaboot"
+    files = {str(p.relative_to(ours)): p.read_bytes() for p in sorted(ours.rglob("*")) if p.is_file()}
+    record = json.loads(files.pop("record.json"))
+    return {"record": {k: v for k, v in record.items() if k not in TIMESTAMPS}, "files": files}
+
+
+def _server_path(server, url: str) -> str:
+    return url.split(server.url, 1)[1]
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_it_makes_the_environment_create_makes(world, dist, channel, release_server, shell):
+    env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base}
+    args = ["-c", channel, "--package", "uv", "--cache-dir", str(world.cache)]
+    before = world.outside()
+    r = bootstrap(world, dist, "demo", "3.11", *args, env=env, shell=shell)
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "demo_3_11"
+    assert diff(before, world.outside(prefix)) == {}, "HOME, TMPDIR and everything else untouched"
+    steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
+    steps = [step for step in steps if step in STEPS]  # micromamba's own output is shown too
+    assert steps == ["shell", "target", "micromamba", "engine", "shell", "prefix", "cache link", "verify", "record",
+                     "done"], r.stderr
+    assert "(downloaded, sha256" in r.stderr
+    scripted = _state(prefix)
+    assert scripted["record"]["state"] == "complete" and "adopted" not in scripted["record"]
+
+    shutil.rmtree(prefix)
+    r = world.create("demo", "--python", "3.11", *args, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "(cached," in r.stderr, "create found the binary the script cached, in create's own layout"
+    assert release_server.count("GET", _server_path(release_server, release_server.asset_url)) == 1
+    assert _state(prefix) == scripted
+
+
+def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release_server, tmp_path):
+    """Same command line, same sandboxed environment (CONDA_PKGS_DIRS included), HOME private."""
+    log = tmp_path / "engine.jsonl"
+    env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base, "STANDIN_RECORD": str(log),
+           "CONDA_PKGS_DIRS": " relative-pkgs , /nonexistent/second,", "MAMBA_ROOT_PREFIX": "/elsewhere",
+           "PYTHONDONTWRITEBYTECODE": "1", "CONDARC": "/etc/poison"}
+    prefix = world.envs / "same"
+    assert world.create("same", "-c", channel, "--cache-dir", str(world.cache), env=env).returncode == 0
+    shutil.rmtree(prefix)
+    r = bootstrap(world, dist, "same", "-c", channel, "--cache-dir", str(world.cache), env=env)
+    assert r.returncode == 0, r.stderr
+    by_create, by_script = [json.loads(line) for line in log.read_text().splitlines()]
+    assert by_script["argv"][1:] == by_create["argv"][1:]
+    assert by_script["cwd"] == by_create["cwd"]
+    for run in (by_create, by_script):
+        home = Path(run["env"]["HOME"])
+        assert home.parent == world.cache / "tmp" and home.name.startswith("home-")
+        assert run["env"]["CONDA_PKGS_DIRS"] == f"{world.envs}/relative-pkgs,/nonexistent/second"
+        assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k != "CONDA_PKGS_DIRS"]
+        assert run["rc_files"] == []
+    drop = {"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "TMPDIR", "TEMP", "TMP",
+            "PWD", "OLDPWD", "SHLVL", "_"}
+
+    def comparable(run):
+        e = run["env"]
+        return ({k: v for k, v in e.items() if k not in drop},
+                {k: os.path.relpath(e[k], e["HOME"]) for k in drop & set(e) if k.startswith(("XDG", "T"))})
+    assert comparable(by_script) == comparable(by_create)
+    assert (prefix / "pkgs").readlink() == world.envs / "relative-pkgs"
+    assert not list((world.cache / "tmp").iterdir()), "the private homes are gone"
+
+
+def test_the_release_is_verified_before_it_runs_and_nothing_is_created(world, dist, channel, tmp_path):
+    from tests.support.server import AssetServer
+
+    ran = tmp_path / "it-ran"
+    binary = f"#!/bin/sh\ntouch '{ran}'\necho 2.8.1\n".encode()
+    with AssetServer() as server:
+        url = server.add_release(PINNED_MICROMAMBA, _subdir(), binary, sha256_text="0" * 64)
+        before = snapshot(world.root)
+        r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache),
+                      env={"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases"})
+        assert server.count("GET", _server_path(server, url)) == 1
+    assert r.returncode == 5, r.stderr
+    assert "does not match its published digest" in r.stderr and "nothing was kept" in r.stderr
+    assert not ran.exists()
+    assert diff(before, snapshot(world.root)) == {}
+    assert [p for p in world.cache.rglob("*") if p.is_file()] == []
+
+
+def test_a_zipapp_url_is_verified_and_cached(world, dist, channel, standin, zipapp):
+    from tests.support.server import AssetServer
+
+    (dist / "mambaboot.pyz").unlink()
+    with AssetServer() as server:
+        url = server.add("/dl/mambaboot.pyz", zipapp.read_bytes())
+        server.add("/dl/mambaboot.pyz.sha256", hashlib.sha256(b"something else").hexdigest().encode())
+        common = ["-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(standin), "--zipapp", url]
+        r = bootstrap(world, dist, "bad", *common)
+        assert r.returncode == 5 and "does not match" in r.stderr, r.stderr
+        assert not (world.envs / "bad").exists()
+        server.add("/dl/mambaboot.pyz.sha256", hashlib.sha256(zipapp.read_bytes()).hexdigest().encode())
+        r = bootstrap(world, dist, "good", *common)
+        assert r.returncode == 0, r.stderr
+    assert (world.envs / "good" / ".mambaboot" / "record.json").is_file()
+    assert [p.name for p in (world.cache / "zipapp").rglob("*.pyz")] == ["mambaboot.pyz"]
+
+
+@pytest.mark.parametrize("var", isolation.CONTAMINATING)
+def test_a_contaminated_shell_is_refused_with_exit_3(world, dist, var):
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, "x", "3.12", env={var: "/some/env"})
+    assert r.returncode == 3, r.stderr
+    assert f"{var}=/some/env" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+@pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE, OURS, LINK])
+def test_an_occupied_target_is_refused_with_exit_4_and_left_intact(world, dist, channel, standin, setup):
+    occupy(world.envs / "py_3_11", setup, python_name="bin/python3.11")
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, "py", "3.11", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_an_empty_target_directory_is_used(world, dist, channel, standin):
+    (world.envs / "py").mkdir()
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert "is an empty directory" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["x", "three"], "is not a version"),
+    (["x", "3.12.1.1"], "is not a version"),
+    ([""], "invalid environment name"),
+    (["a/b"], "not a path"),
+    (["it's"], "contains the character"),
+    (["x", "3.12", "extra"], "at most NAME and PY_VERSION"),
+    (["--bogus"], "unknown option"),
+    (["--package"], "needs a value"),
+    (["--package", "-y"], "starts with '-'"),
+    (["--micromamba-sha256", "abc"], "not a sha256"),
+    (["--micromamba-version", "two"], "is not like 2.8.1"),
+    (["--micromamba-url", "http://mirror.example/mm"], "plain http"),
+    (["--micromamba-url", "ftp://mirror.example/mm"], "not an https"),
+    (["--zipapp", "/nowhere/mambaboot.pyz"], "mambaboot.pyz not found"),
+])
+def test_usage_errors_are_exit_2_and_write_nothing(world, dist, args, message):
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, *args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_names_and_directories_follow_the_users_rules(world, dist, channel, standin, tmp_path):
+    py_envs = tmp_path / "PY ENVS"
+    py_envs.mkdir()
+    common = ["-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache)]
+    r = bootstrap(world, dist, "named", "3.11", *common, env={"PY_ENVS": str(py_envs)})
+    assert r.returncode == 0, r.stderr
+    assert (py_envs / "named_3_11" / "bin" / "python").exists()
+    r = bootstrap(world, dist, *common, env={"PY_ENVS": str(tmp_path / "missing")})  # not a dir: the current one
+    assert r.returncode == 0, r.stderr
+    assert (world.envs / "py" / "bin" / "python").exists()
+    r = bootstrap(world, dist, "given", *common, "--envs-dir", "sub dir")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((world.envs / "sub dir" / "given" / ".mambaboot" / "record.json").read_text())["inputs"][
+        "envs_dir"] == str(world.envs / "sub dir")
+
+
+def test_the_default_cache_is_creates(world, dist, channel, standin):
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    record = json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())
+    assert record["inputs"]["cache_dir"] == str(world.home / ".cache" / "mambaboot")
+    assert (world.envs / "py" / "pkgs").readlink() == world.home / ".cache" / "mambaboot" / "Python" / "pkgs"
+
+
+def test_engine_failure_is_exit_6(world, dist, channel, standin):
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache),
+                  env={"STANDIN_FAIL": "1"})
+    assert r.returncode == 6, r.stderr
+    assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr
+    assert not (world.envs / "py").exists()
+    assert not list((world.cache / "tmp").iterdir()), "the private home is gone"
+
+
+def test_the_hand_over_exit_code_is_the_scripts(world, dist, liar_channel, standin):
+    """adopt's verification fails (exit 7): the script returns adopt's code, as create would."""
+    r = bootstrap(world, dist, "liar", "3.12", "-c", liar_channel, "--micromamba", str(standin),
+                  "--cache-dir", str(world.cache))
+    assert r.returncode == 7, r.stderr
+    assert "expected 3.12, found 3.11.2" in r.stderr
+    record = json.loads((world.envs / "liar_3_12" / ".mambaboot" / "record.json").read_text())
+    assert record["state"] == "incomplete", "kept, marked incomplete: create --force may replace it"
+
+
+def test_the_script_is_clean_posix_sh():
+    out = subprocess.run(["shellcheck", "-s", "sh", str(SCRIPT)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+    assert os.access(SCRIPT, os.X_OK)
+    text = SCRIPT.read_text(encoding="ascii")
+    assert f"mb_pinned={PINNED_MICROMAMBA}\n" in text
+    assert "CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV" in text
+    assert " ".join(isolation.CONTAMINATING) in text
+
+
+def _subdir() -> str:
+    from mambaboot.host import current
+
+    return current().subdir

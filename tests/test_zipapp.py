@@ -1,0 +1,85 @@
+"""mambaboot.pyz: reproducible, self-contained, runnable by another interpreter.
+
+The end-to-end scenarios themselves run through the zipapp in test_create.py and
+test_adopt.py (tests marked @both_entries); this file checks the artifact.
+"""
+
+import ast
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from mambaboot import __version__
+from tests.conftest import REPO
+from tools.build_zipapp import build, sources
+
+DEBIAN_PYTHON = "/usr/bin/python3.11"  # not the interpreter running the tests (.ci/run installs it)
+
+
+def test_the_documented_command_builds_the_same_bytes_twice(tmp_path):
+    outputs = []
+    for n in (1, 2):
+        out = tmp_path / f"build{n}" / "mambaboot.pyz"
+        proc = subprocess.run([sys.executable, str(REPO / "tools" / "build_zipapp.py"), "-o", str(out)],
+                              cwd=str(tmp_path), capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(out.read_bytes())
+        digest = hashlib.sha256(outputs[-1]).hexdigest()
+        assert out.with_name("mambaboot.pyz.sha256").read_text() == digest
+        assert digest in proc.stdout
+    assert outputs[0] == outputs[1]
+
+
+def test_the_archive_holds_exactly_the_package_in_a_fixed_form(zipapp):
+    with zipfile.ZipFile(zipapp) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    expected = ["__main__.py"] + [name for name, _ in sources()]
+    assert names == expected and expected[1:] == sorted(expected[1:])
+    assert "mambaboot/cli.py" in names and "mambaboot/commands/adopt.py" in names
+    assert not [n for n in names if "__pycache__" in n or not n.endswith(".py")]
+    assert {(i.date_time, i.external_attr >> 16, i.compress_type, i.create_system) for i in infos} == {
+        ((1980, 1, 1, 0, 0, 0), 0o100644, zipfile.ZIP_STORED, 3)
+    }
+
+
+def test_a_source_change_changes_the_archive(tmp_path):
+    package = tmp_path / "mambaboot"
+    shutil.copytree(REPO / "src" / "mambaboot", package, ignore=shutil.ignore_patterns("__pycache__"))
+    first = build(tmp_path / "a.pyz", package)
+    (package / "__pycache__").mkdir(exist_ok=True)
+    (package / "__pycache__" / "x.pyc").write_bytes(b"stale")
+    assert build(tmp_path / "b.pyz", package) == first, "bytecode never goes in"
+    with open(package / "cli.py", "a") as f:
+        f.write("\n")
+    assert build(tmp_path / "c.pyz", package) != first
+
+
+def test_it_runs_alone_under_another_python(zipapp, tmp_path):
+    """Debian's python3.11, isolated (-I), from a directory holding nothing but the archive."""
+    lonely = tmp_path / "lonely" / "mambaboot.pyz"
+    lonely.parent.mkdir()
+    shutil.copy(zipapp, lonely)
+    assert Path(DEBIAN_PYTHON).resolve() != Path(sys.executable).resolve()
+    for argv in ([DEBIAN_PYTHON, "-I", str(lonely), "--version"], [str(lonely), "--version"]):
+        out = subprocess.run(argv, capture_output=True, text=True, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+        assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}"), out.stderr
+    out = subprocess.run([DEBIAN_PYTHON, "-I", str(lonely), "adopt", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "hand-over from a bootstrap script" in out.stdout
+
+
+def test_a_whole_create_runs_through_it_under_another_python(world, zipapp, channel, standin):
+    world.command = [DEBIAN_PYTHON, "-I", str(zipapp)]
+    before = world.outside()
+    r = world.create("deb", "--python", "3.11", "-c", channel, "--micromamba", str(standin), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["python_version"] == "3.11.2"
+    assert world.outside(world.envs / "deb_3_11") == before
+
+
+def test_the_sources_are_python_3_9_syntax():
+    for name, path in sources():
+        ast.parse(path.read_text(encoding="utf-8"), filename=name, feature_version=(3, 9))
