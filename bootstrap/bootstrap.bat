@@ -700,6 +700,7 @@ if /i "%MB_V:~0,6%"=="PYTHON" set "%MB_V%="
 if /i "%MB_V:~0,4%"=="_CE_" set "%MB_V%="
 if /i "%MB_V:~0,7%"=="__CONDA" set "%MB_V%="
 if /i "%MB_V:~0,11%"=="VIRTUAL_ENV" set "%MB_V%="
+if /i "%MB_V:~0,11%"=="_MAMBABOOT_" set "%MB_V%="
 exit /b 0
 
 :mb_clean_path

@@ -187,7 +187,7 @@ mb_clean_path() {
 mb_sandboxed() (
     for mb_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
         case $mb_name in
-            CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV*) unset "$mb_name" ;;
+            CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV* | _MAMBABOOT_*) unset "$mb_name" ;;
         esac
     done
     PATH=$(mb_clean_path "${PATH-}")

@@ -10,7 +10,9 @@ from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
 from tests.support.snapshot import diff, snapshot
 
-TIMESTAMPS = ("created", "completed")
+# When it ran, and what the environment measured then (the engine's own history file, with
+# its command line, differs between two runs): not inputs, so not compared.
+TIMESTAMPS = ("created", "completed", "size")
 
 
 def _record(prefix: Path) -> dict:
@@ -49,11 +51,12 @@ def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channe
     assert "micromamba" not in record, "adopt does not know what made it and does not pretend to"
     assert (prefix / "pkgs").readlink() == world.cache / "Python" / "pkgs"
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert steps == ["shell", "prefix", "cache link", "verify", "record"]
-    # new: adopt's record and link, and the bytecode python writes when verification runs it;
-    # nothing changed or went away, in the prefix or anywhere else
+    assert steps == ["shell", "prefix", "cache link", "scripts", "verify", "record"]
+    # new: adopt's record, lock, activation scripts and link; nothing changed or went away,
+    # in the prefix or anywhere else
     changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
-    assert set(changes) == {".mambaboot", ".mambaboot/record.json", "pkgs"}
+    scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
+    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", "pkgs"} | scripts
     assert all(old is None for old, _ in changes.values())
     assert diff(before, world.outside(prefix)) == {}
 

@@ -65,8 +65,10 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
     try:  # while the checks run
         packages = condameta.installed(prefix)
-        usage = diskusage.measure(prefix)
         lock_file = _write_lock(inputs, packages, files, reporter)
+        # After our last new file, and without the record (its timestamps change its size),
+        # so that checking again measures the same.
+        usage = diskusage.measure(prefix, exclude=[record.record_path(prefix)])
     except BaseException:
         checks.cancel()
         raise

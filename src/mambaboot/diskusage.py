@@ -8,7 +8,7 @@ them while the cache (or another environment) still holds them.
 import os
 import stat
 from dataclasses import dataclass
-from typing import Set, Tuple
+from typing import Iterable, Set, Tuple
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
@@ -25,7 +25,9 @@ class Usage:
                 "shared_bytes": self.shared_bytes}
 
 
-def measure(path: str) -> Usage:
+def measure(path: str, exclude: Iterable[str] = ()) -> Usage:
+    """exclude: files not to count (a record that holds the measurement itself)."""
+    skipped = set(exclude)
     files = size = shared_files = shared = 0
     seen: Set[Tuple[int, int]] = set()
     stack = [path]
@@ -35,6 +37,8 @@ def measure(path: str) -> Usage:
         except OSError:
             continue  # unreadable or vanished: count what can be seen
         for entry in entries:
+            if entry.path in skipped:
+                continue
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:

@@ -126,6 +126,8 @@ class Checks:
         self.requested = requested_python
         self.problems: List[str] = []
         self.pending: List[Tuple[str, str, _Proc]] = []
+        # Looking must not change what is looked at: no __pycache__ written into the prefix.
+        activated_env = {**activated_env, "PYTHONDONTWRITEBYTECODE": "1"}
         for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
             found, problem = resolve(command, activated_env, prefix)
             if problem:
