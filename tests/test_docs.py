@@ -12,7 +12,6 @@ import re
 import shlex
 import stat
 import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 

@@ -1,5 +1,6 @@
 """Locks: written at creation and by `mambaboot lock`; `create --from-lock` reproduces exactly."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -198,3 +199,20 @@ def test_a_lock_without_conda_and_mamba_is_refused(world, standin):
     only_python = _synthetic_lock(world.root / "py.lock", names=("python",))
     r = world.create("x", "--from-lock", str(only_python), "--micromamba", str(standin))
     assert r.returncode == 2 and "does not lock conda, mamba" in r.stderr
+
+
+def test_from_lock_refuses_another_micromamba_unless_told_which_to_trust(world, channel, standin, tmp_path):
+    from tests.support.micromamba_standin import make_standin
+
+    assert world.create("orig", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    lock = world.envs / "orig" / ".mambaboot" / "lock.txt"
+    other = make_standin(tmp_path / "other-micromamba", version="2.7.0")  # different bytes, different sha256
+    before = snapshot(world.root)
+    r = world.create("again", "--from-lock", str(lock), "--micromamba", str(other))
+    assert r.returncode == 5, r.stderr
+    assert "was made with micromamba 2.8.1" in r.stderr and "--micromamba-sha256" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+    digest = hashlib.sha256(other.read_bytes()).hexdigest()
+    r = world.create("again", "--from-lock", str(lock), "--micromamba", str(other), "--micromamba-sha256", digest)
+    assert r.returncode == 0, r.stderr

@@ -97,9 +97,20 @@ def test_posix_accepts_other_characters(prefix):
     assert make_plan(posix_host(), CreateInputs(prefix=prefix)).prefix == prefix
 
 
-def test_long_windows_prefix_warns():
+@pytest.mark.parametrize("enabled, warned", [(False, True), (None, True), (True, False)])
+def test_long_windows_prefix_warns_unless_long_paths_are_enabled(monkeypatch, enabled, warned):
+    from mambaboot import create, winsys
+    from tests.support.recorder import Recorder
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: enabled)
     plan = make_plan(windows_host(), CreateInputs(prefix="D:\\" + "a" * 200))
-    assert any("LongPathsEnabled" in w for w in plan.warnings)
+    seen = Recorder()
+    create.preflight(plan, windows_host(), False, seen)
+    assert any("LongPathsEnabled" in w for w in seen.warnings) == warned
+    short = make_plan(windows_host(), CreateInputs(prefix="D:\\short"))
+    seen = Recorder()
+    create.preflight(short, windows_host(), False, seen)
+    assert seen.warnings == []
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b", "/abs", "a\\b", "-x"])

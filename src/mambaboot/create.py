@@ -11,10 +11,12 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from mambaboot import adopt, fsops, isolation, lockfile, micromamba, overlay, provision, record, sandbox, target
+from mambaboot import (
+    adopt, fsops, isolation, lockfile, micromamba, overlay, pathrules, provision, record, sandbox, target, winsys,
+)
 from mambaboot.host import Host
 from mambaboot.plan import Plan
-from mambaboot.errors import TargetRefused
+from mambaboot.errors import ObtainError, TargetRefused
 from mambaboot.report import Reporter
 
 
@@ -51,6 +53,12 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     for warning in plan.warnings:
         reporter.warn(warning)
+    if host.windows and pathrules.risks_max_path(plan.prefix) and winsys.long_paths_enabled() is not True:
+        reporter.warn(
+            f"prefix is {len(plan.prefix)} characters long and LongPathsEnabled is not set: package files "
+            f"nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
+            "(mambaboot doctor shows how) or choose a shorter path"
+        )
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
     overlay.check_sources(plan.overlays)
@@ -110,6 +118,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
+        _same_engine_as_lock(plan, binary)
         record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
         rollback = _Rollback(plan, tgt)
         try:
@@ -128,6 +137,21 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
                         overlays=applied, provisioning=provisioned)
+
+
+def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
+    """A lock reproduces an environment with the micromamba that made it, unless the user
+    names the binary to trust instead (--micromamba-sha256)."""
+    lock = plan.lock
+    if lock is None or not lock.micromamba_sha256 or plan.micromamba.expected_sha256:
+        return
+    if binary.sha256 != lock.micromamba_sha256:
+        raise ObtainError(
+            f"{plan.lock_path} was made with micromamba {lock.micromamba_version} (sha256 {lock.micromamba_sha256}),\n"
+            f"but this run would use micromamba {binary.version} (sha256 {binary.sha256});\n"
+            f"use --micromamba-version {lock.micromamba_version}, or accept this binary with "
+            f"--micromamba-sha256 {binary.sha256}"
+        )
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,

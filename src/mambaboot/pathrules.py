@@ -55,12 +55,12 @@ def check_prefix(prefix: str, windows: bool) -> List[str]:
                 raise UsageError(f"prefix {prefix!r} uses the reserved Windows device name {part!r}")
             if part not in ("", ".", "..") and part[-1] in " .":
                 raise UsageError(f"prefix {prefix!r} has a component ending in a dot or space: {part!r}")
-        if len(prefix) > WINDOWS_MAX_PATH - 100:
-            warnings.append(
-                f"prefix is {len(prefix)} characters long; package files nested inside it may pass "
-                f"{WINDOWS_MAX_PATH} characters: enable LongPathsEnabled or choose a shorter path"
-            )
     return warnings
+
+
+def risks_max_path(prefix: str) -> bool:
+    """Package files nest ~100 characters deep: past this, some pass MAX_PATH."""
+    return len(prefix) > WINDOWS_MAX_PATH - 100
 
 
 def check_name(name: str) -> None:
