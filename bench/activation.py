@@ -12,31 +12,20 @@ micromamba stand-in, with this checkout's code.
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import MAMBABOOT, clean_env, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
 
-_CODE = f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"
-MAMBABOOT = [sys.executable, "-c", _CODE]
 # The same code without site-packages (stdlib only, as from a zipapp run with python -I -S):
 # what is left is mambaboot's own cost, not the start-up of whatever Python runs it.
-LEAN = [sys.executable, "-I", "-S", "-c", _CODE]
-
-
-def _timed(argv, env) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+LEAN = [sys.executable, "-I", "-S", *MAMBABOOT[1:]]
 
 
 def _medians(n: int, env: dict, *argvs) -> list:
@@ -45,7 +34,7 @@ def _medians(n: int, env: dict, *argvs) -> list:
         code = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if code.returncode not in (0, 1) or (code.returncode and "doctor" not in argv):
             raise SystemExit(f"{argv[-3:]} failed ({code.returncode}): {code.stderr}")
-    runs = [[_timed(argv, env) for argv in argvs] for _ in range(n)]
+    runs = [[timed(argv, env, check=False) for argv in argvs] for _ in range(n)]
     return [statistics.median(r[i] for r in runs) for i in range(len(argvs))]
 
 
@@ -56,8 +45,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
         root = Path(tmp)
         (root / "home").mkdir()
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
-        env.update(HOME=str(root / "home"), TMPDIR=str(root))
+        (root / "tmp").mkdir()
+        env = clean_env(root)
         prefix = root / "env"
         subprocess.run([*MAMBABOOT, "create", "-q", "--prefix", str(prefix), "--cache-dir", str(root / "cache"),
                         "-c", channel_url(build_channel(root / "channel")), "--micromamba", str(make_standin(root / "mm"))],

@@ -10,7 +10,6 @@ with a warm package cache, so both sides do the same solve and link.
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -18,23 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import MAMBABOOT, clean_env, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
-
-
-def _clean_env(root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
-    env.update(HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
-    return env
-
-
-def _timed(argv, env) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> int:
@@ -49,17 +35,17 @@ def main() -> int:
         standin = make_standin(root / "micromamba")
         cache = root / "cache"
         pkgs = cache / "Python" / "pkgs"
-        env = _clean_env(root)
+        env = clean_env(root)
         specs = ["python", "conda", "mamba", "bench-meta"]
 
         def direct(i: int) -> float:
             prefix = root / "envs" / f"direct{i}"
-            return _timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
+            return timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
                            "--prefix", str(prefix), "--root-prefix", str(prefix), *specs],
                           {**env, "CONDA_PKGS_DIRS": str(pkgs)})
 
         def tool(i: int) -> float:
-            return _timed([sys.executable, "-m", "mambaboot", "create", f"tool{i}", "-q", "-c", channel,
+            return timed([*MAMBABOOT, "create", f"tool{i}", "-q", "-c", channel,
                            "--micromamba", str(standin), "--cache-dir", str(cache), "--envs-dir", str(root / "envs"),
                            "--package", "bench-meta"], env)
 
@@ -86,7 +72,7 @@ def main() -> int:
         print(f"  of which: verification (3 interpreters of the new env, warm) ~{verify_ms:.0f} ms")
 
         py = [sys.executable]
-        startup = [(_timed(py + ["-c", "pass"], env), _timed(py + ["-m", "mambaboot", "--version"], env))
+        startup = [(timed(py + ["-c", "pass"], env), timed(py + ["-m", "mambaboot", "--version"], env))
                    for _ in range(max(args.n, 10))]
         base = statistics.median(p[0] for p in startup)
         ver = statistics.median(p[1] for p in startup)

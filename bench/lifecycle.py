@@ -14,26 +14,14 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import MAMBABOOT, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
-
-MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
-             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
-
-
-def _timed(argv, env) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def _fake_envs(source: Path, root: Path, count: int) -> None:
@@ -66,13 +54,13 @@ def main() -> int:
         common = ["-q", "--micromamba", str(standin), "--cache-dir", str(root / "cache"), "--envs-dir", str(root / "envs")]
 
         def normal(i: int) -> float:
-            return _timed([*MAMBABOOT, "create", f"normal{i}", "-c", channel, "--package", "bench-meta", *common], env)
+            return timed([*MAMBABOOT, "create", f"normal{i}", "-c", channel, "--package", "bench-meta", *common], env)
 
         normal(-1)  # warms the package cache and the micromamba version note
         lock = root / "envs" / "normal-1" / ".mambaboot" / "lock.txt"
 
         def from_lock(i: int) -> float:
-            return _timed([*MAMBABOOT, "create", f"locked{i}", "--from-lock", str(lock), *common], env)
+            return timed([*MAMBABOOT, "create", f"locked{i}", "--from-lock", str(lock), *common], env)
 
         pairs = [(normal(i), from_lock(i)) for i in range(args.n)]  # interleaved: drift hits both sides
         n = statistics.median(p[0] for p in pairs)
@@ -82,10 +70,10 @@ def main() -> int:
 
         _fake_envs(root / "envs" / "normal-1", root / "many", 50)
         listing = [*MAMBABOOT, "list", "--envs-dir", str(root / "many"), "--cache-dir", str(root / "cache")]
-        runs = [(_timed([sys.executable, "-c", "pass"], env), _timed(listing, env)) for _ in range(max(args.n, 10))]
+        runs = [(timed([sys.executable, "-c", "pass"], env), timed(listing, env)) for _ in range(max(args.n, 10))]
         base = statistics.median(r[0] for r in runs)
         lst = statistics.median(r[1] for r in runs)
-        sized = statistics.median(_timed(listing + ["--size"], env) for _ in range(3))
+        sized = statistics.median(timed(listing + ["--size"], env) for _ in range(3))
         print(f"list: 50 environments in {lst * 1000:.0f} ms (target < 500 ms; python -c pass {base * 1000:.0f} ms); "
               f"with --size {sized * 1000:.0f} ms")
     return 0
