@@ -57,3 +57,38 @@ def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel,
     assert r.returncode == 0, r.stderr
     assert r.json()["replaced"] is True
     assert list(world.cache.glob("pending/*.json")) == []
+
+
+def test_interrupting_remove_never_leaves_half_an_environment(world, channel, standin, reliability):
+    """Ctrl-C at points spread over a `remove`: the environment is either untouched or all gone."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    killer = Path(__file__).parent / "support" / "killpoints.py"
+    count_file = world.root.parent / "calls"
+
+    def remove(n, name):
+        return subprocess.run(
+            [sys.executable, str(killer), str(n), str(count_file), "--", "remove", name, "--yes",
+             "--cache-dir", str(world.cache)],
+            env={**world.env, "KILLPOINT_SIGNAL": "INT"}, cwd=str(world.envs), capture_output=True, text=True,
+            timeout=600,
+        )
+
+    assert world.create("calibrate", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    assert remove(0, "calibrate").returncode == 0
+    total = int(count_file.read_text())
+    for i in range(5):
+        name = f"r{i}"
+        assert world.create(name, "-c", channel, "--micromamba", str(standin)).returncode == 0
+        proc = remove(int(total * (i + 0.5) / 5), name)
+        left = sorted(p.name for p in world.envs.iterdir())
+        gone = name not in left
+        intact = name in left and (world.envs / name / ".mambaboot" / "record.json").is_file()
+        held = proc.returncode in (0, 130) and (gone or intact) and not any(".removing-" in n for n in left)
+        held = held and "Traceback" not in proc.stderr
+        reliability.record("remove interrupted: all or nothing", held)
+        assert held, (i, proc.returncode, left, proc.stderr)
+        if intact:
+            assert world.run("remove", name, "--yes", "--cache-dir", str(world.cache)).returncode == 0

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from mambaboot import diskusage, fsops, inventory, record
+from mambaboot import diskusage, fsops, inventory, record, signals
 from mambaboot.errors import TargetRefused
 
 
@@ -67,16 +67,17 @@ def _subdirs(path: str):
 def remove(candidate: Candidate, cache_dir: str, home: str) -> None:
     prefix = candidate.prefix
     doomed = fsops.unique_sibling(prefix, "removing")
-    try:
-        os.rename(prefix, doomed)
-    except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
-        doomed = prefix
-    try:
-        fsops.remove_tree(doomed)
-    except OSError as exc:
-        raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
-    record.clear_pending(cache_dir, prefix)
-    unregister(home, prefix)
+    with signals.held():  # from the rename on, finish: never leave half an environment behind
+        try:
+            os.rename(prefix, doomed)
+        except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
+            doomed = prefix
+        try:
+            fsops.remove_tree(doomed)
+        except OSError as exc:
+            raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
+        record.clear_pending(cache_dir, prefix)
+        unregister(home, prefix)
 
 
 def unregister(home: str, prefix: str) -> Optional[str]:

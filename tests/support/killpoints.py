@@ -5,6 +5,9 @@
 N = 0 never kills and writes the total number of calls made inside the mambaboot package
 to COUNT_FILE, so a test can spread kill points evenly over a whole run. Counting calls
 instead of waiting a delay makes every point reproducible and needs no sleeps.
+
+With KILLPOINT_SIGNAL=INT (or TERM) that signal goes to this process alone instead, as a
+Ctrl-C would, and the run goes on to handle it.
 """
 
 import os
@@ -19,13 +22,17 @@ def main() -> int:
     target, count_file, args = int(sys.argv[1]), sys.argv[2], sys.argv[4:]
     sys.path.insert(0, SRC)
     calls = 0
+    polite = getattr(signal, "SIG" + os.environ["KILLPOINT_SIGNAL"]) if os.environ.get("KILLPOINT_SIGNAL") else 0
 
     def profile(frame, event, arg):
         nonlocal calls
         if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
             calls += 1
             if calls == target:
-                os.killpg(0, signal.SIGKILL)  # as if the terminal died: micromamba goes too
+                if polite:
+                    os.kill(os.getpid(), polite)
+                else:
+                    os.killpg(0, signal.SIGKILL)  # as if the terminal died: micromamba goes too
 
     sys.setprofile(profile)
     from mambaboot.cli import main as mambaboot
