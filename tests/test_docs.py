@@ -1,61 +1,195 @@
-"""Every command example marked runnable in the README and docs/ is executed here.
+"""Every command example in the README and docs/ is executed here, so the docs cannot drift.
 
-A fenced ```sh block preceded by `<!-- runnable -->` (or `<!-- runnable: exit=N -->` for an
-example that shows a refusal) runs in bash with `set -eu`, in a fresh world, in document
-order, so later examples can use what earlier ones made. Offline, the default channel and
-micromamba come from MAMBABOOT_CHANNELS / MAMBABOOT_MICROMAMBA (documented variables), and
-the current directory holds `channel/` and `micromamba` for examples that name them.
+Markers (an HTML comment on the line before a fenced block):
+- `<!-- runnable -->`, `<!-- runnable: exit=N -->` before a ```sh block: it runs in bash with
+  `set -eu` in a fresh world, in document order, so later examples use what earlier ones made.
+  Offline: MAMBABOOT_CHANNELS / MAMBABOOT_MICROMAMBA (documented variables) name the local test
+  channel and the micromamba stand-in; the working directory holds `channel/`, `micromamba`, and
+  `dist/` (the bootstrap scripts with mambaboot.pyz beside them, as a release ships them).
+- `<!-- runnable: wine -->`, `<!-- runnable: wine exit=N -->` before a ```bat block: it runs in
+  Wine's cmd, where D:\\dev\\Anaconda\\envs\\py_3_12 is a Windows-layout environment (see
+  WINE_PREFIX_DOC); like `set -e`, a top-level line that leaves ERRORLEVEL set ends the block.
+- `<!-- output -->` before a ```text block: the exact standard output of the block before it.
+- `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
+  earlier block wrote to FILE.
+- `<!-- windows-ci -->` before a ```bat or ```powershell block: not run here; the same commands
+  run on a real Windows runner in .github/workflows/e2e.yml.
+In docs/ every sh, bat, powershell and json block must carry one of these.
 """
 
+import json
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import pytest
 
+from mambaboot import isolation
 from tests.conftest import MAMBABOOT, REPO
 
-MARKER = re.compile(r"^<!-- runnable(?:: exit=(\d+))? -->\s*$")
+MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: ?exit=(?P<exit>\d+))?)?|output|"
+                    r"json-shape: (?P<file>\S+)|windows-ci) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
+# Which block languages each marker may precede.
+ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "output": ("text",), "json-shape": ("json",),
+           "windows-ci": ("bat", "powershell")}
+MUST_BE_MARKED = ("sh", "bash", "console", "bat", "powershell", "json")
+GUIDE = REPO / "docs" / "guide.md"
+# The Windows-layout environment the wine blocks see (tests/support/winenv.py writes it).
+WINE_PREFIX_DOC = "D:\\dev\\Anaconda\\envs\\py_3_12"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: Optional[str]  # bash, wine, output, json-shape, windows-ci; None: not marked
+    lang: str
+    code: str
+    line: int  # of the opening fence, 1-based
+    exit: int = 0
+    file: Optional[str] = None
+
+
+def blocks(text: str) -> List[Block]:
+    """Every fenced block, in order, with the marker before it (if any)."""
+    lines = text.splitlines()
+    found, pending = [], None
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip()  # blocks may be indented inside a list item
+        m = MARKER.match(line)
+        if m:
+            body = m.group("body")
+            kind = ("wine" if m.group("wine") else "bash") if body.startswith("runnable") else body.split(":")[0]
+            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1)
+            i += 1
+            continue
+        fence = FENCE.match(line)
+        if fence:
+            indent = len(lines[i]) - len(line)
+            k = i + 1
+            while not lines[k].lstrip().startswith("```"):
+                k += 1
+            code = "\n".join(text_line[indent:] for text_line in lines[i + 1:k])
+            kind, expected, file = (pending[0], pending[1], pending[2]) if pending else (None, 0, None)
+            found.append(Block(kind, fence.group(1), code, i + 1, expected, file))
+            pending = None
+            i = k + 1
+            continue
+        assert pending is None or not lines[i].strip(), f"line {pending[3]}: marker not followed by a fenced block"
+        i += 1
+    assert pending is None, f"line {pending[3]}: marker at the end of the file"
+    return found
 
 
 def runnable_blocks(text: str):
-    """(expected exit code, code, line number) for each marked block, in order."""
-    lines = text.splitlines()
-    blocks = []
-    i = 0
-    while i < len(lines):
-        m = MARKER.match(lines[i])
-        if m:
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            fence = FENCE.match(lines[j]) if j < len(lines) else None
-            assert fence and fence.group(1) in ("sh", "bash", "console"), f"line {i + 1}: marker without a sh block"
-            k = j + 1
-            while not lines[k].startswith("```"):
-                k += 1
-            blocks.append((int(m.group(1) or 0), "\n".join(lines[j + 1:k]), j + 1))
-            i = k
-        i += 1
-    return blocks
+    """(expected exit code, code, line number) of each bash block, in order."""
+    return [(b.exit, b.code, b.line) for b in blocks(text) if b.kind == "bash"]
 
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def test_marker_parser():
-    text = "x\n<!-- runnable -->\n```sh\necho a\n```\n<!-- runnable: exit=4 -->\n\n```sh\nfalse\n```\n```sh\nnot marked\n```\n"
-    assert runnable_blocks(text) == [(0, "echo a", 3), (4, "false", 8)]
+    text = ("x\n<!-- runnable -->\n```sh\necho a\n```\n<!-- output -->\n```text\na\n```\n"
+            "<!-- runnable: exit=4 -->\n\n```sh\nfalse\n```\n```sh\nnot marked\n```\n"
+            "<!-- runnable: wine exit=1 -->\n```bat\nexit /b 1\n```\n<!-- json-shape: x.json -->\n```json\n{}\n```\n")
+    assert runnable_blocks(text) == [(0, "echo a", 3), (4, "false", 12)]
+    assert [(b.kind, b.lang, b.exit, b.file) for b in blocks(text)] == [
+        ("bash", "sh", 0, None), ("output", "text", 0, None), ("bash", "sh", 4, None), (None, "sh", 0, None),
+        ("wine", "bat", 1, None), ("json-shape", "json", 0, "x.json")]
+    with pytest.raises(AssertionError, match="line 1: marker not followed"):
+        blocks("<!-- runnable -->\nprose\n```sh\ntrue\n```\n")
+    assert blocks("1. step\n\n   <!-- runnable: wine -->\n   ```bat\n   ver\n   ```\n") == [Block("wine", "bat", "ver", 4)]
+
+
+@pytest.mark.parametrize("doc", sorted((REPO / "docs").glob("*.md")), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
+    """A command shown in docs/ is run by this file (bash here, cmd in Wine), or declared as one
+    only a real Windows runner can run; a JSON shape shown is checked against the real output."""
+    previous = None
+    for b in blocks(doc.read_text()):
+        where = f"{doc.name}:{b.line}"
+        if b.kind is None:
+            assert b.lang not in MUST_BE_MARKED, f"{where}: a ```{b.lang} block needs a marker (see tests/test_docs.py)"
+        else:
+            assert b.lang in ALLOWED[b.kind], f"{where}: <!-- {b.kind} --> cannot mark a ```{b.lang} block"
+        if b.kind == "output":
+            assert previous is not None and previous.kind in ("bash", "wine"), f"{where}: output of what?"
+        previous = b
+
+
+# -- running the examples -------------------------------------------------------------------
+
+
+def _wine_script(code: str, expected: int) -> List[str]:
+    """The block as a batch file; for a block expected to succeed, any top-level line that
+    leaves ERRORLEVEL set ends it with that code (cmd's own `set -e` does not exist)."""
+    lines = ["@echo off"]
+    depth = 0
+    for line in code.splitlines():
+        lines.append(line)
+        text = line.strip()
+        depth += text.endswith("(") - text.startswith(")")
+        if expected == 0 and depth == 0 and text and not text.lower().startswith(("@echo", "rem ", "::", ":", "exit")):
+            lines.append("@if errorlevel 1 exit /b %errorlevel%")
+    return lines
+
+
+@pytest.fixture
+def windows_env(request, tmp_path):
+    """Wine's cmd with drive D: holding a Windows-layout environment that mambaboot has made
+    portable (activation scripts written, micromamba's scripts patched), as `create` leaves it."""
+    from mambaboot import adopt
+    from tests.support import winenv
+    from tests.support.wine import windows_path
+
+    wine = request.getfixturevalue("wine")
+    drive = tmp_path / "drive-d"
+    prefix = drive.joinpath(*WINE_PREFIX_DOC.split("\\")[1:])
+    winenv.build(prefix, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
+    adopt.portable(str(prefix), True, written=[windows_path(prefix)])
+    link = wine.prefix / "dosdevices" / "d:"
+    old = os.readlink(link) if link.is_symlink() else None
+    if old is not None:
+        link.unlink()
+    link.symlink_to(drive)
+    yield wine
+    link.unlink()
+    if old is not None:
+        link.symlink_to(old)
+
+
+def _shape(value):
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return None  # any scalar; null matches anything
+
+
+def _shape_mismatch(documented, actual, where="$") -> Optional[str]:
+    if documented is None or actual is None:
+        return None
+    if isinstance(documented, dict) and isinstance(actual, dict):
+        if set(documented) != set(actual):
+            return f"{where}: documented keys {sorted(documented)}, real {sorted(actual)}"
+        return next((m for k in documented for m in [_shape_mismatch(documented[k], actual[k], f"{where}.{k}")] if m), None)
+    if isinstance(documented, list) and isinstance(actual, list):
+        return _shape_mismatch(documented[0], actual[0], f"{where}[0]") if documented and actual else None
+    return f"{where}: documented {type(documented).__name__}, real {type(actual).__name__}"
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
-def test_documented_examples_run(doc, world, channel, standin):
-    blocks = runnable_blocks(doc.read_text())
+def test_documented_examples_run(doc, world, channel, standin, zipapp, request):
+    found = blocks(doc.read_text())
     bindir = world.root / "bin"
     bindir.mkdir()
     shim = bindir / "mambaboot"
@@ -65,9 +199,96 @@ def test_documented_examples_run(doc, world, channel, standin):
     work = world.envs
     (work / "channel").symlink_to(url2pathname(urlsplit(channel).path))
     (work / "micromamba").symlink_to(standin)
-    env = {**world.env, "PATH": f"{bindir}{os.pathsep}{world.env['PATH']}",
+    dist = work / "dist"
+    dist.mkdir()
+    for name in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1"):
+        shutil.copy(REPO / "bootstrap" / name, dist / name)
+    shutil.copy(zipapp, dist / "mambaboot.pyz")
+    # a clean shell: no other Python environment on PATH (a developer's venv would be one)
+    path = isolation.clean_path(world.env["PATH"], windows=False)
+    env = {**world.env, "PATH": f"{bindir}{os.pathsep}{path}",
            "MAMBABOOT_CHANNELS": channel, "MAMBABOOT_MICROMAMBA": str(standin)}
-    for expected, code, line in blocks:
-        proc = subprocess.run(["bash", "-c", "set -eu\n" + code], env=env, cwd=str(work),
-                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
-        assert proc.returncode == expected, f"{doc.name}:{line}: exit {proc.returncode}\n{code}\n{proc.stderr}"
+    wine = request.getfixturevalue("windows_env") if any(b.kind == "wine" for b in found) else None
+    last_out = None
+    for b in found:
+        where = f"{doc.name}:{b.line}"
+        if b.kind == "bash":
+            proc = subprocess.run(["bash", "-c", "set -eu\n" + b.code], env=env, cwd=str(work),
+                                  capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+            assert proc.returncode == b.exit, f"{where}: exit {proc.returncode}\n{b.code}\n{proc.stderr}"
+            last_out = proc.stdout
+        elif b.kind == "wine":
+            code, out, err = wine.batch("doc", _wine_script(b.code, b.exit))
+            assert code == b.exit, f"{where}: exit {code}\n{b.code}\n{out}\n{err}"
+            last_out = out
+        elif b.kind == "output":
+            assert last_out.strip("\n") == b.code.strip("\n"), f"{where}: the block before printed\n{last_out}"
+        elif b.kind == "json-shape":
+            actual = json.loads((work / b.file).read_text())
+            problem = _shape_mismatch(_shape(json.loads(b.code)), _shape(actual))
+            assert problem is None, f"{where}: {b.file}: {problem}\nreal output:\n{json.dumps(actual, indent=2)}"
+
+
+def _slug(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    text = heading.lstrip("#").strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_cross_references_lead_somewhere(doc):
+    text = doc.read_text()
+    anchors = {_slug(line) for line in text.splitlines() if line.startswith("#")}
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, f"{doc.name}: link to #{target}, which is no heading"
+    for target in re.findall(r"\]\(docs/guide\.md#([^)]+)\)", text):
+        assert target in {_slug(line) for line in GUIDE.read_text().splitlines() if line.startswith("#")}, target
+    numbers = {m for line in text.splitlines() if line.startswith("#") for m in re.findall(r"^#+ (\d+(?:\.\d+)?)[. ]", line)}
+    if doc == GUIDE:
+        for ref in re.findall(r"§(\d+(?:\.\d+)?)", text):
+            assert ref in numbers, f"guide.md: §{ref} names no section"
+
+
+# -- the command reference is complete --------------------------------------------------------
+
+
+def _section(text: str, heading: re.Pattern) -> str:
+    """The text from a heading matching `heading` to the next heading of the same or a higher level."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if heading.match(line))
+    level = len(lines[start]) - len(lines[start].lstrip("#"))
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].startswith("#") and len(lines[i]) - len(lines[i].lstrip("#")) <= level), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def _commands():
+    from mambaboot.cli import _parser
+
+    sub = next(a for a in _parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    return sub.choices
+
+
+def test_the_reference_names_every_command_and_every_option():
+    reference = _section(GUIDE.read_text(), re.compile(r"^## 5\. "))
+    for name, parser in _commands().items():
+        text = _section(reference, re.compile(rf"^### 5\.\d+ `mambaboot {re.escape(name)}`"))
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option in ("-h", "--help"):
+                    continue
+                assert re.search(rf"`{re.escape(option)}[` =]", text), f"mambaboot {name}: {option} is not documented"
+
+
+def test_the_reference_lists_every_exit_code_and_environment_variable():
+    from mambaboot.errors import EXIT_CODES
+
+    reference = _section(GUIDE.read_text(), re.compile(r"^## 5\. "))
+    codes = _section(reference, re.compile(r"^### 5\.\d+ Exit codes"))
+    for code, _ in EXIT_CODES + ((143, ""),):
+        assert re.search(rf"^\| {code}\b", codes, re.M), f"exit code {code} is missing"
+    variables = _section(reference, re.compile(r"^### 5\.\d+ Environment variables"))
+    source = "\n".join(p.read_text() for p in (REPO / "src" / "mambaboot").rglob("*.py"))
+    read = set(re.findall(r"(?<![A-Za-z0-9_])MAMBABOOT_[A-Z_]+", source)) | {"PY_ENVS", "CONDA_PKGS_DIRS"}
+    for name in sorted(read):
+        assert f"`{name}`" in variables, f"{name} is read by mambaboot but not documented"
