@@ -480,7 +480,7 @@ set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
 if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
 rmdir /s /q "%MB_TMPDIR%"
 rem The line is expanded before it runs: the script's own variables are gone when python starts.
-(for /f "delims==" %%V in ('set MB_') do set "%%V=") & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
+(for /f "delims==" %%V in ('set MB_') do set "%%V=") & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
 exit /b %ERRORLEVEL%
 
 rem ------------------------------------------------------------------ the way out on errors

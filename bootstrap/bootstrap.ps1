@@ -457,7 +457,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     if (-not (Test-Path -LiteralPath $pythonExe -PathType Leaf)) { Fail 7 "micromamba finished but $pythonExe is missing" }
     $handover = @('-I', $zipapp, 'adopt', $prefix, '--name', $name, '--envs-dir', $envs, '--cache-dir', $cache)
     if ($python) { $handover += @('--python', $python) }
-    foreach ($channel in $channels) { $handover += @('-c', $channel) }
+    foreach ($channel in $mmChannels) { $handover += @('-c', $channel) }  # what micromamba used
     foreach ($package in $packages) { $handover += @('--package', $package) }
     $handover += $given
     $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)

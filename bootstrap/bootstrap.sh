@@ -458,9 +458,11 @@ mb_say "micromamba: $mb_mm_used ($mb_how, sha256 $(printf '%.12s' "$mb_sha"))"
 
 mb_spec_python=python
 [ -z "$mb_python" ] || mb_spec_python=python=$mb_python
+# The channels micromamba uses are the ones handed over (and recorded): never a default of
+# adopt's own, which MAMBABOOT_CHANNELS could change.
+[ -n "$mb_channels" ] || mb_channels="-c conda-forge"
 eval "set -- $mb_channels"
 set -- "$mb_bin" create --yes --no-rc --override-channels "$@"
-[ -n "$mb_channels" ] || set -- "$@" -c conda-forge
 set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_prefix" "$mb_spec_python" conda mamba
 eval "set -- \"\$@\" $mb_specs"
 mb_existed=

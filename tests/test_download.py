@@ -87,3 +87,13 @@ def test_fetch_text_reads_small_files_and_refuses_big_ones(server):
     assert download.fetch_text(server.url + "/small", policy=FAST) == "abc\n"
     with pytest.raises(ObtainError, match="larger"):
         download.fetch_text(server.url + "/asset", limit=100, policy=FAST)
+
+
+@pytest.mark.parametrize("name, value", [("MAMBABOOT_HTTP_TIMEOUT", "soon"), ("MAMBABOOT_HTTP_ATTEMPTS", "0"),
+                                         ("MAMBABOOT_HTTP_BACKOFF", "nan"), ("MAMBABOOT_HTTP_ATTEMPTS", "2.5")])
+def test_a_bad_download_setting_is_a_usage_error(monkeypatch, name, value):
+    from mambaboot.errors import UsageError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(UsageError, match=name):
+        download._policy_from_env()

@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from mambaboot.errors import ObtainError
+from mambaboot.errors import ObtainError, UsageError
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -29,12 +29,24 @@ class Policy:
 
 def _policy_from_env() -> Policy:
     # Tests and slow networks tune these without new options; values are plain seconds.
-    env = os.environ
     return Policy(
-        timeout=float(env.get("MAMBABOOT_HTTP_TIMEOUT", Policy.timeout)),
-        attempts=int(env.get("MAMBABOOT_HTTP_ATTEMPTS", Policy.attempts)),
-        backoff=float(env.get("MAMBABOOT_HTTP_BACKOFF", Policy.backoff)),
+        timeout=_number("MAMBABOOT_HTTP_TIMEOUT", float, Policy.timeout),
+        attempts=_number("MAMBABOOT_HTTP_ATTEMPTS", int, Policy.attempts),
+        backoff=_number("MAMBABOOT_HTTP_BACKOFF", float, Policy.backoff),
     )
+
+
+def _number(name: str, kind, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value < (1 if kind is int else 0) or value != value:  # also refuses NaN
+        raise UsageError(f"{name}={raw!r} is not a {'whole number >= 1' if kind is int else 'number of seconds'}")
+    return value
 
 
 class _Transient(Exception):
