@@ -25,7 +25,6 @@ import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import List, Optional
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
