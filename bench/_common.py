@@ -1,11 +1,14 @@
 """What every benchmark here shares: this checkout's mambaboot, a clean environment, a timer."""
 
+import argparse
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -27,3 +30,20 @@ def timed(argv: List[str], env: Dict[str, str], check: bool = True) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def runs(doc: str, default: int) -> int:
+    """The benchmark's one option: how many runs per side (the median is reported)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=default, help="runs per side (median is reported)")
+    return parser.parse_args().n
+
+
+@contextlib.contextmanager
+def workspace(*subdirs: str) -> Iterator[Path]:
+    """A throwaway directory with home/, tmp/ and the given subdirectories."""
+    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
+        root = Path(tmp)
+        for d in ("home", "tmp", *subdirs):
+            (root / d).mkdir()
+        yield root

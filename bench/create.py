@@ -9,28 +9,21 @@ Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and microm
 with a warm package cache, so both sides do the same solve and link.
 """
 
-import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=5, help="runs per side (median is reported)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
-        root = Path(tmp)
-        for d in ("home", "tmp", "envs"):
-            (root / d).mkdir()
+    n = runs(__doc__, 5)
+    with workspace("envs") as root:
         channel = channel_url(build_benchmark_channel(root / "channel"))
         standin = make_standin(root / "micromamba")
         cache = root / "cache"
@@ -51,7 +44,7 @@ def main() -> int:
 
         tool(-1)  # warm the package cache and the micromamba version note
         direct(-1)
-        pairs = [(direct(i), tool(i)) for i in range(args.n)]  # interleaved: drift hits both sides
+        pairs = [(direct(i), tool(i)) for i in range(n)]  # interleaved: drift hits both sides
         d = statistics.median(p[0] for p in pairs)
         t = statistics.median(p[1] for p in pairs)
         print(f"create: direct engine {d * 1000:.0f} ms, mambaboot {t * 1000:.0f} ms, "
@@ -68,12 +61,12 @@ def main() -> int:
                 p.wait()
             return time.perf_counter() - start
 
-        verify_ms = statistics.median(verification(root / "envs" / f"direct{i}") for i in range(args.n)) * 1000
+        verify_ms = statistics.median(verification(root / "envs" / f"direct{i}") for i in range(n)) * 1000
         print(f"  of which: verification (3 interpreters of the new env, warm) ~{verify_ms:.0f} ms")
 
         py = [sys.executable]
         startup = [(timed(py + ["-c", "pass"], env), timed(py + ["-m", "mambaboot", "--version"], env))
-                   for _ in range(max(args.n, 10))]
+                   for _ in range(max(n, 10))]
         base = statistics.median(p[0] for p in startup)
         ver = statistics.median(p[1] for p in startup)
         print(f"startup: python -c pass {base * 1000:.1f} ms, mambaboot --version {ver * 1000:.1f} ms, "

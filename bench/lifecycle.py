@@ -9,16 +9,14 @@ Prints, measured side by side in one run (these machines are noisy):
 Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and micromamba stand-in.
 """
 
-import argparse
 import json
 import os
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -40,13 +38,8 @@ def _fake_envs(source: Path, root: Path, count: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=5, help="runs per side (median is reported)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
-        root = Path(tmp)
-        for d in ("home", "tmp", "envs", "many"):
-            (root / d).mkdir()
+    count = runs(__doc__, 5)
+    with workspace("envs", "many") as root:
         channel = channel_url(build_benchmark_channel(root / "channel"))
         standin = make_standin(root / "micromamba")
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
@@ -62,7 +55,7 @@ def main() -> int:
         def from_lock(i: int) -> float:
             return timed([*MAMBABOOT, "create", f"locked{i}", "--from-lock", str(lock), *common], env)
 
-        pairs = [(normal(i), from_lock(i)) for i in range(args.n)]  # interleaved: drift hits both sides
+        pairs = [(normal(i), from_lock(i)) for i in range(count)]  # interleaved: drift hits both sides
         n = statistics.median(p[0] for p in pairs)
         f = statistics.median(p[1] for p in pairs)
         print(f"recreate: normal create {n * 1000:.0f} ms, create --from-lock {f * 1000:.0f} ms, "
@@ -70,9 +63,9 @@ def main() -> int:
 
         _fake_envs(root / "envs" / "normal-1", root / "many", 50)
         listing = [*MAMBABOOT, "list", "--envs-dir", str(root / "many"), "--cache-dir", str(root / "cache")]
-        runs = [(timed([sys.executable, "-c", "pass"], env), timed(listing, env)) for _ in range(max(args.n, 10))]
-        base = statistics.median(r[0] for r in runs)
-        lst = statistics.median(r[1] for r in runs)
+        samples = [(timed([sys.executable, "-c", "pass"], env), timed(listing, env)) for _ in range(max(count, 10))]
+        base = statistics.median(r[0] for r in samples)
+        lst = statistics.median(r[1] for r in samples)
         sized = statistics.median(timed(listing + ["--size"], env) for _ in range(3))
         print(f"list: 50 environments in {lst * 1000:.0f} ms (target < 500 ms; python -c pass {base * 1000:.0f} ms); "
               f"with --size {sized * 1000:.0f} ms")
