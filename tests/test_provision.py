@@ -9,7 +9,7 @@ import pytest
 
 from mambaboot import provision, record, winsys
 from mambaboot.errors import ProvisionError, UsageError
-from mambaboot.report import Silent
+from tests.support.recorder import Recorder
 
 PROBE = """\
 set -e
@@ -159,9 +159,9 @@ def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine_prefix, cod
     steps = provision.Steps(scripts=(_dos(script),))
     if code:
         with pytest.raises(ProvisionError, match="exit 3"):
-            provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Silent())
+            provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Recorder())
     else:
-        provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Silent())
+        provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Recorder())
     assert out.read_text().strip() == f"prefix={prefix}"
     state = record.read(str(prefix))["state"]
     assert state == ("provisioning-failed" if code else "complete")

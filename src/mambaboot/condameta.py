@@ -65,7 +65,3 @@ def installed_files(prefix: str) -> Dict[str, str]:
         for path in record.get("files") or ():
             owners[path.replace("\\", "/")] = record["name"]
     return owners
-
-
-def find(packages: List[Package], name: str) -> Optional[Package]:
-    return next((p for p in packages if p.name == name), None)

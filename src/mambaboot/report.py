@@ -16,16 +16,3 @@ class Reporter(Protocol):
     def progress(self, done: int, total: Optional[int]) -> None:
         """Download progress in bytes."""
 
-
-class Silent:
-    def step(self, message: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-    def detail(self, message: str) -> None:
-        pass
-
-    def progress(self, done: int, total: Optional[int]) -> None:
-        pass

@@ -160,6 +160,3 @@ class Checks:
 def start(activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]) -> Checks:
     return Checks(activated_env, prefix, requested_python)
 
-
-def verify(activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]) -> Verification:
-    return start(activated_env, prefix, requested_python).result()

@@ -24,11 +24,6 @@ from typing import Dict, List, Optional, Tuple
 from mambaboot import __version__, isolation
 from mambaboot.activation import environ, sources
 
-# Shell variables the scripts may use; all start with this so users can recognise them.
-STATE_PREFIX = "_MAMBABOOT_"
-STATE_PREFIX_LOWER = "_mambaboot_"
-
-
 @dataclass(frozen=True)
 class Model:
     windows: bool
