@@ -130,8 +130,8 @@ def world(tmp_path, entry) -> World:
 @pytest.fixture
 def release_server(standin):
     """Serves the stand-in as the official release asset of the pinned version."""
-    from mambaboot.host import current
-    from mambaboot.plan import PINNED_MICROMAMBA
+    from mambaboot.common.host import current
+    from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 
     with AssetServer() as server:
         url = server.add_release(PINNED_MICROMAMBA, current().subdir, standin.read_bytes())

@@ -13,8 +13,8 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from mambaboot import prefix as prefixes
-from mambaboot.activation import cmd, environ, generate, sources
+from mambaboot.relocate import batscripts as prefixes
+from mambaboot.shell.activation import cmd, environ, generate, sources
 from tests.support import winenv
 from tests.support.wine import read_set_dump, windows_path
 

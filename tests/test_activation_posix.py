@@ -12,7 +12,7 @@ from typing import Dict
 
 import pytest
 
-from mambaboot.activation import environ
+from mambaboot.shell.activation import environ
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 
 POSIX_SHELLS = {"bash": ["bash", "--noprofile", "--norc"], "dash": ["dash"], "zsh": ["zsh", "-f"]}

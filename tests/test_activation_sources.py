@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from mambaboot.activation import environ, sources
-from mambaboot.errors import VerifyError
+from mambaboot.common.errors import VerifyError
+from mambaboot.shell.activation import environ, sources
 from tests.conftest import MAMBABOOT, _clean_environ
 
 

@@ -12,10 +12,11 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from mambaboot import isolation, micromamba
 from mambaboot.commands import adopt as adopt_command
-from mambaboot.host import Host
-from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.common.host import Host
+from mambaboot.engine import micromamba
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.shell import isolation
 from tests.conftest import REPO
 from tests.support import wine_bootstrap as winesupport
 from tests.support.snapshot import diff, snapshot

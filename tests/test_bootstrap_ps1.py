@@ -3,8 +3,9 @@ its text, its quoting discipline, and its agreement with mambaboot and the other
 
 import re
 
-from mambaboot import isolation, sandbox
-from mambaboot.plan import PINNED_MICROMAMBA
+from mambaboot.engine import sandbox
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+from mambaboot.shell import isolation
 from tests.conftest import REPO
 
 SCRIPTS = REPO / "bootstrap"

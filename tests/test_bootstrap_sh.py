@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot import isolation
-from mambaboot.plan import PINNED_MICROMAMBA
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+from mambaboot.shell import isolation
 from tests.conftest import REPO, Result
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, LINK, OURS, USER_DIR, occupy
@@ -248,6 +248,6 @@ def test_the_script_is_clean_posix_sh():
 
 
 def _subdir() -> str:
-    from mambaboot.host import current
+    from mambaboot.common.host import current
 
     return current().subdir

@@ -4,7 +4,8 @@ import os
 import signal
 import subprocess
 
-from mambaboot import fsops, record
+from mambaboot.common import fsops
+from mambaboot.environment import record
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot

@@ -1,6 +1,7 @@
 import os
 
-from mambaboot import cachelink, fsops, winsys
+from mambaboot.common import fsops, winsys
+from mambaboot.environment import cachelink
 
 
 def test_posix_symlink(tmp_path):

@@ -31,7 +31,7 @@ from urllib.request import url2pathname
 
 import pytest
 
-from mambaboot import isolation
+from mambaboot.shell import isolation
 from tests.conftest import MAMBABOOT, REPO
 
 MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: ?exit=(?P<exit>\d+))?)?|output|"
@@ -146,7 +146,7 @@ def _wine_script(code: str, expected: int) -> List[str]:
 def windows_env(request, tmp_path):
     """Wine's cmd with drive D: holding a Windows-layout environment that mambaboot has made
     portable (activation scripts written, micromamba's scripts patched), as `create` leaves it."""
-    from mambaboot import adopt
+    from mambaboot.pipeline import finish
     from tests.support import winenv
     from tests.support.wine import windows_path
 
@@ -154,7 +154,7 @@ def windows_env(request, tmp_path):
     drive = tmp_path / "drive-d"
     prefix = drive.joinpath(*WINE_PREFIX_DOC.split("\\")[1:])
     winenv.build(prefix, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
-    adopt.portable(str(prefix), True, written=[windows_path(prefix)])
+    finish.portable(str(prefix), True, written=[windows_path(prefix)])
     link = wine.prefix / "dosdevices" / "d:"
     old = os.readlink(link) if link.is_symlink() else None
     if old is not None:
@@ -280,7 +280,7 @@ def test_the_reference_names_every_command_and_every_option():
 
 
 def test_the_reference_lists_every_exit_code_and_environment_variable():
-    from mambaboot.errors import EXIT_CODES
+    from mambaboot.common.errors import EXIT_CODES
 
     reference = _section(GUIDE.read_text(), re.compile(r"^## 5\. "))
     codes = _section(reference, re.compile(r"^### 5\.\d+ Exit codes"))

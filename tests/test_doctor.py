@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot import doctor, shellinit, winsys
+from mambaboot.common import winsys
+from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support.snapshot import diff, snapshot
 

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from mambaboot import download
-from mambaboot.errors import ObtainError
+from mambaboot.common.errors import ObtainError
+from mambaboot.engine import download
 from tests.support.server import AssetServer, Fault, refused_url
 
 BODY = os.urandom(300_000)
@@ -92,7 +92,7 @@ def test_fetch_text_reads_small_files_and_refuses_big_ones(server):
 @pytest.mark.parametrize("name, value", [("MAMBABOOT_HTTP_TIMEOUT", "soon"), ("MAMBABOOT_HTTP_ATTEMPTS", "0"),
                                          ("MAMBABOOT_HTTP_BACKOFF", "nan"), ("MAMBABOOT_HTTP_ATTEMPTS", "2.5")])
 def test_a_bad_download_setting_is_a_usage_error(monkeypatch, name, value):
-    from mambaboot.errors import UsageError
+    from mambaboot.common.errors import UsageError
 
     monkeypatch.setenv(name, value)
     with pytest.raises(UsageError, match=name):

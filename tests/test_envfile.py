@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot import envfile, yamlsubset
-from mambaboot.errors import UsageError
-from mambaboot.plan import CreateInputs, make_plan
+from mambaboot.common import yamlsubset
+from mambaboot.common.errors import UsageError
+from mambaboot.pipeline import envfile
+from mambaboot.pipeline.plan import CreateInputs, make_plan
 from tests.support.snapshot import diff
 from tests.test_plan import posix_host
 

@@ -1,8 +1,8 @@
 import pytest
 
-from mambaboot import isolation
-from mambaboot.activation import environ as activation
-from mambaboot.errors import ShellContaminated
+from mambaboot.common.errors import ShellContaminated
+from mambaboot.shell import isolation
+from mambaboot.shell.activation import environ as activation
 
 
 @pytest.mark.parametrize("var", isolation.CONTAMINATING)

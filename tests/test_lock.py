@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mambaboot import condameta, lockfile
-from mambaboot.errors import UsageError, VerifyError
+from mambaboot.common.errors import UsageError, VerifyError
+from mambaboot.environment import condameta, lockfile
 from tests.support.snapshot import diff, snapshot
 
 

@@ -5,10 +5,10 @@ import os
 
 import pytest
 
-from mambaboot import micromamba
-from mambaboot.errors import ObtainError
-from mambaboot.host import current
-from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
+from mambaboot.common.errors import ObtainError
+from mambaboot.common.host import current
+from mambaboot.engine import micromamba
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
 
 
 def _source(server, **inputs):

@@ -4,9 +4,9 @@ import ntpath
 
 import pytest
 
-from mambaboot.errors import UsageError
-from mambaboot.host import Host, conda_subdir
-from mambaboot.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
+from mambaboot.common.errors import UsageError
+from mambaboot.common.host import Host, conda_subdir
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
 
 
 def posix_host(env=None, dirs=(), cwd="/work"):
@@ -99,7 +99,8 @@ def test_posix_accepts_other_characters(prefix):
 
 @pytest.mark.parametrize("enabled, warned", [(False, True), (None, True), (True, False)])
 def test_long_windows_prefix_warns_unless_long_paths_are_enabled(monkeypatch, enabled, warned):
-    from mambaboot import create, winsys
+    from mambaboot.common import winsys
+    from mambaboot.pipeline import create
     from tests.support.recorder import Recorder
 
     monkeypatch.setattr(winsys, "long_paths_enabled", lambda: enabled)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mambaboot import prefix as prefixes
+from mambaboot.relocate import batscripts as prefixes
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support import winenv
 from tests.support.snapshot import diff, snapshot

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot import provision, record, winsys
-from mambaboot.errors import ProvisionError, UsageError
+from mambaboot.common import winsys
+from mambaboot.common.errors import ProvisionError, UsageError
+from mambaboot.environment import record
+from mambaboot.pipeline import provision
 from tests.support.recorder import Recorder
 
 PROBE = """\

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mambaboot import isolation
-from mambaboot.activation import cmd, fish, generate, posix, powershell
+from mambaboot.shell import isolation
+from mambaboot.shell.activation import cmd, fish, generate, posix, powershell
 from tests.support.wine import read_set_dump, windows_path
 
 # Batches of strings per shell run keep the real shells cheap; a few batches per test.

@@ -7,7 +7,7 @@ import signal
 import stat
 import subprocess
 
-from mambaboot import fsops
+from mambaboot.common import fsops
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot

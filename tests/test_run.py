@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot.activation import environ
+from mambaboot.shell.activation import environ
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 
 
@@ -138,13 +138,13 @@ def test_shell_program_can_be_chosen(made_env, tmp_path):
 
 
 def test_windows_run_warns_about_bat_hooks_it_cannot_run(made_env, tmp_path):
-    from mambaboot import launch
+    from mambaboot.shell import run as shell_run
 
     prefix = copy_env(made_env, tmp_path / "env")
     (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True)
     (prefix / "etc" / "conda" / "activate.d" / "x.bat").write_text("@set X=1\n")
     tool = tmp_path / "tool.exe"
     tool.write_text("")
-    prepared = launch.prepare(str(prefix), ["tool"], {"PATH": str(tmp_path), "PATHEXT": ".COM;.EXE"}, windows=True)
+    prepared = shell_run.prepare(str(prefix), ["tool"], {"PATH": str(tmp_path), "PATHEXT": ".COM;.EXE"}, windows=True)
     assert prepared.warnings and "x.bat" in prepared.warnings[0]
     assert prepared.argv == [str(tool)]

@@ -45,3 +45,42 @@ def test_the_checker_catches_what_it_looks_for(tmp_path):
     assert offenders(tmp_path) == [
         "bad.py:2: shell=", "bad.py:2: subprocess.run with a string command", "bad.py:3: os.system",
     ]
+
+
+ARCHITECTURE = SRC.parent.parent / "docs" / "architecture.md"
+
+
+def _map_rows():
+    """docs/architecture.md's table: room -> the text of its row."""
+    rows = {}
+    for line in ARCHITECTURE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`"):
+            rows[cells[0].strip("`").rstrip("/")] = cells[1]
+    return rows
+
+
+def test_the_architecture_map_matches_the_folders():
+    rows = _map_rows()
+    rooms = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms | {"cli.py"} == set(rows), "every room is in docs/architecture.md, and nothing else"
+    unnamed = []
+    for room in rooms - {"commands"}:
+        for module in (SRC / room).rglob("*.py"):
+            if module.name != "__init__.py" and f"`{module.stem}`" not in rows[room] and f"`{module.parent.name}/`" not in rows[room]:
+                unnamed.append(str(module.relative_to(SRC)))
+    assert unnamed == [], "modules the map does not name"
+
+
+def test_nothing_below_the_commands_imports_a_command_or_the_cli():
+    upward = []
+    for module in SRC.rglob("*.py"):
+        room = module.relative_to(SRC).parts[0]
+        if room in ("commands", "cli.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[:2] in (
+                ["mambaboot", "commands"], ["mambaboot", "cli"]
+            ):
+                upward.append(f"{module.relative_to(SRC)} imports {node.module}")
+    assert upward == []

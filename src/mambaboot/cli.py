@@ -13,7 +13,7 @@ from typing import List, Optional
 from mambaboot import __version__
 from mambaboot.commands import NAMES
 from mambaboot.commands._common import exit_code_help
-from mambaboot.errors import Interrupted, MambabootError
+from mambaboot.common.errors import Interrupted, MambabootError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _fail(message: str, code: int, want_json: bool) -> int:
-    from mambaboot import output
+    from mambaboot.common import output
 
     output.error(message)
     if want_json:

@@ -2,7 +2,7 @@
 
 import argparse
 
-from mambaboot.errors import EXIT_CODES
+from mambaboot.common.errors import EXIT_CODES
 
 
 def exit_code_help() -> str:
@@ -30,7 +30,7 @@ def add_cache_option(parser: argparse.ArgumentParser) -> None:
 
 
 def reporter(args: argparse.Namespace):
-    from mambaboot import output
+    from mambaboot.common import output
 
     return output.TextReporter(quiet=args.quiet, verbose=args.verbose)
 
@@ -55,7 +55,7 @@ def add_micromamba_options(group) -> None:
 
 def create_inputs(args: argparse.Namespace, **fixed):
     """CreateInputs from the options add_spec_options/add_micromamba_options/add_cache_option made."""
-    from mambaboot.plan import CreateInputs
+    from mambaboot.pipeline.plan import CreateInputs
 
     return CreateInputs(
         name=args.name, envs_dir=args.envs_dir, python=args.python,

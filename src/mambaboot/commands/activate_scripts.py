@@ -29,12 +29,14 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from mambaboot import adopt, output, record
-    from mambaboot.activation import sources
+    from mambaboot.common import output
+    from mambaboot.environment import record
+    from mambaboot.pipeline import finish
+    from mambaboot.shell.activation import sources
 
     prefix = sources.require_environment(args.prefix)
     windows = sys.platform == "win32"
-    made = adopt.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
+    made = finish.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
     recorded = not args.dry_run and record.add_files(prefix, made.files, [c.path for c in made.patch.changed])
     if args.json:
         output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts,

@@ -3,7 +3,13 @@
 import argparse
 
 from mambaboot.commands._common import (
-    add_cache_option, add_command, add_micromamba_options, add_output_options, add_spec_options, create_inputs, reporter,
+    add_cache_option,
+    add_command,
+    add_micromamba_options,
+    add_output_options,
+    add_spec_options,
+    create_inputs,
+    reporter,
 )
 
 _HANDOVER = ("name", "envs_dir", "packages", "channels", "micromamba", "micromamba_version", "micromamba_url",
@@ -41,8 +47,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import adoption, host, output, pathrules
-    from mambaboot.errors import UsageError
+    from mambaboot.common import host, output, pathrules
+    from mambaboot.common.errors import UsageError
+    from mambaboot.pipeline import adopt
 
     used = (args.micromamba_version_used, args.micromamba_sha256_used)
     given = [name for name in _HANDOVER if getattr(args, name)]
@@ -56,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
     handover = engine = None
     if all(used):
         handover = create_inputs(args)
-        engine = adoption.Engine(
+        engine = adopt.Engine(
             args.micromamba_version_used, pathrules.check_sha256("--micromamba-sha256-used", args.micromamba_sha256_used),
         )
     rep = reporter(args)
-    result = adoption.adopt_prefix(
+    result = adopt.adopt_prefix(
         args.prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
         link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover, engine=engine,
     )

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def _print_info(data: dict) -> None:
-    from mambaboot.diskusage import human
+    from mambaboot.environment.diskusage import human
 
     print(f"cache dir: {data['cache_dir']}")
     for c in data["package_caches"]:
@@ -36,7 +36,7 @@ def _print_info(data: dict) -> None:
 
 
 def _print_clean(data: dict) -> None:
-    from mambaboot.diskusage import human
+    from mambaboot.environment.diskusage import human
 
     verb = "would remove" if data["dry_run"] else "removed"
     print(f"{verb} {len(data['removed_packages'])} unused packages ({human(data['package_bytes'])}), "
@@ -48,8 +48,9 @@ def _print_clean(data: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import host, output, pkgcache
-    from mambaboot.plan import resolve_cache_dir, resolve_pkgs_dirs
+    from mambaboot.common import host, output
+    from mambaboot.environment import pkgcache
+    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_pkgs_dirs
 
     h = host.current()
     cache_dir = resolve_cache_dir(h, args.cache_dir)

@@ -4,7 +4,13 @@ import argparse
 import os
 
 from mambaboot.commands._common import (
-    add_cache_option, add_command, add_micromamba_options, add_output_options, add_spec_options, create_inputs, reporter,
+    add_cache_option,
+    add_command,
+    add_micromamba_options,
+    add_output_options,
+    add_spec_options,
+    create_inputs,
+    reporter,
 )
 
 
@@ -50,8 +56,8 @@ def register(subparsers) -> None:
 
 
 def _read_lock(path: str):
-    from mambaboot import lockfile
-    from mambaboot.errors import UsageError
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import lockfile
 
     try:
         with open(path, encoding="utf-8") as f:
@@ -62,8 +68,9 @@ def _read_lock(path: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import create, envfile, host, output
-    from mambaboot.plan import make_plan
+    from mambaboot.common import host, output
+    from mambaboot.pipeline import create, envfile
+    from mambaboot.pipeline.plan import make_plan
 
     h = host.current()
     inputs = create_inputs(

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import doctor, errors
+    from mambaboot.common import errors
+    from mambaboot.shell import doctor
 
     if args.dry_run and not args.undo_shell_init:
         raise errors.UsageError("--dry-run goes with --undo-shell-init")
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     findings = doctor.examine(machine)
     failed = any(f.severity == doctor.ERROR for f in findings)
     if args.json:
-        from mambaboot import output
+        from mambaboot.common import output
 
         output.emit_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})
     else:
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _undo(machine, args: argparse.Namespace) -> int:
-    from mambaboot import doctor, shellinit
+    from mambaboot.shell import doctor, shellinit
 
     blocks, problems = shellinit.find_blocks(doctor.rc_files(machine))
     autoruns = shellinit.find_autoruns() if machine.windows else []
@@ -68,13 +69,13 @@ def _undo(machine, args: argparse.Namespace) -> int:
             print("no conda/mamba shell init found")
     if args.dry_run:
         if args.json:
-            from mambaboot import output
+            from mambaboot.common import output
 
             output.emit_json({"dry_run": True, **shown})
         return 0
     done = doctor.undo_shell_init(machine, blocks, autoruns)
     if args.json:
-        from mambaboot import output
+        from mambaboot.common import output
 
         output.emit_json({"dry_run": False, **shown, "backups": done.backups, "failures": done.failures})
     else:

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def _row(env) -> list:
-    from mambaboot.diskusage import human
+    from mambaboot.environment.diskusage import human
 
     size = "-" if env.size is None else human(env.size)
     state = env.state + (f" ({env.failed})" if env.failed else "")
@@ -32,8 +32,9 @@ def _row(env) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot import host, inventory, output
-    from mambaboot.plan import resolve_cache_dir, resolve_envs_dir
+    from mambaboot.common import host, output
+    from mambaboot.environment import inventory
+    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)

@@ -22,8 +22,9 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from mambaboot import condameta, fsops, host, lockfile, record
-    from mambaboot.errors import UsageError
+    from mambaboot.common import fsops, host
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import condameta, lockfile, record
 
     prefix = os.path.abspath(args.prefix)
     if not os.path.isdir(os.path.join(prefix, "conda-meta")):

@@ -28,9 +28,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from mambaboot import host, isolation, output, provision, record
-    from mambaboot.errors import TargetRefused
-    from mambaboot.plan import resolve_cache_dir
+    from mambaboot.common import host, output
+    from mambaboot.common.errors import TargetRefused
+    from mambaboot.environment import record
+    from mambaboot.pipeline import provision
+    from mambaboot.pipeline.plan import resolve_cache_dir
+    from mambaboot.shell import isolation
 
     h = host.current()
     if not args.ignore_active_env:

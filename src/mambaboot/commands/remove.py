@@ -34,18 +34,19 @@ def _confirmed(question: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from mambaboot import host, output, removal
-    from mambaboot.diskusage import human
-    from mambaboot.errors import UsageError
-    from mambaboot.plan import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
+    from mambaboot.common import host, output
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import delete
+    from mambaboot.environment.diskusage import human
+    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
 
     h = host.current()
-    if removal.looks_like_path(args.target):
+    if delete.looks_like_path(args.target):
         prefix = h.path.abspath(h.path.expanduser(args.target))
     else:
         prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
     cache_dir = resolve_cache_dir(h, args.cache_dir)
-    candidate = removal.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force)
+    candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force)
     u = candidate.usage
     shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""
     summary = f"{prefix} ({candidate.state}): {u.files} files, {human(u.bytes)}{shared}"
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 output.emit_json({"prefix": prefix, "removed": False})
             return 0
-    removal.remove(candidate, cache_dir, h.home())
+    delete.remove(candidate, cache_dir, h.home())
     sys.stderr.write(f"removed {summary}\n")
     if args.json:
         output.emit_json({"prefix": prefix, "removed": True, "state": candidate.state, **u.to_dict()})

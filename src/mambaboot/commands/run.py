@@ -29,17 +29,17 @@ def start(prefix: str, argv: list) -> int:
     import os
     import sys
 
-    from mambaboot import launch
-    from mambaboot.activation import sources
+    from mambaboot.shell import run as shell_run
+    from mambaboot.shell.activation import sources
 
     windows = sys.platform == "win32"
-    prepared = launch.prepare(sources.require_environment(prefix), argv, os.environ, windows)
+    prepared = shell_run.prepare(sources.require_environment(prefix), argv, os.environ, windows)
     if prepared.warnings:
-        from mambaboot import output
+        from mambaboot.common import output
 
         for warning in prepared.warnings:
             output.TextReporter().warn(warning)
-    return launch.run(prepared, windows)
+    return shell_run.run(prepared, windows)
 
 
 def run(args: argparse.Namespace) -> int:

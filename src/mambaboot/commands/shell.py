@@ -25,10 +25,11 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from mambaboot import isolation, launch
     from mambaboot.commands.run import start
+    from mambaboot.shell import isolation
+    from mambaboot.shell import run as shell_run
 
     windows = sys.platform == "win32"
     if not args.ignore_active_env:
         isolation.check_shell(os.environ, windows)
-    return start(args.prefix, [launch.user_shell(os.environ, windows, args.shell)])
+    return start(args.prefix, [shell_run.user_shell(os.environ, windows, args.shell)])

@@ -1,0 +1,103 @@
+"""Which names and prefixes can work, decided before anything touches the disk.
+
+conda packages write the prefix verbatim into their own scripts: POSIX packages quote it
+as '...' in sh, Windows packages put it into .bat files where cmd.exe expands % and !.
+A prefix carrying those characters installs "fine" and breaks later, so we refuse it now.
+"""
+
+import re
+from typing import List
+
+from mambaboot.common.errors import UsageError
+
+_POSIX_FORBIDDEN = {
+    "'": "packages quote the prefix as '...' in their sh scripts",
+    ":": "PATH's separator: the environment's directories could not be put on PATH",
+}
+_WINDOWS_FORBIDDEN = {
+    ";": "PATH's separator: the environment's directories could not be put on PATH",
+    "%": "cmd.exe expands %...% inside the packages' .bat files",
+    "!": "cmd.exe expands !...! inside the packages' .bat files (delayed expansion)",
+    "<": "not allowed in Windows file names",
+    ">": "not allowed in Windows file names",
+    '"': "not allowed in Windows file names",
+    "|": "not allowed in Windows file names",
+    "?": "not allowed in Windows file names",
+    "*": "not allowed in Windows file names",
+}
+_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Paths longer than MAX_PATH fail inside deep package trees unless LongPathsEnabled is set.
+WINDOWS_MAX_PATH = 260
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+
+
+def _describe(ch: str) -> str:
+    return repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+
+
+def check_prefix(prefix: str, windows: bool) -> List[str]:
+    """Raise UsageError naming the first character packages cannot survive; return warnings."""
+    match = _CONTROL.search(prefix)
+    if match:
+        raise UsageError(f"prefix {prefix!r} contains the control character {_describe(match.group())}")
+    forbidden = _WINDOWS_FORBIDDEN if windows else _POSIX_FORBIDDEN
+    for ch, why in forbidden.items():
+        if ch in prefix:
+            raise UsageError(f"prefix {prefix!r} contains the character {ch!r}: {why}; choose another path")
+    warnings = []
+    if windows:
+        drive_less = prefix[2:] if re.match(r"^[A-Za-z]:", prefix) else prefix
+        if ":" in drive_less:
+            raise UsageError(f"prefix {prefix!r} contains ':' outside the drive letter")
+        for part in re.split(r"[\\/]", drive_less):
+            if _RESERVED.match(part):
+                raise UsageError(f"prefix {prefix!r} uses the reserved Windows device name {part!r}")
+            if part not in ("", ".", "..") and part[-1] in " .":
+                raise UsageError(f"prefix {prefix!r} has a component ending in a dot or space: {part!r}")
+    return warnings
+
+
+def risks_max_path(prefix: str) -> bool:
+    """Package files nest ~100 characters deep: past this, some pass MAX_PATH."""
+    return len(prefix) > WINDOWS_MAX_PATH - 100
+
+
+def check_name(name: str) -> None:
+    """A NAME is one directory name under the envs dir, never a path."""
+    if not name or name in (".", ".."):
+        raise UsageError(f"invalid environment name {name!r}; use --prefix for a path")
+    if "/" in name or "\\" in name:
+        raise UsageError(f"environment name {name!r} looks like a path; use --prefix PATH instead")
+    if name.startswith("-"):
+        raise UsageError(f"environment name {name!r} starts with '-'")
+    match = _CONTROL.search(name)
+    if match:
+        raise UsageError(f"environment name {name!r} contains the control character {_describe(match.group())}")
+
+
+def check_python_version(version: str) -> None:
+    if not _VERSION.match(version):
+        raise UsageError(
+            f"--python {version!r} is not a version; give one like 3.12 or 3.12.4 "
+            "(any other constraint can go in --package)"
+        )
+
+
+def check_argument_value(option: str, value: str) -> None:
+    """Values we hand to micromamba as separate arguments must not be mistaken for options."""
+    if not value.strip():
+        raise UsageError(f"{option} needs a non-empty value")
+    if value.startswith("-"):
+        raise UsageError(f"{option} value {value!r} starts with '-'")
+    match = _CONTROL.search(value)
+    if match:
+        raise UsageError(f"{option} value {value!r} contains the control character {_describe(match.group())}")
+
+
+def check_sha256(option: str, value: str) -> str:
+    """A sha256 hex digest given on the command line, in the lowercase form digests are compared in."""
+    digest = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise UsageError(f"{option} {value!r} is not a sha256 hex digest")
+    return digest

@@ -1,0 +1,108 @@
+"""The Windows-only corner, behind plain functions that tests can replace.
+
+Everything else in mambaboot is platform-neutral; anything that needs the registry,
+junctions or other Win32 calls lives here.
+"""
+
+import os
+import sys
+from typing import List, Mapping, Optional, Tuple
+
+from mambaboot.common.errors import UsageError
+
+# cmd.exe runs AutoRun from here (HKCU, then HKLM) before every command line it is given.
+COMMAND_PROCESSOR = r"Software\Microsoft\Command Processor"
+HIVES = ("HKCU", "HKLM")
+REG_SZ = 1
+REG_EXPAND_SZ = 2
+_FILESYSTEM = r"SYSTEM\CurrentControlSet\Control\FileSystem"
+
+
+def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windows only
+    """A directory junction: unlike a symlink it needs no privilege or developer mode."""
+    import _winapi
+
+    _winapi.CreateJunction(target, link)
+
+
+def link_directory(target: str, link: str, windows: bool = sys.platform == "win32") -> str:
+    """Link `link` to directory `target`; returns the kind of link made."""
+    if windows:
+        create_junction(target, link)
+        return "junction"
+    os.symlink(target, link, target_is_directory=True)
+    return "symlink"
+
+
+def command_processor(environ: Mapping[str, str], windows: bool = sys.platform == "win32") -> List[str]:
+    """How to start cmd.exe: %COMSPEC% (where Windows says it is), else cmd.exe from PATH."""
+    if not windows:
+        raise UsageError("a .bat/.cmd script needs cmd.exe, which only Windows has")
+    comspec = next((v for k, v in environ.items() if k.upper() == "COMSPEC" and v), None)
+    return [comspec or "cmd.exe"]
+
+
+def batch_encoding(windows: bool = sys.platform == "win32") -> str:
+    """The encoding cmd.exe reads batch files in: the console's (OEM) code page.
+
+    Only tests render Windows scripts elsewhere; they use ASCII, so UTF-8 serves there.
+    """
+    if not windows:
+        return "utf-8"
+    import ctypes  # pragma: no cover - Windows only
+
+    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"  # pragma: no cover - Windows only
+
+
+def _hive(name: str):  # pragma: no cover - Windows only
+    import winreg
+
+    return {"HKCU": winreg.HKEY_CURRENT_USER, "HKLM": winreg.HKEY_LOCAL_MACHINE}[name]
+
+
+def read_autorun(hive: str) -> Optional[Tuple[str, int]]:  # pragma: no cover - Windows only
+    """(value, registry type) of cmd's AutoRun in HKCU or HKLM; None when it is not set."""
+    import winreg
+
+    try:
+        with winreg.OpenKey(_hive(hive), COMMAND_PROCESSOR) as key:
+            value, kind = winreg.QueryValueEx(key, "AutoRun")
+    except FileNotFoundError:
+        return None
+    return str(value), int(kind)
+
+
+def write_autorun(hive: str, value: Optional[str], kind: int) -> None:  # pragma: no cover - Windows only
+    """Set cmd's AutoRun (None deletes it). HKLM needs an elevated process."""
+    import winreg
+
+    with winreg.OpenKey(_hive(hive), COMMAND_PROCESSOR, 0, winreg.KEY_SET_VALUE) as key:
+        if value is None:
+            winreg.DeleteValue(key, "AutoRun")
+        else:
+            winreg.SetValueEx(key, "AutoRun", 0, kind, value)
+
+
+def long_paths_enabled() -> Optional[bool]:  # pragma: no cover - Windows only
+    """HKLM\\...\\FileSystem\\LongPathsEnabled; None when it cannot be read."""
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, _FILESYSTEM) as key:
+            return bool(winreg.QueryValueEx(key, "LongPathsEnabled")[0])
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+
+
+def documents_dir() -> Optional[str]:  # pragma: no cover - Windows only
+    """The user's Documents folder (often redirected, e.g. to OneDrive): PowerShell profiles live there."""
+    import ctypes
+    from ctypes import wintypes
+
+    buf = ctypes.create_unicode_buffer(wintypes.MAX_PATH)
+    # CSIDL_PERSONAL = 5, SHGFP_TYPE_CURRENT = 0
+    if ctypes.windll.shell32.SHGetFolderPathW(None, 5, None, 0, buf) != 0:
+        return None
+    return buf.value

@@ -1,0 +1,1 @@
+"""The engine: obtaining micromamba and running it sandboxed, child processes and signals."""

@@ -1,0 +1,179 @@
+"""HTTP(S) downloads with a timeout, bounded retries with backoff, and whole-or-nothing files."""
+
+import hashlib
+import http.client
+import os
+import socket
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from mambaboot.common.errors import ObtainError, UsageError
+
+# Transient failures worth another try; anything else (404, 403, bad URL) is final.
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+Progress = Callable[[int, Optional[int]], None]
+
+
+@dataclass(frozen=True)
+class Policy:
+    timeout: float = 30.0
+    attempts: int = 4
+    backoff: float = 0.5  # seconds before the 2nd attempt; doubles each time
+    max_redirects: int = 10
+
+
+def _policy_from_env() -> Policy:
+    # Tests and slow networks tune these without new options; values are plain seconds.
+    return Policy(
+        timeout=_number("MAMBABOOT_HTTP_TIMEOUT", float, Policy.timeout),
+        attempts=_number("MAMBABOOT_HTTP_ATTEMPTS", int, Policy.attempts),
+        backoff=_number("MAMBABOOT_HTTP_BACKOFF", float, Policy.backoff),
+    )
+
+
+def _number(name: str, kind, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value < (1 if kind is int else 0) or value != value:  # also refuses NaN
+        raise UsageError(f"{name}={raw!r} is not a {'whole number >= 1' if kind is int else 'number of seconds'}")
+    return value
+
+
+class _Transient(Exception):
+    pass
+
+
+class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, limit: int):
+        self.max_redirections = limit
+
+
+def _opener(policy: Policy) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_LimitedRedirects(policy.max_redirects))
+
+
+def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
+    delay = policy.backoff
+    last = ""
+    for n in range(1, policy.attempts + 1):
+        try:
+            return attempt()
+        except _Transient as exc:
+            last = str(exc)
+            if n == policy.attempts:
+                break
+            time.sleep(delay)
+            delay *= 2
+    raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
+
+
+def _open(url: str, policy: Policy):
+    try:
+        return _opener(policy).open(urllib.request.Request(url, headers={"User-Agent": "mambaboot"}), timeout=policy.timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code in _RETRY_STATUS:
+            raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
+        raise ObtainError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, FileNotFoundError):
+            raise ObtainError(f"download of {url} failed: {reason}") from None
+        if isinstance(reason, (socket.timeout, TimeoutError, ConnectionError, OSError)):
+            raise _Transient(f"{reason}") from None
+        raise ObtainError(f"download of {url} failed: {reason}") from None
+    except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        raise _Transient(f"{type(exc).__name__}: {exc}") from None
+
+
+def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None) -> str:
+    policy = policy or _policy_from_env()
+
+    def attempt() -> str:
+        with _open(url, policy) as response:
+            try:
+                data = response.read(limit + 1)
+            except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+                raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        if len(data) > limit:
+            raise ObtainError(f"{url} is larger than the {limit} bytes expected")
+        return data.decode("utf-8", "replace")
+
+    return _with_retries(url, attempt, policy)
+
+
+def fetch_file(
+    url: str,
+    dest: str,
+    expected_sha256: str,
+    progress: Optional[Progress] = None,
+    policy: Optional[Policy] = None,
+) -> None:
+    """Download url to dest, atomically, only if its sha256 is the expected one.
+
+    The body goes to a temporary file beside dest and is renamed into place only when it is
+    complete and verified, so a failed, interrupted or tampered download never leaves a file.
+    """
+    policy = policy or _policy_from_env()
+    directory = os.path.dirname(dest) or "."
+
+    def attempt() -> str:
+        fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out, _open(url, policy) as response:
+                digest = _copy(response, out, progress)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest != expected_sha256:
+                raise ObtainError(
+                    f"{url} does not match its published digest:\n  expected sha256 {expected_sha256}\n"
+                    f"  downloaded      {digest}\nnothing was kept"
+                )
+            os.replace(tmp, dest)
+        except OSError as exc:  # network errors arrive as _Transient; this is the local disk
+            _unlink_quietly(tmp)
+            raise ObtainError(f"could not write {dest}: {exc.strerror or exc}") from None
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    _with_retries(url, attempt, policy)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _copy(response, out, progress: Optional[Progress]) -> str:
+    total = response.headers.get("Content-Length")
+    total = int(total) if total and total.isdigit() else None
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        while True:
+            chunk = response.read(1 << 16)
+            if not chunk:
+                break
+            out.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        raise _Transient(f"connection broke after {done} bytes: {type(exc).__name__}: {exc}") from None
+    if total is not None and done != total:
+        raise _Transient(f"truncated body: got {done} of {total} bytes")
+    return digest.hexdigest()

@@ -1,0 +1,170 @@
+"""Obtaining the micromamba binary (cache, download, verify) and running it.
+
+The binary is executed only after its sha256 matched a digest we trust: the one published
+next to the release asset, or one the user gave with --micromamba-sha256.
+"""
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import EngineError, ObtainError
+from mambaboot.engine import child
+from mambaboot.pipeline.plan import MicromambaSource, Plan
+
+
+@dataclass(frozen=True)
+class Binary:
+    path: str
+    sha256: str
+    version: str
+    source: str
+    downloaded: bool
+
+
+def _exe_name(subdir: str) -> str:
+    return "micromamba.exe" if subdir.startswith("win") else "micromamba"
+
+
+def _store(cache_dir: str) -> str:
+    return os.path.join(cache_dir, "micromamba")
+
+
+def _published_digest(source: MicromambaSource) -> str:
+    from mambaboot.engine import download  # urllib and http.client cost ~30 ms: only when fetching
+
+    url = source.sha256_url
+    try:
+        text = download.fetch_text(url)
+    except ObtainError as exc:
+        raise ObtainError(
+            f"could not read the published digest {url}: {exc}\n"
+            "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
+        ) from None
+    token = text.strip().split()[0].lower() if text.strip() else ""
+    if not re.fullmatch(r"[0-9a-f]{64}", token):
+        raise ObtainError(f"{url} does not hold a sha256 digest (got {text[:80]!r})")
+    return token
+
+
+def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None) -> Binary:
+    if source.kind == "local":
+        return _local(source, cache_dir, environ)
+    store = _store(cache_dir)
+    os.makedirs(store, exist_ok=True)
+    expected = source.expected_sha256
+    pinned = source.kind == "release" and source.version != "latest"
+    if expected is None and pinned:
+        expected = _read(os.path.join(store, source.cache_key(None), "sha256"))
+    if expected is None:
+        expected = _published_digest(source)
+    key_dir = os.path.join(store, source.cache_key(expected))
+    binary = os.path.join(key_dir, _exe_name(source.subdir))
+    # One lock for the store: concurrent runs download once and never see a partial file.
+    with fsops.FileLock(os.path.join(store, ".lock")):
+        downloaded = False
+        if not (os.path.isfile(binary) and fsops.sha256_file(binary) == expected):
+            created = not os.path.isdir(key_dir)
+            os.makedirs(key_dir, exist_ok=True)
+            from mambaboot.engine import download
+
+            try:
+                _forget(key_dir)
+                download.fetch_file(source.url, binary, expected, progress)
+                os.chmod(binary, fsops.user_mode(0o777))
+                fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())
+            except BaseException:
+                _forget(key_dir)
+                if created:
+                    _rmdir_quietly(key_dir)
+                raise
+            downloaded = True
+        version = _version(binary, key_dir, environ)
+    return Binary(binary, expected, version, source.url, downloaded)
+
+
+def _forget(key_dir: str) -> None:
+    """Drop whatever a key directory holds (a corrupted binary, a stale version note)."""
+    for name in os.listdir(key_dir):
+        path = os.path.join(key_dir, name)
+        if not fsops.is_link(path) and os.path.isfile(path):
+            os.unlink(path)
+
+
+def _rmdir_quietly(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str]) -> Binary:
+    path = source.path
+    if not os.path.isfile(path):
+        raise ObtainError(f"micromamba not found at {path}")
+    if not os.access(path, os.X_OK):
+        raise ObtainError(f"{path} is not executable")
+    digest = fsops.sha256_file(path)
+    if source.expected_sha256 and digest != source.expected_sha256:
+        raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
+    version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])
+    os.makedirs(version_dir, exist_ok=True)
+    return Binary(path, digest, _version(path, version_dir, environ), path, False)
+
+
+def _read(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
+    """micromamba --version, asked once per binary: the answer is kept beside it."""
+    note = os.path.join(note_dir, "version")
+    cached = _read(note)
+    if cached:
+        return cached
+    try:
+        out = subprocess.run(
+            [binary, "--version"], env=dict(environ), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ObtainError(f"{binary} does not run: {exc}") from None
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise ObtainError(f"{binary} --version failed (exit {out.returncode}): {out.stderr.strip()[:500]}")
+    version = lines[-1].strip()
+    fsops.atomic_write(note, version.encode())
+    return version
+
+
+def create_command(binary: str, plan: Plan, explicit_file: Optional[str] = None) -> List[str]:
+    """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
+    cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
+    for channel in plan.channels:
+        cmd += ["-c", channel]
+    cmd += ["--prefix", plan.prefix, "--root-prefix", plan.prefix]
+    if plan.windows:
+        cmd += ["--lock-timeout", "600"]  # the Windows lock gives up after 30 s otherwise
+    if plan.offline:
+        cmd.append("--offline")
+    if explicit_file:
+        return cmd + ["--file", explicit_file]
+    return cmd + list(plan.specs)
+
+
+def run(cmd: List[str], env: Dict[str, str], echo: Optional[child.Sink] = None, keep: int = 40) -> str:
+    """Run micromamba, streaming its output to echo (if given); raise EngineError on failure."""
+    try:
+        code, tail = child.stream(cmd, env, echo, keep=keep)
+    except OSError as exc:
+        raise EngineError(f"could not start {cmd[0]}: {exc}") from None
+    if code != 0:
+        raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
+    return "\n".join(tail)

@@ -1,0 +1,78 @@
+"""The private world micromamba runs in, so that nothing it does escapes the prefix and cache.
+
+micromamba 2.x appends every prefix to ~/.conda/environments.txt, creates ~/.mamba/pkgs,
+may default its root prefix under the user's data dir and reads rc files from HOME. We give
+it a HOME (and every per-user dir a platform derives from it) that we own and delete.
+It lives inside the cache dir, so even a SIGKILL leaves nothing outside prefix and cache.
+"""
+
+import contextlib
+import os
+from typing import Dict, Iterator, Mapping, Sequence
+
+from mambaboot.common import fsops
+from mambaboot.shell import isolation
+
+
+def owner_lock(home: str) -> str:
+    """Held for as long as the run that owns the home lives: `cache clean` tells stale homes by it."""
+    return home + ".lock"
+
+
+@contextlib.contextmanager
+def private_home(cache_dir: str) -> Iterator[str]:
+    parent = os.path.join(cache_dir, "tmp")
+    os.makedirs(parent, exist_ok=True)
+    home = os.path.join(parent, "home-" + os.urandom(6).hex())
+    lock = owner_lock(home)
+    try:
+        # Locked before the home exists and until it is gone, so no live home is ever unlocked.
+        with fsops.FileLock(lock):
+            os.mkdir(home, 0o700)
+            try:
+                yield home
+            finally:
+                fsops.remove_tree(home)
+    finally:
+        try:
+            os.unlink(lock)
+        except OSError:  # `cache clean` got to it first, or holds it open for a moment (Windows)
+            pass
+
+
+def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool) -> Dict[str, str]:
+    env = isolation.baseline(environ, windows)
+    for key in [k for k in env if k.upper() in _REDIRECTED]:
+        del env[key]
+    tmp = os.path.join(home, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    redirected = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+        "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
+        "TMPDIR": tmp,
+        "TEMP": tmp,
+        "TMP": tmp,
+    }
+    if windows:
+        drive, rest = os.path.splitdrive(home)
+        redirected.update(
+            USERPROFILE=home,
+            HOMEDRIVE=drive,
+            HOMEPATH=rest,
+            APPDATA=os.path.join(home, "AppData", "Roaming"),
+            LOCALAPPDATA=os.path.join(home, "AppData", "Local"),
+        )
+    env.update(redirected)
+    # Comma-separated on every platform: that is how conda and micromamba split it.
+    env["CONDA_PKGS_DIRS"] = ",".join(pkgs_dirs)
+    return env
+
+
+_REDIRECTED = {
+    "HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA",
+    "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    "TMPDIR", "TEMP", "TMP",
+}

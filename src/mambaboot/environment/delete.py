@@ -1,0 +1,100 @@
+"""Removing an environment, and nothing else.
+
+Only a conda environment is ever deleted, only one mambaboot created unless forced, and
+never through a link: PREFIX/pkgs (a junction on Windows, a symlink elsewhere) points into
+the shared package cache, and descending into it would wipe the cache. The environment is
+first renamed aside, so a failure half-way leaves an obviously dead directory rather than a
+half-working environment under its old name.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import TargetRefused
+from mambaboot.engine import signals
+from mambaboot.environment import diskusage, inventory, record
+
+
+@dataclass(frozen=True)
+class Candidate:
+    prefix: str
+    state: str
+    usage: diskusage.Usage
+
+
+def looks_like_path(target: str) -> bool:
+    return target in (".", "..") or target.startswith("~") or any(sep in target for sep in ("/", "\\", os.sep))
+
+
+def _inside(path: str, prefix: str) -> bool:
+    path, prefix = (os.path.normcase(os.path.realpath(p)) for p in (path, prefix))
+    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
+
+
+def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool) -> Candidate:
+    """Decide, by looking only, whether prefix may be removed; measure what it holds."""
+    if not os.path.lexists(prefix):
+        raise TargetRefused(f"{prefix} does not exist; nothing was removed")
+    if fsops.is_link(prefix):
+        raise TargetRefused(f"{prefix} is a link; mambaboot never removes through a link (give the real path)")
+    if not os.path.isdir(prefix):
+        raise TargetRefused(f"{prefix} is a file, not an environment; it was left untouched")
+    env = inventory.describe(prefix, cache_dir)
+    if env is None:
+        raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
+                            "it is never deleted")
+    marker = record.pending_marker(cache_dir, prefix)
+    if marker is not None and record.owner_running(marker):
+        raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was removed")
+    if env.state == inventory.FOREIGN and not force:
+        raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
+    for cache in (cache_dir, *pkgs_dirs):
+        if os.path.isdir(cache) and _inside(cache, prefix):
+            raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")
+    nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
+    if nested:
+        raise TargetRefused(f"{prefix} holds other environments ({', '.join(nested)}); remove those first")
+    return Candidate(prefix, env.state, diskusage.measure(prefix))
+
+
+def _subdirs(path: str):
+    try:
+        return [e for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def remove(candidate: Candidate, cache_dir: str, home: str) -> None:
+    prefix = candidate.prefix
+    doomed = fsops.unique_sibling(prefix, "removing")
+    with signals.held():  # from the rename on, finish: never leave half an environment behind
+        try:
+            os.rename(prefix, doomed)
+        except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
+            doomed = prefix
+        try:
+            fsops.remove_tree(doomed)
+        except OSError as exc:
+            raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
+        record.clear_pending(cache_dir, prefix)
+        unregister(home, prefix)
+
+
+def unregister(home: str, prefix: str) -> Optional[str]:
+    """Drop prefix from ~/.conda/environments.txt, where conda and micromamba list the
+    environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be)."""
+    path = os.path.join(home, ".conda", "environments.txt")
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    key = os.path.normcase(os.path.normpath(prefix))
+    kept = [line for line in lines if os.path.normcase(os.path.normpath(line.strip() or ".")) != key]
+    if len(kept) == len(lines):
+        return None
+    fsops.atomic_write(path, "".join(line + "\n" for line in kept).encode("utf-8"),
+                       mode=os.stat(path).st_mode & 0o777)
+    return path

@@ -1,0 +1,112 @@
+"""Which environments there are and what state each is in, from their records alone.
+
+Fast by design: per environment one record and one directory listing of conda-meta. Sizes
+come from the record (measured at creation) unless a fresh measurement is asked for.
+"""
+
+import datetime
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+from mambaboot.environment import diskusage, record
+
+FOREIGN = "foreign"  # a conda environment mambaboot did not create
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    prefix: str
+    state: str
+    python_version: Optional[str]
+    packages: Optional[int]
+    size: Optional[int]  # bytes
+    size_measured: bool  # False: as recorded at creation (or unknown)
+    created: Optional[str]
+    failed: Optional[str]  # provisioning-failed: the step (script) that failed
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _meta_names(prefix: str) -> Optional[List[str]]:
+    try:
+        return [n for n in os.listdir(os.path.join(prefix, "conda-meta")) if n.endswith(".json")]
+    except OSError:
+        return None
+
+
+def _python_from_meta(names: List[str]) -> Optional[str]:
+    for name in names:
+        parts = name[: -len(".json")].rsplit("-", 2)
+        if len(parts) == 3 and parts[0] == "python":
+            return parts[1]
+    return None
+
+
+def _mtime(prefix: str) -> Optional[str]:
+    for path in (os.path.join(prefix, "conda-meta", "history"), os.path.join(prefix, "conda-meta")):
+        try:
+            stamp = os.stat(path).st_mtime
+        except OSError:
+            continue
+        return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return None
+
+
+def state_of(rec: Optional[Dict[str, Any]], marker: Optional[Dict[str, Any]]) -> str:
+    if marker is not None or (rec is not None and rec.get("state") not in record.FINISHED):
+        return record.INCOMPLETE
+    return rec["state"] if rec is not None else FOREIGN
+
+
+def describe(prefix: str, cache_dir: str, measure: bool = False) -> Optional[Environment]:
+    """None when prefix is no environment: no conda-meta, no record of ours, no pending marker."""
+    rec = record.read(prefix)
+    marker = record.pending_marker(cache_dir, prefix)
+    names = _meta_names(prefix)
+    if rec is None and marker is None and names is None:
+        return None
+    names = names or []
+    rec_ = rec or {}
+    verification = rec_.get("verification") or {}
+    failed = ((rec_.get("provisioning") or {}).get("failed") or {})
+    if measure:
+        size: Optional[int] = diskusage.measure(prefix).bytes
+    else:
+        size = (rec_.get("size") or {}).get("bytes")
+    return Environment(
+        name=os.path.basename(prefix.rstrip("\\/")) or prefix,
+        prefix=prefix,
+        state=state_of(rec, marker),
+        python_version=verification.get("python_version") or _python_from_meta(names),
+        packages=len(rec_["packages"]) if "packages" in rec_ else (len(names) if names else None),
+        size=size,
+        size_measured=measure,
+        created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),
+        failed=failed.get("script") or failed.get("step"),
+    )
+
+
+def scan(envs_dir: str, cache_dir: str, paths: Sequence[str] = (), measure: bool = False) -> List[Environment]:
+    """Every environment directly under envs_dir, then each of paths (which must be environments)."""
+    from mambaboot.common.errors import UsageError
+
+    found: Dict[str, Environment] = {}
+    try:
+        entries = sorted(os.scandir(envs_dir), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            env = describe(entry.path, cache_dir, measure)
+            if env is not None:
+                found[env.prefix] = env
+    for path in paths:
+        prefix = os.path.abspath(path)
+        env = found.get(prefix) or describe(prefix, cache_dir, measure)
+        if env is None:
+            raise UsageError(f"{prefix} is not an environment (no conda-meta, no mambaboot record)")
+        found[prefix] = env
+    return list(found.values())

@@ -1,0 +1,189 @@
+"""Lock files: an @EXPLICIT spec of exactly what an environment holds, with each package's hash.
+
+micromamba (`create -f`) and conda (`create --file`) read the format natively and install
+the listed archives without solving. One hash fits on a URL line; we write the sha256 as
+the bare 64-digit fragment, the one form that micromamba 2.x and conda (>= 24.9) both read
+as sha256 (a `sha256:` prefix is not understood by every micromamba 2.x, which would then
+silently check nothing). The md5 sums go into comment lines, which every reader skips and
+ours checks too.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
+
+from mambaboot import __version__
+from mambaboot.common.errors import UsageError, VerifyError
+from mambaboot.environment.condameta import Package
+
+EXPLICIT = "@EXPLICIT"
+_ARCHIVE = re.compile(r"^(?P<url>.+?(?:\.tar\.bz2|\.conda))(?:#(?P<hash>.*))?$")
+_PLATFORM = re.compile(r"^#\s*platform:\s*(\S+)\s*$")
+_MD5 = re.compile(r"^#\s*md5:\s*(\S+)\s+([0-9a-fA-F]{32})\s*$")
+_MICROMAMBA = re.compile(r"^#\s*micromamba:\s*(\S+)\s+sha256\s+([0-9a-f]{64})\s*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    url: str
+    sha256: Optional[str]
+    md5: Optional[str]
+
+    @property
+    def filename(self) -> str:
+        return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
+
+    @property
+    def subdir(self) -> str:
+        parts = urlsplit(self.url).path.rstrip("/").split("/")
+        return parts[-2] if len(parts) >= 2 else ""
+
+    @property
+    def key(self) -> Tuple[str, str, str]:
+        """(name, version, build) as the file name spells them."""
+        stem = re.sub(r"(\.tar\.bz2|\.conda)$", "", self.filename)
+        name, version, build = (stem.rsplit("-", 2) + ["", ""])[:3]
+        return name, version, build
+
+    def line(self) -> str:
+        return f"{self.url}#{self.sha256}" if self.sha256 else f"{self.url}#{self.md5}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    platform: Optional[str]
+    entries: Tuple[Entry, ...]
+    micromamba_version: Optional[str] = None
+    micromamba_sha256: Optional[str] = None
+
+    def platforms(self) -> List[str]:
+        """The platform the lock is for: its `# platform:` line, else what its URLs say."""
+        if self.platform:
+            return [self.platform]
+        return sorted({e.subdir for e in self.entries if e.subdir and e.subdir != "noarch"})
+
+    def python_version(self) -> Optional[str]:
+        return next((e.key[1] for e in self.entries if e.key[0] == "python"), None)
+
+
+def platform_of(packages: Iterable[Package]) -> Optional[str]:
+    subdirs = {p.subdir for p in packages if p.subdir and p.subdir != "noarch"}
+    return subdirs.pop() if len(subdirs) == 1 else None
+
+
+def _dependency_order(packages: Sequence[Package]) -> List[Package]:
+    """Dependencies before dependents (what the format asks for), ties by name; cycles by name."""
+    by_name = {p.name: p for p in packages}
+    needs = {p.name: {d.split()[0] for d in p.depends if d.split() and d.split()[0] in by_name} - {p.name}
+             for p in packages}
+    ordered: List[Package] = []
+    while needs:
+        ready = sorted(n for n, deps in needs.items() if not deps) or [min(needs)]
+        for name in ready:
+            ordered.append(by_name[name])
+            del needs[name]
+        for deps in needs.values():
+            deps.difference_update(ready)
+    return ordered
+
+
+def render(packages: Sequence[Package], platform: Optional[str], micromamba: Optional[Mapping[str, str]] = None) -> str:
+    unhashed = [f"{p.name}-{p.version}-{p.build}" for p in packages if not (p.sha256 or p.md5)]
+    unsourced = [f"{p.name}-{p.version}-{p.build}" for p in packages if not p.url]
+    if unhashed or unsourced:
+        raise UsageError(
+            "cannot lock packages whose conda-meta record lacks "
+            + "; ".join(f"{what}: {', '.join(names)}" for what, names in (("a hash", unhashed), ("a URL", unsourced)) if names)
+        )
+    ordered = _dependency_order(packages)
+    lines = [
+        "# mambaboot lock: exactly these packages, checked by hash, installed without solving.",
+        "# Recreate with: mambaboot create NAME --from-lock THIS_FILE",
+        "# (micromamba create -p PREFIX -f THIS_FILE and conda create -p PREFIX --file THIS_FILE read it too)",
+    ]
+    if platform:
+        lines.append(f"# platform: {platform}")
+    lines.append(f"# created-by: mambaboot {__version__}")
+    if micromamba and micromamba.get("version") and micromamba.get("sha256"):
+        lines.append(f"# micromamba: {micromamba['version']} sha256 {micromamba['sha256']}")
+    lines += [f"# md5: {os.path.basename(urlsplit(p.url).path)} {p.md5}" for p in ordered if p.md5]
+    lines.append(EXPLICIT)
+    lines += [Entry(p.url, p.sha256, p.md5).line() for p in ordered]
+    return "\n".join(lines) + "\n"
+
+
+def explicit_text(lock: Lock) -> str:
+    """Just what the engine needs: the platform line and the URL lines we parsed and checked."""
+    lines = [f"# platform: {lock.platform}"] if lock.platform else []
+    return "\n".join(lines + [EXPLICIT] + [e.line() for e in lock.entries]) + "\n"
+
+
+def _as_url(location: str, cwd: str) -> str:
+    if "://" in location:
+        return location
+    from pathlib import Path  # only for plain paths, which lock files rarely hold
+
+    return Path(os.path.join(cwd, os.path.expanduser(location))).resolve().as_uri()
+
+
+def parse(text: str, source: str, cwd: str) -> Lock:
+    lines = [line.strip() for line in text.splitlines()]
+    if EXPLICIT not in lines:
+        raise UsageError(f"{source} is not a lock file: it has no {EXPLICIT} line")
+    platform = mm_version = mm_sha = None
+    md5s: Dict[str, str] = {}
+    entries: List[Entry] = []
+    for number, line in enumerate(lines, 1):
+        if not line or line == EXPLICIT:
+            continue
+        if line.startswith("#"):
+            for pattern in (_PLATFORM, _MD5, _MICROMAMBA):
+                match = pattern.match(line)
+                if match and pattern is _PLATFORM:
+                    platform = match.group(1)
+                elif match and pattern is _MD5:
+                    md5s[match.group(1)] = match.group(2).lower()
+                elif match:
+                    mm_version, mm_sha = match.groups()
+            continue
+        match = _ARCHIVE.match(line)
+        if not match:
+            raise UsageError(f"{source}:{number}: not a package URL: {line!r}")
+        entries.append(_entry(match, source, number, cwd))
+    if not entries:
+        raise UsageError(f"{source} lists no packages")
+    entries = [Entry(e.url, e.sha256, e.md5 or md5s.get(e.filename)) for e in entries]
+    return Lock(platform, tuple(entries), mm_version, mm_sha)
+
+
+def _entry(match, source: str, number: int, cwd: str) -> Entry:
+    url, digest = _as_url(match.group("url"), cwd), (match.group("hash") or "").lower()
+    if digest.startswith("sha256:"):
+        digest = digest[len("sha256:"):]
+    if re.fullmatch(r"[0-9a-f]{64}", digest):
+        return Entry(url, digest, None)
+    if re.fullmatch(r"[0-9a-f]{32}", digest):
+        return Entry(url, None, digest)
+    what = f"the hash {match.group('hash')!r} is neither a sha256 nor an md5" if digest else "it carries no hash"
+    raise UsageError(f"{source}:{number}: {what}; a lock must pin every package by hash")
+
+
+def check(lock: Lock, packages: Sequence[Package]) -> None:
+    """The environment holds exactly the locked packages, byte for byte (as conda-meta says)."""
+    found = {(p.name, p.version, p.build): p for p in packages}
+    wanted = {e.key: e for e in lock.entries}
+    problems = [f"missing: {'-'.join(k)}" for k in sorted(set(wanted) - set(found))]
+    problems += [f"not in the lock: {'-'.join(k)}" for k in sorted(set(found) - set(wanted))]
+    for key in sorted(set(wanted) & set(found)):
+        entry, package = wanted[key], found[key]
+        if entry.sha256 and package.sha256 != entry.sha256:
+            problems.append(f"{'-'.join(key)}: sha256 {package.sha256 or '(none recorded)'} is not the locked {entry.sha256}")
+        # An engine installing from its cache may not know the md5 (only the sha256 it checked).
+        if entry.md5 and package.md5 and package.md5 != entry.md5:
+            problems.append(f"{'-'.join(key)}: md5 {package.md5} is not the locked {entry.md5}")
+        if not entry.sha256 and not package.md5:
+            problems.append(f"{'-'.join(key)}: locked by md5 only, and no md5 is recorded to compare")
+    if problems:
+        raise VerifyError("the environment does not match the lock:\n" + "\n".join(f"  - {p}" for p in problems))

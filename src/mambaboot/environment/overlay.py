@@ -1,0 +1,96 @@
+"""Overlays: template directories copied into a new environment (the user's `__shortcut__`,
+`__home__`, `__AppData__` folders).
+
+An overlay only adds: a path that already exists in the prefix (a package's file, a link,
+another overlay's file) is a clash, and clashes are all reported before anything is copied.
+Links inside an overlay are copied as links; links in the prefix are never written through.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import TargetRefused, UsageError
+
+# Never ours to write into: conda's package records, our record, the link into the cache.
+RESERVED = ("conda-meta", ".mambaboot", "pkgs")
+
+
+@dataclass(frozen=True)
+class Applied:
+    source: str
+    files: Tuple[str, ...]  # relative to the prefix, '/'-separated
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "files": list(self.files)}
+
+
+def _entries(source: str) -> List[Tuple[str, str]]:
+    """(relative path, absolute path) of every file and link in source, directories left out."""
+    found = []
+    for root, dirs, files in os.walk(source):
+        links = [d for d in dirs if fsops.is_link(os.path.join(root, d))]
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        for name in sorted(files + links):
+            full = os.path.join(root, name)
+            found.append((os.path.relpath(full, source).replace(os.sep, "/"), full))
+    return found
+
+
+def check_sources(overlays: Sequence[str]) -> None:
+    """What can be refused before the engine runs: missing sources and reserved names."""
+    for source in overlays:
+        if not os.path.isdir(source):
+            raise UsageError(f"--overlay {source}: not a directory")
+    reserved = [f"{source}: {rel}" for source in overlays for rel, _ in _entries(source) if rel.split("/")[0] in RESERVED]
+    if reserved:
+        raise TargetRefused("overlays may not write into " + ", ".join(RESERVED) + ":\n"
+                            + "\n".join(f"  - {r}" for r in reserved))
+
+
+def _blocked(prefix: str, rel: str) -> str:
+    """Why rel cannot be added to prefix, or '' if it can."""
+    parts = rel.split("/")
+    for depth in range(1, len(parts)):
+        parent = os.path.join(prefix, *parts[:depth])
+        if fsops.is_link(parent):
+            return f"{'/'.join(parts[:depth])} is a link"
+        if os.path.lexists(parent) and not os.path.isdir(parent):
+            return f"{'/'.join(parts[:depth])} is a file"
+        if not os.path.lexists(parent):
+            break
+    return "exists" if os.path.lexists(os.path.join(prefix, *parts)) else ""
+
+
+def apply(prefix: str, overlays: Sequence[str], owners: Dict[str, str]) -> List[Applied]:
+    """Copy every overlay into prefix, or copy nothing and raise TargetRefused naming each clash.
+
+    owners maps package files (from conda-meta) to their package, for the message.
+    """
+    planned: Dict[str, str] = {}
+    clashes = []
+    for source in overlays:
+        for rel, _ in _entries(source):
+            why = _blocked(prefix, rel)
+            if rel in owners:
+                why = f"installed by package {owners[rel]}"
+            elif rel in planned:
+                why = f"also in overlay {planned[rel]}"
+            if why:
+                clashes.append(f"{rel} (from {source}): {why}")
+            planned.setdefault(rel, source)
+    if clashes:
+        raise TargetRefused("overlays never overwrite what is in the environment; clashes:\n"
+                            + "\n".join(f"  - {c}" for c in clashes))
+    applied = []
+    for source in overlays:
+        copied = []
+        for rel, full in _entries(source):
+            dest = os.path.join(prefix, *rel.split("/"))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy2(full, dest, follow_symlinks=False)
+            copied.append(rel)
+        applied.append(Applied(source, tuple(copied)))
+    return applied

@@ -1,0 +1,155 @@
+"""The cache directory: what it holds, and cleaning out what nothing uses.
+
+Package caches hold extracted packages and their archives. conda hard-links an extracted
+package's files into environments, so a file there with more than one link is one an
+environment still shares: such a package is kept (and named), never silently removed.
+Each package cache is locked the way micromamba locks it while we look and delete, so a
+concurrent create waits rather than finds half a package.
+
+Besides: micromamba binaries (reported, kept), pip's cache (removable), private homes left
+by killed runs (removed once no live run holds their lock), and pending markers whose
+environment no longer exists.
+"""
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from mambaboot.common import fsops
+from mambaboot.engine import sandbox
+from mambaboot.environment import diskusage, record
+
+ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
+MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
+
+
+@dataclass
+class Package:
+    stem: str
+    extracted: Optional[str] = None
+    archives: List[str] = field(default_factory=list)
+    side_files: List[str] = field(default_factory=list)  # e.g. rattler's <stem>.lock
+    bytes: int = 0
+    in_use: bool = False
+
+    def paths(self) -> List[str]:
+        return ([self.extracted] if self.extracted else []) + self.archives + self.side_files
+
+
+def _stem(name: str) -> Optional[str]:
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def packages(pkgs_dir: str) -> List[Package]:
+    try:
+        entries = list(os.scandir(pkgs_dir))
+    except OSError:
+        return []
+    found: Dict[str, Package] = {}
+    names = {e.name for e in entries}
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, "info", "index.json")):
+            pkg = found.setdefault(entry.name, Package(entry.name))
+            usage = diskusage.measure(entry.path)
+            pkg.extracted, pkg.in_use = entry.path, usage.shared_files > 0
+            pkg.bytes += usage.bytes
+        elif entry.is_file(follow_symlinks=False) and _stem(entry.name):
+            pkg = found.setdefault(_stem(entry.name), Package(_stem(entry.name)))
+            pkg.archives.append(entry.path)
+            pkg.bytes += entry.stat(follow_symlinks=False).st_size
+    for pkg in found.values():
+        if pkg.stem + ".lock" in names:
+            pkg.side_files.append(os.path.join(pkgs_dir, pkg.stem + ".lock"))
+    return sorted(found.values(), key=lambda p: p.stem)
+
+
+def _size(path: str) -> int:
+    return diskusage.measure(path).bytes if os.path.isdir(path) else 0
+
+
+def _stale_homes(cache_dir: str) -> Iterator[Tuple[str, List[str]]]:
+    """(home, paths to delete) for every private home whose run is gone (its lock is free)."""
+    tmp = os.path.join(cache_dir, "tmp")
+    try:
+        names = sorted(os.listdir(tmp))
+    except OSError:
+        return
+    homes = {n[: -len(".lock")] if n.endswith(".lock") else n for n in names if n.startswith("home-")}
+    for home in sorted(homes):
+        path = os.path.join(tmp, home)
+        if not fsops.held(sandbox.owner_lock(path)):
+            yield path, [p for p in (path, sandbox.owner_lock(path)) if os.path.lexists(p)]
+
+
+def _orphaned_markers(cache_dir: str) -> List[str]:
+    return [path for path, marker in record.markers(cache_dir)
+            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker)]
+
+
+def info(cache_dir: str, pkgs_dirs: Sequence[str]) -> dict:
+    caches = []
+    for pkgs_dir in pkgs_dirs:
+        pkgs = packages(pkgs_dir)
+        caches.append({
+            "path": pkgs_dir,
+            "packages": len(pkgs),
+            "in_use": sum(p.in_use for p in pkgs),
+            "archives": sum(len(p.archives) for p in pkgs),
+            "package_bytes": sum(p.bytes for p in pkgs),
+            "bytes": _size(pkgs_dir),  # with repodata and everything else
+        })
+    store = os.path.join(cache_dir, "micromamba")
+    binaries = [os.path.join(root, n) for root, _, names in os.walk(store) for n in names
+                if n in ("micromamba", "micromamba.exe")]
+    homes = list(_stale_homes(cache_dir))
+    return {
+        "cache_dir": cache_dir,
+        "package_caches": caches,
+        "micromamba": {"path": store, "binaries": len(binaries), "bytes": _size(store)},
+        "pip": {"path": os.path.join(cache_dir, "pip"), "bytes": _size(os.path.join(cache_dir, "pip"))},
+        "stale_homes": {"count": len(homes), "bytes": sum(_size(h) for h, _ in homes)},
+        "orphaned_markers": len(_orphaned_markers(cache_dir)),
+    }
+
+
+def clean(cache_dir: str, pkgs_dirs: Sequence[str], dry_run: bool = False) -> dict:
+    removed: List[str] = []
+    kept: List[str] = []
+    freed = 0
+    for pkgs_dir in pkgs_dirs:
+        if not os.path.isdir(pkgs_dir):
+            continue
+        with fsops.FileLock(os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS):
+            for pkg in packages(pkgs_dir):
+                if pkg.in_use:
+                    kept.append(pkg.stem)
+                    continue
+                removed.append(pkg.stem)
+                freed += pkg.bytes
+                if not dry_run:
+                    for path in pkg.paths():
+                        fsops.remove_any(path)
+    homes = list(_stale_homes(cache_dir))
+    markers = _orphaned_markers(cache_dir)
+    pip_cache = os.path.join(cache_dir, "pip")
+    pip_bytes = _size(pip_cache)
+    if not dry_run:
+        for _, paths in homes:
+            for path in paths:
+                fsops.remove_any(path)
+        for path in markers:
+            os.unlink(path)
+        if os.path.isdir(pip_cache):
+            fsops.remove_tree(pip_cache)
+    return {
+        "dry_run": dry_run,
+        "removed_packages": removed,
+        "package_bytes": freed,
+        "kept_in_use": kept,
+        "stale_homes": [h for h, _ in homes],
+        "orphaned_markers": len(markers),
+        "pip_cache_bytes": pip_bytes,
+    }

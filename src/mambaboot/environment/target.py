@@ -1,0 +1,75 @@
+"""May we create into this prefix? Decided by looking only; never deletes anything."""
+
+import glob
+import os
+from dataclasses import dataclass
+
+from mambaboot.common.errors import TargetRefused
+from mambaboot.environment import record
+
+ABSENT = "absent"
+EMPTY = "empty"
+OURS = "ours"  # a mambaboot environment (complete or interrupted) that --force may replace
+
+
+@dataclass(frozen=True)
+class Target:
+    prefix: str
+    state: str
+    detail: str
+
+
+def _holds_python(prefix: str) -> bool:
+    return bool(
+        glob.glob(os.path.join(glob.escape(prefix), "bin", "python*"))
+        or os.path.exists(os.path.join(prefix, "python.exe"))
+    )
+
+
+def _first_existing_ancestor(path: str) -> str:
+    parent = os.path.dirname(path)
+    while parent and not os.path.lexists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    return parent
+
+
+def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
+    if os.path.islink(prefix):
+        raise TargetRefused(f"{prefix} is a symbolic link; give the real path of the environment instead")
+    if not os.path.lexists(prefix):
+        ancestor = _first_existing_ancestor(prefix)
+        if ancestor and not os.path.isdir(ancestor):
+            raise TargetRefused(f"cannot create {prefix}: {ancestor} is not a directory")
+        if ancestor and not os.access(ancestor, os.W_OK):
+            raise TargetRefused(f"cannot create {prefix}: {ancestor} is not writable")
+        return Target(prefix, ABSENT, "does not exist yet")
+    if not os.path.isdir(prefix):
+        raise TargetRefused(f"{prefix} is a file, not a directory; nothing was changed")
+    rec = record.read(prefix)
+    interrupted = record.pending(cache_dir, prefix)
+    if rec is not None and rec.get("adopted"):
+        # Adopted means made by someone else: mambaboot manages it but never deletes it.
+        raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; it is never replaced "
+                            "(remove it yourself if you mean to)")
+    if rec is not None or interrupted:
+        complete = rec is not None and rec.get("state") in record.FINISHED
+        what = (
+            f"an environment mambaboot created ({rec.get('created', 'unknown date')})"
+            if complete
+            else "an incomplete environment left by an interrupted mambaboot run"
+        )
+        if force:
+            return Target(prefix, OURS, f"holds {what}; --force replaces it")
+        raise TargetRefused(f"{prefix} holds {what}; pass --force to replace it")
+    try:
+        entries = os.listdir(prefix)
+    except OSError as exc:
+        raise TargetRefused(f"cannot read {prefix}: {exc.strerror}") from None
+    hint = " (--force only replaces environments mambaboot created)" if force else ""
+    if _holds_python(prefix):
+        raise TargetRefused(f"{prefix} already holds a Python; it was left untouched{hint}")
+    if entries:
+        raise TargetRefused(f"{prefix} is a non-empty directory ({len(entries)} entries); it was left untouched{hint}")
+    if not os.access(prefix, os.W_OK):
+        raise TargetRefused(f"{prefix} is not writable")
+    return Target(prefix, EMPTY, "is an empty directory")

@@ -1,0 +1,1 @@
+"""The steps of create and adopt: plan, engine run, finish, verify, provision."""

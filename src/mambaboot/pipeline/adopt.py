@@ -1,0 +1,157 @@
+"""`mambaboot adopt`: bring an existing conda prefix under management with finish.finish().
+
+Where the record's provenance comes from decides the case:
+- a hand-over from a bootstrap script, which ran micromamba itself and passes the inputs it
+  was given and the binary it ran: the plan is made exactly as `create` makes it, so the
+  record is the one `create` writes for the same inputs;
+- a prefix mambaboot already manages: its recorded provenance and creation time are kept and
+  everything is checked again;
+- any other conda prefix (micromamba, conda, mamba): recorded as `adopted`, which `create
+  --force` never replaces. If adopting it fails, the files adopt added are taken away again.
+Nothing that was in the prefix before is ever deleted.
+"""
+
+import contextlib
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, Optional
+
+from mambaboot.common import fsops, winsys
+from mambaboot.common.errors import TargetRefused, UsageError
+from mambaboot.common.host import Host
+from mambaboot.common.report import Reporter
+from mambaboot.environment import record
+from mambaboot.pipeline import finish
+from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.shell import isolation
+
+BOOTSTRAP = "bootstrap"
+MANAGED = "managed"
+ADOPTED = "adopted"
+# The parts of a record that say what made the environment; the rest finish() writes anew.
+_PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The micromamba a bootstrap script ran: its `--version` and the sha256 it verified."""
+
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class AdoptResult:
+    prefix: str
+    case: str
+    finished: finish.Finished
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"prefix": self.prefix, "adoption": self.case, **self.finished.summary()}
+
+
+def check_prefix(prefix: str) -> None:
+    if fsops.is_link(prefix):
+        raise TargetRefused(f"{prefix} is a link; give the real path of the environment instead")
+    if not os.path.isdir(prefix):
+        what = "does not exist" if not os.path.lexists(prefix) else "is not a directory"
+        raise TargetRefused(f"{prefix} {what}; adopt takes an existing conda environment")
+    if not os.path.isdir(os.path.join(prefix, "conda-meta")):
+        raise TargetRefused(f"{prefix} is not a conda environment (it has no conda-meta/); nothing was changed")
+
+
+def adopt_prefix(
+    prefix: str, host: Host, reporter: Reporter, *, python: Optional[str] = None,
+    cache_dir: Optional[str] = None, link_cache: bool = True, ignore_active_env: bool = False,
+    handover: Optional[CreateInputs] = None, engine: Optional[Engine] = None,
+) -> AdoptResult:
+    """handover and engine come together: what a bootstrap script was asked for and what it ran."""
+    isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
+    prefix = os.path.abspath(os.path.expanduser(prefix))
+    check_prefix(prefix)
+    existing = record.read(prefix)
+    if handover is not None:
+        case = BOOTSTRAP
+        finish_inputs = _from_handover(prefix, host, handover, engine)
+    elif existing is not None:
+        case = MANAGED
+        finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
+    else:
+        case = ADOPTED
+        finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
+    if existing is not None:
+        finish_inputs = dataclasses.replace(finish_inputs, created=existing.get("created"))
+        reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
+    else:
+        reporter.step(f"prefix: {prefix} is a conda environment")
+    undo = _undone_on_failure(prefix, host.windows) if case == ADOPTED else contextlib.nullcontext()
+    with undo:
+        finished = finish.finish(finish_inputs, host.environ, reporter)
+    return AdoptResult(prefix, case, finished)
+
+
+def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Optional[Engine]) -> finish.FinishInputs:
+    if engine is None:
+        raise UsageError("a hand-over needs the micromamba that ran (--micromamba-version-used, --micromamba-sha256-used)")
+    plan = make_plan(host, inputs)
+    if os.path.normcase(plan.prefix) != os.path.normcase(prefix):
+        raise UsageError(f"the hand-over's inputs name {plan.prefix}, not {prefix}: the script and mambaboot disagree")
+    source = plan.micromamba.path if plan.micromamba.kind == "local" else plan.micromamba.url
+    return finish.FinishInputs(
+        prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
+        pkgs_dir=plan.pkgs_dir if plan.link_cache else None,
+        provenance=record.provenance(plan.to_dict(), engine.version, source, engine.sha256),
+    )
+
+
+def _from_record(
+    prefix: str, host: Host, existing: Dict[str, Any], python: Optional[str], cache_dir: Optional[str], link_cache: bool,
+) -> finish.FinishInputs:
+    inputs = existing.get("inputs") or {}
+    if not link_cache:
+        pkgs_dir = None
+    elif cache_dir is not None:
+        pkgs_dir = resolve_pkgs_dirs(host, resolve_cache_dir(host, cache_dir))[0]
+    else:
+        pkgs_dir = inputs.get("pkgs_dir") if inputs.get("link_cache") else None
+    return finish.FinishInputs(
+        prefix=prefix, windows=host.windows, requested_python=python or inputs.get("python"), pkgs_dir=pkgs_dir,
+        provenance={k: existing[k] for k in _PROVENANCE_KEYS if k in existing},
+    )
+
+
+def _foreign(prefix: str, host: Host, python: Optional[str], cache_dir: Optional[str], link_cache: bool) -> finish.FinishInputs:
+    cache = resolve_cache_dir(host, cache_dir)
+    pkgs_dirs = resolve_pkgs_dirs(host, cache)
+    inputs = {
+        "prefix": prefix, "name": os.path.basename(prefix), "python": python, "cache_dir": cache,
+        "pkgs_dirs": list(pkgs_dirs), "pkgs_dir": pkgs_dirs[0], "link_cache": link_cache,
+        "subdir": host.subdir, "windows": host.windows,
+    }
+    return finish.FinishInputs(
+        prefix=prefix, windows=host.windows, requested_python=python, pkgs_dir=pkgs_dirs[0] if link_cache else None,
+        provenance={"adopted": True, "platform": host.subdir, "inputs": inputs},
+    )
+
+
+@contextlib.contextmanager
+def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
+    """Take back what adopting a foreign prefix added (its record dir, the pkgs link) if it fails."""
+    record_dir = os.path.join(prefix, record.RECORD_DIR)
+    pkgs = os.path.join(prefix, "pkgs")
+    had_record_dir = os.path.lexists(record_dir)
+    old_link = os.readlink(pkgs) if fsops.is_link(pkgs) else None
+    had_empty_pkgs = old_link is None and os.path.isdir(pkgs) and not os.listdir(pkgs)
+    try:
+        yield
+    except BaseException:
+        if not had_record_dir and os.path.isdir(record_dir):
+            fsops.remove_tree(record_dir)
+        if fsops.is_link(pkgs) and os.readlink(pkgs) != old_link:
+            fsops.remove_link(pkgs)
+            if old_link is not None:
+                winsys.link_directory(old_link, pkgs, windows)
+            elif had_empty_pkgs:
+                os.mkdir(pkgs)
+        raise

@@ -1,0 +1,186 @@
+"""The create pipeline: check -> obtain -> engine -> finish (see finish.py) -> overlays, then
+provisioning (pip section, post-scripts; see provision.py).
+
+Every failure after the first write rolls back to exactly what was there before: a prefix
+that did not exist is removed, an empty one emptied, and a replaced (--force) environment
+moved back into place. Only files this run created are ever deleted. Provisioning runs after
+that point: its failure leaves the verified environment in place, recorded as such.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from mambaboot.common import fsops, pathrules, winsys
+from mambaboot.common.errors import ObtainError, TargetRefused
+from mambaboot.common.host import Host
+from mambaboot.common.report import Reporter
+from mambaboot.engine import micromamba, sandbox
+from mambaboot.environment import lockfile, overlay, record, target
+from mambaboot.pipeline import finish, provision
+from mambaboot.pipeline.plan import Plan
+from mambaboot.shell import isolation
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    plan: Plan
+    binary: micromamba.Binary
+    finished: finish.Finished
+    replaced: bool
+    overlays: List[overlay.Applied]
+    provisioning: Optional[Dict[str, Any]]
+
+    def to_dict(self) -> dict:
+        return {
+            "prefix": self.plan.prefix,
+            "name": self.plan.name,
+            **self.finished.summary(),
+            "micromamba_version": self.binary.version,
+            "micromamba_sha256": self.binary.sha256,
+            "micromamba_source": self.binary.source,
+            "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.finished.packages],
+            "record": self.finished.record_path,
+            "lock": os.path.join(self.plan.prefix, record.RECORD_DIR, record.LOCK_FILE)
+            if f"{record.RECORD_DIR}/{record.LOCK_FILE}" in self.finished.files else None,
+            "cache_link": self.finished.cache_link,
+            "replaced": self.replaced,
+            "overlays": [o.to_dict() for o in self.overlays],
+            "provisioning": self.provisioning,
+        }
+
+
+def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporter) -> target.Target:
+    """The checks that write nothing: shell, then target. --dry-run stops after these."""
+    isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
+    for warning in plan.warnings:
+        reporter.warn(warning)
+    if host.windows and pathrules.risks_max_path(plan.prefix) and winsys.long_paths_enabled() is not True:
+        reporter.warn(
+            f"prefix is {len(plan.prefix)} characters long and LongPathsEnabled is not set: package files "
+            f"nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
+            "(mambaboot doctor shows how) or choose a shorter path"
+        )
+    tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
+    reporter.step(f"target: {plan.prefix} {tgt.detail}")
+    overlay.check_sources(plan.overlays)
+    provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
+    return tgt
+
+
+class _Rollback:
+    """Remembers what this run changed in the target so a failure can put it back."""
+
+    def __init__(self, plan: Plan, tgt: target.Target):
+        self.plan = plan
+        self.state = tgt.state
+        self.aside: Optional[str] = None
+
+    def move_old_aside(self) -> None:
+        # A rename in the same directory: same filesystem, so atomic, and paths inside the
+        # old environment are valid again the moment it moves back.
+        self.aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
+        os.rename(self.plan.prefix, self.aside)
+
+    def undo(self) -> None:
+        prefix = self.plan.prefix
+        if self.state == target.EMPTY:  # the directory was the user's: empty it, keep it
+            if os.path.isdir(prefix) and not fsops.is_link(prefix):
+                for name in os.listdir(prefix):
+                    fsops.remove_any(os.path.join(prefix, name))
+        elif os.path.lexists(prefix):
+            fsops.remove_tree(prefix)
+        if self.aside:
+            os.rename(self.aside, prefix)
+            self.aside = None
+
+    def commit(self) -> None:
+        if self.aside:
+            fsops.remove_tree(self.aside)
+            self.aside = None
+
+
+def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: bool = False, keep_failed: bool = False) -> CreateResult:
+    if not ignore_active_env:
+        isolation.check_shell(host.environ, host.windows)  # refuse before the cache dir exists
+    os.makedirs(plan.cache_dir, exist_ok=True)
+    try:
+        # The target is judged under the lock: only then does a pending marker mean
+        # "interrupted" rather than "being created right now".
+        with record.target_lock(plan.cache_dir, plan.prefix):
+            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed)
+    except BlockingIOError:
+        raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
+
+
+def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool) -> CreateResult:
+    tgt = preflight(plan, host, ignore_active_env, reporter)
+    with sandbox.private_home(plan.cache_dir) as home:
+        child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows)
+        binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
+        how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
+        reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
+        _same_engine_as_lock(plan, binary)
+        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
+        rollback = _Rollback(plan, tgt)
+        try:
+            if tgt.state == target.OURS:
+                rollback.move_old_aside()
+            finished, applied = _build(plan, host, binary, child_env, home, reporter)
+        except BaseException:
+            if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
+                reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
+            else:
+                rollback.undo()
+            record.clear_pending(plan.cache_dir, plan.prefix)
+            raise
+        rollback.commit()
+    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts)
+    provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
+    return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
+                        overlays=applied, provisioning=provisioned)
+
+
+def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
+    """A lock reproduces an environment with the micromamba that made it, unless the user
+    names the binary to trust instead (--micromamba-sha256)."""
+    lock = plan.lock
+    if lock is None or not lock.micromamba_sha256 or plan.micromamba.expected_sha256:
+        return
+    if binary.sha256 != lock.micromamba_sha256:
+        raise ObtainError(
+            f"{plan.lock_path} was made with micromamba {lock.micromamba_version} (sha256 {lock.micromamba_sha256}),\n"
+            f"but this run would use micromamba {binary.version} (sha256 {binary.sha256});\n"
+            f"use --micromamba-version {lock.micromamba_version}, or accept this binary with "
+            f"--micromamba-sha256 {binary.sha256}"
+        )
+
+
+def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
+           reporter: Reporter):
+    explicit = None
+    if plan.lock is not None:
+        # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
+        explicit = os.path.join(home, "lock.txt")
+        fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
+    cmd = micromamba.create_command(binary.path, plan, explicit)
+    reporter.detail("$ " + " ".join(cmd))
+    micromamba.run(cmd, child_env, echo=reporter.detail)
+    reporter.step(f"engine: created {plan.prefix}")
+    provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
+    inputs = finish.FinishInputs(
+        prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
+        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
+    )
+    finished = finish.finish(inputs, host.environ, reporter)
+    applied = []
+    if plan.overlays:
+        from mambaboot.environment import condameta
+
+        applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
+        copied = [f for a in applied for f in a.files]
+        finished.files.extend(copied)
+        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
+        reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
+    record.clear_pending(plan.cache_dir, plan.prefix)
+    return finished, applied

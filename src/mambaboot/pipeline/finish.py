@@ -1,0 +1,148 @@
+"""Everything after the engine: what turns a conda prefix into a managed, verified environment.
+
+`create` is "engine + finish"; `mambaboot adopt` runs finish() alone on a prefix that
+micromamba, conda or mamba made. Order matters: the record says `incomplete` before any
+other file of ours is written, and `complete` only after verification passed.
+"""
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import UsageError
+from mambaboot.common.report import Reporter
+from mambaboot.environment import cachelink, condameta, diskusage, lockfile, record
+from mambaboot.pipeline import verify
+from mambaboot.relocate import batscripts as prefixes
+from mambaboot.shell import isolation
+from mambaboot.shell.activation import environ as activation
+from mambaboot.shell.activation import generate
+
+
+@dataclass(frozen=True)
+class FinishInputs:
+    prefix: str
+    windows: bool
+    requested_python: Optional[str]
+    pkgs_dir: Optional[str]  # link PREFIX/pkgs here; None: no link
+    provenance: Mapping[str, Any] = field(default_factory=dict)  # inputs, platform, micromamba
+    created: Optional[str] = None  # keep an earlier creation time (re-adoption)
+    lock: Optional[lockfile.Lock] = None  # what must be installed, exactly (create --from-lock)
+
+
+@dataclass(frozen=True)
+class Finished:
+    packages: List[condameta.Package]
+    verification: verify.Verification
+    record_path: str
+    cache_link: Optional[str]
+    files: List[str]
+
+    def summary(self) -> Dict[str, Any]:
+        """What create and adopt print about the environment they finished."""
+        v = self.verification
+        return {
+            "python_version": v.python_version,
+            "conda_version": v.conda_version,
+            "mamba_version": v.mamba_version,
+            "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.packages],
+            "record": self.record_path,
+            "cache_link": self.cache_link,
+        }
+
+
+def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter) -> Finished:
+    prefix = inputs.prefix
+    files: List[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
+    body: Dict[str, Any] = dict(inputs.provenance)
+    body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
+    record.write(prefix, body)
+
+    link = _link(inputs, files, reporter)
+    made = portable(prefix, inputs.windows)
+    files.extend(made.files)
+    if made.patch.changed:
+        body["patched"] = [c.path for c in made.patch.changed]
+    reporter.step(made.summary())
+
+    baseline = isolation.baseline(environ, inputs.windows)
+    checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
+    try:  # while the checks run
+        packages = condameta.installed(prefix)
+        lock_file = _write_lock(inputs, packages, files, reporter)
+        # After our last new file, and without the record (its timestamps change its size),
+        # so that checking again measures the same.
+        usage = diskusage.measure(prefix, exclude=[record.record_path(prefix)])
+    except BaseException:
+        checks.cancel()
+        raise
+    verification = checks.result()
+    reporter.step(
+        f"verify: python {verification.python_version} ({verification.python}), "
+        f"conda {verification.conda_version}, mamba {verification.mamba_version}"
+    )
+    if inputs.lock is not None:
+        lockfile.check(inputs.lock, packages)
+        reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
+    body.update(
+        state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
+        packages=[p.to_dict() for p in packages], size=usage.to_dict(), lock=lock_file,
+    )
+    path = record.write(prefix, body)
+    reporter.step(f"record: {path} ({len(packages)} packages)")
+    return Finished(packages, verification, path, link, files)
+
+
+def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
+                reporter: Reporter) -> Optional[str]:
+    """PREFIX/.mambaboot/lock.txt: what this environment holds, to recreate it exactly."""
+    platform = inputs.provenance.get("platform") or lockfile.platform_of(packages)
+    try:
+        text = lockfile.render(packages, platform, inputs.provenance.get("micromamba"))
+    except UsageError as exc:
+        reporter.warn(f"no lock written: {exc}")
+        return None
+    rel = f"{record.RECORD_DIR}/{record.LOCK_FILE}"
+    fsops.atomic_write(os.path.join(inputs.prefix, record.RECORD_DIR, record.LOCK_FILE), text.encode(),
+                       mode=fsops.user_mode(0o666))
+    files.append(rel)
+    return rel
+
+
+@dataclass(frozen=True)
+class Portable:
+    scripts: List[str]
+    patch: prefixes.Report
+
+    @property
+    def files(self) -> List[str]:
+        """What this wrote into the environment (patched files belong to their packages)."""
+        return self.scripts + self.patch.backups
+
+    def summary(self) -> str:
+        text = f"scripts: {len(self.scripts)} activation scripts in {record.RECORD_DIR}/"
+        if self.patch.changed:
+            text += f", {len(self.patch.changed)} Windows scripts made location-independent"
+        return text
+
+
+def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
+             dry_run: bool = False) -> Portable:
+    """Activation without hooks: our activation scripts, and micromamba's scripts patched."""
+    scripts = generate.write(prefix, windows, dry_run=dry_run)
+    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run))
+
+
+def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:
+    pkgs = os.path.join(inputs.prefix, "pkgs")
+    if inputs.pkgs_dir is None:
+        reporter.step("cache link: skipped")
+        return None
+    link = cachelink.link_cache(inputs.prefix, inputs.pkgs_dir, inputs.windows)
+    if link:
+        files.append("pkgs")
+        reporter.step(f"cache link: {pkgs} -> {inputs.pkgs_dir} ({link})")
+    else:
+        reporter.step(f"cache link: {pkgs} already holds files; left as it is")
+    return link

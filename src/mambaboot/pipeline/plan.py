@@ -1,0 +1,316 @@
+"""Turn command-line inputs and the Host into an immutable plan. Pure: no writes, no network."""
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from mambaboot.common import pathrules
+from mambaboot.common.errors import UsageError
+from mambaboot.common.host import Host
+from mambaboot.environment.lockfile import Lock
+from mambaboot.pipeline.envfile import EnvFile, package_name
+
+DEFAULT_NAME = "py"
+DEFAULT_CHANNEL = "conda-forge"
+PINNED_MICROMAMBA = "2.8.1-0"
+RELEASES = "https://github.com/mamba-org/micromamba-releases/releases"
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class CreateInputs:
+    """What the user asked for, as the CLI parsed it; None means 'not given'."""
+
+    name: Optional[str] = None
+    prefix: Optional[str] = None
+    envs_dir: Optional[str] = None
+    python: Optional[str] = None
+    packages: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    cache_dir: Optional[str] = None
+    micromamba: Optional[str] = None
+    micromamba_version: Optional[str] = None
+    micromamba_url: Optional[str] = None
+    micromamba_sha256: Optional[str] = None
+    allow_http: bool = False
+    force: bool = False
+    ignore_active_env: bool = False
+    link_cache: bool = True
+    env_file: Optional[EnvFile] = None
+    lock: Optional[Lock] = None
+    lock_path: Optional[str] = None
+    offline: bool = False
+    overlays: Sequence[str] = ()
+    post_scripts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class MicromambaSource:
+    """Where the engine comes from. kind: 'local' (a path), 'release' (official), 'mirror' (a URL)."""
+
+    kind: str
+    subdir: str
+    path: Optional[str] = None
+    url: Optional[str] = None
+    version: Optional[str] = None
+    expected_sha256: Optional[str] = None
+
+    @property
+    def sha256_url(self) -> Optional[str]:
+        return None if self.url is None else self.url + ".sha256"
+
+    def cache_key(self, digest: Optional[str]) -> str:
+        """A directory name that can only ever hold one binary.
+
+        A pinned release is immutable, so its version names it. 'latest' and mirrors can
+        change under the same URL, so their key includes the digest they published.
+        """
+        if self.kind == "release" and self.version != "latest":
+            return f"{self.version}-{self.subdir}"
+        assert digest, "a moving source is keyed by its digest"
+        url_hash = hashlib.sha256((self.url or "").encode()).hexdigest()[:12]
+        return f"{self.kind}-{url_hash}-{digest[:16]}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    prefix: str
+    envs_dir: Optional[str]
+    python: Optional[str]
+    specs: Tuple[str, ...]
+    channels: Tuple[str, ...]
+    cache_dir: str
+    pkgs_dirs: Tuple[str, ...]
+    micromamba: MicromambaSource
+    subdir: str
+    windows: bool
+    force: bool
+    link_cache: bool
+    warnings: Tuple[str, ...] = field(default=())
+    lock: Optional[Lock] = None  # install exactly these archives; specs and channels are then empty
+    lock_path: Optional[str] = None
+    env_file: Optional[str] = None
+    pip: Tuple[str, ...] = ()  # the environment file's pip section, installed after verification
+    pip_dir: Optional[str] = None  # relative paths in the pip section are relative to the file, as in conda
+    offline: bool = False
+    overlays: Tuple[str, ...] = ()
+    post_scripts: Tuple[str, ...] = ()
+
+    @property
+    def pkgs_dir(self) -> str:
+        """Where downloads land and what PREFIX/pkgs points at: the first CONDA_PKGS_DIRS entry."""
+        return self.pkgs_dirs[0]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["pkgs_dir"] = self.pkgs_dir
+        return data
+
+
+def _user_cache_dir(host: Host) -> str:
+    env, p = host.environ, host.path
+    if host.windows:
+        base = env.get("LOCALAPPDATA") or p.join(host.home(), "AppData", "Local")
+        return p.join(base, "mambaboot", "Cache")
+    if host.subdir.startswith("osx"):
+        return p.join(host.home(), "Library", "Caches", "mambaboot")
+    return p.join(env.get("XDG_CACHE_HOME") or p.join(host.home(), ".cache"), "mambaboot")
+
+
+def _drive(host: Host) -> str:
+    """The drive the user is working on; the user's own script used the drive it ran from."""
+    drive = host.path.splitdrive(host.cwd)[0]
+    return drive or "C:"
+
+
+def _absolute(host: Host, path: str) -> str:
+    p = host.path
+    return p.normpath(p.join(host.cwd, p.expanduser(path)) if not p.isabs(path) else path)
+
+
+def resolve_envs_dir(host: Host, given: Optional[str]) -> str:
+    if given:
+        return _absolute(host, given)
+    py_envs = host.environ.get("PY_ENVS")
+    if py_envs and host.isdir(py_envs):
+        return _absolute(host, py_envs)
+    if host.windows:
+        conventional = host.path.join(_drive(host) + "\\", "dev", "Anaconda", "envs")
+        if host.isdir(conventional):
+            return conventional
+    return host.cwd
+
+
+def resolve_cache_dir(host: Host, given: Optional[str]) -> str:
+    if given:
+        return _absolute(host, given)
+    if host.windows:
+        drive_cache = _drive(host) + "\\CACHE"
+        if host.isdir(drive_cache):
+            return drive_cache
+    return _user_cache_dir(host)
+
+
+def resolve_pkgs_dirs(host: Host, cache_dir: str) -> Tuple[str, ...]:
+    # conda reads CONDA_PKGS_DIRS as comma-separated, whatever the platform's pathsep.
+    configured = [d.strip() for d in host.environ.get("CONDA_PKGS_DIRS", "").split(",") if d.strip()]
+    if configured:
+        return tuple(_absolute(host, d) for d in configured)
+    return (host.path.join(cache_dir, "Python", "pkgs"),)
+
+
+def env_name(name: Optional[str], python: Optional[str]) -> str:
+    """NAME, suffixed _3_12 for --python 3.12, exactly as the user's bootstrap script names it."""
+    base = name if name is not None else DEFAULT_NAME
+    return f"{base}_{python.replace('.', '_')}" if python else base
+
+
+def _check_url(url: str, option: str, allow_http: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" or parts.scheme == "file":
+        return
+    if parts.scheme == "http":
+        if allow_http or (parts.hostname or "") in _LOOPBACK:
+            return
+        raise UsageError(f"{option} {url!r} uses plain http; use https, or pass --allow-http if you trust the network")
+    raise UsageError(f"{option} {url!r} is not an https:// URL")
+
+
+def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
+    expected = inputs.micromamba_sha256
+    if expected is not None:
+        expected = pathrules.check_sha256("--micromamba-sha256", expected)
+    local = inputs.micromamba or host.environ.get("MAMBABOOT_MICROMAMBA")
+    if local:
+        return MicromambaSource("local", host.subdir, path=_absolute(host, local), expected_sha256=expected)
+    asset = f"micromamba-{host.subdir}"
+    if inputs.micromamba_url:
+        _check_url(inputs.micromamba_url, "--micromamba-url", inputs.allow_http)
+        return MicromambaSource("mirror", host.subdir, url=inputs.micromamba_url, expected_sha256=expected)
+    version = inputs.micromamba_version or PINNED_MICROMAMBA
+    if version != "latest":
+        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?", version):
+            raise UsageError(f"--micromamba-version {version!r} is not like 2.8.1, 2.8.1-0 or 'latest'")
+        if "-" not in version:
+            version += "-0"  # release tags carry a build number; 0 is the first build of a version
+    base = host.environ.get("MAMBABOOT_RELEASES_URL", RELEASES).rstrip("/")
+    _check_url(base, "MAMBABOOT_RELEASES_URL", inputs.allow_http)
+    url = f"{base}/latest/download/{asset}" if version == "latest" else f"{base}/download/{version}/{asset}"
+    return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected)
+
+
+def _default_channels(host: Host) -> Tuple[str, ...]:
+    """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
+    configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
+    for channel in configured:
+        pathrules.check_argument_value("MAMBABOOT_CHANNELS", channel)
+    return tuple(configured) or (DEFAULT_CHANNEL,)
+
+
+_PINNED_PYTHON = re.compile(r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$")
+ESSENTIAL = ("python", "conda", "mamba")
+
+
+def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
+    lock = inputs.lock
+    if inputs.python or inputs.packages or inputs.channels or inputs.env_file:
+        raise UsageError("--from-lock installs exactly the locked packages: "
+                         "it cannot be combined with --python, --package, --channel or --file")
+    platforms = lock.platforms()
+    if platforms and platforms != [host.subdir]:
+        raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
+                         f"{host.subdir}; make the lock on {host.subdir} (mambaboot lock PREFIX there)")
+    locked = {e.key[0] for e in lock.entries}
+    missing = [n for n in ESSENTIAL if n not in locked]
+    if missing:
+        raise UsageError(f"{inputs.lock_path} does not lock {', '.join(missing)}; an environment needs python, conda and mamba")
+    return lock
+
+
+def _specs(inputs: CreateInputs) -> Tuple[Tuple[str, ...], Optional[str]]:
+    """What to ask the solver for, and the Python version verification must find.
+
+    The file's dependencies come first, with python/conda/mamba (and pip, for a pip section)
+    added when it does not name them; --python replaces the file's python spec.
+    """
+    ef = inputs.env_file
+    from_file = list(ef.dependencies) if ef else []
+    if inputs.python:
+        from_file = [s for s in from_file if package_name(s) != "python"]
+    named = {package_name(s) for s in from_file}
+    added = [(f"python={inputs.python}" if inputs.python and n == "python" else n) for n in ESSENTIAL if n not in named]
+    if ef and ef.pip and "pip" not in named:
+        added.append("pip")
+    python = inputs.python
+    for spec in from_file:
+        match = _PINNED_PYTHON.match(spec.strip())
+        if match and python is None:
+            python = match.group(1)
+    return tuple(added + from_file + list(inputs.packages)), python
+
+
+def make_plan(host: Host, inputs: CreateInputs) -> Plan:
+    if inputs.python is not None:
+        pathrules.check_python_version(inputs.python)
+    for spec in inputs.packages:
+        pathrules.check_argument_value("--package", spec)
+    for channel in inputs.channels:
+        pathrules.check_argument_value("--channel", channel)
+    ef = inputs.env_file
+    if ef:
+        for spec in ef.dependencies:
+            pathrules.check_argument_value(f"dependency in {ef.path}", spec)
+        for channel in ef.channels:
+            pathrules.check_argument_value(f"channel in {ef.path}", channel)
+    lock = _check_lock(host, inputs) if inputs.lock is not None else None
+    given_name = inputs.name
+    if inputs.prefix:
+        if inputs.name is not None or inputs.envs_dir is not None:
+            raise UsageError("give either NAME (with --envs-dir) or --prefix, not both")
+        prefix = _absolute(host, inputs.prefix)
+        name = host.path.basename(prefix.rstrip("\\/")) or prefix
+        envs_dir = None
+    else:
+        if given_name is None and ef is not None:
+            given_name = ef.name
+        if given_name is not None:
+            pathrules.check_name(given_name)
+        name = env_name(given_name, inputs.python)
+        envs_dir = resolve_envs_dir(host, inputs.envs_dir)
+        prefix = host.path.join(envs_dir, name)
+    warnings = pathrules.check_prefix(prefix, host.windows)
+    if ef:
+        warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
+    cache_dir = resolve_cache_dir(host, inputs.cache_dir)
+    if lock:
+        specs, channels, python = (), (), lock.python_version()
+    else:
+        specs, python = _specs(inputs)
+        channels = tuple(inputs.channels) or (ef.channels if ef else ()) or _default_channels(host)
+    return Plan(
+        name=name,
+        prefix=prefix,
+        envs_dir=envs_dir,
+        python=python,
+        specs=specs,
+        channels=channels,
+        cache_dir=cache_dir,
+        pkgs_dirs=resolve_pkgs_dirs(host, cache_dir),
+        micromamba=micromamba_source(host, inputs),
+        subdir=host.subdir,
+        windows=host.windows,
+        force=inputs.force,
+        link_cache=inputs.link_cache,
+        warnings=tuple(warnings),
+        lock=lock,
+        lock_path=_absolute(host, inputs.lock_path) if inputs.lock_path else None,
+        env_file=ef.path if ef else None,
+        pip=ef.pip if ef else (),
+        pip_dir=host.path.dirname(ef.path) if ef and ef.pip else None,
+        offline=inputs.offline,
+        overlays=tuple(_absolute(host, d) for d in inputs.overlays),
+        post_scripts=tuple(_absolute(host, s) for s in inputs.post_scripts),
+    )

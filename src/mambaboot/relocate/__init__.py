@@ -1,0 +1,1 @@
+"""Prefix rewriting: the places in an environment that name where it lives."""

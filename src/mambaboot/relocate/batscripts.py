@@ -1,0 +1,200 @@
+"""Hard-coded prefixes in an environment's Windows scripts, rewritten to be computed from
+each script's own location (%~dp0), so the environment works wherever it is copied.
+
+micromamba writes condabin\\mamba.bat, micromamba.bat, mamba_hook.bat, activate.bat (and
+Scripts\\activate.bat) with `@SET "MAMBA_EXE=<absolute>"` and `@SET "MAMBA_ROOT_PREFIX=
+<absolute>"` in them, and mamba_hook.bat forgets MAMBA_ROOT_PREFIX altogether, which is why
+`micromamba activate` fails after the hook. Candidates are found cheaply, never by reading
+every byte of the environment: the .bat/.cmd files directly in condabin\\ and Scripts\\
+(where micromamba writes) plus those the package records list with a text-mode
+prefix_placeholder (conda-meta/*.json paths_data: exactly the files the installer wrote
+the prefix into).
+
+A line `@SET "NAME=<prefix>\\rest"` becomes `@FOR %%P IN ("%~dp0..\\rest") DO @SET
+"NAME=%%~fP"`: the value is a normal absolute path again, computed when the script runs. Any
+other mention of the prefix becomes the relative form (%~dp0.. from condabin). MAMBA_EXE
+pointing outside the environment (the bootstrap micromamba in the package cache) is pointed
+at the environment's own mamba (Library\\bin\\mamba.exe) when it has one. Rewriting twice
+changes nothing the second time.
+"""
+
+import json
+import ntpath
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Tuple
+
+from mambaboot.common import fsops
+from mambaboot.environment import record
+
+SCRIPT_EXTS = (".bat", ".cmd")
+SCANNED_DIRS = ("condabin", "Scripts")
+OWN_MAMBA = ("Library", "bin", "mamba.exe")
+BACKUP_DIR = "backup"
+_SET = re.compile(r'^(?P<indent>[ \t]*)@?[ \t]*set[ \t]+"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>[^"]*)"[ \t]*$', re.I)
+_SETS_ROOT = re.compile(r'set[ \t]+"?MAMBA_ROOT_PREFIX=', re.I)
+_SETS_EXE = re.compile(r'set[ \t]+"?MAMBA_EXE=', re.I)
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # relative, with '/'
+    notes: Tuple[str, ...]
+    leftovers: Tuple[int, ...] = ()  # line numbers still naming the prefix in a form we do not rewrite
+
+
+@dataclass
+class Report:
+    changed: List[Change] = field(default_factory=list)
+    backups: List[str] = field(default_factory=list)
+    leftovers: List[Change] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "patched": [{"path": c.path, "notes": list(c.notes)} for c in self.changed],
+            "backups": self.backups,
+            "unpatched": [{"path": c.path, "lines": list(c.leftovers)} for c in self.leftovers],
+        }
+
+
+def _recorded_scripts(prefix: str) -> List[str]:
+    """Scripts the package records say had the prefix written into them (text mode)."""
+    meta = os.path.join(prefix, "conda-meta")
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        try:
+            with open(os.path.join(meta, name), "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        # Most records have no script with a placeholder: skip them without parsing JSON.
+        if b"prefix_placeholder" not in raw or not any(ext.encode() + b'"' in raw.lower() for ext in SCRIPT_EXTS):
+            continue
+        try:
+            paths = json.loads(raw).get("paths_data", {}).get("paths", [])
+        except (ValueError, AttributeError):
+            continue
+        for entry in paths:
+            rel = str(entry.get("_path", "")).replace("\\", "/")
+            if entry.get("prefix_placeholder") and entry.get("file_mode", "text") == "text" and rel.lower().endswith(SCRIPT_EXTS):
+                found.append(rel)
+    return found
+
+
+def candidates(prefix: str) -> List[str]:
+    """Relative paths ('/') of the scripts that may carry the prefix."""
+    found = set(_recorded_scripts(prefix))
+    for directory in SCANNED_DIRS:
+        try:
+            names = os.listdir(os.path.join(prefix, directory))
+        except OSError:
+            continue
+        found.update(f"{directory}/{n}" for n in names
+                     if n.lower().endswith(SCRIPT_EXTS) and os.path.isfile(os.path.join(prefix, directory, n)))
+    return sorted(p for p in found if os.path.isfile(os.path.join(prefix, *p.split("/"))))
+
+
+def _spellings(written: Iterable[str]) -> Optional[str]:
+    """A regex for any spelling of the prefixes: either slash, any case (Windows paths)."""
+    alternatives = []
+    for prefix in sorted({w.rstrip("\\/") for w in written if w}, key=len, reverse=True):
+        alternatives.append(r"[\\/]+".join(re.escape(p) for p in re.split(r"[\\/]+", prefix)))
+    return "(?:" + "|".join(alternatives) + ")" if alternatives else None
+
+
+def _base(rel: str) -> str:
+    """The prefix seen from the script's own directory: %~dp0.. per level (%~dp0. at the top)."""
+    depth = rel.count("/")
+    return "%~dp0" + ("\\".join([".."] * depth) if depth else ".")
+
+
+def _for_set(indent: str, name: str, path: str) -> str:
+    return f'{indent}@FOR %%P IN ("{path}") DO @SET "{name}=%%~fP"'
+
+
+def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str]) -> Tuple[str, List[str], List[int]]:
+    """(new text, notes, line numbers still naming the prefix or an outside MAMBA_EXE).
+
+    own_mamba: the environment's mamba relative to its root ('Library\\bin\\mamba.exe'), if any.
+    """
+    spelled = _spellings(written)
+    # the prefix as a whole path component: not C:\env inside C:\env2
+    exact = re.compile(spelled + r"(?=[\\/\";%']|[ \t]*$)", re.I) if spelled else None
+    base = _base(rel)
+    notes: List[str] = []
+    out: List[str] = []
+    leftovers: List[int] = []
+    hook = rel.lower().startswith("condabin/") and rel.lower().endswith("hook.bat")
+    needs_root = hook and _SETS_EXE.search(text) is not None and _SETS_ROOT.search(text) is None
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        body = line.rstrip("\r\n")
+        eol = line[len(body):]
+        m = _SET.match(body)
+        name, value = (m.group("name"), m.group("value")) if m else ("", "")
+        head = exact.match(value) if exact and m else None
+        rest = value[head.end():].lstrip("\\/") if head else ""
+        if head and not re.search(r'[;%"]', rest):  # one path: make it absolute again when run
+            body = _for_set(m.group("indent"), name, base + ("\\" + rest.replace("/", "\\") if rest else ""))
+            notes.append(f"{name}: computed from the script's location")
+        elif exact and exact.search(body):
+            body = exact.sub(lambda _: base, body)
+            notes.append("the prefix in a command: computed from the script's location")
+        elif name.upper() == "MAMBA_EXE" and ntpath.isabs(value):
+            if own_mamba:
+                body = _for_set(m.group("indent"), name, f"{base}\\{own_mamba}")
+                notes.append(f"MAMBA_EXE: {value} (outside the environment) -> its own {own_mamba}")
+            else:
+                leftovers.append(number)
+        if spelled and re.search(spelled, body, re.I):
+            leftovers.append(number)
+        if needs_root and name.upper() == "MAMBA_EXE":
+            eol = eol or "\r\n"
+            body += eol + _for_set(m.group("indent"), "MAMBA_ROOT_PREFIX", base)
+            notes.append("MAMBA_ROOT_PREFIX: added (the hook did not set it)")
+            needs_root = False
+        out.append(body + eol)
+    return "".join(out), notes, leftovers
+
+
+def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_run: bool = False) -> Report:
+    """Rewrite every candidate script of `prefix`. `written`: how the prefix is spelled in the
+    files (default: the prefix itself; also give the old location of a moved environment)."""
+    spellings = [prefix, *written]
+    own = os.path.join(prefix, *OWN_MAMBA)
+    own_mamba = "\\".join(OWN_MAMBA) if os.path.isfile(own) else None
+    report = Report()
+    for rel in candidates(prefix):
+        path = os.path.join(prefix, *rel.split("/"))
+        with open(path, "rb") as f:
+            raw = f.read()
+        text = raw.decode("utf-8", "surrogateescape")
+        new, notes, leftovers = rewrite(text, rel, spellings, own_mamba)
+        if leftovers:
+            report.leftovers.append(Change(rel, (), tuple(leftovers)))
+        if new == text:
+            continue
+        report.changed.append(Change(rel, tuple(notes)))
+        if dry_run:
+            continue
+        if backup:
+            kept = _backup(prefix, rel, raw)
+            if kept:
+                report.backups.append(kept)
+        fsops.atomic_write(path, new.encode("utf-8", "surrogateescape"), mode=os.stat(path).st_mode & 0o7777)
+    return report
+
+
+def _backup(prefix: str, rel: str, raw: bytes) -> Optional[str]:
+    """Keep the original once (a later run must not overwrite it with an already patched copy)."""
+    kept_rel = f"{record.RECORD_DIR}/{BACKUP_DIR}/{rel}"
+    kept = os.path.join(prefix, *kept_rel.split("/"))
+    if os.path.exists(kept):
+        return None
+    os.makedirs(os.path.dirname(kept), exist_ok=True)
+    fsops.atomic_write(kept, raw)
+    return kept_rel

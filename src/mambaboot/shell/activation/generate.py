@@ -1,0 +1,35 @@
+"""Write an environment's activation scripts into PREFIX/.mambaboot/ (no conda package owns a
+file there, so conda's own Scripts/activate.bat and bin/activate stay untouched).
+
+A Windows environment gets cmd.exe and PowerShell scripts; a Unix one POSIX sh, fish and
+PowerShell (pwsh) scripts. Each family's module renders {file name: bytes} from one Model.
+"""
+
+import os
+from typing import Dict, List
+
+from mambaboot.common import fsops
+from mambaboot.environment import record
+from mambaboot.shell.activation import cmd, fish, posix, powershell, sources
+from mambaboot.shell.activation.model import Model
+
+
+def render(prefix: str, windows: bool) -> Dict[str, bytes]:
+    """Relative path (with '/') -> content of every script for this environment."""
+    model = Model(windows=windows, src=sources.read(prefix))
+    families = (cmd, powershell) if windows else (posix, fish, powershell)
+    scripts: Dict[str, bytes] = {}
+    for family in families:
+        for name, data in family.render(model).items():
+            scripts[f"{record.RECORD_DIR}/{name}"] = data
+    return scripts
+
+
+def write(prefix: str, windows: bool, dry_run: bool = False) -> List[str]:
+    """Write (or with dry_run only compute) the scripts; returns their relative paths."""
+    scripts = render(prefix, windows)
+    if not dry_run:
+        os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
+        for rel, data in scripts.items():
+            fsops.atomic_write(os.path.join(prefix, *rel.split("/")), data, mode=fsops.user_mode(0o666))
+    return sorted(scripts)

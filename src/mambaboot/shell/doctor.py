@@ -1,0 +1,263 @@
+"""Check this shell and machine against the rules: at most one environment in a shell,
+activation without hooks, no silent fallback to another Python.
+
+Every check reads a Machine (the environment, the file system, and on Windows the registry
+through winsys), so each finding can be produced with fakes. Findings are "error" (breaks a
+rule: `doctor` exits 1), "warning" (works, but can fail silently) or "ok".
+"""
+
+import ntpath
+import os
+import posixpath
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional
+
+from mambaboot.common import winsys
+from mambaboot.shell import isolation, shellinit
+
+ERROR, WARNING, OK = "error", "warning", "ok"
+UNDO = "mambaboot doctor --undo-shell-init"
+_STEERING = ("PYTHONHOME", "PYTHONPATH", "PYTHON_ENVS")
+_ACTIVE = ("CONDA_PREFIX", "VIRTUAL_ENV")
+# Set by an activation (ours or conda's); reported only when they contradict each other.
+_ACTIVATION = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT")
+_DELIBERATE = ("CONDA_PKGS_DIRS",)  # a setting mambaboot itself honours
+_OWN_STATE = "_MAMBABOOT_"  # what activate.bat keeps for deactivate.bat
+_DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str
+    message: str
+    fix: str = ""
+
+    def to_dict(self) -> dict:
+        return {"check": self.check, "severity": self.severity, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Machine:
+    environ: Mapping[str, str]
+    windows: bool
+    home: str
+    cwd: str
+    is_env_root: Callable[[str], bool] = isolation.looks_like_environment
+    is_file: Callable[[str], bool] = os.path.isfile
+    is_executable: Callable[[str], bool] = lambda p: os.access(p, os.X_OK)
+    realpath: Callable[[str], str] = os.path.realpath
+
+    def get(self, name: str) -> str:
+        if self.windows:
+            return next((v for k, v in self.environ.items() if k.upper() == name), "")
+        return self.environ.get(name, "")
+
+    @property
+    def path(self):
+        return ntpath if self.windows else posixpath
+
+    def path_entries(self) -> List[str]:
+        seen, entries = set(), []
+        for entry in self.get("PATH").split(";" if self.windows else ":"):
+            key = self.same_key(entry)
+            if entry and key not in seen:
+                seen.add(key)
+                entries.append(entry)
+        return entries
+
+    def same_key(self, path: str) -> str:
+        p = self.path
+        return p.normcase(p.normpath(path)) if path else ""
+
+    def env_root(self, entry: str) -> str:
+        return isolation.environment_root(entry, self.is_env_root, self.windows)
+
+
+def current() -> Machine:
+    windows = sys.platform == "win32"
+    home = os.environ.get("USERPROFILE" if windows else "HOME") or os.path.expanduser("~")
+    return Machine(environ=dict(os.environ), windows=windows, home=home, cwd=os.getcwd())
+
+
+def _active(m: Machine) -> Dict[str, str]:
+    return {name: m.get(name) for name in _ACTIVE if m.get(name)}
+
+
+def check_variables(m: Machine) -> List[Finding]:
+    found = []
+    for name in _STEERING:
+        if m.get(name):
+            found.append(Finding("variables", ERROR, f"{name}={m.get(name)} is set: it steers every Python started from here",
+                                 f"unset {name}, and remove it from your profile or the system environment variables"))
+    active = _active(m)
+    if len(active) > 1:
+        found.append(Finding("variables", ERROR, "two environments are active: " + ", ".join(f"{k}={v}" for k, v in active.items()),
+                             "open a new shell and activate only one environment"))
+    shlvl = m.get("CONDA_SHLVL")
+    stacked = sorted(k for k in m.environ if k.upper().startswith("CONDA_PREFIX_"))
+    if (shlvl.isdigit() and int(shlvl) > 1) or stacked:
+        found.append(Finding("variables", ERROR, f"conda activations are stacked here (CONDA_SHLVL={shlvl or 'unset'}"
+                             + (", " + ", ".join(stacked) if stacked else "") + "): more than one environment in this shell",
+                             "open a new shell and activate only one environment"))
+    elif shlvl == "0" and not m.get("CONDA_PREFIX"):
+        found.append(Finding("variables", WARNING, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell",
+                             f"remove the shell init ({UNDO}) and use the environment's .mambaboot activate script"))
+    known = set(_STEERING + _ACTIVATION + _DELIBERATE)
+    others = sorted(k for k in m.environ if isolation.scrubbed(k, m.windows)
+                    and (k.upper() if m.windows else k) not in known and k not in stacked
+                    and not k.upper().startswith(_OWN_STATE))
+    if others:
+        found.append(Finding("variables", WARNING, "conda/mamba/Python settings in this shell: " + ", ".join(others)
+                             + " (mambaboot's children never see them; other programs do)",
+                             "remove them from your profile or the system environment variables unless you set them on purpose"))
+    if len(active) == 1 and not found:
+        (name, value), = active.items()
+        found.append(Finding("variables", OK, f"one environment is active: {value} ({name})"))
+    return found
+
+
+def check_path(m: Machine) -> List[Finding]:
+    groups: Dict[str, List[str]] = {}
+    spelled: Dict[str, str] = {}  # one group per environment, however its entries are spelled
+    for entry in m.path_entries():
+        root = m.env_root(entry)
+        if root:
+            key = spelled.setdefault(m.same_key(root), root)
+            groups.setdefault(key, []).append(entry)
+    active = _active(m)
+    active_root = next(iter(active.values()), "")
+    found = []
+    if len(groups) > 1:
+        listing = "; ".join(f"{root} ({', '.join(entries)})" for root, entries in groups.items())
+        found.append(Finding("path", ERROR, f"PATH holds {len(groups)} Python environments: {listing}",
+                             "open a clean shell; take these directories out of your PATH setting"))
+    elif len(groups) == 1:
+        (root, entries), = groups.items()
+        if not active_root:
+            found.append(Finding("path", ERROR, f"PATH holds the environment {root} ({', '.join(entries)}) "
+                                 "but nothing activated it (a PATH setting, a profile or an installer put it there)",
+                                 "take it out of your PATH setting; activate environments with their .mambaboot script"))
+        elif m.same_key(root) != m.same_key(active_root):
+            found.append(Finding("path", ERROR, f"PATH holds the environment {root} but the active one is {active_root}",
+                                 "open a new shell and activate only one environment"))
+        else:
+            found.append(Finding("path", OK, f"PATH holds one environment, the active one: {root}"))
+    if active_root and not any(m.same_key(r) == m.same_key(active_root) for r in groups):
+        found.append(Finding("path", ERROR, f"{active_root} is marked active but none of its directories is on PATH",
+                             "open a new shell and activate the environment again"))
+    return found
+
+
+def _store_alias(m: Machine, directory: str) -> bool:
+    return m.windows and m.same_key(directory).endswith(ntpath.normcase("\\Microsoft\\WindowsApps"))
+
+
+def check_fallbacks(m: Machine) -> List[Finding]:
+    names = ("python.exe", "python3.exe", "py.exe") if m.windows else ("python", "python3")
+    found, seen = [], set()
+    for entry in m.path_entries():
+        if m.env_root(entry):
+            continue  # an environment's own directory: reported by the PATH check
+        here = [n for n in names if m.is_file(m.path.join(entry, n)) and (m.windows or m.is_executable(m.path.join(entry, n)))]
+        real = m.same_key(m.realpath(entry))
+        if not here or real in seen:  # /bin and /usr/bin are one directory on merged-/usr systems
+            continue
+        seen.add(real)
+        what = "the Windows Store python alias" if _store_alias(m, entry) else "a Python outside any environment"
+        fix = ("disable it: Settings > Apps > Advanced app settings > App execution aliases" if _store_alias(m, entry)
+               else f"take {entry} out of PATH if you can")
+        found.append(Finding("fallback", WARNING, f"{what} is reachable on PATH: "
+                             + ", ".join(m.path.join(entry, n) for n in here)
+                             + " (a broken activation would run it silently)", fix))
+    return found
+
+
+def resolve(m: Machine, command: str) -> Optional[str]:
+    """What cmd.exe runs for a bare `command`: the current directory, then PATH, each by PATHEXT order."""
+    exts = [e for e in (m.get("PATHEXT") or _DEFAULT_PATHEXT).split(";") if e]
+    for directory in [m.cwd] + m.path_entries():
+        for ext in exts:
+            candidate = ntpath.join(directory, command + ext.lower())
+            if m.is_file(candidate):
+                return candidate
+    return None
+
+
+def check_wrappers(m: Machine) -> List[Finding]:
+    found = []
+    for tool in ("mamba", "conda"):
+        target = resolve(m, tool)
+        if target is None:
+            continue
+        if ntpath.splitext(target)[1].lower() in (".bat", ".cmd"):
+            found.append(Finding("wrappers", OK, f"{tool} resolves to the wrapper {target}"))
+            continue
+        wrapper = next((ntpath.join(d, tool + ".bat") for d in m.path_entries() if m.is_file(ntpath.join(d, tool + ".bat"))), None)
+        if wrapper:
+            found.append(Finding("wrappers", WARNING, f"{tool} resolves to {target}, not to the wrapper {wrapper}: "
+                                 "the wrapper's activate/deactivate handling is bypassed",
+                                 f"put {ntpath.dirname(wrapper)} before {ntpath.dirname(target)} in PATH "
+                                 "(the .mambaboot activate scripts do)"))
+    return found
+
+
+def check_autorun() -> List[Finding]:
+    return [Finding("autorun", ERROR, f"cmd AutoRun ({a.hive}) runs a conda/mamba hook in every cmd.exe: {a.value}",
+                    f"{UNDO} (keeps a .reg backup)" + (", as administrator" if a.hive == "HKLM" else ""))
+            for a in shellinit.find_autoruns()]
+
+
+def check_long_paths() -> List[Finding]:
+    enabled = winsys.long_paths_enabled()
+    if enabled:
+        return [Finding("long-paths", OK, "LongPathsEnabled=1")]
+    what = "cannot be read" if enabled is None else "is off"
+    return [Finding("long-paths", WARNING, f"LongPathsEnabled {what}: package cache paths longer than 260 characters fail",
+                    "as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem "
+                    "/v LongPathsEnabled /t REG_DWORD /d 1 /f")]
+
+
+def rc_files(m: Machine) -> List[str]:
+    return shellinit.rc_files(m.home, m.environ, m.windows, winsys.documents_dir() if m.windows else None)
+
+
+def check_shell_init(m: Machine) -> List[Finding]:
+    blocks, problems = shellinit.find_blocks(rc_files(m))
+    found = [Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
+                     "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in blocks]
+    return found + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in problems]
+
+
+def examine(m: Machine) -> List[Finding]:
+    findings = check_variables(m) + check_path(m) + check_fallbacks(m)
+    if m.windows:
+        findings += check_wrappers(m) + check_autorun() + check_long_paths()
+    return findings + check_shell_init(m)
+
+
+@dataclass
+class Undone:
+    backups: List[str] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)
+
+
+def undo_shell_init(m: Machine, blocks: List[shellinit.Block], autoruns: List[shellinit.AutoRun]) -> Undone:
+    """Remove exactly these blocks and AutoRun hook commands, each after backing it up."""
+    done = Undone()
+    for path in sorted({b.path for b in blocks}):
+        try:
+            backup = shellinit.remove_blocks(path)
+        except OSError as exc:
+            done.failures.append(f"{path}: {exc.strerror}")
+            continue
+        if backup:
+            done.backups.append(backup)
+    for entry in autoruns:
+        try:
+            done.backups.append(shellinit.remove_autorun(entry, m.home))
+        except OSError as exc:
+            done.failures.append(f"AutoRun ({entry.hive}): {exc.strerror or exc}"
+                                 + (" (HKLM needs an administrator)" if entry.hive == "HKLM" else ""))
+    return done

@@ -1,0 +1,115 @@
+"""What a clean shell is: the contamination check and the sanitized baseline for children.
+
+The user's rule is one environment per shell ancestry. A shell that already carries one
+(conda's variables, a virtualenv, PYTHONPATH) is refused rather than silently mixed in,
+and every child we start gets a baseline with all of that removed, whatever we were told.
+"""
+
+import ntpath
+import os
+import posixpath
+from typing import Callable, Dict, List, Mapping, Tuple
+
+from mambaboot.common.errors import ShellContaminated
+
+# Any of these set means some Python environment is already live in this shell.
+CONTAMINATING = (
+    "CONDA_PREFIX",
+    "CONDA_SHLVL",
+    "CONDA_DEFAULT_ENV",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHON_ENVS",
+    "VIRTUAL_ENV",
+)
+# Removed from every child environment: conda/mamba state and anything steering Python
+# (and the state of mambaboot's own cmd activation, _MAMBABOOT_OLD_PATH and the like).
+_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
+# Directories below an environment root that end up on PATH (conda's Windows layout included).
+_ENV_SUBDIRS = (
+    (),
+    ("bin",),
+    ("Scripts",),
+    ("condabin",),
+    ("Library", "bin"),
+    ("Library", "usr", "bin"),
+    ("Library", "mingw-w64", "bin"),
+)
+
+
+def contamination(environ: Mapping[str, str], windows: bool) -> List[Tuple[str, str]]:
+    """The offending (variable, value) pairs, in a stable order."""
+    lookup = _casefolded(environ) if windows else environ
+    found = []
+    for var in CONTAMINATING:
+        value = lookup.get(var.upper() if windows else var)
+        if value:
+            found.append((var, value))
+    return found
+
+
+def check_shell(environ: Mapping[str, str], windows: bool) -> None:
+    found = contamination(environ, windows)
+    if found:
+        lines = "\n".join(f"  {var}={value}" for var, value in found)
+        raise ShellContaminated(
+            "this shell already has a Python environment in it:\n"
+            f"{lines}\n"
+            "open a clean shell (or deactivate it), or pass --ignore-active-env to proceed anyway"
+        )
+
+
+def admit(environ: Mapping[str, str], windows: bool, ignore_active_env: bool, reporter) -> None:
+    """The shell step every command that builds or adopts an environment starts with."""
+    found = contamination(environ, windows)
+    if found and ignore_active_env:
+        reporter.warn("ignoring the active environment (" + ", ".join(v for v, _ in found) + "); children get a clean one")
+    else:
+        check_shell(environ, windows)
+    reporter.step("shell: clean" if not found else "shell: check overridden")
+
+
+def _casefolded(environ: Mapping[str, str]) -> Dict[str, str]:
+    return {k.upper(): v for k, v in environ.items()}
+
+
+def scrubbed(key: str, windows: bool) -> bool:
+    """A conda/mamba/Python variable, which no child of ours inherits."""
+    key = key.upper() if windows else key
+    return key.startswith(_SCRUB_PREFIXES)
+
+
+def environment_root(entry: str, is_env_root: Callable[[str], bool], windows: bool) -> str:
+    """The Python environment a PATH entry belongs to, or '' when it belongs to none."""
+    p = ntpath if windows else posixpath
+    parts = p.normpath(entry).replace("\\", "/").split("/") if windows else p.normpath(entry).split("/")
+    fold = str.lower if windows else (lambda s: s)
+    for sub in _ENV_SUBDIRS:
+        n = len(sub)
+        if n >= len(parts) or [fold(x) for x in parts[len(parts) - n:]] != [fold(x) for x in sub]:
+            continue
+        root = "/".join(parts[: len(parts) - n]) or "/"
+        root = p.normpath(root)
+        if is_env_root(root):
+            return root
+    return ""
+
+
+def looks_like_environment(path: str) -> bool:
+    """conda environments carry conda-meta/, virtualenvs pyvenv.cfg."""
+    return os.path.isdir(os.path.join(path, "conda-meta")) or os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+
+def clean_path(path_value: str, windows: bool, is_env_root: Callable[[str], bool] = looks_like_environment) -> str:
+    sep = ";" if windows else ":"
+    kept = [e for e in path_value.split(sep) if not (e and environment_root(e, is_env_root, windows))]
+    return sep.join(kept)
+
+
+def baseline(environ: Mapping[str, str], windows: bool, is_env_root: Callable[[str], bool] = looks_like_environment) -> Dict[str, str]:
+    """The caller's environment minus every Python environment and conda/python variable."""
+    env = {k: v for k, v in environ.items() if not scrubbed(k, windows)}
+    for key in list(env):
+        if key.upper() == "PATH":
+            env[key] = clean_path(env[key], windows, is_env_root)
+    return env

@@ -1,0 +1,121 @@
+"""Run a program inside an environment: `mambaboot run` and `mambaboot shell`.
+
+The child gets the clean baseline (isolation.baseline: no other Python environment on PATH,
+no conda/python variables) with the environment activated exactly as verify sees it
+(activation.environ.activated: PATH, conda's variables, env_vars.d and conda-meta/state).
+
+activate.d scripts: on POSIX, when the environment has etc/conda/activate.d/*.sh, the
+program is started through /bin/sh, which sources them in conda's order (each inside a
+function, as conda's own shell functions do) and then execs the program, so their exported
+variables reach it. On Windows the .bat hooks are not run (cmd would need the program's
+command line rebuilt as one string); their names are returned as a warning.
+
+On POSIX the program replaces this process (exec): stdin/stdout/stderr, signals (Ctrl-C
+included) and the exit status are the program's own, and no Python stays around. On
+Windows it runs as a child; Ctrl-C reaches it through the console while we ignore ours,
+and its exit code is returned.
+"""
+
+import os
+import signal
+from typing import Dict, List, Mapping, NamedTuple, NoReturn, Optional
+
+from mambaboot.common.errors import CommandNotExecutable, CommandNotFound, UsageError
+from mambaboot.shell import isolation
+from mambaboot.shell.activation import environ, sources
+
+# $1: how many hooks follow; then the hooks; then the program and its arguments.
+_SOURCE_HOOKS = (
+    '_mambaboot_source() { . "$1"; }; _mambaboot_n=$1; shift; '
+    'while [ "$_mambaboot_n" -gt 0 ]; do _mambaboot_source "$1"; shift; _mambaboot_n=$((_mambaboot_n - 1)); done; '
+    'unset -f _mambaboot_source; unset _mambaboot_n; exec "$@"'
+)
+POSIX_SHELL = "/bin/sh"
+
+
+class Launch(NamedTuple):  # `run` is a start-up cost: no dataclasses import on its path
+    argv: List[str]
+    env: Dict[str, str]
+    warnings: List[str]
+
+
+def which(command: str, env: Mapping[str, str], windows: bool) -> Optional[str]:
+    """What a shell runs for `command` with this environment's PATH (and PATHEXT on Windows).
+
+    shutil.which would do, but importing shutil costs `run` a few milliseconds of start-up.
+    """
+    if windows:
+        path = next((v for k, v in env.items() if k.upper() == "PATH"), "")
+        pathext = next((v for k, v in env.items() if k.upper() == "PATHEXT"), "") or ".COM;.EXE;.BAT;.CMD"
+        exts = [""] if os.path.splitext(command)[1] else [e.lower() for e in pathext.split(";") if e]
+    else:
+        path, exts = env.get("PATH", ""), [""]
+    dirs = [""] if os.path.dirname(command) else [d for d in path.split(";" if windows else ":") if d]
+    for directory in dirs:
+        for ext in exts:
+            candidate = os.path.join(directory, command + ext)
+            if os.path.isfile(candidate) and (windows or os.access(candidate, os.X_OK)):
+                return candidate
+    return None
+
+
+def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: bool) -> Launch:
+    if not argv:
+        raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
+    env = environ.activated(isolation.baseline(environ_, windows), prefix, windows)
+    program = which(argv[0], env, windows)
+    if program is None:
+        raise CommandNotFound(f"{argv[0]}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
+    src = sources.read(prefix)
+    if windows:
+        hooks = src.hook_names("etc/conda/activate.d", ".bat")
+        warnings = [f"activate.d scripts not run by `run`/`shell` on Windows: {', '.join(hooks)} "
+                    "(use .mambaboot\\activate.bat in cmd for them)"] if hooks else []
+        return Launch([program, *argv[1:]], env, warnings)
+    hooks = [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in src.hook_names("etc/conda/activate.d", ".sh")]
+    if hooks:
+        return Launch([POSIX_SHELL, "-c", _SOURCE_HOOKS, "mambaboot", str(len(hooks)), *hooks, program, *argv[1:]], env, [])
+    return Launch([program, *argv[1:]], env, [])
+
+
+def replace_process(launch: Launch) -> NoReturn:
+    """POSIX: become the program. Python ignores SIGPIPE; the program must not inherit that."""
+    import sys
+
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(launch.argv[0], launch.argv, launch.env)
+    except OSError as exc:
+        raise CommandNotExecutable(f"{launch.argv[0]}: cannot execute: {exc.strerror}") from None
+
+
+def wait(launch: Launch) -> int:
+    """Windows: run the program as a child and return its exit code."""
+    import subprocess
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call(launch.argv, env=launch.env)
+    except OSError as exc:
+        raise CommandNotExecutable(f"{launch.argv[0]}: cannot execute: {exc.strerror}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(launch: Launch, windows: bool) -> int:
+    if windows:
+        return wait(launch)
+    replace_process(launch)
+
+
+def user_shell(environ_: Mapping[str, str], windows: bool, given: Optional[str]) -> str:
+    """The shell `mambaboot shell` starts: --shell, else COMSPEC (Windows) or $SHELL."""
+    if given:
+        return given
+    if windows:
+        return next((v for k, v in environ_.items() if k.upper() == "COMSPEC"), "") or "cmd.exe"
+    return environ_.get("SHELL") or POSIX_SHELL
