@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mambaboot.common import winsys
+from mambaboot.common.host import Host
 from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support.snapshot import diff, snapshot
@@ -32,8 +33,10 @@ PS_BLOCK = """#region conda initialize\r
 
 def machine(environ, windows=False, files=(), envs=(), home="/home/u", cwd="/work", realpath=lambda p: p):
     files, envs = set(files), set(envs)
-    return doctor.Machine(environ=environ, windows=windows, home=home, cwd=cwd, is_env_root=envs.__contains__,
-                          is_file=files.__contains__, is_executable=lambda p: True, realpath=realpath)
+    environ = {("USERPROFILE" if windows else "HOME"): home, **environ}
+    return Host(environ=environ, windows=windows, subdir="win-64" if windows else "linux-64", cwd=cwd,
+                is_env_root=envs.__contains__, is_file=files.__contains__, is_executable=lambda p: True,
+                realpath=realpath)
 
 
 def severities(findings):

@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     prefix = sources.require_environment(args.prefix)
     windows = sys.platform == "win32"
     made = finish.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
-    recorded = not args.dry_run and record.add_files(prefix, made.files, [c.path for c in made.patch.changed])
+    recorded = not args.dry_run and record.update(
+        prefix, add_files=made.files, add_patched=[c.path for c in made.patch.changed], missing_ok=True,
+    ) is not None
     if args.json:
         output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts,
                           "recorded": recorded, **made.patch.to_dict()})

@@ -23,12 +23,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mambaboot.common import errors
+    from mambaboot.common import errors, host
     from mambaboot.shell import doctor
 
     if args.dry_run and not args.undo_shell_init:
         raise errors.UsageError("--dry-run goes with --undo-shell-init")
-    machine = doctor.current()
+    machine = host.current()
     if args.undo_shell_init:
         return _undo(machine, args)
     findings = doctor.examine(machine)

@@ -10,7 +10,7 @@ import platform
 import posixpath
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, List, Mapping, Optional
 
 _MACHINES = {
     "x86_64": "64",
@@ -36,16 +36,45 @@ def conda_subdir(system: str, machine: str) -> str:
 
 @dataclass(frozen=True)
 class Host:
+    """The environment, the platform's conventions and the file-system probes that planning and
+    doctor read; tests replace the probes to describe a machine that is not this one."""
+
     environ: Mapping[str, str]
     windows: bool
     subdir: str
     cwd: str
     isdir: Callable[[str], bool] = field(default=os.path.isdir, compare=False)
+    is_file: Callable[[str], bool] = field(default=os.path.isfile, compare=False)
+    is_executable: Callable[[str], bool] = field(default=lambda p: os.access(p, os.X_OK), compare=False)
+    realpath: Callable[[str], str] = field(default=os.path.realpath, compare=False)
+    # None: the rule in shell/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
+    is_env_root: Optional[Callable[[str], bool]] = field(default=None, compare=False)
 
     @property
     def path(self):
         """The path module for this host's conventions."""
         return ntpath if self.windows else posixpath
+
+    def get(self, name: str) -> str:
+        """A variable's value ("" when unset); Windows names are case-insensitive."""
+        if self.windows:
+            return next((v for k, v in self.environ.items() if k.upper() == name), "")
+        return self.environ.get(name, "")
+
+    def same_key(self, path: str) -> str:
+        """What two spellings of one path have in common on this host."""
+        p = self.path
+        return p.normcase(p.normpath(path)) if path else ""
+
+    def path_entries(self) -> List[str]:
+        """PATH's entries in order, each once."""
+        seen, entries = set(), []
+        for entry in self.get("PATH").split(";" if self.windows else ":"):
+            key = self.same_key(entry)
+            if entry and key not in seen:
+                seen.add(key)
+                entries.append(entry)
+        return entries
 
     def home(self) -> str:
         env = self.environ

@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import json
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from mambaboot import __version__
 from mambaboot.common import fsops
@@ -45,11 +45,22 @@ def read(prefix: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
 
 
-def update(prefix: str, **changes: Any) -> Dict[str, Any]:
+def update(
+    prefix: str, *, add_files: Iterable[str] = (), add_patched: Iterable[str] = (), missing_ok: bool = False,
+    **changes: Any,
+) -> Optional[Dict[str, Any]]:
+    """Read, change and write the record: set `changes`, and list more of our files (and files we
+    patched) without dropping those already listed. No record: None with missing_ok, else an error."""
     data = read(prefix)
     if data is None:
+        if missing_ok:
+            return None
         raise MambabootError(f"{record_path(prefix)} is missing or unreadable")
     data.update(changes)
+    for key, more in (("files", add_files), ("patched", add_patched)):
+        more = set(more)
+        if more:
+            data[key] = sorted(set(data.get(key, [])) | more)
     write(prefix, data)
     return data
 
@@ -77,18 +88,6 @@ def write(prefix: str, data: Dict[str, Any]) -> str:
 
 def _prefix_key(prefix: str) -> str:
     return hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-
-
-def add_files(prefix: str, files: List[str], patched: List[str]) -> bool:
-    """List more of our files (and files we patched) in an existing record; False: no record."""
-    data = read(prefix)
-    if data is None:
-        return False
-    data["files"] = sorted(set(data.get("files", [])) | set(files))
-    if patched:
-        data["patched"] = sorted(set(data.get("patched", [])) | set(patched))
-    write(prefix, data)
-    return True
 
 
 def _marker_path(cache_dir: str, prefix: str) -> str:

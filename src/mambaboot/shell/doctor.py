@@ -1,19 +1,17 @@
 """Check this shell and machine against the rules: at most one environment in a shell,
 activation without hooks, no silent fallback to another Python.
 
-Every check reads a Machine (the environment, the file system, and on Windows the registry
+Every check reads a Host (the environment, the file system, and on Windows the registry
 through winsys), so each finding can be produced with fakes. Findings are "error" (breaks a
 rule: `doctor` exits 1), "warning" (works, but can fail silently) or "ok".
 """
 
 import ntpath
-import os
-import posixpath
-import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Dict, List, Optional
 
 from mambaboot.common import winsys
+from mambaboot.common.host import Host
 from mambaboot.shell import isolation, shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
@@ -38,54 +36,16 @@ class Finding:
         return {"check": self.check, "severity": self.severity, "message": self.message, "fix": self.fix}
 
 
-@dataclass(frozen=True)
-class Machine:
-    environ: Mapping[str, str]
-    windows: bool
-    home: str
-    cwd: str
-    is_env_root: Callable[[str], bool] = isolation.looks_like_environment
-    is_file: Callable[[str], bool] = os.path.isfile
-    is_executable: Callable[[str], bool] = lambda p: os.access(p, os.X_OK)
-    realpath: Callable[[str], str] = os.path.realpath
-
-    def get(self, name: str) -> str:
-        if self.windows:
-            return next((v for k, v in self.environ.items() if k.upper() == name), "")
-        return self.environ.get(name, "")
-
-    @property
-    def path(self):
-        return ntpath if self.windows else posixpath
-
-    def path_entries(self) -> List[str]:
-        seen, entries = set(), []
-        for entry in self.get("PATH").split(";" if self.windows else ":"):
-            key = self.same_key(entry)
-            if entry and key not in seen:
-                seen.add(key)
-                entries.append(entry)
-        return entries
-
-    def same_key(self, path: str) -> str:
-        p = self.path
-        return p.normcase(p.normpath(path)) if path else ""
-
-    def env_root(self, entry: str) -> str:
-        return isolation.environment_root(entry, self.is_env_root, self.windows)
+def env_root(m: Host, entry: str) -> str:
+    """The environment a PATH entry belongs to ("" for none)."""
+    return isolation.environment_root(entry, m.is_env_root or isolation.looks_like_environment, m.windows)
 
 
-def current() -> Machine:
-    windows = sys.platform == "win32"
-    home = os.environ.get("USERPROFILE" if windows else "HOME") or os.path.expanduser("~")
-    return Machine(environ=dict(os.environ), windows=windows, home=home, cwd=os.getcwd())
-
-
-def _active(m: Machine) -> Dict[str, str]:
+def _active(m: Host) -> Dict[str, str]:
     return {name: m.get(name) for name in _ACTIVE if m.get(name)}
 
 
-def check_variables(m: Machine) -> List[Finding]:
+def check_variables(m: Host) -> List[Finding]:
     found = []
     for name in _STEERING:
         if m.get(name):
@@ -118,11 +78,11 @@ def check_variables(m: Machine) -> List[Finding]:
     return found
 
 
-def check_path(m: Machine) -> List[Finding]:
+def check_path(m: Host) -> List[Finding]:
     groups: Dict[str, List[str]] = {}
     spelled: Dict[str, str] = {}  # one group per environment, however its entries are spelled
     for entry in m.path_entries():
-        root = m.env_root(entry)
+        root = env_root(m, entry)
         if root:
             key = spelled.setdefault(m.same_key(root), root)
             groups.setdefault(key, []).append(entry)
@@ -150,15 +110,15 @@ def check_path(m: Machine) -> List[Finding]:
     return found
 
 
-def _store_alias(m: Machine, directory: str) -> bool:
+def _store_alias(m: Host, directory: str) -> bool:
     return m.windows and m.same_key(directory).endswith(ntpath.normcase("\\Microsoft\\WindowsApps"))
 
 
-def check_fallbacks(m: Machine) -> List[Finding]:
+def check_fallbacks(m: Host) -> List[Finding]:
     names = ("python.exe", "python3.exe", "py.exe") if m.windows else ("python", "python3")
     found, seen = [], set()
     for entry in m.path_entries():
-        if m.env_root(entry):
+        if env_root(m, entry):
             continue  # an environment's own directory: reported by the PATH check
         here = [n for n in names if m.is_file(m.path.join(entry, n)) and (m.windows or m.is_executable(m.path.join(entry, n)))]
         real = m.same_key(m.realpath(entry))
@@ -174,7 +134,7 @@ def check_fallbacks(m: Machine) -> List[Finding]:
     return found
 
 
-def resolve(m: Machine, command: str) -> Optional[str]:
+def resolve(m: Host, command: str) -> Optional[str]:
     """What cmd.exe runs for a bare `command`: the current directory, then PATH, each by PATHEXT order."""
     exts = [e for e in (m.get("PATHEXT") or _DEFAULT_PATHEXT).split(";") if e]
     for directory in [m.cwd] + m.path_entries():
@@ -185,7 +145,7 @@ def resolve(m: Machine, command: str) -> Optional[str]:
     return None
 
 
-def check_wrappers(m: Machine) -> List[Finding]:
+def check_wrappers(m: Host) -> List[Finding]:
     found = []
     for tool in ("mamba", "conda"):
         target = resolve(m, tool)
@@ -219,18 +179,18 @@ def check_long_paths() -> List[Finding]:
                     "/v LongPathsEnabled /t REG_DWORD /d 1 /f")]
 
 
-def rc_files(m: Machine) -> List[str]:
-    return shellinit.rc_files(m.home, m.environ, m.windows, winsys.documents_dir() if m.windows else None)
+def rc_files(m: Host) -> List[str]:
+    return shellinit.rc_files(m.home(), m.environ, m.windows, winsys.documents_dir() if m.windows else None)
 
 
-def check_shell_init(m: Machine) -> List[Finding]:
+def check_shell_init(m: Host) -> List[Finding]:
     blocks, problems = shellinit.find_blocks(rc_files(m))
     found = [Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
                      "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in blocks]
     return found + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in problems]
 
 
-def examine(m: Machine) -> List[Finding]:
+def examine(m: Host) -> List[Finding]:
     findings = check_variables(m) + check_path(m) + check_fallbacks(m)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
@@ -243,7 +203,7 @@ class Undone:
     failures: List[str] = field(default_factory=list)
 
 
-def undo_shell_init(m: Machine, blocks: List[shellinit.Block], autoruns: List[shellinit.AutoRun]) -> Undone:
+def undo_shell_init(m: Host, blocks: List[shellinit.Block], autoruns: List[shellinit.AutoRun]) -> Undone:
     """Remove exactly these blocks and AutoRun hook commands, each after backing it up."""
     done = Undone()
     for path in sorted({b.path for b in blocks}):
@@ -256,7 +216,7 @@ def undo_shell_init(m: Machine, blocks: List[shellinit.Block], autoruns: List[sh
             done.backups.append(backup)
     for entry in autoruns:
         try:
-            done.backups.append(shellinit.remove_autorun(entry, m.home))
+            done.backups.append(shellinit.remove_autorun(entry, m.home()))
         except OSError as exc:
             done.failures.append(f"AutoRun ({entry.hive}): {exc.strerror or exc}"
                                  + (" (HKLM needs an administrator)" if entry.hive == "HKLM" else ""))
