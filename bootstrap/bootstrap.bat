@@ -452,7 +452,9 @@ set MB_MMCH=%MB_CHARGS%
 if not defined MB_MMCH set MB_MMCH= -c "conda-forge"
 set "MB_EXISTED="
 if exist "%MB_PREFIX%" set "MB_EXISTED=1"
-set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_PREFIX%" --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
+rem The root prefix is private (never the target: libmamba refuses an existing target that is the
+rem root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine\micromamba.py.
+set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_HOME%\root" --no-shortcuts --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
 set "MB_RUN_OUT="
 call :mb_sandboxed
 set "MB_ENGINE_RC=%ERRORLEVEL%"

@@ -437,7 +437,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     if ($mmChannels.Count -eq 0) { $mmChannels = @('conda-forge') }
     $command = @('create', '--yes', '--no-rc', '--override-channels')
     foreach ($channel in $mmChannels) { $command += @('-c', $channel) }
-    $command += @('--prefix', $prefix, '--root-prefix', $prefix, '--lock-timeout', '600', $specPython, 'conda', 'mamba')
+    # The root prefix is private (never the target: libmamba refuses an existing target that is the
+    # root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine/micromamba.py.
+    $command += @('--prefix', $prefix, '--root-prefix', (Join-Path $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $specPython, 'conda', 'mamba')
     $command += $packages
     $existed = Test-Path -LiteralPath $prefix
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)

@@ -463,7 +463,9 @@ mb_spec_python=python
 [ -n "$mb_channels" ] || mb_channels="-c conda-forge"
 eval "set -- $mb_channels"
 set -- "$mb_bin" create --yes --no-rc --override-channels "$@"
-set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_prefix" "$mb_spec_python" conda mamba
+# The root prefix is private (never the target: libmamba refuses an existing target that is the
+# root prefix, create.cpp); shortcuts off. See engine/micromamba.py.
+set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_home/root" --no-shortcuts "$mb_spec_python" conda mamba
 eval "set -- \"\$@\" $mb_specs"
 mb_existed=
 [ ! -e "$mb_prefix" ] || mb_existed=1

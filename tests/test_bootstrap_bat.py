@@ -103,9 +103,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     engine = ww.runs("micromamba")[1]
     binary = engine["argv"][0]
     assert binary == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe")
-    assert engine["argv"] == micromamba.create_command(binary, plan)
     env = engine["env"]
     home = env["USERPROFILE"]
+    assert engine["argv"] == micromamba.create_command(binary, plan, micromamba.root_prefix(home, True))
     assert ww.wine.unix(home).parent == ww.cache / "tmp" and ww.wine.unix(home).name.startswith("home-")
     assert {k: env[k] for k in ("HOME", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP", "HOMEDRIVE", "HOMEPATH")} == {
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",

@@ -494,6 +494,13 @@ def uv_spec() -> PackageSpec:
     )
 
 
+def menu_spec() -> PackageSpec:
+    """A package with a menuinst shortcut description, as conda-forge's GUI packages ship."""
+    menu = {"$schema": "https://json-schema.org/draft-07/schema", "menu_name": "Menu App",
+            "menu_items": [{"name": "Menu App", "command": [f"{PLACEHOLDER}/bin/python"]}]}
+    return PackageSpec(name="menu-app", version="1.0", files={"Menu/menu-app.json": json.dumps(menu)})
+
+
 # --------------------------------------------------------------------------- channels
 
 

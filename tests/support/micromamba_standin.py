@@ -14,7 +14,17 @@ DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
   and ``pkgs_dirs``;
 * holds an exclusive lock on ``pkgs.lock`` in every package cache for the whole transaction
   (libmamba's kind: a POSIX record lock on byte 21, ``_locking`` at offset 21 on Windows);
-* ``create -y`` on an existing conda prefix deletes it first.
+* ``create -y`` on an existing conda prefix deletes it first; an existing target that is the
+  root prefix is refused ("Overwriting root prefix is not permitted - aborting.",
+  libmamba/src/api/create.cpp ``create()``, 1.5.12 to 2.8.1), an empty one is used;
+* shortcuts default to on: a package's ``Menu/*.json`` becomes a shortcut in the Programs known
+  folder (libmamba/src/core/link.cpp, Windows only, for a prefix whose name does not start
+  with ``_``); menuinst finds that folder with SHGetKnownFolderPath, which no environment
+  variable redirects (libmamba/src/util/os_win.cpp), so the stand-in writes it to
+  ``STANDIN_KNOWN_FOLDER_PROGRAMS`` whatever HOME/APPDATA say (unset: not Windows, nothing);
+* version-dependent (``make_standin(version=...)``): before 2.1.0 an @EXPLICIT line's ``#hash``
+  is always an md5 (1.5.12 libmamba/src/api/install.cpp, 2.0.x specs/package_info.cpp
+  ``from_url``), from 2.1.0 a 64-digit one is a sha256.
 
 Fault injection (not micromamba variables, so mambaboot passes them through):
   STANDIN_FAIL=1         fail with ``critical libmamba injected failure`` before any change
@@ -122,6 +132,8 @@ Options:
   --platform TEXT             The platform description
   --always-copy               Use copy instead of hard-link
   --no-pyc                    Do not compile .pyc files
+  --shortcuts,--no-shortcuts{false}
+                              Install start menu shortcuts on Windows (not implemented on Linux / macOS)
   --lock-timeout UINT         LockFile timeout
   -y,--yes                    Automatically answer yes on prompted questions
   --json                      Report all output as json
@@ -169,6 +181,7 @@ class Options:
     strict_channel_priority: bool = False
     always_copy: bool = False
     no_pyc: bool = False
+    shortcuts: bool = True  # `--shortcuts,!--no-shortcuts`, default on (context.hpp)
     quiet: bool = False
     verbose: int = 0
     help: bool = False
@@ -196,6 +209,8 @@ def parse_create(args: list[str]) -> Options:
             options.verbose += len(name) - 1
         elif name == "--verbose":
             options.verbose += 1
+        elif name in ("--shortcuts", "--no-shortcuts") and not has_inline:
+            options.shortcuts = name == "--shortcuts"
         elif name in _FLAGS and not has_inline:
             setattr(options, _FLAGS[name], True)
         elif name in _VALUE_OPTIONS or name in _LIST_OPTIONS:
@@ -384,7 +399,13 @@ def read_inputs(options: Options) -> Inputs:
     return inputs
 
 
+def version_at_least(*wanted: int) -> bool:
+    numbers = tuple(int(n) for n in re.findall(r"\d+", VERSION)[:3])
+    return numbers >= wanted
+
+
 def parse_explicit(text: str) -> list[tuple[str, str | None]]:
+    md5_only = not version_at_least(2, 1)
     entries = []
     for line in text.splitlines():
         line = line.strip()
@@ -392,7 +413,9 @@ def parse_explicit(text: str) -> list[tuple[str, str | None]]:
             continue
         url, _, fragment = line.partition("#")
         checksum = None
-        if re.fullmatch(r"[0-9a-fA-F]{64}", fragment):
+        if md5_only and re.fullmatch(r"[0-9a-fA-F]+", fragment):
+            checksum = "md5:" + fragment.lower()
+        elif re.fullmatch(r"[0-9a-fA-F]{64}", fragment):
             checksum = "sha256:" + fragment.lower()
         elif re.fullmatch(r"[0-9a-fA-F]{32}", fragment):
             checksum = "md5:" + fragment.lower()
@@ -474,12 +497,18 @@ def confirm(options: Options, question: str) -> None:
         raise Failure("Aborted.")
 
 
-def prepare_target(options: Options, prefix: Path) -> None:
-    """micromamba's rules for an existing target; deletes an existing conda prefix."""
+def prepare_target(options: Options, prefix: Path, root_prefix: Path) -> None:
+    """micromamba's rules for an existing target (libmamba/src/api/create.cpp, in this order);
+    deletes an existing conda prefix."""
     if not os.path.lexists(prefix):
         return
+    if os.path.abspath(prefix) == os.path.abspath(root_prefix):
+        raise Failure("Overwriting root prefix is not permitted - aborting.")
     if not prefix.is_dir():
-        raise Failure(f"Cannot create environment: a file exists at prefix '{prefix}' - aborting.")
+        raise Failure("Target prefix already exists and is not a folder - aborting.")
+    if not any(prefix.iterdir()):
+        print("warning  libmamba Using existing empty folder as target prefix", file=sys.stderr)
+        return
     if (prefix / "conda-meta").is_dir():
         confirm(options, f"Found conda-prefix at '{prefix}'. Overwrite?")
         if not options.dry_run:
@@ -487,6 +516,16 @@ def prepare_target(options: Options, prefix: Path) -> None:
         return
     if any(prefix.iterdir()):
         raise Failure("Non-conda folder exists at prefix - aborting.")
+
+
+def make_shortcuts(prefix: Path) -> None:
+    """menuinst on Windows: every Menu/*.json becomes a shortcut in the Programs known folder."""
+    programs = os.environ.get("STANDIN_KNOWN_FOLDER_PROGRAMS")
+    if not programs or prefix.name.startswith("_"):
+        return
+    for menu in sorted((prefix / "Menu").glob("*.json")):
+        Path(programs).mkdir(parents=True, exist_ok=True)
+        (Path(programs) / f"{menu.stem}.lnk").write_text(str(prefix))
 
 
 def register_env(prefix: Path) -> None:
@@ -730,7 +769,7 @@ def cmd_create(args: list[str]) -> int:
         channels += [c for c in rc.channels if c not in channels]
     specs = inputs.specs
 
-    prepare_target(options, prefix)
+    prepare_target(options, prefix, root_prefix)
     locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
     log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
     records = (explicit_records(inputs.explicit, cache, options.offline) if inputs.explicit
@@ -765,6 +804,8 @@ def link(options: Options, prefix: Path, records: list, cache: Path, specs: list
     install(options, records, prefix, cache, specs)
     run_post_link(prefix, records)
     write_history(prefix, records, specs)
+    if options.shortcuts:
+        make_shortcuts(prefix)
     register_env(prefix)
     block_on_fifo()
 

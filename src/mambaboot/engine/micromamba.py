@@ -8,10 +8,10 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from mambaboot.common import fsops
-from mambaboot.common.errors import EngineError, ObtainError
+from mambaboot.common.errors import EngineError, ObtainError, UsageError
 from mambaboot.engine import child
 from mambaboot.pipeline.plan import MicromambaSource, Plan
 
@@ -144,12 +144,53 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     return version
 
 
-def create_command(binary: str, plan: Plan, explicit_file: Optional[str] = None) -> List[str]:
+# A lock's `URL#<64 hex>` is read as a sha256 only from 2.1.0: 1.5.x stores any fragment as the
+# md5 (libmamba/src/api/install.cpp), and so does 2.0.x up to 2.0.8
+# (libmamba/src/specs/package_info.cpp `from_url`), which then fails every package or checks nothing.
+LOCKS_NEED = (2, 1, 0)
+
+
+def version_tuple(version: str) -> Tuple[int, ...]:
+    """'2.0.5' or '2.8.1-0' -> (2, 0, 5); anything unreadable -> ()."""
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    return tuple(int(n) for n in match.groups()) if match else ()
+
+
+def check_reads_locks(version: str, lock_path: Optional[str]) -> None:
+    """Refuse, before anything is written, an engine that would misread a lock's hashes."""
+    found = version_tuple(version)
+    if found and found < LOCKS_NEED:
+        need = ".".join(map(str, LOCKS_NEED))
+        raise UsageError(
+            f"micromamba {version} reads a lock's sha256 hashes as md5 (fixed in {need}), so it cannot install "
+            f"{lock_path or 'a lock'}; use --micromamba-version {need} or later"
+        )
+
+
+def root_prefix(home: str, windows: bool) -> str:
+    """The root prefix micromamba runs with: a directory inside the private home, so anything
+    it puts under its root (envs/, pkgs/, rc files) is deleted with the home.
+
+    Never the target itself: libmamba refuses to create into an existing target that equals
+    the root prefix ("Overwriting root prefix is not permitted - aborting.",
+    libmamba/src/api/create.cpp `create()`, 1.5.12 and 2.0 to 2.8.1), so an existing empty
+    target directory would fail. An explicit --root-prefix is taken as given, not validated
+    (`root_prefix_hook` in libmamba/src/api/configuration.cpp only checks its own default).
+    """
+    return home + ("\\" if windows else "/") + "root"
+
+
+def create_command(binary: str, plan: Plan, root: str, explicit_file: Optional[str] = None) -> List[str]:
     """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
     cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
     for channel in plan.channels:
         cmd += ["-c", channel]
-    cmd += ["--prefix", plan.prefix, "--root-prefix", plan.prefix]
+    cmd += ["--prefix", plan.prefix, "--root-prefix", root]
+    # Shortcuts default to on (`shortcuts = true` in libmamba/include/mamba/core/context.hpp) and
+    # menuinst finds the Start menu through the Known Folder API, which our private APPDATA does
+    # not redirect: a package's menu/*.json would land in the user's real Start menu.
+    # `--shortcuts,!--no-shortcuts` exists in micromamba/src/common_options.cpp since 1.5.
+    cmd.append("--no-shortcuts")
     if plan.windows:
         cmd += ["--lock-timeout", "600"]  # the Windows lock gives up after 30 s otherwise
     if plan.offline:

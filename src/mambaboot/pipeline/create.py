@@ -121,6 +121,8 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
         _same_engine_as_lock(plan, binary)
+        if plan.lock is not None:
+            micromamba.check_reads_locks(binary.version, plan.lock_path)
         record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
         rollback = _Rollback(plan, tgt)
         try:
@@ -163,7 +165,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
         explicit = os.path.join(home, "lock.txt")
         fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
-    cmd = micromamba.create_command(binary.path, plan, explicit)
+    cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
     micromamba.run(cmd, child_env, echo=reporter.detail)
     reporter.step(f"engine: created {plan.prefix}")

@@ -1,0 +1,130 @@
+"""Upstream behaviours the stand-in reproduces (see docs/guide.md, "Upstream behaviours we depend on").
+
+Each test runs the real `mambaboot` against a stand-in that behaves like the named micromamba
+release, and a control shows that the stand-in really has the behaviour (the trap is armed).
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.channel import build_channel, channel_url, menu_spec, pip_spec
+from tests.support.micromamba_standin import make_standin
+from tests.support.snapshot import diff
+
+# The releases whose behaviour differs where we depend on it: 1.5 (last 1.x), 2.0 (md5-only
+# locks), 2.8 (the pinned one).
+VERSIONS = ["1.5.12", "2.0.5", "2.8.1"]
+
+
+@pytest.fixture(scope="session")
+def standins(tmp_path_factory):
+    root = tmp_path_factory.mktemp("standins")
+    return {v: make_standin(root / v / "micromamba", version=v) for v in VERSIONS}
+
+
+@pytest.fixture(scope="session")
+def menu_channel(tmp_path_factory) -> str:
+    return channel_url(build_channel(tmp_path_factory.mktemp("menu-channel"), extra=[pip_spec(), menu_spec()]))
+
+
+def _is_environment(prefix: Path) -> bool:
+    return (prefix / "conda-meta").is_dir() and (prefix / ".mambaboot" / "record.json").is_file()
+
+
+# ------------------------------------------------------------------ an existing empty target
+
+
+def test_the_standin_refuses_an_existing_target_that_is_its_root_prefix(tmp_path, channel, standins):
+    """The trap: `--prefix P --root-prefix P` on an existing empty P (libmamba create.cpp)."""
+    target = tmp_path / "empty"
+    target.mkdir()
+    proc = subprocess.run([str(standins["2.8.1"]), "create", "-y", "--no-rc", "-c", channel, "-p", str(target),
+                           "-r", str(target), "python"], capture_output=True, text=True, env={"HOME": str(tmp_path)})
+    assert proc.returncode == 1 and "Overwriting root prefix is not permitted" in proc.stderr
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_existing_empty_target_directory_is_used(world, channel, standins, version):
+    prefix = world.envs / "py"
+    prefix.mkdir()
+    before = world.outside(prefix)
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standins[version]))
+    assert r.returncode == 0, r.stderr
+    assert _is_environment(prefix)
+    assert diff(before, world.outside(prefix)) == {}, "the private root prefix leaves nothing behind"
+
+
+def test_from_lock_into_an_existing_empty_target(world, channel, standin):
+    r = world.create("src", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    lock = world.envs / "src" / ".mambaboot" / "lock.txt"
+    again = world.envs / "again"
+    again.mkdir()
+    r = world.create("--prefix", str(again), "--from-lock", str(lock), "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert _is_environment(again)
+
+
+# ------------------------------------------------------------------ shortcuts
+
+
+def test_no_start_menu_shortcuts(world, menu_channel, standins):
+    programs = world.home / "AppData" / "Roaming" / "Microsoft" / "Windows" / "Start Menu" / "Programs"
+    env = {"STANDIN_KNOWN_FOLDER_PROGRAMS": str(programs)}  # the Known Folder API ignores our APPDATA
+    r = world.create("gui", "-c", menu_channel, "--package", "menu-app", "--micromamba", str(standins["2.8.1"]),
+                     env=env)
+    assert r.returncode == 0, r.stderr
+    assert (world.envs / "gui" / "Menu" / "menu-app.json").is_file(), "the package did carry a menu"
+    assert not programs.exists(), "no shortcut reached the user's Start menu"
+
+    # Control: micromamba's default (shortcuts on) does write there.
+    proc = subprocess.run([str(standins["2.8.1"]), "create", "-y", "--no-rc", "-c", menu_channel, "-p",
+                           str(world.tmp / "ctl"), "-r", str(world.tmp / "root"), "python", "menu-app"],
+                          capture_output=True, text=True, env={"HOME": str(world.tmp), **env,
+                                                               "CONDA_PKGS_DIRS": str(world.tmp / "pkgs")})
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in programs.iterdir()] == ["menu-app.lnk"]
+
+
+# ------------------------------------------------------------------ locks need micromamba >= 2.1
+
+
+def _lock_of_new_environment(world, channel, standin) -> Path:
+    r = world.create("src", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    return world.envs / "src" / ".mambaboot" / "lock.txt"
+
+
+@pytest.mark.parametrize("version", ["1.5.12", "2.0.5"])
+def test_a_lock_is_refused_with_an_engine_that_reads_its_hashes_as_md5(world, channel, standin, standins, version):
+    lock = _lock_of_new_environment(world, channel, standin)
+    binary = standins[version]
+    sha = __import__("hashlib").sha256(binary.read_bytes()).hexdigest()
+    before = world.outside()
+    r = world.create("copy", "--from-lock", str(lock), "--micromamba", str(binary), "--micromamba-sha256", sha)
+    assert r.returncode == 2, r.stderr
+    assert f"micromamba {version} reads a lock's sha256 hashes as md5" in r.stderr and "2.1.0" in r.stderr
+    assert not (world.envs / "copy").exists()
+    assert diff(before, world.outside()) == {}
+
+
+def test_the_standin_2_0_checks_a_64_digit_lock_hash_as_md5(tmp_path, world, channel, standin, standins):
+    """The trap: micromamba 2.0 fails a correct sha256 lock (specs/package_info.cpp from_url)."""
+    lock = _lock_of_new_environment(world, channel, standin)
+    proc = subprocess.run([str(standins["2.0.5"]), "create", "-y", "--no-rc", "-p", str(tmp_path / "x"),
+                           "-r", str(tmp_path / "root"), "--file", str(lock)], capture_output=True, text=True,
+                          env={"HOME": str(tmp_path), "CONDA_PKGS_DIRS": str(tmp_path / "pkgs")})
+    assert proc.returncode == 1 and "md5 sum of" in proc.stderr
+
+
+def test_the_engine_gets_a_private_root_prefix_and_no_shortcuts(world, channel, standin):
+    record = world.tmp / "runs.jsonl"
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), env={"STANDIN_RECORD": str(record)})
+    assert r.returncode == 0, r.stderr
+    argv = json.loads(record.read_text().splitlines()[-1])["argv"]
+    root = Path(argv[argv.index("--root-prefix") + 1])
+    assert root.parent.parent == world.cache / "tmp" and root.name == "root", "inside the private home"
+    assert "--no-shortcuts" in argv
