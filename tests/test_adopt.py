@@ -51,12 +51,12 @@ def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channe
     assert "micromamba" not in record, "adopt does not know what made it and does not pretend to"
     assert (prefix / "pkgs").readlink() == world.cache / "Python" / "pkgs"
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert steps == ["shell", "prefix", "cache link", "scripts", "verify", "record"]
-    # new: adopt's record, lock, activation scripts and link; nothing changed or went away,
+    assert steps == ["shell", "prefix", "cache link", "scripts", "condarc", "verify", "record"]
+    # new: adopt's record, lock, activation scripts, .condarc and link; nothing changed or went away,
     # in the prefix or anywhere else
     changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
-    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", "pkgs"} | scripts
+    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
     assert all(old is None for old, _ in changes.values())
     assert diff(before, world.outside(prefix)) == {}
 

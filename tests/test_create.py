@@ -45,13 +45,13 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert record["micromamba"]["sha256"] == out["micromamba_sha256"]
     assert {p["name"] for p in record["packages"]} == names
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
-    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", "pkgs"} | scripts
+    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
     assert {p.name for p in (prefix / ".mambaboot").iterdir()} == {"record.json", "lock.txt"} | {s.split("/")[1] for s in scripts}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))
     # one line per step on stderr, in pipeline order
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert steps == ["shell", "target", "micromamba", "engine", "cache link", "scripts", "verify", "record"]
+    assert steps == ["shell", "target", "micromamba", "engine", "cache link", "scripts", "condarc", "verify", "record"]
 
     # nothing outside the prefix and the cache changed, although the engine tried
     assert diff(before, world.outside(prefix)) == {}

@@ -128,3 +128,78 @@ def test_the_engine_gets_a_private_root_prefix_and_no_shortcuts(world, channel, 
     root = Path(argv[argv.index("--root-prefix") + 1])
     assert root.parent.parent == world.cache / "tmp" and root.name == "root", "inside the private home"
     assert "--no-shortcuts" in argv
+
+
+# ------------------------------------------------------------------ the environment's own conda and mamba
+
+
+def _run(world, prefix, *cmd, env=None):
+    return world.run("run", str(prefix), "--", *cmd, env=env)
+
+
+def test_the_environments_own_conda_and_mamba_install_from_its_channel(world, menu_channel, standin):
+    r = world.create("work", "-c", menu_channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "work"
+    rc = (prefix / ".condarc").read_text()
+    assert json.dumps(menu_channel) in rc and json.dumps(str(world.cache / "Python" / "pkgs")) in rc
+    assert ".condarc" in json.loads((prefix / ".mambaboot" / "record.json").read_text())["files"]
+
+    r = _run(world, prefix, "conda", "install", "-y", "menu-app")
+    assert r.returncode == 0, r.stderr
+    assert list((prefix / "conda-meta").glob("menu-app-*.json"))
+    r = _run(world, prefix, "mamba", "install", "-y", "uv")
+    assert r.returncode == 0, r.stderr
+    assert f"cache {world.cache / 'Python' / 'pkgs'}" in r.stdout, "the shared package cache, not a new one"
+    assert (prefix / "bin" / "uv").is_file()
+
+    # Control: without the file, conda 26 has no channel at all.
+    (prefix / ".condarc").unlink()
+    r = _run(world, prefix, "conda", "install", "-y", "uv")
+    assert r.returncode == 1 and "NoChannelsConfiguredError" in r.stderr
+
+
+def test_adopt_adds_a_missing_condarc_and_never_overwrites_one(world, channel, standin):
+    assert world.create("py", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "py"
+    (prefix / ".condarc").unlink()
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert json.dumps(channel) in (prefix / ".condarc").read_text()
+    (prefix / ".condarc").write_text("channels:\n  - mine\n")
+    assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
+    assert (prefix / ".condarc").read_text() == "channels:\n  - mine\n"
+
+
+def test_mamba_uses_the_environment_as_its_root(world, channel, standin, tmp_path):
+    """`<drive>\\dev\\Anaconda\\envs\\NAME`: the grandparent has its own pkgs/ and rc file."""
+    anaconda = world.root / "Anaconda"
+    (anaconda / "pkgs").mkdir(parents=True)
+    (anaconda / ".condarc").write_text('channels:\n  - "file:///nowhere/other-channel"\n')
+    prefix = anaconda / "envs" / "py"
+    assert world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin)).returncode == 0
+
+    r = _run(world, prefix, "mamba", "install", "-y", "uv")
+    assert r.returncode == 0, r.stderr
+    assert "other-channel" not in r.stdout + r.stderr and not list((anaconda / "pkgs").iterdir())
+
+    # Control: mamba started without MAMBA_ROOT_PREFIX picks the grandparent (libmamba >= 2.0.6).
+    proc = subprocess.run([str(prefix / "bin" / "mamba"), "install", "-y", "uv"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
+    assert proc.returncode == 1 and "other-channel" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash", "zsh", "fish"])
+def test_activation_sets_mamba_root_prefix_and_deactivation_restores_the_callers(world, channel, standin, shell):
+    assert world.create("py", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "py"
+    scripts = prefix / ".mambaboot"
+    if shell == "fish":
+        body = (f"set -gx MAMBA_ROOT_PREFIX /callers; source {scripts}/activate.fish; echo $MAMBA_ROOT_PREFIX; "
+                f"source {scripts}/deactivate.fish; echo $MAMBA_ROOT_PREFIX")
+    else:
+        body = (f"export MAMBA_ROOT_PREFIX=/callers; MAMBABOOT_ENV='{prefix}'; . '{scripts}/activate.sh'; "
+                f"echo \"$MAMBA_ROOT_PREFIX\"; . '{scripts}/deactivate.sh'; echo \"$MAMBA_ROOT_PREFIX\"")
+    proc = subprocess.run([shell, "-c", body], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
+    assert proc.stdout.splitlines() == [str(prefix), "/callers"], proc.stderr

@@ -356,6 +356,10 @@ def main(argv):
             for key, value in info.items():
                 print("%20s : %s" % (key, value))
         return 0
+    if argv[:1] == ["install"]:
+        from conda._standin_install import install
+
+        return install(argv[1:], "conda")
     if argv[:1] == ["list"]:
         meta = os.path.join(sys.prefix, "conda-meta")
         for name in sorted(os.listdir(meta)):
@@ -371,12 +375,16 @@ if __name__ == "__main__":
 '''
 
 _MAMBA_MAIN = '''#!{ph}/bin/python
-# mamba test stand-in (real mamba 2 is a C++ binary; only --version is modelled).
+# mamba test stand-in (real mamba 2 is a C++ binary; --version and install are modelled).
 import sys
 
 if sys.argv[1:2] in (["--version"], ["-V"]):
     print("{version}")
     sys.exit(0)
+if sys.argv[1:2] == ["install"]:
+    from conda._standin_install import install
+
+    sys.exit(install(sys.argv[2:], "mamba"))
 sys.stderr.write("mamba (test stand-in): unsupported command: %s\\n" % " ".join(sys.argv[1:]))
 sys.exit(2)
 '''
@@ -427,6 +435,7 @@ def conda_spec() -> PackageSpec:
             "condabin/conda": _CONDABIN.format(ph=PLACEHOLDER, tool="conda"),
             f"{site}/__init__.py": f'__version__ = "{CONDA_VERSION}"\n',
             f"{site}/cli/__init__.py": "",
+            f"{site}/_standin_install.py": (Path(__file__).parent / "standin_install.py").read_text(),
             "etc/profile.d/conda.sh": _CONDA_SH.format(ph=PLACEHOLDER),
             "etc/profile.d/conda.csh": f"setenv CONDA_EXE \"{PLACEHOLDER}/bin/conda\"\n",
             "etc/fish/conf.d/conda.fish": _CONDA_FISH.format(ph=PLACEHOLDER),

@@ -21,7 +21,7 @@ from mambaboot.common import fsops, winsys
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
-from mambaboot.environment import record
+from mambaboot.environment import condarc, record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.shell import isolation
@@ -137,8 +137,10 @@ def _foreign(prefix: str, host: Host, python: Optional[str], cache_dir: Optional
 
 @contextlib.contextmanager
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
-    """Take back what adopting a foreign prefix added (its record dir, the pkgs link) if it fails."""
+    """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link) if it fails."""
     record_dir = os.path.join(prefix, record.RECORD_DIR)
+    rc_file = os.path.join(prefix, condarc.FILE)
+    had_rc = os.path.lexists(rc_file)
     pkgs = os.path.join(prefix, "pkgs")
     had_record_dir = os.path.lexists(record_dir)
     old_link = os.readlink(pkgs) if fsops.is_link(pkgs) else None
@@ -148,6 +150,8 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     except BaseException:
         if not had_record_dir and os.path.isdir(record_dir):
             fsops.remove_tree(record_dir)
+        if not had_rc and condarc.ours(prefix):
+            os.unlink(rc_file)
         if fsops.is_link(pkgs) and os.readlink(pkgs) != old_link:
             fsops.remove_link(pkgs)
             if old_link is not None:

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from mambaboot.common import fsops
 from mambaboot.common.errors import UsageError
 from mambaboot.common.report import Reporter
-from mambaboot.environment import cachelink, condameta, diskusage, lockfile, record
+from mambaboot.environment import cachelink, condameta, condarc, diskusage, lockfile, record
 from mambaboot.pipeline import verify
 from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell import isolation
@@ -71,6 +71,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     try:  # while the checks run
         packages = condameta.installed(prefix)
         lock_file = _write_lock(inputs, packages, files, reporter)
+        _write_condarc(inputs, packages, files, reporter)
         # After our last new file, and without the record (its timestamps change its size),
         # so that checking again measures the same.
         usage = diskusage.measure(prefix, exclude=[record.record_path(prefix)])
@@ -108,6 +109,20 @@ def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: 
                        mode=fsops.user_mode(0o666))
     files.append(rel)
     return rel
+
+
+def _write_condarc(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
+                   reporter: Reporter) -> Optional[str]:
+    """PREFIX/.condarc with the channels the environment came from, unless there is one."""
+    given = inputs.provenance.get("inputs") or {}
+    channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
+    existed = os.path.lexists(os.path.join(inputs.prefix, condarc.FILE))
+    written = condarc.write_if_missing(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()))
+    if written:
+        files.append(written)
+    if written and not existed:
+        reporter.step(f"condarc: {written} names {len(channels)} channel(s) for the environment's own conda and mamba")
+    return written
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ def _sets(model: Model, delayed: bool) -> List[str]:
         "@set CONDA_SHLVL=1",
         f'@set "CONDA_DEFAULT_ENV={p}"',
         f'@set "CONDA_PROMPT_MODIFIER=({p}) "',
+        f'@set "MAMBA_ROOT_PREFIX={p}"',
         '@if not defined PROMPT set "PROMPT=$P$G"',
         f'@set "PROMPT={_ref("CONDA_PROMPT_MODIFIER", delayed)}{_ref("PROMPT", delayed)}"',
         f'@set "{_S}ACTIVE={p}"',

@@ -9,8 +9,12 @@ from typing import Dict, List, Mapping
 
 from mambaboot.shell.activation import sources
 
-# What conda's activation sets besides PATH and the environment's own variables.
-CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER")
+# What conda's activation sets besides PATH and the environment's own variables, and
+# MAMBA_ROOT_PREFIX: without it mamba 2.x takes the grandparent of its own prefix as its root
+# when that holds pkgs/, conda-meta/ or envs/ (`get_root_prefix()` in libmamba/src/api/
+# configuration.cpp, since 2.0.6), i.e. `<drive>\dev\Anaconda` for `...\Anaconda\envs\NAME`,
+# with that directory's package cache and rc files. Every way in makes the environment its own root.
+CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "MAMBA_ROOT_PREFIX")
 
 
 def path_entries(prefix: str, windows: bool) -> List[str]:
@@ -35,7 +39,7 @@ def path_entries(prefix: str, windows: bool) -> List[str]:
 
 def conda_values(prefix: str) -> Dict[str, str]:
     """conda names an environment outside its envs_dirs by its full path, in the prompt too."""
-    return dict(zip(CONDA_VARS, (prefix, "1", prefix, f"({prefix}) ")))
+    return dict(zip(CONDA_VARS, (prefix, "1", prefix, f"({prefix}) ", prefix)))
 
 
 def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[str, str]:

@@ -139,6 +139,7 @@ def _activate(model: Model) -> List[str]:
         "    set -gx CONDA_SHLVL 1",
         "    set -gx CONDA_DEFAULT_ENV $_mambaboot_p",
         '    set -gx CONDA_PROMPT_MODIFIER "($_mambaboot_p) "',
+        "    set -gx MAMBA_ROOT_PREFIX $_mambaboot_p",
     ]
     lines += [f"    set -gx {name} {quote(value)}" for name, value in model.sets]
     lines += [f"    set -e -g {name}" for name in model.unsets]

@@ -145,6 +145,7 @@ def _activate_body(model: Model) -> List[str]:
         "CONDA_SHLVL": "1",
         "CONDA_DEFAULT_ENV": '"$_mambaboot_p"',
         "CONDA_PROMPT_MODIFIER": '"($_mambaboot_p) "',
+        "MAMBA_ROOT_PREFIX": '"$_mambaboot_p"',
     }
     lines += [f"    export {name}={value}" for name, value in values.items()]
     lines += [f"    export {name}={quote(value)}" for name, value in model.sets]

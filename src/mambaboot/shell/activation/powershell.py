@@ -91,6 +91,7 @@ def _activate(model: Model) -> List[str]:
         "    [Environment]::SetEnvironmentVariable('CONDA_SHLVL', '1')",
         "    [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $prefix)",
         "    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', \"($prefix) \")",
+        "    [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)",
         f"    $own = [ordered]@{{ {sets} }}",
         "    foreach ($name in $own.Keys) { [Environment]::SetEnvironmentVariable($name, $own[$name]) }",
         f"    foreach ($name in {_array(model.unsets)}) {{ [Environment]::SetEnvironmentVariable($name, $null) }}",

@@ -1,0 +1,209 @@
+"""`install` for the test channel's conda and mamba stand-ins (shipped inside the conda package).
+
+Only what mambaboot depends on is modelled, each from upstream source:
+
+* conda 26 reads its rc files from SEARCH_PATH (conda/base/constants.py): ``$CONDA_ROOT/...``
+  (``CONDA_ROOT`` defaults to ``sys.prefix``, conda/__init__.py), the XDG/``~/.config``/
+  ``~/.conda``/``~`` files, ``$CONDA_PREFIX/...`` and ``$CONDARC``; with no channel at all it
+  raises NoChannelsConfiguredError (conda/core/solve.py, since 26.1: no implicit ``defaults``).
+* mamba 2.x reads ``ROOT/{.condarc,condarc,condarc.d,.mambarc}``, the user files and
+  ``TARGET/...`` (``compute_default_rc_sources`` in libmamba/src/api/configuration.cpp); its root
+  prefix is ``MAMBA_ROOT_PREFIX``, else the grandparent of its own prefix when that holds
+  ``pkgs``, ``conda-meta`` or ``envs``, else its own prefix (``get_root_prefix()``, since 2.0.6);
+  packages go to ``ROOT/pkgs`` unless ``pkgs_dirs``/``CONDA_PKGS_DIRS`` say otherwise.
+
+The "solve" installs exactly the named packages (newest version) from ``file://`` channels;
+dependencies must already be there. Standard library only: it runs on the environment's python.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tarfile
+import urllib.parse
+import urllib.request
+
+SUBDIR = "linux-64"
+NO_CHANNELS = """
+NoChannelsConfiguredError: No channels are configured. Conda requires at least one channel to search for packages.
+
+You have attempted to install: {packages}
+"""
+
+
+def _rc_list(path, key):
+    """The items of a top-level block list ``key:`` in a YAML rc file (plain or quoted scalars)."""
+    items, inside = [], False
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return items
+    for line in lines:
+        stripped = line.split(" #", 1)[0].rstrip()
+        if not stripped or stripped.lstrip().startswith("#"):
+            continue
+        if not line.startswith((" ", "-")):
+            inside = stripped == key + ":"
+            continue
+        if inside and stripped.lstrip().startswith("- "):
+            value = stripped.lstrip()[2:].strip()
+            items.append(json.loads(value) if value.startswith('"') else value.strip("'"))
+    return items
+
+
+def _expand(candidates):
+    """Files named by a search path, with ``X.d/`` directories expanded to their *.yml files."""
+    files = []
+    for path in candidates:
+        if path.endswith(".d") or path.endswith(".d/"):
+            if os.path.isdir(path):
+                files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith((".yml", ".yaml")))
+        elif os.path.isfile(path):
+            files.append(path)
+    seen, unique = set(), []
+    for f in files:
+        if os.path.realpath(f) not in seen:
+            seen.add(os.path.realpath(f))
+            unique.append(f)
+    return unique
+
+
+def _user_files(home):
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    names = (".condarc", "condarc", "condarc.d")
+    return ([os.path.join(xdg, "conda", n) for n in names] + [os.path.join(home, ".config", "conda", n) for n in names]
+            + [os.path.join(home, ".conda", n) for n in names] + [os.path.join(home, ".condarc")])
+
+
+def conda_rc_files():
+    root = os.environ.get("CONDA_ROOT") or sys.prefix
+    home = os.path.expanduser("~")
+    names = (".condarc", "condarc", "condarc.d")
+    candidates = ["/etc/conda/" + n for n in names] + [os.path.join(root, n) for n in names] + _user_files(home)
+    if os.environ.get("CONDA_PREFIX"):
+        candidates += [os.path.join(os.environ["CONDA_PREFIX"], n) for n in names]
+    if os.environ.get("CONDARC"):
+        candidates.append(os.environ["CONDARC"])
+    return _expand(candidates)
+
+
+def mamba_root_prefix():
+    if os.environ.get("MAMBA_ROOT_PREFIX"):
+        return os.environ["MAMBA_ROOT_PREFIX"]
+    own = sys.prefix  # libmamba lives in PREFIX/lib: its environment is this one
+    grandparent = os.path.dirname(os.path.dirname(own))
+    for candidate in (grandparent, own):
+        if any(os.path.exists(os.path.join(candidate, d)) for d in ("pkgs", "conda-meta", "envs")):
+            return candidate
+    raise SystemExit("critical libmamba no root prefix")
+
+
+def mamba_rc_files(root, target):
+    home = os.path.expanduser("~")
+    names = (".condarc", "condarc", "condarc.d", ".mambarc")
+    candidates = [os.path.join(root, n) for n in names] + _user_files(home)
+    if os.environ.get("CONDA_PREFIX"):
+        candidates += [os.path.join(os.environ["CONDA_PREFIX"], n) for n in names[:3]]
+    if os.environ.get("CONDARC"):
+        candidates.append(os.environ["CONDARC"])
+    candidates += [os.path.join(target, n) for n in names]
+    return _expand(candidates)
+
+
+def _parse(argv):
+    channels, specs, override = [], [], False
+    queue = list(argv)
+    while queue:
+        arg = queue.pop(0)
+        if arg in ("-c", "--channel"):
+            channels.append(queue.pop(0))
+        elif arg == "--override-channels":
+            override = True
+        elif arg in ("-y", "--yes", "-q", "--quiet"):
+            pass
+        elif arg.startswith("-"):
+            raise SystemExit("unsupported option for the stand-in: " + arg)
+        else:
+            specs.append(arg)
+    return channels, specs, override
+
+
+def _find(channels, name):
+    for channel in channels:
+        if not channel.startswith("file://"):
+            raise SystemExit("the stand-in reads file:// channels only: " + channel)
+        base = urllib.parse.unquote(urllib.parse.urlparse(channel).path)
+        for subdir in (SUBDIR, "noarch"):
+            try:
+                with open(os.path.join(base, subdir, "repodata.json"), encoding="utf-8") as f:
+                    repodata = json.load(f)
+            except OSError:
+                continue
+            found = [(fn, rec) for fn, rec in repodata.get("packages", {}).items() if rec["name"] == name]
+            if found:
+                fn, rec = max(found, key=lambda item: [int(p) if p.isdigit() else 0 for p in item[1]["version"].split(".")])
+                return channel.rstrip("/"), subdir, fn, rec, os.path.join(base, subdir, fn)
+    return None
+
+
+def _link(archive, prefix, rec, url, channel):
+    placeholder = None
+    with tarfile.open(archive) as tar:
+        paths = json.load(tar.extractfile("info/paths.json"))["paths"]
+        for entry in paths:
+            member = tar.getmember(entry["_path"])
+            dest = os.path.join(prefix, entry["_path"])
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            data = tar.extractfile(member).read()
+            placeholder = entry.get("prefix_placeholder")
+            if placeholder and entry.get("file_mode", "text") == "text":
+                data = data.replace(placeholder.encode(), prefix.encode())
+            with open(dest, "wb") as f:
+                f.write(data)
+            os.chmod(dest, member.mode & 0o777)
+    record = dict(rec, channel=channel, url=url, files=[e["_path"] for e in paths],
+                  paths_data={"paths": paths, "paths_version": 1})
+    name = "%s-%s-%s.json" % (rec["name"], rec["version"], rec["build"])
+    with open(os.path.join(prefix, "conda-meta", name), "w", encoding="utf-8") as f:
+        json.dump(record, f)
+
+
+def install(argv, tool):
+    """`conda install` / `mamba install` into the active (or own) environment."""
+    extra, specs, override = _parse(argv)
+    if tool == "mamba":
+        root = mamba_root_prefix()
+        target = os.environ.get("CONDA_PREFIX") or root
+        rc = mamba_rc_files(root, target)
+    else:
+        root = os.environ.get("CONDA_ROOT") or sys.prefix
+        target = os.environ.get("CONDA_PREFIX") or sys.prefix
+        rc = conda_rc_files()
+    channels = list(extra)
+    if not override:
+        for path in rc:
+            channels += [c for c in _rc_list(path, "channels") if c not in channels]
+    if not channels:
+        sys.stderr.write(NO_CHANNELS.format(packages=", ".join(specs)))
+        return 1
+    pkgs_dirs = [p for p in os.environ.get("CONDA_PKGS_DIRS", "").split(",") if p.strip()]
+    for path in rc:
+        pkgs_dirs += _rc_list(path, "pkgs_dirs")
+    if not pkgs_dirs:
+        pkgs_dirs = [os.path.join(root, "pkgs")]
+    cache = pkgs_dirs[0]
+    for spec in specs:
+        found = _find(channels, spec)
+        if found is None:
+            sys.stderr.write("PackagesNotFoundError: %s (channels: %s)\n" % (spec, ", ".join(channels)))
+            return 1
+        channel, subdir, fn, rec, source = found
+        os.makedirs(cache, exist_ok=True)
+        local = os.path.join(cache, fn)
+        if not os.path.exists(local):
+            shutil.copyfile(source, local)
+        _link(local, target, rec, "%s/%s/%s" % (channel, subdir, fn), channel)
+        print("installed %s-%s from %s into %s (cache %s, rc %s)" % (spec, rec["version"], channel, target, cache,
+                                                                      ",".join(rc) or "none"))
+    return 0
