@@ -309,6 +309,12 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } |
                          ForEach-Object { Get-FullPath $_ })
     if ($script:PkgsDirs.Count -eq 0) { $script:PkgsDirs = @(Join-Path $cache 'Python\pkgs') }
+    # libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): see pathrules.check_pkgs_dir.
+    foreach ($dir in $script:PkgsDirs) {
+        if ($dir -match '[\[\]{}#]|: ') {
+            Fail 2 "package cache $dir holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS"
+        }
+    }
 
     $subdir = 'win-64'
     if ($mmPath) { $kind = 'local' }

@@ -325,6 +325,12 @@ while [ -n "$mb_rest" ]; do  # comma-separated on every platform, as conda reads
     [ -z "$mb_entry" ] || mb_pkgs=${mb_pkgs:+$mb_pkgs,}$(mb_abs "$mb_entry")
 done
 [ -n "$mb_pkgs" ] || mb_pkgs=$mb_cache/Python/pkgs
+# libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): the rule of
+# mambaboot's pathrules.check_pkgs_dir (entries are absolute, so no leading indicator is possible).
+case "$mb_pkgs" in
+    *'['* | *']'* | *'{'* | *'}'* | *'#'* | *': '*)
+        mb_die 2 "package cache $mb_pkgs holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS" ;;
+esac
 
 
 # ------------------------------------------------------------------ what runs, and the zipapp

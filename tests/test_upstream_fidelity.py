@@ -203,3 +203,29 @@ def test_activation_sets_mamba_root_prefix_and_deactivation_restores_the_callers
     proc = subprocess.run([shell, "-c", body], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
     assert proc.stdout.splitlines() == [str(prefix), "/callers"], proc.stderr
+
+
+# ------------------------------------------------------------------ CONDA_PKGS_DIRS is YAML to libmamba
+
+
+@pytest.mark.parametrize("cache_name", ["cache[1]", "cache{x}", "cache#2", "a: b"])
+def test_a_cache_path_libmamba_misreads_is_refused_up_front(world, channel, standin, cache_name):
+    before = world.outside()
+    r = world.run("create", "py", "-c", channel, "--micromamba", str(standin), "--cache-dir",
+                  str(world.tmp / cache_name))
+    assert r.returncode == 2, r.stderr
+    assert "misreads in CONDA_PKGS_DIRS" in r.stderr
+    assert diff(before, world.outside()) == {}, "nothing written"
+    r = world.create("py", "-c", channel, "--micromamba", str(standin),
+                     env={"CONDA_PKGS_DIRS": str(world.tmp / cache_name)})
+    assert r.returncode == 2 and "misreads in CONDA_PKGS_DIRS" in r.stderr
+
+
+def test_bootstrap_sh_refuses_such_a_cache_too(world, channel, standin, zipapp, tmp_path):
+    from tests.test_bootstrap_sh import SCRIPT
+
+    r = subprocess.run(["dash", str(SCRIPT), "py", "-c", channel, "--micromamba", str(standin),
+                        "--cache-dir", str(world.tmp / "cache[1]"), "--zipapp", str(zipapp)],
+                       env=world.env, cwd=str(world.envs), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "misreads in CONDA_PKGS_DIRS" in r.stderr
+    assert not (world.envs / "py").exists()

@@ -101,3 +101,27 @@ def check_sha256(option: str, value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise UsageError(f"{option} {value!r} is not a sha256 hex digest")
     return digest
+
+
+# libmamba reads CONDA_PKGS_DIRS as YAML: `YAML::Load("[" + value + "]")`
+# (libmamba/include/mamba/api/configuration_impl.hpp, 1.5.12 to 2.8.1). Inside a flow sequence
+# a plain scalar cannot hold a flow indicator or `#` (a comment or a split), nor ": " (a
+# mapping), nor start with an indicator that gives it another meaning (anchor, alias, tag,
+# block scalar, quote, directive, reserved).
+_YAML_FLOW = set("[]{},#")
+_YAML_LEADING = set("&*!|>'\"%@`")
+
+
+def check_pkgs_dir(path: str) -> None:
+    """Refuse a package cache path micromamba would misread from CONDA_PKGS_DIRS."""
+    bad = sorted(_YAML_FLOW & set(path))
+    if ": " in path:
+        bad.append(": ")
+    if path[:1] in _YAML_LEADING or path[:2] in ("- ", "? ", ": "):
+        bad.append(path[:1])
+    if bad:
+        shown = " ".join(repr(b) for b in dict.fromkeys(bad))
+        raise UsageError(
+            f"package cache {path!r} holds {shown}, which micromamba misreads in CONDA_PKGS_DIRS "
+            "(it parses the value as a YAML list); choose another --cache-dir or CONDA_PKGS_DIRS"
+        )

@@ -252,6 +252,14 @@ def _specs(inputs: CreateInputs) -> Tuple[Tuple[str, ...], Optional[str]]:
     return tuple(added + from_file + list(inputs.packages)), python
 
 
+def _engine_pkgs_dirs(host: Host, cache_dir: str) -> Tuple[str, ...]:
+    """The package caches micromamba will be handed in CONDA_PKGS_DIRS, each one it can read."""
+    dirs = resolve_pkgs_dirs(host, cache_dir)
+    for d in dirs:
+        pathrules.check_pkgs_dir(d)
+    return dirs
+
+
 def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     if inputs.python is not None:
         pathrules.check_python_version(inputs.python)
@@ -298,7 +306,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         specs=specs,
         channels=channels,
         cache_dir=cache_dir,
-        pkgs_dirs=resolve_pkgs_dirs(host, cache_dir),
+        pkgs_dirs=_engine_pkgs_dirs(host, cache_dir),
         micromamba=micromamba_source(host, inputs),
         subdir=host.subdir,
         windows=host.windows,
