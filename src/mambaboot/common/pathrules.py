@@ -45,6 +45,7 @@ def check_prefix(prefix: str, windows: bool) -> List[str]:
     for ch, why in forbidden.items():
         if ch in prefix:
             raise UsageError(f"prefix {prefix!r} contains the character {ch!r}: {why}; choose another path")
+    _check_lengths(prefix, windows)
     warnings = []
     if windows:
         drive_less = prefix[2:] if re.match(r"^[A-Za-z]:", prefix) else prefix
@@ -56,6 +57,29 @@ def check_prefix(prefix: str, windows: bool) -> List[str]:
             if part not in ("", ".", "..") and part[-1] in " .":
                 raise UsageError(f"prefix {prefix!r} has a component ending in a dot or space: {part!r}")
     return warnings
+
+
+# A file name is at most 255 bytes on Linux/macOS file systems and 255 UTF-16 units on NTFS.
+# The environment's own name must leave room for the hidden siblings mambaboot renames it to
+# (`.NAME.mambaboot-old-<12 hex>` while --force replaces it, `.NAME.removing-<12 hex>` while
+# remove deletes it): at most 28 more characters.
+NAME_MAX = 255
+SIBLING_EXTRA = 28  # "." + NAME + ".mambaboot-old-" + 12 hex
+
+
+def _units(part: str, windows: bool) -> int:
+    return len(part.encode("utf-16-le", "surrogatepass")) // 2 if windows else len(part.encode("utf-8", "surrogateescape"))
+
+
+def _check_lengths(prefix: str, windows: bool) -> None:
+    parts = [p for p in re.split(r"[\\/]" if windows else "/", prefix) if p]
+    for i, part in enumerate(parts):
+        limit = NAME_MAX - (SIBLING_EXTRA if i == len(parts) - 1 else 0)
+        if _units(part, windows) > limit:
+            raise UsageError(
+                f"prefix component {part[:40]!r}... is {_units(part, windows)} {'characters' if windows else 'bytes'} "
+                f"long; at most {limit} fit (file names stop at {NAME_MAX}, and mambaboot needs room for a sibling name)"
+            )
 
 
 def risks_max_path(prefix: str) -> bool:

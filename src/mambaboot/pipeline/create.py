@@ -78,12 +78,23 @@ class _Rollback:
 
     def move_old_aside(self) -> None:
         # A rename in the same directory: same filesystem, so atomic, and paths inside the
-        # old environment are valid again the moment it moves back.
-        self.aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
-        os.rename(self.plan.prefix, self.aside)
+        # old environment are valid again the moment it moves back. It is a precondition:
+        # if it fails (a sibling name longer than the file system allows, no permission on
+        # the parent), nothing has changed and nothing may be deleted.
+        aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
+        try:
+            os.rename(self.plan.prefix, aside)
+        except OSError as exc:
+            raise TargetRefused(
+                f"cannot move the old environment {self.plan.prefix} aside to replace it "
+                f"({exc.strerror or exc}); nothing was changed"
+            ) from None
+        self.aside = aside
 
     def undo(self) -> None:
         prefix = self.plan.prefix
+        if self.state == target.OURS and self.aside is None:
+            return  # the old environment never moved: what is at the prefix is not ours to delete
         if self.state == target.EMPTY:  # the directory was the user's: empty it, keep it
             if os.path.isdir(prefix) and not fsops.is_link(prefix):
                 for name in os.listdir(prefix):
