@@ -630,7 +630,10 @@ rem MB_U -> MB_EXPECT, the digest published at MB_U.sha256.
 set "MB_VAL=%MB_U%.sha256"
 set "MB_MSG=could not be read: without the published digest the download cannot be verified"
 set "MB_MSG2=pass --micromamba-sha256 HEX (or --zipapp-sha256 HEX) if you know the digest"
-curl.exe -fsSL --retry 3 --connect-timeout 30 -o "%MB_TMPDIR%\published.sha256" "%MB_U%.sha256"
+rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
+set "MB_REDIR==https"
+if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
+curl.exe -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_TMPDIR%\published.sha256" "%MB_U%.sha256"
 if errorlevel 1 exit /b 5
 set "MB_MSG2="
 set "MB_D="
@@ -647,7 +650,10 @@ rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified
 set "MB_DL=%MB_DIR%\.download-%RANDOM%%RANDOM%"
 set "MB_VAL=%MB_U%"
 set "MB_MSG=could not be downloaded"
-curl.exe -fsSL --retry 3 --connect-timeout 30 -o "%MB_DL%" "%MB_U%"
+rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
+set "MB_REDIR==https"
+if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
+curl.exe -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_DL%" "%MB_U%"
 if errorlevel 1 goto :mb_fetch_failed
 set "MB_KEEP=%MB_F%"
 set "MB_F=%MB_DL%"

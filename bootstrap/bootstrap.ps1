@@ -128,7 +128,8 @@ function Save-Url([string]$Url, [string]$Destination) {
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
     for ($attempt = 1; ; $attempt++) {
         try {
-            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30
+            # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
+            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10
             return
         } catch {
             if ($attempt -ge 4) { throw }

@@ -91,10 +91,15 @@ mb_sha256() {  # of stdin
 }
 
 mb_fetch() {  # URL FILE
+    # A redirect may not leave https (or, with --allow-http, http/https): the rule mambaboot
+    # applies to every hop (common/urlrule.py); curl cannot tell loopback http apart, so
+    # without --allow-http every hop must be https. wget has no such switch: hops are only counted.
+    mb_redir='=https'
+    [ -z "$mb_allow_http" ] || mb_redir='=http,https'
     if command -v curl >/dev/null 2>&1; then
-        curl -fsSL --retry 3 --connect-timeout 30 -o "$2" "$1"
+        curl -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir "$mb_redir" -o "$2" "$1"
     elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$2" "$1"
+        wget -q --max-redirect=10 -O "$2" "$1"
     else
         mb_die 5 "neither curl nor wget found: cannot download $1"
     fi

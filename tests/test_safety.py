@@ -44,3 +44,65 @@ def test_the_longest_name_that_fits_can_be_created_and_replaced(world, channel, 
     r = world.create("n" * 227, "--force", "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     assert (prefix / ".mambaboot" / "record.json").is_file()
+
+
+# ------------------------------------------------------------------ https-only survives redirects
+
+from tests.support.server import AssetServer, Fault  # noqa: E402
+
+# Never contacted: the rule refuses the hop before any connection (.invalid never resolves).
+ELSEWHERE = "http://redirect-target.invalid/micromamba"
+
+
+@pytest.fixture
+def mirror(standin):
+    with AssetServer() as server:
+        server.add("/mm", standin.read_bytes())
+        server.add("/mm.sha256", __import__("hashlib").sha256(standin.read_bytes()).hexdigest().encode())
+        yield server
+
+
+def _create_from(world, channel, url):
+    return world.create("py", "-c", channel, "--micromamba-url", url)
+
+
+@pytest.mark.parametrize("case", ["to plain http elsewhere", "digest to plain http elsewhere", "to file://",
+                                  "a loop", "too many hops"])
+def test_redirects_that_break_the_rule_are_refused(world, reliability, channel, mirror, case):
+    if case == "to plain http elsewhere":
+        mirror.faults("/start", [Fault.redirect(ELSEWHERE)])
+        mirror.add("/start.sha256", mirror._files["/mm.sha256"])
+    elif case == "digest to plain http elsewhere":
+        mirror.add("/start", mirror._files["/mm"])
+        mirror.faults("/start.sha256", [Fault.redirect(ELSEWHERE + ".sha256")])
+    elif case == "to file://":
+        mirror.faults("/start", [Fault.redirect("file:///etc/passwd")])
+        mirror.add("/start.sha256", mirror._files["/mm.sha256"])
+    elif case == "a loop":
+        mirror.faults("/start", [Fault.redirect("/loop")] * 30)
+        mirror.faults("/loop", [Fault.redirect("/start")] * 30)
+        mirror.add("/start.sha256", mirror._files["/mm.sha256"])
+    else:
+        for n in range(12):
+            mirror.faults(f"/hop{n}" if n else "/start", [Fault.redirect(f"/hop{n + 1}")])
+        mirror.add("/hop12", mirror._files["/mm"])
+        mirror.add("/start.sha256", mirror._files["/mm.sha256"])
+    before = world.outside()
+    r = _create_from(world, channel, mirror.url + "/start")
+    ok = r.returncode == 5 and "Traceback" not in r.stderr and not (world.envs / "py").exists() \
+        and diff(before, world.outside()) == {}
+    reliability.record("redirects: every hop held to https-only", ok)
+    assert ok, r.stderr
+    if "elsewhere" in case:
+        assert "uses plain http" in r.stderr and "redirect-target.invalid" in r.stderr
+
+
+def test_a_redirect_within_the_rule_is_followed(world, reliability, channel, mirror):
+    with AssetServer() as other:  # another loopback server: plain http is allowed there
+        other.add("/mm", mirror._files["/mm"])
+        mirror.faults("/start", [Fault.redirect(other.url + "/mm")])
+        mirror.add("/start.sha256", mirror._files["/mm.sha256"])
+        r = _create_from(world, channel, mirror.url + "/start")
+    ok = r.returncode == 0
+    reliability.record("redirects: every hop held to https-only", ok)
+    assert ok, r.stderr

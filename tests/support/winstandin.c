@@ -211,7 +211,8 @@ static int curl(int argc, wchar_t **argv) {
     const wchar_t *out = NULL, *url = NULL;
     for (int i = 1; i < argc; i++) {
         if (!wcscmp(argv[i], L"-o") && i + 1 < argc) out = argv[++i];
-        else if ((!wcscmp(argv[i], L"--retry") || !wcscmp(argv[i], L"--connect-timeout")) && i + 1 < argc) i++;
+        else if ((!wcscmp(argv[i], L"--retry") || !wcscmp(argv[i], L"--connect-timeout")
+                  || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")) && i + 1 < argc) i++;
         else if (argv[i][0] != L'-') url = argv[i];
     }
     if (!out || !url || wcsncmp(url, L"file:///", 8)) {

@@ -11,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from mambaboot.common import urlrule
 from mambaboot.common.errors import ObtainError, UsageError
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
@@ -53,13 +54,24 @@ class _Transient(Exception):
     pass
 
 
-class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, limit: int):
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows at most `limit` hops (urllib also stops loops), each one held to the rule the
+    first URL met: a loopback or https URL must not hand the download to plain http elsewhere."""
+
+    def __init__(self, limit: int, allow_http: bool):
         self.max_redirections = limit
+        self.allow_http = allow_http
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        reason = urlrule.refusal(newurl, self.allow_http, first=False)
+        if reason:
+            fp.close()
+            raise ObtainError(f"{req.full_url} redirects to {newurl}, which {reason}; nothing was downloaded")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _opener(policy: Policy) -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(_LimitedRedirects(policy.max_redirects))
+def _opener(policy: Policy, allow_http: bool) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http))
 
 
 def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
@@ -77,9 +89,9 @@ def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
     raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
 
 
-def _open(url: str, policy: Policy):
+def _open(url: str, policy: Policy, allow_http: bool):
     try:
-        return _opener(policy).open(urllib.request.Request(url, headers={"User-Agent": "mambaboot"}), timeout=policy.timeout)
+        return _opener(policy, allow_http).open(urllib.request.Request(url, headers={"User-Agent": "mambaboot"}), timeout=policy.timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in _RETRY_STATUS:
@@ -96,11 +108,11 @@ def _open(url: str, policy: Policy):
         raise _Transient(f"{type(exc).__name__}: {exc}") from None
 
 
-def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None) -> str:
+def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, allow_http: bool = False) -> str:
     policy = policy or _policy_from_env()
 
     def attempt() -> str:
-        with _open(url, policy) as response:
+        with _open(url, policy, allow_http) as response:
             try:
                 data = response.read(limit + 1)
             except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
@@ -118,6 +130,7 @@ def fetch_file(
     expected_sha256: str,
     progress: Optional[Progress] = None,
     policy: Optional[Policy] = None,
+    allow_http: bool = False,
 ) -> None:
     """Download url to dest, atomically, only if its sha256 is the expected one.
 
@@ -130,7 +143,7 @@ def fetch_file(
     def attempt() -> str:
         fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
         try:
-            with os.fdopen(fd, "wb") as out, _open(url, policy) as response:
+            with os.fdopen(fd, "wb") as out, _open(url, policy, allow_http) as response:
                 digest = _copy(response, out, progress)
                 out.flush()
                 os.fsync(out.fileno())

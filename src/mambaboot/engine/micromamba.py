@@ -38,7 +38,7 @@ def _published_digest(source: MicromambaSource) -> str:
 
     url = source.sha256_url
     try:
-        text = download.fetch_text(url)
+        text = download.fetch_text(url, allow_http=source.allow_http)
     except ObtainError as exc:
         raise ObtainError(
             f"could not read the published digest {url}: {exc}\n"
@@ -73,7 +73,7 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
 
             try:
                 _forget(key_dir)
-                download.fetch_file(source.url, binary, expected, progress)
+                download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http)
                 os.chmod(binary, fsops.user_mode(0o777))
                 fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())
             except BaseException:

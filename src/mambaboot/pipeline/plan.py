@@ -4,9 +4,8 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence, Tuple
-from urllib.parse import urlsplit
 
-from mambaboot.common import pathrules
+from mambaboot.common import pathrules, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.environment.lockfile import Lock
@@ -16,7 +15,6 @@ DEFAULT_NAME = "py"
 DEFAULT_CHANNEL = "conda-forge"
 PINNED_MICROMAMBA = "2.8.1-0"
 RELEASES = "https://github.com/mamba-org/micromamba-releases/releases"
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,7 @@ class MicromambaSource:
     url: Optional[str] = None
     version: Optional[str] = None
     expected_sha256: Optional[str] = None
+    allow_http: bool = False  # every redirect hop is held to the rule the first URL met
 
     @property
     def sha256_url(self) -> Optional[str]:
@@ -169,14 +168,9 @@ def env_name(name: Optional[str], python: Optional[str]) -> str:
 
 
 def _check_url(url: str, option: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" or parts.scheme == "file":
-        return
-    if parts.scheme == "http":
-        if allow_http or (parts.hostname or "") in _LOOPBACK:
-            return
-        raise UsageError(f"{option} {url!r} uses plain http; use https, or pass --allow-http if you trust the network")
-    raise UsageError(f"{option} {url!r} is not an https:// URL")
+    reason = urlrule.refusal(url, allow_http)
+    if reason:
+        raise UsageError(f"{option} {url!r} {reason}")
 
 
 def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
@@ -189,7 +183,8 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
     asset = f"micromamba-{host.subdir}"
     if inputs.micromamba_url:
         _check_url(inputs.micromamba_url, "--micromamba-url", inputs.allow_http)
-        return MicromambaSource("mirror", host.subdir, url=inputs.micromamba_url, expected_sha256=expected)
+        return MicromambaSource("mirror", host.subdir, url=inputs.micromamba_url, expected_sha256=expected,
+                                allow_http=inputs.allow_http)
     version = inputs.micromamba_version or PINNED_MICROMAMBA
     if version != "latest":
         if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?", version):
@@ -199,7 +194,8 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
     base = host.environ.get("MAMBABOOT_RELEASES_URL", RELEASES).rstrip("/")
     _check_url(base, "MAMBABOOT_RELEASES_URL", inputs.allow_http)
     url = f"{base}/latest/download/{asset}" if version == "latest" else f"{base}/download/{version}/{asset}"
-    return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected)
+    return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected,
+                            allow_http=inputs.allow_http)
 
 
 def _default_channels(host: Host) -> Tuple[str, ...]:
