@@ -46,9 +46,9 @@ def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel
     assert done["removed_packages"] == dry["removed_packages"]
     assert any(p.startswith("uv-") for p in done["removed_packages"]), "only the removed environment used uv"
     assert any(p.startswith("python-") for p in done["kept_in_use"]), "b still shares python's files"
-    assert not list(pkgs.glob("uv-*")), "its directory and its lock file are gone"
-    for name in done["kept_in_use"]:
-        assert (pkgs / name / "info" / "index.json").is_file()
+    assert not list(pkgs.rglob("uv-*")), "its directory and its lock file are gone"
+    for name in done["kept_in_use"]:  # in micromamba >= 2.6's layout, under the package's URL directory
+        assert [d for d in pkgs.rglob(name) if (d / "info" / "index.json").is_file()]
     assert diff(b_before, snapshot(world.envs / "b")) == {}
     out = subprocess.run([str(world.envs / "b" / "bin" / "python"), "-c", "print(42)"], capture_output=True, text=True)
     assert out.stdout.strip() == "42"

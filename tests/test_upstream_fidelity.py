@@ -229,3 +229,29 @@ def test_bootstrap_sh_refuses_such_a_cache_too(world, channel, standin, zipapp, 
                        env=world.env, cwd=str(world.envs), capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert r.returncode == 2 and "misreads in CONDA_PKGS_DIRS" in r.stderr
     assert not (world.envs / "py").exists()
+
+
+# ------------------------------------------------------------------ the package cache, both layouts
+
+
+@pytest.mark.parametrize("version, nested", [("2.0.5", False), ("2.8.1", True)])
+def test_cache_info_and_clean_see_both_layouts(world, channel, standins, version, nested):
+    assert world.create("a", "-c", channel, "--package", "uv", "--micromamba", str(standins[version])).returncode == 0
+    pkgs = world.cache / "Python" / "pkgs"
+    flat = [d for d in pkgs.iterdir() if (d / "info" / "index.json").is_file()]
+    assert bool(flat) != nested, "the stand-in uses this release's layout"
+    info = json.loads(world.run("cache", "info", "--json", "--cache-dir", str(world.cache)).stdout)
+    counted = info["package_caches"][0]
+    assert counted["packages"] >= 4 and counted["in_use"] >= 1  # (a package whose files all hold the prefix is copied)
+
+    assert world.run("remove", "a", "--yes", "--cache-dir", str(world.cache)).returncode == 0
+    (pkgs / "pkgs.lock").unlink()
+    before = __import__("tests.support.snapshot", fromlist=["snapshot"]).snapshot(world.cache)
+    dry = json.loads(world.run("cache", "clean", "--dry-run", "--json", "--cache-dir", str(world.cache)).stdout)
+    assert diff(before, __import__("tests.support.snapshot", fromlist=["snapshot"]).snapshot(world.cache)) == {}, \
+        "a dry run writes nothing, not even pkgs.lock"
+    assert any(p.startswith("uv-") for p in dry["removed_packages"])
+    done = json.loads(world.run("cache", "clean", "--json", "--cache-dir", str(world.cache)).stdout)
+    assert sorted(done["removed_packages"]) == sorted(dry["removed_packages"])
+    assert not [p for p in pkgs.rglob("*") if p.suffix in (".bz2", ".conda") or (p / "info").is_dir()]
+    assert not [p.name for p in pkgs.iterdir() if p.is_dir()], "the emptied URL directories are gone too"

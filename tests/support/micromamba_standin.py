@@ -22,7 +22,8 @@ DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
   with ``_``); menuinst finds that folder with SHGetKnownFolderPath, which no environment
   variable redirects (libmamba/src/util/os_win.cpp), so the stand-in writes it to
   ``STANDIN_KNOWN_FOLDER_PROGRAMS`` whatever HOME/APPDATA say (unset: not Windows, nothing);
-* version-dependent (``make_standin(version=...)``): before 2.1.0 an @EXPLICIT line's ``#hash``
+* version-dependent (``make_standin(version=...)``): from 2.6.0 packages go under their URL
+  directory in the package cache (``pkgs/file/tmp/.../channel/linux-64/<pkg>/``); before 2.1.0 an @EXPLICIT line's ``#hash``
   is always an md5 (1.5.12 libmamba/src/api/install.cpp, 2.0.x specs/package_info.cpp
   ``from_url``), from 2.1.0 a 64-digit one is a sha256.
 
@@ -399,6 +400,19 @@ def read_inputs(options: Options) -> Inputs:
     return inputs
 
 
+def cache_folder(channel: str) -> str:
+    """Where 2.6+ puts a channel's packages inside a package cache: the URL directory with
+    "://" -> "/" and ":" "\\" -> "_" (package_cache_folder_relative_path, package_cache.cpp).
+    The stand-in links in one rattler call, so every package of a run goes under the first
+    channel's folder for this platform (real micromamba splits by each package's own URL)."""
+    url = channel.rstrip("/") + "/" + HOST_PLATFORM
+    return url.replace("://", "/").replace(":", "_").replace("\\", "_").lstrip("/")
+
+
+def explicit_channel(entries: list[tuple[str, str | None]]) -> str:
+    return entries[0][0].rsplit("/", 2)[0]
+
+
 def version_at_least(*wanted: int) -> bool:
     numbers = tuple(int(n) for n in re.findall(r"\d+", VERSION)[:3])
     return numbers >= wanted
@@ -771,6 +785,9 @@ def cmd_create(args: list[str]) -> int:
 
     prepare_target(options, prefix, root_prefix)
     locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
+    if version_at_least(2, 6) and (inputs.explicit or channels):
+        cache = cache / cache_folder(explicit_channel(inputs.explicit) if inputs.explicit else channels[0])
+        cache.mkdir(parents=True, exist_ok=True)
     log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
     records = (explicit_records(inputs.explicit, cache, options.offline) if inputs.explicit
                else solve(options, channels, specs, cache))
@@ -785,6 +802,8 @@ def cmd_create(args: list[str]) -> int:
         return 0
     confirm(options, "Confirm changes:")
     link(options, prefix, records, cache, specs)
+    if version_at_least(2, 6):  # rattler locks its cache root; micromamba's nested folders hold no lock
+        (cache / ".cache.lock").unlink(missing_ok=True)
     if options.json:
         print(json_report(prefix, records, dry_run=False))
     elif not options.quiet:

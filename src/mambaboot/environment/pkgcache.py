@@ -11,6 +11,7 @@ by killed runs (removed once no live run holds their lock), and pending markers 
 environment no longer exists.
 """
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -44,26 +45,60 @@ def _stem(name: str) -> Optional[str]:
 
 
 def packages(pkgs_dir: str) -> List[Package]:
+    """Every package in a package cache, in either layout: conda's flat one
+    (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
+    the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
+    (`pkgs/https/conda.anaconda.org/conda-forge/linux-64/<name-version-build>/`;
+    `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
+    found: List[Package] = []
+    _scan(pkgs_dir, found, depth=0)
+    return sorted(found, key=lambda p: (p.stem, p.paths()[0] if p.paths() else ""))
+
+
+# https/host/channel/.../subdir: a URL directory is a handful of levels deep; deeper is not a cache.
+_MAX_DEPTH = 12
+
+
+def _scan(directory: str, found: List[Package], depth: int) -> None:
     try:
-        entries = list(os.scandir(pkgs_dir))
+        entries = list(os.scandir(directory))
     except OSError:
-        return []
-    found: Dict[str, Package] = {}
+        return
+    here: Dict[str, Package] = {}
     names = {e.name for e in entries}
+    nested = []
     for entry in entries:
-        if entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, "info", "index.json")):
-            pkg = found.setdefault(entry.name, Package(entry.name))
-            usage = diskusage.measure(entry.path)
-            pkg.extracted, pkg.in_use = entry.path, usage.shared_files > 0
-            pkg.bytes += usage.bytes
+        if entry.is_dir(follow_symlinks=False):
+            if os.path.isfile(os.path.join(entry.path, "info", "index.json")):
+                pkg = here.setdefault(entry.name, Package(entry.name))
+                usage = diskusage.measure(entry.path)
+                pkg.extracted, pkg.in_use = entry.path, usage.shared_files > 0
+                pkg.bytes += usage.bytes
+            elif depth < _MAX_DEPTH:
+                nested.append(entry.path)
         elif entry.is_file(follow_symlinks=False) and _stem(entry.name):
-            pkg = found.setdefault(_stem(entry.name), Package(_stem(entry.name)))
+            pkg = here.setdefault(_stem(entry.name), Package(_stem(entry.name)))
             pkg.archives.append(entry.path)
             pkg.bytes += entry.stat(follow_symlinks=False).st_size
-    for pkg in found.values():
+    for pkg in here.values():
         if pkg.stem + ".lock" in names:
-            pkg.side_files.append(os.path.join(pkgs_dir, pkg.stem + ".lock"))
-    return sorted(found.values(), key=lambda p: p.stem)
+            pkg.side_files.append(os.path.join(directory, pkg.stem + ".lock"))
+    found.extend(here.values())
+    for path in nested:
+        _scan(path, found, depth + 1)
+
+
+def _prune_empty(pkgs_dir: str, paths: List[str]) -> None:
+    """Remove the URL directories (2.6 layout) that cleaning left empty, never pkgs_dir itself."""
+    top = os.path.normcase(os.path.abspath(pkgs_dir))
+    for path in paths:
+        parent = os.path.dirname(path)
+        while os.path.normcase(os.path.abspath(parent)) != top and os.path.normcase(parent).startswith(top):
+            try:
+                os.rmdir(parent)
+            except OSError:
+                break
+            parent = os.path.dirname(parent)
 
 
 def _size(path: str) -> int:
@@ -122,7 +157,10 @@ def clean(cache_dir: str, pkgs_dirs: Sequence[str], dry_run: bool = False) -> di
     for pkgs_dir in pkgs_dirs:
         if not os.path.isdir(pkgs_dir):
             continue
-        with fsops.FileLock(os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS):
+        # A dry run only looks: it writes nothing, not even the lock file.
+        locked = contextlib.nullcontext() if dry_run else fsops.FileLock(
+            os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
+        with locked:
             for pkg in packages(pkgs_dir):
                 if pkg.in_use:
                     kept.append(pkg.stem)
@@ -132,6 +170,7 @@ def clean(cache_dir: str, pkgs_dirs: Sequence[str], dry_run: bool = False) -> di
                 if not dry_run:
                     for path in pkg.paths():
                         fsops.remove_any(path)
+                    _prune_empty(pkgs_dir, pkg.paths())
     homes = list(_stale_homes(cache_dir))
     markers = _orphaned_markers(cache_dir)
     pip_cache = os.path.join(cache_dir, "pip")
