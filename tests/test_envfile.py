@@ -76,7 +76,8 @@ def test_conda_format():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("variables:\n  A: b\n", "unsupported key"),
+    ("variables:\n  - A\n", "variables must be a mapping"),
+    ("build:\n  A: b\n", "unsupported key"),
     ("dependencies:\n- {a: b}\n", "flow mappings"),
     ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
     ("- a\n- b\n", "expected a mapping"),

@@ -255,3 +255,27 @@ def test_cache_info_and_clean_see_both_layouts(world, channel, standins, version
     assert sorted(done["removed_packages"]) == sorted(dry["removed_packages"])
     assert not [p for p in pkgs.rglob("*") if p.suffix in (".bz2", ".conda") or (p / "info").is_dir()]
     assert not [p.name for p in pkgs.iterdir() if p.is_dir()], "the emptied URL directories are gone too"
+
+
+# ------------------------------------------------------------------ variables: in environment.yml
+
+
+def test_environment_file_variables_are_stored_as_conda_stores_them(world, channel, standin):
+    env_file = world.tmp / "environment.yml"
+    env_file.write_text(
+        "name: withvars\nchannels:\n  - " + channel + "\ndependencies:\n  - python\nvariables:\n"
+        "  MY_VAR: hello world\n  QUOTED: \"a 'b' $c\"\n  NUM: 3\n  PATH: /never\n"
+    )
+    r = world.create("--file", str(env_file), "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert "PATH" in r.stderr and "reserved" in r.stderr
+    prefix = world.envs / "withvars"
+    state = json.loads((prefix / "conda-meta" / "state").read_text())
+    assert state == {"env_vars": {"MY_VAR": "hello world", "QUOTED": "a 'b' $c", "NUM": "3"}}
+
+    r = _run(world, prefix, "python", "-c", "import os; print(os.environ['MY_VAR'], os.environ['QUOTED'])")
+    assert r.returncode == 0 and r.stdout.strip() == "hello world a 'b' $c", r.stderr
+    proc = subprocess.run(["bash", "-c", f". '{prefix}/.mambaboot/activate.sh'; echo \"$MY_VAR|$NUM\"; "
+                           f". '{prefix}/.mambaboot/deactivate.sh'; echo \"${{MY_VAR-unset}}\""],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
+    assert proc.stdout.splitlines() == ["hello world|3", "unset"], proc.stderr

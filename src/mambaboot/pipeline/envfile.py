@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Tuple
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
 
-_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix"}
+_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
 # conda's own pseudo-channel: "do not add defaults". We never add any, so it means nothing here.
 _NO_DEFAULTS = "nodefaults"
 
@@ -21,6 +21,9 @@ class EnvFile:
     dependencies: Tuple[str, ...]
     pip: Tuple[str, ...]  # requirement lines, as conda hands them to pip in a requirements file
     ignored: Tuple[str, ...] = ()  # keys read and deliberately not used (with why)
+    # `variables:` as `conda env export` writes them (conda/env/env.py), stored the way
+    # `conda env config vars set` stores them: conda-meta/state {"env_vars": {...}}.
+    variables: Tuple[Tuple[str, str], ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -51,7 +54,7 @@ def parse(text: str, path: str) -> EnvFile:
     if unknown:
         raise UsageError(
             f"{path}: unsupported key(s) {', '.join(unknown)}; mambaboot reads name, channels, dependencies "
-            "(set variables with `conda env config vars set` in a --post-script)"
+            "and variables"
         )
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
@@ -67,7 +70,26 @@ def parse(text: str, path: str) -> EnvFile:
         else:
             raise UsageError(f"{path}: dependencies may hold specs and one `pip:` list, not {item!r}")
     ignored = ("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ()
-    return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored)
+    variables = _variables(doc.get("variables"), path)
+    if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
+        ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
+        variables = tuple((k, v) for k, v in variables if k != "PATH")
+    return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables)
+
+
+def _variables(value: Any, path: str) -> Tuple[Tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: variables must be a mapping of NAME: value")
+    found = []
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+            raise UsageError(f"{path}: variables: {key!r} is not a variable name")
+        if isinstance(item, (dict, list)) or item is None:
+            raise UsageError(f"{path}: variables: {key} must have a single value, not {item!r}")
+        found.append((key, str(item)))
+    return tuple(found)
 
 
 def _list(value: Any, key: str, path: str) -> List[Any]:

@@ -5,12 +5,13 @@ micromamba, conda or mamba made. Order matters: the record says `incomplete` bef
 other file of ours is written, and `complete` only after verification passed.
 """
 
+import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from mambaboot.common import fsops
-from mambaboot.common.errors import UsageError
+from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
 from mambaboot.environment import cachelink, condameta, condarc, diskusage, lockfile, record
 from mambaboot.pipeline import verify
@@ -29,6 +30,7 @@ class FinishInputs:
     provenance: Mapping[str, Any] = field(default_factory=dict)  # inputs, platform, micromamba
     created: Optional[str] = None  # keep an earlier creation time (re-adoption)
     lock: Optional[lockfile.Lock] = None  # what must be installed, exactly (create --from-lock)
+    env_vars: Sequence[Tuple[str, str]] = ()  # an environment file's variables, for conda-meta/state
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     record.write(prefix, body)
 
     link = _link(inputs, files, reporter)
+    _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
     made = portable(prefix, inputs.windows)
     files.extend(made.files)
     if made.patch.changed:
@@ -109,6 +112,28 @@ def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: 
                        mode=fsops.user_mode(0o666))
     files.append(rel)
     return rel
+
+
+STATE_FILE = "conda-meta/state"
+
+
+def _write_env_vars(inputs: FinishInputs, files: List[str], reporter: Reporter) -> None:
+    """conda-meta/state as `conda env config vars set` writes it (PrefixData.set_environment_env_vars,
+    conda/core/prefix_data.py: {"env_vars": {...}} merged into what is there, ensure_ascii off)."""
+    if not inputs.env_vars:
+        return
+    path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+    except FileNotFoundError:
+        state = {}
+    except (OSError, ValueError) as exc:
+        raise VerifyError(f"cannot read {path}: {exc}") from None
+    state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
+    fsops.atomic_write(path, json.dumps(state, ensure_ascii=False).encode("utf-8"), mode=fsops.user_mode(0o666))
+    files.append(STATE_FILE)
+    reporter.step(f"variables: {len(inputs.env_vars)} in {STATE_FILE}, set by every activation")
 
 
 def _write_condarc(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],

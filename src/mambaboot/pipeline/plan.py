@@ -97,6 +97,7 @@ class Plan:
     offline: bool = False
     overlays: Tuple[str, ...] = ()
     post_scripts: Tuple[str, ...] = ()
+    env_vars: Tuple[Tuple[str, str], ...] = ()  # the environment file's variables
 
     @property
     def pkgs_dir(self) -> str:
@@ -317,4 +318,5 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         offline=inputs.offline,
         overlays=tuple(_absolute(host, d) for d in inputs.overlays),
         post_scripts=tuple(_absolute(host, s) for s in inputs.post_scripts),
+        env_vars=ef.variables if ef else (),
     )
