@@ -279,3 +279,22 @@ def test_environment_file_variables_are_stored_as_conda_stores_them(world, chann
                            f". '{prefix}/.mambaboot/deactivate.sh'; echo \"${{MY_VAR-unset}}\""],
                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
     assert proc.stdout.splitlines() == ["hello world|3", "unset"], proc.stderr
+
+
+# ------------------------------------------------------------------ release tags are VERSION-BUILD
+
+
+def test_a_release_whose_build_is_not_0_is_refused_clearly_and_found_by_its_tag(world, channel, standin):
+    from mambaboot.common.host import current
+    from tests.support.server import AssetServer
+
+    with AssetServer() as server:
+        server.add_release("2.7.0-1", current().subdir, standin.read_bytes())
+        env = {"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases"}
+        before = world.outside()
+        r = world.create("py", "-c", channel, "--micromamba-version", "2.7.0", env=env)
+        assert r.returncode == 5, r.stderr
+        assert "no micromamba release tagged 2.7.0-0" in r.stderr and "--micromamba-version 2.7.0-1" in r.stderr
+        assert diff(before, world.outside()) == {}
+        r = world.create("py", "-c", channel, "--micromamba-version", "2.7.0-1", env=env)
+        assert r.returncode == 0, r.stderr

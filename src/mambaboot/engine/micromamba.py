@@ -33,6 +33,18 @@ def _store(cache_dir: str) -> str:
     return os.path.join(cache_dir, "micromamba")
 
 
+def _no_such_release(source: MicromambaSource, exc: ObtainError) -> None:
+    """A release tag that does not exist says so, and why a bare version may not be enough:
+    micromamba-releases tags are VERSION-BUILD and the build is not always 0 (`2.0.0rc0-1`)."""
+    if source.kind == "release" and source.version != "latest" and "HTTP 404" in str(exc):
+        version, _, build = (source.version or "").partition("-")
+        raise ObtainError(
+            f"there is no micromamba release tagged {source.version}: release tags are VERSION-BUILD and the "
+            f"build is not always {build or 0}; give the exact tag (e.g. --micromamba-version {version}-1) "
+            "as listed on the releases page"
+        ) from None
+
+
 def _published_digest(source: MicromambaSource) -> str:
     from mambaboot.engine import download  # urllib and http.client cost ~30 ms: only when fetching
 
@@ -40,6 +52,7 @@ def _published_digest(source: MicromambaSource) -> str:
     try:
         text = download.fetch_text(url, allow_http=source.allow_http)
     except ObtainError as exc:
+        _no_such_release(source, exc)
         raise ObtainError(
             f"could not read the published digest {url}: {exc}\n"
             "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
@@ -73,7 +86,11 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
 
             try:
                 _forget(key_dir)
-                download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http)
+                try:
+                    download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http)
+                except ObtainError as exc:
+                    _no_such_release(source, exc)
+                    raise
                 os.chmod(binary, fsops.user_mode(0o777))
                 fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())
             except BaseException:
