@@ -89,9 +89,10 @@ def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
     raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
 
 
-def _open(url: str, policy: Policy, allow_http: bool):
+def _open(url: str, policy: Policy, allow_http: bool, method: str = "GET"):
     try:
-        return _opener(policy, allow_http).open(urllib.request.Request(url, headers={"User-Agent": "mambaboot"}), timeout=policy.timeout)
+        request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
+        return _opener(policy, allow_http).open(request, timeout=policy.timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in _RETRY_STATUS:
@@ -122,6 +123,18 @@ def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, all
         return data.decode("utf-8", "replace")
 
     return _with_retries(url, attempt, policy)
+
+
+def missing(url: str, allow_http: bool = False) -> bool:
+    """True when the server says url is not there (HTTP 404); any other answer or failure: False."""
+    policy = _policy_from_env()
+    try:
+        with _open(url, policy, allow_http, method="HEAD"):
+            return False
+    except ObtainError as exc:
+        return "HTTP 404" in str(exc)
+    except _Transient:
+        return False
 
 
 def fetch_file(

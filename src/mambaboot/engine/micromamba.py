@@ -36,7 +36,11 @@ def _store(cache_dir: str) -> str:
 def _no_such_release(source: MicromambaSource, exc: ObtainError) -> None:
     """A release tag that does not exist says so, and why a bare version may not be enough:
     micromamba-releases tags are VERSION-BUILD and the build is not always 0 (`2.0.0rc0-1`)."""
-    if source.kind == "release" and source.version != "latest" and "HTTP 404" in str(exc):
+    if source.kind != "release" or source.version == "latest" or "HTTP 404" not in str(exc):
+        return
+    from mambaboot.engine import download
+
+    if download.missing(source.url, source.allow_http):
         version, _, build = (source.version or "").partition("-")
         raise ObtainError(
             f"there is no micromamba release tagged {source.version}: release tags are VERSION-BUILD and the "
