@@ -106,3 +106,41 @@ def test_a_redirect_within_the_rule_is_followed(world, reliability, channel, mir
     ok = r.returncode == 0
     reliability.record("redirects: every hop held to https-only", ok)
     assert ok, r.stderr
+
+
+# ------------------------------------------------------------------ every bad input has a documented code
+
+
+def _run_bytes(world, *args):
+    proc = subprocess.run([*[a.encode() if isinstance(a, str) else a for a in world.command], b"create",
+                           b"--cache-dir", str(world.cache).encode(), *args],
+                          env=world.env, cwd=str(world.envs), capture_output=True, stdin=subprocess.DEVNULL)
+    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+@pytest.mark.parametrize("where", [[b"bad\xff\xfename"], [b"--prefix", b"/tmp/bad\xffprefix"],
+                                   [b"x", b"--envs-dir", b"/tmp/bad\xffenvs"]])
+def test_invalid_utf8_is_a_usage_error(world, channel, standin, where):
+    before = world.outside()
+    code, out, err = _run_bytes(world, *where, b"-c", channel.encode(), b"--micromamba", str(standin).encode())
+    assert code == 2, err
+    assert "not valid UTF-8" in err and "Traceback" not in err
+    assert diff(before, world.outside()) == {}
+
+
+def test_a_cache_dir_that_is_a_file_is_a_usage_error(world, channel, standin):
+    a_file = world.tmp / "cache-file"
+    a_file.write_text("mine")
+    r = world.run("create", "py", "--cache-dir", str(a_file), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and "is not a directory" in r.stderr, r.stderr
+    assert a_file.read_text() == "mine"
+
+
+@pytest.mark.parametrize("args", [["create", "--bogus", "--json"], ["create", "--python", "--json"],
+                                  ["list", "--json", "--nope"], ["remove", "--json"]])
+def test_a_bad_command_line_with_json_prints_the_documented_object(world, args):
+    import json
+
+    r = world.run(*args)
+    assert r.returncode == 2, r.stderr
+    assert set(json.loads(r.stdout)) == {"error", "exit_code"} and json.loads(r.stdout)["exit_code"] == 2

@@ -8,16 +8,27 @@ import argparse
 import importlib
 import os
 import signal
+import sys
 from typing import List, Optional
 
 from mambaboot import __version__
 from mambaboot.commands import NAMES
 from mambaboot.commands._common import exit_code_help
-from mambaboot.common.errors import Interrupted, MambabootError
+from mambaboot.common.errors import Interrupted, MambabootError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is a typed error like any other: main() reports it,
+    as JSON too when --json was asked for (argparse alone prints usage and exits 2)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        command = self.prog.partition(" ")[2]  # "mambaboot create" -> "create"
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mambaboot",
         description="Bootstrap a self-contained conda environment (Python + conda + mamba) with micromamba, "
         "leaving nothing behind outside it and the package cache.",
@@ -39,7 +50,11 @@ def _raise_on_sigterm(signum, frame):
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc), exc.exit_code, "--json" in argv)
     want_json = getattr(args, "json", False)
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:

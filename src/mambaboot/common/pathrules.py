@@ -36,8 +36,18 @@ def _describe(ch: str) -> str:
     return repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
 
 
+def check_text(what: str, value: str) -> None:
+    """A path or name that is not valid Unicode (undecodable bytes on the command line, which
+    Python keeps as lone surrogates) cannot be written into JSON, scripts or conda's files."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} {value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8") from None
+
+
 def check_prefix(prefix: str, windows: bool) -> List[str]:
     """Raise UsageError naming the first character packages cannot survive; return warnings."""
+    check_text("prefix", prefix)
     match = _CONTROL.search(prefix)
     if match:
         raise UsageError(f"prefix {prefix!r} contains the control character {_describe(match.group())}")
@@ -89,6 +99,7 @@ def risks_max_path(prefix: str) -> bool:
 
 def check_name(name: str) -> None:
     """A NAME is one directory name under the envs dir, never a path."""
+    check_text("environment name", name)
     if not name or name in (".", ".."):
         raise UsageError(f"invalid environment name {name!r}; use --prefix for a path")
     if "/" in name or "\\" in name:
@@ -138,6 +149,7 @@ _YAML_LEADING = set("&*!|>'\"%@`")
 
 def check_pkgs_dir(path: str) -> None:
     """Refuse a package cache path micromamba would misread from CONDA_PKGS_DIRS."""
+    check_text("package cache", path)
     bad = sorted(_YAML_FLOW & set(path))
     if ": " in path:
         bad.append(": ")

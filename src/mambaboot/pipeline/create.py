@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common import fsops, pathrules, winsys
-from mambaboot.common.errors import ObtainError, TargetRefused
+from mambaboot.common.errors import ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.engine import micromamba, sandbox
@@ -114,6 +114,8 @@ class _Rollback:
 def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: bool = False, keep_failed: bool = False) -> CreateResult:
     if not ignore_active_env:
         isolation.check_shell(host.environ, host.windows)  # refuse before the cache dir exists
+    if os.path.lexists(plan.cache_dir) and not os.path.isdir(plan.cache_dir):
+        raise UsageError(f"cache directory {plan.cache_dir} exists and is not a directory; choose another --cache-dir")
     os.makedirs(plan.cache_dir, exist_ok=True)
     try:
         # The target is judged under the lock: only then does a pending marker mean
