@@ -144,3 +144,26 @@ def test_a_bad_command_line_with_json_prints_the_documented_object(world, args):
     r = world.run(*args)
     assert r.returncode == 2, r.stderr
     assert set(json.loads(r.stdout)) == {"error", "exit_code"} and json.loads(r.stdout)["exit_code"] == 2
+
+
+# ------------------------------------------------------------------ remove and create --force agree
+
+
+def test_an_adopted_environment_is_deleted_by_neither_without_force(world, channel, standin):
+    prefix = world.envs / "theirs"
+    proc = subprocess.run([str(standin), "create", "-y", "--no-rc", "-c", channel, "-p", str(prefix),
+                           "-r", str(world.tmp / "root"), "python", "conda", "mamba"], capture_output=True, text=True,
+                          env={**world.env, "CONDA_PKGS_DIRS": str(world.cache / "Python" / "pkgs")})
+    assert proc.returncode == 0, proc.stderr
+    assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
+    before = snapshot(prefix)
+
+    r = world.create("--prefix", str(prefix), "--force", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "adopted" in r.stderr and "remove --force" in r.stderr
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "adopted" in r.stderr and "--force" in r.stderr
+    assert diff(before, snapshot(prefix)) == {}
+
+    r = world.run("remove", str(prefix), "--yes", "--force", "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert not prefix.exists()

@@ -50,6 +50,8 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool) 
         raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was removed")
     if env.state == inventory.FOREIGN and not force:
         raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
+    if record.made_by_someone_else(record.read(prefix)) and not force:
+        raise TargetRefused(f"{prefix} is an environment mambaboot adopted, not created; pass --force to remove it")
     for cache in (cache_dir, *pkgs_dirs):
         if os.path.isdir(cache) and _inside(cache, prefix):
             raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")

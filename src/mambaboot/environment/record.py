@@ -45,6 +45,13 @@ def read(prefix: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
 
 
+def made_by_someone_else(data: Optional[Dict[str, Any]]) -> bool:
+    """An adopted environment is managed by mambaboot but was made by someone else: like a
+    foreign one, neither `create --force` nor `remove` deletes it without the user's --force
+    (and `create --force` never replaces it at all: remove it first)."""
+    return bool(data and data.get("adopted"))
+
+
 def update(
     prefix: str, *, add_files: Iterable[str] = (), add_patched: Iterable[str] = (), missing_ok: bool = False,
     **changes: Any,

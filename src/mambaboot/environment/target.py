@@ -47,10 +47,9 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
         raise TargetRefused(f"{prefix} is a file, not a directory; nothing was changed")
     rec = record.read(prefix)
     interrupted = record.pending(cache_dir, prefix)
-    if rec is not None and rec.get("adopted"):
-        # Adopted means made by someone else: mambaboot manages it but never deletes it.
-        raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; it is never replaced "
-                            "(remove it yourself if you mean to)")
+    if record.made_by_someone_else(rec):
+        raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; --force never replaces "
+                            f"it (`mambaboot remove --force {prefix}` first, if you mean to)")
     if rec is not None or interrupted:
         complete = rec is not None and rec.get("state") in record.FINISHED
         what = (
