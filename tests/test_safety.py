@@ -167,3 +167,62 @@ def test_an_adopted_environment_is_deleted_by_neither_without_force(world, chann
     r = world.run("remove", str(prefix), "--yes", "--force", "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
     assert not prefix.exists()
+
+
+# ------------------------------------------------------------------ a killed --force is recovered
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+KILLER = Path(__file__).parent / "support" / "killpoints.py"
+
+
+def _force_killed_at(world, channel, standin, prefix, n):
+    count_file = world.root.parent / "calls"
+    return subprocess.run(
+        [sys.executable, str(KILLER), str(n), str(count_file), "--", "create", "--prefix", str(prefix), "--force",
+         "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
+        env=world.env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True, timeout=600,
+    ), count_file
+
+
+def _olds(prefix):
+    return sorted(prefix.parent.glob(f".{prefix.name}.mambaboot-old-*"))
+
+
+@pytest.mark.parametrize("then", ["create", "remove"])
+def test_a_killed_force_is_put_back_or_deleted_by_the_next_run(world, reliability, channel, standin, then):
+    """SIGKILL at points spread over a whole create --force; the next create/remove settles what
+    it left: the old environment back where it was when the new one never verified, else gone."""
+    prefix = _created(world, channel, standin, "env")
+    original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
+    _, count_file = _force_killed_at(world, channel, standin, prefix, 0)
+    total = int(count_file.read_text())
+    for n in (total * k // 6 for k in range(1, 6)):
+        _force_killed_at(world, channel, standin, prefix, n)
+        olds = _olds(prefix)
+        verified = (prefix / ".mambaboot" / "record.json").is_file() and json.loads(
+            (prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+        if then == "list":
+            pass
+        listed = json.loads(world.run("list", "--json", "--envs-dir", str(world.envs),
+                                      "--cache-dir", str(world.cache)).stdout)["leftovers"]
+        assert [Path(x["old"]) for x in listed] == olds, "list names every leftover"
+        if then == "create":
+            r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+            settled = not _olds(prefix) and (prefix / ".mambaboot" / "record.json").is_file()
+            ok = settled and r.returncode == 4 and "Traceback" not in r.stderr
+            if olds:
+                ok = ok and ("put back" in r.stderr or "deleted the old" in r.stderr)
+                if not verified:
+                    back = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
+                    ok = ok and back == original and "put back" in r.stderr
+        else:
+            r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+            ok = r.returncode == 0 and not prefix.exists() and not _olds(prefix) and "Traceback" not in r.stderr
+            prefix = _created(world, channel, standin, "env")
+            original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
+        reliability.record("killed --force: settled by the next run", ok)
+        assert ok, (n, olds, verified, r.stderr)
+        original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]

@@ -33,14 +33,17 @@ def _row(env) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
-    from mambaboot.environment import inventory
+    from mambaboot.environment import inventory, leftovers
     from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)
     envs = inventory.scan(envs_dir, resolve_cache_dir(h, args.cache_dir), args.paths, args.size)
+    # What a killed `create --force` left: named here; the next create or remove settles it.
+    left = leftovers.in_directory(envs_dir)
     if args.json:
-        output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs]})
+        output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
+                          "leftovers": [{"prefix": p, "old": o} for p, o in left]})
         return 0
     rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [_row(e) for e in envs]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
@@ -48,4 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     if not envs:
         print(f"(no environments under {envs_dir})")
+    for prefix, old in left:
+        print(f"leftover of a killed create --force: {old} (the next create or remove of {prefix} settles it)")
     return 0

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mambaboot.common import host, output
     from mambaboot.common.errors import UsageError
-    from mambaboot.environment import delete
+    from mambaboot.environment import delete, leftovers
     from mambaboot.environment.diskusage import human
     from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
 
@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
     cache_dir = resolve_cache_dir(h, args.cache_dir)
+    for done in leftovers.settle_unlocked(prefix, cache_dir):  # what a killed create --force left
+        sys.stderr.write(f"mambaboot: {done}\n")
     candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force)
     u = candidate.usage
     shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""

@@ -16,7 +16,7 @@ from mambaboot.common.errors import ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.engine import micromamba, sandbox
-from mambaboot.environment import lockfile, overlay, record, target
+from mambaboot.environment import leftovers, lockfile, overlay, record, target
 from mambaboot.pipeline import finish, provision
 from mambaboot.pipeline.plan import Plan
 from mambaboot.shell import isolation
@@ -127,6 +127,10 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool) -> CreateResult:
+    if not ignore_active_env:
+        isolation.check_shell(host.environ, host.windows)
+    for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed --force, under the lock
+        reporter.warn(done)
     tgt = preflight(plan, host, ignore_active_env, reporter)
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows)
