@@ -296,6 +296,8 @@ def test_pip_packages_round_trip_through_the_lock_offline_from_the_wheelhouse(wo
     original = _pip_set(prefix)
     assert {n for n, _, _ in original} == {"hello-mb", "helper-mb"}
 
+    r = world.create("copy", "--from-lock", str(lock), "--micromamba", str(standin), "--dry-run")
+    assert r.returncode == 0 and "packages and 2 pip packages of" in r.stdout, r.stdout + r.stderr
     shutil.rmtree(wheels)  # the wheels are gone: the copies kept in the cache must do
     r = world.create("copy", "--from-lock", str(lock), "--micromamba", str(standin), "--offline")
     assert r.returncode == 0, r.stderr

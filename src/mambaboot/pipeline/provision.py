@@ -7,7 +7,6 @@ environment's own. A failure leaves the environment in place; its record says
 `provisioning-failed` and which step failed, and `mambaboot provision` continues from there.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -138,9 +137,7 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry) -> None:
     partial = kept + ".partial"
     try:
         shutil.copyfile(url2pathname(parts.path), partial)
-        with open(partial, "rb") as f:
-            same = hashlib.sha256(f.read()).hexdigest() == entry.sha256
-        if same:
+        if fsops.sha256_file(partial) == entry.sha256:
             os.replace(partial, kept)
     except OSError:
         pass  # a missing source only means the lock will need the original file again
