@@ -332,3 +332,31 @@ def test_a_lock_with_an_unpinned_pip_package_is_refused_before_anything_is_writt
     assert r.returncode == 2, r.stderr
     assert "without an artefact to pin" in r.stderr and "mine==0.1" in r.stderr
     assert diff(before, snapshot(world.root)) == {}
+
+
+def test_pip_artefacts_from_a_url_are_kept_so_from_lock_needs_no_server(world, channel, standin):
+    from tests.support.server import AssetServer
+    from tests.test_envfile import _wheel
+
+    built = world.root / "built"
+    helper = _wheel(built, "helper-mb", "2.0", "helper_mb", "VALUE = 2\n")
+    hello = _wheel(built, "hello-mb", "1.0", "hello_mb", "import helper_mb\n", requires=("helper-mb>=2",))
+    world.env["PATH"] = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    with AssetServer() as server:
+        urls = {w.name: server.add(f"/wheels/{w.name}", w.read_bytes()) for w in (helper, hello)}
+        (world.root / "environment.yml").write_text(
+            "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - --no-index\n"
+            f"    - hello-mb @ {urls[hello.name]}\n    - helper-mb @ {urls[helper.name]}\n"
+        )
+        r = world.create("web", "--file", str(world.root / "environment.yml"), "-c", channel, "--micromamba", str(standin))
+        assert r.returncode == 0, r.stderr
+    written = (world.envs / "web" / ".mambaboot" / "lock.txt").read_text()
+    assert _pip_lines(written) == [f"# pip: {n}=={v} {urls[w.name]}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}"
+                                   for n, v, w in (("hello-mb", "1.0", hello), ("helper-mb", "2.0", helper))]
+    lock = world.root / "web.lock"
+    lock.write_text(written)
+    # the server is gone: the copies in CACHE/pip/wheelhouse are what --from-lock installs
+    r = world.create("again", "--from-lock", str(lock), "--micromamba", str(standin), "--offline")
+    assert r.returncode == 0, r.stderr
+    assert _pip_set(world.envs / "again") == _pip_set(world.envs / "web")
+    assert _pip_lines((world.envs / "again" / ".mambaboot" / "lock.txt").read_text()) == _pip_lines(written)

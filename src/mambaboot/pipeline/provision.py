@@ -87,9 +87,12 @@ def remaining(rec: Mapping[str, Any], scripts: Sequence[str]) -> Steps:
     return Steps(pip_lines, pip.get("cwd"), tuple(scripts), locked)
 
 
+def _file_name(entry: lockfile.PipEntry) -> str:
+    return unquote(urlsplit(entry.url).path.rsplit("/", 1)[-1])
+
+
 def _wheelhouse_file(cache_dir: str, entry: lockfile.PipEntry) -> str:
-    name = unquote(urlsplit(entry.url).path.rsplit("/", 1)[-1])
-    return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", name)
+    return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", _file_name(entry))
 
 
 def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) -> List[str]:
@@ -125,25 +128,23 @@ def _artefacts(path: str) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
     return found
 
 
-def _keep(cache_dir: str, entry: lockfile.PipEntry) -> None:
-    """Copy a locally installed artefact into the wheelhouse, when it still has the locked hash."""
-    parts = urlsplit(entry.url)
+def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
+    """Copy an artefact into the wheelhouse when it has the locked hash; whether it is there now."""
     kept = _wheelhouse_file(cache_dir, entry)
-    if parts.scheme != "file" or not entry.sha256 or os.path.isfile(kept):
-        return
-    from urllib.request import url2pathname
-
+    if os.path.isfile(kept):
+        return True
     os.makedirs(os.path.dirname(kept), exist_ok=True)
     partial = kept + ".partial"
     try:
-        shutil.copyfile(url2pathname(parts.path), partial)
+        shutil.copyfile(source, partial)
         if fsops.sha256_file(partial) == entry.sha256:
             os.replace(partial, kept)
     except OSError:
-        pass  # a missing source only means the lock will need the original file again
+        pass  # a missing source only means --from-lock will need the original URL again
     finally:
         if os.path.lexists(partial):
             os.unlink(partial)
+    return os.path.isfile(kept)
 
 
 class _Run:
@@ -213,8 +214,7 @@ class _Run:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.fail("pip", f"pip section: cannot read pip's report {report}: {exc}") from None
         packages = self._check_locked(installed, artefacts) if locked else self._pinned(installed, artefacts)
-        for entry in lockfile.pip_entries(packages):
-            _keep(self.cache_dir, entry)
+        self._keep_copies(python, [e for e in lockfile.pip_entries(packages) if e.sha256])
         self.state["pip"]["installed"] = True
         rec = self.save(pip_packages=packages)
         self.reporter.step("pip: " + (", ".join(f"{p['name']} {p['version']}" for p in installed) or "nothing new"))
@@ -227,6 +227,38 @@ class _Run:
             fsops.atomic_write(os.path.join(self.prefix, *rec["lock"].split("/")), text.encode(),
                                mode=fsops.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
+
+    def _keep_copies(self, python: str, entries: List[lockfile.PipEntry]) -> None:
+        """Keep each artefact in CACHE/pip/wheelhouse so that --from-lock needs no network: local
+        files are copied; the others pip fetches once more (`pip download`, through its HTTP cache)."""
+        import tempfile
+        from urllib.request import url2pathname
+
+        remote = []
+        for entry in entries:
+            parts = urlsplit(entry.url)
+            if parts.scheme == "file":
+                _keep(self.cache_dir, entry, url2pathname(parts.path))
+            elif not os.path.isfile(_wheelhouse_file(self.cache_dir, entry)):
+                remote.append(entry)
+        if not remote:
+            return
+        house = os.path.join(self.cache_dir, "pip", WHEELHOUSE)
+        os.makedirs(house, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=house) as scratch:
+            wanted = os.path.join(scratch, "requirements.txt")
+            with open(wanted, "w", encoding="utf-8") as f:
+                f.write("".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote))
+            cmd = [python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch, "-r", wanted]
+            try:
+                code, tail = child.stream(cmd, self.pip_env, keep=5)
+            except OSError as exc:
+                code, tail = -1, [str(exc)]
+            missing = [f"{e.name} {e.version}" for e in remote
+                       if not _keep(self.cache_dir, e, os.path.join(scratch, _file_name(e)))]
+        if missing:
+            self.reporter.warn(f"could not keep a copy of {', '.join(missing)} (pip download: exit {code}, "
+                               f"{child.shown(tail)}); --from-lock will fetch them from their URLs")
 
     @staticmethod
     def _pinned(installed: List[Dict[str, str]], artefacts: Mapping[str, Tuple[Optional[str], Optional[str]]]
