@@ -144,7 +144,13 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
     finally:
         if os.path.lexists(partial):
             os.unlink(partial)
-    return os.path.isfile(kept)
+    if os.path.isfile(kept):
+        return True
+    try:
+        os.rmdir(os.path.dirname(kept))  # only the directory made above, and only while empty
+    except OSError:
+        pass
+    return False
 
 
 class _Run:
