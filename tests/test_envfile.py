@@ -77,6 +77,8 @@ def test_conda_format():
 
 @pytest.mark.parametrize("text, message", [
     ("variables:\n  - A\n", "variables must be a mapping"),
+    ("variables:\n  1A: x\n", "not a variable name every shell can set"),
+    ("variables:\n  A-B: x\n", "not a variable name every shell can set"),
     ("build:\n  A: b\n", "unsupported key"),
     ("dependencies:\n- {a: b}\n", "flow mappings"),
     ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
