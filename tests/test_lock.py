@@ -310,6 +310,16 @@ def test_pip_packages_round_trip_through_the_lock_offline_from_the_wheelhouse(wo
     assert _record(copy)["state"] == "complete"
 
 
+def test_adopting_again_keeps_the_pip_packages_and_their_lock_lines(world, pip_env):
+    prefix, _, _ = pip_env
+    lock, before = prefix / ".mambaboot" / "lock.txt", _record(prefix)["pip_packages"]
+    written = lock.read_text()
+    r = world.run("adopt", str(prefix))
+    assert r.returncode == 0, r.stderr
+    assert _record(prefix)["pip_packages"] == before and len(before) == 2
+    assert lock.read_text() == written
+
+
 def test_a_tampered_pip_hash_fails_the_pip_step_with_exit_8(world, standin, pip_env):
     prefix, _, digests = pip_env
     text = (prefix / ".mambaboot" / "lock.txt").read_text()
