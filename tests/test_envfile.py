@@ -77,6 +77,8 @@ def test_conda_format():
 
 @pytest.mark.parametrize("text, message", [
     ("variables:\n  - A\n", "variables must be a mapping"),
+    ("variables:\n  1A: x\n", "not a variable name every shell can set"),
+    ("variables:\n  A-B: x\n", "not a variable name every shell can set"),
     ("build:\n  A: b\n", "unsupported key"),
     ("dependencies:\n- {a: b}\n", "flow mappings"),
     ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
@@ -129,12 +131,13 @@ def test_file_specs_are_checked_like_command_line_values():
 # --------------------------------------------------------------------------- end to end
 
 
-def _wheel(directory: Path, name: str, version: str, module: str, body: str) -> Path:
+def _wheel(directory: Path, name: str, version: str, module: str, body: str, requires: tuple = ()) -> Path:
     """A real (tiny) wheel, written with zipfile."""
     dist = f"{name.replace('-', '_')}-{version}.dist-info"
+    depends = "".join(f"Requires-Dist: {r}\n" for r in requires)
     files = {
         f"{module}.py": body.encode(),
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{depends}".encode(),
         f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: mambaboot-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = "".join(
@@ -152,7 +155,7 @@ def _wheel(directory: Path, name: str, version: str, module: str, body: str) -> 
 
 def test_create_from_an_environment_file_with_a_pip_section(world, channel, standin):
     project = world.root / "project"
-    _wheel(project / "wheels", "hello-mb", "1.0", "hello_mb", "GREETING = 'hello from a wheel'\n")
+    wheel = _wheel(project / "wheels", "hello-mb", "1.0", "hello_mb", "GREETING = 'hello from a wheel'\n")
     (project / "environment.yml").write_text(
         "name: ignored-by-cli\n"
         "channels:\n  - http://127.0.0.1:9/not-a-channel\n"
@@ -177,9 +180,11 @@ def test_create_from_an_environment_file_with_a_pip_section(world, channel, stan
 
     record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
     assert record["state"] == "complete"
-    assert record["pip_packages"] == [{"name": "hello-mb", "version": "1.0"}], "pip's own (conda) package is not listed"
+    assert record["pip_packages"] == [{"name": "hello-mb", "version": "1.0", "url": wheel.as_uri(),
+                                       "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()}], \
+        "the exact artefact pip installed; pip's own (conda) package is not listed"
     assert record["provisioning"]["pip"]["installed"] is True
-    assert ".mambaboot/pip-requirements.txt" in record["files"]
+    assert {".mambaboot/pip-requirements.txt", ".mambaboot/pip-report.json"} <= set(record["files"])
     assert record["inputs"]["env_file"] == str(project / "environment.yml")
     # nothing outside the prefix and the cache changed (pip's cache is in the cache dir)
     assert diff(before, world.outside(prefix, project)) == {}

@@ -70,6 +70,27 @@ def test_bad_locks_are_usage_errors(text, message):
         lockfile.parse(text, "f", "/")
 
 
+def test_pip_entries_are_comment_lines_that_parse_back():
+    pinned = lockfile.PipEntry("Hello_MB", "1.0", "file:///w/hello_mb-1.0-py3-none-any.whl", "d" * 64)
+    local = lockfile.PipEntry("mine", "0.1", "file:///src/mine", None)
+    text = lockfile.render([_pkg("python")], "linux-64", pip=[pinned, local])
+    assert f"# pip: Hello_MB==1.0 file:///w/hello_mb-1.0-py3-none-any.whl#sha256={'d' * 64}" in text
+    assert "# pip-unpinned: mine==0.1 file:///src/mine" in text
+    body = text.split("@EXPLICIT", 1)[1]
+    # what micromamba's read_lines() and conda's yield_lines() keep: no '#' line
+    assert [line for line in body.splitlines() if line.strip() and not line.strip().startswith("#")] == [_pkg("python").url + "#" + "a" * 64]
+    lock = lockfile.parse(text, "x.lock", "/")
+    assert lock.pip == (pinned, local) and pinned.key == ("hello-mb", "1.0")
+    assert lockfile.parse(lockfile.render([_pkg("python")], "linux-64"), "x", "/").pip == (), "no pip: still valid"
+
+
+@pytest.mark.parametrize("line", ["# pip: hello==1.0 file:///w/h.whl", "# pip: hello file:///w/h.whl#sha256=" + "d" * 64,
+                                  "# pip: hello==1.0 file:///w/h.whl#sha256=abc"])
+def test_a_malformed_pip_line_is_a_usage_error(line):
+    with pytest.raises(UsageError, match="not a pip entry"):
+        lockfile.parse(f"@EXPLICIT\nhttps://h/c/linux-64/x-1-0.conda#{'a' * 64}\n{line}\n", "f", "/")
+
+
 def test_check_names_each_difference():
     lock = lockfile.Lock("linux-64", (lockfile.Entry(_pkg("a").url, "a" * 64, None),
                                       lockfile.Entry(_pkg("b").url, "a" * 64, None)))
@@ -216,3 +237,136 @@ def test_from_lock_refuses_another_micromamba_unless_told_which_to_trust(world, 
     digest = hashlib.sha256(other.read_bytes()).hexdigest()
     r = world.create("again", "--from-lock", str(lock), "--micromamba", str(other), "--micromamba-sha256", digest)
     assert r.returncode == 0, r.stderr
+
+
+# --------------------------------------------------------------------------- pip packages in locks
+
+
+def _pip_set(prefix: Path) -> set:
+    """(name, version, the wheel's files with their hashes) of every distribution pip installed;
+    not what pip adds when installing (bytecode, INSTALLER, REQUESTED, direct_url.json)."""
+    out = set()
+    for dist in (prefix / "lib" / "python3.11" / "site-packages").glob("*.dist-info"):
+        installer = dist / "INSTALLER"
+        if installer.exists() and installer.read_text().strip() == "pip":
+            meta = dict(line.split(": ", 1) for line in (dist / "METADATA").read_text().splitlines() if ": " in line)
+            added = ("__pycache__", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD")
+            files = frozenset(line for line in (dist / "RECORD").read_text().splitlines()
+                              if not any(a in line.split(",")[0] for a in added))
+            out.add((meta["Name"], meta["Version"], files))
+    return out
+
+
+def _pip_lines(text: str) -> list:
+    return [line for line in text.splitlines() if line.startswith(("# pip:", "# pip-unpinned:"))]
+
+
+@pytest.fixture
+def pip_env(world, channel, standin):
+    """An environment made from a file whose pip section installs two local wheels, one the
+    other's dependency; pip runs without rustup (see test_envfile)."""
+    from tests.test_envfile import _wheel
+
+    project = world.root / "project"
+    helper = _wheel(project / "wheels", "helper-mb", "2.0", "helper_mb", "VALUE = 2\n")
+    hello = _wheel(project / "wheels", "hello-mb", "1.0", "hello_mb", "import helper_mb\n", requires=("helper-mb>=2",))
+    (project / "environment.yml").write_text(
+        "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - --no-index\n    - --find-links ./wheels\n    - hello-mb==1.0\n"
+    )
+    path = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    world.env["PATH"] = path
+    r = world.create("orig", "--file", str(project / "environment.yml"), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    return world.envs / "orig", project, {w.name: hashlib.sha256(w.read_bytes()).hexdigest() for w in (helper, hello)}
+
+
+def test_pip_packages_round_trip_through_the_lock_offline_from_the_wheelhouse(world, standin, pip_env):
+    prefix, project, digests = pip_env
+    written = (prefix / ".mambaboot" / "lock.txt").read_text()
+    wheels = project / "wheels"
+    assert _pip_lines(written) == [
+        f"# pip: hello-mb==1.0 {(wheels / 'hello_mb-1.0-py3-none-any.whl').as_uri()}#sha256={digests['hello_mb-1.0-py3-none-any.whl']}",
+        f"# pip: helper-mb==2.0 {(wheels / 'helper_mb-2.0-py3-none-any.whl').as_uri()}#sha256={digests['helper_mb-2.0-py3-none-any.whl']}",
+    ]
+    lock = world.root / "orig.lock"
+    r = world.run("lock", str(prefix), "-o", str(lock))
+    assert r.returncode == 0, r.stderr
+    assert lock.read_text() == written, "`mambaboot lock` includes the recorded pip packages"
+    assert "and 2 pip packages" in r.stderr
+    original = _pip_set(prefix)
+    assert {n for n, _, _ in original} == {"hello-mb", "helper-mb"}
+
+    r = world.create("copy", "--from-lock", str(lock), "--micromamba", str(standin), "--dry-run")
+    assert r.returncode == 0 and "packages and 2 pip packages of" in r.stdout, r.stdout + r.stderr
+    shutil.rmtree(wheels)  # the wheels are gone: the copies kept in the cache must do
+    r = world.create("copy", "--from-lock", str(lock), "--micromamba", str(standin), "--offline")
+    assert r.returncode == 0, r.stderr
+    copy = world.envs / "copy"
+    assert _pip_set(copy) == original, "the same distributions, installed from the same files"
+    requirements = (copy / ".mambaboot" / "pip-requirements.txt").read_text()
+    assert str(world.cache / "pip" / "wheelhouse") in requirements and "--hash=sha256:" in requirements
+    assert _pip_lines((copy / ".mambaboot" / "lock.txt").read_text()) == _pip_lines(written), \
+        "the copy's lock names the same artefacts"
+    assert _record(copy)["state"] == "complete"
+
+
+def test_adopting_again_keeps_the_pip_packages_and_their_lock_lines(world, pip_env):
+    prefix, _, _ = pip_env
+    lock, before = prefix / ".mambaboot" / "lock.txt", _record(prefix)["pip_packages"]
+    written = lock.read_text()
+    r = world.run("adopt", str(prefix))
+    assert r.returncode == 0, r.stderr
+    assert _record(prefix)["pip_packages"] == before and len(before) == 2
+    assert lock.read_text() == written
+
+
+def test_a_tampered_pip_hash_fails_the_pip_step_with_exit_8(world, standin, pip_env):
+    prefix, _, digests = pip_env
+    text = (prefix / ".mambaboot" / "lock.txt").read_text()
+    good = digests["helper_mb-2.0-py3-none-any.whl"]
+    tampered = world.root / "tampered.lock"
+    tampered.write_text(text.replace(good, "0" * 64))
+    r = world.create("t", "--from-lock", str(tampered), "--micromamba", str(standin))
+    assert r.returncode == 8, r.stderr
+    assert "DO NOT MATCH THE HASHES" in r.stderr and "pip section failed" in r.stderr
+    assert _record(world.envs / "t")["state"] == "provisioning-failed"
+    assert _pip_set(world.envs / "t") == set(), "pip installed nothing: it checks every hash first"
+
+
+def test_a_lock_with_an_unpinned_pip_package_is_refused_before_anything_is_written(world, standin, pip_env):
+    prefix, _, _ = pip_env
+    unpinned = world.root / "unpinned.lock"
+    unpinned.write_text((prefix / ".mambaboot" / "lock.txt").read_text() + "# pip-unpinned: mine==0.1 file:///src/mine\n")
+    before = snapshot(world.root)
+    r = world.create("u", "--from-lock", str(unpinned), "--micromamba", str(standin))
+    assert r.returncode == 2, r.stderr
+    assert "without an artefact to pin" in r.stderr and "mine==0.1" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_pip_artefacts_from_a_url_are_kept_so_from_lock_needs_no_server(world, channel, standin):
+    from tests.support.server import AssetServer
+    from tests.test_envfile import _wheel
+
+    built = world.root / "built"
+    helper = _wheel(built, "helper-mb", "2.0", "helper_mb", "VALUE = 2\n")
+    hello = _wheel(built, "hello-mb", "1.0", "hello_mb", "import helper_mb\n", requires=("helper-mb>=2",))
+    world.env["PATH"] = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    with AssetServer() as server:
+        urls = {w.name: server.add(f"/wheels/{w.name}", w.read_bytes()) for w in (helper, hello)}
+        (world.root / "environment.yml").write_text(
+            "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - --no-index\n"
+            f"    - hello-mb @ {urls[hello.name]}\n    - helper-mb @ {urls[helper.name]}\n"
+        )
+        r = world.create("web", "--file", str(world.root / "environment.yml"), "-c", channel, "--micromamba", str(standin))
+        assert r.returncode == 0, r.stderr
+    written = (world.envs / "web" / ".mambaboot" / "lock.txt").read_text()
+    assert _pip_lines(written) == [f"# pip: {n}=={v} {urls[w.name]}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}"
+                                   for n, v, w in (("hello-mb", "1.0", hello), ("helper-mb", "2.0", helper))]
+    lock = world.root / "web.lock"
+    lock.write_text(written)
+    # the server is gone: the copies in CACHE/pip/wheelhouse are what --from-lock installs
+    r = world.create("again", "--from-lock", str(lock), "--micromamba", str(standin), "--offline")
+    assert r.returncode == 0, r.stderr
+    assert _pip_set(world.envs / "again") == _pip_set(world.envs / "web")
+    assert _pip_lines((world.envs / "again" / ".mambaboot" / "lock.txt").read_text()) == _pip_lines(written)

@@ -167,3 +167,25 @@ def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine_prefix, cod
     assert out.read_text().strip() == f"prefix={prefix}"
     state = record.read(str(prefix))["state"]
     assert state == ("provisioning-failed" if code else "complete")
+
+
+def test_pips_report_gives_each_artefact_and_only_archives_are_pinned(tmp_path):
+    """The shapes pip's `install --report` uses (PEP 610 download_info)."""
+    sha = "e" * 64
+    report = {"version": "1", "install": [
+        {"metadata": {"name": "Wheel_One", "version": "1"},
+         "download_info": {"url": "https://files.example/w-1.whl", "archive_info": {"hashes": {"sha256": sha}}}},
+        {"metadata": {"name": "old", "version": "2"},
+         "download_info": {"url": "file:///w/old-2.tar.gz", "archive_info": {"hash": "sha256=" + sha.upper()}}},
+        {"metadata": {"name": "nohash", "version": "3"}, "download_info": {"url": "file:///w/n.whl", "archive_info": {}}},
+        {"metadata": {"name": "editable", "version": "4"},
+         "download_info": {"url": "file:///src/e", "dir_info": {"editable": True}}},
+        {"metadata": {"name": "vcs", "version": "5"},
+         "download_info": {"url": "https://git.example/v", "vcs_info": {"vcs": "git", "commit_id": "abc"}}},
+    ]}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    assert provision._artefacts(str(path)) == {
+        "wheel-one": ("https://files.example/w-1.whl", sha), "old": ("file:///w/old-2.tar.gz", sha),
+        "nohash": ("file:///w/n.whl", None), "editable": ("file:///src/e", None), "vcs": ("https://git.example/v", None),
+    }

@@ -55,9 +55,13 @@ def plan_text(plan: dict) -> str:
     mm = plan["micromamba"]
     source = mm["path"] if mm["kind"] == "local" else mm["url"]
     lock = plan.get("lock")
+    specs = " ".join(plan["specs"])
+    if lock:
+        pip = f" and {len(lock['pip'])} pip packages" if lock.get("pip") else ""
+        specs = f"exactly the {len(lock['entries'])} packages{pip} of {plan['lock_path']}"
     rows = [
         ("prefix", plan["prefix"]),
-        ("specs", f"exactly the {len(lock['entries'])} packages of {plan['lock_path']}" if lock else " ".join(plan["specs"])),
+        ("specs", specs),
         ("channels", " ".join(plan["channels"]) or "(from the lock's URLs)"),
         ("cache dir", plan["cache_dir"]),
         ("package cache", ",".join(plan["pkgs_dirs"])),

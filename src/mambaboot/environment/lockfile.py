@@ -6,12 +6,21 @@ the bare 64-digit fragment, the one form that micromamba 2.x and conda (>= 24.9)
 as sha256 (a `sha256:` prefix is not understood by every micromamba 2.x, which would then
 silently check nothing). The md5 sums go into comment lines, which every reader skips and
 ours checks too.
+
+pip packages (an environment file's `pip:` section) go into comment lines as well, one
+`# pip: NAME==VERSION URL#sha256=HASH` each, so the file stays a valid explicit spec:
+micromamba skips every line starting with `#` (libmamba/src/core/util.cpp read_lines(),
+2.x) and so does conda (conda/gateways/disk/read.py yield_lines(), used by
+conda/env/specs/explicit.py; conda/cli/common.py specs_from_url(), 26.x). Only
+`mambaboot create --from-lock` installs them. A distribution pip installed from a local
+directory, a VCS checkout or as editable has no artefact to pin: it is written as
+`# pip-unpinned: NAME==VERSION SOURCE`, and --from-lock refuses such a lock.
 """
 
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
@@ -23,6 +32,10 @@ _ARCHIVE = re.compile(r"^(?P<url>.+?(?:\.tar\.bz2|\.conda))(?:#(?P<hash>.*))?$")
 _PLATFORM = re.compile(r"^#\s*platform:\s*(\S+)\s*$")
 _MD5 = re.compile(r"^#\s*md5:\s*(\S+)\s+([0-9a-fA-F]{32})\s*$")
 _MICROMAMBA = re.compile(r"^#\s*micromamba:\s*(\S+)\s+sha256\s+([0-9a-f]{64})\s*$")
+_PIP_LINE = re.compile(r"^#\s*pip(?:-unpinned)?:")
+_PIP = re.compile(r"^#\s*pip:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)#sha256=(?P<sha256>[0-9a-f]{64})\s*$")
+_PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)\s*$")
+PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,45 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class PipEntry:
+    """One distribution pip installed: its exact artefact, or (sha256 None) only where it came from."""
+
+    name: str
+    version: str
+    url: str
+    sha256: Optional[str]
+
+    @property
+    def key(self) -> Tuple[str, str]:
+        return canonical_name(self.name), self.version
+
+    def line(self) -> str:
+        if self.sha256:
+            return f"# pip: {self.name}=={self.version} {self.url}#sha256={self.sha256}"
+        return f"# pip-unpinned: {self.name}=={self.version} {self.url}"
+
+    def to_dict(self) -> Dict[str, Optional[str]]:
+        return {"name": self.name, "version": self.version, "url": self.url, "sha256": self.sha256}
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation: how pip compares distribution names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pip_entries(recorded: Iterable[Mapping[str, Optional[str]]]) -> Tuple[PipEntry, ...]:
+    """The record's `pip_packages` as lock entries (older records hold only name and version)."""
+    return tuple(PipEntry(p["name"], p["version"], p.get("url") or "unknown-source", p.get("sha256"))
+                 for p in sorted(recorded, key=lambda p: canonical_name(p["name"])))
+
+
+@dataclass(frozen=True)
 class Lock:
     platform: Optional[str]
     entries: Tuple[Entry, ...]
     micromamba_version: Optional[str] = None
     micromamba_sha256: Optional[str] = None
+    pip: Tuple[PipEntry, ...] = ()
 
     def platforms(self) -> List[str]:
         """The platform the lock is for: its `# platform:` line, else what its URLs say."""
@@ -89,7 +136,8 @@ def _dependency_order(packages: Sequence[Package]) -> List[Package]:
     return ordered
 
 
-def render(packages: Sequence[Package], platform: Optional[str], micromamba: Optional[Mapping[str, str]] = None) -> str:
+def render(packages: Sequence[Package], platform: Optional[str], micromamba: Optional[Mapping[str, str]] = None,
+           pip: Sequence[PipEntry] = ()) -> str:
     unhashed = [f"{p.name}-{p.version}-{p.build}" for p in packages if not (p.sha256 or p.md5)]
     unsourced = [f"{p.name}-{p.version}-{p.build}" for p in packages if not p.url]
     if unhashed or unsourced:
@@ -111,7 +159,16 @@ def render(packages: Sequence[Package], platform: Optional[str], micromamba: Opt
     lines += [f"# md5: {os.path.basename(urlsplit(p.url).path)} {p.md5}" for p in ordered if p.md5]
     lines.append(EXPLICIT)
     lines += [Entry(p.url, p.sha256, p.md5).line() for p in ordered]
+    if pip:
+        lines += [PIP_HEADER] + [p.line() for p in pip]
     return "\n".join(lines) + "\n"
+
+
+def for_environment(packages: Sequence[Package], rec: Mapping[str, Any], platform: Optional[str] = None) -> str:
+    """The lock of an environment we made (or adopted): its conda packages, the micromamba
+    that made it and the pip packages its record lists."""
+    return render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
+                  pip_entries(rec.get("pip_packages") or ()))
 
 
 def explicit_text(lock: Lock) -> str:
@@ -135,8 +192,15 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     platform = mm_version = mm_sha = None
     md5s: Dict[str, str] = {}
     entries: List[Entry] = []
+    pip: List[PipEntry] = []
     for number, line in enumerate(lines, 1):
         if not line or line == EXPLICIT:
+            continue
+        if _PIP_LINE.match(line):
+            match = _PIP.match(line) or _PIP_UNPINNED.match(line)
+            if not match:
+                raise UsageError(f"{source}:{number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
+            pip.append(PipEntry(match["name"], match["version"], match["url"], match.groupdict().get("sha256")))
             continue
         if line.startswith("#"):
             for pattern in (_PLATFORM, _MD5, _MICROMAMBA):
@@ -155,7 +219,7 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     if not entries:
         raise UsageError(f"{source} lists no packages")
     entries = [Entry(e.url, e.sha256, e.md5 or md5s.get(e.filename)) for e in entries]
-    return Lock(platform, tuple(entries), mm_version, mm_sha)
+    return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
 
 
 def _entry(match, source: str, number: int, cwd: str) -> Entry:

@@ -30,7 +30,8 @@ BOOTSTRAP = "bootstrap"
 MANAGED = "managed"
 ADOPTED = "adopted"
 # The parts of a record that say what made the environment; the rest finish() writes anew.
-_PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba")
+# pip_packages: what the pip section installed is part of what the environment holds, and of its lock
+_PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba", "pip_packages")
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
             record.clear_pending(plan.cache_dir, plan.prefix)
             raise
         rollback.commit()
-    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts)
+    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts, plan.lock.pip if plan.lock else ())
     provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
                         overlays=applied, provisioning=provisioned)

@@ -7,6 +7,7 @@ from typing import Any, List, Optional, Tuple
 
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
+from mambaboot.shell.activation.sources import valid_name
 
 _KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
 # conda's own pseudo-channel: "do not add defaults". We never add any, so it means nothing here.
@@ -84,8 +85,10 @@ def _variables(value: Any, path: str) -> Tuple[Tuple[str, str], ...]:
         raise UsageError(f"{path}: variables must be a mapping of NAME: value")
     found = []
     for key, item in value.items():
-        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
-            raise UsageError(f"{path}: variables: {key!r} is not a variable name")
+        # What the activation scripts can set in every shell (they refuse other names, exit 7,
+        # which would come only after micromamba ran): refuse it now, before anything is written.
+        if not isinstance(key, str) or not valid_name(key):
+            raise UsageError(f"{path}: variables: {key!r} is not a variable name every shell can set")
         if isinstance(item, (dict, list)) or item is None:
             raise UsageError(f"{path}: variables: {key} must have a single value, not {item!r}")
         found.append((key, str(item)))

@@ -101,9 +101,8 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
 def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
                 reporter: Reporter) -> Optional[str]:
     """PREFIX/.mambaboot/lock.txt: what this environment holds, to recreate it exactly."""
-    platform = inputs.provenance.get("platform") or lockfile.platform_of(packages)
     try:
-        text = lockfile.render(packages, platform, inputs.provenance.get("micromamba"))
+        text = lockfile.for_environment(packages, inputs.provenance)
     except UsageError as exc:
         reporter.warn(f"no lock written: {exc}")
         return None

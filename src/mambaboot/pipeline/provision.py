@@ -1,7 +1,7 @@
 """Provisioning: what runs once an environment has verified, inside it, activated.
 
-First the environment file's `pip:` section (with the environment's own pip), then the
-user's post-scripts, in order: their "build and operational phase". Each child starts from
+First the environment file's `pip:` section (with the environment's own pip), or a lock's
+pip packages, then the user's post-scripts, in order: their "build and operational phase". Each child starts from
 the clean baseline with the environment activated, so `python`, `conda` and `mamba` are the
 environment's own. A failure leaves the environment in place; its record says
 `provisioning-failed` and which step failed, and `mambaboot provision` continues from there.
@@ -12,17 +12,24 @@ import os
 import shutil
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
 
 from mambaboot.common import fsops, winsys
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.engine import child
-from mambaboot.environment import diskusage, record
+from mambaboot.environment import condameta, diskusage, lockfile, record
 from mambaboot.pipeline import verify
 from mambaboot.shell import isolation
 from mambaboot.shell.activation import environ as activation
 
 PIP_REQUIREMENTS = "pip-requirements.txt"
+PIP_REPORT = "pip-report.json"
+# pip's `install --report` (pip >= 22.2): JSON whose "install" items carry "metadata" (name,
+# version) and "download_info", a PEP 610 direct_url: "url" plus "archive_info" (with
+# "hashes", or the older "hash" "sha256=..."), "dir_info" (a directory, editable or not)
+# or "vcs_info" (pip/_internal/models/installation_report.py, direct_url.py).
+WHEELHOUSE = "wheelhouse"  # CACHE/pip/wheelhouse/<sha256>/<file>: local artefacts kept for --from-lock
 _PIP_PROBE = (
     "import importlib.metadata as m, json; print(json.dumps(sorted("
     "({'name': d.metadata['Name'], 'version': d.version} for d in m.distributions()"
@@ -35,9 +42,10 @@ class Steps:
     pip: Tuple[str, ...] = ()  # requirement lines still to install
     pip_dir: Optional[str] = None  # where pip runs: relative paths in the lines are relative to it
     scripts: Tuple[str, ...] = ()
+    locked: Tuple[lockfile.PipEntry, ...] = ()  # a lock's pip packages: exactly these artefacts
 
     def __bool__(self) -> bool:
-        return bool(self.pip or self.scripts)
+        return bool(self.pip or self.locked or self.scripts)
 
 
 def interpreter(script: str, windows: bool, environ: Mapping[str, str]) -> List[str]:
@@ -70,11 +78,79 @@ def remaining(rec: Mapping[str, Any], scripts: Sequence[str]) -> Steps:
     without any, the recorded scripts from the one that failed (or was never reached) on."""
     state = rec.get("provisioning") or {}
     pip = state.get("pip") or {}
-    pip_lines = () if pip.get("installed", True) else tuple(pip.get("requirements") or ())
+    pending = not pip.get("installed", True)
+    pip_lines = tuple(pip.get("requirements") or ()) if pending else ()
+    locked = lockfile.pip_entries(pip.get("locked") or ()) if pending else ()
     if not scripts:
         done = set(state.get("done") or ())
         scripts = [s for s in state.get("scripts") or () if s not in done]
-    return Steps(pip_lines, pip.get("cwd"), tuple(scripts))
+    return Steps(pip_lines, pip.get("cwd"), tuple(scripts), locked)
+
+
+def _file_name(entry: lockfile.PipEntry) -> str:
+    return unquote(urlsplit(entry.url).path.rsplit("/", 1)[-1])
+
+
+def _wheelhouse_file(cache_dir: str, entry: lockfile.PipEntry) -> str:
+    return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", _file_name(entry))
+
+
+def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) -> List[str]:
+    """One direct reference per locked artefact, with its hash: the copy we kept when there is
+    one (no network), else the locked URL (pip's HTTP cache in CACHE/pip answers when it can)."""
+    from pathlib import Path
+
+    lines = []
+    for entry in entries:
+        kept = _wheelhouse_file(cache_dir, entry)
+        url = Path(kept).as_uri() if os.path.isfile(kept) else entry.url
+        lines.append(f"{entry.name} @ {url} --hash=sha256:{entry.sha256}")
+    return lines
+
+
+def _artefacts(path: str) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
+    """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
+    with open(path, encoding="utf-8") as f:
+        report = json.load(f)
+    found: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+    for item in report.get("install") or ():
+        info = item.get("download_info") or {}
+        archive = info.get("archive_info")
+        digest = None
+        if isinstance(archive, dict):
+            digest = (archive.get("hashes") or {}).get("sha256")
+            legacy = archive.get("hash") or ""
+            if not digest and legacy.startswith("sha256="):
+                digest = legacy[len("sha256="):]
+        if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest.lower())):
+            digest = None
+        found[lockfile.canonical_name(item["metadata"]["name"])] = (info.get("url"), digest and digest.lower())
+    return found
+
+
+def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
+    """Copy an artefact into the wheelhouse when it has the locked hash; whether it is there now."""
+    kept = _wheelhouse_file(cache_dir, entry)
+    if os.path.isfile(kept):
+        return True
+    os.makedirs(os.path.dirname(kept), exist_ok=True)
+    partial = kept + ".partial"
+    try:
+        shutil.copyfile(source, partial)
+        if fsops.sha256_file(partial) == entry.sha256:
+            os.replace(partial, kept)
+    except OSError:
+        pass  # a missing source only means --from-lock will need the original URL again
+    finally:
+        if os.path.lexists(partial):
+            os.unlink(partial)
+    if os.path.isfile(kept):
+        return True
+    try:
+        os.rmdir(os.path.dirname(kept))  # only the directory made above, and only while empty
+    except OSError:
+        pass
+    return False
 
 
 class _Run:
@@ -83,6 +159,7 @@ class _Run:
     def __init__(self, prefix: str, steps: Steps, environ: Mapping[str, str], windows: bool, cache_dir: str,
                  reporter: Reporter):
         self.prefix, self.steps, self.windows, self.reporter = prefix, steps, windows, reporter
+        self.cache_dir = cache_dir
         self.env = activation.activated(isolation.baseline(environ, windows), prefix, windows)
         self.pip_env = dict(
             self.env, PIP_CACHE_DIR=os.path.join(cache_dir, "pip"), PIP_NO_INPUT="1",
@@ -92,7 +169,8 @@ class _Run:
         )
         self.state: Dict[str, Any] = {
             "scripts": list(steps.scripts), "done": [], "failed": None,
-            "pip": {"requirements": list(steps.pip), "cwd": steps.pip_dir, "installed": not steps.pip},
+            "pip": {"requirements": list(steps.pip), "cwd": steps.pip_dir,
+                    "locked": [e.to_dict() for e in steps.locked], "installed": not (steps.pip or steps.locked)},
         }
 
     def save(self, **changes: Any) -> Dict[str, Any]:
@@ -109,17 +187,21 @@ class _Run:
         self.reporter.step(f"  | {line}")
 
     def pip(self) -> None:
-        requirements = os.path.join(self.prefix, record.RECORD_DIR, PIP_REQUIREMENTS)
-        fsops.atomic_write(requirements, ("\n".join(self.steps.pip) + "\n").encode(), mode=fsops.user_mode(0o666))
-        rec = self.save()
-        rel = f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}"
-        if rel not in rec.get("files", []):
-            self.save(files=rec.get("files", []) + [rel])
+        locked = self.steps.locked
+        lines = locked_requirements(locked, self.cache_dir) if locked else list(self.steps.pip)
+        # A lock pins every distribution, so pip resolves nothing (--no-deps) and refuses any
+        # artefact whose hash differs (--require-hashes; a requirements file cannot say --no-deps).
+        options = ["--require-hashes", "--no-deps"] if locked else []
+        directory = os.path.join(self.prefix, record.RECORD_DIR)
+        requirements, report = os.path.join(directory, PIP_REQUIREMENTS), os.path.join(directory, PIP_REPORT)
+        fsops.atomic_write(requirements, ("\n".join(lines) + "\n").encode(), mode=fsops.user_mode(0o666))
+        self.save(add_files=[f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}", f"{record.RECORD_DIR}/{PIP_REPORT}"])
         python, problem = verify.resolve("python", self.env, self.prefix)
         if problem:
             raise self.fail("pip", f"pip section: {problem}")
-        self.reporter.step(f"pip: installing {len(self.steps.pip)} requirement line(s) with {python} -m pip")
-        cmd = [python, "-m", "pip", "install", "-r", requirements]
+        what = f"{len(locked)} locked pip package(s)" if locked else f"{len(lines)} requirement line(s)"
+        self.reporter.step(f"pip: installing {what} with {python} -m pip")
+        cmd = [python, "-m", "pip", "install", *options, "--report", report, "-r", requirements]
         try:
             code, tail = child.stream(cmd, self.pip_env, self.echo, cwd=self.steps.pip_dir)
         except OSError as exc:
@@ -133,9 +215,79 @@ class _Run:
             installed = None
         if installed is None:
             raise self.fail("pip", f"pip section: cannot list what pip installed (exit {code}): {tail[-1:]}")
+        try:
+            artefacts = _artefacts(report)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self.fail("pip", f"pip section: cannot read pip's report {report}: {exc}") from None
+        packages = self._check_locked(installed, artefacts) if locked else self._pinned(installed, artefacts)
+        self._keep_copies(python, [e for e in lockfile.pip_entries(packages) if e.sha256])
         self.state["pip"]["installed"] = True
-        self.save(pip_packages=installed)
+        rec = self.save(pip_packages=packages)
         self.reporter.step("pip: " + (", ".join(f"{p['name']} {p['version']}" for p in installed) or "nothing new"))
+        unpinned = [f"{p['name']} {p['version']} ({p['url']})" for p in packages if not p["sha256"]]
+        if unpinned:
+            self.reporter.warn("no artefact to pin (a directory, VCS checkout or editable install), so the lock "
+                               f"names them as unpinned and --from-lock refuses it: {', '.join(unpinned)}")
+        if rec.get("lock"):  # the lock written at creation did not know these yet
+            text = lockfile.for_environment(condameta.installed(self.prefix), rec)
+            fsops.atomic_write(os.path.join(self.prefix, *rec["lock"].split("/")), text.encode(),
+                               mode=fsops.user_mode(0o666))
+            self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
+
+    def _keep_copies(self, python: str, entries: List[lockfile.PipEntry]) -> None:
+        """Keep each artefact in CACHE/pip/wheelhouse so that --from-lock needs no network: local
+        files are copied; the others pip fetches once more (`pip download`, through its HTTP cache)."""
+        import tempfile
+        from urllib.request import url2pathname
+
+        remote = []
+        for entry in entries:
+            parts = urlsplit(entry.url)
+            if parts.scheme == "file":
+                _keep(self.cache_dir, entry, url2pathname(parts.path))
+            elif not os.path.isfile(_wheelhouse_file(self.cache_dir, entry)):
+                remote.append(entry)
+        if not remote:
+            return
+        house = os.path.join(self.cache_dir, "pip", WHEELHOUSE)
+        os.makedirs(house, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=house) as scratch:
+            wanted = os.path.join(scratch, "requirements.txt")
+            with open(wanted, "w", encoding="utf-8") as f:
+                f.write("".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote))
+            cmd = [python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch, "-r", wanted]
+            try:
+                code, tail = child.stream(cmd, self.pip_env, keep=5)
+            except OSError as exc:
+                code, tail = -1, [str(exc)]
+            missing = [f"{e.name} {e.version}" for e in remote
+                       if not _keep(self.cache_dir, e, os.path.join(scratch, _file_name(e)))]
+        if missing:
+            self.reporter.warn(f"could not keep a copy of {', '.join(missing)} (pip download: exit {code}, "
+                               f"{child.shown(tail)}); --from-lock will fetch them from their URLs")
+
+    @staticmethod
+    def _pinned(installed: List[Dict[str, str]], artefacts: Mapping[str, Tuple[Optional[str], Optional[str]]]
+                ) -> List[Dict[str, Optional[str]]]:
+        """What pip installed, each with the artefact it came from (as pip's report says)."""
+        packages = []
+        for p in installed:
+            url, digest = artefacts.get(lockfile.canonical_name(p["name"]), (None, None))
+            packages.append({"name": p["name"], "version": p["version"], "url": url, "sha256": digest})
+        return packages
+
+    def _check_locked(self, installed: List[Dict[str, str]],
+                      artefacts: Mapping[str, Tuple[Optional[str], Optional[str]]]) -> List[Dict[str, Optional[str]]]:
+        """pip checked every hash; this checks that nothing else came along, and records the lock's URLs."""
+        wanted = {e.key: e for e in self.steps.locked}
+        found = {(lockfile.canonical_name(p["name"]), p["version"]) for p in installed}
+        problems = [f"missing: {n}=={v}" for n, v in sorted(set(wanted) - found)]
+        problems += [f"not in the lock: {n}=={v}" for n, v in sorted(found - set(wanted))]
+        problems += [f"{e.name}=={e.version}: sha256 {artefacts.get(e.key[0], (None, None))[1]} is not the locked {e.sha256}"
+                     for e in self.steps.locked if e.key in found and artefacts.get(e.key[0], (None, None))[1] != e.sha256]
+        if problems:
+            raise self.fail("pip", "pip packages do not match the lock:\n" + "\n".join(f"  - {p}" for p in problems))
+        return [e.to_dict() for e in self.steps.locked]
 
     def script(self, script: str) -> None:
         cmd = interpreter(script, self.windows, self.env)
@@ -157,7 +309,7 @@ class _Run:
         self.save(state=record.PROVISIONING)
         current = ("pip", None)
         try:
-            if self.steps.pip:
+            if self.steps.pip or self.steps.locked:
                 self.pip()
             for script in self.steps.scripts:
                 current = ("script", script)
