@@ -164,11 +164,10 @@ def copy_env(src: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def wine(tmp_path_factory):
-    """Wine's cmd, one prefix per session (see tests/support/wine.py)."""
+    """Wine's cmd: the one prefix and wineserver of the whole session (see tests/support/wine.py)."""
     from tests.support.wine import Wine
 
-    root = tmp_path_factory.mktemp("wine")
-    w = Wine(prefix=root / "prefix", workdir=root / "work")
+    w = Wine(root=tmp_path_factory.mktemp("wine"))
     w.start()
     yield w
     w.stop()  # a Wine prefix is ~700 MB: do not leave one per kept pytest run
