@@ -13,8 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_zipapp import build as build_zipapp  # noqa: E402
+try:
+    from tools.build_zipapp import build as build_zipapp
+except ImportError:  # run as a script: its own directory is sys.path[0]
+    from build_zipapp import build as build_zipapp
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1")
