@@ -19,6 +19,22 @@ from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _scrub_caller_environment(environ=os.environ) -> None:
+    """Start from a clean shell whatever the caller's: an activated venv or conda environment
+    (VIRTUAL_ENV, CONDA_*, PYTHON* and its bin directory on PATH) would otherwise reach every
+    mambaboot the suite starts, which rightly refuses such a shell or reports it."""
+    active = [environ.get(var) for var in ("VIRTUAL_ENV", "CONDA_PREFIX")]
+    bins = {os.path.join(p, "bin") for p in active if p}
+    for name in list(environ):
+        if name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT") or name.startswith(("CONDA_", "PYTHON", "_OLD_VIRTUAL_")):
+            del environ[name]
+    if "PATH" in environ:
+        environ["PATH"] = os.pathsep.join(e for e in environ["PATH"].split(os.pathsep) if e.rstrip("/") not in bins)
+
+
+_scrub_caller_environment()
 # The interpreter that runs mambaboot itself; MAMBABOOT_TEST_PYTHON=python3.9 proves the
 # oldest supported one while the harness (py-rattler needs >= 3.10) runs on this one.
 RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
@@ -164,11 +180,10 @@ def copy_env(src: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def wine(tmp_path_factory):
-    """Wine's cmd, one prefix per session (see tests/support/wine.py)."""
+    """Wine's cmd: the one prefix and wineserver of the whole session (see tests/support/wine.py)."""
     from tests.support.wine import Wine
 
-    root = tmp_path_factory.mktemp("wine")
-    w = Wine(prefix=root / "prefix", workdir=root / "work")
+    w = Wine(root=tmp_path_factory.mktemp("wine"))
     w.start()
     yield w
     w.stop()  # a Wine prefix is ~700 MB: do not leave one per kept pytest run

@@ -18,25 +18,18 @@ from mambaboot.engine import micromamba
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.shell import isolation
 from tests.conftest import REPO
-from tests.support import wine_bootstrap as winesupport
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, OURS, USER_DIR, occupy
-from tests.support.wine_bootstrap import file_url, read_log, win
+from tests.support.wine import Wine, file_url, read_log
+from tests.support.wine import windows_path as win
 
 SCRIPT = REPO / "bootstrap" / "bootstrap.bat"
 ODD = "a&b (c) ^d"  # cmd.exe's special characters, in every directory the script touches
 
 
-@pytest.fixture(scope="module")
-def wine(tmp_path_factory):
-    w = winesupport.start(tmp_path_factory.mktemp("wine"))
-    yield w
-    winesupport.stop(w)
-
-
 @dataclass
 class WinWorld:
-    wine: winesupport.Wine
+    wine: Wine
     root: Path
     dist: Path
     envs: Path

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pytest
 
 from mambaboot.shell import isolation
 from tests.conftest import MAMBABOOT, REPO
+from tools.build_release import build as build_release
 
 MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: ?exit=(?P<exit>\d+))?)?|output|"
                     r"json-shape: (?P<file>\S+)|windows-ci) -->\s*$")
@@ -187,7 +187,7 @@ def _shape_mismatch(documented, actual, where="$") -> Optional[str]:
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
-def test_documented_examples_run(doc, world, channel, standin, zipapp, request):
+def test_documented_examples_run(doc, world, channel, standin, request):
     found = blocks(doc.read_text())
     bindir = world.root / "bin"
     bindir.mkdir()
@@ -198,11 +198,7 @@ def test_documented_examples_run(doc, world, channel, standin, zipapp, request):
     work = world.envs
     (work / "channel").symlink_to(url2pathname(urlsplit(channel).path))
     (work / "micromamba").symlink_to(standin)
-    dist = work / "dist"
-    dist.mkdir()
-    for name in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1"):
-        shutil.copy(REPO / "bootstrap" / name, dist / name)
-    shutil.copy(zipapp, dist / "mambaboot.pyz")
+    build_release(work / "dist")
     # a clean shell: no other Python environment on PATH (a developer's venv would be one)
     path = isolation.clean_path(world.env["PATH"], windows=False)
     env = {**world.env, "PATH": f"{bindir}{os.pathsep}{path}",

@@ -2,7 +2,6 @@
 with the environment kept and recorded; `mambaboot provision` continues."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.environment import record
 from mambaboot.pipeline import provision
 from tests.support.recorder import Recorder
+from tests.support.wine import windows_path
 
 PROBE = """\
 set -e
@@ -137,18 +137,8 @@ def test_a_batch_script_off_windows_is_a_usage_error():
 # --------------------------------------------------------------------------- cmd.exe, via Wine
 
 
-@pytest.fixture(scope="session")
-def wine_prefix(tmp_path_factory) -> Path:
-    assert shutil.which("wine"), ".ci/run installs wine"
-    return tmp_path_factory.mktemp("wineprefix")
-
-
-def _dos(path: Path) -> str:
-    return "Z:" + str(path).replace("/", "\\")
-
-
 @pytest.mark.parametrize("code", [0, 3])
-def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine_prefix, code):
+def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine, code):
     prefix = tmp_path / "env"
     prefix.mkdir()
     record.write(str(prefix), {"state": record.COMPLETE, "files": [".mambaboot/record.json"]})
@@ -156,9 +146,9 @@ def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine_prefix, cod
     script.write_bytes(f'@echo off\r\necho prefix=%CONDA_PREFIX%> "%OUT%"\r\nexit /b {code}\r\n'.encode())
     out = tmp_path / "out.txt"
     monkeypatch.setattr(winsys, "command_processor", lambda environ, windows: ["wine", "cmd"])
-    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WINEPREFIX": str(wine_prefix),
-               "WINEDEBUG": "-all", "OUT": _dos(out)}
-    steps = provision.Steps(scripts=(_dos(script),))
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WINEPREFIX": str(wine.prefix),
+               "WINEDEBUG": "-all", "OUT": windows_path(out)}
+    steps = provision.Steps(scripts=(windows_path(script),))
     if code:
         with pytest.raises(ProvisionError, match="exit 3"):
             provision.run(str(prefix), steps, environ, True, str(tmp_path / "cache"), Recorder())

@@ -65,11 +65,14 @@ def test_a_command_that_cannot_be_executed_is_126(made_env, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "/nonexistent/env", "--", "python"], "is not a conda environment"),
+    (["run", "/nonexistent/env", "--", "python"], "/nonexistent/env does not exist"),
+    (["lock", "/nonexistent/env"], "/nonexistent/env does not exist"),
+    (["run", "{tmp}", "--", "python"], "is not a conda environment (it has no conda-meta directory)"),
+    (["lock", "{tmp}"], "is not a conda environment (it has no conda-meta directory)"),
     (["run", "."], "no command given"),
 ])
 def test_bad_input_is_a_usage_error(made_env, args, message, tmp_path):
-    proc = _run(*[str(made_env) if a == "." else a for a in args], cwd=str(tmp_path))
+    proc = _run(*[str(made_env) if a == "." else a.format(tmp=tmp_path) for a in args], cwd=str(tmp_path))
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 

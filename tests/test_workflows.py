@@ -1,9 +1,13 @@
 """The GitHub workflows cannot run here: check that they parse, are well-formed, point at
 files that exist, lint their shell steps with shellcheck, and cover what they promise.
-(actionlint from PyPI needs a download at install time, so it is not used.)"""
+(actionlint from PyPI needs a download at install time, so it is not used.) zizmor and
+check-jsonschema, from the test extra, audit them and validate them against the workflow schema."""
 
+import os
 import re
+import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -11,6 +15,9 @@ import yaml
 from tests.conftest import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
+NAMES = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+# An action is pinned by its full commit; the comment says which release that commit is.
+PINNED = re.compile(r"^ *(?:- )?uses: [\w-]+/[\w-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*$")
 SHELLS = {"bash", "sh", "cmd", "pwsh", "powershell"}
 CONTEXTS = ("matrix", "runner", "github", "env")
 
@@ -37,10 +44,15 @@ def matrix_values(doc: dict, key: str) -> set:
     return found
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "e2e.yml"])
+def test_the_workflows_are_the_three_known_ones():
+    assert NAMES == ["ci.yml", "e2e.yml", "release.yml"]
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_the_workflow_is_well_formed(name):
     doc = load(name)
-    assert doc["name"] and doc["on"] and doc["permissions"] == {"contents": "read"}
+    # only the release job may write, and only what it needs
+    assert doc["name"] and doc["on"] and doc["permissions"] == ({} if name == "release.yml" else {"contents": "read"})
     for job_name, job in doc["jobs"].items():
         assert job["runs-on"] and job["steps"], job_name
         matrix = job.get("strategy", {}).get("matrix", {})
@@ -52,13 +64,70 @@ def test_the_workflow_is_well_formed(name):
                 assert rest in matrix, expression
     for job_name, job, step in steps(doc):
         assert ("uses" in step) != ("run" in step), step
-        if "uses" in step:
-            assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+", step["uses"]), step["uses"]
+        if "uses" in step and step["uses"].startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False, job_name
         shell = step.get("shell") or job.get("defaults", {}).get("run", {}).get("shell")
         assert shell is None or shell in SHELLS, shell
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "e2e.yml"])
+@pytest.mark.parametrize("name", NAMES)
+def test_every_action_is_pinned_by_commit(name):
+    lines = [line for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines() if "uses:" in line]
+    assert lines
+    for line in lines:
+        assert PINNED.match(line), line
+
+
+def _tool(name: str) -> str:
+    """A tool of the test extra: beside the interpreter running the suite (tools/test.py's venv)."""
+    found = shutil.which(name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    assert found, f"{name} is in the test extra: run the suite with python3 tools/test.py"
+    return found
+
+
+def test_zizmor_finds_nothing_at_its_default_level():
+    out = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", str(WORKFLOWS)],
+                         capture_output=True, text=True, cwd=REPO, env={**os.environ, "NO_COLOR": "1"})
+    assert out.returncode == 0 and "No findings to report" in out.stdout, out.stdout + out.stderr
+
+
+def test_zizmor_would_find_an_unpinned_action(tmp_path):
+    """The check above can fail: the same zizmor flags what the workflows used to do."""
+    bad = tmp_path / ".github" / "workflows"
+    bad.mkdir(parents=True)
+    (bad / "ci.yml").write_text((WORKFLOWS / "ci.yml").read_text(encoding="utf-8").replace(
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout@v4"))
+    out = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", str(bad)], capture_output=True, text=True)
+    assert out.returncode != 0 and "unpinned-uses" in out.stdout, out.stdout + out.stderr
+
+
+def test_the_workflows_validate_against_the_github_workflow_schema():
+    out = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                          *(str(WORKFLOWS / n) for n in NAMES)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_release_ships_the_zipapp_the_scripts_and_their_checksums_with_provenance(tmp_path):
+    from tools.build_release import FILES, build
+
+    doc = load("release.yml")
+    assert doc["on"] == {"push": {"tags": ["v*"]}}
+    job = doc["jobs"]["release"]
+    assert job["permissions"] == {"contents": "write", "id-token": "write", "attestations": "write"}
+    run = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "python tools/build_release.py -o dist" in run and "sha256sum -c SHA256SUMS" in run
+    attest = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/attest-build-provenance@"))
+    published = re.findall(r"dist/([\w.]+)", run.split("gh release create", 1)[1])
+    assert sorted(published) == sorted([*FILES, "SHA256SUMS"])
+    assert sorted(attest["with"]["subject-path"].split()) == sorted(f"dist/{n}" for n in published)
+    sums = build(tmp_path / "dist")  # the very step, run here
+    check = subprocess.run(["sha256sum", "-c", sums.name], cwd=sums.parent, capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.count(": OK") == len(FILES), check.stdout
+    again = build(tmp_path / "again")
+    assert again.read_bytes() == sums.read_bytes()  # reproducible: the same sources, the same digests
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_every_file_it_names_exists(name):
     text = (WORKFLOWS / name).read_text(encoding="utf-8").replace("\\", "/")
     named = set(re.findall(r"(?:bootstrap/bootstrap\.\w+|tools/[\w.]+\.py|\.ci/run|tests/test_\w+\.py)", text))
@@ -67,7 +136,7 @@ def test_every_file_it_names_exists(name):
         assert (REPO / path).is_file(), path
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "e2e.yml"])
+@pytest.mark.parametrize("name", NAMES)
 def test_its_posix_shell_steps_pass_shellcheck(name, tmp_path):
     doc = load(name)
     checked = 0

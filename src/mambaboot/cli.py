@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from mambaboot import __version__
 from mambaboot.commands import NAMES
-from mambaboot.commands._common import exit_code_help
+from mambaboot.commands._common import top_level_help
 from mambaboot.common.errors import Interrupted, MambabootError, UsageError
 
 
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="mambaboot",
         description="Bootstrap a self-contained conda environment (Python + conda + mamba) with micromamba, "
         "leaving nothing behind outside it and the package cache.",
-        epilog=exit_code_help(),
+        epilog=top_level_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mambaboot {__version__}")

@@ -1,8 +1,16 @@
-"""Wine's cmd.exe for running generated batch files on Linux.
+"""Wine's cmd.exe for the whole suite: one Wine prefix and one wineserver per test session.
 
-One Wine prefix per test session (creating one costs ~10 s); a wineserver kept alive for
-a while makes each later `wine cmd /c` start in well under a second. Wine's cmd is close to,
-not identical with, Windows' cmd; the differences that matter here:
+Creating a prefix costs ~10 s; a wineserver kept alive for the session makes each later
+`wine cmd /c` start in well under a second. Two ways in:
+
+    wine.batch("name", ["@echo off", ...])          # lines written as NAME.bat, run with cmd /c
+    wine.run_bat(script, ["demo", "3.12"], env={...}, cwd="Z:\\...")   # as a user types it
+
+run_bat is for bootstrap.bat: the stand-ins (tests/support/winstandin.c, compiled with
+mingw-w64 on first use) are curl.exe and certutil.exe on WINEPATH, and micromamba.exe /
+python.exe wherever a test puts the binary; they log each run to STANDIN_LOG.
+
+Wine's cmd is close to, not identical with, Windows' cmd; the differences that matter here:
 - it expands % again inside the text a %VAR% expanded to, so a path holding % cannot be
   tested (Windows expands once; the scripts take the prefix from %~dp0 through a FOR
   variable, which Windows does not re-expand);
@@ -10,15 +18,17 @@ not identical with, Windows' cmd; the differences that matter here:
   the rest of the calling script; the generated scripts avoid both forms.
 """
 
+import functools
 import io
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, List, Tuple
+from dataclasses import dataclass, field
+from pathlib import Path, PureWindowsPath
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import pip._vendor.distlib as _distlib
 
@@ -28,29 +38,69 @@ def windows_path(path: os.PathLike) -> str:
     return "Z:" + str(Path(path)).replace("/", "\\")
 
 
+def file_url(path) -> str:
+    return "file:///Z:" + str(path)
+
+
+SOURCE = Path(__file__).with_name("winstandin.c")
+COMPILER = "x86_64-w64-mingw32-gcc"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @dataclass
 class Wine:
-    prefix: Path
-    workdir: Path
+    root: Path
+    calls: int = 0
+    drives: Dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> Path:
+        return self.root / "prefix"
+
+    @property
+    def workdir(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def tools(self) -> Path:
+        return self.root / "tools"
 
     @property
     def env(self) -> Dict[str, str]:
         # a bare environment: Wine otherwise hands every Linux variable to Windows programs
         return {
-            "HOME": str(self.prefix.parent), "PATH": "/usr/bin:/bin", "WINEPREFIX": str(self.prefix),
-            "WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=", "LANG": "C.UTF-8",
+            "HOME": str(self.root / "home"), "PATH": "/usr/bin:/bin", "WINEPREFIX": str(self.prefix),
+            "WINEDEBUG": "-all", "LANG": "C.UTF-8",
+            "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko installer prompts on the first start
         }
 
     def start(self) -> None:
-        """Create the prefix (wineboot) and keep a wineserver up between runs."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        """Create the prefix (wineboot) and keep its wineserver up until stop()."""
+        for d in (self.workdir, self.tools, self.root / "home", self.prefix):
+            d.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
-        subprocess.run(["wineserver", "-p30"], env=self.env, check=True, timeout=60)
+        subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
 
     def stop(self) -> None:
         """Stop this prefix's wineserver (and what runs in it), then delete the prefix."""
         subprocess.run(["wineserver", "-k"], env=self.env, capture_output=True, timeout=60)
         shutil.rmtree(self.prefix)
+
+    @functools.cached_property
+    def standin(self) -> Path:
+        """The Windows stand-in program, compiled once; also curl.exe and certutil.exe in tools."""
+        standin = self.root / "standin.exe"
+        subprocess.run([COMPILER, "-municode", "-O2", "-s", "-Wall", "-Werror", "-o", str(standin), str(SOURCE)],
+                       check=True, capture_output=True)
+        for name in ("curl.exe", "certutil.exe"):
+            shutil.copy(standin, self.tools / name)
+        return standin
 
     def batch(self, name: str, lines: List[str], timeout: int = 120) -> Tuple[int, str, str]:
         """Write lines as NAME.bat (CRLF) and run it with `wine cmd /c`; (returncode, stdout, stderr)."""
@@ -62,10 +112,60 @@ class Wine:
                                   stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout)
             return proc.returncode, _text(out), _text(err)
 
+    def map_drive(self, letter: str, target: Path) -> None:
+        """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""
+        link = self.prefix / "dosdevices" / f"{letter.lower()}:"
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+        self.drives[letter.upper()] = target
+
+    def unix(self, windows_path: str) -> Path:
+        """The Unix path of a Windows path on Z: or a mapped drive."""
+        p = PureWindowsPath(windows_path)
+        drive = p.drive.rstrip(":").upper()
+        root = Path("/") if drive == "Z" else self.drives[drive]
+        return root.joinpath(*p.parts[1:])
+
+    def run_bat(self, script: Path, args: Iterable[str], env: Optional[Dict[str, str]] = None,
+                cwd: Optional[str] = None, before: Iterable[str] = ()) -> Run:
+        """Run script with args quoted as a user types them in cmd.exe, the stand-ins on WINEPATH.
+        cwd is a Windows path (any drive); before: cmd lines run first (e.g. set X=...)."""
+        self.standin  # noqa: B018 -- curl.exe and certutil.exe must exist before the script looks for them
+        self.calls += 1
+        wrapper = self.root / "calls" / f"call-{self.calls}.bat"
+        wrapper.parent.mkdir(exist_ok=True)
+        quoted = " ".join('"' + a.replace("%", "%%") + '"' for a in args)
+        lines = ["@echo off", *before]
+        if cwd:
+            lines.append(f'cd /d "{cwd}"')
+        lines.append(f'"{windows_path(script)}" {quoted}')
+        wrapper.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+        # Output goes to files, not pipes: Wine's helper processes may inherit the handles
+        # and outlive the run, and a pipe would then never report its end.
+        out, err = wrapper.with_suffix(".out"), wrapper.with_suffix(".err")
+        full_env = {**self.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "WINEPATH": windows_path(self.tools), **(env or {})}
+        with open(out, "wb") as o, open(err, "wb") as e:
+            proc = subprocess.run(["wine", "cmd", "/c", windows_path(wrapper)], env=full_env,
+                                  cwd=str(self.root), stdout=o, stderr=e, stdin=subprocess.DEVNULL, timeout=300)
+        return Run(proc.returncode, _read(out), _read(err))
+
 
 def _text(f) -> str:
     f.seek(0)
     return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def read_log(path: Path) -> List[dict]:
+    """The stand-ins' log: one JSON object per run."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def read_set_dump(path: Path) -> Dict[str, str]:

@@ -12,7 +12,7 @@
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
  *
- * Built by tests/support/wine_bootstrap.py with x86_64-w64-mingw32-gcc -municode.
+ * Built by tests/support/wine.py with x86_64-w64-mingw32-gcc -municode.
  */
 #include <stdio.h>
 #include <stdlib.h>

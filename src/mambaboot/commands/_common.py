@@ -1,18 +1,37 @@
 """Argument groups and help text that several commands share."""
 
 import argparse
+from typing import Dict, Iterable, Optional
 
 from mambaboot.common.errors import EXIT_CODES
 
 
-def exit_code_help() -> str:
-    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES)
+# Every command can end with these: success, a bug (or the system refusing, named in the
+# message), a usage error, an interruption.
+EVERY_COMMAND = (0, 1, 2, 130)
+# run and shell hand back their child's exit code, which can be any number.
+CHILD_MEANINGS = {0: "the command succeeded; any other code not listed here is the command's own",
+                  7: "the environment's activation data cannot be read"}
+TOP_LEVEL_EXAMPLE = "mambaboot create myenv --python 3.12\n  mambaboot run ./myenv_3_12 -- python -V"
 
 
-def add_command(subparsers, name: str, help: str, description: str, example: str) -> argparse.ArgumentParser:
+def exit_code_help(codes: Optional[Iterable[int]] = None, meanings: Optional[Dict[int, str]] = None) -> str:
+    """The exit-code table: EVERY_COMMAND plus codes (None: all of them), with a command's own meanings."""
+    table = {**dict(EXIT_CODES), **(meanings or {})}
+    shown = sorted(table) if codes is None else sorted({*EVERY_COMMAND, *codes, *(meanings or {})})
+    return "exit codes:\n" + "\n".join(f"  {code:>3}  {table[code]}" for code in shown)
+
+
+def top_level_help() -> str:
+    return f"example:\n  {TOP_LEVEL_EXAMPLE}\n\n{exit_code_help()}"
+
+
+def add_command(subparsers, name: str, help: str, description: str, example: str,
+                codes: Iterable[int] = (), meanings: Optional[Dict[int, str]] = None) -> argparse.ArgumentParser:
+    """codes: the exit codes this command can end with beyond EVERY_COMMAND; meanings: its own wording."""
     return subparsers.add_parser(
         name, help=help, description=description,
-        epilog=f"example:\n  {example}\n\n{exit_code_help()}",
+        epilog=f"example:\n  {example}\n\n{exit_code_help(codes, meanings)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 

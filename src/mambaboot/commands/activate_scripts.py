@@ -14,6 +14,7 @@ def register(subparsers) -> None:
         "Works on any conda environment; `create` does it too. Run it again after the environment's "
         "etc/conda (activate.d, env_vars.d) or `conda env config vars` change: the scripts refuse to run stale.",
         example="mambaboot activate-scripts ~/envs/py_3_12 && . ~/envs/py_3_12/.mambaboot/activate.sh",
+        codes=(7,),
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment")
     p.add_argument("--old-prefix", dest="old_prefixes", action="append", default=[], metavar="PATH",

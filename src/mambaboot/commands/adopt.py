@@ -24,6 +24,7 @@ def register(subparsers) -> None:
         "mambaboot already manages is checked again and keeps its record. Nothing that was in PREFIX is ever "
         "deleted.",
         example="mambaboot adopt ~/envs/old_3_11 --python 3.11",
+        codes=(3, 4, 7),
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment directory (it must hold conda-meta/)")
     p.add_argument("--python", metavar="VERSION", help="the Python version the environment must have (default: any)")

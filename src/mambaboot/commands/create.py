@@ -19,6 +19,7 @@ def register(subparsers) -> None:
         subparsers, "create", help="create a new environment",
         description="Create a standalone environment with Python, conda and mamba in an empty or new directory.",
         example="mambaboot create myenv --python 3.12      # -> ./myenv_3_12 (or $PY_ENVS/myenv_3_12)",
+        codes=(3, 4, 5, 6, 7, 8),
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="environment name (default: py); --python 3.12 appends _3_12")
     where = p.add_argument_group("where")

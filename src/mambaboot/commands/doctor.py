@@ -13,6 +13,7 @@ def register(subparsers) -> None:
         "cmd AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing "
         "breaks a rule, 1 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
+        meanings={1: "a check found an error, or --undo-shell-init could not change a file"},
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--undo-shell-init", action="store_true",

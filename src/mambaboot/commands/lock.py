@@ -26,10 +26,9 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common import fsops, host
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import condameta, lockfile, record
+    from mambaboot.shell.activation import sources
 
-    prefix = os.path.abspath(args.prefix)
-    if not os.path.isdir(os.path.join(prefix, "conda-meta")):
-        raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
+    prefix = sources.require_environment(args.prefix)
     packages = condameta.installed(prefix)
     if not packages:
         raise UsageError(f"{prefix} has no packages to lock")

@@ -14,6 +14,7 @@ def register(subparsers) -> None:
         "unfinished pip section, then the recorded scripts from the one that failed. On success the "
         "record's state is `complete`.",
         example="mambaboot provision ./myenv_3_12 --post-script setup.sh",
+        codes=(3, 4, 8),
     )
     p.add_argument("prefix", metavar="PREFIX", help="an environment mambaboot created")
     p.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",

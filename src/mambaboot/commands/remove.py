@@ -12,6 +12,7 @@ def register(subparsers) -> None:
         "it (PREFIX/pkgs into the package cache) are removed, never followed. A directory that is not a conda "
         "environment is never deleted; a conda environment mambaboot did not create needs --force.",
         example="mambaboot remove myenv_3_12",
+        codes=(4,),
     )
     p.add_argument("target", metavar="NAME|PREFIX", help="a NAME under the envs root, or a path")
     p.add_argument("--envs-dir", metavar="DIR", help="where NAME is looked up (default: as for create)")

@@ -2,7 +2,7 @@
 
 import argparse
 
-from mambaboot.commands._common import add_command
+from mambaboot.commands._common import CHILD_MEANINGS, add_command
 
 
 def register(subparsers) -> None:
@@ -14,6 +14,7 @@ def register(subparsers) -> None:
         "environment's etc/conda/activate.d/*.sh scripts are sourced first; on Windows its .bat ones are "
         "not run (a warning names them).",
         example="mambaboot run ./py_3_12 -- python -c \"import sys; print(sys.prefix)\"",
+        codes=(7, 126, 127), meanings=CHILD_MEANINGS,
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]", help="what to run")

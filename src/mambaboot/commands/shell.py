@@ -2,7 +2,7 @@
 
 import argparse
 
-from mambaboot.commands._common import add_command
+from mambaboot.commands._common import CHILD_MEANINGS, add_command
 
 
 def register(subparsers) -> None:
@@ -13,6 +13,7 @@ def register(subparsers) -> None:
         "untouched. Refuses (exit 3) in a shell that already holds an environment: one environment per "
         "shell ancestry.",
         example="mambaboot shell ./py_3_12",
+        codes=(3, 7, 126, 127), meanings=CHILD_MEANINGS,
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment")
     p.add_argument("--shell", metavar="PROGRAM", help="start this program instead (e.g. powershell, pwsh, zsh)")

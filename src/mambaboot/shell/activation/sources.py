@@ -38,6 +38,8 @@ class Sources(NamedTuple):  # not a dataclass: `run` starts faster without impor
 def require_environment(prefix: str) -> str:
     """The absolute prefix, when it is a conda environment at all (it has conda-meta/)."""
     prefix = os.path.abspath(prefix)
+    if not os.path.lexists(prefix):
+        raise UsageError(f"{prefix} does not exist")
     if not os.path.isdir(os.path.join(prefix, "conda-meta")):
         raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
     return prefix

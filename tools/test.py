@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""The one test command: `python3 tools/test.py [PYTEST ARGS...]` (CI runs exactly this).
+
+1. Installs, with apt-get, the system packages the suite runs for real, when any is missing
+   (it names each and why; it needs root for that, and says so otherwise).
+2. Creates or reuses the virtual environment .venv/ beside this file's checkout (Debian's pip
+   installs nothing outside one) and installs the project with its test extra into it, again
+   only when pyproject.toml changed since the last install.
+3. Runs pytest in that environment, in place of this process: its closing line and exit code
+   (5 when no test ran) are the command's own.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv"
+STAMP = VENV / ".test-install"
+# The install tests (tests/test_install.py) build mambaboot with no network: the build
+# backend pyproject.toml names comes from here.
+WHEELHOUSE = VENV / "wheelhouse"
+
+# (what the suite runs, the Debian package that provides it, why)
+SYSTEM = [
+    ("/usr/bin/python3.11", "python3.11", "Debian's statically linked, relocatable python3.11 is the test channel's python"),
+    ("/usr/lib/python3.11/os.py", "python3.11", "and its standard library goes into the test channel's python package"),
+    ("bash", "bash", "activation scripts are sourced in bash"),
+    ("dash", "dash", "activation scripts are sourced in dash"),
+    ("zsh", "zsh", "activation scripts are sourced in zsh"),
+    ("fish", "fish", "activation scripts are sourced in fish"),
+    ("wine", "wine", ".bat files and bootstrap.bat run in Wine's cmd"),
+    ("shellcheck", "shellcheck", "bootstrap.sh is linted with shellcheck"),
+    ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64-win32", "bootstrap.bat's Windows stand-ins are compiled"),
+    ("chattr", "e2fsprogs", "tests make files immutable to prove mambaboot stops before deleting"),
+    ("/usr/share/python-wheels/pip-*.whl", "python3-pip-whl", "the test channel's pip package is this wheel"),
+    ("/usr/share/python-wheels/setuptools-*.whl", "python3-setuptools-whl",
+     "the install tests build mambaboot offline with this setuptools"),
+    ("ensurepip", "python3-venv", "this command makes its virtual environment with `python3 -m venv`"),
+]
+
+
+def _present(what: str) -> bool:
+    if what == "ensurepip":
+        return subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True).returncode == 0
+    if what.startswith("/"):
+        return any(Path("/").glob(what.lstrip("/")))
+    return shutil.which(what) is not None
+
+
+def install_system_packages() -> None:
+    missing = {}
+    for what, package, why in SYSTEM:
+        if not _present(what):
+            missing.setdefault(package, why)
+    if not missing:
+        return
+    for package, why in missing.items():
+        print(f"tools/test.py: installing {package}: {why}", flush=True)
+    packages = list(missing)
+    if os.geteuid() != 0:
+        sys.exit(f"tools/test.py: run as root, or first: sudo apt-get install {' '.join(packages)}")
+    quiet = {"stdout": subprocess.DEVNULL}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
+
+
+def venv_python() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        print(f"tools/test.py: creating {VENV.relative_to(REPO)}/", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        print("tools/test.py: installing the project with its test extra", flush=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
+        subprocess.run([str(python), "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", str(WHEELHOUSE),
+                        *build_requirements()], check=True)
+        STAMP.write_text(wanted)
+    return python
+
+
+def build_requirements() -> list:
+    """build-system.requires of pyproject.toml (read without tomllib, which Python < 3.11 lacks)."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("requires = ["))
+    return re.findall(r'"([^"]+)"', line)
+
+
+def main() -> None:
+    install_system_packages()
+    python = venv_python()
+    os.chdir(REPO)
+    argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *sys.argv[1:]]
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()
