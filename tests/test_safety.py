@@ -136,6 +136,15 @@ def test_a_cache_dir_that_is_a_file_is_a_usage_error(world, channel, standin):
     assert a_file.read_text() == "mine"
 
 
+def test_a_cache_dir_below_a_file_is_a_usage_error(world, channel, standin):
+    a_file = world.tmp / "cache-file"
+    a_file.write_text("mine")
+    before = snapshot(world.root)
+    r = world.run("create", "py", "--cache-dir", str(a_file / "sub"), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and f"{a_file} is not a directory" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
 @pytest.mark.parametrize("args", [["create", "--bogus", "--json"], ["create", "--python", "--json"],
                                   ["list", "--json", "--nope"], ["remove", "--json"]])
 def test_a_bad_command_line_with_json_prints_the_documented_object(world, args):
