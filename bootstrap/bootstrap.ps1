@@ -297,8 +297,8 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     elseif (Test-Path -LiteralPath "$drive\dev\Anaconda\envs" -PathType Container) { $envs = "$drive\dev\Anaconda\envs" }
     else { $envs = $script:Cwd }
     $prefix = Join-Path $envs $envName
-    if ($prefix -match '[%!<>"|?*\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
-        Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * or a second :); choose another path"
+    if ($prefix -match '[%!<>"|?*;\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
+        Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * ; or a second :); choose another path"
     }
 
     if ($cacheDir) { $cache = Get-FullPath $cacheDir }

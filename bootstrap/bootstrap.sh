@@ -296,6 +296,8 @@ fi
 mb_prefix="${mb_envs%/}/$mb_envname"
 case $mb_prefix in
     *\'*) mb_die 2 "prefix '$mb_prefix' contains the character \"'\": packages quote the prefix as '...' in their sh scripts; choose another path" ;;
+    *[\"\$\`\\]*) mb_die 2 "prefix '$mb_prefix' contains one of \" \$ \` \\: entry points run the prefix through sh inside \"...\" (mambaboot's pathrules); choose another path" ;;
+    *:*) mb_die 2 "prefix '$mb_prefix' contains ':', PATH's separator; choose another path" ;;
     *[[:cntrl:]]*) mb_die 2 "prefix contains a control character" ;;
 esac
 

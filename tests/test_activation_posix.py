@@ -77,7 +77,7 @@ MAMBABOOT_ENV='{prefix}'
 env -0 > {tmp}/during
 command -v python > {tmp}/which
 python -c 'import sys; print(sys.prefix)' > {tmp}/sys_prefix
-printf '%s' "$PS1" > {tmp}/ps1
+if [ -n "${{ZSH_VERSION-}}" ]; then eval 'print -rn -- "${{(%)PS1}}"'; else eval "printf '%s' \\"$PS1\\""; fi > {tmp}/ps1
 dump {tmp}/middle
 MAMBABOOT_ENV='{prefix}'
 . '{act}'; echo "again=$?"

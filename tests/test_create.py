@@ -195,7 +195,7 @@ def test_keep_failed_keeps_an_incomplete_environment_for_inspection(world, liar_
     assert r.returncode == 4 and "incomplete" in r.stderr and "--force" in r.stderr
 
 
-@pytest.mark.parametrize("name", ["with space", "ünïcödé-環境", "a&b;c$(d)`e`|f<g>h^!%"])
+@pytest.mark.parametrize("name", ["with space", "ünïcödé-環境", "a&b;c(d)e|f<g>h^!%#~*?[x]{y}", "with space & (parens) ;!%"])
 def test_odd_names_work(world, channel, standin, name):
     r = world.create(name, "-c", channel, "--micromamba", str(standin), "--json")
     assert r.returncode == 0, r.stderr

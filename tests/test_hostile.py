@@ -35,8 +35,8 @@ def test_names(world, reliability, name):
     r = _check(world, reliability, "name", ["--", name] if name.startswith("-") else [name])
     if "/" in name or name in ("", ".", "..") or name.startswith("-") or "\n" in name or "\t" in name:
         assert r.returncode == 2
-    if "'" in name:
-        assert r.returncode == 2 and "'" in r.stderr
+    if set(name) & set("'\"$`\\"):  # live inside the "..." of an entry point's sh line (pathrules)
+        assert r.returncode == 2
 
 
 @pytest.mark.parametrize("version", PYTHONS, ids=repr)
@@ -62,7 +62,7 @@ def test_prefix_that_is_a_symlink_to_elsewhere_is_refused(world, reliability, ch
     assert diff(before, snapshot(world.root)) == {}
 
 
-@pytest.mark.parametrize("name", ["CON", "trailing.", "m&x", "m$x", "m`x"])
+@pytest.mark.parametrize("name", ["CON", "trailing.", "m&x", "m;x", "m%x", "m!x"])
 def test_odd_but_legal_posix_names_really_create(world, channel, standin, name):
     r = world.create(name, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr

@@ -80,7 +80,9 @@ def test_default_cache_follows_xdg():
     assert plan.pkgs_dir == "/xdg/mambaboot/Python/pkgs"
 
 
-@pytest.mark.parametrize("prefix, char", [("/x/it's", "'"), ("/x/a\nb", "U+000A"), ("/x/a:b", ":")])
+@pytest.mark.parametrize("prefix, char", [("/x/it's", "'"), ("/x/a\nb", "U+000A"), ("/x/a:b", ":"),
+                                          ("/x/a$b", "'\\$'"), ("/x/a`b", "'`'"), ('/x/a"b', "'\""), ("/x/a\\b", "'\\\\\\\\'"),
+                                          ("/x/\udcff", "not valid UTF-8")])
 def test_posix_prefix_characters_packages_break_on_are_refused(prefix, char):
     with pytest.raises(UsageError, match=char.replace("+", r"\+")):
         make_plan(posix_host(), CreateInputs(prefix=prefix))
@@ -92,7 +94,7 @@ def test_windows_prefix_rules(prefix):
         make_plan(windows_host(), CreateInputs(prefix=prefix))
 
 
-@pytest.mark.parametrize("prefix", ["/x/with space", "/x/ünï", "/x/a&b|c;d$e`f(g)h<i>^!%"])
+@pytest.mark.parametrize("prefix", ["/x/with space", "/x/ünï", "/x/a&b|c;d#e~f(g)h<i>^!%*?[]{}"])
 def test_posix_accepts_other_characters(prefix):
     assert make_plan(posix_host(), CreateInputs(prefix=prefix)).prefix == prefix
 

@@ -136,6 +136,15 @@ def test_a_cache_dir_that_is_a_file_is_a_usage_error(world, channel, standin):
     assert a_file.read_text() == "mine"
 
 
+def test_a_cache_dir_below_a_file_is_a_usage_error(world, channel, standin):
+    a_file = world.tmp / "cache-file"
+    a_file.write_text("mine")
+    before = snapshot(world.root)
+    r = world.run("create", "py", "--cache-dir", str(a_file / "sub"), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and f"{a_file} is not a directory" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
 @pytest.mark.parametrize("args", [["create", "--bogus", "--json"], ["create", "--python", "--json"],
                                   ["list", "--json", "--nope"], ["remove", "--json"]])
 def test_a_bad_command_line_with_json_prints_the_documented_object(world, args):
@@ -226,3 +235,69 @@ def test_a_killed_force_is_put_back_or_deleted_by_the_next_run(world, reliabilit
         reliability.record("killed --force: settled by the next run", ok)
         assert ok, (n, olds, verified, r.stderr)
         original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
+
+
+# ------------------------------------------------------------------ no path becomes code
+
+import os  # noqa: E402
+
+# Each would be live inside sh's "..." of an entry point's '''exec' "PREFIX/bin/python" line.
+LIVE_IN_DQUOTES = ["a $(touch pwned) b", "a `touch pwned` b", 'a " b', "a \\ b", "x$HOME", "long`id`" + "d" * 150]
+
+
+@pytest.mark.parametrize("component", LIVE_IN_DQUOTES, ids=repr)
+def test_a_prefix_that_sh_would_read_as_code_is_refused_before_anything_is_written(world, reliability, channel,
+                                                                                  standin, component):
+    before = snapshot(world.root)
+    r = world.create("--prefix", str(world.root / component), "-c", channel, "--micromamba", str(standin))
+    ok = (r.returncode == 2 and "entry points run the prefix through sh" in r.stderr
+          and diff(before, snapshot(world.root)) == {} and not list(world.root.rglob("pwned")))
+    reliability.record("prefix characters: refused up front, nothing written", ok)
+    assert ok, r.stderr
+
+
+def _foreign_env(path):
+    (path / "conda-meta").mkdir(parents=True)
+    (path / "bin").mkdir()
+    return path
+
+
+@pytest.mark.parametrize("command", [["adopt"], ["activate-scripts"]])
+def test_adopt_and_activate_scripts_hold_the_same_character_policy(world, reliability, command):
+    prefix = _foreign_env(world.root / "a $(touch pwned)")
+    before = snapshot(world.root)
+    r = world.run(*command, str(prefix), *(["--cache-dir", str(world.cache)] if command == ["adopt"] else []))
+    ok = r.returncode == 2 and "'$'" in r.stderr and diff(before, snapshot(world.root)) == {}
+    reliability.record("prefix characters: refused up front, nothing written", ok)
+    assert ok, r.stderr
+
+
+@pytest.mark.parametrize("name", ["a$b", "a`b", 'a"b'])
+def test_bootstrap_sh_holds_the_same_character_policy(world, tmp_path, name):
+    script = __import__("pathlib").Path(__file__).parent.parent / "bootstrap" / "bootstrap.sh"
+    before = snapshot(world.root)
+    r = subprocess.run(["dash", str(script), name], cwd=str(world.envs), capture_output=True, text=True,
+                       env={"PATH": os.environ["PATH"], "HOME": str(world.home)}, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "entry points run the prefix through sh" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
+INTERACTIVE = {"bash": ["bash", "--noprofile", "--norc", "--noediting", "-i"], "dash": ["dash", "-i"], "zsh": ["zsh", "-f", "-i"]}
+
+
+@pytest.mark.parametrize("shell", sorted(INTERACTIVE))
+def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, reliability, shell):
+    made = _foreign_env(world.root / "plain")
+    r = world.run("activate-scripts", str(made))
+    assert r.returncode == 0, r.stderr
+    # Moved after the scripts were written: they find themselves, so the prompt carries the new path.
+    prefix = world.root / "e $HOME `touch pwned` %~ x"
+    made.rename(prefix)
+    stdin = f"MAMBABOOT_ENV='{prefix}'\n. \"$MAMBABOOT_ENV/.mambaboot/activate.sh\"\n:\nexit\n"
+    proc = subprocess.run(INTERACTIVE[shell], input=stdin, capture_output=True, text=True, cwd=str(world.root),
+                          env={"PATH": os.environ["PATH"], "HOME": str(world.home), "PS1": "> "}, timeout=60)
+    ok = f"({prefix}) > " in proc.stderr and not list(world.root.rglob("pwned"))
+    reliability.record("activation prompt: the path shown literally, nothing run", ok)
+    assert ok, proc.stderr
+
+

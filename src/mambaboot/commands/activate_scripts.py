@@ -30,13 +30,14 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from mambaboot.common import output
+    from mambaboot.common import output, pathrules
     from mambaboot.environment import record
     from mambaboot.pipeline import finish
     from mambaboot.shell.activation import sources
 
     prefix = sources.require_environment(args.prefix)
     windows = sys.platform == "win32"
+    pathrules.check_prefix(prefix, windows)  # the scripts name the prefix: create's character policy
     made = finish.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
     recorded = not args.dry_run and record.update(
         prefix, add_files=made.files, add_patched=[c.path for c in made.patch.changed], missing_ok=True,

@@ -10,8 +10,27 @@ from typing import List
 
 from mambaboot.common.errors import UsageError
 
+# Why each character, per platform (docs/guide.md "Which paths can be a prefix" says the same):
+# - POSIX entry points: conda and libmamba write `#!/bin/sh` then `'''exec' "PREFIX/bin/python" "$0" "$@"`
+#   when the interpreter path holds a space or passes the shebang limit (127 bytes on Linux):
+#   conda/core/portability.py generate_shebang_for_entry_point, libmamba/src/core/link.cpp
+#   python_shebang (micromamba 1.5.x to 2.x). Inside sh's "...", $ ` \ and " are live: `$(cmd)`
+#   or a backtick runs cmd every time the entry point starts. Any long prefix takes that path
+#   too, so these four are refused whether or not the prefix holds a space.
+# - ' closes the '...' packages put the prefix in inside their own sh activate.d scripts.
+# - : splits PATH, so PREFIX/bin could not be put on it.
+# - Control characters (newline above all) split .pth lines, shell lines and YAML; invalid
+#   UTF-8 (surrogate escapes from a non-UTF-8 argv) cannot be written into conda-meta JSON.
+# - Windows: % and ! are expanded by cmd.exe in the packages' .bat files even inside quotes;
+#   ; splits PATH; < > " | ? * are not allowed in file names at all.
+# - CONDA_PKGS_DIRS (the package cache only): see check_pkgs_dir.
+_SH_DQUOTE = "entry points run the prefix through sh inside \"...\" ('''exec' \"PREFIX/bin/python\")"
 _POSIX_FORBIDDEN = {
     "'": "packages quote the prefix as '...' in their sh scripts",
+    '"': _SH_DQUOTE + ", which \" would end",
+    "$": _SH_DQUOTE + ", where $ expands and $(...) runs a command",
+    "`": _SH_DQUOTE + ", where `...` runs a command",
+    "\\": _SH_DQUOTE + ", where \\ escapes",
     ":": "PATH's separator: the environment's directories could not be put on PATH",
 }
 _WINDOWS_FORBIDDEN = {
@@ -121,6 +140,7 @@ def check_python_version(version: str) -> None:
 
 def check_argument_value(option: str, value: str) -> None:
     """Values we hand to micromamba as separate arguments must not be mistaken for options."""
+    check_text(option, value)
     if not value.strip():
         raise UsageError(f"{option} needs a non-empty value")
     if value.startswith("-"):
@@ -161,3 +181,4 @@ def check_pkgs_dir(path: str) -> None:
             f"package cache {path!r} holds {shown}, which micromamba misreads in CONDA_PKGS_DIRS "
             "(it parses the value as a YAML list); choose another --cache-dir or CONDA_PKGS_DIRS"
         )
+

@@ -26,7 +26,7 @@ def _holds_python(prefix: str) -> bool:
     )
 
 
-def _first_existing_ancestor(path: str) -> str:
+def first_existing_ancestor(path: str) -> str:
     parent = os.path.dirname(path)
     while parent and not os.path.lexists(parent) and os.path.dirname(parent) != parent:
         parent = os.path.dirname(parent)
@@ -37,7 +37,7 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     if os.path.islink(prefix):
         raise TargetRefused(f"{prefix} is a symbolic link; give the real path of the environment instead")
     if not os.path.lexists(prefix):
-        ancestor = _first_existing_ancestor(prefix)
+        ancestor = first_existing_ancestor(prefix)
         if ancestor and not os.path.isdir(ancestor):
             raise TargetRefused(f"cannot create {prefix}: {ancestor} is not a directory")
         if ancestor and not os.access(ancestor, os.W_OK):

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, Optional
 
-from mambaboot.common import fsops, winsys
+from mambaboot.common import fsops, pathrules, winsys
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -70,6 +70,7 @@ def adopt_prefix(
     """handover and engine come together: what a bootstrap script was asked for and what it ran."""
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
+    pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix)
     existing = record.read(prefix)
     if handover is not None:

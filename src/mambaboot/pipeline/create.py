@@ -116,6 +116,10 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         isolation.check_shell(host.environ, host.windows)  # refuse before the cache dir exists
     if os.path.lexists(plan.cache_dir) and not os.path.isdir(plan.cache_dir):
         raise UsageError(f"cache directory {plan.cache_dir} exists and is not a directory; choose another --cache-dir")
+    ancestor = target.first_existing_ancestor(plan.cache_dir)  # a file higher up: mkdir's bare ENOTDIR otherwise
+    if ancestor and not os.path.lexists(plan.cache_dir) and not os.path.isdir(ancestor):
+        raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
+                         "choose another --cache-dir")
     os.makedirs(plan.cache_dir, exist_ok=True)
     try:
         # The target is judged under the lock: only then does a pending marker mean

@@ -151,7 +151,13 @@ def _activate_body(model: Model) -> List[str]:
     lines += [f"    export {name}={quote(value)}" for name, value in model.sets]
     lines += [f"    unset {name}" for name in model.unsets]
     lines += [
-        f'    if [ -n "${{PS1+x}}" ]; then {_V}old_PS1=$PS1; PS1="$CONDA_PROMPT_MODIFIER$PS1"; fi',
+        # The prompt shows the path literally: bash, dash and ksh expand $ and `...` in PS1 each time
+        # they draw it, but not inside a variable's value, so PS1 names the variable; zsh expands
+        # only %, which is doubled (and names the variable too when PROMPT_SUBST is on).
+        f'    if [ -n "${{PS1+x}}" ]; then {_V}old_PS1=$PS1; {_V}prompt=$CONDA_PROMPT_MODIFIER',
+        "        if [ -n \"${ZSH_VERSION-}\" ] && eval '_mambaboot_prompt=${_mambaboot_prompt//\\%/%%}; ! [[ -o promptsubst ]]'",
+        f"        then PS1=${_V}prompt$PS1; else PS1='${{{_V}prompt-}}'$PS1; fi",
+        "    fi",
         f"    {_V}active=$_mambaboot_p",
         "}",
     ]
@@ -165,7 +171,7 @@ def _deactivate_function(model: Model) -> List[str]:
         lines.append(f'        if [ -n "${{{_V}had_{name}-}}" ]; then export {name}="${_V}old_{name}"; else unset {name}; fi')
         lines.append(f"        unset {_V}had_{name} {_V}old_{name}")
     lines += [
-        f'        if [ -n "${{{_V}old_PS1+x}}" ]; then PS1=${_V}old_PS1; unset {_V}old_PS1; fi',
+        f'        if [ -n "${{{_V}old_PS1+x}}" ]; then PS1=${_V}old_PS1; unset {_V}old_PS1 {_V}prompt; fi',
         f"        unset {_V}active",
         "        unset -f _mambaboot_deactivate",
         "    }",
