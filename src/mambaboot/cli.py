@@ -9,7 +9,6 @@ import importlib
 import os
 import signal
 import sys
-from typing import List, Optional
 
 from mambaboot import __version__
 from mambaboot.commands import NAMES
@@ -27,7 +26,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{command}: {message}" if command else message)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _chosen(argv) -> tuple:
+    """The command modules to register: only the named command's when argv names one, so a run
+    imports and builds one subparser; every module when it names none (top-level help, errors)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    module = first.replace("-", "_") if first else None
+    return (module,) if module in NAMES else NAMES
+
+
+def _parser(argv=()) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mambaboot",
         description="Bootstrap a self-contained conda environment (Python + conda + mamba) with micromamba, "
@@ -39,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    for name in NAMES:
+    for name in _chosen(argv):
         importlib.import_module(f"mambaboot.commands.{name}").register(commands)
     return parser
 
@@ -48,9 +55,12 @@ def _raise_on_sigterm(signum, frame):
     raise Interrupted(signum, "SIGTERM")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = _parser()
+def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:  # the most frequent probe: no parser needed to answer it
+        print(f"mambaboot {__version__}")
+        return 0
+    parser = _parser(argv)
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:

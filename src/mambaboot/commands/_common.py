@@ -1,7 +1,8 @@
 """Argument groups and help text that several commands share."""
 
+from __future__ import annotations  # annotations stay text: typing is not imported at start-up
+
 import argparse
-from typing import Dict, Iterable, Optional
 
 from mambaboot.common.errors import EXIT_CODES
 
