@@ -136,3 +136,53 @@ def test_unset_home_and_temp(world, channel, standin):
         env=env, cwd=str(world.envs), capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# ------------------------------------------------------------------ generated hostile input (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# sh and cmd metacharacters, quotes, %, !, control characters, non-ASCII, path separators, and
+# lone surrogates (what undecodable bytes on a command line become).
+_HOSTILE_CHARS = st.sampled_from(list("&|<>^%!\"';$\\`()*?[]{}#,=~/: .-\t\n\x1b") + ["é", "環", "\udcff"])
+_HOSTILE_TEXT = st.text(_HOSTILE_CHARS | st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40)
+_GENERATED = settings(max_examples=int(os.environ.get("MAMBABOOT_TEST_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _check_generated(world, reliability, args, files=()):
+    """Like _check, and also: no file named by the input appears anywhere."""
+    r = _check(world, reliability, "generated", args)
+    names = {os.path.basename(a.rstrip("/")) for a in args if a}
+    for path in world.root.rglob("*"):
+        assert path.name not in names or path.parent == world.root, (args, path)
+    return r
+
+
+@_GENERATED
+@given(name=_HOSTILE_TEXT)
+def test_generated_names(world, reliability, name):
+    _check_generated(world, reliability, [name, "-c", "file:///nonexistent/channel"])
+
+
+@_GENERATED
+@given(option=st.sampled_from(["--python", "--package", "-c", "--micromamba-version", "--envs-dir", "--prefix"]),
+       value=_HOSTILE_TEXT)
+def test_generated_option_values(world, reliability, option, value):
+    _check_generated(world, reliability, ["x", option, value] if option not in ("--prefix",) else [option, value])
+
+
+@_GENERATED
+@given(name=_HOSTILE_TEXT, spec=_HOSTILE_TEXT, channel=_HOSTILE_TEXT)
+def test_generated_environment_files(world, reliability, name, spec, channel):
+    import json as _json
+
+    env_file = world.tmp / "environment.yml"
+    # JSON strings are YAML double-quoted scalars: the values reach mambaboot exactly.
+    env_file.write_text(f"name: {_json.dumps(name)}\nchannels:\n  - {_json.dumps(channel)}\n"
+                        f"dependencies:\n  - {_json.dumps(spec)}\n", encoding="utf-8", errors="surrogateescape")
+    before = snapshot(world.root)
+    r = world.create("--file", str(env_file), "--dry-run")
+    ok = r.returncode in (0, 2, 4) and "Traceback" not in r.stderr and diff(before, snapshot(world.root)) == {}
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (name, spec, channel, r.returncode, r.stderr)
