@@ -301,3 +301,31 @@ def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, relia
     assert ok, proc.stderr
 
 
+
+
+def _remove_killed_at(world, prefix, n):
+    count_file = world.root.parent / "calls"
+    subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "remove", str(prefix), "--yes",
+                    "--cache-dir", str(world.cache)], env=world.env, cwd=str(world.envs), capture_output=True,
+                   text=True, start_new_session=True, timeout=600)
+    return count_file
+
+
+def test_a_killed_remove_is_finished_by_the_next_one(world, reliability, channel, standin):
+    """SIGKILL at points spread over a remove (the delete included); running remove again
+    finishes it: nothing of the environment is left, under its name or a hidden one."""
+    prefix = _created(world, channel, standin, "gone")
+    total = int(_remove_killed_at(world, prefix, 0).read_text())
+    finished = []
+    for n in (total * k // 5 for k in range(1, 5)):
+        prefix = _created(world, channel, standin, "gone") if not prefix.exists() else prefix
+        _remove_killed_at(world, prefix, n)
+        r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+        left = sorted(p.name for p in world.envs.iterdir())
+        ok = r.returncode in (0, 4) and "Traceback" not in r.stderr and left == []
+        if r.returncode == 4:  # only when the killed run had already finished
+            ok = ok and "does not exist" in r.stderr
+        reliability.record("remove killed: finished by the next remove", ok)
+        assert ok, (n, r.returncode, r.stderr, left)
+        finished.append("finished removing" in r.stderr)
+    assert any(finished), "at least one kill landed in the middle of the delete"

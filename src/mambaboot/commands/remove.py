@@ -47,8 +47,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
     cache_dir = resolve_cache_dir(h, args.cache_dir)
-    for done in leftovers.settle_unlocked(prefix, cache_dir):  # what a killed create --force left
+    settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force or remove left
+    for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
+    if settled and not h.path.lexists(prefix):  # the remove that was killed is finished now
+        if args.json:
+            output.emit_json({"prefix": prefix, "removed": True, "settled": settled})
+        return 0
     candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force)
     u = candidate.usage
     shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""

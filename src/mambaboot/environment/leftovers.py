@@ -15,6 +15,7 @@ from mambaboot.common import fsops
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
+REMOVING = "removing"  # remove renames an environment to .NAME.removing-<12 hex>, then deletes it
 
 
 _NAME = re.compile(r"\.(.+)\." + TAG + r"-[0-9a-f]{12}")
@@ -53,10 +54,27 @@ def _verified(prefix: str) -> bool:
     return current is not None and current.get("state") in record.FINISHED and not current.get("adopted")
 
 
+def half_removed(prefix: str) -> List[str]:
+    """What a killed `remove` of prefix left: the renamed environment, partly deleted. The
+    name is one only mambaboot gives, and the user already chose to delete what it holds."""
+    directory, base = os.path.split(prefix)
+    pattern = re.compile(re.escape(f".{base}.{REMOVING}-") + r"[0-9a-f]{12}")
+    try:
+        names = sorted(n for n in os.listdir(directory or ".") if pattern.fullmatch(n))
+    except OSError:
+        return []
+    return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fsops.is_link(p)]
+
+
 def settle(prefix: str, cache_dir: str) -> List[str]:
-    """Delete or put back every old copy of prefix; what was done, one sentence each.
-    Call with the target's lock held (no create of this prefix is running)."""
+    """Finish a killed remove, then delete or put back every old copy a killed --force left;
+    what was done, one sentence each. Call with the target's lock held."""
     done = []
+    for doomed in half_removed(prefix):
+        fsops.remove_tree(doomed)
+        if not os.path.lexists(prefix):
+            record.clear_pending(cache_dir, prefix)
+        done.append(f"finished removing {prefix}: a killed remove had left {doomed} half deleted")
     for old in find(prefix):
         current = record.read(prefix) if os.path.isdir(prefix) else None
         if _verified(prefix):
@@ -78,7 +96,7 @@ def settle(prefix: str, cache_dir: str) -> List[str]:
 def settle_unlocked(prefix: str, cache_dir: str) -> List[str]:
     """settle() for a caller that does not hold the target's lock (remove): takes it, and
     leaves everything as it is while a create of this prefix runs (its old copy is in use)."""
-    if not find(prefix):
+    if not find(prefix) and not half_removed(prefix):
         return []
     try:
         with record.target_lock(cache_dir, prefix):
