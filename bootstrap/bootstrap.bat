@@ -678,6 +678,16 @@ exit /b 5
 rem Run micromamba (MB_BIN MB_RUN_ARGS) the way create does: every conda/mamba/python variable
 rem gone, no other environment on PATH, a private home (and temp) that is deleted afterwards.
 setlocal
+rem The network and machine settings create carries too (engine/network.py), from the
+rem environment only; libmamba reads credentials from the home that is about to be private.
+set "MB_CA_UNSET="
+if not defined MAMBA_SSL_VERIFY if not defined MAMBA_CACERT_PATH set "MB_CA_UNSET=1"
+if defined MB_CA_UNSET if defined SSL_CERT_FILE set "MAMBA_SSL_VERIFY=%SSL_CERT_FILE%"
+if defined MB_CA_UNSET if defined REQUESTS_CA_BUNDLE set "MAMBA_SSL_VERIFY=%REQUESTS_CA_BUNDLE%"
+if not defined NETRC if exist "%USERPROFILE%\.netrc" set "NETRC=%USERPROFILE%\.netrc"
+if not defined NETRC if exist "%USERPROFILE%\_netrc" set "NETRC=%USERPROFILE%\_netrc"
+if exist "%USERPROFILE%\.mamba\auth\authentication.json" mkdir "%MB_HOME%\.mamba\auth" 2>nul
+if exist "%USERPROFILE%\.mamba\auth\authentication.json" copy /y "%USERPROFILE%\.mamba\auth\authentication.json" "%MB_HOME%\.mamba\auth\authentication.json" >nul
 for /f "delims==" %%V in ('set') do (set "MB_V=%%V" & call :mb_scrub)
 call :mb_clean_path
 set "HOME=%MB_HOME%"
@@ -702,6 +712,11 @@ exit /b %ERRORLEVEL%
 exit /b %ERRORLEVEL%
 
 :mb_scrub
+if /i "%MB_V%"=="MAMBA_SSL_VERIFY" exit /b 0
+if /i "%MB_V%"=="MAMBA_CACERT_PATH" exit /b 0
+if /i "%MB_V%"=="MAMBA_SSL_NO_REVOKE" exit /b 0
+if /i "%MB_V%"=="MAMBA_CHANNEL_ALIAS" exit /b 0
+if /i "%MB_V:~0,15%"=="CONDA_OVERRIDE_" exit /b 0
 if /i "%MB_V:~0,6%"=="CONDA_" set "%MB_V%="
 if /i "%MB_V:~0,6%"=="MAMBA_" set "%MB_V%="
 if /i "%MB_V:~0,6%"=="PYTHON" set "%MB_V%="

@@ -25,6 +25,7 @@ $Pinned = '2.8.1-0'
 $Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
 $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHOME', 'PYTHONPATH', 'PYTHON_ENVS', 'VIRTUAL_ENV')
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
+$Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
@@ -192,6 +193,9 @@ function Get-SandboxEnvironment {
         foreach ($prefix in $Scrubbed) {
             if ($name.StartsWith($prefix, [System.StringComparison]::OrdinalIgnoreCase)) { $drop = $true }
         }
+        # The network and machine settings create carries too (engine/network.py).
+        if ($Carried -contains $name.ToUpperInvariant() -or
+            $name.StartsWith('CONDA_OVERRIDE_', [System.StringComparison]::OrdinalIgnoreCase)) { $drop = $false }
         if (-not $drop) { $sandbox[$name] = [string]$entry.Value }
     }
     $pathKey = @($sandbox.Keys | Where-Object { $_ -ieq 'PATH' })
@@ -203,6 +207,26 @@ function Get-SandboxEnvironment {
         if (@('HOME', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'APPDATA', 'LOCALAPPDATA', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME',
               'XDG_DATA_HOME', 'XDG_STATE_HOME', 'TMPDIR', 'TEMP', 'TMP') -contains $key.ToUpperInvariant()) {
             $sandbox.Remove($key)
+        }
+    }
+    if (-not $sandbox.ContainsKey('MAMBA_SSL_VERIFY') -and -not $sandbox.ContainsKey('MAMBA_CACERT_PATH')) {
+        foreach ($var in @('REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE')) {
+            $ca = [System.Environment]::GetEnvironmentVariable($var)
+            if ($ca) { $sandbox['MAMBA_SSL_VERIFY'] = $ca; break }
+        }
+    }
+    # libmamba reads credentials from the user's home, which is about to be the private one.
+    $userHome = [System.Environment]::GetEnvironmentVariable('USERPROFILE')
+    if ($userHome) {
+        foreach ($name in @('.netrc', '_netrc')) {
+            if (-not $sandbox.ContainsKey('NETRC') -and (Test-Path -LiteralPath (Join-Path $userHome $name) -PathType Leaf)) {
+                $sandbox['NETRC'] = Join-Path $userHome $name
+            }
+        }
+        $auth = Join-Path $userHome '.mamba\auth\authentication.json'
+        if (Test-Path -LiteralPath $auth -PathType Leaf) {
+            $null = New-Item -ItemType Directory -Force -Path (Join-Path $homeDir '.mamba\auth')
+            Copy-Item -LiteralPath $auth -Destination (Join-Path $homeDir '.mamba\auth\authentication.json')
         }
     }
     $sandbox['HOME'] = $homeDir

@@ -190,8 +190,20 @@ mb_clean_path() {
 # Run "$@" the way create runs micromamba: every conda/mamba/python variable gone, no other
 # environment on PATH, a private HOME (and XDG and temp dirs) that is deleted afterwards.
 mb_sandboxed() (
+    # The network and machine settings create carries too (engine/network.py), from the
+    # environment only: the scripts read no rc files. The user's credentials: libmamba reads
+    # them from HOME, which is about to be the private one.
+    if [ -z "${MAMBA_SSL_VERIFY-}" ] && [ -z "${MAMBA_CACERT_PATH-}" ]; then
+        mb_ca=${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE-}}
+        [ -z "$mb_ca" ] || export MAMBA_SSL_VERIFY="$mb_ca"
+    fi
+    [ -n "${NETRC-}" ] || [ ! -f "${HOME-}/.netrc" ] || export NETRC="$HOME/.netrc"
+    if [ -f "${HOME-}/.mamba/auth/authentication.json" ]; then
+        mkdir -p "$mb_home/.mamba/auth" && cp "$HOME/.mamba/auth/authentication.json" "$mb_home/.mamba/auth/"
+    fi
     for mb_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
         case $mb_name in
+            MAMBA_SSL_VERIFY | MAMBA_CACERT_PATH | MAMBA_SSL_NO_REVOKE | MAMBA_CHANNEL_ALIAS | CONDA_OVERRIDE_*) ;;
             CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV* | _MAMBABOOT_*) unset "$mb_name" ;;
         esac
     done

@@ -78,7 +78,10 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     (ww.root / "other-env" / "conda-meta").mkdir(parents=True)  # an environment on the user's PATH
     r = ww.run("demo", "3.12", "--channel", f"file:///Z:/chan {ODD}", "--package", "numpy>=1.26,<2",
                env={"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,", "MAMBA_ROOT_PREFIX": "Z:\\elsewhere",
-                    "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0"},
+                    "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0",
+                    # a company network: carried over as create does (engine/network.py)
+                    "REQUESTS_CA_BUNDLE": "Z:\\pki\\company ca.pem", "MAMBA_SSL_NO_REVOKE": "1",
+                    "CONDA_OVERRIDE_CUDA": "12.4"},
                before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
     assert r.returncode == 0, r.stderr
     roles = [e["role"] for e in ww.runs()]
@@ -104,7 +107,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
         "TEMP": home + "\\tmp", "TMP": home + "\\tmp", "HOMEDRIVE": home[:2], "HOMEPATH": home[2:]}
     assert env["CONDA_PKGS_DIRS"] == ",".join(plan.pkgs_dirs) == f"{cwd}\\relative pkgs,Z:\\abs\\pkgs"
-    assert not [k for k in env if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON")) and k != "CONDA_PKGS_DIRS"]
+    carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_VERIFY": "Z:\\pki\\company ca.pem",
+               "MAMBA_SSL_NO_REVOKE": "1", "CONDA_OVERRIDE_CUDA": "12.4"}
+    assert {k: v for k, v in env.items() if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON"))} == carried
     assert not [e for e in env["PATH"].split(";") if "other-env" in e], "another environment never reaches micromamba"
     assert not list((ww.cache / "tmp").iterdir()), "the private home and temp dirs are gone"
 

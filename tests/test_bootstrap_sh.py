@@ -13,6 +13,7 @@ import pytest
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.shell import isolation
 from tests.conftest import REPO, Result
+from tests.support.netproxy import TestCA
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, LINK, OURS, USER_DIR, occupy
 
@@ -81,9 +82,15 @@ def test_it_makes_the_environment_create_makes(world, dist, channel, release_ser
 def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release_server, tmp_path):
     """Same command line, same sandboxed environment (CONDA_PKGS_DIRS included), HOME private."""
     log = tmp_path / "engine.jsonl"
+    ca = TestCA(tmp_path / "pki").ca_pem
     env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base, "STANDIN_RECORD": str(log),
            "CONDA_PKGS_DIRS": " relative-pkgs , /nonexistent/second,", "MAMBA_ROOT_PREFIX": "/elsewhere",
-           "PYTHONDONTWRITEBYTECODE": "1", "CONDARC": "/etc/poison"}
+           "PYTHONDONTWRITEBYTECODE": "1", "CONDARC": "/etc/poison",
+           # a company network: carried over by both (engine/network.py)
+           "REQUESTS_CA_BUNDLE": str(ca), "MAMBA_SSL_NO_REVOKE": "1", "CONDA_OVERRIDE_CUDA": "12.4"}
+    (world.home / ".netrc").write_text("machine mirror.example login a password b\n")
+    (world.home / ".mamba" / "auth").mkdir(parents=True)
+    (world.home / ".mamba" / "auth" / "authentication.json").write_text("{}")
     prefix = world.envs / "same"
     assert world.create("same", "-c", channel, "--cache-dir", str(world.cache), env=env).returncode == 0
     shutil.rmtree(prefix)
@@ -103,8 +110,11 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
         home = Path(run["env"]["HOME"])
         assert home.parent == world.cache / "tmp" and home.name.startswith("home-")
         assert run["env"]["CONDA_PKGS_DIRS"] == f"{world.envs}/relative-pkgs,/nonexistent/second"
-        assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k != "CONDA_PKGS_DIRS"]
+        carried = {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "CONDA_OVERRIDE_CUDA"}
+        assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k not in carried]
         assert run["rc_files"] == []
+        assert run["env"]["MAMBA_SSL_VERIFY"] == str(ca) and run["env"]["MAMBA_SSL_NO_REVOKE"] == "1"
+        assert run["env"]["NETRC"] == str(world.home / ".netrc") and run["auth_file"]
     drop = {"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "TMPDIR", "TEMP", "TMP",
             "PWD", "OLDPWD", "SHLVL", "_"}
 

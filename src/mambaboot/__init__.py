@@ -6,8 +6,8 @@ The package, room by room (data flows down: cli -> plan -> steps -> result -> ou
     commands/      one module per command: its options and the call into the rooms below
     pipeline/      plan (pure: inputs + host -> plan) and the steps of create/adopt: engine run,
                    finish (cache link, scripts, verify, record, lock), verify, provision
-    engine/        obtaining micromamba (download, digest) and running it sandboxed; child
-                   processes and signal holding
+    engine/        obtaining micromamba (download, digest) and running it sandboxed, with the
+                   user's network settings carried in; child processes and signal holding
     environment/   the environment on disk: record, lock file, conda-meta, inventory, target
                    checks, cache link, overlays, disk usage, the package cache, deletion
     relocate/      prefix rewriting: files that name where the environment lives

@@ -305,6 +305,7 @@ class RcSettings:
     files: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
     pkgs_dirs: list[str] = field(default_factory=list)
+    network: dict = field(default_factory=dict)  # ssl_verify, cacert_path, proxy_servers, channel_alias
 
 
 def read_rc(root_prefix: Path, options: Options) -> RcSettings:
@@ -323,7 +324,91 @@ def read_rc(root_prefix: Path, options: Options) -> RcSettings:
         settings.files.append(str(path))
         settings.channels += [c for c in _as_list(doc.get("channels")) if c not in settings.channels]
         settings.pkgs_dirs += [os.path.expanduser(d) for d in _as_list(doc.get("pkgs_dirs"))]
+        import yaml  # nested mappings (proxy_servers): libmamba reads rc files with yaml-cpp
+
+        full = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key in ("ssl_verify", "cacert_path", "proxy_servers", "channel_alias"):
+            if full.get(key) is not None and key not in settings.network:  # highest precedence first
+                settings.network[key] = full[key]
     return settings
+
+
+# libmamba/src/download/downloader.cpp (2.8.1; core/fetch.cpp in 1.5.12): "<system>" is the
+# first of these that exists, on Linux.
+SYSTEM_CA_FILES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+                   "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem")
+
+
+def apply_network(rc: RcSettings, options: Options) -> None:
+    """libmamba's network configuration, imposed on the HTTP clients the stand-in uses
+    (rattler's and urllib both honour SSL_CERT_FILE, HTTPS_PROXY and RATTLER_AUTH_FILE), so a
+    setting micromamba would not see is not seen here either.
+
+    - ssl_verify: MAMBA_SSL_VERIFY, else the rc files; `ssl_verify_hook`
+      (libmamba/src/api/configuration.cpp): false -> no check, a non-empty cacert_path wins,
+      empty/true -> "<system>", the fixed file list above. So REQUESTS_CA_BUNDLE and
+      SSL_CERT_FILE go unread: the hook never leaves ssl_verify empty.
+    - proxies: proxy_servers from the rc files (CURLOPT_PROXY), else libcurl's variables:
+      http_proxy in lower case only, https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY.
+    - credentials: ~/.mamba/auth/authentication.json under the user's home
+      (`Context::authentication_info`, core/context.cpp), BasicHTTPAuthentication with a
+      base64 password; NETRC or $HOME/.netrc (curl, CURLOPT_NETRC_OPTIONAL, download/curl.cpp).
+    """
+    if options.offline:
+        return
+    net = rc.network
+    env = os.environ
+    verify = str(env.get("MAMBA_SSL_VERIFY") or net.get("ssl_verify") or "")
+    cacert = str(env.get("MAMBA_CACERT_PATH") or net.get("cacert_path") or "")
+    if verify.lower() in ("false", "0", "<false>"):
+        raise Failure("stand-in: ssl_verify false is not modelled")
+    if cacert:
+        ca = cacert
+    elif verify.lower() in ("", "true", "1", "<true>", "<system>"):
+        ca = next((p for p in SYSTEM_CA_FILES if os.path.exists(p)), "")
+        if not ca:
+            raise Failure("No CA certificates found on system, aborting")
+    else:
+        ca = verify
+    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
+        env.pop(var, None)
+    env["SSL_CERT_DIR" if os.path.isdir(ca) else "SSL_CERT_FILE"] = ca
+
+    servers = net.get("proxy_servers") or {}
+    chosen = {
+        "http": servers.get("http") or env.get("http_proxy") or env.get("all_proxy") or env.get("ALL_PROXY"),
+        "https": servers.get("https") or env.get("https_proxy") or env.get("HTTPS_PROXY")
+        or env.get("all_proxy") or env.get("ALL_PROXY"),
+    }
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env.pop(var, None)
+    for scheme, url in chosen.items():
+        if url:
+            env[f"{scheme}_proxy"] = env[f"{scheme.upper()}_PROXY"] = str(url)
+
+    credentials = {}
+    netrc_file = env.get("NETRC") or str(home_dir() / ".netrc")
+    if os.path.isfile(netrc_file):
+        import netrc
+
+        for host, (login, _, password) in netrc.netrc(netrc_file).hosts.items():
+            credentials[host] = {"BasicHTTP": {"username": login, "password": password}}
+    auth = home_dir() / ".mamba" / "auth" / "authentication.json"
+    if auth.is_file():
+        import base64
+
+        for key, entry in json.loads(auth.read_text(encoding="utf-8")).items():
+            if entry.get("type") == "BasicHTTPAuthentication":
+                host = re.split(r"[:/]", key, maxsplit=1)[0]  # rattler matches the host name alone
+                credentials[host] = {"BasicHTTP": {"username": entry.get("user", ""),
+                                                   "password": base64.b64decode(entry["password"]).decode()}}
+    if net.get("channel_alias") and not env.get("MAMBA_CHANNEL_ALIAS"):
+        env["MAMBA_CHANNEL_ALIAS"] = str(net["channel_alias"])  # read by make_channel, env first
+    env.pop("RATTLER_AUTH_FILE", None)
+    if credentials:
+        store = Path(env.get("TMPDIR") or "/tmp") / f"standin-auth-{os.getpid()}.json"
+        store.write_text(json.dumps(credentials), encoding="utf-8")
+        env["RATTLER_AUTH_FILE"] = str(store)
 
 
 def _as_list(value: object) -> list[str]:
@@ -361,7 +446,9 @@ def record_run(rc: RcSettings) -> None:
     path = os.environ.get("STANDIN_RECORD")
     if not path:
         return
-    entry = {"argv": sys.argv, "env": dict(os.environ), "cwd": os.getcwd(), "rc_files": rc.files}
+    entry = {"argv": sys.argv, "env": dict(os.environ), "cwd": os.getcwd(), "rc_files": rc.files,
+             # libmamba's credentials file, in whatever home it was given (core/context.cpp)
+             "auth_file": (home_dir() / ".mamba" / "auth" / "authentication.json").is_file()}
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(json.dumps(entry) + "\n")
 
@@ -585,6 +672,8 @@ def make_channel(name: str):
 
     if re.match(r"^[A-Za-z]:[\\/]|^/|^\.", name):  # local path
         name = Path(name).resolve().as_uri()
+    elif "://" not in name and os.environ.get("MAMBA_CHANNEL_ALIAS"):  # a bare name: channel_alias + name
+        name = os.environ["MAMBA_CHANNEL_ALIAS"].rstrip("/") + "/" + name
     return rattler.Channel(name)
 
 
@@ -686,6 +775,7 @@ def install(options: Options, records: list, prefix: Path, cache: Path, specs: l
         records, prefix, cache_dir=cache, show_progress=False, requested_specs=requested,
         platform=rattler.Subdir(options.platform) if options.platform else None,
         execute_link_scripts=False, config=config,
+        client=rattler.Client.default_client(max_retries=0),  # with the auth middleware, as the solve
     ))
     # rattler tags the prefix as a cache dir (backup tools skip it); micromamba does not.
     if not had_tag and tag.exists():
@@ -789,6 +879,7 @@ def cmd_create(args: list[str]) -> int:
         cache = cache / cache_folder(explicit_channel(inputs.explicit) if inputs.explicit else channels[0])
         cache.mkdir(parents=True, exist_ok=True)
     log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
+    apply_network(rc, options)
     records = (explicit_records(inputs.explicit, cache, options.offline) if inputs.explicit
                else solve(options, channels, specs, cache))
 

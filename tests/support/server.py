@@ -11,6 +11,7 @@ client's own timeout is what ends the request.
 
 from __future__ import annotations
 
+import base64
 import collections
 import hashlib
 import socket
@@ -55,14 +56,22 @@ class Fault:
 class AssetServer:
     """ThreadingHTTPServer on 127.0.0.1, port chosen by the OS, run in a daemon thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: "ssl.SSLContext | None" = None, credentials: "tuple[str, str] | None" = None) -> None:
         self._lock = threading.Lock()
+        # Basic auth, as a private channel behind a company mirror wants it: else 401.
+        self._authorization = None if credentials is None else \
+            "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+        self.refused: list[str] = []
         self._files: dict[str, bytes] = {}
         self._faults: dict[str, collections.deque[Fault]] = {}
         self._requests: list[tuple[str, str]] = []
         self._released = threading.Event()  # set by stop(): ends stalled responses
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:  # https: the handshake happens per connection, in the handler's thread
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="AssetServer", daemon=True)
         self._thread.start()
 
@@ -71,7 +80,7 @@ class AssetServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
 
     def stop(self) -> None:
         """Release stalled responses, stop serving, close the socket. Idempotent."""
@@ -166,6 +175,13 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, *, send_body: bool) -> None:
             path = _normalize(self.path)
+            if server._authorization and self.headers.get("Authorization") != server._authorization:
+                server.refused.append(path)
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="channel"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             fault, body = server._take(self.command, path)
             if fault is not None:
                 self._fault(fault, body or b"", send_body)

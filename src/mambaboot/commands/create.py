@@ -70,6 +70,7 @@ def _read_lock(path: str):
 
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
+    from mambaboot.engine import network
     from mambaboot.pipeline import create, envfile
     from mambaboot.pipeline.plan import make_plan
 
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(output.plan_text(plan.to_dict()))
         create.preflight(plan, h, args.ignore_active_env, rep)
+        create.report_network(network.read(h.environ, h.windows), rep)
         return 0
     result = create.create(plan, h, rep, ignore_active_env=args.ignore_active_env, keep_failed=args.keep_failed)
     if args.json:

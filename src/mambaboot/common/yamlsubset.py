@@ -119,7 +119,8 @@ def _mapping(lines: List[_Line], i: int, indent: int) -> Tuple[Dict[str, Any], i
     return result, i
 
 
-_KEY = re.compile(r"^(\"[^\"]*\"|'[^']*'|[^\s:#][^:#]*?)\s*:(?:\s+(.*))?$")
+# A plain key may hold ':' not followed by a space, as YAML allows (`https://host: url`).
+_KEY = re.compile(r"^(\"[^\"]*\"|'[^']*'|[^\s:#](?:[^:#]|:(?=[^\s]))*?)\s*:(?:\s+(.*))?$")
 
 
 def _split_key(text: str, number: int):

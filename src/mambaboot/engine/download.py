@@ -4,6 +4,7 @@ import hashlib
 import http.client
 import os
 import socket
+import ssl
 import tempfile
 import time
 import urllib.error
@@ -50,6 +51,11 @@ def _number(name: str, kind, default):
     return value
 
 
+_TLS_HINT = ("the server's certificate is not trusted here: behind a company proxy that inspects TLS, "
+             "name its CA bundle with REQUESTS_CA_BUNDLE or ssl_verify in ~/.condarc (the guide's "
+             "section on company networks lists everything that is read)")
+
+
 class _Transient(Exception):
     pass
 
@@ -71,7 +77,11 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _opener(policy: Policy, allow_http: bool) -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http))
+    # The proxy and CA micromamba is given (engine/network.py), so both reach the same hosts.
+    from mambaboot.engine import network
+
+    carried = network.handlers(network.read(os.environ, os.name == "nt"))
+    return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http), *carried)
 
 
 def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
@@ -100,6 +110,8 @@ def _open(url: str, policy: Policy, allow_http: bool, method: str = "GET"):
         raise ObtainError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
+        if isinstance(reason, ssl.SSLError):  # another try meets the same certificate
+            raise ObtainError(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
             raise ObtainError(f"download of {url} failed: {reason}") from None
         if isinstance(reason, (socket.timeout, TimeoutError, ConnectionError, OSError)):

@@ -11,6 +11,7 @@ import os
 from typing import Dict, Iterator, Mapping, Sequence
 
 from mambaboot.common import fsops
+from mambaboot.engine import network
 from mambaboot.shell import isolation
 
 
@@ -40,7 +41,8 @@ def private_home(cache_dir: str) -> Iterator[str]:
             pass
 
 
-def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool) -> Dict[str, str]:
+def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool,
+                  net: "network.Settings | None" = None) -> Dict[str, str]:
     env = isolation.baseline(environ, windows)
     for key in [k for k in env if k.upper() in _REDIRECTED]:
         del env[key]
@@ -66,6 +68,9 @@ def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str
             LOCALAPPDATA=os.path.join(home, "AppData", "Local"),
         )
     env.update(redirected)
+    if net is not None:  # what the scrub and the private home dropped but the network needs
+        env.update(network.engine_environ(net))
+        network.install_credentials(net, home)
     # Comma-separated on every platform: that is how conda and micromamba split it.
     env["CONDA_PKGS_DIRS"] = ",".join(pkgs_dirs)
     return env

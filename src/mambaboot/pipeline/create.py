@@ -15,7 +15,7 @@ from mambaboot.common import fsops, pathrules, winsys
 from mambaboot.common.errors import ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
-from mambaboot.engine import micromamba, sandbox
+from mambaboot.engine import micromamba, network, sandbox
 from mambaboot.environment import leftovers, lockfile, overlay, record, target
 from mambaboot.pipeline import finish, provision
 from mambaboot.pipeline.plan import Plan
@@ -68,6 +68,13 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     return tgt
 
 
+def report_network(net: network.Settings, reporter: Reporter) -> None:
+    for line in net.describe():
+        reporter.step("network: " + line)
+    for line in net.not_carried:
+        reporter.warn("network setting not carried over: " + line)
+
+
 class _Rollback:
     """Remembers what this run changed in the target so a failure can put it back."""
 
@@ -114,6 +121,7 @@ class _Rollback:
 def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: bool = False, keep_failed: bool = False) -> CreateResult:
     if not ignore_active_env:
         isolation.check_shell(host.environ, host.windows)  # refuse before the cache dir exists
+    net = network.read(host.environ, host.windows)  # a setting we cannot honour: refused before any write
     if os.path.lexists(plan.cache_dir) and not os.path.isdir(plan.cache_dir):
         raise UsageError(f"cache directory {plan.cache_dir} exists and is not a directory; choose another --cache-dir")
     ancestor = target.first_existing_ancestor(plan.cache_dir)  # a file higher up: mkdir's bare ENOTDIR otherwise
@@ -125,19 +133,21 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         # The target is judged under the lock: only then does a pending marker mean
         # "interrupted" rather than "being created right now".
         with record.target_lock(plan.cache_dir, plan.prefix):
-            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed)
+            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net)
     except BlockingIOError:
         raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
 
 
-def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool) -> CreateResult:
+def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,
+                   net: network.Settings) -> CreateResult:
     if not ignore_active_env:
         isolation.check_shell(host.environ, host.windows)
     for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed --force, under the lock
         reporter.warn(done)
     tgt = preflight(plan, host, ignore_active_env, reporter)
+    report_network(net, reporter)
     with sandbox.private_home(plan.cache_dir) as home:
-        child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows)
+        child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
         binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")

@@ -1,0 +1,286 @@
+"""The network settings a run carries from the user's world into micromamba's private one.
+
+micromamba runs with `--no-rc`, a private HOME and no CONDA_*/MAMBA_* variables, so that no
+user configuration changes what gets installed. That also drops what a machine behind a
+company proxy needs to reach a channel at all. We carry exactly these, and nothing else:
+
+- proxies: HTTP_PROXY/http_proxy, HTTPS_PROXY/https_proxy, ALL_PROXY, NO_PROXY stay in the
+  environment (libcurl reads them; it honours only the lower-case `http_proxy`), and
+  `proxy_servers` from the user's rc files becomes those variables, as libmamba gives it
+  precedence over them (CURLOPT_PROXY, libmamba/src/download/curl.cpp). A per-host key
+  (`https://host`) cannot be expressed that way and is reported as not carried.
+- the CA: `ssl_verify` (a file or directory) and `cacert_path` from MAMBA_SSL_VERIFY /
+  MAMBA_CACERT_PATH or the rc files, else REQUESTS_CA_BUNDLE, else SSL_CERT_FILE. It is
+  passed as MAMBA_SSL_VERIFY, which every micromamba reads (`set_env_var_names()` on
+  `ssl_verify`, libmamba/src/api/configuration.cpp, 1.5.12 to 2.8.1): since 2.0 an unset
+  ssl_verify becomes "<system>", the fixed list of system bundles in
+  libmamba/src/download/downloader.cpp, and REQUESTS_CA_BUNDLE/SSL_CERT_FILE go unread.
+  `ssl_verify: false` is refused: we never download an engine or packages unverified.
+- `ssl_no_revoke` (Windows' schannel revocation check a proxy blocks): MAMBA_SSL_NO_REVOKE,
+  read straight from the environment by `get_env_remote_params` (downloader.cpp).
+- `channel_alias`: MAMBA_CHANNEL_ALIAS, so channel names resolve through the company mirror.
+- credentials: `~/.mamba/auth/authentication.json` (read from the user's home only,
+  `Context::authentication_info`, libmamba/src/core/context.cpp) is copied into the private
+  home for the run; `~/.netrc` is named by NETRC, which libmamba hands to curl
+  (CURLOPT_NETRC_FILE, curl.cpp) in place of $HOME/.netrc.
+- CONDA_OVERRIDE_* (virtual packages: libmamba/src/core/virtual_packages.cpp) describe the
+  machine, not an environment, and are kept.
+
+The rc files read are libmamba's system and user ones, in its order
+(`Configuration::compute_default_rc_sources`, 2.8.1), later files winning.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import ssl
+import urllib.request
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from mambaboot.common import yamlsubset
+from mambaboot.common.errors import UsageError
+
+_KEYS = ("proxy_servers", "ssl_verify", "cacert_path", "ssl_no_revoke", "channel_alias")
+_MENTIONS = re.compile(r"^(%s)\s*:" % "|".join(_KEYS), re.M)
+_FALSE = {"false", "0", "<false>", "no", "off"}
+_TRUE = {"", "true", "1", "<true>", "<system>", "yes", "on"}
+
+
+class Settings:
+    """What was found, each value with the place it came from (for the report and errors)."""
+
+    def __init__(self) -> None:
+        self.proxies: Dict[str, Tuple[str, str]] = {}  # scheme -> (url, source), from rc files
+        self.ca: Optional[Tuple[str, str]] = None  # (path, source)
+        self.no_revoke: Optional[str] = None  # source
+        self.channel_alias: Optional[Tuple[str, str]] = None
+        self.auth_file: Optional[str] = None
+        self.netrc: Optional[str] = None
+        self.overrides: Dict[str, str] = {}  # CONDA_OVERRIDE_* and MAMBA_SSL_NO_REVOKE as given
+        self.not_carried: List[str] = []
+
+    def describe(self) -> List[str]:
+        lines = [f"proxy for {scheme}: {_redacted(url)} (from {src})" for scheme, (url, src) in sorted(self.proxies.items())]
+        if self.ca:
+            lines.append(f"CA certificates: {self.ca[0]} (from {self.ca[1]})")
+        if self.no_revoke:
+            lines.append(f"no certificate revocation check (from {self.no_revoke})")
+        if self.channel_alias:
+            lines.append(f"channel alias: {self.channel_alias[0]} (from {self.channel_alias[1]})")
+        if self.auth_file:
+            lines.append(f"credentials: {self.auth_file}")
+        if self.netrc:
+            lines.append(f"credentials: {self.netrc}")
+        lines += [f"{k}={v}" for k, v in sorted(self.overrides.items()) if k.upper().startswith("CONDA_OVERRIDE_")]
+        return lines
+
+
+def read(environ: Mapping[str, str], windows: bool) -> Settings:
+    """The settings of the calling user; UsageError when one cannot be honoured."""
+    get = _getter(environ, windows)
+    s = Settings()
+    merged: Dict[str, Tuple[object, str]] = {}
+    for path in rc_files(environ, windows):
+        for key, value in _network_keys(path).items():
+            if key == "proxy_servers" and isinstance(value, dict) and isinstance(merged.get(key, (None,))[0], dict):
+                value = {**merged[key][0], **value}  # a mapping merges key by key
+            merged[key] = (value, _shrink(path, environ, windows))
+
+    proxies = merged.get("proxy_servers")
+    if proxies is not None:
+        value, src = proxies
+        if not isinstance(value, dict):
+            raise UsageError(f"proxy_servers in {src} is not a mapping of scheme to proxy URL")
+        for key, url in value.items():
+            if key in ("http", "https") and isinstance(url, str) and url:
+                s.proxies[key] = (url, src)
+            else:
+                s.not_carried.append(f"proxy_servers {key!r} in {src}: only the keys http and https can be "
+                                     "carried over; set HTTPS_PROXY and NO_PROXY for per-host proxies")
+
+    for name, var in (("ssl_verify", "MAMBA_SSL_VERIFY"), ("cacert_path", "MAMBA_CACERT_PATH")):
+        given = get(var)
+        if given is not None:
+            merged[name] = (given, var)
+    verify = merged.get("ssl_verify")
+    if verify is not None and str(verify[0]).strip().lower() in _FALSE:
+        raise UsageError(f"ssl_verify is off in {verify[1]}; mambaboot does not download without checking "
+                         "certificates: set ssl_verify (or REQUESTS_CA_BUNDLE) to your company's CA bundle instead")
+    candidates = []
+    if verify is not None and str(verify[0]).strip().lower() not in _TRUE:
+        candidates.append(verify)
+    if merged.get("cacert_path") and str(merged["cacert_path"][0]).strip():
+        candidates.insert(0, merged["cacert_path"])  # libmamba: cacert_path overrides a path in ssl_verify
+    for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        if get(var):
+            candidates.append((get(var), var))
+    if candidates:
+        path, src = str(candidates[0][0]), candidates[0][1]
+        path = os.path.expanduser(path) if not windows else path
+        if not os.path.exists(path):
+            raise UsageError(f"the CA certificates named by {src} do not exist: {path}")
+        s.ca = (os.path.abspath(path), src)
+
+    revoke = get("MAMBA_SSL_NO_REVOKE")
+    if revoke is not None and revoke != "0":
+        s.no_revoke = "MAMBA_SSL_NO_REVOKE"
+    elif merged.get("ssl_no_revoke") and str(merged["ssl_no_revoke"][0]).strip().lower() not in _FALSE:
+        s.no_revoke = merged["ssl_no_revoke"][1]
+
+    alias = get("MAMBA_CHANNEL_ALIAS")
+    if alias:
+        s.channel_alias = (alias, "MAMBA_CHANNEL_ALIAS")
+    elif merged.get("channel_alias") and str(merged["channel_alias"][0]).strip():
+        s.channel_alias = (str(merged["channel_alias"][0]).strip(), merged["channel_alias"][1])
+
+    home = user_home(environ, windows)
+    if home:
+        auth = os.path.join(home, ".mamba", "auth", "authentication.json")
+        if os.path.isfile(auth):
+            _check_auth(auth)
+            s.auth_file = auth
+        if not get("NETRC"):
+            for name in (".netrc", "_netrc") if windows else (".netrc",):
+                if os.path.isfile(os.path.join(home, name)):
+                    s.netrc = os.path.join(home, name)
+                    break
+    s.overrides = {k: v for k, v in environ.items() if (k.upper() if windows else k).startswith("CONDA_OVERRIDE_")}
+    return s
+
+
+def engine_environ(s: Settings) -> Dict[str, str]:
+    """What to add to micromamba's (already scrubbed, private-home) environment."""
+    env = dict(s.overrides)
+    for scheme, (url, _) in s.proxies.items():
+        env[f"{scheme}_proxy"] = url
+        if scheme == "https":  # libcurl reads both cases for https; ours must win over either
+            env["HTTPS_PROXY"] = url
+    if s.ca:
+        env["MAMBA_SSL_VERIFY"] = s.ca[0]
+    if s.no_revoke:
+        env["MAMBA_SSL_NO_REVOKE"] = "1"
+    if s.channel_alias:
+        env["MAMBA_CHANNEL_ALIAS"] = s.channel_alias[0]
+    if s.netrc:
+        env["NETRC"] = s.netrc
+    return env
+
+
+def install_credentials(s: Settings, home: str) -> None:
+    """The auth file where libmamba looks for it: the (private, deleted after the run) home."""
+    if s.auth_file:
+        folder = os.path.join(home, ".mamba", "auth")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        shutil.copyfile(s.auth_file, os.path.join(folder, "authentication.json"))
+
+
+def handlers(s: Settings) -> List[urllib.request.BaseHandler]:
+    """The same proxy and CA for our own downloads (urllib reads the proxy variables itself)."""
+    found = []
+    if s.proxies:
+        proxies = urllib.request.getproxies()
+        proxies.update({scheme: url for scheme, (url, _) in s.proxies.items()})
+        found.append(urllib.request.ProxyHandler(proxies))
+    if s.ca:
+        path = s.ca[0]
+        try:
+            context = ssl.create_default_context(**({"capath": path} if os.path.isdir(path) else {"cafile": path}))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"the CA certificates named by {s.ca[1]} ({path}) cannot be read: {exc}") from None
+        found.append(urllib.request.HTTPSHandler(context=context))
+    return found
+
+
+def rc_files(environ: Mapping[str, str], windows: bool) -> List[str]:
+    """libmamba's system and user rc files that exist, lowest precedence first."""
+    get = _getter(environ, windows)
+    home = user_home(environ, windows) or ""
+    if windows:
+        system = [r"C:\ProgramData\conda\.condarc", r"C:\ProgramData\conda\condarc",
+                  r"C:\ProgramData\conda\condarc.d", r"C:\ProgramData\conda\.mambarc"]
+        # libmamba asks Windows for the Roaming AppData known folder; APPDATA names it.
+        config = get("XDG_CONFIG_HOME") or get("APPDATA") or ""
+    else:
+        system = [f"{base}/{name}" for base in ("/etc/conda", "/var/lib/conda")
+                  for name in (".condarc", "condarc", "condarc.d", ".mambarc")]
+        config = get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    join = os.path.join
+    user = [join(config, "conda", n) for n in (".condarc", "condarc", "condarc.d")] if config else []
+    user += [join(home, ".conda", n) for n in (".condarc", "condarc", "condarc.d")] + [join(home, ".condarc")]
+    if get("XDG_CONFIG_HOME"):
+        user += [join(get("XDG_CONFIG_HOME"), "conda", n) for n in (".condarc", "condarc", "condarc.d")]
+    if get("CONDARC"):
+        user.append(get("CONDARC"))
+    user += [join(config, "mamba", n) for n in (".mambarc", "mambarc", "mambarc.d")] if config else []
+    user += [join(home, ".mamba", n) for n in (".mambarc", "mambarc", "mambarc.d")] + [join(home, ".mambarc")]
+    if get("MAMBARC"):
+        user.append(get("MAMBARC"))
+    found, seen = [], set()
+    for path in system + (user if home else []):
+        if path in seen:
+            continue
+        seen.add(path)
+        if os.path.isdir(path):
+            found += sorted(join(path, n) for n in os.listdir(path) if n.endswith((".yml", ".yaml")))
+        elif os.path.isfile(path):
+            found.append(path)
+    return found
+
+
+def user_home(environ: Mapping[str, str], windows: bool) -> Optional[str]:
+    """libmamba's `user_home_dir` (libmamba/src/util/environment.cpp)."""
+    get = _getter(environ, windows)
+    if windows:
+        return get("USERPROFILE") or ((get("HOMEDRIVE") or "") + (get("HOMEPATH") or "")) or None
+    return get("HOME") or None
+
+
+def _network_keys(path: str) -> Dict[str, object]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if not _MENTIONS.search(text):
+        return {}  # nothing of ours in it: what else it says is not our business
+    try:
+        data = yamlsubset.parse(text)
+    except yamlsubset.YamlError as exc:
+        raise UsageError(f"{path} sets network options in YAML mambaboot cannot read ({exc}); "
+                         "write them as plain `key: value` lines or use the environment variables "
+                         "HTTPS_PROXY and REQUESTS_CA_BUNDLE") from None
+    if not isinstance(data, dict):
+        return {}
+    return {k: data[k] for k in _KEYS if data.get(k) is not None}
+
+
+def _check_auth(path: str) -> None:
+    """Refuse what libmamba would choke on, before the engine runs with it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        for host, entry in data.items():
+            if entry.get("type") == "BasicHTTPAuthentication":
+                base64.b64decode(entry["password"], validate=True)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path} cannot be read as micromamba's credentials file: {exc}") from None
+
+
+def _getter(environ: Mapping[str, str], windows: bool):
+    if not windows:
+        return environ.get
+    folded = {k.upper(): v for k, v in environ.items()}
+    return lambda name: folded.get(name.upper())
+
+
+def _shrink(path: str, environ: Mapping[str, str], windows: bool) -> str:
+    home = user_home(environ, windows)
+    if home and path.startswith(home.rstrip("/\\") + os.sep):
+        return "~" + path[len(home.rstrip("/\\")):]
+    return path
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//***@", url)

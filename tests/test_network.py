@@ -1,0 +1,170 @@
+"""A user behind a company proxy with a company CA can create (issue 11, point 6).
+
+The servers speak https with a certificate only a test CA vouches for and are reached through
+a loopback CONNECT proxy. The settings are given where such a user has them: in the
+environment, in ~/.condarc, in ~/.mamba/auth. The engine is the stand-in, which reads them
+only the way libmamba does (tests/support/micromamba_standin.py, `apply_network`), so a
+setting we fail to carry is a setting it does not see.
+"""
+
+import base64
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from mambaboot.common.host import current
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+from tests.support.netproxy import ConnectProxy, TestCA
+from tests.support.server import RELEASES_PATH, AssetServer
+from tests.support.snapshot import diff
+
+
+@pytest.fixture
+def company(tmp_path, standin):
+    """The release server, https with the company's certificate, behind the company proxy."""
+    ca = TestCA(tmp_path / "pki")
+    with AssetServer(tls=ca.server_context()) as server, ConnectProxy() as proxy:
+        server.add_release(PINNED_MICROMAMBA, current().subdir, standin.read_bytes())
+        server.ca, server.proxy = ca, proxy
+        server.releases_base = server.url + RELEASES_PATH
+        yield server
+
+
+def _host(server) -> str:
+    return urlsplit(server.url).netloc
+
+
+def _binary_path() -> str:
+    return f"{RELEASES_PATH}/download/{PINNED_MICROMAMBA}/micromamba-{current().subdir}"
+
+
+def test_the_download_goes_through_the_proxy_and_trusts_the_ca_from_the_environment(world, channel, company):
+    env = {"MAMBABOOT_RELEASES_URL": company.releases_base, "HTTPS_PROXY": company.proxy.url,
+           "REQUESTS_CA_BUNDLE": str(company.ca.ca_pem)}
+    r = world.create("py", "-c", channel, env=env)
+    assert r.returncode == 0, r.stderr
+    assert company.proxy.targets and set(company.proxy.targets) == {_host(company)}, "every request went through it"
+    assert company.count("GET", _binary_path()) == 1
+    assert f"network: CA certificates: {company.ca.ca_pem} (from REQUESTS_CA_BUNDLE)" in r.stderr
+
+
+def test_the_download_reads_proxy_and_ca_from_the_users_condarc(world, channel, company):
+    (world.home / ".condarc").write_text(
+        f"channels:\n  - defaults\nproxy_servers:\n  https: {company.proxy.url}\nssl_verify: {company.ca.ca_pem}\n")
+    r = world.create("py", "-c", channel, env={"MAMBABOOT_RELEASES_URL": company.releases_base})
+    assert r.returncode == 0, r.stderr
+    assert set(company.proxy.targets) == {_host(company)}
+    assert f"network: proxy for https: {company.proxy.url} (from ~/.condarc)" in r.stderr
+
+
+def test_an_untrusted_certificate_fails_at_once_with_a_hint(world, channel, company):
+    """The control: the certificate really is one only the test CA vouches for. No retries:
+    another attempt meets the same certificate."""
+    r = world.create("py", "-c", channel, env={"MAMBABOOT_RELEASES_URL": company.releases_base,
+                                               "HTTPS_PROXY": company.proxy.url})
+    assert r.returncode == 5, r.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in r.stderr and "REQUESTS_CA_BUNDLE" in r.stderr
+    assert len(company.proxy.targets) == 1, company.proxy.targets
+
+
+def test_an_unreadable_ca_bundle_is_refused_with_exit_2(world, channel, company, tmp_path):
+    (tmp_path / "empty.pem").write_text("")
+    r = world.create("py", "-c", channel, env={"MAMBABOOT_RELEASES_URL": company.releases_base,
+                                               "REQUESTS_CA_BUNDLE": str(tmp_path / "empty.pem")})
+    assert r.returncode == 2 and "REQUESTS_CA_BUNDLE" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("where", ["condarc", "environment"])
+def test_ssl_verify_off_is_refused_before_anything_is_written(world, channel, where):
+    env = {}
+    if where == "condarc":
+        (world.home / ".condarc").write_text("ssl_verify: false\n")
+    else:
+        env["MAMBA_SSL_VERIFY"] = "<false>"
+    before = world.outside()
+    r = world.create("py", "-c", channel, env=env)
+    assert r.returncode == 2, r.stderr
+    assert "does not download without checking certificates" in r.stderr
+    assert diff(before, world.outside()) == {} and not world.cache.exists()
+
+
+def test_a_per_host_proxy_is_named_as_not_carried(world, channel, standin):
+    (world.home / ".mambarc").write_text("proxy_servers:\n  https://repo.example: http://127.0.0.1:9\n")
+    r = world.create("py", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert "network setting not carried over: proxy_servers 'https://repo.example' in ~/.mambarc" in r.stderr
+
+
+def test_rc_yaml_we_cannot_read_is_refused_only_when_it_sets_network_options(world, channel, standin):
+    (world.home / ".condarc").write_text("custom_channels: {a: b}\n")  # a flow mapping, none of ours
+    assert world.create("ok", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    (world.home / ".condarc").write_text("proxy_servers: {https: 'http://127.0.0.1:9'}\n")
+    r = world.create("no", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and ".condarc sets network options in YAML mambaboot cannot read" in r.stderr, r.stderr
+
+
+def _serve_channel(server: AssetServer, channel: str, base: str) -> str:
+    root = Path(urlsplit(channel).path)
+    for path in root.rglob("*"):
+        if path.is_file():
+            server.add(f"{base}/{path.relative_to(root).as_posix()}", path.read_bytes())
+    return server.url + base
+
+
+@pytest.fixture
+def private_channel(tmp_path, channel):
+    """The test channel on a company mirror: https, the company CA, basic auth, behind the proxy."""
+    ca = TestCA(tmp_path / "pki")
+    with AssetServer(tls=ca.server_context(), credentials=("alice", "s3cret pass")) as server, \
+            ConnectProxy() as proxy:
+        server.channel_url = _serve_channel(server, channel, "/mirror/test")
+        server.ca, server.proxy = ca, proxy
+        yield server
+
+
+def _company_home(world, mirror, *, with_auth: bool = True) -> None:
+    (world.home / ".condarc").write_text(
+        f"proxy_servers:\n  https: {mirror.proxy.url}\nssl_verify: {mirror.ca.ca_pem}\n")
+    if with_auth:
+        auth = world.home / ".mamba" / "auth"
+        auth.mkdir(parents=True)
+        secret = base64.b64encode(b"s3cret pass").decode()
+        (auth / "authentication.json").write_text(json.dumps(
+            {_host(mirror): {"type": "BasicHTTPAuthentication", "user": "alice", "password": secret}}))
+
+
+def test_the_engine_reaches_a_private_mirror_with_the_users_proxy_ca_and_credentials(world, standin, private_channel):
+    _company_home(world, private_channel)
+    before = world.outside()
+    r = world.create("py", "-c", private_channel.channel_url, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert set(private_channel.proxy.targets) == {_host(private_channel)}, "the engine went through the proxy"
+    assert private_channel.refused == [], "every request carried the credentials"
+    assert private_channel.count("GET", "/mirror/test/noarch/repodata.json") >= 1
+    assert diff(before, world.outside(world.envs / "py")) == {}
+    assert not list(world.cache.rglob("authentication.json")), "the copied credentials went with the private home"
+
+
+def test_without_the_credentials_the_mirror_refuses_the_engine(world, standin, private_channel):
+    """The control: the mirror really wants them, so the test above proves they were carried."""
+    _company_home(world, private_channel, with_auth=False)
+    r = world.create("py", "-c", private_channel.channel_url, "--micromamba", str(standin))
+    assert r.returncode == 6, r.stderr
+    assert private_channel.refused
+
+
+def test_the_engine_gets_the_machine_and_network_variables_the_scrub_would_drop(world, channel, standin, tmp_path):
+    log = tmp_path / "runs.jsonl"
+    ca = TestCA(tmp_path / "pki").ca_pem
+    carried = {"MAMBA_SSL_NO_REVOKE": "1", "MAMBA_SSL_VERIFY": str(ca), "CONDA_OVERRIDE_CUDA": "12.4",
+               "NO_PROXY": "localhost", "MAMBA_CHANNEL_ALIAS": "https://mirror.example/conda"}
+    r = world.create("py", "-c", channel, "--micromamba", str(standin),
+                     env={**carried, "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "MAMBA_ROOT_PREFIX": "/elsewhere",
+                          "STANDIN_RECORD": str(log)})
+    assert r.returncode == 0, r.stderr
+    (run,) = [json.loads(line) for line in log.read_text().splitlines() if '"create"' in line]
+    assert {k: run["env"].get(k) for k in carried} == carried
+    assert run["env"].get("MAMBA_ROOT_PREFIX") != "/elsewhere", "other MAMBA_* variables are still scrubbed"
