@@ -3,7 +3,7 @@ its text, its quoting discipline, and its agreement with mambaboot and the other
 
 import re
 
-from mambaboot.engine import sandbox
+from mambaboot.engine import network, sandbox
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.shell import isolation
 from tests.conftest import REPO
@@ -70,8 +70,9 @@ def test_it_agrees_with_mambaboot():
     assert tuple(_array("Contaminating")) == isolation.CONTAMINATING
     assert tuple(_array("Scrubbed")) == isolation._SCRUB_PREFIXES
     assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
+    assert tuple(_array("Carried")) == network.SCRIPT_CARRIED
     redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}
-    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS"}
+    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "NETRC"}
 
 
 def test_programs_start_only_through_one_quoting_function():

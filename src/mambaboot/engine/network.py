@@ -42,6 +42,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
 
+# The MAMBA_* variables the bootstrap scripts leave to micromamba (they read no rc files).
+SCRIPT_CARRIED = ("MAMBA_SSL_VERIFY", "MAMBA_CACERT_PATH", "MAMBA_SSL_NO_REVOKE", "MAMBA_CHANNEL_ALIAS")
 _KEYS = ("proxy_servers", "ssl_verify", "cacert_path", "ssl_no_revoke", "channel_alias")
 _MENTIONS = re.compile(r"^(%s)\s*:" % "|".join(_KEYS), re.M)
 _FALSE = {"false", "0", "<false>", "no", "off"}
