@@ -329,3 +329,17 @@ def test_a_killed_remove_is_finished_by_the_next_one(world, reliability, channel
         assert ok, (n, r.returncode, r.stderr, left)
         finished.append("finished removing" in r.stderr)
     assert any(finished), "at least one kill landed in the middle of the delete"
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_the_machine_refusing_a_write_is_exit_9_not_a_bug(world, channel, standin, json_flag):
+    """sysfs takes no new directories, not even from root: an OSError from deep inside the run.
+    Exit 1 stays reserved for bugs (guide §5.14)."""
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), *json_flag, "--cache-dir", "/sys/mambaboot-cache")
+    assert r.returncode == 9, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("mambaboot: error: ") and "/sys/mambaboot-cache" in r.stderr
+    assert "Traceback" not in r.stderr
+    if json_flag:
+        import json
+
+        assert json.loads(r.stdout)["exit_code"] == 9

@@ -13,7 +13,7 @@ import sys
 from mambaboot import __version__
 from mambaboot.commands import NAMES
 from mambaboot.commands._common import top_level_help
-from mambaboot.common.errors import Interrupted, MambabootError, UsageError
+from mambaboot.common.errors import SYSTEM_REFUSED, Interrupted, MambabootError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         return _fail("interrupted by Ctrl-C", 130, want_json)
     except OSError as exc:  # the machine said no (disk full, permission): say what and where
         where = f": {exc.filename}" if exc.filename else ""
-        return _fail(f"{exc.strerror or exc}{where}", 1, want_json)
+        return _fail(f"{exc.strerror or exc}{where}", SYSTEM_REFUSED, want_json)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("MAMBABOOT_DEBUG"):
             raise

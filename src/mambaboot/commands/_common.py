@@ -4,12 +4,11 @@ from __future__ import annotations  # annotations stay text: typing is not impor
 
 import argparse
 
-from mambaboot.common.errors import EXIT_CODES
+from mambaboot.common.errors import EXIT_CODES, SYSTEM_REFUSED
 
-
-# Every command can end with these: success, a bug (or the system refusing, named in the
-# message), a usage error, an interruption.
-EVERY_COMMAND = (0, 1, 2, 130)
+# Every command can end with these: success, a bug, a usage error, the system refusing a file
+# operation (named in the message), an interruption.
+EVERY_COMMAND = (0, 1, 2, SYSTEM_REFUSED, 130)
 # run and shell hand back their child's exit code, which can be any number.
 CHILD_MEANINGS = {0: "the command succeeded; any other code not listed here is the command's own",
                   7: "the environment's activation data cannot be read"}

@@ -69,6 +69,11 @@ class Interrupted(MambabootError):
         self.exit_code = 128 + signum
 
 
+# An OSError that reached the CLI: not a bug of ours and not bad input, but the machine saying
+# no (EACCES, ENOSPC, EROFS, EIO). Exit 1 stays reserved for bugs.
+SYSTEM_REFUSED = 9
+
+
 EXIT_CODES = (
     (0, "success"),
     (1, "unexpected error (a bug: please report it)"),
@@ -79,6 +84,8 @@ EXIT_CODES = (
     (EngineError.exit_code, "micromamba failed to create the environment"),
     (VerifyError.exit_code, "the new environment failed verification"),
     (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
+    (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only); "
+                     "the message names the file"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
