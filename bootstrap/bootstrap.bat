@@ -221,6 +221,18 @@ if defined MB_PKGS (set "MB_PKGS=%MB_PKGS%,%MB_T%") else set "MB_PKGS=%MB_T%"
 goto :mb_pkgs_next
 :mb_pkgs_done
 if not defined MB_PKGS set "MB_PKGS=%MB_CACHE%\Python\pkgs"
+rem libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): the rule of
+rem mambaboot's pathrules.check_pkgs_dir (entries are absolute, so no leading indicator is possible).
+set "MB_VAL=%MB_PKGS%"
+set "MB_MSG=holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS"
+if not "%MB_PKGS:[=%"=="%MB_PKGS%" goto :mb_fail
+if not "%MB_PKGS:]=%"=="%MB_PKGS%" goto :mb_fail
+if not "%MB_PKGS:{=%"=="%MB_PKGS%" goto :mb_fail
+if not "%MB_PKGS:}=%"=="%MB_PKGS%" goto :mb_fail
+if not "%MB_PKGS:#=%"=="%MB_PKGS%" goto :mb_fail
+if not "%MB_PKGS:: =%"=="%MB_PKGS%" goto :mb_fail
+set "MB_VAL="
+set "MB_MSG="
 
 if defined MB_MM_SHA (set "MB_D=%MB_MM_SHA%" & set "MB_VAL=%MB_MM_SHA%") else goto :mb_sha_given
 set "MB_MSG=is not a sha256 hex digest"

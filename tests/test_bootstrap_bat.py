@@ -230,6 +230,10 @@ def test_an_empty_target_directory_is_used(ww):
     (["--micromamba-url", "http://mirror.example/mm"], "plain http"),
     (["--micromamba-url", "ftp://mirror.example/mm"], "not an https"),
     (["--zipapp", "Z:\\nowhere\\mambaboot.pyz"], "is not there"),
+    # libmamba reads CONDA_PKGS_DIRS as YAML (tests/test_upstream_fidelity.py has the trap)
+    (["--cache-dir", "Z:\\cache[1]"], "misreads in CONDA_PKGS_DIRS"),
+    (["--cache-dir", "Z:\\cache#2"], "misreads in CONDA_PKGS_DIRS"),
+    (["--cache-dir", "Z:\\a: b"], "misreads in CONDA_PKGS_DIRS"),
 ])
 def test_usage_errors_are_exit_2_and_write_nothing(ww, args, message):
     before = snapshot(ww.root)
