@@ -168,3 +168,31 @@ def test_the_engine_gets_the_machine_and_network_variables_the_scrub_would_drop(
     (run,) = [json.loads(line) for line in log.read_text().splitlines() if '"create"' in line]
     assert {k: run["env"].get(k) for k in carried} == carried
     assert run["env"].get("MAMBA_ROOT_PREFIX") != "/elsewhere", "other MAMBA_* variables are still scrubbed"
+
+
+def test_which_ca_wins_follows_libmamba(world, channel, tmp_path):
+    """Later rc files win; the environment wins over the rc files; cacert_path wins over a path
+    in ssl_verify (`ssl_verify_hook`); REQUESTS_CA_BUNDLE only when none of them names one."""
+    pems = {name: tmp_path / f"{name}.pem" for name in ("condarc", "mambarc", "env", "cacert", "requests")}
+    for pem in pems.values():
+        pem.write_text("")
+
+    def shown(**env):
+        r = world.create("py", "-c", channel, "--dry-run", env=env)
+        assert r.returncode == 0, r.stderr
+        return [line for line in r.stderr.splitlines() if line.startswith("network: CA")]
+
+    assert shown(REQUESTS_CA_BUNDLE=str(pems["requests"])) == [
+        f"network: CA certificates: {pems['requests']} (from REQUESTS_CA_BUNDLE)"]
+    (world.home / ".condarc").write_text(f"ssl_verify: {pems['condarc']}\n")
+    (world.home / ".mambarc").write_text(f"ssl_verify: '{pems['mambarc']}'\n")
+    assert shown(REQUESTS_CA_BUNDLE=str(pems["requests"])) == [
+        f"network: CA certificates: {pems['mambarc']} (from ~/.mambarc)"]
+    assert shown(MAMBA_SSL_VERIFY=str(pems["env"])) == [f"network: CA certificates: {pems['env']} (from MAMBA_SSL_VERIFY)"]
+    (world.home / ".condarc").write_text(f"cacert_path: {pems['cacert']}\n")
+    assert shown(MAMBA_SSL_VERIFY=str(pems["env"])) == [f"network: CA certificates: {pems['cacert']} (from ~/.condarc)"]
+    (world.home / ".condarc").write_text("ssl_verify: true\n")
+    (world.home / ".mambarc").unlink()
+    assert shown(REQUESTS_CA_BUNDLE=str(pems["requests"])) == [
+        f"network: CA certificates: {pems['requests']} (from REQUESTS_CA_BUNDLE)"]
+    assert shown() == []
