@@ -241,7 +241,7 @@ def test_doctor_command_exit_codes_and_json(tmp_path):
     assert clean.stdout.splitlines()[-1].startswith("doctor: 0 error(s)")
     (home / ".bashrc").write_text(CONDA_BLOCK)
     dirty = _doctor("--json", home=home, PYTHONPATH="/x")
-    assert dirty.returncode == 1
+    assert dirty.returncode == 11
     out = json.loads(dirty.stdout)
     assert out["ok"] is False
     assert {(f["check"], f["severity"]) for f in out["findings"]} >= {("variables", "error"), ("shell-init", "error")}

@@ -48,8 +48,8 @@ def test_a_command_lists_only_its_own_exit_codes(command):
     assert set(_codes(_help(command))) == OWN_CODES[command]
 
 
-def test_doctor_says_what_its_exit_1_means():
-    assert _codes(_help("doctor"))[1] == "a check found an error, or --undo-shell-init could not change a file"
+def test_doctor_says_what_its_exit_11_means():
+    assert _codes(_help("doctor"))[11] == "doctor: a check found an error, or --undo-shell-init left something undone"
 
 
 def test_run_says_the_other_codes_are_the_commands_own():
@@ -59,4 +59,4 @@ def test_run_says_the_other_codes_are_the_commands_own():
 def test_the_top_level_help_has_an_example_and_every_exit_code():
     text = _help()
     assert "example:\n  mambaboot create myenv --python 3.12\n  mambaboot run ./myenv_3_12 -- python -V\n" in text
-    assert set(_codes(text)) == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 126, 127, 130}
+    assert set(_codes(text)) == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 126, 127, 130}

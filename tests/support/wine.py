@@ -86,6 +86,11 @@ class Wine:
             d.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
         subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
+        # Start the prefix's services (services.exe, winedevice, rpcss...) now, with no pipe to
+        # inherit: started by a test's child instead, they would hold that test's stdout pipe
+        # open for the rest of the session, and a reader waiting for EOF would wait forever.
+        subprocess.run(["wine", "cmd", "/c", "exit"], env=self.env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=300)
 
     def stop(self) -> None:
         """Stop this prefix's wineserver (and what runs in it), then delete the prefix."""

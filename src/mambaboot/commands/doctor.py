@@ -3,6 +3,7 @@
 import argparse
 
 from mambaboot.commands._common import add_command
+from mambaboot.common.errors import DOCTOR_FOUND
 
 
 def register(subparsers) -> None:
@@ -11,9 +12,9 @@ def register(subparsers) -> None:
         description="Report conda/Python variables, PATH entries of Python environments (more than one is an "
         "error), Pythons a broken activation would fall back to, and shell init (rc-file blocks; on Windows "
         "cmd AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing "
-        "breaks a rule, 1 otherwise.",
+        "breaks a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
-        meanings={1: "a check found an error, or --undo-shell-init could not change a file"},
+        codes=(DOCTOR_FOUND,),
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--undo-shell-init", action="store_true",
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    fix: {f.fix}")
         counts = {s: sum(f.severity == s for f in findings) for s in (doctor.ERROR, doctor.WARNING)}
         print(f"doctor: {counts[doctor.ERROR]} error(s), {counts[doctor.WARNING]} warning(s)")
-    return 1 if failed else 0
+    return DOCTOR_FOUND if failed else 0
 
 
 def _undo(machine, args: argparse.Namespace) -> int:
@@ -84,4 +85,4 @@ def _undo(machine, args: argparse.Namespace) -> int:
             print(f"backup: {backup}")
         for failure in done.failures:
             print(f"failed: {failure}")
-    return 1 if done.failures else 0
+    return DOCTOR_FOUND if done.failures else 0

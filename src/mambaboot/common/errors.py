@@ -72,6 +72,8 @@ class Interrupted(MambabootError):
 # An OSError that reached the CLI: not a bug of ours and not bad input, but the machine saying
 # no (EACCES, ENOSPC, EROFS, EIO). Exit 1 stays reserved for bugs.
 SYSTEM_REFUSED = 9
+# doctor's answer "a rule is broken": a finding about the machine, not a bug and not bad input.
+DOCTOR_FOUND = 11
 
 
 EXIT_CODES = (
@@ -86,6 +88,7 @@ EXIT_CODES = (
     (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
     (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only); "
                      "the message names the file"),
+    (DOCTOR_FOUND, "doctor: a check found an error, or --undo-shell-init left something undone"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
