@@ -184,10 +184,13 @@ def rc_files(m: Host) -> List[str]:
 
 
 def check_shell_init(m: Host) -> List[Finding]:
-    blocks, problems = shellinit.find_blocks(rc_files(m))
-    found = [Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
-                     "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in blocks]
-    return found + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in problems]
+    found = shellinit.find_blocks(rc_files(m))
+    return ([Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
+                     "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in found.blocks]
+            + [Finding("shell-init", ERROR, f"{h.path} line {h.line}: `{h.text}` runs a conda/mamba shell hook in "
+                       "every new shell", f"delete line {h.line} of {h.path} by hand ({UNDO} takes out only marked blocks)")
+               for h in found.lines]
+            + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in found.problems])
 
 
 def examine(m: Host) -> List[Finding]:
