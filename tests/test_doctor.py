@@ -366,3 +366,37 @@ def test_undo_edits_the_file_a_symlinked_rc_file_points_to(tmp_path):
     assert sorted(p.name for p in dotfiles.iterdir()) == ["bashrc"]
     backup, = [p for p in home.iterdir() if ".mambaboot-backup-" in p.name]
     assert not backup.is_symlink() and backup.read_text() == "alias ll='ls -l'\n" + CONDA_BLOCK
+
+
+# ------------------------------------------------------------------ a stale PYTHONHOME
+
+
+def test_a_stale_pythonhome_is_named_as_one_with_what_to_run():
+    home = "/opt/gone"
+    found = doctor.check_variables(machine({"PYTHONHOME": home}))
+    assert "is not a Python home" in found[0].message and doctor.SURVIVE in found[0].message
+    import sys
+
+    real = machine({"PYTHONHOME": home}, files={f"{home}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/os.py"})
+    assert "is not a Python home" not in doctor.check_variables(real)[0].message
+
+
+def test_the_documented_commands_survive_a_stale_pythonhome(zipapp, tmp_path):
+    from tests.conftest import REPO, RUNTIME_PYTHON
+
+    home = tmp_path / "home"
+    home.mkdir()
+    stale = _clean_environ(HOME=str(home), PYTHONHOME=str(tmp_path / "gone"), PYTHONPATH=str(tmp_path / "gone-too"))
+
+    def started(*argv, cwd=None):
+        return subprocess.run([RUNTIME_PYTHON, *argv], env=stale, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+    # The premise: without -E/-I Python itself dies, as the pip console script does.
+    dead = started(str(zipapp), "doctor")
+    assert dead.returncode != 0 and "doctor:" not in dead.stdout and "encodings" in dead.stderr
+    # What doctor and the guide say to run instead: the zipapp with -I, the installed package with -E
+    # (here the checkout's src/ stands for site-packages: -m puts the current directory first).
+    for proc in (started("-I", str(zipapp), "doctor"), started("-E", "-m", "mambaboot", "doctor", cwd=str(REPO / "src"))):
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
+        assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout
+        assert f"PYTHONPATH={tmp_path / 'gone-too'} is set" in proc.stdout

@@ -45,11 +45,27 @@ def _active(m: Host) -> Dict[str, str]:
     return {name: m.get(name) for name in _ACTIVE if m.get(name)}
 
 
+# What a Python started with `-I` or `-E` needs to survive a stale PYTHONHOME/PYTHONPATH: the
+# pip console script's launcher passes neither, so it dies before any of our code runs.
+SURVIVE = "python3 -E -m mambaboot doctor (pip install; Windows: py -E -m mambaboot doctor) or python3 -I mambaboot.pyz doctor"
+
+
+def _python_home(m: Host, home: str) -> bool:
+    """Does home hold a standard library (what Python looks for at start-up: os.py), for this Python's version?"""
+    import sys
+
+    lib = m.path.join(home, "Lib") if m.windows else m.path.join(home, "lib", "python{}.{}".format(*sys.version_info[:2]))
+    return m.is_file(m.path.join(lib, "os.py"))
+
+
 def check_variables(m: Host) -> List[Finding]:
     found = []
     for name in _STEERING:
         if m.get(name):
-            found.append(Finding("variables", ERROR, f"{name}={m.get(name)} is set: it steers every Python started from here",
+            stale = name == "PYTHONHOME" and not _python_home(m, m.get(name).split(m.path.pathsep)[0])
+            why = (" and is not a Python home (no standard library there): every Python started from here without -E or -I "
+                   "dies at start-up, the mambaboot command included; run " + SURVIVE) if stale else ""
+            found.append(Finding("variables", ERROR, f"{name}={m.get(name)} is set: it steers every Python started from here" + why,
                                  f"unset {name}, and remove it from your profile or the system environment variables"))
     active = _active(m)
     if len(active) > 1:
