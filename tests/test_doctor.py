@@ -333,6 +333,7 @@ def test_bare_hook_lines_are_reported_like_blocks_and_left_alone_by_undo(tmp_pat
     proc = _doctor("--undo-shell-init", home=home)
     assert proc.returncode == 0, proc.stderr
     assert f"not touched: {home / '.bashrc'} line 3: `eval \"$(micromamba shell hook --shell bash)\"`" in proc.stdout
+    assert "no conda/mamba shell init found" not in proc.stdout
     assert {p for p in diff(before, snapshot(home)) if ".mambaboot-backup-" not in p} == {".tcshrc"}
     assert all((home / name).read_bytes().endswith(line.encode()) for name, line in BARE.items())
     assert _doctor(home=home).returncode != 0

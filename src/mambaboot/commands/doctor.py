@@ -71,7 +71,7 @@ def _undo(machine, args: argparse.Namespace) -> int:
             print(f"refused: {p}")
         for h in found.lines:
             print(f"not touched: {h.path} line {h.line}: `{h.text}` is a bare hook line; delete it by hand")
-        if not blocks and not autoruns and not problems:
+        if not blocks and not autoruns and not problems and not found.lines:
             print("no conda/mamba shell init found")
     if problems:
         # A block whose end cannot be found has no known extent: removing "up to the end of
