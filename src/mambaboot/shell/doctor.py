@@ -47,7 +47,8 @@ def _active(m: Host) -> Dict[str, str]:
 
 # What a Python started with `-I` or `-E` needs to survive a stale PYTHONHOME/PYTHONPATH: the
 # pip console script's launcher passes neither, so it dies before any of our code runs.
-SURVIVE = "python3 -E -m mambaboot doctor (pip install; Windows: py -E -m mambaboot doctor) or python3 -I mambaboot.pyz doctor"
+SURVIVE = ("the python on the #! line of the mambaboot script with -E -m mambaboot doctor (Windows: the python.exe "
+           "beside the Scripts folder holding mambaboot.exe), or python3 -I mambaboot.pyz doctor")
 
 
 def _python_home(m: Host, home: str) -> bool:
