@@ -398,6 +398,6 @@ def test_the_documented_commands_survive_a_stale_pythonhome(zipapp, tmp_path):
     # What doctor and the guide say to run instead: the zipapp with -I, the installed package with -E
     # (here the checkout's src/ stands for site-packages: -m puts the current directory first).
     for proc in (started("-I", str(zipapp), "doctor"), started("-E", "-m", "mambaboot", "doctor", cwd=str(REPO / "src"))):
-        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
+        assert proc.returncode == 11 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
         assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout
         assert f"PYTHONPATH={tmp_path / 'gone-too'} is set" in proc.stdout

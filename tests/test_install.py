@@ -125,5 +125,5 @@ def test_a_stale_pythonhome_kills_the_console_script_and_the_documented_command_
     dead = subprocess.run(["mambaboot", "doctor"], env=stale, capture_output=True, text=True)
     assert dead.returncode != 0 and "encodings" in dead.stderr and "doctor:" not in dead.stdout
     proc = subprocess.run(["sh", "-c", documented], env=stale, capture_output=True, text=True)
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
+    assert proc.returncode == 11 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
     assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout
