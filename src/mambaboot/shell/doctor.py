@@ -48,7 +48,7 @@ def _active(m: Host) -> Dict[str, str]:
 # What a Python started with `-I` or `-E` needs to survive a stale PYTHONHOME/PYTHONPATH: the
 # pip console script's launcher passes neither, so it dies before any of our code runs.
 SURVIVE = ("the python on the #! line of the mambaboot script with -E -m mambaboot doctor (Windows: the python.exe "
-           "beside the Scripts folder holding mambaboot.exe), or python3 -I mambaboot.pyz doctor")
+           "of the environment whose Scripts folder holds mambaboot.exe: in Scripts for a venv, above it otherwise), or python3 -I mambaboot.pyz doctor")
 
 
 def _python_home(m: Host, home: str) -> bool:
