@@ -7,6 +7,7 @@ from mambaboot.engine import network, sandbox
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.shell import isolation
 from tests.conftest import REPO
+from tests.support import pwsh
 
 SCRIPTS = REPO / "bootstrap"
 PS1 = SCRIPTS / "bootstrap.ps1"
@@ -16,36 +17,13 @@ def _text() -> str:
     return PS1.read_bytes().decode("ascii")  # Windows PowerShell 5.1 reads a BOM-less file as ANSI
 
 
+def _tree() -> pwsh.Tree:
+    return pwsh.parse(_text().encode("ascii"))
+
+
 def _code() -> str:
-    """The script with comments, here-strings and string literals blanked out."""
-    text = re.sub(r"@'.*?'@", "''", _text(), flags=re.S)
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "#":
-            i = text.index("\n", i)
-        elif c == "'":
-            j = i + 1
-            while not (text[j] == "'" and text[j + 1:j + 2] != "'"):
-                j += 2 if text[j:j + 2] == "''" else 1
-            out.append("''")
-            i = j + 1
-        elif c == '"':
-            j, depth = i + 1, 0
-            while depth or text[j] != '"':
-                if text[j] == "`":
-                    j += 1
-                elif text[j:j + 2] == "$(":
-                    depth += 1
-                elif text[j] == ")" and depth:
-                    depth -= 1
-                j += 1
-            out.append('""')
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    """The script with comments gone and string literals (here-strings too) blanked, as PowerShell's parser sees it."""
+    return pwsh.code_only(_tree())
 
 
 def _array(name: str) -> list:
@@ -53,14 +31,9 @@ def _array(name: str) -> list:
     return re.findall(r"'([^']*)'", body)
 
 
-def test_it_is_ascii_and_its_brackets_balance():
+def test_it_is_ascii_and_parses_as_powershell():
+    _tree()  # no ERROR or MISSING node anywhere
     code = _code()
-    for opening, closing in ("()", "{}", "[]"):
-        depth = 0
-        for c in code:
-            depth += (c == opening) - (c == closing)
-            assert depth >= 0, f"unbalanced {closing}"
-        assert depth == 0, f"unbalanced {opening}"
     assert "Set-StrictMode -Version 3.0" in code and "$ErrorActionPreference = ''" in code
 
 
@@ -77,6 +50,7 @@ def test_it_agrees_with_mambaboot():
 
 def test_programs_start_only_through_one_quoting_function():
     code = _code()
+    assert not {c.lower() for c in pwsh.commands(_tree())} & {"invoke-expression", "iex", "start-process", "cmd", "cmd.exe"}
     assert not re.search(r"(?i)invoke-expression|\biex\b|start-process|cmd(\.exe)? /c|-command", code)
     assert not re.search(r"^\s*&\s", code, re.M), "no call operator: PowerShell 5.1 mangles native arguments"
     starts = re.findall(r"\[System\.Diagnostics\.Process\]::Start\(\$psi\)", code)

@@ -300,3 +300,104 @@ def test_undo_reports_an_autorun_it_may_not_change(registry, monkeypatch, tmp_pa
     done = doctor.undo_shell_init(machine({}, windows=True, home=str(tmp_path)), [], shellinit.find_autoruns())
     assert done.failures == ["AutoRun (HKLM): Access is denied (HKLM needs an administrator)"]
     assert list(tmp_path.iterdir()) == []  # no backup of a value that did not change
+
+
+# Bare hook lines as the conda/micromamba docs tell users to write them, one per shell
+# (forms from conda/core/initialize.py and libmamba/src/core/shell_init.cpp 2.8.1).
+BARE = {
+    ".bashrc": 'eval "$(micromamba shell hook --shell bash)"\n',
+    ".bash_profile": 'eval "$(/opt/conda/bin/conda shell.bash hook)"\n',
+    ".zshrc": 'eval "$(\'/opt/conda/bin/conda\' \'shell.zsh\' \'hook\' 2> /dev/null)"\n',
+    ".xonshrc": "execx($(micromamba shell hook -s xonsh))\n",
+    ".config/fish/config.fish": "conda shell.fish hook | source\n",
+    ".config/powershell/Microsoft.PowerShell_profile.ps1":
+        "(& conda 'shell.powershell' 'hook') | Out-String | Invoke-Expression\r\n",
+    ".config/powershell/profile.ps1": "micromamba shell hook -s powershell | Out-String | Invoke-Expression\r\n",
+}
+
+
+def test_bare_hook_lines_are_reported_like_blocks_and_left_alone_by_undo(tmp_path):
+    home = tmp_path / "home"
+    for name, line in BARE.items():
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / name).write_text("# eval \"$(conda shell.bash hook)\" is commented out\nexport A=1\n" + line)
+    (home / ".tcshrc").write_text(CONDA_BLOCK)  # a hook line inside a block: reported once, as the block
+    found = doctor.check_shell_init(machine({}, home=str(home)))
+    lines = sorted(f.message for f in found if " line 3: " in f.message)
+    assert lines == sorted(f"{home / name} line 3: `{line.strip()}` runs a conda/mamba shell hook in every new shell"
+                           for name, line in BARE.items())
+    assert len(found) == len(BARE) + 1 and all(f.severity == "error" and f.fix for f in found)
+    assert all(f.fix.startswith("delete line 3 of ") for f in found if " line 3: " in f.message)
+
+    before = snapshot(home)
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert f"not touched: {home / '.bashrc'} line 3: `eval \"$(micromamba shell hook --shell bash)\"`" in proc.stdout
+    assert "no conda/mamba shell init found" not in proc.stdout
+    assert {p for p in diff(before, snapshot(home)) if ".mambaboot-backup-" not in p} == {".tcshrc"}
+    assert all((home / name).read_bytes().endswith(line.encode()) for name, line in BARE.items())
+    assert _doctor(home=home).returncode != 0
+
+
+def test_undo_refuses_a_block_without_an_end_marker_and_changes_nothing(tmp_path):
+    home = _home(tmp_path)
+    (home / ".tcshrc").write_text("set x=1\n# >>> conda initialize >>>\nsource /opt/conda/etc/profile.d/conda.csh\n")
+    before = snapshot(home)
+    for args in (["--undo-shell-init"], ["--undo-shell-init", "--dry-run"]):
+        proc = _doctor(*args, home=home)
+        assert proc.returncode == 11, proc.stdout
+        assert f"refused: {home / '.tcshrc'}:2: '# >>> conda initialize >>>' has no end marker" in proc.stdout
+        assert snapshot(home) == before  # the well-formed blocks in the other files stay too
+    out = json.loads(_doctor("--undo-shell-init", "--json", home=home).stdout)
+    assert out["refused"] is True and out["problems"][0].startswith(f"{home / '.tcshrc'}:2:")
+    assert snapshot(home) == before
+
+
+def test_undo_edits_the_file_a_symlinked_rc_file_points_to(tmp_path):
+    home = tmp_path / "home"
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    home.mkdir()
+    (dotfiles / "bashrc").write_text("alias ll='ls -l'\n" + CONDA_BLOCK)
+    (home / ".bashrc").symlink_to(dotfiles / "bashrc")
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (home / ".bashrc").is_symlink() and Path(str((home / ".bashrc").resolve())) == dotfiles / "bashrc"
+    assert (dotfiles / "bashrc").read_text() == "alias ll='ls -l'\n"
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["bashrc"]
+    backup, = [p for p in home.iterdir() if ".mambaboot-backup-" in p.name]
+    assert not backup.is_symlink() and backup.read_text() == "alias ll='ls -l'\n" + CONDA_BLOCK
+
+
+# ------------------------------------------------------------------ a stale PYTHONHOME
+
+
+def test_a_stale_pythonhome_is_named_as_one_with_what_to_run():
+    home = "/opt/gone"
+    found = doctor.check_variables(machine({"PYTHONHOME": home}))
+    assert "is not a Python home" in found[0].message and doctor.SURVIVE in found[0].message
+    import sys
+
+    real = machine({"PYTHONHOME": home}, files={f"{home}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/os.py"})
+    assert "is not a Python home" not in doctor.check_variables(real)[0].message
+
+
+def test_the_documented_commands_survive_a_stale_pythonhome(zipapp, tmp_path):
+    from tests.conftest import REPO, RUNTIME_PYTHON
+
+    home = tmp_path / "home"
+    home.mkdir()
+    stale = _clean_environ(HOME=str(home), PYTHONHOME=str(tmp_path / "gone"), PYTHONPATH=str(tmp_path / "gone-too"))
+
+    def started(*argv, cwd=None):
+        return subprocess.run([RUNTIME_PYTHON, *argv], env=stale, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+    # The premise: without -E/-I Python itself dies, as the pip console script does.
+    dead = started(str(zipapp), "doctor")
+    assert dead.returncode != 0 and "doctor:" not in dead.stdout and "encodings" in dead.stderr
+    # What doctor and the guide say to run instead: the zipapp with -I, the installed package with -E
+    # (here the checkout's src/ stands for site-packages: -m puts the current directory first).
+    for proc in (started("-I", str(zipapp), "doctor"), started("-E", "-m", "mambaboot", "doctor", cwd=str(REPO / "src"))):
+        assert proc.returncode == 11 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
+        assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout
+        assert f"PYTHONPATH={tmp_path / 'gone-too'} is set" in proc.stdout

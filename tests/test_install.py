@@ -108,3 +108,22 @@ def test_the_zipapp(checkout, world, channel, standin, tmp_path):
     shutil.copytree(REPO / "tools", checkout / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     _install(line.replace("python3", shlex.quote(sys.executable), 1), checkout, world.env)
     _use([RUNTIME_PYTHON, str(checkout / "dist" / "mambaboot.pyz")], world, channel, standin)
+
+
+def test_a_stale_pythonhome_kills_the_console_script_and_the_documented_command_survives(checkout, world, tmp_path):
+    """pip's launcher starts Python without -E, so a stale PYTHONHOME kills `mambaboot` before our
+    code runs; the guide's command (the script's own interpreter with -E) still runs doctor."""
+    guide = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+    documented = re.search(r'^("\$\(sed .*-E -m mambaboot doctor)$', guide, re.M).group(1)
+    shim = tmp_path / "python-bin"
+    shim.mkdir()
+    (shim / "python3").symlink_to(RUNTIME_PYTHON)
+    env = _offline_env(world, tmp_path)
+    _install(readme_install_line("a plain venv"), checkout, {**env, "PATH": f"{shim}:{env['PATH']}"})
+    bin_dir = checkout / ".venv" / "bin"
+    stale = {**world.env, "PATH": f"{bin_dir}:{world.env['PATH']}", "PYTHONHOME": str(tmp_path / "gone")}
+    dead = subprocess.run(["mambaboot", "doctor"], env=stale, capture_output=True, text=True)
+    assert dead.returncode != 0 and "encodings" in dead.stderr and "doctor:" not in dead.stdout
+    proc = subprocess.run(["sh", "-c", documented], env=stale, capture_output=True, text=True)
+    assert proc.returncode == 11 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
+    assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from mambaboot.shell import isolation
 from mambaboot.shell.activation import cmd, fish, generate, posix, powershell
+from tests.support import pwsh
 from tests.support.wine import read_set_dump, windows_path
+from tests.test_hostile import NAMES
 
 # Batches of strings per shell run keep the real shells cheap; a few batches per test.
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -93,29 +95,6 @@ def test_powershell_quote_is_one_literal_with_the_exact_value(value):
     assert ps_single_quoted(powershell.quote(value)) == value
 
 
-def _code_only(text: str) -> str:
-    """PowerShell text without its string literals and comments (for structural checks)."""
-    singles, out, i = "'\u2018\u2019\u201a\u201b", [], 0
-    while i < len(text):
-        c = text[i]
-        if c in singles:
-            i += 1
-            while i < len(text) and not (text[i] in singles and text[i + 1:i + 2] not in tuple(singles)):
-                i += 2 if text[i] in singles else 1
-        elif c == '"':
-            i += 1
-            while i < len(text) and not (text[i] == '"' and text[i + 1:i + 2] != '"'):
-                i += 2 if text[i] in '`"' else 1
-        elif c == "#":
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
 def test_generated_powershell_scripts(made_env, tmp_path):
     """What can be checked without PowerShell: encoding, quoting of every value, structure."""
     from tests.test_activation_posix import _add_environment_data
@@ -129,8 +108,7 @@ def test_generated_powershell_scripts(made_env, tmp_path):
         raw = scripts[name]
         assert raw.startswith(b"\xef\xbb\xbf")  # Windows PowerShell 5.1 reads BOM-less files as ANSI
         text = raw.decode("utf-8-sig")
-        code = _code_only(text)
-        assert code.count("{") == code.count("}") and code.count("(") == code.count(")")
+        pwsh.parse(raw)  # no ERROR or MISSING node
         assert str(prefix) not in text
     activate = scripts[".mambaboot/activate.ps1"].decode("utf-8-sig")
     for value in ("from b, which sorts after a", "it's \"q\" $x `y` \\ z ; & | (p)", "s"):
@@ -139,3 +117,41 @@ def test_generated_powershell_scripts(made_env, tmp_path):
     assert "@('CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
     assert "$prefix + '\\condabin'" in activate and activate.index("'\\condabin'") < activate.index("'\\Scripts'")
     assert "Split-Path -Parent $PSScriptRoot" in activate
+
+
+# The hostile corpus as directory names (a path component cannot be empty, "." or "..", hold "/"
+# or be longer than 255 bytes), plus PowerShell's own quote characters and syntax.
+PS_HOSTILE = sorted({n.replace("/", "_") for n in NAMES if n not in ("", ".", "..") and len(n.encode()) < 200}
+                    | {"z\u2019s", "m\u2018x\u201b", "a`b$(c)", "@'x'@", "#c", "<#x#>"})
+
+
+def _only_in_single_quoted_literals(tree: pwsh.Tree, value: str) -> int:
+    """How often value occurs in the script, asserting each time it is inside a '...' literal."""
+    literals = pwsh.single_quoted(tree)
+    inner = powershell.quote(value)[1:-1].encode("utf-8")
+    seen, at = 0, tree.source.find(inner)
+    while at != -1:
+        assert any(start < at and at + len(inner) < end for start, end in literals), \
+            f"{value!r} reaches the code outside a single-quoted literal at byte {at}"
+        seen, at = seen + 1, tree.source.find(inner, at + 1)
+    return seen
+
+
+@pytest.mark.parametrize("windows", [True, False], ids=["windows", "pwsh"])
+def test_every_generated_ps1_parses_and_holds_hostile_text_only_as_literals(tmp_path, windows):
+    for n, name in enumerate(PS_HOSTILE):
+        prefix = tmp_path / str(n) / name
+        (prefix / "conda-meta").mkdir(parents=True)
+        hooks = prefix / "etc" / "conda" / "activate.d"
+        hooks.mkdir(parents=True)
+        (hooks / f"{name}.ps1").write_text("$env:MB_PS = 1\n")
+        scripts = {k: v for k, v in generate.render(str(prefix), windows=windows).items() if k.endswith(".ps1")}
+        assert {".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1"} <= set(scripts)
+        mentions = 0
+        for rel, raw in scripts.items():
+            tree = pwsh.parse(raw)
+            assert not {c.lower() for c in pwsh.commands(tree)} & {"invoke-expression", "iex"}, (name, rel)
+            assert "scriptblock]::create" not in pwsh.code_only(tree).lower().replace(" ", ""), (name, rel)
+            mentions += _only_in_single_quoted_literals(tree, str(prefix))
+            mentions += _only_in_single_quoted_literals(tree, f"{name}.ps1")
+        assert mentions, f"{name!r}: the hook's name never reached the scripts, so nothing was checked"

@@ -56,12 +56,61 @@ def test_a_missing_command_is_127_with_a_clear_message(made_env):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_command_that_cannot_be_executed_is_126(made_env, tmp_path):
-    script = tmp_path / "not-exec"
-    script.write_text("#!/nonexistent/interpreter\n")
-    script.chmod(0o755)
-    proc = _run("run", str(made_env), "--", str(script))
-    assert proc.returncode == 126 and "cannot execute" in proc.stderr and "Traceback" not in proc.stderr
+# What bash and dash answer for each (checked: `bash -c ./x; echo $?`): 127 only when nothing
+# is there to run (a missing #! interpreter is ENOENT too), 126 for anything that is there
+# but cannot be executed.
+CANNOT_RUN = {
+    "no-exec-bit": ("echo hi\n", 0o644, 126),
+    "bad-interpreter": ("#!/nonexistent/interpreter\n", 0o755, 127),
+    "not-a-program": ("\x7fELF garbage", 0o755, 126),
+    "a-directory": (None, None, 126),
+    "missing": (False, None, 127),
+}
+
+
+def _cannot_run(tmp_path, kind):
+    content, mode, code = CANNOT_RUN[kind]
+    target = tmp_path / "bin" / kind
+    target.parent.mkdir(exist_ok=True)
+    if content is None:
+        target.mkdir()
+    elif content is not False:
+        target.write_text(content)
+        target.chmod(mode)
+    return target, code
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["exec", "through-activate.d"])
+@pytest.mark.parametrize("kind", sorted(CANNOT_RUN))
+def test_a_command_that_cannot_run_gets_the_shells_exit_code(made_env, tmp_path, kind, hooks):
+    prefix = made_env
+    if hooks:
+        prefix = copy_env(made_env, tmp_path / "env")
+        (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True)
+        (prefix / "etc" / "conda" / "activate.d" / "a.sh").write_text("X=1\n")
+    target, code = _cannot_run(tmp_path, kind)
+    for how in ([str(target)], [f"./bin/{kind}"]):
+        proc = _run("run", str(prefix), "--", *how, cwd=str(tmp_path))
+        assert proc.returncode == code, (how, proc.stderr)
+        assert "Traceback" not in proc.stderr and kind in proc.stderr
+
+
+def test_a_path_search_that_finds_only_a_file_without_the_exec_bit_is_126(made_env, tmp_path):
+    target, _ = _cannot_run(tmp_path, "no-exec-bit")
+    env = _clean_environ(PATH=f"{target.parent}:{os.environ['PATH']}")
+    proc = _run("run", str(made_env), "--", "no-exec-bit", env=env)
+    assert proc.returncode == 126 and "cannot execute" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["a-directory", "missing", "no-exec-bit"])
+def test_the_windows_child_path_maps_exec_failures_the_same_way(tmp_path, kind):
+    from mambaboot.common import errors
+    from mambaboot.shell import run as shell_run
+
+    target, code = _cannot_run(tmp_path, kind)
+    with pytest.raises(errors.MambabootError) as caught:
+        shell_run.wait(shell_run.Launch([str(target)], dict(os.environ), []))
+    assert caught.value.exit_code == code
 
 
 @pytest.mark.parametrize("args, message", [

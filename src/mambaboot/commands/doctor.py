@@ -52,12 +52,14 @@ def run(args: argparse.Namespace) -> int:
 def _undo(machine, args: argparse.Namespace) -> int:
     from mambaboot.shell import doctor, shellinit
 
-    blocks, problems = shellinit.find_blocks(doctor.rc_files(machine))
+    found = shellinit.find_blocks(doctor.rc_files(machine))
+    blocks, problems = found.blocks, found.problems
     autoruns = shellinit.find_autoruns() if machine.windows else []
     shown = {"blocks": [{"path": b.path, "first": b.first, "last": b.last, "text": b.text} for b in blocks],
              "autorun": [{"hive": a.hive, "value": a.value, "removed": list(a.hooks), "left": a.remaining}
                          for a in autoruns],
-             "problems": problems}
+             "problems": problems,
+             "bare_lines": [{"path": h.path, "line": h.line, "text": h.text} for h in found.lines]}
     if not args.json:
         for b in blocks:
             print(f"{b.path} lines {b.first}-{b.last}:")
@@ -66,9 +68,19 @@ def _undo(machine, args: argparse.Namespace) -> int:
             print(f"cmd AutoRun ({a.hive}): {a.value}")
             print(f"    remove: {' & '.join(a.hooks)}; left: {a.remaining or '(nothing: the value is deleted)'}")
         for p in problems:
-            print(f"not touched: {p}")
-        if not blocks and not autoruns:
+            print(f"refused: {p}")
+        for h in found.lines:
+            print(f"not touched: {h.path} line {h.line}: `{h.text}` is a bare hook line; delete it by hand")
+        if not blocks and not autoruns and not problems and not found.lines:
             print("no conda/mamba shell init found")
+    if problems:
+        # A block whose end cannot be found has no known extent: removing "up to the end of
+        # the file" could take the user's own lines with it, so nothing is changed anywhere.
+        if args.json:
+            from mambaboot.common import output
+
+            output.emit_json({"dry_run": args.dry_run, "refused": True, **shown})
+        return DOCTOR_FOUND
     if args.dry_run:
         if args.json:
             from mambaboot.common import output

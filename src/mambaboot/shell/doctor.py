@@ -45,11 +45,28 @@ def _active(m: Host) -> Dict[str, str]:
     return {name: m.get(name) for name in _ACTIVE if m.get(name)}
 
 
+# What a Python started with `-I` or `-E` needs to survive a stale PYTHONHOME/PYTHONPATH: the
+# pip console script's launcher passes neither, so it dies before any of our code runs.
+SURVIVE = ("the python on the #! line of the mambaboot script with -E -m mambaboot doctor (Windows: the python.exe "
+           "of the environment whose Scripts folder holds mambaboot.exe: in Scripts for a venv, above it otherwise), or python3 -I mambaboot.pyz doctor")
+
+
+def _python_home(m: Host, home: str) -> bool:
+    """Does home hold a standard library (what Python looks for at start-up: os.py), for this Python's version?"""
+    import sys
+
+    lib = m.path.join(home, "Lib") if m.windows else m.path.join(home, "lib", "python{}.{}".format(*sys.version_info[:2]))
+    return m.is_file(m.path.join(lib, "os.py"))
+
+
 def check_variables(m: Host) -> List[Finding]:
     found = []
     for name in _STEERING:
         if m.get(name):
-            found.append(Finding("variables", ERROR, f"{name}={m.get(name)} is set: it steers every Python started from here",
+            stale = name == "PYTHONHOME" and not _python_home(m, m.get(name).split(m.path.pathsep)[0])
+            why = (" and is not a Python home (no standard library there): every Python started from here without -E or -I "
+                   "dies at start-up, the mambaboot command included; run " + SURVIVE) if stale else ""
+            found.append(Finding("variables", ERROR, f"{name}={m.get(name)} is set: it steers every Python started from here" + why,
                                  f"unset {name}, and remove it from your profile or the system environment variables"))
     active = _active(m)
     if len(active) > 1:
@@ -184,10 +201,13 @@ def rc_files(m: Host) -> List[str]:
 
 
 def check_shell_init(m: Host) -> List[Finding]:
-    blocks, problems = shellinit.find_blocks(rc_files(m))
-    found = [Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
-                     "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in blocks]
-    return found + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in problems]
+    found = shellinit.find_blocks(rc_files(m))
+    return ([Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
+                     "runs a shell hook in every new shell", f"{UNDO} (keeps a backup of the file)") for b in found.blocks]
+            + [Finding("shell-init", ERROR, f"{h.path} line {h.line}: `{h.text}` runs a conda/mamba shell hook in "
+                       "every new shell", f"delete line {h.line} of {h.path} by hand ({UNDO} takes out only marked blocks)")
+               for h in found.lines]
+            + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in found.problems])
 
 
 def examine(m: Host) -> List[Finding]:

@@ -42,7 +42,11 @@ class Launch(NamedTuple):  # `run` is a start-up cost: no dataclasses import on 
 def which(command: str, env: Mapping[str, str], windows: bool) -> Optional[str]:
     """What a shell runs for `command` with this environment's PATH (and PATHEXT on Windows).
 
-    shutil.which would do, but importing shutil costs `run` a few milliseconds of start-up.
+    As bash and dash do: a command with a slash is taken as it is when anything is there (a
+    file without the execute bit, a directory), and a PATH search that finds only files
+    without the execute bit takes the first of them, so the exec fails and the exit code is
+    126 ("cannot execute"), not 127 ("not found"). shutil.which would lose that difference,
+    and importing shutil costs `run` a few milliseconds of start-up.
     """
     if windows:
         path = next((v for k, v in env.items() if k.upper() == "PATH"), "")
@@ -50,13 +54,27 @@ def which(command: str, env: Mapping[str, str], windows: bool) -> Optional[str]:
         exts = [""] if os.path.splitext(command)[1] else [e.lower() for e in pathext.split(";") if e]
     else:
         path, exts = env.get("PATH", ""), [""]
+    if not windows and "/" in command:
+        return command if os.path.lexists(command) else None
     dirs = [""] if os.path.dirname(command) else [d for d in path.split(";" if windows else ":") if d]
+    unusable = None
     for directory in dirs:
         for ext in exts:
             candidate = os.path.join(directory, command + ext)
-            if os.path.isfile(candidate) and (windows or os.access(candidate, os.X_OK)):
-                return candidate
-    return None
+            if os.path.isfile(candidate):
+                if windows or os.access(candidate, os.X_OK):
+                    return candidate
+                unusable = unusable or candidate
+    return unusable
+
+
+def exec_failure(program: str, exc: OSError) -> Exception:
+    """The shell's exit code for a failed exec (bash's shell_execve, dash's exerror): ENOENT,
+    which includes a script whose #! interpreter is missing, is 127; anything else (EACCES,
+    ENOEXEC, EISDIR, ...) is 126."""
+    if isinstance(exc, FileNotFoundError):
+        return CommandNotFound(f"{program}: cannot execute: {exc.strerror} (or its #! interpreter is missing)")
+    return CommandNotExecutable(f"{program}: cannot execute: {exc.strerror}")
 
 
 def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: bool) -> Launch:
@@ -90,7 +108,7 @@ def replace_process(launch: Launch) -> NoReturn:
     try:
         os.execve(launch.argv[0], launch.argv, launch.env)
     except OSError as exc:
-        raise CommandNotExecutable(f"{launch.argv[0]}: cannot execute: {exc.strerror}") from None
+        raise exec_failure(launch.argv[0], exc) from None
 
 
 def wait(launch: Launch) -> int:
@@ -101,7 +119,7 @@ def wait(launch: Launch) -> int:
     try:
         return subprocess.call(launch.argv, env=launch.env)
     except OSError as exc:
-        raise CommandNotExecutable(f"{launch.argv[0]}: cannot execute: {exc.strerror}") from None
+        raise exec_failure(launch.argv[0], exc) from None
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -4,7 +4,10 @@ Two kinds: blocks in rc files and profiles, between
     # >>> conda initialize >>>   ...   # <<< conda initialize <<<      (and mamba's)
     #region conda initialize    ...   #endregion                     (PowerShell form)
 and cmd.exe AutoRun values (HKCU/HKLM Software\\Microsoft\\Command Processor) that run a
-conda/mamba hook. Removal takes out exactly those lines or AutoRun commands, keeps a backup
+conda/mamba hook. Bare hook lines outside any block (`eval "$(micromamba shell hook -s bash)"`,
+`conda shell.fish hook | source`, ...), as the conda and micromamba docs tell users to write
+by hand, are found too but only reported: one such line may be the body of an `if`, so
+taking it out could break the file. Removal takes out exactly those lines or AutoRun commands, keeps a backup
 of each file (next to it) and each registry value (a .reg file in the home directory), and
 leaves everything else byte for byte as it was.
 """
@@ -21,6 +24,18 @@ from mambaboot.common import fsops, winsys
 _START = re.compile(r"^\s*(?:#\s*>>>\s*(?P<a>conda|mamba) initialize\s*>>>|#region (?P<b>conda|mamba) initialize)\s*$")
 _HOOK = re.compile(r"(?:conda|mamba|micromamba)[-_]hook\.(?:bat|cmd)|condabin\\(?:conda|mamba|micromamba)\.(?:bat|cmd)", re.I)
 AUTORUN_SEPARATOR = " & "
+# The hook commands, in every spelling upstream writes or documents:
+#   conda: `conda shell.bash hook`, `'conda' 'shell.bash' 'hook'`, `python -m conda shell.bash hook`,
+#     `(& "conda.exe" "shell.powershell" "hook") | Out-String | ?{$_} | Invoke-Expression`,
+#     `eval conda "shell.fish" "hook" $argv | source` (conda/core/initialize.py: _bashrc_content,
+#     init_fish_user, _powershell_profile_content, _xonsh_content)
+#   micromamba/mamba: `"$MAMBA_EXE" shell hook --shell bash`, `shell hook -s xonsh`,
+#     `(& $Env:MAMBA_EXE 'shell' 'hook' -s 'powershell' ...) | Out-String | Invoke-Expression`
+#     (libmamba/src/core/shell_init.cpp, 2.8.1: rcfile_content, xonsh_content, fish_content,
+#     powershell_contents); micromamba 1.x also wrote `--shell=bash`.
+_Q = r"""["'}]*"""
+_BARE_HOOK = re.compile(
+    rf"(?:conda|mamba|CONDA_EXE|MAMBA_EXE)(?:\.exe)?{_Q}\s+{_Q}shell(?:\.[a-z]+)?{_Q}\s+{_Q}hook\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,20 @@ class Block:
     last: int
     tool: str  # conda | mamba
     text: str
+
+
+@dataclass(frozen=True)
+class HookLine:
+    path: str
+    line: int  # 1-based
+    text: str
+
+
+@dataclass(frozen=True)
+class Found:
+    blocks: List[Block]
+    problems: List[str]  # "path:line: ..." for blocks with no end marker: never touched
+    lines: List[HookLine]  # bare hook lines outside blocks: reported, never touched
 
 
 @dataclass(frozen=True)
@@ -81,8 +110,8 @@ def _read(path: str) -> Optional[Tuple[List[str], str]]:
     return text.splitlines(keepends=True), encoding
 
 
-def _scan(path: str, lines: List[str]) -> Tuple[List[Block], List[str]]:
-    blocks, problems = [], []
+def _scan(path: str, lines: List[str]) -> Found:
+    blocks, problems, inside = [], [], set()
     i = 0
     while i < len(lines):
         m = _START.match(lines[i])
@@ -94,22 +123,30 @@ def _scan(path: str, lines: List[str]) -> Tuple[List[Block], List[str]]:
         j = next((k for k in range(i + 1, len(lines)) if end.match(lines[k])), None)
         if j is None:
             problems.append(f"{path}:{i + 1}: '{lines[i].strip()}' has no end marker; left alone, remove it by hand")
+            inside.update(range(i, len(lines)))
             break
         blocks.append(Block(path, i + 1, j + 1, tool, "".join(lines[i:j + 1])))
+        inside.update(range(i, j + 1))
         i = j + 1
-    return blocks, problems
+    bare = [HookLine(path, n + 1, line.strip()) for n, line in enumerate(lines)
+            if n not in inside and not line.lstrip().startswith("#") and _BARE_HOOK.search(line)]
+    return Found(blocks, problems, bare)
 
 
-def find_blocks(paths: List[str]) -> Tuple[List[Block], List[str]]:
-    """The init blocks in these files, and problems (an unterminated block is reported, not touched)."""
-    blocks, problems = [], []
+def find_blocks(paths: List[str]) -> Found:
+    """The init blocks in these files, unterminated blocks and bare hook lines (both reported, not touched).
+
+    A symlinked file (a dotfile manager's) is read through the link: the block is in the file it points to.
+    """
+    blocks, problems, bare = [], [], []
     for path in paths:
         read = _read(path)
         if read is not None:
-            found, trouble = _scan(path, read[0])
-            blocks += found
-            problems += trouble
-    return blocks, problems
+            found = _scan(path, read[0])
+            blocks += found.blocks
+            problems += found.problems
+            bare += found.lines
+    return Found(blocks, problems, bare)
 
 
 def _stamp() -> str:
@@ -126,21 +163,28 @@ def _backup_name(path: str) -> str:
 
 
 def remove_blocks(path: str) -> Optional[str]:
-    """Take every init block out of one file; returns the backup's path (None: nothing to do)."""
+    """Take every init block out of one file; returns the backup's path (None: nothing to do).
+
+    A symlink (dotfile managers link ~/.bashrc into their repository) is followed: the file it
+    points to is rewritten and the link stays a link. The backup sits next to the name the
+    user knows. A file with an unterminated block is never touched.
+    """
     read = _read(path)
     if read is None:
         return None
     lines, encoding = read
-    blocks, _ = _scan(path, lines)
-    if not blocks:
+    found = _scan(path, lines)
+    blocks = found.blocks
+    if not blocks or found.problems:
         return None
+    real = os.path.realpath(path)
     with open(path, "rb") as f:
         original = f.read()
     backup = _backup_name(path)
     fsops.atomic_write(backup, original, mode=os.stat(path).st_mode & 0o777)
     drop = {n for b in blocks for n in range(b.first - 1, b.last)}
     kept = "".join(line for n, line in enumerate(lines) if n not in drop)
-    fsops.atomic_write(path, _encode(kept, encoding), mode=os.stat(path).st_mode & 0o777)
+    fsops.atomic_write(real, _encode(kept, encoding), mode=os.stat(real).st_mode & 0o777)
     return backup
 
 

@@ -1,0 +1,66 @@
+"""PowerShell parsed for real, without PowerShell: tree-sitter with the tree-sitter-powershell grammar.
+
+    tree = parse(data)            # bytes (a UTF-8 BOM is dropped); fails on any ERROR or MISSING node
+    single_quoted(tree)           # byte ranges of every '...' and @'...'@ literal
+    code_only(tree)               # the text with comments gone and each string literal blanked to '' or ""
+    commands(tree)                # the name of every command invoked
+"""
+
+from typing import Iterator, List, NamedTuple, Tuple
+
+import tree_sitter
+import tree_sitter_powershell
+
+_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+_VERBATIM = ("verbatim_string_characters", "verbatim_here_string_characters")
+
+
+class Tree(NamedTuple):
+    source: bytes
+    root: "tree_sitter.Node"
+
+
+def walk(node) -> Iterator:
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+def parse(data: bytes) -> Tree:
+    source = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    root = _PARSER.parse(source).root_node
+    broken = [n for n in walk(root) if n.type == "ERROR" or n.is_missing]
+    assert not broken and not root.has_error, "PowerShell does not parse: " + "; ".join(
+        f"{'missing' if n.is_missing else 'error'} {n.type} at line {n.start_point[0] + 1}: "
+        f"{source[n.start_byte:n.end_byte][:60]!r}" for n in broken)
+    return Tree(source, root)
+
+
+def single_quoted(tree: Tree) -> List[Tuple[int, int]]:
+    return [(n.start_byte, n.end_byte) for n in walk(tree.root) if n.type in _VERBATIM]
+
+
+def _outermost(tree: Tree, types) -> List:
+    found, stack = [], [tree.root]
+    while stack:
+        node = stack.pop()
+        if node.type in types:
+            found.append(node)
+        else:
+            stack.extend(node.children)
+    return sorted(found, key=lambda n: n.start_byte)
+
+
+def code_only(tree: Tree) -> str:
+    out, at = [], 0
+    for node in _outermost(tree, ("comment", "string_literal")):
+        out.append(tree.source[at:node.start_byte].decode("utf-8"))
+        if node.type == "string_literal":
+            out.append("''" if node.children and node.children[0].type in _VERBATIM else '""')
+        at = node.end_byte
+    out.append(tree.source[at:].decode("utf-8"))
+    return "".join(out)
+
+
+def commands(tree: Tree) -> List[str]:
+    return [tree.source[n.start_byte:n.end_byte].decode("utf-8") for n in walk(tree.root) if n.type == "command_name"]
