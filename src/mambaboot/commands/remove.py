@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         prefix = h.path.abspath(h.path.expanduser(args.target))
     else:
         prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
-    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
     settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force or remove left
     for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")

@@ -47,6 +47,8 @@ class Host:
     is_file: Callable[[str], bool] = field(default=os.path.isfile, compare=False)
     is_executable: Callable[[str], bool] = field(default=lambda p: os.access(p, os.X_OK), compare=False)
     realpath: Callable[[str], str] = field(default=os.path.realpath, compare=False)
+    # The volume a path is (or would be) on: st_dev of its nearest existing ancestor; None unknown.
+    device: Callable[[str], Optional[int]] = field(default=lambda p: volume(p)[0], compare=False)
     # None: the rule in shell/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
     is_env_root: Optional[Callable[[str], bool]] = field(default=None, compare=False)
 
@@ -81,6 +83,31 @@ class Host:
         if self.windows:
             return env.get("USERPROFILE") or self.path.join(env.get("HOMEDRIVE", "C:"), env.get("HOMEPATH", "\\"))
         return env.get("HOME") or os.path.expanduser("~")
+
+
+def volume(path: str) -> "tuple[Optional[int], str]":
+    """(st_dev, mount point) of the nearest existing ancestor of an absolute path; (None, "")
+    when nothing of it exists. The mount point is the topmost ancestor on the same device."""
+    if not os.path.isabs(path):
+        return None, ""
+    here = os.path.abspath(path)
+    while True:
+        try:
+            dev = os.stat(here).st_dev
+            break
+        except OSError:
+            parent = os.path.dirname(here)
+            if parent == here:
+                return None, ""
+            here = parent
+    while True:
+        parent = os.path.dirname(here)
+        try:
+            if parent == here or os.stat(parent).st_dev != dev:
+                return dev, here
+        except OSError:
+            return dev, here
+        here = parent
 
 
 def current() -> Host:

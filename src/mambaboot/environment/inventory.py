@@ -25,6 +25,9 @@ class Environment:
     size_measured: bool  # False: as recorded at creation (or unknown)
     created: Optional[str]
     failed: Optional[str]  # provisioning-failed: the step (script) that failed
+    # Measured only: True when no file shares a hard link (with the package cache): the engine
+    # copied every file, as micromamba does when cache and environment are on two volumes.
+    copy: Optional[bool] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -72,8 +75,11 @@ def describe(prefix: str, cache_dir: str, measure: bool = False) -> Optional[Env
     rec_ = rec or {}
     verification = rec_.get("verification") or {}
     failed = ((rec_.get("provisioning") or {}).get("failed") or {})
+    copy = None
     if measure:
-        size: Optional[int] = diskusage.measure(prefix).bytes
+        usage = diskusage.measure(prefix)
+        size: Optional[int] = usage.bytes
+        copy = usage.files > 0 and usage.shared_files == 0
     else:
         size = (rec_.get("size") or {}).get("bytes")
     return Environment(
@@ -86,6 +92,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False) -> Optional[Env
         size_measured=measure,
         created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),
         failed=failed.get("script") or failed.get("step"),
+        copy=copy,
     )
 
 
