@@ -28,3 +28,15 @@ def test_a_command_imports_only_its_own_module():
     modules = _imported("list", "--help")
     commands = {m for m in modules if m.startswith("mambaboot.commands.") and m != "mambaboot.commands._common"}
     assert commands == {"mambaboot.commands.list"}
+
+
+def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_path):
+    """They need the default locations (common/locations.py), not plan.py and what it pulls in."""
+    env_home = tmp_path / "home"
+    env_home.mkdir()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    for args in (["list", "--envs-dir", str(tmp_path)], ["cache", "info"], ["remove", str(tmp_path / "none")]):
+        modules = _imported(*args, *cache)
+        assert "mambaboot.common.locations" in modules, args
+        assert not modules & {"mambaboot.pipeline.plan", "dataclasses", "platform"}, (args, modules & {
+            "mambaboot.pipeline.plan", "dataclasses", "platform"})

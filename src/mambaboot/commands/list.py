@@ -35,7 +35,7 @@ def _row(env) -> list:
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
     from mambaboot.environment import inventory, leftovers
-    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)

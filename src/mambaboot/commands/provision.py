@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common.errors import TargetRefused
     from mambaboot.environment import record
     from mambaboot.pipeline import provision
-    from mambaboot.pipeline.plan import resolve_cache_dir
+    from mambaboot.common.locations import resolve_cache_dir
     from mambaboot.shell import isolation
 
     h = host.current()
