@@ -15,7 +15,6 @@ the package cache on another file system (a tmpfs: every file copied) against th
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, fake_envs, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -53,19 +52,6 @@ def _medians(n, env, *argvs, prepare=None):
             prepare(i)
         rounds.append([timed(a, env) for a in argvs])
     return [statistics.median(r[k] for r in rounds) for k in range(len(argvs))]
-
-
-def _fake_envs(source: Path, root: Path, count: int) -> None:
-    record = json.loads((source / ".mambaboot" / "record.json").read_text())
-    names = [p.name for p in (source / "conda-meta").glob("*.json")]
-    for i in range(count):
-        prefix = root / f"env{i:03d}"
-        (prefix / "conda-meta").mkdir(parents=True)
-        for name in names:
-            (prefix / "conda-meta" / name).write_text("{}")
-        (prefix / ".mambaboot").mkdir()
-        (prefix / ".mambaboot" / "record.json").write_text(
-            json.dumps(dict(record, inputs=dict(record["inputs"], prefix=str(prefix)))))
 
 
 def _second_volume(root: Path):
@@ -104,7 +90,7 @@ def measure(n: int) -> dict:
         figures["run-lean"] = (run_lean, direct)
         base, info = _medians(n, env, floor, [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)])
         figures["cache-info"] = (info, base)
-        _fake_envs(prefix, root / "many", 500)
+        fake_envs(prefix, root / "many", 500)
         base, listing = _medians(n, env, floor, [*MAMBABOOT, "list", "--envs-dir", str(root / "many"),
                                                  "--cache-dir", str(cache)])
         figures["list-500"] = (listing, base)
