@@ -53,6 +53,7 @@ exit codes:
     7  the new environment failed verification
     8  a provisioning step (pip section or post-script) failed; the environment stays
     9  the operating system refused a file operation (permission, disk full, read-only); the message names the file
+   11  doctor: a check found an error, or --undo-shell-init left something undone
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
   130  interrupted (Ctrl-C); 143 for SIGTERM
