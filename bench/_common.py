@@ -2,7 +2,9 @@
 
 import argparse
 import contextlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,3 +49,20 @@ def workspace(*subdirs: str) -> Iterator[Path]:
         for d in ("home", "tmp", *subdirs):
             (root / d).mkdir()
         yield root
+
+
+def fake_envs(source: Path, root: Path, count: int, with_lib: bool = False) -> None:
+    """count environments that look like `source` to `list`: its conda-meta names and its record
+    (with_lib: and a copy of its lib/, something for --size to walk)."""
+    record = json.loads((source / ".mambaboot" / "record.json").read_text())
+    names = [p.name for p in (source / "conda-meta").glob("*.json")]
+    for i in range(count):
+        prefix = root / f"env{i:03d}"
+        (prefix / "conda-meta").mkdir(parents=True)
+        for name in names:
+            (prefix / "conda-meta" / name).write_text("{}")
+        (prefix / ".mambaboot").mkdir()
+        rec = dict(record, inputs=dict(record["inputs"], prefix=str(prefix)))
+        (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec))
+        if with_lib:
+            shutil.copytree(source / "lib", prefix / "lib", symlinks=True)

@@ -9,32 +9,14 @@ Prints, measured side by side in one run (these machines are noisy):
 Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and micromamba stand-in.
 """
 
-import json
 import os
-import shutil
 import statistics
 import sys
-from pathlib import Path
 
-from _common import MAMBABOOT, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, fake_envs, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
-
-
-def _fake_envs(source: Path, root: Path, count: int) -> None:
-    """count environments that look like `source` to `list`: its conda-meta names and its record."""
-    record = json.loads((source / ".mambaboot" / "record.json").read_text())
-    names = [p.name for p in (source / "conda-meta").glob("*.json")]
-    for i in range(count):
-        prefix = root / f"env{i:02d}"
-        (prefix / "conda-meta").mkdir(parents=True)
-        for name in names:
-            (prefix / "conda-meta" / name).write_text("{}")
-        (prefix / ".mambaboot").mkdir()
-        rec = dict(record, inputs=dict(record["inputs"], prefix=str(prefix)))
-        (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec))
-        shutil.copytree(source / "lib", prefix / "lib", symlinks=True)  # something for --size to walk
 
 
 def main() -> int:
@@ -61,7 +43,7 @@ def main() -> int:
         print(f"recreate: normal create {n * 1000:.0f} ms, create --from-lock {f * 1000:.0f} ms, "
               f"ratio {f / n:.3f} (target < 1: no solve)")
 
-        _fake_envs(root / "envs" / "normal-1", root / "many", 50)
+        fake_envs(root / "envs" / "normal-1", root / "many", 50, with_lib=True)
         listing = [*MAMBABOOT, "list", "--envs-dir", str(root / "many"), "--cache-dir", str(root / "cache")]
         samples = [(timed([sys.executable, "-c", "pass"], env), timed(listing, env)) for _ in range(max(count, 10))]
         base = statistics.median(r[0] for r in samples)

@@ -83,3 +83,19 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, standin):
     assert not os.path.exists(orphan)
     assert record.pending(str(world.cache), str(world.envs / "killed")), \
         "the marker of an environment that still exists is what makes it recognisably ours"
+
+
+def test_info_walks_the_cache_once(world, channel, standin, monkeypatch):
+    """One walk: every directory of the cache is listed once, and the total (index cache, locks
+    and all) is what a separate walk of the whole package cache finds."""
+    from mambaboot.environment import diskusage, pkgcache
+
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    pkgs_dir = str(world.cache / "Python" / "pkgs")
+    whole = diskusage.measure(pkgs_dir).bytes
+    listed = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    info = pkgcache.info(str(world.cache), [pkgs_dir])
+    assert info["package_caches"][0]["bytes"] == whole
+    assert len(listed) == len(set(listed)), [p for p in set(listed) if listed.count(p) > 1][:5]

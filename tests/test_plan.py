@@ -62,9 +62,36 @@ def test_windows_drive_conventions_apply_when_present():
 
 
 def test_windows_falls_back_to_cwd_and_user_cache():
-    plan = make_plan(windows_host(), CreateInputs())
-    assert plan.prefix == "D:\\projects\\py"
+    plan = make_plan(windows_host(cwd="C:\\projects"), CreateInputs())
+    assert plan.prefix == "C:\\projects\\py"
     assert plan.cache_dir == ntpath.join("C:\\Users\\u\\AppData\\Local", "mambaboot", "Cache")
+    assert not [w for w in plan.warnings if "another volume" in w]
+
+
+def test_windows_default_cache_follows_the_environments_drive_not_the_cwd():
+    """micromamba hard-links only within a volume: --envs-dir D:\\envs run from C: gets D:\\CACHE."""
+    plan = make_plan(windows_host(cwd="C:\\work"), CreateInputs(envs_dir="D:\\envs"))
+    assert plan.prefix == "D:\\envs\\py" and plan.cache_dir == "D:\\CACHE"
+    assert plan.pkgs_dir == "D:\\CACHE\\Python\\pkgs"
+    assert not [w for w in plan.warnings if "another volume" in w]
+    # the existing <drive>\\CACHE of the target's drive wins, whatever the cwd
+    plan = make_plan(windows_host(cwd="D:\\work", dirs={"E:\\CACHE"}), CreateInputs(prefix="E:\\x\\env"))
+    assert plan.cache_dir == "E:\\CACHE"
+
+
+def test_a_given_cache_on_another_volume_is_warned_with_its_figures():
+    plan = make_plan(windows_host(cwd="C:\\work"), CreateInputs(envs_dir="D:\\envs", cache_dir="C:\\cache"))
+    [warning] = [w for w in plan.warnings if "another volume" in w]
+    assert "C: versus D:" in warning and "copy every package file" in warning and "D:\\CACHE" in warning
+    devices = {"/mnt/fast": 7, "/home/u/.cache": 3}
+    host = posix_host()
+    host = type(host)(**{**host.__dict__, "device": lambda p: next(
+        (d for root, d in devices.items() if p.startswith(root)), None)})
+    plan = make_plan(host, CreateInputs(prefix="/mnt/fast/env"))
+    [warning] = [w for w in plan.warnings if "another volume" in w]
+    assert "device 0x3" in warning and "device 0x7" in warning and "/home/u/.cache/mambaboot/Python/pkgs" in warning
+    devices["/home/u/.cache"] = 7
+    assert not [w for w in make_plan(host, CreateInputs(prefix="/mnt/fast/env")).warnings if "another volume" in w]
 
 
 def test_conda_pkgs_dirs_first_entry_is_the_package_cache():

@@ -189,3 +189,27 @@ def test_a_provisioning_failed_environment_is_removable(world, channel, standin)
     assert json.loads((world.envs / "pf" / ".mambaboot" / "record.json").read_text())["state"] == "provisioning-failed"
     assert _remove(world, "pf", "--yes").returncode == 0
     assert not (world.envs / "pf").exists()
+
+
+def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world, channel, standin, monkeypatch):
+    """With --yes nothing is shown before: the files are counted while they are deleted (one walk,
+    as `rm -rf`), and the figures are those a measurement beforehand gives."""
+    from mambaboot.environment import delete, diskusage
+
+    prefix = _make(world, channel, standin)
+    twin = _make(world, channel, standin, name="twin")
+    expected = diskusage.measure(str(prefix)).to_dict()
+    expected_twin = diskusage.measure(str(twin)).to_dict()
+    listed = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    candidate = delete.inspect(str(prefix), str(world.cache), [], force=False, measure=False)
+    usage = delete.remove(candidate, str(world.cache), str(world.home))
+    assert not prefix.exists() and usage.to_dict() == expected
+    # each directory once; conda-meta and envs/ are also listed by the safety checks before
+    twice = {os.path.basename(p) for p in set(listed) if listed.count(p) > 1}
+    assert twice <= {"conda-meta", "envs"}, twice
+    monkeypatch.undo()
+    r = _remove(world, str(twin), "--yes", "--json")
+    assert r.returncode == 0, r.stderr
+    assert {k: r.json()[k] for k in expected_twin} == expected_twin

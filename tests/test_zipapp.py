@@ -37,10 +37,10 @@ def test_the_archive_holds_exactly_the_package_in_a_fixed_form(zipapp):
     with zipfile.ZipFile(zipapp) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
-    expected = ["__main__.py"] + [name for name, _ in sources()]
-    assert names == expected and expected[1:] == sorted(expected[1:])
-    assert "mambaboot/cli.py" in names and "mambaboot/commands/adopt.py" in names
-    assert not [n for n in names if "__pycache__" in n or not n.endswith(".py")]
+    modules = ["__main__.py"] + [name for name, _ in sources()]
+    assert names == [n for m in modules for n in (m, m + "c")] and modules[1:] == sorted(modules[1:])
+    assert "mambaboot/cli.py" in names and "mambaboot/commands/adopt.pyc" in names
+    assert not [n for n in names if "__pycache__" in n or not n.endswith((".py", ".pyc"))]
     assert {(i.date_time, i.external_attr >> 16, i.compress_type, i.create_system) for i in infos} == {
         ((1980, 1, 1, 0, 0, 0), 0o100644, zipfile.ZIP_STORED, 3)
     }
@@ -83,3 +83,26 @@ def test_a_whole_create_runs_through_it_under_another_python(world, zipapp, chan
 def test_the_sources_are_python_3_9_syntax():
     for name, path in sources():
         ast.parse(path.read_text(encoding="utf-8"), filename=name, feature_version=(3, 9))
+
+
+def test_bytecode_goes_in_beside_each_module_and_is_used_or_ignored_by_magic(zipapp, tmp_path):
+    """Each NAME.pyc is an unchecked-hash pyc (flags 0b01: no timestamp, no source re-read) of
+    this Python; zipimport loads it. A Python with another magic number ignores it and compiles
+    the .py (tried here by spoiling the magic)."""
+    import importlib.util
+
+    with zipfile.ZipFile(zipapp) as archive:
+        pycs = {i.filename: archive.read(i) for i in archive.infolist() if i.filename.endswith(".pyc")}
+    assert pycs and {(d[:4], int.from_bytes(d[4:8], "little")) for d in pycs.values()} == {
+        (importlib.util.MAGIC_NUMBER, 0b01)}
+    probe = "import sys, mambaboot.cli as c; print(c.__file__)"
+    used = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(zipapp)!r}); {probe}"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert used.endswith("mambaboot/cli.pyc")
+    spoiled = tmp_path / "spoiled.pyz"
+    with zipfile.ZipFile(zipapp) as src, zipfile.ZipFile(spoiled, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, b"\0\0\0\0" + data[4:] if info.filename.endswith(".pyc") else data)
+    out = subprocess.run([sys.executable, "-I", str(spoiled), "--version"], capture_output=True, text=True)
+    assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}"), out.stderr

@@ -3,17 +3,28 @@
     python3 tools/build_zipapp.py -o dist/mambaboot.pyz
     python dist/mambaboot.pyz create myenv --python 3.12
 
-Reproducible: the same sources give the same bytes on any machine and any day. Entries are
-sorted, every timestamp is 1980-01-01, permissions are fixed, nothing but the package's .py
-files goes in (no __pycache__), and entries are stored uncompressed so that no zlib version
-can change the output. Next to the archive goes OUT.sha256 (bare hex digest, as micromamba
-releases publish theirs), for `bootstrap --zipapp URL`.
+Reproducible: the same sources built by the same Python version give the same bytes on any
+machine and any day. Entries are sorted, every timestamp is 1980-01-01, permissions are fixed,
+nothing but the package's .py files and their bytecode goes in (never a __pycache__), and
+entries are stored uncompressed so that no zlib version can change the output. Next to the
+archive goes OUT.sha256 (bare hex digest, as micromamba releases publish theirs), for
+`bootstrap --zipapp URL`.
+
+Bytecode: zipimport never writes a cache, so without it every run compiles every module it
+imports. Each NAME.py gets NAME.pyc beside it (where zipimport looks first), compiled by this
+Python with py_compile's UNCHECKED_HASH mode (no timestamp in it, and zipimport loads it without
+re-reading the source), in a child with PYTHONHASHSEED=0 (set constants are written in hash
+order) and the archive name as the file name (no build path inside). Another Python version
+sees another magic number, ignores the .pyc and compiles the .py as before.
 """
 
 import argparse
 import hashlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -43,16 +54,40 @@ def sources(package: Path = SOURCE):
     return sorted(found)
 
 
+_COMPILE = """
+import json, py_compile, sys
+for name, source, target in json.load(sys.stdin):
+    py_compile.compile(source, cfile=target, dfile=name, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+"""
+
+
+def bytecode(files):
+    """{archive name: .pyc bytes} for [(archive name, source bytes)], compiled as described above."""
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = []
+        for i, (name, data) in enumerate(files):
+            source = Path(tmp, f"{i}.py")
+            source.write_bytes(data)
+            jobs.append((name, str(source), str(Path(tmp, f"{i}.pyc"))))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        subprocess.run([sys.executable, "-I", "-c", _COMPILE], input=json.dumps(jobs), text=True, check=True,
+                       env=dict(env, PYTHONHASHSEED="0"))
+        return {name: Path(target).read_bytes() for name, _, target in jobs}
+
+
 def build(out: Path, package: Path = SOURCE) -> str:
     """Write the zipapp to out (atomically) and out.sha256; return the digest."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
+    files = [("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
+    compiled = bytecode(files)
     with open(tmp, "wb") as f:
         f.write(SHEBANG)
         with zipfile.ZipFile(f, "w") as archive:
-            archive.writestr(_entry("__main__.py"), MAIN)
-            for name, path in sources(package):
-                archive.writestr(_entry(name), path.read_bytes())
+            for name, data in files:
+                archive.writestr(_entry(name), data)
+                archive.writestr(_entry(name + "c"), compiled[name])
     os.chmod(tmp, 0o755)
     os.replace(tmp, out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()

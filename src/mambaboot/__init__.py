@@ -14,7 +14,7 @@ The package, room by room (data flows down: cli -> plan -> steps -> result -> ou
     shell/         the shell side: activation scripts per shell, run/shell, isolation (what a
                    clean shell is), shell-init blocks, doctor
     common/        shared helpers every room may use: errors, output/report, fsops, winsys,
-                   host facts, path rules, the YAML subset
+                   host facts, default locations, path rules, the YAML subset
 
 Rooms import `common/` freely and each other sideways; nothing imports `commands/` or `cli`.
 """

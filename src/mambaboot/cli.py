@@ -4,26 +4,29 @@ Imports of the pipeline happen inside the command functions so that `--version` 
 `--help` cost little more than starting Python.
 """
 
-import argparse
 import importlib
 import os
 import signal
 import sys
 
 from mambaboot import __version__
-from mambaboot.commands import NAMES
-from mambaboot.commands._common import top_level_help
+from mambaboot.commands import NAMES, TOP_LEVEL_HELP
 from mambaboot.common.errors import SYSTEM_REFUSED, Interrupted, MambabootError, UsageError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad command line is a typed error like any other: main() reports it,
-    as JSON too when --json was asked for (argparse alone prints usage and exits 2)."""
+def _parser_class():
+    import argparse  # not for --version or --help: their answers need no parser
 
-    def error(self, message: str):
-        self.print_usage(sys.stderr)
-        command = self.prog.partition(" ")[2]  # "mambaboot create" -> "create"
-        raise UsageError(f"{command}: {message}" if command else message)
+    class _Parser(argparse.ArgumentParser):
+        """argparse, but a bad command line is a typed error like any other: main() reports it,
+        as JSON too when --json was asked for (argparse alone prints usage and exits 2)."""
+
+        def error(self, message: str):
+            self.print_usage(sys.stderr)
+            command = self.prog.partition(" ")[2]  # "mambaboot create" -> "create"
+            raise UsageError(f"{command}: {message}" if command else message)
+
+    return _Parser, argparse
 
 
 def _chosen(argv) -> tuple:
@@ -34,7 +37,10 @@ def _chosen(argv) -> tuple:
     return (module,) if module in NAMES else NAMES
 
 
-def _parser(argv=()) -> argparse.ArgumentParser:
+def _parser(argv=()):
+    from mambaboot.commands._common import top_level_help
+
+    _Parser, argparse = _parser_class()
     parser = _Parser(
         prog="mambaboot",
         description="Bootstrap a self-contained conda environment (Python + conda + mamba) with micromamba, "
@@ -51,6 +57,16 @@ def _parser(argv=()) -> argparse.ArgumentParser:
     return parser
 
 
+def _fast_run(argv):
+    """`run PREFIX -- COMMAND ...`, the form scripts repeat: what run's parser makes of it
+    (tests/test_startup_structure.py checks they agree), without importing argparse."""
+    if len(argv) >= 4 and argv[0] == "run" and argv[2] == "--" and not argv[1].startswith("-"):
+        from mambaboot.commands import run
+
+        return lambda: run.start(argv[1], argv[3:])
+    return None
+
+
 def _raise_on_sigterm(signum, frame):
     raise Interrupted(signum, "SIGTERM")
 
@@ -60,15 +76,22 @@ def main(argv=None) -> int:
     if argv == ["--version"]:  # the most frequent probe: no parser needed to answer it
         print(f"mambaboot {__version__}")
         return 0
-    parser = _parser(argv)
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as exc:
-        return _fail(str(exc), exc.exit_code, "--json" in argv)
-    want_json = getattr(args, "json", False)
+    if argv in (["--help"], ["-h"]):  # the top-level help, as argparse would print it at 80 columns
+        sys.stdout.write(TOP_LEVEL_HELP)
+        return 0
+    action = _fast_run(argv)
+    want_json = False
+    if action is None:
+        parser = _parser(argv)
+        try:
+            args = parser.parse_args(argv)
+        except UsageError as exc:
+            return _fail(str(exc), exc.exit_code, "--json" in argv)
+        want_json = getattr(args, "json", False)
+        action = lambda: args.run(args)  # noqa: E731
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
-        return args.run(args)
+        return action()
     except MambabootError as exc:
         return _fail(str(exc), exc.exit_code, want_json)
     except KeyboardInterrupt:

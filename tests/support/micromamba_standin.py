@@ -677,13 +677,122 @@ def make_channel(name: str):
     return rattler.Channel(name)
 
 
-def solve(options: Options, channels: list[str], specs: list[str], cache: Path) -> list:
+def _index_cache_name(channel: str, subdir: str) -> str:
+    """md5 of the subdir's URL, 8 hex digits (cache_name_from_url(SubdirIndexLoader::name()),
+    libmamba/src/core/subdir_index.cpp, 2.8.1; the same in subdirdata.cpp, 1.5.12)."""
+    import hashlib
+
+    return hashlib.md5(f"{channel.rstrip('/')}/{subdir}/".encode()).hexdigest()[:8]
+
+
+def _state_matches(state: dict, json_file: Path) -> bool:
+    """A state file describes its .json only while size and mtime agree (SubdirMetadata::read)."""
+    st = json_file.stat()
+    return state.get("size") == st.st_size and state.get("mtime_ns") == st.st_mtime_ns
+
+
+def _write_state(state_file: Path, json_file: Path, http: dict) -> None:
+    st = json_file.stat()
+    state_file.write_text(json.dumps({**http, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+
+
+def fetch_index(options: Options, channel: str, subdir: str, pkgs_dir: Path) -> Path | None:
+    """repodata.json of one http(s) subdir through micromamba's index cache, as 2.8.1 keeps it
+    (SubdirIndexLoader::load_cache, build_index_request, use_existing_cache, finalize_transfer):
+    ``<first writable pkgs dir>/cache/<md5[:8]>.json`` plus ``.state.json`` (url, etag, mod,
+    cache_control, size, mtime_ns); younger than max-age (Cache-Control's, default 3600 s) or
+    --offline: no request; older: a conditional GET (If-None-Match / If-Modified-Since), and
+    a 304 only refreshes the file's time. A missing platform subdir is ignored, a missing
+    noarch is not (``ignore_failure = !is_noarch()``). Local channels are never cached
+    (``caching_is_forbidden``); the solve reads them where they are."""
+    import urllib.error
+    import urllib.request
+
+    cache_dir = pkgs_dir / "cache"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    name = _index_cache_name(channel, subdir)
+    json_file, state_file = cache_dir / f"{name}.json", cache_dir / f"{name}.state.json"
+    url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
+    state: dict = {}
+    if json_file.is_file():
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            state = {}
+        if state and not _state_matches(state, json_file):
+            state = {}
+    if state:
+        match = re.search(r"max-age=(\d+)", state.get("cache_control", ""))
+        max_age = int(match.group(1)) if match else 60 * 60
+        if time.time() - json_file.stat().st_mtime < max_age or options.offline:
+            return json_file
+    elif options.offline:
+        return None
+    request = urllib.request.Request(url)
+    if state.get("etag"):
+        request.add_header("If-None-Match", state["etag"])
+    if state.get("mod"):
+        request.add_header("If-Modified-Since", state["mod"])
+    try:
+        with urllib.request.urlopen(request) as response:
+            body, headers = response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        if exc.code == 304 and state:
+            os.utime(json_file)
+            _write_state(state_file, json_file, {k: state.get(k, "") for k in ("url", "etag", "mod", "cache_control")})
+            return json_file
+        if exc.code == 404 and subdir != "noarch":
+            return None
+        raise Failure(f"Unable to retrieve repodata (response: {exc.code}) for '{url}'") from None
+    part = cache_dir / f"mambaf{os.getpid()}"
+    part.write_bytes(body)
+    os.replace(part, json_file)
+    _write_state(state_file, json_file, {"url": url, "etag": headers.get("ETag", ""),
+                                         "mod": headers.get("Last-Modified", ""),
+                                         "cache_control": headers.get("Cache-Control", "")})
+    return json_file
+
+
+def _is_remote(channel: str) -> bool:
+    return channel.startswith(("http://", "https://"))
+
+
+def solve_from_index_cache(options: Options, channels: list[str], specs: list[str], pkgs_dir: Path) -> list:
+    """The solve when a channel is remote: its index comes through micromamba's cache above."""
+    import asyncio
+
+    import rattler
+
+    platform = options.platform or HOST_PLATFORM
+    tiers = []
+    for name in channels:
+        channel = make_channel(name)
+        found = []
+        for subdir in (platform, "noarch"):
+            if _is_remote(name):
+                path = fetch_index(options, name, subdir, pkgs_dir)
+            else:
+                local = Path(channel.base_url.removeprefix("file://")) / subdir / "repodata.json"
+                path = local if local.is_file() else None
+            if path is not None:
+                found.append(rattler.SparseRepoData(channel, subdir, path))
+        if found:
+            tiers.append(rattler.MultiSource(name, found) if len(found) > 1 else found[0])
+    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
+    return asyncio.run(rattler.solve_with_sparse_repodata(
+        [rattler.MatchSpec(s) for s in specs], tiers, virtual_packages=virtual, channel_priority=priority))
+
+
+def solve(options: Options, channels: list[str], specs: list[str], cache: Path, pkgs_dir: Path | None = None) -> list:
     import asyncio
 
     import rattler
 
     if not channels:
         raise Failure("No channels specified (use -c/--channel)")
+    if pkgs_dir is not None and any(_is_remote(c) for c in channels):
+        return solve_from_index_cache(options, channels, specs, pkgs_dir)
     # Sharded repodata off: keeps the requests a test server sees to the classic files.
     config = rattler.SourceConfig(sharded_enabled=False,
                                   cache_action="force-cache-only" if options.offline else "cache-or-fetch")
@@ -875,13 +984,14 @@ def cmd_create(args: list[str]) -> int:
 
     prepare_target(options, prefix, root_prefix)
     locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
+    first_pkgs_dir = cache
     if version_at_least(2, 6) and (inputs.explicit or channels):
         cache = cache / cache_folder(explicit_channel(inputs.explicit) if inputs.explicit else channels[0])
         cache.mkdir(parents=True, exist_ok=True)
     log(options, f"package cache: {cache} (locked: {[str(l.path) for l in locks]})")
     apply_network(rc, options)
     records = (explicit_records(inputs.explicit, cache, options.offline) if inputs.explicit
-               else solve(options, channels, specs, cache))
+               else solve(options, channels, specs, cache, first_pkgs_dir))
 
     if not options.json and not options.quiet:
         print_summary(prefix, specs, records)

@@ -65,6 +65,8 @@ class AssetServer:
         self._files: dict[str, bytes] = {}
         self._faults: dict[str, collections.deque[Fault]] = {}
         self._requests: list[tuple[str, str]] = []
+        self.cache_control = ""  # sent with every 200 when set, e.g. "max-age=0"
+        self.not_modified = 0  # how many 304s were answered
         self._released = threading.Event()  # set by stop(): ends stalled responses
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
@@ -153,6 +155,10 @@ class AssetServer:
             return fault, self._files.get(path)
 
 
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+
 def _normalize(path_or_url: str) -> str:
     """A request path without scheme, host or query string."""
     path = urlsplit(path_or_url).path
@@ -187,8 +193,14 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
                 self._fault(fault, body or b"", send_body)
             elif body is None:
                 self._text(404, "Not Found", send_body)
+            elif self.headers.get("If-None-Match") == _etag(body):
+                with server._lock:
+                    server.not_modified += 1
+                self.send_response(304)  # what a channel's CDN answers a revalidation that matches
+                self.send_header("ETag", _etag(body))
+                self.end_headers()
             else:
-                self._headers(200, len(body))
+                self._headers(200, len(body), _etag(body))
                 if send_body:
                     self.wfile.write(body)
 
@@ -214,10 +226,14 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
                 server._released.wait()
                 self.close_connection = True
 
-        def _headers(self, status: int, length: int) -> None:
+        def _headers(self, status: int, length: int, etag: str = "") -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(length))
+            if etag:
+                self.send_header("ETag", etag)
+            if server.cache_control:
+                self.send_header("Cache-Control", server.cache_control)
             self.end_headers()
 
         def _text(self, status: int, text: str, send_body: bool) -> None:

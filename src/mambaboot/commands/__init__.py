@@ -7,3 +7,54 @@ inside run(), so building the parser (and `--help`, `--version`) stays cheap.
 NAMES = (
     "create", "adopt", "lock", "provision", "list", "remove", "cache", "activate_scripts", "run", "shell", "doctor",
 )
+
+# `mambaboot --help`, printed as it is: building the whole parser for it costs more than starting
+# Python. What argparse prints at 80 columns; tests/test_startup_structure.py keeps it equal
+# (its failure message says how to print the text to paste after a change).
+TOP_LEVEL_HELP = """\
+usage: mambaboot [-h] [--version] COMMAND ...
+
+Bootstrap a self-contained conda environment (Python + conda + mamba) with micromamba, leaving nothing behind outside it and the package cache.
+
+positional arguments:
+  COMMAND
+    create          create a new environment
+    adopt           take an existing conda environment under management
+    lock            write an environment's lock file (exact packages with
+                    hashes)
+    provision       run post-scripts in an environment (or continue a failed
+                    provisioning)
+    list            list environments and their state
+    remove          delete an environment (asks first)
+    cache           show or clean the package cache
+    activate-scripts
+                    write portable activation scripts into an environment
+    run             run a command inside an environment
+    shell           start a shell with an environment active
+    doctor          check this shell and machine for other Pythons and shell
+                    hooks
+
+options:
+  -h, --help        show this help message and exit
+  --version         show program's version number and exit
+
+example:
+  mambaboot create myenv --python 3.12
+  mambaboot run ./myenv_3_12 -- python -V
+
+exit codes:
+    0  success
+    1  unexpected error (a bug: please report it)
+    2  usage error: bad option, name, prefix character or version
+    3  the shell already has a Python/conda environment active
+    4  the target prefix exists and is not ours to replace
+    5  micromamba could not be downloaded or failed verification
+    6  micromamba failed to create the environment
+    7  the new environment failed verification
+    8  a provisioning step (pip section or post-script) failed; the environment stays
+    9  the operating system refused a file operation (permission, disk full, read-only); the message names the file
+   11  doctor: a check found an error, or --undo-shell-init left something undone
+  126  run: the command cannot be executed
+  127  run: the command is not found in the environment
+  130  interrupted (Ctrl-C); 143 for SIGTERM
+"""

@@ -44,8 +44,8 @@ def add_output_options(parser: argparse.ArgumentParser, verbose_help: str = "sho
 
 
 def add_cache_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache-dir", metavar="DIR", help=r"cache root (default: <drive>\CACHE on Windows if it "
-                        "exists, else the user cache dir); packages go to DIR/Python/pkgs unless CONDA_PKGS_DIRS is set")
+    parser.add_argument("--cache-dir", metavar="DIR", help=r"cache root (default on Windows: <drive>\CACHE of the "
+                        "environment's drive if it exists or the user cache dir is on another drive; else the user cache dir); packages go to DIR/Python/pkgs unless CONDA_PKGS_DIRS is set")
 
 
 def reporter(args: argparse.Namespace):

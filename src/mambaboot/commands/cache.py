@@ -50,7 +50,7 @@ def _print_clean(data: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
     from mambaboot.environment import pkgcache
-    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_pkgs_dirs
+    from mambaboot.common.locations import resolve_cache_dir, resolve_pkgs_dirs
 
     h = host.current()
     cache_dir = resolve_cache_dir(h, args.cache_dir)

@@ -10,7 +10,8 @@ def register(subparsers) -> None:
         subparsers, "list", help="list environments and their state",
         description="List every environment under the envs root (and each PATH given): name, state "
         "(complete, incomplete, provisioning, provisioning-failed, foreign), Python version, package count, "
-        "size and creation time. Sizes are those recorded at creation unless --size measures them now.",
+        "size and creation time. Sizes are those recorded at creation unless --size measures them now; "
+        "it also marks \"(copy)\" an environment that shares no hard link with the package cache.",
         example="mambaboot list --size",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="also list these environments")
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
 def _row(env) -> list:
     from mambaboot.environment.diskusage import human
 
-    size = "-" if env.size is None else human(env.size)
+    size = ("-" if env.size is None else human(env.size)) + (" (copy)" if env.copy else "")
     state = env.state + (f" ({env.failed})" if env.failed else "")
     return [env.name, state, env.python_version or "-", "-" if env.packages is None else str(env.packages),
             size, (env.created or "-")[:19].replace("T", " "), env.prefix]
@@ -34,7 +35,7 @@ def _row(env) -> list:
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
     from mambaboot.environment import inventory, leftovers
-    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)

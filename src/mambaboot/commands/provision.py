@@ -33,14 +33,14 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common.errors import TargetRefused
     from mambaboot.environment import record
     from mambaboot.pipeline import provision
-    from mambaboot.pipeline.plan import resolve_cache_dir
+    from mambaboot.common.locations import resolve_cache_dir
     from mambaboot.shell import isolation
 
     h = host.current()
     if not args.ignore_active_env:
         isolation.check_shell(h.environ, h.windows)
     prefix = os.path.abspath(args.prefix)
-    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
     rec = record.read(prefix)
     if rec is None:
         raise TargetRefused(f"{prefix} is not an environment mambaboot created (no {record.RECORD_DIR}/{record.RECORD_FILE})")

@@ -39,14 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import delete, leftovers
     from mambaboot.environment.diskusage import human
-    from mambaboot.pipeline.plan import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
 
     h = host.current()
     if delete.looks_like_path(args.target):
         prefix = h.path.abspath(h.path.expanduser(args.target))
     else:
         prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
-    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
     settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force or remove left
     for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
@@ -54,20 +54,23 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             output.emit_json({"prefix": prefix, "removed": True, "settled": settled})
         return 0
-    candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force)
-    u = candidate.usage
-    shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""
-    summary = f"{prefix} ({candidate.state}): {u.files} files, {human(u.bytes)}{shared}"
+    # Asked first: measured first, to show; with --yes, counted while deleting (one walk).
+    candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force, measure=not args.yes)
+
+    def summary(u) -> str:
+        shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""
+        return f"{prefix} ({candidate.state}): {u.files} files, {human(u.bytes)}{shared}"
+
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError(f"not removing {summary}: no terminal to ask on; pass --yes to confirm")
-        if not _confirmed(f"remove {summary}?"):
+            raise UsageError(f"not removing {summary(candidate.usage)}: no terminal to ask on; pass --yes to confirm")
+        if not _confirmed(f"remove {summary(candidate.usage)}?"):
             sys.stderr.write("nothing was removed\n")
             if args.json:
                 output.emit_json({"prefix": prefix, "removed": False})
             return 0
-    delete.remove(candidate, cache_dir, h.home())
-    sys.stderr.write(f"removed {summary}\n")
+    u = delete.remove(candidate, cache_dir, h.home())
+    sys.stderr.write(f"removed {summary(u)}\n")
     if args.json:
         output.emit_json({"prefix": prefix, "removed": True, "state": candidate.state, **u.to_dict()})
     return 0

@@ -1,11 +1,13 @@
 """`mambaboot run`: run a command inside an environment, from a clean baseline."""
 
-import argparse
-
-from mambaboot.commands._common import CHILD_MEANINGS, add_command
+from __future__ import annotations  # `run PREFIX -- COMMAND` imports neither argparse nor typing
 
 
 def register(subparsers) -> None:
+    import argparse
+
+    from mambaboot.commands._common import CHILD_MEANINGS, add_command
+
     p = add_command(
         subparsers, "run", help="run a command inside an environment",
         description="Run COMMAND with the environment activated, starting from a clean baseline: your "
@@ -21,7 +23,7 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def command_line(args: argparse.Namespace) -> list:
+def command_line(args) -> list:  # args: the argparse Namespace
     # older argparse keeps the "--" that separates the command from our options
     return args.command[1:] if args.command[:1] == ["--"] else args.command
 
@@ -43,5 +45,5 @@ def start(prefix: str, argv: list) -> int:
     return shell_run.run(prepared, windows)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     return start(args.prefix, command_line(args))

@@ -10,7 +10,7 @@ import hashlib
 import os
 import stat
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 
 def user_mode(full: int) -> int:
@@ -151,19 +151,44 @@ def remove_link(path: str) -> None:
         os.rmdir(path)
 
 
-def remove_tree(path: str) -> None:
+def remove_tree(path: str, on_file: "Optional[Callable[[os.stat_result], None]]" = None) -> None:
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
-    followed; read-only files (common on Windows) are made writable first."""
+    followed; read-only files (common on Windows) are made writable first. on_file: told the
+    lstat of each file (not directory) before it goes, so a caller can count what it deletes."""
     if is_link(path):
         remove_link(path)
         return
-    with os.scandir(path) as entries:
-        children = [entry.path for entry in entries]
+    _remove_tree(path, on_file)
+
+
+_REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
+
+
+def _entry_is_link(entry: "os.DirEntry[str]") -> bool:
+    # The entry's type comes with the listing (no system call on POSIX, none on Windows either,
+    # where a junction shows as a directory with the reparse-point attribute).
+    if entry.is_symlink():
+        return True
+    return sys.platform == "win32" and bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & _REPARSE)
+
+
+def _remove_tree(path: str, on_file: "Optional[Callable[[os.stat_result], None]]") -> None:
+    with os.scandir(path) as listing:
+        entries = list(listing)
     mode = stat.S_IMODE(os.lstat(path).st_mode)
-    if children and not mode & stat.S_IWRITE:  # a read-only directory's entries cannot be unlinked
+    if entries and not mode & stat.S_IWRITE:  # a read-only directory's entries cannot be unlinked
         os.chmod(path, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-    for child in children:
-        remove_any(child)
+    for entry in entries:
+        if _entry_is_link(entry):
+            if on_file is not None:
+                on_file(entry.stat(follow_symlinks=False))
+            remove_link(entry.path)
+        elif entry.is_dir(follow_symlinks=False):
+            _remove_tree(entry.path, on_file)
+        else:
+            if on_file is not None:
+                on_file(entry.stat(follow_symlinks=False))
+            _remove_file(entry.path)
     try:
         os.rmdir(path)
     except PermissionError:

@@ -6,11 +6,8 @@ Windows rules (drive-relative defaults, path characters) are testable on any mac
 
 import ntpath
 import os
-import platform
 import posixpath
 import sys
-from dataclasses import dataclass, field
-from typing import Callable, List, Mapping, Optional
 
 _MACHINES = {
     "x86_64": "64",
@@ -34,21 +31,37 @@ def conda_subdir(system: str, machine: str) -> str:
     return f"linux-{arch}"
 
 
-@dataclass(frozen=True)
 class Host:
     """The environment, the platform's conventions and the file-system probes that planning and
-    doctor read; tests replace the probes to describe a machine that is not this one."""
+    doctor read; tests replace the probes to describe a machine that is not this one.
+    (A plain class: every command builds one, and `dataclasses` costs start-up time.)"""
 
-    environ: Mapping[str, str]
-    windows: bool
-    subdir: str
-    cwd: str
-    isdir: Callable[[str], bool] = field(default=os.path.isdir, compare=False)
-    is_file: Callable[[str], bool] = field(default=os.path.isfile, compare=False)
-    is_executable: Callable[[str], bool] = field(default=lambda p: os.access(p, os.X_OK), compare=False)
-    realpath: Callable[[str], str] = field(default=os.path.realpath, compare=False)
-    # None: the rule in shell/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
-    is_env_root: Optional[Callable[[str], bool]] = field(default=None, compare=False)
+    def __init__(
+        self, *, environ: "Mapping[str, str]", windows: bool, subdir: str, cwd: str,
+        isdir: "Callable[[str], bool]" = os.path.isdir,
+        is_file: "Callable[[str], bool]" = os.path.isfile,
+        is_executable: "Optional[Callable[[str], bool]]" = None,
+        realpath: "Callable[[str], str]" = os.path.realpath,
+        # The volume a path is (or would be) on: st_dev of its nearest existing ancestor; None unknown.
+        device: "Optional[Callable[[str], Optional[int]]]" = None,
+        # None: the rule in shell/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
+        is_env_root: "Optional[Callable[[str], bool]]" = None,
+    ) -> None:
+        self.environ, self.windows, self.subdir, self.cwd = environ, windows, subdir, cwd
+        self.isdir, self.is_file, self.realpath, self.is_env_root = isdir, is_file, realpath, is_env_root
+        self.is_executable = is_executable or (lambda p: os.access(p, os.X_OK))
+        self.device = device or (lambda p: volume(p)[0])
+
+    def _facts(self) -> tuple:
+        return (dict(self.environ), self.windows, self.subdir, self.cwd)
+
+    def __eq__(self, other: object) -> bool:  # the facts, not the probes
+        return isinstance(other, Host) and self._facts() == other._facts()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Host(windows={self.windows!r}, subdir={self.subdir!r}, cwd={self.cwd!r})"
 
     @property
     def path(self):
@@ -66,7 +79,7 @@ class Host:
         p = self.path
         return p.normcase(p.normpath(path)) if path else ""
 
-    def path_entries(self) -> List[str]:
+    def path_entries(self) -> "List[str]":
         """PATH's entries in order, each once."""
         seen, entries = set(), []
         for entry in self.get("PATH").split(";" if self.windows else ":"):
@@ -83,10 +96,34 @@ class Host:
         return env.get("HOME") or os.path.expanduser("~")
 
 
+def volume(path: str) -> "tuple[Optional[int], str]":
+    """(st_dev, mount point) of the nearest existing ancestor of an absolute path; (None, "")
+    when nothing of it exists. The mount point is the topmost ancestor on the same device."""
+    if not os.path.isabs(path):
+        return None, ""
+    here = os.path.abspath(path)
+    while True:
+        try:
+            dev = os.stat(here).st_dev
+            break
+        except OSError:
+            parent = os.path.dirname(here)
+            if parent == here:
+                return None, ""
+            here = parent
+    while True:
+        parent = os.path.dirname(here)
+        try:
+            if parent == here or os.stat(parent).st_dev != dev:
+                return dev, here
+        except OSError:
+            return dev, here
+        here = parent
+
+
 def current() -> Host:
-    return Host(
-        environ=dict(os.environ),
-        windows=sys.platform == "win32",
-        subdir=conda_subdir(platform.system(), platform.machine()),
-        cwd=os.getcwd(),
-    )
+    windows = sys.platform == "win32"
+    # os.uname() is what platform.system()/machine() read on POSIX, without importing platform.
+    system, machine = (("Windows", os.environ.get("PROCESSOR_ARCHITECTURE", "AMD64")) if windows
+                       else (os.uname().sysname, os.uname().machine))
+    return Host(environ=dict(os.environ), windows=windows, subdir=conda_subdir(system, machine), cwd=os.getcwd())

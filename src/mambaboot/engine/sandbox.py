@@ -11,7 +11,6 @@ import os
 from typing import Dict, Iterator, Mapping, Sequence
 
 from mambaboot.common import fsops
-from mambaboot.engine import network
 from mambaboot.shell import isolation
 
 
@@ -42,7 +41,8 @@ def private_home(cache_dir: str) -> Iterator[str]:
 
 
 def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool,
-                  net: "network.Settings | None" = None) -> Dict[str, str]:
+                  net=None) -> Dict[str, str]:
+    """net: engine.network.Settings, or None (imported only then: `cache` reads owner_lock here)."""
     env = isolation.baseline(environ, windows)
     for key in [k for k in env if k.upper() in _REDIRECTED]:
         del env[key]
@@ -69,6 +69,8 @@ def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str
         )
     env.update(redirected)
     if net is not None:  # what the scrub and the private home dropped but the network needs
+        from mambaboot.engine import network
+
         env.update(network.engine_environ(net))
         network.install_credentials(net, home)
     # Comma-separated on every platform: that is how conda and micromamba split it.

@@ -3,7 +3,7 @@
 import json
 import os
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from mambaboot.common.errors import MambabootError
 
@@ -43,8 +43,25 @@ def _records(prefix: str) -> Iterator[dict]:
             raise MambabootError(f"unreadable package record {path}: {exc}") from None
 
 
-def installed(prefix: str) -> List[Package]:
-    """Every package record in PREFIX/conda-meta, sorted by name."""
+def records(prefix: str) -> List[dict]:
+    """Every record of PREFIX/conda-meta, parsed once: `create` reads them in one pass and hands
+    them to each step that needs them (packages, the declared size, the scripts to patch)."""
+    return list(_records(prefix))
+
+
+def declared_size(records_: Iterable[dict]) -> Dict[str, int]:
+    """Files and bytes as the package records declare them (paths_data's size_in_bytes): what
+    the record keeps at creation, without an lstat of every file; `list --size` measures."""
+    files = size = 0
+    for record in records_:
+        files += len(record.get("files") or ())
+        for entry in (record.get("paths_data") or {}).get("paths") or ():
+            size += int(entry.get("size_in_bytes") or 0)
+    return {"files": files, "bytes": size}
+
+
+def installed(prefix: str, records_: Optional[Iterable[dict]] = None) -> List[Package]:
+    """Every package record in PREFIX/conda-meta (or of records_, read already), sorted by name."""
     packages = [
         Package(
             name=record["name"], version=str(record["version"]), build=record.get("build", ""),
@@ -52,7 +69,7 @@ def installed(prefix: str) -> List[Package]:
             url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
             depends=tuple(record.get("depends") or ()),
         )
-        for record in _records(prefix)
+        for record in (_records(prefix) if records_ is None else records_)
     ]
     packages.sort(key=lambda p: p.name)
     return packages

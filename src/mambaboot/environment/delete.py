@@ -8,7 +8,6 @@ half-working environment under its old name.
 """
 
 import os
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from mambaboot.common import fsops
@@ -17,11 +16,11 @@ from mambaboot.engine import signals
 from mambaboot.environment import diskusage, inventory, record
 
 
-@dataclass(frozen=True)
 class Candidate:
-    prefix: str
-    state: str
-    usage: diskusage.Usage
+    """usage: measured beforehand (to show before asking); None: counted while deleting."""
+
+    def __init__(self, prefix: str, state: str, usage: Optional[diskusage.Usage]) -> None:
+        self.prefix, self.state, self.usage = prefix, state, usage
 
 
 def looks_like_path(target: str) -> bool:
@@ -33,7 +32,7 @@ def _inside(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
-def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool) -> Candidate:
+def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool, measure: bool = True) -> Candidate:
     """Decide, by looking only, whether prefix may be removed; measure what it holds."""
     if not os.path.lexists(prefix):
         raise TargetRefused(f"{prefix} does not exist; nothing was removed")
@@ -58,7 +57,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool) 
     nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
     if nested:
         raise TargetRefused(f"{prefix} holds other environments ({', '.join(nested)}); remove those first")
-    return Candidate(prefix, env.state, diskusage.measure(prefix))
+    return Candidate(prefix, env.state, diskusage.measure(prefix) if measure else None)
 
 
 def _subdirs(path: str):
@@ -68,8 +67,11 @@ def _subdirs(path: str):
         return []
 
 
-def remove(candidate: Candidate, cache_dir: str, home: str) -> None:
+def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
+    """What was removed: the candidate's measurement, or else what was counted while deleting
+    (one walk instead of two: a remove costs what `rm -rf` costs, plus one lstat a file)."""
     prefix = candidate.prefix
+    tally = diskusage.Tally() if candidate.usage is None else None
     doomed = fsops.unique_sibling(prefix, "removing")
     with signals.held():  # from the rename on, finish: never leave half an environment behind
         try:
@@ -77,11 +79,12 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> None:
         except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
             doomed = prefix
         try:
-            fsops.remove_tree(doomed)
+            fsops.remove_tree(doomed, tally.add if tally is not None else None)
         except OSError as exc:
             raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
         record.clear_pending(cache_dir, prefix)
         unregister(home, prefix)
+    return candidate.usage if tally is None else tally.usage()
 
 
 def unregister(home: str, prefix: str) -> Optional[str]:

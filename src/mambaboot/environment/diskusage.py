@@ -7,29 +7,32 @@ them while the cache (or another environment) still holds them.
 
 import os
 import stat
-from dataclasses import dataclass
-from typing import Iterable, Set, Tuple
+from typing import Iterable, Iterator, Optional, Set, Tuple
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
 
-@dataclass(frozen=True)
 class Usage:
-    files: int
-    bytes: int
-    shared_files: int
-    shared_bytes: int
+    """files and bytes under a tree; shared_*: those with another hard link (counted once)."""
+
+    __slots__ = ("files", "bytes", "shared_files", "shared_bytes")
+
+    def __init__(self, files: int, bytes: int, shared_files: int, shared_bytes: int) -> None:
+        self.files, self.bytes, self.shared_files, self.shared_bytes = files, bytes, shared_files, shared_bytes
 
     def to_dict(self) -> dict:
         return {"files": self.files, "bytes": self.bytes, "shared_files": self.shared_files,
                 "shared_bytes": self.shared_bytes}
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Usage) and self.to_dict() == other.to_dict()
 
-def measure(path: str, exclude: Iterable[str] = ()) -> Usage:
-    """exclude: files not to count (a record that holds the measurement itself)."""
-    skipped = set(exclude)
-    files = size = shared_files = shared = 0
-    seen: Set[Tuple[int, int]] = set()
+    def __repr__(self) -> str:
+        return f"Usage({self.to_dict()})"
+
+
+def walk(path: str) -> Iterator[Tuple[str, os.stat_result]]:
+    """lstat of every file under path, directories walked without following links out."""
     stack = [path]
     while stack:
         try:
@@ -37,8 +40,6 @@ def measure(path: str, exclude: Iterable[str] = ()) -> Usage:
         except OSError:
             continue  # unreadable or vanished: count what can be seen
         for entry in entries:
-            if entry.path in skipped:
-                continue
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
@@ -46,16 +47,52 @@ def measure(path: str, exclude: Iterable[str] = ()) -> Usage:
             # A junction (PREFIX\\pkgs on Windows) stats as a directory: its reparse flag says link.
             if stat.S_ISDIR(st.st_mode) and not getattr(st, "st_file_attributes", 0) & _REPARSE_POINT:
                 stack.append(entry.path)
-                continue
+            else:
+                yield entry.path, st
+
+
+def shares_links(path: str) -> Optional[bool]:
+    """Whether any file under path has another hard link (stops at the first); None: no files.
+    False is a copy: micromamba links from the package cache whenever it can."""
+    found = False
+    for _, st in walk(path):
+        if stat.S_ISREG(st.st_mode):
             if st.st_nlink > 1:
-                if (st.st_dev, st.st_ino) in seen:
-                    continue
-                seen.add((st.st_dev, st.st_ino))
-                shared_files += 1
-                shared += st.st_size
-            files += 1
-            size += st.st_size
-    return Usage(files, size, shared_files, shared)
+                return True
+            found = True
+    return False if found else None
+
+
+class Tally:
+    """Adds up lstat results into a Usage: files with more than one link once, and as shared."""
+
+    def __init__(self, seen: Optional[Set[Tuple[int, int]]] = None) -> None:
+        self.files = self.bytes = self.shared_files = self.shared_bytes = 0
+        self.seen = set() if seen is None else seen
+
+    def add(self, st: os.stat_result) -> None:
+        if st.st_nlink > 1:
+            if (st.st_dev, st.st_ino) in self.seen:
+                return
+            self.seen.add((st.st_dev, st.st_ino))
+            self.shared_files += 1
+            self.shared_bytes += st.st_size
+        self.files += 1
+        self.bytes += st.st_size
+
+    def usage(self) -> Usage:
+        return Usage(self.files, self.bytes, self.shared_files, self.shared_bytes)
+
+
+def measure(path: str, exclude: Iterable[str] = (), seen: Optional[Set[Tuple[int, int]]] = None) -> Usage:
+    """exclude: files not to count (a record that holds the measurement itself); seen: the hard
+    links already counted, shared by several measurements that make up one total."""
+    skipped = set(exclude)
+    tally = Tally(seen)
+    for entry_path, st in walk(path):
+        if entry_path not in skipped:
+            tally.add(st)
+    return tally.usage()
 
 
 def human(n: int) -> str:

@@ -6,7 +6,6 @@ come from the record (measured at creation) unless a fresh measurement is asked 
 
 import datetime
 import os
-from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from mambaboot.environment import diskusage, record
@@ -14,20 +13,24 @@ from mambaboot.environment import diskusage, record
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
 
 
-@dataclass(frozen=True)
 class Environment:
-    name: str
-    prefix: str
-    state: str
-    python_version: Optional[str]
-    packages: Optional[int]
-    size: Optional[int]  # bytes
-    size_measured: bool  # False: as recorded at creation (or unknown)
-    created: Optional[str]
-    failed: Optional[str]  # provisioning-failed: the step (script) that failed
+    """One environment as `list` shows it. size_measured False: as recorded at creation (or
+    unknown); failed: for provisioning-failed, the step (script) that failed; copy (measured
+    only): True when no file shares a hard link (with the package cache): the engine copied
+    every file, as micromamba does when cache and environment are on two volumes."""
+
+    FIELDS = ("name", "prefix", "state", "python_version", "packages", "size", "size_measured", "created",
+              "failed", "copy")
+
+    def __init__(self, *, name: str, prefix: str, state: str, python_version: Optional[str],
+                 packages: Optional[int], size: Optional[int], size_measured: bool, created: Optional[str],
+                 failed: Optional[str], copy: Optional[bool] = None) -> None:
+        self.name, self.prefix, self.state, self.python_version = name, prefix, state, python_version
+        self.packages, self.size, self.size_measured, self.created = packages, size, size_measured, created
+        self.failed, self.copy = failed, copy
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        return {f: getattr(self, f) for f in self.FIELDS}
 
 
 def _meta_names(prefix: str) -> Optional[List[str]]:
@@ -61,19 +64,24 @@ def state_of(rec: Optional[Dict[str, Any]], marker: Optional[Dict[str, Any]]) ->
     return rec["state"] if rec is not None else FOREIGN
 
 
-def describe(prefix: str, cache_dir: str, measure: bool = False) -> Optional[Environment]:
-    """None when prefix is no environment: no conda-meta, no record of ours, no pending marker."""
+def describe(prefix: str, cache_dir: str, measure: bool = False, pending: Optional[set] = None) -> Optional[Environment]:
+    """None when prefix is no environment: no conda-meta, no record of ours, no pending marker.
+    pending: record.pending_names(cache_dir), when describing many."""
     rec = record.read(prefix)
-    marker = record.pending_marker(cache_dir, prefix)
-    names = _meta_names(prefix)
+    marker = record.pending_marker(cache_dir, prefix, pending)
+    rec_ = rec or {}
+    verification = rec_.get("verification") or {}
+    # A finished record names the Python and the packages: conda-meta is listed only without one.
+    names = None if verification.get("python_version") and "packages" in rec_ else _meta_names(prefix)
     if rec is None and marker is None and names is None:
         return None
     names = names or []
-    rec_ = rec or {}
-    verification = rec_.get("verification") or {}
     failed = ((rec_.get("provisioning") or {}).get("failed") or {})
+    copy = None
     if measure:
-        size: Optional[int] = diskusage.measure(prefix).bytes
+        usage = diskusage.measure(prefix)
+        size: Optional[int] = usage.bytes
+        copy = usage.files > 0 and usage.shared_files == 0
     else:
         size = (rec_.get("size") or {}).get("bytes")
     return Environment(
@@ -86,6 +94,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False) -> Optional[Env
         size_measured=measure,
         created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),
         failed=failed.get("script") or failed.get("step"),
+        copy=copy,
     )
 
 
@@ -94,18 +103,19 @@ def scan(envs_dir: str, cache_dir: str, paths: Sequence[str] = (), measure: bool
     from mambaboot.common.errors import UsageError
 
     found: Dict[str, Environment] = {}
+    pending = record.pending_names(cache_dir)
     try:
         entries = sorted(os.scandir(envs_dir), key=lambda e: e.name)
     except OSError:
         entries = []
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            env = describe(entry.path, cache_dir, measure)
+            env = describe(entry.path, cache_dir, measure, pending)
             if env is not None:
                 found[env.prefix] = env
     for path in paths:
         prefix = os.path.abspath(path)
-        env = found.get(prefix) or describe(prefix, cache_dir, measure)
+        env = found.get(prefix) or describe(prefix, cache_dir, measure, pending)
         if env is None:
             raise UsageError(f"{prefix} is not an environment (no conda-meta, no mambaboot record)")
         found[prefix] = env

@@ -13,7 +13,6 @@ environment no longer exists.
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mambaboot.common import fsops
@@ -24,14 +23,14 @@ ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 
 
-@dataclass
 class Package:
-    stem: str
-    extracted: Optional[str] = None
-    archives: List[str] = field(default_factory=list)
-    side_files: List[str] = field(default_factory=list)  # e.g. rattler's <stem>.lock
-    bytes: int = 0
-    in_use: bool = False
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+        self.extracted: Optional[str] = None
+        self.archives: List[str] = []
+        self.side_files: List[str] = []  # e.g. rattler's <stem>.lock
+        self.bytes = 0
+        self.in_use = False
 
     def paths(self) -> List[str]:
         return ([self.extracted] if self.extracted else []) + self.archives + self.side_files
@@ -44,14 +43,15 @@ def _stem(name: str) -> Optional[str]:
     return None
 
 
-def packages(pkgs_dir: str) -> List[Package]:
+def packages(pkgs_dir: str, total: Optional[List[int]] = None) -> List[Package]:
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
     (`pkgs/https/conda.anaconda.org/conda-forge/linux-64/<name-version-build>/`;
     `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
     found: List[Package] = []
-    _scan(pkgs_dir, found, depth=0)
+    # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
+    _scan(pkgs_dir, found, 0, total if total is not None else [0], set())
     return sorted(found, key=lambda p: (p.stem, p.paths()[0] if p.paths() else ""))
 
 
@@ -59,7 +59,7 @@ def packages(pkgs_dir: str) -> List[Package]:
 _MAX_DEPTH = 12
 
 
-def _scan(directory: str, found: List[Package], depth: int) -> None:
+def _scan(directory: str, found: List[Package], depth: int, total: List[int], seen: set) -> None:
     try:
         entries = list(os.scandir(directory))
     except OSError:
@@ -71,21 +71,33 @@ def _scan(directory: str, found: List[Package], depth: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             if os.path.isfile(os.path.join(entry.path, "info", "index.json")):
                 pkg = here.setdefault(entry.name, Package(entry.name))
-                usage = diskusage.measure(entry.path)
+                usage = diskusage.measure(entry.path, seen=seen)
                 pkg.extracted, pkg.in_use = entry.path, usage.shared_files > 0
                 pkg.bytes += usage.bytes
+                total[0] += usage.bytes
             elif depth < _MAX_DEPTH:
                 nested.append(entry.path)
-        elif entry.is_file(follow_symlinks=False) and _stem(entry.name):
+            else:
+                total[0] += diskusage.measure(entry.path, seen=seen).bytes
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink == 1 or key not in seen:
+            seen.add(key)
+            total[0] += st.st_size
+        if entry.is_file(follow_symlinks=False) and _stem(entry.name):
             pkg = here.setdefault(_stem(entry.name), Package(_stem(entry.name)))
             pkg.archives.append(entry.path)
-            pkg.bytes += entry.stat(follow_symlinks=False).st_size
+            pkg.bytes += st.st_size
     for pkg in here.values():
         if pkg.stem + ".lock" in names:
             pkg.side_files.append(os.path.join(directory, pkg.stem + ".lock"))
     found.extend(here.values())
     for path in nested:
-        _scan(path, found, depth + 1)
+        _scan(path, found, depth + 1, total, seen)
 
 
 def _prune_empty(pkgs_dir: str, paths: List[str]) -> None:
@@ -127,23 +139,26 @@ def _orphaned_markers(cache_dir: str) -> List[str]:
 def info(cache_dir: str, pkgs_dirs: Sequence[str]) -> dict:
     caches = []
     for pkgs_dir in pkgs_dirs:
-        pkgs = packages(pkgs_dir)
+        total = [0]
+        pkgs = packages(pkgs_dir, total)
         caches.append({
             "path": pkgs_dir,
             "packages": len(pkgs),
             "in_use": sum(p.in_use for p in pkgs),
             "archives": sum(len(p.archives) for p in pkgs),
             "package_bytes": sum(p.bytes for p in pkgs),
-            "bytes": _size(pkgs_dir),  # with repodata and everything else
+            "bytes": total[0],  # with repodata and everything else
         })
     store = os.path.join(cache_dir, "micromamba")
-    binaries = [os.path.join(root, n) for root, _, names in os.walk(store) for n in names
-                if n in ("micromamba", "micromamba.exe")]
+    binaries = store_bytes = 0
+    for path, st in diskusage.walk(store):
+        binaries += os.path.basename(path) in ("micromamba", "micromamba.exe")
+        store_bytes += st.st_size
     homes = list(_stale_homes(cache_dir))
     return {
         "cache_dir": cache_dir,
         "package_caches": caches,
-        "micromamba": {"path": store, "binaries": len(binaries), "bytes": _size(store)},
+        "micromamba": {"path": store, "binaries": binaries, "bytes": store_bytes},
         "pip": {"path": os.path.join(cache_dir, "pip"), "bytes": _size(os.path.join(cache_dir, "pip"))},
         "stale_homes": {"count": len(homes), "bytes": sum(_size(h) for h, _ in homes)},
         "orphaned_markers": len(_orphaned_markers(cache_dir)),

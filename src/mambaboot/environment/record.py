@@ -125,8 +125,20 @@ def _load_marker(path: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
 
 
-def pending_marker(cache_dir: str, prefix: str) -> Optional[Dict[str, Any]]:
-    data = _load_marker(_marker_path(cache_dir, prefix))
+def pending_names(cache_dir: str) -> Optional[set]:
+    """The file names in the pending directory, listed once for many pending_marker calls."""
+    try:
+        return set(os.listdir(os.path.join(cache_dir, "pending")))
+    except OSError:
+        return set()
+
+
+def pending_marker(cache_dir: str, prefix: str, names: Optional[set] = None) -> Optional[Dict[str, Any]]:
+    """names: pending_names(cache_dir), when many prefixes are looked up (no open per miss)."""
+    path = _marker_path(cache_dir, prefix)
+    if names is not None and os.path.basename(path) not in names:
+        return None
+    data = _load_marker(path)
     return data if data is not None and data["prefix"] == prefix else None
 
 

@@ -124,7 +124,7 @@ def _from_record(
 
 
 def _foreign(prefix: str, host: Host, python: Optional[str], cache_dir: Optional[str], link_cache: bool) -> finish.FinishInputs:
-    cache = resolve_cache_dir(host, cache_dir)
+    cache = resolve_cache_dir(host, cache_dir, prefix)
     pkgs_dirs = resolve_pkgs_dirs(host, cache)
     inputs = {
         "prefix": prefix, "name": os.path.basename(prefix), "python": python, "cache_dir": cache,

@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from mambaboot.common import fsops
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
-from mambaboot.environment import cachelink, condameta, condarc, diskusage, lockfile, record
+from mambaboot.environment import cachelink, condameta, condarc, lockfile, record
 from mambaboot.pipeline import verify
 from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell import isolation
@@ -63,7 +63,8 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
 
     link = _link(inputs, files, reporter)
     _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
-    made = portable(prefix, inputs.windows)
+    meta = condameta.records(prefix)  # the one pass over conda-meta; every step below reads this
+    made = portable(prefix, inputs.windows, records=meta)
     files.extend(made.files)
     if made.patch.changed:
         body["patched"] = [c.path for c in made.patch.changed]
@@ -72,12 +73,12 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     baseline = isolation.baseline(environ, inputs.windows)
     checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
     try:  # while the checks run
-        packages = condameta.installed(prefix)
+        packages = condameta.installed(prefix, meta)
         lock_file = _write_lock(inputs, packages, files, reporter)
         _write_condarc(inputs, packages, files, reporter)
-        # After our last new file, and without the record (its timestamps change its size),
-        # so that checking again measures the same.
-        usage = diskusage.measure(prefix, exclude=[record.record_path(prefix)])
+        # As the packages declare it: no lstat of every file for a figure only `list` shows
+        # (and `list --size` measures, with the hard links, when asked).
+        size = condameta.declared_size(meta)
     except BaseException:
         checks.cancel()
         raise
@@ -91,7 +92,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
         state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
-        packages=[p.to_dict() for p in packages], size=usage.to_dict(), lock=lock_file,
+        packages=[p.to_dict() for p in packages], size=size, lock=lock_file,
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
@@ -167,10 +168,11 @@ class Portable:
 
 
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
-             dry_run: bool = False) -> Portable:
-    """Activation without hooks: our activation scripts, and micromamba's scripts patched."""
+             dry_run: bool = False, records: Optional[List[dict]] = None) -> Portable:
+    """Activation without hooks: our activation scripts, and micromamba's scripts patched.
+    records: conda-meta, parsed already (else the patch reads what it needs)."""
     scripts = generate.write(prefix, windows, dry_run=dry_run)
-    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run))
+    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, records=records))
 
 
 def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:

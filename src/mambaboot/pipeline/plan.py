@@ -8,6 +8,9 @@ from typing import Optional, Sequence, Tuple
 from mambaboot.common import pathrules, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
+from mambaboot.common.locations import (  # noqa: F401  (where the defaults live; commands import them from there)
+    _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
+)
 from mambaboot.environment.lockfile import Lock
 from mambaboot.pipeline.envfile import EnvFile, package_name
 
@@ -108,58 +111,6 @@ class Plan:
         data = asdict(self)
         data["pkgs_dir"] = self.pkgs_dir
         return data
-
-
-def _user_cache_dir(host: Host) -> str:
-    env, p = host.environ, host.path
-    if host.windows:
-        base = env.get("LOCALAPPDATA") or p.join(host.home(), "AppData", "Local")
-        return p.join(base, "mambaboot", "Cache")
-    if host.subdir.startswith("osx"):
-        return p.join(host.home(), "Library", "Caches", "mambaboot")
-    return p.join(env.get("XDG_CACHE_HOME") or p.join(host.home(), ".cache"), "mambaboot")
-
-
-def _drive(host: Host) -> str:
-    """The drive the user is working on; the user's own script used the drive it ran from."""
-    drive = host.path.splitdrive(host.cwd)[0]
-    return drive or "C:"
-
-
-def _absolute(host: Host, path: str) -> str:
-    p = host.path
-    return p.normpath(p.join(host.cwd, p.expanduser(path)) if not p.isabs(path) else path)
-
-
-def resolve_envs_dir(host: Host, given: Optional[str]) -> str:
-    if given:
-        return _absolute(host, given)
-    py_envs = host.environ.get("PY_ENVS")
-    if py_envs and host.isdir(py_envs):
-        return _absolute(host, py_envs)
-    if host.windows:
-        conventional = host.path.join(_drive(host) + "\\", "dev", "Anaconda", "envs")
-        if host.isdir(conventional):
-            return conventional
-    return host.cwd
-
-
-def resolve_cache_dir(host: Host, given: Optional[str]) -> str:
-    if given:
-        return _absolute(host, given)
-    if host.windows:
-        drive_cache = _drive(host) + "\\CACHE"
-        if host.isdir(drive_cache):
-            return drive_cache
-    return _user_cache_dir(host)
-
-
-def resolve_pkgs_dirs(host: Host, cache_dir: str) -> Tuple[str, ...]:
-    # conda reads CONDA_PKGS_DIRS as comma-separated, whatever the platform's pathsep.
-    configured = [d.strip() for d in host.environ.get("CONDA_PKGS_DIRS", "").split(",") if d.strip()]
-    if configured:
-        return tuple(_absolute(host, d) for d in configured)
-    return (host.path.join(cache_dir, "Python", "pkgs"),)
 
 
 def env_name(name: Optional[str], python: Optional[str]) -> str:
@@ -296,7 +247,11 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     warnings = pathrules.check_prefix(prefix, host.windows)
     if ef:
         warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
-    cache_dir = resolve_cache_dir(host, inputs.cache_dir)
+    cache_dir = resolve_cache_dir(host, inputs.cache_dir, prefix)
+    pkgs_dirs = _engine_pkgs_dirs(host, cache_dir)
+    apart = cross_volume_warning(host, pkgs_dirs[0], prefix)
+    if apart:
+        warnings.append(apart)
     if lock:
         specs, channels, python = (), (), lock.python_version()
     else:
@@ -310,7 +265,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         specs=specs,
         channels=channels,
         cache_dir=cache_dir,
-        pkgs_dirs=_engine_pkgs_dirs(host, cache_dir),
+        pkgs_dirs=pkgs_dirs,
         micromamba=micromamba_source(host, inputs),
         subdir=host.subdir,
         windows=host.windows,

@@ -58,8 +58,17 @@ class Report:
         }
 
 
-def _recorded_scripts(prefix: str) -> List[str]:
-    """Scripts the package records say had the prefix written into them (text mode)."""
+def _scripts_in(paths: Iterable[dict]) -> List[str]:
+    return [rel for rel, entry in ((str(e.get("_path", "")).replace("\\", "/"), e) for e in paths)
+            if entry.get("prefix_placeholder") and entry.get("file_mode", "text") == "text"
+            and rel.lower().endswith(SCRIPT_EXTS)]
+
+
+def _recorded_scripts(prefix: str, records: Optional[Iterable[dict]] = None) -> List[str]:
+    """Scripts the package records say had the prefix written into them (text mode).
+    records: the parsed conda-meta records, when the caller read them already (create)."""
+    if records is not None:
+        return [rel for r in records for rel in _scripts_in((r.get("paths_data") or {}).get("paths") or ())]
     meta = os.path.join(prefix, "conda-meta")
     try:
         names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
@@ -76,19 +85,15 @@ def _recorded_scripts(prefix: str) -> List[str]:
         if b"prefix_placeholder" not in raw or not any(ext.encode() + b'"' in raw.lower() for ext in SCRIPT_EXTS):
             continue
         try:
-            paths = json.loads(raw).get("paths_data", {}).get("paths", [])
+            found += _scripts_in(json.loads(raw).get("paths_data", {}).get("paths", []))
         except (ValueError, AttributeError):
             continue
-        for entry in paths:
-            rel = str(entry.get("_path", "")).replace("\\", "/")
-            if entry.get("prefix_placeholder") and entry.get("file_mode", "text") == "text" and rel.lower().endswith(SCRIPT_EXTS):
-                found.append(rel)
     return found
 
 
-def candidates(prefix: str) -> List[str]:
+def candidates(prefix: str, records: Optional[Iterable[dict]] = None) -> List[str]:
     """Relative paths ('/') of the scripts that may carry the prefix."""
-    found = set(_recorded_scripts(prefix))
+    found = set(_recorded_scripts(prefix, records))
     for directory in SCANNED_DIRS:
         try:
             names = os.listdir(os.path.join(prefix, directory))
@@ -161,14 +166,15 @@ def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str
     return "".join(out), notes, leftovers
 
 
-def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_run: bool = False) -> Report:
+def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_run: bool = False,
+          records: Optional[Iterable[dict]] = None) -> Report:
     """Rewrite every candidate script of `prefix`. `written`: how the prefix is spelled in the
     files (default: the prefix itself; also give the old location of a moved environment)."""
     spellings = [prefix, *written]
     own = os.path.join(prefix, *OWN_MAMBA)
     own_mamba = "\\".join(OWN_MAMBA) if os.path.isfile(own) else None
     report = Report()
-    for rel in candidates(prefix):
+    for rel in candidates(prefix, records):
         path = os.path.join(prefix, *rel.split("/"))
         with open(path, "rb") as f:
             raw = f.read()

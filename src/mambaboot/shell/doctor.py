@@ -210,8 +210,26 @@ def check_shell_init(m: Host) -> List[Finding]:
             + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in found.problems])
 
 
+def check_copies(m: Host) -> List[Finding]:
+    """Whether the active environment shares its files with the package cache (hard links) or is
+    a copy: micromamba copies every file when the cache is on another volume."""
+    from mambaboot.environment import diskusage
+
+    prefix = m.get("CONDA_PREFIX")
+    if not prefix or not m.isdir(m.path.join(prefix, "conda-meta")):
+        return []
+    linked = diskusage.shares_links(prefix)
+    if linked is None:
+        return []
+    if linked:
+        return [Finding("copies", OK, f"{prefix} shares its package files with the package cache (hard links)")]
+    return [Finding("copies", WARNING, f"{prefix} is a copy: none of its files is hard-linked with the package "
+                    "cache (the cache was on another volume, or links were refused)",
+                    "recreate it with --cache-dir on the environment's volume")]
+
+
 def examine(m: Host) -> List[Finding]:
-    findings = check_variables(m) + check_path(m) + check_fallbacks(m)
+    findings = check_variables(m) + check_path(m) + check_fallbacks(m) + check_copies(m)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
     return findings + check_shell_init(m)

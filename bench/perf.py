@@ -1,0 +1,180 @@
+"""Benchmark: issue 16's figures, each a ratio against its baseline measured in the same run.
+
+Every pair (or group) of commands is run interleaved, N times, and the medians compared; the
+machine's load average is printed with the figures (these machines are shared and noisy: only
+ratios measured side by side mean anything; the tests never time anything).
+
+    python3 bench/perf.py [-n N]            # print the figures
+    python3 bench/perf.py --table README.md # also rewrite the README's performance table
+
+Rows (ROWS below; tests/test_bench_table.py checks the README table has exactly these):
+start-up (--version, --help) against `python -c pass`; `run` against the environment's python;
+`cache info` on the benchmark cache and `list` of 500 environments against `python -c pass`;
+`remove --yes` against `rm -rf` of the same tree; the zipapp against the checkout; `create` with
+the package cache on another file system (a tmpfs: every file copied) against the same volume.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import MAMBABOOT, clean_env, fake_envs, timed  # noqa: E402  (also puts the repo on sys.path)
+
+from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
+from tests.support.micromamba_standin import make_standin  # noqa: E402
+
+# (key, what is measured, baseline, target ratio)
+ROWS = (
+    ("version", "`mambaboot --version`", "`python -c pass`", "1.3"),
+    ("help", "`mambaboot --help`", "`python -c pass`", "1.3"),
+    ("run", "`mambaboot run P -- python -c pass`", "P's python alone", "2.2"),
+    ("run-lean", "the same under `python -I -S`", "P's python alone", "2.2"),
+    ("cache-info", "`cache info` (~11k-file cache)", "`python -c pass`", "3"),
+    ("list-500", "`list` of 500 environments", "`python -c pass`", "(< 150 ms)"),
+    ("remove", "`remove --yes` (~10k files)", "`rm -rf` of a copy", "1.1"),
+    ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
+    ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
+)
+BEGIN, END = "<!-- bench/perf.py table: begin -->", "<!-- bench/perf.py table: end -->"
+
+
+def _medians(n, env, *argvs, prepare=None):
+    """Median seconds of each argv, run interleaved n times; prepare(i) runs before each round."""
+    rounds = []
+    for i in range(n):
+        if prepare:
+            prepare(i)
+        rounds.append([timed(a, env) for a in argvs])
+    return [statistics.median(r[k] for r in rounds) for k in range(len(argvs))]
+
+
+def _second_volume(root: Path):
+    """A directory on another file system, or None: /dev/shm (a tmpfs) when it is one."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.stat(shm).st_dev != os.stat(root).st_dev:
+        d = Path(tempfile.mkdtemp(prefix="mambaboot-bench-", dir=shm))
+        return d
+    return None
+
+
+def measure(n: int) -> dict:
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
+        root = Path(tmp)
+        for d in ("home", "tmp", "envs", "many", "rm"):
+            (root / d).mkdir()
+        env = clean_env(root)
+        channel = channel_url(build_benchmark_channel(root / "channel"))
+        standin = make_standin(root / "micromamba")
+        cache = root / "cache"
+        common = ["-q", "--micromamba", str(standin), "--cache-dir", str(cache)]
+        subprocess.run([*MAMBABOOT, "create", "e", "-c", channel, "--package", "bench-meta", "--envs-dir",
+                        str(root / "envs"), *common], env=env, check=True)
+        prefix = root / "envs" / "e"
+        floor = [sys.executable, "-c", "pass"]
+
+        base, ver, hlp = _medians(max(n, 10), env, floor, [*MAMBABOOT, "--version"], [*MAMBABOOT, "--help"])
+        figures["version"] = (ver, base)
+        figures["help"] = (hlp, base)
+        lean = [sys.executable, "-I", "-S", *MAMBABOOT[1:]]  # without this interpreter's site-packages
+        direct, run, run_lean = _medians(max(n, 10), env, [str(prefix / "bin" / "python"), "-c", "pass"],
+                                         [*MAMBABOOT, "run", str(prefix), "--", "python", "-c", "pass"],
+                                         [*lean, "run", str(prefix), "--", "python", "-c", "pass"])
+        figures["run"] = (run, direct)
+        figures["run-lean"] = (run_lean, direct)
+        base, info = _medians(n, env, floor, [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)])
+        figures["cache-info"] = (info, base)
+        fake_envs(prefix, root / "many", 500)
+        base, listing = _medians(n, env, floor, [*MAMBABOOT, "list", "--envs-dir", str(root / "many"),
+                                                 "--cache-dir", str(cache)])
+        figures["list-500"] = (listing, base)
+
+        def copies(i):
+            for side in ("a", "b"):
+                shutil.copytree(prefix, root / "rm" / f"{side}{i}", symlinks=True)
+        rounds = []
+        for i in range(n):
+            copies(i)
+            rounds.append((timed(["rm", "-rf", str(root / "rm" / f"a{i}")], env),
+                           timed([*MAMBABOOT, "remove", "--yes", str(root / "rm" / f"b{i}"), "--cache-dir", str(cache)],
+                                 env)))
+        figures["remove"] = (statistics.median(r[1] for r in rounds), statistics.median(r[0] for r in rounds))
+
+        from tools.build_zipapp import build
+        pyz = root / "mambaboot.pyz"
+        build(pyz)
+        checkout, zipapp = _medians(max(n, 10), env, [*MAMBABOOT, "list", "--help"],
+                                    [sys.executable, str(pyz), "list", "--help"])
+        figures["zipapp"] = (zipapp, checkout)
+
+        far = _second_volume(root)
+        if far is not None:
+            try:  # both environments on the tmpfs: only link versus copy differs
+                def create(name, cache_dir):
+                    return timed([*MAMBABOOT, "create", name, "-c", channel, "--package", "bench-meta", "-q",
+                                  "--micromamba", str(standin), "--cache-dir", str(cache_dir),
+                                  "--envs-dir", str(far / "envs")], env)
+                create("warm", far / "cache")
+                rounds = []
+                for i in range(n):
+                    rounds.append((create(f"f{i}", cache), create(f"n{i}", far / "cache")))
+                    shutil.rmtree(far / "envs" / f"f{i}")
+                    shutil.rmtree(far / "envs" / f"n{i}")
+                figures["cross-volume"] = tuple(statistics.median(r[k] for r in rounds) for k in (0, 1))
+            finally:
+                shutil.rmtree(far, ignore_errors=True)
+    return figures
+
+
+def rows(figures: dict) -> list:
+    out = []
+    for key, what, baseline, target in ROWS:
+        if key in figures:
+            value, base = figures[key]
+            out.append((key, what, f"{value * 1000:.0f} ms", baseline, f"{base * 1000:.0f} ms",
+                        f"{value / base:.2f}x", target))
+        else:
+            out.append((key, what, "n/a", baseline, "n/a", "n/a", target))
+    return out
+
+
+def table(figures: dict, load: tuple) -> str:
+    lines = [f"Measured by `python3 bench/perf.py --table README.md` (Python {sys.version.split()[0]}, "
+             f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):", "",
+             "| row | measured | time | baseline | time | ratio | target |", "|---|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows(figures)]
+    return "\n".join(lines)
+
+
+def write_table(readme: Path, text: str) -> None:
+    content = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(content):
+        raise SystemExit(f"{readme}: no {BEGIN} ... {END} markers")
+    readme.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", content), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=5, help="rounds per figure (the median is reported)")
+    parser.add_argument("--table", metavar="README", help="rewrite the performance table in this file")
+    args = parser.parse_args()
+    before = os.getloadavg()
+    figures = measure(args.n)
+    load = os.getloadavg()
+    print(f"load average before {before[0]:.2f}, after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for key, what, value, baseline, base, ratio, target in rows(figures):
+        print(f"{key:13} {what}: {value} vs {baseline}: {base}; ratio {ratio} (target {target})")
+    if args.table:
+        write_table(Path(args.table), table(figures, load))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
