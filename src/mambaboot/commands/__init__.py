@@ -6,4 +6,5 @@ inside run(), so building the parser (and `--help`, `--version`) stays cheap.
 
 NAMES = (
     "create", "adopt", "lock", "provision", "list", "remove", "cache", "activate_scripts", "run", "shell", "doctor",
+    "audit", "move", "pack",
 )
