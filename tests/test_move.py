@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import build_channel, channel_url, pip_spec, prefixy_spec
-from tests.support.snapshot import snapshot
+from tests.support.snapshot import diff, snapshot
 
 TMPFS = Path("/dev/shm")  # another file system than the test's tmp dir on this machine (checked below)
 
@@ -144,17 +144,49 @@ def test_move_refuses_bad_input_without_exit_1(env_world):
     assert snapshot(prefix) == inside
 
 
+def _location_findings(world, prefix):
+    r = world.run("doctor", str(prefix), "--json")
+    return [f for f in r.json()["findings"] if f["check"] == "location"]
+
+
 def test_an_environment_moved_by_hand_is_named_and_repaired(env_world):
     world, prefix = env_world
+    assert [f["severity"] for f in _location_findings(world, prefix)] == ["ok"]
     by_hand = world.envs / "by-hand"
     os.rename(prefix, by_hand)
     found = audit(world, by_hand)
     assert found["location"] == str(prefix)
+    (doctor,) = _location_findings(world, by_hand)
+    assert doctor["severity"] == "error" and f"its files name {prefix}" in doctor["message"]
+    assert doctor["fix"].startswith(f"mambaboot move {by_hand} {by_hand}")
     assert world.run("run", str(by_hand), "--", "prefixy").returncode != 0
-    fixed = world.envs / "fixed"
-    r = move(world, by_hand, fixed)
+    r = move(world, by_hand, by_hand)
     assert r.returncode == 0, r.stderr
-    assert "moved without mambaboot" in r.stderr
+    assert "moved without mambaboot" in r.stderr and "(in place)" in r.stderr
+    works(world, by_hand)
+    assert [f["severity"] for f in _location_findings(world, by_hand)] == ["ok"]
+    assert move(world, by_hand, by_hand).returncode == 2, "nothing to repair"
+    os.rename(by_hand, world.envs / "by-hand-again")
+    fixed = world.envs / "fixed"
+    r = move(world, world.envs / "by-hand-again", fixed)
+    assert r.returncode == 0, r.stderr
     works(world, fixed)
     r = world.run("adopt", str(fixed), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
+
+
+def test_a_move_that_fails_verification_is_put_back(env_world):
+    world, prefix = env_world
+    mamba = prefix / "bin" / "mamba"
+    # fails only at the new place: verification there fails, after the files were rewritten
+    mamba.write_text('#!/bin/sh\ncase "$0" in *broken*) echo "no" >&2; exit 3;; esac\necho "mamba 2.0.5"\n')
+    record_before = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    inside = snapshot(prefix)
+    r = move(world, prefix, world.envs / "broken")
+    assert r.returncode == 7, r.stderr
+    assert "put back" in r.stderr and not (world.envs / "broken").exists()
+    assert audit(world, prefix)["location"] == str(prefix)
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert record["inputs"] == record_before["inputs"] and record.get("moves", []) == []
+    changed = {p for p, (a, b) in diff(inside, snapshot(prefix)).items() if "__pycache__" not in p}
+    assert changed <= {".mambaboot/record.json"}, changed

@@ -8,7 +8,8 @@ Only when that passed is a copied source deleted. A failure after the rename put
 environment back where it was; a failed copy is deleted and the source kept.
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
-unless it was moved by hand: `move` then also repairs it. It works on its own result again.
+unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
+works on its own result again.
 """
 
 import errno
@@ -29,6 +30,7 @@ from mambaboot.shell import isolation
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 RENAMED = "renamed"
 COPIED = "copied"
+IN_PLACE = "in place"  # SRC = DST: an environment moved by hand, repaired where it is
 
 
 @dataclass
@@ -118,11 +120,13 @@ def move_environment(
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     pathrules.check_prefix(dst, host.windows)
     check_source(src)
-    if _same(src, dst):
-        raise UsageError(f"{src} is already there")
-    check_destination(src, dst)
+    old, _ = scan.location(src, host.windows)
+    in_place = _same(src, dst)
+    if in_place and _same(old, src):
+        raise UsageError(f"{src} is already there, and its files say so")
+    if not in_place:
+        check_destination(src, dst)
 
-    old, told_by = scan.location(src, host.windows)
     findings = scan.find(src, old, host.windows)
     try:
         rewrite.check(findings, dst)
@@ -131,7 +135,7 @@ def move_environment(
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 
-    how = _rename_or_copy(src, dst)
+    how = IN_PLACE if in_place else _rename_or_copy(src, dst)
     reporter.step(f"move: {src} -> {dst} ({how})")
     try:
         changed = rewrite.relocate(dst, findings, old, dst, host.windows)
@@ -166,6 +170,9 @@ def _undo(src: str, dst: str, how: str, old: str, windows: bool, reporter: Repor
     rewrite.relocate(dst, findings, dst, old, windows)
     record.update(dst, missing_ok=True, inputs=dict((record.read(dst) or {}).get("inputs") or {}, prefix=old),
                   moves=((record.read(dst) or {}).get("moves") or [])[:-1])
+    if how == IN_PLACE:
+        reporter.warn(f"{src} names {old} again, as before")
+        return
     os.rename(dst, src)
     reporter.warn(f"the environment was put back at {src}")
 
