@@ -169,15 +169,14 @@ def _binary(data, placeholder, prefix):
     if len(prefix) > len(placeholder):
         raise SystemExit("critical libmamba Padding error: the prefix is longer than the binary placeholder")
     padding = b"\0" * (len(placeholder) - len(prefix))
-    out, pos = b"", 0
-    while True:
-        found = data.find(placeholder, pos)
-        if found < 0:
-            return out + data[pos:]
-        end = data.find(b"\0", found)
-        end = len(data) if end < 0 else end
-        out += data[pos:found] + prefix + data[found + len(placeholder):end] + padding
-        pos = end
+    buffer = bytearray(data)
+    pos = buffer.find(placeholder)
+    while pos >= 0:  # libmamba's loop: the rest of the string up to its NUL, then the padding
+        end = buffer.find(b"\0", pos)
+        end = len(buffer) if end < 0 else end
+        buffer[pos:end] = prefix + bytes(buffer[pos + len(placeholder):end]) + padding
+        pos = buffer.find(placeholder, pos + len(prefix))
+    return bytes(buffer)
 
 
 def _link(archive, prefix, rec, url, channel):

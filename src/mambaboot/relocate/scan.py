@@ -78,9 +78,11 @@ def spellings(prefix, windows):
 
 
 def pattern(prefix, windows):
-    """A regex for the prefix as a whole path: not /env inside /env2."""
+    """A regex for the prefix as a whole path: not /env inside /env2 or /x/env."""
     alternatives = b"|".join(re.escape(s) for s in spellings(prefix, windows))
-    return re.compile(b"(?:" + alternatives + b")(?!" + _PATH_CHAR + b")", re.I if windows else 0)
+    # nor /a inside /a/a (PREFIX/a), but -I/a/include and -L/a/lib as compilers' flags write it
+    before = b"(?:(?<!" + _PATH_CHAR + b")|(?<=-[A-Za-z]))"
+    return re.compile(before + b"(?:" + alternatives + b")(?!" + _PATH_CHAR + b")", re.I if windows else 0)
 
 
 def _records(prefix):
