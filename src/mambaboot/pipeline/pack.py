@@ -27,7 +27,7 @@ from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
 
 FORMATS = (".tar.gz", ".tgz", ".zip")
-COMPRESS_LEVEL = 6  # gzip's own default: most of level 9's size at a fraction of its time
+COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,9 @@ def _members(prefix: str) -> Iterator[Tuple[str, str]]:
             yield os.path.join(root, name), rel_root + name
 
 
-def _extras(prefix: str, location: str) -> Dict[str, bytes]:
-    note = {"prefix": location, "packed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+def _extras(location: str, findings: List[scan.Finding]) -> Dict[str, bytes]:
+    note = {"prefix": location, "packed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": [f.to_dict() for f in findings]}
     return {
         f"{scan.RECORD_DIR}/{unpack.SCRIPT}": unpack.script(),
         f"{scan.RECORD_DIR}/{scan.PACKED_FILE}": (json.dumps(note, indent=2) + "\n").encode(),
@@ -85,7 +86,9 @@ def _extras(prefix: str, location: str) -> Dict[str, bytes]:
 
 def _write_tar(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
     count = 0
-    with tarfile.open(out, "w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.PAX_FORMAT) as tar:
+    # GNU format: long names and large files, read by GNU tar and bsdtar (Windows' tar); PAX
+    # would add an extended header to every member for its sub-second mtime.
+    with tarfile.open(out, "w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.GNU_FORMAT) as tar:
         for path, name in _members(prefix):
             if name in extras:
                 continue
@@ -141,7 +144,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     tmp = fsops.unique_sibling(output, "partial")
     try:
         writer = _write_zip if kind == "zip" else _write_tar
-        count = writer(tmp, prefix, _extras(prefix, found.location))
+        count = writer(tmp, prefix, _extras(found.location, found.findings))
         os.replace(tmp, output)
     except BaseException:
         if os.path.lexists(tmp):

@@ -61,6 +61,10 @@ class Finding:
             out["capacity"] = self.capacity
         return out
 
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["path"], data["kind"], data.get("capacity"), data.get("source", ""))
+
 
 def spellings(prefix, windows):
     """The byte strings a file may use to name the prefix, longest first. On Windows the installer

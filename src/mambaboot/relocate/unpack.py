@@ -10,6 +10,7 @@ rewrite is `move`'s own. It is kept in PREFIX/.mambaboot/; running it again does
 the environment can be moved with `mambaboot move` afterwards.
 """
 
+import json
 import os
 import pkgutil
 import sys
@@ -44,7 +45,9 @@ def unpack(prefix: str, windows: bool) -> list:
     old, _ = scan.location(prefix, windows)
     changed = []
     if os.path.normcase(os.path.abspath(old)) != os.path.normcase(os.path.abspath(prefix)):
-        findings = scan.find(prefix, old, windows)
+        findings = _packed_findings(prefix)
+        if findings is None:
+            findings = scan.find(prefix, old, windows)
         rewrite.check(findings, prefix)
         changed = rewrite.relocate(prefix, findings, old, prefix, windows)
     try:
@@ -52,6 +55,16 @@ def unpack(prefix: str, windows: bool) -> list:
     except FileNotFoundError:
         pass
     return changed
+
+
+def _packed_findings(prefix: str):
+    """The files pack found (its note lists them): no need to look again on each machine."""
+    try:
+        with open(os.path.join(prefix, scan.RECORD_DIR, scan.PACKED_FILE), "rb") as f:
+            note = json.load(f)
+        return [scan.Finding.from_dict(item) for item in note["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def main(argv) -> int:
