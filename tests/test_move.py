@@ -42,7 +42,7 @@ def move(world, src, dst, *extra, env=None):
 
 
 def works(world, prefix: Path, linked: bool = True) -> None:
-    """Entry points, imports, conda, and activation in bash: all at the new place."""
+    """Entry points, imports, conda, and activation in bash, zsh, dash and fish: all at the new place."""
     r = world.run("run", str(prefix), "--", "prefixy")
     assert r.returncode == 0 and r.stdout.strip() == f"prefixy ok {prefix}", r.stdout + r.stderr
     r = world.run("run", str(prefix), "--", "python", "-c", "import pip, conda, sys; print(sys.prefix)")
@@ -50,10 +50,21 @@ def works(world, prefix: Path, linked: bool = True) -> None:
     for tool in ("conda", "pip", "mamba"):
         r = world.run("run", str(prefix), "--", tool, "--version")
         assert r.returncode == 0, (tool, r.stderr)
-    script = f'. "{prefix}/.mambaboot/activate.sh" && command -v python && prefixy && conda --version'
-    proc = subprocess.run(["bash", "-c", script], env=world.env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == f"{prefix}/bin/python"
+    activations = {
+        "bash": f'. "{prefix}/.mambaboot/activate.sh" && command -v python && prefixy && conda --version',
+        "zsh": f'. "{prefix}/.mambaboot/activate.sh" && command -v python && prefixy && conda --version',
+        "dash": f'MAMBABOOT_ENV="{prefix}"; . "$MAMBABOOT_ENV/.mambaboot/activate.sh" && command -v python && prefixy',
+        "fish": f'source "{prefix}/.mambaboot/activate.fish"; and command -v python; and prefixy; and conda --version',
+    }
+    # fish writes its own config and history under XDG dirs: outside the world that is snapshotted
+    fish_home = world.root.parent / "fish-home"
+    fish_env = {**world.env, "XDG_CONFIG_HOME": str(fish_home / "config"), "XDG_DATA_HOME": str(fish_home / "data")}
+    for shell, script in activations.items():
+        env = fish_env if shell == "fish" else world.env
+        proc = subprocess.run([shell, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, (shell, proc.stderr)
+        assert proc.stdout.splitlines()[0] == f"{prefix}/bin/python", shell
+        assert f"prefixy ok {prefix}" in proc.stdout.splitlines(), shell
     found = audit(world, prefix)
     assert found["location"] == str(prefix) and found["counts"]["blocking"] == 0, found
     record = json.loads((prefix / ".mambaboot" / "record.json").read_text())

@@ -110,3 +110,35 @@ def test_windows_spellings_and_pip_launchers(tmp_path):
     assert (prefix / "etc" / "fwd.txt").read_text() == "home = D:/lab/env/Lib\n"
     assert json.loads((prefix / "conda-meta" / "state").read_text()) == {"env_vars": {"DATA": new + "\\share"}}
     assert scan.find(str(prefix), old, True) == []
+
+
+def test_a_moved_windows_environment_runs_under_wine(wine, tmp_path):
+    """A Windows-layout environment (micromamba's .bat files patched, our activation scripts, a
+    distlib launcher whose #! line names a script in the environment) moved, rewritten, then run
+    by Wine's cmd at the new place."""
+    from mambaboot.pipeline import finish
+    from tests.support import winenv
+    from tests.support.wine import launcher_exe, windows_path
+
+    old_dir, new_dir = tmp_path / "envs" / "old-env", tmp_path / "moved" / "new-env"
+    winenv.build(old_dir, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
+    old, new = windows_path(old_dir), windows_path(new_dir)
+    finish.portable(str(old_dir), True, written=[old])
+    (old_dir / "Scripts" / "hello.bat").write_bytes(b"@echo hello from %~dp0\r\n")
+    launcher_exe(old_dir / "Scripts" / "hello.exe", f"C:\\windows\\system32\\cmd.exe /d /c {old}\\Scripts\\hello.bat")
+    new_dir.parent.mkdir()
+    os.rename(old_dir, new_dir)
+    findings = {f.path: f.kind for f in scan.find(str(new_dir), old, True)}
+    assert findings.get("Scripts/hello.exe") == scan.LAUNCHER, findings
+    rewrite.relocate(str(new_dir), scan.find(str(new_dir), old, True), old, new, True)
+    left = {f.path: f.kind for f in scan.find(str(new_dir), old, True)}
+    assert left == {"conda-meta/history": scan.HISTORY}, "only the log of past commands keeps the old place"
+    code, out, err = wine.batch("moved", [
+        "@echo off", f'call "{new}\\.mambaboot\\activate.bat"', "echo prefix=[%CONDA_PREFIX%]",
+        f'"{new}\\Scripts\\hello.exe"', f'call "{new}\\Library\\bin\\tool-env.bat"', "echo tool=[%TOOL_HOME%]",
+    ])
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert f"prefix=[{new}]" in lines
+    assert f"hello from {new}\\Scripts\\" in lines
+    assert f"tool=[{new}\\Library\\share\\tool]" in lines
