@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.entries import both_entries
 from tests.support.snapshot import snapshot
 from tests.test_move import env_world, move, portable_channel, works  # noqa: F401 (fixtures)
 
@@ -87,3 +88,20 @@ def test_pack_refuses_editable_installs_and_outside_links(env_world):
     assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 0
     assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 4
     assert world.run("pack", str(prefix), "-o", str(archive), "--force").returncode == 0
+
+
+@both_entries
+def test_the_unpack_script_is_built_from_the_relocate_modules_in_either_build(env_world):
+    """From the zipapp too: the modules' source is read with pkgutil, not from a file path."""
+    from mambaboot.relocate import unpack
+
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    r = world.run("pack", str(prefix), "-o", str(archive), "-q")
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(archive) as tar:
+        script = tar.extractfile(".mambaboot/unpack.py").read()
+        note = json.loads(tar.extractfile(".mambaboot/packed.json").read())
+    assert script == unpack.script()
+    assert note["prefix"] == str(prefix) and {"path": "lib/libprefixy.so", "kind": "binary", "source": "package record",
+                                              "capacity": 255} in note["files"]
