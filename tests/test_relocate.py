@@ -142,3 +142,29 @@ def test_a_moved_windows_environment_runs_under_wine(wine, tmp_path):
     assert f"prefix=[{new}]" in lines
     assert f"hello from {new}\\Scripts\\" in lines
     assert f"tool=[{new}\\Library\\share\\tool]" in lines
+
+
+def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypatch):
+    prefix = tmp_path / "env"
+    old, new = "/old/place/env", str(prefix)
+    (prefix / ".mambaboot").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    (prefix / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "inputs": {"prefix": old}}))
+    for name in ("a", "b", "c"):
+        (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
+    real, calls = rewrite._replace_file, []
+
+    def dies_on_the_second(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(rewrite, "_replace_file", dies_on_the_second)
+    with pytest.raises(OSError):
+        rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
+    assert scan.location(str(prefix), False)[0] == old, "the record is rewritten last"
+    monkeypatch.setattr(rewrite, "_replace_file", real)
+    rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
+    assert scan.location(str(prefix), False)[0] == new
+    assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")

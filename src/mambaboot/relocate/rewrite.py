@@ -160,7 +160,9 @@ def relocate(prefix, findings, old, new, windows):
     """Rewrite every finding in prefix from old to new; returns the relative paths changed."""
     check(findings, new)
     changed = []
-    for finding in findings:
+    # Our record last: until it names the new place, scan.location still finds the old one, so a
+    # run cut short (killed, disk full) is finished by running it again (`move X X`, unpack.py).
+    for finding in sorted(findings, key=lambda f: f.kind == scan.RECORD):
         path = os.path.join(prefix, *finding.path.split("/"))
         try:
             with open(path, "rb") as f:
