@@ -152,6 +152,11 @@ def test_move_refuses_bad_input_without_exit_1(env_world):
     assert move(world, prefix, prefix).returncode == 2
     assert move(world, prefix, prefix / "inner").returncode == 2
     assert world.run("audit", str(world.envs / "taken")).returncode == 4
+    # create's character policy: DST is written into scripts that shells run
+    before = snapshot(world.root)
+    bad = move(world, prefix, world.envs / "a $(touch pwned)")
+    assert bad.returncode == 2 and "'$'" in bad.stderr, bad.stderr
+    assert snapshot(world.root) == before and not list(world.root.rglob("pwned"))
     assert snapshot(prefix) == inside
 
 
