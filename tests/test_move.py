@@ -206,3 +206,30 @@ def test_a_move_that_fails_verification_is_put_back(env_world):
     assert record["inputs"] == record_before["inputs"] and record.get("moves", []) == []
     changed = {p for p, (a, b) in diff(inside, snapshot(prefix)).items() if "__pycache__" not in p}
     assert changed <= {".mambaboot/record.json"}, changed
+
+
+def test_a_copy_that_fails_is_deleted_and_the_source_kept(env_world, monkeypatch):
+    """In process: the copy to another file system runs out of space half way."""
+    import errno
+    import shutil as shutil_module
+
+    from mambaboot.pipeline import move as move_pipeline
+
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    target = world.root / "other-fs" / "env"
+    target.parent.mkdir()
+    real_copy, real_copytree = shutil_module.copy2, shutil_module.copytree
+
+    def full_disk(src, dst, **kw):
+        if "libprefixy" in str(src):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_copy(src, dst, **kw)
+
+    def copytree(src, dst, symlinks=False, ignore=None, copy_function=None, *rest):
+        return real_copytree(src, dst, symlinks, ignore, full_disk, *rest)
+
+    monkeypatch.setattr(shutil_module, "copytree", copytree)
+    with pytest.raises(OSError):
+        move_pipeline.copy_verified(str(prefix), str(target))
+    assert not target.exists() and snapshot(prefix) == inside

@@ -91,12 +91,18 @@ def _tree(root: str) -> Dict[str, tuple]:
 
 
 def copy_verified(src: str, dst: str) -> None:
-    """Copy src to dst (links as links, modes kept) and compare the two trees; a mismatch is an error."""
-    shutil.copytree(src, dst, symlinks=True)
-    before, after = _tree(src), _tree(dst)
-    if before != after:
-        differ = sorted(set(before.items()) ^ set(after.items()))[:5]
-        raise NotPortable(f"the copy of {src} at {dst} differs from it: {differ}")
+    """Copy src to dst (links as links, modes kept) and compare the two trees; a mismatch is an
+    error. A copy that fails (disk full, interrupted) is deleted: it is ours, and only ours."""
+    try:
+        shutil.copytree(src, dst, symlinks=True)
+        before, after = _tree(src), _tree(dst)
+        if before != after:
+            differ = sorted(set(before.items()) ^ set(after.items()))[:5]
+            raise NotPortable(f"the copy of {src} at {dst} differs from it: {differ}")
+    except BaseException:
+        if os.path.lexists(dst):
+            fsops.remove_tree(dst)
+        raise
 
 
 def _rename_or_copy(src: str, dst: str) -> str:
