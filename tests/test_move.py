@@ -114,10 +114,11 @@ def test_move_three_times_and_across_file_systems(env_world, tmp_path):
         assert r.returncode == 0, r.stderr
         assert r.json()["how"] == "copied" and not deep.exists()
         works(world, third)
-        # 4: and back, short again
-        back = world.envs / "home"
+        # 4: and back, short again, to a path with a space (which no #! line can hold)
+        back = world.envs / "at home"
         r = move(world, third, back)
         assert r.returncode == 0, r.stderr
+        assert (back / "bin" / "prefixy").read_text().splitlines()[0] == "#!/usr/bin/env python"
         works(world, back)
     finally:
         shutil.rmtree(shm)

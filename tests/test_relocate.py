@@ -168,3 +168,12 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
     rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
     assert scan.location(str(prefix), False)[0] == new
     assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")
+
+
+def test_a_new_prefix_with_a_space_gets_an_env_shebang():
+    finding = scan.Finding("bin/tool", scan.TEXT)
+    data = b"#!/opt/env/bin/python3.11 -E\nHOME = '/opt/env/share'\n"
+    assert rewrite.new_content(data, finding, "/opt/env", "/srv/my env", False) == (
+        b"#!/usr/bin/env python3.11 -E\nHOME = '/srv/my env/share'\n")
+    assert rewrite.new_content(data, finding, "/opt/env", "/srv/env", False) == (
+        b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n")

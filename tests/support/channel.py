@@ -521,9 +521,9 @@ import os, sys
 
 lib = open(os.path.join(sys.prefix, "lib", "libprefixy.so"), "rb").read()
 strings = [s.decode() for s in lib.split(b"\\0") if s.startswith(b"/")]
-data = open(os.path.join(sys.prefix, "share", "prefixy", "where.txt")).read().split()
+data = open(os.path.join(sys.prefix, "share", "prefixy", "where.txt")).read().strip()
 want = [sys.prefix + "/lib/prefixy", sys.prefix + "/share/prefixy:" + sys.prefix + "/etc"]
-if strings == want and data == ["prefix=" + sys.prefix]:
+if strings == want and data == "prefix=" + sys.prefix:
     print("prefixy ok " + sys.prefix)
 else:
     sys.exit("prefixy: stale paths %r %r, expected %r" % (strings, data, want))

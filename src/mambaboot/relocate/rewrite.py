@@ -75,6 +75,19 @@ def shorten_shebang(data):
     return b"#!/usr/bin/env " + name + options + data[len(whole):]
 
 
+def _spaced_shebang(data, rx, new):
+    """A #! line naming the prefix, when the new one holds a space: the kernel would split the
+    interpreter's path there, so it becomes `#!/usr/bin/env NAME` (conda replace_prefix escapes
+    the spaces, which replace_long_shebang then turns into exactly this)."""
+    if b" " not in new.encode("utf-8", "surrogateescape") or not data.startswith(b"#!"):
+        return data
+    line, nl, rest = data.partition(b"\n")
+    m = re.match(rb"#![ ]*(\S+)(.*)$", line, re.S)
+    if not m or not rx.match(m.group(1)):
+        return data
+    return b"#!/usr/bin/env " + m.group(1).rsplit(b"/", 1)[-1] + m.group(2) + nl + rest
+
+
 def replace_binary(data, rx, news, capacity, old_size):
     """conda's binary_replace for our prefixes: pad each NUL-terminated string back to its length.
 
@@ -113,8 +126,9 @@ def new_content(data, finding, old, new, windows):
     rx = scan.pattern(old, windows)
     news = _pairs(old, new, windows)
     if finding.kind == scan.TEXT:
-        out = replace_text(data, rx, news)
-        return out if windows else shorten_shebang(out)
+        if windows:
+            return replace_text(data, rx, news)
+        return shorten_shebang(replace_text(_spaced_shebang(data, rx, new), rx, news))
     if finding.kind == scan.LAUNCHER:
         return replace_launcher(data, rx, news)
     if finding.kind == scan.RECORD:
