@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+# conda-build's host prefix, padded to 255 characters, is what packages with binary prefixes
+# carry (conda_build/config.py: _h_env_placehold...): room for a long install prefix.
+LONG_PLACEHOLDER = ("/home/conda/feedstock_root/build_artifacts/prefixy_1700000000000/_h_env" + "_placehold" * 30)[:255]
 
 # Fixed metadata so the same inputs give byte-identical archives (and repodata hashes).
 TIMESTAMP_MS = 1_700_000_000_000
@@ -133,9 +136,11 @@ def _path_entry(path: str, data: bytes) -> dict:
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_in_bytes": len(data),
     }
-    if PLACEHOLDER.encode() in data:
-        entry["file_mode"] = "binary" if b"\0" in data else "text"
-        entry["prefix_placeholder"] = PLACEHOLDER
+    for placeholder in (LONG_PLACEHOLDER, PLACEHOLDER):
+        if placeholder.encode() in data:
+            entry["file_mode"] = "binary" if b"\0" in data else "text"
+            entry["prefix_placeholder"] = placeholder
+            break
     return entry
 
 
@@ -508,6 +513,39 @@ def menu_spec() -> PackageSpec:
     menu = {"$schema": "https://json-schema.org/draft-07/schema", "menu_name": "Menu App",
             "menu_items": [{"name": "Menu App", "command": [f"{PLACEHOLDER}/bin/python"]}]}
     return PackageSpec(name="menu-app", version="1.0", files={"Menu/menu-app.json": json.dumps(menu)})
+
+
+_PREFIXY = """#!{ph}/bin/python
+# Reads the paths its library and data file were given at install and checks they name this prefix.
+import os, sys
+
+lib = open(os.path.join(sys.prefix, "lib", "libprefixy.so"), "rb").read()
+strings = [s.decode() for s in lib.split(b"\\0") if s.startswith(b"/")]
+data = open(os.path.join(sys.prefix, "share", "prefixy", "where.txt")).read().strip()
+want = [sys.prefix + "/lib/prefixy", sys.prefix + "/share/prefixy:" + sys.prefix + "/etc"]
+if strings == want and data == "prefix=" + sys.prefix:
+    print("prefixy ok " + sys.prefix)
+else:
+    sys.exit("prefixy: stale paths %r %r, expected %r" % (strings, data, want))
+"""
+
+
+def prefixy_spec() -> PackageSpec:
+    """Prefix-bearing files of each kind: a binary with conda-build's long placeholder (two
+    NUL-terminated strings, one naming the prefix twice), a text data file and a Python script
+    whose shebang the installer shortens when the prefix is long."""
+    ph = LONG_PLACEHOLDER
+    lib = (b"\x7fELF\x02\x01\x01\0" + b"\0" * 8 + f"{ph}/lib/prefixy".encode() + b"\0"
+           + f"{ph}/share/prefixy:{ph}/etc".encode() + b"\0" + b"\x01\x02tail\0")
+    return PackageSpec(
+        name="prefixy", version="1.0", build="0",
+        depends=("python >=3.9",),
+        files={
+            "lib/libprefixy.so": lib,
+            "share/prefixy/where.txt": f"prefix={PLACEHOLDER}\n",
+            "bin/prefixy": _PREFIXY.format(ph=PLACEHOLDER),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- channels

@@ -147,6 +147,38 @@ def _find(channels, name):
     return None
 
 
+MAX_SHEBANG_LENGTH = 127  # libmamba link.hpp, Linux
+
+
+def _long_shebang(data):
+    """libmamba link.cpp replace_long_shebang (2.8.1): a first line past 127 characters becomes
+    `#!/usr/bin/env NAME OPTIONS`."""
+    if not data.startswith(b"#!"):
+        return data
+    line, nl, rest = data.partition(b"\n")
+    if len(line) <= MAX_SHEBANG_LENGTH:
+        return data
+    executable, _, options = line[2:].lstrip(b" ").partition(b" ")
+    return b"#!/usr/bin/env " + executable.rsplit(b"/", 1)[-1] + (b" " + options if options else b"") + nl + rest
+
+
+def _binary(data, placeholder, prefix):
+    """libmamba link.cpp LinkFile::create_prefix_replaced (2.8.1), non-Windows: each occurrence and
+    the rest of its NUL-terminated string, then (placeholder - prefix) NULs; micromamba refuses a
+    longer prefix before (here: an error)."""
+    if len(prefix) > len(placeholder):
+        raise SystemExit("critical libmamba Padding error: the prefix is longer than the binary placeholder")
+    padding = b"\0" * (len(placeholder) - len(prefix))
+    buffer = bytearray(data)
+    pos = buffer.find(placeholder)
+    while pos >= 0:  # libmamba's loop: the rest of the string up to its NUL, then the padding
+        end = buffer.find(b"\0", pos)
+        end = len(buffer) if end < 0 else end
+        buffer[pos:end] = prefix + bytes(buffer[pos + len(placeholder):end]) + padding
+        pos = buffer.find(placeholder, pos + len(prefix))
+    return bytes(buffer)
+
+
 def _link(archive, prefix, rec, url, channel):
     placeholder = None
     with tarfile.open(archive) as tar:
@@ -158,7 +190,9 @@ def _link(archive, prefix, rec, url, channel):
             data = tar.extractfile(member).read()
             placeholder = entry.get("prefix_placeholder")
             if placeholder and entry.get("file_mode", "text") == "text":
-                data = data.replace(placeholder.encode(), prefix.encode())
+                data = _long_shebang(data.replace(placeholder.encode(), prefix.encode()))
+            elif placeholder:
+                data = _binary(data, placeholder.encode(), prefix.encode())
             with open(dest, "wb") as f:
                 f.write(data)
             os.chmod(dest, member.mode & 0o777)

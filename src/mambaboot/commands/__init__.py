@@ -6,6 +6,7 @@ inside run(), so building the parser (and `--help`, `--version`) stays cheap.
 
 NAMES = (
     "create", "adopt", "lock", "provision", "list", "remove", "cache", "activate_scripts", "run", "shell", "doctor",
+    "audit", "move", "pack",
 )
 
 # `mambaboot --help`, printed as it is: building the whole parser for it costs more than starting

@@ -16,6 +16,8 @@ def register(subparsers) -> None:
         example="mambaboot doctor --undo-shell-init --dry-run",
         codes=(DOCTOR_FOUND,),
     )
+    p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="also check that these environments' files name "
+                   "where they are (the active one and those on PATH are always checked)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--undo-shell-init", action="store_true",
                    help="remove conda/mamba initialize blocks from rc files and profiles and their cmd AutoRun "
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     machine = host.current()
     if args.undo_shell_init:
         return _undo(machine, args)
-    findings = doctor.examine(machine)
+    findings = doctor.examine(machine, args.prefixes)
     failed = any(f.severity == doctor.ERROR for f in findings)
     if args.json:
         from mambaboot.common import output

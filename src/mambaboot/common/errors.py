@@ -49,6 +49,12 @@ class ProvisionError(MambabootError):
     exit_code = 8
 
 
+class NotPortable(MambabootError):
+    """move, pack: a file of the environment cannot follow it to the new place (the message names it)."""
+
+    exit_code = 10
+
+
 class CommandNotExecutable(MambabootError):
     """`run`: the command was found but cannot be executed (the shell's convention: 126)."""
 
@@ -88,6 +94,7 @@ EXIT_CODES = (
     (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
     (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only); "
                      "the message names the file"),
+    (NotPortable.exit_code, "move, pack: a file cannot follow the environment (named); nothing was changed"),
     (DOCTOR_FOUND, "doctor: a check found an error, or --undo-shell-init left something undone"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),

@@ -31,7 +31,7 @@ MANAGED = "managed"
 ADOPTED = "adopted"
 # The parts of a record that say what made the environment; the rest finish() writes anew.
 # pip_packages: what the pip section installed is part of what the environment holds, and of its lock
-_PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba", "pip_packages")
+_PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba", "pip_packages", "moves")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ at the environment's own mamba (Library\\bin\\mamba.exe) when it has one. Rewrit
 changes nothing the second time.
 """
 
-import json
 import ntpath
 import os
 import re
@@ -27,6 +26,7 @@ from typing import Iterable, List, Optional, Tuple
 
 from mambaboot.common import fsops
 from mambaboot.environment import record
+from mambaboot.relocate import scan
 
 SCRIPT_EXTS = (".bat", ".cmd")
 SCANNED_DIRS = ("condabin", "Scripts")
@@ -69,26 +69,8 @@ def _recorded_scripts(prefix: str, records: Optional[Iterable[dict]] = None) -> 
     records: the parsed conda-meta records, when the caller read them already (create)."""
     if records is not None:
         return [rel for r in records for rel in _scripts_in((r.get("paths_data") or {}).get("paths") or ())]
-    meta = os.path.join(prefix, "conda-meta")
-    try:
-        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        try:
-            with open(os.path.join(meta, name), "rb") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        # Most records have no script with a placeholder: skip them without parsing JSON.
-        if b"prefix_placeholder" not in raw or not any(ext.encode() + b'"' in raw.lower() for ext in SCRIPT_EXTS):
-            continue
-        try:
-            found += _scripts_in(json.loads(raw).get("paths_data", {}).get("paths", []))
-        except (ValueError, AttributeError):
-            continue
-    return found
+    return [rel for rel, found in scan.recorded(prefix).items()
+            if found.kind == scan.TEXT and rel.lower().endswith(SCRIPT_EXTS)]
 
 
 def candidates(prefix: str, records: Optional[Iterable[dict]] = None) -> List[str]:

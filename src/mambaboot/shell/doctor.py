@@ -7,8 +7,9 @@ rule: `doctor` exits 1), "warning" (works, but can fail silently) or "ok".
 """
 
 import ntpath
+import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
@@ -228,8 +229,31 @@ def check_copies(m: Host) -> List[Finding]:
                     "recreate it with --cache-dir on the environment's volume")]
 
 
-def examine(m: Host) -> List[Finding]:
-    findings = check_variables(m) + check_path(m) + check_fallbacks(m) + check_copies(m)
+def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+    """Environments (the active one, those on PATH, those named) whose files name another directory:
+    moved without `mambaboot move`, their entry points and scripts point at where they were."""
+    from mambaboot.relocate import scan
+
+    seen: Dict[str, str] = {}
+    for root in [*_active(m).values(), *(env_root(m, e) for e in m.path_entries()), *prefixes]:
+        if root:
+            seen.setdefault(m.same_key(os.path.abspath(root)), os.path.abspath(root))
+    found = []
+    for root in seen.values():
+        if not os.path.isdir(os.path.join(root, "conda-meta")):
+            continue
+        location, source = scan.location(root, m.windows)
+        if m.same_key(os.path.abspath(location)) != m.same_key(root):
+            found.append(Finding("location", ERROR, f"{root}: its files name {location} (from {source}): it was moved "
+                                 "without mambaboot, and its entry points and scripts point at the old place",
+                                 f"mambaboot move {root} {root}   (rewrites them in place; `mambaboot audit` lists them)"))
+        else:
+            found.append(Finding("location", OK, f"{root}: its files name where it is"))
+    return found
+
+
+def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+    findings = check_variables(m) + check_path(m) + check_fallbacks(m) + check_copies(m) + check_locations(m, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
     return findings + check_shell_init(m)

@@ -1,0 +1,43 @@
+"""`mambaboot move`: move or rename an environment, rewrite what names its old place, verify it."""
+
+import argparse
+
+from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "move", help="move or rename an environment and make it work there (repeatable)",
+        description="Move SRC to DST (a rename on the same file system; otherwise a copy, compared with the "
+        "source, which is deleted only after the moved environment passed verification), rewrite every file that "
+        "names the old place (see audit), relink PREFIX/pkgs, rewrite the record, lock and activation scripts and "
+        "verify the environment exactly as create does. A binary file with no room for DST is named and nothing "
+        "is changed (exit 10); a failure later puts the environment back. Refuses an environment active in this "
+        "shell. An environment moved by hand is repaired by moving it again.",
+        example="mambaboot move ./py_3_12 /opt/envs/py_3_12",
+        codes=(3, 4, 7, 10),
+    )
+    p.add_argument("source", metavar="SRC", help="the environment directory (it must hold conda-meta/)")
+    p.add_argument("destination", metavar="DST", help="its new path (must not exist; its parent must)")
+    add_cache_option(p)
+    p.add_argument("--no-cache-link", action="store_true", help="do not link DST/pkgs to the package cache")
+    p.add_argument("--ignore-active-env", action="store_true",
+                   help="proceed in a shell with another environment active (never the one being moved)")
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot.common import host, output
+    from mambaboot.pipeline import move
+
+    rep = reporter(args)
+    result = move.move_environment(
+        args.source, args.destination, host.current(), rep, cache_dir=args.cache_dir,
+        link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env,
+    )
+    if args.json:
+        output.emit_json(result.to_dict())
+    else:
+        rep.step(f"done: {result.prefix} (python {result.adopted.finished.verification.python_version})")
+    return 0

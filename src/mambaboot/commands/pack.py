@@ -1,0 +1,39 @@
+"""`mambaboot pack`: one archive holding an environment and its own unpack step, for offline machines."""
+
+import argparse
+
+from mambaboot.commands._common import add_command, add_output_options, reporter
+
+
+def register(subparsers) -> None:
+    p = add_command(
+        subparsers, "pack", help="pack an environment into an archive that unpacks anywhere without mambaboot",
+        description="Write the environment (without its PREFIX/pkgs link) into a .tar.gz or .zip archive, with "
+        ".mambaboot/unpack.py: a standard-library script the environment's own python runs after extraction to "
+        "rewrite every file that names the old place (move's rewrite). Per machine: "
+        "`mkdir DIR && tar -xf FILE -C DIR`, then `DIR/bin/python DIR/.mambaboot/unpack.py` "
+        "(Windows: `DIR\\python.exe DIR\\.mambaboot\\unpack.py`). Refuses, naming them, editable installs and "
+        "links or .pth entries leading out of the environment (exit 10).",
+        example="mambaboot pack ./py_3_12 -o py_3_12.tar.gz",
+        codes=(4, 10),
+    )
+    p.add_argument("prefix", metavar="PREFIX", help="the environment directory (it must hold conda-meta/)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="the archive to write: .tar.gz (or .tgz) or .zip")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mambaboot.common import host, output
+    from mambaboot.pipeline import pack
+
+    rep = reporter(args)
+    result = pack.pack(args.prefix, args.output, host.current().windows, rep, force=args.force)
+    if args.json:
+        output.emit_json(result.to_dict())
+    else:
+        for system, commands in result.to_dict()["unpack"].items():
+            rep.step(f"unpack ({system}): " + "  then  ".join(commands))
+    return 0

@@ -1,0 +1,155 @@
+"""`mambaboot pack PREFIX -o FILE`: the environment in one archive, with its own unpack step.
+
+The archive holds the environment's files at its top (extract it into the new directory),
+minus the PREFIX/pkgs link to this machine's cache, plus .mambaboot/unpack.py (relocate/unpack:
+stdlib only, run by the environment's own python) and .mambaboot/packed.json (where the files
+say the environment lives). `.tar.gz` everywhere (`tar -xf` is on Windows 10+ and every POSIX
+system), `.zip` for Windows users. Links are stored as links, hard links once.
+
+Refused, naming them: editable installs, links and .pth entries leading out of the environment
+(what they point at would not be in the archive), and files audit calls blocking.
+"""
+
+import io
+import json
+import os
+import stat
+import tarfile
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Tuple
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
+from mambaboot.common.report import Reporter
+from mambaboot.pipeline import adopt
+from mambaboot.relocate import audit, scan, unpack
+
+FORMATS = (".tar.gz", ".tgz", ".zip")
+COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little
+
+
+@dataclass(frozen=True)
+class Packed:
+    prefix: str
+    archive: str
+    files: int
+    size: int
+    location: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"prefix": self.prefix, "archive": self.archive, "files": self.files, "size": self.size,
+                "location": self.location, "unpack": unpack_commands(self.archive)}
+
+
+def unpack_commands(archive: str) -> Dict[str, List[str]]:
+    name = os.path.basename(archive)
+    return {
+        "posix": [f"mkdir DIR && tar -xf {name} -C DIR", "DIR/bin/python DIR/.mambaboot/unpack.py"],
+        "windows": [f"mkdir DIR && tar -xf {name} -C DIR", r"DIR\python.exe DIR\.mambaboot\unpack.py"],
+    }
+
+
+def _format(path: str) -> str:
+    lower = path.lower()
+    for ext in FORMATS:
+        if lower.endswith(ext):
+            return "zip" if ext == ".zip" else "tar"
+    raise UsageError(f"{path}: the archive name must end in {', '.join(FORMATS)}")
+
+
+def _members(prefix: str) -> Iterator[Tuple[str, str]]:
+    """(path on disk, name in the archive with '/'), directories before what they hold."""
+    for root, dirs, files in os.walk(prefix):
+        rel_root = os.path.relpath(root, prefix).replace(os.sep, "/")
+        rel_root = "" if rel_root == "." else rel_root + "/"
+        if not rel_root:
+            dirs[:] = [d for d in dirs if d != "pkgs"]
+            files = [f for f in files if f != "pkgs"]
+        for name in sorted(dirs):
+            path = os.path.join(root, name)
+            yield path, rel_root + name
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
+        for name in sorted(files):
+            yield os.path.join(root, name), rel_root + name
+
+
+def _extras(location: str, findings: List[scan.Finding]) -> Dict[str, bytes]:
+    note = {"prefix": location, "packed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": [f.to_dict() for f in findings]}
+    return {
+        f"{scan.RECORD_DIR}/{unpack.SCRIPT}": unpack.script(),
+        f"{scan.RECORD_DIR}/{scan.PACKED_FILE}": (json.dumps(note, indent=2) + "\n").encode(),
+    }
+
+
+def _write_tar(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
+    count = 0
+    # GNU format: long names and large files, read by GNU tar and bsdtar (Windows' tar); PAX
+    # would add an extended header to every member for its sub-second mtime.
+    with tarfile.open(out, "w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.GNU_FORMAT) as tar:
+        for path, name in _members(prefix):
+            if name in extras:
+                continue
+            tar.add(path, arcname=name, recursive=False)
+            count += 1
+        for name, data in extras.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+            count += 1
+    return count
+
+
+def _write_zip(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
+    count = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+        for path, name in _members(prefix):
+            if name in extras:
+                continue
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                # Info-ZIP's convention, which bsdtar (Windows' tar) and unzip follow: the target as content
+                info = zipfile.ZipInfo(name, time.localtime(st.st_mtime)[:6])
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                info.create_system = 3
+                zf.writestr(info, os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                zf.write(path, name + "/")
+            else:
+                zf.write(path, name)
+            count += 1
+        for name, data in extras.items():
+            zf.writestr(name, data)
+            count += 1
+    return count
+
+
+def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: bool = False) -> Packed:
+    prefix = os.path.abspath(os.path.expanduser(prefix))
+    output = os.path.abspath(os.path.expanduser(output))
+    kind = _format(output)
+    adopt.check_prefix(prefix)
+    if os.path.lexists(output) and not force:
+        raise TargetRefused(f"{output} already exists; pass --force to replace it")
+    inner = os.path.normcase(output).startswith(os.path.normcase(prefix).rstrip(os.sep) + os.sep)
+    if inner:
+        raise UsageError(f"{output} is inside the environment it would hold")
+    found = audit.audit(prefix, windows, deep=False)
+    if found.pack_blockers:
+        lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
+        raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
+    reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
+    tmp = fsops.unique_sibling(output, "partial")
+    try:
+        writer = _write_zip if kind == "zip" else _write_tar
+        count = writer(tmp, prefix, _extras(found.location, found.findings))
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    size = os.path.getsize(output)
+    reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
+    return Packed(prefix, output, count, size, found.location)

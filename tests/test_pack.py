@@ -1,0 +1,107 @@
+"""`mambaboot pack` and the archive's own unpack step: extracted with `tar`/`unzip`, fixed by
+the environment's own python with no mambaboot around, then working, adoptable and movable."""
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.entries import both_entries
+from tests.support.snapshot import snapshot
+from tests.test_move import env_world, move, portable_channel, works  # noqa: F401 (fixtures)
+
+
+def _extract(archive: Path, into: Path) -> None:
+    into.mkdir()
+    if archive.suffix == ".zip":
+        argv = ["unzip", "-q", str(archive), "-d", str(into)]
+    else:
+        argv = ["tar", "-xf", str(archive), "-C", str(into)]
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def _unpack(prefix: Path):
+    # no mambaboot, no PATH to anything of ours: the environment's own python and the script
+    return subprocess.run([str(prefix / "bin" / "python"), str(prefix / ".mambaboot" / "unpack.py")],
+                          env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["env.tar.gz", "env.zip"])
+def test_pack_unpack_then_adopt_and_move(env_world, name):
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    archive = world.root / name
+    r = world.run("pack", str(prefix), "-o", str(archive), "--json")
+    assert r.returncode == 0, r.stderr
+    out = r.json()
+    assert out["archive"] == str(archive) and out["location"] == str(prefix)
+    assert out["unpack"]["posix"][1] == "DIR/bin/python DIR/.mambaboot/unpack.py"
+    assert snapshot(prefix) == inside, "packing changes nothing in the environment"
+    if name.endswith(".tar.gz"):
+        with tarfile.open(archive) as tar:
+            names = set(tar.getnames())
+        assert "pkgs" not in names and ".mambaboot/unpack.py" in names and "bin/python" in names
+    # the old place is gone on the new machine
+    os.rename(prefix, world.root / "original-elsewhere")
+    target = world.root / "lab" / "machine-7"
+    target.parent.mkdir()
+    _extract(archive, target)
+    first = _unpack(target)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith("files now name it") and " 0 files" not in first.stdout
+    again = _unpack(target)
+    assert again.returncode == 0 and again.stdout.strip() == f"unpack: {target}: 0 files now name it"
+    assert not (target / ".mambaboot" / "packed.json").exists() and (target / ".mambaboot" / "unpack.py").exists()
+    works(world, target, linked=False)
+    r = world.run("adopt", str(target), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    moved = world.root / "lab" / "machine-7-moved"
+    r = move(world, target, moved)
+    assert r.returncode == 0, r.stderr
+    works(world, moved)
+    record = json.loads((moved / ".mambaboot" / "record.json").read_text())
+    assert [m["to"] for m in record["moves"]] == [str(target), str(moved)]
+
+
+def test_pack_refuses_editable_installs_and_outside_links(env_world):
+    world, prefix = env_world
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    info = site / "mine-0.1.dist-info"
+    info.mkdir()
+    (info / "direct_url.json").write_text(json.dumps({"url": "file:///home/me/src/mine", "dir_info": {"editable": True}}))
+    (prefix / "share" / "outside").symlink_to(world.home)
+    archive = world.root / "env.tar.gz"
+    r = world.run("pack", str(prefix), "-o", str(archive))
+    assert r.returncode == 10, r.stderr
+    assert "mine-0.1.dist-info/direct_url.json" in r.stderr and "share/outside" in r.stderr
+    assert not archive.exists() and list(world.root.glob(".env.tar.gz*")) == []
+    found = world.run("audit", str(prefix), "--json").json()
+    assert {b["path"] for b in found["pack_blockers"]} == {
+        "lib/python3.11/site-packages/mine-0.1.dist-info/direct_url.json", "share/outside"}
+    assert world.run("pack", str(prefix), "-o", str(world.root / "env.rar")).returncode == 2
+    shutil.rmtree(info)
+    (prefix / "share" / "outside").unlink()
+    assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 0
+    assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 4
+    assert world.run("pack", str(prefix), "-o", str(archive), "--force").returncode == 0
+
+
+@both_entries
+def test_the_unpack_script_is_built_from_the_relocate_modules_in_either_build(env_world):
+    """From the zipapp too: the modules' source is read with pkgutil, not from a file path."""
+    from mambaboot.relocate import unpack
+
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    r = world.run("pack", str(prefix), "-o", str(archive), "-q")
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(archive) as tar:
+        script = tar.extractfile(".mambaboot/unpack.py").read()
+        note = json.loads(tar.extractfile(".mambaboot/packed.json").read())
+    assert script == unpack.script()
+    assert note["prefix"] == str(prefix) and {"path": "lib/libprefixy.so", "kind": "binary", "source": "package record",
+                                              "capacity": 255} in note["files"]

@@ -1,0 +1,179 @@
+"""relocate/scan and rewrite against the installers' own rules: an environment installed at A
+and moved to B holds the same bytes as one installed at B (the stand-in reproduces libmamba's
+text, long-shebang and NUL-padded binary replacement), and pip's own distlib launcher is rebuilt
+with the new interpreter and its zip intact."""
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mambaboot.relocate import rewrite, scan
+from tests.support import standin_install
+from tests.support.channel import LONG_PLACEHOLDER, PLACEHOLDER
+
+LIB = (b"\x7fELF" + b"\0" * 4 + f"{LONG_PLACEHOLDER}/lib/x".encode() + b"\0"
+       + f"{LONG_PLACEHOLDER}/a:{LONG_PLACEHOLDER}/b".encode() + b"\0tail\0")
+SCRIPT = f"#!{PLACEHOLDER}/bin/python\nDATA = '{PLACEHOLDER}/share'\n".encode()
+
+
+def _installed(prefix: str):
+    return {
+        "lib": standin_install._binary(LIB, LONG_PLACEHOLDER.encode(), prefix.encode()),
+        "script": standin_install._long_shebang(SCRIPT.replace(PLACEHOLDER.encode(), prefix.encode())),
+    }
+
+
+def _move(files, old: str, new: str):
+    findings = {"lib": scan.Finding("lib", scan.BINARY, len(LONG_PLACEHOLDER)), "script": scan.Finding("script", scan.TEXT)}
+    rewrite.check(findings.values(), new)
+    return {k: rewrite.new_content(v, findings[k], old, new, windows=False) for k, v in files.items()}
+
+
+@pytest.mark.parametrize("a, b", [
+    ("/opt/envs/a", "/opt/envs/b"),
+    ("/opt/envs/a", "/o"),
+    ("/o", "/opt/envs/much/longer/than/before"),
+    ("/opt/envs/a", "/" + "x" * 200),  # B's shebang is past 127 characters: /usr/bin/env, as installed
+    ("/" + "y" * 254, "/z"),
+])
+def test_moved_equals_installed_there(a, b):
+    moved = _move(_installed(a), a, b)
+    fresh = _installed(b)
+    assert moved["lib"] == fresh["lib"]
+    if len(f"#!{a}/bin/python") <= standin_install.MAX_SHEBANG_LENGTH:
+        assert moved["script"] == fresh["script"]
+    else:  # installed at A with /usr/bin/env: nothing names A in the #! line, and it still works
+        assert moved["script"].splitlines()[0] == b"#!/usr/bin/env python"
+
+
+def test_moves_in_a_row_keep_the_binary_room():
+    files, where = _installed("/a"), "/a"
+    for nxt in ("/" + "b" * 250, "/c", "/" + "d" * 254, "/e/f"):
+        files, where = _move(files, where, nxt), nxt
+        assert files["lib"] == _installed(nxt)["lib"]
+        # a #!/usr/bin/env line (from a long prefix) names no prefix and stays: it works on any PATH
+        assert files["script"].splitlines()[1] == _installed(nxt)["script"].splitlines()[1]
+        assert files["script"].splitlines()[0] == b"#!/usr/bin/env python"
+
+
+def test_a_prefix_past_the_placeholder_is_refused_with_the_count():
+    with pytest.raises(rewrite.Refused) as info:
+        _move(_installed("/a"), "/a", "/" + "x" * 259)
+    assert "lib: room for 255 characters, 5 too many" in str(info.value)
+
+
+def test_a_prefix_inside_a_longer_name_is_left_alone():
+    data = b"/opt/env/bin:/opt/env2/bin:/opt/env-old:/x/opt/env:/opt/env/opt/env -I/opt/env/include /opt/env\n"
+    out = rewrite.new_content(data, scan.Finding("f", scan.TEXT), "/opt/env", "/srv/e", windows=False)
+    assert out == b"/srv/e/bin:/opt/env2/bin:/opt/env-old:/x/opt/env:/srv/e/opt/env -I/srv/e/include /srv/e\n"
+
+
+def _pip_launcher(dest: Path, executable: str) -> bytes:
+    """An entry-point .exe as pip makes it on Windows: its vendored distlib ScriptMaker, launcher t64.exe."""
+    from pip._vendor import distlib
+    from pip._vendor.distlib.scripts import ScriptMaker
+
+    maker = ScriptMaker(None, str(dest), add_launchers=True)
+    maker._is_nt = True  # what os.name == "nt" sets; the rest is distlib's own _write_script
+    maker._get_launcher = lambda kind: (Path(distlib.__file__).parent / f"{kind}64.exe").read_bytes()
+    maker.executable = executable
+    maker.variants = {""}
+    (made,) = maker.make("tool = tool_module:main")
+    return Path(made).read_bytes()
+
+
+def test_windows_spellings_and_pip_launchers(tmp_path):
+    prefix = tmp_path / "env"
+    (prefix / "Scripts").mkdir(parents=True)
+    (prefix / "conda-meta").mkdir()
+    (prefix / "etc").mkdir()
+    old, new = "C:\\Users\\me\\envs\\old", "D:\\lab\\env"
+    launcher = _pip_launcher(prefix / "Scripts", old + "\\python.exe")
+    assert launcher.startswith(b"MZ") and b"#!C:\\Users\\me\\envs\\old\\python.exe" in launcher
+    (prefix / "etc" / "fwd.txt").write_text("home = c:/users/me/envs/old/Lib\n")  # installers write '/'
+    (prefix / "conda-meta" / "state").write_text(json.dumps({"env_vars": {"DATA": old + "\\share"}}))
+    record = {"name": "x", "version": "1", "build": "0", "paths_data": {"paths": [
+        {"_path": "etc/fwd.txt", "prefix_placeholder": PLACEHOLDER, "file_mode": "text"}]}}
+    (prefix / "conda-meta" / "x-1-0.json").write_text(json.dumps(record))
+    found = {f.path: f.kind for f in scan.find(str(prefix), old, windows=True)}
+    assert found == {"Scripts/tool.exe": scan.LAUNCHER, "etc/fwd.txt": scan.TEXT, "conda-meta/state": scan.TEXT}
+    changed = rewrite.relocate(str(prefix), scan.find(str(prefix), old, True), old, new, True)
+    assert sorted(changed) == sorted(found)
+    rebuilt = (prefix / "Scripts" / "tool.exe").read_bytes()
+    assert rebuilt == _pip_launcher(tmp_path / "fresh", new + "\\python.exe"), "as pip would make it for the new place"
+    with zipfile.ZipFile(io.BytesIO(rebuilt)) as zf:
+        assert "__main__.py" in zf.namelist() and b"tool_module" in zf.read("__main__.py")
+    assert (prefix / "etc" / "fwd.txt").read_text() == "home = D:/lab/env/Lib\n"
+    assert json.loads((prefix / "conda-meta" / "state").read_text()) == {"env_vars": {"DATA": new + "\\share"}}
+    assert scan.find(str(prefix), old, True) == []
+
+
+def test_a_moved_windows_environment_runs_under_wine(wine, tmp_path):
+    """A Windows-layout environment (micromamba's .bat files patched, our activation scripts, a
+    distlib launcher whose #! line names a script in the environment) moved, rewritten, then run
+    by Wine's cmd at the new place."""
+    from mambaboot.pipeline import finish
+    from tests.support import winenv
+    from tests.support.wine import launcher_exe, windows_path
+
+    old_dir, new_dir = tmp_path / "envs" / "old-env", tmp_path / "moved" / "new-env"
+    winenv.build(old_dir, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
+    old, new = windows_path(old_dir), windows_path(new_dir)
+    finish.portable(str(old_dir), True, written=[old])
+    (old_dir / "Scripts" / "hello.bat").write_bytes(b"@echo hello from %~dp0\r\n")
+    launcher_exe(old_dir / "Scripts" / "hello.exe", f"C:\\windows\\system32\\cmd.exe /d /c {old}\\Scripts\\hello.bat")
+    new_dir.parent.mkdir()
+    os.rename(old_dir, new_dir)
+    findings = {f.path: f.kind for f in scan.find(str(new_dir), old, True)}
+    assert findings.get("Scripts/hello.exe") == scan.LAUNCHER, findings
+    rewrite.relocate(str(new_dir), scan.find(str(new_dir), old, True), old, new, True)
+    left = {f.path: f.kind for f in scan.find(str(new_dir), old, True)}
+    assert left == {"conda-meta/history": scan.HISTORY}, "only the log of past commands keeps the old place"
+    code, out, err = wine.batch("moved", [
+        "@echo off", f'call "{new}\\.mambaboot\\activate.bat"', "echo prefix=[%CONDA_PREFIX%]",
+        f'"{new}\\Scripts\\hello.exe"', f'call "{new}\\Library\\bin\\tool-env.bat"', "echo tool=[%TOOL_HOME%]",
+    ])
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert f"prefix=[{new}]" in lines
+    assert f"hello from {new}\\Scripts\\" in lines
+    assert f"tool=[{new}\\Library\\share\\tool]" in lines
+
+
+def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypatch):
+    prefix = tmp_path / "env"
+    old, new = "/old/place/env", str(prefix)
+    (prefix / ".mambaboot").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    (prefix / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "inputs": {"prefix": old}}))
+    for name in ("a", "b", "c"):
+        (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
+    real, calls = rewrite._replace_file, []
+
+    def dies_on_the_second(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(rewrite, "_replace_file", dies_on_the_second)
+    with pytest.raises(OSError):
+        rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
+    assert scan.location(str(prefix), False)[0] == old, "the record is rewritten last"
+    monkeypatch.setattr(rewrite, "_replace_file", real)
+    rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
+    assert scan.location(str(prefix), False)[0] == new
+    assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")
+
+
+def test_a_new_prefix_with_a_space_gets_an_env_shebang():
+    finding = scan.Finding("bin/tool", scan.TEXT)
+    data = b"#!/opt/env/bin/python3.11 -E\nHOME = '/opt/env/share'\n"
+    assert rewrite.new_content(data, finding, "/opt/env", "/srv/my env", False) == (
+        b"#!/usr/bin/env python3.11 -E\nHOME = '/srv/my env/share'\n")
+    assert rewrite.new_content(data, finding, "/opt/env", "/srv/env", False) == (
+        b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n")
