@@ -34,6 +34,12 @@ positional arguments:
     shell           start a shell with an environment active
     doctor          check this shell and machine for other Pythons and shell
                     hooks
+    audit           list the files that name the environment's location, and
+                    what move does with each
+    move            move or rename an environment and make it work there
+                    (repeatable)
+    pack            pack an environment into an archive that unpacks anywhere
+                    without mambaboot
 
 options:
   -h, --help        show this help message and exit
@@ -54,6 +60,7 @@ exit codes:
     7  the new environment failed verification
     8  a provisioning step (pip section or post-script) failed; the environment stays
     9  the operating system refused a file operation (permission, disk full, read-only); the message names the file
+   10  move, pack: a file cannot follow the environment (named); nothing was changed
    11  doctor: a check found an error, or --undo-shell-init left something undone
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
