@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -212,3 +213,30 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("reliability")
     for category, (tried, held) in sorted(_TALLY.items()):
         terminalreporter.write_line(f"{category:<40} {held}/{tried}" + ("" if held == tried else "   <-- NOT N/N"))
+
+
+# -- a second file system (move across devices, a cache on another volume) ---------------------
+
+
+@pytest.fixture
+def second_volume(tmp_path):
+    """A directory on another file system than tmp_path: a tmpfs mounted for the test (allowed
+    when the suite runs as root, as in its container), else /dev/shm, the tmpfs every Linux
+    has. Neither: fail, never skip."""
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)],
+                             capture_output=True).returncode == 0 if os.geteuid() == 0 else False
+    if mounted:
+        target = mnt
+    else:
+        target = Path("/dev/shm") / f"mambaboot-test-{uuid.uuid4().hex}"
+        target.mkdir()
+    assert os.stat(target).st_dev != os.stat(tmp_path).st_dev, "no second file system for this test"
+    try:
+        yield target
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(mnt)], check=True)
+        else:
+            subprocess.run(["rm", "-rf", str(target)], check=True)

@@ -4,9 +4,7 @@ across file systems, and works each time."""
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,6 @@ import pytest
 from tests.support.channel import build_channel, channel_url, pip_spec, prefixy_spec
 from tests.support.snapshot import diff, snapshot
 
-TMPFS = Path("/dev/shm")  # another file system than the test's tmp dir on this machine (checked below)
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +85,8 @@ def test_audit_classifies_every_file_naming_the_prefix(env_world):
     assert text.returncode == 0 and "rewritten  lib/libprefixy.so" in text.stdout
 
 
-def test_move_three_times_and_across_file_systems(env_world, tmp_path):
+def test_move_three_times_and_across_file_systems(env_world, second_volume):
     world, prefix = env_world
-    if os.stat(TMPFS).st_dev == os.stat(tmp_path).st_dev:
-        pytest.fail(f"{TMPFS} is on the same file system as {tmp_path}: the cross-file-system move is not tested")
     before = world.outside(prefix)
     # 1: same directory (rename)
     second = world.envs / "b"
@@ -107,21 +102,18 @@ def test_move_three_times_and_across_file_systems(env_world, tmp_path):
     assert (deep / "bin" / "prefixy").read_text().splitlines()[0] == "#!/usr/bin/env python"
     works(world, deep)
     # 3: another file system: copied, verified, then the source deleted
-    shm = Path(tempfile.mkdtemp(prefix="mambaboot-move-", dir=TMPFS))
-    try:
-        third = shm / "c"
-        r = move(world, deep, third, "--json")
-        assert r.returncode == 0, r.stderr
-        assert r.json()["how"] == "copied" and not deep.exists()
-        works(world, third)
-        # 4: and back, short again, to a path with a space (which no #! line can hold)
-        back = world.envs / "at home"
-        r = move(world, third, back)
-        assert r.returncode == 0, r.stderr
-        assert (back / "bin" / "prefixy").read_text().splitlines()[0] == "#!/usr/bin/env python"
-        works(world, back)
-    finally:
-        shutil.rmtree(shm)
+    # (second_volume: a tmpfs mounted for the test, conftest.py)
+    third = second_volume / "c"
+    r = move(world, deep, third, "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["how"] == "copied" and not deep.exists()
+    works(world, third)
+    # 4: and back, short again, to a path with a space (which no #! line can hold)
+    back = world.envs / "at home"
+    r = move(world, third, back)
+    assert r.returncode == 0, r.stderr
+    assert (back / "bin" / "prefixy").read_text().splitlines()[0] == "#!/usr/bin/env python"
+    works(world, back)
     record = json.loads((back / ".mambaboot" / "record.json").read_text())
     assert [m["to"] for m in record["moves"]] == [str(second), str(deep), str(third), str(back)]
     assert [m["from"] for m in record["moves"]] == [str(prefix), str(second), str(deep), str(third)]

@@ -9,35 +9,6 @@ engine runs, and `list --size` and `doctor` say which environments are copies.
 
 import json
 import os
-import subprocess
-import uuid
-from pathlib import Path
-
-import pytest
-
-
-@pytest.fixture
-def second_volume(tmp_path):
-    """A directory on another file system than tmp_path: a tmpfs mounted for the test (allowed
-    when the suite runs as root, as in its container), else /dev/shm, the tmpfs every Linux
-    has. Neither: fail, never skip."""
-    mnt = tmp_path / "tmpfs"
-    mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)],
-                             capture_output=True).returncode == 0 if os.geteuid() == 0 else False
-    if mounted:
-        target = mnt
-    else:
-        target = Path("/dev/shm") / f"mambaboot-test-{uuid.uuid4().hex}"
-        target.mkdir()
-    assert os.stat(target).st_dev != os.stat(tmp_path).st_dev, "no second file system for this test"
-    try:
-        yield target
-    finally:
-        if mounted:
-            subprocess.run(["umount", str(mnt)], check=True)
-        else:
-            subprocess.run(["rm", "-rf", str(target)], check=True)
 
 
 def test_an_environment_on_another_volume_is_warned_about_and_shown_as_a_copy(world, channel, standin,
