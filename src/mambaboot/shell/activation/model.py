@@ -96,6 +96,29 @@ def still_active(prefix: str) -> str:
     return f"{prefix} is still active here; deactivate it or open a new shell"
 
 
+def fill(template: str, **values) -> List[str]:
+    """The lines of the template file `template` (beside these modules), each __NAME__ replaced:
+    a line that is only a placeholder takes a list of lines (none: the line goes), any other
+    placeholder a string. The templates ship as package data, in the wheel and the zipapp."""
+    import pkgutil
+
+    raw = pkgutil.get_data(__package__, template)
+    if raw is None:
+        raise FileNotFoundError(template)
+    import re
+
+    # one pass, so a value that happens to hold __NAME__ (an environment variable's value) stays as it is
+    inline = re.compile("__(" + "|".join(n for n, v in values.items() if isinstance(v, str)) + ")__")
+    lines: List[str] = []
+    for line in raw.decode("utf-8").splitlines():
+        key = line.strip()
+        if key.startswith("__") and key.endswith("__") and isinstance(values.get(key[2:-2]), list):
+            lines += values[key[2:-2]]
+        else:
+            lines.append(inline.sub(lambda m: values[m.group(1)], line))
+    return lines
+
+
 def encode(scripts: Dict[str, List[str]], newline: str = "\n", encoding: str = "utf-8", bom: bool = False) -> Dict[str, bytes]:
     """File name -> bytes of its lines; undecodable bytes read from the environment go back as they were."""
     errors = "surrogateescape" if encoding == "utf-8" else "strict"
