@@ -24,9 +24,33 @@ _mambaboot_count() {
     done
 }
 
+_mambaboot_own() { :; }  # vars.sh defines it again
+
 _mambaboot_fail() {
     printf 'mambaboot: %s\n' "$1" >&2
     return 1
+}
+
+_mambaboot_save() {
+    # remember each named variable's value or absence (each once), for deactivation
+    for _mambaboot_f in "$@"; do
+        case " $_mambaboot_saved " in *" $_mambaboot_f "*) continue ;; esac
+        _mambaboot_saved="$_mambaboot_saved $_mambaboot_f"
+        eval "if [ -n \"\${$_mambaboot_f+x}\" ]; then _mambaboot_had_$_mambaboot_f=1; _mambaboot_old_$_mambaboot_f=\$$_mambaboot_f; else _mambaboot_had_$_mambaboot_f=; fi"
+    done
+}
+
+_mambaboot_hooks() {
+    # $1/*$2 as _mambaboot_h1.._mambaboot_h$_mambaboot_hn in code point order, as conda sorts them
+    # (`_get_activate_scripts`, conda/activate.py): bash and zsh sort a glob by the locale's collation
+    if [ -n "${LC_ALL+x}" ]; then _mambaboot_lc=$LC_ALL; else unset _mambaboot_lc; fi
+    LC_ALL=C
+    if [ -n "${ZSH_VERSION-}" ]; then setopt localoptions nonomatch; fi
+    _mambaboot_hn=0
+    for _mambaboot_f in "$1"/*"$2"; do
+        if [ -f "$_mambaboot_f" ]; then _mambaboot_hn=$((_mambaboot_hn + 1)); eval "_mambaboot_h$_mambaboot_hn=\$_mambaboot_f"; fi
+    done
+    if [ -n "${_mambaboot_lc+x}" ]; then LC_ALL=$_mambaboot_lc; unset _mambaboot_lc; else unset LC_ALL; fi
 }
 
 _mambaboot_activate() {
@@ -69,9 +93,35 @@ _mambaboot_activate() {
         _mambaboot_fail "$_mambaboot_p holds a colon, PATH's separator, so its bin directory cannot go on PATH; move the environment"
         return 1 ;;
     esac
-    __GUARD__
-    __SAVE__
-    __SETS__
+    # this environment's variables (envvars.py); written again by its own python once they changed
+    _mambaboot_rc=__STALE_RC__
+    if [ -f "$_mambaboot_p/.mambaboot/vars.sh" ]; then . "$_mambaboot_p/.mambaboot/vars.sh"; _mambaboot_rc=$?; fi
+    if [ "$_mambaboot_rc" = __STALE_RC__ ] && [ -x "$_mambaboot_p/bin/python" ] && \
+        "$_mambaboot_p/bin/python" -I -S "$_mambaboot_p/.mambaboot/envvars.py" "$_mambaboot_p"; then
+        . "$_mambaboot_p/.mambaboot/vars.sh"
+        _mambaboot_rc=$?
+    fi
+    if [ "$_mambaboot_rc" != 0 ]; then
+        _mambaboot_fail "${_mambaboot_stale:-.mambaboot/vars.sh} __STALE__ $_mambaboot_p"
+        return 1
+    fi
+    _mambaboot_saved=
+    eval "_mambaboot_save PATH __CONDA_VARS__ $_mambaboot_names"
+    export PATH="__PATH__${PATH:+:$PATH}"
+    export CONDA_PREFIX="$_mambaboot_p"
+    export CONDA_SHLVL=1
+    export MAMBA_ROOT_PREFIX="$_mambaboot_p"
+    if [ -f "$_mambaboot_p/bin/conda" ]; then
+        # the environment's own conda activates it as its root: "base" (see environ.conda_values)
+        export CONDA_DEFAULT_ENV=base
+        export CONDA_EXE="$_mambaboot_p/bin/conda" _CONDA_EXE="$_mambaboot_p/bin/conda"
+        export CONDA_PYTHON_EXE="$_mambaboot_p/bin/python" _CONDA_ROOT="$_mambaboot_p"
+        unset _CE_M _CE_CONDA
+    else
+        export CONDA_DEFAULT_ENV="$_mambaboot_p"
+    fi
+    export CONDA_PROMPT_MODIFIER="($CONDA_DEFAULT_ENV) "
+    _mambaboot_own
     # The prompt shows the path literally: bash, dash and ksh expand $ and `...` in PS1 each time
     # they draw it, but not inside a variable's value, so PS1 names the variable; zsh expands
     # only %, which is doubled (and names the variable too when PROMPT_SUBST is on).
@@ -85,16 +135,35 @@ _mambaboot_activate() {
 if _mambaboot_activate; then
     _mambaboot_rc=0
     _mambaboot_deactivate() {
-        __DEACTIVATE_HOOKS__
-        __RESTORE__
+        # deactivate.d in reverse code point order (`_get_deactivate_scripts`), then every variable back
+        _mambaboot_hooks "$_mambaboot_active/etc/conda/deactivate.d" .sh
+        while [ "$_mambaboot_hn" -gt 0 ]; do
+            eval "_mambaboot_f=\$_mambaboot_h$_mambaboot_hn; unset _mambaboot_h$_mambaboot_hn"
+            _mambaboot_hn=$((_mambaboot_hn - 1))
+            . "$_mambaboot_f"
+        done
+        eval "set -- $_mambaboot_saved"
+        for _mambaboot_f in "$@"; do
+            eval "if [ -n \"\${_mambaboot_had_$_mambaboot_f-}\" ]; then export $_mambaboot_f=\"\$_mambaboot_old_$_mambaboot_f\"; else unset $_mambaboot_f; fi"
+            unset _mambaboot_had_$_mambaboot_f _mambaboot_old_$_mambaboot_f
+        done
+        unset _mambaboot_saved _mambaboot_f _mambaboot_hn
         if [ -n "${_mambaboot_old_PS1+x}" ]; then PS1=$_mambaboot_old_PS1; unset _mambaboot_old_PS1 _mambaboot_prompt; fi
         unset _mambaboot_active
-        unset -f _mambaboot_deactivate
+        unset -f _mambaboot_deactivate _mambaboot_hooks
     }
-    __ACTIVATE_HOOKS__
+    _mambaboot_hooks "$_mambaboot_active/etc/conda/activate.d" .sh
+    _mambaboot_i=1
+    while [ "$_mambaboot_i" -le "$_mambaboot_hn" ]; do
+        eval "_mambaboot_f=\$_mambaboot_h$_mambaboot_i; unset _mambaboot_h$_mambaboot_i"
+        _mambaboot_i=$((_mambaboot_i + 1))
+        . "$_mambaboot_f"
+    done
+    unset _mambaboot_i _mambaboot_hn
 else
     _mambaboot_rc=1
+    if [ -z "${_mambaboot_active-}" ]; then unset -f _mambaboot_hooks; fi  # else the active one's deactivation needs it
 fi
-unset -f _mambaboot_activate _mambaboot_read _mambaboot_count _mambaboot_fail
-unset _mambaboot_src _mambaboot_p _mambaboot_c _mambaboot_l _mambaboot_n _mambaboot_f _mambaboot_stale
+unset -f _mambaboot_activate _mambaboot_read _mambaboot_count _mambaboot_fail _mambaboot_save _mambaboot_own
+unset _mambaboot_src _mambaboot_p _mambaboot_c _mambaboot_l _mambaboot_n _mambaboot_f _mambaboot_stale _mambaboot_names
 case $_mambaboot_rc in 0) unset _mambaboot_rc ;; *) unset _mambaboot_rc; false ;; esac
