@@ -249,6 +249,32 @@ def test_a_link_to_the_script_or_a_wrong_environment_name_is_refused(hooked_env,
     assert proc.stdout.strip() == "activate=1"
 
 
+def test_dash_told_another_environment_refuses_rather_than_activating_it(hooked_env, made_env, tmp_path):
+    """Both environments' activate.sh differ only in their first line: the check must not compare
+    the file MAMBABOOT_ENV leads to with itself."""
+    script = f"""export -p > {tmp_path}/before
+MAMBABOOT_ENV='{made_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "activate=$? ${{CONDA_PREFIX-unset}}"
+export -p > {tmp_path}/after"""
+    proc = _run(["dash"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "activate=1 unset" and "MAMBABOOT_ENV names another environment" in proc.stderr
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    for shell in ("bash", "zsh"):  # they know which file they source: that one's environment
+        proc = _run(POSIX_SHELLS[shell], script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.strip() == f"activate=0 {hooked_env}", (shell, proc.stderr)
+
+
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS) + ["fish"])
+def test_a_non_ascii_prefix_activates_in_the_c_locale(shell, hooked_env, tmp_path):
+    prefix = copy_env(hooked_env, tmp_path / "envs" / "ünïcode ñame")
+    _activate_scripts(prefix, _shell_env(tmp_path))
+    if shell == "fish":
+        argv, script = ["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; echo $status $CONDA_PREFIX"
+    else:
+        argv, script = POSIX_SHELLS[shell], f"MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo $? $CONDA_PREFIX"
+    proc = _run(argv, script, tmp_path, _shell_env(tmp_path, LC_ALL="C"))
+    assert proc.stdout.strip() == f"0 {prefix}", proc.stderr
+
+
 def test_a_path_holding_a_colon_is_refused(hooked_env, tmp_path):
     prefix = copy_env(hooked_env, tmp_path / "a:b")
     for shell, argv in POSIX_SHELLS.items():

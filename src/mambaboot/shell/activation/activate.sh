@@ -1,3 +1,4 @@
+__ID__
 __HEADER__
 
 # Executing this file would activate a child process that exits at once: say so instead.
@@ -60,8 +61,9 @@ _mambaboot_activate() {
     if [ -n "${BASH_VERSION-}" ]; then
         _mambaboot_src=$BASH_SOURCE
     elif [ -n "${ZSH_VERSION-}" ]; then
-        eval '_mambaboot_src=${(%):-%x}'
-        setopt localoptions nonomatch  # an unmatched glob stays as it is, as in sh
+        setopt localoptions nonomatch noksharrays  # an unmatched glob stays as it is, as in sh
+        # where this function was defined, byte for byte (%x writes non-ASCII bytes as \M-x in the C locale)
+        eval '_mambaboot_src=${funcsourcetrace[1]%:*}; [ -n "$_mambaboot_src" ] || _mambaboot_src=${(%):-%x}'
     elif [ -n "${MAMBABOOT_ENV-}" ]; then
         _mambaboot_src=$MAMBABOOT_ENV/.mambaboot/activate.sh
     fi
@@ -87,6 +89,14 @@ _mambaboot_activate() {
     if [ -z "$_mambaboot_p" ]; then _mambaboot_p=/; fi
     if [ ! -d "$_mambaboot_p/conda-meta" ] || [ ! "$_mambaboot_p/.mambaboot/activate.sh" -ef "$_mambaboot_src" ]; then
         _mambaboot_fail "$_mambaboot_src is not the activate.sh inside an environment's .mambaboot directory (source the file itself, not a link to it)"
+        return 1
+    fi
+    # Every environment's activate.sh is the same text but for its first line, so dash (told the place
+    # by MAMBABOOT_ENV) proves the file there is this one by that line, not by comparing it with itself.
+    _mambaboot_l=
+    { IFS= read -r _mambaboot_l; } < "$_mambaboot_p/.mambaboot/activate.sh"
+    if [ "$_mambaboot_l" != "__ID__" ]; then
+        _mambaboot_fail "$_mambaboot_p/.mambaboot/activate.sh is not the script being sourced (MAMBABOOT_ENV names another environment); name this script's own environment"
         return 1
     fi
     case $_mambaboot_p in *:*)

@@ -17,7 +17,7 @@ from mambaboot.shell.activation.model import Model
 
 def render(prefix: str, windows: bool) -> Dict[str, bytes]:
     """Relative path (with '/') -> content of every script for this environment."""
-    model = Model(windows=windows, src=sources.read(prefix))
+    model = Model(windows=windows, src=sources.read(prefix), prefix=prefix)
     families = (cmd, powershell) if windows else (posix, fish, powershell)
     scripts: Dict[str, bytes] = {}
     for family in families:

@@ -32,6 +32,7 @@ from mambaboot.shell.activation import environ, sources
 class Model:
     windows: bool
     src: sources.Sources
+    prefix: str = ""
 
     @property
     def path_suffixes(self) -> Tuple[str, ...]:

@@ -7,10 +7,14 @@ environment in MAMBABOOT_ENV, which the script reads and unsets:
     MAMBABOOT_ENV=/path/to/env; . "$MAMBABOOT_ENV/.mambaboot/activate.sh"
 
 Whichever way, the script only proceeds when PREFIX/.mambaboot/activate.sh is the very file
-named (`-ef`) and PREFIX/conda-meta exists, so a symlinked or misnamed script refuses instead
-of activating the wrong directory. Everything it runs is a shell builtin.
+named (`-ef`), its first line is this script's own (every environment's activate.sh is the same
+text but for that line, so dash cannot prove it found itself any other way) and
+PREFIX/conda-meta exists, so a symlinked or misnamed script refuses instead of activating the
+wrong directory. zsh takes the file from $funcsourcetrace, byte for byte in any locale.
+Everything it runs is a shell builtin (but the environment's python once its variables changed).
 """
 
+import os
 from typing import Dict, List
 
 from mambaboot.shell.activation import environ, envvars
@@ -32,11 +36,19 @@ def _usage() -> List[str]:
     ]
 
 
+def _identity(prefix: str) -> str:
+    """activate.sh's first line: the same for the same place, another for each other environment."""
+    import hashlib
+
+    digest = hashlib.sha256(os.path.realpath(prefix).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"# mambaboot activation {digest}"
+
+
 def _activate(model: Model) -> List[str]:
     refuse = [f'    if [ -n "${{{name}-}}" ]; then _mambaboot_fail "{busy(f"{name}=${name}")}"; return 1; fi'
               for name in model.refuse_if_set]
     return fill(
-        ACTIVATE, HEADER=model.header("#", _usage()), STILL_ACTIVE=still_active("$_mambaboot_active"), REFUSE=refuse,
+        ACTIVATE, ID=_identity(model.prefix), HEADER=model.header("#", _usage()), STILL_ACTIVE=still_active("$_mambaboot_active"), REFUSE=refuse,
         STALE=STALE, STALE_RC=str(envvars.STALE_RC), CONDA_VARS=" ".join(environ.CONDA_VARS + environ.EXE_VARS),
         PATH=":".join(f"$_mambaboot_p{s}" for s in model.path_suffixes),
     )
