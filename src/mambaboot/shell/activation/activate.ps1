@@ -36,16 +36,28 @@ __HEADER__
     $saved = [ordered]@{}
     foreach ($name in __SAVED__) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
     $entries = @(__ENTRIES__)
+    # the first MSYS2 tree present goes second (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
+    $variant = @(__VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container })
+    if (__WINDOWS__ -and $variant.Count) { $entries = @($entries[0], (Join-Path $prefix ('Library__SEP__' + $variant[0] + '__SEP__bin'))) + $entries[1..($entries.Count - 1)] }
     if ($saved['PATH']) { $entries += $saved['PATH'] }
     [Environment]::SetEnvironmentVariable('PATH', ($entries -join [IO.Path]::PathSeparator))
     [Environment]::SetEnvironmentVariable('CONDA_PREFIX', $prefix)
     [Environment]::SetEnvironmentVariable('CONDA_SHLVL', '1')
-    [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $prefix)
-    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', "($prefix) ")
+    $name = $prefix
+    $conda = Join-Path $prefix __CONDA_EXE__
+    if (Test-Path -LiteralPath $conda -PathType Leaf) {
+        # its own conda activates it as its root: "base" and conda's own variables (environ.conda_values)
+        $name = 'base'
+        foreach ($pair in @(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix __PYTHON_EXE__)),
+                            @('_CONDA_ROOT', $prefix), @('_CE_M', $null), @('_CE_CONDA', $null))) {
+            [Environment]::SetEnvironmentVariable($pair[0], $pair[1])
+        }
+    }
+    [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $name)
+    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', "($name) ")
     [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
     $own = [ordered]@{ __SETS__ }
     foreach ($name in $own.Keys) { [Environment]::SetEnvironmentVariable($name, $own[$name]) }
-    foreach ($name in __UNSETS__) { [Environment]::SetEnvironmentVariable($name, $null) }
     $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt }
     if ($function:prompt) {
         function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootActive.Prompt) }

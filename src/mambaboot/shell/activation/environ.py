@@ -55,10 +55,11 @@ def conda_exe(prefix: str, windows: bool) -> str:
     return ntpath.join(prefix, "Scripts", "conda.exe") if windows else posixpath.join(prefix, "bin", "conda")
 
 
-def conda_values(prefix: str, windows: bool = False) -> Dict[str, Optional[str]]:
+def conda_values(prefix: str, windows: bool = False, own: Optional[bool] = None) -> Dict[str, Optional[str]]:
     """conda's variables (None: unset). The environment's own conda names it "base"; without
-    one, conda names an environment outside its envs_dirs by its full path, in the prompt too."""
-    own = os.path.isfile(conda_exe(prefix, windows))
+    one, conda names an environment outside its envs_dirs by its full path, in the prompt too.
+    own: whether it has its own conda (None: look)."""
+    own = os.path.isfile(conda_exe(prefix, windows)) if own is None else own
     name = "base" if own else prefix
     values: Dict[str, Optional[str]] = dict(zip(CONDA_VARS, (prefix, "1", name, f"({name}) ", prefix)))
     if own:

@@ -46,16 +46,12 @@ class Model:
 
     @property
     def sets(self) -> Tuple[Tuple[str, str], ...]:
-        return tuple((k, v) for k, v in self.src.env_vars if v is not None)
-
-    @property
-    def unsets(self) -> Tuple[str, ...]:
-        return tuple(k for k, v in self.src.env_vars if v is None)
+        return self.src.env_vars
 
     def saved(self, *extra: str) -> Tuple[str, ...]:
         """Every variable activation changes, each once (case-insensitively on Windows)."""
         seen, names = set(), []
-        for name in ("PATH", *environ.CONDA_VARS, *extra, *(k for k, _ in self.src.env_vars)):
+        for name in ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, *extra, *(k for k, _ in self.src.env_vars)):
             folded = name.upper() if self.windows else name
             if folded not in seen:
                 seen.add(folded)

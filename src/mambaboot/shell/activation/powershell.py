@@ -8,6 +8,7 @@ which Windows PowerShell 5.1 reads them in the ANSI code page.
 
 from typing import Dict, List, Optional
 
+from mambaboot.shell.activation import environ
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
 
 ACTIVATE = "activate.ps1"
@@ -48,7 +49,9 @@ def _activate(model: Model) -> List[str]:
         ACTIVATE, HEADER=model.header("#", _usage()), STILL_ACTIVE=still_active("$($global:_MambabootActive.Prefix)"),
         REFUSE=_array(model.refuse_if_set), BUSY=busy("$name=$value"), DATA=data, LISTINGS=listings, STALE=STALE,
         SAVED=_array(model.saved()), ENTRIES=", ".join("$prefix + " + quote(s) for s in model.path_suffixes),
-        SETS="; ".join(f"{quote(k)} = {quote(v)}" for k, v in model.sets), UNSETS=_array(model.unsets),
+        SETS="; ".join(f"{quote(k)} = {quote(v)}" for k, v in model.sets), VARIANTS=_array(environ.MSYS2_VARIANTS),
+        WINDOWS="$true" if w else "$false", SEP="\\" if w else "/",
+        CONDA_EXE=quote("Scripts\\conda.exe" if w else "bin/conda"), PYTHON_EXE=quote("python.exe" if w else "bin/python"),
         DEACTIVATE_HOOKS=_array(model.hooks("deactivate", ".ps1")), DEACTIVATE_DIR=quote(_join("etc/conda/deactivate.d/", w)),
         ACTIVATE_HOOKS=_array(model.hooks("activate", ".ps1")), ACTIVATE_DIR=quote(_join("etc/conda/activate.d/", w)),
     )
