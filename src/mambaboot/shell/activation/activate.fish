@@ -6,34 +6,37 @@ end
 
 function _mambaboot_before --argument-names a b
     # whether a sorts before b by code point, as Python's sorted() in conda does
-    set -l x (string split '' -- $a)
     set -l y (string split '' -- $b)
-    set -l i 1
-    while set -q x[$i]; and set -q y[$i]
-        if test "$x[$i]" != "$y[$i]"
-            test (printf %d "'$x[$i]") -lt (printf %d "'$y[$i]")
+    for c in (string split '' -- $a)
+        set -q y[1]; or return 1
+        if test "$c" != "$y[1]"
+            test (printf %d "'$c") -lt (printf %d "'$y[1]")
             return
         end
-        set i (math $i + 1)
+        set -e y[1]
     end
-    not set -q x[$i]
 end
 
 function _mambaboot_hooks --argument-names dir ext
     # $dir/*$ext into _mambaboot_h in conda's order (`_get_activate_scripts`, conda/activate.py);
-    # fish sorts a glob "naturally" (a9 before a10, case folded), so sort again by code point
-    set -g _mambaboot_h
+    # fish sorts a glob "naturally" (a9 before a10, case folded), so the names are sorted again
+    set -l names
     for item in $dir/*$ext
         test -f $item; or continue
-        set -l i (math (count $_mambaboot_h) + 1)
-        while test $i -gt 1; and _mambaboot_before $item $_mambaboot_h[(math $i - 1)]
+        set -l name (string replace -- $dir/ '' $item)
+        set -l i (math (count $names) + 1)
+        while test $i -gt 1; and _mambaboot_before $name $names[(math $i - 1)]
             set i (math $i - 1)
         end
         set -l head
         set -l tail
-        test $i -gt 1; and set head $_mambaboot_h[1..(math $i - 1)]
-        test $i -le (count $_mambaboot_h); and set tail $_mambaboot_h[$i..-1]
-        set _mambaboot_h $head $item $tail
+        test $i -gt 1; and set head $names[1..(math $i - 1)]
+        test $i -le (count $names); and set tail $names[$i..-1]
+        set names $head $name $tail
+    end
+    set -g _mambaboot_h
+    for name in $names
+        set -a _mambaboot_h $dir/$name
     end
 end
 
