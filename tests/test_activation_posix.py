@@ -275,6 +275,17 @@ def test_a_non_ascii_prefix_activates_in_the_c_locale(shell, hooked_env, tmp_pat
     assert proc.stdout.strip() == f"0 {prefix}", proc.stderr
 
 
+@pytest.mark.parametrize("locale", [{"LANG": "en_US.UTF-8"}, {"LC_ALL": "en_US.UTF-8"}, {"LC_ALL": "C.UTF-8"}])
+def test_hooks_run_in_code_point_order_whatever_the_locale_and_it_is_put_back(locale, hooked_env, tmp_path):
+    """Outside the C locales the hooks are listed again under LC_ALL=C; the caller's LC_ALL comes back."""
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""MAMBABOOT_ENV='{hooked_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "$MB_ORDER|${{LC_ALL-unset}}"
+. '{hooked_env}/.mambaboot/deactivate.sh'; echo "${{LC_ALL-unset}}" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path, **locale))
+        lc_all = locale.get("LC_ALL", "unset")
+        assert proc.stdout.splitlines() == [f"a x last|{lc_all}", lc_all], (shell, proc.stderr)
+
+
 def test_a_path_holding_a_colon_is_refused(hooked_env, tmp_path):
     prefix = copy_env(hooked_env, tmp_path / "a:b")
     for shell, argv in POSIX_SHELLS.items():

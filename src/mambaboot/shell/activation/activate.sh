@@ -43,15 +43,22 @@ _mambaboot_save() {
 
 _mambaboot_hooks() {
     # $1/*$2 as _mambaboot_h1.._mambaboot_h$_mambaboot_hn in code point order, as conda sorts them
-    # (`_get_activate_scripts`, conda/activate.py): bash and zsh sort a glob by the locale's collation
-    if [ -n "${LC_ALL+x}" ]; then _mambaboot_lc=$LC_ALL; else unset _mambaboot_lc; fi
-    LC_ALL=C
+    # (`_get_activate_scripts`, conda/activate.py). bash and zsh sort a glob by the locale's collation,
+    # so outside the C locales two or more matches are listed again under LC_ALL=C (costly in bash).
     if [ -n "${ZSH_VERSION-}" ]; then setopt localoptions nonomatch; fi
-    _mambaboot_hn=0
-    for _mambaboot_f in "$1"/*"$2"; do
-        if [ -f "$_mambaboot_f" ]; then _mambaboot_hn=$((_mambaboot_hn + 1)); eval "_mambaboot_h$_mambaboot_hn=\$_mambaboot_f"; fi
+    _mambaboot_lc=
+    while :; do
+        _mambaboot_hn=0
+        for _mambaboot_f in "$1"/*"$2"; do
+            if [ -f "$_mambaboot_f" ]; then _mambaboot_hn=$((_mambaboot_hn + 1)); eval "_mambaboot_h$_mambaboot_hn=\$_mambaboot_f"; fi
+        done
+        if [ -n "$_mambaboot_lc" ] || [ "$_mambaboot_hn" -lt 2 ]; then break; fi
+        case ${LC_ALL:-${LC_COLLATE:-${LANG:-C}}} in C | POSIX | C.*) break ;; esac
+        if [ -n "${LC_ALL+x}" ]; then _mambaboot_lc=1; _mambaboot_lcv=$LC_ALL; else _mambaboot_lc=0; fi
+        LC_ALL=C
     done
-    if [ -n "${_mambaboot_lc+x}" ]; then LC_ALL=$_mambaboot_lc; unset _mambaboot_lc; else unset LC_ALL; fi
+    case $_mambaboot_lc in 1) LC_ALL=$_mambaboot_lcv ;; 0) unset LC_ALL ;; esac
+    unset _mambaboot_lc _mambaboot_lcv
 }
 
 _mambaboot_activate() {
