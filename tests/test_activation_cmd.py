@@ -37,9 +37,14 @@ def _add_environment_data(prefix: Path) -> None:
     (conda / "deactivate.d" / "x.bat").write_bytes(b'@set "MB_ORDER="\r\n@set "MB_HOOK="\r\n')
 
 
-def _make(root: Path, name: str) -> Path:
+def _make(root: Path, name: str, own_conda: bool = False) -> Path:
     prefix = winenv.build(root / name, root / "stub", CACHE_MICROMAMBA)
     _add_environment_data(prefix)
+    if own_conda:  # its own conda, and two MSYS2 trees of which conda puts the first present on PATH
+        (prefix / "Scripts").mkdir(exist_ok=True)
+        (prefix / "Scripts" / "conda.exe").write_bytes(b"")
+        for variant in ("clang64", "ucrt64"):
+            (prefix / "Library" / variant).mkdir(parents=True)
     generate.write(str(prefix), windows=True)
     return prefix
 
@@ -47,20 +52,22 @@ def _make(root: Path, name: str) -> Path:
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory) -> Dict[str, Path]:
     root = tmp_path_factory.mktemp("winenvs")
-    return {"nasty": _make(root, NASTY), "calm": _make(root, CALM)}
+    return {"nasty": _make(root, NASTY, own_conda=True), "calm": _make(root, CALM)}
 
 
 def _expected(prefix: Path, before: Dict[str, str]) -> Dict[str, str]:
     """What activation must leave: environ.activated, computed for the path Windows sees."""
     win = windows_path(prefix)
-    env = dict(before, PATH=";".join(environ.path_entries(win, windows=True) + [before["PATH"]]))
-    env.update(environ.conda_values(win))
-    env["PROMPT"] = f"({win}) " + before.get("PROMPT", "$P$G")
-    for name, value in sources.read(str(prefix)).env_vars:
+    variant = environ.msys2_variant(str(prefix), windows=True)
+    env = dict(before, PATH=";".join(environ.path_entries(win, True, variant) + [before["PATH"]]))
+    own = (prefix / "Scripts" / "conda.exe").is_file()
+    for name, value in environ.conda_values(win, True, own).items():
         if value is None:
             env.pop(name, None)
         else:
             env[name] = value
+    env["PROMPT"] = env["CONDA_PROMPT_MODIFIER"] + before.get("PROMPT", "$P$G")
+    env.update(sources.read(str(prefix)).env_vars)
     return env
 
 
@@ -91,9 +98,15 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     hooks = {k: during.pop(k) for k in ("MB_ORDER", "MB_HOOK")}
     assert during == expected
     assert during["MB_OPS"] == 'a&b|c<d>e^f(g)h"i%PATH%j=k'
-    assert during["PATH"].split(";")[:2] == [windows_path(prefix), windows_path(prefix) + "\\condabin"]
+    # conda's order (`_get_path_dirs`, `_add_prefix_to_path`), condabin after the environment's directories
+    win = windows_path(prefix)
+    want = [win] + ([win + "\\Library\\ucrt64\\bin"] if which == "nasty" else []) + [
+        win + s for s in ("\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin", "\\condabin")]
+    assert during["PATH"].split(";")[:len(want)] == want
+    assert during["CONDA_DEFAULT_ENV"] == ("base" if which == "nasty" else win)
+    assert during["MB_GONE"] == "set by the caller"  # ***unset***: conda leaves it as it was
     assert hooks == {"MB_ORDER": "a x last", "MB_HOOK": windows_path(prefix / "etc/conda/activate.d") + "\\"}
-    assert set(state) == {"_MAMBABOOT_ACTIVE"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A", "MB_GONE")}
+    assert set(state) == {"_MAMBABOOT_ACTIVE"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")}
     assert "still active" in err
     refused = read_set_dump(wine.workdir / "refused.txt")
     assert refused == read_set_dump(wine.workdir / "during.txt")

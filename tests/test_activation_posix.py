@@ -14,6 +14,7 @@ import pytest
 
 from mambaboot.shell.activation import environ
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
+from tests.support.channel import channel_url, hooks_spec, index_channel, make_package
 
 POSIX_SHELLS = {"bash": ["bash", "--noprofile", "--norc"], "dash": ["dash"], "zsh": ["zsh", "-f"]}
 # Variables the caller had before activation: activation changes them, deactivation restores them.
@@ -105,12 +106,17 @@ def test_posix_activation_round_trip(shell, hooked_env, tmp_path):
     for name in set(expected) | set(baseline):
         if expected.get(name) != baseline.get(name):
             assert during.get(name) == expected.get(name), name
-    assert "MB_GONE" not in during and during["MB_A"] == "from b, which sorts after a"
+    # "***unset***" (conda env config vars unset): conda leaves the variable as the shell has it
+    assert during["MB_GONE"] == "set by the caller" and during["MB_A"] == "from b, which sorts after a"
     assert during["MB_QUOTE"] == "it's \"q\" $x `y` \\ z ; & | (p)"
     assert during["MB_ORDER"] == "a x last"
     assert during["MB_HOOK"] == f"hooked {hooked_env}"
-    assert during["PATH"].split(":")[0] == str(hooked_env / "bin")
-    assert (tmp_path / "ps1").read_text() == f"({hooked_env}) $ "
+    assert during["PATH"].split(":")[:2] == [str(hooked_env / "bin"), str(hooked_env / "condabin")]
+    # its own conda activates it as its root prefix: "base", and conda's own variables name that conda
+    assert (during["CONDA_DEFAULT_ENV"], during["CONDA_EXE"], during["CONDA_PYTHON_EXE"]) == (
+        "base", str(hooked_env / "bin" / "conda"), str(hooked_env / "bin" / "python"))
+    assert "_CE_M" not in during and "_CE_CONDA" not in during
+    assert (tmp_path / "ps1").read_text() == "(base) $ "
     # refused in a shell that holds an environment: nothing changed, loudly
     assert "is still active here" in proc.stderr
     assert (tmp_path / "after_refusal").read_text() == (tmp_path / "middle").read_text()
@@ -158,29 +164,68 @@ MAMBABOOT_ENV='{hooked_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "act
         assert (proc.stdout.splitlines(), proc.stderr) == (["activate=0", "deactivate=0 /nonexistent"], ""), shell
 
 
-def test_stale_scripts_refuse_until_regenerated(hooked_env, tmp_path):
-    prefix = copy_env(hooked_env, tmp_path / "env")
-    (prefix / "etc" / "conda" / "env_vars.d" / "b.json").write_text(json.dumps({"MB_A": "changed"}))
-    (prefix / "etc" / "conda" / "activate.d" / "new.fish").write_text("set -gx MB_NEW 1\n")
-    script = f"""export -p > {tmp_path}/before
-MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo "activate=$?"
-export -p > {tmp_path}/after"""
-    for shell, argv in POSIX_SHELLS.items():
-        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
-        assert proc.stdout.strip() == "activate=1", shell
-        assert "etc/conda/env_vars.d/b.json changed after these activation scripts were generated" in proc.stderr
-        assert "mambaboot activate-scripts" in proc.stderr
-        assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
-    fish = _run(["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; echo activate=$status",
-                tmp_path, _shell_env(tmp_path))
-    assert fish.stdout.strip() == "activate=1" and "changed after these activation scripts" in fish.stderr
+@pytest.fixture
+def conda_changed_env(hooked_env, tmp_path) -> Path:
+    """hooked_env after its own conda installed a package with hooks in every shell and a variable
+    (tests/support/channel.py hooks_spec), then `conda env config vars set/unset` (no mambaboot since)."""
+    prefix = copy_env(hooked_env, tmp_path / "changed env")
+    channel = tmp_path / "hooks-channel"
+    spec = hooks_spec()
+    make_package(spec, channel / spec.subdir)
+    index_channel(channel)
+    env = _clean_environ(HOME=str(tmp_path))
+    # through the copy's own python: the copied bin/conda's shebang still names the original
+    conda = [str(prefix / "bin" / "python"), str(prefix / "bin" / "conda")]
+    for argv in (["install", "-c", channel_url(channel), "--override-channels", "mb-hooks"],
+                 ["env", "config", "vars", "set", "MB_CFG=set by conda", "MB_A=state wins"],
+                 ["env", "config", "vars", "unset", "MB_STATE"]):
+        proc = subprocess.run([*conda, *argv], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert (prefix / "etc" / "conda" / "activate.d" / "mb-hooks.sh").is_file()
+    return prefix
 
-    _activate_scripts(prefix, _shell_env(tmp_path))
-    proc = _run(POSIX_SHELLS["bash"], f". '{prefix}/.mambaboot/activate.sh' && echo \"$MB_A\"", tmp_path, _shell_env(tmp_path))
-    assert proc.stdout.strip() == "changed", proc.stderr
-    fish = _run(["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; and echo $MB_NEW", tmp_path,
-                _shell_env(tmp_path))
-    assert fish.stdout.strip() == "1", fish.stderr
+
+_LIVE = {"MB_PKG_HOOK": "on {p}", "MB_PKG_ORDER": "az", "MB_PKG_VAR": "from the package \u00fc", "MB_CFG": "set by conda",
+         "MB_A": "state wins", "MB_STATE": None}
+
+
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS) + ["fish"])
+def test_what_the_environments_own_conda_changes_applies_at_the_next_activation(shell, conda_changed_env, tmp_path):
+    p = conda_changed_env
+    tail = ".fish" if shell == "fish" else ".sh"
+    activate, deactivate = f"'{p}/.mambaboot/activate{tail}'", f"'{p}/.mambaboot/deactivate{tail}'"
+    if shell == "fish":
+        script = (f"set -x | string collect > {tmp_path}/before\nsource {activate}; echo activate=$status\n"
+                  f"env -0 > {tmp_path}/during\nsource {deactivate}; echo deactivate=$status\n"
+                  f"echo undo=$MB_PKG_UNDO; set -e MB_PKG_UNDO\nset -x | string collect > {tmp_path}/after\n")
+        argv = ["fish", "--no-config"]
+    else:
+        script = (f"export -p > {tmp_path}/before\nMAMBABOOT_ENV='{p}'; . {activate}; echo activate=$?\n"
+                  f"env -0 > {tmp_path}/during\n. {deactivate}; echo deactivate=$?\n"
+                  f"echo undo=$MB_PKG_UNDO; unset MB_PKG_UNDO\nexport -p > {tmp_path}/after\n")
+        argv = POSIX_SHELLS[shell]
+    for round_ in ("heals from the environment's python", "reads the fresh fragment"):
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        # deactivate.d in reverse order: ~mb-hooks-last before mb-hooks
+        assert proc.stdout.splitlines() == ["activate=0", "deactivate=0", "undo=za"], (round_, proc.stderr)
+        during = _env_file(tmp_path / "during")
+        for name, value in _LIVE.items():
+            assert during.get(name) == (value.format(p=p) if value else None), (round_, name)
+        expected = environ.activated(_shell_env(tmp_path), str(p), windows=False)
+        variables = ("MB_PKG_VAR", "MB_CFG", "MB_A", "MB_STATE")  # what run/verify apply too (no hooks there)
+        assert {k: during.get(k) for k in variables} == {k: expected.get(k) for k in variables}
+        assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+
+
+def test_without_a_python_to_reread_them_changed_variables_refuse(conda_changed_env, tmp_path):
+    (conda_changed_env / "bin" / "python").unlink()
+    for shell, argv in POSIX_SHELLS.items():
+        proc = _run(argv, f"export -p > {tmp_path}/before\nMAMBABOOT_ENV='{conda_changed_env}'; "
+                          f". '{conda_changed_env}/.mambaboot/activate.sh'; echo activate=$?\nexport -p > {tmp_path}/after",
+                    tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.strip() == "activate=1", shell
+        assert "changed after these activation scripts were generated; run: mambaboot activate-scripts" in proc.stderr
+        assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
 
 
 def test_dash_is_told_where_the_environment_is(hooked_env, tmp_path):
@@ -202,6 +247,43 @@ def test_a_link_to_the_script_or_a_wrong_environment_name_is_refused(hooked_env,
     proc = _run(["dash"], f"MAMBABOOT_ENV='{tmp_path}'; . '{hooked_env}/.mambaboot/activate.sh'; echo \"activate=$?\"",
                 tmp_path, _shell_env(tmp_path))
     assert proc.stdout.strip() == "activate=1"
+
+
+def test_dash_told_another_environment_refuses_rather_than_activating_it(hooked_env, made_env, tmp_path):
+    """Both environments' activate.sh differ only in their first line: the check must not compare
+    the file MAMBABOOT_ENV leads to with itself."""
+    script = f"""export -p > {tmp_path}/before
+MAMBABOOT_ENV='{made_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "activate=$? ${{CONDA_PREFIX-unset}}"
+export -p > {tmp_path}/after"""
+    proc = _run(["dash"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.strip() == "activate=1 unset" and "MAMBABOOT_ENV names another environment" in proc.stderr
+    assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
+    for shell in ("bash", "zsh"):  # they know which file they source: that one's environment
+        proc = _run(POSIX_SHELLS[shell], script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.strip() == f"activate=0 {hooked_env}", (shell, proc.stderr)
+
+
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS) + ["fish"])
+def test_a_non_ascii_prefix_activates_in_the_c_locale(shell, hooked_env, tmp_path):
+    prefix = copy_env(hooked_env, tmp_path / "envs" / "ünïcode ñame")
+    _activate_scripts(prefix, _shell_env(tmp_path))
+    if shell == "fish":
+        argv, script = ["fish", "--no-config"], f"source '{prefix}/.mambaboot/activate.fish'; echo $status $CONDA_PREFIX"
+    else:
+        argv, script = POSIX_SHELLS[shell], f"MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo $? $CONDA_PREFIX"
+    proc = _run(argv, script, tmp_path, _shell_env(tmp_path, LC_ALL="C"))
+    assert proc.stdout.strip() == f"0 {prefix}", proc.stderr
+
+
+@pytest.mark.parametrize("locale", [{"LANG": "en_US.UTF-8"}, {"LC_ALL": "en_US.UTF-8"}, {"LC_ALL": "C.UTF-8"}])
+def test_hooks_run_in_code_point_order_whatever_the_locale_and_it_is_put_back(locale, hooked_env, tmp_path):
+    """Outside the C locales the hooks are listed again under LC_ALL=C; the caller's LC_ALL comes back."""
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""MAMBABOOT_ENV='{hooked_env}'; . '{hooked_env}/.mambaboot/activate.sh'; echo "$MB_ORDER|${{LC_ALL-unset}}"
+. '{hooked_env}/.mambaboot/deactivate.sh'; echo "${{LC_ALL-unset}}" """
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path, **locale))
+        lc_all = locale.get("LC_ALL", "unset")
+        assert proc.stdout.splitlines() == [f"a x last|{lc_all}", lc_all], (shell, proc.stderr)
 
 
 def test_a_path_holding_a_colon_is_refused(hooked_env, tmp_path):
@@ -263,10 +345,12 @@ source '{deact}'; echo deactivate_again=$status
     assert (tmp_path / "sys_prefix").read_text().strip() == str(hooked_env)
     during = _env_file(tmp_path / "during")
     expected = environ.activated(_shell_env(tmp_path), str(hooked_env), windows=False)
-    for name in ("PATH", *environ.CONDA_VARS, "MB_A", "MB_QUOTE", "MB_STATE"):
-        assert during[name] == expected[name], name
-    assert "MB_GONE" not in during and during["MB_HOOK"] == f"hooked {hooked_env}"
-    assert (tmp_path / "prompt").read_text() == f"({hooked_env}) > \n"
+    baseline = _shell_env(tmp_path)
+    for name in set(expected) | set(baseline):
+        if expected.get(name) != baseline.get(name):
+            assert during.get(name) == expected.get(name), name
+    assert during["MB_GONE"] == "set by the caller" and during["MB_HOOK"] == f"hooked {hooked_env}"
+    assert (tmp_path / "prompt").read_text() == "(base) > \n"
     assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
     assert (tmp_path / "prompt_after").read_text() == "> \n"
 

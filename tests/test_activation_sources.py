@@ -22,21 +22,25 @@ def _write(env, rel, data):
     (env / rel).write_text(data if isinstance(data, str) else json.dumps(data))
 
 
-def test_variables_merge_in_conda_order_and_the_unset_marker_unsets(env):
-    _write(env, "etc/conda/env_vars.d/b.json", {"A": "b", "N": 3, "GONE": "x"})
+def test_variables_merge_in_conda_order_and_the_unset_marker_and_path_are_left_out(env):
+    """conda/activate.py `_get_environment_env_vars` + `_build_activate_stack`: every file of env_vars.d
+    (not only *.json) sorted, then state; PATH is reserved; "***unset***" is not set (nor unset)."""
+    _write(env, "etc/conda/env_vars.d/b.json", {"A": "b", "N": 3, "GONE": "x", "PATH": "/pkg"})
     _write(env, "etc/conda/env_vars.d/a.json", {"A": "a", "ONLY_A": "1"})
-    _write(env, "conda-meta/state", {"env_vars": {"A": "state", "GONE": "***unset***"}})
+    _write(env, "etc/conda/env_vars.d/c.txt", {"C": "any file name"})
+    _write(env, "conda-meta/state", {"env_vars": {"A": "state", "GONE": "***unset***", "PATH": "/state"}})
     src = sources.read(str(env))
-    assert src.env_vars == (("A", "state"), ("ONLY_A", "1"), ("N", "3"), ("GONE", None))
-    assert [rel for rel, _ in src.data] == ["etc/conda/env_vars.d/a.json", "etc/conda/env_vars.d/b.json", "conda-meta/state"]
+    assert src.env_vars == (("A", "state"), ("ONLY_A", "1"), ("N", "3"), ("C", "any file name"))
+    assert [rel for rel, _ in src.data] == ["etc/conda/env_vars.d/a.json", "etc/conda/env_vars.d/b.json",
+                                            "etc/conda/env_vars.d/c.txt", "conda-meta/state"]
 
 
 def test_activated_applies_them_after_condas_variables(env):
     _write(env, "etc/conda/env_vars.d/a.json", {"MB_X": "1", "KEEP": "***unset***"})
     got = environ.activated({"PATH": "/usr/bin", "KEEP": "old"}, str(env), windows=False)
-    assert got == {"PATH": f"{env}/bin:/usr/bin", "MB_X": "1", **environ.conda_values(str(env))}
+    assert got == {"PATH": f"{env}/bin:{env}/condabin:/usr/bin", "MB_X": "1", "KEEP": "old", **environ.conda_values(str(env))}
     win = environ.activated({"Path": "C:\\W", "keep": "old"}, str(env), windows=True)
-    assert "keep" not in win and win["Path"].endswith(";C:\\W") and win["MB_X"] == "1"
+    assert win["keep"] == "old" and win["Path"].endswith(";C:\\W") and win["MB_X"] == "1"
 
 
 def test_hooks_sort_by_code_point_and_windows_extensions_ignore_case(env):

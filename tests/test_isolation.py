@@ -39,18 +39,35 @@ def test_baseline_path_drops_every_entry_of_any_python_environment():
     assert isolation.clean_path(win, True, lambda p: p.lower() == "c:\\miniconda3") == "C:\\Windows\\system32"
 
 
-def test_activation_order_matches_conda_with_condabin_before_the_exes():
-    entries = activation.path_entries("C:\\e", windows=True)
-    assert entries[0] == "C:\\e"
-    assert entries.index("C:\\e\\condabin") < entries.index("C:\\e\\Scripts")
-    assert entries.index("C:\\e\\condabin") < entries.index("C:\\e\\Library\\bin")
-    assert entries[2:] == ["C:\\e\\Library\\mingw-w64\\bin", "C:\\e\\Library\\usr\\bin", "C:\\e\\Library\\bin",
-                           "C:\\e\\Scripts", "C:\\e\\bin"]
-    assert activation.path_entries("/e", windows=False) == ["/e/bin"]
+def test_activation_order_matches_condas():
+    """conda/activate.py `_get_path_dirs` (the first MSYS2 tree present, conda >= 24.7), then the
+    activating conda's condabin (`_add_prefix_to_path`): the environment's own."""
+    assert activation.path_entries("C:\\e", windows=True) == [
+        "C:\\e", "C:\\e\\Library\\mingw-w64\\bin", "C:\\e\\Library\\usr\\bin", "C:\\e\\Library\\bin",
+        "C:\\e\\Scripts", "C:\\e\\bin", "C:\\e\\condabin"]
+    assert activation.path_entries("C:\\e", windows=True, variant="ucrt64")[:2] == ["C:\\e", "C:\\e\\Library\\ucrt64\\bin"]
+    assert activation.path_entries("/e", windows=False) == ["/e/bin", "/e/condabin"]
 
 
-def test_activated_environment_sets_condas_variables():
-    env = activation.activated({"PATH": "/usr/bin"}, "/e", windows=False)
-    assert env["PATH"] == "/e/bin:/usr/bin"
+def test_the_first_msys2_tree_present_goes_on_path(tmp_path):
+    assert activation.msys2_variant(str(tmp_path), windows=True) is None
+    for variant in ("mingw64", "clang64"):
+        (tmp_path / "Library" / variant).mkdir(parents=True)
+    assert activation.msys2_variant(str(tmp_path), windows=True) == "clang64"
+    assert activation.msys2_variant(str(tmp_path), windows=False) is None
+
+
+def test_activated_environment_sets_condas_variables(tmp_path):
+    env = activation.activated({"PATH": "/usr/bin", "_CE_M": "x"}, "/e", windows=False)
+    assert env["PATH"] == "/e/bin:/e/condabin:/usr/bin"
     assert (env["CONDA_PREFIX"], env["CONDA_SHLVL"], env["CONDA_DEFAULT_ENV"]) == ("/e", "1", "/e")
-    assert env["CONDA_PROMPT_MODIFIER"] == "(/e) "
+    assert env["CONDA_PROMPT_MODIFIER"] == "(/e) " and env["_CE_M"] == "x" and "CONDA_EXE" not in env
+    # with its own conda, conda's root prefix is the environment: "base", and conda's own variables
+    (tmp_path / "conda-meta").mkdir()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "conda").write_text("")
+    env = activation.activated({"PATH": "/usr/bin", "_CE_M": "x"}, str(tmp_path), windows=False)
+    assert (env["CONDA_DEFAULT_ENV"], env["CONDA_PROMPT_MODIFIER"]) == ("base", "(base) ")
+    assert (env["CONDA_EXE"], env["_CONDA_EXE"], env["CONDA_PYTHON_EXE"], env["_CONDA_ROOT"]) == (
+        f"{tmp_path}/bin/conda", f"{tmp_path}/bin/conda", f"{tmp_path}/bin/python", str(tmp_path))
+    assert "_CE_M" not in env and "_CE_CONDA" not in env

@@ -115,7 +115,7 @@ def test_generated_powershell_scripts(made_env, tmp_path):
         assert powershell.quote(value) in activate
     assert powershell.quote("z’s hook.ps1") in activate and "'z’’s hook.ps1'" in activate
     assert "@('CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
-    assert "$prefix + '\\condabin'" in activate and activate.index("'\\condabin'") < activate.index("'\\Scripts'")
+    assert "$prefix + '\\condabin'" in activate and activate.index("'\\Scripts'") < activate.index("'\\condabin'")
     assert "Split-Path -Parent $PSScriptRoot" in activate
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mambaboot import __version__
 from tests.conftest import REPO
-from tools.build_zipapp import build, sources
+from tools.build_zipapp import DATA_SUFFIXES, build, sources
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"  # not the interpreter running the tests (.ci/run installs it)
 
@@ -38,9 +38,11 @@ def test_the_archive_holds_exactly_the_package_in_a_fixed_form(zipapp):
         infos = archive.infolist()
     names = [i.filename for i in infos]
     modules = ["__main__.py"] + [name for name, _ in sources()]
-    assert names == [n for m in modules for n in (m, m + "c")] and modules[1:] == sorted(modules[1:])
+    assert names == [n for m in modules for n in ((m, m + "c") if m.endswith(".py") else (m,))]
+    assert modules[1:] == sorted(modules[1:])
     assert "mambaboot/cli.py" in names and "mambaboot/commands/adopt.pyc" in names
-    assert not [n for n in names if "__pycache__" in n or not n.endswith((".py", ".pyc"))]
+    assert not [n for n in names if "__pycache__" in n or not n.endswith((".py", ".pyc") + DATA_SUFFIXES)]
+    assert "mambaboot/shell/activation/activate.sh" in names, "the activation templates go in"
     assert {(i.date_time, i.external_attr >> 16, i.compress_type, i.create_system) for i in infos} == {
         ((1980, 1, 1, 0, 0, 0), 0o100644, zipfile.ZIP_STORED, 3)
     }
@@ -82,6 +84,8 @@ def test_a_whole_create_runs_through_it_under_another_python(world, zipapp, chan
 
 def test_the_sources_are_python_3_9_syntax():
     for name, path in sources():
+        if not name.endswith(".py"):
+            continue
         ast.parse(path.read_text(encoding="utf-8"), filename=name, feature_version=(3, 9))
 
 
@@ -106,3 +110,18 @@ def test_bytecode_goes_in_beside_each_module_and_is_used_or_ignored_by_magic(zip
             dst.writestr(info, b"\0\0\0\0" + data[4:] if info.filename.endswith(".pyc") else data)
     out = subprocess.run([sys.executable, "-I", str(spoiled), "--version"], capture_output=True, text=True)
     assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}"), out.stderr
+
+
+def test_the_wheel_and_the_zipapp_carry_the_same_templates():
+    """pyproject's package-data and the zipapp builder name the same templates, and every one exists."""
+    import fnmatch
+    import re
+
+    text = (REPO / "pyproject.toml").read_text()
+    patterns = re.findall(r'"(\*\.[a-z0-9]+)"', text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0])
+    assert sorted(p[1:] for p in patterns) == sorted(DATA_SUFFIXES)
+    package = REPO / "src" / "mambaboot"
+    data = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.suffix in DATA_SUFFIXES)
+    assert data and all(d.startswith("shell/activation/") for d in data)
+    assert all(any(fnmatch.fnmatch(d.rsplit("/", 1)[1], p) for p in patterns) for d in data)
+    assert [n for n, _ in sources() if not n.endswith(".py")] == ["mambaboot/" + d for d in data]

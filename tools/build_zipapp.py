@@ -5,7 +5,8 @@
 
 Reproducible: the same sources built by the same Python version give the same bytes on any
 machine and any day. Entries are sorted, every timestamp is 1980-01-01, permissions are fixed,
-nothing but the package's .py files and their bytecode goes in (never a __pycache__), and
+nothing but the package's .py files, their bytecode and its activation templates (the package
+data pyproject.toml names) goes in (never a __pycache__), and
 entries are stored uncompressed so that no zlib version can change the output. Next to the
 archive goes OUT.sha256 (bare hex digest, as micromamba releases publish theirs), for
 `bootstrap --zipapp URL`.
@@ -32,6 +33,8 @@ SOURCE = Path(__file__).resolve().parent.parent / "src" / "mambaboot"
 SHEBANG = b"#!/usr/bin/env python3\n"
 MAIN = b"import sys\n\nfrom mambaboot.cli import main\n\nsys.exit(main())\n"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+# the activation script templates, read with pkgutil.get_data (pyproject.toml's package-data names the same)
+DATA_SUFFIXES = (".sh", ".fish", ".bat", ".ps1")
 
 
 def _entry(name: str) -> zipfile.ZipInfo:
@@ -43,12 +46,12 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 
 def sources(package: Path = SOURCE):
-    """(archive name, path) of every module, in a fixed order."""
+    """(archive name, path) of every module and template, in a fixed order."""
     found = []
     for directory, dirnames, filenames in os.walk(package):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         for filename in filenames:
-            if filename.endswith(".py"):
+            if filename.endswith((".py",) + DATA_SUFFIXES):
                 path = Path(directory, filename)
                 found.append(("mambaboot/" + path.relative_to(package).as_posix(), path))
     return sorted(found)
@@ -81,13 +84,14 @@ def build(out: Path, package: Path = SOURCE) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     files = [("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
-    compiled = bytecode(files)
+    compiled = bytecode([(name, data) for name, data in files if name.endswith(".py")])
     with open(tmp, "wb") as f:
         f.write(SHEBANG)
         with zipfile.ZipFile(f, "w") as archive:
             for name, data in files:
                 archive.writestr(_entry(name), data)
-                archive.writestr(_entry(name + "c"), compiled[name])
+                if name in compiled:
+                    archive.writestr(_entry(name + "c"), compiled[name])
     os.chmod(tmp, 0o755)
     os.replace(tmp, out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()

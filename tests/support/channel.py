@@ -365,6 +365,10 @@ def main(argv):
         from conda._standin_install import install
 
         return install(argv[1:], "conda")
+    if argv[:3] == ["env", "config", "vars"]:
+        from conda._standin_install import env_config_vars
+
+        return env_config_vars(argv[3:])
     if argv[:1] == ["list"]:
         meta = os.path.join(sys.prefix, "conda-meta")
         for name in sorted(os.listdir(meta)):
@@ -444,6 +448,31 @@ def conda_spec() -> PackageSpec:
             "etc/profile.d/conda.sh": _CONDA_SH.format(ph=PLACEHOLDER),
             "etc/profile.d/conda.csh": f"setenv CONDA_EXE \"{PLACEHOLDER}/bin/conda\"\n",
             "etc/fish/conf.d/conda.fish": _CONDA_FISH.format(ph=PLACEHOLDER),
+        },
+    )
+
+
+def hooks_spec() -> PackageSpec:
+    """A package with activation hooks in every shell and a variable, as gdal or openssl ship them."""
+    d = "etc/conda/activate.d/"
+    u = "etc/conda/deactivate.d/"
+    return PackageSpec(
+        name="mb-hooks",
+        version="1.0",
+        files={
+            d + "mb-hooks.sh": 'export MB_PKG_HOOK="on $CONDA_PREFIX"\nexport MB_PKG_ORDER="${MB_PKG_ORDER-}a"\n',
+            d + "~mb-hooks-last.sh": 'export MB_PKG_ORDER="${MB_PKG_ORDER-}z"\n',
+            d + "mb-hooks.fish": 'set -gx MB_PKG_HOOK "on $CONDA_PREFIX"\nset -gx MB_PKG_ORDER "$MB_PKG_ORDER"a\n',
+            d + "~mb-hooks-last.fish": 'set -gx MB_PKG_ORDER "$MB_PKG_ORDER"z\n',
+            d + "mb-hooks.bat": "@set \"MB_PKG_HOOK=on %CONDA_PREFIX%\"\r\n",
+            d + "mb-hooks.ps1": '$env:MB_PKG_HOOK = "on $env:CONDA_PREFIX"\r\n',
+            u + "mb-hooks.sh": 'export MB_PKG_UNDO="${MB_PKG_UNDO-}a"; unset MB_PKG_HOOK MB_PKG_ORDER\n',
+            u + "~mb-hooks-last.sh": 'export MB_PKG_UNDO="${MB_PKG_UNDO-}z"\n',
+            u + "mb-hooks.fish": 'set -gx MB_PKG_UNDO "$MB_PKG_UNDO"a; set -e MB_PKG_HOOK MB_PKG_ORDER\n',
+            u + "~mb-hooks-last.fish": 'set -gx MB_PKG_UNDO "$MB_PKG_UNDO"z\n',
+            u + "mb-hooks.bat": '@set "MB_PKG_HOOK="\r\n',
+            u + "mb-hooks.ps1": "Remove-Item Env:MB_PKG_HOOK\r\n",
+            "etc/conda/env_vars.d/mb-hooks.json": '{\n  "MB_PKG_VAR": "from the package \\u00fc"\n}\n',
         },
     )
 

@@ -241,3 +241,29 @@ def install(argv, tool):
         print("installed %s-%s from %s into %s (cache %s, rc %s)" % (spec, rec["version"], channel, target, cache,
                                                                       ",".join(rc) or "none"))
     return 0
+
+
+def env_config_vars(argv):
+    """`conda env config vars set NAME=VALUE ...` / `unset NAME ...` on the active (or own) environment,
+    as conda/core/prefix_data.py does it: state["env_vars"] updated, unset writes "***unset***" (PATH,
+    reserved, is dropped instead), the file written by json.dumps(state, ensure_ascii=False)."""
+    prefix = os.environ.get("CONDA_PREFIX") or sys.prefix
+    path = os.path.join(prefix, "conda-meta", "state")
+    state = json.load(open(path, encoding="utf-8")) if os.path.lexists(path) else {}
+    current = state.get("env_vars")
+    if argv[:1] == ["set"]:
+        new = dict(arg.split("=", 1) for arg in argv[1:])
+        if current:
+            current.update(new)
+        else:
+            state["env_vars"] = new
+    elif argv[:1] == ["unset"] and current:
+        for name in argv[1:]:
+            if name in current:
+                if name == "PATH":
+                    current.pop(name)
+                else:
+                    current[name] = "***unset***"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(state, ensure_ascii=False))
+    return 0

@@ -19,6 +19,7 @@ from typing import Dict, List, Tuple
 
 from mambaboot.common import winsys
 from mambaboot.common.errors import VerifyError
+from mambaboot.shell.activation import environ
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode
 
 ACTIVATE = "activate.bat"
@@ -129,16 +130,30 @@ def _copy_checks(names: Tuple[str, ...]) -> List[str]:
 
 def _sets(model: Model, delayed: bool) -> List[str]:
     p = _ref(f"{_S}P", delayed)
+    raw = f"%{_S}P%"  # in `if exist` tests, expanded when the line is read either way
     lines = [f'@set "{_S}OLD_{name}={_ref(name, delayed)}"' for name in model.saved("PROMPT")]
-    entries = ";".join(p + s for s in model.path_suffixes)
+    first, *rest = model.path_suffixes
+    entries = p + first + _ref(f"{_S}V", delayed) + "".join(";" + p + s for s in rest)
+    exe, python = "\\Scripts\\conda.exe", "\\python.exe"
     lines += [
+        # the first MSYS2 tree present (`_get_path_dirs`, conda >= 24.7): tried last to first, the last set wins
+        f'@set "{_S}V="',
+        *[f'@if exist "{raw}\\Library\\{v}\\" set "{_S}V=;{p}\\Library\\{v}\\bin"' for v in reversed(environ.MSYS2_VARIANTS)],
         f'@set "{_S}T=;{_ref("PATH", delayed)}"',
         f'@if not defined PATH set "{_S}T="',
         f'@set "PATH={entries}{_ref(_S + "T", delayed)}"',
         f'@set "CONDA_PREFIX={p}"',
         "@set CONDA_SHLVL=1",
         f'@set "CONDA_DEFAULT_ENV={p}"',
-        f'@set "CONDA_PROMPT_MODIFIER=({p}) "',
+        # its own conda activates it as its root: "base" and conda's own variables (environ.conda_values)
+        f'@if exist "{raw}{exe}" set "CONDA_DEFAULT_ENV=base"',
+        f'@if exist "{raw}{exe}" set "CONDA_EXE={p}{exe}"',
+        f'@if exist "{raw}{exe}" set "_CONDA_EXE={p}{exe}"',
+        f'@if exist "{raw}{exe}" set "CONDA_PYTHON_EXE={p}{python}"',
+        f'@if exist "{raw}{exe}" set "_CONDA_ROOT={p}"',
+        f'@if exist "{raw}{exe}" set "_CE_M="',
+        f'@if exist "{raw}{exe}" set "_CE_CONDA="',
+        f'@set "CONDA_PROMPT_MODIFIER=({_ref("CONDA_DEFAULT_ENV", delayed)}) "',
         f'@set "MAMBA_ROOT_PREFIX={p}"',
         '@if not defined PROMPT set "PROMPT=$P$G"',
         f'@set "PROMPT={_ref("CONDA_PROMPT_MODIFIER", delayed)}{_ref("PROMPT", delayed)}"',
@@ -163,7 +178,7 @@ def _clear(names: List[str]) -> str:
     return "@" + " & ".join(f'set "{n}="' for n in names)
 
 
-_TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F")]
+_TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F", "V")]
 
 
 def _fail(label: str, message: str) -> List[str]:
@@ -187,7 +202,6 @@ def _activate(model: Model) -> List[str]:
     lines += _sets(model, delayed=True)
     lines.append(":_mambaboot_own")
     lines += [f"@set {name}={quote(value)}" for name, value in model.sets]
-    lines += [f'@set "{name}="' for name in model.unsets]
     lines += _calls(model, "activate", f"{_S}ACTIVE")
     lines += [_clear(_TEMPS), "@exit /b 0"]
     lines += _fail("_mambaboot_still", "an environment activated by mambaboot is still active in this cmd; "

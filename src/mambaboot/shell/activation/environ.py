@@ -4,8 +4,9 @@ Shell scripts render this per shell; `verify` and `run` apply it to a child's en
 """
 
 import ntpath
+import os
 import posixpath
-from typing import Dict, List, Mapping
+from typing import Dict, List, Mapping, Optional
 
 from mambaboot.shell.activation import sources
 
@@ -15,31 +16,57 @@ from mambaboot.shell.activation import sources
 # configuration.cpp, since 2.0.6), i.e. `<drive>\dev\Anaconda` for `...\Anaconda\envs\NAME`,
 # with that directory's package cache and rc files. Every way in makes the environment its own root.
 CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "MAMBA_ROOT_PREFIX")
+# What conda exports about itself (context.conda_exe_vars_dict; get_export_unset_vars adds them to every
+# activation, the two None ones as unsets) when the conda doing it is the environment's own: then
+# sys.prefix, hence context.root_prefix, is the environment, and `_default_env` names it "base".
+EXE_VARS = ("CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT")
+# MSYS2 trees conda >= 24.7 puts on PATH, the first present only (`_get_path_dirs`, conda/activate.py)
+MSYS2_VARIANTS = ("ucrt64", "clang64", "mingw64", "clangarm64")
 
 
-def path_entries(prefix: str, windows: bool) -> List[str]:
-    """Directories prepended to PATH, first wins.
-
-    Windows follows conda's order, with condabin placed before Scripts and Library\\bin so
-    that a bare `mamba`/`conda` resolves to the .bat wrappers rather than the .exe files.
-    """
+def path_entries(prefix: str, windows: bool, variant: Optional[str] = None) -> List[str]:
+    """Directories prepended to PATH, first wins, in conda's order (`_get_path_dirs`, then
+    `_add_prefix_to_path` puts the activating conda's condabin after them: this environment's,
+    as its own conda is the one that manages it)."""
     if not windows:
-        return [posixpath.join(prefix, "bin")]
+        return [posixpath.join(prefix, "bin"), posixpath.join(prefix, "condabin")]
     j = ntpath.join
     return [
         prefix,
-        j(prefix, "condabin"),
+        *([j(prefix, "Library", variant, "bin")] if variant else []),
         j(prefix, "Library", "mingw-w64", "bin"),
         j(prefix, "Library", "usr", "bin"),
         j(prefix, "Library", "bin"),
         j(prefix, "Scripts"),
         j(prefix, "bin"),
+        j(prefix, "condabin"),
     ]
 
 
-def conda_values(prefix: str) -> Dict[str, str]:
-    """conda names an environment outside its envs_dirs by its full path, in the prompt too."""
-    return dict(zip(CONDA_VARS, (prefix, "1", prefix, f"({prefix}) ", prefix)))
+def msys2_variant(prefix: str, windows: bool) -> Optional[str]:
+    if windows:
+        for variant in MSYS2_VARIANTS:
+            if os.path.isdir(os.path.join(prefix, "Library", variant)):
+                return variant
+    return None
+
+
+def conda_exe(prefix: str, windows: bool) -> str:
+    return ntpath.join(prefix, "Scripts", "conda.exe") if windows else posixpath.join(prefix, "bin", "conda")
+
+
+def conda_values(prefix: str, windows: bool = False, own: Optional[bool] = None) -> Dict[str, Optional[str]]:
+    """conda's variables (None: unset). The environment's own conda names it "base"; without
+    one, conda names an environment outside its envs_dirs by its full path, in the prompt too.
+    own: whether it has its own conda (None: look)."""
+    own = os.path.isfile(conda_exe(prefix, windows)) if own is None else own
+    name = "base" if own else prefix
+    values: Dict[str, Optional[str]] = dict(zip(CONDA_VARS, (prefix, "1", name, f"({name}) ", prefix)))
+    if own:
+        python = ntpath.join(prefix, "python.exe") if windows else posixpath.join(prefix, "bin", "python")
+        exe = conda_exe(prefix, windows)
+        values.update(zip(EXE_VARS, (exe, exe, None, None, python, prefix)))
+    return values
 
 
 def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[str, str]:
@@ -53,11 +80,12 @@ def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[s
     path_key = key("PATH")
     sep = ";" if windows else ":"
     rest = env.get(path_key, "")
-    env[path_key] = sep.join(path_entries(prefix, windows) + ([rest] if rest else []))
-    env.update(conda_values(prefix))
-    for name, value in sources.read(prefix).env_vars:
+    env[path_key] = sep.join(path_entries(prefix, windows, msys2_variant(prefix, windows)) + ([rest] if rest else []))
+    for name, value in conda_values(prefix, windows).items():
         if value is None:
             env.pop(key(name), None)
         else:
             env[key(name)] = value
+    for name, value in sources.read(prefix).env_vars:
+        env[key(name)] = value
     return env

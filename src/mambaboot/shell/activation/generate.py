@@ -10,18 +10,30 @@ from typing import Dict, List
 
 from mambaboot.common import fsops
 from mambaboot.environment import record
-from mambaboot.shell.activation import cmd, fish, posix, powershell, sources
+from mambaboot.common.errors import VerifyError
+from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources
 from mambaboot.shell.activation.model import Model
 
 
 def render(prefix: str, windows: bool) -> Dict[str, bytes]:
     """Relative path (with '/') -> content of every script for this environment."""
-    model = Model(windows=windows, src=sources.read(prefix))
+    model = Model(windows=windows, src=sources.read(prefix), prefix=prefix)
     families = (cmd, powershell) if windows else (posix, fish, powershell)
     scripts: Dict[str, bytes] = {}
     for family in families:
         for name, data in family.render(model).items():
             scripts[f"{record.RECORD_DIR}/{name}"] = data
+    if not windows:
+        # the variables' fragments, and the script that writes them again from the environment's python
+        import pkgutil
+
+        try:
+            fragments = envvars.fragments(prefix)
+        except ValueError as exc:  # a value no shell can hold (NUL)
+            raise VerifyError(str(exc)) from None
+        for name, data in fragments.items():
+            scripts[f"{record.RECORD_DIR}/{name}"] = data
+        scripts[f"{record.RECORD_DIR}/envvars.py"] = pkgutil.get_data(__package__, "envvars.py") or b""
     return scripts
 
 
