@@ -151,6 +151,24 @@ def test_run_sources_activate_d_sh_scripts_before_the_command(made_env, tmp_path
     assert proc.stdout.strip() == f"a z {prefix} ['arg']", proc.stderr
 
 
+def test_run_sources_hooks_with_bash_when_there_is_one_as_conda_run_does(made_env, tmp_path):
+    """conda run: `which("bash") or which("sh")` (conda/utils.py wrap_subprocess_call). A hook
+    in bash's syntax works; with no bash on PATH the hooks fall back to sh, where it fails."""
+    prefix = copy_env(made_env, tmp_path / "env")
+    hooks = prefix / "etc" / "conda" / "activate.d"
+    hooks.mkdir(parents=True)
+    (hooks / "b.sh").write_text('if [[ -n "${BASH_VERSION-}" ]]; then export MB_SHELL=bash; fi\n')
+    show = ("python", "-c", "import os; print(os.environ.get('MB_SHELL', 'none'))")
+    proc = _run("run", str(prefix), "--", *show)
+    assert proc.returncode == 0 and proc.stdout.strip() == "bash", proc.stderr
+    no_bash = tmp_path / "no-bash"
+    no_bash.mkdir()
+    for tool in ("sh", "dash"):
+        (no_bash / tool).symlink_to(f"/bin/{tool}")
+    proc = _run("run", str(prefix), "--", *show, env=_clean_environ(PATH=str(no_bash)))
+    assert proc.stdout.strip() == "none", proc.stderr  # dash: `[[` is not found, the hook goes on
+
+
 def _shell(prefix: Path, stdin: str, env: dict, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([*MAMBABOOT, "shell", str(prefix), *extra], input=stdin, env=env, capture_output=True,
                           text=True, timeout=60)

@@ -5,7 +5,9 @@ no conda/python variables) with the environment activated exactly as verify sees
 (activation.environ.activated: PATH, conda's variables, env_vars.d and conda-meta/state).
 
 activate.d scripts: on POSIX, when the environment has etc/conda/activate.d/*.sh, the
-program is started through /bin/sh, which sources them in conda's order (each inside a
+program is started through bash (the first on the caller's cleaned PATH), else /bin/sh, as
+`conda run` does (`which("bash") or which("sh")`, conda/utils.py `wrap_subprocess_call`,
+26.x): hooks written for bash work. The shell sources them in conda's order (each inside a
 function, as conda's own shell functions do) and then execs the program, so their exported
 variables reach it. On Windows the .bat hooks are not run (cmd would need the program's
 command line rebuilt as one string); their names are returned as a warning.
@@ -80,7 +82,8 @@ def exec_failure(program: str, exc: OSError) -> Exception:
 def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: bool) -> Launch:
     if not argv:
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
-    env = environ.activated(isolation.baseline(environ_, windows), prefix, windows)
+    base = isolation.baseline(environ_, windows)
+    env = environ.activated(base, prefix, windows)
     program = which(argv[0], env, windows)
     if program is None:
         raise CommandNotFound(f"{argv[0]}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
@@ -92,7 +95,8 @@ def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: 
         return Launch([program, *argv[1:]], env, warnings)
     hooks = [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in src.hook_names("etc/conda/activate.d", ".sh")]
     if hooks:
-        return Launch([POSIX_SHELL, "-c", _SOURCE_HOOKS, "mambaboot", str(len(hooks)), *hooks, program, *argv[1:]], env, [])
+        shell = which("bash", base, False) or POSIX_SHELL
+        return Launch([shell, "-c", _SOURCE_HOOKS, "mambaboot", str(len(hooks)), *hooks, program, *argv[1:]], env, [])
     return Launch([program, *argv[1:]], env, [])
 
 
