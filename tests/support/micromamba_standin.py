@@ -339,6 +339,11 @@ SYSTEM_CA_FILES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-
                    "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem")
 
 
+# host -> rattler's BasicHTTP entry, for the stand-in's own requests (the index cache): curl sends
+# the user and password it was given with the first request (CURLOPT_USERPWD, Basic).
+CREDENTIALS: dict = {}
+
+
 def apply_network(rc: RcSettings, options: Options) -> None:
     """libmamba's network configuration, imposed on the HTTP clients the stand-in uses
     (rattler's and urllib both honour SSL_CERT_FILE, HTTPS_PROXY and RATTLER_AUTH_FILE), so a
@@ -404,6 +409,8 @@ def apply_network(rc: RcSettings, options: Options) -> None:
                                                    "password": base64.b64decode(entry["password"]).decode()}}
     if net.get("channel_alias") and not env.get("MAMBA_CHANNEL_ALIAS"):
         env["MAMBA_CHANNEL_ALIAS"] = str(net["channel_alias"])  # read by make_channel, env first
+    CREDENTIALS.clear()
+    CREDENTIALS.update(credentials)
     env.pop("RATTLER_AUTH_FILE", None)
     if credentials:
         store = Path(env.get("TMPDIR") or "/tmp") / f"standin-auth-{os.getpid()}.json"
@@ -706,6 +713,7 @@ def fetch_index(options: Options, channel: str, subdir: str, pkgs_dir: Path) -> 
     noarch is not (``ignore_failure = !is_noarch()``). Local channels are never cached
     (``caching_is_forbidden``); the solve reads them where they are."""
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     cache_dir = pkgs_dir / "cache"
@@ -729,6 +737,12 @@ def fetch_index(options: Options, channel: str, subdir: str, pkgs_dir: Path) -> 
     elif options.offline:
         return None
     request = urllib.request.Request(url)
+    basic = CREDENTIALS.get(urllib.parse.urlsplit(url).hostname or "", {}).get("BasicHTTP")
+    if basic:
+        import base64
+
+        token = base64.b64encode(f"{basic['username']}:{basic['password']}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     if state.get("etag"):
         request.add_header("If-None-Match", state["etag"])
     if state.get("mod"):
