@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common import fsops, pathrules
-from mambaboot.common.errors import NotPortable, ShellContaminated, TargetRefused, UsageError
+from mambaboot.common.errors import MambabootError, NotPortable, ShellContaminated, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.environment import record
@@ -176,11 +176,23 @@ def _undo(src: str, dst: str, how: str, old: str, windows: bool, reporter: Repor
     rewrite.relocate(dst, findings, dst, old, windows)
     record.update(dst, missing_ok=True, inputs=dict((record.read(dst) or {}).get("inputs") or {}, prefix=old),
                   moves=((record.read(dst) or {}).get("moves") or [])[:-1])
-    if how == IN_PLACE:
-        reporter.warn(f"{src} names {old} again, as before")
-        return
-    os.rename(dst, src)
-    reporter.warn(f"the environment was put back at {src}")
+    if how != IN_PLACE:
+        os.rename(dst, src)
+    _scripts_again(src, windows, reporter)
+    reporter.warn(f"{src} names {old} again, as before" if how == IN_PLACE else f"the environment was put back at {src}")
+
+
+def _scripts_again(prefix: str, windows: bool, reporter: Reporter) -> None:
+    """The activation scripts adopt wrote at the new place carry more than its path (each
+    activate.sh starts with a digest of where it lives), so a text rewrite cannot take them back:
+    they are written again for the place the environment is back at."""
+    from mambaboot.shell.activation import generate
+
+    try:
+        generate.write(prefix, windows)
+    except (OSError, MambabootError) as exc:
+        reporter.warn(f"the activation scripts of {prefix} could not be written again ({exc}); "
+                      f"run `mambaboot activate-scripts {prefix}`")
 
 
 class _Quiet:
