@@ -7,7 +7,7 @@ Prints (these machines are noisy; only numbers measured side by side mean anythi
     and the same run under `python -I -S`, which skips site-packages);
   - `mambaboot doctor` (target: < 150 ms), next to `python -c pass` for scale;
   - activation + deactivation in bash, dash, zsh and fish with the scripts of another revision
-    (--before, default main) and of this checkout, interleaved, on copies of one environment
+    (--before, default 302ba6e: main before issue 13's scripts) and of this checkout, interleaved, on copies of one environment
     with variables (env_vars.d, state) and hooks, as ratios after/before (target: <= 2), both of
     the whole shell run and of the part above the bare shell's start-up.
 
@@ -87,7 +87,8 @@ def _before_and_after(n: int, env: dict, root: Path, prefix: Path, revision: str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=30, help="runs per command (median is reported)")
-    parser.add_argument("--before", default="main", help="revision whose scripts are compared (default: %(default)s)")
+    # the last revision with the old, baked-in scripts: the baseline issue 13's 2x target is against
+    parser.add_argument("--before", default="302ba6e", help="revision whose scripts are compared (default: %(default)s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mambaboot-bench-") as tmp:
         root = Path(tmp)
