@@ -25,7 +25,6 @@ UNSET = "***unset***"
 STATE = "conda-meta/state"
 ENV_VARS_DIR = "etc/conda/env_vars.d"
 RESERVED = ("PATH",)
-FRAGMENTS = ("vars.sh", "vars.fish")
 STALE_RC = 3  # what a fragment returns when its files changed since it was written
 _NAME_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NAME_REST = _NAME_FIRST | frozenset("0123456789")
@@ -161,12 +160,25 @@ def render_fish(data, found):
     return lines + ["end"]
 
 
-def fragments(prefix):
+# Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, encoding)
+RENDERERS = {
+    "vars.sh": (render_sh, "\n", "utf-8"),
+    "vars.fish": (render_fish, "\n", "utf-8"),
+}
+# Which fragments an environment has, by its layout
+FRAGMENTS = {False: ("vars.sh", "vars.fish"), True: ()}
+
+
+def fragments(prefix, windows):
     """{file name in .mambaboot/: bytes} for the prefix as it is now."""
     data = data_files(prefix)
     found = variables(prefix, data)
-    return {name: ("\n".join(render(data, found)) + "\n").encode("utf-8", "surrogateescape")
-            for name, render in zip(FRAGMENTS, (render_sh, render_fish))}
+    out = {}
+    for name in FRAGMENTS[windows]:
+        render, newline, encoding = RENDERERS[name]
+        errors = "surrogateescape" if encoding == "utf-8" else "strict"
+        out[name] = (newline.join(render(data, found)) + newline).encode(encoding, errors)
+    return out
 
 
 def write(prefix, contents):
@@ -183,7 +195,7 @@ def write(prefix, contents):
 def main(argv):
     prefix = os.path.abspath(argv[1])
     try:
-        write(prefix, fragments(prefix))
+        write(prefix, fragments(prefix, os.name == "nt"))
     except (Broken, ValueError, OSError) as exc:
         sys.stderr.write(f"mambaboot: {exc}\n")
         return 1

@@ -23,17 +23,16 @@ def render(prefix: str, windows: bool) -> Dict[str, bytes]:
     for family in families:
         for name, data in family.render(model).items():
             scripts[f"{record.RECORD_DIR}/{name}"] = data
-    if not windows:
-        # the variables' fragments, and the script that writes them again from the environment's python
-        import pkgutil
+    # the variables' fragments, and the script that writes them again from the environment's python
+    import pkgutil
 
-        try:
-            fragments = envvars.fragments(prefix)
-        except ValueError as exc:  # a value no shell can hold (NUL)
-            raise VerifyError(str(exc)) from None
-        for name, data in fragments.items():
-            scripts[f"{record.RECORD_DIR}/{name}"] = data
-        scripts[f"{record.RECORD_DIR}/envvars.py"] = pkgutil.get_data(__package__, "envvars.py") or b""
+    try:
+        fragments = envvars.fragments(prefix, windows)
+    except ValueError as exc:  # a value no shell can hold (NUL)
+        raise VerifyError(str(exc)) from None
+    for name, data in fragments.items():
+        scripts[f"{record.RECORD_DIR}/{name}"] = data
+    scripts[f"{record.RECORD_DIR}/envvars.py"] = pkgutil.get_data(__package__, "envvars.py") or b""
     return scripts
 
 
