@@ -8,6 +8,8 @@ prefix through %VAR% expansion before it reaches a FOR variable.
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -16,7 +18,7 @@ import pytest
 from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell.activation import cmd, environ, generate, sources
 from tests.support import winenv
-from tests.support.wine import read_set_dump, windows_path
+from tests.support.wine import read_log, read_set_dump, windows_path
 
 NASTY = "w env & (x) ^ y ! z,v=t"  # every cmd operator a Windows path can hold, but % and PATH's ;
 CALM = "w env & (x) ^ y"  # no "!": usable with delayed expansion on
@@ -106,7 +108,8 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     assert during["CONDA_DEFAULT_ENV"] == ("base" if which == "nasty" else win)
     assert during["MB_GONE"] == "set by the caller"  # ***unset***: conda leaves it as it was
     assert hooks == {"MB_ORDER": "a x last", "MB_HOOK": windows_path(prefix / "etc/conda/activate.d") + "\\"}
-    assert set(state) == {"_MAMBABOOT_ACTIVE"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")}
+    assert set(state) == {"_MAMBABOOT_ACTIVE", "_MAMBABOOT_NAMES"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")}
+    assert state["_MAMBABOOT_NAMES"] == "MB_A MB_OPS MB_STATE"  # what deactivation restores (conda's order)
     assert "still active" in err
     refused = read_set_dump(wine.workdir / "refused.txt")
     assert refused == read_set_dump(wine.workdir / "during.txt")
@@ -181,14 +184,66 @@ def test_cmd_scripts_start_no_process_and_work_from_a_copy(wine, envs, tmp_path)
     assert read_set_dump(wine.workdir / "copy.txt")["CONDA_PREFIX"] == windows_path(copy)
 
 
-def test_cmd_activation_refuses_stale_scripts(wine, envs, tmp_path):
+def _install_later(prefix: Path) -> None:
+    """What the environment's own conda does after creation: a package with cmd hooks, and
+    `conda env config vars set` changing a value to one of the same length (only the content
+    tells the change)."""
+    conda = prefix / "etc" / "conda"
+    (conda / "activate.d" / "new.bat").write_bytes(b'@set "MB_NEW=1"\r\n')
+    # deactivate.d runs last first (`_get_deactivate_scripts`): x.bat has cleared MB_ORDER when new.bat runs
+    (conda / "deactivate.d" / "new.bat").write_bytes(b'@set "MB_NEW="\r\n@set "MB_UNDONE=new %MB_ORDER%"\r\n')
+    state = prefix / "conda-meta" / "state"
+    before = state.read_bytes()
+    state.write_bytes(before.replace(b'"MB_STATE": "s"', b'"MB_STATE": "t"'))
+    assert len(state.read_bytes()) == len(before)
+
+
+def test_cmd_activation_follows_what_the_environment_installs_later(wine, envs, tmp_path):
+    """No mambaboot step: vars.bat notices the change, activate.bat has the environment's python
+    write it again (the stand-in python.exe copies what envvars.py itself wrote on Linux for the
+    same environment, and logs how it was started), then applies it; the next activation starts
+    no process at all. Deactivation restores the names set at activation, though they changed since."""
+    live = tmp_path / "live"
+    shutil.copytree(envs["calm"], live)
+    shutil.copy(wine.standin, live / "python.exe")
+    _install_later(live)
+    expected = tmp_path / "expected"
+    shutil.copytree(live, expected)
+    subprocess.run([sys.executable, "-I", "-S", str(expected / ".mambaboot" / "envvars.py"), str(expected)], check=True)
+    assert (expected / ".mambaboot" / "vars.bat").read_bytes() != (live / ".mambaboot" / "vars.bat").read_bytes()
+    d, log, work = windows_path(live / ".mambaboot"), tmp_path / "python.jsonl", windows_path(wine.workdir)
+    later = (live / "etc" / "conda" / "env_vars.d" / "b.json")
+    code, out, err = wine.batch("live", [
+        "@echo off", f'set "STANDIN_LOG={windows_path(log)}"',
+        f'set "STANDIN_PYTHON_COPY={windows_path(expected / ".mambaboot" / "vars.bat")}"', "set MB_A=kept",
+        f'set > "{work}\\before.txt"', f'set "D={d}"',
+        'call "%D%\\activate.bat"', "echo activate=%errorlevel% [%MB_NEW%] [%MB_STATE%] [%MB_ORDER%]",
+        f'> "{windows_path(later)}" echo {{"MB_LATER": "1", "MB_A": "changed"}}',
+        'call "%D%\\deactivate.bat"', "echo deactivate=%errorlevel% [%MB_NEW%] [%MB_UNDONE%]",
+        'set "D="', 'set "MB_UNDONE="', f'set > "{work}\\after.txt"',
+        f'call "{d}\\activate.bat"', "echo again=%errorlevel% [%MB_LATER%] [%MB_A%]"])
+    runs = read_log(log)
+    assert out.splitlines()[:2] == ["activate=0 [1] [t] [a x last]", "deactivate=0 [] [new ]"], err
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+    assert (live / ".mambaboot" / "vars.bat").read_bytes() == (expected / ".mambaboot" / "vars.bat").read_bytes()
+    p = windows_path(live)
+    assert [r["argv"][1:] for r in runs[:1]] == [["-I", "-S", p + "\\.mambaboot\\envvars.py", p + "\\."]]
+    # b.json was added after: stale again, and this stand-in writes the old fragment, so activation refuses
+    assert out.splitlines()[2] == "again=1 [] [kept]" and "could not write it again" in err
+
+
+def test_cmd_activation_refuses_what_it_cannot_read_again(wine, envs, tmp_path):
+    """Changed data and no python that runs: refused, naming the way out, nothing changed."""
     copy = tmp_path / "stale"
     shutil.copytree(envs["calm"], copy)
-    (copy / "etc" / "conda" / "activate.d" / "new.bat").write_bytes(b"@set MB_NEW=1\r\n")
-    d = windows_path(copy / ".mambaboot")
-    code, out, err = wine.batch("stale", ["@echo off", f'call "{d}\\activate.bat"', "echo activate=%errorlevel% [%CONDA_PREFIX%]"])
-    assert out.strip() == "activate=1 []"
-    assert "etc\\conda\\activate.d changed after these activation scripts were generated" in err
+    _install_later(copy)
+    d, work = windows_path(copy / ".mambaboot"), windows_path(wine.workdir)
+    code, out, err = wine.batch("stale", ["@echo off", f'set > "{work}\\before.txt"', f'call "{d}\\activate.bat"',
+                                          "echo activate=%errorlevel%", f'set > "{work}\\after.txt"'])
+    assert out.strip() == "activate=1"
+    assert "vars.bat does not match this environment's etc\\conda or conda-meta\\state" in err
+    assert "run: mambaboot activate-scripts" in err
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
     generate.write(str(copy), windows=True)
     code, out, err = wine.batch("fresh", ["@echo off", f'call "{d}\\activate.bat"', "echo activate=%errorlevel% [%MB_NEW%]"])
     assert out.strip() == "activate=0 [1]", err
@@ -250,3 +305,9 @@ def test_patched_hook_sets_the_root_prefix_and_micromamba_bat_uses_the_own_mamba
     calm = windows_path(moved_envs["patched"].rename(tmp_path / "calm"))
     code, out, err = wine.batch("micromamba", ["@echo off", f'call "{calm}\\condabin\\micromamba.bat" --version'])
     assert f'args: "{calm}\\Library\\bin\\mamba.exe" --version' in out, err
+
+
+def test_vars_bat_leaves_to_activate_bat_exactly_what_activate_bat_saves():
+    from mambaboot.shell.activation import envvars
+
+    assert envvars.BAT_FIXED == ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, "PROMPT")

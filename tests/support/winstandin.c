@@ -7,7 +7,10 @@
  *   micromamba --version    prints %STANDIN_VERSION% (default 2.8.1)
  *   micromamba create ...   with STANDIN_FAIL=1 fails like micromamba (exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
- *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0)
+ *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0); with %STANDIN_PYTHON_COPY%
+ *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
+ *                           activate.bat: copies that file (what envvars.py wrote, on Linux, for
+ *                           the same environment) to its last argument's .mambaboot\vars.bat
  *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
@@ -201,7 +204,13 @@ static int micromamba(int argc, wchar_t **argv) {
     return 0;
 }
 
-static int python(void) {
+static int python(int argc, wchar_t **argv) {
+    const wchar_t *copy = _wgetenv(L"STANDIN_PYTHON_COPY");
+    if (copy && *copy && argc > 1) {
+        wchar_t dest[4096];
+        swprintf(dest, 4096, L"%ls\\.mambaboot\\vars.bat", argv[argc - 1]);
+        return CopyFileW(copy, dest, FALSE) ? 0 : 1;
+    }
     const char *code = getenv("STANDIN_PYTHON_EXIT");
     puts("python stand-in: hand-over received");
     return code ? atoi(code) : 0;
@@ -269,7 +278,7 @@ int wmain(int argc, wchar_t **argv) {
     CharLowerW(role);
     log_run(role, argc, argv);
     if (!wcscmp(role, L"micromamba")) return micromamba(argc, argv);
-    if (!wcscmp(role, L"python")) return python();
+    if (!wcscmp(role, L"python")) return python(argc, argv);
     if (!wcscmp(role, L"curl")) return curl(argc, argv);
     if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
     fwprintf(stderr, L"stand-in: unknown role %ls\n", role);

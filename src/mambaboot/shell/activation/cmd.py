@@ -1,65 +1,43 @@
 """cmd.exe activation: activate.bat and deactivate.bat (call them; they change the caller's cmd).
 
+Both are the same in every environment: what the environment holds (env_vars.d, conda-meta/state,
+activate.d and deactivate.d) is in PREFIX\\.mambaboot\\vars.bat, which envvars.py writes. vars.bat
+first checks, without starting a process, that what it was made from is unchanged; when it is
+not (the environment's own conda installed a package with hooks, or `conda env config vars set`
+ran), activate.bat runs the environment's python once on envvars.py to write it again, then
+calls it anew (a batch file is never rewritten while cmd runs it).
+
 cmd re-parses whatever a %VAR% expands to, so values are handled with care:
 - the prefix comes from %~dp0 through a FOR variable (exact for any path Windows allows) and
   the script refuses unless PREFIX\\.mambaboot\\activate.bat and PREFIX\\conda-meta exist
   there, which also catches cmd's misreport of %~dp0 for a quoted name found through PATH;
-- values baked in at generation time are written unquoted with every operator escaped
-  (quote()), so they are exact whatever they contain;
+- values from the environment are written unquoted with every operator escaped
+  (envvars.bat_quote), so they are exact whatever they contain;
 - values read at run time (PATH, PROMPT, earlier values of the variables it sets) are copied
   with %VAR% when delayed expansion is off (cmd's default); a value holding both a double
   quote and one of & | < > ^ cannot be copied that way and is refused, naming the variable.
   With delayed expansion on they are copied with !VAR!, which is exact for anything; then the
-  path, the hook names and the baked values must not contain "!" (refused otherwise).
-Hook scripts are started from a called label (see _RUN), which keeps % and ^ in their paths.
-Only cmd builtins run (set, if, for, call, goto, echo).
+  path, the hook names and the values must not contain "!" (refused otherwise).
+Hook scripts are started from a called label (see envvars._bat_run), which keeps % and ^ in their paths.
+Only cmd builtins run (set, if, for, call, goto, echo, pushd, popd), and python.exe when vars.bat is stale.
 """
 
 from typing import Dict, List, Tuple
 
 from mambaboot.common import winsys
 from mambaboot.common.errors import VerifyError
-from mambaboot.shell.activation import environ
-from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode
+from mambaboot.shell.activation import environ, envvars
+from mambaboot.shell.activation.model import NOT_ACTIVE, STALE_CMD, Model, busy, encode
 
 ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
 _S = "_MAMBABOOT_"
-_OPERATORS = '^&|<>()"'
-
-
-def quote(value: str) -> str:
-    """Text for `set NAME=<here>` in a batch file (delayed expansion off) that sets exactly value.
-
-    Every cmd operator is escaped with ^ and % is doubled. cmd variables cannot hold a line
-    break or NUL, and an empty value deletes the variable (cmd has no empty variables).
-    """
-    for bad, what in (("\r", "carriage return"), ("\n", "line feed"), ("\0", "NUL")):
-        if bad in value:
-            raise ValueError(f"a cmd variable cannot hold a {what}")
-    out = []
-    for ch in value:
-        if ch in _OPERATORS:
-            out.append("^" + ch)
-        elif ch == "%":
-            out.append("%%")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _in_quotes(text: str) -> str:
-    """Literal text inside "...", as in set "X=...": only % needs doubling (no " can occur
-    in the paths and names this is used for)."""
-    return text.replace("%", "%%")
+quote = envvars.bat_quote
+_in_quotes = envvars.bat_in_quotes
 
 
 def _ref(name: str, delayed: bool) -> str:
     return f"!{name}!" if delayed else f"%{name}%"
-
-
-def _win(rel: str) -> str:
-    return rel.replace("/", "\\")
 
 
 def _usage() -> List[str]:
@@ -79,59 +57,37 @@ def _locate() -> List[str]:
     ]
 
 
-def _baked_texts(model: Model) -> List[str]:
-    texts = [v for _, v in model.sets]
-    for directory, _, names in model.listings(".bat"):
-        texts += names
-    return texts + list(model.hooks("activate", ".bat")) + list(model.hooks("deactivate", ".bat"))
-
-
-def _guard(model: Model) -> List[str]:
-    lines = [f'@set "{_S}T="']
-    for rel, raw in model.src.data:
-        path = f"%{_S}P%\\{_in_quotes(_win(rel))}"
-        what = _win(rel.rsplit("/", 1)[0] if rel.endswith(".json") else rel)
-        if raw is None:
-            lines.append(f'@if exist "{path}" set "{_S}T={what}"')
-        else:
-            lines.append(f'@for %%F in ("{path}") do @if not "%%~zF"=="{len(raw)}" set "{_S}T={what}"')
-    for directory, ext, names in model.listings(".bat"):
-        d = _win(directory)
-        # counted from inside the directory: a quoted path with a wildcard matches nothing in Wine's cmd
-        where = f'"%{_S}P%\\{d}"'
-        lines.append(f"@set {_S}N=0")
-        lines.append(f"@if exist {where[:-1]}\\\" (pushd {where} & (for %%F in (*{ext}) do @set /a {_S}N+=1) & popd)")
-        lines.append(f'@if not "%{_S}N%"=="{len(names)}" set "{_S}T={d}"')
-        lines += [f'@if not exist "%{_S}P%\\{d}\\{_in_quotes(n)}" set "{_S}T={d}"' for n in names]
-    return lines + [f"@if defined {_S}T goto _mambaboot_stale"]
+def _fresh_vars(heal_failed: str) -> List[str]:
+    """Call vars.bat's check; when stale, write it again with the environment's python (the
+    prefix passed as PREFIX\\. so that a drive root's backslash cannot escape the quote), and
+    check again. Leaves vars.bat's exit code in errorlevel; heal_failed is where to go when
+    it cannot be made fresh."""
+    p = f"%{_S}P%"
+    return [
+        f'@set "{_S}F={p}\\.mambaboot\\vars.bat"',
+        f'@if not exist "{p}\\.mambaboot\\vars.bat" goto _mambaboot_heal',
+        "@call :_mambaboot_run",
+        f"@if errorlevel {envvars.STALE_RC} if not errorlevel {envvars.STALE_RC + 1} goto _mambaboot_heal",
+        "@goto _mambaboot_fresh",
+        ":_mambaboot_heal",
+        f'@if not exist "{p}\\python.exe" goto {heal_failed}',
+        f'@"{p}\\python.exe" -I -S "{p}\\.mambaboot\\envvars.py" "{p}\\."',
+        f"@if errorlevel 1 goto {heal_failed}",
+        "@call :_mambaboot_run",
+        f"@if errorlevel {envvars.STALE_RC} if not errorlevel {envvars.STALE_RC + 1} goto {heal_failed}",
+        ":_mambaboot_fresh",
+    ]
 
 
 def _copy_checks(names: Tuple[str, ...]) -> List[str]:
     """Delayed expansion off: refuse values that %VAR% cannot copy (a " with an operator)."""
-    lines = [f'@set "{_S}Q="', "@if defined _MAMBABOOT_ON goto _mambaboot_checked"]
-    for i, name in enumerate(names):
-        skip = f"_mambaboot_c{i}"
-        t, u, w = f"%{_S}T%", f"%{_S}U%", f"%{_S}W%"
-        lines += [
-            f"@if not defined {name} goto {skip}",
-            f'@set "{_S}T=%{name}:"=%"',
-            f'@set "{_S}U=%{name}:"=#%"',
-            f'@set "{_S}W=%{_S}T:&=%"',
-            f'@set "{_S}W=%{_S}W:|=%"',
-            f'@set "{_S}W=%{_S}W:<=%"',
-            f'@set "{_S}W=%{_S}W:>=%"',
-            f'@set "{_S}W=%{_S}W:^=%"',
-            f'@if not "{t}"=="{u}" if not "{t}"=="{w}" set "{_S}Q={name}"',
-            f"@if defined {_S}Q goto _mambaboot_quoted",
-            f":{skip}",
-        ]
-    return lines + [":_mambaboot_checked"]
+    return envvars.bat_copy_checks(names, "_mambaboot_checked") + [f"@if defined {_S}Q goto _mambaboot_quoted"]
 
 
 def _sets(model: Model, delayed: bool) -> List[str]:
     p = _ref(f"{_S}P", delayed)
     raw = f"%{_S}P%"  # in `if exist` tests, expanded when the line is read either way
-    lines = [f'@set "{_S}OLD_{name}={_ref(name, delayed)}"' for name in model.saved("PROMPT")]
+    lines = [f'@set "{_S}OLD_{name}={_ref(name, delayed)}"' for name in envvars.BAT_FIXED]
     first, *rest = model.path_suffixes
     entries = p + first + _ref(f"{_S}V", delayed) + "".join(";" + p + s for s in rest)
     exe, python = "\\Scripts\\conda.exe", "\\python.exe"
@@ -162,23 +118,14 @@ def _sets(model: Model, delayed: bool) -> List[str]:
     return lines
 
 
-def _calls(model: Model, phase: str, root: str) -> List[str]:
-    lines = []
-    for name in model.hooks(phase, ".bat"):
-        lines += [f'@set "{_S}F=%{root}%\\etc\\conda\\{phase}.d\\{_in_quotes(name)}"', "@call :_mambaboot_run"]
-    return lines
-
-
-# A batch file started without CALL from a called label returns to the label's caller.
-# Unlike `call "%F%"`, this does not expand % a second time nor double the ^ in the path.
-_RUN = [":_mambaboot_run", f'@"%{_S}F%"']
-
-
 def _clear(names: List[str]) -> str:
     return "@" + " & ".join(f'set "{n}="' for n in names)
 
 
-_TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F", "V")]
+_TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F", "V", "L", "E")]
+# A batch file started without CALL from a called label returns to the label's caller.
+# Unlike `call "%F%"`, this does not expand % a second time nor double the ^ in the path.
+_RUN = [":_mambaboot_run", f'@"%{_S}F%" %1']
 
 
 def _fail(label: str, message: str) -> List[str]:
@@ -192,18 +139,17 @@ def _activate(model: Model) -> List[str]:
     lines += [f'@if defined {name} set "{_S}T={name}"' for name in model.refuse_if_set]
     lines.append(f"@if defined {_S}T goto _mambaboot_busy")
     lines += _locate()
-    lines += _guard(model)
-    if any("!" in text for text in _baked_texts(model)):
-        lines.append("@if defined _MAMBABOOT_ON goto _mambaboot_bang")
-    lines += _copy_checks(tuple(n for n in model.saved("PROMPT") if n not in model.refuse_if_set))
+    lines += _fresh_vars("_mambaboot_stale")
+    lines += [f"@if errorlevel {envvars.QUOTED_RC} goto _mambaboot_quoted",
+              f"@if errorlevel {envvars.BANG_RC} goto _mambaboot_bang",
+              "@if errorlevel 1 goto _mambaboot_stale"]
+    lines += _copy_checks(tuple(n for n in envvars.BAT_FIXED if n not in model.refuse_if_set))
     lines += ["@if defined _MAMBABOOT_ON goto _mambaboot_delayed"]
     lines += _sets(model, delayed=False)
     lines += ["@goto _mambaboot_own", ":_mambaboot_delayed"]
     lines += _sets(model, delayed=True)
-    lines.append(":_mambaboot_own")
-    lines += [f"@set {name}={quote(value)}" for name, value in model.sets]
-    lines += _calls(model, "activate", f"{_S}ACTIVE")
-    lines += [_clear(_TEMPS), "@exit /b 0"]
+    lines += [":_mambaboot_own", f'@set "{_S}F=%{_S}P%\\.mambaboot\\vars.bat"', "@call :_mambaboot_run apply",
+              _clear(_TEMPS), "@exit /b 0"]
     lines += _fail("_mambaboot_still", "an environment activated by mambaboot is still active in this cmd; "
                                        "deactivate it or open a new cmd")
     lines += _fail("_mambaboot_busy", busy(f"%{_S}T% is set").replace("shell", "cmd"))
@@ -211,7 +157,7 @@ def _activate(model: Model) -> List[str]:
                                       "(with delayed expansion on, that path must not contain an exclamation mark)")
     lines += _fail("_mambaboot_separator", "the environment's path holds a semicolon, PATH's separator, so its "
                                            "directories cannot go on PATH; move the environment")
-    lines += _fail("_mambaboot_stale", f"%{_S}T% {STALE} PREFIX")
+    lines += _fail("_mambaboot_stale", f"%{_S}P%\\.mambaboot\\vars.bat {STALE_CMD}")
     lines += _fail("_mambaboot_bang", "this environment has names or values with an exclamation mark, which cmd "
                                       "corrupts with delayed expansion on; call this script with it off")
     lines += _fail("_mambaboot_quoted", f"%{_S}Q% holds a double quote together with a cmd operator character, which "
@@ -221,7 +167,6 @@ def _activate(model: Model) -> List[str]:
 
 
 def _deactivate(model: Model) -> List[str]:
-    saved = model.saved("PROMPT")
     lines = _header(model)
     lines.append(f"@if not defined {_S}ACTIVE goto _mambaboot_none")
     lines.append(_locate()[0])
@@ -233,21 +178,26 @@ def _deactivate(model: Model) -> List[str]:
         f'@if /i not "!{_S}ACTIVE!"=="!{_S}P!" goto _mambaboot_other',
         ":_mambaboot_same",
     ]
-    lines += _calls(model, "deactivate", f"{_S}ACTIVE")
-    lines.append("@if defined _MAMBABOOT_ON goto _mambaboot_delayed")
-    lines += [f'@set "{name}=%{_S}OLD_{name}%"' for name in saved]
-    lines += ["@goto _mambaboot_restored", ":_mambaboot_delayed"]
-    lines += [f'@set "{name}=!{_S}OLD_{name}!"' for name in saved]
-    lines.append(":_mambaboot_restored")
-    lines.append(_clear([f"{_S}OLD_{name}" for name in saved] + [f"{_S}ACTIVE"]))
-    lines += [_clear(_TEMPS), "@exit /b 0"]
+    # deactivate.d as it is now (conda lists it when deactivating); a vars.bat that cannot be made
+    # fresh still runs the scripts it knows: deactivation never refuses
+    lines += _fresh_vars("_mambaboot_fresh")
+    lines += [f'@if exist "%{_S}F%" call :_mambaboot_run deactivate']
+    lines += [f"@for %%N in ({envvars.BAT_FIXED[0]} %{_S}NAMES%) do @call :_mambaboot_restore %%N"]
+    lines += [f"@call :_mambaboot_restore {name}" for name in envvars.BAT_FIXED[1:]]
+    lines += [_clear([f"{_S}NAMES", f"{_S}ACTIVE"]), _clear(_TEMPS), "@exit /b 0"]
     lines += _fail("_mambaboot_none", NOT_ACTIVE.replace("this shell", "this cmd").replace("`", ""))
     lines += _fail("_mambaboot_other", "the active environment is not the one this script belongs to; "
                                        "use the deactivate.bat next to the activate.bat you called")
     lines += [":_mambaboot_fail", _clear(_TEMPS), "@exit /b 1"] + _RUN
+    # Each variable back as it was (absent stays absent). Delayed expansion off, CALL expands the
+    # saved value once more but never what it holds; the same " with an operator that %VAR% cannot
+    # copy was refused when activating.
+    lines += [":_mambaboot_restore",
+              f'@if not defined {_S}OLD_%1 (set "%1=") & goto :eof',
+              f'@if defined _MAMBABOOT_ON (set "%1=!{_S}OLD_%1!") else call set "%1=%%{_S}OLD_%1%%"',
+              f'@set "{_S}OLD_%1="',
+              "@goto :eof"]
     return lines
-
-
 def render(model: Model) -> Dict[str, bytes]:
     encoding = winsys.batch_encoding()
     try:

@@ -160,24 +160,188 @@ def render_fish(data, found):
     return lines + ["end"]
 
 
-# Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, encoding)
+# ---------------------------------------------------------------- cmd.exe (vars.bat)
+
+_BAT_OPERATORS = '^&|<>()"'
+BANG_RC = 4  # vars.bat: names or values hold "!", which cmd eats with delayed expansion on
+QUOTED_RC = 5  # vars.bat: a variable it saves holds what %VAR% cannot copy (named in _MAMBABOOT_Q)
+# What activate.bat saves and deactivate.bat restores itself (environ.CONDA_VARS, EXE_VARS and
+# PROMPT; tests/test_activation_cmd.py keeps the two in step); vars.bat saves only the others.
+BAT_FIXED = ("PATH", "CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "MAMBA_ROOT_PREFIX",
+             "CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT", "PROMPT")
+# cmd reads a line of at most 8191 characters; longer data lines are checked by size only
+_BAT_LINE_MAX = 4000
+_BAT_EOL = "\x01"  # for /f skips lines starting with its eol character (";" by default)
+
+
+def bat_quote(value):
+    """Text for `set NAME=<here>` in a batch file (delayed expansion off) that sets exactly value.
+
+    Every cmd operator is escaped with ^ and % is doubled. cmd variables cannot hold a line
+    break or NUL, and an empty value deletes the variable (cmd has no empty variables).
+    """
+    for bad, what in (("\r", "carriage return"), ("\n", "line feed"), ("\0", "NUL")):
+        if bad in value:
+            raise ValueError(f"a cmd variable cannot hold a {what}")
+    return "".join("^" + ch if ch in _BAT_OPERATORS else "%%" if ch == "%" else ch for ch in value)
+
+
+def bat_in_quotes(text):
+    """Literal text inside "...", as in set "X=...": only % needs doubling (no " can occur
+    in the paths and names this is used for)."""
+    return text.replace("%", "%%")
+
+
+def bat_copy_checks(names, skip_label):
+    """Delayed expansion off: set _MAMBABOOT_Q to the first of names whose value %VAR% cannot
+    copy (a " together with an operator); skip_label ends the lines."""
+    s = "_MAMBABOOT_"
+    lines = [f'@set "{s}Q="', f"@if defined {s}ON goto {skip_label}"]
+    t, u, w = f"%{s}T%", f"%{s}U%", f"%{s}W%"
+    for i, name in enumerate(names):
+        nxt = f"{skip_label}_{i}"
+        lines += [f"@if not defined {name} goto {nxt}",
+                  f'@set "{s}T=%{name}:"=%"',
+                  f'@set "{s}U=%{name}:"=#%"',
+                  f'@set "{s}W=%{s}T:&=%"',
+                  f'@set "{s}W=%{s}W:|=%"',
+                  f'@set "{s}W=%{s}W:<=%"',
+                  f'@set "{s}W=%{s}W:>=%"',
+                  f'@set "{s}W=%{s}W:^=%"',
+                  f'@if not "{t}"=="{u}" if not "{t}"=="{w}" set "{s}Q={name}"',
+                  f"@if defined {s}Q goto {skip_label}",
+                  f":{nxt}"]
+    return lines + [f":{skip_label}"]
+
+
+def bat_hook_names(prefix, phase):
+    """etc/conda/<phase>.d/*.bat (any case, as cmd matches), in code point order as conda sorts."""
+    directory = os.path.join(prefix, "etc", "conda", f"{phase}.d")
+    try:
+        return sorted(e.name for e in os.scandir(directory)
+                      if e.name.lower().endswith(".bat") and not e.name.startswith(".") and e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise Broken(f"cannot read {directory}: {exc.strerror}") from None
+
+
+def _bat_lines(raw, encoding):
+    """The lines `for /f` gives for these bytes, as cmd reads them (in its code page): split at
+    LF, a CR before it dropped, empty lines skipped."""
+    text = raw.decode(encoding, "surrogateescape")
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n") if line not in ("", "\r")]
+
+
+def _bat_fresh(data, hooks, encoding):
+    """The check: exit /b 3 unless every data file and hook listing is what it was. Contents
+    are compared line by line without their double quotes (what cmd can compare exactly)."""
+    s, p = "_MAMBABOOT_", "%_MAMBABOOT_P%"
+    lines = [":_mambaboot_fresh", "@setlocal DisableDelayedExpansion"]
+    for rel, raw in data:
+        path = f'"{p}\\{bat_in_quotes(rel.replace("/", chr(92)))}"'
+        if raw is None:
+            lines.append(f"@if exist {path} exit /b {STALE_RC}")
+            continue
+        lines += [f"@if not exist {path} exit /b {STALE_RC}",
+                  f'@for %%F in ({path}) do @if not "%%~zF"=="{len(raw)}" exit /b {STALE_RC}']
+        found = _bat_lines(raw, encoding)
+        for k, line in enumerate(found):
+            skip = f"skip={k} " if k else ""
+            lines += [f'@set "{s}L="',
+                      f'@for /f "usebackq {skip}eol={_BAT_EOL} delims=" %%L in ({path}) do @if not defined {s}L set "{s}L=%%L"',
+                      f"@if not defined {s}L exit /b {STALE_RC}"]
+            if len(line) <= _BAT_LINE_MAX:
+                lines += [f'@set "{s}L=%{s}L:"=%"',
+                          f'@set "{s}E={bat_in_quotes(line.replace(chr(34), ""))}"',
+                          f'@if not "%{s}L%"=="%{s}E%" exit /b {STALE_RC}']
+        lines += [f'@set "{s}L="',
+                  f'@for /f "usebackq skip={len(found)} eol={_BAT_EOL} delims=" %%L in ({path}) do @set "{s}L=1"',
+                  f"@if defined {s}L exit /b {STALE_RC}"]
+    listings = [(ENV_VARS_DIR, "", [rel.rsplit("/", 1)[1] for rel, _ in data if rel != STATE])]
+    listings += [(f"etc/conda/{phase}.d", ".bat", names) for phase, names in hooks.items()]
+    for directory, ext, names in listings:
+        where = f"{p}\\{directory.replace('/', chr(92))}"
+        # counted from inside the directory: a quoted path with a wildcard matches nothing in Wine's cmd;
+        # a long name matched through its 8.3 short name (x.batch as X~1.BAT) is not counted
+        match = f'@if /i "%%~xF"=="{ext}" ' if ext else "@"
+        lines += [f"@set {s}N=0",
+                  f'@if exist "{where}\\" (pushd "{where}" & (for %%F in (*{ext}) do {match}set /a {s}N+=1) & popd)',
+                  f'@if not "%{s}N%"=="{len(names)}" exit /b {STALE_RC}']
+        lines += [f'@if not exist "{where}\\{bat_in_quotes(n)}" exit /b {STALE_RC}' for n in names]
+    return lines + ["@exit /b 0"]
+
+
+def _bat_run(phase, names):
+    return [line for n in names for line in
+            (f'@set "_MAMBABOOT_F=%_MAMBABOOT_P%\\etc\\conda\\{phase}.d\\{bat_in_quotes(n)}"', "@call :_mambaboot_run")]
+
+
+def render_bat(data, found, hooks, encoding="utf-8"):
+    """vars.bat, called by activate.bat and deactivate.bat (which set _MAMBABOOT_P and
+    _MAMBABOOT_ON, cmd's delayed expansion): with no argument the check (exit /b 3 when stale,
+    4 or 5 when this cmd cannot take the values); `apply` saves and sets the variables, records
+    their names in _MAMBABOOT_NAMES and runs activate.d; `deactivate` runs deactivate.d, last first."""
+    fixed = {n.upper() for n in BAT_FIXED}
+    own = [(k, v) for k, v in found if k.upper() not in fixed]
+    s = "_MAMBABOOT_"
+    texts = [v for _, v in found] + [n for names in hooks.values() for n in names]
+    lines = ["@REM mambaboot: this environment's variables and hooks for activate.bat, written by envvars.py (do not edit)",
+             '@if "%~1"=="apply" goto _mambaboot_apply',
+             '@if "%~1"=="deactivate" goto _mambaboot_deactivate',
+             "@call :_mambaboot_fresh",
+             f"@if errorlevel {STALE_RC} exit /b {STALE_RC}"]
+    if any("!" in t for t in texts):
+        lines.append(f"@if defined {s}ON exit /b {BANG_RC}")
+    lines += bat_copy_checks([k for k, _ in own], "_mambaboot_copyable")
+    lines += [f"@if defined {s}Q exit /b {QUOTED_RC}", "@exit /b 0"]
+    lines += _bat_fresh(data, hooks, encoding)
+    lines += [":_mambaboot_apply", f"@if defined {s}ON goto _mambaboot_delayed"]
+    lines += [f'@set "{s}OLD_{k}=%{k}%"' for k, _ in own]
+    lines += ["@goto _mambaboot_saved", ":_mambaboot_delayed"]
+    lines += [f'@set "{s}OLD_{k}=!{k}!"' for k, _ in own]
+    lines += [":_mambaboot_saved", f'@set "{s}NAMES={" ".join(k for k, _ in own)}"']
+    lines += [f"@set {k}={bat_quote(v)}" for k, v in found]
+    lines += _bat_run("activate", hooks["activate"]) + ["@exit /b 0"]
+    lines += [":_mambaboot_deactivate"] + _bat_run("deactivate", hooks["deactivate"][::-1]) + ["@exit /b 0"]
+    # A batch file started without CALL from a called label returns to the label's caller.
+    # Unlike `call "%F%"`, this does not expand % a second time nor double the ^ in the path.
+    return lines + [":_mambaboot_run", f'@"%{s}F%"']
+
+
+# Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, the script that sources it)
 RENDERERS = {
-    "vars.sh": (render_sh, "\n", "utf-8"),
-    "vars.fish": (render_fish, "\n", "utf-8"),
+    "vars.sh": (render_sh, "\n", "activate.sh"),
+    "vars.fish": (render_fish, "\n", "activate.fish"),
+    "vars.bat": (render_bat, "\r\n", "activate.bat"),
 }
 # Which fragments an environment has, by its layout
-FRAGMENTS = {False: ("vars.sh", "vars.fish"), True: ()}
+FRAGMENTS = {False: ("vars.sh", "vars.fish"), True: ("vars.bat",)}
 
 
-def fragments(prefix, windows):
-    """{file name in .mambaboot/: bytes} for the prefix as it is now."""
+def _encoding(name):
+    """cmd reads a batch file in the console's (OEM) code page; the rest is UTF-8."""
+    if name.endswith(".bat") and os.name == "nt":  # pragma: no cover - Windows only
+        import ctypes
+
+        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+    return "utf-8"
+
+
+def fragments(prefix, names):
+    """{file name in .mambaboot/: bytes} for the prefix as it is now, for these fragments."""
     data = data_files(prefix)
     found = variables(prefix, data)
     out = {}
-    for name in FRAGMENTS[windows]:
-        render, newline, encoding = RENDERERS[name]
-        errors = "surrogateescape" if encoding == "utf-8" else "strict"
-        out[name] = (newline.join(render(data, found)) + newline).encode(encoding, errors)
+    for name in names:
+        render, newline, _ = RENDERERS[name]
+        encoding = _encoding(name)
+        if render is render_bat:
+            hooks = {phase: bat_hook_names(prefix, phase) for phase in ("activate", "deactivate")}
+            lines = render(data, found, hooks, encoding)
+        else:
+            lines = render(data, found)
+        out[name] = (newline.join(lines) + newline).encode(encoding, "surrogateescape")
     return out
 
 
@@ -194,8 +358,10 @@ def write(prefix, contents):
 
 def main(argv):
     prefix = os.path.abspath(argv[1])
+    # the fragments of the scripts this environment has (whichever python runs this)
+    names = [n for n, (_, _, script) in RENDERERS.items() if os.path.isfile(os.path.join(prefix, ".mambaboot", script))]
     try:
-        write(prefix, fragments(prefix, os.name == "nt"))
+        write(prefix, fragments(prefix, names))
     except (Broken, ValueError, OSError) as exc:
         sys.stderr.write(f"mambaboot: {exc}\n")
         return 1

@@ -27,7 +27,7 @@ def render(prefix: str, windows: bool) -> Dict[str, bytes]:
     import pkgutil
 
     try:
-        fragments = envvars.fragments(prefix, windows)
+        fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
     except ValueError as exc:  # a value no shell can hold (NUL)
         raise VerifyError(str(exc)) from None
     for name, data in fragments.items():

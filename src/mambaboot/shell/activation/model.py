@@ -85,6 +85,8 @@ class Model:
 # What the scripts say, the same in every shell ("shell" becomes "cmd" for cmd.exe).
 NOT_ACTIVE = "no environment was activated by a mambaboot script in this shell (a `mambaboot shell` ends with exit)"
 STALE = "changed after these activation scripts were generated; run: mambaboot activate-scripts"
+STALE_CMD = ("does not match this environment's etc\\conda or conda-meta\\state, and its python.exe could not write "
+             "it again; run: mambaboot activate-scripts")
 
 
 def busy(holding: str) -> str:
