@@ -56,7 +56,7 @@ def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channe
     # in the prefix or anywhere else
     changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
-    scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/envvars.py"}  # the variables, kept live
+    scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
     assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
     assert all(old is None for old, _ in changes.values())
     assert diff(before, world.outside(prefix)) == {}

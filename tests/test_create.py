@@ -45,7 +45,7 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert record["micromamba"]["sha256"] == out["micromamba_sha256"]
     assert {p["name"] for p in record["packages"]} == names
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
-    scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/envvars.py"}  # the variables, kept live
+    scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
     assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
     assert {p.name for p in (prefix / ".mambaboot").iterdir()} == {"record.json", "lock.txt"} | {s.split("/")[1] for s in scripts}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")

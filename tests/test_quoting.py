@@ -2,7 +2,9 @@
 zsh, fish; cmd under Wine). PowerShell cannot run here: its quote() is checked against a
 model of PowerShell's single-quoted string rules, and the generated .ps1 files by content."""
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import List
 
@@ -104,17 +106,19 @@ def test_generated_powershell_scripts(made_env, tmp_path):
     _add_environment_data(prefix)
     (prefix / "etc" / "conda" / "activate.d" / "z’s hook.ps1").write_text("$env:MB_PS = 1\n")
     scripts = generate.render(str(prefix), windows=True)
-    for name in (".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1"):
+    for name in (".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1", ".mambaboot/vars.ps1"):
         raw = scripts[name]
         assert raw.startswith(b"\xef\xbb\xbf")  # Windows PowerShell 5.1 reads BOM-less files as ANSI
         text = raw.decode("utf-8-sig")
         pwsh.parse(raw)  # no ERROR or MISSING node
         assert str(prefix) not in text
-    activate = scripts[".mambaboot/activate.ps1"].decode("utf-8-sig")
+    fragment = scripts[".mambaboot/vars.ps1"].decode("utf-8-sig")
     for value in ("from b, which sorts after a", "it's \"q\" $x `y` \\ z ; & | (p)", "s"):
-        assert powershell.quote(value) in activate
-    assert powershell.quote("z’s hook.ps1") in activate and "'z’’s hook.ps1'" in activate
-    assert "@('CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
+        assert powershell.quote(value) in fragment
+    activate = scripts[".mambaboot/activate.ps1"].decode("utf-8-sig")
+    # hooks are listed when activating, sorted by code point ([StringComparer]::Ordinal), never baked in
+    assert "z’s hook" not in activate and "[Array]::Sort($names, [StringComparer]::Ordinal)" in activate
+    assert "'CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
     assert "$prefix + '\\condabin'" in activate and activate.index("'\\Scripts'") < activate.index("'\\condabin'")
     assert "Split-Path -Parent $PSScriptRoot" in activate
 
@@ -140,18 +144,45 @@ def _only_in_single_quoted_literals(tree: pwsh.Tree, value: str) -> int:
 @pytest.mark.parametrize("windows", [True, False], ids=["windows", "pwsh"])
 def test_every_generated_ps1_parses_and_holds_hostile_text_only_as_literals(tmp_path, windows):
     for n, name in enumerate(PS_HOSTILE):
+        if windows and any(ord(c) < 32 or c in '<>:"|?*\\' for c in name):
+            continue  # not a file name Windows allows (and cmd cannot hold a line break)
         prefix = tmp_path / str(n) / name
         (prefix / "conda-meta").mkdir(parents=True)
-        hooks = prefix / "etc" / "conda" / "activate.d"
-        hooks.mkdir(parents=True)
-        (hooks / f"{name}.ps1").write_text("$env:MB_PS = 1\n")
+        env_vars = prefix / "etc" / "conda" / "env_vars.d"
+        env_vars.mkdir(parents=True)
+        (env_vars / f"{name}.json").write_text(json.dumps({"MB_PS": f"<<{name}>>"}))
         scripts = {k: v for k, v in generate.render(str(prefix), windows=windows).items() if k.endswith(".ps1")}
-        assert {".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1"} <= set(scripts)
+        assert {".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1", ".mambaboot/vars.ps1"} <= set(scripts)
         mentions = 0
         for rel, raw in scripts.items():
             tree = pwsh.parse(raw)
             assert not {c.lower() for c in pwsh.commands(tree)} & {"invoke-expression", "iex"}, (name, rel)
             assert "scriptblock]::create" not in pwsh.code_only(tree).lower().replace(" ", ""), (name, rel)
             mentions += _only_in_single_quoted_literals(tree, str(prefix))
-            mentions += _only_in_single_quoted_literals(tree, f"{name}.ps1")
-        assert mentions, f"{name!r}: the hook's name never reached the scripts, so nothing was checked"
+            mentions += _only_in_single_quoted_literals(tree, f"{name}.json")
+            mentions += _only_in_single_quoted_literals(tree, f"<<{name}>>")
+        assert mentions, f"{name!r}: the file's name never reached the scripts, so nothing was checked"
+
+
+@pytest.mark.parametrize("windows", [True, False], ids=["windows", "pwsh"])
+def test_vars_ps1_is_written_again_by_the_environments_python(tmp_path, windows):
+    """What activate.ps1 does when vars.ps1 is stale (it cannot run here): the same command,
+    `python -I -S PREFIX/.mambaboot/envvars.py PREFIX`, writes a fragment that parses and holds
+    the new values; activate.ps1 runs it only when $stale is set."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "conda-meta" / "state").write_text(json.dumps({"env_vars": {"MB_S": "s"}}))
+    generate.write(str(prefix), windows=windows)
+    fragment = prefix / ".mambaboot" / "vars.ps1"
+    old = fragment.read_bytes()
+    (prefix / "conda-meta" / "state").write_text(json.dumps({"env_vars": {"MB_S": "t", "MB_NEW": "it's new"}}))
+    subprocess.run([sys.executable, "-I", "-S", str(prefix / ".mambaboot" / "envvars.py"), str(prefix)], check=True)
+    new = fragment.read_bytes()
+    assert new != old and new.startswith(b"\xef\xbb\xbf")
+    pwsh.parse(new)
+    text = new.decode("utf-8-sig")
+    assert "$ownNames = @('MB_S', 'MB_NEW')" in text and "$ownValues = @('t', 'it''s new')" in text
+    assert new == generate.render(str(prefix), windows=windows)[".mambaboot/vars.ps1"]
+    activate = (prefix / ".mambaboot" / "activate.ps1").read_bytes()
+    code = pwsh.code_only(pwsh.parse(activate))
+    assert "& $python -I -S (Join-Path $PSScriptRoot '') $prefix" in code and b"'envvars.py'" in activate

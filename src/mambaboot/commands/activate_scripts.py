@@ -11,9 +11,9 @@ def register(subparsers) -> None:
         description="Write activate/deactivate scripts for cmd.exe and PowerShell (Windows) or POSIX sh, fish and "
         "PowerShell (elsewhere) into PREFIX/.mambaboot/, and rewrite micromamba's Windows scripts "
         "(condabin\\mamba.bat, mamba_hook.bat, ...) to compute their paths from their own location. "
-        "Works on any conda environment; `create` does it too. The sh and fish scripts follow later changes "
-        "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves; the cmd and PowerShell "
-        "scripts refuse to run stale: run this again after such a change.",
+        "Works on any conda environment; `create` does it too. The scripts follow later changes "
+        "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves, with the environment's "
+        "own python; in an environment without one, run this again after such a change.",
         example="mambaboot activate-scripts ~/envs/py_3_12 && . ~/envs/py_3_12/.mambaboot/activate.sh",
         codes=(7,),
     )

@@ -17,24 +17,30 @@ __HEADER__
     if (-not (Test-Path -LiteralPath (Join-Path $prefix 'conda-meta') -PathType Container)) {
         & $fail "$PSScriptRoot is not the .mambaboot directory of an environment"; return
     }
-    $stale = $null
-    $data = [ordered]@{ __DATA__ }
-    foreach ($rel in $data.Keys) {
-        $file = Join-Path $prefix $rel
-        $now = if (Test-Path -LiteralPath $file -PathType Leaf) { [IO.File]::ReadAllText($file) } else { $null }
-        if ($now -cne $data[$rel]) { $stale = $rel }
-    }
-    $listings = [ordered]@{ __LISTINGS__ }
-    foreach ($dir in $listings.Keys) {
-        $found = @(Get-ChildItem -LiteralPath (Join-Path $prefix $dir) -Filter $listings[$dir].Pattern -File -ErrorAction SilentlyContinue | ForEach-Object { $_.Name })
-        $want = $listings[$dir].Names
-        if ($found.Count -ne $want.Count -or @($want | Where-Object { $found -cnotcontains $_ }).Count) { $stale = $dir }
+    # this environment's variables (envvars.py); written again by its own python once they changed
+    $fragment = Join-Path $PSScriptRoot 'vars.ps1'
+    $stale = 'vars.ps1'
+    if (Test-Path -LiteralPath $fragment -PathType Leaf) { . $fragment }
+    $python = Join-Path $prefix __PYTHON_EXE__
+    if ($stale -and (Test-Path -LiteralPath $python -PathType Leaf)) {
+        & $python -I -S (Join-Path $PSScriptRoot 'envvars.py') $prefix
+        if ($LASTEXITCODE -eq 0) { $stale = 'vars.ps1'; . $fragment }
     }
     if ($stale) {
         & $fail "$stale __STALE__ $prefix"; return
     }
+    # etc/conda/<phase>.d/*.ps1 as they are now, in code point order as conda sorts them
+    # (`_get_activate_scripts`); Sort-Object would sort by the culture's collation
+    $hooks = {
+        param($root, $phase)
+        $dir = Join-Path $root ('etc__SEP__conda__SEP__' + $phase + '.d')
+        [string[]]$names = @(Get-ChildItem -LiteralPath $dir -Filter '*.ps1' -File -ErrorAction SilentlyContinue |
+            Where-Object { $_.Name.EndsWith('.ps1', [StringComparison]::OrdinalIgnoreCase) } | ForEach-Object { $_.Name })
+        [Array]::Sort($names, [StringComparer]::Ordinal)
+        foreach ($name in $names) { Join-Path $dir $name }
+    }
     $saved = [ordered]@{}
-    foreach ($name in __SAVED__) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    foreach ($name in @(__SAVED__) + $ownNames) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
     $entries = @(__ENTRIES__)
     # the first MSYS2 tree present goes second (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
     $variant = @(__VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container })
@@ -56,23 +62,20 @@ __HEADER__
     [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $name)
     [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', "($name) ")
     [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
-    $own = [ordered]@{ __SETS__ }
-    foreach ($name in $own.Keys) { [Environment]::SetEnvironmentVariable($name, $own[$name]) }
-    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt }
+    for ($i = 0; $i -lt $ownNames.Count; $i++) { [Environment]::SetEnvironmentVariable($ownNames[$i], $ownValues[$i]) }
+    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks }
     if ($function:prompt) {
         function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootActive.Prompt) }
     }
     function global:_MambabootDeactivate {
         $state = $global:_MambabootActive
-        foreach ($hook in __DEACTIVATE_HOOKS__) {
-            . (Join-Path $state.Prefix (__DEACTIVATE_DIR__ + $hook))
-        }
+        $scripts = @(& $state.Hooks $state.Prefix 'deactivate')
+        [Array]::Reverse($scripts)  # last first (`_get_deactivate_scripts`)
+        foreach ($hook in $scripts) { . $hook }
         foreach ($name in $state.Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $state.Saved[$name]) }
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
         Remove-Variable -Name _MambabootActive -Scope Global
         Remove-Item -Path function:global:_MambabootDeactivate
     }
-    foreach ($hook in __ACTIVATE_HOOKS__) {
-        . (Join-Path $prefix (__ACTIVATE_DIR__ + $hook))
-    }
+    foreach ($hook in @(& $hooks $prefix 'activate')) { . $hook }
 }

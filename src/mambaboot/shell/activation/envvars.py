@@ -189,6 +189,8 @@ def bat_quote(value):
 def bat_in_quotes(text):
     """Literal text inside "...", as in set "X=...": only % needs doubling (no " can occur
     in the paths and names this is used for)."""
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError(f"{text!r}: a batch file cannot name a file whose name holds a line break or NUL")
     return text.replace("%", "%%")
 
 
@@ -309,14 +311,55 @@ def render_bat(data, found, hooks, encoding="utf-8"):
     return lines + [":_mambaboot_run", f'@"%{s}F%"']
 
 
+# ---------------------------------------------------------------- PowerShell (vars.ps1)
+
+# PowerShell ends a single-quoted string at any of these; inside one, each is written twice.
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def ps_quote(value):
+    """A PowerShell expression with exactly this string value ($null for None)."""
+    if value is None:
+        return "$null"
+    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
+
+
+def render_ps1(data, found):
+    """vars.ps1, dot-sourced by activate.ps1 inside its script block: sets $stale (the first
+    file that changed, $null when none did), $ownNames and $ownValues (the variables, in conda's order). Contents
+    are compared as [IO.File]::ReadAllText reads them (UTF-8, a byte order mark dropped)."""
+    def text(raw):
+        t = raw.decode("utf-8", "replace")
+        return t[1:] if t.startswith("\ufeff") else t
+
+    files = "; ".join(f"{ps_quote(rel)} = {ps_quote(None if raw is None else text(raw))}" for rel, raw in data)
+    names = [rel.rsplit("/", 1)[1] for rel, _ in data if rel != STATE]
+    return ["# mambaboot: this environment's variables for activate.ps1, written by envvars.py (do not edit)",
+            "$stale = $null",
+            f"$files = [ordered]@{{ {files} }}",
+            "foreach ($rel in $files.Keys) {",
+            "    $file = Join-Path $prefix $rel",
+            "    $now = if (Test-Path -LiteralPath $file -PathType Leaf) { [IO.File]::ReadAllText($file) } else { $null }",
+            "    if ($now -cne $files[$rel]) { $stale = $rel }",
+            "}",
+            f"$want = @({', '.join(ps_quote(n) for n in names)})",
+            f"$found = @(Get-ChildItem -LiteralPath (Join-Path $prefix {ps_quote(ENV_VARS_DIR)}) -File -ErrorAction SilentlyContinue"
+            " | ForEach-Object { $_.Name })",
+            f"if ($found.Count -ne $want.Count -or @($want | Where-Object {{ $found -cnotcontains $_ }}).Count) {{ $stale = {ps_quote(ENV_VARS_DIR)} }}",
+            # two lists, not a hash table: its keys ignore case, and pwsh on Unix has A and a apart
+            f"$ownNames = @({', '.join(ps_quote(k) for k, _ in found)})",
+            f"$ownValues = @({', '.join(ps_quote(v) for _, v in found)})"]
+
+
 # Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, the script that sources it)
 RENDERERS = {
     "vars.sh": (render_sh, "\n", "activate.sh"),
     "vars.fish": (render_fish, "\n", "activate.fish"),
     "vars.bat": (render_bat, "\r\n", "activate.bat"),
+    "vars.ps1": (render_ps1, "\r\n", "activate.ps1"),
 }
 # Which fragments an environment has, by its layout
-FRAGMENTS = {False: ("vars.sh", "vars.fish"), True: ("vars.bat",)}
+FRAGMENTS = {False: ("vars.sh", "vars.fish", "vars.ps1"), True: ("vars.bat", "vars.ps1")}
 
 
 def _encoding(name):
@@ -341,7 +384,9 @@ def fragments(prefix, names):
             lines = render(data, found, hooks, encoding)
         else:
             lines = render(data, found)
-        out[name] = (newline.join(lines) + newline).encode(encoding, "surrogateescape")
+        # Windows PowerShell 5.1 reads a file without a byte order mark in the ANSI code page
+        bom = "\ufeff" if name.endswith(".ps1") else ""
+        out[name] = (bom + newline.join(lines) + newline).encode(encoding, "surrogateescape")
     return out
 
 

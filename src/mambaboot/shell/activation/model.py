@@ -12,16 +12,15 @@ decides *what* activation means, only how their shell says it:
 4. run etc/conda/activate.d scripts of its shell, sorted as conda sorts them.
 Deactivation runs deactivate.d, then puts back every remembered variable exactly.
 
-sh and fish list the hook directories at run time and take the variables from a fragment that
-envvars.py writes again, with the environment's own python, once the files it was made from
-changed (so what the environment's conda installs later applies without mambaboot). cmd and
-PowerShell still read both when the scripts are generated, with a guard: each script checks,
-without starting a process, that the data files and hook directories still match what it was
-generated from, and otherwise tells the user to run `mambaboot activate-scripts`.
+Every shell takes the variables from a fragment (.mambaboot/vars.*) that envvars.py writes
+again, with the environment's own python, once the files it was made from changed (so what the
+environment's conda installs later applies without mambaboot); the scripts themselves hold
+nothing of the environment. sh, fish and PowerShell list the hook directories at run time; cmd,
+which cannot sort by code point, finds the hook lists in vars.bat, whose check covers them.
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from mambaboot import __version__
 from mambaboot.shell import isolation
@@ -43,33 +42,6 @@ class Model:
     @property
     def refuse_if_set(self) -> Tuple[str, ...]:
         return isolation.CONTAMINATING
-
-    @property
-    def sets(self) -> Tuple[Tuple[str, str], ...]:
-        return self.src.env_vars
-
-    def saved(self, *extra: str) -> Tuple[str, ...]:
-        """Every variable activation changes, each once (case-insensitively on Windows)."""
-        seen, names = set(), []
-        for name in ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, *extra, *(k for k, _ in self.src.env_vars)):
-            folded = name.upper() if self.windows else name
-            if folded not in seen:
-                seen.add(folded)
-                names.append(name)
-        return tuple(names)
-
-    def hooks(self, phase: str, ext: str) -> Tuple[str, ...]:
-        return self.src.hook_names(f"etc/conda/{phase}.d", ext)
-
-    def listings(self, ext: str) -> List[Tuple[str, str, Tuple[str, ...]]]:
-        """(directory, pattern extension, names) the guard compares with what is on disk."""
-        found = [(d, ext, self.src.hook_names(d, ext)) for d in sources.HOOK_DIRS]
-        names = tuple(rel.rsplit("/", 1)[1] for rel in self.src.env_var_files)
-        return found + [(sources.ENV_VARS_DIR, ".json", names)]
-
-    def data_text(self) -> List[Tuple[str, Optional[str]]]:
-        """The data files as text (None: absent), for shells that compare contents."""
-        return [(rel, None if raw is None else raw.decode("utf-8", "surrogateescape")) for rel, raw in self.src.data]
 
     def header(self, comment: str, usage: List[str]) -> List[str]:
         lines = [
