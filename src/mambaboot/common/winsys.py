@@ -42,18 +42,6 @@ def command_processor(environ: Mapping[str, str], windows: bool = sys.platform =
     return [comspec or "cmd.exe"]
 
 
-def batch_encoding(windows: bool = sys.platform == "win32") -> str:
-    """The encoding cmd.exe reads batch files in: the console's (OEM) code page.
-
-    Only tests render Windows scripts elsewhere; they use ASCII, so UTF-8 serves there.
-    """
-    if not windows:
-        return "utf-8"
-    import ctypes  # pragma: no cover - Windows only
-
-    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"  # pragma: no cover - Windows only
-
-
 def _hive(name: str):  # pragma: no cover - Windows only
     import winreg
 

@@ -18,13 +18,12 @@ cmd re-parses whatever a %VAR% expands to, so values are handled with care:
   quote and one of & | < > ^ cannot be copied that way and is refused, naming the variable.
   With delayed expansion on they are copied with !VAR!, which is exact for anything; then the
   path, the hook names and the values must not contain "!" (refused otherwise).
-Hook scripts are started from a called label (see envvars._bat_run), which keeps % and ^ in their paths.
+Hook scripts are started from a called label (see envvars.BAT_RUN), which keeps % and ^ in their paths.
 Only cmd builtins run (set, if, for, call, goto, echo, pushd, popd), and python.exe when vars.bat is stale.
 """
 
 from typing import Dict, List, Tuple
 
-from mambaboot.common import winsys
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE_CMD, Model, busy, encode
@@ -33,7 +32,6 @@ ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
 _S = "_MAMBABOOT_"
 quote = envvars.bat_quote
-_in_quotes = envvars.bat_in_quotes
 
 
 def _ref(name: str, delayed: bool) -> str:
@@ -123,9 +121,7 @@ def _clear(names: List[str]) -> str:
 
 
 _TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F", "V", "L", "E")]
-# A batch file started without CALL from a called label returns to the label's caller.
-# Unlike `call "%F%"`, this does not expand % a second time nor double the ^ in the path.
-_RUN = [":_mambaboot_run", f'@"%{_S}F%" %1']
+_RUN = list(envvars.BAT_RUN)
 
 
 def _fail(label: str, message: str) -> List[str]:
@@ -199,7 +195,7 @@ def _deactivate(model: Model) -> List[str]:
               "@goto :eof"]
     return lines
 def render(model: Model) -> Dict[str, bytes]:
-    encoding = winsys.batch_encoding()
+    encoding = envvars.bat_encoding()
     try:
         return encode({ACTIVATE: _activate(model), DEACTIVATE: _deactivate(model)}, "\r\n", encoding)
     except UnicodeEncodeError as exc:

@@ -49,17 +49,28 @@ def _read(path):
         raise Broken(f"cannot read {path}: {exc.strerror}") from None
 
 
+def listing(prefix, rel):
+    """The files in PREFIX/rel, sorted by code point as conda sorts them; hidden files aside
+    (conda would read them too, but no shell glob sees them)."""
+    directory = os.path.join(prefix, *rel.split("/"))
+    try:
+        return sorted(e.name for e in os.scandir(directory) if not e.name.startswith(".") and e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise Broken(f"cannot read {directory}: {exc.strerror}") from None
+
+
+def matches(name, ext):
+    """Whether a hook script's name has this extension: cmd and PowerShell match *.bat/*.ps1
+    regardless of case, sh and fish globs do not."""
+    return (name.lower() if ext in (".bat", ".ps1") else name).endswith(ext)
+
+
 def data_files(prefix):
     """[(relative path, bytes or None when absent)]: env_vars.d's files in conda's order, then state."""
     directory = os.path.join(prefix, *ENV_VARS_DIR.split("/"))
-    try:
-        # hidden files aside (conda would read them too, but no shell glob sees them)
-        names = sorted(e.name for e in os.scandir(directory) if e.is_file() and not e.name.startswith("."))
-    except (FileNotFoundError, NotADirectoryError):
-        names = []
-    except OSError as exc:
-        raise Broken(f"cannot read {directory}: {exc.strerror}") from None
-    found = [(f"{ENV_VARS_DIR}/{n}", _read(os.path.join(directory, n)) or b"") for n in names]
+    found = [(f"{ENV_VARS_DIR}/{n}", _read(os.path.join(directory, n)) or b"") for n in listing(prefix, ENV_VARS_DIR)]
     return found + [(STATE, _read(os.path.join(prefix, *STATE.split("/"))))]
 
 
@@ -109,7 +120,7 @@ def _text(raw):
     return raw.decode("utf-8", "surrogateescape")
 
 
-def render_sh(data, found):
+def render_sh(prefix, data, found, encoding):
     """vars.sh: `_mambaboot_read` (activate.sh) leaves a file's text with a final newline."""
     lines = ["# mambaboot: this environment's variables for activate.sh, written by envvars.py (do not edit)",
              "_mambaboot_stale="]
@@ -132,7 +143,7 @@ def render_sh(data, found):
     return lines + ["    :", "}"]
 
 
-def render_fish(data, found):
+def render_fish(prefix, data, found, encoding):
     """vars.fish: `string collect` drops a file's trailing newlines. fish's `return` in a sourced
     file would leave the caller's function, so the check is a function of its own."""
     lines = ["# mambaboot: this environment's variables for activate.fish, written by envvars.py (do not edit)",
@@ -216,18 +227,6 @@ def bat_copy_checks(names, skip_label):
     return lines + [f":{skip_label}"]
 
 
-def bat_hook_names(prefix, phase):
-    """etc/conda/<phase>.d/*.bat (any case, as cmd matches), in code point order as conda sorts."""
-    directory = os.path.join(prefix, "etc", "conda", f"{phase}.d")
-    try:
-        return sorted(e.name for e in os.scandir(directory)
-                      if e.name.lower().endswith(".bat") and not e.name.startswith(".") and e.is_file())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    except OSError as exc:
-        raise Broken(f"cannot read {directory}: {exc.strerror}") from None
-
-
 def _bat_lines(raw, encoding):
     """The lines `for /f` gives for these bytes, as cmd reads them (in its code page): split at
     LF, a CR before it dropped, empty lines skipped."""
@@ -274,16 +273,24 @@ def _bat_fresh(data, hooks, encoding):
     return lines + ["@exit /b 0"]
 
 
+# A batch file started without CALL from a called label returns to the label's caller. Unlike
+# `call "%F%"`, this does not expand % a second time nor double the ^ in the path. activate.bat
+# and deactivate.bat start vars.bat this way with its phase as %1; vars.bat starts hooks with none.
+BAT_RUN = (":_mambaboot_run", '@"%_MAMBABOOT_F%" %1')
+
+
 def _bat_run(phase, names):
     return [line for n in names for line in
             (f'@set "_MAMBABOOT_F=%_MAMBABOOT_P%\\etc\\conda\\{phase}.d\\{bat_in_quotes(n)}"', "@call :_mambaboot_run")]
 
 
-def render_bat(data, found, hooks, encoding="utf-8"):
+def render_bat(prefix, data, found, encoding):
     """vars.bat, called by activate.bat and deactivate.bat (which set _MAMBABOOT_P and
     _MAMBABOOT_ON, cmd's delayed expansion): with no argument the check (exit /b 3 when stale,
     4 or 5 when this cmd cannot take the values); `apply` saves and sets the variables, records
     their names in _MAMBABOOT_NAMES and runs activate.d; `deactivate` runs deactivate.d, last first."""
+    hooks = {phase: [n for n in listing(prefix, f"etc/conda/{phase}.d") if matches(n, ".bat")]
+             for phase in ("activate", "deactivate")}
     fixed = {n.upper() for n in BAT_FIXED}
     own = [(k, v) for k, v in found if k.upper() not in fixed]
     s = "_MAMBABOOT_"
@@ -306,9 +313,7 @@ def render_bat(data, found, hooks, encoding="utf-8"):
     lines += [f"@set {k}={bat_quote(v)}" for k, v in found]
     lines += _bat_run("activate", hooks["activate"]) + ["@exit /b 0"]
     lines += [":_mambaboot_deactivate"] + _bat_run("deactivate", hooks["deactivate"][::-1]) + ["@exit /b 0"]
-    # A batch file started without CALL from a called label returns to the label's caller.
-    # Unlike `call "%F%"`, this does not expand % a second time nor double the ^ in the path.
-    return lines + [":_mambaboot_run", f'@"%{s}F%"']
+    return lines + list(BAT_RUN)
 
 
 # ---------------------------------------------------------------- PowerShell (vars.ps1)
@@ -324,7 +329,7 @@ def ps_quote(value):
     return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
 
 
-def render_ps1(data, found):
+def render_ps1(prefix, data, found, encoding):
     """vars.ps1, dot-sourced by activate.ps1 inside its script block: sets $stale (the first
     file that changed, $null when none did), $ownNames and $ownValues (the variables, in conda's order). Contents
     are compared as [IO.File]::ReadAllText reads them (UTF-8, a byte order mark dropped)."""
@@ -351,20 +356,23 @@ def render_ps1(data, found):
             f"$ownValues = @({', '.join(ps_quote(v) for _, v in found)})"]
 
 
-# Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, the script that sources it)
+# Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, byte order mark, the
+# script that sources it). Windows PowerShell 5.1 reads a file without a byte order mark in the
+# ANSI code page.
 RENDERERS = {
-    "vars.sh": (render_sh, "\n", "activate.sh"),
-    "vars.fish": (render_fish, "\n", "activate.fish"),
-    "vars.bat": (render_bat, "\r\n", "activate.bat"),
-    "vars.ps1": (render_ps1, "\r\n", "activate.ps1"),
+    "vars.sh": (render_sh, "\n", "", "activate.sh"),
+    "vars.fish": (render_fish, "\n", "", "activate.fish"),
+    "vars.bat": (render_bat, "\r\n", "", "activate.bat"),
+    "vars.ps1": (render_ps1, "\r\n", "\ufeff", "activate.ps1"),
 }
 # Which fragments an environment has, by its layout
 FRAGMENTS = {False: ("vars.sh", "vars.fish", "vars.ps1"), True: ("vars.bat", "vars.ps1")}
 
 
-def _encoding(name):
-    """cmd reads a batch file in the console's (OEM) code page; the rest is UTF-8."""
-    if name.endswith(".bat") and os.name == "nt":  # pragma: no cover - Windows only
+def bat_encoding():
+    """The encoding cmd.exe reads batch files in: the console's (OEM) code page. Only tests
+    render Windows scripts elsewhere; UTF-8 serves there."""
+    if os.name == "nt":  # pragma: no cover - Windows only
         import ctypes
 
         return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
@@ -377,15 +385,9 @@ def fragments(prefix, names):
     found = variables(prefix, data)
     out = {}
     for name in names:
-        render, newline, _ = RENDERERS[name]
-        encoding = _encoding(name)
-        if render is render_bat:
-            hooks = {phase: bat_hook_names(prefix, phase) for phase in ("activate", "deactivate")}
-            lines = render(data, found, hooks, encoding)
-        else:
-            lines = render(data, found)
-        # Windows PowerShell 5.1 reads a file without a byte order mark in the ANSI code page
-        bom = "\ufeff" if name.endswith(".ps1") else ""
+        render, newline, bom, _ = RENDERERS[name]
+        encoding = bat_encoding() if render is render_bat else "utf-8"
+        lines = render(prefix, data, found, encoding)
         out[name] = (bom + newline.join(lines) + newline).encode(encoding, "surrogateescape")
     return out
 
@@ -404,7 +406,7 @@ def write(prefix, contents):
 def main(argv):
     prefix = os.path.abspath(argv[1])
     # the fragments of the scripts this environment has (whichever python runs this)
-    names = [n for n, (_, _, script) in RENDERERS.items() if os.path.isfile(os.path.join(prefix, ".mambaboot", script))]
+    names = [n for n, (*_, script) in RENDERERS.items() if os.path.isfile(os.path.join(prefix, ".mambaboot", script))]
     try:
         write(prefix, fragments(prefix, names))
     except (Broken, ValueError, OSError) as exc:

@@ -11,13 +11,13 @@ from typing import Dict, List
 from mambaboot.common import fsops
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
-from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources
+from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell
 from mambaboot.shell.activation.model import Model
 
 
 def render(prefix: str, windows: bool) -> Dict[str, bytes]:
     """Relative path (with '/') -> content of every script for this environment."""
-    model = Model(windows=windows, src=sources.read(prefix), prefix=prefix)
+    model = Model(windows=windows, prefix=prefix)
     families = (cmd, powershell) if windows else (posix, fish, powershell)
     scripts: Dict[str, bytes] = {}
     for family in families:
@@ -28,7 +28,7 @@ def render(prefix: str, windows: bool) -> Dict[str, bytes]:
 
     try:
         fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
-    except ValueError as exc:  # a value no shell can hold (NUL)
+    except ValueError as exc:  # data conda could not read either (envvars.Broken), a value no shell can hold (NUL)
         raise VerifyError(str(exc)) from None
     for name, data in fragments.items():
         scripts[f"{record.RECORD_DIR}/{name}"] = data

@@ -24,13 +24,12 @@ from typing import Dict, List, Tuple
 
 from mambaboot import __version__
 from mambaboot.shell import isolation
-from mambaboot.shell.activation import environ, sources
+from mambaboot.shell.activation import environ
 
 
 @dataclass(frozen=True)
 class Model:
     windows: bool
-    src: sources.Sources
     prefix: str = ""
 
     @property

@@ -8,7 +8,7 @@
 """
 
 import os
-from typing import List, Mapping, NamedTuple, Optional, Tuple
+from typing import Mapping, NamedTuple, Optional, Tuple
 
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.shell.activation import envvars
@@ -42,16 +42,6 @@ def require_environment(prefix: str) -> str:
     return prefix
 
 
-def _listing(prefix: str, rel: str) -> List[str]:
-    try:
-        names = os.listdir(os.path.join(prefix, *rel.split("/")))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    except OSError as exc:
-        raise VerifyError(f"cannot read {os.path.join(prefix, rel)}: {exc.strerror}") from None
-    return sorted(n for n in names if not n.startswith(".") and os.path.isfile(os.path.join(prefix, rel, n)))
-
-
 def valid_name(name: str) -> bool:
     return envvars.valid_name(name)
 
@@ -60,13 +50,9 @@ def read(prefix: str) -> Sources:
     try:
         data = envvars.data_files(prefix)
         env_vars = envvars.variables(prefix, data)
+        listings = {directory: envvars.listing(prefix, directory) for directory in HOOK_DIRS}
     except envvars.Broken as exc:
         raise VerifyError(str(exc)) from None
-    hooks = {}
-    for directory in HOOK_DIRS:
-        names = _listing(prefix, directory)
-        for ext in HOOK_EXTS:
-            # cmd and PowerShell match *.bat/*.ps1 regardless of case; sh and fish globs do not
-            fold = str.lower if ext in (".bat", ".ps1") else str
-            hooks[(directory, ext)] = tuple(n for n in names if fold(n).endswith(ext))
+    hooks = {(directory, ext): tuple(n for n in names if envvars.matches(n, ext))
+             for directory, names in listings.items() for ext in HOOK_EXTS}
     return Sources(env_vars=tuple(env_vars), data=tuple(data), hooks=hooks)
