@@ -85,3 +85,37 @@ def test_run_prefix_dash_dash_command_needs_no_parser_and_means_what_the_parser_
                                   capture_output=True, text=True).stderr.splitlines())
     ours = _imported("run", str(SRC), "--", "true") - baseline
     assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours
+
+
+# What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the
+# standard library's smallest (os, its path module, stat). Each of the heavy ones below costs
+# `run` more than all its work (typing with collections, functools, re; dataclasses with
+# inspect; signal with enum; json with re), and `run` is the call scripts repeat.
+RUN_PATH = {
+    "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.common",
+    "mambaboot.common.errors", "mambaboot.shell", "mambaboot.shell.run", "mambaboot.shell.isolation",
+    "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
+    "mambaboot.shell.activation.envvars",
+}
+HEAVY = {"typing", "dataclasses", "argparse", "shutil", "subprocess", "json", "re", "enum", "signal", "inspect",
+         "collections", "functools", "importlib", "ntpath", "tempfile", "pathlib"}
+
+
+def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
+    """Up to os.execve (replaced here by a probe that reports sys.modules), in an environment
+    without variables or hooks; under -I -S, so nothing but the interpreter's own start-up is
+    subtracted."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    probe = ("import os, sys\nsys.path.insert(0, sys.argv.pop(1))\n"
+             "def execve(path, argv, env):\n    sys.stderr.write('\\n'.join(sys.modules))\n    os._exit(0)\n"
+             "os.execve = execve\nfrom mambaboot.cli import main\nmain(sys.argv[1:])\n")
+    baseline = set(subprocess.run([sys.executable, "-I", "-S", "-c", "import os, sys; sys.stderr.write('\\n'.join(sys.modules))"],
+                                  capture_output=True, text=True).stderr.splitlines())
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(SRC), "run", str(prefix), "--", "true"],
+                          capture_output=True, text=True, env={"PATH": os.environ.get("PATH", os.defpath)})
+    assert done.returncode == 0, done.stderr
+    ours = set(done.stderr.splitlines()) - baseline
+    assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH
+    assert not ours & HEAVY, ours & HEAVY

@@ -4,9 +4,7 @@ Imports of the pipeline happen inside the command functions so that `--version` 
 `--help` cost little more than starting Python.
 """
 
-import importlib
 import os
-import signal
 import sys
 
 from mambaboot import __version__
@@ -52,6 +50,8 @@ def _parser(argv=()):
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
+    import importlib
+
     for name in _chosen(argv):
         importlib.import_module(f"mambaboot.commands.{name}").register(commands)
     return parser
@@ -89,6 +89,10 @@ def main(argv=None) -> int:
             return _fail(str(exc), exc.exit_code, "--json" in argv)
         want_json = getattr(args, "json", False)
         action = lambda: args.run(args)  # noqa: E731
+    try:  # the C module under `signal`, without the enum module `signal` imports (run's start-up)
+        import _signal as signal
+    except ImportError:
+        import signal
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
         return action()

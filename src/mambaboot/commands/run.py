@@ -1,6 +1,8 @@
-"""`mambaboot run`: run a command inside an environment, from a clean baseline."""
+"""`mambaboot run`: run a command inside an environment, from a clean baseline.
 
-from __future__ import annotations  # `run PREFIX -- COMMAND` imports neither argparse nor typing
+`run PREFIX -- COMMAND` (cli._fast_run) calls start() without argparse: only builtin annotations
+here, and start() imports only what running needs (tests/test_startup_structure.py pins it).
+"""
 
 
 def register(subparsers) -> None:

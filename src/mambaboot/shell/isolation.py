@@ -5,10 +5,7 @@ The user's rule is one environment per shell ancestry. A shell that already carr
 and every child we start gets a baseline with all of that removed, whatever we were told.
 """
 
-import ntpath
 import os
-import posixpath
-from typing import Callable, Dict, List, Mapping, Tuple
 
 from mambaboot.common.errors import ShellContaminated
 
@@ -37,7 +34,7 @@ _ENV_SUBDIRS = (
 )
 
 
-def contamination(environ: Mapping[str, str], windows: bool) -> List[Tuple[str, str]]:
+def contamination(environ, windows: bool) -> list:
     """The offending (variable, value) pairs, in a stable order."""
     lookup = _casefolded(environ) if windows else environ
     found = []
@@ -48,7 +45,7 @@ def contamination(environ: Mapping[str, str], windows: bool) -> List[Tuple[str, 
     return found
 
 
-def check_shell(environ: Mapping[str, str], windows: bool) -> None:
+def check_shell(environ, windows: bool) -> None:
     found = contamination(environ, windows)
     if found:
         lines = "\n".join(f"  {var}={value}" for var, value in found)
@@ -59,7 +56,7 @@ def check_shell(environ: Mapping[str, str], windows: bool) -> None:
         )
 
 
-def admit(environ: Mapping[str, str], windows: bool, ignore_active_env: bool, reporter) -> None:
+def admit(environ, windows: bool, ignore_active_env: bool, reporter) -> None:
     """The shell step every command that builds or adopts an environment starts with."""
     found = contamination(environ, windows)
     if found and ignore_active_env:
@@ -69,7 +66,7 @@ def admit(environ: Mapping[str, str], windows: bool, ignore_active_env: bool, re
     reporter.step("shell: clean" if not found else "shell: check overridden")
 
 
-def _casefolded(environ: Mapping[str, str]) -> Dict[str, str]:
+def _casefolded(environ) -> dict:
     return {k.upper(): v for k, v in environ.items()}
 
 
@@ -79,9 +76,12 @@ def scrubbed(key: str, windows: bool) -> bool:
     return key.startswith(_SCRUB_PREFIXES)
 
 
-def environment_root(entry: str, is_env_root: Callable[[str], bool], windows: bool) -> str:
+def environment_root(entry: str, is_env_root, windows: bool) -> str:
     """The Python environment a PATH entry belongs to, or '' when it belongs to none."""
-    p = ntpath if windows else posixpath
+    if windows:
+        import ntpath as p  # `run` on POSIX, a start-up cost, has no use for it
+    else:
+        import posixpath as p
     parts = p.normpath(entry).replace("\\", "/").split("/") if windows else p.normpath(entry).split("/")
     fold = str.lower if windows else (lambda s: s)
     for sub in _ENV_SUBDIRS:
@@ -100,13 +100,13 @@ def looks_like_environment(path: str) -> bool:
     return os.path.isdir(os.path.join(path, "conda-meta")) or os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
-def clean_path(path_value: str, windows: bool, is_env_root: Callable[[str], bool] = looks_like_environment) -> str:
+def clean_path(path_value: str, windows: bool, is_env_root=looks_like_environment) -> str:
     sep = ";" if windows else ":"
     kept = [e for e in path_value.split(sep) if not (e and environment_root(e, is_env_root, windows))]
     return sep.join(kept)
 
 
-def baseline(environ: Mapping[str, str], windows: bool, is_env_root: Callable[[str], bool] = looks_like_environment) -> Dict[str, str]:
+def baseline(environ, windows: bool, is_env_root=looks_like_environment) -> dict:
     """The caller's environment minus every Python environment and conda/python variable."""
     env = {k: v for k, v in environ.items() if not scrubbed(k, windows)}
     for key in list(env):

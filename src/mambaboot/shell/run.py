@@ -19,8 +19,6 @@ and its exit code is returned.
 """
 
 import os
-import signal
-from typing import Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
 from mambaboot.common.errors import CommandNotExecutable, CommandNotFound, UsageError
 from mambaboot.shell import isolation
@@ -35,13 +33,18 @@ _SOURCE_HOOKS = (
 POSIX_SHELL = "/bin/sh"
 
 
-class Launch(NamedTuple):  # `run` is a start-up cost: no dataclasses import on its path
-    argv: List[str]
-    env: Dict[str, str]
-    warnings: List[str]
+class Launch:
+    """What to exec: argv, its environment (dict) and warnings (list of str). A plain class and
+    builtin annotations only: `run`'s own start-up is a cost every call pays, and typing,
+    dataclasses, enum and re together cost more than all its work (tests/test_startup_structure.py)."""
+
+    __slots__ = ("argv", "env", "warnings")
+
+    def __init__(self, argv: list, env: dict, warnings: list):
+        self.argv, self.env, self.warnings = argv, env, warnings
 
 
-def which(command: str, env: Mapping[str, str], windows: bool) -> Optional[str]:
+def which(command: str, env: dict, windows: bool):  # -> str or None
     """What a shell runs for `command` with this environment's PATH (and PATHEXT on Windows).
 
     As bash and dash do: a command with a slash is taken as it is when anything is there (a
@@ -79,15 +82,15 @@ def exec_failure(program: str, exc: OSError) -> Exception:
     return CommandNotExecutable(f"{program}: cannot execute: {exc.strerror}")
 
 
-def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: bool) -> Launch:
+def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
     if not argv:
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
     base = isolation.baseline(environ_, windows)
-    env = environ.activated(base, prefix, windows)
+    src = sources.read(prefix)  # once: its variables for the environment, its hooks below
+    env = environ.activated(base, prefix, windows, src.env_vars)
     program = which(argv[0], env, windows)
     if program is None:
         raise CommandNotFound(f"{argv[0]}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
-    src = sources.read(prefix)
     if windows:
         hooks = src.hook_names("etc/conda/activate.d", ".bat")
         warnings = [f"activate.d scripts not run by `run`/`shell` on Windows: {', '.join(hooks)} "
@@ -100,9 +103,14 @@ def prepare(prefix: str, argv: List[str], environ_: Mapping[str, str], windows: 
     return Launch([program, *argv[1:]], env, [])
 
 
-def replace_process(launch: Launch) -> NoReturn:
+def replace_process(launch: Launch):  # never returns
     """POSIX: become the program. Python ignores SIGPIPE; the program must not inherit that."""
     import sys
+
+    try:  # the C module under `signal`: the same calls without the enum module `signal` imports
+        import _signal as signal
+    except ImportError:
+        import signal
 
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(signal, name):
@@ -117,6 +125,7 @@ def replace_process(launch: Launch) -> NoReturn:
 
 def wait(launch: Launch) -> int:
     """Windows: run the program as a child and return its exit code."""
+    import signal
     import subprocess
 
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -134,7 +143,7 @@ def run(launch: Launch, windows: bool) -> int:
     replace_process(launch)
 
 
-def user_shell(environ_: Mapping[str, str], windows: bool, given: Optional[str]) -> str:
+def user_shell(environ_: dict, windows: bool, given) -> str:  # given: --shell or None
     """The shell `mambaboot shell` starts: --shell, else COMSPEC (Windows) or $SHELL."""
     if given:
         return given

@@ -3,10 +3,8 @@
 Shell scripts render this per shell; `verify` and `run` apply it to a child's environment.
 """
 
-import ntpath
 import os
 import posixpath
-from typing import Dict, List, Mapping, Optional
 
 from mambaboot.shell.activation import sources
 
@@ -24,12 +22,14 @@ EXE_VARS = ("CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE",
 MSYS2_VARIANTS = ("ucrt64", "clang64", "mingw64", "clangarm64")
 
 
-def path_entries(prefix: str, windows: bool, variant: Optional[str] = None) -> List[str]:
+def path_entries(prefix: str, windows: bool, variant=None) -> list:
     """Directories prepended to PATH, first wins, in conda's order (`_get_path_dirs`, then
     `_add_prefix_to_path` puts the activating conda's condabin after them: this environment's,
     as its own conda is the one that manages it)."""
     if not windows:
         return [posixpath.join(prefix, "bin"), posixpath.join(prefix, "condabin")]
+    import ntpath  # not imported for POSIX: `run` pays every import at start-up
+
     j = ntpath.join
     return [
         prefix,
@@ -43,7 +43,7 @@ def path_entries(prefix: str, windows: bool, variant: Optional[str] = None) -> L
     ]
 
 
-def msys2_variant(prefix: str, windows: bool) -> Optional[str]:
+def msys2_variant(prefix: str, windows: bool):  # -> str or None
     if windows:
         for variant in MSYS2_VARIANTS:
             if os.path.isdir(os.path.join(prefix, "Library", variant)):
@@ -52,26 +52,36 @@ def msys2_variant(prefix: str, windows: bool) -> Optional[str]:
 
 
 def conda_exe(prefix: str, windows: bool) -> str:
-    return ntpath.join(prefix, "Scripts", "conda.exe") if windows else posixpath.join(prefix, "bin", "conda")
+    if windows:
+        import ntpath
+
+        return ntpath.join(prefix, "Scripts", "conda.exe")
+    return posixpath.join(prefix, "bin", "conda")
 
 
-def conda_values(prefix: str, windows: bool = False, own: Optional[bool] = None) -> Dict[str, Optional[str]]:
+def conda_values(prefix: str, windows: bool = False, own=None) -> dict:
     """conda's variables (None: unset). The environment's own conda names it "base"; without
     one, conda names an environment outside its envs_dirs by its full path, in the prompt too.
     own: whether it has its own conda (None: look)."""
     own = os.path.isfile(conda_exe(prefix, windows)) if own is None else own
     name = "base" if own else prefix
-    values: Dict[str, Optional[str]] = dict(zip(CONDA_VARS, (prefix, "1", name, f"({name}) ", prefix)))
+    values = dict(zip(CONDA_VARS, (prefix, "1", name, f"({name}) ", prefix)))
     if own:
-        python = ntpath.join(prefix, "python.exe") if windows else posixpath.join(prefix, "bin", "python")
+        if windows:
+            import ntpath
+
+            python = ntpath.join(prefix, "python.exe")
+        else:
+            python = posixpath.join(prefix, "bin", "python")
         exe = conda_exe(prefix, windows)
         values.update(zip(EXE_VARS, (exe, exe, None, None, python, prefix)))
     return values
 
 
-def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[str, str]:
+def activated(baseline, prefix: str, windows: bool, env_vars=None) -> dict:
     """baseline (already clean) with this environment activated, as conda would leave it:
-    PATH, conda's variables, then the environment's own variables (env_vars.d, state)."""
+    PATH, conda's variables, then the environment's own variables (env_vars.d, state; env_vars:
+    sources.read(prefix).env_vars when the caller has read them already)."""
     env = dict(baseline)
 
     def key(name: str) -> str:  # Windows variable names are case-insensitive
@@ -86,6 +96,6 @@ def activated(baseline: Mapping[str, str], prefix: str, windows: bool) -> Dict[s
             env.pop(key(name), None)
         else:
             env[key(name)] = value
-    for name, value in sources.read(prefix).env_vars:
+    for name, value in sources.read(prefix).env_vars if env_vars is None else env_vars:
         env[key(name)] = value
     return env

@@ -17,7 +17,6 @@ reserved and dropped (constants.RESERVED_ENV_VARS); a value "***unset***" (what
 and one the shell already has stays as it is (`_build_activate_stack` filters it out).
 """
 
-import json
 import os
 import sys
 
@@ -75,6 +74,8 @@ def data_files(prefix):
 
 
 def _variables(where, raw, key):
+    import json  # only for an environment with variables: `run` starts without json (and re)
+
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:

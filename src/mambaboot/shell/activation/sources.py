@@ -8,7 +8,6 @@
 """
 
 import os
-from typing import Mapping, NamedTuple, Optional, Tuple
 
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.shell.activation import envvars
@@ -19,16 +18,22 @@ HOOK_DIRS = ("etc/conda/activate.d", "etc/conda/deactivate.d")
 HOOK_EXTS = (".sh", ".fish", ".bat", ".ps1")
 
 
-class Sources(NamedTuple):  # not a dataclass: `run` starts faster without importing dataclasses
-    env_vars: Tuple[Tuple[str, str], ...]  # what activation sets, in conda's order (envvars.variables)
-    data: Tuple[Tuple[str, Optional[bytes]], ...]  # relative path -> bytes (None: absent)
-    hooks: Mapping[Tuple[str, str], Tuple[str, ...]]  # (dir, ext) -> names
+class Sources:
+    """What activation reads. A plain class: `run` reads it, and its start-up pays for every
+    import (typing and dataclasses included) on each call."""
 
-    def hook_names(self, directory: str, ext: str) -> Tuple[str, ...]:
+    __slots__ = ("env_vars", "data", "hooks")
+
+    def __init__(self, env_vars: tuple, data: tuple, hooks: dict):
+        self.env_vars = env_vars  # ((name, value), ...): what activation sets, in conda's order (envvars.variables)
+        self.data = data  # ((relative path, bytes or None when absent), ...)
+        self.hooks = hooks  # {(dir, ext): (name, ...)}
+
+    def hook_names(self, directory: str, ext: str) -> tuple:
         return self.hooks.get((directory, ext), ())
 
     @property
-    def env_var_files(self) -> Tuple[str, ...]:
+    def env_var_files(self) -> tuple:
         return tuple(rel for rel, _ in self.data if rel != STATE)
 
 
