@@ -63,6 +63,7 @@ def fake_envs(source: Path, root: Path, count: int, with_lib: bool = False) -> N
             (prefix / "conda-meta" / name).write_text("{}")
         (prefix / ".mambaboot").mkdir()
         rec = dict(record, inputs=dict(record["inputs"], prefix=str(prefix)))
-        (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec))
+        # laid out as record.write() lays out every record (list reads that layout fastest)
+        (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
         if with_lib:
             shutil.copytree(source / "lib", prefix / "lib", symlinks=True)

@@ -66,3 +66,38 @@ def test_list_given_paths_and_an_empty_root(world, channel, standin):
     assert [(e["prefix"], e["state"]) for e in envs] == [(str(elsewhere), "complete")]
     r = world.run("list", "--envs-dir", str(world.envs), str(world.home))
     assert r.returncode == 2 and "is not an environment" in r.stderr
+
+
+# ---------------------------------------------------------- the record as `list` reads it
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mambaboot.environment import record  # noqa: E402
+
+# strings with what could fool a line-based reading: newlines, quotes, brackets, indentation
+_TEXT = st.text(alphabet=st.sampled_from(['a', 'é', ' ', '"', '\\', '\n', '[', ']', '{', '}', ',', ':', '\u2028']),
+                max_size=12)
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | _TEXT,
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(packages=st.lists(_JSON, max_size=4), files=st.lists(_TEXT, max_size=3),
+       others=st.dictionaries(st.sampled_from(["state", "verification", "size", "zz", "a\": [", "packagesz", "packa"]), _JSON, max_size=4))
+def test_the_summary_of_a_record_is_the_record_with_its_packages_counted(tmp_path, packages, files, others):
+    data = dict(others, packages=packages, files=files)
+    record.write(str(tmp_path), data)
+    keys = ("packages", "state", "zz", "size")
+    full = record.read(str(tmp_path))
+    expected = dict({k: full[k] for k in (*keys, "tool") if k in full}, packages=len(packages))
+    assert record.read_summary(str(tmp_path), keys) == expected
+
+
+def test_a_record_in_another_layout_is_read_whole(tmp_path):
+    (tmp_path / ".mambaboot").mkdir()
+    path = tmp_path / ".mambaboot" / "record.json"
+    path.write_text('{"tool": "mambaboot", "packages": [{"name": "x"}, {"name": "y"}], "state": "complete"}')
+    assert record.read_summary(str(tmp_path), ("packages", "state")) == {"tool": "mambaboot", "packages": 2,
+                                                                         "state": "complete"}
+    path.write_text('{"tool": "someone"}')
+    assert record.read_summary(str(tmp_path), ("state",)) is None

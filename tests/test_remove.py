@@ -93,6 +93,20 @@ def test_a_plain_directory_is_never_deleted(world):
     assert diff(before, snapshot(world.root)) == {}
 
 
+def test_a_record_broken_inside_its_package_list_is_no_record(world):
+    """`list` counts the package list without parsing it (record.read_summary); remove decides on
+    the whole record, so an environment whose record is broken anywhere is foreign to it."""
+    env = world.envs / "broken"
+    (env / "conda-meta").mkdir(parents=True)
+    (env / ".mambaboot").mkdir()
+    (env / ".mambaboot" / "record.json").write_text(
+        '{\n  "packages": [\n    {"name": ]\n  ],\n  "state": "complete",\n  "tool": "mambaboot"\n}\n')
+    before = snapshot(world.root)
+    r = _remove(world, "broken", "--yes")
+    assert r.returncode == 4 and "did not create" in r.stderr
+    assert diff(before, snapshot(world.root)) == {}
+
+
 def test_a_link_to_an_environment_is_refused(world, channel, standin):
     prefix = _make(world, channel, standin)
     os.symlink(prefix, world.root / "alias")

@@ -5,12 +5,12 @@
 - remove_tree: deletes a tree we own without ever following a link out of it.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import errno
-import hashlib
 import os
 import stat
 import sys
-from typing import Callable, Optional
 
 
 def user_mode(full: int) -> int:
@@ -26,7 +26,7 @@ def unique_sibling(path: str, tag: str) -> str:
     return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
 
 
-def atomic_write(path: str, data: bytes, mode: Optional[int] = None) -> None:
+def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
     tmp = unique_sibling(path, "tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -57,11 +57,11 @@ class FileLock:
     (a POSIX record lock there, which never conflicts with a whole-file flock).
     """
 
-    def __init__(self, path: str, blocking: bool = True, offset: Optional[int] = None):
+    def __init__(self, path: str, blocking: bool = True, offset: int | None = None):
         self.path = path
         self.blocking = blocking
         self.offset = offset
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     def __enter__(self) -> "FileLock":
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
@@ -95,7 +95,7 @@ def held(path: str) -> bool:
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
     import msvcrt
 
-    def _lock(fd: int, blocking: bool = True, offset: Optional[int] = None) -> None:
+    def _lock(fd: int, blocking: bool = True, offset: int | None = None) -> None:
         os.lseek(fd, offset or 0, os.SEEK_SET)
         while True:
             try:
@@ -107,21 +107,21 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
                 if exc.errno != errno.EDEADLOCK:
                     raise
 
-    def _unlock(fd: int, offset: Optional[int] = None) -> None:
+    def _unlock(fd: int, offset: int | None = None) -> None:
         os.lseek(fd, offset or 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _lock(fd: int, blocking: bool = True, offset: Optional[int] = None) -> None:
+    def _lock(fd: int, blocking: bool = True, offset: int | None = None) -> None:
         mode = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
         if offset is None:
             fcntl.flock(fd, mode)
         else:
             fcntl.lockf(fd, mode, 1, offset)
 
-    def _unlock(fd: int, offset: Optional[int] = None) -> None:
+    def _unlock(fd: int, offset: int | None = None) -> None:
         if offset is None:
             fcntl.flock(fd, fcntl.LOCK_UN)
         else:
@@ -151,7 +151,7 @@ def remove_link(path: str) -> None:
         os.rmdir(path)
 
 
-def remove_tree(path: str, on_file: "Optional[Callable[[os.stat_result], None]]" = None) -> None:
+def remove_tree(path: str, on_file=None) -> None:  # on_file(os.stat_result) for each file
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
     followed; read-only files (common on Windows) are made writable first. on_file: told the
     lstat of each file (not directory) before it goes, so a caller can count what it deletes."""
@@ -172,7 +172,7 @@ def _entry_is_link(entry: "os.DirEntry[str]") -> bool:
     return sys.platform == "win32" and bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & _REPARSE)
 
 
-def _remove_tree(path: str, on_file: "Optional[Callable[[os.stat_result], None]]") -> None:
+def _remove_tree(path: str, on_file) -> None:
     with os.scandir(path) as listing:
         entries = list(listing)
     mode = stat.S_IMODE(os.lstat(path).st_mode)
@@ -215,6 +215,8 @@ def _remove_file(path: str) -> None:
 
 
 def sha256_file(path: str) -> str:
+    import hashlib  # loads OpenSSL: not at every command's start
+
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

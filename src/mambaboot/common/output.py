@@ -1,12 +1,13 @@
 """Rendering for the terminal: step lines and progress on stderr, results on stdout."""
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import sys
-from typing import Optional, TextIO
 
 
 class TextReporter:
-    def __init__(self, quiet: bool = False, verbose: bool = False, stream: TextIO = sys.stderr):
+    def __init__(self, quiet: bool = False, verbose: bool = False, stream=sys.stderr):
         self.quiet = quiet
         self.verbose = verbose
         self.stream = stream
@@ -31,7 +32,7 @@ class TextReporter:
         if self.verbose:
             self._line(f"    {message}")
 
-    def progress(self, done: int, total: Optional[int]) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         if self.quiet or not self._tty:
             return
         mib = done / (1 << 20)
@@ -41,12 +42,12 @@ class TextReporter:
         self._progress_shown = True
 
 
-def error(message: str, stream: TextIO = sys.stderr) -> None:
+def error(message: str, stream=sys.stderr) -> None:
     stream.write(f"mambaboot: error: {message}\n")
     stream.flush()
 
 
-def emit_json(data: dict, stream: TextIO = sys.stdout) -> None:
+def emit_json(data: dict, stream=sys.stdout) -> None:
     stream.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     stream.flush()
 

@@ -5,9 +5,10 @@ hard-links package files from the package cache, so deleting an environment does
 them while the cache (or another environment) still holds them.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import stat
-from typing import Iterable, Iterator, Optional, Set, Tuple
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
@@ -31,7 +32,7 @@ class Usage:
         return f"Usage({self.to_dict()})"
 
 
-def walk(path: str) -> Iterator[Tuple[str, os.stat_result]]:
+def walk(path: str):  # -> iterator of (path, os.stat_result)
     """lstat of every file under path, directories walked without following links out."""
     stack = [path]
     while stack:
@@ -51,7 +52,7 @@ def walk(path: str) -> Iterator[Tuple[str, os.stat_result]]:
                 yield entry.path, st
 
 
-def shares_links(path: str) -> Optional[bool]:
+def shares_links(path: str) -> bool | None:
     """Whether any file under path has another hard link (stops at the first); None: no files.
     False is a copy: micromamba links from the package cache whenever it can."""
     found = False
@@ -66,7 +67,7 @@ def shares_links(path: str) -> Optional[bool]:
 class Tally:
     """Adds up lstat results into a Usage: files with more than one link once, and as shared."""
 
-    def __init__(self, seen: Optional[Set[Tuple[int, int]]] = None) -> None:
+    def __init__(self, seen: set[tuple[int, int]] | None = None) -> None:
         self.files = self.bytes = self.shared_files = self.shared_bytes = 0
         self.seen = set() if seen is None else seen
 
@@ -84,7 +85,7 @@ class Tally:
         return Usage(self.files, self.bytes, self.shared_files, self.shared_bytes)
 
 
-def measure(path: str, exclude: Iterable[str] = (), seen: Optional[Set[Tuple[int, int]]] = None) -> Usage:
+def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None) -> Usage:
     """exclude: files not to count (a record that holds the measurement itself); seen: the hard
     links already counted, shared by several measurements that make up one total."""
     skipped = set(exclude)

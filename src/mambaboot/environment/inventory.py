@@ -4,13 +4,14 @@ Fast by design: per environment one record and one directory listing of conda-me
 come from the record (measured at creation) unless a fresh measurement is asked for.
 """
 
-import datetime
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from typing import Any, Dict, List, Optional, Sequence
 
 from mambaboot.environment import diskusage, record
 
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
+SUMMARY = ("created", "packages", "provisioning", "size", "state", "verification")  # what describe() reads
 
 
 class Environment:
@@ -22,25 +23,25 @@ class Environment:
     FIELDS = ("name", "prefix", "state", "python_version", "packages", "size", "size_measured", "created",
               "failed", "copy")
 
-    def __init__(self, *, name: str, prefix: str, state: str, python_version: Optional[str],
-                 packages: Optional[int], size: Optional[int], size_measured: bool, created: Optional[str],
-                 failed: Optional[str], copy: Optional[bool] = None) -> None:
+    def __init__(self, *, name: str, prefix: str, state: str, python_version: str | None,
+                 packages: int | None, size: int | None, size_measured: bool, created: str | None,
+                 failed: str | None, copy: bool | None = None) -> None:
         self.name, self.prefix, self.state, self.python_version = name, prefix, state, python_version
         self.packages, self.size, self.size_measured, self.created = packages, size, size_measured, created
         self.failed, self.copy = failed, copy
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS}
 
 
-def _meta_names(prefix: str) -> Optional[List[str]]:
+def _meta_names(prefix: str) -> list[str] | None:
     try:
         return [n for n in os.listdir(os.path.join(prefix, "conda-meta")) if n.endswith(".json")]
     except OSError:
         return None
 
 
-def _python_from_meta(names: List[str]) -> Optional[str]:
+def _python_from_meta(names: list[str]) -> str | None:
     for name in names:
         parts = name[: -len(".json")].rsplit("-", 2)
         if len(parts) == 3 and parts[0] == "python":
@@ -48,26 +49,31 @@ def _python_from_meta(names: List[str]) -> Optional[str]:
     return None
 
 
-def _mtime(prefix: str) -> Optional[str]:
+def _mtime(prefix: str) -> str | None:
     for path in (os.path.join(prefix, "conda-meta", "history"), os.path.join(prefix, "conda-meta")):
         try:
             stamp = os.stat(path).st_mtime
         except OSError:
             continue
+        import datetime  # only for an environment without a record
+
         return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).replace(microsecond=0).isoformat()
     return None
 
 
-def state_of(rec: Optional[Dict[str, Any]], marker: Optional[Dict[str, Any]]) -> str:
+def state_of(rec: dict | None, marker: dict | None) -> str:
     if marker is not None or (rec is not None and rec.get("state") not in record.FINISHED):
         return record.INCOMPLETE
     return rec["state"] if rec is not None else FOREIGN
 
 
-def describe(prefix: str, cache_dir: str, measure: bool = False, pending: Optional[set] = None) -> Optional[Environment]:
+def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | None = None,
+             whole: bool = True) -> Environment | None:
     """None when prefix is no environment: no conda-meta, no record of ours, no pending marker.
-    pending: record.pending_names(cache_dir), when describing many."""
-    rec = record.read(prefix)
+    pending: record.pending_names(cache_dir), when describing many. whole False: the record's
+    package list counted, not parsed (record.read_summary), for `list`; a decision to delete
+    (remove) reads it whole, so that a record broken anywhere is no record."""
+    rec = record.read(prefix) if whole else record.read_summary(prefix, SUMMARY)
     marker = record.pending_marker(cache_dir, prefix, pending)
     rec_ = rec or {}
     verification = rec_.get("verification") or {}
@@ -80,7 +86,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: Option
     copy = None
     if measure:
         usage = diskusage.measure(prefix)
-        size: Optional[int] = usage.bytes
+        size: int | None = usage.bytes
         copy = usage.files > 0 and usage.shared_files == 0
     else:
         size = (rec_.get("size") or {}).get("bytes")
@@ -89,7 +95,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: Option
         prefix=prefix,
         state=state_of(rec, marker),
         python_version=verification.get("python_version") or _python_from_meta(names),
-        packages=len(rec_["packages"]) if "packages" in rec_ else (len(names) if names else None),
+        packages=_count(rec_["packages"]) if "packages" in rec_ else (len(names) if names else None),
         size=size,
         size_measured=measure,
         created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),
@@ -98,11 +104,16 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: Option
     )
 
 
-def scan(envs_dir: str, cache_dir: str, paths: Sequence[str] = (), measure: bool = False) -> List[Environment]:
+def _count(packages) -> int | None:
+    """The record's "packages": a list (read whole) or its length (read_summary)."""
+    return len(packages) if isinstance(packages, list) else packages if isinstance(packages, int) else None
+
+
+def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list[Environment]:
     """Every environment directly under envs_dir, then each of paths (which must be environments)."""
     from mambaboot.common.errors import UsageError
 
-    found: Dict[str, Environment] = {}
+    found: dict[str, Environment] = {}
     pending = record.pending_names(cache_dir)
     try:
         entries = sorted(os.scandir(envs_dir), key=lambda e: e.name)
@@ -110,12 +121,12 @@ def scan(envs_dir: str, cache_dir: str, paths: Sequence[str] = (), measure: bool
         entries = []
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            env = describe(entry.path, cache_dir, measure, pending)
+            env = describe(entry.path, cache_dir, measure, pending, whole=False)
             if env is not None:
                 found[env.prefix] = env
     for path in paths:
         prefix = os.path.abspath(path)
-        env = found.get(prefix) or describe(prefix, cache_dir, measure, pending)
+        env = found.get(prefix) or describe(prefix, cache_dir, measure, pending, whole=False)
         if env is None:
             raise UsageError(f"{prefix} is not an environment (no conda-meta, no mambaboot record)")
         found[prefix] = env

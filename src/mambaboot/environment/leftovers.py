@@ -7,9 +7,10 @@ verified (its record says so), the old copy is deleted; when it never did, the u
 one is removed and the old one put back.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import re
-from typing import List, Optional, Tuple
 
 from mambaboot.common import fsops
 from mambaboot.environment import record
@@ -21,13 +22,13 @@ REMOVING = "removing"  # remove renames an environment to .NAME.removing-<12 hex
 _NAME = re.compile(r"\.(.+)\." + TAG + r"-[0-9a-f]{12}")
 
 
-def find(prefix: str) -> List[str]:
+def find(prefix: str) -> list[str]:
     """The old copies of prefix left beside it, oldest first."""
     directory, base = os.path.split(prefix)
     return [old for p, old in in_directory(directory or ".") if os.path.basename(p) == base]
 
 
-def in_directory(directory: str) -> List[Tuple[str, str]]:
+def in_directory(directory: str) -> list[tuple[str, str]]:
     """(prefix, old copy) for every old copy in directory, oldest first. A copy counts when it
     holds the record of an environment mambaboot created, or when the environment at its prefix
     verified (then it is what remains of the old one, killed while it was being deleted, after
@@ -54,7 +55,7 @@ def _verified(prefix: str) -> bool:
     return current is not None and current.get("state") in record.FINISHED and not current.get("adopted")
 
 
-def half_removed(prefix: str) -> List[str]:
+def half_removed(prefix: str) -> list[str]:
     """What a killed `remove` of prefix left: the renamed environment, partly deleted. The
     name is one only mambaboot gives, and the user already chose to delete what it holds."""
     directory, base = os.path.split(prefix)
@@ -66,7 +67,7 @@ def half_removed(prefix: str) -> List[str]:
     return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fsops.is_link(p)]
 
 
-def settle(prefix: str, cache_dir: str) -> List[str]:
+def settle(prefix: str, cache_dir: str) -> list[str]:
     """Finish a killed remove, then delete or put back every old copy a killed --force left;
     what was done, one sentence each. Call with the target's lock held."""
     done = []
@@ -93,7 +94,7 @@ def settle(prefix: str, cache_dir: str) -> List[str]:
     return done
 
 
-def settle_unlocked(prefix: str, cache_dir: str) -> List[str]:
+def settle_unlocked(prefix: str, cache_dir: str) -> list[str]:
     """settle() for a caller that does not hold the target's lock (remove): takes it, and
     leaves everything as it is while a create of this prefix runs (its old copy is in use)."""
     if not find(prefix) and not half_removed(prefix):
@@ -105,7 +106,7 @@ def settle_unlocked(prefix: str, cache_dir: str) -> List[str]:
         return []
 
 
-def _ours_unfinished(prefix: str, cache_dir: str, current: Optional[dict]) -> Optional[bool]:
+def _ours_unfinished(prefix: str, cache_dir: str, current: dict | None) -> bool | None:
     """False: nothing at prefix; True: an unfinished environment of ours; None: something else."""
     if not os.path.lexists(prefix):
         return False

@@ -6,11 +6,10 @@ target), so a pending marker in the cache says "this prefix is ours, in progress
 before micromamba starts until the in-prefix record exists.
 """
 
-import datetime
-import hashlib
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
-from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from mambaboot import __version__
 from mambaboot.common import fsops
@@ -32,10 +31,12 @@ def record_path(prefix: str) -> str:
 
 
 def now() -> str:
+    import datetime  # not for list, cache and remove, which only read
+
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def read(prefix: str) -> Optional[Dict[str, Any]]:
+def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
     try:
         with open(record_path(prefix), "rb") as f:
@@ -45,7 +46,79 @@ def read(prefix: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
 
 
-def made_by_someone_else(data: Optional[Dict[str, Any]]) -> bool:
+# write()'s layout (indent=2): a top-level member starts a line with exactly two spaces and a
+# quote, a top-level list or object that spans lines ends on a line with exactly two spaces and
+# its bracket, elements of a top-level list are separated by a comma and a line with exactly
+# four spaces. A JSON text holds no raw newline, so none of these is inside a string.
+_MEMBER = '\n  "'
+
+
+def read_summary(prefix: str, keys: tuple) -> dict | None:
+    """read(), with only the members named in `keys` (and "tool"), and "packages" replaced by
+    their number: for `list`, which reads every environment's record and needs a few small
+    members, while the package list is most of a record's bytes and of its parsing time.
+    A record not in write()'s layout (edited by hand) is parsed whole. What is skipped is not
+    checked to be valid JSON: whatever decides something (remove, create --force) uses read()."""
+    try:
+        with open(record_path(prefix), "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, ValueError):
+        return None
+    members = _members(text, (*keys, "tool"))
+    try:
+        data = json.loads("{" + ",".join(members) + "}" if members is not None else text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("tool") != TOOL:
+        return None
+    if members is None:  # another layout: read whole
+        data = {k: data[k] for k in (*keys, "tool") if k in data}
+        if isinstance(data.get("packages"), list):
+            data["packages"] = len(data["packages"])
+    return data
+
+
+def _members(text: str, keys: tuple) -> list | None:
+    """The JSON text of each member in `keys` ("packages": its length), found by write()'s
+    layout without parsing the others; None when the text is not in that layout."""
+    found = []
+    pos = 1
+    if not text.startswith("{" + _MEMBER):
+        return None
+    while text.startswith(_MEMBER, pos):
+        colon = text.find('": ', pos)
+        key = text[pos + len(_MEMBER):colon]
+        if colon < 0 or "\\" in key or '"' in key:
+            return None
+        start = colon + 3
+        opener = text[start:start + 1]
+        if opener in ("[", "{") and text[start + 1:start + 2] == "\n":  # spans lines: find its closing line
+            closer = "]" if opener == "[" else "}"
+            end = start
+            while True:
+                end = text.find(closer, end + 1)
+                if end < 0:
+                    return None
+                if text[end - 3:end] == "\n  ":
+                    break
+            end += 1
+        else:  # on this line
+            end = text.find("\n", start)
+            if end < 0:
+                return None
+            if text[end - 1] == ",":
+                end -= 1
+        if key in keys:
+            if key == "packages" and opener == "[":
+                count = text.count(",\n    ", start, end) - text.count(",\n     ", start, end) + 1 if end - start > 2 else 0
+                found.append(f'"packages": {count}')
+            else:
+                found.append(f'"{key}": {text[start:end]}')
+        pos = end + 1 if text.startswith(",", end) else end
+    return found if text[pos:].strip() == "}" else None
+
+
+def made_by_someone_else(data: dict | None) -> bool:
     """An adopted environment is managed by mambaboot but was made by someone else: like a
     foreign one, neither `create --force` nor `remove` deletes it without the user's --force
     (and `create --force` never replaces it at all: remove it first)."""
@@ -53,9 +126,9 @@ def made_by_someone_else(data: Optional[Dict[str, Any]]) -> bool:
 
 
 def update(
-    prefix: str, *, add_files: Iterable[str] = (), add_patched: Iterable[str] = (), missing_ok: bool = False,
-    **changes: Any,
-) -> Optional[Dict[str, Any]]:
+    prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = False,
+    **changes,
+) -> dict | None:
     """Read, change and write the record: set `changes`, and list more of our files (and files we
     patched) without dropping those already listed. No record: None with missing_ok, else an error."""
     data = read(prefix)
@@ -72,7 +145,7 @@ def update(
     return data
 
 
-def provenance(inputs: Dict[str, Any], version: str, source: str, sha256: str) -> Dict[str, Any]:
+def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
     """What made an environment: the plan's inputs and the micromamba that ran them.
 
     `create` and a bootstrap script's hand-over to `adopt` both record exactly this, so the
@@ -85,7 +158,7 @@ def provenance(inputs: Dict[str, Any], version: str, source: str, sha256: str) -
     }
 
 
-def write(prefix: str, data: Dict[str, Any]) -> str:
+def write(prefix: str, data: dict) -> str:
     os.makedirs(os.path.join(prefix, RECORD_DIR), exist_ok=True)
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
     path = record_path(prefix)
@@ -94,6 +167,8 @@ def write(prefix: str, data: Dict[str, Any]) -> str:
 
 
 def _prefix_key(prefix: str) -> str:
+    import hashlib  # loads OpenSSL: only when a marker is looked for
+
     return hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
@@ -107,7 +182,7 @@ def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
     return fsops.FileLock(os.path.join(cache_dir, "pending", _prefix_key(prefix) + ".lock"), blocking=False)
 
 
-def mark_pending(cache_dir: str, prefix: str, owner_lock: Optional[str] = None) -> str:
+def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> str:
     """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock)."""
     path = _marker_path(cache_dir, prefix)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -116,7 +191,7 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: Optional[str] = None) 
     return path
 
 
-def _load_marker(path: str) -> Optional[Dict[str, Any]]:
+def _load_marker(path: str) -> dict | None:
     try:
         with open(path, "rb") as f:
             data = json.load(f)
@@ -125,16 +200,19 @@ def _load_marker(path: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
 
 
-def pending_names(cache_dir: str) -> Optional[set]:
-    """The file names in the pending directory, listed once for many pending_marker calls."""
+def pending_names(cache_dir: str) -> set | None:
+    """The markers' file names in the pending directory, listed once for many pending_marker calls."""
     try:
-        return set(os.listdir(os.path.join(cache_dir, "pending")))
+        return {n for n in os.listdir(os.path.join(cache_dir, "pending")) if n.endswith(".json")}
     except OSError:
         return set()
 
 
-def pending_marker(cache_dir: str, prefix: str, names: Optional[set] = None) -> Optional[Dict[str, Any]]:
-    """names: pending_names(cache_dir), when many prefixes are looked up (no open per miss)."""
+def pending_marker(cache_dir: str, prefix: str, names: set | None = None) -> dict | None:
+    """names: pending_names(cache_dir), when many prefixes are looked up (no open per miss, and
+    no hash of the prefix when there is no marker at all)."""
+    if names is not None and not names:
+        return None
     path = _marker_path(cache_dir, prefix)
     if names is not None and os.path.basename(path) not in names:
         return None
@@ -147,12 +225,12 @@ def pending(cache_dir: str, prefix: str) -> bool:
     return pending_marker(cache_dir, prefix) is not None
 
 
-def owner_running(marker: Dict[str, Any]) -> bool:
+def owner_running(marker: dict) -> bool:
     lock = marker.get("owner_lock")
     return isinstance(lock, str) and fsops.held(lock)
 
 
-def markers(cache_dir: str) -> List[Tuple[str, Dict[str, Any]]]:
+def markers(cache_dir: str) -> list[tuple[str, dict]]:
     """(marker path, body) of every pending marker in the cache."""
     directory = os.path.join(cache_dir, "pending")
     try:
