@@ -57,14 +57,13 @@ def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch
     """As Windows (or a non-root user) would: a read-only file or directory refuses unlinking."""
     real_unlink, real_rmdir = os.unlink, os.rmdir
 
-    def writable(path):
-        return os.lstat(path).st_mode & stat.S_IWUSR
-
-    def strict(real):
-        def remove(path, *args, **kw):
-            if not os.path.islink(path) and not writable(path) or not writable(os.path.dirname(path)):
+    def strict(real):  # by path, or (POSIX) by name in the directory dir_fd
+        def remove(path, *args, dir_fd=None, **kw):
+            st = os.lstat(path, dir_fd=dir_fd)
+            parent = os.fstat(dir_fd) if dir_fd is not None else os.lstat(os.path.dirname(path))
+            if not stat.S_ISLNK(st.st_mode) and not st.st_mode & stat.S_IWUSR or not parent.st_mode & stat.S_IWUSR:
                 raise PermissionError(13, "read-only", path)
-            return real(path, *args, **kw)
+            return real(path, *args, dir_fd=dir_fd, **kw)
         return remove
 
     tree = tmp_path / "tree"
@@ -214,14 +213,15 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     twin = _make(world, channel, standin, name="twin")
     expected = diskusage.measure(str(prefix)).to_dict()
     expected_twin = diskusage.measure(str(twin)).to_dict()
-    listed = []
+    names = {os.lstat(d).st_ino: os.path.basename(d) for d, _, _ in os.walk(prefix)}
+    listed = []  # the directories listed, by inode: by path, or (POSIX) by descriptor
     real = os.scandir
-    monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.stat(p).st_ino) or real(p))
     candidate = delete.inspect(str(prefix), str(world.cache), [], force=False, measure=False)
     usage = delete.remove(candidate, str(world.cache), str(world.home))
     assert not prefix.exists() and usage.to_dict() == expected
     # each directory once; conda-meta and envs/ are also listed by the safety checks before
-    twice = {os.path.basename(p) for p in set(listed) if listed.count(p) > 1}
+    twice = {names.get(ino, ino) for ino in set(listed) if listed.count(ino) > 1}
     assert twice <= {"conda-meta", "envs"}, twice
     monkeypatch.undo()
     r = _remove(world, str(twin), "--yes", "--json")

@@ -158,7 +158,64 @@ def remove_tree(path: str, on_file=None) -> None:  # on_file(os.stat_result) for
     if is_link(path):
         remove_link(path)
         return
-    _remove_tree(path, on_file)
+    if _BY_DESCRIPTOR:
+        fd = os.open(path, _DIRECTORY_FLAGS)
+        try:
+            _remove_entries(fd, on_file)
+        finally:
+            os.close(fd)
+        _remove_dir(path)
+    else:
+        _remove_tree(path, on_file)
+
+
+# POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and
+# shutil.rmtree) do: no path resolution per file, and a directory swapped for a link while we
+# work is refused by O_NOFOLLOW instead of followed.
+_BY_DESCRIPTOR = (os.unlink in os.supports_dir_fd and os.rmdir in os.supports_dir_fd and os.scandir in os.supports_fd
+                  and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"))
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _listing(where) -> list:
+    """The entries of a directory (a path, or a descriptor), the directory made writable first
+    when it is read-only: its entries could not be unlinked."""
+    with os.scandir(where) as listing:
+        entries = list(listing)
+    mode = stat.S_IMODE((os.fstat(where) if isinstance(where, int) else os.lstat(where)).st_mode)
+    if entries and not mode & stat.S_IWRITE:
+        os.chmod(where, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
+    return entries
+
+
+def _remove_entries(fd: int, on_file) -> None:
+    for entry in _listing(fd):
+        name = entry.name
+        if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
+            sub = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+            try:
+                _remove_entries(sub, on_file)
+            finally:
+                os.close(sub)
+            _remove_dir(name, fd)
+            continue
+        if on_file is not None:
+            on_file(entry.stat(follow_symlinks=False))
+        try:
+            os.unlink(name, dir_fd=fd)
+        except PermissionError:
+            if entry.is_symlink():  # chmod would reach the link's target
+                raise
+            os.chmod(name, stat.S_IWRITE | stat.S_IREAD, dir_fd=fd)
+            os.unlink(name, dir_fd=fd)
+
+
+def _remove_dir(path: str, dir_fd: int | None = None) -> None:
+    try:
+        os.rmdir(path, dir_fd=dir_fd)
+    except PermissionError:
+        os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC, dir_fd=dir_fd)
+        os.rmdir(path, dir_fd=dir_fd)
 
 
 _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
@@ -172,13 +229,8 @@ def _entry_is_link(entry: "os.DirEntry[str]") -> bool:
     return sys.platform == "win32" and bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & _REPARSE)
 
 
-def _remove_tree(path: str, on_file) -> None:
-    with os.scandir(path) as listing:
-        entries = list(listing)
-    mode = stat.S_IMODE(os.lstat(path).st_mode)
-    if entries and not mode & stat.S_IWRITE:  # a read-only directory's entries cannot be unlinked
-        os.chmod(path, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-    for entry in entries:
+def _remove_tree(path: str, on_file) -> None:  # Windows: by path
+    for entry in _listing(path):
         if _entry_is_link(entry):
             if on_file is not None:
                 on_file(entry.stat(follow_symlinks=False))
@@ -189,11 +241,7 @@ def _remove_tree(path: str, on_file) -> None:
             if on_file is not None:
                 on_file(entry.stat(follow_symlinks=False))
             _remove_file(entry.path)
-    try:
-        os.rmdir(path)
-    except PermissionError:
-        os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-        os.rmdir(path)
+    _remove_dir(path)
 
 
 def remove_any(path: str) -> None:

@@ -8,7 +8,6 @@ user asked for. The signal is remembered and acted on as soon as the step is don
 import contextlib
 import signal
 import threading
-from typing import Iterator, List
 
 from mambaboot.common.errors import Interrupted
 
@@ -16,11 +15,11 @@ _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def held() -> Iterator[None]:
+def held():
     if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
         yield
         return
-    caught: List[int] = []
+    caught = []
     previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in _HELD}
     try:
         yield

@@ -7,8 +7,9 @@ first renamed aside, so a failure half-way leaves an obviously dead directory ra
 half-working environment under its old name.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from typing import Optional, Sequence
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import TargetRefused
@@ -19,7 +20,7 @@ from mambaboot.environment import diskusage, inventory, record
 class Candidate:
     """usage: measured beforehand (to show before asking); None: counted while deleting."""
 
-    def __init__(self, prefix: str, state: str, usage: Optional[diskusage.Usage]) -> None:
+    def __init__(self, prefix: str, state: str, usage: diskusage.Usage | None) -> None:
         self.prefix, self.state, self.usage = prefix, state, usage
 
 
@@ -32,7 +33,7 @@ def _inside(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
-def inspect(prefix: str, cache_dir: str, pkgs_dirs: Sequence[str], force: bool, measure: bool = True) -> Candidate:
+def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool = True) -> Candidate:
     """Decide, by looking only, whether prefix may be removed; measure what it holds."""
     if not os.path.lexists(prefix):
         raise TargetRefused(f"{prefix} does not exist; nothing was removed")
@@ -87,7 +88,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
     return candidate.usage if tally is None else tally.usage()
 
 
-def unregister(home: str, prefix: str) -> Optional[str]:
+def unregister(home: str, prefix: str) -> str | None:
     """Drop prefix from ~/.conda/environments.txt, where conda and micromamba list the
     environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be)."""
     path = os.path.join(home, ".conda", "environments.txt")
