@@ -6,9 +6,10 @@ it a HOME (and every per-user dir a platform derives from it) that we own and de
 It lives inside the cache dir, so even a SIGKILL leaves nothing outside prefix and cache.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import contextlib
 import os
-from typing import Dict, Iterator, Mapping, Sequence
 
 from mambaboot.common import fsops
 from mambaboot.shell import isolation
@@ -20,7 +21,7 @@ def owner_lock(home: str) -> str:
 
 
 @contextlib.contextmanager
-def private_home(cache_dir: str) -> Iterator[str]:
+def private_home(cache_dir: str):  # -> iterator of the home's path
     parent = os.path.join(cache_dir, "tmp")
     os.makedirs(parent, exist_ok=True)
     home = os.path.join(parent, "home-" + os.urandom(6).hex())
@@ -40,8 +41,8 @@ def private_home(cache_dir: str) -> Iterator[str]:
             pass
 
 
-def child_environ(environ: Mapping[str, str], home: str, pkgs_dirs: Sequence[str], windows: bool,
-                  net=None) -> Dict[str, str]:
+def child_environ(environ, home: str, pkgs_dirs, windows: bool,
+                  net=None) -> dict[str, str]:
     """net: engine.network.Settings, or None (imported only then: `cache` reads owner_lock here)."""
     env = isolation.baseline(environ, windows)
     for key in [k for k in env if k.upper() in _REDIRECTED]:

@@ -34,22 +34,43 @@ class Usage:
 
 def walk(path: str):  # -> iterator of (path, os.stat_result)
     """lstat of every file under path, directories walked without following links out."""
+    for entry in _files(path):
+        try:
+            yield entry.path, entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+
+
+def _files(path: str):
+    """Every entry under path but the directories walked into (files, links, junctions)."""
     stack = [path]
     while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue  # unreadable or vanished: count what can be seen
-        for entry in entries:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            # A junction (PREFIX\\pkgs on Windows) stats as a directory: its reparse flag says link.
-            if stat.S_ISDIR(st.st_mode) and not getattr(st, "st_file_attributes", 0) & _REPARSE_POINT:
+        for entry in _entries(stack.pop()):
+            if entry.is_dir(follow_symlinks=False) and not (_WINDOWS and _junction(entry)):
                 stack.append(entry.path)
             else:
-                yield entry.path, st
+                yield entry
+
+
+def _entries(directory: str) -> list:
+    try:
+        with os.scandir(directory) as listing:
+            return list(listing)
+    except OSError:
+        return []  # unreadable or vanished: count what can be seen
+
+
+_WINDOWS = os.name == "nt"
+
+
+def _junction(entry) -> bool:
+    """A junction (PREFIX\\pkgs on Windows) lists as a directory: its reparse flag says link.
+    Windows gives an entry's lstat with the listing, at no extra cost."""
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return True  # neither descended into nor counted
+    return bool(getattr(st, "st_file_attributes", 0) & _REPARSE_POINT)
 
 
 def shares_links(path: str) -> bool | None:
@@ -88,12 +109,28 @@ class Tally:
 def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None) -> Usage:
     """exclude: files not to count (a record that holds the measurement itself); seen: the hard
     links already counted, shared by several measurements that make up one total."""
+    # Tally.add() inlined: cache info and list --size measure every file, and a Python call
+    # per file costs a good part of its lstat
     skipped = set(exclude)
-    tally = Tally(seen)
-    for entry_path, st in walk(path):
-        if entry_path not in skipped:
-            tally.add(st)
-    return tally.usage()
+    seen = set() if seen is None else seen
+    files = size = shared_files = shared_bytes = 0
+    for entry in _files(path):
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if skipped and entry.path in skipped:
+            continue
+        if st.st_nlink > 1:
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue
+            seen.add(key)
+            shared_files += 1
+            shared_bytes += st.st_size
+        files += 1
+        size += st.st_size
+    return Usage(files, size, shared_files, shared_bytes)
 
 
 def human(n: int) -> str:

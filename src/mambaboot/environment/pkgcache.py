@@ -11,12 +11,11 @@ by killed runs (removed once no live run holds their lock), and pending markers 
 environment no longer exists.
 """
 
-import contextlib
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mambaboot.common import fsops
-from mambaboot.engine import sandbox
 from mambaboot.environment import diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -26,30 +25,30 @@ MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 class Package:
     def __init__(self, stem: str) -> None:
         self.stem = stem
-        self.extracted: Optional[str] = None
-        self.archives: List[str] = []
-        self.side_files: List[str] = []  # e.g. rattler's <stem>.lock
+        self.extracted: str | None = None
+        self.archives: list[str] = []
+        self.side_files: list[str] = []  # e.g. rattler's <stem>.lock
         self.bytes = 0
         self.in_use = False
 
-    def paths(self) -> List[str]:
+    def paths(self) -> list[str]:
         return ([self.extracted] if self.extracted else []) + self.archives + self.side_files
 
 
-def _stem(name: str) -> Optional[str]:
+def _stem(name: str) -> str | None:
     for suffix in ARCHIVE_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return None
 
 
-def packages(pkgs_dir: str, total: Optional[List[int]] = None) -> List[Package]:
+def packages(pkgs_dir: str, total: list[int] | None = None) -> list[Package]:
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
     (`pkgs/https/conda.anaconda.org/conda-forge/linux-64/<name-version-build>/`;
     `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
-    found: List[Package] = []
+    found: list[Package] = []
     # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
     _scan(pkgs_dir, found, 0, total if total is not None else [0], set())
     return sorted(found, key=lambda p: (p.stem, p.paths()[0] if p.paths() else ""))
@@ -59,12 +58,12 @@ def packages(pkgs_dir: str, total: Optional[List[int]] = None) -> List[Package]:
 _MAX_DEPTH = 12
 
 
-def _scan(directory: str, found: List[Package], depth: int, total: List[int], seen: set) -> None:
+def _scan(directory: str, found: list[Package], depth: int, total: list[int], seen: set) -> None:
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return
-    here: Dict[str, Package] = {}
+    here: dict[str, Package] = {}
     names = {e.name for e in entries}
     nested = []
     for entry in entries:
@@ -100,7 +99,7 @@ def _scan(directory: str, found: List[Package], depth: int, total: List[int], se
         _scan(path, found, depth + 1, total, seen)
 
 
-def _prune_empty(pkgs_dir: str, paths: List[str]) -> None:
+def _prune_empty(pkgs_dir: str, paths: list[str]) -> None:
     """Remove the URL directories (2.6 layout) that cleaning left empty, never pkgs_dir itself."""
     top = os.path.normcase(os.path.abspath(pkgs_dir))
     for path in paths:
@@ -117,7 +116,7 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str) -> Iterator[Tuple[str, List[str]]]:
+def _stale_homes(cache_dir: str):  # -> iterator of (home, [path, ...])
     """(home, paths to delete) for every private home whose run is gone (its lock is free)."""
     tmp = os.path.join(cache_dir, "tmp")
     try:
@@ -125,18 +124,22 @@ def _stale_homes(cache_dir: str) -> Iterator[Tuple[str, List[str]]]:
     except OSError:
         return
     homes = {n[: -len(".lock")] if n.endswith(".lock") else n for n in names if n.startswith("home-")}
+    if not homes:
+        return
+    from mambaboot.engine import sandbox  # its owner_lock name; the rest of it only when there are homes
+
     for home in sorted(homes):
         path = os.path.join(tmp, home)
         if not fsops.held(sandbox.owner_lock(path)):
             yield path, [p for p in (path, sandbox.owner_lock(path)) if os.path.lexists(p)]
 
 
-def _orphaned_markers(cache_dir: str) -> List[str]:
+def _orphaned_markers(cache_dir: str) -> list[str]:
     return [path for path, marker in record.markers(cache_dir)
             if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker)]
 
 
-def info(cache_dir: str, pkgs_dirs: Sequence[str]) -> dict:
+def info(cache_dir: str, pkgs_dirs) -> dict:
     caches = []
     for pkgs_dir in pkgs_dirs:
         total = [0]
@@ -165,9 +168,11 @@ def info(cache_dir: str, pkgs_dirs: Sequence[str]) -> dict:
     }
 
 
-def clean(cache_dir: str, pkgs_dirs: Sequence[str], dry_run: bool = False) -> dict:
-    removed: List[str] = []
-    kept: List[str] = []
+def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
+    import contextlib  # not for info: cache info starts faster without it
+
+    removed: list[str] = []
+    kept: list[str] = []
     freed = 0
     for pkgs_dir in pkgs_dirs:
         if not os.path.isdir(pkgs_dir):
