@@ -35,8 +35,9 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     env_home = tmp_path / "home"
     env_home.mkdir()
     cache = ["--cache-dir", str(tmp_path / "cache")]
-    # typing, hashlib (OpenSSL) and datetime: not for reading records and listing directories
-    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime"}
+    # typing, hashlib (OpenSSL), datetime and shutil (argparse's terminal width): not for reading
+    # records and listing directories
+    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil"}
     for args in (["list", "--envs-dir", str(tmp_path)], ["cache", "info"], ["remove", str(tmp_path / "none")]):
         modules = _imported(*args, *cache) - _site_imports()
         assert "mambaboot.common.locations" in modules, args

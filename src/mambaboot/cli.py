@@ -24,7 +24,26 @@ def _parser_class():
             command = self.prog.partition(" ")[2]  # "mambaboot create" -> "create"
             raise UsageError(f"{command}: {message}" if command else message)
 
+        def _get_formatter(self):
+            # argparse makes one on every add_argument, and without a width it imports shutil
+            # (with bz2, lzma, zlib, fnmatch) for the terminal's: the same width, without them
+            return self.formatter_class(prog=self.prog, width=_columns() - 2)
+
     return _Parser, argparse
+
+
+def _columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else stdout's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _chosen(argv) -> tuple:
