@@ -1,76 +1,154 @@
-"""Benchmark: `mambaboot create` versus the same engine invoked directly, in one run.
+"""Benchmark: `mambaboot create` versus the same engine invoked directly, and how its own time grows.
 
-Prints ratios (these machines are noisy; only ratios measured side by side mean anything):
-  - create: median of N mambaboot runs / median of N direct engine runs, and the fixed
-    overhead in ms (target: ratio <= 1.10, overhead <= 60 ms);
-  - `python -m mambaboot --version` / `python -c pass` (target: <= 1.5x).
+For each point (packages, files) a channel is built (the test suite's benchmark channel and
+micromamba stand-in), its package cache warmed, and N creates of each side run interleaved, so
+drift hits both sides. mambaboot's own time at a point is the difference of the medians; over
+all points it is fitted by least squares to
 
-Uses the test suite's benchmark channel (~70 packages, ~10,000 files) and micromamba stand-in,
-with a warm package cache, so both sides do the same solve and link.
+    overhead = a + b * packages + c * files      (issue 16, goal 2: a < 80 ms, c < 2 us/file)
+
+with the package and file counts read from the created environment. Also printed: the ratio at
+each point, what verification costs at the ~70-package point, `mambaboot --version` against
+`python -c pass`, and the machine's load (these machines are shared: only figures measured side
+by side mean anything).
+
+    python bench/create.py [-n N] [--quick]
+
+Points: 3 packages (python, conda, mamba: ~1,400 files), then 70, 300 and 1000 packages at
+~10,000 and ~50,000 files; --quick measures 3, 70 and 1000 at ~10,000 and 70 at ~50,000.
 """
 
+import argparse
+import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import List, Sequence, Tuple
 
-from _common import MAMBABOOT, clean_env, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
 
+POINTS = ((3, 0), (70, 10_000), (300, 10_000), (1000, 10_000), (70, 50_000), (300, 50_000), (1000, 50_000))
+QUICK = ((3, 0), (70, 10_000), (1000, 10_000), (70, 50_000))
+TARGET_A_MS, TARGET_C_US = 80, 2
+
+
+def fit(rows: Sequence[Tuple[float, float, float]]) -> Tuple[float, float, float]:
+    """(a, b, c) minimising sum (a + b*x + c*y - z)^2 over rows (x, y, z): the normal
+    equations, solved by Gaussian elimination with partial pivoting."""
+    basis = [(1.0, x, y) for x, y, _ in rows]
+    m = [[sum(u[i] * u[j] for u in basis) for j in range(3)] + [sum(u[i] * r[2] for u, r in zip(basis, rows))]
+         for i in range(3)]
+    for col in range(3):
+        pivot = max(range(col, 3), key=lambda r: abs(m[r][col]))
+        m[col], m[pivot] = m[pivot], m[col]
+        for r in range(3):
+            if r != col:
+                f = m[r][col] / m[col][col]
+                m[r] = [a - f * b for a, b in zip(m[r], m[col])]
+    return tuple(m[i][3] / m[i][i] for i in range(3))
+
+
+def counted(prefix: Path) -> Tuple[int, int]:
+    """(packages, files) as the environment's conda-meta lists them."""
+    records = [json.loads(p.read_text()) for p in (prefix / "conda-meta").glob("*.json")]
+    return len(records), sum(len(r.get("files") or ()) for r in records)
+
+
+def measure_point(root: Path, standin: Path, env: dict, packages: int, files: int, n: int):
+    """(packages, files, direct median s, mambaboot median s) at one point."""
+    here = root / f"p{packages}-{files}"
+    for d in ("envs", "direct"):
+        (here / d).mkdir(parents=True)
+    channel = channel_url(build_benchmark_channel(here / "channel", packages, files))
+    extra = ["bench-meta"] if packages > 3 else []  # three: python, conda and mamba alone
+    cache = here / "cache"
+    env_direct = {**env, "CONDA_PKGS_DIRS": str(cache / "Python" / "pkgs")}  # where mambaboot keeps packages
+
+    def direct(i: int) -> float:
+        prefix = here / "direct" / f"d{i}"
+        return timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
+                      "--prefix", str(prefix), "--root-prefix", str(prefix), "python", "conda", "mamba", *extra],
+                     env_direct)
+
+    def tool(i: int) -> float:
+        return timed([*MAMBABOOT, "create", f"t{i}", "-q", "-c", channel, "--micromamba", str(standin),
+                      "--cache-dir", str(cache), "--envs-dir", str(here / "envs"),
+                      *[a for p in extra for a in ("--package", p)]], env)
+
+    tool(-1)  # warms the package cache (and the index cache) both sides use
+    direct(-1)
+    got = counted(here / "direct" / "d-1")
+    pairs = []
+    for i in range(n):
+        pairs.append((direct(i), tool(i)))
+        shutil.rmtree(here / "direct" / f"d{i}")  # keep the disk (and its cache) about the same size
+        shutil.rmtree(here / "envs" / f"t{i}")
+    d = statistics.median(p[0] for p in pairs)
+    t = statistics.median(p[1] for p in pairs)
+    return (*got, d, t, here)
+
+
+def verification_ms(prefix: Path, env: dict, n: int) -> float:
+    """The three interpreters create's verification runs in parallel, warm."""
+    def once() -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([str(prefix / "bin" / tool), *arg], env=env, stdout=subprocess.DEVNULL)
+                 for tool, arg in (("python", ["-c", "import json, sys"]), ("conda", ["--version"]),
+                                   ("mamba", ["--version"]))]
+        for p in procs:
+            p.wait()
+        return time.perf_counter() - start
+    return statistics.median(once() for _ in range(n)) * 1000
+
 
 def main() -> int:
-    n = runs(__doc__, 5)
-    with workspace("envs") as root:
-        channel = channel_url(build_benchmark_channel(root / "channel"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=None, help="runs per side and point (median; default 5, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="four points instead of seven")
+    args = parser.parse_args()
+    n = args.n or (3 if args.quick else 5)
+    before = os.getloadavg()
+    results: List[Tuple[int, int, float, float]] = []
+    with workspace() as root:
         standin = make_standin(root / "micromamba")
-        cache = root / "cache"
-        pkgs = cache / "Python" / "pkgs"
         env = clean_env(root)
-        specs = ["python", "conda", "mamba", "bench-meta"]
-
-        def direct(i: int) -> float:
-            prefix = root / "envs" / f"direct{i}"
-            return timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
-                           "--prefix", str(prefix), "--root-prefix", str(prefix), *specs],
-                          {**env, "CONDA_PKGS_DIRS": str(pkgs)})
-
-        def tool(i: int) -> float:
-            return timed([*MAMBABOOT, "create", f"tool{i}", "-q", "-c", channel,
-                           "--micromamba", str(standin), "--cache-dir", str(cache), "--envs-dir", str(root / "envs"),
-                           "--package", "bench-meta"], env)
-
-        tool(-1)  # warm the package cache and the micromamba version note
-        direct(-1)
-        pairs = [(direct(i), tool(i)) for i in range(n)]  # interleaved: drift hits both sides
-        d = statistics.median(p[0] for p in pairs)
-        t = statistics.median(p[1] for p in pairs)
-        print(f"create: direct engine {d * 1000:.0f} ms, mambaboot {t * 1000:.0f} ms, "
-              f"ratio {t / d:.3f} (target <= 1.10), fixed overhead {(t - d) * 1000:.0f} ms (target <= 60)")
-
-        # Where the overhead goes: the tool's own interpreter start, and the verification that
-        # runs the new environment's python, conda and mamba (in parallel) as a shell would.
-        def verification(prefix: Path) -> float:
-            start = time.perf_counter()
-            procs = [subprocess.Popen([str(prefix / "bin" / tool), *arg], env=env, stdout=subprocess.DEVNULL)
-                     for tool, arg in (("python", ["-c", "import json, sys"]), ("conda", ["--version"]),
-                                       ("mamba", ["--version"]))]
-            for p in procs:
-                p.wait()
-            return time.perf_counter() - start
-
-        verify_ms = statistics.median(verification(root / "envs" / f"direct{i}") for i in range(n)) * 1000
-        print(f"  of which: verification (3 interpreters of the new env, warm) ~{verify_ms:.0f} ms")
-
-        py = [sys.executable]
-        startup = [(timed(py + ["-c", "pass"], env), timed(py + ["-m", "mambaboot", "--version"], env))
+        verify = None
+        for packages, files in (QUICK if args.quick else POINTS):
+            pk, fi, d, t, here = measure_point(root, standin, env, packages, files, n)
+            results.append((pk, fi, d, t))
+            print(f"{pk:5d} packages {fi:6d} files: direct engine {d * 1000:6.0f} ms, mambaboot {t * 1000:6.0f} ms, "
+                  f"ratio {t / d:.3f}, overhead {(t - d) * 1000:5.0f} ms", flush=True)
+            if packages == 70 and verify is None:
+                subprocess.run([*MAMBABOOT, "create", "v", "-q", "-c", channel_url(here / "channel"),
+                                "--micromamba", str(standin), "--cache-dir", str(here / "cache"),
+                                "--envs-dir", str(here / "envs"), "--package", "bench-meta"], env=env, check=True,
+                               stdout=subprocess.DEVNULL)
+                verify = verification_ms(here / "envs" / "v", env, n)
+            shutil.rmtree(here)
+        startup = [(timed([sys.executable, "-c", "pass"], env), timed([*MAMBABOOT, "--version"], env))
                    for _ in range(max(n, 10))]
-        base = statistics.median(p[0] for p in startup)
-        ver = statistics.median(p[1] for p in startup)
-        print(f"startup: python -c pass {base * 1000:.1f} ms, mambaboot --version {ver * 1000:.1f} ms, "
-              f"ratio {ver / base:.2f} (target <= 1.5)")
+    a, b, c = fit([(pk, fi, t - d) for pk, fi, d, t in results])
+    after = os.getloadavg()
+    print(f"fit: overhead = {a * 1000:.0f} ms + {b * 1e6:.0f} us/package + {c * 1e6:.2f} us/file "
+          f"(targets: a < {TARGET_A_MS} ms, c < {TARGET_C_US} us/file: "
+          f"{'met' if a * 1000 < TARGET_A_MS and c * 1e6 < TARGET_C_US else 'NOT met'})")
+    worst = max(abs(a + b * pk + c * fi - (t - d)) for pk, fi, d, t in results)
+    print(f"  largest residual {worst * 1000:.0f} ms over {len(results)} points, {n} runs per side each")
+    if verify is not None:
+        print(f"  of the fixed part: verification (3 interpreters of the new env, warm, in parallel) ~{verify:.0f} ms")
+    base = statistics.median(p[0] for p in startup)
+    ver = statistics.median(p[1] for p in startup)
+    print(f"startup: python -c pass {base * 1000:.1f} ms, mambaboot --version {ver * 1000:.1f} ms, "
+          f"ratio {ver / base:.2f} (target <= 1.3)")
+    print(f"load average before {before[0]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} "
+          f"({os.cpu_count()} CPUs)")
     return 0
 
 

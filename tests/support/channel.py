@@ -663,9 +663,12 @@ def _count_files(spec: PackageSpec) -> int:
 def build_benchmark_channel(dest: os.PathLike[str] | str, n_packages: int = 70, n_files: int = 10_000) -> Path:
     """A channel where ``python conda mamba bench-meta`` installs ``n_packages`` packages
 
-    holding about ``n_files`` files in total (fillers pad the count python+conda+mamba leave).
+    holding about ``n_files`` files in total (fillers pad the count python+conda+mamba leave);
+    ``n_packages`` <= 3: the plain channel, where ``python conda mamba`` installs three packages.
     """
     dest = Path(dest)
+    if n_packages <= 3:
+        return build_channel(dest)
     base_files = sum(_count_files(s) for s in (conda_spec(), mamba_spec()))
     base_files += len(_stdlib_files()) + 4  # interpreter, README, two symlinks
     n_fillers = max(1, n_packages - 4)  # python, conda, mamba, bench-meta
