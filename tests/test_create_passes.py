@@ -1,4 +1,5 @@
-"""`create` after the engine (issue 16, goal 2): one pass over conda-meta, no size scan.
+"""`create` after the engine (issue 16, goal 2): one pass over conda-meta, no size scan, and
+the reader that makes it cheap (paths_data's sizes summed without decoding its entries).
 
 Counted by wrapping open() and os.scandir in the mambaboot process (the engine and the
 verification run in children, which are not counted); never timed.
@@ -8,6 +9,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from mambaboot.environment import condameta
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -52,3 +57,54 @@ def test_create_reads_each_package_record_once_and_walks_no_tree(world, channel,
                    for e in json.loads(Path(p).read_text())["paths_data"]["paths"])
     assert rec["size"] == {"files": sum(len(json.loads(Path(p).read_text())["files"]) for p in records),
                            "bytes": declared} and declared > 1_000_000
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+def _entry(path, size, **extra):
+    return {"_path": path, "path_type": "hardlink", "sha256": "ab" * 32, "size_in_bytes": size, **extra}
+
+
+ODD = ["a}, \"b\": {", "x}}", "size_in_bytes\": 99, \"", "paths_data\": {}", "d\\\\\"}"]
+
+
+@pytest.mark.parametrize("shape", ["paths-first", "version-first", "paths_data-first", "paths_data-last", "compact"])
+def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp_path, shape):
+    """Whatever the key order and spacing, and with paths that look like JSON, the light read
+    (paths_data's sizes summed where they stand) gives what decoding everything gives."""
+    paths = [_entry(name, 10 + i) for i, name in enumerate(ODD)] + [_entry("share/t", 7, file_mode="text")]
+    pd = {"paths": paths, "paths_version": 1}
+    if shape == "version-first":
+        pd = {"paths_version": 1, "paths": paths}
+    record = {"name": "odd", "version": "1.0", "build": "0", "build_number": 0, "subdir": "noarch",
+              "url": "https://example.invalid/noarch/odd-1.0-0.tar.bz2", "md5": "c" * 32, "sha256": "d" * 64,
+              "depends": ["python"], "files": [e["_path"] for e in paths], "link": {"source": "x", "type": 1}}
+    items = list(record.items())
+    at = {"paths_data-first": 0, "paths_data-last": len(items)}.get(shape, 7)
+    items.insert(at, ("paths_data", pd))
+    text = json.dumps(dict(items), separators=(",", ":")) if shape == "compact" else json.dumps(dict(items), indent=1)
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "odd-1.0-0.json").write_text(text)
+    assert condameta._light(text.encode()) is not None, "the light read applies"
+    got = condameta.summary(str(tmp_path))
+    assert (got.files, got.bytes, got.paths) == (len(paths), sum(e["size_in_bytes"] for e in paths), None)
+    assert got.packages == condameta.installed(str(tmp_path))
+    whole = condameta.summary(str(tmp_path), paths=True)
+    assert (whole.files, whole.bytes, whole.paths) == (got.files, got.bytes, paths)
+
+
+def test_summary_decodes_whole_a_record_it_cannot_read_lightly(tmp_path):
+    """An entry holding an object (not conda's shape) or no paths_data at all: decoded whole."""
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    nested = {"name": "n", "version": "1", "files": ["a", "b"],
+              "paths_data": {"paths": [_entry("a", 3, extra={"k": "v"}, more=1), _entry("b", 4)], "paths_version": 1}}
+    bare = {"name": "b", "version": "2", "files": ["c"]}
+    for rec in (nested, bare):
+        text = json.dumps(rec, indent=2)
+        assert condameta._light(text.encode()) is None
+        (meta / f"{rec['name']}.json").write_text(text)
+    got = condameta.summary(str(tmp_path))
+    assert ([p.name for p in got.packages], got.files, got.bytes) == (["b", "n"], 3, 7)

@@ -2,8 +2,9 @@
 
 import json
 import os
+import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mambaboot.common.errors import MambabootError
 
@@ -28,49 +29,108 @@ class Package:
         }
 
 
-def _records(prefix: str) -> Iterator[dict]:
+def _record_paths(prefix: str) -> List[str]:
     meta = os.path.join(prefix, "conda-meta")
     try:
-        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+        return [os.path.join(meta, n) for n in sorted(os.listdir(meta)) if n.endswith(".json")]
     except OSError as exc:
         raise MambabootError(f"cannot read {meta}: {exc.strerror}") from None
-    for filename in names:
-        path = os.path.join(meta, filename)
+
+
+def _unreadable(path: str, exc: Exception) -> MambabootError:
+    return MambabootError(f"unreadable package record {path}: {exc}")
+
+
+def _records(prefix: str) -> Iterator[dict]:
+    for path in _record_paths(prefix):
         try:
             with open(path, "rb") as f:
                 yield json.load(f)
         except (OSError, ValueError) as exc:
-            raise MambabootError(f"unreadable package record {path}: {exc}") from None
+            raise _unreadable(path, exc) from None
 
 
-def records(prefix: str) -> List[dict]:
-    """Every record of PREFIX/conda-meta, parsed once: `create` reads them in one pass and hands
-    them to each step that needs them (packages, the declared size, the scripts to patch)."""
-    return list(_records(prefix))
+# A record's paths_data holds an entry per file; create needs only their sizes, so it is not
+# decoded: its value ends at the first '}' that is followed by another key or by the record's end
+# (its entries are flat objects, and no string holds an unescaped quote), the sizes are summed
+# where they stand, and the rest is decoded with paths_data as null. A record shaped otherwise
+# fails that decode and is decoded whole.
+_PATHS_DATA = re.compile(rb'"paths_data"\s*:\s*\{')
+_PATHS_DATA_END = re.compile(rb'\}\s*(?:,\s*"|\}\s*\Z)')
+_SIZE = re.compile(rb'"size_in_bytes"\s*:\s*(\d+)')
 
 
-def declared_size(records_: Iterable[dict]) -> Dict[str, int]:
-    """Files and bytes as the package records declare them (paths_data's size_in_bytes): what
-    the record keeps at creation, without an lstat of every file; `list --size` measures."""
+class Summary:
+    """What create reads from conda-meta, in one pass: the packages, the files and bytes the
+    records declare (no lstat of every file; `list --size` measures), and with paths=True every
+    record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
+
+    def __init__(self, packages: List[Package], files: int, size: int, paths: Optional[List[dict]]):
+        self.packages = packages
+        self.files = files
+        self.bytes = size
+        self.paths = paths
+
+    def size(self) -> Dict[str, int]:
+        return {"files": self.files, "bytes": self.bytes}
+
+
+def _light(raw: bytes) -> Optional[Tuple[dict, int]]:
+    """(the record without its paths_data, the bytes it declares), or None: decode it whole."""
+    key = _PATHS_DATA.search(raw)
+    if key is None:
+        return None
+    start = key.end() - 1
+    end = _PATHS_DATA_END.search(raw, start)
+    if end is None:
+        return None
+    try:
+        record = json.loads(raw[:start] + b"null" + raw[end.start() + 1:])
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or "paths_data" not in record or record["paths_data"] is not None:
+        return None
+    return record, sum(map(int, _SIZE.findall(raw, start, end.start() + 1)))
+
+
+def summary(prefix: str, paths: bool = False) -> Summary:
+    packages: List[Package] = []
+    entries: Optional[List[dict]] = [] if paths else None
     files = size = 0
-    for record in records_:
+    for path in _record_paths(prefix):
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+            light = None if paths else _light(raw)
+            if light is None:
+                record = json.loads(raw)
+                listed = (record.get("paths_data") or {}).get("paths") or ()
+                size += sum(int(e.get("size_in_bytes") or 0) for e in listed)
+                if entries is not None:
+                    entries.extend(listed)
+            else:
+                record, declared = light
+                size += declared
+            packages.append(_package(record))
+        except (OSError, ValueError) as exc:
+            raise _unreadable(path, exc) from None
         files += len(record.get("files") or ())
-        for entry in (record.get("paths_data") or {}).get("paths") or ():
-            size += int(entry.get("size_in_bytes") or 0)
-    return {"files": files, "bytes": size}
+    packages.sort(key=lambda p: p.name)
+    return Summary(packages, files, size, entries)
 
 
-def installed(prefix: str, records_: Optional[Iterable[dict]] = None) -> List[Package]:
-    """Every package record in PREFIX/conda-meta (or of records_, read already), sorted by name."""
-    packages = [
-        Package(
-            name=record["name"], version=str(record["version"]), build=record.get("build", ""),
-            build_number=int(record.get("build_number", 0)), subdir=record.get("subdir", ""),
-            url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
-            depends=tuple(record.get("depends") or ()),
-        )
-        for record in (_records(prefix) if records_ is None else records_)
-    ]
+def _package(record: dict) -> Package:
+    return Package(
+        name=record["name"], version=str(record["version"]), build=record.get("build", ""),
+        build_number=int(record.get("build_number", 0)), subdir=record.get("subdir", ""),
+        url=record.get("url", ""), sha256=record.get("sha256"), md5=record.get("md5"),
+        depends=tuple(record.get("depends") or ()),
+    )
+
+
+def installed(prefix: str) -> List[Package]:
+    """Every package record in PREFIX/conda-meta, sorted by name."""
+    packages = [_package(record) for record in _records(prefix)]
     packages.sort(key=lambda p: p.name)
     return packages
 

@@ -63,24 +63,28 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
 
     link = _link(inputs, files, reporter)
     _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
-    meta = condameta.records(prefix)  # the one pass over conda-meta; every step below reads this
-    made = portable(prefix, inputs.windows, records=meta)
-    files.extend(made.files)
-    if made.patch.changed:
-        body["patched"] = [c.path for c in made.patch.changed]
-    reporter.step(made.summary())
-
     baseline = isolation.baseline(environ, inputs.windows)
-    checks = verify.start(activation.activated(baseline, prefix, inputs.windows), prefix, inputs.requested_python)
-    try:  # while the checks run
-        packages = condameta.installed(prefix, meta)
+    activated = activation.activated(baseline, prefix, inputs.windows)
+    # Verification runs the environment's own programs: on a Windows layout only after the
+    # scripts among them are patched; on any other at once, while the rest is done.
+    checks = None if inputs.windows else verify.start(activated, prefix, inputs.requested_python)
+    try:
+        # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
+        # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
+        meta = condameta.summary(prefix, paths=inputs.windows)
+        made = portable(prefix, inputs.windows, paths=meta.paths or ())
+        files.extend(made.files)
+        if made.patch.changed:
+            body["patched"] = [c.path for c in made.patch.changed]
+        reporter.step(made.summary())
+        if checks is None:
+            checks = verify.start(activated, prefix, inputs.requested_python)
+        packages = meta.packages
         lock_file = _write_lock(inputs, packages, files, reporter)
         _write_condarc(inputs, packages, files, reporter)
-        # As the packages declare it: no lstat of every file for a figure only `list` shows
-        # (and `list --size` measures, with the hard links, when asked).
-        size = condameta.declared_size(meta)
     except BaseException:
-        checks.cancel()
+        if checks is not None:
+            checks.cancel()
         raise
     verification = checks.result()
     reporter.step(
@@ -92,7 +96,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
         state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
-        packages=[p.to_dict() for p in packages], size=size, lock=lock_file,
+        packages=[p.to_dict() for p in packages], size=meta.size(), lock=lock_file,
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
@@ -168,11 +172,11 @@ class Portable:
 
 
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
-             dry_run: bool = False, records: Optional[List[dict]] = None) -> Portable:
+             dry_run: bool = False, paths: Optional[Iterable[dict]] = None) -> Portable:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched.
-    records: conda-meta, parsed already (else the patch reads what it needs)."""
+    paths: the records' paths_data entries, read already (else the patch reads what it needs)."""
     scripts = generate.write(prefix, windows, dry_run=dry_run)
-    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, records=records))
+    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
 
 
 def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:

@@ -64,18 +64,18 @@ def _scripts_in(paths: Iterable[dict]) -> List[str]:
             and rel.lower().endswith(SCRIPT_EXTS)]
 
 
-def _recorded_scripts(prefix: str, records: Optional[Iterable[dict]] = None) -> List[str]:
+def _recorded_scripts(prefix: str, paths: Optional[Iterable[dict]] = None) -> List[str]:
     """Scripts the package records say had the prefix written into them (text mode).
-    records: the parsed conda-meta records, when the caller read them already (create)."""
-    if records is not None:
-        return [rel for r in records for rel in _scripts_in((r.get("paths_data") or {}).get("paths") or ())]
+    paths: every record's paths_data entries, when the caller read them already (create)."""
+    if paths is not None:
+        return _scripts_in(paths)
     return [rel for rel, found in scan.recorded(prefix).items()
             if found.kind == scan.TEXT and rel.lower().endswith(SCRIPT_EXTS)]
 
 
-def candidates(prefix: str, records: Optional[Iterable[dict]] = None) -> List[str]:
+def candidates(prefix: str, paths: Optional[Iterable[dict]] = None) -> List[str]:
     """Relative paths ('/') of the scripts that may carry the prefix."""
-    found = set(_recorded_scripts(prefix, records))
+    found = set(_recorded_scripts(prefix, paths))
     for directory in SCANNED_DIRS:
         try:
             names = os.listdir(os.path.join(prefix, directory))
@@ -149,14 +149,15 @@ def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str
 
 
 def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_run: bool = False,
-          records: Optional[Iterable[dict]] = None) -> Report:
+          paths: Optional[Iterable[dict]] = None) -> Report:
     """Rewrite every candidate script of `prefix`. `written`: how the prefix is spelled in the
-    files (default: the prefix itself; also give the old location of a moved environment)."""
+    files (default: the prefix itself; also give the old location of a moved environment).
+    paths: the records' paths_data entries, read already (() on a POSIX layout: none to look at)."""
     spellings = [prefix, *written]
     own = os.path.join(prefix, *OWN_MAMBA)
     own_mamba = "\\".join(OWN_MAMBA) if os.path.isfile(own) else None
     report = Report()
-    for rel in candidates(prefix, records):
+    for rel in candidates(prefix, paths):
         path = os.path.join(prefix, *rel.split("/"))
         with open(path, "rb") as f:
             raw = f.read()
