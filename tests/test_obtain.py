@@ -58,3 +58,17 @@ def test_pinned_release_in_cache_needs_no_network(release_server, tmp_path):
     before = len(release_server.requests)
     micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
     assert len(release_server.requests) == before
+
+
+def test_a_download_uses_the_network_settings_it_is_given(release_server, tmp_path, monkeypatch):
+    """create reads the proxy and CA once and hands them down: the digest, the binary and
+    their retries read no rc file or variable again."""
+    from mambaboot.engine import network
+    from tests.support.server import Fault
+
+    given = network.read({"HOME": "/nonexistent"}, False)
+    monkeypatch.setattr(network, "read", lambda *a, **k: pytest.fail("network settings read again"))
+    release_server.faults(release_server.asset_url, [Fault.status(503)])
+    monkeypatch.setenv("MAMBABOOT_HTTP_BACKOFF", "0")
+    got = micromamba.obtain(_source(release_server), str(tmp_path), os.environ, net=given)
+    assert got.downloaded and got.version == "2.8.1"

@@ -76,12 +76,15 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _opener(policy: Policy, allow_http: bool) -> urllib.request.OpenerDirector:
+def _opener(policy: Policy, allow_http: bool, net=None) -> urllib.request.OpenerDirector:
+    """One opener for a whole download, its retries included. net: the network.Settings the
+    run read already (create reads them once, for micromamba too); None: read them here."""
     # The proxy and CA micromamba is given (engine/network.py), so both reach the same hosts.
     from mambaboot.engine import network
 
-    carried = network.handlers(network.read(os.environ, os.name == "nt"))
-    return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http), *carried)
+    if net is None:
+        net = network.read(os.environ, os.name == "nt")
+    return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http), *network.handlers(net))
 
 
 def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
@@ -99,10 +102,10 @@ def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
     raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
 
 
-def _open(url: str, policy: Policy, allow_http: bool, method: str = "GET"):
+def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET"):
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
-        return _opener(policy, allow_http).open(request, timeout=policy.timeout)
+        return opener.open(request, timeout=policy.timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in _RETRY_STATUS:
@@ -121,11 +124,13 @@ def _open(url: str, policy: Policy, allow_http: bool, method: str = "GET"):
         raise _Transient(f"{type(exc).__name__}: {exc}") from None
 
 
-def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, allow_http: bool = False) -> str:
+def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, allow_http: bool = False,
+               net=None) -> str:
     policy = policy or _policy_from_env()
+    opener = _opener(policy, allow_http, net)
 
     def attempt() -> str:
-        with _open(url, policy, allow_http) as response:
+        with _open(url, opener, policy) as response:
             try:
                 data = response.read(limit + 1)
             except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
@@ -137,11 +142,11 @@ def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, all
     return _with_retries(url, attempt, policy)
 
 
-def missing(url: str, allow_http: bool = False) -> bool:
+def missing(url: str, allow_http: bool = False, net=None) -> bool:
     """True when the server says url is not there (HTTP 404); any other answer or failure: False."""
     policy = _policy_from_env()
     try:
-        with _open(url, policy, allow_http, method="HEAD"):
+        with _open(url, _opener(policy, allow_http, net), policy, method="HEAD"):
             return False
     except ObtainError as exc:
         return "HTTP 404" in str(exc)
@@ -156,6 +161,7 @@ def fetch_file(
     progress: Optional[Progress] = None,
     policy: Optional[Policy] = None,
     allow_http: bool = False,
+    net=None,
 ) -> None:
     """Download url to dest, atomically, only if its sha256 is the expected one.
 
@@ -163,12 +169,13 @@ def fetch_file(
     complete and verified, so a failed, interrupted or tampered download never leaves a file.
     """
     policy = policy or _policy_from_env()
+    opener = _opener(policy, allow_http, net)
     directory = os.path.dirname(dest) or "."
 
     def attempt() -> str:
         fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
         try:
-            with os.fdopen(fd, "wb") as out, _open(url, policy, allow_http) as response:
+            with os.fdopen(fd, "wb") as out, _open(url, opener, policy) as response:
                 digest = _copy(response, out, progress)
                 out.flush()
                 os.fsync(out.fileno())

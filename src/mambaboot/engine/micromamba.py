@@ -33,14 +33,14 @@ def _store(cache_dir: str) -> str:
     return os.path.join(cache_dir, "micromamba")
 
 
-def _no_such_release(source: MicromambaSource, exc: ObtainError) -> None:
+def _no_such_release(source: MicromambaSource, exc: ObtainError, net=None) -> None:
     """A release tag that does not exist says so, and why a bare version may not be enough:
     micromamba-releases tags are VERSION-BUILD and the build is not always 0 (`2.0.0rc0-1`)."""
     if source.kind != "release" or source.version == "latest" or "HTTP 404" not in str(exc):
         return
     from mambaboot.engine import download
 
-    if download.missing(source.url, source.allow_http):
+    if download.missing(source.url, source.allow_http, net):
         version, _, build = (source.version or "").partition("-")
         raise ObtainError(
             f"there is no micromamba release tagged {source.version}: release tags are VERSION-BUILD and the "
@@ -49,14 +49,14 @@ def _no_such_release(source: MicromambaSource, exc: ObtainError) -> None:
         ) from None
 
 
-def _published_digest(source: MicromambaSource) -> str:
+def _published_digest(source: MicromambaSource, net=None) -> str:
     from mambaboot.engine import download  # urllib and http.client cost ~30 ms: only when fetching
 
     url = source.sha256_url
     try:
-        text = download.fetch_text(url, allow_http=source.allow_http)
+        text = download.fetch_text(url, allow_http=source.allow_http, net=net)
     except ObtainError as exc:
-        _no_such_release(source, exc)
+        _no_such_release(source, exc, net)
         raise ObtainError(
             f"could not read the published digest {url}: {exc}\n"
             "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
@@ -67,7 +67,9 @@ def _published_digest(source: MicromambaSource) -> str:
     return token
 
 
-def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None) -> Binary:
+def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None, net=None) -> Binary:
+    """The binary source names, verified and cached. net: the network.Settings the run read
+    already (proxy, CA), so downloads reach the hosts micromamba will; None: read when needed."""
     if source.kind == "local":
         return _local(source, cache_dir, environ)
     store = _store(cache_dir)
@@ -77,7 +79,7 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
     if expected is None and pinned:
         expected = _read(os.path.join(store, source.cache_key(None), "sha256"))
     if expected is None:
-        expected = _published_digest(source)
+        expected = _published_digest(source, net)
     key_dir = os.path.join(store, source.cache_key(expected))
     binary = os.path.join(key_dir, _exe_name(source.subdir))
     # One lock for the store: concurrent runs download once and never see a partial file.
@@ -91,9 +93,10 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
             try:
                 _forget(key_dir)
                 try:
-                    download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http)
+                    download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http,
+                                        net=net)
                 except ObtainError as exc:
-                    _no_such_release(source, exc)
+                    _no_such_release(source, exc, net)
                     raise
                 os.chmod(binary, fsops.user_mode(0o777))
                 fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())

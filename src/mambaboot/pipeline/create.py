@@ -148,7 +148,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     report_network(net, reporter)
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
-        binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress)
+        binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net)
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
         _same_engine_as_lock(plan, binary)
