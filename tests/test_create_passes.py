@@ -31,11 +31,11 @@ builtins.open, os.scandir = counting_open, counting_scandir
 from mambaboot.cli import main
 code = main(sys.argv[3:])
 with real_open(sys.argv[2], "w") as f:
-    json.dump({"code": code, "opened": opened, "listed": listed}, f)
+    json.dump({"code": code, "opened": opened, "listed": listed, "modules": sorted(sys.modules)}, f)
 """
 
 
-def test_create_reads_each_package_record_once_and_walks_no_tree(world, channel, standin, tmp_path):
+def test_create_reads_each_record_once_walks_no_tree_and_imports_no_downloader(world, channel, standin, tmp_path):
     out = tmp_path / "counts.json"
     done = subprocess.run([sys.executable, "-c", PROBE, str(SRC), str(out), "create", "one", "-q",
                            "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
@@ -57,6 +57,8 @@ def test_create_reads_each_package_record_once_and_walks_no_tree(world, channel,
                    for e in json.loads(Path(p).read_text())["paths_data"]["paths"])
     assert rec["size"] == {"files": sum(len(json.loads(Path(p).read_text())["files"]) for p in records),
                            "bytes": declared} and declared > 1_000_000
+    # a given micromamba is not downloaded: no urllib.request, ssl, http.client (~30 ms) for it
+    assert not {"urllib.request", "ssl", "http.client"} & set(counts["modules"])
 
 
 # --------------------------------------------------------------------------- the reader

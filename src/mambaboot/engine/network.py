@@ -35,8 +35,6 @@ import json
 import os
 import re
 import shutil
-import ssl
-import urllib.request
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from mambaboot.common import yamlsubset
@@ -178,8 +176,11 @@ def install_credentials(s: Settings, home: str) -> None:
         shutil.copyfile(s.auth_file, os.path.join(folder, "authentication.json"))
 
 
-def handlers(s: Settings) -> List[urllib.request.BaseHandler]:
+def handlers(s: Settings) -> list:
     """The same proxy and CA for our own downloads (urllib reads the proxy variables itself)."""
+    import ssl  # with urllib.request ~30 ms: only a run that downloads pays for them
+    import urllib.request
+
     found = []
     if s.proxies:
         proxies = urllib.request.getproxies()
