@@ -36,6 +36,20 @@ def _scrub_caller_environment(environ=os.environ) -> None:
 
 
 _scrub_caller_environment()
+
+
+def _restore_interrupt_signal() -> None:
+    """A suite started in the background (`cmd &` in a script, nohup) inherits SIGINT ignored, and
+    every process it starts would too: mambaboot rightly keeps an ignored SIGINT ignored, so the
+    Ctrl-C tests would wait forever. Caught here, it is reset to the default in every child, as
+    a terminal's job has it."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_restore_interrupt_signal()
 # The interpreter that runs mambaboot itself; MAMBABOOT_TEST_PYTHON=python3.9 proves the
 # oldest supported one while the harness (py-rattler needs >= 3.10) runs on this one.
 RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
