@@ -124,3 +124,21 @@ def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
     ours = set(done.stderr.splitlines()) - baseline
     assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH
     assert not ours & HEAVY, ours & HEAVY
+
+
+def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel, standin, tmp_path):
+    """A whole create (engine, finish, verification): its value classes are common/values.py's,
+    its annotations text, its templates read by common/packagedata.py and its times by `time`;
+    dataclasses (with inspect, ast, dis), typing, pkgutil (importlib.util) and datetime cost a
+    small create about a third of its own time (issue 16, goal 2)."""
+    out = tmp_path / "modules.txt"
+    probe = ("import atexit, sys\nsys.path.insert(0, sys.argv.pop(1)); out = sys.argv.pop(1)\n"
+             "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+             "from mambaboot.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    world.command = [sys.executable, "-c", probe, str(SRC), str(out)]
+    r = world.create("-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert (world.envs / "py" / ".mambaboot" / "activate.sh").is_file()
+    ours = set(out.read_text().splitlines()) - _site_imports()
+    assert "mambaboot.pipeline.finish" in ours
+    assert not ours & {"dataclasses", "typing", "pkgutil", "datetime", "inspect", "importlib.util"}, ours

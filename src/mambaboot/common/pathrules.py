@@ -5,8 +5,9 @@ as '...' in sh, Windows packages put it into .bat files where cmd.exe expands % 
 A prefix carrying those characters installs "fine" and breaks later, so we refuse it now.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import re
-from typing import List
 
 from mambaboot.common.errors import UsageError
 
@@ -15,7 +16,7 @@ from mambaboot.common.errors import UsageError
 #   when the interpreter path holds a space or passes the shebang limit (127 bytes on Linux):
 #   conda/core/portability.py generate_shebang_for_entry_point, libmamba/src/core/link.cpp
 #   python_shebang (micromamba 1.5.x to 2.x). Inside sh's "...", $ ` \ and " are live: `$(cmd)`
-#   or a backtick runs cmd every time the entry point starts. Any long prefix takes that path
+#   or a backtick runs cmd every time the entry point starts. object long prefix takes that path
 #   too, so these four are refused whether or not the prefix holds a space.
 # - ' closes the '...' packages put the prefix in inside their own sh activate.d scripts.
 # - : splits PATH, so PREFIX/bin could not be put on it.
@@ -64,7 +65,7 @@ def check_text(what: str, value: str) -> None:
         raise UsageError(f"{what} {value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8") from None
 
 
-def check_prefix(prefix: str, windows: bool) -> List[str]:
+def check_prefix(prefix: str, windows: bool) -> list[str]:
     """Raise UsageError naming the first character packages cannot survive; return warnings."""
     check_text("prefix", prefix)
     match = _CONTROL.search(prefix)

@@ -1,9 +1,12 @@
 """How pipeline steps tell the caller what is happening, without printing themselves."""
 
-from typing import Optional, Protocol
+from __future__ import annotations  # annotations stay text: no typing at start-up
 
 
-class Reporter(Protocol):
+class Reporter:
+    """What a reporter provides (output.TextReporter is the CLI's). A plain class, not a
+    typing.Protocol: it documents the interface and costs no typing import."""
+
     def step(self, message: str) -> None:
         """One line per pipeline step."""
 
@@ -13,6 +16,6 @@ class Reporter(Protocol):
     def detail(self, message: str) -> None:
         """Only shown with --verbose (e.g. micromamba's command line and output)."""
 
-    def progress(self, done: int, total: Optional[int]) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         """Download progress in bytes."""
 

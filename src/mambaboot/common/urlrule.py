@@ -1,12 +1,13 @@
 """Which URLs a download may use: the one rule for the first URL and for every redirect hop."""
 
-from typing import Optional
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 from urllib.parse import urlsplit
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
-def refusal(url: str, allow_http: bool, *, first: bool = True) -> Optional[str]:
+def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:
     """Why url may not be fetched (None: it may). https always; plain http only from this
     machine (loopback) or with --allow-http; file:// only as the URL the user gave, never as
     a place a server redirects to."""

@@ -4,9 +4,11 @@ Everything else in mambaboot is platform-neutral; anything that needs the regist
 junctions or other Win32 calls lives here.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import sys
-from typing import List, Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 from mambaboot.common.errors import UsageError
 
@@ -34,7 +36,7 @@ def link_directory(target: str, link: str, windows: bool = sys.platform == "win3
     return "symlink"
 
 
-def command_processor(environ: Mapping[str, str], windows: bool = sys.platform == "win32") -> List[str]:
+def command_processor(environ: Mapping[str, str], windows: bool = sys.platform == "win32") -> list[str]:
     """How to start cmd.exe: %COMSPEC% (where Windows says it is), else cmd.exe from PATH."""
     if not windows:
         raise UsageError("a .bat/.cmd script needs cmd.exe, which only Windows has")
@@ -48,7 +50,7 @@ def _hive(name: str):  # pragma: no cover - Windows only
     return {"HKCU": winreg.HKEY_CURRENT_USER, "HKLM": winreg.HKEY_LOCAL_MACHINE}[name]
 
 
-def read_autorun(hive: str) -> Optional[Tuple[str, int]]:  # pragma: no cover - Windows only
+def read_autorun(hive: str) -> tuple[str, int] | None:  # pragma: no cover - Windows only
     """(value, registry type) of cmd's AutoRun in HKCU or HKLM; None when it is not set."""
     import winreg
 
@@ -60,7 +62,7 @@ def read_autorun(hive: str) -> Optional[Tuple[str, int]]:  # pragma: no cover - 
     return str(value), int(kind)
 
 
-def write_autorun(hive: str, value: Optional[str], kind: int) -> None:  # pragma: no cover - Windows only
+def write_autorun(hive: str, value: str | None, kind: int) -> None:  # pragma: no cover - Windows only
     """Set cmd's AutoRun (None deletes it). HKLM needs an elevated process."""
     import winreg
 
@@ -71,7 +73,7 @@ def write_autorun(hive: str, value: Optional[str], kind: int) -> None:  # pragma
             winreg.SetValueEx(key, "AutoRun", 0, kind, value)
 
 
-def long_paths_enabled() -> Optional[bool]:  # pragma: no cover - Windows only
+def long_paths_enabled() -> bool | None:  # pragma: no cover - Windows only
     """HKLM\\...\\FileSystem\\LongPathsEnabled; None when it cannot be read."""
     import winreg
 
@@ -84,7 +86,7 @@ def long_paths_enabled() -> Optional[bool]:  # pragma: no cover - Windows only
         return None
 
 
-def documents_dir() -> Optional[str]:  # pragma: no cover - Windows only
+def documents_dir() -> str | None:  # pragma: no cover - Windows only
     """The user's Documents folder (often redirected, e.g. to OneDrive): PowerShell profiles live there."""
     import ctypes
     from ctypes import wintypes

@@ -7,28 +7,29 @@ Anything else (anchors, tags, block scalars, flow mappings) is refused with its 
 number rather than misread.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+
+from mambaboot.common.values import value
 
 
 class YamlError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
+@value
 class _Line:
     number: int
     indent: int
     text: str
-
 
 _UNSUPPORTED = {"&": "anchors", "*": "aliases", "!": "tags", "|": "block scalars", ">": "block scalars",
                 "{": "flow mappings", "%": "directives", "@": "reserved characters", "`": "reserved characters"}
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/", "0": "\0", "r": "\r"}
 
 
-def parse(text: str) -> Any:
+def parse(text: str) -> object:
     lines = _lines(text)
     if not lines:
         return None
@@ -51,7 +52,7 @@ def _strip_comment(raw: str) -> str:
     return raw.rstrip()
 
 
-def _lines(text: str) -> List[_Line]:
+def _lines(text: str) -> list[_Line]:
     out = []
     for number, raw in enumerate(text.splitlines(), 1):
         if "\t" in raw[: len(raw) - len(raw.lstrip())]:
@@ -70,14 +71,14 @@ def _is_item(text: str) -> bool:
     return text == "-" or text.startswith("- ")
 
 
-def _block(lines: List[_Line], i: int, indent: int) -> Tuple[Any, int]:
+def _block(lines: list[_Line], i: int, indent: int) -> tuple[object, int]:
     if _is_item(lines[i].text):
         return _sequence(lines, i, indent)
     return _mapping(lines, i, indent)
 
 
-def _sequence(lines: List[_Line], i: int, indent: int) -> Tuple[List[Any], int]:
-    items: List[Any] = []
+def _sequence(lines: list[_Line], i: int, indent: int) -> tuple[list[object], int]:
+    items: list[object] = []
     while i < len(lines) and lines[i].indent == indent and _is_item(lines[i].text):
         line = lines[i]
         rest = line.text[1:].lstrip()
@@ -97,8 +98,8 @@ def _sequence(lines: List[_Line], i: int, indent: int) -> Tuple[List[Any], int]:
     return items, i
 
 
-def _mapping(lines: List[_Line], i: int, indent: int) -> Tuple[Dict[str, Any], int]:
-    result: Dict[str, Any] = {}
+def _mapping(lines: list[_Line], i: int, indent: int) -> tuple[dict[str, object], int]:
+    result: dict[str, object] = {}
     while i < len(lines) and lines[i].indent == indent and not _is_item(lines[i].text):
         line = lines[i]
         split = _split_key(line.text, line.number)
@@ -131,7 +132,7 @@ def _split_key(text: str, number: int):
     return _scalar(key, number), (match.group(2) or "").strip()
 
 
-def _scalar(text: str, number: int) -> Any:
+def _scalar(text: str, number: int) -> object:
     if text.startswith("["):
         if not text.endswith("]"):
             raise YamlError(f"line {number}: a flow sequence must end on its line")
@@ -167,7 +168,7 @@ def _unescape(body: str, number: int) -> str:
     return "".join(out)
 
 
-def _split_flow(body: str, number: int) -> List[str]:
+def _split_flow(body: str, number: int) -> list[str]:
     parts, current, quote = [], [], None
     for ch in body:
         if quote:

@@ -4,15 +4,17 @@ Interrupted (Ctrl-C, or SIGTERM turned into an exception), the child is stopped 
 exception goes on, so nothing we started outlives us.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import subprocess
 from collections import deque
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
 
 Sink = Callable[[str], None]
 
 
-def stream(cmd: List[str], env: Dict[str, str], echo: Optional[Sink] = None, cwd: Optional[str] = None,
-           keep: int = 40) -> Tuple[int, List[str]]:
+def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: str | None = None,
+           keep: int = 40) -> tuple[int, list[str]]:
     """(exit code, the last `keep` lines of stdout+stderr); OSError if it cannot start."""
     tail: deque = deque(maxlen=keep)
     proc = subprocess.Popen(
@@ -34,7 +36,7 @@ def stream(cmd: List[str], env: Dict[str, str], echo: Optional[Sink] = None, cwd
     return code, list(tail)
 
 
-def shown(tail: List[str]) -> str:
+def shown(tail: list[str]) -> str:
     return "\n".join(f"  | {line}" for line in tail if line.strip())
 
 

@@ -9,11 +9,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from mambaboot.common import urlrule
 from mambaboot.common.errors import ObtainError, UsageError
+from mambaboot.common.values import value
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -21,7 +21,7 @@ _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 Progress = Callable[[int, Optional[int]], None]
 
 
-@dataclass(frozen=True)
+@value
 class Policy:
     timeout: float = 30.0
     attempts: int = 4

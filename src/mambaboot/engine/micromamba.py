@@ -4,19 +4,21 @@ The binary is executed only after its sha256 matched a digest we trust: the one 
 next to the release asset, or one the user gave with --micromamba-sha256.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import re
 import subprocess
-from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import EngineError, ObtainError, UsageError
+from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.pipeline.plan import MicromambaSource, Plan
 
 
-@dataclass(frozen=True)
+@value
 class Binary:
     path: str
     sha256: str
@@ -139,7 +141,7 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
     return Binary(path, digest, _version(path, version_dir, environ), path, False)
 
 
-def _read(path: str) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as f:
             return f.read().strip() or None
@@ -174,13 +176,13 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
 LOCKS_NEED = (2, 1, 0)
 
 
-def version_tuple(version: str) -> Tuple[int, ...]:
+def version_tuple(version: str) -> tuple[int, ...]:
     """'2.0.5' or '2.8.1-0' -> (2, 0, 5); anything unreadable -> ()."""
     match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
     return tuple(int(n) for n in match.groups()) if match else ()
 
 
-def check_reads_locks(version: str, lock_path: Optional[str]) -> None:
+def check_reads_locks(version: str, lock_path: str | None) -> None:
     """Refuse, before anything is written, an engine that would misread a lock's hashes."""
     found = version_tuple(version)
     if found and found < LOCKS_NEED:
@@ -204,7 +206,7 @@ def root_prefix(home: str, windows: bool) -> str:
     return home + ("\\" if windows else "/") + "root"
 
 
-def create_command(binary: str, plan: Plan, root: str, explicit_file: Optional[str] = None) -> List[str]:
+def create_command(binary: str, plan: Plan, root: str, explicit_file: str | None = None) -> list[str]:
     """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
     cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
     for channel in plan.channels:
@@ -224,7 +226,7 @@ def create_command(binary: str, plan: Plan, root: str, explicit_file: Optional[s
     return cmd + list(plan.specs)
 
 
-def run(cmd: List[str], env: Dict[str, str], echo: Optional[child.Sink] = None, keep: int = 40) -> str:
+def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, keep: int = 40) -> str:
     """Run micromamba, streaming its output to echo (if given); raise EngineError on failure."""
     try:
         code, tail = child.stream(cmd, env, echo, keep=keep)

@@ -30,12 +30,14 @@ The rc files read are libmamba's system and user ones, in its order
 (`Configuration::compute_default_rc_sources`, 2.8.1), later files winning.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import base64
 import json
 import os
 import re
 import shutil
-from typing import Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
@@ -52,16 +54,16 @@ class Settings:
     """What was found, each value with the place it came from (for the report and errors)."""
 
     def __init__(self) -> None:
-        self.proxies: Dict[str, Tuple[str, str]] = {}  # scheme -> (url, source), from rc files
-        self.ca: Optional[Tuple[str, str]] = None  # (path, source)
-        self.no_revoke: Optional[str] = None  # source
-        self.channel_alias: Optional[Tuple[str, str]] = None
-        self.auth_file: Optional[str] = None
-        self.netrc: Optional[str] = None
-        self.overrides: Dict[str, str] = {}  # CONDA_OVERRIDE_* and MAMBA_SSL_NO_REVOKE as given
-        self.not_carried: List[str] = []
+        self.proxies: dict[str, tuple[str, str]] = {}  # scheme -> (url, source), from rc files
+        self.ca: tuple[str, str] | None = None  # (path, source)
+        self.no_revoke: str | None = None  # source
+        self.channel_alias: tuple[str, str] | None = None
+        self.auth_file: str | None = None
+        self.netrc: str | None = None
+        self.overrides: dict[str, str] = {}  # CONDA_OVERRIDE_* and MAMBA_SSL_NO_REVOKE as given
+        self.not_carried: list[str] = []
 
-    def describe(self) -> List[str]:
+    def describe(self) -> list[str]:
         lines = [f"proxy for {scheme}: {_redacted(url)} (from {src})" for scheme, (url, src) in sorted(self.proxies.items())]
         if self.ca:
             lines.append(f"CA certificates: {self.ca[0]} (from {self.ca[1]})")
@@ -81,7 +83,7 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
     """The settings of the calling user; UsageError when one cannot be honoured."""
     get = _getter(environ, windows)
     s = Settings()
-    merged: Dict[str, Tuple[object, str]] = {}
+    merged: dict[str, tuple[object, str]] = {}
     for path in rc_files(environ, windows):
         for key, value in _network_keys(path).items():
             if key == "proxy_servers" and isinstance(value, dict) and isinstance(merged.get(key, (None,))[0], dict):
@@ -150,7 +152,7 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
     return s
 
 
-def engine_environ(s: Settings) -> Dict[str, str]:
+def engine_environ(s: Settings) -> dict[str, str]:
     """What to add to micromamba's (already scrubbed, private-home) environment."""
     env = dict(s.overrides)
     for scheme, (url, _) in s.proxies.items():
@@ -196,7 +198,7 @@ def handlers(s: Settings) -> list:
     return found
 
 
-def rc_files(environ: Mapping[str, str], windows: bool) -> List[str]:
+def rc_files(environ: Mapping[str, str], windows: bool) -> list[str]:
     """libmamba's system and user rc files that exist, lowest precedence first."""
     get = _getter(environ, windows)
     home = user_home(environ, windows) or ""
@@ -232,7 +234,7 @@ def rc_files(environ: Mapping[str, str], windows: bool) -> List[str]:
     return found
 
 
-def user_home(environ: Mapping[str, str], windows: bool) -> Optional[str]:
+def user_home(environ: Mapping[str, str], windows: bool) -> str | None:
     """libmamba's `user_home_dir` (libmamba/src/util/environment.cpp)."""
     get = _getter(environ, windows)
     if windows:
@@ -240,7 +242,7 @@ def user_home(environ: Mapping[str, str], windows: bool) -> Optional[str]:
     return get("HOME") or None
 
 
-def _network_keys(path: str) -> Dict[str, object]:
+def _network_keys(path: str) -> dict[str, object]:
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()

@@ -4,13 +4,14 @@ The user's bootstrap script made this link by hand; conda and mamba look for a p
 directory in the prefix they run from.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from typing import Optional
 
 from mambaboot.common import fsops, winsys
 
 
-def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> Optional[str]:
+def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
     """Create the link and return its kind; None when PREFIX/pkgs already holds a real directory.
 
     An empty pkgs/ (some engines leave one) is replaced; one with content belongs to

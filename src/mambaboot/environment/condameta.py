@@ -1,15 +1,17 @@
 """Reading what is installed in a prefix from its conda-meta records."""
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
 import re
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 from mambaboot.common.errors import MambabootError
+from mambaboot.common.values import value
 
 
-@dataclass(frozen=True)
+@value
 class Package:
     name: str
     version: str
@@ -17,9 +19,9 @@ class Package:
     build_number: int
     subdir: str
     url: str
-    sha256: Optional[str]
-    md5: Optional[str]
-    depends: Tuple[str, ...] = ()
+    sha256: str | None
+    md5: str | None
+    depends: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -29,7 +31,7 @@ class Package:
         }
 
 
-def _record_paths(prefix: str) -> List[str]:
+def _record_paths(prefix: str) -> list[str]:
     meta = os.path.join(prefix, "conda-meta")
     try:
         return [os.path.join(meta, n) for n in sorted(os.listdir(meta)) if n.endswith(".json")]
@@ -65,17 +67,17 @@ class Summary:
     records declare (no lstat of every file; `list --size` measures), and with paths=True every
     record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
 
-    def __init__(self, packages: List[Package], files: int, size: int, paths: Optional[List[dict]]):
+    def __init__(self, packages: list[Package], files: int, size: int, paths: list[dict] | None):
         self.packages = packages
         self.files = files
         self.bytes = size
         self.paths = paths
 
-    def size(self) -> Dict[str, int]:
+    def size(self) -> dict[str, int]:
         return {"files": self.files, "bytes": self.bytes}
 
 
-def _light(raw: bytes) -> Optional[Tuple[dict, int]]:
+def _light(raw: bytes) -> tuple[dict, int] | None:
     """(the record without its paths_data, the bytes it declares), or None: decode it whole."""
     key = _PATHS_DATA.search(raw)
     if key is None:
@@ -94,8 +96,8 @@ def _light(raw: bytes) -> Optional[Tuple[dict, int]]:
 
 
 def summary(prefix: str, paths: bool = False) -> Summary:
-    packages: List[Package] = []
-    entries: Optional[List[dict]] = [] if paths else None
+    packages: list[Package] = []
+    entries: list[dict] | None = [] if paths else None
     files = size = 0
     for path in _record_paths(prefix):
         try:
@@ -128,16 +130,16 @@ def _package(record: dict) -> Package:
     )
 
 
-def installed(prefix: str) -> List[Package]:
+def installed(prefix: str) -> list[Package]:
     """Every package record in PREFIX/conda-meta, sorted by name."""
     packages = [_package(record) for record in _records(prefix)]
     packages.sort(key=lambda p: p.name)
     return packages
 
 
-def installed_files(prefix: str) -> Dict[str, str]:
+def installed_files(prefix: str) -> dict[str, str]:
     """Every file a package installed (path relative to the prefix, '/'-separated) -> package name."""
-    owners: Dict[str, str] = {}
+    owners: dict[str, str] = {}
     for record in _records(prefix):
         for path in record.get("files") or ():
             owners[path.replace("\\", "/")] = record["name"]

@@ -12,9 +12,11 @@ configuration.cpp), and every way into an environment sets its root prefix to th
 The file is the user's once written: it is never overwritten, only created where missing.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
-from typing import Iterable, List, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 from mambaboot.common import fsops
 
@@ -22,9 +24,9 @@ FILE = ".condarc"
 HEADER = "# Written by mambaboot when it made this environment: the channels it was created"
 
 
-def channels_of(urls: Iterable[str]) -> List[str]:
+def channels_of(urls: Iterable[str]) -> list[str]:
     """The channels packages came from (`CHANNEL/SUBDIR/FILE` URLs), first seen first."""
-    channels: List[str] = []
+    channels: list[str] = []
     for url in urls:
         channel = url.rsplit("/", 2)[0] if url.count("/") >= 3 else ""
         if channel and channel not in channels:
@@ -54,7 +56,7 @@ def ours(prefix: str) -> bool:
         return False
 
 
-def write_if_missing(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str]) -> Optional[str]:
+def write_if_missing(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str]) -> str | None:
     """Write PREFIX/.condarc unless one exists (or there is no channel to name). The relative
     path when the file there is ours (written now or before), else None."""
     path = os.path.join(prefix, FILE)

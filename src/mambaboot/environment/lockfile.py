@@ -17,14 +17,16 @@ directory, a VCS checkout or as editable has no artefact to pin: it is written a
 `# pip-unpinned: NAME==VERSION SOURCE`, and --from-lock refuses such a lock.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
 from mambaboot.common.errors import UsageError, VerifyError
+from mambaboot.common.values import value
 from mambaboot.environment.condameta import Package
 
 EXPLICIT = "@EXPLICIT"
@@ -38,11 +40,11 @@ _PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
 
 
-@dataclass(frozen=True)
+@value
 class Entry:
     url: str
-    sha256: Optional[str]
-    md5: Optional[str]
+    sha256: str | None
+    md5: str | None
 
     @property
     def filename(self) -> str:
@@ -54,7 +56,7 @@ class Entry:
         return parts[-2] if len(parts) >= 2 else ""
 
     @property
-    def key(self) -> Tuple[str, str, str]:
+    def key(self) -> tuple[str, str, str]:
         """(name, version, build) as the file name spells them."""
         stem = re.sub(r"(\.tar\.bz2|\.conda)$", "", self.filename)
         name, version, build = (stem.rsplit("-", 2) + ["", ""])[:3]
@@ -64,17 +66,17 @@ class Entry:
         return f"{self.url}#{self.sha256}" if self.sha256 else f"{self.url}#{self.md5}"
 
 
-@dataclass(frozen=True)
+@value
 class PipEntry:
     """One distribution pip installed: its exact artefact, or (sha256 None) only where it came from."""
 
     name: str
     version: str
     url: str
-    sha256: Optional[str]
+    sha256: str | None
 
     @property
-    def key(self) -> Tuple[str, str]:
+    def key(self) -> tuple[str, str]:
         return canonical_name(self.name), self.version
 
     def line(self) -> str:
@@ -82,7 +84,7 @@ class PipEntry:
             return f"# pip: {self.name}=={self.version} {self.url}#sha256={self.sha256}"
         return f"# pip-unpinned: {self.name}=={self.version} {self.url}"
 
-    def to_dict(self) -> Dict[str, Optional[str]]:
+    def to_dict(self) -> dict[str, str | None]:
         return {"name": self.name, "version": self.version, "url": self.url, "sha256": self.sha256}
 
 
@@ -91,41 +93,41 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pip_entries(recorded: Iterable[Mapping[str, Optional[str]]]) -> Tuple[PipEntry, ...]:
+def pip_entries(recorded: Iterable[Mapping[str, str | None]]) -> tuple[PipEntry, ...]:
     """The record's `pip_packages` as lock entries (older records hold only name and version)."""
     return tuple(PipEntry(p["name"], p["version"], p.get("url") or "unknown-source", p.get("sha256"))
                  for p in sorted(recorded, key=lambda p: canonical_name(p["name"])))
 
 
-@dataclass(frozen=True)
+@value
 class Lock:
-    platform: Optional[str]
-    entries: Tuple[Entry, ...]
-    micromamba_version: Optional[str] = None
-    micromamba_sha256: Optional[str] = None
-    pip: Tuple[PipEntry, ...] = ()
+    platform: str | None
+    entries: tuple[Entry, ...]
+    micromamba_version: str | None = None
+    micromamba_sha256: str | None = None
+    pip: tuple[PipEntry, ...] = ()
 
-    def platforms(self) -> List[str]:
+    def platforms(self) -> list[str]:
         """The platform the lock is for: its `# platform:` line, else what its URLs say."""
         if self.platform:
             return [self.platform]
         return sorted({e.subdir for e in self.entries if e.subdir and e.subdir != "noarch"})
 
-    def python_version(self) -> Optional[str]:
+    def python_version(self) -> str | None:
         return next((e.key[1] for e in self.entries if e.key[0] == "python"), None)
 
 
-def platform_of(packages: Iterable[Package]) -> Optional[str]:
+def platform_of(packages: Iterable[Package]) -> str | None:
     subdirs = {p.subdir for p in packages if p.subdir and p.subdir != "noarch"}
     return subdirs.pop() if len(subdirs) == 1 else None
 
 
-def _dependency_order(packages: Sequence[Package]) -> List[Package]:
+def _dependency_order(packages: Sequence[Package]) -> list[Package]:
     """Dependencies before dependents (what the format asks for), ties by name; cycles by name."""
     by_name = {p.name: p for p in packages}
     needs = {p.name: {d.split()[0] for d in p.depends if d.split() and d.split()[0] in by_name} - {p.name}
              for p in packages}
-    ordered: List[Package] = []
+    ordered: list[Package] = []
     while needs:
         ready = sorted(n for n, deps in needs.items() if not deps) or [min(needs)]
         for name in ready:
@@ -136,7 +138,7 @@ def _dependency_order(packages: Sequence[Package]) -> List[Package]:
     return ordered
 
 
-def render(packages: Sequence[Package], platform: Optional[str], micromamba: Optional[Mapping[str, str]] = None,
+def render(packages: Sequence[Package], platform: str | None, micromamba: Mapping[str, str] | None = None,
            pip: Sequence[PipEntry] = ()) -> str:
     unhashed = [f"{p.name}-{p.version}-{p.build}" for p in packages if not (p.sha256 or p.md5)]
     unsourced = [f"{p.name}-{p.version}-{p.build}" for p in packages if not p.url]
@@ -164,7 +166,7 @@ def render(packages: Sequence[Package], platform: Optional[str], micromamba: Opt
     return "\n".join(lines) + "\n"
 
 
-def for_environment(packages: Sequence[Package], rec: Mapping[str, Any], platform: Optional[str] = None) -> str:
+def for_environment(packages: Sequence[Package], rec: Mapping[str, object], platform: str | None = None) -> str:
     """The lock of an environment we made (or adopted): its conda packages, the micromamba
     that made it and the pip packages its record lists."""
     return render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
@@ -190,9 +192,9 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     if EXPLICIT not in lines:
         raise UsageError(f"{source} is not a lock file: it has no {EXPLICIT} line")
     platform = mm_version = mm_sha = None
-    md5s: Dict[str, str] = {}
-    entries: List[Entry] = []
-    pip: List[PipEntry] = []
+    md5s: dict[str, str] = {}
+    entries: list[Entry] = []
+    pip: list[PipEntry] = []
     for number, line in enumerate(lines, 1):
         if not line or line == EXPLICIT:
             continue

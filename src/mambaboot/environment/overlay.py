@@ -6,28 +6,30 @@ another overlay's file) is a clash, and clashes are all reported before anything
 Links inside an overlay are copied as links; links in the prefix are never written through.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import shutil
-from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import TargetRefused, UsageError
+from mambaboot.common.values import value
 
 # Never ours to write into: conda's package records, our record, the link into the cache.
 RESERVED = ("conda-meta", ".mambaboot", "pkgs")
 
 
-@dataclass(frozen=True)
+@value
 class Applied:
     source: str
-    files: Tuple[str, ...]  # relative to the prefix, '/'-separated
+    files: tuple[str, ...]  # relative to the prefix, '/'-separated
 
     def to_dict(self) -> dict:
         return {"source": self.source, "files": list(self.files)}
 
 
-def _entries(source: str) -> List[Tuple[str, str]]:
+def _entries(source: str) -> list[tuple[str, str]]:
     """(relative path, absolute path) of every file and link in source, directories left out."""
     found = []
     for root, dirs, files in os.walk(source):
@@ -64,12 +66,12 @@ def _blocked(prefix: str, rel: str) -> str:
     return "exists" if os.path.lexists(os.path.join(prefix, *parts)) else ""
 
 
-def apply(prefix: str, overlays: Sequence[str], owners: Dict[str, str]) -> List[Applied]:
+def apply(prefix: str, overlays: Sequence[str], owners: dict[str, str]) -> list[Applied]:
     """Copy every overlay into prefix, or copy nothing and raise TargetRefused naming each clash.
 
     owners maps package files (from conda-meta) to their package, for the message.
     """
-    planned: Dict[str, str] = {}
+    planned: dict[str, str] = {}
     clashes = []
     for source in overlays:
         for rel, _ in _entries(source):

@@ -31,9 +31,11 @@ def record_path(prefix: str) -> str:
 
 
 def now() -> str:
-    import datetime  # not for list, cache and remove, which only read
+    """UTC to the second, as datetime's isoformat() writes it (2026-11-23T10:00:00+00:00),
+    without importing datetime (~3 ms of every create)."""
+    import time
 
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
 def read(prefix: str) -> dict | None:

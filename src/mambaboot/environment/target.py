@@ -2,9 +2,9 @@
 
 import glob
 import os
-from dataclasses import dataclass
 
 from mambaboot.common.errors import TargetRefused
+from mambaboot.common.values import value
 from mambaboot.environment import record
 
 ABSENT = "absent"
@@ -12,7 +12,7 @@ EMPTY = "empty"
 OURS = "ours"  # a mambaboot environment (complete or interrupted) that --force may replace
 
 
-@dataclass(frozen=True)
+@value
 class Target:
     prefix: str
     state: str

@@ -12,15 +12,14 @@ Nothing that was in the prefix before is ever deleted.
 """
 
 import contextlib
-import dataclasses
 import os
-from dataclasses import dataclass
 from typing import Any, Dict, Iterator, Optional
 
-from mambaboot.common import fsops, pathrules, winsys
+from mambaboot.common import fsops, pathrules, values, winsys
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import value
 from mambaboot.environment import condarc, record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
@@ -34,7 +33,7 @@ ADOPTED = "adopted"
 _PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba", "pip_packages", "moves")
 
 
-@dataclass(frozen=True)
+@value
 class Engine:
     """The micromamba a bootstrap script ran: its `--version` and the sha256 it verified."""
 
@@ -42,7 +41,7 @@ class Engine:
     sha256: str
 
 
-@dataclass(frozen=True)
+@value
 class AdoptResult:
     prefix: str
     case: str
@@ -83,7 +82,7 @@ def adopt_prefix(
         case = ADOPTED
         finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
     if existing is not None:
-        finish_inputs = dataclasses.replace(finish_inputs, created=existing.get("created"))
+        finish_inputs = values.replace(finish_inputs, created=existing.get("created"))
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         reporter.step(f"prefix: {prefix} is a conda environment")

@@ -7,14 +7,15 @@ moved back into place. Only files this run created are ever deleted. Provisionin
 that point: its failure leaves the verified environment in place, recorded as such.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
 
 from mambaboot.common import fsops, pathrules, winsys
 from mambaboot.common.errors import ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox
 from mambaboot.environment import leftovers, lockfile, overlay, record, target
 from mambaboot.pipeline import finish, provision
@@ -22,14 +23,14 @@ from mambaboot.pipeline.plan import Plan
 from mambaboot.shell import isolation
 
 
-@dataclass(frozen=True)
+@value
 class CreateResult:
     plan: Plan
     binary: micromamba.Binary
     finished: finish.Finished
     replaced: bool
-    overlays: List[overlay.Applied]
-    provisioning: Optional[Dict[str, Any]]
+    overlays: list[overlay.Applied]
+    provisioning: dict[str, object] | None
 
     def to_dict(self) -> dict:
         return {
@@ -81,7 +82,7 @@ class _Rollback:
     def __init__(self, plan: Plan, tgt: target.Target):
         self.plan = plan
         self.state = tgt.state
-        self.aside: Optional[str] = None
+        self.aside: str | None = None
 
     def move_old_aside(self) -> None:
         # A rename in the same directory: same filesystem, so atomic, and paths inside the

@@ -1,12 +1,13 @@
 """conda's environment.yml: name, channels, dependencies and a `pip:` section."""
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
 
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
+from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
 
 _KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
@@ -14,17 +15,17 @@ _KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
 _NO_DEFAULTS = "nodefaults"
 
 
-@dataclass(frozen=True)
+@value
 class EnvFile:
     path: str
-    name: Optional[str]
-    channels: Tuple[str, ...]
-    dependencies: Tuple[str, ...]
-    pip: Tuple[str, ...]  # requirement lines, as conda hands them to pip in a requirements file
-    ignored: Tuple[str, ...] = ()  # keys read and deliberately not used (with why)
+    name: str | None
+    channels: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    pip: tuple[str, ...]  # requirement lines, as conda hands them to pip in a requirements file
+    ignored: tuple[str, ...] = ()  # keys read and deliberately not used (with why)
     # `variables:` as `conda env export` writes them (conda/env/env.py), stored the way
     # `conda env config vars set` stores them: conda-meta/state {"env_vars": {...}}.
-    variables: Tuple[Tuple[str, str], ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -61,8 +62,8 @@ def parse(text: str, path: str) -> EnvFile:
     if name is not None and not isinstance(name, str):
         raise UsageError(f"{path}: name must be a string")
     channels = tuple(c for c in _strings(doc.get("channels"), "channels", path) if c != _NO_DEFAULTS)
-    specs: List[str] = []
-    pip: List[str] = []
+    specs: list[str] = []
+    pip: list[str] = []
     for item in _list(doc.get("dependencies"), "dependencies", path):
         if isinstance(item, str):
             specs.append(item)
@@ -78,7 +79,7 @@ def parse(text: str, path: str) -> EnvFile:
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables)
 
 
-def _variables(value: Any, path: str) -> Tuple[Tuple[str, str], ...]:
+def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
@@ -95,7 +96,7 @@ def _variables(value: Any, path: str) -> Tuple[Tuple[str, str], ...]:
     return tuple(found)
 
 
-def _list(value: Any, key: str, path: str) -> List[Any]:
+def _list(value: object, key: str, path: str) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -103,7 +104,7 @@ def _list(value: Any, key: str, path: str) -> List[Any]:
     return value
 
 
-def _strings(value: Any, key: str, path: str) -> List[str]:
+def _strings(value: object, key: str, path: str) -> list[str]:
     items = _list(value, key, path)
     if not all(isinstance(v, str) for v in items):
         raise UsageError(f"{path}: every entry of {key} must be a string")

@@ -5,14 +5,16 @@ micromamba, conda or mamba made. Order matters: the record says `incomplete` bef
 other file of ours is written, and `complete` only after verification passed.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Iterable, Mapping, Sequence
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import factory, value
 from mambaboot.environment import cachelink, condameta, condarc, lockfile, record
 from mambaboot.pipeline import verify
 from mambaboot.relocate import batscripts as prefixes
@@ -21,27 +23,27 @@ from mambaboot.shell.activation import environ as activation
 from mambaboot.shell.activation import generate
 
 
-@dataclass(frozen=True)
+@value
 class FinishInputs:
     prefix: str
     windows: bool
-    requested_python: Optional[str]
-    pkgs_dir: Optional[str]  # link PREFIX/pkgs here; None: no link
-    provenance: Mapping[str, Any] = field(default_factory=dict)  # inputs, platform, micromamba
-    created: Optional[str] = None  # keep an earlier creation time (re-adoption)
-    lock: Optional[lockfile.Lock] = None  # what must be installed, exactly (create --from-lock)
-    env_vars: Sequence[Tuple[str, str]] = ()  # an environment file's variables, for conda-meta/state
+    requested_python: str | None
+    pkgs_dir: str | None  # link PREFIX/pkgs here; None: no link
+    provenance: Mapping[str, object] = factory(dict)  # inputs, platform, micromamba
+    created: str | None = None  # keep an earlier creation time (re-adoption)
+    lock: lockfile.Lock | None = None  # what must be installed, exactly (create --from-lock)
+    env_vars: Sequence[tuple[str, str]] = ()  # an environment file's variables, for conda-meta/state
 
 
-@dataclass(frozen=True)
+@value
 class Finished:
-    packages: List[condameta.Package]
+    packages: list[condameta.Package]
     verification: verify.Verification
     record_path: str
-    cache_link: Optional[str]
-    files: List[str]
+    cache_link: str | None
+    files: list[str]
 
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """What create and adopt print about the environment they finished."""
         v = self.verification
         return {
@@ -56,8 +58,8 @@ class Finished:
 
 def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter) -> Finished:
     prefix = inputs.prefix
-    files: List[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
-    body: Dict[str, Any] = dict(inputs.provenance)
+    files: list[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
+    body: dict[str, object] = dict(inputs.provenance)
     body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
     record.write(prefix, body)
 
@@ -103,8 +105,8 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     return Finished(packages, verification, path, link, files)
 
 
-def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
-                reporter: Reporter) -> Optional[str]:
+def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
+                reporter: Reporter) -> str | None:
     """PREFIX/.mambaboot/lock.txt: what this environment holds, to recreate it exactly."""
     try:
         text = lockfile.for_environment(packages, inputs.provenance)
@@ -121,7 +123,7 @@ def _write_lock(inputs: FinishInputs, packages: List[condameta.Package], files: 
 STATE_FILE = "conda-meta/state"
 
 
-def _write_env_vars(inputs: FinishInputs, files: List[str], reporter: Reporter) -> None:
+def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) -> None:
     """conda-meta/state as `conda env config vars set` writes it (PrefixData.set_environment_env_vars,
     conda/core/prefix_data.py: {"env_vars": {...}} merged into what is there, ensure_ascii off)."""
     if not inputs.env_vars:
@@ -140,8 +142,8 @@ def _write_env_vars(inputs: FinishInputs, files: List[str], reporter: Reporter) 
     reporter.step(f"variables: {len(inputs.env_vars)} in {STATE_FILE}, set by every activation")
 
 
-def _write_condarc(inputs: FinishInputs, packages: List[condameta.Package], files: List[str],
-                   reporter: Reporter) -> Optional[str]:
+def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
+                   reporter: Reporter) -> str | None:
     """PREFIX/.condarc with the channels the environment came from, unless there is one."""
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
@@ -154,13 +156,13 @@ def _write_condarc(inputs: FinishInputs, packages: List[condameta.Package], file
     return written
 
 
-@dataclass(frozen=True)
+@value
 class Portable:
-    scripts: List[str]
+    scripts: list[str]
     patch: prefixes.Report
 
     @property
-    def files(self) -> List[str]:
+    def files(self) -> list[str]:
         """What this wrote into the environment (patched files belong to their packages)."""
         return self.scripts + self.patch.backups
 
@@ -172,14 +174,14 @@ class Portable:
 
 
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
-             dry_run: bool = False, paths: Optional[Iterable[dict]] = None) -> Portable:
+             dry_run: bool = False, paths: Iterable[dict] | None = None) -> Portable:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched.
     paths: the records' paths_data entries, read already (else the patch reads what it needs)."""
     scripts = generate.write(prefix, windows, dry_run=dry_run)
     return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
 
 
-def _link(inputs: FinishInputs, files: List[str], reporter: Reporter) -> Optional[str]:
+def _link(inputs: FinishInputs, files: list[str], reporter: Reporter) -> str | None:
     pkgs = os.path.join(inputs.prefix, "pkgs")
     if inputs.pkgs_dir is None:
         reporter.step("cache link: skipped")

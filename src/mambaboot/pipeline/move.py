@@ -15,13 +15,13 @@ works on its own result again.
 import errno
 import os
 import shutil
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common import fsops, pathrules
 from mambaboot.common.errors import MambabootError, NotPortable, ShellContaminated, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import rewrite, scan
@@ -33,7 +33,7 @@ COPIED = "copied"
 IN_PLACE = "in place"  # SRC = DST: an environment moved by hand, repaired where it is
 
 
-@dataclass
+@value(frozen=False)
 class MoveResult:
     source: str
     prefix: str

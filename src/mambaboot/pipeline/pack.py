@@ -17,12 +17,12 @@ import stat
 import tarfile
 import time
 import zipfile
-from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Tuple
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import value
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
 
@@ -30,7 +30,7 @@ FORMATS = (".tar.gz", ".tgz", ".zip")
 COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little
 
 
-@dataclass(frozen=True)
+@value
 class Packed:
     prefix: str
     archive: str

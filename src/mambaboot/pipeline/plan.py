@@ -1,9 +1,10 @@
 """Turn command-line inputs and the Host into an immutable plan. Pure: no writes, no network."""
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from mambaboot.common import pathrules, urlrule
 from mambaboot.common.errors import UsageError
@@ -11,6 +12,7 @@ from mambaboot.common.host import Host
 from mambaboot.common.locations import (  # noqa: F401  (where the defaults live; commands import them from there)
     _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
 )
+from mambaboot.common.values import asdict, value
 from mambaboot.environment.lockfile import Lock
 from mambaboot.pipeline.envfile import EnvFile, package_name
 
@@ -20,50 +22,50 @@ PINNED_MICROMAMBA = "2.8.1-0"
 RELEASES = "https://github.com/mamba-org/micromamba-releases/releases"
 
 
-@dataclass(frozen=True)
+@value
 class CreateInputs:
     """What the user asked for, as the CLI parsed it; None means 'not given'."""
 
-    name: Optional[str] = None
-    prefix: Optional[str] = None
-    envs_dir: Optional[str] = None
-    python: Optional[str] = None
+    name: str | None = None
+    prefix: str | None = None
+    envs_dir: str | None = None
+    python: str | None = None
     packages: Sequence[str] = ()
     channels: Sequence[str] = ()
-    cache_dir: Optional[str] = None
-    micromamba: Optional[str] = None
-    micromamba_version: Optional[str] = None
-    micromamba_url: Optional[str] = None
-    micromamba_sha256: Optional[str] = None
+    cache_dir: str | None = None
+    micromamba: str | None = None
+    micromamba_version: str | None = None
+    micromamba_url: str | None = None
+    micromamba_sha256: str | None = None
     allow_http: bool = False
     force: bool = False
     ignore_active_env: bool = False
     link_cache: bool = True
-    env_file: Optional[EnvFile] = None
-    lock: Optional[Lock] = None
-    lock_path: Optional[str] = None
+    env_file: EnvFile | None = None
+    lock: Lock | None = None
+    lock_path: str | None = None
     offline: bool = False
     overlays: Sequence[str] = ()
     post_scripts: Sequence[str] = ()
 
 
-@dataclass(frozen=True)
+@value
 class MicromambaSource:
     """Where the engine comes from. kind: 'local' (a path), 'release' (official), 'mirror' (a URL)."""
 
     kind: str
     subdir: str
-    path: Optional[str] = None
-    url: Optional[str] = None
-    version: Optional[str] = None
-    expected_sha256: Optional[str] = None
+    path: str | None = None
+    url: str | None = None
+    version: str | None = None
+    expected_sha256: str | None = None
     allow_http: bool = False  # every redirect hop is held to the rule the first URL met
 
     @property
-    def sha256_url(self) -> Optional[str]:
+    def sha256_url(self) -> str | None:
         return None if self.url is None else self.url + ".sha256"
 
-    def cache_key(self, digest: Optional[str]) -> str:
+    def cache_key(self, digest: str | None) -> str:
         """A directory name that can only ever hold one binary.
 
         A pinned release is immutable, so its version names it. 'latest' and mirrors can
@@ -76,31 +78,31 @@ class MicromambaSource:
         return f"{self.kind}-{url_hash}-{digest[:16]}"
 
 
-@dataclass(frozen=True)
+@value
 class Plan:
     name: str
     prefix: str
-    envs_dir: Optional[str]
-    python: Optional[str]
-    specs: Tuple[str, ...]
-    channels: Tuple[str, ...]
+    envs_dir: str | None
+    python: str | None
+    specs: tuple[str, ...]
+    channels: tuple[str, ...]
     cache_dir: str
-    pkgs_dirs: Tuple[str, ...]
+    pkgs_dirs: tuple[str, ...]
     micromamba: MicromambaSource
     subdir: str
     windows: bool
     force: bool
     link_cache: bool
-    warnings: Tuple[str, ...] = field(default=())
-    lock: Optional[Lock] = None  # install exactly these archives; specs and channels are then empty
-    lock_path: Optional[str] = None
-    env_file: Optional[str] = None
-    pip: Tuple[str, ...] = ()  # the environment file's pip section, installed after verification
-    pip_dir: Optional[str] = None  # relative paths in the pip section are relative to the file, as in conda
+    warnings: tuple[str, ...] = ()
+    lock: Lock | None = None  # install exactly these archives; specs and channels are then empty
+    lock_path: str | None = None
+    env_file: str | None = None
+    pip: tuple[str, ...] = ()  # the environment file's pip section, installed after verification
+    pip_dir: str | None = None  # relative paths in the pip section are relative to the file, as in conda
     offline: bool = False
-    overlays: Tuple[str, ...] = ()
-    post_scripts: Tuple[str, ...] = ()
-    env_vars: Tuple[Tuple[str, str], ...] = ()  # the environment file's variables
+    overlays: tuple[str, ...] = ()
+    post_scripts: tuple[str, ...] = ()
+    env_vars: tuple[tuple[str, str], ...] = ()  # the environment file's variables
 
     @property
     def pkgs_dir(self) -> str:
@@ -113,7 +115,7 @@ class Plan:
         return data
 
 
-def env_name(name: Optional[str], python: Optional[str]) -> str:
+def env_name(name: str | None, python: str | None) -> str:
     """NAME, suffixed _3_12 for --python 3.12, exactly as the user's bootstrap script names it."""
     base = name if name is not None else DEFAULT_NAME
     return f"{base}_{python.replace('.', '_')}" if python else base
@@ -150,7 +152,7 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
                             allow_http=inputs.allow_http)
 
 
-def _default_channels(host: Host) -> Tuple[str, ...]:
+def _default_channels(host: Host) -> tuple[str, ...]:
     """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
     configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
     for channel in configured:
@@ -185,7 +187,7 @@ def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
     return lock
 
 
-def _specs(inputs: CreateInputs) -> Tuple[Tuple[str, ...], Optional[str]]:
+def _specs(inputs: CreateInputs) -> tuple[tuple[str, ...], str | None]:
     """What to ask the solver for, and the Python version verification must find.
 
     The file's dependencies come first, with python/conda/mamba (and pip, for a pip section)
@@ -207,7 +209,7 @@ def _specs(inputs: CreateInputs) -> Tuple[Tuple[str, ...], Optional[str]]:
     return tuple(added + from_file + list(inputs.packages)), python
 
 
-def _engine_pkgs_dirs(host: Host, cache_dir: str) -> Tuple[str, ...]:
+def _engine_pkgs_dirs(host: Host, cache_dir: str) -> tuple[str, ...]:
     """The package caches micromamba will be handed in CONDA_PKGS_DIRS, each one it can read."""
     dirs = resolve_pkgs_dirs(host, cache_dir)
     for d in dirs:

@@ -7,16 +7,18 @@ environment's own. A failure leaves the environment in place; its record says
 `provisioning-failed` and which step failed, and `mambaboot provision` continues from there.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
 import shutil
-from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot.common import fsops, winsys
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
+from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.environment import condameta, diskusage, lockfile, record
 from mambaboot.pipeline import verify
@@ -37,18 +39,18 @@ _PIP_PROBE = (
 )
 
 
-@dataclass(frozen=True)
+@value
 class Steps:
-    pip: Tuple[str, ...] = ()  # requirement lines still to install
-    pip_dir: Optional[str] = None  # where pip runs: relative paths in the lines are relative to it
-    scripts: Tuple[str, ...] = ()
-    locked: Tuple[lockfile.PipEntry, ...] = ()  # a lock's pip packages: exactly these artefacts
+    pip: tuple[str, ...] = ()  # requirement lines still to install
+    pip_dir: str | None = None  # where pip runs: relative paths in the lines are relative to it
+    scripts: tuple[str, ...] = ()
+    locked: tuple[lockfile.PipEntry, ...] = ()  # a lock's pip packages: exactly these artefacts
 
     def __bool__(self) -> bool:
         return bool(self.pip or self.locked or self.scripts)
 
 
-def interpreter(script: str, windows: bool, environ: Mapping[str, str]) -> List[str]:
+def interpreter(script: str, windows: bool, environ: Mapping[str, str]) -> list[str]:
     """The child shell that matches the script, as an argument list ending with the script."""
     ext = os.path.splitext(script)[1].lower()
     if ext in (".bat", ".cmd"):
@@ -73,7 +75,7 @@ def check_scripts(scripts: Sequence[str], windows: bool, environ: Mapping[str, s
             raise UsageError(f"--post-script {script} needs {shell}, which is not on PATH")
 
 
-def remaining(rec: Mapping[str, Any], scripts: Sequence[str]) -> Steps:
+def remaining(rec: Mapping[str, object], scripts: Sequence[str]) -> Steps:
     """What `mambaboot provision` runs: an unfinished pip section, then the scripts given, or
     without any, the recorded scripts from the one that failed (or was never reached) on."""
     state = rec.get("provisioning") or {}
@@ -95,7 +97,7 @@ def _wheelhouse_file(cache_dir: str, entry: lockfile.PipEntry) -> str:
     return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", _file_name(entry))
 
 
-def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) -> List[str]:
+def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) -> list[str]:
     """One direct reference per locked artefact, with its hash: the copy we kept when there is
     one (no network), else the locked URL (pip's HTTP cache in CACHE/pip answers when it can)."""
     from pathlib import Path
@@ -108,11 +110,11 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     return lines
 
 
-def _artefacts(path: str) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
+def _artefacts(path: str) -> dict[str, tuple[str | None, str | None]]:
     """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
     with open(path, encoding="utf-8") as f:
         report = json.load(f)
-    found: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+    found: dict[str, tuple[str | None, str | None]] = {}
     for item in report.get("install") or ():
         info = item.get("download_info") or {}
         archive = info.get("archive_info")
@@ -167,17 +169,17 @@ class _Run:
             # "only in a virtualenv" guards a base Python; this is the environment's own pip.
             PIP_REQUIRE_VIRTUALENV="0",
         )
-        self.state: Dict[str, Any] = {
+        self.state: dict[str, object] = {
             "scripts": list(steps.scripts), "done": [], "failed": None,
             "pip": {"requirements": list(steps.pip), "cwd": steps.pip_dir,
                     "locked": [e.to_dict() for e in steps.locked], "installed": not (steps.pip or steps.locked)},
         }
 
-    def save(self, **changes: Any) -> Dict[str, Any]:
+    def save(self, **changes: object) -> dict[str, object]:
         self.state["updated"] = record.now()
         return record.update(self.prefix, provisioning=self.state, **changes)
 
-    def fail(self, step: str, message: str, **detail: Any) -> ProvisionError:
+    def fail(self, step: str, message: str, **detail: object) -> ProvisionError:
         self.state["failed"] = dict(detail, step=step, at=record.now())
         self.save(state=record.PROVISIONING_FAILED)
         return ProvisionError(f"{message}\nthe environment stays at {self.prefix} (state: provisioning-failed); "
@@ -234,7 +236,7 @@ class _Run:
                                mode=fsops.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
 
-    def _keep_copies(self, python: str, entries: List[lockfile.PipEntry]) -> None:
+    def _keep_copies(self, python: str, entries: list[lockfile.PipEntry]) -> None:
         """Keep each artefact in CACHE/pip/wheelhouse so that --from-lock needs no network: local
         files are copied; the others pip fetches once more (`pip download`, through its HTTP cache)."""
         import tempfile
@@ -267,8 +269,8 @@ class _Run:
                                f"{child.shown(tail)}); --from-lock will fetch them from their URLs")
 
     @staticmethod
-    def _pinned(installed: List[Dict[str, str]], artefacts: Mapping[str, Tuple[Optional[str], Optional[str]]]
-                ) -> List[Dict[str, Optional[str]]]:
+    def _pinned(installed: list[dict[str, str]], artefacts: Mapping[str, tuple[str | None, str | None]]
+                ) -> list[dict[str, str | None]]:
         """What pip installed, each with the artefact it came from (as pip's report says)."""
         packages = []
         for p in installed:
@@ -276,8 +278,8 @@ class _Run:
             packages.append({"name": p["name"], "version": p["version"], "url": url, "sha256": digest})
         return packages
 
-    def _check_locked(self, installed: List[Dict[str, str]],
-                      artefacts: Mapping[str, Tuple[Optional[str], Optional[str]]]) -> List[Dict[str, Optional[str]]]:
+    def _check_locked(self, installed: list[dict[str, str]],
+                      artefacts: Mapping[str, tuple[str | None, str | None]]) -> list[dict[str, str | None]]:
         """pip checked every hash; this checks that nothing else came along, and records the lock's URLs."""
         wanted = {e.key: e for e in self.steps.locked}
         found = {(lockfile.canonical_name(p["name"]), p["version"]) for p in installed}
@@ -305,7 +307,7 @@ class _Run:
         self.state["done"].append(script)
         self.save()
 
-    def run(self) -> Dict[str, Any]:
+    def run(self) -> dict[str, object]:
         self.save(state=record.PROVISIONING)
         current = ("pip", None)
         try:
@@ -326,6 +328,6 @@ class _Run:
 
 
 def run(prefix: str, steps: Steps, environ: Mapping[str, str], windows: bool, cache_dir: str,
-        reporter: Reporter) -> Dict[str, Any]:
+        reporter: Reporter) -> dict[str, object]:
     """Run the steps; the record's `provisioning` entry afterwards. Raises ProvisionError (exit 8)."""
     return _Run(prefix, steps, environ, windows, cache_dir, reporter).run()

@@ -5,14 +5,16 @@ the environment activated: if activation or PATH order were wrong, we would find
 other interpreter (or none) and fail loudly here rather than in the user's hands later.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 from mambaboot.common.errors import VerifyError
+from mambaboot.common.values import value
 
 _PROBE = (
     "import json, sys; print(json.dumps({'prefix': sys.prefix, 'executable': sys.executable,"
@@ -21,7 +23,7 @@ _PROBE = (
 TIMEOUT = 300
 
 
-@dataclass(frozen=True)
+@value
 class Verification:
     python: str
     python_version: str
@@ -44,7 +46,7 @@ def _inside(path: str, prefix: str) -> bool:
     return os.path.normcase(os.path.realpath(path)).startswith(root.rstrip(os.sep) + os.sep)
 
 
-def version_matches(found: str, requested: Optional[str]) -> bool:
+def version_matches(found: str, requested: str | None) -> bool:
     """'3.12' accepts 3.12.x, '3.12.4' only 3.12.4: conda's `python=3.12` semantics."""
     if not requested:
         return True
@@ -52,7 +54,7 @@ def version_matches(found: str, requested: Optional[str]) -> bool:
     return found.split(".")[: len(want)] == want
 
 
-def resolve(command: str, env: Mapping[str, str], prefix: str) -> Tuple[Optional[str], Optional[str]]:
+def resolve(command: str, env: Mapping[str, str], prefix: str) -> tuple[str | None, str | None]:
     path_value = next((v for k, v in env.items() if k.upper() == "PATH"), "")
     found = shutil.which(command, path=path_value)
     if found is None:
@@ -66,10 +68,10 @@ class _Proc:
     """A started check; finish() collects it. Starting all checks before collecting any runs
     them in parallel without threads."""
 
-    def __init__(self, argv: List[str], env: Mapping[str, str]):
+    def __init__(self, argv: list[str], env: Mapping[str, str]):
         self.argv = argv
         try:
-            self.proc: Optional[subprocess.Popen] = subprocess.Popen(
+            self.proc: subprocess.Popen | None = subprocess.Popen(
                 argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, errors="replace",
             )
@@ -77,7 +79,7 @@ class _Proc:
         except OSError as exc:
             self.proc, self.error = None, str(exc)
 
-    def finish(self) -> Tuple[int, str, str]:
+    def finish(self) -> tuple[int, str, str]:
         if self.proc is None:
             return -1, "", self.error
         try:
@@ -94,7 +96,7 @@ class _Proc:
             self.proc.communicate()
 
 
-def _python_result(found: str, proc: _Proc, prefix: str, requested: Optional[str]) -> Tuple[Dict[str, str], List[str]]:
+def _python_result(found: str, proc: _Proc, prefix: str, requested: str | None) -> tuple[dict[str, str], list[str]]:
     code, out, err = proc.finish()
     if code != 0:
         return {}, [f"python at {found} failed to start (exit {code}): {err[-500:]}"]
@@ -110,7 +112,7 @@ def _python_result(found: str, proc: _Proc, prefix: str, requested: Optional[str
     return {"python": found, "python_version": info["version"]}, problems
 
 
-def _tool_result(tool: str, proc: _Proc) -> Tuple[Dict[str, str], List[str]]:
+def _tool_result(tool: str, proc: _Proc) -> tuple[dict[str, str], list[str]]:
     code, out, err = proc.finish()
     if code != 0:
         return {}, [f"`{tool} --version` failed (exit {code}): {(err or out)[-500:]}"]
@@ -121,11 +123,11 @@ def _tool_result(tool: str, proc: _Proc) -> Tuple[Dict[str, str], List[str]]:
 class Checks:
     """Verification under way: start() launches every check, result() waits for them."""
 
-    def __init__(self, activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]):
+    def __init__(self, activated_env: Mapping[str, str], prefix: str, requested_python: str | None):
         self.prefix = prefix
         self.requested = requested_python
-        self.problems: List[str] = []
-        self.pending: List[Tuple[str, str, _Proc]] = []
+        self.problems: list[str] = []
+        self.pending: list[tuple[str, str, _Proc]] = []
         # Looking must not change what is looked at: no __pycache__ written into the prefix.
         activated_env = {**activated_env, "PYTHONDONTWRITEBYTECODE": "1"}
         for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
@@ -136,7 +138,7 @@ class Checks:
                 self.pending.append((command, found, _Proc([found, *argv_tail], activated_env)))
 
     def result(self) -> Verification:
-        found: Dict[str, str] = {}
+        found: dict[str, str] = {}
         try:
             for command, path, proc in self.pending:
                 if command == "python":
@@ -157,6 +159,6 @@ class Checks:
             proc.stop()
 
 
-def start(activated_env: Mapping[str, str], prefix: str, requested_python: Optional[str]) -> Checks:
+def start(activated_env: Mapping[str, str], prefix: str, requested_python: str | None) -> Checks:
     return Checks(activated_env, prefix, requested_python)
 

@@ -8,9 +8,9 @@ environment do not stop a move (what they point at stays where it is) but do sto
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from mambaboot.common.values import factory, value
 from mambaboot.relocate import scan
 
 REWRITTEN = "rewritten"
@@ -24,7 +24,7 @@ _WHY_REWRITTEN = {
 }
 
 
-@dataclass
+@value(frozen=False)
 class Entry:
     path: str
     kind: str
@@ -36,14 +36,14 @@ class Entry:
         return {"path": self.path, "kind": self.kind, "verdict": self.verdict, "why": self.why, "source": self.source}
 
 
-@dataclass
+@value(frozen=False)
 class Audit:
     prefix: str
     location: str  # where the files say the environment lives
     location_from: Optional[str]
-    entries: List[Entry] = field(default_factory=list)
-    findings: List[scan.Finding] = field(default_factory=list)  # what move rewrites
-    pack_blockers: List[Entry] = field(default_factory=list)
+    entries: List[Entry] = factory(list)
+    findings: List[scan.Finding] = factory(list)  # what move rewrites
+    pack_blockers: List[Entry] = factory(list)
 
     @property
     def moved_by_hand(self) -> bool:

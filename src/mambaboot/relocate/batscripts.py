@@ -18,13 +18,15 @@ at the environment's own mamba (Library\\bin\\mamba.exe) when it has one. Rewrit
 changes nothing the second time.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import ntpath
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 from mambaboot.common import fsops
+from mambaboot.common.values import factory, value
 from mambaboot.environment import record
 from mambaboot.relocate import scan
 
@@ -37,18 +39,18 @@ _SETS_ROOT = re.compile(r'set[ \t]+"?MAMBA_ROOT_PREFIX=', re.I)
 _SETS_EXE = re.compile(r'set[ \t]+"?MAMBA_EXE=', re.I)
 
 
-@dataclass(frozen=True)
+@value
 class Change:
     path: str  # relative, with '/'
-    notes: Tuple[str, ...]
-    leftovers: Tuple[int, ...] = ()  # line numbers still naming the prefix in a form we do not rewrite
+    notes: tuple[str, ...]
+    leftovers: tuple[int, ...] = ()  # line numbers still naming the prefix in a form we do not rewrite
 
 
-@dataclass
+@value(frozen=False)
 class Report:
-    changed: List[Change] = field(default_factory=list)
-    backups: List[str] = field(default_factory=list)
-    leftovers: List[Change] = field(default_factory=list)
+    changed: list[Change] = factory(list)
+    backups: list[str] = factory(list)
+    leftovers: list[Change] = factory(list)
 
     def to_dict(self) -> dict:
         return {
@@ -58,13 +60,13 @@ class Report:
         }
 
 
-def _scripts_in(paths: Iterable[dict]) -> List[str]:
+def _scripts_in(paths: Iterable[dict]) -> list[str]:
     return [rel for rel, entry in ((str(e.get("_path", "")).replace("\\", "/"), e) for e in paths)
             if entry.get("prefix_placeholder") and entry.get("file_mode", "text") == "text"
             and rel.lower().endswith(SCRIPT_EXTS)]
 
 
-def _recorded_scripts(prefix: str, paths: Optional[Iterable[dict]] = None) -> List[str]:
+def _recorded_scripts(prefix: str, paths: Iterable[dict] | None = None) -> list[str]:
     """Scripts the package records say had the prefix written into them (text mode).
     paths: every record's paths_data entries, when the caller read them already (create)."""
     if paths is not None:
@@ -73,7 +75,7 @@ def _recorded_scripts(prefix: str, paths: Optional[Iterable[dict]] = None) -> Li
             if found.kind == scan.TEXT and rel.lower().endswith(SCRIPT_EXTS)]
 
 
-def candidates(prefix: str, paths: Optional[Iterable[dict]] = None) -> List[str]:
+def candidates(prefix: str, paths: Iterable[dict] | None = None) -> list[str]:
     """Relative paths ('/') of the scripts that may carry the prefix."""
     found = set(_recorded_scripts(prefix, paths))
     for directory in SCANNED_DIRS:
@@ -86,7 +88,7 @@ def candidates(prefix: str, paths: Optional[Iterable[dict]] = None) -> List[str]
     return sorted(p for p in found if os.path.isfile(os.path.join(prefix, *p.split("/"))))
 
 
-def _spellings(written: Iterable[str]) -> Optional[str]:
+def _spellings(written: Iterable[str]) -> str | None:
     """A regex for any spelling of the prefixes: either slash, any case (Windows paths)."""
     alternatives = []
     for prefix in sorted({w.rstrip("\\/") for w in written if w}, key=len, reverse=True):
@@ -104,7 +106,7 @@ def _for_set(indent: str, name: str, path: str) -> str:
     return f'{indent}@FOR %%P IN ("{path}") DO @SET "{name}=%%~fP"'
 
 
-def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str]) -> Tuple[str, List[str], List[int]]:
+def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: str | None) -> tuple[str, list[str], list[int]]:
     """(new text, notes, line numbers still naming the prefix or an outside MAMBA_EXE).
 
     own_mamba: the environment's mamba relative to its root ('Library\\bin\\mamba.exe'), if any.
@@ -113,9 +115,9 @@ def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str
     # the prefix as a whole path component: not C:\env inside C:\env2
     exact = re.compile(spelled + r"(?=[\\/\";%']|[ \t]*$)", re.I) if spelled else None
     base = _base(rel)
-    notes: List[str] = []
-    out: List[str] = []
-    leftovers: List[int] = []
+    notes: list[str] = []
+    out: list[str] = []
+    leftovers: list[int] = []
     hook = rel.lower().startswith("condabin/") and rel.lower().endswith("hook.bat")
     needs_root = hook and _SETS_EXE.search(text) is not None and _SETS_ROOT.search(text) is None
     for number, line in enumerate(text.splitlines(keepends=True), 1):
@@ -149,7 +151,7 @@ def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: Optional[str
 
 
 def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_run: bool = False,
-          paths: Optional[Iterable[dict]] = None) -> Report:
+          paths: Iterable[dict] | None = None) -> Report:
     """Rewrite every candidate script of `prefix`. `written`: how the prefix is spelled in the
     files (default: the prefix itself; also give the old location of a moved environment).
     paths: the records' paths_data entries, read already (() on a POSIX layout: none to look at)."""
@@ -178,7 +180,7 @@ def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_ru
     return report
 
 
-def _backup(prefix: str, rel: str, raw: bytes) -> Optional[str]:
+def _backup(prefix: str, rel: str, raw: bytes) -> str | None:
     """Keep the original once (a later run must not overwrite it with an already patched copy)."""
     kept_rel = f"{record.RECORD_DIR}/{BACKUP_DIR}/{rel}"
     kept = os.path.join(prefix, *kept_rel.split("/"))

@@ -8,11 +8,11 @@ rule: `doctor` exits 1), "warning" (works, but can fail silently) or "ok".
 
 import ntpath
 import os
-from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
+from mambaboot.common.values import factory, value
 from mambaboot.shell import isolation, shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
@@ -26,7 +26,7 @@ _OWN_STATE = "_MAMBABOOT_"  # what activate.bat keeps for deactivate.bat
 _DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"
 
 
-@dataclass(frozen=True)
+@value
 class Finding:
     check: str
     severity: str
@@ -259,10 +259,10 @@ def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     return findings + check_shell_init(m)
 
 
-@dataclass
+@value(frozen=False)
 class Undone:
-    backups: List[str] = field(default_factory=list)
-    failures: List[str] = field(default_factory=list)
+    backups: List[str] = factory(list)
+    failures: List[str] = factory(list)
 
 
 def undo_shell_init(m: Host, blocks: List[shellinit.Block], autoruns: List[shellinit.AutoRun]) -> Undone:

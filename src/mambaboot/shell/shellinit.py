@@ -16,10 +16,10 @@ import codecs
 import datetime
 import os
 import re
-from dataclasses import dataclass
 from typing import List, Mapping, Optional, Tuple
 
 from mambaboot.common import fsops, winsys
+from mambaboot.common.values import value
 
 _START = re.compile(r"^\s*(?:#\s*>>>\s*(?P<a>conda|mamba) initialize\s*>>>|#region (?P<b>conda|mamba) initialize)\s*$")
 _HOOK = re.compile(r"(?:conda|mamba|micromamba)[-_]hook\.(?:bat|cmd)|condabin\\(?:conda|mamba|micromamba)\.(?:bat|cmd)", re.I)
@@ -38,7 +38,7 @@ _BARE_HOOK = re.compile(
     rf"(?:conda|mamba|CONDA_EXE|MAMBA_EXE)(?:\.exe)?{_Q}\s+{_Q}shell(?:\.[a-z]+)?{_Q}\s+{_Q}hook\b", re.I)
 
 
-@dataclass(frozen=True)
+@value
 class Block:
     path: str
     first: int  # 1-based line numbers, inclusive
@@ -47,21 +47,21 @@ class Block:
     text: str
 
 
-@dataclass(frozen=True)
+@value
 class HookLine:
     path: str
     line: int  # 1-based
     text: str
 
 
-@dataclass(frozen=True)
+@value
 class Found:
     blocks: List[Block]
     problems: List[str]  # "path:line: ..." for blocks with no end marker: never touched
     lines: List[HookLine]  # bare hook lines outside blocks: reported, never touched
 
 
-@dataclass(frozen=True)
+@value
 class AutoRun:
     hive: str  # HKCU | HKLM
     value: str

@@ -22,7 +22,8 @@ Hook scripts are started from a called label (see envvars.BAT_RUN), which keeps 
 Only cmd builtins run (set, if, for, call, goto, echo, pushd, popd), and python.exe when vars.bat is stale.
 """
 
-from typing import Dict, List, Tuple
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import environ, envvars
@@ -38,15 +39,15 @@ def _ref(name: str, delayed: bool) -> str:
     return f"!{name}!" if delayed else f"%{name}%"
 
 
-def _usage() -> List[str]:
+def _usage() -> list[str]:
     return ['call "PREFIX\\.mambaboot\\activate.bat"', 'undo: call "PREFIX\\.mambaboot\\deactivate.bat"']
 
 
-def _header(model: Model) -> List[str]:
+def _header(model: Model) -> list[str]:
     return model.header("@REM", _usage()) + ['@if "!!"=="" (set "_MAMBABOOT_ON=1") else (set "_MAMBABOOT_ON=")']
 
 
-def _locate() -> List[str]:
+def _locate() -> list[str]:
     return [
         f'@for %%P in ("%~dp0..") do @set "{_S}P=%%~fP"',
         f'@if not exist "%{_S}P%\\.mambaboot\\activate.bat" goto _mambaboot_lost',
@@ -55,7 +56,7 @@ def _locate() -> List[str]:
     ]
 
 
-def _fresh_vars(heal_failed: str) -> List[str]:
+def _fresh_vars(heal_failed: str) -> list[str]:
     """Call vars.bat's check; when stale, write it again with the environment's python (the
     prefix passed as PREFIX\\. so that a drive root's backslash cannot escape the quote), and
     check again. Leaves vars.bat's exit code in errorlevel; heal_failed is where to go when
@@ -77,12 +78,12 @@ def _fresh_vars(heal_failed: str) -> List[str]:
     ]
 
 
-def _copy_checks(names: Tuple[str, ...]) -> List[str]:
+def _copy_checks(names: tuple[str, ...]) -> list[str]:
     """Delayed expansion off: refuse values that %VAR% cannot copy (a " with an operator)."""
     return envvars.bat_copy_checks(names, "_mambaboot_checked") + [f"@if defined {_S}Q goto _mambaboot_quoted"]
 
 
-def _sets(model: Model, delayed: bool) -> List[str]:
+def _sets(model: Model, delayed: bool) -> list[str]:
     p = _ref(f"{_S}P", delayed)
     raw = f"%{_S}P%"  # in `if exist` tests, expanded when the line is read either way
     lines = [f'@set "{_S}OLD_{name}={_ref(name, delayed)}"' for name in envvars.BAT_FIXED]
@@ -116,7 +117,7 @@ def _sets(model: Model, delayed: bool) -> List[str]:
     return lines
 
 
-def _clear(names: List[str]) -> str:
+def _clear(names: list[str]) -> str:
     return "@" + " & ".join(f'set "{n}="' for n in names)
 
 
@@ -124,11 +125,11 @@ _TEMPS = [f"{_S}{n}" for n in ("ON", "P", "T", "U", "W", "Q", "N", "F", "V", "L"
 _RUN = list(envvars.BAT_RUN)
 
 
-def _fail(label: str, message: str) -> List[str]:
+def _fail(label: str, message: str) -> list[str]:
     return [f":{label}", f"@>&2 echo mambaboot: {message}", "@goto _mambaboot_fail"]
 
 
-def _activate(model: Model) -> List[str]:
+def _activate(model: Model) -> list[str]:
     lines = _header(model)
     lines.append(f"@if defined {_S}ACTIVE goto _mambaboot_still")
     lines.append(f'@set "{_S}T="')
@@ -162,7 +163,7 @@ def _activate(model: Model) -> List[str]:
     return lines
 
 
-def _deactivate(model: Model) -> List[str]:
+def _deactivate(model: Model) -> list[str]:
     lines = _header(model)
     lines.append(f"@if not defined {_S}ACTIVE goto _mambaboot_none")
     lines.append(_locate()[0])
@@ -194,7 +195,7 @@ def _deactivate(model: Model) -> List[str]:
               f'@set "{_S}OLD_%1="',
               "@goto :eof"]
     return lines
-def render(model: Model) -> Dict[str, bytes]:
+def render(model: Model) -> dict[str, bytes]:
     encoding = envvars.bat_encoding()
     try:
         return encode({ACTIVATE: _activate(model), DEACTIVATE: _deactivate(model)}, "\r\n", encoding)

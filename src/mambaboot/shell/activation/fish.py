@@ -4,7 +4,8 @@ fish says which file it is sourcing (`status current-filename`), so the script f
 environment from its own location; only fish builtins run (string, set, test, source).
 """
 
-from typing import Dict, List
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
@@ -17,11 +18,11 @@ _V = "_mambaboot_"
 quote = envvars.fish_quote
 
 
-def _usage() -> List[str]:
+def _usage() -> list[str]:
     return ["source /path/to/env/.mambaboot/activate.fish", "undo: source /path/to/env/.mambaboot/deactivate.fish"]
 
 
-def _activate(model: Model) -> List[str]:
+def _activate(model: Model) -> list[str]:
     refuse = []
     for name in model.refuse_if_set:
         refuse += [f'    if test -n "${name}"', f'        _mambaboot_fail "{busy(f"{name}=${name}")}"', "        return 1", "    end"]
@@ -32,6 +33,6 @@ def _activate(model: Model) -> List[str]:
     )
 
 
-def render(model: Model) -> Dict[str, bytes]:
+def render(model: Model) -> dict[str, bytes]:
     deactivate = fill(DEACTIVATE, HEADER=model.header("#", _usage()), NOT_ACTIVE=quote(NOT_ACTIVE))
     return encode({ACTIVATE: _activate(model), DEACTIVATE: deactivate})

@@ -5,42 +5,41 @@ A Windows environment gets cmd.exe and PowerShell scripts; a Unix one POSIX sh, 
 PowerShell (pwsh) scripts. Each family's module renders {file name: bytes} from one Model.
 """
 
-import os
-from typing import Dict, List
+from __future__ import annotations  # annotations stay text: no typing at start-up
 
-from mambaboot.common import fsops
+import os
+
+from mambaboot.common import fsops, packagedata
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell
 from mambaboot.shell.activation.model import Model
 
 
-def render(prefix: str, windows: bool) -> Dict[str, bytes]:
+def render(prefix: str, windows: bool) -> dict[str, bytes]:
     """Relative path (with '/') -> content of every script for this environment."""
     model = Model(windows=windows, prefix=prefix)
     families = (cmd, powershell) if windows else (posix, fish, powershell)
-    scripts: Dict[str, bytes] = {}
+    scripts: dict[str, bytes] = {}
     for family in families:
         for name, data in family.render(model).items():
             scripts[f"{record.RECORD_DIR}/{name}"] = data
     # the variables' fragments, and the script that writes them again from the environment's python
-    import pkgutil
-
     try:
         fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
     except ValueError as exc:  # data conda could not read either (envvars.Broken), a value no shell can hold (NUL)
         raise VerifyError(str(exc)) from None
     for name, data in fragments.items():
         scripts[f"{record.RECORD_DIR}/{name}"] = data
-    scripts[f"{record.RECORD_DIR}/envvars.py"] = pkgutil.get_data(__package__, "envvars.py") or b""
+    scripts[f"{record.RECORD_DIR}/envvars.py"] = packagedata.read(__package__, "envvars.py")
     return scripts
 
 
-def write(prefix: str, windows: bool, dry_run: bool = False) -> List[str]:
+def write(prefix: str, windows: bool, dry_run: bool = False) -> list[str]:
     """Write (or with dry_run only compute) the scripts; returns their relative paths."""
     scripts = render(prefix, windows)
     if not dry_run:
         os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
-        for rel, data in scripts.items():
-            fsops.atomic_write(os.path.join(prefix, *rel.split("/")), data, mode=fsops.user_mode(0o666))
+        fsops.atomic_write_many([(os.path.join(prefix, *rel.split("/")), data) for rel, data in scripts.items()],
+                                mode=fsops.user_mode(0o666))
     return sorted(scripts)

@@ -19,30 +19,32 @@ nothing of the environment. sh, fish and PowerShell list the hook directories at
 which cannot sort by code point, finds the hook lists in vars.bat, whose check covers them.
 """
 
-from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 
 from mambaboot import __version__
+from mambaboot.common import packagedata
+from mambaboot.common.values import value
 from mambaboot.shell import isolation
 from mambaboot.shell.activation import environ
 
 
-@dataclass(frozen=True)
+@value
 class Model:
     windows: bool
     prefix: str = ""
 
     @property
-    def path_suffixes(self) -> Tuple[str, ...]:
+    def path_suffixes(self) -> tuple[str, ...]:
         """PATH entries relative to the prefix, e.g. ('\\condabin', ...); '' is the prefix itself."""
         marker = "\0"
         return tuple(e[len(marker):] for e in environ.path_entries(marker, self.windows))
 
     @property
-    def refuse_if_set(self) -> Tuple[str, ...]:
+    def refuse_if_set(self) -> tuple[str, ...]:
         return isolation.CONTAMINATING
 
-    def header(self, comment: str, usage: List[str]) -> List[str]:
+    def header(self, comment: str, usage: list[str]) -> list[str]:
         lines = [
             "mambaboot: activation for the conda environment this file belongs to (PREFIX/.mambaboot/).",
             *usage,
@@ -68,20 +70,16 @@ def still_active(prefix: str) -> str:
     return f"{prefix} is still active here; deactivate it or open a new shell"
 
 
-def fill(template: str, **values) -> List[str]:
+def fill(template: str, **values) -> list[str]:
     """The lines of the template file `template` (beside these modules), each __NAME__ replaced:
     a line that is only a placeholder takes a list of lines (none: the line goes), any other
     placeholder a string. The templates ship as package data, in the wheel and the zipapp."""
-    import pkgutil
-
-    raw = pkgutil.get_data(__package__, template)
-    if raw is None:
-        raise FileNotFoundError(template)
+    raw = packagedata.read(__package__, template)
     import re
 
     # one pass, so a value that happens to hold __NAME__ (an environment variable's value) stays as it is
     inline = re.compile("__(" + "|".join(n for n, v in values.items() if isinstance(v, str)) + ")__")
-    lines: List[str] = []
+    lines: list[str] = []
     for line in raw.decode("utf-8").splitlines():
         key = line.strip()
         if key.startswith("__") and key.endswith("__") and isinstance(values.get(key[2:-2]), list):
@@ -91,7 +89,7 @@ def fill(template: str, **values) -> List[str]:
     return lines
 
 
-def encode(scripts: Dict[str, List[str]], newline: str = "\n", encoding: str = "utf-8", bom: bool = False) -> Dict[str, bytes]:
+def encode(scripts: dict[str, list[str]], newline: str = "\n", encoding: str = "utf-8", bom: bool = False) -> dict[str, bytes]:
     """File name -> bytes of its lines; undecodable bytes read from the environment go back as they were."""
     errors = "surrogateescape" if encoding == "utf-8" else "strict"
     return {name: (("\ufeff" if bom else "") + newline.join(lines) + newline).encode(encoding, errors)

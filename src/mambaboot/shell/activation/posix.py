@@ -14,8 +14,9 @@ wrong directory. zsh takes the file from $funcsourcetrace, byte for byte in any 
 Everything it runs is a shell builtin (but the environment's python once its variables changed).
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import os
-from typing import Dict, List
 
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
@@ -28,7 +29,7 @@ _V = "_mambaboot_"  # every variable and function the scripts leave behind start
 quote = envvars.sh_quote
 
 
-def _usage() -> List[str]:
+def _usage() -> list[str]:
     return [
         "bash, zsh:  . /path/to/env/.mambaboot/activate.sh",
         'dash, sh:   MAMBABOOT_ENV=/path/to/env; . "$MAMBABOOT_ENV/.mambaboot/activate.sh"',
@@ -44,7 +45,7 @@ def _identity(prefix: str) -> str:
     return f"# mambaboot activation {digest}"
 
 
-def _activate(model: Model) -> List[str]:
+def _activate(model: Model) -> list[str]:
     refuse = [f'    if [ -n "${{{name}-}}" ]; then _mambaboot_fail "{busy(f"{name}=${name}")}"; return 1; fi'
               for name in model.refuse_if_set]
     return fill(
@@ -54,6 +55,6 @@ def _activate(model: Model) -> List[str]:
     )
 
 
-def render(model: Model) -> Dict[str, bytes]:
+def render(model: Model) -> dict[str, bytes]:
     deactivate = fill(DEACTIVATE, HEADER=model.header("#", _usage()), NOT_ACTIVE=quote(NOT_ACTIVE))
     return encode({ACTIVATE: _activate(model), DEACTIVATE: deactivate})

@@ -6,7 +6,8 @@ is told apart and put back as absent, and the files carry a UTF-8 byte order mar
 which Windows PowerShell 5.1 reads them in the ANSI code page.
 """
 
-from typing import Dict, List
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
@@ -20,11 +21,11 @@ def _array(values) -> str:
     return "@(" + ", ".join(quote(v) for v in values) + ")"
 
 
-def _usage() -> List[str]:
+def _usage() -> list[str]:
     return [". PREFIX\\.mambaboot\\activate.ps1", "undo: . PREFIX\\.mambaboot\\deactivate.ps1"]
 
 
-def _activate(model: Model) -> List[str]:
+def _activate(model: Model) -> list[str]:
     w = model.windows
     fixed = ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS)
     return fill(
@@ -36,6 +37,6 @@ def _activate(model: Model) -> List[str]:
     )
 
 
-def render(model: Model) -> Dict[str, bytes]:
+def render(model: Model) -> dict[str, bytes]:
     deactivate = fill(DEACTIVATE, HEADER=model.header("#", _usage()), NOT_ACTIVE=quote("mambaboot: " + NOT_ACTIVE))
     return encode({ACTIVATE: _activate(model), DEACTIVATE: deactivate}, "\r\n", bom=True)
