@@ -32,6 +32,41 @@ def test_corrupted_cached_binary_is_detected_and_replaced(release_server, tmp_pa
     assert hashlib.sha256(open(again.path, "rb").read()).hexdigest() == hashlib.sha256(standin.read_bytes()).hexdigest()
 
 
+def _tamper_keeping_size_and_mtime(path):
+    """Same length, the mtime put back: what only the ctime (and the content) still tells."""
+    st = os.stat(path)
+    data = bytearray(open(path, "rb").read())
+    assert data[-1:] == b"\n"
+    data[-1:] = b" "  # the stand-in still runs
+    with open(path, "r+b") as f:
+        f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(path).st_size == st.st_size and os.stat(path).st_mtime_ns == st.st_mtime_ns
+
+
+def test_a_verified_binary_is_hashed_again_once_anything_about_it_changes(release_server, tmp_path, standin):
+    """The digest of a cached or given binary is remembered with its stat (not hashed on every
+    create); a change the size and mtime hide is still seen."""
+    source = _source(release_server)
+    first = micromamba.obtain(source, str(tmp_path), os.environ)
+    assert not micromamba.obtain(source, str(tmp_path), os.environ).downloaded
+    memo = os.path.join(os.path.dirname(first.path), "verified")
+    assert open(memo).read().split()[-1] == first.sha256
+    _tamper_keeping_size_and_mtime(first.path)
+    again = micromamba.obtain(source, str(tmp_path), os.environ)
+    assert again.downloaded and open(again.path, "rb").read() == standin.read_bytes()
+
+    given = tmp_path / "mine" / "micromamba"
+    given.parent.mkdir()
+    given.write_bytes(standin.read_bytes())
+    given.chmod(0o755)
+    local = _source(release_server, micromamba=str(given))
+    assert micromamba.obtain(local, str(tmp_path), os.environ).sha256 == first.sha256
+    assert micromamba.obtain(local, str(tmp_path), os.environ).sha256 == first.sha256  # from the memo
+    _tamper_keeping_size_and_mtime(given)
+    assert micromamba.obtain(local, str(tmp_path), os.environ).sha256 == hashlib.sha256(given.read_bytes()).hexdigest()
+
+
 def test_missing_published_digest_is_refused_unless_given(release_server, tmp_path, standin):
     release_server.remove(release_server.asset_url + ".sha256")
     with pytest.raises(ObtainError, match="--micromamba-sha256"):
