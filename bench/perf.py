@@ -145,7 +145,8 @@ def rows(figures: dict) -> list:
 
 
 def table(figures: dict, load: tuple) -> str:
-    lines = [f"Measured by `python3 bench/perf.py --table README.md` (Python {sys.version.split()[0]}, "
+    lines = [f"Measured by `python3 bench/perf.py --table README.md` (Python {sys.version.split()[0]} "
+             f"at {sys.executable}, which runs every row, its site's .pth files included; "
              f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):", "",
              "| row | measured | time | baseline | time | ratio | target |", "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows(figures)]
