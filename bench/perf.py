@@ -9,7 +9,8 @@ ratios measured side by side mean anything; the tests never time anything).
 
 Rows (ROWS below; tests/test_bench_table.py checks the README table has exactly these):
 start-up (--version, --help) against `python -c pass`; `run` against the environment's python;
-`cache info` on the benchmark cache and `list` of 500 environments against `python -c pass`;
+`cache info` on the benchmark cache (and, for its floor, a bare walk that lstat's each file) and
+`list` of 500 environments against `python -c pass`;
 `remove --yes` against `rm -rf` of the same tree; the zipapp against the checkout; `create` with
 the package cache on another file system (a tmpfs: every file copied) against the same volume.
 """
@@ -36,11 +37,18 @@ ROWS = (
     ("run", "`mambaboot run P -- python -c pass`", "P's python alone", "2.2"),
     ("run-lean", "the same under `python -I -S`", "P's python alone", "2.2"),
     ("cache-info", "`cache info` (~11k-file cache)", "`python -c pass`", "3"),
+    ("cache-walk", "a bare scandir + lstat walk of it in Python", "`python -c pass`", "-"),
     ("list-500", "`list` of 500 environments", "`python -c pass`", "(< 150 ms)"),
     ("remove", "`remove --yes` (~10k files)", "`rm -rf` of a copy", "1.1"),
     ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
     ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
 )
+# The least an exact measure costs in Python: every file's lstat, nothing else (cache info's floor).
+WALK = ("import os, sys\n"
+        "def walk(d):\n"
+        "    for e in os.scandir(d):\n"
+        "        walk(e.path) if e.is_dir(follow_symlinks=False) else e.stat(follow_symlinks=False)\n"
+        "walk(sys.argv[1])\n")
 BEGIN, END = "<!-- bench/perf.py table: begin -->", "<!-- bench/perf.py table: end -->"
 
 
@@ -88,8 +96,10 @@ def measure(n: int) -> dict:
                                          [*lean, "run", str(prefix), "--", "python", "-c", "pass"])
         figures["run"] = (run, direct)
         figures["run-lean"] = (run_lean, direct)
-        base, info = _medians(n, env, floor, [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)])
+        base, info, walk = _medians(n, env, floor, [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)],
+                                    [sys.executable, "-c", WALK, str(cache)])
         figures["cache-info"] = (info, base)
+        figures["cache-walk"] = (walk, base)
         fake_envs(prefix, root / "many", 500)
         base, listing = _medians(n, env, floor, [*MAMBABOOT, "list", "--envs-dir", str(root / "many"),
                                                  "--cache-dir", str(cache)])
@@ -144,9 +154,18 @@ def rows(figures: dict) -> list:
     return out
 
 
+def _shown(path: str) -> str:
+    """The interpreter as the README should name it: relative to the checkout when inside it."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        return str(Path(path).relative_to(repo))
+    except ValueError:
+        return path
+
+
 def table(figures: dict, load: tuple) -> str:
-    lines = [f"Measured by `python3 bench/perf.py --table README.md` (Python {sys.version.split()[0]} "
-             f"at {sys.executable}, which runs every row, its site's .pth files included; "
+    lines = [f"Measured by `.venv/bin/python bench/perf.py --table README.md` (Python {sys.version.split()[0]} "
+             f"at {_shown(sys.executable)}, which runs every row, its site's .pth files included; "
              f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):", "",
              "| row | measured | time | baseline | time | ratio | target |", "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows(figures)]
