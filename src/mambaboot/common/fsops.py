@@ -31,32 +31,32 @@ def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
 
 
 def atomic_write_many(items, mode: int | None = None) -> None:
-    """atomic_write for each (path, data), with one flush to disk for all: every file is written
-    and synced before any is renamed into place, so the file system commits them together
-    (ten activation scripts: one journal commit instead of ten)."""
-    written = []
+    """atomic_write for each (path, data): all are written and synced before the first is
+    renamed into place (the data's flushes together, then the renames)."""
+    staged = []  # (temporary, path): written, not yet renamed
     try:
-        for path, data in items:
-            tmp = unique_sibling(path, "tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-            written.append((tmp, path, fd))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        for tmp, _, fd in written:
-            os.fsync(fd)
-        while written:
-            tmp, path, fd = written[0]
-            os.close(fd)
-            written[0] = (tmp, path, None)
+        files = []
+        try:
+            for path, data in items:
+                tmp = unique_sibling(path, "tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                staged.append((tmp, path))
+                files.append(os.fdopen(fd, "wb"))
+                files[-1].write(data)
+            for f in files:
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            for f in files:
+                f.close()
+        while staged:
+            tmp, path = staged[0]
             if mode is not None:
                 os.chmod(tmp, mode)
             os.replace(tmp, path)
-            del written[0]
+            staged.pop(0)
     except BaseException:
-        for tmp, _, fd in written:
-            if fd is not None:
-                os.close(fd)
+        for tmp, _ in staged:
             _unlink_quietly(tmp)
         raise
 
@@ -279,6 +279,14 @@ def _remove_file(path: str) -> None:
     except PermissionError:
         os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
         os.unlink(path)
+
+
+def path_key(path: str) -> str:
+    """32 hex digits naming a path in a flat directory of the cache (a pending marker, a given
+    micromamba's memo): the same path, spelled in any case on Windows, gives the same key."""
+    import hashlib  # loads OpenSSL: only when a key is needed
+
+    return hashlib.sha256(os.path.normcase(os.path.abspath(path)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def sha256_file(path: str) -> str:

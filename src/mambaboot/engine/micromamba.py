@@ -133,10 +133,7 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
         raise ObtainError(f"micromamba not found at {path}")
     if not os.access(path, os.X_OK):
         raise ObtainError(f"{path} is not executable")
-    import hashlib
-
-    where = hashlib.sha256(os.path.normcase(os.path.abspath(path)).encode("utf-8", "surrogateescape")).hexdigest()
-    memo_dir = os.path.join(_store(cache_dir), "local", where[:32])
+    memo_dir = os.path.join(_store(cache_dir), "local", fsops.path_key(path))
     os.makedirs(memo_dir, exist_ok=True)
     digest = _digest(path, os.path.join(memo_dir, "verified"))
     if source.expected_sha256 and digest != source.expected_sha256:

@@ -55,9 +55,7 @@ def _mtime(prefix: str) -> str | None:
             stamp = os.stat(path).st_mtime
         except OSError:
             continue
-        import datetime  # only for an environment without a record
-
-        return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).replace(microsecond=0).isoformat()
+        return record.utc(stamp)
     return None
 
 
