@@ -71,7 +71,8 @@ def _entry(path, size, **extra):
 ODD = ["a}, \"b\": {", "x}}", "size_in_bytes\": 99, \"", "paths_data\": {}", "d\\\\\"}"]
 
 
-@pytest.mark.parametrize("shape", ["paths-first", "version-first", "paths_data-first", "paths_data-last", "compact"])
+@pytest.mark.parametrize("shape", ["paths-first", "version-first", "paths_data-first", "paths_data-last", "compact",
+                                   "libmamba"])
 def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp_path, shape):
     """Whatever the key order and spacing, and with paths that look like JSON, the light read
     (paths_data's sizes summed where they stand) gives what decoding everything gives."""
@@ -85,7 +86,10 @@ def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp
     items = list(record.items())
     at = {"paths_data-first": 0, "paths_data-last": len(items)}.get(shape, 7)
     items.insert(at, ("paths_data", pd))
-    text = json.dumps(dict(items), separators=(",", ":")) if shape == "compact" else json.dumps(dict(items), indent=1)
+    if shape == "libmamba":  # what micromamba writes: nlohmann's dump(4), keys sorted (libmamba/src/core/link.cpp)
+        text = json.dumps(dict(items), indent=4, sort_keys=True)
+    else:
+        text = json.dumps(dict(items), separators=(",", ":")) if shape == "compact" else json.dumps(dict(items), indent=1)
     meta = tmp_path / "conda-meta"
     meta.mkdir()
     (meta / "odd-1.0-0.json").write_text(text)

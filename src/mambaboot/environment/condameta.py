@@ -56,7 +56,10 @@ def _records(prefix: str) -> Iterator[dict]:
 # decoded: its value ends at the first '}' that is followed by another key or by the record's end
 # (its entries are flat objects, and no string holds an unescaped quote), the sizes are summed
 # where they stand, and the rest is decoded with paths_data as null. A record shaped otherwise
-# fails that decode and is decoded whole.
+# fails that decode and is decoded whole. Both writers' records read lightly: micromamba's
+# (libmamba/src/core/link.cpp: `out_json["paths_data"] = paths_json`, flat entries of _path,
+# path_type, sha256, sha256_in_prefix, size_in_bytes, ...; written with `dump(4)`, keys sorted
+# by nlohmann's std::map) and rattler's (the test stand-in's: 2 spaces, paths_data before "link").
 _PATHS_DATA = re.compile(rb'"paths_data"\s*:\s*\{')
 _PATHS_DATA_END = re.compile(rb'\}\s*(?:,\s*"|\}\s*\Z)')
 _SIZE = re.compile(rb'"size_in_bytes"\s*:\s*(\d+)')
