@@ -1,6 +1,7 @@
 """`mambaboot cache info|clean`: sizes; cleaning only what nothing uses."""
 
 import os
+import shutil
 import signal
 import subprocess
 
@@ -99,3 +100,219 @@ def test_info_walks_the_cache_once(world, channel, standin, monkeypatch):
     info = pkgcache.info(str(world.cache), [pkgs_dir])
     assert info["package_caches"][0]["bytes"] == whole
     assert len(listed) == len(set(listed)), [p for p in set(listed) if listed.count(p) > 1][:5]
+
+
+# --------------------------------------------------------------------------- info's memo of package sizes
+
+
+def _memo(world):
+    return world.cache / "memo" / "package-sizes"
+
+
+def _pkgs_dir(world) -> str:
+    return str(world.cache / "Python" / "pkgs")
+
+
+def _exact_packages(world) -> list:
+    """Every package, measured by a walk of every file (what clean trusts)."""
+    from mambaboot.environment import pkgcache
+
+    return pkgcache.packages(_pkgs_dir(world))
+
+
+def _exact(world) -> list:
+    """(stem, bytes, in use) of every package, from a walk of every file."""
+    return [(p.stem, p.bytes, p.in_use) for p in _exact_packages(world)]
+
+
+def _remembered(world) -> list:
+    """The same through info's memo (read, and written back as info does)."""
+    from mambaboot.environment import pkgcache
+
+    memo = pkgcache.SizeMemo(str(world.cache))
+    found = [(p.stem, p.bytes, p.in_use) for p in pkgcache.packages(_pkgs_dir(world), memo=memo)]
+    memo.save()
+    return found
+
+
+def _entry(world, directory: str) -> list:
+    """The memo's line for a package: [identity, "files bytes", sample]."""
+    from mambaboot.environment import pkgcache
+
+    return pkgcache.SizeMemo(str(world.cache)).known[directory]
+
+
+def _tamper(world, directory: str, size: int) -> None:
+    """The remembered bytes of one package set to size, nothing else changed."""
+    lines = _memo(world).read_text().split("\n")
+    for i, line in enumerate(lines):
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[3] == directory:
+            fields[1] = f"{fields[1].split()[0]} {size}"
+            lines[i] = "\t".join(fields)
+            break
+    else:
+        raise AssertionError(f"{directory} is not remembered")
+    _memo(world).write_text("\n".join(lines))
+
+
+def _in_use(world, minimum_links: int = 1):
+    """An extracted package that environments share, with at least minimum_links linked files."""
+    from mambaboot.environment import diskusage
+
+    for pkg in _exact_packages(world):
+        if pkg.in_use and diskusage.measure(pkg.extracted).shared_files >= minimum_links:
+            return pkg
+    raise AssertionError("no package in use")
+
+
+def test_info_remembers_package_sizes_and_reports_what_a_cold_walk_reports(world, channel, standin, monkeypatch):
+    """A second info reports exactly what the first did, and what one without the memo does; it
+    lists no directory of a package an environment shares (their sizes are remembered)."""
+    from mambaboot.environment import pkgcache
+
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin), "--package", "uv").returncode == 0
+    first = _cache(world, "info")
+    assert _memo(world).is_file()
+    second = _cache(world, "info")
+    _memo(world).unlink()
+    cold = _cache(world, "info")
+    assert first == second == cold
+    assert _remembered(world) == _exact(world)
+
+    shared = [p.extracted for p in pkgcache.packages(_pkgs_dir(world)) if p.in_use]
+    assert shared
+    listed = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    assert pkgcache.info(str(world.cache), [_pkgs_dir(world)]) == cold
+    inside = [p for p in listed for d in shared if p == d or p.startswith(d + os.sep)]
+    assert not inside, inside[:5]
+
+
+def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, channel, standin):
+    """Tampered figures of an unchanged package are reported (the memo is read); once its record
+    of the extraction is another file (rattler's <stem>.lock rewritten, micromamba's
+    info/repodata_record.json written or replaced) the package is walked again."""
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    _cache(world, "info")
+    pkg = _in_use(world)
+    exact = sum(size for _, size, _ in _exact(world))
+    _tamper(world, pkg.extracted, pkg.bytes + 1000)
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact + 1000
+
+    # rattler (the stand-in) bumps the revision in <stem>.lock, in place, at every extraction
+    lock = pkg.extracted + ".lock"
+    st = os.stat(lock)
+    with open(lock, "r+b") as f:
+        data = f.read()
+        f.seek(0)
+        f.write(data)
+    os.utime(lock, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+
+    # micromamba writes info/repodata_record.json after extracting: the identity follows it
+    record = os.path.join(pkg.extracted, "info", "repodata_record.json")
+    with open(record, "w") as f:
+        f.write('{"name": "x"}')
+    exact = sum(size for _, size, _ in _exact(world))
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    _tamper(world, pkg.extracted, 7)
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact - pkg.bytes - 13 + 7
+    fresh = record + ".new"
+    with open(fresh, "w") as f:
+        f.write('{"name": "x"}')
+    os.replace(fresh, record)  # extracted again: another file
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    assert _remembered(world) == _exact(world)
+
+
+def test_in_use_stays_exact_with_the_memo(world, channel, standin):
+    """The remembered sample without another link sends the package to a full walk: still in use
+    when another of its files is linked; not in use once the environment is removed."""
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    before = _cache(world, "info")
+    pkg = _in_use(world, minimum_links=2)
+    sample = os.path.join(pkg.extracted, _entry(world, pkg.extracted)[2])
+    ino = os.lstat(sample).st_ino
+    twins = [os.path.join(d, n) for d, _, names in os.walk(world.envs / "a") for n in names
+             if os.lstat(os.path.join(d, n)).st_ino == ino]
+    assert len(twins) == 1 and os.lstat(sample).st_nlink == 2
+    copy = twins[0] + ".copy"
+    shutil.copy2(twins[0], copy)
+    os.replace(copy, twins[0])  # the environment's file is another one now: the sample has one link
+    assert os.lstat(sample).st_nlink == 1
+
+    assert _cache(world, "info")["package_caches"][0]["in_use"] == before["package_caches"][0]["in_use"]
+    assert _remembered(world) == _exact(world)
+    assert dict((s, u) for s, _, u in _exact(world))[pkg.stem]
+    assert _entry(world, pkg.extracted)[2] != os.path.relpath(sample, pkg.extracted), "another linked file"
+
+    assert world.run("remove", "a", "--yes", "--cache-dir", str(world.cache)).returncode == 0
+    warm = _cache(world, "info")
+    assert warm["package_caches"][0]["in_use"] == 0
+    _memo(world).unlink()
+    assert warm == _cache(world, "info")
+
+
+def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin):
+    """A corrupt memo, or a line of it that is not what info wrote, is ignored and written anew;
+    a memo that cannot be written (here its directory is a file) costs a walk, not a failure."""
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    cold = _cache(world, "info")
+    pkg = _in_use(world)
+    other = next(p for p in _exact_packages(world) if p.in_use and p.stem != pkg.stem)
+    identity, _, sample = _entry(world, pkg.extracted)
+    outside = os.path.join(os.pardir, os.path.basename(other.extracted), _entry(world, other.extracted)[2])
+    assert os.lstat(os.path.join(pkg.extracted, outside)).st_nlink > 1
+    header = "mambaboot package sizes 1\n"
+    for corrupt in ("\udcff\x00 not a memo\n\t\t\t\n",
+                    header + f"1 2 3\t1 5\t{sample}\t{pkg.extracted}\n",  # another identity
+                    header + f"{identity}\tx y\t{sample}\t{pkg.extracted}\n",  # no figures
+                    header + f"{identity}\t1 5\t{os.path.dirname(sample)}\t{pkg.extracted}\n",  # a directory
+                    header + f"{identity}\t1 5\t{outside}\t{pkg.extracted}\n",  # not in the package
+                    header + f"{identity}\t1 5\t{os.path.join(pkg.extracted, outside)}\t{pkg.extracted}\n"):
+        _memo(world).write_bytes(corrupt.encode("utf-8", "surrogateescape"))
+        assert _cache(world, "info") == cold, corrupt
+        assert _memo(world).read_text().startswith(header)
+        assert _remembered(world) == _exact(world)
+
+    shutil.rmtree(world.cache / "memo")
+    (world.cache / "memo").write_text("")
+    assert _cache(world, "info") == cold
+    assert _cache(world, "info") == cold
+    assert (world.cache / "memo").read_text() == ""
+
+
+def test_packages_that_share_files_are_not_remembered(world, channel, standin):
+    """A tool that hard-links duplicates across packages makes which of them counts a shared file
+    depend on the walk's order: then info remembers nothing, and stays what a cold walk says."""
+    from mambaboot.environment import pkgcache
+
+    assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    first, second = _exact_packages(world)[:2]
+    os.link(os.path.join(first.extracted, "info", "index.json"), os.path.join(second.extracted, "info", "twin.json"))
+    cold = _cache(world, "info")
+    assert _cache(world, "info") == cold
+    assert pkgcache.SizeMemo(str(world.cache)).known == {}
+    assert _remembered(world) == _exact(world)
+
+
+def test_clean_after_info_removes_what_a_full_walk_finds_unused_and_the_memo_drops_it(world, channel, standin):
+    """clean walks every file (it deletes: no memo); the next info forgets the removed packages."""
+    assert world.create("a", "-c", channel, "--micromamba", str(standin), "--package", "uv").returncode == 0
+    assert world.create("b", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    _cache(world, "info")
+    assert world.run("remove", "a", "--yes", "--cache-dir", str(world.cache)).returncode == 0
+    _cache(world, "info")  # the memo still holds uv's package, in use when remembered
+    unused = sorted(stem for stem, _, in_use in _exact(world) if not in_use)
+    assert any(stem.startswith("uv-") for stem in unused)
+    assert sorted(_cache(world, "clean")["removed_packages"]) == unused
+    info = _cache(world, "info")
+    assert info["package_caches"][0]["packages"] == len(_exact(world))
+    remembered = _remembered(world)
+    assert remembered == _exact(world)
+    from mambaboot.environment import pkgcache
+
+    assert all(os.path.isdir(d) for d in pkgcache.SizeMemo(str(world.cache)).known)
+    assert not [d for d in pkgcache.SizeMemo(str(world.cache)).known if os.path.basename(d) in unused]

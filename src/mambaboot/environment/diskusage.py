@@ -14,12 +14,17 @@ _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
 
 class Usage:
-    """files and bytes under a tree; shared_*: those with another hard link (counted once)."""
+    """files and bytes under a tree; shared_*: those with another hard link (counted once).
+    measure(sample=True) also says: sample, a file to look at later (relative to the tree: the
+    first found with another link, else the first regular file outside info/), and repeated, how
+    many files were not counted because an earlier measurement sharing `seen` counted them."""
 
-    __slots__ = ("files", "bytes", "shared_files", "shared_bytes")
+    __slots__ = ("files", "bytes", "shared_files", "shared_bytes", "sample", "repeated")
 
-    def __init__(self, files: int, bytes: int, shared_files: int, shared_bytes: int) -> None:
+    def __init__(self, files: int, bytes: int, shared_files: int, shared_bytes: int,
+                 sample: str | None = None, repeated: int = 0) -> None:
         self.files, self.bytes, self.shared_files, self.shared_bytes = files, bytes, shared_files, shared_bytes
+        self.sample, self.repeated = sample, repeated
 
     def to_dict(self) -> dict:
         return {"files": self.files, "bytes": self.bytes, "shared_files": self.shared_files,
@@ -106,14 +111,18 @@ class Tally:
         return Usage(self.files, self.bytes, self.shared_files, self.shared_bytes)
 
 
-def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None) -> Usage:
+def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sample: bool = False) -> Usage:
     """exclude: files not to count (a record that holds the measurement itself); seen: the hard
-    links already counted, shared by several measurements that make up one total."""
+    links already counted, shared by several measurements that make up one total; sample: find
+    the Usage's sample (an extracted package's, for the package cache's memo)."""
     # Tally.add() inlined: cache info and list --size measure every file, and a Python call
     # per file costs a good part of its lstat
     skipped = set(exclude)
     seen = set() if seen is None else seen
-    files = size = shared_files = shared_bytes = 0
+    files = size = shared_files = shared_bytes = repeated = 0
+    linked = None
+    plain = None if sample else ""  # "": not looked for, one test per file
+    info = os.path.join(path, "info", "")
     for entry in _files(path):
         try:
             st = entry.stat(follow_symlinks=False)
@@ -124,13 +133,19 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None) -> 
         if st.st_nlink > 1:
             key = (st.st_dev, st.st_ino)
             if key in seen:
+                repeated += 1
                 continue
             seen.add(key)
+            if not shared_files:
+                linked = entry.path
             shared_files += 1
             shared_bytes += st.st_size
+        elif plain is None and entry.is_file(follow_symlinks=False) and not entry.path.startswith(info):
+            plain = entry.path
         files += 1
         size += st.st_size
-    return Usage(files, size, shared_files, shared_bytes)
+    found = (linked or plain) if sample else None
+    return Usage(files, size, shared_files, shared_bytes, found and os.path.relpath(found, path), repeated)
 
 
 def human(n: int) -> str:

@@ -9,11 +9,17 @@ concurrent create waits rather than finds half a package.
 Besides: micromamba binaries (reported, kept), pip's cache (removable), private homes left
 by killed runs (removed once no live run holds their lock), and pending markers whose
 environment no longer exists.
+
+`info` remembers what each extracted package measured (SizeMemo): an extracted package is
+never changed in place, only replaced whole, so its size is walked again only once its
+directory or its record of the extraction is another file. `clean` deletes, and walks every
+file of every package each time.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
 from mambaboot.common import fsops
 from mambaboot.environment import diskusage, record
@@ -42,7 +48,115 @@ def _stem(name: str) -> str | None:
     return None
 
 
-def packages(pkgs_dir: str, total: list[int] | None = None) -> list[Package]:
+class SizeMemo:
+    """What each extracted package measured, remembered in one file of the cache,
+    CACHE/memo/package-sizes (text, as micromamba.py's `verified`: json would import re, ~10 ms,
+    about what all the rest of a remembered cache's info costs beyond Python's start): a header
+    line, then per package "<identity>\t<files> <bytes>\t<sample>\t<directory>".
+
+    An extracted package is immutable once extracted: libmamba (package_fetcher.cpp,
+    PackageFetcher::extract) removes the directory, extracts the archive into it and only then
+    writes info/repodata_record.json (PackageFetcher::write_repodata_record); conda does the same
+    (conda/core/path_actions.py, ExtractPackageAction: rm_rf, extract, then repodata_record.json).
+    rattler (and the tests' stand-in) writes no such record: it extracts into a temporary
+    directory renamed into place and bumps the revision in <stem>.lock beside it for every
+    extraction (rattler_cache package_cache/mod.rs, validate_package_common). So the identity is
+    the directory's (device, inode, mtime) with that record's (device, inode, mtime, size): a new
+    extraction moves it. Without either record (an extraction under way, a layout we do not know)
+    nothing is remembered. The identity is taken before the walk, so a package replaced while it
+    is walked is walked again next time.
+
+    in_use stays exact: a package is in use when any of its files has another link, and the
+    sample (the first file that had one, else the first regular file outside info/) is lstat'ed
+    each time; only when it has no other link is the whole package walked again, which is then
+    the answer. A remembered package's files do not join the hard links the walk counts once
+    (`seen`): packages of one cache share no files (each is extracted from its own archive).
+    When a walk finds that they do (a tool that hard-links duplicates), which package counts a
+    shared file depends on the walk's order, so nothing is remembered (`repeated`).
+
+    Writing is best effort (a read-only cache keeps working, walking each time); a memo that
+    cannot be read, or a line of it that cannot be parsed, is ignored and written anew. Only the
+    packages this run found are written back: removed ones drop out."""
+
+    HEADER = "mambaboot package sizes 1"
+
+    def __init__(self, cache_dir: str) -> None:
+        self.path = os.path.join(cache_dir, "memo", "package-sizes")
+        self.known: dict[str, list[str]] = {}  # directory: [identity, "files bytes", sample]
+        try:
+            with open(self.path, encoding="utf-8", errors="surrogateescape") as f:
+                lines = f.read().split("\n")
+        except OSError:
+            lines = []
+        if lines[:1] == [self.HEADER]:
+            for line in lines[1:]:
+                fields = line.split("\t")
+                if len(fields) == 4:
+                    self.known[fields[3]] = fields[:3]
+        self.now: dict[str, list[str]] = {}
+        self.repeated = 0  # files the walk did not count twice: then remember nothing
+
+    def measure(self, directory: str, seen: set) -> tuple[int, bool]:
+        """(bytes, in use) of an extracted package."""
+        key = _identity(directory)
+        entry = self.known.get(directory)
+        if key is not None and entry is not None and entry[0] == key and _shares_links(directory, entry[2]):
+            figures = entry[1].split(" ")
+            if len(figures) == 2 and figures[1].isdigit():
+                self.now[directory] = entry
+                return int(figures[1]), True
+        usage = diskusage.measure(directory, seen=seen, sample=True)
+        self.repeated += usage.repeated
+        if key is not None and usage.sample \
+                and not any(c in text for text in (directory, usage.sample) for c in "\t\n"):
+            self.now[directory] = [key, f"{usage.files} {usage.bytes}", usage.sample]
+        return usage.bytes, usage.shared_files > 0
+
+    def save(self) -> None:
+        if self.repeated:
+            self.now = {}
+        if self.now == self.known:
+            return
+        lines = [self.HEADER] + ["\t".join([*self.now[d], d]) for d in sorted(self.now)]
+        try:
+            try:
+                os.mkdir(os.path.dirname(self.path))  # not the cache itself: info makes no cache
+            except FileExistsError:
+                pass
+            fsops.atomic_write(self.path, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+        except OSError:
+            pass  # a read-only cache: measured again next time
+
+
+def _identity(directory: str) -> str | None:
+    """The directory's and its extraction record's stat, as the memo keeps them; None without a record."""
+    for extraction in (os.path.join(directory, "info", "repodata_record.json"), directory + ".lock"):
+        try:
+            r = os.lstat(extraction)
+        except OSError:
+            continue
+        if not stat.S_ISREG(r.st_mode):
+            continue
+        try:
+            d = os.lstat(directory)
+        except OSError:
+            return None
+        return f"{d.st_dev} {d.st_ino} {d.st_mtime_ns} {r.st_dev} {r.st_ino} {r.st_mtime_ns} {r.st_size}"
+    return None
+
+
+def _shares_links(directory: str, sample: str) -> bool:
+    """Whether the remembered sample, a file inside the package, has another link now."""
+    if os.path.isabs(sample) or os.path.normpath(sample) != sample or sample.split(os.sep)[0] == os.pardir:
+        return False  # not a path inside the package: not the memo we wrote
+    try:
+        st = os.lstat(os.path.join(directory, sample))
+    except OSError:
+        return False
+    return st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode)
+
+
+def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | None = None) -> list[Package]:
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
@@ -50,7 +164,7 @@ def packages(pkgs_dir: str, total: list[int] | None = None) -> list[Package]:
     `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
     found: list[Package] = []
     # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
-    _scan(pkgs_dir, found, 0, total if total is not None else [0], set())
+    _scan(pkgs_dir, found, 0, total if total is not None else [0], set(), memo)
     return sorted(found, key=lambda p: (p.stem, p.paths()[0] if p.paths() else ""))
 
 
@@ -58,7 +172,8 @@ def packages(pkgs_dir: str, total: list[int] | None = None) -> list[Package]:
 _MAX_DEPTH = 12
 
 
-def _scan(directory: str, found: list[Package], depth: int, total: list[int], seen: set) -> None:
+def _scan(directory: str, found: list[Package], depth: int, total: list[int], seen: set,
+          memo: SizeMemo | None) -> None:
     try:
         entries = list(os.scandir(directory))
     except OSError:
@@ -70,14 +185,21 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
         if entry.is_dir(follow_symlinks=False):
             if os.path.isfile(os.path.join(entry.path, "info", "index.json")):
                 pkg = here.setdefault(entry.name, Package(entry.name))
-                usage = diskusage.measure(entry.path, seen=seen)
-                pkg.extracted, pkg.in_use = entry.path, usage.shared_files > 0
-                pkg.bytes += usage.bytes
-                total[0] += usage.bytes
+                if memo is None:
+                    usage = diskusage.measure(entry.path, seen=seen)
+                    size, pkg.in_use = usage.bytes, usage.shared_files > 0
+                else:
+                    size, pkg.in_use = memo.measure(entry.path, seen)
+                pkg.extracted = entry.path
+                pkg.bytes += size
+                total[0] += size
             elif depth < _MAX_DEPTH:
                 nested.append(entry.path)
             else:
-                total[0] += diskusage.measure(entry.path, seen=seen).bytes
+                usage = diskusage.measure(entry.path, seen=seen)
+                total[0] += usage.bytes
+                if memo is not None:
+                    memo.repeated += usage.repeated
             continue
         try:
             st = entry.stat(follow_symlinks=False)
@@ -87,6 +209,8 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
         if st.st_nlink == 1 or key not in seen:
             seen.add(key)
             total[0] += st.st_size
+        elif memo is not None:
+            memo.repeated += 1
         if entry.is_file(follow_symlinks=False) and _stem(entry.name):
             pkg = here.setdefault(_stem(entry.name), Package(_stem(entry.name)))
             pkg.archives.append(entry.path)
@@ -96,7 +220,7 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
             pkg.side_files.append(os.path.join(directory, pkg.stem + ".lock"))
     found.extend(here.values())
     for path in nested:
-        _scan(path, found, depth + 1, total, seen)
+        _scan(path, found, depth + 1, total, seen, memo)
 
 
 def _prune_empty(pkgs_dir: str, paths: list[str]) -> None:
@@ -141,9 +265,10 @@ def _orphaned_markers(cache_dir: str) -> list[str]:
 
 def info(cache_dir: str, pkgs_dirs) -> dict:
     caches = []
+    memo = SizeMemo(cache_dir)
     for pkgs_dir in pkgs_dirs:
         total = [0]
-        pkgs = packages(pkgs_dir, total)
+        pkgs = packages(pkgs_dir, total, memo)
         caches.append({
             "path": pkgs_dir,
             "packages": len(pkgs),
@@ -152,6 +277,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
             "package_bytes": sum(p.bytes for p in pkgs),
             "bytes": total[0],  # with repodata and everything else
         })
+    memo.save()
     store = os.path.join(cache_dir, "micromamba")
     binaries = store_bytes = 0
     for path, st in diskusage.walk(store):
