@@ -92,6 +92,35 @@ def test_run_prefix_dash_dash_command_needs_no_parser_and_means_what_the_parser_
     assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours
 
 
+def test_cache_info_needs_no_parser_and_means_what_the_parser_says(tmp_path):
+    """`cache info [--cache-dir DIR] [--json]` is started without argparse (or json, which imports
+    re): the same call the parser's Namespace makes; any other form goes to the parser."""
+    from mambaboot import cli
+    from mambaboot.commands import cache
+
+    calls = []
+    real = cache.start
+    cache.start = lambda *a: calls.append(a)
+    try:
+        for argv in (["cache", "info"], ["cache", "info", "--json"], ["cache", "info", "--cache-dir", "d e"],
+                     ["cache", "info", "--cache-dir=d", "--json"], ["cache", "info", "--json", "--cache-dir", ""],
+                     ["cache", "info", "--cache-dir="]):
+            args = cli._parser(argv).parse_args(argv)
+            args.run(args)
+            cli._fast_cache_info(argv)()
+            assert len(calls) == 2 and calls[0] == calls[1], (argv, calls)
+            calls.clear()
+    finally:
+        cache.start = real
+    for argv in (["cache", "clean"], ["cache", "info", "--cache-dir", "-x"], ["cache", "info", "--cache-dir"],
+                 ["cache", "info", "--cache", "d"], ["cache", "info", "--json", "--json"], ["cache", "info", "-h"],
+                 ["cache", "--json", "info"], ["cache", "info", "--dry-run"], ["cache", "info", "x"],
+                 ["cache", "info", "--cache-dir", "a", "--cache-dir", "b"]):
+        assert cli._fast_cache_info(argv) is None, argv
+    ours = _imported("cache", "info", "--cache-dir", str(tmp_path / "cache")) - _site_imports()
+    assert "mambaboot.environment.pkgcache" in ours and not ours & {"argparse", "json", "re", "shutil"}, ours
+
+
 # What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the
 # standard library's smallest (os, its path module, stat). Each of the heavy ones below costs
 # `run` more than all its work (typing with collections, functools, re; dataclasses with

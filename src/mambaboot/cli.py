@@ -86,6 +86,28 @@ def _fast_run(argv):
     return None
 
 
+def _fast_cache_info(argv):
+    """`cache info` with `--cache-dir DIR` (or `--cache-dir=DIR`) and `--json`, each at most once,
+    after it: what cache's parser makes of it (tests/test_startup_structure.py checks they agree),
+    without importing argparse, which costs about as much as all of a remembered cache's info.
+    Anything else (abbreviations, a DIR that starts with "-", --help) goes to the parser."""
+    if argv[:2] != ["cache", "info"]:
+        return None
+    cache_dir, as_json, rest = None, False, argv[2:]
+    while rest:
+        if rest[0] == "--json" and not as_json:
+            as_json, rest = True, rest[1:]
+        elif rest[0] == "--cache-dir" and cache_dir is None and len(rest) > 1 and not rest[1].startswith("-"):
+            cache_dir, rest = rest[1], rest[2:]
+        elif rest[0].startswith("--cache-dir=") and cache_dir is None:
+            cache_dir, rest = rest[0][len("--cache-dir="):], rest[1:]
+        else:
+            return None
+    from mambaboot.commands import cache
+
+    return lambda: cache.start("info", cache_dir, False, as_json)
+
+
 def _raise_on_sigterm(signum, frame):
     raise Interrupted(signum, "SIGTERM")
 
@@ -100,6 +122,9 @@ def main(argv=None) -> int:
         return 0
     action = _fast_run(argv)
     want_json = False
+    if action is None:
+        action = _fast_cache_info(argv)
+        want_json = action is not None and "--json" in argv
     if action is None:
         parser = _parser(argv)
         try:

@@ -1,11 +1,13 @@
-"""`mambaboot cache info|clean`: what the cache holds; remove what nothing uses."""
+"""`mambaboot cache info|clean`: what the cache holds; remove what nothing uses.
 
-import argparse
-
-from mambaboot.commands._common import add_cache_option, add_command
+`cache info [--cache-dir DIR] [--json]` (cli._fast_cache_info) calls start() without argparse,
+which costs it about as much as starting Python: nothing argparse-level at the top here.
+"""
 
 
 def register(subparsers) -> None:
+    from mambaboot.commands._common import add_cache_option, add_command
+
     p = add_command(
         subparsers, "cache", help="show or clean the package cache",
         description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
@@ -47,21 +49,27 @@ def _print_clean(data: dict) -> None:
               + ", ".join(data["kept_in_use"]))
 
 
-def run(args: argparse.Namespace) -> int:
-    from mambaboot.common import host, output
+def run(args) -> int:  # args: the argparse Namespace
+    return start(args.action, args.cache_dir, args.dry_run, args.json)
+
+
+def start(action: str, cache_dir_option, dry_run: bool, as_json: bool) -> int:
+    from mambaboot.common import host
     from mambaboot.environment import pkgcache
     from mambaboot.common.locations import resolve_cache_dir, resolve_pkgs_dirs
 
     h = host.current()
-    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    cache_dir = resolve_cache_dir(h, cache_dir_option)
     pkgs_dirs = resolve_pkgs_dirs(h, cache_dir)
-    if args.action == "info":
+    if action == "info":
         data = pkgcache.info(cache_dir, pkgs_dirs)
         show = _print_info
     else:
-        data = pkgcache.clean(cache_dir, pkgs_dirs, dry_run=args.dry_run)
+        data = pkgcache.clean(cache_dir, pkgs_dirs, dry_run=dry_run)
         show = _print_clean
-    if args.json:
+    if as_json:
+        from mambaboot.common import output
+
         output.emit_json(data)
     else:
         show(data)

@@ -4,7 +4,6 @@ Planning is pure: it reads a Host, never os.environ or the platform directly, so
 Windows rules (drive-relative defaults, path characters) are testable on any machine.
 """
 
-import ntpath
 import os
 import posixpath
 import sys
@@ -66,7 +65,11 @@ class Host:
     @property
     def path(self):
         """The path module for this host's conventions."""
-        return ntpath if self.windows else posixpath
+        if self.windows:
+            import ntpath  # ~1 ms with what it imports: only for a Windows host (tests make them anywhere)
+
+            return ntpath
+        return posixpath
 
     def get(self, name: str) -> str:
         """A variable's value ("" when unset); Windows names are case-insensitive."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import sys
 
 
@@ -48,6 +47,8 @@ def error(message: str, stream=sys.stderr) -> None:
 
 
 def emit_json(data: dict, stream=sys.stdout) -> None:
+    import json  # with re, ~10 ms: not for the commands that print text
+
     stream.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     stream.flush()
 

@@ -8,7 +8,6 @@ before micromamba starts until the in-prefix record exists.
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 
 from mambaboot import __version__
@@ -44,6 +43,8 @@ def utc(stamp: float | None = None) -> str:
 
 def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
+    import json  # with re, ~10 ms: imported where a record or marker is read or written, not by cache info
+
     try:
         with open(record_path(prefix), "rb") as f:
             data = json.load(f)
@@ -71,6 +72,8 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     except (OSError, ValueError):
         return None
     members = _members(text, (*keys, "tool"))
+    import json
+
     try:
         data = json.loads("{" + ",".join(members) + "}" if members is not None else text)
     except ValueError:
@@ -165,6 +168,8 @@ def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
 
 
 def write(prefix: str, data: dict) -> str:
+    import json
+
     os.makedirs(os.path.join(prefix, RECORD_DIR), exist_ok=True)
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
     path = record_path(prefix)
@@ -187,11 +192,15 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> 
     path = _marker_path(cache_dir, prefix)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
+    import json
+
     fsops.atomic_write(path, json.dumps(body, ensure_ascii=False).encode())
     return path
 
 
 def _load_marker(path: str) -> dict | None:
+    import json
+
     try:
         with open(path, "rb") as f:
             data = json.load(f)
