@@ -9,8 +9,9 @@ ratios measured side by side mean anything; the tests never time anything).
 
 Rows (ROWS below; tests/test_bench_table.py checks the README table has exactly these):
 start-up (--version, --help) against `python -c pass`; `run` against the environment's python;
-`cache info` on the benchmark cache (and, for its floor, a bare walk that lstat's each file) and
-`list` of 500 environments against `python -c pass`;
+`cache info` on the benchmark cache, with the package sizes it remembers and (cache-info-cold) with
+its memo removed before each run, as on its first run (and, for that one's floor, a bare walk that
+lstat's each file) and `list` of 500 environments against `python -c pass`;
 `remove --yes` against `rm -rf` of the same tree; the zipapp against the checkout; `create` with
 the package cache on another file system (a tmpfs: every file copied) against the same volume.
 """
@@ -37,13 +38,14 @@ ROWS = (
     ("run", "`mambaboot run P -- python -c pass`", "P's python alone", "2.2"),
     ("run-lean", "the same under `python -I -S`", "P's python alone", "2.2"),
     ("cache-info", "`cache info` (~11k-file cache)", "`python -c pass`", "3"),
+    ("cache-info-cold", "the same without its memo (a first run)", "`python -c pass`", "-"),
     ("cache-walk", "a bare scandir + lstat walk of it in Python", "`python -c pass`", "-"),
     ("list-500", "`list` of 500 environments", "`python -c pass`", "(< 150 ms)"),
     ("remove", "`remove --yes` (~10k files)", "`rm -rf` of a copy", "1.1"),
     ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
     ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
 )
-# The least an exact measure costs in Python: every file's lstat, nothing else (cache info's floor).
+# The least an exact measure costs in Python: every file's lstat, nothing else (the floor of cache info's first run).
 WALK = ("import os, sys\n"
         "def walk(d):\n"
         "    for e in os.scandir(d):\n"
@@ -96,10 +98,13 @@ def measure(n: int) -> dict:
                                          [*lean, "run", str(prefix), "--", "python", "-c", "pass"])
         figures["run"] = (run, direct)
         figures["run-lean"] = (run_lean, direct)
-        base, info, walk = _medians(n, env, floor, [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)],
-                                    [sys.executable, "-c", WALK, str(cache)])
-        figures["cache-info"] = (info, base)
+        info = [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)]
+        timed(info, env)  # the first run measures every package and remembers their sizes
+        base, warm, walk = _medians(n, env, floor, info, [sys.executable, "-c", WALK, str(cache)])
+        figures["cache-info"] = (warm, base)
         figures["cache-walk"] = (walk, base)
+        base, cold = _medians(n, env, floor, info, prepare=lambda i: shutil.rmtree(cache / "memo"))
+        figures["cache-info-cold"] = (cold, base)
         fake_envs(prefix, root / "many", 500)
         base, listing = _medians(n, env, floor, [*MAMBABOOT, "list", "--envs-dir", str(root / "many"),
                                                  "--cache-dir", str(cache)])
@@ -190,7 +195,7 @@ def main() -> int:
     load = os.getloadavg()
     print(f"load average before {before[0]:.2f}, after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for key, what, value, baseline, base, ratio, target in rows(figures):
-        print(f"{key:13} {what}: {value} vs {baseline}: {base}; ratio {ratio} (target {target})")
+        print(f"{key:15} {what}: {value} vs {baseline}: {base}; ratio {ratio} (target {target})")
     if args.table:
         write_table(Path(args.table), table(figures, load))
     return 0
