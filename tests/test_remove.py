@@ -7,7 +7,10 @@ import signal
 import stat
 import subprocess
 
+import pytest
+
 from mambaboot.common import fsops
+from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
@@ -53,7 +56,8 @@ def test_remove_handles_read_only_files_and_directories(world, channel, standin)
     assert not os.path.lexists(prefix)
 
 
-def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch):
+@pytest.mark.parametrize("counted", [False, True], ids=["plain", "counted"])
+def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch, counted):
     """As Windows (or a non-root user) would: a read-only file or directory refuses unlinking."""
     real_unlink, real_rmdir = os.unlink, os.rmdir
 
@@ -73,8 +77,65 @@ def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch
     os.chmod(tree / "sub", 0o555)
     monkeypatch.setattr(os, "unlink", strict(real_unlink))
     monkeypatch.setattr(os, "rmdir", strict(real_rmdir))
-    fsops.remove_tree(str(tree))
+    seen = []
+    fsops.remove_tree(str(tree), seen.append if counted else None)
     assert not tree.exists()
+    assert len(seen) == counted
+
+
+def _tree(root, dirs=150, files=3):
+    """More directories than the counted removal queues at once, each with files, and links."""
+    for d in range(dirs):
+        sub = root / f"d{d // 10}" / f"e{d}"
+        sub.mkdir(parents=True)
+        for f in range(files):
+            (sub / f"f{f}").write_bytes(b"x" * (d + f))
+    return root
+
+
+def _open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_counted_remove_counts_what_a_measure_counts_and_never_follows_a_link(tmp_path):
+    """The lstat of every file goes to the caller (on the calling thread) while another thread
+    unlinks: the total is diskusage's, a link inside is counted and removed, its target kept."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    tree = _tree(tmp_path / "tree")
+    os.symlink(outside, tree / "d0" / "pkgs")
+    os.link(tree / "d0" / "e0" / "f2", tree / "d1" / "twin")
+    before = diskusage.measure(str(tree))
+    keep = snapshot(outside)
+    fds = _open_descriptors()
+    tally = diskusage.Tally()
+    fsops.remove_tree(str(tree), tally.add)
+    assert not os.path.lexists(tree)
+    assert tally.usage() == before
+    assert (before.files, before.shared_files, before.shared_bytes) == (150 * 3 + 1, 1, 2)  # the twin is f2
+    assert diff(keep, snapshot(outside)) == {}
+    assert _open_descriptors() == fds, "every directory descriptor closed"
+
+
+def test_a_counted_remove_that_fails_raises_and_leaves_the_rest(tmp_path, monkeypatch):
+    """A file that cannot be unlinked stops the removal (the caller names what remains): the
+    error reaches the caller's thread, and no descriptor is left open."""
+    tree = _tree(tmp_path / "tree")
+    real_unlink = os.unlink
+
+    def refuse(path, *args, **kw):
+        if path == "f1" and kw.get("dir_fd") is not None and os.path.samestat(
+                os.fstat(kw["dir_fd"]), os.stat(tree / "d3" / "e33")):
+            raise OSError(16, "busy", path)
+        return real_unlink(path, *args, **kw)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    fds = _open_descriptors()
+    with pytest.raises(OSError, match="busy"):
+        fsops.remove_tree(str(tree), lambda st: None)
+    assert (tree / "d3" / "e33" / "f1").exists()
+    assert _open_descriptors() == fds
 
 
 def test_a_plain_directory_is_never_deleted(world):

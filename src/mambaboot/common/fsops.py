@@ -180,7 +180,10 @@ def remove_tree(path: str, on_file=None) -> None:  # on_file(os.stat_result) for
     if _BY_DESCRIPTOR:
         fd = os.open(path, _DIRECTORY_FLAGS)
         try:
-            _remove_entries(fd, on_file)
+            if on_file is None:
+                _remove_entries(fd)
+            else:
+                _remove_counted(fd, on_file)
         finally:
             os.close(fd)
         _remove_dir(path)
@@ -207,26 +210,92 @@ def _listing(where) -> list:
     return entries
 
 
-def _remove_entries(fd: int, on_file) -> None:
+def _remove_entries(fd: int) -> None:
     for entry in _listing(fd):
         name = entry.name
         if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
             sub = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
             try:
-                _remove_entries(sub, on_file)
+                _remove_entries(sub)
             finally:
                 os.close(sub)
             _remove_dir(name, fd)
-            continue
-        if on_file is not None:
-            on_file(entry.stat(follow_symlinks=False))
-        try:
-            os.unlink(name, dir_fd=fd)
-        except PermissionError:
-            if entry.is_symlink():  # chmod would reach the link's target
+        else:
+            _unlink_at(name, fd, entry.is_symlink())
+
+
+def _unlink_at(name: str, fd: int, is_link: bool) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except PermissionError:
+        if is_link:  # chmod would reach the link's target
+            raise
+        os.chmod(name, stat.S_IWRITE | stat.S_IREAD, dir_fd=fd)
+        os.unlink(name, dir_fd=fd)
+
+
+# Counting what goes costs one lstat a file, which on its own thread overlaps the unlinks
+# (both system calls release the GIL): measured, a counted remove of 10k files went from
+# 1.3-1.5x `rm -rf` to 1.07x. Directories are handed over in post-order, so a directory's
+# entries are gone before its parent removes it; the bounded queue bounds the descriptors open.
+_QUEUED_DIRECTORIES = 64
+
+
+def _remove_counted(top: int, on_file) -> None:
+    import queue
+    import threading
+
+    work: queue.Queue = queue.Queue(maxsize=_QUEUED_DIRECTORIES)
+    failed: list[BaseException] = []
+
+    def unlink_all() -> None:
+        while True:
+            item = work.get()
+            if item is None:
+                return
+            fd, files, dirs = item
+            try:
+                if not failed:
+                    for name, is_link in files:
+                        _unlink_at(name, fd, is_link)
+                    for name in dirs:
+                        _remove_dir(name, fd)
+            except BaseException as exc:  # handed to the caller's thread, re-raised there
+                failed.append(exc)
+            finally:
+                if fd != top:
+                    os.close(fd)
+
+    unlinker = threading.Thread(target=unlink_all, name="mambaboot-unlink", daemon=True)
+    unlinker.start()
+    try:
+        _scan_counted(top, on_file, work, failed)
+    finally:
+        work.put(None)
+        unlinker.join()
+    if failed:
+        raise failed[0]
+
+
+def _scan_counted(fd: int, on_file, work, failed: list) -> None:
+    """Count the files under fd (on_file(lstat)) and queue them, then fd, for the unlinker."""
+    files, dirs = [], []
+    for entry in _listing(fd):
+        if failed:  # the unlinker stopped: what it would remove is left, and reported by the caller
+            break
+        name = entry.name
+        if entry.is_dir(follow_symlinks=False):
+            sub = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+            try:
+                _scan_counted(sub, on_file, work, failed)
+            except BaseException:
+                os.close(sub)
                 raise
-            os.chmod(name, stat.S_IWRITE | stat.S_IREAD, dir_fd=fd)
-            os.unlink(name, dir_fd=fd)
+            dirs.append(name)
+        else:
+            on_file(os.stat(name, dir_fd=fd, follow_symlinks=False))
+            files.append((name, entry.is_symlink()))
+    work.put((fd, files, dirs))
 
 
 def _remove_dir(path: str, dir_fd: int | None = None) -> None:
