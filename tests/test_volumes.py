@@ -36,3 +36,66 @@ def test_an_environment_on_another_volume_is_warned_about_and_shown_as_a_copy(wo
         d = world.run("doctor", "--json", env={"CONDA_PREFIX": str(prefix)})
         found = [f for f in json.loads(d.stdout)["findings"] if f["check"] == "copies"]
         assert [f["severity"] for f in found] == [severity], (name, found)
+
+
+class _WindowsListing:
+    """A directory entry as CPython lists it on Windows: its stat() (from the listing) has
+    st_nlink, st_ino and st_dev set to zero (documented for os.DirEntry.stat: "Call os.stat()
+    to get these attributes"); everything else is the real entry's."""
+
+    def __init__(self, entry):
+        self._entry, self.name, self.path = entry, entry.name, entry.path
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+    def stat(self, *, follow_symlinks=True):
+        st = list(self._entry.stat(follow_symlinks=follow_symlinks))
+        st[1] = st[2] = st[3] = 0  # st_ino, st_dev, st_nlink
+        return os.stat_result(st)
+
+
+class _WindowsScandir:
+    def __init__(self, real, where):
+        self._listing = real(where)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._listing.close()
+
+    def __iter__(self):
+        return (_WindowsListing(e) for e in self._listing)
+
+
+def test_links_to_the_cache_are_seen_where_a_listing_has_no_link_counts(tmp_path, monkeypatch):
+    """On Windows, the measures behind `list --size`, `doctor`'s copies check, `remove`'s report
+    and `cache info`/`clean`'s in-use packages lstat each file: its listing says no file has
+    another link, which would make every environment a copy and every cached package unused."""
+    from mambaboot.common import fsops
+    from mambaboot.environment import diskusage, pkgcache
+
+    pkg = tmp_path / "pkgs" / "tool-1.0-0"
+    (pkg / "info").mkdir(parents=True)
+    (pkg / "info" / "index.json").write_text("{}")
+    (pkg / "lib").mkdir()
+    (pkg / "lib" / "tool.py").write_text("x" * 10)
+    env = tmp_path / "env"
+    (env / "lib").mkdir(parents=True)
+    os.link(pkg / "lib" / "tool.py", env / "lib" / "tool.py")
+    (env / "own.txt").write_text("abc")
+
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda where=".": _WindowsScandir(real, where))
+    monkeypatch.setattr(fsops, "_LISTING_HAS_LINKS", False)
+    monkeypatch.setattr(fsops, "_BY_DESCRIPTOR", False)  # remove by path, as on Windows
+    assert next(iter(os.scandir(env / "lib"))).stat().st_nlink == 0, "the stand-in lists as Windows does"
+
+    usage = diskusage.measure(str(env))
+    assert (usage.files, usage.bytes, usage.shared_files, usage.shared_bytes) == (2, 13, 1, 10)
+    assert diskusage.shares_links(str(env)) is True
+    assert pkgcache.info(str(tmp_path / "cache"), [str(tmp_path / "pkgs")])["package_caches"][0]["in_use"] == 1
+    tally = diskusage.Tally()
+    fsops.remove_tree(str(env), tally.add)
+    assert tally.usage() == usage and not env.exists()

@@ -317,17 +317,29 @@ def _entry_is_link(entry: "os.DirEntry[str]") -> bool:
     return sys.platform == "win32" and bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & _REPARSE)
 
 
+# On Windows a listing's stat has st_nlink, st_ino and st_dev set to zero (CPython's
+# documentation of os.DirEntry.stat: "Call os.stat() to get these attributes"), so a file's
+# other hard links (the package cache's) are invisible there unless the file itself is lstat'ed.
+_LISTING_HAS_LINKS = sys.platform != "win32"
+
+
+def entry_lstat(entry: "os.DirEntry[str]") -> os.stat_result:
+    """A listed entry's lstat with its link count and identity: the listing's own where it has
+    them (POSIX: one lstat, cached by the entry), else the file's."""
+    return entry.stat(follow_symlinks=False) if _LISTING_HAS_LINKS else os.lstat(entry.path)
+
+
 def _remove_tree(path: str, on_file) -> None:  # Windows: by path
     for entry in _listing(path):
         if _entry_is_link(entry):
             if on_file is not None:
-                on_file(entry.stat(follow_symlinks=False))
+                on_file(entry_lstat(entry))
             remove_link(entry.path)
         elif entry.is_dir(follow_symlinks=False):
             _remove_tree(entry.path, on_file)
         else:
             if on_file is not None:
-                on_file(entry.stat(follow_symlinks=False))
+                on_file(entry_lstat(entry))
             _remove_file(entry.path)
     _remove_dir(path)
 

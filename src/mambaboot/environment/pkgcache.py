@@ -202,7 +202,7 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
                     memo.repeated += usage.repeated
             continue
         try:
-            st = entry.stat(follow_symlinks=False)
+            st = fsops.entry_lstat(entry)
         except OSError:
             continue
         key = (st.st_dev, st.st_ino)
