@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.entries import both_entries
+from tests.support.probed import create_probed
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, USER_DIR, occupy
 
@@ -56,6 +57,27 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
 
     # nothing outside the prefix and the cache changed, although the engine tried
     assert diff(before, world.outside(prefix)) == {}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names a synced descriptor's file through /proc")
+def test_only_the_marker_and_the_complete_record_are_synced(world, channel, standin, tmp_path):
+    """The pending marker (what tells an interrupted create after a power loss) and the record
+    that says `complete` are synced; what finish writes into the prefix the engine has just made
+    (the record that says `incomplete`, activation scripts, lock, .condarc) is not, as the
+    engine syncs none of its own files there (libmamba calls no fsync)."""
+    out = tmp_path / "synced.txt"
+    probe = ("import os\nreal = os.fsync\n"
+             "def fsync(fd):\n    open(out, 'a').write(os.readlink(f'/proc/self/fd/{fd}') + '\\n')\n    real(fd)\n"
+             "os.fsync = fsync\n")
+    r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "py"
+    assert (prefix / ".mambaboot" / "activate.sh").is_file() and _record(prefix)["state"] == "complete"
+    # atomic_write syncs ".NAME.tmp-XXXX" before renaming it to NAME
+    synced = [(Path(p).parent, Path(p).name[1:].rsplit(".tmp-", 1)[0]) for p in out.read_text().splitlines()]
+    assert [name for d, name in synced if d == prefix / ".mambaboot"] == ["record.json"]
+    assert not [name for d, name in synced if d == prefix or prefix in d.parents and d != prefix / ".mambaboot"]
+    assert [d for d, name in synced if name.endswith(".json")] == [world.cache / "pending", prefix / ".mambaboot"]
 
 
 def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):

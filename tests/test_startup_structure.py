@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.probed import create_probed
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
@@ -161,11 +163,8 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     dataclasses (with inspect, ast, dis), typing, pkgutil (importlib.util) and datetime cost a
     small create about a third of its own time (issue 16, goal 2)."""
     out = tmp_path / "modules.txt"
-    probe = ("import atexit, sys\nsys.path.insert(0, sys.argv.pop(1)); out = sys.argv.pop(1)\n"
-             "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
-             "from mambaboot.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    world.command = [sys.executable, "-c", probe, str(SRC), str(out)]
-    r = world.create("-c", channel, "--micromamba", str(standin))
+    probe = "import atexit\natexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     assert (world.envs / "py" / ".mambaboot" / "activate.sh").is_file()
     ours = set(out.read_text().splitlines()) - _site_imports()

@@ -26,13 +26,18 @@ def unique_sibling(path: str, tag: str) -> str:
     return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
 
 
-def atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
-    atomic_write_many([(path, data)], mode)
+def atomic_write(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+    atomic_write_many([(path, data)], mode, sync)
 
 
-def atomic_write_many(items, mode: int | None = None) -> None:
+def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None:
     """atomic_write for each (path, data): all are written and synced before the first is
-    renamed into place (the data's flushes together, then the renames)."""
+    renamed into place (the data's flushes together, then the renames).
+
+    sync=False: not synced. Readers still see the old file or the whole new one, but after a
+    power loss the file may be empty: for files in a prefix the engine made in this very run,
+    whose own files are not synced either (libmamba calls no fsync), so a sync of ours would
+    make the new environment no more durable, only the run wait for a journal commit per file."""
     staged = []  # (temporary, path): written, not yet renamed
     try:
         files = []
@@ -45,7 +50,8 @@ def atomic_write_many(items, mode: int | None = None) -> None:
                 files[-1].write(data)
             for f in files:
                 f.flush()
-                os.fsync(f.fileno())
+                if sync:
+                    os.fsync(f.fileno())
         finally:
             for f in files:
                 f.close()

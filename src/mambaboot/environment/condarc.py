@@ -56,13 +56,14 @@ def ours(prefix: str) -> bool:
         return False
 
 
-def write_if_missing(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str]) -> str | None:
+def write_if_missing(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> str | None:
     """Write PREFIX/.condarc unless one exists (or there is no channel to name). The relative
-    path when the file there is ours (written now or before), else None."""
+    path when the file there is ours (written now or before), else None. sync: see
+    fsops.atomic_write_many."""
     path = os.path.join(prefix, FILE)
     if os.path.lexists(path):
         return FILE if ours(prefix) else None
     if not channels:
         return None
-    fsops.atomic_write(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666))
+    fsops.atomic_write(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
     return FILE

@@ -167,13 +167,15 @@ def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
     }
 
 
-def write(prefix: str, data: dict) -> str:
+def write(prefix: str, data: dict, sync: bool = True) -> str:
+    """sync: see fsops.atomic_write_many."""
     import json
 
     os.makedirs(os.path.join(prefix, RECORD_DIR), exist_ok=True)
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
     path = record_path(prefix)
-    fsops.atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=fsops.user_mode(0o666))
+    fsops.atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=fsops.user_mode(0o666),
+                       sync=sync)
     return path
 
 

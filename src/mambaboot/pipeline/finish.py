@@ -33,6 +33,9 @@ class FinishInputs:
     created: str | None = None  # keep an earlier creation time (re-adoption)
     lock: lockfile.Lock | None = None  # what must be installed, exactly (create --from-lock)
     env_vars: Sequence[tuple[str, str]] = ()  # an environment file's variables, for conda-meta/state
+    # The engine made the prefix in this run (create): what finish writes there before the
+    # record says `complete` is not synced file by file (fsops.atomic_write_many); that record is.
+    fresh: bool = False
 
 
 @value
@@ -61,7 +64,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     files: list[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
     body: dict[str, object] = dict(inputs.provenance)
     body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
-    record.write(prefix, body)
+    record.write(prefix, body, sync=not inputs.fresh)
 
     link = _link(inputs, files, reporter)
     _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
@@ -74,7 +77,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
         # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
         meta = condameta.summary(prefix, paths=inputs.windows)
-        made = portable(prefix, inputs.windows, paths=meta.paths or ())
+        made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh)
         files.extend(made.files)
         if made.patch.changed:
             body["patched"] = [c.path for c in made.patch.changed]
@@ -115,7 +118,7 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
         return None
     rel = f"{record.RECORD_DIR}/{record.LOCK_FILE}"
     fsops.atomic_write(os.path.join(inputs.prefix, record.RECORD_DIR, record.LOCK_FILE), text.encode(),
-                       mode=fsops.user_mode(0o666))
+                       mode=fsops.user_mode(0o666), sync=not inputs.fresh)
     files.append(rel)
     return rel
 
@@ -137,7 +140,8 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
     except (OSError, ValueError) as exc:
         raise VerifyError(f"cannot read {path}: {exc}") from None
     state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
-    fsops.atomic_write(path, json.dumps(state, ensure_ascii=False).encode("utf-8"), mode=fsops.user_mode(0o666))
+    fsops.atomic_write(path, json.dumps(state, ensure_ascii=False).encode("utf-8"), mode=fsops.user_mode(0o666),
+                       sync=not inputs.fresh)
     files.append(STATE_FILE)
     reporter.step(f"variables: {len(inputs.env_vars)} in {STATE_FILE}, set by every activation")
 
@@ -148,7 +152,8 @@ def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], file
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
     existed = os.path.lexists(os.path.join(inputs.prefix, condarc.FILE))
-    written = condarc.write_if_missing(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()))
+    written = condarc.write_if_missing(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()),
+                                       sync=not inputs.fresh)
     if written:
         files.append(written)
     if written and not existed:
@@ -174,10 +179,11 @@ class Portable:
 
 
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
-             dry_run: bool = False, paths: Iterable[dict] | None = None) -> Portable:
+             dry_run: bool = False, paths: Iterable[dict] | None = None, sync: bool = True) -> Portable:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched.
-    paths: the records' paths_data entries, read already (else the patch reads what it needs)."""
-    scripts = generate.write(prefix, windows, dry_run=dry_run)
+    paths: the records' paths_data entries, read already (else the patch reads what it needs).
+    sync: of the activation scripts (fsops.atomic_write_many)."""
+    scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync)
     return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
 
 

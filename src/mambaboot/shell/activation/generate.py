@@ -35,11 +35,12 @@ def render(prefix: str, windows: bool) -> dict[str, bytes]:
     return scripts
 
 
-def write(prefix: str, windows: bool, dry_run: bool = False) -> list[str]:
-    """Write (or with dry_run only compute) the scripts; returns their relative paths."""
+def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) -> list[str]:
+    """Write (or with dry_run only compute) the scripts; returns their relative paths.
+    sync: see fsops.atomic_write_many."""
     scripts = render(prefix, windows)
     if not dry_run:
         os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
         fsops.atomic_write_many([(os.path.join(prefix, *rel.split("/")), data) for rel, data in scripts.items()],
-                                mode=fsops.user_mode(0o666))
+                                mode=fsops.user_mode(0o666), sync=sync)
     return sorted(scripts)
