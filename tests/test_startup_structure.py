@@ -170,3 +170,31 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     ours = set(out.read_text().splitlines()) - _site_imports()
     assert "mambaboot.pipeline.finish" in ours
     assert not ours & {"dataclasses", "typing", "pkgutil", "datetime", "inspect", "importlib.util"}, ours
+
+
+# What create needs only once the engine is done: imported while the engine runs
+# (pipeline/create.py _after_engine), not before it starts.
+AFTER_ENGINE = {
+    "mambaboot.pipeline.finish", "mambaboot.pipeline.verify", "mambaboot.pipeline.provision",
+    "mambaboot.shell.activation.generate", "mambaboot.relocate.batscripts", "mambaboot.environment.lockfile",
+    "mambaboot.environment.condameta", "shutil", "urllib.parse",
+}
+
+
+def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel, standin, tmp_path):
+    """sys.modules as the engine is started (the first Popen of `micromamba create`), and at exit."""
+    out = tmp_path / "modules.txt"
+    probe = ("import atexit, os, subprocess\nreal = subprocess.Popen.__init__\n"
+             "def init(self, args, *a, **k):\n"
+             "    if list(args)[1:2] == ['create'] and not os.path.exists(out):\n"
+             "        open(out, 'w').write('\\n'.join(sys.modules))\n"
+             "    return real(self, args, *a, **k)\n"
+             "subprocess.Popen.__init__ = init\n"
+             "atexit.register(lambda: open(out, 'a').write('\\n--- exit\\n' + '\\n'.join(sys.modules)))\n")
+    r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    before, _, at_exit = out.read_text().partition("\n--- exit\n")
+    before, at_exit = set(before.splitlines()) - _site_imports(), set(at_exit.splitlines())
+    assert "mambaboot.pipeline.create" in before
+    assert AFTER_ENGINE <= at_exit
+    assert not before & AFTER_ENGINE, before & AFTER_ENGINE

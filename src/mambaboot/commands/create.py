@@ -68,16 +68,21 @@ def _read_lock(path: str):
     return lockfile.parse(text, path, os.getcwd())
 
 
+def _read_env_file(path: str):
+    from mambaboot.pipeline import envfile
+
+    return envfile.read(path)
+
+
 def run(args: argparse.Namespace) -> int:
     from mambaboot.common import host, output
     from mambaboot.engine import network
-    from mambaboot.pipeline import create, envfile
+    from mambaboot.pipeline import create
     from mambaboot.pipeline.plan import make_plan
 
     h = host.current()
     inputs = create_inputs(
-        args, prefix=args.prefix, force=args.force,
-        env_file=envfile.read(args.file) if args.file else None,
+        args, prefix=args.prefix, force=args.force, env_file=_read_env_file(args.file) if args.file else None,
         lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-from urllib.parse import urlsplit
-
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -11,6 +9,8 @@ def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:
     """Why url may not be fetched (None: it may). https always; plain http only from this
     machine (loopback) or with --allow-http; file:// only as the URL the user gave, never as
     a place a server redirects to."""
+    from urllib.parse import urlsplit  # with ipaddress ~3 ms: not for a create that names no URL
+
     parts = urlsplit(url)
     if parts.scheme == "https" or (parts.scheme == "file" and first):
         return None

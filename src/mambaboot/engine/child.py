@@ -14,14 +14,18 @@ Sink = Callable[[str], None]
 
 
 def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: str | None = None,
-           keep: int = 40) -> tuple[int, list[str]]:
-    """(exit code, the last `keep` lines of stdout+stderr); OSError if it cannot start."""
+           keep: int = 40, meanwhile: Callable[[], None] | None = None) -> tuple[int, list[str]]:
+    """(exit code, the last `keep` lines of stdout+stderr); OSError if it cannot start.
+    meanwhile: called once the child has started, before its output is read (which waits in
+    the pipe): work that overlaps the child's. If it raises, the child is stopped."""
     tail: deque = deque(maxlen=keep)
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, errors="replace", bufsize=1,
     )
     try:
+        if meanwhile is not None:
+            meanwhile()
         for line in proc.stdout:
             line = line.rstrip("\n")
             tail.append(line)

@@ -246,10 +246,12 @@ def create_command(binary: str, plan: Plan, root: str, explicit_file: str | None
     return cmd + list(plan.specs)
 
 
-def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, keep: int = 40) -> str:
-    """Run micromamba, streaming its output to echo (if given); raise EngineError on failure."""
+def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, keep: int = 40,
+        meanwhile=None) -> str:
+    """Run micromamba, streaming its output to echo (if given); raise EngineError on failure.
+    meanwhile: see child.stream."""
     try:
-        code, tail = child.stream(cmd, env, echo, keep=keep)
+        code, tail = child.stream(cmd, env, echo, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
     if code != 0:

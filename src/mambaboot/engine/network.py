@@ -32,15 +32,15 @@ The rc files read are libmamba's system and user ones, in its order
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import base64
 import json
 import os
 import re
-import shutil
 from collections.abc import Mapping
 
-from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
+
+# base64, shutil and common/yamlsubset are imported only where a machine's settings need them:
+# a run with no credentials and no rc file that mentions the network needs none of them.
 
 # The MAMBA_* variables the bootstrap scripts leave to micromamba (they read no rc files).
 SCRIPT_CARRIED = ("MAMBA_SSL_VERIFY", "MAMBA_CACERT_PATH", "MAMBA_SSL_NO_REVOKE", "MAMBA_CHANNEL_ALIAS")
@@ -175,6 +175,8 @@ def install_credentials(s: Settings, home: str) -> None:
     if s.auth_file:
         folder = os.path.join(home, ".mamba", "auth")
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        import shutil
+
         shutil.copyfile(s.auth_file, os.path.join(folder, "authentication.json"))
 
 
@@ -250,6 +252,8 @@ def _network_keys(path: str) -> dict[str, object]:
         raise UsageError(f"cannot read {path}: {exc}") from None
     if not _MENTIONS.search(text):
         return {}  # nothing of ours in it: what else it says is not our business
+    from mambaboot.common import yamlsubset
+
     try:
         data = yamlsubset.parse(text)
     except yamlsubset.YamlError as exc:
@@ -263,6 +267,8 @@ def _network_keys(path: str) -> dict[str, object]:
 
 def _check_auth(path: str) -> None:
     """Refuse what libmamba would choke on, before the engine runs with it."""
+    import base64
+
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

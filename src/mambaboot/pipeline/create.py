@@ -17,10 +17,16 @@ from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox
-from mambaboot.environment import leftovers, lockfile, overlay, record, target
-from mambaboot.pipeline import finish, provision
+from mambaboot.environment import leftovers, record, target
 from mambaboot.pipeline.plan import Plan
 from mambaboot.shell import isolation
+
+# typing's flag without importing typing (PEP 781): true to a type checker only. The modules
+# below are imported where they are used: finish and provision while the engine runs.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mambaboot.environment import overlay
+    from mambaboot.pipeline import finish
 
 
 @value
@@ -64,8 +70,14 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         )
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
-    overlay.check_sources(plan.overlays)
-    provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
+    if plan.overlays:
+        from mambaboot.environment import overlay
+
+        overlay.check_sources(plan.overlays)
+    if plan.post_scripts:
+        from mambaboot.pipeline import provision
+
+        provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
     return tgt
 
 
@@ -169,6 +181,8 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
             record.clear_pending(plan.cache_dir, plan.prefix)
             raise
         rollback.commit()
+    from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)
+
     steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts, plan.lock.pip if plan.lock else ())
     provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
@@ -190,17 +204,30 @@ def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
         )
 
 
+def _after_engine() -> None:
+    """What the run needs once the engine is done, imported while it runs (micromamba.run's
+    meanwhile): finish with verification, the activation scripts, the lock and provisioning are
+    ~15 ms of imports, and the engine leaves a core idle for most of its run."""
+    import importlib
+
+    for name in ("mambaboot.pipeline.finish", "mambaboot.pipeline.provision"):
+        importlib.import_module(name)
+
+
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
            reporter: Reporter):
     explicit = None
     if plan.lock is not None:
+        from mambaboot.environment import lockfile
+
         # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
         explicit = os.path.join(home, "lock.txt")
         fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
-    micromamba.run(cmd, child_env, echo=reporter.detail)
+    micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=_after_engine)
     reporter.step(f"engine: created {plan.prefix}")
+    from mambaboot.pipeline import finish
     provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
@@ -210,7 +237,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []
     if plan.overlays:
-        from mambaboot.environment import condameta
+        from mambaboot.environment import condameta, overlay
 
         applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
         copied = [f for a in applied for f in a.files]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import hashlib
 import re
 from collections.abc import Sequence
 
@@ -13,8 +12,14 @@ from mambaboot.common.locations import (  # noqa: F401  (where the defaults live
     _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
 )
 from mambaboot.common.values import asdict, value
-from mambaboot.environment.lockfile import Lock
-from mambaboot.pipeline.envfile import EnvFile, package_name
+
+# typing's flag without importing typing (PEP 781): true to a type checker only. Lock and EnvFile
+# are named in annotations only, which stay text: a create without a lock or an environment file
+# imports neither module (nor urllib.parse, which the lock's imports).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mambaboot.environment.lockfile import Lock
+    from mambaboot.pipeline.envfile import EnvFile
 
 DEFAULT_NAME = "py"
 DEFAULT_CHANNEL = "conda-forge"
@@ -74,6 +79,8 @@ class MicromambaSource:
         if self.kind == "release" and self.version != "latest":
             return f"{self.version}-{self.subdir}"
         assert digest, "a moving source is keyed by its digest"
+        import hashlib
+
         url_hash = hashlib.sha256((self.url or "").encode()).hexdigest()[:12]
         return f"{self.kind}-{url_hash}-{digest[:16]}"
 
@@ -194,10 +201,12 @@ def _specs(inputs: CreateInputs) -> tuple[tuple[str, ...], str | None]:
     added when it does not name them; --python replaces the file's python spec.
     """
     ef = inputs.env_file
-    from_file = list(ef.dependencies) if ef else []
-    if inputs.python:
-        from_file = [s for s in from_file if package_name(s) != "python"]
-    named = {package_name(s) for s in from_file}
+    from_file, named = [], set()
+    if ef:
+        from mambaboot.pipeline.envfile import package_name
+
+        from_file = [s for s in ef.dependencies if not (inputs.python and package_name(s) == "python")]
+        named = {package_name(s) for s in from_file}
     added = [(f"python={inputs.python}" if inputs.python and n == "python" else n) for n in ESSENTIAL if n not in named]
     if ef and ef.pip and "pip" not in named:
         added.append("pip")
