@@ -2,9 +2,11 @@
 
 import hashlib
 import os
+import sys
 
 import pytest
 
+from mambaboot.common import fsops
 from mambaboot.common.errors import ObtainError
 from mambaboot.common.host import current
 from mambaboot.engine import micromamba
@@ -65,6 +67,17 @@ def test_a_verified_binary_is_hashed_again_once_anything_about_it_changes(releas
     assert micromamba.obtain(local, str(tmp_path), os.environ).sha256 == first.sha256  # from the memo
     _tamper_keeping_size_and_mtime(given)
     assert micromamba.obtain(local, str(tmp_path), os.environ).sha256 == hashlib.sha256(given.read_bytes()).hexdigest()
+
+
+def test_the_key_of_a_path_is_hashlib_s_sha256_with_or_without_the_interpreter_s_own(monkeypatch):
+    """fsops.sha256_hex (path keys, a moving source's cache key, activate.sh's identity) uses the
+    interpreter's own sha256 rather than load OpenSSL, and hashlib where there is none."""
+    data = "/tmp/ké x\udcff".encode("utf-8", "surrogateescape")
+    assert fsops.sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    monkeypatch.setitem(sys.modules, "_sha2", None)  # importing a None entry raises ImportError
+    monkeypatch.setitem(sys.modules, "_sha256", None)
+    assert fsops.sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    assert fsops.path_key("/a/b") == hashlib.sha256(os.path.normcase(os.path.abspath("/a/b")).encode()).hexdigest()[:32]
 
 
 def test_missing_published_digest_is_refused_unless_given(release_server, tmp_path, standin):

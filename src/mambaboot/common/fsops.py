@@ -371,13 +371,25 @@ def _remove_file(path: str) -> None:
 def path_key(path: str) -> str:
     """32 hex digits naming a path in a flat directory of the cache (a pending marker, a given
     micromamba's memo): the same path, spelled in any case on Windows, gives the same key."""
-    import hashlib  # loads OpenSSL: only when a key is needed
+    return sha256_hex(os.path.normcase(os.path.abspath(path)).encode("utf-8", "surrogateescape"))[:32]
 
-    return hashlib.sha256(os.path.normcase(os.path.abspath(path)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+def sha256_hex(data: bytes) -> str:
+    """hashlib.sha256(data).hexdigest() for a few bytes (a path, a URL), without OpenSSL where the
+    interpreter has its own sha256, the module hashlib falls back on: hashlib loads libcrypto and
+    its configuration (~4 ms), and create needs a path's key before its engine starts."""
+    try:
+        from _sha2 import sha256  # CPython 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256  # CPython 3.11 and earlier
+        except ImportError:  # an interpreter built without them
+            from hashlib import sha256
+    return sha256(data).hexdigest()
 
 
 def sha256_file(path: str) -> str:
-    import hashlib  # loads OpenSSL: not at every command's start
+    import hashlib  # loads OpenSSL (several times faster on megabytes): not at every command's start
 
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -5,7 +5,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import re
 from collections.abc import Sequence
 
-from mambaboot.common import pathrules, urlrule
+from mambaboot.common import fsops, pathrules, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import (  # noqa: F401  (where the defaults live; commands import them from there)
@@ -79,9 +79,7 @@ class MicromambaSource:
         if self.kind == "release" and self.version != "latest":
             return f"{self.version}-{self.subdir}"
         assert digest, "a moving source is keyed by its digest"
-        import hashlib
-
-        url_hash = hashlib.sha256((self.url or "").encode()).hexdigest()[:12]
+        url_hash = fsops.sha256_hex((self.url or "").encode())[:12]
         return f"{self.kind}-{url_hash}-{digest[:16]}"
 
 

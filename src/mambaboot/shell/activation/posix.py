@@ -18,6 +18,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
+from mambaboot.common import fsops
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
 
@@ -39,9 +40,7 @@ def _usage() -> list[str]:
 
 def _identity(prefix: str) -> str:
     """activate.sh's first line: the same for the same place, another for each other environment."""
-    import hashlib
-
-    digest = hashlib.sha256(os.path.realpath(prefix).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    digest = fsops.sha256_hex(os.path.realpath(prefix).encode("utf-8", "surrogateescape"))[:32]
     return f"# mambaboot activation {digest}"
 
 
