@@ -1,6 +1,5 @@
 """May we create into this prefix? Decided by looking only; never deletes anything."""
 
-import glob
 import os
 
 from mambaboot.common.errors import TargetRefused
@@ -20,10 +19,13 @@ class Target:
 
 
 def _holds_python(prefix: str) -> bool:
-    return bool(
-        glob.glob(os.path.join(glob.escape(prefix), "bin", "python*"))
-        or os.path.exists(os.path.join(prefix, "python.exe"))
-    )
+    """bin/python* (what glob would match, without glob's imports and patterns) or python.exe."""
+    try:
+        names = os.listdir(os.path.join(prefix, "bin"))
+    except OSError:
+        names = []
+    return any(os.path.normcase(n).startswith("python") for n in names) or os.path.exists(
+        os.path.join(prefix, "python.exe"))
 
 
 def first_existing_ancestor(path: str) -> str:
