@@ -51,6 +51,10 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert {p.name for p in (prefix / ".mambaboot").iterdir()} == {"record.json", "lock.txt"} | {s.split("/")[1] for s in scripts}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))
+    # the scripts made while the engine ran (finish.prepare) are those the environment gives now
+    from mambaboot.shell.activation import generate
+
+    assert {rel: (prefix / rel).read_bytes() for rel in scripts} == generate.render(str(prefix), False)
     # one line per step on stderr, in pipeline order
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
     assert steps == ["shell", "target", "micromamba", "engine", "cache link", "scripts", "condarc", "verify", "record"]

@@ -204,14 +204,17 @@ def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
         )
 
 
-def _after_engine() -> None:
-    """What the run needs once the engine is done, imported while it runs (micromamba.run's
-    meanwhile): finish with verification, the activation scripts, the lock and provisioning are
-    ~15 ms of imports, and the engine leaves a core idle for most of its run."""
+def _after_engine(plan: Plan) -> dict[str, bytes]:
+    """What the run needs once the engine is done, imported and made while it runs (micromamba.run's
+    meanwhile), as the engine leaves a core idle for most of its run: finish with verification,
+    the activation scripts, the lock and provisioning (~15 ms of imports), and the activation
+    scripts that depend on the prefix's path alone (finish.prepare)."""
     import importlib
 
-    for name in ("mambaboot.pipeline.finish", "mambaboot.pipeline.provision"):
-        importlib.import_module(name)
+    importlib.import_module("mambaboot.pipeline.provision")
+    from mambaboot.pipeline import finish
+
+    return finish.prepare(plan.prefix, plan.windows)
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
@@ -225,14 +228,15 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
-    micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=_after_engine)
+    prepared = []
+    micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan)))
     reporter.step(f"engine: created {plan.prefix}")
     from mambaboot.pipeline import finish
     provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
-        env_vars=plan.env_vars, fresh=True,
+        env_vars=plan.env_vars, fresh=True, scripts=prepared[0],
     )
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []

@@ -36,6 +36,7 @@ class FinishInputs:
     # The engine made the prefix in this run (create): what finish writes there before the
     # record says `complete` is not synced file by file (fsops.atomic_write_many); that record is.
     fresh: bool = False
+    scripts: Mapping[str, bytes] | None = None  # prepare(prefix, windows), made while the engine ran
 
 
 @value
@@ -77,7 +78,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
         # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
         meta = condameta.summary(prefix, paths=inputs.windows)
-        made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh)
+        made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts)
         files.extend(made.files)
         if made.patch.changed:
             body["patched"] = [c.path for c in made.patch.changed]
@@ -178,12 +179,20 @@ class Portable:
         return text
 
 
+def prepare(prefix: str, windows: bool) -> dict[str, bytes]:
+    """What finish writes that depends on the prefix's path alone, not on what the engine puts
+    there: the shells' activation scripts (~4 ms the first time, templates read and patterns
+    compiled), made while the engine runs (FinishInputs.scripts)."""
+    return generate.shells(prefix, windows)
+
+
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
-             dry_run: bool = False, paths: Iterable[dict] | None = None, sync: bool = True) -> Portable:
+             dry_run: bool = False, paths: Iterable[dict] | None = None, sync: bool = True,
+             scripts: Mapping[str, bytes] | None = None) -> Portable:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched.
     paths: the records' paths_data entries, read already (else the patch reads what it needs).
-    sync: of the activation scripts (fsops.atomic_write_many)."""
-    scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync)
+    sync: of the activation scripts (fsops.atomic_write_many); scripts: prepare(prefix, windows)."""
+    scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts)
     return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
 
 

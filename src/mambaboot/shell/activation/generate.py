@@ -16,14 +16,23 @@ from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell
 from mambaboot.shell.activation.model import Model
 
 
-def render(prefix: str, windows: bool) -> dict[str, bytes]:
-    """Relative path (with '/') -> content of every script for this environment."""
+def shells(prefix: str, windows: bool) -> dict[str, bytes]:
+    """Relative path (with '/') -> content of each shell's activate and deactivate script: what
+    depends on the prefix's path alone, not on anything in it (create makes it while its engine
+    runs)."""
     model = Model(windows=windows, prefix=prefix)
     families = (cmd, powershell) if windows else (posix, fish, powershell)
     scripts: dict[str, bytes] = {}
     for family in families:
         for name, data in family.render(model).items():
             scripts[f"{record.RECORD_DIR}/{name}"] = data
+    return scripts
+
+
+def render(prefix: str, windows: bool, made: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Relative path (with '/') -> content of every script for this environment.
+    made: shells(prefix, windows), made already."""
+    scripts = dict(made) if made is not None else shells(prefix, windows)
     # the variables' fragments, and the script that writes them again from the environment's python
     try:
         fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
@@ -35,10 +44,11 @@ def render(prefix: str, windows: bool) -> dict[str, bytes]:
     return scripts
 
 
-def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) -> list[str]:
+def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True,
+          made: dict[str, bytes] | None = None) -> list[str]:
     """Write (or with dry_run only compute) the scripts; returns their relative paths.
-    sync: see fsops.atomic_write_many."""
-    scripts = render(prefix, windows)
+    sync: see fsops.atomic_write_many; made: see render."""
+    scripts = render(prefix, windows, made)
     if not dry_run:
         os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
         fsops.atomic_write_many([(os.path.join(prefix, *rel.split("/")), data) for rel, data in scripts.items()],
