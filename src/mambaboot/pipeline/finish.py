@@ -65,16 +65,17 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     files: list[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
     body: dict[str, object] = dict(inputs.provenance)
     body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
-    record.write(prefix, body, sync=not inputs.fresh)
-
-    link = _link(inputs, files, reporter)
-    _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
-    baseline = isolation.baseline(environ, inputs.windows)
-    activated = activation.activated(baseline, prefix, inputs.windows)
-    # Verification runs the environment's own programs: on a Windows layout only after the
-    # scripts among them are patched; on any other at once, while the rest is done.
-    checks = None if inputs.windows else verify.start(activated, prefix, inputs.requested_python)
+    # Verification runs the environment's own programs while the rest is done: at once (it
+    # writes nothing, so it may start before the record does), or once conda-meta/state holds an
+    # environment file's variables, which activation reads there; on a Windows layout only once
+    # the scripts among the programs are patched.
+    checks = None if inputs.windows or inputs.env_vars else _checks(inputs, environ)
     try:
+        record.write(prefix, body, sync=not inputs.fresh)
+        link = _link(inputs, files, reporter)
+        _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
+        if checks is None and not inputs.windows:
+            checks = _checks(inputs, environ)
         # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
         # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
         meta = condameta.summary(prefix, paths=inputs.windows)
@@ -84,7 +85,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
             body["patched"] = [c.path for c in made.patch.changed]
         reporter.step(made.summary())
         if checks is None:
-            checks = verify.start(activated, prefix, inputs.requested_python)
+            checks = _checks(inputs, environ)
         packages = meta.packages
         lock_file = _write_lock(inputs, packages, files, reporter)
         _write_condarc(inputs, packages, files, reporter)
@@ -107,6 +108,12 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
     return Finished(packages, verification, path, link, files)
+
+
+def _checks(inputs: FinishInputs, environ: Mapping[str, str]) -> verify.Checks:
+    """The environment's python, conda and mamba started, found as a clean shell with it activated finds them."""
+    activated = activation.activated(isolation.baseline(environ, inputs.windows), inputs.prefix, inputs.windows)
+    return verify.start(activated, inputs.prefix, inputs.requested_python)
 
 
 def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
