@@ -63,7 +63,6 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert diff(before, world.outside(prefix)) == {}
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names a synced descriptor's file through /proc")
 def test_only_the_marker_and_the_complete_record_are_synced(world, channel, standin, tmp_path):
     """The pending marker (what tells an interrupted create after a power loss) and the record
     that says `complete` are synced; what finish writes into the prefix the engine has just made

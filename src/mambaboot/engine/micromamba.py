@@ -151,8 +151,7 @@ def _digest(path: str, memo: str) -> str:
     Windows st_ctime is the creation time, so there the memo is trusted only as far as mtime,
     which a process that can write the user's cache could also restore; that process could
     as well rewrite mambaboot itself."""
-    st = os.stat(path)
-    stamp = f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+    stamp = fsops.stat_stamp(os.stat(path))
     saved = (_read(memo) or "").split()
     if len(saved) == 6 and " ".join(saved[:5]) == stamp:
         return saved[5]

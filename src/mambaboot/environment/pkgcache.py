@@ -61,7 +61,7 @@ class SizeMemo:
     rattler (and the tests' stand-in) writes no such record: it extracts into a temporary
     directory renamed into place and bumps the revision in <stem>.lock beside it for every
     extraction (rattler_cache package_cache/mod.rs, validate_package_common). So the identity is
-    the directory's (device, inode, mtime) with that record's (device, inode, mtime, size): a new
+    the directory's and that record's fsops.stat_stamp (device, inode, size, mtime, ctime): a new
     extraction moves it. Without either record (an extraction under way, a layout we do not know)
     nothing is remembered. The identity is taken before the walk, so a package replaced while it
     is walked is walked again next time.
@@ -141,7 +141,7 @@ def _identity(directory: str) -> str | None:
             d = os.lstat(directory)
         except OSError:
             return None
-        return f"{d.st_dev} {d.st_ino} {d.st_mtime_ns} {r.st_dev} {r.st_ino} {r.st_mtime_ns} {r.st_size}"
+        return f"{fsops.stat_stamp(d)} {fsops.stat_stamp(r)}"
     return None
 
 
