@@ -191,7 +191,7 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
 AFTER_ENGINE = {
     "mambaboot.pipeline.finish", "mambaboot.pipeline.verify", "mambaboot.pipeline.provision",
     "mambaboot.shell.activation.generate", "mambaboot.relocate.batscripts", "mambaboot.environment.lockfile",
-    "mambaboot.environment.condameta", "shutil", "urllib.parse",
+    "mambaboot.environment.condameta", "shutil", "urllib.parse", "json",
 }
 
 
@@ -216,3 +216,17 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     assert "mambaboot.pipeline.create" in before
     assert AFTER_ENGINE <= at_exit
     assert not before & (AFTER_ENGINE | {"hashlib", "_hashlib"}), before & (AFTER_ENGINE | {"hashlib", "_hashlib"})
+
+
+def test_the_pending_marker_is_what_json_writes_without_json():
+    """The marker, written before the engine starts without the json package, holds the bytes
+    json.dumps(ensure_ascii=False) would, whatever the prefix holds."""
+    import json
+
+    from mambaboot.environment import record
+
+    for prefix in ("/tmp/env", 'C:\\Users\\ä "q"\n\t\x01\u2028 \U0001f600', ""):
+        for owner in (None, prefix + ".lock"):
+            body = {"tool": record.TOOL, "prefix": prefix, "pid": 4321, "started": record.now(), "owner_lock": owner}
+            assert record._flat_json(body) == json.dumps(body, ensure_ascii=False)
+    assert record._flat_json({"a": True, "b": 1.5}) == json.dumps({"a": True, "b": 1.5})

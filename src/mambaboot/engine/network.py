@@ -32,14 +32,13 @@ The rc files read are libmamba's system and user ones, in its order
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 import re
 from collections.abc import Mapping
 
 from mambaboot.common.errors import UsageError
 
-# base64, shutil and common/yamlsubset are imported only where a machine's settings need them:
+# base64, json, shutil and common/yamlsubset are imported only where a machine's settings need them:
 # a run with no credentials and no rc file that mentions the network needs none of them.
 
 # The MAMBA_* variables the bootstrap scripts leave to micromamba (they read no rc files).
@@ -268,6 +267,7 @@ def _network_keys(path: str) -> dict[str, object]:
 def _check_auth(path: str) -> None:
     """Refuse what libmamba would choke on, before the engine runs with it."""
     import base64
+    import json
 
     try:
         with open(path, encoding="utf-8") as f:

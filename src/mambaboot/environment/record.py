@@ -194,10 +194,25 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> 
     path = _marker_path(cache_dir, prefix)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
-    import json
-
-    fsops.atomic_write(path, json.dumps(body, ensure_ascii=False).encode())
+    fsops.atomic_write(path, _flat_json(body).encode())
     return path
+
+
+def _flat_json(body: dict) -> str:
+    """json.dumps(body, ensure_ascii=False) for members that are str, int or None, with json's own
+    C string encoder (_json): the marker is written before the engine starts, and the json package
+    (its decoder's and encoder's patterns compiled) is ~2.5 ms more of that wait."""
+    try:
+        from _json import encode_basestring
+    except ImportError:  # an interpreter without json's accelerator: json itself
+        encode_basestring = None
+    if encode_basestring is None or not all(v is None or type(v) in (str, int) for v in body.values()):
+        import json
+
+        return json.dumps(body, ensure_ascii=False)
+    members = (f"{encode_basestring(k)}: {'null' if v is None else encode_basestring(v) if type(v) is str else v}"
+               for k, v in body.items())
+    return "{" + ", ".join(members) + "}"
 
 
 def _load_marker(path: str) -> dict | None:
