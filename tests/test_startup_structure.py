@@ -142,8 +142,8 @@ def test_cache_info_needs_no_parser_and_means_what_the_parser_says(tmp_path):
 # `run` more than all its work (typing with collections, functools, re; dataclasses with
 # inspect; signal with enum; json with re), and `run` is the call scripts repeat.
 RUN_PATH = {
-    "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.common",
-    "mambaboot.common.errors", "mambaboot.shell", "mambaboot.shell.run", "mambaboot.shell.isolation",
+    "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run",
+    "mambaboot.shell", "mambaboot.shell.run", "mambaboot.shell.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
     "mambaboot.shell.activation.envvars",
 }

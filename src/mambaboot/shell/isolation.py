@@ -7,8 +7,6 @@ and every child we start gets a baseline with all of that removed, whatever we w
 
 import os
 
-from mambaboot.common.errors import ShellContaminated
-
 # Any of these set means some Python environment is already live in this shell.
 CONTAMINATING = (
     "CONDA_PREFIX",
@@ -48,6 +46,8 @@ def contamination(environ, windows: bool) -> list:
 def check_shell(environ, windows: bool) -> None:
     found = contamination(environ, windows)
     if found:
+        from mambaboot.common.errors import ShellContaminated  # not at the top: `run` imports this module
+
         lines = "\n".join(f"  {var}={value}" for var, value in found)
         raise ShellContaminated(
             "this shell already has a Python environment in it:\n"

@@ -20,7 +20,6 @@ and its exit code is returned.
 
 import os
 
-from mambaboot.common.errors import CommandNotExecutable, CommandNotFound, UsageError
 from mambaboot.shell import isolation
 from mambaboot.shell.activation import environ, sources
 
@@ -77,6 +76,9 @@ def exec_failure(program: str, exc: OSError) -> Exception:
     """The shell's exit code for a failed exec (bash's shell_execve, dash's exerror): ENOENT,
     which includes a script whose #! interpreter is missing, is 127; anything else (EACCES,
     ENOEXEC, EISDIR, ...) is 126."""
+    # common.errors where an error is raised: a run that reaches its exec pays for none of it (cli.py)
+    from mambaboot.common.errors import CommandNotExecutable, CommandNotFound
+
     if isinstance(exc, FileNotFoundError):
         return CommandNotFound(f"{program}: cannot execute: {exc.strerror} (or its #! interpreter is missing)")
     return CommandNotExecutable(f"{program}: cannot execute: {exc.strerror}")
@@ -84,12 +86,16 @@ def exec_failure(program: str, exc: OSError) -> Exception:
 
 def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
     if not argv:
+        from mambaboot.common.errors import UsageError
+
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
     base = isolation.baseline(environ_, windows)
     src = sources.read(prefix)  # once: its variables for the environment, its hooks below
     env = environ.activated(base, prefix, windows, src.env_vars)
     program = which(argv[0], env, windows)
     if program is None:
+        from mambaboot.common.errors import CommandNotFound
+
         raise CommandNotFound(f"{argv[0]}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
     if windows:
         hooks = src.hook_names("etc/conda/activate.d", ".bat")

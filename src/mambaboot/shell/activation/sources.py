@@ -9,7 +9,6 @@
 
 import os
 
-from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.shell.activation import envvars
 
 STATE = envvars.STATE
@@ -40,11 +39,14 @@ class Sources:
 def require_environment(prefix: str) -> str:
     """The absolute prefix, when it is a conda environment at all (it has conda-meta/)."""
     prefix = os.path.abspath(prefix)
+    if os.path.isdir(os.path.join(prefix, "conda-meta")):
+        return prefix
+    # common.errors where an error is raised: a run that reaches its exec pays for none of it (cli.py)
+    from mambaboot.common.errors import UsageError
+
     if not os.path.lexists(prefix):
         raise UsageError(f"{prefix} does not exist")
-    if not os.path.isdir(os.path.join(prefix, "conda-meta")):
-        raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
-    return prefix
+    raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
 
 
 def valid_name(name: str) -> bool:
@@ -57,6 +59,8 @@ def read(prefix: str) -> Sources:
         env_vars = envvars.variables(prefix, data)
         listings = {directory: envvars.listing(prefix, directory) for directory in HOOK_DIRS}
     except envvars.Broken as exc:
+        from mambaboot.common.errors import VerifyError
+
         raise VerifyError(str(exc)) from None
     hooks = {(directory, ext): tuple(n for n in names if envvars.matches(n, ext))
              for directory, names in listings.items() for ext in HOOK_EXTS}
