@@ -30,6 +30,7 @@ _ENV_SUBDIRS = (
     ("Library", "usr", "bin"),
     ("Library", "mingw-w64", "bin"),
 )
+_ENV_SUBDIRS_FOLDED = tuple(tuple(x.lower() for x in sub) for sub in _ENV_SUBDIRS)  # Windows' names ignore case
 
 
 def contamination(environ, windows: bool) -> list:
@@ -83,10 +84,10 @@ def environment_root(entry: str, is_env_root, windows: bool) -> str:
     else:
         import posixpath as p
     parts = p.normpath(entry).replace("\\", "/").split("/") if windows else p.normpath(entry).split("/")
-    fold = str.lower if windows else (lambda s: s)
-    for sub in _ENV_SUBDIRS:
+    folded = tuple(x.lower() for x in parts) if windows else tuple(parts)
+    for sub in _ENV_SUBDIRS_FOLDED if windows else _ENV_SUBDIRS:
         n = len(sub)
-        if n >= len(parts) or [fold(x) for x in parts[len(parts) - n:]] != [fold(x) for x in sub]:
+        if n >= len(parts) or folded[len(parts) - n:] != sub:
             continue
         root = "/".join(parts[: len(parts) - n]) or "/"
         root = p.normpath(root)
@@ -102,7 +103,14 @@ def looks_like_environment(path: str) -> bool:
 
 def clean_path(path_value: str, windows: bool, is_env_root=looks_like_environment) -> str:
     sep = ";" if windows else ":"
-    kept = [e for e in path_value.split(sep) if not (e and environment_root(e, is_env_root, windows))]
+    known = {}  # PATH often names a directory twice: `run` pays each look (two stats) at start-up
+
+    def once(root: str) -> bool:
+        if root not in known:
+            known[root] = is_env_root(root)
+        return known[root]
+
+    kept = [e for e in path_value.split(sep) if not (e and environment_root(e, once, windows))]
     return sep.join(kept)
 
 
