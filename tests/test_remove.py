@@ -56,8 +56,18 @@ def test_remove_handles_read_only_files_and_directories(world, channel, standin)
     assert not os.path.lexists(prefix)
 
 
+@pytest.fixture(params=["one process", "two processes"])
+def halves(request, monkeypatch):
+    """Trees as small as a test's are removed by one process; "two processes" halves them too
+    (common/removal.py), so both ways are checked on the same trees."""
+    from mambaboot.common import removal
+
+    monkeypatch.setattr(removal, "SPLIT_FROM", 0 if request.param == "two processes" else 10 ** 9)
+    return request.param == "two processes"
+
+
 @pytest.mark.parametrize("counted", [False, True], ids=["plain", "counted"])
-def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch, counted):
+def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch, counted, halves):
     """As Windows (or a non-root user) would: a read-only file or directory refuses unlinking."""
     real_unlink, real_rmdir = os.unlink, os.rmdir
 
@@ -71,20 +81,21 @@ def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch
         return remove
 
     tree = tmp_path / "tree"
-    (tree / "sub").mkdir(parents=True)
-    (tree / "sub" / "ro.txt").write_text("x")
-    os.chmod(tree / "sub" / "ro.txt", 0o444)
-    os.chmod(tree / "sub", 0o555)
+    for sub in ("sub", "other"):
+        (tree / sub).mkdir(parents=True)
+        (tree / sub / "ro.txt").write_text("x")
+        os.chmod(tree / sub / "ro.txt", 0o444)
+        os.chmod(tree / sub, 0o555)
     monkeypatch.setattr(os, "unlink", strict(real_unlink))
     monkeypatch.setattr(os, "rmdir", strict(real_rmdir))
-    seen = []
-    fsops.remove_tree(str(tree), seen.append if counted else None)
+    tally = diskusage.Tally() if counted else None
+    fsops.remove_tree(str(tree), tally)
     assert not tree.exists()
-    assert len(seen) == counted
+    assert tally is None or tally.files == 2
 
 
 def _tree(root, dirs=150, files=3):
-    """More directories than the counted removal queues at once, each with files, and links."""
+    """Directories several levels deep, each with files."""
     for d in range(dirs):
         sub = root / f"d{d // 10}" / f"e{d}"
         sub.mkdir(parents=True)
@@ -97,45 +108,117 @@ def _open_descriptors():
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_a_counted_remove_counts_what_a_measure_counts_and_never_follows_a_link(tmp_path):
-    """The lstat of every file goes to the caller (on the calling thread) while another thread
-    unlinks: the total is diskusage's, a link inside is counted and removed, its target kept."""
+class _Deleters:
+    """Which processes unlink (os.unlink wrapped: each call appends its pid to a file, which
+    a forked child's calls reach too)."""
+
+    def __init__(self, path, monkeypatch):
+        self.path, real = path, os.unlink
+
+        def unlink(name, *args, **kw):
+            with open(path, "a") as log:
+                log.write(f"{os.getpid()}\n")
+            return real(name, *args, **kw)
+        monkeypatch.setattr(os, "unlink", unlink)
+
+    def pids(self):
+        return set(self.path.read_text().split())
+
+
+def test_a_counted_remove_counts_what_a_measure_counts_and_never_follows_a_link(tmp_path, monkeypatch, halves):
+    """Each file's lstat just before its unlink adds up to diskusage's measure beforehand: a
+    link inside is counted and removed, its target kept; a file with two links in the tree is
+    one file, shared, even when each link is deleted by another process (the second link's
+    count has dropped to 1 by the time it is seen)."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "keep.txt").write_text("keep")
     tree = _tree(tmp_path / "tree")
     os.symlink(outside, tree / "d0" / "pkgs")
-    os.link(tree / "d0" / "e0" / "f2", tree / "d1" / "twin")
+    os.link(tree / "d0" / "e0" / "f2", tree / "d14" / "twin")  # the first and the last subtree
     before = diskusage.measure(str(tree))
     keep = snapshot(outside)
+    deleters = _Deleters(tmp_path / "pids", monkeypatch)
     fds = _open_descriptors()
     tally = diskusage.Tally()
-    fsops.remove_tree(str(tree), tally.add)
+    fsops.remove_tree(str(tree), tally)
     assert not os.path.lexists(tree)
     assert tally.usage() == before
     assert (before.files, before.shared_files, before.shared_bytes) == (150 * 3 + 1, 1, 2)  # the twin is f2
     assert diff(keep, snapshot(outside)) == {}
     assert _open_descriptors() == fds, "every directory descriptor closed"
+    assert len(deleters.pids()) == (2 if halves else 1)
+    assert os.getpid() in {int(p) for p in deleters.pids()}
 
 
-def test_a_counted_remove_that_fails_raises_and_leaves_the_rest(tmp_path, monkeypatch):
+def test_the_halves_are_whole_subtrees_of_about_equal_weight(tmp_path):
+    """The child gets whole subtrees (it removes them itself), about half of the files; what
+    the halving went into stays this process's, removed once both are done."""
+    from mambaboot.common import removal
+
+    tree = _tree(tmp_path / "tree", dirs=97, files=5)
+    (tree / "top.txt").write_text("x")
+    listed = removal._Tree()
+    fd = os.open(tree, os.O_RDONLY)
+    try:
+        listed.scan(fd, None, 0)
+    finally:
+        os.close(fd)
+    share = removal._Share(listed, True)
+    files = [sum(len(listed.files[i]) for i in range(len(listed.names)) if share.owner[i] == side) for side in (0, 1)]
+    assert sum(files) == 97 * 5 + 1 and abs(files[0] - files[1]) <= 20, files
+    for i in range(1, len(listed.names)):
+        if share.owner[i] == 1:
+            assert share.whole[i] and all(share.owner[k] == 1 for k in range(i, listed.ends[i]))
+    assert not share.whole[0] and share.owner[0] == 0
+
+
+def test_a_counted_remove_that_fails_raises_and_leaves_the_rest(tmp_path, monkeypatch, halves):
     """A file that cannot be unlinked stops the removal (the caller names what remains): the
-    error reaches the caller's thread, and no descriptor is left open."""
+    error reaches the caller, from the child's share too, and no descriptor is left open."""
     tree = _tree(tmp_path / "tree")
     real_unlink = os.unlink
+    for where in ("d0/e3", "d14/e143"):  # one in each half
+        def refuse(path, *args, **kw):
+            if path == "f1" and kw.get("dir_fd") is not None and os.path.samestat(
+                    os.fstat(kw["dir_fd"]), os.stat(tree / where)):
+                raise OSError(16, "busy", path)
+            return real_unlink(path, *args, **kw)
 
-    def refuse(path, *args, **kw):
-        if path == "f1" and kw.get("dir_fd") is not None and os.path.samestat(
-                os.fstat(kw["dir_fd"]), os.stat(tree / "d3" / "e33")):
-            raise OSError(16, "busy", path)
-        return real_unlink(path, *args, **kw)
+        monkeypatch.setattr(os, "unlink", refuse)
+        fds = _open_descriptors()
+        with pytest.raises(OSError, match="busy"):
+            fsops.remove_tree(str(tree), diskusage.Tally())
+        assert (tree / where / "f1").exists()
+        assert _open_descriptors() == fds
+        monkeypatch.setattr(os, "unlink", real_unlink)
+        fsops.remove_tree(str(tree))
+        tree = _tree(tmp_path / "tree")
 
-    monkeypatch.setattr(os, "unlink", refuse)
-    fds = _open_descriptors()
-    with pytest.raises(OSError, match="busy"):
-        fsops.remove_tree(str(tree), lambda st: None)
-    assert (tree / "d3" / "e33" / "f1").exists()
-    assert _open_descriptors() == fds
+
+def test_a_file_put_in_meanwhile_is_removed_and_counted(tmp_path, monkeypatch, halves):
+    """A directory that something wrote into after it was listed is emptied before its rmdir
+    (and what was in it counted), rather than failing the removal half-way."""
+    tree = _tree(tmp_path / "tree")
+    before = diskusage.measure(str(tree))
+    real_rmdir, late = os.rmdir, tmp_path / "late"  # a file: the child's rmdir may be the one
+
+    def rmdir(path, *args, dir_fd=None, **kw):
+        if path == "e77" and not late.exists():
+            late.write_text("")
+            fd = os.open(path, os.O_RDONLY, dir_fd=dir_fd)
+            try:
+                os.close(os.open("late.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+                os.truncate(os.path.join(tree, "d7", "e77", "late.txt"), 5)
+            finally:
+                os.close(fd)
+        return real_rmdir(path, *args, dir_fd=dir_fd, **kw)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    tally = diskusage.Tally()
+    fsops.remove_tree(str(tree), tally)
+    assert not tree.exists() and late.exists()
+    assert (tally.files, tally.bytes) == (before.files + 1, before.bytes + 5)
 
 
 def test_a_plain_directory_is_never_deleted(world):

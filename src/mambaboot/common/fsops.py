@@ -26,6 +26,7 @@ def unique_sibling(path: str, tag: str) -> str:
     return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
 
 
+
 def atomic_write(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
     atomic_write_many([(path, data)], mode, sync)
 
@@ -176,61 +177,47 @@ def remove_link(path: str) -> None:
         os.rmdir(path)
 
 
-def remove_tree(path: str, on_file=None) -> None:  # on_file(os.stat_result) for each file
+def remove_tree(path: str, tally=None) -> None:
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
-    followed; read-only files (common on Windows) are made writable first. on_file: told the
-    lstat of each file (not directory) before it goes, so a caller can count what it deletes."""
+    followed; read-only files (common on Windows) are made writable first. tally: told the
+    lstat of each file (not directory) before it goes (tally.add), so a caller can count what
+    it deletes (common/removal.py says what else it must offer, for a second process's share)."""
     if is_link(path):
         remove_link(path)
         return
-    if _BY_DESCRIPTOR:
-        fd = os.open(path, _DIRECTORY_FLAGS)
+    if BY_DESCRIPTOR:
+        from mambaboot.common import removal
+
+        fd = os.open(path, DIRECTORY_FLAGS)
         try:
-            if on_file is None:
-                _remove_entries(fd)
-            else:
-                _remove_counted(fd, on_file)
+            removal.remove_contents(fd, tally)
         finally:
             os.close(fd)
-        _remove_dir(path)
+        remove_dir(path)
     else:
-        _remove_tree(path, on_file)
+        _remove_tree(path, tally)
 
 
 # POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and
 # shutil.rmtree) do: no path resolution per file, and a directory swapped for a link while we
 # work is refused by O_NOFOLLOW instead of followed.
-_BY_DESCRIPTOR = (os.unlink in os.supports_dir_fd and os.rmdir in os.supports_dir_fd and os.scandir in os.supports_fd
-                  and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"))
-_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+BY_DESCRIPTOR = (os.unlink in os.supports_dir_fd and os.rmdir in os.supports_dir_fd and os.scandir in os.supports_fd
+                 and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"))
+DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
-def _listing(where) -> list:
+def listing(where) -> list:
     """The entries of a directory (a path, or a descriptor), the directory made writable first
     when it is read-only: its entries could not be unlinked."""
-    with os.scandir(where) as listing:
-        entries = list(listing)
+    with os.scandir(where) as found:
+        entries = list(found)
     mode = stat.S_IMODE((os.fstat(where) if isinstance(where, int) else os.lstat(where)).st_mode)
     if entries and not mode & stat.S_IWRITE:
         os.chmod(where, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
     return entries
 
 
-def _remove_entries(fd: int) -> None:
-    for entry in _listing(fd):
-        name = entry.name
-        if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
-            sub = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-            try:
-                _remove_entries(sub)
-            finally:
-                os.close(sub)
-            _remove_dir(name, fd)
-        else:
-            _unlink_at(name, fd, entry.is_symlink())
-
-
-def _unlink_at(name: str, fd: int | None, is_link: bool) -> None:
+def unlink_at(name: str, fd: int | None, is_link: bool) -> None:
     """Unlink name (relative to the directory fd, or a path with fd None), made writable first
     if it refuses; never chmod a link, which would reach its target."""
     try:
@@ -242,72 +229,7 @@ def _unlink_at(name: str, fd: int | None, is_link: bool) -> None:
         os.unlink(name, dir_fd=fd)
 
 
-# Counting what goes costs one lstat a file, which on its own thread overlaps the unlinks
-# (both system calls release the GIL): measured on 10k files with a core to spare, the deletion
-# in process went from 1.3x `rm -rf` to 1.07x (1.38x to 1.28x with the interpreter's start);
-# with no free core it gains nothing. Directories are handed over in post-order, so a directory's
-# entries are gone before its parent removes it; the bounded queue bounds the descriptors open.
-_QUEUED_DIRECTORIES = 64
-
-
-def _remove_counted(top: int, on_file) -> None:
-    import queue
-    import threading
-
-    work: queue.Queue = queue.Queue(maxsize=_QUEUED_DIRECTORIES)
-    failed: list[BaseException] = []
-
-    def unlink_all() -> None:
-        while True:
-            item = work.get()
-            if item is None:
-                return
-            fd, files, dirs = item
-            try:
-                if not failed:
-                    for name, is_link in files:
-                        _unlink_at(name, fd, is_link)
-                    for name in dirs:
-                        _remove_dir(name, fd)
-            except BaseException as exc:  # handed to the caller's thread, re-raised there
-                failed.append(exc)
-            finally:
-                if fd != top:
-                    os.close(fd)
-
-    unlinker = threading.Thread(target=unlink_all, name="mambaboot-unlink", daemon=True)
-    unlinker.start()
-    try:
-        _scan_counted(top, on_file, work, failed)
-    finally:
-        work.put(None)
-        unlinker.join()
-    if failed:
-        raise failed[0]
-
-
-def _scan_counted(fd: int, on_file, work, failed: list) -> None:
-    """Count the files under fd (on_file(lstat)) and queue them, then fd, for the unlinker."""
-    files, dirs = [], []
-    for entry in _listing(fd):
-        if failed:  # the unlinker stopped: what it would remove is left, and reported by the caller
-            break
-        name = entry.name
-        if entry.is_dir(follow_symlinks=False):
-            sub = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-            try:
-                _scan_counted(sub, on_file, work, failed)
-            except BaseException:
-                os.close(sub)
-                raise
-            dirs.append(name)
-        else:
-            on_file(os.stat(name, dir_fd=fd, follow_symlinks=False))
-            files.append((name, entry.is_symlink()))
-    work.put((fd, files, dirs))
-
-
-def _remove_dir(path: str, dir_fd: int | None = None) -> None:
+def remove_dir(path: str, dir_fd: int | None = None) -> None:
     try:
         os.rmdir(path, dir_fd=dir_fd)
     except PermissionError:
@@ -338,19 +260,19 @@ def entry_lstat(entry: "os.DirEntry[str]") -> os.stat_result:
     return entry.stat(follow_symlinks=False) if _LISTING_HAS_LINKS else os.lstat(entry.path)
 
 
-def _remove_tree(path: str, on_file) -> None:  # Windows: by path
-    for entry in _listing(path):
+def _remove_tree(path: str, tally) -> None:  # Windows: by path
+    for entry in listing(path):
         if _entry_is_link(entry):
-            if on_file is not None:
-                on_file(entry_lstat(entry))
+            if tally is not None:
+                tally.add(entry_lstat(entry))
             remove_link(entry.path)
         elif entry.is_dir(follow_symlinks=False):
-            _remove_tree(entry.path, on_file)
+            _remove_tree(entry.path, tally)
         else:
-            if on_file is not None:
-                on_file(entry_lstat(entry))
+            if tally is not None:
+                tally.add(entry_lstat(entry))
             _remove_file(entry.path)
-    _remove_dir(path)
+    remove_dir(path)
 
 
 def remove_any(path: str) -> None:
@@ -364,7 +286,7 @@ def remove_any(path: str) -> None:
 
 
 def _remove_file(path: str) -> None:
-    _unlink_at(path, None, False)
+    unlink_at(path, None, False)
 
 
 def stat_stamp(st: os.stat_result) -> str:

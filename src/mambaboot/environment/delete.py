@@ -70,8 +70,8 @@ def _subdirs(path: str):
 
 def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
     """What was removed: the candidate's measurement, or else what was counted while deleting
-    (one walk instead of two; fsops.remove_tree lstat's each file on one thread while another
-    unlinks, so counting costs little more than `rm -rf` on a machine with a core to spare)."""
+    (one walk instead of two: each file's lstat just before its unlink; common/removal.py halves
+    the work between two processes, so counting costs no more than `rm -rf` given two cores)."""
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None
     doomed = fsops.unique_sibling(prefix, "removing")
@@ -81,7 +81,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
             doomed = prefix
         try:
-            fsops.remove_tree(doomed, tally.add if tally is not None else None)
+            fsops.remove_tree(doomed, tally)
         except OSError as exc:
             raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
         record.clear_pending(cache_dir, prefix)

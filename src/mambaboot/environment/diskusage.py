@@ -93,21 +93,74 @@ def shares_links(path: str) -> bool | None:
 
 
 class Tally:
-    """Adds up lstat results into a Usage: files with more than one link once, and as shared."""
+    """Adds up lstat results into a Usage: a file once however many of its links are counted,
+    as shared when it has another link. Files are counted as they are deleted, so a file's
+    later links are known by identity (its link count drops as its links go); only a file seen
+    with another link is known that way: a deleted file's inode number is soon reused.
+    state() and absorb(state) carry a second process's count over (common/removal.py).
 
-    def __init__(self, seen: set[tuple[int, int]] | None = None) -> None:
+    A file's identity is its inode number on the first device seen (a tree is nearly always
+    on one), else (device, inode): an int is cheaper to make, hash and send than a tuple."""
+
+    def __init__(self) -> None:
         self.files = self.bytes = self.shared_files = self.shared_bytes = 0
-        self.seen = set() if seen is None else seen
+        self.device = None
+        self.linked: dict = {}  # identity -> size, of files seen with another link
+        self.alone: list = []  # identities of those seen without: matched against another count only
 
     def add(self, st: os.stat_result) -> None:
+        key = st.st_ino if st.st_dev == self.device else self._identity(st.st_dev, st.st_ino)
+        if key in self.linked:
+            return
+        size = st.st_size
         if st.st_nlink > 1:
-            if (st.st_dev, st.st_ino) in self.seen:
-                return
-            self.seen.add((st.st_dev, st.st_ino))
+            self.linked[key] = size
             self.shared_files += 1
-            self.shared_bytes += st.st_size
+            self.shared_bytes += size
+        else:
+            self.alone.append(key)
         self.files += 1
-        self.bytes += st.st_size
+        self.bytes += size
+
+    def _identity(self, device: int, inode: int):
+        if self.device is None:
+            self.device = device
+        return inode if device == self.device else (device, inode)
+
+    def state(self) -> tuple:
+        return (self.device, self.files - self.shared_files, self.bytes - self.shared_bytes, self.alone,
+                list(self.linked.items()))
+
+    def absorb(self, state) -> None:
+        """Another process's count of the same tree's other files. A file with a link on each
+        side is seen with another link by whichever side saw it first, and alone by the other:
+        it stays one file, shared. Two files both seen alone are two (an inode number reused)."""
+        device, files, size, alone, linked = state
+        if self.device is None:
+            self.device = device
+        elif device is not None and device != self.device:  # its identities in this tally's terms
+            def ours(key):
+                return self._identity(*key) if isinstance(key, tuple) else self._identity(device, key)
+            alone, linked = [ours(k) for k in alone], [(ours(k), s) for k, s in linked]
+        if self.linked:
+            for key in alone:
+                if key in self.linked:
+                    files -= 1
+                    size -= self.linked[key]
+        self.files += files
+        self.bytes += size
+        if linked:
+            mine = set(self.alone)
+            for key, shared in linked:
+                if key in self.linked:
+                    continue
+                self.linked[key] = shared
+                self.shared_files += 1
+                self.shared_bytes += shared
+                if key not in mine:  # else counted here already, alone: now known shared
+                    self.files += 1
+                    self.bytes += shared
+        self.alone.extend(alone)
 
     def usage(self) -> Usage:
         return Usage(self.files, self.bytes, self.shared_files, self.shared_bytes)

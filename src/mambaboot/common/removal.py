@@ -1,0 +1,242 @@
+"""Deleting a tree we own on POSIX: by descriptor, never through a link, halved between two
+processes when it is big, counting what goes when asked.
+
+The tree is listed once (names and types come with the listing), then its files are deleted
+directory by directory, each name relative to its directory's descriptor (no path resolution
+per file; a directory swapped for a link meanwhile is refused by O_NOFOLLOW, not followed).
+
+Why two processes: an environment is thousands of files, and unlinking them is system time a
+second core can share. Measured on 10k files against `rm -rf` (2 CPUs, ext4): one Python thread
+unlinking is ~1.15x; two threads are ~0.95x, but with each file's lstat (the count) the
+interpreter lock makes them ~1.3x; two processes, each with whole subtrees, ~0.9x with the
+count. fork() is only used where it is safe: no other thread in this process (a lock another
+thread holds would stay held in the child), and the child only makes system calls and leaves
+with os._exit (no buffer flushed twice, no exit handler run).
+"""
+
+import errno
+import marshal
+import os
+import sys
+
+from mambaboot.common import fsops
+
+# A directory's rmdir costs about as much wall time as a few unlinks (measured: ~365 empty
+# directories take ~45 ms with `rm -rf`, 10k files ~115 ms), which the halving accounts for.
+_DIRECTORY_WEIGHT = 4
+# Below this, the second process costs more than it saves (fork, the child's share sent back).
+SPLIT_FROM = 1500
+
+
+class _Tree:
+    """A directory tree as listed, in pre-order: node i's name (relative to its parent), depth,
+    files [(name, is_link)], the index after its last descendant, and its subtree's weight."""
+
+    def __init__(self) -> None:
+        self.names, self.depths, self.files, self.ends, self.weights = [], [], [], [], []
+
+    def scan(self, fd: int, name, depth: int) -> int:
+        i = len(self.names)
+        self.names.append(name)
+        self.depths.append(depth)
+        files, subdirs = [], []
+        for entry in fsops.listing(fd):
+            if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
+                subdirs.append(entry.name)
+            else:
+                files.append((entry.name, entry.is_symlink()))
+        self.files.append(files)
+        self.ends.append(0)
+        self.weights.append(0)
+        weight = len(files) + _DIRECTORY_WEIGHT
+        for sub in subdirs:
+            child = os.open(sub, fsops.DIRECTORY_FLAGS, dir_fd=fd)
+            try:
+                weight += self.weights[self.scan(child, sub, depth + 1)]
+            finally:
+                os.close(child)
+        self.ends[i], self.weights[i] = len(self.names), weight
+        return i
+
+
+class _Share:
+    """Who deletes what: owner[i] deletes node i's files (0: this process, 1: the child); a
+    node whose whole subtree has one owner is also removed by it, the others (the directories
+    the halving went into) by this process once the child is done."""
+
+    def __init__(self, tree: _Tree, split: bool) -> None:
+        n = len(tree.names)
+        self.owner, self.whole = [0] * n, [True] * n
+        if split:
+            self.whole[0] = False
+            self._give(tree, 0, tree.weights[0] // 2)
+
+    def _give(self, tree: _Tree, i: int, budget: int) -> int:
+        """Give the child whole subtrees under node i, up to budget, going into a subtree only
+        when it is bigger than what is left to give."""
+        c = i + 1
+        while c < tree.ends[i] and budget > _DIRECTORY_WEIGHT:
+            if tree.weights[c] <= budget:
+                for k in range(c, tree.ends[c]):
+                    self.owner[k] = 1
+                budget -= tree.weights[c]
+            else:
+                self.whole[c] = False
+                budget = self._give(tree, c, budget)
+            c = tree.ends[c]
+        return budget
+
+    def rest(self) -> "_Share":
+        """Once both shares are done: the directories the halving went into, this process's,
+        everything else gone (owned by the child, as far as this process is concerned)."""
+        rest = _Share.__new__(_Share)
+        rest.owner, rest.whole = [0 if not w else 1 for w in self.whole], [True] * len(self.whole)
+        return rest
+
+
+def remove_contents(top: int, tally=None) -> None:
+    """Delete everything under the directory descriptor top (top itself stays, for the caller
+    to rmdir by its name). tally: add(lstat) for each file before it goes, and for a second
+    process's share, state() of a fresh one of its type and absorb(state)."""
+    tree = _Tree()
+    tree.scan(top, None, 0)
+    share = _Share(tree, tree.weights[0] >= SPLIT_FROM and _can_fork())
+    if share.whole[0]:
+        _delete(top, tree, share, 0, tally)
+        return
+    child_tally = type(tally)() if tally is not None else None
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no second process to be had: one does it all
+        os.close(read_end)
+        os.close(write_end)
+        _delete(top, tree, _Share(tree, False), 0, tally)
+        return
+    if pid == 0:  # pragma: no cover - the child's lines run in the forked process
+        _child(top, tree, share, child_tally, read_end, write_end)
+    os.close(write_end)
+    try:
+        _delete(top, tree, share, 0, tally)
+    finally:
+        payload = _read_all(read_end)
+        _, status = os.waitpid(pid, 0)
+    failure, state = _received(payload, status)
+    if failure is not None:
+        raise OSError(*failure)
+    if tally is not None:
+        tally.absorb(state)
+    _delete(top, tree, share.rest(), 0, tally, files=False)
+
+
+def _child(top, tree, share, tally, read_end, write_end):  # pragma: no cover - runs in the child
+    """The child's share, then one message: (None, the tally's state) or ((errno, text, name), None)."""
+    try:
+        os.close(read_end)
+        try:
+            _delete(top, tree, share, 1, tally)
+            message = (None, tally.state() if tally is not None else None)
+        except OSError as exc:
+            message = ((exc.errno or errno.EIO, exc.strerror or str(exc), exc.filename), None)
+        except BaseException as exc:
+            message = ((errno.EIO, f"{type(exc).__name__}: {exc}", None), None)
+        data = marshal.dumps(message)
+        while data:
+            data = data[os.write(write_end, data):]
+    finally:
+        os._exit(0)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+def _received(payload: bytes, status: int):
+    try:
+        failure, state = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        failure, state = None, None
+        if status == 0:
+            status = -1
+    if status != 0 and failure is None:
+        failure = (errno.EIO, f"the second process deleting files ended with wait status {status}", None)
+    return failure, state
+
+
+def _delete(top: int, tree: _Tree, share: _Share, rank: int, tally, files: bool = True) -> None:
+    """Delete the files of the nodes rank owns, and the subtrees it wholly owns, in pre-order
+    with a stack of open directories (one per level), never entering the other's subtrees."""
+    owner, whole, depths, names = share.owner, share.whole, tree.depths, tree.names
+    stack = [(0, top)]
+    try:
+        if files and owner[0] == rank:
+            _delete_files(top, tree.files[0], tally)
+        i, n = 1, len(names)
+        while i < n:
+            while depths[stack[-1][0]] >= depths[i]:
+                _leave(stack, share, rank, names, tally)
+            if whole[i] and owner[i] != rank:
+                i = tree.ends[i]
+                continue
+            fd = os.open(names[i], fsops.DIRECTORY_FLAGS, dir_fd=stack[-1][1])
+            stack.append((i, fd))
+            if files and owner[i] == rank:
+                _delete_files(fd, tree.files[i], tally)
+            i += 1
+        while len(stack) > 1:
+            _leave(stack, share, rank, names, tally)
+    finally:
+        for _, fd in stack[1:]:
+            os.close(fd)
+
+
+def _leave(stack, share: _Share, rank: int, names, tally) -> None:
+    """Close the innermost directory; remove it when all of it was rank's."""
+    j, fd = stack.pop()
+    os.close(fd)
+    if share.whole[j] and share.owner[j] == rank:
+        _remove_dir(names[j], stack[-1][1], tally)
+
+
+def _delete_files(fd: int, files, tally) -> None:
+    unlink, stat = os.unlink, os.stat
+    add = tally.add if tally is not None else None
+    for name, is_link in files:
+        if add is not None:
+            add(stat(name, dir_fd=fd, follow_symlinks=False))
+        try:
+            unlink(name, dir_fd=fd)
+        except PermissionError:  # read-only: fsops makes it writable first
+            fsops.unlink_at(name, fd, is_link)
+
+
+def _remove_dir(name: str, parent: int, tally) -> None:
+    """rmdir; a directory something was put into meanwhile is emptied (and counted) first."""
+    try:
+        fsops.remove_dir(name, parent)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        fd = os.open(name, fsops.DIRECTORY_FLAGS, dir_fd=parent)
+        try:
+            late = _Tree()
+            late.scan(fd, None, 0)
+            _delete(fd, late, _Share(late, False), 0, tally)
+        finally:
+            os.close(fd)
+        fsops.remove_dir(name, parent)
+
+
+def _can_fork() -> bool:
+    if not hasattr(os, "fork"):
+        return False
+    threading = sys.modules.get("threading")  # not imported: no other thread was started by it
+    return threading is None or threading.active_count() == 1
