@@ -108,33 +108,62 @@ def test_run_prefix_dash_dash_command_needs_no_parser_and_means_what_the_parser_
     assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours
 
 
+def _fast_path_agrees(module, fast, same, refused):
+    """fast(argv) calls module.start as module.run(the parser's Namespace) does, for each argv in
+    same, and leaves each in refused to the parser (None)."""
+    from mambaboot import cli
+
+    calls = []
+    real = module.start
+    module.start = lambda *a: calls.append(a)
+    try:
+        for argv in same:
+            args = cli._parser(argv).parse_args(argv)
+            args.run(args)
+            fast(argv)()
+            assert len(calls) == 2 and calls[0] == calls[1], (argv, calls)
+            calls.clear()
+    finally:
+        module.start = real
+    for argv in refused:
+        assert fast(argv) is None, argv
+
+
 def test_cache_info_needs_no_parser_and_means_what_the_parser_says(tmp_path):
     """`cache info [--cache-dir DIR] [--json]` is started without argparse (or json, which imports
     re): the same call the parser's Namespace makes; any other form goes to the parser."""
     from mambaboot import cli
     from mambaboot.commands import cache
 
-    calls = []
-    real = cache.start
-    cache.start = lambda *a: calls.append(a)
-    try:
-        for argv in (["cache", "info"], ["cache", "info", "--json"], ["cache", "info", "--cache-dir", "d e"],
-                     ["cache", "info", "--cache-dir=d", "--json"], ["cache", "info", "--json", "--cache-dir", ""],
-                     ["cache", "info", "--cache-dir="]):
-            args = cli._parser(argv).parse_args(argv)
-            args.run(args)
-            cli._fast_cache_info(argv)()
-            assert len(calls) == 2 and calls[0] == calls[1], (argv, calls)
-            calls.clear()
-    finally:
-        cache.start = real
-    for argv in (["cache", "clean"], ["cache", "info", "--cache-dir", "-x"], ["cache", "info", "--cache-dir"],
-                 ["cache", "info", "--cache", "d"], ["cache", "info", "--json", "--json"], ["cache", "info", "-h"],
-                 ["cache", "--json", "info"], ["cache", "info", "--dry-run"], ["cache", "info", "x"],
-                 ["cache", "info", "--cache-dir", "a", "--cache-dir", "b"]):
-        assert cli._fast_cache_info(argv) is None, argv
+    _fast_path_agrees(cache, cli._fast_cache_info,
+                      (["cache", "info"], ["cache", "info", "--json"], ["cache", "info", "--cache-dir", "d e"],
+                       ["cache", "info", "--cache-dir=d", "--json"], ["cache", "info", "--json", "--cache-dir", ""],
+                       ["cache", "info", "--cache-dir="]),
+                      (["cache", "clean"], ["cache", "info", "--cache-dir", "-x"], ["cache", "info", "--cache-dir"],
+                       ["cache", "info", "--cache", "d"], ["cache", "info", "--json", "--json"], ["cache", "info", "-h"],
+                       ["cache", "--json", "info"], ["cache", "info", "--dry-run"], ["cache", "info", "x"],
+                       ["cache", "info", "--cache-dir", "a", "--cache-dir", "b"]))
     ours = _imported("cache", "info", "--cache-dir", str(tmp_path / "cache")) - _site_imports()
     assert "mambaboot.environment.pkgcache" in ours and not ours & {"argparse", "json", "re", "shutil"}, ours
+
+
+def test_remove_needs_no_parser_and_means_what_the_parser_says(tmp_path):
+    """`remove NAME|PREFIX` with -y/--yes, --force, --json, --envs-dir DIR, --cache-dir DIR, each
+    spelled out once, in any order, is started without argparse: the same call the parser's
+    Namespace makes; any other form goes to the parser (which says what is wrong with it)."""
+    from mambaboot import cli
+    from mambaboot.commands import remove
+
+    _fast_path_agrees(remove, cli._fast_remove,
+                      (["remove", "e"], ["remove", "--yes", "./e f"], ["remove", "e", "-y", "--force", "--json"],
+                       ["remove", "--envs-dir", "d", "e", "--cache-dir=c"], ["remove", "--cache-dir", "", "e", "--yes"],
+                       ["remove", "--envs-dir=", "--json", "e"]),
+                      (["remove"], ["remove", "a", "b"], ["remove", "-x"], ["remove", "e", "--ye"], ["remove", "e", "-yq"],
+                       ["remove", "e", "-y", "--yes"], ["remove", "e", "--envs-dir"], ["remove", "e", "--envs-dir", "-d"],
+                       ["remove", "e", "--json=1"], ["remove", "--", "-e"], ["remove", "-h"], ["remov", "e"],
+                       ["remove", "e", "--cache-dir", "a", "--cache-dir", "b"], ["list", "e"]))
+    ours = _imported("remove", "--yes", str(tmp_path / "absent"), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
+    assert "mambaboot.environment.delete" in ours and not ours & {"argparse", "re", "enum", "threading", "shutil"}, ours
 
 
 # What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the

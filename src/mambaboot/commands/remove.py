@@ -1,11 +1,13 @@
-"""`mambaboot remove`: delete an environment mambaboot created, after asking."""
+"""`mambaboot remove`: delete an environment mambaboot created, after asking.
 
-import argparse
-
-from mambaboot.commands._common import add_cache_option, add_command
+`remove NAME|PREFIX` with its options spelled out (cli._fast_remove) calls start() without
+argparse: nothing argparse-level at the top here.
+"""
 
 
 def register(subparsers) -> None:
+    from mambaboot.commands._common import add_cache_option, add_command
+
     p = add_command(
         subparsers, "remove", help="delete an environment (asks first)",
         description="Delete an environment mambaboot created, after showing its size and asking. Links inside "
@@ -32,7 +34,11 @@ def _confirmed(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:  # argparse's Namespace
+    return start(args.target, args.envs_dir, args.cache_dir, args.yes, args.force, args.json)
+
+
+def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_json: bool) -> int:
     import sys
 
     from mambaboot.common import host, output
@@ -42,35 +48,35 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
 
     h = host.current()
-    if delete.looks_like_path(args.target):
-        prefix = h.path.abspath(h.path.expanduser(args.target))
+    if delete.looks_like_path(target):
+        prefix = h.path.abspath(h.path.expanduser(target))
     else:
-        prefix = h.path.join(resolve_envs_dir(h, args.envs_dir), args.target)
-    cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
+        prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
+    cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
     settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force or remove left
     for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
     if settled and not h.path.lexists(prefix):  # the remove that was killed is finished now
-        if args.json:
+        if as_json:
             output.emit_json({"prefix": prefix, "removed": True, "settled": settled})
         return 0
     # Asked first: measured first, to show; with --yes, counted while deleting (one walk).
-    candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), args.force, measure=not args.yes)
+    candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), force, measure=not yes)
 
     def summary(u) -> str:
         shared = f"; {human(u.shared_bytes)} of it is shared with the package cache and stays there" if u.shared_bytes else ""
         return f"{prefix} ({candidate.state}): {u.files} files, {human(u.bytes)}{shared}"
 
-    if not args.yes:
+    if not yes:
         if not sys.stdin.isatty():
             raise UsageError(f"not removing {summary(candidate.usage)}: no terminal to ask on; pass --yes to confirm")
         if not _confirmed(f"remove {summary(candidate.usage)}?"):
             sys.stderr.write("nothing was removed\n")
-            if args.json:
+            if as_json:
                 output.emit_json({"prefix": prefix, "removed": False})
             return 0
     u = delete.remove(candidate, cache_dir, h.home())
     sys.stderr.write(f"removed {summary(u)}\n")
-    if args.json:
+    if as_json:
         output.emit_json({"prefix": prefix, "removed": True, "state": candidate.state, **u.to_dict()})
     return 0

@@ -26,6 +26,15 @@ def unique_sibling(path: str, tag: str) -> str:
     return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
 
 
+def sibling_base(name: str, tag: str) -> str | None:
+    """BASE when name is one unique_sibling gives (`.BASE.TAG-<12 hex>`), else None."""
+    head, digits = name[:-12], name[-12:]
+    suffix = f".{tag}-"
+    if not (name.startswith(".") and head.endswith(suffix) and len(head) > len(suffix) + 1
+            and len(digits) == 12 and all(c in "0123456789abcdef" for c in digits)):
+        return None
+    return head[1:-len(suffix)]
+
 
 def atomic_write(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
     atomic_write_many([(path, data)], mode, sync)

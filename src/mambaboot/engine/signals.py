@@ -5,28 +5,39 @@ half-deleted directory under a name nobody knows; finishing it takes a moment an
 user asked for. The signal is remembered and acted on as soon as the step is done.
 """
 
-import contextlib
-import signal
-import threading
-
-from mambaboot.common.errors import Interrupted
+try:  # the C module under `signal`, without the enum module `signal` imports (remove's start-up)
+    import _signal as signal
+except ImportError:  # pragma: no cover - every CPython has it
+    import signal
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
-@contextlib.contextmanager
-def held():
-    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
-        yield
-        return
-    caught = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in _HELD}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
+class held:
+    """with held(): ... -- the signals that arrive meanwhile are acted on at its end. Only the
+    main thread gets signals, and only it may set their handlers: elsewhere nothing is held."""
+
+    def __enter__(self) -> None:
+        self.caught, self.previous = [], {}
+        try:
+            for s in _HELD:
+                self.previous[s] = signal.signal(s, self._catch)
+        except ValueError:  # not the main thread
+            self._restore()
+
+    def _catch(self, signum, frame) -> None:
+        self.caught.append(signum)
+
+    def _restore(self) -> None:
+        for s, handler in self.previous.items():
             signal.signal(s, handler)
-    if caught:
-        if caught[0] == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Interrupted(caught[0], "SIGTERM")
+        self.previous = {}
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self._restore()
+        if self.caught and exc_type is None:  # else what went wrong is the news
+            if self.caught[0] == signal.SIGINT:
+                raise KeyboardInterrupt
+            from mambaboot.common.errors import Interrupted
+
+            raise Interrupted(self.caught[0], "SIGTERM")

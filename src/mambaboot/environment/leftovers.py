@@ -10,16 +10,12 @@ one is removed and the old one put back.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import re
 
 from mambaboot.common import fsops
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
 REMOVING = "removing"  # remove renames an environment to .NAME.removing-<12 hex>, then deletes it
-
-
-_NAME = re.compile(r"\.(.+)\." + TAG + r"-[0-9a-f]{12}")
 
 
 def find(prefix: str) -> list[str]:
@@ -39,11 +35,11 @@ def in_directory(directory: str) -> list[tuple[str, str]]:
         return []
     found = []
     for name in names:
-        match = _NAME.fullmatch(name)
+        base = fsops.sibling_base(name, TAG)
         path = os.path.join(directory, name)
-        if not match or fsops.is_link(path) or not os.path.isdir(path):
+        if base is None or fsops.is_link(path) or not os.path.isdir(path):
             continue
-        prefix = os.path.join(directory, match.group(1))
+        prefix = os.path.join(directory, base)
         rec = record.read(path)
         if rec is not None and not rec.get("adopted") or rec is None and _verified(prefix):
             found.append((prefix, path))
@@ -59,9 +55,8 @@ def half_removed(prefix: str) -> list[str]:
     """What a killed `remove` of prefix left: the renamed environment, partly deleted. The
     name is one only mambaboot gives, and the user already chose to delete what it holds."""
     directory, base = os.path.split(prefix)
-    pattern = re.compile(re.escape(f".{base}.{REMOVING}-") + r"[0-9a-f]{12}")
     try:
-        names = sorted(n for n in os.listdir(directory or ".") if pattern.fullmatch(n))
+        names = sorted(n for n in os.listdir(directory or ".") if fsops.sibling_base(n, REMOVING) == base)
     except OSError:
         return []
     return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fsops.is_link(p)]
