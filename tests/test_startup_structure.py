@@ -252,10 +252,43 @@ def test_the_pending_marker_is_what_json_writes_without_json():
     json.dumps(ensure_ascii=False) would, whatever the prefix holds."""
     import json
 
+    from mambaboot.common import jsontext
     from mambaboot.environment import record
 
     for prefix in ("/tmp/env", 'C:\\Users\\ä "q"\n\t\x01\u2028 \U0001f600', ""):
         for owner in (None, prefix + ".lock"):
             body = {"tool": record.TOOL, "prefix": prefix, "pid": 4321, "started": record.now(), "owner_lock": owner}
-            assert record._flat_json(body) == json.dumps(body, ensure_ascii=False)
-    assert record._flat_json({"a": True, "b": 1.5}) == json.dumps({"a": True, "b": 1.5})
+            assert jsontext.dumps_flat(body) == json.dumps(body, ensure_ascii=False)
+    assert jsontext.dumps_flat({"a": True, "b": 1.5}) == json.dumps({"a": True, "b": 1.5})
+
+
+def test_records_are_read_as_json_reads_them_without_json(tmp_path):
+    """jsontext.loads (json's own C scanner) gives json.loads's value for every text json
+    accepts, and a ValueError for every one it refuses, bytes or str; remove and list read
+    records with it, without the json package (~7 ms of their start)."""
+    import json
+
+    from mambaboot.common import jsontext
+
+    texts = ['{"tool": "mambaboot", "n": [1, -2.5e3, true, false, null], "s": "\\u00e9\\ud83d\\ude00 \\"q\\""}',
+             ' \n\t{"a": {"b": []}}\r\n', "[]", "0", '"x"', "NaN", "[Infinity, -Infinity]", "1e400",
+             '{"a": 1, "a": 2}', "", " ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", '{"a" 1}', "\ufeff{}", '"\x01"',
+             "tru", "[1] ", "01", '"\\ud800"', "é", '{"é": "€"}']
+    for text in texts:
+        for data in (text, text.encode("utf-8", "surrogatepass"), text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
+            try:
+                expected = ("value", json.loads(data))
+            except ValueError:
+                expected = ("refused",)
+            try:
+                got = ("value", jsontext.loads(data))
+            except ValueError:
+                got = ("refused",)
+            assert repr(got) == repr(expected), (data, got, expected)
+    env = tmp_path / "env"
+    (env / "conda-meta").mkdir(parents=True)
+    (env / ".mambaboot").mkdir()
+    (env / ".mambaboot" / "record.json").write_text('{"tool": "mambaboot", "state": "complete"}')
+    ours = _imported("remove", "--yes", str(env), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
+    assert "mambaboot.environment.record" in ours and "json" not in ours, ours
+    assert not env.exists(), "the record was read (as mambaboot's) and the environment removed"

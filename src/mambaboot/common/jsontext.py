@@ -1,0 +1,59 @@
+"""JSON without importing the json package where start-up counts (remove, a create's wait
+before its engine): json's decoder and encoder compile their patterns with re, which with
+enum and collections is ~7 ms. The C scanner and string encoder json itself uses (`_json`,
+CPython's accelerator, behind json.scanner and json.encoder) do the same work; where they are
+missing, or the text is not UTF-8, json does it."""
+
+
+class _Decoding:
+    """What _json.make_scanner reads from its context: json.JSONDecoder()'s defaults."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float, parse_int = float, int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+    memo = None
+
+
+_WHITESPACE = " \t\n\r"  # json.decoder.WHITESPACE
+
+
+def loads(data):
+    """json.loads(data) (bytes or str): the same value, or a ValueError for what it refuses."""
+    try:
+        from _json import make_scanner
+    except ImportError:
+        make_scanner = None
+    if isinstance(data, (bytes, bytearray)):
+        # json.detect_encoding: a BOM or NUL among the first bytes means UTF-16/32 (or refused)
+        if make_scanner is None or data.startswith(b"\xef\xbb\xbf") or 0 in data[:4]:
+            make_scanner = None
+        else:
+            data = data.decode("utf-8", "surrogatepass")
+    if make_scanner is None or data.startswith("\ufeff"):
+        import json
+
+        return json.loads(data)
+    start = len(data) - len(data.lstrip(_WHITESPACE))
+    try:
+        value, end = make_scanner(_Decoding)(data, start)
+    except StopIteration:
+        raise ValueError(f"Expecting value: char {start}") from None
+    if data[end:].strip(_WHITESPACE):
+        raise ValueError(f"Extra data: char {end}")
+    return value
+
+
+def dumps_flat(body: dict) -> str:
+    """json.dumps(body, ensure_ascii=False) for a dict whose values are str, int or None."""
+    try:
+        from _json import encode_basestring
+    except ImportError:
+        encode_basestring = None
+    if encode_basestring is None or not all(v is None or type(v) in (str, int) for v in body.values()):
+        import json
+
+        return json.dumps(body, ensure_ascii=False)
+    members = (f"{encode_basestring(k)}: {'null' if v is None else encode_basestring(v) if type(v) is str else v}"
+               for k, v in body.items())
+    return "{" + ", ".join(members) + "}"
