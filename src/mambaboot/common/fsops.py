@@ -46,8 +46,10 @@ def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None
 
     sync=False: not synced. Readers still see the old file or the whole new one, but after a
     power loss the file may be empty: for files in a prefix the engine made in this very run,
-    whose own files are not synced either (libmamba calls no fsync), so a sync of ours would
-    make the new environment no more durable, only the run wait for a journal commit per file."""
+    whose own files are not synced either (mamba-org/mamba at 03564bf has no fsync, fdatasync or
+    FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
+    either), so a sync of ours would make the new environment no more durable, only the run wait
+    for a journal commit per file."""
     staged = []  # (temporary, path): written, not yet renamed
     try:
         files = []

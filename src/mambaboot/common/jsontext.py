@@ -12,7 +12,6 @@ class _Decoding:
     object_hook = object_pairs_hook = None
     parse_float, parse_int = float, int
     parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
-    memo = None
 
 
 _WHITESPACE = " \t\n\r"  # json.decoder.WHITESPACE

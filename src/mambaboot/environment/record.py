@@ -70,10 +70,8 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     except (OSError, ValueError):
         return None
     members = _members(text, (*keys, "tool"))
-    import json
-
     try:
-        data = json.loads("{" + ",".join(members) + "}" if members is not None else text)
+        data = jsontext.loads("{" + ",".join(members) + "}" if members is not None else text)
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("tool") != TOOL:
