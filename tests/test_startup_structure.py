@@ -221,19 +221,21 @@ AFTER_ENGINE = {
     "mambaboot.pipeline.finish", "mambaboot.pipeline.verify", "mambaboot.pipeline.provision",
     "mambaboot.shell.activation.generate", "mambaboot.relocate.batscripts", "mambaboot.environment.lockfile",
     "mambaboot.environment.condameta", "shutil", "urllib.parse", "json",
+    # the engine is started by os.posix_spawn (engine/child.py): subprocess and what it brings load meanwhile
+    "subprocess", "threading", "selectors", "signal",
 }
 
 
 def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel, standin, tmp_path):
-    """sys.modules as the engine is started (the first Popen of `micromamba create`), and at exit;
+    """sys.modules as the engine is started (the posix_spawn of `micromamba create`), and at exit;
     with the given micromamba's digest remembered (by a first create), no hashlib (OpenSSL) either."""
     out = tmp_path / "modules.txt"
-    probe = ("import atexit, os, subprocess\nreal = subprocess.Popen.__init__\n"
-             "def init(self, args, *a, **k):\n"
+    probe = ("import atexit, os\nreal = os.posix_spawn\n"
+             "def spawn(path, args, *a, **k):\n"
              "    if list(args)[1:2] == ['create'] and not os.path.exists(out):\n"
              "        open(out, 'w').write('\\n'.join(sys.modules))\n"
-             "    return real(self, args, *a, **k)\n"
-             "subprocess.Popen.__init__ = init\n"
+             "    return real(path, args, *a, **k)\n"
+             "os.posix_spawn = spawn\n"
              "atexit.register(lambda: open(out, 'a').write('\\n--- exit\\n' + '\\n'.join(sys.modules)))\n")
     for name in ("first", "py"):
         if out.exists():

@@ -8,7 +8,6 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 
 from mambaboot.common import fsops
@@ -174,6 +173,8 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     cached = _read(note)
     if cached:
         return cached
+    import subprocess  # once per binary: child.py says why not at the top
+
     try:
         out = subprocess.run(
             [binary, "--version"], env=dict(environ), stdin=subprocess.DEVNULL,
