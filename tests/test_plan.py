@@ -3,7 +3,10 @@
 import ntpath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mambaboot.common import pathrules
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host, conda_subdir
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan
@@ -149,10 +152,35 @@ def test_names_that_are_not_names_are_refused(name):
         make_plan(posix_host(), CreateInputs(name=name))
 
 
-@pytest.mark.parametrize("version", ["3.x", "abc", "3.12; rm -rf /", ">=3.10,<3.13", "", "3..1"])
+@pytest.mark.parametrize("version", ["3.x", "abc", "3.12; rm -rf /", ">=3.10,<3.13", "", "3..1", "3.12\n", "\u0663.12",
+                                     "3.12.1.1", " 3.12", "3.12."])
 def test_python_versions_that_are_not_versions_are_refused(version):
     with pytest.raises(UsageError):
         make_plan(posix_host(), CreateInputs(python=version))
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.1.0\n", "2.1.0-", "2.1.0-x", "2.1.0-1-2", "v2.1.0"])
+def test_micromamba_versions_that_are_not_releases_are_refused(version):
+    with pytest.raises(UsageError):
+        make_plan(posix_host(), CreateInputs(micromamba_version=version))
+
+
+_CHARS = st.sampled_from(["0", "1", "9", "a", "f", "g", "A", ".", "-", " ", "\n", "\x00", "\x1f", "\x7f", "\u0663", "\u00e9"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(_CHARS, max_size=8).map("".join), hexes=st.integers(0, 3))
+def test_the_checks_without_re_are_the_full_matches_they_replace(text, hexes):
+    """pathrules' checks read what re.fullmatch of the old patterns does (re's ^...$ also let a
+    trailing newline through, which they do not)."""
+    import re
+
+    assert pathrules.is_dotted_number(text, 1, 3) == bool(re.fullmatch(r"[0-9]+(\.[0-9]+){0,2}", text))
+    assert pathrules.is_dotted_number(text, 3, 3) == bool(re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", text))
+    digest = "0af9" * (16 - hexes) + text
+    assert pathrules.is_sha256_hex(digest) == bool(re.fullmatch(r"[0-9a-f]{64}", digest))
+    found = re.search(r"[\x00-\x1f\x7f]", text)
+    assert pathrules._control(text) == (found.group() if found else None)
 
 
 @pytest.mark.parametrize("field, value", [("packages", ("-y",)), ("channels", ("--offline",)), ("channels", (" ",))])

@@ -7,8 +7,6 @@ A prefix carrying those characters installs "fine" and breaks later, so we refus
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import re
-
 from mambaboot.common.errors import UsageError
 
 # Why each character, per platform (docs/guide.md "Which paths can be a prefix" says the same):
@@ -45,11 +43,33 @@ _WINDOWS_FORBIDDEN = {
     "?": "not allowed in Windows file names",
     "*": "not allowed in Windows file names",
 }
-_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Checked with re on a Windows host only: on the others create starts without importing re
+# (with enum, which it imports, ~12 ms here before the engine could start); what every host
+# checks is spelled out below.
+_RESERVED = r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$"
 # Paths longer than MAX_PATH fail inside deep package trees unless LongPathsEnabled is set.
 WINDOWS_MAX_PATH = 260
-_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+_DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _control(text: str) -> str | None:
+    """The first control character (U+0000-U+001F, U+007F) in text, or None."""
+    if text.isprintable():  # control characters never are
+        return None
+    return next((ch for ch in text if ch < " " or ch == "\x7f"), None)
+
+
+def is_dotted_number(text: str, fewest: int, most: int) -> bool:
+    """fewest to most runs of ASCII digits joined by dots, and nothing else (no sign, no
+    space, no trailing newline, no other script's digits)."""
+    parts = text.split(".")
+    return fewest <= len(parts) <= most and all(p and _DIGITS.issuperset(p) for p in parts)
+
+
+def is_sha256_hex(text: str) -> bool:
+    """64 lowercase hex digits, and nothing else."""
+    return len(text) == 64 and _HEX.issuperset(text)
 
 
 def _describe(ch: str) -> str:
@@ -68,9 +88,9 @@ def check_text(what: str, value: str) -> None:
 def check_prefix(prefix: str, windows: bool) -> list[str]:
     """Raise UsageError naming the first character packages cannot survive; return warnings."""
     check_text("prefix", prefix)
-    match = _CONTROL.search(prefix)
-    if match:
-        raise UsageError(f"prefix {prefix!r} contains the control character {_describe(match.group())}")
+    control = _control(prefix)
+    if control:
+        raise UsageError(f"prefix {prefix!r} contains the control character {_describe(control)}")
     forbidden = _WINDOWS_FORBIDDEN if windows else _POSIX_FORBIDDEN
     for ch, why in forbidden.items():
         if ch in prefix:
@@ -78,11 +98,13 @@ def check_prefix(prefix: str, windows: bool) -> list[str]:
     _check_lengths(prefix, windows)
     warnings = []
     if windows:
+        import re
+
         drive_less = prefix[2:] if re.match(r"^[A-Za-z]:", prefix) else prefix
         if ":" in drive_less:
             raise UsageError(f"prefix {prefix!r} contains ':' outside the drive letter")
         for part in re.split(r"[\\/]", drive_less):
-            if _RESERVED.match(part):
+            if re.match(_RESERVED, part, re.IGNORECASE):
                 raise UsageError(f"prefix {prefix!r} uses the reserved Windows device name {part!r}")
             if part not in ("", ".", "..") and part[-1] in " .":
                 raise UsageError(f"prefix {prefix!r} has a component ending in a dot or space: {part!r}")
@@ -102,7 +124,7 @@ def _units(part: str, windows: bool) -> int:
 
 
 def _check_lengths(prefix: str, windows: bool) -> None:
-    parts = [p for p in re.split(r"[\\/]" if windows else "/", prefix) if p]
+    parts = [p for p in (prefix.replace("\\", "/") if windows else prefix).split("/") if p]
     for i, part in enumerate(parts):
         limit = NAME_MAX - (SIBLING_EXTRA if i == len(parts) - 1 else 0)
         if _units(part, windows) > limit:
@@ -126,13 +148,13 @@ def check_name(name: str) -> None:
         raise UsageError(f"environment name {name!r} looks like a path; use --prefix PATH instead")
     if name.startswith("-"):
         raise UsageError(f"environment name {name!r} starts with '-'")
-    match = _CONTROL.search(name)
-    if match:
-        raise UsageError(f"environment name {name!r} contains the control character {_describe(match.group())}")
+    control = _control(name)
+    if control:
+        raise UsageError(f"environment name {name!r} contains the control character {_describe(control)}")
 
 
 def check_python_version(version: str) -> None:
-    if not _VERSION.match(version):
+    if not is_dotted_number(version, 1, 3):
         raise UsageError(
             f"--python {version!r} is not a version; give one like 3.12 or 3.12.4 "
             "(any other constraint can go in --package)"
@@ -146,15 +168,15 @@ def check_argument_value(option: str, value: str) -> None:
         raise UsageError(f"{option} needs a non-empty value")
     if value.startswith("-"):
         raise UsageError(f"{option} value {value!r} starts with '-'")
-    match = _CONTROL.search(value)
-    if match:
-        raise UsageError(f"{option} value {value!r} contains the control character {_describe(match.group())}")
+    control = _control(value)
+    if control:
+        raise UsageError(f"{option} value {value!r} contains the control character {_describe(control)}")
 
 
 def check_sha256(option: str, value: str) -> str:
     """A sha256 hex digest given on the command line, in the lowercase form digests are compared in."""
     digest = value.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+    if not is_sha256_hex(digest):
         raise UsageError(f"{option} {value!r} is not a sha256 hex digest")
     return digest
 

@@ -7,10 +7,11 @@ next to the release asset, or one the user gave with --micromamba-sha256.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import re
-from collections.abc import Mapping
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Mapping
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, pathrules
 from mambaboot.common.errors import EngineError, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
@@ -63,7 +64,7 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
             "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
         ) from None
     token = text.strip().split()[0].lower() if text.strip() else ""
-    if not re.fullmatch(r"[0-9a-f]{64}", token):
+    if not pathrules.is_sha256_hex(token):
         raise ObtainError(f"{url} does not hold a sha256 digest (got {text[:80]!r})")
     return token
 
@@ -198,6 +199,8 @@ LOCKS_NEED = (2, 1, 0)
 
 def version_tuple(version: str) -> tuple[int, ...]:
     """'2.0.5' or '2.8.1-0' -> (2, 0, 5); anything unreadable -> ()."""
+    import re  # only with a lock to install: create's start-up imports no re (common/pathrules.py)
+
     match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
     return tuple(int(n) for n in match.groups()) if match else ()
 

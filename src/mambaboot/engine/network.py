@@ -33,8 +33,9 @@ The rc files read are libmamba's system and user ones, in its order
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import re
-from collections.abc import Mapping
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Mapping
 
 from mambaboot.common.errors import UsageError
 
@@ -44,7 +45,8 @@ from mambaboot.common.errors import UsageError
 # The MAMBA_* variables the bootstrap scripts leave to micromamba (they read no rc files).
 SCRIPT_CARRIED = ("MAMBA_SSL_VERIFY", "MAMBA_CACERT_PATH", "MAMBA_SSL_NO_REVOKE", "MAMBA_CHANNEL_ALIAS")
 _KEYS = ("proxy_servers", "ssl_verify", "cacert_path", "ssl_no_revoke", "channel_alias")
-_MENTIONS = re.compile(r"^(%s)\s*:" % "|".join(_KEYS), re.M)
+# re is imported where an rc file is read: create's start-up imports no re (common/pathrules.py)
+_MENTIONS = r"^(%s)\s*:" % "|".join(_KEYS)
 _FALSE = {"false", "0", "<false>", "no", "off"}
 _TRUE = {"", "true", "1", "<true>", "<system>", "yes", "on"}
 
@@ -249,7 +251,9 @@ def _network_keys(path: str) -> dict[str, object]:
             text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    if not _MENTIONS.search(text):
+    import re
+
+    if not re.search(_MENTIONS, text, re.M):
         return {}  # nothing of ours in it: what else it says is not our business
     from mambaboot.common import yamlsubset
 
@@ -294,4 +298,6 @@ def _shrink(path: str, environ: Mapping[str, str], windows: bool) -> str:
 
 
 def _redacted(url: str) -> str:
+    import re
+
     return re.sub(r"//[^/@]*@", "//***@", url)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import re
-from collections.abc import Sequence
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Sequence
 
 from mambaboot.common import fsops, pathrules, urlrule
 from mambaboot.common.errors import UsageError
@@ -146,7 +147,8 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
                                 allow_http=inputs.allow_http)
     version = inputs.micromamba_version or PINNED_MICROMAMBA
     if version != "latest":
-        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?", version):
+        release, dash, build = version.partition("-")
+        if not (pathrules.is_dotted_number(release, 3, 3) and (not dash or pathrules.is_dotted_number(build, 1, 1))):
             raise UsageError(f"--micromamba-version {version!r} is not like 2.8.1, 2.8.1-0 or 'latest'")
         if "-" not in version:
             version += "-0"  # release tags carry a build number; 0 is the first build of a version
@@ -165,7 +167,7 @@ def _default_channels(host: Host) -> tuple[str, ...]:
     return tuple(configured) or (DEFAULT_CHANNEL,)
 
 
-_PINNED_PYTHON = re.compile(r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$")
+_PINNED_PYTHON = r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$"
 ESSENTIAL = ("python", "conda", "mamba")
 
 
@@ -209,8 +211,10 @@ def _specs(inputs: CreateInputs) -> tuple[tuple[str, ...], str | None]:
     if ef and ef.pip and "pip" not in named:
         added.append("pip")
     python = inputs.python
+    if from_file:  # re only for an environment file: create's start-up imports none (common/pathrules.py)
+        import re
     for spec in from_file:
-        match = _PINNED_PYTHON.match(spec.strip())
+        match = re.match(_PINNED_PYTHON, spec.strip())
         if match and python is None:
             python = match.group(1)
     return tuple(added + from_file + list(inputs.packages)), python
