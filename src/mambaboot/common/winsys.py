@@ -8,7 +8,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import sys
-from collections.abc import Mapping
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Mapping
 
 from mambaboot.common.errors import UsageError
 

@@ -13,10 +13,12 @@ environment) and a cwd keep subprocess.Popen.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-from collections import deque
-from collections.abc import Callable
 
-Sink = Callable[[str], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Callable
+
+Sink = "Callable[[str], None]"  # a line of output for the user
 
 
 def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: str | None = None,
@@ -24,7 +26,7 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
     """(exit code, the last `keep` lines of stdout+stderr); OSError if it cannot start.
     meanwhile: called once the child has started, before its output is read (which waits in
     the pipe): work that overlaps the child's. If it raises, the child is stopped."""
-    tail: deque = deque(maxlen=keep)
+    tail: list[str] = []
     if cwd is None and hasattr(os, "posix_spawn") and os.sep in cmd[0]:
         proc = _Spawned(cmd, env)
     else:
@@ -40,6 +42,8 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
         for line in proc.stdout:
             line = line.rstrip("\n")
             tail.append(line)
+            if len(tail) > keep:
+                del tail[0]
             if echo:
                 echo(line)
         code = proc.wait()
@@ -48,7 +52,7 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
         raise
     finally:
         proc.stdout.close()
-    return code, list(tail)
+    return code, tail
 
 
 def shown(tail: list[str]) -> str:
