@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.support.probed import create_probed
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -166,6 +169,92 @@ def test_remove_needs_no_parser_and_means_what_the_parser_says(tmp_path):
     assert "mambaboot.environment.delete" in ours and not ours & {"argparse", "re", "enum", "threading", "shutil"}, ours
 
 
+def _create_parsed(argv):
+    """What create's parser makes of argv (its Namespace's values, without the command's name and
+    function), or None when it refuses argv."""
+    from mambaboot import cli
+    from mambaboot.common.errors import UsageError
+
+    try:
+        args = cli._parser(argv).parse_args(argv)
+    except (UsageError, SystemExit):
+        return None
+    return {k: v for k, v in vars(args).items() if k not in ("command", "run")}
+
+
+def _create_fast(argv, monkeypatch):
+    """What cli._fast_create hands create.run for argv, or None when it leaves argv to the parser."""
+    from mambaboot import cli
+    from mambaboot.commands import create
+
+    seen = []
+    monkeypatch.setattr(create, "run", lambda args: seen.append(dict(vars(args))))
+    monkeypatch.setattr(cli, "_no_collection_at_exit", lambda: None)
+    action = cli._fast_create(argv)
+    if action is None:
+        return None
+    action()
+    return seen[0]
+
+
+def test_creates_table_names_exactly_its_parsers_options():
+    """commands/create.py's FLAGS, VALUED and REPEATED: every option string of create's parser,
+    each with its attribute and kind of action (store_true, store, append), and its default."""
+    from mambaboot import cli
+    from mambaboot.commands import create
+
+    subparsers = next(a for a in cli._parser(["create"])._actions if a.dest == "command")
+    table = {}
+    for action in subparsers.choices["create"]._actions:
+        kind = type(action).__name__
+        if kind == "_HelpAction":
+            continue
+        assert action.default == (create.defaults()[action.dest]), action.dest
+        for spelling in action.option_strings:
+            table[spelling] = ({"_StoreTrueAction": "flag", "_StoreAction": "valued", "_AppendAction": "repeated"}[kind],
+                               action.dest)
+    ours = {**{k: ("flag", v) for k, v in create.FLAGS.items()}, **{k: ("valued", v) for k, v in create.VALUED.items()},
+            **{k: ("repeated", v) for k, v in create.REPEATED.items()}}
+    assert ours == table
+    assert set(create.defaults()) == {a.dest for a in subparsers.choices["create"]._actions if a.dest != "help"}
+
+
+def test_create_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
+    """`create [NAME]` with its options spelled out whole, each flag and valued option once and
+    the repeatable ones any number of times, in any order, reaches create.run with what the
+    parser's Namespace holds; any other form goes to the parser."""
+    same = (["create"], ["create", "n"], ["create", "-q", "n"], ["create", "n", "-q", "--json"],
+            ["create", "-c", "a", "n", "-c", "b", "--package=x", "--package", "y"],
+            ["create", "--prefix", "./p q", "--python=3.12", "-v", "--dry-run"], ["create", "--python="],
+            ["create", "--micromamba", "m", "--cache-dir", "", "--overlay", "o", "--post-script", "s", "e"],
+            ["create", "-p=x", "--envs-dir=e", "-f", "f.yml", "--from-lock", "l", "--offline", "--force",
+             "--ignore-active-env", "--no-cache-link", "--keep-failed", "--allow-http", "--micromamba-version",
+             "2.1.0", "--micromamba-url", "u", "--micromamba-sha256", "h"])
+    refused = (["create", "a", "b"], ["create", "--pyth", "3"], ["create", "-qv"], ["create", "-q", "--quiet"],
+               ["create", "--python", "-3"], ["create", "--python"], ["create", "-ca"], ["create", "--", "n"],
+               ["create", "-h"], ["create", "--json=1"], ["create", "--python", "3", "--python", "4"],
+               ["create", "-"], ["creat", "n"], ["list"])
+    for argv in same:
+        fast = _create_fast(argv, monkeypatch)
+        assert fast is not None and fast == _create_parsed(argv), argv
+    for argv in refused:
+        assert _create_fast(argv, monkeypatch) is None, argv
+
+
+_CREATE_WORDS = ["create", "n", "m", "", "x=y", "-", "-x", "--", "-q", "--quiet", "-v", "--json", "--force",
+                 "--python", "--python=3", "-c", "--channel", "--channel=c", "--package", "-p", "--prefix=",
+                 "--pyth", "-qv", "-cX", "--overlay", "--dry-run", "--micromamba-sha256", "-f"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(_CREATE_WORDS), max_size=7))
+def test_what_the_fast_create_reads_the_parser_reads_the_same(monkeypatch, words):
+    argv = ["create", *words]
+    fast = _create_fast(argv, monkeypatch)
+    if fast is not None:
+        assert fast == _create_parsed(argv), argv
+
+
 # What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the
 # standard library's smallest (os, its path module, stat). Each of the heavy ones below costs
 # `run` more than all its work (typing with collections, functools, re; dataclasses with
@@ -247,6 +336,10 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     assert "mambaboot.pipeline.create" in before
     assert AFTER_ENGINE <= at_exit
     assert not before & (AFTER_ENGINE | {"hashlib", "_hashlib"}), before & (AFTER_ENGINE | {"hashlib", "_hashlib"})
+    # spelled out, the command line is read without argparse (cli._fast_create), and nothing
+    # before the engine imports re (with enum), collections, functools or contextlib
+    heavy = {"argparse", "gettext", "locale", "re", "enum", "collections", "functools", "contextlib", "typing"}
+    assert not before & heavy, before & heavy
 
 
 def test_the_pending_marker_is_what_json_writes_without_json():

@@ -89,33 +89,53 @@ def _fast_run(argv):
     return None
 
 
-def _spelled_out(rest, flags: dict, valued: dict, positionals: int = 0):
+def _spelled_out(rest, flags: dict, valued: dict, positionals: int = 0, repeated=None, required: bool = True):
     """(options, positionals) as the command's parser reads rest, when every option is spelled
-    out whole and given once (flags and valued map each spelling to its key; a value is the
-    next argument, not starting with "-", or follows "="), and there are exactly `positionals`
-    other arguments, none starting with "-"; None for anything else (abbreviations, --help,
-    a value or argument that starts with "-", an option twice), which the parser is left to."""
+    out whole (flags, valued and repeated map each spelling to its key; a value is the next
+    argument, not starting with "-", or follows "="), each flag or valued option given once
+    (a repeated one's values make a list, as action="append" does), and there are exactly
+    `positionals` other arguments (at most, when not required), none starting with "-"; None
+    for anything else (abbreviations, --help, a value or argument that starts with "-", an
+    option twice), which the parser is left to."""
+    repeated = repeated or {}
     options, words = {}, []
-    for_value = None
+    for_value = None  # (key, whether it is a repeated option's) once its spelling was seen
     for arg in rest:
         if for_value is not None:
             if arg.startswith("-"):
                 return None
-            options[for_value], for_value = arg, None
+            _take(options, *for_value, arg)
+            for_value = None
             continue
         name, eq, value = arg.partition("=")
         if arg in flags and flags[arg] not in options:
             options[flags[arg]] = True
-        elif name in valued and valued[name] not in options:
+        elif (name in valued and valued[name] not in options) or name in repeated:
+            key = (valued[name], False) if name in valued else (repeated[name], True)
             if eq:
-                options[valued[name]] = value
+                _take(options, *key, value)
             else:
-                for_value = valued[name]
+                for_value = key
         elif not arg.startswith("-") and len(words) < positionals:
             words.append(arg)
         else:
             return None
-    return (options, words) if for_value is None and len(words) == positionals else None
+    enough = len(words) == positionals or not required
+    return (options, words) if for_value is None and enough else None
+
+
+def _take(options: dict, key: str, appended: bool, value: str) -> None:
+    if appended:
+        options.setdefault(key, []).append(value)
+    else:
+        options[key] = value
+
+
+class _Arguments:
+    """What the parser's Namespace holds, for a command line read by _spelled_out."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
 
 
 def _fast_cache_info(argv):
@@ -143,6 +163,27 @@ def _fast_remove(argv):
 
     return lambda: remove.start(target, options.get("envs_dir"), options.get("cache_dir"), options.get("yes", False),
                                 options.get("force", False), options.get("json", False))
+
+
+def _fast_create(argv):
+    """`create [NAME]` with its options spelled out (commands/create.py's table), without argparse,
+    and so without re and enum, which it imports (~15 ms of every create's start-up here; the same
+    check as for remove, and one that the table names exactly the parser's options)."""
+    if argv[:1] != ["create"]:
+        return None
+    from mambaboot.commands import create
+
+    parsed = _spelled_out(argv[1:], create.FLAGS, create.VALUED, 1, create.REPEATED, required=False)
+    if parsed is None:
+        return None
+    options, words = parsed
+    args = _Arguments(**{**create.defaults(), **options, "name": words[0] if words else None})
+
+    def action():
+        _no_collection_at_exit()
+        return create.run(args)
+
+    return action
 
 
 def _no_collection_at_exit() -> None:
@@ -175,7 +216,7 @@ def main(argv=None) -> int:
         # before the SIGTERM handler is set: it must not be the one importing them, half done
         from mambaboot.common.errors import UsageError
 
-        action = _fast_cache_info(argv) or _fast_remove(argv)
+        action = _fast_cache_info(argv) or _fast_remove(argv) or _fast_create(argv)
         want_json = action is not None and "--json" in argv  # spelled out: no value is "--json"
     if action is None:
         parser = _parser(argv)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations  # annotations stay text: typing is not imported at start-up
 
-import argparse
-
 from mambaboot.common.errors import EXIT_CODES, SYSTEM_REFUSED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): a spelled-out create imports neither
+    import argparse
+    from typing import Dict, Iterable, Optional
 
 # Every command can end with these: success, a bug, a usage error, the system refusing a file
 # operation (named in the message), an interruption.
@@ -29,6 +32,8 @@ def top_level_help() -> str:
 def add_command(subparsers, name: str, help: str, description: str, example: str,
                 codes: Iterable[int] = (), meanings: Optional[Dict[int, str]] = None) -> argparse.ArgumentParser:
     """codes: the exit codes this command can end with beyond EVERY_COMMAND; meanings: its own wording."""
+    import argparse  # here, not at the top: a spelled-out create reads create_inputs and reporter only
+
     return subparsers.add_parser(
         name, help=help, description=description,
         epilog=f"example:\n  {example}\n\n{exit_code_help(codes, meanings)}",

@@ -1,6 +1,9 @@
-"""`mambaboot create`: a new, verified environment."""
+"""`mambaboot create`: a new, verified environment.
 
-import argparse
+`create` with its options spelled out (cli._fast_create, with FLAGS, VALUED and REPEATED below)
+calls run() without argparse: nothing argparse-level at the top here.
+"""
+
 import os
 
 from mambaboot.commands._common import (
@@ -74,7 +77,28 @@ def _read_env_file(path: str):
     return envfile.read(path)
 
 
-def run(args: argparse.Namespace) -> int:
+# The parser's options as cli._spelled_out reads them: spelling -> the Namespace attribute.
+# The parser above is the reference; tests/test_startup_structure.py checks that these name
+# exactly its options, each with its action, and that both read command lines the same way.
+FLAGS = {"--offline": "offline", "--allow-http": "allow_http", "--force": "force",
+         "--ignore-active-env": "ignore_active_env", "--no-cache-link": "no_cache_link",
+         "--keep-failed": "keep_failed", "--dry-run": "dry_run", "--json": "json",
+         "-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+VALUED = {"-p": "prefix", "--prefix": "prefix", "--envs-dir": "envs_dir", "--cache-dir": "cache_dir",
+          "--python": "python", "-f": "file", "--file": "file", "--from-lock": "from_lock",
+          "--micromamba": "micromamba", "--micromamba-version": "micromamba_version",
+          "--micromamba-url": "micromamba_url", "--micromamba-sha256": "micromamba_sha256"}
+REPEATED = {"--package": "packages", "-c": "channels", "--channel": "channels",
+            "--overlay": "overlays", "--post-script": "post_scripts"}
+
+
+def defaults() -> dict:
+    """What the parser gives an option that is not on the command line."""
+    return {**{k: False for k in FLAGS.values()}, **{k: None for k in VALUED.values()},
+            **{k: [] for k in REPEATED.values()}, "name": None}
+
+
+def run(args) -> int:  # argparse's Namespace, or cli's _Arguments for a spelled-out command line
     from mambaboot.common import host, output
     from mambaboot.engine import network
     from mambaboot.pipeline import create
