@@ -16,9 +16,15 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # tests.support builds the channel and the micromamba stand-in
 
-# The checkout's code, whatever is installed (as the tests run it).
-MAMBABOOT = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
-             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def mambaboot_by(python: str) -> List[str]:
+    """The checkout's code, whatever is installed (as the tests run it), run by that python."""
+    return [python, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+            "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+MAMBABOOT = mambaboot_by(sys.executable)
 
 
 def clean_env(root: Path) -> Dict[str, str]:

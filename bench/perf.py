@@ -8,11 +8,14 @@ ratios measured side by side mean anything; the tests never time anything).
     python3 bench/perf.py --table README.md # also rewrite the README's performance table
 
 Rows (ROWS below; tests/test_bench_table.py checks the README table has exactly these):
-start-up (--version, --help) against `python -c pass`; `run` against the environment's python;
+start-up (--version, --help) against `python -c pass`; `run` against the environment's python P
+alone, mambaboot run by P's python (from the checkout, and as the zipapp: Python's runpy and its
+imports come first), by this venv's python with its site and without;
 `cache info` on the benchmark cache, with the package sizes it remembers and (cache-info-cold) with
 its memo removed before each run, as on its first run (and, for that one's floor, a bare walk that
 lstat's each file) and `list` of 500 environments against `python -c pass`;
-`remove --yes` against `rm -rf` of the same tree; the zipapp against the checkout; `create` with
+`remove --yes` against `rm -rf` of the same tree (written out to disk first, as an environment
+made earlier is; and, remove-fresh, moments after it was copied); the zipapp against the checkout; `create` with
 the package cache on another file system (a tmpfs: every file copied) against the same volume.
 """
 
@@ -26,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, fake_envs, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, fake_envs, mambaboot_by, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -35,13 +38,16 @@ from tests.support.micromamba_standin import make_standin  # noqa: E402
 ROWS = (
     ("version", "`mambaboot --version`", "`python -c pass`", "1.3"),
     ("help", "`mambaboot --help`", "`python -c pass`", "1.3"),
-    ("run", "`mambaboot run P -- python -c pass`", "P's python alone", "2.2"),
-    ("run-lean", "the same under `python -I -S`", "P's python alone", "2.2"),
+    ("run", "`mambaboot run P -- python -c pass`, run by P's python", "P's python alone", "2.2"),
+    ("run-zipapp", "the same, P's python running the zipapp", "P's python alone", "-"),
+    ("run-venv", "the same, run by the venv's python (its site)", "P's python alone", "-"),
+    ("run-lean", "the same, the venv's `python -I -S`", "P's python alone", "-"),
     ("cache-info", "`cache info` (~11k-file cache)", "`python -c pass`", "3"),
     ("cache-info-cold", "the same without its memo (a first run)", "`python -c pass`", "-"),
     ("cache-walk", "a bare scandir + lstat walk of it in Python", "`python -c pass`", "-"),
     ("list-500", "`list` of 500 environments", "`python -c pass`", "(< 150 ms)"),
-    ("remove", "`remove --yes` (~10k files)", "`rm -rf` of a copy", "1.1"),
+    ("remove", "`remove --yes` (~10k files, on disk)", "`rm -rf` of a copy", "1.1"),
+    ("remove-fresh", "the same, copies still being written out", "`rm -rf` of a copy", "-"),
     ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
     ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
 )
@@ -92,11 +98,21 @@ def measure(n: int) -> dict:
         base, ver, hlp = _medians(max(n, 10), env, floor, [*MAMBABOOT, "--version"], [*MAMBABOOT, "--help"])
         figures["version"] = (ver, base)
         figures["help"] = (hlp, base)
+        from tools.build_zipapp import build
+        pyz = root / "mambaboot.pyz"
+        build(pyz)
+        # run by the environment's own python, as the bootstrap scripts run mambaboot (and as
+        # after `adopt`): the venv's python pays for its site first (.pth files of an editable
+        # install and setuptools' distutils shim: ~0.3-0.4x P's python alone here)
+        own = str(prefix / "bin" / "python")
         lean = [sys.executable, "-I", "-S", *MAMBABOOT[1:]]  # without this interpreter's site-packages
-        direct, run, run_lean = _medians(max(n, 10), env, [str(prefix / "bin" / "python"), "-c", "pass"],
-                                         [*MAMBABOOT, "run", str(prefix), "--", "python", "-c", "pass"],
-                                         [*lean, "run", str(prefix), "--", "python", "-c", "pass"])
+        command = ["run", str(prefix), "--", "python", "-c", "pass"]
+        direct, run, run_zipapp, run_venv, run_lean = _medians(
+            max(n, 10), env, [own, "-c", "pass"], [*mambaboot_by(own), *command], [own, str(pyz), *command],
+            [*MAMBABOOT, *command], [*lean, *command])
         figures["run"] = (run, direct)
+        figures["run-zipapp"] = (run_zipapp, direct)
+        figures["run-venv"] = (run_venv, direct)
         figures["run-lean"] = (run_lean, direct)
         info = [*MAMBABOOT, "cache", "info", "--cache-dir", str(cache)]
         timed(info, env)  # the first run measures every package and remembers their sizes
@@ -113,19 +129,27 @@ def measure(n: int) -> dict:
         def copies(i):
             for side in ("a", "b"):
                 shutil.copytree(prefix, root / "rm" / f"{side}{i}", symlinks=True)
-        rounds = []
-        for i in range(n):
-            copies(i)
-            rm = lambda: timed(["rm", "-rf", str(root / "rm" / f"a{i}")], env)  # noqa: E731
-            remove = lambda: timed([*MAMBABOOT, "remove", "--yes", str(root / "rm" / f"b{i}"),  # noqa: E731
-                                    "--cache-dir", str(cache)], env)
-            # which goes first alternates: the second runs while the copies' writeback goes on
-            rounds.append((rm(), remove()) if i % 2 == 0 else tuple(reversed((remove(), rm()))))
-        figures["remove"] = (statistics.median(r[1] for r in rounds), statistics.median(r[0] for r in rounds))
 
-        from tools.build_zipapp import build
-        pyz = root / "mambaboot.pyz"
-        build(pyz)
+        def removals(settled: bool):
+            """(remove, rm -rf) medians; settled: everything written out before each side (os.sync),
+            as an environment made earlier is, and so neither pays for the other's writes."""
+            rounds = []
+            for i in range(n):
+                copies(i)
+                pair = [lambda: timed(["rm", "-rf", str(root / "rm" / f"a{i}")], env),
+                        lambda: timed([*MAMBABOOT, "remove", "--yes", str(root / "rm" / f"b{i}"),
+                                       "--cache-dir", str(cache)], env)]
+                times = [0.0, 0.0]
+                # which goes first alternates: unsettled, the second runs while the copies' writeback goes on
+                for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+                    if settled:
+                        os.sync()
+                    times[k] = pair[k]()
+                rounds.append(times)
+            return tuple(statistics.median(r[k] for r in rounds) for k in (1, 0))
+        figures["remove"] = removals(settled=True)
+        figures["remove-fresh"] = removals(settled=False)
+
         checkout, zipapp = _medians(max(n, 10), env, [*MAMBABOOT, "list", "--help"],
                                     [sys.executable, str(pyz), "list", "--help"])
         figures["zipapp"] = (zipapp, checkout)
@@ -172,7 +196,8 @@ def _shown(path: str) -> str:
 
 def table(figures: dict, load: tuple) -> str:
     lines = [f"Measured by `.venv/bin/python bench/perf.py --table README.md` (Python {sys.version.split()[0]} "
-             f"at {_shown(sys.executable)}, which runs every row, its site's .pth files included; "
+             f"at {_shown(sys.executable)}, which runs every row but run and run-zipapp (P's python: the "
+             f"environment's), its site's .pth files included; "
              f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):", "",
              "| row | measured | time | baseline | time | ratio | target |", "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows(figures)]
