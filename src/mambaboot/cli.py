@@ -179,11 +179,7 @@ def _fast_create(argv):
     options, words = parsed
     args = _Arguments(**{**create.defaults(), **options, "name": words[0] if words else None})
 
-    def action():
-        _no_collection_at_exit()
-        return create.run(args)
-
-    return action
+    return lambda: create.run(args)
 
 
 def _no_collection_at_exit() -> None:
@@ -211,6 +207,7 @@ def main(argv=None) -> int:
         sys.stdout.write(TOP_LEVEL_HELP)
         return 0
     action = _fast_run(argv)
+    run_fast = action is not None
     want_json = False
     if action is None:
         # before the SIGTERM handler is set: it must not be the one importing them, half done
@@ -226,6 +223,7 @@ def main(argv=None) -> int:
             return _fail(str(exc), exc.exit_code, "--json" in argv)
         want_json = getattr(args, "json", False)
         action = lambda: args.run(args)  # noqa: E731
+    if not run_fast:  # run's exec leaves no interpreter to exit
         _no_collection_at_exit()
     try:  # the C module under `signal`, without the enum module `signal` imports (run's start-up)
         import _signal as signal

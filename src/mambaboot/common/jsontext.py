@@ -16,26 +16,29 @@ class _Decoding:
 
 _WHITESPACE = " \t\n\r"  # json.decoder.WHITESPACE
 
+try:  # made once: the C scanner clears its memo after each text it reads
+    from _json import encode_basestring, make_scanner
+    _SCAN = make_scanner(_Decoding)
+except ImportError:  # pragma: no cover - CPython has it
+    encode_basestring = _SCAN = None
+
 
 def loads(data):
     """json.loads(data) (bytes or str): the same value, or a ValueError for what it refuses."""
-    try:
-        from _json import make_scanner
-    except ImportError:
-        make_scanner = None
+    scan = _SCAN
     if isinstance(data, (bytes, bytearray)):
         # json.detect_encoding: a BOM or NUL among the first bytes means UTF-16/32 (or refused)
-        if make_scanner is None or data.startswith(b"\xef\xbb\xbf") or 0 in data[:4]:
-            make_scanner = None
+        if scan is None or data.startswith(b"\xef\xbb\xbf") or 0 in data[:4]:
+            scan = None
         else:
             data = data.decode("utf-8", "surrogatepass")
-    if make_scanner is None or data.startswith("\ufeff"):
+    if scan is None or data.startswith("\ufeff"):
         import json
 
         return json.loads(data)
     start = len(data) - len(data.lstrip(_WHITESPACE))
     try:
-        value, end = make_scanner(_Decoding)(data, start)
+        value, end = scan(data, start)
     except StopIteration:
         raise ValueError(f"Expecting value: char {start}") from None
     if data[end:].strip(_WHITESPACE):
@@ -45,10 +48,6 @@ def loads(data):
 
 def dumps_flat(body: dict) -> str:
     """json.dumps(body, ensure_ascii=False) for a dict whose values are str, int or None."""
-    try:
-        from _json import encode_basestring
-    except ImportError:
-        encode_basestring = None
     if encode_basestring is None or not all(v is None or type(v) in (str, int) for v in body.values()):
         import json
 

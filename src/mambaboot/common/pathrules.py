@@ -60,6 +60,12 @@ def _control(text: str) -> str | None:
     return next((ch for ch in text if ch < " " or ch == "\x7f"), None)
 
 
+def _refuse_control(what: str, value: str) -> None:
+    control = _control(value)
+    if control:
+        raise UsageError(f"{what} {value!r} contains the control character {_describe(control)}")
+
+
 def is_dotted_number(text: str, fewest: int, most: int) -> bool:
     """fewest to most runs of ASCII digits joined by dots, and nothing else (no sign, no
     space, no trailing newline, no other script's digits)."""
@@ -88,9 +94,7 @@ def check_text(what: str, value: str) -> None:
 def check_prefix(prefix: str, windows: bool) -> list[str]:
     """Raise UsageError naming the first character packages cannot survive; return warnings."""
     check_text("prefix", prefix)
-    control = _control(prefix)
-    if control:
-        raise UsageError(f"prefix {prefix!r} contains the control character {_describe(control)}")
+    _refuse_control("prefix", prefix)
     forbidden = _WINDOWS_FORBIDDEN if windows else _POSIX_FORBIDDEN
     for ch, why in forbidden.items():
         if ch in prefix:
@@ -148,9 +152,7 @@ def check_name(name: str) -> None:
         raise UsageError(f"environment name {name!r} looks like a path; use --prefix PATH instead")
     if name.startswith("-"):
         raise UsageError(f"environment name {name!r} starts with '-'")
-    control = _control(name)
-    if control:
-        raise UsageError(f"environment name {name!r} contains the control character {_describe(control)}")
+    _refuse_control("environment name", name)
 
 
 def check_python_version(version: str) -> None:
@@ -168,9 +170,7 @@ def check_argument_value(option: str, value: str) -> None:
         raise UsageError(f"{option} needs a non-empty value")
     if value.startswith("-"):
         raise UsageError(f"{option} value {value!r} starts with '-'")
-    control = _control(value)
-    if control:
-        raise UsageError(f"{option} value {value!r} contains the control character {_describe(control)}")
+    _refuse_control(f"{option} value", value)
 
 
 def check_sha256(option: str, value: str) -> str:

@@ -8,11 +8,12 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import sys
+
+from mambaboot.common.errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
     from collections.abc import Mapping
-
-from mambaboot.common.errors import UsageError
 
 # cmd.exe runs AutoRun from here (HKCU, then HKLM) before every command line it is given.
 COMMAND_PROCESSOR = r"Software\Microsoft\Command Processor"

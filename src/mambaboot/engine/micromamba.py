@@ -7,15 +7,16 @@ next to the release asset, or one the user gave with --micromamba-sha256.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
-    from collections.abc import Mapping
 
 from mambaboot.common import fsops, pathrules
 from mambaboot.common.errors import EngineError, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.pipeline.plan import MicromambaSource, Plan
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Mapping
 
 
 @value

@@ -33,11 +33,12 @@ The rc files read are libmamba's system and user ones, in its order
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+
+from mambaboot.common.errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
     from collections.abc import Mapping
-
-from mambaboot.common.errors import UsageError
 
 # base64, json, shutil and common/yamlsubset are imported only where a machine's settings need them:
 # a run with no credentials and no rc file that mentions the network needs none of them.

@@ -2,10 +2,6 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
-    from collections.abc import Sequence
-
 from mambaboot.common import fsops, pathrules, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
@@ -13,6 +9,10 @@ from mambaboot.common.locations import (  # noqa: F401  (where the defaults live
     _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
 )
 from mambaboot.common.values import asdict, value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
+    from collections.abc import Sequence
 
 # typing's flag without importing typing (PEP 781): true to a type checker only. Lock and EnvFile
 # are named in annotations only, which stay text: a create without a lock or an environment file
@@ -211,12 +211,13 @@ def _specs(inputs: CreateInputs) -> tuple[tuple[str, ...], str | None]:
     if ef and ef.pip and "pip" not in named:
         added.append("pip")
     python = inputs.python
-    if from_file:  # re only for an environment file: create's start-up imports none (common/pathrules.py)
+    if from_file:  # re only for an environment file's specs: create's start-up imports none (common/pathrules.py)
         import re
-    for spec in from_file:
-        match = re.match(_PINNED_PYTHON, spec.strip())
-        if match and python is None:
-            python = match.group(1)
+
+        for spec in from_file:
+            match = re.match(_PINNED_PYTHON, spec.strip())
+            if match and python is None:
+                python = match.group(1)
     return tuple(added + from_file + list(inputs.packages)), python
 
 
