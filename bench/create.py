@@ -125,7 +125,8 @@ def measure_point(root: Path, standin: Path, env: dict, packages: int, files: in
 
 
 def verification_ms(prefix: Path, env: dict, n: int) -> float:
-    """The three interpreters create's verification runs in parallel, warm."""
+    """The three programs create's verification runs in parallel, warm: the environment's python and
+    conda (a python program) and mamba (a native one, as mamba 2 is)."""
     def once() -> float:
         start = time.perf_counter()
         procs = [subprocess.Popen([str(prefix / "bin" / tool), *arg], env=env, stdout=subprocess.DEVNULL)
@@ -178,7 +179,7 @@ def main() -> int:
               f"largest residual {worst * 1000:.0f} ms)")
     print(f"  {len(results)} points, {n} runs per side each")
     if verify is not None:
-        print(f"  of the fixed part: verification (3 interpreters of the new env, warm, in parallel) ~{verify:.0f} ms")
+        print(f"  of the fixed part: verification (python, conda and mamba of the new env, warm, in parallel) ~{verify:.0f} ms")
     base = statistics.median(p[0] for p in startup)
     ver = statistics.median(p[1] for p in startup)
     print(f"startup: python -c pass {base * 1000:.1f} ms, mambaboot --version {ver * 1000:.1f} ms, "

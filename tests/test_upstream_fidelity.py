@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.channel import build_channel, channel_url, menu_spec, pip_spec
+from tests.support.channel import MAMBA_VERSION, build_channel, channel_url, menu_spec, pip_spec
 from tests.support.micromamba_standin import make_standin
-from tests.support.snapshot import diff
+from tests.support.snapshot import diff, snapshot
 
 # The releases whose behaviour differs where we depend on it: 1.5 (last 1.x), 2.0 (md5-only
 # locks), 2.8 (the pinned one).
@@ -187,6 +187,33 @@ def test_mamba_uses_the_environment_as_its_root(world, channel, standin, tmp_pat
     proc = subprocess.run([str(prefix / "bin" / "mamba"), "install", "-y", "uv"], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(world.home)})
     assert proc.returncode == 1 and "other-channel" in proc.stderr
+
+
+def test_what_verification_starts_costs_what_it_costs_upstream(world, channel, standin):
+    """create's verification starts the environment's python, conda and mamba; the stand-ins must
+    not cost more than the real ones. mamba 2 is a C++ program that needs no python: conda-forge's
+    mamba-feedstock builds it with BUILD_MAMBA=ON (recipe/build_mamba.sh) and its one run
+    requirement is libmamba (recipe/meta.yaml). conda-forge's python ships its library compiled,
+    so starting it compiles (and writes) nothing."""
+    assert world.create("py", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "py"
+    clean = {"PATH": "/usr/bin:/bin", "HOME": str(world.home)}
+    before = snapshot(prefix)
+    proc = subprocess.run([str(prefix / "bin" / "python"), "-c", "import json, sys"], env=clean,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert diff(before, snapshot(prefix)) == {}, "the interpreter compiled part of its library at start"
+
+    interpreter = prefix / "bin" / "python3.11"
+    interpreter.rename(prefix / "hidden")
+    try:
+        mamba = subprocess.run([str(prefix / "bin" / "mamba"), "--version"], env=clean, capture_output=True, text=True)
+        # Control: conda, a python program, cannot start without the interpreter its #! names.
+        with pytest.raises(FileNotFoundError):
+            subprocess.run([str(prefix / "bin" / "conda"), "--version"], env=clean, capture_output=True)
+    finally:
+        (prefix / "hidden").rename(interpreter)
+    assert (mamba.returncode, mamba.stdout.strip()) == (0, MAMBA_VERSION), mamba.stderr
 
 
 @pytest.mark.parametrize("shell", ["bash", "dash", "zsh", "fish"])

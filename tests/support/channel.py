@@ -261,7 +261,10 @@ def _stdlib_files() -> dict[str, bytes]:
                 if pyc is not None:
                     cached = (rel_root / "__pycache__" / f"{name[:-3]}.{sys.implementation.cache_tag}.pyc").as_posix()
                     files[f"lib/python{PY_XY}/{cached}"] = pyc
+    # Compiled like the rest, or every start of the environment's python would compile it.
     files[f"lib/python{PY_XY}/sitecustomize.py"] = _SITECUSTOMIZE.encode()
+    files[f"lib/python{PY_XY}/__pycache__/sitecustomize.{sys.implementation.cache_tag}.pyc"] = _bytecode(
+        _SITECUSTOMIZE.encode(), "sitecustomize.py")
     return files
 
 
@@ -383,20 +386,19 @@ if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 '''
 
-_MAMBA_MAIN = '''#!{ph}/bin/python
-# mamba test stand-in (real mamba 2 is a C++ binary; --version and install are modelled).
-import sys
-
-if sys.argv[1:2] in (["--version"], ["-V"]):
-    print("{version}")
-    sys.exit(0)
-if sys.argv[1:2] == ["install"]:
-    from conda._standin_install import install
-
-    sys.exit(install(sys.argv[2:], "mamba"))
-sys.stderr.write("mamba (test stand-in): unsupported command: %s\\n" % " ".join(sys.argv[1:]))
-sys.exit(2)
-'''
+# mamba test stand-in. Real mamba 2 is a C++ program that needs no python: conda-forge's
+# mamba-feedstock builds it with cmake -D BUILD_MAMBA=ON (recipe/build_mamba.sh) and its only run
+# requirement is libmamba (recipe/meta.yaml, "Release 2.0.5"). So `mamba --version` starts no
+# interpreter here either: the shell answers it. `install` is modelled in Python, on this
+# prefix's interpreter (libmamba's prefix, where mamba finds its root, is this one).
+_MAMBA_MAIN = """#!/bin/sh
+case "$1" in
+  --version|-V) echo "{version}"; exit 0 ;;
+  install) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import install; sys.exit(install(sys.argv[1:], "mamba"))' "$@" ;;
+esac
+echo "mamba (test stand-in): unsupported command: $*" >&2
+exit 2
+"""
 
 _CONDABIN = '#!/bin/sh\nexec "{ph}/bin/{tool}" "$@"\n'
 
