@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mambaboot.environment import condameta
 
@@ -68,7 +70,7 @@ def _entry(path, size, **extra):
     return {"_path": path, "path_type": "hardlink", "sha256": "ab" * 32, "size_in_bytes": size, **extra}
 
 
-ODD = ["a}, \"b\": {", "x}}", "size_in_bytes\": 99, \"", "paths_data\": {}", "d\\\\\"}"]
+ODD = ["a}, \"b\": {", "x}}", "size_in_bytes\": 99, \"", "paths_data\": {}", "d\\\\\"}", "e]", "paths"]
 
 
 @pytest.mark.parametrize("shape", ["paths-first", "version-first", "paths_data-first", "paths_data-last", "compact",
@@ -102,15 +104,58 @@ def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp
 
 
 def test_summary_decodes_whole_a_record_it_cannot_read_lightly(tmp_path):
-    """An entry holding an object (not conda's shape) or no paths_data at all: decoded whole."""
+    """Entries holding a size of their own or a list (not conda's shape), a path ending in "}]", no
+    paths_data at all, or a paths_data with no "paths": decoded whole, and counted as a whole decode counts them."""
     meta = tmp_path / "conda-meta"
     meta.mkdir()
     nested = {"name": "n", "version": "1", "files": ["a", "b"],
-              "paths_data": {"paths": [_entry("a", 3, extra={"k": "v"}, more=1), _entry("b", 4)], "paths_version": 1}}
-    bare = {"name": "b", "version": "2", "files": ["c"]}
-    for rec in (nested, bare):
+              "paths_data": {"paths": [_entry("a", 3, extra={"size_in_bytes": 50}), _entry("b", 4)], "paths_version": 1}}
+    listed = {"name": "l", "version": "1", "files": ["c"],
+              "paths_data": {"paths": [_entry("c", 5, parts=[{"k": 1}], more=1)], "paths_version": 1}}
+    bare = {"name": "b", "version": "2", "files": ["d"]}
+    bracket = {"name": "k", "version": "1", "files": ["f}]"],  # cut after "f}]": the decode refuses it
+               "paths_data": {"paths_version": 1, "paths": [_entry("f}]", 8)]}}
+    no_paths = {"name": "p", "version": "3", "files": ["e"], "paths_data": {"paths_version": 1},
+                "extra": [{"paths": [_entry("e", 60)]}]}
+    for rec in (nested, listed, bare, bracket, no_paths):
         text = json.dumps(rec, indent=2)
-        assert condameta._light(text.encode()) is None
+        assert condameta._light(text.encode()) is None, rec["name"]
         (meta / f"{rec['name']}.json").write_text(text)
     got = condameta.summary(str(tmp_path))
-    assert ([p.name for p in got.packages], got.files, got.bytes) == (["b", "n"], 3, 7)
+    assert ([p.name for p in got.packages], got.files, got.bytes) == (["b", "k", "l", "n", "p"], 6, 20)
+
+
+def test_an_entry_holding_an_object_without_a_size_reads_lightly_as_a_whole_decode_does(tmp_path):
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    rec = {"name": "n", "version": "1", "files": ["a", "b"],
+           "paths_data": {"paths": [_entry("a", 3, extra={"k": "v"}, more=1), _entry("b", 4)], "paths_version": 1}}
+    text = json.dumps(rec, indent=2)
+    (meta / "n.json").write_text(text)
+    assert condameta._light(text.encode()) is not None
+    got, whole = condameta.summary(str(tmp_path)), condameta.summary(str(tmp_path), paths=True)
+    assert (got.files, got.bytes) == (whole.files, whole.bytes) == (2, 7)
+
+
+_JSONISH = st.text(alphabet='ab/{}[]",:\\ \n\u00e9', max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    paths=st.lists(st.tuples(_JSONISH, st.integers(0, 10**12), st.booleans()), max_size=6),
+    version_first=st.booleans(), at=st.integers(0, 12), indent=st.sampled_from([None, 0, 1, 2, 4]),
+    sort=st.booleans(),
+)
+def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, indent, sort):
+    """Any paths, any key order and spacing: what the light read gives is what decoding everything
+    gives, or it gives nothing (and the record is decoded whole)."""
+    entries = [_entry(name, size) if sized else {"_path": name, "path_type": "softlink"} for name, size, sized in paths]
+    pd = {"paths_version": 1, "paths": entries} if version_first else {"paths": entries, "paths_version": 1}
+    items = [("name", "odd"), ("version", "1"), ("build", "0"), ("depends", ["x [y]"]), ("files", [n for n, _, _ in paths]),
+             ("link", {"source": "}]", "type": 1}), ("url", "u")]
+    items.insert(min(at, len(items)), ("paths_data", pd))
+    record = dict(items)
+    text = json.dumps(record, indent=indent, sort_keys=sort, ensure_ascii=indent == 4)
+    light = condameta._light(text.encode())
+    if light is not None:
+        assert light == ({**record, "paths_data": None}, sum(e.get("size_in_bytes", 0) for e in entries))
