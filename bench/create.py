@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Sequence, Tuple
 
-from _common import MAMBABOOT, REPO, clean_env, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, REPO, clean_env, settle, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -89,17 +89,17 @@ def measure_point(root: Path, standin: Path, env: dict, packages: int, files: in
     env_direct = {**env, "CONDA_PKGS_DIRS": str(cache / "Python" / "pkgs")}  # where mambaboot keeps packages
     engine_log = here / "engine.txt"
 
-    # Whatever the last run left to write out (50k hard links, a deleted tree) is written before
-    # the next starts: otherwise the next one pays for it, whichever side it is.
+    # Whatever the last run left to write out (50k hard links, a deleted tree) is written, and its
+    # journal work done, before the next starts: otherwise the next one pays for it (_common.settle).
     def direct(i: int) -> float:
         prefix = here / "direct" / f"d{i}"
-        os.sync()
+        settle(here)
         return timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
                       "--prefix", str(prefix), "--root-prefix", str(prefix), "python", "conda", "mamba", *extra],
                      env_direct)
 
     def tool(i: int) -> float:
-        os.sync()
+        settle(here)
         return timed([sys.executable, "-c", _ENGINE_TIMED, str(REPO / "src"), str(engine_log),
                       "create", f"t{i}", "-q", "-c", channel, "--micromamba", str(standin),
                       "--cache-dir", str(cache), "--envs-dir", str(here / "envs"),

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, fake_envs, mambaboot_by, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, fake_envs, mambaboot_by, settle, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -131,7 +131,7 @@ def measure(n: int) -> dict:
                 shutil.copytree(prefix, root / "rm" / f"{side}{i}", symlinks=True)
 
         def removals(settled: bool):
-            """(remove, rm -rf) medians; settled: everything written out before each side (os.sync),
+            """(remove, rm -rf) medians; settled: everything written out before each side (_common.settle),
             as an environment made earlier is, and so neither pays for the other's writes."""
             rounds = []
             for i in range(n):
@@ -143,7 +143,7 @@ def measure(n: int) -> dict:
                 # which goes first alternates: unsettled, the second runs while the copies' writeback goes on
                 for k in ((0, 1) if i % 2 == 0 else (1, 0)):
                     if settled:
-                        os.sync()
+                        settle(root)
                     times[k] = pair[k]()
                 rounds.append(times)
             return tuple(statistics.median(r[k] for r in rounds) for k in (1, 0))
