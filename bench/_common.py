@@ -17,7 +17,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # tests.support builds the channel and the micromamba stand-in
 
 
-
 def mambaboot_by(python: str) -> List[str]:
     """The checkout's code, whatever is installed (as the tests run it), run by that python."""
     return [python, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "

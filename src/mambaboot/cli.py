@@ -132,7 +132,8 @@ def _take(options: dict, key: str, appended: bool, value: str) -> None:
 
 
 class _Arguments:
-    """What the parser's Namespace holds, for a command line read by _spelled_out."""
+    """What the parser's Namespace holds, for a command line read by _spelled_out (what
+    types.SimpleNamespace gives, without importing types: ~1 ms of create's start-up)."""
 
     def __init__(self, **values) -> None:
         self.__dict__.update(values)

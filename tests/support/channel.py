@@ -252,20 +252,22 @@ def _stdlib_files() -> dict[str, bytes]:
                 continue
             if rel_root == Path("lib-dynload") and name.startswith(_DYNLOAD_SKIP_PREFIX):
                 continue
-            rel = (rel_root / name).as_posix()
             # Relative symlinks (e.g. _sysconfigdata aliases) become plain copies.
-            data = Path(root, name).read_bytes()
-            files[f"lib/python{PY_XY}/{rel}"] = data
-            if name.endswith(".py"):
-                pyc = _bytecode(data, rel)
-                if pyc is not None:
-                    cached = (rel_root / "__pycache__" / f"{name[:-3]}.{sys.implementation.cache_tag}.pyc").as_posix()
-                    files[f"lib/python{PY_XY}/{cached}"] = pyc
+            _add_module(files, rel_root, name, Path(root, name).read_bytes())
     # Compiled like the rest, or every start of the environment's python would compile it.
-    files[f"lib/python{PY_XY}/sitecustomize.py"] = _SITECUSTOMIZE.encode()
-    files[f"lib/python{PY_XY}/__pycache__/sitecustomize.{sys.implementation.cache_tag}.pyc"] = _bytecode(
-        _SITECUSTOMIZE.encode(), "sitecustomize.py")
+    _add_module(files, Path("."), "sitecustomize.py", _SITECUSTOMIZE.encode())
     return files
+
+
+def _add_module(files: dict[str, bytes], rel_root: Path, name: str, data: bytes) -> None:
+    """lib/pythonX.Y/REL_ROOT/NAME, and for a module that compiles, its __pycache__ .pyc beside it."""
+    rel = (rel_root / name).as_posix()
+    files[f"lib/python{PY_XY}/{rel}"] = data
+    if name.endswith(".py"):
+        pyc = _bytecode(data, rel)
+        if pyc is not None:
+            cached = (rel_root / "__pycache__" / f"{name[:-3]}.{sys.implementation.cache_tag}.pyc").as_posix()
+            files[f"lib/python{PY_XY}/{cached}"] = pyc
 
 
 def _bytecode(source: bytes, rel: str) -> bytes | None:

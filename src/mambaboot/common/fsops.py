@@ -75,11 +75,12 @@ def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None
             staged.pop(0)
     except BaseException:
         for tmp, _ in staged:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
         raise
 
 
-def _unlink_quietly(path: str) -> None:
+def unlink_quietly(path: str) -> None:
+    """os.unlink(path), where a file already gone (or held open, on Windows) is no failure."""
     try:
         os.unlink(path)
     except OSError:

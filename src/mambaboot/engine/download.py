@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Callable, Optional
 
-from mambaboot.common import urlrule
+from mambaboot.common import fsops, urlrule
 from mambaboot.common.errors import ObtainError, UsageError
 from mambaboot.common.values import value
 
@@ -186,20 +186,13 @@ def fetch_file(
                 )
             os.replace(tmp, dest)
         except OSError as exc:  # network errors arrive as _Transient; this is the local disk
-            _unlink_quietly(tmp)
+            fsops.unlink_quietly(tmp)
             raise ObtainError(f"could not write {dest}: {exc.strerror or exc}") from None
         except BaseException:
-            _unlink_quietly(tmp)
+            fsops.unlink_quietly(tmp)
             raise
 
     _with_retries(url, attempt, policy)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _copy(response, out, progress: Optional[Progress]) -> str:

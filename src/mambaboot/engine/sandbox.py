@@ -51,10 +51,7 @@ class private_home:
         try:
             self.lock.__exit__(None, None, None)
         finally:
-            try:
-                os.unlink(self.lock.path)
-            except OSError:  # `cache clean` got to it first, or holds it open for a moment (Windows)
-                pass
+            fsops.unlink_quietly(self.lock.path)  # `cache clean` got to it first, or holds it open (Windows)
 
 
 def child_environ(environ, home: str, pkgs_dirs, windows: bool,
