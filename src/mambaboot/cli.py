@@ -200,7 +200,20 @@ def _raise_on_sigterm(signum, frame):
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    code = _dispatch(sys.argv[1:] if argv is None else argv)
+    try:  # here, not at the interpreter's exit: it would print "Exception ignored" and exit 120
+        sys.stdout.flush()
+    except OSError as exc:  # a reader gone (EPIPE); a full disk or a failing device behind `>`
+        if code:  # the command failed and said why (this write's error among it): its code says more
+            from mambaboot.common import output
+
+            output.to_null(sys.stdout)
+            return code
+        return _reader_gone() if _is_reader_gone(exc) else _unwritable(exc)
+    return code
+
+
+def _dispatch(argv: list) -> int:
     if argv == ["--version"]:  # the most frequent probe: no parser needed to answer it
         print(f"mambaboot {__version__}")
         return 0
@@ -222,6 +235,8 @@ def main(argv=None) -> int:
             args = parser.parse_args(argv)
         except UsageError as exc:
             return _fail(str(exc), exc.exit_code, "--json" in argv)
+        except SystemExit as done:  # a command's --help printed: main's last flush is still to come
+            return done.code or 0
         want_json = getattr(args, "json", False)
         action = lambda: args.run(args)  # noqa: E731
     if not run_fast:  # run's exec leaves no interpreter to exit
@@ -241,6 +256,8 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGTERM, previous)
         from mambaboot.common.errors import SYSTEM_REFUSED, MambabootError
 
+        if _is_reader_gone(exc):  # a create under way has been rolled back on its way here
+            return _reader_gone()
         if isinstance(exc, MambabootError):
             return _fail(str(exc), exc.exit_code, want_json)
         if isinstance(exc, OSError):  # the machine said no (disk full, permission): say what and where
@@ -257,7 +274,46 @@ def main(argv=None) -> int:
 def _fail(message: str, code: int, want_json: bool) -> int:
     from mambaboot.common import output
 
-    output.error(message)
-    if want_json:
-        output.emit_json({"error": message, "exit_code": code})
+    try:
+        output.error(message)
+        if want_json:
+            output.emit_json({"error": message, "exit_code": code})
+    except OSError as exc:  # the streams that would carry the message are gone or full: the code still says it
+        if _is_reader_gone(exc):
+            _reader_gone()
     return code
+
+
+def _is_reader_gone(exc: BaseException) -> bool:
+    """exc is a write to our stdout or stderr whose reader closed the pipe (EPIPE), not an EPIPE
+    of anything else (a socket, a child's stdin), which fails loudly like any OSError. Where that
+    cannot be asked (no poll: Windows) an EPIPE that names no file is taken to be ours: no other
+    pipe of ours is written to."""
+    if not isinstance(exc, BrokenPipeError) or exc.filename is not None:
+        return False
+    from mambaboot.common import output
+
+    gone = output.gone_readers()
+    return gone is None or bool(gone)
+
+
+def _reader_gone() -> int:
+    """READER_GONE, with the gone streams pointed at the null device, so the interpreter's own last
+    flush of what is still buffered for them writes nowhere instead of failing again (the recipe of
+    the `signal` module's documentation, "Note on SIGPIPE")."""
+    from mambaboot.common import output
+    from mambaboot.common.errors import READER_GONE
+
+    gone = output.gone_readers()
+    for stream in (sys.stdout, sys.stderr) if gone is None else gone:
+        output.to_null(stream)
+    return READER_GONE
+
+
+def _unwritable(exc: OSError) -> int:
+    """stdout refused what was written to it (ENOSPC behind `> file`): the machine said no."""
+    from mambaboot.common import output
+    from mambaboot.common.errors import SYSTEM_REFUSED
+
+    output.to_null(sys.stdout)  # what stays buffered goes nowhere at the interpreter's exit
+    return _fail(f"cannot write the output: {exc.strerror or exc}", SYSTEM_REFUSED, False)

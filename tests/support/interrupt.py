@@ -14,12 +14,14 @@ from typing import Dict, Iterator, List
 
 
 @contextlib.contextmanager
-def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path) -> Iterator[subprocess.Popen]:
-    """Run command (a full mambaboot command line) until the engine blocks on fifo."""
+def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
+           stderr=subprocess.PIPE) -> Iterator[subprocess.Popen]:
+    """Run command (a full mambaboot command line) until the engine blocks on fifo.
+    stderr: where its step lines go (a pipe of the test's own, to close while it is paused)."""
     os.mkfifo(fifo)
     proc = subprocess.Popen(
         command, env={**env, "STANDIN_BLOCK_FIFO": str(fifo)},
-        cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
         start_new_session=True,  # its own process group, like a job in a shell
     )
     writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading

@@ -65,4 +65,5 @@ exit codes:
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
   130  interrupted (Ctrl-C); 143 for SIGTERM
+  141  the output's reader went away (a pipe closed early, as `| head` does); nothing more is said
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations  # annotations stay text: typing is not imported at start-up
 
-from mambaboot.common.errors import EXIT_CODES, SYSTEM_REFUSED
+from mambaboot.common.errors import EXIT_CODES, READER_GONE, SYSTEM_REFUSED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): a spelled-out create imports neither
@@ -10,8 +10,8 @@ if TYPE_CHECKING:  # annotations only (they stay text): a spelled-out create imp
     from typing import Dict, Iterable, Optional
 
 # Every command can end with these: success, a bug, a usage error, the system refusing a file
-# operation (named in the message), an interruption.
-EVERY_COMMAND = (0, 1, 2, SYSTEM_REFUSED, 130)
+# operation (named in the message), an interruption, the output's reader gone.
+EVERY_COMMAND = (0, 1, 2, SYSTEM_REFUSED, 130, READER_GONE)
 # run and shell hand back their child's exit code, which can be any number.
 CHILD_MEANINGS = {0: "the command succeeded; any other code not listed here is the command's own",
                   7: "the environment's activation data cannot be read"}

@@ -44,6 +44,10 @@ class Interrupted(MambabootError):
 SYSTEM_REFUSED = 9
 # doctor's answer "a rule is broken": a finding about the machine, not a bug and not bad input.
 DOCTOR_FOUND = 11
+# Nobody reads our output any more (`mambaboot list | head -1` closed the pipe): what a shell
+# reports for a program SIGPIPE ended (128 + 13), as `ls | head` ends ls. We do not die of the
+# signal (Python ignores it), so a create under way is rolled back first, as for Ctrl-C.
+READER_GONE = 141
 
 
 EXIT_CODES = (
@@ -63,4 +67,5 @@ EXIT_CODES = (
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
+    (READER_GONE, "the output's reader went away (a pipe closed early, as `| head` does); nothing more is said"),
 )

@@ -46,6 +46,42 @@ def error(message: str, stream=sys.stderr) -> None:
     stream.flush()
 
 
+def gone_readers() -> list | None:
+    """stdout and stderr, those of them whose reader has gone (a pipe closed early), or None
+    where that cannot be asked (no poll: Windows). A pipe with no reader polls POLLERR on Linux
+    (fs/pipe.c pipe_poll), POLLHUP on the BSDs and macOS; a file or a terminal polls neither."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return None
+    gone = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # replaced or closed (an embedding, a test's capture)
+            continue
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            gone.append(stream)
+    return gone
+
+
+def to_null(stream) -> None:
+    """stream's descriptor pointed at the null device: what is still buffered for it is dropped there."""
+    import os
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
 def emit_json(data: dict, stream=sys.stdout) -> None:
     import json  # with re, ~10 ms: not for the commands that print text
 

@@ -1,0 +1,99 @@
+"""A reader that goes away (`mambaboot list | head -1`) ends a command with exit 141 and no
+noise, a create under way rolled back; output refused for another reason (a full disk behind
+`>`) is exit 9 with a message; an EPIPE that is not our output's fails loudly like any OSError."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mambaboot import cli
+from tests.conftest import MAMBABOOT
+from tests.support.interrupt import paused
+from tests.support.snapshot import diff
+
+READER_GONE = 141
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+def _run(world, args, **streams) -> subprocess.CompletedProcess:
+    return subprocess.run([*MAMBABOOT, *args], env=world.env, cwd=str(world.envs), stdin=subprocess.DEVNULL,
+                          timeout=600, **streams)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["create", "--help"], ["list"], ["list", "--json"],
+                                  ["doctor"], ["cache", "info"]])
+def test_a_closed_pipe_on_stdout_is_exit_141_and_silent(world, made_env, args):
+    gone = _closed_pipe()
+    try:
+        r = _run(world, [*args, "--envs-dir", str(made_env.parent)] if args[0] == "list" else args,
+                 stdout=gone, stderr=subprocess.PIPE)
+    finally:
+        os.close(gone)
+    # before: "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...> BrokenPipeError" and exit 120
+    assert (r.returncode, r.stderr) == (READER_GONE, b"")
+
+
+def test_both_streams_closed_is_exit_141_not_a_traceback(world, made_env):
+    gone = _closed_pipe()
+    try:
+        r = _run(world, ["list", "--envs-dir", str(made_env.parent)], stdout=gone, stderr=gone)
+    finally:
+        os.close(gone)
+    assert r.returncode == READER_GONE
+
+
+def test_a_reader_gone_mid_create_rolls_it_back(world, channel, standin):
+    """The step lines' reader goes while the engine runs: the next line fails to write, and the
+    create is undone exactly as Ctrl-C undoes it."""
+    before = world.outside()
+    read_end, write_end = os.pipe()
+    fifo = world.root.parent / "fifo"
+    args = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)]
+    with paused(args, world.env, world.envs, fifo, stderr=write_end) as proc:
+        os.close(write_end)
+        assert (world.envs / "py" / "conda-meta").is_dir(), "paused after linking"
+        os.close(read_end)  # the reader goes while the engine is blocked: mambaboot's next step line fails
+        with open(fifo, "wb") as release:  # the stand-in reads one byte, then finishes
+            release.write(b"go")
+        proc.wait(timeout=120)
+    assert proc.returncode == READER_GONE
+    assert diff(before, world.outside()) == {}
+    assert not (world.envs / "py").exists()
+    assert list(world.cache.glob("pending/*.json")) == []
+
+
+def test_a_full_disk_behind_stdout_is_exit_9_with_a_message(world, made_env):
+    with open(os.devnull if sys.platform != "linux" else "/dev/full", "wb") as full:
+        r = _run(world, ["list", "--envs-dir", str(made_env.parent)], stdout=full, stderr=subprocess.PIPE)
+    assert r.returncode == 9
+    assert r.stderr.decode() == "mambaboot: error: cannot write the output: No space left on device\n"
+
+
+def test_a_failed_command_keeps_its_code_when_its_reader_is_gone(world):
+    gone = _closed_pipe()
+    try:
+        r = _run(world, ["audit", str(world.root / "no-such-env"), "--json"], stdout=gone, stderr=subprocess.PIPE)
+    finally:
+        os.close(gone)
+    assert r.returncode == 4, r.stderr  # not a conda environment: said on stderr; its JSON met the closed pipe
+    assert r.stderr.decode().endswith("adopt takes an existing conda environment\n")
+    assert b"Traceback" not in r.stderr and b"Exception ignored" not in r.stderr
+
+
+def test_an_epipe_that_is_not_our_output_fails_loudly(monkeypatch, capsys):
+    """A broken pipe of anything else (a socket, a child's stdin) is the machine saying no, with
+    a message: only our own stdout or stderr losing its reader is taken quietly."""
+    def broken():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_fast_create", lambda argv: broken)
+    assert cli.main(["create", "x"]) == 9
+    assert capsys.readouterr().err == "mambaboot: error: Broken pipe\n"
