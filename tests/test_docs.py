@@ -287,3 +287,20 @@ def test_the_reference_lists_every_exit_code_and_environment_variable():
     read = set(re.findall(r"(?<![A-Za-z0-9_])MAMBABOOT_[A-Z_]+", source)) | {"PY_ENVS", "CONDA_PKGS_DIRS"}
     for name in sorted(read):
         assert f"`{name}`" in variables, f"{name} is read by mambaboot but not documented"
+
+
+def test_every_upstream_behaviour_names_tests_that_exist():
+    """Guide 7.5: each behaviour relied on from upstream names the tests that fail when we get it
+    wrong (or says why none runs here); a renamed or deleted test must not leave the row naming it."""
+    section = _section(GUIDE.read_text(encoding="utf-8"), re.compile(r"^### 7\.5 "))
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| behaviour")]
+    assert len(rows) >= 10, "the table was not read"
+    sources = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("*.py")}
+    everywhere = "\n".join(sources.values())
+    for row in rows:
+        column = row.rstrip(" |").rsplit(" | ", 1)[-1]
+        named = re.findall(r"`(?:(test_\w+\.py)::)?(test_\w+)`", column)
+        assert named or "not exercised here" in column, f"names no test: {row[:120]}"
+        for file, name in named:
+            text = sources.get(file, "") if file else everywhere
+            assert re.search(rf"^\s*def {name}\(", text, re.M), f"guide 7.5 names {file or ''}::{name}, which does not exist"
