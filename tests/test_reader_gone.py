@@ -97,3 +97,20 @@ def test_an_epipe_that_is_not_our_output_fails_loudly(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_fast_create", lambda argv: broken)
     assert cli.main(["create", "x"]) == 9
     assert capsys.readouterr().err == "mambaboot: error: Broken pipe\n"
+
+
+@pytest.mark.parametrize("error, code", [(BrokenPipeError(32, "Broken pipe"), READER_GONE),
+                                         (OSError(22, "Invalid argument"), READER_GONE),
+                                         (OSError(28, "No space left on device"), 9)])
+def test_where_streams_cannot_be_polled_epipe_and_einval_are_a_reader_gone(monkeypatch, capsys, error, code):
+    """Windows has no poll for a pipe, and there a write to a pipe whose reader has gone may fail
+    with EINVAL rather than EPIPE (python/cpython#79935): both are taken as the reader gone."""
+    from mambaboot.common import output
+
+    def broken():
+        raise error
+
+    monkeypatch.setattr(output, "gone_readers", lambda: None)
+    monkeypatch.setattr(cli, "_fast_create", lambda argv: broken)
+    assert cli.main(["create", "x"]) == code
+    assert capsys.readouterr().err == ("" if code == READER_GONE else "mambaboot: error: No space left on device\n")

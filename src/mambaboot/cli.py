@@ -285,16 +285,21 @@ def _fail(message: str, code: int, want_json: bool) -> int:
 
 
 def _is_reader_gone(exc: BaseException) -> bool:
-    """exc is a write to our stdout or stderr whose reader closed the pipe (EPIPE), not an EPIPE
-    of anything else (a socket, a child's stdin), which fails loudly like any OSError. Where that
-    cannot be asked (no poll: Windows) an EPIPE that names no file is taken to be ours: no other
-    pipe of ours is written to."""
-    if not isinstance(exc, BrokenPipeError) or exc.filename is not None:
+    """exc is a write to our stdout or stderr whose reader closed the pipe, not an EPIPE of
+    anything else (a socket, a child's stdin), which fails loudly like any OSError. Where that
+    cannot be asked (no poll: Windows) an EPIPE or EINVAL that names no file is taken to be ours:
+    no other pipe of ours is written to, and there a write to a pipe whose reader has gone may
+    fail with EINVAL instead (python/cpython#79935; pip's broken-stdout check takes both)."""
+    if not isinstance(exc, OSError) or exc.filename is not None:
         return False
     from mambaboot.common import output
 
     gone = output.gone_readers()
-    return gone is None or bool(gone)
+    if gone is None:
+        import errno
+
+        return exc.errno in (errno.EPIPE, errno.EINVAL)
+    return isinstance(exc, BrokenPipeError) and bool(gone)
 
 
 def _reader_gone() -> int:

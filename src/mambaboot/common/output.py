@@ -6,11 +6,11 @@ import sys
 
 
 class TextReporter:
-    def __init__(self, quiet: bool = False, verbose: bool = False, stream=sys.stderr):
+    def __init__(self, quiet: bool = False, verbose: bool = False, stream=None):
         self.quiet = quiet
         self.verbose = verbose
-        self.stream = stream
-        self._tty = stream.isatty()
+        self.stream = sys.stderr if stream is None else stream  # the one of the moment, not of the import
+        self._tty = self.stream.isatty()
         self._progress_shown = False
 
     def _line(self, text: str) -> None:
@@ -41,7 +41,8 @@ class TextReporter:
         self._progress_shown = True
 
 
-def error(message: str, stream=sys.stderr) -> None:
+def error(message: str, stream=None) -> None:
+    stream = sys.stderr if stream is None else stream
     stream.write(f"mambaboot: error: {message}\n")
     stream.flush()
 
@@ -82,9 +83,10 @@ def to_null(stream) -> None:
         os.close(null)
 
 
-def emit_json(data: dict, stream=sys.stdout) -> None:
+def emit_json(data: dict, stream=None) -> None:
     import json  # with re, ~10 ms: not for the commands that print text
 
+    stream = sys.stdout if stream is None else stream
     stream.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     stream.flush()
 
