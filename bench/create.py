@@ -9,7 +9,10 @@ all points it is fitted by least squares to
 
 with the package and file counts read from the created environment. The same fit is made of
 mambaboot's own time measured from inside each run (the whole run less the engine's), which the
-machine's noise reaches far less than a difference of two runs. Also printed: the ratio at
+machine's noise reaches far less than a difference of two runs, and of that time less what
+create waits, its own work done, for the environment's python, conda and mamba to answer
+verification (mambaboot's code alone: conda is a python program, ~30 ms of the fixed part
+that mambaboot waits for but does not run). Also printed: the ratio at
 each point, what verification costs at the ~70-package point, `mambaboot --version` against
 `python -c pass`, and the machine's load (these machines are shared: only figures measured side
 by side mean anything).
@@ -63,23 +66,38 @@ def counted(prefix: Path) -> Tuple[int, int]:
     return len(records), sum(len(r.get("files") or ()) for r in records)
 
 
-# mambaboot with the engine's run timed from inside (child.stream is where create waits for it):
-# its own time is then the whole run less that, measured without a second process to compare.
+# mambaboot with the engine's run timed from inside (child.stream is where create waits for it),
+# and the time it then waits on verification's programs once its own work is done (Checks.result,
+# wrapped once the engine has run: verify is imported while the engine runs, and importing it
+# sooner would move that import before the engine). Its own time is the whole run less the
+# engine; less the wait too, it is mambaboot's code alone. One line per run: "engine wait".
 _ENGINE_TIMED = (
     "import sys, time; sys.path.insert(0, sys.argv.pop(1)); out = sys.argv.pop(1)\n"
     "from mambaboot.engine import child\n"
     "real = child.stream\n"
+    "spent = []\n"
+    "def waited(result):\n"
+    "    def timed_result(self):\n"
+    "        start = time.perf_counter()\n"
+    "        try:\n            return result(self)\n"
+    "        finally:\n"
+    "            open(out, 'a').write(f'{spent[0]} {time.perf_counter() - start}\\n')\n"
+    "    return timed_result\n"
     "def stream(*a, **k):\n"
     "    start = time.perf_counter()\n"
     "    try:\n        return real(*a, **k)\n"
-    "    finally:\n        open(out, 'a').write(f'{time.perf_counter() - start}\\n')\n"
+    "    finally:\n"
+    "        spent.append(time.perf_counter() - start)\n"
+    "        checks = sys.modules['mambaboot.pipeline.verify'].Checks\n"
+    "        checks.result = waited(checks.result)\n"
     "child.stream = stream\n"
     "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def measure_point(root: Path, standin: Path, env: dict, packages: int, files: int, n: int):
-    """(packages, files, [direct s], [mambaboot s], [mambaboot's engine s], directory) at one point."""
+    """(packages, files, [direct s], [mambaboot s], [mambaboot's engine s], [its wait on verification s],
+    directory) at one point."""
     here = root / f"p{packages}-{files}"
     for d in ("envs", "direct"):
         (here / d).mkdir(parents=True)
@@ -120,8 +138,8 @@ def measure_point(root: Path, standin: Path, env: dict, packages: int, files: in
             ts.append(tool(i))
         shutil.rmtree(here / "direct" / f"d{i}")
         shutil.rmtree(here / "envs" / f"t{i}")
-    engine = [float(line) for line in engine_log.read_text().split()]
-    return (*got, ds, ts, engine, here)
+    runs = [line.split() for line in engine_log.read_text().splitlines()]
+    return (*got, ds, ts, [float(r[0]) for r in runs], [float(r[1]) for r in runs], here)
 
 
 def verification_ms(prefix: Path, env: dict, n: int) -> float:
@@ -151,13 +169,15 @@ def main() -> int:
         env = clean_env(root)
         verify = None
         for packages, files in (QUICK if args.quick else POINTS):
-            pk, fi, ds, ts, engine, here = measure_point(root, standin, env, packages, files, n)
+            pk, fi, ds, ts, engine, waits, here = measure_point(root, standin, env, packages, files, n)
             d, t = statistics.median(ds), statistics.median(ts)
             own = statistics.median(a - b for a, b in zip(ts, engine))
-            results.append((pk, fi, t - d, min(ts) - min(ds), own))
+            code = statistics.median(a - b - c for a, b, c in zip(ts, engine, waits))
+            results.append((pk, fi, t - d, min(ts) - min(ds), own, code))
             print(f"{pk:5d} packages {fi:6d} files: direct engine {d * 1000:6.0f} ms, mambaboot {t * 1000:6.0f} ms "
                   f"(ratio {t / d:.3f}, difference of medians {(t - d) * 1000:5.0f} ms, of minimums "
-                  f"{(min(ts) - min(ds)) * 1000:5.0f} ms); own time (run less its engine) {own * 1000:5.0f} ms",
+                  f"{(min(ts) - min(ds)) * 1000:5.0f} ms); own time (run less its engine) {own * 1000:5.0f} ms, "
+                  f"of it waiting on verification's programs {statistics.median(waits) * 1000:3.0f} ms",
                   flush=True)
             if packages == 70 and verify is None:
                 subprocess.run([*MAMBABOOT, "create", "v", "-q", "-c", channel_url(here / "channel"),
@@ -170,6 +190,7 @@ def main() -> int:
                    for _ in range(max(n, 10))]
     after = os.getloadavg()
     for k, what in ((4, "own time (each run less its engine, median)"),
+                    (5, "mambaboot's code (each run less its engine and its wait on verification's programs)"),
                     (2, "side by side (difference of medians)"), (3, "side by side (difference of minimums)")):
         a, b, c = fit([(r[0], r[1], r[k]) for r in results])
         worst = max(abs(a + b * r[0] + c * r[1] - r[k]) for r in results)
