@@ -70,9 +70,12 @@ def test_a_reader_gone_mid_create_rolls_it_back(world, channel, standin):
     assert list(world.cache.glob("pending/*.json")) == []
 
 
-def test_a_full_disk_behind_stdout_is_exit_9_with_a_message(world, made_env):
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_a_full_disk_behind_stdout_is_exit_9_with_a_message(world, made_env, json):
+    """Text is written when main flushes; --json's write fails inside the command (emit_json
+    flushes): either way one message says it was the output, and no JSON error follows it."""
     with open(os.devnull if sys.platform != "linux" else "/dev/full", "wb") as full:
-        r = _run(world, ["list", "--envs-dir", str(made_env.parent)], stdout=full, stderr=subprocess.PIPE)
+        r = _run(world, ["list", "--envs-dir", str(made_env.parent), *json], stdout=full, stderr=subprocess.PIPE)
     assert r.returncode == 9
     assert r.stderr.decode() == "mambaboot: error: cannot write the output: No space left on device\n"
 

@@ -260,6 +260,8 @@ def _dispatch(argv: list) -> int:
             return _reader_gone()
         if isinstance(exc, MambabootError):
             return _fail(str(exc), exc.exit_code, want_json)
+        if isinstance(exc, OSError) and exc.filename is None and _stdout_refuses():
+            return _unwritable(exc)  # it was our output's write (`--json > full disk`): no JSON can follow
         if isinstance(exc, OSError):  # the machine said no (disk full, permission): say what and where
             where = f": {exc.filename}" if exc.filename else ""
             return _fail(f"{exc.strerror or exc}{where}", SYSTEM_REFUSED, want_json)
@@ -313,6 +315,15 @@ def _reader_gone() -> int:
     for stream in (sys.stdout, sys.stderr) if gone is None else gone:
         output.to_null(stream)
     return READER_GONE
+
+
+def _stdout_refuses() -> bool:
+    """stdout fails to write what it still holds: a failed write stays buffered, and fails again."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
 
 
 def _unwritable(exc: OSError) -> int:
