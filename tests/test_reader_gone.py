@@ -2,6 +2,7 @@
 noise, a create under way rolled back; output refused for another reason (a full disk behind
 `>`) is exit 9 with a message; an EPIPE that is not our output's fails loudly like any OSError."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,11 +17,15 @@ from tests.support.snapshot import diff
 READER_GONE = 141
 
 
-def _closed_pipe() -> int:
+@contextlib.contextmanager
+def _closed_pipe():
     """The write end of a pipe whose reader has already gone."""
     read_end, write_end = os.pipe()
     os.close(read_end)
-    return write_end
+    try:
+        yield write_end
+    finally:
+        os.close(write_end)
 
 
 def _run(world, args, **streams) -> subprocess.CompletedProcess:
@@ -31,22 +36,16 @@ def _run(world, args, **streams) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["create", "--help"], ["list"], ["list", "--json"],
                                   ["doctor"], ["cache", "info"]])
 def test_a_closed_pipe_on_stdout_is_exit_141_and_silent(world, made_env, args):
-    gone = _closed_pipe()
-    try:
+    with _closed_pipe() as gone:
         r = _run(world, [*args, "--envs-dir", str(made_env.parent)] if args[0] == "list" else args,
                  stdout=gone, stderr=subprocess.PIPE)
-    finally:
-        os.close(gone)
     # before: "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...> BrokenPipeError" and exit 120
     assert (r.returncode, r.stderr) == (READER_GONE, b"")
 
 
 def test_both_streams_closed_is_exit_141_not_a_traceback(world, made_env):
-    gone = _closed_pipe()
-    try:
+    with _closed_pipe() as gone:
         r = _run(world, ["list", "--envs-dir", str(made_env.parent)], stdout=gone, stderr=gone)
-    finally:
-        os.close(gone)
     assert r.returncode == READER_GONE
 
 
@@ -81,11 +80,8 @@ def test_a_full_disk_behind_stdout_is_exit_9_with_a_message(world, made_env, jso
 
 
 def test_a_failed_command_keeps_its_code_when_its_reader_is_gone(world):
-    gone = _closed_pipe()
-    try:
+    with _closed_pipe() as gone:
         r = _run(world, ["audit", str(world.root / "no-such-env"), "--json"], stdout=gone, stderr=subprocess.PIPE)
-    finally:
-        os.close(gone)
     assert r.returncode == 4, r.stderr  # not a conda environment: said on stderr; its JSON met the closed pipe
     assert r.stderr.decode().endswith("adopt takes an existing conda environment\n")
     assert b"Traceback" not in r.stderr and b"Exception ignored" not in r.stderr

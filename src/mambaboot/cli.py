@@ -201,16 +201,17 @@ def _raise_on_sigterm(signum, frame):
 
 def main(argv=None) -> int:
     code = _dispatch(sys.argv[1:] if argv is None else argv)
-    try:  # here, not at the interpreter's exit: it would print "Exception ignored" and exit 120
-        sys.stdout.flush()
-    except OSError as exc:  # a reader gone (EPIPE); a full disk or a failing device behind `>`
-        if code:  # the command failed and said why (this write's error among it): its code says more
-            from mambaboot.common import output
+    # stdout written out here, not at the interpreter's exit: it would print "Exception ignored"
+    # and exit 120. It may fail for a reader gone (EPIPE), or a full disk or a failing device behind `>`.
+    exc = _stdout_error()
+    if exc is None:
+        return code
+    if code:  # the command failed and said why (this write's error among it): its code says more
+        from mambaboot.common import output
 
-            output.to_null(sys.stdout)
-            return code
-        return _reader_gone() if _is_reader_gone(exc) else _unwritable(exc)
-    return code
+        output.to_null(sys.stdout)
+        return code
+    return _reader_gone(exc) or _unwritable(exc)
 
 
 def _dispatch(argv: list) -> int:
@@ -256,11 +257,12 @@ def _dispatch(argv: list) -> int:
         signal.signal(signal.SIGTERM, previous)
         from mambaboot.common.errors import SYSTEM_REFUSED, MambabootError
 
-        if _is_reader_gone(exc):  # a create under way has been rolled back on its way here
-            return _reader_gone()
+        gone = _reader_gone(exc)  # a create under way has been rolled back on its way here
+        if gone:
+            return gone
         if isinstance(exc, MambabootError):
             return _fail(str(exc), exc.exit_code, want_json)
-        if isinstance(exc, OSError) and exc.filename is None and _stdout_refuses():
+        if isinstance(exc, OSError) and exc.filename is None and _stdout_error():
             return _unwritable(exc)  # it was our output's write (`--json > full disk`): no JSON can follow
         if isinstance(exc, OSError):  # the machine said no (disk full, permission): say what and where
             where = f": {exc.filename}" if exc.filename else ""
@@ -281,49 +283,45 @@ def _fail(message: str, code: int, want_json: bool) -> int:
         if want_json:
             output.emit_json({"error": message, "exit_code": code})
     except OSError as exc:  # the streams that would carry the message are gone or full: the code still says it
-        if _is_reader_gone(exc):
-            _reader_gone()
+        _reader_gone(exc)
     return code
 
 
-def _is_reader_gone(exc: BaseException) -> bool:
-    """exc is a write to our stdout or stderr whose reader closed the pipe, not an EPIPE of
-    anything else (a socket, a child's stdin), which fails loudly like any OSError. Where that
-    cannot be asked (no poll: Windows) an EPIPE or EINVAL that names no file is taken to be ours:
-    no other pipe of ours is written to, and there a write to a pipe whose reader has gone may
-    fail with EINVAL instead (python/cpython#79935; pip's broken-stdout check takes both)."""
+def _reader_gone(exc: BaseException) -> "int | None":
+    """READER_GONE if exc is a write to our stdout or stderr whose reader closed the pipe, with the
+    gone streams pointed at the null device, so the interpreter's own last flush of what is still
+    buffered for them writes nowhere instead of failing again (the recipe of the `signal` module's
+    documentation, "Note on SIGPIPE"); None for anything else, an EPIPE of a socket or a child's
+    stdin included, which fails loudly like any OSError. Where a pipe's reader cannot be asked
+    about (no poll: Windows) an EPIPE or EINVAL that names no file is taken to be ours: no other
+    pipe of ours is written to, and there a write to a pipe whose reader has gone may fail with
+    EINVAL instead (python/cpython#79935; pip's broken-stdout check takes both)."""
     if not isinstance(exc, OSError) or exc.filename is not None:
-        return False
-    from mambaboot.common import output
+        return None
+    import errno
 
-    gone = output.gone_readers()
-    if gone is None:
-        import errno
-
-        return exc.errno in (errno.EPIPE, errno.EINVAL)
-    return isinstance(exc, BrokenPipeError) and bool(gone)
-
-
-def _reader_gone() -> int:
-    """READER_GONE, with the gone streams pointed at the null device, so the interpreter's own last
-    flush of what is still buffered for them writes nowhere instead of failing again (the recipe of
-    the `signal` module's documentation, "Note on SIGPIPE")."""
     from mambaboot.common import output
     from mambaboot.common.errors import READER_GONE
 
     gone = output.gone_readers()
-    for stream in (sys.stdout, sys.stderr) if gone is None else gone:
+    if gone is None:
+        ours, gone = exc.errno in (errno.EPIPE, errno.EINVAL), [sys.stdout, sys.stderr]
+    else:
+        ours = isinstance(exc, BrokenPipeError) and bool(gone)
+    if not ours:
+        return None
+    for stream in gone:
         output.to_null(stream)
     return READER_GONE
 
 
-def _stdout_refuses() -> bool:
-    """stdout fails to write what it still holds: a failed write stays buffered, and fails again."""
+def _stdout_error() -> "OSError | None":
+    """What stdout's flush raises, if anything: a failed write stays buffered, and fails again."""
     try:
         sys.stdout.flush()
-    except OSError:
-        return True
-    return False
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _unwritable(exc: OSError) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import os
 import sys
 
 
@@ -57,9 +58,8 @@ def gone_readers() -> list | None:
         return None
     gone = []
     for stream in (sys.stdout, sys.stderr):
-        try:
-            fd = stream.fileno()
-        except (AttributeError, OSError, ValueError):  # replaced or closed (an embedding, a test's capture)
+        fd = _descriptor(stream)
+        if fd is None:
             continue
         poller = select.poll()
         poller.register(fd, select.POLLOUT)
@@ -68,13 +68,17 @@ def gone_readers() -> list | None:
     return gone
 
 
+def _descriptor(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced or closed (an embedding, a test's capture)
+        return None
+
+
 def to_null(stream) -> None:
     """stream's descriptor pointed at the null device: what is still buffered for it is dropped there."""
-    import os
-
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
+    fd = _descriptor(stream)
+    if fd is None:
         return
     null = os.open(os.devnull, os.O_WRONLY)
     try:
