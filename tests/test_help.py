@@ -26,6 +26,19 @@ def _guide_codes() -> dict:
 
 
 OWN_CODES = _guide_codes()
+EVERY_COMMANDS = set.intersection(*OWN_CODES.values())
+
+
+def _section_codes() -> dict:
+    """command -> the codes its reference section's "Exit codes:" paragraph names (§ references
+    and the interrupted pair 130/143, told as 130, aside)."""
+    text = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+    found = {}
+    for m in re.finditer(r"^### 5\.\d+ `mambaboot ([a-z-]+)`\n(.*?)(?=^### )", text, re.M | re.S):
+        paragraph = m.group(2).split("\nExit codes:", 1)[1].split("\n\n", 1)[0]
+        words = re.sub(r"§[\d.]+|/143", "", paragraph)
+        found[m.group(1)] = {int(n) for n in re.findall(r"(?<![\w.-])(\d{1,3})(?![\w.])", words)}
+    return found
 
 
 def _help(*args: str) -> str:
@@ -41,6 +54,19 @@ def _codes(text: str) -> dict:
 
 def test_the_guide_table_is_read():
     assert OWN_CODES["create"] == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 141} and OWN_CODES["lock"] == {0, 1, 2, 9, 130, 141}
+
+
+def test_the_guide_says_once_which_codes_every_command_has():
+    text = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+    bullet = text.split("- **Exit codes** every command can end with:", 1)[1].split("\n- ", 1)[0]
+    assert EVERY_COMMANDS == {0, 1, 2, 9, 130, 141}
+    assert {int(n) for n in re.findall(r"\b(\d+)\b", bullet.replace("§5.14", "").replace("/143", ""))} == EVERY_COMMANDS
+
+
+@pytest.mark.parametrize("command", sorted(OWN_CODES))
+def test_a_commands_section_names_its_other_exit_codes(command):
+    """Beyond every command's codes (which a section may still explain), exactly the table's."""
+    assert _section_codes()[command] - EVERY_COMMANDS == OWN_CODES[command] - EVERY_COMMANDS
 
 
 @pytest.mark.parametrize("command", sorted(OWN_CODES))
