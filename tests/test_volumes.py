@@ -88,7 +88,7 @@ def test_links_to_the_cache_are_seen_where_a_listing_has_no_link_counts(tmp_path
 
     real = os.scandir
     monkeypatch.setattr(os, "scandir", lambda where=".": _WindowsScandir(real, where))
-    monkeypatch.setattr(fsops, "_LISTING_HAS_LINKS", False)
+    monkeypatch.setattr(fsops, "LISTING_HAS_LINKS", False)
     monkeypatch.setattr(fsops, "BY_DESCRIPTOR", False)  # remove by path, as on Windows
     assert next(iter(os.scandir(env / "lib"))).stat().st_nlink == 0, "the stand-in lists as Windows does"
 

@@ -263,13 +263,13 @@ def _entry_is_link(entry: "os.DirEntry[str]") -> bool:
 # On Windows a listing's stat has st_nlink, st_ino and st_dev set to zero (CPython's
 # documentation of os.DirEntry.stat: "Call os.stat() to get these attributes"), so a file's
 # other hard links (the package cache's) are invisible there unless the file itself is lstat'ed.
-_LISTING_HAS_LINKS = sys.platform != "win32"
+LISTING_HAS_LINKS = sys.platform != "win32"
 
 
 def entry_lstat(entry: "os.DirEntry[str]") -> os.stat_result:
     """A listed entry's lstat with its link count and identity: the listing's own where it has
     them (POSIX: one lstat, cached by the entry), else the file's."""
-    return entry.stat(follow_symlinks=False) if _LISTING_HAS_LINKS else os.lstat(entry.path)
+    return entry.stat(follow_symlinks=False) if LISTING_HAS_LINKS else os.lstat(entry.path)
 
 
 def _remove_tree(path: str, tally) -> None:  # Windows: by path

@@ -178,7 +178,7 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sam
     linked = None
     plain = None if sample else ""  # "": not looked for, one test per file
     info = os.path.join(path, "info", "")
-    listed = fsops._LISTING_HAS_LINKS
+    listed = fsops.LISTING_HAS_LINKS
     for entry in _files(path):
         try:
             st = entry.stat(follow_symlinks=False) if listed else os.lstat(entry.path)
