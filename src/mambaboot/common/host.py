@@ -17,6 +17,17 @@ _MACHINES = {
 }
 
 
+def _account_home() -> str:
+    """The home directory the password database gives this user (what a login would set HOME
+    to), for a HOME that is unset or empty; "" when there is none."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError):
+        return ""
+
+
 def conda_subdir(system: str, machine: str) -> str:
     """The conda platform name (and micromamba release asset suffix) for this machine."""
     system = system.lower()
@@ -93,10 +104,27 @@ class Host:
         return entries
 
     def home(self) -> str:
+        """The user's home directory. A relative one is refused: every path made from it (the
+        cache, environments.txt, rc files) would land under whatever the current directory is."""
         env = self.environ
         if self.windows:
-            return env.get("USERPROFILE") or self.path.join(env.get("HOMEDRIVE", "C:"), env.get("HOMEPATH", "\\"))
-        return env.get("HOME") or os.path.expanduser("~")
+            name = "USERPROFILE"
+            found = env.get(name) or self.path.join(env.get("HOMEDRIVE", "C:"), env.get("HOMEPATH", "\\"))
+        else:
+            name = "HOME"
+            found = env.get(name) or _account_home()
+        if not self.path.isabs(found):
+            from mambaboot.common.errors import UsageError
+
+            raise UsageError(f"{name} is {found!r}, not an absolute path: the files mambaboot keeps under your home "
+                             f"directory would land in the current one; set {name} to your home directory")
+        return found
+
+    def base_dir(self, name: str) -> "str | None":
+        """An XDG base directory variable (or LOCALAPPDATA), when it holds an absolute path: the
+        XDG Base Directory Specification has a relative one ignored as invalid."""
+        value = self.environ.get(name)
+        return value if value and self.path.isabs(value) else None
 
 
 def volume(path: str) -> "tuple[Optional[int], str]":

@@ -10,13 +10,13 @@ from mambaboot.common.host import Host, volume
 
 
 def _user_cache_dir(host: Host) -> str:
-    env, p = host.environ, host.path
+    p = host.path
     if host.windows:
-        base = env.get("LOCALAPPDATA") or p.join(host.home(), "AppData", "Local")
+        base = host.base_dir("LOCALAPPDATA") or p.join(host.home(), "AppData", "Local")
         return p.join(base, "mambaboot", "Cache")
     if host.subdir.startswith("osx"):
         return p.join(host.home(), "Library", "Caches", "mambaboot")
-    return p.join(env.get("XDG_CACHE_HOME") or p.join(host.home(), ".cache"), "mambaboot")
+    return p.join(host.base_dir("XDG_CACHE_HOME") or p.join(host.home(), ".cache"), "mambaboot")
 
 
 def _drive(host: Host) -> str:
