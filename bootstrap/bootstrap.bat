@@ -193,11 +193,22 @@ if errorlevel 1 goto :mb_fail
 if defined MB_CACHE goto :mb_cache_found
 set "MB_CACHE=%MB_CWD:~0,2%\CACHE"
 if exist "%MB_CACHE%\" goto :mb_cache_found
+rem A relative LOCALAPPDATA is ignored and a relative USERPROFILE refused, as mambaboot does
+rem (common/host.py): either would put the cache under the current directory.
+if not defined LOCALAPPDATA goto :mb_cache_profile
+set "MB_T=%LOCALAPPDATA%"
+call :mb_is_absolute
+if errorlevel 1 goto :mb_cache_profile
 set "MB_CACHE=%LOCALAPPDATA%\mambaboot\Cache"
-if defined LOCALAPPDATA goto :mb_cache_found
-set "MB_CACHE=%USERPROFILE%\AppData\Local\mambaboot\Cache"
+goto :mb_cache_found
+:mb_cache_profile
 set "MB_MSG=neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR"
 if not defined USERPROFILE goto :mb_fail
+set "MB_T=%USERPROFILE%"
+set "MB_MSG=USERPROFILE is not an absolute path: the cache would land in the current directory; set USERPROFILE to your home directory or pass --cache-dir DIR"
+call :mb_is_absolute
+if errorlevel 1 goto :mb_fail
+set "MB_CACHE=%USERPROFILE%\AppData\Local\mambaboot\Cache"
 :mb_cache_found
 set "MB_T=%MB_CACHE%"
 call :mb_full
@@ -517,6 +528,14 @@ if defined MB_TMPDIR if exist "%MB_TMPDIR%\" rmdir /s /q "%MB_TMPDIR%"
 exit /b %MB_RC%
 
 rem ------------------------------------------------------------------ subroutines (they take no arguments that hold data)
+
+:mb_is_absolute
+rem MB_T starts with a drive and its root (C:\ or C:/) or a UNC share (\\ or //).
+if "%MB_T:~1,2%"==":\" exit /b 0
+if "%MB_T:~1,2%"==":/" exit /b 0
+if "%MB_T:~0,2%"=="\\" exit /b 0
+if "%MB_T:~0,2%"=="//" exit /b 0
+exit /b 1
 
 :mb_full
 rem MB_T: made absolute against the current directory, without a trailing \ (but C:\ stays).

@@ -99,6 +99,11 @@ function Get-FullPath([string]$Path) {
     return $full
 }
 
+# A drive and its root, or a UNC share: what mambaboot calls absolute on Windows (common/host.py).
+function Test-Absolute([string]$Path) {
+    return $Path -match '^([A-Za-z]:[\\/]|[\\/]{2})'
+}
+
 function Test-Digest([string]$Option, [string]$Value) {
     $digest = $Value.Trim().ToLowerInvariant()
     if ($digest -notmatch '^[0-9a-f]{64}$') { Fail 2 "$Option '$Value' is not a sha256 hex digest" }
@@ -327,9 +332,12 @@ function Invoke-Bootstrap([object[]]$Arguments) {
 
     if ($cacheDir) { $cache = Get-FullPath $cacheDir }
     elseif (Test-Path -LiteralPath "$drive\CACHE" -PathType Container) { $cache = "$drive\CACHE" }
-    elseif ($env:LOCALAPPDATA) { $cache = Join-Path $env:LOCALAPPDATA 'mambaboot\Cache' }
-    elseif ($env:USERPROFILE) { $cache = Join-Path $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
-    else { Fail 2 'neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR' }
+    # A relative LOCALAPPDATA is ignored and a relative USERPROFILE refused, as mambaboot does:
+    # either would put the cache under the current directory.
+    elseif (Test-Absolute $env:LOCALAPPDATA) { $cache = Join-Path $env:LOCALAPPDATA 'mambaboot\Cache' }
+    elseif (-not $env:USERPROFILE) { Fail 2 'neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR' }
+    elseif (Test-Absolute $env:USERPROFILE) { $cache = Join-Path $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
+    else { Fail 2 'USERPROFILE is not an absolute path: the cache would land in the current directory; set USERPROFILE to your home directory or pass --cache-dir DIR' }
     # comma-separated on every platform, as conda reads it
     $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } |
                          ForEach-Object { Get-FullPath $_ })

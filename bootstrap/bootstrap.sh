@@ -330,10 +330,17 @@ if [ -n "$mb_cache" ]; then
     mb_cache=$(mb_abs "$mb_cache")
 else
     [ -n "${HOME-}" ] || mb_die 2 "HOME is not set; pass --cache-dir DIR"
+    case $HOME in
+        /*) ;;
+        *) mb_die 2 "HOME is '$HOME', not an absolute path: the cache would land in the current directory; set HOME to your home directory or pass --cache-dir DIR" ;;
+    esac
     if [ "$mb_os" = osx ]; then
         mb_cache=$HOME/Library/Caches/mambaboot
     else
-        mb_cache=${XDG_CACHE_HOME:-$HOME/.cache}/mambaboot
+        case ${XDG_CACHE_HOME-} in
+            /*) mb_cache=$XDG_CACHE_HOME/mambaboot ;;
+            *) mb_cache=$HOME/.cache/mambaboot ;;  # a relative one is ignored: the XDG Base Directory Specification
+        esac
     fi
 fi
 mb_pkgs=

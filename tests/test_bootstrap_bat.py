@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from mambaboot.commands import adopt as adopt_command
+from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.engine import micromamba
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
@@ -291,6 +292,28 @@ def test_the_user_cache_dir_is_creates(ww, tmp_path):
     host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": win(local)})
     assert adopt_command_args(ww.runs("python")[0]["argv"][4:]).cache_dir == resolve_cache_dir(host, None)
     assert ww.runs("micromamba")[1]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, resolve_cache_dir(host, None))[0]
+
+
+def test_a_relative_localappdata_is_ignored_as_creates_ignores_it(ww, tmp_path):
+    profile = tmp_path / f"profile {ODD}"
+    r = ww.run(before=['set "LOCALAPPDATA=AppData\\Local"', f'set "USERPROFILE={win(profile)}"'], cache=False)
+    assert r.returncode == 0, r.stderr
+    host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": "AppData\\Local", "USERPROFILE": win(profile)})
+    expected = resolve_cache_dir(host, None)
+    assert expected == win(profile) + "\\AppData\\Local\\mambaboot\\Cache"
+    assert adopt_command_args(ww.runs("python")[0]["argv"][4:]).cache_dir == expected
+    assert not (ww.envs / "AppData").exists()
+
+
+@pytest.mark.parametrize("local", [None, "AppData\\Local"], ids=["unset", "relative"])
+def test_a_relative_userprofile_is_refused_as_create_refuses_it(ww, local):
+    before = snapshot(ww.root)
+    r = ww.run(before=[f'set "LOCALAPPDATA={local or ""}"', 'set "USERPROFILE=Users\\u"'], cache=False)
+    assert r.returncode == 2 and "USERPROFILE is not an absolute path" in r.stderr, r.stderr
+    assert diff(before, snapshot(ww.root)) == {}
+    host = windows_host(ww, win(ww.envs), {"USERPROFILE": "Users\\u", **({"LOCALAPPDATA": local} if local else {})})
+    with pytest.raises(UsageError, match="USERPROFILE is 'Users.*', not an absolute path"):
+        resolve_cache_dir(host, None)
 
 
 def test_a_zipapp_url_and_a_local_micromamba(ww, tmp_path):

@@ -235,6 +235,21 @@ def test_the_default_cache_is_creates(world, dist, channel, standin):
     assert (world.envs / "py" / "pkgs").readlink() == world.home / ".cache" / "mambaboot" / "Python" / "pkgs"
 
 
+def test_a_relative_xdg_cache_home_is_ignored_as_mambaboot_ignores_it(world, dist, channel, standin):
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), env={"XDG_CACHE_HOME": "relcache"})
+    assert r.returncode == 0, r.stderr
+    record = json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())
+    assert record["inputs"]["cache_dir"] == str(world.home / ".cache" / "mambaboot")
+    assert not (world.envs / "relcache").exists()
+
+
+def test_a_relative_home_is_refused_before_anything_is_written(world, dist):
+    before = world.outside()
+    r = bootstrap(world, dist, env={"HOME": "relhome"})
+    assert r.returncode == 2 and "HOME is 'relhome', not an absolute path" in r.stderr
+    assert world.outside() == before
+
+
 def test_engine_failure_is_exit_6(world, dist, channel, standin):
     r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache),
                   env={"STANDIN_FAIL": "1"})

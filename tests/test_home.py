@@ -22,11 +22,17 @@ def test_a_relative_localappdata_is_ignored():
     assert make_plan(host, CreateInputs(prefix="C:\\envs\\e")).cache_dir == "C:\\Users\\u\\AppData\\Local\\mambaboot\\Cache"
 
 
-@pytest.mark.parametrize("host", [posix_host({"HOME": "home/u"}), windows_host({"USERPROFILE": "Users\\u"})],
-                         ids=["HOME", "USERPROFILE"])
+@pytest.mark.parametrize("host", [posix_host({"HOME": "home/u"}), windows_host({"USERPROFILE": "Users\\u"}),
+                                  windows_host({"USERPROFILE": "\\Users\\u"}), windows_host({"USERPROFILE": "C:Users\\u"})],
+                         ids=["HOME", "USERPROFILE", "USERPROFILE-on-no-drive", "USERPROFILE-drive-relative"])
 def test_a_relative_home_is_refused(host):
     with pytest.raises(UsageError, match="not an absolute path"):
         make_plan(host, CreateInputs(prefix="C:\\envs\\e" if host.windows else "/envs/e"))
+
+
+@pytest.mark.parametrize("profile", ["C:\\Users\\u", "C:/Users/u", "\\\\server\\share\\u"])
+def test_a_windows_home_on_a_drive_or_a_share_is_absolute(profile):
+    assert windows_host({"USERPROFILE": profile}).home() == profile
 
 
 def test_a_given_cache_dir_needs_no_home():

@@ -113,7 +113,7 @@ class Host:
         else:
             name = "HOME"
             found = env.get(name) or _account_home()
-        if not self.path.isabs(found):
+        if not self.absolute(found):
             from mambaboot.common.errors import UsageError
 
             raise UsageError(f"{name} is {found!r}, not an absolute path: the files mambaboot keeps under your home "
@@ -124,7 +124,12 @@ class Host:
         """An XDG base directory variable (or LOCALAPPDATA), when it holds an absolute path: the
         XDG Base Directory Specification has a relative one ignored as invalid."""
         value = self.environ.get(name)
-        return value if value and self.path.isabs(value) else None
+        return value if value and self.absolute(value) else None
+
+    def absolute(self, path: str) -> bool:
+        """On Windows with its drive or UNC share too: `\\Users\\u` names a different directory
+        on each drive (ntpath.isabs calls it absolute before Python 3.13, not since)."""
+        return self.path.isabs(path) and (not self.windows or bool(self.path.splitdrive(path)[0]))
 
 
 def volume(path: str) -> "tuple[Optional[int], str]":
