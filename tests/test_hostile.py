@@ -1,5 +1,6 @@
 """Hostile and odd input: success or a clear refusal (2/4), never a traceback, nothing touched."""
 
+import json
 import os
 import re
 import subprocess
@@ -136,6 +137,26 @@ def test_unset_home_and_temp(world, channel, standin):
         env=env, cwd=str(world.envs), capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("command", [["create", "e", "--dry-run"], ["list", "--json"], ["run", "rel", "--", "true"],
+                                     ["adopt", "rel"], ["cache", "info"]])
+def test_a_removed_current_directory_is_named(world, reliability, command):
+    """getcwd and abspath fail with an ENOENT naming no file once the shell's directory is gone:
+    exit 9 says it is the current directory, not a bare "No such file or directory"."""
+    gone = world.root / "gone"
+    gone.mkdir()
+    before = snapshot(world.root, exclude=[gone])
+    proc = subprocess.Popen([*world.command, *command], env=world.env, cwd=str(gone), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: os.rmdir(os.getcwd()))
+    out, err = proc.communicate(timeout=120)
+    ok = (proc.returncode == 9 and "No such file or directory: the current directory (removed" in err
+          and "Traceback" not in err and not gone.exists() and diff(before, snapshot(world.root)) == {})
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (proc.returncode, err)
+    if "--json" in command:
+        assert json.loads(out)["exit_code"] == 9
 
 
 # ------------------------------------------------------------------ generated hostile input (hypothesis)

@@ -265,14 +265,26 @@ def _dispatch(argv: list) -> int:
         if isinstance(exc, OSError) and exc.filename is None and _stdout_error():
             return _unwritable(exc)  # it was our output's write (`--json > full disk`): no JSON can follow
         if isinstance(exc, OSError):  # the machine said no (disk full, permission): say what and where
-            where = f": {exc.filename}" if exc.filename else ""
-            return _fail(f"{exc.strerror or exc}{where}", SYSTEM_REFUSED, want_json)
+            return _fail(f"{exc.strerror or exc}{_where(exc)}", SYSTEM_REFUSED, want_json)
         # a bug: say so in one line; the traceback only on request
         if os.environ.get("MAMBABOOT_DEBUG"):
             raise
         return _fail(f"unexpected {type(exc).__name__}: {exc} (set MAMBABOOT_DEBUG=1 for details)", 1, want_json)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _where(exc: OSError) -> str:
+    """What a refused file operation was about. One that names no file may be about the current
+    directory, removed (or moved out of reach) since the shell entered it: getcwd, and every
+    abspath of a relative path, then fail with a bare ENOENT."""
+    if exc.filename:
+        return f": {exc.filename}"
+    try:
+        os.getcwd()
+    except OSError:
+        return ": the current directory (removed, or moved out of reach? cd to one that exists)"
+    return ""
 
 
 def _fail(message: str, code: int, want_json: bool) -> int:
