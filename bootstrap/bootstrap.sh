@@ -297,7 +297,9 @@ if [ -n "$mb_python" ]; then
     mb_envname=${mb_name}_$(printf '%s' "$mb_python" | tr . _)
 fi
 
-mb_cwd=$(pwd -P) || mb_die 2 "cannot read the current directory"
+# dash's pwd prints nothing and succeeds when the directory was removed: the prefix would be /NAME.
+mb_cwd=$(pwd -P) || mb_cwd=
+[ -n "$mb_cwd" ] || mb_die 2 "cannot read the current directory (removed, or moved out of reach? cd to one that exists)"
 if [ -n "$mb_envs" ]; then
     mb_envs=$(mb_abs "$mb_envs")
 elif [ -n "${PY_ENVS-}" ] && [ -d "$PY_ENVS" ]; then

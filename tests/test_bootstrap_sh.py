@@ -250,6 +250,19 @@ def test_a_relative_home_is_refused_before_anything_is_written(world, dist):
     assert world.outside() == before
 
 
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_a_removed_current_directory_is_refused(world, dist, shell):
+    """dash's `pwd -P` prints nothing and exits 0 in a removed directory: the prefix was /py."""
+    gone = world.root / "gone"
+    gone.mkdir()
+    before = world.outside(gone)
+    proc = subprocess.run([shell, str(dist / "bootstrap.sh"), "--micromamba", "/bin/false"], env=world.env, cwd=str(gone),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+                          preexec_fn=lambda: os.rmdir(os.getcwd()))
+    assert proc.returncode == 2 and "cannot read the current directory (removed" in proc.stderr, proc.stderr
+    assert world.outside(gone) == before
+
+
 def test_engine_failure_is_exit_6(world, dist, channel, standin):
     r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache),
                   env={"STANDIN_FAIL": "1"})
