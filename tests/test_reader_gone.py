@@ -3,6 +3,7 @@ noise, a create under way rolled back; output refused for another reason (a full
 `>`) is exit 9 with a message; an EPIPE that is not our output's fails loudly like any OSError."""
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -29,8 +30,8 @@ def _closed_pipe():
 
 
 def _run(world, args, **streams) -> subprocess.CompletedProcess:
-    return subprocess.run([*MAMBABOOT, *args], env=world.env, cwd=str(world.envs), stdin=subprocess.DEVNULL,
-                          timeout=600, **streams)
+    return subprocess.run([*MAMBABOOT, *args], env=world.env, cwd=str(world.envs),
+                          **{"stdin": subprocess.DEVNULL, "timeout": 600, **streams})
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["create", "--help"], ["list"], ["list", "--json"],
@@ -77,6 +78,41 @@ def test_a_full_disk_behind_stdout_is_exit_9_with_a_message(world, made_env, jso
         r = _run(world, ["list", "--envs-dir", str(made_env.parent), *json], stdout=full, stderr=subprocess.PIPE)
     assert r.returncode == 9
     assert r.stderr.decode() == "mambaboot: error: cannot write the output: No space left on device\n"
+
+
+def _closing(*fds):
+    """What the shell's `>&-`, `2>&-` or `<&-` does: the child starts with these descriptors closed."""
+    return lambda: [os.close(fd) for fd in fds]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["list"], ["list", "--json"], ["create", "--help"]])
+def test_a_closed_stdout_is_exit_9_as_coreutils_reports_it(world, made_env, args):
+    """Before: Python's sys.stdout was None, and every command a traceback and exit 1."""
+    args = [*args, "--envs-dir", str(made_env.parent)] if args[0] == "list" else args
+    r = _run(world, args, stderr=subprocess.PIPE, preexec_fn=_closing(1))
+    assert (r.returncode, r.stderr) == (9, b"mambaboot: error: cannot write the output: Bad file descriptor\n")
+
+
+def test_a_closed_stderr_keeps_a_failures_code_and_a_create_goes_on(world, channel, standin):
+    r = _run(world, ["create", "--python", "9.9.9.9.9"], stdout=subprocess.PIPE, preexec_fn=_closing(2))
+    assert (r.returncode, r.stdout) == (2, b""), "before: exit 1, the message unwritable to a None stderr"
+    r = _run(world, ["create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
+             stdout=subprocess.PIPE, preexec_fn=_closing(1, 2))
+    assert r.returncode == 0
+    assert json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+
+
+def test_a_closed_stdin_is_no_terminal_to_ask_on(world, made_env):
+    r = _run(world, ["remove", str(made_env)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_closing(0))
+    assert r.returncode == 2 and b"no terminal to ask on" in r.stderr and made_env.is_dir()
+
+
+def test_what_mambaboot_runs_gets_the_streams_closed_as_the_user_gave_them(world, made_env):
+    """The null device stands in for a closed stream inside mambaboot only: a program it execs sees
+    the descriptor closed (its python leaves sys.stdout None), not a stand-in."""
+    probe = "import os, sys; os.write(2, repr((sys.stdout, sys.stdin is None)).encode())"
+    r = _run(world, ["run", str(made_env), "--", "python", "-c", probe], stderr=subprocess.PIPE, preexec_fn=_closing(0, 1))
+    assert (r.returncode, r.stderr) == (0, b"(None, True)")
 
 
 def test_a_failed_command_keeps_its_code_when_its_reader_is_gone(world):

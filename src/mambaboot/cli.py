@@ -200,6 +200,10 @@ def _raise_on_sigterm(signum, frame):
 
 
 def main(argv=None) -> int:
+    if sys.stdout is None or sys.stderr is None or sys.stdin is None:  # closed by the shell (`>&-`)
+        from mambaboot.common import output
+
+        output.stand_in_for_closed_streams()
     code = _dispatch(sys.argv[1:] if argv is None else argv)
     # stdout written out here, not at the interpreter's exit: it would print "Exception ignored"
     # and exit 120. It may fail for a reader gone (EPIPE), or a full disk or a failing device behind `>`.

@@ -87,6 +87,35 @@ def to_null(stream) -> None:
         os.close(null)
 
 
+# A standard stream the shell closed (`>&-`, `2>&-`, `<&-`): how the null device stands in for it.
+# stdout read-only, so that a write fails with EBADF as it would on the closed descriptor (exit 9,
+# as coreutils' close_stdout reports `ls >&-`); stderr write-only, so that progress nobody asked
+# for is dropped and the run goes on (close_stdout checks stdout alone); stdin at end of file.
+_STAND_INS = ((0, "stdin", os.O_RDONLY, "r"), (1, "stdout", os.O_RDONLY, "w"), (2, "stderr", os.O_WRONLY, "w"))
+
+
+def stand_in_for_closed_streams() -> None:
+    """Python leaves sys.stdin/stdout/stderr None for a descriptor closed at its start, and the
+    first file mambaboot opened would take that number, and with it what a child writes to the
+    stream (git's sanitize_stdfds and OpenSSH's sanitise_stdfd guard the same). The stand-in is
+    not inherited: a program run or exec'd (`run`, post-scripts, the engine) gets the stream
+    closed, as the user gave it."""
+    for fd, name, flags, mode in _STAND_INS:
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+            taken = True  # something of the interpreter's own holds the number now: leave it that
+        except OSError:
+            taken = False
+        null = os.open(os.devnull, flags)
+        if not taken and null != fd:
+            os.dup2(null, fd, inheritable=False)
+            os.close(null)
+            null = fd
+        setattr(sys, name, open(null, mode, encoding="utf-8", errors="backslashreplace", closefd=null != fd))
+
+
 def emit_json(data: dict, stream=None) -> None:
     import json  # with re, ~10 ms: not for the commands that print text
 
