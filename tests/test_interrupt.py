@@ -1,4 +1,4 @@
-"""Interrupting create: Ctrl-C/SIGTERM roll back; SIGKILL leaves a recognisably-ours prefix."""
+"""Interrupting create: Ctrl-C, SIGTERM and SIGHUP roll back; SIGKILL leaves a recognisably-ours prefix."""
 
 import os
 import signal
@@ -14,7 +14,7 @@ def _create_args(world, channel, standin, *extra):
     return [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin), *extra]
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_interrupt_stops_the_engine_and_rolls_back(world, channel, standin, signum, code):
     before = world.outside()
     with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
@@ -28,6 +28,19 @@ def test_interrupt_stops_the_engine_and_rolls_back(world, channel, standin, sign
     assert not (world.envs / "py").exists()
     assert list((world.cache / "tmp").iterdir()) == [], "the private HOME is removed"
     assert list(world.cache.glob("pending/*.json")) == []
+
+
+def test_under_nohup_a_hangup_is_ignored_and_the_create_finishes(world, channel, standin):
+    """nohup leaves SIGHUP ignored for the run to outlive its terminal; mambaboot keeps it so
+    (an ignored signal is dropped when sent: nothing is pending once kill returns)."""
+    fifo = world.root.parent / "fifo"
+    with paused(["nohup", *_create_args(world, channel, standin)], world.env, world.envs, fifo) as proc:
+        proc.send_signal(signal.SIGHUP)
+        with open(fifo, "wb") as release:  # the stand-in reads one byte, then finishes
+            release.write(b"go")
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert (world.envs / "py" / ".mambaboot" / "record.json").is_file()
 
 
 def test_interrupt_restores_the_environment_being_replaced(world, channel, standin):

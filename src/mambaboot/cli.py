@@ -193,10 +193,25 @@ def _no_collection_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _raise_on_sigterm(signum, frame):
-    from mambaboot.common.errors import Interrupted
+def _interrupted_by(name: str):
+    """A signal handler that undoes the run as Ctrl-C does (the work under way rolls back)."""
+    def handler(signum, frame):
+        from mambaboot.common.errors import Interrupted
 
-    raise Interrupted(signum, "SIGTERM")
+        raise Interrupted(signum, name)
+
+    return handler
+
+
+def _on_hangup(signal):
+    """SIGHUP (the terminal closed under a create) undoes the run as SIGTERM does, where its
+    default would end the process at once, leaving the prefix half made until the next run.
+    Ignored, it stays ignored: nohup (and a shell's disown) mean the run is to outlive its
+    terminal. The previous handler, or None where nothing was set (no SIGHUP: Windows)."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or signal.getsignal(hangup) != signal.SIG_DFL:
+        return None
+    return signal.signal(hangup, _interrupted_by("SIGHUP (the terminal went away)"))
 
 
 def main(argv=None) -> int:
@@ -250,7 +265,8 @@ def _dispatch(argv: list) -> int:
         import _signal as signal
     except ImportError:
         import signal
-    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    previous = signal.signal(signal.SIGTERM, _interrupted_by("SIGTERM"))
+    previous_hangup = _on_hangup(signal)
     try:
         return action()
     except KeyboardInterrupt:
@@ -258,7 +274,7 @@ def _dispatch(argv: list) -> int:
     except Exception as exc:
         # A SIGTERM now ends the process as it would have without us: the handler must not be
         # the one to import common/errors.py half-imported here (run's path has not imported it).
-        signal.signal(signal.SIGTERM, previous)
+        _restore(signal, previous, previous_hangup)
         from mambaboot.common.errors import SYSTEM_REFUSED, MambabootError
 
         gone = _reader_gone(exc)  # a create under way has been rolled back on its way here
@@ -275,7 +291,13 @@ def _dispatch(argv: list) -> int:
             raise
         return _fail(f"unexpected {type(exc).__name__}: {exc} (set MAMBABOOT_DEBUG=1 for details)", 1, want_json)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _restore(signal, previous, previous_hangup)
+
+
+def _restore(signal, previous, previous_hangup) -> None:
+    signal.signal(signal.SIGTERM, previous)
+    if previous_hangup is not None:
+        signal.signal(signal.SIGHUP, previous_hangup)
 
 
 def _where(exc: OSError) -> str:

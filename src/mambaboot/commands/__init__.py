@@ -64,6 +64,6 @@ exit codes:
    11  doctor: a check found an error, or --undo-shell-init left something undone
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
-  130  interrupted (Ctrl-C); 143 for SIGTERM
+  130  interrupted (Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (the terminal closed)
   141  the output's reader went away (a pipe closed early, as `| head` does); nothing more is said
 """

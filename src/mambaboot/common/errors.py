@@ -32,7 +32,7 @@ CommandNotFound = _kind("CommandNotFound", 127, "`run`: the command is not on th
 
 
 class Interrupted(MambabootError):
-    """SIGINT or SIGTERM arrived; exit code follows the shell convention 128 + signal."""
+    """SIGINT, SIGTERM or SIGHUP arrived; exit code follows the shell convention 128 + signal."""
 
     def __init__(self, signum: int, name: str):
         super().__init__(f"interrupted by {name}")
@@ -66,6 +66,6 @@ EXIT_CODES = (
     (DOCTOR_FOUND, "doctor: a check found an error, or --undo-shell-init left something undone"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
-    (130, "interrupted (Ctrl-C); 143 for SIGTERM"),
+    (130, "interrupted (Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (the terminal closed)"),
     (READER_GONE, "the output's reader went away (a pipe closed early, as `| head` does); nothing more is said"),
 )
