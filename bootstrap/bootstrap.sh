@@ -223,6 +223,7 @@ mb_cleanup() {
 trap mb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP  # the terminal closed (ignored under nohup: a trap cannot undo that in sh)
 
 # ------------------------------------------------------------------ arguments
 
@@ -523,6 +524,6 @@ mb_words="--name $(mb_quote "$mb_name") --envs-dir $(mb_quote "$mb_envs") --cach
 eval "set -- $mb_words $mb_channels $mb_packages $mb_given"
 rm -rf "$mb_tmpdir"
 mb_tmpdir=
-trap - EXIT INT TERM
+trap - EXIT INT TERM HUP
 exec "$mb_prefix/bin/python" -I "$mb_zipapp" adopt "$mb_prefix" "$@" \
     --micromamba-version-used "$mb_mm_used" --micromamba-sha256-used "$mb_sha"

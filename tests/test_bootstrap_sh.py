@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.shell import isolation
 from tests.conftest import REPO, Result
+from tests.support.interrupt import paused
 from tests.support.netproxy import TestCA
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, LINK, OURS, USER_DIR, occupy
@@ -261,6 +263,18 @@ def test_a_removed_current_directory_is_refused(world, dist, shell):
                           preexec_fn=lambda: os.rmdir(os.getcwd()))
     assert proc.returncode == 2 and "cannot read the current directory (removed" in proc.stderr, proc.stderr
     assert world.outside(gone) == before
+
+
+def test_a_terminal_closing_under_the_engine_is_exit_129_and_leaves_no_private_home(world, dist, channel, standin):
+    """SIGHUP to the job (the terminal closed): without a trap the shell died at once and its
+    private HOME stayed in the cache, for `cache clean` to find."""
+    args = ["dash", str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache)]
+    with paused(args, world.env, world.envs, world.root.parent / "fifo") as proc:
+        assert list((world.cache / "tmp").iterdir()), "the engine runs in a private HOME"
+        os.killpg(proc.pid, signal.SIGHUP)
+        proc.communicate(timeout=120)
+    assert proc.returncode == 129
+    assert list((world.cache / "tmp").iterdir()) == []
 
 
 def test_engine_failure_is_exit_6(world, dist, channel, standin):
