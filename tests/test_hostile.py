@@ -159,6 +159,28 @@ def test_a_removed_current_directory_is_named(world, reliability, command):
         assert json.loads(out)["exit_code"] == 9
 
 
+_UNENCODABLE = ["ünï", "環境", "😀", os.fsdecode(b"\xff")]  # cp1252 holds only the first; UTF-8 not the last
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_names_the_output_encoding_cannot_hold_are_escaped_not_a_crash(world, reliability, encoding):
+    """Windows encodes redirected output in its ANSI code page, and Python's stdout under a UTF-8
+    locale refuses a file name's undecodable bytes: before, `list` ended halfway with exit 1."""
+    for name in _UNENCODABLE:
+        (world.envs / name / "conda-meta").mkdir(parents=True)
+    def listed(*json_flag):
+        return subprocess.run([*world.command, "list", "--envs-dir", str(world.envs), *json_flag],
+                              env={**world.env, "PYTHONIOENCODING": encoding}, capture_output=True,
+                              stdin=subprocess.DEVNULL, timeout=120)
+
+    text, js = listed(), listed("--json")
+    ok = (text.returncode, js.returncode) == (0, 0) and "\\udcff" in text.stdout.decode(encoding)
+    names = sorted(e["name"] for e in json.loads(js.stdout.decode(encoding))["environments"]) if ok else None
+    ok = ok and names == sorted(_UNENCODABLE)
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (text.returncode, text.stderr, js.returncode, js.stderr, names)
+
+
 # ------------------------------------------------------------------ generated hostile input (hypothesis)
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -219,6 +219,14 @@ def main(argv=None) -> int:
         from mambaboot.common import output
 
         output.stand_in_for_closed_streams()
+    # A name its encoding cannot hold (環境 in a Windows code page, output redirected; a file name's
+    # undecodable bytes under a UTF-8 locale) is escaped, as Python escapes it on stderr: strict,
+    # it ended the command as a bug (exit 1) halfway through its output.
+    if getattr(sys.stdout, "errors", None) == "strict":
+        try:
+            sys.stdout.reconfigure(errors="backslashreplace")
+        except AttributeError:  # not a TextIOWrapper (an embedding's stream)
+            pass
     code = _dispatch(sys.argv[1:] if argv is None else argv)
     # stdout written out here, not at the interpreter's exit: it would print "Exception ignored"
     # and exit 120. It may fail for a reader gone (EPIPE), or a full disk or a failing device behind `>`.

@@ -120,7 +120,14 @@ def emit_json(data: dict, stream=None) -> None:
     import json  # with re, ~10 ms: not for the commands that print text
 
     stream = sys.stdout if stream is None else stream
-    stream.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        # A code page that cannot hold every character (Windows, output redirected: the ANSI one),
+        # or a file name's undecodable bytes (surrogates): all of it \u-escaped, valid JSON in any.
+        text = json.dumps(data, indent=2, sort_keys=True)
+    stream.write(text + "\n")
     stream.flush()
 
 
