@@ -530,11 +530,11 @@ exit /b %MB_RC%
 rem ------------------------------------------------------------------ subroutines (they take no arguments that hold data)
 
 :mb_is_absolute
-rem MB_T starts with a drive and its root (C:\ or C:/) or a UNC share (\\ or //).
+rem MB_T starts from a root: a drive's (C:\ or C:/), a UNC share or the current drive's (\ or /).
 if "%MB_T:~1,2%"==":\" exit /b 0
 if "%MB_T:~1,2%"==":/" exit /b 0
-if "%MB_T:~0,2%"=="\\" exit /b 0
-if "%MB_T:~0,2%"=="//" exit /b 0
+if "%MB_T:~0,1%"=="\" exit /b 0
+if "%MB_T:~0,1%"=="/" exit /b 0
 exit /b 1
 
 :mb_full

@@ -99,9 +99,9 @@ function Get-FullPath([string]$Path) {
     return $full
 }
 
-# A drive and its root, or a UNC share: what mambaboot calls absolute on Windows (common/host.py).
+# From a root: a drive's, a UNC share or the current drive's, as mambaboot reads it (common/host.py).
 function Test-Absolute([string]$Path) {
-    return $Path -match '^([A-Za-z]:[\\/]|[\\/]{2})'
+    return $Path -match '^([A-Za-z]:)?[\\/]'
 }
 
 function Test-Digest([string]$Option, [string]$Value) {

@@ -8,9 +8,16 @@ populated, no record exists yet, and the pending marker is the only proof it is 
 
 import contextlib
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Dict, Iterator, List
+
+
+def _hangup_at_default() -> None:
+    """As a job in a terminal starts: a suite run under nohup (or a CI runner that ignores SIGHUP)
+    would hand its ignored SIGHUP down, and mambaboot keeps an ignored SIGHUP ignored."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -23,6 +30,7 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
         command, env={**env, "STANDIN_BLOCK_FIFO": str(fifo)},
         cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
         start_new_session=True,  # its own process group, like a job in a shell
+        preexec_fn=_hangup_at_default,
     )
     writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading
     try:

@@ -127,9 +127,12 @@ class Host:
         return value if value and self.absolute(value) else None
 
     def absolute(self, path: str) -> bool:
-        """On Windows with its drive or UNC share too: `\\Users\\u` names a different directory
-        on each drive (ntpath.isabs calls it absolute before Python 3.13, not since)."""
-        return self.path.isabs(path) and (not self.windows or bool(self.path.splitdrive(path)[0]))
+        """Not relative to the current directory. On Windows: from a drive's root (C:\\, C:/), a
+        UNC share, or the current drive's root (\\Users\\u), whatever ntpath.isabs says of the
+        last (absolute before Python 3.13, not since); C:Users is relative."""
+        if not self.windows:
+            return self.path.isabs(path)
+        return path[:1] in ("\\", "/") or (path[1:2] == ":" and path[2:3] in ("\\", "/"))
 
 
 def volume(path: str) -> "tuple[Optional[int], str]":
