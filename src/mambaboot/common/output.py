@@ -98,14 +98,13 @@ def stand_in_for_closed_streams() -> None:
     """Python leaves sys.stdin/stdout/stderr None for a descriptor closed at its start, and the
     first file mambaboot opened would take that number, and with it what a child writes to the
     stream (git's sanitize_stdfds and OpenSSH's sanitise_stdfd guard the same). The stand-in is
-    not inherited: a program run or exec'd (`run`, post-scripts, the engine) gets the stream
-    closed, as the user gave it."""
+    not inherited: the program `run` or `shell` execs gets the stream closed, as the user gave it."""
     for fd, name, flags, mode in _STAND_INS:
         if getattr(sys, name) is not None:
             continue
         try:
             os.fstat(fd)
-            taken = True  # something of the interpreter's own holds the number now: leave it that
+            taken = True  # something of the interpreter's own holds the number now: leave it be
         except OSError:
             taken = False
         null = os.open(os.devnull, flags)
