@@ -1,15 +1,17 @@
 """Start-up structure (issue 16.1): a command imports only its own module; --version needs no parser.
 Checked through sys.modules after the run, never through a clock."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.probed import create_probed
+from tests.support.probed import create_probed, run_probed
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -169,9 +171,9 @@ def test_remove_needs_no_parser_and_means_what_the_parser_says(tmp_path):
     assert "mambaboot.environment.delete" in ours and not ours & {"argparse", "re", "enum", "threading", "shutil"}, ours
 
 
-def _create_parsed(argv):
-    """What create's parser makes of argv (its Namespace's values, without the command's name and
-    function), or None when it refuses argv."""
+def _tabled_parsed(argv):
+    """What the command's parser makes of argv (its Namespace's values, without the command's name
+    and function), or None when it refuses argv."""
     from mambaboot import cli
     from mambaboot.common.errors import UsageError
 
@@ -182,41 +184,51 @@ def _create_parsed(argv):
     return {k: v for k, v in vars(args).items() if k not in ("command", "run")}
 
 
-def _create_fast(argv, monkeypatch):
-    """What cli._fast_create hands create.run for argv, or None when it leaves argv to the parser."""
+def _tabled_fast(argv, monkeypatch):
+    """What cli._fast_tabled hands create.run or adopt.run for argv, or None when it leaves argv to
+    the parser."""
     from mambaboot import cli
-    from mambaboot.commands import create
+    from mambaboot.commands import adopt, create
 
     seen = []
-    monkeypatch.setattr(create, "run", lambda args: seen.append(dict(vars(args))))
+    for command in (create, adopt):
+        monkeypatch.setattr(command, "run", lambda args: seen.append(dict(vars(args))))
     monkeypatch.setattr(cli, "_no_collection_at_exit", lambda: None)
-    action = cli._fast_create(argv)
+    action = cli._fast_tabled(argv)
     if action is None:
         return None
     action()
     return seen[0]
 
 
-def test_creates_table_names_exactly_its_parsers_options():
-    """commands/create.py's FLAGS, VALUED and REPEATED: every option string of create's parser,
-    each with its attribute and kind of action (store_true, store, append), and its default."""
-    from mambaboot import cli
-    from mambaboot.commands import create
+@pytest.mark.parametrize("name", ["create", "adopt"])
+def test_each_table_names_exactly_its_parsers_options(name):
+    """commands/create.py's and commands/adopt.py's FLAGS, VALUED, REPEATED and POSITIONAL: every
+    option string of the command's parser, each with its attribute and kind of action
+    (store_true, store, append), and its default; the positional's name and whether it is required."""
+    import importlib
 
-    subparsers = next(a for a in cli._parser(["create"])._actions if a.dest == "command")
+    from mambaboot import cli
+
+    command = importlib.import_module(f"mambaboot.commands.{name}")
+    subparsers = next(a for a in cli._parser([name])._actions if a.dest == "command")
     table = {}
-    for action in subparsers.choices["create"]._actions:
+    positionals = []
+    for action in subparsers.choices[name]._actions:
         kind = type(action).__name__
         if kind == "_HelpAction":
             continue
-        assert action.default == (create.defaults()[action.dest]), action.dest
+        assert action.default == (command.defaults()[action.dest]), action.dest
+        if not action.option_strings:
+            positionals.append((action.dest, action.nargs != "?"))
         for spelling in action.option_strings:
             table[spelling] = ({"_StoreTrueAction": "flag", "_StoreAction": "valued", "_AppendAction": "repeated"}[kind],
                                action.dest)
-    ours = {**{k: ("flag", v) for k, v in create.FLAGS.items()}, **{k: ("valued", v) for k, v in create.VALUED.items()},
-            **{k: ("repeated", v) for k, v in create.REPEATED.items()}}
+    ours = {**{k: ("flag", v) for k, v in command.FLAGS.items()}, **{k: ("valued", v) for k, v in command.VALUED.items()},
+            **{k: ("repeated", v) for k, v in command.REPEATED.items()}}
     assert ours == table
-    assert set(create.defaults()) == {a.dest for a in subparsers.choices["create"]._actions if a.dest != "help"}
+    assert positionals == [(command.POSITIONAL, command.POSITIONAL_REQUIRED)]
+    assert set(command.defaults()) == {a.dest for a in subparsers.choices[name]._actions if a.dest != "help"}
 
 
 def test_create_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
@@ -235,24 +247,48 @@ def test_create_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
                ["create", "-h"], ["create", "--json=1"], ["create", "--python", "3", "--python", "4"],
                ["create", "-"], ["creat", "n"], ["list"])
     for argv in same:
-        fast = _create_fast(argv, monkeypatch)
-        assert fast is not None and fast == _create_parsed(argv), argv
+        fast = _tabled_fast(argv, monkeypatch)
+        assert fast is not None and fast == _tabled_parsed(argv), argv
     for argv in refused:
-        assert _create_fast(argv, monkeypatch) is None, argv
+        assert _tabled_fast(argv, monkeypatch) is None, argv
 
 
-_CREATE_WORDS = ["create", "n", "m", "", "x=y", "-", "-x", "--", "-q", "--quiet", "-v", "--json", "--force",
-                 "--python", "--python=3", "-c", "--channel", "--channel=c", "--package", "-p", "--prefix=",
-                 "--pyth", "-qv", "-cX", "--overlay", "--dry-run", "--micromamba-sha256", "-f"]
+def test_adopt_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
+    """`adopt PREFIX` as the bootstrap scripts hand over (every option spelled out whole), and any
+    other spelled-out form, reaches adopt.run with what the parser's Namespace holds; PREFIX is
+    required; any other form goes to the parser."""
+    sha = "a" * 64
+    same = (["adopt", "p"], ["adopt", "--python", "3.12", "./p q"], ["adopt", "p", "-q", "--json", "--no-cache-link"],
+            # bootstrap.sh's hand-over, word for word: the inputs, the channels and packages, the binary it ran
+            ["adopt", "/e/demo", "--name", "demo", "--envs-dir", "/e", "--cache-dir", "/c", "--python", "3.12",
+             "-c", "file:///ch", "-c", "b", "--package", "numpy>=1.26,<2", "--micromamba-version", "2.8.1",
+             "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", sha],
+            ["adopt", "p", "--channel=a", "--package=x", "--micromamba", "m", "--micromamba-url", "u",
+             "--micromamba-sha256", sha, "--allow-http", "--ignore-active-env", "-v"])
+    refused = (["adopt"], ["adopt", "a", "b"], ["adopt", "--pyth", "3", "p"], ["adopt", "p", "-qv"],
+               ["adopt", "p", "--python"], ["adopt", "p", "--python", "-3"], ["adopt", "--", "p"], ["adopt", "-h"],
+               ["adopt", "p", "--name", "a", "--name", "b"], ["adopt", "p", "--json=1"], ["adopt", "p", "--force"],
+               ["adopt", "p", "--dry-run"], ["adop", "p"])
+    for argv in same:
+        fast = _tabled_fast(argv, monkeypatch)
+        assert fast is not None and fast == _tabled_parsed(argv), argv
+    for argv in refused:
+        assert _tabled_fast(argv, monkeypatch) is None, argv
+
+
+_WORDS = ["n", "m", "", "x=y", "-", "-x", "--", "-q", "--quiet", "-v", "--json", "--force",
+          "--python", "--python=3", "-c", "--channel", "--channel=c", "--package", "-p", "--prefix=",
+          "--pyth", "-qv", "-cX", "--overlay", "--dry-run", "--micromamba-sha256", "-f", "--name", "--envs-dir=e",
+          "--micromamba-version-used", "--no-cache-link"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(words=st.lists(st.sampled_from(_CREATE_WORDS), max_size=7))
-def test_what_the_fast_create_reads_the_parser_reads_the_same(monkeypatch, words):
-    argv = ["create", *words]
-    fast = _create_fast(argv, monkeypatch)
+@given(name=st.sampled_from(["create", "adopt"]), words=st.lists(st.sampled_from(_WORDS), max_size=7))
+def test_what_the_fast_path_reads_the_parser_reads_the_same(monkeypatch, name, words):
+    argv = [name, *words]
+    fast = _tabled_fast(argv, monkeypatch)
     if fast is not None:
-        assert fast == _create_parsed(argv), argv
+        assert fast == _tabled_parsed(argv), argv
 
 
 # What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the
@@ -336,10 +372,46 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     assert "mambaboot.pipeline.create" in before
     assert AFTER_ENGINE <= at_exit
     assert not before & (AFTER_ENGINE | {"hashlib", "_hashlib"}), before & (AFTER_ENGINE | {"hashlib", "_hashlib"})
-    # spelled out, the command line is read without argparse (cli._fast_create), and nothing
+    # spelled out, the command line is read without argparse (cli._fast_tabled), and nothing
     # before the engine imports re (with enum), collections, functools or contextlib
     heavy = {"argparse", "gettext", "locale", "re", "enum", "collections", "functools", "contextlib", "typing"}
     assert not before & heavy, before & heavy
+
+
+def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, channel, standin, tmp_path):
+    """adopt (the bootstrap scripts' hand-over) has no engine run to hide finish's imports behind:
+    the environment's programs are started first, and what only the rest of finish needs (the
+    one read of conda-meta, the scripts, lock and rc file: json, urllib's parsing, the lock's
+    patterns) is imported while they run. Spelled out, the command line is read without argparse,
+    and nothing on the way imports typing or dataclasses."""
+    from mambaboot.pipeline import finish
+    from tests.test_adopt import engine_only
+
+    prefix = world.envs / "demo"
+    engine_only(world, standin, channel, prefix)
+    out = tmp_path / "modules.txt"
+    probe = ("import atexit, subprocess\nreal = subprocess.Popen.__init__\n"
+             "def init(self, args, *a, **k):\n"
+             "    if not out.exists():\n"
+             "        out.write_text(repr(list(args)) + '\\n' + '\\n'.join(sys.modules))\n"
+             "    return real(self, args, *a, **k)\n"
+             "subprocess.Popen.__init__ = init\n"
+             "from pathlib import Path\nout = Path(out)\n"
+             "atexit.register(lambda: out.write_text(out.read_text() + '\\n--- exit\\n' + '\\n'.join(sys.modules)))\n")
+    r = run_probed(world, out, probe, "adopt", str(prefix), "--name", "demo", "--envs-dir", str(world.envs),
+                   "--cache-dir", str(world.cache), "-c", channel, "--micromamba-version-used", "2.8.1",
+                   "--micromamba-sha256-used", "0" * 64)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    first, _, at_exit = out.read_text().partition("\n--- exit\n")
+    started, *before = first.splitlines()
+    assert started.startswith(repr([str(prefix / "bin" / "python")])[:-1]), started  # verification's first check
+    before, at_exit = set(before), set(at_exit.splitlines())
+    assert "mambaboot.pipeline.verify" in before
+    later = set(finish.LATER)
+    assert later <= at_exit
+    heavy = {"argparse", "typing", "dataclasses"} - _site_imports()
+    assert not before & (later | heavy), before & (later | heavy)
 
 
 def test_the_pending_marker_is_what_json_writes_without_json():

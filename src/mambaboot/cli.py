@@ -166,21 +166,26 @@ def _fast_remove(argv):
                                 options.get("force", False), options.get("json", False))
 
 
-def _fast_create(argv):
-    """`create [NAME]` with its options spelled out (commands/create.py's table), without argparse,
-    and so without re and enum, which it imports (~15 ms of every create's start-up here; the same
-    check as for remove, and one that the table names exactly the parser's options)."""
-    if argv[:1] != ["create"]:
+def _fast_tabled(argv):
+    """`create [NAME]` or `adopt PREFIX` with its options spelled out (the command module's FLAGS,
+    VALUED, REPEATED and POSITIONAL), without argparse, and so without re and enum, which it imports
+    (~15 ms of every create's start-up on a machine whose Python starts in ~18 ms; adopt, which
+    the bootstrap scripts hand over to, has no engine run to hide them behind). The same check as
+    for remove, and one that each table names exactly its parser's options."""
+    if argv[:1] == ["create"]:
+        from mambaboot.commands import create as command
+    elif argv[:1] == ["adopt"]:
+        from mambaboot.commands import adopt as command
+    else:
         return None
-    from mambaboot.commands import create
-
-    parsed = _spelled_out(argv[1:], create.FLAGS, create.VALUED, 1, create.REPEATED, required=False)
+    parsed = _spelled_out(argv[1:], command.FLAGS, command.VALUED, 1, command.REPEATED,
+                          required=command.POSITIONAL_REQUIRED)
     if parsed is None:
         return None
     options, words = parsed
-    args = _Arguments(**{**create.defaults(), **options, "name": words[0] if words else None})
+    args = _Arguments(**{**command.defaults(), **options, command.POSITIONAL: words[0] if words else None})
 
-    return lambda: create.run(args)
+    return lambda: command.run(args)
 
 
 def _no_collection_at_exit() -> None:
@@ -255,7 +260,7 @@ def _dispatch(argv: list) -> int:
         # before the SIGTERM handler is set: it must not be the one importing them, half done
         from mambaboot.common.errors import UsageError
 
-        action = _fast_cache_info(argv) or _fast_remove(argv) or _fast_create(argv)
+        action = _fast_cache_info(argv) or _fast_remove(argv) or _fast_tabled(argv)
         want_json = action is not None and "--json" in argv  # spelled out: no value is "--json"
     if action is None:
         parser = _parser(argv)

@@ -1,6 +1,7 @@
-"""`mambaboot create` (this checkout's code) in an interpreter that runs a probe of the test's first.
+"""A mambaboot command (this checkout's code) in an interpreter that runs a probe of the test's first.
 
     r = create_probed(world, out, "import os\n...", "-c", channel, "--micromamba", str(standin))
+    r = run_probed(world, out, "import os\n...", "adopt", str(prefix))
 
 The probe is Python text run before mambaboot is imported, with `out` naming a file it may write
 what it saw to (sys.modules at some moment, the files a call reached).
@@ -12,8 +13,17 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-def create_probed(world, out: Path, probe: str, *args: str):
+def _probing(world, out: Path, probe: str) -> None:
     code = ("import sys\nsys.path.insert(0, sys.argv.pop(1)); out = sys.argv.pop(1)\n" + probe +
             "\nfrom mambaboot.cli import main\nsys.exit(main(sys.argv[1:]))\n")
     world.command = [sys.executable, "-c", code, str(SRC), str(out)]
+
+
+def create_probed(world, out: Path, probe: str, *args: str):
+    _probing(world, out, probe)
     return world.create(*args)
+
+
+def run_probed(world, out: Path, probe: str, *args: str):
+    _probing(world, out, probe)
+    return world.run(*args)

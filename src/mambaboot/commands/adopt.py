@@ -1,6 +1,8 @@
-"""`mambaboot adopt`: take an existing conda environment under management."""
+"""`mambaboot adopt`: take an existing conda environment under management.
 
-import argparse
+`adopt` with its options spelled out, as the bootstrap scripts hand over (cli._fast_tabled, with
+FLAGS, VALUED and REPEATED below), calls run() without argparse: nothing argparse-level at the top.
+"""
 
 from mambaboot.commands._common import (
     add_cache_option,
@@ -47,7 +49,24 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+# The parser's options as cli._spelled_out reads them (see commands/create.py; the same test).
+FLAGS = {"--no-cache-link": "no_cache_link", "--ignore-active-env": "ignore_active_env", "--allow-http": "allow_http",
+         "--json": "json", "-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+VALUED = {"--python": "python", "--cache-dir": "cache_dir", "--name": "name", "--envs-dir": "envs_dir",
+          "--micromamba": "micromamba", "--micromamba-version": "micromamba_version",
+          "--micromamba-url": "micromamba_url", "--micromamba-sha256": "micromamba_sha256",
+          "--micromamba-version-used": "micromamba_version_used", "--micromamba-sha256-used": "micromamba_sha256_used"}
+REPEATED = {"--package": "packages", "-c": "channels", "--channel": "channels"}
+POSITIONAL, POSITIONAL_REQUIRED = "prefix", True
+
+
+def defaults() -> dict:
+    """What the parser gives an option that is not on the command line."""
+    return {**{k: False for k in FLAGS.values()}, **{k: None for k in VALUED.values()},
+            **{k: [] for k in REPEATED.values()}, POSITIONAL: None}
+
+
+def run(args) -> int:  # argparse's Namespace, or cli's _Arguments for a spelled-out command line
     from mambaboot.common import host, output, pathrules
     from mambaboot.common.errors import UsageError
     from mambaboot.pipeline import adopt

@@ -1,6 +1,6 @@
 """`mambaboot create`: a new, verified environment.
 
-`create` with its options spelled out (cli._fast_create, with FLAGS, VALUED and REPEATED below)
+`create` with its options spelled out (cli._fast_tabled, with FLAGS, VALUED, REPEATED and POSITIONAL below)
 calls run() without argparse: nothing argparse-level at the top here.
 """
 
@@ -90,12 +90,13 @@ VALUED = {"-p": "prefix", "--prefix": "prefix", "--envs-dir": "envs_dir", "--cac
           "--micromamba-url": "micromamba_url", "--micromamba-sha256": "micromamba_sha256"}
 REPEATED = {"--package": "packages", "-c": "channels", "--channel": "channels",
             "--overlay": "overlays", "--post-script": "post_scripts"}
+POSITIONAL, POSITIONAL_REQUIRED = "name", False
 
 
 def defaults() -> dict:
     """What the parser gives an option that is not on the command line."""
     return {**{k: False for k in FLAGS.values()}, **{k: None for k in VALUED.values()},
-            **{k: [] for k in REPEATED.values()}, "name": None}
+            **{k: [] for k in REPEATED.values()}, POSITIONAL: None}
 
 
 def run(args) -> int:  # argparse's Namespace, or cli's _Arguments for a spelled-out command line

@@ -11,19 +11,24 @@ Where the record's provenance comes from decides the case:
 Nothing that was in the prefix before is ever deleted.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import contextlib
 import os
-from typing import Any, Dict, Iterator, Optional
 
 from mambaboot.common import fsops, pathrules, values, winsys
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import condarc, record
+from mambaboot.environment import record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.shell import isolation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text)
+    from collections.abc import Iterator
 
 BOOTSTRAP = "bootstrap"
 MANAGED = "managed"
@@ -47,7 +52,7 @@ class AdoptResult:
     case: str
     finished: finish.Finished
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"prefix": self.prefix, "adoption": self.case, **self.finished.summary()}
 
 
@@ -62,9 +67,9 @@ def check_prefix(prefix: str) -> None:
 
 
 def adopt_prefix(
-    prefix: str, host: Host, reporter: Reporter, *, python: Optional[str] = None,
-    cache_dir: Optional[str] = None, link_cache: bool = True, ignore_active_env: bool = False,
-    handover: Optional[CreateInputs] = None, engine: Optional[Engine] = None,
+    prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
+    cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
+    handover: CreateInputs | None = None, engine: Engine | None = None,
 ) -> AdoptResult:
     """handover and engine come together: what a bootstrap script was asked for and what it ran."""
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
@@ -92,7 +97,7 @@ def adopt_prefix(
     return AdoptResult(prefix, case, finished)
 
 
-def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Optional[Engine]) -> finish.FinishInputs:
+def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Engine | None) -> finish.FinishInputs:
     if engine is None:
         raise UsageError("a hand-over needs the micromamba that ran (--micromamba-version-used, --micromamba-sha256-used)")
     plan = make_plan(host, inputs)
@@ -107,7 +112,7 @@ def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Option
 
 
 def _from_record(
-    prefix: str, host: Host, existing: Dict[str, Any], python: Optional[str], cache_dir: Optional[str], link_cache: bool,
+    prefix: str, host: Host, existing: dict[str, object], python: str | None, cache_dir: str | None, link_cache: bool,
 ) -> finish.FinishInputs:
     inputs = existing.get("inputs") or {}
     if not link_cache:
@@ -122,7 +127,7 @@ def _from_record(
     )
 
 
-def _foreign(prefix: str, host: Host, python: Optional[str], cache_dir: Optional[str], link_cache: bool) -> finish.FinishInputs:
+def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None, link_cache: bool) -> finish.FinishInputs:
     cache = resolve_cache_dir(host, cache_dir, prefix)
     pkgs_dirs = resolve_pkgs_dirs(host, cache)
     inputs = {
@@ -139,6 +144,8 @@ def _foreign(prefix: str, host: Host, python: Optional[str], cache_dir: Optional
 @contextlib.contextmanager
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link) if it fails."""
+    from mambaboot.environment import condarc
+
     record_dir = os.path.join(prefix, record.RECORD_DIR)
     rc_file = os.path.join(prefix, condarc.FILE)
     had_rc = os.path.lexists(rc_file)

@@ -7,20 +7,31 @@ other file of ours is written, and `complete` only after verification passed.
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
 
 from mambaboot.common import fsops
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
-from mambaboot.environment import cachelink, condameta, condarc, lockfile, record
+from mambaboot.environment import record
 from mambaboot.pipeline import verify
-from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell import isolation
 from mambaboot.shell.activation import environ as activation
-from mambaboot.shell.activation import generate
+
+# What finish needs once verification is under way is imported then, where it is used: adopt
+# (the bootstrap scripts' hand-over) has no engine run to hide these imports behind (json, re
+# and urllib.parse among them), and so they overlap the environment's conda starting instead of
+# coming before it. create imports them while its engine runs (prepare).
+LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "mambaboot.environment.condarc",
+         "mambaboot.environment.lockfile", "mambaboot.relocate.batscripts", "mambaboot.shell.activation.generate",
+         "json")
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text)
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from mambaboot.environment import condameta, lockfile
+    from mambaboot.relocate import batscripts as prefixes
 
 
 @value
@@ -78,6 +89,8 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
             checks = _checks(inputs, environ)
         # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
         # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
+        from mambaboot.environment import condameta
+
         meta = condameta.summary(prefix, paths=inputs.windows)
         made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts)
         files.extend(made.files)
@@ -99,6 +112,8 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
     )
     if inputs.lock is not None:
+        from mambaboot.environment import lockfile
+
         lockfile.check(inputs.lock, packages)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
@@ -119,6 +134,8 @@ def _checks(inputs: FinishInputs, environ: Mapping[str, str]) -> verify.Checks:
 def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
                 reporter: Reporter) -> str | None:
     """PREFIX/.mambaboot/lock.txt: what this environment holds, to recreate it exactly."""
+    from mambaboot.environment import lockfile
+
     try:
         text = lockfile.for_environment(packages, inputs.provenance)
     except UsageError as exc:
@@ -139,6 +156,8 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
     conda/core/prefix_data.py: {"env_vars": {...}} merged into what is there, ensure_ascii off)."""
     if not inputs.env_vars:
         return
+    import json
+
     path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
     try:
         with open(path, encoding="utf-8") as f:
@@ -157,6 +176,8 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
 def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
                    reporter: Reporter) -> str | None:
     """PREFIX/.condarc with the channels the environment came from, unless there is one."""
+    from mambaboot.environment import condarc
+
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
     existed = os.path.lexists(os.path.join(inputs.prefix, condarc.FILE))
@@ -187,9 +208,16 @@ class Portable:
 
 
 def prepare(prefix: str, windows: bool) -> dict[str, bytes]:
-    """What finish writes that depends on the prefix's path alone, not on what the engine puts
-    there: the shells' activation scripts (~4 ms the first time, templates read and patterns
-    compiled), made while the engine runs (FinishInputs.scripts)."""
+    """What finish needs that does not depend on what the engine puts there, made while create's
+    engine runs: the modules it imports once verification is under way (LATER), and the shells'
+    activation scripts, which depend on the prefix's path alone (~4 ms the first time, templates
+    read and patterns compiled; FinishInputs.scripts)."""
+    import importlib
+
+    for name in LATER:
+        importlib.import_module(name)
+    from mambaboot.shell.activation import generate
+
     return generate.shells(prefix, windows)
 
 
@@ -199,6 +227,9 @@ def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched.
     paths: the records' paths_data entries, read already (else the patch reads what it needs).
     sync: of the activation scripts (fsops.atomic_write_many); scripts: prepare(prefix, windows)."""
+    from mambaboot.relocate import batscripts as prefixes
+    from mambaboot.shell.activation import generate
+
     scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts)
     return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
 
@@ -208,6 +239,8 @@ def _link(inputs: FinishInputs, files: list[str], reporter: Reporter) -> str | N
     if inputs.pkgs_dir is None:
         reporter.step("cache link: skipped")
         return None
+    from mambaboot.environment import cachelink
+
     link = cachelink.link_cache(inputs.prefix, inputs.pkgs_dir, inputs.windows)
     if link:
         files.append("pkgs")

@@ -10,10 +10,13 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
 
 from mambaboot.common.errors import VerifyError
 from mambaboot.common.values import value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (they stay text)
+    from collections.abc import Mapping
 
 # What the environment's python says about itself, importing nothing (json would bring re and
 # enum along: ~3 ms of the interpreter's start): sys.prefix as the hex of its UTF-8, in which
