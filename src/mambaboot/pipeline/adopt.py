@@ -108,6 +108,9 @@ def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Engine
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None,
         provenance=record.provenance(plan.to_dict(), engine.version, source, engine.sha256),
+        # The script's micromamba made the prefix in this very run, as create's does: the same
+        # durability as create's (FinishInputs.fresh), not a journal commit per file written.
+        fresh=True,
     )
 
 
