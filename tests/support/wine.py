@@ -16,6 +16,17 @@ Wine's cmd is close to, not identical with, Windows' cmd; the differences that m
   variable, which Windows does not re-expand);
 - a quoted wildcard ("C:\\dir\\*.bat") matches nothing in FOR, and `call "%%VAR%%"` loses
   the rest of the calling script; the generated scripts avoid both forms.
+
+`wine cmd /c X` is two Windows processes: "cmd" names no path, so Wine's loader runs
+`start.exe /exec cmd /c X` instead (dlls/ntdll/unix/env.c, build_initial_params: load_main_exe
+fails, "try launching it through start.exe"), and start.exe starts cmd.exe with ShellExecuteExW
+(programs/start/start.c). Rarely (once in a full suite run; not in ~1,800 runs of a script here), that
+cmd.exe process dies while it is still starting, before it reads a line of X: the wineserver then
+has no exit status for it, NtCreateUserProcess returns STATUS_INTERNAL_ERROR
+(dlls/ntdll/unix/process.c: `if (!success) { if (!status) status = STATUS_INTERNAL_ERROR; ...}`)
+and start.exe prints NOT_STARTED and exits 1 (fatal_string_error(STRING_EXECFAIL, ...)). A
+cmd.exe killed at that point gives exactly this output. Nothing of the script ran, so that one
+outcome, and only when the stand-ins' log is as it was, is run again, once, with a warning.
 """
 
 import functools
@@ -24,11 +35,11 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import pip._vendor.distlib as _distlib
 
@@ -41,6 +52,10 @@ def windows_path(path: os.PathLike) -> str:
 def file_url(path) -> str:
     return "file:///Z:" + str(path)
 
+
+# start.exe's whole output when the cmd.exe it starts dies before it has started (see above)
+NOT_STARTED = ("Application could not be started, or no application associated with the specified file.\n"
+               "ShellExecuteEx failed: Internal error.\n\n")
 
 SOURCE = Path(__file__).with_name("winstandin.c")
 COMPILER = "x86_64-w64-mingw32-gcc"
@@ -58,6 +73,7 @@ class Wine:
     root: Path
     calls: int = 0
     drives: Dict[str, Path] = field(default_factory=dict)
+    not_started: int = 0  # runs that start.exe reported NOT_STARTED for, each run again once
 
     @property
     def prefix(self) -> Path:
@@ -111,11 +127,27 @@ class Wine:
         """Write lines as NAME.bat (CRLF) and run it with `wine cmd /c`; (returncode, stdout, stderr)."""
         script = self.workdir / f"{name}.bat"
         script.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-        # files, not pipes: Wine's helper processes hold inherited pipes open for seconds
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run(["wine", "cmd", "/c", windows_path(script)], env=self.env, cwd=str(self.workdir),
-                                  stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout)
-            return proc.returncode, _text(out), _text(err)
+        out, err = script.with_suffix(".out"), script.with_suffix(".err")
+        code = self._cmd(script, self.env, str(self.workdir), out, err, timeout)
+        return code, _read(out), _read(err)
+
+    def _cmd(self, script: Path, env: Dict[str, str], cwd: str, out: Path, err: Path, timeout: int,
+             unchanged: Callable[[], bool] = lambda: True) -> int:
+        """`wine cmd /c script`, output to the files out and err (not pipes: Wine's helper processes
+        may inherit the handles and outlive the run, and a pipe would then never report its end).
+        Run again, once, only when cmd.exe never started (NOT_STARTED, see the module docstring)
+        and unchanged() says nothing the script would have run has left a trace."""
+        for attempt in (1, 2):
+            with open(out, "wb") as o, open(err, "wb") as e:
+                proc = subprocess.run(["wine", "cmd", "/c", windows_path(script)], env=env, cwd=cwd,
+                                      stdin=subprocess.DEVNULL, stdout=o, stderr=e, timeout=timeout)
+            if attempt == 2 or not (proc.returncode == 1 and _read(out) == NOT_STARTED and _read(err) == ""
+                                    and unchanged()):
+                return proc.returncode
+            self.not_started += 1
+            warnings.warn(f"Wine's start.exe could not start cmd.exe for {script.name} (its cmd.exe died while "
+                          f"starting: ShellExecuteEx failed: Internal error); running it again", RuntimeWarning)
+        raise AssertionError("unreachable")
 
     def map_drive(self, letter: str, target: Path) -> None:
         """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""
@@ -146,20 +178,18 @@ class Wine:
             lines.append(f'cd /d "{cwd}"')
         lines.append(f'"{windows_path(script)}" {quoted}')
         wrapper.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-        # Output goes to files, not pipes: Wine's helper processes may inherit the handles
-        # and outlive the run, and a pipe would then never report its end.
         out, err = wrapper.with_suffix(".out"), wrapper.with_suffix(".err")
         full_env = {**self.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                     "WINEPATH": windows_path(self.tools), **(env or {})}
-        with open(out, "wb") as o, open(err, "wb") as e:
-            proc = subprocess.run(["wine", "cmd", "/c", windows_path(wrapper)], env=full_env,
-                                  cwd=str(self.root), stdout=o, stderr=e, stdin=subprocess.DEVNULL, timeout=300)
-        return Run(proc.returncode, _read(out), _read(err))
+        log = self.unix(full_env["STANDIN_LOG"]) if "STANDIN_LOG" in full_env else None
+        before = _contents(log)
+        code = self._cmd(wrapper, full_env, str(self.root), out, err, 300,
+                         unchanged=lambda: _contents(log) == before)
+        return Run(code, _read(out), _read(err))
 
 
-def _text(f) -> str:
-    f.seek(0)
-    return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+def _contents(path: Optional[Path]) -> Optional[bytes]:
+    return path.read_bytes() if path is not None and path.exists() else None
 
 
 def _read(path: Path) -> str:
