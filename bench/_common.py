@@ -17,9 +17,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # tests.support builds the channel and the micromamba stand-in
 
 
-def mambaboot_by(python: str) -> List[str]:
-    """The checkout's code, whatever is installed (as the tests run it), run by that python."""
-    return [python, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+def mambaboot_by(python: str, src: Path = REPO / "src") -> List[str]:
+    """The checkout's code (or the one in src), whatever is installed (as the tests run it), run by that python."""
+    return [python, "-c", f"import sys; sys.path.insert(0, {str(src)!r}); "
             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 
@@ -87,3 +87,22 @@ def fake_envs(source: Path, root: Path, count: int, with_lib: bool = False) -> N
         (prefix / ".mambaboot" / "record.json").write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
         if with_lib:
             shutil.copytree(source / "lib", prefix / "lib", symlinks=True)
+
+
+def engine_made(root: Path, standin: Path, env: Dict[str, str]) -> "tuple[str, Path]":
+    """(channel URL, prefix): the 3-package environment (python, conda, mamba) made under root by
+    the micromamba stand-in alone, as a bootstrap script's micromamba leaves it for `adopt`."""
+    from tests.support.channel import build_benchmark_channel, channel_url
+
+    channel = channel_url(build_benchmark_channel(root / "plain", 3))
+    made = root / "made"
+    subprocess.run([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix",
+                    str(made), "--root-prefix", str(made), "python", "conda", "mamba"],
+                   env={**env, "CONDA_PKGS_DIRS": str(root / "plain-pkgs")}, check=True, stdout=subprocess.DEVNULL)
+    return channel, made
+
+
+def handover(prefix: Path, cache: Path, channel: str) -> List[str]:
+    """`adopt PREFIX ...` as the bootstrap scripts hand over: what they were asked for, and the binary they ran."""
+    return ["adopt", str(prefix), "--name", prefix.name, "--envs-dir", str(prefix.parent), "--cache-dir", str(cache),
+            "-c", channel, "-q", "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "0" * 64]

@@ -16,7 +16,10 @@ its memo removed before each run, as on its first run (and, for that one's floor
 lstat's each file) and `list` of 500 environments against `python -c pass`;
 `remove --yes` against `rm -rf` of the same tree (written out to disk first, as an environment
 made earlier is; and, remove-fresh, moments after it was copied); the zipapp against the checkout; `create` with
-the package cache on another file system (a tmpfs: every file copied) against the same volume.
+the package cache on another file system (a tmpfs: every file copied) against the same volume;
+`adopt` of an environment micromamba has just made, spelled out as the bootstrap scripts hand
+over and run by its own python, against the least a Python program that verifies it costs (P's
+python starting its python, conda and mamba side by side and waiting for them).
 """
 
 import argparse
@@ -29,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, fake_envs, mambaboot_by, settle, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, clean_env, engine_made, fake_envs, handover, mambaboot_by, settle, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -50,6 +53,8 @@ ROWS = (
     ("remove-fresh", "the same, copies still being written out", "`rm -rf` of a copy", "-"),
     ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
     ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
+    ("adopt", "`adopt` of micromamba's new 3-package env, handed over as the bootstrap scripts do",
+     "P's python running its python, conda, mamba", "-"),
 )
 # The least an exact measure costs in Python: every file's lstat, nothing else (the floor of cache info's first run).
 WALK = ("import os, sys\n"
@@ -57,6 +62,12 @@ WALK = ("import os, sys\n"
         "    for e in os.scandir(d):\n"
         "        walk(e.path) if e.is_dir(follow_symlinks=False) else e.stat(follow_symlinks=False)\n"
         "walk(sys.argv[1])\n")
+# adopt's floor: one Python start, and verification's three programs started side by side, awaited.
+VERIFY = ("import subprocess, sys\n"
+          "bin = sys.argv[1] + '/bin/'\n"
+          "for p in [subprocess.Popen([bin + 'python', '-c', 'import sys'], stdout=subprocess.PIPE)] + [\n"
+          "        subprocess.Popen([bin + t, '--version'], stdout=subprocess.PIPE) for t in ('conda', 'mamba')]:\n"
+          "    p.communicate()\n")
 BEGIN, END = "<!-- bench/perf.py table: begin -->", "<!-- bench/perf.py table: end -->"
 
 
@@ -154,6 +165,8 @@ def measure(n: int) -> dict:
                                     [sys.executable, str(pyz), "list", "--help"])
         figures["zipapp"] = (zipapp, checkout)
 
+        figures["adopt"] = _adopt(n, root, env, standin)
+
         far = _second_volume(root)
         if far is not None:
             try:  # both environments on the tmpfs: only link versus copy differs
@@ -171,6 +184,27 @@ def measure(n: int) -> dict:
             finally:
                 shutil.rmtree(far, ignore_errors=True)
     return figures
+
+
+def _adopt(n: int, root: Path, env: dict, standin: Path) -> tuple:
+    """(adopt, its floor) medians: each round on a fresh copy of an environment the engine made,
+    written out first (_common.settle), as the bootstrap scripts hand it over moments after."""
+    channel, made = engine_made(root, standin, env)
+    own = str(made / "bin" / "python")
+    rounds = []
+    for i in range(n):
+        envs = root / f"adopt{i}"
+        envs.mkdir()
+        shutil.copytree(made, envs / "demo", symlinks=True)
+        adopt = handover(envs / "demo", root / "cache", channel)
+        pair = [lambda: timed([own, "-c", VERIFY, str(made)], env), lambda: timed([*mambaboot_by(own), *adopt], env)]
+        times = [0.0, 0.0]
+        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+            settle(root)
+            times[k] = pair[k]()
+        rounds.append(times)
+        shutil.rmtree(envs)
+    return tuple(statistics.median(r[k] for r in rounds) for k in (1, 0))
 
 
 def rows(figures: dict) -> list:

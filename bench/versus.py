@@ -1,0 +1,110 @@
+"""Benchmark: this checkout's mambaboot against an earlier revision's, command by command.
+
+    python bench/versus.py REV [-n N]
+
+REV's src/ is taken with `git archive` into a temporary directory; both sides run from source, by
+the same interpreters, on the same channel, stand-in micromamba and cache, interleaved round by
+round (each side goes first every other round, after _common.settle), so that drift and the
+machine's load hit both. The stand-ins are this checkout's: a revision that drove micromamba
+differently is measured as it drives today's stand-in. A command REV does not have, or that
+fails there, is shown as n/a.
+
+Rows: `--version` (by this interpreter); `run P -- python -c pass` (by P's python, as the bootstrap
+scripts run mambaboot); `create` of the 3-package environment (python, conda, mamba) with a warm
+cache; `adopt` of an environment micromamba has just made, spelled out as the bootstrap scripts hand
+over, by its own python. Each row prints both medians and this checkout's time as a share of REV's.
+"""
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from _common import REPO, clean_env, engine_made, handover, mambaboot_by, settle, workspace  # noqa: E402  (also puts the repo on sys.path)
+
+from tests.support.micromamba_standin import make_standin  # noqa: E402
+
+
+def _src_of(rev: str, dest: Path) -> Path:
+    """REV's src/ under dest."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev, "src"], check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest)
+    return dest / "src"
+
+
+def _once(argv, env) -> "float | None":
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start if done.returncode == 0 else None
+
+
+def _row(name: str, n: int, root: Path, sides, argv_of, prepare=None, after=None) -> None:
+    """sides: (label, src) pairs; argv_of(src, i, k) -> argv for run i of side k; prepare/after(i, k) around it."""
+    times = {label: [] for label, _ in sides}
+    for i in range(n):
+        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+            label, src = sides[k]
+            if prepare:
+                prepare(i, k)
+            settle(root)
+            times[label].append(_once(argv_of(src, i, k), ENV))
+            if after:
+                after(i, k)
+    medians = {label: None if None in t else statistics.median(t) for label, t in times.items()}
+    (this, _), (rev, _) = sides
+    shown = "  ".join(f"{label} {'n/a' if m is None else f'{m * 1000:.1f} ms'}" for label, m in medians.items())
+    share = "n/a" if None in medians.values() else f"{medians[this] / medians[rev]:.2f}"
+    print(f"{name:8} {shown}  this/REV {share}", flush=True)
+
+
+def main() -> int:
+    global ENV
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rev", metavar="REV", help="the revision to compare with (a commit, tag or branch)")
+    parser.add_argument("-n", type=int, default=9, help="runs per side and row (the median is reported)")
+    args = parser.parse_args()
+    before = os.getloadavg()
+    with workspace("envs") as root:
+        sides = (("this", REPO / "src"), (args.rev, _src_of(args.rev, root / "rev")))
+        ENV = clean_env(root)
+        standin = make_standin(root / "micromamba")
+        channel, made = engine_made(root, standin, ENV)
+        own = str(made / "bin" / "python")
+        create = ["-q", "-c", channel, "--micromamba", str(standin), "--cache-dir", str(root / "cache"),
+                  "--envs-dir", str(root / "envs")]
+        for k, (_, src) in enumerate(sides):  # warms the package cache and each side's memo of the micromamba
+            subprocess.run([*mambaboot_by(sys.executable, src), "create", f"warm{k}", *create], env=ENV,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        _row("version", max(args.n, 15), root, sides, lambda src, i, k: [*mambaboot_by(sys.executable, src), "--version"])
+        _row("run", max(args.n, 15), root, sides,
+             lambda src, i, k: [*mambaboot_by(own, src), "run", str(made), "--", "python", "-c", "pass"])
+        _row("create", args.n, root, sides,
+             lambda src, i, k: [*mambaboot_by(sys.executable, src), "create", f"c{i}-{k}", *create],
+             after=lambda i, k: shutil.rmtree(root / "envs" / f"c{i}-{k}", ignore_errors=True))
+
+        def fresh(i, k):
+            shutil.copytree(made, root / "handed" / f"a{i}-{k}" / "demo", symlinks=True)
+
+        _row("adopt", args.n, root, sides,
+             lambda src, i, k: [*mambaboot_by(own, src), *handover(root / "handed" / f"a{i}-{k}" / "demo",
+                                                                   root / "cache", channel)],
+             prepare=fresh)
+    after = os.getloadavg()
+    print(f"load average before {before[0]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} "
+          f"({os.cpu_count()} CPUs)")
+    return 0
+
+
+ENV: dict = {}
+
+if __name__ == "__main__":
+    sys.exit(main())
