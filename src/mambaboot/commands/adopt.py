@@ -1,7 +1,8 @@
 """`mambaboot adopt`: take an existing conda environment under management.
 
 `adopt` with its options spelled out, as the bootstrap scripts hand over (cli._fast_tabled, with
-FLAGS, VALUED and REPEATED below), calls run() without argparse: nothing argparse-level at the top.
+FLAGS, VALUED, REPEATED and POSITIONAL below), calls run() without argparse: nothing argparse-level
+at the top.
 """
 
 from mambaboot.commands._common import (

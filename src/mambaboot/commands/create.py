@@ -1,7 +1,7 @@
 """`mambaboot create`: a new, verified environment.
 
-`create` with its options spelled out (cli._fast_tabled, with FLAGS, VALUED, REPEATED and POSITIONAL below)
-calls run() without argparse: nothing argparse-level at the top here.
+`create` with its options spelled out (cli._fast_tabled, with FLAGS, VALUED, REPEATED and
+POSITIONAL below) calls run() without argparse: nothing argparse-level at the top here.
 """
 
 import os
