@@ -11,7 +11,7 @@ from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.environment import record
 from mambaboot.pipeline import provision
 from tests.support.recorder import Recorder
-from tests.support.wine import windows_path
+from tests.support.wine import WINE, windows_path
 
 PROBE = """\
 set -e
@@ -145,7 +145,7 @@ def test_a_batch_post_script_runs_in_cmd(tmp_path, monkeypatch, wine, code):
     script = tmp_path / "setup.bat"
     script.write_bytes(f'@echo off\r\necho prefix=%CONDA_PREFIX%> "%OUT%"\r\nexit /b {code}\r\n'.encode())
     out = tmp_path / "out.txt"
-    monkeypatch.setattr(winsys, "command_processor", lambda environ, windows: ["wine", "cmd"])
+    monkeypatch.setattr(winsys, "command_processor", lambda environ, windows: [*WINE, "cmd"])
     environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WINEPREFIX": str(wine.prefix),
                "WINEDEBUG": "-all", "OUT": windows_path(out)}
     steps = provision.Steps(scripts=(windows_path(script),))

@@ -17,29 +17,34 @@ Wine's cmd is close to, not identical with, Windows' cmd; the differences that m
 - a quoted wildcard ("C:\\dir\\*.bat") matches nothing in FOR, and `call "%%VAR%%"` loses
   the rest of the calling script; the generated scripts avoid both forms.
 
-`wine cmd /c X` is two Windows processes: "cmd" names no path, so Wine's loader runs
-`start.exe /exec cmd /c X` instead (dlls/ntdll/unix/env.c, build_initial_params: load_main_exe
-fails, "try launching it through start.exe"), and start.exe starts cmd.exe with ShellExecuteExW
-(programs/start/start.c). Rarely (once in a full suite run; not in ~1,800 runs of a script here), that
-cmd.exe process dies while it is still starting, before it reads a line of X: the wineserver then
-has no exit status for it, NtCreateUserProcess returns STATUS_INTERNAL_ERROR
-(dlls/ntdll/unix/process.c: `if (!success) { if (!status) status = STATUS_INTERNAL_ERROR; ...}`)
-and start.exe prints NOT_STARTED and exits 1 (fatal_string_error(STRING_EXECFAIL, ...)). A
-cmd.exe killed at that point gives exactly this output. Nothing of the script ran, so that one
-outcome, and only when the stand-ins' log is as it was, is run again, once, with a warning.
+Every Wine process runs with address-space randomisation off (WINE below: `setarch -R`, a
+personality flag every process it forks and execs inherits). Debian's wine64 has no
+wine64-preloader, the program that reserves Windows' fixed addresses before Linux maps anything
+else; Wine's loader then reserves them itself, late (dlls/ntdll/unix/virtual.c, mmap_init:
+"if we don't have a preloader, try to reserve the space now"), and /usr/lib/wine/wine64 is a
+non-PIE program at 0x7d000000 whose brk heap Linux starts at a random page up to 1 GiB above
+it. About once in 8,000 process starts (the ~132 KiB of heap that exists by then, out of 1 GiB)
+that heap holds 0x7ffe0000, the shared user data page: virtual_alloc_first_teb cannot map it
+("failed to map the shared user data: c0000018", an ERR that WINEDEBUG=-all hides) and the
+process exits before it ever talks to the wineserver. Its parent's NtCreateUserProcess then has
+no exit status and returns STATUS_INTERNAL_ERROR (dlls/ntdll/unix/process.c): for the cmd.exe
+that `wine cmd /c` starts through start.exe, start.exe prints "ShellExecuteEx failed: Internal
+error." and exits 1; for the `cmd /c` that `for /f ('...')` starts, cmd says it "Can't recognize
+'CMD.EXE /C ...'". The thousands of Wine processes of a full suite run met it about once a run.
+Without randomisation the heap starts at 0x7d005000, always far below 0x7ffe0000.
 """
 
 import functools
 import io
 import json
 import os
+import platform
 import shutil
 import subprocess
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import pip._vendor.distlib as _distlib
 
@@ -53,9 +58,9 @@ def file_url(path) -> str:
     return "file:///Z:" + str(path)
 
 
-# start.exe's whole output when the cmd.exe it starts dies before it has started (see above)
-NOT_STARTED = ("Application could not be started, or no application associated with the specified file.\n"
-               "ShellExecuteEx failed: Internal error.\n\n")
+# How every Wine program is started: no address-space randomisation (see the module docstring)
+NO_ASLR = ["setarch", platform.machine(), "--addr-no-randomize"]
+WINE = [*NO_ASLR, "wine"]
 
 SOURCE = Path(__file__).with_name("winstandin.c")
 COMPILER = "x86_64-w64-mingw32-gcc"
@@ -73,7 +78,6 @@ class Wine:
     root: Path
     calls: int = 0
     drives: Dict[str, Path] = field(default_factory=dict)
-    not_started: int = 0  # runs that start.exe reported NOT_STARTED for, each run again once
 
     @property
     def prefix(self) -> Path:
@@ -100,12 +104,12 @@ class Wine:
         """Create the prefix (wineboot) and keep its wineserver up until stop()."""
         for d in (self.workdir, self.tools, self.root / "home", self.prefix):
             d.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
+        subprocess.run([*NO_ASLR, "wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
         subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
         # Start the prefix's services (services.exe, winedevice, rpcss...) now, with no pipe to
         # inherit: started by a test's child instead, they would hold that test's stdout pipe
         # open for the rest of the session, and a reader waiting for EOF would wait forever.
-        subprocess.run(["wine", "cmd", "/c", "exit"], env=self.env, stdin=subprocess.DEVNULL,
+        subprocess.run([*WINE, "cmd", "/c", "exit"], env=self.env, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=300)
 
     def stop(self) -> None:
@@ -131,23 +135,12 @@ class Wine:
         code = self._cmd(script, self.env, str(self.workdir), out, err, timeout)
         return code, _read(out), _read(err)
 
-    def _cmd(self, script: Path, env: Dict[str, str], cwd: str, out: Path, err: Path, timeout: int,
-             unchanged: Callable[[], bool] = lambda: True) -> int:
+    def _cmd(self, script: Path, env: Dict[str, str], cwd: str, out: Path, err: Path, timeout: int) -> int:
         """`wine cmd /c script`, output to the files out and err (not pipes: Wine's helper processes
-        may inherit the handles and outlive the run, and a pipe would then never report its end).
-        Run again, once, only when cmd.exe never started (NOT_STARTED, see the module docstring)
-        and unchanged() says nothing the script would have run has left a trace."""
-        for attempt in (1, 2):
-            with open(out, "wb") as o, open(err, "wb") as e:
-                proc = subprocess.run(["wine", "cmd", "/c", windows_path(script)], env=env, cwd=cwd,
-                                      stdin=subprocess.DEVNULL, stdout=o, stderr=e, timeout=timeout)
-            if attempt == 2 or not (proc.returncode == 1 and _read(out) == NOT_STARTED and _read(err) == ""
-                                    and unchanged()):
-                return proc.returncode
-            self.not_started += 1
-            warnings.warn(f"Wine's start.exe could not start cmd.exe for {script.name} (its cmd.exe died while "
-                          f"starting: ShellExecuteEx failed: Internal error); running it again", RuntimeWarning)
-        raise AssertionError("unreachable")
+        may inherit the handles and outlive the run, and a pipe would then never report its end)."""
+        with open(out, "wb") as o, open(err, "wb") as e:
+            return subprocess.run([*WINE, "cmd", "/c", windows_path(script)], env=env, cwd=cwd,
+                                  stdin=subprocess.DEVNULL, stdout=o, stderr=e, timeout=timeout).returncode
 
     def map_drive(self, letter: str, target: Path) -> None:
         """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""
@@ -181,15 +174,8 @@ class Wine:
         out, err = wrapper.with_suffix(".out"), wrapper.with_suffix(".err")
         full_env = {**self.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                     "WINEPATH": windows_path(self.tools), **(env or {})}
-        log = self.unix(full_env["STANDIN_LOG"]) if "STANDIN_LOG" in full_env else None
-        before = _contents(log)
-        code = self._cmd(wrapper, full_env, str(self.root), out, err, 300,
-                         unchanged=lambda: _contents(log) == before)
+        code = self._cmd(wrapper, full_env, str(self.root), out, err, 300)
         return Run(code, _read(out), _read(err))
-
-
-def _contents(path: Optional[Path]) -> Optional[bytes]:
-    return path.read_bytes() if path is not None and path.exists() else None
 
 
 def _read(path: Path) -> str:
