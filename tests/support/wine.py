@@ -30,7 +30,8 @@ process exits before it ever talks to the wineserver. Its parent's NtCreateUserP
 no exit status and returns STATUS_INTERNAL_ERROR (dlls/ntdll/unix/process.c): for the cmd.exe
 that `wine cmd /c` starts through start.exe, start.exe prints "ShellExecuteEx failed: Internal
 error." and exits 1; for the `cmd /c` that `for /f ('...')` starts, cmd says it "Can't recognize
-'CMD.EXE /C ...'". The thousands of Wine processes of a full suite run met it about once a run.
+'CMD.EXE /C ...'". Full suite runs, which start far more Wine processes than a loop of one
+script does, met it twice in two runs.
 Without randomisation the heap starts at 0x7d005000, always far below 0x7ffe0000.
 """
 
