@@ -34,6 +34,7 @@ SYSTEM = [
     ("zsh", "zsh", "activation scripts are sourced in zsh"),
     ("fish", "fish", "activation scripts are sourced in fish"),
     ("wine", "wine", ".bat files and bootstrap.bat run in Wine's cmd"),
+    ("setarch", "util-linux", "every Wine program runs without address-space randomisation (tests/support/wine.py)"),
     ("shellcheck", "shellcheck", "bootstrap.sh is linted with shellcheck"),
     ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64-win32", "bootstrap.bat's Windows stand-ins are compiled"),
     ("chattr", "e2fsprogs", "tests make files immutable to prove mambaboot stops before deleting"),
