@@ -54,6 +54,23 @@ def settle(directory: Path) -> None:
         os.close(fd)
 
 
+def alternated(n: int, side, settle_in: "Path | None" = None, before=None, after=None) -> "tuple[list, list]":
+    """(side 0's results, side 1's) of side(i, k) over n rounds, each side first every other round,
+    so drift within a round hits both ways; settle_in: _common.settle there before each side;
+    before(i) / after(i) around round i (its inputs made, its outputs taken away)."""
+    results: "tuple[list, list]" = ([], [])
+    for i in range(n):
+        if before:
+            before(i)
+        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+            if settle_in is not None:
+                settle(settle_in)
+            results[k].append(side(i, k))
+        if after:
+            after(i)
+    return results
+
+
 def runs(doc: str, default: int) -> int:
     """The benchmark's one option: how many runs per side (the median is reported)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, engine_made, fake_envs, handover, mambaboot_by, settle, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, alternated, clean_env, engine_made, fake_envs, handover, mambaboot_by, timed  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -143,21 +143,14 @@ def measure(n: int) -> dict:
 
         def removals(settled: bool):
             """(remove, rm -rf) medians; settled: everything written out before each side (_common.settle),
-            as an environment made earlier is, and so neither pays for the other's writes."""
-            rounds = []
-            for i in range(n):
-                copies(i)
-                pair = [lambda: timed(["rm", "-rf", str(root / "rm" / f"a{i}")], env),
-                        lambda: timed([*MAMBABOOT, "remove", "--yes", str(root / "rm" / f"b{i}"),
-                                       "--cache-dir", str(cache)], env)]
-                times = [0.0, 0.0]
-                # which goes first alternates: unsettled, the second runs while the copies' writeback goes on
-                for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-                    if settled:
-                        settle(root)
-                    times[k] = pair[k]()
-                rounds.append(times)
-            return tuple(statistics.median(r[k] for r in rounds) for k in (1, 0))
+            as an environment made earlier is, and so neither pays for the other's writes (unsettled,
+            the second side runs while the copies' writeback goes on)."""
+            def side(i, k):
+                if k == 0:
+                    return timed(["rm", "-rf", str(root / "rm" / f"a{i}")], env)
+                return timed([*MAMBABOOT, "remove", "--yes", str(root / "rm" / f"b{i}"), "--cache-dir", str(cache)], env)
+            rm, remove = alternated(n, side, root if settled else None, before=copies)
+            return statistics.median(remove), statistics.median(rm)
         figures["remove"] = removals(settled=True)
         figures["remove-fresh"] = removals(settled=False)
 
@@ -191,20 +184,14 @@ def _adopt(n: int, root: Path, env: dict, standin: Path) -> tuple:
     written out first (_common.settle), as the bootstrap scripts hand it over moments after."""
     channel, made = engine_made(root, standin, env)
     own = str(made / "bin" / "python")
-    rounds = []
-    for i in range(n):
-        envs = root / f"adopt{i}"
-        envs.mkdir()
-        shutil.copytree(made, envs / "demo", symlinks=True)
-        adopt = handover(envs / "demo", root / "cache", channel)
-        pair = [lambda: timed([own, "-c", VERIFY, str(made)], env), lambda: timed([*mambaboot_by(own), *adopt], env)]
-        times = [0.0, 0.0]
-        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-            settle(root)
-            times[k] = pair[k]()
-        rounds.append(times)
-        shutil.rmtree(envs)
-    return tuple(statistics.median(r[k] for r in rounds) for k in (1, 0))
+
+    def side(i, k):
+        if k == 0:
+            return timed([own, "-c", VERIFY, str(made)], env)
+        return timed([*mambaboot_by(own), *handover(root / f"adopt{i}" / "demo", root / "cache", channel)], env)
+    floor, adopt = alternated(n, side, root, before=lambda i: shutil.copytree(made, root / f"adopt{i}" / "demo", symlinks=True),
+                              after=lambda i: shutil.rmtree(root / f"adopt{i}"))
+    return statistics.median(adopt), statistics.median(floor)
 
 
 def rows(figures: dict) -> list:

@@ -26,7 +26,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from _common import REPO, clean_env, engine_made, handover, mambaboot_by, settle, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import REPO, alternated, clean_env, engine_made, handover, mambaboot_by, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.micromamba_standin import make_standin  # noqa: E402
 
@@ -46,22 +46,17 @@ def _once(argv, env) -> "float | None":
     return time.perf_counter() - start if done.returncode == 0 else None
 
 
-def _row(name: str, n: int, root: Path, sides, argv_of, prepare=None, after=None) -> None:
-    """sides: (label, src) pairs; argv_of(src, i, k) -> argv for run i of side k; prepare/after(i, k) around it."""
-    times = {label: [] for label, _ in sides}
-    for i in range(n):
-        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-            label, src = sides[k]
-            if prepare:
-                prepare(i, k)
-            settle(root)
-            times[label].append(_once(argv_of(src, i, k), ENV))
-            if after:
-                after(i, k)
-    medians = {label: None if None in t else statistics.median(t) for label, t in times.items()}
-    (this, _), (rev, _) = sides
-    shown = "  ".join(f"{label} {'n/a' if m is None else f'{m * 1000:.1f} ms'}" for label, m in medians.items())
-    share = "n/a" if None in medians.values() else f"{medians[this] / medians[rev]:.2f}"
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _row(name: str, n: int, root: Path, sides, argv_of, before=None, after=None) -> None:
+    """sides: (label, src) pairs; argv_of(src, i, k) -> argv for run i of side k; before/after(i) around round i."""
+    times = alternated(n, lambda i, k: _once(argv_of(sides[k][1], i, k), ENV), root, before, after)
+    medians = [None if None in t else statistics.median(t) for t in times]
+    shown = "  ".join(f"{label} {'n/a' if m is None else f'{m * 1000:.1f} ms'}" for (label, _), m in zip(sides, medians))
+    share = "n/a" if None in medians else f"{medians[0] / medians[1]:.2f}"
     print(f"{name:8} {shown}  this/REV {share}", flush=True)
 
 
@@ -89,15 +84,16 @@ def main() -> int:
              lambda src, i, k: [*mambaboot_by(own, src), "run", str(made), "--", "python", "-c", "pass"])
         _row("create", args.n, root, sides,
              lambda src, i, k: [*mambaboot_by(sys.executable, src), "create", f"c{i}-{k}", *create],
-             after=lambda i, k: shutil.rmtree(root / "envs" / f"c{i}-{k}", ignore_errors=True))
+             after=lambda i: _remove(root / "envs" / f"c{i}-0", root / "envs" / f"c{i}-1"))
 
-        def fresh(i, k):
-            shutil.copytree(made, root / "handed" / f"a{i}-{k}" / "demo", symlinks=True)
+        def fresh(i):
+            for k in (0, 1):
+                shutil.copytree(made, root / "handed" / f"a{i}-{k}" / "demo", symlinks=True)
 
         _row("adopt", args.n, root, sides,
              lambda src, i, k: [*mambaboot_by(own, src), *handover(root / "handed" / f"a{i}-{k}" / "demo",
                                                                    root / "cache", channel)],
-             prepare=fresh)
+             before=fresh)
     after = os.getloadavg()
     print(f"load average before {before[0]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} "
           f"({os.cpu_count()} CPUs)")
