@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
-from tests.support.probed import run_probed
+from tests.support.probed import FSYNC_PROBE, run_probed, synced
 from tests.support.snapshot import diff, snapshot
 
 # When it ran, and what the environment measured then (the engine's own history file, with
@@ -179,16 +179,9 @@ def test_a_handover_gives_the_record_create_writes(world, channel, standin, rele
     assert _without(_record(prefix)) == _without(created)
 
 
-_SYNCED = ("import os\nreal = os.fsync\n"
-           "def fsync(fd):\n    open(out, 'a').write(os.readlink(f'/proc/self/fd/{fd}') + '\\n')\n    real(fd)\n"
-           "os.fsync = fsync\n")
-
-
 def _synced_in(out: Path, prefix: Path) -> list:
-    """The files of prefix that were synced, by name: atomic_write syncs ".NAME.tmp-XXXX" before
-    renaming it to NAME."""
-    paths = [Path(p) for p in out.read_text().splitlines()] if out.exists() else []
-    return sorted(p.name[1:].rsplit(".tmp-", 1)[0] for p in paths if prefix in p.parents)
+    """The files of prefix that were synced, by name."""
+    return sorted(name for d, name in synced(out) if d == prefix or prefix in d.parents)
 
 
 def test_a_handover_syncs_what_create_syncs_and_an_adoption_every_file(world, channel, standin, tmp_path):
@@ -201,12 +194,12 @@ def test_a_handover_syncs_what_create_syncs_and_an_adoption_every_file(world, ch
     for prefix in (handed, theirs):
         engine_only(world, standin, channel, prefix)
     out_handed, out_theirs = tmp_path / "handed.txt", tmp_path / "theirs.txt"
-    r = run_probed(world, out_handed, _SYNCED, "adopt", str(handed), "--name", "demo", "--envs-dir", str(world.envs),
+    r = run_probed(world, out_handed, FSYNC_PROBE, "adopt", str(handed), "--name", "demo", "--envs-dir", str(world.envs),
                    "--cache-dir", str(world.cache), "-c", channel, *_handover_args(world, "0" * 64))
     assert r.returncode == 0, r.stderr
     assert _record(handed)["state"] == "complete" and (handed / ".mambaboot" / "activate.sh").is_file()
     assert _synced_in(out_handed, handed) == ["record.json"]
-    r = run_probed(world, out_theirs, _SYNCED, "adopt", str(theirs), "--cache-dir", str(world.cache))
+    r = run_probed(world, out_theirs, FSYNC_PROBE, "adopt", str(theirs), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
     synced = _synced_in(out_theirs, theirs)
     assert synced.count("record.json") == 2 and {"activate.sh", "lock.txt", ".condarc"} <= set(synced), synced

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.entries import both_entries
-from tests.support.probed import create_probed
+from tests.support.probed import FSYNC_PROBE, create_probed, synced
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, USER_DIR, occupy
 
@@ -69,18 +69,14 @@ def test_only_the_marker_and_the_complete_record_are_synced(world, channel, stan
     (the record that says `incomplete`, activation scripts, lock, .condarc) is not, as the
     engine syncs none of its own files there (libmamba calls no fsync)."""
     out = tmp_path / "synced.txt"
-    probe = ("import os\nreal = os.fsync\n"
-             "def fsync(fd):\n    open(out, 'a').write(os.readlink(f'/proc/self/fd/{fd}') + '\\n')\n    real(fd)\n"
-             "os.fsync = fsync\n")
-    r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
+    r = create_probed(world, out, FSYNC_PROBE, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     prefix = world.envs / "py"
     assert (prefix / ".mambaboot" / "activate.sh").is_file() and _record(prefix)["state"] == "complete"
-    # atomic_write syncs ".NAME.tmp-XXXX" before renaming it to NAME
-    synced = [(Path(p).parent, Path(p).name[1:].rsplit(".tmp-", 1)[0]) for p in out.read_text().splitlines()]
-    assert [name for d, name in synced if d == prefix / ".mambaboot"] == ["record.json"]
-    assert not [name for d, name in synced if d == prefix or prefix in d.parents and d != prefix / ".mambaboot"]
-    assert [d for d, name in synced if name.endswith(".json")] == [world.cache / "pending", prefix / ".mambaboot"]
+    files = synced(out)
+    assert [name for d, name in files if d == prefix / ".mambaboot"] == ["record.json"]
+    assert not [name for d, name in files if d == prefix or prefix in d.parents and d != prefix / ".mambaboot"]
+    assert [d for d, name in files if name.endswith(".json")] == [world.cache / "pending", prefix / ".mambaboot"]
 
 
 def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):

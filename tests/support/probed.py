@@ -27,3 +27,16 @@ def create_probed(world, out: Path, probe: str, *args: str):
 def run_probed(world, out: Path, probe: str, *args: str):
     _probing(world, out, probe)
     return world.run(*args)
+
+
+# A probe that writes to `out` the path of every file os.fsync is called on, one a line.
+FSYNC_PROBE = ("import os\nreal = os.fsync\n"
+               "def fsync(fd):\n    open(out, 'a').write(os.readlink(f'/proc/self/fd/{fd}') + '\\n')\n    real(fd)\n"
+               "os.fsync = fsync\n")
+
+
+def synced(out: Path) -> list:
+    """(directory, name) of each file FSYNC_PROBE saw synced, in order: atomic_write syncs
+    ".NAME.tmp-XXXX" before renaming it to NAME."""
+    paths = [Path(p) for p in out.read_text().splitlines()] if out.exists() else []
+    return [(p.parent, p.name[1:].rsplit(".tmp-", 1)[0]) for p in paths]
