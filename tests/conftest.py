@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from tests.support.channel import build_channel, channel_url, pip_spec
+from tests.support import realmode
 from tests.support.micromamba_standin import make_standin
 from tests.support.server import AssetServer
 from tests.support.snapshot import snapshot
@@ -74,8 +75,17 @@ def liar_channel(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def standin(tmp_path_factory) -> Path:
+def fault_standin(tmp_path_factory) -> Path:
+    """The stand-in micromamba in every mode: for tests that inject a fault through it
+    (STANDIN_FAIL, STANDIN_BLOCK_FIFO, STANDIN_RECORD, ...) or serve its bytes as a release."""
     return make_standin(tmp_path_factory.mktemp("standin") / "micromamba", version=STANDIN_VERSION)
+
+
+@pytest.fixture(scope="session")
+def standin(fault_standin) -> Path:
+    """The engine the end-to-end tests run: the stand-in, or in real mode the real micromamba
+    MAMBABOOT_TEST_MICROMAMBA names (tests/support/realmode.py)."""
+    return realmode.engine() or fault_standin
 
 
 @dataclass
@@ -159,13 +169,13 @@ def world(tmp_path, entry) -> World:
 
 
 @pytest.fixture
-def release_server(standin):
+def release_server(fault_standin):
     """Serves the stand-in as the official release asset of the pinned version."""
     from mambaboot.common.host import current
     from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 
     with AssetServer() as server:
-        url = server.add_release(PINNED_MICROMAMBA, current().subdir, standin.read_bytes())
+        url = server.add_release(PINNED_MICROMAMBA, current().subdir, fault_standin.read_bytes())
         server.asset_url = url
         server.releases_base = f"{server.url}/mamba-org/micromamba-releases/releases"
         yield server

@@ -191,10 +191,10 @@ def test_engine_failure_is_exit_6_with_its_text_and_nothing_left(world, channel,
     assert list(world.cache.glob("pending/*.json")) == [], "no pending marker is left"
 
 
-def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, standin):
+def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, fault_standin):
     prefix = world.envs / "py"
     prefix.mkdir()
-    r = world.create("-c", channel, "--micromamba", str(standin), env={"STANDIN_FAIL": "1"})
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_FAIL": "1"})
     assert r.returncode == 6 and "injected failure" in r.stderr
     assert prefix.is_dir() and list(prefix.iterdir()) == []
 

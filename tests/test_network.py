@@ -156,12 +156,12 @@ def test_without_the_credentials_the_mirror_refuses_the_engine(world, standin, p
     assert private_channel.refused
 
 
-def test_the_engine_gets_the_machine_and_network_variables_the_scrub_would_drop(world, channel, standin, tmp_path):
+def test_the_engine_gets_the_machine_and_network_variables_the_scrub_would_drop(world, channel, fault_standin, tmp_path):
     log = tmp_path / "runs.jsonl"
     ca = TestCA(tmp_path / "pki").ca_pem
     carried = {"MAMBA_SSL_NO_REVOKE": "1", "MAMBA_SSL_VERIFY": str(ca), "CONDA_OVERRIDE_CUDA": "12.4",
                "NO_PROXY": "localhost", "MAMBA_CHANNEL_ALIAS": "https://mirror.example/conda"}
-    r = world.create("py", "-c", channel, "--micromamba", str(standin),
+    r = world.create("py", "-c", channel, "--micromamba", str(fault_standin),
                      env={**carried, "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "MAMBA_ROOT_PREFIX": "/elsewhere",
                           "STANDIN_RECORD": str(log)})
     assert r.returncode == 0, r.stderr

@@ -55,10 +55,10 @@ def test_two_overlays_may_not_supply_the_same_file(world, channel, standin):
     assert not (world.envs / "ov").exists()
 
 
-def test_reserved_places_are_refused_before_the_engine_runs(world, channel, standin):
+def test_reserved_places_are_refused_before_the_engine_runs(world, channel, fault_standin):
     bad = _template(world.root / "t", {"conda-meta/evil-1-0.json": "{}", "pkgs/x": "into the cache"})
     calls = world.root / "calls.jsonl"
-    r = world.create("ov", "-c", channel, "--micromamba", str(standin), "--overlay", str(bad),
+    r = world.create("ov", "-c", channel, "--micromamba", str(fault_standin), "--overlay", str(bad),
                      env={"STANDIN_RECORD": str(calls)})
     assert r.returncode == 4, r.stderr
     assert "conda-meta/evil-1-0.json" in r.stderr and "pkgs/x" in r.stderr

@@ -120,9 +120,9 @@ def test_the_standin_2_0_checks_a_64_digit_lock_hash_as_md5(tmp_path, world, cha
     assert proc.returncode == 1 and "md5 sum of" in proc.stderr
 
 
-def test_the_engine_gets_a_private_root_prefix_and_no_shortcuts(world, channel, standin):
+def test_the_engine_gets_a_private_root_prefix_and_no_shortcuts(world, channel, fault_standin):
     record = world.tmp / "runs.jsonl"
-    r = world.create("py", "-c", channel, "--micromamba", str(standin), env={"STANDIN_RECORD": str(record)})
+    r = world.create("py", "-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_RECORD": str(record)})
     assert r.returncode == 0, r.stderr
     argv = json.loads(record.read_text().splitlines()[-1])["argv"]
     root = Path(argv[argv.index("--root-prefix") + 1])

@@ -8,6 +8,10 @@
    only when pyproject.toml changed since the last install.
 3. Runs pytest in that environment, in place of this process: its closing line and exit code
    (5 when no test ran) are the command's own.
+
+The real-engine mode (tests/support/realmode.py): MAMBABOOT_TEST_MICROMAMBA=PATH runs every
+end-to-end test on that micromamba, MAMBABOOT_TEST_CHANNEL=DIR takes conda and mamba from that
+channel of real packages. A variable that names nothing there stops the run before pytest.
 """
 
 import hashlib
@@ -93,7 +97,18 @@ def build_requirements() -> list:
     return re.findall(r'"([^"]+)"', line)
 
 
+def announce_mode() -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.support import realmode
+
+    try:
+        print(f"tools/test.py: {realmode.describe()}", flush=True)
+    except realmode.RealModeError as exc:
+        sys.exit(f"tools/test.py: {exc}")
+
+
 def main() -> None:
+    announce_mode()
     install_system_packages()
     python = venv_python()
     os.chdir(REPO)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from tests.support import realmode
+
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 # conda-build's host prefix, padded to 255 characters, is what packages with binary prefixes
 # carry (conda_build/config.py: _h_env_placehold...): room for a long install prefix.
@@ -636,10 +638,21 @@ def build_channel(
     dest = Path(dest)
     _prepare_dest(dest)
     _add_python(dest, python_version, python_build_number)
-    for spec in (conda_spec(), mamba_spec(), uv_spec(), *extra):
+    real = realmode.channel()
+    tools = (uv_spec(),) if real else (conda_spec(), mamba_spec(), uv_spec())
+    for spec in (*tools, *extra):
         make_package(spec, dest / spec.subdir)
+    if real:
+        _add_real_packages(dest, real)
     index_channel(dest)
     return dest
+
+
+def _add_real_packages(dest: Path, real: Path) -> None:
+    """The real mode's packages (tests/support/realmode.py) in place of the conda and mamba
+    scripts. Copies, not links: tests may corrupt channel files in place."""
+    for subdir, archive in realmode.real_archives(real):
+        shutil.copyfile(archive, dest / subdir / archive.name)
 
 
 # --------------------------------------------------------------------------- benchmark
