@@ -62,6 +62,12 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 class _OwnerRefused(Exception):
     pass
 
@@ -73,9 +79,7 @@ def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> s
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, data)
             if hasattr(os, "fchown"):
                 try:
                     os.fchown(fd, like.st_uid, like.st_gid)  # before the mode: chown clears set-id bits
@@ -128,9 +132,7 @@ def rewrite(read: Read, data: bytes) -> None:
     try:
         read.check(fd)
         os.lseek(fd, 0, os.SEEK_SET)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, data)
         os.ftruncate(fd, len(data))
         os.fsync(fd)
     finally:

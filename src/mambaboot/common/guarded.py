@@ -72,6 +72,7 @@ def _witness_at(fd: int, witness: str) -> tuple | None:
             os.close(opened)
 
 
+_BY_DESCRIPTOR = fsops.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errno.ELOOP))
 
 
@@ -89,7 +90,7 @@ class set_aside:
 
     def __enter__(self) -> "set_aside":
         try:
-            if fsops.BY_DESCRIPTOR:
+            if _BY_DESCRIPTOR:
                 self._by_descriptor()
             else:  # pragma: no cover - Windows
                 self._by_path()
