@@ -406,52 +406,52 @@ def test_the_documented_commands_survive_a_stale_pythonhome(zipapp, tmp_path):
 
 # ------------------------------------------------------------------ only well-formed blocks, never an edit lost
 
-def _refused(home: Path, name: str, text: str, *where: str):
+def _refused(reliability, home: Path, name: str, text: str, *where: str):
     """Undo refuses the file (exit 11, nothing changed anywhere, no backup), naming its lines;
     doctor reports the same, so the two never disagree about the file."""
     (home / name).write_text(text)
     before = snapshot(home)
     proc = _doctor("--undo-shell-init", home=home)
-    assert proc.returncode == 11, proc.stdout + proc.stderr
-    for w in where:
-        assert f"refused: {home / name}:{w}" in proc.stdout, proc.stdout
-    assert snapshot(home) == before
     check = _doctor(home=home)
-    assert check.returncode == 11 and all(f"{home / name}:{w}" in check.stdout for w in where), check.stdout
+    ok = (proc.returncode == 11 and all(f"refused: {home / name}:{w}" in proc.stdout for w in where)
+          and snapshot(home) == before
+          and check.returncode == 11 and all(f"{home / name}:{w}" in check.stdout for w in where))
+    reliability.record("undo-shell-init: a block not well formed refused, nothing changed", ok)
+    assert ok, proc.stdout + proc.stderr + check.stdout
     return proc.stdout
 
 
-def test_a_second_start_marker_before_the_end_is_refused_and_the_lines_between_kept(tmp_path):
+def test_a_second_start_marker_before_the_end_is_refused_and_the_lines_between_kept(tmp_path, reliability):
     home = tmp_path / "home"
     home.mkdir()
-    out = _refused(home, ".bashrc", "alias ll='ls -l'\n# >>> conda initialize >>>\nexport MY_TOKEN=kept\n"
+    out = _refused(reliability, home, ".bashrc", "alias ll='ls -l'\n# >>> conda initialize >>>\nexport MY_TOKEN=kept\n"
                    "export EDITOR=vi\n" + CONDA_BLOCK, "2-5")
     assert "followed at line 5 by '# >>> conda initialize >>>' before its end marker" in out
 
 
-def test_a_start_marker_inside_a_heredoc_is_refused_and_the_heredoc_left_whole(tmp_path):
+def test_a_start_marker_inside_a_heredoc_is_refused_and_the_heredoc_left_whole(tmp_path, reliability):
     home = tmp_path / "home"
     home.mkdir()
-    out = _refused(home, ".bashrc", "cat > ~/notes.txt <<EOF\n# >>> conda initialize >>>\nEOF\necho after\n"
+    out = _refused(reliability, home, ".bashrc", "cat > ~/notes.txt <<EOF\n# >>> conda initialize >>>\nEOF\necho after\n"
                    + CONDA_BLOCK, "2")
     assert "is inside the heredoc or quoted text opened at line 1" in out
-    out = _refused(home, ".zshrc", "cat <<-'END'\n" + MAMBA_BLOCK + "echo the heredoc never ends\n", "2", "5")
+    out = _refused(reliability, home, ".zshrc", "cat <<-'END'\n" + MAMBA_BLOCK + "echo the heredoc never ends\n", "2", "5")
     assert "which never ends" in out
 
 
-def test_nested_blocks_are_refused_leaving_no_stray_marker(tmp_path):
+def test_nested_blocks_are_refused_leaving_no_stray_marker(tmp_path, reliability):
     home = tmp_path / "home"
     home.mkdir()
     nested = ("# >>> conda initialize >>>\n" + CONDA_BLOCK + 'eval "$(conda shell.bash hook)"\n'
               "# <<< conda initialize <<<\nexport EDITOR=vi\n")
-    out = _refused(home, ".bashrc", nested, "1-2", "8")
+    out = _refused(reliability, home, ".bashrc", nested, "1-2", "8")
     assert "closes no block" in out
 
 
-def test_a_line_of_the_users_inside_a_block_is_refused(tmp_path):
+def test_a_line_of_the_users_inside_a_block_is_refused(tmp_path, reliability):
     home = tmp_path / "home"
     home.mkdir()
-    out = _refused(home, ".bashrc", CONDA_BLOCK.replace("eval", "export MY_TOKEN=kept\neval"), "1-6")
+    out = _refused(reliability, home, ".bashrc", CONDA_BLOCK.replace("eval", "export MY_TOKEN=kept\neval"), "1-6")
     assert "holds line 4 (`export MY_TOKEN=kept`), which neither conda nor mamba writes there" in out
 
 
@@ -522,7 +522,7 @@ def _bashrc(world, text=CONDA_BLOCK):
     return rc
 
 
-def test_an_edit_made_while_undo_runs_is_kept_and_the_file_left_as_it_was(world, tmp_path):
+def test_an_edit_made_while_undo_runs_is_kept_and_the_file_left_as_it_was(world, tmp_path, reliability):
     """The file is edited after undo read it and before it is replaced (at undo's first fsync,
     its backup's): the edit is there afterwards, the block too, and no backup misleads."""
     from tests.support.probed import run_probed
@@ -535,13 +535,13 @@ def test_an_edit_made_while_undo_runs_is_kept_and_the_file_left_as_it_was(world,
              "os.fsync = fsync\n")
     original = rc.read_text()
     r = run_probed(world, tmp_path / "out", probe, "doctor", "--undo-shell-init")
-    assert r.returncode == 11, r.stdout + r.stderr
-    assert f"failed: {rc}: changed while mambaboot was editing it" in r.stdout
-    assert rc.read_text() == original + edit
-    assert sorted(p.name for p in world.home.iterdir()) == [".bashrc"]
+    ok = (r.returncode == 11 and f"failed: {rc}: changed while mambaboot was editing it" in r.stdout
+          and rc.read_text() == original + edit and sorted(p.name for p in world.home.iterdir()) == [".bashrc"])
+    reliability.record("undo-shell-init: an edit made while it runs kept", ok)
+    assert ok, (r.stdout + r.stderr, rc.read_text())
 
 
-def test_undo_keeps_the_files_owner_mode_and_hard_links(world):
+def test_undo_keeps_the_files_owner_mode_and_hard_links(world, reliability):
     rc = _bashrc(world)
     dotfiles = world.root / "dotfiles"
     dotfiles.mkdir()
@@ -555,13 +555,11 @@ def test_undo_keeps_the_files_owner_mode_and_hard_links(world):
     os.chown(plain, *owner)
     inode = rc.stat().st_ino
     r = world.run("doctor", "--undo-shell-init")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert (dotfiles / "bashrc").read_text() == rc.read_text() == "export EDITOR=vi\nalias ll='ls -l'\n"
-    assert rc.stat().st_ino == inode and rc.stat().st_nlink == 2
-    assert plain.read_text() == "setopt autocd\n"
-    for path, mode in ((rc, 0o640), (plain, 0o600)):
-        st = path.stat()
-        assert ((st.st_uid, st.st_gid), st.st_mode & 0o7777) == (owner, mode), path
-        backup, = world.home.glob(path.name + ".mambaboot-backup-*")
-        st = backup.stat()
-        assert ((st.st_uid, st.st_gid), st.st_mode & 0o7777) == (owner, mode), backup
+    kept = [((p.stat().st_uid, p.stat().st_gid), p.stat().st_mode & 0o7777)
+            for name in (".bashrc", ".zshrc") for p in sorted(world.home.glob(name + "*"))]
+    ok = (r.returncode == 0
+          and (dotfiles / "bashrc").read_text() == rc.read_text() == "export EDITOR=vi\nalias ll='ls -l'\n"
+          and rc.stat().st_ino == inode and rc.stat().st_nlink == 2 and plain.read_text() == "setopt autocd\n"
+          and kept == [(owner, 0o640)] * 2 + [(owner, 0o600)] * 2)  # each file, then its backup
+    reliability.record("undo-shell-init: owner, mode and hard links kept", ok)
+    assert ok, (r.stdout + r.stderr, kept, rc.stat())

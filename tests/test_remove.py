@@ -326,42 +326,42 @@ def _put_in_place_of(prefix, world):
     return away
 
 
-def test_a_directory_put_in_place_of_the_environment_while_asking_is_not_removed(world, channel, standin):
+def _answered_yes_refuses(world, reliability, asking, prefix):
+    """Answered "y" after the swap: exit 4 naming the path, and nothing anywhere changed."""
+    before = snapshot(world.root)
+    code, err = asking.answer(b"y\n")
+    ok = (code == 4 and f"{prefix} is not the directory that was checked any more" in err
+          and "nothing was removed" in err and diff(before, snapshot(world.root)) == {})
+    reliability.record("remove: the path swapped while asking is refused, nothing deleted", ok)
+    assert ok, (code, err, diff(before, snapshot(world.root)))
+
+
+def test_a_directory_put_in_place_of_the_environment_while_asking_is_not_removed(world, reliability, channel,
+                                                                                 standin):
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
     assert "remove " + str(prefix) in asking.asked.decode()
     away = _put_in_place_of(prefix, world)
-    before = snapshot(world.root)
-    code, err = asking.answer(b"y\n")
-    assert code == 4, err
-    assert f"{prefix} is not the directory that was checked any more" in err and "nothing was removed" in err
-    assert "removed (" not in err
-    assert diff(before, snapshot(world.root)) == {}, "the directory, the environment renamed away, all intact"
+    _answered_yes_refuses(world, reliability, asking, prefix)
     assert (away / "bin" / "python").exists()
 
 
-def test_a_foreign_environment_put_in_place_while_asking_needs_force(world, channel, standin):
+def test_a_foreign_environment_put_in_place_while_asking_needs_force(world, reliability, channel, standin):
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
     os.rename(prefix, world.root / "renamed-away")
     subprocess.run([str(standin), "create", "-y", "-p", str(prefix), "-c", channel, "python"],
                    env=world.env, check=True, capture_output=True)
-    before = snapshot(world.root)
-    code, err = asking.answer(b"y\n")
-    assert code == 4 and "is not the directory that was checked any more" in err, err
-    assert diff(before, snapshot(world.root)) == {}
+    _answered_yes_refuses(world, reliability, asking, prefix)
 
 
-def test_a_link_put_in_place_while_asking_is_not_followed(world, channel, standin):
+def test_a_link_put_in_place_while_asking_is_not_followed(world, reliability, channel, standin):
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
     away = world.root / "renamed-away"
     os.rename(prefix, away)
     os.symlink(away, prefix)
-    before = snapshot(world.root)
-    code, err = asking.answer(b"y\n")
-    assert code == 4 and "is not the directory that was checked any more" in err, err
-    assert diff(before, snapshot(world.root)) == {}
+    _answered_yes_refuses(world, reliability, asking, prefix)
     assert (away / "bin" / "python").exists()
 
 
