@@ -57,12 +57,23 @@ def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel
     assert "kept" in r.stdout and "share by hard links" in r.stdout
 
 
+MARKER = ".mambaboot-home"  # engine/sandbox.py's MARKER
+
+
+def _home(tmp, name):
+    """A private home as a run makes it (engine/sandbox.py): a directory holding the marker."""
+    (tmp / name / "tmp").mkdir(parents=True)
+    (tmp / name / MARKER).write_text("")
+    return tmp / name
+
+
 def test_clean_removes_leftovers_of_dead_runs_only(world, channel, standin):
     tmp = world.cache / "tmp"
-    (tmp / "home-dead" / "tmp").mkdir(parents=True)
+    _home(tmp, "home-dead")
     (tmp / "home-dead.lock").write_text("")
-    (tmp / "home-old-version").mkdir()  # from before homes had locks: nobody can own it
-    (tmp / "home-live").mkdir()
+    _home(tmp, "home-unlocked")  # killed between its lock's unlink and its own removal
+    (tmp / "home-gone.lock").write_text("")  # killed between the home's removal and its lock's
+    _home(tmp, "home-live")
     orphan = record.mark_pending(str(world.cache), str(world.root / "never-made"))
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
                "--micromamba", str(standin)]
@@ -74,16 +85,86 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, standin):
 
     with fsops.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
         info = _cache(world, "info")
-        assert info["stale_homes"]["count"] == 2 + len(killed_homes)
+        assert info["stale_homes"]["count"] == 3 + len(killed_homes)
         assert info["orphaned_markers"] == 1
         done = _cache(world, "clean")
         assert sorted(os.path.basename(h) for h in done["stale_homes"]) == sorted(
-            ["home-dead", "home-old-version", *killed_homes])
+            ["home-dead", "home-unlocked", "home-gone", *killed_homes])
         assert done["orphaned_markers"] == 1
         assert sorted(p.name for p in tmp.iterdir()) == ["home-live", "home-live.lock"]
     assert not os.path.exists(orphan)
     assert record.pending(str(world.cache), str(world.envs / "killed")), \
         "the marker of an environment that still exists is what makes it recognisably ours"
+
+
+def test_clean_deletes_no_home_it_did_not_make(world, reliability):
+    """Only a directory holding the marker a run writes, the user's own, reached through no link,
+    is a private home: a user's directory named home-*, a link to a home, a marker that is a
+    link, a home of another user, all stay."""
+    tmp = world.cache / "tmp"
+    (tmp / "home-thesis").mkdir(parents=True)
+    (tmp / "home-thesis" / "chapter1.txt").write_text("precious")
+    elsewhere = _home(world.root, "elsewhere")
+    os.symlink(elsewhere, tmp / "home-linked")
+    _home(tmp, "home-marker-linked")
+    (tmp / "home-marker-linked" / ".mambaboot-home").unlink()
+    os.symlink(elsewhere / ".mambaboot-home", tmp / "home-marker-linked" / ".mambaboot-home")
+    if os.geteuid() == 0:  # as the suite runs in its container: a home of another user can be made
+        alice = _home(tmp, "home-alice")
+        for path in (alice, alice / ".mambaboot-home"):
+            os.chown(path, 4321, 4321)
+    before = snapshot(world.root), snapshot(world.cache)
+    assert _cache(world, "info")["stale_homes"]["count"] == 0
+    done = _cache(world, "clean")
+    ok = done["stale_homes"] == [] and (snapshot(world.root), snapshot(world.cache)) == before
+    reliability.record("cache clean: no directory it did not make deleted", ok)
+    assert ok
+
+
+def test_clean_never_goes_through_a_linked_tmp(world, reliability):
+    """CACHE/tmp a link to a directory others use: nothing in it is taken for a home of ours."""
+    shared = world.root / "shared-tmp"
+    _home(shared, "home-alice")
+    (shared / "home-alice" / "notes.txt").write_text("alice's")
+    world.cache.mkdir()
+    os.symlink(shared, world.cache / "tmp")
+    before = snapshot(world.root)
+    done = _cache(world, "clean")
+    ok = done["stale_homes"] == [] and diff(before, snapshot(world.root)) == {}
+    reliability.record("cache clean: no directory it did not make deleted", ok)
+    assert ok
+
+
+def test_a_lock_file_that_is_a_link_is_refused_not_followed(world, reliability):
+    """pkgs.lock (opened to lock the package cache as micromamba does) a link to a missing file:
+    the file it names is never created, and the message says why."""
+    pkgs = world.cache / "Python" / "pkgs"
+    pkgs.mkdir(parents=True)
+    target = world.root / "made-through-the-link"
+    os.symlink(target, pkgs / "pkgs.lock")
+    r = world.run("cache", "clean", "--cache-dir", str(world.cache))
+    ok = (r.returncode == 4 and f"{pkgs / 'pkgs.lock'} is a link; a lock file is never opened through one" in r.stderr
+          and not os.path.lexists(target))
+    reliability.record("cache clean: a lock file that is a link refused, nothing made through it", ok)
+    assert ok, r.stderr
+
+
+def test_a_home_replaced_after_it_was_listed_is_not_deleted(tmp_path):
+    """Listed as stale, then swapped for another directory (even one with a marker of its own):
+    the deletion compares identities and leaves both."""
+    from mambaboot.engine import sandbox
+
+    assert sandbox.MARKER == MARKER
+    tmp = tmp_path / "tmp"
+    _home(tmp, "home-x")
+    (stale,) = sandbox.stale_homes(str(tmp))
+    os.rename(tmp / "home-x", tmp_path / "away")
+    _home(tmp, "home-x")
+    (tmp / "home-x" / "keep.txt").write_text("keep")
+    assert sandbox.remove_stale(stale) is False
+    assert (tmp / "home-x" / "keep.txt").exists() and (tmp_path / "away" / sandbox.MARKER).exists()
+    (fresh,) = sandbox.stale_homes(str(tmp))
+    assert sandbox.remove_stale(fresh) is True and not (tmp / "home-x").exists()
 
 
 def test_info_walks_the_cache_once(world, channel, standin, monkeypatch):

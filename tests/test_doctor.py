@@ -2,6 +2,7 @@
 --undo-shell-init proven to remove only the marked blocks and hooks, keeping backups."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -401,3 +402,164 @@ def test_the_documented_commands_survive_a_stale_pythonhome(zipapp, tmp_path):
         assert proc.returncode == 11 and "Traceback" not in proc.stderr, proc.stderr  # an error finding
         assert f"PYTHONHOME={tmp_path / 'gone'} is set" in proc.stdout and "is not a Python home" in proc.stdout
         assert f"PYTHONPATH={tmp_path / 'gone-too'} is set" in proc.stdout
+
+
+# ------------------------------------------------------------------ only well-formed blocks, never an edit lost
+
+def _refused(reliability, home: Path, name: str, text: str, *where: str):
+    """Undo refuses the file (exit 11, nothing changed anywhere, no backup), naming its lines;
+    doctor reports the same, so the two never disagree about the file."""
+    (home / name).write_text(text)
+    before = snapshot(home)
+    proc = _doctor("--undo-shell-init", home=home)
+    check = _doctor(home=home)
+    ok = (proc.returncode == 11 and all(f"refused: {home / name}:{w}" in proc.stdout for w in where)
+          and snapshot(home) == before
+          and check.returncode == 11 and all(f"{home / name}:{w}" in check.stdout for w in where))
+    reliability.record("undo-shell-init: a block not well formed refused, nothing changed", ok)
+    assert ok, proc.stdout + proc.stderr + check.stdout
+    return proc.stdout
+
+
+def test_a_second_start_marker_before_the_end_is_refused_and_the_lines_between_kept(tmp_path, reliability):
+    home = tmp_path / "home"
+    home.mkdir()
+    out = _refused(reliability, home, ".bashrc", "alias ll='ls -l'\n# >>> conda initialize >>>\nexport MY_TOKEN=kept\n"
+                   "export EDITOR=vi\n" + CONDA_BLOCK, "2-5")
+    assert "followed at line 5 by '# >>> conda initialize >>>' before its end marker" in out
+
+
+def test_a_start_marker_inside_a_heredoc_is_refused_and_the_heredoc_left_whole(tmp_path, reliability):
+    home = tmp_path / "home"
+    home.mkdir()
+    out = _refused(reliability, home, ".bashrc", "cat > ~/notes.txt <<EOF\n# >>> conda initialize >>>\nEOF\necho after\n"
+                   + CONDA_BLOCK, "2")
+    assert "is inside the heredoc or quoted text opened at line 1" in out
+    out = _refused(reliability, home, ".zshrc", "cat <<-'END'\n" + MAMBA_BLOCK + "echo the heredoc never ends\n", "2", "5")
+    assert "which never ends" in out
+
+
+def test_nested_blocks_are_refused_leaving_no_stray_marker(tmp_path, reliability):
+    home = tmp_path / "home"
+    home.mkdir()
+    nested = ("# >>> conda initialize >>>\n" + CONDA_BLOCK + 'eval "$(conda shell.bash hook)"\n'
+              "# <<< conda initialize <<<\nexport EDITOR=vi\n")
+    out = _refused(reliability, home, ".bashrc", nested, "1-2", "8")
+    assert "closes no block" in out
+
+
+def test_a_line_of_the_users_inside_a_block_is_refused(tmp_path, reliability):
+    home = tmp_path / "home"
+    home.mkdir()
+    out = _refused(reliability, home, ".bashrc", CONDA_BLOCK.replace("eval", "export MY_TOKEN=kept\neval"), "1-6")
+    assert "holds line 4 (`export MY_TOKEN=kept`), which neither conda nor mamba writes there" in out
+
+
+def test_the_blocks_conda_and_mamba_write_are_taken_out(tmp_path):
+    """Each form upstream writes (conda 26.7.1 and mamba 2.8.1, initialize.py and shell_init.cpp)."""
+    home = tmp_path / "home"
+    (home / ".config" / "fish").mkdir(parents=True)
+    (home / ".config" / "powershell").mkdir(parents=True)
+    blocks = {
+        ".bashrc": (
+            "# >>> conda initialize >>>\n# !! Contents within this block are managed by 'conda init' !!\n"
+            "__conda_setup=\"$('/opt/conda/bin/conda' 'shell.bash' 'hook' 2> /dev/null)\"\n"
+            "if [ $? -eq 0 ]; then\n    eval \"$__conda_setup\"\nelse\n"
+            "    if [ -f \"/opt/conda/etc/profile.d/conda.sh\" ]; then\n        . \"/opt/conda/etc/profile.d/conda.sh\"\n"
+            "    else\n        export PATH=\"/opt/conda/bin:$PATH\"\n    fi\nfi\nunset __conda_setup\n\n"
+            "if [ -f \"/opt/conda/etc/profile.d/mamba.sh\" ]; then\n    . \"/opt/conda/etc/profile.d/mamba.sh\"\nfi\n"
+            "# <<< conda initialize <<<\n"),
+        ".zshrc": (
+            "# >>> mamba initialize >>>\n# !! Contents within this block are managed by 'micromamba shell init' !!\n"
+            "export MAMBA_EXE='/home/u/.local/bin/micromamba';\nexport MAMBA_ROOT_PREFIX='/home/u/micromamba';\n"
+            "__mamba_setup=\"$(\"$MAMBA_EXE\" shell hook --shell zsh --root-prefix \"$MAMBA_ROOT_PREFIX\" 2> /dev/null)\"\n"
+            "if [ $? -eq 0 ]; then\n    eval \"$__mamba_setup\"\nelse\n"
+            "    alias micromamba=\"$MAMBA_EXE\"  # Fallback on help from micromamba activate\nfi\n"
+            "unset __mamba_setup\n# <<< mamba initialize <<<\n"),
+        ".tcshrc": (
+            "# >>> conda initialize >>>\n# !! Contents within this block are managed by 'conda init' !!\n"
+            "if ( -f \"/opt/conda/etc/profile.d/conda.csh\" ) then\n    source \"/opt/conda/etc/profile.d/conda.csh\"\n"
+            "else\n    setenv PATH \"/opt/conda/bin:$PATH\"\nendif\n# <<< conda initialize <<<\n"),
+        ".xonshrc": (
+            "# >>> mamba initialize >>>\n# !! Contents within this block are managed by 'micromamba shell init' !!\n"
+            "$MAMBA_EXE = \"/home/u/bin/micromamba\"\n$MAMBA_ROOT_PREFIX = \"/home/u/micromamba\"\n"
+            "import sys as _sys\nfrom types import ModuleType as _ModuleType\n_mod = _ModuleType(\"xontrib.mamba\",\n"
+            "                   'Autogenerated from $($MAMBA_EXE shell hook -s xonsh -r $MAMBA_ROOT_PREFIX)')\n"
+            "__xonsh__.execer.exec($($MAMBA_EXE shell hook -s xonsh -r $MAMBA_ROOT_PREFIX),\n"
+            "                      glbs=_mod.__dict__,\n"
+            "                      filename='$($MAMBA_EXE shell hook -s xonsh -r $MAMBA_ROOT_PREFIX)')\n"
+            "_sys.modules[\"xontrib.mamba\"] = _mod\ndel _sys, _mod, _ModuleType\n# <<< mamba initialize <<<\n"),
+        ".config/fish/config.fish": (
+            "# >>> conda initialize >>>\n# !! Contents within this block are managed by 'conda init' !!\n"
+            "if test -f /opt/conda/bin/conda\n    eval /opt/conda/bin/conda \"shell.fish\" \"hook\" $argv | source\nelse\n"
+            "    if test -f \"/opt/conda/etc/fish/conf.d/conda.fish\"\n        . \"/opt/conda/etc/fish/conf.d/conda.fish\"\n"
+            "    else\n        set -x PATH \"/opt/conda/bin\" $PATH\n    end\nend\n# <<< conda initialize <<<\n"
+            "# >>> mamba initialize >>>\n# !! Contents within this block are managed by 'micromamba shell init' !!\n"
+            "set -gx MAMBA_EXE \"/home/u/bin/micromamba\"\nset -gx MAMBA_ROOT_PREFIX \"/home/u/micromamba\"\n"
+            "$MAMBA_EXE shell hook --shell fish --root-prefix $MAMBA_ROOT_PREFIX | source\n# <<< mamba initialize <<<\n"),
+        ".config/powershell/profile.ps1": (
+            "#region conda initialize\r\n# !! Contents within this block are managed by 'conda init' !!\r\n"
+            "If (Test-Path \"/opt/conda/bin/conda\") {\r\n"
+            "    (& \"/opt/conda/bin/conda\" \"shell.powershell\" \"hook\") | Out-String | ?{$_} | Invoke-Expression\r\n"
+            "}\r\n#endregion\r\n\r\n#region mamba initialize\r\n"
+            "# !! Contents within this block are managed by 'mamba shell init' !!\r\n"
+            "$Env:MAMBA_ROOT_PREFIX = \"/home/u/micromamba\"\r\n$Env:MAMBA_EXE = \"/home/u/bin/micromamba\"\r\n"
+            "(& $Env:MAMBA_EXE 'shell' 'hook' -s 'powershell' -r $Env:MAMBA_ROOT_PREFIX) | Out-String | Invoke-Expression\r\n"
+            "#endregion\r\n"),
+    }
+    for name, block in blocks.items():
+        (home / name).write_text("# mine\n" + block + "# mine too\n", newline="")
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 0, proc.stdout
+    for name in blocks:
+        left = (home / name).read_bytes().decode()
+        assert left in ("# mine\n# mine too\n", "# mine\n\r\n# mine too\n"), (name, left)
+
+
+def _bashrc(world, text=CONDA_BLOCK):
+    rc = world.home / ".bashrc"
+    rc.write_text("export EDITOR=vi\n" + text + "alias ll='ls -l'\n")
+    return rc
+
+
+def test_an_edit_made_while_undo_runs_is_kept_and_the_file_left_as_it_was(world, tmp_path, reliability):
+    """The file is edited after undo read it and before it is replaced (at undo's first fsync,
+    its backup's): the edit is there afterwards, the block too, and no backup misleads."""
+    from tests.support.probed import run_probed
+
+    rc = _bashrc(world)
+    edit = "export EDITED_MEANWHILE=1\n"
+    probe = ("import os\nreal, done = os.fsync, []\n"
+             "def fsync(fd):\n    if not done:\n        done.append(1)\n"
+             f"        open({str(rc)!r}, 'a').write({edit!r})\n    real(fd)\n"
+             "os.fsync = fsync\n")
+    original = rc.read_text()
+    r = run_probed(world, tmp_path / "out", probe, "doctor", "--undo-shell-init")
+    ok = (r.returncode == 11 and f"failed: {rc}: changed while mambaboot was editing it" in r.stdout
+          and rc.read_text() == original + edit and sorted(p.name for p in world.home.iterdir()) == [".bashrc"])
+    reliability.record("undo-shell-init: an edit made while it runs kept", ok)
+    assert ok, (r.stdout + r.stderr, rc.read_text())
+
+
+def test_undo_keeps_the_files_owner_mode_and_hard_links(world, reliability):
+    rc = _bashrc(world)
+    dotfiles = world.root / "dotfiles"
+    dotfiles.mkdir()
+    os.link(rc, dotfiles / "bashrc")
+    os.chmod(rc, 0o640)
+    owner = (4321, 4321) if os.geteuid() == 0 else (os.getuid(), os.getgid())  # as root: a user's file
+    os.chown(rc, *owner)
+    plain = world.home / ".zshrc"
+    plain.write_text(MAMBA_BLOCK + "setopt autocd\n")
+    os.chmod(plain, 0o600)
+    os.chown(plain, *owner)
+    inode = rc.stat().st_ino
+    r = world.run("doctor", "--undo-shell-init")
+    kept = [((p.stat().st_uid, p.stat().st_gid), p.stat().st_mode & 0o7777)
+            for name in (".bashrc", ".zshrc") for p in sorted(world.home.glob(name + "*"))]
+    ok = (r.returncode == 0
+          and (dotfiles / "bashrc").read_text() == rc.read_text() == "export EDITOR=vi\nalias ll='ls -l'\n"
+          and rc.stat().st_ino == inode and rc.stat().st_nlink == 2 and plain.read_text() == "setopt autocd\n"
+          and kept == [(owner, 0o640)] * 2 + [(owner, 0o600)] * 2)  # each file, then its backup
+    reliability.record("undo-shell-init: owner, mode and hard links kept", ok)
+    assert ok, (r.stdout + r.stderr, kept, rc.stat())

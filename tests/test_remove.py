@@ -287,6 +287,123 @@ def test_asks_first_and_no_removes_nothing(world, channel, standin):
     assert not prefix.exists()
 
 
+class _Asking:
+    """remove running with a terminal on stdin, stopped at its question: the question is on
+    stderr before the answer is read, so whatever the test does meanwhile happens between the
+    checks and the deletion, as a user's other shell could."""
+
+    def __init__(self, world, *args):
+        self.master, slave = os.openpty()
+        try:
+            self.proc = subprocess.Popen(
+                [*MAMBABOOT, "remove", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs), *args],
+                stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=world.env, cwd=str(world.envs),
+            )
+        finally:
+            os.close(slave)
+        self.asked = b""
+        while b"[y/N] " not in self.asked:
+            chunk = os.read(self.proc.stderr.fileno(), 4096)
+            assert chunk, self.asked
+            self.asked += chunk
+
+    def answer(self, text: bytes):
+        try:
+            os.write(self.master, text)
+            out, err = self.proc.communicate(timeout=120)
+        finally:
+            os.close(self.master)
+        return self.proc.returncode, (self.asked + err).decode()
+
+
+def _put_in_place_of(prefix, world):
+    """The environment renamed away (kept, to show it survives), a user's directory in its place."""
+    away = world.root / "renamed-away"
+    os.rename(prefix, away)
+    prefix.mkdir()
+    for n in range(5):
+        (prefix / f"chapter{n}.txt").write_text("precious")
+    return away
+
+
+def _answered_yes_refuses(world, reliability, asking, prefix):
+    """Answered "y" after the swap: exit 4 naming the path, and nothing anywhere changed."""
+    before = snapshot(world.root)
+    code, err = asking.answer(b"y\n")
+    ok = (code == 4 and f"{prefix} is not the directory that was checked any more" in err
+          and "nothing was removed" in err and diff(before, snapshot(world.root)) == {})
+    reliability.record("remove: the path swapped while asking is refused, nothing deleted", ok)
+    assert ok, (code, err, diff(before, snapshot(world.root)))
+
+
+def test_a_directory_put_in_place_of_the_environment_while_asking_is_not_removed(world, reliability, channel,
+                                                                                 standin):
+    prefix = _make(world, channel, standin)
+    asking = _Asking(world, "victim")
+    assert "remove " + str(prefix) in asking.asked.decode()
+    away = _put_in_place_of(prefix, world)
+    _answered_yes_refuses(world, reliability, asking, prefix)
+    assert (away / "bin" / "python").exists()
+
+
+def test_a_foreign_environment_put_in_place_while_asking_needs_force(world, reliability, channel, standin):
+    prefix = _make(world, channel, standin)
+    asking = _Asking(world, "victim")
+    os.rename(prefix, world.root / "renamed-away")
+    subprocess.run([str(standin), "create", "-y", "-p", str(prefix), "-c", channel, "python"],
+                   env=world.env, check=True, capture_output=True)
+    _answered_yes_refuses(world, reliability, asking, prefix)
+
+
+def test_a_link_put_in_place_while_asking_is_not_followed(world, reliability, channel, standin):
+    prefix = _make(world, channel, standin)
+    asking = _Asking(world, "victim")
+    away = world.root / "renamed-away"
+    os.rename(prefix, away)
+    os.symlink(away, prefix)
+    _answered_yes_refuses(world, reliability, asking, prefix)
+    assert (away / "bin" / "python").exists()
+
+
+def test_an_environment_left_in_place_while_asking_is_removed(world, channel, standin):
+    """The identity check refuses only what changed: the same directory, written into
+    meanwhile, goes as before (and no trash is left beside it)."""
+    prefix = _make(world, channel, standin)
+    asking = _Asking(world, "victim")
+    (prefix / "new-file.txt").write_text("written while asking")
+    code, err = asking.answer(b"y\n")
+    assert code == 0, err
+    assert "removed " + str(prefix) in err
+    assert list(world.envs.iterdir()) == []
+
+
+def test_a_swap_between_the_comparison_and_the_rename_is_put_back(tmp_path, monkeypatch):
+    """The narrowest window: the directory compared, then swapped just before the rename moves
+    it aside. What was renamed is compared again, found foreign, and put back where it was."""
+    from mambaboot.common import guarded
+
+    env, other = tmp_path / "env", tmp_path / "other"
+    for d in (env, other):
+        (d / "conda-meta").mkdir(parents=True)
+        (d / "file.txt").write_text(d.name)
+    checked = guarded.seen(str(env), "conda-meta")
+    real_rename = os.rename
+
+    def swapping(src, dst, **kw):
+        if dst.startswith(".env.removing-"):
+            real_rename(env, tmp_path / "env-away")
+            real_rename(other, env)
+        return real_rename(src, dst, **kw)
+
+    monkeypatch.setattr(os, "rename", swapping)
+    with pytest.raises(guarded.Changed, match="not the directory that was checked"):
+        with guarded.set_aside(checked, "removing"):
+            pass
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env", "env-away"]
+    assert (env / "file.txt").read_text() == "other" and (tmp_path / "env-away" / "file.txt").read_text() == "env"
+
+
 def test_without_a_terminal_and_without_yes_nothing_happens(world, channel, standin):
     prefix = _make(world, channel, standin)
     before = snapshot(world.root)

@@ -15,6 +15,7 @@ def register(subparsers) -> None:
         "other hard links are kept, and named), pip's cache, private homes of runs that are gone, and "
         "pending markers whose environment no longer exists. micromamba binaries are kept.",
         example="mambaboot cache clean --dry-run",
+        codes=(4,), meanings={4: "a lock file in the cache is a link (never opened through one)"},
     )
     p.add_argument("action", choices=("info", "clean"), help="info, or clean")
     add_cache_option(p)

@@ -92,18 +92,23 @@ class FileLock:
 
     Non-blocking (blocking=False), entering raises BlockingIOError while another process holds it.
     With offset, only that byte is locked, the way libmamba locks a package cache's pkgs.lock
-    (a POSIX record lock there, which never conflicts with a whole-file flock).
+    (a POSIX record lock there, which never conflicts with a whole-file flock). new: the file
+    must not exist yet (a lock of a fresh name: nobody else's file is taken for it).
+
+    A link in the lock file's place is refused (TargetRefused), never followed: opening it with
+    O_CREAT would create whatever file it names, wherever that is.
     """
 
-    def __init__(self, path: str, blocking: bool = True, offset: int | None = None):
+    def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False):
         self.path = path
         self.blocking = blocking
         self.offset = offset
+        self.new = new
         self._fd: int | None = None
 
     def __enter__(self) -> "FileLock":
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = open_lock_file(self.path, self.new)
         try:
             _lock(fd, self.blocking, self.offset)
         except BaseException:
@@ -117,6 +122,29 @@ class FileLock:
         if fd is not None:
             _unlock(fd, self.offset)
             os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_lock_file(path: str, new: bool = False) -> int:
+    """A descriptor of the lock file at path, made if missing (new: made, or FileExistsError)."""
+    if not _NOFOLLOW and is_link(path):  # pragma: no cover - Windows: no O_NOFOLLOW, ask first
+        raise _link_refused(path)
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | (os.O_EXCL if new else 0), 0o666)
+    except OSError as exc:
+        # O_NOFOLLOW on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD).
+        if exc.errno not in (errno.EEXIST, errno.EISDIR) and is_link(path):
+            raise _link_refused(path) from None
+        raise
+
+
+def _link_refused(path: str) -> Exception:
+    from mambaboot.common.errors import TargetRefused
+
+    return TargetRefused(f"{path} is a link; a lock file is never opened through one (that would create or lock "
+                         "the file it names): remove the link")
 
 
 def held(path: str) -> bool:

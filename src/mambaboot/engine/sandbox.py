@@ -14,6 +14,12 @@ from mambaboot.common import fsops
 from mambaboot.shell import isolation
 
 
+HOME_PREFIX = "home-"
+# Written into each home as it is made: `cache clean` deletes only a home that holds it (a
+# regular file, the user's own, as the home itself), never another directory named home-*.
+MARKER = ".mambaboot-home"
+
+
 def owner_lock(home: str) -> str:
     """Held for as long as the run that owns the home lives: `cache clean` tells stale homes by it."""
     return home + ".lock"
@@ -30,14 +36,27 @@ class private_home:
     def __enter__(self) -> str:
         parent = os.path.join(self.cache_dir, "tmp")
         os.makedirs(parent, exist_ok=True)
-        self.home = os.path.join(parent, "home-" + os.urandom(6).hex())
+        self.home = os.path.join(parent, HOME_PREFIX + os.urandom(6).hex())
         # Locked before the home exists and until it is gone, so no live home is ever unlocked.
-        self.lock = fsops.FileLock(owner_lock(self.home))
+        self.lock = fsops.FileLock(owner_lock(self.home), new=True)
         try:
             self.lock.__enter__()
+        except BaseException:
+            self.lock = None
+            raise
+        try:
             os.mkdir(self.home, 0o700)
         except BaseException:
             self._unlock()
+            raise
+        try:
+            fd = os.open(os.path.join(self.home, MARKER), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, b"a private HOME mambaboot made for one run; deleted after it\n")
+            finally:
+                os.close(fd)
+        except BaseException:
+            self.__exit__()
             raise
         return self.home
 
@@ -97,3 +116,112 @@ _REDIRECTED = {
     "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
     "TMPDIR", "TEMP", "TMP",
 }
+
+
+class Stale:
+    """A private home whose run is gone: its path, what was seen of it (guarded.Seen; None: only
+    its lock file is left), and whether its lock file is there (free, a regular file of ours)."""
+
+    def __init__(self, path: str, seen, lock: bool) -> None:
+        self.path, self.seen, self.lock = path, seen, lock
+
+
+def stale_homes(tmp: str) -> list:
+    """The private homes in tmp (CACHE/tmp) this tool made whose run is gone: a directory named
+    home-*, reached through no link (tmp included), the user's own and holding MARKER (a regular
+    file, the user's own too), whose lock file is missing or free. Anything else named so, a
+    home-* of another user in a shared or linked tmp among them, is not ours to judge."""
+    from mambaboot.common import guarded
+
+    by_fd = fsops.BY_DESCRIPTOR
+    try:
+        fd = os.open(tmp, fsops.DIRECTORY_FLAGS) if by_fd else None
+        if fd is None and (fsops.is_link(tmp) or not os.path.isdir(tmp)):  # pragma: no cover - Windows
+            return []
+    except OSError:  # missing, or a link: O_NOFOLLOW
+        return []
+    try:
+        names = os.listdir(fd if by_fd else tmp)
+        homes = sorted(n for n in names if n.startswith(HOME_PREFIX) and not n.endswith(".lock"))
+        found = []
+        for name in homes:
+            seen = _seen_home(tmp, fd, name, guarded)
+            lock = _lock_state(tmp, fd, name + ".lock") if seen is not None else None
+            if lock in ("missing", "free"):
+                found.append(Stale(seen.path, seen, lock == "free"))
+        for name in names:  # a lock whose home is gone: a run killed between the two deletions
+            home = name[: -len(".lock")]
+            if name.startswith(HOME_PREFIX) and name.endswith(".lock") and home not in homes \
+                    and _lock_state(tmp, fd, name) == "free":
+                found.append(Stale(os.path.join(tmp, home), None, True))
+        return sorted(found, key=lambda s: s.path)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _ours(st: os.stat_result) -> bool:
+    geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
+    return geteuid is None or st.st_uid == geteuid()
+
+
+def _lstat(name: str, fd, base: str) -> os.stat_result:
+    return os.stat(name, dir_fd=fd, follow_symlinks=False) if fd is not None else os.lstat(os.path.join(base, name))
+
+
+def _seen_home(tmp: str, fd, name: str, guarded):
+    import stat
+
+    path = os.path.join(tmp, name)
+    try:
+        if fd is not None:
+            home = os.open(name, fsops.DIRECTORY_FLAGS, dir_fd=fd)  # a link is not followed
+            try:
+                st, mark = os.fstat(home), _lstat(MARKER, home, path)
+            finally:
+                os.close(home)
+        else:  # pragma: no cover - Windows
+            if fsops.is_link(path):
+                return None
+            st, mark = os.lstat(path), os.lstat(os.path.join(path, MARKER))
+    except OSError:
+        return None
+    if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and _ours(st) and _ours(mark)):
+        return None
+    return guarded.Seen(path, (st.st_dev, st.st_ino), MARKER, (mark.st_dev, mark.st_ino))
+
+
+def _lock_state(tmp: str, fd, name: str) -> str:
+    """missing | free | held | foreign (not a regular file of ours: never taken for a lock)."""
+    import stat
+
+    from mambaboot.common.errors import TargetRefused
+
+    try:
+        st = _lstat(name, fd, tmp)
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "foreign"
+    if not stat.S_ISREG(st.st_mode) or not _ours(st):
+        return "foreign"
+    try:
+        return "held" if fsops.held(os.path.join(tmp, name)) else "free"
+    except TargetRefused:  # made a link since
+        return "foreign"
+
+
+def remove_stale(stale: Stale) -> bool:
+    """Delete a stale home (and its lock file) if it still is the one stale_homes() saw; False:
+    it is not (replaced, or linked, meanwhile), and nothing of it was deleted."""
+    from mambaboot.common import guarded
+
+    if stale.seen is not None:
+        try:
+            with guarded.set_aside(stale.seen, None) as home:
+                home.delete()
+        except guarded.Changed:
+            return False
+    if stale.lock:
+        fsops.unlink_quietly(owner_lock(stale.path))
+    return True

@@ -5,23 +5,28 @@ never through a link: PREFIX/pkgs (a junction on Windows, a symlink elsewhere) p
 the shared package cache, and descending into it would wipe the cache. The environment is
 first renamed aside, so a failure half-way leaves an obviously dead directory rather than a
 half-working environment under its old name.
+
+Only the directory that was checked is deleted: the checks remember it by identity (its own,
+and its record's or conda-meta's), and the deletion acts on that identity, not on the name,
+which may have come to mean another directory while the user was asked (common/guarded.py).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, guarded
 from mambaboot.common.errors import TargetRefused
 from mambaboot.engine import signals
-from mambaboot.environment import diskusage, inventory, record
+from mambaboot.environment import diskusage, inventory, leftovers, record
 
 
 class Candidate:
-    """usage: measured beforehand (to show before asking); None: counted while deleting."""
+    """usage: measured beforehand (to show before asking); None: counted while deleting.
+    seen: the directory the checks looked at (guarded.Seen), the only one remove() deletes."""
 
-    def __init__(self, prefix: str, state: str, usage: diskusage.Usage | None) -> None:
-        self.prefix, self.state, self.usage = prefix, state, usage
+    def __init__(self, prefix: str, state: str, usage: diskusage.Usage | None, seen: guarded.Seen) -> None:
+        self.prefix, self.state, self.usage, self.seen = prefix, state, usage, seen
 
 
 def looks_like_path(target: str) -> bool:
@@ -41,6 +46,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
         raise TargetRefused(f"{prefix} is a link; mambaboot never removes through a link (give the real path)")
     if not os.path.isdir(prefix):
         raise TargetRefused(f"{prefix} is a file, not an environment; it was left untouched")
+    before = guarded.seen(prefix, _witness(prefix))
     env = inventory.describe(prefix, cache_dir)
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
@@ -58,7 +64,21 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
     if nested:
         raise TargetRefused(f"{prefix} holds other environments ({', '.join(nested)}); remove those first")
-    return Candidate(prefix, env.state, diskusage.measure(prefix) if measure else None)
+    usage = diskusage.measure(prefix) if measure else None
+    after = guarded.seen(prefix, before.witness)
+    if (after.directory, after.witnessed) != (before.directory, before.witnessed):
+        raise TargetRefused(f"{prefix} changed while it was being checked; nothing was removed")
+    return Candidate(prefix, env.state, usage, before)
+
+
+def _witness(prefix: str) -> str | None:
+    """What vouches for the environment besides its directory: its record, else conda-meta
+    (a directory renamed away and another made in its place may get the same inode number;
+    both rarely)."""
+    for witness in (os.path.join(record.RECORD_DIR, record.RECORD_FILE), "conda-meta"):
+        if os.path.lexists(os.path.join(prefix, witness)):
+            return witness
+    return None
 
 
 def _subdirs(path: str):
@@ -74,16 +94,13 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
     the work between two processes, so counting costs no more than `rm -rf` given two cores)."""
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None
-    doomed = fsops.unique_sibling(prefix, "removing")
     with signals.held():  # from the rename on, finish: never leave half an environment behind
-        try:
-            os.rename(prefix, doomed)
-        except OSError:  # e.g. a file in it is open on Windows: delete in place, as far as possible
-            doomed = prefix
-        try:
-            fsops.remove_tree(doomed, tally)
-        except OSError as exc:
-            raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {doomed}") from None
+        # The name leftovers.half_removed() finds, should this run be killed half-way.
+        with guarded.set_aside(candidate.seen, leftovers.REMOVING) as aside:
+            try:
+                aside.delete(tally)
+            except OSError as exc:
+                raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None
         record.clear_pending(cache_dir, prefix)
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()

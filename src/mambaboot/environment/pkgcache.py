@@ -240,22 +240,18 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str):  # -> iterator of (home, [path, ...])
-    """(home, paths to delete) for every private home whose run is gone (its lock is free)."""
+def _stale_homes(cache_dir: str) -> list:
+    """sandbox.stale_homes(): the private homes of runs that are gone."""
     tmp = os.path.join(cache_dir, "tmp")
     try:
-        names = sorted(os.listdir(tmp))
+        names = os.listdir(tmp)
     except OSError:
-        return
-    homes = {n[: -len(".lock")] if n.endswith(".lock") else n for n in names if n.startswith("home-")}
-    if not homes:
-        return
-    from mambaboot.engine import sandbox  # its owner_lock name; the rest of it only when there are homes
+        return []
+    if not any(n.startswith("home-") for n in names):
+        return []
+    from mambaboot.engine import sandbox  # the rest of it only when there are homes
 
-    for home in sorted(homes):
-        path = os.path.join(tmp, home)
-        if not fsops.held(sandbox.owner_lock(path)):
-            yield path, [p for p in (path, sandbox.owner_lock(path)) if os.path.lexists(p)]
+    return sandbox.stale_homes(tmp)
 
 
 def _orphaned_markers(cache_dir: str) -> list[str]:
@@ -289,7 +285,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         "package_caches": caches,
         "micromamba": {"path": store, "binaries": binaries, "bytes": store_bytes},
         "pip": {"path": os.path.join(cache_dir, "pip"), "bytes": _size(os.path.join(cache_dir, "pip"))},
-        "stale_homes": {"count": len(homes), "bytes": sum(_size(h) for h, _ in homes)},
+        "stale_homes": {"count": len(homes), "bytes": sum(_size(h.path) for h in homes)},
         "orphaned_markers": len(_orphaned_markers(cache_dir)),
     }
 
@@ -322,9 +318,9 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
     if not dry_run:
-        for _, paths in homes:
-            for path in paths:
-                fsops.remove_any(path)
+        from mambaboot.engine import sandbox
+
+        homes = [h for h in homes if sandbox.remove_stale(h)]
         for path in markers:
             os.unlink(path)
         if os.path.isdir(pip_cache):
@@ -334,7 +330,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "removed_packages": removed,
         "package_bytes": freed,
         "kept_in_use": kept,
-        "stale_homes": [h for h, _ in homes],
+        "stale_homes": [h.path for h in homes],
         "orphaned_markers": len(markers),
         "pip_cache_bytes": pip_bytes,
     }

@@ -270,7 +270,7 @@ def undo_shell_init(m: Host, blocks: List[shellinit.Block], autoruns: List[shell
     done = Undone()
     for path in sorted({b.path for b in blocks}):
         try:
-            backup = shellinit.remove_blocks(path)
+            backup = shellinit.remove_blocks(path, [b for b in blocks if b.path == path])
         except OSError as exc:
             done.failures.append(f"{path}: {exc.strerror}")
             continue

@@ -1,0 +1,212 @@
+"""Deleting a directory only while it is still the one that was checked.
+
+A check (an environment of ours? a home this tool made?) and the deletion it allows happen at
+two moments, and between them the name can come to mean another directory: the checked one
+renamed away and another put in its place, or a link. `remove` asks on the terminal in
+between, for as long as the user takes. So the check remembers what it saw by identity
+(st_dev, st_ino of the directory, and of one entry inside that vouches for it: the record, the
+marker), and the deletion acts on that identity only.
+
+On POSIX the directory is opened relative to its parent's descriptor without following a link,
+compared, renamed aside inside that parent, and what was renamed compared again before anything
+in it is deleted, by descriptor (common/removal.py). Elsewhere (Windows: no dir_fd, no
+O_NOFOLLOW) the same comparisons are made by path just before the rename and just after it.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import errno
+import os
+import stat
+
+from mambaboot.common import fsops
+from mambaboot.common.errors import TargetRefused
+
+
+class Changed(TargetRefused):
+    """The directory at the path is not the one that was checked any more; nothing was deleted."""
+
+
+class Seen:
+    """A directory as a check saw it: its path, its identity, and the identity of `witness`
+    (a path relative to it; None: none) as it was then (None: there was none)."""
+
+    def __init__(self, path: str, directory: tuple, witness: str | None = None, witnessed: tuple | None = None):
+        self.path, self.directory, self.witness, self.witnessed = path, directory, witness, witnessed
+
+
+def _key(st: os.stat_result) -> tuple:
+    return (st.st_dev, st.st_ino)
+
+
+def seen(path: str, witness: str | None = None) -> Seen:
+    """The directory at path as it is now, never through a link (a link has its own identity)."""
+    witnessed = None
+    if witness is not None:
+        try:
+            witnessed = _key(os.lstat(os.path.join(path, witness)))
+        except OSError:
+            pass
+    return Seen(path, _key(os.lstat(path)), witness, witnessed)
+
+
+def _changed(path: str) -> Changed:
+    return Changed(f"{path} is not the directory that was checked any more (renamed, replaced or linked "
+                   "meanwhile); nothing was removed")
+
+
+def _witness_at(fd: int, witness: str) -> tuple | None:
+    """The identity of witness under the directory descriptor fd, no component followed if a link."""
+    parts = witness.replace("\\", "/").split("/")
+    fds = []
+    try:
+        here = fd
+        for part in parts[:-1]:
+            here = os.open(part, fsops.DIRECTORY_FLAGS, dir_fd=here)
+            fds.append(here)
+        return _key(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
+    except OSError:
+        return None
+    finally:
+        for opened in fds:
+            os.close(opened)
+
+
+_BY_DESCRIPTOR = fsops.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
+_GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errno.ELOOP))
+
+
+class set_aside:
+    """with set_aside(checked, tag) as aside: the directory checked saw, renamed to a sibling
+    `.NAME.TAG-<12 hex>` (tag None: left where it is), if and only if it still is that directory;
+    else Changed, with nothing renamed or deleted. aside.delete(tally) then deletes it; aside.path
+    is where it is (what remains after a failure). OSError from the file system as it comes."""
+
+    def __init__(self, checked: Seen, tag: str | None) -> None:
+        self.checked, self.tag = checked, tag
+        self.path = checked.path
+        self._parent = self._fd = None
+        self._name = None
+
+    def __enter__(self) -> "set_aside":
+        try:
+            if _BY_DESCRIPTOR:
+                self._by_descriptor()
+            else:  # pragma: no cover - Windows
+                self._by_path()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        for fd in (self._fd, self._parent):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._parent = None
+
+    def _matches(self, st: os.stat_result, witnessed) -> bool:
+        return stat.S_ISDIR(st.st_mode) and _key(st) == self.checked.directory and witnessed == self.checked.witnessed
+
+    def _by_descriptor(self) -> None:
+        path = self.checked.path
+        parent, name = os.path.split(path)
+        # The parent as named, links and all: the user may reach it through one. What is deleted is
+        # decided by the directory's own identity below, not by the way there.
+        self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            self._fd = os.open(name, fsops.DIRECTORY_FLAGS, dir_fd=self._parent)
+        except OSError as exc:
+            if exc.errno in _GONE:  # gone, a file, or a link now
+                raise _changed(path) from None
+            raise
+        held = os.fstat(self._fd)
+        witnessed = _witness_at(self._fd, self.checked.witness) if self.checked.witness else None
+        if not self._matches(held, witnessed):
+            raise _changed(path)
+        self._name = name
+        if self.tag is None:
+            return
+        doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
+        try:
+            os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+        except OSError:  # a mount point, say: deleted in place, what the descriptor reaches
+            return
+        try:
+            moved = os.stat(doomed, dir_fd=self._parent, follow_symlinks=False)
+        except OSError:
+            moved = None
+        if moved is None or _key(moved) != _key(held):
+            # Swapped between the comparison and the rename: what was renamed is not ours. Put it
+            # back unless something took its name meanwhile.
+            if moved is not None and not _exists(name, self._parent):
+                os.rename(doomed, name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+            raise _changed(path)
+        self._name, self.path = doomed, os.path.join(parent, doomed)
+
+    def _by_path(self) -> None:  # pragma: no cover - Windows
+        path = self.checked.path
+
+        def current(where: str):
+            if fsops.is_link(where):
+                return None
+            st = os.lstat(where)
+            witness = self.checked.witness
+            witnessed = None
+            if witness is not None:
+                try:
+                    inner = os.path.join(where, witness)
+                    witnessed = None if fsops.is_link(inner) else _key(os.lstat(inner))
+                except OSError:
+                    pass
+            return st, witnessed
+
+        try:
+            now = current(path)
+        except OSError:
+            now = None
+        if now is None or not self._matches(*now):
+            raise _changed(path)
+        if self.tag is None:
+            return
+        doomed = fsops.unique_sibling(path, self.tag)
+        try:
+            os.rename(path, doomed)
+        except OSError:  # e.g. a file in it is open: deleted in place, as far as possible
+            return
+        try:
+            moved = current(doomed)
+        except OSError:
+            moved = None
+        if moved is None or not self._matches(*moved):
+            if moved is not None and not os.path.lexists(path):
+                os.rename(doomed, path)
+            raise _changed(path)
+        self.path = doomed
+
+    def delete(self, tally=None) -> None:
+        """Delete it all: by the descriptor held since the comparison, then its name, if that
+        name is still that directory."""
+        if self._fd is None:  # pragma: no cover - Windows
+            fsops.remove_tree(self.path, tally)
+            return
+        from mambaboot.common import removal
+
+        removal.remove_contents(self._fd, tally)
+        try:
+            now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if _key(now) == _key(os.fstat(self._fd)):
+            fsops.remove_dir(self._name, self._parent)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
