@@ -1,13 +1,13 @@
-"""Benchmark: issue 16's figures, each a ratio against its baseline measured in the same run.
+"""Benchmark: start-up and everyday commands, each a ratio against its baseline measured in the same run.
 
 Every pair (or group) of commands is run interleaved, N times, and the medians compared; the
 machine's load average is printed with the figures (these machines are shared and noisy: only
 ratios measured side by side mean anything; the tests never time anything).
 
-    python3 bench/perf.py [-n N]            # print the figures
-    python3 bench/perf.py --table README.md # also rewrite the README's performance table
+    python3 bench/perf.py [-n N]                     # print the figures
+    python3 bench/perf.py --table docs/benchmarks.md # also rewrite that page's performance table
 
-Rows (ROWS below; tests/test_bench_table.py checks the README table has exactly these):
+Rows (ROWS below; tests/test_bench_table.py checks the page's table has exactly these):
 start-up (--version, --help) against `python -c pass`; `run` against the environment's python P
 alone, mambaboot run by P's python (from the checkout, and as the zipapp: Python's runpy and its
 imports come first), by this venv's python with its site and without;
@@ -69,6 +69,8 @@ VERIFY = ("import subprocess, sys\n"
           "        subprocess.Popen([bin + t, '--version'], stdout=subprocess.PIPE) for t in ('conda', 'mamba')]:\n"
           "    p.communicate()\n")
 BEGIN, END = "<!-- bench/perf.py table: begin -->", "<!-- bench/perf.py table: end -->"
+# The page whose table --table rewrites (tests/test_bench_table.py reads it).
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def _medians(n, env, *argvs, prepare=None):
@@ -207,7 +209,7 @@ def rows(figures: dict) -> list:
 
 
 def _shown(path: str) -> str:
-    """The interpreter as the README should name it: relative to the checkout when inside it."""
+    """A path as the page should name it: relative to the checkout when inside it."""
     repo = Path(__file__).resolve().parent.parent
     try:
         return str(Path(path).relative_to(repo))
@@ -215,8 +217,8 @@ def _shown(path: str) -> str:
         return path
 
 
-def table(figures: dict, load: tuple) -> str:
-    lines = [f"Measured by `.venv/bin/python bench/perf.py --table README.md` (Python {sys.version.split()[0]} "
+def table(figures: dict, load: tuple, page: str = str(PAGE)) -> str:
+    lines = [f"Measured by `.venv/bin/python bench/perf.py --table {_shown(page)}` (Python {sys.version.split()[0]} "
              f"at {_shown(sys.executable)}, which runs every row but run and run-zipapp (P's python: the "
              f"environment's), its site's .pth files included; "
              f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):", "",
@@ -225,18 +227,18 @@ def table(figures: dict, load: tuple) -> str:
     return "\n".join(lines)
 
 
-def write_table(readme: Path, text: str) -> None:
-    content = readme.read_text(encoding="utf-8")
+def write_table(page: Path, text: str) -> None:
+    content = page.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
     if not pattern.search(content):
-        raise SystemExit(f"{readme}: no {BEGIN} ... {END} markers")
-    readme.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", content), encoding="utf-8")
+        raise SystemExit(f"{page}: no {BEGIN} ... {END} markers")
+    page.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", content), encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=5, help="rounds per figure (the median is reported)")
-    parser.add_argument("--table", metavar="README", help="rewrite the performance table in this file")
+    parser.add_argument("--table", metavar="PAGE", help=f"rewrite the performance table in this file ({_shown(str(PAGE))})")
     args = parser.parse_args()
     before = os.getloadavg()
     figures = measure(args.n)
@@ -245,7 +247,7 @@ def main() -> int:
     for key, what, value, baseline, base, ratio, target in rows(figures):
         print(f"{key:15} {what}: {value} vs {baseline}: {base}; ratio {ratio} (target {target})")
     if args.table:
-        write_table(Path(args.table), table(figures, load))
+        write_table(Path(args.table), table(figures, load, str(Path(args.table).resolve())))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Every command example in the README and docs/ is executed here, so the docs cannot drift.
+"""Every command example in docs/ is executed here, so the docs cannot drift (the README's
+try-out runs in tests/test_readme.py, exactly as written, with nothing prepared for it).
 
 Markers (an HTML comment on the line before a fenced block):
 - `<!-- runnable -->`, `<!-- runnable: exit=N -->` before a ```sh block: it runs in bash with
@@ -93,7 +94,8 @@ def runnable_blocks(text: str):
     return [(b.exit, b.code, b.line) for b in blocks(text) if b.kind == "bash"]
 
 
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PAGES = sorted((REPO / "docs").glob("*.md"))
+DOCS = [REPO / "README.md", *PAGES]
 
 
 def test_marker_parser():
@@ -186,7 +188,7 @@ def _shape_mismatch(documented, actual, where="$") -> Optional[str]:
     return f"{where}: documented {type(documented).__name__}, real {type(actual).__name__}"
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("doc", PAGES, ids=lambda p: str(p.relative_to(REPO)))
 def test_documented_examples_run(doc, world, channel, standin, request):
     found = blocks(doc.read_text())
     bindir = world.root / "bin"
@@ -230,14 +232,29 @@ def _slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
+def _headings(page) -> set:
+    """The anchors of a page's headings (lines starting with # outside fenced blocks)."""
+    found, fenced = set(), False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif line.startswith("#") and not fenced:
+            found.add(_slug(line))
+    return found
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_cross_references_lead_somewhere(doc):
+    """Every link to a file of this repository leads to one, and its #anchor to a heading there."""
     text = doc.read_text()
-    anchors = {_slug(line) for line in text.splitlines() if line.startswith("#")}
-    for target in re.findall(r"\]\(#([^)]+)\)", text):
-        assert target in anchors, f"{doc.name}: link to #{target}, which is no heading"
-    for target in re.findall(r"\]\(docs/guide\.md#([^)]+)\)", text):
-        assert target in {_slug(line) for line in GUIDE.read_text().splitlines() if line.startswith("#")}, target
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # https://, mailto: ...
+        path, _, anchor = target.partition("#")
+        page = (doc.parent / path).resolve() if path else doc
+        assert page.exists(), f"{doc.name}: link to {target}: no such file"
+        if anchor:
+            assert anchor in _headings(page), f"{doc.name}: link to {target}, which is no heading"
     numbers = {m for line in text.splitlines() if line.startswith("#") for m in re.findall(r"^#+ (\d+(?:\.\d+)?)[. ]", line)}
     if doc == GUIDE:
         for ref in re.findall(r"§(\d+(?:\.\d+)?)", text):

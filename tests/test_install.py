@@ -1,7 +1,9 @@
 """The README's install lines, each run from (a copy of) this checkout into a temporary place
 with no network, then the installed command run as the README says: `--version`, and the
-README's offline example with `mambaboot` being that command, called by its path (nothing
-activated, nothing added to PATH). The build backend comes from tools/test.py's wheelhouse."""
+README's try-out example (create, activate, python, deactivate, remove) with `mambaboot` being
+that command, called by its path (nothing activated, nothing added to PATH), in a directory
+holding what `tools/tryout.py` prepares (the suite's channel and stand-in; tests/test_readme.py
+runs the preparation itself). The build backend comes from tools/test.py's wheelhouse."""
 
 import os
 import re
@@ -16,6 +18,7 @@ import pytest
 
 from mambaboot import __version__
 from tests.conftest import REPO, RUNTIME_PYTHON
+from tests.test_readme import tryout_example
 
 WHEELHOUSE = REPO / ".venv" / "wheelhouse"
 BIN = Path(sys.executable).parent  # pipx and uv come with the test extra
@@ -28,9 +31,6 @@ def readme_install_line(way: str) -> str:
     return row.group(1)
 
 
-def offline_example() -> str:
-    section = README.split("### Offline example", 1)[1]
-    return re.search(r"<!-- runnable -->\n```sh\n(.*?)```", section, re.S).group(1)
 
 
 @pytest.fixture
@@ -59,16 +59,21 @@ def _install(line: str, cwd: Path, env: dict) -> None:
 
 
 def _use(command: List[str], world, channel, standin) -> None:
-    """`mambaboot --version` and the README's offline example through command."""
+    """`mambaboot --version` and the README's try-out example through command."""
     version = subprocess.run([*command, "--version"], env=world.env, capture_output=True, text=True)
     assert (version.returncode, version.stdout) == (0, f"mambaboot {__version__}\n"), version.stderr
-    (world.envs / "channel").symlink_to(channel.replace("file://", "", 1))
-    (world.envs / "micromamba").symlink_to(standin)
-    script = re.sub(r"^mambaboot ", " ".join(map(shlex.quote, command)) + " ", offline_example(), flags=re.M)
+    prepared = world.envs / "tryout"
+    prepared.mkdir()
+    (prepared / "channel").symlink_to(channel.replace("file://", "", 1))
+    (prepared / "micromamba").symlink_to(standin)
+    example = tryout_example()
+    assert re.findall(r"^mambaboot (\w+)", example, re.M) == ["create", "remove"], example
+    script = re.sub(r"^mambaboot ", " ".join(map(shlex.quote, command)) + " ", example, flags=re.M)
     proc = subprocess.run(["bash", "-euc", script], cwd=str(world.envs), env=world.env,
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"{world.envs / 'demo_3_11'}\n"
+    assert proc.stdout == f"{prepared / 'demo_3_11'}\n"  # the activated python is the environment's
+    assert not (prepared / "demo_3_11").exists()
 
 
 def test_pipx_install(checkout, world, channel, standin, tmp_path):

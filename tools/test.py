@@ -57,32 +57,36 @@ def _present(what: str) -> bool:
     return shutil.which(what) is not None
 
 
-def install_system_packages() -> None:
+def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
+    """Those of SYSTEM that are missing (only `packages`' entries when given) with apt-get;
+    `who` is the command that says so."""
     missing = {}
     for what, package, why in SYSTEM:
+        if packages is not None and package not in packages:
+            continue
         if not _present(what):
             missing.setdefault(package, why)
     if not missing:
         return
     for package, why in missing.items():
-        print(f"tools/test.py: installing {package}: {why}", flush=True)
-    packages = list(missing)
+        print(f"{who}: installing {package}: {why}", flush=True)
+    names = list(missing)
     if os.geteuid() != 0:
-        sys.exit(f"tools/test.py: run as root, or first: sudo apt-get install {' '.join(packages)}")
+        sys.exit(f"{who}: run as root, or first: sudo apt-get install {' '.join(names)}")
     quiet = {"stdout": subprocess.DEVNULL}
     subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True,
+    subprocess.run(["apt-get", "install", "-y", "-qq", *names], check=True,
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
 
 
-def venv_python() -> Path:
+def venv_python(who: str = "tools/test.py") -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
-        print(f"tools/test.py: creating {VENV.relative_to(REPO)}/", flush=True)
+        print(f"{who}: creating {VENV.relative_to(REPO)}/", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        print("tools/test.py: installing the project with its test extra", flush=True)
+        print(f"{who}: installing the project with its test extra into {VENV.relative_to(REPO)}/", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
         subprocess.run([str(python), "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", str(WHEELHOUSE),
                         *build_requirements()], check=True)

@@ -1,0 +1,191 @@
+"""The README is a short landing page whose every claim a newcomer can check: its try-out runs
+exactly as written, from a checkout, in a private HOME; its tables are mambaboot's own; it and the
+pages in docs/ speak of the product, never of how it was made."""
+
+import os
+import re
+import shlex
+import stat
+import subprocess
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from mambaboot.shell import isolation
+from tests.conftest import REPO
+from tests.test_docs import blocks
+
+README = REPO / "README.md"
+PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
+BUDGET = 250  # lines
+
+
+def readme_examples() -> List[str]:
+    """The README's runnable blocks, in order: the try-out's preparation, then its example."""
+    return [b.code for b in blocks(README.read_text(encoding="utf-8")) if b.kind == "bash"]
+
+
+def tryout_example() -> str:
+    """The example that runs in the prepared directory (what follows `tools/tryout.py`)."""
+    prepare, *rest = readme_examples()
+    assert prepare.startswith("python3 tools/tryout.py ") and len(rest) == 1, readme_examples()
+    return rest[0]
+
+
+def test_the_readme_is_a_landing_page():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= BUDGET, f"README.md has {len(lines)} lines; move detail into docs/ (budget {BUDGET})"
+
+
+# Words that speak of how the project was made rather than of the product.
+PROCESS = re.compile(r"\b(?:(?:this|last|previous|next|earlier|each|one|every) rounds?\b|rounds? \d|across rounds"
+                     r"|goals?\b|issue \d|issue's|this issue|our issues?)", re.I)
+
+
+def _own_commits(text: str) -> List[str]:
+    """The hex words of text that name a commit of this repository."""
+    words = sorted(set(re.findall(r"(?<![\w/#-])[0-9a-f]{7,40}(?![\w-])", text)))
+    if not words:
+        return []
+    proc = subprocess.run(["git", "-C", str(REPO), "cat-file", "--batch-check"], input="".join(
+        f"{w}^{{commit}}\n" for w in words), capture_output=True, text=True, check=True)
+    return [w for w, line in zip(words, proc.stdout.splitlines()) if line.split()[1:2] == ["commit"]]
+
+
+def test_the_process_check_sees_what_it_must():
+    assert PROCESS.search("Against the revision before this round") and PROCESS.search("Goal 2 is measured")
+    assert PROCESS.search("issue 16's figures") and PROCESS.search("3.2 last round, quiet")
+    assert not PROCESS.search("round trips, `MB_GONE`") and not PROCESS.search("mamba-org/mamba issues #3684")
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert _own_commits(f"bench/versus.py {head} -n 11; conda/conda#15878, sha256 ce41f57d") == [head]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_pages_speak_of_the_product_only(page):
+    text = page.read_text(encoding="utf-8")
+    found = [line.strip() for line in text.splitlines() if PROCESS.search(line)]
+    assert not found, f"{page.name} speaks of how it was made:\n" + "\n".join(found)
+    assert not _own_commits(text), f"{page.name} names commits of this repository: {_own_commits(text)}"
+
+
+def _table(section: str) -> List[List[str]]:
+    """The rows (cells split) of the first table in the README section with this heading."""
+    text = README.read_text(encoding="utf-8").split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]  # the header left out (the rule is "|---")
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+
+
+def test_the_command_table_is_the_clis():
+    from mambaboot.cli import _parser
+    from mambaboot.common.errors import UsageError
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    rows = _table("Commands")
+    named = {row[0].strip("`").split()[0] for row in rows}
+    assert named == set(sub.choices), f"README's command table names {sorted(named)}, the CLI has {sorted(sub.choices)}"
+    for row in rows:
+        example = row[2].strip("`")
+        argv = shlex.split(example.replace("\\|", "|"))
+        assert argv[0] == "mambaboot" and argv[1] == row[0].strip("`").split()[0], row
+        try:
+            parser.parse_args(argv[1:])
+        except (UsageError, SystemExit) as exc:  # the CLI's parser raises UsageError; argparse may exit
+            pytest.fail(f"README's example `{example}` is not a valid command line: {exc}")
+
+
+def test_the_exit_code_table_is_mambaboots():
+    from mambaboot.common.errors import EXIT_CODES
+
+    documented = [int(n) for row in _table("Exit codes") for n in row[0].split(" / ")]
+    assert sorted(documented) == sorted({code for code, _ in EXIT_CODES} | {143, 129})
+
+
+# -- the try-out, exactly as written -------------------------------------------------------------
+
+
+def _shim(bindir: Path, command: List[str]) -> None:
+    """`mambaboot` on PATH, as an install puts it there: the command under test."""
+    bindir.mkdir()
+    shim = bindir / "mambaboot"
+    shim.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in command) + ' "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+
+
+def _checkout(tmp_path: Path) -> Path:
+    """Where a newcomer runs the README: a checkout (its tools/ and tests/ are this one's, so
+    tools/tryout.py finds this checkout's .venv/, which the test command made)."""
+    assert (REPO / ".venv" / "bin" / "python").exists(), "no .venv: run the suite with python3 tools/test.py"
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("tools", "tests"):
+        (clone / name).symlink_to(REPO / name)
+    return clone
+
+
+def _tryout_env(world, bindir: Path) -> dict:
+    from tests.support.channel import _cache_dir
+
+    path = isolation.clean_path(world.env["PATH"], windows=False)
+    # the repackaged python is the suite's to cache (the README's reader gets $TMPDIR's)
+    return {**world.env, "PATH": f"{bindir}{os.pathsep}{path}", "MAMBABOOT_TEST_CACHE": str(_cache_dir())}
+
+
+def test_the_readme_tryout_runs_as_written(world, tmp_path):
+    """Every runnable block of the README, joined as one shell session, from a checkout with
+    nothing prepared: the try-out makes its channel and engine, and says the engine is a stand-in;
+    create, activation, python, deactivation and remove work; HOME and the rest of the machine
+    stay as they were."""
+    clone = _checkout(tmp_path)
+    _shim(tmp_path / "bin", world.command)
+    env = _tryout_env(world, tmp_path / "bin")
+    before = world.outside()
+    script = "set -eu\n" + "\n".join(readme_examples())
+    proc = subprocess.run(["bash", "-c", script], cwd=str(clone), env=env, capture_output=True, text=True,
+                          timeout=600, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tryout = clone / "tryout"
+    lines = proc.stdout.splitlines()
+    assert any("tryout/micromamba: NOT micromamba, but the test suite's stand-in" in x for x in lines), proc.stdout
+    assert any("tryout/channel: a local linux-64 channel" in x for x in lines), proc.stdout
+    # the activated environment's python, found through PATH, is the new environment's
+    assert lines[-1] == str(tryout / "demo_3_11"), proc.stdout
+    assert not (tryout / "demo_3_11").exists()  # removed
+    assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "micromamba"]
+    assert world.outside() == before
+
+
+def test_tryout_copies_a_given_micromamba_and_replaces_nothing(world, tmp_path, standin):
+    """--micromamba PATH: a copy of that binary, said so, not the stand-in; a second run into the
+    same directory stops and changes nothing."""
+    clone = _checkout(tmp_path)
+    env = _tryout_env(world, tmp_path)
+    run = ["python3", "tools/tryout.py", "out", "--micromamba", str(standin)]
+    first = subprocess.run(run, cwd=str(clone), env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"out/micromamba: a copy of {standin} (it says: 2.8.1)" in first.stdout
+    assert "stand-in for micromamba" not in first.stdout
+    assert (clone / "out" / "micromamba").read_bytes() == standin.read_bytes()
+    made = {p: p.stat().st_mtime_ns for p in (clone / "out").rglob("*")}
+    again = subprocess.run(run, cwd=str(clone), env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode != 0 and "out/channel exists: give a new DIR" in again.stderr, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (clone / "out").rglob("*")} == made
+
+
+def test_the_reliability_page_names_the_rows_the_suite_prints():
+    """docs/reliability.md lists, without counts, exactly the rows the suite's reliability table
+    prints, each with the test file that tries it."""
+    recorded = {}
+    for source in (REPO / "tests").glob("test_*.py"):
+        for category in re.findall(r'reliability\.record\(\s*"([^"]+)"', source.read_text(encoding="utf-8")):
+            recorded.setdefault(category, set()).add(source.name)
+    text = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([^`]+)` \| `tests/(test_\w+\.py)`", text, re.M))
+    assert len(recorded) >= 10, "the suite's rows were not read"
+    assert set(rows) == set(recorded), f"page: {sorted(rows)}\nsuite: {sorted(recorded)}"
+    for category, file in rows.items():
+        assert file in recorded[category], f"{category}: tried in {sorted(recorded[category])}, not {file}"
+    checks = text.split("\n## How the suite checks them\n", 1)[1]
+    assert not re.search(r"\b\d+/\d+\b", checks), "counts are the suite's to print, not the page's"

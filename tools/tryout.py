@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH]`.
+
+Writes DIR/channel, a local conda channel, and DIR/micromamba, the engine `create` runs, so
+that `mambaboot create ... --channel "file://$PWD/channel" --micromamba ./micromamba` works in
+DIR with no network. Both are the test suite's own fixtures, made the way the suite makes them:
+
+- the channel (tests/support/channel.py): a linux-64 channel in the real package format whose
+  python is this machine's Debian python3.11 (statically linked and relocatable), with the
+  suite's stand-in conda and mamba packages; indexed with py-rattler;
+- the engine: with --micromamba PATH, a copy of that binary (a real micromamba); otherwise the
+  suite's stand-in (tests/support/micromamba_standin.py), a Python script that answers
+  micromamba 2.x's command line and solves and links with py-rattler. It is not micromamba,
+  and this command says so.
+
+What it installs: Debian's python3.11 and python3-venv with apt-get when missing (as the test
+command does), and the virtual environment .venv/ with the project's test extra, py-rattler
+among it (tools/test.py's, reused if there). That install is the one step that needs the network;
+once .venv/ exists, everything here runs offline. Linux only, as the channel's python is.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WHO = "tools/tryout.py"
+# The test command's entries for what this needs: the channel's python, and `python3 -m venv`.
+SYSTEM_PACKAGES = ("python3.11", "python3-venv")
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog=WHO, description="Prepare DIR/channel and DIR/micromamba for the "
+                                     "README's offline try-out.")
+    parser.add_argument("dir", metavar="DIR", help="where to write channel/ and micromamba (made if missing)")
+    parser.add_argument("--micromamba", metavar="PATH",
+                        help="copy this (real) micromamba to DIR/micromamba instead of the test suite's stand-in")
+    return parser.parse_args(argv)
+
+
+def _in_venv(venv: Path) -> bool:
+    return Path(sys.prefix).resolve() == venv.resolve()
+
+
+def _fail(message: str) -> None:
+    sys.exit(f"{WHO}: {message}")
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _copy_micromamba(source: Path, dest: Path) -> str:
+    """Copy a real micromamba into place; what it says its version is."""
+    if not source.is_file():
+        _fail(f"--micromamba {source}: no such file")
+    try:
+        proc = subprocess.run([str(source), "--version"], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        _fail(f"--micromamba {source}: cannot run it: {exc.strerror}")
+    if proc.returncode != 0 or not proc.stdout.strip():
+        _fail(f"--micromamba {source}: `--version` exited {proc.returncode}: {proc.stderr.strip()[:200]}")
+    shutil.copy2(source, dest)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def prepare(target: Path, micromamba) -> None:
+    """Write target/channel and target/micromamba; runs in .venv (py-rattler)."""
+    sys.path.insert(0, str(REPO))
+    from tests.support.channel import PY_XY, build_channel
+    from tests.support.micromamba_standin import VERSION, make_standin
+
+    channel, engine = target / "channel", target / "micromamba"
+    for path in (channel, engine):
+        if os.path.lexists(path):
+            _fail(f"{path} exists: give a new DIR (this command replaces nothing)")
+    target.mkdir(parents=True, exist_ok=True)
+    if micromamba is not None:
+        said = _copy_micromamba(Path(micromamba), engine)
+        print(f"{WHO}: {_show(engine)}: a copy of {micromamba} (it says: {said})")
+    else:
+        make_standin(engine, version=VERSION)
+        print(f"{WHO}: {_show(engine)}: NOT micromamba, but the test suite's stand-in for micromamba {VERSION} "
+              f"(tests/support/micromamba_standin.py): it answers micromamba's command line and solves and links "
+              f"with py-rattler from {_show(Path(sys.executable))}. For a real one: --micromamba PATH")
+    build_channel(channel)
+    print(f"{WHO}: {_show(channel)}: a local linux-64 channel: python (this machine's python{PY_XY}, repackaged), "
+          "and the test suite's stand-in conda and mamba (tests/support/channel.py)")
+
+
+def main(argv=None) -> None:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if not sys.platform.startswith("linux"):
+        _fail("the try-out's channel is built from Debian's python3.11: Linux only")
+    sys.path.insert(0, str(REPO))
+    from tools import test as test_command
+
+    if not _in_venv(test_command.VENV):
+        test_command.install_system_packages(SYSTEM_PACKAGES, who=WHO)
+        python = test_command.venv_python(who=WHO)
+        sys.stdout.flush()
+        # Again in .venv, where py-rattler is; DIR made absolute so nothing depends on the re-run.
+        again = [str(python), str(Path(__file__).resolve()), str(Path(args.dir).absolute())]
+        if args.micromamba is not None:
+            again += ["--micromamba", str(Path(args.micromamba).absolute())]
+        os.execv(again[0], again)
+    prepare(Path(args.dir).absolute(), args.micromamba)
+    # py-rattler's runtime can crash the interpreter's shutdown (the stand-in leaves the same way)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
