@@ -200,6 +200,8 @@ def test_ci_runs_the_suite_on_three_systems_with_two_pythons():
     linux = doc["jobs"]["linux"]
     assert linux["container"]["image"] == "debian:bookworm"
     assert any(s.get("run", "").endswith(".ci/run") for s in linux["steps"])
+    for job_name, job in doc["jobs"].items():  # mambaboot on the matrix Python, the harness on its own
+        assert "MAMBABOOT_TEST_PYTHON" in yaml.safe_dump(job) and _harness_python(job) >= newer.OLDEST, job_name
 
 
 def _suite_text() -> str:
