@@ -3,23 +3,33 @@ files that exist, lint their shell steps with shellcheck, and cover what they pr
 (actionlint from PyPI needs a download at install time, so it is not used.) zizmor and
 check-jsonschema, from the test extra, audit them and validate them against the workflow schema."""
 
+import ast
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.support import newer
 
 WORKFLOWS = REPO / ".github" / "workflows"
 NAMES = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
 # An action is pinned by its full commit; the comment says which release that commit is.
-PINNED = re.compile(r"^ *(?:- )?uses: [\w-]+/[\w-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*$")
+PINNED = re.compile(r"^ *(?:- )?uses: (?P<action>[\w-]+/[\w-]+)@(?P<commit>[0-9a-f]{40}) # (?P<release>v(?P<major>\d+)\.\d+\.\d+)$")
+# The first major version of each action whose action.yml says `runs.using: node24` (GitHub has
+# retired node20), read in each repository at that tag: actions/checkout v5.0.0, setup-python
+# v6.0.0, astral-sh/setup-uv v7.0.0; attest-build-provenance is composite, and from v3.0.0 on
+# runs only node24 actions (actions/attest v3.0.0 and its own predicate action).
+FIRST_ON_NODE24 = {"actions/checkout": 5, "actions/setup-python": 6, "astral-sh/setup-uv": 7,
+                   "actions/attest-build-provenance": 3}
 SHELLS = {"bash", "sh", "cmd", "pwsh", "powershell"}
-CONTEXTS = ("matrix", "runner", "github", "env")
+CONTEXTS = ("matrix", "runner", "github", "env", "steps")
 
 
 def load(name: str) -> dict:
@@ -62,6 +72,9 @@ def test_the_workflow_is_well_formed(name):
             assert context in CONTEXTS, expression
             if context == "matrix":
                 assert rest in matrix, expression
+        for index, step in enumerate(job["steps"]):
+            for step_id in re.findall(r"\$\{\{\s*steps\.([\w-]+)\.", yaml.safe_dump(step)):
+                assert step_id in [s.get("id") for s in job["steps"][:index]], f"{job_name}: no earlier step {step_id}"
     for job_name, job, step in steps(doc):
         assert ("uses" in step) != ("run" in step), step
         if "uses" in step and step["uses"].startswith("actions/checkout@"):
@@ -70,12 +83,35 @@ def test_the_workflow_is_well_formed(name):
         assert shell is None or shell in SHELLS, shell
 
 
+def _pins() -> list:
+    """(workflow, action, commit, release, major) of every `uses:` line."""
+    found = []
+    for name in NAMES:
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            if "uses:" in line:
+                m = PINNED.match(line)
+                assert m, f"{name}: not pinned by commit with its release (# vX.Y.Z): {line.strip()}"
+                found.append((name, m["action"], m["commit"], m["release"], int(m["major"])))
+    return found
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_action_is_pinned_by_commit(name):
-    lines = [line for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines() if "uses:" in line]
-    assert lines
-    for line in lines:
-        assert PINNED.match(line), line
+    pins = [pin for pin in _pins() if pin[0] == name]
+    assert pins and len(pins) == sum("uses" in step for _, _, step in steps(load(name))), "a `uses:` not on its own line"
+
+
+def test_an_action_is_the_same_release_wherever_it_is_used():
+    releases = {}
+    for _, action, commit, release, _ in _pins():
+        releases.setdefault(action, set()).add((commit, release))
+    assert all(len(r) == 1 for r in releases.values()), releases
+
+
+def test_every_action_runs_on_node24():
+    for name, action, _, release, major in _pins():
+        assert action in FIRST_ON_NODE24, f"{name}: {action}: find its first major on node24 and add it above"
+        assert major >= FIRST_ON_NODE24[action], f"{name}: {action} {release} runs on node20, which GitHub retired"
 
 
 def _tool(name: str) -> str:
@@ -95,8 +131,9 @@ def test_zizmor_would_find_an_unpinned_action(tmp_path):
     """The check above can fail: the same zizmor flags what the workflows used to do."""
     bad = tmp_path / ".github" / "workflows"
     bad.mkdir(parents=True)
-    (bad / "ci.yml").write_text((WORKFLOWS / "ci.yml").read_text(encoding="utf-8").replace(
-        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout@v4"))
+    text = (WORKFLOWS / "ci.yml").read_text(encoding="utf-8")
+    pinned = re.search(r"actions/checkout@[0-9a-f]{40} # v\S+", text).group(0)
+    (bad / "ci.yml").write_text(text.replace(pinned, "actions/checkout@v7"))
     out = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", str(bad)], capture_output=True, text=True)
     assert out.returncode != 0 and "unpinned-uses" in out.stdout, out.stdout + out.stderr
 
@@ -161,7 +198,150 @@ def test_ci_runs_the_suite_on_three_systems_with_two_pythons():
     systems = matrix_values(doc, "os") | {job["runs-on"] for job in doc["jobs"].values()}
     assert {"ubuntu-latest", "macos-latest", "windows-latest"} <= systems
     linux = doc["jobs"]["linux"]
-    assert linux["container"] == "debian:bookworm" and any(s.get("run", "").endswith(".ci/run") for s in linux["steps"])
+    assert linux["container"]["image"] == "debian:bookworm"
+    assert any(s.get("run", "").endswith(".ci/run") for s in linux["steps"])
+    for job_name, job in doc["jobs"].items():  # mambaboot on the matrix Python, the harness on its own
+        assert "MAMBABOOT_TEST_PYTHON" in yaml.safe_dump(job) and _harness_python(job) >= newer.OLDEST, job_name
+
+
+def _suite_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "tests").rglob("*.py")))
+
+
+def test_the_linux_container_allows_what_the_suite_does_there_and_no_more():
+    """Docker's defaults refuse what the suite does as root in the container; each option is
+    there because the suite does one of these things (and goes when it no longer does)."""
+    suite = _suite_text()
+    needed = set()
+    if '"--addr-no-randomize"' in suite:  # setarch -R (tests/support/wine.py): personality(ADDR_NO_RANDOMIZE)
+        needed.add(("--security-opt", "seccomp=unconfined"))  # Docker's seccomp profile allows no such flag
+    if '"chattr", "+i"' in suite:
+        needed.add(("--cap-add", "LINUX_IMMUTABLE"))
+    if '"mount", "-t", "tmpfs"' in suite:
+        needed |= {("--cap-add", "SYS_ADMIN"), ("--security-opt", "apparmor=unconfined")}  # docker-default denies mount
+    assert len(needed) == 4, "the suite no longer does what this test knows of: update it"
+    options = load("ci.yml")["jobs"]["linux"]["container"]["options"].split()
+    assert "--privileged" not in options
+    assert set(zip(options[::2], options[1::2])) == needed and len(options) == 2 * len(needed), options
+
+
+# -- each job installs what the tests it selects import -----------------------------------------
+
+# import name -> distribution, where they differ; pip: every virtual environment the jobs make
+# has it (tests/support/wine.py reads its vendored distlib)
+DISTRIBUTION = {"yaml": "pyyaml", "rattler": "py-rattler", "_pytest": "pytest"}
+OWN = {"tests", "tools", "mambaboot"}
+IN_EVERY_VENV = {"pip"}
+
+
+def _test_extra() -> dict:
+    """pyproject.toml's test extra: {distribution: its environment marker, or ""}."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    extra = {}
+    for requirement in ast.literal_eval(re.search(r"^test = (\[.*?\])$", text, re.M | re.S).group(1)):
+        spec, _, marker = requirement.partition(";")
+        extra[re.match(r"[\w.-]+", spec).group(0).lower()] = marker.strip()
+    return extra
+
+
+def _stdlib(name: str) -> bool:
+    if hasattr(sys, "stdlib_module_names"):
+        return name in sys.stdlib_module_names
+    spec = importlib.util.find_spec(name)
+    origin = (spec and spec.origin) or ""
+    return origin in ("built-in", "frozen") or (
+        origin.startswith(sysconfig.get_paths()["stdlib"]) and "-packages" not in origin)
+
+
+def _module_file(dotted: str):
+    """This repository's module of that name (tests put tools/ and bench/ on sys.path too), or None."""
+    for top in (REPO, REPO / "tools", REPO / "bench"):
+        path = top.joinpath(*dotted.split("."))
+        found = next((f for f in (path.with_suffix(".py"), path / "__init__.py") if f.is_file()), None)
+        if found:
+            return found
+    return None
+
+
+def _distributions(files) -> set:
+    """The distributions the files import, at any depth, following this repository's own modules."""
+    todo, seen, found = list(files), set(), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "newer_only":
+                names = [node.args[0].value]  # tests/support/newer.py's import
+            else:
+                continue
+            for dotted in names:
+                root = dotted.split(".")[0]
+                if root in OWN or _module_file(root):
+                    todo.extend(f for f in [_module_file(dotted)] if f)
+                elif not _stdlib(root) and root not in IN_EVERY_VENV:
+                    found.add(DISTRIBUTION.get(root, root.replace("_", "-")).lower())
+    return found
+
+
+def _harness_python(job: dict) -> tuple:
+    """The Python the job runs the tests with: `uv venv --python X` (linux), or the last
+    setup-python that puts its Python on PATH (portable)."""
+    for step in job["steps"]:
+        m = re.search(r"uv venv --seed --python (\d+)\.(\d+) ", step.get("run", ""))
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    on_path = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")
+               and s.get("with", {}).get("update-environment", True) is not False]
+    return tuple(int(n) for n in on_path[-1]["with"]["python-version"].split("."))
+
+
+def _selected(job: dict) -> list:
+    """The test files the job runs: the pytest command's, or all of them through .ci/run."""
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    named = re.findall(r"tests/test_\w+\.py", runs.split("pytest", 1)[1]) if "-m pytest" in runs else []
+    if not named:
+        assert runs.rstrip().endswith(".ci/run") and "python3 tools/test.py" in (REPO / ".ci" / "run").read_text()
+        return sorted((REPO / "tests").glob("test_*.py"))
+    return [REPO / n for n in named]
+
+
+@pytest.mark.parametrize("job_name", ["linux", "portable"])
+def test_the_job_installs_the_test_extra_with_everything_its_tests_import(job_name):
+    job = load("ci.yml")["jobs"][job_name]
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    if job_name == "linux":  # .ci/run -> tools/test.py, which installs the project with its test extra
+        assert re.search(r'pip", "install", "-q", "-e", f"\{REPO\}\[test\]"', (REPO / "tools" / "test.py").read_text())
+    else:
+        assert re.search(r'pip install -e "\.\[test\]"', runs), runs
+    extra = _test_extra()
+    imported = _distributions([REPO / "tests" / "conftest.py", *_selected(job)])
+    assert imported - set(extra) == set(), "imported by the tests, not in pyproject's test extra"
+    harness = _harness_python(job)
+    for distribution in imported:
+        marker = extra[distribution]
+        if marker:
+            oldest = re.fullmatch(r"python_version >= '(\d+)\.(\d+)'", marker)
+            assert oldest, f"{distribution}: {marker}: a marker this test does not read"
+            assert harness >= tuple(map(int, oldest.groups())), f"{job_name}: its tests need {distribution}, {marker}"
+
+
+def test_the_extra_marks_exactly_the_newer_only_packages():
+    """What installs on Python >= 3.10 only is marked so in pyproject and known to tests/support/newer.py."""
+    marked = {name: marker for name, marker in _test_extra().items() if marker}
+    assert marked == {name: "python_version >= '%d.%d'" % newer.OLDEST for name in newer.PACKAGES}
+
+
+def test_a_newer_only_package_fails_on_an_older_harness_saying_what_to_do():
+    with pytest.raises(ImportError, match="installs on Python >= 3.10 only and the tests run on 3.9: .*"
+                                          "MAMBABOOT_TEST_PYTHON"):
+        newer.newer_only("tree_sitter_powershell", version=(3, 9, 18))
+    assert newer.newer_only("tree_sitter_powershell").language  # here, the harness has it
 
 
 def test_e2e_makes_activates_checks_and_removes_on_each_system():

@@ -610,8 +610,9 @@ def _run_coroutine(coro) -> None:
 
 def index_channel(dest: os.PathLike[str] | str) -> None:
     """(Re)write repodata.json for every subdir with py-rattler's indexer."""
-    from rattler.index import index_fs
+    from tests.support.newer import newer_only
 
+    index_fs = newer_only("rattler.index").index_fs
     # Plain repodata.json only: zst/shards would be extra moving parts for tests.
     _run_coroutine(index_fs(Path(dest), write_zst=False, write_shards=False, force=True))
 

@@ -8,8 +8,10 @@
 
 from typing import Iterator, List, NamedTuple, Tuple
 
-import tree_sitter
-import tree_sitter_powershell
+from tests.support.newer import newer_only
+
+tree_sitter = newer_only("tree_sitter")
+tree_sitter_powershell = newer_only("tree_sitter_powershell")
 
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 _VERBATIM = ("verbatim_string_characters", "verbatim_here_string_characters")
