@@ -17,7 +17,7 @@ from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.engine import micromamba
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from tests.conftest import REPO
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, OURS, USER_DIR, occupy

@@ -5,7 +5,7 @@ import re
 
 from mambaboot.engine import network, sandbox
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from tests.conftest import REPO
 from tests.support import pwsh
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from tests.conftest import REPO, Result
 from tests.support.interrupt import paused
 from tests.support.netproxy import TestCA

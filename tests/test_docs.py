@@ -31,7 +31,7 @@ from urllib.request import url2pathname
 
 import pytest
 
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from tests.conftest import MAMBABOOT, REPO
 from tools.build_release import build as build_release
 

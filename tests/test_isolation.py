@@ -1,7 +1,7 @@
 import pytest
 
 from mambaboot.common.errors import ShellContaminated
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import environ as activation
 
 

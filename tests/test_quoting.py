@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import cmd, fish, generate, posix, powershell
 from tests.support import pwsh
 from tests.support.wine import read_set_dump, windows_path

@@ -12,7 +12,7 @@ from typing import List
 
 import pytest
 
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from tests.conftest import REPO
 from tests.test_docs import blocks
 

@@ -297,7 +297,7 @@ def test_what_the_fast_path_reads_the_parser_reads_the_same(monkeypatch, name, w
 # inspect; signal with enum; json with re), and `run` is the call scripts repeat.
 RUN_PATH = {
     "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run",
-    "mambaboot.shell", "mambaboot.shell.run", "mambaboot.shell.isolation",
+    "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
     "mambaboot.shell.activation.envvars",
 }

@@ -72,6 +72,37 @@ def test_the_architecture_map_matches_the_folders():
     assert unnamed == [], "modules the map does not name"
 
 
+# docs/architecture.md: imports go one way, down; shell and relocate are one level.
+LAYERS = {"cli": 6, "__main__": 7, "commands": 5, "pipeline": 4, "shell": 3, "relocate": 3, "environment": 2,
+          "engine": 1, "common": 0}
+
+
+def upward_imports(src: Path) -> list:
+    """Every `import mambaboot.ROOM...` that names a room above the importing module's own."""
+    found = []
+    for module in src.rglob("*.py"):
+        room = module.relative_to(src).parts[0]
+        room = room[:-3] if room.endswith(".py") else room
+        if room not in LAYERS:
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "mambaboot" and len(parts) > 1 and LAYERS.get(parts[1], -1) > LAYERS[room]:
+                    found.append(f"{module.relative_to(src)} imports {name}")
+    return found
+
+
+def test_imports_go_down_the_layers_only(tmp_path):
+    assert upward_imports(SRC) == []
+    # The check sees what it is for: an engine module reaching up into the pipeline.
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "x.py").write_text("from mambaboot.pipeline.plan import Plan\nimport mambaboot.common.fsops\n")
+    assert upward_imports(tmp_path) == ["engine/x.py imports mambaboot.pipeline.plan"]
+
+
 def test_nothing_below_the_commands_imports_a_command_or_the_cli():
     upward = []
     for module in SRC.rglob("*.py"):

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.environment import record
     from mambaboot.pipeline import provision
     from mambaboot.common.locations import resolve_cache_dir
-    from mambaboot.shell import isolation
+    from mambaboot.common import isolation
 
     h = host.current()
     if not args.ignore_active_env:

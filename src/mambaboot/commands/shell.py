@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from mambaboot.commands.run import start
-    from mambaboot.shell import isolation
+    from mambaboot.common import isolation
     from mambaboot.shell import run as shell_run
 
     windows = sys.platform == "win32"

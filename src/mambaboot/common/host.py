@@ -54,7 +54,7 @@ class Host:
         realpath: "Callable[[str], str]" = os.path.realpath,
         # The volume a path is (or would be) on: st_dev of its nearest existing ancestor; None unknown.
         device: "Optional[Callable[[str], Optional[int]]]" = None,
-        # None: the rule in shell/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
+        # None: the rule in common/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
         is_env_root: "Optional[Callable[[str], bool]]" = None,
     ) -> None:
         self.environ, self.windows, self.subdir, self.cwd = environ, windows, subdir, cwd

@@ -12,7 +12,7 @@ from mambaboot.common import fsops, pathrules
 from mambaboot.common.errors import EngineError, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
-from mambaboot.pipeline.plan import MicromambaSource, Plan
+from mambaboot.engine.source import MicromambaSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
@@ -230,8 +230,10 @@ def root_prefix(home: str, windows: bool) -> str:
     return home + ("\\" if windows else "/") + "root"
 
 
-def create_command(binary: str, plan: Plan, root: str, explicit_file: str | None = None) -> list[str]:
-    """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve."""
+def create_command(binary: str, plan, root: str, explicit_file: str | None = None) -> list[str]:
+    """The engine's command line; with explicit_file (a lock) it installs exactly that, no solve.
+    plan: what to create (pipeline.plan.Plan, read for its channels, prefix, windows, offline and
+    specs: the engine does not import the layer above it)."""
     cmd = [binary, "create", "--yes", "--no-rc", "--override-channels"]
     for channel in plan.channels:
         cmd += ["-c", channel]

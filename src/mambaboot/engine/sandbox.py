@@ -11,7 +11,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 
 
 HOME_PREFIX = "home-"

@@ -24,7 +24,7 @@ from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text)

@@ -19,7 +19,7 @@ from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox
 from mambaboot.environment import leftovers, record, target
 from mambaboot.pipeline.plan import Plan
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 
 # typing's flag without importing typing (PEP 781): true to a type checker only. The modules
 # below are imported where they are used: finish and provision while the engine runs.

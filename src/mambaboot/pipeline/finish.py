@@ -15,7 +15,7 @@ from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
 from mambaboot.pipeline import verify
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import environ as activation
 
 # What finish needs once verification is under way is imported then, where it is used: adopt

@@ -25,7 +25,7 @@ from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import rewrite, scan
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 RENAMED = "renamed"

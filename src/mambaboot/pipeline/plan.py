@@ -9,6 +9,7 @@ from mambaboot.common.locations import (  # noqa: F401  (where the defaults live
     _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
 )
 from mambaboot.common.values import asdict, value
+from mambaboot.engine.source import MicromambaSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
@@ -53,35 +54,6 @@ class CreateInputs:
     offline: bool = False
     overlays: Sequence[str] = ()
     post_scripts: Sequence[str] = ()
-
-
-@value
-class MicromambaSource:
-    """Where the engine comes from. kind: 'local' (a path), 'release' (official), 'mirror' (a URL)."""
-
-    kind: str
-    subdir: str
-    path: str | None = None
-    url: str | None = None
-    version: str | None = None
-    expected_sha256: str | None = None
-    allow_http: bool = False  # every redirect hop is held to the rule the first URL met
-
-    @property
-    def sha256_url(self) -> str | None:
-        return None if self.url is None else self.url + ".sha256"
-
-    def cache_key(self, digest: str | None) -> str:
-        """A directory name that can only ever hold one binary.
-
-        A pinned release is immutable, so its version names it. 'latest' and mirrors can
-        change under the same URL, so their key includes the digest they published.
-        """
-        if self.kind == "release" and self.version != "latest":
-            return f"{self.version}-{self.subdir}"
-        assert digest, "a moving source is keyed by its digest"
-        url_hash = fsops.sha256_hex((self.url or "").encode())[:12]
-        return f"{self.kind}-{url_hash}-{digest[:16]}"
 
 
 @value

@@ -22,7 +22,7 @@ from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.environment import condameta, diskusage, lockfile, record
 from mambaboot.pipeline import verify
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import environ as activation
 
 PIP_REQUIREMENTS = "pip-requirements.txt"

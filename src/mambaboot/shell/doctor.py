@@ -13,7 +13,8 @@ from typing import Dict, Iterable, List, Optional
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.common.values import factory, value
-from mambaboot.shell import isolation, shellinit
+from mambaboot.common import isolation
+from mambaboot.shell import shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 UNDO = "mambaboot doctor --undo-shell-init"

@@ -20,7 +20,7 @@ and its exit code is returned.
 
 import os
 
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import environ, sources
 
 # $1: how many hooks follow; then the hooks; then the program and its arguments.

@@ -25,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 from mambaboot import __version__
 from mambaboot.common import packagedata
 from mambaboot.common.values import value
-from mambaboot.shell import isolation
+from mambaboot.common import isolation
 from mambaboot.shell.activation import environ
 
 
