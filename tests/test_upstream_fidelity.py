@@ -325,3 +325,33 @@ def test_a_release_whose_build_is_not_0_is_refused_clearly_and_found_by_its_tag(
         assert diff(before, world.outside()) == {}
         r = world.create("py", "-c", channel, "--micromamba-version", "2.7.0-1", env=env)
         assert r.returncode == 0, r.stderr
+
+
+# ------------------------------------------------------------------ what the engine writes when it links
+
+
+def test_the_standin_links_as_libmamba_does(tmp_path, channel, standins):
+    """The engine's own output, read where mambaboot reads it (libmamba/src/core/link.cpp
+    LinkPackage::execute, replace_long_shebang; libmamba/src/api/install.cpp create_install_request;
+    libmamba/src/core/package_paths.cpp): records without placeholders, a prefix with a space left
+    in the `#!` line, pip added to a request for python, the package cache's paths.json complete."""
+    prefix = tmp_path / "with space" / "env"
+    pkgs = tmp_path / "pkgs"
+    proc = subprocess.run([str(standins["2.8.1"]), "create", "-y", "--no-rc", "--override-channels", "-c", channel,
+                           "-p", str(prefix), "-r", str(tmp_path / "root"), "python", "conda"],
+                          capture_output=True, text=True, env={"HOME": str(tmp_path), "CONDA_PKGS_DIRS": str(pkgs)})
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(p.read_text()) for p in (prefix / "conda-meta").glob("*.json")]
+    assert "pip" in {r["name"] for r in records}, "pip was not asked for, and is there"
+    fields = {key for r in records for entry in r["paths_data"]["paths"] for key in entry}
+    assert fields <= {"_path", "sha256_in_prefix", "sha256", "path_type", "size_in_bytes", "no_link"}, fields
+    conda = next(r for r in records if r["name"] == "conda")
+    changed = {e["_path"] for e in conda["paths_data"]["paths"] if e["sha256"] != e["sha256_in_prefix"]}
+    assert "bin/conda" in changed and "etc/profile.d/conda.sh" in changed
+    assert (prefix / "bin" / "conda").read_text().splitlines()[0] == f"#!{prefix}/bin/python", "no rule for a space"
+    shipped = Path(conda["extracted_package_dir"]) / "info" / "paths.json"
+    entries = json.loads(shipped.read_text())["paths"]
+    assert {e["_path"]: e.get("file_mode") for e in entries if "prefix_placeholder" in e}["bin/conda"] == "text"
+    for record in records:
+        for entry in json.loads((Path(record["extracted_package_dir"]) / "info" / "paths.json").read_text())["paths"]:
+            assert isinstance(entry.get("size_in_bytes"), int), (record["name"], entry)  # softlinks too

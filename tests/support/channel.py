@@ -635,12 +635,18 @@ def build_channel(
     python_build_number: int = 0,
     extra: Iterable[PackageSpec] = (),
 ) -> Path:
-    """Build and index a channel with python, conda, mamba, uv (+ ``extra``) at ``dest``."""
+    """Build and index a channel with python, pip, conda, mamba, uv (+ ``extra``) at ``dest``.
+
+    pip is always there: micromamba 2.6+ adds a `pip` spec to every request naming python
+    (libmamba/src/api/install.cpp create_install_request), so a channel without it cannot create."""
     dest = Path(dest)
     _prepare_dest(dest)
     _add_python(dest, python_version, python_build_number)
     real = realmode.channel()
     tools = (uv_spec(),) if real else (conda_spec(), mamba_spec(), uv_spec())
+    extra = list(extra)
+    if not any(spec.name == "pip" for spec in extra):
+        extra.append(pip_spec())
     for spec in (*tools, *extra):
         make_package(spec, dest / spec.subdir)
     if real:
@@ -681,15 +687,15 @@ def _count_files(spec: PackageSpec) -> int:
 def build_benchmark_channel(dest: os.PathLike[str] | str, n_packages: int = 70, n_files: int = 10_000) -> Path:
     """A channel where ``python conda mamba bench-meta`` installs ``n_packages`` packages
 
-    holding about ``n_files`` files in total (fillers pad the count python+conda+mamba leave);
-    ``n_packages`` <= 3: the plain channel, where ``python conda mamba`` installs three packages.
+    holding about ``n_files`` files in total (fillers pad the count python+pip+conda+mamba leave);
+    ``n_packages`` <= 3: the plain channel, where ``python conda mamba`` installs them and pip.
     """
     dest = Path(dest)
     if n_packages <= 3:
         return build_channel(dest)
-    base_files = sum(_count_files(s) for s in (conda_spec(), mamba_spec()))
+    base_files = sum(_count_files(s) for s in (conda_spec(), mamba_spec(), pip_spec()))
     base_files += len(_stdlib_files()) + 4  # interpreter, README, two symlinks
-    n_fillers = max(1, n_packages - 4)  # python, conda, mamba, bench-meta
+    n_fillers = max(1, n_packages - 5)  # python, pip, conda, mamba, bench-meta
     per_filler = max(1, (n_files - base_files) // n_fillers)
     fillers = [_filler_spec(i, per_filler) for i in range(n_fillers)]
     meta = PackageSpec(

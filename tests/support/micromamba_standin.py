@@ -22,8 +22,14 @@ DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
   with ``_``); menuinst finds that folder with SHGetKnownFolderPath, which no environment
   variable redirects (libmamba/src/util/os_win.cpp), so the stand-in writes it to
   ``STANDIN_KNOWN_FOLDER_PROGRAMS`` whatever HOME/APPDATA say (unset: not Windows, nothing);
-* version-dependent (``make_standin(version=...)``): from 2.6.0 packages go under their URL
-  directory in the package cache (``pkgs/file/tmp/.../channel/linux-64/<pkg>/``); before 2.1.0 an @EXPLICIT line's ``#hash``
+* links as libmamba does where mambaboot reads the result (``relink_as_libmamba``): records
+  without ``prefix_placeholder``/``file_mode``, a ``#!`` line changed only past 127 characters (a
+  prefix with a space stays in it), binary placeholders NUL-padded;
+* version-dependent (``make_standin(version=...)``): from 2.6.0 a request naming python gets a
+  ``pip`` spec (the channel must have pip), and packages go under their URL
+  directory in the package cache (``pkgs/file/tmp/.../channel/linux-64/<pkg>/``; every package of
+  a run under the first channel's folder for this platform, where micromamba splits by each
+  package's own URL: the test channels' packages are linux-64); before 2.1.0 an @EXPLICIT line's ``#hash``
   is always an md5 (1.5.12 libmamba/src/api/install.cpp, 2.0.x specs/package_info.cpp
   ``from_url``), from 2.1.0 a 64-digit one is a sha256.
 
@@ -49,6 +55,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION = "2.8.1"  # make_standin substitutes this line
+# tests/support, for standin_install's libmamba link rules (the stand-in runs with -I, so nothing
+# of the checkout is on its path): make_standin substitutes this line too.
+SUPPORT_DIR = None
 
 ON_WINDOWS = sys.platform == "win32"
 HOST_PLATFORM = {"win32": "win-64", "darwin": "osx-64"}.get(sys.platform, "linux-64")
@@ -68,6 +77,7 @@ def make_standin(dest: os.PathLike[str] | str, *, version: str = "2.8.1") -> Pat
     source, count = re.subn(r'^VERSION = "[^"]*"', f'VERSION = "{version}"', source, count=1, flags=re.M)
     if count != 1:
         raise RuntimeError("VERSION line not found in stand-in source")
+    source = source.replace("\nSUPPORT_DIR = None\n", f"\nSUPPORT_DIR = {str(Path(__file__).parent)!r}\n", 1)
     # -I: the stand-in must not see PYTHON* variables or user site-packages of a fake HOME.
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(f"#!{sys.executable} -I\n{source}", encoding="utf-8")
@@ -494,6 +504,12 @@ def read_inputs(options: Options) -> Inputs:
     return inputs
 
 
+def _names(specs: list[str]) -> set[str]:
+    """The package names of match specs (MatchSpec::extract_name): what comes before a version,
+    a build, a bracket or a space, after a channel."""
+    return {re.split(r"[\s=<>!~\[;]", s.strip(), maxsplit=1)[0].split("::")[-1] for s in specs if s.strip()}
+
+
 def cache_folder(channel: str) -> str:
     """Where 2.6+ puts a channel's packages inside a package cache: the URL directory with
     "://" -> "/" and ":" "\\" -> "_" (package_cache_folder_relative_path, package_cache.cpp).
@@ -905,6 +921,67 @@ def install(options: Options, records: list, prefix: Path, cache: Path, specs: l
         tag.unlink()
 
 
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # MAMBA_EMPTY_SHA
+
+
+def relink_as_libmamba(prefix: Path) -> None:
+    """Make what rattler linked what libmamba links (libmamba/src/core/link.cpp, the same from
+    1.5.12 to 2.8.1), where the two differ and mambaboot reads the result:
+
+    * a file with a prefix placeholder is linked again from the extracted package by libmamba's
+      rule (LinkFile::create_prefix_replaced; standin_install.relinked): no shebang is touched
+      but one past 127 characters (replace_long_shebang), so a prefix with a space stays in the
+      `#!` line as it is (rattler writes `'''exec'` lines there), and a binary placeholder is
+      padded, or the file grows when the prefix is longer (libmamba refuses nothing);
+    * the record's paths_data entries hold `_path`, `sha256_in_prefix`, `sha256` (when the
+      package gave one), `path_type`, `no_link` (when set) and `size_in_bytes` (when not 0):
+      no `prefix_placeholder`, no `file_mode` (LinkPackage::execute). For a softlink,
+      `sha256_in_prefix` is the sha256 of what it points to, of nothing when it dangles;
+    * the record is written with four spaces and sorted keys (nlohmann::json dump(4)), with
+      `package_tarball_full_path` and `extracted_package_dir` naming the package cache.
+    """
+    import hashlib
+
+    sys.path.insert(0, SUPPORT_DIR)
+    import standin_install
+
+    def sha256(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        source = Path(record["extracted_package_dir"])
+        shipped = json.loads((source / "info" / "paths.json").read_text(encoding="utf-8"))["paths"]
+        by_path = {e["_path"]: e for e in shipped}
+        out = []
+        for entry in (record.get("paths_data") or {}).get("paths") or []:
+            ship = by_path.get(entry["_path"], {})
+            dest = prefix / entry["_path"]
+            kind = entry.get("path_type", "hardlink")
+            in_prefix = ship.get("sha256") or entry.get("sha256_in_prefix")
+            if ship.get("prefix_placeholder") and kind != "softlink":
+                data = standin_install.relinked((source / ship["_path"]).read_bytes(), ship["prefix_placeholder"].encode(),
+                                                ship.get("file_mode", "text"), str(prefix).encode(), refuse_longer=False)
+                part = dest.with_name(f".{dest.name}.standin")
+                part.write_bytes(data)
+                part.chmod((source / ship["_path"]).stat().st_mode & 0o7777)
+                os.replace(part, dest)
+                in_prefix = sha256(data)
+            elif kind == "softlink":
+                in_prefix = sha256(dest.read_bytes()) if dest.is_file() else EMPTY_SHA256
+            linked = {"_path": entry["_path"], "sha256_in_prefix": in_prefix, "path_type": kind}
+            if ship.get("sha256"):
+                linked["sha256"] = ship["sha256"]
+            if ship.get("no_link"):
+                linked["no_link"] = True
+            if ship.get("size_in_bytes"):
+                linked["size_in_bytes"] = ship["size_in_bytes"]
+            out.append(linked)
+        record["paths_data"] = {"paths": out, "paths_version": 1}
+        record["package_tarball_full_path"] = str(source) + ".tar.bz2"
+        meta.write_text(json.dumps(record, indent=4, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+
 def run_post_link(prefix: Path, records: list) -> None:
     """Run ``bin/.<name>-post-link.sh`` in dependency order; a failure fails the create."""
     import subprocess
@@ -995,6 +1072,10 @@ def cmd_create(args: list[str]) -> int:
     if not options.override_channels:
         channels += [c for c in rc.channels if c not in channels]
     specs = inputs.specs
+    if version_at_least(2, 6) and not inputs.explicit and "python" in _names(specs) and "pip" not in _names(specs):
+        # create_install_request (libmamba/src/api/install.cpp, from 2.6.0): a request naming
+        # python gets a plain `pip` spec, so a channel without pip cannot create
+        specs = specs + ["pip"]
 
     prepare_target(options, prefix, root_prefix)
     locks, cache = lock_caches(options, resolve_pkgs_dirs(root_prefix, rc))
@@ -1036,6 +1117,7 @@ def link(options: Options, prefix: Path, records: list, cache: Path, specs: list
         for r in records:
             print(f"Linking {r.name.normalized}-{r.version}-{str(r.build)}")
     install(options, records, prefix, cache, specs)
+    relink_as_libmamba(prefix)
     run_post_link(prefix, records)
     write_history(prefix, records, specs)
     if options.shortcuts:

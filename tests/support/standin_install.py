@@ -18,6 +18,7 @@ dependencies must already be there. Standard library only: it runs on the enviro
 
 import json
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -148,27 +149,35 @@ def _find(channels, name):
 
 
 MAX_SHEBANG_LENGTH = 127  # libmamba link.hpp, Linux
+# libmamba link.hpp shebang_regex (2.8.1): "#!", spaces, the executable (no unescaped space), the rest.
+_SHEBANG_REGEX = re.compile(rb"#![ ]*(/(?:\\ |[^ \n\r\t])*)(.*)")
 
 
 def _long_shebang(data):
     """libmamba link.cpp replace_long_shebang (2.8.1): a first line past 127 characters becomes
-    `#!/usr/bin/env NAME OPTIONS`."""
+    `#!/usr/bin/env NAME OPTIONS`, NAME the last component of the text up to the first space. A
+    prefix with a space is cut there (`#!/a b/bin/python` -> `#!/usr/bin/env a b/bin/python`),
+    and a shorter line is kept as it is, space and all."""
     if not data.startswith(b"#!"):
         return data
     line, nl, rest = data.partition(b"\n")
     if len(line) <= MAX_SHEBANG_LENGTH:
         return data
-    executable, _, options = line[2:].lstrip(b" ").partition(b" ")
-    return b"#!/usr/bin/env " + executable.rsplit(b"/", 1)[-1] + (b" " + options if options else b"") + nl + rest
+    match = _SHEBANG_REGEX.fullmatch(line)
+    if match is None:
+        return data
+    executable, options = match.groups()
+    return b"#!/usr/bin/env " + executable.rsplit(b"/", 1)[-1] + options + nl + rest
 
 
-def _binary(data, placeholder, prefix):
+def _binary(data, placeholder, prefix, refuse_longer=True):
     """libmamba link.cpp LinkFile::create_prefix_replaced (2.8.1), non-Windows: each occurrence and
-    the rest of its NUL-terminated string, then (placeholder - prefix) NULs; micromamba refuses a
-    longer prefix before (here: an error)."""
-    if len(prefix) > len(placeholder):
+    the rest of its NUL-terminated string, then (placeholder - prefix) NULs. libmamba itself pads
+    with nothing when the prefix is longer (the file grows); conda refuses (_PaddingError in
+    portability.py binary_replace), as this does with refuse_longer."""
+    if refuse_longer and len(prefix) > len(placeholder):
         raise SystemExit("critical libmamba Padding error: the prefix is longer than the binary placeholder")
-    padding = b"\0" * (len(placeholder) - len(prefix))
+    padding = b"\0" * max(len(placeholder) - len(prefix), 0)
     buffer = bytearray(data)
     pos = buffer.find(placeholder)
     while pos >= 0:  # libmamba's loop: the rest of the string up to its NUL, then the padding
@@ -177,6 +186,15 @@ def _binary(data, placeholder, prefix):
         buffer[pos:end] = prefix + bytes(buffer[pos + len(placeholder):end]) + padding
         pos = buffer.find(placeholder, pos + len(prefix))
     return bytes(buffer)
+
+
+def relinked(data, placeholder, mode, prefix, refuse_longer=True):
+    """A package file with a prefix placeholder as libmamba links it (LinkFile::create_prefix_replaced,
+    2.8.1, non-Windows): text: every occurrence replaced, then the long-shebang rule on the first
+    line only; binary: NUL-padded. No other rule: a prefix with a space is written as it is."""
+    if mode == "binary":
+        return _binary(data, placeholder, prefix, refuse_longer)
+    return _long_shebang(data.replace(placeholder, prefix))
 
 
 def _link(archive, prefix, rec, url, channel):
@@ -189,10 +207,8 @@ def _link(archive, prefix, rec, url, channel):
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             data = tar.extractfile(member).read()
             placeholder = entry.get("prefix_placeholder")
-            if placeholder and entry.get("file_mode", "text") == "text":
-                data = _long_shebang(data.replace(placeholder.encode(), prefix.encode()))
-            elif placeholder:
-                data = _binary(data, placeholder.encode(), prefix.encode())
+            if placeholder:
+                data = relinked(data, placeholder.encode(), entry.get("file_mode", "text"), prefix.encode())
             with open(dest, "wb") as f:
                 f.write(data)
             os.chmod(dest, member.mode & 0o777)
