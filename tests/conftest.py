@@ -70,8 +70,10 @@ def channel(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def liar_channel(tmp_path_factory) -> str:
-    """A channel whose python package claims 3.12.0 but carries the 3.11 interpreter."""
-    return channel_url(build_channel(tmp_path_factory.mktemp("liar-channel"), python_version="3.12.0"))
+    """A channel whose python package claims 3.12.0 but carries the 3.11 interpreter (with the
+    test channel's conda and mamba in every mode: real ones are built for the python it is)."""
+    return channel_url(build_channel(tmp_path_factory.mktemp("liar-channel"), python_version="3.12.0",
+                                     real_packages=False))
 
 
 @pytest.fixture(scope="session")

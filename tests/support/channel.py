@@ -634,6 +634,7 @@ def build_channel(
     python_version: str = "3.11.2",
     python_build_number: int = 0,
     extra: Iterable[PackageSpec] = (),
+    real_packages: bool = True,
 ) -> Path:
     """Build and index a channel with python, pip, conda, mamba, uv (+ ``extra``) at ``dest``.
 
@@ -642,7 +643,9 @@ def build_channel(
     dest = Path(dest)
     _prepare_dest(dest)
     _add_python(dest, python_version, python_build_number)
-    real = realmode.channel()
+    # A channel whose python lies about its version cannot take real packages built for the
+    # python it really is: it keeps the scripts (real_packages=False).
+    real = realmode.channel() if real_packages else None
     tools = (uv_spec(),) if real else (conda_spec(), mamba_spec(), uv_spec())
     extra = list(extra)
     if not any(spec.name == "pip" for spec in extra):
