@@ -399,3 +399,39 @@ def test_a_fifo_in_the_environment_is_never_opened(env_world):
     code, out = run("move", str(prefix), str(target), "--cache-dir", str(world.cache))
     assert code == 0, out
     assert all(stat.S_ISFIFO(os.lstat(target / rel).st_mode) for rel in ("bin/pipe", "share/pipe"))
+
+
+# ------------------------------------------------------------------ a prefix with a space
+
+
+def test_a_prefix_with_a_space_creates_activates_moves_and_packs(world, portable_channel, standin):
+    """micromamba leaves `#!/a b/bin/python` in the packages' scripts (it changes a `#!` line only
+    past 127 characters: libmamba/src/core/link.cpp replace_long_shebang), which the kernel runs as
+    `/a` with `b/bin/python`. mambaboot writes conda's lines for such a prefix instead
+    (conda/core/portability.py generate_shebang_for_entry_point), after the engine and on move."""
+    prefix = world.envs / "my env"
+    r = world.create("-q", "--prefix", str(prefix), "-c", portable_channel, "--micromamba", str(standin),
+                     "--package", "prefixy")
+    assert r.returncode == 0, r.stderr
+    for script in ("conda", "pip", "prefixy"):
+        head = (prefix / "bin" / script).read_text().splitlines()[:2]
+        assert head == ["#!/bin/sh", f"'''exec' \"{prefix}/bin/python\" \"$0\" \"$@\" #'''"], (script, head)
+    assert "bin/conda" in json.loads((prefix / ".mambaboot" / "record.json").read_text())["patched"]
+    bare = subprocess.run([str(prefix / "bin" / "conda"), "--version"], env={"PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True)
+    assert bare.returncode == 0 and bare.stdout.startswith("conda "), bare.stderr  # runs without activation
+    works(world, prefix)
+    moved = world.envs / "moved env"
+    r = move(world, prefix, moved)
+    assert r.returncode == 0, r.stderr
+    works(world, moved)
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(moved), "-o", str(archive)).returncode == 0
+    os.rename(moved, world.root / "gone")
+    unpacked = world.root / "un packed"
+    unpacked.mkdir()
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(unpacked)], check=True)
+    fixed = subprocess.run([str(unpacked / "bin" / "python"), str(unpacked / ".mambaboot" / "unpack.py")],
+                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
+    works(world, unpacked, linked=False)

@@ -80,6 +80,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     # writes nothing, so it may start before the record does), or once conda-meta/state holds an
     # environment file's variables, which activation reads there; on a Windows layout only once
     # the scripts among the programs are patched.
+    patched = _runnable_scripts(inputs, reporter)  # before anything runs them, verification first
     checks = None if inputs.windows or inputs.env_vars else _checks(inputs, environ)
     try:
         record.write(prefix, body, sync=not inputs.fresh)
@@ -94,8 +95,9 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         meta = condameta.summary(prefix, paths=inputs.windows)
         made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts)
         files.extend(made.files)
-        if made.patch.changed:
-            body["patched"] = [c.path for c in made.patch.changed]
+        patched += [c.path for c in made.patch.changed]
+        if patched:
+            body["patched"] = patched
         reporter.step(made.summary())
         if checks is None:
             checks = _checks(inputs, environ)
@@ -123,6 +125,19 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
     return Finished(packages, verification, path, link, files)
+
+
+def _runnable_scripts(inputs: FinishInputs, reporter: Reporter) -> list[str]:
+    """A POSIX prefix with a space: the `#!` lines micromamba left in the packages' scripts, which
+    no kernel runs, rewritten as conda writes them (relocate/audit.py fix_shebangs)."""
+    if inputs.windows or " " not in inputs.prefix:
+        return []
+    from mambaboot.relocate import audit
+
+    changed = audit.fix_shebangs(inputs.prefix)
+    if changed:
+        reporter.step(f"shebangs: {len(changed)} package scripts start with conda's lines for a prefix with a space")
+    return changed
 
 
 def _checks(inputs: FinishInputs, environ: Mapping[str, str]) -> verify.Checks:

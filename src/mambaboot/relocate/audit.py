@@ -178,6 +178,15 @@ def for_move(prefix: str, old: str, new: str, windows: bool) -> List[scan.Findin
     return found
 
 
+def fix_shebangs(prefix: str) -> List[str]:
+    """The package scripts of a POSIX prefix holding a space, made runnable: micromamba writes
+    `#!/a b/bin/python` into them (it changes a `#!` line only past 127 characters:
+    replace_long_shebang, libmamba/src/core/link.cpp, 2.8.1), and the kernel would run `/a` with
+    `b/bin/python` as its argument. They get the lines conda writes for such a prefix
+    (rewrite.shebang). Returns the relative paths changed."""
+    return rewrite.fix_shebangs(prefix, findings(prefix, prefix, False))
+
+
 def audit(prefix: str, windows: bool, deep: bool = True) -> Audit:
     location, location_from = scan.location(prefix, windows)
     result = Audit(prefix, location, location_from)

@@ -69,7 +69,7 @@ def _recorded_scripts(prefix: str, paths: Iterable[dict] | None = None) -> list[
     """Scripts the package records say had the prefix written into them (text mode).
     paths: every record's paths_data entries, when the caller read them already (create)."""
     if paths is None:
-        paths = [entry for _, _, entries in scan.records(prefix) for entry in entries]
+        paths = [entry for _, _, entries in scan.records(prefix, strict=False) for entry in entries]
     return _scripts_in(paths)
 
 

@@ -218,8 +218,9 @@ def _checked(name, data):
     return entries
 
 
-def records(prefix):
-    """[(file name, record, its checked paths_data entries)] of conda-meta/*.json."""
+def records(prefix, strict=True):
+    """[(file name, record, its checked paths_data entries)] of conda-meta/*.json; strict=False
+    leaves out a record that is not what installers write instead of refusing it."""
     meta = os.path.join(prefix, "conda-meta")
     try:
         names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
@@ -231,10 +232,14 @@ def records(prefix):
         if raw is None:
             continue
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise _bad(name, f"not JSON ({exc})") from None
-        out.append((name, data, _checked(name, data)))
+            try:
+                data = json.loads(raw)
+            except ValueError as exc:
+                raise _bad(name, f"not JSON ({exc})") from None
+            out.append((name, data, _checked(name, data)))
+        except BadRecord:
+            if strict:
+                raise
     return out
 
 
