@@ -124,7 +124,18 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
+    _note_cache_user(inputs)
     return Finished(packages, verification, path, link, files)
+
+
+def _note_cache_user(inputs: FinishInputs) -> None:
+    """Note the environment in the cache it was made with: `cache clean` keeps what it installed,
+    its copied files included (environment/cacheusers.py)."""
+    cache_dir = (inputs.provenance.get("inputs") or {}).get("cache_dir")
+    if isinstance(cache_dir, str) and cache_dir:
+        from mambaboot.environment import cacheusers
+
+        cacheusers.register(cache_dir, inputs.prefix)
 
 
 def _runnable_scripts(inputs: FinishInputs, reporter: Reporter) -> list[str]:
