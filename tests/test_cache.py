@@ -6,7 +6,7 @@ import signal
 import subprocess
 
 from mambaboot.common import fsops
-from mambaboot.environment import record
+from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
@@ -24,12 +24,12 @@ def test_info_reports_packages_binaries_and_leftovers(world, channel, release_se
     info = _cache(world, "info")
     (pkgs,) = info["package_caches"]
     assert pkgs["path"] == str(world.cache / "Python" / "pkgs")
-    assert pkgs["packages"] == 4 and pkgs["bytes"] > pkgs["package_bytes"] > 1_000_000
-    assert 1 <= pkgs["in_use"] < 4, "python's files are hard-linked; mamba's all carry the prefix (copied)"
+    assert pkgs["packages"] == 5 and pkgs["bytes"] > pkgs["package_bytes"] > 1_000_000
+    assert pkgs["in_use"] == pkgs["packages"], "the environment installed each (mamba's files, all copied, too)"
     assert info["micromamba"]["binaries"] == 1 and info["micromamba"]["bytes"] > 1000
     assert info["stale_homes"]["count"] == 0 and info["orphaned_markers"] == 0
     text = world.run("cache", "info", "--cache-dir", str(world.cache)).stdout
-    assert "micromamba binaries" in text and "4 packages" in text
+    assert "micromamba binaries" in text and "5 packages" in text
 
 
 def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel, standin):
@@ -54,7 +54,29 @@ def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel
     out = subprocess.run([str(world.envs / "b" / "bin" / "python"), "-c", "print(42)"], capture_output=True, text=True)
     assert out.stdout.strip() == "42"
     r = world.run("cache", "clean", "--cache-dir", str(world.cache))
-    assert "kept" in r.stdout and "share by hard links" in r.stdout
+    assert "kept" in r.stdout and "still use (installed, or sharing files by hard links)" in r.stdout
+
+
+def test_clean_keeps_a_package_whose_files_were_all_copied(world, channel, standin):
+    """mamba's every file names the prefix, so the link copies each (no hard link is left to say
+    the environment uses the package): its conda-meta names it, and that is what counts."""
+    assert world.create("a", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    from mambaboot.environment import diskusage
+
+    mamba = next(p for p in _exact_packages(world) if p.stem.startswith("mamba-"))
+    assert diskusage.measure(mamba.extracted).shared_files == 0, "no file of it is linked into the environment"
+    info = _cache(world, "info")["package_caches"][0]
+    assert info["in_use"] == info["packages"]
+    done = _cache(world, "clean")
+    assert done["removed_packages"] == [] and mamba.stem in done["kept_in_use"]
+    assert os.path.isdir(mamba.extracted)
+
+    moved = world.envs / "moved"  # a move notes the new place; the old note is stale and dropped
+    assert world.run("move", str(world.envs / "a"), str(moved), "--cache-dir", str(world.cache)).returncode == 0
+    done = _cache(world, "clean")
+    assert done["removed_packages"] == [] and done["gone_environments"] == 1
+    assert world.run("remove", str(moved), "--yes", "--cache-dir", str(world.cache)).returncode == 0
+    assert mamba.stem in _cache(world, "clean")["removed_packages"]
 
 
 MARKER = ".mambaboot-home"  # engine/sandbox.py's MARKER
@@ -195,10 +217,10 @@ def _pkgs_dir(world) -> str:
 
 
 def _exact_packages(world) -> list:
-    """Every package, measured by a walk of every file (what clean trusts)."""
-    from mambaboot.environment import pkgcache
+    """Every package, measured by a walk of every file (what clean trusts), in use as clean sees it."""
+    from mambaboot.environment import cacheusers, pkgcache
 
-    return pkgcache.packages(_pkgs_dir(world))
+    return pkgcache.packages(_pkgs_dir(world), named=cacheusers.named(str(world.cache)))
 
 
 def _exact(world) -> list:
@@ -210,8 +232,11 @@ def _remembered(world) -> list:
     """The same through info's memo (read, and written back as info does)."""
     from mambaboot.environment import pkgcache
 
+    from mambaboot.environment import cacheusers
+
     memo = pkgcache.SizeMemo(str(world.cache))
-    found = [(p.stem, p.bytes, p.in_use) for p in pkgcache.packages(_pkgs_dir(world), memo=memo)]
+    found = [(p.stem, p.bytes, p.in_use) for p in pkgcache.packages(_pkgs_dir(world), memo=memo,
+                                                                     named=cacheusers.named(str(world.cache)))]
     memo.save()
     return found
 
@@ -239,9 +264,9 @@ def _tamper(world, directory: str, size: int) -> None:
 
 def _in_use(world, minimum_links: int = 1):
     """An extracted package that environments share, with at least minimum_links linked files."""
-    from mambaboot.environment import diskusage
+    from mambaboot.environment import diskusage, pkgcache
 
-    for pkg in _exact_packages(world):
+    for pkg in pkgcache.packages(_pkgs_dir(world)):
         if pkg.in_use and diskusage.measure(pkg.extracted).shared_files >= minimum_links:
             return pkg
     raise AssertionError("no package in use")
@@ -342,7 +367,8 @@ def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin)
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
     cold = _cache(world, "info")
     pkg = _in_use(world)
-    other = next(p for p in _exact_packages(world) if p.in_use and p.stem != pkg.stem)
+    other = next(p for p in _exact_packages(world) if p.in_use and p.stem != pkg.stem
+                 and diskusage.measure(p.extracted).shared_files)
     identity, _, sample = _entry(world, pkg.extracted)
     outside = os.path.join(os.pardir, os.path.basename(other.extracted), _entry(world, other.extracted)[2])
     assert os.lstat(os.path.join(pkg.extracted, outside)).st_nlink > 1

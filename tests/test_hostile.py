@@ -70,13 +70,24 @@ def test_odd_but_legal_posix_names_really_create(world, channel, standin, name):
     assert (world.envs / name / ".mambaboot" / "record.json").is_file()
 
 
-def test_a_300_character_prefix_works(world, channel, standin):
+def _long_prefix(world, length: int):
     prefix = world.root
-    while len(str(prefix)) < 300:
-        prefix = prefix / ("d" * min(100, 300 - len(str(prefix)) - 1))
-    assert len(str(prefix)) == 300
-    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    while len(str(prefix)) < length:
+        prefix = prefix / ("d" * min(100, length - len(str(prefix)) - 1))
+    assert len(str(prefix)) == length
+    return prefix
+
+
+def test_a_255_character_prefix_works_and_a_longer_one_is_refused(world, channel, standin):
+    """255: the room conda-build leaves in binaries for the prefix, which micromamba writes past
+    (libmamba link.cpp LinkFile::create_prefix_replaced pads with nothing and the file grows)."""
+    r = world.create("--prefix", str(_long_prefix(world, 255)), "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
+    longer = _long_prefix(world, 256)
+    before = snapshot(world.root)
+    r = world.create("--prefix", str(longer), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and "256 bytes long" in r.stderr and "at most 255" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.root)) == {}
 
 
 @pytest.fixture

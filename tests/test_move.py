@@ -4,6 +4,8 @@ across file systems, and works each time."""
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -226,3 +228,210 @@ def test_a_copy_that_fails_is_deleted_and_the_source_kept(env_world, monkeypatch
     with pytest.raises(OSError):
         move_pipeline.copy_verified(str(prefix), str(target))
     assert not target.exists() and snapshot(prefix) == inside
+
+
+# ------------------------------------------------------------------ what names the old place, found without the records' help
+
+
+def naming(root: Path, old: str) -> set:
+    """Every regular file under root whose bytes hold `old` (the PREFIX/pkgs link left out), read
+    whole: the check that does not trust the code it checks. Our record keeps the places it moved
+    through in `moves` by design; the rest of it must not name the old place."""
+    needle = old.encode()
+    found = set()
+    for here, dirs, files in os.walk(root):
+        if Path(here) == root:
+            dirs[:] = [d for d in dirs if d != "pkgs"]
+        for name in files:
+            path = Path(here, name)
+            if path.is_symlink() or not path.is_file():
+                continue
+            rel = path.relative_to(root).as_posix()
+            data = path.read_bytes()
+            if rel == ".mambaboot/record.json":
+                body = json.loads(data)
+                body.pop("moves", None)
+                data = json.dumps(body).encode()
+            if needle in data:
+                found.add(rel)
+    return found
+
+
+def _not_needing_a_rewrite(rel: str) -> bool:
+    return rel == "conda-meta/history" or ("/__pycache__/" in f"/{rel}" and rel.endswith(".pyc"))
+
+
+@pytest.mark.parametrize("cache", ["kept", "cleaned"])
+def test_after_a_move_nothing_names_the_old_place(env_world, cache):
+    """The engine records no placeholders: what names the prefix is found from the package cache's
+    info/paths.json, from sha256_in_prefix against sha256 and, for what no record vouches for, from
+    the file's bytes; a binary's room is measured in it (with the cache gone, nothing else says it)."""
+    world, prefix = env_world
+    (prefix / "share" / "notes.txt").write_text(f"data lives in {prefix}/share\n")  # written after install
+    lib = (prefix / "lib" / "libprefixy.so").read_bytes()
+    (prefix / "lib" / "libcopy.so").write_bytes(lib)  # a binary no record names
+    (prefix / "share" / "python-link").symlink_to(prefix / "bin" / "python3.11")  # absolute, inside
+    before = naming(prefix, str(prefix))
+    assert {"etc/profile.d/conda.sh", "etc/profile.d/mamba.sh", "bin/conda", "lib/libprefixy.so",
+            "share/notes.txt", "lib/libcopy.so"} <= before
+    if cache == "cleaned":
+        shutil.rmtree(world.cache / "Python" / "pkgs")
+    target = world.envs / "moved-elsewhere"
+    r = move(world, prefix, target, "--no-cache-link")
+    assert r.returncode == 0, r.stderr
+    left = {rel for rel in naming(target, str(prefix)) if not _not_needing_a_rewrite(rel)}
+    assert left == set(), left
+    assert (target / "share" / "python-link").resolve() == (target / "bin" / "python3.11").resolve()
+    assert (target / "share" / "notes.txt").read_text() == f"data lives in {target}/share\n"
+    works(world, target, linked=False)
+    r = world.run("run", str(target), "--", "python", "-c",
+                  "import sys; d = open(sys.argv[1], 'rb').read(); print([s.decode() for s in d.split(b'\\0') if s.startswith(b'/')])",
+                  str(target / "lib" / "libcopy.so"))
+    assert r.stdout.strip() == str([f"{target}/lib/prefixy", f"{target}/share/prefixy:{target}/etc"]), r.stderr
+
+
+def test_a_binary_the_cache_cannot_vouch_for_is_measured(env_world):
+    world, prefix = env_world
+    shutil.rmtree(world.cache / "Python" / "pkgs")
+    inside = snapshot(prefix)
+    target = world.root / ("x" * 200) / ("y" * 60)
+    target.parent.mkdir()
+    r = move(world, prefix, target, "--no-cache-link")
+    assert r.returncode == 10, r.stderr
+    assert "lib/libprefixy.so: room for 255 characters" in r.stderr and "nothing was changed" in r.stderr
+    assert not target.exists() and snapshot(prefix) == inside
+
+
+# ------------------------------------------------------------------ hostile environments
+
+
+def test_move_writes_nothing_through_a_link_out_of_the_environment(env_world):
+    world, prefix = env_world
+    elsewhere = world.root / "elsewhere"
+    elsewhere.mkdir()
+    hook = elsewhere / "hook.sh"
+    hook.write_text(f'export TOOL_HOME="{prefix}/share/tool"\n')
+    (prefix / "etc" / "conda").mkdir(parents=True, exist_ok=True)
+    (prefix / "etc" / "conda" / "activate.d").symlink_to(elsewhere)
+    inside, outside = snapshot(prefix), snapshot(elsewhere)
+    r = move(world, prefix, world.envs / "b")
+    assert r.returncode == 10, r.stderr
+    assert "etc/conda/activate.d/hook.sh" in r.stderr and "leaves the environment" in r.stderr
+    assert snapshot(elsewhere) == outside and snapshot(prefix) == inside and not (world.envs / "b").exists()
+    found = audit(world, prefix)
+    assert {f["path"]: f["verdict"] for f in found["files"]}["etc/conda/activate.d/hook.sh"] == "blocking"
+
+    # the same through a directory a package's record names a file in
+    (prefix / "etc" / "conda" / "activate.d").unlink()
+    share = prefix / "share" / "prefixy"
+    shutil.move(str(share), str(elsewhere / "prefixy"))
+    share.symlink_to(elsewhere / "prefixy")
+    outside = snapshot(elsewhere)
+    r = move(world, prefix, world.envs / "b")
+    assert r.returncode == 10 and "share/prefixy/where.txt" in r.stderr, r.stderr
+    assert snapshot(elsewhere) == outside
+
+
+def _record(prefix: Path, body: dict) -> Path:
+    path = prefix / "conda-meta" / "evil-1.0-0.json"
+    path.write_text(json.dumps({"name": "evil", "version": "1.0", "build": "0", **body}))
+    return path
+
+
+@pytest.mark.parametrize("path", ["../../outside.txt", "/ABS/outside.txt", "share/../../../outside.txt"])
+def test_a_record_naming_a_path_outside_is_refused(env_world, path):
+    world, prefix = env_world
+    victim = world.envs / "outside.txt"
+    victim.write_text(f"{prefix}\n")
+    path = path.replace("/ABS", str(world.envs))
+    _record(prefix, {"files": [path], "paths_data": {"paths": [
+        {"_path": path, "path_type": "hardlink", "prefix_placeholder": "/opt/anaconda1anaconda2anaconda3",
+         "file_mode": "text", "sha256": "0" * 64, "sha256_in_prefix": "1" * 64}]}})
+    inside = snapshot(prefix)
+    for argv in (["move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache)],
+                 ["pack", str(prefix), "-o", str(world.root / "env.tar.gz")], ["audit", str(prefix)]):
+        r = world.run(*argv)
+        assert r.returncode == 4, (argv, r.stderr)
+        assert "conda-meta/evil-1.0-0.json" in r.stderr and "not a path inside the environment" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+    assert victim.read_text() == f"{prefix}\n" and snapshot(prefix) == inside
+    assert not (world.root / "env.tar.gz").exists() and not (world.envs / "b").exists()
+
+
+@pytest.mark.parametrize("body", [
+    {"paths_data": ["x"]},
+    {"paths_data": {"paths": ["x"]}},
+    {"paths_data": {"paths": [{"_path": 3}]}},
+    {"paths_data": {"paths": [{"_path": "bin/x", "sha256": 5}]}},
+    {"paths_data": {"paths": [{"_path": "bin/x", "size_in_bytes": "big"}]}},
+    {"files": "bin/x"},
+], ids=["paths_data-list", "paths-of-strings", "path-number", "sha-number", "size-text", "files-text"])
+def test_a_malformed_package_record_is_named_not_a_crash(env_world, body):
+    world, prefix = env_world
+    _record(prefix, body)
+    inside = snapshot(prefix)
+    for argv in (["move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache)],
+                 ["pack", str(prefix), "-o", str(world.root / "env.tar.gz")], ["audit", str(prefix)]):
+        r = world.run(*argv)
+        assert r.returncode == 4 and "conda-meta/evil-1.0-0.json" in r.stderr and "Traceback" not in r.stderr, \
+            (argv, r.returncode, r.stderr)
+    assert snapshot(prefix) == inside
+
+
+def test_a_fifo_in_the_environment_is_never_opened(env_world):
+    world, prefix = env_world
+    for rel in ("bin/pipe", "share/pipe", "lib/python3.11/site-packages/x.pth"):
+        os.mkfifo(prefix / rel)
+
+    def run(*argv):
+        proc = subprocess.run([*world.command, *argv], env=world.env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300)
+        return proc.returncode, proc.stderr + proc.stdout
+
+    proc = subprocess.run([*world.command, "audit", str(prefix), "--json"], env=world.env, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert {"bin/pipe", "share/pipe"} <= {e["path"] for e in json.loads(proc.stdout)["pack_blockers"]}
+    (prefix / "lib/python3.11/site-packages/x.pth").unlink()  # the environment's own python would wait on it
+    code, out = run("pack", str(prefix), "-o", str(world.root / "env.zip"))
+    assert code == 10 and "share/pipe" in out and "a named pipe" in out, out
+    target = world.envs / "b"
+    code, out = run("move", str(prefix), str(target), "--cache-dir", str(world.cache))
+    assert code == 0, out
+    assert all(stat.S_ISFIFO(os.lstat(target / rel).st_mode) for rel in ("bin/pipe", "share/pipe"))
+
+
+# ------------------------------------------------------------------ a prefix with a space
+
+
+def test_a_prefix_with_a_space_creates_activates_moves_and_packs(world, portable_channel, standin):
+    """micromamba leaves `#!/a b/bin/python` in the packages' scripts (it changes a `#!` line only
+    past 127 characters: libmamba/src/core/link.cpp replace_long_shebang), which the kernel runs as
+    `/a` with `b/bin/python`. mambaboot writes conda's lines for such a prefix instead
+    (conda/core/portability.py generate_shebang_for_entry_point), after the engine and on move."""
+    prefix = world.envs / "my env"
+    r = world.create("-q", "--prefix", str(prefix), "-c", portable_channel, "--micromamba", str(standin),
+                     "--package", "prefixy")
+    assert r.returncode == 0, r.stderr
+    for script in ("conda", "pip", "prefixy"):
+        head = (prefix / "bin" / script).read_text().splitlines()[:2]
+        assert head == ["#!/bin/sh", f"'''exec' \"{prefix}/bin/python\" \"$0\" \"$@\" #'''"], (script, head)
+    assert "bin/conda" in json.loads((prefix / ".mambaboot" / "record.json").read_text())["patched"]
+    bare = subprocess.run([str(prefix / "bin" / "conda"), "--version"], env={"PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True)
+    assert bare.returncode == 0 and bare.stdout.startswith("conda "), bare.stderr  # runs without activation
+    works(world, prefix)
+    moved = world.envs / "moved env"
+    r = move(world, prefix, moved)
+    assert r.returncode == 0, r.stderr
+    works(world, moved)
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(moved), "-o", str(archive)).returncode == 0
+    os.rename(moved, world.root / "gone")
+    unpacked = world.root / "un packed"
+    unpacked.mkdir()
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(unpacked)], check=True)
+    fixed = subprocess.run([str(unpacked / "bin" / "python"), str(unpacked / ".mambaboot" / "unpack.py")],
+                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
+    works(world, unpacked, linked=False)

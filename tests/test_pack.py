@@ -103,5 +103,18 @@ def test_the_unpack_script_is_built_from_the_relocate_modules_in_either_build(en
         script = tar.extractfile(".mambaboot/unpack.py").read()
         note = json.loads(tar.extractfile(".mambaboot/packed.json").read())
     assert script == unpack.script()
-    assert note["prefix"] == str(prefix) and {"path": "lib/libprefixy.so", "kind": "binary", "source": "package record",
+    assert note["prefix"] == str(prefix) and {"path": "lib/libprefixy.so", "kind": "binary", "source": "package cache",
                                               "capacity": 255} in note["files"]
+
+
+def test_absolute_links_into_the_environment_follow_it(env_world):
+    world, prefix = env_world
+    (prefix / "share" / "python-link").symlink_to(prefix / "bin" / "python3.11")
+    archive = world.root / "env.tar.gz"
+    r = world.run("pack", str(prefix), "-o", str(archive))
+    assert r.returncode == 0, r.stderr
+    os.rename(prefix, world.root / "gone")
+    target = world.root / "unpacked"
+    _extract(archive, target)
+    assert _unpack(target).returncode == 0
+    assert os.readlink(target / "share" / "python-link") == str(target / "bin" / "python3.11")

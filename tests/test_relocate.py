@@ -27,10 +27,17 @@ def _installed(prefix: str):
     }
 
 
-def _move(files, old: str, new: str):
-    findings = {"lib": scan.Finding("lib", scan.BINARY, len(LONG_PLACEHOLDER)), "script": scan.Finding("script", scan.TEXT)}
-    rewrite.check(findings.values(), new)
-    return {k: rewrite.new_content(v, findings[k], old, new, windows=False) for k, v in files.items()}
+def _move(files, old: str, new: str, capacity=len(LONG_PLACEHOLDER)):
+    """The files as move rewrites them, the binary's room measured in it (and bounded by the
+    placeholder's length when the package cache still says it)."""
+    import tempfile
+
+    findings = {"lib": scan.Finding("lib", scan.BINARY, capacity), "script": scan.Finding("script", scan.TEXT)}
+    with tempfile.TemporaryDirectory() as prefix:
+        for name, data in files.items():
+            Path(prefix, name).write_bytes(data)
+        rewrite.relocate(prefix, list(findings.values()), old, new, windows=False)
+        return {name: Path(prefix, name).read_bytes() for name in files}
 
 
 @pytest.mark.parametrize("a, b", [
@@ -60,10 +67,15 @@ def test_moves_in_a_row_keep_the_binary_room():
         assert files["script"].splitlines()[0] == b"#!/usr/bin/env python"
 
 
-def test_a_prefix_past_the_placeholder_is_refused_with_the_count():
+@pytest.mark.parametrize("capacity", [len(LONG_PLACEHOLDER), None])
+def test_a_prefix_past_the_placeholder_is_refused_with_the_count(capacity):
+    """With the package cache's placeholder or without it (micromamba records none): the room is
+    the NUL padding the installer left in the file."""
     with pytest.raises(rewrite.Refused) as info:
-        _move(_installed("/a"), "/a", "/" + "x" * 259)
+        _move(_installed("/a"), "/a", "/" + "x" * 259, capacity)
     assert "lib: room for 255 characters, 5 too many" in str(info.value)
+    moved = _move(_installed("/a"), "/a", "/" + "x" * 254, capacity)
+    assert moved["lib"] == _installed("/" + "x" * 254)["lib"]
 
 
 def test_a_prefix_inside_a_longer_name_is_left_alone():
@@ -154,11 +166,11 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
         (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
     real, calls = rewrite._replace_file, []
 
-    def dies_on_the_second(path, data):
-        calls.append(path)
+    def dies_on_the_second(prefix, rel, data):
+        calls.append(rel)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(prefix, rel, data)
 
     monkeypatch.setattr(rewrite, "_replace_file", dies_on_the_second)
     with pytest.raises(OSError):
@@ -170,10 +182,23 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
     assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")
 
 
-def test_a_new_prefix_with_a_space_gets_an_env_shebang():
+def test_a_new_prefix_with_a_space_gets_condas_exec_lines():
+    """conda/core/portability.py generate_shebang_for_entry_point (26.x): `#!/bin/sh` and a line
+    that is sh and Python at once; any other interpreter gets `#!/usr/bin/env NAME`."""
     finding = scan.Finding("bin/tool", scan.TEXT)
     data = b"#!/opt/env/bin/python3.11 -E\nHOME = '/opt/env/share'\n"
-    assert rewrite.new_content(data, finding, "/opt/env", "/srv/my env", False) == (
-        b"#!/usr/bin/env python3.11 -E\nHOME = '/srv/my env/share'\n")
+    spaced = rewrite.new_content(data, finding, "/opt/env", "/srv/my env", False)
+    assert spaced == (b"#!/bin/sh\n'''exec' \"/srv/my env/bin/python3.11\" -E \"$0\" \"$@\" #'''\n"
+                      b"HOME = '/srv/my env/share'\n")
     assert rewrite.new_content(data, finding, "/opt/env", "/srv/env", False) == (
         b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n")
+    assert rewrite.new_content(spaced, finding, "/srv/my env", "/srv/env", False) == (
+        b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n"), "back to the line installed there"
+    perl = b"#!/opt/env/bin/perl -w\nprint 1;\n"
+    assert rewrite.new_content(perl, finding, "/opt/env", "/srv/my env", False) == b"#!/usr/bin/env perl -w\nprint 1;\n"
+    # micromamba's own line for a long prefix with a space (replace_long_shebang cuts it at the space)
+    long = "/srv/my env/" + "d" * 120
+    cut = ("#!/usr/bin/env my env/" + "d" * 120 + "/bin/python3.11\nx = 1\n").encode()
+    assert cut == standin_install._long_shebang(f"#!{long}/bin/python3.11\nx = 1\n".encode())
+    assert rewrite.new_content(cut, finding, long, long, False) == (
+        f"#!/bin/sh\n'''exec' \"{long}/bin/python3.11\" \"$0\" \"$@\" #'''\nx = 1\n".encode())

@@ -8,10 +8,12 @@ from mambaboot.commands._common import add_command
 def register(subparsers) -> None:
     p = add_command(
         subparsers, "audit", help="list the files that name the environment's location, and what move does with each",
-        description="Find every file of a conda environment that holds its prefix (from the package records' "
-        "prefix placeholders, from the places written after install, and from reading every file) and classify "
-        "each: rewritten by move, harmless (why) or blocking (why). Also lists what stops pack (editable installs, "
-        "links and .pth entries leading out of the environment). Changes nothing.",
+        description="Find every file of a conda environment that holds its prefix (from the package records and "
+        "the package cache's info/paths.json: placeholders, and sha256_in_prefix against sha256; and from reading "
+        "every file they cannot vouch for, then every file) and classify each: rewritten by move, harmless (why) "
+        "or blocking (why). Also lists what stops pack (editable installs, links and .pth entries leading out of "
+        "the environment, fifos, sockets, devices). A package record that is not what installers write is exit 4. "
+        "Changes nothing.",
         example="mambaboot audit ./py_3_12",
         codes=(4,),
     )

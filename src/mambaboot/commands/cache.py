@@ -11,9 +11,10 @@ def register(subparsers) -> None:
     p = add_command(
         subparsers, "cache", help="show or clean the package cache",
         description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
-        "killed runs left. clean: remove extracted packages and archives no environment shares (files with "
-        "other hard links are kept, and named), pip's cache, private homes of runs that are gone, and "
-        "pending markers whose environment no longer exists. micromamba binaries are kept.",
+        "killed runs left. clean: remove extracted packages and archives no environment uses (a package an "
+        "environment made with this cache installed, or whose files another hard link shares, is kept, and "
+        "named), pip's cache, private homes of runs that are gone, and pending markers whose environment no "
+        "longer exists. micromamba binaries are kept.",
         example="mambaboot cache clean --dry-run",
         codes=(4,), meanings={4: "a lock file in the cache is a link (never opened through one)"},
     )
@@ -30,7 +31,7 @@ def _print_info(data: dict) -> None:
     print(f"cache dir: {data['cache_dir']}")
     for c in data["package_caches"]:
         print(f"  package cache {c['path']}: {human(c['bytes'])}; {c['packages']} packages "
-              f"({c['in_use']} shared with environments), {c['archives']} archives")
+              f"({c['in_use']} in use by environments), {c['archives']} archives")
     mm = data["micromamba"]
     print(f"  micromamba binaries {mm['path']}: {mm['binaries']}, {human(mm['bytes'])}")
     print(f"  pip cache {data['pip']['path']}: {human(data['pip']['bytes'])}")
@@ -46,8 +47,8 @@ def _print_clean(data: dict) -> None:
           f"pip cache ({human(data['pip_cache_bytes'])}), {len(data['stale_homes'])} stale private homes, "
           f"{data['orphaned_markers']} orphaned pending markers")
     if data["kept_in_use"]:
-        print(f"kept {len(data['kept_in_use'])} packages that environments still share by hard links: "
-              + ", ".join(data["kept_in_use"]))
+        print(f"kept {len(data['kept_in_use'])} packages that environments still use (installed, or sharing "
+              "files by hard links): " + ", ".join(data["kept_in_use"]))
 
 
 def run(args) -> int:  # args: the argparse Namespace

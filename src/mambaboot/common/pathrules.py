@@ -10,12 +10,15 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 from mambaboot.common.errors import UsageError
 
 # Why each character, per platform (docs/guide.md "Which paths can be a prefix" says the same):
-# - POSIX entry points: conda and libmamba write `#!/bin/sh` then `'''exec' "PREFIX/bin/python" "$0" "$@"`
-#   when the interpreter path holds a space or passes the shebang limit (127 bytes on Linux):
-#   conda/core/portability.py generate_shebang_for_entry_point, libmamba/src/core/link.cpp
-#   python_shebang (micromamba 1.5.x to 2.x). Inside sh's "...", $ ` \ and " are live: `$(cmd)`
-#   or a backtick runs cmd every time the entry point starts. object long prefix takes that path
-#   too, so these four are refused whether or not the prefix holds a space.
+# - POSIX entry points: `#!/bin/sh` then `'''exec' "PREFIX/bin/python" "$0" "$@"` is what conda
+#   writes when the interpreter path holds a space or passes the shebang limit (127 bytes on
+#   Linux; conda/core/portability.py generate_shebang_for_entry_point), what micromamba writes for
+#   the entry points it generates for noarch: python packages (libmamba/src/core/link.cpp
+#   python_shebang, 1.5.x to 2.x), and what mambaboot writes into the packages' own scripts for a
+#   prefix with a space, where micromamba leaves a `#!` line no kernel runs (relocate/rewrite.py
+#   shebang). Inside sh's "...", $ ` \ and " are live: `$(cmd)` or a backtick runs cmd every time
+#   the entry point starts. A long prefix takes that path too, so these four are refused whether
+#   or not the prefix holds a space.
 # - ' closes the '...' packages put the prefix in inside their own sh activate.d scripts.
 # - : splits PATH, so PREFIX/bin could not be put on it.
 # - Control characters (newline above all) split .pth lines, shell lines and YAML; invalid
@@ -100,6 +103,12 @@ def check_prefix(prefix: str, windows: bool) -> list[str]:
         if ch in prefix:
             raise UsageError(f"prefix {prefix!r} contains the character {ch!r}: {why}; choose another path")
     _check_lengths(prefix, windows)
+    if not windows and len(prefix.encode("utf-8")) > BINARY_ROOM:
+        raise UsageError(
+            f"prefix is {len(prefix.encode('utf-8'))} bytes long; packages keep room for at most {BINARY_ROOM} in "
+            "their binaries (conda-build's placeholder), and micromamba writes a longer prefix past it, which "
+            "breaks those files; choose a shorter path"
+        )
     warnings = []
     if windows:
         import re
@@ -115,6 +124,12 @@ def check_prefix(prefix: str, windows: bool) -> list[str]:
     return warnings
 
 
+# conda-build pads the build prefix to 255 characters (conda_build/config.py DEFAULT_PREFIX_LENGTH):
+# the room a package's binaries keep for the install prefix. micromamba writes a longer prefix
+# there all the same, with no padding, so the file grows and its offsets break
+# (LinkFile::create_prefix_replaced, libmamba/src/core/link.cpp, 2.8.1). Windows binaries are not
+# rewritten at all (binary_replace, conda/core/portability.py).
+BINARY_ROOM = 255
 # A file name is at most 255 bytes on Linux/macOS file systems and 255 UTF-16 units on NTFS.
 # The environment's own name must leave room for the hidden siblings mambaboot renames it to
 # (`.NAME.mambaboot-old-<12 hex>` while --force replaces it, `.NAME.removing-<12 hex>` while

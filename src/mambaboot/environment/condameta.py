@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 
-from mambaboot.common.errors import MambabootError
+from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.common.values import value
 
 
@@ -40,16 +40,27 @@ def _record_paths(prefix: str) -> list[str]:
 
 
 def _unreadable(path: str, exc: Exception) -> MambabootError:
-    return MambabootError(f"unreadable package record {path}: {exc}")
+    """A record that cannot be read, or is not shaped as installers write it (relocate/scan.py
+    says exactly what is wrong where move, pack and audit read it): the environment is refused."""
+    if isinstance(exc, (AttributeError, TypeError, KeyError)):
+        exc = f"not shaped as a package record ({type(exc).__name__}: {exc})"
+    return TargetRefused(f"unreadable package record {path}: {exc}")
+
+
+# What reading a record that is not shaped as installers write it raises (a list for an object).
+_MISSHAPEN = (AttributeError, TypeError, KeyError)
 
 
 def _records(prefix: str) -> Iterator[dict]:
     for path in _record_paths(prefix):
         try:
             with open(path, "rb") as f:
-                yield json.load(f)
-        except (OSError, ValueError) as exc:
+                record = json.load(f)
+            if not isinstance(record, dict):
+                raise TypeError("not a JSON object")
+        except (OSError, ValueError, TypeError) as exc:
             raise _unreadable(path, exc) from None
+        yield record
 
 
 # A record's paths_data holds an entry per file; create needs only their sizes, so it is not
@@ -160,9 +171,9 @@ def summary(prefix: str, paths: bool = False) -> Summary:
                 record, declared = light
                 size += declared
             packages.append(_package(record))
-        except (OSError, ValueError) as exc:
+            files += len(record.get("files") or ())
+        except (OSError, ValueError, *_MISSHAPEN) as exc:
             raise _unreadable(path, exc) from None
-        files += len(record.get("files") or ())
     packages.sort(key=lambda p: p.name)
     return Summary(packages, files, size, entries)
 
@@ -178,7 +189,10 @@ def _package(record: dict) -> Package:
 
 def installed(prefix: str) -> list[Package]:
     """Every package record in PREFIX/conda-meta, sorted by name."""
-    packages = [_package(record) for record in _records(prefix)]
+    try:
+        packages = [_package(record) for record in _records(prefix)]
+    except _MISSHAPEN as exc:
+        raise _unreadable(os.path.join(prefix, "conda-meta"), exc) from None
     packages.sort(key=lambda p: p.name)
     return packages
 
@@ -186,7 +200,10 @@ def installed(prefix: str) -> list[Package]:
 def installed_files(prefix: str) -> dict[str, str]:
     """Every file a package installed (path relative to the prefix, '/'-separated) -> package name."""
     owners: dict[str, str] = {}
-    for record in _records(prefix):
-        for path in record.get("files") or ():
-            owners[path.replace("\\", "/")] = record["name"]
+    try:
+        for record in _records(prefix):
+            for path in record.get("files") or ():
+                owners[path.replace("\\", "/")] = record["name"]
+    except _MISSHAPEN as exc:
+        raise _unreadable(os.path.join(prefix, "conda-meta"), exc) from None
     return owners

@@ -1,8 +1,10 @@
 """The cache directory: what it holds, and cleaning out what nothing uses.
 
-Package caches hold extracted packages and their archives. conda hard-links an extracted
-package's files into environments, so a file there with more than one link is one an
-environment still shares: such a package is kept (and named), never silently removed.
+Package caches hold extracted packages and their archives. A package is in use, kept (and
+named), never silently removed, when an environment that uses the cache installed it (its
+conda-meta names it; cacheusers.py), or when a file of it has more than one link: conda and
+micromamba hard-link an extracted package's files into environments, which covers environments
+mambaboot never saw, as long as one of the package's files is linked.
 Each package cache is locked the way micromamba locks it while we look and delete, so a
 concurrent create waits rather than finds half a package.
 
@@ -22,7 +24,7 @@ import os
 import stat
 
 from mambaboot.common import fsops
-from mambaboot.environment import diskusage, record
+from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
@@ -156,7 +158,8 @@ def _shares_links(directory: str, sample: str) -> bool:
     return st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode)
 
 
-def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | None = None) -> list[Package]:
+def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | None = None,
+             named: set[str] | frozenset[str] = frozenset()) -> list[Package]:
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
@@ -165,6 +168,8 @@ def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | Non
     found: list[Package] = []
     # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
     _scan(pkgs_dir, found, 0, total if total is not None else [0], set(), memo)
+    for pkg in found:
+        pkg.in_use = pkg.in_use or pkg.stem in named  # named: cacheusers.named(), what environments installed
     return sorted(found, key=lambda p: (p.stem, p.paths()[0] if p.paths() else ""))
 
 
@@ -262,9 +267,10 @@ def _orphaned_markers(cache_dir: str) -> list[str]:
 def info(cache_dir: str, pkgs_dirs) -> dict:
     caches = []
     memo = SizeMemo(cache_dir)
+    named = cacheusers.named(cache_dir)
     for pkgs_dir in pkgs_dirs:
         total = [0]
-        pkgs = packages(pkgs_dir, total, memo)
+        pkgs = packages(pkgs_dir, total, memo, named)
         caches.append({
             "path": pkgs_dir,
             "packages": len(pkgs),
@@ -296,6 +302,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     removed: list[str] = []
     kept: list[str] = []
     freed = 0
+    named = cacheusers.named(cache_dir)
     for pkgs_dir in pkgs_dirs:
         if not os.path.isdir(pkgs_dir):
             continue
@@ -303,7 +310,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         locked = contextlib.nullcontext() if dry_run else fsops.FileLock(
             os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
         with locked:
-            for pkg in packages(pkgs_dir):
+            for pkg in packages(pkgs_dir, named=named):
                 if pkg.in_use:
                     kept.append(pkg.stem)
                     continue
@@ -315,6 +322,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                     _prune_empty(pkgs_dir, pkg.paths())
     homes = list(_stale_homes(cache_dir))
     markers = _orphaned_markers(cache_dir)
+    gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
     if not dry_run:
@@ -332,5 +340,6 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "kept_in_use": kept,
         "stale_homes": [h.path for h in homes],
         "orphaned_markers": len(markers),
+        "gone_environments": gone,
         "pip_cache_bytes": pip_bytes,
     }

@@ -80,6 +80,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     # writes nothing, so it may start before the record does), or once conda-meta/state holds an
     # environment file's variables, which activation reads there; on a Windows layout only once
     # the scripts among the programs are patched.
+    patched = _runnable_scripts(inputs, reporter)  # before anything runs them, verification first
     checks = None if inputs.windows or inputs.env_vars else _checks(inputs, environ)
     try:
         record.write(prefix, body, sync=not inputs.fresh)
@@ -94,8 +95,9 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         meta = condameta.summary(prefix, paths=inputs.windows)
         made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts)
         files.extend(made.files)
-        if made.patch.changed:
-            body["patched"] = [c.path for c in made.patch.changed]
+        patched += [c.path for c in made.patch.changed]
+        if patched:
+            body["patched"] = patched
         reporter.step(made.summary())
         if checks is None:
             checks = _checks(inputs, environ)
@@ -122,7 +124,31 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")
+    _note_cache_user(inputs)
     return Finished(packages, verification, path, link, files)
+
+
+def _note_cache_user(inputs: FinishInputs) -> None:
+    """Note the environment in the cache it was made with: `cache clean` keeps what it installed,
+    its copied files included (environment/cacheusers.py)."""
+    cache_dir = (inputs.provenance.get("inputs") or {}).get("cache_dir")
+    if isinstance(cache_dir, str) and cache_dir:
+        from mambaboot.environment import cacheusers
+
+        cacheusers.register(cache_dir, inputs.prefix)
+
+
+def _runnable_scripts(inputs: FinishInputs, reporter: Reporter) -> list[str]:
+    """A POSIX prefix with a space: the `#!` lines micromamba left in the packages' scripts, which
+    no kernel runs, rewritten as conda writes them (relocate/audit.py fix_shebangs)."""
+    if inputs.windows or " " not in inputs.prefix:
+        return []
+    from mambaboot.relocate import audit
+
+    changed = audit.fix_shebangs(inputs.prefix)
+    if changed:
+        reporter.step(f"shebangs: {len(changed)} package scripts start with conda's lines for a prefix with a space")
+    return changed
 
 
 def _checks(inputs: FinishInputs, environ: Mapping[str, str]) -> verify.Checks:

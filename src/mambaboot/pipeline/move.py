@@ -24,7 +24,7 @@ from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import adopt
-from mambaboot.relocate import rewrite, scan
+from mambaboot.relocate import audit, rewrite, scan
 from mambaboot.common import isolation
 
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
@@ -133,11 +133,7 @@ def move_environment(
     if not in_place:
         check_destination(src, dst)
 
-    findings = scan.find(src, old, host.windows)
-    try:
-        rewrite.check(findings, dst)
-    except rewrite.Refused as exc:
-        raise NotPortable(f"{exc}\nnothing was changed") from None
+    findings = audit.for_move(src, old, dst, host.windows)
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 

@@ -1,27 +1,34 @@
 """Which files of an environment name where it lives, and what `move` and `pack` do about each.
 
 Every file is one of: rewritten (by move, and by pack's unpack), harmless (why) or blocking
-(why). The cheap scan (scan.find) is what `move` rewrites; the full scan reads everything so
-that nothing holding the prefix goes unnamed. Editable installs and links leading out of the
-environment do not stop a move (what they point at stays where it is) but do stop `pack`.
+(why). The cheap scan (scan.find) is what `move` rewrites; the full scan also reads the files
+the package records vouch for, so that nothing holding the prefix goes unnamed. Editable
+installs and links leading out of the environment do not stop a move (what they point at stays
+where it is) but do stop `pack`, as do fifos, sockets and devices.
 """
 
 import json
 import os
+import stat
 from typing import Any, Dict, List, Optional
 
+from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.common.values import factory, value
-from mambaboot.relocate import scan
+from mambaboot.relocate import rewrite, scan
 
 REWRITTEN = "rewritten"
 HARMLESS = "harmless"
 BLOCKING = "blocking"
 
 _WHY_REWRITTEN = {
-    scan.TEXT: "text: every occurrence is replaced; a shebang too long for the kernel becomes /usr/bin/env",
+    scan.TEXT: "text: every occurrence is replaced; a #! line naming the environment's interpreter is written as "
+               "the installers write it for the new place",
     scan.RECORD: "mambaboot's record: its location is updated and the move added to its history",
     scan.LAUNCHER: "a distlib launcher (launcher + shebang + zip): rebuilt with the new shebang",
+    scan.LINK: "an absolute symbolic link into the environment: pointed at the same file at the new place",
 }
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"))
 
 
 @value(frozen=False)
@@ -61,7 +68,15 @@ class Audit:
         }
 
 
-def _verdict(finding: scan.Finding, windows: bool) -> Entry:
+def _room(prefix: str, finding: scan.Finding, location: str) -> Optional[int]:
+    data = rewrite.read(prefix, finding.path)
+    if data is None:
+        return finding.capacity
+    size = len(location.encode("utf-8", "surrogateescape"))
+    return rewrite.binary_room(data, scan.pattern(location, False), finding.capacity, size)
+
+
+def _verdict(prefix: str, finding: scan.Finding, location: str, windows: bool) -> Entry:
     kind = finding.kind
     if kind in scan.HARMLESS:
         return Entry(finding.path, kind, HARMLESS, scan.HARMLESS[kind], finding.source)
@@ -69,13 +84,17 @@ def _verdict(finding: scan.Finding, windows: bool) -> Entry:
         if windows:
             return Entry(finding.path, kind, BLOCKING, "a Windows binary naming the prefix: neither conda nor move "
                          "rewrites those", finding.source)
-        room = f"a new prefix may have up to {finding.capacity} characters" if finding.capacity else "NUL-padded"
-        return Entry(finding.path, kind, REWRITTEN, f"binary: replaced inside its NUL-padded strings ({room})",
-                     finding.source)
+        room = _room(prefix, finding, location)
+        room_text = f"a new prefix may have up to {room} characters" if room is not None else "no NUL after it"
+        return Entry(finding.path, kind, REWRITTEN, f"binary: replaced inside its NUL-padded strings ({room_text}, "
+                     "measured in the file)", finding.source)
     if kind in _WHY_REWRITTEN:
         return Entry(finding.path, kind, REWRITTEN, _WHY_REWRITTEN[kind], finding.source)
-    return Entry(finding.path, kind, BLOCKING, "names the prefix, but neither a package record nor a place written "
-                 "after install says so: move leaves it as it is", finding.source)
+    if kind == scan.OUTSIDE:
+        return Entry(finding.path, kind, BLOCKING, f"reached through a link that leaves the environment "
+                     f"({finding.source}): move writes nothing outside the environment and refuses", finding.source)
+    return Entry(finding.path, kind, BLOCKING, "names the prefix, though its package record says the file is as its "
+                 "package shipped it: move leaves it as it is", finding.source)
 
 
 def _inside(path: str, prefix: str) -> bool:
@@ -84,30 +103,36 @@ def _inside(path: str, prefix: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _special(mode: int) -> Optional[str]:
+    for test, what in _SPECIAL:
+        if test(mode):
+            return what
+    return None
+
+
 def outside_links(prefix: str) -> List[Entry]:
     """Editable installs (direct_url.json, PEP 610), .pth lines naming directories outside the
-    prefix, and symbolic links leading out of it (the pkgs link to the cache excepted)."""
+    prefix, symbolic links leading out of it (the pkgs link to the cache excepted), and files that
+    are none of file, directory or link (a fifo, a socket, a device: opened by nothing here)."""
     found: List[Entry] = []
-    for site in scan._site_packages(prefix):
+    for site in scan.site_packages(prefix):
         for name in sorted(os.listdir(site)):
             path = os.path.join(site, name)
             rel = os.path.relpath(path, prefix).replace(os.sep, "/")
             if name.endswith(".dist-info"):
+                raw = scan.read_regular(os.path.join(path, "direct_url.json"))
                 try:
-                    with open(os.path.join(path, "direct_url.json"), "rb") as f:
-                        data = json.load(f)
-                except (OSError, ValueError):
+                    data = json.loads(raw) if raw is not None else None
+                except ValueError:
                     continue
-                if isinstance(data, dict) and (data.get("dir_info") or {}).get("editable"):
+                dir_info = data.get("dir_info") if isinstance(data, dict) else None
+                if isinstance(dir_info, dict) and dir_info.get("editable"):
                     found.append(Entry(f"{rel}/direct_url.json", "editable", HARMLESS,
                                        f"an editable install of {data.get('url')}: its source stays outside the "
                                        "environment", "post-install"))
             elif name.endswith(".pth"):
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as f:
-                        lines = [line.strip() for line in f]
-                except OSError:
-                    continue
+                raw = scan.read_regular(path)
+                lines = [line.strip() for line in (raw or b"").decode("utf-8", "replace").splitlines()]
                 for line in lines:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",
@@ -115,23 +140,59 @@ def outside_links(prefix: str) -> List[Entry]:
     for root, dirs, files in os.walk(prefix):
         for name in dirs + files:
             path = os.path.join(root, name)
-            if not os.path.islink(path) or os.path.dirname(path) == prefix and name == "pkgs":
+            if os.path.dirname(path) == prefix and name == "pkgs":
                 continue
-            if not _inside(path, prefix):
-                rel = os.path.relpath(path, prefix).replace(os.sep, "/")
-                found.append(Entry(rel, "link", HARMLESS, f"a link to {os.readlink(path)}, outside the environment",
-                                   "full scan"))
+            rel = os.path.relpath(path, prefix).replace(os.sep, "/")
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
+                if not _inside(path, prefix):
+                    found.append(Entry(rel, "link", HARMLESS, f"a link to {os.readlink(path)}, outside the environment",
+                                       "full scan"))
+                continue
+            what = _special(mode)
+            if what:
+                found.append(Entry(rel, "special", HARMLESS, f"{what}: a move keeps it, nothing reads it", "full scan"))
     return found
+
+
+def findings(prefix: str, location: str, windows: bool, read_all: bool = False) -> List[scan.Finding]:
+    """scan.find, a malformed package record refused with exit 4 (it names the file)."""
+    try:
+        return scan.find(prefix, location, windows, read_all=read_all)
+    except scan.BadRecord as exc:
+        raise TargetRefused(f"{prefix}: {exc}; nothing was changed") from None
+
+
+def for_move(prefix: str, old: str, new: str, windows: bool) -> List[scan.Finding]:
+    """What a move from old to new rewrites in prefix, every refusal made before anything changes:
+    a malformed package record (exit 4), a file behind a link leaving the environment or a binary
+    without room (exit 10), each named."""
+    found = findings(prefix, old, windows)
+    try:
+        rewrite.check(prefix, found, old, new, windows)
+    except scan.Refused as exc:
+        raise NotPortable(f"{exc}\nnothing was changed") from None
+    return found
+
+
+def fix_shebangs(prefix: str) -> List[str]:
+    """The package scripts of a POSIX prefix holding a space, made runnable: micromamba writes
+    `#!/a b/bin/python` into them (it changes a `#!` line only past 127 characters:
+    replace_long_shebang, libmamba/src/core/link.cpp, 2.8.1), and the kernel would run `/a` with
+    `b/bin/python` as its argument. They get the lines conda writes for such a prefix
+    (rewrite.shebang). Returns the relative paths changed."""
+    return rewrite.fix_shebangs(prefix, findings(prefix, prefix, False))
 
 
 def audit(prefix: str, windows: bool, deep: bool = True) -> Audit:
     location, location_from = scan.location(prefix, windows)
     result = Audit(prefix, location, location_from)
-    result.findings = scan.find(prefix, location, windows)
-    found = list(result.findings)
-    if deep:
-        found += scan.deep_scan(prefix, location, windows, known=[f.path for f in found])
-    result.entries = sorted((_verdict(f, windows) for f in found), key=lambda e: e.path)
+    found = findings(prefix, location, windows, read_all=deep)
+    result.findings = [f for f in found if f.kind not in (scan.BYTECODE, scan.UNKNOWN)]
+    result.entries = sorted((_verdict(prefix, f, location, windows) for f in found), key=lambda e: e.path)
     outside = outside_links(prefix)
     result.entries += outside
     result.pack_blockers = [e for e in result.entries if e.verdict == BLOCKING] + [

@@ -62,17 +62,15 @@ class Report:
 
 def _scripts_in(paths: Iterable[dict]) -> list[str]:
     return [rel for rel, entry in ((str(e.get("_path", "")).replace("\\", "/"), e) for e in paths)
-            if entry.get("prefix_placeholder") and entry.get("file_mode", "text") == "text"
-            and rel.lower().endswith(SCRIPT_EXTS)]
+            if isinstance(entry, dict) and scan.linked_text(entry) and rel.lower().endswith(SCRIPT_EXTS)]
 
 
 def _recorded_scripts(prefix: str, paths: Iterable[dict] | None = None) -> list[str]:
     """Scripts the package records say had the prefix written into them (text mode).
     paths: every record's paths_data entries, when the caller read them already (create)."""
-    if paths is not None:
-        return _scripts_in(paths)
-    return [rel for rel, found in scan.recorded(prefix).items()
-            if found.kind == scan.TEXT and rel.lower().endswith(SCRIPT_EXTS)]
+    if paths is None:
+        paths = [entry for _, _, entries in scan.records(prefix, strict=False) for entry in entries]
+    return _scripts_in(paths)
 
 
 def candidates(prefix: str, paths: Iterable[dict] | None = None) -> list[str]:

@@ -1,48 +1,36 @@
 """Rewrite the files scan.py found so that they name the environment's new directory.
 
-- text: every spelling of the old prefix becomes the same spelling of the new one, exactly;
-  then a shebang longer than the kernel reads becomes `#!/usr/bin/env NAME` (libmamba link.cpp
-  replace_long_shebang, 2.8.1; conda core/portability.py replace_long_shebang: 127 on Linux,
-  512 elsewhere; never on Windows);
+- text: every spelling of the old prefix becomes the same spelling of the new one, exactly; a
+  `#!` line (or the `'''exec'` lines written in its place) naming an interpreter inside the
+  environment is written for the new place by the installers' rules (shebang(), below); never
+  on Windows;
 - binary: conda's rule (binary_replace): inside each NUL-terminated string the prefix is replaced
-  and the string padded with NULs to its old length; a prefix that does not fit is refused by
-  check() before any file is touched, naming the file and the characters too many;
+  and the string padded with NULs to its old length; the room each file has is measured in it
+  (the installer's NUL padding, bounded by the placeholder's length where that is known) and a
+  prefix that does not fit is refused by check() before any file is touched, naming the file and
+  the characters too many;
 - launcher: distlib's `launcher + shebang + zip` is rebuilt with the new shebang (conda
   replace_pyzzer_entry_point_shebang), the zip kept byte for byte (its offsets are counted from
-  its own start, so a longer or shorter shebang before it is fine).
+  its own start, so a longer or shorter shebang before it is fine);
+- link: an absolute symbolic link into the environment gets the same target at the new place.
 
 Files are replaced through a new file renamed over the old one: a file hard-linked into the
-package cache is never written through. Standard library only (see scan.py).
+package cache is never written through. Every directory on the way is opened without following
+links (O_NOFOLLOW, relative to the directory before it): nothing is read or written through a
+link, so nothing outside the environment is changed. Standard library only (see scan.py).
 """
 
 import datetime
 import json
 import os
 import re
+import stat
 import sys
 
 from mambaboot.relocate import scan  # unpack: the same script (pack inlines both modules)
 
-MAX_SHEBANG = 127 if sys.platform.startswith("linux") else 512
-_SHEBANG = re.compile(rb"^(#![ ]*(/(?:\\ |[^ \n\r\t])*)(.*))$", re.M)
-
-
-class Refused(Exception):
-    """The move cannot be made as asked; nothing was changed. Carries the offending files."""
-
-    def __init__(self, message, paths=()):
-        super().__init__(message)
-        self.paths = list(paths)
-
-
-def check(findings, new):
-    """Refuse, before anything changes, a new prefix that binary files have no room for."""
-    size = len(new.encode("utf-8", "surrogateescape"))
-    short = [(f.path, f.capacity) for f in findings if f.kind == scan.BINARY and f.capacity is not None and size > f.capacity]
-    if short:
-        lines = "\n".join(f"  {path}: room for {room} characters, {size - room} too many" for path, room in short)
-        raise Refused(f"{new} ({size} characters) is too long for {len(short)} binary file(s) that hold the prefix "
-                      f"with NUL padding:\n{lines}\nchoose a shorter path", [p for p, _ in short])
+Refused = scan.Refused
+MAX_SHEBANG = 127 if sys.platform.startswith("linux") else 512  # libmamba link.hpp, conda portability.py
 
 
 def _pairs(old, new, windows):
@@ -65,27 +53,90 @@ def _casefold_lookup(news, found):
     return found
 
 
-def shorten_shebang(data):
-    """The long-shebang rule, applied to the first line only."""
-    m = _SHEBANG.match(data)
-    if not m or len(m.group(1)) <= MAX_SHEBANG:
-        return data
-    whole, executable, options = m.groups()
-    name = executable.rsplit(b"/", 1)[-1]
-    return b"#!/usr/bin/env " + name + options + data[len(whole):]
+# ------------------------------------------------------------------ #! lines
 
 
-def _spaced_shebang(data, rx, new):
-    """A #! line naming the prefix, when the new one holds a space: the kernel would split the
-    interpreter's path there, so it becomes `#!/usr/bin/env NAME` (conda replace_prefix escapes
-    the spaces, which replace_long_shebang then turns into exactly this)."""
-    if b" " not in new.encode("utf-8", "surrogateescape") or not data.startswith(b"#!"):
-        return data
-    line, nl, rest = data.partition(b"\n")
-    m = re.match(rb"#![ ]*(\S+)(.*)$", line, re.S)
-    if not m or not rx.match(m.group(1)):
-        return data
-    return b"#!/usr/bin/env " + m.group(1).rsplit(b"/", 1)[-1] + m.group(2) + nl + rest
+def _interpreter(data, old):
+    """(interpreter's path after old, options, end of the lines) when data starts with lines that run
+    an interpreter inside old, in any form an installer writes:
+    - `#!OLD/bin/python OPTIONS` (as the link writes the placeholder's line);
+    - `#!/bin/sh` then `'''exec' "OLD/bin/python" "$0" "$@" #'''` (conda
+      generate_shebang_for_entry_point, libmamba link.cpp python_shebang, and ours), or distlib's
+      `'''exec' ... "$@"` then `' '''` (pip);
+    - libmamba's replace_long_shebang of a line past 127 characters whose prefix holds a space: the
+      line cut at the first space, `#!/usr/bin/env ` + the last component before it + the rest
+      (link.cpp, 2.8.1: `/a b/.../bin/python` becomes `#!/usr/bin/env a b/.../bin/python`).
+    None otherwise (a `#!/usr/bin/env NAME` line names no prefix and stays)."""
+    if not data.startswith(b"#!"):
+        return None
+    esc = re.escape(old)
+    forms = [rb"#![ ]*" + esc + rb"(/[^ \t\n]*)([^\n]*)(\n|$)",
+             rb"#!/bin/sh\n'''exec' \"" + esc + rb"(/[^\"\n]*)\"([^\n]*?) \"\$0\" \"\$@\"(?: #''')?(\n' '''\n|\n|$)"]
+    if b" " in old:
+        cut = old.index(b" ")
+        mangled = old[:cut].rsplit(b"/", 1)[-1] + old[cut:]
+        forms.append(rb"#!/usr/bin/env " + re.escape(mangled) + rb"(/[^ \t\n]*)([^\n]*)(\n|$)")
+    for form in forms:
+        m = re.match(form, data)
+        if m:
+            return m.group(1), m.group(2), m.end()
+    return None
+
+
+def shebang(prefix, tail, options):
+    """The first lines of a script that runs PREFIX+tail, as the installers write them:
+    - the prefix holds a space, which the kernel would take for the end of the interpreter: a
+      Python script gets conda's `#!/bin/sh` + `'''exec' "PREFIX/bin/python" "$0" "$@" #'''` (valid sh
+      and valid Python; conda/core/portability.py generate_shebang_for_entry_point, 26.x, and
+      libmamba link.cpp python_shebang), any other `#!/usr/bin/env NAME` (conda's
+      replace_long_shebang for an escaped space: the environment must be active);
+    - a line past the kernel's limit (127 bytes on Linux, 512 elsewhere) becomes
+      `#!/usr/bin/env NAME OPTIONS` (libmamba link.cpp replace_long_shebang, 2.8.1; conda the same);
+    - else `#!PREFIX/... OPTIONS`."""
+    name = tail.rsplit(b"/", 1)[-1]
+    if b" " in prefix:
+        if name.startswith(b"python"):
+            return b"#!/bin/sh\n'''exec' \"" + prefix + tail + b"\"" + options + b" \"$0\" \"$@\" #'''\n"
+        return b"#!/usr/bin/env " + name + options + b"\n"
+    line = b"#!" + prefix + tail + options
+    if len(line) > MAX_SHEBANG:
+        return b"#!/usr/bin/env " + name + options + b"\n"
+    return line + b"\n"
+
+
+def _text(data, old, new, rx, news):
+    found = _interpreter(data, old.encode("utf-8", "surrogateescape"))
+    if found is None:
+        return replace_text(data, rx, news)
+    tail, options, end = found
+    head = shebang(new.encode("utf-8", "surrogateescape"), tail, options)
+    if end == len(data) and not data.endswith(b"\n"):
+        head = head[:-1]  # a script of one line without its newline stays one
+    return head + replace_text(data[end:], rx, news)
+
+
+# ------------------------------------------------------------------ binaries
+
+
+def _strings(rx):
+    """Each NUL-terminated string that holds the prefix, with the NULs after it."""
+    return re.compile(rx.pattern + rb"[^\0]*\0+", rx.flags)
+
+
+def binary_room(data, rx, capacity, old_size):
+    """The longest prefix every string holding the prefix has room for: per occurrence, the NULs
+    after its string (one kept to end it) shared among its occurrences, bounded by the
+    placeholder's length (capacity) where it is known. None: no string ends in a NUL."""
+    room = None
+    for m in _strings(rx).finditer(data):
+        chunk = m.group(0)
+        body = chunk.rstrip(b"\0")
+        count = len(rx.findall(body))
+        here = old_size + (len(chunk) - len(body) - 1) // max(count, 1)
+        room = here if room is None else min(room, here)
+    if capacity is not None:
+        room = capacity if room is None else min(room, capacity)
+    return room
 
 
 def replace_binary(data, rx, news, capacity, old_size):
@@ -93,7 +144,6 @@ def replace_binary(data, rx, news, capacity, old_size):
 
     A string may grow into its NUL padding up to `capacity` characters per prefix (the
     installer's placeholder length) and never past the NULs that are there."""
-    string = re.compile(rx.pattern + rb"[^\0]*\0+", rx.flags)
 
     def one(m):
         chunk = m.group(0)
@@ -108,18 +158,46 @@ def replace_binary(data, rx, news, capacity, old_size):
             raise Refused(f"a string does not fit: {body[:200]!r}")
         return new_body + b"\0" * (len(chunk) - len(new_body))
 
-    out = string.sub(one, data)
+    out = _strings(rx).sub(one, data)
     if len(out) != len(data):
         raise Refused("binary length changed")  # cannot happen: every string keeps its length
     return out
+
+
+def check(prefix, findings, old, new, windows):
+    """Refuse, before anything changes, what cannot follow the environment: a file reached through
+    a link that leaves it, a binary with no room for the new prefix (each file measured)."""
+    outside = [f for f in findings if f.kind == scan.OUTSIDE]
+    if outside:
+        lines = "\n".join(f"  {f.path}: {f.source.split(': ', 1)[-1]}" for f in outside)
+        raise Refused(f"{len(outside)} file(s) naming {old} are reached through a link that leaves the environment; "
+                      f"nothing is written outside it:\n{lines}\nreplace the link by what it points to, or fix "
+                      "those files yourself", [f.path for f in outside])
+    if windows:
+        return  # conda and libmamba leave Windows binaries alone (binary_replace)
+    size = len(new.encode("utf-8", "surrogateescape"))
+    old_size = len(old.encode("utf-8", "surrogateescape"))
+    rx = scan.pattern(old, windows)
+    short = []
+    for f in findings:
+        if f.kind != scan.BINARY:
+            continue
+        data = read(prefix, f.path)
+        room = binary_room(data, rx, f.capacity, old_size) if data is not None else None
+        if room is not None and size > room:
+            short.append((f.path, room))
+    if short:
+        lines = "\n".join(f"  {path}: room for {room} characters, {size - room} too many" for path, room in short)
+        raise Refused(f"{new} ({size} characters) is too long for {len(short)} binary file(s) that hold the prefix "
+                      f"with NUL padding:\n{lines}\nchoose a shorter path", [p for p, _ in short])
 
 
 def replace_launcher(data, rx, news):
     parts = scan.launcher_parts(data)
     if parts is None:
         return data
-    launcher, shebang, archive = parts
-    return launcher + replace_text(shebang, rx, news) + archive
+    launcher, bang, archive = parts
+    return launcher + replace_text(bang, rx, news) + archive
 
 
 def new_content(data, finding, old, new, windows):
@@ -128,7 +206,7 @@ def new_content(data, finding, old, new, windows):
     if finding.kind == scan.TEXT:
         if windows:
             return replace_text(data, rx, news)
-        return shorten_shebang(replace_text(_spaced_shebang(data, rx, new), rx, news))
+        return _text(data, old, new, rx, news)
     if finding.kind == scan.LAUNCHER:
         return replace_launcher(data, rx, news)
     if finding.kind == scan.RECORD:
@@ -158,33 +236,177 @@ def moved_record(data, old, new):
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _replace_file(path, data):
-    st = os.stat(path)
-    tmp = f"{path}.mambaboot-move-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
+# ------------------------------------------------------------------ files, never through a link
+
+_DIR_FD = os.open in getattr(os, "supports_dir_fd", set()) and hasattr(os, "O_NOFOLLOW")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _through_link(prefix, rel, part):
+    return Refused(f"{rel}: {part} is a link; nothing is read or written through a link", [rel])
+
+
+def _parent(prefix, rel):
+    """An fd of rel's directory, every directory on the way opened without following a link."""
+    parts = rel.split("/")
+    fd = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
     try:
-        os.chmod(tmp, st.st_mode & 0o7777)
-    except OSError:
-        pass
-    os.replace(tmp, path)
+        for i, part in enumerate(parts[:-1]):
+            try:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if os.path.islink(os.path.join(prefix, *parts[:i + 1])):
+                    raise _through_link(prefix, rel, "/".join(parts[:i + 1])) from None
+                raise exc
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_path(prefix, rel):
+    """Without dir_fd (Windows): no component on the way may be a link or a junction."""
+    path = prefix
+    for i, part in enumerate(rel.split("/")[:-1]):
+        path = os.path.join(path, part)
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+            raise _through_link(prefix, rel, "/".join(rel.split("/")[:i + 1]))
+
+
+def read(prefix, rel):
+    """The bytes of a regular file of the environment, or None (gone, or not a regular file)."""
+    if not _DIR_FD:
+        _check_path(prefix, rel)
+        return scan.read_regular(os.path.join(prefix, *rel.split("/")))
+    try:
+        fd = _parent(prefix, rel)
+    except FileNotFoundError:
+        return None
+    try:
+        flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+        try:
+            f = os.open(rel.rsplit("/", 1)[-1], flags, dir_fd=fd)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(f).st_mode):
+                return None
+            with os.fdopen(f, "rb", closefd=False) as stream:
+                return stream.read()
+        finally:
+            os.close(f)
+    finally:
+        os.close(fd)
+
+
+def _replace_file(prefix, rel, data):
+    name = rel.rsplit("/", 1)[-1]
+    tmp = f".{name}.mambaboot-move-{os.getpid()}"
+    if not _DIR_FD:
+        _check_path(prefix, rel)
+        path = os.path.join(prefix, *rel.split("/"))
+        mode = os.lstat(path).st_mode
+        tmp_path = os.path.join(os.path.dirname(path), tmp)
+        with open(tmp_path, "wb") as f:
+            f.write(data)
+        try:
+            os.chmod(tmp_path, mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp_path, path)
+        return
+    fd = _parent(prefix, rel)
+    try:
+        mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode & 0o7777, dir_fd=fd)
+        try:
+            with os.fdopen(out, "wb", closefd=False) as stream:
+                stream.write(data)
+            try:
+                os.fchmod(out, mode & 0o7777)
+            except OSError:
+                pass
+        finally:
+            os.close(out)
+        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+    except BaseException:
+        try:
+            os.unlink(tmp, dir_fd=fd)
+        except OSError:
+            pass
+        raise
+    finally:
+        os.close(fd)
+
+
+def _retarget(prefix, rel, rx, news):
+    """Point an absolute link into the environment at the same place in the new one."""
+    name = rel.rsplit("/", 1)[-1]
+    if not _DIR_FD:
+        _check_path(prefix, rel)
+        path = os.path.join(prefix, *rel.split("/"))
+        target = os.readlink(path)
+        new = os.fsdecode(replace_text(os.fsencode(target), rx, news))
+        if new != target:
+            os.unlink(path)
+            os.symlink(new, path)
+        return new != target
+    fd = _parent(prefix, rel)
+    try:
+        try:
+            target = os.readlink(name, dir_fd=fd)
+        except OSError:
+            return False  # gone, or not a link any more
+        new = os.fsdecode(replace_text(os.fsencode(target), rx, news))
+        if new == target:
+            return False
+        tmp = f".{name}.mambaboot-move-{os.getpid()}"
+        os.symlink(new, tmp, dir_fd=fd)
+        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        return True
+    finally:
+        os.close(fd)
 
 
 def relocate(prefix, findings, old, new, windows):
     """Rewrite every finding in prefix from old to new; returns the relative paths changed."""
-    check(findings, new)
+    check(prefix, findings, old, new, windows)
     changed = []
+    rx = scan.pattern(old, windows)
+    news = _pairs(old, new, windows)
     # Our record last: until it names the new place, scan.location still finds the old one, so a
     # run cut short (killed, disk full) is finished by running it again (`move X X`, unpack.py).
     for finding in sorted(findings, key=lambda f: f.kind == scan.RECORD):
-        path = os.path.join(prefix, *finding.path.split("/"))
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
+        if finding.kind == scan.LINK:
+            if _retarget(prefix, finding.path, rx, news):
+                changed.append(finding.path)
+            continue
+        data = read(prefix, finding.path)
+        if data is None:
             continue
         out = new_content(data, finding, old, new, windows)
         if out != data:
-            _replace_file(path, out)
+            _replace_file(prefix, finding.path, out)
+            changed.append(finding.path)
+    return changed
+
+
+def fix_shebangs(prefix, findings):
+    """Write the `#!` lines of the text files found for the prefix they are in (shebang()):
+    micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. POSIX
+    only; returns the relative paths changed."""
+    changed = []
+    for finding in findings:
+        if finding.kind != scan.TEXT:
+            continue
+        data = read(prefix, finding.path)
+        if data is None:
+            continue
+        out = new_content(data, finding, prefix, prefix, False)
+        if out != data:
+            _replace_file(prefix, finding.path, out)
             changed.append(finding.path)
     return changed

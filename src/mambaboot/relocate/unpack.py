@@ -48,7 +48,6 @@ def unpack(prefix: str, windows: bool) -> list:
         findings = _packed_findings(prefix)
         if findings is None:
             findings = scan.find(prefix, old, windows)
-        rewrite.check(findings, prefix)
         changed = rewrite.relocate(prefix, findings, old, prefix, windows)
     try:
         os.unlink(os.path.join(prefix, scan.RECORD_DIR, scan.PACKED_FILE))

@@ -1,0 +1,77 @@
+"""Which environments use a cache, so that `cache clean` keeps every package one of them installed.
+
+A shared hard link says an environment uses an extracted package only while one of its files is
+linked; a package whose every file names the prefix (conda's scripts, mamba's) is copied whole
+(libmamba/src/core/link.cpp LinkFile::create_prefix_replaced writes a new file for each), and no
+link remains. So every environment mambaboot finishes (create, adopt, move) is noted in the cache
+it was made with, CACHE/environments/<key of its prefix> holding the prefix, and a package is in
+use when a noted environment's conda-meta names it: conda and micromamba name each record after
+the package, `<name>-<version>-<build>.json` (LinkPackage::execute: `m_pkg_info.str()`), which is
+the extracted directory's name in the cache (its archive's name without the extension). A note
+whose prefix holds no conda-meta any more (removed, moved away) is stale: ignored, and dropped by
+`cache clean`.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+
+from mambaboot.common import fsops
+
+DIRECTORY = "environments"
+
+
+def register(cache_dir: str, prefix: str) -> str:
+    """Note that the environment at prefix uses this cache; returns the note's path."""
+    directory = os.path.join(cache_dir, DIRECTORY)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, fsops.path_key(prefix))
+    fsops.atomic_write(path, prefix.encode("utf-8", "surrogateescape"))
+    return path
+
+
+def _notes(cache_dir: str) -> list[tuple[str, str]]:
+    directory = os.path.join(cache_dir, DIRECTORY)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            with open(path, "rb") as f:
+                prefix = f.read().decode("utf-8", "surrogateescape")
+        except OSError:
+            continue
+        found.append((path, prefix))
+    return found
+
+
+def _installed(prefix: str) -> list[str] | None:
+    """The packages conda-meta names (<name>-<version>-<build>), or None: no environment there."""
+    try:
+        names = os.listdir(os.path.join(prefix, "conda-meta"))
+    except OSError:
+        return None
+    return [n[: -len(".json")] for n in names if n.endswith(".json")]
+
+
+def named(cache_dir: str) -> set[str]:
+    """The packages (extracted directory names) that the environments using this cache installed."""
+    found: set[str] = set()
+    for _, prefix in _notes(cache_dir):
+        found.update(_installed(prefix) or ())
+    return found
+
+
+def forget_stale(cache_dir: str, dry_run: bool = False) -> int:
+    """Drop the notes of environments that are gone; returns how many there were."""
+    stale = [path for path, prefix in _notes(cache_dir) if _installed(prefix) is None]
+    if not dry_run:
+        for path in stale:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+    return len(stale)
