@@ -105,3 +105,37 @@ def test_the_unpack_script_is_built_from_the_relocate_modules_in_either_build(en
     assert script == unpack.script()
     assert note["prefix"] == str(prefix) and {"path": "lib/libprefixy.so", "kind": "binary", "source": "package record",
                                               "capacity": 255} in note["files"]
+
+
+def test_pack_refuses_an_output_a_link_leads_into_the_environment(env_world):
+    """-o through a link into the environment: the archive would be written inside it, and hold
+    its own partial file."""
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    link = world.root / "into-env"
+    link.symlink_to(prefix / "share")
+    r = world.run("pack", str(prefix), "-o", str(link / "env.tar.gz"))
+    assert r.returncode == 2 and "is inside the environment it would hold" in r.stderr, r.stderr
+    assert snapshot(prefix) == inside
+
+
+def test_unpack_refuses_a_directory_whose_name_the_shell_would_run(env_world):
+    """create's character rule holds for an archive's unpack step: a directory holding ' would
+    end the '...' a package's sh script quotes the prefix in, and run the rest."""
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(prefix), "-o", str(archive), "-q").returncode == 0
+    lab = world.root / "lab"
+    lab.mkdir()
+    target = lab / "x'; touch PWNED; '"
+    _extract(archive, target)
+
+    def files():  # the python that runs unpack.py may write bytecode for the modules it imports
+        return {k: v for k, v in snapshot(target).items() if "__pycache__" not in k}
+
+    before = files()
+    r = _unpack(target)
+    assert r.returncode == 2 and "contains the character \"'\"" in r.stderr and "nothing was changed" in r.stderr, r
+    assert files() == before
+    subprocess.run(["sh", "-c", '. "$1/etc/profile.d/conda.sh"', "sh", str(target)], cwd=str(lab), capture_output=True)
+    assert not (lab / "PWNED").exists()

@@ -189,6 +189,12 @@ def remove_link(path: str) -> None:
         os.rmdir(path)
 
 
+def identity(st: os.stat_result) -> tuple:
+    """What a file is, whatever its name: (st_dev, st_ino). os.stat fills both on Windows too
+    (from the file's handle); a directory listing's stat does not there (see LISTING_HAS_LINKS)."""
+    return (st.st_dev, st.st_ino)
+
+
 def remove_tree(path: str, tally=None) -> None:
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
     followed; read-only files (common on Windows) are made writable first. tally: told the
@@ -208,6 +214,26 @@ def remove_tree(path: str, tally=None) -> None:
         remove_dir(path)
     else:
         _remove_tree(path, tally)
+
+
+def within(path: str, directory: str) -> bool:
+    """path, its links resolved, is directory or lies under it: compared by identity, ancestor by
+    ancestor, so neither a link, nor another spelling, nor a bind mount of directory escapes."""
+    try:
+        target = identity(os.stat(directory))
+    except OSError:
+        return False
+    here = os.path.realpath(path)
+    while True:
+        try:
+            if identity(os.stat(here)) == target:
+                return True
+        except OSError:  # a part that does not exist yet (the file to be written)
+            pass
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 # POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and

@@ -133,9 +133,9 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     adopt.check_prefix(prefix)
     if os.path.lexists(output) and not force:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
-    inner = os.path.normcase(output).startswith(os.path.normcase(prefix).rstrip(os.sep) + os.sep)
-    if inner:
-        raise UsageError(f"{output} is inside the environment it would hold")
+    if fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
+        raise UsageError(f"{output} is inside the environment it would hold ({prefix}, links followed): the archive "
+                         "would hold its own partial file; write it outside the environment")
     found = audit.audit(prefix, windows, deep=False)
     if found.pack_blockers:
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
