@@ -201,6 +201,19 @@ def test_a_move_that_fails_verification_is_put_back(env_world):
     assert changed <= {".mambaboot/record.json"}, changed
 
 
+def test_an_environment_active_through_a_link_is_neither_moved_nor_removed(env_world):
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    link = world.root / "link-to-env"
+    link.symlink_to(prefix)
+    for var in ("CONDA_PREFIX", "MAMBABOOT_ENV"):
+        r = move(world, prefix, world.envs / "z", "--ignore-active-env", env={var: str(link)})
+        assert r.returncode == 3 and "active in this shell" in r.stderr, (var, r.stderr)
+        r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache), env={var: str(link)})
+        assert r.returncode == 3 and "active in this shell" in r.stderr, (var, r.stderr)
+    assert snapshot(prefix) == inside and not (world.envs / "z").exists()
+
+
 def test_a_copy_that_fails_is_deleted_and_the_source_kept(env_world, monkeypatch):
     """In process: the copy to another file system runs out of space half way."""
     import errno

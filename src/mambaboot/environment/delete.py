@@ -14,7 +14,7 @@ import os
 from mambaboot.common import fsops
 from mambaboot.common.errors import TargetRefused
 from mambaboot.engine import signals
-from mambaboot.environment import diskusage, inventory, record
+from mambaboot.environment import busy, diskusage, inventory, record
 
 
 class Candidate:
@@ -26,11 +26,6 @@ class Candidate:
 
 def looks_like_path(target: str) -> bool:
     return target in (".", "..") or target.startswith("~") or any(sep in target for sep in ("/", "\\", os.sep))
-
-
-def _inside(path: str, prefix: str) -> bool:
-    path, prefix = (os.path.normcase(os.path.realpath(p)) for p in (path, prefix))
-    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
 def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool = True) -> Candidate:
@@ -45,15 +40,13 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
                             "it is never deleted")
-    marker = record.pending_marker(cache_dir, prefix)
-    if marker is not None and record.owner_running(marker):
-        raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was removed")
+    busy.refuse_busy(cache_dir, prefix)
     if env.state == inventory.FOREIGN and not force:
         raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
     if record.made_by_someone_else(record.read(prefix)) and not force:
         raise TargetRefused(f"{prefix} is an environment mambaboot adopted, not created; pass --force to remove it")
     for cache in (cache_dir, *pkgs_dirs):
-        if os.path.isdir(cache) and _inside(cache, prefix):
+        if os.path.isdir(cache) and fsops.within(cache, prefix):
             raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")
     nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
     if nested:

@@ -18,16 +18,16 @@ import shutil
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common import fsops, pathrules
-from mambaboot.common.errors import MambabootError, NotPortable, ShellContaminated, TargetRefused, UsageError
+from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
+from mambaboot.common.locations import resolve_cache_dir
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import record
+from mambaboot.environment import busy, record
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import rewrite, scan
 from mambaboot.shell import isolation
 
-ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 RENAMED = "renamed"
 COPIED = "copied"
 IN_PLACE = "in place"  # SRC = DST: an environment moved by hand, repaired where it is
@@ -47,15 +47,6 @@ class MoveResult:
 
 def _same(a: str, b: str) -> bool:
     return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
-
-
-def refuse_active(environ, prefix: str, windows: bool) -> None:
-    """An environment active in the calling shell is not moved: that shell's PATH would point at nothing."""
-    lookup = {k.upper(): v for k, v in environ.items()} if windows else environ
-    for var in ACTIVE_VARIABLES:
-        value = lookup.get(var)
-        if value and _same(value, prefix):
-            raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
 
 
 def check_source(src: str) -> None:
@@ -122,9 +113,15 @@ def move_environment(
 ) -> MoveResult:
     src = os.path.abspath(os.path.expanduser(src))
     dst = os.path.abspath(os.path.expanduser(dst))
-    refuse_active(host.environ, src, host.windows)
+    busy.refuse_active(host.environ, src, host.windows)
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     pathrules.check_prefix(dst, host.windows)
+    with busy.Claimed(resolve_cache_dir(host, cache_dir, src), src, dst):
+        return _move_claimed(src, dst, host, reporter, cache_dir, link_cache)
+
+
+def _move_claimed(src: str, dst: str, host: Host, reporter: Reporter, cache_dir: Optional[str],
+                  link_cache: bool) -> MoveResult:
     check_source(src)
     old, _ = scan.location(src, host.windows)
     in_place = _same(src, dst)
