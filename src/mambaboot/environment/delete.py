@@ -11,10 +11,10 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, jsontext, noreplace
 from mambaboot.common.errors import TargetRefused
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, record
+from mambaboot.environment import busy, diskusage, inventory, leftovers, record
 
 
 class Candidate:
@@ -80,6 +80,29 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         record.clear_pending(cache_dir, prefix)
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()
+
+
+def delete_moved(prefix: str, to: str, expected: tuple) -> None:
+    """Delete a move's source, its copy at `to` complete and working. A note goes into it first
+    (leftovers.MOVED_NOTE), then it is renamed aside (leftovers.MOVED) and deleted: cut short,
+    what remains says what it is and the next remove, create or move of prefix finishes it.
+    expected: its identity when the move began; anything else at prefix now is left alone."""
+    note = jsontext.dumps_flat({"tool": record.TOOL, "from": prefix, "to": to, "pid": os.getpid(), "at": record.now()})
+    fsops.same_or_refuse(prefix, os.lstat(prefix), expected)
+    os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
+    fsops.atomic_write(os.path.join(prefix, leftovers.MOVED_NOTE), note.encode("utf-8"))
+    doomed = fsops.unique_sibling(prefix, leftovers.MOVED)
+    with signals.held():  # from here on, finish: never leave half an environment behind
+        try:
+            os.rename(prefix, doomed)
+        except OSError:  # e.g. a file in it is open on Windows: in place, the note last
+            leftovers.delete_noted_last(prefix)
+            return
+        try:
+            fsops.remove_tree(doomed, expected=expected)
+        except fsops.NotTheSame:  # swapped in between the check and the rename: not ours to delete
+            noreplace.rename_dir(doomed, prefix)
+            raise
 
 
 def unregister(home: str, prefix: str) -> str | None:

@@ -20,6 +20,7 @@ This module and rewrite.py use the standard library only and import nothing from
 import json
 import os
 import re
+import stat
 
 TEXT = "text"
 BINARY = "binary"
@@ -97,7 +98,7 @@ def _records(prefix):
         return
     for name in names:
         try:
-            with open(os.path.join(meta, name), "rb") as f:
+            with open_regular(os.path.join(meta, name)) as f:
                 raw = f.read()
         except OSError:
             continue
@@ -128,9 +129,22 @@ def recorded(prefix):
     return found
 
 
+def open_regular(path):
+    """open(path, "rb") for a regular file, OSError for anything else: a fifo in the environment
+    (bin/ holds whatever was put there) would hold a read forever, a device never end it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _head(path, size):
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return f.read(size)
     except OSError:
         return b""
@@ -268,7 +282,7 @@ def deep_scan(prefix, location, windows, known=()):
 def _contains(path, rx, chunk=1 << 20):
     overlap = 4096
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             tail = b""
             while True:
                 block = f.read(chunk)
@@ -283,7 +297,7 @@ def _contains(path, rx, chunk=1 << 20):
 
 def _read(prefix, rel):
     try:
-        with open(os.path.join(prefix, *rel.split("/")), "rb") as f:
+        with open_regular(os.path.join(prefix, *rel.split("/"))) as f:
             return f.read()
     except OSError:
         return None
@@ -301,7 +315,7 @@ def location(prefix, windows):
     packed = os.path.join(prefix, RECORD_DIR, PACKED_FILE)
     for path, keys in ((packed, ("prefix",)), (os.path.join(prefix, RECORD_DIR, "record.json"), ("inputs", "prefix"))):
         try:
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 value = json.load(f)
             for key in keys:
                 value = value[key]
