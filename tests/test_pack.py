@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.entries import both_entries
 from tests.support.snapshot import snapshot
-from tests.test_move import env_world, move, portable_channel, works  # noqa: F401 (fixtures)
+from tests.test_move import env_world, held_at, move, portable_channel, works  # noqa: F401 (fixtures)
 
 
 def _extract(archive: Path, into: Path) -> None:
@@ -139,3 +139,15 @@ def test_unpack_refuses_a_directory_whose_name_the_shell_would_run(env_world):
     assert files() == before
     subprocess.run(["sh", "-c", '. "$1/etc/profile.d/conda.sh"', "sh", str(target)], cwd=str(lab), capture_output=True)
     assert not (lab / "PWNED").exists()
+
+
+def test_pack_never_replaces_a_file_made_at_its_output_while_it_writes(env_world):
+    """Without --force the output is checked to be absent, then the archive written: a file made
+    there meanwhile (here by the user) is left as it is, and the archive's partial file goes."""
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    with held_at(world, "pipeline/pack.py:_extras", "pack", str(prefix), "-o", str(archive)) as held:
+        archive.write_text("mine")
+    r = held.result
+    assert r.returncode == 4 and "appeared while the archive was written" in r.stderr, r.stderr
+    assert archive.read_text() == "mine" and list(world.root.glob(".env.tar.gz*")) == []

@@ -1,4 +1,4 @@
-"""Rename a directory to a name that must not exist, without ever replacing what is there.
+"""Rename to a name that must not exist, without ever replacing what is there.
 
 os.rename cannot promise it on POSIX: rename(2) replaces an empty directory at the new name
 silently, and a check before it leaves a window in which another process (a second `move` to
@@ -8,11 +8,12 @@ the same place, a user's mkdir) makes one. So, best first:
   the flag: ext4, xfs, btrfs, tmpfs do) fails with EEXIST instead, atomically.
 - macOS: renamex_np(RENAME_EXCL) (10.12+), the same on APFS and HFS+.
 - Windows: os.rename (MoveFileExW without MOVEFILE_REPLACE_EXISTING) never replaces anything.
-- Elsewhere, or where the file system refuses the flag: the name is claimed with mkdir (which
-  fails when anything is there), and the directory renamed onto that claim, which rename(2) may
-  replace because it is the empty directory this call just made; checked by identity first. What
-  is left is a window in which another process would have to delete our claim and make an empty
-  directory of its own in its place: no data of anyone's can be lost that way.
+- Elsewhere, or where the file system refuses the flag: a directory's name is claimed with mkdir
+  (which fails when anything is there), and the directory renamed onto that claim, which
+  rename(2) may replace because it is the empty directory this call just made; checked by
+  identity first. What is left is a window in which another process would have to delete our
+  claim and make an empty directory of its own in its place: no data of anyone's can be lost
+  that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
 """
 
 from __future__ import annotations
@@ -32,21 +33,35 @@ _native = []  # [function or None], looked up once
 
 def rename_dir(src: str, dst: str) -> None:
     """Rename the directory src to dst; FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst):
+        _onto_own_claim(src, dst)
+
+
+def rename_file(src: str, dst: str) -> None:
+    """Rename the file src to dst; FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst):
+        os.link(src, dst)
+        os.unlink(src)
+
+
+def _natively(src: str, dst: str) -> bool:
+    """Renamed by the system's own no-replace rename; False where there is none to be had."""
     if sys.platform == "win32":
         os.rename(src, dst)
-        return
+        return True
     call = _native_call()
-    if call is not None:
-        import ctypes
+    if call is None:
+        return False
+    import ctypes
 
-        if call(os.fsencode(src), os.fsencode(dst)) == 0:
-            return
-        code = ctypes.get_errno()
-        if code == errno.EEXIST:
-            raise FileExistsError(code, os.strerror(code), dst)
-        if code not in _UNSUPPORTED:
-            raise OSError(code, os.strerror(code), src, None, dst)
-    _onto_own_claim(src, dst)
+    if call(os.fsencode(src), os.fsencode(dst)) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), dst)
+    if code not in _UNSUPPORTED:
+        raise OSError(code, os.strerror(code), src, None, dst)
+    return False
 
 
 def _native_call():

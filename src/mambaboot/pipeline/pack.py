@@ -19,7 +19,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, noreplace
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -145,7 +145,14 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     try:
         writer = _write_zip if kind == "zip" else _write_tar
         count = writer(tmp, prefix, _extras(found.location, found.findings))
-        os.replace(tmp, output)
+        if force:
+            os.replace(tmp, output)
+        else:  # a file made at FILE while the archive was written is not replaced either
+            try:
+                noreplace.rename_file(tmp, output)
+            except FileExistsError:
+                raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
+                                    "(pass --force to replace it)") from None
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
