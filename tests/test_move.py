@@ -206,6 +206,7 @@ def test_a_move_that_fails_verification_is_put_back(env_world):
 
 
 PAUSER = Path(__file__).parent / "support" / "pausepoints.py"
+APPEARED = "move, pack: what appears at the destination meanwhile is kept"
 KILLER = Path(__file__).parent / "support" / "killpoints.py"
 
 
@@ -240,7 +241,8 @@ def held_at(world, where: str, *args: str):
 
 
 @pytest.mark.parametrize("where", ["another file system", "the same file system"])
-def test_a_destination_made_while_the_move_runs_is_never_replaced_nor_deleted(env_world, second_volume, where):
+def test_a_destination_made_while_the_move_runs_is_never_replaced_nor_deleted(env_world, second_volume, where,
+                                                                             reliability):
     """DST is checked, then the environment scanned, then the files go: a directory made at DST
     in between (here by the user) is left as it is, and the move refused with SRC as it was."""
     world, prefix = env_world
@@ -252,13 +254,16 @@ def test_a_destination_made_while_the_move_runs_is_never_replaced_nor_deleted(en
         if where == "another file system":
             (dst / "mine.txt").write_text("mine")
     r = held.result
-    assert r.returncode == 4 and f"{dst} appeared while" in r.stderr, r.stderr
-    assert sorted(os.listdir(dst)) == ([] if where == "the same file system" else ["mine.txt"])
-    assert snapshot(prefix) == inside
-    assert sorted(p.name for p in dst.parent.iterdir() if p.name.startswith(".c.")) == [], "no copy left behind"
+    ok = r.returncode == 4 and f"{dst} appeared while" in r.stderr
+    ok = ok and sorted(os.listdir(dst)) == ([] if where == "the same file system" else ["mine.txt"])
+    ok = ok and snapshot(prefix) == inside
+    ok = ok and sorted(p.name for p in dst.parent.iterdir() if p.name.startswith(".c.")) == []  # no copy left
+    reliability.record(APPEARED, ok)
+    assert ok, r.stderr
 
 
-def test_two_moves_to_one_destination_one_wins_and_its_result_stays(env_world, second_volume, portable_channel, standin):
+def test_two_moves_to_one_destination_one_wins_and_its_result_stays(env_world, second_volume, portable_channel, standin,
+                                                                   reliability):
     """Two moves to the same DST on another file system: with one cache the second is refused at
     once (the first holds DST); with another cache it runs, and the first, let go, finds DST
     taken: it is refused and deletes only its own copy."""
@@ -275,11 +280,13 @@ def test_two_moves_to_one_destination_one_wins_and_its_result_stays(env_world, s
         other_cache = world.run("move", str(second_src), str(dst), "--cache-dir", str(world.root / "other-cache"))
         assert other_cache.returncode == 0, other_cache.stderr
     r = held.result
-    assert r.returncode == 4 and f"{dst} appeared while" in r.stderr, r.stderr
-    assert not second_src.exists() and snapshot(first_src) == first_inside
-    r = world.run("run", str(dst), "--", "prefixy")
-    assert r.returncode == 0 and r.stdout.strip() == f"prefixy ok {dst}", r.stderr
-    assert [p.name for p in second_volume.iterdir()] == ["c"]
+    ok = r.returncode == 4 and f"{dst} appeared while" in r.stderr
+    ok = ok and not second_src.exists() and snapshot(first_src) == first_inside
+    ran = world.run("run", str(dst), "--", "prefixy")
+    ok = ok and ran.returncode == 0 and ran.stdout.strip() == f"prefixy ok {dst}"
+    ok = ok and [p.name for p in second_volume.iterdir()] == ["c"]
+    reliability.record(APPEARED, ok)
+    assert ok, r.stderr + ran.stderr
 
 
 def test_a_fifo_in_the_environment_never_holds_a_move(env_world, second_volume):
