@@ -56,3 +56,19 @@ def test_unsynchronised_race_has_exactly_one_winner(world, channel, standin):
     out = subprocess.run([str(world.envs / "py" / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(world.envs / "py")
+
+
+def test_an_environment_being_created_is_neither_moved_nor_removed(world, channel, standin):
+    """As remove does, move refuses a prefix whose create is running: moved, it would be recorded
+    complete at its new place, and the create would then fail."""
+    args = ["-c", channel, "--micromamba", str(standin)]
+    command = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), *args]
+    with paused(command, world.env, world.envs, world.root.parent / "fifo") as first:
+        moved = world.run("move", str(world.envs / "py"), str(world.envs / "moved"), "--cache-dir", str(world.cache))
+        assert moved.returncode == 4 and "being created right now" in moved.stderr, moved.stderr
+        assert not (world.envs / "moved").exists()
+        with open(world.root.parent / "fifo", "wb", buffering=0) as release:
+            release.write(b"x")
+        first.wait(timeout=600)
+    assert first.returncode == 0
+    assert _state(world.envs / "py") == "complete"

@@ -2,15 +2,19 @@
 prefix-bearing file (text, binary with NUL padding, long shebang) is moved again and again,
 across file systems, and works each time."""
 
+import contextlib
 import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import Result
 from tests.support.channel import build_channel, channel_url, pip_spec, prefixy_spec
 from tests.support.snapshot import diff, snapshot
 
@@ -203,31 +207,88 @@ def test_a_move_that_fails_verification_is_put_back(env_world):
     assert changed <= {".mambaboot/record.json"}, changed
 
 
-def test_a_copy_that_fails_is_deleted_and_the_source_kept(env_world, monkeypatch):
-    """In process: the copy to another file system runs out of space half way."""
-    import errno
-    import shutil as shutil_module
+PAUSER = Path(__file__).parent / "support" / "pausepoints.py"
+APPEARED = "move, pack: what appears at the destination meanwhile is kept"
+KILLER = Path(__file__).parent / "support" / "killpoints.py"
 
-    from mambaboot.pipeline import move as move_pipeline
 
+@contextlib.contextmanager
+def held_at(world, where: str, *args: str):
+    """mambaboot ARGS, held where the function `where` (FILE:FUNCTION under src/mambaboot) first
+    returns while the block runs; then let go and run to its end (held.result)."""
+    fifo = world.root.parent / "hold"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, str(PAUSER), where, str(fifo), "--", *args], env=world.env,
+                            cwd=str(world.envs), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    there = threading.Event()
+
+    def release_if_it_ended_before():  # else the test's open below would wait for ever
+        proc.wait()
+        if not there.is_set():
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+    watcher = threading.Thread(target=release_if_it_ended_before, daemon=True)
+    watcher.start()
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the run is there
+    there.set()
+    try:
+        assert proc.poll() is None, "the run ended before it got there: " + proc.communicate()[1]
+        yield proc
+    finally:
+        os.close(writer)
+        out, err = proc.communicate(timeout=600)
+        proc.result = Result(proc.returncode, out, err)
+        fifo.unlink()
+
+
+@pytest.mark.parametrize("where", ["another file system", "the same file system"])
+def test_a_destination_made_while_the_move_runs_is_never_replaced_nor_deleted(env_world, second_volume, where,
+                                                                             reliability):
+    """DST is checked, then the environment scanned, then the files go: a directory made at DST
+    in between (here by the user) is left as it is, and the move refused with SRC as it was."""
     world, prefix = env_world
     inside = snapshot(prefix)
-    target = world.root / "other-fs" / "env"
-    target.parent.mkdir()
-    real_copy, real_copytree = shutil_module.copy2, shutil_module.copytree
+    dst = (second_volume if where == "another file system" else world.envs) / "c"
+    with held_at(world, "pipeline/move.py:check_destination", "move", str(prefix), str(dst),
+                 "--cache-dir", str(world.cache)) as held:
+        dst.mkdir()  # empty: rename(2) would replace it; with a file in it: a failed copy deleted it
+        if where == "another file system":
+            (dst / "mine.txt").write_text("mine")
+    r = held.result
+    ok = r.returncode == 4 and f"{dst} appeared while" in r.stderr
+    ok = ok and sorted(os.listdir(dst)) == ([] if where == "the same file system" else ["mine.txt"])
+    ok = ok and snapshot(prefix) == inside
+    ok = ok and sorted(p.name for p in dst.parent.iterdir() if p.name.startswith(".c.")) == []  # no copy left
+    reliability.record(APPEARED, ok)
+    assert ok, r.stderr
 
-    def full_disk(src, dst, **kw):
-        if "libprefixy" in str(src):
-            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real_copy(src, dst, **kw)
 
-    def copytree(src, dst, symlinks=False, ignore=None, copy_function=None, *rest):
-        return real_copytree(src, dst, symlinks, ignore, full_disk, *rest)
-
-    monkeypatch.setattr(shutil_module, "copytree", copytree)
-    with pytest.raises(OSError):
-        move_pipeline.copy_verified(str(prefix), str(target))
-    assert not target.exists() and snapshot(prefix) == inside
+def test_two_moves_to_one_destination_one_wins_and_its_result_stays(env_world, second_volume, portable_channel, standin,
+                                                                   reliability):
+    """Two moves to the same DST on another file system: with one cache the second is refused at
+    once (the first holds DST); with another cache it runs, and the first, let go, finds DST
+    taken: it is refused and deletes only its own copy."""
+    world, first_src = env_world
+    r = world.create("-q", "--prefix", str(world.envs / "b"), "-c", portable_channel, "--micromamba", str(standin),
+                     "--package", "prefixy")
+    assert r.returncode == 0, r.stderr
+    second_src, dst = world.envs / "b", second_volume / "c"
+    first_inside = snapshot(first_src)
+    with held_at(world, "pipeline/move.py:check_destination", "move", str(first_src), str(dst),
+                 "--cache-dir", str(world.cache)) as held:
+        same_cache = move(world, second_src, dst)
+        assert same_cache.returncode == 4 and "another mambaboot run is creating or moving" in same_cache.stderr
+        other_cache = world.run("move", str(second_src), str(dst), "--cache-dir", str(world.root / "other-cache"))
+        assert other_cache.returncode == 0, other_cache.stderr
+    r = held.result
+    ok = r.returncode == 4 and f"{dst} appeared while" in r.stderr
+    ok = ok and not second_src.exists() and snapshot(first_src) == first_inside
+    ran = world.run("run", str(dst), "--", "prefixy")
+    ok = ok and ran.returncode == 0 and ran.stdout.strip() == f"prefixy ok {dst}"
+    ok = ok and [p.name for p in second_volume.iterdir()] == ["c"]
+    reliability.record(APPEARED, ok)
+    assert ok, r.stderr + ran.stderr
 
 
 # ------------------------------------------------------------------ what names the old place, found without the records' help
@@ -435,3 +496,130 @@ def test_a_prefix_with_a_space_creates_activates_moves_and_packs(world, portable
                            env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert fixed.returncode == 0, fixed.stderr
     works(world, unpacked, linked=False)
+
+
+def test_a_fifo_in_the_environment_never_holds_a_move(env_world, second_volume):
+    """A read of a fifo waits for a writer: the scan opens no file that is not a regular one,
+    and a copy to another file system names it instead of waiting."""
+    world, prefix = env_world
+    os.mkfifo(prefix / "bin" / "pipe")
+    command = [*world.command, "move", str(prefix), str(second_volume / "c"), "--cache-dir", str(world.cache)]
+    r = subprocess.run(command, env=world.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 10 and f"{prefix}/bin/pipe is a named pipe" in r.stderr, r.stderr
+    assert not (second_volume / "c").exists() and list(second_volume.iterdir()) == []
+    renamed = world.envs / "renamed"
+    r = subprocess.run([*world.command, "move", str(prefix), str(renamed), "--cache-dir", str(world.cache)],
+                       env=world.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert (renamed / "bin" / "pipe").is_fifo()
+
+
+def test_an_environment_active_through_a_link_is_neither_moved_nor_removed(env_world):
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    link = world.root / "link-to-env"
+    link.symlink_to(prefix)
+    for var in ("CONDA_PREFIX", "MAMBABOOT_ENV"):
+        r = move(world, prefix, world.envs / "z", "--ignore-active-env", env={var: str(link)})
+        assert r.returncode == 3 and "active in this shell" in r.stderr, (var, r.stderr)
+        r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache), env={var: str(link)})
+        assert r.returncode == 3 and "active in this shell" in r.stderr, (var, r.stderr)
+    assert snapshot(prefix) == inside and not (world.envs / "z").exists()
+
+
+@pytest.fixture
+def small_volume(tmp_path):
+    """mount(size) -> a directory on a tmpfs of that many bytes, for a disk that fills up."""
+    mounted = []
+
+    def mount(size: int) -> Path:
+        where = tmp_path / f"small{len(mounted)}"
+        where.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+        assert r.returncode == 0, f"a small file system is mounted for this test (as root): {r.stderr}"
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_a_disk_that_fills_up_stops_the_copy_at_once_and_says_so_in_one_line(env_world, small_volume):
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    size = sum(f.stat().st_size for f in prefix.rglob("*") if f.is_file() and not f.is_symlink())
+    volume = small_volume(size // 2)
+    r = move(world, prefix, volume / "c")
+    assert r.returncode == 9, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("mambaboot:")]
+    assert len(lines) == 1 and len(lines[0]) < 1000, r.stderr[:2000]  # not shutil.Error's list of every file
+    assert f"the disk holding {volume / 'c'} is full: copying {prefix}/" in lines[0] and "more" in lines[0], lines
+    assert f"{prefix} is as it was" in lines[0]
+    assert snapshot(prefix) == inside and list(volume.iterdir()) == []
+
+
+def _killed_move(world, n, src, dst):
+    count_file = world.root.parent / "calls"
+    proc = subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "move", str(src), str(dst),
+                           "--cache-dir", str(world.cache)],
+                          env=world.env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
+                          timeout=600)
+    return proc, count_file
+
+
+def _state(prefix: Path):
+    try:
+        return json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"]
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settles_it(env_world, second_volume,
+                                                                                     reliability):
+    """SIGKILL at points spread over a move to another file system (copy, rewrite, verification,
+    the source's deletion). After each: the source is as it was, or the moved environment is
+    complete at DST; a partial copy or a half-deleted source is named and deleted by the next
+    move or remove of that place, which then succeeds."""
+    world, home = env_world
+    away = second_volume / "a"
+    totals = []  # the calls of a whole move there, and back, once the first has rewritten what only it finds
+    for src, dst in ((home, away), (away, home), (home, away), (away, home)):
+        proc, count_file = _killed_move(world, 0, src, dst)
+        assert proc.returncode == 0, proc.stderr
+        totals.append(int(count_file.read_text()))
+    totals = totals[2:]
+    src, dst = home, away
+    points, seen = 12, set()
+    for i in range(points):
+        before = snapshot(src)
+        outside = world.outside(world.envs)
+        proc, _ = _killed_move(world, int(totals[i % 2] * (i + 0.5) / points), src, dst)
+        partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-new-*"))
+        intact = src.exists() and snapshot(src) == before
+        seen.add("SRC half deleted" if not intact else "partial copy" if partial else "DST too" if dst.exists() else "SRC")
+        if intact:
+            if dst.exists():  # killed after the copy became DST, before it verified: named, and removable
+                retry = move(world, src, dst)
+                ok = retry.returncode == 4 and "a move that did not finish" in retry.stderr
+                ok = ok and world.run("remove", str(dst), "--yes", "--force", "--cache-dir", str(world.cache)).returncode == 0
+            elif partial and i % 2:  # remove names and deletes a partial copy
+                cleaned = world.run("remove", str(dst), "--yes", "--cache-dir", str(world.cache))
+                ok = cleaned.returncode == 0 and f"deleted {partial[0]}: a partial copy" in cleaned.stderr
+            else:
+                ok = True
+            retry = move(world, src, dst)
+            ok = ok and retry.returncode == 0 and (not partial or "a partial copy" in retry.stderr or i % 2)
+        else:  # killed while deleting the source: DST complete, what is left of SRC finished by remove
+            ok = _state(dst) == "complete" and not partial
+            retry = world.run("remove", str(src), "--yes", "--cache-dir", str(world.cache))
+            ok = ok and retry.returncode == 0 and "finished" in retry.stderr and not src.exists()
+        ok = ok and not list(dst.parent.glob(f".{dst.name}.*")) and not list(src.parent.glob(f".{src.name}.*"))
+        ok = ok and _state(dst) == "complete" and not src.exists()
+        ok = ok and world.run("run", str(dst), "--", "prefixy").stdout.strip() == f"prefixy ok {dst}"
+        ok = ok and world.outside(world.envs) == outside and proc.returncode == -9
+        reliability.record("move killed: nothing lost, the next run settles it", ok)
+        assert ok, f"point {i}: rc={proc.returncode}\n{proc.stderr}\n{retry.stderr}"
+        src, dst = dst, src
+    # the points fell before the copy, in it, after it, and in the source's deletion, as meant
+    assert seen == {"SRC", "partial copy", "DST too", "SRC half deleted"}, seen

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.entries import both_entries
 from tests.support.snapshot import snapshot
-from tests.test_move import env_world, move, portable_channel, works  # noqa: F401 (fixtures)
+from tests.test_move import APPEARED, env_world, held_at, move, portable_channel, works  # noqa: F401 (fixtures)
 
 
 def _extract(archive: Path, into: Path) -> None:
@@ -118,3 +118,51 @@ def test_absolute_links_into_the_environment_follow_it(env_world):
     _extract(archive, target)
     assert _unpack(target).returncode == 0
     assert os.readlink(target / "share" / "python-link") == str(target / "bin" / "python3.11")
+
+
+def test_pack_refuses_an_output_a_link_leads_into_the_environment(env_world):
+    """-o through a link into the environment: the archive would be written inside it, and hold
+    its own partial file."""
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    link = world.root / "into-env"
+    link.symlink_to(prefix / "share")
+    r = world.run("pack", str(prefix), "-o", str(link / "env.tar.gz"))
+    assert r.returncode == 2 and "is inside the environment it would hold" in r.stderr, r.stderr
+    assert snapshot(prefix) == inside
+
+
+def test_unpack_refuses_a_directory_whose_name_the_shell_would_run(env_world):
+    """create's character rule holds for an archive's unpack step: a directory holding ' would
+    end the '...' a package's sh script quotes the prefix in, and run the rest."""
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(prefix), "-o", str(archive), "-q").returncode == 0
+    lab = world.root / "lab"
+    lab.mkdir()
+    target = lab / "x'; touch PWNED; '"
+    _extract(archive, target)
+
+    def files():  # the python that runs unpack.py may write bytecode for the modules it imports
+        return {k: v for k, v in snapshot(target).items() if "__pycache__" not in k}
+
+    before = files()
+    r = _unpack(target)
+    assert r.returncode == 2 and "contains the character \"'\"" in r.stderr and "nothing was changed" in r.stderr, r
+    assert files() == before
+    subprocess.run(["sh", "-c", '. "$1/etc/profile.d/conda.sh"', "sh", str(target)], cwd=str(lab), capture_output=True)
+    assert not (lab / "PWNED").exists()
+
+
+def test_pack_never_replaces_a_file_made_at_its_output_while_it_writes(env_world, reliability):
+    """Without --force the output is checked to be absent, then the archive written: a file made
+    there meanwhile (here by the user) is left as it is, and the archive's partial file goes."""
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    with held_at(world, "pipeline/pack.py:_extras", "pack", str(prefix), "-o", str(archive)) as held:
+        archive.write_text("mine")
+    r = held.result
+    ok = r.returncode == 4 and "appeared while the archive was written" in r.stderr
+    ok = ok and archive.read_text() == "mine" and list(world.root.glob(".env.tar.gz*")) == []
+    reliability.record(APPEARED, ok)
+    assert ok, r.stderr

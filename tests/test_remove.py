@@ -488,3 +488,38 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     r = _remove(world, str(twin), "--yes", "--json")
     assert r.returncode == 0, r.stderr
     assert {k: r.json()[k] for k in expected_twin} == expected_twin
+
+
+def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(world, monkeypatch):
+    """Where a move's source cannot be renamed aside (Windows: a file in it open), it is deleted
+    in place, its note last: cut short there (conda-meta already gone), remove still knows it
+    for what it is, says so and finishes it, leaving the copy alone."""
+    from mambaboot.environment import delete
+
+    src, to = world.envs / "moved", world.envs / "copy"
+    for prefix in (src, to):
+        (prefix / "conda-meta").mkdir(parents=True)
+        (prefix / "conda-meta" / "history").write_text("")
+        (prefix / "lib").mkdir()
+        (prefix / "lib" / "data.txt").write_text("data")
+    real_remove_any = fsops.remove_any
+
+    def refused(a, b):
+        raise PermissionError(13, "in use", a)
+
+    def cut_short(path):
+        real_remove_any(path)
+        if os.path.basename(path) == "conda-meta":
+            raise KeyboardInterrupt  # the process dies here
+
+    monkeypatch.setattr(os, "rename", refused)
+    monkeypatch.setattr(fsops, "remove_any", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        delete.delete_moved(str(src), str(to), fsops.identity(os.lstat(src)))
+    monkeypatch.undo()
+    assert src.is_dir() and not (src / "conda-meta").exists() and (src / ".mambaboot" / "moved-away.json").is_file()
+    copy_before = snapshot(to)
+    r = _remove(world, str(src), "--yes")
+    assert r.returncode == 0, r.stderr
+    assert f"finished deleting {src}: a killed move had copied it to {to}" in r.stderr
+    assert not src.exists() and snapshot(to) == copy_before

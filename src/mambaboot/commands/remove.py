@@ -12,9 +12,10 @@ def register(subparsers) -> None:
         subparsers, "remove", help="delete an environment (asks first)",
         description="Delete an environment mambaboot created, after showing its size and asking. Links inside "
         "it (PREFIX/pkgs into the package cache) are removed, never followed. A directory that is not a conda "
-        "environment is never deleted; a conda environment mambaboot did not create needs --force.",
+        "environment is never deleted; a conda environment mambaboot did not create needs --force. The "
+        "environment active in this shell (CONDA_PREFIX, MAMBABOOT_ENV) is refused.",
         example="mambaboot remove myenv_3_12",
-        codes=(4,),
+        codes=(3, 4),
     )
     p.add_argument("target", metavar="NAME|PREFIX", help="a NAME under the envs root, or a path")
     p.add_argument("--envs-dir", metavar="DIR", help="where NAME is looked up (default: as for create)")
@@ -43,7 +44,7 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
 
     from mambaboot.common import host, output
     from mambaboot.common.errors import UsageError
-    from mambaboot.environment import delete, leftovers
+    from mambaboot.environment import busy, delete, leftovers
     from mambaboot.environment.diskusage import human
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
 
@@ -52,8 +53,9 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.abspath(h.path.expanduser(target))
     else:
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
+    busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
-    settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force or remove left
+    settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force, remove or move left
     for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
     if settled and not h.path.lexists(prefix):  # the remove that was killed is finished now

@@ -2,7 +2,8 @@
 
 - atomic_write: readers see the old file or the whole new one, never half of it;
 - FileLock: an advisory inter-process lock (concurrent runs share one cache);
-- remove_tree: deletes a tree we own without ever following a link out of it.
+- remove_tree: deletes a tree we own without ever following a link out of it, and, given the
+  identity it had when this run made it, only while the path still is that directory.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -117,6 +118,11 @@ class FileLock:
         self._fd = fd
         return self
 
+    def fileno(self) -> int:
+        """The locked file's descriptor, while held: on Windows the locked byte is written only through it."""
+        assert self._fd is not None
+        return self._fd
+
     def __exit__(self, *exc) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
@@ -217,25 +223,88 @@ def remove_link(path: str) -> None:
         os.rmdir(path)
 
 
-def remove_tree(path: str, tally=None) -> None:
+def identity(st: os.stat_result) -> tuple:
+    """What a file is, whatever its name: (st_dev, st_ino). os.stat fills both on Windows too
+    (from the file's handle); a directory listing's stat does not there (see LISTING_HAS_LINKS)."""
+    return (st.st_dev, st.st_ino)
+
+
+def make_dir(path: str, mode: int = 0o777) -> tuple:
+    """mkdir, which fails when anything is at path (so what is there afterwards was made by this
+    call), and the identity of what it made, for remove_tree(expected=) to check at the moment of
+    deletion."""
+    os.mkdir(path, mode)
+    return identity(os.lstat(path))
+
+
+class NotTheSame(OSError):
+    """remove_tree(expected=): the path is no longer the directory this run made (or began
+    with, for a move's source); nothing was deleted."""
+
+    @classmethod
+    def at(cls, path: str) -> "NotTheSame":
+        return cls(errno.EEXIST, "no longer the directory this run began with; left as it is", path)
+
+
+def remove_tree(path: str, tally=None, expected: tuple | None = None) -> None:
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
     followed; read-only files (common on Windows) are made writable first. tally: told the
     lstat of each file (not directory) before it goes (tally.add), so a caller can count what
-    it deletes (common/removal.py says what else it must offer, for a second process's share)."""
-    if is_link(path):
+    it deletes (common/removal.py says what else it must offer, for a second process's share).
+    expected: the identity the directory had when this run made it (make_dir); anything else at
+    path now (another run's result, the user's directory) raises NotTheSame and is left alone:
+    checked on the opened directory itself where POSIX allows, so no swap between the check and
+    the deletion can redirect it."""
+    if expected is None and is_link(path):
         remove_link(path)
         return
     if BY_DESCRIPTOR:
         from mambaboot.common import removal
 
-        fd = os.open(path, DIRECTORY_FLAGS)
         try:
+            fd = os.open(path, DIRECTORY_FLAGS)
+        except OSError as exc:  # a link (O_NOFOLLOW) or a file now where our directory was
+            if expected is None or exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            raise NotTheSame.at(path) from None
+        try:
+            same_or_refuse(path, os.fstat(fd), expected)
             removal.remove_contents(fd, tally)
         finally:
             os.close(fd)
+        if expected is not None:  # again: the name may have changed hands while the contents went
+            same_or_refuse(path, os.lstat(path), expected)
         remove_dir(path)
     else:
+        if expected is not None:
+            same_or_refuse(path, os.lstat(path), expected)
         _remove_tree(path, tally)
+
+
+def same_or_refuse(path: str, st: os.stat_result, expected: tuple | None) -> None:
+    """NotTheSame unless st (path's) is the directory with the identity expected (None: anything)."""
+    if expected is not None and (identity(st) != expected or not stat.S_ISDIR(st.st_mode)):
+        raise NotTheSame.at(path)
+
+
+def within(path: str, directory: str) -> bool:
+    """path, its links resolved, is directory or lies under it: compared by identity, ancestor by
+    ancestor, so neither a link, nor another spelling, nor a bind mount of directory escapes."""
+    try:
+        target = identity(os.stat(directory))
+    except OSError:
+        return False
+    here = os.path.realpath(path)
+    while True:
+        try:
+            if identity(os.stat(here)) == target:
+                return True
+        except OSError:  # a part that does not exist yet (the file to be written)
+            pass
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 # POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and

@@ -7,45 +7,10 @@ A prefix carrying those characters installs "fine" and breaks later, so we refus
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+from mambaboot.common import prefixchars
 from mambaboot.common.errors import UsageError
 
-# Why each character, per platform (docs/guide.md "Which paths can be a prefix" says the same):
-# - POSIX entry points: `#!/bin/sh` then `'''exec' "PREFIX/bin/python" "$0" "$@"` is what conda
-#   writes when the interpreter path holds a space or passes the shebang limit (127 bytes on
-#   Linux; conda/core/portability.py generate_shebang_for_entry_point), what micromamba writes for
-#   the entry points it generates for noarch: python packages (libmamba/src/core/link.cpp
-#   python_shebang, 1.5.x to 2.x), and what mambaboot writes into the packages' own scripts for a
-#   prefix with a space, where micromamba leaves a `#!` line no kernel runs (relocate/rewrite.py
-#   shebang). Inside sh's "...", $ ` \ and " are live: `$(cmd)` or a backtick runs cmd every time
-#   the entry point starts. A long prefix takes that path too, so these four are refused whether
-#   or not the prefix holds a space.
-# - ' closes the '...' packages put the prefix in inside their own sh activate.d scripts.
-# - : splits PATH, so PREFIX/bin could not be put on it.
-# - Control characters (newline above all) split .pth lines, shell lines and YAML; invalid
-#   UTF-8 (surrogate escapes from a non-UTF-8 argv) cannot be written into conda-meta JSON.
-# - Windows: % and ! are expanded by cmd.exe in the packages' .bat files even inside quotes;
-#   ; splits PATH; < > " | ? * are not allowed in file names at all.
-# - CONDA_PKGS_DIRS (the package cache only): see check_pkgs_dir.
-_SH_DQUOTE = "entry points run the prefix through sh inside \"...\" ('''exec' \"PREFIX/bin/python\")"
-_POSIX_FORBIDDEN = {
-    "'": "packages quote the prefix as '...' in their sh scripts",
-    '"': _SH_DQUOTE + ", which \" would end",
-    "$": _SH_DQUOTE + ", where $ expands and $(...) runs a command",
-    "`": _SH_DQUOTE + ", where `...` runs a command",
-    "\\": _SH_DQUOTE + ", where \\ escapes",
-    ":": "PATH's separator: the environment's directories could not be put on PATH",
-}
-_WINDOWS_FORBIDDEN = {
-    ";": "PATH's separator: the environment's directories could not be put on PATH",
-    "%": "cmd.exe expands %...% inside the packages' .bat files",
-    "!": "cmd.exe expands !...! inside the packages' .bat files (delayed expansion)",
-    "<": "not allowed in Windows file names",
-    ">": "not allowed in Windows file names",
-    '"': "not allowed in Windows file names",
-    "|": "not allowed in Windows file names",
-    "?": "not allowed in Windows file names",
-    "*": "not allowed in Windows file names",
-}
+# The characters themselves, and why: common/prefixchars.py (the unpack script of a pack shares them).
 # Checked with re on a Windows host only: on the others create starts without importing re
 # (with enum, which it imports, ~12 ms here before the engine could start); what every host
 # checks is spelled out below.
@@ -56,17 +21,13 @@ _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdef")
 
 
-def _control(text: str) -> str | None:
-    """The first control character (U+0000-U+001F, U+007F) in text, or None."""
-    if text.isprintable():  # control characters never are
-        return None
-    return next((ch for ch in text if ch < " " or ch == "\x7f"), None)
+_control = prefixchars.control_character
 
 
 def _refuse_control(what: str, value: str) -> None:
-    control = _control(value)
-    if control:
-        raise UsageError(f"{what} {value!r} contains the control character {_describe(control)}")
+    why = prefixchars.has_control(what, value)
+    if why:
+        raise UsageError(why)
 
 
 def is_dotted_number(text: str, fewest: int, most: int) -> bool:
@@ -81,27 +42,19 @@ def is_sha256_hex(text: str) -> bool:
     return len(text) == 64 and _HEX.issuperset(text)
 
 
-def _describe(ch: str) -> str:
-    return repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-
-
 def check_text(what: str, value: str) -> None:
     """A path or name that is not valid Unicode (undecodable bytes on the command line, which
     Python keeps as lone surrogates) cannot be written into JSON, scripts or conda's files."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"{what} {value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8") from None
+    why = prefixchars.not_utf8(what, value)
+    if why:
+        raise UsageError(why)
 
 
 def check_prefix(prefix: str, windows: bool) -> list[str]:
     """Raise UsageError naming the first character packages cannot survive; return warnings."""
-    check_text("prefix", prefix)
-    _refuse_control("prefix", prefix)
-    forbidden = _WINDOWS_FORBIDDEN if windows else _POSIX_FORBIDDEN
-    for ch, why in forbidden.items():
-        if ch in prefix:
-            raise UsageError(f"prefix {prefix!r} contains the character {ch!r}: {why}; choose another path")
+    why = prefixchars.refusal(prefix, windows)
+    if why:
+        raise UsageError(why)
     _check_lengths(prefix, windows)
     if not windows and len(prefix.encode("utf-8")) > BINARY_ROOM:
         raise UsageError(
@@ -133,7 +86,8 @@ BINARY_ROOM = 255
 # A file name is at most 255 bytes on Linux/macOS file systems and 255 UTF-16 units on NTFS.
 # The environment's own name must leave room for the hidden siblings mambaboot renames it to
 # (`.NAME.mambaboot-old-<12 hex>` while --force replaces it, `.NAME.removing-<12 hex>` while
-# remove deletes it): at most 28 more characters.
+# remove deletes it, `.NAME.mambaboot-new-<12 hex>` and `.NAME.moved-away-<12 hex>` while move
+# copies it there and deletes its source: environment/leftovers.py): at most 28 more characters.
 NAME_MAX = 255
 SIBLING_EXTRA = 28  # "." + NAME + ".mambaboot-old-" + 12 hex
 

@@ -15,10 +15,10 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, guarded
+from mambaboot.common import fsops, guarded, jsontext, noreplace
 from mambaboot.common.errors import TargetRefused
 from mambaboot.engine import signals
-from mambaboot.environment import diskusage, inventory, leftovers, record
+from mambaboot.environment import busy, diskusage, inventory, leftovers, record
 
 
 class Candidate:
@@ -31,11 +31,6 @@ class Candidate:
 
 def looks_like_path(target: str) -> bool:
     return target in (".", "..") or target.startswith("~") or any(sep in target for sep in ("/", "\\", os.sep))
-
-
-def _inside(path: str, prefix: str) -> bool:
-    path, prefix = (os.path.normcase(os.path.realpath(p)) for p in (path, prefix))
-    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
 def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool = True) -> Candidate:
@@ -51,15 +46,13 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
                             "it is never deleted")
-    marker = record.pending_marker(cache_dir, prefix)
-    if marker is not None and record.owner_running(marker):
-        raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was removed")
+    busy.refuse_busy(cache_dir, prefix)
     if env.state == inventory.FOREIGN and not force:
         raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
     if record.made_by_someone_else(record.read(prefix)) and not force:
         raise TargetRefused(f"{prefix} is an environment mambaboot adopted, not created; pass --force to remove it")
     for cache in (cache_dir, *pkgs_dirs):
-        if os.path.isdir(cache) and _inside(cache, prefix):
+        if os.path.isdir(cache) and fsops.within(cache, prefix):
             raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")
     nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
     if nested:
@@ -104,6 +97,29 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         record.clear_pending(cache_dir, prefix)
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()
+
+
+def delete_moved(prefix: str, to: str, expected: tuple) -> None:
+    """Delete a move's source, its copy at `to` complete and working. A note goes into it first
+    (leftovers.MOVED_NOTE), then it is renamed aside (leftovers.MOVED) and deleted: cut short,
+    what remains says what it is and the next remove, create or move of prefix finishes it.
+    expected: its identity when the move began; anything else at prefix now is left alone."""
+    note = jsontext.dumps_flat({"tool": record.TOOL, "from": prefix, "to": to, "pid": os.getpid(), "at": record.now()})
+    fsops.same_or_refuse(prefix, os.lstat(prefix), expected)
+    os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
+    fsops.atomic_write(os.path.join(prefix, leftovers.MOVED_NOTE), note.encode("utf-8"))
+    doomed = fsops.unique_sibling(prefix, leftovers.MOVED)
+    with signals.held():  # from here on, finish: never leave half an environment behind
+        try:
+            os.rename(prefix, doomed)
+        except OSError:  # e.g. a file in it is open on Windows: in place, the note last
+            leftovers.delete_noted_last(prefix)
+            return
+        try:
+            fsops.remove_tree(doomed, expected=expected)
+        except fsops.NotTheSame:  # swapped in between the check and the rename: not ours to delete
+            noreplace.rename_dir(doomed, prefix)
+            raise
 
 
 def unregister(home: str, prefix: str) -> str | None:

@@ -1,10 +1,17 @@
-"""What a killed `create --force` leaves: the old environment at a hidden sibling.
+"""What a killed run leaves beside an environment, and how the next run settles it.
 
-`create --force` renames the old environment to `.NAME.mambaboot-old-<12 hex>` and deletes it
-only after the new one verified. A SIGKILL (or power loss) in between leaves that copy behind.
-The next run that touches the target settles it: when the environment now at the target
-verified (its record says so), the old copy is deleted; when it never did, the unfinished new
-one is removed and the old one put back.
+- `create --force` renames the old environment to `.NAME.mambaboot-old-<12 hex>` and deletes it
+  only after the new one verified. A SIGKILL (or power loss) in between leaves that copy behind:
+  when the environment now at the target verified (its record says so), the old copy is
+  deleted; when it never did, the unfinished new one is removed and the old one put back.
+- `remove` renames the environment to `.NAME.removing-<12 hex>`, then deletes it.
+- `move` to another file system copies into `.NAME.mambaboot-new-<12 hex>` (DST's sibling),
+  with a note at its top (PARTIAL_NOTE) that the running move holds locked; only a complete
+  copy is renamed to DST. A note nobody holds is a killed move's partial copy.
+- `move` deletes its source only once the copy works: a note in it first (MOVED_NOTE, naming
+  where it went), then renamed to `.NAME.moved-away-<12 hex>` and deleted (in place, note
+  last, where the rename is refused).
+The next create, move or remove of that place settles each, saying what it did.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -16,6 +23,12 @@ from mambaboot.environment import record
 
 TAG = "mambaboot-old"
 REMOVING = "removing"  # remove renames an environment to .NAME.removing-<12 hex>, then deletes it
+# Tags of at most 13 characters, as TAG: the room pathrules keeps for a sibling's name (SIBLING_EXTRA).
+COPYING = "mambaboot-new"  # a move's copy, not yet DST
+MOVED = "moved-away"  # a move's source, being deleted once the copy works
+PARTIAL_NOTE = ".mambaboot-partial-copy"
+MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
+_HALF_DONE = {REMOVING: "a killed remove", MOVED: "a killed move, once its copy worked,"}
 
 
 def find(prefix: str) -> list[str]:
@@ -51,26 +64,90 @@ def _verified(prefix: str) -> bool:
     return current is not None and current.get("state") in record.FINISHED and not current.get("adopted")
 
 
-def half_removed(prefix: str) -> list[str]:
-    """What a killed `remove` of prefix left: the renamed environment, partly deleted. The
-    name is one only mambaboot gives, and the user already chose to delete what it holds."""
+def _siblings(prefix: str, tag: str) -> list[str]:
+    """The real directories (no link) beside prefix named as unique_sibling(prefix, tag) names them."""
     directory, base = os.path.split(prefix)
     try:
-        names = sorted(n for n in os.listdir(directory or ".") if fsops.sibling_base(n, REMOVING) == base)
+        names = sorted(n for n in os.listdir(directory or ".") if fsops.sibling_base(n, tag) == base)
     except OSError:
         return []
     return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fsops.is_link(p)]
 
 
+def half_removed(prefix: str) -> list[tuple[str, str]]:
+    """(path, who) for what a killed `remove` of prefix, or a killed `move` deleting it as its
+    source, left: the renamed environment, partly deleted. The name is one only mambaboot gives,
+    and the user already chose to delete what it holds."""
+    return [(p, who) for tag, who in _HALF_DONE.items() for p in _siblings(prefix, tag)]
+
+
+def read_note(path: str) -> dict | None:
+    """A note of ours (PARTIAL_NOTE, MOVED_NOTE), or None: missing, a link or no regular file
+    (a fifo would hold the read), unreadable, not ours."""
+    if fsops.is_link(path) or not os.path.isfile(path):
+        return None
+    data = record.json_object(path)
+    return data if data is not None and data.get("tool") == record.TOOL else None
+
+
+def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
+    """(path, identity, note) of every partial copy a killed move to prefix left: its note is ours
+    and no running move holds it (a copy under way is never counted)."""
+    found = []
+    for path in _siblings(prefix, COPYING):
+        note_path = os.path.join(path, PARTIAL_NOTE)
+        note = read_note(note_path)
+        if note is not None and not fsops.held(note_path):
+            found.append((path, fsops.identity(os.lstat(path)), note))
+    return found
+
+
+def moved_away(prefix: str) -> dict | None:
+    """The note of a moved environment's source that a killed move left half deleted in place
+    (where it could not be renamed aside), when the copy it names is an environment."""
+    if fsops.is_link(prefix) or not os.path.isdir(prefix):
+        return None
+    note = read_note(os.path.join(prefix, MOVED_NOTE))
+    to = note.get("to") if note else None
+    return note if isinstance(to, str) and os.path.isdir(os.path.join(to, "conda-meta")) else None
+
+
+def delete_noted_last(prefix: str) -> None:
+    """Delete a moved environment's source in place, its MOVED_NOTE last: cut short, what is left
+    still says what it is."""
+    keep = os.path.normcase(MOVED_NOTE.split(os.sep)[0])
+    for name in os.listdir(prefix):
+        if os.path.normcase(name) != keep:
+            fsops.remove_any(os.path.join(prefix, name))
+    inner = os.path.join(prefix, record.RECORD_DIR)
+    note = os.path.basename(MOVED_NOTE)
+    for name in os.listdir(inner):
+        if name != note:
+            fsops.remove_any(os.path.join(inner, name))
+    fsops.remove_any(inner)
+    fsops.remove_dir(prefix)
+
+
 def settle(prefix: str, cache_dir: str) -> list[str]:
-    """Finish a killed remove, then delete or put back every old copy a killed --force left;
-    what was done, one sentence each. Call with the target's lock held."""
+    """Finish a killed remove or a killed move's deletion of its source, delete a killed move's
+    partial copy, then delete or put back every old copy a killed --force left; what was done,
+    one sentence each. Call with the target's lock held."""
     done = []
-    for doomed in half_removed(prefix):
+    for doomed, who in half_removed(prefix):
         fsops.remove_tree(doomed)
         if not os.path.lexists(prefix):
             record.clear_pending(cache_dir, prefix)
-        done.append(f"finished removing {prefix}: a killed remove had left {doomed} half deleted")
+        done.append(f"finished removing {prefix}: {who} had left {doomed} half deleted")
+    moved = moved_away(prefix)
+    if moved is not None:
+        delete_noted_last(prefix)
+        done.append(f"finished deleting {prefix}: a killed move had copied it to {moved['to']} and left it half deleted")
+    for partial, ident, note in partial_copies(prefix):
+        try:
+            fsops.remove_tree(partial, expected=ident)
+        except fsops.NotTheSame:
+            continue
+        done.append(f"deleted {partial}: a partial copy of {note.get('source')} that a killed move had left")
     for old in find(prefix):
         current = record.read(prefix) if os.path.isdir(prefix) else None
         if _verified(prefix):
@@ -92,7 +169,7 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
 def settle_unlocked(prefix: str, cache_dir: str) -> list[str]:
     """settle() for a caller that does not hold the target's lock (remove): takes it, and
     leaves everything as it is while a create of this prefix runs (its old copy is in use)."""
-    if not find(prefix) and not half_removed(prefix):
+    if not (find(prefix) or half_removed(prefix) or partial_copies(prefix) or moved_away(prefix)):
         return []
     try:
         with record.target_lock(cache_dir, prefix):

@@ -194,13 +194,19 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> 
     return path
 
 
-def _load_marker(path: str) -> dict | None:
+def json_object(path: str) -> dict | None:
+    """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
     try:
         with open(path, "rb") as f:
             data = jsontext.loads(f.read())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
+    return data if isinstance(data, dict) else None
+
+
+def _load_marker(path: str) -> dict | None:
+    data = json_object(path)
+    return data if data is not None and isinstance(data.get("prefix"), str) else None
 
 
 def pending_names(cache_dir: str) -> set | None:

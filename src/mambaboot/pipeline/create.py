@@ -17,7 +17,7 @@ from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox
-from mambaboot.environment import leftovers, record, target
+from mambaboot.environment import busy, leftovers, record, target
 from mambaboot.pipeline.plan import Plan
 from mambaboot.common import isolation
 
@@ -148,7 +148,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         with record.target_lock(plan.cache_dir, plan.prefix):
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net)
     except BlockingIOError:
-        raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
+        raise busy.working(plan.prefix) from None
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,

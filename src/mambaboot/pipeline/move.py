@@ -1,11 +1,17 @@
 """`mambaboot move SRC DST`: put an environment somewhere else and prove it works there.
 
 Order: every check before anything changes (shell, source, destination, binary room); then
-the files go (a rename on the same file system; on another one a copy, compared with the
-source); then every file the scan found is rewritten; then adopt's finish runs on the
-result (record, lock, pkgs link, activation scripts, verification exactly as after create).
-Only when that passed is a copied source deleted. A failure after the rename puts the
-environment back where it was; a failed copy is deleted and the source kept.
+the files go (a rename on the same file system; on another one a copy beside DST, compared
+with the source, then renamed to DST: pipeline/movecopy.py); then every file the scan found is
+rewritten; then adopt's finish runs on the result (record, lock, pkgs link, activation
+scripts, verification exactly as after create). Only when that passed is a copied source
+deleted (environment/delete.py delete_moved). A failure after the rename puts the environment
+back where it was; a failed copy is deleted and the source kept.
+
+Neither rename ever replaces what is at its target (common/noreplace.py): a DST that another
+run or the user made after the check is left as it is and the move refused. Both places are
+claimed for the whole run (environment/busy.py: a create, move or remove of either is refused
+meanwhile), and what a killed move left at either is settled first (environment/leftovers.py).
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
@@ -14,20 +20,19 @@ works on its own result again.
 
 import errno
 import os
-import shutil
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from mambaboot.common import fsops, pathrules
-from mambaboot.common.errors import MambabootError, NotPortable, ShellContaminated, TargetRefused, UsageError
+from mambaboot.common import fsops, noreplace, pathrules
+from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
+from mambaboot.common.locations import resolve_cache_dir
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import record
-from mambaboot.pipeline import adopt
+from mambaboot.environment import busy, delete, leftovers, record
+from mambaboot.pipeline import adopt, movecopy
 from mambaboot.relocate import audit, rewrite, scan
 from mambaboot.common import isolation
 
-ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 RENAMED = "renamed"
 COPIED = "copied"
 IN_PLACE = "in place"  # SRC = DST: an environment moved by hand, repaired where it is
@@ -49,71 +54,45 @@ def _same(a: str, b: str) -> bool:
     return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
-def refuse_active(environ, prefix: str, windows: bool) -> None:
-    """An environment active in the calling shell is not moved: that shell's PATH would point at nothing."""
-    lookup = {k.upper(): v for k, v in environ.items()} if windows else environ
-    for var in ACTIVE_VARIABLES:
-        value = lookup.get(var)
-        if value and _same(value, prefix):
-            raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
-
-
 def check_source(src: str) -> None:
+    if not os.path.lexists(src):
+        for remnant, who in leftovers.half_removed(src):
+            raise TargetRefused(f"{src} does not exist; {remnant} is what {who} left of it, half deleted: "
+                                f"`mambaboot remove {src}` finishes deleting it")
     adopt.check_prefix(src)
 
 
-def check_destination(src: str, dst: str) -> None:
+def check_destination(src: str, old: str, dst: str) -> None:
     if os.path.lexists(dst):
-        raise TargetRefused(f"{dst} already exists; move never replaces anything")
+        raise TargetRefused(f"{dst} already exists{_left_by_killed_move(old, dst)}; move never replaces anything")
     parent = os.path.dirname(dst)
     if not os.path.isdir(parent):
         raise TargetRefused(f"{parent} does not exist; create the parent directory first")
-    inner = os.path.normcase(os.path.abspath(dst))
-    if inner.startswith(os.path.normcase(os.path.abspath(src)).rstrip(os.sep) + os.sep):
+    if fsops.within(dst, src):
         raise UsageError(f"{dst} is inside {src}")
 
 
-def _tree(root: str) -> Dict[str, tuple]:
-    """relative path -> (kind, size or link target): what a copy must reproduce."""
-    out: Dict[str, tuple] = {}
-    for here, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(here, name)
-            rel = os.path.relpath(path, root)
-            if os.path.islink(path):
-                out[rel] = ("link", os.readlink(path))
-            elif name in files:
-                out[rel] = ("file", os.path.getsize(path))
-            else:
-                out[rel] = ("dir",)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
-    return out
+def _left_by_killed_move(old: str, dst: str) -> str:
+    """What to say of a DST a move killed after its copy became DST left (the source is intact)."""
+    data = (record.read(dst) if os.path.isdir(dst) else None) or {}
+    last = (data.get("moves") or [{}])[-1]
+    if data.get("inputs", {}).get("prefix") != old and (last.get("from"), last.get("to")) != (old, dst):
+        return ""
+    return (f" (its record says it is a copy of the environment at {old}, made by a move that did not finish; "
+            f"`mambaboot remove {dst}` deletes it)")
 
 
-def copy_verified(src: str, dst: str) -> None:
-    """Copy src to dst (links as links, modes kept) and compare the two trees; a mismatch is an
-    error. A copy that fails (disk full, interrupted) is deleted: it is ours, and only ours."""
+def _rename_or_copy(src: str, dst: str) -> Tuple[str, tuple]:
+    """How the files went, and the identity of the directory now at dst."""
     try:
-        shutil.copytree(src, dst, symlinks=True)
-        before, after = _tree(src), _tree(dst)
-        if before != after:
-            differ = sorted(set(before.items()) ^ set(after.items()))[:5]
-            raise NotPortable(f"the copy of {src} at {dst} differs from it: {differ}")
-    except BaseException:
-        if os.path.lexists(dst):
-            fsops.remove_tree(dst)
-        raise
-
-
-def _rename_or_copy(src: str, dst: str) -> str:
-    try:
-        os.rename(src, dst)
-        return RENAMED
+        noreplace.rename_dir(src, dst)
+        return RENAMED, fsops.identity(os.lstat(dst))
+    except FileExistsError:
+        raise movecopy.appeared(dst, src) from None
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-    copy_verified(src, dst)
-    return COPIED
+    return COPIED, movecopy.copy(src, dst)
 
 
 def move_environment(
@@ -122,22 +101,32 @@ def move_environment(
 ) -> MoveResult:
     src = os.path.abspath(os.path.expanduser(src))
     dst = os.path.abspath(os.path.expanduser(dst))
-    refuse_active(host.environ, src, host.windows)
+    busy.refuse_active(host.environ, src, host.windows)
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     pathrules.check_prefix(dst, host.windows)
-    check_source(src)
-    old, _ = scan.location(src, host.windows)
     in_place = _same(src, dst)
+    with busy.Claimed(resolve_cache_dir(host, cache_dir, src), src, dst) as claimed:
+        for place in (src,) if in_place else (src, dst):
+            for done in leftovers.settle(place, claimed.cache_dir):
+                reporter.warn(done)
+        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache)
+
+
+def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
+                  link_cache: bool) -> MoveResult:
+    check_source(src)
+    source = fsops.identity(os.lstat(src))
+    old, _ = scan.location(src, host.windows)
     if in_place and _same(old, src):
         raise UsageError(f"{src} is already there, and its files say so")
     if not in_place:
-        check_destination(src, dst)
+        check_destination(src, old, dst)
 
     findings = audit.for_move(src, old, dst, host.windows)
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 
-    how = IN_PLACE if in_place else _rename_or_copy(src, dst)
+    how, made = (IN_PLACE, source) if in_place else _rename_or_copy(src, dst)
     reporter.step(f"move: {src} -> {dst} ({how})")
     try:
         changed = rewrite.relocate(dst, findings, old, dst, host.windows)
@@ -147,10 +136,10 @@ def move_environment(
             dst, host, _Quiet(reporter), cache_dir=cache_dir, link_cache=link_cache, ignore_active_env=True,
         )
     except BaseException:
-        _undo(src, dst, how, old, host.windows, reporter)
+        _undo(src, dst, how, made, old, host.windows, reporter)
         raise
     if how == COPIED:
-        fsops.remove_tree(src)
+        delete.delete_moved(src, dst, source)
         reporter.step(f"source: {src} deleted after the copy verified")
     return MoveResult(src, dst, how, changed, adopted)
 
@@ -162,10 +151,11 @@ def _forget_pack_note(prefix: str) -> None:
         pass
 
 
-def _undo(src: str, dst: str, how: str, old: str, windows: bool, reporter: Reporter) -> None:
-    """Put things back as they were: the renamed environment goes back, a copy is deleted."""
+def _undo(src: str, dst: str, how: str, made: tuple, old: str, windows: bool, reporter: Reporter) -> None:
+    """Put things back as they were: the renamed environment goes back, the copy this run made is
+    deleted (only while dst still is that directory)."""
     if how == COPIED:
-        fsops.remove_tree(dst)
+        fsops.remove_tree(dst, expected=made)
         reporter.warn(f"the copy at {dst} was deleted; {src} is as it was")
         return
     findings = [f for f in scan.find(dst, dst, windows) if f.kind != scan.RECORD]
@@ -173,7 +163,7 @@ def _undo(src: str, dst: str, how: str, old: str, windows: bool, reporter: Repor
     record.update(dst, missing_ok=True, inputs=dict((record.read(dst) or {}).get("inputs") or {}, prefix=old),
                   moves=((record.read(dst) or {}).get("moves") or [])[:-1])
     if how != IN_PLACE:
-        os.rename(dst, src)
+        noreplace.rename_dir(dst, src)
     _scripts_again(src, windows, reporter)
     reporter.warn(f"{src} names {old} again, as before" if how == IN_PLACE else f"the environment was put back at {src}")
 

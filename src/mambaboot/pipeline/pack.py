@@ -19,7 +19,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, noreplace
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -133,9 +133,9 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     adopt.check_prefix(prefix)
     if os.path.lexists(output) and not force:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
-    inner = os.path.normcase(output).startswith(os.path.normcase(prefix).rstrip(os.sep) + os.sep)
-    if inner:
-        raise UsageError(f"{output} is inside the environment it would hold")
+    if fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
+        raise UsageError(f"{output} is inside the environment it would hold ({prefix}, links followed): the archive "
+                         "would hold its own partial file; write it outside the environment")
     found = audit.audit(prefix, windows, deep=False)
     if found.pack_blockers:
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
@@ -145,7 +145,14 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     try:
         writer = _write_zip if kind == "zip" else _write_tar
         count = writer(tmp, prefix, _extras(found.location, found.findings))
-        os.replace(tmp, output)
+        if force:
+            os.replace(tmp, output)
+        else:  # a file made at FILE while the archive was written is not replaced either
+            try:
+                noreplace.rename_file(tmp, output)
+            except FileExistsError:
+                raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
+                                    "(pass --force to replace it)") from None
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)

@@ -1,0 +1,112 @@
+"""Rename to a name that must not exist, without ever replacing what is there.
+
+os.rename cannot promise it on POSIX: rename(2) replaces an empty directory at the new name
+silently, and a check before it leaves a window in which another process (a second `move` to
+the same place, a user's mkdir) makes one. So, best first:
+
+- Linux: renameat2(RENAME_NOREPLACE) (glibc 2.28+; Linux 3.15+, and the file system must support
+  the flag: ext4, xfs, btrfs, tmpfs do) fails with EEXIST instead, atomically.
+- macOS: renamex_np(RENAME_EXCL) (10.12+), the same on APFS and HFS+.
+- Windows: os.rename (MoveFileExW without MOVEFILE_REPLACE_EXISTING) never replaces anything.
+- Elsewhere, or where the file system refuses the flag: a directory's name is claimed with mkdir
+  (which fails when anything is there), and the directory renamed onto that claim, which
+  rename(2) may replace because it is the empty directory this call just made; checked by
+  identity first. What is left is a window in which another process would have to delete our
+  claim and make an empty directory of its own in its place: no data of anyone's can be lost
+  that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+
+from mambaboot.common import fsops
+
+_AT_FDCWD = -100  # linux/fcntl.h
+_RENAME_NOREPLACE = 1  # linux/fs.h
+_RENAME_EXCL = 0x4  # macOS sys/stdio.h
+_UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL), errno.EOPNOTSUPP)
+_native = []  # [function or None], looked up once
+
+
+def rename_dir(src: str, dst: str) -> None:
+    """Rename the directory src to dst; FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst):
+        _onto_own_claim(src, dst)
+
+
+def rename_file(src: str, dst: str) -> None:
+    """Rename the file src to dst; FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst):
+        os.link(src, dst)
+        os.unlink(src)
+
+
+def _natively(src: str, dst: str) -> bool:
+    """Renamed by the system's own no-replace rename; False where there is none to be had."""
+    if sys.platform == "win32":
+        os.rename(src, dst)
+        return True
+    call = _native_call()
+    if call is None:
+        return False
+    import ctypes
+
+    if call(os.fsencode(src), os.fsencode(dst)) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), dst)
+    if code not in _UNSUPPORTED:
+        raise OSError(code, os.strerror(code), src, None, dst)
+    return False
+
+
+def _native_call():
+    if not _native:
+        _native.append(_look_up())
+    return _native[0]
+
+
+def _look_up():
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None
+    if sys.platform.startswith("linux"):
+        fn = getattr(libc, "renameat2", None)
+        if fn is None:
+            return None
+        fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        return lambda a, b: fn(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_NOREPLACE)
+    if sys.platform == "darwin":
+        fn = getattr(libc, "renamex_np", None)
+        if fn is None:
+            return None
+        fn.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint)
+        return lambda a, b: fn(a, b, _RENAME_EXCL)
+    return None
+
+
+def _onto_own_claim(src: str, dst: str) -> None:
+    claim = fsops.make_dir(dst, 0o700)
+    try:
+        if fsops.identity(os.lstat(dst)) != claim:
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+        try:
+            os.rename(src, dst)
+        except OSError as exc:  # ENOTEMPTY, EEXIST: someone put something into the claim meanwhile
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
+            raise
+    except BaseException:
+        try:
+            if fsops.identity(os.lstat(dst)) == claim:
+                os.rmdir(dst)  # our claim, still empty; never anything else
+        except OSError:
+            pass
+        raise
