@@ -28,8 +28,12 @@ def test_the_documented_command_builds_the_same_bytes_twice(tmp_path):
         assert proc.returncode == 0, proc.stderr
         outputs.append(out.read_bytes())
         digest = hashlib.sha256(outputs[-1]).hexdigest()
-        assert out.with_name("mambaboot.pyz.sha256").read_text() == digest
+        assert out.with_name("mambaboot.pyz.sha256").read_text() == f"{digest}  mambaboot.pyz\n"
         assert digest in proc.stdout
+        # sha256sum's own line: `sha256sum -c` passes where the archive is, as it is left
+        check = subprocess.run(["sha256sum", "-c", "mambaboot.pyz.sha256"], cwd=str(out.parent),
+                               capture_output=True, text=True)
+        assert (check.returncode, check.stdout) == (0, "mambaboot.pyz: OK\n"), check.stderr
     assert outputs[0] == outputs[1]
 
 

@@ -8,8 +8,9 @@ machine and any day. Entries are sorted, every timestamp is 1980-01-01, permissi
 nothing but the package's .py files, their bytecode and its activation templates (the package
 data pyproject.toml names) goes in (never a __pycache__), and
 entries are stored uncompressed so that no zlib version can change the output. Next to the
-archive goes OUT.sha256 (bare hex digest, as micromamba releases publish theirs), for
-`bootstrap --zipapp URL`.
+archive goes OUT.sha256, one line `DIGEST  NAME` (sha256sum's format, the archive's base name), so
+that `sha256sum -c mambaboot.pyz.sha256` checks it in the archive's directory; the bootstrap
+scripts' `--zipapp URL` read the first word of URL.sha256, the digest.
 
 Bytecode: zipimport never writes a cache, so without it every run compiles every module it
 imports. Each NAME.py gets NAME.pyc beside it (where zipimport looks first), compiled by this
@@ -79,8 +80,13 @@ def bytecode(files):
         return {name: Path(target).read_bytes() for name, _, target in jobs}
 
 
+def checksum_line(digest: str, name: str) -> str:
+    """One line of `sha256sum` output: the digest, two spaces (text mode) and the file's name."""
+    return f"{digest}  {name}\n"
+
+
 def build(out: Path, package: Path = SOURCE) -> str:
-    """Write the zipapp to out (atomically) and out.sha256; return the digest."""
+    """Write the zipapp to out (atomically) and out.sha256 (`DIGEST  NAME`); return the digest."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     files = [("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
@@ -95,7 +101,7 @@ def build(out: Path, package: Path = SOURCE) -> str:
     os.chmod(tmp, 0o755)
     os.replace(tmp, out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    out.with_name(out.name + ".sha256").write_text(digest, encoding="ascii")
+    out.with_name(out.name + ".sha256").write_text(checksum_line(digest, out.name), encoding="ascii")
     return digest
 
 
