@@ -16,7 +16,8 @@ from mambaboot.common.errors import ObtainError, UsageError
 from mambaboot.common.values import value
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
-_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_RETRY_STATUS = frozenset((408, 425, 429, 500, 502, 503, 504))
 
 Progress = Callable[[int, Optional[int]], None]
 

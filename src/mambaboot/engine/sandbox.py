@@ -92,8 +92,9 @@ def child_environ(environ, home: str, pkgs_dirs, windows: bool,
     return env
 
 
-_REDIRECTED = {
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_REDIRECTED = frozenset((
     "HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA",
     "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
     "TMPDIR", "TEMP", "TMP",
-}
+))
