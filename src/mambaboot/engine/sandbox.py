@@ -28,16 +28,15 @@ class private_home:
         self.cache_dir = cache_dir
 
     def __enter__(self) -> str:
-        parent = os.path.join(self.cache_dir, "tmp")
-        os.makedirs(parent, exist_ok=True)
-        self.home = os.path.join(parent, "home-" + os.urandom(6).hex())
+        self.home = os.path.join(self.cache_dir, "tmp", "home-" + os.urandom(6).hex())
         # Locked before the home exists and until it is gone, so no live home is ever unlocked.
-        self.lock = fsops.FileLock(owner_lock(self.home))
+        # Transient: the lock file, and CACHE/tmp when this run made it, go with the home.
+        self.lock = fsops.FileLock(owner_lock(self.home), transient=True)
+        self.lock.__enter__()
         try:
-            self.lock.__enter__()
             os.mkdir(self.home, 0o700)
         except BaseException:
-            self._unlock()
+            self.lock.__exit__(None, None, None)
             raise
         return self.home
 
@@ -45,13 +44,7 @@ class private_home:
         try:
             fsops.remove_tree(self.home)
         finally:
-            self._unlock()
-
-    def _unlock(self) -> None:
-        try:
             self.lock.__exit__(None, None, None)
-        finally:
-            fsops.unlink_quietly(self.lock.path)  # `cache clean` got to it first, or holds it open (Windows)
 
 
 def child_environ(environ, home: str, pkgs_dirs, windows: bool,

@@ -141,7 +141,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     if ancestor and not os.path.lexists(plan.cache_dir) and not os.path.isdir(ancestor):
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
-    os.makedirs(plan.cache_dir, exist_ok=True)
+    made = fsops.make_dirs(plan.cache_dir)
     try:
         # The target is judged under the lock: only then does a pending marker mean
         # "interrupted" rather than "being created right now".
@@ -149,6 +149,11 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net)
     except BlockingIOError:
         raise TargetRefused(f"another mambaboot run is creating {plan.prefix} right now; nothing was changed") from None
+    finally:
+        # A run that failed before anything a later run reuses (the engine, the package cache)
+        # was kept leaves no empty cache directory behind; the lock, the private home and the
+        # directories made for them went already.
+        fsops.remove_empty_dirs(made)
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,
