@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops, pathrules
-from mambaboot.common.errors import EngineError, ObtainError, UsageError
+from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.pipeline.plan import MicromambaSource, Plan
@@ -58,6 +58,8 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
     url = source.sha256_url
     try:
         text = download.fetch_text(url, allow_http=source.allow_http, net=net)
+    except HostUnreachable:
+        raise  # not a digest problem: create says what it needed the network for
     except ObtainError as exc:
         _no_such_release(source, exc, net)
         raise ObtainError(
