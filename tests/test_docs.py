@@ -236,7 +236,7 @@ def test_the_readme_check_passes_right_after_each_build_the_readme_shows(tmp_pat
     check = [b for b in blocks(_section(readme, re.compile(r"^#+ Check a download"))) if b.kind == "bash"]
     assert len(check) == 1, "the README's check block"
     builds = sorted(set(README_BUILD.findall(readme)))
-    assert {b.split()[0] for b in builds} == {"tools/build_zipapp.py", "tools/build_release.py"}, builds
+    assert builds, "the README shows how the files it checks are built"
     for n, build in enumerate(builds):
         work = tmp_path / str(n)
         work.mkdir()
