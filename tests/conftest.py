@@ -63,6 +63,88 @@ STANDIN_VERSION = "2.8.1"
 DEFAULT_ENTRY = os.environ.get("MAMBABOOT_TEST_VIA", "checkout")
 
 
+# -- the real home stays as it was -------------------------------------------------------------
+
+
+def _real_home_roots() -> List[Path]:
+    """The real home: HOME, and the account's home a program falls back to when HOME is unset (as
+    fish does), with the XDG base directories when they are set elsewhere."""
+    import pwd
+
+    found = {Path(os.path.expanduser("~")), Path(pwd.getpwuid(os.getuid()).pw_dir)}
+    found |= {Path(os.environ[v]) for v in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+              if os.path.isabs(os.environ.get(v, ""))}
+    found = {p.resolve() for p in found if p.is_dir()}
+    return sorted(p for p in found if not any(o in p.parents for o in found))
+
+
+def _legitimate_writers(basetemp: Path) -> List[Path]:
+    """What pytest and pip write under a home by design, and nothing else:
+    - this checkout, where pytest keeps .pytest_cache and hypothesis its .hypothesis (a
+      developer's clone often lives in the home);
+    - pytest's base temporary directory (TMPDIR may point into the home);
+    - pip's cache (PIP_CACHE_DIR, else $XDG_CACHE_HOME/pip, else ~/.cache/pip): pip keeps its
+      downloads and built wheels there whenever it installs, as tools/test.py does when
+      tests/test_test_command.py runs it."""
+    cache = os.environ.get("XDG_CACHE_HOME") if os.path.isabs(os.environ.get("XDG_CACHE_HOME", "")) else None
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or os.path.join(cache or os.path.expanduser("~/.cache"), "pip")
+    return [REPO.resolve(), basetemp.resolve().parent, Path(pip_cache).resolve()]
+
+
+def _home_tree(root: Path, skip: List[Path]) -> Dict[str, tuple]:
+    """Every entry under root by lstat: kind, mode, and for a file its size and mtime (a file
+    written in place changes them), for a link its target. __pycache__ directories are left out:
+    an interpreter installed in the home (pyenv's) caches its own modules' bytecode there as it
+    imports them, whoever starts it."""
+    import stat as st_
+
+    skipped = {str(p) for p in skip}
+    tree: Dict[str, tuple] = {}
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            tree[directory] = ("unreadable", exc.errno)
+            continue
+        for entry in entries:
+            if entry.path in skipped or entry.name == "__pycache__":
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if st_.S_ISDIR(info.st_mode):
+                tree[entry.path] = ("dir", info.st_mode)
+                stack.append(entry.path)
+            elif st_.S_ISLNK(info.st_mode):
+                tree[entry.path] = ("link", os.readlink(entry.path))
+            else:
+                tree[entry.path] = ("file", info.st_mode, info.st_size, info.st_mtime_ns)
+    return tree
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_home_untouched(tmp_path_factory):
+    """Tests live in their own worlds: the whole session must leave the real home (and XDG
+    directories) as it found it. Compared entry by entry at the end; any difference fails the
+    session, naming what changed."""
+    skip = _legitimate_writers(tmp_path_factory.getbasetemp())
+    roots = _real_home_roots()
+    before = {root: _home_tree(root, skip) for root in roots}
+    yield
+    changed = []
+    for root in roots:
+        after = _home_tree(root, skip)
+        changed += [f"{path}: {'made' if path not in before[root] else 'removed' if path not in after else 'changed'}"
+                    for path in sorted(set(before[root]) | set(after)) if before[root].get(path) != after.get(path)]
+    if changed:
+        pytest.fail(f"the suite changed the real home ({len(changed)} entries), which no test may touch:\n  "
+                    + "\n  ".join(changed[:30]), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def channel(tmp_path_factory) -> str:
     return channel_url(build_channel(tmp_path_factory.mktemp("channel"), extra=[pip_spec()]))

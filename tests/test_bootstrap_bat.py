@@ -320,7 +320,8 @@ def test_a_zipapp_url_and_a_local_micromamba(ww, tmp_path):
     served = tmp_path / "served"
     served.mkdir()
     (served / "mambaboot.pyz").write_bytes(b"zipapp bytes")
-    (served / "mambaboot.pyz.sha256").write_text(hashlib.sha256(b"zipapp bytes").hexdigest())
+    # a release's line, as sha256sum writes it (tools/build_zipapp.py)
+    (served / "mambaboot.pyz.sha256").write_text(f"{hashlib.sha256(b'zipapp bytes').hexdigest()}  mambaboot.pyz\n")
     local = tmp_path / f"bin {ODD}" / "micromamba.exe"
     local.parent.mkdir()
     local.write_bytes(ww.binary)

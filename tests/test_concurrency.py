@@ -1,7 +1,10 @@
 """Parallel creates sharing one cache, and runs racing for the same target."""
 
 import json
+import os
 import subprocess
+
+import pytest
 
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
@@ -72,3 +75,40 @@ def test_an_environment_being_created_is_neither_moved_nor_removed(world, channe
         first.wait(timeout=600)
     assert first.returncode == 0
     assert _state(world.envs / "py") == "complete"
+
+
+def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path, monkeypatch):
+    """The holder unlinks the lock file before it lets go; a run that opened that file before
+    (and so locks a file no longer at the path) locks again the one at the path, so that a third
+    run is refused rather than holding it too. The lock file and the directory made for it go."""
+    import threading
+
+    from mambaboot.common import fsops
+
+    path = str(tmp_path / "made" / "x.lock")
+    real, opened, go = fsops._lock, threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: second.__enter__())
+
+    def lock(fd, blocking=True, offset=None):  # the second run, between its open and its lock
+        if threading.current_thread() is worker and not opened.is_set():
+            opened.set()
+            assert go.wait(60)
+        return real(fd, blocking, offset)
+
+    monkeypatch.setattr(fsops, "_lock", lock)
+    first, second = fsops.FileLock(path, transient=True), fsops.FileLock(path, transient=True)
+    first.__enter__()
+    worker.start()
+    assert opened.wait(60)
+    first.__exit__(None, None, None)  # the file the second run opened is unlinked now
+    go.set()
+    worker.join(60)
+    assert not worker.is_alive() and second._fd is not None
+    mine, there = os.fstat(second._fd), os.stat(path)
+    assert (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino), "it holds the file at the path"
+    with pytest.raises(BlockingIOError):
+        with fsops.FileLock(path, blocking=False, transient=True):
+            pass
+    second.__exit__(None, None, None)
+    assert not (tmp_path / "made").exists()
+    assert not fsops.held(path) and not os.path.exists(path), "looking does not make the file again"

@@ -191,6 +191,47 @@ def test_engine_failure_is_exit_6_with_its_text_and_nothing_left(world, channel,
     assert list(world.cache.glob("pending/*.json")) == [], "no pending marker is left"
 
 
+# What a later run reuses, as paths in the cache: the package cache (extracted packages, the
+# index cache, micromamba's pkgs.lock), a downloaded engine, the memos of a given engine.
+REUSABLE = ("Python/pkgs/", "micromamba/local/", "micromamba/versions/", "micromamba/2.8.1-0-")
+
+
+def _left(before: dict, after: dict) -> list:
+    """What a run added to, changed in or took from the cache outside what a later run reuses
+    (a directory that leads to a reusable file is part of it; the package cache is the
+    engine's, whole)."""
+    reused = [k for k, v in after.items() if v[0] != "dir" and k.startswith(REUSABLE)]
+    needed = {str(Path(k).parents[i]) for k in reused for i in range(len(Path(k).parents) - 1)}
+    return sorted(k for k in set(before) | set(after)
+                  if before.get(k) != after.get(k) and not (k + "/").startswith(REUSABLE) and k not in needed)
+
+
+@pytest.mark.parametrize("cache", ["new", "used"])
+def test_a_failed_create_leaves_only_what_a_later_run_reuses_in_the_cache(world, channel, standin, cache):
+    """A solve that fails, and a download that cannot even start (a refused connection): the
+    cache afterwards is the cache before, but for the package cache, the index and the engine's
+    files a later run takes up again (no lock file, no empty tmp/, pending/ or micromamba/)."""
+    if cache == "used":
+        assert world.create("ok", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    before = snapshot(world.cache) if world.cache.exists() else {}
+    r = world.create("bad", "-c", channel, "--micromamba", str(standin), "--package", "no-such-package")
+    assert r.returncode == 6, r.stderr
+    after = snapshot(world.cache)
+    assert _left(before, after) == []
+    assert any(k.startswith("Python/pkgs/") for k in set(after) - set(before)) or cache == "used", "reusable: kept"
+    from tests.support.server import refused_url
+
+    releases = refused_url("/releases")
+    r = world.create("offline", "-c", channel, env={"MAMBABOOT_RELEASES_URL": releases})
+    assert r.returncode == 5, r.stderr
+    assert _left(after, snapshot(world.cache)) == []
+    if cache == "new":
+        fresh = world.root / "fresh-cache"
+        r = world.run("create", "offline", "--cache-dir", str(fresh), "-c", channel,
+                      env={"MAMBABOOT_RELEASES_URL": releases})
+        assert r.returncode == 5 and not fresh.exists(), "nothing reusable: not even the cache directory"
+
+
 def test_engine_failure_in_an_empty_target_keeps_the_directory(world, channel, fault_standin):
     prefix = world.envs / "py"
     prefix.mkdir()

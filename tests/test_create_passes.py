@@ -1,11 +1,13 @@
-"""`create` after the engine (issue 16, goal 2): one pass over conda-meta, no size scan, and
-the reader that makes it cheap (paths_data's sizes summed without decoding its entries).
+"""`create` after the engine (issue 16, goal 2): one pass over conda-meta, one walk of the
+prefix (its size), and the reader that makes the pass cheap (paths_data's sizes summed without
+decoding its entries).
 
 Counted by wrapping open() and os.scandir in the mambaboot process (the engine and the
 verification run in children, which are not counted); never timed.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mambaboot.environment import condameta
+from mambaboot.environment import condameta, diskusage
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -37,7 +39,7 @@ with real_open(sys.argv[2], "w") as f:
 """
 
 
-def test_create_reads_each_record_once_walks_no_tree_and_imports_no_downloader(world, channel, standin, tmp_path):
+def test_create_reads_each_record_once_walks_the_prefix_once_and_imports_no_downloader(world, channel, standin, tmp_path):
     out = tmp_path / "counts.json"
     done = subprocess.run([sys.executable, "-c", PROBE, str(SRC), str(out), "create", "one", "-q",
                            "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
@@ -49,16 +51,16 @@ def test_create_reads_each_record_once_walks_no_tree_and_imports_no_downloader(w
     records = sorted(str(p) for p in meta.glob("*.json"))
     assert len(records) >= 3
     assert {p: counts["opened"].get(p, 0) for p in records} == {p: 1 for p in records}
-    # no walk of the prefix: nothing below it is listed (a size scan would list every directory)
-    # but the three directories conda's activation reads, which the activation scripts are made from
+    # one walk of the prefix, for its size: every directory below it listed once, but the three
+    # conda's activation reads, which the activation scripts are made from, once more
     prefix = str(world.envs / "one")
     activation = {f"{prefix}/etc/conda/{d}" for d in ("env_vars.d", "activate.d", "deactivate.d")}
-    assert [p for p in counts["listed"] if p.startswith(prefix + "/") and p not in activation] == []
+    below = {d for d, _, _ in os.walk(prefix)} - {prefix}
+    listed = {p: n for p, n in counts["listed"].items() if p.startswith(prefix + "/")}
+    assert set(listed) - activation == below - activation and len(below) > 10
+    assert {p: n for p, n in listed.items() if n != 1 and p not in activation} == {}
     rec = json.loads((world.envs / "one" / ".mambaboot" / "record.json").read_text())
-    declared = sum(e.get("size_in_bytes", 0) for p in records
-                   for e in json.loads(Path(p).read_text())["paths_data"]["paths"])
-    assert rec["size"] == {"files": sum(len(json.loads(Path(p).read_text())["files"]) for p in records),
-                           "bytes": declared} and declared > 1_000_000
+    assert rec["size"] == diskusage.environment_size(prefix).to_dict() and rec["size"]["bytes"] > 1_000_000
     # a given micromamba is not downloaded: no urllib.request, ssl, http.client (~30 ms) for it
     assert not {"urllib.request", "ssl", "http.client"} & set(counts["modules"])
 

@@ -24,6 +24,7 @@ import re
 import shlex
 import stat
 import subprocess
+import sys
 from dataclasses import dataclass
 from typing import List, Optional
 from urllib.parse import urlsplit
@@ -224,6 +225,29 @@ def test_documented_examples_run(doc, world, channel, standin, request):
             actual = json.loads((work / b.file).read_text())
             problem = _shape_mismatch(_shape(json.loads(b.code)), _shape(actual))
             assert problem is None, f"{where}: {b.file}: {problem}\nreal output:\n{json.dumps(actual, indent=2)}"
+
+
+README_BUILD = re.compile(r"python3? (tools/build_(?:zipapp|release)\.py -o \S+?)(?=[`\s])")
+
+
+def test_the_readme_check_passes_right_after_each_build_the_readme_shows(tmp_path):
+    """The README's "Check a download" block, run where each build command the README shows
+    leaves its files (a fresh directory each), with nothing else done between: what a user who
+    builds the zipapp or the release and then checks it does."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    check = [b for b in blocks(_section(readme, re.compile(r"^#+ Check a download"))) if b.kind == "bash"]
+    assert len(check) == 1, "the README's check block"
+    builds = sorted(set(README_BUILD.findall(readme)))
+    assert builds, "the README shows how the files it checks are built"
+    for n, build in enumerate(builds):
+        work = tmp_path / str(n)
+        work.mkdir()
+        script, *args = shlex.split(build)
+        made = subprocess.run([sys.executable, str(REPO / script), *args], cwd=str(work), capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        proc = subprocess.run(["bash", "-c", "set -eu\n" + check[0].code], cwd=str(work), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, f"after `{build}`: the check block failed\n{check[0].code}\n{proc.stdout}{proc.stderr}"
 
 
 def _slug(heading: str) -> str:

@@ -32,12 +32,18 @@ PS_BLOCK = """#region conda initialize\r
 """
 
 
-def machine(environ, windows=False, files=(), envs=(), home="/home/u", cwd="/work", realpath=lambda p: p):
+def machine(environ, windows=False, files=(), envs=(), home="/home/u", cwd="/work", realpath=lambda p: p,
+            subdir=None):
     files, envs = set(files), set(envs)
     environ = {("USERPROFILE" if windows else "HOME"): home, **environ}
-    return Host(environ=environ, windows=windows, subdir="win-64" if windows else "linux-64", cwd=cwd,
+    sep = "\\" if windows else "/"
+
+    def listdir(directory):
+        return sorted({f[len(directory) + 1:].split(sep)[0] for f in files if f.startswith(directory + sep)})
+
+    return Host(environ=environ, windows=windows, subdir=subdir or ("win-64" if windows else "linux-64"), cwd=cwd,
                 is_env_root=envs.__contains__, is_file=files.__contains__, is_executable=lambda p: True,
-                realpath=realpath)
+                realpath=realpath, listdir=listdir)
 
 
 def severities(findings):
@@ -66,6 +72,7 @@ def test_a_hook_without_an_environment_and_stray_settings_are_warnings():
     assert severities(found) == [("variables", "warning"), ("variables", "warning")]
     assert "shell hook ran" in found[0].message
     assert "CONDA_EXE, MAMBA_ROOT_PREFIX, _CE_M" in found[1].message and "CONDA_PKGS_DIRS" not in found[1].message
+    assert "conda and mamba read them" in found[1].message
 
 
 def test_one_activated_environment_is_fine():
@@ -73,6 +80,37 @@ def test_one_activated_environment_is_fine():
     assert severities(doctor.check_variables(machine(env))) == [("variables", "ok")]
     cmd_state = {"_MAMBABOOT_ACTIVE": "C:\\e", "_MAMBABOOT_OLD_PATH": "C:\\Windows"}  # activate.bat's, for deactivate.bat
     assert severities(doctor.check_variables(machine(dict(env, **cmd_state), windows=True))) == [("variables", "ok")]
+
+
+@pytest.mark.parametrize("name", ["PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "PYTHONUTF8",
+                                  "PYTHONSTARTUP", "PYTHONWARNINGS", "PYTHONNOUSERSITE", "PYTHONUSERBASE"])
+def test_python_variables_that_change_no_interpreter_or_package_are_not_findings(name):
+    assert doctor.check_variables(machine({name: "1"})) == []
+
+
+def test_python_variables_that_change_which_files_a_python_takes_are_warnings_where_they_do():
+    found = doctor.check_variables(machine({"PYTHONPLATLIBDIR": "lib64"}))
+    assert severities(found) == [("variables", "warning")] and "lib-dynload" in found[0].message
+    assert doctor.check_variables(machine({"PYTHONEXECUTABLE": "/x"})) == [], "read on macOS only"
+    found = doctor.check_variables(machine({"PYTHONEXECUTABLE": "/x"}, subdir="osx-arm64"))
+    assert severities(found) == [("variables", "warning")] and "sys.executable" in found[0].message
+
+
+def test_packages_in_a_user_site_are_warnings_unless_the_user_site_is_off():
+    site = "/home/u/.local/lib/python3.11/site-packages"
+    files = {f"{site}/requests/__init__.py", f"{site}/requests-2.0.dist-info/METADATA", "/home/u/.local/lib/python3.12/x"}
+    found = doctor.check_user_site(machine({}, files=files))
+    assert severities(found) == [("user-site", "warning")]
+    assert found[0].message.startswith(f"{site} (the user site) holds 2 entries (requests, requests-2.0.dist-info)")
+    assert "PYTHONNOUSERSITE=1" in found[0].fix
+    assert doctor.check_user_site(machine({"PYTHONNOUSERSITE": "1"}, files=files)) == []
+    assert doctor.check_user_site(machine({}, files={"/home/u/.local/lib/python3.11/other/x"})) == [], "no site-packages"
+    moved = doctor.check_user_site(machine({"PYTHONUSERBASE": "/ub"}, files={"/ub/lib/python3.12/site-packages/m.py"}))
+    assert [f.message.split(":")[0] for f in moved] == ["/ub/lib/python3.12/site-packages (PYTHONUSERBASE) holds 1 entry (m.py)"]
+    appdata = "C:\\Users\\u\\AppData\\Roaming"
+    win = doctor.check_user_site(machine({"APPDATA": appdata}, windows=True,
+                                         files={appdata + "\\Python\\Python311\\site-packages\\numpy\\__init__.py"}))
+    assert severities(win) == [("user-site", "warning")] and "Python311\\site-packages" in win[0].message
 
 
 def test_windows_variable_names_are_case_insensitive():
@@ -109,13 +147,38 @@ def test_windows_path_entries_group_case_insensitively():
 # ------------------------------------------------------------------ fallbacks
 
 
-def test_pythons_outside_the_environment_are_warnings():
-    m = machine({"PATH": "/e/bin:/usr/bin:/bin:/opt/tools", "CONDA_PREFIX": "/e"},
-                files={"/e/bin/python", "/usr/bin/python3", "/bin/python3", "/opt/tools/other"}, envs={"/e"},
-                realpath=lambda p: "/usr/bin" if p == "/bin" else p)
-    found = doctor.check_fallbacks(m)
-    assert severities(found) == [("fallback", "warning")]  # /bin is /usr/bin: reported once
-    assert "/usr/bin/python3" in found[0].message and "run it silently" in found[0].message
+def test_a_distributions_python_later_on_path_is_no_finding():
+    """Debian's /usr/bin/python3 (or macOS's): never reached while an environment is active, and
+    not the user's to take off PATH; without one, it is what the user runs on purpose."""
+    files = {"/e/bin/python", "/e/bin/python3", "/usr/bin/python3", "/bin/python3", "/usr/local/bin/python3"}
+    active = machine({"PATH": "/e/bin:/usr/local/bin:/usr/bin:/bin", "CONDA_PREFIX": "/e"}, files=files, envs={"/e"})
+    bare = machine({"PATH": "/usr/local/bin:/usr/bin:/bin"}, files=files, envs={"/e"})
+    for m in (active, bare):
+        assert doctor.check_fallbacks(m) + doctor.check_shadowing(m) == []
+    assert [f for f in doctor.examine(active) if f.severity != "ok"] == []
+
+
+def test_a_python_before_the_active_environment_on_path_is_an_error():
+    files = {"/home/u/.pyenv/shims/python", "/home/u/.pyenv/shims/python3", "/e/bin/python", "/e/bin/python3",
+             "/usr/bin/python3"}
+    m = machine({"PATH": "/home/u/.pyenv/shims:/e/bin:/usr/bin", "CONDA_PREFIX": "/e"}, files=files, envs={"/e"})
+    found = doctor.check_shadowing(m)
+    assert severities(found) == [("shadow", "error")] * 2
+    assert found[0].message == ("`python` runs /home/u/.pyenv/shims/python, not the active environment's /e/bin/python: "
+                                "/home/u/.pyenv/shims comes before it on PATH")
+    assert "after activation" in found[0].fix
+    bare = machine({"PATH": "/e/bin:/usr/bin", "VIRTUAL_ENV": "/e"}, files={"/e/bin/python", "/usr/bin/python3"}, envs={"/e"})
+    assert [f.message for f in doctor.check_shadowing(bare)] == ["the active environment /e has no python3: `python3` runs /usr/bin/python3"]
+
+
+def test_a_python_in_the_current_directory_shadows_the_environment_in_cmd():
+    files = {"C:\\work\\python.exe", "C:\\e\\python.exe"}
+    m = machine({"PATH": "C:\\e;C:\\e\\Scripts", "CONDA_PREFIX": "C:\\e"}, windows=True, files=files, envs={"C:\\e"},
+                cwd="C:\\work")
+    assert [(f.check, f.severity, f.message.split(",")[0]) for f in doctor.check_shadowing(m)] == [
+        ("shadow", "error", "`python` runs C:\\work\\python.exe")]
+    m.cwd = "C:\\elsewhere"
+    assert doctor.check_shadowing(m) == []
 
 
 def test_the_windows_store_alias_is_named_with_its_fix():
@@ -247,6 +310,20 @@ def test_doctor_command_exit_codes_and_json(tmp_path):
     assert out["ok"] is False
     assert {(f["check"], f["severity"]) for f in out["findings"]} >= {("variables", "error"), ("shell-init", "error")}
     assert all(f["fix"] for f in out["findings"] if f["severity"] != "ok")
+
+
+def test_a_stock_debian_shell_is_clean_with_or_without_an_environment(made_env, tmp_path):
+    """Debian's own python3 in /usr/bin on PATH and variables that change how a Python behaves,
+    not which one runs or what it imports: nothing to warn about, activated or not."""
+    home = tmp_path / "home"
+    home.mkdir()
+    assert os.access("/usr/bin/python3", os.X_OK), "the distribution's python"
+    harmless = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PATH": "/usr/bin:/bin"}
+    activated = {**harmless, "PATH": f"{made_env}/bin:/usr/bin:/bin", "CONDA_PREFIX": str(made_env), "CONDA_SHLVL": "1"}
+    for env in (harmless, activated):
+        proc = _doctor("--json", home=home, **env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert [f for f in json.loads(proc.stdout)["findings"] if f["severity"] != "ok"] == []
 
 
 def test_undo_shell_init_removes_only_the_marked_blocks_and_keeps_backups(tmp_path):

@@ -1,11 +1,13 @@
 """Downloads against a loopback server that misbehaves on purpose."""
 
+import errno
 import hashlib
 import os
+import socket
 
 import pytest
 
-from mambaboot.common.errors import ObtainError
+from mambaboot.common.errors import HostUnreachable, ObtainError
 from mambaboot.engine import download
 from tests.support.server import AssetServer, Fault, refused_url
 
@@ -74,12 +76,44 @@ def test_digest_mismatch_keeps_nothing_and_is_not_retried(server, tmp_path, reli
     reliability.record("network fault cases handled", True)
 
 
-def test_connection_refused(tmp_path, reliability):
+def _no_retry(monkeypatch):
+    monkeypatch.setattr(download.time, "sleep", lambda seconds: pytest.fail("retried a connection never made"))
+
+
+def test_connection_refused_is_final_at_once(tmp_path, reliability, monkeypatch):
+    _no_retry(monkeypatch)
     dest = tmp_path / "out"
-    with pytest.raises(ObtainError, match="after 3 attempts"):
-        download.fetch_file(refused_url("/x"), str(dest), DIGEST, policy=FAST)
+    url = refused_url("/x")
+    with pytest.raises(HostUnreachable, match=f"^cannot reach {url.split('/')[2]}: .*Connection refused; nothing was "
+                                              f"downloaded from {url}$"):
+        download.fetch_file(url, str(dest), DIGEST, policy=FAST)
     assert _leftovers(tmp_path) == []
     reliability.record("network fault cases handled", True)
+
+
+@pytest.mark.parametrize("failure", [socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+                                     OSError(errno.ENETUNREACH, "Network is unreachable"),
+                                     OSError(errno.EHOSTUNREACH, "No route to host"), TimeoutError("timed out")],
+                         ids=["no-name", "no-network", "no-route", "connect-timeout"])
+def test_no_connection_at_all_is_final_at_once(failure, monkeypatch):
+    """What connecting raises offline (the name does not resolve, no route, no answer): the same
+    on every try, and a try can wait out a resolver's or a connect timeout first."""
+    _no_retry(monkeypatch)
+
+    def connect(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    for name in ("http_proxy", "https_proxy", "all_proxy"):  # urllib's own opener reads them: none here
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    with pytest.raises(HostUnreachable, match="^cannot reach releases.example: "):
+        download.fetch_text("https://releases.example/x.sha256", policy=FAST)
+
+
+def test_a_connection_that_breaks_is_still_retried(server, tmp_path):
+    server.faults("/asset", [Fault.truncate(1000)])
+    assert _fetch(server, tmp_path).read_bytes() == BODY
 
 
 def test_fetch_text_reads_small_files_and_refuses_big_ones(server):

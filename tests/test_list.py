@@ -1,5 +1,6 @@
 """`mambaboot list`: every environment under the envs root, each in its state."""
 
+import json
 import os
 import signal
 import subprocess
@@ -55,6 +56,40 @@ def test_list_shows_each_state(world, channel, standin, liar_channel):
 
     measured = {e["name"]: e for e in _list(world, "--json", "--size").json()["environments"]}
     assert measured["alien"]["size"] > 1_000_000 and measured["alien"]["size_measured"] is True
+
+
+def _walked(prefix):
+    """files and bytes under prefix, by a plain walk: a symlink as its own lstat (the length of
+    what it names), a file with several hard links once, the record left out (it holds the size)."""
+    seen, files, size = set(), 0, 0
+    for directory, dirnames, filenames in os.walk(prefix):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(directory, d))]:
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            if path == os.path.join(prefix, ".mambaboot", "record.json") or (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            files += 1
+            size += st.st_size
+    return files, size
+
+
+def test_the_size_list_shows_after_create_is_what_list_size_measures(world, channel, standin):
+    """The environment holds links (bin/python3 -> python3.11, which its package record declares
+    with the size of the interpreter it names) and hard links into the package cache: the size
+    recorded at creation counts a link as itself and a file once, as `list --size` does."""
+    assert world.create("sized", "--python", "3.11", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "sized_3_11"
+    assert (prefix / "bin" / "python3").is_symlink()
+    recorded = _list(world, "--json").json()["environments"][0]
+    measured = _list(world, "--json", "--size").json()["environments"][0]
+    assert (recorded["size_measured"], measured["size_measured"]) == (False, True)
+    assert recorded["size"] == measured["size"]
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert (record["size"]["files"], record["size"]["bytes"]) == _walked(str(prefix))
+    assert record["size"]["shared_files"] > 0, "linked from the package cache"
+    shown = [line.split() for line in (_list(world).stdout, _list(world, "--size").stdout)]
+    assert shown[0] == shown[1], "the size column"
 
 
 def test_list_given_paths_and_an_empty_root(world, channel, standin):

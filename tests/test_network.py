@@ -9,6 +9,7 @@ setting we fail to carry is a setting it does not see.
 
 import base64
 import json
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ import pytest
 from mambaboot.common.host import current
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from tests.support.netproxy import ConnectProxy, TestCA
-from tests.support.server import RELEASES_PATH, AssetServer
+from tests.support.server import RELEASES_PATH, AssetServer, refused_url
 from tests.support.snapshot import diff
 
 
@@ -196,3 +197,27 @@ def test_which_ca_wins_follows_libmamba(world, channel, tmp_path):
     assert shown(REQUESTS_CA_BUNDLE=str(pems["requests"])) == [
         f"network: CA certificates: {pems['requests']} (from REQUESTS_CA_BUNDLE)"]
     assert shown() == []
+
+
+@pytest.mark.parametrize("where", ["direct", "proxy"])
+def test_without_a_network_create_fails_at_once_saying_what_it_needed_and_how_to_go_on(world, where):
+    """The main command as a newcomer types it (the default micromamba download, the default
+    channel) on a machine that reaches nothing: a connection refused on loopback, to the release
+    host itself or to the proxy that stands for it. No retries (each would first wait 1000 s
+    here, past the timeout), and the message names what the run needed and the offline way."""
+    refused = refused_url("/releases")
+    env = {**world.env, "MAMBABOOT_HTTP_BACKOFF": "1000", "MAMBABOOT_RELEASES_URL": refused}
+    if where == "proxy":  # the release host is never resolved: only the proxy is connected to
+        env.update(HTTPS_PROXY=refused_url(), MAMBABOOT_RELEASES_URL="https://releases.invalid/releases")
+    proc = subprocess.run([*world.command, "create", "first", "--cache-dir", str(world.cache)], env=env,
+                          cwd=str(world.envs), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 5, proc.stderr
+    port = urlsplit(env["HTTPS_PROXY"] if where == "proxy" else refused).netloc
+    reached = f"cannot reach the proxy {port} (for releases.invalid)" if where == "proxy" else f"cannot reach {port}"
+    assert reached in proc.stderr
+    assert f"cannot download micromamba {PINNED_MICROMAMBA} (" in proc.stderr
+    assert "nor the packages of the channel conda-forge; to go on offline:" in proc.stderr
+    for hint in ("--micromamba PATH", "--channel file:///DIR", f"--offline                only packages the package "
+                 f"cache {world.cache / 'Python' / 'pkgs'} holds"):
+        assert hint in proc.stderr
+    assert "--micromamba-sha256" not in proc.stderr, "the digest is not what is missing"

@@ -27,7 +27,12 @@ BATCH = st.lists(ANY_TEXT, min_size=1, max_size=25)
 def _round_trip(argv: List[str], script: str, tmp: Path, count: int) -> List[str]:
     driver = tmp / "driver"
     driver.write_text(script, encoding="utf-8")
-    out = subprocess.run([*argv, str(driver)], capture_output=True, timeout=60, env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    # A HOME of the test's own: without one fish takes the account's home from the password
+    # database and makes ~/.config/fish and ~/.local/share/fish there, --no-config or not.
+    home = tmp / "home"
+    home.mkdir(exist_ok=True)
+    out = subprocess.run([*argv, str(driver)], capture_output=True, timeout=60,
+                         env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin", "HOME": str(home)})
     assert out.returncode == 0, out.stderr
     values = out.stdout.decode("utf-8").split("\0")
     assert values[-1] == "" and len(values) == count + 1

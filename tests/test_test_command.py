@@ -63,3 +63,23 @@ def test_the_suite_passes_from_an_activated_venv(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAKY], cwd=REPO,
                           env=activated, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
+
+
+def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp_path):
+    """tests/conftest.py's guard, in a session of its own whose HOME is a directory of this test:
+    a test that leaves a file there fails the session with the file's name; one that leaves
+    nothing passes."""
+    home = tmp_path / "home"
+    home.mkdir()
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_home.py").write_text("import os\n\n\ndef test_leak():\n"
+                                        "    open(os.path.join(os.environ['HOME'], '.leak'), 'w').close()\n\n\n"
+                                        "def test_nothing():\n    pass\n")
+    env = {**os.environ, "HOME": str(home)}
+    for name, code in (("test_nothing", 0), ("test_leak", 1)):
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+                               f"{tests / 'test_home.py'}::{name}"], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr
+    assert f"{home / '.leak'}: made" in proc.stdout and "the suite changed the real home" in proc.stdout

@@ -6,6 +6,8 @@ test_adopt.py (tests marked @both_entries); this file checks the artifact.
 
 import ast
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from mambaboot import __version__
-from tests.conftest import REPO
+from tests.conftest import REPO, RUNTIME_PYTHON
 from tools.build_zipapp import DATA_SUFFIXES, build, sources
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"  # not the interpreter running the tests (.ci/run installs it)
@@ -28,9 +30,73 @@ def test_the_documented_command_builds_the_same_bytes_twice(tmp_path):
         assert proc.returncode == 0, proc.stderr
         outputs.append(out.read_bytes())
         digest = hashlib.sha256(outputs[-1]).hexdigest()
-        assert out.with_name("mambaboot.pyz.sha256").read_text() == digest
+        assert out.with_name("mambaboot.pyz.sha256").read_text() == f"{digest}  mambaboot.pyz\n"
         assert digest in proc.stdout
+        # sha256sum's own line: `sha256sum -c` passes where the archive is, as it is left
+        check = subprocess.run(["sha256sum", "-c", "mambaboot.pyz.sha256"], cwd=str(out.parent),
+                               capture_output=True, text=True)
+        assert (check.returncode, check.stdout) == (0, "mambaboot.pyz: OK\n"), check.stderr
     assert outputs[0] == outputs[1]
+
+
+def _pythons_before_3_11():
+    """The Pythons this machine has whose marshal writes a set constant in hash order (3.9 and
+    3.10), one per version: MAMBABOOT_TEST_PYTHON, Debian's, pyenv's. Found where they are."""
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    candidates = [Path(RUNTIME_PYTHON), Path("/usr/bin/python3.9"), Path("/usr/bin/python3.10"),
+                  *sorted(pyenv.glob("3.*/bin/python3.*"))]
+    found = {}
+    for python in candidates:
+        if not (re.fullmatch(r"python3(\.\d+)?", python.name) and os.access(python, os.X_OK)):
+            continue
+        out = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip() in ("3.9", "3.10"):
+            found.setdefault(out.stdout.strip(), python)
+    return sorted(found.items())
+
+
+def test_the_build_is_the_same_under_any_hash_seed(tmp_path):
+    """Built twice under two hash seeds, by this Python and by every 3.9 and 3.10 found, the
+    archive is the same bytes (before 3.11 marshal wrote a set constant in the order of the
+    builder's salted hashes). Where no older Python is found, this Python and the scan below
+    (no set constant in the sources) stand for them."""
+    for version, python in [("this", Path(sys.executable)), *_pythons_before_3_11()]:
+        digests = set()
+        for seed in ("1", "2"):
+            out = tmp_path / f"{version}-{seed}" / "mambaboot.pyz"
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}, "PYTHONHASHSEED": seed}
+            proc = subprocess.run([str(python), str(REPO / "tools" / "build_zipapp.py"), "-o", str(out)], env=env,
+                                  capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+            digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+        assert len(digests) == 1, f"{python} ({version}) built different archives under two hash seeds"
+
+
+def test_no_module_holds_a_set_constant():
+    """What makes the bytecode depend on hash order before 3.11: a frozenset in a code object's
+    constants. CPython folds a set display of constants into one (`{"a", "b"}`, as a value or
+    after `in`), so the sources spell such a set frozenset(("a", "b")). Checked on the syntax
+    (any Python >= 3.9 may fold it) and on what this Python compiled."""
+    import types
+
+    def constants(code):
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                yield from constants(const)
+            else:
+                yield code, const
+
+    found = []
+    for name, path in sources():
+        if not name.endswith(".py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{name}:{node.lineno}: a set of constants" for node in ast.walk(ast.parse(text))
+                  if isinstance(node, ast.Set) and all(isinstance(e, ast.Constant) for e in node.elts)]
+        found += [f"{name}: {code.co_name} holds {sorted(map(repr, const))}"
+                  for code, const in constants(compile(text, name, "exec")) if isinstance(const, frozenset)]
+    assert found == []
 
 
 def test_the_archive_holds_exactly_the_package_in_a_fixed_form(zipapp):

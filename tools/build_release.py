@@ -3,8 +3,9 @@
     python3 tools/build_release.py -o dist
 
 mambaboot.pyz (reproducible, with its .sha256 for `bootstrap --zipapp URL`), the three
-bootstrap scripts as they are in the checkout, and SHA256SUMS over all of them in the format
-`sha256sum -c` reads ("<hex>  <name>", one per line).
+bootstrap scripts as they are in the checkout, and SHA256SUMS over all of them; both checksum
+files are in the format `sha256sum -c` reads ("<hex>  <name>", one per line), so each passes
+`sha256sum -c` in the output directory.
 """
 
 import argparse
@@ -14,9 +15,9 @@ import sys
 from pathlib import Path
 
 try:
-    from tools.build_zipapp import build as build_zipapp
+    from tools.build_zipapp import build as build_zipapp, checksum_line
 except ImportError:  # run as a script: its own directory is sys.path[0]
-    from build_zipapp import build as build_zipapp
+    from build_zipapp import build as build_zipapp, checksum_line
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1")
@@ -30,7 +31,7 @@ def build(out: Path) -> Path:
     for name in SCRIPTS:
         shutil.copyfile(REPO / "bootstrap" / name, out / name)
     sums = out / "SHA256SUMS"
-    sums.write_text("".join(f"{hashlib.sha256((out / n).read_bytes()).hexdigest()}  {n}\n" for n in FILES),
+    sums.write_text("".join(checksum_line(hashlib.sha256((out / n).read_bytes()).hexdigest(), n) for n in FILES),
                     encoding="ascii")
     return sums
 

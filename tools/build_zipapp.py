@@ -8,15 +8,24 @@ machine and any day. Entries are sorted, every timestamp is 1980-01-01, permissi
 nothing but the package's .py files, their bytecode and its activation templates (the package
 data pyproject.toml names) goes in (never a __pycache__), and
 entries are stored uncompressed so that no zlib version can change the output. Next to the
-archive goes OUT.sha256 (bare hex digest, as micromamba releases publish theirs), for
-`bootstrap --zipapp URL`.
+archive goes OUT.sha256, one line `DIGEST  NAME` (sha256sum's format, the archive's base name), so
+that `sha256sum -c mambaboot.pyz.sha256` checks it in the archive's directory; the bootstrap
+scripts' `--zipapp URL` read the first word of URL.sha256, the digest.
 
 Bytecode: zipimport never writes a cache, so without it every run compiles every module it
 imports. Each NAME.py gets NAME.pyc beside it (where zipimport looks first), compiled by this
 Python with py_compile's UNCHECKED_HASH mode (no timestamp in it, and zipimport loads it without
-re-reading the source), in a child with PYTHONHASHSEED=0 (set constants are written in hash
-order) and the archive name as the file name (no build path inside). Another Python version
-sees another magic number, ignores the .pyc and compiles the .py as before.
+re-reading the source), with the archive name as the file name (no build path inside). Another
+Python version sees another magic number, ignores the .pyc and compiles the .py as before.
+
+Hash order: before 3.11 marshal writes a frozenset constant's items in hash order, and str
+hashes are salted per process, so a set constant in a module made every build differ (CPython
+folds `x in {"a", "b"}` and a set display of constants into one). So the sources hold none
+(frozenset(("a", "b")) builds the set at import instead; tests/test_zipapp.py scans for them),
+and the compiling child runs with PYTHONHASHSEED=0 all the same, for a set constant the scan
+could miss. That child is not `-I`: isolated mode ignores PYTHONHASHSEED like every PYTHON*
+variable; it gets an environment with no other PYTHON* variable, no site (-S, -s), and the
+scratch directory as its working directory (its sys.path[0]), which holds only the numbered copies.
 """
 
 import argparse
@@ -73,14 +82,19 @@ def bytecode(files):
             source = Path(tmp, f"{i}.py")
             source.write_bytes(data)
             jobs.append((name, str(source), str(Path(tmp, f"{i}.pyc"))))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        subprocess.run([sys.executable, "-I", "-c", _COMPILE], input=json.dumps(jobs), text=True, check=True,
-                       env=dict(env, PYTHONHASHSEED="0"))
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PYTHON")}
+        subprocess.run([sys.executable, "-S", "-s", "-c", _COMPILE], input=json.dumps(jobs), text=True, check=True,
+                       env=dict(env, PYTHONHASHSEED="0"), cwd=tmp)
         return {name: Path(target).read_bytes() for name, _, target in jobs}
 
 
+def checksum_line(digest: str, name: str) -> str:
+    """One line of `sha256sum` output: the digest, two spaces (text mode) and the file's name."""
+    return f"{digest}  {name}\n"
+
+
 def build(out: Path, package: Path = SOURCE) -> str:
-    """Write the zipapp to out (atomically) and out.sha256; return the digest."""
+    """Write the zipapp to out (atomically) and out.sha256 (`DIGEST  NAME`); return the digest."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     files = [("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
@@ -95,7 +109,7 @@ def build(out: Path, package: Path = SOURCE) -> str:
     os.chmod(tmp, 0o755)
     os.replace(tmp, out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    out.with_name(out.name + ".sha256").write_text(digest, encoding="ascii")
+    out.with_name(out.name + ".sha256").write_text(checksum_line(digest, out.name), encoding="ascii")
     return digest
 
 

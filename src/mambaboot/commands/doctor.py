@@ -9,10 +9,10 @@ from mambaboot.common.errors import DOCTOR_FOUND
 def register(subparsers) -> None:
     p = add_command(
         subparsers, "doctor", help="check this shell and machine for other Pythons and shell hooks",
-        description="Report conda/Python variables, PATH entries of Python environments (more than one is an "
-        "error), Pythons a broken activation would fall back to, and shell init (rc-file blocks; on Windows "
-        "cmd AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing "
-        "breaks a rule, 11 otherwise.",
+        description="Report variables that steer Python or conda, PATH entries of Python environments (more "
+        "than one is an error), a Python that runs instead of the active environment's, packages in a user "
+        "site, and shell init (rc-file blocks; on Windows cmd AutoRun hooks, the Store python alias, which of "
+        "mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing breaks a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
         codes=(DOCTOR_FOUND,),
     )

@@ -19,6 +19,11 @@ ShellContaminated = _kind("ShellContaminated", 3, "The calling shell already has
 TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we may create into or replace.")
 ObtainError = _kind("ObtainError", 5, "micromamba could not be obtained: download failed, digest mismatch, "
                     "missing binary.")
+# A download that could not even connect: the machine is offline, or the host is not there for
+# it. The same exit code; create says what it needed the network for, and how to go on without.
+HostUnreachable = type("HostUnreachable", (ObtainError,), {
+    "__doc__": "No connection to a download's host could be made (a name that does not resolve, no route, "
+               "a refused or timed-out connection).", "__module__": __name__})
 EngineError = _kind("EngineError", 6, "micromamba ran and failed.")
 VerifyError = _kind("VerifyError", 7, "The new environment does not behave as requested.")
 ProvisionError = _kind("ProvisionError", 8, "A provisioning step (pip section, post-script) failed; the environment "

@@ -89,7 +89,7 @@ def unlink_quietly(path: str) -> None:
 
 
 class FileLock:
-    """Exclusive advisory lock on a lock file; blocks until acquired. The file itself stays.
+    """Exclusive advisory lock on a lock file; blocks until acquired.
 
     Non-blocking (blocking=False), entering raises BlockingIOError while another process holds it.
     With offset, only that byte is locked, the way libmamba locks a package cache's pkgs.lock
@@ -98,25 +98,45 @@ class FileLock:
 
     A link in the lock file's place is refused (TargetRefused), never followed: opening it with
     O_CREAT would create whatever file it names, wherever that is.
+
+    The file stays, unless transient=True: then the lock file, and the directories made for it
+    that are empty then, go when the lock is released, so that a run leaves no lock behind.
+    On POSIX the file is unlinked while still locked, and a lock taken is kept only if the path
+    still names the file locked (else the file was unlinked meanwhile by its holder, and the
+    lock is taken again on the file now there): two runs never both hold one. On Windows, where
+    a file open elsewhere cannot be deleted, it is deleted after it is closed, when no other run
+    has it open.
     """
 
-    def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False):
+    def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
+                 transient: bool = False):
         self.path = path
         self.blocking = blocking
         self.offset = offset
         self.new = new
+        self.transient = transient
         self._fd: int | None = None
+        self._made: list = []
 
     def __enter__(self) -> "FileLock":
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fd = open_lock_file(self.path, self.new)
-        try:
-            _lock(fd, self.blocking, self.offset)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        return self
+        while True:
+            made = make_dirs(os.path.dirname(self.path) or ".")
+            self._made = self._made or made
+            try:
+                fd = open_lock_file(self.path, self.new)
+            except FileNotFoundError:  # its directory was removed (a transient lock's) meanwhile
+                continue
+            try:
+                _lock(fd, self.blocking, self.offset)
+                if self.transient and not _WINDOWS and not _same_file(fd, self.path):
+                    _unlock(fd, self.offset)
+                    os.close(fd)
+                    continue
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
+            return self
 
     def fileno(self) -> int:
         """The locked file's descriptor, while held: on Windows the locked byte is written only through it."""
@@ -125,9 +145,27 @@ class FileLock:
 
     def __exit__(self, *exc) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None:
+        if fd is None:
+            return
+        try:
+            if self.transient and not _WINDOWS:
+                unlink_quietly(self.path)
+        finally:
             _unlock(fd, self.offset)
             os.close(fd)
+        if self.transient:
+            if _WINDOWS:
+                unlink_quietly(self.path)
+            remove_empty_dirs(self._made)
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -154,14 +192,66 @@ def _link_refused(path: str) -> Exception:
 
 
 def held(path: str) -> bool:
-    """True while some process holds the lock on path (a missing file is held by nobody)."""
-    if not os.path.exists(path):
-        return False
+    """True while some process holds the lock on path (a missing file is held by nobody).
+    Looks without creating the file: a lock its holder took away is not made again here."""
     try:
-        with FileLock(path, blocking=False):
-            return False
-    except BlockingIOError:
-        return True
+        fd = os.open(path, os.O_RDWR | _NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno != errno.EISDIR and is_link(path):
+            raise _link_refused(path) from None
+        raise
+    try:
+        try:
+            _lock(fd, False)
+        except BlockingIOError:
+            return True
+        _unlock(fd)
+        return False
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: str) -> list:
+    """os.makedirs(path, exist_ok=True), saying which directories it made: [(path, (st_dev,
+    st_ino))], outermost first, for remove_empty_dirs to take back what a run made."""
+    missing = []
+    here = os.path.abspath(path)
+    while not os.path.isdir(here):
+        missing.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    made = []
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
+            continue  # another run made it: not ours to take back
+        st = os.lstat(directory)
+        made.append((directory, (st.st_dev, st.st_ino)))
+    return made
+
+
+def remove_empty_dirs(made: list) -> None:
+    """Remove, innermost first, the directories make_dirs made that are empty now and still the
+    ones it made (checked by identity just before: rmdir removes nothing but an empty directory,
+    and never follows a link); stops at the first that stays."""
+    for directory, identity in reversed(made):
+        try:
+            st = os.lstat(directory)
+            if (st.st_dev, st.st_ino) != identity or not stat.S_ISDIR(st.st_mode):
+                return
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+_WINDOWS = sys.platform == "win32"
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI

@@ -56,9 +56,12 @@ class Host:
         device: "Optional[Callable[[str], Optional[int]]]" = None,
         # None: the rule in common/isolation.py (a directory holding conda-meta/ or pyvenv.cfg)
         is_env_root: "Optional[Callable[[str], bool]]" = None,
+        # The names in a directory, sorted; [] for one that cannot be listed
+        listdir: "Optional[Callable[[str], List[str]]]" = None,
     ) -> None:
         self.environ, self.windows, self.subdir, self.cwd = environ, windows, subdir, cwd
         self.isdir, self.is_file, self.realpath, self.is_env_root = isdir, is_file, realpath, is_env_root
+        self.listdir = listdir or _listdir
         self.is_executable = is_executable or (lambda p: os.access(p, os.X_OK))
         self.device = device or (lambda p: volume(p)[0])
 
@@ -133,6 +136,13 @@ class Host:
         if not self.windows:
             return self.path.isabs(path)
         return path[:1] in ("\\", "/") or (path[1:2] == ":" and path[2:3] in ("\\", "/"))
+
+
+def _listdir(path: str) -> "List[str]":
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
 
 
 def volume(path: str) -> "tuple[Optional[int], str]":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
 
 
 def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:

@@ -1,5 +1,6 @@
 """HTTP(S) downloads with a timeout, bounded retries with backoff, and whole-or-nothing files."""
 
+import errno
 import hashlib
 import http.client
 import os
@@ -8,15 +9,17 @@ import ssl
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Callable, Optional
 
 from mambaboot.common import fsops, urlrule
-from mambaboot.common.errors import ObtainError, UsageError
+from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
-_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_RETRY_STATUS = frozenset((408, 425, 429, 500, 502, 503, 504))
 
 Progress = Callable[[int, Optional[int]], None]
 
@@ -103,8 +106,8 @@ def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
 
 
 def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET"):
+    request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
         return opener.open(request, timeout=policy.timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
@@ -117,11 +120,29 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
             raise ObtainError(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
             raise ObtainError(f"download of {url} failed: {reason}") from None
+        if _unreachable(reason):
+            # request.host: the proxy when one is used (urllib's ProxyHandler set_proxy), the URL's host otherwise
+            target = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]  # never a password
+            host = request.host.rpartition("@")[2]
+            what = target if host == target else f"the proxy {host} (for {target})"
+            raise HostUnreachable(f"cannot reach {what}: {reason}; nothing was downloaded from {url}") from None
         if isinstance(reason, (socket.timeout, TimeoutError, ConnectionError, OSError)):
             raise _Transient(f"{reason}") from None
         raise ObtainError(f"download of {url} failed: {reason}") from None
     except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
         raise _Transient(f"{type(exc).__name__}: {exc}") from None
+
+
+# No connection was made at all: urllib wraps what connecting (and the TLS handshake) raised in
+# URLError, and what comes after, from a connection made, bare. Offline, a host that does not
+# resolve or answer fails the same way on every try, and a try can itself wait out a resolver's
+# or a connect timeout, so these are not retried: the run says at once what it needed.
+_NO_ROUTE = frozenset((errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.EADDRNOTAVAIL))
+
+
+def _unreachable(reason) -> bool:
+    return (isinstance(reason, (socket.gaierror, ConnectionRefusedError, socket.timeout, TimeoutError))
+            or (isinstance(reason, OSError) and reason.errno in _NO_ROUTE))
 
 
 def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, allow_http: bool = False,

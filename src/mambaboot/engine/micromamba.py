@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops, pathrules
-from mambaboot.common.errors import EngineError, ObtainError, UsageError
+from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
 from mambaboot.engine.source import MicromambaSource
@@ -58,6 +58,8 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
     url = source.sha256_url
     try:
         text = download.fetch_text(url, allow_http=source.allow_http, net=net)
+    except HostUnreachable:
+        raise  # not a digest problem: create says what it needed the network for
     except ObtainError as exc:
         _no_such_release(source, exc, net)
         raise ObtainError(
@@ -76,7 +78,15 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
     if source.kind == "local":
         return _local(source, cache_dir, environ)
     store = _store(cache_dir)
-    os.makedirs(store, exist_ok=True)
+    made = fsops.make_dirs(store)
+    try:
+        return _obtain(source, store, environ, progress, net)
+    except BaseException:
+        fsops.remove_empty_dirs(made)  # a failed first download leaves no empty store behind
+        raise
+
+
+def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], progress, net) -> Binary:
     expected = source.expected_sha256
     pinned = source.kind == "release" and source.version != "latest"
     if expected is None and pinned:
@@ -86,11 +96,10 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
     key_dir = os.path.join(store, source.cache_key(expected))
     binary = os.path.join(key_dir, _exe_name(source.subdir))
     # One lock for the store: concurrent runs download once and never see a partial file.
-    with fsops.FileLock(os.path.join(store, ".lock")):
+    with fsops.FileLock(os.path.join(store, ".lock"), transient=True):
         downloaded = False
         if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, "verified")) == expected):
-            created = not os.path.isdir(key_dir)
-            os.makedirs(key_dir, exist_ok=True)
+            made = fsops.make_dirs(key_dir)
             from mambaboot.engine import download
 
             try:
@@ -105,8 +114,7 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
                 fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())
             except BaseException:
                 _forget(key_dir)
-                if created:
-                    _rmdir_quietly(key_dir)
+                fsops.remove_empty_dirs(made)
                 raise
             downloaded = True
         version = _version(binary, key_dir, environ)
@@ -119,13 +127,6 @@ def _forget(key_dir: str) -> None:
         path = os.path.join(key_dir, name)
         if not fsops.is_link(path) and os.path.isfile(path):
             os.unlink(path)
-
-
-def _rmdir_quietly(path: str) -> None:
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str]) -> Binary:

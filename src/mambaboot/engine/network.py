@@ -48,8 +48,9 @@ SCRIPT_CARRIED = ("MAMBA_SSL_VERIFY", "MAMBA_CACERT_PATH", "MAMBA_SSL_NO_REVOKE"
 _KEYS = ("proxy_servers", "ssl_verify", "cacert_path", "ssl_no_revoke", "channel_alias")
 # re is imported where an rc file is read: create's start-up imports no re (common/pathrules.py)
 _MENTIONS = r"^(%s)\s*:" % "|".join(_KEYS)
-_FALSE = {"false", "0", "<false>", "no", "off"}
-_TRUE = {"", "true", "1", "<true>", "<system>", "yes", "on"}
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_FALSE = frozenset(("false", "0", "<false>", "no", "off"))
+_TRUE = frozenset(("", "true", "1", "<true>", "<system>", "yes", "on"))
 
 
 class Settings:

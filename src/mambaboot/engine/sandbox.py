@@ -34,11 +34,10 @@ class private_home:
         self.cache_dir = cache_dir
 
     def __enter__(self) -> str:
-        parent = os.path.join(self.cache_dir, "tmp")
-        os.makedirs(parent, exist_ok=True)
-        self.home = os.path.join(parent, HOME_PREFIX + os.urandom(6).hex())
+        self.home = os.path.join(self.cache_dir, "tmp", HOME_PREFIX + os.urandom(6).hex())
         # Locked before the home exists and until it is gone, so no live home is ever unlocked.
-        self.lock = fsops.FileLock(owner_lock(self.home), new=True)
+        # Transient: the lock file, and CACHE/tmp when this run made it, go with the home.
+        self.lock = fsops.FileLock(owner_lock(self.home), new=True, transient=True)
         try:
             self.lock.__enter__()
         except BaseException:
@@ -47,7 +46,7 @@ class private_home:
         try:
             os.mkdir(self.home, 0o700)
         except BaseException:
-            self._unlock()
+            self.lock.__exit__(None, None, None)
             raise
         try:
             fd = os.open(os.path.join(self.home, MARKER), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -64,13 +63,7 @@ class private_home:
         try:
             fsops.remove_tree(self.home)
         finally:
-            self._unlock()
-
-    def _unlock(self) -> None:
-        try:
             self.lock.__exit__(None, None, None)
-        finally:
-            fsops.unlink_quietly(self.lock.path)  # `cache clean` got to it first, or holds it open (Windows)
 
 
 def child_environ(environ, home: str, pkgs_dirs, windows: bool,
@@ -111,11 +104,12 @@ def child_environ(environ, home: str, pkgs_dirs, windows: bool,
     return env
 
 
-_REDIRECTED = {
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_REDIRECTED = frozenset((
     "HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA",
     "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
     "TMPDIR", "TEMP", "TMP",
-}
+))
 
 
 class Stale:

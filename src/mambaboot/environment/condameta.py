@@ -115,17 +115,15 @@ def _list_end(raw: bytes, opened: int) -> int:
 
 class Summary:
     """What create reads from conda-meta, in one pass: the packages, the files and bytes the
-    records declare (no lstat of every file; `list --size` measures), and with paths=True every
-    record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
+    records declare (not an environment's size: a link is declared with its target's size, and
+    files the engine or mambaboot wrote are not declared at all; diskusage measures it), and with
+    paths=True every record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
 
     def __init__(self, packages: list[Package], files: int, size: int, paths: list[dict] | None):
         self.packages = packages
         self.files = files
         self.bytes = size
         self.paths = paths
-
-    def size(self) -> dict[str, int]:
-        return {"files": self.files, "bytes": self.bytes}
 
 
 def _light(raw: bytes) -> tuple[dict, int] | None:

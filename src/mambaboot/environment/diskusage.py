@@ -204,6 +204,16 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sam
     return Usage(files, size, shared_files, shared_bytes, found and os.path.relpath(found, path), repeated)
 
 
+def environment_size(prefix: str) -> Usage:
+    """An environment's size as its record keeps it and `list --size` shows it, so that the two
+    agree: every file under the prefix counted as measure() counts it (a link as the link, a
+    file with several hard links once), but the record itself, whose size changes with the size
+    it holds."""
+    from mambaboot.environment import record
+
+    return measure(prefix, exclude=(record.record_path(prefix),))
+
+
 def human(n: int) -> str:
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):

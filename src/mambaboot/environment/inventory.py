@@ -83,7 +83,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | 
     failed = ((rec_.get("provisioning") or {}).get("failed") or {})
     copy = None
     if measure:
-        usage = diskusage.measure(prefix)
+        usage = diskusage.environment_size(prefix)
         size: int | None = usage.bytes
         copy = usage.files > 0 and usage.shared_files == 0
     else:

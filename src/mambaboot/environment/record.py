@@ -181,8 +181,10 @@ def _marker_path(cache_dir: str, prefix: str) -> str:
 
 def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
     """Held for a whole create of prefix: a second run for the same target is refused at once
-    instead of racing it (micromamba's `create -y` would delete the first one's prefix)."""
-    return fsops.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False)
+    instead of racing it (micromamba's `create -y` would delete the first one's prefix). The
+    lock file goes with the lock: a later run has no use for it."""
+    return fsops.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
+                          transient=True)
 
 
 def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> str:

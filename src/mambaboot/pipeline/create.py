@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops, pathrules, winsys
-from mambaboot.common.errors import ObtainError, TargetRefused, UsageError
+from mambaboot.common.errors import HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -141,7 +141,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     if ancestor and not os.path.lexists(plan.cache_dir) and not os.path.isdir(ancestor):
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
-    os.makedirs(plan.cache_dir, exist_ok=True)
+    made = fsops.make_dirs(plan.cache_dir)
     try:
         # The target is judged under the lock: only then does a pending marker mean
         # "interrupted" rather than "being created right now".
@@ -149,6 +149,11 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net)
     except BlockingIOError:
         raise busy.working(plan.prefix) from None
+    finally:
+        # A run that failed before anything a later run reuses (the engine, the package cache)
+        # was kept leaves no empty cache directory behind; the lock, the private home and the
+        # directories made for them went already.
+        fsops.remove_empty_dirs(made)
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,
@@ -161,7 +166,10 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     report_network(net, reporter)
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
-        binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net)
+        try:
+            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net)
+        except HostUnreachable as exc:
+            raise ObtainError(f"{exc}\n{offline_help(plan)}") from None
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")
         reporter.step(f"micromamba: {binary.version} ({how}, sha256 {binary.sha256[:12]})")
         _same_engine_as_lock(plan, binary)
@@ -187,6 +195,27 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
                         overlays=applied, provisioning=provisioned)
+
+
+def offline_help(plan: Plan) -> str:
+    """What this create needs the network for, and how to go on without it: said when the
+    engine's download cannot connect at all, before anything else could be tried."""
+    source = plan.micromamba
+    engine = f"micromamba {source.version} ({source.url})" if source.kind == "release" else f"micromamba from {source.url}"
+    remote = [c for c in plan.channels if not c.startswith("file:")]
+    needs = [engine]
+    if plan.lock is not None and not plan.offline:
+        needs.append(f"the packages {plan.lock_path} names")
+    elif remote and not plan.offline:
+        needs.append("the packages of the channel" + ("s " if len(remote) > 1 else " ") + ", ".join(remote))
+    lines = [f"without a network this create cannot download {' nor '.join(needs)}; to go on offline:",
+             "  --micromamba PATH        a micromamba binary you have (or MAMBABOOT_MICROMAMBA=PATH)"]
+    if remote and plan.lock is None and not plan.offline:
+        lines.append("  --channel file:///DIR    a channel on disk (DIR/<platform>/repodata.json beside its packages), "
+                     "in place of each channel above")
+    if not plan.offline:
+        lines.append(f"  --offline                only packages the package cache {plan.pkgs_dirs[0]} holds from earlier creates")
+    return "\n".join(lines)
 
 
 def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
@@ -243,12 +272,13 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []
     if plan.overlays:
-        from mambaboot.environment import condameta, overlay
+        from mambaboot.environment import condameta, diskusage, overlay
 
         applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
         copied = [f for a in applied for f in a.files]
         finished.files.extend(copied)
-        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
+        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied],
+                      size=diskusage.environment_size(plan.prefix).to_dict())
         reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
     record.clear_pending(plan.cache_dir, plan.prefix)
     return finished, applied

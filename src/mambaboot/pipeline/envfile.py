@@ -10,7 +10,8 @@ from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
 
-_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
+# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+_KNOWN_KEYS = frozenset(("name", "channels", "dependencies", "prefix", "variables"))
 # conda's own pseudo-channel: "do not add defaults". We never add any, so it means nothing here.
 _NO_DEFAULTS = "nodefaults"
 

@@ -88,7 +88,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
         if checks is None and not inputs.windows:
             checks = _checks(inputs, environ)
-        # The one pass over conda-meta: packages and declared sizes, and on a Windows layout
+        # The one pass over conda-meta: the packages, and on a Windows layout
         # the files' entries that name the scripts to patch (no .bat has a use elsewhere).
         from mambaboot.environment import condameta
 
@@ -109,6 +109,12 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
             checks.cancel()
         raise
     verification = checks.result()
+    # Measured after every write to the prefix, the verification's own included (an environment's
+    # python writes the bytecode of what it imports when the package shipped none), so `list`
+    # shows what `list --size` would measure now.
+    from mambaboot.environment import diskusage
+
+    size = diskusage.environment_size(prefix)
     reporter.step(
         f"verify: python {verification.python_version} ({verification.python}), "
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
@@ -120,7 +126,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
         state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
-        packages=[p.to_dict() for p in packages], size=meta.size(), lock=lock_file,
+        packages=[p.to_dict() for p in packages], size=size.to_dict(), lock=lock_file,
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")

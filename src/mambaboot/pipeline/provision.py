@@ -322,7 +322,7 @@ class _Run:
             step, script = current
             self.fail(step, "interrupted", **({"script": script} if script else {}), interrupted=True)
             raise
-        usage = diskusage.measure(self.prefix)
+        usage = diskusage.environment_size(self.prefix)
         rec = self.save(state=record.COMPLETE, provisioned=record.now(), size=usage.to_dict())
         return rec["provisioning"]
 

@@ -1,5 +1,6 @@
 """Check this shell and machine against the rules: at most one environment in a shell,
-activation without hooks, no silent fallback to another Python.
+activation without hooks, no silent fallback to another Python. A warning names a real risk on
+this platform and a fix that makes sense there.
 
 Every check reads a Host (the environment, the file system, and on Windows the registry
 through winsys), so each finding can be produced with fakes. Findings are "error" (breaks a
@@ -23,6 +24,19 @@ _ACTIVE = ("CONDA_PREFIX", "VIRTUAL_ENV")
 # Set by an activation (ours or conda's); reported only when they contradict each other.
 _ACTIVATION = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT")
 _DELIBERATE = ("CONDA_PKGS_DIRS",)  # a setting mambaboot itself honours
+# PYTHON* variables besides _STEERING that change which files an environment's python takes:
+# (name, the platforms where it does, what goes wrong). Every other PYTHON* variable changes how
+# a Python behaves, never which interpreter, standard library or packages it uses
+# (PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED, PYTHONIOENCODING, PYTHONUTF8, PYTHONWARNINGS,
+# PYTHONSTARTUP, which runs only at the interactive prompt, ...): doctor says nothing of them.
+# PYTHONUSERBASE moves the user site, which check_user_site reports when it holds packages.
+_PYTHON_RISKS = (
+    ("PYTHONEXECUTABLE", ("osx",), "sys.executable becomes this path: pip, venv and whatever starts sys.executable "
+     "run that program, not the environment's python"),
+    ("PYTHONPLATLIBDIR", ("linux", "osx"), "every Python looks for its compiled standard modules "
+     "(lib/pythonX.Y/lib-dynload) under this directory name instead: an environment's python whose "
+     "library is in lib fails to import them"),
+)
 _OWN_STATE = "_MAMBABOOT_"  # what activate.bat keeps for deactivate.bat
 _DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"
 
@@ -83,13 +97,18 @@ def check_variables(m: Host) -> List[Finding]:
     elif shlvl == "0" and not m.get("CONDA_PREFIX"):
         found.append(Finding("variables", WARNING, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell",
                              f"remove the shell init ({UNDO}) and use the environment's .mambaboot activate script"))
+    for name, platforms, risk in _PYTHON_RISKS:
+        if m.get(name) and m.subdir.startswith(platforms):
+            found.append(Finding("variables", WARNING, f"{name}={m.get(name)} is set: {risk}",
+                                 f"unset {name}, and remove it from your profile"))
     known = set(_STEERING + _ACTIVATION + _DELIBERATE)
     others = sorted(k for k in m.environ if isolation.scrubbed(k, m.windows)
                     and (k.upper() if m.windows else k) not in known and k not in stacked
-                    and not k.upper().startswith(_OWN_STATE))
+                    and not k.upper().startswith((_OWN_STATE, "PYTHON")))
     if others:
-        found.append(Finding("variables", WARNING, "conda/mamba/Python settings in this shell: " + ", ".join(others)
-                             + " (mambaboot's children never see them; other programs do)",
+        found.append(Finding("variables", WARNING, "conda/mamba settings in this shell: " + ", ".join(others)
+                             + " (conda and mamba read them as configuration in every environment; "
+                             "mambaboot's own children never see them)",
                              "remove them from your profile or the system environment variables unless you set them on purpose"))
     if len(active) == 1 and not found:
         (name, value), = active.items()
@@ -134,22 +153,84 @@ def _store_alias(m: Host, directory: str) -> bool:
 
 
 def check_fallbacks(m: Host) -> List[Finding]:
-    names = ("python.exe", "python3.exe", "py.exe") if m.windows else ("python", "python3")
-    found, seen = [], set()
+    """The Windows Store's python.exe alias: not a Python but a stub that opens the Store (or
+    fails with exit 9009) wherever no environment's python comes first on PATH."""
+    if not m.windows:
+        return []
+    found = []
     for entry in m.path_entries():
-        if env_root(m, entry):
-            continue  # an environment's own directory: reported by the PATH check
-        here = [n for n in names if m.is_file(m.path.join(entry, n)) and (m.windows or m.is_executable(m.path.join(entry, n)))]
-        real = m.same_key(m.realpath(entry))
-        if not here or real in seen:  # /bin and /usr/bin are one directory on merged-/usr systems
+        here = [n for n in ("python.exe", "python3.exe") if m.is_file(m.path.join(entry, n))]
+        if here and _store_alias(m, entry):
+            found.append(Finding("fallback", WARNING, "the Windows Store python alias is reachable on PATH: "
+                                 + ", ".join(m.path.join(entry, n) for n in here)
+                                 + " (a shell without an environment, or a broken activation, runs it silently)",
+                                 "disable it: Settings > Apps > Advanced app settings > App execution aliases"))
+    return found
+
+
+def _first_on_path(m: Host, name: str) -> Optional[str]:
+    """What a shell runs for `name`: cmd.exe's search on Windows, the first executable file on PATH elsewhere."""
+    if m.windows:
+        return resolve(m, name)
+    return next((m.path.join(e, name) for e in m.path_entries()
+                 if m.is_file(m.path.join(e, name)) and m.is_executable(m.path.join(e, name))), None)
+
+
+def check_shadowing(m: Host) -> List[Finding]:
+    """With an environment active, `python` must run its python. Activation puts the
+    environment first on PATH, so another Python can come first only when something changed PATH
+    afterwards (a profile run again by a subshell: pyenv's init, a conda hook, a PATH line), or
+    when the environment has no python of that name. A Python merely present later on PATH (a
+    distribution's /usr/bin/python3) is no risk: it is never reached while the environment is active."""
+    active = next(iter(_active(m).values()), "")
+    if not active:
+        return []
+    found = []
+    for name in ("python",) if m.windows else ("python", "python3"):
+        first = _first_on_path(m, name)
+        if first is None or m.same_key(env_root(m, m.path.dirname(first))) == m.same_key(active):
             continue
-        seen.add(real)
-        what = "the Windows Store python alias" if _store_alias(m, entry) else "a Python outside any environment"
-        fix = ("disable it: Settings > Apps > Advanced app settings > App execution aliases" if _store_alias(m, entry)
-               else f"take {entry} out of PATH if you can")
-        found.append(Finding("fallback", WARNING, f"{what} is reachable on PATH: "
-                             + ", ".join(m.path.join(entry, n) for n in here)
-                             + " (a broken activation would run it silently)", fix))
+        own = [e for e in m.path_entries() if m.same_key(env_root(m, e)) == m.same_key(active)
+               and m.is_file(m.path.join(e, name + (".exe" if m.windows else "")))]
+        if own:
+            found.append(Finding("shadow", ERROR, f"`{name}` runs {first}, not the active environment's "
+                                 f"{m.path.join(own[0], name)}: {m.path.dirname(first)} comes before it on PATH",
+                                 f"find what puts {m.path.dirname(first)} on PATH after activation (a profile line "
+                                 "run again by a subshell: pyenv init, a conda hook, an export PATH=...), take it out, "
+                                 "and activate again in a new shell"))
+        else:
+            found.append(Finding("shadow", ERROR, f"the active environment {active} has no {name}: `{name}` runs {first}",
+                                 f"install python into {active}, or use the environment's own interpreter by its name"))
+    return found
+
+
+def check_user_site(m: Host) -> List[Finding]:
+    """Packages in a user site (`pip install --user`) are imported by every Python of that
+    version, an environment's python included, ahead of the environment's own site-packages
+    (site.py adds the user site first), unless PYTHONNOUSERSITE is set."""
+    if m.get("PYTHONNOUSERSITE"):
+        return []
+    base = m.get("PYTHONUSERBASE")
+    if not base:
+        base = m.path.join(m.get("APPDATA"), "Python") if m.windows else m.path.join(m.home(), ".local")
+        if m.windows and not m.get("APPDATA"):
+            return []
+    where = ("PYTHONUSERBASE" if m.get("PYTHONUSERBASE") else "the user site")
+    found = []
+    if m.windows:
+        sites = [m.path.join(base, d, "site-packages") for d in m.listdir(base) if d.lower().startswith("python3")]
+    else:
+        lib = m.path.join(base, "lib")
+        sites = [m.path.join(lib, d, "site-packages") for d in m.listdir(lib) if d.startswith("python3.")]
+    for site in sites:
+        held = m.listdir(site)
+        if held:
+            found.append(Finding("user-site", WARNING, f"{site} ({where}) holds {len(held)} "
+                                 f"entr{'y' if len(held) == 1 else 'ies'} "
+                                 f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}): every Python of that "
+                                 "version imports them ahead of its environment's own packages",
+                                 "install them into the environments that need them and remove them here "
+                                 "(pip uninstall with that Python), or set PYTHONNOUSERSITE=1 in your profile"))
     return found
 
 
@@ -254,7 +335,8 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
 
 
 def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
-    findings = check_variables(m) + check_path(m) + check_fallbacks(m) + check_copies(m) + check_locations(m, prefixes)
+    findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m)
+                + check_copies(m) + check_locations(m, prefixes))
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
     return findings + check_shell_init(m)
