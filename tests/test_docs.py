@@ -231,13 +231,14 @@ README_BUILD = re.compile(r"python3? (tools/build_(?:zipapp|release)\.py -o \S+?
 
 
 def test_the_readme_check_passes_right_after_each_build_the_readme_shows(tmp_path):
-    """The README's "Check a download" block, run where each build command the README shows
-    leaves its files (a fresh directory each), with nothing else done between: what a user who
-    builds the zipapp or the release and then checks it does."""
+    """The install page's "Check a download" block, run where each build command the README and
+    that page show leaves its files (a fresh directory each), with nothing else done between: what
+    a user who builds the zipapp or the release and then checks it does."""
+    install = (REPO / "docs" / "install.md").read_text(encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    check = [b for b in blocks(_section(readme, re.compile(r"^#+ Check a download"))) if b.kind == "bash"]
-    assert len(check) == 1, "the README's check block"
-    builds = sorted(set(README_BUILD.findall(readme)))
+    check = [b for b in blocks(_section(install, re.compile(r"^#+ Check a download"))) if b.kind == "bash"]
+    assert len(check) == 1, "the check block"
+    builds = sorted(set(README_BUILD.findall(readme + install)))
     assert builds, "the README shows how the files it checks are built"
     for n, build in enumerate(builds):
         work = tmp_path / str(n)

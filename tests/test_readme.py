@@ -178,8 +178,15 @@ def test_the_reliability_page_names_the_rows_the_suite_prints():
     """docs/reliability.md lists, without counts, exactly the rows the suite's reliability table
     prints, each with the test file that tries it."""
     recorded = {}
-    for source in (REPO / "tests").glob("test_*.py"):
-        for category in re.findall(r'reliability\.record\(\s*"([^"]+)"', source.read_text(encoding="utf-8")):
+    sources = sorted((REPO / "tests").glob("test_*.py"))
+    constants = {}  # a category named once and shared between test files by import
+    for source in sources:
+        constants.update(re.findall(r'^([A-Z_]+) = "([^"]+)"$', source.read_text(encoding="utf-8"), re.M))
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        for literal, name in re.findall(r'reliability\.record\(\s*(?:"([^"]+)"|([A-Z_]+)\b)', text):
+            category = literal or constants.get(name)
+            assert category, f"{source.name}: reliability.record({name}) names no constant of the tests"
             recorded.setdefault(category, set()).add(source.name)
     text = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([^`]+)` \| `tests/(test_\w+\.py)`", text, re.M))
