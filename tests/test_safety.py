@@ -297,7 +297,7 @@ def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, relia
     proc = subprocess.run(INTERACTIVE[shell], input=stdin, capture_output=True, text=True, cwd=str(world.root),
                           env={"PATH": os.environ["PATH"], "HOME": str(world.home), "PS1": "> "}, timeout=60)
     ok = f"({prefix.name}) > " in proc.stderr and not list(world.root.rglob("pwned"))
-    reliability.record("activation prompt: the path shown literally, nothing run", ok)
+    reliability.record("activation prompt: the directory name shown literally, nothing run", ok)
     assert ok, proc.stderr
 
 
