@@ -10,10 +10,10 @@ conda/base/constants.py), as well as `$CONDA_PREFIX/.condarc`. libmamba (mamba 2
 configuration.cpp), and every way into an environment sets its root prefix to the environment.
 
 It also carries two settings (SETTINGS): the environment's own conda names it by its directory
-in the prompt, and keeps it out of the user's ~/.conda/environments.txt. The file is the user's once written: it is never
-overwritten. Where one exists, `adopt` (and `create`) append the settings it lacks, with a
-comment line, keeping the user's own values, owner and mode; a file the YAML subset reader cannot
-read is left as it is, with a warning.
+in the prompt, and keeps it out of the user's ~/.conda/environments.txt. The file is the
+user's once written: it is never overwritten. Where one exists, `adopt` (and `create`) append
+the settings it lacks, with a comment line, keeping the user's own values, owner and mode; a
+file the YAML subset reader cannot read is left as it is, with a warning.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
