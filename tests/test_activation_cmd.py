@@ -106,6 +106,8 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
         win + s for s in ("\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin", "\\condabin")]
     assert during["PATH"].split(";")[:len(want)] == want
     assert during["CONDA_DEFAULT_ENV"] == ("base" if which == "nasty" else win)
+    # the prompt names the environment's directory, whatever CONDA_DEFAULT_ENV is
+    assert during["CONDA_PROMPT_MODIFIER"] == f"({prefix.name}) " and during["PROMPT"].startswith(f"({prefix.name}) ")
     assert during["MB_GONE"] == "set by the caller"  # ***unset***: conda leaves it as it was
     assert hooks == {"MB_ORDER": "a x last", "MB_HOOK": windows_path(prefix / "etc/conda/activate.d") + "\\"}
     assert set(state) == {"_MAMBABOOT_ACTIVE", "_MAMBABOOT_NAMES"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")}

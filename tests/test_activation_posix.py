@@ -116,7 +116,9 @@ def test_posix_activation_round_trip(shell, hooked_env, tmp_path):
     assert (during["CONDA_DEFAULT_ENV"], during["CONDA_EXE"], during["CONDA_PYTHON_EXE"]) == (
         "base", str(hooked_env / "bin" / "conda"), str(hooked_env / "bin" / "python"))
     assert "_CE_M" not in during and "_CE_CONDA" not in during
-    assert (tmp_path / "ps1").read_text() == "(base) $ "
+    # the prompt names the environment's directory (not "base", which every environment's own conda
+    # would show, nor the full path), literally
+    assert (tmp_path / "ps1").read_text() == f"({hooked_env.name}) $ " == "(hooked env & (co)) $ "
     # refused in a shell that holds an environment: nothing changed, loudly
     assert "is still active here" in proc.stderr
     assert (tmp_path / "after_refusal").read_text() == (tmp_path / "middle").read_text()
@@ -152,6 +154,30 @@ echo "$CONDA_PREFIX" """
     proc = _run(["fish", "--no-config"], f"source '{moved}/.mambaboot/activate.fish'; and python -c 'import sys; print(sys.prefix)'",
                 tmp_path, _shell_env(tmp_path))
     assert proc.stdout.strip() == str(moved), proc.stderr
+
+
+def test_every_way_in_names_the_environments_directory_in_the_prompt(made_env, tmp_path):
+    """Not "(base)", which every environment's own conda shows, nor the full path; and the whole
+    directory name, where mamba's `{name}` (libmamba `prefix.stem()`) would drop ".12"."""
+    env = copy_env(made_env, tmp_path / "proj_3.12")
+    show = 'printf "%s|%s|%s\\n" "$CONDA_PROMPT_MODIFIER" "$CONDA_DEFAULT_ENV" "$PS1"'
+    want = "(proj_3.12) |base|(proj_3.12) > "
+    for shell, argv in POSIX_SHELLS.items():
+        script = f"""PS1='> '; MAMBABOOT_ENV='{env}'; . '{env}/.mambaboot/activate.sh'
+eval "PS1=\\"$PS1\\""; {show}"""
+        proc = _run(argv, script, tmp_path, _shell_env(tmp_path))
+        assert proc.stdout.splitlines() == [want], (shell, proc.stderr)
+    script = f"""function fish_prompt; echo -n '> '; end
+source '{env}/.mambaboot/activate.fish'; printf '%s|%s|%s\\n' $CONDA_PROMPT_MODIFIER $CONDA_DEFAULT_ENV (fish_prompt)"""
+    proc = _run(["fish", "--no-config"], script, tmp_path, _shell_env(tmp_path))
+    assert proc.stdout.splitlines() == [want], proc.stderr
+    # `run` and `shell` set the same variables (the prompt itself is the started shell's own)
+    proc = subprocess.run([*MAMBABOOT, "run", str(env), "--", "sh", "-c", 'printf "%s|%s\\n" "$CONDA_PROMPT_MODIFIER" "$CONDA_DEFAULT_ENV"'],
+                          env=_shell_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == ["(proj_3.12) |base"], proc.stderr
+    proc = subprocess.run([*MAMBABOOT, "shell", str(env), "--shell", "dash"], input='echo "$CONDA_PROMPT_MODIFIER|"\n',
+                          env=_shell_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == ["(proj_3.12) |"], proc.stderr
 
 
 def test_activation_starts_no_process(hooked_env, tmp_path):
@@ -350,7 +376,7 @@ source '{deact}'; echo deactivate_again=$status
         if expected.get(name) != baseline.get(name):
             assert during.get(name) == expected.get(name), name
     assert during["MB_GONE"] == "set by the caller" and during["MB_HOOK"] == f"hooked {hooked_env}"
-    assert (tmp_path / "prompt").read_text() == "(base) > \n"
+    assert (tmp_path / "prompt").read_text() == f"({hooked_env.name}) > \n"
     assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
     assert (tmp_path / "prompt_after").read_text() == "> \n"
 

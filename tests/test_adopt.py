@@ -1,11 +1,13 @@
 """`mambaboot adopt` end to end: environments made by others, by mambaboot, and hand-overs."""
 
 import json
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from mambaboot.common import yamlsubset
 from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
 from tests.support.probed import FSYNC_PROBE, run_probed, synced
@@ -97,6 +99,61 @@ def test_a_failed_adoption_leaves_the_environment_exactly_as_it_was(world, chann
     assert "expected 3.12, found 3.11.2" in r.stderr
     assert _beyond_bytecode(diff(before, snapshot(world.root))) == {}
     assert (prefix / "pkgs").is_dir() and not (prefix / "pkgs").is_symlink()
+
+
+MINE = "channels:\n  - mine  # my channel\nregister_envs: true\n"  # a value of the user's: it wins
+
+
+def test_adopt_appends_the_settings_a_users_condarc_lacks_and_keeps_the_rest(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    rc = prefix / ".condarc"
+    rc.write_text(MINE)
+    rc.chmod(0o640)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert f"condarc: added env_prompt to {rc}" in r.stderr
+    text = rc.read_text()
+    assert text.startswith(MINE + "# Added by mambaboot:\n") and text.count("register_envs") == 1
+    assert yamlsubset.parse(text) == {"channels": ["mine"], "register_envs": "true", "env_prompt": "({name}) "}
+    assert stat.S_IMODE(rc.stat().st_mode) == 0o640
+    assert world.run("adopt", str(prefix)).returncode == 0
+    assert rc.read_text() == text, "nothing left to add"
+
+
+def test_adopt_adds_the_settings_to_a_condarc_an_older_mambaboot_wrote(world, channel, standin):
+    assert world.create("mine", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    rc = world.envs / "mine" / ".condarc"
+    text = rc.read_text()
+    old = text[:text.index("# the prompt")]
+    rc.write_text(old)
+    r = world.run("adopt", str(world.envs / "mine"))
+    assert r.returncode == 0, r.stderr
+    assert "condarc: added env_prompt, register_envs" in r.stderr
+    assert rc.read_text().startswith(old) and yamlsubset.parse(rc.read_text())["register_envs"] == "false"
+    assert ".condarc" in _record(world.envs / "mine")["files"]
+
+
+def test_a_condarc_the_subset_reader_cannot_read_is_left_as_it_is_with_a_warning(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    (prefix / ".condarc").write_text("custom_channels: {a: b}\n")
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert (prefix / ".condarc").read_text() == "custom_channels: {a: b}\n"
+    warning = next(line for line in r.stderr.splitlines() if "condarc" in line and "left as it is" in line)
+    assert f"{prefix / '.condarc'} cannot be read safely (line 1: flow mappings" in warning
+    assert 'env_prompt: "({name}) "; register_envs: false' in warning
+
+
+def test_a_failed_adoption_takes_back_what_it_appended_to_a_users_condarc(world, channel, standin):
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    (prefix / ".condarc").write_text(MINE)
+    before = snapshot(world.root)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache), "--python", "3.12")
+    assert r.returncode == 7 and "condarc: added env_prompt" in r.stderr, r.stderr
+    assert _beyond_bytecode(diff(before, snapshot(world.root))) == {}
 
 
 def test_create_force_never_replaces_an_adopted_environment(world, channel, standin):

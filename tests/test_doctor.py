@@ -3,6 +3,7 @@
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.shell import doctor, shellinit
-from tests.conftest import MAMBABOOT, _clean_environ
+from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support.snapshot import diff, snapshot
 
 CONDA_BLOCK = """# >>> conda initialize >>>
@@ -324,6 +325,41 @@ def test_a_stock_debian_shell_is_clean_with_or_without_an_environment(made_env, 
         proc = _doctor("--json", home=home, **env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert [f for f in json.loads(proc.stdout)["findings"] if f["severity"] != "ok"] == []
+
+
+@pytest.mark.parametrize("own_conda", [True, False], ids=["own-conda", "no-conda"])
+def test_a_shell_the_scripts_activated_holds_nothing_to_fix(made_env, tmp_path, own_conda):
+    """activate.sh sets CONDA_EXE, _CONDA_EXE, CONDA_PYTHON_EXE, _CONDA_ROOT (its own conda's) and
+    MAMBA_ROOT_PREFIX: doctor names the active environment instead of asking to remove them."""
+    prefix = copy_env(made_env, tmp_path / "env")
+    if not own_conda:
+        (prefix / "bin" / "conda").unlink()
+    home = tmp_path / "home"
+    home.mkdir()
+    doctor_cmd = " ".join(shlex.quote(a) for a in [*MAMBABOOT, "doctor", "--json"])
+    script = f"MAMBABOOT_ENV={shlex.quote(str(prefix))}; . \"$MAMBABOOT_ENV/.mambaboot/activate.sh\"\n{doctor_cmd}\n"
+    proc = subprocess.run(["dash", "-c", script], env=_clean_environ(HOME=str(home)), capture_output=True, text=True,
+                          timeout=60)
+    variables = [(f["severity"], f["message"]) for f in json.loads(proc.stdout)["findings"] if f["check"] == "variables"]
+    assert variables == [("ok", f"one environment is active: {prefix} (CONDA_PREFIX)")], proc.stderr
+
+
+def test_variables_that_are_not_what_activation_sets_stay_warnings(tmp_path):
+    (tmp_path / "e" / "conda-meta").mkdir(parents=True)
+    e = str(tmp_path / "e")
+    env = {"CONDA_PREFIX": e, "CONDA_SHLVL": "1", "MAMBA_ROOT_PREFIX": e, "CONDA_EXE": "/opt/conda/bin/conda"}
+    found = doctor.check_variables(machine(env, files={f"{e}/bin/conda"}))
+    assert severities(found) == [("variables", "warning")] and found[0].message.startswith(
+        "conda/mamba settings in this shell: CONDA_EXE (")
+    found = doctor.check_variables(machine(dict(env, CONDA_EXE=f"{e}/bin/conda"), files={f"{e}/bin/conda"}))
+    assert severities(found) == [("variables", "ok")]
+    # without its own conda, activation sets no CONDA_EXE: one there came from elsewhere
+    assert severities(doctor.check_variables(machine(dict(env, CONDA_EXE=f"{e}/bin/conda")))) == [("variables", "warning")]
+    # on Windows, names in any case and conda's Windows layout
+    w = {"CONDA_PREFIX": "C:\\e", "Conda_Exe": "C:\\e\\Scripts\\conda.exe", "mamba_root_prefix": "C:\\e"}
+    m = Host(environ=w, windows=True, subdir="win-64", cwd="C:\\", isdir=lambda p: p == "C:\\e\\conda-meta",
+             is_file=lambda p: p == "C:\\e\\Scripts\\conda.exe")
+    assert severities(doctor.check_variables(m)) == [("variables", "ok")]
 
 
 def test_undo_shell_init_removes_only_the_marked_blocks_and_keeps_backups(tmp_path):

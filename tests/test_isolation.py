@@ -61,13 +61,13 @@ def test_activated_environment_sets_condas_variables(tmp_path):
     env = activation.activated({"PATH": "/usr/bin", "_CE_M": "x"}, "/e", windows=False)
     assert env["PATH"] == "/e/bin:/e/condabin:/usr/bin"
     assert (env["CONDA_PREFIX"], env["CONDA_SHLVL"], env["CONDA_DEFAULT_ENV"]) == ("/e", "1", "/e")
-    assert env["CONDA_PROMPT_MODIFIER"] == "(/e) " and env["_CE_M"] == "x" and "CONDA_EXE" not in env
+    assert env["CONDA_PROMPT_MODIFIER"] == "(e) " and env["_CE_M"] == "x" and "CONDA_EXE" not in env
     # with its own conda, conda's root prefix is the environment: "base", and conda's own variables
     (tmp_path / "conda-meta").mkdir()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "conda").write_text("")
     env = activation.activated({"PATH": "/usr/bin", "_CE_M": "x"}, str(tmp_path), windows=False)
-    assert (env["CONDA_DEFAULT_ENV"], env["CONDA_PROMPT_MODIFIER"]) == ("base", "(base) ")
+    assert (env["CONDA_DEFAULT_ENV"], env["CONDA_PROMPT_MODIFIER"]) == ("base", f"({tmp_path.name}) ")
     assert (env["CONDA_EXE"], env["_CONDA_EXE"], env["CONDA_PYTHON_EXE"], env["_CONDA_ROOT"]) == (
         f"{tmp_path}/bin/conda", f"{tmp_path}/bin/conda", f"{tmp_path}/bin/python", str(tmp_path))
     assert "_CE_M" not in env and "_CE_CONDA" not in env

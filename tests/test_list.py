@@ -92,6 +92,18 @@ def test_the_size_list_shows_after_create_is_what_list_size_measures(world, chan
     assert shown[0] == shown[1], "the size column"
 
 
+def test_list_counts_what_the_environment_holds_now_and_marks_a_change(world, channel, standin):
+    for name in ("kept", "grown"):
+        assert world.create(name, "-c", channel, "--micromamba", str(standin)).returncode == 0
+    r = world.run("run", str(world.envs / "grown"), "--", "conda", "install", "-y", "uv")  # its own conda, from its .condarc
+    assert r.returncode == 0, r.stderr
+    envs = {e["name"]: e for e in _list(world, "--json").json()["environments"]}
+    assert [envs["grown"][k] for k in ("packages", "packages_at_creation", "changed")] == [4, 3, True]
+    assert [envs["kept"][k] for k in ("packages", "packages_at_creation", "changed")] == [3, 3, False]
+    rows = {line.split()[0]: line for line in _list(world).stdout.splitlines()[1:]}
+    assert "  4 (3 at creation)  " in rows["grown"] and "  3  " in rows["kept"] and "creation" not in rows["kept"]
+
+
 def test_list_given_paths_and_an_empty_root(world, channel, standin):
     r = _list(world)
     assert "no environments" in r.stdout

@@ -117,6 +117,7 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     r = world.run("lock", str(prefix), "-o", str(lock))
     assert r.returncode == 0, r.stderr
     assert lock.read_text() == written, "`mambaboot lock` writes what create wrote"
+    assert "warning" not in r.stderr
 
     r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
@@ -128,6 +129,22 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     assert r.json()["python_version"] == "3.11.2"
     assert _record(prefix)["state"] == "complete"
     assert "lock: all 4 packages match the lock" in r.stderr
+
+
+def test_lock_of_an_environment_that_changed_since_creation_says_so(world, channel, standin):
+    assert world.create("grown", "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "grown"
+    made = (prefix / ".mambaboot" / "lock.txt").read_text()
+    r = world.run("run", str(prefix), "--", "conda", "install", "-y", "uv")  # its own conda, without mambaboot
+    assert r.returncode == 0, r.stderr
+    uv = next(p for p in condameta.installed(str(prefix)) if p.name == "uv")
+    r = world.run("lock", str(prefix), "-o", str(world.root / "now.lock"))
+    assert r.returncode == 0, r.stderr
+    warning = next(line for line in r.stderr.splitlines() if line.startswith("warning: "))
+    assert f"{prefix} changed since mambaboot recorded it" in warning and f"+uv-{uv.version}-{uv.build}" in warning
+    assert f"{prefix / '.mambaboot' / 'lock.txt'} is what it held then" in warning
+    assert uv.url in (world.root / "now.lock").read_text(), "the lock is what the environment holds now"
+    assert (prefix / ".mambaboot" / "lock.txt").read_text() == made
 
 
 def test_lock_of_an_environment_the_engine_made_directly(world, channel, standin):

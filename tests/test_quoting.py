@@ -128,6 +128,19 @@ def test_generated_powershell_scripts(made_env, tmp_path):
     assert "Split-Path -Parent $PSScriptRoot" in activate
 
 
+def test_activate_ps1_names_the_environments_directory_in_the_prompt(made_env):
+    """activate.ps1 as `mambaboot create` wrote it: the prompt takes the last part of the prefix
+    the script found itself in (.NET's string operation, no provider path rules), not the name
+    CONDA_DEFAULT_ENV gets ("base" with the environment's own conda)."""
+    raw = (made_env / ".mambaboot" / "activate.ps1").read_bytes()
+    source = raw.decode("utf-8-sig")
+    code = pwsh.code_only(pwsh.parse(raw))  # literals blanked: what is left runs
+    assert "$prefix = Split-Path -Parent $PSScriptRoot" in code
+    assert "[Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', '(' + [IO.Path]::GetFileName($prefix) + ') ')" in source
+    assert "[Environment]::SetEnvironmentVariable('', '' + [IO.Path]::GetFileName($prefix) + '')" in code
+    assert source.count("'CONDA_PROMPT_MODIFIER'") == 2  # set once; the other is in the list of saved names
+
+
 # The hostile corpus as directory names (a path component cannot be empty, "." or "..", hold "/"
 # or be longer than 255 bytes), plus PowerShell's own quote characters and syntax.
 PS_HOSTILE = sorted({n.replace("/", "_") for n in NAMES if n not in ("", ".", "..") and len(n.encode()) < 200}

@@ -292,14 +292,14 @@ def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, relia
     made = _foreign_env(world.root / "plain")
     r = world.run("activate-scripts", str(made))
     assert r.returncode == 0, r.stderr
-    # Moved after the scripts were written: they find themselves, so the prompt carries the new path.
+    # Moved after the scripts were written: they find themselves, so the prompt carries the new name.
     prefix = world.root / "e $HOME `touch pwned` %~ x"
     made.rename(prefix)
     stdin = f"MAMBABOOT_ENV='{prefix}'\n. \"$MAMBABOOT_ENV/.mambaboot/activate.sh\"\n:\nexit\n"
     proc = subprocess.run(INTERACTIVE[shell], input=stdin, capture_output=True, text=True, cwd=str(world.root),
                           env={"PATH": os.environ["PATH"], "HOME": str(world.home), "PS1": "> "}, timeout=60)
-    ok = f"({prefix}) > " in proc.stderr and not list(world.root.rglob("pwned"))
-    reliability.record("activation prompt: the path shown literally, nothing run", ok)
+    ok = f"({prefix.name}) > " in proc.stderr and not list(world.root.rglob("pwned"))
+    reliability.record("activation prompt: the directory name shown literally, nothing run", ok)
     assert ok, proc.stderr
 
 

@@ -5,11 +5,13 @@ release, and a control shows that the stand-in really has the behaviour (the tra
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from mambaboot.common import yamlsubset
 from tests.support.channel import MAMBA_VERSION, build_channel, channel_url, menu_spec, pip_spec
 from tests.support.micromamba_standin import make_standin
 from tests.support.snapshot import diff, snapshot
@@ -168,7 +170,38 @@ def test_adopt_adds_a_missing_condarc_and_never_overwrites_one(world, channel, s
     assert json.dumps(channel) in (prefix / ".condarc").read_text()
     (prefix / ".condarc").write_text("channels:\n  - mine\n")
     assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
-    assert (prefix / ".condarc").read_text() == "channels:\n  - mine\n"
+    text = (prefix / ".condarc").read_text()  # only the settings it lacked, appended
+    assert text.startswith("channels:\n  - mine\n# Added by mambaboot:\n")
+    assert yamlsubset.parse(text) == {"channels": ["mine"], "env_prompt": "({name}) ", "register_envs": "false"}
+
+
+def test_the_environments_own_conda_keeps_it_out_of_the_users_environments_txt(world, menu_channel, standin):
+    """conda 26.7.1's first install would append the prefix to ~/.conda/environments.txt
+    (`register_env`, conda/core/envs_manager.py); `register_envs: false` in PREFIX/.condarc stops it."""
+    assert world.create("work", "-c", menu_channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "work"
+    registry = world.home / ".conda" / "environments.txt"
+    r = _run(world, prefix, "conda", "install", "-y", "menu-app")
+    assert r.returncode == 0, r.stderr
+    assert str(prefix) not in (registry.read_text() if registry.exists() else "")
+
+    # Control: without the setting, the same install lists it.
+    rc = prefix / ".condarc"
+    rc.write_text(rc.read_text().replace("register_envs: false\n", ""))
+    r = _run(world, prefix, "conda", "install", "-y", "uv")
+    assert r.returncode == 0, r.stderr
+    assert registry.read_text().splitlines() == [str(prefix)]
+
+
+def test_the_condarcs_env_prompt_makes_condas_prompt_the_one_activation_sets(world, channel, standin):
+    """conda 26.7.1 `_prompt_modifier` (conda/activate.py): context.env_prompt.format(default_env=...,
+    stacked_env=..., prefix=prefix, name=basename(prefix)); for its own root, default_env is "base"."""
+    assert world.create("--prefix", str(world.envs / "proj_3.12"), "-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "proj_3.12"
+    env_prompt = yamlsubset.parse((prefix / ".condarc").read_text())["env_prompt"]
+    condas = env_prompt.format(default_env="base", stacked_env="base", prefix=str(prefix), name=os.path.basename(prefix))
+    r = _run(world, prefix, "sh", "-c", 'printf "%s" "$CONDA_PROMPT_MODIFIER"')
+    assert condas == r.stdout == "(proj_3.12) ", r.stderr
 
 
 def test_mamba_uses_the_environment_as_its_root(world, channel, standin, tmp_path):

@@ -6,6 +6,12 @@ Only what mambaboot depends on is modelled, each from upstream source:
   (``CONDA_ROOT`` defaults to ``sys.prefix``, conda/__init__.py), the XDG/``~/.config``/
   ``~/.conda``/``~`` files, ``$CONDA_PREFIX/...`` and ``$CONDARC``; with no channel at all it
   raises NoChannelsConfiguredError (conda/core/solve.py, since 26.1: no implicit ``defaults``).
+* conda 26.7.1 registers the environment it installs into: its transaction touches
+  ``~/.conda/environments.txt`` (``RegisterEnvironmentLocationAction.verify``,
+  conda/core/path_actions.py; the file is created empty if absent), then appends the prefix
+  unless it is listed, and not at all when ``register_envs`` is false (``register_env``,
+  conda/core/envs_manager.py). mamba 2.x registers only a prefix it creates
+  (``create_target_directory``, libmamba/src/api/install.cpp), never one it installs into.
 * mamba 2.x reads ``ROOT/{.condarc,condarc,condarc.d,.mambarc}``, the user files and
   ``TARGET/...`` (``compute_default_rc_sources`` in libmamba/src/api/configuration.cpp); its root
   prefix is ``MAMBA_ROOT_PREFIX``, else the grandparent of its own prefix when that holds
@@ -51,6 +57,36 @@ def _rc_list(path, key):
             value = stripped.lstrip()[2:].strip()
             items.append(json.loads(value) if value.startswith('"') else value.strip("'"))
     return items
+
+
+def _rc_scalar(path, key):
+    """The value of a top-level ``key: value`` in a YAML rc file (None: not there)."""
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return None
+    found = None
+    for line in lines:
+        if line.startswith(key + ":"):
+            found = line[len(key) + 1:].split(" #", 1)[0].strip().strip("'\"")
+    return found
+
+
+def _register(prefix, rc):
+    """conda's RegisterEnvironmentLocationAction: verify (touch), then execute (register_env)."""
+    registry = os.path.join(os.path.expanduser("~"), ".conda", "environments.txt")
+    os.makedirs(os.path.dirname(registry), exist_ok=True)
+    open(registry, "a").close()
+    setting = None
+    for path in rc:  # a later file wins, as conda merges primitive parameters
+        setting = _rc_scalar(path, "register_envs") or setting
+    if setting is not None and setting.lower() in ("false", "no", "off"):
+        return
+    with open(registry, encoding="utf-8") as f:
+        if prefix in f.read().splitlines():
+            return
+    with open(registry, "a", encoding="utf-8") as f:
+        f.write(prefix + "\n")
 
 
 def _expand(candidates):
@@ -256,6 +292,8 @@ def install(argv, tool):
         _link(local, target, rec, "%s/%s/%s" % (channel, subdir, fn), channel)
         print("installed %s-%s from %s into %s (cache %s, rc %s)" % (spec, rec["version"], channel, target, cache,
                                                                       ",".join(rc) or "none"))
+    if tool == "conda":
+        _register(os.path.normpath(target), rc)
     return 0
 
 

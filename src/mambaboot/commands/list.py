@@ -10,7 +10,8 @@ def register(subparsers) -> None:
         subparsers, "list", help="list environments and their state",
         description="List every environment under the envs root (and each PATH given): name, state "
         "(complete, incomplete, provisioning, provisioning-failed, foreign), Python version, package count, "
-        "size and creation time. Sizes are those recorded at creation unless --size measures them now; "
+        "size and creation time. The package count is what conda-meta holds now, followed by \"(N at creation)\" "
+        "when that differs from the record. Sizes are those recorded at creation unless --size measures them now; "
         "it also marks \"(copy)\" an environment that shares no hard link with the package cache.",
         example="mambaboot list --size",
     )
@@ -28,8 +29,11 @@ def _row(env) -> list:
 
     size = ("-" if env.size is None else human(env.size)) + (" (copy)" if env.copy else "")
     state = env.state + (f" ({env.failed})" if env.failed else "")
-    return [env.name, state, env.python_version or "-", "-" if env.packages is None else str(env.packages),
-            size, (env.created or "-")[:19].replace("T", " "), env.prefix]
+    packages = "-" if env.packages is None else str(env.packages)
+    if env.changed:  # its own conda or mamba installed or removed packages since
+        packages += f" ({env.packages_at_creation} at creation)"
+    return [env.name, state, env.python_version or "-", packages, size, (env.created or "-")[:19].replace("T", " "),
+            env.prefix]
 
 
 def run(args: argparse.Namespace) -> int:

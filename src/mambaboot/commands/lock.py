@@ -11,7 +11,10 @@ def register(subparsers) -> None:
         description="Write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per package, md5 sums "
         "and the platform in comments), read from its conda-meta; works for any conda environment. pip packages "
         "that mambaboot installed (its record lists them) follow as `# pip:` comment lines with their artefact's sha256. "
-        "`mambaboot create NAME --from-lock FILE` recreates it exactly; micromamba and conda read it too.",
+        "`mambaboot create NAME --from-lock FILE` recreates it exactly; micromamba and conda read it too. The lock is "
+        "what conda-meta holds now: when that differs from mambaboot's record (the environment's own conda or mamba "
+        "installed or removed packages since), a warning names the differences; PREFIX/.mambaboot/lock.txt keeps the "
+        "lock of what it was made with.",
         example="mambaboot lock ./myenv_3_12 -o myenv.lock",
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment directory")
@@ -35,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     rec = record.read(prefix) or {}
     platform = rec.get("platform") or lockfile.platform_of(packages) or host.current().subdir
     text = lockfile.for_environment(packages, rec, platform)
+    changed = _changed(prefix, rec, packages)
+    if changed:
+        sys.stderr.write(f"warning: {changed}\n")
     if args.output:
         fsops.atomic_write(os.path.abspath(args.output), text.encode(), mode=fsops.user_mode(0o666))
         pip = len(rec.get("pip_packages") or ())
@@ -42,3 +48,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _changed(prefix: str, rec: dict, packages) -> str:
+    """One line naming how conda-meta differs from the record ("" when it does not, or there is none)."""
+    import os
+
+    from mambaboot.environment import lockfile
+
+    if not isinstance(rec.get("packages"), list):
+        return ""
+    removed, added = lockfile.since_recorded(rec["packages"], packages)
+    if not removed and not added:
+        return ""
+    shown = [f"+{k}" for k in added] + [f"-{k}" for k in removed]
+    listing = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+    when = str(rec.get("completed") or rec.get("created") or "")[:19].replace("T", " ")
+    pip = (" its `# pip:` lines are those mambaboot's pip installed then, not checked against the environment;"
+           if rec.get("pip_packages") else "")
+    then = f" {os.path.join(prefix, *str(rec['lock']).split('/'))} is what it held then;" if rec.get("lock") else ""
+    return (f"{prefix} changed since mambaboot recorded it ({when} UTC): {listing}; this lock is what it holds "
+            f"now;{pip}{then}".rstrip(";"))

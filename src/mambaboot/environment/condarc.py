@@ -9,7 +9,11 @@ conda/base/constants.py), as well as `$CONDA_PREFIX/.condarc`. libmamba (mamba 2
 `ROOT/.condarc` and `TARGET/.condarc` (`compute_default_rc_sources`, libmamba/src/api/
 configuration.cpp), and every way into an environment sets its root prefix to the environment.
 
-The file is the user's once written: it is never overwritten, only created where missing.
+It also carries two settings (SETTINGS): the environment's own conda names it by its directory
+in the prompt, and keeps it out of the user's ~/.conda/environments.txt. The file is the
+user's once written: it is never overwritten. Where one exists, `adopt` (and `create`) append
+the settings it lacks, with a comment line, keeping the user's own values, owner and mode; a
+file the YAML subset reader cannot read is left as it is, with a warning.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -19,9 +23,28 @@ import os
 from collections.abc import Iterable, Sequence
 
 from mambaboot.common import fsops
+from mambaboot.common.values import value
 
 FILE = ".condarc"
 HEADER = "# Written by mambaboot when it made this environment: the channels it was created"
+# (key, YAML value, why), each honoured by conda 26.x and, env_prompt only, by mamba 2.x:
+# - env_prompt: conda formats it with name=basename(prefix) (conda/activate.py `_prompt_modifier`,
+#   26.7.1); its default "({default_env}) " is "base" for the root prefix (`_default_env`), and the
+#   environment is its own conda's root, so every environment would show "(base)". libmamba
+#   reads it from the rc files too (`Configurable("env_prompt")...set_rc_configurable()`,
+#   libmamba/src/api/configuration.cpp, 2.8.1), but its {name} is `prefix.stem()`
+#   (libmamba/src/core/activation.cpp): `mamba activate` drops a last ".suffix" (proj_3 for proj_3.12).
+# - register_envs: with it false conda's `register_env` (conda/core/envs_manager.py, since 23.9)
+#   returns at once, where its first install would otherwise append the prefix to the user's
+#   ~/.conda/environments.txt. (Its transaction still touches that file, creating it empty if
+#   absent: `RegisterEnvironmentLocationAction.verify`, conda/core/path_actions.py, 26.7.1.)
+#   libmamba's register_envs is not an rc setting (2.8.1); it registers only a prefix it
+#   creates (`create_target_directory`, libmamba/src/api/install.cpp), never one it installs into.
+SETTINGS = (
+    ("env_prompt", '"({name}) "', "the prompt names this environment's directory, not \"base\" (its own conda's name for it)"),
+    ("register_envs", "false", "its conda does not list it in ~/.conda/environments.txt"),
+)
+ADDED = "# Added by mambaboot:"  # the comment line before settings appended to an existing file
 
 
 def channels_of(urls: Iterable[str]) -> list[str]:
@@ -34,16 +57,22 @@ def channels_of(urls: Iterable[str]) -> list[str]:
     return channels
 
 
+def _settings(keys) -> list[str]:
+    return [line for key, text, why in SETTINGS if key in keys for line in (f"# {why}", f"{key}: {text}")]
+
+
 def render(channels: Sequence[str], pkgs_dirs: Sequence[str]) -> str:
     # JSON strings are YAML double-quoted scalars: any path or URL is carried exactly.
     lines = [HEADER,
              "# from and its package cache, so this environment's own conda and mamba can install.",
-             "# It is yours now: mambaboot never overwrites it.",
-             "channels:"]
-    lines += [f"  - {json.dumps(c, ensure_ascii=False)}" for c in channels]
+             "# It is yours now: mambaboot never overwrites it."]
+    if channels:
+        lines.append("channels:")
+        lines += [f"  - {json.dumps(c, ensure_ascii=False)}" for c in channels]
     if pkgs_dirs:
         lines.append("pkgs_dirs:")
         lines += [f"  - {json.dumps(p, ensure_ascii=False)}" for p in pkgs_dirs]
+    lines += _settings([key for key, _, _ in SETTINGS])
     return "\n".join(lines) + "\n"
 
 
@@ -56,14 +85,81 @@ def ours(prefix: str) -> bool:
         return False
 
 
-def write_if_missing(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> str | None:
-    """Write PREFIX/.condarc unless one exists (or there is no channel to name). The relative
-    path when the file there is ours (written now or before), else None. sync: see
-    fsops.atomic_write_many."""
+@value
+class Outcome:
+    """What ensure() did: file, the relative path when the file there is ours (for the record);
+    written, whether it made the file; added, the settings it appended to an existing one;
+    warning, why an existing file was left without some of them."""
+
+    file: str | None
+    written: bool = False
+    added: tuple[str, ...] = ()
+    warning: str | None = None
+
+
+def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> Outcome:
+    """PREFIX/.condarc written where there is none; where there is one, the SETTINGS it lacks
+    appended. sync: see fsops.atomic_write_many."""
     path = os.path.join(prefix, FILE)
-    if os.path.lexists(path):
-        return FILE if ours(prefix) else None
-    if not channels:
-        return None
-    fsops.atomic_write(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
-    return FILE
+    if not os.path.lexists(path):
+        fsops.atomic_write(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
+        return Outcome(FILE, written=True)
+    added, warning = _add_missing(path)
+    return Outcome(FILE if ours(prefix) else None, added=added, warning=warning)
+
+
+def _left(path: str, why: str, missing) -> tuple[tuple[str, ...], str]:
+    wanted = "; ".join(f"{key}: {text}" for key, text, _ in SETTINGS if key in missing)
+    return (), f"{path} {why}; left as it is, without {wanted} (add it yourself: see the guide's .condarc section)"
+
+
+def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
+    """Append the SETTINGS the file lacks (a user's own value of one always wins), or say why not."""
+    from mambaboot.common import filerewrite, yamlsubset
+
+    every = [key for key, _, _ in SETTINGS]
+    if fsops.is_link(path) or not os.path.isfile(path):
+        return _left(path, "is not a regular file", every)
+    try:
+        read = filerewrite.Read(path)
+        text = read.data.decode("utf-8")
+        top = yamlsubset.parse(text)
+    except OSError as exc:
+        return _left(path, f"cannot be read ({exc.strerror})", every)
+    except UnicodeDecodeError:
+        return _left(path, "is not UTF-8 text", every)
+    except yamlsubset.YamlError as exc:
+        return _left(path, f"cannot be read safely ({exc})", every)
+    if top is not None and not isinstance(top, dict):
+        return _left(path, "does not hold a mapping of settings", every)
+    missing = [key for key in every if key not in (top or {})]
+    if not missing:
+        return (), None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = newline.join([ADDED] + _settings(missing)) + newline
+    new = text + ("" if not text or text.endswith("\n") else newline) + block
+    try:  # read again as a whole: the settings must land in the file's own top-level mapping
+        after = yamlsubset.parse(new)
+    except yamlsubset.YamlError:
+        after = None
+    if not isinstance(after, dict) or any(after.get(key) is None for key in missing):
+        return _left(path, "has a layout mambaboot cannot append to safely", missing)
+    try:
+        filerewrite.rewrite(read, new.encode("utf-8"))
+    except OSError as exc:
+        return _left(path, f"could not be written ({exc.strerror or exc})", missing)
+    return tuple(missing), None
+
+
+def take_back(prefix: str, before: bytes) -> None:
+    """Put PREFIX/.condarc back as it was (before: its bytes) when ensure() only appended to it."""
+    from mambaboot.common import filerewrite
+
+    path = os.path.join(prefix, FILE)
+    try:
+        read = filerewrite.Read(path)
+    except OSError:
+        return
+    tail = read.data[len(before):].lstrip(b"\r\n")
+    if read.data != before and read.data.startswith(before) and tail.startswith(ADDED.encode()):
+        filerewrite.rewrite(read, before)

@@ -1,7 +1,9 @@
 """Which environments there are and what state each is in, from their records alone.
 
 Fast by design: per environment one record and one directory listing of conda-meta. Sizes
-come from the record (measured at creation) unless a fresh measurement is asked for.
+come from the record (measured at creation) unless a fresh measurement is asked for; the
+package count is conda-meta's now, next to the record's from creation: the environment's own
+conda and mamba install and remove packages without mambaboot.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -18,17 +20,25 @@ class Environment:
     """One environment as `list` shows it. size_measured False: as recorded at creation (or
     unknown); failed: for provisioning-failed, the step (script) that failed; copy (measured
     only): True when no file shares a hard link (with the package cache): the engine copied
-    every file, as micromamba does when cache and environment are on two volumes."""
+    every file, as micromamba does when cache and environment are on two volumes. packages:
+    how many conda-meta holds now; packages_at_creation: how many the record lists (None:
+    no finished record); changed: the two differ (None: one is unknown)."""
 
-    FIELDS = ("name", "prefix", "state", "python_version", "packages", "size", "size_measured", "created",
-              "failed", "copy")
+    FIELDS = ("name", "prefix", "state", "python_version", "packages", "packages_at_creation", "changed", "size",
+              "size_measured", "created", "failed", "copy")
 
     def __init__(self, *, name: str, prefix: str, state: str, python_version: str | None,
                  packages: int | None, size: int | None, size_measured: bool, created: str | None,
-                 failed: str | None, copy: bool | None = None) -> None:
+                 failed: str | None, copy: bool | None = None, packages_at_creation: int | None = None) -> None:
         self.name, self.prefix, self.state, self.python_version = name, prefix, state, python_version
         self.packages, self.size, self.size_measured, self.created = packages, size, size_measured, created
-        self.failed, self.copy = failed, copy
+        self.failed, self.copy, self.packages_at_creation = failed, copy, packages_at_creation
+
+    @property
+    def changed(self) -> bool | None:
+        if self.packages is None or self.packages_at_creation is None:
+            return None
+        return self.packages != self.packages_at_creation
 
     def to_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS}
@@ -75,10 +85,10 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | 
     marker = record.pending_marker(cache_dir, prefix, pending)
     rec_ = rec or {}
     verification = rec_.get("verification") or {}
-    # A finished record names the Python and the packages: conda-meta is listed only without one.
-    names = None if verification.get("python_version") and "packages" in rec_ else _meta_names(prefix)
+    names = _meta_names(prefix)  # what it holds now, whatever the record says it was made with
     if rec is None and marker is None and names is None:
         return None
+    current = len(names) if names is not None else None
     names = names or []
     failed = ((rec_.get("provisioning") or {}).get("failed") or {})
     copy = None
@@ -92,8 +102,9 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | 
         name=os.path.basename(prefix.rstrip("\\/")) or prefix,
         prefix=prefix,
         state=state_of(rec, marker),
-        python_version=verification.get("python_version") or _python_from_meta(names),
-        packages=_count(rec_["packages"]) if "packages" in rec_ else (len(names) if names else None),
+        python_version=_python_from_meta(names) or verification.get("python_version"),
+        packages=current,
+        packages_at_creation=_count(rec_["packages"]) if "packages" in rec_ else None,
         size=size,
         size_measured=measure,
         created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),

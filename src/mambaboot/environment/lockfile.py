@@ -236,12 +236,26 @@ def _entry(match, source: str, number: int, cwd: str) -> Entry:
     raise UsageError(f"{source}:{number}: {what}; a lock must pin every package by hash")
 
 
+def _apart(wanted, found) -> tuple[list[str], list[str]]:
+    """name-version-build of the keys only in wanted, and of those only in found, sorted."""
+    return (["-".join(k) for k in sorted(set(wanted) - set(found))],
+            ["-".join(k) for k in sorted(set(found) - set(wanted))])
+
+
+def since_recorded(recorded: Iterable[Mapping[str, object]], packages: Sequence[Package]) -> tuple[list[str], list[str]]:
+    """(removed, added) name-version-build: the record's packages (what the environment held when
+    mambaboot made or adopted it) against conda-meta now. Its own conda and mamba change it
+    without mambaboot; a package replaced by another version is in both lists."""
+    was = {(str(p.get("name")), str(p.get("version")), str(p.get("build"))) for p in recorded if isinstance(p, Mapping)}
+    return _apart(was, {(p.name, p.version, p.build) for p in packages})
+
+
 def check(lock: Lock, packages: Sequence[Package]) -> None:
     """The environment holds exactly the locked packages, byte for byte (as conda-meta says)."""
     found = {(p.name, p.version, p.build): p for p in packages}
     wanted = {e.key: e for e in lock.entries}
-    problems = [f"missing: {'-'.join(k)}" for k in sorted(set(wanted) - set(found))]
-    problems += [f"not in the lock: {'-'.join(k)}" for k in sorted(set(found) - set(wanted))]
+    missing, extra = _apart(wanted, found)
+    problems = [f"missing: {k}" for k in missing] + [f"not in the lock: {k}" for k in extra]
     for key in sorted(set(wanted) & set(found)):
         entry, package = wanted[key], found[key]
         if entry.sha256 and package.sha256 != entry.sha256:

@@ -152,6 +152,7 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     record_dir = os.path.join(prefix, record.RECORD_DIR)
     rc_file = os.path.join(prefix, condarc.FILE)
     had_rc = os.path.lexists(rc_file)
+    rc_before = _regular_file_bytes(rc_file) if had_rc else None
     pkgs = os.path.join(prefix, "pkgs")
     had_record_dir = os.path.lexists(record_dir)
     old_link = os.readlink(pkgs) if fsops.is_link(pkgs) else None
@@ -163,6 +164,8 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
             fsops.remove_tree(record_dir)
         if not had_rc and condarc.ours(prefix):
             os.unlink(rc_file)
+        elif rc_before is not None:
+            condarc.take_back(prefix, rc_before)
         if fsops.is_link(pkgs) and os.readlink(pkgs) != old_link:
             fsops.remove_link(pkgs)
             if old_link is not None:
@@ -170,3 +173,12 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
             elif had_empty_pkgs:
                 os.mkdir(pkgs)
         raise
+
+
+def _regular_file_bytes(path: str) -> bytes | None:
+    from mambaboot.common import filerewrite
+
+    try:
+        return filerewrite.Read(path).data
+    except OSError:  # a link (O_NOFOLLOW), a directory, unreadable: nothing condarc.ensure appends to
+        return None

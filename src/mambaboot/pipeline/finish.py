@@ -207,19 +207,23 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
 
 def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],
                    reporter: Reporter) -> str | None:
-    """PREFIX/.condarc with the channels the environment came from, unless there is one."""
+    """PREFIX/.condarc with the channels the environment came from and condarc.SETTINGS, unless
+    there is one; then only the settings it lacks are added."""
     from mambaboot.environment import condarc
 
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
-    existed = os.path.lexists(os.path.join(inputs.prefix, condarc.FILE))
-    written = condarc.write_if_missing(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()),
-                                       sync=not inputs.fresh)
-    if written:
-        files.append(written)
-    if written and not existed:
-        reporter.step(f"condarc: {written} names {len(channels)} channel(s) for the environment's own conda and mamba")
-    return written
+    done = condarc.ensure(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()), sync=not inputs.fresh)
+    if done.file:
+        files.append(done.file)
+    if done.written:
+        reporter.step(f"condarc: {done.file} names {len(channels)} channel(s) for the environment's own conda and mamba")
+    elif done.added:
+        reporter.step(f"condarc: added {', '.join(done.added)} to {os.path.join(inputs.prefix, condarc.FILE)}, "
+                      "its other settings as they were")
+    if done.warning:
+        reporter.warn(f"condarc: {done.warning}")
+    return done.file
 
 
 @value

@@ -101,7 +101,7 @@ def check_variables(m: Host) -> List[Finding]:
         if m.get(name) and m.subdir.startswith(platforms):
             found.append(Finding("variables", WARNING, f"{name}={m.get(name)} is set: {risk}",
                                  f"unset {name}, and remove it from your profile"))
-    known = set(_STEERING + _ACTIVATION + _DELIBERATE)
+    known = set(_STEERING + _ACTIVATION + _DELIBERATE) | _set_by_activation(m)
     others = sorted(k for k in m.environ if isolation.scrubbed(k, m.windows)
                     and (k.upper() if m.windows else k) not in known and k not in stacked
                     and not k.upper().startswith((_OWN_STATE, "PYTHON")))
@@ -114,6 +114,22 @@ def check_variables(m: Host) -> List[Finding]:
         (name, value), = active.items()
         found.append(Finding("variables", OK, f"one environment is active: {value} ({name})"))
     return found
+
+
+def _set_by_activation(m: Host) -> set:
+    """The names (upper-case on Windows) among conda's own variables and MAMBA_ROOT_PREFIX that
+    hold exactly what activating the active environment sets (environ.conda_values: mambaboot's
+    scripts, `run` and `shell`, and its own conda's activation): nothing to remove from a profile."""
+    from mambaboot.shell.activation import environ
+
+    prefix = m.get("CONDA_PREFIX")
+    if not prefix or not m.isdir(m.path.join(prefix, "conda-meta")):
+        return set()
+    own = m.is_file(environ.conda_exe(prefix, m.windows))
+    values = environ.conda_values(prefix, m.windows, own)
+    names = {name for name in (*environ.EXE_VARS, "MAMBA_ROOT_PREFIX")
+             if values.get(name) is not None and m.get(name.upper() if m.windows else name) == values[name]}
+    return {n.upper() for n in names} if m.windows else names
 
 
 def check_path(m: Host) -> List[Finding]:

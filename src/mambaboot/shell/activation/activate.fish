@@ -111,7 +111,9 @@ function _mambaboot_activate
     else
         set -gx CONDA_DEFAULT_ENV $_mambaboot_p
     end
-    set -gx CONDA_PROMPT_MODIFIER "($CONDA_DEFAULT_ENV) "
+    # the environment's directory name, as its conda shows it (environ.prompt_name)
+    set -l leaf (string replace -r -- '.*/' '' $_mambaboot_p)
+    set -gx CONDA_PROMPT_MODIFIER "($leaf) "
     _mambaboot_own
     functions -e _mambaboot_own
     if functions -q fish_prompt

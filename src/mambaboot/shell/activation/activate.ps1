@@ -60,7 +60,9 @@ __HEADER__
         }
     }
     [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $name)
-    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', "($name) ")
+    # the environment's directory name, as its conda shows it (environ.prompt_name); .NET's
+    # string operation, exact for any name, where a cmdlet would go through PowerShell's path rules
+    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', '(' + [IO.Path]::GetFileName($prefix) + ') ')
     [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
     for ($i = 0; $i -lt $ownNames.Count; $i++) { [Environment]::SetEnvironmentVariable($ownNames[$i], $ownValues[$i]) }
     $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks }

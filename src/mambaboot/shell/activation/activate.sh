@@ -137,7 +137,8 @@ _mambaboot_activate() {
     else
         export CONDA_DEFAULT_ENV="$_mambaboot_p"
     fi
-    export CONDA_PROMPT_MODIFIER="($CONDA_DEFAULT_ENV) "
+    # the environment's directory name, as its conda shows it (environ.prompt_name)
+    export CONDA_PROMPT_MODIFIER="(${_mambaboot_p##*/}) "
     _mambaboot_own
     # The prompt shows the path literally: bash, dash and ksh expand $ and `...` in PS1 each time
     # they draw it, but not inside a variable's value, so PS1 names the variable; zsh expands

@@ -108,7 +108,10 @@ def _sets(model: Model, delayed: bool) -> list[str]:
         f'@if exist "{raw}{exe}" set "_CONDA_ROOT={p}"',
         f'@if exist "{raw}{exe}" set "_CE_M="',
         f'@if exist "{raw}{exe}" set "_CE_CONDA="',
-        f'@set "CONDA_PROMPT_MODIFIER=({_ref("CONDA_DEFAULT_ENV", delayed)}) "',
+        # the environment's directory name, as its conda shows it (environ.prompt_name); the set is
+        # read with %VAR% in both modes, as the `if exist` tests are: exact with delayed expansion
+        # on too, where the path holds no "!" (refused), so no caret is taken from it
+        f'@for %%I in ("{raw}") do @set "CONDA_PROMPT_MODIFIER=(%%~nxI) "',
         f'@set "MAMBA_ROOT_PREFIX={p}"',
         '@if not defined PROMPT set "PROMPT=$P$G"',
         f'@set "PROMPT={_ref("CONDA_PROMPT_MODIFIER", delayed)}{_ref("PROMPT", delayed)}"',

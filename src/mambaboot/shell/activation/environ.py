@@ -59,13 +59,25 @@ def conda_exe(prefix: str, windows: bool) -> str:
     return posixpath.join(prefix, "bin", "conda")
 
 
+def prompt_name(prefix: str, windows: bool) -> str:
+    """What the prompt shows: the environment's directory name, as `env_prompt: "({name}) "` in
+    the .condarc mambaboot writes makes conda show it (condarc.py). conda's own default,
+    `({default_env}) `, is "base" for every environment its own conda activates, and the full
+    path otherwise: neither tells one environment from another at a glance."""
+    if windows:
+        import ntpath
+
+        return ntpath.basename(prefix)
+    return posixpath.basename(prefix)
+
+
 def conda_values(prefix: str, windows: bool = False, own=None) -> dict:
     """conda's variables (None: unset). The environment's own conda names it "base"; without
-    one, conda names an environment outside its envs_dirs by its full path, in the prompt too.
-    own: whether it has its own conda (None: look)."""
+    one, conda names an environment outside its envs_dirs by its full path. The prompt shows
+    prompt_name(prefix) either way. own: whether it has its own conda (None: look)."""
     own = os.path.isfile(conda_exe(prefix, windows)) if own is None else own
     name = "base" if own else prefix
-    values = dict(zip(CONDA_VARS, (prefix, "1", name, f"({name}) ", prefix)))
+    values = dict(zip(CONDA_VARS, (prefix, "1", name, f"({prompt_name(prefix, windows)}) ", prefix)))
     if own:
         if windows:
             import ntpath
