@@ -128,7 +128,7 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     assert _meta(prefix) == original
     assert r.json()["python_version"] == "3.11.2"
     assert _record(prefix)["state"] == "complete"
-    assert "lock: all 4 packages match the lock" in r.stderr
+    assert f"lock: all {len(original)} packages match the lock" in r.stderr
 
 
 def test_lock_of_an_environment_that_changed_since_creation_says_so(world, channel, standin):
