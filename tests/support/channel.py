@@ -368,10 +368,14 @@ def main(argv):
             for key, value in info.items():
                 print("%20s : %s" % (key, value))
         return 0
-    if argv[:1] == ["install"]:
+    if argv[:1] in (["install"], ["update"]):
         from conda._standin_install import install
 
         return install(argv[1:], "conda")
+    if argv[:1] == ["remove"]:
+        from conda._standin_install import remove
+
+        return remove(argv[1:], "conda")
     if argv[:3] == ["env", "config", "vars"]:
         from conda._standin_install import env_config_vars
 
@@ -398,7 +402,9 @@ if __name__ == "__main__":
 _MAMBA_MAIN = """#!/bin/sh
 case "$1" in
   --version|-V) echo "{version}"; exit 0 ;;
-  install) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import install; sys.exit(install(sys.argv[1:], "mamba"))' "$@" ;;
+  install|update) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import install; sys.exit(install(sys.argv[1:], "mamba"))' "$@" ;;
+  remove) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import remove; sys.exit(remove(sys.argv[1:], "mamba"))' "$@" ;;
+  repoquery) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import repoquery; sys.exit(repoquery(sys.argv[1:]))' "$@" ;;
 esac
 echo "mamba (test stand-in): unsupported command: $*" >&2
 exit 2

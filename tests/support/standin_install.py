@@ -167,6 +167,8 @@ def _parse(argv):
 
 
 def _find(channels, name):
+    """The newest package NAME, or the one NAME=VERSION names (conda's match spec, exact version)."""
+    name, _, version = name.replace("==", "=").partition("=")
     for channel in channels:
         if not channel.startswith("file://"):
             raise SystemExit("the stand-in reads file:// channels only: " + channel)
@@ -177,7 +179,8 @@ def _find(channels, name):
                     repodata = json.load(f)
             except OSError:
                 continue
-            found = [(fn, rec) for fn, rec in repodata.get("packages", {}).items() if rec["name"] == name]
+            found = [(fn, rec) for fn, rec in repodata.get("packages", {}).items()
+                     if rec["name"] == name and (not version or rec["version"] == version)]
             if found:
                 fn, rec = max(found, key=lambda item: [int(p) if p.isdigit() else 0 for p in item[1]["version"].split(".")])
                 return channel.rstrip("/"), subdir, fn, rec, os.path.join(base, subdir, fn)
@@ -285,6 +288,7 @@ def install(argv, tool):
             sys.stderr.write("PackagesNotFoundError: %s (channels: %s)\n" % (spec, ", ".join(channels)))
             return 1
         channel, subdir, fn, rec, source = found
+        _unlink_package(target, rec["name"])  # an update replaces what the package had installed
         os.makedirs(cache, exist_ok=True)
         local = os.path.join(cache, fn)
         if not os.path.exists(local):
@@ -294,6 +298,66 @@ def install(argv, tool):
                                                                       ",".join(rc) or "none"))
     if tool == "conda":
         _register(os.path.normpath(target), rc)
+    return 0
+
+
+def _records(target, name):
+    meta = os.path.join(target, "conda-meta")
+    for fn in sorted(os.listdir(meta)):
+        if fn.endswith(".json") and fn.rsplit("-", 2)[0] == name:
+            yield os.path.join(meta, fn)
+
+
+def _unlink_package(target, name):
+    for path in _records(target, name):
+        with open(path, encoding="utf-8") as f:
+            files = json.load(f).get("files", [])
+        for rel in files:
+            try:
+                os.unlink(os.path.join(target, rel))
+            except FileNotFoundError:
+                pass
+        os.unlink(path)
+
+
+def remove(argv, tool):
+    """`conda remove` / `mamba remove -p PREFIX`: the named packages' files and records. mamba 2.x
+    refuses without a target prefix (remove turns off the prefix fallbacks,
+    libmamba/src/api/remove.cpp, 2.8.1)."""
+    queue, target, names = list(argv), None, []
+    while queue:
+        arg = queue.pop(0)
+        if arg in ("-p", "--prefix"):
+            target = queue.pop(0)
+        elif not arg.startswith("-"):
+            names.append(arg)
+    if target is None and tool == "mamba":
+        sys.stderr.write("critical libmamba No target prefix specified\n")
+        return 1
+    target = target or os.environ.get("CONDA_PREFIX") or sys.prefix
+    for name in names:
+        if not list(_records(target, name)):
+            sys.stderr.write("PackagesNotFoundError: %s is not installed in %s\n" % (name, target))
+            return 1
+        _unlink_package(target, name)
+        print("removed %s from %s" % (name, target))
+    return 0
+
+
+def repoquery(argv):
+    """`mamba repoquery search NAME`: the channels' packages of that name, from the rc files."""
+    if argv[:1] != ["search"] or len(argv) < 2:
+        sys.stderr.write("mamba (test stand-in): repoquery search NAME only\n")
+        return 2
+    root = mamba_root_prefix()
+    channels = []
+    for path in mamba_rc_files(root, os.environ.get("CONDA_PREFIX") or root):
+        channels += [c for c in _rc_list(path, "channels") if c not in channels]
+    found = _find(channels, argv[1])
+    if found is None:
+        print("No entries matching \"%s\" found" % argv[1])
+        return 0
+    print("%s %s %s %s" % (found[3]["name"], found[3]["version"], found[3]["build"], found[0]))
     return 0
 
 
