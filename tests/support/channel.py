@@ -42,7 +42,7 @@ HOST_STDLIB = Path("/usr/lib/python3.11")
 PY_XY = "3.11"  # the interpreter we ship, whatever version the package claims
 
 CONDA_VERSION = "24.11.3"
-MAMBA_VERSION = "2.0.5"
+MAMBA_VERSION = "2.8.1"  # the release whose root prefix rule the stand-in follows (standin_install.py)
 UV_VERSION = "0.5.0"
 
 # Parts of Debian's stdlib we leave out: large, test-only, GUI, or Debian-specific
