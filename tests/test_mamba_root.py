@@ -1,6 +1,7 @@
 """The environment is its own mamba's root prefix however mamba is started: under conda's own
 activation (the etc/conda hooks mambaboot writes), under mambaboot's (`run`, the .mambaboot
-scripts), and by its path when told so.
+scripts), and by its path when told so; `doctor PREFIX` names an environment whose mamba would
+take another root.
 
 The layout is the user's: environments in `<drive>\\dev\\Anaconda\\envs`, below an Anaconda base
 with its own conda-meta/, pkgs/ and a .condarc naming a channel of its own. A mamba whose root
@@ -175,6 +176,46 @@ def test_run_sets_the_root_itself_and_does_not_source_the_root_hook(world, anaco
     env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
     assert env["MAMBA_ROOT_PREFIX"] == str(prefix)
     assert not [k for k in env if k.startswith("_MAMBABOOT_")]
+
+
+# ------------------------------------------------------------------ doctor PREFIX
+
+
+def _mamba_root_findings(world, *prefixes):
+    r = world.run("doctor", *map(str, prefixes), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return [f for f in r.json()["findings"] if f["check"] == "mamba-root"]
+
+
+def test_doctor_names_an_environment_whose_mamba_takes_another_root(world, anaconda, channel, standin):
+    inside = _create(world, anaconda / "envs" / "py", channel, standin)
+    apart = _create(world, world.tmp / "apart" / "py", channel, standin)
+    link = world.root / "link"
+    link.symlink_to(anaconda / "envs")
+    found = _mamba_root_findings(world, inside, apart)
+    assert [f["severity"] for f in found] == ["warning", "ok"]
+    (warning,) = [f for f in found if f["severity"] == "warning"]
+    assert warning["message"].startswith(f"{inside}: its mamba ") and f"takes {anaconda} as its root prefix" in \
+        warning["message"] and "pkgs/" in warning["message"]
+    assert f"-r {inside}" in warning["fix"] and f"mambaboot run {inside}" in warning["fix"]
+    assert "activate-scripts" not in warning["fix"], "the hooks are there"
+    # reached through a link, resolved as libmamba resolves it (the location check names the link an error)
+    r = world.run("doctor", str(link / "py"), "--json")
+    (through,) = [f for f in r.json()["findings"] if f["check"] == "mamba-root"]
+    assert through["severity"] == "warning" and f"takes {anaconda} as its root prefix" in through["message"]
+
+    # Without the hooks, the fix says how to get them.
+    for hook in (inside / "etc" / "conda").glob("*.d/~mambaboot-root.*"):
+        hook.unlink()
+    (warning,) = _mamba_root_findings(world, inside)
+    assert f"mambaboot activate-scripts {inside}" in warning["fix"]
+
+
+def test_doctor_leaves_an_environment_without_mamba_2_alone(world, anaconda, channel, standin):
+    prefix = _create(world, anaconda / "envs" / "py", channel, standin)
+    (record,) = (prefix / "conda-meta").glob("mamba-*.json")
+    record.rename(record.with_name("mamba-1.5.12-pyh0_0.json"))  # a python mamba: conda's root, the environment
+    assert _mamba_root_findings(world, prefix) == []
 
 
 # ------------------------------------------------------------------ the hooks' text
