@@ -15,6 +15,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from mambaboot.environment import roothook
 from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell.activation import cmd, environ, generate, sources
 from tests.support import winenv
@@ -47,6 +48,7 @@ def _make(root: Path, name: str, own_conda: bool = False) -> Path:
         (prefix / "Scripts" / "conda.exe").write_bytes(b"")
         for variant in ("clang64", "ucrt64"):
             (prefix / "Library" / variant).mkdir(parents=True)
+    roothook.write(str(prefix), windows=True)  # as create and adopt write them, before the scripts
     generate.write(str(prefix), windows=True)
     return prefix
 
@@ -110,7 +112,9 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     assert during["CONDA_PROMPT_MODIFIER"] == f"({prefix.name}) " and during["PROMPT"].startswith(f"({prefix.name}) ")
     assert during["MB_GONE"] == "set by the caller"  # ***unset***: conda leaves it as it was
     assert hooks == {"MB_ORDER": "a x last", "MB_HOOK": windows_path(prefix / "etc/conda/activate.d") + "\\"}
-    assert set(state) == {"_MAMBABOOT_ACTIVE", "_MAMBABOOT_NAMES"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")}
+    assert set(state) == {"_MAMBABOOT_ACTIVE", "_MAMBABOOT_NAMES"} | {f"_MAMBABOOT_OLD_{n}" for n in ("PATH", "PROMPT", "MB_A")} | {
+        "_MAMBABOOT_ROOT_HAD", "_MAMBABOOT_ROOT_OLD"}  # the root hook's: it found activate.bat's value, the prefix
+    assert state["_MAMBABOOT_ROOT_OLD"] == during["MAMBA_ROOT_PREFIX"] == windows_path(prefix)
     assert state["_MAMBABOOT_NAMES"] == "MB_A MB_OPS MB_STATE"  # what deactivation restores (conda's order)
     assert "still active" in err
     refused = read_set_dump(wine.workdir / "refused.txt")
@@ -313,3 +317,39 @@ def test_vars_bat_leaves_to_activate_bat_exactly_what_activate_bat_saves():
     from mambaboot.shell.activation import envvars
 
     assert envvars.BAT_FIXED == ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, "PROMPT")
+
+
+@pytest.mark.parametrize("delayed", [False, True])
+@pytest.mark.parametrize("caller", [None, "C:\\callers root & (x) ^ y"], ids=["unset", "set"])
+def test_the_root_hooks_as_condas_cmd_activation_calls_them(wine, tmp_path, delayed, caller):
+    """conda's cmd.exe activation: the variables, then `CALL "hook" || (fail)` for each activate.d
+    .bat (conda/shell/condabin/_conda_activate.bat); deactivation the other way round. Stacked:
+    B's activation keeps what A's saved, and A's activate.d runs again when B goes. conda refuses
+    a prefix holding "^" in cmd.exe (CmdExeActivator._resolve_prefix), and one holding "!" cannot
+    be activated with delayed expansion on."""
+    names = ("a & (x), y=z", "b ! z" if not delayed else "b (c)")
+    a, b = (windows_path(tmp_path / n) for n in names)
+    for name in names:
+        (tmp_path / name / "conda-meta").mkdir(parents=True)
+        roothook.write(str(tmp_path / name), windows=True)
+    work = windows_path(wine.workdir)
+
+    def hook(prefix, phase):
+        # conda's `||` looks at the ERRORLEVEL the hook leaves (Wine's cmd runs an `||` after any
+        # `call`, so it is tested as such), here set to 5 first so the hook must clear it.
+        return (f'cmd /c exit 5 & call "{prefix}\\etc\\conda\\{phase}.d\\~mambaboot-root.bat" & '
+                f'if errorlevel 1 echo {phase} failed')
+
+    lines = ["@echo off", "setlocal EnableDelayedExpansion" if delayed else "setlocal",
+             *([f'set "MAMBA_ROOT_PREFIX={caller}"'] if caller else []), f'set > "{work}\\before.txt"',
+             f'set "CONDA_PREFIX={a}"', 'set "CONDA_SHLVL=1"', hook(a, "activate"), f'set > "{work}\\a.txt"',
+             f'set "CONDA_PREFIX={b}"', 'set "CONDA_SHLVL=2"', hook(b, "activate"), f'set > "{work}\\b.txt"',
+             hook(b, "deactivate"), f'set "CONDA_PREFIX={a}"', 'set "CONDA_SHLVL=1"', hook(a, "activate"),
+             f'set > "{work}\\a_again.txt"', hook(a, "deactivate"), 'set "CONDA_PREFIX="', 'set "CONDA_SHLVL="',
+             f'set > "{work}\\after.txt"']
+    _, out, err = wine.batch("root_hooks", lines)
+    assert "failed" not in out, out + err
+    dump = {name: read_set_dump(wine.workdir / f"{name}.txt") for name in ("before", "a", "b", "a_again", "after")}
+    assert [dump[n]["MAMBA_ROOT_PREFIX"] for n in ("a", "b", "a_again")] == [a, b, a]
+    assert (dump["b"]["_MAMBABOOT_ROOT_HAD"], dump["b"].get("_MAMBABOOT_ROOT_OLD")) == (("1", caller) if caller else ("0", None))
+    assert dump["after"] == dump["before"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mambaboot.common import yamlsubset
+from mambaboot.environment import roothook
 from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
 from tests.support.probed import FSYNC_PROBE, run_probed, synced
@@ -60,7 +61,8 @@ def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channe
     changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
     scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
-    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
+    hooks = set(roothook.render(False)) | {"etc/conda", roothook.ACTIVATE_DIR, roothook.DEACTIVATE_DIR}
+    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts | hooks
     assert all(old is None for old, _ in changes.values())
     assert diff(before, world.outside(prefix)) == {}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mambaboot.environment import roothook
 from tests.support.entries import both_entries
 from tests.support.probed import FSYNC_PROBE, create_probed, synced
 from tests.support.snapshot import diff, snapshot
@@ -47,7 +48,8 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert {p["name"] for p in record["packages"]} == names
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
     scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
-    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts
+    hooks = set(roothook.render(False))  # etc/conda/{activate,deactivate}.d/~mambaboot-root.*
+    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts | hooks
     assert {p.name for p in (prefix / ".mambaboot").iterdir()} == {"record.json", "lock.txt"} | {s.split("/")[1] for s in scripts}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))

@@ -86,7 +86,7 @@ def test_a_command_that_cannot_run_gets_the_shells_exit_code(made_env, tmp_path,
     prefix = made_env
     if hooks:
         prefix = copy_env(made_env, tmp_path / "env")
-        (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True)
+        (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True, exist_ok=True)
         (prefix / "etc" / "conda" / "activate.d" / "a.sh").write_text("X=1\n")
     target, code = _cannot_run(tmp_path, kind)
     for how in ([str(target)], [f"./bin/{kind}"]):
@@ -144,7 +144,7 @@ def test_ctrl_c_reaches_the_command_and_its_exit_code_comes_back(made_env):
 def test_run_sources_activate_d_sh_scripts_before_the_command(made_env, tmp_path):
     prefix = copy_env(made_env, tmp_path / "env")
     hooks = prefix / "etc" / "conda" / "activate.d"
-    hooks.mkdir(parents=True)
+    hooks.mkdir(parents=True, exist_ok=True)
     (hooks / "a.sh").write_text('export MB_ORDER="a"\nset -- clobbered\n')  # runs in a function: argv survives
     (hooks / "~z.sh").write_text('export MB_ORDER="$MB_ORDER z $CONDA_PREFIX"\n')
     proc = _run("run", str(prefix), "--", "python", "-c", "import os, sys; print(os.environ['MB_ORDER'], sys.argv[1:])", "arg")
@@ -156,7 +156,7 @@ def test_run_sources_hooks_with_bash_when_there_is_one_as_conda_run_does(made_en
     in bash's syntax works; with no bash on PATH the hooks fall back to sh, where it fails."""
     prefix = copy_env(made_env, tmp_path / "env")
     hooks = prefix / "etc" / "conda" / "activate.d"
-    hooks.mkdir(parents=True)
+    hooks.mkdir(parents=True, exist_ok=True)
     (hooks / "b.sh").write_text('if [[ -n "${BASH_VERSION-}" ]]; then export MB_SHELL=bash; fi\n')
     show = ("python", "-c", "import os; print(os.environ.get('MB_SHELL', 'none'))")
     proc = _run("run", str(prefix), "--", *show)
@@ -210,11 +210,13 @@ def test_shell_program_can_be_chosen(made_env, tmp_path):
 def test_windows_run_warns_about_bat_hooks_it_cannot_run(made_env, tmp_path):
     from mambaboot.shell import run as shell_run
 
+    from mambaboot.environment import roothook
+
     prefix = copy_env(made_env, tmp_path / "env")
-    (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True)
+    roothook.write(str(prefix), windows=True)  # mambaboot's own: `run` sets MAMBA_ROOT_PREFIX itself
     (prefix / "etc" / "conda" / "activate.d" / "x.bat").write_text("@set X=1\n")
     tool = tmp_path / "tool.exe"
     tool.write_text("")
     prepared = shell_run.prepare(str(prefix), ["tool"], {"PATH": str(tmp_path), "PATHEXT": ".COM;.EXE"}, windows=True)
-    assert prepared.warnings and "x.bat" in prepared.warnings[0]
+    assert prepared.warnings and "x.bat" in prepared.warnings[0] and "mambaboot-root" not in prepared.warnings[0]
     assert prepared.argv == [str(tool)]

@@ -42,7 +42,7 @@ HOST_STDLIB = Path("/usr/lib/python3.11")
 PY_XY = "3.11"  # the interpreter we ship, whatever version the package claims
 
 CONDA_VERSION = "24.11.3"
-MAMBA_VERSION = "2.0.5"
+MAMBA_VERSION = "2.8.1"  # the release whose root prefix rule the stand-in follows (standin_install.py)
 UV_VERSION = "0.5.0"
 
 # Parts of Debian's stdlib we leave out: large, test-only, GUI, or Debian-specific
@@ -380,6 +380,10 @@ def main(argv):
         from conda._standin_install import env_config_vars
 
         return env_config_vars(argv[3:])
+    if argv[:1] and argv[0].startswith("shell."):
+        from conda._standin_activate import main as shell
+
+        return shell(argv)
     if argv[:1] == ["list"]:
         meta = os.path.join(sys.prefix, "conda-meta")
         for name in sorted(os.listdir(meta)):
@@ -457,6 +461,7 @@ def conda_spec() -> PackageSpec:
             f"{site}/__init__.py": f'__version__ = "{CONDA_VERSION}"\n',
             f"{site}/cli/__init__.py": "",
             f"{site}/_standin_install.py": (Path(__file__).parent / "standin_install.py").read_text(),
+            f"{site}/_standin_activate.py": (Path(__file__).parent / "standin_activate.py").read_text(),
             "etc/profile.d/conda.sh": _CONDA_SH.format(ph=PLACEHOLDER),
             "etc/profile.d/conda.csh": f"setenv CONDA_EXE \"{PLACEHOLDER}/bin/conda\"\n",
             "etc/fish/conf.d/conda.fish": _CONDA_FISH.format(ph=PLACEHOLDER),

@@ -12,10 +12,14 @@ Only what mambaboot depends on is modelled, each from upstream source:
   unless it is listed, and not at all when ``register_envs`` is false (``register_env``,
   conda/core/envs_manager.py). mamba 2.x registers only a prefix it creates
   (``create_target_directory``, libmamba/src/api/install.cpp), never one it installs into.
-* mamba 2.x reads ``ROOT/{.condarc,condarc,condarc.d,.mambarc}``, the user files and
-  ``TARGET/...`` (``compute_default_rc_sources`` in libmamba/src/api/configuration.cpp); its root
-  prefix is ``MAMBA_ROOT_PREFIX``, else the grandparent of its own prefix when that holds
-  ``pkgs``, ``conda-meta`` or ``envs``, else its own prefix (``get_root_prefix()``, since 2.0.6);
+* mamba 2.x reads ``ROOT/{.condarc,condarc,condarc.d,.mambarc}``, the user files,
+  ``$CONDA_PREFIX/...`` and ``TARGET/...``, a list setting merged from the highest precedence
+  down: TARGET first, ROOT last (``compute_default_rc_sources`` reverses what it collected,
+  ``Source<std::vector<T>>::merge`` in libmamba/include/mamba/api/configuration_impl.hpp); its
+  root prefix is ``-r/--root-prefix``, else ``MAMBA_ROOT_PREFIX``, else ``MAMBA_DEFAULT_ROOT_PREFIX``,
+  else the parent's parent of libmamba's own environment when that holds ``pkgs``, ``conda-meta``
+  or ``envs``, else that environment (``get_root_prefix()``, ``root_prefix_hook``, 2.8.1; the
+  grandparent since 2.0.6); its target ``-p/--prefix``, else ``CONDA_PREFIX``, else the root;
   packages go to ``ROOT/pkgs`` unless ``pkgs_dirs``/``CONDA_PKGS_DIRS`` say otherwise.
 
 The "solve" installs exactly the named packages (newest version) from ``file://`` channels;
@@ -125,18 +129,26 @@ def conda_rc_files():
     return _expand(candidates)
 
 
-def mamba_root_prefix():
-    if os.environ.get("MAMBA_ROOT_PREFIX"):
-        return os.environ["MAMBA_ROOT_PREFIX"]
-    own = sys.prefix  # libmamba lives in PREFIX/lib: its environment is this one
-    grandparent = os.path.dirname(os.path.dirname(own))
-    for candidate in (grandparent, own):
-        if any(os.path.exists(os.path.join(candidate, d)) for d in ("pkgs", "conda-meta", "envs")):
-            return candidate
-    raise SystemExit("critical libmamba no root prefix")
+def _weakly_canonical(path):
+    return os.path.realpath(os.path.expanduser(path))
+
+
+def mamba_root_prefix(given=None):
+    """libmamba 2.8.1's root prefix: ``given`` (-r), the variables, else from libmamba's place."""
+    explicit = given or os.environ.get("MAMBA_ROOT_PREFIX") or os.environ.get("MAMBA_DEFAULT_ROOT_PREFIX")
+    if explicit:
+        return _weakly_canonical(explicit)  # root_prefix_hook: weakly_canonical(expand_home(prefix))
+    # libmamba lies in PREFIX/lib, this interpreter's prefix; dladdr names it as loaded and
+    # get_root_prefix() takes weakly_canonical of its grandparent directory, then of that one's grandparent.
+    own = _weakly_canonical(sys.prefix)
+    inferred = _weakly_canonical(os.path.dirname(os.path.dirname(own)))
+    if any(os.path.exists(os.path.join(inferred, d)) for d in ("pkgs", "conda-meta", "envs")):
+        return inferred
+    return own  # validated, or MAMBA_USE_INSTALL_PREFIX_AS_BASE (the shared libmamba): the environment either way
 
 
 def mamba_rc_files(root, target):
+    """Highest precedence first."""
     home = os.path.expanduser("~")
     names = (".condarc", "condarc", "condarc.d", ".mambarc")
     candidates = [os.path.join(root, n) for n in names] + _user_files(home)
@@ -145,16 +157,18 @@ def mamba_rc_files(root, target):
     if os.environ.get("CONDARC"):
         candidates.append(os.environ["CONDARC"])
     candidates += [os.path.join(target, n) for n in names]
-    return _expand(candidates)
+    return list(reversed(_expand(candidates)))
 
 
 def _parse(argv):
-    channels, specs, override = [], [], False
+    channels, specs, override, prefixes = [], [], False, {}
     queue = list(argv)
     while queue:
         arg = queue.pop(0)
         if arg in ("-c", "--channel"):
             channels.append(queue.pop(0))
+        elif arg in ("-r", "--root-prefix", "-p", "--prefix"):
+            prefixes[arg.lstrip("-")[0]] = queue.pop(0)
         elif arg == "--override-channels":
             override = True
         elif arg in ("-y", "--yes", "-q", "--quiet"):
@@ -163,7 +177,7 @@ def _parse(argv):
             raise SystemExit("unsupported option for the stand-in: " + arg)
         else:
             specs.append(arg)
-    return channels, specs, override
+    return channels, specs, override, prefixes
 
 
 def _find(channels, name):
@@ -260,12 +274,14 @@ def _link(archive, prefix, rec, url, channel):
 
 def install(argv, tool):
     """`conda install` / `mamba install` into the active (or own) environment."""
-    extra, specs, override = _parse(argv)
+    extra, specs, override, prefixes = _parse(argv)
     if tool == "mamba":
-        root = mamba_root_prefix()
-        target = os.environ.get("CONDA_PREFIX") or root
+        root = mamba_root_prefix(prefixes.get("r"))
+        target = _weakly_canonical(prefixes.get("p") or os.environ.get("CONDA_PREFIX") or root)
         rc = mamba_rc_files(root, target)
     else:
+        if prefixes:
+            raise SystemExit("unsupported option for the conda stand-in: -r/-p")
         root = os.environ.get("CONDA_ROOT") or sys.prefix
         target = os.environ.get("CONDA_PREFIX") or sys.prefix
         rc = conda_rc_files()

@@ -10,7 +10,9 @@ def register(subparsers) -> None:
         subparsers, "activate-scripts", help="write portable activation scripts into an environment",
         description="Write activate/deactivate scripts for cmd.exe and PowerShell (Windows) or POSIX sh, fish and "
         "PowerShell (elsewhere) into PREFIX/.mambaboot/, and rewrite micromamba's Windows scripts "
-        "(condabin\\mamba.bat, mamba_hook.bat, ...) to compute their paths from their own location. "
+        "(condabin\\mamba.bat, mamba_hook.bat, ...) to compute their paths from their own location, and write "
+        "etc/conda/activate.d and deactivate.d hooks that make the environment its mamba's root prefix under conda's "
+        "own activation. "
         "Works on any conda environment; `create` does it too. The scripts follow later changes "
         "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves, with the environment's "
         "own python; in an environment without one, run this again after such a change.",
@@ -44,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
         prefix, add_files=made.files, add_patched=[c.path for c in made.patch.changed], missing_ok=True,
     ) is not None
     if args.json:
-        output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts,
+        output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts, "hooks": made.hooks,
                           "recorded": recorded, **made.patch.to_dict()})
         return 0
     verb = "would write" if args.dry_run else "wrote"
-    for rel in made.scripts:
+    for rel in made.scripts + made.hooks:
         print(f"{verb} {rel}")
     for change in made.patch.changed:
         print(f"{'would rewrite' if args.dry_run else 'rewrote'} {change.path}: " + "; ".join(change.notes))

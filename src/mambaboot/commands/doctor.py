@@ -17,7 +17,8 @@ def register(subparsers) -> None:
         codes=(DOCTOR_FOUND,),
     )
     p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="also check that these environments' files name "
-                   "where they are (the active one and those on PATH are always checked)")
+                   "where they are (the active one and those on PATH are always checked), and whether their mamba "
+                   "would take another directory as its root prefix")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--undo-shell-init", action="store_true",
                    help="remove conda/mamba initialize blocks from rc files and profiles and their cmd AutoRun "

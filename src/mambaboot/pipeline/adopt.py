@@ -146,8 +146,9 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
 
 @contextlib.contextmanager
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
-    """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link) if it fails."""
-    from mambaboot.environment import condarc
+    """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link, the
+    root hooks) if it fails."""
+    from mambaboot.environment import condarc, roothook
 
     record_dir = os.path.join(prefix, record.RECORD_DIR)
     rc_file = os.path.join(prefix, condarc.FILE)
@@ -157,9 +158,11 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     had_record_dir = os.path.lexists(record_dir)
     old_link = os.readlink(pkgs) if fsops.is_link(pkgs) else None
     had_empty_pkgs = old_link is None and os.path.isdir(pkgs) and not os.listdir(pkgs)
+    new_hooks = roothook.missing(prefix, windows)
     try:
         yield
     except BaseException:
+        roothook.take_back(new_hooks)
         if not had_record_dir and os.path.isdir(record_dir):
             fsops.remove_tree(record_dir)
         if not had_rc and condarc.ours(prefix):

@@ -23,8 +23,8 @@ from mambaboot.shell.activation import environ as activation
 # and urllib.parse among them), and so they overlap the environment's conda starting instead of
 # coming before it. create imports them while its engine runs (prepare).
 LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "mambaboot.environment.condarc",
-         "mambaboot.environment.lockfile", "mambaboot.relocate.batscripts", "mambaboot.shell.activation.generate",
-         "json")
+         "mambaboot.environment.lockfile", "mambaboot.environment.roothook", "mambaboot.relocate.batscripts",
+         "mambaboot.shell.activation.generate", "json")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text)
@@ -230,14 +230,17 @@ def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], file
 class Portable:
     scripts: list[str]
     patch: prefixes.Report
+    hooks: list[str] = factory(list)  # roothook's, in etc/conda/
 
     @property
     def files(self) -> list[str]:
         """What this wrote into the environment (patched files belong to their packages)."""
-        return self.scripts + self.patch.backups
+        return self.scripts + self.hooks + self.patch.backups
 
     def summary(self) -> str:
         text = f"scripts: {len(self.scripts)} activation scripts in {record.RECORD_DIR}/"
+        if self.hooks:
+            text += f", {len(self.hooks)} hooks in etc/conda/ that make it its mamba's root prefix"
         if self.patch.changed:
             text += f", {len(self.patch.changed)} Windows scripts made location-independent"
         return text
@@ -260,14 +263,18 @@ def prepare(prefix: str, windows: bool) -> dict[str, bytes]:
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
              dry_run: bool = False, paths: Iterable[dict] | None = None, sync: bool = True,
              scripts: Mapping[str, bytes] | None = None) -> Portable:
-    """Activation without hooks: our activation scripts, and micromamba's scripts patched.
+    """Activation without hooks: our activation scripts, and micromamba's scripts patched; and
+    under conda's own activation, the etc/conda hooks that make the environment its mamba's root.
     paths: the records' paths_data entries, read already (else the patch reads what it needs).
     sync: of the activation scripts (fsops.atomic_write_many); scripts: prepare(prefix, windows)."""
+    from mambaboot.environment import roothook
     from mambaboot.relocate import batscripts as prefixes
     from mambaboot.shell.activation import generate
 
+    # The hooks first: the cmd scripts hold the list of hooks they run (vars.bat), made from what is there.
+    hooks = roothook.write(prefix, windows, dry_run=dry_run, sync=sync)
     scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts)
-    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths))
+    return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths), hooks)
 
 
 def _link(inputs: FinishInputs, files: list[str], reporter: Reporter) -> str | None:

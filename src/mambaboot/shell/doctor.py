@@ -350,9 +350,36 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     return found
 
 
+def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+    """Named environments whose mamba, started without MAMBA_ROOT_PREFIX, takes another directory
+    as its root prefix (environment/roothook.py says which and why)."""
+    from mambaboot.environment import roothook
+
+    found = []
+    for prefix in dict.fromkeys(os.path.abspath(p) for p in prefixes):
+        version = roothook.mamba_version(prefix)
+        if not version or version < roothook.GRANDPARENT_RULE:
+            continue
+        root = roothook.libmamba_root(prefix)
+        if m.same_key(root) == m.same_key(os.path.realpath(prefix)):
+            found.append(Finding("mamba-root", OK, f"{prefix}: its mamba takes the environment as its root prefix"))
+            continue
+        hooks = "" if roothook.present(prefix, m.windows) else (
+            f"; `mambaboot activate-scripts {prefix}` adds the etc/conda hooks that set it under conda's activation")
+        found.append(Finding(
+            "mamba-root", WARNING, f"{prefix}: its mamba {'.'.join(map(str, version))}, started without "
+            f"MAMBA_ROOT_PREFIX (by its path, or under an activation that does not set it), takes {root} as its root "
+            f"prefix, as that holds {', '.join(d + '/' for d in roothook.holds_markers(root))}: it reads {root}'s "
+            f".condarc and package cache, and with no environment active installs into {root}",
+            f"start it activated (the .mambaboot script, or conda's activation), or `mambaboot run {prefix} -- mamba "
+            f"...`, or give it `-r {prefix}`" + hooks))
+    return found
+
+
 def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m)
                 + check_copies(m) + check_locations(m, prefixes))
+    findings += check_mamba_root(m, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
     return findings + check_shell_init(m)

@@ -10,7 +10,8 @@ program is started through bash (the first on the caller's cleaned PATH), else /
 26.x): hooks written for bash work. The shell sources them in conda's order (each inside a
 function, as conda's own shell functions do) and then execs the program, so their exported
 variables reach it. On Windows the .bat hooks are not run (cmd would need the program's
-command line rebuilt as one string); their names are returned as a warning.
+command line rebuilt as one string); their names are returned as a warning. mambaboot's own
+root hook is left out on both (`_others`).
 
 On POSIX the program replaces this process (exec): stdin/stdout/stderr, signals (Ctrl-C
 included) and the exit status are the program's own, and no Python stays around. On
@@ -84,6 +85,17 @@ def exec_failure(program: str, exc: OSError) -> Exception:
     return CommandNotExecutable(f"{program}: cannot execute: {exc.strerror}")
 
 
+def _others(hooks: tuple) -> tuple:
+    """The hooks but mambaboot's root hook (environment/roothook.py): the child gets MAMBA_ROOT_PREFIX
+    from environ.activated already, so that hook would only start a shell and hand the child its
+    saved-value variables. Imported only when there are hooks: `run` pays for every import."""
+    if not hooks:
+        return hooks
+    from mambaboot.environment import roothook
+
+    return tuple(n for n in hooks if not roothook.is_own(n))
+
+
 def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
     if not argv:
         from mambaboot.common.errors import UsageError
@@ -98,11 +110,12 @@ def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
 
         raise CommandNotFound(f"{argv[0]}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
     if windows:
-        hooks = src.hook_names("etc/conda/activate.d", ".bat")
+        hooks = _others(src.hook_names("etc/conda/activate.d", ".bat"))
         warnings = [f"activate.d scripts not run by `run`/`shell` on Windows: {', '.join(hooks)} "
                     "(use .mambaboot\\activate.bat in cmd for them)"] if hooks else []
         return Launch([program, *argv[1:]], env, warnings)
-    hooks = [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in src.hook_names("etc/conda/activate.d", ".sh")]
+    names = _others(src.hook_names("etc/conda/activate.d", ".sh"))
+    hooks = [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in names]
     if hooks:
         shell = which("bash", base, False) or POSIX_SHELL
         return Launch([shell, "-c", _SOURCE_HOOKS, "mambaboot", str(len(hooks)), *hooks, program, *argv[1:]], env, [])
