@@ -266,10 +266,10 @@ def test_a_removed_current_directory_is_refused(world, dist, shell):
     assert world.outside(gone) == before
 
 
-def test_a_terminal_closing_under_the_engine_is_exit_129_and_leaves_no_private_home(world, dist, channel, standin):
+def test_a_terminal_closing_under_the_engine_is_exit_129_and_leaves_no_private_home(world, dist, channel, fault_standin):
     """SIGHUP to the job (the terminal closed): without a trap the shell died at once and its
     private HOME stayed in the cache, for `cache clean` to find."""
-    args = ["dash", str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache)]
+    args = ["dash", str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache)]
     with paused(args, world.env, world.envs, world.root.parent / "fifo") as proc:
         assert list((world.cache / "tmp").iterdir()), "the engine runs in a private HOME"
         os.killpg(proc.pid, signal.SIGHUP)
@@ -278,8 +278,8 @@ def test_a_terminal_closing_under_the_engine_is_exit_129_and_leaves_no_private_h
     assert list((world.cache / "tmp").iterdir()) == []
 
 
-def test_engine_failure_is_exit_6(world, dist, channel, standin):
-    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache),
+def test_engine_failure_is_exit_6(world, dist, channel, fault_standin):
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache),
                   env={"STANDIN_FAIL": "1"})
     assert r.returncode == 6, r.stderr
     assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr

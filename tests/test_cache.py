@@ -89,7 +89,7 @@ def _home(tmp, name):
     return tmp / name
 
 
-def test_clean_removes_leftovers_of_dead_runs_only(world, channel, standin):
+def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin):
     tmp = world.cache / "tmp"
     _home(tmp, "home-dead")
     (tmp / "home-dead.lock").write_text("")
@@ -98,7 +98,7 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, standin):
     _home(tmp, "home-live")
     orphan = record.mark_pending(str(world.cache), str(world.root / "never-made"))
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
-               "--micromamba", str(standin)]
+               "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)

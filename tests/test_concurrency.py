@@ -34,8 +34,8 @@ def test_parallel_creates_share_one_cache_and_download_once(world, channel, rele
     assert list(world.cache.rglob(".download-*")) == [] and list(world.cache.rglob(".*.tmp-*")) == []
 
 
-def test_a_second_run_for_a_target_being_created_is_refused(world, channel, standin):
-    args = ["-c", channel, "--micromamba", str(standin)]
+def test_a_second_run_for_a_target_being_created_is_refused(world, channel, fault_standin):
+    args = ["-c", channel, "--micromamba", str(fault_standin)]
     command = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), *args]
     with paused(command, world.env, world.envs, world.root.parent / "fifo") as first:
         second = world.create(*args)
@@ -61,10 +61,10 @@ def test_unsynchronised_race_has_exactly_one_winner(world, channel, standin):
     assert out.stdout.strip() == str(world.envs / "py")
 
 
-def test_an_environment_being_created_is_neither_moved_nor_removed(world, channel, standin):
+def test_an_environment_being_created_is_neither_moved_nor_removed(world, channel, fault_standin):
     """As remove does, move refuses a prefix whose create is running: moved, it would be recorded
     complete at its new place, and the create would then fail."""
-    args = ["-c", channel, "--micromamba", str(standin)]
+    args = ["-c", channel, "--micromamba", str(fault_standin)]
     command = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), *args]
     with paused(command, world.env, world.envs, world.root.parent / "fifo") as first:
         moved = world.run("move", str(world.envs / "py"), str(world.envs / "moved"), "--cache-dir", str(world.cache))

@@ -15,9 +15,9 @@ def _create_args(world, channel, standin, *extra):
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_interrupt_stops_the_engine_and_rolls_back(world, channel, standin, signum, code):
+def test_interrupt_stops_the_engine_and_rolls_back(world, channel, fault_standin, signum, code):
     before = world.outside()
-    with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
+    with paused(_create_args(world, channel, fault_standin), world.env, world.envs, world.root.parent / "fifo") as proc:
         assert (world.envs / "py" / "conda-meta").is_dir(), "paused after linking"
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=120)
@@ -30,11 +30,11 @@ def test_interrupt_stops_the_engine_and_rolls_back(world, channel, standin, sign
     assert not (world.cache / "pending").exists(), "no marker, no lock file"
 
 
-def test_under_nohup_a_hangup_is_ignored_and_the_create_finishes(world, channel, standin):
+def test_under_nohup_a_hangup_is_ignored_and_the_create_finishes(world, channel, fault_standin):
     """nohup leaves SIGHUP ignored for the run to outlive its terminal; mambaboot keeps it so
     (an ignored signal is dropped when sent: nothing is pending once kill returns)."""
     fifo = world.root.parent / "fifo"
-    with paused(["nohup", *_create_args(world, channel, standin)], world.env, world.envs, fifo) as proc:
+    with paused(["nohup", *_create_args(world, channel, fault_standin)], world.env, world.envs, fifo) as proc:
         proc.send_signal(signal.SIGHUP)
         with open(fifo, "wb") as release:  # the stand-in reads one byte, then finishes
             release.write(b"go")
@@ -43,11 +43,11 @@ def test_under_nohup_a_hangup_is_ignored_and_the_create_finishes(world, channel,
     assert (world.envs / "py" / ".mambaboot" / "record.json").is_file()
 
 
-def test_interrupt_restores_the_environment_being_replaced(world, channel, standin):
-    assert world.create("-c", channel, "--micromamba", str(standin)).returncode == 0
+def test_interrupt_restores_the_environment_being_replaced(world, channel, fault_standin):
+    assert world.create("-c", channel, "--micromamba", str(fault_standin)).returncode == 0
     (world.envs / "py" / "user-note.txt").write_text("still here")
     before = world.outside()
-    args = _create_args(world, channel, standin, "--force")
+    args = _create_args(world, channel, fault_standin, "--force")
     with paused(args, world.env, world.envs, world.root.parent / "fifo") as proc:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=120)
@@ -55,18 +55,18 @@ def test_interrupt_restores_the_environment_being_replaced(world, channel, stand
     assert diff(before, world.outside()) == {}, "the old environment is back, byte for byte"
 
 
-def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel, standin):
-    with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
+def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel, fault_standin):
+    with paused(_create_args(world, channel, fault_standin), world.env, world.envs, world.root.parent / "fifo") as proc:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
     prefix = world.envs / "py"
     assert (prefix / "conda-meta").is_dir() and not (prefix / ".mambaboot" / "record.json").exists()
 
-    r = world.create("-c", channel, "--micromamba", str(standin))
+    r = world.create("-c", channel, "--micromamba", str(fault_standin))
     assert r.returncode == 4
     assert "interrupted" in r.stderr and "--force" in r.stderr
 
-    r = world.create("-c", channel, "--micromamba", str(standin), "--force", "--json")
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), "--force", "--json")
     assert r.returncode == 0, r.stderr
     assert r.json()["replaced"] is True
     assert list(world.cache.glob("pending/*.json")) == []

@@ -15,18 +15,18 @@ def _list(world, *args):
     return r
 
 
-def test_list_shows_each_state(world, channel, standin, liar_channel):
-    assert world.create("good", "--python", "3.11", "-c", channel, "--micromamba", str(standin)).returncode == 0
+def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
+    assert world.create("good", "--python", "3.11", "-c", channel, "--micromamba", str(fault_standin)).returncode == 0
     failing = world.root / "fail.sh"
     failing.write_text("exit 1\n")
-    assert world.create("prov", "-c", channel, "--micromamba", str(standin),
+    assert world.create("prov", "-c", channel, "--micromamba", str(fault_standin),
                         "--post-script", str(failing)).returncode == 8
-    assert world.create("kept", "--python", "3.12", "-c", liar_channel, "--micromamba", str(standin),
+    assert world.create("kept", "--python", "3.12", "-c", liar_channel, "--micromamba", str(fault_standin),
                         "--keep-failed").returncode == 7
-    subprocess.run([str(standin), "create", "-y", "-p", str(world.envs / "alien"), "-c", channel, "python"],
+    subprocess.run([str(fault_standin), "create", "-y", "-p", str(world.envs / "alien"), "-c", channel, "python"],
                    env=world.env, check=True, capture_output=True)
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
-               "--micromamba", str(standin)]
+               "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)

@@ -50,13 +50,13 @@ def test_both_streams_closed_is_exit_141_not_a_traceback(world, made_env):
     assert r.returncode == READER_GONE
 
 
-def test_a_reader_gone_mid_create_rolls_it_back(world, channel, standin):
+def test_a_reader_gone_mid_create_rolls_it_back(world, channel, fault_standin):
     """The step lines' reader goes while the engine runs: the next line fails to write, and the
     create is undone exactly as Ctrl-C undoes it."""
     before = world.outside()
     read_end, write_end = os.pipe()
     fifo = world.root.parent / "fifo"
-    args = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)]
+    args = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(fault_standin)]
     with paused(args, world.env, world.envs, fifo, stderr=write_end) as proc:
         os.close(write_end)
         assert (world.envs / "py" / "conda-meta").is_dir(), "paused after linking"

@@ -429,9 +429,9 @@ def test_foreign_environments_need_force_and_leave_no_registration(world, channe
     assert registry.read_text() == "/some/other/env\n", "conda's registration of it went too, nothing else"
 
 
-def test_an_interrupted_create_is_removed_with_its_pending_marker(world, channel, standin):
+def test_an_interrupted_create_is_removed_with_its_pending_marker(world, channel, fault_standin):
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
-               "--micromamba", str(standin)]
+               "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
         r = _remove(world, "killed", "--yes")
         assert r.returncode == 4 and "being created right now" in r.stderr
