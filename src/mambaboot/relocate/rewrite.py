@@ -286,18 +286,7 @@ def read(prefix, rel):
     except FileNotFoundError:
         return None
     try:
-        flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
-        try:
-            f = os.open(rel.rsplit("/", 1)[-1], flags, dir_fd=fd)
-        except OSError:
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(f).st_mode):
-                return None
-            with os.fdopen(f, "rb", closefd=False) as stream:
-                return stream.read()
-        finally:
-            os.close(f)
+        return scan.read_regular(rel.rsplit("/", 1)[-1], dir_fd=fd)
     finally:
         os.close(fd)
 
@@ -396,17 +385,6 @@ def relocate(prefix, findings, old, new, windows):
 
 def fix_shebangs(prefix, findings):
     """Write the `#!` lines of the text files found for the prefix they are in (shebang()):
-    micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. POSIX
-    only; returns the relative paths changed."""
-    changed = []
-    for finding in findings:
-        if finding.kind != scan.TEXT:
-            continue
-        data = read(prefix, finding.path)
-        if data is None:
-            continue
-        out = new_content(data, finding, prefix, prefix, False)
-        if out != data:
-            _replace_file(prefix, finding.path, out)
-            changed.append(finding.path)
-    return changed
+    micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. A move
+    to where it is, text only; POSIX. Returns the relative paths changed."""
+    return relocate(prefix, [f for f in findings if f.kind == scan.TEXT], prefix, prefix, False)
