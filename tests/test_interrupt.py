@@ -46,7 +46,8 @@ def _children(pid: int) -> list:
 
 def test_an_engine_interrupted_on_its_own_is_an_engine_failure(world, channel, standin):
     """A SIGINT that reaches micromamba alone: it rolls back and exits 0 ("Transaction interrupted,
-    rollbacking": libmamba/src/core/transaction.cpp, 2.8.1). Its success is not believed."""
+    rollbacking": libmamba/src/core/transaction.cpp, 2.8.1). Its success is not believed. The
+    signal is injected while the engine waits on STANDIN_BLOCK_FIFO: this test keeps the stand-in."""
     before = world.outside()
     with paused(_create_args(world, channel, standin), world.env, world.envs, world.root.parent / "fifo") as proc:
         (engine,) = _children(proc.pid)

@@ -167,6 +167,9 @@ def replace_binary(data, rx, news, capacity, old_size):
 def check(prefix, findings, old, new, windows):
     """Refuse, before anything changes, what cannot follow the environment: a file reached through
     a link that leaves it, a binary with no room for the new prefix (each file measured)."""
+    strays = [f.path for f in findings if scan.safe_relative(f.path) != f.path]
+    if strays:  # a pack's note is data from elsewhere: none of it may lead out of the environment
+        raise Refused(f"not paths inside the environment: {', '.join(map(repr, strays))}", strays)
     outside = [f for f in findings if f.kind == scan.OUTSIDE]
     if outside:
         lines = "\n".join(f"  {f.path}: {f.source.split(': ', 1)[-1]}" for f in outside)
