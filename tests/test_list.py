@@ -42,11 +42,11 @@ def test_list_shows_each_state(world, channel, standin, liar_channel):
     }
     good = envs["good_3_11"]
     assert good["prefix"] == str(world.envs / "good_3_11")
-    assert good["python_version"] == "3.11.2" and good["packages"] == 3
+    assert good["python_version"] == "3.11.2" and good["packages"] == 4  # python, pip, conda, mamba
     assert good["size"] > 1_000_000 and good["size_measured"] is False, "the size recorded at creation"
     assert good["created"].startswith("20")
     assert envs["prov"]["failed"] == str(failing)
-    assert envs["alien"]["python_version"] == "3.11.2" and envs["alien"]["packages"] == 1
+    assert envs["alien"]["python_version"] == "3.11.2" and envs["alien"]["packages"] == 2  # and pip
     assert envs["alien"]["size"] is None, "not measured unless --size"
     assert envs["killed"]["python_version"] == "3.11.2", "read from conda-meta: the record was never written"
 

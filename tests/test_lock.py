@@ -108,7 +108,7 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     assert r.returncode == 0, r.stderr
     prefix = world.envs / "orig"
     original = _meta(prefix)
-    assert {m[0] for m in original} == {"python", "conda", "mamba", "uv"}
+    assert {m[0] for m in original} == {"python", "pip", "conda", "mamba", "uv"}  # pip: added for python
     written = (prefix / ".mambaboot" / "lock.txt").read_text()
     assert "# platform: linux-64" in written and f"# micromamba: 2.8.1 sha256 {_record(prefix)['micromamba']['sha256']}" in written
     assert ".mambaboot/lock.txt" in _record(prefix)["files"]
@@ -127,7 +127,7 @@ def test_create_lock_remove_recreate_gives_identical_conda_meta(world, channel, 
     assert _meta(prefix) == original
     assert r.json()["python_version"] == "3.11.2"
     assert _record(prefix)["state"] == "complete"
-    assert "lock: all 4 packages match the lock" in r.stderr
+    assert "lock: all 5 packages match the lock" in r.stderr
 
 
 def test_lock_of_an_environment_the_engine_made_directly(world, channel, standin):
