@@ -118,10 +118,27 @@ def tiny_disk(tmp_path):
 
 
 def test_full_disk_is_a_message_and_leaves_nothing(world, reliability, channel, standin, tiny_disk):
-    r = world.create("--prefix", str(tiny_disk / "env"), "-c", channel, "--micromamba", str(standin))
+    """micromamba says only "cannot copy: Input/output error" (the stand-in too): the message says
+    which disk is full, what is free there and what the environment needs."""
+    prefix = tiny_disk / "env"
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
     ok = r.returncode == 6 and "Traceback" not in r.stderr and list(tiny_disk.iterdir()) == []
     reliability.record("hostile inputs: no traceback, nothing touched", ok)
     assert ok, (r.returncode, r.stderr)
+    first = next(line for line in r.stderr.splitlines() if line.startswith("mambaboot: error:"))
+    assert first.startswith(f"mambaboot: error: the disk holding {prefix} is full: "), first
+    assert " free there, and the environment needs about " in first and "choose another --prefix" in first
+
+
+def test_a_full_disk_under_the_package_cache_is_named(world, reliability, channel, standin, tiny_disk):
+    r = world.run("create", "py", "--cache-dir", str(tiny_disk), "-c", channel, "--micromamba", str(standin))
+    ok = r.returncode == 6 and "Traceback" not in r.stderr and not (world.envs / "py").exists()
+    reliability.record("hostile inputs: no traceback, nothing touched", ok)
+    assert ok, (r.returncode, r.stderr)
+    first = next(line for line in r.stderr.splitlines() if line.startswith("mambaboot: error:"))
+    assert first.startswith(f"mambaboot: error: the disk holding the package cache {tiny_disk / 'Python' / 'pkgs'} "
+                            "is full: "), first
+    assert "to download" in first and "choose another --cache-dir" in first
 
 
 def test_full_disk_in_the_cache_is_a_message(world, reliability, channel, release_server, tiny_disk):

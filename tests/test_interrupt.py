@@ -30,6 +30,36 @@ def test_interrupt_stops_the_engine_and_rolls_back(world, channel, fault_standin
     assert not (world.cache / "pending").exists(), "no marker, no lock file"
 
 
+def _children(pid: int) -> list:
+    """The processes whose parent is pid, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_an_engine_interrupted_on_its_own_is_an_engine_failure(world, channel, fault_standin):
+    """A SIGINT that reaches micromamba alone: it rolls back and exits 0 ("Transaction interrupted,
+    rollbacking": libmamba/src/core/transaction.cpp, 2.8.1). Its success is not believed. The
+    signal is injected while the engine waits on STANDIN_BLOCK_FIFO: this test keeps the stand-in."""
+    before = world.outside()
+    with paused(_create_args(world, channel, fault_standin), world.env, world.envs, world.root.parent / "fifo") as proc:
+        (engine,) = _children(proc.pid)
+        os.kill(engine, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 6, err
+    assert f"mambaboot: error: micromamba reported success but python/conda/mamba are not installed in " \
+           f"{world.envs / 'py'}" in err, err
+    assert "Traceback" not in err
+    assert not (world.envs / "py").exists() and diff(before, world.outside()) == {}
+
+
 def test_under_nohup_a_hangup_is_ignored_and_the_create_finishes(world, channel, fault_standin):
     """nohup leaves SIGHUP ignored for the run to outlive its terminal; mambaboot keeps it so
     (an ignored signal is dropped when sent: nothing is pending once kill returns)."""

@@ -166,3 +166,21 @@ def test_pack_never_replaces_a_file_made_at_its_output_while_it_writes(env_world
     ok = ok and archive.read_text() == "mine" and list(world.root.glob(".env.tar.gz*")) == []
     reliability.record(APPEARED, ok)
     assert ok, r.stderr
+
+
+def test_an_archive_whose_note_names_a_path_outside_is_refused_by_unpack(env_world):
+    """packed.json travels with the archive: unpack trusts no path in it that leads out."""
+    world, prefix = env_world
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 0
+    target = world.root / "unpacked"
+    _extract(archive, target)
+    victim = world.root / "victim.txt"
+    victim.write_text(f"{prefix}\n")
+    note = target / ".mambaboot" / "packed.json"
+    body = json.loads(note.read_text())
+    body["files"].append({"path": "../victim.txt", "kind": "text", "source": "package record"})
+    note.write_text(json.dumps(body))
+    r = _unpack(target)
+    assert r.returncode == 10 and "../victim.txt" in r.stderr, r.stderr
+    assert victim.read_text() == f"{prefix}\n"

@@ -2,6 +2,7 @@
 up front, https-only survives redirects."""
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -39,11 +40,24 @@ def test_a_name_too_long_for_the_file_system_is_refused_up_front(world, channel,
     assert diff(before, world.outside()) == {}
 
 
-def test_the_longest_name_that_fits_can_be_created_and_replaced(world, channel, standin):
-    prefix = _created(world, channel, standin, "n" * 227)
-    r = world.create("n" * 227, "--force", "-c", channel, "--micromamba", str(standin))
-    assert r.returncode == 0, r.stderr
-    assert (prefix / ".mambaboot" / "record.json").is_file()
+@pytest.fixture
+def short_dir():
+    """A directory with a short path: a 227-character name under the world's own directory would
+    pass the 255 bytes a prefix may have (pathrules.BINARY_ROOM)."""
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="mb-", dir="/tmp")
+    yield path
+    shutil.rmtree(path)
+
+
+def test_the_longest_name_that_fits_can_be_created_and_replaced(world, channel, standin, short_dir):
+    prefix = f"{short_dir}/{'n' * 227}"
+    for extra in ((), ("--force",)):
+        r = world.create("--prefix", prefix, *extra, "-c", channel, "--micromamba", str(standin))
+        assert r.returncode == 0, r.stderr
+    assert (Path(prefix) / ".mambaboot" / "record.json").is_file()
 
 
 # ------------------------------------------------------------------ https-only survives redirects

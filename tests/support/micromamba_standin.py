@@ -33,6 +33,11 @@ DESIGN.md section 2) so that tests can prove mambaboot's sandbox contains it:
   is always an md5 (1.5.12 libmamba/src/api/install.cpp, 2.0.x specs/package_info.cpp
   ``from_url``), from 2.1.0 a 64-digit one is a sha256.
 
+Faults as micromamba reports them: a link that runs out of disk space rolls back and says
+"filesystem error: cannot copy: Input/output error" (libstdc++'s copy under libmamba's link), no
+word of space; a SIGINT to the stand-in alone, while it links or waits on STANDIN_BLOCK_FIFO, rolls
+back what it linked and exits 0 (``link``, ``roll_back``).
+
 Fault injection (not micromamba variables, so mambaboot passes them through):
   STANDIN_FAIL=1         fail with ``critical libmamba injected failure`` before any change
   STANDIN_BLOCK_FIFO=P   after linking, block reading FIFO P until the test writes to it
@@ -1097,9 +1102,13 @@ def cmd_create(args: list[str]) -> int:
             print("Dry run. Not executing the transaction.")
         return 0
     confirm(options, "Confirm changes:")
-    link(options, prefix, records, cache, specs)
+    linked = link(options, prefix, records, cache, specs)
     if version_at_least(2, 6):  # rattler locks its cache root; micromamba's nested folders hold no lock
         (cache / ".cache.lock").unlink(missing_ok=True)
+    if not linked:
+        # Transaction::execute returns false after the rollback, and micromamba exits 0
+        # (libmamba/src/core/transaction.cpp, 2.8.1; seen running 2.8.1)
+        return 0
     if options.json:
         print(json_report(prefix, records, dry_run=False))
     elif not options.quiet:
@@ -1108,22 +1117,75 @@ def cmd_create(args: list[str]) -> int:
     return 0
 
 
-def link(options: Options, prefix: Path, records: list, cache: Path, specs: list[str]) -> None:
-    """Create the prefix as micromamba does: history, link, register, (test hook)."""
+def link(options: Options, prefix: Path, records: list, cache: Path, specs: list[str]) -> bool:
+    """Create the prefix as micromamba does: history, link, register, (test hook). False: a SIGINT
+    (to this process alone) interrupted it, and it was rolled back."""
     (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
     (prefix / "conda-meta" / "history").touch()
     if not options.json and not options.quiet:
         print("\nTransaction starting")
         for r in records:
             print(f"Linking {r.name.normalized}-{r.version}-{str(r.build)}")
-    install(options, records, prefix, cache, specs)
-    relink_as_libmamba(prefix)
-    run_post_link(prefix, records)
-    write_history(prefix, records, specs)
-    if options.shortcuts:
-        make_shortcuts(prefix)
-    register_env(prefix)
-    block_on_fifo()
+    try:
+        try:
+            install(options, records, prefix, cache, specs)
+        except Exception as exc:
+            if not _out_of_space(exc) or "failed to link" not in str(exc):
+                raise  # not space, or not the link: the message is rattler's (fetch, extract)
+            roll_back(prefix)
+            extract_all(options, records, cache)
+            first = records[0]
+            raise Failure(f"Transaction cancelled while linking package '{first.name.normalized}' ({first.build}).\n"
+                          f"filesystem error: cannot copy: Input/output error [{cache / _stem(first)}] [{prefix}]\n"
+                          "All changes from this transaction have been rolled back.") from None
+        relink_as_libmamba(prefix)
+        run_post_link(prefix, records)
+        write_history(prefix, records, specs)
+        if options.shortcuts:
+            make_shortcuts(prefix)
+        register_env(prefix)
+        block_on_fifo()
+    except KeyboardInterrupt:
+        roll_back(prefix)
+        print("Transaction interrupted, rollbacking")
+        return False
+    return True
+
+
+def extract_all(options: Options, records: list, cache: Path) -> None:
+    """What libmamba has done by the time a link fails: every package fetched and extracted into
+    the cache (Transaction::execute: fetch_extract_packages, then the links). rattler links each
+    package as soon as it is extracted, so after its failure the rest are extracted here, by an
+    install into a scratch prefix beside the cache, removed after."""
+    scratch = cache / f".standin-extract-{os.getpid()}"
+    try:
+        install(options, records, scratch, cache, [])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stem(record) -> str:
+    return re.sub(r"(\.tar\.bz2|\.conda)$", "", record.file_name)
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    return "No space left on device" in str(exc) or "os error 28" in str(exc)
+
+
+def roll_back(prefix: Path) -> None:
+    """What libmamba's TransactionRollback undoes (libmamba/src/core/transaction.cpp, 2.8.1): every
+    package linked is unlinked, its files and its conda-meta record removed; directories and
+    conda-meta/history stay, as do files of a package whose link failed half way."""
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        try:
+            files = json.loads(meta.read_text(encoding="utf-8")).get("files") or []
+        except (OSError, ValueError):
+            files = []
+        for rel in files:
+            path = prefix / rel
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+        meta.unlink()
 
 
 def cmd_info(args: list[str]) -> int:

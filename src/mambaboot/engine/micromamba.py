@@ -253,14 +253,71 @@ def create_command(binary: str, plan, root: str, explicit_file: str | None = Non
     return cmd + list(plan.specs)
 
 
+class Transaction:
+    """What micromamba printed of the transaction it ran: the packages it installs, one row of its
+    table each (`+ NAME VERSION BUILD CHANNEL SIZE`), and the total download (`Total download:
+    35MB`, sizes in powers of 1000): Transaction::print, libmamba/src/core/transaction.cpp, and
+    to_human_readable_filesize, libmamba/src/core/progress_bar_impl.cpp (2.8.1)."""
+
+    _UNITS = {"B": 1, "kB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12}
+
+    def __init__(self) -> None:
+        self.stems: list[str] = []  # NAME-VERSION-BUILD: the extracted package's directory name
+        self.download: int | None = None
+        self.errors: list[str] = []  # lines that say error: kept whole, the failure's tail may not hold them
+
+    def feed(self, line: str) -> None:
+        if "error" in line.lower():
+            self.errors.append(line)
+        words = line.split()
+        if len(words) >= 4 and words[0] == "+":
+            self.stems.append("-".join(words[1:4]))
+        elif line.strip().startswith("Total download:"):
+            figure = "".join(line.split(":", 1)[1].split())
+            for unit in sorted(self._UNITS, key=len, reverse=True):
+                if figure.endswith(unit):
+                    try:
+                        self.download = int(float(figure[: -len(unit)]) * self._UNITS[unit])
+                    except ValueError:
+                        pass
+                    break
+
+
 def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, keep: int = 40,
-        meanwhile=None) -> str:
+        meanwhile=None, transaction: Transaction | None = None) -> str:
     """Run micromamba, streaming its output to echo (if given); raise EngineError on failure.
-    meanwhile: see child.stream."""
+    meanwhile: see child.stream; transaction: fed every line of the output."""
+    sink = echo
+    if transaction is not None:
+        def sink(line: str) -> None:
+            transaction.feed(line)
+            if echo is not None:
+                echo(line)
     try:
-        code, tail = child.stream(cmd, env, echo, keep=keep, meanwhile=meanwhile)
+        code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)
+
+
+REQUIRED = ("python", "conda", "mamba")  # what every environment mambaboot makes must hold
+
+
+def check_installed(prefix: str) -> None:
+    """An engine that says it succeeded must have installed python, conda and mamba. micromamba
+    signalled on its own (a SIGINT that reached only the engine) rolls the transaction back and
+    still exits 0 ("Transaction interrupted, rollbacking": Transaction::execute returns false,
+    libmamba/src/core/transaction.cpp, 2.8.1); interrupted before linking, it says "Interrupted by
+    user" and exits 0 with nothing installed. conda-meta names each record it wrote
+    NAME-VERSION-BUILD.json (LinkPackage::execute)."""
+    try:
+        names = os.listdir(os.path.join(prefix, "conda-meta"))
+    except OSError:
+        names = []
+    present = {n[: -len(".json")].rsplit("-", 2)[0] for n in names if n.endswith(".json")}
+    missing = [name for name in REQUIRED if name not in present]
+    if missing:
+        raise EngineError(f"micromamba reported success but {'/'.join(missing)} "
+                          f"{'is' if len(missing) == 1 else 'are'} not installed in {prefix}")

@@ -4,8 +4,9 @@ A shared hard link says an environment uses an extracted package only while one 
 linked; a package whose every file names the prefix (conda's scripts, mamba's) is copied whole
 (libmamba/src/core/link.cpp LinkFile::create_prefix_replaced writes a new file for each), and no
 link remains. So every environment mambaboot finishes (create, adopt, move) is noted in the cache
-it was made with, CACHE/environments/<key of its prefix> holding the prefix, and a package is in
-use when a noted environment's conda-meta names it: conda and micromamba name each record after
+it was made with, CACHE/environments/<key of its prefix>.json holding the prefix (a pending
+marker's form: record.py), and a package is in use when a noted environment's conda-meta names
+it: conda and micromamba name each record after
 the package, `<name>-<version>-<build>.json` (LinkPackage::execute: `m_pkg_info.str()`), which is
 the extracted directory's name in the cache (its archive's name without the extension). A note
 whose prefix holds no conda-meta any more (removed, moved away) is stale: ignored, and dropped by
@@ -16,7 +17,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import fsops, jsontext
+from mambaboot.environment import record
 
 DIRECTORY = "environments"
 
@@ -25,27 +27,15 @@ def register(cache_dir: str, prefix: str) -> str:
     """Note that the environment at prefix uses this cache; returns the note's path."""
     directory = os.path.join(cache_dir, DIRECTORY)
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, fsops.path_key(prefix))
-    fsops.atomic_write(path, prefix.encode("utf-8", "surrogateescape"))
+    path = os.path.join(directory, fsops.path_key(prefix) + ".json")
+    # Not synced: lost to a power cut, it costs only the copied packages' place in the cache (a
+    # hard-linked file still says the package is in use), while a sync costs every create a flush.
+    fsops.atomic_write(path, jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False)
     return path
 
 
 def _notes(cache_dir: str) -> list[tuple[str, str]]:
-    directory = os.path.join(cache_dir, DIRECTORY)
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            with open(path, "rb") as f:
-                prefix = f.read().decode("utf-8", "surrogateescape")
-        except OSError:
-            continue
-        found.append((path, prefix))
-    return found
+    return [(path, note["prefix"]) for path, note in record.markers(cache_dir, DIRECTORY)]
 
 
 def _installed(prefix: str) -> list[str] | None:

@@ -241,9 +241,10 @@ def owner_running(marker: dict) -> bool:
     return isinstance(lock, str) and fsops.held(lock)
 
 
-def markers(cache_dir: str) -> list[tuple[str, dict]]:
-    """(marker path, body) of every pending marker in the cache."""
-    directory = os.path.join(cache_dir, "pending")
+def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
+    """(marker path, body) of every pending marker in the cache; kind: another directory of the
+    cache holding such notes ({"prefix": ...}), as environment/cacheusers.py keeps them."""
+    directory = os.path.join(cache_dir, kind)
     try:
         names = sorted(os.listdir(directory))
     except OSError:

@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops, pathrules, winsys
-from mambaboot.common.errors import HostUnreachable, ObtainError, TargetRefused, UsageError
+from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -260,7 +260,19 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
     prepared = []
-    micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan)))
+    transaction = micromamba.Transaction()
+    try:
+        micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan)),
+                       transaction=transaction)
+    except EngineError as exc:
+        from mambaboot.environment import diskfull
+
+        said = "\n".join([str(exc), *transaction.errors])
+        full = diskfull.explain(plan.prefix, plan.pkgs_dirs, transaction.stems, transaction.download, said)
+        if full is None:
+            raise
+        raise EngineError(f"{full}\n{exc}") from None
+    micromamba.check_installed(plan.prefix)
     reporter.step(f"engine: created {plan.prefix}")
     from mambaboot.pipeline import finish
     provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)

@@ -167,6 +167,9 @@ def replace_binary(data, rx, news, capacity, old_size):
 def check(prefix, findings, old, new, windows):
     """Refuse, before anything changes, what cannot follow the environment: a file reached through
     a link that leaves it, a binary with no room for the new prefix (each file measured)."""
+    strays = [f.path for f in findings if scan.safe_relative(f.path) != f.path]
+    if strays:  # a pack's note is data from elsewhere: none of it may lead out of the environment
+        raise Refused(f"not paths inside the environment: {', '.join(map(repr, strays))}", strays)
     outside = [f for f in findings if f.kind == scan.OUTSIDE]
     if outside:
         lines = "\n".join(f"  {f.path}: {f.source.split(': ', 1)[-1]}" for f in outside)
@@ -286,18 +289,7 @@ def read(prefix, rel):
     except FileNotFoundError:
         return None
     try:
-        flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
-        try:
-            f = os.open(rel.rsplit("/", 1)[-1], flags, dir_fd=fd)
-        except OSError:
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(f).st_mode):
-                return None
-            with os.fdopen(f, "rb", closefd=False) as stream:
-                return stream.read()
-        finally:
-            os.close(f)
+        return scan.read_regular(rel.rsplit("/", 1)[-1], dir_fd=fd)
     finally:
         os.close(fd)
 
@@ -396,17 +388,6 @@ def relocate(prefix, findings, old, new, windows):
 
 def fix_shebangs(prefix, findings):
     """Write the `#!` lines of the text files found for the prefix they are in (shebang()):
-    micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. POSIX
-    only; returns the relative paths changed."""
-    changed = []
-    for finding in findings:
-        if finding.kind != scan.TEXT:
-            continue
-        data = read(prefix, finding.path)
-        if data is None:
-            continue
-        out = new_content(data, finding, prefix, prefix, False)
-        if out != data:
-            _replace_file(prefix, finding.path, out)
-            changed.append(finding.path)
-    return changed
+    micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. A move
+    to where it is, text only; POSIX. Returns the relative paths changed."""
+    return relocate(prefix, [f for f in findings if f.kind == scan.TEXT], prefix, prefix, False)

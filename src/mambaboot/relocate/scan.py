@@ -132,12 +132,16 @@ def pattern(prefix, windows):
 # ------------------------------------------------------------------ reading without surprises
 
 
-def read_regular(path):
+_READ = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+         | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_regular(path, dir_fd=None):
     """The bytes of a regular file, or None: not there, not a regular file (a fifo, socket or
-    device is never waited on: O_NONBLOCK, then fstat), or a link (O_NOFOLLOW)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    device is never waited on: O_NONBLOCK, then fstat), or a link (O_NOFOLLOW). dir_fd: path is
+    relative to that directory."""
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _READ, dir_fd=dir_fd) if dir_fd is not None else os.open(path, _READ)
     except OSError:
         return None
     try:
