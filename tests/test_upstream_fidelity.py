@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mambaboot.common import yamlsubset
+from tests.support import realmode
 from tests.support.channel import MAMBA_VERSION, build_channel, channel_url, menu_spec, pip_spec
 from tests.support.micromamba_standin import make_standin
 from tests.support.snapshot import diff, snapshot
@@ -363,14 +364,16 @@ def test_a_release_whose_build_is_not_0_is_refused_clearly_and_found_by_its_tag(
 # ------------------------------------------------------------------ what the engine writes when it links
 
 
-def test_the_standin_links_as_libmamba_does(tmp_path, channel, standins):
+@pytest.mark.parametrize("which", ["stand-in", "engine under test"])
+def test_the_standin_links_as_libmamba_does(tmp_path, channel, standins, standin, which):
     """The engine's own output, read where mambaboot reads it (libmamba/src/core/link.cpp
     LinkPackage::execute, replace_long_shebang; libmamba/src/api/install.cpp create_install_request;
     libmamba/src/core/package_paths.cpp): records without placeholders, a prefix with a space left
     in the `#!` line, pip added to a request for python, the package cache's paths.json complete."""
     prefix = tmp_path / "with space" / "env"
     pkgs = tmp_path / "pkgs"
-    proc = subprocess.run([str(standins["2.8.1"]), "create", "-y", "--no-rc", "--override-channels", "-c", channel,
+    engine = standins["2.8.1"] if which == "stand-in" else standin  # the real micromamba in real mode
+    proc = subprocess.run([str(engine), "create", "-y", "--no-rc", "--override-channels", "-c", channel,
                            "-p", str(prefix), "-r", str(tmp_path / "root"), "python", "conda"],
                           capture_output=True, text=True, env={"HOME": str(tmp_path), "CONDA_PKGS_DIRS": str(pkgs)})
     assert proc.returncode == 0, proc.stderr
@@ -388,3 +391,37 @@ def test_the_standin_links_as_libmamba_does(tmp_path, channel, standins):
     for record in records:
         for entry in json.loads((Path(record["extracted_package_dir"]) / "info" / "paths.json").read_text())["paths"]:
             assert isinstance(entry.get("size_in_bytes"), int), (record["name"], entry)  # softlinks too
+
+
+def _linked(engine: Path, channel: str, root: Path) -> dict:
+    """What an engine wrote, where mambaboot reads it: per package, each path's record fields and
+    whether its hashes differ (the link wrote the prefix in), and the first line of each script."""
+    prefix = root / "with space" / "env"
+    proc = subprocess.run([str(engine), "create", "-y", "--no-rc", "--override-channels", "-c", channel,
+                           "-p", str(prefix), "-r", str(root / "root"), "python", "conda", "mamba"],
+                          capture_output=True, text=True, env={"HOME": str(root), "CONDA_PKGS_DIRS": str(root / "pkgs")})
+    assert proc.returncode == 0, proc.stderr
+    seen = {}
+    for path in sorted((prefix / "conda-meta").glob("*.json")):
+        record = json.loads(path.read_text())
+        for entry in record["paths_data"]["paths"]:
+            changed = entry.get("sha256") != entry.get("sha256_in_prefix")
+            seen[(record["name"], entry["_path"])] = (sorted(set(entry) - {"no_link"}), entry["path_type"], changed)
+    heads = {}
+    for script in sorted((prefix / "bin").iterdir()):
+        if script.is_file() and not script.is_symlink():
+            head = script.read_bytes()[:200]
+            heads[script.name] = head.split(b"\n", 1)[0].replace(str(prefix).encode(), b"PREFIX") if head.startswith(b"#!") else None
+    return {"records": seen, "heads": heads}
+
+
+if realmode.engine() is not None:  # a mode of the suite: with a real micromamba given, the two are compared
+    def test_the_standin_and_the_real_engine_link_alike(tmp_path, channel, standins, standin):
+        """The same environment made by the stand-in and by the real micromamba: the same record
+        fields for every path, the same files changed at link, the same first lines in bin/, so
+        the stand-in the default suite runs on cannot drift from the engine again."""
+        real, stand_in = _linked(standin, channel, tmp_path / "real"), _linked(standins["2.8.1"], channel, tmp_path / "stand-in")
+        differ = {k: (real["records"].get(k), stand_in["records"].get(k))
+                  for k in set(real["records"]) | set(stand_in["records"]) if real["records"].get(k) != stand_in["records"].get(k)}
+        assert differ == {}, differ
+        assert real["heads"] == stand_in["heads"]

@@ -958,11 +958,15 @@ def relink_as_libmamba(prefix: Path) -> None:
         source = Path(record["extracted_package_dir"])
         shipped = json.loads((source / "info" / "paths.json").read_text(encoding="utf-8"))["paths"]
         by_path = {e["_path"]: e for e in shipped}
+        noarch_python = (record.get("noarch") or "") == "python"
         out = []
         for entry in (record.get("paths_data") or {}).get("paths") or []:
-            ship = by_path.get(entry["_path"], {})
-            dest = prefix / entry["_path"]
             kind = entry.get("path_type", "hardlink")
+            if kind in GENERATED_PATH_TYPES:  # made at link, not shipped: libmamba records the path and kind alone
+                out.append({"_path": entry["_path"], "path_type": kind})
+                continue
+            ship = by_path.get(_shipped_path(entry["_path"]) if noarch_python else entry["_path"], {})
+            dest = prefix / entry["_path"]
             in_prefix = ship.get("sha256") or entry.get("sha256_in_prefix")
             if ship.get("prefix_placeholder") and kind != "softlink":
                 data = standin_install.relinked((source / ship["_path"]).read_bytes(), ship["prefix_placeholder"].encode(),
@@ -975,16 +979,54 @@ def relink_as_libmamba(prefix: Path) -> None:
             elif kind == "softlink":
                 in_prefix = sha256(dest.read_bytes()) if dest.is_file() else EMPTY_SHA256
             linked = {"_path": entry["_path"], "sha256_in_prefix": in_prefix, "path_type": kind}
-            if ship.get("sha256"):
+            if ship.get("sha256") and kind != "softlink":  # libmamba records no sha256 for a softlink
                 linked["sha256"] = ship["sha256"]
             if ship.get("no_link"):
                 linked["no_link"] = True
             if ship.get("size_in_bytes"):
                 linked["size_in_bytes"] = ship["size_in_bytes"]
             out.append(linked)
+        if noarch_python:
+            out += _compiled(prefix, [e["_path"] for e in out])
+            record["files"] = [e["_path"] for e in out]
         record["paths_data"] = {"paths": out, "paths_version": 1}
         record["package_tarball_full_path"] = str(source) + ".tar.bz2"
         meta.write_text(json.dumps(record, indent=4, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+
+# Paths the link makes rather than copies (libmamba/src/core/link.cpp, 2.8.1: the entry points it
+# writes for noarch: python packages, the bytecode it compiles): the real engine's record of them
+# holds `_path` and `path_type` only (seen running it beside this stand-in).
+GENERATED_PATH_TYPES = ("unix_python_entry_point", "windows_python_entry_point_script",
+                        "windows_python_entry_point_exe", "pyc_file", "linked_package_record")
+
+
+def _compiled(prefix: Path, paths: list) -> list:
+    """libmamba compiles a noarch: python package's modules with the environment's python when it
+    links them, and records each .pyc as a `pyc_file` (link.cpp compile_python_sources, 2.8.1)."""
+    import py_compile
+
+    made = []
+    for rel in paths:
+        if rel.endswith(".py") and "/site-packages/" in rel:
+            source = prefix / rel
+            pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+            try:
+                py_compile.compile(str(source), cfile=str(pyc), doraise=True)
+            except py_compile.PyCompileError:
+                continue
+            made.append({"_path": pyc.relative_to(prefix).as_posix(), "path_type": "pyc_file"})
+    return made
+
+
+def _shipped_path(linked: str) -> str:
+    """A noarch: python package's path as shipped: site-packages/ and python-scripts/ are linked
+    into lib/pythonX.Y/site-packages/ and bin/ (get_python_noarch_target_path, link.cpp)."""
+    if "/site-packages/" in linked and linked.startswith("lib/"):
+        return "site-packages/" + linked.split("/site-packages/", 1)[1]
+    if linked.startswith("bin/"):
+        return "python-scripts/" + linked[len("bin/"):]
+    return linked
 
 
 def run_post_link(prefix: Path, records: list) -> None:
