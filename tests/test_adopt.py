@@ -114,10 +114,11 @@ def test_adopt_appends_the_settings_a_users_condarc_lacks_and_keeps_the_rest(wor
     rc.chmod(0o640)
     r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
-    assert f"condarc: added env_prompt to {rc}" in r.stderr
+    assert f"condarc: added env_prompt, number_channel_notices to {rc}" in r.stderr
     text = rc.read_text()
     assert text.startswith(MINE + "# Added by mambaboot:\n") and text.count("register_envs") == 1
-    assert yamlsubset.parse(text) == {"channels": ["mine"], "register_envs": "true", "env_prompt": "({name}) "}
+    assert yamlsubset.parse(text) == {"channels": ["mine"], "register_envs": "true", "env_prompt": "({name}) ",
+                                      "number_channel_notices": "0"}
     assert stat.S_IMODE(rc.stat().st_mode) == 0o640
     assert world.run("adopt", str(prefix)).returncode == 0
     assert rc.read_text() == text, "nothing left to add"
@@ -131,7 +132,7 @@ def test_adopt_adds_the_settings_to_a_condarc_an_older_mambaboot_wrote(world, ch
     rc.write_text(old)
     r = world.run("adopt", str(world.envs / "mine"))
     assert r.returncode == 0, r.stderr
-    assert "condarc: added env_prompt, register_envs" in r.stderr
+    assert "condarc: added env_prompt, register_envs, number_channel_notices" in r.stderr
     assert rc.read_text().startswith(old) and yamlsubset.parse(rc.read_text())["register_envs"] == "false"
     assert ".condarc" in _record(world.envs / "mine")["files"]
 
@@ -145,7 +146,7 @@ def test_a_condarc_the_subset_reader_cannot_read_is_left_as_it_is_with_a_warning
     assert (prefix / ".condarc").read_text() == "custom_channels: {a: b}\n"
     warning = next(line for line in r.stderr.splitlines() if "condarc" in line and "left as it is" in line)
     assert f"{prefix / '.condarc'} cannot be read safely (line 1: flow mappings" in warning
-    assert 'env_prompt: "({name}) "; register_envs: false' in warning
+    assert 'env_prompt: "({name}) "; register_envs: false; number_channel_notices: 0' in warning
 
 
 def test_a_failed_adoption_takes_back_what_it_appended_to_a_users_condarc(world, channel, standin):

@@ -9,8 +9,9 @@ conda/base/constants.py), as well as `$CONDA_PREFIX/.condarc`. libmamba (mamba 2
 `ROOT/.condarc` and `TARGET/.condarc` (`compute_default_rc_sources`, libmamba/src/api/
 configuration.cpp), and every way into an environment sets its root prefix to the environment.
 
-It also carries two settings (SETTINGS): the environment's own conda names it by its directory
-in the prompt, and keeps it out of the user's ~/.conda/environments.txt. The file is the
+It also carries three settings (SETTINGS): the environment's own conda names it by its directory
+in the prompt, keeps it out of the user's ~/.conda/environments.txt, and caches no channel
+notices in the user's home. The file is the
 user's once written: it is never overwritten. Where one exists, `adopt` (and `create`) append
 the settings it lacks, with a comment line, keeping the user's own values, owner and mode; a
 file the YAML subset reader cannot read is left as it is, with a warning.
@@ -40,9 +41,14 @@ HEADER = "# Written by mambaboot when it made this environment: the channels it 
 #   absent: `RegisterEnvironmentLocationAction.verify`, conda/core/path_actions.py, 26.7.1.)
 #   libmamba's register_envs is not an rc setting (2.8.1); it registers only a prefix it
 #   creates (`create_target_directory`, libmamba/src/api/install.cpp), never one it installs into.
+# - number_channel_notices: with it 0 conda's `notices` wrapper around install, update and remove
+#   does nothing (`is_channel_notices_enabled`, conda/notices/core.py, 26.7.1); otherwise it fetches
+#   the channels' notices and caches them in the user's ~/.cache/conda/notices (`get_notices_cache_dir`,
+#   conda/notices/cache.py), outside the environment. `conda notices` still shows them on demand.
 SETTINGS = (
     ("env_prompt", '"({name}) "', "the prompt names this environment's directory, not \"base\" (its own conda's name for it)"),
     ("register_envs", "false", "its conda does not list it in ~/.conda/environments.txt"),
+    ("number_channel_notices", "0", "its conda caches no channel notices in ~/.cache/conda (conda notices shows them)"),
 )
 ADDED = "# Added by mambaboot:"  # the comment line before settings appended to an existing file
 
