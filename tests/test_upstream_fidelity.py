@@ -173,7 +173,8 @@ def test_adopt_adds_a_missing_condarc_and_never_overwrites_one(world, channel, s
     assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
     text = (prefix / ".condarc").read_text()  # only the settings it lacked, appended
     assert text.startswith("channels:\n  - mine\n# Added by mambaboot:\n")
-    assert yamlsubset.parse(text) == {"channels": ["mine"], "env_prompt": "({name}) ", "register_envs": "false"}
+    assert yamlsubset.parse(text) == {"channels": ["mine"], "env_prompt": "({name}) ", "register_envs": "false",
+                                      "number_channel_notices": "0"}
 
 
 def test_the_environments_own_conda_keeps_it_out_of_the_users_environments_txt(world, menu_channel, standin):
