@@ -378,8 +378,13 @@ def test_move_writes_nothing_through_a_link_out_of_the_environment(env_world):
     elsewhere.mkdir()
     hook = elsewhere / "hook.sh"
     hook.write_text(f'export TOOL_HOME="{prefix}/share/tool"\n')
-    (prefix / "etc" / "conda").mkdir(parents=True, exist_ok=True)
-    (prefix / "etc" / "conda" / "activate.d").symlink_to(elsewhere)
+    hooks = prefix / "etc" / "conda" / "activate.d"
+    if hooks.is_dir():  # mambaboot's own root hook lives there: the link takes the directory's place
+        for hook in hooks.iterdir():
+            shutil.copy2(hook, elsewhere / hook.name)
+        shutil.rmtree(hooks)
+    hooks.parent.mkdir(parents=True, exist_ok=True)
+    hooks.symlink_to(elsewhere)
     inside, outside = snapshot(prefix), snapshot(elsewhere)
     r = move(world, prefix, world.envs / "b")
     assert r.returncode == 10, r.stderr
