@@ -254,8 +254,9 @@ def _stdlib(name: str) -> bool:
 
 
 def _module_file(dotted: str):
-    """This repository's module of that name (tests put tools/ and bench/ on sys.path too), or None."""
-    for top in (REPO, REPO / "tools", REPO / "bench"):
+    """This repository's module of that name (tests put tools/ and bench/ on sys.path too, and the
+    stand-in micromamba tests/support), or None."""
+    for top in (REPO, REPO / "tools", REPO / "bench", REPO / "tests" / "support"):
         path = top.joinpath(*dotted.split("."))
         found = next((f for f in (path.with_suffix(".py"), path / "__init__.py") if f.is_file()), None)
         if found:
