@@ -165,7 +165,7 @@ def _same_file(fd: int, path: str) -> bool:
     except FileNotFoundError:
         return False
     mine = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+    return identity(st) == identity(mine)
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -233,7 +233,7 @@ def make_dirs(path: str) -> list:
                 raise
             continue  # another run made it: not ours to take back
         st = os.lstat(directory)
-        made.append((directory, (st.st_dev, st.st_ino)))
+        made.append((directory, identity(st)))
     return made
 
 
@@ -241,10 +241,10 @@ def remove_empty_dirs(made: list) -> None:
     """Remove, innermost first, the directories make_dirs made that are empty now and still the
     ones it made (checked by identity just before: rmdir removes nothing but an empty directory,
     and never follows a link); stops at the first that stays."""
-    for directory, identity in reversed(made):
+    for directory, expected in reversed(made):
         try:
             st = os.lstat(directory)
-            if (st.st_dev, st.st_ino) != identity or not stat.S_ISDIR(st.st_mode):
+            if identity(st) != expected or not stat.S_ISDIR(st.st_mode):
                 return
             os.rmdir(directory)
         except OSError:

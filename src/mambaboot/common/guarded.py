@@ -35,19 +35,15 @@ class Seen:
         self.path, self.directory, self.witness, self.witnessed = path, directory, witness, witnessed
 
 
-def _key(st: os.stat_result) -> tuple:
-    return (st.st_dev, st.st_ino)
-
-
 def seen(path: str, witness: str | None = None) -> Seen:
     """The directory at path as it is now, never through a link (a link has its own identity)."""
     witnessed = None
     if witness is not None:
         try:
-            witnessed = _key(os.lstat(os.path.join(path, witness)))
+            witnessed = fsops.identity(os.lstat(os.path.join(path, witness)))
         except OSError:
             pass
-    return Seen(path, _key(os.lstat(path)), witness, witnessed)
+    return Seen(path, fsops.identity(os.lstat(path)), witness, witnessed)
 
 
 def _changed(path: str) -> Changed:
@@ -64,7 +60,7 @@ def _witness_at(fd: int, witness: str) -> tuple | None:
         for part in parts[:-1]:
             here = os.open(part, fsops.DIRECTORY_FLAGS, dir_fd=here)
             fds.append(here)
-        return _key(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
+        return fsops.identity(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
     except OSError:
         return None
     finally:
@@ -109,7 +105,7 @@ class set_aside:
         self._fd = self._parent = None
 
     def _matches(self, st: os.stat_result, witnessed) -> bool:
-        return stat.S_ISDIR(st.st_mode) and _key(st) == self.checked.directory and witnessed == self.checked.witnessed
+        return stat.S_ISDIR(st.st_mode) and fsops.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
 
     def _by_descriptor(self) -> None:
         path = self.checked.path
@@ -139,7 +135,7 @@ class set_aside:
             moved = os.stat(doomed, dir_fd=self._parent, follow_symlinks=False)
         except OSError:
             moved = None
-        if moved is None or _key(moved) != _key(held):
+        if moved is None or fsops.identity(moved) != fsops.identity(held):
             # Swapped between the comparison and the rename: what was renamed is not ours. Put it
             # back unless something took its name meanwhile.
             if moved is not None and not _exists(name, self._parent):
@@ -159,7 +155,7 @@ class set_aside:
             if witness is not None:
                 try:
                     inner = os.path.join(where, witness)
-                    witnessed = None if fsops.is_link(inner) else _key(os.lstat(inner))
+                    witnessed = None if fsops.is_link(inner) else fsops.identity(os.lstat(inner))
                 except OSError:
                     pass
             return st, witnessed
@@ -200,7 +196,7 @@ class set_aside:
             now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
         except FileNotFoundError:
             return
-        if _key(now) == _key(os.fstat(self._fd)):
+        if fsops.identity(now) == fsops.identity(os.fstat(self._fd)):
             fsops.remove_dir(self._name, self._parent)
 
 

@@ -182,7 +182,7 @@ def _seen_home(tmp: str, fd, name: str, guarded):
         return None
     if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and _ours(st) and _ours(mark)):
         return None
-    return guarded.Seen(path, (st.st_dev, st.st_ino), MARKER, (mark.st_dev, mark.st_ino))
+    return guarded.Seen(path, fsops.identity(st), MARKER, fsops.identity(mark))
 
 
 def _lock_state(tmp: str, fd, name: str) -> str:
