@@ -409,6 +409,7 @@ case "$1" in
   install|update) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import install; sys.exit(install(sys.argv[1:], "mamba"))' "$@" ;;
   remove) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import remove; sys.exit(remove(sys.argv[1:], "mamba"))' "$@" ;;
   repoquery) shift; exec "{ph}/bin/python" -c 'import sys; from conda._standin_install import repoquery; sys.exit(repoquery(sys.argv[1:]))' "$@" ;;
+  shell) exec "{ph}/bin/python" -c 'import sys; from conda._standin_activate import mamba_main; sys.exit(mamba_main(sys.argv[1:]))' "$@" ;;
 esac
 echo "mamba (test stand-in): unsupported command: $*" >&2
 exit 2

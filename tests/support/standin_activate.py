@@ -15,9 +15,20 @@ environment's own (its ``sys.prefix`` is ``context.root_prefix`` and ``context.c
 * ``context.conda_exe_vars_dict`` exported with every activation and deactivation;
 * the templates as conda has them (values between single quotes, not escaped).
 
-Left out: activation by name, ``auto_stack``, the prompt's stacked form (the prompt here is
-``(<default env>) `` in front of PS1), csh, xonsh, cmd.exe and PowerShell. Standard library
-only: it runs on the environment's python.
+The prompt is ``env_prompt`` from the rc files (default ``({default_env}) ``), formatted with
+``default_env``, ``prefix`` and ``name`` (basename of the prefix), in front of PS1
+(``_prompt_modifier``).
+
+`mamba shell activate|deactivate|reactivate -s SHELL [-p] [PREFIX]` (libmamba 2.8.1,
+libmamba/src/core/activation.cpp) is the same builder with mamba's differences: its root is
+libmamba's (``mamba_root_prefix``: ``MAMBA_ROOT_PREFIX``, else the grandparent rule), which gives
+``base`` and the ``condabin`` put on PATH at the first activation (``get_default_env``,
+``add_prefix_to_path``); it exports none of conda's ``CONDA_EXE`` variables; its ``env_prompt``
+comes from its own rc files, with ``{name}`` the prefix's stem (``get_prompt_modifier``); fish's
+PATH is one colon-joined string.
+
+Left out: activation by name, ``auto_stack``, the prompt's stacked form, csh, xonsh, cmd.exe and
+PowerShell. Standard library only: it runs on the environment's python.
 """
 
 import json
@@ -32,11 +43,17 @@ FISH = {"ext": ".fish", "unset": "set -e %s || true", "export": 'set -gx %s "%s"
 SHELLS = {"posix": POSIX, "ash": POSIX, "bash": POSIX, "dash": POSIX, "zsh": POSIX, "fish": FISH}
 
 
+# Who is activating: the environment's conda (its root is sys.prefix) or its mamba (mamba_main).
+_WHO = {"mamba": False, "root": None}
+
+
 def _root():
-    return sys.prefix
+    return _WHO["root"] or sys.prefix
 
 
 def _exe_vars():
+    if _WHO["mamba"]:
+        return {}
     exe = os.path.join(_root(), "bin", "conda")
     return {"CONDA_EXE": exe, "_CONDA_EXE": exe, "_CE_M": None, "_CE_CONDA": None,
             "CONDA_PYTHON_EXE": sys.executable, "_CONDA_ROOT": _root()}
@@ -83,6 +100,21 @@ def _default_env(prefix):
     return os.path.basename(prefix) if os.path.basename(os.path.dirname(prefix)) == "envs" else prefix
 
 
+def _prompt(prefix, name):
+    """``env_prompt`` of the rc files, the highest precedence one (conda: the last file; mamba:
+    the first of mamba_rc_files), formatted as each does."""
+    from conda._standin_install import _rc_scalar, conda_rc_files, mamba_rc_files
+
+    files = mamba_rc_files(_root(), prefix) if _WHO["mamba"] else list(reversed(conda_rc_files()))
+    template = next((v for v in (_rc_scalar(f, "env_prompt") for f in files) if v is not None), "({default_env}) ")
+    base = os.path.basename(prefix)
+    if _WHO["mamba"]:  # fs::u8path::stem(): the name less its last ".suffix" (not of a dot file)
+        base = base[:base.rindex(".")] if "." in base[1:] else base
+    for key, value in (("default_env", name), ("stacked_env", name), ("prefix", prefix), ("name", base)):
+        template = template.replace("{%s}" % key, value)
+    return template
+
+
 def _path_list():
     return os.environ.get("PATH", "/usr/bin").split(":")
 
@@ -119,7 +151,8 @@ def activate(target, stack):
     env_vars = {k: v for k, v in _env_vars(prefix).items() if v != UNSET}
     for clobbered in set(env_vars) & set(os.environ):
         env_vars["__CONDA_SHLVL_%d_%s" % (old_level, clobbered)] = os.environ[clobbered]
-    common = dict(CONDA_PREFIX=prefix, CONDA_SHLVL=level, CONDA_DEFAULT_ENV=name, CONDA_PROMPT_MODIFIER="(%s) " % name)
+    common = dict(CONDA_PREFIX=prefix, CONDA_SHLVL=level, CONDA_DEFAULT_ENV=name,
+                  CONDA_PROMPT_MODIFIER=_prompt(prefix, name))
     deactivate_scripts = ()
     if old_level == 0:
         path = _add_prefix_to_path(prefix)
@@ -154,10 +187,11 @@ def deactivate():
             unset.append("CONDA_STACKED_%d" % old_level)
         else:
             path = _replace_prefix_in_path(old_prefix, new_prefix)
+        prompt = _prompt(new_prefix, name)
         export, more = _export_unset(CONDA_PREFIX=new_prefix, CONDA_SHLVL=new_level, CONDA_DEFAULT_ENV=name,
-                                     CONDA_PROMPT_MODIFIER="(%s) " % name, **_env_vars(new_prefix))
+                                     CONDA_PROMPT_MODIFIER=prompt, **_env_vars(new_prefix))
         unset += more
-        activate_scripts, prompt = ("activate", new_prefix), "(%s) " % name
+        activate_scripts = ("activate", new_prefix)
     for name in old_vars:
         saved = os.environ.get("__CONDA_SHLVL_%d_%s" % (new_level, name))
         if saved:
@@ -172,11 +206,11 @@ def reactivate():
     prefix, level = os.environ.get("CONDA_PREFIX"), _level()
     if not prefix or level < 1:
         return {"unset": [], "export": {}, "deactivate": (), "activate": (), "prompt": None}
-    name = os.environ.get("CONDA_DEFAULT_ENV", _default_env(prefix))
+    prompt = _prompt(prefix, os.environ.get("CONDA_DEFAULT_ENV", _default_env(prefix)))
     export, unset = _export_unset(PATH=_replace_prefix_in_path(prefix, prefix), CONDA_SHLVL=level,
-                                  CONDA_PROMPT_MODIFIER="(%s) " % name)
+                                  CONDA_PROMPT_MODIFIER=prompt)
     return {"unset": unset, "export": export, "deactivate": ("deactivate", prefix), "activate": ("activate", prefix),
-            "prompt": "(%s) " % name}
+            "prompt": prompt}
 
 
 def _commands(shell, built):
@@ -193,7 +227,8 @@ def _commands(shell, built):
         ps1 = os.environ.get("PS1", "")
         ps1 = ps1.replace(modifier, "", 1) if modifier else ps1
         lines.append(shell["set"] % (shell["prompt"], built["prompt"] + ps1.replace("'", "'\"'\"'")))
-    lines += [shell["export"] % (name, shell["pathsep"].join(value) if name == "PATH" else value)
+    pathsep = ":" if _WHO["mamba"] else shell["pathsep"]
+    lines += [shell["export"] % (name, pathsep.join(value) if name == "PATH" else value)
               for name, value in built["export"].items()]
     if built["activate"]:
         lines += [shell["script"] % s for s in _scripts(built["activate"][1], "activate", shell["ext"])]
@@ -216,5 +251,35 @@ def main(argv):
     else:
         sys.stderr.write("conda (test stand-in): unsupported: %s\n" % " ".join(argv))
         return 2
+    sys.stdout.write(_commands(shell, built))
+    return 0
+
+
+def mamba_main(argv):
+    """argv: shell activate|deactivate|reactivate -s SHELL [-p PREFIX | PREFIX]"""
+    from conda._standin_install import mamba_root_prefix
+
+    rest = list(argv[1:]) if argv[:1] == ["shell"] else []
+    command = rest.pop(0) if rest else None
+    shell, target = None, None
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("-s", "--shell") and rest:
+            shell = SHELLS.get(rest.pop(0))
+        elif arg in ("-p", "--prefix") and rest:
+            target = rest.pop(0)
+        elif not arg.startswith("-") and target is None:
+            target = arg
+        else:
+            shell = None
+            break
+    if shell is None or command not in ("activate", "deactivate", "reactivate"):
+        sys.stderr.write("mamba (test stand-in): unsupported: %s\n" % " ".join(argv))
+        return 2
+    _WHO.update(mamba=True, root=mamba_root_prefix())
+    if command == "activate":
+        built = activate(target or _root(), False)
+    else:
+        built = deactivate() if command == "deactivate" else reactivate()
     sys.stdout.write(_commands(shell, built))
     return 0
