@@ -8,6 +8,8 @@ import subprocess
 from mambaboot.common import fsops
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
+from tests.support import realmode
+from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
 
@@ -24,12 +26,13 @@ def test_info_reports_packages_binaries_and_leftovers(world, channel, release_se
     info = _cache(world, "info")
     (pkgs,) = info["package_caches"]
     assert pkgs["path"] == str(world.cache / "Python" / "pkgs")
-    assert pkgs["packages"] == 5 and pkgs["bytes"] > pkgs["package_bytes"] > 1_000_000
+    installed = len(list((world.envs / "a" / "conda-meta").glob("*.json")))  # in real mode, conda's dependencies too
+    assert pkgs["packages"] == installed and pkgs["bytes"] > pkgs["package_bytes"] > 1_000_000
     assert pkgs["in_use"] == pkgs["packages"], "the environment installed each (mamba's files, all copied, too)"
     assert info["micromamba"]["binaries"] == 1 and info["micromamba"]["bytes"] > 1000
     assert info["stale_homes"]["count"] == 0 and info["orphaned_markers"] == 0
     text = world.run("cache", "info", "--cache-dir", str(world.cache)).stdout
-    assert "micromamba binaries" in text and "5 packages" in text
+    assert "micromamba binaries" in text and f"{installed} packages" in text
 
 
 def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel, standin):
@@ -57,26 +60,30 @@ def test_clean_keeps_what_environments_share_and_removes_the_rest(world, channel
     assert "kept" in r.stdout and "still use (installed, or sharing files by hard links)" in r.stdout
 
 
-def test_clean_keeps_a_package_whose_files_were_all_copied(world, channel, standin):
-    """mamba's every file names the prefix, so the link copies each (no hard link is left to say
-    the environment uses the package): its conda-meta names it, and that is what counts."""
-    assert world.create("a", "-c", channel, "--micromamba", str(standin)).returncode == 0
+def test_clean_keeps_a_package_whose_files_were_all_copied(world, tmp_path, standin):
+    """A package whose every file names the prefix (as the test channel's mamba) is copied file
+    by file, so no hard link is left to say the environment uses it: its conda-meta names it,
+    and that is what counts."""
+    prefixed = PackageSpec(name="mb-prefixed", version="1.0",
+                           files={"etc/mb-prefixed.sh": f"export MB_PREFIXED={PLACEHOLDER}\n"})
+    channel = channel_url(build_channel(tmp_path / "channel", extra=[prefixed]))
+    assert world.create("a", "-c", channel, "--micromamba", str(standin), "--package", "mb-prefixed").returncode == 0
     from mambaboot.environment import diskusage
 
-    mamba = next(p for p in _exact_packages(world) if p.stem.startswith("mamba-"))
-    assert diskusage.measure(mamba.extracted).shared_files == 0, "no file of it is linked into the environment"
+    prefixed_pkg = next(p for p in _exact_packages(world) if p.stem.startswith("mb-prefixed-"))
+    assert diskusage.measure(prefixed_pkg.extracted).shared_files == 0, "no file of it is linked into the environment"
     info = _cache(world, "info")["package_caches"][0]
     assert info["in_use"] == info["packages"]
     done = _cache(world, "clean")
-    assert done["removed_packages"] == [] and mamba.stem in done["kept_in_use"]
-    assert os.path.isdir(mamba.extracted)
+    assert done["removed_packages"] == [] and prefixed_pkg.stem in done["kept_in_use"]
+    assert os.path.isdir(prefixed_pkg.extracted)
 
     moved = world.envs / "moved"  # a move notes the new place; the old note is stale and dropped
     assert world.run("move", str(world.envs / "a"), str(moved), "--cache-dir", str(world.cache)).returncode == 0
     done = _cache(world, "clean")
     assert done["removed_packages"] == [] and done["gone_environments"] == 1
     assert world.run("remove", str(moved), "--yes", "--cache-dir", str(world.cache)).returncode == 0
-    assert mamba.stem in _cache(world, "clean")["removed_packages"]
+    assert prefixed_pkg.stem in _cache(world, "clean")["removed_packages"]
 
 
 MARKER = ".mambaboot-home"  # engine/sandbox.py's MARKER
@@ -248,6 +255,12 @@ def _entry(world, directory: str) -> list:
     return pkgcache.SizeMemo(str(world.cache)).known[directory]
 
 
+def _remembered_bytes(world, directory: str) -> int:
+    """The bytes the memo holds for a package's directory (its archive, where the engine keeps
+    one, is counted apart)."""
+    return int(_entry(world, directory)[1].split()[1])
+
+
 def _tamper(world, directory: str, size: int) -> None:
     """The remembered bytes of one package set to size, nothing else changed."""
     lines = _memo(world).read_text().split("\n")
@@ -304,18 +317,22 @@ def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, cha
     _cache(world, "info")
     pkg = _in_use(world)
     exact = sum(size for _, size, _ in _exact(world))
-    _tamper(world, pkg.extracted, pkg.bytes + 1000)
+    _tamper(world, pkg.extracted, _remembered_bytes(world, pkg.extracted) + 1000)
     assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact + 1000
 
-    # rattler (the stand-in) bumps the revision in <stem>.lock, in place, at every extraction
-    lock = pkg.extracted + ".lock"
-    st = os.stat(lock)
-    with open(lock, "r+b") as f:
-        data = f.read()
-        f.seek(0)
-        f.write(data)
-    os.utime(lock, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    # rattler (the stand-in) bumps the revision in <stem>.lock, in place, at every extraction;
+    # libmamba keeps no such file (the real engine's mode goes on to its repodata_record.json)
+    if realmode.engine() is None:
+        lock = pkg.extracted + ".lock"
+        st = os.stat(lock)
+        with open(lock, "r+b") as f:
+            data = f.read()
+            f.seek(0)
+            f.write(data)
+        os.utime(lock, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    else:
+        assert not os.path.exists(pkg.extracted + ".lock")
 
     # micromamba writes info/repodata_record.json after extracting: the identity follows it
     record = os.path.join(pkg.extracted, "info", "repodata_record.json")
@@ -323,8 +340,9 @@ def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, cha
         f.write('{"name": "x"}')
     exact = sum(size for _, size, _ in _exact(world))
     assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    remembered = _remembered_bytes(world, pkg.extracted)
     _tamper(world, pkg.extracted, 7)
-    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact - pkg.bytes - 13 + 7
+    assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact - remembered + 7
     fresh = record + ".new"
     with open(fresh, "w") as f:
         f.write('{"name": "x"}')
@@ -370,7 +388,8 @@ def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin)
     other = next(p for p in _exact_packages(world) if p.in_use and p.stem != pkg.stem
                  and diskusage.measure(p.extracted).shared_files)
     identity, _, sample = _entry(world, pkg.extracted)
-    outside = os.path.join(os.pardir, os.path.basename(other.extracted), _entry(world, other.extracted)[2])
+    # (in micromamba's layout packages of another subdir, noarch, lie in another directory)
+    outside = os.path.relpath(os.path.join(other.extracted, _entry(world, other.extracted)[2]), pkg.extracted)
     assert os.lstat(os.path.join(pkg.extracted, outside)).st_nlink > 1
     header = "mambaboot package sizes 1\n"
     for corrupt in ("\udcff\x00 not a memo\n\t\t\t\n",
