@@ -8,7 +8,6 @@ import subprocess
 from mambaboot.common import fsops
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
-from tests.support import realmode
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
@@ -311,28 +310,14 @@ def test_info_remembers_package_sizes_and_reports_what_a_cold_walk_reports(world
 
 def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, channel, standin):
     """Tampered figures of an unchanged package are reported (the memo is read); once its record
-    of the extraction is another file (rattler's <stem>.lock rewritten, micromamba's
-    info/repodata_record.json written or replaced) the package is walked again."""
+    of the extraction is another file (micromamba's info/repodata_record.json written again or
+    replaced) the package is walked again."""
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
     _cache(world, "info")
     pkg = _in_use(world)
     exact = sum(size for _, size, _ in _exact(world))
     _tamper(world, pkg.extracted, _remembered_bytes(world, pkg.extracted) + 1000)
     assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact + 1000
-
-    # rattler (the stand-in) bumps the revision in <stem>.lock, in place, at every extraction;
-    # libmamba keeps no such file (the real engine's mode goes on to its repodata_record.json)
-    if realmode.engine() is None:
-        lock = pkg.extracted + ".lock"
-        st = os.stat(lock)
-        with open(lock, "r+b") as f:
-            data = f.read()
-            f.seek(0)
-            f.write(data)
-        os.utime(lock, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
-    else:
-        assert not os.path.exists(pkg.extracted + ".lock")
 
     # micromamba writes info/repodata_record.json after extracting: the identity follows it
     record = os.path.join(pkg.extracted, "info", "repodata_record.json")

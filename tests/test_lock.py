@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -171,7 +172,8 @@ def test_lock_refuses_a_directory_that_is_no_environment(world):
 def test_a_tampered_hash_is_refused_before_anything_is_linked(world, channel, standin):
     assert world.create("orig", "-c", channel, "--micromamba", str(standin)).returncode == 0
     text = (world.envs / "orig" / ".mambaboot" / "lock.txt").read_text()
-    line = next(l for l in text.splitlines() if "/conda-24" in l and not l.startswith("#"))
+    line = next(l for l in text.splitlines() if re.search(r"/conda-[0-9][^/]*$", l.split("#")[0])
+                and not l.startswith("#"))
     url, digest = line.split("#")
     tampered = world.root / "tampered.lock"
     tampered.write_text(text.replace(line, f"{url}#{'0' * 64}"))
@@ -183,12 +185,13 @@ def test_a_tampered_hash_is_refused_before_anything_is_linked(world, channel, st
     r = world.create("t", "--from-lock", str(tampered), "--micromamba", str(standin), "-v",
                      "--cache-dir", str(world.root / "cold"))
     assert r.returncode == 6, r.stderr
-    assert "does not match" in r.stderr and "0" * 64 in r.stderr
+    # libmamba's words (package_fetcher.cpp validate_checksum, transaction.cpp), shown as it said them
+    assert "tarball has incorrect SHA256" in r.stderr and f"Expected: {'0' * 64}" in r.stderr, r.stderr
     assert "Linking" not in r.stderr, "the engine stopped before its link phase"
     assert diff(before, snapshot(world.envs)) == {}, "the target is as it was (an empty directory)"
     pkgs = world.root / "cold" / "Python" / "pkgs"
     assert not list(pkgs.glob("*/info/index.json")), "nothing was even extracted"
-    assert not list(pkgs.glob("conda-24*")), "the bad archive never landed in the cache"
+    assert not list(pkgs.rglob("conda-[0-9]*")), "the bad archive never landed in the cache"
 
 
 def test_warm_cache_and_offline_need_no_channel(world, channel, standin):
@@ -207,7 +210,7 @@ def test_warm_cache_and_offline_need_no_channel(world, channel, standin):
     # control: offline really forbids fetching (a cold cache cannot work)
     r = world.create("cold", "--from-lock", str(world.root / "orig.lock"), "--offline", "--micromamba", str(standin),
                      "--cache-dir", str(world.root / "cold"))
-    assert r.returncode == 6 and "--offline forbids downloading" in r.stderr
+    assert r.returncode == 6 and "--offline forbids downloading" in r.stderr, r.stderr
 
 
 def _synthetic_lock(path: Path, platform: str = "linux-64", names=("python", "conda", "mamba")) -> Path:

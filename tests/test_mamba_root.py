@@ -213,8 +213,11 @@ def test_doctor_names_an_environment_whose_mamba_takes_another_root(world, anaco
 
 def test_doctor_leaves_an_environment_without_mamba_2_alone(world, anaconda, channel, standin):
     prefix = _create(world, anaconda / "envs" / "py", channel, standin)
-    (record,) = (prefix / "conda-meta").glob("mamba-*.json")
-    record.rename(record.with_name("mamba-1.5.12-pyh0_0.json"))  # a python mamba: conda's root, the environment
+    # a python mamba: conda's root, the environment (and no libmamba 2, which the real channel's
+    # mamba depends on, as conda-forge's does)
+    for name in ("mamba", "libmamba"):
+        for record in (prefix / "conda-meta").glob(f"{name}-[0-9]*.json"):
+            record.rename(record.with_name(f"{name}-1.5.12-pyh0_0.json"))
     assert _mamba_root_findings(world, prefix) == []
 
 

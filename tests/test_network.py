@@ -23,11 +23,12 @@ from tests.support.snapshot import diff
 
 
 @pytest.fixture
-def company(tmp_path, standin):
-    """The release server, https with the company's certificate, behind the company proxy."""
+def company(tmp_path, fault_standin):
+    """The release server, https with the company's certificate, behind the company proxy (it
+    serves the stand-in in every mode: a real micromamba served alone lacks its libraries)."""
     ca = TestCA(tmp_path / "pki")
     with AssetServer(tls=ca.server_context()) as server, ConnectProxy() as proxy:
-        server.add_release(PINNED_MICROMAMBA, current().subdir, standin.read_bytes())
+        server.add_release(PINNED_MICROMAMBA, current().subdir, fault_standin.read_bytes())
         server.ca, server.proxy = ca, proxy
         server.releases_base = server.url + RELEASES_PATH
         yield server

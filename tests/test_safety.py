@@ -69,10 +69,10 @@ ELSEWHERE = "http://redirect-target.invalid/micromamba"
 
 
 @pytest.fixture
-def mirror(standin):
+def mirror(fault_standin):  # the stand-in in every mode: a real micromamba served alone lacks its libraries
     with AssetServer() as server:
-        server.add("/mm", standin.read_bytes())
-        server.add("/mm.sha256", __import__("hashlib").sha256(standin.read_bytes()).hexdigest().encode())
+        server.add("/mm", fault_standin.read_bytes())
+        server.add("/mm.sha256", __import__("hashlib").sha256(fault_standin.read_bytes()).hexdigest().encode())
         yield server
 
 

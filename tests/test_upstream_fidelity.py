@@ -120,7 +120,7 @@ def test_the_standin_2_0_checks_a_64_digit_lock_hash_as_md5(tmp_path, world, cha
     proc = subprocess.run([str(standins["2.0.5"]), "create", "-y", "--no-rc", "-p", str(tmp_path / "x"),
                            "-r", str(tmp_path / "root"), "--file", str(lock)], capture_output=True, text=True,
                           env={"HOME": str(tmp_path), "CONDA_PKGS_DIRS": str(tmp_path / "pkgs")})
-    assert proc.returncode == 1 and "md5 sum of" in proc.stderr
+    assert proc.returncode == 1 and "tarball has incorrect MD5" in proc.stderr
 
 
 def test_the_engine_gets_a_private_root_prefix_and_no_shortcuts(world, channel, fault_standin):
@@ -153,7 +153,9 @@ def test_the_environments_own_conda_and_mamba_install_from_its_channel(world, me
     assert list((prefix / "conda-meta").glob("menu-app-*.json"))
     r = _run(world, prefix, "mamba", "install", "-y", "uv")
     assert r.returncode == 0, r.stderr
-    assert f"cache {world.cache / 'Python' / 'pkgs'}" in r.stdout, "the shared package cache, not a new one"
+    shared = world.cache / "Python" / "pkgs"
+    assert list(shared.rglob("uv-*")), "uv went to the shared package cache"
+    assert not (world.home / ".mamba").exists() and not list(world.root.rglob("urls.txt")), "not to a new one"
     assert (prefix / "bin" / "uv").is_file()
 
     # Control: without the file, conda 26 has no channel at all.
@@ -346,12 +348,12 @@ def test_environment_file_variables_are_stored_as_conda_stores_them(world, chann
 # ------------------------------------------------------------------ release tags are VERSION-BUILD
 
 
-def test_a_release_whose_build_is_not_0_is_refused_clearly_and_found_by_its_tag(world, channel, standin):
+def test_a_release_whose_build_is_not_0_is_refused_clearly_and_found_by_its_tag(world, channel, fault_standin):
     from mambaboot.common.host import current
     from tests.support.server import AssetServer
 
-    with AssetServer() as server:
-        server.add_release("2.7.0-1", current().subdir, standin.read_bytes())
+    with AssetServer() as server:  # serves the stand-in in every mode: a real one served alone lacks its libraries
+        server.add_release("2.7.0-1", current().subdir, fault_standin.read_bytes())
         env = {"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases"}
         before = world.outside()
         r = world.create("py", "-c", channel, "--micromamba-version", "2.7.0", env=env)

@@ -865,7 +865,11 @@ def _fetch_verified(url: str, local: Path, algo: str | None, expected: str | Non
         actual = hashlib.new(algo, part.read_bytes()).hexdigest()
         if actual != expected:
             part.unlink()
-            raise Failure(f"{algo} sum of '{url}' does not match: expected {expected}, got {actual}")
+            # libmamba 2.8.1 (PackageFetcher::validate_checksum, package_fetcher.cpp; transaction.cpp)
+            name = algo.upper()
+            sys.stderr.write(f"error    libmamba File not valid: {name} doesn't match expectation \"{local}\"\n"
+                             f"    Expected: {expected}\n    Actual: {actual}\n{local.name} tarball has incorrect {name}\n")
+            raise Failure("Found incorrect downloads. Aborting")
     os.replace(part, local)
 
 
@@ -992,6 +996,21 @@ def relink_as_libmamba(prefix: Path) -> None:
         record["paths_data"] = {"paths": out, "paths_version": 1}
         record["package_tarball_full_path"] = str(source) + ".tar.bz2"
         meta.write_text(json.dumps(record, indent=4, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+        _write_repodata_record(source, record)
+
+
+def _write_repodata_record(source: Path, record: dict) -> None:
+    """libmamba writes info/repodata_record.json into a package it extracts: index.json with the
+    url, channel, fn and digests it fetched by (PackageFetcher::write_repodata_record,
+    libmamba/src/core/package_fetcher.cpp, 2.8.1); mambaboot reads it to know what the cache holds."""
+    target = source / "info" / "repodata_record.json"
+    if target.exists():
+        return
+    data = json.loads((source / "info" / "index.json").read_text(encoding="utf-8"))
+    data.update({k: record[k] for k in ("url", "channel", "fn", "md5", "sha256", "size") if record.get(k)})
+    part = target.with_name(".repodata_record.json.standin")
+    part.write_text(json.dumps(data, indent=4, sort_keys=True), encoding="utf-8")
+    os.replace(part, target)
 
 
 # Paths the link makes rather than copies (libmamba/src/core/link.cpp, 2.8.1: the entry points it

@@ -110,19 +110,6 @@ def _expand(candidates):
     return unique
 
 
-def _rc_scalar(path, key):
-    """A top-level ``key: value`` of a YAML rc file (plain or double-quoted scalar), or None."""
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        if line.startswith(key + ":"):
-            value = line[len(key) + 1:].split(" #", 1)[0].strip()
-            return json.loads(value) if value.startswith('"') else value
-    return None
-
-
 def _user_files(home):
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
     names = (".condarc", "condarc", "condarc.d")

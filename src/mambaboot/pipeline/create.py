@@ -164,6 +164,8 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         reporter.warn(done)
     tgt = preflight(plan, host, ignore_active_env, reporter)
     report_network(net, reporter)
+    if plan.lock is not None and plan.offline:
+        _offline_lock_is_cached(plan)
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
         try:
@@ -216,6 +218,21 @@ def offline_help(plan: Plan) -> str:
     if not plan.offline:
         lines.append(f"  --offline                only packages the package cache {plan.pkgs_dirs[0]} holds from earlier creates")
     return "\n".join(lines)
+
+
+def _offline_lock_is_cached(plan: Plan) -> None:
+    """--offline with a lock: every package must already be in the package cache. libmamba's
+    offline mode only keeps it from fetching channel indexes (subdir_index.cpp, channel_loader.cpp,
+    2.8.1): the packages of an explicit install not in the cache it downloads all the same."""
+    from mambaboot.environment import pkgcache
+
+    missing = [e.filename for e in plan.lock.entries
+               if not any(pkgcache.holds(d, e.url, e.filename, e.sha256, e.md5) for d in plan.pkgs_dirs)]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise EngineError(f"--offline forbids downloading, and the package cache {plan.pkgs_dir} does not hold "
+                          f"{len(missing)} of the {len(plan.lock.entries)} packages {plan.lock_path} names: {shown}\n"
+                          f"run once with a network (without --offline), or give --cache-dir a cache that holds them")
 
 
 def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
