@@ -130,9 +130,11 @@ def measure_point(root: Path, standin: Path, env: dict, packages: int, files: in
     def direct(i: int) -> float:
         prefix = here / "direct" / f"d{i}"
         settle(here)
+        # The engine's command line as mambaboot gives it (engine/micromamba.py create_command):
+        # shortcuts off, the same specs; only the root prefix is the environment, not a private home.
         return timed([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel,
-                      "--prefix", str(prefix), "--root-prefix", str(prefix), "python", "conda", "mamba", *extra],
-                     env_direct)
+                      "--prefix", str(prefix), "--root-prefix", str(prefix), "--no-shortcuts",
+                      "python", "conda", "mamba", *extra], env_direct)
 
     def tool(i: int) -> float:
         settle(here)
