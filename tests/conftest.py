@@ -25,15 +25,20 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _scrub_caller_environment(environ=os.environ) -> None:
     """Start from a clean shell whatever the caller's: an activated venv or conda environment
-    (VIRTUAL_ENV, CONDA_*, PYTHON* and its bin directory on PATH) would otherwise reach every
-    mambaboot the suite starts, which rightly refuses such a shell or reports it."""
+    (VIRTUAL_ENV, CONDA_*, PYTHON* and its bin directory on PATH), or a Python environment's
+    directory on PATH with nothing activated (CI puts its harness venv there), would otherwise
+    reach every mambaboot the suite starts, which rightly refuses such a shell or reports it.
+    PATH loses what mambaboot's own baseline drops (common/isolation.py clean_path)."""
+    from mambaboot.common import isolation
+
     active = [environ.get(var) for var in ("VIRTUAL_ENV", "CONDA_PREFIX")]
     bins = {os.path.join(p, "bin") for p in active if p}
     for name in list(environ):
         if name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT") or name.startswith(("CONDA_", "PYTHON", "_OLD_VIRTUAL_")):
             del environ[name]
     if "PATH" in environ:
-        environ["PATH"] = os.pathsep.join(e for e in environ["PATH"].split(os.pathsep) if e.rstrip("/") not in bins)
+        kept = os.pathsep.join(e for e in environ["PATH"].split(os.pathsep) if e.rstrip("/") not in bins)
+        environ["PATH"] = isolation.clean_path(kept, os.name == "nt")
 
 
 _scrub_caller_environment()

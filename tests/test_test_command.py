@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, _scrub_caller_environment
 from tools import test as test_command
 
@@ -55,11 +57,14 @@ def test_the_caller_environment_is_scrubbed():
     assert environ == {"HOME": "/home/u", "PATH": "/usr/bin:/bin", "MAMBABOOT_TEST_VIA": "checkout"}
 
 
-def test_the_suite_passes_from_an_activated_venv(tmp_path):
+@pytest.mark.parametrize("how", ["activated", "on PATH only"])
+def test_the_suite_passes_from_an_activated_venv(tmp_path, how):
+    """Activated, or only its bin directory on PATH (how CI puts its harness there)."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    activated = {**os.environ, "VIRTUAL_ENV": str(venv), "VIRTUAL_ENV_PROMPT": "venv",
-                 "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PYTHONNOUSERSITE": "1"}
+    activated = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PYTHONNOUSERSITE": "1"}
+    if how == "activated":
+        activated.update(VIRTUAL_ENV=str(venv), VIRTUAL_ENV_PROMPT="venv")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAKY], cwd=REPO,
                           env=activated, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
