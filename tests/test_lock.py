@@ -390,3 +390,32 @@ def test_pip_artefacts_from_a_url_are_kept_so_from_lock_needs_no_server(world, c
     assert r.returncode == 0, r.stderr
     assert _pip_set(world.envs / "again") == _pip_set(world.envs / "web")
     assert _pip_lines((world.envs / "again" / ".mambaboot" / "lock.txt").read_text()) == _pip_lines(written)
+
+
+def test_the_offline_check_takes_a_package_as_libmamba_does(tmp_path):
+    """A cached package counts when its extracted directory's info/repodata_record.json records
+    the lock's digest, or its archive has it, flat or under its URL's directory
+    (libmamba/src/core/package_cache.cpp has_valid_extracted_dir, has_valid_tarball, 2.8.1); a
+    wrong digest, or a fifo in the archive's place, does not (and the fifo is not waited on)."""
+    import os
+
+    from mambaboot.environment import pkgcache
+
+    url = "https://example.invalid/conda-forge/linux-64/a-1.0-0.tar.bz2"
+    data = b"the archive"
+    sha256, md5 = hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
+    flat, nested = tmp_path / "flat", tmp_path / "nested"
+    flat.mkdir()
+    (flat / "a-1.0-0.tar.bz2").write_bytes(data)
+    deep = nested / "https" / "example.invalid" / "conda-forge" / "linux-64" / "a-1.0-0" / "info"
+    deep.mkdir(parents=True)
+    (deep / "repodata_record.json").write_text(json.dumps({"sha256": sha256, "md5": md5}))
+    for pkgs in (flat, nested):
+        assert pkgcache.holds(str(pkgs), url, "a-1.0-0.tar.bz2", sha256, None)
+        assert pkgcache.holds(str(pkgs), url, "a-1.0-0.tar.bz2", None, md5)
+        assert not pkgcache.holds(str(pkgs), url, "a-1.0-0.tar.bz2", "0" * 64, None)
+    assert not pkgcache.holds(str(tmp_path / "empty"), url, "a-1.0-0.tar.bz2", sha256, None)
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "a-1.0-0.tar.bz2")
+    assert not pkgcache.holds(str(fifo), url, "a-1.0-0.tar.bz2", sha256, None)
