@@ -515,10 +515,30 @@ def sha256_hex(data: bytes) -> str:
 
 
 def sha256_file(path: str) -> str:
+    with open(path, "rb") as f:
+        return file_digest(f, "sha256")
+
+
+def file_digest(f, algo: str) -> str:
+    """The hex digest of what is left to read in an open binary file, by chunks."""
     import hashlib  # loads OpenSSL (several times faster on megabytes): not at every command's start
 
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    digest = hashlib.new(algo)
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def open_regular(path: str):
+    """path opened for binary reading when it is a regular file, else None (not there, a link, or
+    a fifo, which is never waited on: O_NONBLOCK, then fstat)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    f = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        return None
+    return f

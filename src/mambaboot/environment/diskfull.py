@@ -67,11 +67,10 @@ def explain(prefix: str, pkgs_dirs, stems: list[str], download: int | None, mess
         return None
     cache = pkgs_dirs[0]
     extracted = _extracted(pkgs_dirs, stems)
-    linked_free = _free(prefix)
     if stems and len(extracted) == len(set(stems)):
         where, path, need, option = prefix, prefix, sum(extracted.values()), "--prefix"
         what = f"about {diskusage.human(need)}, the extracted size of its {len(set(stems))} packages"
-    elif extracted and linked_free is not None and linked_free < sum(extracted.values()):
+    elif extracted and (prefix_free := _free(prefix)) is not None and prefix_free < sum(extracted.values()):
         # An engine that links while it still extracts (rattler does; libmamba extracts first)
         # fails with part of the packages extracted: the prefix's disk cannot hold even those.
         where, path, need, option = prefix, prefix, sum(extracted.values()), "--prefix"

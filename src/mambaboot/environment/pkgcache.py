@@ -354,27 +354,11 @@ def url_folder(url: str) -> str:
     return url.rsplit("/", 1)[0].replace("://", "/").replace(":", "_").replace("\\", "_")
 
 
-def _open_regular(path: str):
-    """path opened for reading when it is a regular file, else None (not there, a link, or a fifo,
-    which is never waited on)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-    f = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        f.close()
-        return None
-    return f
-
-
 def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str | None) -> bool:
     """Whether the package cache holds the package at url as libmamba 2.8.1 takes it without
     downloading (`has_valid_extracted_dir`, `has_valid_tarball`, libmamba/src/core/package_cache.cpp):
     its extracted directory, whose info/repodata_record.json records the same sha256 (else md5), or
     its archive with that digest; flat (conda, micromamba < 2.6) or under the URL's directory."""
-    import hashlib
     import json
 
     stem = _stem(filename)
@@ -383,7 +367,7 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
     algo, expected = ("sha256", sha256) if sha256 else ("md5", md5)
     for place in (pkgs_dir, os.path.join(pkgs_dir, *url_folder(url).split("/"))):
         known = None
-        f = _open_regular(os.path.join(place, stem, "info", "repodata_record.json"))
+        f = fsops.open_regular(os.path.join(place, stem, "info", "repodata_record.json"))
         if f is not None:
             with f:
                 try:
@@ -392,12 +376,9 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
                     pass
         if known == expected:
             return True
-        f = _open_regular(os.path.join(place, filename))
+        f = fsops.open_regular(os.path.join(place, filename))
         if f is not None:
             with f:
-                digest = hashlib.new(algo)
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() == expected:
-                return True
+                if fsops.file_digest(f, algo) == expected:
+                    return True
     return False
