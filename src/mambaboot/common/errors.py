@@ -1,5 +1,7 @@
 """Typed errors. Library code raises these; only the CLI turns them into exit codes."""
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 
 class MambabootError(Exception):
     """Anything mambaboot expected could go wrong. The message is shown as-is to the user."""
@@ -17,6 +19,34 @@ UsageError = _kind("UsageError", 2, "Bad arguments, or a value that can never wo
                    "(a prefix character packages break on).")
 ShellContaminated = _kind("ShellContaminated", 3, "The calling shell already has a Python/conda environment in it.")
 TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we may create into or replace.")
+
+
+class Unconfined(TargetRefused, OSError):
+    """A path inside a confined root (common/confined.py) that cannot be used as asked: nothing was
+    done to it. Also an OSError, so that code which passes over a file it cannot read passes over
+    this one too."""
+
+    def __init__(self, message: str, filename: str | None = None, code: int = 1) -> None:
+        OSError.__init__(self, code, message, filename)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Escapes(Unconfined):
+    """The path would lead out of its root: an absolute path, `..`, or a link (or junction) on the way."""
+
+
+class NotRegular(Unconfined):
+    """A file was to be read, and something else is there (a fifo, a socket, a device, a directory)
+    or it is larger than the reader takes."""
+
+
+class CrossesMount(Unconfined):
+    """A tree to delete holds another file system's mount point: nothing in it was deleted."""
+
+
 ObtainError = _kind("ObtainError", 5, "micromamba could not be obtained: download failed, digest mismatch, "
                     "missing binary.")
 # A download that could not even connect: the machine is offline, or the host is not there for

@@ -13,6 +13,9 @@ import os
 import stat
 import sys
 
+from mambaboot.common.removal import (BY_DESCRIPTOR, DIRECTORY_FLAGS, listing, remove_contents,  # noqa: F401
+                                      remove_dir, unlink_at)
+
 
 def user_mode(full: int) -> int:
     """full (0o777 or 0o666) narrowed by the user's umask, and never world-writable."""
@@ -349,8 +352,6 @@ def remove_tree(path: str, tally=None, expected: tuple | None = None) -> None:
         remove_link(path)
         return
     if BY_DESCRIPTOR:
-        from mambaboot.common import removal
-
         try:
             fd = os.open(path, DIRECTORY_FLAGS)
         except OSError as exc:  # a link (O_NOFOLLOW) or a file now where our directory was
@@ -359,7 +360,7 @@ def remove_tree(path: str, tally=None, expected: tuple | None = None) -> None:
             raise NotTheSame.at(path) from None
         try:
             same_or_refuse(path, os.fstat(fd), expected)
-            removal.remove_contents(fd, tally)
+            remove_contents(fd, tally, path)
         finally:
             os.close(fd)
         if expected is not None:  # again: the name may have changed hands while the contents went
@@ -395,45 +396,6 @@ def within(path: str, directory: str) -> bool:
         if parent == here:
             return False
         here = parent
-
-
-# POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and
-# shutil.rmtree) do: no path resolution per file, and a directory swapped for a link while we
-# work is refused by O_NOFOLLOW instead of followed.
-BY_DESCRIPTOR = (os.unlink in os.supports_dir_fd and os.rmdir in os.supports_dir_fd and os.scandir in os.supports_fd
-                 and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"))
-DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-
-def listing(where) -> list:
-    """The entries of a directory (a path, or a descriptor), the directory made writable first
-    when it is read-only: its entries could not be unlinked."""
-    with os.scandir(where) as found:
-        entries = list(found)
-    mode = stat.S_IMODE((os.fstat(where) if isinstance(where, int) else os.lstat(where)).st_mode)
-    if entries and not mode & stat.S_IWRITE:
-        os.chmod(where, mode | stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-    return entries
-
-
-def unlink_at(name: str, fd: int | None, is_link: bool) -> None:
-    """Unlink name (relative to the directory fd, or a path with fd None), made writable first
-    if it refuses; never chmod a link, which would reach its target."""
-    try:
-        os.unlink(name, dir_fd=fd)
-    except PermissionError:
-        if is_link:
-            raise
-        os.chmod(name, stat.S_IWRITE | stat.S_IREAD, dir_fd=fd)
-        os.unlink(name, dir_fd=fd)
-
-
-def remove_dir(path: str, dir_fd: int | None = None) -> None:
-    try:
-        os.rmdir(path, dir_fd=dir_fd)
-    except PermissionError:
-        os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC, dir_fd=dir_fd)
-        os.rmdir(path, dir_fd=dir_fd)
 
 
 _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)

@@ -19,8 +19,8 @@ import errno
 import os
 import stat
 
-from mambaboot.common import fsops
-from mambaboot.common.errors import TargetRefused
+from mambaboot.common import fsops, removal
+from mambaboot.common.errors import CrossesMount, TargetRefused
 
 
 class Changed(TargetRefused):
@@ -82,7 +82,7 @@ class set_aside:
         self.checked, self.tag = checked, tag
         self.path = checked.path
         self._parent = self._fd = None
-        self._name = None
+        self._name = self._original = None
 
     def __enter__(self) -> "set_aside":
         try:
@@ -123,9 +123,11 @@ class set_aside:
         witnessed = _witness_at(self._fd, self.checked.witness) if self.checked.witness else None
         if not self._matches(held, witnessed):
             raise _changed(path)
-        self._name = name
+        self._name = self._original = name
         if self.tag is None:
             return
+        # Another file system mounted inside is refused now, while the directory still has its name.
+        removal.refuse_mounts(self._fd, path)
         doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
@@ -189,9 +191,13 @@ class set_aside:
         if self._fd is None:  # pragma: no cover - Windows
             fsops.remove_tree(self.path, tally)
             return
-        from mambaboot.common import removal
-
-        removal.remove_contents(self._fd, tally)
+        try:
+            removal.remove_contents(self._fd, tally, self.path)
+        except CrossesMount:  # nothing was deleted: the directory gets its name back
+            if self._name != self._original and not _exists(self._original, self._parent):
+                os.rename(self._name, self._original, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+                self._name, self.path = self._original, self.checked.path
+            raise
         try:
             now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
         except FileNotFoundError:

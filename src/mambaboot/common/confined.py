@@ -1,0 +1,421 @@
+"""The one file layer for places mambaboot does not own outright: an environment, a package
+cache, a home, a directory of the user's.
+
+A Root is opened on a directory and holds a descriptor of it (its st_dev remembered); every
+path given to it is relative to it, and is resolved one component at a time relative to the
+descriptor of the one before, never following a link (O_NOFOLLOW), never going up (`..`),
+never starting over (an absolute path). A link inside is an entry: it can be read (readlink),
+made (symlink), renamed or removed, never gone through; a way through one raises Escapes. The
+models are Go's os.Root and Rust's cap-std; on Linux, what openat2's RESOLVE_BENEATH |
+RESOLVE_NO_SYMLINKS gives, with calls the stdlib has.
+
+What it promises on top of that:
+- reading opens nothing but a regular file, and never waits doing so (O_NONBLOCK: a fifo is
+  refused, NotRegular, instead of blocking until a writer comes);
+- a replace always writes a new file (a temporary beside it, synced, renamed over it): a file
+  whose link count says it is shared (the package cache hard-links what it installs) is never
+  written through;
+- a tree is deleted by descriptor, and only when no mount point lies inside it (by st_dev, and on
+  Linux by the kernel's mount table, which also names bind mounts of the same file system):
+  CrossesMount, before anything is deleted.
+
+The root's own path is taken as the caller gives it, links and all: the user may reach an
+environment through a link; what is below it is what is confined.
+
+Windows has no directory descriptors for os calls (no dir_fd, no O_NOFOLLOW). There each
+component is looked at (lstat) before the act and a link or junction (any reparse point) on the
+way is refused the same; what cannot be promised there is the moment between that look and the
+act: a component swapped for a junction in between is followed. A fifo cannot be made in a
+directory there, so reading never blocks.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import errno
+import os
+import stat
+import sys
+
+from mambaboot.common import removal
+from mambaboot.common.errors import Escapes, NotRegular
+
+_WINDOWS = sys.platform == "win32"
+BY_DESCRIPTOR = removal.BY_DESCRIPTOR and os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC | getattr(os, "O_BINARY", 0)
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0)
+_REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
+# What open(O_NOFOLLOW) answers for a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD);
+# O_DIRECTORY on a file: ENOTDIR.
+_LINK_ERRNOS = {errno.ELOOP, errno.EMLINK, getattr(errno, "EFTYPE", errno.ELOOP), errno.ENOTDIR}
+
+
+def _is_link(st: os.stat_result) -> bool:
+    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & _REPARSE)
+
+
+def parts(rel: str) -> list:
+    """rel's components; Escapes for an absolute path, `..`, a drive, or a NUL."""
+    text = rel.replace("\\", "/") if _WINDOWS else rel
+    if "\0" in text or text.startswith("/") or (_WINDOWS and (":" in text or os.path.isabs(rel))):
+        raise Escapes(f"{rel!r} does not lie inside the directory it must stay in", rel)
+    found = [p for p in text.split("/") if p not in ("", ".")]
+    if ".." in found:
+        raise Escapes(f"{rel!r} leads out of the directory it must stay in (`..`)", rel)
+    return found
+
+
+class Root:
+    """A directory, and the only door to what is below it. Use as a context manager, or close()."""
+
+    def __init__(self, path: str, fd: int | None, st: os.stat_result) -> None:
+        self.path, self.fd, self.dev = path, fd, st.st_dev
+        self.identity = (st.st_dev, st.st_ino)
+
+    @classmethod
+    def open(cls, path: str) -> "Root":
+        """The directory at path (followed, if a link: the way the user names it)."""
+        if BY_DESCRIPTOR:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+            return cls(path, fd, os.fstat(fd))
+        st = os.stat(path)
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", path)
+        return cls(path, None, st)
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> "Root":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def where(self, rel: str = "") -> str:
+        """The path rel stands for, for messages and for handing to another program."""
+        found = parts(rel)
+        return os.path.join(self.path, *found) if found else self.path
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def _escapes(self, found: list, i: int) -> Escapes:
+        where = os.path.join(self.path, *found[:i + 1])
+        return Escapes(f"{where} is a link (or junction); mambaboot never reads, writes or deletes through one "
+                       f"inside {self.path}", where)
+
+    def _dir(self, found: list, create: bool = False, mode: int = 0o777):
+        """(fd, path) of the directory found names, reached without a link: fd is a new descriptor
+        to close (None on Windows, where path is the way)."""
+        if not BY_DESCRIPTOR:
+            here = self.path
+            for i, part in enumerate(found):
+                here = os.path.join(here, part)
+                try:
+                    st = os.lstat(here)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    _mkdir(here, None, mode)
+                    st = os.lstat(here)
+                if _is_link(st):
+                    raise self._escapes(found, i)
+                if not stat.S_ISDIR(st.st_mode):
+                    raise NotADirectoryError(errno.ENOTDIR, "Not a directory", here)
+            return None, here
+        fd = os.dup(self.fd)
+        try:
+            for i, part in enumerate(found):
+                try:
+                    nxt = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    _mkdir(part, fd, mode)
+                    nxt = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno in _LINK_ERRNOS and _link_at(part, fd):
+                        raise self._escapes(found, i) from None
+                    raise
+                os.close(fd)
+                fd = nxt
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, os.path.join(self.path, *found)
+
+    def _final(self, rel: str):
+        """(components of the parent, last name); Escapes for the root itself."""
+        found = parts(rel)
+        if not found:
+            raise Escapes(f"{self.path}: an entry below it was expected, not the directory itself", self.path)
+        return found[:-1], found[-1]
+
+    def _at(self, rel: str, create: bool = False):
+        """A context of (dir_fd, name) to hand to an os call for rel's last component."""
+        head, name = self._final(rel)
+        return _At(self, head, name, create)
+
+    # -- looking -----------------------------------------------------------------------------
+
+    def lstat(self, rel: str) -> os.stat_result:
+        found = parts(rel)
+        if not found:
+            return os.fstat(self.fd) if self.fd is not None else os.stat(self.path)
+        with self._at(rel) as (fd, name):
+            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+
+    def exists(self, rel: str) -> bool:
+        """Something (a link too) is at rel, reached without a link."""
+        try:
+            self.lstat(rel)
+        except (FileNotFoundError, NotADirectoryError, Escapes):
+            return False
+        return True
+
+    def scandir(self, rel: str = "") -> list:
+        """[(name, lstat)] of the directory rel, sorted by name."""
+        fd, path = self._dir(parts(rel))
+        try:
+            with os.scandir(fd if fd is not None else path) as found:
+                entries = [(e.name, e.stat(follow_symlinks=False) if fd is not None else os.lstat(e.path))
+                           for e in found]
+        finally:
+            if fd is not None:
+                os.close(fd)
+        return sorted(entries)
+
+    def listdir(self, rel: str = "") -> list:
+        return [name for name, _ in self.scandir(rel)]
+
+    def readlink(self, rel: str) -> str:
+        with self._at(rel) as (fd, name):
+            return os.readlink(name, dir_fd=fd)
+
+    def sub(self, rel: str, create: bool = False, mode: int = 0o777) -> "Root":
+        """The directory rel as a Root of its own (made, with the ones above it, if create)."""
+        found = parts(rel)
+        fd, path = self._dir(found, create, mode)
+        try:
+            st = os.fstat(fd) if fd is not None else os.stat(path)
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            raise
+        return Root(path, fd, st)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def open_read(self, rel: str):
+        """rel opened for binary reading: a regular file only (NotRegular else), never waited on."""
+        with self._at(rel) as (fd, name):
+            if fd is None:
+                st = os.lstat(name)
+                if _is_link(st):
+                    raise Escapes(f"{name} is a link (or junction); it is not read through", name)
+                if not stat.S_ISREG(st.st_mode):
+                    raise _not_regular(name, st)
+            try:
+                handle = os.open(name, _READ, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in _LINK_ERRNOS and fd is not None and _link_at(name, fd):
+                    raise Escapes(f"{self.where(rel)} is a link; it is not read through", self.where(rel)) from None
+                raise
+        st = os.fstat(handle)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(handle)
+            raise _not_regular(self.where(rel), st)
+        return os.fdopen(handle, "rb")
+
+    def read_bytes(self, rel: str, limit: int | None = None) -> bytes:
+        """The content of the regular file rel; NotRegular past limit bytes."""
+        with self.open_read(rel) as f:
+            data = f.read() if limit is None else f.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            where = self.where(rel)
+            raise NotRegular(f"{where} is larger than the {limit} bytes mambaboot reads of such a file", where)
+        return data
+
+    def read_text(self, rel: str, limit: int | None = None, errors: str = "strict") -> str:
+        return self.read_bytes(rel, limit).decode("utf-8", errors)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write_replace(self, rel: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+        """rel's content becomes data, all at once: a new file (mode, else 0o600 less the umask) is
+        written beside it and renamed over it, so a link or a hard link there is replaced, never
+        written through."""
+        self.write_many([(rel, data)], mode, sync)
+
+    def write_many(self, items, mode: int | None = None, sync: bool = True) -> None:
+        """write_replace for each (rel, data): all are written (and synced) before the first rename."""
+        staged = []  # (at, temporary name, name)
+        try:
+            for rel, data in items:
+                at = self._at(rel).enter()
+                staged.append((at, None, at.name))
+                tmp = f".{at.name}.tmp-{os.urandom(6).hex()}"
+                fd = os.open(at.path_of(tmp), _NEW, 0o600, dir_fd=at.fd)
+                staged[-1] = (at, tmp, at.name)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    if sync:
+                        os.fsync(f.fileno())
+                if mode is not None:
+                    os.chmod(at.path_of(tmp), mode, **({"dir_fd": at.fd} if at.fd is not None else {}))
+            while staged:
+                at, tmp, name = staged[0]
+                os.replace(at.path_of(tmp), at.path_of(name), src_dir_fd=at.fd, dst_dir_fd=at.fd)
+                staged.pop(0)
+                at.exit()
+        finally:
+            for at, tmp, _ in staged:
+                if tmp is not None:
+                    try:
+                        os.unlink(at.path_of(tmp), dir_fd=at.fd)
+                    except OSError:
+                        pass
+                at.exit()
+
+    def write_new(self, rel: str, data: bytes, mode: int = 0o666) -> None:
+        """A new file rel holding data (FileExistsError if anything, a link too, is there)."""
+        with self._at(rel) as (fd, name):
+            handle = os.open(name, _NEW, mode, dir_fd=fd)
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+
+    def mkdir(self, rel: str, mode: int = 0o777, exist_ok: bool = False) -> bool:
+        """Make the directory rel (its parent must be there); True if this call made it."""
+        with self._at(rel) as (fd, name):
+            try:
+                _mkdir(name, fd, mode)
+                return True
+            except FileExistsError:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if not exist_ok or _is_link(st) or not stat.S_ISDIR(st.st_mode):
+                    raise
+                return False
+
+    def makedirs(self, rel: str, mode: int = 0o777) -> list:
+        """Make rel and the directories above it that are missing; the ones made, outermost first."""
+        found, made = parts(rel), []
+        for i in range(len(found)):
+            if self.mkdir("/".join(found[:i + 1]), mode, exist_ok=True):
+                made.append("/".join(found[:i + 1]))
+        return made
+
+    def symlink(self, target: str, rel: str, directory: bool = False) -> None:
+        with self._at(rel) as (fd, name):
+            os.symlink(target, name, directory, dir_fd=fd)
+
+    def chmod(self, rel: str, mode: int) -> None:
+        """chmod rel itself; a link is refused (a chmod through it reaches its target)."""
+        with self._at(rel) as (fd, name):
+            if _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False)):
+                raise Escapes(f"{self.where(rel)} is a link; its target's mode is not changed", self.where(rel))
+            os.chmod(name, mode, dir_fd=fd)
+
+    # -- renaming and deleting ---------------------------------------------------------------
+
+    def rename(self, src: str, dst: str) -> None:
+        """os.replace of src to dst, both below this root (the entry itself: a link moves as a link)."""
+        with self._at(src) as (sfd, sname), self._at(dst) as (dfd, dname):
+            os.replace(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd)
+
+    def unlink(self, rel: str) -> None:
+        """Remove the file or link rel (a junction too, on Windows)."""
+        with self._at(rel) as (fd, name):
+            try:
+                os.unlink(name, dir_fd=fd)
+            except (IsADirectoryError, PermissionError):
+                if fd is not None or not _is_link(os.lstat(name)):
+                    raise
+                os.rmdir(name)  # a junction goes like an empty directory, its target untouched
+
+    def rmdir(self, rel: str) -> None:
+        with self._at(rel) as (fd, name):
+            removal.remove_dir(name, fd)
+
+    def remove_tree(self, rel: str, tally=None) -> None:
+        """Delete rel and all below it, by descriptor; a link at rel is removed itself. A mount point
+        inside is refused (CrossesMount) before anything is deleted."""
+        with self._at(rel) as (fd, name):
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if _is_link(st) or not stat.S_ISDIR(st.st_mode):
+                self.unlink(rel)
+                return
+            if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
+                from mambaboot.common import fsops
+
+                fsops.remove_tree(name, tally)
+                return
+            top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
+            try:
+                removal.remove_contents(top, tally, self.where(rel))
+            finally:
+                os.close(top)
+            removal.remove_dir(name, fd)
+
+    def remove_any(self, rel: str) -> None:
+        """Remove whatever is at rel (nothing there: no failure)."""
+        try:
+            self.remove_tree(rel)
+        except FileNotFoundError:
+            pass
+
+
+class _At:
+    """The parent directory of one entry of a Root, held open while an os call acts on the entry."""
+
+    def __init__(self, root: Root, head: list, name: str, create: bool) -> None:
+        self.root, self.head, self.name, self.create = root, head, name, create
+        self.fd = self.dir = None
+
+    def enter(self) -> "_At":
+        self.fd, self.dir = self.root._dir(self.head, self.create)
+        return self
+
+    def exit(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def path_of(self, name: str) -> str:
+        """name as an os call takes it: relative to fd, or (Windows) joined to the directory's path."""
+        return name if self.fd is not None else os.path.join(self.dir, name)
+
+    def __enter__(self):
+        self.enter()
+        return self.fd, self.path_of(self.name)
+
+    def __exit__(self, *exc) -> None:
+        self.exit()
+
+
+def _mkdir(name: str, fd: int | None, mode: int) -> None:
+    os.mkdir(name, mode, dir_fd=fd)
+
+
+def _link_at(name: str, fd: int) -> bool:
+    try:
+        return _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False))
+    except OSError:
+        return False
+
+
+def _not_regular(where: str, st: os.stat_result) -> NotRegular:
+    kind = ("a fifo" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+            else "a directory" if stat.S_ISDIR(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+            or stat.S_ISBLK(st.st_mode) else "not a regular file")
+    return NotRegular(f"{where} is {kind}, not a regular file; mambaboot reads only regular files", where)
+
+
+def split(path: str):
+    """(Root of path's directory, path's name): the way to act on one file named by a full path,
+    the directories above it taken as they are (a caller anchors higher when they must not be)."""
+    directory, name = os.path.split(path)
+    return Root.open(directory or os.curdir), name
