@@ -419,3 +419,29 @@ def split(path: str):
     the directories above it taken as they are (a caller anchors higher when they must not be)."""
     directory, name = os.path.split(path)
     return Root.open(directory or os.curdir), name
+
+
+def read_file(path: str, limit: int | None = None) -> bytes:
+    """The regular file at path (never a fifo, never waited on; not through a link at its name)."""
+    root, name = split(path)
+    with root:
+        return root.read_bytes(name, limit)
+
+
+def read_in(top: str, rel: str, limit: int | None = None) -> bytes:
+    """The regular file rel below the directory top, reached without a link."""
+    with Root.open(top) as root:
+        return root.read_bytes(rel, limit)
+
+
+def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+    """write_replace of rel below top, the directories on the way made if missing (never through a link)."""
+    write_many_in(top, [(rel, data)], mode, sync)
+
+
+def write_many_in(top: str, items, mode: int | None = None, sync: bool = True) -> None:
+    items = list(items)
+    with Root.open(top) as root:
+        for directory in sorted({rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} - {""}):
+            root.makedirs(directory)
+        root.write_many(items, mode, sync)

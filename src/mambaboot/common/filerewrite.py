@@ -9,7 +9,10 @@
   group and mode (as root on a user's file too), synced, and renamed over it. A file with other
   hard links is rewritten in place instead (a rename would cut it off from them), as is one
   whose owner or group we may not give to a new file; the backup written first covers a crash
-  half-way through such a write.
+  half-way through such a write. Not so a file of an environment (keep_links=False): its other
+  links are the package cache's, which must never change with it, so it always gets a new file.
+- Only a regular file is read, never waited on (a fifo), never through a link at its name
+  (common/confined.py).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -18,7 +21,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -32,12 +35,10 @@ class Read:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-        try:
-            self.stat = os.fstat(fd)
-            self.data = _read_all(fd)
-        finally:
-            os.close(fd)
+        root, name = confined.split(path)
+        with root, root.open_read(name) as f:
+            self.stat = os.fstat(f.fileno())
+            self.data = _read_all(f.fileno())
 
     def check(self, fd: int) -> None:
         """ChangedMeanwhile unless the open file fd still is what was read."""
@@ -109,11 +110,12 @@ def write_copy(path: str, read: Read) -> None:
         raise
 
 
-def rewrite(read: Read, data: bytes) -> None:
-    """Replace the contents of the file read came from with data, if it is unchanged since."""
-    if read.stat.st_nlink == 1:
+def rewrite(read: Read, data: bytes, keep_links: bool = True) -> None:
+    """Replace the contents of the file read came from with data, if it is unchanged since.
+    keep_links=False: a new file whatever its link count (nor kept in place for its owner)."""
+    if read.stat.st_nlink == 1 or not keep_links:
         try:
-            tmp = _staged(read.path, data, read.stat, keep_owner=True)
+            tmp = _staged(read.path, data, read.stat, keep_owner=keep_links)
         except _OwnerRefused:
             pass
         else:

@@ -17,7 +17,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, jsontext
+from mambaboot.common import confined, fsops, jsontext
 from mambaboot.environment import record
 
 DIRECTORY = "environments"
@@ -25,13 +25,11 @@ DIRECTORY = "environments"
 
 def register(cache_dir: str, prefix: str) -> str:
     """Note that the environment at prefix uses this cache; returns the note's path."""
-    directory = os.path.join(cache_dir, DIRECTORY)
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, fsops.path_key(prefix) + ".json")
+    name = fsops.path_key(prefix) + ".json"
     # Not synced: lost to a power cut, it costs only the copied packages' place in the cache (a
     # hard-linked file still says the package is in use), while a sync costs every create a flush.
-    fsops.atomic_write(path, jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False)
-    return path
+    confined.write_in(cache_dir, f"{DIRECTORY}/{name}", jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False)
+    return os.path.join(cache_dir, DIRECTORY, name)
 
 
 def _notes(cache_dir: str) -> list[tuple[str, str]]:
@@ -59,9 +57,5 @@ def forget_stale(cache_dir: str, dry_run: bool = False) -> int:
     """Drop the notes of environments that are gone; returns how many there were."""
     stale = [path for path, prefix in _notes(cache_dir) if _installed(prefix) is None]
     if not dry_run:
-        for path in stale:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        record.drop_notes(cache_dir, stale)
     return len(stale)

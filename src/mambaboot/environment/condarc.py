@@ -23,7 +23,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.common.values import value
 
 FILE = ".condarc"
@@ -85,7 +85,7 @@ def render(channels: Sequence[str], pkgs_dirs: Sequence[str]) -> str:
 def ours(prefix: str) -> bool:
     """Whether PREFIX/.condarc is one mambaboot wrote (its first line says so)."""
     try:
-        with open(os.path.join(prefix, FILE), "rb") as f:
+        with confined.Root.open(prefix) as root, root.open_read(FILE) as f:
             return f.readline().rstrip(b"\r\n") == HEADER.encode()
     except OSError:
         return False
@@ -151,7 +151,8 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     if not isinstance(after, dict) or any(after.get(key) is None for key in missing):
         return _left(path, "has a layout mambaboot cannot append to safely", missing)
     try:
-        filerewrite.rewrite(read, new.encode("utf-8"))
+        # A new file, never written in place: the installer may have hard-linked it from the package cache.
+        filerewrite.rewrite(read, new.encode("utf-8"), keep_links=False)
     except OSError as exc:
         return _left(path, f"could not be written ({exc.strerror or exc})", missing)
     return tuple(missing), None
@@ -168,4 +169,4 @@ def take_back(prefix: str, before: bytes) -> None:
         return
     tail = read.data[len(before):].lstrip(b"\r\n")
     if read.data != before and read.data.startswith(before) and tail.startswith(ADDED.encode()):
-        filerewrite.rewrite(read, before)
+        filerewrite.rewrite(read, before, keep_links=False)

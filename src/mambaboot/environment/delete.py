@@ -15,8 +15,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, guarded, jsontext, noreplace
-from mambaboot.common.errors import TargetRefused
+from mambaboot.common import confined, fsops, guarded, jsontext, noreplace
+from mambaboot.common.errors import CrossesMount, TargetRefused
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
 
@@ -92,6 +92,8 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         with guarded.set_aside(candidate.seen, leftovers.REMOVING) as aside:
             try:
                 aside.delete(tally)
+            except CrossesMount:
+                raise
             except OSError as exc:
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None
         record.clear_pending(cache_dir, prefix)
@@ -124,17 +126,20 @@ def delete_moved(prefix: str, to: str, expected: tuple) -> None:
 
 def unregister(home: str, prefix: str) -> str | None:
     """Drop prefix from ~/.conda/environments.txt, where conda and micromamba list the
-    environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be)."""
+    environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be).
+    A link there (to a dotfiles repository, say) is the user's arrangement: left as it is, never
+    replaced by a copy nor written through, like a file that is not a regular one."""
     path = os.path.join(home, ".conda", "environments.txt")
+    rel = ".conda/environments.txt"
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        with confined.Root.open(home) as root:
+            lines = root.read_bytes(rel).decode("utf-8").splitlines()
+            mode = root.lstat(rel).st_mode & 0o777
     except (OSError, UnicodeDecodeError):
         return None
     key = os.path.normcase(os.path.normpath(prefix))
     kept = [line for line in lines if os.path.normcase(os.path.normpath(line.strip() or ".")) != key]
     if len(kept) == len(lines):
         return None
-    fsops.atomic_write(path, "".join(line + "\n" for line in kept).encode("utf-8"),
-                       mode=os.stat(path).st_mode & 0o777)
+    confined.write_in(home, rel, "".join(line + "\n" for line in kept).encode("utf-8"), mode=mode)
     return path

@@ -23,10 +23,11 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
+_MEMO = "memo/package-sizes"
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 
 
@@ -83,11 +84,11 @@ class SizeMemo:
     HEADER = "mambaboot package sizes 1"
 
     def __init__(self, cache_dir: str) -> None:
-        self.path = os.path.join(cache_dir, "memo", "package-sizes")
+        self.cache_dir = cache_dir
+        self.path = os.path.join(cache_dir, *_MEMO.split("/"))
         self.known: dict[str, list[str]] = {}  # directory: [identity, "files bytes", sample]
         try:
-            with open(self.path, encoding="utf-8", errors="surrogateescape") as f:
-                lines = f.read().split("\n")
+            lines = confined.read_in(cache_dir, _MEMO).decode("utf-8", "surrogateescape").split("\n")
         except OSError:
             lines = []
         if lines[:1] == [self.HEADER]:
@@ -120,12 +121,8 @@ class SizeMemo:
         if self.now == self.known:
             return
         lines = [self.HEADER] + ["\t".join([*self.now[d], d]) for d in sorted(self.now)]
-        try:
-            try:
-                os.mkdir(os.path.dirname(self.path))  # not the cache itself: info makes no cache
-            except FileExistsError:
-                pass
-            fsops.atomic_write(self.path, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+        try:  # not the cache itself: info makes no cache
+            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
         except OSError:
             pass  # a read-only cache: measured again next time
 
@@ -228,17 +225,23 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
         _scan(path, found, depth + 1, total, seen, memo)
 
 
-def _prune_empty(pkgs_dir: str, paths: list[str]) -> None:
+def _prune_empty(cache: confined.Root, pkgs_dir: str, paths: list[str]) -> None:
     """Remove the URL directories (2.6 layout) that cleaning left empty, never pkgs_dir itself."""
-    top = os.path.normcase(os.path.abspath(pkgs_dir))
     for path in paths:
-        parent = os.path.dirname(path)
-        while os.path.normcase(os.path.abspath(parent)) != top and os.path.normcase(parent).startswith(top):
+        parent = os.path.dirname(os.path.relpath(path, pkgs_dir))
+        while parent not in ("", os.curdir):
             try:
-                os.rmdir(parent)
+                cache.rmdir(parent)
             except OSError:
                 break
             parent = os.path.dirname(parent)
+
+
+def _lstat_mode(root: confined.Root, rel: str) -> int:
+    try:
+        return root.lstat(rel).st_mode
+    except OSError:
+        return 0
 
 
 def _size(path: str) -> int:
@@ -317,9 +320,10 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                 removed.append(pkg.stem)
                 freed += pkg.bytes
                 if not dry_run:
-                    for path in pkg.paths():
-                        fsops.remove_any(path)
-                    _prune_empty(pkgs_dir, pkg.paths())
+                    with confined.Root.open(pkgs_dir) as cache:
+                        for path in pkg.paths():
+                            cache.remove_any(os.path.relpath(path, pkgs_dir))
+                        _prune_empty(cache, pkgs_dir, pkg.paths())
     homes = list(_stale_homes(cache_dir))
     markers = _orphaned_markers(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
@@ -329,10 +333,10 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         from mambaboot.engine import sandbox
 
         homes = [h for h in homes if sandbox.remove_stale(h)]
-        for path in markers:
-            os.unlink(path)
-        if os.path.isdir(pip_cache):
-            fsops.remove_tree(pip_cache)
+        record.drop_notes(cache_dir, markers)
+        with confined.Root.open(cache_dir) as cache:
+            if stat.S_ISDIR(_lstat_mode(cache, "pip")):
+                cache.remove_tree("pip")
     return {
         "dry_run": dry_run,
         "removed_packages": removed,

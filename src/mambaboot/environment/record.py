@@ -9,9 +9,10 @@ before micromamba starts until the in-prefix record exists.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
 from mambaboot import __version__
-from mambaboot.common import fsops, jsontext
+from mambaboot.common import confined, fsops, jsontext
 from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
@@ -44,9 +45,8 @@ def utc(stamp: float | None = None) -> str:
 def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
     try:
-        with open(record_path(prefix), "rb") as f:
-            data = jsontext.loads(f.read())
-    except (OSError, ValueError):
+        data = jsontext.loads(confined.read_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}"))
+    except (OSError, ValueError):  # a link on the way, a fifo: not a record of ours either
         return None
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
 
@@ -65,8 +65,7 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     A record not in write()'s layout (edited by hand) is parsed whole. What is skipped is not
     checked to be valid JSON: whatever decides something (remove, create --force) uses read()."""
     try:
-        with open(record_path(prefix), "rb") as f:
-            text = f.read().decode("utf-8")
+        text = confined.read_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}").decode("utf-8")
     except (OSError, ValueError):
         return None
     members = _members(text, (*keys, "tool"))
@@ -167,12 +166,22 @@ def write(prefix: str, data: dict, sync: bool = True) -> str:
     """sync: see fsops.atomic_write_many."""
     import json
 
-    os.makedirs(os.path.join(prefix, RECORD_DIR), exist_ok=True)
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
-    path = record_path(prefix)
-    fsops.atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=fsops.user_mode(0o666),
-                       sync=sync)
-    return path
+    confined.write_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(),
+                      mode=fsops.user_mode(0o666), sync=sync)
+    return record_path(prefix)
+
+
+def lock_entry(prefix: str, rec: dict) -> str:
+    """The record's `lock` entry, which is read from a file and so may name any place: only the one
+    finish writes is taken (Escapes else, before anything is written there)."""
+    own = f"{RECORD_DIR}/{LOCK_FILE}"
+    if rec.get("lock") != own:
+        from mambaboot.common.errors import Escapes
+
+        raise Escapes(f"{record_path(prefix)} names {rec.get('lock')!r} as its lock, not {own}; "
+                      "nothing was written there", str(rec.get("lock")))
+    return own
 
 
 def _marker_path(cache_dir: str, prefix: str) -> str:
@@ -190,31 +199,26 @@ def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
 def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> str:
     """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock)."""
     path = _marker_path(cache_dir, prefix)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
-    fsops.atomic_write(path, jsontext.dumps_flat(body).encode())  # before the engine: no json package
+    # before the engine: no json package; below the cache, never through a link (a linked pending/)
+    confined.write_in(cache_dir, f"pending/{os.path.basename(path)}", jsontext.dumps_flat(body).encode())
     return path
 
 
 def json_object(path: str) -> dict | None:
     """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
     try:
-        with open(path, "rb") as f:
-            data = jsontext.loads(f.read())
-    except (OSError, ValueError):
+        data = jsontext.loads(confined.read_file(path))
+    except (OSError, ValueError):  # a fifo or a link in its place: no note of ours
         return None
     return data if isinstance(data, dict) else None
-
-
-def _load_marker(path: str) -> dict | None:
-    data = json_object(path)
-    return data if data is not None and isinstance(data.get("prefix"), str) else None
 
 
 def pending_names(cache_dir: str) -> set | None:
     """The markers' file names in the pending directory, listed once for many pending_marker calls."""
     try:
-        return {n for n in os.listdir(os.path.join(cache_dir, "pending")) if n.endswith(".json")}
+        with confined.Root.open(cache_dir) as cache:
+            return {n for n in cache.listdir("pending") if n.endswith(".json")}
     except OSError:
         return set()
 
@@ -227,7 +231,11 @@ def pending_marker(cache_dir: str, prefix: str, names: set | None = None) -> dic
     path = _marker_path(cache_dir, prefix)
     if names is not None and os.path.basename(path) not in names:
         return None
-    data = _load_marker(path)
+    try:
+        with confined.Root.open(cache_dir) as cache:
+            data = _marker_in(cache, f"pending/{os.path.basename(path)}")
+    except OSError:
+        return None
     return data if data is not None and data["prefix"] == prefix else None
 
 
@@ -246,19 +254,38 @@ def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
     cache holding such notes ({"prefix": ...}), as environment/cacheusers.py keeps them."""
     directory = os.path.join(cache_dir, kind)
     try:
-        names = sorted(os.listdir(directory))
+        with confined.Root.open(cache_dir) as cache, cache.sub(kind) as notes:  # a linked kind/ is not the cache's
+            found = []
+            for name, st in notes.scandir():
+                if name.endswith(".json") and stat.S_ISREG(st.st_mode):
+                    data = _marker_in(notes, name)
+                    if data is not None:
+                        found.append((os.path.join(directory, name), data))
+            return found
     except OSError:
         return []
-    found = []
-    for name in names:
-        data = _load_marker(os.path.join(directory, name)) if name.endswith(".json") else None
-        if data is not None:
-            found.append((os.path.join(directory, name), data))
-    return found
+
+
+def _marker_in(notes: confined.Root, name: str) -> dict | None:
+    try:
+        data = jsontext.loads(notes.read_bytes(name))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
+
+
+def drop_notes(cache_dir: str, paths) -> None:
+    """Delete notes markers() found (paths below cache_dir), never through a link; one gone already is no failure."""
+    with confined.Root.open(cache_dir) as cache:
+        for path in paths:
+            try:
+                cache.unlink(os.path.relpath(path, cache_dir))
+            except FileNotFoundError:
+                pass
 
 
 def clear_pending(cache_dir: str, prefix: str) -> None:
     try:
-        os.unlink(_marker_path(cache_dir, prefix))
+        confined.Root.open(cache_dir).unlink(f"pending/{os.path.basename(_marker_path(cache_dir, prefix))}")
     except FileNotFoundError:
         pass

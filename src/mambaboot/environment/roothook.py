@@ -32,7 +32,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 
 NAME = "~mambaboot-root"  # `~`: after the packages' hooks on activation, before them on deactivation
 ACTIVATE_DIR = "etc/conda/activate.d"
@@ -201,32 +201,35 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) 
     """Write (or with dry_run only name) the hooks; returns their relative paths. A file of that
     name is mambaboot's own and is written again, so it always says what this version says."""
     hooks = render(windows)
-    if not dry_run:
-        for directory in (ACTIVATE_DIR, DEACTIVATE_DIR):
-            os.makedirs(os.path.join(prefix, *directory.split("/")), exist_ok=True)
-        fsops.atomic_write_many([(os.path.join(prefix, *rel.split("/")), data) for rel, data in hooks.items()],
-                                mode=fsops.user_mode(0o666), sync=sync)
+    if not dry_run:  # below the prefix never through a link: a linked activate.d is someone else's
+        with confined.Root.open(prefix) as root:
+            for directory in (ACTIVATE_DIR, DEACTIVATE_DIR):
+                root.makedirs(directory)
+            root.write_many(hooks.items(), mode=fsops.user_mode(0o666), sync=sync)
     return sorted(hooks)
 
 
 def missing(prefix: str, windows: bool) -> list[str]:
-    """What write() would add: the hook files, then the directories, that are not there now."""
-    hooks = [os.path.join(prefix, *rel.split("/")) for rel in render(windows)]
-    directories = [os.path.join(prefix, *d.split("/")) for d in (ACTIVATE_DIR, DEACTIVATE_DIR, "etc/conda", "etc")]
-    return [p for p in hooks + directories if not os.path.lexists(p)]  # deepest first
+    """What write() would add: the hook files, then the directories, that are not there now
+    (relative to prefix, with '/')."""
+    hooks = list(render(windows))
+    directories = [ACTIVATE_DIR, DEACTIVATE_DIR, "etc/conda", "etc"]
+    with confined.Root.open(prefix) as root:
+        return [p for p in hooks + directories if not root.exists(p)]  # deepest first
 
 
-def take_back(paths: list[str]) -> None:
+def take_back(prefix: str, paths: list[str]) -> None:
     """Remove what write() added of missing()'s list: the hook files (their name is this module's
     own), then the directories it made, each only while empty (rmdir takes nothing with it)."""
-    for path in paths:
-        try:
-            if is_own(os.path.basename(path)):
-                os.unlink(path)
-            else:
-                os.rmdir(path)
-        except OSError:  # gone already, or a directory something else put a file into meanwhile: it stays
-            pass
+    with confined.Root.open(prefix) as root:
+        for rel in paths:
+            try:
+                if is_own(rel.rpartition("/")[2]):
+                    root.unlink(rel)
+                else:
+                    root.rmdir(rel)
+            except OSError:  # gone already, or a directory something else put a file into meanwhile: it stays
+                pass
 
 
 def is_own(name: str) -> bool:

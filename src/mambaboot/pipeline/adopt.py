@@ -15,8 +15,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import contextlib
 import os
+import stat
 
-from mambaboot.common import fsops, pathrules, values, winsys
+from mambaboot.common import confined, fsops, pathrules, values, winsys
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -150,32 +151,39 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     root hooks) if it fails."""
     from mambaboot.environment import condarc, roothook
 
-    record_dir = os.path.join(prefix, record.RECORD_DIR)
-    rc_file = os.path.join(prefix, condarc.FILE)
-    had_rc = os.path.lexists(rc_file)
-    rc_before = _regular_file_bytes(rc_file) if had_rc else None
-    pkgs = os.path.join(prefix, "pkgs")
-    had_record_dir = os.path.lexists(record_dir)
-    old_link = os.readlink(pkgs) if fsops.is_link(pkgs) else None
-    had_empty_pkgs = old_link is None and os.path.isdir(pkgs) and not os.listdir(pkgs)
-    new_hooks = roothook.missing(prefix, windows)
+    with confined.Root.open(prefix) as root:
+        rc_file = os.path.join(prefix, condarc.FILE)
+        had_rc = root.exists(condarc.FILE)
+        rc_before = _regular_file_bytes(rc_file) if had_rc else None
+        pkgs = os.path.join(prefix, "pkgs")
+        had_record_dir = root.exists(record.RECORD_DIR)
+        old_link = root.readlink("pkgs") if fsops.is_link(pkgs) else None
+        had_empty_pkgs = old_link is None and _is_dir(root, "pkgs") and not root.listdir("pkgs")
+        new_hooks = roothook.missing(prefix, windows)
+        try:
+            yield
+        except BaseException:
+            roothook.take_back(prefix, new_hooks)
+            if not had_record_dir and _is_dir(root, record.RECORD_DIR):
+                root.remove_tree(record.RECORD_DIR)
+            if not had_rc and condarc.ours(prefix):
+                root.unlink(condarc.FILE)
+            elif rc_before is not None:
+                condarc.take_back(prefix, rc_before)
+            if fsops.is_link(pkgs) and root.readlink("pkgs") != old_link:
+                root.unlink("pkgs")
+                if old_link is not None:
+                    winsys.link_directory(old_link, pkgs, windows)
+                elif had_empty_pkgs:
+                    root.mkdir("pkgs")
+            raise
+
+
+def _is_dir(root: confined.Root, rel: str) -> bool:
     try:
-        yield
-    except BaseException:
-        roothook.take_back(new_hooks)
-        if not had_record_dir and os.path.isdir(record_dir):
-            fsops.remove_tree(record_dir)
-        if not had_rc and condarc.ours(prefix):
-            os.unlink(rc_file)
-        elif rc_before is not None:
-            condarc.take_back(prefix, rc_before)
-        if fsops.is_link(pkgs) and os.readlink(pkgs) != old_link:
-            fsops.remove_link(pkgs)
-            if old_link is not None:
-                winsys.link_directory(old_link, pkgs, windows)
-            elif had_empty_pkgs:
-                os.mkdir(pkgs)
-        raise
+        return stat.S_ISDIR(root.lstat(rel).st_mode)
+    except OSError:
+        return False
 
 
 def _regular_file_bytes(path: str) -> bytes | None:

@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
@@ -174,8 +174,7 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
         reporter.warn(f"no lock written: {exc}")
         return None
     rel = f"{record.RECORD_DIR}/{record.LOCK_FILE}"
-    fsops.atomic_write(os.path.join(inputs.prefix, record.RECORD_DIR, record.LOCK_FILE), text.encode(),
-                       mode=fsops.user_mode(0o666), sync=not inputs.fresh)
+    confined.write_in(inputs.prefix, rel, text.encode(), mode=fsops.user_mode(0o666), sync=not inputs.fresh)
     files.append(rel)
     return rel
 
@@ -192,15 +191,14 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
 
     path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
     try:
-        with open(path, encoding="utf-8") as f:
-            state = json.load(f)
+        state = json.loads(confined.read_in(inputs.prefix, STATE_FILE).decode("utf-8"))
     except FileNotFoundError:
         state = {}
     except (OSError, ValueError) as exc:
         raise VerifyError(f"cannot read {path}: {exc}") from None
     state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
-    fsops.atomic_write(path, json.dumps(state, ensure_ascii=False).encode("utf-8"), mode=fsops.user_mode(0o666),
-                       sync=not inputs.fresh)
+    confined.write_in(inputs.prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
+                      mode=fsops.user_mode(0o666), sync=not inputs.fresh)
     files.append(STATE_FILE)
     reporter.step(f"variables: {len(inputs.env_vars)} in {STATE_FILE}, set by every activation")
 

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-from mambaboot.common import fsops, winsys
+from mambaboot.common import confined, fsops, winsys
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -110,10 +110,9 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     return lines
 
 
-def _artefacts(path: str) -> dict[str, tuple[str | None, str | None]]:
+def _artefacts(prefix: str, rel: str) -> dict[str, tuple[str | None, str | None]]:
     """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
-    with open(path, encoding="utf-8") as f:
-        report = json.load(f)
+    report = json.loads(confined.read_in(prefix, rel).decode("utf-8"))
     found: dict[str, tuple[str | None, str | None]] = {}
     for item in report.get("install") or ():
         info = item.get("download_info") or {}
@@ -196,7 +195,8 @@ class _Run:
         options = ["--require-hashes", "--no-deps"] if locked else []
         directory = os.path.join(self.prefix, record.RECORD_DIR)
         requirements, report = os.path.join(directory, PIP_REQUIREMENTS), os.path.join(directory, PIP_REPORT)
-        fsops.atomic_write(requirements, ("\n".join(lines) + "\n").encode(), mode=fsops.user_mode(0o666))
+        confined.write_in(self.prefix, f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}", ("\n".join(lines) + "\n").encode(),
+                          mode=fsops.user_mode(0o666))
         self.save(add_files=[f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}", f"{record.RECORD_DIR}/{PIP_REPORT}"])
         python, problem = verify.resolve("python", self.env, self.prefix)
         if problem:
@@ -218,7 +218,7 @@ class _Run:
         if installed is None:
             raise self.fail("pip", f"pip section: cannot list what pip installed (exit {code}): {tail[-1:]}")
         try:
-            artefacts = _artefacts(report)
+            artefacts = _artefacts(self.prefix, f"{record.RECORD_DIR}/{PIP_REPORT}")
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.fail("pip", f"pip section: cannot read pip's report {report}: {exc}") from None
         packages = self._check_locked(installed, artefacts) if locked else self._pinned(installed, artefacts)
@@ -231,9 +231,9 @@ class _Run:
             self.reporter.warn("no artefact to pin (a directory, VCS checkout or editable install), so the lock "
                                f"names them as unpinned and --from-lock refuses it: {', '.join(unpinned)}")
         if rec.get("lock"):  # the lock written at creation did not know these yet
+            own = record.lock_entry(self.prefix, rec)
             text = lockfile.for_environment(condameta.installed(self.prefix), rec)
-            fsops.atomic_write(os.path.join(self.prefix, *rec["lock"].split("/")), text.encode(),
-                               mode=fsops.user_mode(0o666))
+            confined.write_in(self.prefix, own, text.encode(), mode=fsops.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
 
     def _keep_copies(self, python: str, entries: list[lockfile.PipEntry]) -> None:

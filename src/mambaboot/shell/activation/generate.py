@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, packagedata
+from mambaboot.common import confined, fsops, packagedata
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell
@@ -50,7 +50,5 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True,
     sync: see fsops.atomic_write_many; made: see render."""
     scripts = render(prefix, windows, made)
     if not dry_run:
-        os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
-        fsops.atomic_write_many([(os.path.join(prefix, *rel.split("/")), data) for rel, data in scripts.items()],
-                                mode=fsops.user_mode(0o666), sync=sync)
+        confined.write_many_in(prefix, scripts.items(), mode=fsops.user_mode(0o666), sync=sync)
     return sorted(scripts)
