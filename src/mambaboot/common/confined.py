@@ -296,7 +296,9 @@ class Root:
                 return True
             except FileExistsError:
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                if not exist_ok or _is_link(st) or not stat.S_ISDIR(st.st_mode):
+                if _is_link(st) and exist_ok:
+                    raise self._escapes(parts(rel), len(parts(rel)) - 1) from None
+                if not exist_ok or not stat.S_ISDIR(st.st_mode):
                     raise
                 return False
 

@@ -1,0 +1,219 @@
+"""The confined file layer, through the command: no write or delete through a link inside an
+environment, a cache or a home; no write through a hard link shared with the package cache; no
+delete across a mount point; no wait on a fifo; no path read from a file that leads outside."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import copy_env
+from tests.support.snapshot import diff, snapshot
+
+# Every command below must end well within this (a fifo opened for reading blocks forever).
+BOUND = 60
+
+
+def _env(world, made_env, name="env"):
+    return copy_env(made_env, world.envs / name)
+
+
+def _bounded(world):
+    """world.run with BOUND as its time limit."""
+    def run(*args):
+        try:
+            proc = subprocess.run([*world.command, *args], env=world.env, cwd=str(world.envs), capture_output=True,
+                                  text=True, stdin=subprocess.DEVNULL, timeout=BOUND)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"mambaboot {' '.join(args)} did not end within {BOUND} s: it waited on a fifo")
+        return proc
+    return run
+
+
+def _shared_dir(world, name="shared"):
+    shared = world.root / name
+    shared.mkdir()
+    (shared / "theirs.sh").write_text("echo theirs\n")
+    return shared
+
+
+def _no_traceback(r):
+    assert "Traceback" not in r.stderr, r.stderr
+
+
+# --------------------------------------------------------------------------- links inside an environment
+
+
+@pytest.mark.parametrize("command", ["activate-scripts", "adopt"])
+def test_a_linked_activate_d_gets_nothing_written_into_it(world, made_env, command):
+    prefix = _env(world, made_env)
+    shared = _shared_dir(world)
+    hooks = prefix / "etc" / "conda" / "activate.d"
+    if hooks.exists():
+        shutil.rmtree(hooks)
+    hooks.parent.mkdir(parents=True, exist_ok=True)
+    hooks.symlink_to(shared)
+    before = snapshot(shared)
+    r = world.run(command, str(prefix), *(["--cache-dir", str(world.cache)] if command == "adopt" else []))
+    _no_traceback(r)
+    assert diff(before, snapshot(shared)) == {}, "written into the directory the link names"
+    assert r.returncode == 4, r.stderr
+    assert str(hooks) in r.stderr and "link" in r.stderr
+
+
+def test_move_writes_nothing_into_a_linked_activate_d(world, made_env):
+    prefix = _env(world, made_env)
+    shared = _shared_dir(world)
+    hooks = prefix / "etc" / "conda" / "activate.d"
+    if hooks.exists():
+        shutil.rmtree(hooks)
+    hooks.parent.mkdir(parents=True, exist_ok=True)
+    hooks.symlink_to(shared)
+    before = snapshot(shared)
+    r = world.run("move", str(prefix), str(world.envs / "moved"))
+    _no_traceback(r)
+    assert diff(before, snapshot(shared)) == {}, "written into the directory the link names"
+    assert r.returncode != 1
+
+
+def test_adopt_replaces_nothing_in_a_linked_record_directory(world, made_env):
+    prefix = _env(world, made_env)
+    mine = world.root / "mine"
+    shutil.copytree(prefix / ".mambaboot", mine)
+    (mine / "lock.txt").write_text("my own lock\n")
+    shutil.rmtree(prefix / ".mambaboot")
+    (prefix / ".mambaboot").symlink_to(mine)
+    before = snapshot(mine)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    _no_traceback(r)
+    assert diff(before, snapshot(mine)) == {}, "the user's files behind the link were changed"
+    assert r.returncode == 4, r.stderr
+
+
+# --------------------------------------------------------------------------- links inside the cache
+
+
+@pytest.mark.parametrize("kind", ["pending", "environments"])
+def test_cache_clean_deletes_nothing_through_a_linked_notes_directory(world, kind):
+    (world.cache).mkdir(parents=True, exist_ok=True)
+    theirs = world.root / "theirs"
+    theirs.mkdir()
+    # A file shaped like a stale note: a prefix that does not exist.
+    (theirs / "a.json").write_text(json.dumps({"prefix": str(world.root / "gone")}))
+    (world.cache / kind).symlink_to(theirs)
+    before = snapshot(theirs)
+    r = world.run("cache", "clean", "--cache-dir", str(world.cache))
+    _no_traceback(r)
+    assert r.returncode in (0, 4), r.stderr
+    assert diff(before, snapshot(theirs)) == {}, "a file behind the link was deleted"
+
+
+# --------------------------------------------------------------------------- a link in the home
+
+
+def test_remove_leaves_a_linked_environments_txt_a_link(world, made_env):
+    prefix = _env(world, made_env)
+    dotfiles = world.root / "dotfiles"
+    dotfiles.mkdir()
+    listed = dotfiles / "environments.txt"
+    listed.write_text(f"{prefix}\n/some/other/env\n")
+    (world.home / ".conda").mkdir()
+    link = world.home / ".conda" / "environments.txt"
+    link.symlink_to(listed)
+    r = world.run("remove", "--yes", str(prefix))
+    _no_traceback(r)
+    assert r.returncode == 0, r.stderr
+    assert not prefix.exists()
+    assert link.is_symlink() and os.readlink(link) == str(listed), "the link was replaced by a copy"
+
+
+# --------------------------------------------------------------------------- hard links shared with the cache
+
+
+def test_a_condarc_hard_linked_from_the_cache_is_not_written_through(world, made_env):
+    prefix = _env(world, made_env)
+    (prefix / ".condarc").unlink(missing_ok=True)
+    extracted = world.cache / "pkgs" / "some-pkg-1.0-0"
+    extracted.mkdir(parents=True)
+    shipped = extracted / ".condarc"
+    shipped.write_text("channels:\n  - somewhere\n")
+    os.link(shipped, prefix / ".condarc")  # as the installer links a package's files
+    was = shipped.read_bytes()
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    _no_traceback(r)
+    assert r.returncode == 0, r.stderr
+    assert shipped.read_bytes() == was, "the package cache's file was rewritten through the hard link"
+    assert os.stat(shipped).st_nlink == 1 and (prefix / ".condarc").read_bytes() != was
+
+
+# --------------------------------------------------------------------------- a mount point inside
+
+
+def test_remove_refuses_an_environment_with_a_mount_inside_before_deleting_anything(world, made_env, tmp_path):
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.fail("this test needs root and unshare (util-linux) to bind-mount in a private mount namespace")
+    prefix = _env(world, made_env)
+    users = tmp_path / "users-data"
+    users.mkdir()
+    (users / "precious.txt").write_text("keep me\n")
+    (prefix / "mnt").mkdir()
+    inside = snapshot(prefix)
+    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    proc = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(users), str(prefix / "mnt"),
+         *world.command, "remove", "--yes", str(prefix)],
+        env=world.env, cwd=str(world.envs), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    _no_traceback(proc)
+    assert (users / "precious.txt").read_text() == "keep me\n", "the mounted directory's contents were deleted"
+    assert proc.returncode == 4, proc.stderr
+    assert str(prefix / "mnt") in proc.stderr and "mount" in proc.stderr
+    assert diff(inside, snapshot(prefix)) == {}, "something was deleted before the refusal"
+
+
+# --------------------------------------------------------------------------- fifos
+
+
+@pytest.mark.parametrize("kind", ["pending", "environments"])
+def test_a_fifo_among_the_cache_notes_never_blocks(world, made_env, kind):
+    _env(world, made_env)
+    (world.cache / kind).mkdir(parents=True)
+    os.mkfifo(world.cache / kind / ("0" * 32 + ".json"))
+    run = _bounded(world)
+    for args in (["cache", "info"], ["cache", "clean", "--dry-run"], ["cache", "clean"], ["list"]):
+        extra = ["--cache-dir", str(world.cache)] if args[0] == "cache" else ["--envs-dir", str(world.envs)]
+        r = run(*args, *extra)
+        _no_traceback(r)
+        assert r.returncode in (0, 4), (args, r.stderr)
+
+
+@pytest.mark.parametrize("command", ["list", "remove", "adopt"])
+def test_a_fifo_in_place_of_the_record_never_blocks(world, made_env, command):
+    prefix = _env(world, made_env)
+    (prefix / ".mambaboot" / "record.json").unlink()
+    os.mkfifo(prefix / ".mambaboot" / "record.json")
+    args = {"list": ["list", "--envs-dir", str(world.envs)], "remove": ["remove", "--yes", "--force", str(prefix)],
+            "adopt": ["adopt", str(prefix), "--cache-dir", str(world.cache)]}[command]
+    r = _bounded(world)(*args)
+    _no_traceback(r)
+    assert r.returncode in (0, 4), r.stderr
+
+
+# --------------------------------------------------------------------------- a path read from a file
+
+
+def test_provision_refuses_a_record_whose_lock_leads_outside(world, made_env):
+    prefix = _env(world, made_env)
+    victim = world.envs.parent / "victim.txt"
+    victim.write_text("the user's\n")
+    path = prefix / ".mambaboot" / "record.json"
+    rec = json.loads(path.read_text())
+    rec["lock"] = "../../victim.txt"
+    path.write_text(json.dumps(rec))
+    r = world.run("provision", str(prefix), "--cache-dir", str(world.cache))
+    _no_traceback(r)
+    assert victim.read_text() == "the user's\n"
+    assert r.returncode == 4, r.stderr
+    assert "../../victim.txt" in r.stderr
+
