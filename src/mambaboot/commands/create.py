@@ -64,8 +64,9 @@ def _read_lock(path: str):
     from mambaboot.environment import lockfile
 
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        from mambaboot.common import confined
+
+        text = confined.read_named(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read lock file {path}: {getattr(exc, 'strerror', None) or exc}") from None
     return lockfile.parse(text, path, os.getcwd())

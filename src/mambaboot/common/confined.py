@@ -283,10 +283,13 @@ class Root:
 
     def write_new(self, rel: str, data: bytes, mode: int = 0o666) -> None:
         """A new file rel holding data (FileExistsError if anything, a link too, is there)."""
-        with self._at(rel) as (fd, name):
-            handle = os.open(name, _NEW, mode, dir_fd=fd)
-        with os.fdopen(handle, "wb") as f:
+        with self.open_new(rel, mode) as f:
             f.write(data)
+
+    def open_new(self, rel: str, mode: int = 0o666):
+        """A new file rel opened for binary writing (FileExistsError if anything is there)."""
+        with self._at(rel) as (fd, name):
+            return os.fdopen(os.open(name, _NEW, mode, dir_fd=fd), "wb")
 
     def mkdir(self, rel: str, mode: int = 0o777, exist_ok: bool = False) -> bool:
         """Make the directory rel (its parent must be there); True if this call made it."""
@@ -309,6 +312,11 @@ class Root:
             if self.mkdir("/".join(found[:i + 1]), mode, exist_ok=True):
                 made.append("/".join(found[:i + 1]))
         return made
+
+    def link(self, existing: str, rel: str) -> None:
+        """A hard link rel to the file existing (both below this root; existing's link itself, not followed)."""
+        with self._at(existing) as (sfd, sname), self._at(rel) as (dfd, dname):
+            os.link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
 
     def symlink(self, target: str, rel: str, directory: bool = False) -> None:
         with self._at(rel) as (fd, name):
@@ -351,9 +359,7 @@ class Root:
                 self.unlink(rel)
                 return
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
-                from mambaboot.common import fsops
-
-                fsops.remove_tree(name, tally)
+                self._remove_by_path(rel, tally)
                 return
             top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
             try:
@@ -361,6 +367,24 @@ class Root:
             finally:
                 os.close(top)
             removal.remove_dir(name, fd)
+
+    def _remove_by_path(self, rel: str, tally) -> None:  # pragma: no cover - Windows
+        base = "/".join(parts(rel))
+        for name, st in self.scandir(rel):
+            inner = f"{base}/{name}"
+            if stat.S_ISDIR(st.st_mode) and not _is_link(st):
+                self._remove_by_path(inner, tally)
+                continue
+            if tally is not None:
+                tally.add(st)
+            try:
+                self.unlink(inner)
+            except PermissionError:  # read-only (common on Windows): made writable first, never a link's target
+                if _is_link(st):
+                    raise
+                os.chmod(self.where(inner), stat.S_IWRITE | stat.S_IREAD)
+                self.unlink(inner)
+        self.rmdir(rel)
 
     def remove_any(self, rel: str) -> None:
         """Remove whatever is at rel (nothing there: no failure)."""
@@ -428,6 +452,36 @@ def read_file(path: str, limit: int | None = None) -> bytes:
     root, name = split(path)
     with root:
         return root.read_bytes(name, limit)
+
+
+def rename_beside(path: str, to: str) -> None:
+    """Rename the entry path to `to`, a name in the same directory (an environment set aside and
+    back): relative to that directory's descriptor, the entry itself (a link moves as a link)."""
+    directory, name = os.path.split(path)
+    if os.path.normcase(os.path.dirname(to) or os.curdir) != os.path.normcase(directory or os.curdir):
+        raise Escapes(f"{to} is not beside {path}", to)
+    with Root.open(directory or os.curdir) as root:
+        root.rename(name, os.path.basename(to))
+
+
+def read_named(path: str, limit: int | None = None) -> bytes:
+    """A file the user named (an option's value, a setting): followed if a link, as they meant it,
+    but still a regular file only and never waited on."""
+    with open_named(path) as f:
+        data = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise NotRegular(f"{path} is larger than the {limit} bytes mambaboot reads of such a file", path)
+    return data
+
+
+def open_named(path: str):
+    """read_named's file, opened for binary reading."""
+    handle = os.open(path, _READ & ~_NOFOLLOW)
+    st = os.fstat(handle)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(handle)
+        raise _not_regular(path, st)
+    return os.fdopen(handle, "rb")
 
 
 def read_in(top: str, rel: str, limit: int | None = None) -> bytes:

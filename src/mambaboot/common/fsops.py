@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 
+from mambaboot.common import confined
 from mambaboot.common.removal import (BY_DESCRIPTOR, DIRECTORY_FLAGS, listing, remove_contents,  # noqa: F401
                                       remove_dir, unlink_at)
 
@@ -54,33 +55,13 @@ def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None
     FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
     either), so a sync of ours would make the new environment no more durable, only the run wait
     for a journal commit per file."""
-    staged = []  # (temporary, path): written, not yet renamed
-    try:
-        files = []
-        try:
-            for path, data in items:
-                tmp = unique_sibling(path, "tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                staged.append((tmp, path))
-                files.append(os.fdopen(fd, "wb"))
-                files[-1].write(data)
-            for f in files:
-                f.flush()
-                if sync:
-                    os.fsync(f.fileno())
-        finally:
-            for f in files:
-                f.close()
-        while staged:
-            tmp, path = staged[0]
-            if mode is not None:
-                os.chmod(tmp, mode)
-            os.replace(tmp, path)
-            staged.pop(0)
-    except BaseException:
-        for tmp, _ in staged:
-            unlink_quietly(tmp)
-        raise
+    by_directory: dict = {}
+    for path, data in items:
+        directory, name = os.path.split(path)
+        by_directory.setdefault(directory or os.curdir, []).append((name, data))
+    for directory, named in by_directory.items():  # the directory as named; its entry never followed
+        with confined.Root.open(directory) as root:
+            root.write_many(named, mode, sync)
 
 
 def unlink_quietly(path: str) -> None:

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from typing import Callable, Optional
 
-from mambaboot.common import fsops, urlrule
+from mambaboot.common import confined, fsops, urlrule
 from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 
@@ -205,7 +205,8 @@ def fetch_file(
                     f"{url} does not match its published digest:\n  expected sha256 {expected_sha256}\n"
                     f"  downloaded      {digest}\nnothing was kept"
                 )
-            os.replace(tmp, dest)
+            with confined.Root.open(directory) as here:
+                here.rename(os.path.basename(tmp), os.path.basename(dest))
         except OSError as exc:  # network errors arrive as _Transient; this is the local disk
             fsops.unlink_quietly(tmp)
             raise ObtainError(f"could not write {dest}: {exc.strerror or exc}") from None

@@ -7,8 +7,9 @@ next to the release asset, or one the user gave with --micromamba-sha256.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
-from mambaboot.common import fsops, pathrules
+from mambaboot.common import confined, fsops, pathrules
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child
@@ -123,10 +124,10 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
 
 def _forget(key_dir: str) -> None:
     """Drop whatever a key directory holds (a corrupted binary, a stale version note)."""
-    for name in os.listdir(key_dir):
-        path = os.path.join(key_dir, name)
-        if not fsops.is_link(path) and os.path.isfile(path):
-            os.unlink(path)
+    with confined.Root.open(key_dir) as key:
+        for name, st in key.scandir():
+            if stat.S_ISREG(st.st_mode):
+                key.unlink(name)
 
 
 def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str]) -> Binary:
@@ -136,12 +137,12 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
     if not os.access(path, os.X_OK):
         raise ObtainError(f"{path} is not executable")
     memo_dir = os.path.join(_store(cache_dir), "local", fsops.path_key(path))
-    os.makedirs(memo_dir, exist_ok=True)
+    fsops.make_dirs(memo_dir)
     digest = _digest(path, os.path.join(memo_dir, "verified"))
     if source.expected_sha256 and digest != source.expected_sha256:
         raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
     version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])
-    os.makedirs(version_dir, exist_ok=True)
+    fsops.make_dirs(version_dir)
     return Binary(path, digest, _version(path, version_dir, environ), path, False)
 
 
@@ -164,9 +165,8 @@ def _digest(path: str, memo: str) -> str:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip() or None
-    except OSError:
+        return confined.read_file(path).decode("utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
         return None
 
 

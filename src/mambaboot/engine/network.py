@@ -176,11 +176,12 @@ def engine_environ(s: Settings) -> dict[str, str]:
 def install_credentials(s: Settings, home: str) -> None:
     """The auth file where libmamba looks for it: the (private, deleted after the run) home."""
     if s.auth_file:
-        folder = os.path.join(home, ".mamba", "auth")
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        import shutil
+        from mambaboot.common import confined
 
-        shutil.copyfile(s.auth_file, os.path.join(folder, "authentication.json"))
+        data = confined.read_named(s.auth_file)
+        with confined.Root.open(home) as private:
+            private.makedirs(".mamba/auth", 0o700)
+            private.write_replace(".mamba/auth/authentication.json", data, 0o600)
 
 
 def handlers(s: Settings) -> list:
@@ -249,8 +250,9 @@ def user_home(environ: Mapping[str, str], windows: bool) -> str | None:
 
 def _network_keys(path: str) -> dict[str, object]:
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        from mambaboot.common import confined
+
+        text = confined.read_named(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
     import re
@@ -276,8 +278,9 @@ def _check_auth(path: str) -> None:
     import json
 
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        from mambaboot.common import confined
+
+        data = json.loads(confined.read_named(path).decode("utf-8"))
         for host, entry in data.items():
             if entry.get("type") == "BasicHTTPAuthentication":
                 base64.b64decode(entry["password"], validate=True)

@@ -10,7 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.common import isolation
 
 
@@ -43,20 +43,18 @@ class private_home:
         except BaseException:
             self.lock = None
             raise
-        try:
-            os.mkdir(self.home, 0o700)
-        except BaseException:
-            self.lock.__exit__(None, None, None)
-            raise
-        try:
-            fd = os.open(os.path.join(self.home, MARKER), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp, name = confined.split(self.home)  # CACHE/tmp, which the lock made
+        with tmp:
             try:
-                os.write(fd, b"a private HOME mambaboot made for one run; deleted after it\n")
-            finally:
-                os.close(fd)
-        except BaseException:
-            self.__exit__()
-            raise
+                tmp.mkdir(name, 0o700)
+            except BaseException:
+                self.lock.__exit__(None, None, None)
+                raise
+            try:
+                tmp.write_new(f"{name}/{MARKER}", b"a private HOME mambaboot made for one run; deleted after it\n", 0o600)
+            except BaseException:
+                self.__exit__()
+                raise
         return self.home
 
     def __exit__(self, *exc) -> None:
@@ -73,7 +71,7 @@ def child_environ(environ, home: str, pkgs_dirs, windows: bool,
     for key in [k for k in env if k.upper() in _REDIRECTED]:
         del env[key]
     tmp = os.path.join(home, "tmp")
-    os.makedirs(tmp, exist_ok=True)
+    fsops.make_dirs(tmp)
     redirected = {
         "HOME": home,
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),

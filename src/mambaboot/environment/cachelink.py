@@ -8,7 +8,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, winsys
+from mambaboot.common import confined, fsops, winsys
 
 
 def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
@@ -18,11 +18,12 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
     someone and stays as it is.
     """
     link = os.path.join(prefix, "pkgs")
-    if fsops.is_link(link):
-        fsops.remove_link(link)
-    elif os.path.isdir(link):
-        if os.listdir(link):
-            return None
-        os.rmdir(link)
-    os.makedirs(pkgs_dir, exist_ok=True)
+    with confined.Root.open(prefix) as root:
+        if fsops.is_link(link):
+            root.unlink("pkgs")
+        elif os.path.isdir(link):
+            if root.listdir("pkgs"):
+                return None
+            root.rmdir("pkgs")
+    fsops.make_dirs(pkgs_dir)
     return winsys.link_directory(pkgs_dir, link, windows)

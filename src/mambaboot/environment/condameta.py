@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 
+from mambaboot.common import confined
 from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.common.values import value
 
@@ -51,11 +52,15 @@ def _unreadable(path: str, exc: Exception) -> MambabootError:
 _MISSHAPEN = (AttributeError, TypeError, KeyError)
 
 
+def _read(prefix: str, path: str) -> bytes:
+    """A record below prefix: a regular file reached without a link, never waited on."""
+    return confined.read_in(prefix, os.path.relpath(path, prefix))
+
+
 def _records(prefix: str) -> Iterator[dict]:
     for path in _record_paths(prefix):
         try:
-            with open(path, "rb") as f:
-                record = json.load(f)
+            record = json.loads(_read(prefix, path))
             if not isinstance(record, dict):
                 raise TypeError("not a JSON object")
         except (OSError, ValueError, TypeError) as exc:
@@ -156,8 +161,7 @@ def summary(prefix: str, paths: bool = False) -> Summary:
     files = size = 0
     for path in _record_paths(prefix):
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            raw = _read(prefix, path)
             light = None if paths else _light(raw)
             if light is None:
                 record = json.loads(raw)

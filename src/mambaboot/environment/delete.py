@@ -108,12 +108,11 @@ def delete_moved(prefix: str, to: str, expected: tuple) -> None:
     expected: its identity when the move began; anything else at prefix now is left alone."""
     note = jsontext.dumps_flat({"tool": record.TOOL, "from": prefix, "to": to, "pid": os.getpid(), "at": record.now()})
     fsops.same_or_refuse(prefix, os.lstat(prefix), expected)
-    os.makedirs(os.path.join(prefix, record.RECORD_DIR), exist_ok=True)
-    fsops.atomic_write(os.path.join(prefix, leftovers.MOVED_NOTE), note.encode("utf-8"))
+    confined.write_in(prefix, leftovers.MOVED_NOTE.replace(os.sep, "/"), note.encode("utf-8"))
     doomed = fsops.unique_sibling(prefix, leftovers.MOVED)
     with signals.held():  # from here on, finish: never leave half an environment behind
         try:
-            os.rename(prefix, doomed)
+            confined.rename_beside(prefix, doomed)
         except OSError:  # e.g. a file in it is open on Windows: in place, the note last
             leftovers.delete_noted_last(prefix)
             return

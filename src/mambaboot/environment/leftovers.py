@@ -18,7 +18,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
@@ -160,7 +160,7 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
             continue
         if unfinished:
             fsops.remove_tree(prefix)
-        os.rename(old, prefix)
+        confined.rename_beside(old, prefix)
         record.clear_pending(cache_dir, prefix)
         done.append(f"put back the old environment a killed --force left at {old} (the new one never verified)")
     return done

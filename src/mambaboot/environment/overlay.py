@@ -10,9 +10,10 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.values import value
 
@@ -87,12 +88,23 @@ def apply(prefix: str, overlays: Sequence[str], owners: dict[str, str]) -> list[
         raise TargetRefused("overlays never overwrite what is in the environment; clashes:\n"
                             + "\n".join(f"  - {c}" for c in clashes))
     applied = []
-    for source in overlays:
-        copied = []
-        for rel, full in _entries(source):
-            dest = os.path.join(prefix, *rel.split("/"))
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copy2(full, dest, follow_symlinks=False)
-            copied.append(rel)
-        applied.append(Applied(source, tuple(copied)))
+    with confined.Root.open(prefix) as root:  # below the prefix, never through a link
+        for source in overlays:
+            copied = []
+            for rel, full in _entries(source):
+                _copy(root, rel, full, os.path.join(prefix, *rel.split("/")))
+                copied.append(rel)
+            applied.append(Applied(source, tuple(copied)))
     return applied
+
+
+def _copy(root: confined.Root, rel: str, full: str, dest: str) -> None:
+    """shutil.copy2(full, dest, follow_symlinks=False), dest made below root: a link stays a link."""
+    root.makedirs(rel.rpartition("/")[0])
+    st = os.lstat(full)
+    if stat.S_ISLNK(st.st_mode):
+        root.symlink(os.readlink(full), rel)
+    else:
+        with confined.open_named(full) as fin, root.open_new(rel, stat.S_IMODE(st.st_mode)) as fout:
+            shutil.copyfileobj(fin, fout)
+    shutil.copystat(full, dest, follow_symlinks=False)

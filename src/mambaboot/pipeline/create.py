@@ -11,7 +11,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, pathrules, winsys
+from mambaboot.common import confined, fsops, pathrules, winsys
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -103,7 +103,7 @@ class _Rollback:
         # the parent), nothing has changed and nothing may be deleted.
         aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
         try:
-            os.rename(self.plan.prefix, aside)
+            confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
             raise TargetRefused(
                 f"cannot move the old environment {self.plan.prefix} aside to replace it "
@@ -117,12 +117,13 @@ class _Rollback:
             return  # the old environment never moved: what is at the prefix is not ours to delete
         if self.state == target.EMPTY:  # the directory was the user's: empty it, keep it
             if os.path.isdir(prefix) and not fsops.is_link(prefix):
-                for name in os.listdir(prefix):
-                    fsops.remove_any(os.path.join(prefix, name))
+                with confined.Root.open(prefix) as root:
+                    for name in root.listdir():
+                        root.remove_any(name)
         elif os.path.lexists(prefix):
             fsops.remove_tree(prefix)
         if self.aside:
-            os.rename(self.aside, prefix)
+            confined.rename_beside(self.aside, prefix)
             self.aside = None
 
     def commit(self) -> None:

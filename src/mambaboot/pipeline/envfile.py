@@ -37,8 +37,9 @@ def package_name(spec: str) -> str:
 
 def read(path: str) -> EnvFile:
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
+        from mambaboot.common import confined
+
+        text = confined.read_named(path).decode("utf-8-sig")
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

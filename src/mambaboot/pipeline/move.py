@@ -145,8 +145,11 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
 
 def _forget_pack_note(prefix: str) -> None:
+    from mambaboot.common import confined
+
     try:
-        os.unlink(os.path.join(prefix, scan.RECORD_DIR, scan.PACKED_FILE))
+        with confined.Root.open(prefix) as root:
+            root.unlink(f"{scan.RECORD_DIR}/{scan.PACKED_FILE}")
     except FileNotFoundError:
         pass
 

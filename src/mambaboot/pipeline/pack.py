@@ -19,7 +19,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import fsops, noreplace
+from mambaboot.common import confined, fsops, noreplace
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -146,7 +146,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         writer = _write_zip if kind == "zip" else _write_tar
         count = writer(tmp, prefix, _extras(found.location, found.findings))
         if force:
-            os.replace(tmp, output)
+            confined.rename_beside(tmp, output)
         else:  # a file made at FILE while the archive was written is not replaced either
             try:
                 noreplace.rename_file(tmp, output)
@@ -155,7 +155,9 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
                                     "(pass --force to replace it)") from None
     except BaseException:
         if os.path.lexists(tmp):
-            os.unlink(tmp)
+            here, name = confined.split(tmp)
+            with here:
+                here.unlink(name)
         raise
     size = os.path.getsize(output)
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")

@@ -134,24 +134,29 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
     kept = _wheelhouse_file(cache_dir, entry)
     if os.path.isfile(kept):
         return True
-    os.makedirs(os.path.dirname(kept), exist_ok=True)
-    partial = kept + ".partial"
-    try:
-        shutil.copyfile(source, partial)
-        if fsops.sha256_file(partial) == entry.sha256:
-            os.replace(partial, kept)
-    except OSError:
-        pass  # a missing source only means --from-lock will need the original URL again
-    finally:
-        if os.path.lexists(partial):
-            os.unlink(partial)
-    if os.path.isfile(kept):
-        return True
-    try:
-        os.rmdir(os.path.dirname(kept))  # only the directory made above, and only while empty
-    except OSError:
-        pass
+    rel = os.path.relpath(kept, cache_dir).replace(os.sep, "/")
+    partial = rel + ".partial"
+    with confined.Root.open(cache_dir) as cache:  # below the cache, never through a link
+        cache.makedirs(os.path.dirname(rel))
+        try:
+            with confined.open_named(source) as fin, cache.open_new(partial, 0o644) as fout:
+                shutil.copyfileobj(fin, fout)
+            with cache.open_read(partial) as f:
+                if fsops.file_digest(f, "sha256") == entry.sha256:
+                    cache.rename(partial, rel)
+        except OSError:
+            pass  # a missing source only means --from-lock will need the original URL again
+        finally:
+            if cache.exists(partial):
+                cache.unlink(partial)
+        if cache.exists(rel):
+            return True
+        try:
+            cache.rmdir(os.path.dirname(rel))  # only the directory made above, and only while empty
+        except OSError:
+            pass
     return False
+
 
 
 class _Run:
@@ -252,11 +257,13 @@ class _Run:
         if not remote:
             return
         house = os.path.join(self.cache_dir, "pip", WHEELHOUSE)
-        os.makedirs(house, exist_ok=True)
+        with confined.Root.open(self.cache_dir) as cache:
+            cache.makedirs(f"pip/{WHEELHOUSE}")
         with tempfile.TemporaryDirectory(prefix=".download-", dir=house) as scratch:
             wanted = os.path.join(scratch, "requirements.txt")
-            with open(wanted, "w", encoding="utf-8") as f:
-                f.write("".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote))
+            with confined.Root.open(scratch) as here:
+                here.write_new("requirements.txt",
+                               "".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote).encode("utf-8"))
             cmd = [python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch, "-r", wanted]
             try:
                 code, tail = child.stream(cmd, self.pip_env, keep=5)

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from mambaboot.common import fsops
+from mambaboot.common import confined, fsops
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
 from mambaboot.relocate import scan
@@ -159,8 +159,7 @@ def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_ru
     report = Report()
     for rel in candidates(prefix, paths):
         path = os.path.join(prefix, *rel.split("/"))
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = confined.read_in(prefix, rel)
         text = raw.decode("utf-8", "surrogateescape")
         new, notes, leftovers = rewrite(text, rel, spellings, own_mamba)
         if leftovers:
@@ -174,7 +173,7 @@ def patch(prefix: str, written: Iterable[str] = (), backup: bool = False, dry_ru
             kept = _backup(prefix, rel, raw)
             if kept:
                 report.backups.append(kept)
-        fsops.atomic_write(path, new.encode("utf-8", "surrogateescape"), mode=os.stat(path).st_mode & 0o7777)
+        confined.write_in(prefix, rel, new.encode("utf-8", "surrogateescape"), mode=os.lstat(path).st_mode & 0o7777)
     return report
 
 
@@ -182,8 +181,7 @@ def _backup(prefix: str, rel: str, raw: bytes) -> str | None:
     """Keep the original once (a later run must not overwrite it with an already patched copy)."""
     kept_rel = f"{record.RECORD_DIR}/{BACKUP_DIR}/{rel}"
     kept = os.path.join(prefix, *kept_rel.split("/"))
-    if os.path.exists(kept):
+    if os.path.lexists(kept):
         return None
-    os.makedirs(os.path.dirname(kept), exist_ok=True)
-    fsops.atomic_write(kept, raw)
+    confined.write_in(prefix, kept_rel, raw)
     return kept_rel

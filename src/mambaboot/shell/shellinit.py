@@ -26,7 +26,7 @@ import os
 import re
 from typing import List, Mapping, Optional, Tuple
 
-from mambaboot.common import filerewrite, fsops, winsys
+from mambaboot.common import confined, filerewrite, fsops, winsys
 from mambaboot.common.values import value
 
 _START = re.compile(r"^\s*(?:#\s*>>>\s*(?P<a>conda|mamba) initialize\s*>>>|#region (?P<b>conda|mamba) initialize)\s*$")
@@ -147,8 +147,7 @@ def _encode(text: str, encoding: str) -> bytes:
 
 def _read(path: str) -> Optional[Tuple[List[str], str]]:
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = confined.read_named(path)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     return _lines(raw)
@@ -349,6 +348,8 @@ def remove_autorun(entry: AutoRun, home: str) -> str:
     try:
         winsys.write_autorun(entry.hive, entry.remaining or None, entry.kind)
     except OSError:
-        os.unlink(backup)  # nothing changed: a backup of it would only mislead
+        backups, name = confined.split(backup)  # nothing changed: a backup of it would only mislead
+        with backups:
+            backups.unlink(name)
         raise
     return backup

@@ -18,6 +18,7 @@ and one the shell already has stays as it is (`_build_activate_stack` filters it
 """
 
 import os
+import stat
 import sys
 
 UNSET = "***unset***"
@@ -39,13 +40,17 @@ def valid_name(name):
 
 
 def _read(path):
+    # Followed if a link, as conda does; but a regular file only, and never waited on (a fifo).
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise Broken(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Broken(f"cannot read {path}: not a regular file")
+        return f.read()
 
 
 def listing(prefix, rel):
@@ -399,7 +404,10 @@ def write(prefix, contents):
     for name, data in contents.items():
         path = os.path.join(directory, name)
         temp = f"{path}.{os.getpid()}.tmp"
-        with open(temp, "wb") as f:
+        # a new file (never one a link planted at that name leads to), renamed over the old one
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(temp, path)
 

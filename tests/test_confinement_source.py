@@ -1,0 +1,136 @@
+"""Every file operation on an environment, a cache, a home or a user's directory goes through the
+confined layer (common/confined.py): the source is checked for the calls that would go around it."""
+
+import ast
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "mambaboot"
+
+# Calls that act on a path by name, following whatever links are on the way.
+FORBIDDEN = {
+    "os": {"open", "replace", "rename", "renames", "unlink", "remove", "rmdir", "removedirs", "mkdir", "makedirs"},
+    "shutil": {"rmtree", "copy", "copy2", "copyfile", "copytree", "move"},
+}
+PATH_METHODS = {"write_text", "write_bytes", "read_text", "read_bytes"}  # pathlib's
+
+# The layer itself: the Root, and the primitives it is made of.
+LAYER = {
+    "common/confined.py": "the layer: a Root held by descriptor, every path below it resolved component by component",
+    "common/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree)",
+    "common/fsops.py": "lock files (O_NOFOLLOW, kept open while held) and the directories made for them",
+    "common/guarded.py": "deleting a directory only while it is the one checked: by descriptor and identity",
+    "common/noreplace.py": "a rename that never replaces (renameat2, link+unlink), on names its callers hold",
+    "common/filerewrite.py": "a user's own file (an rc file) rewritten from one read, never through a link at its name",
+}
+# The exceptions outside it, each with its reason.
+EXCEPTIONS = {
+    "relocate/scan.py": "copied into `pack` archives, imports nothing of mambaboot; works by descriptor itself",
+    "relocate/rewrite.py": "copied into `pack` archives, imports nothing of mambaboot; works by descriptor itself",
+    "relocate/unpack.py": "the archive's own unpack script: runs where no mambaboot is installed",
+    "shell/activation/envvars.py": "copied into the environment and run by its python: imports nothing of mambaboot",
+    "common/output.py": "the process's own streams (os.devnull, descriptors 0-2), no file of anyone's",
+    "engine/child.py": "the read end of a pipe to a child process, no file",
+    "engine/sandbox.py": "stale private homes found by descriptor (O_DIRECTORY | O_NOFOLLOW), as the layer does",
+}
+
+
+def _module_calls(tree):
+    imports_pathlib = any(isinstance(n, (ast.Import, ast.ImportFrom)) and (
+        getattr(n, "module", None) == "pathlib" or any(a.name == "pathlib" for a in getattr(n, "names", ())))
+        for n in ast.walk(tree))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            yield node.lineno, "open"
+        elif isinstance(func, ast.Attribute):
+            owner = func.value.id if isinstance(func.value, ast.Name) else None
+            if owner in FORBIDDEN and func.attr in FORBIDDEN[owner]:
+                yield node.lineno, f"{owner}.{func.attr}"
+            elif imports_pathlib and func.attr in PATH_METHODS:
+                yield node.lineno, f".{func.attr}"
+
+
+def around_the_layer(src: Path) -> list:
+    found = []
+    for module in sorted(src.rglob("*.py")):
+        rel = module.relative_to(src).as_posix()
+        if rel in LAYER or rel in EXCEPTIONS:
+            continue
+        for line, call in _module_calls(ast.parse(module.read_text(), str(module))):
+            found.append(f"{rel}:{line}: {call}")
+    return found
+
+
+def test_file_operations_go_through_the_confined_layer():
+    assert around_the_layer(SRC) == [], "use common/confined.py (a Root), or list the module with its reason"
+
+
+def test_the_allow_lists_name_modules_that_exist_and_need_it():
+    for rel in [*LAYER, *EXCEPTIONS]:
+        assert (SRC / rel).is_file(), rel
+    for rel in EXCEPTIONS:
+        assert list(_module_calls(ast.parse((SRC / rel).read_text()))), f"{rel} needs no exception any more"
+
+
+def test_the_checker_sees_each_way_around(tmp_path):
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "x.py").write_text(
+        "import os, shutil\nfrom pathlib import Path\n"
+        "open('f')\nos.replace('a', 'b')\nos.unlink('a')\nshutil.rmtree('d')\nos.makedirs('d')\nPath('f').write_text('')\n"
+        "root.unlink('a')\n")
+    assert around_the_layer(tmp_path) == [
+        "pipeline/x.py:3: open", "pipeline/x.py:4: os.replace", "pipeline/x.py:5: os.unlink",
+        "pipeline/x.py:6: shutil.rmtree", "pipeline/x.py:7: os.makedirs", "pipeline/x.py:8: .write_text"]
+
+
+# -------------------------------------------------------------------------- no import cycles
+
+
+def _imports(src: Path) -> dict:
+    """module -> the mambaboot modules it imports, at its top or inside a function alike."""
+    modules = {m.relative_to(src.parent).with_suffix("").as_posix().replace("/", "."): m for m in src.rglob("*.py")}
+    modules = {name[: -len(".__init__")] if name.endswith(".__init__") else name: path for name, path in modules.items()}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                          for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name and not name.startswith(m + ".")}
+    return graph
+
+
+def cycles(graph: dict) -> list:
+    """Each cycle once, as a list of modules, found by depth-first search."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    found, state, stack = [], {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                found.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_round_about():
+    assert cycles(_imports(SRC)) == []
+
+
+def test_the_cycle_check_sees_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
