@@ -225,3 +225,51 @@ def test_provision_refuses_a_record_whose_lock_leads_outside(world, made_env, re
     assert r.returncode == 4, r.stderr
     assert "../../victim.txt" in r.stderr
 
+
+
+# --------------------------------------------------------------------------- the layer's own promises
+
+
+def test_a_root_never_leads_out(tmp_path):
+    from mambaboot.common.confined import Root
+    from mambaboot.common.errors import Escapes, NotRegular
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "secret").write_text("x")
+    top = tmp_path / "top"
+    (top / "d").mkdir(parents=True)
+    (top / "link").symlink_to(tmp_path / "out")
+    (top / "file-link").symlink_to(tmp_path / "out" / "secret")
+    os.mkfifo(top / "fifo")
+    with Root.open(str(top)) as root:
+        for way in ("link/secret", "../out/secret", str(tmp_path / "out" / "secret"), "d/../../out/secret", "file-link"):
+            with pytest.raises(Escapes):
+                root.read_bytes(way)
+        for act in (lambda: root.write_replace("link/new", b"x"), lambda: root.makedirs("link/a/b"),
+                    lambda: root.unlink("link/secret"), lambda: root.remove_tree("link/secret"),
+                    lambda: root.sub("link"), lambda: root.rename("d", "link/d")):
+            with pytest.raises(Escapes):
+                act()
+        with pytest.raises(NotRegular):
+            root.read_bytes("fifo")
+        with pytest.raises(NotRegular):
+            root.read_bytes("d")
+        root.unlink("link")  # the link itself is an entry: removed, its target kept
+    assert (tmp_path / "out" / "secret").read_text() == "x" and sorted(os.listdir(tmp_path / "out")) == ["secret"]
+
+
+def test_a_replace_is_a_new_file_and_a_link_is_replaced_not_followed(tmp_path):
+    from mambaboot.common.confined import Root
+
+    shared = tmp_path / "cache-file"
+    shared.write_text("the cache's\n")
+    top = tmp_path / "top"
+    top.mkdir()
+    os.link(shared, top / "hard")
+    (top / "soft").symlink_to(shared)
+    with Root.open(str(top)) as root:
+        root.write_replace("hard", b"ours\n", 0o644)
+        root.write_replace("soft", b"ours too\n", 0o644)
+    assert shared.read_text() == "the cache's\n" and os.stat(shared).st_nlink == 1
+    assert (top / "hard").read_text() == "ours\n" and not (top / "soft").is_symlink()
+    assert sorted(os.listdir(top)) == ["hard", "soft"], "no temporary file left"

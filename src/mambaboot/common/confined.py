@@ -134,8 +134,16 @@ class Root:
                 except FileNotFoundError:
                     if not create:
                         raise
-                    _mkdir(part, fd, mode)
-                    nxt = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=fd)
+                    try:
+                        _mkdir(part, fd, mode)
+                    except FileExistsError:  # made meanwhile by another run: opened as any other
+                        pass
+                    try:
+                        nxt = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=fd)
+                    except OSError as exc:
+                        if exc.errno in _LINK_ERRNOS and _link_at(part, fd):
+                            raise self._escapes(found, i) from None
+                        raise
                 except OSError as exc:
                     if exc.errno in _LINK_ERRNOS and _link_at(part, fd):
                         raise self._escapes(found, i) from None

@@ -286,6 +286,7 @@ def drop_notes(cache_dir: str, paths) -> None:
 
 def clear_pending(cache_dir: str, prefix: str) -> None:
     try:
-        confined.Root.open(cache_dir).unlink(f"pending/{os.path.basename(_marker_path(cache_dir, prefix))}")
+        with confined.Root.open(cache_dir) as cache:
+            cache.unlink(f"pending/{os.path.basename(_marker_path(cache_dir, prefix))}")
     except FileNotFoundError:
         pass
