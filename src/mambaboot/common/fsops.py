@@ -458,7 +458,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def sha256_file(path: str) -> str:
-    with open(path, "rb") as f:
+    """A file's sha256: a regular file only (followed if a link: the user named it), never waited on."""
+    with confined.open_named(path) as f:
         return file_digest(f, "sha256")
 
 
@@ -473,15 +474,11 @@ def file_digest(f, algo: str) -> str:
 
 
 def open_regular(path: str):
-    """path opened for binary reading when it is a regular file, else None (not there, a link, or
-    a fifo, which is never waited on: O_NONBLOCK, then fstat)."""
+    """path opened for binary reading when it is a regular file, else None (not there, a link at its
+    name, or a fifo, which is never waited on)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_BINARY", 0))
+        directory, name = confined.split(path)
+        with directory:
+            return directory.open_read(name)
     except OSError:
         return None
-    f = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        f.close()
-        return None
-    return f

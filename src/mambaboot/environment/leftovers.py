@@ -116,15 +116,15 @@ def delete_noted_last(prefix: str) -> None:
     """Delete a moved environment's source in place, its MOVED_NOTE last: cut short, what is left
     still says what it is."""
     keep = os.path.normcase(MOVED_NOTE.split(os.sep)[0])
-    for name in os.listdir(prefix):
-        if os.path.normcase(name) != keep:
-            fsops.remove_any(os.path.join(prefix, name))
-    inner = os.path.join(prefix, record.RECORD_DIR)
     note = os.path.basename(MOVED_NOTE)
-    for name in os.listdir(inner):
-        if name != note:
-            fsops.remove_any(os.path.join(inner, name))
-    fsops.remove_any(inner)
+    with confined.Root.open(prefix) as root:  # below it, never through a link nor across a mount
+        for name in root.listdir():
+            if os.path.normcase(name) != keep:
+                root.remove_any(name)
+        for name in root.listdir(record.RECORD_DIR):
+            if name != note:
+                root.remove_any(f"{record.RECORD_DIR}/{name}")
+        root.remove_any(record.RECORD_DIR)
     fsops.remove_dir(prefix)
 
 
