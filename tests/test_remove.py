@@ -502,18 +502,20 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "conda-meta" / "history").write_text("")
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
-    real_remove_any = fsops.remove_any
+    from mambaboot.common import confined
+
+    real_remove_any = confined.Root.remove_any
 
     def refused(a, b):
         raise PermissionError(13, "in use", a)
 
-    def cut_short(path):
-        real_remove_any(path)
-        if os.path.basename(path) == "conda-meta":
+    def cut_short(root, rel):
+        real_remove_any(root, rel)
+        if os.path.basename(rel) == "conda-meta":
             raise KeyboardInterrupt  # the process dies here
 
-    monkeypatch.setattr(os, "rename", refused)
-    monkeypatch.setattr(fsops, "remove_any", cut_short)
+    monkeypatch.setattr(confined, "rename_beside", refused)
+    monkeypatch.setattr(confined.Root, "remove_any", cut_short)
     with pytest.raises(KeyboardInterrupt):
         delete.delete_moved(str(src), str(to), fsops.identity(os.lstat(src)))
     monkeypatch.undo()
