@@ -60,14 +60,14 @@ def register(subparsers) -> None:
 
 
 def _read_lock(path: str):
+    from mambaboot.common import untrusted
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import lockfile
 
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read lock file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        text = untrusted.read_text(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
     return lockfile.parse(text, path, os.getcwd())
 
 

@@ -54,7 +54,7 @@ def _changed(prefix: str, rec: dict, packages) -> str:
     """One line naming how conda-meta differs from the record ("" when it does not, or there is none)."""
     import os
 
-    from mambaboot.environment import lockfile
+    from mambaboot.environment import lockfile, record
 
     if not isinstance(rec.get("packages"), list):
         return ""
@@ -66,6 +66,6 @@ def _changed(prefix: str, rec: dict, packages) -> str:
     when = str(rec.get("completed") or rec.get("created") or "")[:19].replace("T", " ")
     pip = (" its `# pip:` lines are those mambaboot's pip installed then, not checked against the environment;"
            if rec.get("pip_packages") else "")
-    then = f" {os.path.join(prefix, *str(rec['lock']).split('/'))} is what it held then;" if rec.get("lock") else ""
+    then = f" {record.lock_path(prefix, rec)} is what it held then;" if rec.get("lock") else ""
     return (f"{prefix} changed since mambaboot recorded it ({when} UTC): {listing}; this lock is what it holds "
             f"now;{pip}{then}".rstrip(";"))

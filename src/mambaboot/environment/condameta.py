@@ -2,12 +2,12 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 import re
 from collections.abc import Iterator
 
-from mambaboot.common.errors import MambabootError, TargetRefused
+from mambaboot.common import untrusted
+from mambaboot.common.errors import MambabootError, TargetRefused, UntrustedInput
 from mambaboot.common.values import value
 
 
@@ -44,6 +44,8 @@ def _unreadable(path: str, exc: Exception) -> MambabootError:
     says exactly what is wrong where move, pack and audit read it): the environment is refused."""
     if isinstance(exc, (AttributeError, TypeError, KeyError)):
         exc = f"not shaped as a package record ({type(exc).__name__}: {exc})"
+    elif isinstance(exc, UntrustedInput):
+        exc = exc.problem
     return TargetRefused(f"unreadable package record {path}: {exc}")
 
 
@@ -54,8 +56,7 @@ _MISSHAPEN = (AttributeError, TypeError, KeyError)
 def _records(prefix: str) -> Iterator[dict]:
     for path in _record_paths(prefix):
         try:
-            with open(path, "rb") as f:
-                record = json.load(f)
+            record = _read(path)
             if not isinstance(record, dict):
                 raise TypeError("not a JSON object")
         except (OSError, ValueError, TypeError) as exc:
@@ -126,7 +127,14 @@ class Summary:
         self.paths = paths
 
 
-def _light(raw: bytes) -> tuple[dict, int] | None:
+def _read(path: str, raw: bytes | None = None) -> object:
+    """A package record, read as untrusted text: anything could have written it."""
+    if raw is None:
+        raw = untrusted.read_bytes(path, untrusted.PACKAGE_RECORD, follow=False)
+    return untrusted.json(raw, path)
+
+
+def _light(raw: bytes, path: str) -> tuple[dict, int] | None:
     """(the record without its paths_data, the bytes it declares), or None: decode it whole."""
     start = _value_of(raw, b'"paths_data"', 0, b"{")
     if start < 0:
@@ -139,7 +147,7 @@ def _light(raw: bytes) -> tuple[dict, int] | None:
     if end < 0 or raw.find(b"{", close, end) >= 0 or raw.find(b"[", close, end) >= 0:
         return None
     try:
-        record = json.loads(raw[:start] + b"null" + raw[end + 1:])
+        record = _read(path, raw[:start] + b"null" + raw[end + 1:])
     except ValueError:
         return None
     if not isinstance(record, dict) or "paths_data" not in record or record["paths_data"] is not None:
@@ -156,11 +164,10 @@ def summary(prefix: str, paths: bool = False) -> Summary:
     files = size = 0
     for path in _record_paths(prefix):
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
-            light = None if paths else _light(raw)
+            raw = untrusted.read_bytes(path, untrusted.PACKAGE_RECORD, follow=False)
+            light = None if paths else _light(raw, path)
             if light is None:
-                record = json.loads(raw)
+                record = _read(path, raw)
                 listed = (record.get("paths_data") or {}).get("paths") or ()
                 size += sum(int(e.get("size_in_bytes") or 0) for e in listed)
                 if entries is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, guarded, jsontext, noreplace
+from mambaboot.common import fsops, guarded, jsontext, noreplace, untrusted
 from mambaboot.common.errors import TargetRefused
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
@@ -126,10 +126,9 @@ def unregister(home: str, prefix: str) -> str | None:
     """Drop prefix from ~/.conda/environments.txt, where conda and micromamba list the
     environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be)."""
     path = os.path.join(home, ".conda", "environments.txt")
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError):
+    try:  # a file others write: one that cannot be trusted is left as it is
+        lines = untrusted.read_text(path).splitlines()
+    except (OSError, ValueError):
         return None
     key = os.path.normcase(os.path.normpath(prefix))
     kept = [line for line in lines if os.path.normcase(os.path.normpath(line.strip() or ".")) != key]

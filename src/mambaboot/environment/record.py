@@ -11,7 +11,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot import __version__
-from mambaboot.common import fsops, jsontext
+from mambaboot.common import fsops, jsontext, untrusted
 from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
@@ -43,12 +43,28 @@ def utc(stamp: float | None = None) -> str:
 
 def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
-    try:
-        with open(record_path(prefix), "rb") as f:
-            data = jsontext.loads(f.read())
+    try:  # a record nobody could trust (too big, too deep, a NUL) is no record of ours either
+        data = untrusted.read_json(record_path(prefix), limit=untrusted.RECORD)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
+
+
+def lock_path(prefix: str, rec: dict) -> str | None:
+    """Where the record's `lock` entry says the environment's lock is: inside PREFIX/.mambaboot
+    or refused (a record edited to name ../../a-file-of-yours is not followed there)."""
+    from mambaboot.common.errors import TargetRefused, UntrustedInput
+
+    rel = rec.get("lock")
+    if not rel:
+        return None
+    home = os.path.join(prefix, RECORD_DIR)
+    try:
+        if not isinstance(rel, str) or not rel.startswith(RECORD_DIR + "/"):
+            raise untrusted.refuse(record_path(prefix), f"its lock entry {rel!r} does not name a file inside {home}")
+        return untrusted.within(home, rel[len(RECORD_DIR) + 1:], record_path(prefix), "its lock entry")
+    except UntrustedInput as exc:
+        raise TargetRefused(str(exc)) from None
 
 
 # write()'s layout (indent=2): a top-level member starts a line with exactly two spaces and a
@@ -64,14 +80,14 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     members, while the package list is most of a record's bytes and of its parsing time.
     A record not in write()'s layout (edited by hand) is parsed whole. What is skipped is not
     checked to be valid JSON: whatever decides something (remove, create --force) uses read()."""
+    path = record_path(prefix)
     try:
-        with open(record_path(prefix), "rb") as f:
-            text = f.read().decode("utf-8")
+        text = untrusted.text(untrusted.read_bytes(path, untrusted.RECORD, follow=False), path)
     except (OSError, ValueError):
         return None
     members = _members(text, (*keys, "tool"))
     try:
-        data = jsontext.loads("{" + ",".join(members) + "}" if members is not None else text)
+        data = untrusted.json("{" + ",".join(members) + "}" if members is not None else text, path)
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("tool") != TOOL:
@@ -199,8 +215,7 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> 
 def json_object(path: str) -> dict | None:
     """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
     try:
-        with open(path, "rb") as f:
-            data = jsontext.loads(f.read())
+        data = untrusted.read_json(path)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

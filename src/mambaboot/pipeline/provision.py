@@ -230,10 +230,10 @@ class _Run:
         if unpinned:
             self.reporter.warn("no artefact to pin (a directory, VCS checkout or editable install), so the lock "
                                f"names them as unpinned and --from-lock refuses it: {', '.join(unpinned)}")
-        if rec.get("lock"):  # the lock written at creation did not know these yet
+        lock = record.lock_path(self.prefix, rec)
+        if lock:  # the lock written at creation did not know these yet
             text = lockfile.for_environment(condameta.installed(self.prefix), rec)
-            fsops.atomic_write(os.path.join(self.prefix, *rec["lock"].split("/")), text.encode(),
-                               mode=fsops.user_mode(0o666))
+            fsops.atomic_write(lock, text.encode(), mode=fsops.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
 
     def _keep_copies(self, python: str, entries: list[lockfile.PipEntry]) -> None:

@@ -123,7 +123,7 @@ def outside_links(prefix: str) -> List[Entry]:
                 raw = scan.read_regular(os.path.join(path, "direct_url.json"))
                 try:
                     data = json.loads(raw) if raw is not None else None
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 dir_info = data.get("dir_info") if isinstance(data, dict) else None
                 if isinstance(dir_info, dict) and dir_info.get("editable"):

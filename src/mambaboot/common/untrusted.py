@@ -1,0 +1,182 @@
+"""The one reader for text mambaboot did not write itself and cannot trust: records, conda-meta,
+conda-meta/state, the cache's notes, lock files, environment files, .condarc, environments.txt.
+
+Whatever such a file holds, reading it ends in a value or in UntrustedInput, whose message
+names the file and what is wrong: never a hang (a fifo is not waited on), never a memory
+blow-up (a size limit), never a RecursionError (a nesting limit, checked before parsing), and
+never a NUL or a lone surrogate handed on where no path, variable or shell can hold one.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+import re
+import stat
+
+from mambaboot.common import jsontext
+from mambaboot.common.errors import UntrustedInput
+
+# Sizes no genuine file of its kind comes near, and nesting none needs (conda-meta's deepest
+# is 4: record, paths_data, paths, entry). A limit is a refusal to read, not a truncation.
+MiB = 1 << 20
+SMALL = 1 * MiB  # the cache's notes, conda-meta/state
+TEXT = 16 * MiB  # environment files, locks, .condarc, environments.txt
+RECORD = 64 * MiB  # PREFIX/.mambaboot/record.json (a package list)
+PACKAGE_RECORD = 256 * MiB  # conda-meta/*.json: one entry per file of the package
+DEPTH = 64
+
+BOM = b"\xef\xbb\xbf"
+
+
+def refuse(path: str, problem: str) -> UntrustedInput:
+    return UntrustedInput(f"{path}: {problem}", path=path, problem=problem)
+
+
+def _open(path: str, follow: bool) -> int:
+    """The one place a file is opened for reading (the confined file layer takes this over): a
+    regular file only, and a fifo is never waited on (O_NONBLOCK, then fstat). OSError as raised."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow and os.path.islink(path):
+            raise refuse(path, "is a symbolic link, which is not followed here") from None
+        raise exc from None
+    except ValueError:  # a NUL in the name
+        raise refuse(path, "the name holds a NUL character") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise refuse(path, "is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: str, limit: int = TEXT, follow: bool = True) -> bytes:
+    """The file's bytes; UntrustedInput when it is not a regular file or is bigger than limit.
+    follow=False: a symbolic link is refused (a file inside an environment or the cache, where a
+    link would lead the read elsewhere); a file the user named is read through its links."""
+    fd = _open(path, follow)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise refuse(path, f"is bigger than {limit // MiB} MiB, more than such a file ever holds")
+    return data
+
+
+def text(data: bytes, path: str) -> str:
+    """UTF-8 text, with or without a byte-order mark (which is dropped), holding no NUL."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        decoded = data.decode("utf-8")  # strict: an encoded surrogate is refused too
+    except UnicodeDecodeError as exc:
+        raise refuse(path, f"is not UTF-8 text (byte {exc.start})") from None
+    if "\0" in decoded:
+        raise refuse(path, f"holds a NUL character (line {decoded.count(chr(10), 0, decoded.index(chr(0))) + 1})")
+    return decoded
+
+
+def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:
+    return text(read_bytes(path, limit, follow), path)
+
+
+# A JSON string (escapes included), and what is left of the text to count nesting in.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+def _nesting_beyond(body: str, depth: int) -> bool:
+    """Whether brackets outside strings nest deeper than depth: innermost pairs taken away a
+    level at a time, never recursion. Unbalanced text is left to the parser to refuse."""
+    if body.count("[") + body.count("{") <= depth:
+        return False
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", body))
+    for _ in range(depth):
+        brackets, taken = _INNERMOST.subn("", brackets)
+        if not brackets or not taken:
+            return False
+    return bool(_INNERMOST.search(brackets))
+
+
+def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True) -> object:
+    """The JSON value data holds. strings: every key and string value is checked to hold no
+    NUL and no lone surrogate (what `\\u0000` and `\\ud800` escapes write)."""
+    body = data if isinstance(data, str) else text(data, path)
+    if _nesting_beyond(body, depth):
+        raise refuse(path, f"is JSON nested deeper than {depth} levels")
+    try:
+        value = jsontext.loads(body)
+    except RecursionError:  # pragma: no cover - the nesting check comes first
+        raise refuse(path, f"is JSON nested deeper than {depth} levels") from None
+    except ValueError as exc:
+        raise refuse(path, f"is not valid JSON ({exc})") from None
+    if strings:
+        check_strings(value, path)
+    return value
+
+
+def read_json(path: str, limit: int = SMALL, follow: bool = False, depth: int = DEPTH, strings: bool = True) -> object:
+    return json(read_bytes(path, limit, follow), path, depth, strings)
+
+
+def _unusable(value: str) -> str | None:
+    if "\0" in value:
+        return "a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not a character)"
+    return None
+
+
+def check_string(value: str, path: str, where: str) -> str:
+    """value, when a path, a variable or a shell can hold it; UntrustedInput naming where."""
+    wrong = _unusable(value)
+    if wrong:
+        raise refuse(path, f"{where} holds {wrong}: {value!r}")
+    return value
+
+
+def check_strings(value: object, path: str) -> None:
+    """Every string in a parsed value (keys too), without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _unusable(item):
+                check_string(item, path, "a string")
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def yaml(data: bytes | str, path: str, depth: int = DEPTH) -> object:
+    """The YAML (common/yamlsubset's part of it) data holds, nested at most depth levels."""
+    from mambaboot.common import yamlsubset
+
+    try:
+        return yamlsubset.parse(data if isinstance(data, str) else text(data, path), max_depth=depth)
+    except yamlsubset.YamlError as exc:
+        raise refuse(path, str(exc)) from None
+
+
+def read_yaml(path: str, limit: int = TEXT, follow: bool = True, depth: int = DEPTH) -> object:
+    return yaml(read_bytes(path, limit, follow), path, depth)
+
+
+def within(root: str, relative: str, path: str, where: str) -> str:
+    """root joined with relative (a '/'-separated name read from a file), when it stays below
+    root: no absolute name, no '..', no drive, no NUL. UntrustedInput naming where otherwise."""
+    check_string(relative, path, where)
+    parts = relative.replace("\\", "/").split("/")
+    if (not relative or relative.startswith(("/", "\\")) or os.path.isabs(relative) or ":" in parts[0]  # a drive
+            or any(p in ("", ".", "..") for p in parts)):
+        raise refuse(path, f"{where} {relative!r} does not name a file inside {root}")
+    return os.path.join(root, *parts)
