@@ -19,7 +19,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import fsops, noreplace
+from mambaboot.common import fsops, outputfile
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -131,9 +131,10 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     output = os.path.abspath(os.path.expanduser(output))
     kind = _format(output)
     adopt.check_prefix(prefix)
-    if os.path.lexists(output) and not force:
+    stream = outputfile.is_stream(output)  # a device or a named pipe is written into, never replaced
+    if os.path.lexists(output) and not force and not stream:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
-    if fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
+    if not stream and fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
         raise UsageError(f"{output} is inside the environment it would hold ({prefix}, links followed): the archive "
                          "would hold its own partial file; write it outside the environment")
     found = audit.audit(prefix, windows, deep=False)
@@ -141,22 +142,19 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
-    tmp = fsops.unique_sibling(output, "partial")
+    tmp = outputfile.staging(output)
     try:
         writer = _write_zip if kind == "zip" else _write_tar
         count = writer(tmp, prefix, _extras(found.location, found.findings))
-        if force:
-            os.replace(tmp, output)
-        else:  # a file made at FILE while the archive was written is not replaced either
-            try:
-                noreplace.rename_file(tmp, output)
-            except FileExistsError:
-                raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
-                                    "(pass --force to replace it)") from None
+        size = os.path.getsize(tmp)
+        try:  # a file made at FILE while the archive was written is not replaced either, without --force
+            outputfile.write(output, staged=tmp, replace=force)
+        except FileExistsError:
+            raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
+                                "(pass --force to replace it)") from None
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
-    size = os.path.getsize(output)
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
     return Packed(prefix, output, count, size, found.location)
