@@ -10,6 +10,8 @@ Refused, naming them: editable installs, links and .pth entries leading out of t
 (what they point at would not be in the archive), and files audit calls blocking.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import io
 import json
 import os
@@ -37,18 +39,29 @@ class Packed:
     files: int
     size: int
     location: str
+    system: str | None = None  # "posix" or "windows": where the environment's packages run (None: not known)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"prefix": self.prefix, "archive": self.archive, "files": self.files, "size": self.size,
-                "location": self.location, "unpack": unpack_commands(self.archive)}
+                "location": self.location, "unpack": unpack_commands(self.archive, self.system)}
 
 
-def unpack_commands(archive: str) -> Dict[str, List[str]]:
+def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[str]]:
+    """The unpack steps for the system the environment is for (both when that is not known):
+    a Linux environment's archive is never unpacked on Windows."""
     name = os.path.basename(archive)
-    return {
+    steps = {
         "posix": [f"mkdir DIR && tar -xf {name} -C DIR", "DIR/bin/python DIR/.mambaboot/unpack.py"],
         "windows": [f"mkdir DIR && tar -xf {name} -C DIR", r"DIR\python.exe DIR\.mambaboot\unpack.py"],
     }
+    return {system: steps[system]} if system in steps else steps
+
+
+def _system(prefix: str) -> str | None:
+    from mambaboot.environment import condameta, lockfile
+
+    platform = lockfile.platform_of(condameta.installed(prefix))
+    return None if platform is None else "windows" if platform.startswith("win-") else "posix"
 
 
 def _format(path: str) -> str:
@@ -157,4 +170,4 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
             os.unlink(tmp)
         raise
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
-    return Packed(prefix, output, count, size, found.location)
+    return Packed(prefix, output, count, size, found.location, _system(prefix))
