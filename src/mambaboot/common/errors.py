@@ -26,13 +26,12 @@ HostUnreachable = type("HostUnreachable", (ObtainError,), {
                "a refused or timed-out connection).", "__module__": __name__})
 
 
-class UntrustedInput(MambabootError, ValueError):
+class UntrustedInput(UsageError, ValueError):
     """A file mambaboot reads but did not write (an environment file, a lock, a .condarc, a
     record, conda-meta, a cache note) that it refuses to read: too big, nested too deep, not
-    UTF-8, a NUL, not a regular file, or a name that leads outside. A ValueError too, so a
-    reader that treats a malformed file as absent treats a hostile one the same way."""
-
-    exit_code = 2
+    UTF-8, a NUL, not a regular file, or a name that leads outside. A usage error where the
+    user gave the file; a ValueError too, so a reader that treats a malformed file of an
+    environment as absent treats a hostile one the same way."""
 
     def __init__(self, message: str, path: str = "", problem: str = ""):
         super().__init__(message)

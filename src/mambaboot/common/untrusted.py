@@ -87,6 +87,9 @@ def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:
 # A JSON string (escapes included), and what is left of the text to count nesting in.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# A raw NUL or surrogate cannot be in strict UTF-8 JSON text, so only these escapes can write
+# one (or an escaped backslash before such text: the walk then finds nothing).
+_ESCAPED_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
@@ -115,7 +118,7 @@ def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True)
         raise refuse(path, f"is JSON nested deeper than {depth} levels") from None
     except ValueError as exc:
         raise refuse(path, f"is not valid JSON ({exc})") from None
-    if strings:
+    if strings and _ESCAPED_SUSPECT.search(body):  # else no string can hold either: no walk over a big record
         check_strings(value, path)
     return value
 
