@@ -200,19 +200,19 @@ def test_a_hostile_conda_meta_state_is_named(world, made_env, tmp_path, state, p
         assert str(path) in r.stderr and problem in r.stderr, (command, r.stderr)
 
 
-@pytest.mark.parametrize("entry", ["../victim.txt", ".mambaboot/../../victim.txt"])
-def test_a_record_lock_entry_outside_the_environment_is_refused(world, made_env, tmp_path, entry):
+@pytest.mark.parametrize("lock_entry", ["../victim.txt", ".mambaboot/../../victim.txt"])
+def test_a_record_lock_entry_outside_the_environment_is_refused(world, made_env, tmp_path, lock_entry):
     prefix = _env(made_env, tmp_path)
     victim = tmp_path / "victim.txt"  # where the entry leads from the prefix
     victim.write_text("mine\n")
     rec = json.loads(_record_file(prefix).read_text())
-    rec["lock"] = entry
+    rec["lock"] = lock_entry
     rec["state"] = "provisioning"
     rec["provisioning"] = {"pip": {"requirements": [], "installed": False}}
     _record_file(prefix).write_text(json.dumps(rec, indent=2))
     r = world.run("provision", str(prefix), "--cache-dir", str(world.cache))
     _no_crash(r, 4)
-    assert f"lock entry {entry!r}" in r.stderr
+    assert f"lock entry {lock_entry!r}" in r.stderr
     assert victim.read_text() == "mine\n"
 
 

@@ -10,7 +10,6 @@ never a NUL or a lone surrogate handed on where no path, variable or shell can h
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import re
 import stat
 
 from mambaboot.common import jsontext
@@ -84,13 +83,19 @@ def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:
     return text(read_bytes(path, limit, follow), path)
 
 
-# A JSON string (escapes included), and what is left of the text to count nesting in.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-# A raw NUL or surrogate cannot be in strict UTF-8 JSON text, so only these escapes can write
-# one (or an escaped backslash before such text: the walk then finds nothing).
-_ESCAPED_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-_INNERMOST = re.compile(r"\[\]|\{\}")
+# A JSON string (escapes included), what is left of the text to count nesting in, and its
+# innermost pairs: compiled when a text has more brackets than the limit (re is not imported
+# at start-up: remove and a create's wait before its engine read records and notes).
+_PATTERNS: list = []
+
+
+def _patterns() -> list:
+    if not _PATTERNS:
+        import re
+
+        _PATTERNS.extend((re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S), re.compile(r"[^\[\]{}]+"),
+                          re.compile(r"\[\]|\{\}")))
+    return _PATTERNS
 
 
 def _nesting_beyond(body: str, depth: int) -> bool:
@@ -98,12 +103,13 @@ def _nesting_beyond(body: str, depth: int) -> bool:
     level at a time, never recursion. Unbalanced text is left to the parser to refuse."""
     if body.count("[") + body.count("{") <= depth:
         return False
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", body))
+    string, not_bracket, innermost = _patterns()
+    brackets = not_bracket.sub("", string.sub("", body))
     for _ in range(depth):
-        brackets, taken = _INNERMOST.subn("", brackets)
+        brackets, taken = innermost.subn("", brackets)
         if not brackets or not taken:
             return False
-    return bool(_INNERMOST.search(brackets))
+    return bool(innermost.search(brackets))
 
 
 def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True) -> object:
@@ -118,7 +124,9 @@ def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True)
         raise refuse(path, f"is JSON nested deeper than {depth} levels") from None
     except ValueError as exc:
         raise refuse(path, f"is not valid JSON ({exc})") from None
-    if strings and _ESCAPED_SUSPECT.search(body):  # else no string can hold either: no walk over a big record
+    # A raw NUL or surrogate cannot be in strict UTF-8 JSON text: only an escape can write one
+    # (else no walk over a big record; a false alarm, an escaped backslash or \ud7ff, only costs the walk).
+    if strings and ("\\u0000" in body or "\\ud" in body or "\\uD" in body):
         check_strings(value, path)
     return value
 

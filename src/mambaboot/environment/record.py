@@ -60,9 +60,9 @@ def lock_path(prefix: str, rec: dict) -> str | None:
         return None
     home = os.path.join(prefix, RECORD_DIR)
     try:
-        if not isinstance(rel, str) or not rel.startswith(RECORD_DIR + "/"):
+        if not isinstance(rel, str) or rel.replace("\\", "/").split("/")[0] != RECORD_DIR:
             raise untrusted.refuse(record_path(prefix), f"its lock entry {rel!r} does not name a file inside {home}")
-        return untrusted.within(home, rel[len(RECORD_DIR) + 1:], record_path(prefix), "its lock entry")
+        return untrusted.within(prefix, rel, record_path(prefix), "its lock entry")
     except UntrustedInput as exc:
         raise TargetRefused(str(exc)) from None
 
