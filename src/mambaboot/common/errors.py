@@ -72,8 +72,8 @@ READER_GONE = 141
 EXIT_CODES = (
     (0, "success"),
     (1, "unexpected error (a bug: please report it)"),
-    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file given "
-                               "(environment file, lock, .condarc) that mambaboot refuses to read (named)"),
+    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
+                               "mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
     (TargetRefused.exit_code, "the target prefix exists and is not ours to replace"),
     (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
