@@ -33,7 +33,9 @@ def _print_info(data: dict) -> None:
         print(f"  package cache {c['path']}: {human(c['bytes'])}; {c['packages']} packages "
               f"({c['in_use']} in use by environments), {c['archives']} archives")
     mm = data["micromamba"]
-    print(f"  micromamba binaries {mm['path']}: {mm['binaries']}, {human(mm['bytes'])}")
+    # the count and the directory's size (its lock and digest files too): "0, 129 B" said neither
+    count = f"{mm['binaries']} binar{'y' if mm['binaries'] == 1 else 'ies'}"
+    print(f"  micromamba binaries {mm['path']}: {count}, {human(mm['bytes'])} in the directory")
     print(f"  pip cache {data['pip']['path']}: {human(data['pip']['bytes'])}")
     print(f"  left by killed runs: {data['stale_homes']['count']} private homes "
           f"({human(data['stale_homes']['bytes'])}), {data['orphaned_markers']} pending markers")

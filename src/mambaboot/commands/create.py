@@ -60,15 +60,14 @@ def register(subparsers) -> None:
 
 
 def _read_lock(path: str):
+    from mambaboot.common import untrusted
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import lockfile
 
     try:
-        from mambaboot.common import confined
-
-        text = confined.read_named(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read lock file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        text = untrusted.read_text(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
     return lockfile.parse(text, path, os.getcwd())
 
 

@@ -18,15 +18,15 @@ def register(subparsers) -> None:
         example="mambaboot lock ./myenv_3_12 -o myenv.lock",
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment directory")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default: standard output)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default, or `-`: standard output); a device or a named pipe is written "
+                   "as the shell's `>` writes it, a regular file is replaced whole")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import sys
 
-    from mambaboot.common import fsops, host
+    from mambaboot.common import fsops, host, outputfile
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import condameta, lockfile, record
     from mambaboot.shell.activation import sources
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     changed = _changed(prefix, rec, packages)
     if changed:
         sys.stderr.write(f"warning: {changed}\n")
-    if args.output:
-        fsops.atomic_write(os.path.abspath(args.output), text.encode(), mode=fsops.user_mode(0o666))
+    if args.output and args.output != outputfile.STDOUT:
+        outputfile.write(args.output, text.encode(), mode=fsops.user_mode(0o666))
         pip = len(rec.get("pip_packages") or ())
         sys.stderr.write(f"lock: {len(packages)} packages{f' and {pip} pip packages' if pip else ''} of {prefix} -> {args.output}\n")
     else:
@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _changed(prefix: str, rec: dict, packages) -> str:
     """One line naming how conda-meta differs from the record ("" when it does not, or there is none)."""
-    import os
-
-    from mambaboot.environment import lockfile
+    from mambaboot.environment import lockfile, record
 
     if not isinstance(rec.get("packages"), list):
         return ""
@@ -66,6 +64,6 @@ def _changed(prefix: str, rec: dict, packages) -> str:
     when = str(rec.get("completed") or rec.get("created") or "")[:19].replace("T", " ")
     pip = (" its `# pip:` lines are those mambaboot's pip installed then, not checked against the environment;"
            if rec.get("pip_packages") else "")
-    then = f" {os.path.join(prefix, *str(rec['lock']).split('/'))} is what it held then;" if rec.get("lock") else ""
+    then = f" {record.lock_path(prefix, rec)} is what it held then;" if rec.get("lock") else ""
     return (f"{prefix} changed since mambaboot recorded it ({when} UTC): {listing}; this lock is what it holds "
             f"now;{pip}{then}".rstrip(";"))

@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if rec.get("state") not in record.FINISHED or record.pending(cache_dir, prefix):
         raise TargetRefused(f"{prefix} was never completed (state: {rec.get('state')}); "
                             "recreate it with `mambaboot create --force`")
-    if rec.get("lock"):
-        record.lock_entry(prefix, rec)  # a lock named outside is refused before anything runs
+    record.lock_entry(prefix, rec)  # a lock entry that leads elsewhere is refused before any step runs
     steps = provision.remaining(rec, [os.path.abspath(s) for s in args.post_scripts])
     provision.check_scripts(steps.scripts, h.windows, h.environ)
     rep = reporter(args)

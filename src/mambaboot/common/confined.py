@@ -485,6 +485,18 @@ def read_named(path: str, limit: int | None = None) -> bytes:
     return data
 
 
+def open_stream(path: str) -> int:
+    """A device, fifo or socket the user named for output, opened for writing as a shell's `>`
+    opens it (followed if a link; waiting for a fifo's reader as `>` waits). Never creates and
+    never truncates a file: a name that is a regular file by now is refused (NotRegular), for
+    the caller to replace it whole instead."""
+    handle = os.open(path, os.O_WRONLY | _CLOEXEC | getattr(os, "O_BINARY", 0))
+    if stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise NotRegular(f"{path} became a regular file while it was opened", path)
+    return handle
+
+
 def open_named(path: str):
     """read_named's file, opened for binary reading."""
     handle = os.open(path, _READ & ~_NOFOLLOW)

@@ -54,6 +54,20 @@ ObtainError = _kind("ObtainError", 5, "micromamba could not be obtained: downloa
 HostUnreachable = type("HostUnreachable", (ObtainError,), {
     "__doc__": "No connection to a download's host could be made (a name that does not resolve, no route, "
                "a refused or timed-out connection).", "__module__": __name__})
+
+
+class UntrustedInput(UsageError, ValueError):
+    """A file mambaboot reads but did not write (an environment file, a lock, a .condarc, a
+    record, conda-meta, a cache note) that it refuses to read: too big, nested too deep, not
+    UTF-8, a NUL, not a regular file, or a name that leads outside. A usage error where the
+    user gave the file; a ValueError too, so a reader that treats a malformed file of an
+    environment as absent treats a hostile one the same way."""
+
+    def __init__(self, message: str, path: str = "", problem: str = ""):
+        super().__init__(message)
+        self.path, self.problem = path, problem or message
+
+
 EngineError = _kind("EngineError", 6, "micromamba ran and failed.")
 VerifyError = _kind("VerifyError", 7, "The new environment does not behave as requested.")
 ProvisionError = _kind("ProvisionError", 8, "A provisioning step (pip section, post-script) failed; the environment "
@@ -88,7 +102,8 @@ READER_GONE = 141
 EXIT_CODES = (
     (0, "success"),
     (1, "unexpected error (a bug: please report it)"),
-    (2, "usage error: bad option, name, prefix character or version"),
+    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
+                               "mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
     (TargetRefused.exit_code, "the target prefix exists and is not ours to replace"),
     (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),

@@ -29,11 +29,16 @@ _UNSUPPORTED = {"&": "anchors", "*": "aliases", "!": "tags", "|": "block scalars
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/", "0": "\0", "r": "\r"}
 
 
-def parse(text: str) -> object:
+# Deeper than any settings or environment file goes, and far below Python's recursion limit,
+# which each level of nesting costs a few frames of.
+MAX_DEPTH = 64
+
+
+def parse(text: str, max_depth: int = MAX_DEPTH) -> object:
     lines = _lines(text)
     if not lines:
         return None
-    value, i = _block(lines, 0, lines[0].indent)
+    value, i = _block(lines, 0, lines[0].indent, max_depth)
     if i < len(lines):
         raise YamlError(f"line {lines[i].number}: unexpected indentation")
     return value
@@ -71,34 +76,42 @@ def _is_item(text: str) -> bool:
     return text == "-" or text.startswith("- ")
 
 
-def _block(lines: list[_Line], i: int, indent: int) -> tuple[object, int]:
+def _block(lines: list[_Line], i: int, indent: int, depth: int) -> tuple[object, int]:
     if _is_item(lines[i].text):
-        return _sequence(lines, i, indent)
-    return _mapping(lines, i, indent)
+        return _sequence(lines, i, indent, depth)
+    return _mapping(lines, i, indent, depth)
 
 
-def _sequence(lines: list[_Line], i: int, indent: int) -> tuple[list[object], int]:
+def _deeper(depth: int, line: _Line) -> int:
+    if depth <= 0:
+        raise YamlError(f"line {line.number}: nested deeper than mambaboot reads ({MAX_DEPTH} levels)")
+    return depth - 1
+
+
+def _sequence(lines: list[_Line], i: int, indent: int, depth: int) -> tuple[list[object], int]:
+    depth = _deeper(depth, lines[i])
     items: list[object] = []
     while i < len(lines) and lines[i].indent == indent and _is_item(lines[i].text):
         line = lines[i]
         rest = line.text[1:].lstrip()
         if not rest:
             if i + 1 < len(lines) and lines[i + 1].indent > indent:
-                value, i = _block(lines, i + 1, lines[i + 1].indent)
+                value, i = _block(lines, i + 1, lines[i + 1].indent, depth)
             else:
                 value, i = None, i + 1
         elif _split_key(rest, line.number) is not None:
             # "- key: value" opens a mapping whose keys line up with "key".
             inner = indent + (len(line.text) - len(rest))
-            lines = lines[:i] + [_Line(line.number, inner, rest)] + lines[i + 1:]
-            value, i = _mapping(lines, i, inner)
+            lines[i] = _Line(line.number, inner, rest)  # in place: no line before i is read again
+            value, i = _mapping(lines, i, inner, depth)
         else:
             value, i = _scalar(rest, line.number), i + 1
         items.append(value)
     return items, i
 
 
-def _mapping(lines: list[_Line], i: int, indent: int) -> tuple[dict[str, object], int]:
+def _mapping(lines: list[_Line], i: int, indent: int, depth: int) -> tuple[dict[str, object], int]:
+    depth = _deeper(depth, lines[i])
     result: dict[str, object] = {}
     while i < len(lines) and lines[i].indent == indent and not _is_item(lines[i].text):
         line = lines[i]
@@ -112,7 +125,7 @@ def _mapping(lines: list[_Line], i: int, indent: int) -> tuple[dict[str, object]
         if rest:
             result[key] = _scalar(rest, line.number)
         elif i < len(lines) and (lines[i].indent > indent or (lines[i].indent == indent and _is_item(lines[i].text))):
-            result[key], i = _block(lines, i, lines[i].indent)
+            result[key], i = _block(lines, i, lines[i].indent, depth)
         else:
             result[key] = None
     if i < len(lines) and lines[i].indent > indent:

@@ -249,24 +249,23 @@ def user_home(environ: Mapping[str, str], windows: bool) -> str | None:
 
 
 def _network_keys(path: str) -> dict[str, object]:
-    try:
-        from mambaboot.common import confined
-
-        text = confined.read_named(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
     import re
 
-    if not re.search(_MENTIONS, text, re.M):
-        return {}  # nothing of ours in it: what else it says is not our business
-    from mambaboot.common import yamlsubset
+    from mambaboot.common import untrusted
+    from mambaboot.common.errors import UntrustedInput
 
     try:
-        data = yamlsubset.parse(text)
-    except yamlsubset.YamlError as exc:
-        raise UsageError(f"{path} sets network options in YAML mambaboot cannot read ({exc}); "
-                         "write them as plain `key: value` lines or use the environment variables "
-                         "HTTPS_PROXY and REQUESTS_CA_BUNDLE") from None
+        text = untrusted.read_text(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not re.search(_MENTIONS, text, re.M):
+        return {}  # nothing of ours in it: what else it says is not our business
+    try:
+        data = untrusted.yaml(text, path)
+    except UntrustedInput as exc:
+        raise UntrustedInput(f"{path} sets network options in YAML mambaboot cannot read ({exc.problem}); "
+                             "write them as plain `key: value` lines or use the environment variables "
+                             "HTTPS_PROXY and REQUESTS_CA_BUNDLE", path, exc.problem) from None
     if not isinstance(data, dict):
         return {}
     return {k: data[k] for k in _KEYS if data.get(k) is not None}
@@ -275,12 +274,11 @@ def _network_keys(path: str) -> dict[str, object]:
 def _check_auth(path: str) -> None:
     """Refuse what libmamba would choke on, before the engine runs with it."""
     import base64
-    import json
+
+    from mambaboot.common import untrusted
 
     try:
-        from mambaboot.common import confined
-
-        data = json.loads(confined.read_named(path).decode("utf-8"))
+        data = untrusted.read_json(path, limit=untrusted.TEXT, follow=True)
         for host, entry in data.items():
             if entry.get("type") == "BasicHTTPAuthentication":
                 base64.b64decode(entry["password"], validate=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 import re
 from collections.abc import Iterator
 
-from mambaboot.common import confined
-from mambaboot.common.errors import MambabootError, TargetRefused
+from mambaboot.common import untrusted
+from mambaboot.common.errors import MambabootError, TargetRefused, UntrustedInput
 from mambaboot.common.values import value
 
 
@@ -45,6 +44,8 @@ def _unreadable(path: str, exc: Exception) -> MambabootError:
     says exactly what is wrong where move, pack and audit read it): the environment is refused."""
     if isinstance(exc, (AttributeError, TypeError, KeyError)):
         exc = f"not shaped as a package record ({type(exc).__name__}: {exc})"
+    elif isinstance(exc, UntrustedInput):
+        exc = exc.problem
     return TargetRefused(f"unreadable package record {path}: {exc}")
 
 
@@ -52,15 +53,15 @@ def _unreadable(path: str, exc: Exception) -> MambabootError:
 _MISSHAPEN = (AttributeError, TypeError, KeyError)
 
 
-def _read(prefix: str, path: str) -> bytes:
-    """A record below prefix: a regular file reached without a link, never waited on."""
-    return confined.read_in(prefix, os.path.relpath(path, prefix))
+def _read_raw(prefix: str, path: str) -> bytes:
+    """A record below prefix: a regular file reached without a link, never waited on, bounded."""
+    return untrusted.read_bytes_in(prefix, os.path.relpath(path, prefix).replace(os.sep, "/"), untrusted.PACKAGE_RECORD)
 
 
 def _records(prefix: str) -> Iterator[dict]:
     for path in _record_paths(prefix):
         try:
-            record = json.loads(_read(prefix, path))
+            record = _read(path, _read_raw(prefix, path))
             if not isinstance(record, dict):
                 raise TypeError("not a JSON object")
         except (OSError, ValueError, TypeError) as exc:
@@ -131,7 +132,12 @@ class Summary:
         self.paths = paths
 
 
-def _light(raw: bytes) -> tuple[dict, int] | None:
+def _read(path: str, raw: bytes) -> object:
+    """A package record, parsed as untrusted text: anything could have written it."""
+    return untrusted.json(raw, path)
+
+
+def _light(raw: bytes, path: str) -> tuple[dict, int] | None:
     """(the record without its paths_data, the bytes it declares), or None: decode it whole."""
     start = _value_of(raw, b'"paths_data"', 0, b"{")
     if start < 0:
@@ -144,7 +150,7 @@ def _light(raw: bytes) -> tuple[dict, int] | None:
     if end < 0 or raw.find(b"{", close, end) >= 0 or raw.find(b"[", close, end) >= 0:
         return None
     try:
-        record = json.loads(raw[:start] + b"null" + raw[end + 1:])
+        record = _read(path, raw[:start] + b"null" + raw[end + 1:])
     except ValueError:
         return None
     if not isinstance(record, dict) or "paths_data" not in record or record["paths_data"] is not None:
@@ -161,10 +167,10 @@ def summary(prefix: str, paths: bool = False) -> Summary:
     files = size = 0
     for path in _record_paths(prefix):
         try:
-            raw = _read(prefix, path)
-            light = None if paths else _light(raw)
+            raw = _read_raw(prefix, path)
+            light = None if paths else _light(raw, path)
             if light is None:
-                record = json.loads(raw)
+                record = _read(path, raw)
                 listed = (record.get("paths_data") or {}).get("paths") or ()
                 size += sum(int(e.get("size_in_bytes") or 0) for e in listed)
                 if entries is not None:

@@ -121,21 +121,22 @@ def _left(path: str, why: str, missing) -> tuple[tuple[str, ...], str]:
 
 def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     """Append the SETTINGS the file lacks (a user's own value of one always wins), or say why not."""
-    from mambaboot.common import filerewrite, yamlsubset
+    from mambaboot.common import filerewrite, untrusted
+    from mambaboot.common.errors import UntrustedInput
 
     every = [key for key, _, _ in SETTINGS]
     if fsops.is_link(path) or not os.path.isfile(path):
         return _left(path, "is not a regular file", every)
     try:
         read = filerewrite.Read(path)
-        text = read.data.decode("utf-8")
-        top = yamlsubset.parse(text)
+        # A byte-order mark (Notepad's) is no part of the first key, and stays where it is.
+        bom = untrusted.BOM if read.data.startswith(untrusted.BOM) else b""
+        text = untrusted.text(read.data, path)
+        top = untrusted.yaml(text, path)
     except OSError as exc:
         return _left(path, f"cannot be read ({exc.strerror})", every)
-    except UnicodeDecodeError:
-        return _left(path, "is not UTF-8 text", every)
-    except yamlsubset.YamlError as exc:
-        return _left(path, f"cannot be read safely ({exc})", every)
+    except UntrustedInput as exc:
+        return _left(path, f"cannot be read safely ({exc.problem})", every)
     if top is not None and not isinstance(top, dict):
         return _left(path, "does not hold a mapping of settings", every)
     missing = [key for key in every if key not in (top or {})]
@@ -145,14 +146,14 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     block = newline.join([ADDED] + _settings(missing)) + newline
     new = text + ("" if not text or text.endswith("\n") else newline) + block
     try:  # read again as a whole: the settings must land in the file's own top-level mapping
-        after = yamlsubset.parse(new)
-    except yamlsubset.YamlError:
+        after = untrusted.yaml(new, path)
+    except UntrustedInput:
         after = None
     if not isinstance(after, dict) or any(after.get(key) is None for key in missing):
         return _left(path, "has a layout mambaboot cannot append to safely", missing)
     try:
         # A new file, never written in place: the installer may have hard-linked it from the package cache.
-        filerewrite.rewrite(read, new.encode("utf-8"), keep_links=False)
+        filerewrite.rewrite(read, bom + new.encode("utf-8"), keep_links=False)
     except OSError as exc:
         return _left(path, f"could not be written ({exc.strerror or exc})", missing)
     return tuple(missing), None

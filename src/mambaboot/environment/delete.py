@@ -15,7 +15,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, guarded, jsontext, noreplace
+from mambaboot.common import confined, fsops, guarded, jsontext, noreplace, untrusted
 from mambaboot.common.errors import CrossesMount, TargetRefused
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
@@ -130,11 +130,11 @@ def unregister(home: str, prefix: str) -> str | None:
     replaced by a copy nor written through, like a file that is not a regular one."""
     path = os.path.join(home, ".conda", "environments.txt")
     rel = ".conda/environments.txt"
-    try:
+    try:  # a file others write: a link, or one that cannot be trusted, is left as it is
+        lines = untrusted.text(untrusted.read_bytes_in(home, rel), path).splitlines()
         with confined.Root.open(home) as root:
-            lines = root.read_bytes(rel).decode("utf-8").splitlines()
             mode = root.lstat(rel).st_mode & 0o777
-    except (OSError, UnicodeDecodeError):
+    except (OSError, ValueError):
         return None
     key = os.path.normcase(os.path.normpath(prefix))
     kept = [line for line in lines if os.path.normcase(os.path.normpath(line.strip() or ".")) != key]

@@ -118,6 +118,16 @@ def _count(packages) -> int | None:
     return len(packages) if isinstance(packages, list) else packages if isinstance(packages, int) else None
 
 
+def _environments_in(directory: str) -> list[str]:
+    """The names of the environments directly under directory (conda-meta or our record in them)."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return []
+    return [e.name for e in entries if e.is_dir(follow_symlinks=False)
+            and (os.path.isdir(os.path.join(e.path, "conda-meta")) or os.path.isdir(os.path.join(e.path, record.RECORD_DIR)))]
+
+
 def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list[Environment]:
     """Every environment directly under envs_dir, then each of paths (which must be environments)."""
     from mambaboot.common.errors import UsageError
@@ -137,6 +147,11 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
         prefix = os.path.abspath(path)
         env = found.get(prefix) or describe(prefix, cache_dir, measure, pending, whole=False)
         if env is None:
+            held = _environments_in(prefix)
+            if held:
+                raise UsageError(f"{prefix} is not an environment but a directory of {len(held)} "
+                                 f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}): list them with "
+                                 f"`mambaboot list --envs-dir {prefix}`")
             raise UsageError(f"{prefix} is not an environment (no conda-meta, no mambaboot record)")
         found[prefix] = env
     return list(found.values())

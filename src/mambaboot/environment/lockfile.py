@@ -224,8 +224,22 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
 
 
+def _place(location: str, source: str, number: int, cwd: str) -> str:
+    """The line's package as a URL that names a place: one urlsplit reads (a '[' that opens no
+    IPv6 address is refused there) and that holds no NUL, raw or %00, which no path can hold."""
+    from mambaboot.common import untrusted
+
+    untrusted.check_string(unquote(location), source, f"line {number}")
+    try:
+        url = _as_url(location, cwd)
+        urlsplit(url)
+    except ValueError as exc:
+        raise UsageError(f"{source}:{number}: not a package URL ({exc}): {location!r}") from None
+    return url
+
+
 def _entry(match, source: str, number: int, cwd: str) -> Entry:
-    url, digest = _as_url(match.group("url"), cwd), (match.group("hash") or "").lower()
+    url, digest = _place(match.group("url"), source, number, cwd), (match.group("hash") or "").lower()
     if digest.startswith("sha256:"):
         digest = digest[len("sha256:"):]
     if re.fullmatch(r"[0-9a-f]{64}", digest):

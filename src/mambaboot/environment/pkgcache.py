@@ -363,7 +363,7 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
     downloading (`has_valid_extracted_dir`, `has_valid_tarball`, libmamba/src/core/package_cache.cpp):
     its extracted directory, whose info/repodata_record.json records the same sha256 (else md5), or
     its archive with that digest; flat (conda, micromamba < 2.6) or under the URL's directory."""
-    import json
+    from mambaboot.common import untrusted
 
     stem = _stem(filename)
     if stem is None or not (sha256 or md5):
@@ -374,8 +374,8 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
         f = fsops.open_regular(os.path.join(place, stem, "info", "repodata_record.json"))
         if f is not None:
             with f:
-                try:
-                    known = json.loads(f.read()).get(algo)
+                try:  # a record anything could have written: the one reader's limits
+                    known = untrusted.json(f.read(), os.path.join(place, stem, "info", "repodata_record.json")).get(algo)
                 except (OSError, ValueError, AttributeError):
                     pass
         if known == expected:

@@ -12,7 +12,7 @@ import os
 import stat
 
 from mambaboot import __version__
-from mambaboot.common import confined, fsops, jsontext
+from mambaboot.common import confined, fsops, jsontext, untrusted
 from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
@@ -44,11 +44,16 @@ def utc(stamp: float | None = None) -> str:
 
 def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
-    try:
-        data = jsontext.loads(confined.read_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}"))
-    except (OSError, ValueError):  # a link on the way, a fifo: not a record of ours either
+    try:  # a link on the way, a fifo, a record nobody could trust (too big, too deep, a NUL): no record of ours
+        data = untrusted.read_json_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", limit=untrusted.RECORD)
+    except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("tool") == TOOL else None
+
+
+def lock_path(prefix: str, rec: dict) -> str | None:
+    """Where the record's `lock` entry says the environment's lock is (lock_entry's check), or None."""
+    return os.path.join(prefix, *lock_entry(prefix, rec).split("/")) if rec.get("lock") else None
 
 
 # write()'s layout (indent=2): a top-level member starts a line with exactly two spaces and a
@@ -64,13 +69,14 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     members, while the package list is most of a record's bytes and of its parsing time.
     A record not in write()'s layout (edited by hand) is parsed whole. What is skipped is not
     checked to be valid JSON: whatever decides something (remove, create --force) uses read()."""
+    path = record_path(prefix)
     try:
-        text = confined.read_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}").decode("utf-8")
+        text = untrusted.text(untrusted.read_bytes_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", untrusted.RECORD), path)
     except (OSError, ValueError):
         return None
     members = _members(text, (*keys, "tool"))
     try:
-        data = jsontext.loads("{" + ",".join(members) + "}" if members is not None else text)
+        data = untrusted.json("{" + ",".join(members) + "}" if members is not None else text, path)
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("tool") != TOOL:
@@ -173,14 +179,15 @@ def write(prefix: str, data: dict, sync: bool = True) -> str:
 
 
 def lock_entry(prefix: str, rec: dict) -> str:
-    """The record's `lock` entry, which is read from a file and so may name any place: only the one
-    finish writes is taken (Escapes else, before anything is written there)."""
+    """The record's `lock` entry, which is read from a file and so may name any place (a record
+    edited to name ../../a-file-of-yours): only the one finish writes is taken (Escapes else,
+    before anything is read or written there)."""
     own = f"{RECORD_DIR}/{LOCK_FILE}"
     if rec.get("lock") != own:
         from mambaboot.common.errors import Escapes
 
-        raise Escapes(f"{record_path(prefix)} names {rec.get('lock')!r} as its lock, not {own}; "
-                      "nothing was written there", str(rec.get("lock")))
+        raise Escapes(f"{record_path(prefix)}: its lock entry {rec.get('lock')!r} is not {own}; "
+                      "nothing was read or written there", str(rec.get("lock")))
     return own
 
 
@@ -208,8 +215,8 @@ def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> 
 def json_object(path: str) -> dict | None:
     """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
     try:
-        data = jsontext.loads(confined.read_file(path))
-    except (OSError, ValueError):  # a fifo or a link in its place: no note of ours
+        data = untrusted.read_json(path)
+    except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -268,8 +275,8 @@ def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
 
 def _marker_in(notes: confined.Root, name: str) -> dict | None:
     try:
-        data = jsontext.loads(notes.read_bytes(name))
-    except (OSError, ValueError):
+        data = untrusted.json(notes.read_bytes(name, untrusted.SMALL), notes.where(name))
+    except (OSError, ValueError):  # a note nobody could trust (too big, too deep, a NUL) is no note of ours
         return None
     return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
 

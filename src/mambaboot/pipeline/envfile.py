@@ -5,7 +5,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import re
 
-from mambaboot.common import yamlsubset
+from mambaboot.common import untrusted
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
@@ -37,21 +37,18 @@ def package_name(spec: str) -> str:
 
 def read(path: str) -> EnvFile:
     try:
-        from mambaboot.common import confined
-
-        text = confined.read_named(path).decode("utf-8-sig")
+        data = untrusted.read_bytes(path)
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"environment file {path} is not UTF-8 text: {exc}") from None
-    return parse(text, os.path.abspath(path))
+    path = os.path.abspath(path)
+    return _parsed(untrusted.yaml(data, path), path)
 
 
 def parse(text: str, path: str) -> EnvFile:
-    try:
-        doc = yamlsubset.parse(text)
-    except yamlsubset.YamlError as exc:
-        raise UsageError(f"{path}: {exc}") from None
+    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path), path)
+
+
+def _parsed(doc: object, path: str) -> EnvFile:
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: expected a mapping with name, channels and dependencies")
     unknown = sorted(set(doc) - _KNOWN_KEYS)
@@ -78,6 +75,7 @@ def parse(text: str, path: str) -> EnvFile:
     if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
         ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
         variables = tuple((k, v) for k, v in variables if k != "PATH")
+    untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables)
 
 
@@ -94,7 +92,8 @@ def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
             raise UsageError(f"{path}: variables: {key!r} is not a variable name every shell can set")
         if isinstance(item, (dict, list)) or item is None:
             raise UsageError(f"{path}: variables: {key} must have a single value, not {item!r}")
-        found.append((key, str(item)))
+        # Checked now, not after micromamba ran: no variable of any shell holds a NUL or a lone surrogate.
+        found.append((key, untrusted.check_string(str(item), path, f"variables: {key}")))
     return tuple(found)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops
+from mambaboot.common import confined, fsops, untrusted
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
@@ -191,11 +191,15 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
 
     path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
     try:
-        state = json.loads(confined.read_in(inputs.prefix, STATE_FILE).decode("utf-8"))
+        state = untrusted.read_json_in(inputs.prefix, STATE_FILE)
     except FileNotFoundError:
         state = {}
-    except (OSError, ValueError) as exc:
-        raise VerifyError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise VerifyError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # UntrustedInput: named, as activation names it
+        raise VerifyError(str(exc)) from None
+    if not isinstance(state, dict) or not isinstance(state.get("env_vars", {}), dict):
+        raise VerifyError(f"{path}: not a JSON object with an env_vars object, as conda writes it")
     state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
     confined.write_in(inputs.prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
                       mode=fsops.user_mode(0o666), sync=not inputs.fresh)

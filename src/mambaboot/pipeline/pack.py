@@ -10,6 +10,8 @@ Refused, naming them: editable installs, links and .pth entries leading out of t
 (what they point at would not be in the archive), and files audit calls blocking.
 """
 
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
 import io
 import json
 import os
@@ -19,7 +21,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import confined, fsops, noreplace
+from mambaboot.common import confined, fsops, outputfile
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -37,18 +39,29 @@ class Packed:
     files: int
     size: int
     location: str
+    system: str | None = None  # "posix" or "windows": where the environment's packages run (None: not known)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"prefix": self.prefix, "archive": self.archive, "files": self.files, "size": self.size,
-                "location": self.location, "unpack": unpack_commands(self.archive)}
+                "location": self.location, "unpack": unpack_commands(self.archive, self.system)}
 
 
-def unpack_commands(archive: str) -> Dict[str, List[str]]:
+def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[str]]:
+    """The unpack steps for the system the environment is for (both when that is not known):
+    a Linux environment's archive is never unpacked on Windows."""
     name = os.path.basename(archive)
-    return {
+    steps = {
         "posix": [f"mkdir DIR && tar -xf {name} -C DIR", "DIR/bin/python DIR/.mambaboot/unpack.py"],
         "windows": [f"mkdir DIR && tar -xf {name} -C DIR", r"DIR\python.exe DIR\.mambaboot\unpack.py"],
     }
+    return {system: steps[system]} if system in steps else steps
+
+
+def _system(prefix: str) -> str | None:
+    from mambaboot.environment import condameta, lockfile
+
+    platform = lockfile.platform_of(condameta.installed(prefix))
+    return None if platform is None else "windows" if platform.startswith("win-") else "posix"
 
 
 def _format(path: str) -> str:
@@ -131,9 +144,10 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     output = os.path.abspath(os.path.expanduser(output))
     kind = _format(output)
     adopt.check_prefix(prefix)
-    if os.path.lexists(output) and not force:
+    stream = outputfile.is_stream(output)  # a device or a named pipe is written into, never replaced
+    if os.path.lexists(output) and not force and not stream:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
-    if fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
+    if not stream and fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
         raise UsageError(f"{output} is inside the environment it would hold ({prefix}, links followed): the archive "
                          "would hold its own partial file; write it outside the environment")
     found = audit.audit(prefix, windows, deep=False)
@@ -141,24 +155,21 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
-    tmp = fsops.unique_sibling(output, "partial")
+    tmp = outputfile.staging(output)
     try:
         writer = _write_zip if kind == "zip" else _write_tar
         count = writer(tmp, prefix, _extras(found.location, found.findings))
-        if force:
-            confined.rename_beside(tmp, output)
-        else:  # a file made at FILE while the archive was written is not replaced either
-            try:
-                noreplace.rename_file(tmp, output)
-            except FileExistsError:
-                raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
-                                    "(pass --force to replace it)") from None
+        size = os.path.getsize(tmp)
+        try:  # a file made at FILE while the archive was written is not replaced either, without --force
+            outputfile.write(output, staged=tmp, replace=force)
+        except FileExistsError:
+            raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
+                                "(pass --force to replace it)") from None
     except BaseException:
         if os.path.lexists(tmp):
             here, name = confined.split(tmp)
             with here:
                 here.unlink(name)
         raise
-    size = os.path.getsize(output)
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
-    return Packed(prefix, output, count, size, found.location)
+    return Packed(prefix, output, count, size, found.location, _system(prefix))

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-from mambaboot.common import confined, fsops, winsys
+from mambaboot.common import confined, fsops, untrusted, winsys
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -112,7 +112,7 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
 
 def _artefacts(prefix: str, rel: str) -> dict[str, tuple[str | None, str | None]]:
     """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
-    report = json.loads(confined.read_in(prefix, rel).decode("utf-8"))
+    report = untrusted.read_json_in(prefix, rel, limit=untrusted.TEXT)
     found: dict[str, tuple[str | None, str | None]] = {}
     for item in report.get("install") or ():
         info = item.get("download_info") or {}

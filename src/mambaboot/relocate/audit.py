@@ -21,7 +21,8 @@ HARMLESS = "harmless"
 BLOCKING = "blocking"
 
 _WHY_REWRITTEN = {
-    scan.TEXT: "text: every occurrence is replaced; a #! line naming the environment's interpreter is written as "
+    # Shown after the kind ("text: ..."), so the reason does not name it again.
+    scan.TEXT: "every occurrence is replaced; a #! line naming the environment's interpreter is written as "
                "the installers write it for the new place",
     scan.RECORD: "mambaboot's record: its location is updated and the move added to its history",
     scan.LAUNCHER: "a distlib launcher (launcher + shebang + zip): rebuilt with the new shebang",
@@ -86,7 +87,7 @@ def _verdict(prefix: str, finding: scan.Finding, location: str, windows: bool) -
                          "rewrites those", finding.source)
         room = _room(prefix, finding, location)
         room_text = f"a new prefix may have up to {room} characters" if room is not None else "no NUL after it"
-        return Entry(finding.path, kind, REWRITTEN, f"binary: replaced inside its NUL-padded strings ({room_text}, "
+        return Entry(finding.path, kind, REWRITTEN, f"replaced inside its NUL-padded strings ({room_text}, "
                      "measured in the file)", finding.source)
     if kind in _WHY_REWRITTEN:
         return Entry(finding.path, kind, REWRITTEN, _WHY_REWRITTEN[kind], finding.source)
@@ -123,7 +124,7 @@ def outside_links(prefix: str) -> List[Entry]:
                 raw = scan.read_regular(os.path.join(path, "direct_url.json"))
                 try:
                     data = json.loads(raw) if raw is not None else None
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 dir_info = data.get("dir_info") if isinstance(data, dict) else None
                 if isinstance(dir_info, dict) and dir_info.get("editable"):

@@ -229,7 +229,7 @@ def moved_record(data, old, new):
     through stay as they were written."""
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return data
     if not isinstance(body, dict):
         return data

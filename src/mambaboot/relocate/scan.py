@@ -240,6 +240,8 @@ def records(prefix, strict=True):
                 data = json.loads(raw)
             except ValueError as exc:
                 raise _bad(name, f"not JSON ({exc})") from None
+            except RecursionError:  # json's scanner stops at the interpreter's limit (this script reads alone)
+                raise _bad(name, "JSON nested deeper than Python reads") from None
             out.append((name, data, _checked(name, data)))
         except BadRecord:
             if strict:
@@ -286,7 +288,7 @@ def _shipped(prefix, record):
             continue
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         entries = doc.get("paths") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
@@ -562,7 +564,7 @@ def location(prefix, windows):
             value = json.loads(raw) if raw is not None else None
             for key in keys:
                 value = value[key]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
         if isinstance(value, str) and value:
             return value, path

@@ -78,12 +78,20 @@ def data_files(prefix):
     return found + [(STATE, _read(os.path.join(prefix, *STATE.split("/"))))]
 
 
+def _holdable(value):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return "\0" not in value
+
+
 def _variables(where, raw, key):
     import json  # only for an environment with variables: `run` starts without json (and re)
 
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Broken(f"{where} is not valid JSON ({exc}); conda could not activate this environment either") from None
     if key is not None:
         doc = doc.get(key, {}) if isinstance(doc, dict) else None
@@ -94,6 +102,8 @@ def _variables(where, raw, key):
         if not valid_name(name):
             raise Broken(f"{where}: {name!r} is not a valid environment variable name")
         found[name] = value if isinstance(value, str) else json.dumps(value)
+        if not _holdable(found[name]):
+            raise Broken(f"{where}: {name} holds a NUL or a lone surrogate, which no shell variable can hold")
     return found
 
 

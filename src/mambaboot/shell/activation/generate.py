@@ -12,7 +12,7 @@ import os
 from mambaboot.common import confined, fsops, packagedata
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
-from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell
+from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources
 from mambaboot.shell.activation.model import Model
 
 
@@ -34,6 +34,7 @@ def render(prefix: str, windows: bool, made: dict[str, bytes] | None = None) -> 
     made: shells(prefix, windows), made already."""
     scripts = dict(made) if made is not None else shells(prefix, windows)
     # the variables' fragments, and the script that writes them again from the environment's python
+    sources.check_data(prefix, envvars.data_files(prefix))
     try:
         fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
     except ValueError as exc:  # data conda could not read either (envvars.Broken), a value no shell can hold (NUL)

@@ -53,9 +53,25 @@ def valid_name(name: str) -> bool:
     return envvars.valid_name(name)
 
 
+def check_data(prefix: str, data: list) -> None:
+    """The variables' files read as untrusted text first (nesting, NUL, lone surrogates), so
+    that what envvars.py parses, as conda does, cannot take it past Python's recursion limit or
+    hand a shell a value it cannot hold. VerifyError (exit 7, as for data conda cannot read)."""
+    for rel, raw in data:
+        if raw is not None and raw.strip():
+            from mambaboot.common import untrusted  # only for an environment with variables: `run` starts without re
+            from mambaboot.common.errors import UntrustedInput, VerifyError
+
+            try:
+                untrusted.json(raw, os.path.join(prefix, *rel.split("/")))
+            except UntrustedInput as exc:
+                raise VerifyError(str(exc)) from None
+
+
 def read(prefix: str) -> Sources:
     try:
         data = envvars.data_files(prefix)
+        check_data(prefix, data)
         env_vars = envvars.variables(prefix, data)
         listings = {directory: envvars.listing(prefix, directory) for directory in HOOK_DIRS}
     except envvars.Broken as exc:

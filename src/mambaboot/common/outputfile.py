@@ -1,0 +1,122 @@
+"""A file the user named for output (`-o FILE`), written as the user named it.
+
+- `-`, /dev/stdout, /dev/stderr, /dev/fd/N: that stream of ours, as a shell's `>` does with them
+  (bash takes these names as the descriptor itself, not the file it happens to be).
+- A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
+  renamed over: a rename would replace /dev/full or a named pipe with a plain file.
+- A regular file, or a new name: written beside it and renamed into place, so a reader sees
+  the old file or the whole new one. A symbolic link to a regular file (or to a name not there
+  yet) is followed, as `>` follows it: what it points to is replaced and the link stays a link.
+
+Errors are OSErrors naming the file (the CLI's exit 9: "No space left on device: /dev/full").
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+import re
+import stat
+import sys
+
+from mambaboot.common import confined, fsops
+
+STDOUT = "-"
+FILE, STREAM, DESCRIPTOR = "file", "stream", "descriptor"
+_NAMED_FD = {"/dev/stdout": 1, "/dev/stderr": 2}
+_FD = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+
+
+def kind(path: str) -> tuple[str, str | int]:
+    """(FILE, the path to replace), (STREAM, the path to open) or (DESCRIPTOR, the fd to write)."""
+    if path == STDOUT:
+        return DESCRIPTOR, 1
+    if os.name != "nt":
+        absolute = os.path.abspath(path)
+        if absolute in _NAMED_FD:
+            return DESCRIPTOR, _NAMED_FD[absolute]
+        match = _FD.match(absolute)
+        if match:
+            return DESCRIPTOR, int(match.group(1))
+    try:
+        mode = os.stat(path).st_mode  # links followed, as `>` follows them
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        return STREAM, path
+    return FILE, os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+
+
+def is_stream(path: str) -> bool:
+    """Whether the output goes to a stream (stdout, a device, a fifo) rather than a file replaced whole."""
+    return kind(path)[0] != FILE
+
+
+def staging(path: str) -> str:
+    """Where to build an output before write(staged=...): beside the file it will replace (one
+    rename), or, for a stream, in the temporary directory (never in /dev)."""
+    what, where = kind(path)
+    if what == FILE:
+        return fsops.unique_sibling(where, "partial")
+    import tempfile
+
+    fd, staged = tempfile.mkstemp(prefix="mambaboot-output-")
+    os.close(fd)
+    return staged
+
+
+def write(path: str, data: bytes | None = None, *, staged: str | None = None, mode: int | None = None,
+          replace: bool = True) -> str:
+    """Write data (or the file at staged, which is consumed) to the output the user named; returns
+    where it went (a regular file's real path, else the name as given). replace=False: a regular
+    file that exists is not replaced (FileExistsError), not even one made meanwhile."""
+    what, where = kind(path)
+    if what == FILE:
+        if staged is None:
+            if not replace and os.path.lexists(where):
+                raise FileExistsError(17, "File exists", where)
+            fsops.atomic_write(where, data, mode=mode)
+        elif replace:
+            confined.rename_beside(staged, where)
+        else:
+            from mambaboot.common import noreplace
+
+            noreplace.rename_file(staged, where)
+        return where
+    try:
+        if what == DESCRIPTOR:
+            if where == 1:
+                sys.stdout.flush()
+            _send(where, data, staged)
+        else:
+            fd = confined.open_stream(where)  # blocks for a fifo's reader, as `>` does
+            try:
+                _send(fd, data, staged)
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, path) from None
+        raise
+    if staged is not None:
+        here, name = confined.split(staged)
+        with here:
+            here.unlink(name)
+    return path
+
+
+def _send(fd: int, data: bytes | None, staged: str | None) -> None:
+    if staged is None:
+        _write_all(fd, data)
+        return
+    here, name = confined.split(staged)
+    with here, here.open_read(name) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            _write_all(fd, chunk)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -1,0 +1,206 @@
+"""The one reader for text mambaboot did not write itself and cannot trust: records, conda-meta,
+conda-meta/state, the cache's notes, lock files, environment files, .condarc, environments.txt.
+
+Whatever such a file holds, reading it ends in a value or in UntrustedInput, whose message
+names the file and what is wrong: never a hang (a fifo is not waited on), never a memory
+blow-up (a size limit), never a RecursionError (a nesting limit, checked before parsing), and
+never a NUL or a lone surrogate handed on where no path, variable or shell can hold one.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+
+from mambaboot.common import confined, jsontext
+from mambaboot.common.errors import Escapes, NotRegular, UntrustedInput
+
+# Sizes no genuine file of its kind comes near, and nesting none needs (conda-meta's deepest
+# is 4: record, paths_data, paths, entry). A limit is a refusal to read, not a truncation.
+MiB = 1 << 20
+SMALL = 1 * MiB  # the cache's notes, conda-meta/state
+TEXT = 16 * MiB  # environment files, locks, .condarc, environments.txt
+RECORD = 64 * MiB  # PREFIX/.mambaboot/record.json (a package list)
+PACKAGE_RECORD = 256 * MiB  # conda-meta/*.json: one entry per file of the package
+DEPTH = 64
+
+BOM = b"\xef\xbb\xbf"
+
+
+def refuse(path: str, problem: str) -> UntrustedInput:
+    return UntrustedInput(f"{path}: {problem}", path=path, problem=problem)
+
+
+def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = None):
+    """The file opened through the confined layer (common/confined.py), its refusals said as
+    UntrustedInput: a regular file only, a fifo never waited on, and no link followed below a
+    directory of ours. follow: a file the user named, read through its links as they meant it;
+    top and rel: rel reached below top one component at a time."""
+    try:
+        if top is not None:
+            with confined.Root.open(top) as root:
+                return root.open_read(rel)
+        if follow:
+            return confined.open_named(path)
+        root, name = confined.split(path)
+        with root:
+            return root.open_read(name)
+    except Escapes:
+        raise refuse(path, "is a symbolic link (or lies behind one), which is not followed here") from None
+    except NotRegular as exc:
+        raise refuse(path, str(exc).replace(exc.filename or path, "", 1).strip() or "is not a regular file") from None
+    except ValueError:  # a NUL in the name
+        raise refuse(path, "the name holds a NUL character") from None
+
+
+def _limited(f, path: str, limit: int) -> bytes:
+    with f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise refuse(path, f"is bigger than {limit // MiB} MiB, more than such a file ever holds")
+    return data
+
+
+def read_bytes(path: str, limit: int = TEXT, follow: bool = True) -> bytes:
+    """The file's bytes; UntrustedInput when it is not a regular file or is bigger than limit.
+    follow=False: a symbolic link at its name is refused (a file inside an environment or the
+    cache, where a link would lead the read elsewhere); a file the user named is read through
+    its links."""
+    return _limited(_opened(path, follow), path, limit)
+
+
+def read_bytes_in(top: str, rel: str, limit: int = TEXT) -> bytes:
+    """read_bytes of rel below the directory top, no link followed on the way."""
+    path = os.path.join(top, *rel.split("/"))
+    return _limited(_opened(path, False, top, rel), path, limit)
+
+
+def text(data: bytes, path: str) -> str:
+    """UTF-8 text, with or without a byte-order mark (which is dropped), holding no NUL."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        decoded = data.decode("utf-8")  # strict: an encoded surrogate is refused too
+    except UnicodeDecodeError as exc:
+        raise refuse(path, f"is not UTF-8 text (byte {exc.start})") from None
+    if "\0" in decoded:
+        raise refuse(path, f"holds a NUL character (line {decoded.count(chr(10), 0, decoded.index(chr(0))) + 1})")
+    return decoded
+
+
+def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:
+    return text(read_bytes(path, limit, follow), path)
+
+
+# A JSON string (escapes included), what is left of the text to count nesting in, and its
+# innermost pairs: compiled when a text has more brackets than the limit (re is not imported
+# at start-up: remove and a create's wait before its engine read records and notes).
+_PATTERNS: list = []
+
+
+def _patterns() -> list:
+    if not _PATTERNS:
+        import re
+
+        _PATTERNS.extend((re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S), re.compile(r"[^\[\]{}]+"),
+                          re.compile(r"\[\]|\{\}")))
+    return _PATTERNS
+
+
+def _nesting_beyond(body: str, depth: int) -> bool:
+    """Whether brackets outside strings nest deeper than depth: innermost pairs taken away a
+    level at a time, never recursion. Unbalanced text is left to the parser to refuse."""
+    if body.count("[") + body.count("{") <= depth:
+        return False
+    string, not_bracket, innermost = _patterns()
+    brackets = not_bracket.sub("", string.sub("", body))
+    for _ in range(depth):
+        brackets, taken = innermost.subn("", brackets)
+        if not brackets or not taken:
+            return False
+    return bool(innermost.search(brackets))
+
+
+def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True) -> object:
+    """The JSON value data holds. strings: every key and string value is checked to hold no
+    NUL and no lone surrogate (what `\\u0000` and `\\ud800` escapes write)."""
+    body = data if isinstance(data, str) else text(data, path)
+    if _nesting_beyond(body, depth):
+        raise refuse(path, f"is JSON nested deeper than {depth} levels")
+    try:
+        value = jsontext.loads(body)
+    except RecursionError:  # pragma: no cover - the nesting check comes first
+        raise refuse(path, f"is JSON nested deeper than {depth} levels") from None
+    except ValueError as exc:
+        raise refuse(path, f"is not valid JSON ({exc})") from None
+    # A raw NUL or surrogate cannot be in strict UTF-8 JSON text: only an escape can write one
+    # (else no walk over a big record; a false alarm, an escaped backslash or \ud7ff, only costs the walk).
+    if strings and ("\\u0000" in body or "\\ud" in body or "\\uD" in body):
+        check_strings(value, path)
+    return value
+
+
+def read_json(path: str, limit: int = SMALL, follow: bool = False, depth: int = DEPTH, strings: bool = True) -> object:
+    return json(read_bytes(path, limit, follow), path, depth, strings)
+
+
+def read_json_in(top: str, rel: str, limit: int = SMALL, depth: int = DEPTH) -> object:
+    """read_json of rel below the directory top, no link followed on the way."""
+    return json(read_bytes_in(top, rel, limit), os.path.join(top, *rel.split("/")), depth)
+
+
+def _unusable(value: str) -> str | None:
+    if "\0" in value:
+        return "a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not a character)"
+    return None
+
+
+def check_string(value: str, path: str, where: str) -> str:
+    """value, when a path, a variable or a shell can hold it; UntrustedInput naming where."""
+    wrong = _unusable(value)
+    if wrong:
+        raise refuse(path, f"{where} holds {wrong}: {value!r}")
+    return value
+
+
+def check_strings(value: object, path: str) -> None:
+    """Every string in a parsed value (keys too), without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _unusable(item):
+                check_string(item, path, "a string")
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def yaml(data: bytes | str, path: str, depth: int = DEPTH) -> object:
+    """The YAML (common/yamlsubset's part of it) data holds, nested at most depth levels."""
+    from mambaboot.common import yamlsubset
+
+    try:
+        return yamlsubset.parse(data if isinstance(data, str) else text(data, path), max_depth=depth)
+    except yamlsubset.YamlError as exc:
+        raise refuse(path, str(exc)) from None
+
+
+def read_yaml(path: str, limit: int = TEXT, follow: bool = True, depth: int = DEPTH) -> object:
+    return yaml(read_bytes(path, limit, follow), path, depth)
+
+
+def within(root: str, relative: str, path: str, where: str) -> str:
+    """root joined with relative (a '/'-separated name read from a file), when it stays below
+    root: no absolute name, no '..', no drive, no NUL. UntrustedInput naming where otherwise."""
+    check_string(relative, path, where)
+    parts = relative.replace("\\", "/").split("/")
+    if (not relative or relative.startswith(("/", "\\")) or os.path.isabs(relative) or ":" in parts[0]  # a drive
+            or any(p in ("", ".", "..") for p in parts)):
+        raise refuse(path, f"{where} {relative!r} does not name a file inside {root}")
+    return os.path.join(root, *parts)

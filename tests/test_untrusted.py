@@ -1,0 +1,226 @@
+"""Hostile text in every file mambaboot reads but did not write, through the command: a clear
+refusal naming the file (never exit 1, never a traceback), and nothing written outside."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mambaboot.common import untrusted, yamlsubset
+from mambaboot.common.errors import UntrustedInput
+from tests.conftest import copy_env
+from tests.support.snapshot import diff
+
+SHA = "a" * 64
+DEEP = 1500  # past Python's recursion limit: each level costs the parsers a frame or more
+
+
+def _no_crash(r, *codes):
+    assert "Traceback" not in r.stderr and r.returncode != 1, r.stderr
+    if codes:
+        assert r.returncode in codes, (r.returncode, r.stderr)
+
+
+def _deep_json(depth=DEEP):
+    return "[" * depth + "]" * depth
+
+
+def _deep_yaml(depth=DEEP):
+    return "".join(" " * i + f"k{i}:\n" for i in range(depth)) + " " * depth + "x: y\n"
+
+
+def _env(made_env, tmp_path) -> Path:
+    return copy_env(made_env, tmp_path / "env")
+
+
+# -- the reader itself ------------------------------------------------------------------
+
+
+def test_nesting_is_bounded_without_recursion():
+    with pytest.raises(UntrustedInput, match="nested deeper than 64"):
+        untrusted.json(_deep_json(100_000).encode(), "f.json")
+    with pytest.raises(UntrustedInput, match="nested deeper"):
+        untrusted.yaml(_deep_yaml().encode(), "f.yml")
+    with pytest.raises(yamlsubset.YamlError, match="nested deeper"):
+        yamlsubset.parse("".join(" " * i + "- \n" for i in range(0, 3000, 2)) + " " * 3000 + "x")
+    # brackets inside strings are no nesting; what genuine files hold reads as before
+    assert untrusted.json(b'{"a": "' + b"[" * 500 + b'", "b": [[{"c": 1}]]}', "f") == {"a": "[" * 500, "b": [[{"c": 1}]]}
+    assert untrusted.json(json.dumps([[1]] * 1000).encode(), "f") == [[1]] * 1000
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b'{"a": "x\\u0000y"}', "NUL"),
+    (b'{"a": "\\ud800"}', "lone surrogate"),
+    (b'{"\\ud800": 1}', "lone surrogate"),
+    (b'{"a": "x\x00y"}', "NUL"),
+    (b'{"a": "\xff"}', "not UTF-8"),
+    (b'{"a": "\xed\xa0\x80"}', "not UTF-8"),  # an encoded surrogate
+])
+def test_strings_no_path_or_variable_can_hold_are_refused(data, problem):
+    with pytest.raises(UntrustedInput, match=problem) as caught:
+        untrusted.json(data, "/x/state")
+    assert str(caught.value).startswith("/x/state: ")
+
+
+def test_a_byte_order_mark_is_read_past():
+    assert untrusted.json(b'\xef\xbb\xbf{"a": 1}', "f") == {"a": 1}
+    assert untrusted.yaml(b"\xef\xbb\xbfenv_prompt: x\n", "f") == {"env_prompt": "x"}
+
+
+def test_size_and_kind_of_file_are_bounded(tmp_path):
+    big = tmp_path / "big"
+    big.write_bytes(b" " * (untrusted.MiB + 1))
+    with pytest.raises(UntrustedInput, match="bigger than 1 MiB"):
+        untrusted.read_json(str(big))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UntrustedInput, match="not a regular file"):  # not waited on
+        untrusted.read_bytes(str(fifo))
+    (tmp_path / "link").symlink_to(big)
+    with pytest.raises(UntrustedInput, match="symbolic link"):
+        untrusted.read_bytes(str(tmp_path / "link"), follow=False)
+
+
+@pytest.mark.parametrize("name", ["../../victim.txt", "/etc/passwd", "a/../../b", "", "a\0b", "C:/x", "a//b"])
+def test_a_name_read_from_a_file_stays_below_its_root(name):
+    with pytest.raises(UntrustedInput):
+        untrusted.within("/p/.mambaboot", name, "/p/.mambaboot/record.json", "its lock entry")
+    assert untrusted.within("/p/.mambaboot", "lock.txt", "r", "x") == os.path.join("/p/.mambaboot", "lock.txt")
+
+
+# -- locks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line, problem", [
+    (f"http://[x/linux-64/python-3.11-0.conda#{SHA}", "Invalid IPv6 URL"),
+    (f"https://h/c/linux-64/python%00-3.11-0.conda#{SHA}", "NUL"),
+    (f"/tmp/py\0thon/linux-64/python-3.11-0.conda#{SHA}", "NUL"),
+])
+def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem):
+    lock = world.root / "x.lock"
+    lock.write_text(f"# platform: linux-64\n@EXPLICIT\n{line}\n")
+    before = world.outside()
+    r = world.create("x", "--from-lock", str(lock), "--micromamba", str(standin))
+    _no_crash(r, 2)
+    assert str(lock) in r.stderr and problem in r.stderr
+    assert diff(before, world.outside()) == {}
+
+
+# -- environment files and .condarc -----------------------------------------------------
+
+
+@pytest.mark.parametrize("body, problem", [
+    (_deep_yaml(), "nested deeper"),
+    ('dependencies: [python]\nvariables:\n  A: "x\\0y"\n', "variables: A holds a NUL"),
+    (b"dependencies: [python]\nvariables:\n  A: x\xed\xa0\x80y\n", "not UTF-8"),
+    (b"dependencies: [python]\nvariables:\n  A: x\0y\n", "NUL"),
+])
+def test_a_hostile_environment_file_is_refused_before_the_engine_runs(world, standin, body, problem):
+    env_file = world.root / "env.yml"
+    (env_file.write_bytes if isinstance(body, bytes) else env_file.write_text)(body)
+    before = world.outside()
+    r = world.create("x", "-f", str(env_file), "--micromamba", str(standin))
+    _no_crash(r, 2)
+    assert str(env_file) in r.stderr and problem in r.stderr, r.stderr
+    assert not (world.envs / "x").exists()
+    assert diff(before, world.outside()) == {}
+
+
+def test_a_user_condarc_nested_too_deep_is_named(world, standin):
+    (world.home / ".condarc").write_text("proxy_servers:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(DEEP)))
+    r = world.create("x", "--dry-run", "--micromamba", str(standin))
+    _no_crash(r, 2)
+    assert str(world.home / ".condarc") in r.stderr and "nested deeper" in r.stderr
+
+
+def test_an_environment_condarc_nested_too_deep_is_left_as_it_is(world, made_env, tmp_path):
+    prefix = _env(made_env, tmp_path)
+    condarc = prefix / ".condarc"
+    condarc.write_text(_deep_yaml())
+    before = condarc.read_bytes()
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    _no_crash(r, 0)
+    assert "nested deeper" in r.stderr and condarc.read_bytes() == before
+
+
+def test_a_condarc_with_a_byte_order_mark_keeps_the_users_env_prompt(world, made_env, tmp_path):
+    prefix = _env(made_env, tmp_path)
+    condarc = prefix / ".condarc"
+    mine = "\ufeffenv_prompt: '[mine] '\r\nchannels:\r\n  - mine\r\n".encode("utf-8")
+    condarc.write_bytes(mine)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    _no_crash(r, 0)
+    after = condarc.read_bytes()
+    assert after.startswith(mine), "the user's bytes, BOM included, stay as they were"
+    assert after.count(b"env_prompt") == 1
+    assert untrusted.yaml(after, str(condarc))["env_prompt"] == "[mine] "
+
+
+# -- an environment's own files ---------------------------------------------------------
+
+
+def _record_file(prefix: Path) -> Path:
+    return prefix / ".mambaboot" / "record.json"
+
+
+@pytest.mark.parametrize("command", [("list",), ("remove", "--yes"), ("provision",), ("lock",), ("audit",)])
+def test_a_record_nested_too_deep_is_no_record_of_ours(world, made_env, tmp_path, command):
+    prefix = _env(made_env, tmp_path)
+    _record_file(prefix).write_text('{"tool": "mambaboot", "x": ' + _deep_json() + "}")
+    r = world.run(*command[:1], str(prefix), *command[1:])
+    _no_crash(r)
+    if command[0] in ("remove", "provision"):
+        assert r.returncode == 4 and prefix.exists()
+
+
+def test_a_package_record_nested_too_deep_is_named(world, made_env, tmp_path):
+    prefix = _env(made_env, tmp_path)
+    meta = next((prefix / "conda-meta").glob("python-*.json"))
+    meta.write_text('{"name": "python", "x": ' + _deep_json() + "}")
+    for command in ("lock", "audit"):
+        r = world.run(command, str(prefix))
+        _no_crash(r, 4)
+        assert meta.name in r.stderr and "nested deeper" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("state, problem", [
+    ('{"env_vars": ' + _deep_json() + "}", "nested deeper"),
+    ('{"env_vars": {"A": "x\\u0000y"}}', "NUL"),
+    ('{"env_vars": {"A": "\\udc80"}}', "lone surrogate"),
+])
+def test_a_hostile_conda_meta_state_is_named(world, made_env, tmp_path, state, problem):
+    prefix = _env(made_env, tmp_path)
+    path = prefix / "conda-meta" / "state"
+    path.write_text(state)
+    for command in (("activate-scripts", str(prefix)), ("run", str(prefix), "--", "true"),
+                    ("adopt", str(prefix), "--cache-dir", str(world.cache))):
+        r = world.run(*command)
+        _no_crash(r, 7)  # the environment's variables cannot be read, as for data conda cannot read
+        assert str(path) in r.stderr and problem in r.stderr, (command, r.stderr)
+
+
+@pytest.mark.parametrize("lock_entry", ["../victim.txt", ".mambaboot/../../victim.txt"])
+def test_a_record_lock_entry_outside_the_environment_is_refused(world, made_env, tmp_path, lock_entry):
+    prefix = _env(made_env, tmp_path)
+    victim = tmp_path / "victim.txt"  # where the entry leads from the prefix
+    victim.write_text("mine\n")
+    rec = json.loads(_record_file(prefix).read_text())
+    rec["lock"] = lock_entry
+    rec["state"] = "provisioning"
+    rec["provisioning"] = {"pip": {"requirements": [], "installed": False}}
+    _record_file(prefix).write_text(json.dumps(rec, indent=2))
+    r = world.run("provision", str(prefix), "--cache-dir", str(world.cache))
+    _no_crash(r, 4)
+    assert f"lock entry {lock_entry!r}" in r.stderr
+    assert victim.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("kind", ["pending", "environments"])
+def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
+    notes = world.cache / kind
+    notes.mkdir(parents=True)
+    (notes / "x.json").write_text('{"prefix": ' + _deep_json() + "}")
+    for command in (("cache", "info"), ("cache", "clean", "--dry-run"), ("list",)):
+        r = world.run(*command, "--cache-dir", str(world.cache))
+        _no_crash(r, 0)
