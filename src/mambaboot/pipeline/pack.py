@@ -25,6 +25,7 @@ from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
+from mambaboot.shell import quoting
 
 FORMATS = (".tar.gz", ".tgz", ".zip")
 COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little
@@ -44,10 +45,13 @@ class Packed:
 
 
 def unpack_commands(archive: str) -> Dict[str, List[str]]:
+    """The commands to type on each system, the archive's name one word of its shell (DIR: the user's)."""
     name = os.path.basename(archive)
     return {
-        "posix": [f"mkdir DIR && tar -xf {name} -C DIR", "DIR/bin/python DIR/.mambaboot/unpack.py"],
-        "windows": [f"mkdir DIR && tar -xf {name} -C DIR", r"DIR\python.exe DIR\.mambaboot\unpack.py"],
+        "posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
+                  "DIR/bin/python DIR/.mambaboot/unpack.py"],
+        "windows": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=True),
+                    r"DIR\python.exe DIR\.mambaboot\unpack.py"],
     }
 
 
