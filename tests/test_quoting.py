@@ -263,3 +263,16 @@ def test_vars_ps1_is_written_again_by_the_environments_python(tmp_path, windows)
     activate = (prefix / ".mambaboot" / "activate.ps1").read_bytes()
     code = pwsh.code_only(pwsh.parse(activate))
     assert "& $python -I -S (Join-Path $PSScriptRoot '') $prefix" in code and b"'envvars.py'" in activate
+
+
+def test_no_module_quotes_shell_text_but_the_quoting_layer():
+    """Every value reaches generated shell text through shell/quoting.py: no module quotes by hand
+    (a quote or percent sign escaped in place) or with another quoter (shlex, list2cmdline)."""
+    import re
+
+    src = Path(quoting.__file__).parents[1]
+    by_hand = re.compile(r"""\.replace\(\s*(["'])(?:'|\\'|%)\1|\bshlex\b|\blist2cmdline\b""")
+    found = [f"{p.relative_to(src)}:{n}" for p in sorted(src.rglob("*.py")) if p.name != "quoting.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if by_hand.search(line)]
+    assert found == []
+    assert by_hand.search("""    return "'" + value.replace("'", "'\\\\''") + "'" """), "the check sees a quoter by hand"
