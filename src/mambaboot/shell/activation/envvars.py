@@ -268,7 +268,7 @@ def render_bat(prefix, data, found, encoding):
              '@if "%~1"=="deactivate" goto _mambaboot_deactivate',
              "@call :_mambaboot_fresh",
              f"@if errorlevel {STALE_RC} exit /b {STALE_RC}"]
-    if any("!" in t for t in texts):
+    if not all(quoting.cmd_safe_delayed(t) for t in texts):
         lines.append(f"@if defined {s}ON exit /b {BANG_RC}")
     lines += bat_copy_checks([k for k, _ in own], "_mambaboot_copyable")
     lines += [f"@if defined {s}Q exit /b {QUOTED_RC}", "@exit /b 0"]
