@@ -278,6 +278,9 @@ def _dispatch(argv: list) -> int:
         import _signal as signal
     except ImportError:
         import signal
+    signals = sys.modules.get("mambaboot.engine.signals")
+    if signals is not None:  # another run in this process before (the tests'): this one starts uninterrupted
+        signals.reset()
     previous = signal.signal(signal.SIGTERM, _interrupted)
     previous_hangup = _on_hangup(signal)
     # Ctrl-C the same way, unless it is ignored (a background job of a shell without job control)
@@ -311,14 +314,16 @@ def _dispatch(argv: list) -> int:
 
 
 def _restore(signal, previous, previous_hangup, previous_int) -> None:
+    """The handlers as they were; but a run ending of an interruption keeps ours to the end, so a
+    signal seen late (the same Ctrl-C) is noted only, not a traceback while the process exits."""
+    signals = sys.modules.get("mambaboot.engine.signals")
+    if signals is not None and signals.ending():
+        return
     signal.signal(signal.SIGTERM, previous)
     if previous_hangup is not None:
         signal.signal(signal.SIGHUP, previous_hangup)
     if previous_int is not None:
         signal.signal(signal.SIGINT, previous_int)
-    signals = sys.modules.get("mambaboot.engine.signals")
-    if signals is not None:  # the next run in this process (the tests') starts uninterrupted
-        signals.reset()
 
 
 def _where(exc: OSError) -> str:

@@ -36,6 +36,10 @@ def reset() -> None:
     _ending.clear()
 
 
+def ending() -> bool:
+    return bool(_ending)
+
+
 def on_signal(signum: int, frame=None) -> None:
     """The handler cli sets for SIGINT, SIGTERM and SIGHUP: interrupt, unless the run is ending of
     an interruption already."""
