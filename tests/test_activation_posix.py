@@ -396,3 +396,80 @@ def test_scripts_hold_no_absolute_path(hooked_env):
         if script.suffix in (".sh", ".fish", ".ps1"):
             assert str(hooked_env) not in script.read_text(encoding="utf-8-sig"), script.name
             assert str(hooked_env.parent) not in script.read_text(encoding="utf-8-sig"), script.name
+
+
+# File names a package or a user may leave in env_vars.d: each would run a command, or break the
+# script, if it reached the shell unquoted or inside "...".
+_HOSTILE_DATA_NAMES = ["$(touch PWNED).json", "`touch PWNED2`.json", "a'b \"c\" $HOME.json", "semi;touch PWNED3.json",
+                       "sp ace\\*.json"]
+
+
+@pytest.fixture
+def hostile_names_env(made_env, tmp_path) -> Path:
+    prefix = copy_env(made_env, tmp_path / "envs" / "hostile")
+    env_vars = prefix / "etc" / "conda" / "env_vars.d"
+    env_vars.mkdir(parents=True)
+    for n, name in enumerate(_HOSTILE_DATA_NAMES):
+        (env_vars / name).write_text(json.dumps({f"MB_H{n}": f"$(touch PWNED_V{n}) `touch PWNED_B{n}` {name}"}))
+    _activate_scripts(prefix, _shell_env(tmp_path))
+    return prefix
+
+
+def _hostile_expected():
+    return [f"$(touch PWNED_V{n}) `touch PWNED_B{n}` {name}" for n, name in enumerate(_HOSTILE_DATA_NAMES)]
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["fresh", "changed since"])
+@pytest.mark.parametrize("shell", sorted(POSIX_SHELLS) + ["fish"])
+def test_file_names_in_env_vars_d_are_never_run(shell, stale, hostile_names_env, tmp_path, reliability):
+    """A file named `$(touch PWNED).json` in env_vars.d: activation reads it as data (fresh, and
+    after it changed, when the environment's python writes the fragments again) and runs nothing.
+    The shell's cwd is where a `touch` would leave its file, and touch is on PATH."""
+    prefix = hostile_names_env
+    if stale:
+        (prefix / "etc" / "conda" / "env_vars.d" / _HOSTILE_DATA_NAMES[0]).write_text(json.dumps({"MB_H0": "changed"}))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    show = " ".join(f'"$MB_H{n}"' for n in range(len(_HOSTILE_DATA_NAMES)))
+    if shell == "fish":
+        argv = ["fish", "--no-config"]
+        script = f"source '{prefix}/.mambaboot/activate.fish'; echo activate=$status\nprintf '%s\\n' {show}\n"
+    else:
+        argv = POSIX_SHELLS[shell]
+        script = f"MAMBABOOT_ENV='{prefix}'; . '{prefix}/.mambaboot/activate.sh'; echo activate=$?\nprintf '%s\\n' {show}\n"
+    driver = tmp_path / "driver"
+    driver.write_text(script)
+    proc = subprocess.run([*argv, str(driver)], env=_shell_env(tmp_path), cwd=str(work), capture_output=True, text=True,
+                          timeout=60)
+    expected = _hostile_expected()
+    if stale:
+        expected[0] = "changed"
+    ran = list(work.iterdir()) + list(tmp_path.glob("PWNED*")) + list(prefix.rglob("PWNED*"))
+    reliability.record("activation: hostile file names, nothing run", proc.stdout.splitlines() == ["activate=0", *expected]
+                       and not ran)
+    assert proc.stdout.splitlines() == ["activate=0", *expected], proc.stderr
+    assert ran == [], "a name ran as a command"
+
+
+@pytest.mark.parametrize("options", ["failglob", "failglob dotglob nocaseglob nullglob"])
+def test_bash_with_failglob_activates_and_keeps_its_options(options, hooked_env, made_env, tmp_path):
+    """An empty or absent env_vars.d/ or activate.d/ (and a hidden file there, which conda reads
+    but no glob lists) under bash's failglob, dotglob, nocaseglob: activation lists them as in a
+    default shell, and the options are as they were after it and after deactivation."""
+    prefix = copy_env(made_env, tmp_path / "envs" / "plain")
+    (prefix / "etc" / "conda" / "env_vars.d").mkdir(parents=True)
+    _activate_scripts(prefix, _shell_env(tmp_path))
+    hidden = copy_env(hooked_env, tmp_path / "envs" / "hidden")
+    (hidden / "etc" / "conda" / "env_vars.d" / ".hidden.json").write_text("{}")
+    (hidden / "etc" / "conda" / "activate.d" / "A.SH").write_text("export MB_ORDER=wrong\n")
+    for env in (made_env, prefix, hidden):
+        script = f"""shopt -s {options}
+MAMBABOOT_ENV='{env}'; . '{env}/.mambaboot/activate.sh'; echo "activate=$? $CONDA_PREFIX ${{MB_ORDER-}}"
+shopt -p {options}
+. '{env}/.mambaboot/deactivate.sh'; echo "deactivate=$? ${{CONDA_PREFIX-unset}}"
+shopt -p {options}
+"""
+        proc = _run(POSIX_SHELLS["bash"], script, tmp_path, _shell_env(tmp_path))
+        shopt = [f"shopt -s {o}" for o in options.split()]
+        order = "a x last" if env == hidden else ""
+        assert proc.stdout.splitlines() == [f"activate=0 {env} {order}", *shopt, "deactivate=0 unset", *shopt], (env, proc.stderr)

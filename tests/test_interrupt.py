@@ -135,3 +135,47 @@ def test_interrupting_remove_never_leaves_half_an_environment(world, channel, st
         assert held, (i, proc.returncode, left, proc.stderr)
         if intact:
             assert world.run("remove", name, "--yes", "--cache-dir", str(world.cache)).returncode == 0
+
+
+def _interrupted_run_rolled_back(world, r, before, reliability):
+    last = r.stderr.strip().splitlines()[-1]
+    held = r.returncode == 130 and last.startswith("mambaboot: error: interrupted by Ctrl-C") and "Traceback" not in r.stderr
+    held = held and diff(before, world.outside()) == {} and not (world.cache / "tmp").exists()
+    reliability.record("Ctrl-C seen first by the engine: 130, rolled back", held and not (world.cache / "pending").exists())
+    assert r.returncode == 130, r.stderr
+    assert last.startswith("mambaboot: error: interrupted by Ctrl-C"), r.stderr
+    assert "Traceback" not in r.stderr and "failed (exit" not in r.stderr
+    assert diff(before, world.outside()) == {}
+    assert not (world.cache / "tmp").exists() and not (world.cache / "pending").exists()
+
+
+@pytest.mark.parametrize("how", ["exit", "signal"], ids=["exit 130", "killed by SIGINT"])
+def test_an_engine_that_ctrl_c_ended_first_is_an_interruption(world, channel, fault_standin, how, reliability):
+    """Ctrl-C reaches the whole group; the engine ends of it (exit 130, or killed by SIGINT) and is
+    reaped before our handler runs, or ours never runs: the run ends with 130, rolled back. The
+    stand-in sends no signal to anyone, so mambaboot sees nothing but the engine's end."""
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_INTERRUPTED": f"create:{how}"})
+    _interrupted_run_rolled_back(world, r, before, reliability)
+    assert not (world.envs / "py").exists()
+
+
+def test_a_version_probe_that_ctrl_c_ended_is_an_interruption(world, channel, fault_standin, reliability):
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_INTERRUPTED": "version:exit"})
+    _interrupted_run_rolled_back(world, r, before, reliability)
+    assert "--version" not in r.stderr and not (world.envs / "py").exists()
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "replacing"])
+def test_ctrl_c_that_reaches_mambaboot_only_after_the_engine_was_reaped(world, channel, fault_standin, force, reliability):
+    """The engine exits 130 with no signal sent; SIGINT reaches mambaboot only once the rollback
+    has deleted or moved the new prefix (so after the engine was reaped). The rollback finishes
+    (the environment being replaced is back, byte for byte) and the run ends with 130."""
+    if force:
+        assert world.create("-c", channel, "--micromamba", str(fault_standin)).returncode == 0
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), *(["--force"] if force else []),
+                     env={"STANDIN_INTERRUPTED": "create:late"})
+    _interrupted_run_rolled_back(world, r, before, reliability)
+    assert (world.envs / "py").exists() == force

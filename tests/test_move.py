@@ -182,6 +182,19 @@ def _location_findings(world, prefix):
     return [f for f in r.json()["findings"] if f["check"] == "location"]
 
 
+def test_doctors_repair_command_names_an_odd_path_as_one_word(env_world, tmp_path):
+    """The fix doctor prints, typed into sh as it stands, gives `move` the path whole: spaces,
+    ; & ( ) * # ! stay text."""
+    world, prefix = env_world
+    by_hand = world.envs / "by hand; (x) & y* #!"
+    os.rename(prefix, by_hand)
+    (doctor,) = _location_findings(world, by_hand)
+    command = doctor["fix"].split("   (rewrites", 1)[0]
+    shown = subprocess.run(["sh", "-c", "mambaboot() { printf '%s\\0' \"$@\"; }; " + command], cwd=str(tmp_path),
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout.split("\0")[:-1] == ["move", str(by_hand), str(by_hand)]
+
+
 def test_an_environment_moved_by_hand_is_named_and_repaired(env_world):
     world, prefix = env_world
     assert [f["severity"] for f in _location_findings(world, prefix)] == ["ok"]

@@ -184,3 +184,17 @@ def test_an_archive_whose_note_names_a_path_outside_is_refused_by_unpack(env_wor
     r = _unpack(target)
     assert r.returncode == 10 and "../victim.txt" in r.stderr, r.stderr
     assert victim.read_text() == f"{prefix}\n"
+
+
+def test_the_unpack_commands_name_an_odd_archive_as_one_word(tmp_path):
+    """What pack tells the user to type: the archive's name stays one argument of tar in sh
+    (the shell that reads the POSIX line) and is quoted for cmd and PowerShell."""
+    from mambaboot.pipeline.pack import unpack_commands
+
+    name = "lab env $(touch PWNED) `x` 'q' ; & (1).tar.gz"
+    posix = unpack_commands(f"/somewhere/{name}")["posix"][0]
+    script = "tar() { printf '%s\\0' \"$@\"; }; mkdir() { :; }; " + posix
+    shown = subprocess.run(["sh", "-c", script], cwd=str(tmp_path), capture_output=True, text=True, check=True)
+    assert shown.stdout.split("\0")[:-1] == ["-xf", name, "-C", "DIR"] and not list(tmp_path.iterdir())
+    windows = unpack_commands(name)["windows"][0]
+    assert windows == f'mkdir DIR && tar -xf "{name}" -C DIR'

@@ -1,8 +1,12 @@
-"""Each shell module's quote(): random strings round-trip through the real shell (bash, dash,
-zsh, fish; cmd under Wine). PowerShell cannot run here: its quote() is checked against a
-model of PowerShell's single-quoted string rules, and the generated .ps1 files by content."""
+"""shell/quoting.py, the one quoting layer for generated shell text: arbitrary strings round-trip
+through the real shells (bash, dash, zsh, fish; cmd under Wine), and each PowerShell literal parses
+as one single-quoted string with the real grammar (tree-sitter-powershell) and the exact value.
+
+Example counts are small so that the set stays fast; MAMBABOOT_TEST_QUOTING_EXAMPLES=N raises them
+for a deliberate longer run (Wine takes a quarter of that, at least its default)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +17,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mambaboot.common import isolation
-from mambaboot.shell.activation import cmd, fish, generate, posix, powershell
+from mambaboot.shell import quoting
+from mambaboot.shell.activation import generate, powershell
 from tests.support import pwsh
 from tests.support.wine import read_set_dump, windows_path
 from tests.test_hostile import NAMES
 
+EXAMPLES = int(os.environ.get("MAMBABOOT_TEST_QUOTING_EXAMPLES", "8"))
 # Batches of strings per shell run keep the real shells cheap; a few batches per test.
-FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=40)
+FEW = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+WINE = settings(max_examples=max(3, EXAMPLES // 4), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+# What a name or value may hold that a shell would take as syntax, beside any other character
+SYNTAX = st.sampled_from(list("$()`'\"\\%^!&|<>;*?[]{}~#=@ \t\n\r\u00e9\u65e5\u2019\U0001f600")
+                         + ["$(touch PWNED)", "`touch PWNED`", "${HOME}", "%PATH%", "!PATH!", "^&", "'\\''"])
+ANY_CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")
+ANY_TEXT = st.lists(ANY_CHAR | SYNTAX, max_size=20).map("".join)
 BATCH = st.lists(ANY_TEXT, min_size=1, max_size=25)
 
 
@@ -31,27 +43,46 @@ def _round_trip(argv: List[str], script: str, tmp: Path, count: int) -> List[str
     # database and makes ~/.config/fish and ~/.local/share/fish there, --no-config or not.
     home = tmp / "home"
     home.mkdir(exist_ok=True)
-    out = subprocess.run([*argv, str(driver)], capture_output=True, timeout=60,
+    out = subprocess.run([*argv, str(driver)], capture_output=True, timeout=60, cwd=str(tmp),
                          env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin", "HOME": str(home)})
     assert out.returncode == 0, out.stderr
     values = out.stdout.decode("utf-8").split("\0")
     assert values[-1] == "" and len(values) == count + 1
+    assert sorted(p.name for p in tmp.iterdir()) == ["driver", "home"], "a quoted value ran a command"
     return values[:-1]
 
 
-@pytest.mark.parametrize("shell", [["bash", "--norc"], ["dash"], ["zsh", "-f"]])
+POSIX = [["bash", "--norc"], ["dash"], ["zsh", "-f"]]
+
+
+# Each way a value is written into sh text: a word of its own, inside "...", arguments of a shown command
+SH_FORMS = {
+    "word": lambda values: "".join(f"printf '%s\\0' {quoting.sh(v)}\n" for v in values),
+    "in double quotes": lambda values: "".join(f'printf \'%s\\0\' "{quoting.sh_in_double_quotes(v)}"\n' for v in values),
+    "command line": lambda values: "printf '%s\\0' " + quoting.command_line(values, windows=False) + "\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(SH_FORMS))
+@pytest.mark.parametrize("shell", POSIX, ids=lambda a: a[0])
 @FEW
 @given(values=BATCH)
-def test_posix_quote_round_trips(shell, values, tmp_path):
-    script = "".join(f"v={posix.quote(v)}\nprintf '%s\\0' \"$v\"\n" for v in values)
-    assert _round_trip(shell, script, tmp_path, len(values)) == values
+def test_sh_text_round_trips(shell, form, values, tmp_path):
+    assert _round_trip(shell, SH_FORMS[form](values), tmp_path, len(values)) == values
 
 
 @FEW
 @given(values=BATCH)
-def test_fish_quote_round_trips(values, tmp_path):
-    script = "".join(f"set v {fish.quote(v)}\nprintf '%s\\0' $v\n" for v in values)
+def test_fish_words_round_trip(values, tmp_path):
+    script = "".join(f"printf '%s\\0' {quoting.fish(v)}\n" for v in values)
     assert _round_trip(["fish", "--no-config"], script, tmp_path, len(values)) == values
+
+
+@pytest.mark.parametrize("quote", [quoting.sh, quoting.sh_in_double_quotes, quoting.fish, quoting.cmd,
+                                   quoting.cmd_in_quotes])
+def test_a_nul_is_refused(quote):
+    with pytest.raises(ValueError):
+        quote("a\0b")
 
 
 # cmd: printable ASCII (a batch file's code page is the console's; Wine's and Windows' differ
@@ -59,20 +90,29 @@ def test_fish_quote_round_trips(values, tmp_path):
 CMD_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"), min_size=1, max_size=40)
 
 
-@FEW
+@WINE
 @given(values=st.lists(CMD_TEXT, min_size=1, max_size=25))
 def test_cmd_quote_round_trips_in_wine(wine, values):
+    """Unquoted (`set X=<quoting.cmd>`) and inside quotes (`set "X=<quoting.cmd_in_quotes>"`,
+    for text without a double quote), with delayed expansion off."""
     dump = wine.workdir / "quoted.txt"
-    lines = ["@echo off", "setlocal"] + [f"set MB_Q{i}={cmd.quote(v)}" for i, v in enumerate(values)]
+    in_quotes = [v for v in values if '"' not in v]
+    lines = ["@echo off", "setlocal DisableDelayedExpansion"]
+    lines += [f"set MB_Q{i}={quoting.cmd(v)}" for i, v in enumerate(values)]
+    lines += [f'set "MB_R{i}={quoting.cmd_in_quotes(v)}"' for i, v in enumerate(in_quotes)]
     code, out, err = wine.batch("quote", lines + [f'set > "{windows_path(dump)}"'])
     got = read_set_dump(dump)
     assert [got.get(f"MB_Q{i}") for i in range(len(values))] == values, err
+    assert [got.get(f"MB_R{i}") for i in range(len(in_quotes))] == in_quotes, err
 
 
 @pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\0b"])
 def test_cmd_quote_refuses_what_cmd_cannot_hold(bad):
+    for quote in (quoting.cmd, quoting.cmd_in_quotes):
+        with pytest.raises(ValueError):
+            quote(bad)
     with pytest.raises(ValueError):
-        cmd.quote(bad)
+        quoting.cmd_in_quotes('a"b')
 
 
 def ps_single_quoted(text: str) -> str:
@@ -96,10 +136,29 @@ def ps_single_quoted(text: str) -> str:
     raise ValueError("unterminated literal")
 
 
-@settings(max_examples=300, deadline=None)
-@given(value=st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from("'\u2018\u2019\u201a\u201b")))
-def test_powershell_quote_is_one_literal_with_the_exact_value(value):
-    assert ps_single_quoted(powershell.quote(value)) == value
+PS_TEXT = st.lists(ANY_CHAR | SYNTAX | st.sampled_from("'\u2018\u2019\u201a\u201b"), max_size=20).map("".join)
+
+
+@settings(max_examples=30 * EXAMPLES, deadline=None)
+@given(values=st.lists(PS_TEXT | st.none(), min_size=1, max_size=10))
+def test_powershell_values_parse_as_one_literal_each_with_the_exact_value(values):
+    """Each value assigned on a line of its own: the real grammar finds one string literal per
+    value, exactly where the quoted text is, single-quoted ($null for None), and reading it by
+    PowerShell's rules gives the value back."""
+    lines, spans, at = [], [], 0
+    for i, value in enumerate(values):
+        head = f"$v{i} = ".encode()
+        quoted = quoting.powershell(value).encode("utf-8")
+        spans.append((at + len(head), at + len(head) + len(quoted)))
+        lines.append(head + quoted + b"\n")
+        at += len(lines[-1])
+    tree = pwsh.parse(b"".join(lines))
+    literals = [(n.start_byte, n.end_byte) for n in pwsh.walk(tree.root) if n.type == "string_literal"]
+    assert literals == [span for span, v in zip(spans, values) if v is not None]
+    assert all(start_end in pwsh.single_quoted(tree) for start_end in literals)
+    for (start, end), value in zip(spans, values):
+        text = tree.source[start:end].decode("utf-8")
+        assert (text == "$null") if value is None else (ps_single_quoted(text) == value)
 
 
 def test_generated_powershell_scripts(made_env, tmp_path):
@@ -204,3 +263,16 @@ def test_vars_ps1_is_written_again_by_the_environments_python(tmp_path, windows)
     activate = (prefix / ".mambaboot" / "activate.ps1").read_bytes()
     code = pwsh.code_only(pwsh.parse(activate))
     assert "& $python -I -S (Join-Path $PSScriptRoot '') $prefix" in code and b"'envvars.py'" in activate
+
+
+def test_no_module_quotes_shell_text_but_the_quoting_layer():
+    """Every value reaches generated shell text through shell/quoting.py: no module quotes by hand
+    (a quote or percent sign escaped in place) or with another quoter (shlex, list2cmdline)."""
+    import re
+
+    src = Path(quoting.__file__).parents[1]
+    by_hand = re.compile(r"""\.replace\(\s*(["'])(?:'|\\'|%)\1|\bshlex\b|\blist2cmdline\b""")
+    found = [f"{p.relative_to(src)}:{n}" for p in sorted(src.rglob("*.py")) if p.name != "quoting.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if by_hand.search(line)]
+    assert found == []
+    assert by_hand.search("""    return "'" + value.replace("'", "'\\\\''") + "'" """), "the check sees a quoter by hand"

@@ -299,7 +299,7 @@ RUN_PATH = {
     "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run",
     "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
-    "mambaboot.shell.activation.envvars",
+    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting",
 }
 HEAVY = {"typing", "dataclasses", "argparse", "shutil", "subprocess", "json", "re", "enum", "signal", "inspect",
          "collections", "functools", "importlib", "ntpath", "tempfile", "pathlib"}

@@ -198,14 +198,14 @@ def _no_collection_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _interrupted_by(name: str):
-    """A signal handler that undoes the run as Ctrl-C does (the work under way rolls back)."""
-    def handler(signum, frame):
-        from mambaboot.common.errors import Interrupted
+def _interrupted(signum, frame) -> None:
+    """The handler of SIGINT, SIGTERM and SIGHUP: the run ends as interrupted, the work under way
+    rolling back on its way out (KeyboardInterrupt for Ctrl-C, Interrupted for the others). Once
+    it is ending so, by a signal or by an engine that a signal ended first, another one (Ctrl-C
+    pressed again, or the same one seen late) is noted only: the rollback is not cut short."""
+    from mambaboot.engine import signals
 
-        raise Interrupted(signum, name)
-
-    return handler
+    signals.on_signal(signum)
 
 
 def _on_hangup(signal):
@@ -216,7 +216,7 @@ def _on_hangup(signal):
     hangup = getattr(signal, "SIGHUP", None)
     if hangup is None or signal.getsignal(hangup) != signal.SIG_DFL:
         return None
-    return signal.signal(hangup, _interrupted_by("SIGHUP (the terminal went away)"))
+    return signal.signal(hangup, _interrupted)
 
 
 def main(argv=None) -> int:
@@ -278,8 +278,14 @@ def _dispatch(argv: list) -> int:
         import _signal as signal
     except ImportError:
         import signal
-    previous = signal.signal(signal.SIGTERM, _interrupted_by("SIGTERM"))
+    signals = sys.modules.get("mambaboot.engine.signals")
+    if signals is not None:  # another run in this process before (the tests'): this one starts uninterrupted
+        signals.reset()
+    previous = signal.signal(signal.SIGTERM, _interrupted)
     previous_hangup = _on_hangup(signal)
+    # Ctrl-C the same way, unless it is ignored (a background job of a shell without job control)
+    previous_int = signal.signal(signal.SIGINT, _interrupted) \
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler else None
     try:
         return action()
     except KeyboardInterrupt:
@@ -287,7 +293,7 @@ def _dispatch(argv: list) -> int:
     except Exception as exc:
         # A SIGTERM now ends the process as it would have without us: the handler must not be
         # the one to import common/errors.py half-imported here (run's path has not imported it).
-        _restore(signal, previous, previous_hangup)
+        _restore(signal, previous, previous_hangup, previous_int)
         from mambaboot.common.errors import SYSTEM_REFUSED, MambabootError
 
         gone = _reader_gone(exc)  # a create under way has been rolled back on its way here
@@ -304,13 +310,20 @@ def _dispatch(argv: list) -> int:
             raise
         return _fail(f"unexpected {type(exc).__name__}: {exc} (set MAMBABOOT_DEBUG=1 for details)", 1, want_json)
     finally:
-        _restore(signal, previous, previous_hangup)
+        _restore(signal, previous, previous_hangup, previous_int)
 
 
-def _restore(signal, previous, previous_hangup) -> None:
+def _restore(signal, previous, previous_hangup, previous_int) -> None:
+    """The handlers as they were; but a run ending of an interruption keeps ours to the end, so a
+    signal seen late (the same Ctrl-C) is noted only, not a traceback while the process exits."""
+    signals = sys.modules.get("mambaboot.engine.signals")
+    if signals is not None and signals.ending():
+        return
     signal.signal(signal.SIGTERM, previous)
     if previous_hangup is not None:
         signal.signal(signal.SIGHUP, previous_hangup)
+    if previous_int is not None:
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _where(exc: OSError) -> str:

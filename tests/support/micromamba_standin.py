@@ -42,6 +42,11 @@ Fault injection (not micromamba variables, so mambaboot passes them through):
   STANDIN_FAIL=1         fail with ``critical libmamba injected failure`` before any change
   STANDIN_BLOCK_FIFO=P   after linking, block reading FIFO P until the test writes to it
   STANDIN_RECORD=P       append a JSON line {argv, env, cwd, rc_files} per run to P
+  STANDIN_INTERRUPTED=W:H end as an engine the user's Ctrl-C reached first, with no signal sent to
+                         anyone: at W (``version``: answering --version; ``create``: after linking),
+                         H = ``exit`` exits 130, ``signal`` dies of SIGINT, ``late`` exits 130 and
+                         sends SIGINT to its parent only once the prefix is deleted or moved (after
+                         the parent reaped it and began to roll back), from a process of its own
 
 py-rattler is imported inside the functions that need it: ``--version`` and ``--help`` stay
 instant, and tests can import ``make_standin`` cheaply.
@@ -684,6 +689,49 @@ def _channel_of(record) -> str:
     return channel if channel.endswith("/") else channel + "/"
 
 
+def interrupted_at(where: str, prefix: Path | None = None) -> None:
+    """STANDIN_INTERRUPTED (see the module's docstring): nothing unless it names this point."""
+    at, _, how = os.environ.get("STANDIN_INTERRUPTED", "").partition(":")
+    if at != where:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if how == "signal":
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    if how == "late":
+        _signal_parent_once_gone(prefix)
+    os._exit(130)
+
+
+def _signal_parent_once_gone(prefix: Path) -> None:
+    """A process of its own (holding none of our output) watches prefix with inotify and sends
+    SIGINT to our parent when the directory is deleted or moved; returns once it watches."""
+    import ctypes
+    import select
+    import signal
+
+    parent = os.getppid()
+    ready_r, ready_w = os.pipe()
+    if os.fork():
+        os.close(ready_w)
+        os.read(ready_r, 1)
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    libc = ctypes.CDLL(None, use_errno=True)
+    in_move_self, in_delete_self = 0x800, 0x400
+    fd = libc.inotify_init1(0)
+    libc.inotify_add_watch(fd, str(prefix).encode(), in_move_self | in_delete_self)
+    os.write(ready_w, b"1")
+    if select.select([fd], [], [], 120)[0]:  # a bound, not a synchronisation: a bug leaves no process behind
+        os.kill(parent, signal.SIGINT)
+    os._exit(0)
+
+
 def block_on_fifo() -> None:
     fifo = os.environ.get("STANDIN_BLOCK_FIFO")
     if fifo:
@@ -1205,6 +1253,7 @@ def link(options: Options, prefix: Path, records: list, cache: Path, specs: list
         if options.shortcuts:
             make_shortcuts(prefix)
         register_env(prefix)
+        interrupted_at("create", prefix)
         block_on_fifo()
     except KeyboardInterrupt:
         roll_back(prefix)
@@ -1271,6 +1320,7 @@ def main(argv: list[str]) -> int:
         print(HELP)
         return 0 if argv else 1
     if argv[0] == "--version":
+        interrupted_at("version")
         print(VERSION)
         return 0
     commands = {"create": cmd_create, "info": cmd_info, "env": cmd_env}

@@ -12,7 +12,7 @@ import stat
 from mambaboot.common import confined, fsops, pathrules
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
-from mambaboot.engine import child
+from mambaboot.engine import child, signals
 from mambaboot.engine.source import MicromambaSource
 
 TYPE_CHECKING = False
@@ -185,6 +185,7 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ObtainError(f"{binary} does not run: {exc}") from None
+    signals.child_interrupted(out.returncode)
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
         raise ObtainError(f"{binary} --version failed (exit {out.returncode}): {out.stderr.strip()[:500]}")
@@ -297,6 +298,7 @@ def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, kee
         code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
+    signals.child_interrupted(code)
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)

@@ -16,7 +16,7 @@ from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, T
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.engine import micromamba, network, sandbox
+from mambaboot.engine import micromamba, network, sandbox, signals
 from mambaboot.environment import busy, leftovers, record, target
 from mambaboot.pipeline.plan import Plan
 from mambaboot.common import isolation
@@ -185,11 +185,14 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
                 rollback.move_old_aside()
             finished, applied = _build(plan, host, binary, child_env, home, reporter)
         except BaseException:
-            if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
-                reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
-            else:
-                rollback.undo()
-            record.clear_pending(plan.cache_dir, plan.prefix)
+            # Ctrl-C pressed again, or first seen by our handler only now (the engine ended of it
+            # and was reaped before), waits for the rollback: half of one is what it must not leave.
+            with signals.held():
+                if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
+                    reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
+                else:
+                    rollback.undo()
+                record.clear_pending(plan.cache_dir, plan.prefix)
             raise
         rollback.commit()
     from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)

@@ -27,6 +27,7 @@ from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
+from mambaboot.shell import quoting
 
 FORMATS = (".tar.gz", ".tgz", ".zip")
 COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little
@@ -47,12 +48,15 @@ class Packed:
 
 
 def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[str]]:
-    """The unpack steps for the system the environment is for (both when that is not known):
-    a Linux environment's archive is never unpacked on Windows."""
+    """The commands to type for the system the environment is for (both when that is not known:
+    a Linux environment's archive is never unpacked on Windows), the archive's name one word of
+    its shell (DIR: the user's)."""
     name = os.path.basename(archive)
     steps = {
-        "posix": [f"mkdir DIR && tar -xf {name} -C DIR", "DIR/bin/python DIR/.mambaboot/unpack.py"],
-        "windows": [f"mkdir DIR && tar -xf {name} -C DIR", r"DIR\python.exe DIR\.mambaboot\unpack.py"],
+        "posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
+                  "DIR/bin/python DIR/.mambaboot/unpack.py"],
+        "windows": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=True),
+                    r"DIR\python.exe DIR\.mambaboot\unpack.py"],
     }
     return {system: steps[system]} if system in steps else steps
 

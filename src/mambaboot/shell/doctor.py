@@ -15,7 +15,7 @@ from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.common.values import factory, value
 from mambaboot.common import isolation
-from mambaboot.shell import shellinit
+from mambaboot.shell import quoting, shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 UNDO = "mambaboot doctor --undo-shell-init"
@@ -327,6 +327,11 @@ def check_copies(m: Host) -> List[Finding]:
                     "recreate it with --cache-dir on the environment's volume")]
 
 
+def _command(m: Host, *argv: str) -> str:
+    """A suggested command, each path one word of the user's shell."""
+    return quoting.command_line(argv, m.windows)
+
+
 def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     """Environments (the active one, those on PATH, those named) whose files name another directory:
     moved without `mambaboot move`, their entry points and scripts point at where they were."""
@@ -344,7 +349,8 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
         if m.same_key(os.path.abspath(location)) != m.same_key(root):
             found.append(Finding("location", ERROR, f"{root}: its files name {location} (from {source}): it was moved "
                                  "without mambaboot, and its entry points and scripts point at the old place",
-                                 f"mambaboot move {root} {root}   (rewrites them in place; `mambaboot audit` lists them)"))
+                                 f"{_command(m, 'mambaboot', 'move', root, root)}   (rewrites them in place; "
+                                 "`mambaboot audit` lists them)"))
         else:
             found.append(Finding("location", OK, f"{root}: its files name where it is"))
     return found
@@ -365,14 +371,15 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
             found.append(Finding("mamba-root", OK, f"{prefix}: its mamba takes the environment as its root prefix"))
             continue
         hooks = "" if roothook.present(prefix, m.windows) else (
-            f"; `mambaboot activate-scripts {prefix}` adds the etc/conda hooks that set it under conda's activation")
+            f"; `{_command(m, 'mambaboot', 'activate-scripts', prefix)}` adds the etc/conda hooks that set it under "
+            "conda's activation")
         found.append(Finding(
             "mamba-root", WARNING, f"{prefix}: its mamba {'.'.join(map(str, version))}, started without "
             f"MAMBA_ROOT_PREFIX (by its path, or under an activation that does not set it), takes {root} as its root "
             f"prefix, as that holds {', '.join(d + '/' for d in roothook.holds_markers(root))}: it reads {root}'s "
             f".condarc and package cache, and with no environment active installs into {root}",
-            f"start it activated (the .mambaboot script, or conda's activation), or `mambaboot run {prefix} -- mamba "
-            f"...`, or give it `-r {prefix}`" + hooks))
+            f"start it activated (the .mambaboot script, or conda's activation), or "
+            f"`{_command(m, 'mambaboot', 'run', prefix, '--', 'mamba')} ...`, or give it `{_command(m, '-r', prefix)}`" + hooks))
     return found
 
 

@@ -18,11 +18,33 @@ _mambaboot_read() {
     _mambaboot_l=
 }
 
+_mambaboot_globs() {
+    # A glob lists a directory as conda does (sorted by code point in _mambaboot_hooks): bash's
+    # failglob would fail the activation on an empty directory, dotglob and nocaseglob list what
+    # conda does not; off while listing ($1 = off), each put back after ($1 = on). zsh: localoptions.
+    [ -n "${BASH_VERSION-}" ] || return 0
+    if [ "$1" = off ]; then
+        _mambaboot_g1=; _mambaboot_g2=; _mambaboot_g3=
+        if shopt -q failglob; then _mambaboot_g1=1; shopt -u failglob; fi
+        if shopt -q dotglob; then _mambaboot_g2=1; shopt -u dotglob; fi
+        if shopt -q nocaseglob; then _mambaboot_g3=1; shopt -u nocaseglob; fi
+    else
+        if [ -n "$_mambaboot_g1" ]; then shopt -s failglob; fi
+        if [ -n "$_mambaboot_g2" ]; then shopt -s dotglob; fi
+        if [ -n "$_mambaboot_g3" ]; then shopt -s nocaseglob; fi
+        unset _mambaboot_g1 _mambaboot_g2 _mambaboot_g3
+    fi
+}
+
 _mambaboot_count() {
+    # the files in directory $1 (vars.sh compares the count with what envvars.py listed)
+    if [ -n "${ZSH_VERSION-}" ]; then setopt localoptions nonomatch nocshnullglob noglobdots caseglob; fi
+    _mambaboot_globs off
     _mambaboot_n=0
-    for _mambaboot_f in "$@"; do
+    for _mambaboot_f in "$1"/*; do
         if [ -f "$_mambaboot_f" ]; then _mambaboot_n=$((_mambaboot_n + 1)); fi
     done
+    _mambaboot_globs on
 }
 
 _mambaboot_own() { :; }  # vars.sh defines it again
@@ -45,13 +67,15 @@ _mambaboot_hooks() {
     # $1/*$2 as _mambaboot_h1.._mambaboot_h$_mambaboot_hn in code point order, as conda sorts them
     # (`_get_activate_scripts`, conda/activate.py). bash and zsh sort a glob by the locale's collation,
     # so outside the C locales two or more matches are listed again under LC_ALL=C (costly in bash).
-    if [ -n "${ZSH_VERSION-}" ]; then setopt localoptions nonomatch; fi
+    if [ -n "${ZSH_VERSION-}" ]; then setopt localoptions nonomatch nocshnullglob noglobdots caseglob; fi
     _mambaboot_lc=
     while :; do
         _mambaboot_hn=0
+        _mambaboot_globs off
         for _mambaboot_f in "$1"/*"$2"; do
             if [ -f "$_mambaboot_f" ]; then _mambaboot_hn=$((_mambaboot_hn + 1)); eval "_mambaboot_h$_mambaboot_hn=\$_mambaboot_f"; fi
         done
+        _mambaboot_globs on
         if [ -n "$_mambaboot_lc" ] || [ "$_mambaboot_hn" -lt 2 ]; then break; fi
         case ${LC_ALL:-${LC_COLLATE:-${LANG:-C}}} in C | POSIX | C.*) break ;; esac
         if [ -n "${LC_ALL+x}" ]; then _mambaboot_lc=1; _mambaboot_lcv=$LC_ALL; else _mambaboot_lc=0; fi
@@ -168,7 +192,7 @@ if _mambaboot_activate; then
         unset _mambaboot_saved _mambaboot_f _mambaboot_hn
         if [ -n "${_mambaboot_old_PS1+x}" ]; then PS1=$_mambaboot_old_PS1; unset _mambaboot_old_PS1 _mambaboot_prompt; fi
         unset _mambaboot_active
-        unset -f _mambaboot_deactivate _mambaboot_hooks
+        unset -f _mambaboot_deactivate _mambaboot_hooks _mambaboot_globs
     }
     _mambaboot_hooks "$_mambaboot_active/etc/conda/activate.d" .sh
     _mambaboot_i=1
@@ -180,7 +204,7 @@ if _mambaboot_activate; then
     unset _mambaboot_i _mambaboot_hn
 else
     _mambaboot_rc=1
-    if [ -z "${_mambaboot_active-}" ]; then unset -f _mambaboot_hooks; fi  # else the active one's deactivation needs it
+    if [ -z "${_mambaboot_active-}" ]; then unset -f _mambaboot_hooks _mambaboot_globs; fi  # else the active one's deactivation needs them
 fi
 unset -f _mambaboot_activate _mambaboot_read _mambaboot_count _mambaboot_fail _mambaboot_save _mambaboot_own
 unset _mambaboot_src _mambaboot_p _mambaboot_c _mambaboot_l _mambaboot_n _mambaboot_f _mambaboot_stale _mambaboot_names

@@ -12,7 +12,7 @@ cmd re-parses whatever a %VAR% expands to, so values are handled with care:
   the script refuses unless PREFIX\\.mambaboot\\activate.bat and PREFIX\\conda-meta exist
   there, which also catches cmd's misreport of %~dp0 for a quoted name found through PATH;
 - values from the environment are written unquoted with every operator escaped
-  (envvars.bat_quote), so they are exact whatever they contain;
+  (quoting.cmd), so they are exact whatever they contain;
 - values read at run time (PATH, PROMPT, earlier values of the variables it sets) are copied
   with %VAR% when delayed expansion is off (cmd's default); a value holding both a double
   quote and one of & | < > ^ cannot be copied that way and is refused, naming the variable.
@@ -26,13 +26,14 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 
 from mambaboot.common.errors import VerifyError
+from mambaboot.shell import quoting
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE_CMD, Model, busy, encode
 
 ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
 _S = "_MAMBABOOT_"
-quote = envvars.bat_quote
+quote = quoting.cmd
 
 
 def _ref(name: str, delayed: bool) -> str:

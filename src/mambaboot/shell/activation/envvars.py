@@ -21,6 +21,8 @@ import os
 import stat
 import sys
 
+from mambaboot.shell import quoting  # PREFIX/.mambaboot/envvars.py: the same file (packagedata.standalone)
+
 UNSET = "***unset***"
 STATE = "conda-meta/state"
 ENV_VARS_DIR = "etc/conda/env_vars.d"
@@ -118,20 +120,6 @@ def variables(prefix, data):
     return [(k, v) for k, v in merged.items() if k not in RESERVED and v != UNSET]
 
 
-def sh_quote(value):
-    """A single POSIX shell word that expands to exactly `value` (any text without NUL)."""
-    if "\0" in value:
-        raise ValueError("a shell variable cannot hold a NUL character")
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def fish_quote(value):
-    """A single fish word that expands to exactly `value` (any text without NUL)."""
-    if "\0" in value:
-        raise ValueError("a fish variable cannot hold a NUL character")
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _text(raw):
     return raw.decode("utf-8", "surrogateescape")
 
@@ -141,21 +129,21 @@ def render_sh(prefix, data, found, encoding):
     lines = ["# mambaboot: this environment's variables for activate.sh, written by envvars.py (do not edit)",
              "_mambaboot_stale="]
     for rel, raw in data:
-        path = f'"$_mambaboot_p/{rel}"'
+        path = f'"$_mambaboot_p/"{quoting.sh(rel)}'
         if raw is None:
-            lines.append(f"if [ -e {path} ]; then _mambaboot_stale={sh_quote(rel)}; fi")
+            lines.append(f"if [ -e {path} ]; then _mambaboot_stale={quoting.sh(rel)}; fi")
             continue
         text = _text(raw)
         text = text if text == "" or text.endswith("\n") else text + "\n"
-        lines.append(f'if ! _mambaboot_read {path} || [ "$_mambaboot_c" != {sh_quote(text)} ]; then '
-                     f"_mambaboot_stale={sh_quote(rel)}; fi")
+        lines.append(f'if ! _mambaboot_read {path} || [ "$_mambaboot_c" != {quoting.sh(text)} ]; then '
+                     f"_mambaboot_stale={quoting.sh(rel)}; fi")
     count = len(data) - 1
-    lines += [f'_mambaboot_count "$_mambaboot_p/{ENV_VARS_DIR}/"*',
-              f'if [ "$_mambaboot_n" != {count} ]; then _mambaboot_stale={sh_quote(ENV_VARS_DIR)}; fi',
+    lines += [f'_mambaboot_count "$_mambaboot_p/"{quoting.sh(ENV_VARS_DIR)}',
+              f'if [ "$_mambaboot_n" != {count} ]; then _mambaboot_stale={quoting.sh(ENV_VARS_DIR)}; fi',
               f'if [ -n "$_mambaboot_stale" ]; then return {STALE_RC}; fi',
-              "_mambaboot_names=" + sh_quote(" ".join(k for k, _ in found)),
+              "_mambaboot_names=" + quoting.sh(" ".join(k for k, _ in found)),
               "_mambaboot_own() {"]
-    lines += [f"    export {k}={sh_quote(v)}" for k, v in found]
+    lines += [f"    export {k}={quoting.sh(v)}" for k, v in found]
     return lines + ["    :", "}"]
 
 
@@ -166,30 +154,29 @@ def render_fish(prefix, data, found, encoding):
              "function _mambaboot_fresh --argument-names _mambaboot_p",
              "    set -l stale"]
     for rel, raw in data:
-        path = f"$_mambaboot_p/{rel}"
+        path = f'"$_mambaboot_p/"{quoting.fish(rel)}'
         if raw is None:
-            lines.append(f"    test -e {path}; and set stale {fish_quote(rel)}")
+            lines.append(f"    test -e {path}; and set stale {quoting.fish(rel)}")
             continue
         lines += [f"    if test -f {path}; and test -r {path}",
                   f"        set -l content (string collect < {path})",
-                  f'        test "$content" = {fish_quote(_text(raw).rstrip(chr(10)))}; or set stale {fish_quote(rel)}',
+                  f'        test "$content" = {quoting.fish(_text(raw).rstrip(chr(10)))}; or set stale {quoting.fish(rel)}',
                   "    else",
-                  f"        set stale {fish_quote(rel)}",
+                  f"        set stale {quoting.fish(rel)}",
                   "    end"]
-    lines += [f"    set -l found $_mambaboot_p/{ENV_VARS_DIR}/*",
-              f"    test (count $found) -ne {len(data) - 1}; and set stale {fish_quote(ENV_VARS_DIR)}",
+    lines += [f'    set -l found "$_mambaboot_p/"{quoting.fish(ENV_VARS_DIR)}/*',
+              f"    test (count $found) -ne {len(data) - 1}; and set stale {quoting.fish(ENV_VARS_DIR)}",
               "    set -g _mambaboot_stale $stale",
               f"    test -z \"$stale\"; or return {STALE_RC}",
               "end",
-              "set -g _mambaboot_names " + " ".join(fish_quote(k) for k, _ in found),
+              "set -g _mambaboot_names " + " ".join(quoting.fish(k) for k, _ in found),
               "function _mambaboot_own"]
-    lines += [f"    set -gx {k} {fish_quote(v)}" for k, v in found]
+    lines += [f"    set -gx {k} {quoting.fish(v)}" for k, v in found]
     return lines + ["end"]
 
 
 # ---------------------------------------------------------------- cmd.exe (vars.bat)
 
-_BAT_OPERATORS = '^&|<>()"'
 BANG_RC = 4  # vars.bat: names or values hold "!", which cmd eats with delayed expansion on
 QUOTED_RC = 5  # vars.bat: a variable it saves holds what %VAR% cannot copy (named in _MAMBABOOT_Q)
 # What activate.bat saves and deactivate.bat restores itself (environ.CONDA_VARS, EXE_VARS and
@@ -199,26 +186,6 @@ BAT_FIXED = ("PATH", "CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_
 # cmd reads a line of at most 8191 characters; longer data lines are checked by size only
 _BAT_LINE_MAX = 4000
 _BAT_EOL = "\x01"  # for /f skips lines starting with its eol character (";" by default)
-
-
-def bat_quote(value):
-    """Text for `set NAME=<here>` in a batch file (delayed expansion off) that sets exactly value.
-
-    Every cmd operator is escaped with ^ and % is doubled. cmd variables cannot hold a line
-    break or NUL, and an empty value deletes the variable (cmd has no empty variables).
-    """
-    for bad, what in (("\r", "carriage return"), ("\n", "line feed"), ("\0", "NUL")):
-        if bad in value:
-            raise ValueError(f"a cmd variable cannot hold a {what}")
-    return "".join("^" + ch if ch in _BAT_OPERATORS else "%%" if ch == "%" else ch for ch in value)
-
-
-def bat_in_quotes(text):
-    """Literal text inside "...", as in set "X=...": only % needs doubling (no " can occur
-    in the paths and names this is used for)."""
-    if any(c in text for c in "\r\n\0"):
-        raise ValueError(f"{text!r}: a batch file cannot name a file whose name holds a line break or NUL")
-    return text.replace("%", "%%")
 
 
 def bat_copy_checks(names, skip_label):
@@ -256,7 +223,7 @@ def _bat_fresh(data, hooks, encoding):
     s, p = "_MAMBABOOT_", "%_MAMBABOOT_P%"
     lines = [":_mambaboot_fresh", "@setlocal DisableDelayedExpansion"]
     for rel, raw in data:
-        path = f'"{p}\\{bat_in_quotes(rel.replace("/", chr(92)))}"'
+        path = f'"{p}\\{quoting.cmd_in_quotes(rel.replace("/", chr(92)))}"'
         if raw is None:
             lines.append(f"@if exist {path} exit /b {STALE_RC}")
             continue
@@ -270,7 +237,7 @@ def _bat_fresh(data, hooks, encoding):
                       f"@if not defined {s}L exit /b {STALE_RC}"]
             if len(line) <= _BAT_LINE_MAX:
                 lines += [f'@set "{s}L=%{s}L:"=%"',
-                          f'@set "{s}E={bat_in_quotes(line.replace(chr(34), ""))}"',
+                          f'@set "{s}E={quoting.cmd_in_quotes(line.replace(chr(34), ""))}"',
                           f'@if not "%{s}L%"=="%{s}E%" exit /b {STALE_RC}']
         lines += [f'@set "{s}L="',
                   f'@for /f "usebackq skip={len(found)} eol={_BAT_EOL} delims=" %%L in ({path}) do @set "{s}L=1"',
@@ -285,7 +252,7 @@ def _bat_fresh(data, hooks, encoding):
         lines += [f"@set {s}N=0",
                   f'@if exist "{where}\\" (pushd "{where}" & (for %%F in (*{ext}) do {match}set /a {s}N+=1) & popd)',
                   f'@if not "%{s}N%"=="{len(names)}" exit /b {STALE_RC}']
-        lines += [f'@if not exist "{where}\\{bat_in_quotes(n)}" exit /b {STALE_RC}' for n in names]
+        lines += [f'@if not exist "{where}\\{quoting.cmd_in_quotes(n)}" exit /b {STALE_RC}' for n in names]
     return lines + ["@exit /b 0"]
 
 
@@ -297,7 +264,7 @@ BAT_RUN = (":_mambaboot_run", '@"%_MAMBABOOT_F%" %1')
 
 def _bat_run(phase, names):
     return [line for n in names for line in
-            (f'@set "_MAMBABOOT_F=%_MAMBABOOT_P%\\etc\\conda\\{phase}.d\\{bat_in_quotes(n)}"', "@call :_mambaboot_run")]
+            (f'@set "_MAMBABOOT_F=%_MAMBABOOT_P%\\etc\\conda\\{phase}.d\\{quoting.cmd_in_quotes(n)}"', "@call :_mambaboot_run")]
 
 
 def render_bat(prefix, data, found, encoding):
@@ -316,7 +283,7 @@ def render_bat(prefix, data, found, encoding):
              '@if "%~1"=="deactivate" goto _mambaboot_deactivate',
              "@call :_mambaboot_fresh",
              f"@if errorlevel {STALE_RC} exit /b {STALE_RC}"]
-    if any("!" in t for t in texts):
+    if not all(quoting.cmd_safe_delayed(t) for t in texts):
         lines.append(f"@if defined {s}ON exit /b {BANG_RC}")
     lines += bat_copy_checks([k for k, _ in own], "_mambaboot_copyable")
     lines += [f"@if defined {s}Q exit /b {QUOTED_RC}", "@exit /b 0"]
@@ -326,24 +293,13 @@ def render_bat(prefix, data, found, encoding):
     lines += ["@goto _mambaboot_saved", ":_mambaboot_delayed"]
     lines += [f'@set "{s}OLD_{k}=!{k}!"' for k, _ in own]
     lines += [":_mambaboot_saved", f'@set "{s}NAMES={" ".join(k for k, _ in own)}"']
-    lines += [f"@set {k}={bat_quote(v)}" for k, v in found]
+    lines += [f"@set {k}={quoting.cmd(v)}" for k, v in found]
     lines += _bat_run("activate", hooks["activate"]) + ["@exit /b 0"]
     lines += [":_mambaboot_deactivate"] + _bat_run("deactivate", hooks["deactivate"][::-1]) + ["@exit /b 0"]
     return lines + list(BAT_RUN)
 
 
 # ---------------------------------------------------------------- PowerShell (vars.ps1)
-
-# PowerShell ends a single-quoted string at any of these; inside one, each is written twice.
-_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
-
-
-def ps_quote(value):
-    """A PowerShell expression with exactly this string value ($null for None)."""
-    if value is None:
-        return "$null"
-    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
-
 
 def render_ps1(prefix, data, found, encoding):
     """vars.ps1, dot-sourced by activate.ps1 inside its script block: sets $stale (the first
@@ -353,7 +309,7 @@ def render_ps1(prefix, data, found, encoding):
         t = raw.decode("utf-8", "replace")
         return t[1:] if t.startswith("\ufeff") else t
 
-    files = "; ".join(f"{ps_quote(rel)} = {ps_quote(None if raw is None else text(raw))}" for rel, raw in data)
+    files = "; ".join(f"{quoting.powershell(rel)} = {quoting.powershell(None if raw is None else text(raw))}" for rel, raw in data)
     names = [rel.rsplit("/", 1)[1] for rel, _ in data if rel != STATE]
     return ["# mambaboot: this environment's variables for activate.ps1, written by envvars.py (do not edit)",
             "$stale = $null",
@@ -363,13 +319,13 @@ def render_ps1(prefix, data, found, encoding):
             "    $now = if (Test-Path -LiteralPath $file -PathType Leaf) { [IO.File]::ReadAllText($file) } else { $null }",
             "    if ($now -cne $files[$rel]) { $stale = $rel }",
             "}",
-            f"$want = @({', '.join(ps_quote(n) for n in names)})",
-            f"$found = @(Get-ChildItem -LiteralPath (Join-Path $prefix {ps_quote(ENV_VARS_DIR)}) -File -ErrorAction SilentlyContinue"
+            f"$want = @({', '.join(quoting.powershell(n) for n in names)})",
+            f"$found = @(Get-ChildItem -LiteralPath (Join-Path $prefix {quoting.powershell(ENV_VARS_DIR)}) -File -ErrorAction SilentlyContinue"
             " | ForEach-Object { $_.Name })",
-            f"if ($found.Count -ne $want.Count -or @($want | Where-Object {{ $found -cnotcontains $_ }}).Count) {{ $stale = {ps_quote(ENV_VARS_DIR)} }}",
+            f"if ($found.Count -ne $want.Count -or @($want | Where-Object {{ $found -cnotcontains $_ }}).Count) {{ $stale = {quoting.powershell(ENV_VARS_DIR)} }}",
             # two lists, not a hash table: its keys ignore case, and pwsh on Unix has A and a apart
-            f"$ownNames = @({', '.join(ps_quote(k) for k, _ in found)})",
-            f"$ownValues = @({', '.join(ps_quote(v) for _, v in found)})"]
+            f"$ownNames = @({', '.join(quoting.powershell(k) for k, _ in found)})",
+            f"$ownValues = @({', '.join(quoting.powershell(v) for _, v in found)})"]
 
 
 # Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, byte order mark, the

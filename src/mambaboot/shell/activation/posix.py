@@ -19,6 +19,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import fsops
+from mambaboot.shell import quoting
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
 
@@ -27,7 +28,7 @@ DEACTIVATE = "deactivate.sh"
 _V = "_mambaboot_"  # every variable and function the scripts leave behind starts with this
 
 
-quote = envvars.sh_quote
+quote = quoting.sh
 
 
 def _usage() -> list[str]:

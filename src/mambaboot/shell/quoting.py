@@ -1,0 +1,103 @@
+"""Literal quoting for every shell mambaboot writes text for: the one way a value from the disk or
+the user (a path, a file name, a variable's name or value) reaches generated shell text.
+
+Each function returns text that the shell reads back as exactly the value, or raises ValueError
+when that shell cannot hold it (NUL anywhere; line breaks in cmd). Nothing the value holds is
+ever code: no expansion, substitution, globbing or operator survives quoting.
+
+Standard library only, no annotations that need a newer Python, no `from __future__` and no
+import: this source is copied into PREFIX/.mambaboot/envvars.py (see packagedata.standalone),
+which the environment's own python runs without mambaboot.
+"""
+
+
+def _no_nul(value, shell):
+    if "\0" in value:
+        raise ValueError("a {} word cannot hold a NUL character".format(shell))
+
+
+def sh(value):
+    """One POSIX sh word (bash, dash, zsh, ksh) that expands to exactly value: inside '...'
+    nothing is special but ' itself, written as '\\''."""
+    _no_nul(value, "shell")
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def sh_in_double_quotes(text):
+    """text to put inside an sh "..." (where the caller needs one, as in `'''exec' "PATH"`): the
+    four characters live there, $ ` \\ and ", escaped with a backslash."""
+    _no_nul(text, "shell")
+    return "".join("\\" + c if c in '$`\\"' else c for c in text)
+
+
+def fish(value):
+    """One fish word that expands to exactly value: inside '...' fish treats \\ and ' only."""
+    _no_nul(value, "fish")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# cmd's operators; ^ escapes each of them outside quotes
+_CMD_OPERATORS = '^&|<>()"'
+
+
+def _cmd_line(value):
+    for bad, what in (("\r", "carriage return"), ("\n", "line feed"), ("\0", "NUL")):
+        if bad in value:
+            raise ValueError("a cmd line cannot hold a {}".format(what))
+
+
+def cmd(value):
+    """Text for `set NAME=<here>` in a batch file, with delayed expansion off, that sets exactly
+    value: every operator escaped with ^, % doubled. An empty value deletes the variable (cmd
+    has no empty variables). With delayed expansion on, cmd would take ! and the ^ before it
+    a second time: the callers refuse a value with ! in that mode (see cmd_safe_delayed)."""
+    _cmd_line(value)
+    return "".join("^" + c if c in _CMD_OPERATORS else "%%" if c == "%" else c for c in value)
+
+
+def cmd_in_quotes(text):
+    """Literal text inside a batch file's "...", as in `set "X=<here>"`, `if exist "<here>"` or
+    `"<here>" args`: only % is live there (doubled). A " would end the quotes, so it is refused
+    (no Windows file name holds one)."""
+    _cmd_line(text)
+    if '"' in text:
+        raise ValueError("{!r}: a double quote cannot be put inside a batch file's quotes".format(text))
+    return text.replace("%", "%%")
+
+
+def cmd_safe_delayed(text):
+    """Whether text is read the same by cmd with delayed expansion on: ! (and a ^ on a line
+    with a !) would be taken as syntax there."""
+    return "!" not in text
+
+
+# PowerShell ends a single-quoted string at any of these; inside one, each is written twice.
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def powershell(value):
+    """A PowerShell expression with exactly this string value: one single-quoted literal, where
+    nothing expands ($null for None)."""
+    if value is None:
+        return "$null"
+    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
+
+
+def _cmd_argument(value):
+    # a command line shown for cmd or PowerShell on Windows: "..." keeps spaces and operators;
+    # % is left as typed (cmd at its prompt has no escape for it; Windows paths rarely hold it)
+    _cmd_line(value)
+    if value and not any(c in value for c in ' \t&|<>()^;,="\'`$@{}%!'):
+        return value
+    return '"' + value.replace('"', '""') + '"'
+
+
+_SH_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+:,./_-")
+
+
+def command_line(argv, windows):
+    """A command to show the user (a suggested fix), each argument one word of the shell they
+    type it in: sh on POSIX (plain words stay bare), "..." on Windows."""
+    if windows:
+        return " ".join(_cmd_argument(a) for a in argv)
+    return " ".join(a if a and all(c in _SH_PLAIN for c in a) else sh(a) for a in argv)
