@@ -134,3 +134,106 @@ def test_a_prompt_hook_that_puts_another_python_first_is_said_loudly(made_env, t
     term.expect(PROMPT)
     term.send("exit\n")
     assert term.finish() == 0
+
+
+@pytest.fixture(scope="module")
+def odd_env(made_env, tmp_path_factory) -> Path:
+    """made_env with a variable every shell quotes differently and an activate.d hook per shell."""
+    import json
+
+    from tests.conftest import copy_env
+
+    prefix = copy_env(made_env, tmp_path_factory.mktemp("odd") / "it's $odd `env` \\ (x)")
+    conda = prefix / "etc" / "conda"
+    (conda / "env_vars.d").mkdir(parents=True, exist_ok=True)
+    (conda / "env_vars.d" / "a.json").write_text(json.dumps({"MB_Q": "it's \"q\" $x `y` \\ z ; & | %p% (p)"}))
+    (conda / "activate.d").mkdir(parents=True, exist_ok=True)
+    (conda / "activate.d" / "h.sh").write_text('export MB_HOOK="hooked $CONDA_PREFIX"\n')
+    (conda / "activate.d" / "h.fish").write_text('set -gx MB_HOOK "hooked $CONDA_PREFIX"\n')
+    return prefix
+
+
+SHOW = {
+    "bash": """printf '<%s>\\n' "$MB_Q" "$MB_HOOK" "$ZDOTDIR" "$(command -v python)"; echo "end=$((6*7))"\n""",
+    "zsh": """printf '<%s>\\n' "$MB_Q" "$MB_HOOK" "$ZDOTDIR" "$(command -v python)"; echo "end=$((6*7))"\n""",
+    "fish": """printf '<%s>\\n' "$MB_Q" "$MB_HOOK" "$ZDOTDIR" (command -v python); echo "end="(math 6 \\* 7)\n""",
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_values_reach_the_shell_exactly_and_the_hooks_run(shell, odd_env, tmp_path):
+    home = tmp_path / "home"
+    zdot = tmp_path / "zdot dir"
+    zdot.mkdir(parents=True)
+    home.mkdir()
+    # a user who keeps zsh's files in ZDOTDIR: theirs are read, and ZDOTDIR is theirs again inside
+    (zdot / ".zshrc").write_text('export PATH="$HOME/mypython/bin:$PATH"\nMB_ZSHRC=read\n')
+    _python(home / "mypython" / "bin", "mine")
+    term = Terminal([*MAMBABOOT, "shell", str(odd_env)], _env(tmp_path, home, shell, ZDOTDIR=str(zdot)))
+    term.expect(re.escape(f"({odd_env.name}) "))
+    term.send(SHOW[shell])
+    shown = term.expect(r"<([^\n]*)>\n<([^\n]*)>\n<([^\n]*)>\n<([^\n]*)>\n").groups()
+    term.expect("end=42")
+    assert shown == ("it's \"q\" $x `y` \\ z ; & | %p% (p)", f"hooked {odd_env}", str(zdot),
+                     str(odd_env / "bin" / "python"))
+    if shell == "zsh":
+        term.send('echo "zshrc=$MB_ZSHRC="\n')
+        term.expect("zshrc=read=")
+    term.send("exit\n")
+    assert term.finish() == 0
+
+
+def test_a_piped_shell_reads_no_start_up_files_and_gets_none_of_ours(made_env, tmp_path):
+    """Not on a terminal: not interactive, so nothing of the user's runs and ours is not needed."""
+    import subprocess
+
+    home = _home(tmp_path)
+    proc = subprocess.run([*MAMBABOOT, "shell", str(made_env)], input='command -v python; echo "$0"\n',
+                          env=_env(tmp_path, home, "bash"), capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == [str(made_env / "bin" / "python"), "/usr/bin/bash"], proc.stderr
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+WINDOWS_VALUES = {"CONDA_PREFIX": "C:\\envs\\my env", "CONDA_PROMPT_MODIFIER": "(my env) ",
+                  "MB_Q": 'it\'s "q" %p% ^c & d | e < f > g (h) !i!'}
+
+
+def test_cmds_start_up_script_sets_the_environment_after_autorun(wine):
+    """What cmd runs after AutoRun (/K): a conda hook's variables gone, ours exact, the environment
+    first on PATH, the prompt prefixed."""
+    from mambaboot.shell import startup
+    from tests.support.wine import windows_path
+
+    text = startup._cmd("C:\\envs\\my env", WINDOWS_VALUES, ["C:\\envs\\my env", "C:\\envs\\my env\\Scripts"])
+    script = wine.workdir / "startup-activate.bat"
+    script.write_bytes(text.encode("utf-8"))
+    code, out, err = wine.batch("shell-startup", [
+        "@echo off", "set CONDA_EXE=C:\\base\\Scripts\\conda.exe", "set CONDA_SHLVL=0", "set PROMPT=$P$G",
+        f'call "{windows_path(script)}"',
+        "echo exe=[%CONDA_EXE%]", "set MB_Q", "echo shlvl=[%CONDA_SHLVL%]", "echo prompt=[%PROMPT%]", "path"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "exe=[]" in lines
+    assert "MB_Q=" + WINDOWS_VALUES["MB_Q"] in lines
+    assert "shlvl=[]" in lines
+    assert "prompt=[(my env) $P$G]" in lines
+    assert next(ln for ln in lines if ln.upper().startswith("PATH=")).split("=", 1)[1].startswith(
+        "C:\\envs\\my env;C:\\envs\\my env\\Scripts;")
+
+
+def test_powershells_start_up_command_and_script_parse():
+    from mambaboot.shell import startup
+    from tests.support import pwsh
+
+    text = startup._powershell("C:\\envs\\my env", WINDOWS_VALUES, ["C:\\envs\\my env", "C:\\envs\\my 'env\\Scripts"], ";")
+    tree = pwsh.parse(text.encode("utf-8"))
+    assert "SetEnvironmentVariable" in pwsh.code_only(tree)
+    made = startup.prepare("powershell", "pwsh", "C:\\envs\\my env", {}, {"PATH": "C:\\x", **WINDOWS_VALUES}, [], "", True)
+    try:
+        assert made.argv[:3] == ["pwsh", "-NoExit", "-Command"]
+        pwsh.parse(made.argv[3].encode("utf-8"))
+        script = os.path.join(made.directory, "activate.ps1")
+        assert made.argv[3] == ". '" + script.replace("'", "''") + "'" and os.path.isfile(script)
+    finally:
+        made.remove()
+    assert not os.path.exists(made.directory)

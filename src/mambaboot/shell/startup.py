@@ -233,13 +233,22 @@ def _fish(prefix: str, values: dict, entries: list, hooks: list, warning: str) -
 def _cmd(prefix: str, values: dict, entries: list) -> str:
     from mambaboot.shell.activation.envvars import bat_quote
 
+    # The variables AutoRun left (a conda hook's CONDA_*, ...) are cleared first: every variable's
+    # name is compared with each scrubbed prefix by a substring, which needs no delayed expansion
+    # (`set PREFIX` listing them would print an error for a prefix nothing has, and its stderr
+    # cannot be silenced inside `for /f` under Wine's cmd).
+    tests = [f'if /i "%_MAMBABOOT_N:~0,{len(p)}%"=="{p}" set "%_MAMBABOOT_N%="' for p in isolation.SCRUB_PREFIXES]
     lines = ["@echo off",
-             # the variables the AutoRun commands set (a conda hook's CONDA_*): cleared first
-             *(f'for /f "delims==" %%V in (\'set {p} 2^>nul\') do set "%%V="' for p in isolation.SCRUB_PREFIXES),
+             'for /f "delims==" %%V in (\'set\') do call :_mambaboot_clear "%%V"',
+             'set "_MAMBABOOT_N="',
              *(f"set {k}={bat_quote(v)}" for k, v in sorted(values.items())),
              f"set PATH={bat_quote(';'.join(entries))};%PATH%",
              'if not defined PROMPT set "PROMPT=$P$G"',
-             f"set PROMPT={bat_quote(values.get('CONDA_PROMPT_MODIFIER', ''))}%PROMPT%"]
+             f"set PROMPT={bat_quote(values.get('CONDA_PROMPT_MODIFIER', ''))}%PROMPT%",
+             "goto :eof",
+             ":_mambaboot_clear",
+             'set "_MAMBABOOT_N=%~1"',
+             *tests]
     return "\r\n".join(lines) + "\r\n"
 
 
