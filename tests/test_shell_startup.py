@@ -88,6 +88,9 @@ set -gx PATH $HOME/mypython/bin $PATH
 
 def _env(tmp: Path, home: Path, shell: str, **extra) -> dict:
     (tmp / "tmp").mkdir(exist_ok=True)
+    # fish's first interactive start in a home generates completions from man pages in the background
+    # (__fish_config_interactive.fish), which would hold the terminal open after the shell ends
+    (home / ".local" / "share" / "fish" / "generated_completions").mkdir(parents=True, exist_ok=True)
     return _clean_environ(HOME=str(home), SHELL=f"/usr/bin/{shell}", TMPDIR=str(tmp / "tmp"), TERM="dumb", **extra)
 
 

@@ -158,9 +158,11 @@ def check_path(m: Host) -> List[Finding]:
     elif len(groups) == 1:
         (root, entries), = groups.items()
         if not active_root:
-            found.append(Finding("path", ERROR, f"PATH holds the environment {root} ({', '.join(entries)}) "
+            kind = _kind(m, root)
+            found.append(Finding("path", ERROR, f"PATH holds {kind} {root} ({', '.join(entries)}) "
                                  "but nothing activated it (a PATH setting, a profile or an installer put it there)",
-                                 "take it out of your PATH setting; activate environments with their .mambaboot script"))
+                                 _UNLISTED.get(kind, "take it out of your PATH setting; activate environments with "
+                                               "their .mambaboot script")))
         elif m.same_key(root) != m.same_key(active_root):
             found.append(Finding("path", ERROR, f"PATH holds the environment {root} but the active one is {active_root}",
                                  "open a new shell and activate only one environment"))
@@ -170,6 +172,27 @@ def check_path(m: Host) -> List[Finding]:
         found.append(Finding("path", ERROR, f"{active_root} is marked active but none of its directories is on PATH",
                              "open a new shell and activate the environment again"))
     return found
+
+
+_CONDA_BASE = "the conda installation (an Anaconda or Miniconda base)"
+_VIRTUALENV = "the virtualenv"
+_UNLISTED = {
+    _CONDA_BASE: f"take it out of your PATH setting (its installer's 'Add to PATH', or `conda init`: {UNDO}); "
+                 "activate environments with their .mambaboot script",
+    _VIRTUALENV: "take its bin (Scripts) directory out of your PATH setting; `deactivate` in a shell that activated it",
+}
+
+
+def _kind(m: Host, root: str) -> str:
+    """What an environment on PATH is, as its user knows it: a virtualenv (pyvenv.cfg), a conda
+    installation's base (its condabin/conda, no .mambaboot of ours), or an environment."""
+    j = m.path.join
+    if m.is_file(j(root, "pyvenv.cfg")):
+        return _VIRTUALENV
+    conda = j(root, "condabin", "conda.bat") if m.windows else j(root, "condabin", "conda")
+    if m.is_file(conda) and not m.isdir(j(root, ".mambaboot")):
+        return _CONDA_BASE
+    return "the environment"
 
 
 def _store_alias(m: Host, directory: str) -> bool:

@@ -17,7 +17,7 @@ from mambaboot.common.values import value
 _OS_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 _ADMIN_DIRS = ("/usr/local/bin", "/usr/local/sbin")
 _POSIX_NAMES = re.compile(r"^python(?:3(?:\.\d+)?)?$")
-_WINDOWS_NAMES = re.compile(r"^python(?:3(?:\.\d+)?)?(?:w)?\.exe$", re.I)
+_WINDOWS_NAMES = re.compile(r"^python(?:3(?:\.\d+)?)?(?:w)?\.(?:exe|bat|cmd)$", re.I)  # pyenv-win's shims are .bat
 # Start-up lines, outside comments, that put a Python manager's directory first on PATH in
 # every new shell (a conda init block is shellinit's):
 #   pyenv: `eval "$(pyenv init -)"`, `eval "$(pyenv init --path)"`, `pyenv init - fish | source`
