@@ -41,7 +41,7 @@ def test_it_agrees_with_mambaboot():
     text = _text()
     assert f"$Pinned = '{PINNED_MICROMAMBA}'" in text
     assert tuple(_array("Contaminating")) == isolation.CONTAMINATING
-    assert tuple(_array("Scrubbed")) == isolation._SCRUB_PREFIXES
+    assert tuple(_array("Scrubbed")) == isolation.SCRUB_PREFIXES
     assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
     assert tuple(_array("Carried")) == network.SCRIPT_CARRIED
     redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}

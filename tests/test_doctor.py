@@ -676,3 +676,101 @@ def test_undo_keeps_the_files_owner_mode_and_hard_links(world, reliability):
           and kept == [(owner, 0o640)] * 2 + [(owner, 0o600)] * 2)  # each file, then its backup
     reliability.record("undo-shell-init: owner, mode and hard links kept", ok)
     assert ok, (r.stdout + r.stderr, kept, rc.stat())
+
+
+# ------------------------------------------------------------------ other Pythons, named
+
+
+def _named(m):
+    return [(f.severity, f.message.split(" on PATH")[0]) for f in doctor.check_fallbacks(m)]
+
+
+def test_each_tools_python_on_path_is_named_with_its_fix():
+    h = "/home/u"
+    uv_real = f"{h}/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3.12"
+    files = {f"{h}/.pyenv/shims/python", f"{h}/.asdf/shims/python3", f"{h}/.local/share/mise/shims/python",
+             f"{h}/.local/share/mise/installs/python/3.12/bin/python3", f"{h}/.local/bin/python3.12",
+             "/opt/homebrew/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3", "/bin/python3",
+             "/Library/Frameworks/Python.framework/Versions/3.12/bin/python3", f"{h}/mine/python"}
+    links = {f"{h}/.local/bin/python3.12": uv_real,
+             "/opt/homebrew/bin/python3": "/opt/homebrew/Cellar/python@3.12/3.12.7/bin/python3.12"}
+    path = [f"{h}/.pyenv/shims", f"{h}/.asdf/shims", f"{h}/.local/share/mise/shims",
+            f"{h}/.local/share/mise/installs/python/3.12/bin", f"{h}/.local/bin", "/opt/homebrew/bin",
+            "/Library/Frameworks/Python.framework/Versions/3.12/bin", f"{h}/mine", "/usr/local/bin", "/usr/bin", "/bin"]
+    m = machine({"PATH": ":".join(path)}, files=files, realpath=lambda p: links.get(p, p))
+    assert _named(m) == [("warning", "pyenv's shims"), ("warning", "asdf's shims"), ("warning", "mise"), ("warning", "mise"),
+                         ("warning", "uv's Python installs (`uv python install`)"), ("warning", "Homebrew's python"),
+                         ("warning", "the python.org installer"), ("warning", "a Python that belongs to no environment")]
+    assert all(f.fix for f in doctor.check_fallbacks(m))
+
+
+def test_windows_pythons_are_named_pyenv_win_python_org_and_the_py_launcher():
+    u = "C:\\Users\\u"
+    files = {f"{u}\\.pyenv\\pyenv-win\\shims\\python.bat", f"{u}\\AppData\\Local\\Programs\\Python\\Python312\\python.exe",
+             "C:\\Program Files\\Python311\\python.exe", "C:\\Windows\\py.exe",
+             f"{u}\\AppData\\Local\\Microsoft\\WindowsApps\\python.exe"}
+    path = [f"{u}\\.pyenv\\pyenv-win\\shims", f"{u}\\AppData\\Local\\Programs\\Python\\Python312",
+            "C:\\Program Files\\Python311", "C:\\Windows", f"{u}\\AppData\\Local\\Microsoft\\WindowsApps"]
+    m = machine({"PATH": ";".join(path)}, windows=True, home=u, files=files)
+    assert [s for s, _ in _named(m)] == ["warning"] * 5
+    messages = [f.message for f in doctor.check_fallbacks(m)]
+    assert messages[0].startswith("pyenv-win's shims") and "python.org installer" in messages[1] \
+        and "python.org installer" in messages[2] and messages[3].startswith("the py launcher") \
+        and messages[4].startswith("the Windows Store python alias")
+
+
+def test_a_conda_base_and_a_virtualenv_on_path_are_named():
+    files = {"/opt/miniconda3/condabin/conda", "/work/.venv/pyvenv.cfg"}
+    for entry, kind in (("/opt/miniconda3/bin", "the conda installation"), ("/work/.venv/bin", "the virtualenv")):
+        m = machine({"PATH": f"{entry}:/usr/bin"}, files=files, envs={"/opt/miniconda3", "/work/.venv"})
+        (finding,) = doctor.check_path(m)
+        assert finding.severity == "error" and finding.message.startswith(f"PATH holds {kind}"), finding
+
+
+def test_start_up_lines_of_pyenv_mise_and_asdf_are_errors(tmp_path):
+    home = tmp_path
+    (home / ".bashrc").write_text('# eval "$(pyenv init -)"\nexport PYENV_ROOT="$HOME/.pyenv"\neval "$(pyenv init -)"\n')
+    (home / ".zshrc").write_text('eval "$(mise activate zsh)"\n. "$HOME/.asdf/asdf.sh"\n')
+    (home / ".config" / "fish" / "conf.d").mkdir(parents=True)
+    (home / ".config" / "fish" / "conf.d" / "pyenv.fish").write_text("pyenv init - fish | source\n")
+    m = Host(environ={"HOME": str(home)}, windows=False, subdir="linux-64", cwd="/")
+    found = [(f.severity, f.message.split(":")[0], f.message.split("puts ")[1].split("'s")[0])
+             for f in doctor.check_startup(m)]
+    assert found == [("error", f"{home}/.bashrc line 3", "pyenv"), ("error", f"{home}/.zshrc line 1", "mise"),
+                     ("error", f"{home}/.zshrc line 2", "asdf"),
+                     ("error", f"{home}/.config/fish/conf.d/pyenv.fish line 1", "pyenv")]
+
+
+def test_doctor_names_pyenv_uvs_pythons_and_a_conda_init_block_on_one_machine(tmp_path):
+    """A developer's machine: pyenv set up as its README says, uv's Pythons installed with
+    `uv python install 3.12 --default`, and a conda init block. uv's layout, as uv makes it: the
+    interpreter in $XDG_DATA_HOME/uv/python/<implementation>-<version>-<os>-<arch>-<libc>/, and
+    python3.12 (with --default, python and python3 too) linked to it from the executable
+    directory, ~/.local/bin (uv docs/reference/storage.md, "Python installations", "Python
+    executables"; crates/uv-python/src/managed.rs)."""
+    home = tmp_path / "home"
+    shims = home / ".pyenv" / "shims"
+    shims.mkdir(parents=True)
+    for name in ("python", "python3"):
+        (shims / name).write_text("#!/bin/sh\n")
+        (shims / name).chmod(0o755)
+    real = home / ".local" / "share" / "uv" / "python" / "cpython-3.12.7-linux-x86_64-gnu" / "bin"
+    real.mkdir(parents=True)
+    (real / "python3.12").write_text("")
+    (real / "python3.12").chmod(0o755)
+    local_bin = home / ".local" / "bin"
+    local_bin.mkdir()
+    for name in ("python3.12", "python3", "python"):
+        (local_bin / name).symlink_to(real / "python3.12")
+    (home / ".bashrc").write_text('export PYENV_ROOT="$HOME/.pyenv"\neval "$(pyenv init -)"\n' + CONDA_BLOCK)
+    proc = _doctor("--json", home=home, PATH=f"{shims}:{local_bin}:/usr/bin:/bin")
+    assert proc.returncode == 11, proc.stdout + proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    def found(check, severity, start):
+        return any(f["check"] == check and f["severity"] == severity and f["message"].startswith(start) for f in findings)
+
+    assert found("fallback", "warning", f"pyenv's shims on PATH: {shims}/python")
+    assert found("fallback", "warning", f"uv's Python installs (`uv python install`) on PATH: {local_bin}/python")
+    assert found("start-up", "error", f"{home}/.bashrc line 2: `eval \"$(pyenv init -)\"` puts pyenv's Python first")
+    assert any(f["check"] == "shell-init" and "conda initialize" in f["message"] for f in findings)
+    assert not any("/usr/bin/python3" in f["message"] for f in findings)

@@ -196,3 +196,16 @@ def test_the_reliability_page_names_the_rows_the_suite_prints():
         assert file in recorded[category], f"{category}: tried in {sorted(recorded[category])}, not {file}"
     checks = text.split("\n## How the suite checks them\n", 1)[1]
     assert not re.search(r"\b\d+/\d+\b", checks), "counts are the suite's to print, not the page's"
+
+
+def test_tryout_never_takes_over_a_venv_it_did_not_make(tmp_path):
+    """A .venv/ of the user's (the README's plain-venv install) has no stamp of the test command:
+    the try-out installs into its own directory instead of turning it into an editable install."""
+    from tools import tryout
+
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    stamp = venv / ".test-install"
+    assert tryout.chosen_venv(venv, stamp) == tryout.TRYOUT_VENV != venv
+    stamp.write_text("made by the test command")
+    assert tryout.chosen_venv(venv, stamp) == venv

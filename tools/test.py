@@ -80,21 +80,24 @@ def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
 
 
-def venv_python(who: str = "tools/test.py") -> Path:
-    python = VENV / "bin" / "python"
+def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
+    """venv's python, with the project and its test extra installed (again when pyproject.toml
+    changed); for the test command's own .venv also the wheelhouse the install tests build from."""
+    python = venv / "bin" / "python"
+    stamp = venv / STAMP.name
     if not python.exists():
-        print(f"{who}: creating {VENV.relative_to(REPO)}/", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        print(f"{who}: creating {venv.relative_to(REPO)}/", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text() != wanted:
-        print(f"{who}: installing the project with its test extra into {VENV.relative_to(REPO)}/", flush=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print(f"{who}: installing the project with its test extra into {venv.relative_to(REPO)}/", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
         # For this Python and for the oldest mambaboot supports (MAMBABOOT_TEST_PYTHON=python3.9
         # builds it there): the newest setuptools needs a newer Python than that.
-        for which in ([], ["--python-version", OLDEST_PYTHON]):
+        for which in ([], ["--python-version", OLDEST_PYTHON]) if venv == VENV else ():
             subprocess.run([str(python), "-m", "pip", "download", "-q", "--only-binary", ":all:", *which,
                             "-d", str(WHEELHOUSE), *build_requirements()], check=True)
-        STAMP.write_text(wanted)
+        stamp.write_text(wanted)
     return python
 
 

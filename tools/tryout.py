@@ -14,9 +14,11 @@ DIR with no network. Both are the test suite's own fixtures, made the way the su
   and this command says so.
 
 What it installs: Debian's python3.11 and python3-venv with apt-get when missing (as the test
-command does), and the virtual environment .venv/ with the project's test extra, py-rattler
-among it (tools/test.py's, reused if there). That install is the one step that needs the network;
-once .venv/ exists, everything here runs offline. Linux only, as the channel's python is.
+command does), and a virtual environment of its own, .tryout-venv/, with the project's test
+extra, py-rattler among it (the test command's .venv/ is reused when that made it: a .venv/ of
+yours, such as the README's plain-venv install, is never touched). That install is the one step
+that needs the network; once it exists, everything here runs offline. Linux only, as the
+channel's python is.
 """
 
 import argparse
@@ -30,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 WHO = "tools/tryout.py"
 # The test command's entries for what this needs: the channel's python, and `python3 -m venv`.
 SYSTEM_PACKAGES = ("python3.11", "python3-venv")
+TRYOUT_VENV = REPO / ".tryout-venv"
 
 
 def _parse(argv):
@@ -39,6 +42,12 @@ def _parse(argv):
     parser.add_argument("--micromamba", metavar="PATH",
                         help="copy this (real) micromamba to DIR/micromamba instead of the test suite's stand-in")
     return parser.parse_args(argv)
+
+
+def chosen_venv(test_venv: Path, test_stamp: Path) -> Path:
+    """The test command's venv when it made it (its stamp is there), else our own: a .venv/ the
+    user made (the README's plain-venv install) must not become an editable install with test tools."""
+    return test_venv if test_stamp.is_file() else TRYOUT_VENV
 
 
 def _in_venv(venv: Path) -> bool:
@@ -71,7 +80,7 @@ def _copy_micromamba(source: Path, dest: Path) -> str:
 
 
 def prepare(target: Path, micromamba) -> None:
-    """Write target/channel and target/micromamba; runs in .venv (py-rattler)."""
+    """Write target/channel and target/micromamba; runs in the chosen venv (py-rattler)."""
     sys.path.insert(0, str(REPO))
     from tests.support.channel import PY_XY, build_channel
     from tests.support.micromamba_standin import VERSION, make_standin
@@ -101,9 +110,10 @@ def main(argv=None) -> None:
     sys.path.insert(0, str(REPO))
     from tools import test as test_command
 
-    if not _in_venv(test_command.VENV):
+    venv = chosen_venv(test_command.VENV, test_command.STAMP)
+    if not _in_venv(venv):
         test_command.install_system_packages(SYSTEM_PACKAGES, who=WHO)
-        python = test_command.venv_python(who=WHO)
+        python = test_command.venv_python(who=WHO, venv=venv)
         sys.stdout.flush()
         # Again in .venv, where py-rattler is; DIR made absolute so nothing depends on the re-run.
         again = [str(python), str(Path(__file__).resolve()), str(Path(args.dir).absolute())]

@@ -10,9 +10,12 @@ def register(subparsers) -> None:
     p = add_command(
         subparsers, "doctor", help="check this shell and machine for other Pythons and shell hooks",
         description="Report variables that steer Python or conda, PATH entries of Python environments (more "
-        "than one is an error), a Python that runs instead of the active environment's, packages in a user "
-        "site, and shell init (rc-file blocks; on Windows cmd AutoRun hooks, the Store python alias, which of "
-        "mamba/conda .bat or .exe runs, LongPathsEnabled). Exit 0 when nothing breaks a rule, 11 otherwise.",
+        "than one is an error), a Python that runs instead of the active environment's, Pythons outside every "
+        "environment on PATH named by the tool that put them there (pyenv, asdf, mise, uv, Homebrew, python.org, "
+        "the py launcher, the Store alias: warnings), start-up lines that put one first in every shell (pyenv init, "
+        "mise activate, asdf: errors), packages in a user site, and shell init (rc-file blocks; on Windows cmd "
+        "AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). The operating system's own "
+        "/usr/bin/python3 is never reported. Exit 0 when nothing breaks a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
         codes=(DOCTOR_FOUND,),
     )

@@ -29,8 +29,43 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.commands.run import start
     from mambaboot.common import isolation
     from mambaboot.shell import run as shell_run
+    from mambaboot.shell import startup
 
     windows = sys.platform == "win32"
     if not args.ignore_active_env:
         isolation.check_shell(os.environ, windows)
-    return start(args.prefix, [shell_run.user_shell(os.environ, windows, args.shell)])
+    program = shell_run.user_shell(os.environ, windows, args.shell)
+    kind = startup.kind(program, windows)
+    # Only a shell reading a terminal is interactive and reads start-up files; one reading a
+    # pipe or a file runs as `run` starts any program.
+    if kind is None or not sys.stdin.isatty():
+        return start(args.prefix, [program])
+    return _interactive(args.prefix, program, kind, windows)
+
+
+def _interactive(prefix: str, program: str, kind: str, windows: bool) -> int:
+    import os
+
+    from mambaboot.common import errors, host, output
+    from mambaboot.shell import doctor, startup
+    from mambaboot.shell import run as shell_run
+    from mambaboot.shell.activation import sources
+
+    prefix = sources.require_environment(prefix)
+    base, env, src = shell_run.activation(prefix, os.environ, windows)
+    found = shell_run.which(program, env, windows)
+    if found is None:
+        raise errors.CommandNotFound(f"{program}: command not found in the environment's PATH ({prefix} first, then the clean baseline)")
+    hooks = []
+    if kind in ("bash", "zsh"):
+        hooks = shell_run.posix_hooks(prefix, src)
+    elif kind == "fish":
+        hooks = shell_run.posix_hooks(prefix, src, ".fish")
+    else:
+        for warning in shell_run.prepare(prefix, [found], os.environ, windows).warnings:
+            output.TextReporter().warn(warning)
+    made = startup.prepare(kind, found, prefix, base, env, hooks, doctor.startup_advice(host.current()), windows)
+    try:
+        return shell_run.child(shell_run.Launch(made.argv, made.env, []))
+    finally:
+        made.remove()

@@ -19,7 +19,7 @@ CONTAMINATING = (
 )
 # Removed from every child environment: conda/mamba state and anything steering Python
 # (and the state of mambaboot's own cmd activation, _MAMBABOOT_OLD_PATH and the like).
-_SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
+SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
 # Directories below an environment root that end up on PATH (conda's Windows layout included).
 _ENV_SUBDIRS = (
     (),
@@ -74,7 +74,7 @@ def _casefolded(environ) -> dict:
 def scrubbed(key: str, windows: bool) -> bool:
     """A conda/mamba/Python variable, which no child of ours inherits."""
     key = key.upper() if windows else key
-    return key.startswith(_SCRUB_PREFIXES)
+    return key.startswith(SCRUB_PREFIXES)
 
 
 def environment_root(entry: str, is_env_root, windows: bool) -> str:

@@ -4,7 +4,15 @@ this platform and a fix that makes sense there.
 
 Every check reads a Host (the environment, the file system, and on Windows the registry
 through winsys), so each finding can be produced with fakes. Findings are "error" (breaks a
-rule: `doctor` exits 1), "warning" (works, but can fail silently) or "ok".
+rule: `doctor` exits 11), "warning" (works, but can fail silently) or "ok".
+
+Where another Python comes from (pythons.py names the tool): what runs in every new shell's
+start-up and puts a Python or an environment first (`pyenv init`, `mise activate`, asdf's line,
+a `conda init` block or cmd AutoRun hook) is an error, since it comes back in every subshell,
+after any activation; a Python merely reachable on PATH (a manager's shims, uv's or Homebrew's
+python, python.org's, the py launcher, the Store alias) is a warning: a shell without an
+environment runs it silently. An environment's or virtualenv's directory on PATH without an
+activation is an error (check_path). The operating system's own /usr/bin/python3 is no finding.
 """
 
 import ntpath
@@ -15,7 +23,8 @@ from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.common.values import factory, value
 from mambaboot.common import isolation
-from mambaboot.shell import quoting, shellinit
+
+from mambaboot.shell import pythons, quoting, shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 UNDO = "mambaboot doctor --undo-shell-init"
@@ -150,9 +159,11 @@ def check_path(m: Host) -> List[Finding]:
     elif len(groups) == 1:
         (root, entries), = groups.items()
         if not active_root:
-            found.append(Finding("path", ERROR, f"PATH holds the environment {root} ({', '.join(entries)}) "
+            kind = _kind(m, root)
+            found.append(Finding("path", ERROR, f"PATH holds {kind} {root} ({', '.join(entries)}) "
                                  "but nothing activated it (a PATH setting, a profile or an installer put it there)",
-                                 "take it out of your PATH setting; activate environments with their .mambaboot script"))
+                                 _UNLISTED.get(kind, "take it out of your PATH setting; activate environments with "
+                                               "their .mambaboot script")))
         elif m.same_key(root) != m.same_key(active_root):
             found.append(Finding("path", ERROR, f"PATH holds the environment {root} but the active one is {active_root}",
                                  "open a new shell and activate only one environment"))
@@ -164,23 +175,58 @@ def check_path(m: Host) -> List[Finding]:
     return found
 
 
+_CONDA_BASE = "the conda installation (an Anaconda or Miniconda base)"
+_VIRTUALENV = "the virtualenv"
+_UNLISTED = {
+    _CONDA_BASE: f"take it out of your PATH setting (its installer's 'Add to PATH', or `conda init`: {UNDO}); "
+                 "activate environments with their .mambaboot script",
+    _VIRTUALENV: "take its bin (Scripts) directory out of your PATH setting; `deactivate` in a shell that activated it",
+}
+
+
+def _kind(m: Host, root: str) -> str:
+    """What an environment on PATH is, as its user knows it: a virtualenv (pyvenv.cfg), a conda
+    installation's base (its condabin/conda, no .mambaboot of ours), or an environment."""
+    j = m.path.join
+    if m.is_file(j(root, "pyvenv.cfg")):
+        return _VIRTUALENV
+    conda = j(root, "condabin", "conda.bat") if m.windows else j(root, "condabin", "conda")
+    if m.is_file(conda) and not m.isdir(j(root, ".mambaboot")):
+        return _CONDA_BASE
+    return "the environment"
+
+
 def _store_alias(m: Host, directory: str) -> bool:
     return m.windows and m.same_key(directory).endswith(ntpath.normcase("\\Microsoft\\WindowsApps"))
 
 
 def check_fallbacks(m: Host) -> List[Finding]:
-    """The Windows Store's python.exe alias: not a Python but a stub that opens the Store (or
-    fails with exit 9009) wherever no environment's python comes first on PATH."""
-    if not m.windows:
-        return []
+    """Pythons reachable on PATH outside any environment, each named by the tool that put it there
+    (pythons.classify); and on Windows the Store's python.exe alias, not a Python but a stub that
+    opens the Store (or fails with exit 9009), and the py launcher."""
     found = []
     for entry in m.path_entries():
-        here = [n for n in ("python.exe", "python3.exe") if m.is_file(m.path.join(entry, n))]
-        if here and _store_alias(m, entry):
-            found.append(Finding("fallback", WARNING, "the Windows Store python alias is reachable on PATH: "
-                                 + ", ".join(m.path.join(entry, n) for n in here)
-                                 + " (a shell without an environment, or a broken activation, runs it silently)",
-                                 "disable it: Settings > Apps > Advanced app settings > App execution aliases"))
+        if env_root(m, entry):
+            continue  # check_path's
+        if _store_alias(m, entry):
+            here = [n for n in ("python.exe", "python3.exe") if m.is_file(m.path.join(entry, n))]
+            if here:
+                found.append(Finding("fallback", WARNING, "the Windows Store python alias is reachable on PATH: "
+                                     + ", ".join(m.path.join(entry, n) for n in here)
+                                     + " (a shell without an environment, or a broken activation, runs it silently)",
+                                     "disable it: Settings > Apps > Advanced app settings > App execution aliases"))
+            continue
+        names = pythons.pythons_in(m, entry)
+        source = pythons.classify(m, entry, names) if names else None
+        if source:
+            found.append(Finding("fallback", WARNING, f"{source.tool} on PATH: "
+                                 + ", ".join(m.path.join(entry, n) for n in names)
+                                 + " (a shell without an environment runs it silently)", source.fix))
+        if pythons.py_launcher(m, entry):
+            found.append(Finding("fallback", WARNING, f"the py launcher is on PATH: {m.path.join(entry, 'py.exe')} "
+                                 "starts an installed python.org Python, never an environment's",
+                                 "run `python` in an activated environment instead of `py`; or uninstall "
+                                 "'Python Launcher' (Settings > Apps)"))
     return found
 
 
@@ -299,6 +345,26 @@ def rc_files(m: Host) -> List[str]:
     return shellinit.rc_files(m.home(), m.environ, m.windows, winsys.documents_dir() if m.windows else None)
 
 
+def startup_files(m: Host) -> List[str]:
+    return pythons.start_up_files(m, rc_files(m))
+
+
+def check_startup(m: Host) -> List[Finding]:
+    return [Finding("start-up", ERROR, f"{s.path} line {s.line}: `{s.text}` puts {s.tool}'s Python first on PATH in "
+                    "every new shell, after any activation (a subshell, `mambaboot shell`)", f"{s.fix}")
+            for s in pythons.startup_lines(startup_files(m))]
+
+
+def startup_advice(m: Host) -> str:
+    """What `shell` prints when another Python came first: the start-up lines doctor knows."""
+    found = [f"  {s.path} line {s.line}: `{s.text}` ({s.tool}): {s.fix}" for s in pythons.startup_lines(startup_files(m))]
+    blocks = shellinit.find_blocks(rc_files(m))
+    found += [f"  {b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block: {UNDO}" for b in blocks.blocks]
+    found += [f"  {h.path} line {h.line}: `{h.text}` (a conda/mamba hook): delete it" for h in blocks.lines]
+    head = "mambaboot: your start-up files that do this:\n" + "\n".join(found) + "\n" if found else ""
+    return head + "mambaboot: run `mambaboot doctor` in this shell: it names what comes first and how to take it out."
+
+
 def check_shell_init(m: Host) -> List[Finding]:
     found = shellinit.find_blocks(rc_files(m))
     return ([Finding("shell-init", ERROR, f"{b.path} lines {b.first}-{b.last}: a '{b.tool} initialize' block "
@@ -389,7 +455,7 @@ def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     findings += check_mamba_root(m, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths()
-    return findings + check_shell_init(m)
+    return findings + check_shell_init(m) + check_startup(m)
 
 
 @value(frozen=False)

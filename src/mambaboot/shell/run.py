@@ -96,14 +96,25 @@ def _others(hooks: tuple) -> tuple:
     return tuple(n for n in hooks if not roothook.is_own(n))
 
 
+def activation(prefix: str, environ_: dict, windows: bool) -> tuple:
+    """(the clean baseline, the environment activated on it, the environment's sources)."""
+    base = isolation.baseline(environ_, windows)
+    src = sources.read(prefix)  # once: its variables for the environment, its hooks
+    return base, environ.activated(base, prefix, windows, src.env_vars), src
+
+
+def posix_hooks(prefix: str, src, ext: str = ".sh") -> list:
+    """The activate.d/*.sh (or *.fish) scripts `run` and `shell` source, in conda's order, but our own root hook."""
+    names = _others(src.hook_names("etc/conda/activate.d", ext))
+    return [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in names]
+
+
 def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
     if not argv:
         from mambaboot.common.errors import UsageError
 
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
-    base = isolation.baseline(environ_, windows)
-    src = sources.read(prefix)  # once: its variables for the environment, its hooks below
-    env = environ.activated(base, prefix, windows, src.env_vars)
+    base, env, src = activation(prefix, environ_, windows)
     program = which(argv[0], env, windows)
     if program is None:
         from mambaboot.common.errors import CommandNotFound
@@ -114,8 +125,7 @@ def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
         warnings = [f"activate.d scripts not run by `run`/`shell` on Windows: {', '.join(hooks)} "
                     "(use .mambaboot\\activate.bat in cmd for them)"] if hooks else []
         return Launch([program, *argv[1:]], env, warnings)
-    names = _others(src.hook_names("etc/conda/activate.d", ".sh"))
-    hooks = [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in names]
+    hooks = posix_hooks(prefix, src)
     if hooks:
         shell = which("bash", base, False) or POSIX_SHELL
         return Launch([shell, "-c", _SOURCE_HOOKS, "mambaboot", str(len(hooks)), *hooks, program, *argv[1:]], env, [])
@@ -154,6 +164,28 @@ def wait(launch: Launch) -> int:
         raise exec_failure(launch.argv[0], exc) from None
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def child(launch: Launch) -> int:
+    """Run the program as a child and return its exit status as a shell reports it (128 + the
+    signal that ended it). Ctrl-C and Ctrl-\\ reach it through the terminal; this process
+    catches them with a handler that does nothing (not SIG_IGN, which the child would inherit)."""
+    import signal
+    import subprocess
+
+    def ignore(signum, frame):
+        pass
+
+    names = [n for n in ("SIGINT", "SIGQUIT") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), ignore) for n in names}
+    try:
+        code = subprocess.call(launch.argv, env=launch.env)
+    except OSError as exc:
+        raise exec_failure(launch.argv[0], exc) from None
+    finally:
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
+    return 128 - code if code < 0 else code
 
 
 def run(launch: Launch, windows: bool) -> int:
