@@ -792,6 +792,22 @@ def _is_remote(channel: str) -> bool:
     return channel.startswith(("http://", "https://"))
 
 
+def virtual_packages(platform: str) -> list:
+    """This machine's virtual packages; for another platform, what libmamba offers for it
+    (detail::dist_packages, libmamba/src/core/virtual_packages.cpp, 2.8.1): `__win` or `__unix`
+    with `__linux`/`__osx` at version 0, and `__archspec` 1 of the platform's architecture."""
+    import rattler
+
+    if platform == HOST_PLATFORM:
+        return rattler.VirtualPackage.detect()
+    os_name, _, arch = platform.partition("-")
+    found = [("__win", "0")] if os_name == "win" else [("__unix", "0")]
+    found += [("__linux", "0")] if os_name == "linux" else [("__osx", "0")] if os_name == "osx" else []
+    archspec = {"64": "x86_64", "arm64": "arm64", "aarch64": "aarch64"}.get(arch, arch)
+    packages = [rattler.GenericVirtualPackage(rattler.PackageName(n), rattler.Version(v), rattler.BuildString("0")) for n, v in found]
+    return packages + [rattler.GenericVirtualPackage(rattler.PackageName("__archspec"), rattler.Version("1"), rattler.BuildString(archspec))]
+
+
 def solve_from_index_cache(options: Options, channels: list[str], specs: list[str], pkgs_dir: Path) -> list:
     """The solve when a channel is remote: its index comes through micromamba's cache above."""
     import asyncio
@@ -813,7 +829,7 @@ def solve_from_index_cache(options: Options, channels: list[str], specs: list[st
                 found.append(rattler.SparseRepoData(channel, subdir, path))
         if found:
             tiers.append(rattler.MultiSource(name, found) if len(found) > 1 else found[0])
-    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    virtual = virtual_packages(platform)
     priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
     return asyncio.run(rattler.solve_with_sparse_repodata(
         [rattler.MatchSpec(s) for s in specs], tiers, virtual_packages=virtual, channel_priority=priority))
@@ -835,7 +851,7 @@ def solve(options: Options, channels: list[str], specs: list[str], cache: Path, 
     gateway = rattler.Gateway(cache_dir=cache / "cache", default_config=config,
                               client=rattler.Client.default_client(max_retries=0))
     platform = options.platform or HOST_PLATFORM
-    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    virtual = virtual_packages(platform)
     priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
     return asyncio.run(rattler.solve(
         [make_channel(c) for c in channels], specs, gateway=gateway,
