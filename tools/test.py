@@ -80,15 +80,23 @@ def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
 
 
+# Installed without their dependencies, after the test extra: conda-lock pins virtualenv < 21, whose
+# filelock < 4 pipx (>= 1.18) cannot take, and resolving the two together backtracks for minutes to a
+# conda-lock of years ago. The suite uses only its lock file models (tests/support/condalockmodels.py),
+# which need pydantic and pyyaml of the extra.
+NO_DEPS = ("conda-lock==4.0.3",)
+
+
 def venv_python(who: str = "tools/test.py") -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         print(f"{who}: creating {VENV.relative_to(REPO)}/", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + repr(NO_DEPS).encode()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
         print(f"{who}: installing the project with its test extra into {VENV.relative_to(REPO)}/", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *NO_DEPS], check=True)
         # For this Python and for the oldest mambaboot supports (MAMBABOOT_TEST_PYTHON=python3.9
         # builds it there): the newest setuptools needs a newer Python than that.
         for which in ([], ["--python-version", OLDEST_PYTHON]):

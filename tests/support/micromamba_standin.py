@@ -491,7 +491,8 @@ def read_inputs(options: Options) -> Inputs:
     for file in options.files:
         text = Path(file).read_text(encoding="utf-8")
         if file.endswith(("-lock.yml", "-lock.yaml")):
-            raise Failure(f"conda-lock files are not supported by the test stand-in: {file}")
+            inputs.explicit += read_conda_lock(file, options.platform or HOST_PLATFORM)
+            continue
         if "@EXPLICIT" in text:
             inputs.explicit += parse_explicit(text)
         elif file.endswith((".yml", ".yaml")):
@@ -507,6 +508,45 @@ def read_inputs(options: Options) -> Inputs:
     if inputs.explicit and inputs.specs:
         raise Failure("cannot mix an @EXPLICIT file with other specs")
     return inputs
+
+
+def read_conda_lock(file: str, platform: str) -> list[tuple[str, str | None]]:
+    """conda-lock's unified file as libmamba reads it (libmamba/src/core/env_lockfile_conda.cpp,
+    2.8.1): version 1 only; at least one platform, source and content hash; each channel's url and
+    used_env_vars; each package's md5 or sha256. The `main` category's conda packages of this
+    platform are installed as an explicit list (create_explicit_transaction_from_lockfile,
+    libmamba/src/core/transaction.cpp), none of them: a warning, and nothing installed."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise Failure(f"YAML parsing error while reading environment lockfile located at '{file}' : {exc}") from None
+    if doc.get("version") != 1:
+        raise Failure(f"Failed to read environment lockfile at '{file}' : unknown version '{doc.get('version')}'")
+    meta = doc.get("metadata") or {}
+    for key, what in (("platforms", "metadata.platform.*"), ("sources", "metadata.source.*"),
+                      ("content_hash", "metadata.content_hash.*")):
+        if not meta.get(key):
+            raise Failure(f"at least one '{what}' must be specified, found none")
+    for channel in meta.get("channels") or []:
+        if not isinstance(channel, dict) or "url" not in channel or "used_env_vars" not in channel:
+            raise Failure(f"invalid channel entry in {file}: {channel!r}")
+    entries = []
+    for package in doc.get("package") or []:
+        digests = package.get("hash") or {}
+        if not (digests.get("md5") or digests.get("sha256")):
+            raise Failure("either package 'package.info.hash.md5' or 'package.info.hash.sha256' must be "
+                          "specified, found none")
+        if (package["manager"] != "conda" or package["platform"] != platform
+                or package.get("category", "main") != "main"):
+            continue
+        checksum = f"sha256:{digests['sha256']}" if digests.get("sha256") else f"md5:{digests['md5']}"
+        entries.append((package["url"], checksum))
+    if not entries:
+        print(f"warning  libmamba Selected packages for category 'main' are empty. The lockfile might not be "
+              f"resolved for your platform ({platform}).", file=sys.stderr)
+    return entries
 
 
 def _names(specs: list[str]) -> set[str]:
@@ -916,6 +956,9 @@ def explicit_records(entries: list[tuple[str, str | None]], cache: Path, offline
                 raise Failure(f"{file_name} is not in the package cache and --offline forbids downloading it")
             _fetch_verified(url, local, algo, expected)
         from_archive = asyncio.run(rattler.RepoDataRecord.from_package_archive(local))
+        # libmamba's record of an explicit package holds its md5 (repodata_record.json: the index.json
+        # with the URL's checksum and the archive's digests); rattler's from the archive has none.
+        from_archive.md5 = hashlib.md5(local.read_bytes()).digest()
         records.append(rattler.RepoDataRecord(from_archive, file_name, url, channel))
     return records
 
