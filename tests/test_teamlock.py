@@ -13,14 +13,8 @@ import pytest
 from mambaboot.common.errors import UsageError
 from mambaboot.environment import condalock, lockfile, sbom
 from tests.support import condalockmodels
-from tests.support.channel import build_team_channel, channel_url
 
 PLATFORMS = ("win-64", "linux-64", "osx-arm64")
-
-
-@pytest.fixture(scope="session")
-def team_channel(tmp_path_factory) -> str:
-    return channel_url(build_team_channel(tmp_path_factory.mktemp("team-channel")))
 
 
 def _meta(prefix: Path) -> set:

@@ -11,7 +11,7 @@ FORMATS = ("explicit", "conda-lock", "cyclonedx")
 
 def register(subparsers) -> None:
     p = add_command(
-        subparsers, "lock", help="write a lock file (exact packages with hashes) or a bill of materials",
+        subparsers, "lock", help="write a lock file (exact packages with hashes, any platform) or an SBOM",
         description="Without --platform, write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per "
         "package, md5 sums and the platform in comments), read from its conda-meta; works for any conda environment. "
         "pip packages that mambaboot installed (its record lists them) follow as `# pip:` comment lines with their "
