@@ -148,13 +148,43 @@ def test_the_format_follows_the_output_name_as_micromamba_chooses(world, made_en
     assert r.returncode == 2 and "--format conda-lock" in r.stderr
 
 
-def test_an_unknown_platform_and_a_pip_section_are_usage_errors(world, standin, tmp_path):
+def test_an_unknown_platform_is_a_usage_error(world, standin):
     r = _lock(world, standin, "--python", "3.11", "--platform", "windows-64")
     assert r.returncode == 2 and "windows-64" in r.stderr
-    env_file = tmp_path / "environment.yml"
-    env_file.write_text("dependencies:\n  - python=3.11\n  - pip:\n    - hello-mb\n")
-    r = _lock(world, standin, "--file", str(env_file), "--platform", "win-64", "-o", str(tmp_path / "x-lock.yml"))
-    assert r.returncode == 2 and "pip:" in r.stderr and "win-64" in r.stderr
+
+
+def test_a_pip_section_is_locked_per_platform_or_refused_for_the_platform_without_wheels(world, team_channel,
+                                                                                       standin):
+    from tests.test_envfile import _wheel
+
+    project = world.root / "project"
+    wheels = project / "wheels"
+    _wheel(wheels, "helper-mb", "2.0", "helper_mb", "VALUE = 2\n")
+    _wheel(wheels, "hello-mb", "1.0", "hello_mb", "import helper_mb\n", requires=("helper-mb>=2",))
+    _wheel(wheels, "native-mb", "1.0", "native_mb", "", tag="cp311-cp311-manylinux_2_17_x86_64")
+    env_file = project / "environment.yml"
+    section = "dependencies:\n  - python=3.11\n  - pip:\n    - --no-index\n    - --find-links ./wheels\n    - hello-mb==1.0\n"
+    env_file.write_text(section)
+    out = world.root / "pip-lock.yml"
+    r = _lock(world, standin, "--file", str(env_file), "-c", team_channel, "--platform", "linux-64",
+              "--platform", "win-64", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    parsed = condalockmodels.parse(out.read_text())
+    for platform in ("linux-64", "win-64"):
+        pip = {p.name: p for p in parsed.package if p.manager == "pip" and p.platform == platform}
+        assert set(pip) == {"hello-mb", "helper-mb"}, platform
+        assert all(len(p.hash.sha256) == 64 and p.url.startswith("file:") for p in pip.values())
+    made = world.root / "envs" / "with-pip"
+    r = world.create("-p", str(made), "--from-lock", str(out), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    assert {p["name"] for p in json.loads((made / ".mambaboot" / "record.json").read_text())["pip_packages"]} == {
+        "hello-mb", "helper-mb"}
+
+    env_file.write_text(section + "    - native-mb==1.0\n")
+    r = _lock(world, standin, "--file", str(env_file), "-c", team_channel, "--platform", "linux-64",
+              "--platform", "win-64", "-o", str(out))
+    assert r.returncode == 2 and "cannot be locked for win-64" in r.stderr, r.stderr
+    assert "linux-64" not in r.stderr.splitlines()[0], "the platform without wheels is the one named"
 
 
 def test_the_bill_of_materials_validates_and_is_reproducible(world, made_env, standin):

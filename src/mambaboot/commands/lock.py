@@ -225,22 +225,25 @@ def _from_specs(args, fmt: str):
     platforms = locking.check_platforms(args.platforms or [host.current().subdir])
     _one_platform(fmt, platforms)
     plan = _plan(args)
-    if plan.pip:
-        raise UsageError(f"{plan.env_file} has a pip: section; locking its wheels for {', '.join(platforms)} is not "
-                         "done: lock an environment made from it (mambaboot lock PREFIX) on each platform instead")
     solved = _solve(args, plan, platforms)
+    pip = {}
+    if plan.pip:
+        from mambaboot.commands._common import reporter
+
+        h = host.current()
+        pip = locking.lock_pip(plan.pip, plan.pip_dir, solved, h.environ, h.windows, reporter(args))
     if fmt == "cyclonedx":
         from mambaboot.environment import sbom
 
         (platform, packages), = solved.items()
         licenses = {p.name: p.license for p in packages if p.license}
-        return (sbom.render(plan.name, platform, packages, licenses),
+        return (sbom.render(plan.name, platform, packages, licenses, pip.get(platform, ())),
                 f"bill of materials of {len(packages)} packages ({platform})")
     if fmt == "explicit":
         (platform, packages), = solved.items()
-        return lockfile.render(packages, platform), f"{len(packages)} packages ({platform})"
-    sources = [os.path.relpath(plan.env_file)] if plan.env_file else ["command line"]
-    return _unified(solved, {}, plan.channels, sources, plan.specs, plan.pip)
+        return lockfile.render(packages, platform, pip=pip.get(platform, ())), f"{len(packages)} packages ({platform})"
+    sources = [os.path.basename(plan.env_file)] if plan.env_file else ["command line"]
+    return _unified(solved, pip, plan.channels, sources, plan.specs, plan.pip)
 
 
 def _changed(prefix: str, rec: dict, packages) -> str:

@@ -52,3 +52,79 @@ def solve_platforms(plan: Plan, platforms: Sequence[str], host: Host, reporter: 
             return solved
     finally:
         fsops.remove_empty_dirs(made)
+
+
+# pip's platform tags for a conda platform: the wheels a python of that platform installs. pip
+# widens a macOS tag to the older releases and universal2 itself, and manylinux2014 to 2010 and 1
+# (_get_custom_platforms, pip/_internal/utils/compatibility_tags.py); the PEP 600 tags it takes as given.
+_WHEEL_TAGS = {
+    "linux-64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "linux_x86_64"),
+    "linux-aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64", "linux_aarch64"),
+    "linux-ppc64le": ("manylinux_2_17_ppc64le", "manylinux2014_ppc64le", "linux_ppc64le"),
+    "osx-64": ("macosx_10_13_x86_64",),
+    "osx-arm64": ("macosx_11_0_arm64",),
+    "win-64": ("win_amd64",),
+    "win-32": ("win32",),
+    "win-arm64": ("win_arm64",),
+}
+
+
+def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], environ, windows: bool,
+             reporter: Reporter) -> dict[str, list]:
+    """platform -> the pip section's wheels for it (lockfile.PipEntry), chosen by pip itself: `install
+    --dry-run --report` for that platform's tags and python, binary wheels only, as the section
+    says where to find them (its --index-url or --find-links, relative to cwd). A platform whose
+    wheels pip cannot resolve: exit 2, naming it with pip's words."""
+    import json
+    import subprocess  # only when locking a pip section
+    import sys
+    import tempfile
+
+    from mambaboot.common import isolation
+    from mambaboot.environment import lockfile
+    from mambaboot.pipeline import provision
+
+    locked = {}
+    env = isolation.baseline(environ, windows)
+    with tempfile.TemporaryDirectory(prefix="mambaboot-pip-lock-") as scratch:
+        requirements = os.path.join(scratch, "requirements.txt")
+        fsops.atomic_write(requirements, ("\n".join(lines) + "\n").encode())
+        for platform, packages in solved.items():
+            python = next((p.version for p in packages if p.name == "python"), None)
+            tags = _WHEEL_TAGS.get(platform)
+            if not python or not tags:
+                raise UsageError(f"the pip section cannot be locked for {platform}: "
+                                 + ("its solve has no python" if not python else "pip has no wheel tags for it"))
+            report = os.path.join(scratch, f"{platform}.json")
+            cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                   "--disable-pip-version-check", "--report", report, "--only-binary", ":all:",
+                   "--python-version", ".".join(python.split(".")[:2]), "--implementation", "cp",
+                   *[a for tag in tags for a in ("--platform", tag)],
+                   # pip takes a platform's tags only for a --target; with --dry-run nothing lands there
+                   "--target", os.path.join(scratch, "never"), "-r", requirements]
+            reporter.detail("$ " + " ".join(cmd))
+            try:
+                done = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                                      text=True, errors="replace")
+            except OSError as exc:
+                raise UsageError(f"cannot run pip to lock the pip section: {exc}") from None
+            if done.returncode != 0:
+                said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+                raise UsageError(f"the pip section cannot be locked for {platform} (python {python}, "
+                                 f"{', '.join(tags)}): pip found no wheels to satisfy it:\n  "
+                                 + "\n  ".join(said[-6:]))
+            try:
+                artefacts = provision.report_artefacts(report)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise UsageError(f"cannot read pip's report for {platform}: {exc}") from None
+            with open(report, encoding="utf-8") as f:
+                versions = {lockfile.canonical_name(i["metadata"]["name"]): (i["metadata"]["name"], i["metadata"]["version"])
+                            for i in json.load(f).get("install") or ()}
+            unpinned = [n for n, (url, sha) in artefacts.items() if not (url and sha)]
+            if unpinned:
+                raise UsageError(f"the pip section cannot be locked for {platform}: no artefact with a sha256 "
+                                 f"for {', '.join(sorted(unpinned))}")
+            locked[platform] = [lockfile.PipEntry(versions[n][0], versions[n][1], url, sha)
+                                for n, (url, sha) in sorted(artefacts.items())]
+            reporter.step(f"pip for {platform}: {len(locked[platform])} wheels")
+    return locked

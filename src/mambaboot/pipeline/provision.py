@@ -110,7 +110,7 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     return lines
 
 
-def _artefacts(path: str) -> dict[str, tuple[str | None, str | None]]:
+def report_artefacts(path: str) -> dict[str, tuple[str | None, str | None]]:
     """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
     with open(path, encoding="utf-8") as f:
         report = json.load(f)
@@ -218,7 +218,7 @@ class _Run:
         if installed is None:
             raise self.fail("pip", f"pip section: cannot list what pip installed (exit {code}): {tail[-1:]}")
         try:
-            artefacts = _artefacts(report)
+            artefacts = report_artefacts(report)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.fail("pip", f"pip section: cannot read pip's report {report}: {exc}") from None
         packages = self._check_locked(installed, artefacts) if locked else self._pinned(installed, artefacts)
