@@ -180,6 +180,15 @@ def test_a_pip_section_is_locked_per_platform_or_refused_for_the_platform_withou
     assert {p["name"] for p in json.loads((made / ".mambaboot" / "record.json").read_text())["pip_packages"]} == {
         "hello-mb", "helper-mb"}
 
+    direct = world.root / "envs" / "direct"
+    r = world.create("-p", str(direct), "--file", str(env_file), "-c", team_channel, "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    r = _lock(world, standin, str(direct), "--platform", "win-64", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    parsed = condalockmodels.parse(out.read_text())
+    assert {(p.name, p.platform) for p in parsed.package if p.manager == "pip"} == {
+        (n, p) for n in ("hello-mb", "helper-mb") for p in ("linux-64", "win-64")}, "from the record's pip section"
+
     env_file.write_text(section + "    - native-mb==1.0\n")
     r = _lock(world, standin, "--file", str(env_file), "-c", team_channel, "--platform", "linux-64",
               "--platform", "win-64", "-o", str(out))

@@ -156,14 +156,20 @@ def _from_prefix(args, fmt: str):
         raise UsageError(f"{prefix} has no record of the specs and channels it was made from (it was not made by "
                          "mambaboot's create, or from a lock); lock from specs instead: mambaboot lock --file FILE "
                          + " ".join(f"--platform {p}" for p in [platform, *others]))
-    solved = {platform: packages}
+    solved, pips = {platform: packages}, {platform: pip}
+    pip_lines = tuple(inputs.get("pip") or ())
     if others:
-        if rec.get("pip_packages"):
-            raise UsageError(f"{prefix} holds pip packages, whose wheels for {', '.join(others)} cannot be chosen "
-                             "from it; lock from its environment file instead (mambaboot lock --file FILE)")
         plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
-        solved.update(_solve(args, plan, others))
-    return _unified(solved, {platform: pip}, channels or _channels_of(packages), [prefix], specs, ())
+        theirs = _solve(args, plan, others)
+        solved.update(theirs)
+        if pip_lines:  # the environment file's section, for the other platforms' wheels
+            from mambaboot.commands._common import reporter
+            from mambaboot.pipeline import locking
+
+            h = host.current()
+            pips.update(locking.lock_pip(pip_lines, inputs.get("pip_dir"), theirs, h.environ, h.windows,
+                                         reporter(args)))
+    return _unified(solved, pips, channels or _channels_of(packages), [prefix], specs, pip_lines)
 
 
 def _channels_of(packages) -> tuple:
