@@ -189,6 +189,19 @@ def test_a_pip_section_is_locked_per_platform_or_refused_for_the_platform_withou
     assert {(p.name, p.platform) for p in parsed.package if p.manager == "pip"} == {
         (n, p) for n in ("hello-mb", "helper-mb") for p in ("linux-64", "win-64")}, "from the record's pip section"
 
+    later = subprocess.run([str(direct / "bin" / "python"), "-m", "pip", "install", "--no-index", "-q",
+                            str(next(wheels.glob("native_mb-*.whl")))], env=world.env, capture_output=True, text=True)
+    assert later.returncode == 0, later.stderr
+    r = _lock(world, standin, str(direct), "--format", "cyclonedx")
+    assert r.returncode == 0, r.stderr
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(r.stdout) is None
+    pypi = {c["purl"]: c for c in json.loads(r.stdout)["components"] if c["purl"].startswith("pkg:pypi/")}
+    assert set(pypi) == {"pkg:pypi/hello-mb@1.0", "pkg:pypi/helper-mb@2.0", "pkg:pypi/native-mb@1.0"}
+    assert pypi["pkg:pypi/hello-mb@1.0"]["hashes"][0]["alg"] == "SHA-256", "the record's artefact sha256"
+
     env_file.write_text(section + "    - native-mb==1.0\n")
     r = _lock(world, standin, "--file", str(env_file), "-c", team_channel, "--platform", "linux-64",
               "--platform", "win-64", "-o", str(out))

@@ -145,7 +145,8 @@ def _from_prefix(args, fmt: str):
     if fmt == "cyclonedx":
         from mambaboot.environment import sbom
 
-        text = sbom.render(os.path.basename(prefix.rstrip("\\/")), platform, packages, condameta.licenses(prefix), pip)
+        text = sbom.render(os.path.basename(prefix.rstrip("\\/")), platform, packages, condameta.licenses(prefix),
+                           sbom.pip_installed(prefix, pip))
         return text, f"bill of materials of {len(packages)} packages of {prefix}"
     if fmt == "explicit":
         text = lockfile.for_environment(packages, rec, platform)

@@ -108,3 +108,45 @@ def render(name: str, platform: str, packages: Sequence, licenses: Mapping[str, 
     return json.dumps({"bomFormat": "CycloneDX", "specVersion": SPEC_VERSION, "serialNumber": serial,
                        **{k: v for k, v in bom.items() if k not in ("bomFormat", "specVersion")}},
                       indent=2, ensure_ascii=False) + "\n"
+
+
+def pip_installed(prefix: str, recorded: Sequence) -> list:
+    """The pip entries of what PREFIX's site-packages holds that conda did not install: those
+    mambaboot's record lists (with their artefact's sha256), then any other distribution whose
+    INSTALLER is not conda (the environment's own pip installed it later), with the archive's
+    sha256 where its direct_url.json records one (PEP 610), else none."""
+    import glob
+    import os
+
+    from mambaboot.environment.lockfile import PipEntry
+
+    found = {canonical_name(e.name): e for e in recorded}
+    places = glob.glob(os.path.join(glob.escape(prefix), "lib", "python*", "site-packages", "*.dist-info"))
+    places += glob.glob(os.path.join(glob.escape(prefix), "Lib", "site-packages", "*.dist-info"))
+    for place in sorted(places):
+        if _read(os.path.join(place, "INSTALLER")).strip() in ("", "conda"):
+            continue
+        fields = dict(line.split(": ", 1) for line in _read(os.path.join(place, "METADATA")).splitlines()[:50]
+                      if ": " in line and not line.startswith(" "))
+        name, version = fields.get("Name"), fields.get("Version")
+        if not name or not version or canonical_name(name) in found:
+            continue
+        url, sha256 = "", None
+        try:
+            direct = json.loads(_read(os.path.join(place, "direct_url.json")) or "{}")
+            url = str(direct.get("url") or "")
+            archive = direct.get("archive_info") or {}
+            digest = (archive.get("hashes") or {}).get("sha256") or ""
+            sha256 = digest.lower() if len(digest) == 64 else None
+        except (ValueError, AttributeError):
+            pass
+        found[canonical_name(name)] = PipEntry(name, version, url, sha256)
+    return [found[k] for k in sorted(found)]
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(1 << 20)
+    except OSError:
+        return ""
