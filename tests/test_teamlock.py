@@ -146,6 +146,11 @@ def test_the_format_follows_the_output_name_as_micromamba_chooses(world, made_en
     r = _lock(world, standin, "--python", "3.11", "--platform", "linux-64", "--platform", "win-64",
               "--format", "explicit")
     assert r.returncode == 2 and "--format conda-lock" in r.stderr
+    r = _lock(world, standin, str(made_env), "--format", "explicit", "-o", str(world.root / "x-lock.yml"))
+    assert r.returncode == 2 and "micromamba reads a file named *-lock.yml" in r.stderr
+    assert not (world.root / "x-lock.yml").exists()
+    r = _lock(world, standin, str(made_env), "--format", "conda-lock", "-o", str(world.root / "x.yml"))
+    assert r.returncode == 0 and "only when its name ends in -lock.yml" in r.stderr
 
 
 def test_an_unknown_platform_is_a_usage_error(world, standin):

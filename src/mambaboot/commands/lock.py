@@ -68,6 +68,15 @@ def run(args: argparse.Namespace) -> int:
     from mambaboot.common.errors import UsageError
 
     fmt = format_for(args.output, args.format)
+    if args.output:
+        from mambaboot.environment import condalock
+
+        if fmt == "explicit" and condalock.is_lock_name(args.output):
+            raise UsageError(f"{args.output}: micromamba reads a file named *-lock.yml as conda-lock's format, "
+                             "not as @EXPLICIT; name it otherwise, or use --format conda-lock")
+        if fmt == "conda-lock" and not condalock.is_lock_name(args.output):
+            sys.stderr.write(f"warning: micromamba reads {args.output} as a conda-lock file only when its name ends "
+                             "in -lock.yml or -lock.yaml (mambaboot reads it either way)\n")
     given_specs = args.python or args.packages or args.channels or args.file
     if args.prefix and given_specs:
         raise UsageError("give PREFIX or specs (--file, --python, --package, --channel), not both")
