@@ -306,3 +306,26 @@ def test_a_conda_lock_file_is_told_by_name_or_content():
     assert not condalock.is_lock_name("lock.yml") and not condalock.is_lock_name("env.lock")
     assert condalock.looks_like("# c\nversion: 1\nmetadata:\n  x: 1\npackage:\n- a\n")
     assert not condalock.looks_like("# platform: linux-64\n@EXPLICIT\nhttps://h/c/linux-64/a-1-0.conda#" + "a" * 64)
+
+
+def test_the_dry_run_json_is_read_as_libmamba_writes_it():
+    from mambaboot.common.errors import EngineError
+    from mambaboot.engine import solve
+
+    # to_json(PackageInfo), libmamba/src/specs/package_info.cpp 2.8.1: every key it writes
+    entry = {"name": "python", "version": "3.11.2", "channel": "https://h/c/win-64", "subdir": "win-64",
+             "url": "https://h/c/win-64/python-3.11.2-h0_0_cpython.conda", "fn": "python-3.11.2-h0_0_cpython.conda",
+             "size": 1, "timestamp": 0, "build": "h0_0_cpython", "build_string": "h0_0_cpython", "build_number": 0,
+             "license": "Python-2.0", "track_features": "", "md5": "B" * 32, "sha256": "A" * 64,
+             "depends": ["ucrt >=10"], "constrains": []}
+    text = "warning  libmamba something\n" + json.dumps(
+        {"actions": {"FETCH": [entry], "LINK": [entry], "PREFIX": "/x"}, "dry_run": True, "prefix": "/x", "success": True})
+    (python,) = solve.read(text, "win-64")
+    assert (python.name, python.build, python.subdir, python.md5, python.sha256, python.depends, python.license) == (
+        "python", "h0_0_cpython", "win-64", "b" * 32, "a" * 64, ("ucrt >=10",), "Python-2.0")
+    for bad in ("", "not json {", json.dumps({"actions": {"FETCH": [], "PREFIX": "/x"}}),
+                json.dumps({"actions": {"LINK": [{"name": "x"}]}})):
+        with pytest.raises(EngineError, match="win-64"):
+            solve.read(bad, "win-64")
+    cmd = solve.command("mm", ["file:///c"], ["python=3.11"], "win-64", "/home/t", "/home/root")
+    assert cmd[cmd.index("--platform") + 1] == "win-64" and {"--dry-run", "--json"} <= set(cmd)

@@ -78,11 +78,12 @@ def _solved(entry: Mapping[str, object], platform: str) -> Solved:
         return found.lower() if isinstance(found, str) and found else None
 
     build = entry.get("build") or entry.get("build_string") or ""
+    number = entry.get("build_number")
     depends = entry.get("depends") if isinstance(entry.get("depends"), list) else []
     license_ = entry.get("license")
     return Solved(
         name=str(entry["name"]), version=str(entry["version"]), build=str(build),
-        build_number=int(entry.get("build_number") or 0), subdir=str(entry.get("subdir") or platform),
+        build_number=number if isinstance(number, int) else 0, subdir=str(entry.get("subdir") or platform),
         url=str(entry["url"]), md5=text("md5"), sha256=text("sha256"),
         depends=tuple(str(d) for d in depends), license=license_ if isinstance(license_, str) and license_ else None,
     )
