@@ -53,7 +53,6 @@ class Unified:
     platforms: tuple[str, ...]
     conda: Mapping[str, tuple[Entry, ...]]
     pip: Mapping[str, tuple[PipEntry, ...]]
-    packages: Mapping[str, tuple[dict, ...]]  # per platform: the raw package entries (for a bill of materials)
 
     def for_platform(self, platform: str, source: str) -> Lock:
         """The lock of one platform, as --from-lock installs it; a platform not held: exit 2, naming those held."""
@@ -145,7 +144,6 @@ def parse(text: str, source: str) -> Unified:
         raise UsageError(f"{source}: `package` must be a list")
     conda: dict[str, list[Entry]] = {p: [] for p in platforms}
     pip: dict[str, list[PipEntry]] = {p: [] for p in platforms}
-    raw: dict[str, list[dict]] = {p: [] for p in platforms}
     for number, item in enumerate(packages, 1):
         where = f"{source}: package {number}"
         if not isinstance(item, dict):
@@ -164,7 +162,6 @@ def parse(text: str, source: str) -> Unified:
         sha256 = str(digests.get("sha256") or "").lower() or None
         if (md5 and not _MD5.match(md5)) or (sha256 and not _SHA256.match(sha256)) or not (md5 or sha256):
             raise UsageError(f"{where} ({fields['name']}): a lock must pin every package by an md5 or sha256 hash")
-        raw[platform].append(item)
         if fields["manager"] == "pip":
             if not sha256:
                 raise UsageError(f"{where} ({fields['name']}): a pip package needs its sha256")
@@ -173,5 +170,4 @@ def parse(text: str, source: str) -> Unified:
             conda[platform].append(Entry(fields["url"], sha256, md5))
         else:
             raise UsageError(f"{where}: manager {fields['manager']!r} is neither conda nor pip")
-    return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()},
-                   {p: tuple(v) for p, v in raw.items()})
+    return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()})
