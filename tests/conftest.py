@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from tests.support.channel import build_channel, channel_url, pip_spec
+from tests.support.channel import build_channel, build_team_channel, channel_url, pip_spec
 from tests.support import realmode
 from tests.support.micromamba_standin import make_standin
 from tests.support.server import AssetServer
@@ -153,6 +153,13 @@ def real_home_untouched(tmp_path_factory):
 @pytest.fixture(scope="session")
 def channel(tmp_path_factory) -> str:
     return channel_url(build_channel(tmp_path_factory.mktemp("channel"), extra=[pip_spec()]))
+
+
+@pytest.fixture(scope="session")
+def team_channel(tmp_path_factory) -> str:
+    """The suite's channel with win-64 and osx-arm64 packages beside it: a lock for a team's three
+    platforms is a real solve on each (only this machine's packages are ever installed)."""
+    return channel_url(build_team_channel(tmp_path_factory.mktemp("team-channel")))
 
 
 @pytest.fixture(scope="session")

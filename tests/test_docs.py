@@ -190,7 +190,8 @@ def _shape_mismatch(documented, actual, where="$") -> Optional[str]:
 
 
 @pytest.mark.parametrize("doc", PAGES, ids=lambda p: str(p.relative_to(REPO)))
-def test_documented_examples_run(doc, world, channel, standin, request):
+def test_documented_examples_run(doc, world, team_channel, standin, request):
+    channel = team_channel  # the guide's team recipe locks for win-64 and osx-arm64 too
     found = blocks(doc.read_text())
     bindir = world.root / "bin"
     bindir.mkdir()

@@ -131,14 +131,15 @@ def test_file_specs_are_checked_like_command_line_values():
 # --------------------------------------------------------------------------- end to end
 
 
-def _wheel(directory: Path, name: str, version: str, module: str, body: str, requires: tuple = ()) -> Path:
-    """A real (tiny) wheel, written with zipfile."""
+def _wheel(directory: Path, name: str, version: str, module: str, body: str, requires: tuple = (),
+           tag: str = "py3-none-any") -> Path:
+    """A real (tiny) wheel, written with zipfile; tag: its compatibility tag (one platform's, or any)."""
     dist = f"{name.replace('-', '_')}-{version}.dist-info"
     depends = "".join(f"Requires-Dist: {r}\n" for r in requires)
     files = {
         f"{module}.py": body.encode(),
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{depends}".encode(),
-        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: mambaboot-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: mambaboot-tests\nRoot-Is-Purelib: true\nTag: " + tag.encode() + b"\n",
     }
     record = "".join(
         f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}\n"
@@ -146,7 +147,7 @@ def _wheel(directory: Path, name: str, version: str, module: str, body: str, req
     ) + f"{dist}/RECORD,,\n"
     files[f"{dist}/RECORD"] = record.encode()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    path = directory / f"{name.replace('-', '_')}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in files.items():
             archive.writestr(member, data)

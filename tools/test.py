@@ -80,6 +80,13 @@ def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
 
 
+# Installed without their dependencies, after the test extra: conda-lock pins virtualenv < 21, whose
+# filelock < 4 pipx (>= 1.18) cannot take, and resolving the two together backtracks for minutes to a
+# conda-lock of years ago. The suite uses only its lock file models (tests/support/condalockmodels.py),
+# which need pydantic and pyyaml of the extra.
+NO_DEPS = ("conda-lock==4.0.3",)
+
+
 def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
     """venv's python, with the project and its test extra installed (again when pyproject.toml
     changed); for the test command's own .venv also the wheelhouse the install tests build from."""
@@ -88,10 +95,12 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
     if not python.exists():
         print(f"{who}: creating {venv.relative_to(REPO)}/", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + repr(NO_DEPS).encode()).hexdigest()
     if not stamp.exists() or stamp.read_text() != wanted:
         print(f"{who}: installing the project with its test extra into {venv.relative_to(REPO)}/", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
+        if venv == VENV:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *NO_DEPS], check=True)
         # For this Python and for the oldest mambaboot supports (MAMBABOOT_TEST_PYTHON=python3.9
         # builds it there): the newest setuptools needs a newer Python than that.
         for which in ([], ["--python-version", OLDEST_PYTHON]) if venv == VENV else ():

@@ -670,6 +670,43 @@ def build_channel(
     return dest
 
 
+# The platforms a team's lock covers in the suite: this machine's, which it creates, and two it
+# only solves for. Their packages are small fakes with the names and dependencies a solve needs.
+FOREIGN_PLATFORMS = ("win-64", "osx-arm64")
+
+
+def foreign_specs(subdir: str, python_version: str = "3.11.2") -> list[PackageSpec]:
+    """python, pip, conda and mamba for a platform the suite never installs, each with one file;
+    Windows' python needs `ucrt`, which needs the `__win` virtual package (as conda-forge's do), so
+    the solve for win-64 succeeds only with that platform's virtual packages."""
+    windows = subdir.startswith("win")
+    note = {"README.txt": f"a {subdir} test package: solved for, never installed\n"}
+    os_only = [PackageSpec(name="ucrt", version="10.0.22621.0", build="h57928b3_1", depends=("__win",),
+                           files=note, subdir=subdir, license="LicenseRef-MicrosoftWindowsSDK10")] if windows else []
+    python = PackageSpec(name="python", version=python_version,
+                         build=f"{'h' + subdir.replace('-', '')}_0_cpython", depends=("ucrt >=10.0.20348.0",) if windows else (),
+                         files=note, subdir=subdir, license="Python-2.0")
+    return os_only + [
+        python,
+        PackageSpec(name="pip", version="24.0", build="pyh_0", depends=("python >=3.8",), files=note,
+                    subdir=subdir, license="MIT"),
+        PackageSpec(name="conda", version=CONDA_VERSION, build="py311_0", depends=("python >=3.9",), files=note,
+                    subdir=subdir),
+        PackageSpec(name="mamba", version=MAMBA_VERSION, build="py311_0", depends=("python >=3.9", "conda >=24"),
+                    files=note, subdir=subdir),
+    ]
+
+
+def build_team_channel(dest: os.PathLike[str] | str) -> Path:
+    """The suite's channel (build_channel) with win-64 and osx-arm64 packages beside its own, so a
+    lock for three platforms is a real solve on each."""
+    dest = Path(dest)
+    for subdir in FOREIGN_PLATFORMS:
+        (dest / subdir).mkdir(parents=True, exist_ok=True)
+    extra = [spec for subdir in FOREIGN_PLATFORMS for spec in foreign_specs(subdir)]
+    return build_channel(dest, extra=[*extra, pip_spec()])
+
+
 def _add_real_packages(dest: Path, real: Path) -> None:
     """The real mode's packages (tests/support/realmode.py) in place of the conda and mamba
     scripts. Copies, not links: tests may corrupt channel files in place."""

@@ -496,7 +496,8 @@ def read_inputs(options: Options) -> Inputs:
     for file in options.files:
         text = Path(file).read_text(encoding="utf-8")
         if file.endswith(("-lock.yml", "-lock.yaml")):
-            raise Failure(f"conda-lock files are not supported by the test stand-in: {file}")
+            inputs.explicit += read_conda_lock(file, options.platform or HOST_PLATFORM)
+            continue
         if "@EXPLICIT" in text:
             inputs.explicit += parse_explicit(text)
         elif file.endswith((".yml", ".yaml")):
@@ -512,6 +513,45 @@ def read_inputs(options: Options) -> Inputs:
     if inputs.explicit and inputs.specs:
         raise Failure("cannot mix an @EXPLICIT file with other specs")
     return inputs
+
+
+def read_conda_lock(file: str, platform: str) -> list[tuple[str, str | None]]:
+    """conda-lock's unified file as libmamba reads it (libmamba/src/core/env_lockfile_conda.cpp,
+    2.8.1): version 1 only; at least one platform, source and content hash; each channel's url and
+    used_env_vars; each package's md5 or sha256. The `main` category's conda packages of this
+    platform are installed as an explicit list (create_explicit_transaction_from_lockfile,
+    libmamba/src/core/transaction.cpp), none of them: a warning, and nothing installed."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise Failure(f"YAML parsing error while reading environment lockfile located at '{file}' : {exc}") from None
+    if doc.get("version") != 1:
+        raise Failure(f"Failed to read environment lockfile at '{file}' : unknown version '{doc.get('version')}'")
+    meta = doc.get("metadata") or {}
+    for key, what in (("platforms", "metadata.platform.*"), ("sources", "metadata.source.*"),
+                      ("content_hash", "metadata.content_hash.*")):
+        if not meta.get(key):
+            raise Failure(f"at least one '{what}' must be specified, found none")
+    for channel in meta.get("channels") or []:
+        if not isinstance(channel, dict) or "url" not in channel or "used_env_vars" not in channel:
+            raise Failure(f"invalid channel entry in {file}: {channel!r}")
+    entries = []
+    for package in doc.get("package") or []:
+        digests = package.get("hash") or {}
+        if not (digests.get("md5") or digests.get("sha256")):
+            raise Failure("either package 'package.info.hash.md5' or 'package.info.hash.sha256' must be "
+                          "specified, found none")
+        if (package["manager"] != "conda" or package["platform"] != platform
+                or package.get("category", "main") != "main"):
+            continue
+        checksum = f"sha256:{digests['sha256']}" if digests.get("sha256") else f"md5:{digests['md5']}"
+        entries.append((package["url"], checksum))
+    if not entries:
+        print(f"warning  libmamba Selected packages for category 'main' are empty. The lockfile might not be "
+              f"resolved for your platform ({platform}).", file=sys.stderr)
+    return entries
 
 
 def _names(specs: list[str]) -> set[str]:
@@ -840,6 +880,22 @@ def _is_remote(channel: str) -> bool:
     return channel.startswith(("http://", "https://"))
 
 
+def virtual_packages(platform: str) -> list:
+    """This machine's virtual packages; for another platform, what libmamba offers for it
+    (detail::dist_packages, libmamba/src/core/virtual_packages.cpp, 2.8.1): `__win` or `__unix`
+    with `__linux`/`__osx` at version 0, and `__archspec` 1 of the platform's architecture."""
+    import rattler
+
+    if platform == HOST_PLATFORM:
+        return rattler.VirtualPackage.detect()
+    os_name, _, arch = platform.partition("-")
+    found = [("__win", "0")] if os_name == "win" else [("__unix", "0")]
+    found += [("__linux", "0")] if os_name == "linux" else [("__osx", "0")] if os_name == "osx" else []
+    archspec = {"64": "x86_64", "arm64": "arm64", "aarch64": "aarch64"}.get(arch, arch)
+    packages = [rattler.GenericVirtualPackage(rattler.PackageName(n), rattler.Version(v), rattler.BuildString("0")) for n, v in found]
+    return packages + [rattler.GenericVirtualPackage(rattler.PackageName("__archspec"), rattler.Version("1"), rattler.BuildString(archspec))]
+
+
 def solve_from_index_cache(options: Options, channels: list[str], specs: list[str], pkgs_dir: Path) -> list:
     """The solve when a channel is remote: its index comes through micromamba's cache above."""
     import asyncio
@@ -861,7 +917,7 @@ def solve_from_index_cache(options: Options, channels: list[str], specs: list[st
                 found.append(rattler.SparseRepoData(channel, subdir, path))
         if found:
             tiers.append(rattler.MultiSource(name, found) if len(found) > 1 else found[0])
-    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    virtual = virtual_packages(platform)
     priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
     return asyncio.run(rattler.solve_with_sparse_repodata(
         [rattler.MatchSpec(s) for s in specs], tiers, virtual_packages=virtual, channel_priority=priority))
@@ -883,7 +939,7 @@ def solve(options: Options, channels: list[str], specs: list[str], cache: Path, 
     gateway = rattler.Gateway(cache_dir=cache / "cache", default_config=config,
                               client=rattler.Client.default_client(max_retries=0))
     platform = options.platform or HOST_PLATFORM
-    virtual = rattler.VirtualPackage.detect() if platform == HOST_PLATFORM else []
+    virtual = virtual_packages(platform)
     priority = rattler.ChannelPriority.Strict if options.strict_channel_priority else rattler.ChannelPriority.Flexible
     return asyncio.run(rattler.solve(
         [make_channel(c) for c in channels], specs, gateway=gateway,
@@ -948,6 +1004,9 @@ def explicit_records(entries: list[tuple[str, str | None]], cache: Path, offline
                 raise Failure(f"{file_name} is not in the package cache and --offline forbids downloading it")
             _fetch_verified(url, local, algo, expected)
         from_archive = asyncio.run(rattler.RepoDataRecord.from_package_archive(local))
+        # libmamba's record of an explicit package holds its md5 (repodata_record.json: the index.json
+        # with the URL's checksum and the archive's digests); rattler's from the archive has none.
+        from_archive.md5 = hashlib.md5(local.read_bytes()).digest()
         records.append(rattler.RepoDataRecord(from_archive, file_name, url, channel))
     return records
 

@@ -21,8 +21,8 @@ positional arguments:
   COMMAND
     create          create a new environment
     adopt           take an existing conda environment under management
-    lock            write an environment's lock file (exact packages with
-                    hashes)
+    lock            write a lock file (exact packages with hashes, any
+                    platform) or an SBOM
     provision       run post-scripts in an environment (or continue a failed
                     provisioning)
     list            list environments and their state

@@ -89,3 +89,22 @@ def create_inputs(args: argparse.Namespace, **fixed):
         allow_http=args.allow_http, ignore_active_env=args.ignore_active_env,
         link_cache=not args.no_cache_link, **fixed,
     )
+
+
+def read_lock(path: str, platform: str):
+    """A lock file as --from-lock installs it on `platform`: an @EXPLICIT list, or conda-lock's unified
+    file (by its name, as micromamba chooses, or by its content), of which the platform's part."""
+    import os
+
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import condalock, lockfile
+
+    from mambaboot.common import untrusted
+
+    try:
+        text = untrusted.read_text(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
+    if condalock.is_lock_name(path) or condalock.looks_like(text):
+        return condalock.parse(text, path).for_platform(platform, path)
+    return lockfile.parse(text, path, os.getcwd())

@@ -13,6 +13,7 @@ from mambaboot.commands._common import (
     add_output_options,
     add_spec_options,
     create_inputs,
+    read_lock,
     reporter,
 )
 
@@ -37,7 +38,8 @@ def register(subparsers) -> None:
                       "pip:); python/conda/mamba are added when it does not name them; NAME, --python and "
                       "--channel given here override it")
     what.add_argument("--from-lock", metavar="FILE", help="install exactly the packages of this lock (an @EXPLICIT "
-                      "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output); no solve")
+                      "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output, or a conda-lock "
+                      "file, of which this machine's platform); no solve")
     what.add_argument("--offline", action="store_true", help="no downloads: everything must be in the package cache")
     after = p.add_argument_group("after creation")
     after.add_argument("--overlay", dest="overlays", action="append", default=[], metavar="DIR",
@@ -57,18 +59,6 @@ def register(subparsers) -> None:
     behaviour.add_argument("--dry-run", action="store_true", help="print the plan and run the checks; write nothing")
     add_output_options(p, verbose_help="show micromamba's command line and output")
     p.set_defaults(run=run)
-
-
-def _read_lock(path: str):
-    from mambaboot.common import untrusted
-    from mambaboot.common.errors import UsageError
-    from mambaboot.environment import lockfile
-
-    try:
-        text = untrusted.read_text(path)
-    except OSError as exc:
-        raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
-    return lockfile.parse(text, path, os.getcwd())
 
 
 def _read_env_file(path: str):
@@ -108,7 +98,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's _Arguments for a spelled
     h = host.current()
     inputs = create_inputs(
         args, prefix=args.prefix, force=args.force, env_file=_read_env_file(args.file) if args.file else None,
-        lock=_read_lock(args.from_lock) if args.from_lock else None, lock_path=args.from_lock,
+        lock=read_lock(args.from_lock, h.subdir) if args.from_lock else None, lock_path=args.from_lock,
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )
     plan = make_plan(h, inputs)

@@ -1,32 +1,141 @@
-"""`mambaboot lock`: write the lock of any conda environment (it reads conda-meta)."""
+"""`mambaboot lock`: write the lock of an environment, or of specs for any platforms (solved, nothing
+created), as an @EXPLICIT file, a conda-lock file or a CycloneDX bill of materials."""
 
 import argparse
+import os
 
-from mambaboot.commands._common import add_command
+from mambaboot.commands._common import add_cache_option, add_command, add_micromamba_options, add_spec_options
+
+FORMATS = ("explicit", "conda-lock", "cyclonedx")
 
 
 def register(subparsers) -> None:
     p = add_command(
-        subparsers, "lock", help="write an environment's lock file (exact packages with hashes)",
-        description="Write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per package, md5 sums "
-        "and the platform in comments), read from its conda-meta; works for any conda environment. pip packages "
-        "that mambaboot installed (its record lists them) follow as `# pip:` comment lines with their artefact's sha256. "
-        "`mambaboot create NAME --from-lock FILE` recreates it exactly; micromamba and conda read it too. The lock is "
-        "what conda-meta holds now: when that differs from mambaboot's record (the environment's own conda or mamba "
-        "installed or removed packages since), a warning names the differences; PREFIX/.mambaboot/lock.txt keeps the "
-        "lock of what it was made with.",
-        example="mambaboot lock ./myenv_3_12 -o myenv.lock",
+        subparsers, "lock", help="write a lock file (exact packages with hashes, any platform) or an SBOM",
+        description="Without --platform, write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per "
+        "package, md5 sums and the platform in comments), read from its conda-meta; works for any conda environment. "
+        "pip packages that mambaboot installed (its record lists them) follow as `# pip:` comment lines with their "
+        "artefact's sha256. `mambaboot create NAME --from-lock FILE` recreates it exactly; micromamba and conda read "
+        "it too. The lock is what conda-meta holds now: when that differs from mambaboot's record, a warning names the "
+        "differences; PREFIX/.mambaboot/lock.txt keeps the lock of what it was made with. "
+        "Without PREFIX, lock the specs given as create takes them (--file, --python, --package, --channel) for each "
+        "--platform (default: this machine's): micromamba solves each one, nothing is created. With PREFIX and "
+        "--platform, the other platforms solve the specs its record holds. --format conda-lock writes conda-lock's "
+        "unified file (every platform in one; the default for an output named *-lock.yml, as micromamba chooses), "
+        "--format cyclonedx a CycloneDX 1.6 JSON bill of materials (the default for *.cdx.json).",
+        example="mambaboot lock --file environment.yml --platform linux-64 --platform win-64 --platform osx-arm64 "
+        "-o team-lock.yml",
+        codes=(5, 6),
     )
-    p.add_argument("prefix", metavar="PREFIX", help="the environment directory")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default, or `-`: standard output); a device or a named pipe is written "
-                   "as the shell's `>` writes it, a regular file is replaced whole")
-    p.set_defaults(run=run)
+    p.add_argument("prefix", metavar="PREFIX", nargs="?", help="the environment directory (or a lock file, "
+                   "for --format cyclonedx of one of its platforms)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default, or `-`: standard output); a "
+                   "device or a named pipe is written as the shell's `>` writes it, a regular file is replaced whole")
+    p.add_argument("--format", choices=FORMATS, help="explicit, conda-lock or cyclonedx (default: by the output's "
+                   "name: *-lock.yml conda-lock, *.cdx.json cyclonedx, else explicit)")
+    p.add_argument("--platform", dest="platforms", action="append", default=[], metavar="PLATFORM",
+                   help="lock for this platform, e.g. linux-64, win-64, osx-arm64 (repeatable)")
+    what = p.add_argument_group("specs (without PREFIX)")
+    what.add_argument("--python", metavar="VERSION", help="Python version, e.g. 3.12")
+    add_spec_options(what)
+    what.add_argument("-f", "--file", metavar="FILE", help="conda environment file, as create reads it")
+    what.add_argument("--offline", action="store_true", help="solve from the index the package cache holds")
+    add_cache_option(p)
+    add_micromamba_options(p.add_argument_group("micromamba"))
+    out = p.add_argument_group("output")
+    out.add_argument("-q", "--quiet", action="store_true", help="no step lines")
+    out.add_argument("-v", "--verbose", action="store_true", help="show micromamba's command lines")
+    p.set_defaults(run=run, json=False)
+
+
+def format_for(output, given):
+    """The format asked for, else the one the output's name implies (micromamba reads `*-lock.yml`
+    and `*-lock.yaml` as conda-lock's: is_conda_env_lockfile_name, libmamba/src/core/env_lockfile.cpp, 2.8.1)."""
+    if given:
+        return given
+    from mambaboot.environment import condalock
+
+    if output and condalock.is_lock_name(output):
+        return "conda-lock"
+    if output and output.lower().endswith((".cdx.json", ".bom.json")):
+        return "cyclonedx"
+    return "explicit"
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from mambaboot.common import fsops, host, outputfile
+    from mambaboot.common import fsops, outputfile
+    from mambaboot.common.errors import UsageError
+
+    if args.output == outputfile.STDOUT:
+        args.output = None
+    fmt = format_for(args.output, args.format)
+    if args.output:
+        from mambaboot.environment import condalock
+
+        if fmt == "explicit" and condalock.is_lock_name(args.output):
+            raise UsageError(f"{args.output}: micromamba reads a file named *-lock.yml as conda-lock's format, "
+                             "not as @EXPLICIT; name it otherwise, or use --format conda-lock")
+        if fmt == "conda-lock" and not condalock.is_lock_name(args.output):
+            sys.stderr.write(f"warning: micromamba reads {args.output} as a conda-lock file only when its name ends "
+                             "in -lock.yml or -lock.yaml (mambaboot reads it either way)\n")
+    given_specs = args.python or args.packages or args.channels or args.file
+    if args.prefix and given_specs:
+        raise UsageError("give PREFIX or specs (--file, --python, --package, --channel), not both")
+    if args.prefix and os.path.isfile(args.prefix):
+        text, summary = _from_lock_file(args, fmt)
+    elif args.prefix:
+        text, summary = _from_prefix(args, fmt)
+    else:
+        text, summary = _from_specs(args, fmt)
+    if args.output and args.output != outputfile.STDOUT:
+        outputfile.write(args.output, text.encode(), mode=fsops.user_mode(0o666))
+        if not args.quiet:
+            sys.stderr.write(f"lock: {summary} -> {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _one_platform(fmt: str, platforms) -> None:
+    from mambaboot.common.errors import UsageError
+
+    if fmt != "conda-lock" and len(platforms) > 1:
+        raise UsageError(f"--format {fmt} describes one platform, and {len(platforms)} were asked for "
+                         f"({', '.join(platforms)}); use --format conda-lock (or an output named *-lock.yml) "
+                         "for one file of every platform")
+
+
+def _from_lock_file(args, fmt: str):
+    """A bill of materials of one platform of a lock (conda-lock's or @EXPLICIT)."""
+    from mambaboot.common import host
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import sbom
+
+    if fmt != "cyclonedx":
+        raise UsageError(f"{args.prefix} is a file: give an environment directory, or --format cyclonedx for the "
+                         "bill of materials of a lock")
+    _one_platform(fmt, args.platforms)
+    from mambaboot.commands._common import read_lock
+
+    platform = args.platforms[0] if args.platforms else host.current().subdir
+    lock = read_lock(args.prefix, platform)
+    packages = [_entry_package(e) for e in lock.entries]
+    name = os.path.basename(args.prefix)
+    return (sbom.render(name, lock.platform or platform, packages, {}, lock.pip),
+            f"bill of materials of {len(packages)} packages ({lock.platform or platform})")
+
+
+def _entry_package(entry):
+    from mambaboot.environment.condameta import Package
+
+    name, version, build = entry.key
+    return Package(name, version, build, 0, entry.subdir, entry.url, entry.sha256, entry.md5)
+
+
+def _from_prefix(args, fmt: str):
+    from mambaboot.common import host
     from mambaboot.common.errors import UsageError
     from mambaboot.environment import condameta, lockfile, record
     from mambaboot.shell.activation import sources
@@ -37,17 +146,123 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{prefix} has no packages to lock")
     rec = record.read(prefix) or {}
     platform = rec.get("platform") or lockfile.platform_of(packages) or host.current().subdir
-    text = lockfile.for_environment(packages, rec, platform)
     changed = _changed(prefix, rec, packages)
     if changed:
+        import sys
+
         sys.stderr.write(f"warning: {changed}\n")
-    if args.output and args.output != outputfile.STDOUT:
-        outputfile.write(args.output, text.encode(), mode=fsops.user_mode(0o666))
-        pip = len(rec.get("pip_packages") or ())
-        sys.stderr.write(f"lock: {len(packages)} packages{f' and {pip} pip packages' if pip else ''} of {prefix} -> {args.output}\n")
-    else:
-        sys.stdout.write(text)
-    return 0
+    pip = lockfile.pip_entries(rec.get("pip_packages") or ())
+    others = [p for p in dict.fromkeys(args.platforms) if p != platform]
+    _one_platform(fmt, [platform, *others] if others else [platform])
+    if fmt == "cyclonedx":
+        from mambaboot.environment import sbom
+
+        text = sbom.render(os.path.basename(prefix.rstrip("\\/")), platform, packages, condameta.licenses(prefix),
+                           sbom.pip_installed(prefix, pip))
+        return text, f"bill of materials of {len(packages)} packages of {prefix}"
+    if fmt == "explicit":
+        text = lockfile.for_environment(packages, rec, platform)
+        return text, f"{len(packages)} packages{f' and {len(pip)} pip packages' if pip else ''} of {prefix}"
+    inputs = rec.get("inputs") if isinstance(rec.get("inputs"), dict) else {}
+    specs, channels = tuple(inputs.get("specs") or ()), tuple(inputs.get("channels") or ())
+    if others and not (specs and channels):
+        raise UsageError(f"{prefix} has no record of the specs and channels it was made from (it was not made by "
+                         "mambaboot's create, or from a lock); lock from specs instead: mambaboot lock --file FILE "
+                         + " ".join(f"--platform {p}" for p in [platform, *others]))
+    solved, pips = {platform: packages}, {platform: pip}
+    pip_lines = tuple(inputs.get("pip") or ())
+    if others:
+        plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
+        theirs = _solve(args, plan, others)
+        solved.update(theirs)
+        if pip_lines:  # the environment file's section, for the other platforms' wheels
+            from mambaboot.commands._common import reporter
+            from mambaboot.pipeline import locking
+
+            h = host.current()
+            pips.update(locking.lock_pip(pip_lines, inputs.get("pip_dir"), theirs, h.environ, h.windows,
+                                         reporter(args)))
+    return _unified(solved, pips, channels or _channels_of(packages), [prefix], specs, pip_lines)
+
+
+def _channels_of(packages) -> tuple:
+    from mambaboot.environment import sbom
+
+    return tuple(dict.fromkeys(sbom.channel_of(p.url) for p in packages))
+
+
+def _unified(solved, pip, channels, sources, specs, pip_specs):
+    from mambaboot.environment import condalock
+
+    hashes = {p: condalock.content_hash(p, channels, specs, pip_specs) for p in solved}
+    text = condalock.render(solved, pip, channels, sources, hashes)
+    counts = ", ".join(f"{p}: {len(v)}" for p, v in solved.items())
+    return text, f"conda-lock file of {len(solved)} platform{'s' if len(solved) > 1 else ''} ({counts})"
+
+
+def _plan(args, specs=None, channels=None, python=None):
+    """A create plan for the specs (its prefix is never made): what to solve, with which engine and cache."""
+    from mambaboot.commands._common import create_inputs
+    from mambaboot.common import host
+    from mambaboot.pipeline.plan import make_plan
+
+    h = host.current()
+    env_file = None
+    if args.file:
+        from mambaboot.pipeline import envfile
+
+        env_file = envfile.read(args.file)
+    inputs = create_inputs(
+        argparse.Namespace(**{**vars(args), "name": None, "envs_dir": None, "ignore_active_env": True,
+                              "no_cache_link": True, "python": python or args.python}),
+        env_file=env_file, offline=args.offline,
+    )
+    plan = make_plan(h, inputs)
+    if specs is not None:
+        from mambaboot.common.values import replace
+
+        plan = replace(plan, specs=tuple(specs), channels=tuple(channels))
+    return plan
+
+
+def _solve(args, plan, platforms):
+    from mambaboot.commands._common import reporter
+    from mambaboot.common import host
+    from mambaboot.pipeline import locking
+
+    return locking.solve_platforms(plan, locking.check_platforms(platforms), host.current(), reporter(args))
+
+
+def _from_specs(args, fmt: str):
+    from mambaboot.common import host
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import lockfile
+    from mambaboot.pipeline import locking
+
+    if not (args.python or args.packages or args.channels or args.file):
+        raise UsageError("give PREFIX, or the specs to lock (--file, --python, --package, --channel)")
+    platforms = locking.check_platforms(args.platforms or [host.current().subdir])
+    _one_platform(fmt, platforms)
+    plan = _plan(args)
+    solved = _solve(args, plan, platforms)
+    pip = {}
+    if plan.pip:
+        from mambaboot.commands._common import reporter
+
+        h = host.current()
+        pip = locking.lock_pip(plan.pip, plan.pip_dir, solved, h.environ, h.windows, reporter(args))
+    if fmt == "cyclonedx":
+        from mambaboot.environment import sbom
+
+        (platform, packages), = solved.items()
+        licenses = {p.name: p.license for p in packages if p.license}
+        return (sbom.render(plan.name, platform, packages, licenses, pip.get(platform, ())),
+                f"bill of materials of {len(packages)} packages ({platform})")
+    if fmt == "explicit":
+        (platform, packages), = solved.items()
+        return lockfile.render(packages, platform, pip=pip.get(platform, ())), f"{len(packages)} packages ({platform})"
+    sources = [os.path.basename(plan.env_file)] if plan.env_file else ["command line"]
+    return _unified(solved, pip, plan.channels, sources, plan.specs, plan.pip)
 
 
 def _changed(prefix: str, rec: dict, packages) -> str:

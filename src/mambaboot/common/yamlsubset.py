@@ -2,9 +2,10 @@
 
 Block mappings and sequences (a sequence may sit at its key's own indentation, as `conda
 env export` writes it), sequence items that are mappings (`- pip:`), flow sequences
-(`[a, b]`), plain and quoted scalars, comments and a leading `---`. Scalars stay strings.
-Anything else (anchors, tags, block scalars, flow mappings) is refused with its line
-number rather than misread.
+(`[a, b]`), the empty flow mapping `{}` (PyYAML writes an empty dict so: conda-lock's
+`dependencies: {}`), plain and quoted scalars, comments and a leading `---`. Scalars stay
+strings. Anything else (anchors, tags, block scalars, other flow mappings) is refused with its
+line number rather than misread.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -146,6 +147,8 @@ def _split_key(text: str, number: int):
 
 
 def _scalar(text: str, number: int) -> object:
+    if re.fullmatch(r"\{\s*\}", text):
+        return {}
     if text.startswith("["):
         if not text.endswith("]"):
             raise YamlError(f"line {number}: a flow sequence must end on its line")

@@ -215,3 +215,17 @@ def installed_files(prefix: str) -> dict[str, str]:
     except _MISSHAPEN as exc:
         raise _unreadable(os.path.join(prefix, "conda-meta"), exc) from None
     return owners
+
+
+def licenses(prefix: str) -> dict[str, str]:
+    """Package name -> the licence its record names (conda-meta's `license`, from the package's
+    index.json), for the packages that name one."""
+    found: dict[str, str] = {}
+    try:
+        for record in _records(prefix):
+            text = record.get("license")
+            if isinstance(text, str) and text.strip():
+                found[record["name"]] = text.strip()
+    except _MISSHAPEN as exc:
+        raise _unreadable(os.path.join(prefix, "conda-meta"), exc) from None
+    return found

@@ -122,7 +122,7 @@ def platform_of(packages: Iterable[Package]) -> str | None:
     return subdirs.pop() if len(subdirs) == 1 else None
 
 
-def _dependency_order(packages: Sequence[Package]) -> list[Package]:
+def dependency_order(packages: Sequence[Package]) -> list[Package]:
     """Dependencies before dependents (what the format asks for), ties by name; cycles by name."""
     by_name = {p.name: p for p in packages}
     needs = {p.name: {d.split()[0] for d in p.depends if d.split() and d.split()[0] in by_name} - {p.name}
@@ -147,7 +147,7 @@ def render(packages: Sequence[Package], platform: str | None, micromamba: Mappin
             "cannot lock packages whose conda-meta record lacks "
             + "; ".join(f"{what}: {', '.join(names)}" for what, names in (("a hash", unhashed), ("a URL", unsourced)) if names)
         )
-    ordered = _dependency_order(packages)
+    ordered = dependency_order(packages)
     lines = [
         "# mambaboot lock: exactly these packages, checked by hash, installed without solving.",
         "# Recreate with: mambaboot create NAME --from-lock THIS_FILE",

@@ -110,9 +110,8 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     return lines
 
 
-def _artefacts(prefix: str, rel: str) -> dict[str, tuple[str | None, str | None]]:
+def report_artefacts(report: dict) -> dict[str, tuple[str | None, str | None]]:
     """canonical name -> (URL, sha256 or None when there is no archive to pin) from pip's report."""
-    report = untrusted.read_json_in(prefix, rel, limit=untrusted.TEXT)
     found: dict[str, tuple[str | None, str | None]] = {}
     for item in report.get("install") or ():
         info = item.get("download_info") or {}
@@ -223,7 +222,8 @@ class _Run:
         if installed is None:
             raise self.fail("pip", f"pip section: cannot list what pip installed (exit {code}): {tail[-1:]}")
         try:
-            artefacts = _artefacts(self.prefix, f"{record.RECORD_DIR}/{PIP_REPORT}")
+            artefacts = report_artefacts(untrusted.read_json_in(self.prefix, f"{record.RECORD_DIR}/{PIP_REPORT}",
+                                                                limit=untrusted.TEXT))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.fail("pip", f"pip section: cannot read pip's report {report}: {exc}") from None
         packages = self._check_locked(installed, artefacts) if locked else self._pinned(installed, artefacts)

@@ -1,0 +1,173 @@
+"""conda-lock's unified lock file (version 1): one file, every platform a team uses.
+
+What we write is what conda-lock's own models describe (conda_lock/lockfile/v1/models.py,
+conda-lock 4.x): `version: 1`; `metadata` with `content_hash` (one per platform), `channels`
+(each `url` with `used_env_vars`), `platforms` and `sources`; `package`, one entry per package
+and platform with name, version, manager (conda or pip), platform, dependencies (name ->
+constraint), url, hash (md5 and sha256; conda-lock's model requires the md5 of a conda
+package), category and optional. micromamba reads the same file for a name ending in
+`-lock.yml` or `-lock.yaml` (is_conda_env_lockfile_name, libmamba/src/core/env_lockfile.cpp,
+2.8.1): only version 1, and it requires at least one platform, one source, one content hash,
+each channel's `url` and `used_env_vars`, and each package's md5 or sha256
+(libmamba/src/core/env_lockfile_conda.cpp); it installs the `main` category's conda packages
+for its platform. Every scalar is written double-quoted, as JSON spells strings, which YAML
+reads alike; we read it back with common/yamlsubset (and conda-lock's own output too).
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import hashlib
+import json
+import re
+
+from mambaboot.common import yamlsubset
+from mambaboot.common.errors import UsageError
+from mambaboot.common.values import value
+from mambaboot.environment.lockfile import Entry, Lock, PipEntry, dependency_order
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+_FILE_NAME = re.compile(r"-lock\.ya?ml$")
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_lock_name(path: str) -> bool:
+    """A name micromamba reads as conda-lock's format (is_conda_env_lockfile_name, 2.8.1)."""
+    return bool(_FILE_NAME.search(path.replace("\\", "/").rsplit("/", 1)[-1]))
+
+
+def looks_like(text: str) -> bool:
+    """Whether a lock's text is conda-lock's YAML rather than an @EXPLICIT list: it has a top-level
+    `version:` key and a `package:` key, which no explicit file has."""
+    keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line}
+    return "version" in keys and "package" in keys
+
+
+@value
+class Unified:
+    """A parsed unified lock: its platforms, and per platform the locked entries."""
+
+    platforms: tuple[str, ...]
+    conda: Mapping[str, tuple[Entry, ...]]
+    pip: Mapping[str, tuple[PipEntry, ...]]
+
+    def for_platform(self, platform: str, source: str) -> Lock:
+        """The lock of one platform, as --from-lock installs it; a platform not held: exit 2, naming those held."""
+        if platform not in self.platforms or not self.conda.get(platform):
+            raise UsageError(f"{source} holds no packages for {platform}; it holds "
+                             f"{', '.join(p for p in self.platforms if self.conda.get(p)) or 'none'}")
+        return Lock(platform, self.conda[platform], pip=self.pip.get(platform, ()))
+
+
+def dependencies(depends: Sequence[str]) -> dict[str, str]:
+    """A package's depends as conda-lock keeps them: name -> the rest of the spec ("*" for none).
+    micromamba joins each pair back as `NAME CONSTRAINT` (env_lockfile_conda.cpp)."""
+    out: dict[str, str] = {}
+    for spec in depends:
+        name, _, rest = spec.strip().partition(" ")
+        rest = rest.strip() or "*"
+        if name:
+            out[name] = rest if out.get(name, "*") == "*" else out[name] if rest == "*" else f"{out[name]},{rest}"
+    return dict(sorted(out.items()))
+
+
+def content_hash(platform: str, channels: Sequence[str], specs: Sequence[str], pip: Sequence[str]) -> str:
+    """What the lock was solved from, for one platform: equal inputs, equal hash (conda-lock keeps
+    one per platform to tell a stale lock; it hashes its own spec model, so ours is ours)."""
+    doc = {"platform": platform, "channels": list(channels), "specs": sorted(specs), "pip": list(pip)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _q(text: object) -> str:
+    return json.dumps(str(text), ensure_ascii=False)
+
+
+def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]], channels: Sequence[str],
+           sources: Sequence[str], hashes: Mapping[str, str]) -> str:
+    """The unified file. solved: platform -> packages (name, version, url, md5, sha256, depends);
+    pip: platform -> pip entries."""
+    lines = [
+        "# A conda-lock lock file (version 1), written by mambaboot: exactly these packages per platform,",
+        "# checked by hash. Recreate with: mambaboot create NAME --from-lock THIS_FILE",
+        "# (micromamba create -p PREFIX -f THIS_FILE, for a name ending in -lock.yml, and conda-lock install read it too)",
+        'version: 1',
+        "metadata:",
+        "  content_hash:",
+        *[f"    {_q(p)}: {_q(hashes[p])}" for p in solved],
+        "  channels:",
+        *[f"  - url: {_q(c)}\n    used_env_vars: []" for c in channels],
+        "  platforms:",
+        *[f"  - {_q(p)}" for p in solved],
+        "  sources:",
+        *[f"  - {_q(s)}" for s in sources],
+        "package:",
+    ]
+    for platform, packages in solved.items():
+        unhashed = [f"{p.name}-{p.version}-{p.build}" for p in packages if not p.md5 or not p.url]
+        if unhashed:
+            raise UsageError(f"cannot write a conda-lock file for {platform}: conda-lock requires an md5 and a URL "
+                             f"of every conda package, and these have none: {', '.join(unhashed)}")
+        for p in dependency_order(packages):
+            lines += _package(p.name, p.version, "conda", platform, dependencies(p.depends), p.url,
+                              {"md5": p.md5, "sha256": p.sha256})
+        for e in pip.get(platform, ()):
+            lines += _package(e.name, e.version, "pip", platform, {}, e.url, {"sha256": e.sha256})
+    return "\n".join(lines) + "\n"
+
+
+def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
+    out = [f"- name: {_q(name)}", f"  version: {_q(version)}", f"  manager: {_q(manager)}",
+           f"  platform: {_q(platform)}"]
+    out += ["  dependencies:", *[f"    {_q(k)}: {_q(v)}" for k, v in deps.items()]] if deps else ["  dependencies: {}"]
+    out += [f"  url: {_q(url)}", "  hash:", *[f"    {k}: {_q(v)}" for k, v in hashes.items() if v]]
+    return out + ['  category: "main"', "  optional: false"]
+
+
+def parse(text: str, source: str) -> Unified:
+    try:
+        doc = yamlsubset.parse(text)
+    except yamlsubset.YamlError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    if not isinstance(doc, dict) or str(doc.get("version")) != "1":
+        found = doc.get("version") if isinstance(doc, dict) else None
+        raise UsageError(f"{source} is not a conda-lock file of version 1 (version: {found!r}); micromamba and "
+                         "mambaboot read version 1")
+    meta = doc.get("metadata")
+    platforms = meta.get("platforms") if isinstance(meta, dict) else None
+    if not isinstance(platforms, list) or not platforms or not all(isinstance(p, str) for p in platforms):
+        raise UsageError(f"{source}: metadata.platforms must list the platforms it locks")
+    packages = doc.get("package")
+    if not isinstance(packages, list):
+        raise UsageError(f"{source}: `package` must be a list")
+    conda: dict[str, list[Entry]] = {p: [] for p in platforms}
+    pip: dict[str, list[PipEntry]] = {p: [] for p in platforms}
+    for number, item in enumerate(packages, 1):
+        where = f"{source}: package {number}"
+        if not isinstance(item, dict):
+            raise UsageError(f"{where} is not a mapping")
+        fields = {k: item.get(k) for k in ("name", "version", "manager", "platform", "url")}
+        missing = [k for k, v in fields.items() if not isinstance(v, str) or not v]
+        if missing:
+            raise UsageError(f"{where} lacks {', '.join(missing)}")
+        if str(item.get("optional", "false")).lower() == "true" or str(item.get("category") or "main") != "main":
+            continue  # not installed by default (micromamba's default category is main)
+        platform = fields["platform"]
+        if platform not in conda:
+            raise UsageError(f"{where} ({fields['name']}) is for {platform}, which metadata.platforms does not list")
+        digests = item.get("hash") if isinstance(item.get("hash"), dict) else {}
+        md5 = str(digests.get("md5") or "").lower() or None
+        sha256 = str(digests.get("sha256") or "").lower() or None
+        if (md5 and not _MD5.match(md5)) or (sha256 and not _SHA256.match(sha256)) or not (md5 or sha256):
+            raise UsageError(f"{where} ({fields['name']}): a lock must pin every package by an md5 or sha256 hash")
+        if fields["manager"] == "pip":
+            if not sha256:
+                raise UsageError(f"{where} ({fields['name']}): a pip package needs its sha256")
+            pip[platform].append(PipEntry(fields["name"], fields["version"], fields["url"], sha256))
+        elif fields["manager"] == "conda":
+            conda[platform].append(Entry(fields["url"], sha256, md5))
+        else:
+            raise UsageError(f"{where}: manager {fields['manager']!r} is neither conda nor pip")
+    return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()})
