@@ -175,7 +175,7 @@ def test_pips_report_gives_each_artefact_and_only_archives_are_pinned(tmp_path):
     ]}
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report))
-    assert provision._artefacts(str(path)) == {
+    assert provision._artefacts(str(tmp_path), "report.json") == {
         "wheel-one": ("https://files.example/w-1.whl", sha), "old": ("file:///w/old-2.tar.gz", sha),
         "nohash": ("file:///w/n.whl", None), "editable": ("file:///src/e", None), "vcs": ("https://git.example/v", None),
     }
