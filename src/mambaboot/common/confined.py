@@ -321,14 +321,6 @@ class Root:
                 made.append("/".join(found[:i + 1]))
         return made
 
-    def link(self, existing: str, rel: str) -> None:
-        """A hard link rel to the file existing (both below this root; existing's link itself, not followed)."""
-        with self._at(existing) as (sfd, sname), self._at(rel) as (dfd, dname):
-            if sfd is None:  # pragma: no cover - Windows: no *_dir_fd, and a link there is never followed
-                os.link(sname, dname)
-            else:
-                os.link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
-
     def symlink(self, target: str, rel: str, directory: bool = False) -> None:
         with self._at(rel) as (fd, name):
             os.symlink(target, name, directory, dir_fd=fd)

@@ -24,11 +24,13 @@ import stat
 import sys
 from typing import Dict, List, Tuple
 
-from mambaboot.common import confined, fsops, jsontext, noreplace
-from mambaboot.common.errors import NotPortable, NotRegular, TargetRefused
+from mambaboot.common import fsops, jsontext, noreplace
+from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
 
+_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _CHUNK = 1 << 20
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _SPECIAL = ((stat.S_ISFIFO, "named pipe (fifo)"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
@@ -132,13 +134,11 @@ class _Note:
     def drop(self) -> None:
         """Gone before the copy becomes DST; unlinked while still held where the system allows
         (POSIX), so no moment shows a note nobody holds."""
-        here, name = confined.split(self.path)
-        with here:
-            try:
-                here.unlink(name)
-            except PermissionError:  # Windows: an open file cannot be unlinked
-                self.release()
-                here.unlink(name)
+        try:
+            os.unlink(self.path)
+        except PermissionError:  # Windows: an open file cannot be unlinked
+            self.release()
+            os.unlink(self.path)
         self.release()
 
     def release(self) -> None:
@@ -146,12 +146,6 @@ class _Note:
 
 
 def _copy_entries(src: str, into: str, entries, total: int, dst: str) -> None:
-    with confined.Root.open(src) as source_root, confined.Root.open(into) as target_root:
-        _copy_into(src, into, source_root, target_root, entries, total, dst)
-
-
-def _copy_into(src: str, into: str, source_root, target_root, entries, total: int, dst: str) -> None:
-    """Each entry read below src and written below into, never through a link on the way."""
     done = 0
     linked: Dict[tuple, str] = {}  # identity -> its first copy: hard links stay hard links
     dirs = []
@@ -159,17 +153,17 @@ def _copy_into(src: str, into: str, source_root, target_root, entries, total: in
         source, target = os.path.join(src, rel), os.path.join(into, rel)
         try:
             if _is_link(st, source):
-                target_root.symlink(source_root.readlink(rel), rel, os.path.isdir(source))
+                os.symlink(os.readlink(source), target, target_is_directory=os.path.isdir(source))
             elif stat.S_ISDIR(st.st_mode):
-                target_root.mkdir(rel, 0o700)
+                os.mkdir(target, 0o700)
                 dirs.append((source, target))
             elif st.st_nlink > 1 and fsops.identity(st) in linked:
-                target_root.link(linked[fsops.identity(st)], rel)
+                os.link(linked[fsops.identity(st)], target)
             else:
-                _copy_file(source_root, target_root, rel, source, st)
+                _copy_file(source, target, st)
                 shutil.copystat(source, target, follow_symlinks=False)
                 if st.st_nlink > 1:
-                    linked[fsops.identity(st)] = rel
+                    linked[fsops.identity(st)] = target
                 done += st.st_size
         except OSError as exc:
             if exc.errno in _FULL:
@@ -180,16 +174,19 @@ def _copy_into(src: str, into: str, source_root, target_root, entries, total: in
     shutil.copystat(src, into, follow_symlinks=False)
 
 
-def _copy_file(source_root, target_root, rel: str, source: str, st: os.stat_result) -> None:
+def _copy_file(source: str, target: str, st: os.stat_result) -> None:
+    fin = os.open(source, _READ)
     try:
-        fin = source_root.open_read(rel)
-    except NotRegular:
-        raise NotPortable(f"{source} changed while it was being copied; nothing was moved") from None
-    with fin:
-        if fsops.identity(os.fstat(fin.fileno())) != fsops.identity(st):
+        now = os.fstat(fin)
+        if not stat.S_ISREG(now.st_mode) or fsops.identity(now) != fsops.identity(st):
             raise NotPortable(f"{source} changed while it was being copied; nothing was moved")
-        with target_root.open_new(rel, 0o600) as fout:
-            _pump(fin.fileno(), fout.fileno(), st.st_size)
+        fout = os.open(target, _WRITE, 0o600)
+        try:
+            _pump(fin, fout, st.st_size)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
 
 
 def _pump(fin: int, fout: int, size: int) -> None:
