@@ -260,5 +260,5 @@ def _powershell(prefix: str, values: dict, entries: list, sep: str) -> str:
              *(f"[Environment]::SetEnvironmentVariable({ps_quote(k)}, {ps_quote(v)})" for k, v in sorted(values.items())),
              f"$env:PATH = {ps_quote(sep.join(entries))} + [IO.Path]::PathSeparator + $env:PATH",
              "$global:_MambabootPrompt = $function:prompt",
-             "function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootPrompt) }"]
+             "if ($global:_MambabootPrompt) { function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootPrompt) } }"]
     return "\n".join(lines) + "\n"
