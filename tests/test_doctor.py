@@ -774,3 +774,25 @@ def test_doctor_names_pyenv_uvs_pythons_and_a_conda_init_block_on_one_machine(tm
     assert found("start-up", "error", f"{home}/.bashrc line 2: `eval \"$(pyenv init -)\"` puts pyenv's Python first")
     assert any(f["check"] == "shell-init" and "conda initialize" in f["message"] for f in findings)
     assert not any("/usr/bin/python3" in f["message"] for f in findings)
+
+
+def test_pyenv_win_as_its_package_lays_it_out_is_named():
+    """pyenv-win's own files (the package installs the tree its installer copies to
+    %USERPROFILE%\\.pyenv), with the shims `pyenv rehash` writes where its libexec/libs/pyenv-lib.vbs
+    says: strPyenvHome\\shims, a NAME.bat and a NAME per executable."""
+    import importlib.metadata
+
+    dist = importlib.metadata.distribution("pyenv-win")
+    lib = Path(dist.locate_file("pyenv-win/libexec/libs/pyenv-lib.vbs")).read_text(errors="replace")
+    assert 'strDirShims  = strPyenvHome & "\\shims"' in lib and 'filespec = strDirShims &"\\"& baseName &".bat"' in lib
+    u = "C:\\Users\\u"
+    home = f"{u}\\.pyenv"
+    files = {home + "\\" + str(f).replace("/", "\\") for f in dist.files if str(f).startswith("pyenv-win/")}
+    assert f"{home}\\pyenv-win\\bin\\pyenv.bat" in files
+    files |= {f"{home}\\pyenv-win\\shims\\{n}" for n in ("python.bat", "python", "python3.bat", "python3")}
+    m = machine({"PATH": f"{home}\\pyenv-win\\bin;{home}\\pyenv-win\\shims;C:\\Windows\\system32"}, windows=True,
+                home=u, files=files)
+    (finding,) = doctor.check_fallbacks(m)
+    assert finding.severity == "warning" and finding.message.startswith(
+        f"pyenv-win's shims on PATH: {home}\\pyenv-win\\shims\\python.bat, {home}\\pyenv-win\\shims\\python3.bat")
+    assert "pyenv-win\\bin" in finding.fix

@@ -259,5 +259,5 @@ def _powershell(prefix: str, values: dict, entries: list, sep: str) -> str:
              *(f"[Environment]::SetEnvironmentVariable({quoting.powershell(k)}, {quoting.powershell(v)})" for k, v in sorted(values.items())),
              f"$env:PATH = {quoting.powershell(sep.join(entries))} + [IO.Path]::PathSeparator + $env:PATH",
              "$global:_MambabootPrompt = $function:prompt",
-             "function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootPrompt) }"]
+             "if ($global:_MambabootPrompt) { function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootPrompt) } }"]
     return "\n".join(lines) + "\n"
