@@ -107,14 +107,16 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 def mounts_under(root: Path) -> List[str]:
-    """Mount points at or below root, deepest first (from /proc/self/mountinfo)."""
+    """Mount points at or below root, deepest first (from /proc/self/mountinfo, where a space,
+    tab, newline or backslash of a path is written as an octal escape)."""
+    import re
+
     top = os.path.realpath(root)
     found = []
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+    with open("/proc/self/mountinfo", "rb") as f:
         for line in f:
-            point = line.split()[4]
-            point = point.encode("latin-1", "surrogateescape").decode("unicode_escape").encode(
-                "latin-1", "surrogateescape").decode("utf-8", "surrogateescape")
+            raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), line.split(b" ")[4])
+            point = os.fsdecode(raw)
             if point == top or point.startswith(top + "/"):
                 found.append(point)
     return sorted(found, key=len, reverse=True)
