@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support import hostiletree as ht
 
-EXAMPLES = int(os.environ.get("MAMBABOOT_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("MAMBABOOT_FUZZ_EXAMPLES", "3"))
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
 MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
 CATEGORY = "hostile trees: nothing outside changed, no exit 1, bounded"

@@ -270,6 +270,9 @@ def outside_snapshot(world: World) -> Dict[str, tuple]:
     return snap
 
 
+_DIGESTS: Dict[tuple, str] = {}  # (path, size, mtime): cp -a keeps mtimes, so a restored file is not read again
+
+
 def cache_snapshot(world: World) -> Dict[str, tuple]:
     """Every regular file of the package cache: inode, link count, mode, stat times and content."""
     snap = {}
@@ -278,8 +281,10 @@ def cache_snapshot(world: World) -> Dict[str, tuple]:
     for rel, st in _walk(world.pkgs):
         if stat.S_ISREG(st.st_mode):
             full = os.path.join(world.pkgs, rel)
-            snap[rel] = (st.st_ino, st.st_nlink, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                         _digest(full, st))
+            key = (full, st.st_size, st.st_mtime_ns)
+            if key not in _DIGESTS:
+                _DIGESTS[key] = _digest(full, st)
+            snap[rel] = (st.st_ino, st.st_nlink, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, _DIGESTS[key])
     return snap
 
 
