@@ -587,8 +587,8 @@ class Applier:
             # as a package that ships this file would have it: the cache's extracted copy, linked
             shipped = self.cache_entry / "fuzz-shipped" / m.place.base / m.place.rel
             shipped.parent.mkdir(parents=True, exist_ok=True)
-            if not shipped.exists():
-                shipped.write_bytes(original or b"{}\n")
+            if not shipped.exists():  # a package's .condarc is its own, without mambaboot's settings
+                shipped.write_bytes(b"channels: [the-packages-own]\n" if m.place.role == "yaml" else original or b"{}\n")
             os.link(shipped, path)
         elif kind == "hard link to the user's file":
             os.link(self._sentinel_for(m.place, False), path)
