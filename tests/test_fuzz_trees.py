@@ -91,7 +91,7 @@ def fuzz(tmp_path_factory, channel, standin):
 
 
 def mutations(fuzz: Fuzz, rotate: int):
-    """One mutation: a place, and what it becomes. The lists are rotated per command, so that each
+    """Two to five mutations, each a place and what it becomes. The lists are rotated per command, so that each
     command's first examples differ."""
     def turned(items):
         items = list(items)
@@ -119,7 +119,7 @@ def mutations(fuzz: Fuzz, rotate: int):
             payload = draw(st.sampled_from(turned(payloads)))
         return ht.Mutation(place, kind, payload=payload)
 
-    return st.lists(one(), min_size=1, max_size=4)
+    return st.lists(one(), min_size=2, max_size=5)
 
 
 def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
