@@ -91,8 +91,8 @@ def fuzz(tmp_path_factory, channel, standin):
 
 
 def mutations(fuzz: Fuzz, rotate: int):
-    """Two to five mutations, each a place and what it becomes. The lists are rotated per command, so that each
-    command's first examples differ."""
+    """Two to five mutations, each a place and what it becomes. The lists are rotated per command,
+    so that each command's first examples differ."""
     def turned(items):
         items = list(items)
         k = rotate % len(items)
