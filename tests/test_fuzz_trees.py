@@ -42,8 +42,8 @@ class Fuzz:
         env = maker.environ(_clean_environ())
         import subprocess
 
-        made = subprocess.run([*MAMBABOOT, "create", "-q", "--prefix", str(maker.prefix), "--cache-dir", str(maker.cache),
-                               "-c", channel, "--micromamba", str(standin)], env=env, cwd=str(maker.cwd),
+        made = subprocess.run([*MAMBABOOT, "create", "-q", "--prefix", str(maker.prefix),
+                               "--cache-dir", str(maker.cache), "-c", channel, "--micromamba", str(standin)], env=env, cwd=str(maker.cwd),
                               capture_output=True, text=True, timeout=600)
         assert made.returncode == 0, made.stderr
         maker.plant_sentinel()

@@ -77,7 +77,8 @@ class World:
     def environ(self, base: Dict[str, str]) -> Dict[str, str]:
         home = str(self.home)
         return {**base, "HOME": home, "TMPDIR": str(self.tmp), "XDG_CACHE_HOME": str(self.xdg_cache),
-                "XDG_CONFIG_HOME": os.path.join(home, ".config"), "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+                "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+                "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
                 "XDG_STATE_HOME": os.path.join(home, ".local", "state")}
 
     def layout(self) -> None:
@@ -393,7 +394,8 @@ ROLE_PAYLOADS = {
     "text": [],
 }
 
-ODD_NAMES = ["$(touch PWNED).json", "`touch PWNED`.sh", "new\nline.json", "ünï環境.json", os.fsdecode(b"\xff\xfe.json"),
+ODD_NAMES = ["$(touch PWNED).json", "`touch PWNED`.sh", "new\nline.json", "ünï環境.json",
+             os.fsdecode(b"\xff\xfe.json"),
              "x" * 250 + ".json", "-rf.json", " lead.sh", "a;touch PWNED;.sh", "%PATH%^!.bat", "*.json",
              "'q\".ps1", "$(touch PWNED)"]
 
@@ -588,7 +590,8 @@ class Applier:
             shipped = self.cache_entry / "fuzz-shipped" / m.place.base / m.place.rel
             shipped.parent.mkdir(parents=True, exist_ok=True)
             if not shipped.exists():  # a package's .condarc is its own, without mambaboot's settings
-                shipped.write_bytes(b"channels: [the-packages-own]\n" if m.place.role == "yaml" else original or b"{}\n")
+                own = b"channels: [the-packages-own]\n" if m.place.role == "yaml" else original or b"{}\n"
+                shipped.write_bytes(own)
             os.link(shipped, path)
         elif kind == "hard link to the user's file":
             os.link(self._sentinel_for(m.place, False), path)
