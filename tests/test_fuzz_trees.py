@@ -43,8 +43,8 @@ class Fuzz:
         import subprocess
 
         made = subprocess.run([*MAMBABOOT, "create", "-q", "--prefix", str(maker.prefix),
-                               "--cache-dir", str(maker.cache), "-c", channel, "--micromamba", str(standin)], env=env, cwd=str(maker.cwd),
-                              capture_output=True, text=True, timeout=600)
+                               "--cache-dir", str(maker.cache), "-c", channel, "--micromamba", str(standin)],
+                              env=env, cwd=str(maker.cwd), capture_output=True, text=True, timeout=600)
         assert made.returncode == 0, made.stderr
         maker.plant_sentinel()
         # each example's world is a copy of this one at the same place: the environment's
