@@ -9,13 +9,14 @@ reads or writes them runs against each. What must hold whatever the tree:
 - no exit 1 (mambaboot's own bug) and no traceback;
 - every command ends within a bound (its whole process group is killed past it).
 
-Bounded for CI (MAMBABOOT_FUZZ_EXAMPLES examples per command, derandomized); a longer run:
-MAMBABOOT_FUZZ_EXAMPLES=200. A failure notes the mutations and a listing of the tree they made.
+Bounded for CI: each command's corpus example (CORPUS), then MAMBABOOT_FUZZ_EXAMPLES drawn ones
+(derandomized: the same every run); a longer run: MAMBABOOT_FUZZ_EXAMPLES=200 (0: the corpus only). A failure notes the mutations and a listing of the tree they made.
 """
 
 import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support import hostiletree as ht
 
 EXAMPLES = int(os.environ.get("MAMBABOOT_FUZZ_EXAMPLES", "3"))
+SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
 MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
 CATEGORY = "hostile trees: nothing outside changed, no exit 1, bounded"
@@ -153,16 +155,52 @@ def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
         fuzz.restorer.restore()
 
 
+# Each command's first example, every run: trees that broke these commands before, as a
+# (place, kind, payload or odd name) list; drawn examples follow.
+CORPUS = {
+    "list": [("pending marker", "fifo", ""), ("record", "content", "deep")],
+    "adopt": [("record dir", "symlink out", ""), ("prefix .condarc", "hard link from the cache", ""),
+              ("CACHE/environments", "symlink out", "")],
+    "audit": [("conda-meta record", "content", "deep"), ("conda-meta record", "content", "huge")],
+    "move": [("activate.d", "symlink out", ""), ("prefix .condarc", "content", "deep block")],
+    "pack": [("conda-meta/state", "fifo", ""), ("record", "content", "nul")],
+    "remove": [("a directory of the environment", "bind mount", ""), ("environments.txt", "symlink out", "")],
+    "cache info": [("cache note", "fifo", ""), ("another pending marker", "content", "deep")],
+    "cache clean": [("CACHE/pending", "symlink out", ""), ("CACHE/environments", "bind mount", "")],
+    "activate-scripts": [("activate.d", "bind mount", ""), ("conda-meta/state", "content", "lone surrogate")],
+    "run": [("conda-meta/state", "content", "hostile variables"), ("env_vars.d", "odd names", "$(touch PWNED).json")],
+    "provision": [("record", "content", "lock outside"), ("pending marker", "content", "owner lock outside")],
+    "lock": [("lock.txt", "content", "bad url"), ("conda-meta record", "content", "nul")],
+    "doctor": [("record", "content", "wrong types"), ("home .condarc", "content", "deep")],
+}
+
+
+def corpus(fuzz: Fuzz, command: str) -> list:
+    by_name = {p.name: p for p in fuzz.places}
+    found = []
+    for name, kind, extra in CORPUS[command]:
+        if kind == "bind mount" and not fuzz.bind_ok:
+            kind = "symlink out"
+        if kind == "odd names":
+            found.append(ht.Mutation(by_name[name], kind, odd_name=extra, odd_kind="file"))
+        else:
+            found.append(ht.Mutation(by_name[name], kind, payload=extra))
+    return found
+
+
+def test_the_corpus_names_every_command():
+    assert set(CORPUS) == set(COMMANDS)
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_hostile_trees(fuzz, reliability, command):
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if os.environ.get("MAMBABOOT_FUZZ_SHRINK")
-                                                         else []),
-              suppress_health_check=list(HealthCheck))
-    @given(muts=mutations(fuzz, COMMANDS.index(command)))
     def example(muts):
         outcome = check(fuzz, command, muts)
         reliability.record(CATEGORY, not outcome.problems)
         assert not outcome.problems, "\n".join(outcome.problems)
 
-    example()
+    run = hypothesis.example(muts=corpus(fuzz, command))(example)
+    run = given(muts=mutations(fuzz, COMMANDS.index(command)))(run)
+    phases = [Phase.explicit] + [Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
+    settings(max_examples=max(EXAMPLES, 1), deadline=None, derandomize=True, database=None, phases=phases,
+             suppress_health_check=list(HealthCheck))(run)()
