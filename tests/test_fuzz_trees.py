@@ -1,0 +1,206 @@
+"""The hostile-tree fuzzer: hypothesis turns a real environment, its cache and its home into
+hostile trees (links in and out, fifos, sockets, hard links shared with the cache or the user,
+bind mounts, odd names, deep, huge, BOM-prefixed or NUL-holding files) and every command that
+reads or writes them runs against each. What must hold whatever the tree:
+
+- nothing outside the environment and the cache changes (the user's sentinel directory, the
+  home, the working and temporary directories), and the package cache's files keep their inode,
+  content and mode and gain no link; only `cache clean` deletes from it, whole entries only;
+- no exit 1 (mambaboot's own bug) and no traceback;
+- every command ends within a bound (its whole process group is killed past it).
+
+Bounded for CI: each command's corpus example (CORPUS), then MAMBABOOT_FUZZ_EXAMPLES drawn ones
+(derandomized: the same every run); a longer run: MAMBABOOT_FUZZ_EXAMPLES=200 (0: the corpus only). A failure notes the mutations and a listing of the tree they made.
+"""
+
+import os
+from pathlib import Path
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from tests.conftest import MAMBABOOT, _clean_environ
+from tests.support import hostiletree as ht
+
+EXAMPLES = int(os.environ.get("MAMBABOOT_FUZZ_EXAMPLES", "3"))
+SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
+TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
+MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
+CATEGORY = "hostile trees: nothing outside changed, no exit 1, bounded"
+
+COMMANDS = ["list", "adopt", "audit", "move", "pack", "remove", "cache info", "cache clean", "activate-scripts",
+            "run", "provision", "lock", "doctor"]
+
+
+class Fuzz:
+    """The session's template world, the example's world, and what the mutations need to know."""
+
+    def __init__(self, base: Path, channel: str, standin: Path):
+        template, self.world = ht.World(base / "template"), ht.World(base / "world")
+        maker = self.world
+        maker.layout()
+        env = maker.environ(_clean_environ())
+        import subprocess
+
+        made = subprocess.run([*MAMBABOOT, "create", "-q", "--prefix", str(maker.prefix),
+                               "--cache-dir", str(maker.cache), "-c", channel, "--micromamba", str(standin)],
+                              env=env, cwd=str(maker.cwd), capture_output=True, text=True, timeout=600)
+        assert made.returncode == 0, made.stderr
+        maker.plant_sentinel()
+        # each example's world is a copy of this one at the same place: the environment's
+        # record names its prefix as create wrote it
+        ht.copy_tree(self.world.root, template.root)
+        self.restorer = ht.Restorer(template.root, self.world)
+        w = self.world
+        self.meta_names = sorted(os.listdir(w.prefix / "conda-meta"))
+        python_record = next(n for n in self.meta_names if n.startswith("python-"))
+        stem = python_record[: -len(".json")]
+        self.cache_entry = next(Path(d) for d, dirs, _ in os.walk(w.pkgs) if os.path.basename(d) == stem)
+        self.cache_file = next(Path(d) / f for d, _, files in os.walk(self.cache_entry) for f in files
+                               if f.endswith(".py"))
+        note_key = next(n for n in os.listdir(w.cache / "environments"))[: -len(".json")]
+        self.places = ht.places(w, python_record, note_key)
+        self.bind_ok = ht.bind_available(base)
+        self.env = w.environ(_clean_environ())
+
+    def argv(self, command: str) -> list:
+        w = self.world
+        prefix, cache = str(w.prefix), ["--cache-dir", str(w.cache)]
+        return [*MAMBABOOT, *{
+            "list": ["list", "--envs-dir", str(w.root / "envs"), *cache, "--size", prefix],
+            "adopt": ["adopt", prefix, *cache],
+            "audit": ["audit", prefix],
+            "move": ["move", prefix, str(w.moved), *cache],
+            "pack": ["pack", prefix, "-o", str(w.out / "env.tar.gz")],
+            "remove": ["remove", prefix, "--yes", *cache],
+            "cache info": ["cache", "info", *cache],
+            "cache clean": ["cache", "clean", *cache],
+            "activate-scripts": ["activate-scripts", prefix],
+            "run": ["run", prefix, "--", "true"],
+            "provision": ["provision", prefix, *cache],
+            "lock": ["lock", prefix],
+            "doctor": ["doctor", prefix],
+        }[command]]
+
+
+@pytest.fixture(scope="session")
+def fuzz(tmp_path_factory, channel, standin):
+    f = Fuzz(tmp_path_factory.mktemp("fuzz"), channel, standin)
+    yield f
+    ht.unmount_all(f.world.root)
+
+
+def mutations(fuzz: Fuzz, rotate: int):
+    """Two to five mutations, each a place and what it becomes. The lists are rotated per command,
+    so that each command's first examples differ."""
+    def turned(items):
+        items = list(items)
+        k = rotate % len(items)
+        return items[k:] + items[:k]
+
+    file_kinds = [k for k in ht.FILE_KINDS if k != "bind mount" or fuzz.bind_ok]
+    dir_kinds = [k for k in ht.DIR_KINDS if k != "bind mount" or fuzz.bind_ok]
+
+    @st.composite
+    def one(draw):
+        place = draw(st.sampled_from(turned(fuzz.places)))
+        if place.role == "dir":
+            kind = draw(st.sampled_from(turned(dir_kinds)))
+            if kind == "odd names":
+                return ht.Mutation(place, kind, odd_name=draw(st.sampled_from(turned(ht.ODD_NAMES))),
+                                   odd_kind=draw(st.sampled_from(ht.ODD_ENTRY_KINDS)))
+            return ht.Mutation(place, kind)
+        kind = draw(st.sampled_from(turned(["content"] * 3 + file_kinds)))  # content mostly: it has most variety
+        payload = ""
+        if kind == "content":
+            payloads = ht.ROLE_PAYLOADS[place.role] + ht.GENERIC_PAYLOADS
+            if place.role == "script":  # a shell sources it: its size and form are the shell's business
+                payloads = [p for p in payloads if p not in ("huge", "deep")]
+            payload = draw(st.sampled_from(turned(payloads)))
+        return ht.Mutation(place, kind, payload=payload)
+
+    return st.lists(one(), min_size=2, max_size=5)
+
+
+def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
+    w = fuzz.world
+    applier = ht.Applier(w, fuzz.cache_entry, fuzz.cache_file, fuzz.bind_ok)
+    try:
+        for m in muts:
+            applier.apply(m)
+        mutated = {rel for rel, sig in ht.signature(w.root).items() if fuzz.restorer.baseline.get(rel) != sig}
+        note("mutations:\n  " + "\n  ".join(applier.applied))
+        note(f"the tree they made (entries new or changed, under {w.root}):\n" + ht.listing(w.root, mutated))
+        outside, cache = ht.outside_snapshot(w), ht.cache_snapshot(w)
+        allowed = ht.allowed_outside(command, w, outside)
+        argv = fuzz.argv(command)
+        code, out, err = ht.run_command(argv, fuzz.env, w.cwd, TIMEOUT, MEMORY)
+        outcome = ht.Outcome(argv[len(MAMBABOOT):], code, out, err)
+        p = outcome.problems
+        if code is None:
+            p.append(f"did not end within {TIMEOUT:g} s (its process group was killed)")
+        elif code == 1 or code < 0:
+            p.append(f"exit {code}")
+        if "Traceback" in out + err:
+            p.append("a traceback in its output")
+        p += ht.outside_problems(w, outside, ht.outside_snapshot(w), allowed)
+        p += ht.cache_problems(command, cache, ht.cache_after(w, cache), ht.entries_of(fuzz.meta_names))
+        p += [f"a command ran: {rel} appeared" for rel in ht.named_pwned(w)]
+        if p:
+            note(f"mambaboot {' '.join(outcome.command)} -> exit {code}\nstdout: {out[-2000:]}\nstderr: {err[-3000:]}")
+        return outcome
+    finally:
+        fuzz.restorer.restore()
+
+
+# Each command's first example, every run: trees that broke these commands before, as a
+# (place, kind, payload or odd name) list; drawn examples follow.
+CORPUS = {
+    "list": [("pending marker", "fifo", ""), ("record", "content", "deep")],
+    "adopt": [("record dir", "symlink out", ""), ("prefix .condarc", "hard link from the cache", ""),
+              ("CACHE/environments", "symlink out", "")],
+    "audit": [("conda-meta record", "content", "deep"), ("conda-meta record", "content", "huge")],
+    "move": [("activate.d", "symlink out", ""), ("prefix .condarc", "content", "deep block")],
+    "pack": [("conda-meta/state", "fifo", ""), ("record", "content", "nul")],
+    "remove": [("a directory of the environment", "bind mount", ""), ("environments.txt", "symlink out", "")],
+    "cache info": [("cache note", "fifo", ""), ("another pending marker", "content", "deep")],
+    "cache clean": [("CACHE/pending", "symlink out", ""), ("CACHE/environments", "bind mount", "")],
+    "activate-scripts": [("activate.d", "bind mount", ""), ("conda-meta/state", "content", "lone surrogate")],
+    "run": [("conda-meta/state", "content", "hostile variables"), ("env_vars.d", "odd names", "$(touch PWNED).json")],
+    "provision": [("record", "content", "lock outside"), ("pending marker", "content", "owner lock outside")],
+    "lock": [("lock.txt", "content", "bad url"), ("conda-meta record", "content", "nul")],
+    "doctor": [("record", "content", "wrong types"), ("home .condarc", "content", "deep")],
+}
+
+
+def corpus(fuzz: Fuzz, command: str) -> list:
+    by_name = {p.name: p for p in fuzz.places}
+    found = []
+    for name, kind, extra in CORPUS[command]:
+        if kind == "bind mount" and not fuzz.bind_ok:
+            kind = "symlink out"
+        if kind == "odd names":
+            found.append(ht.Mutation(by_name[name], kind, odd_name=extra, odd_kind="file"))
+        else:
+            found.append(ht.Mutation(by_name[name], kind, payload=extra))
+    return found
+
+
+def test_the_corpus_names_every_command():
+    assert set(CORPUS) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_hostile_trees(fuzz, reliability, command):
+    def example(muts):
+        outcome = check(fuzz, command, muts)
+        reliability.record(CATEGORY, not outcome.problems)
+        assert not outcome.problems, "\n".join(outcome.problems)
+
+    run = hypothesis.example(muts=corpus(fuzz, command))(example)
+    run = given(muts=mutations(fuzz, COMMANDS.index(command)))(run)
+    phases = [Phase.explicit] + [Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
+    settings(max_examples=max(EXAMPLES, 1), deadline=None, derandomize=True, database=None, phases=phases,
+             suppress_health_check=list(HealthCheck))(run)()
