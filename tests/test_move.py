@@ -609,12 +609,11 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
         partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-new-*"))
         intact = src.exists() and snapshot(src) == before
         seen.add("SRC half deleted" if not intact else "partial copy" if partial else "DST too" if dst.exists() else "SRC")
-        if intact:
-            if dst.exists():  # killed after the copy became DST, before it verified: named, and removable
-                retry = move(world, src, dst)
-                ok = retry.returncode == 4 and "a move that did not finish" in retry.stderr
-                ok = ok and world.run("remove", str(dst), "--yes", "--force", "--cache-dir", str(world.cache)).returncode == 0
-            elif partial and i % 2:  # remove names and deletes a partial copy
+        if intact and dst.exists():  # killed after the copy became DST: its journal says whether it verified
+            retry = move(world, src, dst)
+            ok = retry.returncode == 0 and ("put back: a move of" in retry.stderr or "finished: a move of" in retry.stderr)
+        elif intact:
+            if partial and i % 2:  # remove names and deletes a partial copy
                 cleaned = world.run("remove", str(dst), "--yes", "--cache-dir", str(world.cache))
                 ok = cleaned.returncode == 0 and f"deleted {partial[0]}: a partial copy" in cleaned.stderr
             else:

@@ -28,6 +28,8 @@ COPYING = "mambaboot-new"  # a move's copy, not yet DST
 MOVED = "moved-away"  # a move's source, being deleted once the copy works
 PARTIAL_NOTE = ".mambaboot-partial-copy"
 MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
+MOVE_JOURNAL = os.path.join(record.RECORD_DIR, "moving.json")  # a move's journal (pipeline/movejournal.py; scan.JOURNAL)
+MOVE_POINTERS = "moving"  # CACHE/moving/<key>.json: a move's places, to find its journal from either name
 _HALF_DONE = {REMOVING: "a killed remove", MOVED: "a killed move, once its copy worked,"}
 
 
@@ -126,6 +128,20 @@ def delete_noted_last(prefix: str) -> None:
             fsops.remove_any(os.path.join(inner, name))
     fsops.remove_any(inner)
     fsops.remove_dir(prefix)
+
+
+def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
+    """The places a move's journal may concern: each a pointer in the cache names, each directory
+    under envs_dir and each of paths holding a journal. Cheap: one listing each."""
+    found = [data["prefix"] for _, data in record.markers(cache_dir, MOVE_POINTERS)]
+    try:
+        names = sorted(os.listdir(envs_dir))
+    except OSError:
+        names = []
+    for place in [os.path.join(envs_dir, n) for n in names] + [os.path.abspath(p) for p in paths]:
+        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)) and place not in found:
+            found.append(place)
+    return found
 
 
 def settle(prefix: str, cache_dir: str) -> list[str]:

@@ -1,0 +1,121 @@
+"""A move is a journal: SIGKILL at points spread over a move on one file system (the journal, the
+rename, the rewrite of hundreds of files, adopt's verification), and the next `list`, `move` or
+`remove` finishes it or puts the source back, says which, and never calls a half-rewritten
+environment complete."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.channel import build_channel, channel_url, prefixy_spec
+
+KILLER = Path(__file__).parent / "support" / "killpoints.py"
+MANY = 300  # files written after install that name the environment: the rewrite is most of a move
+
+
+@pytest.fixture(scope="module")
+def prefixy_channel(tmp_path_factory) -> str:
+    return channel_url(build_channel(tmp_path_factory.mktemp("journal-channel"), extra=[prefixy_spec()]))
+
+
+def _env(world, channel, standin) -> Path:
+    prefix = world.envs / "a"
+    r = world.create("-q", "--prefix", str(prefix), "-c", channel, "--micromamba", str(standin), "--package", "prefixy")
+    assert r.returncode == 0, r.stderr
+    many = prefix / "share" / "many"
+    many.mkdir(parents=True)
+    for i in range(MANY):
+        (many / f"f{i:03d}.txt").write_text(f"data={prefix}/share/x{i}\n")
+    return prefix
+
+
+def _killed_move(world, n, src, dst, marks=False):
+    count_file = world.root.parent / "calls"
+    proc = subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "move", str(src), str(dst),
+                           "--cache-dir", str(world.cache)],
+                          env={**world.env, "KILLPOINT_MARKS": ",".join(STEPS) if marks else ""}, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
+                          timeout=600)
+    return proc, count_file
+
+
+def _names_only(prefix: Path, other: Path) -> bool:
+    """Every file of share/many names prefix, none the other place."""
+    texts = [p.read_text() for p in (prefix / "share" / "many").iterdir()]
+    return len(texts) == MANY and all(f"={prefix}/" in t for t in texts)
+
+
+def _listed(world, prefix: Path):
+    r = world.run("list", str(prefix), "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json")
+    assert r.returncode == 0, r.stderr
+    return {e["prefix"]: e["state"] for e in r.json()["environments"]}.get(str(prefix)), r.stderr
+
+
+# Where a move is killed, by the step it is entering: before its journal, between the journal's
+# pointers and the journal, before the rename, before and in the rewrite, before adopt's finish,
+# as it marks the journal verified, and as it drops it.
+STEPS = {"movejournal.begin": 0, "movejournal.write": 0, "noreplace.rename_dir": 0, "rewrite.relocate": 0,
+         "rewrite._replace_file": 400, "move._forget_pack_note": 0, "adopt.adopt_prefix": 0,
+         "movejournal.verified": 0, "movejournal.end": 0}
+
+
+def _calibrated(world, src, dst):
+    proc, count_file = _killed_move(world, 0, src, dst, marks=True)
+    assert proc.returncode == 0, proc.stderr
+    marks = json.loads(Path(str(count_file) + ".marks").read_text())
+    assert set(marks) == set(STEPS), marks
+    return int(count_file.read_text()), marks
+
+
+def test_a_move_killed_at_every_step_on_one_file_system_is_finished_or_put_back(world, prefixy_channel, standin,
+                                                                               reliability):
+    src, dst = _env(world, prefixy_channel, standin), world.envs / "b"
+    calibration = {(src, dst): _calibrated(world, src, dst), (dst, src): _calibrated(world, dst, src)}
+    points = [("step", step) for step in STEPS] + [("spread", i) for i in range(3)]
+    seen = set()
+    for i, (what, which) in enumerate(points):
+        total, marks = calibration[(src, dst)]
+        n = marks[which] + STEPS[which] if what == "step" else int(total * (which + 0.5) / 3)
+        proc, _ = _killed_move(world, n, src, dst)
+        journal = [p for p in (src, dst) if (p / ".mambaboot" / "moving.json").exists()]
+        if journal and i % 2 == 0:  # list sees the journal: never "complete" while it is there
+            state, said = _listed(world, journal[0])
+            ok = state == "complete" and ("finished" in said or "put back" in said)
+        elif journal:  # the same move again: finishes it (or puts it back, and moves)
+            r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
+            ok, said = r.returncode == 0 and ("finished" in r.stderr or "put back" in r.stderr), r.stderr
+        else:
+            ok, said = True, ""
+        seen.add("finished" if "finished: a move" in said else "put back" if "put back: a move" in said else "-")
+        if src.exists() and not dst.exists():
+            r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
+            ok = ok and r.returncode == 0
+        ok = ok and dst.exists() and not src.exists() and _names_only(dst, src)
+        ok = ok and not (dst / ".mambaboot" / "moving.json").exists() and not list((world.cache / "moving").glob("*"))
+        ok = ok and world.run("run", str(dst), "--", "prefixy").stdout.strip() == f"prefixy ok {dst}"
+        ok = ok and _listed(world, dst)[0] == "complete" and proc.returncode == -9
+        reliability.record("move killed on one file system: finished or put back, said", ok)
+        assert ok, f"{what} {which} (call {n}): rc={proc.returncode}\n{proc.stderr}\n{said}"
+        src, dst = dst, src
+    assert seen == {"finished", "put back", "-"}, seen
+
+
+def test_remove_of_either_place_settles_a_killed_move_first(world, prefixy_channel, standin):
+    src, dst = _env(world, prefixy_channel, standin), world.envs / "b"
+    proc, count_file = _killed_move(world, 0, src, dst)
+    total = int(count_file.read_text())
+    proc, _ = _killed_move(world, 0, dst, src)
+    for n in range(total // 3, total, max(total // 30, 1)):  # into the rewrite
+        proc, _ = _killed_move(world, n, src, dst)
+        if (dst / ".mambaboot" / "moving.json").exists() and not src.exists():
+            break
+        assert proc.returncode == -9
+        world.run("move", str(dst), str(src), "--cache-dir", str(world.cache)) if dst.exists() else None
+    else:
+        pytest.fail("no kill point fell into the rewrite")
+    # the source is gone: `remove SRC` finds the journal through the cache and finishes the move
+    r = world.run("remove", str(src), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 0 and "finished: a move of" in r.stderr, r.stderr
+    assert _names_only(dst, src) and json.loads((dst / ".mambaboot" / "record.json").read_text())["state"] == "complete"
