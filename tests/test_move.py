@@ -479,19 +479,20 @@ def test_a_fifo_in_the_environment_is_never_opened(env_world):
 def test_a_prefix_with_a_space_creates_activates_moves_and_packs(world, portable_channel, standin):
     """micromamba leaves `#!/a b/bin/python` in the packages' scripts (it changes a `#!` line only
     past 127 characters: libmamba/src/core/link.cpp replace_long_shebang), which the kernel runs as
-    `/a` with `b/bin/python`. mambaboot writes conda's lines for such a prefix instead
-    (conda/core/portability.py generate_shebang_for_entry_point), after the engine and on move."""
+    `/a` with `b/bin/python`. mambaboot writes conda's line for a package's own script instead
+    (conda/core/portability.py replace_long_shebang: `#!/usr/bin/env python`, which runs with the
+    environment active), after the engine and on move."""
     prefix = world.envs / "my env"
     r = world.create("-q", "--prefix", str(prefix), "-c", portable_channel, "--micromamba", str(standin),
                      "--package", "prefixy")
     assert r.returncode == 0, r.stderr
     for script in ("conda", "pip", "prefixy"):
-        head = (prefix / "bin" / script).read_text().splitlines()[:2]
-        assert head == ["#!/bin/sh", f"'''exec' \"{prefix}/bin/python\" \"$0\" \"$@\" #'''"], (script, head)
+        head = (prefix / "bin" / script).read_text().splitlines()[:1]
+        assert head == ["#!/usr/bin/env python"], (script, head)
     assert "bin/conda" in json.loads((prefix / ".mambaboot" / "record.json").read_text())["patched"]
-    bare = subprocess.run([str(prefix / "bin" / "conda"), "--version"], env={"PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True)
-    assert bare.returncode == 0 and bare.stdout.startswith("conda "), bare.stderr  # runs without activation
+    active = subprocess.run([str(prefix / "bin" / "conda"), "--version"], env={"PATH": f"{prefix}/bin:/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert active.returncode == 0 and active.stdout.startswith("conda "), active.stderr
     works(world, prefix)
     moved = world.envs / "moved env"
     r = move(world, prefix, moved)

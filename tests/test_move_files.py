@@ -153,3 +153,24 @@ def test_a_zipapp_moved_to_a_shorter_path_still_runs(world, scripty_channel, sta
         assert app.read_bytes().startswith(f"#!{prefix}/bin/python\n".encode())
         with zipfile.ZipFile(app) as zf:
             assert zf.testzip() is None
+
+
+def test_a_packed_environment_unpacked_into_a_path_with_a_space_runs_no_shebang_option(world, scripty_channel,
+                                                                                        standin):
+    prefix = _create(world, world.envs / "a", scripty_channel, standin)
+    archive = world.root / "env.tar.gz"
+    r = world.run("pack", str(prefix), "-o", str(archive))
+    assert r.returncode == 0, r.stderr
+    unpacked = world.root / "un packed"
+    unpacked.mkdir()
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(unpacked)], check=True)
+    fixed = subprocess.run([str(unpacked / "bin" / "python"), str(unpacked / ".mambaboot" / "unpack.py")],
+                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
+    assert (unpacked / "bin" / "optioned").read_text().splitlines()[0] == "#!/usr/bin/env python -X$(touch${IFS}PWNED)"
+    subprocess.run([str(unpacked / "bin" / "optioned")], cwd=str(world.tmp), capture_output=True,
+                   env={"PATH": f"{unpacked}/bin:/usr/bin:/bin"})
+    assert not (world.tmp / "PWNED").exists(), "a shebang's options were run as shell code"
+    proc = subprocess.run([str(unpacked / "bin" / "docty")], capture_output=True, text=True,
+                          env={"PATH": f"{unpacked}/bin:/usr/bin:/bin"})
+    assert proc.returncode == 0 and proc.stdout.strip() == f"docty ok {unpacked}", proc.stderr

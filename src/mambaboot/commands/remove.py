@@ -56,10 +56,11 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
     settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force, remove or move left
-    from mambaboot.common.report import Reporter
-    from mambaboot.pipeline import movejournal
+    if leftovers.move_journal(prefix, cache_dir):  # a killed move: finished or undone first
+        from mambaboot.common.report import Reporter
+        from mambaboot.pipeline import movejournal
 
-    settled += movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)  # a killed move: finished or undone
+        settled += movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)
     for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
     if settled and not h.path.lexists(prefix):  # the remove that was killed is finished now

@@ -130,6 +130,13 @@ def delete_noted_last(prefix: str) -> None:
     fsops.remove_dir(prefix)
 
 
+def move_journal(prefix: str, cache_dir: str) -> bool:
+    """Whether a move's journal may concern prefix (its own, or a pointer in the cache): cheap, so
+    that create and remove import the journal's code only when there is one."""
+    pointer = os.path.join(cache_dir, MOVE_POINTERS, fsops.path_key(prefix) + ".json")
+    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or os.path.lexists(pointer)
+
+
 def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
     """The places a move's journal may concern: each a pointer in the cache names, each directory
     under envs_dir and each of paths holding a journal. Cheap: one listing each."""

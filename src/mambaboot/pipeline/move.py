@@ -11,7 +11,9 @@ back where it was; a failed copy is deleted and the source kept.
 Neither rename ever replaces what is at its target (common/noreplace.py): a DST that another
 run or the user made after the check is left as it is and the move refused. Both places are
 claimed for the whole run (environment/busy.py: a create, move or remove of either is refused
-meanwhile), and what a killed move left at either is settled first (environment/leftovers.py).
+meanwhile), and what a killed move left at either is settled first (environment/leftovers.py,
+and the move's journal, pipeline/movejournal.py: written into SRC before the rename, into the
+copy before it becomes DST, marked verified after adopt's finish, dropped last).
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
