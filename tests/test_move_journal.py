@@ -32,11 +32,12 @@ def _env(world, channel, standin) -> Path:
     return prefix
 
 
-def _killed_move(world, n, src, dst, marks=()):
+def _killed_move(world, n, src, dst, marks=(), at=""):
     count_file = world.root.parent / "calls"
     proc = subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "move", str(src), str(dst),
                            "--cache-dir", str(world.cache)],
-                          env={**world.env, "KILLPOINT_MARKS": ",".join(s.strip() for s in marks)}, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
+                          env={**world.env, "KILLPOINT_MARKS": ",".join(s.strip() for s in marks),
+                               "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
                           timeout=600)
     return proc, count_file
 
@@ -88,8 +89,11 @@ def test_a_move_killed_at_every_step_is_finished_or_put_back(world, prefixy_chan
     seen = set()
     for i, (what, which) in enumerate(points):
         total, marks = calibration[(src, dst)]
-        n = marks[which.strip()] + steps[which] if what == "step" else int(total * (which + 0.5) / 3)
-        proc, _ = _killed_move(world, n, src, dst)
+        if what == "step":  # killed as it enters the step (after K more calls), wherever that falls
+            n, at = -1, f"{which.strip()}+{steps[which]}"
+        else:
+            n, at = int(total * (which + 0.5) / 3), ""
+        proc, _ = _killed_move(world, n, src, dst, at=at)
         journal = [p for p in (src, dst) if (p / ".mambaboot" / "moving.json").exists()]
         if journal and i % 2 == 0:  # list sees the journal: never "complete" while it is there
             r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))

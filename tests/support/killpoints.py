@@ -11,7 +11,8 @@ Ctrl-C would, and the run goes on to handle it.
 
 With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) the number of
 the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
-run exactly as it enters a step.
+run exactly as it enters a step. With KILLPOINT_AT=module.function+K the run is killed K calls
+after it first enters that function (N is then ignored): the same step whatever calls came before.
 """
 
 import json
@@ -30,16 +31,21 @@ def main() -> int:
     calls = 0
     polite = getattr(signal, "SIG" + os.environ["KILLPOINT_SIGNAL"]) if os.environ.get("KILLPOINT_SIGNAL") else 0
     wanted = set(filter(None, os.environ.get("KILLPOINT_MARKS", "").split(",")))
+    at, _, after = os.environ.get("KILLPOINT_AT", "").partition("+")
+    if at:
+        wanted.add(at)
     marks = {}
 
     def profile(frame, event, arg):
-        nonlocal calls
+        nonlocal calls, target
         if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
             calls += 1
             if wanted:
                 key = os.path.basename(frame.f_code.co_filename)[:-3] + "." + frame.f_code.co_name
                 if key in wanted and key not in marks:
                     marks[key] = calls
+            if at and at in marks and calls == marks[at] + int(after or 0):
+                target = calls
             if calls == target:
                 if polite:
                     os.kill(os.getpid(), polite)

@@ -99,6 +99,11 @@ def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
     for path in _siblings(prefix, COPYING):
         note_path = os.path.join(path, PARTIAL_NOTE)
         note = read_note(note_path)
+        if note is None and not os.path.lexists(note_path):
+            # complete, its note dropped, and killed before it became prefix: the move's journal
+            # in it says whose it is (the caller holds prefix's lock, so no move is making it now)
+            note = read_note(os.path.join(path, MOVE_JOURNAL))
+            note = dict(note, source=note.get("from")) if note is not None else None
         if note is not None and not fsops.held(note_path):
             found.append((path, fsops.identity(os.lstat(path)), note))
     return found
