@@ -182,23 +182,49 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
     assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")
 
 
-def test_a_new_prefix_with_a_space_gets_condas_exec_lines():
-    """conda/core/portability.py generate_shebang_for_entry_point (26.x): `#!/bin/sh` and a line
-    that is sh and Python at once; any other interpreter gets `#!/usr/bin/env NAME`."""
-    finding = scan.Finding("bin/tool", scan.TEXT)
+ENTRY_BODY = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom tool.cli import main\n\n"
+              b"if __name__ == '__main__':\n"
+              b"    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
+              b"    sys.exit(main())\n")
+
+
+def test_each_kind_of_script_gets_its_installers_first_lines():
+    """A package's file: conda's replace_long_shebang (portability.py, 26.x), `#!/usr/bin/env NAME
+    OPTIONS` for a place with a space or past the limit, options kept. An entry point the
+    installer generated: its own `'''exec'` lines (generate_shebang_for_entry_point; libmamba
+    python_shebang, 2.8.1). A script written after install: refused where /usr/bin/env is needed."""
+    package, entry, script = (scan.Finding("bin/tool", k) for k in (scan.TEXT, scan.ENTRY_POINT, scan.SCRIPT))
     data = b"#!/opt/env/bin/python3.11 -E\nHOME = '/opt/env/share'\n"
-    spaced = rewrite.new_content(data, finding, "/opt/env", "/srv/my env", False)
-    assert spaced == (b"#!/bin/sh\n'''exec' \"/srv/my env/bin/python3.11\" -E \"$0\" \"$@\" #'''\n"
-                      b"HOME = '/srv/my env/share'\n")
-    assert rewrite.new_content(data, finding, "/opt/env", "/srv/env", False) == (
+    spaced = rewrite.new_content(data, package, "/opt/env", "/srv/my env", False)
+    assert spaced == b"#!/usr/bin/env python3.11 -E\nHOME = '/srv/my env/share'\n"
+    assert rewrite.new_content(data, package, "/opt/env", "/srv/env", False) == (
         b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n")
-    assert rewrite.new_content(spaced, finding, "/srv/my env", "/srv/env", False) == (
-        b"#!/srv/env/bin/python3.11 -E\nHOME = '/srv/env/share'\n"), "back to the line installed there"
     perl = b"#!/opt/env/bin/perl -w\nprint 1;\n"
-    assert rewrite.new_content(perl, finding, "/opt/env", "/srv/my env", False) == b"#!/usr/bin/env perl -w\nprint 1;\n"
+    assert rewrite.new_content(perl, package, "/opt/env", "/srv/my env", False) == b"#!/usr/bin/env perl -w\nprint 1;\n"
+    generated = b"#!/opt/env/bin/python3.11\n" + ENTRY_BODY
+    assert scan.generated_entry_point(generated) and not scan.generated_entry_point(data)
+    header = b"#!/bin/sh\n'''exec' \"/srv/my env/bin/python3.11\" \"$0\" \"$@\" #'''\n"
+    assert rewrite.new_content(generated, entry, "/opt/env", "/srv/my env", False) == header + ENTRY_BODY
+    assert rewrite.new_content(header + ENTRY_BODY, entry, "/srv/my env", "/srv/env", False) == (
+        b"#!/srv/env/bin/python3.11\n" + ENTRY_BODY), "back to the line installed there"
+    distlib = b"#!/bin/sh\n'''exec' \"/a b/bin/python\" \"$0\" \"$@\"\n' '''\n" + ENTRY_BODY
+    assert rewrite.new_content(distlib, entry, "/a b", "/c d", False) == distlib.replace(b"/a b", b"/c d")
+    assert rewrite.new_content(data, script, "/opt/env", "/srv/env", False).startswith(b"#!/srv/env/bin/python3.11 -E\n")
+    with pytest.raises(rewrite.Refused, match="bin/tool: .*#!/usr/bin/env python3.11"):
+        rewrite.new_content(data, script, "/opt/env", "/srv/my env", False)
     # micromamba's own line for a long prefix with a space (replace_long_shebang cuts it at the space)
     long = "/srv/my env/" + "d" * 120
     cut = ("#!/usr/bin/env my env/" + "d" * 120 + "/bin/python3.11\nx = 1\n").encode()
     assert cut == standin_install._long_shebang(f"#!{long}/bin/python3.11\nx = 1\n".encode())
-    assert rewrite.new_content(cut, finding, long, long, False) == (
-        f"#!/bin/sh\n'''exec' \"{long}/bin/python3.11\" \"$0\" \"$@\" #'''\nx = 1\n".encode())
+    assert rewrite.new_content(cut, package, long, long, False) == b"#!/usr/bin/env python3.11\nx = 1\n"
+
+
+def test_no_text_of_a_shebang_line_reaches_a_shell():
+    """Options are handed to the interpreter by the kernel as one argument; they never go into the
+    `'''exec'` line sh reads, whatever the kind of file."""
+    data = b"#!/opt/env/bin/python -c$(touch${IFS}PWNED)\nx = 1\n"
+    for kind in (scan.TEXT, scan.ENTRY_POINT):
+        out = rewrite.new_content(data, scan.Finding("bin/t", kind), "/opt/env", "/my env", False)
+        assert out == b"#!/usr/bin/env python -c$(touch${IFS}PWNED)\nx = 1\n"
+    with pytest.raises(rewrite.Refused):
+        rewrite.sh_quoted(b"/a$(b)")

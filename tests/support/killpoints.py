@@ -8,7 +8,14 @@ instead of waiting a delay makes every point reproducible and needs no sleeps.
 
 With KILLPOINT_SIGNAL=INT (or TERM) that signal goes to this process alone instead, as a
 Ctrl-C would, and the run goes on to handle it.
+
+With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) the number of
+the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
+run exactly as it enters a step. With KILLPOINT_AT=module.function+K the run is killed K calls
+after it first enters that function (N is then ignored): the same step whatever calls came before.
 """
+
+import json
 
 import os
 import signal
@@ -23,11 +30,22 @@ def main() -> int:
     sys.path.insert(0, SRC)
     calls = 0
     polite = getattr(signal, "SIG" + os.environ["KILLPOINT_SIGNAL"]) if os.environ.get("KILLPOINT_SIGNAL") else 0
+    wanted = set(filter(None, os.environ.get("KILLPOINT_MARKS", "").split(",")))
+    at, _, after = os.environ.get("KILLPOINT_AT", "").partition("+")
+    if at:
+        wanted.add(at)
+    marks = {}
 
     def profile(frame, event, arg):
-        nonlocal calls
+        nonlocal calls, target
         if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
             calls += 1
+            if wanted:
+                key = os.path.basename(frame.f_code.co_filename)[:-3] + "." + frame.f_code.co_name
+                if key in wanted and key not in marks:
+                    marks[key] = calls
+            if at and at in marks and calls == marks[at] + int(after or 0):
+                target = calls
             if calls == target:
                 if polite:
                     os.kill(os.getpid(), polite)
@@ -41,6 +59,9 @@ def main() -> int:
     sys.setprofile(None)
     with open(count_file, "w") as f:
         f.write(str(calls))
+    if wanted:
+        with open(count_file + ".marks", "w") as f:
+            json.dump(marks, f)
     return code
 
 

@@ -9,7 +9,7 @@ def register(subparsers) -> None:
     p = add_command(
         subparsers, "list", help="list environments and their state",
         description="List every environment under the envs root (and each PATH given): name, state "
-        "(complete, incomplete, provisioning, provisioning-failed, foreign), Python version, package count, "
+        "(complete, incomplete, provisioning, provisioning-failed, foreign, moving), Python version, package count, "
         "size and creation time. The package count is what conda-meta holds now, followed by \"(N at creation)\" "
         "when that differs from the record. Sizes are those recorded at creation unless --size measures them now; "
         "it also marks \"(copy)\" an environment that shares no hard link with the package cache.",
@@ -36,13 +36,31 @@ def _row(env) -> list:
             env.prefix]
 
 
+def _settle_moves(h, envs_dir: str, paths: list, cache_dir: str) -> list:
+    from mambaboot.environment import leftovers
+
+    places = leftovers.moving_places(envs_dir, paths, cache_dir)
+    if not places:
+        return []
+    from mambaboot.common.report import Reporter
+    from mambaboot.pipeline import movejournal
+
+    return [done for place in places for done in movejournal.settle_quietly(place, h, Reporter(), cache_dir)]
+
+
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from mambaboot.common import host, output
     from mambaboot.environment import inventory, leftovers
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)
+    cache_dir = resolve_cache_dir(h, args.cache_dir)
+    # A move killed half way is finished or undone first, and said: never listed as complete.
+    for done in _settle_moves(h, envs_dir, args.paths, cache_dir):
+        print(f"mambaboot: {done}", file=sys.stderr)
     envs = inventory.scan(envs_dir, resolve_cache_dir(h, args.cache_dir), args.paths, args.size)
     # What a killed `create --force` left: named here; the next create or remove settles it.
     left = leftovers.in_directory(envs_dir)

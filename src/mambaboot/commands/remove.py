@@ -56,11 +56,17 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
     settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force, remove or move left
-    for done in settled:
+    moved = []
+    if leftovers.move_journal(prefix, cache_dir):  # a killed move: finished or undone first
+        from mambaboot.common.report import Reporter
+        from mambaboot.pipeline import movejournal
+
+        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)
+    for done in settled + moved:
         sys.stderr.write(f"mambaboot: {done}\n")
-    if settled and not h.path.lexists(prefix):  # the remove that was killed is finished now
+    if (settled or moved) and not h.path.lexists(prefix):  # finished now: a killed remove, or a move away
         if as_json:
-            output.emit_json({"prefix": prefix, "removed": True, "settled": settled})
+            output.emit_json({"prefix": prefix, "removed": bool(settled), "settled": settled + moved})
         return 0
     # Asked first: measured first, to show; with --yes, counted while deleting (one walk).
     candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), force, measure=not yes)

@@ -10,9 +10,10 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.environment import diskusage, record
+from mambaboot.environment import diskusage, leftovers, record
 
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
+MOVING = "moving"  # a move's journal is in it: a move is under way, or was killed (the next run settles it)
 SUMMARY = ("created", "packages", "provisioning", "size", "state", "verification")  # what describe() reads
 
 
@@ -69,7 +70,9 @@ def _mtime(prefix: str) -> str | None:
     return None
 
 
-def state_of(rec: dict | None, marker: dict | None) -> str:
+def state_of(rec: dict | None, marker: dict | None, moving: bool = False) -> str:
+    if moving:
+        return MOVING
     if marker is not None or (rec is not None and rec.get("state") not in record.FINISHED):
         return record.INCOMPLETE
     return rec["state"] if rec is not None else FOREIGN
@@ -101,7 +104,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | 
     return Environment(
         name=os.path.basename(prefix.rstrip("\\/")) or prefix,
         prefix=prefix,
-        state=state_of(rec, marker),
+        state=state_of(rec, marker, os.path.lexists(os.path.join(prefix, leftovers.MOVE_JOURNAL))),
         python_version=_python_from_meta(names) or verification.get("python_version"),
         packages=current,
         packages_at_creation=_count(rec_["packages"]) if "packages" in rec_ else None,

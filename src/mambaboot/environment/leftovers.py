@@ -28,6 +28,8 @@ COPYING = "mambaboot-new"  # a move's copy, not yet DST
 MOVED = "moved-away"  # a move's source, being deleted once the copy works
 PARTIAL_NOTE = ".mambaboot-partial-copy"
 MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
+MOVE_JOURNAL = os.path.join(record.RECORD_DIR, "moving.json")  # a move's journal (pipeline/movejournal.py; scan.JOURNAL)
+MOVE_POINTERS = "moving"  # CACHE/moving/<key>.json: a move's places, to find its journal from either name
 _HALF_DONE = {REMOVING: "a killed remove", MOVED: "a killed move, once its copy worked,"}
 
 
@@ -97,6 +99,11 @@ def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
     for path in _siblings(prefix, COPYING):
         note_path = os.path.join(path, PARTIAL_NOTE)
         note = read_note(note_path)
+        if note is None and not os.path.lexists(note_path):
+            # complete, its note dropped, and killed before it became prefix: the move's journal
+            # in it says whose it is (the caller holds prefix's lock, so no move is making it now)
+            note = read_note(os.path.join(path, MOVE_JOURNAL))
+            note = dict(note, source=note.get("from")) if note is not None else None
         if note is not None and not fsops.held(note_path):
             found.append((path, fsops.identity(os.lstat(path)), note))
     return found
@@ -126,6 +133,27 @@ def delete_noted_last(prefix: str) -> None:
                 root.remove_any(f"{record.RECORD_DIR}/{name}")
         root.remove_any(record.RECORD_DIR)
     fsops.remove_dir(prefix)
+
+
+def move_journal(prefix: str, cache_dir: str) -> bool:
+    """Whether a move's journal may concern prefix (its own, or a pointer in the cache): cheap, so
+    that create and remove import the journal's code only when there is one."""
+    pointer = os.path.join(cache_dir, MOVE_POINTERS, fsops.path_key(prefix) + ".json")
+    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or os.path.lexists(pointer)
+
+
+def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
+    """The places a move's journal may concern: each a pointer in the cache names, each directory
+    under envs_dir and each of paths holding a journal. Cheap: one listing each."""
+    found = [data["prefix"] for _, data in record.markers(cache_dir, MOVE_POINTERS)]
+    try:
+        names = sorted(os.listdir(envs_dir))
+    except OSError:
+        names = []
+    for place in [os.path.join(envs_dir, n) for n in names] + [os.path.abspath(p) for p in paths]:
+        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)) and place not in found:
+            found.append(place)
+    return found
 
 
 def settle(prefix: str, cache_dir: str) -> list[str]:

@@ -11,7 +11,9 @@ back where it was; a failed copy is deleted and the source kept.
 Neither rename ever replaces what is at its target (common/noreplace.py): a DST that another
 run or the user made after the check is left as it is and the move refused. Both places are
 claimed for the whole run (environment/busy.py: a create, move or remove of either is refused
-meanwhile), and what a killed move left at either is settled first (environment/leftovers.py).
+meanwhile), and what a killed move left at either is settled first (environment/leftovers.py,
+and the move's journal, pipeline/movejournal.py: written into SRC before the rename, into the
+copy before it becomes DST, marked verified after adopt's finish, dropped last).
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
@@ -29,13 +31,14 @@ from mambaboot.common.locations import resolve_cache_dir
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.environment import busy, delete, leftovers, record
-from mambaboot.pipeline import adopt, movecopy
+from mambaboot.pipeline import adopt, movecopy, movejournal
 from mambaboot.relocate import audit, rewrite, scan
 from mambaboot.common import isolation
 
-RENAMED = "renamed"
-COPIED = "copied"
-IN_PLACE = "in place"  # SRC = DST: an environment moved by hand, repaired where it is
+RENAMED = movejournal.RENAMED
+COPIED = movejournal.COPIED
+IN_PLACE = movejournal.IN_PLACE  # SRC = DST: an environment moved by hand, repaired where it is
+FINISHED = "finished"  # a killed move of SRC to DST, finished by this run (movejournal)
 
 
 @value(frozen=False)
@@ -82,17 +85,24 @@ def _left_by_killed_move(old: str, dst: str) -> str:
             f"`mambaboot remove {dst}` deletes it)")
 
 
-def _rename_or_copy(src: str, dst: str) -> Tuple[str, tuple]:
-    """How the files went, and the identity of the directory now at dst."""
-    try:
-        noreplace.rename_dir(src, dst)
-        return RENAMED, fsops.identity(os.lstat(dst))
-    except FileExistsError:
-        raise movecopy.appeared(dst, src) from None
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-    return COPIED, movecopy.copy(src, dst)
+def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, Any]]:
+    """How the files went, the identity of the directory now at dst, and the move's journal
+    (begin(where, how, **identities) writes it): into SRC before a rename, into the copy before
+    it becomes DST (on another file system SRC is never written to)."""
+    if os.lstat(src).st_dev == os.stat(os.path.dirname(dst)).st_dev:
+        journal = begin(src, RENAMED)
+        try:
+            noreplace.rename_dir(src, dst)
+            return RENAMED, fsops.identity(os.lstat(dst)), journal
+        except BaseException as exc:
+            movejournal.end(journal, begin.cache_dir, src)  # nothing moved: SRC as it was
+            if isinstance(exc, FileExistsError):
+                raise movecopy.appeared(dst, src) from None
+            if not isinstance(exc, OSError) or exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
+                raise
+    made: List[Dict[str, Any]] = []
+    ident = movecopy.copy(src, dst, journal=lambda partial, copy: made.append(begin(partial, COPIED, copy=list(copy))))
+    return COPIED, ident, made[0]
 
 
 def move_environment(
@@ -106,14 +116,34 @@ def move_environment(
     pathrules.check_prefix(dst, host.windows)
     in_place = _same(src, dst)
     with busy.Claimed(resolve_cache_dir(host, cache_dir, src), src, dst) as claimed:
-        for place in (src,) if in_place else (src, dst):
+        places = (src,) if in_place else (src, dst)
+        settled: List[movejournal.Settled] = []
+        for place in places:
             for done in leftovers.settle(place, claimed.cache_dir):
                 reporter.warn(done)
-        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache)
+            for one in movejournal.settle(place, host, _Quiet(reporter), claimed.cache_dir, held=places):
+                reporter.warn(one.message)
+                settled.append(one)
+        for one in settled:
+            if one.finished and not in_place and _same(one.source, src) and _same(one.prefix, dst) \
+                    and not os.path.lexists(src):
+                adopted = one.adopted or movejournal.finish(dst, host, _Quiet(reporter), cache_dir)
+                return MoveResult(src, dst, FINISHED, one.rewritten, adopted)
+        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, claimed.cache_dir)
+
+
+class _Begin:
+    """Writes the move's journal (movejournal.begin) for this move's places."""
+
+    def __init__(self, cache_dir: str, src: str, dst: str, old: str, source: tuple) -> None:
+        self.cache_dir, self._args, self._source = cache_dir, (src, dst, old), list(source)
+
+    def __call__(self, where: str, how: str, **identities: Any) -> Dict[str, Any]:
+        return movejournal.begin(where, self.cache_dir, *self._args, how, source=self._source, **identities)
 
 
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
-                  link_cache: bool) -> MoveResult:
+                  link_cache: bool, locks_dir: str) -> MoveResult:
     check_source(src)
     source = fsops.identity(os.lstat(src))
     old, _ = scan.location(src, host.windows)
@@ -126,7 +156,11 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 
-    how, made = (IN_PLACE, source) if in_place else _rename_or_copy(src, dst)
+    begin = _Begin(locks_dir, src, dst, old, source)
+    if in_place:
+        how, made, journal = IN_PLACE, source, begin(src, IN_PLACE)
+    else:
+        how, made, journal = _rename_or_copy(src, dst, begin)
     reporter.step(f"move: {src} -> {dst} ({how})")
     try:
         changed = rewrite.relocate(dst, findings, old, dst, host.windows)
@@ -135,12 +169,15 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         adopted = adopt.adopt_prefix(
             dst, host, _Quiet(reporter), cache_dir=cache_dir, link_cache=link_cache, ignore_active_env=True,
         )
+        movejournal.verified(dst, journal)
     except BaseException:
         _undo(src, dst, how, made, old, host.windows, reporter)
+        movejournal.end(journal, locks_dir, None if how == COPIED else src)
         raise
     if how == COPIED:
         delete.delete_moved(src, dst, source)
         reporter.step(f"source: {src} deleted after the copy verified")
+    movejournal.end(journal, locks_dir, dst)
     return MoveResult(src, dst, how, changed, adopted)
 
 

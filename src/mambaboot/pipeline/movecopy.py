@@ -91,8 +91,9 @@ def tree(root: str, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
     return out
 
 
-def copy(src: str, dst: str) -> tuple:
-    """Copy src to dst as the module says; returns dst's identity (the directory this run made)."""
+def copy(src: str, dst: str, journal=None) -> tuple:
+    """Copy src to dst as the module says; returns dst's identity (the directory this run made).
+    journal(partial, made): called once the copy is complete and compared, before it becomes dst."""
     entries, total = listing(src)
     partial = fsops.unique_sibling(dst, leftovers.COPYING)
     made = fsops.make_dir(partial, 0o700)
@@ -104,6 +105,8 @@ def copy(src: str, dst: str) -> tuple:
         if before != after:
             differ = sorted(set(before.items()) ^ set(after.items()))[:5]
             raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
+        if journal is not None:
+            journal(partial, made)
         note.drop()
         note = None
         try:

@@ -22,8 +22,18 @@ BLOCKING = "blocking"
 
 _WHY_REWRITTEN = {
     # Shown after the kind ("text: ..."), so the reason does not name it again.
-    scan.TEXT: "every occurrence is replaced; a #! line naming the environment's interpreter is written as "
-               "the installers write it for the new place",
+    scan.TEXT: "a package's own file: every occurrence replaced; a #! line naming the environment's interpreter "
+               "becomes #!/usr/bin/env NAME OPTIONS where the new place holds a space or the line passes the "
+               "kernel's limit (conda's replace_long_shebang), else #!NEW/... OPTIONS",
+    scan.ENTRY_POINT: "an entry point the installer generated: every occurrence replaced; where the new place holds "
+                      "a space or the line passes the kernel's limit it gets its own #!/bin/sh + 'exec' lines, "
+                      "the interpreter quoted for sh (conda generate_shebang_for_entry_point, libmamba "
+                      "python_shebang), else #!NEW/...",
+    scan.SCRIPT: "a script written after install: every occurrence replaced, its #! line becomes #!NEW/... OPTIONS; "
+                 "a move to a place that line cannot hold (a space, past the kernel's limit) is refused for it, as "
+                 "#!/usr/bin/env would run whatever is first on PATH",
+    scan.ARCHIVE: "a #! line followed by a zip (a zipapp): a new #! line before the archive kept byte for byte; a "
+                  "place that line cannot hold is refused for it",
     scan.RECORD: "mambaboot's record: its location is updated and the move added to its history",
     scan.LAUNCHER: "a distlib launcher (launcher + shebang + zip): rebuilt with the new shebang",
     scan.LINK: "an absolute symbolic link into the environment: pointed at the same file at the new place",
@@ -89,6 +99,9 @@ def _verdict(prefix: str, finding: scan.Finding, location: str, windows: bool) -
         room_text = f"a new prefix may have up to {room} characters" if room is not None else "no NUL after it"
         return Entry(finding.path, kind, REWRITTEN, f"replaced inside its NUL-padded strings ({room_text}, "
                      "measured in the file)", finding.source)
+    if kind == scan.ZIPPED or kind == scan.ARCHIVE and _archive_names(prefix, finding, location):
+        return Entry(finding.path, kind, BLOCKING, "holds a zip archive that names the prefix inside it: a rewrite "
+                     "would break the archive's offsets and checksums, so move refuses", finding.source)
     if kind in _WHY_REWRITTEN:
         return Entry(finding.path, kind, REWRITTEN, _WHY_REWRITTEN[kind], finding.source)
     if kind == scan.OUTSIDE:
@@ -96,6 +109,12 @@ def _verdict(prefix: str, finding: scan.Finding, location: str, windows: bool) -
                      f"({finding.source}): move writes nothing outside the environment and refuses", finding.source)
     return Entry(finding.path, kind, BLOCKING, "names the prefix, though its package record says the file is as its "
                  "package shipped it: move leaves it as it is", finding.source)
+
+
+def _archive_names(prefix: str, finding: scan.Finding, location: str) -> bool:
+    data = rewrite.read(prefix, finding.path) or b""
+    head = scan.archive_head(data)
+    return head is None or scan.pattern(location, False).search(data, len(head)) is not None
 
 
 def _inside(path: str, prefix: str) -> bool:
@@ -184,7 +203,7 @@ def fix_shebangs(prefix: str) -> List[str]:
     `#!/a b/bin/python` into them (it changes a `#!` line only past 127 characters:
     replace_long_shebang, libmamba/src/core/link.cpp, 2.8.1), and the kernel would run `/a` with
     `b/bin/python` as its argument. They get the lines conda writes for such a prefix
-    (rewrite.shebang). Returns the relative paths changed."""
+    (rewrite.first_lines). Returns the relative paths changed."""
     return rewrite.fix_shebangs(prefix, findings(prefix, prefix, False))
 
 

@@ -56,13 +56,24 @@ def _casefold_lookup(news, found):
 # ------------------------------------------------------------------ #! lines
 
 
+# conda's pattern of a `#!` line: the executable is the text up to the first unescaped space, the
+# rest of the line its options (conda/core/portability.py SHEBANG_REGEX, 26.x; libmamba
+# link.hpp shebang_regex, 2.8.1, the same).
+_EXEC_FORMS = (
+    # conda (generate_shebang_for_entry_point) and libmamba (link.cpp python_shebang, 2.8.1)
+    (b"conda", b"'''exec' \"", b"\" \"$0\" \"$@\" #'''\n"),
+    # distlib, as pip writes it (ScriptMaker._build_shebang)
+    (b"distlib", b"'''exec' \"", b"\" \"$0\" \"$@\"\n' '''\n"),
+)
+
+
 def _interpreter(data, old):
-    """(interpreter's path after old, options, end of the lines) when data starts with lines that run
-    an interpreter inside old, in any form an installer writes:
-    - `#!OLD/bin/python OPTIONS` (as the link writes the placeholder's line);
-    - `#!/bin/sh` then `'''exec' "OLD/bin/python" "$0" "$@" #'''` (conda
-      generate_shebang_for_entry_point, libmamba link.cpp python_shebang, and ours), or distlib's
-      `'''exec' ... "$@"` then `' '''` (pip);
+    """(interpreter's path after old, options, end of the lines, form) when data starts with lines
+    that run an interpreter inside old, in any form an installer writes:
+    - `#!OLD/bin/python OPTIONS` (as the link writes the placeholder's line), form b"";
+    - `#!/bin/sh` then `'''exec' "OLD/bin/python" "$0" "$@" #'''` (conda, libmamba: form
+      b"conda"), or distlib's `'''exec' ... "$@"` then `' '''` (pip: form b"distlib"); text an
+      older rewrite put between the quoted path and "$0" is taken as options;
     - libmamba's replace_long_shebang of a line past 127 characters whose prefix holds a space: the
       line cut at the first space, `#!/usr/bin/env ` + the last component before it + the rest
       (link.cpp, 2.8.1: `/a b/.../bin/python` becomes `#!/usr/bin/env a b/.../bin/python`).
@@ -70,49 +81,122 @@ def _interpreter(data, old):
     if not data.startswith(b"#!"):
         return None
     esc = re.escape(old)
-    forms = [rb"#![ ]*" + esc + rb"(/[^ \t\n]*)([^\n]*)(\n|$)",
-             rb"#!/bin/sh\n'''exec' \"" + esc + rb"(/[^\"\n]*)\"([^\n]*?) \"\$0\" \"\$@\"(?: #''')?(\n' '''\n|\n|$)"]
+    m = re.match(rb"#![ ]*" + esc + rb"(/[^ \t\n]*)([^\n]*)(\n|$)", data)
+    if m:
+        return m.group(1), m.group(2), m.end(), b""
+    for form, before, after in _EXEC_FORMS:
+        m = re.match(rb"#!/bin/sh\n" + re.escape(before) + esc + rb"(/[^\"\n]*)\"([^\n]*?)"
+                     + re.escape(after[1:]), data)
+        if m:
+            return m.group(1), m.group(2), m.end(), form
+    m = re.match(rb"#!/bin/sh\n'''exec' \"" + esc + rb"(/[^\"\n]*)\"([^\n]*?) \"\$0\" \"\$@\"(\n|$)", data)
+    if m:
+        return m.group(1), m.group(2), m.end(), b"conda"
     if b" " in old:
         cut = old.index(b" ")
         mangled = old[:cut].rsplit(b"/", 1)[-1] + old[cut:]
-        forms.append(rb"#!/usr/bin/env " + re.escape(mangled) + rb"(/[^ \t\n]*)([^\n]*)(\n|$)")
-    for form in forms:
-        m = re.match(form, data)
+        m = re.match(rb"#!/usr/bin/env " + re.escape(mangled) + rb"(/[^ \t\n]*)([^\n]*)(\n|$)", data)
         if m:
-            return m.group(1), m.group(2), m.end()
+            return m.group(1), m.group(2), m.end(), b""
     return None
 
 
-def shebang(prefix, tail, options):
-    """The first lines of a script that runs PREFIX+tail, as the installers write them:
-    - the prefix holds a space, which the kernel would take for the end of the interpreter: a
-      Python script gets conda's `#!/bin/sh` + `'''exec' "PREFIX/bin/python" "$0" "$@" #'''` (valid sh
-      and valid Python; conda/core/portability.py generate_shebang_for_entry_point, 26.x, and
-      libmamba link.cpp python_shebang), any other `#!/usr/bin/env NAME` (conda's
-      replace_long_shebang for an escaped space: the environment must be active);
-    - a line past the kernel's limit (127 bytes on Linux, 512 elsewhere) becomes
-      `#!/usr/bin/env NAME OPTIONS` (libmamba link.cpp replace_long_shebang, 2.8.1; conda the same);
-    - else `#!PREFIX/... OPTIONS`."""
+class NeedsEnv(Refused):
+    """A script written after install would have to run its interpreter through /usr/bin/env:
+    which one runs would then depend on PATH."""
+
+
+_SH_LIVE = (b'"', b"$", b"`", b"\\", b"\n")  # what sh interprets inside "...", and the end of the line
+
+
+def sh_quoted(path):
+    """path inside sh's double quotes; Refused when it holds what sh would interpret there (the
+    prefix rule, common/prefixchars.py, already keeps those out of a prefix)."""
+    live = [c.decode() for c in _SH_LIVE if c in path]
+    if live:
+        raise Refused(f"{path!r} holds {', '.join(map(repr, live))}, which sh would interpret inside \"...\"")
+    return b'"' + path + b'"'
+
+
+def first_lines(prefix, tail, options, kind, form=b""):
+    """The first lines of a file of `kind` (scan.py) that runs PREFIX+tail with `options`:
+    - `#!PREFIX/... OPTIONS` when the kernel can run it: no space in the prefix, and at most
+      127 bytes on Linux (512 elsewhere: MAX_SHEBANG_LENGTH, conda/core/portability.py and
+      libmamba link.hpp);
+    - else, for an entry point the installer generated (it has no options): its own two lines,
+      `#!/bin/sh` + `'''exec' "PREFIX/bin/python" "$0" "$@" #'''` (conda
+      generate_shebang_for_entry_point, 26.x; libmamba link.cpp python_shebang, 2.8.1), or
+      distlib's (`... "$@"` + `' '''`) when that is what it had: valid sh and valid Python
+      before a body known to start with neither a docstring nor `from __future__`;
+    - else, for a package's own file: `#!/usr/bin/env NAME OPTIONS`, options as they were (conda
+      replace_long_shebang, 26.x: the environment must be active, as conda says);
+    - else (a script written after install, a zipapp) NeedsEnv: /usr/bin/env would run whichever
+      NAME comes first on PATH where the environment is not active.
+    Options are only ever put on a `#!` line, which the kernel hands to the interpreter as one
+    argument: never where a shell would read them."""
     name = tail.rsplit(b"/", 1)[-1]
-    if b" " in prefix:
-        if name.startswith(b"python"):
-            return b"#!/bin/sh\n'''exec' \"" + prefix + tail + b"\"" + options + b" \"$0\" \"$@\" #'''\n"
-        return b"#!/usr/bin/env " + name + options + b"\n"
     line = b"#!" + prefix + tail + options
-    if len(line) > MAX_SHEBANG:
+    if b" " not in prefix and len(line) <= MAX_SHEBANG:
+        return line + b"\n"
+    if kind == scan.ENTRY_POINT and not options.strip():
+        _, before, after = _EXEC_FORMS[1] if form == b"distlib" else _EXEC_FORMS[0]
+        return b"#!/bin/sh\n" + before[:-1] + sh_quoted(prefix + tail) + after[1:]
+    if kind == scan.TEXT or kind == scan.ENTRY_POINT:
         return b"#!/usr/bin/env " + name + options + b"\n"
-    return line + b"\n"
+    raise NeedsEnv(f"its #! line would become `#!/usr/bin/env {name.decode('utf-8', 'replace')}`, which runs "
+                   "whatever comes first on PATH where the environment is not active")
 
 
-def _text(data, old, new, rx, news):
+def _text(data, old, new, rx, news, kind):
     found = _interpreter(data, old.encode("utf-8", "surrogateescape"))
     if found is None:
         return replace_text(data, rx, news)
-    tail, options, end = found
-    head = shebang(new.encode("utf-8", "surrogateescape"), tail, options)
+    tail, options, end, form = found
+    head = first_lines(new.encode("utf-8", "surrogateescape"), tail, options, kind, form)
     if end == len(data) and not data.endswith(b"\n"):
         head = head[:-1]  # a script of one line without its newline stays one
     return head + replace_text(data[end:], rx, news)
+
+
+def replace_archive(data, old, new, rx):
+    """A `#!` line + zip: the line written for the new place, the archive byte for byte (see
+    scan.zip_start: readers find it from its end). Refused when the archive itself names old."""
+    head = scan.archive_head(data)
+    if head is None:
+        raise Refused("not a #! line followed by a zip")
+    if rx.search(data, len(head)):
+        raise Refused("the zip after its #! line names the old place; a rewrite would break the archive")
+    found = _interpreter(head, old.encode("utf-8", "surrogateescape"))
+    if found is None:
+        raise Refused("its #! line names the old place but runs no interpreter inside it")
+    tail, options, _, _ = found
+    archive = data[len(head):]
+    if scan.zip_start(data) == 0:
+        archive = _offsets_from_own_start(archive, len(head))
+    return first_lines(new.encode("utf-8", "surrogateescape"), tail, options, scan.ARCHIVE) + archive
+
+
+def _offsets_from_own_start(archive, shift):
+    """The zip with its offsets counted from its own start, not the file's (python -m zipapp
+    counts from the file's): zipimport takes bytes before an archive only when they are at least
+    as long as its offsets say (_read_directory: arc_offset >= 0), so a shorter #! line would
+    leave it unreadable. Each central directory entry's local header offset and the end record's
+    directory offset go down by `shift`; the entries themselves are kept byte for byte."""
+    end = archive.rfind(b"PK\x05\x06")
+    size = int.from_bytes(archive[end + 12:end + 16], "little")
+    out = bytearray(archive)
+    pos = end - size
+    while pos < end:
+        if out[pos:pos + 4] != b"PK\x01\x02":
+            raise Refused("its zip's central directory is not where its end record says")
+        offset = int.from_bytes(out[pos + 42:pos + 46], "little")
+        if offset == 0xFFFFFFFF or offset < shift:
+            raise Refused("its zip's offsets cannot be counted from the archive's start (zip64, or before it)")
+        out[pos + 42:pos + 46] = (offset - shift).to_bytes(4, "little")
+        pos += 46 + sum(int.from_bytes(out[pos + i:pos + i + 2], "little") for i in (28, 30, 32))
+    cd = int.from_bytes(out[end + 16:end + 20], "little")
+    out[end + 16:end + 20] = (cd - shift).to_bytes(4, "little")
+    return bytes(out)
 
 
 # ------------------------------------------------------------------ binaries
@@ -178,6 +262,7 @@ def check(prefix, findings, old, new, windows):
                       "those files yourself", [f.path for f in outside])
     if windows:
         return  # conda and libmamba leave Windows binaries alone (binary_replace)
+    _check_files(prefix, findings, old, new)
     size = len(new.encode("utf-8", "surrogateescape"))
     old_size = len(old.encode("utf-8", "surrogateescape"))
     rx = scan.pattern(old, windows)
@@ -195,6 +280,29 @@ def check(prefix, findings, old, new, windows):
                       f"with NUL padding:\n{lines}\nchoose a shorter path", [p for p, _ in short])
 
 
+_CHECKED = (scan.SCRIPT, scan.ENTRY_POINT, scan.ARCHIVE, scan.ZIPPED)
+
+
+def _check_files(prefix, findings, old, new):
+    """Refuse the files whose new content cannot be written: a script written after install that
+    would need /usr/bin/env, a zip a rewrite would break. Each named, with why."""
+    refused = []
+    for f in findings:
+        if f.kind not in _CHECKED:
+            continue
+        data = read(prefix, f.path)
+        if data is None:
+            continue
+        try:
+            new_content(data, f, old, new, False)
+        except Refused as exc:
+            refused.append((f.path, str(exc).split(": ", 1)[-1] if str(exc).startswith(f.path + ": ") else str(exc)))
+    if refused:
+        lines = "\n".join(f"  {path}: {why}" for path, why in refused)
+        raise Refused(f"{len(refused)} file(s) naming {old} cannot be written for {new}:\n{lines}",
+                      [p for p, _ in refused])
+
+
 def replace_launcher(data, rx, news):
     parts = scan.launcher_parts(data)
     if parts is None:
@@ -206,10 +314,21 @@ def replace_launcher(data, rx, news):
 def new_content(data, finding, old, new, windows):
     rx = scan.pattern(old, windows)
     news = _pairs(old, new, windows)
-    if finding.kind == scan.TEXT:
+    if finding.kind in (scan.TEXT, scan.ENTRY_POINT, scan.SCRIPT):
         if windows:
             return replace_text(data, rx, news)
-        return _text(data, old, new, rx, news)
+        try:
+            return _text(data, old, new, rx, news, finding.kind)
+        except Refused as exc:
+            raise Refused(f"{finding.path}: {exc}", [finding.path]) from None
+    if finding.kind == scan.ARCHIVE and not windows:
+        try:
+            return replace_archive(data, old, new, rx)
+        except Refused as exc:
+            raise Refused(f"{finding.path}: {exc}", [finding.path]) from None
+    if finding.kind == scan.ZIPPED:
+        raise Refused(f"{finding.path}: it holds a zip archive that names the old place; a rewrite would break "
+                      "the archive's offsets and checksums", [finding.path])
     if finding.kind == scan.LAUNCHER:
         return replace_launcher(data, rx, news)
     if finding.kind == scan.RECORD:
@@ -387,7 +506,7 @@ def relocate(prefix, findings, old, new, windows):
 
 
 def fix_shebangs(prefix, findings):
-    """Write the `#!` lines of the text files found for the prefix they are in (shebang()):
+    """Write the `#!` lines of the text files found for the prefix they are in (first_lines()):
     micromamba leaves `#!/a b/bin/python` in a package's scripts, which no kernel runs. A move
     to where it is, text only; POSIX. Returns the relative paths changed."""
-    return relocate(prefix, [f for f in findings if f.kind == scan.TEXT], prefix, prefix, False)
+    return relocate(prefix, [f for f in findings if f.kind in (scan.TEXT, scan.ENTRY_POINT)], prefix, prefix, False)

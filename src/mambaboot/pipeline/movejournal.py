@@ -1,0 +1,188 @@
+"""A move's journal: whatever point a move is killed at, the next run that touches either place
+finishes it or puts the source back, and says which.
+
+The journal is `.mambaboot/moving.json` inside the environment (scan.JOURNAL), so it travels
+with it: written into SRC before the rename (or into the copy before the copy becomes DST), it
+names `from`, `to`, `old` (where the files said the environment lived), `how` and `stage`
+("rewriting", then "verified" once adopt's verification passed), and the identities of the
+directories involved. A pointer per place in the cache (`moving/<key>.json`) finds it from
+the other name (SRC is gone after a rename). It is dropped last, once the move is done or undone.
+
+Settling, for the journal found in directory L:
+- renamed, or in place, and L is `to`: the files are there, maybe half rewritten: every file
+  that still names `old` is rewritten, adopt's finish and verification run, the journal goes:
+  finished;
+- renamed and L is `from`: the rename never happened (or the undo renamed it back): nothing
+  was rewritten there (the rewrite runs only at `to`): the journal goes: put back;
+- copied, not verified: SRC was never touched: the copy at `to` (that very directory, by
+  identity) is deleted: put back;
+- copied and verified: SRC is deleted as the move would have (delete.delete_moved): finished.
+"""
+
+import os
+from typing import Any, Dict, List, Optional
+
+from mambaboot.common import confined, fsops, jsontext
+from mambaboot.common.errors import MambabootError, TargetRefused
+from mambaboot.environment import busy, delete, leftovers, record
+from mambaboot.relocate import rewrite, scan
+
+RENAMED = "renamed"
+COPIED = "copied"
+IN_PLACE = "in place"
+REWRITING = "rewriting"
+VERIFIED = "verified"
+
+
+def path(prefix: str) -> str:
+    return os.path.join(prefix, leftovers.MOVE_JOURNAL)
+
+
+def read(prefix: str) -> Optional[Dict[str, Any]]:
+    """The journal in prefix, or None (none, a link, not ours, not a journal)."""
+    if fsops.is_link(prefix) or not os.path.isdir(prefix):
+        return None
+    data = leftovers.read_note(path(prefix))
+    if data is None or not all(isinstance(data.get(k), str) for k in ("from", "to", "old", "how", "stage")):
+        return None
+    return data
+
+
+def _pointer(cache_dir: str, place: str) -> str:
+    return os.path.join(cache_dir, leftovers.MOVE_POINTERS, fsops.path_key(place) + ".json")
+
+
+def begin(where: str, cache_dir: str, src: str, dst: str, old: str, how: str, **identities: Any) -> Dict[str, Any]:
+    """Write the journal into `where` (SRC, or the copy about to become DST) and a pointer for
+    each place; returns the journal."""
+    journal = {"tool": record.TOOL, "from": src, "to": dst, "old": old, "how": how, "stage": REWRITING,
+               "pid": os.getpid(), "started": record.now(), **identities}
+    for place in {src, dst}:  # in the cache, never through a link there
+        body = {"tool": record.TOOL, "prefix": place, "from": src, "to": dst}
+        confined.write_in(cache_dir, f"{leftovers.MOVE_POINTERS}/{os.path.basename(_pointer(cache_dir, place))}",
+                          jsontext.dumps_flat(body).encode("utf-8"))
+    write(where, journal)
+    return journal
+
+
+def write(where: str, journal: Dict[str, Any]) -> None:
+    """The journal into the environment `where`, never through a link on the way (a linked .mambaboot)."""
+    confined.write_in(where, leftovers.MOVE_JOURNAL.replace(os.sep, "/"), jsontext.dumps_flat(journal).encode("utf-8"))
+
+
+def verified(where: str, journal: Dict[str, Any]) -> None:
+    journal["stage"] = VERIFIED
+    write(where, journal)
+
+
+def end(journal: Dict[str, Any], cache_dir: str, where: Optional[str] = None) -> None:
+    """The move is done or undone: the journal goes (from `where`, when it is still there), then
+    the pointers."""
+    if where is not None:
+        fsops.unlink_quietly(path(where))
+    for place in {journal["from"], journal["to"]}:
+        fsops.unlink_quietly(_pointer(cache_dir, place))
+
+
+class Settled:
+    """What settling a journal did: `finished` (True: the move is complete at `to`; False: the
+    source is back), one sentence, and for a finished rename what the rewrite and adopt gave."""
+
+    def __init__(self, journal: Dict[str, Any], finished: bool, message: str, rewritten: Optional[List[str]] = None,
+                 adopted: Any = None) -> None:
+        self.source, self.prefix, self.how = journal["from"], journal["to"], journal["how"]
+        self.finished, self.message, self.rewritten, self.adopted = finished, message, rewritten or [], adopted
+
+
+def find(place: str, cache_dir: str) -> Optional[tuple]:
+    """(directory holding it, journal) of the move that touched `place`: its own journal, else
+    the one its pointer leads to; a pointer that leads nowhere is dropped."""
+    journal = read(place)
+    if journal is not None:
+        return place, journal
+    pointer = record.json_object(_pointer(cache_dir, place))
+    if not pointer:
+        return None
+    for where in (pointer.get("to"), pointer.get("from")):
+        journal = read(where) if isinstance(where, str) else None
+        if journal is not None and place in (journal["from"], journal["to"]):
+            return where, journal
+    fsops.unlink_quietly(_pointer(cache_dir, place))
+    return None
+
+
+def settle(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = ()) -> List[Settled]:
+    """Finish or undo a killed move that touched `place`. Both its places are claimed (busy.py)
+    but those in `held` (the caller holds them already); a move that is running is left alone."""
+    found = find(place, cache_dir)
+    if found is None:
+        return []
+    where, journal = found
+    others = [p for p in (journal["from"], journal["to"]) if not any(busy.same_place(p, h) for h in held)]
+    try:
+        with busy.Claimed(cache_dir, *others) if others else _Nothing():
+            found = find(place, cache_dir)  # again, under the claim: it may have just finished
+            if found is None:
+                return []
+            return [_settle(*found, host, reporter, cache_dir)]
+    except TargetRefused:
+        return []  # the move is running: it settles itself
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _settle(where: str, journal: Dict[str, Any], host: Any, reporter: Any, cache_dir: str) -> Settled:
+    src, dst, old, how = journal["from"], journal["to"], journal["old"], journal["how"]
+    at_destination = busy.same_place(where, dst)
+    if how == COPIED:
+        if journal["stage"] != VERIFIED:
+            fsops.remove_tree(where, expected=tuple(journal["copy"]) if journal.get("copy") else None)
+            end(journal, cache_dir)
+            return Settled(journal, False, f"put back: a move of {src} to {dst} was killed before the copy verified; "
+                           f"the copy at {dst} was deleted and {src} is as it was")
+        for done in leftovers.settle(src, cache_dir):
+            reporter.warn(done)
+        if os.path.isdir(src) and not fsops.is_link(src) and journal.get("source"):
+            delete.delete_moved(src, dst, tuple(journal["source"]))
+        end(journal, cache_dir, where)
+        return Settled(journal, True, f"finished: a move of {src} to {dst} was killed after the copy verified; "
+                       f"{src} was deleted")
+    if not at_destination:
+        end(journal, cache_dir, where)
+        return Settled(journal, False, f"put back: a move of {src} to {dst} was killed before its files moved; "
+                       f"{src} is as it was")
+    if journal["stage"] == VERIFIED:  # killed as it ended: nothing left to do but drop the journal
+        end(journal, cache_dir, where)
+        return Settled(journal, True, f"finished: a move of {src} to {dst} was killed after it verified")
+    findings = [f for f in scan.find(where, old, host.windows) if f.kind != scan.RECORD or _record_names(where, old)]
+    rewritten = rewrite.relocate(where, findings, old, where, host.windows)
+    adopted = finish(where, host, reporter, cache_dir)
+    end(journal, cache_dir, where)
+    return Settled(journal, True, f"finished: a move of {src} to {dst} was killed while its files were rewritten; "
+                   f"{len(rewritten)} more files now name {dst}, and it verified", rewritten, adopted)
+
+
+def _record_names(prefix: str, old: str) -> bool:
+    """Whether our record still says the environment lives at old (its move not yet listed)."""
+    return ((record.read(prefix) or {}).get("inputs") or {}).get("prefix") == old
+
+
+def finish(prefix: str, host: Any, reporter: Any, cache_dir: Optional[str]) -> Any:
+    """adopt's finish for a moved environment, as `move` runs it (lazily imported: adopt is heavy)."""
+    from mambaboot.pipeline import adopt
+
+    return adopt.adopt_prefix(prefix, host, reporter, cache_dir=cache_dir, ignore_active_env=True)
+
+
+def settle_quietly(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = ()) -> List[str]:
+    """settle() for commands that only report: each sentence, or why it could not settle."""
+    try:
+        return [s.message for s in settle(place, host, reporter, cache_dir, held)]
+    except (OSError, MambabootError) as exc:
+        return [f"a move killed at {place} could not be settled: {exc}"]
