@@ -28,10 +28,14 @@ real_open, real_scandir = builtins.open, os.scandir
 def counting_open(file, *a, **k):
     opened[os.fspath(file) if isinstance(file, (str, bytes, os.PathLike)) else repr(file)] += 1
     return real_open(file, *a, **k)
+real_os_open = os.open
+def counting_os_open(file, *a, **k):  # the confined layer opens by name relative to a directory's descriptor
+    opened["name:" + os.path.basename(os.fspath(file))] += 1
+    return real_os_open(file, *a, **k)
 def counting_scandir(path="."):
     listed[os.fspath(path)] += 1
     return real_scandir(path)
-builtins.open, os.scandir = counting_open, counting_scandir
+builtins.open, os.scandir, os.open = counting_open, counting_scandir, counting_os_open
 from mambaboot.cli import main
 code = main(sys.argv[3:])
 with real_open(sys.argv[2], "w") as f:
@@ -50,7 +54,8 @@ def test_create_reads_each_record_once_walks_the_prefix_once_and_imports_no_down
     meta = world.envs / "one" / "conda-meta"
     records = sorted(str(p) for p in meta.glob("*.json"))
     assert len(records) >= 3
-    assert {p: counts["opened"].get(p, 0) for p in records} == {p: 1 for p in records}
+    assert {p: counts["opened"].get(p, 0) + counts["opened"].get("name:" + os.path.basename(p), 0)
+            for p in records} == {p: 1 for p in records}
     # one walk of the prefix, for its size: every directory below it listed once, but the three
     # conda's activation reads, which the activation scripts are made from, once more
     prefix = str(world.envs / "one")
@@ -97,7 +102,7 @@ def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp
     meta = tmp_path / "conda-meta"
     meta.mkdir()
     (meta / "odd-1.0-0.json").write_text(text)
-    assert condameta._light(text.encode()) is not None, "the light read applies"
+    assert condameta._light(text.encode(), "record.json") is not None, "the light read applies"
     got = condameta.summary(str(tmp_path))
     assert (got.files, got.bytes, got.paths) == (len(paths), sum(e["size_in_bytes"] for e in paths), None)
     assert got.packages == condameta.installed(str(tmp_path))
@@ -121,7 +126,7 @@ def test_summary_decodes_whole_a_record_it_cannot_read_lightly(tmp_path):
                 "extra": [{"paths": [_entry("e", 60)]}]}
     for rec in (nested, listed, bare, bracket, no_paths):
         text = json.dumps(rec, indent=2)
-        assert condameta._light(text.encode()) is None, rec["name"]
+        assert condameta._light(text.encode(), "record.json") is None, rec["name"]
         (meta / f"{rec['name']}.json").write_text(text)
     got = condameta.summary(str(tmp_path))
     assert ([p.name for p in got.packages], got.files, got.bytes) == (["b", "k", "l", "n", "p"], 6, 20)
@@ -134,7 +139,7 @@ def test_an_entry_holding_an_object_without_a_size_reads_lightly_as_a_whole_deco
            "paths_data": {"paths": [_entry("a", 3, extra={"k": "v"}, more=1), _entry("b", 4)], "paths_version": 1}}
     text = json.dumps(rec, indent=2)
     (meta / "n.json").write_text(text)
-    assert condameta._light(text.encode()) is not None
+    assert condameta._light(text.encode(), "record.json") is not None
     got, whole = condameta.summary(str(tmp_path)), condameta.summary(str(tmp_path), paths=True)
     assert (got.files, got.bytes) == (whole.files, whole.bytes) == (2, 7)
 
@@ -158,6 +163,6 @@ def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, 
     items.insert(min(at, len(items)), ("paths_data", pd))
     record = dict(items)
     text = json.dumps(record, indent=indent, sort_keys=sort, ensure_ascii=indent == 4)
-    light = condameta._light(text.encode())
+    light = condameta._light(text.encode(), "record.json")
     if light is not None:
         assert light == ({**record, "paths_data": None}, sum(e.get("size_in_bytes", 0) for e in entries))

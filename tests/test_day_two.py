@@ -13,6 +13,7 @@ default the test channel's stand-ins, which model each of these commands on the 
 """
 
 import json
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -88,7 +89,9 @@ def test_the_environments_own_conda_and_mamba_manage_it_after_activation(shell, 
     world, prefix = own_env
     before = world.outside(prefix)
     packages = len(list((prefix / "conda-meta").glob("*.json")))
-    env = dict(world.env)
+    # The shell starts from the operating system's PATH alone: a Python manager on the harness's
+    # PATH (pyenv's shims on a developer's machine) is what doctor rightly names, and is not this test's.
+    env = dict(world.env, PATH=os.pathsep.join(("/usr/bin", "/bin")))
     if shell == "fish":  # fish's own files (its universal variables) go beside the world, not into it
         env.update(XDG_CONFIG_HOME=str(tmp_path / "fish-config"), XDG_DATA_HOME=str(tmp_path / "fish-data"))
     out = tmp_path / "doctor.json"

@@ -230,7 +230,9 @@ def test_the_bill_of_materials_validates_and_is_reproducible(world, made_env, st
         purl = PackageURL.from_string(component["purl"])
         name, version, build, sha256 = meta[component["name"]]
         assert (purl.type, purl.name, purl.version, purl.qualifiers["build"]) == ("conda", name, version, build)
-        assert purl.qualifiers["subdir"] == "linux-64" and purl.qualifiers["type"] == "tar.bz2"
+        rec = json.loads(next((made_env / "conda-meta").glob(f"{name}-{version}-{build}.json")).read_text())
+        kind = "conda" if rec["url"].endswith(".conda") else "tar.bz2"
+        assert (purl.qualifiers["subdir"], purl.qualifiers["type"]) == (rec["subdir"], kind), "as conda-meta records"
         assert purl.qualifiers["channel"].startswith("file:///")
         assert {"alg": "SHA-256", "content": sha256} in component["hashes"]
     python = next(c for c in bom["components"] if c["name"] == "python")

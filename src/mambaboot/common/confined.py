@@ -513,6 +513,6 @@ def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: boo
 def write_many_in(top: str, items, mode: int | None = None, sync: bool = True) -> None:
     items = list(items)
     with Root.open(top) as root:
-        for directory in sorted({rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} - {""}):
+        for directory in sorted(d for d in {rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} if d):
             root.makedirs(directory)
         root.write_many(items, mode, sync)
