@@ -17,7 +17,8 @@ What it promises on top of that:
   written through;
 - a tree is deleted by descriptor, and only when no mount point lies inside it (by st_dev, and on
   Linux by the kernel's mount table, which also names bind mounts of the same file system):
-  CrossesMount, before anything is deleted.
+  CrossesMount, before anything is deleted; a sub() says whether it is itself a mount point
+  (mounted()), so that notes are not deleted, nor hooks written, in a directory mounted there.
 
 The root's own path is taken as the caller gives it, links and all: the user may reach an
 environment through a link; what is below it is what is confined.
