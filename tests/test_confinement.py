@@ -157,25 +157,54 @@ def test_a_condarc_hard_linked_from_the_cache_is_not_written_through(world, made
 # --------------------------------------------------------------------------- a mount point inside
 
 
-def test_remove_refuses_an_environment_with_a_mount_inside_before_deleting_anything(world, made_env, tmp_path, reliability):
-    # A private mount namespace (root's, else a user namespace's): the bind mount ends with the run.
+def _run_with_bind(world, source, point, *args):
+    """mambaboot args run with source bind-mounted at point, in a private mount namespace (root's,
+    else a user namespace's): the bind mount ends with the run."""
     namespace = ["unshare", "-m", "--propagation", "private"] + ([] if os.geteuid() == 0 else ["-r"])
+    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    proc = subprocess.run(
+        [*namespace, "sh", "-c", script, "sh", str(source), str(point), *world.command, *args],
+        env=world.env, cwd=str(world.envs), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    _no_traceback(proc)
+    return proc
+
+
+def test_remove_refuses_an_environment_with_a_mount_inside_before_deleting_anything(world, made_env, tmp_path, reliability):
     prefix = _env(world, made_env)
     users = tmp_path / "users-data"
     users.mkdir()
     (users / "precious.txt").write_text("keep me\n")
     (prefix / "mnt").mkdir()
     inside = snapshot(prefix)
-    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
-    proc = subprocess.run(
-        [*namespace, "sh", "-c", script, "sh", str(users), str(prefix / "mnt"),
-         *world.command, "remove", "--yes", str(prefix)],
-        env=world.env, cwd=str(world.envs), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
-    _no_traceback(proc)
+    proc = _run_with_bind(world, users, prefix / "mnt", "remove", "--yes", str(prefix))
     assert _held(reliability, (users / "precious.txt").read_text() == "keep me\n"), "the mounted directory's contents were deleted"
     assert proc.returncode == 4, proc.stderr
     assert str(prefix / "mnt") in proc.stderr and "mount" in proc.stderr
     assert diff(inside, snapshot(prefix)) == {}, "something was deleted before the refusal"
+
+
+@pytest.mark.parametrize("kind", ["environments", "pending"])
+def test_cache_clean_deletes_no_note_in_a_directory_mounted_in_the_cache(world, made_env, tmp_path, kind, reliability):
+    _env(world, made_env)
+    users = tmp_path / "users-notes"
+    users.mkdir()
+    note = users / ("0" * 32 + ".json")
+    note.write_text(json.dumps({"prefix": str(tmp_path / "gone")}))  # a note of an environment that is gone
+    (world.cache / kind).mkdir(parents=True, exist_ok=True)
+    proc = _run_with_bind(world, users, world.cache / kind, "cache", "clean", "--cache-dir", str(world.cache))
+    assert proc.returncode == 0, proc.stderr
+    assert _held(reliability, note.exists()), "a note in the directory mounted in the cache was deleted"
+
+
+def test_activate_scripts_writes_no_hook_into_a_mounted_activate_d(world, made_env, tmp_path, reliability):
+    prefix = _env(world, made_env)
+    users = tmp_path / "users-dir"
+    users.mkdir()
+    (prefix / "etc" / "conda" / "activate.d").mkdir(parents=True, exist_ok=True)
+    proc = _run_with_bind(world, users, prefix / "etc" / "conda" / "activate.d", "activate-scripts", str(prefix))
+    assert _held(reliability, list(users.iterdir()) == []), "a hook was written into the mounted directory"
+    assert proc.returncode == 4, proc.stderr
+    assert "mount point" in proc.stderr
 
 
 # --------------------------------------------------------------------------- fifos

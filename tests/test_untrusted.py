@@ -184,6 +184,42 @@ def test_a_package_record_nested_too_deep_is_named(world, made_env, tmp_path):
         assert meta.name in r.stderr and "nested deeper" in r.stderr, r.stderr
 
 
+def test_a_huge_package_record_is_named_not_read(world, made_env, tmp_path):
+    prefix = _env(made_env, tmp_path)
+    meta = next((prefix / "conda-meta").glob("python-*.json"))
+    with open(meta, "r+b") as f:  # sparse: a GiB that costs no disk
+        f.truncate((1 << 30) + 1)
+    for command in (("audit", str(prefix)), ("move", str(prefix), str(tmp_path / "moved"))):
+        r = world.run(*command)
+        _no_crash(r, 4)
+        assert meta.name in r.stderr and "bigger than" in r.stderr, r.stderr
+    assert prefix.is_dir() and not (tmp_path / "moved").exists()
+
+
+@pytest.mark.parametrize("kind", ["lone surrogate", "socket"])
+def test_move_refuses_unreadable_variables_before_moving(world, made_env, tmp_path, kind):
+    import socket
+
+    prefix = _env(made_env, tmp_path)
+    state = prefix / "conda-meta" / "state"
+    if kind == "socket":
+        state.unlink(missing_ok=True)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(state))
+        sock.close()
+    else:
+        state.write_text('{"env_vars": {"A": "\\udc80"}}')
+    hooks = prefix / "etc" / "conda" / "activate.d"
+    before = sorted(p.name for p in hooks.iterdir()) if hooks.is_dir() else []
+    r = world.run("move", str(prefix), str(tmp_path / "moved"))
+    _no_crash(r, 7)
+    assert str(state) in r.stderr, r.stderr
+    assert prefix.is_dir() and not (tmp_path / "moved").exists()
+    r = world.run("activate-scripts", str(prefix))
+    _no_crash(r, 7)
+    assert (sorted(p.name for p in hooks.iterdir()) if hooks.is_dir() else []) == before, "a hook was written"
+
+
 @pytest.mark.parametrize("state, problem", [
     ('{"env_vars": ' + _deep_json() + "}", "nested deeper"),
     ('{"env_vars": {"A": "x\\u0000y"}}', "NUL"),

@@ -17,7 +17,8 @@ def register(subparsers) -> None:
         "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves, with the environment's "
         "own python; in an environment without one, run this again after such a change.",
         example="mambaboot activate-scripts ~/envs/py_3_12 && . ~/envs/py_3_12/.mambaboot/activate.sh",
-        codes=(7,),
+        codes=(4, 7), meanings={4: "PREFIX/etc/conda/activate.d or deactivate.d is a link or a mount point "
+                                   "(nothing is written into it)"},
     )
     p.add_argument("prefix", metavar="PREFIX", help="the environment")
     p.add_argument("--old-prefix", dest="old_prefixes", action="append", default=[], metavar="PATH",

@@ -17,7 +17,8 @@ What it promises on top of that:
   written through;
 - a tree is deleted by descriptor, and only when no mount point lies inside it (by st_dev, and on
   Linux by the kernel's mount table, which also names bind mounts of the same file system):
-  CrossesMount, before anything is deleted.
+  CrossesMount, before anything is deleted; a sub() says whether it is itself a mount point
+  (mounted()), so that notes are not deleted, nor hooks written, in a directory mounted there.
 
 The root's own path is taken as the caller gives it, links and all: the user may reach an
 environment through a link; what is below it is what is confined.
@@ -71,6 +72,7 @@ class Root:
 
     def __init__(self, path: str, fd: int | None, st: os.stat_result) -> None:
         self.path, self.fd, self.dev = path, fd, st.st_dev
+        self.parent_dev = None  # a sub()'s: the st_dev of the root it was opened from
         self.identity = (st.st_dev, st.st_ino)
 
     @classmethod
@@ -213,7 +215,30 @@ class Root:
             if fd is not None:
                 os.close(fd)
             raise
-        return Root(path, fd, st)
+        root = Root(path, fd, st)
+        root.parent_dev = self.dev
+        return root
+
+    def mounted(self) -> bool:
+        """Whether this directory, a sub(), is a mount point: another file system than its root's
+        (st_dev), or on Linux a bind mount of a directory elsewhere (the kernel's mount table).
+        What is below such a directory is not the root's to delete."""
+        if self.fd is None:  # pragma: no cover - Windows: a mounted folder is a junction, refused as a link
+            return False
+        if self.parent_dev is not None and self.parent_dev != self.dev:
+            return True
+        try:
+            here = os.readlink(f"/proc/self/fd/{self.fd}")
+        except OSError:
+            return False
+        try:
+            fd = os.open(os.path.dirname(here.rstrip("/")) or "/", os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+        except OSError:
+            return False
+        try:
+            return here in removal.mounts_below(fd)
+        finally:
+            os.close(fd)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -261,7 +261,10 @@ def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
     cache holding such notes ({"prefix": ...}), as environment/cacheusers.py keeps them."""
     directory = os.path.join(cache_dir, kind)
     try:
-        with confined.Root.open(cache_dir) as cache, cache.sub(kind) as notes:  # a linked kind/ is not the cache's
+        # a linked or mounted kind/ is not the cache's: its notes are neither read nor deleted
+        with confined.Root.open(cache_dir) as cache, cache.sub(kind) as notes:
+            if notes.mounted():
+                return []
             found = []
             for name, st in notes.scandir():
                 if name.endswith(".json") and stat.S_ISREG(st.st_mode):
@@ -282,11 +285,15 @@ def _marker_in(notes: confined.Root, name: str) -> dict | None:
 
 
 def drop_notes(cache_dir: str, paths) -> None:
-    """Delete notes markers() found (paths below cache_dir), never through a link; one gone already is no failure."""
+    """Delete notes markers() found (paths below cache_dir), never through a link nor in a
+    directory mounted there; one gone already is no failure."""
     with confined.Root.open(cache_dir) as cache:
         for path in paths:
+            kind, name = os.path.split(os.path.relpath(path, cache_dir))
             try:
-                cache.unlink(os.path.relpath(path, cache_dir))
+                with cache.sub(kind) as notes:
+                    if not notes.mounted():
+                        notes.unlink(name)
             except FileNotFoundError:
                 pass
 

@@ -271,8 +271,9 @@ def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup:
     sync: of the activation scripts (fsops.atomic_write_many); scripts: prepare(prefix, windows)."""
     from mambaboot.environment import roothook
     from mambaboot.relocate import batscripts as prefixes
-    from mambaboot.shell.activation import generate
+    from mambaboot.shell.activation import generate, sources
 
+    sources.read(prefix)  # variables' data no script can be made from: refused (exit 7) before a hook is written
     # The hooks first: the cmd scripts hold the list of hooks they run (vars.bat), made from what is there.
     hooks = roothook.write(prefix, windows, dry_run=dry_run, sync=sync)
     scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts)

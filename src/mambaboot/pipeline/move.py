@@ -153,6 +153,11 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         check_destination(src, old, dst)
 
     findings = audit.for_move(src, old, dst, host.windows)
+    # adopt's finish writes the activation scripts from the variables' data: data it cannot read
+    # (exit 7, the file named) is refused here, before the environment is moved
+    from mambaboot.shell.activation import sources
+
+    sources.read(src)
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 

@@ -7,7 +7,6 @@ installs and links leading out of the environment do not stop a move (what they 
 where it is) but do stop `pack`, as do fifos, sockets and devices.
 """
 
-import json
 import os
 import stat
 from typing import Any, Dict, List, Optional
@@ -140,10 +139,9 @@ def outside_links(prefix: str) -> List[Entry]:
             path = os.path.join(site, name)
             rel = os.path.relpath(path, prefix).replace(os.sep, "/")
             if name.endswith(".dist-info"):
-                raw = scan.read_regular(os.path.join(path, "direct_url.json"))
                 try:
-                    data = json.loads(raw) if raw is not None else None
-                except (ValueError, RecursionError):
+                    data = scan.read_json(os.path.join(path, "direct_url.json"))
+                except ValueError:
                     continue
                 dir_info = data.get("dir_info") if isinstance(data, dict) else None
                 if isinstance(dir_info, dict) and dir_info.get("editable"):

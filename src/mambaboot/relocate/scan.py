@@ -143,19 +143,40 @@ _READ = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 
          | getattr(os, "O_CLOEXEC", 0))
 
 
-def read_regular(path, dir_fd=None):
+# What a package record, our record or a package's info/paths.json is read with at most, and how
+# deep it may nest (conda-meta's deepest is 4: record, paths_data, paths, entry): the limits of
+# mambaboot's reader of untrusted text (common/untrusted.py PACKAGE_RECORD, DEPTH), written again
+# here because this script reads alone. A limit is a refusal to read, never a truncation.
+JSON_LIMIT = 256 << 20
+JSON_DEPTH = 64
+
+
+class TooBig(Exception):
+    """A file bigger than the limit it was read with (read_regular)."""
+
+
+def read_regular(path, dir_fd=None, limit=None):
     """The bytes of a regular file, or None: not there, not a regular file (a fifo, socket or
     device is never waited on: O_NONBLOCK, then fstat), or a link (O_NOFOLLOW). dir_fd: path is
-    relative to that directory."""
+    relative to that directory. limit: TooBig past that many bytes, checked before reading (a
+    sparse file of a GiB costs nothing to make)."""
     try:
         fd = os.open(path, _READ, dir_fd=dir_fd) if dir_fd is not None else os.open(path, _READ)
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             return None
+        if limit is not None and st.st_size > limit:
+            raise TooBig(path)
         with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
+            if limit is None:
+                return f.read()
+            data = f.read(limit + 1)  # it may have grown since fstat
+        if len(data) > limit:
+            raise TooBig(path)
+        return data
     except OSError:
         return None
     finally:
@@ -229,6 +250,44 @@ def _checked(name, data):
     return entries
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def nested_beyond(raw, depth=JSON_DEPTH):
+    """Whether brackets outside JSON strings nest deeper than depth: innermost pairs taken away a
+    level at a time, never recursion (json's scanner recurses, and a RecursionError deep in it may
+    come as a MemoryError). Unbalanced text is left to the parser to refuse."""
+    if raw.count(b"[") + raw.count(b"{") <= depth:
+        return False
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    for _ in range(depth):
+        brackets, taken = _INNERMOST.subn(b"", brackets)
+        if not brackets or not taken:
+            return False
+    return bool(_INNERMOST.search(brackets))
+
+
+def read_json(path):
+    """The JSON value of a regular file, or None: not there, not a regular file, a link. Raises
+    ValueError saying what is wrong: bigger than JSON_LIMIT, nested deeper than JSON_DEPTH, not JSON."""
+    try:
+        raw = read_regular(path, limit=JSON_LIMIT)
+    except TooBig:
+        raise ValueError(f"bigger than {JSON_LIMIT >> 20} MiB, more than such a file ever holds") from None
+    if raw is None:
+        return None
+    if nested_beyond(raw):
+        raise ValueError(f"JSON nested deeper than {JSON_DEPTH} levels")
+    try:
+        return json.loads(raw)
+    except RecursionError:  # the nesting check comes first
+        raise ValueError(f"JSON nested deeper than {JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+
+
 def records(prefix, strict=True):
     """[(file name, record, its checked paths_data entries)] of conda-meta/*.json; strict=False
     leaves out a record that is not what installers write instead of refusing it."""
@@ -239,16 +298,13 @@ def records(prefix, strict=True):
         return []
     out = []
     for name in names:
-        raw = read_regular(os.path.join(meta, name))
-        if raw is None:
-            continue
         try:
             try:
-                data = json.loads(raw)
+                data = read_json(os.path.join(meta, name))
             except ValueError as exc:
-                raise _bad(name, f"not JSON ({exc})") from None
-            except RecursionError:  # json's scanner stops at the interpreter's limit (this script reads alone)
-                raise _bad(name, "JSON nested deeper than Python reads") from None
+                raise _bad(name, str(exc)) from None
+            if data is None:
+                continue
             out.append((name, data, _checked(name, data)))
         except BadRecord:
             if strict:
@@ -290,12 +346,9 @@ def _cache_dirs(prefix, record):
 def _shipped(prefix, record):
     """{path: entry} of the package's own info/paths.json in the package cache; {} when gone."""
     for place in _cache_dirs(prefix, record):
-        raw = read_regular(os.path.join(place, "info", "paths.json"))
-        if raw is None:
-            continue
         try:
-            doc = json.loads(raw)
-        except (ValueError, RecursionError):
+            doc = read_json(os.path.join(place, "info", "paths.json"))
+        except ValueError:
             continue
         entries = doc.get("paths") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
@@ -630,12 +683,11 @@ def location(prefix, windows):
     """
     packed = os.path.join(prefix, RECORD_DIR, PACKED_FILE)
     for path, keys in ((packed, ("prefix",)), (os.path.join(prefix, RECORD_DIR, "record.json"), ("inputs", "prefix"))):
-        raw = read_regular(path)
         try:
-            value = json.loads(raw) if raw is not None else None
+            value = read_json(path)
             for key in keys:
                 value = value[key]
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError):
             continue
         if isinstance(value, str) and value:
             return value, path

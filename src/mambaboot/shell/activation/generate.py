@@ -37,8 +37,8 @@ def render(prefix: str, windows: bool, made: dict[str, bytes] | None = None) -> 
     made: shells(prefix, windows), made already."""
     scripts = dict(made) if made is not None else shells(prefix, windows)
     # the variables' fragments, and the script that writes them again from the environment's python
-    sources.check_data(prefix, envvars.data_files(prefix))
     try:
+        sources.check_data(prefix, envvars.data_files(prefix))
         fragments = envvars.fragments(prefix, envvars.FRAGMENTS[windows])
     except ValueError as exc:  # data conda could not read either (envvars.Broken), a value no shell can hold (NUL)
         raise VerifyError(str(exc)) from None
