@@ -13,16 +13,9 @@ import pytest
 from mambaboot.common.errors import UsageError
 from mambaboot.environment import condalock, lockfile, sbom
 from tests.support import condalockmodels
+from tests.test_lock import _meta
 
 PLATFORMS = ("win-64", "linux-64", "osx-arm64")
-
-
-def _meta(prefix: Path) -> set:
-    out = set()
-    for path in (prefix / "conda-meta").glob("*.json"):
-        rec = json.loads(path.read_text())
-        out.add((rec["name"], rec["version"], rec["build"], rec["sha256"]))
-    return out
 
 
 def _locked(text: str, platform: str) -> set:
