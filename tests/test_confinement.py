@@ -52,8 +52,8 @@ def _held(reliability, ok: bool) -> bool:
 # --------------------------------------------------------------------------- links inside an environment
 
 
-@pytest.mark.parametrize("command", ["activate-scripts", "adopt"])
-def test_a_linked_activate_d_gets_nothing_written_into_it(world, made_env, command, reliability):
+def _linked_activate_d(world, made_env):
+    """An environment whose etc/conda/activate.d is a link to a shared directory of the user's."""
     prefix = _env(world, made_env)
     shared = _shared_dir(world)
     hooks = prefix / "etc" / "conda" / "activate.d"
@@ -61,6 +61,12 @@ def test_a_linked_activate_d_gets_nothing_written_into_it(world, made_env, comma
         shutil.rmtree(hooks)
     hooks.parent.mkdir(parents=True, exist_ok=True)
     hooks.symlink_to(shared)
+    return prefix, shared, hooks
+
+
+@pytest.mark.parametrize("command", ["activate-scripts", "adopt"])
+def test_a_linked_activate_d_gets_nothing_written_into_it(world, made_env, command, reliability):
+    prefix, shared, hooks = _linked_activate_d(world, made_env)
     before = snapshot(shared)
     r = world.run(command, str(prefix), *(["--cache-dir", str(world.cache)] if command == "adopt" else []))
     _no_traceback(r)
@@ -70,13 +76,7 @@ def test_a_linked_activate_d_gets_nothing_written_into_it(world, made_env, comma
 
 
 def test_move_writes_nothing_into_a_linked_activate_d(world, made_env, reliability):
-    prefix = _env(world, made_env)
-    shared = _shared_dir(world)
-    hooks = prefix / "etc" / "conda" / "activate.d"
-    if hooks.exists():
-        shutil.rmtree(hooks)
-    hooks.parent.mkdir(parents=True, exist_ok=True)
-    hooks.symlink_to(shared)
+    prefix, shared, hooks = _linked_activate_d(world, made_env)
     before = snapshot(shared)
     r = world.run("move", str(prefix), str(world.envs / "moved"))
     _no_traceback(r)
