@@ -5,7 +5,7 @@ import shutil
 import signal
 import subprocess
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url

@@ -1,6 +1,8 @@
 import os
 
-from mambaboot.common import fsops, winsys
+from mambaboot.common import winsys
+
+from mambaboot.common.files import fsops
 from mambaboot.environment import cachelink
 
 

@@ -83,7 +83,7 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
     run is refused rather than holding it too. The lock file and the directory made for it go."""
     import threading
 
-    from mambaboot.common import fsops
+    from mambaboot.common.files import fsops
 
     path = str(tmp_path / "made" / "x.lock")
     real, opened, go = fsops._lock, threading.Event(), threading.Event()

@@ -260,7 +260,7 @@ def test_provision_refuses_a_record_whose_lock_leads_outside(world, made_env, re
 
 
 def test_a_root_never_leads_out(tmp_path):
-    from mambaboot.common.confined import Root
+    from mambaboot.common.files.confined import Root
     from mambaboot.common.errors import Escapes, NotRegular
 
     (tmp_path / "out").mkdir()
@@ -288,7 +288,7 @@ def test_a_root_never_leads_out(tmp_path):
 
 
 def test_a_replace_is_a_new_file_and_a_link_is_replaced_not_followed(tmp_path):
-    from mambaboot.common.confined import Root
+    from mambaboot.common.files.confined import Root
 
     shared = tmp_path / "cache-file"
     shared.write_text("the cache's\n")

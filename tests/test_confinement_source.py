@@ -1,5 +1,5 @@
 """Every file operation on an environment, a cache, a home or a user's directory goes through the
-confined layer (common/confined.py): the source is checked for the calls that would go around it."""
+confined layer (common/files/confined.py): the source is checked for the calls that would go around it."""
 
 import ast
 import sys
@@ -16,12 +16,12 @@ PATH_METHODS = {"write_text", "write_bytes", "read_text", "read_bytes"}  # pathl
 
 # The layer itself: the Root, and the primitives it is made of.
 LAYER = {
-    "common/confined.py": "the layer: a Root held by descriptor, every path below it resolved component by component",
-    "common/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree)",
-    "common/fsops.py": "lock files (O_NOFOLLOW, kept open while held) and the directories made for them",
-    "common/guarded.py": "deleting a directory only while it is the one checked: by descriptor and identity",
-    "common/noreplace.py": "a rename that never replaces (renameat2, link+unlink), on names its callers hold",
-    "common/filerewrite.py": "a user's own file (an rc file) rewritten from one read, never through a link at its name",
+    "common/files/confined.py": "the layer: a Root held by descriptor, every path below it resolved component by component",
+    "common/files/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree)",
+    "common/files/fsops.py": "lock files (O_NOFOLLOW, kept open while held) and the directories made for them",
+    "common/files/guarded.py": "deleting a directory only while it is the one checked: by descriptor and identity",
+    "common/files/noreplace.py": "a rename that never replaces (renameat2, link+unlink), on names its callers hold",
+    "common/files/filerewrite.py": "a user's own file (an rc file) rewritten from one read, never through a link at its name",
 }
 # The exceptions outside it, each with its reason.
 EXCEPTIONS = {
@@ -67,7 +67,7 @@ def around_the_layer(src: Path) -> list:
 
 
 def test_file_operations_go_through_the_confined_layer():
-    assert around_the_layer(SRC) == [], "use common/confined.py (a Root), or list the module with its reason"
+    assert around_the_layer(SRC) == [], "use common/files/confined.py (a Root), or list the module with its reason"
 
 
 def test_the_allow_lists_name_modules_that_exist_and_need_it():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 from mambaboot.common.errors import ObtainError
 from mambaboot.common.host import current
 from mambaboot.engine import micromamba

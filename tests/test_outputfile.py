@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot.common import outputfile
+from mambaboot.common.files import outputfile
 
 
 def _reader(path: Path):

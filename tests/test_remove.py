@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
@@ -59,8 +59,8 @@ def test_remove_handles_read_only_files_and_directories(world, channel, standin)
 @pytest.fixture(params=["one process", "two processes"])
 def halves(request, monkeypatch):
     """Trees as small as a test's are removed by one process; "two processes" halves them too
-    (common/removal.py), so both ways are checked on the same trees."""
-    from mambaboot.common import removal
+    (common/files/removal.py), so both ways are checked on the same trees."""
+    from mambaboot.common.files import removal
 
     monkeypatch.setattr(removal, "SPLIT_FROM", 0 if request.param == "two processes" else 10 ** 9)
     return request.param == "two processes"
@@ -154,7 +154,7 @@ def test_a_counted_remove_counts_what_a_measure_counts_and_never_follows_a_link(
 def test_the_halves_are_whole_subtrees_of_about_equal_weight(tmp_path):
     """The child gets whole subtrees (it removes them itself), about half of the files; what
     the halving went into stays this process's, removed once both are done."""
-    from mambaboot.common import removal
+    from mambaboot.common.files import removal
 
     tree = _tree(tmp_path / "tree", dirs=97, files=5)
     (tree / "top.txt").write_text("x")
@@ -380,7 +380,7 @@ def test_an_environment_left_in_place_while_asking_is_removed(world, channel, st
 def test_a_swap_between_the_comparison_and_the_rename_is_put_back(tmp_path, monkeypatch):
     """The narrowest window: the directory compared, then swapped just before the rename moves
     it aside. What was renamed is compared again, found foreign, and put back where it was."""
-    from mambaboot.common import guarded
+    from mambaboot.common.files import guarded
 
     env, other = tmp_path / "env", tmp_path / "other"
     for d in (env, other):
@@ -502,7 +502,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "conda-meta" / "history").write_text("")
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
-    from mambaboot.common import confined
+    from mambaboot.common.files import confined
 
     real_remove_any = confined.Root.remove_any
 

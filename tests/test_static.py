@@ -99,7 +99,7 @@ def test_imports_go_down_the_layers_only(tmp_path):
     assert upward_imports(SRC) == []
     # The check sees what it is for: an engine module reaching up into the pipeline.
     (tmp_path / "engine").mkdir()
-    (tmp_path / "engine" / "x.py").write_text("from mambaboot.pipeline.plan import Plan\nimport mambaboot.common.fsops\n")
+    (tmp_path / "engine" / "x.py").write_text("from mambaboot.pipeline.plan import Plan\nimport mambaboot.common.files.fsops\n")
     assert upward_imports(tmp_path) == ["engine/x.py imports mambaboot.pipeline.plan"]
 
 

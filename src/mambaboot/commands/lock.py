@@ -65,7 +65,7 @@ def format_for(output, given):
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from mambaboot.common import fsops, outputfile
+    from mambaboot.common.files import fsops, outputfile
     from mambaboot.common.errors import UsageError
 
     if args.output == outputfile.STDOUT:

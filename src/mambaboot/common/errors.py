@@ -22,7 +22,7 @@ TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we
 
 
 class Unconfined(TargetRefused, OSError):
-    """A path inside a confined root (common/confined.py) that cannot be used as asked: nothing was
+    """A path inside a confined root (common/files/confined.py) that cannot be used as asked: nothing was
     done to it. Also an OSError, so that code which passes over a file it cannot read passes over
     this one too."""
 

@@ -11,7 +11,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, jsontext
+from mambaboot.common import jsontext
+
+from mambaboot.common.files import confined
 from mambaboot.common.errors import Escapes, NotRegular, UntrustedInput
 
 # Sizes no genuine file of its kind comes near, and nesting none needs (conda-meta's deepest
@@ -31,7 +33,7 @@ def refuse(path: str, problem: str) -> UntrustedInput:
 
 
 def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = None):
-    """The file opened through the confined layer (common/confined.py), its refusals said as
+    """The file opened through the confined layer (common/files/confined.py), its refusals said as
     UntrustedInput: a regular file only, a fifo never waited on, and no link followed below a
     directory of ours. follow: a file the user named, read through its links as they meant it;
     top and rel: rel reached below top one component at a time."""

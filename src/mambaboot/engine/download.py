@@ -13,7 +13,9 @@ import urllib.parse
 import urllib.request
 from typing import Callable, Optional
 
-from mambaboot.common import confined, fsops, urlrule
+from mambaboot.common import urlrule
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 

@@ -9,7 +9,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common import confined, fsops, pathrules
+from mambaboot.common import pathrules
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child, signals

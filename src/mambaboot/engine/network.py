@@ -176,7 +176,7 @@ def engine_environ(s: Settings) -> dict[str, str]:
 def install_credentials(s: Settings, home: str) -> None:
     """The auth file where libmamba looks for it: the (private, deleted after the run) home."""
     if s.auth_file:
-        from mambaboot.common import confined
+        from mambaboot.common.files import confined
 
         data = confined.read_named(s.auth_file)
         with confined.Root.open(home) as private:

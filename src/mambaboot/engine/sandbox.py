@@ -10,7 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common import isolation
 
 
@@ -123,7 +123,7 @@ def stale_homes(tmp: str) -> list:
     home-*, reached through no link (tmp included), the user's own and holding MARKER (a regular
     file, the user's own too), whose lock file is missing or free. Anything else named so, a
     home-* of another user in a shared or linked tmp among them, is not ours to judge."""
-    from mambaboot.common import guarded
+    from mambaboot.common.files import guarded
 
     by_fd = fsops.BY_DESCRIPTOR
     try:
@@ -206,7 +206,7 @@ def _lock_state(tmp: str, fd, name: str) -> str:
 def remove_stale(stale: Stale) -> bool:
     """Delete a stale home (and its lock file) if it still is the one stale_homes() saw; False:
     it is not (replaced, or linked, meanwhile), and nothing of it was deleted."""
-    from mambaboot.common import guarded
+    from mambaboot.common.files import guarded
 
     if stale.seen is not None:
         try:

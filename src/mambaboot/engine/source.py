@@ -2,7 +2,7 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 from mambaboot.common.values import value
 
 

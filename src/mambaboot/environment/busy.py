@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 from mambaboot.common.errors import ShellContaminated, TargetRefused
 from mambaboot.environment import record
 

@@ -8,7 +8,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, winsys
+from mambaboot.common import winsys
+
+from mambaboot.common.files import confined, fsops
 
 
 def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:

@@ -17,7 +17,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, jsontext
+from mambaboot.common import jsontext
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.environment import record
 
 DIRECTORY = "environments"

@@ -23,7 +23,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.values import value
 
 FILE = ".condarc"
@@ -121,7 +121,8 @@ def _left(path: str, why: str, missing) -> tuple[tuple[str, ...], str]:
 
 def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     """Append the SETTINGS the file lacks (a user's own value of one always wins), or say why not."""
-    from mambaboot.common import filerewrite, untrusted
+    from mambaboot.common import untrusted
+    from mambaboot.common.files import filerewrite
     from mambaboot.common.errors import UntrustedInput
 
     every = [key for key, _, _ in SETTINGS]
@@ -161,7 +162,7 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
 
 def take_back(prefix: str, before: bytes) -> None:
     """Put PREFIX/.condarc back as it was (before: its bytes) when ensure() only appended to it."""
-    from mambaboot.common import filerewrite
+    from mambaboot.common.files import filerewrite
 
     path = os.path.join(prefix, FILE)
     try:

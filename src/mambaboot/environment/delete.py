@@ -8,14 +8,16 @@ half-working environment under its old name.
 
 Only the directory that was checked is deleted: the checks remember it by identity (its own,
 and its record's or conda-meta's), and the deletion acts on that identity, not on the name,
-which may have come to mean another directory while the user was asked (common/guarded.py).
+which may have come to mean another directory while the user was asked (common/files/guarded.py).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
-from mambaboot.common import confined, fsops, guarded, jsontext, noreplace, untrusted
+from mambaboot.common import jsontext, untrusted
+
+from mambaboot.common.files import confined, fsops, guarded, noreplace
 from mambaboot.common.errors import CrossesMount, TargetRefused
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
@@ -83,7 +85,7 @@ def _subdirs(path: str):
 
 def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
     """What was removed: the candidate's measurement, or else what was counted while deleting
-    (one walk instead of two: each file's lstat just before its unlink; common/removal.py halves
+    (one walk instead of two: each file's lstat just before its unlink; common/files/removal.py halves
     the work between two processes, so counting costs no more than `rm -rf` given two cores)."""
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None

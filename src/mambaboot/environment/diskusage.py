@@ -10,7 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
@@ -97,7 +97,7 @@ class Tally:
     as shared when it has another link. Files are counted as they are deleted, so a file's
     later links are known by identity (its link count drops as its links go); only a file seen
     with another link is known that way: a deleted file's inode number is soon reused.
-    state() and absorb(state) carry a second process's count over (common/removal.py).
+    state() and absorb(state) carry a second process's count over (common/files/removal.py).
 
     A file's identity is its inode number on the first device seen (a tree is nearly always
     on one), else (device, inode): an int is cheaper to make, hash and send than a tuple."""

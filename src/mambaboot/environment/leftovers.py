@@ -18,7 +18,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"

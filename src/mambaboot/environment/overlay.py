@@ -13,7 +13,7 @@ import shutil
 import stat
 from collections.abc import Sequence
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.values import value
 

@@ -23,7 +23,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")

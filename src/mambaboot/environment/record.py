@@ -12,7 +12,8 @@ import os
 import stat
 
 from mambaboot import __version__
-from mambaboot.common import confined, fsops, jsontext, untrusted
+from mambaboot.common import jsontext, untrusted
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"

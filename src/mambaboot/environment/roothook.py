@@ -32,7 +32,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import Escapes
 
 NAME = "~mambaboot-root"  # `~`: after the packages' hooks on activation, before them on deactivation

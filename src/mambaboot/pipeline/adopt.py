@@ -17,7 +17,9 @@ import contextlib
 import os
 import stat
 
-from mambaboot.common import confined, fsops, pathrules, values, winsys
+from mambaboot.common import pathrules, values, winsys
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -187,7 +189,7 @@ def _is_dir(root: confined.Root, rel: str) -> bool:
 
 
 def _regular_file_bytes(path: str) -> bytes | None:
-    from mambaboot.common import filerewrite
+    from mambaboot.common.files import filerewrite
 
     try:
         return filerewrite.Read(path).data

@@ -11,7 +11,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, pathrules, winsys
+from mambaboot.common import pathrules, winsys
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter

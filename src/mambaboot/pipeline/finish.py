@@ -9,7 +9,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, untrusted
+from mambaboot.common import untrusted
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value

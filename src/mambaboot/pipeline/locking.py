@@ -5,7 +5,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import fsops, untrusted
+from mambaboot.common import untrusted
+
+from mambaboot.common.files import fsops
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter

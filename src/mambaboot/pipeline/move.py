@@ -8,7 +8,7 @@ scripts, verification exactly as after create). Only when that passed is a copie
 deleted (environment/delete.py delete_moved). A failure after the rename puts the environment
 back where it was; a failed copy is deleted and the source kept.
 
-Neither rename ever replaces what is at its target (common/noreplace.py): a DST that another
+Neither rename ever replaces what is at its target (common/files/noreplace.py): a DST that another
 run or the user made after the check is left as it is and the move refused. Both places are
 claimed for the whole run (environment/busy.py: a create, move or remove of either is refused
 meanwhile), and what a killed move left at either is settled first (environment/leftovers.py,
@@ -24,7 +24,9 @@ import errno
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from mambaboot.common import fsops, noreplace, pathrules
+from mambaboot.common import pathrules
+
+from mambaboot.common.files import fsops, noreplace
 from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import resolve_cache_dir
@@ -187,7 +189,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
 
 def _forget_pack_note(prefix: str) -> None:
-    from mambaboot.common import confined
+    from mambaboot.common.files import confined
 
     try:
         with confined.Root.open(prefix) as root:

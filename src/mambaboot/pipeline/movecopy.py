@@ -11,7 +11,7 @@ it DST, never replacing anything that appeared there meanwhile.
   waiting on a fifo); a fifo, socket or device in the environment is named and nothing is done.
   Hard links within the environment stay hard links.
 - Complete and compared with the source, it is renamed to DST with a rename that never
-  replaces (common/noreplace.py): a DST made meanwhile by another run or by the user is left as
+  replaces (common/files/noreplace.py): a DST made meanwhile by another run or by the user is left as
   it is, the copy deleted, and the move refused.
 """
 
@@ -24,7 +24,9 @@ import stat
 import sys
 from typing import Dict, List, Tuple
 
-from mambaboot.common import fsops, jsontext, noreplace
+from mambaboot.common import jsontext
+
+from mambaboot.common.files import fsops, noreplace
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human

@@ -22,7 +22,9 @@ Settling, for the journal found in directory L:
 import os
 from typing import Any, Dict, List, Optional
 
-from mambaboot.common import confined, fsops, jsontext
+from mambaboot.common import jsontext
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.environment import busy, delete, leftovers, record
 from mambaboot.relocate import rewrite, scan

@@ -21,7 +21,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common import confined, fsops, outputfile
+from mambaboot.common.files import confined, fsops, outputfile
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value

@@ -15,7 +15,9 @@ import shutil
 from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-from mambaboot.common import confined, fsops, untrusted, winsys
+from mambaboot.common import untrusted, winsys
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
 from mambaboot.relocate import scan

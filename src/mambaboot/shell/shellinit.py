@@ -26,7 +26,9 @@ import os
 import re
 from typing import List, Mapping, Optional, Tuple
 
-from mambaboot.common import confined, filerewrite, fsops, winsys
+from mambaboot.common import winsys
+
+from mambaboot.common.files import confined, filerewrite, fsops
 from mambaboot.common.values import value
 
 _START = re.compile(r"^\s*(?:#\s*>>>\s*(?P<a>conda|mamba) initialize\s*>>>|#region (?P<b>conda|mamba) initialize)\s*$")

@@ -30,7 +30,9 @@ lines doctor recognises and the way to fix them.
 import os
 import tempfile
 
-from mambaboot.common import confined, fsops, isolation
+from mambaboot.common import isolation
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.shell.activation import environ
 from mambaboot.shell import quoting
 

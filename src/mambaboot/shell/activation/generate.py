@@ -9,7 +9,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import confined, fsops, packagedata
+from mambaboot.common import packagedata
+
+from mambaboot.common.files import confined, fsops
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources

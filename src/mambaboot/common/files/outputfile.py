@@ -18,7 +18,7 @@ import re
 import stat
 import sys
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 
 STDOUT = "-"
 FILE, STREAM, DESCRIPTOR = "file", "stream", "descriptor"
@@ -80,7 +80,7 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, mo
         elif replace:
             confined.rename_beside(staged, where)
         else:
-            from mambaboot.common import noreplace
+            from mambaboot.common.files import noreplace
 
             noreplace.rename_file(staged, where)
         return where

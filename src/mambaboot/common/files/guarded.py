@@ -9,7 +9,7 @@ marker), and the deletion acts on that identity only.
 
 On POSIX the directory is opened relative to its parent's descriptor without following a link,
 compared, renamed aside inside that parent, and what was renamed compared again before anything
-in it is deleted, by descriptor (common/removal.py). Elsewhere (Windows: no dir_fd, no
+in it is deleted, by descriptor (common/files/removal.py). Elsewhere (Windows: no dir_fd, no
 O_NOFOLLOW) the same comparisons are made by path just before the rename and just after it.
 """
 
@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common import fsops, removal
+from mambaboot.common.files import fsops, removal
 from mambaboot.common.errors import CrossesMount, TargetRefused
 
 

@@ -13,8 +13,8 @@ import os
 import stat
 import sys
 
-from mambaboot.common import confined
-from mambaboot.common.removal import (BY_DESCRIPTOR, DIRECTORY_FLAGS, listing, remove_contents,  # noqa: F401
+from mambaboot.common.files import confined
+from mambaboot.common.files.removal import (BY_DESCRIPTOR, DIRECTORY_FLAGS, listing, remove_contents,  # noqa: F401
                                       remove_dir, unlink_at)
 
 
@@ -324,7 +324,7 @@ def remove_tree(path: str, tally=None, expected: tuple | None = None) -> None:
     """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
     followed; read-only files (common on Windows) are made writable first. tally: told the
     lstat of each file (not directory) before it goes (tally.add), so a caller can count what
-    it deletes (common/removal.py says what else it must offer, for a second process's share).
+    it deletes (common/files/removal.py says what else it must offer, for a second process's share).
     expected: the identity the directory had when this run made it (make_dir); anything else at
     path now (another run's result, the user's directory) raises NotTheSame and is left alone:
     checked on the opened directory itself where POSIX allows, so no swap between the check and

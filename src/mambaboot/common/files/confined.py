@@ -37,7 +37,7 @@ import os
 import stat
 import sys
 
-from mambaboot.common import removal
+from mambaboot.common.files import removal
 from mambaboot.common.errors import Escapes, NotRegular
 
 _WINDOWS = sys.platform == "win32"

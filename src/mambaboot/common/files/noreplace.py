@@ -22,7 +22,7 @@ import errno
 import os
 import sys
 
-from mambaboot.common import fsops
+from mambaboot.common.files import fsops
 
 _AT_FDCWD = -100  # linux/fcntl.h
 _RENAME_NOREPLACE = 1  # linux/fs.h

@@ -12,7 +12,7 @@
   half-way through such a write. Not so a file of an environment (keep_links=False): its other
   links are the package cache's, which must never change with it, so it always gets a new file.
 - Only a regular file is read, never waited on (a fifo), never through a link at its name
-  (common/confined.py).
+  (common/files/confined.py).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -21,7 +21,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common import confined, fsops
+from mambaboot.common.files import confined, fsops
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
