@@ -97,8 +97,8 @@ def test_condas_and_mambas_activation_set_what_mambaboots_sets(world, channel, s
     assert got == _differences(shell, prefix, world.root)
 
 
-def test_the_guide_names_every_difference_that_remains():
-    section = (REPO / "docs" / "guide.md").read_text().split("**What remains different.**", 1)[1].split("\n\n", 2)[1]
+def test_the_reference_names_every_difference_that_remains():
+    section = (REPO / "docs" / "reference.md").read_text().split("**What remains different.**", 1)[1].split("\n\n", 2)[1]
     named = set(re.findall(r"`([A-Z_][A-Z0-9_]*)`", "\n".join(line.split("|")[1] for line in section.splitlines()
                                                                    if line.startswith("| `"))))
     here = Path("/p/envs/proj")

@@ -44,6 +44,7 @@ ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "output": ("text",), "json-
            "windows-ci": ("bat", "powershell")}
 MUST_BE_MARKED = ("sh", "bash", "console", "bat", "powershell", "json")
 GUIDE = REPO / "docs" / "guide.md"
+REFERENCE = REPO / "docs" / "reference.md"
 # The Windows-layout environment the wine blocks see (tests/support/winenv.py writes it).
 WINE_PREFIX_DOC = "D:\\dev\\Anaconda\\envs\\py_3_12"
 
@@ -269,9 +270,45 @@ def _headings(page) -> set:
     return found
 
 
+LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+SECTION_REF = re.compile(r"§(\d+(?:\.\d+)?)")
+
+
+def _prose_lines(text: str):
+    """(line number, line) of the lines outside fenced blocks."""
+    fenced = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            yield n, line
+
+
+def _unlinked_section_refs(doc) -> List[str]:
+    """Each § reference that is not the text of a link to a heading of that number."""
+    bad = []
+    for n, line in _prose_lines(doc.read_text(encoding="utf-8")):
+        for text, target in LINK.findall(line):
+            anchor = target.partition("#")[2]
+            for number in SECTION_REF.findall(text):
+                if not anchor.startswith(number.replace(".", "") + "-"):
+                    bad.append(f"{doc.name}:{n}: §{number} links to #{anchor}")
+        for number in SECTION_REF.findall(LINK.sub("", line)):
+            bad.append(f"{doc.name}:{n}: §{number} is not a link")
+    return bad
+
+
+def test_the_section_reference_check_sees_what_it_must(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("## 2. Two\n\nsee [§2](#2-two), [guide §3.1](guide.md#31-x) and §4\n"
+                    "and [§5.2](#21-wrong)\n```text\n§9 in a block\n```\n")
+    assert _unlinked_section_refs(page) == ["page.md:3: §4 is not a link", "page.md:4: §5.2 links to #21-wrong"]
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_cross_references_lead_somewhere(doc):
-    """Every link to a file of this repository leads to one, and its #anchor to a heading there."""
+    """Every link to a file of this repository leads to one, and its #anchor to a heading there;
+    every § reference is a link to the section of that number."""
     text = doc.read_text()
     for target in re.findall(r"\]\(([^)\s]+)\)", text):
         if re.match(r"[a-z]+:", target):
@@ -281,10 +318,20 @@ def test_cross_references_lead_somewhere(doc):
         assert page.exists(), f"{doc.name}: link to {target}: no such file"
         if anchor:
             assert anchor in _headings(page), f"{doc.name}: link to {target}, which is no heading"
-    numbers = {m for line in text.splitlines() if line.startswith("#") for m in re.findall(r"^#+ (\d+(?:\.\d+)?)[. ]", line)}
-    if doc == GUIDE:
-        for ref in re.findall(r"§(\d+(?:\.\d+)?)", text):
-            assert ref in numbers, f"guide.md: §{ref} names no section"
+    assert _unlinked_section_refs(doc) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_powershell_block_parses_as_windows_powershell(doc):
+    """A PowerShell example must be PowerShell: parsed with the real grammar, and in Windows
+    PowerShell 5.1's syntax (no pipeline chains, which only PowerShell 7 has)."""
+    from tests.support import pwsh
+
+    for b in blocks(doc.read_text(encoding="utf-8")):
+        if b.lang == "powershell":
+            tree = pwsh.parse(b.code.encode("utf-8"))
+            code = pwsh.code_only(tree)
+            assert "&&" not in code and "||" not in code, f"{doc.name}:{b.line}: && or || needs PowerShell 7"
 
 
 # -- the command reference is complete --------------------------------------------------------
@@ -308,9 +355,9 @@ def _commands():
 
 
 def test_the_reference_names_every_command_and_every_option():
-    reference = _section(GUIDE.read_text(), re.compile(r"^## 5\. "))
+    reference = _section(REFERENCE.read_text(), re.compile(r"^## 3\. Commands"))
     for name, parser in _commands().items():
-        text = _section(reference, re.compile(rf"^### 5\.\d+ `mambaboot {re.escape(name)}`"))
+        text = _section(reference, re.compile(rf"^### 3\.\d+ `mambaboot {re.escape(name)}`"))
         for action in parser._actions:
             for option in action.option_strings:
                 if option in ("-h", "--help"):
@@ -321,11 +368,11 @@ def test_the_reference_names_every_command_and_every_option():
 def test_the_reference_lists_every_exit_code_and_environment_variable():
     from mambaboot.common.errors import EXIT_CODES
 
-    reference = _section(GUIDE.read_text(), re.compile(r"^## 5\. "))
-    codes = _section(reference, re.compile(r"^### 5\.\d+ Exit codes"))
+    reference = _section(REFERENCE.read_text(), re.compile(r"^## 3\. Commands"))
+    codes = _section(reference, re.compile(r"^### 3\.\d+ Exit codes"))
     for code, _ in EXIT_CODES + ((143, ""),):
         assert re.search(rf"^\| {code}\b", codes, re.M), f"exit code {code} is missing"
-    variables = _section(reference, re.compile(r"^### 5\.\d+ Environment variables"))
+    variables = _section(reference, re.compile(r"^### 3\.\d+ Environment variables"))
     source = "\n".join(p.read_text() for p in (REPO / "src" / "mambaboot").rglob("*.py"))
     read = set(re.findall(r"(?<![A-Za-z0-9_])MAMBABOOT_[A-Z_]+", source)) | {"PY_ENVS", "CONDA_PKGS_DIRS"}
     for name in sorted(read):
@@ -333,9 +380,9 @@ def test_the_reference_lists_every_exit_code_and_environment_variable():
 
 
 def test_every_upstream_behaviour_names_tests_that_exist():
-    """Guide 7.5: each behaviour relied on from upstream names the tests that fail when we get it
+    """Reference §5: each behaviour relied on from upstream names the tests that fail when we get it
     wrong (or says why none runs here); a renamed or deleted test must not leave the row naming it."""
-    section = _section(GUIDE.read_text(encoding="utf-8"), re.compile(r"^### 7\.5 "))
+    section = _section(REFERENCE.read_text(encoding="utf-8"), re.compile(r"^## 5\. Upstream behaviours"))
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| behaviour")]
     assert len(rows) >= 10, "the table was not read"
     sources = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("*.py")}
@@ -346,4 +393,73 @@ def test_every_upstream_behaviour_names_tests_that_exist():
         assert named or "not exercised here" in column, f"names no test: {row[:120]}"
         for file, name in named:
             text = sources.get(file, "") if file else everywhere
-            assert re.search(rf"^\s*def {name}\(", text, re.M), f"guide 7.5 names {file or ''}::{name}, which does not exist"
+            assert re.search(rf"^\s*def {name}\(", text, re.M), f"reference §5 names {file or ''}::{name}, which does not exist"
+
+
+# -- the field guide keeps the field notes' facts -------------------------------------------------
+
+# Commands, messages, registry values, names and statements as the field notes have them, word
+# for word: the guide is their rewrite, so each must be findable in it as the notes wrote it.
+FIELD_NOTES = (
+    "Micromamba_bootstrap.bat my_env 3.12",
+    'micromamba.exe create -p "%ENV_PREFIX%" python=3.12 mamba conda',
+    'call "%ENV_PREFIX%\\condabin\\mamba.bat" activate',
+    "mamba install numpy scipy",
+    "DRIVE:\\path\\to\\envs\\my_env_3_12",
+    "micromamba.exe activate <PREFIX>",
+    "micromamba.exe activate --help",
+    "critical libmamba Shell not initialized",
+    "'micromamba' is running as a subprocess and can't modify the parent shell.",
+    "Thus you must initialize your shell before using activate and deactivate.",
+    '$ eval "$(micromamba.exe shell hook --shell )"',
+    "To automatically initialize all future () shells, run:",
+    "$ micromamba shell init --shell  --root-prefix=~/.local/share/mamba",
+    "$ micromamba shell reinit --shell",
+    "Otherwise, this may be an issue. In the meantime you can run commands. See:",
+    "$ micromamba run --help",
+    "Supported shells are {bash, zsh, csh, posix, xonsh, cmd.exe, powershell, fish, nu}.",
+    "micromamba shell init --shell {SUPPORTED_SHELL} --root-prefix=~/.local/share/mamba",
+    "micromamba shell init --shell cmd.exe --root-prefix=~/.local/share/mamba",
+    "micromamba shell hook --shell cmd.exe --root-prefix={PREFIX}",
+    "micromamba shell activate --shell cmd.exe -p {PREFIX}",
+    "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\FileSystem]",
+    '"LongPathsEnabled"=dword:00000001',
+    "[HKEY_CURRENT_USER\\SOFTWARE\\Microsoft\\Command Processor]",
+    '"AutoRun"="G:\\dev\\Anaconda\\envs\\py\\condabin\\mamba_hook.bat"',
+    "regedit.exe",
+    "reg.exe",
+    "{PREFIX}\\Scripts",
+    "{PREFIX}\\condabin",
+    "{env_root}/condabin",
+    "{env_root}\\Scripts",
+    "{env_root}\\Library\\bin",
+    "mamba_hook.bat",
+    "get_sed.bat",
+    "install.bat",
+    "install.ps1",
+    "MAMBA_ROOT_PREFIX",
+    "MAMBA_EXE",
+    "is determined by *Path* order and *Path* resolution protocol",
+    "While Linux distros commonly have a system Python installed, Windows does not.",
+    "Micromamba is a subproject of the Mamba project.",
+    "provides virtually no guidance",
+    "this directory generally houses executables of installed package managers (conda, mamba, pip, wheel, etc.)",
+    "no global variables or registry entries are modified",
+    "uses only `cmd.exe` batch syntax - no PowerShell dependency",
+    "environment can be reproduced entirely from script and version specifications",
+    "No Python environment switching in spawn child shells.",
+    "At most one environment per shell",
+    "fail rather loudly",
+    "Define essential variables manually.",
+    "Micromamba is an excellent bootstrapper but an unreliable manager.",
+    "https://github.com/mamba-org/micromamba-releases",
+    "https://mamba.readthedocs.io/en/latest/installation/micromamba-installation.html",
+    "https://github.com/mamba-org/mamba",
+    "https://github.com/pchemguy/Field-Notes/tree/main/03-python-env-windows",
+)
+
+
+def test_the_guide_holds_the_field_notes_facts_word_for_word():
+    text = " ".join(GUIDE.read_text(encoding="utf-8").split())  # prose is wrapped anywhere
+    missing = [fact for fact in FIELD_NOTES if " ".join(fact.split()) not in text]
+    assert not missing, "the guide lost these facts of the field notes:\n" + "\n".join(missing)

@@ -1,5 +1,5 @@
 """Each command's --help lists the exit codes that command can end with, and only those:
-the ones the guide's exit-code table (§5.14) says come "from" it."""
+the ones the reference's exit-code table (docs/reference.md, §3.14) says come "from" it."""
 
 import re
 import subprocess
@@ -13,9 +13,9 @@ COMMANDS = sorted(n.replace("_", "-") for n in NAMES)
 
 
 def _guide_codes() -> dict:
-    """command -> the exit codes §5.14 of the guide lists for it (143 and 129 are told with 130)."""
-    text = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
-    table = text.split("### 5.14 Exit codes", 1)[1].split("\n### ", 1)[0]
+    """command -> the exit codes the reference's table lists for it (143 and 129 are told with 130)."""
+    text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    table = text.split("### 3.14 Exit codes", 1)[1].split("\n### ", 1)[0]
     found = {c: set() for c in COMMANDS}
     for m in re.finditer(r"^\| (\d+) \|.*\| ([^|]+) \|$", table, re.M):
         code, origin = int(m.group(1)), m.group(2)
@@ -32,11 +32,11 @@ EVERY_COMMANDS = set.intersection(*OWN_CODES.values())
 def _section_codes() -> dict:
     """command -> the codes its reference section's "Exit codes:" paragraph names (§ references
     and the interrupted pair 130/143, told as 130, aside)."""
-    text = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
     found = {}
-    for m in re.finditer(r"^### 5\.\d+ `mambaboot ([a-z-]+)`\n(.*?)(?=^### )", text, re.M | re.S):
+    for m in re.finditer(r"^### 3\.\d+ `mambaboot ([a-z-]+)`\n(.*?)(?=^##+ )", text, re.M | re.S):
         paragraph = m.group(2).split("\nExit codes:", 1)[1].split("\n\n", 1)[0]
-        words = re.sub(r"§[\d.]+|/143|/129", "", paragraph)
+        words = re.sub(r"\[[^\]]*§[\d.]+\]\([^)]*\)|§[\d.]+|/143|/129", "", paragraph)
         found[m.group(1)] = {int(n) for n in re.findall(r"(?<![\w.-])(\d{1,3})(?![\w.])", words)}
     return found
 
@@ -52,15 +52,15 @@ def _codes(text: str) -> dict:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^ +(\d+)  (.*)$", table, re.M)}
 
 
-def test_the_guide_table_is_read():
+def test_the_reference_table_is_read():
     assert OWN_CODES["create"] == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 141} and OWN_CODES["lock"] == {0, 1, 2, 5, 6, 9, 130, 141}
 
 
-def test_the_guide_says_once_which_codes_every_command_has():
-    text = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+def test_the_reference_says_once_which_codes_every_command_has():
+    text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
     bullet = text.split("- **Exit codes** every command can end with:", 1)[1].split("\n- ", 1)[0]
     assert EVERY_COMMANDS == {0, 1, 2, 9, 130, 141}
-    assert {int(n) for n in re.findall(r"\b(\d+)\b", re.sub(r"§5.14|/143|/129", "", bullet))} == EVERY_COMMANDS
+    assert {int(n) for n in re.findall(r"\b(\d+)\b", re.sub(r"\[§3.14\]\([^)]*\)|/143|/129", "", bullet))} == EVERY_COMMANDS
 
 
 @pytest.mark.parametrize("command", sorted(OWN_CODES))

@@ -1,4 +1,4 @@
-"""Upstream behaviours the stand-in reproduces (see docs/guide.md, "Upstream behaviours we depend on").
+"""Upstream behaviours the stand-in reproduces (see docs/reference.md, "Upstream behaviours we depend on").
 
 Each test runs the real `mambaboot` against a stand-in that behaves like the named micromamba
 release, and a control shows that the stand-in really has the behaviour (the trap is armed).
