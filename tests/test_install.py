@@ -1,7 +1,7 @@
 """The README's install lines, each run from (a copy of) this checkout into a temporary place
 with no network, then the installed command run as the README says: `--version`, and the
-README's try-out example (create, activate, python, deactivate, remove) with `mambaboot` being
-that command, called by its path (nothing activated, nothing added to PATH), in a directory
+README's try-out example (create, activate, python, deactivate, remove) with that command in
+place of `python3 mambaboot.pyz`, as the README says an installed mambaboot does the same, called by its path (nothing activated, nothing added to PATH), in a directory
 holding what `tools/tryout.py` prepares (the suite's channel and stand-in; tests/test_readme.py
 runs the preparation itself). The build backend comes from tools/test.py's wheelhouse."""
 
@@ -67,8 +67,8 @@ def _use(command: List[str], world, channel, standin) -> None:
     (prepared / "channel").symlink_to(channel.replace("file://", "", 1))
     (prepared / "micromamba").symlink_to(standin)
     example = tryout_example()
-    assert re.findall(r"^mambaboot (\w+)", example, re.M) == ["create", "remove"], example
-    script = re.sub(r"^mambaboot ", " ".join(map(shlex.quote, command)) + " ", example, flags=re.M)
+    assert re.findall(r"^python3 mambaboot\.pyz (\w+)", example, re.M) == ["create", "remove"], example
+    script = re.sub(r"^python3 mambaboot\.pyz ", " ".join(map(shlex.quote, command)) + " ", example, flags=re.M)
     proc = subprocess.run(["bash", "-euc", script], cwd=str(world.envs), env=world.env,
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
@@ -97,14 +97,14 @@ def test_uv_tool_install(checkout, world, channel, standin, tmp_path):
 
 def test_a_plain_venv(checkout, world, channel, standin, tmp_path):
     line = readme_install_line("a plain venv")
-    assert line == "python3 -m venv .venv && .venv/bin/python -m pip install ."
+    assert line == "python3 -m venv mambaboot-venv && mambaboot-venv/bin/python -m pip install ."
     # python3 is the interpreter mambaboot runs on
     shim = tmp_path / "python-bin"
     shim.mkdir()
     (shim / "python3").symlink_to(RUNTIME_PYTHON)
     env = _offline_env(world, tmp_path)
     _install(line, checkout, {**env, "PATH": f"{shim}:{env['PATH']}"})
-    _use([str(checkout / ".venv" / "bin" / "mambaboot")], world, channel, standin)
+    _use([str(checkout / "mambaboot-venv" / "bin" / "mambaboot")], world, channel, standin)
 
 
 def test_the_zipapp(checkout, world, channel, standin, tmp_path):
@@ -117,15 +117,15 @@ def test_the_zipapp(checkout, world, channel, standin, tmp_path):
 
 def test_a_stale_pythonhome_kills_the_console_script_and_the_documented_command_survives(checkout, world, tmp_path):
     """pip's launcher starts Python without -E, so a stale PYTHONHOME kills `mambaboot` before our
-    code runs; the guide's command (the script's own interpreter with -E) still runs doctor."""
-    guide = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
-    documented = re.search(r'^("\$\(sed .*-E -m mambaboot doctor)$', guide, re.M).group(1)
+    code runs; the reference's command (the script's own interpreter with -E) still runs doctor."""
+    reference = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    documented = re.search(r'^("\$\(sed .*-E -m mambaboot doctor)$', reference, re.M).group(1)
     shim = tmp_path / "python-bin"
     shim.mkdir()
     (shim / "python3").symlink_to(RUNTIME_PYTHON)
     env = _offline_env(world, tmp_path)
     _install(readme_install_line("a plain venv"), checkout, {**env, "PATH": f"{shim}:{env['PATH']}"})
-    bin_dir = checkout / ".venv" / "bin"
+    bin_dir = checkout / "mambaboot-venv" / "bin"
     stale = {**world.env, "PATH": f"{bin_dir}:{world.env['PATH']}", "PYTHONHOME": str(tmp_path / "gone")}
     dead = subprocess.run(["mambaboot", "doctor"], env=stale, capture_output=True, text=True)
     assert dead.returncode != 0 and "encodings" in dead.stderr and "doctor:" not in dead.stdout

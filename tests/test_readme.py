@@ -135,7 +135,8 @@ def _tryout_env(world, bindir: Path) -> dict:
 
 def test_the_readme_tryout_runs_as_written(world, tmp_path):
     """Every runnable block of the README, joined as one shell session, from a checkout with
-    nothing prepared: the try-out makes its channel and engine, and says the engine is a stand-in;
+    nothing prepared and nothing installed: the try-out makes its channel, engine and zipapp, and
+    says the engine is a stand-in;
     create, activation, python, deactivation and remove work; HOME and the rest of the machine
     stay as they were."""
     clone = _checkout(tmp_path)
@@ -153,7 +154,9 @@ def test_the_readme_tryout_runs_as_written(world, tmp_path):
     # the activated environment's python, found through PATH, is the new environment's
     assert lines[-1] == str(tryout / "demo_3_11"), proc.stdout
     assert not (tryout / "demo_3_11").exists()  # removed
-    assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "micromamba"]
+    assert any("tryout/mambaboot.pyz: this checkout's mambaboot as one file" in x for x in lines), proc.stdout
+    assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "mambaboot.pyz", "mambaboot.pyz.sha256",
+                                                        "micromamba"]
     assert world.outside() == before
 
 
@@ -199,7 +202,7 @@ def test_the_reliability_page_names_the_rows_the_suite_prints():
 
 
 def test_tryout_never_takes_over_a_venv_it_did_not_make(tmp_path):
-    """A .venv/ of the user's (the README's plain-venv install) has no stamp of the test command:
+    """A .venv/ of the user's has no stamp of the test command:
     the try-out installs into its own directory instead of turning it into an editable install."""
     from tools import tryout
 

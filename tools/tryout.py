@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH]`.
 
-Writes DIR/channel, a local conda channel, and DIR/micromamba, the engine `create` runs, so
-that `mambaboot create ... --channel "file://$PWD/channel" --micromamba ./micromamba` works in
-DIR with no network. Both are the test suite's own fixtures, made the way the suite makes them:
+Writes DIR/channel, a local conda channel, DIR/micromamba, the engine `create` runs, and
+DIR/mambaboot.pyz, this checkout's mambaboot as a zipapp, so that `python3 mambaboot.pyz create
+... --channel "file://$PWD/channel" --micromamba ./micromamba` works in DIR with no network and
+no install. The channel and the engine are the test suite's own fixtures, made the way the suite
+makes them:
 
 - the channel (tests/support/channel.py): a linux-64 channel in the real package format whose
   python is this machine's Debian python3.11 (statically linked and relocatable), with the
@@ -16,9 +18,10 @@ DIR with no network. Both are the test suite's own fixtures, made the way the su
 What it installs: Debian's python3.11 and python3-venv with apt-get when missing (as the test
 command does), and a virtual environment of its own, .tryout-venv/, with the project's test
 extra, py-rattler among it (the test command's .venv/ is reused when that made it: a .venv/ of
-yours, such as the README's plain-venv install, is never touched). That install is the one step
-that needs the network; once it exists, everything here runs offline. Linux only, as the
-channel's python is.
+yours is never touched). That install is the one step that needs the network; once it exists,
+everything here runs offline. The channel's repackaged python is cached where the test suite
+caches it ($TMPDIR/mambaboot-test-cache, or MAMBABOOT_TEST_CACHE). Linux only, as the channel's
+python is.
 """
 
 import argparse
@@ -80,13 +83,15 @@ def _copy_micromamba(source: Path, dest: Path) -> str:
 
 
 def prepare(target: Path, micromamba) -> None:
-    """Write target/channel and target/micromamba; runs in the chosen venv (py-rattler)."""
+    """Write target/channel, target/micromamba and target/mambaboot.pyz; runs in the chosen venv
+    (py-rattler)."""
     sys.path.insert(0, str(REPO))
     from tests.support.channel import PY_XY, build_channel
     from tests.support.micromamba_standin import VERSION, make_standin
+    from tools.build_zipapp import build as build_zipapp
 
-    channel, engine = target / "channel", target / "micromamba"
-    for path in (channel, engine):
+    channel, engine, zipapp = target / "channel", target / "micromamba", target / "mambaboot.pyz"
+    for path in (channel, engine, zipapp):
         if os.path.lexists(path):
             _fail(f"{path} exists: give a new DIR (this command replaces nothing)")
     target.mkdir(parents=True, exist_ok=True)
@@ -101,6 +106,9 @@ def prepare(target: Path, micromamba) -> None:
     build_channel(channel)
     print(f"{WHO}: {_show(channel)}: a local linux-64 channel: python (this machine's python{PY_XY}, repackaged), "
           "and the test suite's stand-in conda and mamba (tests/support/channel.py)")
+    build_zipapp(zipapp)
+    print(f"{WHO}: {_show(zipapp)}: this checkout's mambaboot as one file (tools/build_zipapp.py); "
+          "run it with python3, or use your installed mambaboot instead")
 
 
 def main(argv=None) -> None:
