@@ -321,17 +321,35 @@ def test_cross_references_lead_somewhere(doc):
     assert _unlinked_section_refs(doc) == []
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
-def test_every_powershell_block_parses_as_windows_powershell(doc):
-    """A PowerShell example must be PowerShell: parsed with the real grammar, and in Windows
-    PowerShell 5.1's syntax (no pipeline chains, which only PowerShell 7 has)."""
+def _powershell_problem(code: str) -> Optional[str]:
+    """Why code is not Windows PowerShell 5.1 (parsed with the real grammar; pipeline chains,
+    `&&` and `||`, exist only from PowerShell 7), or None."""
     from tests.support import pwsh
 
+    try:
+        tree = pwsh.parse(code.encode("utf-8"))
+    except AssertionError as exc:
+        return str(exc)
+    text = pwsh.code_only(tree)
+    return "&& or || needs PowerShell 7" if "&&" in text or "||" in text else None
+
+
+def test_the_powershell_check_sees_what_it_must():
+    assert _powershell_problem(". 'D:\\envs\\py\\.mambaboot\\activate.ps1'\npython -V") is None
+    assert _powershell_problem("python -V; if ($LASTEXITCODE) { exit 1 }") is None
+    assert _powershell_problem("python -V && mamba --version") == "&& or || needs PowerShell 7"
+    assert _powershell_problem("Write-Output '&& in a string is text'") is None
+    assert "does not parse" in _powershell_problem("if (")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_powershell_block_parses_as_windows_powershell(doc):
+    """A PowerShell example must be PowerShell: parsed with the real grammar, in Windows
+    PowerShell 5.1's syntax."""
     for b in blocks(doc.read_text(encoding="utf-8")):
         if b.lang == "powershell":
-            tree = pwsh.parse(b.code.encode("utf-8"))
-            code = pwsh.code_only(tree)
-            assert "&&" not in code and "||" not in code, f"{doc.name}:{b.line}: && or || needs PowerShell 7"
+            problem = _powershell_problem(b.code)
+            assert problem is None, f"{doc.name}:{b.line}: {problem}"
 
 
 # -- the command reference is complete --------------------------------------------------------
