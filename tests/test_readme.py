@@ -5,7 +5,6 @@ pages in docs/ speak of the product, never of how it was made."""
 import os
 import re
 import shlex
-import stat
 import subprocess
 from pathlib import Path
 from typing import List
@@ -106,14 +105,6 @@ def test_the_exit_code_table_is_mambaboots():
 # -- the try-out, exactly as written -------------------------------------------------------------
 
 
-def _shim(bindir: Path, command: List[str]) -> None:
-    """`mambaboot` on PATH, as an install puts it there: the command under test."""
-    bindir.mkdir()
-    shim = bindir / "mambaboot"
-    shim.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in command) + ' "$@"\n')
-    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
-
-
 def _checkout(tmp_path: Path) -> Path:
     """Where a newcomer runs the README: a checkout (its tools/ and tests/ are this one's, so
     tools/tryout.py finds this checkout's .venv/, which the test command made)."""
@@ -140,8 +131,7 @@ def test_the_readme_tryout_runs_as_written(world, tmp_path):
     create, activation, python, deactivation and remove work; HOME and the rest of the machine
     stay as they were."""
     clone = _checkout(tmp_path)
-    _shim(tmp_path / "bin", world.command)
-    env = _tryout_env(world, tmp_path / "bin")
+    env = _tryout_env(world, tmp_path / "bin")  # an empty bin: no mambaboot on PATH, none needed
     before = world.outside()
     script = "set -eu\n" + "\n".join(readme_examples())
     proc = subprocess.run(["bash", "-c", script], cwd=str(clone), env=env, capture_output=True, text=True,
