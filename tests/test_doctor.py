@@ -207,6 +207,32 @@ def test_mamba_resolving_to_the_exe_before_the_bat_wrapper_is_a_warning():
     assert severities(doctor.check_wrappers(right)) == [("wrappers", "ok")] * 2
 
 
+def test_after_our_activation_the_wrappers_win_and_the_prefix_python_still_answers():
+    """The real win-64 layout: mamba 2.x's Library\\bin\\mamba.exe, conda's Scripts\\conda.exe and
+    Library\\bin\\conda.bat (conda/core/initialize.py `make_install_plan`), the condabin wrappers;
+    a python.bat in condabin must still not come before the prefix's python.exe."""
+    from mambaboot.shell.activation import environ
+
+    files = {f"{E}\\Library\\bin\\mamba.exe", f"{E}\\Scripts\\conda.exe", f"{E}\\Library\\bin\\conda.bat",
+             f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\conda.bat", f"{E}\\condabin\\python.bat",
+             f"{E}\\python.exe", f"{E}\\Scripts\\python.exe"}
+    path = ";".join(environ.path_entries(E, True) + ["C:\\Windows\\system32"])
+    m = machine({"PATH": path, "CONDA_PREFIX": E}, windows=True, files=files, envs={E}, cwd="C:\\work")
+    assert [(f.severity, f.message) for f in doctor.check_wrappers(m)] == [
+        ("ok", f"mamba resolves to the wrapper {E}\\condabin\\mamba.bat"),
+        ("ok", f"conda resolves to the wrapper {E}\\condabin\\conda.bat")]
+    assert doctor.resolve(m, "python") == f"{E}\\python.exe"
+    assert doctor.check_shadowing(m) == []
+
+
+def test_the_wrapper_fix_names_what_puts_condabin_first():
+    files = {f"{E}\\Library\\bin\\mamba.exe", f"{E}\\condabin\\mamba.bat"}
+    m = machine({"PATH": f"{E};{E}\\Library\\bin;{E}\\condabin"}, windows=True, files=files, cwd="C:\\work")
+    found, = doctor.check_wrappers(m)
+    assert found.severity == "warning" and "bypassed" in found.message
+    assert found.fix.startswith(f"put {E}\\condabin before {E}\\Library\\bin in PATH: ") and "activate.bat" in found.fix
+
+
 def test_pathext_order_decides_within_a_directory_and_the_current_directory_comes_first():
     files = {f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\mamba.exe", "C:\\work\\conda.exe", f"{E}\\condabin\\conda.bat"}
     m = machine({"PATH": f"{E}\\condabin", "PATHEXT": ".EXE;.BAT"}, windows=True, files=files, cwd="C:\\work")

@@ -320,8 +320,9 @@ def check_wrappers(m: Host) -> List[Finding]:
         if wrapper:
             found.append(Finding("wrappers", WARNING, f"{tool} resolves to {target}, not to the wrapper {wrapper}: "
                                  "the wrapper's activate/deactivate handling is bypassed",
-                                 f"put {ntpath.dirname(wrapper)} before {ntpath.dirname(target)} in PATH "
-                                 "(the .mambaboot activate scripts do)"))
+                                 f"put {ntpath.dirname(wrapper)} before {ntpath.dirname(target)} in PATH: "
+                                 "open a new shell and activate with the environment's .mambaboot\\activate.bat "
+                                 "(or activate.ps1), which put condabin right after the prefix"))
     return found
 
 
