@@ -11,6 +11,7 @@ import pytest
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
+from mambaboot.common import isolation
 from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support.snapshot import diff, snapshot
@@ -67,11 +68,13 @@ def test_two_active_environments_and_stacked_activations_are_errors():
     assert severities(found) == [("variables", "error")] and "stacked" in found[0].message
 
 
-def test_a_hook_without_an_environment_and_stray_settings_are_warnings():
-    found = doctor.check_variables(machine({"CONDA_SHLVL": "0", "CONDA_EXE": "/c", "_CE_M": "", "MAMBA_ROOT_PREFIX": "/r",
-                                            "CONDA_PKGS_DIRS": "/cache", "PATH": "/bin"}))
-    assert severities(found) == [("variables", "warning"), ("variables", "warning")]
-    assert "shell hook ran" in found[0].message
+def test_a_hook_without_an_environment_is_an_error_as_create_refuses_it_and_stray_settings_warnings():
+    environ = {"CONDA_SHLVL": "0", "CONDA_EXE": "/c", "_CE_M": "", "MAMBA_ROOT_PREFIX": "/r",
+               "CONDA_PKGS_DIRS": "/cache", "PATH": "/bin"}
+    found = doctor.check_variables(machine(environ))
+    assert severities(found) == [("variables", "error"), ("variables", "warning")]
+    assert "shell hook ran" in found[0].message and "refuse" in found[0].message
+    assert isolation.contamination(environ, False) == [("CONDA_SHLVL", "0")]  # what create refuses (exit 3)
     assert "CONDA_EXE, MAMBA_ROOT_PREFIX, _CE_M" in found[1].message and "CONDA_PKGS_DIRS" not in found[1].message
     assert "conda and mamba read them" in found[1].message
 

@@ -104,8 +104,12 @@ def check_variables(m: Host) -> List[Finding]:
                              + (", " + ", ".join(stacked) if stacked else "") + "): more than one environment in this shell",
                              "open a new shell and activate only one environment"))
     elif shlvl == "0" and not m.get("CONDA_PREFIX"):
-        found.append(Finding("variables", WARNING, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell",
-                             f"remove the shell init ({UNDO}) and use the environment's .mambaboot activate script"))
+        # an error, as create and the activation scripts refuse this shell (CONDA_SHLVL is in
+        # isolation.CONTAMINATING, exit 3), whatever its value
+        found.append(Finding("variables", ERROR, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell; "
+                             "create and the .mambaboot activate scripts refuse it",
+                             f"open a new shell; remove the shell init ({UNDO}) and use the environment's "
+                             ".mambaboot activate script"))
     for name, platforms, risk in _PYTHON_RISKS:
         if m.get(name) and m.subdir.startswith(platforms):
             found.append(Finding("variables", WARNING, f"{name}={m.get(name)} is set: {risk}",
