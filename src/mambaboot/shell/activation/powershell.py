@@ -23,7 +23,7 @@ def _array(values) -> str:
 
 
 def _usage() -> list[str]:
-    return [". PREFIX\\.mambaboot\\activate.ps1", "undo: . PREFIX\\.mambaboot\\deactivate.ps1"]
+    return [". 'PREFIX\\.mambaboot\\activate.ps1'", "undo: . 'PREFIX\\.mambaboot\\deactivate.ps1'"]
 
 
 def _activate(model: Model) -> list[str]:
