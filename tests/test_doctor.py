@@ -272,7 +272,7 @@ def test_autorun_hooks_are_errors_and_other_autoruns_are_not(registry):
 @pytest.mark.parametrize("state, severity", [(True, "ok"), (False, "warning"), (None, "warning")])
 def test_long_paths(registry, monkeypatch, state, severity):
     monkeypatch.setattr(winsys, "long_paths_enabled", lambda: state)
-    found = doctor.check_long_paths()
+    found = doctor.check_long_paths(machine({"LOCALAPPDATA": "C:\\L"}, windows=True, cwd="C:\\work"))
     assert severities(found) == [("long-paths", severity)]
     assert severity == "ok" or "LongPathsEnabled /t REG_DWORD /d 1" in found[0].fix
 
@@ -825,3 +825,26 @@ def test_pyenv_win_as_its_package_lays_it_out_is_named():
     assert finding.severity == "warning" and finding.message.startswith(
         f"pyenv-win's shims on PATH: {home}\\pyenv-win\\shims\\python.bat, {home}\\pyenv-win\\shims\\python3.bat")
     assert "pyenv-win\\bin" in finding.fix
+
+
+@pytest.mark.parametrize("user", ["u", "a-rather-long-user-name-x"])
+def test_long_paths_off_measures_the_default_cache_for_the_default_channels(registry, monkeypatch, user):
+    """micromamba 2.x extracts each package into <cache>\\<scheme>\\<host>\\<channel>\\<subdir>\\: the
+    per-user cache under a long user name leaves too little room; <drive>\\CACHE, where it exists, fits."""
+    from mambaboot.common import cachepaths
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
+    home = f"C:\\Users\\{user}"
+    m = machine({"LOCALAPPDATA": home + "\\AppData\\Local"}, windows=True, home=home, cwd="C:\\work")
+    pkgs = home + "\\AppData\\Local\\mambaboot\\Cache\\Python\\pkgs"
+    length = max(cachepaths.deepest(pkgs, "conda-forge", s) for s in ("win-64", "noarch"))
+    found = doctor.check_long_paths(m)
+    if length <= 260:
+        assert severities(found) == [("long-paths", "warning")]
+    else:
+        assert severities(found) == [("long-paths", "warning")] * 2
+        assert f"{pkgs} leaves too little room" in found[1].message and f"{length - 260} too many" in found[1].message
+        assert "LongPathsEnabled" in found[1].fix
+    drive = Host(environ=m.environ, windows=True, subdir="win-64", cwd="C:\\work", isdir=lambda p: p == "C:\\CACHE",
+                 is_file=lambda p: False, listdir=lambda p: [])
+    assert severities(doctor.check_long_paths(drive)) == [("long-paths", "warning")]

@@ -336,14 +336,27 @@ def check_autorun() -> List[Finding]:
             for a in shellinit.find_autoruns()]
 
 
-def check_long_paths() -> List[Finding]:
+_LONG_PATHS_FIX = ("as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem "
+                   "/v LongPathsEnabled /t REG_DWORD /d 1 /f")
+
+
+def check_long_paths(m: Host) -> List[Finding]:
+    """LongPathsEnabled, and with it off whether the cache `create` uses by default leaves room
+    under MAX_PATH for the default channels' packages (common/cachepaths.py)."""
     enabled = winsys.long_paths_enabled()
     if enabled:
         return [Finding("long-paths", OK, "LongPathsEnabled=1")]
     what = "cannot be read" if enabled is None else "is off"
-    return [Finding("long-paths", WARNING, f"LongPathsEnabled {what}: package cache paths longer than 260 characters fail",
-                    "as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem "
-                    "/v LongPathsEnabled /t REG_DWORD /d 1 /f")]
+    found = [Finding("long-paths", WARNING, f"LongPathsEnabled {what}: package cache paths longer than 260 characters fail",
+                     _LONG_PATHS_FIX)]
+    from mambaboot.common import cachepaths, locations
+
+    pkgs = locations.resolve_pkgs_dirs(m, locations.resolve_cache_dir(m, None, m.cwd))[0]
+    said = cachepaths.overrun(pkgs, locations.default_channels(m), (m.subdir, "noarch"), m.get("MAMBA_CHANNEL_ALIAS") or None)
+    if said:
+        message, _, fix = said.partition("; ")
+        found.append(Finding("long-paths", WARNING, message + " (the default cache for an environment here)", fix))
+    return found
 
 
 def rc_files(m: Host) -> List[str]:
@@ -459,7 +472,7 @@ def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
                 + check_copies(m) + check_locations(m, prefixes))
     findings += check_mamba_root(m, prefixes)
     if m.windows:
-        findings += check_wrappers(m) + check_autorun() + check_long_paths()
+        findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
     return findings + check_shell_init(m) + check_startup(m)
 
 
