@@ -55,8 +55,11 @@ def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None) -> str |
         return None
     length, channel, subdir = worst
     over = length - WINDOWS_MAX_PATH
+    shown = folder(channel, subdir, alias)
+    if "://" not in channel and not alias:
+        shown = shown.replace(DEFAULT_ALIAS.partition("://")[2], "<the default channel alias's host>", 1)
     return (f"the package cache {pkgs_dir} leaves too little room under MAX_PATH ({WINDOWS_MAX_PATH}) with "
-            f"LongPathsEnabled off: {channel}'s {subdir} packages are kept in {folder(channel, subdir, alias)}, and their "
+            f"LongPathsEnabled off: {channel}'s {subdir} packages are kept in {shown}, and their "
             f"deepest files come to about {length} characters ({len(pkgs_dir)} the cache, "
             f"{len(folder(channel, subdir, alias)) + 1} that folder, {PACKAGE_DIR_ROOM + 1} a package's folder, "
             f"{PACKAGE_DEPTH + 1} its files), {over} too many; enable LongPathsEnabled (mambaboot doctor shows how), "
