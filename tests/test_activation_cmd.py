@@ -7,6 +7,7 @@ prefix through %VAR% expansion before it reaches a FOR variable.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -102,10 +103,10 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     hooks = {k: during.pop(k) for k in ("MB_ORDER", "MB_HOOK")}
     assert during == expected
     assert during["MB_OPS"] == 'a&b|c<d>e^f(g)h"i%PATH%j=k'
-    # conda's order (`_get_path_dirs`, `_add_prefix_to_path`), condabin after the environment's directories
+    # conda's order (`_get_path_dirs`), condabin right after the prefix: its wrappers come first
     win = windows_path(prefix)
-    want = [win] + ([win + "\\Library\\ucrt64\\bin"] if which == "nasty" else []) + [
-        win + s for s in ("\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin", "\\condabin")]
+    want = [win, win + "\\condabin"] + ([win + "\\Library\\ucrt64\\bin"] if which == "nasty" else []) + [
+        win + s for s in ("\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin")]
     assert during["PATH"].split(";")[:len(want)] == want
     assert during["CONDA_DEFAULT_ENV"] == ("base" if which == "nasty" else win)
     # the prompt names the environment's directory, whatever CONDA_DEFAULT_ENV is
@@ -174,6 +175,44 @@ def test_a_path_holding_a_semicolon_is_refused(wine, tmp_path):
     code, out, err = wine.batch("semicolon", ["@echo off", f'call "{windows_path(prefix)}\\.mambaboot\\activate.bat"',
                                               "echo activate=%errorlevel% [%CONDA_PREFIX%]"])
     assert out.strip() == "activate=1 []" and "holds a semicolon, PATH's separator" in err
+
+
+def test_after_activation_a_bare_mamba_and_conda_reach_the_condabin_wrappers(wine, tmp_path):
+    """The layout of the real win-64 packages: Library\\bin\\mamba.exe, Scripts\\conda.exe and the
+    wrappers condabin\\mamba.bat and conda.bat. cmd takes the first PATH directory holding a
+    `mamba` by PATHEXT: condabin must come before Library\\bin and Scripts, or `mamba activate`
+    and the reactivation after `mamba install` never happen."""
+    prefix = winenv.record_wrappers(_make(tmp_path, "w env", own_conda=True), tmp_path / "stub")
+    d, work = windows_path(prefix), windows_path(wine.workdir)
+    log = wine.workdir / "wrappers.log"
+    log.unlink(missing_ok=True)
+    _, out, err = wine.batch("wrappers", [
+        "@echo off", f'set "WRAPPER_LOG={work}\\wrappers.log"',
+        f'call "{d}\\.mambaboot\\activate.bat"', "echo activate=%errorlevel%", f'set > "{work}\\activated.txt"',
+        "call mamba activate", "echo mamba_activate=%errorlevel% saw=%STUB_SAW_EXE%", 'set "STUB_SAW_EXE="',
+        "call mamba install toolz", "echo mamba_install=%errorlevel% saw=%STUB_SAW_EXE%",
+        "call conda info", "echo conda_info=%errorlevel%"])
+    lines = out.splitlines()
+    assert "activate=0" in lines, err
+    mamba_exe = d + "\\Library\\bin\\mamba.exe"
+    assert f"mamba_activate=0 saw={mamba_exe}" in lines, out + err  # the wrapper's activation ran
+    assert f"mamba_install=0 saw={mamba_exe}" in lines, out + err  # and its reactivation after install
+    assert 'mamba.exe" install toolz' in out  # the install itself ran
+    assert [x.strip() for x in log.read_text().splitlines()] == [
+        "condabin\\mamba.bat activate", "condabin\\mamba.bat install toolz", "condabin\\conda.bat info",
+        "Scripts\\conda.exe info"]
+    # the environment's python.exe still answers a bare `python` (here a text file: cmd refuses it)
+    activated = read_set_dump(wine.workdir / "activated.txt")
+    from mambaboot.common.host import Host
+    from mambaboot.shell import doctor
+
+    m = Host(environ=activated, windows=True, subdir="win-64", cwd=work, is_file=lambda p: wine.unix(p).is_file(),
+             isdir=lambda p: wine.unix(p).is_dir(), listdir=lambda p: sorted(os.listdir(wine.unix(p))))
+    assert doctor.resolve(m, "python") == d + "\\python.exe"
+    # doctor, in the shell our own script activated, finds the wrappers winning
+    assert [(f.severity, f.message) for f in doctor.check_wrappers(m)] == [
+        ("ok", f"mamba resolves to the wrapper {d}\\condabin\\mamba.bat"),
+        ("ok", f"conda resolves to the wrapper {d}\\condabin\\conda.bat")]
 
 
 def test_cmd_scripts_start_no_process_and_work_from_a_copy(wine, envs, tmp_path):

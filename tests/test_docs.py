@@ -13,8 +13,10 @@ Markers (an HTML comment on the line before a fenced block):
 - `<!-- output -->` before a ```text block: the exact standard output of the block before it.
 - `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
   earlier block wrote to FILE.
-- `<!-- windows-ci -->` before a ```bat or ```powershell block: not run here; the same commands
-  run on a real Windows runner in .github/workflows/e2e.yml.
+- `<!-- windows-ci: REASON -->` before a ```bat or ```powershell block: not run here, for the
+  reason given (Wine has no PowerShell; the command downloads); the same commands run on a real
+  Windows runner in .github/workflows/e2e.yml. Every ```powershell block is still parsed and
+  checked for Windows PowerShell 5.1 syntax.
 In docs/ every sh, bat, powershell and json block must carry one of these.
 """
 
@@ -37,7 +39,7 @@ from tests.conftest import MAMBABOOT, REPO
 from tools.build_release import build as build_release
 
 MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: ?exit=(?P<exit>\d+))?)?|output|"
-                    r"json-shape: (?P<file>\S+)|windows-ci) -->\s*$")
+                    r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 # Which block languages each marker may precede.
 ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "output": ("text",), "json-shape": ("json",),
@@ -57,6 +59,7 @@ class Block:
     line: int  # of the opening fence, 1-based
     exit: int = 0
     file: Optional[str] = None
+    reason: Optional[str] = None  # why a windows-ci block cannot run here
 
 
 def blocks(text: str) -> List[Block]:
@@ -70,7 +73,7 @@ def blocks(text: str) -> List[Block]:
         if m:
             body = m.group("body")
             kind = ("wine" if m.group("wine") else "bash") if body.startswith("runnable") else body.split(":")[0]
-            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1)
+            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason"))
             i += 1
             continue
         fence = FENCE.match(line)
@@ -80,8 +83,8 @@ def blocks(text: str) -> List[Block]:
             while not lines[k].lstrip().startswith("```"):
                 k += 1
             code = "\n".join(text_line[indent:] for text_line in lines[i + 1:k])
-            kind, expected, file = (pending[0], pending[1], pending[2]) if pending else (None, 0, None)
-            found.append(Block(kind, fence.group(1), code, i + 1, expected, file))
+            kind, expected, file, reason = (pending[0], pending[1], pending[2], pending[4]) if pending else (None, 0, None, None)
+            found.append(Block(kind, fence.group(1), code, i + 1, expected, file, reason))
             pending = None
             i = k + 1
             continue
@@ -96,6 +99,8 @@ def runnable_blocks(text: str):
     return [(b.exit, b.code, b.line) for b in blocks(text) if b.kind == "bash"]
 
 
+# A line a user types at a Windows prompt: a program by its drive path, or a cmd built-in with its arguments.
+WINDOWS_COMMAND = re.compile(r"^\s*(?:[A-Za-z]:\\\S*\.(?:exe|bat|cmd|ps1)\b|(?:call|mkdir|cd /d|set|copy|del|rmdir) \S)", re.I)
 PAGES = sorted((REPO / "docs").glob("*.md"))
 DOCS = [REPO / "README.md", *PAGES]
 
@@ -108,6 +113,8 @@ def test_marker_parser():
     assert [(b.kind, b.lang, b.exit, b.file) for b in blocks(text)] == [
         ("bash", "sh", 0, None), ("output", "text", 0, None), ("bash", "sh", 4, None), (None, "sh", 0, None),
         ("wine", "bat", 1, None), ("json-shape", "json", 0, "x.json")]
+    ci = blocks("<!-- windows-ci: Wine has no PowerShell -->\n```powershell\nx\n```\n<!-- windows-ci -->\n```bat\ny\n```\n")
+    assert [(b.kind, b.reason) for b in ci] == [("windows-ci", "Wine has no PowerShell"), ("windows-ci", None)]
     with pytest.raises(AssertionError, match="line 1: marker not followed"):
         blocks("<!-- runnable -->\nprose\n```sh\ntrue\n```\n")
     assert blocks("1. step\n\n   <!-- runnable: wine -->\n   ```bat\n   ver\n   ```\n") == [Block("wine", "bat", "ver", 4)]
@@ -126,7 +133,37 @@ def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
             assert b.lang in ALLOWED[b.kind], f"{where}: <!-- {b.kind} --> cannot mark a ```{b.lang} block"
         if b.kind == "output":
             assert previous is not None and previous.kind in ("bash", "wine"), f"{where}: output of what?"
+        if b.kind == "windows-ci":
+            assert b.reason, f"{where}: say why Wine's cmd cannot run it: <!-- windows-ci: REASON -->"
+        if b.kind is None and b.lang == "text":
+            command = next((ln for ln in b.code.splitlines() if WINDOWS_COMMAND.match(ln)), None)
+            assert command is None, f"{where}: a Windows command in a ```text block ({command!r}): make it a ```bat or ```powershell block"
         previous = b
+
+
+INLINE_POWERSHELL = re.compile(r"`([.&] [^`]*\.ps1[^`]*)`")
+
+
+def test_the_windows_powershell_check_refuses_what_5_1_cannot_run():
+    from tests.support import pwsh
+
+    assert pwsh.windows_powershell_problems("& 'C:\\a b\\x.ps1' -y\nif ($LASTEXITCODE) { exit 1 }") == []
+    for bad in (". C:\\envs\\py\\.mambaboot\\activate.ps1", "mambaboot create x && mambaboot list", "a || b",
+                "$v = $x ? 1 : 2", "$v = $x ?? 2", "powershell -File .\\bootstrap.ps1 py '3.12'"):
+        assert pwsh.windows_powershell_problems(bad), bad
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_powershell_line_shown_runs_in_windows_powershell_5_1(doc):
+    """Each ```powershell block, and each inline `. X.ps1` / `& X.ps1`, parses with the real
+    grammar, uses no PowerShell 7 syntax and quotes its paths."""
+    from tests.support import pwsh
+
+    text = doc.read_text(encoding="utf-8")
+    shown = [(b.line, b.code) for b in blocks(text) if b.lang == "powershell"]
+    shown += [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in INLINE_POWERSHELL.finditer(text)]
+    found = [f"{doc.name}:{line}: {p}" for line, code in shown for p in pwsh.windows_powershell_problems(code)]
+    assert not found, "\n".join(found)
 
 
 # -- running the examples -------------------------------------------------------------------

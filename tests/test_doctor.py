@@ -11,6 +11,7 @@ import pytest
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
+from mambaboot.common import isolation
 from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support.snapshot import diff, snapshot
@@ -67,11 +68,13 @@ def test_two_active_environments_and_stacked_activations_are_errors():
     assert severities(found) == [("variables", "error")] and "stacked" in found[0].message
 
 
-def test_a_hook_without_an_environment_and_stray_settings_are_warnings():
-    found = doctor.check_variables(machine({"CONDA_SHLVL": "0", "CONDA_EXE": "/c", "_CE_M": "", "MAMBA_ROOT_PREFIX": "/r",
-                                            "CONDA_PKGS_DIRS": "/cache", "PATH": "/bin"}))
-    assert severities(found) == [("variables", "warning"), ("variables", "warning")]
-    assert "shell hook ran" in found[0].message
+def test_a_hook_without_an_environment_is_an_error_as_create_refuses_it_and_stray_settings_warnings():
+    environ = {"CONDA_SHLVL": "0", "CONDA_EXE": "/c", "_CE_M": "", "MAMBA_ROOT_PREFIX": "/r",
+               "CONDA_PKGS_DIRS": "/cache", "PATH": "/bin"}
+    found = doctor.check_variables(machine(environ))
+    assert severities(found) == [("variables", "error"), ("variables", "warning")]
+    assert "shell hook ran" in found[0].message and "refuse" in found[0].message
+    assert isolation.contamination(environ, False) == [("CONDA_SHLVL", "0")]  # what create refuses (exit 3)
     assert "CONDA_EXE, MAMBA_ROOT_PREFIX, _CE_M" in found[1].message and "CONDA_PKGS_DIRS" not in found[1].message
     assert "conda and mamba read them" in found[1].message
 
@@ -207,6 +210,32 @@ def test_mamba_resolving_to_the_exe_before_the_bat_wrapper_is_a_warning():
     assert severities(doctor.check_wrappers(right)) == [("wrappers", "ok")] * 2
 
 
+def test_after_our_activation_the_wrappers_win_and_the_prefix_python_still_answers():
+    """The real win-64 layout: mamba 2.x's Library\\bin\\mamba.exe, conda's Scripts\\conda.exe and
+    Library\\bin\\conda.bat (conda/core/initialize.py `make_install_plan`), the condabin wrappers;
+    a python.bat in condabin must still not come before the prefix's python.exe."""
+    from mambaboot.shell.activation import environ
+
+    files = {f"{E}\\Library\\bin\\mamba.exe", f"{E}\\Scripts\\conda.exe", f"{E}\\Library\\bin\\conda.bat",
+             f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\conda.bat", f"{E}\\condabin\\python.bat",
+             f"{E}\\python.exe", f"{E}\\Scripts\\python.exe"}
+    path = ";".join(environ.path_entries(E, True) + ["C:\\Windows\\system32"])
+    m = machine({"PATH": path, "CONDA_PREFIX": E}, windows=True, files=files, envs={E}, cwd="C:\\work")
+    assert [(f.severity, f.message) for f in doctor.check_wrappers(m)] == [
+        ("ok", f"mamba resolves to the wrapper {E}\\condabin\\mamba.bat"),
+        ("ok", f"conda resolves to the wrapper {E}\\condabin\\conda.bat")]
+    assert doctor.resolve(m, "python") == f"{E}\\python.exe"
+    assert doctor.check_shadowing(m) == []
+
+
+def test_the_wrapper_fix_names_what_puts_condabin_first():
+    files = {f"{E}\\Library\\bin\\mamba.exe", f"{E}\\condabin\\mamba.bat"}
+    m = machine({"PATH": f"{E};{E}\\Library\\bin;{E}\\condabin"}, windows=True, files=files, cwd="C:\\work")
+    found, = doctor.check_wrappers(m)
+    assert found.severity == "warning" and "bypassed" in found.message
+    assert found.fix.startswith(f"put {E}\\condabin before {E}\\Library\\bin in PATH: ") and "activate.bat" in found.fix
+
+
 def test_pathext_order_decides_within_a_directory_and_the_current_directory_comes_first():
     files = {f"{E}\\condabin\\mamba.bat", f"{E}\\condabin\\mamba.exe", "C:\\work\\conda.exe", f"{E}\\condabin\\conda.bat"}
     m = machine({"PATH": f"{E}\\condabin", "PATHEXT": ".EXE;.BAT"}, windows=True, files=files, cwd="C:\\work")
@@ -243,7 +272,7 @@ def test_autorun_hooks_are_errors_and_other_autoruns_are_not(registry):
 @pytest.mark.parametrize("state, severity", [(True, "ok"), (False, "warning"), (None, "warning")])
 def test_long_paths(registry, monkeypatch, state, severity):
     monkeypatch.setattr(winsys, "long_paths_enabled", lambda: state)
-    found = doctor.check_long_paths()
+    found = doctor.check_long_paths(machine({"LOCALAPPDATA": "C:\\L"}, windows=True, cwd="C:\\work"))
     assert severities(found) == [("long-paths", severity)]
     assert severity == "ok" or "LongPathsEnabled /t REG_DWORD /d 1" in found[0].fix
 
@@ -796,3 +825,26 @@ def test_pyenv_win_as_its_package_lays_it_out_is_named():
     assert finding.severity == "warning" and finding.message.startswith(
         f"pyenv-win's shims on PATH: {home}\\pyenv-win\\shims\\python.bat, {home}\\pyenv-win\\shims\\python3.bat")
     assert "pyenv-win\\bin" in finding.fix
+
+
+@pytest.mark.parametrize("user", ["u", "a-rather-long-user-name-x"])
+def test_long_paths_off_measures_the_default_cache_for_the_default_channels(registry, monkeypatch, user):
+    """micromamba 2.x extracts each package into <cache>\\<scheme>\\<host>\\<channel>\\<subdir>\\: the
+    per-user cache under a long user name leaves too little room; <drive>\\CACHE, where it exists, fits."""
+    from mambaboot.common import cachepaths
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
+    home = f"C:\\Users\\{user}"
+    m = machine({"LOCALAPPDATA": home + "\\AppData\\Local"}, windows=True, home=home, cwd="C:\\work")
+    pkgs = home + "\\AppData\\Local\\mambaboot\\Cache\\Python\\pkgs"
+    length = max(cachepaths.deepest(pkgs, "conda-forge", s) for s in ("win-64", "noarch"))
+    found = doctor.check_long_paths(m)
+    if length <= 260:
+        assert severities(found) == [("long-paths", "warning")]
+    else:
+        assert severities(found) == [("long-paths", "warning")] * 2
+        assert f"{pkgs} leaves too little room" in found[1].message and f"{length - 260} too many" in found[1].message
+        assert "LongPathsEnabled" in found[1].fix
+    drive = Host(environ=m.environ, windows=True, subdir="win-64", cwd="C:\\work", isdir=lambda p: p == "C:\\CACHE",
+                 is_file=lambda p: False, listdir=lambda p: [])
+    assert severities(doctor.check_long_paths(drive)) == [("long-paths", "warning")]

@@ -39,13 +39,15 @@ def test_baseline_path_drops_every_entry_of_any_python_environment():
     assert isolation.clean_path(win, True, lambda p: p.lower() == "c:\\miniconda3") == "C:\\Windows\\system32"
 
 
-def test_activation_order_matches_condas():
-    """conda/activate.py `_get_path_dirs` (the first MSYS2 tree present, conda >= 24.7), then the
-    activating conda's condabin (`_add_prefix_to_path`): the environment's own."""
+def test_activation_order_is_condas_with_condabin_after_the_prefix():
+    """conda/activate.py `_get_path_dirs` (the first MSYS2 tree present, conda >= 24.7); on Windows
+    condabin comes right after the prefix, so cmd finds its wrappers before Library\\bin's
+    mamba.exe and Scripts' conda.exe, and the prefix's python.exe before anything in condabin."""
     assert activation.path_entries("C:\\e", windows=True) == [
-        "C:\\e", "C:\\e\\Library\\mingw-w64\\bin", "C:\\e\\Library\\usr\\bin", "C:\\e\\Library\\bin",
-        "C:\\e\\Scripts", "C:\\e\\bin", "C:\\e\\condabin"]
-    assert activation.path_entries("C:\\e", windows=True, variant="ucrt64")[:2] == ["C:\\e", "C:\\e\\Library\\ucrt64\\bin"]
+        "C:\\e", "C:\\e\\condabin", "C:\\e\\Library\\mingw-w64\\bin", "C:\\e\\Library\\usr\\bin",
+        "C:\\e\\Library\\bin", "C:\\e\\Scripts", "C:\\e\\bin"]
+    assert activation.path_entries("C:\\e", windows=True, variant="ucrt64")[:3] == [
+        "C:\\e", "C:\\e\\condabin", "C:\\e\\Library\\ucrt64\\bin"]
     assert activation.path_entries("/e", windows=False) == ["/e/bin", "/e/condabin"]
 
 

@@ -246,3 +246,51 @@ def test_default_channels_come_from_the_environment_when_not_given():
     assert make_plan(host, CreateInputs(channels=("x",))).channels == ("x",)
     with pytest.raises(UsageError):
         make_plan(posix_host({"HOME": "/h", "MAMBABOOT_CHANNELS": "-x"}), CreateInputs())
+
+
+@pytest.mark.parametrize("channel, subdir, folder", [
+    # libmamba's own cases (libmamba/tests/src/core/test_package_fetcher.cpp, "package_cache_folder_relative_path")
+    ("http://localhost:8000/mychannel", "noarch", "http/localhost_8000/mychannel/noarch"),
+    ("file:///C:/Users/name/packages", "win-64", "file//C_/Users/name/packages/win-64"),
+    ("https://user:pass@repo.example.com/channel/noarch", "noarch", "https/repo.example.com/channel/noarch"),
+    ("https://repo.example.com/t/secret-token/chan", "win-64", "https/repo.example.com/chan/win-64"),
+])
+def test_the_cache_folder_is_libmambas(channel, subdir, folder):
+    from mambaboot.common import cachepaths
+
+    assert cachepaths.folder(channel, subdir) == folder
+
+
+def test_a_named_channel_lies_below_the_channel_alias():
+    from mambaboot.common import cachepaths
+
+    assert cachepaths.folder("conda-forge", "win-64", "https://mirror.example/conda") == "https/mirror.example/conda/conda-forge/win-64"
+    # libmamba's default alias: https plus an 18-character host
+    assert len(cachepaths.folder("conda-forge", "win-64")) == len("https/") + 18 + len("/conda-forge/win-64")
+
+
+@pytest.mark.parametrize("enabled", [False, None, True])
+def test_a_cache_too_deep_for_max_path_warns_with_the_figures(monkeypatch, enabled):
+    """The prefix fits; the cache, where micromamba extracts each package first, does not."""
+    from mambaboot.common import cachepaths, pathrules, winsys
+    from mambaboot.pipeline import create
+    from tests.support.recorder import Recorder
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: enabled)
+    deep = "D:\\" + "c" * 80
+    plan = make_plan(windows_host(), CreateInputs(prefix="D:\\short", cache_dir=deep))
+    seen = Recorder()
+    create.preflight(plan, windows_host(), False, seen)
+    pkgs = plan.pkgs_dirs[0]
+    length = max(cachepaths.deepest(pkgs, "conda-forge", s) for s in ("win-64", "noarch"))
+    if enabled:
+        assert seen.warnings == []
+        return
+    said, = seen.warnings
+    over = length - pathrules.WINDOWS_MAX_PATH
+    assert f"the package cache {pkgs} leaves too little room" in said and f"about {length} characters" in said
+    assert f"{over} too many" in said and f"at most {len(pkgs) - over} characters long" in said
+    fits = make_plan(windows_host(), CreateInputs(prefix="D:\\short", cache_dir="D:\\CACHE"))
+    seen = Recorder()
+    create.preflight(fits, windows_host(), False, seen)
+    assert seen.warnings == []

@@ -183,7 +183,9 @@ def test_generated_powershell_scripts(made_env, tmp_path):
     # hooks are listed when activating, sorted by code point ([StringComparer]::Ordinal), never baked in
     assert "z’s hook" not in activate and "[Array]::Sort($names, [StringComparer]::Ordinal)" in activate
     assert "'CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
-    assert "$prefix + '\\condabin'" in activate and activate.index("'\\Scripts'") < activate.index("'\\condabin'")
+    # condabin's wrappers before Library\\bin's mamba.exe and Scripts' conda.exe, after the prefix's python.exe
+    assert "$entries = @($prefix + '', $prefix + '\\condabin', $prefix + '\\Library\\mingw-w64\\bin'" in activate
+    assert activate.index("'\\condabin'") < activate.index("'\\Library\\bin'") < activate.index("'\\Scripts'")
     assert "Split-Path -Parent $PSScriptRoot" in activate
 
 

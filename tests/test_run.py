@@ -220,3 +220,23 @@ def test_windows_run_warns_about_bat_hooks_it_cannot_run(made_env, tmp_path):
     prepared = shell_run.prepare(str(prefix), ["tool"], {"PATH": str(tmp_path), "PATHEXT": ".COM;.EXE"}, windows=True)
     assert prepared.warnings and "x.bat" in prepared.warnings[0] and "mambaboot-root" not in prepared.warnings[0]
     assert prepared.argv == [str(tool)]
+
+
+def test_windows_run_starts_the_program_past_the_condabin_wrappers(tmp_path):
+    """The wrappers come first in an activated shell; `run` has no shell to reactivate, and a .bat
+    child would have cmd.exe parse `numpy>=1.26` as a redirection: it starts Library\\bin\\mamba.exe."""
+    from mambaboot.shell import run as shell_run
+    from mambaboot.shell.activation import environ
+
+    prefix = str(tmp_path / "env")
+    entries = environ.path_entries(prefix, True)
+    condabin, library_bin = entries[1], entries[4]
+    for path in (os.path.join(condabin, "mamba.bat"), os.path.join(library_bin, "mamba.exe")):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
+    os.makedirs(os.path.join(prefix, "conda-meta"))
+    prepared = shell_run.prepare(prefix, ["mamba", "install", "numpy>=1.26"], {"PATH": "", "PATHEXT": ".COM;.EXE;.BAT"},
+                                 windows=True)
+    assert prepared.argv == [os.path.join(library_bin, "mamba.exe"), "install", "numpy>=1.26"]
+    path = next(v for k, v in prepared.env.items() if k.upper() == "PATH").split(";")
+    assert path[:2] == [prefix, condabin]  # the child's PATH: the wrappers first, as in the shell

@@ -224,6 +224,46 @@ def test_cmds_start_up_script_sets_the_environment_after_autorun(wine):
         "C:\\envs\\my env;C:\\envs\\my env\\Scripts;")
 
 
+def test_cmds_start_up_says_when_another_python_answers(wine, tmp_path):
+    """As bash, zsh and fish do: after the start-up, the `python` cmd runs is checked (cmd's own
+    search: the current directory first, then PATH, each by PATHEXT order), and another one
+    is said loudly, with the advice exactly as given."""
+    from mambaboot.shell import startup
+    from tests.support.wine import windows_path
+
+    prefix, here = tmp_path / "my env & (x)", tmp_path / "here"
+    prefix.mkdir()
+    (prefix / "python.exe").write_bytes(b"")
+    here.mkdir()
+    (here / "python.bat").write_bytes(b"@echo a python.bat\r\n")
+    advice = 'mambaboot: your start-up files: a & b | c > d "q" %PATH% !x! ^y'
+    pfx = windows_path(prefix)
+    script = wine.workdir / "startup-check.bat"
+    script.write_bytes(startup._cmd(pfx, {}, [pfx], advice).encode("utf-8"))
+    for where, warned in ((here, True), (tmp_path, False)):
+        code, out, err = wine.batch("shell-check", ["@echo off", f'cd /d "{windows_path(where)}"',
+                                                    f'call "{windows_path(script)}"', "echo done=%errorlevel%"])
+        assert "done=0" in out, err
+        if warned:
+            assert err.splitlines() == [
+                f"mambaboot: WARNING: `python` in this shell is {windows_path(here)}\\python.bat, not the environment's "
+                f"{pfx}\\python.exe: a start-up file or a prompt hook put it first.", advice], err
+        else:
+            assert "WARNING" not in err, err
+
+
+def test_powershells_start_up_checks_which_python_answers():
+    from mambaboot.shell import startup
+    from tests.support import pwsh
+
+    text = startup._powershell("C:\\envs\\my env", WINDOWS_VALUES, ["C:\\envs\\my env"], ";", "C:\\envs\\my env\\python.exe",
+                               "advice: a 'b' $c `d")
+    tree = pwsh.parse(text.encode("utf-8"))
+    assert "Get-Command" in pwsh.commands(tree)
+    assert "if ($_mambaboot_s -ne 'C:\\envs\\my env\\python.exe') {" in text
+    assert "[Console]::Error.WriteLine('advice: a ''b'' $c `d')" in text
+
+
 def test_powershells_start_up_command_and_script_parse():
     from mambaboot.shell import startup
     from tests.support import pwsh

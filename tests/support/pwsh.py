@@ -66,3 +66,30 @@ def code_only(tree: Tree) -> str:
 
 def commands(tree: Tree) -> List[str]:
     return [tree.source[n.start_byte:n.end_byte].decode("utf-8") for n in walk(tree.root) if n.type == "command_name"]
+
+
+def windows_powershell_problems(code: str) -> List[str]:
+    """Why a PowerShell example would not run as shown in Windows PowerShell 5.1, the PowerShell
+    every Windows 10 and 11 has: `&&`/`||` (pipeline chains), `a ? b : c` and `??` are
+    PowerShell 7 only; and a path left bare breaks on the first space (quote it)."""
+    import re
+
+    bare = re.sub(r"'[^']*'|\"[^\"]*\"|#.*", "", code)  # strings and comments out, roughly, for what no grammar parses
+    problems = []
+    if "??" in bare:
+        problems.append("`??` is PowerShell 7 only")
+    if re.search(r"\s\?\s[^{]*\s:\s", bare):
+        problems.append("the ternary `a ? b : c` is PowerShell 7 only")
+    if problems:
+        return problems
+    try:
+        tree = parse(code.encode("utf-8"))
+    except AssertionError as exc:
+        return [str(exc)]
+    for node in walk(tree.root):
+        text = tree.source[node.start_byte:node.end_byte].decode("utf-8")
+        if node.type == "pipeline_chain_tail":
+            problems.append(f"`{text.strip()}` (a pipeline chain) is PowerShell 7 only: put the commands on separate lines")
+        elif node.type in ("command_name", "generic_token") and ("\\" in text or "/" in text):
+            problems.append(f"the path {text} is not quoted: write '{text}'")
+    return problems

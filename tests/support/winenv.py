@@ -205,3 +205,26 @@ def build(prefix: Path, stub_dir: Path, cache_micromamba: str) -> Path:
         (meta / f"{rec['name']}-{rec['version']}-0.json").write_text(json.dumps(rec))
     (meta / "history").write_text(f"==> 2025-01-01 00:00:00 <==\n# cmd: micromamba create -p {root}\n")
     return prefix
+
+
+# What a bare `mamba` or `conda` reaches, recorded: each wrapper in condabin\ and Scripts\conda.exe
+# append a line to %WRAPPER_LOG% (when set), then do what they did before.
+WRAPPER_RECORD = '@IF DEFINED WRAPPER_LOG >>"%WRAPPER_LOG%" ECHO {name} %*\r\n'
+STUB_CONDA = r"""@REM conda.exe stand-in: %1 is the path of the executable that ran; then conda's arguments
+@SHIFT
+@IF DEFINED WRAPPER_LOG >>"%WRAPPER_LOG%" ECHO Scripts\conda.exe %1 %2
+@ECHO conda (test stand-in) args: %1 %2
+"""
+
+
+def record_wrappers(prefix: Path, stub_dir: Path) -> Path:
+    """Make `prefix` (from build) the layout the real win-64 packages give: Library\\bin\\mamba.exe,
+    Scripts\\conda.exe (a real program), and the wrappers condabin\\mamba.bat and conda.bat, all
+    recording that they ran."""
+    for name in ("mamba.bat", "conda.bat"):
+        path = prefix / "condabin" / name
+        path.write_bytes(WRAPPER_RECORD.format(name="condabin\\" + name).encode() + path.read_bytes())
+    stub = stub_dir / "stub-conda.bat"
+    stub.write_bytes(_crlf(STUB_CONDA))
+    launcher_exe(prefix / "Scripts" / "conda.exe", f"C:\\windows\\system32\\cmd.exe /d /c {windows_path(stub)}")
+    return prefix

@@ -88,3 +88,12 @@ def resolve_pkgs_dirs(host: Host, cache_dir: str) -> tuple[str, ...]:
     if configured:
         return tuple(_absolute(host, d) for d in configured)
     return (host.path.join(cache_dir, "Python", "pkgs"),)
+
+
+DEFAULT_CHANNEL = "conda-forge"
+
+
+def default_channels(host: Host) -> tuple[str, ...]:
+    """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
+    configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
+    return tuple(configured) or (DEFAULT_CHANNEL,)

@@ -107,9 +107,13 @@ def _check_lengths(prefix: str, windows: bool) -> None:
             )
 
 
+# How deep package files nest below the package's root (in the environment and in its cache folder).
+PACKAGE_DEPTH = 100
+
+
 def risks_max_path(prefix: str) -> bool:
-    """Package files nest ~100 characters deep: past this, some pass MAX_PATH."""
-    return len(prefix) > WINDOWS_MAX_PATH - 100
+    """Package files nest ~PACKAGE_DEPTH characters deep: past this, some pass MAX_PATH."""
+    return len(prefix) > WINDOWS_MAX_PATH - PACKAGE_DEPTH
 
 
 def check_name(name: str) -> None:

@@ -70,6 +70,17 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
             f"nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
             "(mambaboot doctor shows how) or choose a shorter path"
         )
+    if host.windows and winsys.long_paths_enabled() is not True:
+        from mambaboot.common import cachepaths
+
+        subdirs = (plan.subdir, "noarch")
+        channels = plan.channels
+        if plan.lock:  # the channels its URLs name: <channel>/<subdir>/<file>
+            channels = tuple(dict.fromkeys(e.url.rsplit("/", 2)[0] for e in plan.lock.entries))
+        for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
+            said = cachepaths.overrun(pkgs_dir, channels, subdirs, host.environ.get("MAMBA_CHANNEL_ALIAS"))
+            if said:
+                reporter.warn(said)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
     if plan.overlays:

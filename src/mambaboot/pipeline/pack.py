@@ -55,7 +55,8 @@ def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[s
     steps = {
         "posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
                   "DIR/bin/python DIR/.mambaboot/unpack.py"],
-        "windows": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=True),
+        # one command a line, no `&&`: Windows PowerShell 5.1 refuses it, and people type these there too
+        "windows": ["mkdir DIR", quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=True),
                     r"DIR\python.exe DIR\.mambaboot\unpack.py"],
     }
     return {system: steps[system]} if system in steps else steps

@@ -8,7 +8,7 @@ from mambaboot.common.files import fsops
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import (  # noqa: F401  (where the defaults live; commands import them from there)
-    _absolute, cross_volume_warning, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
+    _absolute, cross_volume_warning, default_channels, resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs,
 )
 from mambaboot.common.values import asdict, value
 from mambaboot.engine.source import MicromambaSource
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from mambaboot.pipeline.envfile import EnvFile
 
 DEFAULT_NAME = "py"
-DEFAULT_CHANNEL = "conda-forge"
 PINNED_MICROMAMBA = "2.8.1-0"
 RELEASES = "https://github.com/mamba-org/micromamba-releases/releases"
 
@@ -134,11 +133,10 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
 
 
 def _default_channels(host: Host) -> tuple[str, ...]:
-    """MAMBABOOT_CHANNELS (comma-separated) for sites with their own mirror; else conda-forge."""
-    configured = [c.strip() for c in host.environ.get("MAMBABOOT_CHANNELS", "").split(",") if c.strip()]
-    for channel in configured:
+    channels = default_channels(host)
+    for channel in channels:
         pathrules.check_argument_value("MAMBABOOT_CHANNELS", channel)
-    return tuple(configured) or (DEFAULT_CHANNEL,)
+    return channels
 
 
 _PINNED_PYTHON = r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$"

@@ -104,8 +104,12 @@ def check_variables(m: Host) -> List[Finding]:
                              + (", " + ", ".join(stacked) if stacked else "") + "): more than one environment in this shell",
                              "open a new shell and activate only one environment"))
     elif shlvl == "0" and not m.get("CONDA_PREFIX"):
-        found.append(Finding("variables", WARNING, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell",
-                             f"remove the shell init ({UNDO}) and use the environment's .mambaboot activate script"))
+        # an error, as create and the activation scripts refuse this shell (CONDA_SHLVL is in
+        # isolation.CONTAMINATING, exit 3), whatever its value
+        found.append(Finding("variables", ERROR, "CONDA_SHLVL=0: a conda/mamba shell hook ran in this shell; "
+                             "create and the .mambaboot activate scripts refuse it",
+                             f"open a new shell; remove the shell init ({UNDO}) and use the environment's "
+                             ".mambaboot activate script"))
     for name, platforms, risk in _PYTHON_RISKS:
         if m.get(name) and m.subdir.startswith(platforms):
             found.append(Finding("variables", WARNING, f"{name}={m.get(name)} is set: {risk}",
@@ -320,8 +324,9 @@ def check_wrappers(m: Host) -> List[Finding]:
         if wrapper:
             found.append(Finding("wrappers", WARNING, f"{tool} resolves to {target}, not to the wrapper {wrapper}: "
                                  "the wrapper's activate/deactivate handling is bypassed",
-                                 f"put {ntpath.dirname(wrapper)} before {ntpath.dirname(target)} in PATH "
-                                 "(the .mambaboot activate scripts do)"))
+                                 f"put {ntpath.dirname(wrapper)} before {ntpath.dirname(target)} in PATH: "
+                                 "open a new shell and activate with the environment's .mambaboot\\activate.bat "
+                                 "(or activate.ps1), which put condabin right after the prefix"))
     return found
 
 
@@ -331,14 +336,27 @@ def check_autorun() -> List[Finding]:
             for a in shellinit.find_autoruns()]
 
 
-def check_long_paths() -> List[Finding]:
+_LONG_PATHS_FIX = ("as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem "
+                   "/v LongPathsEnabled /t REG_DWORD /d 1 /f")
+
+
+def check_long_paths(m: Host) -> List[Finding]:
+    """LongPathsEnabled, and with it off whether the cache `create` uses by default leaves room
+    under MAX_PATH for the default channels' packages (common/cachepaths.py)."""
     enabled = winsys.long_paths_enabled()
     if enabled:
         return [Finding("long-paths", OK, "LongPathsEnabled=1")]
     what = "cannot be read" if enabled is None else "is off"
-    return [Finding("long-paths", WARNING, f"LongPathsEnabled {what}: package cache paths longer than 260 characters fail",
-                    "as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem "
-                    "/v LongPathsEnabled /t REG_DWORD /d 1 /f")]
+    found = [Finding("long-paths", WARNING, f"LongPathsEnabled {what}: package cache paths longer than 260 characters fail",
+                     _LONG_PATHS_FIX)]
+    from mambaboot.common import cachepaths, locations
+
+    pkgs = locations.resolve_pkgs_dirs(m, locations.resolve_cache_dir(m, None, m.cwd))[0]
+    said = cachepaths.overrun(pkgs, locations.default_channels(m), (m.subdir, "noarch"), m.get("MAMBA_CHANNEL_ALIAS") or None)
+    if said:
+        message, _, fix = said.partition("; ")
+        found.append(Finding("long-paths", WARNING, message + " (the default cache for an environment here)", fix))
+    return found
 
 
 def rc_files(m: Host) -> List[str]:
@@ -454,7 +472,7 @@ def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
                 + check_copies(m) + check_locations(m, prefixes))
     findings += check_mamba_root(m, prefixes)
     if m.windows:
-        findings += check_wrappers(m) + check_autorun() + check_long_paths()
+        findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
     return findings + check_shell_init(m) + check_startup(m)
 
 

@@ -109,13 +109,27 @@ def posix_hooks(prefix: str, src, ext: str = ".sh") -> list:
     return [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in names]
 
 
+def _past_wrappers(prefix: str, env: dict) -> dict:
+    """env with the environment's condabin out of PATH, to find the program `run` starts on Windows.
+    `run` starts one program: no shell is left to activate or reactivate, which is all the condabin
+    wrappers (mamba.bat, conda.bat) add; and a .bat started as a child goes through cmd.exe, which
+    parses every argument again (`numpy>=1.26` becomes a redirection). The child's PATH keeps
+    condabin first, for the scripts the program runs."""
+    condabin = environ.path_entries(prefix, True)[1]
+    found = dict(env)
+    for key, value in env.items():
+        if key.upper() == "PATH":
+            found[key] = ";".join(e for e in value.split(";") if e.lower() != condabin.lower())
+    return found
+
+
 def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
     if not argv:
         from mambaboot.common.errors import UsageError
 
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
     base, env, src = activation(prefix, environ_, windows)
-    program = which(argv[0], env, windows)
+    program = which(argv[0], _past_wrappers(prefix, env) if windows else env, windows)
     if program is None:
         from mambaboot.common.errors import CommandNotFound
 

@@ -23,8 +23,9 @@ environment's variables (environ.activated, the same `run` gives) are set, PATH 
 environment's directories followed by what the start-up left in PATH minus other environments,
 its activate.d hooks run, and the prompt gets `(NAME) ` (after a conda-initialised base's
 `(base) ` is taken off). Before the first prompt (after prompt hooks such as mise's have run)
-`python` is checked: anything but the environment's prints a loud warning naming the start-up
-lines doctor recognises and the way to fix them.
+`python` is checked, in every shell by its own rules (cmd.exe: the current directory, then PATH,
+each by PATHEXT; PowerShell: aliases and functions, then PATH): anything but the environment's
+prints a loud warning naming the start-up lines doctor recognises and the way to fix them.
 """
 
 import os
@@ -73,7 +74,11 @@ def _activated(base: dict, env: dict) -> dict:
 
 
 def _python(prefix: str, windows: bool) -> str:
-    return os.path.join(prefix, "python.exe") if windows else os.path.join(prefix, "bin", "python")
+    if windows:
+        import ntpath
+
+        return ntpath.join(prefix, "python.exe")
+    return os.path.join(prefix, "bin", "python")
 
 
 def _scrub_pattern() -> str:
@@ -105,10 +110,11 @@ def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks:
                        f"source {quoting.fish(script)}; end")
             argv = [program, "--init-command", handler]
         elif kind_ == "cmd":
-            script = _write(directory, "activate.bat", _cmd(prefix, values, entries))
+            script = _write(directory, "activate.bat", _cmd(prefix, values, entries, warning))
             argv = [program, "/K", f'"{script}"']
         else:
-            script = _write(directory, "activate.ps1", _powershell(prefix, values, entries, ";" if windows else ":"))
+            script = _write(directory, "activate.ps1", _powershell(prefix, values, entries, ";" if windows else ":",
+                                                                   _python(prefix, windows), warning))
             argv = [program, "-NoExit", "-Command", ". " + quoting.powershell(script)]
         return Startup(argv, env, directory, identity)
     except BaseException:
@@ -232,7 +238,13 @@ def _fish(prefix: str, values: dict, entries: list, hooks: list, warning: str) -
     return "\n".join(lines) + "\n"
 
 
-def _cmd(prefix: str, values: dict, entries: list) -> str:
+# What the warning says in every shell: which python answers, and the environment's.
+def _not_ours(found: str, python: str) -> str:
+    return (f"mambaboot: WARNING: `python` in this shell is {found}, not the environment's {python}: "
+            "a start-up file or a prompt hook put it first.")
+
+
+def _cmd(prefix: str, values: dict, entries: list, warning: str = "") -> str:
 
     # The variables AutoRun left (a conda hook's CONDA_*, ...) are cleared first: every variable's
     # name is compared with each scrubbed prefix by a substring, which needs no delayed expansion
@@ -246,6 +258,7 @@ def _cmd(prefix: str, values: dict, entries: list) -> str:
              f"set PATH={quoting.cmd(';'.join(entries))};%PATH%",
              'if not defined PROMPT set "PROMPT=$P$G"',
              f"set PROMPT={quoting.cmd(values.get('CONDA_PROMPT_MODIFIER', ''))}%PROMPT%",
+             *_cmd_check(prefix, warning),
              "goto :eof",
              ":_mambaboot_clear",
              'set "_MAMBABOOT_N=%~1"',
@@ -253,7 +266,37 @@ def _cmd(prefix: str, values: dict, entries: list) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _powershell(prefix: str, values: dict, entries: list, sep: str) -> str:
+def _cmd_check(prefix: str, warning: str) -> list:
+    """Which `python` cmd runs now, by cmd's own search: the current directory, then PATH, each
+    directory by PATHEXT order. The environment is first on PATH here (AutoRun ran before this
+    script, nothing runs after it), so only the current directory or the environment itself
+    can answer; with neither holding one, the first python.exe on PATH is named."""
+    python = _python(prefix, True)
+    quoted = quoting.cmd_in_quotes(prefix)
+    lines = ['set "_MAMBABOOT_X=%PATHEXT%"',
+             'if not defined _MAMBABOOT_X set "_MAMBABOOT_X=.COM;.EXE;.BAT;.CMD"',
+             'set "_MAMBABOOT_W="',
+             'for %%E in (%_MAMBABOOT_X%) do if not defined _MAMBABOOT_W if exist "%CD%\\python%%E" '
+             'set "_MAMBABOOT_W=%CD%\\python%%E"',
+             f'for %%E in (%_MAMBABOOT_X%) do if not defined _MAMBABOOT_W if exist "{quoted}\\python%%E" '
+             f'set "_MAMBABOOT_W={quoted}\\python%%E"',
+             'if not defined _MAMBABOOT_W for %%I in (python.exe) do set "_MAMBABOOT_W=%%~$PATH:I"',
+             'if not defined _MAMBABOOT_W set "_MAMBABOOT_W=nothing"',
+             'set "_MAMBABOOT_X="',
+             f'if /i "%_MAMBABOOT_W%"=="{quoting.cmd_in_quotes(python)}" goto _mambaboot_checked']
+    # Printed with every operator escaped; the found path and the prefix go in as FOR variables,
+    # which cmd substitutes after it has parsed the line (a % or & in them stays text).
+    head, tail = _not_ours("\0", "\1").split("\0")
+    middle, tail = tail.split("\1")
+    lines.append(f'for %%W in ("%_MAMBABOOT_W%") do for %%P in ("{quoting.cmd_in_quotes(python)}") do '
+                 f">&2 echo {quoting.cmd(head)}%%~W{quoting.cmd(middle)}%%~P{quoting.cmd(tail)}")
+    # plain `echo TEXT`: every line is said by mambaboot, never empty, never `on`, `off` or `/?`
+    lines += [f">&2 echo {quoting.cmd(text)}" for text in warning.splitlines() if text.strip()]
+    lines += [":_mambaboot_checked", 'set "_MAMBABOOT_W="']
+    return lines
+
+
+def _powershell(prefix: str, values: dict, entries: list, sep: str, python: str = "", warning: str = "") -> str:
     lines = ["foreach ($v in @(Get-ChildItem Env:)) {",
              "    if ($v.Name -match " + quoting.powershell("^(" + "|".join(isolation.SCRUB_PREFIXES) + ")")
              + ") { [Environment]::SetEnvironmentVariable($v.Name, $null) }",
@@ -262,4 +305,18 @@ def _powershell(prefix: str, values: dict, entries: list, sep: str) -> str:
              f"$env:PATH = {quoting.powershell(sep.join(entries))} + [IO.Path]::PathSeparator + $env:PATH",
              "$global:_MambabootPrompt = $function:prompt",
              "if ($global:_MambabootPrompt) { function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootPrompt) } }"]
+    # Which `python` answers after the profiles: PowerShell's precedence (alias, function, cmdlet,
+    # then PATH, each directory by PATHEXT; never the current directory), as Get-Command lists it.
+    # Windows PowerShell 5.1 syntax: no ternary, no ??.
+    head, tail = _not_ours("\0", python).split("\0")
+    lines += ["$_mambaboot_w = @(Get-Command python -ErrorAction SilentlyContinue)",
+              "$_mambaboot_s = 'nothing'",
+              "if ($_mambaboot_w.Count -gt 0) { $_mambaboot_s = 'the ' + $_mambaboot_w[0].CommandType + ' python' }",
+              "if ($_mambaboot_w.Count -gt 0 -and $_mambaboot_w[0].CommandType -eq 'Application') "
+              "{ $_mambaboot_s = $_mambaboot_w[0].Source }",
+              f"if ($_mambaboot_s -ne {quoting.powershell(python)}) {{",
+              f"    [Console]::Error.WriteLine({quoting.powershell(head)} + $_mambaboot_s + {quoting.powershell(tail)})",
+              *(f"    [Console]::Error.WriteLine({quoting.powershell(t)})" for t in warning.splitlines()),
+              "}",
+              "Remove-Variable _mambaboot_w", "Remove-Variable _mambaboot_s"]
     return "\n".join(lines) + "\n"

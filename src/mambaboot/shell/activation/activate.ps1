@@ -42,9 +42,9 @@ __HEADER__
     $saved = [ordered]@{}
     foreach ($name in @(__SAVED__) + $ownNames) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
     $entries = @(__ENTRIES__)
-    # the first MSYS2 tree present goes second (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
+    # the first MSYS2 tree present goes after the prefix and condabin (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
     $variant = @(__VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container })
-    if (__WINDOWS__ -and $variant.Count) { $entries = @($entries[0], (Join-Path $prefix ('Library__SEP__' + $variant[0] + '__SEP__bin'))) + $entries[1..($entries.Count - 1)] }
+    if (__WINDOWS__ -and $variant.Count) { $entries = $entries[0..(__VARIANT_AT__ - 1)] + @(Join-Path $prefix ('Library__SEP__' + $variant[0] + '__SEP__bin')) + $entries[__VARIANT_AT__..($entries.Count - 1)] }
     if ($saved['PATH']) { $entries += $saved['PATH'] }
     [Environment]::SetEnvironmentVariable('PATH', ($entries -join [IO.Path]::PathSeparator))
     [Environment]::SetEnvironmentVariable('CONDA_PREFIX', $prefix)

@@ -88,8 +88,8 @@ def _sets(model: Model, delayed: bool) -> list[str]:
     p = _ref(f"{_S}P", delayed)
     raw = f"%{_S}P%"  # in `if exist` tests, expanded when the line is read either way
     lines = [f'@set "{_S}OLD_{name}={_ref(name, delayed)}"' for name in envvars.BAT_FIXED]
-    first, *rest = model.path_suffixes
-    entries = p + first + _ref(f"{_S}V", delayed) + "".join(";" + p + s for s in rest)
+    head, rest = model.path_suffixes[:environ.VARIANT_AT], model.path_suffixes[environ.VARIANT_AT:]
+    entries = ";".join(p + s for s in head) + _ref(f"{_S}V", delayed) + "".join(";" + p + s for s in rest)
     exe, python = "\\Scripts\\conda.exe", "\\python.exe"
     lines += [
         # the first MSYS2 tree present (`_get_path_dirs`, conda >= 24.7): tried last to first, the last set wins

@@ -20,27 +20,39 @@ CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_
 EXE_VARS = ("CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT")
 # MSYS2 trees conda >= 24.7 puts on PATH, the first present only (`_get_path_dirs`, conda/activate.py)
 MSYS2_VARIANTS = ("ucrt64", "clang64", "mingw64", "clangarm64")
+# Where that tree goes among path_entries on Windows: after the prefix and condabin.
+VARIANT_AT = 2
 
 
 def path_entries(prefix: str, windows: bool, variant=None) -> list:
-    """Directories prepended to PATH, first wins, in conda's order (`_get_path_dirs`, then
-    `_add_prefix_to_path` puts the activating conda's condabin after them: this environment's,
-    as its own conda is the one that manages it)."""
+    """Directories prepended to PATH, first wins.
+
+    POSIX: conda's order (`_get_path_dirs`, then `_add_prefix_to_path` puts the activating
+    conda's condabin after them: this environment's, as its own conda is the one that manages it).
+
+    Windows: conda's directories (conda/activate.py `_get_path_dirs`; libmamba's
+    `get_path_dirs`, libmamba/src/util/environment.cpp, the same list), with condabin moved up
+    to right after the prefix. cmd.exe and PowerShell run the first `mamba`/`conda` found, PATH
+    directory by PATH directory, each by PATHEXT order: in conda's order mamba 2.x's
+    Library\\bin\\mamba.exe (mamba feedstock recipe/build_mamba.bat, `cmake --install`) comes
+    before the condabin\\mamba.bat that its `shell hook --shell cmd.exe` writes (same file;
+    libmamba/src/core/shell_init.cpp `init_root_prefix_cmdexe`), and a bare `mamba activate` or
+    `mamba install` bypasses the wrapper that activates and reactivates. conda never meets this
+    because its own hook defines DOSKEY macros (conda/shell/condabin/conda_hook.bat), which we do
+    not run. After the prefix, not before it: the prefix's python.exe stays the first `python`,
+    whatever condabin holds; and the prefix holds no mamba.* or conda.* (conda's
+    `make_install_plan`, conda/core/initialize.py, puts conda.exe in Scripts, its .bat wrappers in
+    condabin and Library\\bin)."""
     if not windows:
         return [posixpath.join(prefix, "bin"), posixpath.join(prefix, "condabin")]
     import ntpath  # not imported for POSIX: `run` pays every import at start-up
 
     j = ntpath.join
-    return [
-        prefix,
-        *([j(prefix, "Library", variant, "bin")] if variant else []),
-        j(prefix, "Library", "mingw-w64", "bin"),
-        j(prefix, "Library", "usr", "bin"),
-        j(prefix, "Library", "bin"),
-        j(prefix, "Scripts"),
-        j(prefix, "bin"),
-        j(prefix, "condabin"),
-    ]
+    entries = [prefix, j(prefix, "condabin"), j(prefix, "Library", "mingw-w64", "bin"), j(prefix, "Library", "usr", "bin"),
+               j(prefix, "Library", "bin"), j(prefix, "Scripts"), j(prefix, "bin")]
+    if variant:
+        entries.insert(VARIANT_AT, j(prefix, "Library", variant, "bin"))
+    return entries
 
 
 def msys2_variant(prefix: str, windows: bool):  # -> str or None

@@ -7,8 +7,9 @@ decides *what* activation means, only how their shell says it:
    rule: the variables of isolation.CONTAMINATING) or when the environment's data changed and
    cannot be read again (below);
 2. remember the value (or absence) of every variable it is about to change;
-3. prepend the environment's PATH entries (environ.path_entries, in conda's order), set
-   conda's variables and the environment's own (env_vars.d, conda-meta/state), adjust the prompt;
+3. prepend the environment's PATH entries (environ.path_entries: conda's order, with condabin
+   right after the prefix on Windows), set conda's variables and the environment's own
+   (env_vars.d, conda-meta/state), adjust the prompt;
 4. run etc/conda/activate.d scripts of its shell, sorted as conda sorts them.
 Deactivation runs deactivate.d, then puts back every remembered variable exactly.
 

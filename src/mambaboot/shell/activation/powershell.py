@@ -23,7 +23,7 @@ def _array(values) -> str:
 
 
 def _usage() -> list[str]:
-    return [". PREFIX\\.mambaboot\\activate.ps1", "undo: . PREFIX\\.mambaboot\\deactivate.ps1"]
+    return [". 'PREFIX\\.mambaboot\\activate.ps1'", "undo: . 'PREFIX\\.mambaboot\\deactivate.ps1'"]
 
 
 def _activate(model: Model) -> list[str]:
@@ -33,7 +33,7 @@ def _activate(model: Model) -> list[str]:
         ACTIVATE, HEADER=model.header("#", _usage()), STILL_ACTIVE=still_active("$($global:_MambabootActive.Prefix)"),
         REFUSE=_array(model.refuse_if_set), BUSY=busy("$name=$value"), STALE=STALE,
         SAVED=", ".join(quote(n) for n in fixed), ENTRIES=", ".join("$prefix + " + quote(s) for s in model.path_suffixes),
-        VARIANTS=_array(environ.MSYS2_VARIANTS), WINDOWS="$true" if w else "$false", SEP="\\" if w else "/",
+        VARIANTS=_array(environ.MSYS2_VARIANTS), VARIANT_AT=str(environ.VARIANT_AT), WINDOWS="$true" if w else "$false", SEP="\\" if w else "/",
         CONDA_EXE=quote("Scripts\\conda.exe" if w else "bin/conda"), PYTHON_EXE=quote("python.exe" if w else "bin/python"),
     )
 
