@@ -9,16 +9,23 @@ class MambabootError(Exception):
     exit_code = 1
 
 
-def _kind(name: str, exit_code: int, doc: str) -> type:
-    """One kind of expected failure: a MambabootError subclass that carries its exit code."""
-    return type(name, (MambabootError,), {"__doc__": doc, "__module__": __name__, "exit_code": exit_code})
+# Each kind: what goes wrong, and the code the CLI exits with (guide §5.14).
+class UsageError(MambabootError):
+    """Bad arguments, or a value that can never work (a prefix character packages break on)."""
+
+    exit_code = 2
 
 
-# One line a kind: what goes wrong, and the code the CLI exits with (guide §5.14).
-UsageError = _kind("UsageError", 2, "Bad arguments, or a value that can never work "
-                   "(a prefix character packages break on).")
-ShellContaminated = _kind("ShellContaminated", 3, "The calling shell already has a Python/conda environment in it.")
-TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we may create into or replace.")
+class ShellContaminated(MambabootError):
+    """The calling shell already has a Python/conda environment in it."""
+
+    exit_code = 3
+
+
+class TargetRefused(MambabootError):
+    """The target prefix is not something we may create into or replace."""
+
+    exit_code = 4
 
 
 class Unconfined(TargetRefused, OSError):
@@ -47,13 +54,17 @@ class CrossesMount(Unconfined):
     """A tree to delete holds another file system's mount point: nothing in it was deleted."""
 
 
-ObtainError = _kind("ObtainError", 5, "micromamba could not be obtained: download failed, digest mismatch, "
-                    "missing binary.")
+class ObtainError(MambabootError):
+    """micromamba could not be obtained: download failed, digest mismatch, missing binary."""
+
+    exit_code = 5
+
+
 # A download that could not even connect: the machine is offline, or the host is not there for
 # it. The same exit code; create says what it needed the network for, and how to go on without.
-HostUnreachable = type("HostUnreachable", (ObtainError,), {
-    "__doc__": "No connection to a download's host could be made (a name that does not resolve, no route, "
-               "a refused or timed-out connection).", "__module__": __name__})
+class HostUnreachable(ObtainError):
+    """No connection to a download's host could be made (a name that does not resolve, no route,
+    a refused or timed-out connection)."""
 
 
 class UntrustedInput(UsageError, ValueError):
@@ -68,16 +79,40 @@ class UntrustedInput(UsageError, ValueError):
         self.path, self.problem = path, problem or message
 
 
-EngineError = _kind("EngineError", 6, "micromamba ran and failed.")
-VerifyError = _kind("VerifyError", 7, "The new environment does not behave as requested.")
-ProvisionError = _kind("ProvisionError", 8, "A provisioning step (pip section, post-script) failed; the environment "
-                       "stays, its record says so.")
-NotPortable = _kind("NotPortable", 10, "move, pack: a file of the environment cannot follow it to the new place "
-                    "(the message names it).")
-CommandNotExecutable = _kind("CommandNotExecutable", 126, "`run`: the command was found but cannot be executed "
-                             "(the shell's convention: 126).")
-CommandNotFound = _kind("CommandNotFound", 127, "`run`: the command is not on the environment's PATH "
-                        "(the shell's convention: 127).")
+class EngineError(MambabootError):
+    """micromamba ran and failed."""
+
+    exit_code = 6
+
+
+class VerifyError(MambabootError):
+    """The new environment does not behave as requested."""
+
+    exit_code = 7
+
+
+class ProvisionError(MambabootError):
+    """A provisioning step (pip section, post-script) failed; the environment stays, its record says so."""
+
+    exit_code = 8
+
+
+class NotPortable(MambabootError):
+    """move, pack: a file of the environment cannot follow it to the new place (the message names it)."""
+
+    exit_code = 10
+
+
+class CommandNotExecutable(MambabootError):
+    """`run`: the command was found but cannot be executed (the shell's convention: 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(MambabootError):
+    """`run`: the command is not on the environment's PATH (the shell's convention: 127)."""
+
+    exit_code = 127
 
 
 class Interrupted(MambabootError):
