@@ -109,6 +109,20 @@ def _fast(argv):
     return name, lambda: command.run(args), values.get("json", False)
 
 
+def _not_a_command(argv) -> "str | None":
+    """What to say when argv's first word names no command (None when it names one, or is an
+    option): argparse lists every command; the nearest one (difflib's ratio) is what a typo needs."""
+    word = argv[0] if argv else ""
+    commands = [name.replace("_", "-") for name in NAMES]
+    if not word or word.startswith("-") or word in commands:
+        return None
+    import difflib
+
+    near = difflib.get_close_matches(word, commands, n=1)
+    return (f"{word!r} is not a mambaboot command" + (f"; did you mean {near[0]!r}?" if near else "")
+            + " (`mambaboot --help` lists them)")
+
+
 def _no_collection_at_exit() -> None:
     """At exit the interpreter collects garbage, several times over, among every object still
     alive (argparse's, re's, enum's, ours): ~8 ms of a create. Frozen (gc.freeze) by an exit
@@ -182,6 +196,9 @@ def _dispatch(argv: list) -> int:
     if fast is not None:
         _, action, want_json = fast
     else:
+        unknown = _not_a_command(argv)
+        if unknown:
+            return _fail(unknown, UsageError.exit_code, "--json" in argv)
         parser = _parser(argv)
         try:
             args = parser.parse_args(argv)

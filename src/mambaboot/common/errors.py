@@ -134,23 +134,28 @@ DOCTOR_FOUND = 11
 READER_GONE = 141
 
 
+# What each exit code means, in the words `mambaboot --help` prints, README's table and the
+# guide's (§5.14, which goes on to the details) use: tests/test_help.py holds them to these.
 EXIT_CODES = (
     (0, "success"),
-    (1, "unexpected error (a bug: please report it)"),
+    (1, "unexpected error: a bug in mambaboot (MAMBABOOT_DEBUG=1 shows the traceback)"),
     (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
                                "mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
-    (TargetRefused.exit_code, "the target prefix exists and is not ours to replace"),
-    (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
-    (EngineError.exit_code, "micromamba failed to create the environment"),
-    (VerifyError.exit_code, "the new environment failed verification"),
-    (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
-    (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only); "
-                     "the message names the file"),
+    (TargetRefused.exit_code, "the target exists and is not ours to replace (or cannot be written)"),
+    (ObtainError.exit_code, "micromamba could not be obtained (download failed, digest mismatch, missing binary)"),
+    (EngineError.exit_code, "micromamba failed to create the environment (its own error text is shown)"),
+    (VerifyError.exit_code, "the environment failed verification (expected and found are shown), does not match "
+                            "its lock, or its env_vars data is unreadable"),
+    (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays, "
+                               "recorded provisioning-failed"),
+    (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only file "
+                     "system); the file is named"),
     (NotPortable.exit_code, "move, pack: a file cannot follow the environment (named); nothing was changed"),
     (DOCTOR_FOUND, "doctor: a check found an error, or --undo-shell-init left something undone"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
-    (130, "interrupted (Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (the terminal closed)"),
-    (READER_GONE, "the output's reader went away (a pipe closed early, as `| head` does); nothing more is said"),
+    (130, "interrupted by Ctrl-C; 143 by SIGTERM, 129 by SIGHUP (the terminal closed)"),
+    (READER_GONE, "the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said; "
+                  "a create under way is rolled back"),
 )
