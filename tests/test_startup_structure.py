@@ -271,6 +271,22 @@ def test_these_command_lines_are_read_or_left_to_the_parser(argv, read, monkeypa
     assert _agrees(argv, monkeypatch) == read
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_reading_a_command_line_imports_no_parser(name):
+    """Up to the command's run(): the table, the command's module and what it imports at its top,
+    and options.read of a whole command line, without argparse (with re, gettext, shutil), typing
+    or dataclasses."""
+    argv = _whole(name, 0, False)
+    probe = ("import sys\nfrom mambaboot import cli\nfast = cli._fast(sys.argv[1:])\n"
+             "assert fast is not None and fast[0] == sys.argv[1], fast\nsys.stderr.write('\\n'.join(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(SRC)))
+    assert done.returncode == 0, done.stderr
+    ours = set(done.stderr.splitlines()) - _site_imports()
+    assert f"mambaboot.commands.{name.replace('-', '_')}" in ours
+    assert not ours & {"argparse", "typing", "dataclasses", "shutil", "re", "gettext"}, ours
+
+
 def test_the_fast_path_does_not_import_the_parser(tmp_path):
     ours = _imported("run", str(SRC), "--", "true") - _site_imports()
     assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours

@@ -1,7 +1,9 @@
 """One module per command (pipx's layout): each has `register(subparsers)` and `run(args) -> int`.
 
-Command modules import only argparse-level things at the top; the pipeline is imported
-inside run(), so building the parser (and `--help`, `--version`) stays cheap.
+Each command module declares its options as a table (OPTIONS, commands/options.py) and imports
+nothing else heavy at the top, argparse included: a command line spelled out whole is read from
+the table without it. The pipeline is imported inside run(), so building the parser (and `--help`,
+`--version`) stays cheap.
 """
 
 NAMES = (

@@ -1,7 +1,5 @@
 """`mambaboot activate-scripts`: activation without hooks for an existing environment."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
 from mambaboot.commands.options import flag, positional, repeated, table
 
@@ -33,7 +31,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
     import sys
 

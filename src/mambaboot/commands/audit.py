@@ -1,7 +1,5 @@
 """`mambaboot audit`: which files of an environment name where it lives, and what move does about each."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
 from mambaboot.commands.options import flag, positional, table
 
@@ -25,7 +23,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
 
     from mambaboot.common import host, output

@@ -1,7 +1,5 @@
 """`mambaboot doctor`: check this shell and machine against the rules, with a one-line fix each."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
 from mambaboot.commands.options import ANY, flag, positional, table
 from mambaboot.common.errors import DOCTOR_FOUND
@@ -32,7 +30,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import errors, host
     from mambaboot.shell import doctor
 
@@ -57,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return DOCTOR_FOUND if failed else 0
 
 
-def _undo(machine, args: argparse.Namespace) -> int:
+def _undo(machine, args) -> int:
     from mambaboot.shell import doctor, shellinit
 
     found = shellinit.find_blocks(doctor.rc_files(machine))

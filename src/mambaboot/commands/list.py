@@ -1,7 +1,5 @@
 """`mambaboot list`: the environments under the envs root (and any given path), with their state."""
 
-import argparse
-
 from mambaboot.commands._common import CACHE_DIR, add_command
 from mambaboot.commands.options import ANY, flag, positional, table, value
 
@@ -51,7 +49,7 @@ def _settle_moves(h, envs_dir: str, paths: list, cache_dir: str) -> list:
     return [done for place in places for done in movejournal.settle_quietly(place, h, Reporter(), cache_dir)]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import sys
 
     from mambaboot.common import host, output

@@ -1,7 +1,6 @@
 """`mambaboot lock`: write the lock of an environment, or of specs for any platforms (solved, nothing
 created), as an @EXPLICIT file, a conda-lock file or a CycloneDX bill of materials."""
 
-import argparse
 import os
 
 from mambaboot.commands._common import CACHE_DIR, MICROMAMBA, SPECS, add_command
@@ -65,7 +64,7 @@ def format_for(output, given):
     return "explicit"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import sys
 
     from mambaboot.common.files import fsops, outputfile
@@ -215,9 +214,11 @@ def _plan(args, specs=None, channels=None, python=None):
         from mambaboot.pipeline import envfile
 
         env_file = envfile.read(args.file)
+    from types import SimpleNamespace
+
     inputs = create_inputs(
-        argparse.Namespace(**{**vars(args), "name": None, "envs_dir": None, "ignore_active_env": True,
-                              "no_cache_link": True, "python": python or args.python}),
+        SimpleNamespace(**{**vars(args), "name": None, "envs_dir": None, "ignore_active_env": True,
+                           "no_cache_link": True, "python": python or args.python}),
         env_file=env_file, offline=args.offline,
     )
     plan = make_plan(h, inputs)

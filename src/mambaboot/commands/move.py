@@ -1,7 +1,5 @@
 """`mambaboot move`: move or rename an environment, rewrite what names its old place, verify it."""
 
-import argparse
-
 from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter
 from mambaboot.commands.options import flag, positional, table
 
@@ -29,7 +27,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import host, output
     from mambaboot.pipeline import move
 

@@ -1,7 +1,5 @@
 """`mambaboot pack`: one archive holding an environment and its own unpack step, for offline machines."""
 
-import argparse
-
 from mambaboot.commands._common import add_command, output_options, reporter
 from mambaboot.commands.options import flag, positional, table, value
 
@@ -27,7 +25,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import host, output
     from mambaboot.pipeline import pack
 

@@ -1,8 +1,6 @@
 """`mambaboot provision`: run post-scripts in an environment mambaboot created, or continue
 the provisioning a `create` left unfinished."""
 
-import argparse
-
 from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter
 from mambaboot.commands.options import flag, positional, repeated, table
 
@@ -28,7 +26,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
 
     from mambaboot.common import host, output

@@ -1,7 +1,5 @@
 """`mambaboot shell`: the user's shell with an environment active; `exit` returns to the parent."""
 
-import argparse
-
 from mambaboot.commands._common import CHILD_MEANINGS, add_command
 from mambaboot.commands.options import flag, positional, table, value
 
@@ -25,7 +23,7 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
     import sys
 
