@@ -273,3 +273,29 @@ def test_a_handover_that_names_another_prefix_is_refused(world, channel, standin
                   *_handover_args(world, "0" * 64))
     assert r.returncode == 2 and "disagree" in r.stderr, r.stderr
     assert diff(before, snapshot(world.root)) == {}
+
+
+def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world, channel, standin):
+    """move checks the shell itself and hands adopt check_shell=False: adopt then neither refuses a
+    contaminated shell nor says a word about the shell (no "shell:" step, no "ignoring" warning)."""
+    from mambaboot.common import host
+    from mambaboot.common.report import Reporter
+    from mambaboot.pipeline import adopt
+
+    class Heard(Reporter):
+        def __init__(self):
+            self.lines = []
+
+        def step(self, message):
+            self.lines.append(message)
+
+        warn = step
+
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    machine = host.Host(environ={**world.env, "CONDA_SHLVL": "1"}, windows=False, subdir=host.current().subdir,
+                        cwd=str(world.envs))
+    heard = Heard()
+    result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), check_shell=False)
+    assert result.prefix == str(prefix)
+    assert heard.lines and not [line for line in heard.lines if line.startswith("shell:") or "ignoring" in line]

@@ -5,6 +5,8 @@ import ast
 import sys
 from pathlib import Path
 
+from tests.support.sourcenames import bound_names, called
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "mambaboot"
 
 # Calls that act on a path by name, following whatever links are on the way.
@@ -41,18 +43,18 @@ def _module_calls(tree):
     imports_pathlib = any(isinstance(n, (ast.Import, ast.ImportFrom)) and (
         getattr(n, "module", None) == "pathlib" or any(a.name == "pathlib" for a in getattr(n, "names", ())))
         for n in ast.walk(tree))
+    names = bound_names(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        func = node.func
-        if isinstance(func, ast.Name) and func.id == "open":
+        full = called(node, names)
+        owner, _, name = full.rpartition(".")
+        if full in ("open", "io.open"):
             yield node.lineno, "open"
-        elif isinstance(func, ast.Attribute):
-            owner = func.value.id if isinstance(func.value, ast.Name) else None
-            if owner in FORBIDDEN and func.attr in FORBIDDEN[owner]:
-                yield node.lineno, f"{owner}.{func.attr}"
-            elif imports_pathlib and func.attr in PATH_METHODS:
-                yield node.lineno, f".{func.attr}"
+        elif owner in FORBIDDEN and name in FORBIDDEN[owner]:
+            yield node.lineno, f"{owner}.{name}"
+        elif imports_pathlib and isinstance(node.func, ast.Attribute) and node.func.attr in PATH_METHODS:
+            yield node.lineno, f".{node.func.attr}"
 
 
 def around_the_layer(src: Path) -> list:
@@ -83,9 +85,14 @@ def test_the_checker_sees_each_way_around(tmp_path):
         "import os, shutil\nfrom pathlib import Path\n"
         "open('f')\nos.replace('a', 'b')\nos.unlink('a')\nshutil.rmtree('d')\nos.makedirs('d')\nPath('f').write_text('')\n"
         "root.unlink('a')\n")
+    (tmp_path / "pipeline" / "y.py").write_text(
+        "from os import unlink as gone, replace\nfrom shutil import rmtree\nimport os as o\n"
+        "gone('a')\nreplace('a', 'b')\nrmtree('d')\no.rename('a', 'b')\nunlink('a')\n")
     assert around_the_layer(tmp_path) == [
         "pipeline/x.py:3: open", "pipeline/x.py:4: os.replace", "pipeline/x.py:5: os.unlink",
-        "pipeline/x.py:6: shutil.rmtree", "pipeline/x.py:7: os.makedirs", "pipeline/x.py:8: .write_text"]
+        "pipeline/x.py:6: shutil.rmtree", "pipeline/x.py:7: os.makedirs", "pipeline/x.py:8: .write_text",
+        "pipeline/y.py:4: os.unlink", "pipeline/y.py:5: os.replace", "pipeline/y.py:6: shutil.rmtree",
+        "pipeline/y.py:7: os.rename"]
 
 
 # -------------------------------------------------------------------------- no import cycles

@@ -1,6 +1,7 @@
 """Each command's --help lists the exit codes that command can end with, and only those:
 the ones the reference's exit-code table (docs/reference.md, §3.14) says come "from" it."""
 
+import json
 import re
 import subprocess
 
@@ -86,3 +87,38 @@ def test_the_top_level_help_has_an_example_and_every_exit_code():
     text = _help()
     assert "example:\n  mambaboot create myenv --python 3.12\n  mambaboot run ./myenv_3_12 -- python -V\n" in text
     assert set(_codes(text)) == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 126, 127, 130, 141}
+
+
+def _words(cell: str) -> str:
+    """A table cell's words: Markdown's code marks and escaped bars are not words."""
+    return cell.replace("\\|", "|").replace("`", "").strip()
+
+
+def _markdown_rows(path, heading: str) -> dict:
+    """code -> its meaning, from the first table after heading."""
+    text = (REPO / path).read_text(encoding="utf-8").split(heading, 1)[1]
+    return {int(m.group(1)): _words(m.group(2))
+            for m in re.finditer(r"^\| (\d+) \| ((?:[^|\\]|\\\|)+) \|", text.split("\n\n#", 1)[0], re.M)}
+
+
+def test_help_readme_and_guide_word_each_exit_code_alike():
+    """One table (common/errors.py EXIT_CODES) words each code: `mambaboot --help` prints it,
+    README's table says exactly it, the reference's (§3.14) starts each meaning with it."""
+    from mambaboot.common.errors import EXIT_CODES
+
+    words = dict(EXIT_CODES)
+    assert _codes(_help()) == words
+    assert _markdown_rows("README.md", "## Exit codes\n") == words
+    guide = _markdown_rows("docs/reference.md", "### 3.14 Exit codes\n")
+    assert {code: guide[code][:len(said)] for code, said in words.items()} == words
+
+
+@pytest.mark.parametrize("typed, near", [("craete", "create"), ("activate_scripts", "activate-scripts"),
+                                         ("lst", "list"), ("zzz", None)])
+def test_a_mistyped_command_is_told_the_nearest_one(typed, near):
+    proc = subprocess.run([*MAMBABOOT, typed, "x", "--json"], env=_clean_environ(), capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    hint = f"; did you mean {near!r}?" if near else ""
+    message = f"{typed!r} is not a mambaboot command{hint} (`mambaboot --help` lists them)"
+    assert proc.stderr == f"mambaboot: error: {message}\n"
+    assert json.loads(proc.stdout) == {"error": message, "exit_code": 2}

@@ -552,6 +552,16 @@ def test_an_environment_active_through_a_link_is_neither_moved_nor_removed(env_w
     assert snapshot(prefix) == inside and not (world.envs / "z").exists()
 
 
+def test_move_reports_the_shell_once_with_another_environment_active(env_world):
+    """move checks the shell and says so once; the adopt it runs at the new place does not do it again."""
+    world, prefix = env_world
+    r = move(world, prefix, world.envs / "b", "--ignore-active-env", env={"CONDA_SHLVL": "1"})
+    assert r.returncode == 0, r.stderr
+    said = (r.stdout + r.stderr).splitlines()
+    assert [line for line in said if "shell:" in line] == ["shell: check overridden"], said
+    assert len([line for line in said if "ignoring the active environment" in line]) == 1, said
+
+
 @pytest.fixture
 def small_volume(tmp_path):
     """mount(size) -> a directory on a tmpfs of that many bytes, for a disk that fills up."""

@@ -55,10 +55,9 @@ def _round_trip(argv: List[str], script: str, tmp: Path, count: int) -> List[str
 POSIX = [["bash", "--norc"], ["dash"], ["zsh", "-f"]]
 
 
-# Each way a value is written into sh text: a word of its own, inside "...", arguments of a shown command
+# Each way a value is written into sh text: a word of its own, arguments of a shown command
 SH_FORMS = {
     "word": lambda values: "".join(f"printf '%s\\0' {quoting.sh(v)}\n" for v in values),
-    "in double quotes": lambda values: "".join(f'printf \'%s\\0\' "{quoting.sh_in_double_quotes(v)}"\n' for v in values),
     "command line": lambda values: "printf '%s\\0' " + quoting.command_line(values, windows=False) + "\n",
 }
 
@@ -78,7 +77,7 @@ def test_fish_words_round_trip(values, tmp_path):
     assert _round_trip(["fish", "--no-config"], script, tmp_path, len(values)) == values
 
 
-@pytest.mark.parametrize("quote", [quoting.sh, quoting.sh_in_double_quotes, quoting.fish, quoting.cmd,
+@pytest.mark.parametrize("quote", [quoting.sh, quoting.fish, quoting.cmd,
                                    quoting.cmd_in_quotes])
 def test_a_nul_is_refused(quote):
     with pytest.raises(ValueError):

@@ -129,7 +129,7 @@ def test_an_epipe_that_is_not_our_output_fails_loudly(monkeypatch, capsys):
     def broken():
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(cli, "_fast_tabled", lambda argv: broken)
+    monkeypatch.setattr(cli, "_fast", lambda argv: ("create", broken, False))
     assert cli.main(["create", "x"]) == 9
     assert capsys.readouterr().err == "mambaboot: error: Broken pipe\n"
 
@@ -146,6 +146,6 @@ def test_where_streams_cannot_be_polled_epipe_and_einval_are_a_reader_gone(monke
         raise error
 
     monkeypatch.setattr(output, "gone_readers", lambda: None)
-    monkeypatch.setattr(cli, "_fast_tabled", lambda argv: broken)
+    monkeypatch.setattr(cli, "_fast", lambda argv: ("create", broken, False))
     assert cli.main(["create", "x"]) == code
     assert capsys.readouterr().err == ("" if code == READER_GONE else "mambaboot: error: No space left on device\n")

@@ -33,7 +33,8 @@ def test_version_builds_no_parser_and_imports_no_command():
 
 def test_a_command_imports_only_its_own_module():
     modules = _imported("list", "--help")
-    commands = {m for m in modules if m.startswith("mambaboot.commands.") and m != "mambaboot.commands._common"}
+    shared = ("mambaboot.commands._common", "mambaboot.commands.options")
+    commands = {m for m in modules if m.startswith("mambaboot.commands.") and m not in shared}
     assert commands == {"mambaboot.commands.list"}
 
 
@@ -91,89 +92,9 @@ def test_top_level_help_is_static_and_equal_to_what_argparse_prints():
     assert not ours & {"argparse", "typing", "dataclasses", "shutil", "mambaboot.commands._common"}, ours
 
 
-def test_run_prefix_dash_dash_command_needs_no_parser_and_means_what_the_parser_says():
-    from mambaboot import cli
-    from mambaboot.commands import run
-
-    for argv in (["run", "./env", "--", "python", "-c", "pass"], ["run", "p q", "--", "--help", "--"],
-                 ["run", "env", "--", "-x"]):
-        args = cli._parser(argv).parse_args(argv)
-        calls = []
-        real = run.start
-        run.start = lambda prefix, command: calls.append((prefix, command))
-        try:
-            cli._fast_run(argv)()
-        finally:
-            run.start = real
-        assert calls == [(args.prefix, run.command_line(args))], argv
-    for argv in (["run", "--help"], ["run", "-p", "--", "x"], ["run", "env", "x"], ["run", "env", "--"]):
-        assert cli._fast_run(argv) is None, argv
-    baseline = _site_imports()
-    ours = _imported("run", str(SRC), "--", "true") - baseline
-    assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours
-
-
-def _fast_path_agrees(module, fast, same, refused):
-    """fast(argv) calls module.start as module.run(the parser's Namespace) does, for each argv in
-    same, and leaves each in refused to the parser (None)."""
-    from mambaboot import cli
-
-    calls = []
-    real = module.start
-    module.start = lambda *a: calls.append(a)
-    try:
-        for argv in same:
-            args = cli._parser(argv).parse_args(argv)
-            args.run(args)
-            fast(argv)()
-            assert len(calls) == 2 and calls[0] == calls[1], (argv, calls)
-            calls.clear()
-    finally:
-        module.start = real
-    for argv in refused:
-        assert fast(argv) is None, argv
-
-
-def test_cache_info_needs_no_parser_and_means_what_the_parser_says(tmp_path):
-    """`cache info [--cache-dir DIR] [--json]` is started without argparse (or json, which imports
-    re): the same call the parser's Namespace makes; any other form goes to the parser."""
-    from mambaboot import cli
-    from mambaboot.commands import cache
-
-    _fast_path_agrees(cache, cli._fast_cache_info,
-                      (["cache", "info"], ["cache", "info", "--json"], ["cache", "info", "--cache-dir", "d e"],
-                       ["cache", "info", "--cache-dir=d", "--json"], ["cache", "info", "--json", "--cache-dir", ""],
-                       ["cache", "info", "--cache-dir="]),
-                      (["cache", "clean"], ["cache", "info", "--cache-dir", "-x"], ["cache", "info", "--cache-dir"],
-                       ["cache", "info", "--cache", "d"], ["cache", "info", "--json", "--json"], ["cache", "info", "-h"],
-                       ["cache", "--json", "info"], ["cache", "info", "--dry-run"], ["cache", "info", "x"],
-                       ["cache", "info", "--cache-dir", "a", "--cache-dir", "b"]))
-    ours = _imported("cache", "info", "--cache-dir", str(tmp_path / "cache")) - _site_imports()
-    assert "mambaboot.environment.pkgcache" in ours and not ours & {"argparse", "json", "re", "shutil"}, ours
-
-
-def test_remove_needs_no_parser_and_means_what_the_parser_says(tmp_path):
-    """`remove NAME|PREFIX` with -y/--yes, --force, --json, --envs-dir DIR, --cache-dir DIR, each
-    spelled out once, in any order, is started without argparse: the same call the parser's
-    Namespace makes; any other form goes to the parser (which says what is wrong with it)."""
-    from mambaboot import cli
-    from mambaboot.commands import remove
-
-    _fast_path_agrees(remove, cli._fast_remove,
-                      (["remove", "e"], ["remove", "--yes", "./e f"], ["remove", "e", "-y", "--force", "--json"],
-                       ["remove", "--envs-dir", "d", "e", "--cache-dir=c"], ["remove", "--cache-dir", "", "e", "--yes"],
-                       ["remove", "--envs-dir=", "--json", "e"]),
-                      (["remove"], ["remove", "a", "b"], ["remove", "-x"], ["remove", "e", "--ye"], ["remove", "e", "-yq"],
-                       ["remove", "e", "-y", "--yes"], ["remove", "e", "--envs-dir"], ["remove", "e", "--envs-dir", "-d"],
-                       ["remove", "e", "--json=1"], ["remove", "--", "-e"], ["remove", "-h"], ["remov", "e"],
-                       ["remove", "e", "--cache-dir", "a", "--cache-dir", "b"], ["list", "e"]))
-    ours = _imported("remove", "--yes", str(tmp_path / "absent"), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
-    assert "mambaboot.environment.delete" in ours and not ours & {"argparse", "re", "enum", "threading", "shutil"}, ours
-
-
-def _tabled_parsed(argv):
-    """What the command's parser makes of argv (its Namespace's values, without the command's name
-    and function), or None when it refuses argv."""
+def _parsed(argv):
+    """What the parser makes of argv (its Namespace's values, without the command's name and
+    function), or None when it refuses argv."""
     from mambaboot import cli
     from mambaboot.common.errors import UsageError
 
@@ -181,114 +102,198 @@ def _tabled_parsed(argv):
         args = cli._parser(argv).parse_args(argv)
     except (UsageError, SystemExit):
         return None
-    return {k: v for k, v in vars(args).items() if k not in ("command", "run")}
+    return {k: v for k, v in vars(args).items() if k != "run" and not (k == "command" and v == argv[0])}
 
 
-def _tabled_fast(argv, monkeypatch):
-    """What cli._fast_tabled hands create.run or adopt.run for argv, or None when it leaves argv to
-    the parser."""
+def _fast(argv, monkeypatch):
+    """What cli._fast hands the command's run() for argv, or None when it leaves argv to the parser."""
     from mambaboot import cli
-    from mambaboot.commands import adopt, create
 
-    seen = []
-    for command in (create, adopt):
-        monkeypatch.setattr(command, "run", lambda args: seen.append(dict(vars(args))))
-    monkeypatch.setattr(cli, "_no_collection_at_exit", lambda: None)
-    action = cli._fast_tabled(argv)
-    if action is None:
+    fast = cli._fast(argv)
+    if fast is None:
         return None
+    name, action, want_json = fast
+    seen = []
+    monkeypatch.setattr(sys.modules[f"mambaboot.commands.{name.replace('-', '_')}"], "run",
+                        lambda args: seen.append(dict(vars(args))))
     action()
+    assert want_json == seen[0].get("json", False), argv
     return seen[0]
 
 
-@pytest.mark.parametrize("name", ["create", "adopt"])
-def test_each_table_names_exactly_its_parsers_options(name):
-    """commands/create.py's and commands/adopt.py's FLAGS, VALUED, REPEATED and POSITIONAL: every
-    option string of the command's parser, each with its attribute and kind of action
-    (store_true, store, append), and its default; the positional's name and whether it is required."""
-    import importlib
+def _agrees(argv, monkeypatch) -> bool:
+    """The fast path reads argv as the parser does, or leaves it to the parser; True when it read it.
+    run's command is compared as run() takes it (commands/run.py command_line): argparse's
+    REMAINDER keeps or drops the "--" before it by Python version. A command that itself starts
+    with "--" is the words after the first "--", which argparse reads differently by version too."""
+    from mambaboot.commands import run
 
+    fast = _fast(argv, monkeypatch)
+    if fast is None:
+        return False
+    parsed = _parsed(argv)
+    if argv[0] == "run":
+        fast["command"] = run.command_line(cli_arguments(fast))
+        after = argv[argv.index("--") + 1:]
+        if after[:1] == ["--"]:
+            assert fast == {"prefix": argv[1], "command": after}, argv
+            return True
+        parsed["command"] = run.command_line(cli_arguments(parsed))
+    assert fast == parsed, argv
+    return True
+
+
+def cli_arguments(values: dict):
     from mambaboot import cli
 
-    command = importlib.import_module(f"mambaboot.commands.{name}")
-    subparsers = next(a for a in cli._parser([name])._actions if a.dest == "command")
-    table = {}
-    positionals = []
-    for action in subparsers.choices[name]._actions:
-        kind = type(action).__name__
-        if kind == "_HelpAction":
-            continue
-        assert action.default == (command.defaults()[action.dest]), action.dest
-        if not action.option_strings:
-            positionals.append((action.dest, action.nargs != "?"))
-        for spelling in action.option_strings:
-            table[spelling] = ({"_StoreTrueAction": "flag", "_StoreAction": "valued", "_AppendAction": "repeated"}[kind],
-                               action.dest)
-    ours = {**{k: ("flag", v) for k, v in command.FLAGS.items()}, **{k: ("valued", v) for k, v in command.VALUED.items()},
-            **{k: ("repeated", v) for k, v in command.REPEATED.items()}}
-    assert ours == table
-    assert positionals == [(command.POSITIONAL, command.POSITIONAL_REQUIRED)]
-    assert set(command.defaults()) == {a.dest for a in subparsers.choices[name]._actions if a.dest != "help"}
+    return cli._Arguments(**values)
 
 
-def test_create_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
-    """`create [NAME]` with its options spelled out whole, each flag and valued option once and
-    the repeatable ones any number of times, in any order, reaches create.run with what the
-    parser's Namespace holds; any other form goes to the parser."""
-    same = (["create"], ["create", "n"], ["create", "-q", "n"], ["create", "n", "-q", "--json"],
-            ["create", "-c", "a", "n", "-c", "b", "--package=x", "--package", "y"],
-            ["create", "--prefix", "./p q", "--python=3.12", "-v", "--dry-run"], ["create", "--python="],
-            ["create", "--micromamba", "m", "--cache-dir", "", "--overlay", "o", "--post-script", "s", "e"],
-            ["create", "-p=x", "--envs-dir=e", "-f", "f.yml", "--from-lock", "l", "--offline", "--force",
-             "--ignore-active-env", "--no-cache-link", "--keep-failed", "--allow-http", "--micromamba-version",
-             "2.1.0", "--micromamba-url", "u", "--micromamba-sha256", "h"])
-    refused = (["create", "a", "b"], ["create", "--pyth", "3"], ["create", "-qv"], ["create", "-q", "--quiet"],
-               ["create", "--python", "-3"], ["create", "--python"], ["create", "-ca"], ["create", "--", "n"],
-               ["create", "-h"], ["create", "--json=1"], ["create", "--python", "3", "--python", "4"],
-               ["create", "-"], ["creat", "n"], ["list"])
-    for argv in same:
-        fast = _tabled_fast(argv, monkeypatch)
-        assert fast is not None and fast == _tabled_parsed(argv), argv
-    for argv in refused:
-        assert _tabled_fast(argv, monkeypatch) is None, argv
+COMMANDS = sorted(n.replace("_", "-") for n in __import__("mambaboot.commands", fromlist=["NAMES"]).NAMES)
 
 
-def test_adopt_needs_no_parser_and_means_what_the_parser_says(monkeypatch):
-    """`adopt PREFIX` as the bootstrap scripts hand over (every option spelled out whole), and any
-    other spelled-out form, reaches adopt.run with what the parser's Namespace holds; PREFIX is
-    required; any other form goes to the parser."""
-    sha = "a" * 64
-    same = (["adopt", "p"], ["adopt", "--python", "3.12", "./p q"], ["adopt", "p", "-q", "--json", "--no-cache-link"],
-            # bootstrap.sh's hand-over, word for word: the inputs, the channels and packages, the binary it ran
-            ["adopt", "/e/demo", "--name", "demo", "--envs-dir", "/e", "--cache-dir", "/c", "--python", "3.12",
-             "-c", "file:///ch", "-c", "b", "--package", "numpy>=1.26,<2", "--micromamba-version", "2.8.1",
-             "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", sha],
-            ["adopt", "p", "--channel=a", "--package=x", "--micromamba", "m", "--micromamba-url", "u",
-             "--micromamba-sha256", sha, "--allow-http", "--ignore-active-env", "-v"])
-    refused = (["adopt"], ["adopt", "a", "b"], ["adopt", "--pyth", "3", "p"], ["adopt", "p", "-qv"],
-               ["adopt", "p", "--python"], ["adopt", "p", "--python", "-3"], ["adopt", "--", "p"], ["adopt", "-h"],
-               ["adopt", "p", "--name", "a", "--name", "b"], ["adopt", "p", "--json=1"], ["adopt", "p", "--force"],
-               ["adopt", "p", "--dry-run"], ["adop", "p"])
-    for argv in same:
-        fast = _tabled_fast(argv, monkeypatch)
-        assert fast is not None and fast == _tabled_parsed(argv), argv
-    for argv in refused:
-        assert _tabled_fast(argv, monkeypatch) is None, argv
+def _table(name):
+    import importlib
+
+    from mambaboot.commands import options
+
+    return list(options.each(importlib.import_module(f"mambaboot.commands.{name.replace('-', '_')}").OPTIONS))
 
 
-_WORDS = ["n", "m", "", "x=y", "-", "-x", "--", "-q", "--quiet", "-v", "--json", "--force",
-          "--python", "--python=3", "-c", "--channel", "--channel=c", "--package", "-p", "--prefix=",
-          "--pyth", "-qv", "-cX", "--overlay", "--dry-run", "--micromamba-sha256", "-f", "--name", "--envs-dir=e",
-          "--micromamba-version-used", "--no-cache-link"]
+def _whole(name, spelling: int, joined: bool) -> list:
+    """A command line giving every option of the command's table once (a repeatable one twice),
+    spelled its first or last way, each value after "=" or as the next word, and its positionals."""
+    from mambaboot.commands import options as o
+
+    words, rest = [], []
+    for option in _table(name):
+        if option.kind in (o.ONE, o.OPTIONAL):
+            words.append((option.choices or ("a b",))[0])
+        elif option.kind == o.ANY:
+            words += ["p1", "p 2"]
+        elif option.kind == o.REST:
+            rest = ["--", "cmd", "--help", "--"]
+        elif option.kind == o.FLAG:
+            words.append(option.spellings[spelling])
+        elif option.kind in (o.VALUE, o.REPEATED):
+            for text in (option.choices or ("v", ""))[: 2 if option.kind == o.REPEATED else 1]:
+                words += [f"{option.spellings[spelling]}={text}"] if joined else [option.spellings[spelling], text]
+    return [name, *words, *rest]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["create", "adopt"]), words=st.lists(st.sampled_from(_WORDS), max_size=7))
-def test_what_the_fast_path_reads_the_parser_reads_the_same(monkeypatch, name, words):
-    argv = [name, *words]
-    fast = _tabled_fast(argv, monkeypatch)
-    if fast is not None:
-        assert fast == _tabled_parsed(argv), argv
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_spelled_out_is_read_without_the_parser_as_the_parser_reads_it(name, monkeypatch):
+    """Each command's table (commands/options.py) gives both the parser and the fast path: a
+    command line with every option, however spelled out whole, is read without argparse, to
+    what the parser's Namespace holds; and the Namespace of an empty one holds every option's
+    default."""
+    from mambaboot.commands import options as o
+
+    table = _table(name)
+    for spelling in (0, -1):
+        for joined in (False, True):
+            argv = _whole(name, spelling, joined)
+            assert _agrees(argv, monkeypatch), argv
+    required = [w for option in table if option.kind == o.ONE for w in [(option.choices or ("p",))[0]]]
+    required += [w for option in table if option.required for w in (option.spellings[0], "x")]
+    required += ["--", "c"] if any(option.kind == o.REST for option in table) else []
+    parsed = _parsed([name, *required])
+    assert set(parsed) == {option.dest for option in table}
+    assert _agrees([name, *required], monkeypatch)
+
+
+def _vocabulary(name) -> tuple:
+    """(well-formed, ill-formed): words and pairs of words a command line of this command can be
+    made of: its options spelled out whole with a value from their choices, positional words;
+    and what only the parser may read or refuse (abbreviations, a value starting with "-" or
+    outside the choices, "=" after a flag, -h, "--", clusters)."""
+    from mambaboot.commands import options as o
+
+    good, bad = [["n"], ["m o"], [""], ["x=y"]], [["-"], ["-x"], ["--"], ["-h"], ["--help"], ["--json=1"], ["-qv"]]
+    for option in _table(name):
+        for spelling in option.spellings:
+            bad.append([spelling[:-1]])
+            if option.kind == o.FLAG:
+                good.append([spelling])
+                bad.append([f"{spelling}=1"])
+                continue
+            texts = list(option.choices or ("v", ""))
+            good += [[spelling, t] for t in texts] + [[f"{spelling}={t}"] for t in texts]
+            bad += [[spelling, "-v"], [spelling]] + ([[spelling, "other"]] if option.choices else [])
+        if option.choices and not option.spellings:
+            good += [[c] for c in option.choices]
+            bad.append(["other"])
+    return good, bad
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_what_the_fast_path_reads_the_parser_reads_the_same(name, monkeypatch, data):
+    """Command lines drawn from each command's own vocabulary, well formed, and with one word
+    that is not: whatever the fast path reads, the parser reads the same; the rest it leaves to
+    the parser."""
+    good, bad = _vocabulary(name)
+    parts = data.draw(st.lists(st.sampled_from(good), max_size=7))
+    if data.draw(st.booleans()):
+        parts.insert(data.draw(st.integers(0, len(parts))), data.draw(st.sampled_from(bad)))
+    _agrees([name, *(w for part in parts for w in part)], monkeypatch)
+
+
+@pytest.mark.parametrize("argv, read", [
+    (["run", "./env", "--", "python", "-c", "pass"], True), (["run", "p q", "--", "--help", "--"], True),
+    (["run", "env", "--", "-x"], True), (["run", "--help"], False), (["run", "-p", "--", "x"], False),
+    (["run", "env", "x"], False), (["run", "env", "--"], False),
+    (["cache", "info"], True), (["cache", "info", "--cache-dir=d", "--json"], True), (["cache", "--json", "info"], True),
+    (["cache", "info", "--cache-dir="], True), (["cache", "info", "--cache-dir", "-x"], False),
+    (["cache", "info", "--cache"], False), (["cache", "info", "--json", "--json"], False), (["cache", "inf"], False),
+    (["cache", "info", "x"], False), (["cache", "info", "--cache-dir", "a", "--cache-dir", "b"], False),
+    (["remove", "e"], True), (["remove", "--envs-dir", "d", "e", "--cache-dir=c"], True), (["remove"], False),
+    (["remove", "a", "b"], False), (["remove", "e", "--ye"], False), (["remove", "e", "-yq"], False),
+    (["remove", "e", "-y", "--yes"], False), (["remove", "--", "-e"], False), (["remov", "e"], False),
+    (["create"], True), (["create", "-c", "a", "n", "-c", "b", "--package=x", "--package", "y"], True),
+    (["create", "-p=x", "--python="], True), (["create", "a", "b"], False), (["create", "--pyth", "3"], False),
+    (["create", "--python", "-3"], False), (["create", "-ca"], False), (["create", "--", "n"], False),
+    (["creat", "n"], False),
+    (["adopt", "/e/demo", "--name", "demo", "--envs-dir", "/e", "--cache-dir", "/c", "--python", "3.12", "-c",
+      "file:///ch", "-c", "b", "--package", "numpy>=1.26,<2", "--micromamba-version", "2.8.1",
+      "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "a" * 64], True),
+    (["adopt"], False), (["adopt", "p", "--force"], False),
+    (["list", "a", "b", "--size"], True), (["list", "a", "--size", "b"], False), (["doctor", "--json", "p", "q"], True),
+    (["move", "a", "--json", "b"], True), (["pack", "p"], False), (["pack", "p", "-o", "f.zip"], True),
+    (["lock", "--format", "cyclonedx"], True), (["lock", "--format", "yaml"], False),
+    (["activate-scripts", "p"], True), (["activate_scripts", "p"], False), (["shell", "p", "--shell", "zsh"], True),
+])
+def test_these_command_lines_are_read_or_left_to_the_parser(argv, read, monkeypatch):
+    """As a script writes them (the bootstrap scripts' hand-over word for word), and the forms
+    that only the parser may read (abbreviations, an option twice, a value starting with "-",
+    a positional after an option ending a run of them, which argparse refuses)."""
+    assert _agrees(argv, monkeypatch) == read
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_reading_a_command_line_imports_no_parser(name):
+    """Up to the command's run(): the table, the command's module and what it imports at its top,
+    and options.read of a whole command line, without argparse (with re, gettext, shutil), typing
+    or dataclasses."""
+    argv = _whole(name, 0, False)
+    probe = ("import sys\nfrom mambaboot import cli\nfast = cli._fast(sys.argv[1:])\n"
+             "assert fast is not None and fast[0] == sys.argv[1], fast\nsys.stderr.write('\\n'.join(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(SRC)))
+    assert done.returncode == 0, done.stderr
+    ours = set(done.stderr.splitlines()) - _site_imports()
+    assert f"mambaboot.commands.{name.replace('-', '_')}" in ours
+    assert not ours & {"argparse", "typing", "dataclasses", "shutil", "re", "gettext"}, ours
+
+
+def test_the_fast_path_does_not_import_the_parser(tmp_path):
+    ours = _imported("run", str(SRC), "--", "true") - _site_imports()
+    assert "mambaboot.commands.run" in ours and not ours & {"argparse", "shutil", "dataclasses"}, ours
+    ours = _imported("cache", "info", "--cache-dir", str(tmp_path / "cache")) - _site_imports()
+    assert "mambaboot.environment.pkgcache" in ours and not ours & {"argparse", "json", "re", "shutil"}, ours
+    ours = _imported("remove", "--yes", str(tmp_path / "absent"), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
+    assert "mambaboot.environment.delete" in ours and not ours & {"argparse", "re", "enum", "threading", "shutil"}, ours
 
 
 # What `run PREFIX -- COMMAND` may import of its own, up to the exec: these modules and the
@@ -296,7 +301,7 @@ def test_what_the_fast_path_reads_the_parser_reads_the_same(monkeypatch, name, w
 # `run` more than all its work (typing with collections, functools, re; dataclasses with
 # inspect; signal with enum; json with re), and `run` is the call scripts repeat.
 RUN_PATH = {
-    "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run",
+    "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.commands.options",
     "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
     "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting",
@@ -372,7 +377,7 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     assert "mambaboot.pipeline.create" in before
     assert AFTER_ENGINE <= at_exit
     assert not before & (AFTER_ENGINE | {"hashlib", "_hashlib"}), before & (AFTER_ENGINE | {"hashlib", "_hashlib"})
-    # spelled out, the command line is read without argparse (cli._fast_tabled), and nothing
+    # spelled out, the command line is read without argparse (commands/options.py), and nothing
     # before the engine imports re (with enum), collections, functools or contextlib
     heavy = {"argparse", "gettext", "locale", "re", "enum", "collections", "functools", "contextlib", "typing"}
     assert not before & heavy, before & heavy

@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+from tests.support.sourcenames import bound_names, called, imported_modules
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "mambaboot"
 SPAWNERS = {"run", "Popen", "call", "check_call", "check_output"}
 
@@ -17,10 +19,9 @@ def offenders(root: Path):
     problems = []
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
+        names = bound_names(tree)
         for call in _calls(tree):
-            func = call.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            owner = getattr(func.value, "id", "") if isinstance(func, ast.Attribute) else ""
+            owner, _, name = called(call, names).rpartition(".")
             where = f"{path.relative_to(root)}:{call.lineno}"
             for kw in call.keywords:
                 if kw.arg == "shell" and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
@@ -42,7 +43,12 @@ def test_no_shell_anywhere_in_the_package():
 def test_the_checker_catches_what_it_looks_for(tmp_path):
     """The test above can fail: planted offenders are found."""
     (tmp_path / "bad.py").write_text("import os, subprocess\nsubprocess.run('ls', shell=True)\nos.system('x')\n")
+    (tmp_path / "aliased.py").write_text("from subprocess import run, Popen as P\nimport subprocess as sp\n"
+                                         "from os import system\nrun('ls')\nP(f'{x}')\nsp.call('a' + b)\n"
+                                         "system('x')\nrun(['ls'])\n")
     assert offenders(tmp_path) == [
+        "aliased.py:4: subprocess.run with a string command", "aliased.py:5: subprocess.Popen with a string command",
+        "aliased.py:6: subprocess.call with a string command", "aliased.py:7: os.system",
         "bad.py:2: shell=", "bad.py:2: subprocess.run with a string command", "bad.py:3: os.system",
     ]
 
@@ -86,9 +92,7 @@ def upward_imports(src: Path) -> list:
         if room not in LAYERS:
             continue
         for node in ast.walk(ast.parse(module.read_text())):
-            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
-                [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            for name in names:
+            for name in imported_modules(node):
                 parts = name.split(".")
                 if parts[0] == "mambaboot" and len(parts) > 1 and LAYERS.get(parts[1], -1) > LAYERS[room]:
                     found.append(f"{module.relative_to(src)} imports {name}")
@@ -99,19 +103,55 @@ def test_imports_go_down_the_layers_only(tmp_path):
     assert upward_imports(SRC) == []
     # The check sees what it is for: an engine module reaching up into the pipeline.
     (tmp_path / "engine").mkdir()
-    (tmp_path / "engine" / "x.py").write_text("from mambaboot.pipeline.plan import Plan\nimport mambaboot.common.files.fsops\n")
-    assert upward_imports(tmp_path) == ["engine/x.py imports mambaboot.pipeline.plan"]
+    (tmp_path / "engine" / "x.py").write_text("from mambaboot.pipeline.plan import Plan\nimport mambaboot.common.files.fsops\n"
+                                              "from mambaboot import pipeline, common\n")
+    assert sorted(upward_imports(tmp_path)) == ["engine/x.py imports mambaboot.pipeline",
+                                                "engine/x.py imports mambaboot.pipeline.plan"]
 
 
-def test_nothing_below_the_commands_imports_a_command_or_the_cli():
+def commands_or_cli_imported(src: Path) -> list:
     upward = []
-    for module in SRC.rglob("*.py"):
-        room = module.relative_to(SRC).parts[0]
+    for module in sorted(src.rglob("*.py")):
+        room = module.relative_to(src).parts[0]
         if room in ("commands", "cli.py", "__main__.py"):
             continue
         for node in ast.walk(ast.parse(module.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[:2] in (
-                ["mambaboot", "commands"], ["mambaboot", "cli"]
-            ):
-                upward.append(f"{module.relative_to(SRC)} imports {node.module}")
-    assert upward == []
+            for name in imported_modules(node):
+                if name.split(".")[:2] in (["mambaboot", "commands"], ["mambaboot", "cli"]):
+                    upward.append(f"{module.relative_to(src)} imports {name}")
+    return upward
+
+
+def test_nothing_below_the_commands_imports_a_command_or_the_cli(tmp_path):
+    assert commands_or_cli_imported(SRC) == []
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "x.py").write_text("from mambaboot import cli\nimport mambaboot.commands.run\n"
+                                              "from mambaboot.commands._common import reporter\n")
+    assert commands_or_cli_imported(tmp_path) == ["common/x.py imports mambaboot.cli",
+                                                  "common/x.py imports mambaboot.commands.run",
+                                                  "common/x.py imports mambaboot.commands._common"]
+
+
+def test_each_error_kind_is_a_class_statement_with_its_base_and_exit_code():
+    """A reader or an editor finds `class UsageError` where it is made; names, bases and exit codes
+    as the CLI and the guide's table know them."""
+    from mambaboot.common import errors
+
+    tree = ast.parse((SRC / "common" / "errors.py").read_text())
+    stated = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    kinds = {name: kind for name, kind in vars(errors).items()
+             if isinstance(kind, type) and issubclass(kind, errors.MambabootError)}
+    assert set(kinds) <= stated, set(kinds) - stated
+    assert {name: ([b.__name__ for b in kind.__bases__], kind.exit_code) for name, kind in kinds.items()
+            if name != "Interrupted"} == {
+        "MambabootError": (["Exception"], 1), "UsageError": (["MambabootError"], 2),
+        "ShellContaminated": (["MambabootError"], 3), "TargetRefused": (["MambabootError"], 4),
+        "Unconfined": (["TargetRefused", "OSError"], 4), "Escapes": (["Unconfined"], 4),
+        "NotRegular": (["Unconfined"], 4), "CrossesMount": (["Unconfined"], 4),
+        "ObtainError": (["MambabootError"], 5), "HostUnreachable": (["ObtainError"], 5),
+        "UntrustedInput": (["UsageError", "ValueError"], 2), "EngineError": (["MambabootError"], 6),
+        "VerifyError": (["MambabootError"], 7), "ProvisionError": (["MambabootError"], 8),
+        "NotPortable": (["MambabootError"], 10), "CommandNotExecutable": (["MambabootError"], 126),
+        "CommandNotFound": (["MambabootError"], 127)}
+    assert errors.UsageError("bad").args == ("bad",) and str(errors.UsageError("bad")) == "bad"
+    assert errors.UsageError.__module__ == errors.__name__

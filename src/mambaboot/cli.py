@@ -79,113 +79,48 @@ def _parser(argv=()):
     return parser
 
 
-def _fast_run(argv):
-    """`run PREFIX -- COMMAND ...`, the form scripts repeat: what run's parser makes of it
-    (tests/test_startup_structure.py checks they agree), without importing argparse."""
-    if len(argv) >= 4 and argv[0] == "run" and argv[2] == "--" and not argv[1].startswith("-"):
-        from mambaboot.commands import run
-
-        return lambda: run.start(argv[1], argv[3:])
-    return None
-
-
-def _spelled_out(rest, flags: dict, valued: dict, positionals: int = 0, repeated=None, required: bool = True):
-    """(options, positionals) as the command's parser reads rest, when every option is spelled
-    out whole (flags, valued and repeated map each spelling to its key; a value is the next
-    argument, not starting with "-", or follows "="), each flag or valued option given once
-    (a repeated one's values make a list, as action="append" does), and there are exactly
-    `positionals` other arguments (at most, when not required), none starting with "-"; None
-    for anything else (abbreviations, --help, a value or argument that starts with "-", an
-    option twice), which the parser is left to."""
-    repeated = repeated or {}
-    options, words = {}, []
-    for_value = None  # (key, whether it is a repeated option's) once its spelling was seen
-    for arg in rest:
-        if for_value is not None:
-            if arg.startswith("-"):
-                return None
-            _take(options, *for_value, arg)
-            for_value = None
-            continue
-        name, eq, value = arg.partition("=")
-        if arg in flags and flags[arg] not in options:
-            options[flags[arg]] = True
-        elif (name in valued and valued[name] not in options) or name in repeated:
-            key = (valued[name], False) if name in valued else (repeated[name], True)
-            if eq:
-                _take(options, *key, value)
-            else:
-                for_value = key
-        elif not arg.startswith("-") and len(words) < positionals:
-            words.append(arg)
-        else:
-            return None
-    enough = len(words) == positionals or not required
-    return (options, words) if for_value is None and enough else None
-
-
-def _take(options: dict, key: str, appended: bool, value: str) -> None:
-    if appended:
-        options.setdefault(key, []).append(value)
-    else:
-        options[key] = value
-
-
 class _Arguments:
-    """What the parser's Namespace holds, for a command line read by _spelled_out (what
+    """What the parser's Namespace holds, for a command line commands/options.py read (what
     types.SimpleNamespace gives, without importing types: ~1 ms of create's start-up)."""
 
     def __init__(self, **values) -> None:
         self.__dict__.update(values)
 
 
-def _fast_cache_info(argv):
-    """`cache info [--cache-dir DIR] [--json]` without importing argparse, which costs about as
-    much as all of a remembered cache's info (tests/test_startup_structure.py checks that it
-    means what the parser says)."""
-    parsed = _spelled_out(argv[2:], {"--json": "json"}, {"--cache-dir": "cache_dir"}) if argv[:2] == ["cache", "info"] else None
-    if parsed is None:
+def _fast(argv):
+    """(the command's name, its run() with what argv means, whether --json was asked for) when
+    argv names a command whose table (its module's OPTIONS, commands/options.py) reads the rest;
+    None leaves argv to the parser. No argparse, and so no re, enum, gettext or shutil: more than
+    many a command's own work (run's, cache info's, remove's), ~15 ms of create's and adopt's
+    start-up on a machine whose Python starts in ~18 ms (tests/test_startup_structure.py checks
+    that both read every command line the same way)."""
+    name = argv[0] if argv else ""
+    module = name.replace("-", "_")
+    if module not in NAMES or "_" in name:  # activate-scripts, not activate_scripts
         return None
-    options = parsed[0]
-    from mambaboot.commands import cache
+    __import__(f"mambaboot.commands.{module}")
+    command = sys.modules[f"mambaboot.commands.{module}"]
+    from mambaboot.commands import options
 
-    return lambda: cache.start("info", options.get("cache_dir"), False, options.get("json", False))
-
-
-def _fast_remove(argv):
-    """`remove NAME|PREFIX` and its options, spelled out, without argparse (~8 ms of a remove,
-    whose own work is an `rm -rf`; the same check as for cache info)."""
-    parsed = _spelled_out(argv[1:], {"-y": "yes", "--yes": "yes", "--force": "force", "--json": "json"},
-                          {"--envs-dir": "envs_dir", "--cache-dir": "cache_dir"}, 1) if argv[:1] == ["remove"] else None
-    if parsed is None:
+    values = options.read(command.OPTIONS, argv[1:])
+    if values is None:
         return None
-    options, (target,) = parsed
-    from mambaboot.commands import remove
-
-    return lambda: remove.start(target, options.get("envs_dir"), options.get("cache_dir"), options.get("yes", False),
-                                options.get("force", False), options.get("json", False))
+    args = _Arguments(**values)
+    return name, lambda: command.run(args), values.get("json", False)
 
 
-def _fast_tabled(argv):
-    """`create [NAME]` or `adopt PREFIX` with its options spelled out (the command module's FLAGS,
-    VALUED, REPEATED and POSITIONAL), without argparse, and so without re and enum, which it imports
-    (~15 ms of every create's start-up on a machine whose Python starts in ~18 ms; adopt, which
-    the bootstrap scripts hand over to, has no engine run to hide them behind). The same check as
-    for remove, and one that each table names exactly its parser's options."""
-    if argv[:1] == ["create"]:
-        from mambaboot.commands import create as command
-    elif argv[:1] == ["adopt"]:
-        from mambaboot.commands import adopt as command
-    else:
+def _not_a_command(argv) -> "str | None":
+    """What to say when argv's first word names no command (None when it names one, or is an
+    option): argparse lists every command; the nearest one (difflib's ratio) is what a typo needs."""
+    word = argv[0] if argv else ""
+    commands = [name.replace("_", "-") for name in NAMES]
+    if not word or word.startswith("-") or word in commands:
         return None
-    parsed = _spelled_out(argv[1:], command.FLAGS, command.VALUED, 1, command.REPEATED,
-                          required=command.POSITIONAL_REQUIRED)
-    if parsed is None:
-        return None
-    options, words = parsed
-    args = _Arguments(**{**command.defaults(), **options, command.POSITIONAL: words[0] if words else None})
+    import difflib
 
-    return lambda: command.run(args)
+    near = difflib.get_close_matches(word, commands, n=1)
+    return (f"{word!r} is not a mambaboot command" + (f"; did you mean {near[0]!r}?" if near else "")
+            + " (`mambaboot --help` lists them)")
 
 
 def _no_collection_at_exit() -> None:
@@ -253,16 +188,17 @@ def _dispatch(argv: list) -> int:
     if argv in (["--help"], ["-h"]):  # the top-level help, as argparse would print it at 80 columns
         sys.stdout.write(TOP_LEVEL_HELP)
         return 0
-    action = _fast_run(argv)
-    run_fast = action is not None
-    want_json = False
-    if action is None:
+    fast = _fast(argv)
+    run_fast = fast is not None and fast[0] == "run"
+    if not run_fast:
         # before the SIGTERM handler is set: it must not be the one importing them, half done
         from mambaboot.common.errors import UsageError
-
-        action = _fast_cache_info(argv) or _fast_remove(argv) or _fast_tabled(argv)
-        want_json = action is not None and "--json" in argv  # spelled out: no value is "--json"
-    if action is None:
+    if fast is not None:
+        _, action, want_json = fast
+    else:
+        unknown = _not_a_command(argv)
+        if unknown:
+            return _fail(unknown, UsageError.exit_code, "--json" in argv)
         parser = _parser(argv)
         try:
             args = parser.parse_args(argv)

@@ -1,7 +1,9 @@
 """One module per command (pipx's layout): each has `register(subparsers)` and `run(args) -> int`.
 
-Command modules import only argparse-level things at the top; the pipeline is imported
-inside run(), so building the parser (and `--help`, `--version`) stays cheap.
+Each command module declares its options as a table (OPTIONS, commands/options.py) and imports
+nothing else heavy at the top, argparse included: a command line spelled out whole is read from
+the table without it. The pipeline is imported inside run(), so building the parser (and `--help`,
+`--version`) stays cheap.
 """
 
 NAMES = (
@@ -51,19 +53,19 @@ example:
 
 exit codes:
     0  success
-    1  unexpected error (a bug: please report it)
+    1  unexpected error: a bug in mambaboot (MAMBABOOT_DEBUG=1 shows the traceback)
     2  usage error: bad option, name, prefix character or version, or a file mambaboot refuses to read (named)
     3  the shell already has a Python/conda environment active
-    4  the target prefix exists and is not ours to replace
-    5  micromamba could not be downloaded or failed verification
-    6  micromamba failed to create the environment
-    7  the new environment failed verification
-    8  a provisioning step (pip section or post-script) failed; the environment stays
-    9  the operating system refused a file operation (permission, disk full, read-only); the message names the file
+    4  the target exists and is not ours to replace (or cannot be written)
+    5  micromamba could not be obtained (download failed, digest mismatch, missing binary)
+    6  micromamba failed to create the environment (its own error text is shown)
+    7  the environment failed verification (expected and found are shown), does not match its lock, or its env_vars data is unreadable
+    8  a provisioning step (pip section or post-script) failed; the environment stays, recorded provisioning-failed
+    9  the operating system refused a file operation (permission, disk full, read-only file system); the file is named
    10  move, pack: a file cannot follow the environment (named); nothing was changed
    11  doctor: a check found an error, or --undo-shell-init left something undone
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
-  130  interrupted (Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (the terminal closed)
-  141  the output's reader went away (a pipe closed early, as `| head` does); nothing more is said
+  130  interrupted by Ctrl-C; 143 by SIGTERM, 129 by SIGHUP (the terminal closed)
+  141  the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said; a create under way is rolled back
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations  # annotations stay text: typing is not imported at start-up
 
+from mambaboot.commands.options import Group, flag, group, repeated, value
 from mambaboot.common.errors import EXIT_CODES, READER_GONE, SYSTEM_REFUSED
 
 TYPE_CHECKING = False
@@ -29,28 +30,33 @@ def top_level_help() -> str:
     return f"example:\n  {TOP_LEVEL_EXAMPLE}\n\n{exit_code_help()}"
 
 
-def add_command(subparsers, name: str, help: str, description: str, example: str,
+def add_command(subparsers, name: str, help: str, description: str, example: str, options: tuple, run,
                 codes: Iterable[int] = (), meanings: Optional[Dict[int, str]] = None) -> argparse.ArgumentParser:
-    """codes: the exit codes this command can end with beyond EVERY_COMMAND; meanings: its own wording."""
-    import argparse  # here, not at the top: a spelled-out create reads create_inputs and reporter only
+    """The command's subparser, its arguments built from its table (commands/options.py) and run as
+    what args.run calls. codes: the exit codes this command can end with beyond EVERY_COMMAND;
+    meanings: its own wording."""
+    import argparse  # here, not at the top: a spelled-out command is read by options.read
 
-    return subparsers.add_parser(
+    from mambaboot.commands.options import add_to
+
+    parser = subparsers.add_parser(
         name, help=help, description=description,
         epilog=f"example:\n  {example}\n\n{exit_code_help(codes, meanings)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_to(parser, options)
+    parser.set_defaults(run=run)
+    return parser
 
 
-def add_output_options(parser: argparse.ArgumentParser, verbose_help: str = "show more detail") -> None:
-    out = parser.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    out.add_argument("-q", "--quiet", action="store_true", help="no step lines")
-    out.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+def output_options(verbose_help: str = "show more detail") -> Group:
+    return group("output", flag("--json", help="print one JSON object on stdout"),
+                 flag("-q", "--quiet", help="no step lines"), flag("-v", "--verbose", help=verbose_help))
 
 
-def add_cache_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache-dir", metavar="DIR", help=r"cache root (default on Windows: <drive>\CACHE of the "
-                        "environment's drive if it exists or the user cache dir is on another drive; else the user cache dir); packages go to DIR/Python/pkgs unless CONDA_PKGS_DIRS is set")
+CACHE_DIR = value("--cache-dir", metavar="DIR", help=r"cache root (default on Windows: <drive>\CACHE of the "
+                  "environment's drive if it exists or the user cache dir is on another drive; else the user cache "
+                  "dir); packages go to DIR/Python/pkgs unless CONDA_PKGS_DIRS is set")
 
 
 def reporter(args: argparse.Namespace):
@@ -59,26 +65,25 @@ def reporter(args: argparse.Namespace):
     return output.TextReporter(quiet=args.quiet, verbose=args.verbose)
 
 
-def add_spec_options(group) -> None:
-    group.add_argument("--package", dest="packages", action="append", default=[], metavar="SPEC",
-                       help="extra package spec (repeatable), e.g. --package uv")
-    group.add_argument("-c", "--channel", dest="channels", action="append", default=[], metavar="CHANNEL",
-                       help="channel (repeatable; default conda-forge); channels from rc files are never used")
+SPECS = (
+    repeated("--package", dest="packages", metavar="SPEC", help="extra package spec (repeatable), e.g. --package uv"),
+    repeated("-c", "--channel", dest="channels", metavar="CHANNEL",
+             help="channel (repeatable; default conda-forge); channels from rc files are never used"),
+)
 
-
-def add_micromamba_options(group) -> None:
-    group.add_argument("--micromamba", metavar="PATH", help="use this micromamba binary "
-                       "(default: $MAMBABOOT_MICROMAMBA, else download the release)")
-    group.add_argument("--micromamba-version", metavar="VERSION", help="release to download "
-                       "(default: the pinned one; 'latest' allowed)")
-    group.add_argument("--micromamba-url", metavar="URL", help="mirror: full URL of the binary; "
-                       "its digest is read from URL.sha256")
-    group.add_argument("--micromamba-sha256", metavar="HEX", help="trust this digest instead of the published .sha256")
-    group.add_argument("--allow-http", action="store_true", help="allow plain http:// for non-loopback URLs")
+MICROMAMBA = (
+    value("--micromamba", metavar="PATH", help="use this micromamba binary "
+          "(default: $MAMBABOOT_MICROMAMBA, else download the release)"),
+    value("--micromamba-version", metavar="VERSION", help="release to download "
+          "(default: the pinned one; 'latest' allowed)"),
+    value("--micromamba-url", metavar="URL", help="mirror: full URL of the binary; its digest is read from URL.sha256"),
+    value("--micromamba-sha256", metavar="HEX", help="trust this digest instead of the published .sha256"),
+    flag("--allow-http", help="allow plain http:// for non-loopback URLs"),
+)
 
 
 def create_inputs(args: argparse.Namespace, **fixed):
-    """CreateInputs from the options add_spec_options/add_micromamba_options/add_cache_option made."""
+    """CreateInputs from the options SPECS, MICROMAMBA and CACHE_DIR describe."""
     from mambaboot.pipeline.plan import CreateInputs
 
     return CreateInputs(

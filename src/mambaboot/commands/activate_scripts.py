@@ -1,12 +1,20 @@
 """`mambaboot activate-scripts`: activation without hooks for an existing environment."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
+from mambaboot.commands.options import flag, positional, repeated, table
+
+OPTIONS = table(
+    positional("prefix", "PREFIX", "the environment"),
+    repeated("--old-prefix", dest="old_prefixes", metavar="PATH",
+             help="where the environment was before it was moved: that path is rewritten too (repeatable)"),
+    flag("--backup", help="keep the original of each rewritten script under PREFIX/.mambaboot/backup/"),
+    flag("--dry-run", help="show what would be written and rewritten; change nothing"),
+    flag("--json", help="print one JSON object on stdout"),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "activate-scripts", help="write portable activation scripts into an environment",
         description="Write activate/deactivate scripts for cmd.exe and PowerShell (Windows) or POSIX sh, fish and "
         "PowerShell (elsewhere) into PREFIX/.mambaboot/, and rewrite micromamba's Windows scripts "
@@ -17,20 +25,13 @@ def register(subparsers) -> None:
         "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves, with the environment's "
         "own python; in an environment without one, run this again after such a change.",
         example="mambaboot activate-scripts ~/envs/py_3_12 && . ~/envs/py_3_12/.mambaboot/activate.sh",
-        codes=(4, 7), meanings={4: "PREFIX/etc/conda/activate.d or deactivate.d is a link or a mount point "
-                                   "(nothing is written into it)"},
+        options=OPTIONS, run=run, codes=(4, 7),
+        meanings={4: "PREFIX/etc/conda/activate.d or deactivate.d is a link or a mount point "
+                     "(nothing is written into it)"},
     )
-    p.add_argument("prefix", metavar="PREFIX", help="the environment")
-    p.add_argument("--old-prefix", dest="old_prefixes", action="append", default=[], metavar="PATH",
-                   help="where the environment was before it was moved: that path is rewritten too (repeatable)")
-    p.add_argument("--backup", action="store_true",
-                   help="keep the original of each rewritten script under PREFIX/.mambaboot/backup/")
-    p.add_argument("--dry-run", action="store_true", help="show what would be written and rewritten; change nothing")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
     import sys
 

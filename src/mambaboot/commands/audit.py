@@ -1,12 +1,16 @@
 """`mambaboot audit`: which files of an environment name where it lives, and what move does about each."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
+from mambaboot.commands.options import flag, positional, table
+
+OPTIONS = table(
+    positional("prefix", "PREFIX", "the environment directory (it must hold conda-meta/)"),
+    flag("--json", help="print one JSON object on stdout"),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "audit", help="list the files that name the environment's location, and what move does with each",
         description="Find every file of a conda environment that holds its prefix (from the package records and "
         "the package cache's info/paths.json: placeholders, and sha256_in_prefix against sha256; and from reading "
@@ -15,14 +19,11 @@ def register(subparsers) -> None:
         "the environment, fifos, sockets, devices). A package record that is not what installers write is exit 4. "
         "Changes nothing.",
         example="mambaboot audit ./py_3_12",
-        codes=(4,),
+        options=OPTIONS, run=run, codes=(4,),
     )
-    p.add_argument("prefix", metavar="PREFIX", help="the environment directory (it must hold conda-meta/)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
 
     from mambaboot.common import host, output

@@ -1,14 +1,23 @@
 """`mambaboot cache info|clean`: what the cache holds; remove what nothing uses.
 
-`cache info [--cache-dir DIR] [--json]` (cli._fast_cache_info) calls start() without argparse,
-which costs it about as much as starting Python: nothing argparse-level at the top here.
+`cache info|clean` with its options spelled out is read from OPTIONS without argparse
+(commands/options.py), which costs it about as much as starting Python: nothing argparse-level
+at the top here.
 """
+
+from mambaboot.commands._common import CACHE_DIR, add_command
+from mambaboot.commands.options import flag, positional, table
+
+OPTIONS = table(
+    positional("action", None, "info, or clean", choices=("info", "clean")),
+    CACHE_DIR,
+    flag("--dry-run", help="clean: only say what would be removed"),
+    flag("--json", help="print one JSON object on stdout"),
+)
 
 
 def register(subparsers) -> None:
-    from mambaboot.commands._common import add_cache_option, add_command
-
-    p = add_command(
+    add_command(
         subparsers, "cache", help="show or clean the package cache",
         description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
         "killed runs left. clean: remove extracted packages and archives no environment uses (a package an "
@@ -16,13 +25,9 @@ def register(subparsers) -> None:
         "named), pip's cache, private homes of runs that are gone, and pending markers whose environment no "
         "longer exists. micromamba binaries are kept.",
         example="mambaboot cache clean --dry-run",
-        codes=(4,), meanings={4: "a lock file in the cache is a link (never opened through one)"},
+        options=OPTIONS, run=run, codes=(4,),
+        meanings={4: "a lock file in the cache is a link (never opened through one)"},
     )
-    p.add_argument("action", choices=("info", "clean"), help="info, or clean")
-    add_cache_option(p)
-    p.add_argument("--dry-run", action="store_true", help="clean: only say what would be removed")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
 
 
 def _print_info(data: dict) -> None:
@@ -53,7 +58,7 @@ def _print_clean(data: dict) -> None:
               "files by hard links): " + ", ".join(data["kept_in_use"]))
 
 
-def run(args) -> int:  # args: the argparse Namespace
+def run(args) -> int:
     return start(args.action, args.cache_dir, args.dry_run, args.json)
 
 

@@ -1,13 +1,22 @@
 """`mambaboot doctor`: check this shell and machine against the rules, with a one-line fix each."""
 
-import argparse
-
 from mambaboot.commands._common import add_command
+from mambaboot.commands.options import ANY, flag, positional, table
 from mambaboot.common.errors import DOCTOR_FOUND
+
+OPTIONS = table(
+    positional("prefixes", "PREFIX", "also check that these environments' files name where they are (the active "
+               "one and those on PATH are always checked), and whether their mamba would take another directory as "
+               "its root prefix", ANY),
+    flag("--json", help="print one JSON object on stdout"),
+    flag("--undo-shell-init", help="remove conda/mamba initialize blocks from rc files and profiles and their cmd "
+         "AutoRun hooks (nothing else), after showing them; keeps a backup of each file and value"),
+    flag("--dry-run", help="with --undo-shell-init: show what would be removed"),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "doctor", help="check this shell and machine for other Pythons and shell hooks",
         description="Report variables that steer Python or conda, PATH entries of Python environments (more "
         "than one is an error), a Python that runs instead of the active environment's, Pythons outside every "
@@ -17,20 +26,11 @@ def register(subparsers) -> None:
         "AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). The operating system's own "
         "/usr/bin/python3 is never reported. Exit 0 when nothing breaks a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
-        codes=(DOCTOR_FOUND,),
+        options=OPTIONS, run=run, codes=(DOCTOR_FOUND,),
     )
-    p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="also check that these environments' files name "
-                   "where they are (the active one and those on PATH are always checked), and whether their mamba "
-                   "would take another directory as its root prefix")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument("--undo-shell-init", action="store_true",
-                   help="remove conda/mamba initialize blocks from rc files and profiles and their cmd AutoRun "
-                   "hooks (nothing else), after showing them; keeps a backup of each file and value")
-    p.add_argument("--dry-run", action="store_true", help="with --undo-shell-init: show what would be removed")
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import errors, host
     from mambaboot.shell import doctor
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return DOCTOR_FOUND if failed else 0
 
 
-def _undo(machine, args: argparse.Namespace) -> int:
+def _undo(machine, args) -> int:
     from mambaboot.shell import doctor, shellinit
 
     found = shellinit.find_blocks(doctor.rc_files(machine))

@@ -1,27 +1,28 @@
 """`mambaboot list`: the environments under the envs root (and any given path), with their state."""
 
-import argparse
+from mambaboot.commands._common import CACHE_DIR, add_command
+from mambaboot.commands.options import ANY, flag, positional, table, value
 
-from mambaboot.commands._common import add_cache_option, add_command
+OPTIONS = table(
+    positional("paths", "PATH", "also list these environments", ANY),
+    value("--envs-dir", metavar="DIR", help="envs root (default: $PY_ENVS, "
+          r"<drive>\dev\Anaconda\envs on Windows, else the current directory)"),
+    CACHE_DIR,
+    flag("--size", help="measure each environment's size now (walks every file)"),
+    flag("--json", help="print one JSON object on stdout"),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "list", help="list environments and their state",
         description="List every environment under the envs root (and each PATH given): name, state "
         "(complete, incomplete, provisioning, provisioning-failed, foreign, moving), Python version, package count, "
         "size and creation time. The package count is what conda-meta holds now, followed by \"(N at creation)\" "
         "when that differs from the record. Sizes are those recorded at creation unless --size measures them now; "
         "it also marks \"(copy)\" an environment that shares no hard link with the package cache.",
-        example="mambaboot list --size",
+        example="mambaboot list --size", options=OPTIONS, run=run,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="also list these environments")
-    p.add_argument("--envs-dir", metavar="DIR", help="envs root (default: $PY_ENVS, "
-                   r"<drive>\dev\Anaconda\envs on Windows, else the current directory)")
-    add_cache_option(p)
-    p.add_argument("--size", action="store_true", help="measure each environment's size now (walks every file)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
 
 
 def _row(env) -> list:
@@ -48,7 +49,7 @@ def _settle_moves(h, envs_dir: str, paths: list, cache_dir: str) -> list:
     return [done for place in places for done in movejournal.settle_quietly(place, h, Reporter(), cache_dir)]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import sys
 
     from mambaboot.common import host, output

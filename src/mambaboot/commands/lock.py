@@ -1,16 +1,37 @@
 """`mambaboot lock`: write the lock of an environment, or of specs for any platforms (solved, nothing
 created), as an @EXPLICIT file, a conda-lock file or a CycloneDX bill of materials."""
 
-import argparse
 import os
 
-from mambaboot.commands._common import add_cache_option, add_command, add_micromamba_options, add_spec_options
+from mambaboot.commands._common import CACHE_DIR, MICROMAMBA, SPECS, add_command
+from mambaboot.commands.options import OPTIONAL, fixed, flag, group, positional, repeated, table, value
 
 FORMATS = ("explicit", "conda-lock", "cyclonedx")
 
+OPTIONS = table(
+    positional("prefix", "PREFIX", "the environment directory (or a lock file, for --format cyclonedx of one of "
+               "its platforms)", OPTIONAL),
+    value("-o", "--output", metavar="FILE", help="write the lock here (default, or `-`: standard output); a "
+          "device or a named pipe is written as the shell's `>` writes it, a regular file is replaced whole"),
+    value("--format", choices=FORMATS, help="explicit, conda-lock or cyclonedx (default: by the output's "
+          "name: *-lock.yml conda-lock, *.cdx.json cyclonedx, else explicit)"),
+    repeated("--platform", dest="platforms", metavar="PLATFORM",
+             help="lock for this platform, e.g. linux-64, win-64, osx-arm64 (repeatable)"),
+    group("specs (without PREFIX)",
+          value("--python", metavar="VERSION", help="Python version, e.g. 3.12"),
+          SPECS,
+          value("-f", "--file", metavar="FILE", help="conda environment file, as create reads it"),
+          flag("--offline", help="solve from the index the package cache holds")),
+    CACHE_DIR,
+    group("micromamba", MICROMAMBA),
+    group("output", flag("-q", "--quiet", help="no step lines"),
+          flag("-v", "--verbose", help="show micromamba's command lines")),
+    fixed("json", False),
+)
+
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "lock", help="write a lock file (exact packages with hashes, any platform) or an SBOM",
         description="Without --platform, write an @EXPLICIT lock of what PREFIX holds (one URL with its sha256 per "
         "package, md5 sums and the platform in comments), read from its conda-meta; works for any conda environment. "
@@ -25,27 +46,8 @@ def register(subparsers) -> None:
         "--format cyclonedx a CycloneDX 1.6 JSON bill of materials (the default for *.cdx.json).",
         example="mambaboot lock --file environment.yml --platform linux-64 --platform win-64 --platform osx-arm64 "
         "-o team-lock.yml",
-        codes=(5, 6),
+        options=OPTIONS, run=run, codes=(5, 6),
     )
-    p.add_argument("prefix", metavar="PREFIX", nargs="?", help="the environment directory (or a lock file, "
-                   "for --format cyclonedx of one of its platforms)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the lock here (default, or `-`: standard output); a "
-                   "device or a named pipe is written as the shell's `>` writes it, a regular file is replaced whole")
-    p.add_argument("--format", choices=FORMATS, help="explicit, conda-lock or cyclonedx (default: by the output's "
-                   "name: *-lock.yml conda-lock, *.cdx.json cyclonedx, else explicit)")
-    p.add_argument("--platform", dest="platforms", action="append", default=[], metavar="PLATFORM",
-                   help="lock for this platform, e.g. linux-64, win-64, osx-arm64 (repeatable)")
-    what = p.add_argument_group("specs (without PREFIX)")
-    what.add_argument("--python", metavar="VERSION", help="Python version, e.g. 3.12")
-    add_spec_options(what)
-    what.add_argument("-f", "--file", metavar="FILE", help="conda environment file, as create reads it")
-    what.add_argument("--offline", action="store_true", help="solve from the index the package cache holds")
-    add_cache_option(p)
-    add_micromamba_options(p.add_argument_group("micromamba"))
-    out = p.add_argument_group("output")
-    out.add_argument("-q", "--quiet", action="store_true", help="no step lines")
-    out.add_argument("-v", "--verbose", action="store_true", help="show micromamba's command lines")
-    p.set_defaults(run=run, json=False)
 
 
 def format_for(output, given):
@@ -62,7 +64,7 @@ def format_for(output, given):
     return "explicit"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import sys
 
     from mambaboot.common.files import fsops, outputfile
@@ -212,9 +214,11 @@ def _plan(args, specs=None, channels=None, python=None):
         from mambaboot.pipeline import envfile
 
         env_file = envfile.read(args.file)
+    from types import SimpleNamespace
+
     inputs = create_inputs(
-        argparse.Namespace(**{**vars(args), "name": None, "envs_dir": None, "ignore_active_env": True,
-                              "no_cache_link": True, "python": python or args.python}),
+        SimpleNamespace(**{**vars(args), "name": None, "envs_dir": None, "ignore_active_env": True,
+                           "no_cache_link": True, "python": python or args.python}),
         env_file=env_file, offline=args.offline,
     )
     plan = make_plan(h, inputs)

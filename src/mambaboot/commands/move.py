@@ -1,12 +1,20 @@
 """`mambaboot move`: move or rename an environment, rewrite what names its old place, verify it."""
 
-import argparse
+from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter
+from mambaboot.commands.options import flag, positional, table
 
-from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+OPTIONS = table(
+    positional("source", "SRC", "the environment directory (it must hold conda-meta/)"),
+    positional("destination", "DST", "its new path (must not exist; its parent must)"),
+    CACHE_DIR,
+    flag("--no-cache-link", help="do not link DST/pkgs to the package cache"),
+    flag("--ignore-active-env", help="proceed in a shell with another environment active (never the one being moved)"),
+    output_options(),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "move", help="move or rename an environment and make it work there (repeatable)",
         description="Move SRC to DST (a rename on the same file system; otherwise a copy, compared with the "
         "source, which is deleted only after the moved environment passed verification), rewrite every file that "
@@ -15,19 +23,11 @@ def register(subparsers) -> None:
         "is changed (exit 10); a failure later puts the environment back. Refuses an environment active in this "
         "shell. An environment moved by hand is repaired by moving it again.",
         example="mambaboot move ./py_3_12 /opt/envs/py_3_12",
-        codes=(3, 4, 7, 10),
+        options=OPTIONS, run=run, codes=(3, 4, 7, 10),
     )
-    p.add_argument("source", metavar="SRC", help="the environment directory (it must hold conda-meta/)")
-    p.add_argument("destination", metavar="DST", help="its new path (must not exist; its parent must)")
-    add_cache_option(p)
-    p.add_argument("--no-cache-link", action="store_true", help="do not link DST/pkgs to the package cache")
-    p.add_argument("--ignore-active-env", action="store_true",
-                   help="proceed in a shell with another environment active (never the one being moved)")
-    add_output_options(p)
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import host, output
     from mambaboot.pipeline import move
 

@@ -1,12 +1,18 @@
 """`mambaboot pack`: one archive holding an environment and its own unpack step, for offline machines."""
 
-import argparse
+from mambaboot.commands._common import add_command, output_options, reporter
+from mambaboot.commands.options import flag, positional, table, value
 
-from mambaboot.commands._common import add_command, add_output_options, reporter
+OPTIONS = table(
+    positional("prefix", "PREFIX", "the environment directory (it must hold conda-meta/)"),
+    value("-o", "--output", metavar="FILE", required=True, help="the archive to write: .tar.gz (or .tgz) or .zip"),
+    flag("--force", help="replace FILE if it exists"),
+    output_options(),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "pack", help="pack an environment into an archive that unpacks anywhere without mambaboot",
         description="Write the environment (without its PREFIX/pkgs link) into a .tar.gz or .zip archive, with "
         ".mambaboot/unpack.py: a standard-library script the environment's own python runs after extraction to "
@@ -15,17 +21,11 @@ def register(subparsers) -> None:
         "(Windows: `DIR\\python.exe DIR\\.mambaboot\\unpack.py`). Refuses, naming them, editable installs and "
         "links or .pth entries leading out of the environment (exit 10).",
         example="mambaboot pack ./py_3_12 -o py_3_12.tar.gz",
-        codes=(4, 10),
+        options=OPTIONS, run=run, codes=(4, 10),
     )
-    p.add_argument("prefix", metavar="PREFIX", help="the environment directory (it must hold conda-meta/)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True,
-                   help="the archive to write: .tar.gz (or .tgz) or .zip")
-    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    add_output_options(p)
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     from mambaboot.common import host, output
     from mambaboot.pipeline import pack
 

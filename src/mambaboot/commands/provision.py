@@ -1,32 +1,32 @@
 """`mambaboot provision`: run post-scripts in an environment mambaboot created, or continue
 the provisioning a `create` left unfinished."""
 
-import argparse
+from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter
+from mambaboot.commands.options import flag, positional, repeated, table
 
-from mambaboot.commands._common import add_cache_option, add_command, add_output_options, reporter
+OPTIONS = table(
+    positional("prefix", "PREFIX", "an environment mambaboot created"),
+    repeated("--post-script", dest="post_scripts", metavar="PATH",
+             help="script to run (repeatable, in order): .bat/.cmd in cmd.exe, .ps1 in PowerShell, else sh"),
+    CACHE_DIR,
+    flag("--ignore-active-env", help="proceed in a shell with an active environment (children still get a clean one)"),
+    output_options(verbose_help="show more detail"),
+)
 
 
 def register(subparsers) -> None:
-    p = add_command(
+    add_command(
         subparsers, "provision", help="run post-scripts in an environment (or continue a failed provisioning)",
         description="Run scripts inside the activated environment, from a clean baseline, as `create "
         "--post-script` does. Without --post-script, continue where the last provisioning stopped: an "
         "unfinished pip section, then the recorded scripts from the one that failed. On success the "
         "record's state is `complete`.",
         example="mambaboot provision ./myenv_3_12 --post-script setup.sh",
-        codes=(3, 4, 8),
+        options=OPTIONS, run=run, codes=(3, 4, 8),
     )
-    p.add_argument("prefix", metavar="PREFIX", help="an environment mambaboot created")
-    p.add_argument("--post-script", dest="post_scripts", action="append", default=[], metavar="PATH",
-                   help="script to run (repeatable, in order): .bat/.cmd in cmd.exe, .ps1 in PowerShell, else sh")
-    add_cache_option(p)
-    p.add_argument("--ignore-active-env", action="store_true",
-                   help="proceed in a shell with an active environment (children still get a clean one)")
-    add_output_options(p, verbose_help="show more detail")
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args) -> int:
     import os
 
     from mambaboot.common import host, output

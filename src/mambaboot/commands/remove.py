@@ -1,29 +1,32 @@
 """`mambaboot remove`: delete an environment mambaboot created, after asking.
 
-`remove NAME|PREFIX` with its options spelled out (cli._fast_remove) calls start() without
-argparse: nothing argparse-level at the top here.
+`remove NAME|PREFIX` with its options spelled out is read from OPTIONS without argparse
+(commands/options.py): nothing argparse-level at the top here.
 """
+
+from mambaboot.commands._common import CACHE_DIR, add_command
+from mambaboot.commands.options import flag, positional, table, value
+
+OPTIONS = table(
+    positional("target", "NAME|PREFIX", "a NAME under the envs root, or a path"),
+    value("--envs-dir", metavar="DIR", help="where NAME is looked up (default: as for create)"),
+    CACHE_DIR,
+    flag("-y", "--yes", help="do not ask (needed without a terminal)"),
+    flag("--force", help="also remove a conda environment mambaboot did not create"),
+    flag("--json", help="print one JSON object on stdout"),
+)
 
 
 def register(subparsers) -> None:
-    from mambaboot.commands._common import add_cache_option, add_command
-
-    p = add_command(
+    add_command(
         subparsers, "remove", help="delete an environment (asks first)",
         description="Delete an environment mambaboot created, after showing its size and asking. Links inside "
         "it (PREFIX/pkgs into the package cache) are removed, never followed. A directory that is not a conda "
         "environment is never deleted; a conda environment mambaboot did not create needs --force. The "
         "environment active in this shell (CONDA_PREFIX, MAMBABOOT_ENV) is refused.",
         example="mambaboot remove myenv_3_12",
-        codes=(3, 4),
+        options=OPTIONS, run=run, codes=(3, 4),
     )
-    p.add_argument("target", metavar="NAME|PREFIX", help="a NAME under the envs root, or a path")
-    p.add_argument("--envs-dir", metavar="DIR", help="where NAME is looked up (default: as for create)")
-    add_cache_option(p)
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask (needed without a terminal)")
-    p.add_argument("--force", action="store_true", help="also remove a conda environment mambaboot did not create")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
 
 
 def _confirmed(question: str) -> bool:
@@ -35,7 +38,7 @@ def _confirmed(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def run(args) -> int:  # argparse's Namespace
+def run(args) -> int:
     return start(args.target, args.envs_dir, args.cache_dir, args.yes, args.force, args.json)
 
 

@@ -1,16 +1,22 @@
 """`mambaboot run`: run a command inside an environment, from a clean baseline.
 
-`run PREFIX -- COMMAND` (cli._fast_run) calls start() without argparse: only builtin annotations
-here, and start() imports only what running needs (tests/test_startup_structure.py pins it).
+`run PREFIX -- COMMAND` is read from OPTIONS without argparse (commands/options.py): only builtin
+annotations here, and start() imports only what running needs (tests/test_startup_structure.py
+pins it).
 """
+
+from mambaboot.commands.options import REST, positional, table
+
+OPTIONS = table(
+    positional("prefix", "PREFIX", "the environment"),
+    positional("command", "-- COMMAND [ARGS...]", "what to run", REST),
+)
 
 
 def register(subparsers) -> None:
-    import argparse
-
     from mambaboot.commands._common import CHILD_MEANINGS, add_command
 
-    p = add_command(
+    add_command(
         subparsers, "run", help="run a command inside an environment",
         description="Run COMMAND with the environment activated, starting from a clean baseline: your "
         "environment minus every other Python environment on PATH and every conda/mamba/Python variable. "
@@ -18,14 +24,11 @@ def register(subparsers) -> None:
         "environment's etc/conda/activate.d/*.sh scripts are sourced first; on Windows its .bat ones are "
         "not run (a warning names them).",
         example="mambaboot run ./py_3_12 -- python -c \"import sys; print(sys.prefix)\"",
-        codes=(7, 126, 127), meanings=CHILD_MEANINGS,
+        options=OPTIONS, run=run, codes=(7, 126, 127), meanings=CHILD_MEANINGS,
     )
-    p.add_argument("prefix", metavar="PREFIX", help="the environment")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]", help="what to run")
-    p.set_defaults(run=run)
 
 
-def command_line(args) -> list:  # args: the argparse Namespace
+def command_line(args) -> list:
     # older argparse keeps the "--" that separates the command from our options
     return args.command[1:] if args.command[:1] == ["--"] else args.command
 

@@ -9,16 +9,23 @@ class MambabootError(Exception):
     exit_code = 1
 
 
-def _kind(name: str, exit_code: int, doc: str) -> type:
-    """One kind of expected failure: a MambabootError subclass that carries its exit code."""
-    return type(name, (MambabootError,), {"__doc__": doc, "__module__": __name__, "exit_code": exit_code})
+# Each kind: what goes wrong, and the code the CLI exits with (guide §5.14).
+class UsageError(MambabootError):
+    """Bad arguments, or a value that can never work (a prefix character packages break on)."""
+
+    exit_code = 2
 
 
-# One line a kind: what goes wrong, and the code the CLI exits with (guide §5.14).
-UsageError = _kind("UsageError", 2, "Bad arguments, or a value that can never work "
-                   "(a prefix character packages break on).")
-ShellContaminated = _kind("ShellContaminated", 3, "The calling shell already has a Python/conda environment in it.")
-TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we may create into or replace.")
+class ShellContaminated(MambabootError):
+    """The calling shell already has a Python/conda environment in it."""
+
+    exit_code = 3
+
+
+class TargetRefused(MambabootError):
+    """The target prefix is not something we may create into or replace."""
+
+    exit_code = 4
 
 
 class Unconfined(TargetRefused, OSError):
@@ -47,13 +54,17 @@ class CrossesMount(Unconfined):
     """A tree to delete holds another file system's mount point: nothing in it was deleted."""
 
 
-ObtainError = _kind("ObtainError", 5, "micromamba could not be obtained: download failed, digest mismatch, "
-                    "missing binary.")
+class ObtainError(MambabootError):
+    """micromamba could not be obtained: download failed, digest mismatch, missing binary."""
+
+    exit_code = 5
+
+
 # A download that could not even connect: the machine is offline, or the host is not there for
 # it. The same exit code; create says what it needed the network for, and how to go on without.
-HostUnreachable = type("HostUnreachable", (ObtainError,), {
-    "__doc__": "No connection to a download's host could be made (a name that does not resolve, no route, "
-               "a refused or timed-out connection).", "__module__": __name__})
+class HostUnreachable(ObtainError):
+    """No connection to a download's host could be made (a name that does not resolve, no route,
+    a refused or timed-out connection)."""
 
 
 class UntrustedInput(UsageError, ValueError):
@@ -68,16 +79,40 @@ class UntrustedInput(UsageError, ValueError):
         self.path, self.problem = path, problem or message
 
 
-EngineError = _kind("EngineError", 6, "micromamba ran and failed.")
-VerifyError = _kind("VerifyError", 7, "The new environment does not behave as requested.")
-ProvisionError = _kind("ProvisionError", 8, "A provisioning step (pip section, post-script) failed; the environment "
-                       "stays, its record says so.")
-NotPortable = _kind("NotPortable", 10, "move, pack: a file of the environment cannot follow it to the new place "
-                    "(the message names it).")
-CommandNotExecutable = _kind("CommandNotExecutable", 126, "`run`: the command was found but cannot be executed "
-                             "(the shell's convention: 126).")
-CommandNotFound = _kind("CommandNotFound", 127, "`run`: the command is not on the environment's PATH "
-                        "(the shell's convention: 127).")
+class EngineError(MambabootError):
+    """micromamba ran and failed."""
+
+    exit_code = 6
+
+
+class VerifyError(MambabootError):
+    """The new environment does not behave as requested."""
+
+    exit_code = 7
+
+
+class ProvisionError(MambabootError):
+    """A provisioning step (pip section, post-script) failed; the environment stays, its record says so."""
+
+    exit_code = 8
+
+
+class NotPortable(MambabootError):
+    """move, pack: a file of the environment cannot follow it to the new place (the message names it)."""
+
+    exit_code = 10
+
+
+class CommandNotExecutable(MambabootError):
+    """`run`: the command was found but cannot be executed (the shell's convention: 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(MambabootError):
+    """`run`: the command is not on the environment's PATH (the shell's convention: 127)."""
+
+    exit_code = 127
 
 
 class Interrupted(MambabootError):
@@ -99,23 +134,28 @@ DOCTOR_FOUND = 11
 READER_GONE = 141
 
 
+# What each exit code means, in the words `mambaboot --help` prints, README's table and the
+# guide's (§5.14, which goes on to the details) use: tests/test_help.py holds them to these.
 EXIT_CODES = (
     (0, "success"),
-    (1, "unexpected error (a bug: please report it)"),
+    (1, "unexpected error: a bug in mambaboot (MAMBABOOT_DEBUG=1 shows the traceback)"),
     (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
                                "mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
-    (TargetRefused.exit_code, "the target prefix exists and is not ours to replace"),
-    (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
-    (EngineError.exit_code, "micromamba failed to create the environment"),
-    (VerifyError.exit_code, "the new environment failed verification"),
-    (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays"),
-    (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only); "
-                     "the message names the file"),
+    (TargetRefused.exit_code, "the target exists and is not ours to replace (or cannot be written)"),
+    (ObtainError.exit_code, "micromamba could not be obtained (download failed, digest mismatch, missing binary)"),
+    (EngineError.exit_code, "micromamba failed to create the environment (its own error text is shown)"),
+    (VerifyError.exit_code, "the environment failed verification (expected and found are shown), does not match "
+                            "its lock, or its env_vars data is unreadable"),
+    (ProvisionError.exit_code, "a provisioning step (pip section or post-script) failed; the environment stays, "
+                               "recorded provisioning-failed"),
+    (SYSTEM_REFUSED, "the operating system refused a file operation (permission, disk full, read-only file "
+                     "system); the file is named"),
     (NotPortable.exit_code, "move, pack: a file cannot follow the environment (named); nothing was changed"),
     (DOCTOR_FOUND, "doctor: a check found an error, or --undo-shell-init left something undone"),
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
-    (130, "interrupted (Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (the terminal closed)"),
-    (READER_GONE, "the output's reader went away (a pipe closed early, as `| head` does); nothing more is said"),
+    (130, "interrupted by Ctrl-C; 143 by SIGTERM, 129 by SIGHUP (the terminal closed)"),
+    (READER_GONE, "the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said; "
+                  "a create under way is rolled back"),
 )

@@ -193,10 +193,6 @@ def yaml(data: bytes | str, path: str, depth: int = DEPTH) -> object:
         raise refuse(path, str(exc)) from None
 
 
-def read_yaml(path: str, limit: int = TEXT, follow: bool = True, depth: int = DEPTH) -> object:
-    return yaml(read_bytes(path, limit, follow), path, depth)
-
-
 def within(root: str, relative: str, path: str, where: str) -> str:
     """root joined with relative (a '/'-separated name read from a file), when it stays below
     root: no absolute name, no '..', no drive, no NUL. UntrustedInput naming where otherwise."""

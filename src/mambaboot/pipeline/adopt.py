@@ -72,10 +72,12 @@ def check_prefix(prefix: str) -> None:
 def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
-    handover: CreateInputs | None = None, engine: Engine | None = None,
+    handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True,
 ) -> AdoptResult:
-    """handover and engine come together: what a bootstrap script was asked for and what it ran."""
-    isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
+    """handover and engine come together: what a bootstrap script was asked for and what it ran.
+    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again."""
+    if check_shell:
+        isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix)

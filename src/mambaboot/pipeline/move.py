@@ -123,13 +123,13 @@ def move_environment(
         for place in places:
             for done in leftovers.settle(place, claimed.cache_dir):
                 reporter.warn(done)
-            for one in movejournal.settle(place, host, _Quiet(reporter), claimed.cache_dir, held=places):
+            for one in movejournal.settle(place, host, reporter, claimed.cache_dir, held=places):
                 reporter.warn(one.message)
                 settled.append(one)
         for one in settled:
             if one.finished and not in_place and _same(one.source, src) and _same(one.prefix, dst) \
                     and not os.path.lexists(src):
-                adopted = one.adopted or movejournal.finish(dst, host, _Quiet(reporter), cache_dir)
+                adopted = one.adopted or movejournal.finish(dst, host, reporter, cache_dir)
                 return MoveResult(src, dst, FINISHED, one.rewritten, adopted)
         return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, claimed.cache_dir)
 
@@ -174,7 +174,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         _forget_pack_note(dst)
         reporter.step(f"rewrite: {len(changed)} files now name {dst}")
         adopted = adopt.adopt_prefix(
-            dst, host, _Quiet(reporter), cache_dir=cache_dir, link_cache=link_cache, ignore_active_env=True,
+            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False,
         )
         movejournal.verified(dst, journal)
     except BaseException:
@@ -226,24 +226,3 @@ def _scripts_again(prefix: str, windows: bool, reporter: Reporter) -> None:
     except (OSError, MambabootError) as exc:
         reporter.warn(f"the activation scripts of {prefix} could not be written again ({exc}); "
                       f"run `mambaboot activate-scripts {prefix}`")
-
-
-class _Quiet:
-    """adopt's steps, minus its shell line (move already checked the shell)."""
-
-    def __init__(self, reporter: Reporter):
-        self._reporter = reporter
-
-    def step(self, message: str) -> None:
-        if not message.startswith("shell:"):
-            self._reporter.step(message)
-
-    def warn(self, message: str) -> None:
-        if "ignoring the active environment" not in message:
-            self._reporter.warn(message)
-
-    def detail(self, message: str) -> None:
-        self._reporter.detail(message)
-
-    def progress(self, done: int, total: Optional[int]) -> None:
-        self._reporter.progress(done, total)

@@ -179,7 +179,7 @@ def finish(prefix: str, host: Any, reporter: Any, cache_dir: Optional[str]) -> A
     """adopt's finish for a moved environment, as `move` runs it (lazily imported: adopt is heavy)."""
     from mambaboot.pipeline import adopt
 
-    return adopt.adopt_prefix(prefix, host, reporter, cache_dir=cache_dir, ignore_active_env=True)
+    return adopt.adopt_prefix(prefix, host, reporter, cache_dir=cache_dir, check_shell=False)
 
 
 def settle_quietly(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = ()) -> List[str]:

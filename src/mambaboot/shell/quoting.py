@@ -23,13 +23,6 @@ def sh(value):
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def sh_in_double_quotes(text):
-    """text to put inside an sh "..." (where the caller needs one, as in `'''exec' "PATH"`): the
-    four characters live there, $ ` \\ and ", escaped with a backslash."""
-    _no_nul(text, "shell")
-    return "".join("\\" + c if c in '$`\\"' else c for c in text)
-
-
 def fish(value):
     """One fish word that expands to exactly value: inside '...' fish treats \\ and ' only."""
     _no_nul(value, "fish")

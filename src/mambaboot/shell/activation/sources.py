@@ -31,10 +31,6 @@ class Sources:
     def hook_names(self, directory: str, ext: str) -> tuple:
         return self.hooks.get((directory, ext), ())
 
-    @property
-    def env_var_files(self) -> tuple:
-        return tuple(rel for rel, _ in self.data if rel != STATE)
-
 
 def require_environment(prefix: str) -> str:
     """The absolute prefix, when it is a conda environment at all (it has conda-meta/)."""

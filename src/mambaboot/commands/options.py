@@ -1,0 +1,199 @@
+"""Each command's options, described once: the table a command module declares (OPTIONS) builds
+its argparse subparser (add_to) and is read directly by the start-up path (read), which imports
+nothing: argparse, with the re, gettext and shutil it brings, costs more than most commands'
+own start. tests/test_startup_structure.py checks, over command lines generated from every
+table, that read() means what the parser built from the same table says.
+"""
+
+FLAG, VALUE, REPEATED, FIXED = "flag", "value", "repeated", "fixed"
+# positionals: exactly one word, at most one, any number, and everything after a "--"
+ONE, OPTIONAL, ANY, REST = "one", "optional", "any", "rest"
+_NARGS = {ONE: None, OPTIONAL: "?", ANY: "*", REST: "..."}  # "..." is argparse.REMAINDER
+
+
+class Option:
+    """One option or positional of a command. A plain class: no dataclasses at start-up."""
+
+    __slots__ = ("kind", "spellings", "dest", "metavar", "help", "choices", "required", "default")
+
+    def __init__(self, kind: str, spellings: tuple, dest: str, metavar=None, help=None, choices=None,
+                 required: bool = False, default=None) -> None:
+        self.kind, self.spellings, self.dest, self.metavar, self.help = kind, spellings, dest, metavar, help
+        self.choices, self.required, self.default = choices, required, default
+
+    def initial(self):
+        """What the parser gives it when the command line does not (a fresh list each time)."""
+        if self.kind == FLAG:
+            return False
+        if self.kind in (REPEATED, ANY):
+            return []
+        return self.default
+
+
+class Group:
+    """Options shown under a heading of their own in --help (argparse's argument group)."""
+
+    __slots__ = ("title", "description", "options")
+
+    def __init__(self, title: str, description, options: tuple) -> None:
+        self.title, self.description, self.options = title, description, options
+
+
+def _dest(spellings: tuple) -> str:
+    return next((s for s in spellings if s.startswith("--")), spellings[0]).lstrip("-").replace("-", "_")
+
+
+def flag(*spellings: str, help: str, dest=None) -> Option:
+    return Option(FLAG, spellings, dest or _dest(spellings), help=help)
+
+
+def value(*spellings: str, metavar=None, help: str, dest=None, choices=None, required: bool = False) -> Option:
+    return Option(VALUE, spellings, dest or _dest(spellings), metavar, help, choices, required)
+
+
+def repeated(*spellings: str, metavar: str, help: str, dest: str) -> Option:
+    return Option(REPEATED, spellings, dest, metavar, help)
+
+
+def positional(dest: str, metavar: str, help: str, kind: str = ONE, choices=None) -> Option:
+    return Option(kind, (), dest, metavar, help, choices)
+
+
+def fixed(dest: str, default) -> Option:
+    """A value the command's arguments hold whatever the command line says."""
+    return Option(FIXED, (), dest, default=default)
+
+
+def group(title: str, *options, description=None) -> Group:
+    return Group(title, description, _flat(options))
+
+
+def _flat(items) -> tuple:
+    """Options and tuples of them (a shared set) as one tuple."""
+    out = []
+    for item in items:
+        out.extend(item if isinstance(item, tuple) else (item,))
+    return tuple(out)
+
+
+def table(*items) -> tuple:
+    """A command's OPTIONS: options, groups, and tuples of them, in --help's order."""
+    return _flat(items)
+
+
+def each(options: tuple):
+    """Every Option of a table, its groups' too."""
+    for item in options:
+        if isinstance(item, Group):
+            yield from item.options
+        else:
+            yield item
+
+
+def add_to(parser, options: tuple) -> None:
+    """The table as argparse arguments of parser (a command's subparser)."""
+    for item in options:
+        if isinstance(item, Group):
+            add_to(parser.add_argument_group(item.title, item.description), item.options)
+        elif item.kind == FIXED:
+            parser.set_defaults(**{item.dest: item.default})
+        elif item.spellings:
+            action = {FLAG: "store_true", VALUE: "store", REPEATED: "append"}[item.kind]
+            extra = {} if item.kind == FLAG else {"metavar": item.metavar, "choices": item.choices}
+            if item.kind == REPEATED:
+                extra["default"] = []
+            if item.required:
+                extra["required"] = True
+            parser.add_argument(*item.spellings, dest=item.dest, action=action, help=item.help, **extra)
+        else:
+            extra = {"choices": item.choices} if item.choices else {}
+            parser.add_argument(item.dest, nargs=_NARGS[item.kind], metavar=item.metavar, help=item.help, **extra)
+
+
+def read(options: tuple, words: list):
+    """{dest: value} for every option of the table, as the parser built from it reads words (a
+    command line without the command's name), when every option is spelled out whole (a value
+    is the next word, not starting with "-", or follows "="), each one not repeatable given at
+    most once, positional words do not start with "-" (those of an ANY positional one run of
+    them), and only REST's "--" ends the options; None for anything else (abbreviations, -h,
+    an unknown option, a value outside its choices, a required option missing, too few or too
+    many words), which the parser is left to, to do or to say what is wrong."""
+    spelled, positionals, values = {}, [], {}
+    for option in each(options):
+        values[option.dest] = option.initial()
+        if option.spellings:
+            for spelling in option.spellings:
+                spelled[spelling] = option
+        elif option.kind != FIXED:
+            positionals.append(option)
+    given, taken = set(), []  # options seen; positional words, in order
+    ended_run = False  # an ANY positional's words are one run: an option after them ends it
+    pending = None  # the option whose value is the next word
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if pending is not None:
+            if word.startswith("-") or not _set(values, pending, word):
+                return None
+            pending = None
+            continue
+        if word == "--" and positionals and positionals[-1].kind == REST:
+            taken.append(words[i:])
+            break
+        name, eq, text = word.partition("=")
+        option = spelled.get(word) or (spelled.get(name) if eq else None)
+        if option is not None:
+            if option.kind != REPEATED and option.dest in given:
+                return None
+            given.add(option.dest)
+            ended_run = bool(taken)
+            if option.kind == FLAG:
+                if eq and word not in spelled:
+                    return None
+                values[option.dest] = True
+            elif eq and word not in spelled:
+                if not _set(values, option, text):
+                    return None
+            else:
+                pending = option
+            continue
+        if word.startswith("-") or (ended_run and any(p.kind == ANY for p in positionals)):
+            return None
+        taken.append(word)
+    if pending is not None:
+        return None
+    return values if _place(positionals, taken, values) and _complete(options, given) else None
+
+
+def _set(values: dict, option: Option, text: str) -> bool:
+    if option.choices is not None and text not in option.choices:
+        return False
+    if option.kind == REPEATED:
+        values[option.dest].append(text)
+    else:
+        values[option.dest] = text
+    return True
+
+
+def _place(positionals: list, taken: list, values: dict) -> bool:
+    """The positional words into their positionals' values; False when they do not fit."""
+    rest = taken.pop() if taken and isinstance(taken[-1], list) else None
+    for option in positionals:
+        if option.kind == REST:
+            if not rest:  # the command after "--": at least one word
+                return False
+            values[option.dest] = ["--", *rest]  # as argparse's REMAINDER keeps it
+        elif option.kind == ANY:
+            values[option.dest], taken = taken, []
+        elif taken:
+            if option.choices is not None and taken[0] not in option.choices:
+                return False
+            values[option.dest], taken = taken[0], taken[1:]
+        elif option.kind == ONE:
+            return False
+    return not taken and (rest is None or any(p.kind == REST for p in positionals))
+
+
+def _complete(options: tuple, given: set) -> bool:
+    return all(o.dest in given for o in each(options) if o.required)
