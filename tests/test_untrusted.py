@@ -92,14 +92,38 @@ def test_a_name_read_from_a_file_stays_below_its_root(name):
 # -- locks ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line, problem", [
+HOSTILE_LOCK_LINES = [
     (f"http://[x/linux-64/python-3.11-0.conda#{SHA}", "Invalid IPv6 URL"),
     (f"https://h/c/linux-64/python%00-3.11-0.conda#{SHA}", "NUL"),
     (f"/tmp/py\0thon/linux-64/python-3.11-0.conda#{SHA}", "NUL"),
-])
-def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem):
-    lock = world.root / "x.lock"
-    lock.write_text(f"# platform: linux-64\n@EXPLICIT\n{line}\n")
+]
+
+
+def _conda_lock(line: str, pip: bool = False) -> str:
+    """A conda-lock file (version 1) of one package at the URL of an @EXPLICIT line."""
+    url = json.dumps(line.split("#")[0])
+    conda = ('- name: "python"\n  version: "3.11"\n  manager: "conda"\n  platform: "linux-64"\n'
+             f'  dependencies: {{}}\n  url: {json.dumps("https://h/c/linux-64/python-3.11-0.conda") if pip else url}\n'
+             f'  hash:\n    sha256: "{SHA}"\n')
+    wheel = (f'- name: "w"\n  version: "1"\n  manager: "pip"\n  platform: "linux-64"\n  dependencies: {{}}\n'
+             f'  url: {url}\n  hash:\n    sha256: "{SHA}"\n') if pip else ""
+    return ('version: 1\nmetadata:\n  content_hash:\n    "linux-64": "x"\n  channels:\n  - url: "https://h/c"\n'
+            '    used_env_vars: []\n  platforms:\n  - "linux-64"\n  sources:\n  - "environment.yml"\n'
+            "package:\n" + conda + wheel)
+
+
+# A raw NUL cannot be in a conda-lock file's YAML: the reader refuses the text before any URL.
+@pytest.mark.parametrize("line, problem, form", [(*case, form) for case in HOSTILE_LOCK_LINES
+                                                 for form in ("explicit", "conda-lock", "conda-lock pip")
+                                                 if form == "explicit" or "\0" not in case[0]])
+def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem, form):
+    """Both lock formats share one check of a package's URL and file name (and a pip entry's)."""
+    if form == "explicit":
+        lock = world.root / "x.lock"
+        lock.write_text(f"# platform: linux-64\n@EXPLICIT\n{line}\n")
+    else:
+        lock = world.root / "x-lock.yml"
+        lock.write_text(_conda_lock(line, pip=form.endswith("pip")))
     before = world.outside()
     r = world.create("x", "--from-lock", str(lock), "--micromamba", str(standin))
     _no_crash(r, 2)
