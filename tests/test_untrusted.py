@@ -284,3 +284,32 @@ def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
     for command in (("cache", "info"), ("cache", "clean", "--dry-run"), ("list",)):
         r = world.run(*command, "--cache-dir", str(world.cache))
         _no_crash(r, 0)
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+def test_a_shape_is_checked_before_any_field_is_used(tmp_path):
+    from mambaboot.common import shapes
+    from mambaboot.common.files import fsops
+
+    note = {"prefix": shapes.required(str, rule=shapes.keyed_place), "pid": shapes.optional(int),
+            "files": shapes.optional(list, rule=shapes.each(str)),
+            "tool": shapes.required(str, rule=shapes.exactly("mambaboot")),
+            "inner": shapes.optional(dict, rule={"sha256": shapes.optional(str, None, rule=shapes.digest(64))})}
+    path = f"/c/pending/{fsops.path_key('/envs/a')}.json"
+    good = {"prefix": "/envs/a", "pid": 3, "files": ["x"], "tool": "mambaboot", "later": [1], "inner": {"sha256": None}}
+    assert shapes.check(good, note, path) is good
+    for bad, problem in [
+        ([], "is not a JSON object"),
+        ({**good, "pid": True}, "field pid is not an integer"),
+        ({**good, "pid": "3"}, "field pid is not an integer"),
+        ({**good, "files": ["x", 5]}, "field files[1] is not a string"),
+        ({**good, "tool": "other"}, "field tool is 'other', not 'mambaboot'"),
+        ({k: v for k, v in good.items() if k != "tool"}, "field tool is missing"),
+        ({**good, "prefix": "envs/a"}, "field prefix 'envs/a' is not an absolute path"),
+        ({**good, "prefix": "/envs/b"}, "is not the place this file's name is the key of"),
+        ({**good, "inner": {"sha256": "ab"}}, "field inner.sha256 'ab' is not a hexadecimal digest of 64 digits"),
+    ]:
+        with pytest.raises(UntrustedInput, match=problem.replace("[", r"\[").replace("]", r"\]")):
+            shapes.check(bad, note, path, "a note")
