@@ -276,6 +276,30 @@ def test_a_record_lock_entry_outside_the_environment_is_refused(world, made_env,
     assert victim.read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("field", ['"provisioning": 5', '"size": 5', '"verification": ["x"]', '"created": 5',
+                                   '"pip_packages": [5]', '"files": 5', '"state": ["complete"]'])
+def test_a_record_not_of_its_shape_is_no_record_of_ours(world, made_env, tmp_path, field):
+    """A record whose field is not of the type the record's shape declares: every command passes
+    over it as over a foreign environment's (remove refuses it, exit 4; list, which reads only
+    its own few fields, shows it foreign when one of those is wrong)."""
+    from mambaboot.environment import inventory
+
+    prefix = _env(made_env, tmp_path)
+    rec = json.loads(_record_file(prefix).read_text())
+    rec.update(json.loads("{" + field + "}"))
+    _record_file(prefix).write_text(json.dumps(rec, indent=2))
+    listed = world.run("list", "--json", str(prefix))
+    _no_crash(listed, 0)
+    if field.split('"')[1] in inventory.SUMMARY:
+        assert [e["state"] for e in json.loads(listed.stdout)["environments"] if e["prefix"] == str(prefix)] == \
+            ["foreign"]
+    for command in (("lock",), ("audit",)):
+        _no_crash(world.run(command[0], str(prefix), *command[1:]))
+    r = world.run("remove", "--yes", str(prefix))
+    _no_crash(r, 4)
+    assert prefix.exists()
+
+
 @pytest.mark.parametrize("kind", ["pending", "environments"])
 def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
     notes = world.cache / kind
