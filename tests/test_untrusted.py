@@ -208,6 +208,20 @@ def test_a_package_record_nested_too_deep_is_named(world, made_env, tmp_path):
         assert meta.name in r.stderr and "nested deeper" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("field", ['"name": 5', '"version": ["3.11"]', '"depends": "python_abi"',
+                                   '"paths_data": {"paths": [5]}'])
+def test_a_package_record_not_of_its_shape_is_named(world, made_env, tmp_path, field):
+    """A conda-meta record whose field is not of the type its shape declares: `lock` refuses the
+    environment naming the record (exit 4), as for one it cannot read at all."""
+    prefix = _env(made_env, tmp_path)
+    meta = next((prefix / "conda-meta").glob("python-*.json"))
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), **json.loads("{" + field + "}")}))
+    for args in (("lock",), ("lock", "--format", "cyclonedx")):
+        r = world.run(*args[:1], str(prefix), *args[1:])
+        _no_crash(r, 4)
+        assert meta.name in r.stderr and f"field {field.split(chr(34))[1]}" in r.stderr, r.stderr
+
+
 def test_a_huge_package_record_is_named_not_read(world, made_env, tmp_path):
     prefix = _env(made_env, tmp_path)
     meta = next((prefix / "conda-meta").glob("python-*.json"))
