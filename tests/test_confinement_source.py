@@ -57,15 +57,18 @@ def _module_calls(tree):
             yield node.lineno, f".{node.func.attr}"
 
 
-def around_the_layer(src: Path) -> list:
+def _found(src: Path, allowed: dict, finder) -> list:
+    """"module:line: what" for each thing finder yields in a module not allowed it."""
     found = []
     for module in sorted(src.rglob("*.py")):
         rel = module.relative_to(src).as_posix()
-        if rel in LAYER or rel in EXCEPTIONS:
-            continue
-        for line, call in _module_calls(ast.parse(module.read_text(), str(module))):
-            found.append(f"{rel}:{line}: {call}")
+        if rel not in allowed:
+            found += [f"{rel}:{line}: {what}" for line, what in finder(ast.parse(module.read_text(), str(module)))]
     return found
+
+
+def around_the_layer(src: Path) -> list:
+    return _found(src, {**LAYER, **EXCEPTIONS}, _module_calls)
 
 
 def test_file_operations_go_through_the_confined_layer():
@@ -93,6 +96,69 @@ def test_the_checker_sees_each_way_around(tmp_path):
         "pipeline/x.py:6: shutil.rmtree", "pipeline/x.py:7: os.makedirs", "pipeline/x.py:8: .write_text",
         "pipeline/y.py:4: os.unlink", "pipeline/y.py:5: os.replace", "pipeline/y.py:6: shutil.rmtree",
         "pipeline/y.py:7: os.rename"]
+
+
+# -------------------------------------------------------------------------- JSON only through the reader
+
+# Every JSON text mambaboot did not write is parsed by the bounded reader (common/untrusted.py:
+# size and nesting limits first, then its declared shape, common/shapes.py).
+JSON_READER = {
+    "common/untrusted.py": "the bounded reader",
+    "common/jsontext.py": "json's C scanner, which the bounded reader calls once it checked size and nesting",
+}
+# Modules that run where no mambaboot is installed, and so parse JSON themselves, each with the
+# same limits as the reader.
+JSON_EXCEPTIONS = {
+    "relocate/scan.py": "copied into pack archives: read_json bounds the size (JSON_LIMIT), refuses a link or "
+                        "a fifo and checks nesting without recursion (nested_beyond) before json parses",
+    "relocate/rewrite.py": "copied into pack archives: moved_record parses the record scan.read_json read, "
+                           "bounded, and leaves one json refuses (RecursionError too) as it was",
+    "shell/activation/envvars.py": "copied into the environment, run by its python: _read bounds the size as the "
+                                   "reader does, and a RecursionError or MemoryError of json's scanner is refused",
+}
+_JSON_PARSERS = {"loads", "load", "raw_decode", "JSONDecoder"}
+
+
+def _json_parses(tree):
+    """(line, what) of each json parse in a module: json.loads/load (json imported under any
+    name), `from json import loads`, json.JSONDecoder, and jsontext.loads."""
+    aliases = {"jsontext"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name == "json"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "json":
+            for a in node.names:
+                if a.name in _JSON_PARSERS:
+                    yield node.lineno, f"from json import {a.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
+                and node.attr in _JSON_PARSERS:
+            yield node.lineno, f"{node.value.id}.{node.attr}"
+
+
+def json_outside_the_reader(src: Path) -> list:
+    return _found(src, {**JSON_READER, **JSON_EXCEPTIONS}, _json_parses)
+
+
+def test_json_is_parsed_only_by_the_bounded_reader():
+    assert json_outside_the_reader(SRC) == [], "read it with common/untrusted.py (and its shape), or list the module"
+
+
+def test_the_json_exceptions_exist_and_need_it():
+    for rel in [*JSON_READER, *JSON_EXCEPTIONS]:
+        assert (SRC / rel).is_file(), rel
+    for rel in JSON_EXCEPTIONS:
+        assert list(_json_parses(ast.parse((SRC / rel).read_text()))), f"{rel} needs no exception any more"
+
+
+def test_the_json_checker_sees_each_way(tmp_path):
+    (tmp_path / "environment").mkdir()
+    (tmp_path / "environment" / "x.py").write_text(
+        "import json\nimport json as j\nfrom json import loads\nfrom mambaboot.common import jsontext\n"
+        "json.loads('1')\nj.load(f)\njsontext.loads('1')\njson.JSONDecoder().raw_decode('1')\njson.dumps(1)\n")
+    assert sorted(json_outside_the_reader(tmp_path)) == sorted([
+        "environment/x.py:3: from json import loads", "environment/x.py:5: json.loads", "environment/x.py:6: j.load",
+        "environment/x.py:7: jsontext.loads", "environment/x.py:8: json.JSONDecoder"])
 
 
 # -------------------------------------------------------------------------- no import cycles

@@ -848,3 +848,53 @@ def test_long_paths_off_measures_the_default_cache_for_the_default_channels(regi
     drive = Host(environ=m.environ, windows=True, subdir="win-64", cwd="C:\\work", isdir=lambda p: p == "C:\\CACHE",
                  is_file=lambda p: False, listdir=lambda p: [])
     assert severities(doctor.check_long_paths(drive)) == [("long-paths", "warning")]
+
+
+# ------------------------------------------------------------------ the user's own text, read as it is
+
+
+def test_rc_files_with_a_mark_and_a_stray_byte_are_inspected_and_rewritten_byte_for_byte(tmp_path):
+    """A ~/.bashrc saved with a UTF-8 byte-order mark that holds one Latin-1 byte: doctor finds the
+    block, and undo takes out exactly its bytes, the mark and the stray byte kept."""
+    home = tmp_path / "home"
+    home.mkdir()
+    mine, theirs = b"\xef\xbb\xbfexport CITY=Z\xfcrich\n", b"alias ll='ls -l'\r\n"
+    (home / ".bashrc").write_bytes(mine + CONDA_BLOCK.encode() + theirs)
+    found = _doctor(home=home)
+    assert found.returncode == 11 and "Traceback" not in found.stderr, found.stderr
+    assert f"{home / '.bashrc'} lines 2-6: a 'conda initialize' block" in found.stdout
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (home / ".bashrc").read_bytes() == mine + theirs
+
+
+def test_a_profile_that_cannot_be_written_back_byte_for_byte_is_named_and_left_as_it_is(tmp_path):
+    """A UTF-16 PowerShell profile cut short by a byte: doctor reads it with replacement and names
+    its block; undo names the file, changes nothing anywhere, and exits 11."""
+    home = tmp_path / "home"
+    (home / ".config" / "powershell").mkdir(parents=True)
+    profile = home / ".config" / "powershell" / "profile.ps1"
+    profile.write_bytes(("\ufeffSet-Alias g git\r\n" + PS_BLOCK).encode("utf-16-le")[:-1])
+    (home / ".bashrc").write_text(CONDA_BLOCK)
+    found = _doctor(home=home)
+    assert found.returncode == 11 and "Traceback" not in found.stderr, found.stderr
+    assert f"{profile}:2-5: the 'conda initialize' block is in a file mambaboot cannot write back byte for byte " \
+           "(it is UTF-16 text with an odd number of bytes)" in found.stdout
+    before = snapshot(home)
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 11 and f"refused: {profile}:2-5:" in proc.stdout, proc.stdout + proc.stderr
+    assert snapshot(home) == before
+
+
+def test_a_line_end_the_shell_does_not_see_starts_no_block(tmp_path):
+    """bash reads a lone carriage return (or a form feed) as part of its line: a marker after one
+    is inside the user's line, so no block starts there and nothing of that line is taken out."""
+    home = tmp_path / "home"
+    home.mkdir()
+    rc = home / ".bashrc"
+    rc.write_bytes(b"echo mine\r" + CONDA_BLOCK.encode() + b"echo also\x0c" + MAMBA_BLOCK.encode())
+    before = snapshot(home)
+    proc = _doctor("--undo-shell-init", home=home)
+    assert proc.returncode == 11, proc.stdout + proc.stderr
+    assert f"refused: {rc}:5: '# <<< conda initialize <<<' closes no block" in proc.stdout
+    assert snapshot(home) == before

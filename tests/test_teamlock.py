@@ -254,6 +254,29 @@ def test_the_bill_of_materials_of_a_lock_platform_and_of_pip_packages(world, tea
     assert "type=conda" in json.loads(text)["components"][0]["purl"], "the archive's format"
 
 
+@pytest.mark.parametrize("body, problem", [
+    ("[" * 100_000 + "]" * 100_000,
+     "nested deeper than 64 levels"),
+    ('{"url": "file:///w/mine.whl", "archive_info": {"hashes": {"sha256": 5}}}',
+     "field archive_info.hashes.sha256 is not a string"),
+])
+def test_a_hostile_direct_url_json_is_a_clear_refusal(world, made_env, standin, tmp_path, body, problem):
+    """A distribution pip installed (a wheel can ship its own direct_url.json) whose direct_url.json
+    is nested past any limit or holds a number for its sha256: the bill of materials is refused
+    naming the file (exit 4, as an unreadable package record), no traceback."""
+    from tests.conftest import copy_env
+
+    prefix = copy_env(made_env, tmp_path / "env")
+    info = prefix / "lib" / "python3.11" / "site-packages" / "mine-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mine\nVersion: 1.0\n")
+    (info / "INSTALLER").write_text("pip\n")
+    (info / "direct_url.json").write_text(body)
+    r = _lock(world, standin, str(prefix), "--format", "cyclonedx")
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert f"{info / 'direct_url.json'}: " in r.stderr and problem in r.stderr, r.stderr
+
+
 # --------------------------------------------------------------------------- the format, without engine
 
 

@@ -92,14 +92,38 @@ def test_a_name_read_from_a_file_stays_below_its_root(name):
 # -- locks ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line, problem", [
+HOSTILE_LOCK_LINES = [
     (f"http://[x/linux-64/python-3.11-0.conda#{SHA}", "Invalid IPv6 URL"),
     (f"https://h/c/linux-64/python%00-3.11-0.conda#{SHA}", "NUL"),
     (f"/tmp/py\0thon/linux-64/python-3.11-0.conda#{SHA}", "NUL"),
-])
-def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem):
-    lock = world.root / "x.lock"
-    lock.write_text(f"# platform: linux-64\n@EXPLICIT\n{line}\n")
+]
+
+
+def _conda_lock(line: str, pip: bool = False) -> str:
+    """A conda-lock file (version 1) of one package at the URL of an @EXPLICIT line."""
+    url = json.dumps(line.split("#")[0])
+    conda = ('- name: "python"\n  version: "3.11"\n  manager: "conda"\n  platform: "linux-64"\n'
+             f'  dependencies: {{}}\n  url: {json.dumps("https://h/c/linux-64/python-3.11-0.conda") if pip else url}\n'
+             f'  hash:\n    sha256: "{SHA}"\n')
+    wheel = (f'- name: "w"\n  version: "1"\n  manager: "pip"\n  platform: "linux-64"\n  dependencies: {{}}\n'
+             f'  url: {url}\n  hash:\n    sha256: "{SHA}"\n') if pip else ""
+    return ('version: 1\nmetadata:\n  content_hash:\n    "linux-64": "x"\n  channels:\n  - url: "https://h/c"\n'
+            '    used_env_vars: []\n  platforms:\n  - "linux-64"\n  sources:\n  - "environment.yml"\n'
+            "package:\n" + conda + wheel)
+
+
+# A raw NUL cannot be in a conda-lock file's YAML: the reader refuses the text before any URL.
+@pytest.mark.parametrize("line, problem, form", [(*case, form) for case in HOSTILE_LOCK_LINES
+                                                 for form in ("explicit", "conda-lock", "conda-lock pip")
+                                                 if form == "explicit" or "\0" not in case[0]])
+def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem, form):
+    """Both lock formats share one check of a package's URL and file name (and a pip entry's)."""
+    if form == "explicit":
+        lock = world.root / "x.lock"
+        lock.write_text(f"# platform: linux-64\n@EXPLICIT\n{line}\n")
+    else:
+        lock = world.root / "x-lock.yml"
+        lock.write_text(_conda_lock(line, pip=form.endswith("pip")))
     before = world.outside()
     r = world.create("x", "--from-lock", str(lock), "--micromamba", str(standin))
     _no_crash(r, 2)
@@ -184,6 +208,20 @@ def test_a_package_record_nested_too_deep_is_named(world, made_env, tmp_path):
         assert meta.name in r.stderr and "nested deeper" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("field", ['"name": 5', '"version": ["3.11"]', '"depends": "python_abi"',
+                                   '"paths_data": {"paths": [5]}'])
+def test_a_package_record_not_of_its_shape_is_named(world, made_env, tmp_path, field):
+    """A conda-meta record whose field is not of the type its shape declares: `lock` refuses the
+    environment naming the record (exit 4), as for one it cannot read at all."""
+    prefix = _env(made_env, tmp_path)
+    meta = next((prefix / "conda-meta").glob("python-*.json"))
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), **json.loads("{" + field + "}")}))
+    for args in (("lock",), ("lock", "--format", "cyclonedx")):
+        r = world.run(*args[:1], str(prefix), *args[1:])
+        _no_crash(r, 4)
+        assert meta.name in r.stderr and f"field {field.split(chr(34))[1]}" in r.stderr, r.stderr
+
+
 def test_a_huge_package_record_is_named_not_read(world, made_env, tmp_path):
     prefix = _env(made_env, tmp_path)
     meta = next((prefix / "conda-meta").glob("python-*.json"))
@@ -252,6 +290,30 @@ def test_a_record_lock_entry_outside_the_environment_is_refused(world, made_env,
     assert victim.read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("field", ['"provisioning": 5', '"size": 5', '"verification": ["x"]', '"created": 5',
+                                   '"pip_packages": [5]', '"files": 5', '"state": ["complete"]'])
+def test_a_record_not_of_its_shape_is_no_record_of_ours(world, made_env, tmp_path, field):
+    """A record whose field is not of the type the record's shape declares: every command passes
+    over it as over a foreign environment's (remove refuses it, exit 4; list, which reads only
+    its own few fields, shows it foreign when one of those is wrong)."""
+    from mambaboot.environment import inventory
+
+    prefix = _env(made_env, tmp_path)
+    rec = json.loads(_record_file(prefix).read_text())
+    rec.update(json.loads("{" + field + "}"))
+    _record_file(prefix).write_text(json.dumps(rec, indent=2))
+    listed = world.run("list", "--json", str(prefix))
+    _no_crash(listed, 0)
+    if field.split('"')[1] in inventory.SUMMARY:
+        assert [e["state"] for e in json.loads(listed.stdout)["environments"] if e["prefix"] == str(prefix)] == \
+            ["foreign"]
+    for command in (("lock",), ("audit",)):
+        _no_crash(world.run(command[0], str(prefix), *command[1:]))
+    r = world.run("remove", "--yes", str(prefix))
+    _no_crash(r, 4)
+    assert prefix.exists()
+
+
 @pytest.mark.parametrize("kind", ["pending", "environments"])
 def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
     notes = world.cache / kind
@@ -260,3 +322,32 @@ def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
     for command in (("cache", "info"), ("cache", "clean", "--dry-run"), ("list",)):
         r = world.run(*command, "--cache-dir", str(world.cache))
         _no_crash(r, 0)
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+def test_a_shape_is_checked_before_any_field_is_used(tmp_path):
+    from mambaboot.common import shapes
+    from mambaboot.common.files import fsops
+
+    note = {"prefix": shapes.required(str, rule=shapes.keyed_place), "pid": shapes.optional(int),
+            "files": shapes.optional(list, rule=shapes.each(str)),
+            "tool": shapes.required(str, rule=shapes.exactly("mambaboot")),
+            "inner": shapes.optional(dict, rule={"sha256": shapes.optional(str, None, rule=shapes.digest(64))})}
+    path = f"/c/pending/{fsops.path_key('/envs/a')}.json"
+    good = {"prefix": "/envs/a", "pid": 3, "files": ["x"], "tool": "mambaboot", "later": [1], "inner": {"sha256": None}}
+    assert shapes.check(good, note, path) is good
+    for bad, problem in [
+        ([], "is not a JSON object"),
+        ({**good, "pid": True}, "field pid is not an integer"),
+        ({**good, "pid": "3"}, "field pid is not an integer"),
+        ({**good, "files": ["x", 5]}, "field files[1] is not a string"),
+        ({**good, "tool": "other"}, "field tool is 'other', not 'mambaboot'"),
+        ({k: v for k, v in good.items() if k != "tool"}, "field tool is missing"),
+        ({**good, "prefix": "envs/a"}, "field prefix 'envs/a' is not an absolute path"),
+        ({**good, "prefix": "/envs/b"}, "is not the place this file's name is the key of"),
+        ({**good, "inner": {"sha256": "ab"}}, "field inner.sha256 'ab' is not a hexadecimal digest of 64 digits"),
+    ]:
+        with pytest.raises(UntrustedInput, match=problem.replace("[", r"\[").replace("]", r"\]")):
+            shapes.check(bad, note, path, "a note")

@@ -111,5 +111,5 @@ def read_lock(path: str, platform: str):
     except OSError as exc:
         raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
     if condalock.is_lock_name(path) or condalock.looks_like(text):
-        return condalock.parse(text, path).for_platform(platform, path)
+        return condalock.parse(text, path, os.getcwd()).for_platform(platform, path)
     return lockfile.parse(text, path, os.getcwd())

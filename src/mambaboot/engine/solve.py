@@ -15,7 +15,6 @@ mode Console::print says nothing (libmamba/src/core/output.cpp), so stdout is th
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 
 from mambaboot.common.errors import EngineError
 from mambaboot.common.values import value
@@ -55,9 +54,11 @@ def command(binary: str, channels: Sequence[str], specs: Sequence[str], platform
 
 def read(stdout: str, platform: str) -> list[Solved]:
     """The packages of a dry run's JSON (what follows anything printed before it)."""
-    start = stdout.find("{")
-    try:
-        doc, _ = json.JSONDecoder().raw_decode(stdout[start:]) if start >= 0 else (None, 0)
+    from mambaboot.common import untrusted
+
+    start, end = stdout.find("{"), stdout.rfind("}") + 1
+    try:  # through the bounded reader, as every JSON mambaboot did not write
+        doc = untrusted.json(stdout[start:end], f"micromamba's dry run for {platform}") if 0 <= start < end else None
     except ValueError as exc:
         raise EngineError(f"micromamba's dry run for {platform} printed no readable JSON ({exc})") from None
     actions = doc.get("actions") if isinstance(doc, dict) else None

@@ -23,7 +23,7 @@ import re
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
-from mambaboot.environment.lockfile import Entry, Lock, PipEntry, dependency_order
+from mambaboot.environment.lockfile import Entry, Lock, PipEntry, checked_url, dependency_order, place
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -126,7 +126,8 @@ def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
     return out + ['  category: "main"', "  optional: false"]
 
 
-def parse(text: str, source: str) -> Unified:
+def parse(text: str, source: str, cwd: str = "") -> Unified:
+    """cwd: what a package's location that is a plain path is relative to (lockfile.place)."""
     try:
         doc = yamlsubset.parse(text)
     except yamlsubset.YamlError as exc:
@@ -165,9 +166,11 @@ def parse(text: str, source: str) -> Unified:
         if fields["manager"] == "pip":
             if not sha256:
                 raise UsageError(f"{where} ({fields['name']}): a pip package needs its sha256")
-            pip[platform].append(PipEntry(fields["name"], fields["version"], fields["url"], sha256))
+            url = checked_url(fields["url"], source, f"package {number} ({fields['name']})")
+            pip[platform].append(PipEntry(fields["name"], fields["version"], url, sha256))
         elif fields["manager"] == "conda":
-            conda[platform].append(Entry(fields["url"], sha256, md5))
+            conda[platform].append(Entry(place(fields["url"], source, f"package {number} ({fields['name']})", cwd),
+                                         sha256, md5))
         else:
             raise UsageError(f"{where}: manager {fields['manager']!r} is neither conda nor pip")
     return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()})

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 
-from mambaboot.common import untrusted
+from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import MambabootError, TargetRefused, UntrustedInput
 from mambaboot.common.values import value
 
@@ -132,9 +132,26 @@ class Summary:
         self.paths = paths
 
 
-def _read(path: str, raw: bytes) -> object:
-    """A package record, parsed as untrusted text: anything could have written it."""
-    return untrusted.json(raw, path)
+# A package record's shape (common/shapes.py), as far as mambaboot reads it: libmamba writes
+# name, version, build and subdir as strings, build_number as a number, depends as a list, and
+# md5 and sha256 only when it has them (to_json(PackageInfo), libmamba/src/specs/package_info.cpp,
+# 2.8.1; link.cpp adds files and paths_data); conda's PrefixRecord the same fields. Null is let
+# through where a writer may leave a value out.
+_OPT_STR = shapes.optional(str, None)
+PACKAGE = {
+    "name": shapes.required(str), "version": shapes.required(str), "build": shapes.optional(str),
+    "build_number": shapes.optional(int), "subdir": shapes.optional(str), "url": _OPT_STR, "md5": _OPT_STR,
+    "sha256": _OPT_STR, "depends": shapes.optional(list, None, rule=shapes.each(str)),
+    "files": shapes.optional(list, None, rule=shapes.each(str)),
+    "paths_data": shapes.optional(dict, None, rule={"paths": shapes.optional(list, None, rule=shapes.each({
+        "size_in_bytes": shapes.optional(int, None)}))}),
+}
+
+
+def _read(path: str, raw: bytes) -> dict:
+    """A package record, parsed as untrusted text (anything could have written it) and checked
+    against its shape before any field is used."""
+    return shapes.check(untrusted.json(raw, path), PACKAGE, path, "a package record")
 
 
 def _light(raw: bytes, path: str) -> tuple[dict, int] | None:

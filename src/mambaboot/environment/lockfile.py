@@ -202,7 +202,8 @@ def parse(text: str, source: str, cwd: str) -> Lock:
             match = _PIP.match(line) or _PIP_UNPINNED.match(line)
             if not match:
                 raise UsageError(f"{source}:{number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
-            pip.append(PipEntry(match["name"], match["version"], match["url"], match.groupdict().get("sha256")))
+            url = checked_url(match["url"], source, f"line {number}")
+            pip.append(PipEntry(match["name"], match["version"], url, match.groupdict().get("sha256")))
             continue
         if line.startswith("#"):
             for pattern in (_PLATFORM, _MD5, _MICROMAMBA):
@@ -224,22 +225,28 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
 
 
-def _place(location: str, source: str, number: int, cwd: str) -> str:
-    """The line's package as a URL that names a place: one urlsplit reads (a '[' that opens no
-    IPv6 address is refused there) and that holds no NUL, raw or %00, which no path can hold."""
+def checked_url(location: str, source: str, where: str) -> str:
+    """location, when it is a URL (or path) one urlsplit reads (a '[' that opens no IPv6 address
+    is refused there) and that holds no NUL, raw or %00, which no file name can hold: the one
+    check of a package's or a pip artefact's place, in both lock formats. UsageError naming
+    the file and where in it otherwise."""
     from mambaboot.common import untrusted
 
-    untrusted.check_string(unquote(location), source, f"line {number}")
+    untrusted.check_string(unquote(location), source, where)
     try:
-        url = _as_url(location, cwd)
-        urlsplit(url)
+        urlsplit(location)
     except ValueError as exc:
-        raise UsageError(f"{source}:{number}: not a package URL ({exc}): {location!r}") from None
-    return url
+        raise UsageError(f"{source}: {where}: not a package URL ({exc}): {location!r}") from None
+    return location
+
+
+def place(location: str, source: str, where: str, cwd: str) -> str:
+    """A package's location in a lock as the URL the engine is given (checked_url's check)."""
+    return _as_url(checked_url(location, source, where), cwd)
 
 
 def _entry(match, source: str, number: int, cwd: str) -> Entry:
-    url, digest = _place(match.group("url"), source, number, cwd), (match.group("hash") or "").lower()
+    url, digest = place(match.group("url"), source, f"line {number}", cwd), (match.group("hash") or "").lower()
     if digest.startswith("sha256:"):
         digest = digest[len("sha256:"):]
     if re.fullmatch(r"[0-9a-f]{64}", digest):

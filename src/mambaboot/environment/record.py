@@ -12,7 +12,7 @@ import os
 import stat
 
 from mambaboot import __version__
-from mambaboot.common import jsontext, untrusted
+from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import MambabootError
 
@@ -25,6 +25,37 @@ COMPLETE = "complete"
 PROVISIONING = "provisioning"  # post-creation steps under way (or killed while they ran)
 PROVISIONING_FAILED = "provisioning-failed"
 FINISHED = (COMPLETE, PROVISIONING, PROVISIONING_FAILED)  # the environment itself was made and verified
+
+
+# The record's shape (common/shapes.py), as far as mambaboot uses its fields: checked whole before
+# any is read. A field it does not name is let through (a later mambaboot may write more).
+_STR, _OPT_STR = shapes.optional(str), shapes.optional(str, None)
+RECORD = {
+    "tool": shapes.required(str, rule=shapes.exactly(TOOL)),
+    "state": shapes.optional(str),
+    "created": _STR, "completed": _STR, "provisioned": _STR, "platform": _OPT_STR,
+    "adopted": shapes.optional(bool),
+    "lock": _OPT_STR,  # a place: lock_entry() takes only the one finish writes
+    "files": shapes.optional(list, rule=shapes.each(str)),
+    "patched": shapes.optional(list, rule=shapes.each(str)),
+    "packages": shapes.optional(list, rule=shapes.each(dict)),
+    "pip_packages": shapes.optional(list, rule=shapes.each({
+        "name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR})),
+    "inputs": shapes.optional(dict),
+    "micromamba": shapes.optional(dict, rule={"version": _OPT_STR, "source": _OPT_STR, "sha256": _OPT_STR}),
+    "verification": shapes.optional(dict, rule={"python_version": _OPT_STR}),
+    "size": shapes.optional(dict, rule={"bytes": shapes.optional(int, None)}),
+    "provisioning": shapes.optional(dict, rule={"failed": shapes.optional(dict, None, rule={
+        "script": _OPT_STR, "step": _OPT_STR})}),
+}
+# What read_summary gives: the package list counted, not parsed.
+SUMMARY = dict(RECORD, packages=shapes.optional(int))
+# A note in the cache (CACHE/pending/<key>.json, CACHE/environments/<key>.json): the prefix it
+# names is the one whose key names the note itself.
+NOTE = {
+    "prefix": shapes.required(str, rule=shapes.keyed_place),
+    "tool": _STR, "pid": shapes.optional(int), "started": _STR, "owner_lock": _OPT_STR,
+}
 
 
 def record_path(prefix: str) -> str:
@@ -47,9 +78,9 @@ def read(prefix: str) -> dict | None:
     """The record, or None when the prefix has none (or one that is not ours)."""
     try:  # a link on the way, a fifo, a record nobody could trust (too big, too deep, a NUL): no record of ours
         data = untrusted.read_json_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", limit=untrusted.RECORD)
+        return shapes.check(data, RECORD, record_path(prefix), "mambaboot's record")
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("tool") == TOOL else None
 
 
 def lock_path(prefix: str, rec: dict) -> str | None:
@@ -78,15 +109,13 @@ def read_summary(prefix: str, keys: tuple) -> dict | None:
     members = _members(text, (*keys, "tool"))
     try:
         data = untrusted.json("{" + ",".join(members) + "}" if members is not None else text, path)
+        if members is None and isinstance(data, dict):  # another layout: read whole, checked as the summary
+            data = {k: data[k] for k in (*keys, "tool") if k in data}
+            if isinstance(data.get("packages"), list):
+                data["packages"] = len(data["packages"])
+        return shapes.check(data, SUMMARY, path, "mambaboot's record")
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("tool") != TOOL:
-        return None
-    if members is None:  # another layout: read whole
-        data = {k: data[k] for k in (*keys, "tool") if k in data}
-        if isinstance(data.get("packages"), list):
-            data["packages"] = len(data["packages"])
-    return data
 
 
 def _members(text: str, keys: tuple) -> list | None:
@@ -278,11 +307,11 @@ def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
 
 
 def _marker_in(notes: confined.Root, name: str) -> dict | None:
-    try:
-        data = untrusted.json(notes.read_bytes(name, untrusted.SMALL), notes.where(name))
-    except (OSError, ValueError):  # a note nobody could trust (too big, too deep, a NUL) is no note of ours
+    try:  # a note nobody could trust (too big, too deep, a NUL, not its shape) is no note of ours
+        return shapes.check(untrusted.json(notes.read_bytes(name, untrusted.SMALL), notes.where(name)), NOTE,
+                            notes.where(name), "a note of mambaboot's")
+    except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("prefix"), str) else None
 
 
 def drop_notes(cache_dir: str, paths) -> None:

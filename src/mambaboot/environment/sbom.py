@@ -12,11 +12,12 @@ byte for byte.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import hashlib
-import os
 import json
+import os
 from urllib.parse import quote
 
 from mambaboot import __version__
+from mambaboot.common import shapes
 from mambaboot.environment.lockfile import canonical_name
 
 TYPE_CHECKING = False
@@ -132,17 +133,39 @@ def pip_installed(prefix: str, recorded: Sequence) -> list:
         name, version = fields.get("Name"), fields.get("Version")
         if not name or not version or canonical_name(name) in found:
             continue
-        url, sha256 = "", None
-        try:
-            direct = json.loads(_read(prefix, os.path.join(place, "direct_url.json")) or "{}")
-            url = str(direct.get("url") or "")
-            archive = direct.get("archive_info") or {}
-            digest = (archive.get("hashes") or {}).get("sha256") or ""
-            sha256 = digest.lower() if len(digest) == 64 else None
-        except (ValueError, AttributeError):
-            pass
+        url, sha256 = _direct_url(prefix, os.path.join(place, "direct_url.json"))
         found[canonical_name(name)] = PipEntry(name, version, url, sha256)
     return [found[k] for k in sorted(found)]
+
+
+# PEP 610's direct_url.json, as far as it is read here: where the distribution came from and,
+# for an archive, its hashes. A wheel can ship one, so anything may be in it.
+DIRECT_URL = {
+    "url": shapes.optional(str),
+    "archive_info": shapes.optional(dict, rule={"hashes": shapes.optional(dict, rule={"sha256": shapes.optional(str)}),
+                                                "hash": shapes.optional(str)}),
+}
+
+
+def _direct_url(prefix: str, path: str) -> tuple[str, str | None]:
+    """(the URL, the archive's sha256 or None) a distribution's direct_url.json records; ("",
+    None) without one. One that cannot be read as its shape says: TargetRefused naming it (the
+    environment's own file, as an unreadable package record is)."""
+    from mambaboot.common import untrusted
+    from mambaboot.common.errors import TargetRefused
+
+    rel = os.path.relpath(path, prefix).replace(os.sep, "/")
+    try:
+        direct = shapes.check(untrusted.json(untrusted.read_bytes_in(prefix, rel, untrusted.SMALL), path),
+                              DIRECT_URL, path, "PEP 610's direct_url.json")
+    except FileNotFoundError:
+        return "", None
+    except ValueError as exc:  # UntrustedInput
+        raise TargetRefused(f"unreadable distribution record {exc}") from None
+    except OSError:
+        return "", None
+    digest = ((direct.get("archive_info") or {}).get("hashes") or {}).get("sha256") or ""
+    return direct.get("url") or "", digest.lower() if len(digest) == 64 else None
 
 
 def _read(prefix: str, path: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import untrusted
+from mambaboot.common import shapes, untrusted
 
 from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import UsageError, VerifyError
@@ -184,6 +184,11 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
 STATE_FILE = "conda-meta/state"
 
 
+# conda-meta/state's shape: an object whose env_vars is an object (conda/core/prefix_data.py,
+# PrefixData.set_environment_env_vars and _get_environment_state_file); the rest is kept as it is.
+STATE = {"env_vars": shapes.optional(dict)}
+
+
 def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) -> None:
     """conda-meta/state as `conda env config vars set` writes it (PrefixData.set_environment_env_vars,
     conda/core/prefix_data.py: {"env_vars": {...}} merged into what is there, ensure_ascii off)."""
@@ -193,15 +198,13 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
 
     path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
     try:
-        state = untrusted.read_json_in(inputs.prefix, STATE_FILE)
+        state = shapes.check(untrusted.read_json_in(inputs.prefix, STATE_FILE), STATE, path, "conda's state file")
     except FileNotFoundError:
         state = {}
     except OSError as exc:
         raise VerifyError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # UntrustedInput: named, as activation names it
         raise VerifyError(str(exc)) from None
-    if not isinstance(state, dict) or not isinstance(state.get("env_vars", {}), dict):
-        raise VerifyError(f"{path}: not a JSON object with an env_vars object, as conda writes it")
     state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
     confined.write_in(inputs.prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
                       mode=fsops.user_mode(0o666), sync=not inputs.fresh)

@@ -9,7 +9,6 @@ environment's own. A failure leaves the environment in place; its record says
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -218,7 +217,7 @@ class _Run:
             raise self.fail("pip", f"pip section failed (exit {code}):\n{child.shown(tail)}", exit_code=code)
         code, tail = child.stream([python, "-c", _PIP_PROBE], self.pip_env, keep=1)
         try:
-            installed = json.loads(tail[-1]) if code == 0 else None
+            installed = untrusted.json(tail[-1], f"{python}'s list of installed distributions") if code == 0 else None
         except (ValueError, IndexError):
             installed = None
         if installed is None:

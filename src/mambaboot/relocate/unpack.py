@@ -12,7 +12,6 @@ file names it. It is kept in PREFIX/.mambaboot/; running it again does nothing, 
 the environment can be moved with `mambaboot move` afterwards.
 """
 
-import json
 import os
 import sys
 
@@ -54,9 +53,8 @@ def unpack(prefix: str, windows: bool) -> list:
 
 def _packed_findings(prefix: str):
     """The files pack found (its note lists them): no need to look again on each machine."""
-    try:
-        with open(os.path.join(prefix, scan.RECORD_DIR, scan.PACKED_FILE), "rb") as f:
-            note = json.load(f)
+    try:  # bounded, a regular file only, nested no deeper than the reader takes (as pack's own read)
+        note = scan.read_json(os.path.join(prefix, scan.RECORD_DIR, scan.PACKED_FILE))
         return [scan.Finding.from_dict(item) for item in note["files"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None

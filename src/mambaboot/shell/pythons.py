@@ -14,6 +14,7 @@ from typing import List, Optional
 from mambaboot.common import untrusted
 from mambaboot.common.host import Host
 from mambaboot.common.values import value
+from mambaboot.shell import usertext
 
 _OS_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 _ADMIN_DIRS = ("/usr/local/bin", "/usr/local/sbin")
@@ -62,10 +63,10 @@ def startup_lines(paths: List[str]) -> List[StartupLine]:
     found = []
     for path in paths:
         try:  # the user's own file, read through their links, bounded and never waited on
-            text = untrusted.read_bytes(path).decode("utf-8", "replace")
+            text = usertext.decode(untrusted.read_bytes(path)).text
         except (OSError, ValueError):
             continue
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(usertext.lines(text), 1):
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue

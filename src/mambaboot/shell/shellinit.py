@@ -19,7 +19,6 @@ a heredoc or after one that never ends) is a problem: the file's extent of "the 
 known, so nothing in it, or anywhere, is changed.
 """
 
-import codecs
 import datetime
 import errno
 import os
@@ -30,6 +29,7 @@ from mambaboot.common import winsys
 
 from mambaboot.common.files import confined, filerewrite, fsops
 from mambaboot.common.values import value
+from mambaboot.shell import usertext
 
 _START = re.compile(r"^\s*(?:#\s*>>>\s*(?P<a>conda|mamba) initialize\s*>>>|#region (?P<b>conda|mamba) initialize)\s*$")
 _END = re.compile(r"^\s*#\s*<<<\s*(?P<a>conda|mamba) initialize\s*<<<\s*$")
@@ -135,29 +135,21 @@ def rc_files(home: str, environ: Mapping[str, str], windows: bool, documents: Op
     return names
 
 
-def _decode(raw: bytes) -> Tuple[str, str]:
-    """(text, encoding) that round-trips: PowerShell profiles may be UTF-16 with a BOM."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(encoding), encoding
-    return raw.decode("utf-8", "surrogateescape"), "utf-8"
-
-
-def _encode(text: str, encoding: str) -> bytes:
-    return text.encode(encoding, "surrogateescape" if encoding == "utf-8" else "strict")
-
-
-def _read(path: str) -> Optional[Tuple[List[str], str]]:
+def _read(path: str) -> Optional[usertext.Text]:
     try:
-        raw = confined.read_named(path)
+        return usertext.decode(confined.read_named(path))
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    return _lines(raw)
 
 
-def _lines(raw: bytes) -> Tuple[List[str], str]:
-    text, encoding = _decode(raw)
-    return text.splitlines(keepends=True), encoding
+def _scan_text(path: str, read: usertext.Text) -> Found:
+    """_scan of a file read; its blocks are problems when it cannot be written back byte for byte."""
+    found = _scan(path, usertext.lines(read.text))
+    if found.blocks and read.unwritable:
+        return Found([], found.problems + [
+            f"{path}:{b.first}-{b.last}: the '{b.tool} initialize' block is in a file mambaboot cannot write back "
+            f"byte for byte ({read.unwritable}); left alone, remove it by hand" for b in found.blocks], found.lines)
+    return found
 
 
 def _literals(lines: List[str]) -> Tuple[List[Optional[int]], Optional[int]]:
@@ -259,7 +251,7 @@ def find_blocks(paths: List[str]) -> Found:
     for path in paths:
         read = _read(path)
         if read is not None:
-            found = _scan(path, read[0])
+            found = _scan_text(path, read)
             blocks += found.blocks
             problems += found.problems
             bare += found.lines
@@ -292,8 +284,9 @@ def remove_blocks(path: str, shown: List[Block]) -> Optional[str]:
         read = filerewrite.Read(os.path.realpath(path))
     except FileNotFoundError:
         return None
-    lines, encoding = _lines(read.data)
-    found = _scan(path, lines)
+    text = usertext.decode(read.data)
+    lines = usertext.lines(text.text)
+    found = _scan_text(path, text)
     if not found.blocks or found.problems:
         return None
     if found.blocks != shown:
@@ -304,7 +297,7 @@ def remove_blocks(path: str, shown: List[Block]) -> Optional[str]:
     backup = _backup_name(path)
     filerewrite.write_copy(backup, read)  # the very bytes the kept text comes from
     try:
-        filerewrite.rewrite(read, _encode(kept, encoding))
+        filerewrite.rewrite(read, usertext.encode(kept, text))
     except BaseException:
         fsops.unlink_quietly(backup)  # nothing changed: a backup of it would only mislead
         raise

@@ -41,6 +41,9 @@ def valid_name(name):
     return bool(name) and name[0] in _NAME_FIRST and all(c in _NAME_REST for c in name)
 
 
+LIMIT = 16 << 20
+
+
 def _read(path):
     # Followed if a link, as conda does; but a regular file only, and never waited on (a fifo).
     try:
@@ -52,7 +55,10 @@ def _read(path):
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise Broken(f"cannot read {path}: not a regular file")
-        return f.read()
+        data = f.read(LIMIT + 1)
+    if len(data) > LIMIT:  # the bounded reader's limit for such a file (common/untrusted.py TEXT)
+        raise Broken(f"cannot read {path}: bigger than {LIMIT >> 20} MiB, more than such a file ever holds")
+    return data
 
 
 def listing(prefix, rel):
@@ -93,7 +99,7 @@ def _variables(where, raw, key):
 
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as exc:  # json's scanner recurses
         raise Broken(f"{where} is not valid JSON ({exc}); conda could not activate this environment either") from None
     if key is not None:
         doc = doc.get(key, {}) if isinstance(doc, dict) else None
