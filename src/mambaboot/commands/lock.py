@@ -46,7 +46,7 @@ def register(subparsers) -> None:
         "--format cyclonedx a CycloneDX 1.6 JSON bill of materials (the default for *.cdx.json).",
         example="mambaboot lock --file environment.yml --platform linux-64 --platform win-64 --platform osx-arm64 "
         "-o team-lock.yml",
-        options=OPTIONS, run=run, codes=(5, 6),
+        options=OPTIONS, run=run, codes=(4, 5, 6),
     )
 
 
