@@ -16,13 +16,19 @@ from tests.support.probed import create_probed, run_probed
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _imported(*args):
+def _imported(*args, status=0):
+    """The modules a run of mambaboot ARGS imported; the run must have ended with STATUS (a run
+    that fails early imports little, and would pass every "not imported" check)."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
-    probe = ("import runpy, sys\nsys.argv = ['mambaboot', *sys.argv[1:]]\n"
-             "try:\n    runpy.run_module('mambaboot', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "sys.stderr.write('\\n'.join(sys.modules))")
+    probe = ("import runpy, sys\nsys.argv = ['mambaboot', *sys.argv[1:]]\nstatus = 0\n"
+             "try:\n    runpy.run_module('mambaboot', run_name='__main__')\n"
+             "except SystemExit as e:\n    status = e.code if isinstance(e.code, int) else e.code is not None\n"
+             "sys.stderr.write('\\n--- status %d\\n' % status + '\\n'.join(sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env)
-    return set(done.stderr.splitlines())
+    said, _, modules = done.stderr.rpartition("\n--- status ")
+    ended, _, modules = modules.partition("\n")
+    assert done.returncode == 0 and ended == str(status), (args, done.returncode, done.stderr[-3000:])
+    return set(modules.splitlines())
 
 
 def test_version_builds_no_parser_and_imports_no_command():
@@ -45,8 +51,9 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     # typing, hashlib (OpenSSL), datetime and shutil (argparse's terminal width): not for reading
     # records and listing directories
     light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil"}
-    for args in (["list", "--envs-dir", str(tmp_path)], ["cache", "info"], ["remove", str(tmp_path / "none")]):
-        modules = _imported(*args, *cache) - _site_imports()
+    for args, status in ((["list", "--envs-dir", str(tmp_path)], 0), (["cache", "info"], 0),
+                         (["remove", str(tmp_path / "none")], 4)):  # 4: nothing there to remove
+        modules = _imported(*args, *cache, status=status) - _site_imports()
         assert "mambaboot.common.locations" in modules, args
         assert not modules & light, (args, modules & light)
 
