@@ -169,9 +169,9 @@ def test_a_record_nested_too_deep_is_no_record_of_ours(world, made_env, tmp_path
     prefix = _env(made_env, tmp_path)
     _record_file(prefix).write_text('{"tool": "mambaboot", "x": ' + _deep_json() + "}")
     r = world.run(*command[:1], str(prefix), *command[1:])
-    _no_crash(r)
-    if command[0] in ("remove", "provision"):
-        assert r.returncode == 4 and prefix.exists()
+    # a foreign environment: read-only commands answer for it, remove and provision refuse it
+    _no_crash(r, 4 if command[0] in ("remove", "provision") else 0)
+    assert prefix.exists()
 
 
 def test_a_package_record_nested_too_deep_is_named(world, made_env, tmp_path):
