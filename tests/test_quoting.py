@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mambaboot.common import isolation
@@ -95,6 +95,7 @@ CMD_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampl
 
 @fuzzprofile.seeded
 @WINE
+@example(values=["100% sure", "%PATH%", "a%%b", "%", "50%^&!"])  # % is all that is live inside quotes
 @given(values=st.lists(CMD_TEXT, min_size=1, max_size=25))
 def test_cmd_quote_round_trips_in_wine(wine, values):
     """Unquoted (`set X=<quoting.cmd>`) and inside quotes (`set "X=<quoting.cmd_in_quotes>"`,

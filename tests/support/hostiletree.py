@@ -427,7 +427,7 @@ def payload_bytes(world: World, place: Place, payload: str, original: bytes) -> 
     victim = os.path.relpath(world.outside / "victim.txt", world.prefix)
     try:
         obj = json.loads(original.decode("utf-8")) if place.role.startswith("json") and original else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # an earlier mutation's content: 5,000 deep, or not JSON
         obj = {}
     obj = obj if isinstance(obj, dict) else {}
 
@@ -535,6 +535,7 @@ class Applier:
         except FileNotFoundError:
             return b""
         if stat.S_ISDIR(st.st_mode):
+            unmount_all(path)  # an earlier mutation's bind mount inside: rm keeps to one file system
             remove_tree(path)
             return b""
         data = path.read_bytes() if stat.S_ISREG(st.st_mode) and st.st_size <= BIG_FILE else b""
