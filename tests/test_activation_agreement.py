@@ -1,4 +1,5 @@
-"""conda's and mamba's own activation set what mambaboot's scripts set, variable by variable.
+"""conda's and mamba's activation set what mambaboot's scripts set, variable by variable: by
+default as the stand-ins model them, with the real conda and mamba only in the real-engine mode.
 
 In one environment mambaboot made, four clean shells (bash, dash, zsh, fish) each activate it one
 way and print their whole exported environment and prompt: mambaboot's `.mambaboot/activate.*`,
@@ -84,6 +85,10 @@ def _activated(world, shell: str, lines: str, extra: dict) -> tuple:
 
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_condas_and_mambas_activation_set_what_mambaboots_sets(world, channel, standin, shell):
+    """By default "conda" and "mamba" here are the test channel's stand-ins (standin_activate.py,
+    our model of conda 26.7.1's and libmamba 2.8.1's activation): the real ones only with
+    MAMBABOOT_TEST_CHANNEL (the real-engine mode). tests/test_activation_literal.py holds
+    conda's documented values written out."""
     assert world.create("proj", "-c", channel, "--micromamba", str(standin)).returncode == 0
     prefix = world.envs / "proj"
     found = {way: _activated(world, shell, lines, extra) for way, (lines, extra) in _ways(shell, prefix).items()}

@@ -38,7 +38,10 @@ def test_variables_merge_in_conda_order_and_the_unset_marker_and_path_are_left_o
 def test_activated_applies_them_after_condas_variables(env):
     _write(env, "etc/conda/env_vars.d/a.json", {"MB_X": "1", "KEEP": "***unset***"})
     got = environ.activated({"PATH": "/usr/bin", "KEEP": "old"}, str(env), windows=False)
-    assert got == {"PATH": f"{env}/bin:{env}/condabin:/usr/bin", "MB_X": "1", "KEEP": "old", **environ.conda_values(str(env))}
+    # without a conda of its own, conda names it by its full path (conda/activate.py `_default_env`)
+    assert got == {"PATH": f"{env}/bin:{env}/condabin:/usr/bin", "MB_X": "1", "KEEP": "old", "CONDA_PREFIX": str(env),
+                   "CONDA_SHLVL": "1", "CONDA_DEFAULT_ENV": str(env), "CONDA_PROMPT_MODIFIER": f"({env.name}) ",
+                   "MAMBA_ROOT_PREFIX": str(env)}
     win = environ.activated({"Path": "C:\\W", "keep": "old"}, str(env), windows=True)
     assert win["keep"] == "old" and win["Path"].endswith(";C:\\W") and win["MB_X"] == "1"
 

@@ -15,7 +15,6 @@ import pytest
 from mambaboot.commands import adopt as adopt_command
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
-from mambaboot.engine import micromamba
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 from tests.conftest import REPO
@@ -102,7 +101,13 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert binary == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe")
     env = engine["env"]
     home = env["USERPROFILE"]
-    assert engine["argv"] == micromamba.create_command(binary, plan, micromamba.root_prefix(home, True))
+    # written out, not rebuilt by the code under test: the prefix from the name and the version, the
+    # private root in the private home, Windows' lock timeout, the specs in the order given
+    prefix = f"{cwd}\\demo_3_12"
+    assert engine["argv"] == [binary, "create", "--yes", "--no-rc", "--override-channels", "-c", f"file:///Z:/chan {ODD}",
+                              "--prefix", prefix, "--root-prefix", home + "\\root", "--no-shortcuts", "--lock-timeout",
+                              "600", "python=3.12", "conda", "mamba", "numpy>=1.26,<2"]
+    assert plan.prefix == prefix
     assert ww.wine.unix(home).parent == ww.cache / "tmp" and ww.wine.unix(home).name.startswith("home-")
     assert {k: env[k] for k in ("HOME", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP", "HOMEDRIVE", "HOMEPATH")} == {
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
@@ -115,7 +120,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert not list((ww.cache / "tmp").iterdir()), "the private home and temp dirs are gone"
 
     python = ww.runs("python")[0]
-    assert python["argv"][:5] == [plan.prefix + "\\python.exe", "-I", win(ww.dist / "mambaboot.pyz"), "adopt", plan.prefix]
+    assert python["argv"][:5] == [prefix + "\\python.exe", "-I", win(ww.dist / "mambaboot.pyz"), "adopt", prefix]
     args = adopt_command_args(python["argv"][4:])
     assert make_plan(host, adopt_inputs(args)).to_dict() == plan.to_dict(), "adopt records create's plan"
     assert (args.micromamba_version_used, args.micromamba_sha256_used) == ("2.8.1", hashlib.sha256(ww.binary).hexdigest())

@@ -106,7 +106,9 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
         args[at] = os.path.relpath(args[at], run["env"]["HOME"])
         return args
     assert argv(by_script) == argv(by_create)
-    assert argv(by_create)[argv(by_create).index("--root-prefix") + 1] == "root"
+    # written out: the specs, the private root inside the private home, no rc files, no shortcuts
+    assert argv(by_create) == ["create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix",
+                               str(prefix), "--root-prefix", "root", "--no-shortcuts", "python", "conda", "mamba"]
     assert by_script["cwd"] == by_create["cwd"]
     for run in (by_create, by_script):
         home = Path(run["env"]["HOME"])

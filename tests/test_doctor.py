@@ -479,7 +479,7 @@ def test_bare_hook_lines_are_reported_like_blocks_and_left_alone_by_undo(tmp_pat
     assert "no conda/mamba shell init found" not in proc.stdout
     assert {p for p in diff(before, snapshot(home)) if ".mambaboot-backup-" not in p} == {".tcshrc"}
     assert all((home / name).read_bytes().endswith(line.encode()) for name, line in BARE.items())
-    assert _doctor(home=home).returncode != 0
+    assert _doctor(home=home).returncode == 11, "the bare lines are still there: a finding"
 
 
 def test_undo_refuses_a_block_without_an_end_marker_and_changes_nothing(tmp_path):

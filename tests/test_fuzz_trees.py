@@ -9,8 +9,11 @@ reads or writes them runs against each. What must hold whatever the tree:
 - no exit 1 (mambaboot's own bug) and no traceback;
 - every command ends within a bound (its whole process group is killed past it).
 
-Bounded for CI: each command's corpus example (CORPUS), then MAMBABOOT_FUZZ_EXAMPLES drawn ones
-(derandomized: the same every run); a longer run: MAMBABOOT_FUZZ_EXAMPLES=200 (0: the corpus only). A failure notes the mutations and a listing of the tree they made.
+Bounded for CI (the "ci" profile): each command's corpus example (CORPUS), then
+MAMBABOOT_FUZZ_EXAMPLES drawn ones (derandomized: the same every run; 0: the corpus only). A
+deliberate run that explores: MAMBABOOT_FUZZ_PROFILE=deep (hundreds of examples per command, a
+new seed each run, a saved database; tests/support/fuzzprofile.py). A failure notes the
+mutations, a listing of the tree they made, and the seed that replays it.
 """
 
 import os
@@ -18,20 +21,21 @@ from pathlib import Path
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import Phase, given, note
 from hypothesis import strategies as st
 
 from tests.conftest import MAMBABOOT, _clean_environ
+from tests.support import fuzzprofile
 from tests.support import hostiletree as ht
 
-EXAMPLES = int(os.environ.get("MAMBABOOT_FUZZ_EXAMPLES", "3"))
+EXAMPLES = fuzzprofile.examples("MAMBABOOT_FUZZ_EXAMPLES", 3)
 SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
 MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
 CATEGORY = "hostile trees: nothing outside changed, no exit 1, bounded"
 
 COMMANDS = ["list", "adopt", "audit", "move", "pack", "remove", "cache info", "cache clean", "activate-scripts",
-            "run", "provision", "lock", "doctor"]
+            "run", "provision", "lock", "doctor", "lock cyclonedx"]
 
 
 class Fuzz:
@@ -49,6 +53,7 @@ class Fuzz:
                               env=env, cwd=str(maker.cwd), capture_output=True, text=True, timeout=600)
         assert made.returncode == 0, made.stderr
         maker.plant_sentinel()
+        ht.plant_read_back(maker)
         # each example's world is a copy of this one at the same place: the environment's
         # record names its prefix as create wrote it
         ht.copy_tree(self.world.root, template.root)
@@ -61,7 +66,7 @@ class Fuzz:
         self.cache_file = next(Path(d) / f for d, _, files in os.walk(self.cache_entry) for f in files
                                if f.endswith(".py"))
         note_key = next(n for n in os.listdir(w.cache / "environments"))[: -len(".json")]
-        self.places = ht.places(w, python_record, note_key)
+        self.places = ht.places(w, python_record, note_key) + ht.read_back_places(w, _engine_memo(w))
         self.bind_ok = ht.bind_available(base)
         self.env = w.environ(_clean_environ())
 
@@ -82,6 +87,7 @@ class Fuzz:
             "provision": ["provision", prefix, *cache],
             "lock": ["lock", prefix],
             "doctor": ["doctor", prefix],
+            "lock cyclonedx": ["lock", prefix, "--format", "cyclonedx"],
         }[command]]
 
 
@@ -172,7 +178,15 @@ CORPUS = {
     "provision": [("record", "content", "lock outside"), ("pending marker", "content", "owner lock outside")],
     "lock": [("lock.txt", "content", "bad url"), ("conda-meta record", "content", "nul")],
     "doctor": [("record", "content", "wrong types"), ("home .condarc", "content", "deep")],
+    "lock cyclonedx": [("direct_url.json", "content", "url outside"), ("size memo", "content", "memo outside")],
 }
+
+
+def _engine_memo(w: ht.World) -> str:
+    """The micromamba digest memo create left in the cache, below it ('' if none)."""
+    store = w.cache / "micromamba"
+    found = sorted(Path(d) / "verified" for d, _, files in os.walk(store) if "verified" in files)
+    return str(found[0].relative_to(w.cache)) if found else ""
 
 
 def corpus(fuzz: Fuzz, command: str) -> list:
@@ -201,6 +215,5 @@ def test_hostile_trees(fuzz, reliability, command):
 
     run = hypothesis.example(muts=corpus(fuzz, command))(example)
     run = given(muts=mutations(fuzz, COMMANDS.index(command)))(run)
-    phases = [Phase.explicit] + [Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
-    settings(max_examples=max(EXAMPLES, 1), deadline=None, derandomize=True, database=None, phases=phases,
-             suppress_health_check=list(HealthCheck))(run)()
+    phases = [Phase.explicit] + [Phase.reuse, Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
+    fuzzprofile.seeded(fuzzprofile.chosen(max_examples=max(EXAMPLES, 1), phases=phases)(run))()

@@ -205,7 +205,8 @@ def test_an_environment_moved_by_hand_is_named_and_repaired(env_world):
     (doctor,) = _location_findings(world, by_hand)
     assert doctor["severity"] == "error" and f"its files name {prefix}" in doctor["message"]
     assert doctor["fix"].startswith(f"mambaboot move {by_hand} {by_hand}")
-    assert world.run("run", str(by_hand), "--", "prefixy").returncode != 0
+    stale = world.run("run", str(by_hand), "--", "prefixy")
+    assert stale.returncode == 127 and "its #! interpreter is missing" in stale.stderr, stale.stderr
     r = move(world, by_hand, by_hand)
     assert r.returncode == 0, r.stderr
     assert "moved without mambaboot" in r.stderr and "(in place)" in r.stderr

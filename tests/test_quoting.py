@@ -3,7 +3,9 @@ through the real shells (bash, dash, zsh, fish; cmd under Wine), and each PowerS
 as one single-quoted string with the real grammar (tree-sitter-powershell) and the exact value.
 
 Example counts are small so that the set stays fast; MAMBABOOT_TEST_QUOTING_EXAMPLES=N raises them
-for a deliberate longer run (Wine takes a quarter of that, at least its default)."""
+for a deliberate longer run (Wine takes a quarter of that, at least its default), as does
+MAMBABOOT_FUZZ_PROFILE=deep, which also changes the seed each run and prints it on a failure
+(tests/support/fuzzprofile.py)."""
 
 import json
 import os
@@ -13,21 +15,20 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mambaboot.common import isolation
 from mambaboot.shell import quoting
 from mambaboot.shell.activation import generate, powershell
-from tests.support import pwsh
+from tests.support import fuzzprofile, pwsh
 from tests.support.wine import read_set_dump, windows_path
 from tests.test_hostile import NAMES
 
-EXAMPLES = int(os.environ.get("MAMBABOOT_TEST_QUOTING_EXAMPLES", "8"))
+EXAMPLES = fuzzprofile.examples("MAMBABOOT_TEST_QUOTING_EXAMPLES", 8)
 # Batches of strings per shell run keep the real shells cheap; a few batches per test.
-FEW = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-WINE = settings(max_examples=max(3, EXAMPLES // 4), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FEW = fuzzprofile.chosen(max_examples=EXAMPLES)
+WINE = fuzzprofile.chosen(max_examples=max(3, EXAMPLES // 4))
 # What a name or value may hold that a shell would take as syntax, beside any other character
 SYNTAX = st.sampled_from(list("$()`'\"\\%^!&|<>;*?[]{}~#=@ \t\n\r\u00e9\u65e5\u2019\U0001f600")
                          + ["$(touch PWNED)", "`touch PWNED`", "${HOME}", "%PATH%", "!PATH!", "^&", "'\\''"])
@@ -64,12 +65,14 @@ SH_FORMS = {
 
 @pytest.mark.parametrize("form", sorted(SH_FORMS))
 @pytest.mark.parametrize("shell", POSIX, ids=lambda a: a[0])
+@fuzzprofile.seeded
 @FEW
 @given(values=BATCH)
 def test_sh_text_round_trips(shell, form, values, tmp_path):
     assert _round_trip(shell, SH_FORMS[form](values), tmp_path, len(values)) == values
 
 
+@fuzzprofile.seeded
 @FEW
 @given(values=BATCH)
 def test_fish_words_round_trip(values, tmp_path):
@@ -89,7 +92,9 @@ def test_a_nul_is_refused(quote):
 CMD_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"), min_size=1, max_size=40)
 
 
+@fuzzprofile.seeded
 @WINE
+@example(values=["100% sure", "%PATH%", "a%%b", "%", "50%^&!"])  # % is all that is live inside quotes
 @given(values=st.lists(CMD_TEXT, min_size=1, max_size=25))
 def test_cmd_quote_round_trips_in_wine(wine, values):
     """Unquoted (`set X=<quoting.cmd>`) and inside quotes (`set "X=<quoting.cmd_in_quotes>"`,
@@ -138,7 +143,8 @@ def ps_single_quoted(text: str) -> str:
 PS_TEXT = st.lists(ANY_CHAR | SYNTAX | st.sampled_from("'\u2018\u2019\u201a\u201b"), max_size=20).map("".join)
 
 
-@settings(max_examples=30 * EXAMPLES, deadline=None)
+@fuzzprofile.seeded
+@fuzzprofile.chosen(max_examples=30 * EXAMPLES)
 @given(values=st.lists(PS_TEXT | st.none(), min_size=1, max_size=10))
 def test_powershell_values_parse_as_one_literal_each_with_the_exact_value(values):
     """Each value assigned on a line of its own: the real grammar finds one string literal per

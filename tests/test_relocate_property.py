@@ -8,7 +8,9 @@ option ever ran as shell code. A move refused is refused before anything changed
 files no rewrite can keep working (a script written after install, a zipapp, that /usr/bin/env
 would have to run).
 
-MAMBABOOT_PROPERTY_EXAMPLES=N runs N examples (default: few enough for the default suite)."""
+MAMBABOOT_PROPERTY_EXAMPLES=N runs N examples (default: few enough for the default suite);
+MAMBABOOT_FUZZ_PROFILE=deep explores, and a failure prints the seed that replays it
+(tests/support/fuzzprofile.py)."""
 
 import json
 import os
@@ -18,15 +20,15 @@ import zipapp
 import zipfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mambaboot.relocate import rewrite, scan
-from tests.support import standin_install
+from tests.support import fuzzprofile, standin_install
 from tests.support.channel import LONG_PLACEHOLDER, PLACEHOLDER
 from tests.test_relocate import ENTRY_BODY
 
-EXAMPLES = int(os.environ.get("MAMBABOOT_PROPERTY_EXAMPLES", "6"))
+EXAMPLES = fuzzprofile.examples("MAMBABOOT_PROPERTY_EXAMPLES", 6)
 # Options python accepts that change nothing it prints here; one that is shell code if a shell reads it.
 OPTIONS = ["", " -E", " -s", " -B", " -Wignore", " -Xdev", " -X$(touch${IFS}PWNED)", " -X`touch${IFS}PWNED`"]
 SEPARATORS = [" ", "=", "\n", ":", '"', "'", "("]
@@ -147,8 +149,8 @@ def _works_as_before(root: Path, prefix: Path, before: dict, spec: dict, run: di
     assert not (root / "PWNED").exists(), "a #! option ran as shell code"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+@fuzzprofile.seeded
+@fuzzprofile.chosen(max_examples=EXAMPLES)
 @given(spec=environment)
 def test_generated_environments_survive_three_moves_and_back(tmp_path_factory, spec):
     root = tmp_path_factory.mktemp("prop")

@@ -16,13 +16,19 @@ from tests.support.probed import create_probed, run_probed
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _imported(*args):
+def _imported(*args, status=0):
+    """The modules a run of mambaboot ARGS imported; the run must have ended with STATUS (a run
+    that fails early imports little, and would pass every "not imported" check)."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
-    probe = ("import runpy, sys\nsys.argv = ['mambaboot', *sys.argv[1:]]\n"
-             "try:\n    runpy.run_module('mambaboot', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "sys.stderr.write('\\n'.join(sys.modules))")
+    probe = ("import runpy, sys\nsys.argv = ['mambaboot', *sys.argv[1:]]\nstatus = 0\n"
+             "try:\n    runpy.run_module('mambaboot', run_name='__main__')\n"
+             "except SystemExit as e:\n    status = e.code if isinstance(e.code, int) else e.code is not None\n"
+             "sys.stderr.write('\\n--- status %d\\n' % status + '\\n'.join(sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env)
-    return set(done.stderr.splitlines())
+    said, _, modules = done.stderr.rpartition("\n--- status ")
+    ended, _, modules = modules.partition("\n")
+    assert done.returncode == 0 and ended == str(status), (args, done.returncode, done.stderr[-3000:])
+    return set(modules.splitlines())
 
 
 def test_version_builds_no_parser_and_imports_no_command():
@@ -46,8 +52,9 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     # typing, hashlib (OpenSSL), datetime and shutil (argparse's terminal width): not for reading
     # records and listing directories
     light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil"}
-    for args in (["list", "--envs-dir", str(tmp_path)], ["cache", "info"], ["remove", str(tmp_path / "none")]):
-        modules = _imported(*args, *cache) - _site_imports()
+    for args, status in ((["list", "--envs-dir", str(tmp_path)], 0), (["cache", "info"], 0),
+                         (["remove", str(tmp_path / "none")], 4)):  # 4: nothing there to remove
+        modules = _imported(*args, *cache, status=status) - _site_imports()
         assert "mambaboot.common.locations" in modules, args
         assert not modules & light, (args, modules & light)
 
@@ -440,23 +447,32 @@ def test_records_are_read_as_json_reads_them_without_json(tmp_path):
     records with it, without the json package (~7 ms of their start)."""
     import json
 
-    from mambaboot.common import jsontext
-
-    texts = ['{"tool": "mambaboot", "n": [1, -2.5e3, true, false, null], "s": "\\u00e9\\ud83d\\ude00 \\"q\\""}',
+    texts = ['{"tool": "mamba', '[1 2]', '{"tool": "mambaboot", "n": [1, -2.5e3, true, false, null], "s": "\\u00e9\\ud83d\\ude00 \\"q\\""}',
              ' \n\t{"a": {"b": []}}\r\n', "[]", "0", '"x"', "NaN", "[Infinity, -Infinity]", "1e400",
              '{"a": 1, "a": 2}', "", " ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", '{"a" 1}', "\ufeff{}", '"\x01"',
              "tru", "[1] ", "01", '"\\ud800"', "é", '{"é": "€"}']
-    for text in texts:
-        for data in (text, text.encode("utf-8", "surrogatepass"), text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
-            try:
-                expected = ("value", json.loads(data))
-            except ValueError:
-                expected = ("refused",)
-            try:
-                got = ("value", jsontext.loads(data))
-            except ValueError:
-                got = ("refused",)
-            assert repr(got) == repr(expected), (data, got, expected)
+    datas = [data for text in texts for data in (text, text.encode("utf-8", "surrogatepass"), text.encode("utf-16"),
+                                                 b"\xef\xbb\xbf" + text.encode())]
+    expected = []
+    for data in datas:
+        try:
+            expected.append(repr(("value", json.loads(data))))
+        except ValueError:
+            expected.append(repr(("refused",)))
+    # in a process without the json package, as remove and list run (each text read with json
+    # forgotten again): _json's errors need json.decoder, and anything but a ValueError is a crash
+    probe = ("import ast, sys\nsys.path.insert(0, sys.argv[1])\nfrom mambaboot.common import jsontext\n"
+             "for data in ast.literal_eval(sys.stdin.read()):\n"
+             "    for name in [m for m in sys.modules if m.split('.')[0] == 'json']:\n        del sys.modules[name]\n"
+             "    try:\n        print(repr(('value', jsontext.loads(data))))\n"
+             "    except ValueError:\n        print(repr(('refused',)))\n")
+    done = subprocess.run([sys.executable, "-I", "-c", probe, str(SRC)], input=repr(datas), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = done.stdout.splitlines()
+    assert len(got) == len(datas)
+    for data, g, e in zip(datas, got, expected):
+        assert g == e, (data, g, e)
     env = tmp_path / "env"
     (env / "conda-meta").mkdir(parents=True)
     (env / ".mambaboot").mkdir()

@@ -2,6 +2,14 @@
 
 Each test runs the real `mambaboot` against a stand-in that behaves like the named micromamba
 release, and a control shows that the stand-in really has the behaviour (the trap is armed).
+
+What runs, by default: every engine here is the suite's stand-in micromamba, and the
+environment's conda and mamba are the test channel's scripts, models we wrote from the upstream
+sources each test cites, so by default these tests compare mambaboot with those models. The
+tests taking `standins` (1.5.12, 2.0.5, 2.8.1) and `fault_standin` keep the stand-ins in every
+mode; those taking `standin` run the real micromamba (and, with MAMBABOOT_TEST_CHANNEL, the real
+conda and mamba) only in the real-engine mode (tests/support/realmode.py), where
+test_the_standin_and_the_real_engine_link_alike also compares the two engines.
 """
 
 import json

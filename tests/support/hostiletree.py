@@ -421,11 +421,13 @@ def _deep_json() -> bytes:
 
 def payload_bytes(world: World, place: Place, payload: str, original: bytes) -> bytes:
     """The content a mutation writes (HUGE is written sparse by the caller)."""
+    if place.role in READ_BACK_PAYLOADS and payload in READ_BACK_PAYLOADS[place.role]:
+        return _read_back_payload(world, payload, original)
     prefix, outside = str(world.prefix), str(world.outside)
     victim = os.path.relpath(world.outside / "victim.txt", world.prefix)
     try:
         obj = json.loads(original.decode("utf-8")) if place.role.startswith("json") and original else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # an earlier mutation's content: 5,000 deep, or not JSON
         obj = {}
     obj = obj if isinstance(obj, dict) else {}
 
@@ -533,6 +535,7 @@ class Applier:
         except FileNotFoundError:
             return b""
         if stat.S_ISDIR(st.st_mode):
+            unmount_all(path)  # an earlier mutation's bind mount inside: rm keeps to one file system
             remove_tree(path)
             return b""
         data = path.read_bytes() if stat.S_ISREG(st.st_mode) and st.st_size <= BIG_FILE else b""
@@ -758,3 +761,53 @@ def run_command(argv: List[str], env: Dict[str, str], cwd: Path, timeout: float,
         except ProcessLookupError:
             pass
     return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+# The other files mambaboot reads back, beyond the record, the notes and conda's own: the
+# package cache's size memo (environment/pkgcache.py SizeMemo), the micromamba digest memo
+# (engine/micromamba.py _digest) and a pip-installed distribution's PEP 610 direct_url.json
+# (environment/sbom.py pip_installed, which `lock --format cyclonedx` reads).
+PIP_DIST = "fuzzpip-1.0.dist-info"
+
+
+def site_packages(world: World) -> str:
+    lib = next(n for n in os.listdir(world.prefix / "lib") if n.startswith("python3"))
+    return f"lib/{lib}/site-packages"
+
+
+def plant_read_back(world: World) -> None:
+    """A distribution the environment's pip installed (INSTALLER is pip), with its direct_url.json,
+    so that the bill of materials reads it."""
+    dist = world.prefix / site_packages(world) / PIP_DIST
+    dist.mkdir(parents=True)
+    (dist / "INSTALLER").write_text("pip\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fuzzpip\nVersion: 1.0\n")
+    (dist / "direct_url.json").write_text(json.dumps(
+        {"url": "file:///tmp/fuzzpip-1.0.tar.gz", "archive_info": {"hashes": {"sha256": "0" * 64}}}))
+
+
+def read_back_places(world: World, engine_memo: str) -> List[Place]:
+    """ENGINE_MEMO: the digest memo's path below the cache ('' when create left none)."""
+    P = Place
+    found = [P("size memo", "cache", "memo/package-sizes", "memo"),
+             P("direct_url.json", "prefix", f"{site_packages(world)}/{PIP_DIST}/direct_url.json", "json-direct-url")]
+    if engine_memo:
+        found.append(P("micromamba digest memo", "cache", engine_memo, "memo"))
+    return found
+
+
+def _read_back_payload(world: World, payload: str, original: bytes) -> bytes:
+    outside = str(world.outside)
+    if payload == "memo outside":  # remembered sizes for directories and samples of the user's
+        return (f"mambaboot package sizes 1\n0 0 0 0 0\t1 1\t{outside}/victim.txt\t{outside}\n"
+                f"x\t1 1\t../../outside/victim.txt\t../../outside\n").encode()
+    if payload == "memo lying numbers":
+        return b"mambaboot package sizes 1\n\t99999999999999999999999 -5\t\t\n" + original + b"\nnot a digest\n"
+    if payload == "url outside":
+        return json.dumps({"url": f"file://{outside}/victim.txt\n$(touch PWNED)",
+                           "archive_info": {"hashes": {"sha256": "$(touch PWNED)" * 5}}}).encode()
+    return json.dumps({"url": ["x"], "archive_info": "x", "vcs_info": {"commit_id": 5}}).encode()  # "wrong types"
+
+
+READ_BACK_PAYLOADS = {"memo": ["memo outside", "memo lying numbers"], "json-direct-url": ["url outside", "wrong types"]}
+ROLE_PAYLOADS.update(READ_BACK_PAYLOADS)

@@ -22,16 +22,27 @@ class Terminal:
                 os.execvpe(argv[0], argv, env)
             finally:
                 os._exit(127)
-        self.pid, self.fd, self.seen = pid, fd, ""
+        # everything the program wrote, kept whole; expect searches from the end of its last match
+        self.pid, self.fd, self._transcript, self._at = pid, fd, "", 0
+
+    def transcript(self) -> str:
+        """Everything the program wrote so far, from its first byte (matched or not)."""
+        return self._transcript
+
+    @property
+    def seen(self) -> str:
+        """What the program wrote after the last match."""
+        return self._transcript[self._at:]
 
     def expect(self, pattern: str, timeout: float = 60) -> "re.Match":
-        """Wait until the output so far (from the last match on) matches pattern."""
+        """Wait until the output after the last match matches pattern (the match's positions are
+        in the whole transcript)."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
         while True:
-            match = regex.search(self.seen)
+            match = regex.search(self._transcript, self._at)
             if match:
-                self.seen = self.seen[match.end():]
+                self._at = match.end()
                 return match
             left = deadline - time.monotonic()
             if left <= 0:
@@ -44,7 +55,7 @@ class Terminal:
                     data = b""
                 if not data:
                     raise AssertionError(f"{pattern!r}: the program ended; the screen showed:\n{self.seen}")
-                self.seen += data.decode("utf-8", "replace").replace("\r\n", "\n")
+                self._transcript += data.decode("utf-8", "replace").replace("\r\n", "\n")
 
     def send(self, text: str) -> None:
         os.write(self.fd, text.encode())
@@ -64,6 +75,6 @@ class Terminal:
                 data = b""
             if not data:
                 break
-            self.seen += data.decode("utf-8", "replace").replace("\r\n", "\n")
+            self._transcript += data.decode("utf-8", "replace").replace("\r\n", "\n")
         os.close(self.fd)
         return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])

@@ -41,6 +41,13 @@ def loads(data):
         value, end = scan(data, start)
     except StopIteration:
         raise ValueError(f"Expecting value: char {start}") from None
+    except SystemError:
+        # _json words its errors with json.decoder.JSONDecodeError, which it looks up in
+        # sys.modules without importing it (CPython Modules/_json.c, raise_errmsg, up to 3.11):
+        # without json imported it raises nothing and the call is a SystemError; json says it
+        import json
+
+        return json.loads(data)
     if data[end:].strip(_WHITESPACE):
         raise ValueError(f"Extra data: char {end}")
     return value
