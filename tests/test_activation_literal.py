@@ -49,8 +49,11 @@ def MAMBABOOT_ADDS(prefix: str) -> Dict[str, str]:
 
 # The PATH entries activation puts first on Windows, relative to the prefix ('' is the prefix),
 # in order: the one place for cmd's and PowerShell's oracles.
-WINDOWS_PATH = ["", "\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin",
-                "\\condabin"]
+# conda's order (_get_path_dirs, then _add_prefix_to_path's condabin) but for one change of
+# mambaboot's: condabin right after the prefix, so cmd.exe finds condabin\mamba.bat and conda.bat
+# before Library\bin\mamba.exe and Scripts\conda.exe (the field notes' PATH-order pitfall).
+WINDOWS_PATH = ["", "\\condabin", "\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts",
+                "\\bin"]
 
 
 def _posix_expected(p: str) -> Dict[str, str]:
