@@ -213,6 +213,18 @@ def test_activate_scripts_writes_no_hook_into_a_mounted_activate_d(world, made_e
     assert _held(reliability, list(users.iterdir()) == []), "a hook was written into the mounted directory"
 
 
+def test_activate_scripts_writes_no_script_into_a_mounted_record_directory(world, made_env, tmp_path, reliability):
+    """.mambaboot itself bind-mounted from a directory of the user's: the scripts would land there
+    (the hostile-tree fuzzer found it); every directory the layer writes into is checked."""
+    prefix = _env(world, made_env)
+    users = tmp_path / "users-record-dir"
+    users.mkdir()
+    proc = _run_with_bind(world, users, prefix / ".mambaboot", "activate-scripts", str(prefix))
+    assert proc.returncode == 4, proc.stderr
+    assert "mount point" in proc.stderr and str(prefix / ".mambaboot") in proc.stderr
+    assert _held(reliability, list(users.iterdir()) == []), "a script was written into the mounted directory"
+
+
 # --------------------------------------------------------------------------- fifos
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common.files import confined, fsops
-from mambaboot.common.errors import Escapes
 
 NAME = "~mambaboot-root"  # `~`: after the packages' hooks on activation, before them on deactivation
 ACTIVATE_DIR = "etc/conda/activate.d"
@@ -206,11 +205,7 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) 
         with confined.Root.open(prefix) as root:
             for directory in (ACTIVATE_DIR, DEACTIVATE_DIR):
                 root.makedirs(directory)
-                with root.sub(directory) as hooks_dir:  # a directory mounted there is elsewhere's, as a link is
-                    if hooks_dir.mounted():
-                        raise Escapes(f"{root.where(directory)} is a mount point (another file system, or a bind "
-                                      "mount of a directory elsewhere); mambaboot writes no hook into it",
-                                      root.where(directory))
+                root.refuse_mounted(directory)  # a directory mounted there is elsewhere's, as a link is
             root.write_many(hooks.items(), mode=fsops.user_mode(0o666), sync=sync)
     return sorted(hooks)
 

@@ -338,6 +338,17 @@ class Root:
                     raise
                 return False
 
+    def refuse_mounted(self, rel: str) -> None:
+        """Escapes when rel, or a directory between this root and it, is a mount point: what is
+        written there would land in another file system or a directory mounted from elsewhere."""
+        found = parts(rel)
+        for i in range(len(found)):
+            below = "/".join(found[:i + 1])
+            with self.sub(below) as directory:
+                if directory.mounted():
+                    raise Escapes(f"{self.where(below)} is a mount point (another file system, or a bind mount of a "
+                                  "directory elsewhere); mambaboot writes nothing into it", self.where(below))
+
     def makedirs(self, rel: str, mode: int = 0o777) -> list:
         """Make rel and the directories above it that are missing; the ones made, outermost first."""
         found, made = parts(rel), []
@@ -540,4 +551,5 @@ def write_many_in(top: str, items, mode: int | None = None, sync: bool = True) -
     with Root.open(top) as root:
         for directory in sorted(d for d in {rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} if d):
             root.makedirs(directory)
+            root.refuse_mounted(directory)
         root.write_many(items, mode, sync)
