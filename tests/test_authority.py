@@ -215,3 +215,16 @@ def test_read_only_commands_change_nothing_on_a_lying_tree(world, made_env, comm
     r = world.run(*READ_ONLY[command](world, places), cwd=world.home)
     assert r.returncode != 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
     assert (snapshot(world.root, exclude=[output]), snapshot(world.cache)) == before, r.stderr
+
+
+def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, made_env):
+    """Named as create --force names the old environment it sets aside, holding a record of
+    ours, beside an environment that verified: deleted only with the mark whose token that
+    environment's record or pending marker holds."""
+    prefix = copy_env(made_env, world.envs / "x")
+    old = copy_env(made_env, world.envs / ".x.mambaboot-old-0123456789ab")
+    (old / "mine.txt").write_text("someone's\n")
+    tree = snapshot(old)
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert f"left {old} alone" in r.stderr, r.stderr
+    assert snapshot(old) == tree
