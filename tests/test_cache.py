@@ -88,18 +88,25 @@ def test_clean_keeps_a_package_whose_files_were_all_copied(world, tmp_path, stan
 MARKER = ".mambaboot-home"  # engine/sandbox.py's MARKER
 
 
-def _home(tmp, name):
-    """A private home as a run makes it (engine/sandbox.py): a directory holding the marker."""
+def _home(tmp, name, lock: bool = False):
+    """A private home as a run makes it (engine/sandbox.py): a directory holding the marker and
+    the mark of the token its lock file holds (lock: that lock file too, free)."""
+    from mambaboot.common.files import confined, proof
+
     (tmp / name / "tmp").mkdir(parents=True)
     (tmp / name / MARKER).write_text("")
+    token = proof.new_token()
+    with confined.Root.open(str(tmp / name)) as root:
+        proof.write_mark(root, token)
+    if lock:
+        (tmp / f"{name}.lock").write_text(token)
     return tmp / name
 
 
 def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin):
     tmp = world.cache / "tmp"
-    _home(tmp, "home-dead")
-    (tmp / "home-dead.lock").write_text("")
-    _home(tmp, "home-unlocked")  # killed between its lock's unlink and its own removal
+    _home(tmp, "home-dead", lock=True)
+    _home(tmp, "home-unlocked")  # its lock file gone: nothing holds the token its mark proves
     (tmp / "home-gone.lock").write_text("")  # killed between the home's removal and its lock's
     _home(tmp, "home-live")
     orphan = record.mark_pending(str(world.cache), str(world.root / "never-made"))
@@ -117,9 +124,9 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
         assert info["orphaned_markers"] == 1
         done = _cache(world, "clean")
         assert sorted(os.path.basename(h) for h in done["stale_homes"]) == sorted(
-            ["home-dead", "home-unlocked", "home-gone", *killed_homes])
+            ["home-dead", "home-gone", *killed_homes])
         assert done["orphaned_markers"] == 1
-        assert sorted(p.name for p in tmp.iterdir()) == ["home-live", "home-live.lock"]
+        assert sorted(p.name for p in tmp.iterdir()) == ["home-live", "home-live.lock", "home-unlocked"]
     assert not os.path.exists(orphan)
     assert record.pending(str(world.cache), str(world.envs / "killed")), \
         "the marker of an environment that still exists is what makes it recognisably ours"
@@ -134,7 +141,7 @@ def test_clean_deletes_no_home_it_did_not_make(world, reliability):
     (tmp / "home-thesis" / "chapter1.txt").write_text("precious")
     elsewhere = _home(world.root, "elsewhere")
     os.symlink(elsewhere, tmp / "home-linked")
-    _home(tmp, "home-marker-linked")
+    _home(tmp, "home-marker-linked", lock=True)
     (tmp / "home-marker-linked" / ".mambaboot-home").unlink()
     os.symlink(elsewhere / ".mambaboot-home", tmp / "home-marker-linked" / ".mambaboot-home")
     if os.geteuid() == 0:  # as the suite runs in its container: a home of another user can be made
@@ -184,15 +191,28 @@ def test_a_home_replaced_after_it_was_listed_is_not_deleted(tmp_path):
 
     assert sandbox.MARKER == MARKER
     tmp = tmp_path / "tmp"
-    _home(tmp, "home-x")
+    _home(tmp, "home-x", lock=True)
     (stale,) = sandbox.stale_homes(str(tmp))
     os.rename(tmp / "home-x", tmp_path / "away")
-    _home(tmp, "home-x")
+    _home(tmp, "home-x", lock=True)
     (tmp / "home-x" / "keep.txt").write_text("keep")
     assert sandbox.remove_stale(stale) is False
     assert (tmp / "home-x" / "keep.txt").exists() and (tmp_path / "away" / sandbox.MARKER).exists()
     (fresh,) = sandbox.stale_homes(str(tmp))
     assert sandbox.remove_stale(fresh) is True and not (tmp / "home-x").exists()
+
+
+def test_clean_deletes_no_home_without_the_mark_of_its_lock_token(world):
+    """A home-* holding the marker, the user's own, its lock free, but not the mark of the token
+    its lock file holds (copied in, or put there by someone else, its lock file written with
+    another token): left as it is."""
+    tmp = world.cache / "tmp"
+    copied = _home(tmp, "home-copied", lock=True)
+    (tmp / "home-copied.lock").write_text("cd" * 16)
+    (copied / "notes.txt").write_text("someone's")
+    before = snapshot(world.cache)
+    done = _cache(world, "clean")
+    assert done["stale_homes"] == [] and snapshot(world.cache) == before
 
 
 def test_info_walks_the_cache_once(world, channel, standin, monkeypatch):

@@ -1,7 +1,8 @@
 """A move is a journal: SIGKILL at points spread over a move on one file system (the journal, the
-rename, the rewrite of hundreds of files, adopt's verification), and the next `list`, `move` or
+rename, the rewrite of hundreds of files, adopt's verification), and the next `move` or
 `remove` finishes it or puts the source back, says which, and never calls a half-rewritten
-environment complete."""
+environment complete; `list` shows it as moving, names the move that settles it, and changes
+nothing."""
 
 import json
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import build_channel, channel_url, prefixy_spec
+from tests.support.snapshot import snapshot
 
 KILLER = Path(__file__).parent / "support" / "killpoints.py"
 MANY = 300  # files written after install that name the environment: the rewrite is most of a move
@@ -95,13 +97,16 @@ def test_a_move_killed_at_every_step_is_finished_or_put_back(world, prefixy_chan
             n, at = int(total * (which + 0.5) / 3), ""
         proc, _ = _killed_move(world, n, src, dst, at=at)
         journal = [p for p in (src, dst) if (p / ".mambaboot" / "moving.json").exists()]
-        if journal and i % 2 == 0:  # list sees the journal: never "complete" while it is there
+        ok = True
+        if journal and i % 2 == 0:  # list sees the journal: "moving", never "complete"; it changes nothing
+            before = snapshot(world.root), snapshot(world.cache)
             r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
-            ok, said = r.returncode == 0 and ("finished" in r.stderr or "put back" in r.stderr), r.stderr
-            ok = ok and all(_listed(world, p)[0] == "complete" for p in (src, dst) if p.exists())
-        elif journal:  # the same move again: finishes it (or puts it back, and moves)
+            ok = r.returncode == 0 and f"mambaboot move {src} {dst}" in r.stderr
+            ok = ok and all(_listed(world, p)[0] == "moving" for p in journal)
+            ok = ok and (snapshot(world.root), snapshot(world.cache)) == before
+        if journal:  # the same move again: finishes it (or puts it back, and moves)
             r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
-            ok, said = r.returncode == 0 and ("finished" in r.stderr or "put back" in r.stderr), r.stderr
+            ok, said = ok and r.returncode == 0 and ("finished" in r.stderr or "put back" in r.stderr), r.stderr
         else:
             ok, said = True, ""
         seen.add("finished" if "finished: a move" in said else "put back" if "put back: a move" in said else "-")

@@ -516,8 +516,12 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
 
     monkeypatch.setattr(confined, "rename_beside", refused)
     monkeypatch.setattr(confined.Root, "remove_any", cut_short)
+    from mambaboot.common.files import proof
+
+    token = proof.new_token()
+    proof.mark(str(src), token)  # as the move did when it began
     with pytest.raises(KeyboardInterrupt):
-        delete.delete_moved(str(src), str(to), fsops.identity(os.lstat(src)))
+        delete.delete_moved(str(src), str(to), fsops.identity(os.lstat(src)), token)
     monkeypatch.undo()
     assert src.is_dir() and not (src / "conda-meta").exists() and (src / ".mambaboot" / "moved-away.json").is_file()
     copy_before = snapshot(to)

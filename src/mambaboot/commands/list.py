@@ -37,16 +37,34 @@ def _row(env) -> list:
             env.prefix]
 
 
-def _settle_moves(h, envs_dir: str, paths: list, cache_dir: str) -> list:
-    from mambaboot.environment import leftovers
+def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
+    """One sentence for each move that did not finish (its journal in an environment listed, or
+    found through the cache's pointers): list changes nothing, so it names the command that
+    settles it, the same move again (it finishes the move or puts the source back, then moves;
+    `remove` of either place settles it too). The places are the journal's own words: only that
+    command checks them against the mark the move left in them."""
+    import os
+
+    from mambaboot.environment import inventory, leftovers
+    from mambaboot.pipeline import movejournal
+    from mambaboot.shell import quoting
 
     places = leftovers.moving_places(envs_dir, paths, cache_dir)
-    if not places:
-        return []
-    from mambaboot.common.report import Reporter
-    from mambaboot.pipeline import movejournal
-
-    return [done for place in places for done in movejournal.settle_quietly(place, h, Reporter(), cache_dir)]
+    places += [e.prefix for e in envs if e.state == inventory.MOVING and e.prefix not in places]
+    said, found = [], movejournal.unsettled(places, cache_dir)
+    for where, journal in found:
+        try:
+            again = quoting.command_line(["mambaboot", "move", journal["from"], journal["to"]], h.windows)
+        except ValueError:
+            again = "mambaboot move SOURCE DESTINATION"
+        said.append(f"{where} holds the journal of a move of {journal['from']} to {journal['to']} that did not "
+                    f"finish; `{again}` finishes it or puts it back (a remove of either place settles it too)")
+    known = {os.path.normcase(where) for where, _ in found}
+    for e in envs:
+        if e.state == inventory.MOVING and os.path.normcase(e.prefix) not in known:
+            said.append(f"{e.prefix} holds a move's journal that is not one mambaboot writes; nothing settles it: "
+                        f"if no move of yours is under way, delete {os.path.join(e.prefix, leftovers.MOVE_JOURNAL)}")
+    return said
 
 
 def run(args) -> int:
@@ -59,10 +77,10 @@ def run(args) -> int:
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)
     cache_dir = resolve_cache_dir(h, args.cache_dir)
-    # A move killed half way is finished or undone first, and said: never listed as complete.
-    for done in _settle_moves(h, envs_dir, args.paths, cache_dir):
-        print(f"mambaboot: {done}", file=sys.stderr)
-    envs = inventory.scan(envs_dir, resolve_cache_dir(h, args.cache_dir), args.paths, args.size)
+    envs = inventory.scan(envs_dir, cache_dir, args.paths, args.size)
+    # A move killed half way is listed as moving, never as complete, and never settled here.
+    for said in _moving(h, envs, envs_dir, args.paths, cache_dir):
+        print(f"mambaboot: {said}", file=sys.stderr)
     # What a killed `create --force` left: named here; the next create or remove settles it.
     left = leftovers.in_directory(envs_dir)
     if args.json:

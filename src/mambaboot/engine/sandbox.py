@@ -10,14 +10,17 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, proof
 from mambaboot.common import isolation
 
 
 HOME_PREFIX = "home-"
-# Written into each home as it is made: `cache clean` deletes only a home that holds it (a
-# regular file, the user's own, as the home itself), never another directory named home-*.
+# Written into each home as it is made: `cache clean` looks only at a home that holds it (a
+# regular file, the user's own, as the home itself), never another directory named home-*,
+# and deletes it only when it also carries the mark (common/files/proof.py) of the token its
+# lock file holds: a home-* that someone else put into a shared cache is never deleted.
 MARKER = ".mambaboot-home"
+_TOKEN_LIMIT = 64
 
 
 def owner_lock(home: str) -> str:
@@ -43,6 +46,12 @@ class private_home:
         except BaseException:
             self.lock = None
             raise
+        self.token = proof.new_token()
+        try:
+            os.write(self.lock.fileno(), self.token.encode("ascii"))
+        except BaseException:
+            self.lock.__exit__(None, None, None)
+            raise
         tmp, name = confined.split(self.home)  # CACHE/tmp, which the lock made
         with tmp:
             try:
@@ -52,6 +61,8 @@ class private_home:
                 raise
             try:
                 tmp.write_new(f"{name}/{MARKER}", b"a private HOME mambaboot made for one run; deleted after it\n", 0o600)
+                with tmp.sub(name) as home:
+                    proof.write_mark(home, self.token)
             except BaseException:
                 self.__exit__()
                 raise
@@ -59,7 +70,9 @@ class private_home:
 
     def __exit__(self, *exc) -> None:
         try:
-            fsops.remove_tree(self.home)
+            proof.remove_marked(self.home, self.token, "made it as a private home")
+        except FileNotFoundError:
+            pass
         finally:
             self.lock.__exit__(None, None, None)
 
@@ -203,16 +216,24 @@ def _lock_state(tmp: str, fd, name: str) -> str:
         return "foreign"
 
 
+def _token(home: str) -> str | None:
+    """The token a home's lock file holds (private_home wrote it there), or None."""
+    try:
+        data = confined.read_file(owner_lock(home), _TOKEN_LIMIT)
+    except OSError:
+        return None
+    text = data.decode("ascii", "replace").strip()
+    return text if proof.is_token(text) else None
+
+
 def remove_stale(stale: Stale) -> bool:
     """Delete a stale home (and its lock file) if it still is the one stale_homes() saw; False:
     it is not (replaced, or linked, meanwhile), and nothing of it was deleted."""
-    from mambaboot.common.files import guarded
-
     if stale.seen is not None:
+        token = _token(stale.path) if stale.lock else None
         try:
-            with guarded.set_aside(stale.seen, None) as home:
-                home.delete()
-        except guarded.Changed:
+            proof.remove_marked(stale.path, token, "made it as a private home", expected=stale.seen.directory)
+        except proof.NotOurs:
             return False
     if stale.lock:
         fsops.unlink_quietly(owner_lock(stale.path))

@@ -18,7 +18,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, proof
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
@@ -94,7 +94,8 @@ def read_note(path: str) -> dict | None:
 
 def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
     """(path, identity, note) of every partial copy a killed move to prefix left: its note is ours
-    and no running move holds it (a copy under way is never counted)."""
+    and no running move holds it (a copy under way is never counted); the copy carries the mark
+    of the token its note holds (proof.py; settle deletes it only while it still does)."""
     found = []
     for path in _siblings(prefix, COPYING):
         note_path = os.path.join(path, PARTIAL_NOTE)
@@ -104,34 +105,44 @@ def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
             # in it says whose it is (the caller holds prefix's lock, so no move is making it now)
             note = read_note(os.path.join(path, MOVE_JOURNAL))
             note = dict(note, source=note.get("from")) if note is not None else None
-        if note is not None and not fsops.held(note_path):
+        if note is not None and proof.is_token(note.get("token")) and not fsops.held(note_path):
             found.append((path, fsops.identity(os.lstat(path)), note))
     return found
 
 
 def moved_away(prefix: str) -> dict | None:
     """The note of a moved environment's source that a killed move left half deleted in place
-    (where it could not be renamed aside), when the copy it names is an environment."""
+    (where it could not be renamed aside), when the copy it names is an environment and prefix
+    still carries the move's mark (proof.py)."""
     if fsops.is_link(prefix) or not os.path.isdir(prefix):
         return None
     note = read_note(os.path.join(prefix, MOVED_NOTE))
     to = note.get("to") if note else None
-    return note if isinstance(to, str) and os.path.isdir(os.path.join(to, "conda-meta")) else None
+    if not isinstance(to, str) or not os.path.isdir(os.path.join(to, "conda-meta")):
+        return None
+    try:
+        with proof.place(prefix) as root:
+            return note if proof.holds_mark(root, note.get("token")) else None
+    except OSError:
+        return None
 
 
-def delete_noted_last(prefix: str) -> None:
-    """Delete a moved environment's source in place, its MOVED_NOTE last: cut short, what is left
-    still says what it is."""
-    keep = os.path.normcase(MOVED_NOTE.split(os.sep)[0])
+def delete_noted_last(prefix: str, token: str) -> None:
+    """Delete a moved environment's source in place, its MOVED_NOTE and the move's mark last: cut
+    short, what is left still says what it is, and still proves whose it is."""
+    keep = (os.path.normcase(MOVED_NOTE.split(os.sep)[0]), os.path.normcase(proof.MARK))
     note = os.path.basename(MOVED_NOTE)
-    with confined.Root.open(prefix) as root:  # below it, never through a link nor across a mount
+    with proof.place(prefix) as root:  # below it, never through a link nor across a mount
+        if not proof.holds_mark(root, token):
+            raise proof.refused(prefix, "moved it")
         for name in root.listdir():
-            if os.path.normcase(name) != keep:
+            if os.path.normcase(name) not in keep:
                 root.remove_any(name)
         for name in root.listdir(record.RECORD_DIR):
             if name != note:
                 root.remove_any(f"{record.RECORD_DIR}/{name}")
         root.remove_any(record.RECORD_DIR)
+        root.remove_any(proof.MARK)
     fsops.remove_dir(prefix)
 
 
@@ -168,18 +179,23 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
         done.append(f"finished removing {prefix}: {who} had left {doomed} half deleted")
     moved = moved_away(prefix)
     if moved is not None:
-        delete_noted_last(prefix)
+        delete_noted_last(prefix, moved["token"])
         done.append(f"finished deleting {prefix}: a killed move had copied it to {moved['to']} and left it half deleted")
     for partial, ident, note in partial_copies(prefix):
         try:
-            fsops.remove_tree(partial, expected=ident)
-        except fsops.NotTheSame:
+            proof.remove_marked(partial, note["token"], f"copied {note.get('source')} there")
+        except proof.NotOurs:
+            done.append(f"left {partial} alone: it does not carry the mark of the move its note names")
             continue
         done.append(f"deleted {partial}: a partial copy of {note.get('source')} that a killed move had left")
     for old in find(prefix):
         current = record.read(prefix) if os.path.isdir(prefix) else None
+        token = _set_aside_by(old, prefix, cache_dir, current)
+        if token is None:
+            done.append(f"left {old} alone: it does not carry the mark of the create --force that set it aside")
+            continue
         if _verified(prefix):
-            fsops.remove_tree(old)
+            proof.remove_marked(old, token, f"set it aside to replace {prefix}")
             done.append(f"deleted the old environment a killed --force left at {old} (the new one at {prefix} verified)")
             continue
         unfinished = _ours_unfinished(prefix, cache_dir, current)
@@ -189,9 +205,22 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
         if unfinished:
             fsops.remove_tree(prefix)
         confined.rename_beside(old, prefix)
+        proof.unmark(prefix)
         record.clear_pending(cache_dir, prefix)
         done.append(f"put back the old environment a killed --force left at {old} (the new one never verified)")
     return done
+
+
+def _set_aside_by(old: str, prefix: str, cache_dir: str, current: dict | None) -> str | None:
+    """The token of the create --force that set old aside, when old carries its mark: the token
+    is in the pending marker of prefix (the run was killed while building) or in the record of
+    the environment that replaced it (killed after it verified)."""
+    tokens = [(current or {}).get("replaced_mark"), (record.pending_marker(cache_dir, prefix) or {}).get("token")]
+    try:
+        with proof.place(old) as root:
+            return next((t for t in tokens if proof.holds_mark(root, t)), None)
+    except OSError:
+        return None
 
 
 def settle_unlocked(prefix: str, cache_dir: str) -> list[str]:

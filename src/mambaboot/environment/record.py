@@ -233,10 +233,13 @@ def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
                           transient=True)
 
 
-def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None) -> str:
-    """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock)."""
+def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None, token: str | None = None) -> str:
+    """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock); token: the
+    mark a create --force left in the old environment it set aside (common/files/proof.py)."""
     path = _marker_path(cache_dir, prefix)
     body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
+    if token is not None:
+        body["token"] = token
     # before the engine: no json package; below the cache, never through a link (a linked pending/)
     confined.write_in(cache_dir, f"pending/{os.path.basename(path)}", jsontext.dumps_flat(body).encode())
     return path

@@ -13,7 +13,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, proof
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -104,10 +104,11 @@ def report_network(net: network.Settings, reporter: Reporter) -> None:
 class _Rollback:
     """Remembers what this run changed in the target so a failure can put it back."""
 
-    def __init__(self, plan: Plan, tgt: target.Target):
+    def __init__(self, plan: Plan, tgt: target.Target, token: str):
         self.plan = plan
         self.state = tgt.state
         self.aside: str | None = None
+        self.token = token  # the mark this run leaves in the old environment (proof.py)
 
     def move_old_aside(self) -> None:
         # A rename in the same directory: same filesystem, so atomic, and paths inside the
@@ -116,8 +117,12 @@ class _Rollback:
         # the parent), nothing has changed and nothing may be deleted.
         aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
         try:
+            # the proof, in the old environment itself, that this run set it aside: a killed
+            # run's old copy is deleted or put back only while it carries it (leftovers.settle)
+            proof.mark(self.plan.prefix, self.token)
             confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
+            proof.unmark(self.plan.prefix)
             raise TargetRefused(
                 f"cannot move the old environment {self.plan.prefix} aside to replace it "
                 f"({exc.strerror or exc}); nothing was changed"
@@ -138,10 +143,11 @@ class _Rollback:
         if self.aside:
             confined.rename_beside(self.aside, prefix)
             self.aside = None
+            proof.unmark(prefix)
 
     def commit(self) -> None:
         if self.aside:
-            fsops.remove_tree(self.aside)
+            proof.remove_marked(self.aside, self.token, f"set it aside to replace {self.plan.prefix}")
             self.aside = None
 
 
@@ -196,12 +202,15 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         _same_engine_as_lock(plan, binary)
         if plan.lock is not None:
             micromamba.check_reads_locks(binary.version, plan.lock_path)
-        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home))
-        rollback = _Rollback(plan, tgt)
+        token = proof.new_token()
+        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home),
+                            token if tgt.state == target.OURS else None)
+        rollback = _Rollback(plan, tgt, token)
         try:
             if tgt.state == target.OURS:
                 rollback.move_old_aside()
-            finished, applied = _build(plan, host, binary, child_env, home, reporter)
+            finished, applied = _build(plan, host, binary, child_env, home, reporter,
+                                       rollback.token if rollback.aside else None)
         except BaseException:
             # Ctrl-C pressed again, or first seen by our handler only now (the engine ended of it
             # and was reaped before), waits for the rollback: half of one is what it must not leave.
@@ -288,7 +297,10 @@ def _after_engine(plan: Plan) -> dict[str, bytes]:
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
-           reporter: Reporter):
+           reporter: Reporter, replacing: str | None = None):
+    """replacing: the token of the old environment's mark, set aside by create --force: the new
+    record holds it before the pending marker (which held it so far) goes, so that a run killed
+    before the old copy was deleted leaves a holder of it that says the new one verified."""
     explicit = None
     if plan.lock is not None:
         from mambaboot.environment import lockfile
@@ -331,5 +343,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied],
                       size=diskusage.environment_size(plan.prefix).to_dict())
         reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
+    if replacing is not None:
+        record.update(plan.prefix, replaced_mark=replacing)
     record.clear_pending(plan.cache_dir, plan.prefix)
     return finished, applied

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import fsops, noreplace
+from mambaboot.common.files import fsops, noreplace, proof
 from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import resolve_cache_dir
@@ -90,7 +90,7 @@ def _left_by_killed_move(old: str, dst: str) -> str:
 def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, Any]]:
     """How the files went, the identity of the directory now at dst, and the move's journal
     (begin(where, how, **identities) writes it): into SRC before a rename, into the copy before
-    it becomes DST (on another file system SRC is never written to)."""
+    it becomes DST (on another file system SRC gets nothing but the move's mark)."""
     if os.lstat(src).st_dev == os.stat(os.path.dirname(dst)).st_dev:
         journal = begin(src, RENAMED)
         try:
@@ -102,8 +102,10 @@ def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, An
                 raise movecopy.appeared(dst, src) from None
             if not isinstance(exc, OSError) or exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
                 raise
+        proof.mark(src, begin.token)  # end() took it: the copy's source still needs it
     made: List[Dict[str, Any]] = []
-    ident = movecopy.copy(src, dst, journal=lambda partial, copy: made.append(begin(partial, COPIED, copy=list(copy))))
+    ident = movecopy.copy(src, dst, begin.token,
+                          journal=lambda partial, copy: made.append(begin(partial, COPIED, copy=list(copy))))
     return COPIED, ident, made[0]
 
 
@@ -137,11 +139,12 @@ def move_environment(
 class _Begin:
     """Writes the move's journal (movejournal.begin) for this move's places."""
 
-    def __init__(self, cache_dir: str, src: str, dst: str, old: str, source: tuple) -> None:
-        self.cache_dir, self._args, self._source = cache_dir, (src, dst, old), list(source)
+    def __init__(self, cache_dir: str, src: str, dst: str, old: str, source: tuple, token: str) -> None:
+        self.cache_dir, self._args, self._source, self.token = cache_dir, (src, dst, old), list(source), token
 
     def __call__(self, where: str, how: str, **identities: Any) -> Dict[str, Any]:
-        return movejournal.begin(where, self.cache_dir, *self._args, how, source=self._source, **identities)
+        return movejournal.begin(where, self.cache_dir, *self._args, how, self.token, source=self._source,
+                                 **identities)
 
 
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
@@ -163,11 +166,19 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     by_hand = "" if _same(old, src) else f" (its files name {old}: it was moved without mambaboot)"
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 
-    begin = _Begin(locks_dir, src, dst, old, source)
-    if in_place:
-        how, made, journal = IN_PLACE, source, begin(src, IN_PLACE)
-    else:
-        how, made, journal = _rename_or_copy(src, dst, begin)
+    # The proof that this move claimed SRC (common/files/proof.py), before anything else is
+    # written: a killed move's journal is settled only where its places carry this token.
+    token = proof.new_token()
+    proof.mark(src, token)
+    begin = _Begin(locks_dir, src, dst, old, source, token)
+    try:
+        if in_place:
+            how, made, journal = IN_PLACE, source, begin(src, IN_PLACE)
+        else:
+            how, made, journal = _rename_or_copy(src, dst, begin)
+    except BaseException:
+        proof.unmark(src)
+        raise
     reporter.step(f"move: {src} -> {dst} ({how})")
     try:
         changed = rewrite.relocate(dst, findings, old, dst, host.windows)
@@ -180,9 +191,10 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     except BaseException:
         _undo(src, dst, how, made, old, host.windows, reporter)
         movejournal.end(journal, locks_dir, None if how == COPIED else src)
+        proof.unmark(src)
         raise
     if how == COPIED:
-        delete.delete_moved(src, dst, source)
+        delete.delete_moved(src, dst, source, token)
         reporter.step(f"source: {src} deleted after the copy verified")
     movejournal.end(journal, locks_dir, dst)
     return MoveResult(src, dst, how, changed, adopted)

@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import fsops, noreplace
+from mambaboot.common.files import fsops, noreplace, proof
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
@@ -46,7 +46,8 @@ def appeared(dst: str, src: str) -> TargetRefused:
 
 def listing(src: str) -> Tuple[List[Tuple[str, os.stat_result]], int]:
     """(relative path, lstat) of everything under src, directories before what they hold, and
-    the bytes of its regular files; NotPortable naming the first entry a copy cannot take."""
+    the bytes of its regular files; NotPortable naming the first entry a copy cannot take.
+    The move's mark at its top is not copied: the copy gets its own (proof.py)."""
     out: List[Tuple[str, os.stat_result]] = []
     total = 0
     pending = [""]
@@ -56,6 +57,8 @@ def listing(src: str) -> Tuple[List[Tuple[str, os.stat_result]], int]:
             entries = sorted(found, key=lambda e: e.name)
         for entry in entries:
             rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            if rel == proof.MARK:
+                continue
             st = fsops.entry_lstat(entry)
             for test, what in _SPECIAL:
                 if test(st.st_mode):
@@ -93,17 +96,20 @@ def tree(root: str, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
     return out
 
 
-def copy(src: str, dst: str, journal=None) -> tuple:
+def copy(src: str, dst: str, token: str, journal=None) -> tuple:
     """Copy src to dst as the module says; returns dst's identity (the directory this run made).
+    token: the move's, marked into the copy first (proof.py), so that a killed move's copy is
+    known as this move's by the copy itself.
     journal(partial, made): called once the copy is complete and compared, before it becomes dst."""
     entries, total = listing(src)
     partial = fsops.unique_sibling(dst, leftovers.COPYING)
     made = fsops.make_dir(partial, 0o700)
     note = None
     try:
-        note = _Note(partial, src, dst)
+        proof.mark(partial, token)
+        note = _Note(partial, src, dst, token)
         _copy_entries(src, partial, entries, total, dst)
-        before, after = tree(src), tree(partial, skip=(leftovers.PARTIAL_NOTE,))
+        before, after = tree(src, skip=(proof.MARK,)), tree(partial, skip=(leftovers.PARTIAL_NOTE, proof.MARK))
         if before != after:
             differ = sorted(set(before.items()) ^ set(after.items()))[:5]
             raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
@@ -129,11 +135,12 @@ def copy(src: str, dst: str, journal=None) -> tuple:
 class _Note:
     """The partial copy's note (leftovers.PARTIAL_NOTE), locked by this run while it lives."""
 
-    def __init__(self, partial: str, src: str, dst: str) -> None:
+    def __init__(self, partial: str, src: str, dst: str, token: str) -> None:
         self.path = os.path.join(partial, leftovers.PARTIAL_NOTE)
         self._lock = fsops.FileLock(self.path, blocking=False)
         self._lock.__enter__()
-        body = {"tool": record.TOOL, "source": src, "destination": dst, "pid": os.getpid(), "started": record.now()}
+        body = {"tool": record.TOOL, "source": src, "destination": dst, "token": token, "pid": os.getpid(),
+                "started": record.now()}
         os.write(self._lock.fileno(), jsontext.dumps_flat(body).encode("utf-8"))
 
     def drop(self) -> None:

@@ -17,14 +17,24 @@ Settling, for the journal found in directory L:
 - copied, not verified: SRC was never touched: the copy at `to` (that very directory, by
   identity) is deleted: put back;
 - copied and verified: SRC is deleted as the move would have (delete.delete_moved): finished.
+
+Authority comes from the places, never from the journal (common/files/proof.py): the move
+writes a mark holding a random token into SRC before anything else (it travels with a rename;
+a copy gets its own, written in it when it is made), and the journal holds the token. Every
+act of settling reads the mark back, by descriptor, in the place it acts on: the directory the
+journal is in, and for a verified copy's source the source too. A journal whose places do not
+carry its token (received with an environment, written by someone else into a shared cache)
+settles nothing: NotOurs names the place (exit 4), and everything is left as it is. Only
+`move`, `remove` and `create` settle; `list` names the command that does.
 """
 
+import contextlib
 import os
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, proof
 from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.environment import busy, delete, leftovers, record
 from mambaboot.relocate import rewrite, scan
@@ -40,25 +50,54 @@ def path(prefix: str) -> str:
     return os.path.join(prefix, leftovers.MOVE_JOURNAL)
 
 
+_HOW = (RENAMED, COPIED, IN_PLACE)
+_STAGES = (REWRITING, VERIFIED)
+
+
+def _place(value: Any) -> bool:
+    """An absolute path that is not a file system's root (a journal's field, untrusted)."""
+    return (isinstance(value, str) and "\0" not in value and os.path.isabs(value)
+            and os.path.dirname(os.path.normpath(value)) != os.path.normpath(value))
+
+
+def _identity(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value))
+
+
+def shaped(data: Any, pointer: bool = False) -> Optional[Dict[str, Any]]:
+    """data when it has the shape of a journal (or, pointer: of a pointer) of ours, else None.
+    Checked whole before any field is used: a journal that fails is no journal of ours."""
+    if not isinstance(data, dict) or data.get("tool") != record.TOOL:
+        return None
+    if pointer:
+        return data if all(_place(data.get(k)) for k in ("prefix", "from", "to")) else None
+    if not all(_place(data.get(k)) for k in ("from", "to", "old")):
+        return None
+    if data.get("how") not in _HOW or data.get("stage") not in _STAGES or not proof.is_token(data.get("token")):
+        return None
+    if not _identity(data.get("source")) or ("copy" in data and not _identity(data["copy"])):
+        return None
+    return data
+
+
 def read(prefix: str) -> Optional[Dict[str, Any]]:
     """The journal in prefix, or None (none, a link, not ours, not a journal)."""
     if fsops.is_link(prefix) or not os.path.isdir(prefix):
         return None
-    data = leftovers.read_note(path(prefix))
-    if data is None or not all(isinstance(data.get(k), str) for k in ("from", "to", "old", "how", "stage")):
-        return None
-    return data
+    return shaped(leftovers.read_note(path(prefix)))
 
 
 def _pointer(cache_dir: str, place: str) -> str:
     return os.path.join(cache_dir, leftovers.MOVE_POINTERS, fsops.path_key(place) + ".json")
 
 
-def begin(where: str, cache_dir: str, src: str, dst: str, old: str, how: str, **identities: Any) -> Dict[str, Any]:
-    """Write the journal into `where` (SRC, or the copy about to become DST) and a pointer for
-    each place; returns the journal."""
+def begin(where: str, cache_dir: str, src: str, dst: str, old: str, how: str, token: str,
+          **identities: Any) -> Dict[str, Any]:
+    """Write the journal into `where` (SRC, or the copy about to become DST, both marked with
+    token already) and a pointer for each place; returns the journal."""
     journal = {"tool": record.TOOL, "from": src, "to": dst, "old": old, "how": how, "stage": REWRITING,
-               "pid": os.getpid(), "started": record.now(), **identities}
+               "token": token, "pid": os.getpid(), "started": record.now(), **identities}
     for place in {src, dst}:  # in the cache, never through a link there
         body = {"tool": record.TOOL, "prefix": place, "from": src, "to": dst}
         confined.write_in(cache_dir, f"{leftovers.MOVE_POINTERS}/{os.path.basename(_pointer(cache_dir, place))}",
@@ -79,11 +118,13 @@ def verified(where: str, journal: Dict[str, Any]) -> None:
 
 def end(journal: Dict[str, Any], cache_dir: str, where: Optional[str] = None) -> None:
     """The move is done or undone: the journal goes (from `where`, when it is still there), then
-    the pointers."""
+    the pointers, then the mark."""
     if where is not None:
         fsops.unlink_quietly(path(where))
     for place in {journal["from"], journal["to"]}:
         fsops.unlink_quietly(_pointer(cache_dir, place))
+    if where is not None:
+        proof.unmark(where)
 
 
 class Settled:
@@ -96,21 +137,34 @@ class Settled:
         self.finished, self.message, self.rewritten, self.adopted = finished, message, rewritten or [], adopted
 
 
-def find(place: str, cache_dir: str) -> Optional[tuple]:
+def find(place: str, cache_dir: str, tidy: bool = True) -> Optional[tuple]:
     """(directory holding it, journal) of the move that touched `place`: its own journal, else
-    the one its pointer leads to; a pointer that leads nowhere is dropped."""
+    the one its pointer leads to; a pointer that leads nowhere is dropped (tidy: not for a
+    read-only command)."""
     journal = read(place)
     if journal is not None:
         return place, journal
-    pointer = record.json_object(_pointer(cache_dir, place))
+    pointer = shaped(record.json_object(_pointer(cache_dir, place)), pointer=True)
     if not pointer:
         return None
-    for where in (pointer.get("to"), pointer.get("from")):
-        journal = read(where) if isinstance(where, str) else None
+    for where in (pointer["to"], pointer["from"]):
+        journal = read(where)
         if journal is not None and place in (journal["from"], journal["to"]):
             return where, journal
-    fsops.unlink_quietly(_pointer(cache_dir, place))
+    if tidy:
+        fsops.unlink_quietly(_pointer(cache_dir, place))
     return None
+
+
+def unsettled(places: List[str], cache_dir: str) -> List[tuple]:
+    """(directory holding it, journal) of each move one of places names, each once, changing
+    nothing (for `list`)."""
+    found: Dict[str, tuple] = {}
+    for place in places:
+        one = find(place, cache_dir, tidy=False)
+        if one is not None:
+            found.setdefault(os.path.normcase(one[0]), one)
+    return list(found.values())
 
 
 def settle(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = ()) -> List[Settled]:
@@ -121,40 +175,37 @@ def settle(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = (
         return []
     where, journal = found
     others = [p for p in (journal["from"], journal["to"]) if not any(busy.same_place(p, h) for h in held)]
-    try:
-        with busy.Claimed(cache_dir, *others) if others else _Nothing():
-            found = find(place, cache_dir)  # again, under the claim: it may have just finished
-            if found is None:
-                return []
-            return [_settle(*found, host, reporter, cache_dir)]
-    except TargetRefused:
-        return []  # the move is running: it settles itself
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    with contextlib.ExitStack() as claims:
+        try:
+            if others:
+                claims.enter_context(busy.Claimed(cache_dir, *others))
+        except TargetRefused:
+            return []  # the move is running: it settles itself
+        found = find(place, cache_dir)  # again, under the claim: it may have just finished
+        if found is None:
+            return []
+        return [_settle(*found, host, reporter, cache_dir)]
 
 
 def _settle(where: str, journal: Dict[str, Any], host: Any, reporter: Any, cache_dir: str) -> Settled:
-    src, dst, old, how = journal["from"], journal["to"], journal["old"], journal["how"]
+    src, dst, old, how, token = journal["from"], journal["to"], journal["old"], journal["how"], journal["token"]
     at_destination = busy.same_place(where, dst)
+    act = f"moved {src} to {dst}"
     if how == COPIED:
         if journal["stage"] != VERIFIED:
-            fsops.remove_tree(where, expected=tuple(journal["copy"]) if journal.get("copy") else None)
+            proof.remove_marked(where, token, act)
             end(journal, cache_dir)
             return Settled(journal, False, f"put back: a move of {src} to {dst} was killed before the copy verified; "
                            f"the copy at {dst} was deleted and {src} is as it was")
+        proof.require(where, token, act)
         for done in leftovers.settle(src, cache_dir):
             reporter.warn(done)
-        if os.path.isdir(src) and not fsops.is_link(src) and journal.get("source"):
-            delete.delete_moved(src, dst, tuple(journal["source"]))
+        if os.path.isdir(src) and not fsops.is_link(src):
+            delete.delete_moved(src, dst, tuple(journal["source"]), token)
         end(journal, cache_dir, where)
         return Settled(journal, True, f"finished: a move of {src} to {dst} was killed after the copy verified; "
                        f"{src} was deleted")
+    proof.require(where, token, act)
     if not at_destination:
         end(journal, cache_dir, where)
         return Settled(journal, False, f"put back: a move of {src} to {dst} was killed before its files moved; "
@@ -162,8 +213,12 @@ def _settle(where: str, journal: Dict[str, Any], host: Any, reporter: Any, cache
     if journal["stage"] == VERIFIED:  # killed as it ended: nothing left to do but drop the journal
         end(journal, cache_dir, where)
         return Settled(journal, True, f"finished: a move of {src} to {dst} was killed after it verified")
-    findings = [f for f in scan.find(where, old, host.windows) if f.kind != scan.RECORD or _record_names(where, old)]
-    rewritten = rewrite.relocate(where, findings, old, where, host.windows)
+    try:
+        findings = [f for f in scan.find(where, old, host.windows) if f.kind != scan.RECORD or _record_names(where, old)]
+        rewritten = rewrite.relocate(where, findings, old, where, host.windows)
+    except scan.Refused as exc:
+        raise TargetRefused(f"the move's journal at {where} could not be settled: {exc}; "
+                            f"`mambaboot move {where} {where}` repairs it in place") from None
     adopted = finish(where, host, reporter, cache_dir)
     end(journal, cache_dir, where)
     return Settled(journal, True, f"finished: a move of {src} to {dst} was killed while its files were rewritten; "
@@ -183,8 +238,11 @@ def finish(prefix: str, host: Any, reporter: Any, cache_dir: Optional[str]) -> A
 
 
 def settle_quietly(place: str, host: Any, reporter: Any, cache_dir: str, held: tuple = ()) -> List[str]:
-    """settle() for commands that only report: each sentence, or why it could not settle."""
+    """settle() for commands that only report: each sentence, or why it could not settle. A
+    journal whose places lack its mark is refused (proof.NotOurs), never passed over."""
     try:
         return [s.message for s in settle(place, host, reporter, cache_dir, held)]
+    except proof.NotOurs:
+        raise
     except (OSError, MambabootError) as exc:
         return [f"a move killed at {place} could not be settled: {exc}"]

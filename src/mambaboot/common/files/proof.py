@@ -1,0 +1,132 @@
+"""Authority comes from the place, never from what names it.
+
+A journal, pointer, note or record can say anything: an environment received from someone
+else, or a shared cache, may hold one naming a directory of the user's, with that directory's
+identity copied. So a destructive act (delete, rename aside, finish or put back) on a place
+mambaboot made or claimed happens only when the place itself carries the proof: a mark file at
+its top (MARK), written by descriptor when the operation made or claimed the place, holding a
+random token that the operation's own journal or note also holds, and the identity
+(st_dev, st_ino) of the directory it was written in. At the moment of the act the mark is read
+back by descriptor through the directory descriptor the act uses, and compared: no mark, a
+different token or another directory's identity (a copy of a marked tree, an unpacked archive)
+is NotOurs: the place is named and left as it is (exit 4, as every "not ours" refusal).
+
+The token proves that whoever wrote the journal could also write inside the place; the
+identity, that the mark was written in this very directory and not carried in by a copy.
+Someone who can write inside a directory can delete it without mambaboot: the mark gives them
+nothing they did not have.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import hmac
+import secrets
+import stat
+
+from mambaboot.common.errors import TargetRefused
+from mambaboot.common.files import confined, removal
+
+MARK = ".mambaboot-claim"
+_MAGIC = "mambaboot-claim"
+_LIMIT = 256  # a mark is one short line
+
+
+class NotOurs(TargetRefused):
+    """A place a record names, without the mark that would prove mambaboot made or claimed it."""
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def is_token(value) -> bool:
+    """Whether value has the shape of a token new_token() makes (a journal's field, untrusted)."""
+    return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def write_mark(root: confined.Root, token: str) -> None:
+    """Mark the directory root holds as claimed by the operation holding token."""
+    dev, ino = root.identity
+    root.write_replace(MARK, f"{_MAGIC} {token} {dev} {ino}\n".encode("ascii"))
+
+
+def holds_mark(root: confined.Root, token) -> bool:
+    """Whether the directory root holds carries the mark of token, written in it (not copied in)."""
+    if not is_token(token):
+        return False
+    try:
+        text = root.read_bytes(MARK, _LIMIT).decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return False
+    fields = text.split()
+    if len(fields) != 4 or fields[0] != _MAGIC or not all(f.isdigit() for f in fields[2:]):
+        return False
+    return hmac.compare_digest(fields[1], token) and (int(fields[2]), int(fields[3])) == tuple(root.identity)
+
+
+def drop_mark(root: confined.Root) -> None:
+    try:
+        root.unlink(MARK)
+    except FileNotFoundError:
+        pass
+
+
+def refused(place: str, act: str) -> NotOurs:
+    return NotOurs(f"{place} does not carry the mark of the mambaboot operation that {act}: a record names it, "
+                   "but nothing proves mambaboot made or claimed it; it was left as it is")
+
+
+def place(path: str) -> confined.Root:
+    """The directory at path, itself never a link (its parent taken as it is), as a Root."""
+    parent, name = confined.split(path)
+    with parent:
+        return parent.sub(name)
+
+
+def require(path: str, token, act: str) -> None:
+    """NotOurs unless the directory at path carries token's mark (also when it is not there)."""
+    try:
+        with place(path) as root:
+            if holds_mark(root, token):
+                return
+    except OSError:
+        pass
+    raise refused(path, act)
+
+
+def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None) -> None:
+    """Delete the directory at path and all below it, only when it carries token's mark (and,
+    expected: has that identity): read through the descriptor the deletion then uses, the name
+    checked again before its rmdir."""
+    parent, name = confined.split(path)
+    with parent:
+        try:
+            root = parent.sub(name)
+        except OSError:
+            raise refused(path, act) from None
+        with root:
+            if not holds_mark(root, token) or expected is not None and tuple(root.identity) != tuple(expected):
+                raise refused(path, act)
+            if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
+                parent.remove_tree(name, tally)
+                return
+            removal.remove_contents(root.fd, tally, path)
+            st = parent.lstat(name)
+            if not stat.S_ISDIR(st.st_mode) or (st.st_dev, st.st_ino) != tuple(root.identity):
+                raise refused(path, act)
+            parent.rmdir(name)
+
+
+def unmark(path: str) -> None:
+    """The operation is over: its mark goes (nothing there, or no directory: nothing to do)."""
+    try:
+        with place(path) as root:
+            drop_mark(root)
+    except OSError:
+        pass
+
+
+def mark(path: str, token: str) -> None:
+    with place(path) as root:
+        write_mark(root, token)
+

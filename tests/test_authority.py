@@ -1,0 +1,230 @@
+"""Authority comes from the target: a journal, pointer or note names places, it never makes
+mambaboot delete, rename or rewrite them. Each lie here is one an attacker can write (an
+environment received from someone else, a shared cache), with the identities the victim's
+directories really have; each command runs on it through `mambaboot`, and the victim's
+directory stays as it was."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mambaboot.common.files import fsops, proof
+from tests.conftest import copy_env
+from tests.support.snapshot import snapshot
+
+TOKEN = "ab" * 16  # the attacker's token: they may write it anywhere they can write
+
+
+def _identity(path: Path) -> list:
+    st = os.lstat(path)
+    return [st.st_dev, st.st_ino]
+
+
+def _project(world) -> Path:
+    """A directory of the user's that a lying file names."""
+    project = world.home / "my-project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "main.py").write_text("print('mine')\n")
+    (project / "notes.txt").write_text("years of work\n")
+    return project
+
+
+def _journal(where: Path, **fields) -> None:
+    (where / ".mambaboot").mkdir(exist_ok=True)
+    (where / ".mambaboot" / "moving.json").write_text(json.dumps({"tool": "mambaboot", **fields}))
+
+
+def _attacker_mark(where: Path) -> None:
+    """The mark an attacker can write in a directory of their own: right token, right identity."""
+    dev, ino = _identity(where)
+    (where / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {dev} {ino}\n")
+
+
+def _received(world, made_env, project: Path, mark: bool = True, **fields) -> Path:
+    """An environment received from someone else, whose journal calls the user's project the
+    verified copy's source."""
+    env = copy_env(made_env, world.envs / "received")
+    journal = {"from": str(project), "to": str(env), "old": str(project), "how": "copied", "stage": "verified",
+               "source": _identity(project), "copy": _identity(env), "token": TOKEN}
+    journal.update(fields)
+    _journal(env, **journal)
+    if mark:
+        _attacker_mark(env)
+    return env
+
+
+def _everything(world) -> dict:
+    return {"root": snapshot(world.root), "cache": snapshot(world.cache) if world.cache.exists() else {}}
+
+
+def test_a_received_journal_naming_a_project_never_deletes_it_through_list(world, made_env):
+    project = _project(world)
+    _received(world, made_env, project)
+    before = _everything(world)
+    r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json")
+    assert r.returncode == 0, r.stderr
+    assert (project / "notes.txt").read_text() == "years of work\n"
+    assert _everything(world) == before
+    states = {e["prefix"]: e["state"] for e in r.json()["environments"]}
+    assert states[str(world.envs / "received")] == "moving"
+    assert f"mambaboot move {project} {world.envs / 'received'}" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("command", ["remove", "move", "create --force"])
+def test_a_received_journal_naming_a_project_never_deletes_it_through_a_settling_command(
+        world, made_env, channel, standin, command):
+    project = _project(world)
+    env = _received(world, made_env, project)
+    tree = snapshot(project)
+    args = {"remove": ["remove", str(env), "--yes", "--cache-dir", str(world.cache)],
+            "move": ["move", str(env), str(world.envs / "elsewhere"), "--cache-dir", str(world.cache)],
+            "create --force": ["create", "-q", "--force", "--prefix", str(env), "--cache-dir", str(world.cache),
+                               "-c", channel, "--micromamba", str(standin)]}[command]
+    r = world.run(*args)
+    assert r.returncode == 4, (r.returncode, r.stderr)
+    assert "does not carry the mark" in r.stderr and str(project) in r.stderr, r.stderr
+    assert snapshot(project) == tree
+    assert (env / ".mambaboot" / "moving.json").exists()  # left as it is, for the user to look at
+
+
+def test_a_pointer_in_a_shared_cache_never_deletes_through_list(world, made_env):
+    project = _project(world)
+    attacker = world.root / "attacker"
+    attacker.mkdir()
+    (attacker / "conda-meta").mkdir()
+    _journal(attacker, **{"from": str(project), "to": str(attacker), "old": str(project), "how": "copied",
+                          "stage": "verified", "source": _identity(project), "token": TOKEN})
+    _attacker_mark(attacker)
+    (world.cache / "moving").mkdir(parents=True)
+    (world.cache / "moving" / (fsops.path_key(str(project)) + ".json")).write_text(json.dumps(
+        {"tool": "mambaboot", "prefix": str(project), "from": str(project), "to": str(attacker)}))
+    before = _everything(world)
+    r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    assert _everything(world) == before
+    r = world.run("remove", str(project), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and (project / "notes.txt").exists(), r.stderr
+
+
+@pytest.mark.parametrize("lie", [{"copy": 5, "stage": "rewriting"}, {"old": "/", "how": "renamed", "stage": "rewriting"}])
+@pytest.mark.parametrize("command", ["list", "remove", "move"])
+def test_a_journal_of_the_wrong_shape_is_no_journal_and_never_exit_1(world, made_env, lie, command):
+    project = _project(world)
+    env = copy_env(made_env, world.envs / "received")
+    fields = {"from": str(project), "to": str(env), "old": str(project), "how": "copied", "stage": "verified",
+              "source": _identity(project), "token": TOKEN, **lie}
+    _journal(env, **fields)
+    _attacker_mark(env)
+    args = {"list": ["list", "--envs-dir", str(world.envs)],
+            "remove": ["remove", str(env), "--yes"],
+            "move": ["move", str(env), str(world.envs / "elsewhere")]}[command]
+    r = world.run(*args, "--cache-dir", str(world.cache))
+    assert r.returncode not in (1,) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    assert (project / "notes.txt").exists()
+    if command == "list":
+        assert r.returncode == 0 and "not one mambaboot writes" in r.stderr, r.stderr
+
+
+def test_an_unmarked_copy_a_journal_calls_unverified_is_not_deleted(world, made_env):
+    """Put back of a copy: the journal's own directory is deleted only when it carries the mark."""
+    project = _project(world)
+    env = _received(world, made_env, project, mark=False, stage="rewriting")
+    tree = snapshot(env)
+    r = world.run("remove", str(env), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
+    assert snapshot(env) == tree and snapshot(project)
+
+
+def test_a_received_moved_away_note_never_deletes_the_environment_it_is_in(world, made_env, channel, standin):
+    """A killed move's source, half deleted in place: finished only when it carries the move's mark."""
+    other = copy_env(made_env, world.envs / "other")
+    env = copy_env(made_env, world.envs / "received")
+    (env / ".mambaboot" / "moved-away.json").write_text(json.dumps(
+        {"tool": "mambaboot", "from": str(env), "to": str(other), "token": TOKEN}))
+    tree = snapshot(env)
+    r = world.create("-q", "--prefix", str(env), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4, r.stderr  # it exists, and is not deleted on a note's word
+    assert snapshot(env) == tree
+
+
+def test_an_unmarked_partial_copy_is_left_alone(world, made_env, channel, standin):
+    """A sibling named as a move's copy, holding an unheld note, but no mark: left as it is."""
+    prefix = world.envs / "target"
+    partial = world.envs / ".target.mambaboot-new-0123456789ab"
+    partial.mkdir()
+    (partial / "data.txt").write_text("someone's\n")
+    (partial / ".mambaboot-partial-copy").write_text(json.dumps(
+        {"tool": "mambaboot", "source": str(made_env), "destination": str(prefix), "token": TOKEN}))
+    tree = snapshot(partial)
+    r = world.create("-q", "--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert snapshot(partial) == tree
+
+
+def _hostile(world, made_env) -> dict:
+    """A tree that lies in every file a read-only command reads: a received environment whose
+    journal calls the user's project a verified copy's source, a pointer in the cache leading to
+    it, a moved-away note, a partial copy and an old --force copy with notes of ours, a stale-looking
+    private home, a journal of the wrong shape. Returns the places the commands are given."""
+    project = _project(world)
+    env = _received(world, made_env, project)
+    (env / ".mambaboot" / "moved-away.json").write_text(json.dumps(
+        {"tool": "mambaboot", "from": str(env), "to": str(made_env), "token": TOKEN}))
+    (world.cache / "moving").mkdir(parents=True)
+    (world.cache / "moving" / (fsops.path_key(str(project)) + ".json")).write_text(json.dumps(
+        {"tool": "mambaboot", "prefix": str(project), "from": str(project), "to": str(env)}))
+    (world.cache / "pending").mkdir()
+    (world.cache / "pending" / (fsops.path_key(str(world.home)) + ".json")).write_text(json.dumps(
+        {"tool": "mambaboot", "prefix": str(world.home), "token": TOKEN}))
+    partial = world.envs / ".received.mambaboot-new-0123456789ab"
+    copy_env(made_env, partial)
+    (partial / ".mambaboot-partial-copy").write_text(json.dumps(
+        {"tool": "mambaboot", "source": str(project), "destination": str(env), "token": TOKEN}))
+    old = copy_env(made_env, world.envs / ".received.mambaboot-old-0123456789ab")
+    _attacker_mark(old)
+    home = world.cache / "tmp" / "home-0123456789ab"
+    (home / "tmp").mkdir(parents=True)
+    (home / ".mambaboot-home").write_text("")
+    _attacker_mark(home)
+    (world.cache / "tmp" / "home-0123456789ab.lock").write_text(TOKEN)
+    bad = copy_env(made_env, world.envs / "bad")
+    _journal(bad, **{"from": "/", "to": str(bad), "old": "/", "how": "renamed", "stage": "rewriting",
+                     "copy": 5, "token": TOKEN})
+    return {"project": project, "env": env, "bad": bad}
+
+
+READ_ONLY = {
+    "list": lambda w, p: ["list", "--envs-dir", str(w.envs), "--cache-dir", str(w.cache), str(p["project"])],
+    "list --size --json": lambda w, p: ["list", "--size", "--json", "--envs-dir", str(w.envs),
+                                        "--cache-dir", str(w.cache)],
+    "audit": lambda w, p: ["audit", str(p["env"])],
+    "audit (bad journal)": lambda w, p: ["audit", str(p["bad"])],
+    "cache info": lambda w, p: ["cache", "info", "--cache-dir", str(w.cache)],
+    "doctor": lambda w, p: ["doctor", str(p["env"]), str(p["bad"])],
+    "lock": lambda w, p: ["lock", str(p["env"]), "-o", str(w.tmp / "env.lock")],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READ_ONLY))
+def test_read_only_commands_change_nothing_on_a_lying_tree(world, made_env, command):
+    places = _hostile(world, made_env)
+    output = world.tmp / "env.lock"
+    before = snapshot(world.root, exclude=[output]), snapshot(world.cache)
+    r = world.run(*READ_ONLY[command](world, places), cwd=world.home)
+    assert r.returncode != 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    assert (snapshot(world.root, exclude=[output]), snapshot(world.cache)) == before, r.stderr
+
+
+def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, made_env):
+    """Named as create --force names the old environment it sets aside, holding a record of
+    ours, beside an environment that verified: deleted only with the mark whose token that
+    environment's record or pending marker holds."""
+    prefix = copy_env(made_env, world.envs / "x")
+    old = copy_env(made_env, world.envs / ".x.mambaboot-old-0123456789ab")
+    (old / "mine.txt").write_text("someone's\n")
+    tree = snapshot(old)
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert f"left {old} alone" in r.stderr, r.stderr
+    assert snapshot(old) == tree
