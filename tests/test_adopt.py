@@ -55,14 +55,15 @@ def test_a_foreign_environment_is_adopted_and_nothing_else_changes(world, channe
     assert "micromamba" not in record, "adopt does not know what made it and does not pretend to"
     assert (prefix / "pkgs").readlink() == world.cache / "Python" / "pkgs"
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert steps == ["shell", "prefix", "cache link", "scripts", "condarc", "verify", "record"]
+    assert steps == ["shell", "prefix", "cache link", "standalone", "scripts", "condarc", "verify", "record"]
     # new: adopt's record, lock, activation scripts, .condarc and link; nothing changed or went away,
     # in the prefix or anywhere else
     changes = _beyond_bytecode(diff(inside, snapshot(prefix)))
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
     scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
     hooks = set(roothook.render(False)) | {"etc/conda", roothook.ACTIVATE_DIR, roothook.DEACTIVATE_DIR}
-    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts | hooks
+    assert set(changes) == {".mambaboot", ".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs",
+                            "conda-meta/state"} | scripts | hooks  # state: PYTHONNOUSERSITE, for every activation
     assert all(old is None for old, _ in changes.values())
     assert diff(before, world.outside(prefix)) == {}
 

@@ -104,7 +104,8 @@ def test_packages_in_a_user_site_are_warnings_unless_the_user_site_is_off():
     assert severities(found) == [("user-site", "warning")]
     assert found[0].message.startswith(f"{site} (the user site) holds 2 entries (requests, requests-2.0.dist-info)")
     assert "PYTHONNOUSERSITE=1" in found[0].fix
-    assert doctor.check_user_site(machine({"PYTHONNOUSERSITE": "1"}, files=files)) == []
+    off = doctor.check_user_site(machine({"PYTHONNOUSERSITE": "1"}, files=files))
+    assert severities(off) == [("user-site", "ok")] and "this shell sets PYTHONNOUSERSITE" in off[0].message
     assert doctor.check_user_site(machine({}, files={"/home/u/.local/lib/python3.11/other/x"})) == [], "no site-packages"
     moved = doctor.check_user_site(machine({"PYTHONUSERBASE": "/ub"}, files={"/ub/lib/python3.12/site-packages/m.py"}))
     assert [f.message.split(":")[0] for f in moved] == ["/ub/lib/python3.12/site-packages (PYTHONUSERBASE) holds 1 entry (m.py)"]

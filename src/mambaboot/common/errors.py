@@ -17,6 +17,16 @@ def _kind(name: str, exit_code: int, doc: str) -> type:
 # One line a kind: what goes wrong, and the code the CLI exits with (guide §5.14).
 UsageError = _kind("UsageError", 2, "Bad arguments, or a value that can never work "
                    "(a prefix character packages break on).")
+# A path given as an existing environment that is not there: bad input for every command alike.
+NoSuchPath = type("NoSuchPath", (UsageError,), {
+    "__doc__": "A path given as an existing environment does not exist.", "__module__": __name__})
+
+
+def no_such_path(path: str, command: str) -> Exception:
+    """The one refusal of a path that is not there, whichever command was given it."""
+    return NoSuchPath(f"{path} does not exist; `mambaboot {command}` takes an existing environment")
+
+
 ShellContaminated = _kind("ShellContaminated", 3, "The calling shell already has a Python/conda environment in it.")
 TargetRefused = _kind("TargetRefused", 4, "The target prefix is not something we may create into or replace.")
 
@@ -102,8 +112,8 @@ READER_GONE = 141
 EXIT_CODES = (
     (0, "success"),
     (1, "unexpected error (a bug: please report it)"),
-    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
-                               "mambaboot refuses to read (named)"),
+    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, a path that does "
+                               "not exist, or a file mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
     (TargetRefused.exit_code, "the target prefix exists and is not ours to replace"),
     (ObtainError.exit_code, "micromamba could not be downloaded or failed verification"),
