@@ -30,3 +30,11 @@ def test_py_envs_naming_a_directory_that_does_not_exist_fails_loudly(world, chan
     assert r.returncode == 2, r.stderr
     assert f"PY_ENVS names {world.root / 'missing'}, which is not a directory" in r.stderr
     assert list(world.envs.iterdir()) == [], "nothing in the current directory"
+
+
+def test_counts_are_said_in_english(world, channel, standin):
+    taken = world.envs / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    r = world.create("--prefix", str(taken), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and f"{taken} is a non-empty directory (1 entry)" in r.stderr, r.stderr
