@@ -370,10 +370,13 @@ def test_undo_shell_init_removes_only_the_marked_blocks_and_keeps_backups(tmp_pa
 
     dry = _doctor("--undo-shell-init", "--dry-run", home=home)
     assert dry.returncode == 0 and "# >>> conda initialize >>>" in dry.stdout
+    assert f"would remove {home / '.bashrc'} lines " in dry.stdout and "removed" not in dry.stdout
     assert snapshot(home) == before
 
     proc = _doctor("--undo-shell-init", home=home)
     assert proc.returncode == 0, proc.stderr
+    assert "would remove" not in proc.stdout and f"removing {home / '.bashrc'} lines " in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "removed: 4 of 4 (each kept in the backup named above)"
     assert (home / ".bashrc").read_text() == "alias ll='ls -l'\n\nexport EDITOR=vi\n"
     assert (home / ".zshrc").read_text() == "setopt autocd\n"
     assert (home / ".config" / "fish" / "config.fish").read_text() == "set -x A 1\n"
