@@ -38,3 +38,22 @@ def test_counts_are_said_in_english(world, channel, standin):
     (taken / "notes.txt").write_text("mine")
     r = world.create("--prefix", str(taken), "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 4 and f"{taken} is a non-empty directory (1 entry)" in r.stderr, r.stderr
+
+
+def test_a_file_channel_create_does_not_speak_of_the_network(world, channel, standin, tmp_path):
+    pem = tmp_path / "company.pem"
+    pem.write_text("")
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), "--dry-run",
+                     env={"REQUESTS_CA_BUNDLE": str(pem)})
+    assert r.returncode == 0, r.stderr
+    assert "network:" not in r.stderr, "a file:// channel and a micromamba on disk: nothing goes over a network"
+    r = world.create("py", "-c", channel, "--dry-run", env={"REQUESTS_CA_BUNDLE": str(pem)})
+    assert f"network: CA certificates: {pem} (from REQUESTS_CA_BUNDLE)" in r.stderr, "micromamba is downloaded"
+
+
+def test_a_dry_run_the_shell_check_refuses_shows_no_plan(world, channel, standin):
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), "--dry-run",
+                     env={"VIRTUAL_ENV": str(world.root / "venv")})
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "", "no plan is printed for a create that would be refused"
+    assert "this shell already has a Python environment in it" in r.stderr
