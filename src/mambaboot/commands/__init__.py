@@ -52,7 +52,7 @@ example:
 exit codes:
     0  success
     1  unexpected error (a bug: please report it)
-    2  usage error: bad option, name, prefix character or version, or a file mambaboot refuses to read (named)
+    2  usage error: bad option, name, prefix character or version, a path that does not exist, or a file mambaboot refuses to read (named)
     3  the shell already has a Python/conda environment active
     4  the target prefix exists and is not ours to replace
     5  micromamba could not be downloaded or failed verification

@@ -22,7 +22,6 @@ not. So the variable lives in the environment: whatever activates it turns the u
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -68,6 +67,8 @@ def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool =
     state = read(prefix)
     changed = missing(state, env_vars)
     if changed and not dry_run:
+        import json  # not at the top: verification imports STANDALONE before finish needs json (adopt's start)
+
         state.setdefault("env_vars", {}).update(changed)
         confined.write_in(prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
                           mode=fsops.user_mode(0o666), sync=sync)

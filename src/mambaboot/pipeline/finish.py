@@ -23,7 +23,7 @@ from mambaboot.shell.activation import environ as activation
 # and urllib.parse among them), and so they overlap the environment's conda starting instead of
 # coming before it. create imports them while its engine runs (prepare).
 LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "mambaboot.environment.condarc",
-         "mambaboot.environment.lockfile", "mambaboot.environment.prefixstate", "mambaboot.environment.roothook", "mambaboot.relocate.batscripts",
+         "mambaboot.environment.lockfile", "mambaboot.environment.roothook", "mambaboot.relocate.batscripts",
          "mambaboot.shell.activation.generate", "json")
 
 TYPE_CHECKING = False
@@ -138,20 +138,19 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
 def _note_user_site(inputs: FinishInputs, version: str, reporter: Reporter) -> None:
     """Say so when the user site of the environment's Python version holds packages, and whether
     the environment sees them (it does not when its state sets PYTHONNOUSERSITE, as finish writes it)."""
-    from mambaboot.common import host
+    from mambaboot.common import host, usersite
     from mambaboot.environment import prefixstate
-    from mambaboot.shell import doctor
 
     major_minor = version.split(".")[:2]
     want = ("python" + "".join(major_minor)) if inputs.windows else ("python" + ".".join(major_minor))
     try:
-        sites = doctor.user_sites(host.current())
+        sites = usersite.user_sites(host.current())
     except (OSError, ValueError):  # no usable home: there is no user site to speak of
         return
     for site, held, where in sites:
         if os.path.basename(os.path.dirname(site)).lower().split("-")[0] != want:
             continue
-        text = doctor.describe_user_site(site, held, where)
+        text = usersite.describe(site, held, where)
         if prefixstate.read(inputs.prefix).get("env_vars", {}).get("PYTHONNOUSERSITE"):
             reporter.step(f"user site: {text}; this environment does not see it (PYTHONNOUSERSITE in "
                           f"{prefixstate.STATE_FILE}); every other Python {'.'.join(major_minor)} started without it imports them")

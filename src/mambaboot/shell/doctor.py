@@ -21,7 +21,7 @@ from typing import Dict, Iterable, List, Optional
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
-from mambaboot.common.output import counted
+from mambaboot.common.usersite import describe as describe_user_site, user_sites
 from mambaboot.common.values import factory, value
 from mambaboot.common import isolation
 
@@ -265,29 +265,6 @@ def check_shadowing(m: Host) -> List[Finding]:
             found.append(Finding("shadow", ERROR, f"the active environment {active} has no {name}: `{name}` runs {first}",
                                  f"install python into {active}, or use the environment's own interpreter by its name"))
     return found
-
-
-def user_sites(m: Host) -> List[tuple]:
-    """[(site, its entries, what names it)] for each user site that holds anything (`pip install
-    --user`): site.py adds it to every Python of that version, ahead of the environment's own
-    site-packages, unless PYTHONNOUSERSITE is set (Lib/site.py, 3.9 to 3.13)."""
-    base = m.get("PYTHONUSERBASE")
-    if not base:
-        if m.windows and not m.get("APPDATA"):
-            return []
-        base = m.path.join(m.get("APPDATA"), "Python") if m.windows else m.path.join(m.home(), ".local")
-    where = ("PYTHONUSERBASE" if m.get("PYTHONUSERBASE") else "the user site")
-    if m.windows:
-        sites = [m.path.join(base, d, "site-packages") for d in m.listdir(base) if d.lower().startswith("python3")]
-    else:
-        lib = m.path.join(base, "lib")
-        sites = [m.path.join(lib, d, "site-packages") for d in m.listdir(lib) if d.startswith("python3.")]
-    return [(site, held, where) for site, held in ((s, m.listdir(s)) for s in sites) if held]
-
-
-def describe_user_site(site: str, held: List[str], where: str) -> str:
-    return (f"{site} ({where}) holds {counted(len(held), 'entry', 'entries')} "
-            f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''})")
 
 
 def check_user_site(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
