@@ -96,6 +96,12 @@ def _legitimate_writers(basetemp: Path) -> List[Path]:
     return [REPO.resolve(), basetemp.resolve().parent, Path(pip_cache).resolve()]
 
 
+# The user's own shells and tools write these whenever the user works, during a long run too: no
+# test writes them (each test's shells get a HOME of their own), so they are not compared.
+USERS_OWN = (".bash_history", ".zsh_history", ".sh_history", ".histfile", ".python_history", ".lesshst",
+             ".viminfo", ".local/share/fish/fish_history", ".local/state/less/history")
+
+
 def _home_tree(root: Path, skip: List[Path]) -> Dict[str, tuple]:
     """Every entry under root by lstat: kind, mode, and for a file its size and mtime (a file
     written in place changes them), for a link its target. __pycache__ directories are left out:
@@ -103,7 +109,7 @@ def _home_tree(root: Path, skip: List[Path]) -> Dict[str, tuple]:
     imports them, whoever starts it."""
     import stat as st_
 
-    skipped = {str(p) for p in skip}
+    skipped = {str(p) for p in skip} | {str(root / own) for own in USERS_OWN}
     tree: Dict[str, tuple] = {}
     stack = [str(root)]
     while stack:
@@ -142,12 +148,22 @@ def real_home_untouched(tmp_path_factory):
     yield
     changed = []
     for root in roots:
-        after = _home_tree(root, skip)
-        changed += [f"{path}: {'made' if path not in before[root] else 'removed' if path not in after else 'changed'}"
-                    for path in sorted(set(before[root]) | set(after)) if before[root].get(path) != after.get(path)]
+        changed += home_changes(before[root], _home_tree(root, skip))
     if changed:
-        pytest.fail(f"the suite changed the real home ({len(changed)} entries), which no test may touch:\n  "
-                    + "\n  ".join(changed[:30]), pytrace=False)
+        pytest.fail(home_verdict(changed), pytrace=False)
+
+
+def home_changes(before: Dict[str, tuple], after: Dict[str, tuple]) -> List[str]:
+    return [f"{path}: {'made' if path not in before else 'removed' if path not in after else 'changed'}"
+            for path in sorted(set(before) | set(after)) if before.get(path) != after.get(path)]
+
+
+def home_verdict(changed: List[str]) -> str:
+    """What the guard says: the entries, and that the suite is one writer among others."""
+    return (f"the real home changed while the suite ran ({len(changed)} "
+            f"entr{'y' if len(changed) == 1 else 'ies'}; no test may write there): a test did, or another process "
+            "of yours did meanwhile (the user's own shell history and the like are not compared); run the suite "
+            "again to tell them apart:\n  " + "\n  ".join(changed[:30]))
 
 
 @pytest.fixture(scope="session")

@@ -392,3 +392,22 @@ def test_the_root_hooks_as_condas_cmd_activation_calls_them(wine, tmp_path, dela
     assert [dump[n]["MAMBA_ROOT_PREFIX"] for n in ("a", "b", "a_again")] == [a, b, a]
     assert (dump["b"]["_MAMBABOOT_ROOT_HAD"], dump["b"].get("_MAMBABOOT_ROOT_OLD")) == (("1", caller) if caller else ("0", None))
     assert dump["after"] == dump["before"]
+
+
+@pytest.mark.parametrize("caller", [None, "keep"], ids=["unset", "set"])
+def test_cmd_activation_turns_the_user_site_off_in_an_environment_made_earlier(wine, tmp_path, caller):
+    """An environment made before PYTHONNOUSERSITE lived in conda-meta/state gets it as adopt and
+    activate-scripts give it (environment/prefixstate.py, then the scripts), and cmd's activation sets
+    it; deactivation gives back what the caller had."""
+    from mambaboot.environment import prefixstate
+
+    prefix = winenv.build(tmp_path / CALM, tmp_path / "stub", CACHE_MICROMAMBA)
+    roothook.write(str(prefix), windows=True)
+    assert prefixstate.write(str(prefix)) == {"PYTHONNOUSERSITE": "1"}
+    generate.write(str(prefix), windows=True)
+    d = windows_path(prefix / ".mambaboot")
+    lines = ["@echo off", "setlocal", *([f'set "PYTHONNOUSERSITE={caller}"'] if caller else []),
+             f'call "{d}\\activate.bat"', 'echo during=[%PYTHONNOUSERSITE%]',
+             f'call "{d}\\deactivate.bat"', 'if defined PYTHONNOUSERSITE (echo after=[%PYTHONNOUSERSITE%]) else (echo after=unset)']
+    code, out, err = wine.batch("nousersite", lines)
+    assert (code, out.split()) == (0, ["during=[1]", f"after=[{caller}]" if caller else "after=unset"]), err

@@ -49,7 +49,9 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     scripts = {f".mambaboot/{a}activate.{ext}" for a in ("", "de") for ext in ("sh", "fish", "ps1")}
     scripts |= {".mambaboot/vars.sh", ".mambaboot/vars.fish", ".mambaboot/vars.ps1", ".mambaboot/envvars.py"}  # the variables, kept live
     hooks = set(roothook.render(False))  # etc/conda/{activate,deactivate}.d/~mambaboot-root.*
-    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs"} | scripts | hooks
+    assert set(record["files"]) == {".mambaboot/record.json", ".mambaboot/lock.txt", ".condarc", "pkgs",
+                                    "conda-meta/state"} | scripts | hooks
+    assert json.loads((prefix / "conda-meta" / "state").read_text()) == {"env_vars": {"PYTHONNOUSERSITE": "1"}}
     assert {p.name for p in (prefix / ".mambaboot").iterdir()} == {"record.json", "lock.txt"} | {s.split("/")[1] for s in scripts}
     assert os.readlink(prefix / "pkgs") == str(world.cache / "Python" / "pkgs")
     assert not list((prefix / "conda-meta").glob("*mambaboot*"))
@@ -59,7 +61,8 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert {rel: (prefix / rel).read_bytes() for rel in scripts} == generate.render(str(prefix), False)
     # one line per step on stderr, in pipeline order
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert steps == ["shell", "target", "micromamba", "engine", "cache link", "scripts", "condarc", "verify", "record"]
+    assert steps == ["shell", "target", "micromamba", "engine", "cache link", "standalone", "scripts", "condarc", "verify",
+                     "record"]
 
     # nothing outside the prefix and the cache changed, although the engine tried
     assert diff(before, world.outside(prefix)) == {}

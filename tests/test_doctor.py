@@ -107,7 +107,8 @@ def test_packages_in_a_user_site_are_warnings_unless_the_user_site_is_off():
     assert severities(found) == [("user-site", "warning")]
     assert found[0].message.startswith(f"{site} (the user site) holds 2 entries (requests, requests-2.0.dist-info)")
     assert "PYTHONNOUSERSITE=1" in found[0].fix
-    assert doctor.check_user_site(machine({"PYTHONNOUSERSITE": "1"}, files=files)) == []
+    off = doctor.check_user_site(machine({"PYTHONNOUSERSITE": "1"}, files=files))
+    assert severities(off) == [("user-site", "ok")] and "this shell sets PYTHONNOUSERSITE" in off[0].message
     assert doctor.check_user_site(machine({}, files={"/home/u/.local/lib/python3.11/other/x"})) == [], "no site-packages"
     moved = doctor.check_user_site(machine({"PYTHONUSERBASE": "/ub"}, files={"/ub/lib/python3.12/site-packages/m.py"}))
     assert [f.message.split(":")[0] for f in moved] == ["/ub/lib/python3.12/site-packages (PYTHONUSERBASE) holds 1 entry (m.py)"]
@@ -398,10 +399,13 @@ def test_undo_shell_init_removes_only_the_marked_blocks_and_keeps_backups(tmp_pa
 
     dry = _doctor("--undo-shell-init", "--dry-run", home=home)
     assert dry.returncode == 0 and "# >>> conda initialize >>>" in dry.stdout
+    assert f"would remove {home / '.bashrc'} lines " in dry.stdout and "removed" not in dry.stdout
     assert snapshot(home) == before
 
     proc = _doctor("--undo-shell-init", home=home)
     assert proc.returncode == 0, proc.stderr
+    assert "would remove" not in proc.stdout and f"removing {home / '.bashrc'} lines " in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "removed: 4 of 4 (each kept in the backup named above)"
     assert (home / ".bashrc").read_text() == "alias ll='ls -l'\n\nexport EDITOR=vi\n"
     assert (home / ".zshrc").read_text() == "setopt autocd\n"
     assert (home / ".config" / "fish" / "config.fish").read_text() == "set -x A 1\n"

@@ -356,11 +356,17 @@ def test_a_tampered_pip_hash_fails_the_pip_step_with_exit_8(world, standin, pip_
 def test_a_lock_with_an_unpinned_pip_package_is_refused_before_anything_is_written(world, standin, pip_env):
     prefix, _, _ = pip_env
     unpinned = world.root / "unpinned.lock"
-    unpinned.write_text((prefix / ".mambaboot" / "lock.txt").read_text() + "# pip-unpinned: mine==0.1 file:///src/mine\n")
+    unpinned.write_text((prefix / ".mambaboot" / "lock.txt").read_text() + "# pip-unpinned: mine==0.1 file:///src/mine\n"
+                        "# pip-unpinned: vcs==2.0 git+https://example.invalid/vcs\n# pip-unpinned: uv==0.13.9 unknown-source\n")
     before = snapshot(world.root)
     r = world.create("u", "--from-lock", str(unpinned), "--micromamba", str(standin))
     assert r.returncode == 2, r.stderr
-    assert "without an artefact to pin" in r.stderr and "mine==0.1" in r.stderr
+    assert "without an artefact to pin" in r.stderr
+    # each named with its own cause, not one list under the directory/VCS/editable cause
+    assert "mine==0.1: installed from a local directory (as editable or not), file:///src/mine" in r.stderr
+    assert "vcs==2.0: installed from a VCS checkout, git+https://example.invalid/vcs" in r.stderr
+    assert "uv==0.13.9: pip's report of the install names no source for it" in r.stderr
+    assert "user site" in r.stderr.split("uv==0.13.9", 1)[1]
     assert diff(before, snapshot(world.root)) == {}
 
 

@@ -43,10 +43,12 @@ def test_extra_packages_and_channels_are_kept_in_order():
     assert plan.channels == ("a", "b")
 
 
-def test_py_envs_is_used_only_when_it_exists():
+def test_py_envs_naming_no_directory_is_refused_not_passed_over():
     env = {"HOME": "/home/u", "PY_ENVS": "/envs"}
     assert make_plan(posix_host(env, dirs={"/envs"}), CreateInputs()).prefix == "/envs/py"
-    assert make_plan(posix_host(env, dirs=set()), CreateInputs()).prefix == "/work/py"
+    with pytest.raises(UsageError, match="PY_ENVS names /envs, which is not a directory"):
+        make_plan(posix_host(env, dirs=set()), CreateInputs())
+    assert make_plan(posix_host({"HOME": "/home/u"}, dirs=set()), CreateInputs()).prefix == "/work/py", "unset: cwd"
 
 
 def test_envs_dir_option_wins_over_py_envs():

@@ -118,8 +118,8 @@ def test_what_mambaboot_runs_gets_the_streams_closed_as_the_user_gave_them(world
 def test_a_failed_command_keeps_its_code_when_its_reader_is_gone(world):
     with _closed_pipe() as gone:
         r = _run(world, ["audit", str(world.root / "no-such-env"), "--json"], stdout=gone, stderr=subprocess.PIPE)
-    assert r.returncode == 4, r.stderr  # not a conda environment: said on stderr; its JSON met the closed pipe
-    assert r.stderr.decode().endswith("adopt takes an existing conda environment\n")
+    assert r.returncode == 2, r.stderr  # no such path: said on stderr; its JSON met the closed pipe
+    assert r.stderr.decode().endswith("`mambaboot audit` takes an existing environment\n")
     assert b"Traceback" not in r.stderr and b"Exception ignored" not in r.stderr
 
 

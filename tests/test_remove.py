@@ -232,7 +232,7 @@ def test_a_plain_directory_is_never_deleted(world):
         r = _remove(world, "thesis", "--yes", *extra)
         assert r.returncode == 4 and "not a conda environment" in r.stderr
     r = _remove(world, "nothing-here", "--yes")
-    assert r.returncode == 4 and "does not exist" in r.stderr
+    assert r.returncode == 2 and "does not exist" in r.stderr
     assert diff(before, snapshot(world.root)) == {}
 
 

@@ -80,11 +80,14 @@ def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp
     tests.mkdir()
     (tests / "test_home.py").write_text("import os\n\n\ndef test_leak():\n"
                                         "    open(os.path.join(os.environ['HOME'], '.leak'), 'w').close()\n\n\n"
-                                        "def test_nothing():\n    pass\n")
+                                        "def test_nothing():\n    pass\n\n\n"
+                                        "def test_history():\n"  # what the user's own shell does meanwhile
+                                        "    open(os.path.join(os.environ['HOME'], '.bash_history'), 'a').write('ls\\n')\n")
     env = {**os.environ, "HOME": str(home)}
-    for name, code in (("test_nothing", 0), ("test_leak", 1)):
+    for name, code in (("test_nothing", 0), ("test_history", 0), ("test_leak", 1)):
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
                                f"{tests / 'test_home.py'}::{name}"], cwd=REPO, env=env, capture_output=True, text=True,
                               timeout=300)
         assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr
-    assert f"{home / '.leak'}: made" in proc.stdout and "the suite changed the real home" in proc.stdout
+    assert f"{home / '.leak'}: made" in proc.stdout and "the real home changed while the suite ran" in proc.stdout
+    assert "another process of yours did meanwhile" in proc.stdout

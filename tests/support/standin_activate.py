@@ -221,7 +221,10 @@ def _commands(shell, built):
         lines.append(shell["export"] % ("PATH", shell["pathsep"].join(built["path"])))
     if built["deactivate"]:
         lines += [shell["script"] % s for s in _scripts(built["deactivate"][1], "deactivate", shell["ext"])]
-    lines += [shell["unset"] % name for name in built["unset"]]
+    # libmamba's POSIX script unsets with `unset NAME` (PosixActivator::script, libmamba/src/core/
+    # activation.cpp, 2.8.1), where conda's exports it empty (PosixActivator.unset_var_tmpl).
+    unset = "unset %s" if _WHO["mamba"] and shell is POSIX else shell["unset"]
+    lines += [unset % name for name in built["unset"]]
     if shell["prompt"] and built["prompt"] is not None:
         modifier = os.environ.get("CONDA_PROMPT_MODIFIER") or ""
         ps1 = os.environ.get("PS1", "")

@@ -54,7 +54,7 @@ example:
 exit codes:
     0  success
     1  unexpected error: a bug in mambaboot (MAMBABOOT_DEBUG=1 shows the traceback)
-    2  usage error: bad option, name, prefix character or version, or a file mambaboot refuses to read (named)
+    2  usage error: bad option, name, prefix character or version, a path that does not exist, or a file mambaboot refuses to read (named)
     3  the shell already has a Python/conda environment active
     4  the target exists and is not ours to replace (or cannot be written)
     5  micromamba could not be obtained (download failed, digest mismatch, missing binary)

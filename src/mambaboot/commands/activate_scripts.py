@@ -20,7 +20,8 @@ def register(subparsers) -> None:
         "PowerShell (elsewhere) into PREFIX/.mambaboot/, and rewrite micromamba's Windows scripts "
         "(condabin\\mamba.bat, mamba_hook.bat, ...) to compute their paths from their own location, and write "
         "etc/conda/activate.d and deactivate.d hooks that make the environment its mamba's root prefix under conda's "
-        "own activation. "
+        "own activation, and set PYTHONNOUSERSITE=1 in conda-meta/state, which every activation (conda's and "
+        "mamba's included) sets, so the environment's python sees no user site-packages. "
         "Works on any conda environment; `create` does it too. The scripts follow later changes "
         "to etc/conda (activate.d, env_vars.d) and `conda env config vars` by themselves, with the environment's "
         "own python; in an environment without one, run this again after such a change.",
@@ -36,22 +37,28 @@ def run(args) -> int:
     import sys
 
     from mambaboot.common import output, pathrules
-    from mambaboot.environment import record
+    from mambaboot.environment import prefixstate, record
     from mambaboot.pipeline import finish
     from mambaboot.shell.activation import sources
 
-    prefix = sources.require_environment(args.prefix)
+    prefix = sources.require_environment(args.prefix, "activate-scripts")
     windows = sys.platform == "win32"
     pathrules.check_prefix(prefix, windows)  # the scripts name the prefix: create's character policy
+    # Before the scripts, which are written from it: an environment made earlier becomes standalone.
+    standalone = prefixstate.write(prefix, dry_run=args.dry_run)
     made = finish.portable(prefix, windows, written=args.old_prefixes, backup=args.backup, dry_run=args.dry_run)
+    state_file = [prefixstate.STATE_FILE] if standalone else []
     recorded = not args.dry_run and record.update(
-        prefix, add_files=made.files, add_patched=[c.path for c in made.patch.changed], missing_ok=True,
+        prefix, add_files=made.files + state_file, add_patched=[c.path for c in made.patch.changed], missing_ok=True,
     ) is not None
     if args.json:
         output.emit_json({"prefix": prefix, "dry_run": args.dry_run, "scripts": made.scripts, "hooks": made.hooks,
-                          "recorded": recorded, **made.patch.to_dict()})
+                          "recorded": recorded,
+                          "env_vars": [f"{k}={v}" for k, v in standalone.items()], **made.patch.to_dict()})
         return 0
     verb = "would write" if args.dry_run else "wrote"
+    for name, value in standalone.items():
+        print(f"{verb} {name}={value} into {prefixstate.STATE_FILE} (every activation sets it: no user site-packages)")
     for rel in made.scripts + made.hooks:
         print(f"{verb} {rel}")
     for change in made.patch.changed:

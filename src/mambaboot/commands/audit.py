@@ -31,7 +31,7 @@ def run(args) -> int:
     from mambaboot.relocate import audit
 
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
-    adopt.check_prefix(prefix)
+    adopt.check_prefix(prefix, "audit")
     result = audit.audit(prefix, host.current().windows)
     if args.json:
         output.emit_json(result.to_dict())

@@ -47,12 +47,13 @@ def _print_info(data: dict) -> None:
 
 
 def _print_clean(data: dict) -> None:
+    from mambaboot.common.output import counted
     from mambaboot.environment.diskusage import human
 
     verb = "would remove" if data["dry_run"] else "removed"
-    print(f"{verb} {len(data['removed_packages'])} unused packages ({human(data['package_bytes'])}), "
-          f"pip cache ({human(data['pip_cache_bytes'])}), {len(data['stale_homes'])} stale private homes, "
-          f"{data['orphaned_markers']} orphaned pending markers")
+    print(f"{verb} {counted(len(data['removed_packages']), 'unused package')} ({human(data['package_bytes'])}), "
+          f"pip cache ({human(data['pip_cache_bytes'])}), {counted(len(data['stale_homes']), 'stale private home')}, "
+          f"{counted(data['orphaned_markers'], 'orphaned pending marker')}")
     if data["kept_in_use"]:
         print(f"kept {len(data['kept_in_use'])} packages that environments still use (installed, or sharing "
               "files by hard links): " + ", ".join(data["kept_in_use"]))

@@ -83,12 +83,13 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     plan = make_plan(h, inputs)
     rep = reporter(args)
     if args.dry_run:
+        # The checks first: a plan that the shell or the target refuses is not shown as one that would run.
+        create.preflight(plan, h, args.ignore_active_env, rep)
         if args.json:
             output.emit_json({"dry_run": True, "plan": plan.to_dict()})
         else:
             print(output.plan_text(plan.to_dict()))
-        create.preflight(plan, h, args.ignore_active_env, rep)
-        create.report_network(network.read(h.environ, h.windows), rep)
+        create.report_network(network.read(h.environ, h.windows), rep, plan)
         return 0
     result = create.create(plan, h, rep, ignore_active_env=args.ignore_active_env, keep_failed=args.keep_failed)
     if args.json:

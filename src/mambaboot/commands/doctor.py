@@ -67,12 +67,14 @@ def _undo(machine, args) -> int:
              "problems": problems,
              "bare_lines": [{"path": h.path, "line": h.line, "text": h.text} for h in found.lines]}
     if not args.json:
+        # Said before anything is done: what a dry run would remove, what the real run is removing.
+        verb = "would remove" if args.dry_run else "removing"
         for b in blocks:
-            print(f"{b.path} lines {b.first}-{b.last}:")
+            print(f"{verb} {b.path} lines {b.first}-{b.last}:")
             print("".join("    | " + line for line in b.text.splitlines(keepends=True)).rstrip("\n"))
         for a in autoruns:
             print(f"cmd AutoRun ({a.hive}): {a.value}")
-            print(f"    remove: {' & '.join(a.hooks)}; left: {a.remaining or '(nothing: the value is deleted)'}")
+            print(f"    {verb}: {' & '.join(a.hooks)}; left: {a.remaining or '(nothing: the value is deleted)'}")
         for p in problems:
             print(f"refused: {p}")
         for h in found.lines:
@@ -103,4 +105,8 @@ def _undo(machine, args) -> int:
             print(f"backup: {backup}")
         for failure in done.failures:
             print(f"failed: {failure}")
+        if blocks or autoruns:
+            print(f"removed: {len(done.backups)} of {len(set(b.path for b in blocks)) + len(autoruns)} "
+                  "(each kept in the backup named above)" if not done.failures else
+                  f"removed: {len(done.backups)}; {len(done.failures)} left as they were (named above)")
     return DOCTOR_FOUND if done.failures else 0

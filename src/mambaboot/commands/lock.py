@@ -142,7 +142,7 @@ def _from_prefix(args, fmt: str):
     from mambaboot.environment import condameta, lockfile, record
     from mambaboot.shell.activation import sources
 
-    prefix = sources.require_environment(args.prefix)
+    prefix = sources.require_environment(args.prefix, "lock")
     packages = condameta.installed(prefix)
     if not packages:
         raise UsageError(f"{prefix} has no packages to lock")

@@ -41,6 +41,10 @@ def run(args) -> int:
         isolation.check_shell(h.environ, h.windows)
     prefix = os.path.abspath(args.prefix)
     cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
+    if not os.path.lexists(prefix):
+        from mambaboot.common.errors import no_such_path
+
+        raise no_such_path(prefix, "provision")
     rec = record.read(prefix)
     if rec is None:
         raise TargetRefused(f"{prefix} is not an environment mambaboot created (no {record.RECORD_DIR}/{record.RECORD_FILE})")

@@ -33,7 +33,7 @@ def command_line(args) -> list:
     return args.command[1:] if args.command[:1] == ["--"] else args.command
 
 
-def start(prefix: str, argv: list) -> int:
+def start(prefix: str, argv: list, command: str = "run") -> int:
     import os
     import sys
 
@@ -41,7 +41,7 @@ def start(prefix: str, argv: list) -> int:
     from mambaboot.shell.activation import sources
 
     windows = sys.platform == "win32"
-    prepared = shell_run.prepare(sources.require_environment(prefix), argv, os.environ, windows)
+    prepared = shell_run.prepare(sources.require_environment(prefix, command), argv, os.environ, windows)
     if prepared.warnings:
         from mambaboot.common import output
 

@@ -40,7 +40,7 @@ def run(args) -> int:
     # Only a shell reading a terminal is interactive and reads start-up files; one reading a
     # pipe or a file runs as `run` starts any program.
     if kind is None or not sys.stdin.isatty():
-        return start(args.prefix, [program])
+        return start(args.prefix, [program], "shell")
     return _interactive(args.prefix, program, kind, windows)
 
 
@@ -52,7 +52,7 @@ def _interactive(prefix: str, program: str, kind: str, windows: bool) -> int:
     from mambaboot.shell import run as shell_run
     from mambaboot.shell.activation import sources
 
-    prefix = sources.require_environment(prefix)
+    prefix = sources.require_environment(prefix, "shell")
     base, env, src = shell_run.activation(prefix, os.environ, windows)
     found = shell_run.which(program, env, windows)
     if found is None:

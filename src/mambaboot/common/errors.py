@@ -22,6 +22,15 @@ class ShellContaminated(MambabootError):
     exit_code = 3
 
 
+class NoSuchPath(UsageError):
+    """A path given as an existing environment does not exist: bad input for every command alike."""
+
+
+def no_such_path(path: str, command: str) -> Exception:
+    """The one refusal of a path that is not there, whichever command was given it."""
+    return NoSuchPath(f"{path} does not exist; `mambaboot {command}` takes an existing environment")
+
+
 class TargetRefused(MambabootError):
     """The target prefix is not something we may create into or replace."""
 
@@ -139,8 +148,8 @@ READER_GONE = 141
 EXIT_CODES = (
     (0, "success"),
     (1, "unexpected error: a bug in mambaboot (MAMBABOOT_DEBUG=1 shows the traceback)"),
-    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, or a file "
-                               "mambaboot refuses to read (named)"),
+    (UntrustedInput.exit_code, "usage error: bad option, name, prefix character or version, a path that does "
+                               "not exist, or a file mambaboot refuses to read (named)"),
     (ShellContaminated.exit_code, "the shell already has a Python/conda environment active"),
     (TargetRefused.exit_code, "the target exists and is not ours to replace (or cannot be written)"),
     (ObtainError.exit_code, "micromamba could not be obtained (download failed, digest mismatch, missing binary)"),

@@ -34,8 +34,14 @@ def resolve_envs_dir(host: Host, given: str | None) -> str:
     if given:
         return _absolute(host, given)
     py_envs = host.environ.get("PY_ENVS")
-    if py_envs and host.isdir(py_envs):
-        return _absolute(host, py_envs)
+    if py_envs:
+        if host.isdir(py_envs):
+            return _absolute(host, py_envs)
+        # Never the current directory instead: an environment would land where the user did not say.
+        from mambaboot.common.errors import UsageError
+
+        raise UsageError(f"PY_ENVS names {_absolute(host, py_envs)}, which is not a directory (it does not exist, "
+                         "or is a file); create it, give --envs-dir, or unset PY_ENVS")
     if host.windows:
         conventional = host.path.join(_drive(host) + "\\", "dev", "Anaconda", "envs")
         if host.isdir(conventional):

@@ -6,6 +6,11 @@ import os
 import sys
 
 
+def counted(n: int, one: str, many: str = "") -> str:
+    """"1 entry", "2 entries": a count with its noun as English says it (many: one + "s" when not given)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 class TextReporter:
     def __init__(self, quiet: bool = False, verbose: bool = False, stream=None):
         self.quiet = quiet

@@ -38,7 +38,9 @@ def looks_like_path(target: str) -> bool:
 def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool = True) -> Candidate:
     """Decide, by looking only, whether prefix may be removed; measure what it holds."""
     if not os.path.lexists(prefix):
-        raise TargetRefused(f"{prefix} does not exist; nothing was removed")
+        from mambaboot.common.errors import no_such_path
+
+        raise no_such_path(prefix, "remove")
     if fsops.is_link(prefix):
         raise TargetRefused(f"{prefix} is a link; mambaboot never removes through a link (give the real path)")
     if not os.path.isdir(prefix):

@@ -148,6 +148,10 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
                 found[env.prefix] = env
     for path in paths:
         prefix = os.path.abspath(path)
+        if not os.path.lexists(prefix):
+            from mambaboot.common.errors import no_such_path
+
+            raise no_such_path(prefix, "list")
         env = found.get(prefix) or describe(prefix, cache_dir, measure, pending, whole=False)
         if env is None:
             held = _environments_in(prefix)

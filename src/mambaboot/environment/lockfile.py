@@ -93,9 +93,28 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+UNKNOWN_SOURCE = "unknown-source"
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+
+
+def unpinned_reason(entry: PipEntry) -> str:
+    """`NAME==VERSION: why it has no artefact to pin`, from where pip's report says it came from."""
+    url = entry.url
+    if url == UNKNOWN_SOURCE:
+        why = ("pip's report of the install names no source for it (it was not installed by that pip run; a "
+               "distribution outside the environment's site-packages, such as a user site's, looks like this)")
+    elif url.startswith(_VCS):
+        why = f"installed from a VCS checkout, {url}"
+    elif url.startswith("file:"):
+        why = f"installed from a local directory (as editable or not), {url}"
+    else:
+        why = f"its source {url} is not an archive with a sha256"
+    return f"{entry.name}=={entry.version}: {why}"
+
+
 def pip_entries(recorded: Iterable[Mapping[str, str | None]]) -> tuple[PipEntry, ...]:
     """The record's `pip_packages` as lock entries (older records hold only name and version)."""
-    return tuple(PipEntry(p["name"], p["version"], p.get("url") or "unknown-source", p.get("sha256"))
+    return tuple(PipEntry(p["name"], p["version"], p.get("url") or UNKNOWN_SOURCE, p.get("sha256"))
                  for p in sorted(recorded, key=lambda p: canonical_name(p["name"])))
 
 

@@ -3,6 +3,7 @@
 import os
 
 from mambaboot.common.errors import TargetRefused
+from mambaboot.common.output import counted
 from mambaboot.common.values import value
 from mambaboot.environment import record
 
@@ -70,7 +71,7 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     if _holds_python(prefix):
         raise TargetRefused(f"{prefix} already holds a Python; it was left untouched{hint}")
     if entries:
-        raise TargetRefused(f"{prefix} is a non-empty directory ({len(entries)} entries); it was left untouched{hint}")
+        raise TargetRefused(f"{prefix} is a non-empty directory ({counted(len(entries), 'entry', 'entries')}); it was left untouched{hint}")
     if not os.access(prefix, os.W_OK):
         raise TargetRefused(f"{prefix} is not writable")
     return Target(prefix, EMPTY, "is an empty directory")

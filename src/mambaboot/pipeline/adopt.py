@@ -59,12 +59,16 @@ class AdoptResult:
         return {"prefix": self.prefix, "adoption": self.case, **self.finished.summary()}
 
 
-def check_prefix(prefix: str) -> None:
+def check_prefix(prefix: str, command: str) -> None:
+    """An existing conda environment, not through a link; command: the one the user ran (named when refused)."""
+    if not os.path.lexists(prefix):
+        from mambaboot.common.errors import no_such_path
+
+        raise no_such_path(prefix, command)
     if fsops.is_link(prefix):
         raise TargetRefused(f"{prefix} is a link; give the real path of the environment instead")
     if not os.path.isdir(prefix):
-        what = "does not exist" if not os.path.lexists(prefix) else "is not a directory"
-        raise TargetRefused(f"{prefix} {what}; adopt takes an existing conda environment")
+        raise TargetRefused(f"{prefix} is not a directory; `mambaboot {command}` takes an existing conda environment")
     if not os.path.isdir(os.path.join(prefix, "conda-meta")):
         raise TargetRefused(f"{prefix} is not a conda environment (it has no conda-meta/); nothing was changed")
 
@@ -80,7 +84,7 @@ def adopt_prefix(
         isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
-    check_prefix(prefix)
+    check_prefix(prefix, "adopt")
     existing = record.read(prefix)
     if handover is not None:
         case = BOOTSTRAP
@@ -152,8 +156,8 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
 @contextlib.contextmanager
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link, the
-    root hooks) if it fails."""
-    from mambaboot.environment import condarc, roothook
+    root hooks, conda-meta/state's variables) if it fails."""
+    from mambaboot.environment import condarc, prefixstate, roothook
 
     with confined.Root.open(prefix) as root:
         rc_file = os.path.join(prefix, condarc.FILE)
@@ -164,10 +168,17 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
         old_link = root.readlink("pkgs") if fsops.is_link(pkgs) else None
         had_empty_pkgs = old_link is None and _is_dir(root, "pkgs") and not root.listdir("pkgs")
         new_hooks = roothook.missing(prefix, windows)
+        had_state = root.exists(prefixstate.STATE_FILE)
+        state_before = _regular_file_bytes(os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))) if had_state else None
         try:
             yield
         except BaseException:
             roothook.take_back(prefix, new_hooks)
+            if not had_state and root.exists(prefixstate.STATE_FILE):
+                root.unlink(prefixstate.STATE_FILE)
+            elif state_before is not None and _regular_file_bytes(
+                    os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))) != state_before:
+                confined.write_in(prefix, prefixstate.STATE_FILE, state_before)
             if not had_record_dir and _is_dir(root, record.RECORD_DIR):
                 root.remove_tree(record.RECORD_DIR)
             if not had_rc and condarc.ours(prefix):

@@ -94,8 +94,22 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     return tgt
 
 
-def report_network(net: network.Settings, reporter: Reporter) -> None:
-    for line in net.describe():
+def uses_network(plan: Plan) -> bool:
+    """Whether this create may reach a network at all: a micromamba to download, a channel or a
+    locked package not on disk (unless --offline), or a pip section (pip may fetch)."""
+    if plan.micromamba.kind != "local" or plan.pip or (plan.lock is not None and plan.lock.pip):
+        return True
+    if plan.offline:
+        return False
+    if plan.lock is not None:
+        return any(not e.url.startswith("file:") for e in plan.lock.entries)
+    return any(not c.startswith("file:") for c in plan.channels)
+
+
+def report_network(net: network.Settings, reporter: Reporter, plan: Plan) -> None:
+    """The network settings carried in, only for a create that may use them (a file:// create has no
+    use for them); a setting that cannot be carried is said either way."""
+    for line in net.describe() if uses_network(plan) else ():
         reporter.step("network: " + line)
     for line in net.not_carried:
         reporter.warn("network setting not carried over: " + line)
@@ -188,7 +202,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         for one in movejournal.settle(plan.prefix, host, reporter, plan.cache_dir, held=(plan.prefix,)):
             reporter.warn(one.message)
     tgt = preflight(plan, host, ignore_active_env, reporter)
-    report_network(net, reporter)
+    report_network(net, reporter, plan)
     if plan.lock is not None and plan.offline:
         _offline_lock_is_cached(plan)
     with sandbox.private_home(plan.cache_dir) as home:

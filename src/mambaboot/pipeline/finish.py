@@ -9,10 +9,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import shapes, untrusted
-
 from mambaboot.common.files import confined, fsops
-from mambaboot.common.errors import UsageError, VerifyError
+from mambaboot.common.errors import UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
@@ -121,6 +119,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         f"verify: python {verification.python_version} ({verification.python}), "
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
     )
+    _note_user_site(inputs, verification.python_version, reporter)
     if inputs.lock is not None:
         from mambaboot.environment import lockfile
 
@@ -134,6 +133,30 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     reporter.step(f"record: {path} ({len(packages)} packages)")
     _note_cache_user(inputs)
     return Finished(packages, verification, path, link, files)
+
+
+def _note_user_site(inputs: FinishInputs, version: str, reporter: Reporter) -> None:
+    """Say so when the user site of the environment's Python version holds packages, and whether
+    the environment sees them (it does not when its state sets PYTHONNOUSERSITE, as finish writes it)."""
+    from mambaboot.common import host, usersite
+    from mambaboot.environment import prefixstate
+
+    major_minor = version.split(".")[:2]
+    want = ("python" + "".join(major_minor)) if inputs.windows else ("python" + ".".join(major_minor))
+    try:
+        sites = usersite.user_sites(host.current())
+    except (OSError, ValueError):  # no usable home: there is no user site to speak of
+        return
+    for site, held, where in sites:
+        if os.path.basename(os.path.dirname(site)).lower().split("-")[0] != want:
+            continue
+        text = usersite.describe(site, held, where)
+        if prefixstate.read(inputs.prefix).get("env_vars", {}).get("PYTHONNOUSERSITE"):
+            reporter.step(f"user site: {text}; this environment does not see it (PYTHONNOUSERSITE in "
+                          f"{prefixstate.STATE_FILE}); every other Python {'.'.join(major_minor)} started without it imports them")
+        else:
+            reporter.warn(f"user site: {text}, and this environment imports them ahead of its own packages: "
+                          f"the environment file sets PYTHONNOUSERSITE empty")
 
 
 def _note_cache_user(inputs: FinishInputs) -> None:
@@ -162,6 +185,10 @@ def _runnable_scripts(inputs: FinishInputs, reporter: Reporter) -> list[str]:
 def _checks(inputs: FinishInputs, environ: Mapping[str, str]) -> verify.Checks:
     """The environment's python, conda and mamba started, found as a clean shell with it activated finds them."""
     activated = activation.activated(isolation.baseline(environ, inputs.windows), inputs.prefix, inputs.windows)
+    if not inputs.env_vars:  # started before conda-meta/state gets them (finish): as it will hold them
+        from mambaboot.environment import prefixstate
+
+        activated.update(prefixstate.STANDALONE)
     return verify.start(activated, inputs.prefix, inputs.requested_python)
 
 
@@ -181,35 +208,23 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
     return rel
 
 
-STATE_FILE = "conda-meta/state"
-
-
-# conda-meta/state's shape: an object whose env_vars is an object (conda/core/prefix_data.py,
-# PrefixData.set_environment_env_vars and _get_environment_state_file); the rest is kept as it is.
-STATE = {"env_vars": shapes.optional(dict)}
-
-
 def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) -> None:
-    """conda-meta/state as `conda env config vars set` writes it (PrefixData.set_environment_env_vars,
-    conda/core/prefix_data.py: {"env_vars": {...}} merged into what is there, ensure_ascii off)."""
-    if not inputs.env_vars:
-        return
-    import json
+    """conda-meta/state's env_vars: the standalone variables and an environment file's (prefixstate)."""
+    from mambaboot.environment import prefixstate
 
-    path = os.path.join(inputs.prefix, *STATE_FILE.split("/"))
-    try:
-        state = shapes.check(untrusted.read_json_in(inputs.prefix, STATE_FILE), STATE, path, "conda's state file")
-    except FileNotFoundError:
-        state = {}
-    except OSError as exc:
-        raise VerifyError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # UntrustedInput: named, as activation names it
-        raise VerifyError(str(exc)) from None
-    state.setdefault("env_vars", {}).update(dict(inputs.env_vars))
-    confined.write_in(inputs.prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
-                      mode=fsops.user_mode(0o666), sync=not inputs.fresh)
-    files.append(STATE_FILE)
-    reporter.step(f"variables: {len(inputs.env_vars)} in {STATE_FILE}, set by every activation")
+    prefixstate.write(inputs.prefix, inputs.env_vars, sync=not inputs.fresh)
+    files.append(prefixstate.STATE_FILE)  # holds them now, whether this run or an earlier one wrote them
+    if inputs.env_vars:
+        reporter.step(f"variables: {len(inputs.env_vars)} in {prefixstate.STATE_FILE}, set by every activation")
+    reporter.step(standalone_summary())
+
+
+def standalone_summary() -> str:
+    from mambaboot.environment import prefixstate
+
+    names = ", ".join(f"{k}={v}" for k, v in prefixstate.STANDALONE)
+    return (f"standalone: {names} in {prefixstate.STATE_FILE}: no user site-packages under conda's, mamba's "
+            "or mambaboot's activation")
 
 
 def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], files: list[str],

@@ -64,7 +64,7 @@ def check_source(src: str) -> None:
         for remnant, who in leftovers.half_removed(src):
             raise TargetRefused(f"{src} does not exist; {remnant} is what {who} left of it, half deleted: "
                                 f"`mambaboot remove {src}` finishes deleting it")
-    adopt.check_prefix(src)
+    adopt.check_prefix(src, "move")
 
 
 def check_destination(src: str, old: str, dst: str) -> None:

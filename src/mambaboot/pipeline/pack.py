@@ -148,7 +148,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     prefix = os.path.abspath(os.path.expanduser(prefix))
     output = os.path.abspath(os.path.expanduser(output))
     kind = _format(output)
-    adopt.check_prefix(prefix)
+    adopt.check_prefix(prefix, "pack")
     stream = outputfile.is_stream(output)  # a device or a named pipe is written into, never replaced
     if os.path.lexists(output) and not force and not stream:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")

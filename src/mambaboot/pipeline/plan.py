@@ -153,11 +153,12 @@ def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
         raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
                          f"{host.subdir}; make the lock on {host.subdir} (mambaboot lock PREFIX there)")
     locked = {e.key[0] for e in lock.entries}
-    unpinned = [f"{p.name}=={p.version} ({p.url})" for p in lock.pip if not p.sha256]
+    from mambaboot.environment import lockfile
+
+    unpinned = [lockfile.unpinned_reason(p) for p in lock.pip if not p.sha256]
     if unpinned:
-        raise UsageError(f"{inputs.lock_path} names pip packages without an artefact to pin (installed from a "
-                         f"directory, a VCS checkout or as editable): {', '.join(unpinned)}; it cannot be "
-                         "reproduced exactly. Build wheels of them, install those, and lock again")
+        raise UsageError(f"{inputs.lock_path} names pip packages without an artefact to pin: {'; '.join(unpinned)}; "
+                         "it cannot be reproduced exactly. Build wheels of them, install those, and lock again")
     if lock.pip and "pip" not in locked:
         raise UsageError(f"{inputs.lock_path} lists pip packages but does not lock pip itself")
     missing = [n for n in ESSENTIAL if n not in locked]

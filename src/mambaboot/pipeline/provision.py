@@ -33,9 +33,15 @@ PIP_REPORT = "pip-report.json"
 # "hashes", or the older "hash" "sha256=..."), "dir_info" (a directory, editable or not)
 # or "vcs_info" (pip/_internal/models/installation_report.py, direct_url.py).
 WHEELHOUSE = "wheelhouse"  # CACHE/pip/wheelhouse/<sha256>/<file>: local artefacts kept for --from-lock
+# What pip installed into the environment itself: the distributions on sys.path inside the
+# environment's own prefix, never the rest of sys.path (a user site, when anything lets it in).
+# sys.path, not sysconfig's purelib: a distribution's patched sysconfig may name a directory the
+# interpreter does not import from (Debian's python: local/lib/pythonX.Y/dist-packages).
 _PIP_PROBE = (
-    "import importlib.metadata as m, json; print(json.dumps(sorted("
-    "({'name': d.metadata['Name'], 'version': d.version} for d in m.distributions()"
+    "import importlib.metadata as m, json, os, sys; "
+    "root = os.path.join(os.path.normcase(os.path.realpath(sys.prefix)), ''); "
+    "own = [p for p in sys.path if p and os.path.normcase(os.path.realpath(p)).startswith(root)]; "
+    "print(json.dumps(sorted(({'name': d.metadata['Name'], 'version': d.version} for d in m.distributions(path=own)"
     " if (d.read_text('INSTALLER') or '').strip() == 'pip'), key=lambda p: p['name'].lower())))"
 )
 
@@ -232,10 +238,10 @@ class _Run:
         self.state["pip"]["installed"] = True
         rec = self.save(pip_packages=packages)
         self.reporter.step("pip: " + (", ".join(f"{p['name']} {p['version']}" for p in installed) or "nothing new"))
-        unpinned = [f"{p['name']} {p['version']} ({p['url']})" for p in packages if not p["sha256"]]
+        unpinned = [lockfile.unpinned_reason(e) for e in lockfile.pip_entries(packages) if not e.sha256]
         if unpinned:
-            self.reporter.warn("no artefact to pin (a directory, VCS checkout or editable install), so the lock "
-                               f"names them as unpinned and --from-lock refuses it: {', '.join(unpinned)}")
+            self.reporter.warn("no artefact to pin, so the lock names them as unpinned and --from-lock refuses it: "
+                               + "; ".join(unpinned))
         if rec.get("lock"):  # the lock written at creation did not know these yet
             own = record.lock_entry(self.prefix, rec)
             text = lockfile.for_environment(condameta.installed(self.prefix), rec)

@@ -21,6 +21,7 @@ from typing import Dict, Iterable, List, Optional
 
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
+from mambaboot.common.usersite import describe as describe_user_site, user_sites
 from mambaboot.common.values import factory, value
 from mambaboot.common import isolation
 
@@ -270,34 +271,51 @@ def check_shadowing(m: Host) -> List[Finding]:
     return found
 
 
-def check_user_site(m: Host) -> List[Finding]:
-    """Packages in a user site (`pip install --user`) are imported by every Python of that
-    version, an environment's python included, ahead of the environment's own site-packages
-    (site.py adds the user site first), unless PYTHONNOUSERSITE is set."""
-    if m.get("PYTHONNOUSERSITE"):
+def check_user_site(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+    """A user site that holds packages, and whether the environments (active, on PATH, named)
+    see it: those whose conda-meta/state sets PYTHONNOUSERSITE (environment/prefixstate.py) do not."""
+    from mambaboot.environment import prefixstate
+
+    sites = user_sites(m)
+    if not sites:
         return []
-    base = m.get("PYTHONUSERBASE")
-    if not base:
-        base = m.path.join(m.get("APPDATA"), "Python") if m.windows else m.path.join(m.home(), ".local")
-        if m.windows and not m.get("APPDATA"):
-            return []
-    where = ("PYTHONUSERBASE" if m.get("PYTHONUSERBASE") else "the user site")
     found = []
-    if m.windows:
-        sites = [m.path.join(base, d, "site-packages") for d in m.listdir(base) if d.lower().startswith("python3")]
-    else:
-        lib = m.path.join(base, "lib")
-        sites = [m.path.join(lib, d, "site-packages") for d in m.listdir(lib) if d.startswith("python3.")]
-    for site in sites:
-        held = m.listdir(site)
-        if held:
-            found.append(Finding("user-site", WARNING, f"{site} ({where}) holds {len(held)} "
-                                 f"entr{'y' if len(held) == 1 else 'ies'} "
-                                 f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}): every Python of that "
-                                 "version imports them ahead of its environment's own packages",
-                                 "install them into the environments that need them and remove them here "
-                                 "(pip uninstall with that Python), or set PYTHONNOUSERSITE=1 in your profile"))
+    for site, held, where in sites:
+        text = describe_user_site(site, held, where)
+        if m.get("PYTHONNOUSERSITE"):
+            found.append(Finding("user-site", OK, f"{text}: this shell sets PYTHONNOUSERSITE, so no Python started "
+                                 "from it imports them"))
+            continue
+        found.append(Finding("user-site", WARNING, f"{text}: every Python of that version imports them ahead of its "
+                             "own packages unless PYTHONNOUSERSITE is set (every activation of an environment "
+                             "mambaboot made or adopted sets it)",
+                             "install them into the environments that need them and remove them here "
+                             "(pip uninstall with that Python), or set PYTHONNOUSERSITE=1 in your profile"))
+    names = ", ".join(f"{k}={v}" for k, v in prefixstate.STANDALONE)
+    for root in _environments(m, prefixes):
+        try:
+            lacking = prefixstate.missing(prefixstate.read(root))
+        except (OSError, ValueError) as exc:  # VerifyError: the state file conda could not read either
+            found.append(Finding("user-site", WARNING, f"{root}: cannot tell whether it sees the user site: {exc}"))
+            continue
+        if lacking:
+            found.append(Finding("user-site", WARNING, f"{root}: sees the user site's packages when activated: its "
+                                 f"{prefixstate.STATE_FILE} does not set {names}",
+                                 f"{_command(m, 'mambaboot', 'activate-scripts', root)}   (sets it there for every "
+                                 "activation, conda's and mamba's included)"))
+        else:
+            found.append(Finding("user-site", OK, f"{root}: sees no user site ({names} in its "
+                                 f"{prefixstate.STATE_FILE}, set by every activation)"))
     return found
+
+
+def _environments(m: Host, prefixes: Iterable[str] = ()) -> List[str]:
+    """The conda environments doctor looks into: the active one, those on PATH, those named."""
+    seen: Dict[str, str] = {}
+    for root in [*_active(m).values(), *(env_root(m, e) for e in m.path_entries()), *prefixes]:
+        if root:
+            seen.setdefault(m.same_key(os.path.abspath(root)), os.path.abspath(root))
+    return [root for root in seen.values() if os.path.isdir(os.path.join(root, "conda-meta"))]
 
 
 def resolve(m: Host, command: str) -> Optional[str]:
@@ -421,14 +439,8 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     moved without `mambaboot move`, their entry points and scripts point at where they were."""
     from mambaboot.relocate import scan
 
-    seen: Dict[str, str] = {}
-    for root in [*_active(m).values(), *(env_root(m, e) for e in m.path_entries()), *prefixes]:
-        if root:
-            seen.setdefault(m.same_key(os.path.abspath(root)), os.path.abspath(root))
     found = []
-    for root in seen.values():
-        if not os.path.isdir(os.path.join(root, "conda-meta")):
-            continue
+    for root in _environments(m, prefixes):
         location, source = scan.location(root, m.windows)
         if m.same_key(os.path.abspath(location)) != m.same_key(root):
             found.append(Finding("location", ERROR, f"{root}: its files name {location} (from {source}): it was moved "
@@ -468,7 +480,7 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
 
 
 def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
-    findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m)
+    findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m, prefixes)
                 + check_copies(m) + check_locations(m, prefixes))
     findings += check_mamba_root(m, prefixes)
     if m.windows:

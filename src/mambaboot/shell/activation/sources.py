@@ -32,16 +32,17 @@ class Sources:
         return self.hooks.get((directory, ext), ())
 
 
-def require_environment(prefix: str) -> str:
-    """The absolute prefix, when it is a conda environment at all (it has conda-meta/)."""
+def require_environment(prefix: str, command: str) -> str:
+    """The absolute prefix, when it is a conda environment at all (it has conda-meta/); command: the
+    one the user ran, which the refusal names."""
     prefix = os.path.abspath(prefix)
     if os.path.isdir(os.path.join(prefix, "conda-meta")):
         return prefix
     # common.errors where an error is raised: a run that reaches its exec pays for none of it (cli.py)
-    from mambaboot.common.errors import UsageError
+    from mambaboot.common.errors import UsageError, no_such_path
 
     if not os.path.lexists(prefix):
-        raise UsageError(f"{prefix} does not exist")
+        raise no_such_path(prefix, command)
     raise UsageError(f"{prefix} is not a conda environment (it has no conda-meta directory)")
 
 

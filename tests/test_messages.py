@@ -1,0 +1,59 @@
+"""Every message names the true cause and every code means one thing: a path that does not exist
+is exit 2 for every command, in one message naming the command; PY_ENVS naming no directory is
+refused, never passed over for the current directory."""
+
+import subprocess
+
+import pytest
+
+from tests.conftest import MAMBABOOT, _clean_environ
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("run", ["--", "python"]), ("shell", []), ("lock", []), ("list", []), ("activate-scripts", []),
+    ("remove", ["--yes"]), ("audit", []), ("move", ["{tmp}/elsewhere"]), ("pack", ["-o", "{tmp}/out.tar.gz"]),
+    ("adopt", []), ("provision", []),
+])
+def test_a_path_that_does_not_exist_is_one_code_and_one_message_for_every_command(tmp_path, command, extra):
+    missing = tmp_path / "nope"
+    args = [command, str(missing), *(a.format(tmp=tmp_path) for a in extra)]
+    proc = subprocess.run([*MAMBABOOT, *args], env=_clean_environ(HOME=str(tmp_path), TMPDIR=str(tmp_path)),
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1:]) == (
+        2, [f"mambaboot: error: {missing} does not exist; `mambaboot {command}` takes an existing environment"]), proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing made"
+
+
+def test_py_envs_naming_a_directory_that_does_not_exist_fails_loudly(world, channel, standin):
+    r = world.create("--python", "3.11", "-c", channel, "--micromamba", str(standin),
+                     env={"PY_ENVS": str(world.root / "missing")})
+    assert r.returncode == 2, r.stderr
+    assert f"PY_ENVS names {world.root / 'missing'}, which is not a directory" in r.stderr
+    assert list(world.envs.iterdir()) == [], "nothing in the current directory"
+
+
+def test_counts_are_said_in_english(world, channel, standin):
+    taken = world.envs / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    r = world.create("--prefix", str(taken), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and f"{taken} is a non-empty directory (1 entry)" in r.stderr, r.stderr
+
+
+def test_a_file_channel_create_does_not_speak_of_the_network(world, channel, standin, tmp_path):
+    pem = tmp_path / "company.pem"
+    pem.write_text("")
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), "--dry-run",
+                     env={"REQUESTS_CA_BUNDLE": str(pem)})
+    assert r.returncode == 0, r.stderr
+    assert "network:" not in r.stderr, "a file:// channel and a micromamba on disk: nothing goes over a network"
+    r = world.create("py", "-c", channel, "--dry-run", env={"REQUESTS_CA_BUNDLE": str(pem)})
+    assert f"network: CA certificates: {pem} (from REQUESTS_CA_BUNDLE)" in r.stderr, "micromamba is downloaded"
+
+
+def test_a_dry_run_the_shell_check_refuses_shows_no_plan(world, channel, standin):
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), "--dry-run",
+                     env={"VIRTUAL_ENV": str(world.root / "venv")})
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "", "no plan is printed for a create that would be refused"
+    assert "this shell already has a Python environment in it" in r.stderr
