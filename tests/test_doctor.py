@@ -55,6 +55,18 @@ def severities(findings):
 # ------------------------------------------------------------------ variables
 
 
+@pytest.mark.parametrize("value, error", [("1", True), ("0", False)])
+def test_registry_paths_allowed_for_conda_forge_python_are_an_error_on_windows(value, error):
+    """conda-forge's python reads the registry's PythonPath only with CONDA_PY_ALLOW_REG_PATHS
+    set and not 0 (python-feedstock's patch); then no activation keeps those entries out."""
+    found = doctor.check_variables(machine({"CONDA_PY_ALLOW_REG_PATHS": value}, windows=True, home="C:\\Users\\u"))
+    if error:
+        assert severities(found) == [("variables", "error")], found
+        assert "CONDA_PY_ALLOW_REG_PATHS=1 is set" in found[0].message and "PythonPath" in found[0].message
+    else:
+        assert [f for f in found if f.severity == "error"] == [], found
+
+
 @pytest.mark.parametrize("name", ["PYTHONHOME", "PYTHONPATH", "PYTHON_ENVS"])
 def test_variables_steering_python_are_errors(name):
     found = doctor.check_variables(machine({name: "/x"}))

@@ -34,6 +34,7 @@ _ACTIVE = ("CONDA_PREFIX", "VIRTUAL_ENV")
 # Set by an activation (ours or conda's); reported only when they contradict each other.
 _ACTIVATION = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT")
 _DELIBERATE = ("CONDA_PKGS_DIRS",)  # a setting mambaboot itself honours
+_REGISTRY_PATHS = "CONDA_PY_ALLOW_REG_PATHS"
 # PYTHON* variables besides _STEERING that change which files an environment's python takes:
 # (name, the platforms where it does, what goes wrong). Every other PYTHON* variable changes how
 # a Python behaves, never which interpreter, standard library or packages it uses
@@ -115,7 +116,16 @@ def check_variables(m: Host) -> List[Finding]:
         if m.get(name) and m.subdir.startswith(platforms):
             found.append(Finding("variables", WARNING, f"{name}={m.get(name)} is set: {risk}",
                                  f"unset {name}, and remove it from your profile"))
-    known = set(_STEERING + _ACTIVATION + _DELIBERATE) | _set_by_activation(m)
+    # conda-forge's python reads the registry's PythonPath keys (extra sys.path entries that no
+    # activation and no PYTHONNOUSERSITE keeps out) only while this is set and not "0":
+    # python-feedstock, recipe/patches "Disable registry lookup unless CONDA_PY_ALLOW_REG_PATHS is
+    # not 0" (Modules/getpath.py for 3.11+, PC/getpathp.c before).
+    allow = next((k for k in m.environ if k.upper() == _REGISTRY_PATHS), None) if m.windows else None
+    if allow and m.environ[allow] not in ("", "0"):
+        found.append(Finding("variables", ERROR, f"{_REGISTRY_PATHS}={m.environ[allow]} is set: every conda-forge python "
+                             "started from here adds the registry's PythonPath entries to sys.path, whatever is activated",
+                             f"unset {_REGISTRY_PATHS}, and remove it from your profile or the system environment variables"))
+    known = set(_STEERING + _ACTIVATION + _DELIBERATE + (_REGISTRY_PATHS,)) | _set_by_activation(m)
     others = sorted(k for k in m.environ if isolation.scrubbed(k, m.windows)
                     and (k.upper() if m.windows else k) not in known and k not in stacked
                     and not k.upper().startswith((_OWN_STATE, "PYTHON")))
