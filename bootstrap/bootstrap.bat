@@ -118,8 +118,8 @@ goto :mb_args
 echo usage: bootstrap.bat [NAME] [PY_VERSION] [options]
 echo.
 echo Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in %%PY_ENVS%%
-echo if it is a directory, else in DRIVE:\dev\Anaconda\envs if it exists, else in the current
-echo directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+echo (which must then be a directory), else in DRIVE:\dev\Anaconda\envs if it exists, else in the
+echo current directory; then runs "mambaboot.pyz adopt" with the new environment's python.
 echo.
 echo options (quote any value holding spaces or = , ; ^& ^< ^> ^| ^^):
 echo   -c, --channel CHANNEL      channel (repeatable; default conda-forge)
@@ -171,9 +171,16 @@ set "MB_ENVNAME=%MB_NAME%_%MB_PYTHON:.=_%"
 
 if defined MB_ENVS goto :mb_envs_found
 if not defined PY_ENVS goto :mb_envs_drive
-if not exist "%PY_ENVS%\" goto :mb_envs_drive
 set "MB_ENVS=%PY_ENVS%"
-goto :mb_envs_found
+rem A directory by its attributes: Wine's cmd finds "FILE\" to exist too.
+set "MB_T="
+if exist "%PY_ENVS%\" for %%I in ("%PY_ENVS%") do set "MB_T=%%~aI"
+if defined MB_T if "%MB_T:~0,1%"=="d" goto :mb_envs_found
+rem Never the next default instead: the environment would land where the user did not say.
+set "MB_T=%PY_ENVS%"
+call :mb_full
+echo bootstrap: error: PY_ENVS names "%MB_T%", which is not a directory (it does not exist, or is a file); create it, give --envs-dir, or unset PY_ENVS 1>&2
+goto :mb_fail_cleanup
 :mb_envs_drive
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
 if not exist "%MB_ENVS%\" set "MB_ENVS=%MB_CWD%"

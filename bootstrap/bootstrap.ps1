@@ -32,8 +32,8 @@ $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
 
 Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in $env:PY_ENVS
-if it is a directory, else in DRIVE:\dev\Anaconda\envs if it exists, else in the current
-directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+(which must then be a directory), else in DRIVE:\dev\Anaconda\envs if it exists, else in the
+current directory; then runs "mambaboot.pyz adopt" with the new environment's python.
 In PowerShell, quote the version ('3.10'): unquoted, PowerShell reads it as the number 3.1.
 
 options:
@@ -322,7 +322,13 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $drive = [System.IO.Path]::GetPathRoot($script:Cwd).TrimEnd('\')
     if (-not $drive) { $drive = 'C:' }
     if ($envsDir) { $envs = Get-FullPath $envsDir }
-    elseif ($env:PY_ENVS -and (Test-Path -LiteralPath $env:PY_ENVS -PathType Container)) { $envs = Get-FullPath $env:PY_ENVS }
+    elseif ($env:PY_ENVS) {
+        # Never the next default instead: the environment would land where the user did not say.
+        if (-not (Test-Path -LiteralPath $env:PY_ENVS -PathType Container)) {
+            Fail 2 "PY_ENVS names $(Get-FullPath $env:PY_ENVS), which is not a directory (it does not exist, or is a file); create it, give --envs-dir, or unset PY_ENVS"
+        }
+        $envs = Get-FullPath $env:PY_ENVS
+    }
     elseif (Test-Path -LiteralPath "$drive\dev\Anaconda\envs" -PathType Container) { $envs = "$drive\dev\Anaconda\envs" }
     else { $envs = $script:Cwd }
     $prefix = Join-Path $envs $envName

@@ -19,8 +19,8 @@ mb_usage() {
     cat <<'EOF'
 usage: bootstrap.sh [NAME] [PY_VERSION] [options]
 
-Creates NAME_<PY_VERSION with _ for .> (default NAME: py) in --envs-dir, else $PY_ENVS if it
-is a directory, else the current directory; then runs `mambaboot.pyz adopt` with its python.
+Creates NAME_<PY_VERSION with _ for .> (default NAME: py) in --envs-dir, else $PY_ENVS (which
+must then be a directory), else the current directory; then runs `mambaboot.pyz adopt` with its python.
 
 options:
   -c, --channel CHANNEL      channel (repeatable; default conda-forge)
@@ -303,7 +303,9 @@ mb_cwd=$(pwd -P) || mb_cwd=
 [ -n "$mb_cwd" ] || mb_die 2 "cannot read the current directory (removed, or moved out of reach? cd to one that exists)"
 if [ -n "$mb_envs" ]; then
     mb_envs=$(mb_abs "$mb_envs")
-elif [ -n "${PY_ENVS-}" ] && [ -d "$PY_ENVS" ]; then
+elif [ -n "${PY_ENVS-}" ]; then
+    # Never the current directory instead: the environment would land where the user did not say.
+    [ -d "$PY_ENVS" ] || mb_die 2 "PY_ENVS names $(mb_abs "$PY_ENVS"), which is not a directory (it does not exist, or is a file); create it, give --envs-dir, or unset PY_ENVS"
     mb_envs=$(mb_abs "$PY_ENVS")
 else
     mb_envs=$mb_cwd

@@ -264,9 +264,24 @@ def test_py_envs_names_the_parent_when_it_is_a_directory(ww, tmp_path):
     py_envs.mkdir()
     assert ww.run("named", "3.11", env={"PY_ENVS": win(py_envs)}).returncode == 0
     assert _prefix_of(ww) == win(py_envs / "named_3_11")
-    ww.log.unlink()
-    assert ww.run("fallback", env={"PY_ENVS": win(tmp_path / "missing")}).returncode == 0
-    assert _prefix_of(ww) == win(ww.envs / "fallback"), "not a directory: the current one"
+
+
+@pytest.mark.parametrize("what", ["missing", "a file"])
+def test_py_envs_naming_no_directory_is_refused_as_mambaboot_refuses_it(ww, tmp_path, what):
+    """Never the next default instead, and refused before any download: mambaboot's own words,
+    the path quoted as the script quotes every value it names."""
+    py_envs = tmp_path / f"{what} {ODD}"
+    if what == "a file":
+        py_envs.write_text("not a directory")
+    before = snapshot(ww.root)
+    r = ww.run(env={"PY_ENVS": win(py_envs)})
+    with pytest.raises(UsageError) as refused:
+        make_plan(windows_host(ww, win(ww.envs), {"PY_ENVS": win(py_envs)}), CreateInputs(name="py"))
+    assert r.returncode == 2, r.stderr
+    words = str(refused.value).replace(win(py_envs), f'"{win(py_envs)}"')
+    assert r.stderr.strip() == f"bootstrap: error: {words}"
+    assert diff(before, snapshot(ww.root)) == {}
+    assert ww.runs() == [], "no download, no engine"
 
 
 def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):

@@ -3,6 +3,11 @@ its text, its quoting discipline, and its agreement with mambaboot and the other
 
 import re
 
+import pytest
+
+from mambaboot.common.errors import UsageError
+from mambaboot.common.host import Host
+from mambaboot.common.locations import resolve_envs_dir
 from mambaboot.engine import network, sandbox
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.common import isolation
@@ -105,3 +110,19 @@ def test_the_three_scripts_take_and_document_the_same_options():
 def test_powershells_number_parsing_is_refused_not_guessed():
     text = _text()
     assert "if ($arg -isnot [string])" in text and "quote it (e.g. '3.10')" in text
+
+
+def test_py_envs_naming_no_directory_is_refused_in_mambaboots_words_before_any_download():
+    """Set, PY_ENVS is used or refused, never passed over for the next default."""
+    text, code = _text(), _code()
+    branch = re.search(r"\n    elseif \(\$env:PY_ENVS\) \{\n(.*?)\n    \}\n", text, re.S)
+    assert branch, "a set PY_ENVS takes its own branch"
+    check = re.fullmatch(r'\s*# [^\n]*\n\s*if \(-not \(Test-Path -LiteralPath \$env:PY_ENVS -PathType Container\)\) \{\n'
+                         r'\s*Fail 2 "PY_ENVS names \$\(Get-FullPath \$env:PY_ENVS\)(, which [^"]*)"\n\s*\}\n'
+                         r'\s*\$envs = Get-FullPath \$env:PY_ENVS', branch.group(1))
+    assert check, branch.group(1)
+    host = Host(environ={"PY_ENVS": "C:\\nope"}, windows=True, subdir="win-64", cwd="C:\\work", isdir=lambda p: False)
+    with pytest.raises(UsageError) as refused:
+        resolve_envs_dir(host, None)
+    assert str(refused.value) == "PY_ENVS names C:\\nope" + check.group(1)
+    assert code.index("elseif ($env:PY_ENVS)") < code.index("Save-Verified $url $notes")

@@ -223,13 +223,28 @@ def test_names_and_directories_follow_the_users_rules(world, dist, channel, stan
     r = bootstrap(world, dist, "named", "3.11", *common, env={"PY_ENVS": str(py_envs)})
     assert r.returncode == 0, r.stderr
     assert (py_envs / "named_3_11" / "bin" / "python").exists()
-    r = bootstrap(world, dist, *common, env={"PY_ENVS": str(tmp_path / "missing")})  # not a dir: the current one
-    assert r.returncode == 0, r.stderr
-    assert (world.envs / "py" / "bin" / "python").exists()
     r = bootstrap(world, dist, "given", *common, "--envs-dir", "sub dir")
     assert r.returncode == 0, r.stderr
     assert json.loads((world.envs / "sub dir" / "given" / ".mambaboot" / "record.json").read_text())["inputs"][
         "envs_dir"] == str(world.envs / "sub dir")
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("what", ["missing", "a file"])
+def test_py_envs_naming_no_directory_is_refused_before_any_download(world, dist, release_server, tmp_path, shell,
+                                                                    what):
+    """As mambaboot refuses it: never the current directory instead."""
+    py_envs = tmp_path / what
+    if what == "a file":
+        py_envs.write_text("not a directory")
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, env={"PY_ENVS": str(py_envs), "MAMBABOOT_RELEASES_URL": release_server.releases_base},
+                  shell=shell)
+    assert r.returncode == 2, r.stderr
+    assert (f"PY_ENVS names {py_envs}, which is not a directory (it does not exist, or is a file); create it, "
+            "give --envs-dir, or unset PY_ENVS") in r.stderr
+    assert diff(before, snapshot(world.root)) == {}, "nothing created, in the current directory or anywhere"
+    assert release_server.requests == [], "refused before any download"
 
 
 def test_the_default_cache_is_creates(world, dist, channel, standin):
