@@ -144,16 +144,19 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
     partial = rel + ".partial"
     with confined.Root.open(cache_dir) as cache:  # below the cache, never through a link
         cache.makedirs(os.path.dirname(rel))
+        made = False  # the partial file is deleted only when this run made it (open_new: O_EXCL)
         try:
             with confined.open_named(source) as fin, cache.open_new(partial, 0o644) as fout:
+                made = True
                 shutil.copyfileobj(fin, fout)
             with cache.open_read(partial) as f:
                 if fsops.file_digest(f, "sha256") == entry.sha256:
                     cache.rename(partial, rel)
+                    made = False
         except OSError:
             pass  # a missing source only means --from-lock will need the original URL again
         finally:
-            if cache.exists(partial):
+            if made and cache.exists(partial):
                 cache.unlink(partial)
         if cache.exists(rel):
             return True
