@@ -595,16 +595,24 @@ def test_a_disk_that_fills_up_stops_the_copy_at_once_and_says_so_in_one_line(env
     assert snapshot(prefix) == inside and list(volume.iterdir()) == []
 
 
-def _killed_move(world, n, src, dst):
+def _killed_move(world, n, src, dst, at=""):
     count_file = world.root.parent / "calls"
     proc = subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "move", str(src), str(dst),
                            "--cache-dir", str(world.cache)],
-                          env=world.env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
-                          timeout=600)
+                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
     return proc, count_file
 
 
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
+# Where a move to another file system is killed, by the step it is in (module.function+K: K calls
+# after it first enters it; tests/support/killpoints.py): before the copy, in it, as the copy is
+# compared and as it becomes DST, in the rewrite and the verification, as the journal says
+# verified, before the source's deletion and in it, and as the journal goes.
+COPY_PHASES = ("movecopy.copy+0", "movecopy._copy_file+0", "movecopy._copy_entries+200", "movecopy.tree+50",
+               "noreplace.rename_dir+0", "rewrite.relocate+0", "adopt.adopt_prefix+30", "movejournal.verified+0",
+               "delete.delete_moved+0", "removal.remove_contents+0", "removal.remove_contents+60",
+               "movejournal.end+0")
 
 
 def _state(prefix: Path):
@@ -622,18 +630,12 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
     move or remove of that place, which then succeeds."""
     world, home = env_world
     away = second_volume / "a"
-    totals = []  # the calls of a whole move there, and back, once the first has rewritten what only it finds
-    for src, dst in ((home, away), (away, home), (home, away), (away, home)):
-        proc, count_file = _killed_move(world, 0, src, dst)
-        assert proc.returncode == 0, proc.stderr
-        totals.append(int(count_file.read_text()))
-    totals = totals[2:]
     src, dst = home, away
-    points, seen = 12, set()
-    for i in range(points):
+    seen = set()
+    for i, at in enumerate(COPY_PHASES):
         before = snapshot(src, exclude=[src / MARK])
         outside = world.outside(world.envs)
-        proc, _ = _killed_move(world, int(totals[i % 2] * (i + 0.5) / points), src, dst)
+        proc, _ = _killed_move(world, -1, src, dst, at=at)
         partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-new-*"))
         # the move's mark (proof.py) is the one thing a move writes into SRC before its deletion
         intact = src.exists() and snapshot(src, exclude=[src / MARK]) == before
@@ -658,7 +660,7 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
         ok = ok and world.run("run", str(dst), "--", "prefixy").stdout.strip() == f"prefixy ok {dst}"
         ok = ok and world.outside(world.envs) == outside and proc.returncode == -9
         reliability.record("move killed: nothing lost, the next run settles it", ok)
-        assert ok, f"point {i}: rc={proc.returncode}\n{proc.stderr}\n{retry.stderr}"
+        assert ok, f"{at}: rc={proc.returncode}\n{proc.stderr}\n{retry.stderr}"
         src, dst = dst, src
     # the points fell before the copy, in it, after it, and in the source's deletion, as meant
     assert seen == {"SRC", "partial copy", "DST too", "SRC half deleted"}, seen

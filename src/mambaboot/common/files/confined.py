@@ -52,8 +52,10 @@ _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK, getattr(errno, "EFTYPE", errno.ELOOP), errno.ENOTDIR}
 
 
-def _is_link(st: os.stat_result) -> bool:
+def is_link(st: os.stat_result) -> bool:
+    """A symlink, or on Windows any reparse point (a junction too: a directory to its lstat)."""
     return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & _REPARSE)
+
 
 
 def parts(rel: str) -> list:
@@ -123,7 +125,7 @@ class Root:
                         raise
                     _mkdir(here, None, mode)
                     st = os.lstat(here)
-                if _is_link(st):
+                if is_link(st):
                     raise self._escapes(found, i)
                 if not stat.S_ISDIR(st.st_mode):
                     raise NotADirectoryError(errno.ENOTDIR, "Not a directory", here)
@@ -247,7 +249,7 @@ class Root:
         with self._at(rel) as (fd, name):
             if fd is None:
                 st = os.lstat(name)
-                if _is_link(st):
+                if is_link(st):
                     raise Escapes(f"{name} is a link (or junction); it is not read through", name)
                 if not stat.S_ISREG(st.st_mode):
                     raise _not_regular(name, st)
@@ -332,7 +334,7 @@ class Root:
                 return True
             except FileExistsError:
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                if _is_link(st) and exist_ok:
+                if is_link(st) and exist_ok:
                     raise self._escapes(parts(rel), len(parts(rel)) - 1) from None
                 if not exist_ok or not stat.S_ISDIR(st.st_mode):
                     raise
@@ -361,10 +363,31 @@ class Root:
         with self._at(rel) as (fd, name):
             os.symlink(target, name, directory, dir_fd=fd)
 
+    def link(self, existing: str, rel: str) -> None:
+        """A hard link rel to the entry existing, both below this root (never to a link's target)."""
+        with self._at(existing) as (sfd, sname), self._at(rel) as (dfd, dname):
+            os.link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+
+    def stamp(self, rel: str, st: os.stat_result) -> None:
+        """Give rel (the root itself for "") the mode and times st holds, as shutil.copystat does,
+        never through a link: a link gets its times only where the system sets a link's own."""
+        if not parts(rel):
+            target = self.fd if self.fd is not None else self.path
+            os.chmod(target, stat.S_IMODE(st.st_mode))
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+            return
+        with self._at(rel) as (fd, name):
+            kw = {"dir_fd": fd} if fd is not None else {}
+            link = is_link(os.stat(name, follow_symlinks=False, **kw))
+            if not link:
+                os.chmod(name, stat.S_IMODE(st.st_mode), **kw)
+            if not link or os.utime in os.supports_follow_symlinks:
+                os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False, **kw)
+
     def chmod(self, rel: str, mode: int) -> None:
         """chmod rel itself; a link is refused (a chmod through it reaches its target)."""
         with self._at(rel) as (fd, name):
-            if _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False)):
+            if is_link(os.stat(name, dir_fd=fd, follow_symlinks=False)):
                 raise Escapes(f"{self.where(rel)} is a link; its target's mode is not changed", self.where(rel))
             os.chmod(name, mode, dir_fd=fd)
 
@@ -381,7 +404,7 @@ class Root:
             try:
                 os.unlink(name, dir_fd=fd)
             except (IsADirectoryError, PermissionError):
-                if fd is not None or not _is_link(os.lstat(name)):
+                if fd is not None or not is_link(os.lstat(name)):
                     raise
                 os.rmdir(name)  # a junction goes like an empty directory, its target untouched
 
@@ -394,7 +417,7 @@ class Root:
         inside is refused (CrossesMount) before anything is deleted."""
         with self._at(rel) as (fd, name):
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if _is_link(st) or not stat.S_ISDIR(st.st_mode):
+            if is_link(st) or not stat.S_ISDIR(st.st_mode):
                 self.unlink(rel)
                 return
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
@@ -411,7 +434,7 @@ class Root:
         base = "/".join(parts(rel))
         for name, st in self.scandir(rel):
             inner = f"{base}/{name}"
-            if stat.S_ISDIR(st.st_mode) and not _is_link(st):
+            if stat.S_ISDIR(st.st_mode) and not is_link(st):
                 self._remove_by_path(inner, tally)
                 continue
             if tally is not None:
@@ -419,7 +442,7 @@ class Root:
             try:
                 self.unlink(inner)
             except PermissionError:  # read-only (common on Windows): made writable first, never a link's target
-                if _is_link(st):
+                if is_link(st):
                     raise
                 os.chmod(self.where(inner), stat.S_IWRITE | stat.S_IREAD)
                 self.unlink(inner)
@@ -467,7 +490,7 @@ def _mkdir(name: str, fd: int | None, mode: int) -> None:
 
 def _link_at(name: str, fd: int) -> bool:
     try:
-        return _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False))
+        return is_link(os.stat(name, dir_fd=fd, follow_symlinks=False))
     except OSError:
         return False
 
