@@ -487,6 +487,50 @@ def test_a_fifo_in_the_environment_is_never_opened(env_world):
     assert all(stat.S_ISFIFO(os.lstat(target / rel).st_mode) for rel in ("bin/pipe", "share/pipe"))
 
 
+def _address_space(limit: int):
+    """For preexec_fn: the child may map at most limit bytes, so reading a GiB file whole fails."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_a_file_too_big_to_read_whole_is_searched_in_pieces_and_named(env_world):
+    """A sparse GiB in the environment (a huge conda-meta/history, a stray image): move, audit and
+    pack search it a piece at a time, in less memory than the file; one that names the prefix is
+    named and refused, one that does not is no finding."""
+    world, prefix = env_world
+    gib = 1 << 30
+    with open(prefix / "conda-meta" / "history", "ab") as f:
+        os.truncate(f.fileno(), gib)
+    with open(prefix / "share" / "zeros.img", "wb") as f:
+        os.truncate(f.fileno(), gib)
+    with open(prefix / "share" / "names.img", "wb") as f:
+        os.truncate(f.fileno(), gib)
+        f.seek(gib // 2 - 3)  # across two pieces of the search
+        f.write(f"{prefix}/lib\0".encode())
+
+    def run(*argv):
+        proc = subprocess.run([*world.command, *argv], env=world.env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300, preexec_fn=_address_space(gib // 2))
+        return proc.returncode, proc.stderr + proc.stdout, proc.stdout
+
+    code, out, stdout = run("audit", str(prefix), "--json")
+    assert code == 0, out
+    files = {e["path"]: e for e in json.loads(stdout)["files"]}
+    assert files["share/names.img"]["verdict"] == "blocking" and "larger than" in files["share/names.img"]["why"]
+    assert "share/zeros.img" not in files and files["conda-meta/history"]["verdict"] == "harmless", files
+    code, out, _ = run("pack", str(prefix), "-o", str(world.root / "env.zip"))
+    assert code == 10 and "share/names.img" in out, out
+    before = snapshot(prefix)
+    code, out, _ = run("move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache))
+    assert code == 10 and "share/names.img" in out and "larger than" in out, out
+    assert snapshot(prefix) == before and not (world.envs / "b").exists()
+    (prefix / "share" / "names.img").unlink()
+    code, out, _ = run("move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache))
+    assert code == 0, out
+    assert os.stat(world.envs / "b" / "share" / "zeros.img").st_size == gib
+
+
 # ------------------------------------------------------------------ a prefix with a space
 
 
