@@ -300,7 +300,6 @@ def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, kee
         code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
-    signals.child_interrupted(code)
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)
