@@ -509,6 +509,21 @@ def split(path: str):
     return Root.open(directory or os.curdir), name
 
 
+def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+    """The file at path becomes data, all at once (Root.write_replace in its directory, taken as
+    it is named; the file's own name never followed).
+
+    sync=False: not synced. Readers still see the old file or the whole new one, but after a
+    power loss the file may be empty: for files in a prefix the engine made in this very run,
+    whose own files are not synced either (mamba-org/mamba at 03564bf has no fsync, fdatasync or
+    FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
+    either), so a sync of ours would make the new environment no more durable, only the run wait
+    for a journal commit per file."""
+    root, name = split(path)
+    with root:
+        root.write_replace(name, data, mode, sync)
+
+
 def read_file(path: str, limit: int | None = None) -> bytes:
     """The regular file at path (never a fifo, never waited on; not through a link at its name)."""
     root, name = split(path)

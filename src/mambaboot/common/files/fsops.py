@@ -1,6 +1,5 @@
 """Small filesystem primitives with the guarantees the rest of the tool relies on.
 
-- atomic_write: readers see the old file or the whole new one, never half of it;
 - FileLock: an advisory inter-process lock (concurrent runs share one cache);
 - remove_tree: deletes a tree we own without ever following a link out of it, and, given the
   identity it had when this run made it, only while the path still is that directory.
@@ -39,29 +38,6 @@ def sibling_base(name: str, tag: str) -> str | None:
             and len(digits) == 12 and all(c in "0123456789abcdef" for c in digits)):
         return None
     return head[1:-len(suffix)]
-
-
-def atomic_write(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
-    atomic_write_many([(path, data)], mode, sync)
-
-
-def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None:
-    """atomic_write for each (path, data): all are written and synced before the first is
-    renamed into place (the data's flushes together, then the renames).
-
-    sync=False: not synced. Readers still see the old file or the whole new one, but after a
-    power loss the file may be empty: for files in a prefix the engine made in this very run,
-    whose own files are not synced either (mamba-org/mamba at 03564bf has no fsync, fdatasync or
-    FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
-    either), so a sync of ours would make the new environment no more durable, only the run wait
-    for a journal commit per file."""
-    by_directory: dict = {}
-    for path, data in items:
-        directory, name = os.path.split(path)
-        by_directory.setdefault(directory or os.curdir, []).append((name, data))
-    for directory, named in by_directory.items():  # the directory as named; its entry never followed
-        with confined.Root.open(directory) as root:
-            root.write_many(named, mode, sync)
 
 
 def unlink_quietly(path: str) -> None:
@@ -415,16 +391,6 @@ def _remove_tree(path: str, tally) -> None:  # Windows: by path
                 tally.add(entry_lstat(entry))
             _remove_file(entry.path)
     remove_dir(path)
-
-
-def remove_any(path: str) -> None:
-    """Remove a link, a file or a whole directory tree, never following a link."""
-    if is_link(path):
-        remove_link(path)
-    elif os.path.isdir(path):
-        remove_tree(path)
-    else:
-        _remove_file(path)
 
 
 def _remove_file(path: str) -> None:
