@@ -139,7 +139,7 @@ class _Rollback:
                     for name in root.listdir():
                         root.remove_any(name)
         elif os.path.lexists(prefix):
-            fsops.remove_tree(prefix)
+            confined.remove_named(prefix)
         if self.aside:
             confined.rename_beside(self.aside, prefix)
             self.aside = None

@@ -69,6 +69,15 @@ def parts(rel: str) -> list:
     return found
 
 
+class NotTheSame(OSError):
+    """Root.remove_tree(expected=): the path is no longer the directory this run made (or began
+    with, for a move's source); nothing was deleted."""
+
+    @classmethod
+    def at(cls, path: str) -> "NotTheSame":
+        return cls(errno.EEXIST, "no longer the directory this run began with; left as it is", path)
+
+
 class Root:
     """A directory, and the only door to what is below it. Use as a context manager, or close()."""
 
@@ -412,22 +421,39 @@ class Root:
         with self._at(rel) as (fd, name):
             removal.remove_dir(name, fd)
 
-    def remove_tree(self, rel: str, tally=None) -> None:
+    def remove_tree(self, rel: str, tally=None, expected: tuple | None = None) -> None:
         """Delete rel and all below it, by descriptor; a link at rel is removed itself. A mount point
-        inside is refused (CrossesMount) before anything is deleted."""
+        inside is refused (CrossesMount) before anything is deleted. expected: the identity the
+        directory had when this run made it (or began with); anything else at rel now raises
+        NotTheSame and is left alone, checked on the opened directory and on its name again
+        before the rmdir, so no swap in between can redirect the deletion."""
         with self._at(rel) as (fd, name):
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if expected is not None and (is_link(st) or (st.st_dev, st.st_ino) != tuple(expected)):
+                raise NotTheSame.at(self.where(rel))
             if is_link(st) or not stat.S_ISDIR(st.st_mode):
                 self.unlink(rel)
                 return
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
                 self._remove_by_path(rel, tally)
                 return
-            top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
             try:
+                top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
+            except OSError as exc:  # a link (O_NOFOLLOW) or a file now where the directory was
+                if expected is None or exc.errno not in _LINK_ERRNOS:
+                    raise
+                raise NotTheSame.at(self.where(rel)) from None
+            try:
+                now = os.fstat(top)
+                if expected is not None and (now.st_dev, now.st_ino) != tuple(expected):
+                    raise NotTheSame.at(self.where(rel))
                 removal.remove_contents(top, tally, self.where(rel))
             finally:
                 os.close(top)
+            if expected is not None:  # again: the name may have changed hands while the contents went
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if is_link(st) or (st.st_dev, st.st_ino) != tuple(expected):
+                    raise NotTheSame.at(self.where(rel))
             removal.remove_dir(name, fd)
 
     def _remove_by_path(self, rel: str, tally) -> None:  # pragma: no cover - Windows
@@ -522,6 +548,13 @@ def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = Tru
     root, name = split(path)
     with root:
         root.write_replace(name, data, mode, sync)
+
+
+def remove_named(path: str, tally=None, expected: tuple | None = None) -> None:
+    """Root.remove_tree of the entry at path, in its directory taken as it is named."""
+    root, name = split(path)
+    with root:
+        root.remove_tree(name, tally, expected)
 
 
 def read_file(path: str, limit: int | None = None) -> bytes:
