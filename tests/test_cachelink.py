@@ -2,7 +2,7 @@ import os
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import confined
 from mambaboot.environment import cachelink
 
 
@@ -42,6 +42,6 @@ def test_remove_tree_never_follows_the_link_into_the_cache(tmp_path):
     (prefix / "bin" / "ro").write_text("x")
     os.chmod(prefix / "bin" / "ro", 0o444)
     os.symlink(cache, prefix / "pkgs")
-    fsops.remove_tree(str(prefix))
+    confined.remove_named(str(prefix))
     assert not prefix.exists()
     assert (cache / "pkg.tar.bz2").read_bytes() == b"cached"

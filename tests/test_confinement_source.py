@@ -33,8 +33,6 @@ EXCEPTIONS = {
     "shell/activation/envvars.py": "copied into the environment and run by its python: imports nothing of mambaboot",
     "common/output.py": "the process's own streams (os.devnull, descriptors 0-2), no file of anyone's",
     "engine/child.py": "the read end of a pipe to a child process, no file",
-    "pipeline/movecopy.py": "copies into a directory this run made (0o700, checked by identity), each file read "
-                            "O_NOFOLLOW | O_NONBLOCK and compared by identity with what was listed",
     "engine/sandbox.py": "stale private homes found by descriptor (O_DIRECTORY | O_NOFOLLOW), as the layer does",
 }
 

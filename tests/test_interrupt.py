@@ -1,5 +1,6 @@
 """Interrupting create: Ctrl-C, SIGTERM and SIGHUP roll back; SIGKILL leaves a recognisably-ours prefix."""
 
+import json
 import os
 import signal
 
@@ -137,11 +138,19 @@ def test_interrupting_remove_never_leaves_half_an_environment(world, channel, st
             assert world.run("remove", name, "--yes", "--cache-dir", str(world.cache)).returncode == 0
 
 
-def _interrupted_run_rolled_back(world, r, before, reliability):
+ENGINE_FIRST = "Ctrl-C seen first by the engine: 130, rolled back"
+CHILD_FIRST = "Ctrl-C seen first by verification's or provisioning's child: 130, as if seen first by mambaboot"
+
+
+def _interrupted_run_rolled_back(world, r, before, reliability, child=False):
     last = r.stderr.strip().splitlines()[-1]
     held = r.returncode == 130 and last.startswith("mambaboot: error: interrupted by Ctrl-C") and "Traceback" not in r.stderr
     held = held and diff(before, world.outside()) == {} and not (world.cache / "tmp").exists()
-    reliability.record("Ctrl-C seen first by the engine: 130, rolled back", held and not (world.cache / "pending").exists())
+    held = held and not (world.cache / "pending").exists()
+    if child:
+        reliability.record(CHILD_FIRST, held)
+    else:
+        reliability.record(ENGINE_FIRST, held)
     assert r.returncode == 130, r.stderr
     assert last.startswith("mambaboot: error: interrupted by Ctrl-C"), r.stderr
     assert "Traceback" not in r.stderr and "failed (exit" not in r.stderr
@@ -179,3 +188,36 @@ def test_ctrl_c_that_reaches_mambaboot_only_after_the_engine_was_reaped(world, c
                      env={"STANDIN_INTERRUPTED": "create:late"})
     _interrupted_run_rolled_back(world, r, before, reliability)
     assert (world.envs / "py").exists() == force
+
+
+@pytest.mark.parametrize("how", ["exit", "signal"], ids=["exit 130", "killed by SIGINT"])
+def test_a_verification_child_that_ctrl_c_ended_first_is_an_interruption(world, channel, fault_standin, how,
+                                                                         reliability):
+    """Verification's conda ends of Ctrl-C (exit 130, or killed by SIGINT) before mambaboot's handler
+    runs, or ours never runs: the run ends with 130 and the new environment is rolled back, as when
+    the engine sees it first; never exit 7 (a failed verification)."""
+    before = world.outside()
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_INTERRUPTED": f"verify:{how}"})
+    _interrupted_run_rolled_back(world, r, before, reliability, child=True)
+    assert "failed verification" not in r.stderr and not (world.envs / "py").exists()
+
+
+@pytest.mark.parametrize("how", ["exit 130", "exec python -c 'import os, signal; signal.signal(signal.SIGINT, "
+                                 "signal.SIG_DFL); os.kill(os.getpid(), signal.SIGINT)'"],
+                         ids=["exit 130", "killed by SIGINT"])
+def test_a_post_script_that_ctrl_c_ended_first_is_an_interruption(world, channel, fault_standin, how, reliability,
+                                                                  tmp_path):
+    """A post-script ends of Ctrl-C before mambaboot sees it: 130, and the record says where it was
+    interrupted, as when mambaboot sees it first, so `provision` continues; never exit 8."""
+    script = tmp_path / "post.sh"
+    script.write_text(f"#!/bin/sh\n{how}\n")
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), "--post-script", str(script))
+    last = r.stderr.strip().splitlines()[-1]
+    failed = json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["provisioning"]["failed"]
+    held = r.returncode == 130 and last.startswith("mambaboot: error: interrupted by Ctrl-C")
+    held = held and "Traceback" not in r.stderr and "failed (exit" not in r.stderr and failed.get("interrupted") is True
+    script.write_text("#!/bin/sh\nexit 0\n")
+    again = world.run("provision", str(world.envs / "py"), "--cache-dir", str(world.cache))
+    held = held and again.returncode == 0
+    reliability.record(CHILD_FIRST, held)
+    assert held, f"{r.returncode}\n{r.stderr}\n{failed}\n{again.stderr}"

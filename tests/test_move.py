@@ -487,6 +487,50 @@ def test_a_fifo_in_the_environment_is_never_opened(env_world):
     assert all(stat.S_ISFIFO(os.lstat(target / rel).st_mode) for rel in ("bin/pipe", "share/pipe"))
 
 
+def _address_space(limit: int):
+    """For preexec_fn: the child may map at most limit bytes, so reading a GiB file whole fails."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_a_file_too_big_to_read_whole_is_searched_in_pieces_and_named(env_world):
+    """A sparse GiB in the environment (a huge conda-meta/history, a stray image): move, audit and
+    pack search it a piece at a time, in less memory than the file; one that names the prefix is
+    named and refused, one that does not is no finding."""
+    world, prefix = env_world
+    gib = 1 << 30
+    with open(prefix / "conda-meta" / "history", "ab") as f:
+        os.truncate(f.fileno(), gib)
+    with open(prefix / "share" / "zeros.img", "wb") as f:
+        os.truncate(f.fileno(), gib)
+    with open(prefix / "share" / "names.img", "wb") as f:
+        os.truncate(f.fileno(), gib)
+        f.seek(gib // 2 - 3)  # across two pieces of the search
+        f.write(f"{prefix}/lib\0".encode())
+
+    def run(*argv):
+        proc = subprocess.run([*world.command, *argv], env=world.env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300, preexec_fn=_address_space(gib // 2))
+        return proc.returncode, proc.stderr + proc.stdout, proc.stdout
+
+    code, out, stdout = run("audit", str(prefix), "--json")
+    assert code == 0, out
+    files = {e["path"]: e for e in json.loads(stdout)["files"]}
+    assert files["share/names.img"]["verdict"] == "blocking" and "larger than" in files["share/names.img"]["why"]
+    assert "share/zeros.img" not in files and files["conda-meta/history"]["verdict"] == "harmless", files
+    code, out, _ = run("pack", str(prefix), "-o", str(world.root / "env.zip"))
+    assert code == 10 and "share/names.img" in out, out
+    before = snapshot(prefix)
+    code, out, _ = run("move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache))
+    assert code == 10 and "share/names.img" in out and "larger than" in out, out
+    assert snapshot(prefix) == before and not (world.envs / "b").exists()
+    (prefix / "share" / "names.img").unlink()
+    code, out, _ = run("move", str(prefix), str(world.envs / "b"), "--cache-dir", str(world.cache))
+    assert code == 0, out
+    assert os.stat(world.envs / "b" / "share" / "zeros.img").st_size == gib
+
+
 # ------------------------------------------------------------------ a prefix with a space
 
 
@@ -595,16 +639,24 @@ def test_a_disk_that_fills_up_stops_the_copy_at_once_and_says_so_in_one_line(env
     assert snapshot(prefix) == inside and list(volume.iterdir()) == []
 
 
-def _killed_move(world, n, src, dst):
+def _killed_move(world, n, src, dst, at=""):
     count_file = world.root.parent / "calls"
     proc = subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "move", str(src), str(dst),
                            "--cache-dir", str(world.cache)],
-                          env=world.env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
-                          timeout=600)
+                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
     return proc, count_file
 
 
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
+# Where a move to another file system is killed, by the step it is in (module.function+K: K calls
+# after it first enters it; tests/support/killpoints.py): before the copy, in it, as the copy is
+# compared and as it becomes DST, in the rewrite and the verification, as the journal says
+# verified, before the source's deletion and in it, and as the journal goes.
+COPY_PHASES = ("movecopy.copy+0", "movecopy._copy_file+0", "movecopy._copy_entries+200", "movecopy.tree+50",
+               "noreplace.rename_dir+0", "rewrite.relocate+0", "adopt.adopt_prefix+30", "movejournal.verified+0",
+               "delete.delete_moved+0", "removal.remove_contents+0", "removal.remove_contents+60",
+               "movejournal.end+0")
 
 
 def _state(prefix: Path):
@@ -622,18 +674,12 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
     move or remove of that place, which then succeeds."""
     world, home = env_world
     away = second_volume / "a"
-    totals = []  # the calls of a whole move there, and back, once the first has rewritten what only it finds
-    for src, dst in ((home, away), (away, home), (home, away), (away, home)):
-        proc, count_file = _killed_move(world, 0, src, dst)
-        assert proc.returncode == 0, proc.stderr
-        totals.append(int(count_file.read_text()))
-    totals = totals[2:]
     src, dst = home, away
-    points, seen = 12, set()
-    for i in range(points):
+    seen = set()
+    for i, at in enumerate(COPY_PHASES):
         before = snapshot(src, exclude=[src / MARK])
         outside = world.outside(world.envs)
-        proc, _ = _killed_move(world, int(totals[i % 2] * (i + 0.5) / points), src, dst)
+        proc, _ = _killed_move(world, -1, src, dst, at=at)
         partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-new-*"))
         # the move's mark (proof.py) is the one thing a move writes into SRC before its deletion
         intact = src.exists() and snapshot(src, exclude=[src / MARK]) == before
@@ -658,7 +704,7 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
         ok = ok and world.run("run", str(dst), "--", "prefixy").stdout.strip() == f"prefixy ok {dst}"
         ok = ok and world.outside(world.envs) == outside and proc.returncode == -9
         reliability.record("move killed: nothing lost, the next run settles it", ok)
-        assert ok, f"point {i}: rc={proc.returncode}\n{proc.stderr}\n{retry.stderr}"
+        assert ok, f"{at}: rc={proc.returncode}\n{proc.stderr}\n{retry.stderr}"
         src, dst = dst, src
     # the points fell before the copy, in it, after it, and in the source's deletion, as meant
     assert seen == {"SRC", "partial copy", "DST too", "SRC half deleted"}, seen

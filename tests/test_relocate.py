@@ -228,3 +228,25 @@ def test_no_text_of_a_shebang_line_reaches_a_shell():
         assert out == b"#!/usr/bin/env python -c$(touch${IFS}PWNED)\nx = 1\n"
     with pytest.raises(rewrite.Refused):
         rewrite.sh_quoted(b"/a$(b)")
+
+
+def test_scan_reads_with_the_limits_of_the_bounded_reader():
+    """scan is copied into pack archives and cannot import the reader: its limits are written
+    again there, and must stay the reader's."""
+    from mambaboot.common import untrusted
+
+    assert scan.JSON_LIMIT == scan.READ_LIMIT == untrusted.PACKAGE_RECORD and scan.JSON_DEPTH == untrusted.DEPTH
+
+
+def test_a_file_larger_than_the_limit_is_searched_in_pieces(tmp_path, monkeypatch):
+    """A prefix that straddles two pieces is found; one followed by a path character is not it."""
+    monkeypatch.setattr(scan, "READ_LIMIT", 1 << 10)
+    prefix = tmp_path / "env"
+    (prefix / "share").mkdir(parents=True)
+    for name, tail in (("names", b"/lib\0"), ("longer", b"2/lib\0")):
+        with open(prefix / "share" / name, "wb") as f:
+            f.truncate(3 << 20)
+            f.seek((1 << 20) - 5)
+            f.write(str(prefix).encode() + tail)
+    found = {f.path: f.kind for f in scan.find(str(prefix), str(prefix), False)}
+    assert found == {"share/names": scan.TOO_BIG}, found

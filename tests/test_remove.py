@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
@@ -89,7 +89,7 @@ def test_remove_tree_makes_read_only_things_writable_first(tmp_path, monkeypatch
     monkeypatch.setattr(os, "unlink", strict(real_unlink))
     monkeypatch.setattr(os, "rmdir", strict(real_rmdir))
     tally = diskusage.Tally() if counted else None
-    fsops.remove_tree(str(tree), tally)
+    confined.remove_named(str(tree), tally)
     assert not tree.exists()
     assert tally is None or tally.files == 2
 
@@ -141,7 +141,7 @@ def test_a_counted_remove_counts_what_a_measure_counts_and_never_follows_a_link(
     deleters = _Deleters(tmp_path / "pids", monkeypatch)
     fds = _open_descriptors()
     tally = diskusage.Tally()
-    fsops.remove_tree(str(tree), tally)
+    confined.remove_named(str(tree), tally)
     assert not os.path.lexists(tree)
     assert tally.usage() == before
     assert (before.files, before.shared_files, before.shared_bytes) == (150 * 3 + 1, 1, 2)  # the twin is f2
@@ -188,11 +188,11 @@ def test_a_counted_remove_that_fails_raises_and_leaves_the_rest(tmp_path, monkey
         monkeypatch.setattr(os, "unlink", refuse)
         fds = _open_descriptors()
         with pytest.raises(OSError, match="busy"):
-            fsops.remove_tree(str(tree), diskusage.Tally())
+            confined.remove_named(str(tree), diskusage.Tally())
         assert (tree / where / "f1").exists()
         assert _open_descriptors() == fds
         monkeypatch.setattr(os, "unlink", real_unlink)
-        fsops.remove_tree(str(tree))
+        confined.remove_named(str(tree))
         tree = _tree(tmp_path / "tree")
 
 
@@ -216,7 +216,7 @@ def test_a_file_put_in_meanwhile_is_removed_and_counted(tmp_path, monkeypatch, h
 
     monkeypatch.setattr(os, "rmdir", rmdir)
     tally = diskusage.Tally()
-    fsops.remove_tree(str(tree), tally)
+    confined.remove_named(str(tree), tally)
     assert not tree.exists() and late.exists()
     assert (tally.files, tally.bytes) == (before.files + 1, before.bytes + 5)
 

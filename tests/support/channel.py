@@ -348,6 +348,13 @@ from conda import __version__
 
 def main(argv):
     if argv[:1] in (["--version"], ["-V"]):
+        if os.environ.get("STANDIN_INTERRUPTED", "").startswith("verify:"):
+            # as a conda the user's Ctrl-C reached first: no signal sent to anyone else
+            if os.environ["STANDIN_INTERRUPTED"] == "verify:signal":
+                import signal
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGINT)
+            os._exit(130)
         print("conda " + __version__)
         return 0
     if argv[:1] == ["info"]:

@@ -46,7 +46,9 @@ Fault injection (not micromamba variables, so mambaboot passes them through):
                          anyone: at W (``version``: answering --version; ``create``: after linking),
                          H = ``exit`` exits 130, ``signal`` dies of SIGINT, ``late`` exits 130 and
                          sends SIGINT to its parent only once the prefix is deleted or moved (after
-                         the parent reaped it and began to roll back), from a process of its own
+                         the parent reaped it and began to roll back), from a process of its own;
+                         ``verify:exit`` and ``verify:signal``: the test channel's conda does the same
+                         when verification asks its version
 
 py-rattler is imported inside the functions that need it: ``--version`` and ``--help`` stay
 instant, and tests can import ``make_standin`` cheaply.

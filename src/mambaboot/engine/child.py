@@ -1,7 +1,9 @@
 """Running a child to completion while its output streams to the user.
 
 Interrupted (Ctrl-C, or SIGTERM turned into an exception), the child is stopped before the
-exception goes on, so nothing we started outlives us.
+exception goes on, so nothing we started outlives us. A child that Ctrl-C ended before we saw it
+(it exited 130, or died of SIGINT) is the same interruption (signals.child_interrupted): the
+engine, pip, a post-script alike.
 
 On POSIX a child named by its path, in our working directory, is started with os.posix_spawn
 (_Spawned) rather than subprocess: importing subprocess brings threading, selectors and
@@ -13,6 +15,8 @@ environment) and a cwd keep subprocess.Popen.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+
+from mambaboot.engine import signals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
@@ -52,6 +56,7 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
         raise
     finally:
         proc.stdout.close()
+    signals.child_interrupted(code)
     return code, tail
 
 

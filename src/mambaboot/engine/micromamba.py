@@ -114,7 +114,7 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
                     _no_such_release(source, exc, net)
                     raise
                 os.chmod(binary, fsops.user_mode(0o777))
-                fsops.atomic_write(os.path.join(key_dir, "sha256"), expected.encode())
+                confined.write_file(os.path.join(key_dir, "sha256"), expected.encode())
             except BaseException:
                 _forget(key_dir)
                 fsops.remove_empty_dirs(made)
@@ -161,7 +161,7 @@ def _digest(path: str, memo: str) -> str:
     if len(saved) == 6 and " ".join(saved[:5]) == stamp:
         return saved[5]
     digest = fsops.sha256_file(path)
-    fsops.atomic_write(memo, f"{stamp} {digest}".encode())
+    confined.write_file(memo, f"{stamp} {digest}".encode())
     return digest
 
 
@@ -192,7 +192,7 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     if out.returncode != 0 or not lines:
         raise ObtainError(f"{binary} --version failed (exit {out.returncode}): {out.stderr.strip()[:500]}")
     version = lines[-1].strip()
-    fsops.atomic_write(note, version.encode())
+    confined.write_file(note, version.encode())
     return version
 
 
@@ -300,7 +300,6 @@ def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, kee
         code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
         raise EngineError(f"could not start {cmd[0]}: {exc}") from None
-    signals.child_interrupted(code)
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)

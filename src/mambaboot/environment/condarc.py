@@ -105,10 +105,10 @@ class Outcome:
 
 def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> Outcome:
     """PREFIX/.condarc written where there is none; where there is one, the SETTINGS it lacks
-    appended. sync: see fsops.atomic_write_many."""
+    appended. sync: see confined.write_file."""
     path = os.path.join(prefix, FILE)
     if not os.path.lexists(path):
-        fsops.atomic_write(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
+        confined.write_file(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
         return Outcome(FILE, written=True)
     added, warning = _add_missing(path)
     return Outcome(FILE if ours(prefix) else None, added=added, warning=warning)

@@ -173,7 +173,7 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
     one sentence each. Call with the target's lock held."""
     done = []
     for doomed, who in half_removed(prefix):
-        fsops.remove_tree(doomed)
+        confined.remove_named(doomed)
         if not os.path.lexists(prefix):
             record.clear_pending(cache_dir, prefix)
         done.append(f"finished removing {prefix}: {who} had left {doomed} half deleted")
@@ -203,7 +203,7 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
             done.append(f"left {old} alone: {prefix} now holds something that is not mambaboot's")
             continue
         if unfinished:
-            fsops.remove_tree(prefix)
+            confined.remove_named(prefix)
         confined.rename_beside(old, prefix)
         proof.unmark(prefix)
         record.clear_pending(cache_dir, prefix)

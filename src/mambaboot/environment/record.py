@@ -199,7 +199,7 @@ def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
 
 
 def write(prefix: str, data: dict, sync: bool = True) -> str:
-    """sync: see fsops.atomic_write_many."""
+    """sync: see confined.write_file."""
     import json
 
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)

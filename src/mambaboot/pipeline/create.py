@@ -153,7 +153,7 @@ class _Rollback:
                     for name in root.listdir():
                         root.remove_any(name)
         elif os.path.lexists(prefix):
-            fsops.remove_tree(prefix)
+            confined.remove_named(prefix)
         if self.aside:
             confined.rename_beside(self.aside, prefix)
             self.aside = None
@@ -321,7 +321,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
 
         # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
         explicit = os.path.join(home, "lock.txt")
-        fsops.atomic_write(explicit, lockfile.explicit_text(plan.lock).encode())
+        confined.write_file(explicit, lockfile.explicit_text(plan.lock).encode())
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
     prepared = []

@@ -45,7 +45,7 @@ class FinishInputs:
     lock: lockfile.Lock | None = None  # what must be installed, exactly (create --from-lock)
     env_vars: Sequence[tuple[str, str]] = ()  # an environment file's variables, for conda-meta/state
     # The engine made the prefix in this run (create): what finish writes there before the
-    # record says `complete` is not synced file by file (fsops.atomic_write_many); that record is.
+    # record says `complete` is not synced file by file (confined.write_file); that record is.
     fresh: bool = False
     scripts: Mapping[str, bytes] | None = None  # prepare(prefix, windows), made while the engine ran
 
@@ -288,7 +288,7 @@ def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched; and
     under conda's own activation, the etc/conda hooks that make the environment its mamba's root.
     paths: the records' paths_data entries, read already (else the patch reads what it needs).
-    sync: of the activation scripts (fsops.atomic_write_many); scripts: prepare(prefix, windows)."""
+    sync: of the activation scripts (confined.write_file); scripts: prepare(prefix, windows)."""
     from mambaboot.environment import roothook
     from mambaboot.relocate import batscripts as prefixes
     from mambaboot.shell.activation import generate, sources

@@ -7,7 +7,7 @@ import os
 
 from mambaboot.common import untrusted
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -89,7 +89,7 @@ def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], env
     env = isolation.baseline(environ, windows)
     with tempfile.TemporaryDirectory(prefix="mambaboot-pip-lock-") as scratch:
         requirements = os.path.join(scratch, "requirements.txt")
-        fsops.atomic_write(requirements, ("\n".join(lines) + "\n").encode())
+        confined.write_file(requirements, ("\n".join(lines) + "\n").encode())
         for platform, packages in solved.items():
             python = next((p.version for p in packages if p.name == "python"), None)
             tags = _WHEEL_TAGS.get(platform)

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import fsops, noreplace, proof
+from mambaboot.common.files import confined, fsops, noreplace, proof
 from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import resolve_cache_dir
@@ -214,7 +214,7 @@ def _undo(src: str, dst: str, how: str, made: tuple, old: str, windows: bool, re
     """Put things back as they were: the renamed environment goes back, the copy this run made is
     deleted (only while dst still is that directory)."""
     if how == COPIED:
-        fsops.remove_tree(dst, expected=made)
+        confined.remove_named(dst, expected=made)
         reporter.warn(f"the copy at {dst} was deleted; {src} is as it was")
         return
     findings = [f for f in scan.find(dst, dst, windows) if f.kind != scan.RECORD]

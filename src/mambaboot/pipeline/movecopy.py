@@ -26,17 +26,16 @@ from typing import Dict, List, Tuple
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import fsops, noreplace, proof
+from mambaboot.common.files import confined, fsops, noreplace, proof
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
 
-_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-_WRITE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _CHUNK = 1 << 20
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _SPECIAL = ((stat.S_ISFIFO, "named pipe (fifo)"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
             (stat.S_ISBLK, "block device"))
+_DIRECTORY = getattr(stat, "FILE_ATTRIBUTE_DIRECTORY", 0x10)
 
 
 def appeared(dst: str, src: str) -> TargetRefused:
@@ -44,8 +43,12 @@ def appeared(dst: str, src: str) -> TargetRefused:
                          f"move never replaces anything: it was left as it is, and {src} is as it was")
 
 
-def listing(src: str) -> Tuple[List[Tuple[str, os.stat_result]], int]:
-    """(relative path, lstat) of everything under src, directories before what they hold, and
+def _join(rel_dir: str, name: str) -> str:
+    return f"{rel_dir}/{name}" if rel_dir else name
+
+
+def listing(source: confined.Root) -> Tuple[List[Tuple[str, os.stat_result]], int]:
+    """(relative path, lstat) of everything below source, directories before what they hold, and
     the bytes of its regular files; NotPortable naming the first entry a copy cannot take.
     The move's mark at its top is not copied: the copy gets its own (proof.py)."""
     out: List[Tuple[str, os.stat_result]] = []
@@ -53,46 +56,39 @@ def listing(src: str) -> Tuple[List[Tuple[str, os.stat_result]], int]:
     pending = [""]
     while pending:
         rel_dir = pending.pop()
-        with os.scandir(os.path.join(src, rel_dir) if rel_dir else src) as found:
-            entries = sorted(found, key=lambda e: e.name)
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+        for name, st in source.scandir(rel_dir):
+            rel = _join(rel_dir, name)
             if rel == proof.MARK:
                 continue
-            st = fsops.entry_lstat(entry)
             for test, what in _SPECIAL:
                 if test(st.st_mode):
-                    raise NotPortable(f"{entry.path} is a {what}: a copy to another file system takes files, "
-                                      "directories and links only; nothing was changed")
+                    raise NotPortable(f"{source.where(rel)} is a {what}: a copy to another file system takes "
+                                      "files, directories and links only; nothing was changed")
             out.append((rel, st))
             if stat.S_ISREG(st.st_mode):
                 total += st.st_size
-            elif stat.S_ISDIR(st.st_mode) and not _is_link(st, entry.path):
+            elif stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
                 pending.append(rel)
     return out, total
 
 
-def _is_link(st: os.stat_result, path: str) -> bool:
-    """A symlink, or on Windows a junction (a directory to its lstat)."""
-    return stat.S_ISLNK(st.st_mode) or (sys.platform == "win32" and fsops.is_link(path))
-
-
-def tree(root: str, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
+def tree(root: confined.Root, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
     """relative path -> (kind, size or link target): what a copy must reproduce."""
     out: Dict[str, tuple] = {}
-    for here, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(here, name)
-            rel = os.path.relpath(path, root)
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        for name, st in root.scandir(rel_dir):
+            rel = _join(rel_dir, name)
             if rel in skip:
                 continue
-            if os.path.islink(path):
-                out[rel] = ("link", os.readlink(path))
-            elif name in files:
-                out[rel] = ("file", os.path.getsize(path))
-            else:
+            if confined.is_link(st):
+                out[rel] = ("link", root.readlink(rel))
+            elif stat.S_ISDIR(st.st_mode):
                 out[rel] = ("dir",)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
+                pending.append(rel)
+            else:
+                out[rel] = ("file", st.st_size)
     return out
 
 
@@ -101,34 +97,41 @@ def copy(src: str, dst: str, token: str, journal=None) -> tuple:
     token: the move's, marked into the copy first (proof.py), so that a killed move's copy is
     known as this move's by the copy itself.
     journal(partial, made): called once the copy is complete and compared, before it becomes dst."""
-    entries, total = listing(src)
-    partial = fsops.unique_sibling(dst, leftovers.COPYING)
-    made = fsops.make_dir(partial, 0o700)
-    note = None
-    try:
-        proof.mark(partial, token)
-        note = _Note(partial, src, dst, token)
-        _copy_entries(src, partial, entries, total, dst)
-        before, after = tree(src, skip=(proof.MARK,)), tree(partial, skip=(leftovers.PARTIAL_NOTE, proof.MARK))
-        if before != after:
-            differ = sorted(set(before.items()) ^ set(after.items()))[:5]
-            raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
-        if journal is not None:
-            journal(partial, made)
-        note.drop()
-        note = None
-        try:
-            noreplace.rename_dir(partial, dst)
-        except FileExistsError:
-            raise appeared(dst, src) from None
-    except BaseException:
-        if note is not None:
-            note.release()
-        try:
-            fsops.remove_tree(partial, expected=made)
-        except OSError:  # gone, or cannot go: the next run that touches DST names what is left
-            pass
-        raise
+    with proof.place(src) as source:
+        entries, total = listing(source)
+        parent, _ = confined.split(dst)
+        with parent:
+            partial = fsops.unique_sibling(dst, leftovers.COPYING)
+            name = os.path.basename(partial)
+            parent.mkdir(name, 0o700)  # fails when anything is there: what is there is this call's
+            into = parent.sub(name)
+            made = tuple(into.identity)
+            note = None
+            try:
+                with into:
+                    proof.write_mark(into, token)
+                    note = _Note(partial, src, dst, token)
+                    _copy_entries(source, into, entries, total, dst)
+                    before, after = tree(source, (proof.MARK,)), tree(into, (leftovers.PARTIAL_NOTE, proof.MARK))
+                if before != after:
+                    differ = sorted(set(before.items()) ^ set(after.items()))[:5]
+                    raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
+                if journal is not None:
+                    journal(partial, made)
+                note.drop()
+                note = None
+                try:
+                    noreplace.rename_dir(partial, dst)
+                except FileExistsError:
+                    raise appeared(dst, src) from None
+            except BaseException:
+                if note is not None:
+                    note.release()
+                try:  # only the directory this run made, and while it carries this move's mark
+                    proof.remove_marked(partial, token, f"copied {src} into it", expected=made)
+                except (OSError, proof.NotOurs):  # gone, or cannot go: the next run that touches DST names it
+                    pass
+                raise
     return made
 
 
@@ -146,59 +149,56 @@ class _Note:
     def drop(self) -> None:
         """Gone before the copy becomes DST; unlinked while still held where the system allows
         (POSIX), so no moment shows a note nobody holds."""
-        try:
-            os.unlink(self.path)
-        except PermissionError:  # Windows: an open file cannot be unlinked
-            self.release()
-            os.unlink(self.path)
+        parent, name = confined.split(self.path)
+        with parent:
+            try:
+                parent.unlink(name)
+            except PermissionError:  # Windows: an open file cannot be unlinked
+                self.release()
+                parent.unlink(name)
         self.release()
 
     def release(self) -> None:
         self._lock.__exit__(None, None, None)
 
 
-def _copy_entries(src: str, into: str, entries, total: int, dst: str) -> None:
+def _copy_entries(source: confined.Root, into: confined.Root, entries, total: int, dst: str) -> None:
     done = 0
     linked: Dict[tuple, str] = {}  # identity -> its first copy: hard links stay hard links
     dirs = []
     for rel, st in entries:
-        source, target = os.path.join(src, rel), os.path.join(into, rel)
         try:
-            if _is_link(st, source):
-                os.symlink(os.readlink(source), target, target_is_directory=os.path.isdir(source))
+            if confined.is_link(st):
+                into.symlink(source.readlink(rel), rel, directory=bool(getattr(st, "st_file_attributes", 0)
+                                                                       & _DIRECTORY))
             elif stat.S_ISDIR(st.st_mode):
-                os.mkdir(target, 0o700)
-                dirs.append((source, target))
+                into.mkdir(rel, 0o700)
+                dirs.append((rel, st))
             elif st.st_nlink > 1 and fsops.identity(st) in linked:
-                os.link(linked[fsops.identity(st)], target)
+                into.link(linked[fsops.identity(st)], rel)
             else:
-                _copy_file(source, target, st)
-                shutil.copystat(source, target, follow_symlinks=False)
+                _copy_file(source, into, rel, st)
                 if st.st_nlink > 1:
-                    linked[fsops.identity(st)] = target
+                    linked[fsops.identity(st)] = rel
                 done += st.st_size
+            if not stat.S_ISDIR(st.st_mode) or confined.is_link(st):
+                into.stamp(rel, st)
         except OSError as exc:
             if exc.errno in _FULL:
-                raise _full(src, dst, rel, exc, total - done, into) from None
+                raise _full(source.path, dst, rel, exc, total - done, into.path) from None
             raise
-    for source, target in reversed(dirs):  # after what they hold: their times and modes, as last set
-        shutil.copystat(source, target, follow_symlinks=False)
-    shutil.copystat(src, into, follow_symlinks=False)
+    for rel, st in reversed(dirs):  # after what they hold: their times and modes, as last set
+        into.stamp(rel, st)
+    into.stamp("", source.lstat(""))
 
 
-def _copy_file(source: str, target: str, st: os.stat_result) -> None:
-    fin = os.open(source, _READ)
-    try:
-        now = os.fstat(fin)
-        if not stat.S_ISREG(now.st_mode) or fsops.identity(now) != fsops.identity(st):
-            raise NotPortable(f"{source} changed while it was being copied; nothing was moved")
-        fout = os.open(target, _WRITE, 0o600)
-        try:
-            _pump(fin, fout, st.st_size)
-        finally:
-            os.close(fout)
-    finally:
-        os.close(fin)
+def _copy_file(source: confined.Root, into: confined.Root, rel: str, st: os.stat_result) -> None:
+    with source.open_read(rel) as fin:
+        now = os.fstat(fin.fileno())
+        if fsops.identity(now) != fsops.identity(st):
+            raise NotPortable(f"{source.where(rel)} changed while it was being copied; nothing was moved")
+        with into.open_new(rel, 0o600) as fout:
+            _pump(fin.fileno(), fout.fileno(), st.st_size)
 
 
 def _pump(fin: int, fout: int, size: int) -> None:

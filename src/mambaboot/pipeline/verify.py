@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from mambaboot.common.errors import VerifyError
+from mambaboot.engine import signals
 from mambaboot.common.values import value
 
 TYPE_CHECKING = False
@@ -90,6 +91,9 @@ class _Proc:
             self.proc.kill()
             self.proc.communicate()
             return -1, "", f"timed out after {TIMEOUT} s"
+        # Ctrl-C reaches the environment's python with us; it may end and be reaped before our
+        # handler runs: an interruption, not a failed check
+        signals.child_interrupted(self.proc.returncode)
         return self.proc.returncode, out.strip(), err.strip()
 
     def stop(self) -> None:

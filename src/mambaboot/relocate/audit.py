@@ -103,6 +103,10 @@ def _verdict(prefix: str, finding: scan.Finding, location: str, windows: bool) -
                      "would break the archive's offsets and checksums, so move refuses", finding.source)
     if kind in _WHY_REWRITTEN:
         return Entry(finding.path, kind, REWRITTEN, _WHY_REWRITTEN[kind], finding.source)
+    if kind == scan.TOO_BIG:
+        return Entry(finding.path, kind, BLOCKING, f"larger than the {scan.READ_LIMIT >> 20} MiB move reads of a file "
+                     "whole: searched in pieces, it names the prefix; move does not rewrite it and refuses",
+                     finding.source)
     if kind == scan.OUTSIDE:
         return Entry(finding.path, kind, BLOCKING, f"reached through a link that leaves the environment "
                      f"({finding.source}): move writes nothing outside the environment and refuses", finding.source)

@@ -260,6 +260,11 @@ def check(prefix, findings, old, new, windows):
         raise Refused(f"{len(outside)} file(s) naming {old} are reached through a link that leaves the environment; "
                       f"nothing is written outside it:\n{lines}\nreplace the link by what it points to, or fix "
                       "those files yourself", [f.path for f in outside])
+    big = [f.path for f in findings if f.kind == scan.TOO_BIG]
+    if big:
+        raise Refused(f"{len(big)} file(s) naming {old} are larger than the {scan.READ_LIMIT >> 20} MiB read of a "
+                      f"file whole, and are not rewritten: {', '.join(big)}; move them out of the environment, or "
+                      "fix them yourself", big)
     if windows:
         return  # conda and libmamba leave Windows binaries alone (binary_replace)
     _check_files(prefix, findings, old, new)
@@ -402,13 +407,13 @@ def read(prefix, rel):
     """The bytes of a regular file of the environment, or None (gone, or not a regular file)."""
     if not _DIR_FD:
         _check_path(prefix, rel)
-        return scan.read_regular(os.path.join(prefix, *rel.split("/")))
+        return scan.read_regular(os.path.join(prefix, *rel.split("/")), limit=scan.READ_LIMIT)
     try:
         fd = _parent(prefix, rel)
     except FileNotFoundError:
         return None
     try:
-        return scan.read_regular(rel.rsplit("/", 1)[-1], dir_fd=fd)
+        return scan.read_regular(rel.rsplit("/", 1)[-1], dir_fd=fd, limit=scan.READ_LIMIT)
     finally:
         os.close(fd)
 
@@ -495,7 +500,13 @@ def relocate(prefix, findings, old, new, windows):
             if _retarget(prefix, finding.path, rx, news):
                 changed.append(finding.path)
             continue
-        data = read(prefix, finding.path)
+        try:
+            data = read(prefix, finding.path)
+        except scan.TooBig:
+            if finding.kind in scan.HARMLESS:
+                continue  # a log or bytecode too big to read whole: left as it is, as harmless as ever
+            raise Refused(f"{finding.path} grew larger than the {scan.READ_LIMIT >> 20} MiB read of a file whole "
+                          "while the move ran; it was not rewritten", [finding.path]) from None
         if data is None:
             continue
         out = new_content(data, finding, old, new, windows)

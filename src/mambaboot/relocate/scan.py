@@ -53,6 +53,7 @@ ZIPPED = "zip"  # holds a zip that names the prefix past a `#!` line: no rewrite
 RECORD = "record"  # our record: its location is updated as data, its history of moves kept
 LINK = "link"  # a symbolic link whose absolute target is inside the environment: retargeted
 OUTSIDE = "outside"  # reached through a link that leaves the environment: never written
+TOO_BIG = "too big"  # larger than READ_LIMIT: searched in pieces, never read whole, never rewritten
 RECORD_FILE = ".mambaboot/record.json"
 # Files that name the prefix and need nothing: why, per kind.
 HISTORY = "history"
@@ -149,6 +150,14 @@ _READ = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 
 # here because this script reads alone. A limit is a refusal to read, never a truncation.
 JSON_LIMIT = 256 << 20
 JSON_DEPTH = 64
+# What find reads of any other file of the environment whole at most: the same limit (the largest
+# file mambaboot's reader of untrusted text reads, common/untrusted.py PACKAGE_RECORD), so that no
+# file of an environment costs more memory than its largest package record may. A larger file is
+# searched a piece at a time (_CHUNK, with _OVERLAP of the piece before, longer than any prefix),
+# and named (TOO_BIG) when it names the prefix.
+READ_LIMIT = JSON_LIMIT
+_CHUNK = 1 << 20
+_OVERLAP = 1 << 16
 
 
 class TooBig(Exception):
@@ -179,6 +188,20 @@ def read_regular(path, dir_fd=None, limit=None):
         return data
     except OSError:
         return None
+    finally:
+        os.close(fd)
+
+
+def read_head(path, size):
+    """The first size bytes of the regular file at path (b"": not there, not a regular file)."""
+    try:
+        fd = os.open(path, _READ)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
     finally:
         os.close(fd)
 
@@ -587,7 +610,12 @@ def find(prefix, location, windows, read_all=False):
         vouched = ev is not None and ev.clean and (ev.size is None or _size(entry) == ev.size)
         if not read_all and (vouched or rel.endswith((".pyc", ".pyo"))):
             continue
-        data = read_regular(entry.path)
+        try:
+            data = read_regular(entry.path, limit=READ_LIMIT)
+        except TooBig:
+            if _names_in_pieces(entry.path, rx, quick):
+                found[rel] = _too_big(rel)
+            continue
         if data is None or not _names(data, rx, quick):
             continue
         finding = _finding(rel, data, ev, vouched, windows)
@@ -597,6 +625,41 @@ def find(prefix, location, windows, read_all=False):
         if rel not in seen and not rel.startswith("pkgs/"):
             _through_a_link(prefix, rel, rx, quick, found)
     return [found[rel] for rel in sorted(found)]
+
+
+def _names_in_pieces(path, rx, quick):
+    """Whether the regular file at path names the location, read _CHUNK at a time. A match that
+    ends within _OVERLAP of a piece's end is judged with the next piece, which begins twice that
+    before it (what it needs to look behind is there)."""
+    try:
+        fd = os.open(path, _READ)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        window = b""
+        while True:
+            block = os.read(fd, _CHUNK)
+            window += block
+            if quick is None or any(s in window for s in quick):
+                for m in rx.finditer(window):
+                    if not block or m.end() <= len(window) - _OVERLAP:
+                        return True
+            if not block:
+                return False
+            window = window[-2 * _OVERLAP:]
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _too_big(rel):
+    """The finding for a file too big to read whole that names the prefix: what its name says it
+    is where that needs no content (history, bytecode), else TOO_BIG."""
+    kind = HISTORY if rel == "conda-meta/history" else BYTECODE if rel.endswith((".pyc", ".pyo")) else TOO_BIG
+    return Finding(rel, kind, None, f"larger than {READ_LIMIT >> 20} MiB: searched in pieces, never read whole")
 
 
 def _size(entry):
@@ -663,9 +726,14 @@ def _outside(prefix, rel, path, rx, quick, found):
     else:
         items = [(rel, path)]
     for item_rel, item in items:
-        data = read_regular(os.path.realpath(item))
-        if data is not None and _names(data, rx, quick):
-            found[item_rel] = Finding(item_rel, OUTSIDE, None, "outside: " + os.path.realpath(item))
+        real = os.path.realpath(item)
+        try:
+            data = read_regular(real, limit=READ_LIMIT)
+            named = data is not None and _names(data, rx, quick)
+        except TooBig:
+            named = _names_in_pieces(real, rx, quick)
+        if named:
+            found[item_rel] = Finding(item_rel, OUTSIDE, None, "outside: " + real)
 
 
 # ------------------------------------------------------------------ where the files say it lives
@@ -699,7 +767,7 @@ def location(prefix, windows):
         for rel in sorted(known):
             ev = known[rel]
             if rel.startswith("bin/") and (ev.changed or ev.placeholder):
-                head = (read_regular(os.path.join(prefix, *rel.split("/"))) or b"")[:4096]
+                head = read_head(os.path.join(prefix, *rel.split("/")), 4096)
                 m = _SHEBANG_PREFIX.match(head) or _EXEC_PREFIX.match(head)
                 if m:
                     return m.group(1).decode("utf-8", "surrogateescape"), rel

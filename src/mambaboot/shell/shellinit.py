@@ -339,7 +339,7 @@ def remove_autorun(entry: AutoRun, home: str) -> str:
         f"[{key}\\{winsys.COMMAND_PROCESSOR}]\r\n"
         f'"AutoRun"={_reg_string(entry.value, entry.kind)}\r\n'
     )
-    fsops.atomic_write(backup, ("\ufeff" + text).encode("utf-16-le"))
+    confined.write_file(backup, ("\ufeff" + text).encode("utf-16-le"))
     try:
         winsys.write_autorun(entry.hive, entry.remaining or None, entry.kind)
     except OSError:

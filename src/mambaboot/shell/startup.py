@@ -58,7 +58,7 @@ class Startup:
         self.argv, self.env, self.directory, self.identity = argv, env, directory, identity
 
     def remove(self) -> None:
-        fsops.remove_tree(self.directory, expected=self.identity)
+        confined.remove_named(self.directory, expected=self.identity)
 
 
 def _write(directory: str, name: str, text: str) -> str:
@@ -118,7 +118,7 @@ def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks:
             argv = [program, "-NoExit", "-Command", ". " + quoting.powershell(script)]
         return Startup(argv, env, directory, identity)
     except BaseException:
-        fsops.remove_tree(directory, expected=identity)
+        confined.remove_named(directory, expected=identity)
         raise
 
 

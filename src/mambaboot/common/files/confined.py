@@ -52,8 +52,10 @@ _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK, getattr(errno, "EFTYPE", errno.ELOOP), errno.ENOTDIR}
 
 
-def _is_link(st: os.stat_result) -> bool:
+def is_link(st: os.stat_result) -> bool:
+    """A symlink, or on Windows any reparse point (a junction too: a directory to its lstat)."""
     return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & _REPARSE)
+
 
 
 def parts(rel: str) -> list:
@@ -65,6 +67,15 @@ def parts(rel: str) -> list:
     if ".." in found:
         raise Escapes(f"{rel!r} leads out of the directory it must stay in (`..`)", rel)
     return found
+
+
+class NotTheSame(OSError):
+    """Root.remove_tree(expected=): the path is no longer the directory this run made (or began
+    with, for a move's source); nothing was deleted."""
+
+    @classmethod
+    def at(cls, path: str) -> "NotTheSame":
+        return cls(errno.EEXIST, "no longer the directory this run began with; left as it is", path)
 
 
 class Root:
@@ -123,7 +134,7 @@ class Root:
                         raise
                     _mkdir(here, None, mode)
                     st = os.lstat(here)
-                if _is_link(st):
+                if is_link(st):
                     raise self._escapes(found, i)
                 if not stat.S_ISDIR(st.st_mode):
                     raise NotADirectoryError(errno.ENOTDIR, "Not a directory", here)
@@ -247,7 +258,7 @@ class Root:
         with self._at(rel) as (fd, name):
             if fd is None:
                 st = os.lstat(name)
-                if _is_link(st):
+                if is_link(st):
                     raise Escapes(f"{name} is a link (or junction); it is not read through", name)
                 if not stat.S_ISREG(st.st_mode):
                     raise _not_regular(name, st)
@@ -332,7 +343,7 @@ class Root:
                 return True
             except FileExistsError:
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                if _is_link(st) and exist_ok:
+                if is_link(st) and exist_ok:
                     raise self._escapes(parts(rel), len(parts(rel)) - 1) from None
                 if not exist_ok or not stat.S_ISDIR(st.st_mode):
                     raise
@@ -361,10 +372,31 @@ class Root:
         with self._at(rel) as (fd, name):
             os.symlink(target, name, directory, dir_fd=fd)
 
+    def link(self, existing: str, rel: str) -> None:
+        """A hard link rel to the entry existing, both below this root (never to a link's target)."""
+        with self._at(existing) as (sfd, sname), self._at(rel) as (dfd, dname):
+            os.link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+
+    def stamp(self, rel: str, st: os.stat_result) -> None:
+        """Give rel (the root itself for "") the mode and times st holds, as shutil.copystat does,
+        never through a link: a link gets its times only where the system sets a link's own."""
+        if not parts(rel):
+            target = self.fd if self.fd is not None else self.path
+            os.chmod(target, stat.S_IMODE(st.st_mode))
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+            return
+        with self._at(rel) as (fd, name):
+            kw = {"dir_fd": fd} if fd is not None else {}
+            link = is_link(os.stat(name, follow_symlinks=False, **kw))
+            if not link:
+                os.chmod(name, stat.S_IMODE(st.st_mode), **kw)
+            if not link or os.utime in os.supports_follow_symlinks:
+                os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False, **kw)
+
     def chmod(self, rel: str, mode: int) -> None:
         """chmod rel itself; a link is refused (a chmod through it reaches its target)."""
         with self._at(rel) as (fd, name):
-            if _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False)):
+            if is_link(os.stat(name, dir_fd=fd, follow_symlinks=False)):
                 raise Escapes(f"{self.where(rel)} is a link; its target's mode is not changed", self.where(rel))
             os.chmod(name, mode, dir_fd=fd)
 
@@ -381,7 +413,7 @@ class Root:
             try:
                 os.unlink(name, dir_fd=fd)
             except (IsADirectoryError, PermissionError):
-                if fd is not None or not _is_link(os.lstat(name)):
+                if fd is not None or not is_link(os.lstat(name)):
                     raise
                 os.rmdir(name)  # a junction goes like an empty directory, its target untouched
 
@@ -389,29 +421,46 @@ class Root:
         with self._at(rel) as (fd, name):
             removal.remove_dir(name, fd)
 
-    def remove_tree(self, rel: str, tally=None) -> None:
+    def remove_tree(self, rel: str, tally=None, expected: tuple | None = None) -> None:
         """Delete rel and all below it, by descriptor; a link at rel is removed itself. A mount point
-        inside is refused (CrossesMount) before anything is deleted."""
+        inside is refused (CrossesMount) before anything is deleted. expected: the identity the
+        directory had when this run made it (or began with); anything else at rel now raises
+        NotTheSame and is left alone, checked on the opened directory and on its name again
+        before the rmdir, so no swap in between can redirect the deletion."""
         with self._at(rel) as (fd, name):
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if _is_link(st) or not stat.S_ISDIR(st.st_mode):
+            if expected is not None and (is_link(st) or (st.st_dev, st.st_ino) != tuple(expected)):
+                raise NotTheSame.at(self.where(rel))
+            if is_link(st) or not stat.S_ISDIR(st.st_mode):
                 self.unlink(rel)
                 return
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
                 self._remove_by_path(rel, tally)
                 return
-            top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
             try:
+                top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
+            except OSError as exc:  # a link (O_NOFOLLOW) or a file now where the directory was
+                if expected is None or exc.errno not in _LINK_ERRNOS:
+                    raise
+                raise NotTheSame.at(self.where(rel)) from None
+            try:
+                now = os.fstat(top)
+                if expected is not None and (now.st_dev, now.st_ino) != tuple(expected):
+                    raise NotTheSame.at(self.where(rel))
                 removal.remove_contents(top, tally, self.where(rel))
             finally:
                 os.close(top)
+            if expected is not None:  # again: the name may have changed hands while the contents went
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if is_link(st) or (st.st_dev, st.st_ino) != tuple(expected):
+                    raise NotTheSame.at(self.where(rel))
             removal.remove_dir(name, fd)
 
     def _remove_by_path(self, rel: str, tally) -> None:  # pragma: no cover - Windows
         base = "/".join(parts(rel))
         for name, st in self.scandir(rel):
             inner = f"{base}/{name}"
-            if stat.S_ISDIR(st.st_mode) and not _is_link(st):
+            if stat.S_ISDIR(st.st_mode) and not is_link(st):
                 self._remove_by_path(inner, tally)
                 continue
             if tally is not None:
@@ -419,7 +468,7 @@ class Root:
             try:
                 self.unlink(inner)
             except PermissionError:  # read-only (common on Windows): made writable first, never a link's target
-                if _is_link(st):
+                if is_link(st):
                     raise
                 os.chmod(self.where(inner), stat.S_IWRITE | stat.S_IREAD)
                 self.unlink(inner)
@@ -467,7 +516,7 @@ def _mkdir(name: str, fd: int | None, mode: int) -> None:
 
 def _link_at(name: str, fd: int) -> bool:
     try:
-        return _is_link(os.stat(name, dir_fd=fd, follow_symlinks=False))
+        return is_link(os.stat(name, dir_fd=fd, follow_symlinks=False))
     except OSError:
         return False
 
@@ -484,6 +533,28 @@ def split(path: str):
     the directories above it taken as they are (a caller anchors higher when they must not be)."""
     directory, name = os.path.split(path)
     return Root.open(directory or os.curdir), name
+
+
+def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+    """The file at path becomes data, all at once (Root.write_replace in its directory, taken as
+    it is named; the file's own name never followed).
+
+    sync=False: not synced. Readers still see the old file or the whole new one, but after a
+    power loss the file may be empty: for files in a prefix the engine made in this very run,
+    whose own files are not synced either (mamba-org/mamba at 03564bf has no fsync, fdatasync or
+    FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
+    either), so a sync of ours would make the new environment no more durable, only the run wait
+    for a journal commit per file."""
+    root, name = split(path)
+    with root:
+        root.write_replace(name, data, mode, sync)
+
+
+def remove_named(path: str, tally=None, expected: tuple | None = None) -> None:
+    """Root.remove_tree of the entry at path, in its directory taken as it is named."""
+    root, name = split(path)
+    with root:
+        root.remove_tree(name, tally, expected)
 
 
 def read_file(path: str, limit: int | None = None) -> bytes:

@@ -1,9 +1,8 @@
 """Small filesystem primitives with the guarantees the rest of the tool relies on.
 
-- atomic_write: readers see the old file or the whole new one, never half of it;
 - FileLock: an advisory inter-process lock (concurrent runs share one cache);
-- remove_tree: deletes a tree we own without ever following a link out of it, and, given the
-  identity it had when this run made it, only while the path still is that directory.
+- hashing and naming: sha256 of data and files, fresh sibling names, path keys, identities.
+Deleting a tree and replacing a file are the Root's (confined.py).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -14,6 +13,7 @@ import stat
 import sys
 
 from mambaboot.common.files import confined
+from mambaboot.common.files.confined import NotTheSame  # noqa: F401 (same_or_refuse raises it)
 from mambaboot.common.files.removal import (BY_DESCRIPTOR, DIRECTORY_FLAGS, listing, remove_contents,  # noqa: F401
                                       remove_dir, unlink_at)
 
@@ -39,29 +39,6 @@ def sibling_base(name: str, tag: str) -> str | None:
             and len(digits) == 12 and all(c in "0123456789abcdef" for c in digits)):
         return None
     return head[1:-len(suffix)]
-
-
-def atomic_write(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
-    atomic_write_many([(path, data)], mode, sync)
-
-
-def atomic_write_many(items, mode: int | None = None, sync: bool = True) -> None:
-    """atomic_write for each (path, data): all are written and synced before the first is
-    renamed into place (the data's flushes together, then the renames).
-
-    sync=False: not synced. Readers still see the old file or the whole new one, but after a
-    power loss the file may be empty: for files in a prefix the engine made in this very run,
-    whose own files are not synced either (mamba-org/mamba at 03564bf has no fsync, fdatasync or
-    FlushFileBuffers anywhere in libmamba/ or micromamba/; the tests' stand-in syncs nothing
-    either), so a sync of ours would make the new environment no more durable, only the run wait
-    for a journal commit per file."""
-    by_directory: dict = {}
-    for path, data in items:
-        directory, name = os.path.split(path)
-        by_directory.setdefault(directory or os.curdir, []).append((name, data))
-    for directory, named in by_directory.items():  # the directory as named; its entry never followed
-        with confined.Root.open(directory) as root:
-            root.write_many(named, mode, sync)
 
 
 def unlink_quietly(path: str) -> None:
@@ -305,52 +282,10 @@ def identity(st: os.stat_result) -> tuple:
 
 def make_dir(path: str, mode: int = 0o777) -> tuple:
     """mkdir, which fails when anything is at path (so what is there afterwards was made by this
-    call), and the identity of what it made, for remove_tree(expected=) to check at the moment of
+    call), and the identity of what it made, for Root.remove_tree(expected=) to check at the moment of
     deletion."""
     os.mkdir(path, mode)
     return identity(os.lstat(path))
-
-
-class NotTheSame(OSError):
-    """remove_tree(expected=): the path is no longer the directory this run made (or began
-    with, for a move's source); nothing was deleted."""
-
-    @classmethod
-    def at(cls, path: str) -> "NotTheSame":
-        return cls(errno.EEXIST, "no longer the directory this run began with; left as it is", path)
-
-
-def remove_tree(path: str, tally=None, expected: tuple | None = None) -> None:
-    """Delete a directory tree we own. Links inside (PREFIX/pkgs -> cache) are removed, never
-    followed; read-only files (common on Windows) are made writable first. tally: told the
-    lstat of each file (not directory) before it goes (tally.add), so a caller can count what
-    it deletes (common/files/removal.py says what else it must offer, for a second process's share).
-    expected: the identity the directory had when this run made it (make_dir); anything else at
-    path now (another run's result, the user's directory) raises NotTheSame and is left alone:
-    checked on the opened directory itself where POSIX allows, so no swap between the check and
-    the deletion can redirect it."""
-    if expected is None and is_link(path):
-        remove_link(path)
-        return
-    if BY_DESCRIPTOR:
-        try:
-            fd = os.open(path, DIRECTORY_FLAGS)
-        except OSError as exc:  # a link (O_NOFOLLOW) or a file now where our directory was
-            if expected is None or exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-                raise
-            raise NotTheSame.at(path) from None
-        try:
-            same_or_refuse(path, os.fstat(fd), expected)
-            remove_contents(fd, tally, path)
-        finally:
-            os.close(fd)
-        if expected is not None:  # again: the name may have changed hands while the contents went
-            same_or_refuse(path, os.lstat(path), expected)
-        remove_dir(path)
-    else:
-        if expected is not None:
-            same_or_refuse(path, os.lstat(path), expected)
-        _remove_tree(path, tally)
 
 
 def same_or_refuse(path: str, st: os.stat_result, expected: tuple | None) -> None:
@@ -400,31 +335,6 @@ def entry_lstat(entry: "os.DirEntry[str]") -> os.stat_result:
     """A listed entry's lstat with its link count and identity: the listing's own where it has
     them (POSIX: one lstat, cached by the entry), else the file's."""
     return entry.stat(follow_symlinks=False) if LISTING_HAS_LINKS else os.lstat(entry.path)
-
-
-def _remove_tree(path: str, tally) -> None:  # Windows: by path
-    for entry in listing(path):
-        if _entry_is_link(entry):
-            if tally is not None:
-                tally.add(entry_lstat(entry))
-            remove_link(entry.path)
-        elif entry.is_dir(follow_symlinks=False):
-            _remove_tree(entry.path, tally)
-        else:
-            if tally is not None:
-                tally.add(entry_lstat(entry))
-            _remove_file(entry.path)
-    remove_dir(path)
-
-
-def remove_any(path: str) -> None:
-    """Remove a link, a file or a whole directory tree, never following a link."""
-    if is_link(path):
-        remove_link(path)
-    elif os.path.isdir(path):
-        remove_tree(path)
-    else:
-        _remove_file(path)
 
 
 def _remove_file(path: str) -> None:

@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import fsops, removal
+from mambaboot.common.files import confined, fsops, removal
 from mambaboot.common.errors import CrossesMount, TargetRefused
 
 
@@ -189,7 +189,7 @@ class set_aside:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
         name is still that directory."""
         if self._fd is None:  # pragma: no cover - Windows
-            fsops.remove_tree(self.path, tally)
+            confined.remove_named(self.path, tally)
             return
         try:
             removal.remove_contents(self._fd, tally, self.path)

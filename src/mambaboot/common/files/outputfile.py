@@ -76,7 +76,7 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, mo
         if staged is None:
             if not replace and os.path.lexists(where):
                 raise FileExistsError(17, "File exists", where)
-            fsops.atomic_write(where, data, mode=mode)
+            confined.write_file(where, data, mode=mode)
         elif replace:
             confined.rename_beside(staged, where)
         else:

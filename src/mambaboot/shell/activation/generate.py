@@ -54,7 +54,7 @@ def render(prefix: str, windows: bool, made: dict[str, bytes] | None = None) -> 
 def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True,
           made: dict[str, bytes] | None = None) -> list[str]:
     """Write (or with dry_run only compute) the scripts; returns their relative paths.
-    sync: see fsops.atomic_write_many; made: see render."""
+    sync: see confined.write_file; made: see render."""
     scripts = render(prefix, windows, made)
     if not dry_run:
         confined.write_many_in(prefix, scripts.items(), mode=fsops.user_mode(0o666), sync=sync)
