@@ -46,11 +46,14 @@ def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
     import os
 
     from mambaboot.environment import inventory, leftovers
-    from mambaboot.pipeline import movejournal
-    from mambaboot.shell import quoting
 
     places = leftovers.moving_places(envs_dir, paths, cache_dir)
     places += [e.prefix for e in envs if e.state == inventory.MOVING and e.prefix not in places]
+    if not places:  # the journal's reader (and the relocation code under it) only when a move is there
+        return []
+    from mambaboot.pipeline import movejournal
+    from mambaboot.shell import quoting
+
     said, found = [], movejournal.unsettled(places, cache_dir)
     for where, journal in found:
         try:
