@@ -43,8 +43,10 @@ ENV_VAR = ("MB_LITERAL", "from env_vars.d: it's $x `y`")
 def MAMBABOOT_ADDS(prefix: str) -> Dict[str, str]:
     """mambaboot's additions to conda's activation, the same in every shell: MAMBA_ROOT_PREFIX,
     without which mamba 2.x picks another root (libmamba/src/api/configuration.cpp,
-    get_root_prefix)."""
-    return {"MAMBA_ROOT_PREFIX": prefix}
+    get_root_prefix); PYTHONNOUSERSITE, which keeps the user site out."""
+    # PYTHONNOUSERSITE: the environment's conda-meta/state holds it, so every activation that
+    # reads env_vars (conda's _get_environment_env_vars, libmamba's get_environment_vars) sets it
+    return {"MAMBA_ROOT_PREFIX": prefix, "PYTHONNOUSERSITE": "1"}
 
 
 # The PATH entries activation puts first on Windows, relative to the prefix ('' is the prefix),
@@ -128,7 +130,7 @@ def test_run_sets_what_conda_sets(literal_env, tmp_path):
 @pytest.fixture(scope="module")
 def windows_env(tmp_path_factory) -> Path:
     """A Windows-layout environment with its own conda (Scripts\\conda.exe) and one variable."""
-    from mambaboot.environment import roothook
+    from mambaboot.environment import prefixstate, roothook
     from mambaboot.shell.activation import generate
     from tests.support import winenv
 
@@ -139,6 +141,7 @@ def windows_env(tmp_path_factory) -> Path:
     (prefix / "etc" / "conda" / "env_vars.d").mkdir(parents=True, exist_ok=True)
     (prefix / "etc" / "conda" / "env_vars.d" / "lit.json").write_text(json.dumps(dict([ENV_VAR])))
     roothook.write(str(prefix), windows=True)  # as create writes them, before the scripts
+    prefixstate.write(str(prefix))  # and the variables every environment carries
     generate.write(str(prefix), windows=True)
     return prefix
 

@@ -55,16 +55,19 @@ def test_hooks_sort_by_code_point_and_windows_extensions_ignore_case(env):
     assert src.hook_names("etc/conda/activate.d", ".ps1") == ("p.Ps1",)
 
 
-@pytest.mark.parametrize("rel, data, message", [
-    ("etc/conda/env_vars.d/a.json", "{not json", "is not valid JSON"),
-    ("etc/conda/env_vars.d/a.json", ["A"], "expected a JSON object"),
-    ("etc/conda/env_vars.d/a.json", {"A-B": "x"}, "not a valid environment variable name"),
-    ("conda-meta/state", {"env_vars": "x"}, "expected a JSON object"),
+# (file, its data, what activation's reader says, what activate-scripts says: it reads
+# conda-meta/state first, through its declared shape, to add PYTHONNOUSERSITE)
+@pytest.mark.parametrize("rel, data, message, command_says", [
+    ("etc/conda/env_vars.d/a.json", "{not json", "is not valid JSON", None),
+    ("etc/conda/env_vars.d/a.json", ["A"], "expected a JSON object", None),
+    ("etc/conda/env_vars.d/a.json", {"A-B": "x"}, "not a valid environment variable name", None),
+    ("conda-meta/state", {"env_vars": "x"}, "expected a JSON object",
+     "conda-meta/state: field env_vars is not an object (as conda's state file)"),
 ])
-def test_broken_data_fails_loudly(env, rel, data, message):
+def test_broken_data_fails_loudly(env, rel, data, message, command_says):
     _write(env, rel, data)
     with pytest.raises(VerifyError, match=message):
         sources.read(str(env))
     proc = subprocess.run([*MAMBABOOT, "activate-scripts", str(env)], env=_clean_environ(), capture_output=True, text=True)
-    assert proc.returncode == 7 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 7 and (command_says or message) in proc.stderr and "Traceback" not in proc.stderr
     assert not (env / ".mambaboot").exists()

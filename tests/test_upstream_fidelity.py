@@ -343,7 +343,8 @@ def test_environment_file_variables_are_stored_as_conda_stores_them(world, chann
     assert "PATH" in r.stderr and "reserved" in r.stderr
     prefix = world.envs / "withvars"
     state = json.loads((prefix / "conda-meta" / "state").read_text())
-    assert state == {"env_vars": {"MY_VAR": "hello world", "QUOTED": "a 'b' $c", "NUM": "3"}}
+    # as conda stores them, beside the variable that keeps every environment off the user site
+    assert state == {"env_vars": {"PYTHONNOUSERSITE": "1", "MY_VAR": "hello world", "QUOTED": "a 'b' $c", "NUM": "3"}}
 
     r = _run(world, prefix, "python", "-c", "import os; print(os.environ['MY_VAR'], os.environ['QUOTED'])")
     assert r.returncode == 0 and r.stdout.strip() == "hello world a 'b' $c", r.stderr
