@@ -35,6 +35,7 @@ from tests.support import hostiletree as ht
 from tests.support import lyingtree as lt
 
 EXAMPLES = fuzzprofile.examples("MAMBABOOT_FUZZ_EXAMPLES", 3)
+LIES = int(os.environ.get("MAMBABOOT_FUZZ_LIES", "0"))  # at least this many lies per drawn example (a run on lying)
 SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
 MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
@@ -137,7 +138,8 @@ def mutations(fuzz: Fuzz, rotate: int):
     lie = st.builds(lt.Lie, file=st.sampled_from(turned(lt.FILES)), victim=st.sampled_from(turned(lt.VICTIMS)),
                     how=st.sampled_from(lt.HOWS), stage=st.sampled_from(lt.STAGES), side=st.sampled_from(lt.SIDES),
                     mark=st.sampled_from(turned(lt.MARKS)))
-    return st.tuples(st.lists(one(), min_size=2, max_size=5), st.lists(lie, max_size=3)).map(lambda t: t[0] + t[1])
+    hostile = st.lists(one(), min_size=0 if LIES else 2, max_size=2 if LIES else 5)
+    return st.tuples(hostile, st.lists(lie, min_size=LIES, max_size=max(LIES, 3))).map(lambda t: t[0] + t[1])
 
 
 def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
