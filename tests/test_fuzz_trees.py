@@ -7,9 +7,14 @@ reads or writes them runs against each. What must hold whatever the tree:
   home, the working and temporary directories), and the package cache's files keep their inode,
   content and mode and gain no link; only `cache clean` deletes from it, whole entries only;
 - no exit 1 (mambaboot's own bug) and no traceback;
-- every command ends within a bound (its whole process group is killed past it).
+- every command ends within a bound (its whole process group is killed past it);
+- when the tree also lies (tests/support/lyingtree.py: journals, pointers, notes, records and
+  lock entries naming other directories of the world, with their identities, a token, marks
+  absent, the liar's own or copied): no directory a lie names changes, and a read-only command
+  (list, audit, cache info, doctor, lock to stdout) changes nothing at all in the world.
 
-Bounded for CI (the "ci" profile): each command's corpus example (CORPUS), then
+Bounded for CI (the "ci" profile): each command's corpus examples (CORPUS, then a lying tree
+from LYING_CORPUS: together they hold every kind of lie), then
 MAMBABOOT_FUZZ_EXAMPLES drawn ones (derandomized: the same every run; 0: the corpus only). A
 deliberate run that explores: MAMBABOOT_FUZZ_PROFILE=deep (hundreds of examples per command, a
 new seed each run, a saved database; tests/support/fuzzprofile.py). A failure notes the
@@ -27,8 +32,10 @@ from hypothesis import strategies as st
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support import fuzzprofile
 from tests.support import hostiletree as ht
+from tests.support import lyingtree as lt
 
 EXAMPLES = fuzzprofile.examples("MAMBABOOT_FUZZ_EXAMPLES", 3)
+LIES = int(os.environ.get("MAMBABOOT_FUZZ_LIES", "0"))  # at least this many lies per drawn example (a run on lying)
 SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
 MEMORY = 2 << 30  # address space per command: a whole huge file read into memory fails, not the machine
@@ -53,6 +60,7 @@ class Fuzz:
                               env=env, cwd=str(maker.cwd), capture_output=True, text=True, timeout=600)
         assert made.returncode == 0, made.stderr
         maker.plant_sentinel()
+        lt.plant_other_env(maker, {"tool": "mambaboot"})
         ht.plant_read_back(maker)
         # each example's world is a copy of this one at the same place: the environment's
         # record names its prefix as create wrote it
@@ -127,20 +135,27 @@ def mutations(fuzz: Fuzz, rotate: int):
             payload = draw(st.sampled_from(turned(payloads)))
         return ht.Mutation(place, kind, payload=payload)
 
-    return st.lists(one(), min_size=2, max_size=5)
+    lie = st.builds(lt.Lie, file=st.sampled_from(turned(lt.FILES)), victim=st.sampled_from(turned(lt.VICTIMS)),
+                    how=st.sampled_from(lt.HOWS), stage=st.sampled_from(lt.STAGES), side=st.sampled_from(lt.SIDES),
+                    mark=st.sampled_from(turned(lt.MARKS)))
+    hostile = st.lists(one(), min_size=0 if LIES else 2, max_size=2 if LIES else 5)
+    return st.tuples(hostile, st.lists(lie, min_size=LIES, max_size=max(LIES, 3))).map(lambda t: t[0] + t[1])
 
 
 def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
     w = fuzz.world
     applier = ht.Applier(w, fuzz.cache_entry, fuzz.cache_file, fuzz.bind_ok)
+    liar = lt.Liar(w, applier)
     try:
         for m in muts:
-            applier.apply(m)
+            (liar.apply if isinstance(m, lt.Lie) else applier.apply)(m)
         mutated = {rel for rel, sig in ht.signature(w.root).items() if fuzz.restorer.baseline.get(rel) != sig}
         note("mutations:\n  " + "\n  ".join(applier.applied))
         note(f"the tree they made (entries new or changed, under {w.root}):\n" + ht.listing(w.root, mutated))
         outside, cache = ht.outside_snapshot(w), ht.cache_snapshot(w)
         allowed = ht.allowed_outside(command, w, outside)
+        named = lt.named_snapshot(liar.named)
+        everything = ht.tree_snapshot(w.root) if command in lt.READ_ONLY else {}
         argv = fuzz.argv(command)
         code, out, err = ht.run_command(argv, fuzz.env, w.cwd, TIMEOUT, MEMORY)
         outcome = ht.Outcome(argv[len(MAMBABOOT):], code, out, err)
@@ -154,6 +169,9 @@ def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
         p += ht.outside_problems(w, outside, ht.outside_snapshot(w), allowed)
         p += ht.cache_problems(command, cache, ht.cache_after(w, cache), ht.entries_of(fuzz.meta_names))
         p += [f"a command ran: {rel} appeared" for rel in ht.named_pwned(w)]
+        p += lt.named_problems(named, lt.named_snapshot(liar.named))
+        if command in lt.READ_ONLY:
+            p += lt.read_only_problems(command, w, everything, ht.tree_snapshot(w.root))
         if p:
             note(f"mambaboot {' '.join(outcome.command)} -> exit {code}\nstdout: {out[-2000:]}\nstderr: {err[-3000:]}")
         return outcome
@@ -182,6 +200,42 @@ CORPUS = {
 }
 
 
+# Each command's second example: a tree that lies (lyingtree.Lie: file, victim, how, stage,
+# side, mark), and nothing else hostile. Together they hold every file a lie is written as,
+# every how and stage of a journal, every victim and every kind of mark; the commands that
+# settle a move (move, remove) get a verified copy's journal whose source is a victim.
+def _lies(*lies) -> list:
+    return [lt.Lie(*lie) for lie in lies]
+
+
+C, V, R, I = "copied", "verified", "renamed", "in place"
+FROM, TO = lt.SIDES
+NONE, LIARS, COPIED_MARK = lt.MARKS
+LYING_CORPUS = {
+    "list": _lies(("journal", "project", C, V, FROM, COPIED_MARK), ("pending note", "home"),
+                  ("cache note", "another environment")),
+    "adopt": _lies(("journal", "another environment", R, "rewriting", TO, LIARS), ("record", "project")),
+    "audit": _lies(("journal", "home", I, V, FROM, NONE), ("lock entries", "project")),
+    "move": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("cache note", "project")),
+    "pack": _lies(("journal", "cache root", R, V, FROM, LIARS), ("record", "home")),
+    "remove": _lies(("journal", "another environment", C, V, FROM, COPIED_MARK),
+                    ("pending note", "project", C, V, FROM, COPIED_MARK)),
+    "cache info": _lies(("pending note", "project", C, V, FROM, COPIED_MARK), ("cache note", "cache root"),
+                        ("journal in another environment", "project", C, "rewriting", TO)),
+    "cache clean": _lies(("pending note", "project", C, V, FROM, COPIED_MARK), ("pending note", "another environment"),
+                         ("cache note", "home"), ("pointer", "cache root", R, "rewriting", TO)),
+    "activate-scripts": _lies(("journal", "project", C, "rewriting", FROM, COPIED_MARK),
+                              ("lock entries", "another environment")),
+    "run": _lies(("journal", "home", I, "rewriting", TO), ("record", "another environment")),
+    "provision": _lies(("journal", "project", R, "rewriting", FROM, LIARS), ("lock entries", "cache root"),
+                       ("record", "project")),
+    "lock": _lies(("journal", "another environment", R, V, TO), ("lock entries", "home")),
+    "doctor": _lies(("moved-away note", "another environment", C, V, FROM, LIARS),
+                    ("journal in another environment", "project", R, V, FROM)),
+    "lock cyclonedx": _lies(("journal", "cache root", C, V, TO, COPIED_MARK), ("record", "cache root")),
+}
+
+
 def _engine_memo(w: ht.World) -> str:
     """The micromamba digest memo create left in the cache, below it ('' if none)."""
     store = w.cache / "micromamba"
@@ -203,7 +257,19 @@ def corpus(fuzz: Fuzz, command: str) -> list:
 
 
 def test_the_corpus_names_every_command():
-    assert set(CORPUS) == set(COMMANDS)
+    assert set(CORPUS) == set(COMMANDS) == set(LYING_CORPUS)
+
+
+def test_the_lying_corpus_holds_every_kind_of_lie():
+    lies = [lie for tree in LYING_CORPUS.values() for lie in tree]
+    journals = [lie for lie in lies if lie.file in ("journal", "journal in another environment", "pointer")]
+    assert {lie.file for lie in lies} == set(lt.FILES)
+    assert {lie.victim for lie in lies} == set(lt.VICTIMS)
+    assert {lie.mark for lie in lies} == set(lt.MARKS)
+    assert {(lie.how, lie.stage) for lie in journals} == {(h, s) for h in lt.HOWS for s in lt.STAGES}
+    assert {lie.side for lie in journals} == set(lt.SIDES)
+    for settling in ("move", "remove"):
+        assert any(lie in journals and (lie.how, lie.stage, lie.side) == (C, V, FROM) for lie in LYING_CORPUS[settling])
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -213,7 +279,8 @@ def test_hostile_trees(fuzz, reliability, command):
         reliability.record(CATEGORY, not outcome.problems)
         assert not outcome.problems, "\n".join(outcome.problems)
 
-    run = hypothesis.example(muts=corpus(fuzz, command))(example)
+    run = hypothesis.example(muts=LYING_CORPUS[command])(example)
+    run = hypothesis.example(muts=corpus(fuzz, command))(run)
     run = given(muts=mutations(fuzz, COMMANDS.index(command)))(run)
     phases = [Phase.explicit] + [Phase.reuse, Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
     fuzzprofile.seeded(fuzzprofile.chosen(max_examples=max(EXAMPLES, 1), phases=phases)(run))()

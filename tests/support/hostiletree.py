@@ -251,13 +251,22 @@ def _digest(path: str, st: os.stat_result) -> str:
     return h.hexdigest()
 
 
+_DIGESTS: Dict[tuple, str] = {}  # by path and stat: cp -a keeps mtimes, so a restored file is not read again
+
+
 def outside_snapshot(world: World) -> Dict[str, tuple]:
     """Everything of the world but the environment (and where move or pack may write) and the
     cache: kind, mode, inode, and a regular file's content."""
-    skip = {str(world.prefix), str(world.moved), str(world.cache), str(world.out)}
+    return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.cache, world.out))
+
+
+def tree_snapshot(root: Path, skip=()) -> Dict[str, tuple]:
+    """Every entry under root but those at or below skip: kind, mode, inode, a regular file's
+    content (read again only when its stat changed)."""
+    skip = {str(s) for s in skip}
     snap: Dict[str, tuple] = {}
-    for rel, st in _walk(world.root):
-        full = os.path.join(world.root, rel)
+    for rel, st in _walk(root):
+        full = os.path.join(root, rel)
         if any(full == s or full.startswith(s + os.sep) for s in skip):
             continue
         if stat.S_ISDIR(st.st_mode):
@@ -265,13 +274,15 @@ def outside_snapshot(world: World) -> Dict[str, tuple]:
         elif stat.S_ISLNK(st.st_mode):
             snap[rel] = ("link", os.readlink(full))
         elif stat.S_ISREG(st.st_mode):
-            snap[rel] = ("file", stat.S_IMODE(st.st_mode), st.st_ino, _digest(full, st))
+            key = (full, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            if key not in _DIGESTS:
+                _DIGESTS[key] = _digest(full, st)
+            snap[rel] = ("file", stat.S_IMODE(st.st_mode), st.st_ino, _DIGESTS[key])
         else:
             snap[rel] = (kind_of(st.st_mode), stat.S_IMODE(st.st_mode), st.st_ino)
     return snap
 
 
-_DIGESTS: Dict[tuple, str] = {}  # (path, size, mtime): cp -a keeps mtimes, so a restored file is not read again
 
 
 def cache_snapshot(world: World) -> Dict[str, tuple]:
