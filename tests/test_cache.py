@@ -311,16 +311,17 @@ def _in_use(world, minimum_links: int = 1):
 
 
 def test_info_remembers_package_sizes_and_reports_what_a_cold_walk_reports(world, channel, standin, monkeypatch):
-    """A second info reports exactly what the first did, and what one without the memo does; it
-    lists no directory of a package an environment shares (their sizes are remembered)."""
+    """info with the memo clean left reports exactly what one without it does; it lists no
+    directory of a package an environment shares (their sizes are remembered)."""
     from mambaboot.environment import pkgcache
 
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin), "--package", "uv").returncode == 0
-    first = _cache(world, "info")
-    assert _memo(world).is_file()
-    second = _cache(world, "info")
-    _memo(world).unlink()
     cold = _cache(world, "info")
+    assert not _memo(world).exists(), "info is read-only: it writes no memo"
+    assert _cache(world, "clean")["removed_packages"] == []  # every package is the environment's: clean only remembers
+    assert _memo(world).is_file()
+    first = _cache(world, "info")
+    second = _cache(world, "info")
     assert first == second == cold
     assert _remembered(world) == _exact(world)
 
@@ -345,7 +346,7 @@ def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, cha
     of the extraction is another file (micromamba's info/repodata_record.json written again or
     replaced) the package is walked again."""
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
-    _cache(world, "info")
+    _cache(world, "clean")
     pkg = _in_use(world)
     exact = sum(size for _, size, _ in _exact(world))
     _tamper(world, pkg.extracted, _remembered_bytes(world, pkg.extracted) + 1000)
@@ -357,6 +358,7 @@ def test_a_remembered_size_holds_until_the_package_is_extracted_again(world, cha
         f.write('{"name": "x"}')
     exact = sum(size for _, size, _ in _exact(world))
     assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact
+    _cache(world, "clean")  # remembers it anew
     remembered = _remembered_bytes(world, pkg.extracted)
     _tamper(world, pkg.extracted, 7)
     assert _cache(world, "info")["package_caches"][0]["package_bytes"] == exact - remembered + 7
@@ -373,6 +375,7 @@ def test_in_use_stays_exact_with_the_memo(world, channel, standin):
     when another of its files is linked; not in use once the environment is removed."""
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
     before = _cache(world, "info")
+    _cache(world, "clean")
     pkg = _in_use(world, minimum_links=2)
     sample = os.path.join(pkg.extracted, _entry(world, pkg.extracted)[2])
     ino = os.lstat(sample).st_ino
@@ -385,6 +388,7 @@ def test_in_use_stays_exact_with_the_memo(world, channel, standin):
     assert os.lstat(sample).st_nlink == 1
 
     assert _cache(world, "info")["package_caches"][0]["in_use"] == before["package_caches"][0]["in_use"]
+    _cache(world, "clean")  # the memo written anew, with another sample
     assert _remembered(world) == _exact(world)
     assert dict((s, u) for s, _, u in _exact(world))[pkg.stem]
     assert _entry(world, pkg.extracted)[2] != os.path.relpath(sample, pkg.extracted), "another linked file"
@@ -397,10 +401,11 @@ def test_in_use_stays_exact_with_the_memo(world, channel, standin):
 
 
 def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin):
-    """A corrupt memo, or a line of it that is not what info wrote, is ignored and written anew;
-    a memo that cannot be written (here its directory is a file) costs a walk, not a failure."""
+    """A corrupt memo, or a line of it that is not what clean wrote, is ignored (info writes
+    nothing); a memo that cannot be written (here its directory is a file) costs a walk, not a failure."""
     assert world.create("a", "-q", "-c", channel, "--micromamba", str(standin)).returncode == 0
     cold = _cache(world, "info")
+    assert _cache(world, "clean")["removed_packages"] == []  # leaves the memo
     pkg = _in_use(world)
     other = next(p for p in _exact_packages(world) if p.in_use and p.stem != pkg.stem
                  and diskusage.measure(p.extracted).shared_files)
@@ -417,12 +422,12 @@ def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin)
                     header + f"{identity}\t1 5\t{os.path.join(pkg.extracted, outside)}\t{pkg.extracted}\n"):
         _memo(world).write_bytes(corrupt.encode("utf-8", "surrogateescape"))
         assert _cache(world, "info") == cold, corrupt
-        assert _memo(world).read_text().startswith(header)
+        assert _memo(world).read_bytes() == corrupt.encode("utf-8", "surrogateescape"), "info is read-only"
         assert _remembered(world) == _exact(world)
 
     shutil.rmtree(world.cache / "memo")
     (world.cache / "memo").write_text("")
-    assert _cache(world, "info") == cold
+    assert _cache(world, "clean")["removed_packages"] == []
     assert _cache(world, "info") == cold
     assert (world.cache / "memo").read_text() == ""
 
@@ -442,12 +447,12 @@ def test_packages_that_share_files_are_not_remembered(world, channel, standin):
 
 
 def test_clean_after_info_removes_what_a_full_walk_finds_unused_and_the_memo_drops_it(world, channel, standin):
-    """clean walks every file (it deletes: no memo); the next info forgets the removed packages."""
+    """clean walks every file (it trusts no memo); the memo it leaves drops the removed packages."""
     assert world.create("a", "-c", channel, "--micromamba", str(standin), "--package", "uv").returncode == 0
     assert world.create("b", "-c", channel, "--micromamba", str(standin)).returncode == 0
-    _cache(world, "info")
+    assert _cache(world, "clean")["removed_packages"] == []  # the memo holds uv's package, in use then
     assert world.run("remove", "a", "--yes", "--cache-dir", str(world.cache)).returncode == 0
-    _cache(world, "info")  # the memo still holds uv's package, in use when remembered
+    _cache(world, "info")
     unused = sorted(stem for stem, _, in_use in _exact(world) if not in_use)
     assert any(stem.startswith("uv-") for stem in unused)
     assert sorted(_cache(world, "clean")["removed_packages"]) == unused

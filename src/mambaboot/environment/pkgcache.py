@@ -12,10 +12,11 @@ Besides: micromamba binaries (reported, kept), pip's cache (removable), private 
 by killed runs (removed once no live run holds their lock), and pending markers whose
 environment no longer exists.
 
-`info` remembers what each extracted package measured (SizeMemo): an extracted package is
+`info` reads what each extracted package measured (SizeMemo): an extracted package is
 never changed in place, only replaced whole, so its size is walked again only once its
-directory or its record of the extraction is another file. `clean` deletes, and walks every
-file of every package each time.
+directory or its record of the extraction is another file. `info` is read-only: it writes the
+memo no more than anything else. `clean` deletes, walks every file of every package each time,
+and writes the memo of what it kept, for the next `info`.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -282,7 +283,6 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
             "package_bytes": sum(p.bytes for p in pkgs),
             "bytes": total[0],  # with repodata and everything else
         })
-    memo.save()
     store = os.path.join(cache_dir, "micromamba")
     binaries = store_bytes = 0
     for path, st in diskusage.walk(store):
@@ -306,6 +306,11 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     kept: list[str] = []
     freed = 0
     named = cacheusers.named(cache_dir)
+    # clean walks every file anyway: it leaves the memo `info` reads (none of it trusted here:
+    # known stays empty, so every package is walked), without the packages it deleted
+    memo = None if dry_run else SizeMemo(cache_dir)
+    if memo is not None:
+        memo.known = {}
     for pkgs_dir in pkgs_dirs:
         if not os.path.isdir(pkgs_dir):
             continue
@@ -313,17 +318,21 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         locked = contextlib.nullcontext() if dry_run else fsops.FileLock(
             os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
         with locked:
-            for pkg in packages(pkgs_dir, named=named):
+            for pkg in packages(pkgs_dir, named=named, memo=memo):
                 if pkg.in_use:
                     kept.append(pkg.stem)
                     continue
                 removed.append(pkg.stem)
                 freed += pkg.bytes
+                if memo is not None and pkg.extracted:
+                    memo.now.pop(pkg.extracted, None)
                 if not dry_run:
                     with confined.Root.open(pkgs_dir) as cache:
                         for path in pkg.paths():
                             cache.remove_any(os.path.relpath(path, pkgs_dir))
                         _prune_empty(cache, pkgs_dir, pkg.paths())
+    if memo is not None:
+        memo.save()
     homes = list(_stale_homes(cache_dir))
     markers = _orphaned_markers(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
