@@ -187,6 +187,14 @@ def liar_channel(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def fault_channel(tmp_path_factory) -> str:
+    """The suite's channel with the test channel's conda and mamba scripts in every mode: for tests
+    that inject a fault through the environment's own conda (STANDIN_INTERRUPTED=verify:...)."""
+    return channel_url(build_channel(tmp_path_factory.mktemp("fault-channel"), extra=[pip_spec()],
+                                     real_packages=False))
+
+
+@pytest.fixture(scope="session")
 def fault_standin(tmp_path_factory) -> Path:
     """The stand-in micromamba in every mode: for tests that inject a fault through it
     (STANDIN_FAIL, STANDIN_BLOCK_FIFO, STANDIN_RECORD, ...) or serve its bytes as a release."""

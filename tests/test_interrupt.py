@@ -191,13 +191,14 @@ def test_ctrl_c_that_reaches_mambaboot_only_after_the_engine_was_reaped(world, c
 
 
 @pytest.mark.parametrize("how", ["exit", "signal"], ids=["exit 130", "killed by SIGINT"])
-def test_a_verification_child_that_ctrl_c_ended_first_is_an_interruption(world, channel, fault_standin, how,
+def test_a_verification_child_that_ctrl_c_ended_first_is_an_interruption(world, fault_channel, fault_standin, how,
                                                                          reliability):
-    """Verification's conda ends of Ctrl-C (exit 130, or killed by SIGINT) before mambaboot's handler
-    runs, or ours never runs: the run ends with 130 and the new environment is rolled back, as when
-    the engine sees it first; never exit 7 (a failed verification)."""
+    """Verification's conda (the test channel's stand-in, in every mode) ends of Ctrl-C (exit 130,
+    or killed by SIGINT) before mambaboot's handler runs, or ours never runs: the run ends with 130
+    and the new environment is rolled back, as when the engine sees it first; never exit 7 (a
+    failed verification)."""
     before = world.outside()
-    r = world.create("-c", channel, "--micromamba", str(fault_standin), env={"STANDIN_INTERRUPTED": f"verify:{how}"})
+    r = world.create("-c", fault_channel, "--micromamba", str(fault_standin), env={"STANDIN_INTERRUPTED": f"verify:{how}"})
     _interrupted_run_rolled_back(world, r, before, reliability, child=True)
     assert "failed verification" not in r.stderr and not (world.envs / "py").exists()
 

@@ -159,7 +159,13 @@ def test_every_activation_turns_the_user_site_off_and_deactivation_gives_back_wh
         # conda's POSIX "unset" is `export NAME=''` (PosixActivator.unset_var_tmpl, conda/activate.py
         # 26.7.1), which Python reads as not set.
         gone = "" if way == "conda" and not fish else "unset"
-        expected[way] = (0, ["unseen", "1", caller or gone], "")
+        # a value the shell had is overwritten, and conda and mamba say so (conda/activate.py
+        # _build_activate_stack; libmamba activation.cpp, LOG_WARNING); mambaboot's scripts do not
+        said = {"conda": "WARNING: overwriting environment variables set in the machine\n"
+                         "overwriting variable ['PYTHONNOUSERSITE']\n",
+                "mamba": "warning  libmamba WARNING: overwriting environment variables set in the machine\n"
+                         "warning  libmamba Overwriting variables: PYTHONNOUSERSITE\n"}.get(way, "") if caller else ""
+        expected[way] = (0, ["unseen", "1", caller or gone], said)
     assert found == expected
 
 

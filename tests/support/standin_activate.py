@@ -149,7 +149,18 @@ def activate(target, stack):
         return reactivate()
     level, name = old_level + 1, _default_env(prefix)
     env_vars = {k: v for k, v in _env_vars(prefix).items() if v != UNSET}
-    for clobbered in set(env_vars) & set(os.environ):
+    clobbered_vars = sorted(set(env_vars) & set(os.environ))
+    # Both warn on stderr about a variable the environment overwrites: conda when its value
+    # differs (conda/activate.py _build_activate_stack, "overwriting variable [...]"), libmamba
+    # whenever it was set (activation.cpp get_environment_vars' callers, LOG_WARNING).
+    if _WHO["mamba"] and clobbered_vars:
+        sys.stderr.write("warning  libmamba WARNING: overwriting environment variables set in the machine\n"
+                         "warning  libmamba Overwriting variables: %s\n" % ",".join(clobbered_vars))
+    overwritten = [k for k in clobbered_vars if os.environ[k] != env_vars[k]]
+    if not _WHO["mamba"] and overwritten:
+        sys.stderr.write("WARNING: overwriting environment variables set in the machine\n"
+                         "overwriting variable %s\n" % overwritten)
+    for clobbered in clobbered_vars:
         env_vars["__CONDA_SHLVL_%d_%s" % (old_level, clobbered)] = os.environ[clobbered]
     common = dict(CONDA_PREFIX=prefix, CONDA_SHLVL=level, CONDA_DEFAULT_ENV=name,
                   CONDA_PROMPT_MODIFIER=_prompt(prefix, name))
