@@ -425,6 +425,9 @@ def test_info_works_with_a_memo_it_cannot_read_or_write(world, channel, standin)
         assert _memo(world).read_bytes() == corrupt.encode("utf-8", "surrogateescape"), "info is read-only"
         assert _remembered(world) == _exact(world)
 
+    with open(_memo(world), "wb") as f:  # a sparse memo bigger than any cache's: ignored, never read whole
+        f.truncate(1 << 40)
+    assert _cache(world, "info") == cold
     shutil.rmtree(world.cache / "memo")
     (world.cache / "memo").write_text("")
     assert _cache(world, "clean")["removed_packages"] == []

@@ -29,6 +29,9 @@ from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
 _MEMO = "memo/package-sizes"
+# A line a package (about 300 bytes): far more than any cache holds. A bigger file is no memo of
+# ours, ignored (NotRegular is an OSError), never read whole.
+_MEMO_LIMIT = 64 << 20
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 
 
@@ -89,7 +92,7 @@ class SizeMemo:
         self.path = os.path.join(cache_dir, *_MEMO.split("/"))
         self.known: dict[str, list[str]] = {}  # directory: [identity, "files bytes", sample]
         try:
-            lines = confined.read_in(cache_dir, _MEMO).decode("utf-8", "surrogateescape").split("\n")
+            lines = confined.read_in(cache_dir, _MEMO, _MEMO_LIMIT).decode("utf-8", "surrogateescape").split("\n")
         except OSError:
             lines = []
         if lines[:1] == [self.HEADER]:
