@@ -164,19 +164,33 @@ class TooBig(Exception):
     """A file bigger than the limit it was read with (read_regular)."""
 
 
-def read_regular(path, dir_fd=None, limit=None):
-    """The bytes of a regular file, or None: not there, not a regular file (a fifo, socket or
-    device is never waited on: O_NONBLOCK, then fstat), or a link (O_NOFOLLOW). dir_fd: path is
-    relative to that directory. limit: TooBig past that many bytes, checked before reading (a
-    sparse file of a GiB costs nothing to make)."""
+def _open_regular(path, dir_fd=None):
+    """(descriptor, its fstat) of the regular file at path, for the caller to close; None: not
+    there, not a regular file (a fifo, socket or device is never waited on: O_NONBLOCK, then
+    fstat), or a link (O_NOFOLLOW). dir_fd: path is relative to that directory. The one opening
+    of every read of this module: whole, its head, or in pieces."""
     try:
         fd = os.open(path, _READ, dir_fd=dir_fd) if dir_fd is not None else os.open(path, _READ)
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
+        if stat.S_ISREG(st.st_mode):
+            return fd, st
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def read_regular(path, dir_fd=None, limit=None):
+    """The bytes of a regular file, or None (_open_regular's). limit: TooBig past that many
+    bytes, checked before reading (a sparse file of a GiB costs nothing to make)."""
+    opened = _open_regular(path, dir_fd)
+    if opened is None:
+        return None
+    fd, st = opened
+    try:
         if limit is not None and st.st_size > limit:
             raise TooBig(path)
         with os.fdopen(fd, "rb", closefd=False) as f:
@@ -193,17 +207,16 @@ def read_regular(path, dir_fd=None, limit=None):
 
 
 def read_head(path, size):
-    """The first size bytes of the regular file at path (b"": not there, not a regular file)."""
-    try:
-        fd = os.open(path, _READ)
-    except OSError:
+    """The first size bytes of the regular file at path (b"": none there, as for read_regular)."""
+    opened = _open_regular(path)
+    if opened is None:
         return b""
     try:
-        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        return os.read(opened[0], size)
     except OSError:
         return b""
     finally:
-        os.close(fd)
+        os.close(opened[0])
 
 
 def safe_relative(path):
@@ -631,13 +644,11 @@ def _names_in_pieces(path, rx, quick):
     """Whether the regular file at path names the location, read _CHUNK at a time. A match that
     ends within _OVERLAP of a piece's end is judged with the next piece, which begins twice that
     before it (what it needs to look behind is there)."""
-    try:
-        fd = os.open(path, _READ)
-    except OSError:
+    opened = _open_regular(path)
+    if opened is None:
         return False
+    fd = opened[0]
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
         window = b""
         while True:
             block = os.read(fd, _CHUNK)
