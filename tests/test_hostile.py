@@ -277,3 +277,94 @@ def test_a_full_disk_met_while_packages_were_still_extracted_names_the_prefix(tm
     # the prefix's disk has room for what is extracted: not a case of the prefix, and no download to blame
     monkeypatch.setattr(diskfull, "_free", lambda path: 10 ** 12)
     assert diskfull.explain(prefix, [str(pkgs)], ["a-1.0-0", "b-1.0-0"], 0, "No space left on device") is None
+
+
+# ------------------------------------------------------------------ hostile lock files (both formats)
+
+LOCKS = "hostile lock files: exit 2 naming the file and the field"
+_SHA, _MD5 = "a" * 64, "b" * 32
+_URL = "https://h/c/linux-64/python-3.11-0.conda"
+_PACKAGE = {"name": '"python"', "version": '"3.11"', "manager": '"conda"', "platform": '"linux-64"',
+            "dependencies": "{}", "url": json.dumps(_URL), "hash": f'\n    md5: "{_MD5}"\n    sha256: "{_SHA}"',
+            "category": '"main"', "optional": "false"}
+
+
+def _entry(**fields: str) -> str:
+    entry = {**_PACKAGE, **fields}
+    return "- " + "\n  ".join(f"{k}:{'' if v.startswith(chr(10)) else ' '}{v}"
+                              for k, v in entry.items() if v is not None)
+
+
+def _conda_lock(package: str = "", **fields: str) -> str:
+    """A conda-lock file (version 1, as conda-lock 4 writes it) of python, conda and mamba, python's
+    fields' YAML text replaced by fields (None: left out), or its whole entry by package."""
+    package = "\n".join([package or _entry(**fields)] + [
+        _entry(name=json.dumps(name), url=json.dumps(f"https://h/c/linux-64/{name}-1-0.conda"))
+        for name in ("conda", "mamba")])
+    return ('version: 1\nmetadata:\n  content_hash:\n    "linux-64": "x"\n  channels:\n  - url: "https://h/c"\n'
+            '    used_env_vars: []\n  platforms:\n  - "linux-64"\n  sources:\n  - "environment.yml"\n'
+            f"package:\n{package}\n")
+
+
+def _deep_dependencies(depth: int) -> str:
+    return "".join("\n" + " " * (4 + i) + f"k{i}:" for i in range(depth)) + " x"
+
+
+def _refused(world, reliability, lock: Path, standin, command: str, *wanted: str) -> str:
+    """The lock refused with exit 2 by create --from-lock (or lock's bill of materials of it),
+    naming the file and what is wanted, no traceback, nothing written outside."""
+    before = world.outside()
+    if command == "create":
+        r = world.create("x", "--from-lock", str(lock), "--micromamba", str(standin))
+    else:
+        r = world.run("lock", str(lock), "--format", "cyclonedx", "-o", str(world.root / "bom.json"))
+    ok = (r.returncode == 2 and "Traceback" not in r.stderr and str(lock) in r.stderr
+          and all(w in r.stderr for w in wanted) and diff(before, world.outside()) == {})
+    reliability.record(LOCKS, ok)
+    assert ok, (r.returncode, r.stderr, wanted)
+    return r.stderr
+
+
+@pytest.mark.parametrize("command", ["create", "lock"])
+@pytest.mark.parametrize("fields, package, wanted", [
+    ({"hash": f'["{_SHA}"]'}, "", ["field package[0].hash is not an object"]),
+    ({"url": "42"}, "", ["package[0].url '42' is not a package URL"]),
+    ({}, '- "python"', ["field package[0] is not an object"]),
+    ({"platform": None}, "", ["field package[0].platform is missing"]),
+    ({"dependencies": _deep_dependencies(200)}, "", ["nested deeper than"]),
+    ({"hash": f'\n    sha256: "{_SHA[:-1]}"'}, "",
+     [f"field package[0].hash.sha256 {_SHA[:-1]!r} is not a hexadecimal digest of 64 digits"]),
+    ({"hash": f'\n    md5: "{"z" * 32}"'}, "",
+     [f"field package[0].hash.md5 {'z' * 32!r} is not a hexadecimal digest of 32 digits"]),
+    ({"optional": "maybe"}, "", ["field package[0].optional is 'maybe', not true or false"]),
+    ({"dependencies": '\n    "python": ["3"]'}, "", ["field package[0].dependencies.python is not a string"]),
+    ({"name": '"py\\0thon"'}, "", ["field package[0].name", "NUL"]),
+    ({"manager": '"pip"', "name": '"w\\0"', "url": '"https://h/w-1-py3-none-any.whl"'}, "",
+     ["field package[0].name", "NUL"]),
+], ids=["hash-list", "url-number", "entry-string", "no-platform", "deep", "sha256-length", "md5-not-hex",
+        "optional-not-bool", "dependency-list", "name-nul", "pip-name-nul"])
+def test_a_hostile_conda_lock_file_is_refused_naming_the_field(world, reliability, standin, command, fields,
+                                                                package, wanted):
+    lock = world.root / "x-lock.yml"
+    lock.write_text(_conda_lock(package, **fields))
+    _refused(world, reliability, lock, standin, command, *wanted)
+
+
+@pytest.mark.parametrize("url, fragment, same", [
+    ("42", _SHA, "'42' is not a package URL"),
+    ("http://[x/linux-64/python-3.11-0.conda", _SHA,
+     "'http://[x/linux-64/python-3.11-0.conda' is not a URL (Invalid IPv6 URL)"),
+    (_URL, "sha256:" + _SHA[:-1], f"{_SHA[:-1]!r} is not a hexadecimal digest of 64 digits"),
+    (_URL, "g" * 64, f"{'g' * 64!r} is not a hexadecimal digest of 64 digits"),
+    (_URL, "z" * 32, f"{'z' * 32!r} is not a hexadecimal digest of 32 digits"),
+], ids=["url-number", "url-unparsed", "sha256-length", "sha256-not-hex", "md5-not-hex"])
+def test_one_hostile_url_or_digest_is_told_alike_in_both_lock_formats(world, reliability, standin, url, fragment,
+                                                                      same):
+    explicit = world.root / "x.lock"
+    explicit.write_text(f"# platform: linux-64\n@EXPLICIT\n{url}#{fragment}\n")
+    digest = fragment.split(":")[-1]
+    kind = "md5" if len(digest) == 32 else "sha256"
+    unified = world.root / "x-lock.yml"
+    unified.write_text(_conda_lock(url=json.dumps(url), hash=f'\n    {kind}: "{digest}"'))
+    told = [_refused(world, reliability, lock, standin, "create", same) for lock in (explicit, unified)]
+    assert "line 3" in told[0] and "package[0]" in told[1], told

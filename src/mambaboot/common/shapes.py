@@ -9,11 +9,12 @@ A shape is a dict, field -> Field, made with `required(...)` and `optional(...)`
 
 A Field names the types its value may have (None among them for a JSON null; an int is never a
 bool), and optionally a rule: another shape (a nested object), `each(...)` (a list whose every
-element is checked), or a function (value, path) -> a problem, or None when the value is right
-(the place rules below). Keys a shape does not name are let through, untouched and unused: a
-later mambaboot may add fields. A value that does not fit is UntrustedInput (common/errors.py;
-a ValueError too), whose message names the file and the field: "no record of ours" to every
-reader that passes over a file it cannot trust.
+element, or an object whose every value, is checked), or a function (value, path) -> a problem,
+or None when the value is right (the place, URL and digest rules below). Keys a shape does not
+name are let through, untouched and unused: a later mambaboot may add fields. A value that does
+not fit is UntrustedInput (common/errors.py; a ValueError too), whose message names the file and
+the field: "no record of ours" to every reader that passes over a file it cannot trust.
+`check_value` checks one value read from a file on its own (the URL on one line of a lock).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -35,7 +36,8 @@ class Field:
 
 
 class each:  # noqa: N801 - reads as a declaration: optional(list, rule=each(str))
-    """A list whose every element fits field (a type, a shape or a Field)."""
+    """A list whose every element, or an object whose every value, fits field (a type, a shape
+    or a Field): a name -> constraint map is an object of strings."""
 
     __slots__ = ("field",)
 
@@ -68,9 +70,11 @@ def _problem(value: object, field: Field, path: str, where: str) -> str | None:
     rule = field.rule
     if isinstance(rule, dict) and isinstance(value, dict):
         return _object_problem(value, rule, path, where)
-    if isinstance(rule, each) and isinstance(value, list):
-        for n, item in enumerate(value):
-            problem = _problem(item, rule.field, path, f"{where}[{n}]")
+    if isinstance(rule, each) and isinstance(value, (list, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            at = f"{where}.{key}" if isinstance(value, dict) else f"{where}[{key}]"
+            problem = _problem(item, rule.field, path, at)
             if problem:
                 return problem
         return None
@@ -102,9 +106,22 @@ def check(value: object, shape: Mapping[str, Field], path: str, what: str = "") 
         problem = _object_problem(value, shape, path, "")
         problem = problem and f"field {problem}"
     if problem:
-        kind = f" (as {what})" if what else ""
-        raise UntrustedInput(f"{path}: {problem}{kind}", path=path, problem=problem)
+        raise _refused(path, problem, what)
     return value
+
+
+def check_value(value: object, field: Field, path: str, where: str, what: str = "") -> object:
+    """value, read from the file at path at where (a line, or a field), when it fits field;
+    UntrustedInput naming path and where otherwise."""
+    problem = _problem(value, field, path, where)
+    if problem:
+        raise _refused(path, problem, what)
+    return value
+
+
+def _refused(path: str, problem: str, what: str) -> UntrustedInput:
+    kind = f" (as {what})" if what else ""
+    return UntrustedInput(f"{path}: {problem}{kind}", path=path, problem=problem)
 
 
 # -- places: how a field that names a place must relate to the file it is read from
@@ -142,3 +159,36 @@ def digest(length: int) -> Callable[[str, str], str | None]:
         ok = len(value) == length and all(c in "0123456789abcdefABCDEF" for c in value)
         return None if ok else f"{value!r} is not a hexadecimal digest of {length} digits"
     return rule
+
+
+def usable(value: str, path: str) -> str | None:
+    """A string a path, a variable or a shell can hold: no NUL, no lone surrogate (a name, a version)."""
+    from mambaboot.common import untrusted
+
+    wrong = untrusted.unusable(value)
+    return f"holds {wrong}: {value!r}" if wrong else None
+
+
+def url(value: str, path: str) -> str | None:
+    """A URL (or a path) that urlsplit reads (a '[' that opens no IPv6 address is refused there)
+    and whose text, %-escapes decoded, holds no NUL: no file name can hold one."""
+    from urllib.parse import unquote, urlsplit  # not at start-up: few files name a URL
+
+    from mambaboot.common import untrusted
+
+    wrong = untrusted.unusable(unquote(value))
+    if wrong:
+        return f"{value!r} holds {wrong}"
+    try:
+        urlsplit(value)
+    except ValueError as exc:
+        return f"{value!r} is not a URL ({exc})"
+    return None
+
+
+def package_url(value: str, path: str) -> str | None:
+    """A url that names a conda package's archive (.conda or .tar.bz2), as a lock locks it."""
+    wrong = url(value, path)
+    if wrong or value.endswith((".conda", ".tar.bz2")):
+        return wrong
+    return f"{value!r} is not a package URL: it names no .conda or .tar.bz2 archive"

@@ -150,7 +150,8 @@ def read_json_in(top: str, rel: str, limit: int = SMALL, depth: int = DEPTH) -> 
     return json(read_bytes_in(top, rel, limit), os.path.join(top, *rel.split("/")), depth)
 
 
-def _unusable(value: str) -> str | None:
+def unusable(value: str) -> str | None:
+    """What in value no path, variable or shell can hold (None: nothing)."""
     if "\0" in value:
         return "a NUL character"
     try:
@@ -162,7 +163,7 @@ def _unusable(value: str) -> str | None:
 
 def check_string(value: str, path: str, where: str) -> str:
     """value, when a path, a variable or a shell can hold it; UntrustedInput naming where."""
-    wrong = _unusable(value)
+    wrong = unusable(value)
     if wrong:
         raise refuse(path, f"{where} holds {wrong}: {value!r}")
     return value
@@ -174,7 +175,7 @@ def check_strings(value: object, path: str) -> None:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _unusable(item):
+            if unusable(item):
                 check_string(item, path, "a string")
         elif isinstance(item, dict):
             pending.extend(item)

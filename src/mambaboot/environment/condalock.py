@@ -11,7 +11,8 @@ package), category and optional. micromamba reads the same file for a name endin
 each channel's `url` and `used_env_vars`, and each package's md5 or sha256
 (libmamba/src/core/env_lockfile_conda.cpp); it installs the `main` category's conda packages
 for its platform. Every scalar is written double-quoted, as JSON spells strings, which YAML
-reads alike; we read it back with common/yamlsubset (and conda-lock's own output too).
+reads alike; we read it back with common/untrusted's YAML reader (and conda-lock's own output
+too), and check it against its declared shape (LOCK, below) before any field is used.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -20,18 +21,16 @@ import hashlib
 import json
 import re
 
-from mambaboot.common import yamlsubset
+from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
-from mambaboot.environment.lockfile import Entry, Lock, PipEntry, checked_url, dependency_order, place
+from mambaboot.environment.lockfile import ARTEFACT_URL, HASH, Entry, Lock, PipEntry, dependency_order, place
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 _FILE_NAME = re.compile(r"-lock\.ya?ml$")
-_MD5 = re.compile(r"^[0-9a-f]{32}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def is_lock_name(path: str) -> bool:
@@ -126,51 +125,80 @@ def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
     return out + ['  category: "main"', "  optional: false"]
 
 
+# The file's shape (common/shapes.py), as conda-lock's own models declare it
+# (conda_lock/lockfile/v1/models.py, conda-lock 4.0.2: Lockfile, LockMeta, Channel,
+# LockedDependency, HashModel; v2prelim/models.py converts that model and adds no field to the
+# file): checked whole before any field is used. Its models forbid unknown keys; here they are let
+# through, as conda-lock adds fields over versions. yamlsubset keeps every scalar a string, so a
+# number is a string here and a boolean one of the words PyYAML (conda-lock's reader) takes for one
+# (yaml/resolver.py, bool). Which fields must be there: what conda-lock's model requires, less
+# metadata's content_hash, channels and sources, which mambaboot does not read.
+_STRINGS = shapes.each(str)
+_YAML_BOOL = ("true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+              "on", "On", "ON", "off", "Off", "OFF")
+
+
+def _yaml_bool(value: str, path: str) -> str | None:
+    return None if value in _YAML_BOOL else f"is {value!r}, not true or false"
+
+
+_NAME = shapes.required(str, rule=shapes.usable)
+PACKAGE = {
+    "name": _NAME, "version": _NAME, "manager": shapes.required(str, rule=shapes.exactly("conda", "pip")),
+    "platform": _NAME, "dependencies": shapes.optional(dict, rule=_STRINGS),
+    "url": ARTEFACT_URL,  # a conda package's: PACKAGE_URL, checked by lockfile.place
+    "hash": shapes.required(dict, rule=HASH),
+    "source": shapes.optional(dict, None, rule={"type": shapes.required(str), "url": shapes.required(str)}),
+    "build": shapes.optional(str, None), "category": shapes.optional(str),
+    "optional": shapes.optional(str, rule=_yaml_bool),
+}
+LOCK = {
+    "version": shapes.required(str),
+    "metadata": shapes.required(dict, rule={
+        "platforms": shapes.required(list, rule=shapes.each(_NAME)),
+        "content_hash": shapes.optional(dict, rule=_STRINGS),
+        "channels": shapes.optional(list, rule=shapes.each(shapes.required(str, dict, rule={
+            "url": shapes.required(str), "used_env_vars": shapes.optional(list, rule=_STRINGS)}))),
+        "sources": shapes.optional(list, rule=_STRINGS),
+        **dict.fromkeys(("time_metadata", "git_metadata", "inputs_metadata", "custom_metadata"),
+                        shapes.optional(dict, None)),
+    }),
+    "package": shapes.required(list, rule=shapes.each(PACKAGE)),
+}
+WHAT = "a conda-lock file"
+
+
 def parse(text: str, source: str, cwd: str = "") -> Unified:
     """cwd: what a package's location that is a plain path is relative to (lockfile.place)."""
-    try:
-        doc = yamlsubset.parse(text)
-    except yamlsubset.YamlError as exc:
-        raise UsageError(f"{source}: {exc}") from None
-    if not isinstance(doc, dict) or str(doc.get("version")) != "1":
+    doc = untrusted.yaml(text, source)
+    if not isinstance(doc, dict) or doc.get("version") != "1":
         found = doc.get("version") if isinstance(doc, dict) else None
         raise UsageError(f"{source} is not a conda-lock file of version 1 (version: {found!r}); micromamba and "
                          "mambaboot read version 1")
-    meta = doc.get("metadata")
-    platforms = meta.get("platforms") if isinstance(meta, dict) else None
-    if not isinstance(platforms, list) or not platforms or not all(isinstance(p, str) for p in platforms):
+    doc = shapes.check(doc, LOCK, source, WHAT)
+    platforms = doc["metadata"]["platforms"]
+    if not platforms:
         raise UsageError(f"{source}: metadata.platforms must list the platforms it locks")
-    packages = doc.get("package")
-    if not isinstance(packages, list):
-        raise UsageError(f"{source}: `package` must be a list")
     conda: dict[str, list[Entry]] = {p: [] for p in platforms}
     pip: dict[str, list[PipEntry]] = {p: [] for p in platforms}
-    for number, item in enumerate(packages, 1):
-        where = f"{source}: package {number}"
-        if not isinstance(item, dict):
-            raise UsageError(f"{where} is not a mapping")
-        fields = {k: item.get(k) for k in ("name", "version", "manager", "platform", "url")}
-        missing = [k for k, v in fields.items() if not isinstance(v, str) or not v]
-        if missing:
-            raise UsageError(f"{where} lacks {', '.join(missing)}")
-        if str(item.get("optional", "false")).lower() == "true" or str(item.get("category") or "main") != "main":
+    for number, item in enumerate(doc["package"]):
+        where, name = f"{source}: package[{number}]", item["name"]
+        empty = [k for k in ("name", "version", "platform", "url") if not item[k]]
+        if empty:
+            raise UsageError(f"{where} lacks {', '.join(empty)}")
+        if item.get("optional", "false").lower() in ("true", "yes", "on") or item.get("category", "main") != "main":
             continue  # not installed by default (micromamba's default category is main)
-        platform = fields["platform"]
+        platform = item["platform"]
         if platform not in conda:
-            raise UsageError(f"{where} ({fields['name']}) is for {platform}, which metadata.platforms does not list")
-        digests = item.get("hash") if isinstance(item.get("hash"), dict) else {}
-        md5 = str(digests.get("md5") or "").lower() or None
-        sha256 = str(digests.get("sha256") or "").lower() or None
-        if (md5 and not _MD5.match(md5)) or (sha256 and not _SHA256.match(sha256)) or not (md5 or sha256):
-            raise UsageError(f"{where} ({fields['name']}): a lock must pin every package by an md5 or sha256 hash")
-        if fields["manager"] == "pip":
+            raise UsageError(f"{where} ({name}) is for {platform}, which metadata.platforms does not list")
+        md5, sha256 = (str(item["hash"].get(k) or "").lower() or None for k in ("md5", "sha256"))
+        if not (md5 or sha256):
+            raise UsageError(f"{where} ({name}): a lock must pin every package by an md5 or sha256 hash")
+        if item["manager"] == "pip":
             if not sha256:
-                raise UsageError(f"{where} ({fields['name']}): a pip package needs its sha256")
-            url = checked_url(fields["url"], source, f"package {number} ({fields['name']})")
-            pip[platform].append(PipEntry(fields["name"], fields["version"], url, sha256))
-        elif fields["manager"] == "conda":
-            conda[platform].append(Entry(place(fields["url"], source, f"package {number} ({fields['name']})", cwd),
-                                         sha256, md5))
+                raise UsageError(f"{where} ({name}): a pip package needs its sha256")
+            pip[platform].append(PipEntry(name, item["version"], item["url"], sha256))
         else:
-            raise UsageError(f"{where}: manager {fields['manager']!r} is neither conda nor pip")
+            url = place(item["url"], source, f"field package[{number}].url", cwd, WHAT)
+            conda[platform].append(Entry(url, sha256, md5))
     return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()})

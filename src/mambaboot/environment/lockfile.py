@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
+from mambaboot.common import shapes
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.values import value
 from mambaboot.environment.condameta import Package
@@ -38,6 +39,14 @@ _PIP_LINE = re.compile(r"^#\s*pip(?:-unpinned)?:")
 _PIP = re.compile(r"^#\s*pip:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)#sha256=(?P<sha256>[0-9a-f]{64})\s*$")
 _PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)\s*$")
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
+
+# The one check of what both lock formats say of a package (common/shapes.py): where a conda
+# package's archive is, where a pip artefact is, and the digests that pin them. An @EXPLICIT line
+# is checked field by field with these; conda-lock's file with a shape made of them (condalock.py).
+PACKAGE_URL = shapes.required(str, rule=shapes.package_url)
+ARTEFACT_URL = shapes.required(str, rule=shapes.url)
+HASH = {"md5": shapes.optional(str, None, rule=shapes.digest(32)),
+        "sha256": shapes.optional(str, None, rule=shapes.digest(64))}
 
 
 @value
@@ -221,7 +230,7 @@ def parse(text: str, source: str, cwd: str) -> Lock:
             match = _PIP.match(line) or _PIP_UNPINNED.match(line)
             if not match:
                 raise UsageError(f"{source}:{number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
-            url = checked_url(match["url"], source, f"line {number}")
+            url = shapes.check_value(match["url"], ARTEFACT_URL, source, f"line {number}: url")
             pip.append(PipEntry(match["name"], match["version"], url, match.groupdict().get("sha256")))
             continue
         if line.startswith("#"):
@@ -235,45 +244,30 @@ def parse(text: str, source: str, cwd: str) -> Lock:
                     mm_version, mm_sha = match.groups()
             continue
         match = _ARCHIVE.match(line)
-        if not match:
-            raise UsageError(f"{source}:{number}: not a package URL: {line!r}")
-        entries.append(_entry(match, source, number, cwd))
+        url = place(match["url"] if match else line.partition("#")[0], source, f"line {number}: url", cwd)
+        entries.append(_entry(url, (match and match["hash"]) or "", source, number))
     if not entries:
         raise UsageError(f"{source} lists no packages")
     entries = [Entry(e.url, e.sha256, e.md5 or md5s.get(e.filename)) for e in entries]
     return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
 
 
-def checked_url(location: str, source: str, where: str) -> str:
-    """location, when it is a URL (or path) one urlsplit reads (a '[' that opens no IPv6 address
-    is refused there) and that holds no NUL, raw or %00, which no file name can hold: the one
-    check of a package's or a pip artefact's place, in both lock formats. UsageError naming
-    the file and where in it otherwise."""
-    from mambaboot.common import untrusted
-
-    untrusted.check_string(unquote(location), source, where)
-    try:
-        urlsplit(location)
-    except ValueError as exc:
-        raise UsageError(f"{source}: {where}: not a package URL ({exc}): {location!r}") from None
-    return location
+def place(location: str, source: str, where: str, cwd: str, what: str = "") -> str:
+    """A conda package's location in a lock (where: its line or field) as the URL the engine is
+    given, when it is a package URL (PACKAGE_URL); UntrustedInput naming the file and where."""
+    return _as_url(shapes.check_value(location, PACKAGE_URL, source, where, what), cwd)
 
 
-def place(location: str, source: str, where: str, cwd: str) -> str:
-    """A package's location in a lock as the URL the engine is given (checked_url's check)."""
-    return _as_url(checked_url(location, source, where), cwd)
-
-
-def _entry(match, source: str, number: int, cwd: str) -> Entry:
-    url, digest = place(match.group("url"), source, f"line {number}", cwd), (match.group("hash") or "").lower()
-    if digest.startswith("sha256:"):
-        digest = digest[len("sha256:"):]
-    if re.fullmatch(r"[0-9a-f]{64}", digest):
-        return Entry(url, digest, None)
-    if re.fullmatch(r"[0-9a-f]{32}", digest):
-        return Entry(url, None, digest)
-    what = f"the hash {match.group('hash')!r} is neither a sha256 nor an md5" if digest else "it carries no hash"
-    raise UsageError(f"{source}:{number}: {what}; a lock must pin every package by hash")
+def _entry(url: str, fragment: str, source: str, number: int) -> Entry:
+    """url pinned by its line's fragment: a sha256 (its 64 digits, `sha256:` before them or not)
+    or an md5 (32 digits), each checked as HASH checks conda-lock's."""
+    digest = fragment[len("sha256:"):] if fragment.lower().startswith("sha256:") else fragment
+    kind = "sha256" if digest != fragment or len(digest) == 64 else "md5" if len(digest) == 32 else None
+    if kind is None:
+        what = f"the hash {fragment!r} is neither a sha256 nor an md5" if fragment else "it carries no hash"
+        raise UsageError(f"{source}:{number}: {what}; a lock must pin every package by hash")
+    digest = shapes.check_value(digest, HASH[kind], source, f"line {number}: {kind}").lower()
+    return Entry(url, digest, None) if kind == "sha256" else Entry(url, None, digest)
 
 
 def _apart(wanted, found) -> tuple[list[str], list[str]]:
