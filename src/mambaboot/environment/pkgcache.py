@@ -164,7 +164,7 @@ def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | Non
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
-    (`pkgs/https/conda.anaconda.org/conda-forge/linux-64/<name-version-build>/`;
+    (`pkgs/https/<channel host>/conda-forge/linux-64/<name-version-build>/`;
     `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
     found: list[Package] = []
     # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
