@@ -61,6 +61,14 @@ def remove_dir(path: str, dir_fd: int | None = None) -> None:
         os.rmdir(path, dir_fd=dir_fd)
 
 
+def unlink_quietly(path: str) -> None:
+    """os.unlink(path), where a file already gone (or held open, on Windows) is no failure."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _unescape_mount(field: str) -> str:
     # /proc/self/mountinfo writes space, tab, newline and backslash as \ooo (octal)
     out, i = [], 0
