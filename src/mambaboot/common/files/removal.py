@@ -14,6 +14,8 @@ thread holds would stay held in the child), and the child only makes system call
 with os._exit (no buffer flushed twice, no exit handler run).
 """
 
+from __future__ import annotations  # `int | None` stays text: Python 3.9 cannot evaluate it
+
 import errno
 import marshal
 import os
