@@ -64,7 +64,8 @@ def cmd_prompt(value):
     operator and ^ literally, but expands %NAME% even there; so each % stands outside the quotes,
     followed by a ", which makes any %NAME% it could start name a variable whose name begins with
     a quote (none has one; at the prompt an undefined %NAME% stays as typed). Backslashes before
-    each closing " are doubled, as the C runtime reads them. No " (no Windows file name holds one)."""
+    each closing " are doubled, as the C runtime reads them. No " (no Windows file name holds one).
+    ! stays literal with delayed expansion off, the prompt's default."""
     _cmd_line(value)
     if '"' in value:
         raise ValueError("{!r}: a double quote cannot be typed inside cmd's quotes".format(value))
