@@ -106,7 +106,7 @@ __HEADER__
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
         foreach ($name in @($state.Tools.Keys)) {
             if ($state.Tools[$name]) { Set-Item -Path ('function:global:' + $name) -Value $state.Tools[$name] }
-            else { Remove-Item -Path ('function:global:' + $name) }
+            else { Remove-Item -Path ('function:global:' + $name) -ErrorAction SilentlyContinue }
         }
         Remove-Variable -Name _MambabootActive -Scope Global
         Remove-Item -Path function:global:_MambabootDeactivate
