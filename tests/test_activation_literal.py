@@ -203,3 +203,35 @@ def test_powershell_activation_script_sets_what_conda_sets(windows_env):
     assert ("@(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix "
             "'python.exe')),\n                            @('_CONDA_ROOT', $prefix), @('_CE_M', $null), "
             "@('_CE_CONDA', $null))") in code
+
+
+
+def _text(tree, node) -> str:
+    return tree.source[node.start_byte:node.end_byte].decode("utf-8")
+
+
+def test_powershell_conda_and_mamba_activate_refuse_and_the_rest_runs_the_environments_programs(windows_env):
+    """After activate.ps1, PowerShell's lookup (functions before programs) must not reach
+    condabin\\conda.bat or mamba.bat, which run in a child cmd.exe: `conda activate other` there
+    changes nothing, silently. The script defines `conda` and `mamba`, each starting the
+    environment's own program (conda 26.7.1: Scripts\\conda.exe; mamba 2.8.1: Library\\bin\\mamba.exe)
+    and refusing activate/deactivate/reactivate with what to type; deactivation takes them away."""
+    from tests.support import pwsh
+
+    text = (windows_env / ".mambaboot" / "activate.ps1").read_bytes()
+    tree = pwsh.parse(text)
+    functions = {next(_text(tree, c) for c in n.children if c.type == "function_name"): n
+                 for n in pwsh.walk(tree.root) if n.type == "function_statement"}
+    assert {"global:conda", "global:mamba"} <= set(functions)
+    for name, program in (("conda", "Scripts\\conda.exe"), ("mamba", "Library\\bin\\mamba.exe")):
+        words = [_text(tree, n) for n in pwsh.walk(functions[f"global:{name}"]) if n.type in ("string_literal", "variable")]
+        assert words[-3:] == [f"'{name}'", f"'{program}'", "$args"], words
+    code = text.decode("utf-8-sig").replace("\r\n", "\n")
+    assert "if ($rest.Count -and @('activate', 'deactivate', 'reactivate') -contains $rest[0]) {" in code
+    # the refusal shows a command that, typed in PowerShell, names this environment's deactivate.ps1
+    shown = re.search(r'Leave it with (\. "[^"]*")', code).group(1)
+    typed = pwsh.parse(shown.encode())
+    assert [_text(typed, n) for n in pwsh.walk(typed.root) if n.type == "variable"] == ["$env:CONDA_PREFIX"]
+    assert shown == '. "$env:CONDA_PREFIX\\.mambaboot\\deactivate.ps1"'
+    deactivate = _text(tree, functions["global:_MambabootDeactivate"])
+    assert "Remove-Item -Path ('function:global:' + $name)" in deactivate and "$state.Tools" in deactivate

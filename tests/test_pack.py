@@ -188,16 +188,65 @@ def test_an_archive_whose_note_names_a_path_outside_is_refused_by_unpack(env_wor
     assert victim.read_text() == f"{prefix}\n"
 
 
+ODD_NAME = "lab env $(touch PWNED) `x` 'q' ; & (1) %PATH% ^a !b.tar.gz"
+
+
 def test_the_unpack_commands_name_an_odd_archive_as_one_word(tmp_path):
     """What pack tells the user to type: the archive's name stays one argument of tar in sh
-    (the shell that reads the POSIX line) and is quoted for cmd and PowerShell."""
+    (the shell that reads the POSIX line)."""
     from mambaboot.pipeline.pack import unpack_commands
 
-    name = "lab env $(touch PWNED) `x` 'q' ; & (1).tar.gz"
-    posix = unpack_commands(f"/somewhere/{name}")["posix"][0]
+    posix = unpack_commands(f"/somewhere/{ODD_NAME}")["posix"][0]
     script = "tar() { printf '%s\\0' \"$@\"; }; mkdir() { :; }; " + posix
     shown = subprocess.run(["sh", "-c", script], cwd=str(tmp_path), capture_output=True, text=True, check=True)
-    assert shown.stdout.split("\0")[:-1] == ["-xf", name, "-C", "DIR"] and not list(tmp_path.iterdir())
-    windows = unpack_commands(name)["windows"]
-    assert windows[:2] == ["mkdir DIR", f'tar -xf "{name}" -C DIR']  # no `&&`: Windows PowerShell 5.1 refuses it
-    assert not any(pwsh.windows_powershell_problems(line) for line in windows[:2])
+    assert shown.stdout.split("\0")[:-1] == ["-xf", ODD_NAME, "-C", "DIR"] and not list(tmp_path.iterdir())
+    assert list(unpack_commands(ODD_NAME, "windows")) == ["cmd", "powershell"]
+
+
+def _powershell_words(line: str) -> list:
+    """The words of one PowerShell command as it reads them: the command's name, then each
+    parameter as written and each argument's value; an argument must be one '...' literal."""
+    tree = pwsh.parse(line.encode("utf-8"))
+    live = [n.type for n in pwsh.walk(tree.root) if n.type in ("sub_expression", "variable", "expandable_string_literal")]
+    assert not live, f"{line}: PowerShell would expand {live}"
+    command = next(n for n in pwsh.walk(tree.root) if n.type == "command")
+    text = lambda n: tree.source[n.start_byte:n.end_byte].decode("utf-8")  # noqa: E731
+    words = []
+    for node in pwsh.walk(command):
+        if node.type in ("command_name", "command_parameter"):
+            words.append(text(node))
+        elif node.type == "string_literal":
+            assert [c.type for c in node.children] == ["verbatim_string_characters"], text(node)
+            words.append(text(node)[1:-1].replace("''", "'"))
+    return words
+
+
+def test_the_windows_unpack_commands_read_the_odd_archive_literally_in_powershell():
+    """In PowerShell a "..." expands $(...) and $name: each line parses (Windows PowerShell 5.1
+    syntax) into single-quoted literals only, the archive's name one of them, exactly."""
+    from mambaboot.pipeline.pack import unpack_commands
+
+    lines = unpack_commands(ODD_NAME, "windows")["powershell"]
+    assert not [p for line in lines for p in pwsh.windows_powershell_problems(line)]
+    assert [_powershell_words(line) for line in lines] == [
+        ["mkdir", "DIR"], ["tar", "-xf", ODD_NAME, "-C", "DIR"], ["DIR\\python.exe", "DIR\\.mambaboot\\unpack.py"]]
+
+
+def test_the_windows_unpack_commands_read_the_odd_archive_literally_in_cmd(wine, tmp_path):
+    """Typed at Wine's cmd prompt, where %PATH% expands even inside "...": tar and python get
+    exactly the archive's name and DIR's paths, and mkdir makes DIR."""
+    from mambaboot.pipeline.pack import unpack_commands
+    from tests.support.wine import read_log, windows_path
+
+    cmd = unpack_commands(ODD_NAME, "windows")["cmd"]
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    shutil.copy(wine.standin, tools / "tar.exe")
+    log = tmp_path / "log.jsonl"
+    env = {"WINEPATH": windows_path(tools), "STANDIN_LOG": windows_path(log)}
+    first = wine.typed(cmd[:2], env, tmp_path)
+    assert (tmp_path / "DIR").is_dir(), first
+    shutil.copy(wine.standin, tmp_path / "DIR" / "python.exe")
+    wine.typed(cmd[2:], env, tmp_path)
+    assert [run["argv"][1:] for run in read_log(log)] == [["-xf", ODD_NAME, "-C", "DIR"], ["DIR\\.mambaboot\\unpack.py"]]
+    assert read_log(log)[1]["role"] == "python"

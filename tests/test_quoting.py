@@ -9,6 +9,7 @@ MAMBABOOT_FUZZ_PROFILE=deep, which also changes the seed each run and prints it 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from mambaboot.common import isolation
 from mambaboot.shell import quoting
 from mambaboot.shell.activation import generate, powershell
 from tests.support import fuzzprofile, pwsh
-from tests.support.wine import read_set_dump, windows_path
+from tests.support.wine import read_log, read_set_dump, windows_path
 from tests.test_hostile import NAMES
 
 EXAMPLES = fuzzprofile.examples("MAMBABOOT_TEST_QUOTING_EXAMPLES", 8)
@@ -110,13 +111,30 @@ def test_cmd_quote_round_trips_in_wine(wine, values):
     assert [got.get(f"MB_R{i}") for i in range(len(in_quotes))] == in_quotes, err
 
 
+@fuzzprofile.seeded
+@WINE
+@example(values=["%X%", "a %X% b", "%%", "%", "a\\%X\\", "x\\", "\\\\%\\", "^&|<>()!", ""])
+@given(values=st.lists(CMD_TEXT.filter(lambda v: '"' not in v) | st.sampled_from(["", "\\", "%", "\\%"]),
+                       min_size=1, max_size=12))
+def test_cmd_prompt_words_reach_the_program_exactly_in_wine(wine, values, tmp_path_factory):
+    """Typed at cmd's prompt, where %X% expands even inside "..." and X is set: each word reaches
+    a real Windows program (the stand-in, logging its argv) as exactly the value."""
+    tmp = tmp_path_factory.mktemp("prompt")
+    shutil.copy(wine.standin, tmp / "argv.exe")
+    log = tmp / "log.jsonl"
+    line = "argv.exe " + " ".join(quoting.cmd_prompt(v) for v in values)
+    wine.typed([line], {"STANDIN_LOG": windows_path(log), "X": "expanded"}, tmp)
+    assert [run["argv"][1:] for run in read_log(log)] == [values], line
+
+
 @pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\0b"])
 def test_cmd_quote_refuses_what_cmd_cannot_hold(bad):
-    for quote in (quoting.cmd, quoting.cmd_in_quotes):
+    for quote in (quoting.cmd, quoting.cmd_in_quotes, quoting.cmd_prompt):
         with pytest.raises(ValueError):
             quote(bad)
-    with pytest.raises(ValueError):
-        quoting.cmd_in_quotes('a"b')
+    for quote in (quoting.cmd_in_quotes, quoting.cmd_prompt):
+        with pytest.raises(ValueError):
+            quote('a"b')
 
 
 def ps_single_quoted(text: str) -> str:

@@ -240,3 +240,26 @@ def test_windows_run_starts_the_program_past_the_condabin_wrappers(tmp_path):
     assert prepared.argv == [os.path.join(library_bin, "mamba.exe"), "install", "numpy>=1.26"]
     path = next(v for k, v in prepared.env.items() if k.upper() == "PATH").split(";")
     assert path[:2] == [prefix, condabin]  # the child's PATH: the wrappers first, as in the shell
+
+
+def test_windows_run_starts_condas_exe_not_its_library_bin_wrapper(tmp_path):
+    """conda puts a second cmd wrapper on PATH past condabin: Library\\bin\\conda.bat, which only
+    CALLs condabin\\conda.bat (conda 26.7.1 conda/shell/Library/bin/conda.bat). PATH order finds it
+    before Scripts\\conda.exe; `run` starts the .exe, so `numpy>=1.26` reaches conda as typed."""
+    from mambaboot.shell import run as shell_run
+    from mambaboot.shell.activation import environ
+
+    prefix = str(tmp_path / "env")
+    entries = environ.path_entries(prefix, True)
+    library_bin, scripts = entries[4], entries[5]
+    for path in (os.path.join(entries[1], "conda.bat"), os.path.join(library_bin, "conda.bat"),
+                 os.path.join(scripts, "conda.exe"), os.path.join(library_bin, "other.bat")):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
+    os.makedirs(os.path.join(prefix, "conda-meta"))
+    environ_ = {"PATH": "", "PATHEXT": ".COM;.EXE;.BAT;.CMD"}
+    prepared = shell_run.prepare(prefix, ["conda", "install", "numpy>=1.26"], environ_, windows=True)
+    assert prepared.argv == [os.path.join(scripts, "conda.exe"), "install", "numpy>=1.26"]
+    # only conda's wrapper is passed over: another .bat there runs, and so does the wrapper asked for by name
+    assert shell_run.prepare(prefix, ["other"], environ_, windows=True).argv == [os.path.join(library_bin, "other.bat")]
+    assert shell_run.prepare(prefix, ["conda.bat"], environ_, windows=True).argv == [os.path.join(library_bin, "conda.bat")]

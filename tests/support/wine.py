@@ -5,6 +5,7 @@ Creating a prefix costs ~10 s; a wineserver kept alive for the session makes eac
 
     wine.batch("name", ["@echo off", ...])          # lines written as NAME.bat, run with cmd /c
     wine.run_bat(script, ["demo", "3.12"], env={...}, cwd="Z:\\...")   # as a user types it
+    wine.typed(["tar -xf ..."], env={...}, cwd=path)   # lines typed at cmd's prompt, not a batch file
 
 run_bat is for bootstrap.bat: the stand-ins (tests/support/winstandin.c, compiled with
 mingw-w64 on first use) are curl.exe and certutil.exe on WINEPATH, and micromamba.exe /
@@ -142,6 +143,20 @@ class Wine:
         with open(out, "wb") as o, open(err, "wb") as e:
             return subprocess.run([*WINE, "cmd", "/c", windows_path(script)], env=env, cwd=cwd,
                                   stdin=subprocess.DEVNULL, stdout=o, stderr=e, timeout=timeout).returncode
+
+    def typed(self, lines: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Run:
+        """lines as a user types them at cmd's prompt (`cmd /q /k` reading its input), whose rules
+        differ from a batch file's: an undefined %NAME% stays as typed, %% is no escape."""
+        self.calls += 1
+        base = self.root / "calls" / f"typed-{self.calls}"
+        base.parent.mkdir(exist_ok=True)
+        typed = base.with_suffix(".in")
+        typed.write_bytes(("\r\n".join([*lines, "exit"]) + "\r\n").encode("utf-8"))
+        out, err = base.with_suffix(".out"), base.with_suffix(".err")
+        with open(typed, "rb") as i, open(out, "wb") as o, open(err, "wb") as e:
+            code = subprocess.run([*WINE, "cmd", "/q", "/k"], env={**self.env, **(env or {})}, cwd=str(cwd or self.root),
+                                  stdin=i, stdout=o, stderr=e, timeout=120).returncode
+        return Run(code, _read(out), _read(err))
 
     def map_drive(self, letter: str, target: Path) -> None:
         """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""

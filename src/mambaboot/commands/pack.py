@@ -34,6 +34,6 @@ def run(args) -> int:
     if args.json:
         output.emit_json(result.to_dict())
     else:
-        for system, commands in result.to_dict()["unpack"].items():
-            rep.step(f"unpack ({system}): " + "  then  ".join(commands))
+        for shell, commands in result.to_dict()["unpack"].items():
+            rep.step(f"unpack ({shell}): " + "  then  ".join(commands))
     return 0

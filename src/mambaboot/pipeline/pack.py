@@ -48,18 +48,24 @@ class Packed:
 
 
 def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[str]]:
-    """The commands to type for the system the environment is for (both when that is not known:
-    a Linux environment's archive is never unpacked on Windows), the archive's name one word of
-    its shell (DIR: the user's)."""
+    """The commands to type, by shell, for the system the environment is for (both systems when
+    that is not known: a Linux environment's archive is never unpacked on Windows): sh's, and on
+    Windows cmd.exe's and PowerShell's, whose quoting differs ("..." expands $(...) in PowerShell,
+    '...' is no quote to cmd). The archive's name is one literal word of each shell; DIR, the
+    user's directory, is quoted on Windows, where it is replaced by a path that may hold spaces."""
     name = os.path.basename(archive)
+    cmd, ps = quoting.cmd_prompt, quoting.powershell
+    python, script = "DIR\\python.exe", "DIR\\.mambaboot\\unpack.py"
     steps = {
-        "posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
-                  "DIR/bin/python DIR/.mambaboot/unpack.py"],
-        # one command a line, no `&&`: Windows PowerShell 5.1 refuses it, and people type these there too
-        "windows": ["mkdir DIR", quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=True),
-                    r"DIR\python.exe DIR\.mambaboot\unpack.py"],
+        "posix": {"posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
+                            "DIR/bin/python DIR/.mambaboot/unpack.py"]},
+        # one command a line, no `&&`: Windows PowerShell 5.1 refuses it
+        "windows": {"cmd": [f"mkdir {cmd('DIR')}", f"tar -xf {cmd(name)} -C {cmd('DIR')}", f"{cmd(python)} {cmd(script)}"],
+                    "powershell": [f"mkdir {ps('DIR')}", f"tar -xf {ps(name)} -C {ps('DIR')}", f"& {ps(python)} {ps(script)}"]},
     }
-    return {system: steps[system]} if system in steps else steps
+    if system in steps:
+        return steps[system]
+    return {shell: lines for by_shell in steps.values() for shell, lines in by_shell.items()}
 
 
 def _system(prefix: str) -> str | None:

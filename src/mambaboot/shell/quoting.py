@@ -58,6 +58,25 @@ def cmd_in_quotes(text):
     return text.replace("%", "%%")
 
 
+def cmd_prompt(value):
+    """One argument typed at cmd.exe's prompt (or read by `cmd /c`) that the program, splitting its
+    command line by the C runtime's rules, reads as exactly value. Inside "..." cmd takes every
+    operator and ^ literally, but expands %NAME% even there; so each % stands outside the quotes,
+    followed by a ", which makes any %NAME% it could start name a variable whose name begins with
+    a quote (none has one; at the prompt an undefined %NAME% stays as typed). Backslashes before
+    each closing " are doubled, as the C runtime reads them. No " (no Windows file name holds one).
+    ! stays literal with delayed expansion off, the prompt's default."""
+    _cmd_line(value)
+    if '"' in value:
+        raise ValueError("{!r}: a double quote cannot be typed inside cmd's quotes".format(value))
+
+    def quoted(part):
+        tail = len(part) - len(part.rstrip("\\"))
+        return '"' + part + "\\" * tail + '"'
+
+    return "%".join(quoted(part) for part in value.split("%"))
+
+
 def cmd_safe_delayed(text):
     """Whether text is read the same by cmd with delayed expansion on: ! (and a ^ on a line
     with a !) would be taken as syntax there."""

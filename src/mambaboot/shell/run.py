@@ -44,8 +44,9 @@ class Launch:
         self.argv, self.env, self.warnings = argv, env, warnings
 
 
-def which(command: str, env: dict, windows: bool):  # -> str or None
+def which(command: str, env: dict, windows: bool, passed=frozenset()):  # -> str or None
     """What a shell runs for `command` with this environment's PATH (and PATHEXT on Windows).
+    passed: files (lower case, `\\` only) a PATHEXT search goes past; one named with its extension is not.
 
     As bash and dash do: a command with a slash is taken as it is when anything is there (a
     file without the execute bit, a directory), and a PATH search that finds only files
@@ -66,6 +67,8 @@ def which(command: str, env: dict, windows: bool):  # -> str or None
     for directory in dirs:
         for ext in exts:
             candidate = os.path.join(directory, command + ext)
+            if ext and passed and candidate.replace("/", "\\").lower() in passed:
+                continue
             if os.path.isfile(candidate):
                 if windows or os.access(candidate, os.X_OK):
                     return candidate
@@ -109,18 +112,18 @@ def posix_hooks(prefix: str, src, ext: str = ".sh") -> list:
     return [os.path.join(prefix, "etc", "conda", "activate.d", n) for n in names]
 
 
-def _past_wrappers(prefix: str, env: dict) -> dict:
-    """env with the environment's condabin out of PATH, to find the program `run` starts on Windows.
-    `run` starts one program: no shell is left to activate or reactivate, which is all the condabin
-    wrappers (mamba.bat, conda.bat) add; and a .bat started as a child goes through cmd.exe, which
-    parses every argument again (`numpy>=1.26` becomes a redirection). The child's PATH keeps
-    condabin first, for the scripts the program runs."""
+def _past_wrappers(prefix: str, env: dict) -> tuple:
+    """(env with the environment's condabin out of PATH, the other wrappers to pass over): where
+    `run` looks for the program it starts on Windows. `run` starts one program: no shell is left to
+    activate or reactivate, which is all the cmd wrappers (mamba.bat, conda.bat) add; and a .bat
+    started as a child goes through cmd.exe, which parses every argument again (`numpy>=1.26`
+    becomes a redirection). The child's PATH keeps condabin first, for the scripts the program runs."""
     condabin = environ.path_entries(prefix, True)[1]
     found = dict(env)
     for key, value in env.items():
         if key.upper() == "PATH":
             found[key] = ";".join(e for e in value.split(";") if e.lower() != condabin.lower())
-    return found
+    return found, frozenset(w.replace("/", "\\").lower() for w in environ.wrappers_past_condabin(prefix))
 
 
 def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
@@ -129,7 +132,8 @@ def prepare(prefix: str, argv: list, environ_: dict, windows: bool) -> Launch:
 
         raise UsageError("no command given: mambaboot run PREFIX -- COMMAND [ARGS...]")
     base, env, src = activation(prefix, environ_, windows)
-    program = which(argv[0], _past_wrappers(prefix, env) if windows else env, windows)
+    lookup, passed = _past_wrappers(prefix, env) if windows else (env, frozenset())
+    program = which(argv[0], lookup, windows, passed)
     if program is None:
         from mambaboot.common.errors import CommandNotFound
 

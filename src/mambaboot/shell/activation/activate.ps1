@@ -65,10 +65,38 @@ __HEADER__
     [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', '(' + [IO.Path]::GetFileName($prefix) + ') ')
     [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
     for ($i = 0; $i -lt $ownNames.Count; $i++) { [Environment]::SetEnvironmentVariable($ownNames[$i], $ownValues[$i]) }
-    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks }
+    # `conda activate` or `mamba activate` typed here would find condabin\conda.bat or mamba.bat by
+    # PATH and PATHEXT: a child cmd.exe, which cannot change this session, so it would do nothing,
+    # silently. Upstream loads a module with functions for it (conda 26.7.1 shell/condabin/Conda.psm1
+    # `Invoke-Conda`, mamba 2.8.1 libmamba/data/Mamba.psm1 `Invoke-Mamba`); a shell holding one
+    # environment needs none. These functions, found before any program, refuse those, saying what
+    # to type, and start the environment's own conda and mamba programs for everything else, which
+    # get their arguments as typed (a .bat would have cmd.exe read `numpy>=1.26` as a redirection).
+    $tool = {
+        param($name, $exe, [object[]]$rest)
+        $state = $global:_MambabootActive
+        if ($rest.Count -and @('activate', 'deactivate', 'reactivate') -contains $rest[0]) {
+            Write-Error -Message ('mambaboot: ' + (__TOOL_REFUSAL__ -f $name, $rest[0], $state.Prefix)) -Category InvalidOperation
+            return
+        }
+        $program = Join-Path $state.Prefix $exe
+        if (-not (Test-Path -LiteralPath $program -PathType Leaf)) {
+            # none in the environment: what PowerShell would start without this function
+            $program = @(Get-Command -Name $name -CommandType Application -ErrorAction SilentlyContinue | ForEach-Object { $_.Path })[0]
+        }
+        if (-not $program) {
+            Write-Error -Message ('mambaboot: ' + (__TOOL_MISSING__ -f $name, $state.Prefix)) -Category ObjectNotFound
+            return
+        }
+        & $program @rest
+    }
+    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks; Tool = $tool
+                                  Tools = @{ conda = $function:conda; mamba = $function:mamba } }
     if ($function:prompt) {
         function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootActive.Prompt) }
     }
+    function global:conda { & $global:_MambabootActive.Tool 'conda' __CONDA_EXE__ $args }
+    function global:mamba { & $global:_MambabootActive.Tool 'mamba' __MAMBA_EXE__ $args }
     function global:_MambabootDeactivate {
         $state = $global:_MambabootActive
         $scripts = @(& $state.Hooks $state.Prefix 'deactivate')
@@ -76,6 +104,10 @@ __HEADER__
         foreach ($hook in $scripts) { . $hook }
         foreach ($name in $state.Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $state.Saved[$name]) }
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
+        foreach ($name in @($state.Tools.Keys)) {
+            if ($state.Tools[$name]) { Set-Item -Path ('function:global:' + $name) -Value $state.Tools[$name] }
+            else { Remove-Item -Path ('function:global:' + $name) -ErrorAction SilentlyContinue }
+        }
         Remove-Variable -Name _MambabootActive -Scope Global
         Remove-Item -Path function:global:_MambabootDeactivate
     }

@@ -55,6 +55,15 @@ def path_entries(prefix: str, windows: bool, variant=None) -> list:
     return entries
 
 
+def wrappers_past_condabin(prefix: str) -> tuple:
+    """Windows: the cmd wrapper conda puts on PATH outside condabin. Library\\bin\\conda.bat only
+    CALLs condabin\\conda.bat (conda/shell/Library/bin/conda.bat, installed by `make_install_plan`,
+    conda/core/initialize.py; conda 26.7.1), and in PATH order it comes before Scripts\\conda.exe."""
+    import ntpath
+
+    return (ntpath.join(prefix, "Library", "bin", "conda.bat"),)
+
+
 def msys2_variant(prefix: str, windows: bool):  # -> str or None
     if windows:
         for variant in MSYS2_VARIANTS:

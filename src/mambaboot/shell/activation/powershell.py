@@ -18,6 +18,17 @@ DEACTIVATE = "deactivate.ps1"
 quote = quoting.powershell
 
 
+# What `conda activate` (deactivate, reactivate) says in a PowerShell activate.ps1 made ({0}: conda
+# or mamba, {1}: the word, {2}: the prefix). The command shown expands $env:CONDA_PREFIX when typed,
+# so it is exact for any prefix with no quoting at run time.
+TOOL_REFUSAL = ("`{{0}} {{1}}` cannot change this PowerShell session (no conda or mamba shell hook is loaded "
+                "here; on Windows it would run {{0}}.bat in a child cmd.exe and change nothing), and this shell "
+                "holds {{2}}: one environment per shell. Leave it with "
+                '. "$env:CONDA_PREFIX{sep}.mambaboot{sep}deactivate.ps1"; then, here or in a new PowerShell, '
+                "dot-source the other environment's .mambaboot{sep}activate.ps1")
+TOOL_MISSING = "{{0}}: not in {{1}} and not on PATH"
+
+
 def _array(values) -> str:
     return "@(" + ", ".join(quote(v) for v in values) + ")"
 
@@ -35,6 +46,9 @@ def _activate(model: Model) -> list[str]:
         SAVED=", ".join(quote(n) for n in fixed), ENTRIES=", ".join("$prefix + " + quote(s) for s in model.path_suffixes),
         VARIANTS=_array(environ.MSYS2_VARIANTS), VARIANT_AT=str(environ.VARIANT_AT), WINDOWS="$true" if w else "$false", SEP="\\" if w else "/",
         CONDA_EXE=quote("Scripts\\conda.exe" if w else "bin/conda"), PYTHON_EXE=quote("python.exe" if w else "bin/python"),
+        # mamba 2.x's program (the feedstock's build_mamba.bat installs it into Library\\bin)
+        MAMBA_EXE=quote("Library\\bin\\mamba.exe" if w else "bin/mamba"),
+        TOOL_REFUSAL=quote(TOOL_REFUSAL.format(sep="\\" if w else "/")), TOOL_MISSING=quote(TOOL_MISSING.format()),
     )
 
 
