@@ -228,3 +228,37 @@ def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, m
     r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
     assert f"left {old} alone" in r.stderr, r.stderr
     assert snapshot(old) == tree
+
+
+def _lying_pending_marker(world, place: Path) -> None:
+    """A pending marker in a shared cache naming place, with the liar's token."""
+    marker = world.cache / "pending" / (fsops.path_key(str(place)) + ".json")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"tool": "mambaboot", "prefix": str(place), "pid": 1,
+                                  "started": "2026-01-01T00:00:00+00:00", "token": TOKEN}))
+
+
+def test_a_lying_pending_marker_does_not_make_force_replace_a_users_directory(world, channel, standin):
+    """--force replaces only environments mambaboot created: a marker in a shared cache naming a
+    directory of the user's is no proof that an interrupted create made it."""
+    project = _project(world)
+    _lying_pending_marker(world, project)
+    tree = snapshot(project)
+    r = world.create("--prefix", str(project), "--force", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
+    assert snapshot(project) == tree
+
+
+def test_a_lying_pending_marker_and_a_planted_old_copy_do_not_delete_a_users_directory(world, channel, standin):
+    """A killed --force's old copy is put back only over what that run left: a marker naming the
+    user's directory and an 'old copy' beside it, carrying the liar's own mark, are no such run."""
+    project = _project(world)
+    _lying_pending_marker(world, project)
+    planted = project.parent / f".{project.name}.mambaboot-old-0123456789ab"
+    (planted / ".mambaboot").mkdir(parents=True)
+    (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
+    _attacker_mark(planted)
+    tree = snapshot(project)
+    r = world.create("--prefix", str(project), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and f"left {planted} alone" in r.stderr, r.stderr
+    assert snapshot(project) == tree

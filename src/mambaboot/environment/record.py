@@ -284,6 +284,16 @@ def pending(cache_dir: str, prefix: str) -> bool:
     return pending_marker(cache_dir, prefix) is not None
 
 
+def interrupted(cache_dir: str, prefix: str) -> bool:
+    """A create of prefix was interrupted there: its pending marker names it, and prefix holds what
+    the engine makes before anything else (libmamba's create touches PREFIX/conda-meta/history
+    first: api/install.cpp create_target_directory, mamba 2.8.1). The marker alone is a claim
+    anyone who writes in a shared cache can make: naming a directory of the user's, it makes
+    nothing there ours to replace."""
+    meta = os.path.join(prefix, "conda-meta")
+    return os.path.isdir(meta) and not fsops.is_link(meta) and pending(cache_dir, prefix)
+
+
 def owner_running(marker: dict) -> bool:
     lock = marker.get("owner_lock")
     return isinstance(lock, str) and fsops.held(lock)
