@@ -14,7 +14,7 @@ import stat
 from mambaboot import __version__
 from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.files import confined, fsops
-from mambaboot.common.errors import MambabootError
+from mambaboot.common.errors import MambabootError, TargetRefused
 
 RECORD_DIR = ".mambaboot"
 RECORD_FILE = "record.json"
@@ -294,9 +294,22 @@ def interrupted(cache_dir: str, prefix: str) -> bool:
     return os.path.isdir(meta) and not fsops.is_link(meta) and pending(cache_dir, prefix)
 
 
-def owner_running(marker: dict) -> bool:
+def owner_running(marker: dict, cache_dir: str) -> bool:
+    """Whether the run that wrote marker lives: it holds its owner lock (sandbox.owner_lock), a file
+    in the cache. The marker is anyone's to write in a shared cache: a lock it names elsewhere, a
+    link or a directory in its place, is no run of ours (nothing is opened outside the cache); a
+    lock file that cannot be looked at may be another user's live run."""
     lock = marker.get("owner_lock")
-    return isinstance(lock, str) and fsops.held(lock)
+    if not isinstance(lock, str) or not fsops.within(os.path.dirname(lock), cache_dir):
+        return False
+    try:
+        return fsops.held(lock)
+    except IsADirectoryError:
+        return False
+    except OSError:
+        return True
+    except TargetRefused:  # a link
+        return False
 
 
 def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
