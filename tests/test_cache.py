@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
@@ -120,7 +120,7 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
     killed_homes = sorted(p.name for p in tmp.iterdir() if p.name.startswith("home-") and len(p.name) == 17)
     assert killed_homes, "SIGKILL left the run's private home behind"
 
-    with fsops.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
+    with filelock.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
         info = _cache(world, "info")
         assert info["stale_homes"]["count"] == 3 + len(killed_homes)
         assert info["orphaned_markers"] == 1
@@ -155,7 +155,7 @@ def test_a_marker_whose_owner_lock_is_no_run_of_ours_is_orphaned_never_a_failure
         lock = notes
     marker = record.mark_pending(str(world.cache), str(world.root / "never-made"), str(lock))
     before = snapshot(project)
-    with fsops.FileLock(str(notes)):  # the user's own program, locking its file
+    with filelock.FileLock(str(notes)):  # the user's own program, locking its file
         assert _cache(world, "info")["orphaned_markers"] == 1
         assert _cache(world, "clean")["orphaned_markers"] == 1
     assert not os.path.exists(marker)

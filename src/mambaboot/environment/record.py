@@ -13,7 +13,7 @@ import stat
 
 from mambaboot import __version__
 from mambaboot.common import jsontext, shapes, untrusted
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid, filelock, fsops
 from mambaboot.common.errors import MambabootError, TargetRefused
 
 RECORD_DIR = ".mambaboot"
@@ -204,7 +204,7 @@ def write(prefix: str, data: dict, sync: bool = True) -> str:
 
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
     confined.write_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(),
-                      mode=fsops.user_mode(0o666), sync=sync)
+                      mode=confined.user_mode(0o666), sync=sync)
     return record_path(prefix)
 
 
@@ -225,11 +225,11 @@ def _marker_path(cache_dir: str, prefix: str) -> str:
     return os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".json")
 
 
-def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
+def target_lock(cache_dir: str, prefix: str) -> filelock.FileLock:
     """Held for a whole create of prefix: a second run for the same target is refused at once
     instead of racing it (micromamba's `create -y` would delete the first one's prefix). The
     lock file goes with the lock: a later run has no use for it."""
-    return fsops.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
+    return filelock.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
                           transient=True)
 
 
@@ -291,7 +291,7 @@ def interrupted(cache_dir: str, prefix: str) -> bool:
     anyone who writes in a shared cache can make: naming a directory of the user's, it makes
     nothing there ours to replace."""
     meta = os.path.join(prefix, "conda-meta")
-    return os.path.isdir(meta) and not fsops.is_link(meta) and pending(cache_dir, prefix)
+    return os.path.isdir(meta) and not fileid.is_link(meta) and pending(cache_dir, prefix)
 
 
 def owner_running(marker: dict, cache_dir: str) -> bool:
@@ -300,10 +300,10 @@ def owner_running(marker: dict, cache_dir: str) -> bool:
     link or a directory in its place, is no run of ours (nothing is opened outside the cache); a
     lock file that cannot be looked at may be another user's live run."""
     lock = marker.get("owner_lock")
-    if not isinstance(lock, str) or not fsops.within(os.path.dirname(lock), cache_dir):
+    if not isinstance(lock, str) or not fileid.within(os.path.dirname(lock), cache_dir):
         return False
     try:
-        return fsops.held(lock)
+        return filelock.held(lock)
     except IsADirectoryError:
         return False
     except OSError:

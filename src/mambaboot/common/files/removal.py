@@ -14,6 +14,8 @@ thread holds would stay held in the child), and the child only makes system call
 with os._exit (no buffer flushed twice, no exit handler run).
 """
 
+from __future__ import annotations  # `int | None` stays text: Python 3.9 cannot evaluate it
+
 import errno
 import marshal
 import os
@@ -59,6 +61,14 @@ def remove_dir(path: str, dir_fd: int | None = None) -> None:
     except PermissionError:
         os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC, dir_fd=dir_fd)
         os.rmdir(path, dir_fd=dir_fd)
+
+
+def unlink_quietly(path: str) -> None:
+    """os.unlink(path), where a file already gone (or held open, on Windows) is no failure."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _unescape_mount(field: str) -> str:
