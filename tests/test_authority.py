@@ -228,3 +228,58 @@ def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, m
     r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
     assert f"left {old} alone" in r.stderr, r.stderr
     assert snapshot(old) == tree
+
+
+def _lying_pending_marker(world, place: Path, pid: int = 1) -> Path:
+    """A pending marker in a shared cache naming place, with the liar's token."""
+    marker = world.cache / "pending" / (fsops.path_key(str(place)) + ".json")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"tool": "mambaboot", "prefix": str(place), "pid": pid,
+                                  "started": "2026-01-01T00:00:00+00:00", "token": TOKEN}))
+    return marker
+
+
+def test_a_lying_pending_marker_does_not_make_force_replace_a_users_directory(world, channel, standin):
+    """--force replaces only environments mambaboot created: a marker in a shared cache naming a
+    directory of the user's is no proof that an interrupted create made it."""
+    project = _project(world)
+    _lying_pending_marker(world, project)
+    tree = snapshot(project)
+    r = world.create("--prefix", str(project), "--force", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
+    assert snapshot(project) == tree
+
+
+def test_a_lying_pending_marker_and_a_planted_old_copy_do_not_delete_a_users_directory(world, channel, standin):
+    """A killed --force's old copy is put back only over what that run left: a marker naming the
+    user's directory and an 'old copy' beside it, carrying the liar's own mark, are no such run."""
+    project = _project(world)
+    _lying_pending_marker(world, project)
+    planted = project.parent / f".{project.name}.mambaboot-old-0123456789ab"
+    (planted / ".mambaboot").mkdir(parents=True)
+    (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
+    _attacker_mark(planted)
+    tree = snapshot(project)
+    r = world.create("--prefix", str(project), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and f"left {planted} alone" in r.stderr, r.stderr
+    assert snapshot(project) == tree
+
+
+@pytest.mark.parametrize("pid", ["pid 1", "this test's pid", "a dead pid"])
+def test_a_pending_marker_naming_a_project_with_any_pid_changes_nothing_there(world, channel, standin, pid):
+    """Alive or not, a pid is no proof of anything: the project is neither busy nor ours, for
+    every command that reads the markers; the marker of a prefix that exists stays."""
+    project = _project(world)
+    marker = _lying_pending_marker(world, project, {"pid 1": 1, "this test's pid": os.getpid(),
+                                                    "a dead pid": (1 << 22) + 1}[pid])
+    tree = snapshot(project)
+    for command in (["list", "--envs-dir", str(project.parent), "--cache-dir", str(world.cache)],
+                    ["cache", "info", "--cache-dir", str(world.cache)],
+                    ["cache", "clean", "--cache-dir", str(world.cache)],
+                    ["create", "--prefix", str(project), "--cache-dir", str(world.cache), "-c", channel,
+                     "--micromamba", str(standin)]):
+        r = world.run(*command)
+        assert r.returncode in (0, 4) and "Traceback" not in r.stderr, (command, r.returncode, r.stderr)
+        assert snapshot(project) == tree, command
+    assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
+    assert marker.exists()

@@ -5,6 +5,8 @@ import shutil
 import signal
 import subprocess
 
+import pytest
+
 from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
@@ -130,6 +132,34 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
     assert not os.path.exists(orphan)
     assert record.pending(str(world.cache), str(world.envs / "killed")), \
         "the marker of an environment that still exists is what makes it recognisably ours"
+
+
+@pytest.mark.parametrize("owner", ["a directory of the user's", "a link in the cache to a user's file",
+                                   "a user's file its own program holds"])
+def test_a_marker_whose_owner_lock_is_no_run_of_ours_is_orphaned_never_a_failure(world, owner):
+    """A pending marker's owner_lock is a field anyone who writes in a shared cache can write, and
+    its pid (this test's own here) is alive: only a lock file in the cache that a run holds says
+    the create lives. Whatever else it names is neither a failure of `cache info` nor kept alive,
+    and nothing is opened through it."""
+    project = world.root / "project"
+    project.mkdir()
+    notes = project / "notes.txt"
+    notes.write_text("mine\n")
+    world.cache.mkdir()
+    lock = project
+    if owner.startswith("a link"):
+        lock = world.cache / "tmp" / "home-0123456789ab.lock"
+        lock.parent.mkdir(parents=True)
+        lock.symlink_to(notes)
+    elif owner.startswith("a user's file"):
+        lock = notes
+    marker = record.mark_pending(str(world.cache), str(world.root / "never-made"), str(lock))
+    before = snapshot(project)
+    with filelock.FileLock(str(notes)):  # the user's own program, locking its file
+        assert _cache(world, "info")["orphaned_markers"] == 1
+        assert _cache(world, "clean")["orphaned_markers"] == 1
+    assert not os.path.exists(marker)
+    assert snapshot(project) == before
 
 
 def test_clean_deletes_no_home_it_did_not_make(world, reliability):

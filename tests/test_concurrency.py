@@ -1,13 +1,17 @@
 """Parallel creates sharing one cache, and runs racing for the same target."""
 
+import contextlib
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import MAMBABOOT
+from tests.conftest import MAMBABOOT, copy_env
+from tests.support import hostiletree
 from tests.support.interrupt import paused
+from tests.support.snapshot import snapshot
 
 
 def _start(world, *args, env=None):
@@ -112,3 +116,77 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
     second.__exit__(None, None, None)
     assert not (tmp_path / "made").exists()
     assert not filelock.held(path) and not os.path.exists(path), "looking does not make the file again"
+
+
+# -- the per-target lock and the pending marker, hostile ------------------------------------------
+
+def _target_lock(world, prefix) -> Path:
+    from mambaboot.common.files import fsops
+
+    return world.cache / "pending" / (fsops.path_key(str(prefix)) + ".lock")
+
+
+@contextlib.contextmanager
+def _held_by_another(path):
+    """The lock another run would hold on path: this test process's own flock, released after."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = hostiletree.hold(path)
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def _commands(world, channel, standin, prefix):
+    engine = ["-c", channel, "--micromamba", str(standin)]
+    return {
+        "create": ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), *engine],
+        "create --force": ["create", "--prefix", str(prefix), "--force", "--cache-dir", str(world.cache), *engine],
+        "remove": ["remove", str(prefix), "--yes", "--cache-dir", str(world.cache)],
+        "move": ["move", str(prefix), str(world.envs / "moved"), "--cache-dir", str(world.cache)],
+    }
+
+
+@pytest.mark.parametrize("command", ["create", "create --force", "remove", "move"])
+def test_a_target_lock_another_process_holds_is_refused_at_once(world, channel, standin, made_env, command):
+    """Whatever holds the lock (here this test, with flock): busy, exit 4, at once; nothing changed."""
+    prefix = world.envs / "new" if command == "create" else copy_env(made_env, world.envs / "env")
+    before = snapshot(world.root)
+    with _held_by_another(_target_lock(world, prefix)):
+        r = world.run(*_commands(world, channel, standin, prefix)[command])
+    assert r.returncode == 4 and "another mambaboot run is creating or moving" in r.stderr, r.stderr
+    assert snapshot(world.root) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink to the user's file", "symlink to a missing file", "directory",
+                                  "huge file", "no permission"])
+@pytest.mark.parametrize("command", ["create", "remove", "move"])
+def test_a_hostile_lock_file_is_refused_or_used_never_followed(world, channel, standin, made_env, command, kind):
+    """A per-target lock file that is no regular file of the cache's: the command succeeds or
+    refuses with a documented code, never hangs, and a link is never followed (the user's file it
+    names is neither truncated nor created)."""
+    users = world.root / "users-file.txt"
+    users.write_text("the user's\n")
+    missing = world.root / "created-through-the-link"
+    prefix = world.envs / "new" if command == "create" else copy_env(made_env, world.envs / "env")
+    lock = _target_lock(world, prefix)
+    lock.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(lock)
+    elif kind == "symlink to the user's file":
+        lock.symlink_to(users)
+    elif kind == "symlink to a missing file":
+        lock.symlink_to(missing)
+    elif kind == "directory":
+        lock.mkdir()
+    elif kind == "huge file":
+        with open(lock, "wb") as f:
+            f.truncate((1 << 30) + 1)
+    else:
+        lock.write_text("")
+        lock.chmod(0)
+    r = world.run(*_commands(world, channel, standin, prefix)[command])
+    assert r.returncode in (0, 4, 9) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    if kind.startswith("symlink"):
+        assert r.returncode == 4 and "is a link" in r.stderr, r.stderr
+    assert users.read_text() == "the user's\n" and not os.path.lexists(missing)

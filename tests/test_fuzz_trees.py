@@ -1,13 +1,17 @@
 """The hostile-tree fuzzer: hypothesis turns a real environment, its cache and its home into
 hostile trees (links in and out, fifos, sockets, hard links shared with the cache or the user,
-bind mounts, odd names, deep, huge, BOM-prefixed or NUL-holding files) and every command that
-reads or writes them runs against each. What must hold whatever the tree:
+bind mounts, odd names, deep, huge, BOM-prefixed or NUL-holding files, files with no permission;
+the per-target locks and create --force's claim mark as any of these or held by another process,
+pending markers whose owner is alive, long dead or no lock at all) and every command that reads or
+writes them runs against each, `create --force` of the environment and `create` of a new one
+beside it included. What must hold whatever the tree:
 
 - nothing outside the environment and the cache changes (the user's sentinel directory, the
   home, the working and temporary directories), and the package cache's files keep their inode,
   content and mode and gain no link; only `cache clean` deletes from it, whole entries only;
 - no exit 1 (mambaboot's own bug) and no traceback;
-- every command ends within a bound (its whole process group is killed past it);
+- every command ends within a bound (its whole process group is killed past it): a lock held by
+  another process is refused, never waited for;
 - when the tree also lies (tests/support/lyingtree.py: journals, pointers, notes, records and
   lock entries naming other directories of the world, with their identities, a token, marks
   absent, the liar's own or copied): no directory a lie names changes, and a read-only command
@@ -15,7 +19,8 @@ reads or writes them runs against each. What must hold whatever the tree:
 
 Bounded for CI (the "ci" profile): each command's corpus examples (CORPUS, then a lying tree
 from LYING_CORPUS: together they hold every kind of lie), then
-MAMBABOOT_FUZZ_EXAMPLES drawn ones (derandomized: the same every run; 0: the corpus only). A
+MAMBABOOT_FUZZ_EXAMPLES drawn ones (MAMBABOOT_FUZZ_CREATE_EXAMPLES for the two creates, the
+slowest: each runs a whole create; derandomized: the same every run; 0: the corpus only). A
 deliberate run that explores: MAMBABOOT_FUZZ_PROFILE=deep (hundreds of examples per command, a
 new seed each run, a saved database; tests/support/fuzzprofile.py). A failure notes the
 mutations, a listing of the tree they made, and the seed that replays it.
@@ -29,12 +34,14 @@ import pytest
 from hypothesis import Phase, given, note
 from hypothesis import strategies as st
 
+from mambaboot.common.files import fsops
 from tests.conftest import MAMBABOOT, _clean_environ
 from tests.support import fuzzprofile
 from tests.support import hostiletree as ht
 from tests.support import lyingtree as lt
 
 EXAMPLES = fuzzprofile.examples("MAMBABOOT_FUZZ_EXAMPLES", 3)
+CREATE_EXAMPLES = fuzzprofile.examples("MAMBABOOT_FUZZ_CREATE_EXAMPLES", 1, slow=True)
 LIES = int(os.environ.get("MAMBABOOT_FUZZ_LIES", "0"))  # at least this many lies per drawn example (a run on lying)
 SHRINK = bool(os.environ.get("MAMBABOOT_FUZZ_SHRINK"))  # off: a hang makes each shrinking step cost TIMEOUT
 TIMEOUT = float(os.environ.get("MAMBABOOT_FUZZ_TIMEOUT", "60"))
@@ -42,13 +49,15 @@ MEMORY = 2 << 30  # address space per command: a whole huge file read into memor
 CATEGORY = "hostile trees: nothing outside changed, no exit 1, bounded"
 
 COMMANDS = ["list", "adopt", "audit", "move", "pack", "remove", "cache info", "cache clean", "activate-scripts",
-            "run", "provision", "lock", "doctor", "lock cyclonedx"]
+            "run", "provision", "lock", "doctor", "lock cyclonedx", "create --force", "create"]
+CREATES = ("create --force", "create")
 
 
 class Fuzz:
     """The session's template world, the example's world, and what the mutations need to know."""
 
     def __init__(self, base: Path, channel: str, standin: Path):
+        self.engine = ["-c", channel, "--micromamba", str(standin)]
         template, self.world = ht.World(base / "template"), ht.World(base / "world")
         maker = self.world
         maker.layout()
@@ -74,6 +83,7 @@ class Fuzz:
         self.cache_file = next(Path(d) / f for d, _, files in os.walk(self.cache_entry) for f in files
                                if f.endswith(".py"))
         note_key = next(n for n in os.listdir(w.cache / "environments"))[: -len(".json")]
+        assert note_key == fsops.path_key(str(w.prefix)), "the target lock's name is the notes' key"
         self.places = ht.places(w, python_record, note_key) + ht.read_back_places(w, _engine_memo(w))
         self.bind_ok = ht.bind_available(base)
         self.env = w.environ(_clean_environ())
@@ -96,6 +106,10 @@ class Fuzz:
             "lock": ["lock", prefix],
             "doctor": ["doctor", prefix],
             "lock cyclonedx": ["lock", prefix, "--format", "cyclonedx"],
+            # replacing the hostile environment (set aside with a mark, deleted only with it), and
+            # a new one beside it, with the hostile cache and home
+            "create --force": ["create", "-q", "--prefix", prefix, "--force", *cache, *self.engine],
+            "create": ["create", "-q", "--prefix", str(w.created), *cache, *self.engine],
         }[command]]
 
 
@@ -169,6 +183,8 @@ def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
         p += ht.outside_problems(w, outside, ht.outside_snapshot(w), allowed)
         p += ht.cache_problems(command, cache, ht.cache_after(w, cache), ht.entries_of(fuzz.meta_names))
         p += [f"a command ran: {rel} appeared" for rel in ht.named_pwned(w)]
+        p += [f"{aside} was set aside without the mark it is deleted by" for aside in w.set_aside()
+              if not (aside / ".mambaboot-claim").is_file()]
         p += lt.named_problems(named, lt.named_snapshot(liar.named))
         if command in lt.READ_ONLY:
             p += lt.read_only_problems(command, w, everything, ht.tree_snapshot(w.root))
@@ -176,6 +192,7 @@ def check(fuzz: Fuzz, command: str, muts) -> ht.Outcome:
             note(f"mambaboot {' '.join(outcome.command)} -> exit {code}\nstdout: {out[-2000:]}\nstderr: {err[-3000:]}")
         return outcome
     finally:
+        applier.release()
         fuzz.restorer.restore()
 
 
@@ -186,17 +203,24 @@ CORPUS = {
     "adopt": [("record dir", "symlink out", ""), ("prefix .condarc", "hard link from the cache", ""),
               ("CACHE/environments", "symlink out", "")],
     "audit": [("conda-meta record", "content", "deep"), ("conda-meta record", "content", "huge")],
-    "move": [("activate.d", "symlink out", ""), ("prefix .condarc", "content", "deep block")],
+    "move": [("activate.d", "bind mount", ""), ("prefix .condarc", "content", "deep block")],
     "pack": [("conda-meta/state", "fifo", ""), ("record", "content", "nul")],
-    "remove": [("a directory of the environment", "bind mount", ""), ("environments.txt", "symlink out", "")],
-    "cache info": [("cache note", "fifo", ""), ("another pending marker", "content", "deep")],
+    "remove": [("a directory of the environment", "bind mount", ""), ("environments.txt", "symlink out", ""),
+               ("target lock", "content", "held by another process")],
+    "cache info": [("cache note", "fifo", ""), ("another pending marker", "content", "deep"),
+                   ("new prefix's pending marker", "content", "owner lock a directory")],
     "cache clean": [("CACHE/pending", "symlink out", ""), ("CACHE/environments", "bind mount", "")],
     "activate-scripts": [("activate.d", "bind mount", ""), ("conda-meta/state", "content", "lone surrogate")],
     "run": [("conda-meta/state", "content", "hostile variables"), ("env_vars.d", "odd names", "$(touch PWNED).json")],
     "provision": [("record", "content", "lock outside"), ("pending marker", "content", "owner lock outside")],
     "lock": [("lock.txt", "content", "bad url"), ("conda-meta record", "content", "nul")],
-    "doctor": [("record", "content", "wrong types"), ("home .condarc", "content", "deep")],
+    "doctor": [("record", "content", "wrong types"), ("home .condarc", "content", "deep"),
+               ("another pending marker", "content", "owner lock a user's file")],
     "lock cyclonedx": [("direct_url.json", "content", "url outside"), ("size memo", "content", "memo outside")],
+    "create --force": [("claim mark", "symlink out", ""), ("pending marker", "content", "owner lock a directory"),
+                       ("target lock", "fifo", "")],
+    "create": [("new prefix's lock", "symlink to a missing file", ""),
+               ("new prefix's pending marker", "content", "owner alive"), ("home .condarc", "no permission", "")],
 }
 
 
@@ -233,6 +257,10 @@ LYING_CORPUS = {
     "doctor": _lies(("moved-away note", "another environment", C, V, FROM, LIARS),
                     ("journal in another environment", "project", R, V, FROM)),
     "lock cyclonedx": _lies(("journal", "cache root", C, V, TO, COPIED_MARK), ("record", "cache root")),
+    "create --force": _lies(("pending note, its owner dead", "project"), ("journal", "project", C, V, FROM, LIARS),
+                            ("record", "project")),
+    "create": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("pending note", "project"),
+                    ("pending note, its owner alive", "another environment")),
 }
 
 
@@ -282,5 +310,6 @@ def test_hostile_trees(fuzz, reliability, command):
     run = hypothesis.example(muts=LYING_CORPUS[command])(example)
     run = hypothesis.example(muts=corpus(fuzz, command))(run)
     run = given(muts=mutations(fuzz, COMMANDS.index(command)))(run)
-    phases = [Phase.explicit] + [Phase.reuse, Phase.generate] * (EXAMPLES > 0) + [Phase.shrink] * SHRINK
-    fuzzprofile.seeded(fuzzprofile.chosen(max_examples=max(EXAMPLES, 1), phases=phases)(run))()
+    drawn = CREATE_EXAMPLES if command in CREATES else EXAMPLES
+    phases = [Phase.explicit] + [Phase.reuse, Phase.generate] * (drawn > 0) + [Phase.shrink] * SHRINK
+    fuzzprofile.seeded(fuzzprofile.chosen(max_examples=max(drawn, 1), phases=phases)(run))()

@@ -2,8 +2,8 @@
 
 - "ci" (the default): each test's fixed examples plus the few drawn ones its own count says,
   derandomized (the same every run) and with no database, so the suite is fast and repeatable;
-- "deep": a deliberate run that explores. Hundreds of drawn examples per test (a test's own
-  count variable still wins when set), a seed that changes every run, and a saved database
+- "deep": a deliberate run that explores. Hundreds of drawn examples per test (tens for a slow
+  one; a test's own count variable still wins when set), a seed that changes every run, and a saved database
   (MAMBABOOT_FUZZ_DB, default .hypothesis/deep in the checkout, which git ignores) so that a
   failure found once is tried first on every later run.
 
@@ -37,12 +37,13 @@ settings.register_profile("deep", deadline=None, derandomize=False,
 PARENT = settings.get_profile(PROFILE)
 
 
-def examples(variable: str, ci: int) -> int:
-    """The number of drawn examples: VARIABLE when set, else CI's count or the deep profile's."""
+def examples(variable: str, ci: int, slow: bool = False) -> int:
+    """The number of drawn examples: VARIABLE when set, else CI's count or the deep profile's
+    (a tenth of it for a slow test: one whose every example runs a whole create)."""
     given_count = os.environ.get(variable)
     if given_count:
         return int(given_count)
-    return DEEP_EXAMPLES if DEEP else ci
+    return (DEEP_EXAMPLES // 10 if slow else DEEP_EXAMPLES) if DEEP else ci
 
 
 def chosen(**overrides) -> settings:

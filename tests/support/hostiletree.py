@@ -43,6 +43,17 @@ class World:
         return self.root / "envs" / "moved"
 
     @property
+    def created(self) -> Path:  # where `create` makes a new environment beside the fuzzed one
+        return self.root / "envs" / "fz new"
+
+    def aside_prefix(self) -> str:
+        """How create --force names the old environment it sets aside (deleted only with its mark)."""
+        return str(self.root / "envs" / f".{self.prefix.name}.mambaboot-old-")
+
+    def set_aside(self) -> List[Path]:
+        return sorted((self.root / "envs").glob(f".{self.prefix.name}.mambaboot-old-*"))
+
+    @property
     def xdg_cache(self) -> Path:
         return self.root / "xdg"
 
@@ -245,6 +256,8 @@ def _digest(path: str, st: os.stat_result) -> str:
     if st.st_size > BIG_FILE:
         return f"size {st.st_size} mtime {st.st_mtime_ns}"
     h = hashlib.sha256()
+    if not os.access(path, os.R_OK):  # a "no permission" mutation, where the suite is no superuser
+        return f"unreadable, size {st.st_size} mtime {st.st_mtime_ns}"
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -255,19 +268,20 @@ _DIGESTS: Dict[tuple, str] = {}  # by path and stat: cp -a keeps mtimes, so a re
 
 
 def outside_snapshot(world: World) -> Dict[str, tuple]:
-    """Everything of the world but the environment (and where move or pack may write) and the
-    cache: kind, mode, inode, and a regular file's content."""
-    return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.cache, world.out))
+    """Everything of the world but the environment (and where move, pack or create may write) and
+    the cache: kind, mode, inode, and a regular file's content."""
+    return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.created, world.cache, world.out),
+                         skip_names=(world.aside_prefix(),))
 
 
-def tree_snapshot(root: Path, skip=()) -> Dict[str, tuple]:
-    """Every entry under root but those at or below skip: kind, mode, inode, a regular file's
-    content (read again only when its stat changed)."""
+def tree_snapshot(root: Path, skip=(), skip_names=()) -> Dict[str, tuple]:
+    """Every entry under root but those at or below skip, or whose path starts with one of
+    skip_names: kind, mode, inode, a regular file's content (read again only when its stat changed)."""
     skip = {str(s) for s in skip}
     snap: Dict[str, tuple] = {}
     for rel, st in _walk(root):
         full = os.path.join(root, rel)
-        if any(full == s or full.startswith(s + os.sep) for s in skip):
+        if any(full == s or full.startswith(s + os.sep) for s in skip) or full.startswith(tuple(skip_names)):
             continue
         if stat.S_ISDIR(st.st_mode):
             snap[rel] = ("dir", stat.S_IMODE(st.st_mode), st.st_ino)
@@ -353,11 +367,15 @@ class Place:
     name: str
     base: str  # prefix, cache, home
     rel: str
-    role: str  # json-record, json-meta, json-state, json-note, json-envvars, lock, script, yaml, envs-txt, text, dir
+    role: str  # json-record, json-meta, json-state, json-note, json-envvars, lock, lockfile, claim, script, yaml,
+    # envs-txt, text, dir
 
 
 def places(world: World, meta_record: str, note_key: str) -> List[Place]:
+    from mambaboot.common.files import fsops
+
     P = Place
+    new_key = fsops.path_key(str(world.created))
     return [
         P("record", "prefix", ".mambaboot/record.json", "json-record"),
         P("lock.txt", "prefix", ".mambaboot/lock.txt", "lock"),
@@ -378,6 +396,12 @@ def places(world: World, meta_record: str, note_key: str) -> List[Place]:
         P("pending marker", "cache", f"pending/{note_key}.json", "json-note"),
         P("another cache note", "cache", "environments/%032x.json" % 7, "json-note"),
         P("another pending marker", "cache", "pending/%032x.json" % 7, "json-note"),
+        # the per-target locks (environment/busy.py) of the environment and of create's new one,
+        # the new one's pending marker, and the mark create --force writes into the old one
+        P("target lock", "cache", f"pending/{note_key}.lock", "lockfile"),
+        P("new prefix's lock", "cache", f"pending/{new_key}.lock", "lockfile"),
+        P("new prefix's pending marker", "cache", f"pending/{new_key}.json", "json-note"),
+        P("claim mark", "prefix", ".mambaboot-claim", "claim"),
         P("CACHE/environments", "cache", "environments", "dir"),
         P("CACHE/pending", "cache", "pending", "dir"),
         P("environments.txt", "home", ".conda/environments.txt", "envs-txt"),
@@ -387,7 +411,8 @@ def places(world: World, meta_record: str, note_key: str) -> List[Place]:
 
 
 FILE_KINDS = ["content", "fifo", "socket", "symlink out", "symlink into the cache", "dangling symlink",
-              "symlink loop", "directory", "hard link from the cache", "hard link to the user's file", "bind mount"]
+              "symlink loop", "directory", "hard link from the cache", "hard link to the user's file", "bind mount",
+              "no permission", "symlink to a missing file"]
 DIR_KINDS = ["symlink out", "symlink into the cache", "bind mount", "fifo", "file", "odd names"]
 ODD_ENTRY_KINDS = ["file", "fifo", "directory", "symlink out"]
 
@@ -396,9 +421,12 @@ ROLE_PAYLOADS = {
     "json-record": ["lock outside", "files outside", "wrong types", "not an object"],
     "json-meta": ["files outside", "wrong types", "not an object"],
     "json-state": ["hostile variables", "wrong types"],
-    "json-note": ["prefix outside", "owner lock outside", "wrong types", "not an object"],
+    "json-note": ["prefix outside", "owner lock outside", "wrong types", "not an object", "owner alive",
+                  "owner dead", "owner lock a user's file", "owner lock a directory"],
     "json-envvars": ["hostile variables", "wrong types"],
     "lock": ["bad url", "nul in path"],
+    "lockfile": ["held by another process"],  # a run's lock: this test process holds it (flock)
+    "claim": [],
     "yaml": ["env_prompt with bom", "duplicate keys", "alias bomb", "deep block", "python tag"],
     "envs-txt": ["crlf"],
     "script": [],
@@ -482,6 +510,11 @@ def payload_bytes(world: World, place: Place, payload: str, original: bytes) -> 
     if payload == "owner lock outside":
         return json.dumps({"tool": "mambaboot", "prefix": prefix, "pid": 1,
                            "owner_lock": outside + "/new-owner.lock"}).encode()
+    if payload in OWNERS:  # the pid alive (this test's own) or long dead, the owner lock anything
+        named = str(world.created) if "new prefix" in place.name else prefix
+        pid, owner_lock = OWNERS[payload](world)
+        return json.dumps({"tool": "mambaboot", "prefix": named, "pid": pid, "started": "2026-01-01T00:00:00+00:00",
+                           "owner_lock": owner_lock}).encode()
     if payload == "hostile variables":
         bad = {"FUZZ_$(touch PWNED)": "$(touch PWNED)", "FUZZ_Q": "'\"`touch PWNED`\"'", "FUZZ_NL": "a\nb",
                "FUZZ_NUL": "a\x00b", "FUZZ_SURR": "\udcff", "FUZZ PCT": "%PATH%^!"}
@@ -510,6 +543,24 @@ def payload_bytes(world: World, place: Place, payload: str, original: bytes) -> 
     raise AssertionError(payload)
 
 
+HELD_OWNER = "tmp/home-0123456789ab.lock"  # below the cache, where a run's owner lock is; held by the test
+OWNERS = {
+    "owner alive": lambda w: (os.getpid(), str(w.cache / HELD_OWNER)),
+    "owner dead": lambda w: ((1 << 22) + 1, str(w.cache / "tmp" / "home-dead.lock")),
+    "owner lock a user's file": lambda w: (1, str(w.outside / "victim.txt")),
+    "owner lock a directory": lambda w: (1, str(w.outside / "hooks")),
+}
+
+
+def hold(path: Path) -> int:
+    """A descriptor holding an exclusive flock on path (made if missing), as a live run would."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
 class Applier:
     """Applies mutations to a world; a mutation whose place cannot be reached (a parent already
     replaced by an earlier one) is skipped and said so."""
@@ -518,6 +569,18 @@ class Applier:
         self.world, self.cache_entry, self.cache_file, self.bind_ok = world, cache_entry, cache_file, bind_ok
         self.mounts: List[Path] = []
         self.applied: List[str] = []
+        self.held: Dict[Path, int] = {}  # locks this process holds for the command's whole run
+
+    def hold(self, path: Path) -> None:
+        if path in self.held:  # a second flock of this process's own would conflict with its first
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.held[path] = hold(path)
+
+    def release(self) -> None:
+        for fd in self.held.values():
+            os.close(fd)
+        self.held.clear()
 
     def base(self, place: Place) -> Path:
         return {"prefix": self.world.prefix, "cache": self.world.cache, "home": self.world.home}[place.base]
@@ -576,12 +639,16 @@ class Applier:
     def _make(self, path: Path, m: Mutation, original: bytes, directory: bool) -> None:
         kind = m.kind
         if kind == "content":
-            if m.payload == "huge":
+            if m.payload == "held by another process":
+                self.hold(path)
+            elif m.payload == "huge":
                 with open(path, "wb") as f:
                     f.write(original)
                 os.truncate(path, HUGE)
             else:
                 path.write_bytes(payload_bytes(self.world, m.place, m.payload, original))
+                if m.payload == "owner alive":
+                    self.hold(self.world.cache / HELD_OWNER)
         elif kind == "fifo":
             os.mkfifo(path)
         elif kind == "socket":
@@ -590,6 +657,11 @@ class Applier:
             os.symlink(self._sentinel_for(m.place, directory), path)
         elif kind == "symlink into the cache":
             os.symlink(self.cache_entry if directory else self.cache_file, path)
+        elif kind == "symlink to a missing file":  # opened with O_CREAT through it, the file would appear
+            os.symlink(self.world.outside / f"created-through-{path.name}", path)
+        elif kind == "no permission":
+            path.write_bytes(original or b"{}\n")
+            os.chmod(path, 0)
         elif kind == "dangling symlink":
             os.symlink(self.world.root / "nowhere" / path.name, path)
         elif kind == "symlink loop":
@@ -674,8 +746,9 @@ def entries_of(names: List[str]) -> List[str]:
 
 def cache_problems(command: str, before: Dict[str, tuple], after: Dict[str, Optional[tuple]],
                    entries: List[str]) -> List[str]:
-    """A package cache file keeps its inode, content and mode, and gains no link; only `cache
-    clean` may delete, and only whole entries (a package directory, an archive)."""
+    """A package cache file keeps its inode, content and mode, and gains no link (but the links of
+    the environment a create makes); only `cache clean` may delete, and only whole entries (a
+    package directory, an archive)."""
     problems = []
     gone_ok: Dict[str, bool] = {}
     for rel, old in before.items():
@@ -702,7 +775,7 @@ def cache_problems(command: str, before: Dict[str, tuple], after: Dict[str, Opti
             problems.append(f"cache file content changed: {rel}")
         elif new[2] != old[2]:
             problems.append(f"cache file mode changed: {oct(old[2])} -> {oct(new[2])}: {rel}")
-        elif new[1] > old[1]:
+        elif new[1] > old[1] and not command.startswith("create"):  # a create links its new environment's files
             problems.append(f"cache file gained a link ({old[1]} -> {new[1]}): {rel}")
     return problems
 

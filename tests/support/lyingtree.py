@@ -28,7 +28,7 @@ TOKEN = "5a" * 16  # the liar's token: it may be written anywhere the liar can w
 # What a lie can be written as. "journal" is the environment's own .mambaboot/moving.json;
 # "journal in another environment" the same file in the other environment (list walks it).
 FILES = ["journal", "journal in another environment", "pointer", "pending note", "cache note", "record",
-         "lock entries", "moved-away note"]
+         "lock entries", "moved-away note", "pending note, its owner alive", "pending note, its owner dead"]
 HOWS = ["renamed", "copied", "in place"]
 STAGES = ["rewriting", "verified"]
 SIDES = ["victim is from", "victim is to"]
@@ -111,14 +111,25 @@ class Liar:
             journal = {"from": str(src), "to": str(dst), "old": str(src), "how": lie.how, "stage": lie.stage,
                        "source": _identity(src), "copy": _identity(dst), "token": TOKEN, "pid": 1}
             self._json(env / ".mambaboot" / "moving.json", journal)
-            if lie.file == "pointer":  # found from either name, the victim's too
-                for place in (victim, w.prefix):
+            if lie.file == "pointer":  # found from either name, the victim's too, and create's new one
+                for place in (victim, w.prefix, w.created):
                     self._json(w.cache / "moving" / (fsops.path_key(str(place)) + ".json"),
                                {"prefix": str(place), "from": str(src), "to": str(dst)})
         elif lie.file in ("pending note", "cache note"):
             kind = "pending" if lie.file == "pending note" else "environments"
-            self._json(w.cache / kind / (fsops.path_key(str(victim)) + ".json"),
-                       {"prefix": str(victim), "pid": 1, "started": "2026-01-01T00:00:00+00:00", "token": TOKEN})
+            for place in (victim, w.created) if kind == "pending" else (victim,):
+                self._json(w.cache / kind / (fsops.path_key(str(place)) + ".json"),
+                           {"prefix": str(place), "pid": 1, "started": "2026-01-01T00:00:00+00:00", "token": TOKEN})
+        elif lie.file.startswith("pending note, its owner"):
+            # alive: this test's pid, and an owner lock in the cache this test holds; dead: a pid
+            # long gone, and the victim itself named as the owner's lock
+            alive = lie.file.endswith("alive")
+            owner = w.cache / ht.HELD_OWNER if alive else victim
+            if alive:
+                self.applier.hold(owner)
+            self._json(w.cache / "pending" / (fsops.path_key(str(victim)) + ".json"),
+                       {"prefix": str(victim), "pid": os.getpid() if alive else (1 << 22) + 1,
+                        "started": "2026-01-01T00:00:00+00:00", "owner_lock": str(owner), "token": TOKEN})
         elif lie.file == "record":
             path = w.prefix / ".mambaboot" / "record.json"
             try:

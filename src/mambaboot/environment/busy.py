@@ -51,7 +51,7 @@ def refuse_busy(cache_dir: str, prefix: str) -> None:
 def _refuse_pending(cache_dir: str, prefix: str) -> None:
     """The pending marker's owner alive: a create under way (its pid said)."""
     marker = record.pending_marker(cache_dir, prefix)
-    if marker is not None and record.owner_running(marker):
+    if marker is not None and record.owner_running(marker, cache_dir):
         raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was changed")
 
 

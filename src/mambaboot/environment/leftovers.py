@@ -243,6 +243,6 @@ def _ours_unfinished(prefix: str, cache_dir: str, current: dict | None) -> bool 
         return None
     if current is not None and not current.get("adopted"):
         return True  # ours, and not finished (the caller checked)
-    if record.pending(cache_dir, prefix):
-        return True  # the engine was running: the marker says the prefix is ours
+    if record.interrupted(cache_dir, prefix):
+        return True  # the engine was running there: the marker and its conda-meta say the prefix is ours
     return False if not os.listdir(prefix) else None

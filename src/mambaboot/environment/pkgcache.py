@@ -268,7 +268,7 @@ def _stale_homes(cache_dir: str) -> list:
 
 def _orphaned_markers(cache_dir: str) -> list[str]:
     return [path for path, marker in record.markers(cache_dir)
-            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker)]
+            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker, cache_dir)]
 
 
 def info(cache_dir: str, pkgs_dirs) -> dict:

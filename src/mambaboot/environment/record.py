@@ -13,8 +13,8 @@ import stat
 
 from mambaboot import __version__
 from mambaboot.common import jsontext, shapes, untrusted
-from mambaboot.common.files import confined, filelock, fsops
-from mambaboot.common.errors import MambabootError
+from mambaboot.common.files import confined, fileid, filelock, fsops
+from mambaboot.common.errors import MambabootError, TargetRefused
 
 RECORD_DIR = ".mambaboot"
 RECORD_FILE = "record.json"
@@ -284,9 +284,32 @@ def pending(cache_dir: str, prefix: str) -> bool:
     return pending_marker(cache_dir, prefix) is not None
 
 
-def owner_running(marker: dict) -> bool:
+def interrupted(cache_dir: str, prefix: str) -> bool:
+    """A create of prefix was interrupted there: its pending marker names it, and prefix holds what
+    the engine makes before anything else (libmamba's create touches PREFIX/conda-meta/history
+    first: api/install.cpp create_target_directory, mamba 2.8.1). The marker alone is a claim
+    anyone who writes in a shared cache can make: naming a directory of the user's, it makes
+    nothing there ours to replace."""
+    meta = os.path.join(prefix, "conda-meta")
+    return os.path.isdir(meta) and not fileid.is_link(meta) and pending(cache_dir, prefix)
+
+
+def owner_running(marker: dict, cache_dir: str) -> bool:
+    """Whether the run that wrote marker lives: it holds its owner lock (sandbox.owner_lock), a file
+    in the cache. The marker is anyone's to write in a shared cache: a lock it names elsewhere, a
+    link or a directory in its place, is no run of ours (nothing is opened outside the cache); a
+    lock file that cannot be looked at may be another user's live run."""
     lock = marker.get("owner_lock")
-    return isinstance(lock, str) and filelock.held(lock)
+    if not isinstance(lock, str) or not fileid.within(os.path.dirname(lock), cache_dir):
+        return False
+    try:
+        return filelock.held(lock)
+    except IsADirectoryError:
+        return False
+    except OSError:
+        return True
+    except TargetRefused:  # a link
+        return False
 
 
 def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
