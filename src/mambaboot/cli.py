@@ -266,6 +266,10 @@ def _where(exc: OSError) -> str:
     """What a refused file operation was about. One that names no file may be about the current
     directory, removed (or moved out of reach) since the shell entered it: getcwd, and every
     abspath of a relative path, then fail with a bare ENOENT."""
+    import errno
+
+    if exc.filename and exc.errno == errno.ENOTDIR:
+        return f": {exc.filename} (a file stands where this path needs a directory: move it out of the way)"
     if exc.filename:
         return f": {exc.filename}"
     try:

@@ -1,6 +1,7 @@
 """Directories a run makes: which ones it made, said by identity, so that it takes back only
 those, and only while they are empty and still the ones it made."""
 
+import errno
 import os
 import stat
 
@@ -23,8 +24,8 @@ def make_dirs(path: str) -> list:
         try:
             os.mkdir(directory)
         except FileExistsError:
-            if not os.path.isdir(directory):
-                raise
+            if not os.path.isdir(directory):  # a file (or a link) where a directory must be: say that
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
             continue  # another run made it: not ours to take back
         st = os.lstat(directory)
         made.append((directory, identity(st)))
