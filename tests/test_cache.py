@@ -5,7 +5,7 @@ import shutil
 import signal
 import subprocess
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage, record
 from tests.conftest import MAMBABOOT
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
@@ -118,7 +118,7 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
     killed_homes = sorted(p.name for p in tmp.iterdir() if p.name.startswith("home-") and len(p.name) == 17)
     assert killed_homes, "SIGKILL left the run's private home behind"
 
-    with fsops.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
+    with filelock.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
         info = _cache(world, "info")
         assert info["stale_homes"]["count"] == 3 + len(killed_homes)
         assert info["orphaned_markers"] == 1

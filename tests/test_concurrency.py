@@ -83,10 +83,10 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
     run is refused rather than holding it too. The lock file and the directory made for it go."""
     import threading
 
-    from mambaboot.common.files import fsops
+    from mambaboot.common.files import filelock
 
     path = str(tmp_path / "made" / "x.lock")
-    real, opened, go = fsops._lock, threading.Event(), threading.Event()
+    real, opened, go = filelock._lock, threading.Event(), threading.Event()
     worker = threading.Thread(target=lambda: second.__enter__())
 
     def lock(fd, blocking=True, offset=None):  # the second run, between its open and its lock
@@ -95,8 +95,8 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
             assert go.wait(60)
         return real(fd, blocking, offset)
 
-    monkeypatch.setattr(fsops, "_lock", lock)
-    first, second = fsops.FileLock(path, transient=True), fsops.FileLock(path, transient=True)
+    monkeypatch.setattr(filelock, "_lock", lock)
+    first, second = filelock.FileLock(path, transient=True), filelock.FileLock(path, transient=True)
     first.__enter__()
     worker.start()
     assert opened.wait(60)
@@ -107,8 +107,8 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
     mine, there = os.fstat(second._fd), os.stat(path)
     assert (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino), "it holds the file at the path"
     with pytest.raises(BlockingIOError):
-        with fsops.FileLock(path, blocking=False, transient=True):
+        with filelock.FileLock(path, blocking=False, transient=True):
             pass
     second.__exit__(None, None, None)
     assert not (tmp_path / "made").exists()
-    assert not fsops.held(path) and not os.path.exists(path), "looking does not make the file again"
+    assert not filelock.held(path) and not os.path.exists(path), "looking does not make the file again"

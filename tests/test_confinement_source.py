@@ -19,8 +19,10 @@ PATH_METHODS = {"write_text", "write_bytes", "read_text", "read_bytes"}  # pathl
 # The layer itself: the Root, and the primitives it is made of.
 LAYER = {
     "common/files/confined.py": "the layer: a Root held by descriptor, every path below it resolved component by component",
-    "common/files/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree)",
-    "common/files/fsops.py": "lock files (O_NOFOLLOW, kept open while held) and the directories made for them",
+    "common/files/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree); "
+                               "a run's own file unlinked by name (unlink_quietly)",
+    "common/files/filelock.py": "lock files (O_NOFOLLOW, kept open while held)",
+    "common/files/newdirs.py": "the directories made for lock files and caches, taken back only while empty and the same",
     "common/files/guarded.py": "deleting a directory only while it is the one checked: by descriptor and identity",
     "common/files/noreplace.py": "a rename that never replaces (renameat2, link+unlink), on names its callers hold",
     "common/files/filerewrite.py": "a user's own file (an rc file) rewritten from one read, never through a link at its name",

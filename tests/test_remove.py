@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mambaboot.common.files import confined, fsops, proof
+from mambaboot.common.files import confined, fileid, proof
 from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
@@ -523,7 +523,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     token = proof.new_token()
     proof.mark(str(src), token)  # as the move did when it began
     with pytest.raises(KeyboardInterrupt):
-        delete.delete_moved(str(src), str(to), fsops.identity(os.lstat(src)), token)
+        delete.delete_moved(str(src), str(to), fileid.identity(os.lstat(src)), token)
     monkeypatch.undo()
     assert src.is_dir() and not (src / "conda-meta").exists() and (src / ".mambaboot" / "moved-away.json").is_file()
     copy_before = snapshot(to)

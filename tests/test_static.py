@@ -156,3 +156,50 @@ def test_each_error_kind_is_a_class_statement_with_its_base_and_exit_code():
         "CommandNotFound": (["MambabootError"], 127)}
     assert errors.UsageError("bad").args == ("bad",) and str(errors.UsageError("bad")) == "bad"
     assert errors.UsageError.__module__ == errors.__name__
+
+
+def oldest_python_offenders(root: Path) -> list:
+    """What Python 3.9 (pyproject's requires-python) cannot run: syntax newer than 3.9, and a
+    PEP 604 union (`int | None`) in an annotation of a module that does not keep annotations as
+    text (`from __future__ import annotations`): 3.9 evaluates it when the function is defined,
+    and importing the module fails with TypeError."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text()
+        where = path.relative_to(root)
+        try:
+            tree = ast.parse(text, str(path), feature_version=(3, 9))
+        except SyntaxError as exc:
+            problems.append(f"{where}:{exc.lineno}: not Python 3.9 syntax")
+            continue
+        deferred = any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                       and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+        if deferred:
+            continue
+        annotations = []
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                every = args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
+                annotations += [a.annotation for a in every if a is not None and a.annotation is not None]
+                annotations += [node.returns] if node.returns is not None else []
+            elif isinstance(node, ast.AnnAssign):
+                annotations.append(node.annotation)
+        for annotation in annotations:
+            if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr) for n in ast.walk(annotation)):
+                problems.append(f"{where}:{annotation.lineno}: `|` in an annotation Python 3.9 evaluates")
+    return problems
+
+
+def test_every_module_imports_on_the_oldest_python():
+    assert oldest_python_offenders(SRC) == []
+
+
+def test_the_oldest_python_checker_catches_what_it_looks_for(tmp_path):
+    (tmp_path / "evaluated.py").write_text("def f(x: int | None) -> None:\n    pass\n")
+    (tmp_path / "returned.py").write_text("def f() -> 'ok' | None:\n    pass\n")
+    (tmp_path / "newer.py").write_text("match x:\n    case 1:\n        pass\n")
+    (tmp_path / "deferred.py").write_text("from __future__ import annotations\n\ndef f(x: int | None) -> None:\n    pass\n")
+    (tmp_path / "quoted.py").write_text("def f(x: 'int | None') -> None:\n    pass\n")
+    found = oldest_python_offenders(tmp_path)
+    assert [line.split(":")[0] for line in found] == ["evaluated.py", "newer.py", "returned.py"], found

@@ -73,7 +73,7 @@ def test_links_to_the_cache_are_seen_where_a_listing_has_no_link_counts(tmp_path
     """On Windows, the measures behind `list --size`, `doctor`'s copies check, `remove`'s report
     and `cache info`/`clean`'s in-use packages lstat each file: its listing says no file has
     another link, which would make every environment a copy and every cached package unused."""
-    from mambaboot.common.files import confined, fsops
+    from mambaboot.common.files import confined, fileid
     from mambaboot.environment import diskusage, pkgcache
 
     pkg = tmp_path / "pkgs" / "tool-1.0-0"
@@ -88,7 +88,7 @@ def test_links_to_the_cache_are_seen_where_a_listing_has_no_link_counts(tmp_path
 
     real = os.scandir
     monkeypatch.setattr(os, "scandir", lambda where=".": _WindowsScandir(real, where))
-    monkeypatch.setattr(fsops, "LISTING_HAS_LINKS", False)
+    monkeypatch.setattr(fileid, "LISTING_HAS_LINKS", False)
     monkeypatch.setattr(confined, "BY_DESCRIPTOR", False)  # remove by path, as on Windows
     assert next(iter(os.scandir(env / "lib"))).stat().st_nlink == 0, "the stand-in lists as Windows does"
 

@@ -67,7 +67,7 @@ def format_for(output, given):
 def run(args) -> int:
     import sys
 
-    from mambaboot.common.files import fsops, outputfile
+    from mambaboot.common.files import confined, outputfile
     from mambaboot.common.errors import UsageError
 
     if args.output == outputfile.STDOUT:
@@ -92,7 +92,7 @@ def run(args) -> int:
     else:
         text, summary = _from_specs(args, fmt)
     if args.output and args.output != outputfile.STDOUT:
-        outputfile.write(args.output, text.encode(), mode=fsops.user_mode(0o666))
+        outputfile.write(args.output, text.encode(), mode=confined.user_mode(0o666))
         if not args.quiet:
             sys.stderr.write(f"lock: {summary} -> {args.output}\n")
     else:

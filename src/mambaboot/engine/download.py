@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from mambaboot.common import urlrule
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, removal
 from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 
@@ -210,10 +210,10 @@ def fetch_file(
             with confined.Root.open(directory) as here:
                 here.rename(os.path.basename(tmp), os.path.basename(dest))
         except OSError as exc:  # network errors arrive as _Transient; this is the local disk
-            fsops.unlink_quietly(tmp)
+            removal.unlink_quietly(tmp)
             raise ObtainError(f"could not write {dest}: {exc.strerror or exc}") from None
         except BaseException:
-            fsops.unlink_quietly(tmp)
+            removal.unlink_quietly(tmp)
             raise
 
     _with_retries(url, attempt, policy)

@@ -11,7 +11,7 @@ import stat
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, filelock, fsops, newdirs
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child, signals
@@ -81,11 +81,11 @@ def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str],
     if source.kind == "local":
         return _local(source, cache_dir, environ)
     store = _store(cache_dir)
-    made = fsops.make_dirs(store)
+    made = newdirs.make_dirs(store)
     try:
         return _obtain(source, store, environ, progress, net)
     except BaseException:
-        fsops.remove_empty_dirs(made)  # a failed first download leaves no empty store behind
+        newdirs.remove_empty_dirs(made)  # a failed first download leaves no empty store behind
         raise
 
 
@@ -99,10 +99,10 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
     key_dir = os.path.join(store, source.cache_key(expected))
     binary = os.path.join(key_dir, _exe_name(source.subdir))
     # One lock for the store: concurrent runs download once and never see a partial file.
-    with fsops.FileLock(os.path.join(store, ".lock"), transient=True):
+    with filelock.FileLock(os.path.join(store, ".lock"), transient=True):
         downloaded = False
         if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, "verified")) == expected):
-            made = fsops.make_dirs(key_dir)
+            made = newdirs.make_dirs(key_dir)
             from mambaboot.engine import download
 
             try:
@@ -113,11 +113,11 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
                 except ObtainError as exc:
                     _no_such_release(source, exc, net)
                     raise
-                os.chmod(binary, fsops.user_mode(0o777))
+                os.chmod(binary, confined.user_mode(0o777))
                 confined.write_file(os.path.join(key_dir, "sha256"), expected.encode())
             except BaseException:
                 _forget(key_dir)
-                fsops.remove_empty_dirs(made)
+                newdirs.remove_empty_dirs(made)
                 raise
             downloaded = True
         version = _version(binary, key_dir, environ)
@@ -139,12 +139,12 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
     if not os.access(path, os.X_OK):
         raise ObtainError(f"{path} is not executable")
     memo_dir = os.path.join(_store(cache_dir), "local", fsops.path_key(path))
-    fsops.make_dirs(memo_dir)
+    newdirs.make_dirs(memo_dir)
     digest = _digest(path, os.path.join(memo_dir, "verified"))
     if source.expected_sha256 and digest != source.expected_sha256:
         raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
     version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])
-    fsops.make_dirs(version_dir)
+    newdirs.make_dirs(version_dir)
     return Binary(path, digest, _version(path, version_dir, environ), path, False)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops, proof
+from mambaboot.common.files import confined, fileid, filelock, newdirs, proof, removal
 from mambaboot.common import isolation
 
 
@@ -40,7 +40,7 @@ class private_home:
         self.home = os.path.join(self.cache_dir, "tmp", HOME_PREFIX + os.urandom(6).hex())
         # Locked before the home exists and until it is gone, so no live home is ever unlocked.
         # Transient: the lock file, and CACHE/tmp when this run made it, go with the home.
-        self.lock = fsops.FileLock(owner_lock(self.home), new=True, transient=True)
+        self.lock = filelock.FileLock(owner_lock(self.home), new=True, transient=True)
         try:
             self.lock.__enter__()
         except BaseException:
@@ -84,7 +84,7 @@ def child_environ(environ, home: str, pkgs_dirs, windows: bool,
     for key in [k for k in env if k.upper() in _REDIRECTED]:
         del env[key]
     tmp = os.path.join(home, "tmp")
-    fsops.make_dirs(tmp)
+    newdirs.make_dirs(tmp)
     redirected = {
         "HOME": home,
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),
@@ -138,10 +138,10 @@ def stale_homes(tmp: str) -> list:
     home-* of another user in a shared or linked tmp among them, is not ours to judge."""
     from mambaboot.common.files import guarded
 
-    by_fd = fsops.BY_DESCRIPTOR
+    by_fd = removal.BY_DESCRIPTOR
     try:
-        fd = os.open(tmp, fsops.DIRECTORY_FLAGS) if by_fd else None
-        if fd is None and (fsops.is_link(tmp) or not os.path.isdir(tmp)):  # pragma: no cover - Windows
+        fd = os.open(tmp, removal.DIRECTORY_FLAGS) if by_fd else None
+        if fd is None and (fileid.is_link(tmp) or not os.path.isdir(tmp)):  # pragma: no cover - Windows
             return []
     except OSError:  # missing, or a link: O_NOFOLLOW
         return []
@@ -180,20 +180,20 @@ def _seen_home(tmp: str, fd, name: str, guarded):
     path = os.path.join(tmp, name)
     try:
         if fd is not None:
-            home = os.open(name, fsops.DIRECTORY_FLAGS, dir_fd=fd)  # a link is not followed
+            home = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)  # a link is not followed
             try:
                 st, mark = os.fstat(home), _lstat(MARKER, home, path)
             finally:
                 os.close(home)
         else:  # pragma: no cover - Windows
-            if fsops.is_link(path):
+            if fileid.is_link(path):
                 return None
             st, mark = os.lstat(path), os.lstat(os.path.join(path, MARKER))
     except OSError:
         return None
     if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and _ours(st) and _ours(mark)):
         return None
-    return guarded.Seen(path, fsops.identity(st), MARKER, fsops.identity(mark))
+    return guarded.Seen(path, fileid.identity(st), MARKER, fileid.identity(mark))
 
 
 def _lock_state(tmp: str, fd, name: str) -> str:
@@ -211,7 +211,7 @@ def _lock_state(tmp: str, fd, name: str) -> str:
     if not stat.S_ISREG(st.st_mode) or not _ours(st):
         return "foreign"
     try:
-        return "held" if fsops.held(os.path.join(tmp, name)) else "free"
+        return "held" if filelock.held(os.path.join(tmp, name)) else "free"
     except TargetRefused:  # made a link since
         return "foreign"
 
@@ -236,5 +236,5 @@ def remove_stale(stale: Stale) -> bool:
         except proof.NotOurs:
             return False
     if stale.lock:
-        fsops.unlink_quietly(owner_lock(stale.path))
+        removal.unlink_quietly(owner_lock(stale.path))
     return True

@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import filelock, fsops
 from mambaboot.common.errors import ShellContaminated, TargetRefused
 from mambaboot.environment import record
 
@@ -44,7 +44,7 @@ def working(prefix: str) -> TargetRefused:
 def refuse_busy(cache_dir: str, prefix: str) -> None:
     """Refuse prefix while another mambaboot run creates or moves it."""
     _refuse_pending(cache_dir, prefix)
-    if fsops.held(record.target_lock(cache_dir, prefix).path):
+    if filelock.held(record.target_lock(cache_dir, prefix).path):
         raise working(prefix)
 
 

@@ -10,7 +10,7 @@ import os
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid, newdirs
 
 
 def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
@@ -21,11 +21,11 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
     """
     link = os.path.join(prefix, "pkgs")
     with confined.Root.open(prefix) as root:
-        if fsops.is_link(link):
+        if fileid.is_link(link):
             root.unlink("pkgs")
         elif os.path.isdir(link):
             if root.listdir("pkgs"):
                 return None
             root.rmdir("pkgs")
-    fsops.make_dirs(pkgs_dir)
+    newdirs.make_dirs(pkgs_dir)
     return winsys.link_directory(pkgs_dir, link, windows)

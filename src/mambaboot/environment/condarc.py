@@ -23,7 +23,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid
 from mambaboot.common.values import value
 
 FILE = ".condarc"
@@ -108,7 +108,7 @@ def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync:
     appended. sync: see confined.write_file."""
     path = os.path.join(prefix, FILE)
     if not os.path.lexists(path):
-        confined.write_file(path, render(channels, pkgs_dirs).encode("utf-8"), mode=fsops.user_mode(0o666), sync=sync)
+        confined.write_file(path, render(channels, pkgs_dirs).encode("utf-8"), mode=confined.user_mode(0o666), sync=sync)
         return Outcome(FILE, written=True)
     added, warning = _add_missing(path)
     return Outcome(FILE if ours(prefix) else None, added=added, warning=warning)
@@ -126,7 +126,7 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     from mambaboot.common.errors import UntrustedInput
 
     every = [key for key, _, _ in SETTINGS]
-    if fsops.is_link(path) or not os.path.isfile(path):
+    if fileid.is_link(path) or not os.path.isfile(path):
         return _left(path, "is not a regular file", every)
     try:
         read = filerewrite.Read(path)

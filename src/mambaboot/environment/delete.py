@@ -17,7 +17,7 @@ import os
 
 from mambaboot.common import jsontext, untrusted
 
-from mambaboot.common.files import confined, fsops, guarded, noreplace, proof
+from mambaboot.common.files import confined, fileid, fsops, guarded, noreplace, proof
 from mambaboot.common.errors import CrossesMount, TargetRefused
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
@@ -41,7 +41,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
         from mambaboot.common.errors import no_such_path
 
         raise no_such_path(prefix, "remove")
-    if fsops.is_link(prefix):
+    if fileid.is_link(prefix):
         raise TargetRefused(f"{prefix} is a link; mambaboot never removes through a link (give the real path)")
     if not os.path.isdir(prefix):
         raise TargetRefused(f"{prefix} is a file, not an environment; it was left untouched")
@@ -56,7 +56,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if record.made_by_someone_else(record.read(prefix)) and not force:
         raise TargetRefused(f"{prefix} is an environment mambaboot adopted, not created; pass --force to remove it")
     for cache in (cache_dir, *pkgs_dirs):
-        if os.path.isdir(cache) and fsops.within(cache, prefix):
+        if os.path.isdir(cache) and fileid.within(cache, prefix):
             raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")
     nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
     if nested:
@@ -114,7 +114,7 @@ def delete_moved(prefix: str, to: str, expected: tuple, token: str) -> None:
     (proof.py): anything else at prefix now is left alone (NotOurs, NotTheSame)."""
     note = jsontext.dumps_flat({"tool": record.TOOL, "from": prefix, "to": to, "token": token, "pid": os.getpid(),
                                 "at": record.now()})
-    fsops.same_or_refuse(prefix, os.lstat(prefix), expected)
+    fileid.same_or_refuse(prefix, os.lstat(prefix), expected)
     proof.require(prefix, token, f"moved it to {to}")
     confined.write_in(prefix, leftovers.MOVED_NOTE.replace(os.sep, "/"), note.encode("utf-8"))
     doomed = fsops.unique_sibling(prefix, leftovers.MOVED)
@@ -125,10 +125,10 @@ def delete_moved(prefix: str, to: str, expected: tuple, token: str) -> None:
             leftovers.delete_noted_last(prefix, token)
             return
         try:
-            fsops.same_or_refuse(doomed, os.lstat(doomed), expected)
+            fileid.same_or_refuse(doomed, os.lstat(doomed), expected)
             # the note and the mark last: cut short, what remains still proves what it is
             proof.remove_marked(doomed, token, f"moved it to {to}", last=(record.RECORD_DIR,))
-        except (fsops.NotTheSame, proof.NotOurs):  # swapped in between the check and the rename: not ours
+        except (confined.NotTheSame, proof.NotOurs):  # swapped in between the check and the rename: not ours
             noreplace.rename_dir(doomed, prefix)
             raise
 

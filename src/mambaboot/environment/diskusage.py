@@ -10,7 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import fileid
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
@@ -43,7 +43,7 @@ def walk(path: str):  # -> iterator of (path, os.stat_result)
     """lstat of every file under path, directories walked without following links out."""
     for entry in _files(path):
         try:
-            yield entry.path, fsops.entry_lstat(entry)
+            yield entry.path, fileid.entry_lstat(entry)
         except OSError:
             continue
 
@@ -170,7 +170,7 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sam
     """exclude: files not to count (a record that holds the measurement itself); seen: the hard
     links already counted, shared by several measurements that make up one total; sample: find
     the Usage's sample (an extracted package's, for the package cache's memo)."""
-    # Tally.add() and, on POSIX, fsops.entry_lstat() inlined: cache info and list --size measure
+    # Tally.add() and, on POSIX, fileid.entry_lstat() inlined: cache info and list --size measure
     # every file, and a Python call per file costs a good part of its lstat
     skipped = set(exclude)
     seen = set() if seen is None else seen
@@ -178,7 +178,7 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sam
     linked = None
     plain = None if sample else ""  # "": not looked for, one test per file
     info = os.path.join(path, "info", "")
-    listed = fsops.LISTING_HAS_LINKS
+    listed = fileid.LISTING_HAS_LINKS
     for entry in _files(path):
         try:
             st = entry.stat(follow_symlinks=False) if listed else os.lstat(entry.path)

@@ -22,7 +22,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common import shapes, untrusted
-from mambaboot.common.files import confined, fsops, proof
+from mambaboot.common.files import confined, fileid, filelock, fsops, proof, removal
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
@@ -62,7 +62,7 @@ def in_directory(directory: str) -> list[tuple[str, str]]:
     for name in names:
         base = fsops.sibling_base(name, TAG)
         path = os.path.join(directory, name)
-        if base is None or fsops.is_link(path) or not os.path.isdir(path):
+        if base is None or fileid.is_link(path) or not os.path.isdir(path):
             continue
         prefix = os.path.join(directory, base)
         rec = record.read(path)
@@ -83,7 +83,7 @@ def _siblings(prefix: str, tag: str) -> list[str]:
         names = sorted(n for n in os.listdir(directory or ".") if fsops.sibling_base(n, tag) == base)
     except OSError:
         return []
-    return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fsops.is_link(p)]
+    return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fileid.is_link(p)]
 
 
 def half_removed(prefix: str) -> list[tuple[str, str, str | None]]:
@@ -121,7 +121,7 @@ def _noted(root: confined.Root) -> dict | None:
 def read_note(path: str) -> dict | None:
     """A note of ours (PARTIAL_NOTE, MOVED_NOTE), or None: missing, a link or no regular file
     (a fifo would hold the read), unreadable, not ours."""
-    if fsops.is_link(path) or not os.path.isfile(path):
+    if fileid.is_link(path) or not os.path.isfile(path):
         return None
     data = record.json_object(path)
     return data if data is not None and data.get("tool") == record.TOOL else None
@@ -140,8 +140,8 @@ def partial_copies(prefix: str) -> list[tuple[str, tuple, dict]]:
             # in it says whose it is (the caller holds prefix's lock, so no move is making it now)
             note = read_note(os.path.join(path, MOVE_JOURNAL))
             note = dict(note, source=note.get("from")) if note is not None else None
-        if note is not None and proof.is_token(note.get("token")) and not fsops.held(note_path):
-            found.append((path, fsops.identity(os.lstat(path)), note))
+        if note is not None and proof.is_token(note.get("token")) and not filelock.held(note_path):
+            found.append((path, fileid.identity(os.lstat(path)), note))
     return found
 
 
@@ -149,7 +149,7 @@ def moved_away(prefix: str) -> dict | None:
     """The note of a moved environment's source that a killed move left half deleted in place
     (where it could not be renamed aside), when the copy it names is an environment and prefix
     still carries the move's mark (proof.py)."""
-    if fsops.is_link(prefix) or not os.path.isdir(prefix):
+    if fileid.is_link(prefix) or not os.path.isdir(prefix):
         return None
     try:
         with proof.place(prefix) as root:
@@ -176,7 +176,7 @@ def delete_noted_last(prefix: str, token: str) -> None:
                 root.remove_any(f"{record.RECORD_DIR}/{name}")
         root.remove_any(record.RECORD_DIR)
         root.remove_any(proof.MARK)
-    fsops.remove_dir(prefix)
+    removal.remove_dir(prefix)
 
 
 def move_journal(prefix: str, cache_dir: str) -> bool:
@@ -280,7 +280,7 @@ def _ours_unfinished(prefix: str, cache_dir: str, current: dict | None) -> bool 
     """False: nothing at prefix; True: an unfinished environment of ours; None: something else."""
     if not os.path.lexists(prefix):
         return False
-    if fsops.is_link(prefix) or not os.path.isdir(prefix):
+    if fileid.is_link(prefix) or not os.path.isdir(prefix):
         return None
     if current is not None and not current.get("adopted"):
         return True  # ours, and not finished (the caller checked)

@@ -13,7 +13,7 @@ import shutil
 import stat
 from collections.abc import Sequence
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.values import value
 
@@ -34,7 +34,7 @@ def _entries(source: str) -> list[tuple[str, str]]:
     """(relative path, absolute path) of every file and link in source, directories left out."""
     found = []
     for root, dirs, files in os.walk(source):
-        links = [d for d in dirs if fsops.is_link(os.path.join(root, d))]
+        links = [d for d in dirs if fileid.is_link(os.path.join(root, d))]
         dirs[:] = sorted(d for d in dirs if d not in links)
         for name in sorted(files + links):
             full = os.path.join(root, name)
@@ -58,7 +58,7 @@ def _blocked(prefix: str, rel: str) -> str:
     parts = rel.split("/")
     for depth in range(1, len(parts)):
         parent = os.path.join(prefix, *parts[:depth])
-        if fsops.is_link(parent):
+        if fileid.is_link(parent):
             return f"{'/'.join(parts[:depth])} is a link"
         if os.path.lexists(parent) and not os.path.isdir(parent):
             return f"{'/'.join(parts[:depth])} is a file"

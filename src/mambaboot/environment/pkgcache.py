@@ -24,7 +24,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid, filelock, fsops
 from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -164,7 +164,7 @@ def packages(pkgs_dir: str, total: list[int] | None = None, memo: SizeMemo | Non
     """Every package in a package cache, in either layout: conda's flat one
     (`pkgs/<name-version-build>/` beside its archive) and micromamba's since 2.6.0, which nests
     the same pair under the package's URL directory, "://" -> "/" and ":" "\\" -> "_"
-    (`pkgs/https/conda.anaconda.org/conda-forge/linux-64/<name-version-build>/`;
+    (`pkgs/https/<channel host>/conda-forge/linux-64/<name-version-build>/`;
     `package_cache_folder_relative_path`, libmamba/src/core/package_cache.cpp, mamba PR 4163)."""
     found: list[Package] = []
     # One walk: the bytes of everything else (the index cache, lock files) are added up on the way.
@@ -208,7 +208,7 @@ def _scan(directory: str, found: list[Package], depth: int, total: list[int], se
                     memo.repeated += usage.repeated
             continue
         try:
-            st = fsops.entry_lstat(entry)
+            st = fileid.entry_lstat(entry)
         except OSError:
             continue
         key = (st.st_dev, st.st_ino)
@@ -318,7 +318,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         if not os.path.isdir(pkgs_dir):
             continue
         # A dry run only looks: it writes nothing, not even the lock file.
-        locked = contextlib.nullcontext() if dry_run else fsops.FileLock(
+        locked = contextlib.nullcontext() if dry_run else filelock.FileLock(
             os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
         with locked:
             for pkg in packages(pkgs_dir, named=named, memo=memo):
@@ -383,7 +383,7 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
     algo, expected = ("sha256", sha256) if sha256 else ("md5", md5)
     for place in (pkgs_dir, os.path.join(pkgs_dir, *url_folder(url).split("/"))):
         known = None
-        f = fsops.open_regular(os.path.join(place, stem, "info", "repodata_record.json"))
+        f = confined.open_regular(os.path.join(place, stem, "info", "repodata_record.json"))
         if f is not None:
             with f:
                 try:  # a record anything could have written: the one reader's limits
@@ -392,7 +392,7 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
                     pass
         if known == expected:
             return True
-        f = fsops.open_regular(os.path.join(place, filename))
+        f = confined.open_regular(os.path.join(place, filename))
         if f is not None:
             with f:
                 if fsops.file_digest(f, algo) == expected:

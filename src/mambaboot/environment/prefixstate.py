@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import VerifyError
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined
 
 STATE_FILE = "conda-meta/state"
 STANDALONE = (("PYTHONNOUSERSITE", "1"),)
@@ -71,5 +71,5 @@ def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool =
 
         state.setdefault("env_vars", {}).update(changed)
         confined.write_in(prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
-                          mode=fsops.user_mode(0o666), sync=sync)
+                          mode=confined.user_mode(0o666), sync=sync)
     return changed

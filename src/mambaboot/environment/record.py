@@ -13,7 +13,7 @@ import stat
 
 from mambaboot import __version__
 from mambaboot.common import jsontext, shapes, untrusted
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, filelock, fsops
 from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
@@ -204,7 +204,7 @@ def write(prefix: str, data: dict, sync: bool = True) -> str:
 
     data = dict(data, tool=TOOL, mambaboot_version=__version__, format=1)
     confined.write_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(),
-                      mode=fsops.user_mode(0o666), sync=sync)
+                      mode=confined.user_mode(0o666), sync=sync)
     return record_path(prefix)
 
 
@@ -225,11 +225,11 @@ def _marker_path(cache_dir: str, prefix: str) -> str:
     return os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".json")
 
 
-def target_lock(cache_dir: str, prefix: str) -> fsops.FileLock:
+def target_lock(cache_dir: str, prefix: str) -> filelock.FileLock:
     """Held for a whole create of prefix: a second run for the same target is refused at once
     instead of racing it (micromamba's `create -y` would delete the first one's prefix). The
     lock file goes with the lock: a later run has no use for it."""
-    return fsops.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
+    return filelock.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
                           transient=True)
 
 
@@ -286,7 +286,7 @@ def pending(cache_dir: str, prefix: str) -> bool:
 
 def owner_running(marker: dict) -> bool:
     lock = marker.get("owner_lock")
-    return isinstance(lock, str) and fsops.held(lock)
+    return isinstance(lock, str) and filelock.held(lock)
 
 
 def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:

@@ -32,7 +32,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined
 
 NAME = "~mambaboot-root"  # `~`: after the packages' hooks on activation, before them on deactivation
 ACTIVATE_DIR = "etc/conda/activate.d"
@@ -206,7 +206,7 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) 
             for directory in (ACTIVATE_DIR, DEACTIVATE_DIR):
                 root.makedirs(directory)
                 root.refuse_mounted(directory)  # a directory mounted there is elsewhere's, as a link is
-            root.write_many(hooks.items(), mode=fsops.user_mode(0o666), sync=sync)
+            root.write_many(hooks.items(), mode=confined.user_mode(0o666), sync=sync)
     return sorted(hooks)
 
 

@@ -19,7 +19,7 @@ import stat
 
 from mambaboot.common import pathrules, values, winsys
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -65,7 +65,7 @@ def check_prefix(prefix: str, command: str) -> None:
         from mambaboot.common.errors import no_such_path
 
         raise no_such_path(prefix, command)
-    if fsops.is_link(prefix):
+    if fileid.is_link(prefix):
         raise TargetRefused(f"{prefix} is a link; give the real path of the environment instead")
     if not os.path.isdir(prefix):
         raise TargetRefused(f"{prefix} is not a directory; `mambaboot {command}` takes an existing conda environment")
@@ -165,7 +165,7 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
         rc_before = _regular_file_bytes(rc_file) if had_rc else None
         pkgs = os.path.join(prefix, "pkgs")
         had_record_dir = root.exists(record.RECORD_DIR)
-        old_link = root.readlink("pkgs") if fsops.is_link(pkgs) else None
+        old_link = root.readlink("pkgs") if fileid.is_link(pkgs) else None
         had_empty_pkgs = old_link is None and _is_dir(root, "pkgs") and not root.listdir("pkgs")
         new_hooks = roothook.missing(prefix, windows)
         had_state = root.exists(prefixstate.STATE_FILE)
@@ -185,7 +185,7 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
                 root.unlink(condarc.FILE)
             elif rc_before is not None:
                 condarc.take_back(prefix, rc_before)
-            if fsops.is_link(pkgs) and root.readlink("pkgs") != old_link:
+            if fileid.is_link(pkgs) and root.readlink("pkgs") != old_link:
                 root.unlink("pkgs")
                 if old_link is not None:
                     winsys.link_directory(old_link, pkgs, windows)

@@ -13,7 +13,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fsops, proof
+from mambaboot.common.files import confined, fileid, fsops, newdirs, proof
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -148,7 +148,7 @@ class _Rollback:
         if self.state == target.OURS and self.aside is None:
             return  # the old environment never moved: what is at the prefix is not ours to delete
         if self.state == target.EMPTY:  # the directory was the user's: empty it, keep it
-            if os.path.isdir(prefix) and not fsops.is_link(prefix):
+            if os.path.isdir(prefix) and not fileid.is_link(prefix):
                 with confined.Root.open(prefix) as root:
                     for name in root.listdir():
                         root.remove_any(name)
@@ -175,7 +175,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     if ancestor and not os.path.lexists(plan.cache_dir) and not os.path.isdir(ancestor):
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
-    made = fsops.make_dirs(plan.cache_dir)
+    made = newdirs.make_dirs(plan.cache_dir)
     try:
         # The target is judged under the lock: only then does a pending marker mean
         # "interrupted" rather than "being created right now".
@@ -187,7 +187,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         # A run that failed before anything a later run reuses (the engine, the package cache)
         # was kept leaves no empty cache directory behind; the lock, the private home and the
         # directories made for them went already.
-        fsops.remove_empty_dirs(made)
+        newdirs.remove_empty_dirs(made)
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,

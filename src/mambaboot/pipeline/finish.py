@@ -9,7 +9,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined
 from mambaboot.common.errors import UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import factory, value
@@ -203,7 +203,7 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
         reporter.warn(f"no lock written: {exc}")
         return None
     rel = f"{record.RECORD_DIR}/{record.LOCK_FILE}"
-    confined.write_in(inputs.prefix, rel, text.encode(), mode=fsops.user_mode(0o666), sync=not inputs.fresh)
+    confined.write_in(inputs.prefix, rel, text.encode(), mode=confined.user_mode(0o666), sync=not inputs.fresh)
     files.append(rel)
     return rel
 

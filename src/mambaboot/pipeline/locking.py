@@ -7,7 +7,7 @@ import os
 
 from mambaboot.common import untrusted
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, newdirs
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -36,7 +36,7 @@ def check_platforms(platforms: Sequence[str]) -> tuple[str, ...]:
 def solve_platforms(plan: Plan, platforms: Sequence[str], host: Host, reporter: Reporter) -> dict[str, list]:
     """platform -> the packages micromamba's solve picks for it (engine.solve.Solved), in the order asked."""
     net = network.read(host.environ, host.windows)
-    made = fsops.make_dirs(plan.cache_dir)
+    made = newdirs.make_dirs(plan.cache_dir)
     try:
         with sandbox.private_home(plan.cache_dir) as home:
             env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
@@ -53,7 +53,7 @@ def solve_platforms(plan: Plan, platforms: Sequence[str], host: Host, reporter: 
                 reporter.step(f"solved {platform}: {len(solved[platform])} packages")
             return solved
     finally:
-        fsops.remove_empty_dirs(made)
+        newdirs.remove_empty_dirs(made)
 
 
 # pip's platform tags for a conda platform: the wheels a python of that platform installs. pip

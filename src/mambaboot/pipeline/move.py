@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import confined, fsops, noreplace, proof
+from mambaboot.common.files import confined, fileid, noreplace, proof
 from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import resolve_cache_dir
@@ -75,7 +75,7 @@ def check_destination(src: str, old: str, dst: str) -> None:
     parent = os.path.dirname(dst)
     if not os.path.isdir(parent):
         raise TargetRefused(f"{parent} does not exist; create the parent directory first")
-    if fsops.within(dst, src):
+    if fileid.within(dst, src):
         raise UsageError(f"{dst} is inside {src}")
 
 
@@ -97,7 +97,7 @@ def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, An
         journal = begin(src, RENAMED)
         try:
             noreplace.rename_dir(src, dst)
-            return RENAMED, fsops.identity(os.lstat(dst)), journal
+            return RENAMED, fileid.identity(os.lstat(dst)), journal
         except BaseException as exc:
             movejournal.end(journal, begin.cache_dir, src)  # nothing moved: SRC as it was
             if isinstance(exc, FileExistsError):
@@ -152,7 +152,7 @@ class _Begin:
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
                   link_cache: bool, locks_dir: str) -> MoveResult:
     check_source(src)
-    source = fsops.identity(os.lstat(src))
+    source = fileid.identity(os.lstat(src))
     old, _ = scan.location(src, host.windows)
     if in_place and _same(old, src):
         raise UsageError(f"{src} is already there, and its files say so")

@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined, fsops, noreplace, proof
+from mambaboot.common.files import confined, fileid, filelock, fsops, noreplace, proof
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
@@ -140,7 +140,7 @@ class _Note:
 
     def __init__(self, partial: str, src: str, dst: str, token: str) -> None:
         self.path = os.path.join(partial, leftovers.PARTIAL_NOTE)
-        self._lock = fsops.FileLock(self.path, blocking=False)
+        self._lock = filelock.FileLock(self.path, blocking=False)
         self._lock.__enter__()
         body = {"tool": record.TOOL, "source": src, "destination": dst, "token": token, "pid": os.getpid(),
                 "started": record.now()}
@@ -174,12 +174,12 @@ def _copy_entries(source: confined.Root, into: confined.Root, entries, total: in
             elif stat.S_ISDIR(st.st_mode):
                 into.mkdir(rel, 0o700)
                 dirs.append((rel, st))
-            elif st.st_nlink > 1 and fsops.identity(st) in linked:
-                into.link(linked[fsops.identity(st)], rel)
+            elif st.st_nlink > 1 and fileid.identity(st) in linked:
+                into.link(linked[fileid.identity(st)], rel)
             else:
                 _copy_file(source, into, rel, st)
                 if st.st_nlink > 1:
-                    linked[fsops.identity(st)] = rel
+                    linked[fileid.identity(st)] = rel
                 done += st.st_size
             if not stat.S_ISDIR(st.st_mode) or confined.is_link(st):
                 into.stamp(rel, st)
@@ -195,7 +195,7 @@ def _copy_entries(source: confined.Root, into: confined.Root, entries, total: in
 def _copy_file(source: confined.Root, into: confined.Root, rel: str, st: os.stat_result) -> None:
     with source.open_read(rel) as fin:
         now = os.fstat(fin.fileno())
-        if fsops.identity(now) != fsops.identity(st):
+        if fileid.identity(now) != fileid.identity(st):
             raise NotPortable(f"{source.where(rel)} changed while it was being copied; nothing was moved")
         with into.open_new(rel, 0o600) as fout:
             _pump(fin.fileno(), fout.fileno(), st.st_size)

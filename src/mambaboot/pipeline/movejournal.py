@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Optional
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined, fsops, proof
+from mambaboot.common.files import confined, fileid, fsops, proof, removal
 from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.environment import busy, delete, leftovers, record
 from mambaboot.relocate import rewrite, scan
@@ -83,7 +83,7 @@ def shaped(data: Any, pointer: bool = False) -> Optional[Dict[str, Any]]:
 
 def read(prefix: str) -> Optional[Dict[str, Any]]:
     """The journal in prefix, or None (none, a link, not ours, not a journal)."""
-    if fsops.is_link(prefix) or not os.path.isdir(prefix):
+    if fileid.is_link(prefix) or not os.path.isdir(prefix):
         return None
     return shaped(leftovers.read_note(path(prefix)))
 
@@ -120,9 +120,9 @@ def end(journal: Dict[str, Any], cache_dir: str, where: Optional[str] = None) ->
     """The move is done or undone: the journal goes (from `where`, when it is still there), then
     the pointers, then the mark."""
     if where is not None:
-        fsops.unlink_quietly(path(where))
+        removal.unlink_quietly(path(where))
     for place in {journal["from"], journal["to"]}:
-        fsops.unlink_quietly(_pointer(cache_dir, place))
+        removal.unlink_quietly(_pointer(cache_dir, place))
     if where is not None:
         proof.unmark(where)
 
@@ -152,7 +152,7 @@ def find(place: str, cache_dir: str, tidy: bool = True) -> Optional[tuple]:
         if journal is not None and place in (journal["from"], journal["to"]):
             return where, journal
     if tidy:
-        fsops.unlink_quietly(_pointer(cache_dir, place))
+        removal.unlink_quietly(_pointer(cache_dir, place))
     return None
 
 
@@ -200,7 +200,7 @@ def _settle(where: str, journal: Dict[str, Any], host: Any, reporter: Any, cache
         proof.require(where, token, act)
         for done in leftovers.settle(src, cache_dir):
             reporter.warn(done)
-        if os.path.isdir(src) and not fsops.is_link(src):
+        if os.path.isdir(src) and not fileid.is_link(src):
             delete.delete_moved(src, dst, tuple(journal["source"]), token)
         end(journal, cache_dir, where)
         return Settled(journal, True, f"finished: a move of {src} to {dst} was killed after the copy verified; "

@@ -21,7 +21,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common.files import confined, fsops, outputfile, proof
+from mambaboot.common.files import confined, fileid, outputfile, proof
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -152,7 +152,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     stream = outputfile.is_stream(output)  # a device or a named pipe is written into, never replaced
     if os.path.lexists(output) and not force and not stream:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
-    if not stream and fsops.within(output, prefix):  # links resolved: a link into the environment is no way out of it
+    if not stream and fileid.within(output, prefix):  # links resolved: a link into the environment is no way out of it
         raise UsageError(f"{output} is inside the environment it would hold ({prefix}, links followed): the archive "
                          "would hold its own partial file; write it outside the environment")
     found = audit.audit(prefix, windows, deep=False)

@@ -210,7 +210,7 @@ class _Run:
         directory = os.path.join(self.prefix, record.RECORD_DIR)
         requirements, report = os.path.join(directory, PIP_REQUIREMENTS), os.path.join(directory, PIP_REPORT)
         confined.write_in(self.prefix, f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}", ("\n".join(lines) + "\n").encode(),
-                          mode=fsops.user_mode(0o666))
+                          mode=confined.user_mode(0o666))
         self.save(add_files=[f"{record.RECORD_DIR}/{PIP_REQUIREMENTS}", f"{record.RECORD_DIR}/{PIP_REPORT}"])
         python, problem = verify.resolve("python", self.env, self.prefix)
         if problem:
@@ -248,7 +248,7 @@ class _Run:
         if rec.get("lock"):  # the lock written at creation did not know these yet
             own = record.lock_entry(self.prefix, rec)
             text = lockfile.for_environment(condameta.installed(self.prefix), rec)
-            confined.write_in(self.prefix, own, text.encode(), mode=fsops.user_mode(0o666))
+            confined.write_in(self.prefix, own, text.encode(), mode=confined.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
 
     def _keep_copies(self, python: str, entries: list[lockfile.PipEntry]) -> None:

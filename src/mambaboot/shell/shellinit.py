@@ -27,7 +27,7 @@ from typing import List, Mapping, Optional, Tuple
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import confined, filerewrite, fsops
+from mambaboot.common.files import confined, filerewrite, removal
 from mambaboot.common.values import value
 from mambaboot.shell import usertext
 
@@ -299,7 +299,7 @@ def remove_blocks(path: str, shown: List[Block]) -> Optional[str]:
     try:
         filerewrite.rewrite(read, usertext.encode(kept, text))
     except BaseException:
-        fsops.unlink_quietly(backup)  # nothing changed: a backup of it would only mislead
+        removal.unlink_quietly(backup)  # nothing changed: a backup of it would only mislead
         raise
     return backup
 

@@ -33,7 +33,7 @@ import tempfile
 
 from mambaboot.common import isolation
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fileid
 from mambaboot.shell.activation import environ
 from mambaboot.shell import quoting
 
@@ -91,7 +91,7 @@ def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks:
     `run` would give it, base the clean baseline it was made from, hooks the activate.d scripts
     to source, warning the text naming the start-up lines that put another Python first."""
     directory = tempfile.mkdtemp(prefix="mambaboot-shell-")
-    identity = fsops.identity(os.lstat(directory))
+    identity = fileid.identity(os.lstat(directory))
     try:
         values = _activated(base, env)
         entries = environ.path_entries(prefix, windows, environ.msys2_variant(prefix, windows))

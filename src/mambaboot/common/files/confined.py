@@ -537,6 +537,13 @@ def split(path: str):
     return Root.open(directory or os.curdir), name
 
 
+def user_mode(full: int) -> int:
+    """full (0o777 or 0o666) narrowed by the user's umask, and never world-writable."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return full & ~umask & ~0o002
+
+
 def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:
     """The file at path becomes data, all at once (Root.write_replace in its directory, taken as
     it is named; the file's own name never followed).
@@ -606,6 +613,17 @@ def open_named(path: str):
         os.close(handle)
         raise _not_regular(path, st)
     return os.fdopen(handle, "rb")
+
+
+def open_regular(path: str):
+    """path opened for binary reading when it is a regular file, else None (not there, a link at its
+    name, or a fifo, which is never waited on)."""
+    try:
+        directory, name = split(path)
+        with directory:
+            return directory.open_read(name)
+    except OSError:
+        return None
 
 
 def read_in(top: str, rel: str, limit: int | None = None) -> bytes:

@@ -21,7 +21,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, removal
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -95,7 +95,7 @@ def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> s
         if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before Python 3.13
             os.chmod(tmp, stat.S_IMODE(like.st_mode))
     except BaseException:
-        fsops.unlink_quietly(tmp)
+        removal.unlink_quietly(tmp)
         raise
     return tmp
 
@@ -106,7 +106,7 @@ def write_copy(path: str, read: Read) -> None:
     try:
         os.replace(tmp, path)
     except BaseException:
-        fsops.unlink_quietly(tmp)
+        removal.unlink_quietly(tmp)
         raise
 
 
@@ -127,7 +127,7 @@ def rewrite(read: Read, data: bytes, keep_links: bool = True) -> None:
                     os.close(fd)
                 os.replace(tmp, read.path)
             except BaseException:
-                fsops.unlink_quietly(tmp)
+                removal.unlink_quietly(tmp)
                 raise
             return
     fd = os.open(read.path, os.O_RDWR | _NOFOLLOW)

@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fsops, proof, removal
+from mambaboot.common.files import confined, fileid, fsops, proof, removal
 from mambaboot.common.errors import CrossesMount, TargetRefused
 
 
@@ -40,10 +40,10 @@ def seen(path: str, witness: str | None = None) -> Seen:
     witnessed = None
     if witness is not None:
         try:
-            witnessed = fsops.identity(os.lstat(os.path.join(path, witness)))
+            witnessed = fileid.identity(os.lstat(os.path.join(path, witness)))
         except OSError:
             pass
-    return Seen(path, fsops.identity(os.lstat(path)), witness, witnessed)
+    return Seen(path, fileid.identity(os.lstat(path)), witness, witnessed)
 
 
 def _changed(path: str) -> Changed:
@@ -58,9 +58,9 @@ def _witness_at(fd: int, witness: str) -> tuple | None:
     try:
         here = fd
         for part in parts[:-1]:
-            here = os.open(part, fsops.DIRECTORY_FLAGS, dir_fd=here)
+            here = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=here)
             fds.append(here)
-        return fsops.identity(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
+        return fileid.identity(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
     except OSError:
         return None
     finally:
@@ -68,7 +68,7 @@ def _witness_at(fd: int, witness: str) -> tuple | None:
             os.close(opened)
 
 
-_BY_DESCRIPTOR = fsops.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
+_BY_DESCRIPTOR = removal.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errno.ELOOP))
 
 
@@ -108,7 +108,7 @@ class set_aside:
         self._fd = self._parent = None
 
     def _matches(self, st: os.stat_result, witnessed) -> bool:
-        return stat.S_ISDIR(st.st_mode) and fsops.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
+        return stat.S_ISDIR(st.st_mode) and fileid.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
 
     def _by_descriptor(self) -> None:
         path = self.checked.path
@@ -117,7 +117,7 @@ class set_aside:
         # decided by the directory's own identity below, not by the way there.
         self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            self._fd = os.open(name, fsops.DIRECTORY_FLAGS, dir_fd=self._parent)
+            self._fd = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=self._parent)
         except OSError as exc:
             if exc.errno in _GONE:  # gone, a file, or a link now
                 raise _changed(path) from None
@@ -142,7 +142,7 @@ class set_aside:
             moved = os.stat(doomed, dir_fd=self._parent, follow_symlinks=False)
         except OSError:
             moved = None
-        if moved is None or fsops.identity(moved) != fsops.identity(held):
+        if moved is None or fileid.identity(moved) != fileid.identity(held):
             # Swapped between the comparison and the rename: what was renamed is not ours. Put it
             # back unless something took its name meanwhile.
             if moved is not None and not _exists(name, self._parent):
@@ -155,7 +155,7 @@ class set_aside:
         path = self.checked.path
 
         def current(where: str):
-            if fsops.is_link(where):
+            if fileid.is_link(where):
                 return None
             st = os.lstat(where)
             witness = self.checked.witness
@@ -163,7 +163,7 @@ class set_aside:
             if witness is not None:
                 try:
                     inner = os.path.join(where, witness)
-                    witnessed = None if fsops.is_link(inner) else fsops.identity(os.lstat(inner))
+                    witnessed = None if fileid.is_link(inner) else fileid.identity(os.lstat(inner))
                 except OSError:
                     pass
             return st, witnessed
@@ -226,8 +226,8 @@ class set_aside:
             now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
         except FileNotFoundError:
             return
-        if fsops.identity(now) == fsops.identity(os.fstat(self._fd)):
-            fsops.remove_dir(self._name, self._parent)
+        if fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
+            removal.remove_dir(self._name, self._parent)
 
 
 def _exists(name: str, dir_fd: int) -> bool:

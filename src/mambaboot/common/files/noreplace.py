@@ -22,7 +22,7 @@ import errno
 import os
 import sys
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import fileid, newdirs
 
 _AT_FDCWD = -100  # linux/fcntl.h
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -93,9 +93,9 @@ def _look_up():
 
 
 def _onto_own_claim(src: str, dst: str) -> None:
-    claim = fsops.make_dir(dst, 0o700)
+    claim = newdirs.make_dir(dst, 0o700)
     try:
-        if fsops.identity(os.lstat(dst)) != claim:
+        if fileid.identity(os.lstat(dst)) != claim:
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
         try:
             os.rename(src, dst)
@@ -105,7 +105,7 @@ def _onto_own_claim(src: str, dst: str) -> None:
             raise
     except BaseException:
         try:
-            if fsops.identity(os.lstat(dst)) == claim:
+            if fileid.identity(os.lstat(dst)) == claim:
                 os.rmdir(dst)  # our claim, still empty; never anything else
         except OSError:
             pass

@@ -14,6 +14,8 @@ thread holds would stay held in the child), and the child only makes system call
 with os._exit (no buffer flushed twice, no exit handler run).
 """
 
+from __future__ import annotations  # `int | None` stays text: Python 3.9 cannot evaluate it
+
 import errno
 import marshal
 import os
@@ -59,6 +61,14 @@ def remove_dir(path: str, dir_fd: int | None = None) -> None:
     except PermissionError:
         os.chmod(path, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC, dir_fd=dir_fd)
         os.rmdir(path, dir_fd=dir_fd)
+
+
+def unlink_quietly(path: str) -> None:
+    """os.unlink(path), where a file already gone (or held open, on Windows) is no failure."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _unescape_mount(field: str) -> str:
@@ -210,7 +220,7 @@ def remove_contents(top: int, tally=None, where: str = "", last: tuple = ()) -> 
             _remove_last(top, name, st, tree.device)
 
 
-def _lstat_at(name: str, fd: int) -> "os.stat_result | None":
+def _lstat_at(name: str, fd: int) -> os.stat_result | None:
     try:
         return os.stat(name, dir_fd=fd, follow_symlinks=False)
     except FileNotFoundError:
@@ -232,7 +242,7 @@ def _remove_last(top: int, name: str, st: os.stat_result, device) -> None:
     remove_dir(name, top)
 
 
-def _remove_scanned(top: int, tree: "_Tree", tally) -> None:
+def _remove_scanned(top: int, tree: _Tree, tally) -> None:
     share = _Share(tree, tree.weights[0] >= SPLIT_FROM and _can_fork())
     if share.whole[0]:
         _delete(top, tree, share, 0, tally)

@@ -11,7 +11,7 @@ import os
 
 from mambaboot.common import packagedata
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined
 from mambaboot.environment import record
 from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources
@@ -57,5 +57,5 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True,
     sync: see confined.write_file; made: see render."""
     scripts = render(prefix, windows, made)
     if not dry_run:
-        confined.write_many_in(prefix, scripts.items(), mode=fsops.user_mode(0o666), sync=sync)
+        confined.write_many_in(prefix, scripts.items(), mode=confined.user_mode(0o666), sync=sync)
     return sorted(scripts)

@@ -1,0 +1,53 @@
+"""Directories a run makes: which ones it made, said by identity, so that it takes back only
+those, and only while they are empty and still the ones it made."""
+
+import os
+import stat
+
+from mambaboot.common.files.fileid import identity
+
+
+def make_dirs(path: str) -> list:
+    """os.makedirs(path, exist_ok=True), saying which directories it made: [(path, (st_dev,
+    st_ino))], outermost first, for remove_empty_dirs to take back what a run made."""
+    missing = []
+    here = os.path.abspath(path)
+    while not os.path.isdir(here):
+        missing.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    made = []
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
+            continue  # another run made it: not ours to take back
+        st = os.lstat(directory)
+        made.append((directory, identity(st)))
+    return made
+
+
+def remove_empty_dirs(made: list) -> None:
+    """Remove, innermost first, the directories make_dirs made that are empty now and still the
+    ones it made (checked by identity just before: rmdir removes nothing but an empty directory,
+    and never follows a link); stops at the first that stays."""
+    for directory, expected in reversed(made):
+        try:
+            st = os.lstat(directory)
+            if identity(st) != expected or not stat.S_ISDIR(st.st_mode):
+                return
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+def make_dir(path: str, mode: int = 0o777) -> tuple:
+    """mkdir, which fails when anything is at path (so what is there afterwards was made by this
+    call), and the identity of what it made, for Root.remove_tree(expected=) to check at the moment of
+    deletion."""
+    os.mkdir(path, mode)
+    return identity(os.lstat(path))
