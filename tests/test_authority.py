@@ -72,17 +72,22 @@ def test_a_received_journal_naming_a_project_never_deletes_it_through_list(world
     assert f"mambaboot move {project} {world.envs / 'received'}" in r.stderr, r.stderr
 
 
+def _settling(world, command: str, env: Path, elsewhere: Path, channel, standin):
+    """Run one of the commands that settle what a killed run left at env (move: to elsewhere)."""
+    args = {"remove": ["remove", str(env), "--yes", "--cache-dir", str(world.cache)],
+            "move": ["move", str(env), str(elsewhere), "--cache-dir", str(world.cache)],
+            "create --force": ["create", "-q", "--force", "--prefix", str(env), "--cache-dir", str(world.cache),
+                               "-c", channel, "--micromamba", str(standin)]}[command]
+    return world.run(*args)
+
+
 @pytest.mark.parametrize("command", ["remove", "move", "create --force"])
 def test_a_received_journal_naming_a_project_never_deletes_it_through_a_settling_command(
         world, made_env, channel, standin, command):
     project = _project(world)
     env = _received(world, made_env, project)
     tree = snapshot(project)
-    args = {"remove": ["remove", str(env), "--yes", "--cache-dir", str(world.cache)],
-            "move": ["move", str(env), str(world.envs / "elsewhere"), "--cache-dir", str(world.cache)],
-            "create --force": ["create", "-q", "--force", "--prefix", str(env), "--cache-dir", str(world.cache),
-                               "-c", channel, "--micromamba", str(standin)]}[command]
-    r = world.run(*args)
+    r = _settling(world, command, env, world.envs / "elsewhere", channel, standin)
     assert r.returncode == 4, (r.returncode, r.stderr)
     assert "does not carry the mark" in r.stderr and str(project) in r.stderr, r.stderr
     assert snapshot(project) == tree
@@ -283,3 +288,56 @@ def test_a_pending_marker_naming_a_project_with_any_pid_changes_nothing_there(wo
         assert snapshot(project) == tree, command
     assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
     assert marker.exists()
+
+
+# Named as what a killed remove, or a killed move deleting its source, leaves beside an
+# environment: finished only when the directory carries the mark of the run that set it aside.
+SIBLINGS = {"removing": ".x.removing-0123456789ab", "moved-away": ".x.moved-away-0123456789ab"}
+NAMED_TOKEN = "0123456789ab" + "cd" * 10  # begins with the name's 12 hex: only the mark's place is wrong
+
+
+def _named_sibling(world, made_env, kind: str, mark: str) -> tuple:
+    """An environment x, and beside it a directory of the user's named as `kind` names it. mark:
+    "none", or "copied" (a mark of NAMED_TOKEN written in another directory, copied in; a
+    moved-away one also holds a note of ours with that token)."""
+    prefix = copy_env(made_env, world.envs / "x")
+    sibling = world.envs / SIBLINGS[kind]
+    (sibling / "src").mkdir(parents=True)
+    (sibling / "src" / "main.py").write_text("print('mine')\n")
+    (sibling / "notes.txt").write_text("years of work\n")
+    if kind == "moved-away":
+        (sibling / ".mambaboot").mkdir()
+        (sibling / ".mambaboot" / "moved-away.json").write_text(json.dumps(
+            {"tool": "mambaboot", "from": str(prefix), "to": str(made_env), "token": NAMED_TOKEN}))
+    if mark == "copied":
+        elsewhere = world.root / "elsewhere"
+        elsewhere.mkdir()
+        dev, ino = _identity(elsewhere)
+        (elsewhere / proof.MARK).write_text(f"mambaboot-claim {NAMED_TOKEN} {dev} {ino}\n")
+        (sibling / proof.MARK).write_bytes((elsewhere / proof.MARK).read_bytes())
+    return prefix, sibling
+
+
+@pytest.mark.parametrize("mark", ["none", "copied"])
+@pytest.mark.parametrize("kind", sorted(SIBLINGS))
+@pytest.mark.parametrize("command", ["remove", "create --force", "move"])
+def test_a_directory_named_as_a_killed_removal_leaves_is_left_alone_without_its_mark(
+        world, made_env, channel, standin, command, kind, mark):
+    prefix, sibling = _named_sibling(world, made_env, kind, mark)
+    tree = snapshot(sibling)
+    r = _settling(world, command, prefix, world.envs / "y", channel, standin)
+    assert sibling.is_dir() and snapshot(sibling) == tree, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert f"left {sibling} alone" in r.stderr and "does not carry the mark" in r.stderr, r.stderr
+
+
+def test_remove_of_a_place_that_is_gone_never_finishes_a_directory_without_the_mark(world, made_env):
+    """Nothing at PREFIX, a directory of the user's named as a killed remove of PREFIX names
+    its remnant: named, left alone, and no "removed" (PREFIX does not exist)."""
+    prefix, sibling = _named_sibling(world, made_env, "removing", "copied")
+    os.rename(prefix, world.root / "kept")
+    tree = snapshot(sibling)
+    r = world.run("remove", str(prefix), "--yes", "--json", "--cache-dir", str(world.cache))
+    assert sibling.is_dir() and snapshot(sibling) == tree, r.stderr
+    assert r.returncode not in (0, 1) and "does not exist" in r.stderr, (r.returncode, r.stderr)
+    assert f"left {sibling} alone" in r.stderr

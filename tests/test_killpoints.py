@@ -7,13 +7,18 @@ is complete and works; the next create explains and --force replaces it.
 
 import json
 import subprocess
+import tarfile
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import copy_env
 from tests.support.snapshot import diff
 
 KILLER = Path(__file__).parent / "support" / "killpoints.py"
 POINTS = 20
+MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
 
 
 def _killable(world, n, prefix, cache, channel, env):
@@ -73,3 +78,78 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
         held = held and retry.returncode == 0 and _state(prefix) == "complete" and not _pending_marker(cache)
         reliability.record("SIGKILL points: invariant held", held)
         assert held, f"point {i} (call {n} of {total}): rc={proc.returncode} state={state}\n{proc.stderr}\n{retry.stderr}"
+
+
+def _killed_at(world, at, *args):
+    """mambaboot args, SIGKILLed as the run reaches `at` (module.function+K: tests/support/killpoints.py)."""
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
+
+
+def _finished_by(world, prefix, then, channel, standin):
+    if then == "remove":
+        return world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    return world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+
+
+@pytest.mark.parametrize("then", ["remove", "create"])
+def test_a_remove_killed_while_deleting_is_finished_by_the_next_remove_or_create(world, made_env, channel, standin,
+                                                                                  then):
+    """Killed once the environment is renamed aside and partly deleted: what remains carries
+    remove's mark (the last thing it deletes), and the next remove or create finishes it."""
+    prefix = copy_env(made_env, world.envs / "x")
+    files = sum(1 for _ in prefix.rglob("*"))
+    proc = _killed_at(world, "removal._delete_files+150", "remove", str(prefix), "--yes", "--cache-dir",
+                      str(world.cache))
+    assert proc.returncode == -9, proc.stderr
+    aside = list(world.envs.glob(".x.removing-*"))
+    assert not prefix.exists() and len(aside) == 1, proc.stderr
+    assert 0 < sum(1 for _ in aside[0].rglob("*")) < files, "killed half way through the deletion"
+    assert (aside[0] / MARK).is_file()
+    r = _finished_by(world, prefix, then, channel, standin)
+    assert r.returncode == 0, r.stderr
+    assert f"finished removing {prefix}: a killed remove had left {aside[0]} half deleted" in r.stderr
+    assert [p.name for p in world.envs.iterdir()] == (["x"] if then == "create" else [])
+
+
+@pytest.mark.parametrize("then", ["remove", "create"])
+def test_a_move_killed_while_deleting_its_source_is_finished_by_the_next_remove_or_create(
+        world, made_env, channel, standin, second_volume, then):
+    """A move to another file system, killed once its source is renamed aside and partly
+    deleted: what remains holds the move's note and mark (deleted last), and is finished."""
+    src, dst = copy_env(made_env, world.envs / "x"), second_volume / "x"
+    files = sum(1 for _ in src.rglob("*"))
+    proc = _killed_at(world, "removal._delete_files+150", "move", str(src), str(dst), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9, proc.stderr
+    aside = list(world.envs.glob(".x.moved-away-*"))
+    assert not src.exists() and len(aside) == 1 and (dst / "conda-meta").is_dir(), proc.stderr
+    assert 0 < sum(1 for _ in aside[0].rglob("*")) < files, "killed half way through the deletion"
+    assert (aside[0] / MARK).is_file() and (aside[0] / ".mambaboot" / "moved-away.json").is_file()
+    r = _finished_by(world, src, then, channel, standin)
+    assert r.returncode == 0, r.stderr
+    assert f"had left {aside[0]} half deleted" in r.stderr
+    assert [p.name for p in world.envs.iterdir()] == (["x"] if then == "create" else [])
+
+
+def test_a_remove_killed_between_its_mark_and_its_rename_leaves_a_mark_nothing_minds(world, made_env):
+    """Killed after the mark is written, before the rename: the environment is whole, with a mark
+    no other command is misled by (list, audit, pack without it, move, a later remove)."""
+    prefix = copy_env(made_env, world.envs / "x")
+    proc = _killed_at(world, "guarded._doomed+0", "remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert proc.returncode == -9, proc.stderr
+    assert (prefix / MARK).is_file() and sorted(p.name for p in world.envs.iterdir()) == ["x"]
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
+    assert [(e["name"], e["state"]) for e in listed.json()["environments"]] == [("x", "complete")], listed.stderr
+    audit = world.run("audit", str(prefix))
+    assert audit.returncode == 0 and MARK not in audit.stdout + audit.stderr, audit.stderr
+    packed = world.run("pack", str(prefix), "-o", str(world.tmp / "x.tar.gz"))
+    assert packed.returncode == 0, packed.stderr
+    with tarfile.open(world.tmp / "x.tar.gz") as tar:
+        names = tar.getnames()
+    assert "conda-meta" in names and MARK not in names
+    moved = world.run("move", str(prefix), str(world.envs / "y"), "--cache-dir", str(world.cache))
+    assert moved.returncode == 0, moved.stderr
+    assert not (world.envs / "y" / MARK).exists(), "the move's own mark replaced it, and went with the move"
+    r = world.run("remove", str(world.envs / "y"), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 0 and list(world.envs.iterdir()) == [], r.stderr

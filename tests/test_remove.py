@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mambaboot.common.files import confined, fileid
+from mambaboot.common.files import confined, fileid, proof
 from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
@@ -397,11 +397,14 @@ def test_a_swap_between_the_comparison_and_the_rename_is_put_back(tmp_path, monk
 
     monkeypatch.setattr(os, "rename", swapping)
     with pytest.raises(guarded.Changed, match="not the directory that was checked"):
-        with guarded.set_aside(checked, "removing"):
+        with guarded.set_aside(checked, "removing", proof.new_token()):
             pass
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["env", "env-away"]
     assert (env / "file.txt").read_text() == "other" and (tmp_path / "env-away" / "file.txt").read_text() == "env"
+    # the mark went into the directory checked, through its descriptor, and went again
+    assert sorted(p.name for p in (tmp_path / "env-away").iterdir()) == ["conda-meta", "file.txt"]
+    assert sorted(p.name for p in env.iterdir()) == ["conda-meta", "file.txt"]
 
 
 def test_without_a_terminal_and_without_yes_nothing_happens(world, channel, standin):
@@ -516,7 +519,6 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
 
     monkeypatch.setattr(confined, "rename_beside", refused)
     monkeypatch.setattr(confined.Root, "remove_any", cut_short)
-    from mambaboot.common.files import proof
 
     token = proof.new_token()
     proof.mark(str(src), token)  # as the move did when it began

@@ -67,9 +67,10 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)
     for done in settled + moved:
         sys.stderr.write(f"mambaboot: {done}\n")
-    if (settled or moved) and not h.path.lexists(prefix):  # finished now: a killed remove, or a move away
+    finished = [done for done in settled if not isinstance(done, leftovers.LeftAlone)]
+    if (finished or moved) and not h.path.lexists(prefix):  # finished now: a killed remove, or a move away
         if as_json:
-            output.emit_json({"prefix": prefix, "removed": bool(settled), "settled": settled + moved})
+            output.emit_json({"prefix": prefix, "removed": bool(finished), "settled": settled + moved})
         return 0
     # Asked first: measured first, to show; with --yes, counted while deleting (one walk).
     candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), force, measure=not yes)

@@ -92,8 +92,9 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None
     with signals.held():  # from the rename on, finish: never leave half an environment behind
-        # The name leftovers.half_removed() finds, should this run be killed half-way.
-        with guarded.set_aside(candidate.seen, leftovers.REMOVING) as aside:
+        # The name leftovers.half_removed() finds, should this run be killed half-way, and the
+        # mark that proves that name was given by this run (a user's directory may bear it too).
+        with guarded.set_aside(candidate.seen, leftovers.REMOVING, proof.new_token()) as aside:
             try:
                 aside.delete(tally)
             except CrossesMount:
@@ -125,7 +126,8 @@ def delete_moved(prefix: str, to: str, expected: tuple, token: str) -> None:
             return
         try:
             fileid.same_or_refuse(doomed, os.lstat(doomed), expected)
-            proof.remove_marked(doomed, token, f"moved it to {to}")
+            # the note and the mark last: cut short, what remains still proves what it is
+            proof.remove_marked(doomed, token, f"moved it to {to}", last=(record.RECORD_DIR,))
         except (confined.NotTheSame, proof.NotOurs):  # swapped in between the check and the rename: not ours
             noreplace.rename_dir(doomed, prefix)
             raise

@@ -4,20 +4,24 @@
   only after the new one verified. A SIGKILL (or power loss) in between leaves that copy behind:
   when the environment now at the target verified (its record says so), the old copy is
   deleted; when it never did, the unfinished new one is removed and the old one put back.
-- `remove` renames the environment to `.NAME.removing-<12 hex>`, then deletes it.
+- `remove` marks the environment (proof.py), renames it to `.NAME.removing-<12 hex>`, the
+  mark's token beginning with those 12 hex, then deletes it, the mark last.
 - `move` to another file system copies into `.NAME.mambaboot-new-<12 hex>` (DST's sibling),
   with a note at its top (PARTIAL_NOTE) that the running move holds locked; only a complete
   copy is renamed to DST. A note nobody holds is a killed move's partial copy.
 - `move` deletes its source only once the copy works: a note in it first (MOVED_NOTE, naming
-  where it went), then renamed to `.NAME.moved-away-<12 hex>` and deleted (in place, note
-  last, where the rename is refused).
-The next create, move or remove of that place settles each, saying what it did.
+  where it went and the move's token), then renamed to `.NAME.moved-away-<12 hex>` and deleted
+  (in place where the rename is refused), the note and the move's mark last.
+The next create, move or remove of that place settles each, saying what it did. Each is deleted
+only while it carries the mark of the operation that left it: a name, a note or a record
+anyone can write; what does not prove itself is named and left alone.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
+from mambaboot.common import shapes, untrusted
 from mambaboot.common.files import confined, fileid, filelock, fsops, proof, removal
 from mambaboot.environment import record
 
@@ -31,6 +35,12 @@ MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
 MOVE_JOURNAL = os.path.join(record.RECORD_DIR, "moving.json")  # a move's journal (pipeline/movejournal.py; scan.JOURNAL)
 MOVE_POINTERS = "moving"  # CACHE/moving/<key>.json: a move's places, to find its journal from either name
 _HALF_DONE = {REMOVING: "a killed remove", MOVED: "a killed move, once its copy worked,"}
+_MOVED_SHAPE = {"tool": shapes.required(str, rule=shapes.exactly(record.TOOL)),
+                "token": shapes.required(str, rule=shapes.digest(32)), "to": shapes.optional(str)}
+
+
+class LeftAlone(str):
+    """A sentence of settle() naming what it found but did not touch (the others: what it did)."""
 
 
 def find(prefix: str) -> list[str]:
@@ -76,11 +86,36 @@ def _siblings(prefix: str, tag: str) -> list[str]:
     return [p for p in (os.path.join(directory, n) for n in names) if os.path.isdir(p) and not fileid.is_link(p)]
 
 
-def half_removed(prefix: str) -> list[tuple[str, str]]:
-    """(path, who) for what a killed `remove` of prefix, or a killed `move` deleting it as its
-    source, left: the renamed environment, partly deleted. The name is one only mambaboot gives,
-    and the user already chose to delete what it holds."""
-    return [(p, who) for tag, who in _HALF_DONE.items() for p in _siblings(prefix, tag)]
+def half_removed(prefix: str) -> list[tuple[str, str, str | None]]:
+    """(path, who, token) for each directory named as what a killed `remove` of prefix, or a
+    killed `move` deleting it as its source, leaves: the renamed environment, partly deleted.
+    token: that operation's, when the directory proves it was set aside by it (a remove's mark
+    whose token begins with the name's 12 hex; a move's mark of the token its note holds), else
+    None: anyone can give a directory that name, and the mark is what mambaboot alone wrote."""
+    found = []
+    for tag, who in _HALF_DONE.items():
+        for path in _siblings(prefix, tag):
+            try:
+                with proof.place(path) as root:
+                    token = proof.token_in(root) if tag == REMOVING else (_noted(root) or {}).get("token")
+            except OSError:
+                token = None
+            if tag == REMOVING and token is not None and token[:12] != path[-12:]:
+                token = None
+            found.append((path, who, token))
+    return found
+
+
+def _noted(root: confined.Root) -> dict | None:
+    """The MOVED_NOTE in the directory root holds, read through it, when the directory carries
+    the mark of the token the note holds."""
+    rel = MOVED_NOTE.replace(os.sep, "/")
+    try:
+        raw = root.read_bytes(rel, untrusted.SMALL)
+        note = shapes.check(untrusted.json(raw, root.where(rel)), _MOVED_SHAPE, root.where(rel), "a moved-away note")
+    except (OSError, ValueError):
+        return None
+    return note if proof.holds_mark(root, note["token"]) else None
 
 
 def read_note(path: str) -> dict | None:
@@ -116,15 +151,13 @@ def moved_away(prefix: str) -> dict | None:
     still carries the move's mark (proof.py)."""
     if fileid.is_link(prefix) or not os.path.isdir(prefix):
         return None
-    note = read_note(os.path.join(prefix, MOVED_NOTE))
-    to = note.get("to") if note else None
-    if not isinstance(to, str) or not os.path.isdir(os.path.join(to, "conda-meta")):
-        return None
     try:
         with proof.place(prefix) as root:
-            return note if proof.holds_mark(root, note.get("token")) else None
+            note = _noted(root)
     except OSError:
         return None
+    to = note.get("to") if note else None
+    return note if isinstance(to, str) and os.path.isdir(os.path.join(to, "conda-meta")) else None
 
 
 def delete_noted_last(prefix: str, token: str) -> None:
@@ -172,8 +205,16 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
     partial copy, then delete or put back every old copy a killed --force left; what was done,
     one sentence each. Call with the target's lock held."""
     done = []
-    for doomed, who in half_removed(prefix):
-        confined.remove_named(doomed)
+    for doomed, who, token in half_removed(prefix):
+        try:
+            if token is None:
+                raise proof.refused(doomed, "set it aside")
+            # a move's note (in RECORD_DIR) and the mark last: cut short, it still proves itself
+            proof.remove_marked(doomed, token, "set it aside", last=(record.RECORD_DIR,))
+        except proof.NotOurs:
+            done.append(LeftAlone(f"left {doomed} alone: it is named as what {who} leaves half deleted, "
+                                  "but does not carry the mark that would prove it"))
+            continue
         if not os.path.lexists(prefix):
             record.clear_pending(cache_dir, prefix)
         done.append(f"finished removing {prefix}: {who} had left {doomed} half deleted")
@@ -185,14 +226,14 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
         try:
             proof.remove_marked(partial, note["token"], f"copied {note.get('source')} there")
         except proof.NotOurs:
-            done.append(f"left {partial} alone: it does not carry the mark of the move its note names")
+            done.append(LeftAlone(f"left {partial} alone: it does not carry the mark of the move its note names"))
             continue
         done.append(f"deleted {partial}: a partial copy of {note.get('source')} that a killed move had left")
     for old in find(prefix):
         current = record.read(prefix) if os.path.isdir(prefix) else None
         token = _set_aside_by(old, prefix, cache_dir, current)
         if token is None:
-            done.append(f"left {old} alone: it does not carry the mark of the create --force that set it aside")
+            done.append(LeftAlone(f"left {old} alone: it does not carry the mark of the create --force that set it aside"))
             continue
         if _verified(prefix):
             proof.remove_marked(old, token, f"set it aside to replace {prefix}")
@@ -200,7 +241,7 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
             continue
         unfinished = _ours_unfinished(prefix, cache_dir, current)
         if unfinished is None:
-            done.append(f"left {old} alone: {prefix} now holds something that is not mambaboot's")
+            done.append(LeftAlone(f"left {old} alone: {prefix} now holds something that is not mambaboot's"))
             continue
         if unfinished:
             confined.remove_named(prefix)

@@ -61,7 +61,9 @@ def _same(a: str, b: str) -> bool:
 
 def check_source(src: str) -> None:
     if not os.path.lexists(src):
-        for remnant, who in leftovers.half_removed(src):
+        for remnant, who, token in leftovers.half_removed(src):
+            if token is None:  # not proven ours: remove would leave it alone too
+                continue
             raise TargetRefused(f"{src} does not exist; {remnant} is what {who} left of it, half deleted: "
                                 f"`mambaboot remove {src}` finishes deleting it")
     adopt.check_prefix(src, "move")

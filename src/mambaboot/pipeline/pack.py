@@ -1,9 +1,9 @@
 """`mambaboot pack PREFIX -o FILE`: the environment in one archive, with its own unpack step.
 
 The archive holds the environment's files at its top (extract it into the new directory),
-minus the PREFIX/pkgs link to this machine's cache, plus .mambaboot/unpack.py (relocate/unpack:
-stdlib only, run by the environment's own python) and .mambaboot/packed.json (where the files
-say the environment lives). `.tar.gz` everywhere (`tar -xf` is on Windows 10+ and every POSIX
+minus the PREFIX/pkgs link to this machine's cache (and a mark a killed run left, proof.py),
+plus .mambaboot/unpack.py (relocate/unpack: stdlib only, run by the environment's own python)
+and .mambaboot/packed.json (where the files say the environment lives). `.tar.gz` everywhere (`tar -xf` is on Windows 10+ and every POSIX
 system), `.zip` for Windows users. Links are stored as links, hard links once.
 
 Refused, naming them: editable installs, links and .pth entries leading out of the environment
@@ -21,7 +21,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common.files import confined, fileid, outputfile
+from mambaboot.common.files import confined, fileid, outputfile, proof
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -88,9 +88,9 @@ def _members(prefix: str) -> Iterator[Tuple[str, str]]:
     for root, dirs, files in os.walk(prefix):
         rel_root = os.path.relpath(root, prefix).replace(os.sep, "/")
         rel_root = "" if rel_root == "." else rel_root + "/"
-        if not rel_root:
+        if not rel_root:  # nor the mark a killed run may have left (proof.py): it proves nothing elsewhere
             dirs[:] = [d for d in dirs if d != "pkgs"]
-            files = [f for f in files if f != "pkgs"]
+            files = [f for f in files if f not in ("pkgs", proof.MARK)]
         for name in sorted(dirs):
             path = os.path.join(root, name)
             yield path, rel_root + name

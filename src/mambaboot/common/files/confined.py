@@ -421,9 +421,10 @@ class Root:
         with self._at(rel) as (fd, name):
             removal.remove_dir(name, fd)
 
-    def remove_tree(self, rel: str, tally=None, expected: tuple | None = None) -> None:
+    def remove_tree(self, rel: str, tally=None, expected: tuple | None = None, last: tuple = ()) -> None:
         """Delete rel and all below it, by descriptor; a link at rel is removed itself. A mount point
-        inside is refused (CrossesMount) before anything is deleted. expected: the identity the
+        inside is refused (CrossesMount) before anything is deleted. last: names directly below rel
+        deleted after everything else, in that order (removal.remove_contents). expected: the identity the
         directory had when this run made it (or began with); anything else at rel now raises
         NotTheSame and is left alone, checked on the opened directory and on its name again
         before the rmdir, so no swap in between can redirect the deletion."""
@@ -435,7 +436,7 @@ class Root:
                 self.unlink(rel)
                 return
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
-                self._remove_by_path(rel, tally)
+                self._remove_by_path(rel, tally, last)
                 return
             try:
                 top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
@@ -447,7 +448,7 @@ class Root:
                 now = os.fstat(top)
                 if expected is not None and (now.st_dev, now.st_ino) != tuple(expected):
                     raise NotTheSame.at(self.where(rel))
-                removal.remove_contents(top, tally, self.where(rel))
+                removal.remove_contents(top, tally, self.where(rel), last)
             finally:
                 os.close(top)
             if expected is not None:  # again: the name may have changed hands while the contents went
@@ -456,15 +457,16 @@ class Root:
                     raise NotTheSame.at(self.where(rel))
             removal.remove_dir(name, fd)
 
-    def _remove_by_path(self, rel: str, tally) -> None:  # pragma: no cover - Windows
+    def _remove_by_path(self, rel: str, tally, last: tuple = ()) -> None:  # pragma: no cover - Windows
         base = "/".join(parts(rel))
-        for name, st in self.scandir(rel):
+        for name, st in sorted(self.scandir(rel), key=lambda e: last.index(e[0]) + 1 if e[0] in last else 0):
             inner = f"{base}/{name}"
+            counted = tally if name not in last else None
             if stat.S_ISDIR(st.st_mode) and not is_link(st):
-                self._remove_by_path(inner, tally)
+                self._remove_by_path(inner, counted)
                 continue
-            if tally is not None:
-                tally.add(st)
+            if counted is not None:
+                counted.add(st)
             try:
                 self.unlink(inner)
             except PermissionError:  # read-only (common on Windows): made writable first, never a link's target
@@ -557,11 +559,11 @@ def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = Tru
         root.write_replace(name, data, mode, sync)
 
 
-def remove_named(path: str, tally=None, expected: tuple | None = None) -> None:
+def remove_named(path: str, tally=None, expected: tuple | None = None, last: tuple = ()) -> None:
     """Root.remove_tree of the entry at path, in its directory taken as it is named."""
     root, name = split(path)
     with root:
-        root.remove_tree(name, tally, expected)
+        root.remove_tree(name, tally, expected, last)
 
 
 def read_file(path: str, limit: int | None = None) -> bytes:

@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, fsops, removal
+from mambaboot.common.files import confined, fileid, fsops, proof, removal
 from mambaboot.common.errors import CrossesMount, TargetRefused
 
 
@@ -76,10 +76,13 @@ class set_aside:
     """with set_aside(checked, tag) as aside: the directory checked saw, renamed to a sibling
     `.NAME.TAG-<12 hex>` (tag None: left where it is), if and only if it still is that directory;
     else Changed, with nothing renamed or deleted. aside.delete(tally) then deletes it; aside.path
-    is where it is (what remains after a failure). OSError from the file system as it comes."""
+    is where it is (what remains after a failure). OSError from the file system as it comes.
+    token: the mark (proof.py) written in the directory before the rename, its first 12 hex the
+    sibling's, and deleted last: cut short, what remains proves it is what this run set aside."""
 
-    def __init__(self, checked: Seen, tag: str | None) -> None:
-        self.checked, self.tag = checked, tag
+    def __init__(self, checked: Seen, tag: str | None, token: str | None = None) -> None:
+        self.checked, self.tag, self.token = checked, tag, token
+        self._last = (proof.MARK,) if token else ()
         self.path = checked.path
         self._parent = self._fd = None
         self._name = self._original = None
@@ -128,7 +131,9 @@ class set_aside:
             return
         # Another file system mounted inside is refused now, while the directory still has its name.
         removal.refuse_mounts(self._fd, path)
-        doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
+        if self.token:  # through the descriptor compared: into that directory and no other
+            proof.write_mark(confined.Root(path, self._fd, held), self.token)  # borrowed: closed by _close
+        doomed = self._doomed(path)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
         except OSError:  # a mount point, say: deleted in place, what the descriptor reaches
@@ -142,6 +147,7 @@ class set_aside:
             # back unless something took its name meanwhile.
             if moved is not None and not _exists(name, self._parent):
                 os.rename(doomed, name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+            self._unmark()
             raise _changed(path)
         self._name, self.path = doomed, os.path.join(parent, doomed)
 
@@ -170,7 +176,9 @@ class set_aside:
             raise _changed(path)
         if self.tag is None:
             return
-        doomed = fsops.unique_sibling(path, self.tag)
+        if self.token:
+            proof.mark(path, self.token)
+        doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
             os.rename(path, doomed)
         except OSError:  # e.g. a file in it is open: deleted in place, as far as possible
@@ -182,21 +190,37 @@ class set_aside:
         if moved is None or not self._matches(*moved):
             if moved is not None and not os.path.lexists(path):
                 os.rename(doomed, path)
+            self._unmark()
             raise _changed(path)
         self.path = doomed
+
+    def _doomed(self, path: str) -> str:
+        """The sibling's name; with a token, its 12 hex are the token's first (leftovers.py checks them)."""
+        doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
+        return doomed[:-12] + self.token[:12] if self.token else doomed
+
+    def _unmark(self) -> None:
+        """The directory is not set aside after all: the mark written for it goes."""
+        if not self.token:
+            return
+        if self._fd is None:  # pragma: no cover - Windows
+            proof.unmark(self.checked.path)
+            return
+        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)))
 
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
         name is still that directory."""
         if self._fd is None:  # pragma: no cover - Windows
-            confined.remove_named(self.path, tally)
+            confined.remove_named(self.path, tally, last=self._last)
             return
         try:
-            removal.remove_contents(self._fd, tally, self.path)
+            removal.remove_contents(self._fd, tally, self.path, self._last)
         except CrossesMount:  # nothing was deleted: the directory gets its name back
             if self._name != self._original and not _exists(self._original, self._parent):
                 os.rename(self._name, self._original, src_dir_fd=self._parent, dst_dir_fd=self._parent)
                 self._name, self.path = self._original, self.checked.path
+            self._unmark()
             raise
         try:
             now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)

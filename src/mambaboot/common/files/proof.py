@@ -53,18 +53,24 @@ def write_mark(root: confined.Root, token: str) -> None:
 
 def holds_mark(root: confined.Root, token) -> bool:
     """Whether the directory root holds carries the mark of token, written in it (not copied in)."""
-    if not is_token(token):
-        return False
-    try:
-        text = root.read_bytes(MARK, _LIMIT).decode("ascii")
-    except (OSError, UnicodeDecodeError):
-        return False
-    fields = text.split()
-    if len(fields) != 4 or fields[0] != _MAGIC or not all(f.isdigit() for f in fields[2:]):
+    found = token_in(root) if is_token(token) else None
+    if found is None:
         return False
     import hmac  # hashlib under it: not for a command that never checks a mark
 
-    return hmac.compare_digest(fields[1], token) and (int(fields[2]), int(fields[3])) == tuple(root.identity)
+    return hmac.compare_digest(found, token)
+
+
+def token_in(root: confined.Root) -> str | None:
+    """The token of the mark written in the directory root holds; None: no mark, or one copied in."""
+    try:
+        text = root.read_bytes(MARK, _LIMIT).decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    fields = text.split()
+    if len(fields) != 4 or fields[0] != _MAGIC or not is_token(fields[1]) or not all(f.isdigit() for f in fields[2:]):
+        return None
+    return fields[1] if (int(fields[2]), int(fields[3])) == tuple(root.identity) else None
 
 
 def drop_mark(root: confined.Root) -> None:
@@ -97,10 +103,12 @@ def require(path: str, token, act: str) -> None:
     raise refused(path, act)
 
 
-def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None) -> None:
+def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None, last: tuple = ()) -> None:
     """Delete the directory at path and all below it, only when it carries token's mark (and,
     expected: has that identity): read through the descriptor the deletion then uses, the name
-    checked again before its rmdir."""
+    checked again before its rmdir. The mark goes last, after the names in last: cut short,
+    what remains still proves whose it is, for the next run to finish."""
+    last = (*last, MARK)
     parent, name = confined.split(path)
     with parent:
         try:
@@ -111,9 +119,9 @@ def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None
             if not holds_mark(root, token) or expected is not None and tuple(root.identity) != tuple(expected):
                 raise refused(path, act)
             if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
-                parent.remove_tree(name, tally)
+                parent.remove_tree(name, tally, last=last)
                 return
-            removal.remove_contents(root.fd, tally, path)
+            removal.remove_contents(root.fd, tally, path, last)
             st = parent.lstat(name)
             if not stat.S_ISDIR(st.st_mode) or (st.st_dev, st.st_ino) != tuple(root.identity):
                 raise refused(path, act)

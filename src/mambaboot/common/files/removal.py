@@ -134,7 +134,8 @@ class _Tree:
         self.names, self.depths, self.files, self.ends, self.weights = [], [], [], [], []
         self.device = None  # the top's st_dev: a directory below on another one is a mount point
 
-    def scan(self, fd: int, name, depth: int, where: str = "") -> int:
+    def scan(self, fd: int, name, depth: int, where: str = "", skip: frozenset = frozenset()) -> int:
+        """skip: names at this level left out (and never looked into)."""
         if self.device is None:
             self.device = os.fstat(fd).st_dev
         elif os.fstat(fd).st_dev != self.device:
@@ -144,6 +145,8 @@ class _Tree:
         self.depths.append(depth)
         files, subdirs = [], []
         for entry in listing(fd):
+            if entry.name in skip:
+                continue
             if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
                 subdirs.append(entry.name)
             else:
@@ -197,14 +200,49 @@ class _Share:
         return rest
 
 
-def remove_contents(top: int, tally=None, where: str = "") -> None:
+def remove_contents(top: int, tally=None, where: str = "", last: tuple = ()) -> None:
     """Delete everything under the directory descriptor top (top itself stays, for the caller
     to rmdir by its name). tally: add(lstat) for each file before it goes, and for a second
     process's share, state() of a fresh one of its type and absorb(state). A mount point below
-    (where: top's name, for the message) is refused, CrossesMount, before anything is deleted."""
+    (where: top's name, for the message) is refused, CrossesMount, before anything is deleted.
+    last: names at the top deleted after everything else, in that order, uncounted (what proves
+    whose the tree is, not what it holds: cut short, what remains still proves it)."""
     refuse_mounts(top, where)
     tree = _Tree()
-    tree.scan(top, None, 0, where)
+    tree.scan(top, None, 0, where, frozenset(last))
+    kept = [(name, _lstat_at(name, top)) for name in last]
+    for name, st in kept:  # a file system mounted there is refused before anything goes, too
+        if st is not None and stat.S_ISDIR(st.st_mode) and st.st_dev != tree.device:
+            raise _crosses(f"{where}/{name}")
+    _remove_scanned(top, tree, tally)
+    for name, st in kept:
+        if st is not None:
+            _remove_last(top, name, st, tree.device)
+
+
+def _lstat_at(name: str, fd: int) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _remove_last(top: int, name: str, st: os.stat_result, device) -> None:
+    if not stat.S_ISDIR(st.st_mode):
+        unlink_at(name, top, stat.S_ISLNK(st.st_mode))
+        return
+    fd = os.open(name, DIRECTORY_FLAGS, dir_fd=top)
+    try:
+        tree = _Tree()
+        tree.device = device
+        tree.scan(fd, None, 0, name)
+        _delete(fd, tree, _Share(tree, False), 0, None)
+    finally:
+        os.close(fd)
+    remove_dir(name, top)
+
+
+def _remove_scanned(top: int, tree: _Tree, tally) -> None:
     share = _Share(tree, tree.weights[0] >= SPLIT_FROM and _can_fork())
     if share.whole[0]:
         _delete(top, tree, share, 0, tally)
