@@ -189,6 +189,26 @@ def test_remove_refuses_an_environment_with_a_mount_inside_before_deleting_anyth
     assert _held(reliability, (users / "precious.txt").read_text() == "keep me\n"), "the mounted directory's contents were deleted"
 
 
+def test_create_force_refuses_an_environment_with_a_mount_inside_before_changing_anything(world, channel, standin,
+                                                                                          tmp_path, reliability):
+    """Replacing an environment deletes the old one: with a directory mounted inside, that deletion
+    would reach into it, so --force refuses before it sets anything aside (never a new environment
+    in place and an old one that cannot be deleted)."""
+    assert world.create("-c", channel, "--micromamba", str(standin)).returncode == 0
+    prefix = world.envs / "py"
+    users = tmp_path / "users-data"
+    users.mkdir()
+    (users / "precious.txt").write_text("keep me\n")
+    (prefix / "mnt").mkdir()
+    inside, around = snapshot(prefix), sorted(p.name for p in world.envs.iterdir())
+    proc = _run_with_bind(world, users, prefix / "mnt", "create", "--cache-dir", str(world.cache), "--force",
+                          "-c", channel, "--micromamba", str(standin))
+    assert proc.returncode == 4, proc.stderr
+    assert f"{prefix / 'mnt'} is a mount point inside {prefix}" in proc.stderr and "nothing was changed" in proc.stderr
+    assert diff(inside, snapshot(prefix)) == {} and sorted(p.name for p in world.envs.iterdir()) == around
+    assert _held(reliability, (users / "precious.txt").read_text() == "keep me\n")
+
+
 @pytest.mark.parametrize("kind", ["environments", "pending"])
 def test_cache_clean_deletes_no_note_in_a_directory_mounted_in_the_cache(world, made_env, tmp_path, kind, reliability):
     _env(world, made_env)

@@ -130,6 +130,12 @@ class _Rollback:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
         aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
+        with confined.Root.open(self.plan.prefix) as root:
+            below = root.mounts_below()
+        if below:  # the old environment could be set aside but never deleted: refuse while nothing changed
+            raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, or a "
+                                "bind mount of a directory elsewhere); replacing it would delete what is mounted "
+                                "there; nothing was changed: unmount it first")
         try:
             # the proof, in the old environment itself, that this run set it aside: a killed
             # run's old copy is deleted or put back only while it carries it (leftovers.settle)

@@ -74,10 +74,8 @@ def _refuse_mounts(src: str) -> None:
     """A mount point below the environment cannot follow it: a rename carries it along, a copy
     copies what it shows, and the rewrite would write into the directory mounted there (someone's
     elsewhere: a bind mount of the same file system has the environment's st_dev)."""
-    from mambaboot.common.files import removal
-
     with confined.Root.open(src) as root:
-        below = removal.mounts_below(root.fd) if root.fd is not None else []
+        below = root.mounts_below()
     if below:
         raise NotPortable(f"{below[0]} is a mount point inside {src} (another file system, or a bind mount of a "
                           "directory elsewhere); nothing was changed: unmount it first")

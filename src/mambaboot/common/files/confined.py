@@ -349,6 +349,11 @@ class Root:
                     raise
                 return False
 
+    def mounts_below(self) -> list:
+        """The mount points strictly below this root (paths): what a rename carries along, a copy
+        copies and a rewrite or a deletion would reach into."""
+        return removal.mounts_below(self.fd) if self.fd is not None else []
+
     def refuse_mounted(self, rel: str) -> None:
         """Escapes when rel, or a directory between this root and it, is a mount point: what is
         written there would land in another file system or a directory mounted from elsewhere."""
