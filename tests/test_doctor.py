@@ -12,8 +12,9 @@ import pytest
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.common import isolation
-from mambaboot.shell import doctor, shellinit
+from mambaboot.shell import doctor, quoting, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
+from tests.support import pwsh
 from tests.support.snapshot import diff, snapshot
 
 CONDA_BLOCK = """# >>> conda initialize >>>
@@ -128,6 +129,24 @@ def test_packages_in_a_user_site_are_warnings_unless_the_user_site_is_off():
     win = doctor.check_user_site(machine({"APPDATA": appdata}, windows=True,
                                          files={appdata + "\\Python\\Python311\\site-packages\\numpy\\__init__.py"}))
     assert severities(win) == [("user-site", "warning")] and "Python311\\site-packages" in win[0].message
+
+
+def test_windows_fix_for_an_environment_named_with_dollar_and_percent_names_a_line_for_each_shell(tmp_path):
+    """Doctor on Windows, an environment whose name holds $(...) and %PATH%: its fix gives cmd.exe's
+    line and PowerShell's, each reading the path literally (no one line is right in both)."""
+    from tests.test_quoting import shown_on_windows
+
+    root = tmp_path / "lab $(whoami) %PATH%"
+    (root / "conda-meta").mkdir(parents=True)
+    appdata = "C:\\Users\\u\\AppData\\Roaming"
+    m = machine({"APPDATA": appdata}, windows=True, files={appdata + "\\Python\\Python311\\site-packages\\x.py"})
+    (found,) = [f for f in doctor.check_user_site(m, [str(root)]) if f.message.startswith(str(root))]
+    assert found.severity == "warning" and found.fix.endswith("in PowerShell   (sets it there for every activation, "
+                                                            "conda's and mamba's included)")
+    lines = shown_on_windows(found.fix)
+    argv = ["mambaboot", "activate-scripts", str(root)]
+    assert pwsh.words(lines["powershell"]) == argv
+    assert lines["cmd"] == "mambaboot activate-scripts " + quoting.cmd_prompt(str(root))
 
 
 def test_windows_variable_names_are_case_insensitive():

@@ -203,32 +203,14 @@ def test_the_unpack_commands_name_an_odd_archive_as_one_word(tmp_path):
     assert list(unpack_commands(ODD_NAME, "windows")) == ["cmd", "powershell"]
 
 
-def _powershell_words(line: str) -> list:
-    """The words of one PowerShell command as it reads them: the command's name, then each
-    parameter as written and each argument's value; an argument must be one '...' literal."""
-    tree = pwsh.parse(line.encode("utf-8"))
-    live = [n.type for n in pwsh.walk(tree.root) if n.type in ("sub_expression", "variable", "expandable_string_literal")]
-    assert not live, f"{line}: PowerShell would expand {live}"
-    command = next(n for n in pwsh.walk(tree.root) if n.type == "command")
-    text = lambda n: tree.source[n.start_byte:n.end_byte].decode("utf-8")  # noqa: E731
-    words = []
-    for node in pwsh.walk(command):
-        if node.type in ("command_name", "command_parameter"):
-            words.append(text(node))
-        elif node.type == "string_literal":
-            assert [c.type for c in node.children] == ["verbatim_string_characters"], text(node)
-            words.append(text(node)[1:-1].replace("''", "'"))
-    return words
-
-
 def test_the_windows_unpack_commands_read_the_odd_archive_literally_in_powershell():
     """In PowerShell a "..." expands $(...) and $name: each line parses (Windows PowerShell 5.1
-    syntax) into single-quoted literals only, the archive's name one of them, exactly."""
+    syntax) into literals only, the archive's name one of them, exactly."""
     from mambaboot.pipeline.pack import unpack_commands
 
     lines = unpack_commands(ODD_NAME, "windows")["powershell"]
     assert not [p for line in lines for p in pwsh.windows_powershell_problems(line)]
-    assert [_powershell_words(line) for line in lines] == [
+    assert [pwsh.words(line) for line in lines] == [
         ["mkdir", "DIR"], ["tar", "-xf", ODD_NAME, "-C", "DIR"], ["DIR\\python.exe", "DIR\\.mambaboot\\unpack.py"]]
 
 

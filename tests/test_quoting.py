@@ -9,6 +9,7 @@ MAMBABOOT_FUZZ_PROFILE=deep, which also changes the seed each run and prints it 
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from mambaboot.common import isolation
@@ -135,6 +136,59 @@ def test_cmd_quote_refuses_what_cmd_cannot_hold(bad):
     for quote in (quoting.cmd_in_quotes, quoting.cmd_prompt):
         with pytest.raises(ValueError):
             quote('a"b')
+
+
+# Each read differently by cmd's prompt and PowerShell inside "...", or read alike: one of each kind
+WINDOWS_VALUES = ["$(x)", "$env:PATH", "a`b", "%PATH%", "it's", "a & b", "C:\\Program Files\\x y", "C:\\plain\\dir",
+                  "50% $x `n 'q' & (1) ^ !b", "-r", "-a.b"]
+
+
+def shown_on_windows(text: str) -> dict:
+    """The line for each Windows shell in what command_line shows: the one line, or the two it names."""
+    both = re.match(r"`(.*)` in cmd\.exe, `(.*)` in PowerShell", text)
+    return {"cmd": both[1], "powershell": both[2]} if both else {"cmd": text, "powershell": text}
+
+
+@pytest.mark.parametrize("value", WINDOWS_VALUES)
+def test_a_suggested_command_parses_in_powershell_with_each_argument_literal(value):
+    """The PowerShell line parses (Windows PowerShell 5.1 syntax) with each argument one literal
+    holding exactly the value: no variable, no sub-expression, no escape in a "..."."""
+    argv = ["mambaboot", "move", value, "C:\\to"]
+    assert pwsh.words(shown_on_windows(quoting.command_line(argv, windows=True))["powershell"]) == argv
+
+
+@fuzzprofile.seeded
+@fuzzprofile.chosen(max_examples=10 * EXAMPLES)
+@given(values=st.lists(st.text(st.sampled_from("aZ9 $`%'&()\\:.+-_;,{}@#!^\u00e9\u2018\u2019\u201c\u201d"), max_size=8),
+                       min_size=1, max_size=5))
+def test_any_suggested_command_parses_in_powershell_with_each_argument_literal(values):
+    assume("--" not in values)  # PowerShell's end of parameters, passed to a program as typed: no grammar of it here
+    argv = ["mambaboot", *values]
+    assert pwsh.words(shown_on_windows(quoting.command_line(argv, windows=True))["powershell"]) == argv
+
+
+def test_a_suggested_command_typed_at_cmds_prompt_reaches_the_program_exactly(wine, tmp_path):
+    """Typed at Wine's cmd prompt, where %PATH% expands even inside "...": each value alone, then
+    all together, reach a real Windows program (the stand-in, logging its argv) exactly."""
+    shutil.copy(wine.standin, tmp_path / "argv.exe")
+    log = tmp_path / "log.jsonl"
+    runs = [[v] for v in WINDOWS_VALUES] + [WINDOWS_VALUES]
+    lines = [shown_on_windows(quoting.command_line(["argv", *values], windows=True))["cmd"] for values in runs]
+    wine.typed(lines, {"STANDIN_LOG": windows_path(log)}, tmp_path)
+    assert [run["argv"][1:] for run in read_log(log)] == runs, lines
+
+
+def test_a_suggested_command_stays_one_line_when_both_shells_read_it_alike():
+    """Plain words bare, spaces and operators in "...": one line, as before; a line is named for
+    each shell only when they differ, and a quoted first word is run with & in PowerShell."""
+    assert quoting.command_line(["mambaboot", "move", "C:\\a b", "C:\\c&d"], windows=True) == \
+        'mambaboot move "C:\\a b" "C:\\c&d"'
+    assert quoting.command_line(["mambaboot", "move", "C:\\a$b"], windows=True, ticks=True, rest=" ...") == \
+        '`mambaboot move "C:\\a$b" ...` in cmd.exe, `mambaboot move \'C:\\a$b\' ...` in PowerShell'
+    assert shown_on_windows(quoting.command_line(["C:\\a b\\x.exe", "y"], windows=True)) == {
+        "cmd": '"C:\\a b\\x.exe" y', "powershell": "& 'C:\\a b\\x.exe' y"}
+    with pytest.raises(ValueError):
+        quoting.command_line(["mambaboot", "move", "a\0b"], windows=True)
 
 
 def ps_single_quoted(text: str) -> str:

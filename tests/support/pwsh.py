@@ -4,8 +4,10 @@
     single_quoted(tree)           # byte ranges of every '...' and @'...'@ literal
     code_only(tree)               # the text with comments gone and each string literal blanked to '' or ""
     commands(tree)                # the name of every command invoked
+    words(line)                   # one command's words, each asserted to be read literally
 """
 
+import re
 from typing import Iterator, List, NamedTuple, Tuple
 
 from tests.support.newer import newer_only
@@ -14,6 +16,7 @@ tree_sitter = newer_only("tree_sitter")
 tree_sitter_powershell = newer_only("tree_sitter_powershell")
 
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 _VERBATIM = ("verbatim_string_characters", "verbatim_here_string_characters")
 
 
@@ -66,6 +69,33 @@ def code_only(tree: Tree) -> str:
 
 def commands(tree: Tree) -> List[str]:
     return [tree.source[n.start_byte:n.end_byte].decode("utf-8") for n in walk(tree.root) if n.type == "command_name"]
+
+
+def words(line: str) -> List[str]:
+    """The words of one PowerShell command as it reads them: the command's name (a quoted one after
+    `&`), then each parameter as written and each argument's value. Each must be literal: a bare
+    word, a '...', or a "..." holding neither $ nor ` (the grammar leaves a lone $ and PowerShell's
+    escapes unparsed, so they are refused here by PowerShell's own lexing rule)."""
+    tree = parse(line.encode("utf-8"))
+    live = [n.type for n in walk(tree.root) if n.type in ("sub_expression", "variable", "$")]
+    assert not live, f"{line}: PowerShell would expand {live}"
+    command = next(n for n in walk(tree.root) if n.type == "command")
+    text = lambda n: tree.source[n.start_byte:n.end_byte].decode("utf-8")  # noqa: E731
+    found = []
+    for node in walk(command):
+        if node.type in ("command_name", "command_parameter", "generic_token"):
+            assert not set(text(node)) & set("$`'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e"), text(node)
+            found.append(text(node))
+        elif node.type == "string_literal":
+            (inner,) = node.children
+            if inner.type == "verbatim_string_characters":
+                # two of PowerShell's single quotes in a row stand for the second
+                found.append(re.sub("([{0}])([{0}])".format(_SINGLE_QUOTES), r"\2", text(node)[1:-1]))
+            else:
+                assert inner.type == "expandable_string_literal" and not inner.children, text(node)
+                assert not set(text(node)[1:-1]) & set("$`"), f"{text(node)}: PowerShell would expand it"
+                found.append(text(node)[1:-1])
+    return found
 
 
 def windows_powershell_problems(code: str) -> List[str]:

@@ -57,11 +57,11 @@ def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
     said, found = [], movejournal.unsettled(places, cache_dir)
     for where, journal in found:
         try:
-            again = quoting.command_line(["mambaboot", "move", journal["from"], journal["to"]], h.windows)
+            again = quoting.command_line(["mambaboot", "move", journal["from"], journal["to"]], h.windows, ticks=True)
         except ValueError:
-            again = "mambaboot move SOURCE DESTINATION"
+            again = "`mambaboot move SOURCE DESTINATION`"
         said.append(f"{where} holds the journal of a move of {journal['from']} to {journal['to']} that did not "
-                    f"finish; `{again}` finishes it or puts it back (a remove of either place settles it too)")
+                    f"finish; {again} finishes it or puts it back (a remove of either place settles it too)")
     known = {os.path.normcase(where) for where, _ in found}
     for e in envs:
         if e.state == inventory.MOVING and os.path.normcase(e.prefix) not in known:

@@ -54,14 +54,14 @@ def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[s
     '...' is no quote to cmd). The archive's name is one literal word of each shell; DIR, the
     user's directory, is quoted on Windows, where it is replaced by a path that may hold spaces."""
     name = os.path.basename(archive)
-    cmd, ps = quoting.cmd_prompt, quoting.powershell
-    python, script = "DIR\\python.exe", "DIR\\.mambaboot\\unpack.py"
+    fixed = ("mkdir", "tar", "-xf", "-C").__contains__  # the rest are quoted: DIR stands for a path
+    windows = [quoting.windows_lines(argv, fixed) for argv in (
+        ["mkdir", "DIR"], ["tar", "-xf", name, "-C", "DIR"], ["DIR\\python.exe", "DIR\\.mambaboot\\unpack.py"])]
     steps = {
         "posix": {"posix": ["mkdir DIR && " + quoting.command_line(["tar", "-xf", name, "-C", "DIR"], windows=False),
                             "DIR/bin/python DIR/.mambaboot/unpack.py"]},
         # one command a line, no `&&`: Windows PowerShell 5.1 refuses it
-        "windows": {"cmd": [f"mkdir {cmd('DIR')}", f"tar -xf {cmd(name)} -C {cmd('DIR')}", f"{cmd(python)} {cmd(script)}"],
-                    "powershell": [f"mkdir {ps('DIR')}", f"tar -xf {ps(name)} -C {ps('DIR')}", f"& {ps(python)} {ps(script)}"]},
+        "windows": {"cmd": [cmd for cmd, _ in windows], "powershell": [ps for _, ps in windows]},
     }
     if system in steps:
         return steps[system]

@@ -439,9 +439,10 @@ def check_copies(m: Host) -> List[Finding]:
                     "recreate it with --cache-dir on the environment's volume")]
 
 
-def _command(m: Host, *argv: str) -> str:
-    """A suggested command, each path one word of the user's shell."""
-    return quoting.command_line(argv, m.windows)
+def _command(m: Host, *argv: str, ticks: bool = False, rest: str = "") -> str:
+    """A suggested command, each path one word of the user's shell (on Windows, one line for cmd.exe
+    and one for PowerShell when no line is right in both)."""
+    return quoting.command_line(argv, m.windows, ticks=ticks, rest=rest)
 
 
 def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
@@ -477,7 +478,7 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
             found.append(Finding("mamba-root", OK, f"{prefix}: its mamba takes the environment as its root prefix"))
             continue
         hooks = "" if roothook.present(prefix, m.windows) else (
-            f"; `{_command(m, 'mambaboot', 'activate-scripts', prefix)}` adds the etc/conda hooks that set it under "
+            f"; {_command(m, 'mambaboot', 'activate-scripts', prefix, ticks=True)} adds the etc/conda hooks that set it under "
             "conda's activation")
         found.append(Finding(
             "mamba-root", WARNING, f"{prefix}: its mamba {'.'.join(map(str, version))}, started without "
@@ -485,7 +486,8 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
             f"prefix, as that holds {', '.join(d + '/' for d in roothook.holds_markers(root))}: it reads {root}'s "
             f".condarc and package cache, and with no environment active installs into {root}",
             f"start it activated (the .mambaboot script, or conda's activation), or "
-            f"`{_command(m, 'mambaboot', 'run', prefix, '--', 'mamba')} ...`, or give it `{_command(m, '-r', prefix)}`" + hooks))
+            f"{_command(m, 'mambaboot', 'run', prefix, '--', 'mamba', ticks=True, rest=' ...')}, or give it "
+            f"{_command(m, '-r', prefix, ticks=True)}" + hooks))
     return found
 
 

@@ -95,21 +95,66 @@ def powershell(value):
     return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
 
 
-def _cmd_argument(value):
-    # a command line shown for cmd or PowerShell on Windows: "..." keeps spaces and operators;
-    # % is left as typed (cmd at its prompt has no escape for it; Windows paths rarely hold it)
-    _cmd_line(value)
-    if value and not any(c in value for c in ' \t&|<>()^;,="\'`$@{}%!'):
+# Bare, each of these is itself to cmd (no operator) and to PowerShell (no quote, variable, escape,
+# operator or comment); letters and digits of any script are too.
+_WINDOWS_PLAIN = frozenset("\\/:._-+")
+# Inside "...", cmd expands %NAME% and PowerShell $name, $(...) and ` escapes; PowerShell ends the
+# string at any of its double quotes.
+_WINDOWS_LIVE_IN_QUOTES = frozenset('"%$`\u201c\u201d\u201e\r\n\0')
+
+
+def _windows_bare(value):
+    # to PowerShell a word starting with - is a parameter, which 5.1 splits at a . or : before passing
+    # it on (`--` it passes as typed); one starting with a digit may be read as a number (0x10, 1e3,
+    # 1kb), not as the text; a lone + or : is an operator or a label
+    if value == "--" or value[:1] == "-" and value[1:2].isalpha():
+        return all(c.isalnum() or c == "-" for c in value)
+    return value[:1] not in ("", "-", "+", ":") and not value.lstrip(".")[:1].isdigit() and all(
+        c.isalnum() or c in _WINDOWS_PLAIN for c in value)
+
+
+def _windows_word(value):
+    """One word that cmd's prompt and Windows PowerShell 5.1 both read as exactly value, or None.
+    "..." keeps spaces and operators in both, but only without what either expands there, and
+    without a trailing backslash (the C runtime would read \\" as a quote). PowerShell 5.1 drops
+    an empty argument instead of passing it."""
+    if _windows_bare(value):
         return value
-    return '"' + value.replace('"', '""') + '"'
+    if value and not value.endswith("\\") and not any(c in _WINDOWS_LIVE_IN_QUOTES for c in value):
+        return '"' + value + '"'
+    return None
+
+
+def windows_lines(argv, bare):
+    """The line for cmd.exe's prompt and the line for PowerShell that run argv: each word for which
+    bare(word) holds as typed (it must read literally bare in both), the others quoted for each
+    shell (cmd_prompt, powershell); in PowerShell a quoted first word needs `&` to be run."""
+    cmd_words = [a if bare(a) else cmd_prompt(a) for a in argv]
+    ps_words = [a if bare(a) else powershell(a) for a in argv]
+    return " ".join(cmd_words), ("" if bare(argv[0]) else "& ") + " ".join(ps_words)
 
 
 _SH_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+:,./_-")
 
 
-def command_line(argv, windows):
-    """A command to show the user (a suggested fix), each argument one word of the shell they
-    type it in: sh on POSIX (plain words stay bare), "..." on Windows."""
-    if windows:
-        return " ".join(_cmd_argument(a) for a in argv)
-    return " ".join(a if a and all(c in _SH_PLAIN for c in a) else sh(a) for a in argv)
+def _command_lines(argv, windows):
+    """A command to show the user (a suggested fix), as [(None, line)] when one line is right in
+    every shell they may type it in (POSIX sh; on Windows, when each argument is one word both cmd
+    and PowerShell read literally), else [("cmd.exe", line), ("PowerShell", line)]. ValueError when
+    a value cannot be typed at all (NUL; on Windows a line break or a double quote)."""
+    if not windows:
+        return [(None, " ".join(a if a and all(c in _SH_PLAIN for c in a) else sh(a) for a in argv))]
+    words = [_windows_word(a) for a in argv]
+    if None not in words and _windows_bare(argv[0]):
+        return [(None, " ".join(words))]
+    cmd_line, ps_line = windows_lines(argv, _windows_bare)
+    return [("cmd.exe", cmd_line), ("PowerShell", ps_line)]
+
+
+def command_line(argv, windows, ticks=False, rest=""):
+    """_command_lines as text: the one line (in backticks with ticks), or each line in backticks
+    followed by its shell's name. rest (e.g. " ...") is added to the end of each line."""
+    lines = _command_lines(argv, windows)
+    if len(lines) == 1:
+        return "`{}{}`".format(lines[0][1], rest) if ticks else lines[0][1] + rest
+    return ", ".join("`{}{}` in {}".format(line, rest, shell) for shell, line in lines)
