@@ -69,6 +69,7 @@ def test_an_untrusted_certificate_fails_at_once_with_a_hint(world, channel, comp
     assert r.returncode == 5, r.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in r.stderr and "REQUESTS_CA_BUNDLE" in r.stderr
     assert len(company.proxy.targets) == 1, company.proxy.targets
+    assert any("UNKNOWN_CA" in why for why in company.handshakes_refused), company.handshakes_refused
 
 
 def test_an_unreadable_ca_bundle_is_refused_with_exit_2(world, channel, company, tmp_path):

@@ -53,6 +53,25 @@ class Fault:
         return cls("redirect", status_code=302, location=to_path)
 
 
+class _Server(ThreadingHTTPServer):
+    """A client that refuses our certificate (as it must, in the tests of an unknown CA) ends its
+    connection in the handshake: that is kept, for the test to read, not printed as a traceback."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.handshakes_refused: list[str] = []
+
+    def handle_error(self, request, client_address) -> None:
+        import ssl
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ssl.SSLError):
+            self.handshakes_refused.append(str(exc))
+            return
+        super().handle_error(request, client_address)
+
+
 class AssetServer:
     """ThreadingHTTPServer on 127.0.0.1, port chosen by the OS, run in a daemon thread."""
 
@@ -68,7 +87,7 @@ class AssetServer:
         self.cache_control = ""  # sent with every 200 when set, e.g. "max-age=0"
         self.not_modified = 0  # how many 304s were answered
         self._released = threading.Event()  # set by stop(): ends stalled responses
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self._scheme = "http"
         if tls is not None:  # https: the handshake happens per connection, in the handler's thread
@@ -78,6 +97,11 @@ class AssetServer:
         self._thread.start()
 
     # -- lifecycle
+
+    @property
+    def handshakes_refused(self) -> list:
+        """The TLS handshakes a client ended (its reason each): a client that refused the certificate."""
+        return list(self._httpd.handshakes_refused)
 
     @property
     def url(self) -> str:
