@@ -229,7 +229,7 @@ def parse(text: str, source: str, cwd: str) -> Lock:
         if _PIP_LINE.match(line):
             match = _PIP.match(line) or _PIP_UNPINNED.match(line)
             if not match:
-                raise UsageError(f"{source}:{number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
+                raise UsageError(f"{source}: line {number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
             url = shapes.check_value(match["url"], ARTEFACT_URL, source, f"line {number}: url")
             pip.append(PipEntry(match["name"], match["version"], url, match.groupdict().get("sha256")))
             continue
@@ -265,7 +265,7 @@ def _entry(url: str, fragment: str, source: str, number: int) -> Entry:
     kind = "sha256" if digest != fragment or len(digest) == 64 else "md5" if len(digest) == 32 else None
     if kind is None:
         what = f"the hash {fragment!r} is neither a sha256 nor an md5" if fragment else "it carries no hash"
-        raise UsageError(f"{source}:{number}: {what}; a lock must pin every package by hash")
+        raise UsageError(f"{source}: line {number}: {what}; a lock must pin every package by hash")
     digest = shapes.check_value(digest, HASH[kind], source, f"line {number}: {kind}").lower()
     return Entry(url, digest, None) if kind == "sha256" else Entry(url, None, digest)
 
