@@ -744,6 +744,14 @@ def entries_of(names: List[str]) -> List[str]:
     return [n[: -len(".json")] for n in names if n.endswith(".json")]
 
 
+def _engine_index_cache(rel: str) -> bool:
+    """The engine's own cache of a channel's index (`cache/<hash>.json`, `.state.json`, `.solv`):
+    libmamba rewrites it on every run for a file:// channel, whose cache it never trusts
+    (`caching_is_forbidden()` is `is_local()`, libmamba/src/core/subdir_index.cpp, 2.8.1)."""
+    parts = rel.split(os.sep)
+    return len(parts) == 2 and parts[0] == "cache" and parts[1].endswith((".json", ".solv"))
+
+
 def cache_problems(command: str, before: Dict[str, tuple], after: Dict[str, Optional[tuple]],
                    entries: List[str]) -> List[str]:
     """A package cache file keeps its inode, content and mode, and gains no link (but the links of
@@ -768,6 +776,8 @@ def cache_problems(command: str, before: Dict[str, tuple], after: Dict[str, Opti
                                          if v is not None)
             if not gone_ok[entry]:
                 problems.append(f"cache clean deleted part of entry {entry}: {rel}")
+            continue
+        if command.startswith("create") and _engine_index_cache(rel):
             continue
         if new[0] != old[0]:
             problems.append(f"cache file replaced (inode {old[0]} -> {new[0]}): {rel}")

@@ -691,6 +691,9 @@ def prepare_target(options: Options, prefix: Path, root_prefix: Path) -> None:
             shutil.rmtree(prefix)
         return
     if any(prefix.iterdir()):
+        # logged, then thrown and logged again as critical by main (libmamba/src/api/create.cpp
+        # `LOG_ERROR << message; throw mamba_error(...)`, micromamba/src/main.cpp, 2.8.1)
+        print("error    libmamba Non-conda folder exists at prefix - aborting.", file=sys.stderr)
         raise Failure("Non-conda folder exists at prefix - aborting.")
 
 
