@@ -119,7 +119,7 @@ def _noted(root: confined.Root) -> dict | None:
 
 
 def read_note(path: str) -> dict | None:
-    """A note of ours (PARTIAL_NOTE, MOVED_NOTE), or None: missing, a link or no regular file
+    """A note of ours (PARTIAL_NOTE, a move's journal), or None: missing, a link or no regular file
     (a fifo would hold the read), unreadable, not ours."""
     if fileid.is_link(path) or not os.path.isfile(path):
         return None

@@ -130,16 +130,18 @@ class _Rollback:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
         aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
-        with confined.Root.open(self.plan.prefix) as root:
-            below = root.mounts_below()
-        if below:  # the old environment could be set aside but never deleted: refuse while nothing changed
-            raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, or a "
-                                "bind mount of a directory elsewhere); replacing it would delete what is mounted "
-                                "there; nothing was changed: unmount it first")
         try:
-            # the proof, in the old environment itself, that this run set it aside: a killed
-            # run's old copy is deleted or put back only while it carries it (leftovers.settle)
-            proof.mark(self.plan.prefix, self.token)
+            # One look at the old environment, through one descriptor: a mount below it could be
+            # set aside but never deleted, so it is refused while nothing changed; else the proof,
+            # in the old environment itself, that this run set it aside: a killed run's old copy
+            # is deleted or put back only while it carries it (leftovers.settle)
+            with proof.place(self.plan.prefix) as root:
+                below = root.mounts_below()
+                if below:  # TargetRefused is no OSError: nothing to take back below
+                    raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, "
+                                        "or a bind mount of a directory elsewhere); replacing it would delete what is "
+                                        "mounted there; nothing was changed: unmount it first")
+                proof.write_mark(root, self.token)
             confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
             proof.unmark(self.plan.prefix)
