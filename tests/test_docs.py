@@ -9,7 +9,9 @@ Markers (an HTML comment on the line before a fenced block):
   `dist/` (the bootstrap scripts with mambaboot.pyz beside them, as a release ships them).
 - `<!-- runnable: wine -->`, `<!-- runnable: wine exit=N -->` before a ```bat block: it runs in
   Wine's cmd, where D:\\dev\\Anaconda\\envs\\py_3_12 is a Windows-layout environment (see
-  WINE_PREFIX_DOC); like `set -e`, a top-level line that leaves ERRORLEVEL set ends the block.
+  WINE_PREFIX_DOC) and D:\\CACHE\\micromamba\\micromamba.exe a micromamba whose one command is
+  `shell hook --shell cmd.exe --root-prefix ROOT` (tests/support/winenv.py); like `set -e`, a
+  top-level line that leaves ERRORLEVEL set ends the block.
 - `<!-- output -->` before a ```text block: the exact standard output of the block before it.
 - `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
   earlier block wrote to FILE.
@@ -196,6 +198,9 @@ def windows_env(request, tmp_path):
     prefix = drive.joinpath(*WINE_PREFIX_DOC.split("\\")[1:])
     winenv.build(prefix, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
     finish.portable(str(prefix), True, written=[windows_path(prefix)])
+    # the guide's by-hand micromamba: `shell hook --shell cmd.exe` writes what 2.8.1's writes
+    winenv.hook_micromamba(drive / "CACHE" / "micromamba" / "micromamba.exe", "D:\\CACHE\\micromamba\\micromamba.exe",
+                           tmp_path / "stub")
     link = wine.prefix / "dosdevices" / "d:"
     old = os.readlink(link) if link.is_symlink() else None
     if old is not None:

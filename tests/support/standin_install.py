@@ -337,9 +337,11 @@ def _unlink_package(target, name):
 
 
 def remove(argv, tool):
-    """`conda remove` / `mamba remove -p PREFIX`: the named packages' files and records. mamba 2.x
-    refuses without a target prefix (remove turns off the prefix fallbacks,
-    libmamba/src/api/remove.cpp, 2.8.1)."""
+    """`conda remove` / `mamba remove`: the named packages' files and records. mamba 2.x's remove
+    keeps one fallback, the active environment: use_target_prefix_fallback (CONDA_PREFIX) on,
+    use_default_prefix_fallback and use_root_prefix_fallback off (libmamba/src/api/remove.cpp 30-32,
+    target_prefix_hook in libmamba/src/api/configuration.cpp, 2.8.1); with neither -p nor
+    CONDA_PREFIX it refuses ("No target prefix specified", configuration.cpp 872)."""
     queue, target, names = list(argv), None, []
     while queue:
         arg = queue.pop(0)
@@ -347,8 +349,8 @@ def remove(argv, tool):
             target = queue.pop(0)
         elif not arg.startswith("-"):
             names.append(arg)
-    if target is None and tool == "mamba":
-        sys.stderr.write("critical libmamba No target prefix specified\n")
+    if target is None and tool == "mamba" and not os.environ.get("CONDA_PREFIX"):
+        sys.stderr.write("error    libmamba No target prefix specified\ncritical libmamba Aborting.\n")
         return 1
     target = target or os.environ.get("CONDA_PREFIX") or sys.prefix
     for name in names:

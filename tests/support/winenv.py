@@ -57,23 +57,25 @@ MICROMAMBA_BAT = r"""@REM micromamba 2.x condabin\micromamba.bat
 @EXIT /B %errorlevel%
 """
 
-MAMBA_HOOK_BAT = r"""@REM micromamba 2.x condabin\mamba_hook.bat (sets MAMBA_EXE, not MAMBA_ROOT_PREFIX)
-
-@IF DEFINED CONDA_SHLVL GOTO :EOF
+# libmamba/data/mamba_hook.bat with the markers filled in for an executable NAME.bat (the name
+# and the macro follow the executable, mamba PR #3546; the file is always mamba_hook.bat).
+HOOK_TEMPLATE = r"""@IF DEFINED CONDA_SHLVL GOTO :EOF
 
 @FOR %%F in ("%~dp0") do @SET "__mambabin_dir=%%~dpF"
 @SET "__mambabin_dir=%__mambabin_dir:~0,-1%"
 @SET "PATH=%__mambabin_dir%;%PATH%"
-@SET "MAMBA_BAT=%__mambabin_dir%\mamba.bat"
+@SET "MAMBA_BAT=%__mambabin_dir%\{name}.bat"
 @FOR %%F in ("%__mambabin_dir%") do @SET "__mamba_root=%%~dpF"
 @SET "MAMBA_EXE={exe}"
 @SET __mambabin_dir=
 @SET __mamba_root=
 
-@DOSKEY mamba="%MAMBA_BAT%" $*
+@DOSKEY {name}="%MAMBA_BAT%" $*
 
 @SET CONDA_SHLVL=0
 """
+MAMBA_HOOK_BAT = ("@REM micromamba 2.x condabin\\mamba_hook.bat (sets MAMBA_EXE, not MAMBA_ROOT_PREFIX)\n\n"
+                  + HOOK_TEMPLATE.replace("{name}", "mamba"))
 
 # micromamba's helper, step for step, except one line: micromamba hands the script path
 # across ENDLOCAL with `FOR /F "delims=" %%A in (""!_TEMP_SCRIPT_PATH!"")`, and Wine's cmd
@@ -228,3 +230,95 @@ def record_wrappers(prefix: Path, stub_dir: Path) -> Path:
     stub.write_bytes(_crlf(STUB_CONDA))
     launcher_exe(prefix / "Scripts" / "conda.exe", f"C:\\windows\\system32\\cmd.exe /d /c {windows_path(stub)}")
     return prefix
+
+
+# -- micromamba.exe's `shell hook --shell cmd.exe` -----------------------------------------------
+# For cmd.exe, `shell hook` prints nothing: Activator::hook calls get_hook_contents, which calls
+# init_root_prefix_cmdexe(root prefix) and logs "Hook installed" (libmamba/src/core/activation.cpp
+# 676-688, libmamba/src/core/shell_init.cpp 738-888, mamba-org/mamba 2.8.1). That writes five
+# files, named after the executable that runs (PR #3546), except the hook: condabin\<exe>.bat and
+# condabin\_<exe>_activate.bat, condabin\activate.bat and Scripts\activate.bat (one text), and
+# condabin\mamba_hook.bat. The texts are libmamba/data/mamba.bat, _mamba_activate.bat,
+# activate.bat and mamba_hook.bat with the markers filled in: __MAMBA_DEFINE_MAMBA_EXE__ by
+# `@SET "MAMBA_EXE=<this exe>"`, __MAMBA_DEFINE_ROOT_PREFIX__ by `@SET "MAMBA_ROOT_PREFIX=<root>"`,
+# the names by the executable's stem (activate.bat has no marker for a path). Here for
+# micromamba.exe, without the two licence comment lines each file starts with.
+HOOK_EXE_BAT = r"""@SET "MAMBA_EXE={exe}"
+{root_line}
+@IF [%1]==[activate]   "%~dp0_micromamba_activate" %*
+@IF [%1]==[deactivate] "%~dp0_micromamba_activate" %*
+
+@CALL "%MAMBA_EXE%" %*
+
+@IF %errorlevel% NEQ 0 EXIT /B %errorlevel%
+
+@IF [%1]==[install]   "%~dp0_micromamba_activate" reactivate
+@IF [%1]==[update]    "%~dp0_micromamba_activate" reactivate
+@IF [%1]==[upgrade]   "%~dp0_micromamba_activate" reactivate
+@IF [%1]==[remove]    "%~dp0_micromamba_activate" reactivate
+@IF [%1]==[uninstall] "%~dp0_micromamba_activate" reactivate
+@IF [%1]==[self-update] @CALL DEL /f %MAMBA_EXE%.bkup
+
+@EXIT /B %errorlevel%
+"""
+HOOK_ACTIVATE_BAT = r"""@CALL "%~dp0..\condabin\mamba_hook.bat"
+micromamba activate %*
+"""
+HOOK_HOOK_BAT = HOOK_TEMPLATE.replace("{name}", "micromamba")
+ROOT_LINE = "@REM <the root prefix line>"
+
+STUB_MICROMAMBA = r"""@REM micromamba.exe stand-in: %1 is the path of the executable that ran; then micromamba's arguments
+@SETLOCAL
+@SET "STUB_EXE=%~1"
+@SHIFT
+@IF "%1 %2 %3"=="shell --shell cmd.exe" GOTO activate
+@IF NOT "%1 %2 %3 %4"=="shell hook --shell cmd.exe" GOTO usage
+@IF "%5"=="--root-prefix" GOTO hook
+@IF "%5"=="-r" GOTO hook
+:usage
+@ECHO micromamba.exe (test stand-in): only "shell hook --shell cmd.exe --root-prefix ROOT" and activation 1>&2
+@EXIT /B 2
+:activate
+@SET "STUB_OUT=%TMP%\stub-micromamba-%RANDOM%.bat"
+>"%STUB_OUT%" ECHO @SET "CONDA_PREFIX=%MAMBA_ROOT_PREFIX%"
+>>"%STUB_OUT%" ECHO @SET CONDA_SHLVL=1
+@ECHO %STUB_OUT%
+@EXIT /B 0
+:hook
+@SET "ROOT=%~6"
+@MKDIR "%ROOT%\condabin" 2>NUL
+@MKDIR "%ROOT%\Scripts" 2>NUL
+@CALL :fill "{parts}\exe" "%ROOT%\condabin\micromamba.bat"
+@COPY /Y "{parts}\activate.bat" "%ROOT%\condabin\activate.bat" >NUL
+@COPY /Y "{parts}\activate.bat" "%ROOT%\Scripts\activate.bat" >NUL
+@COPY /Y "{parts}\_activate.bat" "%ROOT%\condabin\_micromamba_activate.bat" >NUL
+@COPY /Y "{parts}\hook.bat" "%ROOT%\condabin\mamba_hook.bat" >NUL
+@ECHO warning  libmamba Hook installed, now 'manually' execute: 1>&2
+@ECHO warning  libmamba        CALL "%ROOT%\condabin\mamba_hook.bat" 1>&2
+@EXIT /B 0
+:fill
+@TYPE "%~1.head" >"%~2"
+@>>"%~2" ECHO @SET "MAMBA_ROOT_PREFIX=%ROOT%"
+@TYPE "%~1.tail" >>"%~2"
+@EXIT /B 0
+"""
+
+
+def hook_micromamba(exe: Path, seen_as: str, stub_dir: Path) -> Path:
+    """A micromamba.exe at `exe` (seen by Windows as `seen_as`) whose `shell hook --shell cmd.exe
+    --root-prefix ROOT` writes, and logs, what micromamba 2.8.1's does (see above), and whose
+    `shell --shell cmd.exe activate`, as _micromamba_activate.bat runs it, activates the root
+    prefix it finds in MAMBA_ROOT_PREFIX (as STUB_MAMBA does); nothing else."""
+    parts = stub_dir / "hook-parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    own = seen_as
+    head, tail = HOOK_EXE_BAT.format(exe=own, root_line=ROOT_LINE).split(ROOT_LINE + "\n")
+    (parts / "exe.head").write_bytes(_crlf(head))
+    (parts / "exe.tail").write_bytes(_crlf(tail))
+    (parts / "activate.bat").write_bytes(_crlf(HOOK_ACTIVATE_BAT))
+    (parts / "hook.bat").write_bytes(_crlf(HOOK_HOOK_BAT.format(exe=own)))
+    activate = MAMBA_ACTIVATE_BAT.replace("mamba 2.x condabin\\_mamba_activate.bat", "condabin\\_micromamba_activate.bat")
+    (parts / "_activate.bat").write_bytes(_crlf(activate))
+    stub = stub_dir / "stub-micromamba.bat"
+    stub.write_bytes(_crlf(STUB_MICROMAMBA.replace("{parts}", windows_path(parts))))
+    return launcher_exe(exe, f"C:\\windows\\system32\\cmd.exe /d /c {windows_path(stub)}")
