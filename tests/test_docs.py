@@ -523,3 +523,47 @@ def test_the_guide_holds_the_field_notes_facts_word_for_word():
     text = " ".join(GUIDE.read_text(encoding="utf-8").split())  # prose is wrapped anywhere
     missing = [fact for fact in FIELD_NOTES if " ".join(fact.split()) not in text]
     assert not missing, "the guide lost these facts of the field notes:\n" + "\n".join(missing)
+
+
+# Statements these pages once made that upstream source or Microsoft's documentation contradicts,
+# each with the source that settles it; none may come back, and the guide keeps the correction.
+CONTRADICTED = (
+    # micromamba shell hook --shell cmd.exe writes five files: get_hook_contents calls
+    # init_root_prefix_cmdexe (libmamba/src/core/shell_init.cpp, mamba 2.8.1)
+    "prints, changes nothing",
+    "`shell hook` and `shell activate` only print",
+    # mamba remove falls back to CONDA_PREFIX (use_target_prefix_fallback, libmamba/src/api/remove.cpp)
+    "`mamba remove` needs `-p`",
+    "mamba 2.x needs `-p`",
+    # condabin\<exe>.bat sets MAMBA_ROOT_PREFIX itself (libmamba/data/mamba.bat), and the activate
+    # subcommand always fails (micromamba/src/activate.cpp): the variable neither helps nor is needed
+    "while `MAMBA_ROOT_PREFIX` points at",
+    "or `MAMBA_ROOT_PREFIX` set)",
+    "always set `MAMBA_ROOT_PREFIX` before calling the wrapper",
+    "`micromamba activate` needs it",
+    # conda's Library\bin\conda.bat comes before Scripts (make_install_plan, conda/core/initialize.py)
+    "a bare `conda` or `mamba` in cmd.exe runs the `.exe`",
+    # cmd.exe runs AutoRun once, when it starts (cmd /?, switch /D)
+    "before every command line",
+    # curl.exe ships with Windows 10 1803 and later
+    "Windows 10 or later (which ships",
+    # double quotes are removed by the started program's argument parser
+    "quotes are not removed",
+    # the default policy on client Windows is Restricted, whatever the file's origin
+    # (about_Execution_Policies)
+    "carries the \"mark of the web\", which the default policies refuse",
+)
+CORRECTIONS = (
+    "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
+    "set_activate_command", "install_library_bin_conda_bat", "Overwriting root prefix is not permitted - aborting.",
+    "Windows 10 version 1803", "CRYPT_E_NO_REVOCATION_CHECK", "MAMBA_SSL_NO_REVOKE", "--ssl-no-revoke",
+    "ConstrainedLanguage", "Unblock-File", "'\"numpy>=2\"'", "What the notes observed", "What the source shows",
+)
+
+
+def test_no_page_repeats_a_statement_upstream_contradicts_and_the_guide_holds_the_corrections():
+    pages = {doc.name: " ".join(doc.read_text(encoding="utf-8").split()) for doc in DOCS}
+    found = [f"{name}: {wrong!r}" for name, text in pages.items() for wrong in CONTRADICTED if wrong in text]
+    assert not found, "statements upstream source contradicts:\n" + "\n".join(found)
+    missing = [fact for fact in CORRECTIONS if fact not in pages["guide.md"]]
+    assert not missing, "the guide lost these corrections:\n" + "\n".join(missing)
