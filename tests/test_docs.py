@@ -549,6 +549,8 @@ CONTRADICTED = (
     "Windows 10 or later (which ships",
     # double quotes are removed by the started program's argument parser
     "quotes are not removed",
+    # Micromamba_bootstrap.bat echoes that line as [INFO] before activating; it is no failure message
+    'failure is an error ("MUST use',
     # the default policy on client Windows is Restricted, whatever the file's origin
     # (about_Execution_Policies)
     "carries the \"mark of the web\", which the default policies refuse",
