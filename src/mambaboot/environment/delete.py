@@ -18,7 +18,7 @@ import os
 from mambaboot.common import jsontext, untrusted
 
 from mambaboot.common.files import confined, fileid, fsops, guarded, noreplace, proof
-from mambaboot.common.errors import CrossesMount, TargetRefused
+from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
 
@@ -97,7 +97,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         with guarded.set_aside(candidate.seen, leftovers.REMOVING, proof.new_token()) as aside:
             try:
                 aside.delete(tally)
-            except CrossesMount:
+            except (CrossesMount, TooDeep):
                 raise
             except OSError as exc:
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None

@@ -13,7 +13,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, fsops, newdirs, proof
+from mambaboot.common.files import confined, fileid, fsops, newdirs, proof, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -136,6 +136,7 @@ class _Rollback:
             # in the old environment itself, that this run set it aside: a killed run's old copy
             # is deleted or put back only while it carries it (leftovers.settle)
             with proof.place(self.plan.prefix) as root:
+                treewalk.refuse_deeper(root.fd if root.fd is not None else root.path, self.plan.prefix)
                 below = root.mounts_below()
                 if below:  # TargetRefused is no OSError: nothing to take back below
                     raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, "

@@ -12,6 +12,7 @@ import stat
 from typing import Any, Dict, List, Optional
 
 from mambaboot.common.errors import NotPortable, TargetRefused
+from mambaboot.common.files import treewalk
 from mambaboot.common.values import factory, value
 from mambaboot.relocate import rewrite, scan
 
@@ -159,7 +160,7 @@ def outside_links(prefix: str) -> List[Entry]:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",
                                            "post-install"))
-    for root, dirs, files in os.walk(prefix):
+    for root, dirs, files in treewalk.walk(prefix):
         for name in dirs + files:
             path = os.path.join(root, name)
             if os.path.dirname(path) == prefix and name == "pkgs":
@@ -186,6 +187,8 @@ def findings(prefix: str, location: str, windows: bool, read_all: bool = False) 
         return scan.find(prefix, location, windows, read_all=read_all)
     except scan.BadRecord as exc:
         raise TargetRefused(f"{prefix}: {exc}; nothing was changed") from None
+    except scan.TooDeep as exc:
+        raise treewalk.too_deep(exc.where) from None
 
 
 def for_move(prefix: str, old: str, new: str, windows: bool) -> List[scan.Finding]:
