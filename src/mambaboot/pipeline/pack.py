@@ -166,6 +166,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
+    system = _system(prefix)  # read before the archive is written: a failure leaves none behind
     tmp = outputfile.staging(output)
     try:
         writer = _write_zip if kind == "zip" else _write_tar
@@ -183,4 +184,4 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
                 here.unlink(name)
         raise
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
-    return Packed(prefix, output, count, size, found.location, _system(prefix))
+    return Packed(prefix, output, count, size, found.location, system)
