@@ -11,6 +11,7 @@ import os
 import stat
 from typing import Any, Dict, List, Optional
 
+from mambaboot.common import untrusted
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.common.files import treewalk
 from mambaboot.common.values import factory, value
@@ -155,7 +156,7 @@ def outside_links(prefix: str) -> List[Entry]:
                                        "environment", "post-install"))
             elif name.endswith(".pth"):
                 raw = scan.read_regular(path)
-                lines = [line.strip() for line in (raw or b"").decode("utf-8", "replace").splitlines()]
+                lines = [line.strip() for line in untrusted.lines((raw or b"").decode("utf-8", "replace"))]
                 for line in lines:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",

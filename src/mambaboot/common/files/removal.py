@@ -99,7 +99,9 @@ def mounts_below(fd: int) -> list:
         return []
     prefix = where.rstrip("/") + "/"
     found = []
-    for line in table.splitlines():
+    # proc(5): one mount per line, ended by "\n" (the kernel escapes it, with space, tab and
+    # backslash, in a path); any other character, U+0085 and U+2028 too, is part of the path
+    for line in table.split("\n"):
         fields = line.split(" ")
         if len(fields) > 4:
             point = _unescape_mount(fields[4])
