@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Tuple
 
 HUGE = (1 << 30) + 1  # past any limit a reader of small metadata files can sanely have; sparse
 DEEP = 5000  # nesting, past Python's recursion limit
+DEEP_TREE = 300  # directory levels, past the bound every walk of a tree keeps (common/files/treewalk.py)
 BIG_FILE = 16 << 20  # above this a file is compared by size and mtime, not read
 
 
@@ -413,7 +414,7 @@ def places(world: World, meta_record: str, note_key: str) -> List[Place]:
 FILE_KINDS = ["content", "fifo", "socket", "symlink out", "symlink into the cache", "dangling symlink",
               "symlink loop", "directory", "hard link from the cache", "hard link to the user's file", "bind mount",
               "no permission", "symlink to a missing file"]
-DIR_KINDS = ["symlink out", "symlink into the cache", "bind mount", "fifo", "file", "odd names"]
+DIR_KINDS = ["symlink out", "symlink into the cache", "bind mount", "fifo", "file", "odd names", "deep tree"]
 ODD_ENTRY_KINDS = ["file", "fifo", "directory", "symlink out"]
 
 GENERIC_PAYLOADS = ["deep", "huge", "bom", "nul", "bad utf-8", "lone surrogate", "empty", "truncated"]
@@ -436,7 +437,9 @@ ROLE_PAYLOADS = {
 ODD_NAMES = ["$(touch PWNED).json", "`touch PWNED`.sh", "new\nline.json", "ünï環境.json",
              os.fsdecode(b"\xff\xfe.json"),
              "x" * 250 + ".json", "-rf.json", " lead.sh", "a;touch PWNED;.sh", "%PATH%^!.bat", "*.json",
-             "'q\".ps1", "$(touch PWNED)"]
+             "'q\".ps1", "$(touch PWNED)",
+             # what str.splitlines breaks a line at, and a terminal acts on
+             "line\u2028sep.json", "next\x85line.json", "form\ffeed.sh", "vertical\vtab.json", "\x1b[31mred.json"]
 
 
 @dataclass
@@ -631,6 +634,9 @@ class Applier:
         directory = m.place.role == "dir"
         if directory and m.kind == "odd names":
             self._odd(path, m)
+        elif directory and m.kind == "deep tree":  # beside what the directory holds
+            self._odd(path, Mutation(m.place, m.kind, odd_name="deep", odd_kind="directory"))
+            os.makedirs(path / "deep" / os.path.join(*["d"] * DEEP_TREE))
         else:
             original = self._clear(path)
             self._make(path, m, original, directory)

@@ -39,17 +39,22 @@ def run(args) -> int:
     machine = host.current()
     if args.undo_shell_init:
         return _undo(machine, args)
+    import os
+
+    for prefix in args.prefixes:  # a mistyped PREFIX: usage, as for every command that takes one
+        if not os.path.lexists(prefix):
+            raise errors.no_such_path(prefix, "doctor")
     findings = doctor.examine(machine, args.prefixes)
     failed = any(f.severity == doctor.ERROR for f in findings)
-    if args.json:
-        from mambaboot.common import output
+    from mambaboot.common import output
 
+    if args.json:
         output.emit_json({"ok": not failed, "findings": [f.to_dict() for f in findings]})
     else:
         for f in findings:
-            print(f"{f.severity}: {f.message}")
+            output.say(f"{f.severity}: {f.message}")
             if f.fix:
-                print(f"    fix: {f.fix}")
+                output.say(f"    fix: {f.fix}")
         counts = {s: sum(f.severity == s for f in findings) for s in (doctor.ERROR, doctor.WARNING)}
         print(f"doctor: {counts[doctor.ERROR]} error(s), {counts[doctor.WARNING]} warning(s)")
     return DOCTOR_FOUND if failed else 0

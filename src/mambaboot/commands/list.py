@@ -83,19 +83,21 @@ def run(args) -> int:
     envs = inventory.scan(envs_dir, cache_dir, args.paths, args.size)
     # A move killed half way is listed as moving, never as complete, and never settled here.
     for said in _moving(h, envs, envs_dir, args.paths, cache_dir):
-        print(f"mambaboot: {said}", file=sys.stderr)
+        output.say(f"mambaboot: {said}", sys.stderr)
     # What a killed `create --force` left: named here; the next create or remove settles it.
     left = leftovers.in_directory(envs_dir)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
                           "leftovers": [{"prefix": p, "old": o} for p, o in left]})
         return 0
-    rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [_row(e) for e in envs]
+    rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [
+        [output.shown(c) for c in _row(e)] for e in envs]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     if not envs:
-        print(f"(no environments under {envs_dir})")
+        output.say(f"(no environments under {envs_dir})")
     for prefix, old in left:
-        print(f"leftover of a killed create --force: {old} (the next create or remove of {prefix} settles it)")
+        output.say(f"leftover of a killed create --force: {output.shown(old)} (the next create or remove of "
+                   f"{output.shown(prefix)} settles it)")
     return 0

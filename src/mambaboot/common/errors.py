@@ -63,6 +63,11 @@ class CrossesMount(Unconfined):
     """A tree to delete holds another file system's mount point: nothing in it was deleted."""
 
 
+class TooDeep(Unconfined):
+    """A tree to walk or delete is nested deeper than common/files/treewalk.MAX_DEPTH levels:
+    nothing in it was read, copied or deleted."""
+
+
 class ObtainError(MambabootError):
     """micromamba could not be obtained: download failed, digest mismatch, missing binary."""
 

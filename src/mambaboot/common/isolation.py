@@ -20,6 +20,11 @@ CONTAMINATING = (
 # Removed from every child environment: conda/mamba state and anything steering Python
 # (and the state of mambaboot's own cmd activation, _MAMBABOOT_OLD_PATH and the like).
 SCRUB_PREFIXES = ("CONDA_", "MAMBA_", "PYTHON", "_CE_", "__CONDA", "VIRTUAL_ENV", "_MAMBABOOT_")
+# And the two without a prefix: the configuration file each names is read by conda (its
+# SEARCH_PATH's "$CONDARC", conda/base/constants.py, 26.x) and by mamba (MAMBARC and CONDARC,
+# libmamba/src/api/configuration.cpp, 2.8.1), so the environment's own conda and mamba would
+# take the user's settings from it instead of the environment's .condarc.
+SCRUB_NAMES = ("CONDARC", "MAMBARC")
 # Directories below an environment root that end up on PATH (conda's Windows layout included).
 _ENV_SUBDIRS = (
     (),
@@ -74,7 +79,7 @@ def _casefolded(environ) -> dict:
 def scrubbed(key: str, windows: bool) -> bool:
     """A conda/mamba/Python variable, which no child of ours inherits."""
     key = key.upper() if windows else key
-    return key.startswith(SCRUB_PREFIXES)
+    return key.startswith(SCRUB_PREFIXES) or key in SCRUB_NAMES
 
 
 def environment_root(entry: str, is_env_root, windows: bool) -> str:

@@ -62,3 +62,50 @@ def dumps_flat(body: dict) -> str:
     members = (f"{encode_basestring(k)}: {'null' if v is None else encode_basestring(v) if type(v) is str else v}"
                for k, v in body.items())
     return "{" + ", ".join(members) + "}"
+
+
+def _scanner():
+    if _SCAN is not None:
+        return _SCAN
+    import json  # pragma: no cover - CPython has _json
+    import json.scanner
+
+    return json.scanner.py_make_scanner(json.JSONDecoder())
+
+
+def members(text: str, at: int) -> "tuple[list, int]":
+    """The members of the JSON object whose "{" is at text[at], where the text says them, nothing
+    re-read as a value and written back: [(key, key start, value start, value end)], in order,
+    duplicates included, and the index of its closing "}". For an edit of one member that keeps
+    every other byte (a number as written, a key given twice). ValueError where it is no object."""
+    scan = _scanner()
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in _WHITESPACE:
+            i += 1
+        return i
+
+    if text[at:at + 1] != "{":
+        raise ValueError(f"not an object at char {at}")
+    found, i = [], skip(at + 1)
+    if text[i:i + 1] == "}":
+        return found, i
+    while True:
+        if text[i:i + 1] != '"':
+            raise ValueError(f"Expecting property name at char {i}")
+        try:
+            key, end = scan(text, i)
+            colon = skip(end)
+            if text[colon:colon + 1] != ":":
+                raise ValueError(f"Expecting ':' at char {colon}")
+            start = skip(colon + 1)
+            _, stop = scan(text, start)
+        except (StopIteration, SystemError):
+            raise ValueError(f"Expecting value at char {i}") from None
+        found.append((key, i, start, stop))
+        i = skip(stop)
+        if text[i:i + 1] == "}":
+            return found, i
+        if text[i:i + 1] != ",":
+            raise ValueError(f"Expecting ',' delimiter at char {i}")
+        i = skip(i + 1)

@@ -11,6 +11,22 @@ def counted(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def shown(text: str, keep: str = "") -> str:
+    """text as human-readable output writes it: each character a terminal would act on rather
+    than show (C0 and C1 controls, DEL, line and paragraph separators, format characters such as
+    bidirectional overrides, an undecodable byte's surrogate) written as Python writes it in a
+    string, "\\x1b", "\\u202e", so that a name holding an escape sequence cannot drive the
+    terminal or fake a line; keep: characters left as they are (a message's own newlines)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
+def say(line: str, stream=None) -> None:
+    """A line of human-readable output (stdout unless stream), its names shown()."""
+    print(shown(line, "\n"), file=sys.stdout if stream is None else stream)
+
+
 class TextReporter:
     def __init__(self, quiet: bool = False, verbose: bool = False, stream=None):
         self.quiet = quiet
@@ -23,7 +39,7 @@ class TextReporter:
         if self._progress_shown:
             self.stream.write("\n")
             self._progress_shown = False
-        self.stream.write(text + "\n")
+        self.stream.write(shown(text, "\n\t") + "\n")
         self.stream.flush()
 
     def step(self, message: str) -> None:
@@ -49,7 +65,7 @@ class TextReporter:
 
 def error(message: str, stream=None) -> None:
     stream = sys.stderr if stream is None else stream
-    stream.write(f"mambaboot: error: {message}\n")
+    stream.write(f"mambaboot: error: {shown(message, chr(10) + chr(9))}\n")
     stream.flush()
 
 

@@ -89,6 +89,13 @@ def text(data: bytes, path: str) -> str:
     return decoded
 
 
+def lines(text: str) -> list:
+    """text's lines as Python reads a file in text mode (universal newlines: conda's lock and
+    environments files, a .pth file) and YAML 1.2 reads its lines: ended by "\n", "\r\n" or "\r"
+    only, never at U+0085, U+2028, form feed or vertical tab, as str.splitlines would."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:
     return text(read_bytes(path, limit, follow), path)
 

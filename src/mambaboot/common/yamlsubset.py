@@ -59,8 +59,11 @@ def _strip_comment(raw: str) -> str:
 
 
 def _lines(text: str) -> list[_Line]:
+    """YAML 1.2's lines (the spec's §5.4: a line ends at "\n", "\r\n" or "\r" only; U+0085, U+2028,
+    U+2029 are no line breaks in 1.2, nor are form feed and vertical tab, which str.splitlines
+    also breaks at: a path holding one, as .condarc carries it, stays whole)."""
     out = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
         if "\t" in raw[: len(raw) - len(raw.lstrip())]:
             raise YamlError(f"line {number}: tabs are not allowed for indentation")
         body = _strip_comment(raw)

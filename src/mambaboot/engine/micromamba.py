@@ -75,21 +75,23 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
     return token
 
 
-def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None, net=None) -> Binary:
+def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None, net=None,
+           say=None) -> Binary:
     """The binary source names, verified and cached. net: the network.Settings the run read
-    already (proxy, CA), so downloads reach the hosts micromamba will; None: read when needed."""
+    already (proxy, CA), so downloads reach the hosts micromamba will; None: read when needed.
+    say(message): told when this run waits for another one obtaining micromamba (and for whom)."""
     if source.kind == "local":
         return _local(source, cache_dir, environ)
     store = _store(cache_dir)
     made = newdirs.make_dirs(store)
     try:
-        return _obtain(source, store, environ, progress, net)
+        return _obtain(source, store, environ, progress, net, say)
     except BaseException:
         newdirs.remove_empty_dirs(made)  # a failed first download leaves no empty store behind
         raise
 
 
-def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], progress, net) -> Binary:
+def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], progress, net, say=None) -> Binary:
     expected = source.expected_sha256
     pinned = source.kind == "release" and source.version != "latest"
     if expected is None and pinned:
@@ -98,8 +100,17 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
         expected = _published_digest(source, net)
     key_dir = os.path.join(store, source.cache_key(expected))
     binary = os.path.join(key_dir, _exe_name(source.subdir))
-    # One lock for the store: concurrent runs download once and never see a partial file.
-    with filelock.FileLock(os.path.join(store, ".lock"), transient=True):
+    # One lock for the store: concurrent runs download once and never see a partial file. A run
+    # that waits says so, and for whom: the other may be a run stopped with Ctrl-Z, which holds
+    # the lock until it is resumed or ended; Ctrl-C ends the wait (exit 130).
+    lock = os.path.join(store, ".lock")
+
+    def waiting(holder: str) -> None:
+        if say is not None:
+            say(f"micromamba: waiting for {holder}, which is obtaining micromamba into {store} (it holds {lock}; "
+                "a run stopped with Ctrl-Z holds it until it goes on or ends): Ctrl-C stops waiting")
+
+    with filelock.FileLock(lock, transient=True, waiting=waiting):
         downloaded = False
         if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, "verified")) == expected):
             made = newdirs.make_dirs(key_dir)

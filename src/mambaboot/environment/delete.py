@@ -18,7 +18,7 @@ import os
 from mambaboot.common import jsontext, untrusted
 
 from mambaboot.common.files import confined, fileid, fsops, guarded, noreplace, proof
-from mambaboot.common.errors import CrossesMount, TargetRefused
+from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
 from mambaboot.environment import busy, diskusage, inventory, leftovers, record
 
@@ -97,7 +97,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
         with guarded.set_aside(candidate.seen, leftovers.REMOVING, proof.new_token()) as aside:
             try:
                 aside.delete(tally)
-            except CrossesMount:
+            except (CrossesMount, TooDeep):
                 raise
             except OSError as exc:
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None
@@ -137,18 +137,27 @@ def unregister(home: str, prefix: str) -> str | None:
     """Drop prefix from ~/.conda/environments.txt, where conda and micromamba list the
     environments they made (never mambaboot's, which sandboxes micromamba; a foreign one may be).
     A link there (to a dotfiles repository, say) is the user's arrangement: left as it is, never
-    replaced by a copy nor written through, like a file that is not a regular one."""
+    replaced by a copy nor written through, like a file that is not a regular one.
+
+    Only the lines naming prefix go; every other byte stays. Lines end at "\n" only: conda writes
+    each prefix and "\n" (envs_manager.register_env, _rewrite_environments_txt: "\n".join), and
+    reads them back by iterating the file in text mode (gateways/disk/read.py yield_lines: universal
+    newlines, "\n", "\r\n" or "\r", then line.strip()), conda 26.x; str.splitlines would also end
+    a line at U+2028, U+0085, form feed or vertical tab, which a path may hold."""
     path = os.path.join(home, ".conda", "environments.txt")
     rel = ".conda/environments.txt"
     try:  # a file others write: a link, or one that cannot be trusted, is left as it is
-        lines = untrusted.text(untrusted.read_bytes_in(home, rel), path).splitlines()
+        raw = untrusted.read_bytes_in(home, rel)
+        lines = untrusted.text(raw, path).split("\n")
         with confined.Root.open(home) as root:
             mode = root.lstat(rel).st_mode & 0o777
     except (OSError, ValueError):
         return None
     key = os.path.normcase(os.path.normpath(prefix))
-    kept = [line for line in lines if os.path.normcase(os.path.normpath(line.strip() or ".")) != key]
+    kept = [line for line in lines if not line or key not in {  # as conda reads it, or as written
+        os.path.normcase(os.path.normpath(seen)) for seen in (line.strip(), line.rstrip("\r")) if seen}]
     if len(kept) == len(lines):
         return None
-    confined.write_in(home, rel, "".join(line + "\n" for line in kept).encode("utf-8"), mode=mode)
+    bom = untrusted.BOM if raw.startswith(untrusted.BOM) else b""
+    confined.write_in(home, rel, bom + "\n".join(kept).encode("utf-8"), mode=mode)
     return path

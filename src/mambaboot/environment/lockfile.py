@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
-from mambaboot.common import shapes
+from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.values import value
 from mambaboot.environment.condameta import Package
@@ -216,7 +216,7 @@ def _as_url(location: str, cwd: str) -> str:
 
 
 def parse(text: str, source: str, cwd: str) -> Lock:
-    lines = [line.strip() for line in text.splitlines()]
+    lines = [line.strip() for line in untrusted.lines(text)]
     if EXPLICIT not in lines:
         raise UsageError(f"{source} is not a lock file: it has no {EXPLICIT} line")
     platform = mm_version = mm_sha = None

@@ -13,7 +13,7 @@ import shutil
 import stat
 from collections.abc import Sequence
 
-from mambaboot.common.files import confined, fileid
+from mambaboot.common.files import confined, fileid, treewalk
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.values import value
 
@@ -33,7 +33,7 @@ class Applied:
 def _entries(source: str) -> list[tuple[str, str]]:
     """(relative path, absolute path) of every file and link in source, directories left out."""
     found = []
-    for root, dirs, files in os.walk(source):
+    for root, dirs, files in treewalk.walk(source):
         links = [d for d in dirs if fileid.is_link(os.path.join(root, d))]
         dirs[:] = sorted(d for d in dirs if d not in links)
         for name in sorted(files + links):

@@ -23,9 +23,10 @@ not. So the variable lives in the environment: whatever activates it turns the u
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 from collections.abc import Sequence
 
-from mambaboot.common import shapes, untrusted
+from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.errors import VerifyError
 from mambaboot.common.files import confined
 
@@ -38,11 +39,17 @@ SHAPE = {"env_vars": shapes.optional(dict)}
 
 def read(prefix: str) -> dict:
     """The state file as a dict ({} when there is none); VerifyError when conda could not read it either."""
+    return _load(prefix)[1]
+
+
+def _load(prefix: str) -> tuple:
+    """(the state file's bytes, or None when there is none; read()'s dict), from one read."""
     path = os.path.join(prefix, *STATE_FILE.split("/"))
     try:
-        return shapes.check(untrusted.read_json_in(prefix, STATE_FILE), SHAPE, path, "conda's state file")
+        raw = untrusted.read_bytes_in(prefix, STATE_FILE)
+        return raw, shapes.check(untrusted.json(raw, path), SHAPE, path, "conda's state file")
     except FileNotFoundError:
-        return {}
+        return None, {}
     except OSError as exc:
         raise VerifyError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # UntrustedInput, or not of its shape: named, as activation names it
@@ -62,14 +69,48 @@ def missing(state: dict, env_vars: Sequence[tuple[str, str]] = ()) -> dict:
 
 def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool = True,
           dry_run: bool = False) -> dict:
-    """Merge wanted(env_vars) into the state's "env_vars", keeping everything else in it; what
-    changed ({} when the file held it all already: nothing is written)."""
-    state = read(prefix)
+    """Merge wanted(env_vars) into the state's "env_vars", keeping every other byte of the file
+    as it is (a number as written, a key given twice, its spacing, its mode); what changed ({}
+    when the file held it all already: nothing is written)."""
+    raw, state = _load(prefix)
     changed = missing(state, env_vars)
     if changed and not dry_run:
-        import json  # not at the top: verification imports STANDALONE before finish needs json (adopt's start)
-
-        state.setdefault("env_vars", {}).update(changed)
-        confined.write_in(prefix, STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
-                          mode=confined.user_mode(0o666), sync=sync)
+        if raw is None:
+            data, mode = '{"env_vars": ' + jsontext.dumps_flat(changed) + "}", confined.user_mode(0o666)
+        else:
+            data = _edited(raw.decode("utf-8"), changed)
+            with confined.Root.open(prefix) as root:
+                mode = stat.S_IMODE(root.lstat(STATE_FILE).st_mode)
+        confined.write_in(prefix, STATE_FILE, data.encode("utf-8"), mode=mode, sync=sync)
     return changed
+
+
+def _edited(text: str, changed: dict) -> str:
+    """text (conda-meta/state, read() took it) with changed set in its "env_vars": the value of a
+    variable there replaced where it is written, a new one inserted first, "env_vars" itself
+    inserted first when missing; where a key is given twice, the last (the one json, conda and
+    mamba keep). Nothing else is re-written."""
+    at = len(text) - len(text.lstrip(" \t\n\r\ufeff"))  # untrusted.json took a byte-order mark too
+    top, _ = jsontext.members(text, at)
+    given = [m for m in top if m[0] == "env_vars"]
+    if not given:
+        return _inserted(text, at, top, ['"env_vars": ' + jsontext.dumps_flat(changed)])
+    _, _, start, end = given[-1]
+    if text[start] != "{":  # null
+        return text[:start] + jsontext.dumps_flat(changed) + text[end:]
+    inner, _ = jsontext.members(text, start)
+    last = {key: (vs, ve) for key, _, vs, ve in inner}
+    new = [jsontext.dumps_flat({k: v})[1:-1] for k, v in changed.items() if k not in last]
+    for vs, ve, value in sorted(((*last[k], v) for k, v in changed.items() if k in last), reverse=True):
+        text = text[:vs] + jsontext.dumps_flat({"": value})[5:-1] + text[ve:]
+    return _inserted(text, start, inner, new) if new else text
+
+
+def _inserted(text: str, brace: int, members: list, new: list) -> str:
+    """new members put first in the object whose "{" is at brace, spaced as its first one is."""
+    if not members:
+        return text[:brace + 1] + ", ".join(new) + text[brace + 1:]
+    first = members[0][1]
+    space = text[brace + 1:first]
+    between = "," + space if space.strip(" ") else ", "
+    return text[:first] + between.join(new) + between + text[first:]

@@ -157,6 +157,7 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link, the
     root hooks, conda-meta/state's variables) if it fails."""
+    from mambaboot.common.files import filerewrite
     from mambaboot.environment import condarc, prefixstate, roothook
 
     with confined.Root.open(prefix) as root:
@@ -169,16 +170,16 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
         had_empty_pkgs = old_link is None and _is_dir(root, "pkgs") and not root.listdir("pkgs")
         new_hooks = roothook.missing(prefix, windows)
         had_state = root.exists(prefixstate.STATE_FILE)
-        state_before = _regular_file_bytes(os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))) if had_state else None
+        state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
+        state_before = _regular_file(state_path) if had_state else None
         try:
             yield
         except BaseException:
             roothook.take_back(prefix, new_hooks)
             if not had_state and root.exists(prefixstate.STATE_FILE):
                 root.unlink(prefixstate.STATE_FILE)
-            elif state_before is not None and _regular_file_bytes(
-                    os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))) != state_before:
-                confined.write_in(prefix, prefixstate.STATE_FILE, state_before)
+            elif state_before is not None and _regular_file_bytes(state_path) != state_before.data:
+                filerewrite.write_copy(state_path, state_before)  # its bytes, owner and mode as they were
             if not had_record_dir and _is_dir(root, record.RECORD_DIR):
                 root.remove_tree(record.RECORD_DIR)
             if not had_rc and condarc.ours(prefix):
@@ -202,9 +203,15 @@ def _is_dir(root: confined.Root, rel: str) -> bool:
 
 
 def _regular_file_bytes(path: str) -> bytes | None:
+    read = _regular_file(path)
+    return None if read is None else read.data
+
+
+def _regular_file(path: str):
+    """filerewrite.Read(path): its bytes and stat, or None."""
     from mambaboot.common.files import filerewrite
 
     try:
-        return filerewrite.Read(path).data
+        return filerewrite.Read(path)
     except OSError:  # a link (O_NOFOLLOW), a directory, unreadable: nothing condarc.ensure appends to
         return None

@@ -13,7 +13,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, fsops, newdirs, proof
+from mambaboot.common.files import confined, fileid, fsops, newdirs, proof, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -136,6 +136,7 @@ class _Rollback:
             # in the old environment itself, that this run set it aside: a killed run's old copy
             # is deleted or put back only while it carries it (leftovers.settle)
             with proof.place(self.plan.prefix) as root:
+                treewalk.refuse_deeper(root.fd if root.fd is not None else root.path, self.plan.prefix)
                 below = root.mounts_below()
                 if below:  # TargetRefused is no OSError: nothing to take back below
                     raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, "
@@ -216,7 +217,8 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
         try:
-            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net)
+            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net,
+                                       reporter.warn)
         except HostUnreachable as exc:
             raise ObtainError(f"{exc}\n{offline_help(plan)}") from None
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")

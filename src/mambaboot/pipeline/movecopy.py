@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined, fileid, filelock, fsops, noreplace, proof
+from mambaboot.common.files import confined, fileid, filelock, fsops, noreplace, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
@@ -68,6 +68,8 @@ def listing(source: confined.Root) -> Tuple[List[Tuple[str, os.stat_result]], in
             if stat.S_ISREG(st.st_mode):
                 total += st.st_size
             elif stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
+                if rel.count("/") >= treewalk.MAX_DEPTH:
+                    raise treewalk.too_deep(source.where(rel))
                 pending.append(rel)
     return out, total
 

@@ -21,7 +21,7 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common.files import confined, fileid, outputfile, proof
+from mambaboot.common.files import confined, fileid, outputfile, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -85,7 +85,7 @@ def _format(path: str) -> str:
 
 def _members(prefix: str) -> Iterator[Tuple[str, str]]:
     """(path on disk, name in the archive with '/'), directories before what they hold."""
-    for root, dirs, files in os.walk(prefix):
+    for root, dirs, files in treewalk.walk(prefix):
         rel_root = os.path.relpath(root, prefix).replace(os.sep, "/")
         rel_root = "" if rel_root == "." else rel_root + "/"
         if not rel_root:  # nor the mark a killed run may have left (proof.py): it proves nothing elsewhere
@@ -166,6 +166,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         lines = "\n".join(f"  {e.path}: {e.why}" for e in found.pack_blockers)
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
+    system = _system(prefix)  # read before the archive is written: a failure leaves none behind
     tmp = outputfile.staging(output)
     try:
         writer = _write_zip if kind == "zip" else _write_tar
@@ -183,4 +184,4 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
                 here.unlink(name)
         raise
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
-    return Packed(prefix, output, count, size, found.location, _system(prefix))
+    return Packed(prefix, output, count, size, found.location, system)

@@ -11,7 +11,9 @@ import os
 import stat
 from typing import Any, Dict, List, Optional
 
+from mambaboot.common import untrusted
 from mambaboot.common.errors import NotPortable, TargetRefused
+from mambaboot.common.files import treewalk
 from mambaboot.common.values import factory, value
 from mambaboot.relocate import rewrite, scan
 
@@ -154,12 +156,12 @@ def outside_links(prefix: str) -> List[Entry]:
                                        "environment", "post-install"))
             elif name.endswith(".pth"):
                 raw = scan.read_regular(path)
-                lines = [line.strip() for line in (raw or b"").decode("utf-8", "replace").splitlines()]
+                lines = [line.strip() for line in untrusted.lines((raw or b"").decode("utf-8", "replace"))]
                 for line in lines:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",
                                            "post-install"))
-    for root, dirs, files in os.walk(prefix):
+    for root, dirs, files in treewalk.walk(prefix):
         for name in dirs + files:
             path = os.path.join(root, name)
             if os.path.dirname(path) == prefix and name == "pkgs":
@@ -186,6 +188,8 @@ def findings(prefix: str, location: str, windows: bool, read_all: bool = False) 
         return scan.find(prefix, location, windows, read_all=read_all)
     except scan.BadRecord as exc:
         raise TargetRefused(f"{prefix}: {exc}; nothing was changed") from None
+    except scan.TooDeep as exc:
+        raise treewalk.too_deep(exc.where) from None
 
 
 def for_move(prefix: str, old: str, new: str, windows: bool) -> List[scan.Finding]:

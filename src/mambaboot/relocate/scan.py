@@ -160,6 +160,19 @@ _CHUNK = 1 << 20
 _OVERLAP = 1 << 16
 
 
+# common/files/treewalk.MAX_DEPTH (this module stands alone in the unpack script): a tree deeper
+# than that is refused before anything is read
+MAX_DEPTH = 256
+
+
+class TooDeep(Exception):
+    """A directory past MAX_DEPTH levels below the environment: where, its path."""
+
+    def __init__(self, where):
+        Exception.__init__(self, f"{where} is nested deeper than {MAX_DEPTH} directory levels")
+        self.where = where
+
+
 class TooBig(Exception):
     """A file bigger than the limit it was read with (read_regular)."""
 
@@ -485,6 +498,8 @@ def _walk(prefix):
             except OSError:
                 is_dir = False
             if is_dir:
+                if rel.count("/") >= MAX_DEPTH:
+                    raise TooDeep(entry.path)
                 stack.append((rel + "/", entry.path))
 
 

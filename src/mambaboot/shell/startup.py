@@ -82,7 +82,12 @@ def _python(prefix: str, windows: bool) -> str:
 
 
 def _scrub_pattern() -> str:
-    return "|".join(p + "*" for p in isolation.SCRUB_PREFIXES)
+    return "|".join([*(p + "*" for p in isolation.SCRUB_PREFIXES), *isolation.SCRUB_NAMES])
+
+
+def _scrub_regex() -> str:
+    """The scrubbed variables' names as a regular expression's alternatives, anchored by the caller's "^(...)"."""
+    return "|".join([*isolation.SCRUB_PREFIXES, *(n + "$" for n in isolation.SCRUB_NAMES)])
 
 
 def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks: list, warning: str,
@@ -196,7 +201,7 @@ def _sh_text(text: str) -> str:
 
 def _fish(prefix: str, values: dict, entries: list, hooks: list, warning: str) -> str:
     python = _python(prefix, False)
-    pattern = "|".join(isolation.SCRUB_PREFIXES)
+    pattern = _scrub_regex()
     lines = [
         "for v in (set -xn)",
         f"    string match -qr -- {quoting.fish('^(' + pattern + ')')} $v; and set -e $v",
@@ -251,6 +256,7 @@ def _cmd(prefix: str, values: dict, entries: list, warning: str = "") -> str:
     # (`set PREFIX` listing them would print an error for a prefix nothing has, and its stderr
     # cannot be silenced inside `for /f` under Wine's cmd).
     tests = [f'if /i "%_MAMBABOOT_N:~0,{len(p)}%"=="{p}" set "%_MAMBABOOT_N%="' for p in isolation.SCRUB_PREFIXES]
+    tests += [f'if /i "%_MAMBABOOT_N%"=="{n}" set "%_MAMBABOOT_N%="' for n in isolation.SCRUB_NAMES]
     lines = ["@echo off",
              'for /f "delims==" %%V in (\'set\') do call :_mambaboot_clear "%%V"',
              'set "_MAMBABOOT_N="',
@@ -298,7 +304,7 @@ def _cmd_check(prefix: str, warning: str) -> list:
 
 def _powershell(prefix: str, values: dict, entries: list, sep: str, python: str = "", warning: str = "") -> str:
     lines = ["foreach ($v in @(Get-ChildItem Env:)) {",
-             "    if ($v.Name -match " + quoting.powershell("^(" + "|".join(isolation.SCRUB_PREFIXES) + ")")
+             "    if ($v.Name -match " + quoting.powershell("^(" + _scrub_regex() + ")")
              + ") { [Environment]::SetEnvironmentVariable($v.Name, $null) }",
              "}",
              *(f"[Environment]::SetEnvironmentVariable({quoting.powershell(k)}, {quoting.powershell(v)})" for k, v in sorted(values.items())),

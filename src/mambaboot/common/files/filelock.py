@@ -33,7 +33,11 @@ class FileLock:
     """
 
     def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
-                 transient: bool = False):
+                 transient: bool = False, waiting=None):
+        """waiting(holder): called once, before a blocking lock waits for another run that holds
+        it, with who that is ("process PID", which each holder of such a lock writes into it;
+        "another process" when it did not): a wait is said, never silent."""
+        self.waiting = waiting
         self.path = path
         self.blocking = blocking
         self.offset = offset
@@ -51,7 +55,7 @@ class FileLock:
             except FileNotFoundError:  # its directory was removed (a transient lock's) meanwhile
                 continue
             try:
-                _lock(fd, self.blocking, self.offset)
+                self._take(fd)
                 if self.transient and not _WINDOWS and not _same_file(fd, self.path):
                     _unlock(fd, self.offset)
                     os.close(fd)
@@ -60,7 +64,20 @@ class FileLock:
                 os.close(fd)
                 raise
             self._fd = fd
+            if self.waiting is not None and hasattr(os, "pwrite"):  # who holds it, for a run that waits on it
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             return self
+
+    def _take(self, fd: int) -> None:
+        if self.waiting is None or not self.blocking:
+            _lock(fd, self.blocking, self.offset)
+            return
+        try:
+            _lock(fd, False, self.offset)
+        except BlockingIOError:
+            self.waiting(_holder(fd))
+            _lock(fd, True, self.offset)
 
     def fileno(self) -> int:
         """The locked file's descriptor, while held: on Windows the locked byte is written only through it."""
@@ -93,6 +110,14 @@ def _same_file(fd: int, path: str) -> bool:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _holder(fd: int) -> str:
+    try:
+        said = os.pread(fd, 24, 0).decode("ascii").strip() if hasattr(os, "pread") else ""
+    except (OSError, UnicodeDecodeError):
+        said = ""
+    return f"process {said}" if said.isdigit() else "another process"
 
 
 def open_lock_file(path: str, new: bool = False) -> int:

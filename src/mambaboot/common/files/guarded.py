@@ -20,7 +20,7 @@ import os
 import stat
 
 from mambaboot.common.files import confined, fileid, fsops, proof, removal
-from mambaboot.common.errors import CrossesMount, TargetRefused
+from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 
 
 class Changed(TargetRefused):
@@ -215,8 +215,9 @@ class set_aside:
             confined.remove_named(self.path, tally, last=self._last)
             return
         try:
-            removal.remove_contents(self._fd, tally, self.path, self._last)
-        except CrossesMount:  # nothing was deleted: the directory gets its name back
+            # named as the user knows it: refused before anything is deleted, it gets that name back
+            removal.remove_contents(self._fd, tally, self.checked.path, self._last)
+        except (CrossesMount, TooDeep):  # nothing was deleted: the directory gets its name back
             if self._name != self._original and not _exists(self._original, self._parent):
                 os.rename(self._name, self._original, src_dir_fd=self._parent, dst_dir_fd=self._parent)
                 self._name, self.path = self._original, self.checked.path

@@ -46,7 +46,18 @@ def is_token(value) -> bool:
 
 
 def write_mark(root: confined.Root, token: str) -> None:
-    """Mark the directory root holds as claimed by the operation holding token."""
+    """Mark the directory root holds as claimed by the operation holding token. Something else
+    than a file in the mark's place (a directory, a link, a fifo) is no mark of ours: TargetRefused
+    naming it, what it is and what to do, nothing changed."""
+    try:
+        st = root.lstat(MARK)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
+        raise TargetRefused(f"{root.where(MARK)} is {what}, where mambaboot writes the one-line file that marks a "
+                            "place an operation of its own has claimed; it is not mambaboot's: move it out of the "
+                            "way (or delete it) and run again; nothing was changed")
     dev, ino = root.identity
     root.write_replace(MARK, f"{_MAGIC} {token} {dev} {ino}\n".encode("ascii"))
 

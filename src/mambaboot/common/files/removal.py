@@ -23,13 +23,14 @@ import stat
 import sys
 
 from mambaboot.common.errors import CrossesMount
+from mambaboot.common.files import treewalk
 
 # POSIX: each name is removed relative to its directory's descriptor, as `rm -rf` (and
 # shutil.rmtree) do: no path resolution per file, and a directory swapped for a link while we
 # work is refused by O_NOFOLLOW instead of followed.
 BY_DESCRIPTOR = (os.unlink in os.supports_dir_fd and os.rmdir in os.supports_dir_fd and os.scandir in os.supports_fd
                  and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"))
-DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+DIRECTORY_FLAGS = treewalk.DIRECTORY_FLAGS
 
 
 def listing(where) -> list:
@@ -98,7 +99,9 @@ def mounts_below(fd: int) -> list:
         return []
     prefix = where.rstrip("/") + "/"
     found = []
-    for line in table.splitlines():
+    # proc(5): one mount per line, ended by "\n" (the kernel escapes it, with space, tab and
+    # backslash, in a path); any other character, U+0085 and U+2028 too, is part of the path
+    for line in table.split("\n"):
         fields = line.split(" ")
         if len(fields) > 4:
             point = _unescape_mount(fields[4])
@@ -135,34 +138,32 @@ class _Tree:
         self.device = None  # the top's st_dev: a directory below on another one is a mount point
 
     def scan(self, fd: int, name, depth: int, where: str = "", skip: frozenset = frozenset()) -> int:
-        """skip: names at this level left out (and never looked into)."""
-        if self.device is None:
-            self.device = os.fstat(fd).st_dev
-        elif os.fstat(fd).st_dev != self.device:
-            raise _crosses(where)
-        i = len(self.names)
-        self.names.append(name)
-        self.depths.append(depth)
-        files, subdirs = [], []
-        for entry in listing(fd):
-            if entry.name in skip:
-                continue
-            if entry.is_dir(follow_symlinks=False):  # the listing's type: no system call
-                subdirs.append(entry.name)
-            else:
-                files.append((entry.name, entry.is_symlink()))
-        self.files.append(files)
-        self.ends.append(0)
-        self.weights.append(0)
-        weight = len(files) + _DIRECTORY_WEIGHT
-        for sub in subdirs:
-            child = os.open(sub, DIRECTORY_FLAGS, dir_fd=fd)
-            try:
-                weight += self.weights[self.scan(child, sub, depth + 1, f"{where}/{sub}" if where else sub)]
-            finally:
-                os.close(child)
-        self.ends[i], self.weights[i] = len(self.names), weight
-        return i
+        """skip: names at this level left out (and never looked into). A stack, never a
+        recursion per level; TooDeep past treewalk.MAX_DEPTH levels, before anything is deleted."""
+        start = len(self.names)
+        for d, rel, dfd, entries in treewalk.descend(fd, where, listing, skip):
+            if self.device is None:
+                self.device = os.fstat(dfd).st_dev
+            elif os.fstat(dfd).st_dev != self.device:
+                raise _crosses(f"{where}/{rel}" if where and rel else where or rel)
+            self.names.append(rel.rsplit("/", 1)[-1] if rel else name)
+            self.depths.append(depth + d)
+            self.files.append([(e.name, e.is_symlink()) for e in entries
+                               if (d or e.name not in skip) and not e.is_dir(follow_symlinks=False)])
+        end = len(self.names)
+        self.ends += [end] * (end - start)
+        self.weights += [0] * (end - start)
+        parents, on_the_way = [], []  # each node's parent; the nodes on the way to the current one
+        for i in range(start, end):  # a node ends where the next one not below it begins
+            while on_the_way and self.depths[on_the_way[-1]] >= self.depths[i]:
+                self.ends[on_the_way.pop()] = i
+            parents.append(on_the_way[-1] if on_the_way else None)
+            on_the_way.append(i)
+        for i in range(end - 1, start - 1, -1):  # a subtree's weight: its files' and its children's
+            self.weights[i] += len(self.files[i]) + _DIRECTORY_WEIGHT
+            if parents[i - start] is not None:
+                self.weights[parents[i - start]] += self.weights[i]
+        return start
 
 
 class _Share:
@@ -180,16 +181,20 @@ class _Share:
     def _give(self, tree: _Tree, i: int, budget: int) -> int:
         """Give the child whole subtrees under node i, up to budget, going into a subtree only
         when it is bigger than what is left to give."""
-        c = i + 1
-        while c < tree.ends[i] and budget > _DIRECTORY_WEIGHT:
+        within = [(i, i + 1)]  # (node gone into, its next child): a stack, not a recursion per level
+        while within and budget > _DIRECTORY_WEIGHT:
+            node, c = within[-1]
+            if c >= tree.ends[node]:
+                within.pop()
+                continue
+            within[-1] = (node, tree.ends[c])
             if tree.weights[c] <= budget:
                 for k in range(c, tree.ends[c]):
                     self.owner[k] = 1
                 budget -= tree.weights[c]
             else:
                 self.whole[c] = False
-                budget = self._give(tree, c, budget)
-            c = tree.ends[c]
+                within.append((c, c + 1))
         return budget
 
     def rest(self) -> "_Share":
