@@ -336,19 +336,26 @@ RUN_PATH = {
     "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.commands.options",
     "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
-    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting",
+    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting", "mambaboot.common.jsontext",
 }
 HEAVY = {"typing", "dataclasses", "argparse", "shutil", "subprocess", "json", "re", "enum", "signal", "inspect",
          "collections", "functools", "importlib", "ntpath", "tempfile", "pathlib"}
 
 
-def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
+@pytest.mark.parametrize("variables", [False, True])
+def test_run_imports_only_its_path_up_to_the_exec(tmp_path, variables):
     """Up to os.execve (replaced here by a probe that reports sys.modules), in an environment
-    without variables or hooks; under -I -S, so nothing but the interpreter's own start-up is
-    subtracted."""
+    without hooks, and without variables or with those every environment mambaboot makes has
+    (conda-meta/state's PYTHONNOUSERSITE, and one from env_vars.d): they are read and checked
+    by the bounded reader's rules without json, re or enum; under -I -S, so nothing but the
+    interpreter's own start-up is subtracted."""
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     (prefix / "bin").mkdir()
+    if variables:
+        (prefix / "conda-meta" / "state").write_text('{\n  "env_vars": {\n    "PYTHONNOUSERSITE": "1"\n  }\n}\n')
+        (prefix / "etc" / "conda" / "env_vars.d").mkdir(parents=True)
+        (prefix / "etc" / "conda" / "env_vars.d" / "a.json").write_bytes(b'\xef\xbb\xbf{"A": "x"}')
     probe = ("import os, sys\nsys.path.insert(0, sys.argv.pop(1))\n"
              "def execve(path, argv, env):\n    sys.stderr.write('\\n'.join(sys.modules))\n    os._exit(0)\n"
              "os.execve = execve\nfrom mambaboot.cli import main\nmain(sys.argv[1:])\n")
@@ -358,7 +365,8 @@ def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
                           capture_output=True, text=True, env={"PATH": os.environ.get("PATH", os.defpath)})
     assert done.returncode == 0, done.stderr
     ours = set(done.stderr.splitlines()) - baseline
-    assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH
+    readers = {"mambaboot.common.untrusted"} if variables else set()
+    assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH | readers
     assert not ours & HEAVY, ours & HEAVY
 
 
