@@ -73,6 +73,18 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         self.max_redirections = limit
         self.allow_http = allow_http
 
+    def http_error_302(self, req, fp, code, msg, headers):
+        # urllib reads the Location (urlparse, urljoin) before redirect_request sees it, raising
+        # ValueError for one it cannot split: the server's text goes through the one check first
+        location = headers.get("location") or headers.get("uri")
+        reason = urlrule.unreadable(location) if location is not None else None
+        if reason:
+            fp.close()
+            raise ObtainError(f"{req.full_url} redirects to {location!r}, which {reason}; nothing was downloaded")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         reason = urlrule.refusal(newurl, self.allow_http, first=False)
         if reason:
