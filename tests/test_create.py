@@ -220,6 +220,32 @@ def test_a_redirect_to_a_url_urllib_cannot_read_is_exit_5_naming_it(world, chann
     assert not (world.envs / "py").exists()
 
 
+@pytest.mark.parametrize("fault, settings, said", [
+    ("trickle", {"MAMBABOOT_HTTP_MIN_RATE": "1000", "MAMBABOOT_HTTP_RATE_TIME": "0.05"},
+     "slower than 1000 bytes a second"),
+    ("trickle", {"MAMBABOOT_HTTP_MIN_RATE": "0", "MAMBABOOT_HTTP_DEADLINE": "0.2"},
+     "took longer than 0.2 seconds (MAMBABOOT_HTTP_DEADLINE)"),
+    ("endless", {"MAMBABOOT_HTTP_MAX_BYTES": "1000000"},
+     "is larger than the 1000000 bytes a download may be (MAMBABOOT_HTTP_MAX_BYTES)"),
+    (None, {"MAMBABOOT_HTTP_MAX_BYTES": "1000"}, "is larger than the 1000 bytes a download may be"),
+], ids=["too-slow", "past-the-deadline", "endless", "announced-too-big"])
+def test_a_download_is_bounded_in_time_rate_and_size(world, channel, release_server, fault, settings, said):
+    """A server trickling a byte every 10 ms never trips the per-read timeout, and an endless body
+    would fill the disk: the overall deadline, the minimum rate and the size bound end each (the
+    limits made tiny through their variables), exit 5, nothing kept."""
+    from tests.support.server import Fault
+
+    path = release_server.asset_url.split(release_server.url, 1)[1]
+    if fault:
+        release_server.faults(path, [getattr(Fault, fault)()])
+    r = world.create("-c", channel, env={"MAMBABOOT_RELEASES_URL": release_server.releases_base,
+                                         "MAMBABOOT_HTTP_ATTEMPTS": "1", **settings})
+    assert r.returncode == 5, r.stderr
+    assert said in r.stderr, r.stderr
+    assert [p for p in world.cache.rglob("*") if p.is_file() and p.name.startswith(("micromamba", ".download"))] == []
+    assert not (world.envs / "py").exists()
+
+
 def test_missing_local_micromamba_is_exit_5(world, channel):
     r = world.create("-c", channel, "--micromamba", str(world.root / "nope"))
     assert r.returncode == 5 and "not found" in r.stderr
