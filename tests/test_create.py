@@ -181,6 +181,71 @@ def test_wrong_published_digest_is_exit_5_and_leaves_no_binary(world, channel, r
     assert not (world.envs / "py").exists()
 
 
+@pytest.mark.parametrize("url", ["https://[x", "http://]x/", "https://h:99999/m"])
+@pytest.mark.parametrize("where", ["--micromamba-url", "MAMBABOOT_RELEASES_URL", "--channel", "MAMBABOOT_CHANNELS",
+                                   "HTTPS_PROXY", "proxy_servers", "channel_alias"])
+def test_a_url_urllib_cannot_read_is_refused_where_it_was_given(world, channel, standin, where, url):
+    """Given on the command line, in a variable or in ~/.condarc: exit 2 naming where, before
+    anything is made."""
+    env, args = {}, ["-c", channel, "--micromamba", str(standin)]
+    if where == "--micromamba-url":
+        args = ["-c", channel, "--micromamba-url", url, "--micromamba-sha256", "0" * 64]
+    elif where == "MAMBABOOT_RELEASES_URL":
+        args, env = ["-c", channel], {where: url}
+    elif where == "--channel":
+        args += ["-c", url]
+    elif where in ("MAMBABOOT_CHANNELS", "HTTPS_PROXY"):
+        args, env = ["--micromamba", str(standin)], {where: url}
+    else:
+        (world.home / ".condarc").write_text(
+            f"proxy_servers:\n  https: '{url}'\n" if where == "proxy_servers" else f"channel_alias: '{url}'\n")
+    r = world.create(*args, env=env)
+    assert r.returncode == 2, r.stderr
+    assert where in r.stderr and repr(url) in r.stderr and "is not a URL urllib can read" in r.stderr, r.stderr
+    assert not (world.envs / "py").exists() and not world.cache.exists()
+
+
+@pytest.mark.parametrize("location", ["http://]x/", "https://[x/m"])
+def test_a_redirect_to_a_url_urllib_cannot_read_is_exit_5_naming_it(world, channel, release_server, location):
+    """A server's Location is held to the same check as a URL given: a download failure (exit
+    5) naming the redirect, nothing downloaded and nothing made."""
+    path = release_server.asset_url.split(release_server.url, 1)[1]
+    from tests.support.server import Fault
+
+    release_server.faults(path, [Fault.redirect(location)])
+    r = world.create("-c", channel, env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
+    assert r.returncode == 5, r.stderr
+    assert f"redirects to {location!r}, which is not a URL urllib can read" in r.stderr, r.stderr
+    assert [p for p in world.cache.rglob("*") if p.is_file() and p.name.startswith(("micromamba", ".download"))] == []
+    assert not (world.envs / "py").exists()
+
+
+@pytest.mark.parametrize("fault, settings, said", [
+    ("trickle", {"MAMBABOOT_HTTP_MIN_RATE": "1000", "MAMBABOOT_HTTP_RATE_TIME": "0.05"},
+     "slower than 1000 bytes a second"),
+    ("trickle", {"MAMBABOOT_HTTP_MIN_RATE": "0", "MAMBABOOT_HTTP_DEADLINE": "0.2"},
+     "took longer than 0.2 seconds (MAMBABOOT_HTTP_DEADLINE)"),
+    ("endless", {"MAMBABOOT_HTTP_MAX_BYTES": "1000000"},
+     "is larger than the 1000000 bytes a download may be (MAMBABOOT_HTTP_MAX_BYTES)"),
+    (None, {"MAMBABOOT_HTTP_MAX_BYTES": "1000"}, "is larger than the 1000 bytes a download may be"),
+], ids=["too-slow", "past-the-deadline", "endless", "announced-too-big"])
+def test_a_download_is_bounded_in_time_rate_and_size(world, channel, release_server, fault, settings, said):
+    """A server trickling a byte every 10 ms never trips the per-read timeout, and an endless body
+    would fill the disk: the overall deadline, the minimum rate and the size bound end each (the
+    limits made tiny through their variables), exit 5, nothing kept."""
+    from tests.support.server import Fault
+
+    path = release_server.asset_url.split(release_server.url, 1)[1]
+    if fault:
+        release_server.faults(path, [getattr(Fault, fault)()])
+    r = world.create("-c", channel, env={"MAMBABOOT_RELEASES_URL": release_server.releases_base,
+                                         "MAMBABOOT_HTTP_ATTEMPTS": "1", **settings})
+    assert r.returncode == 5, r.stderr
+    assert said in r.stderr, r.stderr
+    assert [p for p in world.cache.rglob("*") if p.is_file() and p.name.startswith(("micromamba", ".download"))] == []
+    assert not (world.envs / "py").exists()
+
+
 def test_missing_local_micromamba_is_exit_5(world, channel):
     r = world.create("-c", channel, "--micromamba", str(world.root / "nope"))
     assert r.returncode == 5 and "not found" in r.stderr

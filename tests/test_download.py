@@ -124,7 +124,9 @@ def test_fetch_text_reads_small_files_and_refuses_big_ones(server):
 
 
 @pytest.mark.parametrize("name, value", [("MAMBABOOT_HTTP_TIMEOUT", "soon"), ("MAMBABOOT_HTTP_ATTEMPTS", "0"),
-                                         ("MAMBABOOT_HTTP_BACKOFF", "nan"), ("MAMBABOOT_HTTP_ATTEMPTS", "2.5")])
+                                         ("MAMBABOOT_HTTP_BACKOFF", "nan"), ("MAMBABOOT_HTTP_ATTEMPTS", "2.5"),
+                                         ("MAMBABOOT_HTTP_DEADLINE", "inf"), ("MAMBABOOT_HTTP_MIN_RATE", "-1"),
+                                         ("MAMBABOOT_HTTP_RATE_TIME", "x"), ("MAMBABOOT_HTTP_MAX_BYTES", "0")])
 def test_a_bad_download_setting_is_a_usage_error(monkeypatch, name, value):
     from mambaboot.common.errors import UsageError
 

@@ -79,3 +79,27 @@ def test_a_file_where_the_cache_keeps_a_directory_is_named_as_such(world, channe
     assert "a file stands where this path needs a directory" in last, r.stderr
     assert (world.cache / "pending").read_text() == "mine"
     assert made.is_dir() == (command != "create") and not (world.envs / "new").exists()
+
+
+@pytest.mark.parametrize("args, option", [
+    (["remove", "--envs=--", "demo", "-y", "--force"], "--envs-dir"),  # abbreviated: argparse reads it
+    (["remove", "--envs-dir=--", "demo", "-y", "--force"], "--envs-dir"),
+    (["remove", "--envs-dir=", "demo", "-y", "--force"], "--envs-dir"),
+    (["remove", "demo", "-y", "-y", "--force", "--envs-dir=--"], "--envs-dir"),  # repeated flag: argparse
+    (["create", "demo", "--prefix", ""], "-p/--prefix"), (["create", "demo", "--pre=--"], "-p/--prefix"),
+    (["create", "demo", "-c=--"], "-c/--channel"), (["shell", "demo", "--shell", ""], "--shell"),
+    (["lock", "demo", "-o", ""], "-o/--output"), (["pack", "demo", "--out=--"], "-o/--output"),
+    (["adopt", "demo", "--cache=--"], "--cache-dir"),
+])
+def test_an_empty_value_or_double_dash_is_refused_never_read_as_not_given(tmp_path, args, option):
+    """`--OPT=--` and `--OPT=` (however the option is spelled) name nothing: refused, exit 2,
+    before anything is done; never read as the option not given (its default: $PY_ENVS)."""
+    envs = tmp_path / "envs"
+    (envs / "demo" / "conda-meta").mkdir(parents=True)
+    (envs / "demo" / "conda-meta" / "history").write_text("")
+    proc = subprocess.run([*MAMBABOOT, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env=_clean_environ(HOME=str(tmp_path), TMPDIR=str(tmp_path), PY_ENVS=str(envs)))
+    assert proc.returncode == 2, proc.stderr
+    assert f"argument {option}: " in proc.stderr.splitlines()[-1], proc.stderr
+    assert (envs / "demo" / "conda-meta" / "history").exists(), "nothing removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["envs"], "nothing made"

@@ -92,6 +92,32 @@ def test_pack_refuses_editable_installs_and_outside_links(env_world):
     assert world.run("pack", str(prefix), "-o", str(archive), "--force").returncode == 0
 
 
+def test_a_name_a_zip_cannot_hold_is_refused_and_a_tar_keeps_it(env_world):
+    """A file name whose bytes are not UTF-8 has no faithful spelling in a zip (UTF-8 or CP437):
+    the zip is refused (exit 10, the file named, .tar.gz suggested) and nothing of it is left
+    behind; the .tar.gz keeps the name's bytes. A link's target is stored as its bytes."""
+    world, prefix = env_world
+    share = os.fsencode(prefix / "share")
+    (prefix / "share" / "here").write_text("target")
+    os.symlink(b"h\xe9re", os.path.join(share, b"link"))  # dangling, its target's bytes not UTF-8
+    archive = world.root / "env.zip"
+    r = world.run("pack", str(prefix), "-o", str(archive))
+    assert r.returncode == 0, r.stderr
+    _extract(archive, world.root / "z")
+    assert os.readlink(os.path.join(os.fsencode(world.root / "z"), b"share", b"link")) == b"h\xe9re"
+    archive.unlink()
+    with open(os.path.join(share, b"caf\xe9.txt"), "w") as f:
+        f.write("latin-1 name")
+    r = world.run("pack", str(prefix), "-o", str(archive))
+    assert r.returncode == 10, r.stderr
+    assert "share/caf\\udce9.txt: its name is not UTF-8 text" in r.stderr and ".tar.gz" in r.stderr, r.stderr
+    assert not archive.exists() and list(world.root.glob(".env.zip*")) == [], "nothing of the zip left"
+    archive = world.root / "env.tar.gz"
+    assert world.run("pack", str(prefix), "-o", str(archive)).returncode == 0
+    _extract(archive, world.root / "t")
+    assert os.path.isfile(os.path.join(os.fsencode(world.root / "t"), b"share", b"caf\xe9.txt"))
+
+
 @both_entries
 def test_the_unpack_script_is_built_from_the_relocate_modules_in_either_build(env_world):
     """From the zipapp too: the modules' source is read with pkgutil, not from a file path."""

@@ -183,7 +183,7 @@ def _whole(name, spelling: int, joined: bool) -> list:
         elif option.kind == o.FLAG:
             words.append(option.spellings[spelling])
         elif option.kind in (o.VALUE, o.REPEATED):
-            for text in (option.choices or ("v", ""))[: 2 if option.kind == o.REPEATED else 1]:
+            for text in (option.choices or ("v", "w x"))[: 2 if option.kind == o.REPEATED else 1]:
                 words += [f"{option.spellings[spelling]}={text}"] if joined else [option.spellings[spelling], text]
     return [name, *words, *rest]
 
@@ -213,7 +213,7 @@ def _vocabulary(name) -> tuple:
     """(well-formed, ill-formed): words and pairs of words a command line of this command can be
     made of: its options spelled out whole with a value from their choices, positional words;
     and what only the parser may read or refuse (abbreviations, a value starting with "-" or
-    outside the choices, "=" after a flag, -h, "--", clusters)."""
+    outside the choices, an empty value or "--", "=" after a flag, -h, "--", clusters)."""
     from mambaboot.commands import options as o
 
     good, bad = [["n"], ["m o"], [""], ["x=y"]], [["-"], ["-x"], ["--"], ["-h"], ["--help"], ["--json=1"], ["-qv"]]
@@ -224,9 +224,11 @@ def _vocabulary(name) -> tuple:
                 good.append([spelling])
                 bad.append([f"{spelling}=1"])
                 continue
-            texts = list(option.choices or ("v", ""))
+            texts = list(option.choices or ("v", "w x"))
             good += [[spelling, t] for t in texts] + [[f"{spelling}={t}"] for t in texts]
-            bad += [[spelling, "-v"], [spelling]] + ([[spelling, "other"]] if option.choices else [])
+            bad += [[spelling, "-v"], [spelling], [spelling, ""], [f"{spelling}="], [f"{spelling}=--"],
+                    [f"{spelling[:-1]}=--"], [f"{spelling[:-1]}="], [spelling[:-1], texts[0]]]
+            bad += [[spelling, "other"]] if option.choices else []
         if option.choices and not option.spellings:
             good += [[c] for c in option.choices]
             bad.append(["other"])
@@ -244,7 +246,26 @@ def test_what_the_fast_path_reads_the_parser_reads_the_same(name, monkeypatch, d
     parts = data.draw(st.lists(st.sampled_from(good), max_size=7))
     if data.draw(st.booleans()):
         parts.insert(data.draw(st.integers(0, len(parts))), data.draw(st.sampled_from(bad)))
-    _agrees([name, *(w for part in parts for w in part)], monkeypatch)
+    argv = [name, *(w for part in parts for w in part)]
+    _agrees(argv, monkeypatch)
+    _values_are_strings(argv)
+
+
+def _values_are_strings(argv) -> None:
+    """Whatever the parser reads, by any way it reads it (abbreviated, repeated, "=--"), each
+    option's value is a string naming something, or the option is not given: never an empty
+    list or an empty string that a command would take for "not given" (its default instead)."""
+    from mambaboot.commands import options as o
+
+    parsed = _parsed(argv)
+    if parsed is None:
+        return
+    for option in _table(argv[0]):
+        value = parsed[option.dest]
+        if option.kind == o.VALUE and value is not None:
+            assert isinstance(value, str) and not o.refusal(value), (argv, option.dest, value)
+        if option.kind == o.REPEATED:
+            assert all(isinstance(v, str) and not o.refusal(v) for v in value), (argv, option.dest, value)
 
 
 @pytest.mark.parametrize("argv, read", [
@@ -252,14 +273,15 @@ def test_what_the_fast_path_reads_the_parser_reads_the_same(name, monkeypatch, d
     (["run", "env", "--", "-x"], True), (["run", "--help"], False), (["run", "-p", "--", "x"], False),
     (["run", "env", "x"], False), (["run", "env", "--"], False),
     (["cache", "info"], True), (["cache", "info", "--cache-dir=d", "--json"], True), (["cache", "--json", "info"], True),
-    (["cache", "info", "--cache-dir="], True), (["cache", "info", "--cache-dir", "-x"], False),
+    (["cache", "info", "--cache-dir="], False), (["cache", "info", "--cache-dir", "-x"], False),
+    (["cache", "info", "--cache-dir=--"], False), (["remove", "--envs-dir=--", "e"], False),
     (["cache", "info", "--cache"], False), (["cache", "info", "--json", "--json"], False), (["cache", "inf"], False),
     (["cache", "info", "x"], False), (["cache", "info", "--cache-dir", "a", "--cache-dir", "b"], False),
     (["remove", "e"], True), (["remove", "--envs-dir", "d", "e", "--cache-dir=c"], True), (["remove"], False),
     (["remove", "a", "b"], False), (["remove", "e", "--ye"], False), (["remove", "e", "-yq"], False),
     (["remove", "e", "-y", "--yes"], False), (["remove", "--", "-e"], False), (["remov", "e"], False),
     (["create"], True), (["create", "-c", "a", "n", "-c", "b", "--package=x", "--package", "y"], True),
-    (["create", "-p=x", "--python="], True), (["create", "a", "b"], False), (["create", "--pyth", "3"], False),
+    (["create", "-p=x", "--python=3"], True), (["create", "--python="], False), (["create", "-p", ""], False), (["create", "a", "b"], False), (["create", "--pyth", "3"], False),
     (["create", "--python", "-3"], False), (["create", "-ca"], False), (["create", "--", "n"], False),
     (["creat", "n"], False),
     (["adopt", "/e/demo", "--name", "demo", "--envs-dir", "/e", "--cache-dir", "/c", "--python", "3.12", "-c",
@@ -276,6 +298,7 @@ def test_these_command_lines_are_read_or_left_to_the_parser(argv, read, monkeypa
     that only the parser may read (abbreviations, an option twice, a value starting with "-",
     a positional after an option ending a run of them, which argparse refuses)."""
     assert _agrees(argv, monkeypatch) == read
+    _values_are_strings(argv)
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -313,19 +336,26 @@ RUN_PATH = {
     "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.commands.options",
     "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
-    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting",
+    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting", "mambaboot.common.jsontext",
 }
 HEAVY = {"typing", "dataclasses", "argparse", "shutil", "subprocess", "json", "re", "enum", "signal", "inspect",
          "collections", "functools", "importlib", "ntpath", "tempfile", "pathlib"}
 
 
-def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
+@pytest.mark.parametrize("variables", [False, True])
+def test_run_imports_only_its_path_up_to_the_exec(tmp_path, variables):
     """Up to os.execve (replaced here by a probe that reports sys.modules), in an environment
-    without variables or hooks; under -I -S, so nothing but the interpreter's own start-up is
-    subtracted."""
+    without hooks, and without variables or with those every environment mambaboot makes has
+    (conda-meta/state's PYTHONNOUSERSITE, and one from env_vars.d): they are read and checked
+    by the bounded reader's rules without json, re or enum; under -I -S, so nothing but the
+    interpreter's own start-up is subtracted."""
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     (prefix / "bin").mkdir()
+    if variables:
+        (prefix / "conda-meta" / "state").write_text('{\n  "env_vars": {\n    "PYTHONNOUSERSITE": "1"\n  }\n}\n')
+        (prefix / "etc" / "conda" / "env_vars.d").mkdir(parents=True)
+        (prefix / "etc" / "conda" / "env_vars.d" / "a.json").write_bytes(b'\xef\xbb\xbf{"A": "x"}')
     probe = ("import os, sys\nsys.path.insert(0, sys.argv.pop(1))\n"
              "def execve(path, argv, env):\n    sys.stderr.write('\\n'.join(sys.modules))\n    os._exit(0)\n"
              "os.execve = execve\nfrom mambaboot.cli import main\nmain(sys.argv[1:])\n")
@@ -335,7 +365,8 @@ def test_run_imports_only_its_path_up_to_the_exec(tmp_path):
                           capture_output=True, text=True, env={"PATH": os.environ.get("PATH", os.defpath)})
     assert done.returncode == 0, done.stderr
     ours = set(done.stderr.splitlines()) - baseline
-    assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH
+    readers = {"mambaboot.common.untrusted"} if variables else set()
+    assert {m for m in ours if m.startswith("mambaboot")} == RUN_PATH | readers
     assert not ours & HEAVY, ours & HEAVY
 
 

@@ -48,6 +48,17 @@ class Fault:
         return cls("stall")
 
     @classmethod
+    def trickle(cls) -> "Fault":
+        """Announce the full Content-Length, then send the body a byte every 10 ms: never a
+        pause a per-read timeout would see, until the client gives up or the server stops."""
+        return cls("trickle")
+
+    @classmethod
+    def endless(cls) -> "Fault":
+        """No Content-Length: a body that never ends, until the client gives up or the server stops."""
+        return cls("endless")
+
+    @classmethod
     def redirect(cls, to_path: str) -> "Fault":
         """302 to ``to_path`` (a path on this server or an absolute URL)."""
         return cls("redirect", status_code=302, location=to_path)
@@ -242,6 +253,25 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
                 if send_body:
                     self.wfile.write(body[: fault.n_bytes])
                 self.close_connection = True
+            elif fault.kind in ("trickle", "endless"):
+                self.send_response(200)
+                if fault.kind == "trickle":
+                    self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                sent = 0
+                try:  # until the client is gone (its connection reset) or the server stops
+                    while send_body and not server._released.is_set() and (fault.kind == "endless" or sent < len(body)):
+                        if fault.kind == "trickle":
+                            self.wfile.write(body[sent:sent + 1])
+                            self.wfile.flush()
+                            sent += 1
+                            server._released.wait(0.01)
+                        else:
+                            self.wfile.write(b"\0" * (1 << 16))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
             elif fault.kind == "stall":
                 self._headers(200, len(body))
                 if send_body:

@@ -90,15 +90,44 @@ def each(options: tuple):
             yield item
 
 
+def refusal(text) -> "str | None":
+    """Why text cannot be an option's value (None: it can). Every value option names something
+    (a place, a version, a spec, a URL): an empty one names nothing, and "--" is where argparse
+    ends the options (after "=" too, by Python version), never a value: both refused, so
+    neither is ever read as an option not given (the default in its place)."""
+    if not isinstance(text, str) or text == "--":  # argparse gives [] for `--OPT=--` (up to 3.12)
+        return "'--' is not a value (a file or directory of that name is ./--)"
+    if not text:
+        return "an empty value names nothing"
+    return None
+
+
+def _checked(argparse, action: str):
+    """argparse's store or append action, refusing what refusal() refuses, as argparse says a
+    value is missing (exit 2, the option named)."""
+    base = {"store": argparse._StoreAction, "append": argparse._AppendAction}[action]
+
+    class Checked(base):
+        def __call__(self, parser, namespace, values, option_string=None):
+            wrong = refusal(values)
+            if wrong:
+                parser.error(f"argument {'/'.join(self.option_strings)}: {wrong}")
+            super().__call__(parser, namespace, values, option_string)
+
+    return Checked
+
+
 def add_to(parser, options: tuple) -> None:
     """The table as argparse arguments of parser (a command's subparser)."""
+    import argparse  # add_to runs for the parser only: argparse is imported already
+
     for item in options:
         if isinstance(item, Group):
             add_to(parser.add_argument_group(item.title, item.description), item.options)
         elif item.kind == FIXED:
             parser.set_defaults(**{item.dest: item.default})
         elif item.spellings:
-            action = {FLAG: "store_true", VALUE: "store", REPEATED: "append"}[item.kind]
+            action = "store_true" if item.kind == FLAG else _checked(argparse, "store" if item.kind == VALUE else "append")
             extra = {} if item.kind == FLAG else {"metavar": item.metavar, "choices": item.choices}
             if item.kind == REPEATED:
                 extra["default"] = []
@@ -116,8 +145,9 @@ def read(options: tuple, words: list):
     is the next word, not starting with "-", or follows "="), each one not repeatable given at
     most once, positional words do not start with "-" (those of an ANY positional one run of
     them), and only REST's "--" ends the options; None for anything else (abbreviations, -h,
-    an unknown option, a value outside its choices, a required option missing, too few or too
-    many words), which the parser is left to, to do or to say what is wrong."""
+    an unknown option, a value outside its choices or that refusal() refuses, a required option
+    missing, too few or too many words), which the parser is left to, to do or to say what is
+    wrong."""
     spelled, positionals, values = {}, [], {}
     for option in each(options):
         values[option.dest] = option.initial()
@@ -167,6 +197,8 @@ def read(options: tuple, words: list):
 
 
 def _set(values: dict, option: Option, text: str) -> bool:
+    if refusal(text):  # the parser says what is wrong
+        return False
     if option.choices is not None and text not in option.choices:
         return False
     if option.kind == REPEATED:

@@ -170,20 +170,17 @@ def usable(value: str, path: str) -> str | None:
 
 
 def url(value: str, path: str) -> str | None:
-    """A URL (or a path) that urlsplit reads (a '[' that opens no IPv6 address is refused there)
-    and whose text, %-escapes decoded, holds no NUL: no file name can hold one."""
-    from urllib.parse import unquote, urlsplit  # not at start-up: few files name a URL
+    """A URL (or a path) that urllib reads (common/urlrule.py: a '[' that opens no IPv6 address
+    is refused there) and whose text, %-escapes decoded, holds no NUL: no file name can hold one."""
+    from urllib.parse import unquote  # not at start-up: few files name a URL
 
-    from mambaboot.common import untrusted
+    from mambaboot.common import untrusted, urlrule
 
     wrong = untrusted.unusable(unquote(value))
     if wrong:
         return f"{value!r} holds {wrong}"
-    try:
-        urlsplit(value)
-    except ValueError as exc:
-        return f"{value!r} is not a URL ({exc})"
-    return None
+    wrong = urlrule.unreadable(value)
+    return f"{value!r} {wrong}" if wrong else None
 
 
 def package_url(value: str, path: str) -> str | None:

@@ -13,8 +13,8 @@ import os
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined
-from mambaboot.common.errors import Escapes, NotRegular, UntrustedInput
+# The file layer and the errors are imported where a file is opened or refused: `run` checks an
+# environment's variables with json() below, and its start-up pays for every import.
 
 # Sizes no genuine file of its kind comes near, and nesting none needs (conda-meta's deepest
 # is 4: record, paths_data, paths, entry). A limit is a refusal to read, not a truncation.
@@ -29,6 +29,8 @@ BOM = b"\xef\xbb\xbf"
 
 
 def refuse(path: str, problem: str) -> UntrustedInput:
+    from mambaboot.common.errors import UntrustedInput
+
     return UntrustedInput(f"{path}: {problem}", path=path, problem=problem)
 
 
@@ -37,6 +39,9 @@ def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = N
     UntrustedInput: a regular file only, a fifo never waited on, and no link followed below a
     directory of ours. follow: a file the user named, read through its links as they meant it;
     top and rel: rel reached below top one component at a time."""
+    from mambaboot.common.errors import Escapes, NotRegular
+    from mambaboot.common.files import confined
+
     try:
         if top is not None:
             with confined.Root.open(top) as root:

@@ -1,4 +1,11 @@
-"""Which URLs a download may use: the one rule for the first URL and for every redirect hop."""
+"""Which URLs mambaboot reads and which a download may use: the one check for every URL, from the
+user (an option, a channel), a variable, a config file or a server (a redirect's Location).
+
+It never raises: urllib's own split refuses some text with ValueError (a '[' or ']' that makes
+no IPv6 address: `https://[x`, `http://]x/`; a port that is not a number), and each such URL
+is a reason here, said by the caller as a usage error (exit 2: the URL was given) or as a
+download failure (exit 5: a server sent it).
+"""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -6,13 +13,32 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
 
 
+def _split(url: str):
+    """urlsplit(url) with its host and port read (where urllib raises, for a bad one), or the
+    reason urllib cannot read it."""
+    from urllib.parse import urlsplit  # with ipaddress ~3 ms: not for a create that names no URL
+
+    try:
+        parts = urlsplit(url)
+        _ = (parts.hostname, parts.port)  # each may raise ValueError for what urlsplit let through
+    except ValueError as exc:
+        return None, f"is not a URL urllib can read ({exc})"
+    return parts, None
+
+
+def unreadable(url: str) -> str | None:
+    """Why url is not a URL at all (None: it is one, of any scheme): a channel, a proxy or an
+    alias handed on, which the rule of downloads does not apply to."""
+    return _split(url)[1]
+
+
 def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:
     """Why url may not be fetched (None: it may). https always; plain http only from this
     machine (loopback) or with --allow-http; file:// only as the URL the user gave, never as
-    a place a server redirects to."""
-    from urllib.parse import urlsplit  # with ipaddress ~3 ms: not for a create that names no URL
-
-    parts = urlsplit(url)
+    a place a server redirects to; nothing urllib cannot read."""
+    parts, wrong = _split(url)
+    if wrong:
+        return wrong
     if parts.scheme == "https" or (parts.scheme == "file" and first):
         return None
     if parts.scheme == "http":

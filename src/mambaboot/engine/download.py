@@ -28,22 +28,35 @@ Progress = Callable[[int, Optional[int]], None]
 
 @value
 class Policy:
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds per network operation (a connect, one read)
     attempts: int = 4
     backoff: float = 0.5  # seconds before the 2nd attempt; doubles each time
     max_redirects: int = 10
+    # A whole download, its retries included, ends by this many seconds; and while a body is
+    # read, each stretch of rate_time seconds must bring min_rate bytes a second (curl's
+    # --speed-time and --speed-limit; 0: no such check): a server trickling a byte a second
+    # never trips the per-read timeout. No body may be longer than max_bytes (micromamba's
+    # releases are ~15 MB): an endless body without Content-Length would fill the disk.
+    deadline: float = 1800.0
+    min_rate: float = 1024.0
+    rate_time: float = 30.0
+    max_bytes: int = 256 << 20
 
 
 def _policy_from_env() -> Policy:
-    # Tests and slow networks tune these without new options; values are plain seconds.
+    # Tests and slow networks tune these without new options; values are plain seconds, bytes.
     return Policy(
         timeout=_number("MAMBABOOT_HTTP_TIMEOUT", float, Policy.timeout),
         attempts=_number("MAMBABOOT_HTTP_ATTEMPTS", int, Policy.attempts),
         backoff=_number("MAMBABOOT_HTTP_BACKOFF", float, Policy.backoff),
+        deadline=_number("MAMBABOOT_HTTP_DEADLINE", float, Policy.deadline),
+        min_rate=_number("MAMBABOOT_HTTP_MIN_RATE", float, Policy.min_rate, "number of bytes a second"),
+        rate_time=_number("MAMBABOOT_HTTP_RATE_TIME", float, Policy.rate_time),
+        max_bytes=_number("MAMBABOOT_HTTP_MAX_BYTES", int, Policy.max_bytes),
     )
 
 
-def _number(name: str, kind, default):
+def _number(name: str, kind, default, unit: str = "number of seconds"):
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -51,9 +64,54 @@ def _number(name: str, kind, default):
         value = kind(raw)
     except ValueError:
         value = None
-    if value is None or value < (1 if kind is int else 0) or value != value:  # also refuses NaN
-        raise UsageError(f"{name}={raw!r} is not a {'whole number >= 1' if kind is int else 'number of seconds'}")
+    if value is None or value < (1 if kind is int else 0) or value != value or value == float("inf"):  # NaN too
+        raise UsageError(f"{name}={raw!r} is not a {'whole number >= 1' if kind is int else unit}")
     return value
+
+
+class _Clock:
+    """A download's bounds over time (Policy.deadline, min_rate over rate_time) and size."""
+
+    def __init__(self, url: str, policy: Policy) -> None:
+        self.url, self.policy = url, policy
+        self.ends = time.monotonic() + policy.deadline
+
+    def left(self) -> None:
+        """ObtainError once the deadline has passed: no further attempt, no further read."""
+        if time.monotonic() > self.ends:
+            raise ObtainError(f"download of {self.url} took longer than {self.policy.deadline:g} seconds "
+                              "(MAMBABOOT_HTTP_DEADLINE); nothing was kept")
+
+    def body(self, response, sink: Callable[[bytes], None], limit: int = 0) -> int:
+        """Reads the response's body into sink, a read at a time (read1: what the socket has, so
+        a trickle is seen as one), within the deadline, the rate and limit bytes (0: the
+        policy's max_bytes); the bytes read."""
+        policy, done = self.policy, 0
+        bound = "expected of such a file" if limit else "a download may be (MAMBABOOT_HTTP_MAX_BYTES)"
+        limit = min(limit or policy.max_bytes, policy.max_bytes)
+        length = response.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > limit:
+            raise ObtainError(f"{self.url} is larger than the {limit} bytes {bound}: {length} bytes; nothing was kept")
+        window, window_done = time.monotonic(), 0
+        try:
+            while True:
+                chunk = response.read1(1 << 16)
+                if not chunk:
+                    return done
+                done += len(chunk)
+                if done > limit:
+                    raise ObtainError(f"{self.url} is larger than the {limit} bytes {bound}; nothing was kept")
+                sink(chunk)
+                self.left()
+                now = time.monotonic()
+                window_done += len(chunk)
+                if now - window >= policy.rate_time > 0:
+                    if window_done < policy.min_rate * (now - window):
+                        raise _Transient(f"slower than {policy.min_rate:g} bytes a second for {now - window:.3g} "
+                                         "seconds (MAMBABOOT_HTTP_MIN_RATE, MAMBABOOT_HTTP_RATE_TIME)")
+                    window, window_done = now, 0
+        except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+            raise _Transient(f"connection broke after {done} bytes: {type(exc).__name__}: {exc}") from None
 
 
 _TLS_HINT = ("the server's certificate is not trusted here: behind a company proxy that inspects TLS, "
@@ -72,6 +130,18 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, limit: int, allow_http: bool):
         self.max_redirections = limit
         self.allow_http = allow_http
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        # urllib reads the Location (urlparse, urljoin) before redirect_request sees it, raising
+        # ValueError for one it cannot split: the server's text goes through the one check first
+        location = headers.get("location") or headers.get("uri")
+        reason = urlrule.unreadable(location) if location is not None else None
+        if reason:
+            fp.close()
+            raise ObtainError(f"{req.full_url} redirects to {location!r}, which {reason}; nothing was downloaded")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         reason = urlrule.refusal(newurl, self.allow_http, first=False)
@@ -92,10 +162,12 @@ def _opener(policy: Policy, allow_http: bool, net=None) -> urllib.request.Opener
     return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http), *network.handlers(net))
 
 
-def _with_retries(url: str, attempt: Callable[[], object], policy: Policy):
+def _with_retries(url: str, attempt: Callable[[], object], policy: Policy, clock: "_Clock | None" = None):
     delay = policy.backoff
     last = ""
     for n in range(1, policy.attempts + 1):
+        if clock is not None:
+            clock.left()
         try:
             return attempt()
         except _Transient as exc:
@@ -151,18 +223,15 @@ def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, all
                net=None) -> str:
     policy = policy or _policy_from_env()
     opener = _opener(policy, allow_http, net)
+    clock = _Clock(url, policy)
 
     def attempt() -> str:
+        data = bytearray()
         with _open(url, opener, policy) as response:
-            try:
-                data = response.read(limit + 1)
-            except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        if len(data) > limit:
-            raise ObtainError(f"{url} is larger than the {limit} bytes expected")
-        return data.decode("utf-8", "replace")
+            clock.body(response, data.extend, limit)
+        return bytes(data).decode("utf-8", "replace")
 
-    return _with_retries(url, attempt, policy)
+    return _with_retries(url, attempt, policy, clock)
 
 
 def missing(url: str, allow_http: bool = False, net=None) -> bool:
@@ -194,12 +263,13 @@ def fetch_file(
     policy = policy or _policy_from_env()
     opener = _opener(policy, allow_http, net)
     directory = os.path.dirname(dest) or "."
+    clock = _Clock(url, policy)
 
     def attempt() -> str:
         fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as out, _open(url, opener, policy) as response:
-                digest = _copy(response, out, progress)
+                digest = _copy(response, out, progress, clock)
                 out.flush()
                 os.fsync(out.fileno())
             if digest != expected_sha256:
@@ -216,26 +286,23 @@ def fetch_file(
             removal.unlink_quietly(tmp)
             raise
 
-    _with_retries(url, attempt, policy)
+    _with_retries(url, attempt, policy, clock)
 
 
-def _copy(response, out, progress: Optional[Progress]) -> str:
+def _copy(response, out, progress: Optional[Progress], clock: _Clock) -> str:
     total = response.headers.get("Content-Length")
     total = int(total) if total and total.isdigit() else None
     digest = hashlib.sha256()
-    done = 0
-    try:
-        while True:
-            chunk = response.read(1 << 16)
-            if not chunk:
-                break
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, total)
-    except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
-        raise _Transient(f"connection broke after {done} bytes: {type(exc).__name__}: {exc}") from None
+    got = [0]
+
+    def sink(chunk: bytes) -> None:
+        out.write(chunk)
+        digest.update(chunk)
+        got[0] += len(chunk)
+        if progress:
+            progress(got[0], total)
+
+    done = clock.body(response, sink)
     if total is not None and done != total:
         raise _Transient(f"truncated body: got {done} of {total} bytes")
     return digest.hexdigest()

@@ -100,10 +100,14 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
             raise UsageError(f"proxy_servers in {src} is not a mapping of scheme to proxy URL")
         for key, url in value.items():
             if key in ("http", "https") and isinstance(url, str) and url:
-                s.proxies[key] = (url, src)
+                s.proxies[key] = (_readable(url, f"proxy_servers {key!r} in {src}"), src)
             else:
                 s.not_carried.append(f"proxy_servers {key!r} in {src}: only the keys http and https can be "
                                      "carried over; set HTTPS_PROXY and NO_PROXY for per-host proxies")
+
+    for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        if get(var):
+            _readable(get(var), var)
 
     for name, var in (("ssl_verify", "MAMBA_SSL_VERIFY"), ("cacert_path", "MAMBA_CACERT_PATH")):
         given = get(var)
@@ -139,6 +143,8 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
         s.channel_alias = (alias, "MAMBA_CHANNEL_ALIAS")
     elif merged.get("channel_alias") and str(merged["channel_alias"][0]).strip():
         s.channel_alias = (str(merged["channel_alias"][0]).strip(), merged["channel_alias"][1])
+    if s.channel_alias:
+        _readable(s.channel_alias[0], f"channel_alias in {s.channel_alias[1]}")
 
     home = user_home(environ, windows)
     if home:
@@ -153,6 +159,16 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
                     break
     s.overrides = {k: v for k, v in environ.items() if (k.upper() if windows else k).startswith("CONDA_OVERRIDE_")}
     return s
+
+
+def _readable(url: str, where: str) -> str:
+    """url, when urllib can read it (common/urlrule.py); UsageError naming where otherwise."""
+    from mambaboot.common import urlrule
+
+    reason = urlrule.unreadable(url)
+    if reason:
+        raise UsageError(f"{where}: {url!r} {reason}")
+    return url
 
 
 def engine_environ(s: Settings) -> dict[str, str]:

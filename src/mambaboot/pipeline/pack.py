@@ -126,19 +126,34 @@ def _write_tar(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
     return count
 
 
+def _zip_name(path: str, name: str) -> str:
+    """name, when a zip can hold it as it is. A zip names its members in CP437 or, flagged, in
+    UTF-8 (APPNOTE 4.4.4, bit 11): a name whose bytes are not UTF-8 (decoded with surrogate
+    escapes) has no faithful spelling there, where a tar keeps its bytes."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotPortable(f"{path}: its name is not UTF-8 text, which a .zip cannot hold as it is (a zip names "
+                          "its files in UTF-8 or CP437); pack it as .tar.gz, which keeps a name's bytes; "
+                          "nothing was written") from None
+    return name
+
+
 def _write_zip(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
     count = 0
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         for path, name in _members(prefix):
             if name in extras:
                 continue
+            name = _zip_name(path, name)
             st = os.lstat(path)
             if stat.S_ISLNK(st.st_mode):
-                # Info-ZIP's convention, which bsdtar (Windows' tar) and unzip follow: the target as content
+                # Info-ZIP's convention, which bsdtar (Windows' tar) and unzip follow: the target's
+                # bytes as content, as they are (UTF-8 or not)
                 info = zipfile.ZipInfo(name, time.localtime(st.st_mtime)[:6])
                 info.external_attr = (stat.S_IFLNK | 0o777) << 16
                 info.create_system = 3
-                zf.writestr(info, os.readlink(path))
+                zf.writestr(info, os.fsencode(os.readlink(path)))
             elif stat.S_ISDIR(st.st_mode):
                 zf.write(path, name + "/")
             else:

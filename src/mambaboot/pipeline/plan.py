@@ -125,8 +125,9 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
             raise UsageError(f"--micromamba-version {version!r} is not like 2.8.1, 2.8.1-0 or 'latest'")
         if "-" not in version:
             version += "-0"  # release tags carry a build number; 0 is the first build of a version
-    base = host.environ.get("MAMBABOOT_RELEASES_URL", RELEASES).rstrip("/")
-    _check_url(base, "MAMBABOOT_RELEASES_URL", inputs.allow_http)
+    base = host.environ.get("MAMBABOOT_RELEASES_URL", RELEASES)
+    _check_url(base, "MAMBABOOT_RELEASES_URL", inputs.allow_http)  # named as it was given
+    base = base.rstrip("/")
     url = f"{base}/latest/download/{asset}" if version == "latest" else f"{base}/download/{version}/{asset}"
     return MicromambaSource("release", host.subdir, url=url, version=version, expected_sha256=expected,
                             allow_http=inputs.allow_http)
@@ -135,8 +136,17 @@ def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
 def _default_channels(host: Host) -> tuple[str, ...]:
     channels = default_channels(host)
     for channel in channels:
-        pathrules.check_argument_value("MAMBABOOT_CHANNELS", channel)
+        _check_channel("MAMBABOOT_CHANNELS", channel)
     return channels
+
+
+def _check_channel(where: str, channel: str) -> None:
+    """A channel handed to micromamba: a name, a path or a URL (one urllib can read: any scheme,
+    the engine fetches it)."""
+    pathrules.check_argument_value(where, channel)
+    reason = urlrule.unreadable(channel) if "://" in channel else None
+    if reason:
+        raise UsageError(f"{where} {channel!r} {reason}")
 
 
 _PINNED_PYTHON = r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$"
@@ -208,13 +218,13 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     for spec in inputs.packages:
         pathrules.check_argument_value("--package", spec)
     for channel in inputs.channels:
-        pathrules.check_argument_value("--channel", channel)
+        _check_channel("--channel", channel)
     ef = inputs.env_file
     if ef:
         for spec in ef.dependencies:
             pathrules.check_argument_value(f"dependency in {ef.path}", spec)
         for channel in ef.channels:
-            pathrules.check_argument_value(f"channel in {ef.path}", channel)
+            _check_channel(f"channel in {ef.path}", channel)
     lock = _check_lock(host, inputs) if inputs.lock is not None else None
     given_name = inputs.name
     if inputs.prefix:

@@ -21,7 +21,8 @@ import os
 import stat
 import sys
 
-from mambaboot.shell import quoting  # PREFIX/.mambaboot/envvars.py: the same file (packagedata.standalone)
+from mambaboot.common import jsontext  # PREFIX/.mambaboot/envvars.py: the same file (packagedata.standalone)
+from mambaboot.shell import quoting
 
 UNSET = "***unset***"
 STATE = "conda-meta/state"
@@ -95,10 +96,8 @@ def _holdable(value):
 
 
 def _variables(where, raw, key):
-    import json  # only for an environment with variables: `run` starts without json (and re)
-
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
+    try:  # json's own C scanner, without the json package (with re and enum): `run` reads every state file
+        doc = jsontext.loads((raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).decode("utf-8"))  # utf-8-sig
     except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as exc:  # json's scanner recurses
         raise Broken(f"{where} is not valid JSON ({exc}); conda could not activate this environment either") from None
     if key is not None:
@@ -109,10 +108,16 @@ def _variables(where, raw, key):
     for name, value in doc.items():
         if not valid_name(name):
             raise Broken(f"{where}: {name!r} is not a valid environment variable name")
-        found[name] = value if isinstance(value, str) else json.dumps(value)
+        found[name] = value if isinstance(value, str) else _dumps(value)
         if not _holdable(found[name]):
             raise Broken(f"{where}: {name} holds a NUL or a lone surrogate, which no shell variable can hold")
     return found
+
+
+def _dumps(value):
+    import json  # a value that is not a string: rare, and conda writes it back as json.dumps does
+
+    return json.dumps(value)
 
 
 def variables(prefix, data):

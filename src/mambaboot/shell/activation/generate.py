@@ -17,8 +17,9 @@ from mambaboot.common.errors import VerifyError
 from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, sources
 from mambaboot.shell.activation.model import Model
 
-# PREFIX/.mambaboot/envvars.py: envvars with the quoting it uses, run by the environment's python
-ENVVARS_SOURCES = (("mambaboot.shell", "quoting.py"), ("mambaboot.shell.activation", "envvars.py"))
+# PREFIX/.mambaboot/envvars.py: envvars with the JSON reading and quoting it uses, run by the environment's python
+ENVVARS_SOURCES = (("mambaboot.common", "jsontext.py"), ("mambaboot.shell", "quoting.py"),
+                   ("mambaboot.shell.activation", "envvars.py"))
 
 
 def shells(prefix: str, windows: bool) -> dict[str, bytes]:

@@ -56,12 +56,16 @@ def check_data(prefix: str, data: list) -> None:
     hand a shell a value it cannot hold. VerifyError (exit 7, as for data conda cannot read)."""
     for rel, raw in data:
         if raw is not None and raw.strip():
-            from mambaboot.common import untrusted  # only for an environment with variables: `run` starts without re
-            from mambaboot.common.errors import UntrustedInput, VerifyError
+            # no re, json or errors imported for a state file that passes: `run` reads every one
+            from mambaboot.common import untrusted
 
             try:
                 untrusted.json(raw, os.path.join(prefix, *rel.split("/")))
-            except UntrustedInput as exc:
+            except ValueError as exc:
+                from mambaboot.common.errors import UntrustedInput, VerifyError
+
+                if not isinstance(exc, UntrustedInput):
+                    raise
                 raise VerifyError(str(exc)) from None
 
 
