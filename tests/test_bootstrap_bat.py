@@ -6,6 +6,7 @@ The expected values come from mambaboot's own Python code for a Windows host."""
 import hashlib
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -386,3 +387,16 @@ def test_the_script_keeps_to_safe_cmd_constructs():
             assert re.fullmatch(r'(exit /b %ERRORLEVEL%|set "MB_\w+=%ERRORLEVEL%")', code), code
         for call in re.findall(r"\bcall\b.*", code):  # CALL never carries a value
             assert re.fullmatch(r'call (:\w+( \d)?\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
+
+
+def test_every_batch_file_is_stored_with_crlf_in_the_repository():
+    """The blob, not the checkout: a copy from the repository's raw view or an archive is the
+    blob, and cmd.exe misreads labels and GOTO in LF-only batch files (.gitattributes)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--", "*.bat"], cwd=REPO, capture_output=True, check=True)
+    names = [n for n in listed.stdout.decode().split("\0") if n]
+    assert "bootstrap/bootstrap.bat" in names
+    for name in names:
+        blob = subprocess.run(["git", "cat-file", "-p", f":{name}"], cwd=REPO, capture_output=True, check=True).stdout
+        lines = blob.split(b"\n")
+        assert lines[-1] == b"", f"{name} ends with a line break"
+        assert [i + 1 for i, line in enumerate(lines[:-1]) if not line.endswith(b"\r")] == [], name
