@@ -348,12 +348,17 @@ FRAGMENTS = {False: ("vars.sh", "vars.fish", "vars.ps1"), True: ("vars.bat", "va
 
 
 def bat_encoding():
-    """The encoding cmd.exe reads batch files in: the console's (OEM) code page. Only tests
-    render Windows scripts elsewhere; UTF-8 serves there."""
+    """The encoding cmd.exe reads batch files in: its console's code page as it is now (what
+    chcp shows and sets, GetConsoleOutputCP; 65001 after `chcp 65001`), the OEM code page when
+    there is no console. A console switched to another code page after vars.bat was written
+    reads its non-ASCII bytes wrongly: `mambaboot activate-scripts` in that console writes it
+    for that code page (docs/windows.md). Only tests render Windows scripts elsewhere; UTF-8
+    serves there."""
     if os.name == "nt":  # pragma: no cover - Windows only
         import ctypes
 
-        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+        kernel32 = ctypes.windll.kernel32
+        return f"cp{kernel32.GetConsoleOutputCP() or kernel32.GetOEMCP()}"
     return "utf-8"
 
 
