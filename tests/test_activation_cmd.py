@@ -145,6 +145,19 @@ def test_cmd_copies_a_path_with_quoted_entries_exactly(wine, envs):
     assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
 
 
+def test_cmd_activates_with_a_long_path_and_delayed_expansion_off(wine, envs):
+    """cmd reads no line longer than 8,191 characters once %VAR% is expanded (Microsoft's "Command
+    prompt line string limitation"; Wine's cmd crashes past it): no line may expand PATH more
+    than twice, so a PATH of a few thousand characters, common on company machines, activates."""
+    parts = [f"C:\\tools\\{i:02d}\\" + "x" * 90 for i in range(32)]
+    extra = ['set "PATH=C:\\windows"'] + [f'set "PATH=%PATH%;{part}"' for part in parts]
+    out, err = _round_trip(wine, envs["calm"], delayed=False, extra=extra)
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    during = read_set_dump(wine.workdir / "during.txt")["PATH"]
+    assert during.endswith(";C:\\windows;" + ";".join(parts)) and len(during) > 3000
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
 def test_cmd_refuses_a_path_it_cannot_copy_without_delayed_expansion(wine, envs):
     """A PATH with a double quote and an operator breaks %PATH%; !PATH! copies it exactly."""
     quoted = "set PATH=" + cmd.quote('C:\\windows\\system32;"C:\\R&D tools";C:\\windows')

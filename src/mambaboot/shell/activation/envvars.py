@@ -196,7 +196,9 @@ _BAT_EOL = "\x01"  # for /f skips lines starting with its eol character (";" by 
 
 def bat_copy_checks(names, skip_label):
     """Delayed expansion off: set _MAMBABOOT_Q to the first of names whose value %VAR% cannot
-    copy (a " together with an operator); skip_label ends the lines."""
+    copy (a " together with an operator); skip_label ends the lines. No line expands a value
+    more than twice: cmd reads no line longer than 8,191 characters once %VAR% is expanded
+    (Microsoft's "Command prompt line string limitation"), and PATH runs to thousands."""
     s = "_MAMBABOOT_"
     lines = [f'@set "{s}Q="', f"@if defined {s}ON goto {skip_label}"]
     t, u, w = f"%{s}T%", f"%{s}U%", f"%{s}W%"
@@ -210,7 +212,8 @@ def bat_copy_checks(names, skip_label):
                   f'@set "{s}W=%{s}W:<=%"',
                   f'@set "{s}W=%{s}W:>=%"',
                   f'@set "{s}W=%{s}W:^=%"',
-                  f'@if not "{t}"=="{u}" if not "{t}"=="{w}" set "{s}Q={name}"',
+                  f'@set "{s}U=" & if not "{t}"=="{u}" set "{s}U=1"',
+                  f'@if defined {s}U if not "{t}"=="{w}" set "{s}Q={name}"',
                   f"@if defined {s}Q goto {skip_label}",
                   f":{nxt}"]
     return lines + [f":{skip_label}"]
