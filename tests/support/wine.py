@@ -19,6 +19,8 @@ Wine's cmd is close to, not identical with, Windows' cmd; the differences that m
   variable, which Windows does not re-expand);
 - a quoted wildcard ("C:\\dir\\*.bat") matches nothing in FOR, and `call "%%VAR%%"` loses
   the rest of the calling script; the generated scripts avoid both forms.
+- `%VAR:~N,1%` with N past the end of the value may give text from beyond it (Windows: empty),
+  so a length check by offset cannot be trusted under Wine for a value shorter than N.
 
 Every Wine process runs with address-space randomisation off (WINE below: `setarch -R`, a
 personality flag every process it forks and execs inherits). Debian's wine64 has no
