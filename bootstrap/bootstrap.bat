@@ -17,7 +17,14 @@ rem    "if errorlevel N", which is evaluated when the line runs (%%ERRORLEVEL%% 
 rem    parenthesized block is expanded when the block is read, before the command ran);
 rem  - values are only ever expanded inside double quotes, where & ( ) ^ < > | are plain;
 rem  - values never go through CALL, which doubles carets and expands %% a second time;
-rem  - nothing depends on a value read inside the block that set it.
+rem  - nothing depends on a value read inside the block that set it;
+rem  - refusal texts hold no < > | & : echo reads %%MB_MSG%% unquoted, and cmd parses what a
+rem    %%VAR%% expanded to, so those would be operators there (words name them instead);
+rem  - Windows' own programs (curl.exe, certutil.exe) are called by their full path in System32:
+rem    by name, cmd looks in the current directory first (often Downloads), then on PATH.
+rem  - no FOR /F over a command that decides anything: FOR /F runs it in a child "cmd /c",
+rem    without /D, which runs the registry's Command Processor\AutoRun first and reads its output
+rem    too (cmd's own help for /D; Raymond Chen, "Hidden gotcha: The command processor's AutoRun setting").
 setlocal EnableExtensions DisableDelayedExpansion
 
 set "MB_PINNED=2.8.1-0"
@@ -47,6 +54,8 @@ set "MB_VAL="
 set "MB_MSG2="
 set "MB_MSG3="
 set "MB_RC=2"
+set "MB_SYS32=%SystemRoot%\System32"
+if not defined SystemRoot set "MB_SYS32=%windir%\System32"
 
 rem ------------------------------------------------------------------ arguments
 
@@ -144,6 +153,14 @@ exit /b 0
 
 rem ------------------------------------------------------------------ checks that write nothing
 
+rem cmd.exe reads no line longer than 8191 characters once %%VAR%% is expanded ("The input line is
+rem too long.", and the batch file ends: Microsoft's "Command prompt line string limitation");
+rem this script copies PATH in one line (mb_clean_path), so a longer PATH is refused at once.
+set "MB_MSG=PATH is longer than 8175 characters, and cmd.exe cannot read a line longer than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use bootstrap.ps1"
+set "MB_T=%PATH:~8175,1%"
+if defined MB_T goto :mb_fail
+set "MB_MSG="
+
 if not defined MB_NAME_SET set "MB_NAME=py"
 set "MB_VAL=%MB_NAME%"
 set "MB_MSG=is not a valid environment name: one directory name, not a path"
@@ -183,7 +200,16 @@ echo bootstrap: error: PY_ENVS names "%MB_T%", which is not a directory (it does
 goto :mb_fail_cleanup
 :mb_envs_drive
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
-if not exist "%MB_ENVS%\" set "MB_ENVS=%MB_CWD%"
+if exist "%MB_ENVS%\" goto :mb_envs_found
+set "MB_ENVS=%MB_CWD%"
+set "MB_VAL="
+rem cmd.exe starts in the Windows directory when the script is opened from a network share
+rem ("UNC paths are not supported. Defaulting to Windows directory."), and an elevated one in
+rem System32: never the place the user meant.
+set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS"
+if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%" goto :mb_fail
+if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%\System32" goto :mb_fail
+set "MB_MSG="
 :mb_envs_found
 set "MB_T=%MB_ENVS%"
 call :mb_full
@@ -193,7 +219,7 @@ if "%MB_ENVS:~-1%"=="\" (set "MB_PREFIX=%MB_ENVS%%MB_ENVNAME%") else set "MB_PRE
 rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !.
 set "MB_T=%MB_PREFIX%"
 set "MB_VAL=%MB_PREFIX%"
-set "MB_MSG=is a prefix with a character packages or Windows cannot take (%% ! < > | ? * or a second :); choose another path"
+set "MB_MSG=is a prefix with a character packages or Windows cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question mark, an asterisk or a second colon); choose another path"
 call :mb_bad_char
 if errorlevel 1 goto :mb_fail
 
@@ -337,6 +363,8 @@ goto :mb_target_ok
 :mb_target_dir
 set "MB_ATTR="
 for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
+set "MB_MSG=is a file, not a directory; nothing was changed"
+if defined MB_ATTR if not "%MB_ATTR:~0,1%"=="d" goto :mb_fail
 set "MB_MSG=is a link; give the real path of the environment instead"
 if defined MB_ATTR if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
 set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
@@ -345,7 +373,9 @@ set "MB_MSG=already holds a Python; it was left untouched"
 if exist "%MB_PREFIX%\python.exe" goto :mb_fail
 if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
 set "MB_E="
-for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do set "MB_E=1"
+rem Only a line that names an entry counts: FOR /F's child cmd runs the registry AutoRun first,
+rem whose output would make an empty directory look non-empty (see the top of this file).
+for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do if exist "%MB_PREFIX%\%%F" set "MB_E=1"
 set "MB_MSG=is a non-empty directory; it was left untouched"
 if defined MB_E goto :mb_fail
 echo target: "%MB_PREFIX%" is an empty directory 1>&2
@@ -648,7 +678,7 @@ exit /b 0
 :mb_sha256
 rem MB_F -> MB_GOT, its sha256 as certutil computes it (lowercase, without the spaces of old Windows).
 set "MB_GOT="
-certutil.exe -hashfile "%MB_F%" SHA256 > "%MB_TMPDIR%\hash.txt"
+"%MB_SYS32%\certutil.exe" -hashfile "%MB_F%" SHA256 > "%MB_TMPDIR%\hash.txt"
 if errorlevel 1 goto :mb_sha256_failed
 for /f "usebackq skip=1 delims=" %%H in ("%MB_TMPDIR%\hash.txt") do if not defined MB_GOT set "MB_GOT=%%H"
 if not defined MB_GOT goto :mb_sha256_failed
@@ -667,12 +697,11 @@ exit /b 5
 rem MB_U -> MB_EXPECT, the digest published at MB_U.sha256.
 set "MB_VAL=%MB_U%.sha256"
 set "MB_MSG=could not be read: without the published digest the download cannot be verified"
-set "MB_MSG2=pass --micromamba-sha256 HEX (or --zipapp-sha256 HEX) if you know the digest"
-rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
-set "MB_REDIR==https"
-if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
-curl.exe -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_TMPDIR%\published.sha256" "%MB_U%.sha256"
-if errorlevel 1 exit /b 5
+set "MB_DIR=%MB_TMPDIR%"
+set "MB_NAME_OUT=published.sha256"
+set "MB_CURL_URL=%MB_U%.sha256"
+call :mb_curl
+if errorlevel 1 goto :mb_published_failed
 set "MB_MSG2="
 set "MB_D="
 for /f "usebackq tokens=1" %%D in ("%MB_TMPDIR%\published.sha256") do if not defined MB_D set "MB_D=%%D"
@@ -682,16 +711,18 @@ call :mb_is_digest
 if errorlevel 1 exit /b 5
 set "MB_EXPECT=%MB_D%"
 exit /b 0
+:mb_published_failed
+if defined MB_MSG2 (set "MB_MSG3=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest") else set "MB_MSG2=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"
+exit /b 5
 
 :mb_fetch_verified
 rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified, or not at all.
-set "MB_DL=%MB_DIR%\.download-%RANDOM%%RANDOM%"
+set "MB_NAME_OUT=.download-%RANDOM%%RANDOM%"
+set "MB_DL=%MB_DIR%\%MB_NAME_OUT%"
 set "MB_VAL=%MB_U%"
 set "MB_MSG=could not be downloaded"
-rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
-set "MB_REDIR==https"
-if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
-curl.exe -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_DL%" "%MB_U%"
+set "MB_CURL_URL=%MB_U%"
+call :mb_curl
 if errorlevel 1 goto :mb_fetch_failed
 set "MB_KEEP=%MB_F%"
 set "MB_F=%MB_DL%"
@@ -710,6 +741,34 @@ if errorlevel 1 goto :mb_fetch_failed
 exit /b 0
 :mb_fetch_failed
 if exist "%MB_DL%" del /f /q "%MB_DL%"
+exit /b 5
+
+:mb_curl
+rem MB_CURL_URL -> MB_DIR\MB_NAME_OUT with Windows' curl.exe; on failure MB_MSG2 says what to do.
+rem The output is named relative to MB_DIR, its working directory: a curl.exe built without
+rem Unicode file names opens -o in the ANSI code page, where a name outside it (a user name in
+rem another script) cannot be written; the working directory is set by cmd, in Unicode.
+rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
+set "MB_REDIR==https"
+if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
+rem Schannel checks revocation and fails with exit 35 (CRYPT_E_NO_REVOCATION_CHECK) where the
+rem revocation servers cannot be reached, as behind a TLS-inspecting proxy (curl issues 3727,
+rem 12239, 14315); MAMBA_SSL_NO_REVOKE turns it off for micromamba (any value but 0, libmamba's
+rem downloader.cpp get_env_remote_params) and so here too.
+set "MB_NOREVOKE="
+if defined MAMBA_SSL_NO_REVOKE if not "%MAMBA_SSL_NO_REVOKE%"=="0" set "MB_NOREVOKE= --ssl-no-revoke"
+set "MB_MSG2=%MB_SYS32%\curl.exe is not there (Windows 10 1803 and later ship it); pass --micromamba PATH"
+if not exist "%MB_SYS32%\curl.exe" exit /b 5
+pushd "%MB_DIR%"
+"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_NAME_OUT%" "%MB_CURL_URL%"
+set "MB_CURL_RC=%ERRORLEVEL%"
+popd
+set "MB_MSG2="
+if "%MB_CURL_RC%"=="0" exit /b 0
+rem curl.exe reads the proxy only from HTTPS_PROXY, HTTP_PROXY and ALL_PROXY, never from
+rem Windows' proxy settings; micromamba reads the same variables (libcurl's), never Windows' either.
+set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 (Windows could not check the certificate's revocation)"
 exit /b 5
 
 :mb_sandboxed

@@ -16,6 +16,23 @@
 # Native programs are started through ProcessStartInfo with each argument quoted by the
 # rules Windows programs parse their command line with (Format-Argument), never through a
 # string that a shell reads again.
+#
+# Execution policy: Windows clients default to Restricted, which runs no script, hence
+# -ExecutionPolicy Bypass above; a policy set by Group Policy overrides that parameter
+# (about_Execution_Policies), and then PowerShell refuses this file before a line of it runs:
+# use bootstrap.bat. Proxies: Windows PowerShell 5.1's Invoke-WebRequest uses Windows' proxy
+# settings; micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (libcurl's variables:
+# libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers, download/curl.cpp
+# set_url, and the engine runs with --no-rc), so behind a proxy set HTTPS_PROXY for both.
+
+# Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
+# ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
+# first, with nothing but what that mode allows, so that the refusal itself runs there.
+if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    Write-Host ('bootstrap: error: PowerShell runs this script in ' + $ExecutionContext.SessionState.LanguageMode +
+                ' mode (an AppLocker or App Control policy), which refuses what it needs; run bootstrap.bat in cmd.exe instead, with the same arguments')
+    exit 2
+}
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
@@ -27,6 +44,7 @@ $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHO
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
+$ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT: micromamba (and bootstrap.bat's curl.exe) never use Windows' proxy settings"
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -77,6 +95,9 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
     $psi.FileName = $Exe
     $psi.Arguments = (@($Argv | ForEach-Object { Format-Argument $_ }) -join ' ')
     $psi.UseShellExecute = $false
+    # Set-Location moves PowerShell's location, not the process's working directory, which a
+    # child inherits when none is given (ProcessStartInfo.WorkingDirectory): the shell's location.
+    if ($script:Cwd) { $psi.WorkingDirectory = $script:Cwd }
     if ($null -ne $Environment) {
         $psi.Environment.Clear()
         foreach ($key in $Environment.Keys) { $psi.Environment[$key] = $Environment[$key] }
@@ -146,7 +167,7 @@ function Save-Url([string]$Url, [string]$Destination) {
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
     $file = Join-Path $script:TmpDir 'published.sha256'
     try { Save-Url "$Url.sha256" $file } catch {
-        Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
+        Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  $ProxyHint`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
     }
     $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
     if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
@@ -157,7 +178,7 @@ function Get-PublishedDigest([string]$Url, [string]$Hint) {
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
     $tmp = Join-Path $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     try {
-        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)" }
+        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)`n  $ProxyHint" }
         $got = Get-Sha256 $tmp
         if ($got -ne $Expected) {
             Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
@@ -176,16 +197,30 @@ function New-PrivateDirectory([string]$Parent, [string]$Prefix) {
     return $path
 }
 
+# A PATH entry is a string, never a PowerShell path: Join-Path and Test-Path throw on a drive
+# this session does not have ("Cannot find drive": a mapped drive off VPN, a removed stick;
+# PowerShell issue 4386) and, in 5.1, on a quoted entry, which PATH allows ("Illegal characters
+# in path"; issue 16465). .NET's Directory.Exists and File.Exists return false on any error.
 function Test-InEnvironment([string]$Entry) {
-    $entry = $Entry.TrimEnd('\')
+    $entry = $Entry.Replace('"', '').TrimEnd('\')
     foreach ($sub in $EnvSubdirs) {
         if ($sub -and -not $entry.EndsWith($sub, [System.StringComparison]::OrdinalIgnoreCase)) { continue }
         $root = $entry.Substring(0, $entry.Length - $sub.Length)
         if (-not $root) { continue }
-        if ((Test-Path -LiteralPath (Join-Path $root 'conda-meta') -PathType Container) -or
-            (Test-Path -LiteralPath (Join-Path $root 'pyvenv.cfg') -PathType Leaf)) { return $true }
+        if ([System.IO.Directory]::Exists($root + '\conda-meta') -or [System.IO.File]::Exists($root + '\pyvenv.cfg')) { return $true }
     }
     return $false
+}
+
+# Remove-Item -Recurse fails now and then with "The directory is not empty" while Windows still
+# holds a file just deleted in it (an antivirus or indexer handle): a few tries, and a private
+# directory left behind is said, never fatal.
+function Remove-Tree([string]$Path) {
+    for ($try = 1; $try -le 5; $try++) {
+        if (-not [System.IO.Directory]::Exists($Path)) { return }
+        try { [System.IO.Directory]::Delete($Path, $true); return } catch { Start-Sleep -Milliseconds (100 * $try) }
+    }
+    Say "bootstrap: warning: could not remove $Path (Windows still holds a file in it); delete it later"
 }
 
 # The environment create gives micromamba: every conda/mamba/python variable gone, no other
@@ -330,10 +365,18 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $envs = Get-FullPath $env:PY_ENVS
     }
     elseif (Test-Path -LiteralPath "$drive\dev\Anaconda\envs" -PathType Container) { $envs = "$drive\dev\Anaconda\envs" }
-    else { $envs = $script:Cwd }
+    else {
+        $envs = $script:Cwd
+        # an elevated PowerShell starts in System32: never the place the user meant
+        if ($env:SystemRoot -and @($env:SystemRoot, "$env:SystemRoot\System32") -contains $envs) {
+            Fail 2 "the current directory is Windows' own ($envs), where an elevated shell starts; pass --envs-dir DIR or set PY_ENVS"
+        }
+    }
     $prefix = Join-Path $envs $envName
-    if ($prefix -match '[%!<>"|?*;\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
-        Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * ; or a second :); choose another path"
+    # [ and ]: Windows PowerShell 5.1 reads a path given to . or & (activate.ps1, its hooks) as a
+    # wildcard pattern, with no literal form (PowerShell issue 4726)
+    if ($prefix -match '[%!<>"|?*;\[\]\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
+        Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * ; [ ] or a second :); choose another path"
     }
 
     if ($cacheDir) { $cache = Get-FullPath $cacheDir }
@@ -488,14 +531,16 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $command += $packages
     $existed = Test-Path -LiteralPath $prefix
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
-    Remove-Item -LiteralPath $script:SandboxHome -Recurse -Force
+    Remove-Tree $script:SandboxHome
     $script:SandboxHome = $null
     if ($engine.Code -ne 0) {
         $left = 'nothing was deleted'
         if (-not $existed -and (Test-Path -LiteralPath $prefix)) {
             $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
         }
-        Fail 6 "micromamba create failed (exit $($engine.Code)); $left"
+        $hint = ''
+        if (-not ($env:HTTPS_PROXY -or $env:ALL_PROXY)) { $hint = "`n  if it could not reach the channel: $ProxyHint" }
+        Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
     }
     Say "engine: created $prefix"
 
@@ -508,7 +553,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     foreach ($package in $packages) { $handover += @('--package', $package) }
     $handover += $given
     $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)
-    Remove-Item -LiteralPath $script:TmpDir -Recurse -Force
+    Remove-Tree $script:TmpDir
     $script:TmpDir = $null
     return (Invoke-Native $pythonExe $handover $null).Code
 }
@@ -531,7 +576,7 @@ try {
     }
 } finally {
     foreach ($dir in @($script:SandboxHome, $script:TmpDir)) {
-        if ($dir -and (Test-Path -LiteralPath $dir)) { Remove-Item -LiteralPath $dir -Recurse -Force }
+        if ($dir) { Remove-Tree $dir }
     }
 }
 exit $exitCode

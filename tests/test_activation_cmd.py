@@ -19,6 +19,7 @@ import pytest
 from mambaboot.environment import roothook
 from mambaboot.relocate import batscripts as prefixes
 from mambaboot.shell.activation import cmd, environ, generate, sources
+from mambaboot.shell.activation.model import STALE_CMD
 from tests.support import winenv
 from tests.support.wine import read_log, read_set_dump, windows_path
 
@@ -141,6 +142,19 @@ def test_cmd_copies_a_path_with_quoted_entries_exactly(wine, envs):
     out, err = _round_trip(wine, envs["nasty"], delayed=False, extra=[quoted])
     assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
     assert read_set_dump(wine.workdir / "during.txt")["PATH"].endswith(';C:\\windows;"C:\\Program Files (x86)\\tool";C:\\other')
+    assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
+
+
+def test_cmd_activates_with_a_long_path_and_delayed_expansion_off(wine, envs):
+    """cmd reads no line longer than 8,191 characters once %VAR% is expanded (Microsoft's "Command
+    prompt line string limitation"; Wine's cmd crashes past it): no line may expand PATH more
+    than twice, so a PATH of a few thousand characters, common on company machines, activates."""
+    parts = [f"C:\\tools\\{i:02d}\\" + "x" * 90 for i in range(32)]
+    extra = ['set "PATH=C:\\windows"'] + [f'set "PATH=%PATH%;{part}"' for part in parts]
+    out, err = _round_trip(wine, envs["calm"], delayed=False, extra=extra)
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    during = read_set_dump(wine.workdir / "during.txt")["PATH"]
+    assert during.endswith(";C:\\windows;" + ";".join(parts)) and len(during) > 3000
     assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
 
 
@@ -279,15 +293,15 @@ def test_cmd_activation_follows_what_the_environment_installs_later(wine, envs, 
 
 def test_cmd_activation_refuses_what_it_cannot_read_again(wine, envs, tmp_path):
     """Changed data and no python that runs: refused, naming the way out, nothing changed."""
-    copy = tmp_path / "stale"
+    copy = tmp_path / f"stale {CALM}"
     shutil.copytree(envs["calm"], copy)
     _install_later(copy)
     d, work = windows_path(copy / ".mambaboot"), windows_path(wine.workdir)
     code, out, err = wine.batch("stale", ["@echo off", f'set > "{work}\\before.txt"', f'call "{d}\\activate.bat"',
                                           "echo activate=%errorlevel%", f'set > "{work}\\after.txt"'])
     assert out.strip() == "activate=1"
-    assert "vars.bat does not match this environment's etc\\conda or conda-meta\\state" in err
-    assert "run: mambaboot activate-scripts" in err
+    # whole: a path holding & echoed unquoted runs the rest of the line as a command
+    assert err.strip().splitlines()[-1] == f'mambaboot: "{d}\\vars.bat" {STALE_CMD}'
     assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
     generate.write(str(copy), windows=True)
     code, out, err = wine.batch("fresh", ["@echo off", f'call "{d}\\activate.bat"', "echo activate=%errorlevel% [%MB_NEW%]"])

@@ -6,6 +6,7 @@ The expected values come from mambaboot's own Python code for a Windows host."""
 import hashlib
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -386,3 +387,111 @@ def test_the_script_keeps_to_safe_cmd_constructs():
             assert re.fullmatch(r'(exit /b %ERRORLEVEL%|set "MB_\w+=%ERRORLEVEL%")', code), code
         for call in re.findall(r"\bcall\b.*", code):  # CALL never carries a value
             assert re.fullmatch(r'call (:\w+( \d)?\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
+
+
+def test_every_batch_file_is_stored_with_crlf_in_the_repository():
+    """The blob, not the checkout: a copy from the repository's raw view or an archive is the
+    blob, and cmd.exe misreads labels and GOTO in LF-only batch files (.gitattributes)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--", "*.bat"], cwd=REPO, capture_output=True, check=True)
+    names = [n for n in listed.stdout.decode().split("\0") if n]
+    assert "bootstrap/bootstrap.bat" in names
+    for name in names:
+        blob = subprocess.run(["git", "cat-file", "-p", f":{name}"], cwd=REPO, capture_output=True, check=True).stdout
+        lines = blob.split(b"\n")
+        assert lines[-1] == b"", f"{name} ends with a line break"
+        assert [i + 1 for i, line in enumerate(lines[:-1]) if not line.endswith(b"\r")] == [], name
+
+
+def _refusal(r) -> List[str]:
+    """The refusal's lines, whole: Wine's cmd expands % again inside an expanded value where
+    Windows' does not, so only the whole text shows that nothing was taken for an operator."""
+    lines = [line.rstrip(" ") for line in r.stderr.splitlines()]  # echo keeps the space before 1>&2
+    start = next(i for i, line in enumerate(lines) if line.startswith("bootstrap: error: "))
+    return lines[start:]
+
+
+def test_a_prefix_with_a_character_windows_cannot_take_is_refused_in_words_not_operators(ww):
+    """cmd parses < > | in a value echoed unquoted as operators (real cmd: a syntax error that
+    ends the batch; Wine's: the % in the text expanded again): the refusal names them in words."""
+    before = snapshot(ww.root)
+    r = ww.run("x<y")
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}\\x<y" is a prefix with a character packages or Windows '
+                           "cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question "
+                           "mark, an asterisk or a second colon); choose another path"]
+    assert diff(before, snapshot(ww.root)) == {}
+    text = SCRIPT.read_bytes().decode("ascii")
+    for message in re.findall(r'set "MB_MSG\d?=([^"]*)"', text):
+        assert not set(message) & set("<>|&"), message
+
+
+@pytest.mark.parametrize("value, passed", [("1", True), ("yes", True), ("0", False), (None, False)])
+def test_mamba_ssl_no_revoke_reaches_curl_as_it_reaches_micromamba(ww, value, passed):
+    r = ww.run(env={"MAMBA_SSL_NO_REVOKE": value} if value else {})
+    assert r.returncode == 0, r.stderr
+    curls = ww.runs("curl")
+    assert len(curls) == 2 and all(("--ssl-no-revoke" in c["argv"]) == passed for c in curls), curls
+
+
+@pytest.mark.parametrize("code, hint", [
+    ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 "
+           "(Windows could not check the certificate's revocation)"),
+    ("7", "curl.exe failed with exit 7; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do "
+          "not use Windows' proxy settings)"),
+])
+def test_a_failed_download_says_what_to_set(ww, code, hint):
+    r = ww.run(env={"STANDIN_CURL_EXIT": code})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified", f"  {hint}",
+                           "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
+    digest = hashlib.sha256(ww.binary).hexdigest()
+    r = ww.run(env={"STANDIN_CURL_EXIT": code}, *["--micromamba-sha256", digest])
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be downloaded', f"  {hint}"]
+    assert ww.runs("micromamba") == []
+
+
+def test_windows_programs_are_windows_own_never_ones_in_the_current_directory(ww):
+    """By name, cmd finds curl.exe or certutil.exe in the current directory (a Downloads folder)
+    before System32."""
+    for name in ("curl.exe", "certutil.exe"):
+        shutil.copy(ww.wine.standin, ww.envs / name)
+    r = ww.run()
+    assert r.returncode == 0, r.stderr
+    used = [(e["role"], e["exe"]) for e in ww.runs() if e["role"] in ("curl", "certutil")]
+    assert len(used) == 3 and {exe for _, exe in used} == {"C:\\windows\\system32\\curl.exe",
+                                                           "C:\\windows\\system32\\certutil.exe"}, used
+
+
+def test_downloads_go_to_a_relative_name_so_a_non_ansi_directory_is_no_obstacle(ww, tmp_path):
+    """curl.exe built without Unicode file names cannot open -o outside the ANSI code page; the
+    directory is its working directory instead (the stand-in fails on any non-ASCII -o)."""
+    cache = tmp_path / "Zo\u00eb cache"
+    r = ww.run("--cache-dir", win(cache), cache=False)
+    assert r.returncode == 0, r.stderr
+    for c in ww.runs("curl"):
+        out = c["argv"][c["argv"].index("-o") + 1]
+        assert "\\" not in out and " cache\\" in c["cwd"], c  # Wine reads the wrapper's UTF-8 in its own code page
+
+
+@pytest.mark.parametrize("where", ["C:\\windows", "C:\\windows\\system32"])
+def test_the_windows_directory_is_never_the_default_parent(ww, where):
+    """Opened from a network share, cmd starts in the Windows directory; elevated, in System32."""
+    r = ww.run(cwd=where)
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == ["bootstrap: error: the current directory is Windows' own, where cmd.exe starts a script "
+                           "opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS"]
+    assert ww.runs() == []
+
+
+def test_a_path_longer_than_a_cmd_line_is_refused_before_anything_runs(ww):
+    long = "Z:\\" + "p" * 996
+    r = ww.run(before=["setlocal EnableDelayedExpansion", *[f'set "PATH=!PATH!;{long}"'] * 9])
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == ["bootstrap: error: PATH is longer than 8175 characters, and cmd.exe cannot read a line longer "
+                           "than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use "
+                           "bootstrap.ps1"]
+    assert ww.runs() == []

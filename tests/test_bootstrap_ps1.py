@@ -126,3 +126,58 @@ def test_py_envs_naming_no_directory_is_refused_in_mambaboots_words_before_any_d
         resolve_envs_dir(host, None)
     assert str(refused.value) == "PY_ENVS names C:\\nope" + check.group(1)
     assert code.index("elseif ($env:PY_ENVS)") < code.index("Save-Verified $url $notes")
+
+
+def _function(name: str) -> str:
+    code = _code()
+    start = code.index(f"function {name}")
+    return code[start:code.index("\nfunction ", start + 1)] if "\nfunction " in code[start + 1:] else code[start:]
+
+
+def test_a_constrained_language_session_is_refused_first_with_exit_2_naming_bootstrap_bat():
+    """Under AppLocker or App Control, ConstrainedLanguage refuses .NET calls: the check comes
+    before any, and uses none itself (no type literal, no static call)."""
+    code = _code()
+    first = code.lstrip()
+    assert first.startswith("if ($ExecutionContext.SessionState.LanguageMode -ne '') {"), first[:80]
+    block = first[:first.index("\n}\n")]
+    assert "exit 2" in block and "[" not in block and "::" not in block, block
+    text = _text()
+    assert "run bootstrap.bat in cmd.exe instead, with the same arguments" in text
+    assert text.index("'FullLanguage'") < text.index("Set-StrictMode")
+
+
+def test_path_entries_are_read_as_strings_never_as_powershell_paths():
+    """Join-Path / Test-Path throw on a missing drive or (5.1) a quoted entry; .NET's Exists never throws."""
+    body = _function("Test-InEnvironment")
+    assert not re.search(r"(?i)join-path|test-path|resolve-path|get-item", body), body
+    assert "[System.IO.Directory]::Exists(" in body and "[System.IO.File]::Exists(" in body
+    assert ".Replace('', '')" in body, "quotes dropped, as bootstrap.bat drops them"
+    assert "Test-InEnvironment $_" in _code()
+
+
+def test_cleanup_is_retried_and_never_fatal():
+    code = _code()
+    assert not re.search(r"(?i)remove-item[^\n]*-recurse", code)
+    body = _function("Remove-Tree")
+    assert "try {" in body and "catch {" in body and "Say " in body and "Fail " not in body and "throw" not in body
+
+
+def test_children_start_in_the_shells_location_not_the_process_directory():
+    body = _function("Invoke-Native")
+    assert "$psi.WorkingDirectory = $script:Cwd" in body
+    assert _code().index("$script:Cwd = (Get-Location).ProviderPath") < _code().index("Invoke-Native $binary")
+
+
+def test_a_prefix_with_wildcard_brackets_is_refused():
+    """Windows PowerShell 5.1 reads a path given to . or & as a wildcard pattern (activate.ps1)."""
+    text = _text()
+    check = re.search(r"if \(\$prefix -match '([^']*)'", text).group(1)
+    assert re.search(check, "C:\\envs[1]\\py") and re.search(check, "C:\\envs]\\py") and not re.search(check, "C:\\envs (1)\\py")
+
+
+def test_failures_that_a_proxy_explains_name_https_proxy():
+    text = _text()
+    hint = re.search(r'\$ProxyHint = "([^"]*)"', text).group(1)
+    assert "HTTPS_PROXY=http://HOST:PORT" in hint
+    assert text.count("$ProxyHint") == 4  # defined, two downloads, the engine

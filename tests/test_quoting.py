@@ -355,3 +355,17 @@ def test_no_module_quotes_shell_text_but_the_quoting_layer():
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if by_hand.search(line)]
     assert found == []
     assert by_hand.search("""    return "'" + value.replace("'", "'\\\\''") + "'" """), "the check sees a quoter by hand"
+
+
+def test_activate_ps1_reads_no_unset_variable_and_refuses_wildcard_brackets_in_51(made_env):
+    """A profile's Set-StrictMode applies to a dot-sourced script: reading the unset global that
+    marks an active environment would throw, so it is read through Get-Variable. Windows
+    PowerShell 5.1 reads a path given to . or & as a wildcard pattern (PowerShell issue 4726)."""
+    for name in ("activate.ps1", "deactivate.ps1"):
+        code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / name).read_bytes()))
+        probe = code.index("(Get-Variable -Name _MambabootActive -Scope Global -ValueOnly -ErrorAction SilentlyContinue)")
+        later = code.find("$global:_MambabootActive")
+        assert later == -1 or probe < later, name  # later reads run only once it is set
+    code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / "activate.ps1").read_bytes()))
+    guard = code.index("if ($PSVersionTable.PSVersion.Major -lt 6 -and ($prefix.Contains('') -or $prefix.Contains('')))")
+    assert guard < code.index(". $fragment") < code.index("& $python")

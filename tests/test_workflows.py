@@ -354,6 +354,11 @@ def test_e2e_makes_activates_checks_and_removes_on_each_system():
     doc = load("e2e.yml")
     assert {"ubuntu-latest", "macos-latest", "windows-latest"} <= matrix_values(doc, "os")
     text = (WORKFLOWS / "e2e.yml").read_text(encoding="utf-8")
+    # the two Windows happy paths run with a PATH holding a missing drive and a quoted entry
+    for step in ("bootstrap.bat makes an environment (cmd.exe)", "bootstrap.ps1 makes an environment (Windows PowerShell 5.1)"):
+        run = next(s["run"] for _, _, s in steps(doc) if s.get("name") == step)
+        assert "Q:\\offline\\bin;\"" in run and "\\quoted entry\";" in run, run
+    assert next(s for _, _, s in steps(doc) if s.get("name", "").startswith("bootstrap.ps1"))["shell"] == "powershell"
     for promise in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1", "mambaboot create", "tools/build_zipapp.py",
                     r'condabin\mamba.bat" activate', ".mambaboot/activate.sh", r".mambaboot\activate.bat",
                     r".mambaboot\activate.ps1", "doctor", "remove", "--yes", "test ! -e", "Test-Path -LiteralPath $prefix"):

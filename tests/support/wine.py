@@ -8,8 +8,10 @@ Creating a prefix costs ~10 s; a wineserver kept alive for the session makes eac
     wine.typed(["tar -xf ..."], env={...}, cwd=path)   # lines typed at cmd's prompt, not a batch file
 
 run_bat is for bootstrap.bat: the stand-ins (tests/support/winstandin.c, compiled with
-mingw-w64 on first use) are curl.exe and certutil.exe on WINEPATH, and micromamba.exe /
-python.exe wherever a test puts the binary; they log each run to STANDIN_LOG.
+mingw-w64 on first use) are curl.exe and certutil.exe in the prefix's system32 directory,
+where bootstrap.bat calls them by full path as Windows ships them (Wine's own certutil.exe is
+replaced, loaded as a native program by WINEDLLOVERRIDES), and micromamba.exe / python.exe
+wherever a test puts the binary; they log each run, and their own path, to STANDIN_LOG.
 
 Wine's cmd is close to, not identical with, Windows' cmd; the differences that matter here:
 - it expands % again inside the text a %VAR% expanded to, so a path holding % cannot be
@@ -17,6 +19,8 @@ Wine's cmd is close to, not identical with, Windows' cmd; the differences that m
   variable, which Windows does not re-expand);
 - a quoted wildcard ("C:\\dir\\*.bat") matches nothing in FOR, and `call "%%VAR%%"` loses
   the rest of the calling script; the generated scripts avoid both forms.
+- `%VAR:~N,1%` with N past the end of the value may give text from beyond it (Windows: empty),
+  so a length check by offset cannot be trusted under Wine for a value shorter than N.
 
 Every Wine process runs with address-space randomisation off (WINE below: `setarch -R`, a
 personality flag every process it forks and execs inherits). Debian's wine64 has no
@@ -94,12 +98,17 @@ class Wine:
         return self.root / "tools"
 
     @property
+    def system32(self) -> Path:
+        return self.prefix / "drive_c" / "windows" / "system32"
+
+    @property
     def env(self) -> Dict[str, str]:
         # a bare environment: Wine otherwise hands every Linux variable to Windows programs
         return {
             "HOME": str(self.root / "home"), "PATH": "/usr/bin:/bin", "WINEPREFIX": str(self.prefix),
             "WINEDEBUG": "-all", "LANG": "C.UTF-8",
-            "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko installer prompts on the first start
+            # no Mono/Gecko installer prompts on the first start; the stand-ins over Wine's own programs
+            "WINEDLLOVERRIDES": "mscoree,mshtml=;certutil.exe,curl.exe=n",
         }
 
     def start(self) -> None:
@@ -121,12 +130,12 @@ class Wine:
 
     @functools.cached_property
     def standin(self) -> Path:
-        """The Windows stand-in program, compiled once; also curl.exe and certutil.exe in tools."""
+        """The Windows stand-in program, compiled once; also curl.exe and certutil.exe in system32."""
         standin = self.root / "standin.exe"
         subprocess.run([COMPILER, "-municode", "-O2", "-s", "-Wall", "-Werror", "-o", str(standin), str(SOURCE)],
                        check=True, capture_output=True)
         for name in ("curl.exe", "certutil.exe"):
-            shutil.copy(standin, self.tools / name)
+            shutil.copy(standin, self.system32 / name)
         return standin
 
     def batch(self, name: str, lines: List[str], timeout: int = 120) -> Tuple[int, str, str]:
@@ -175,7 +184,7 @@ class Wine:
 
     def run_bat(self, script: Path, args: Iterable[str], env: Optional[Dict[str, str]] = None,
                 cwd: Optional[str] = None, before: Iterable[str] = ()) -> Run:
-        """Run script with args quoted as a user types them in cmd.exe, the stand-ins on WINEPATH.
+        """Run script with args quoted as a user types them in cmd.exe.
         cwd is a Windows path (any drive); before: cmd lines run first (e.g. set X=...)."""
         self.standin  # noqa: B018 -- curl.exe and certutil.exe must exist before the script looks for them
         self.calls += 1

@@ -3,7 +3,8 @@
  * Wine's cmd with real executables (a .bat stand-in would need CALL, which bootstrap.bat
  * never uses on values because CALL doubles carets and expands % a second time).
  *
- * Every run appends one JSON line to %STANDIN_LOG% (if set): role, argv, cwd, environment.
+ * Every run appends one JSON line to %STANDIN_LOG% (if set): role, exe (its own path), argv, cwd,
+ * environment.
  *   micromamba --version    prints %STANDIN_VERSION% (default 2.8.1)
  *   micromamba create ...   with STANDIN_FAIL=1 fails like micromamba (exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
@@ -11,7 +12,10 @@
  *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
  *                           activate.bat: copies that file (what envvars.py wrote, on Linux, for
  *                           the same environment) to its last argument's .mambaboot\vars.bat
- *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot
+ *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot;
+ *                           with STANDIN_CURL_EXIT=N it fails with curl's exit N instead; an OUT
+ *                           holding a character outside ASCII fails as a curl.exe built without
+ *                           Unicode file names fails on one outside the ANSI code page (exit 23)
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
  *
@@ -116,8 +120,12 @@ static void log_run(const wchar_t *role, int argc, wchar_t **argv) {
     if (!f) return;
     wchar_t cwd[4096];
     GetCurrentDirectoryW(4096, cwd);
+    wchar_t self[4096];
+    GetModuleFileNameW(NULL, self, 4096);
     fputs("{\"role\": ", f);
     json_string(f, role);
+    fputs(", \"exe\": ", f);
+    json_string(f, self);
     fputs(", \"cwd\": ", f);
     json_string(f, cwd);
     fputs(", \"argv\": [", f);
@@ -224,6 +232,16 @@ static int curl(int argc, wchar_t **argv) {
                   || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")) && i + 1 < argc) i++;
         else if (argv[i][0] != L'-') url = argv[i];
     }
+    const char *fail = getenv("STANDIN_CURL_EXIT");
+    if (fail && *fail) {
+        fprintf(stderr, "curl: (%s) injected failure\n", fail);
+        return atoi(fail);
+    }
+    for (const wchar_t *c = out; c && *c; c++)
+        if (*c > 0x7f) {
+            fputs("curl: (23) Failure writing output to destination\n", stderr);
+            return 23;
+        }
     if (!out || !url || wcsncmp(url, L"file:///", 8)) {
         fputs("curl stand-in: only -o FILE file:///URL is modelled\n", stderr);
         return 2;

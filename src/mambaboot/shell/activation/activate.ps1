@@ -1,7 +1,8 @@
 __HEADER__
 & {
     $fail = { param($message) Write-Error -Message ('mambaboot: ' + $message) -Category InvalidOperation }
-    if ($global:_MambabootActive) {
+    # read through Get-Variable: Set-StrictMode in a profile makes an unset variable an error here
+    if (Get-Variable -Name _MambabootActive -Scope Global -ValueOnly -ErrorAction SilentlyContinue) {
         & $fail "__STILL_ACTIVE__"; return
     }
     foreach ($name in __REFUSE__) {
@@ -13,6 +14,11 @@ __HEADER__
     $prefix = Split-Path -Parent $PSScriptRoot
     if ($prefix.Contains([IO.Path]::PathSeparator)) {
         & $fail "$prefix holds PATH's separator, so its directories cannot go on PATH; move the environment"; return
+    }
+    # Windows PowerShell 5.1 reads a path given to . or & as a wildcard pattern, with no literal
+    # form (PowerShell issue 4726): with [ or ] in it, . and & below would run another file or none
+    if ($PSVersionTable.PSVersion.Major -lt 6 -and ($prefix.Contains('[') -or $prefix.Contains(']'))) {
+        & $fail "$prefix holds [ or ], which Windows PowerShell 5.1 reads as a wildcard when it runs a file; use PowerShell 7 or activate.bat"; return
     }
     if (-not (Test-Path -LiteralPath (Join-Path $prefix 'conda-meta') -PathType Container)) {
         & $fail "$PSScriptRoot is not the .mambaboot directory of an environment"; return

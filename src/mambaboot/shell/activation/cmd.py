@@ -158,7 +158,8 @@ def _activate(model: Model) -> list[str]:
                                       "(with delayed expansion on, that path must not contain an exclamation mark)")
     lines += _fail("_mambaboot_separator", "the environment's path holds a semicolon, PATH's separator, so its "
                                            "directories cannot go on PATH; move the environment")
-    lines += _fail("_mambaboot_stale", f"%{_S}P%\\.mambaboot\\vars.bat {STALE_CMD}")
+    # the path in quotes: cmd parses what %VAR% expanded to, and a & in it would run the rest
+    lines += _fail("_mambaboot_stale", f'"%{_S}P%\\.mambaboot\\vars.bat" {STALE_CMD}')
     lines += _fail("_mambaboot_bang", "this environment has names or values with an exclamation mark, which cmd "
                                       "corrupts with delayed expansion on; call this script with it off")
     lines += _fail("_mambaboot_quoted", f"%{_S}Q% holds a double quote together with a cmd operator character, which "

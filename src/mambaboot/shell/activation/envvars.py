@@ -201,7 +201,9 @@ _BAT_EOL = "\x01"  # for /f skips lines starting with its eol character (";" by 
 
 def bat_copy_checks(names, skip_label):
     """Delayed expansion off: set _MAMBABOOT_Q to the first of names whose value %VAR% cannot
-    copy (a " together with an operator); skip_label ends the lines."""
+    copy (a " together with an operator); skip_label ends the lines. No line expands a value
+    more than twice: cmd reads no line longer than 8,191 characters once %VAR% is expanded
+    (Microsoft's "Command prompt line string limitation"), and PATH runs to thousands."""
     s = "_MAMBABOOT_"
     lines = [f'@set "{s}Q="', f"@if defined {s}ON goto {skip_label}"]
     t, u, w = f"%{s}T%", f"%{s}U%", f"%{s}W%"
@@ -215,7 +217,8 @@ def bat_copy_checks(names, skip_label):
                   f'@set "{s}W=%{s}W:<=%"',
                   f'@set "{s}W=%{s}W:>=%"',
                   f'@set "{s}W=%{s}W:^=%"',
-                  f'@if not "{t}"=="{u}" if not "{t}"=="{w}" set "{s}Q={name}"',
+                  f'@set "{s}U=" & if not "{t}"=="{u}" set "{s}U=1"',
+                  f'@if defined {s}U if not "{t}"=="{w}" set "{s}Q={name}"',
                   f"@if defined {s}Q goto {skip_label}",
                   f":{nxt}"]
     return lines + [f":{skip_label}"]
@@ -353,12 +356,17 @@ FRAGMENTS = {False: ("vars.sh", "vars.fish", "vars.ps1"), True: ("vars.bat", "va
 
 
 def bat_encoding():
-    """The encoding cmd.exe reads batch files in: the console's (OEM) code page. Only tests
-    render Windows scripts elsewhere; UTF-8 serves there."""
+    """The encoding cmd.exe reads batch files in: its console's code page as it is now (what
+    chcp shows and sets, GetConsoleOutputCP; 65001 after `chcp 65001`), the OEM code page when
+    there is no console. A console switched to another code page after vars.bat was written
+    reads its non-ASCII bytes wrongly: `mambaboot activate-scripts` in that console writes it
+    for that code page (docs/windows.md). Only tests render Windows scripts elsewhere; UTF-8
+    serves there."""
     if os.name == "nt":  # pragma: no cover - Windows only
         import ctypes
 
-        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+        kernel32 = ctypes.windll.kernel32
+        return f"cp{kernel32.GetConsoleOutputCP() or kernel32.GetOEMCP()}"
     return "utf-8"
 
 
