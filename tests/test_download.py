@@ -6,6 +6,8 @@ import os
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mambaboot.common.errors import HostUnreachable, ObtainError
 from mambaboot.engine import download
@@ -133,3 +135,14 @@ def test_a_bad_download_setting_is_a_usage_error(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(UsageError, match=name):
         download._policy_from_env()
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(list("ab:/[]?#@%. 1\t\r\n\x00") + ["//", "://", "https://", "\uff03", "file:"]),
+                max_size=14).map("".join))
+def test_the_check_of_a_url_without_urllib_says_what_urllib_says(url):
+    """urlrule.unreadable answers most URLs without importing urllib.parse (a create's channels
+    are read before its engine starts): never otherwise than urlsplit, its host and its port."""
+    from mambaboot.common import urlrule
+
+    assert urlrule.unreadable(url) == urlrule._split(url)[1]

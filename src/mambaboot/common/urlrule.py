@@ -28,7 +28,15 @@ def _split(url: str):
 
 def unreadable(url: str) -> str | None:
     """Why url is not a URL at all (None: it is one, of any scheme): a channel, a proxy or an
-    alias handed on, which the rule of downloads does not apply to."""
+    alias handed on, which the rule of downloads does not apply to. An ASCII URL whose
+    authority (after the first "//", up to "/", "?" or "#") holds no '[', ']' or ':' is one
+    without urllib.parse (what urlsplit refuses is in the authority: brackets, a port, a
+    non-ASCII character): a create's channels are read before its engine starts."""
+    authority = url.replace("\t", "").replace("\r", "").replace("\n", "").partition("//")[2]  # urlsplit drops those
+    for end in "/?#":
+        authority = authority.partition(end)[0]
+    if url.isascii() and not any(c in authority for c in "[]:"):
+        return None
     return _split(url)[1]
 
 
