@@ -143,6 +143,23 @@ def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
         previous = b
 
 
+EXCERPT = re.compile(r"an excerpt of (\S+?\.(?:bat|ps1))\b")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_an_excerpt_of_a_script_is_the_script_s_own_text(doc):
+    """A block shown as an excerpt of a bootstrap script is a run of that script's lines, as they
+    are now: an excerpt that drifts from the script it quotes shows the reader code that is not
+    there."""
+    for b in blocks(doc.read_text()):
+        m = EXCERPT.search(b.reason or "")
+        if not m:
+            continue
+        script = (REPO / "bootstrap" / m.group(1)).read_text().replace("\r\n", "\n")
+        assert "\n" + b.code.strip("\n") + "\n" in "\n" + script, \
+            f"{doc.name}:{b.line}: not the text of bootstrap/{m.group(1)} as it is now"
+
+
 INLINE_POWERSHELL = re.compile(r"`([.&] [^`]*\.ps1[^`]*)`")
 
 
