@@ -39,15 +39,16 @@ LISTED_HEADER = ("# This file may be used to create an environment using:\n# $ c
 
 
 def _unified(records, other=()) -> str:
-    """conda-lock's unified file, as its models write it (PyYAML: md5 and sha256, `dependencies: {}`)."""
+    """conda-lock's unified file, as its models write it (PyYAML: md5 and sha256, `dependencies: {}`);
+    other: entries of other platforms, first."""
     out = ["version: 1", "metadata:", "  content_hash:", "    linux-64: " + "e" * 64, "    osx-64: " + "f" * 64,
            "  channels:", "  - url: conda-forge", "    used_env_vars: []", "  platforms:", "  - linux-64",
-           "  - osx-64", "  sources:", "  - environment.yml", "package:"]
+           "  - osx-64", "  sources:", "  - environment.yml", "package:", *other]
     for r in records:
         out += [f"- name: {r['name']}", f"  version: '{r['version']}'", "  manager: conda", "  platform: linux-64",
                 "  dependencies: {}", f"  url: {r['url']}", "  hash:", f"    md5: {r['md5']}",
                 f"    sha256: {r['sha256']}", "  category: main", "  optional: false"]
-    return "\n".join(out + list(other)) + "\n"
+    return "\n".join(out) + "\n"
 
 
 # An osx-64 virtual package as conda-lock has written one (an empty md5), and an osx-64 package
@@ -130,7 +131,8 @@ def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin
     lock = world.root / "conda-lock.yml"
     lock.write_text(_unified(bad, OSX_ODDITIES))
     r = _dry(world, standin, "--from-lock", str(lock))
-    assert r.returncode == 2 and "package[" in r.stderr and "md5" in r.stderr, r.stderr
+    python = OSX_ODDITIES.count("  category: main") + [p["name"] for p in bad].index("python")
+    assert r.returncode == 2 and f"package[{python}].hash.md5" in r.stderr, r.stderr
 
 
 def test_a_git_pip_dependency_is_named_as_unpinnable(world, made, standin):
