@@ -79,7 +79,7 @@ def test_conda_format():
     ("variables:\n  - A\n", "variables must be a mapping"),
     ("variables:\n  1A: x\n", "not a variable name every shell can set"),
     ("variables:\n  A-B: x\n", "not a variable name every shell can set"),
-    ("build:\n  A: b\n", "unsupported key"),
+    ("dependecies:\n- python\n", "did you mean .dependencies."),
     ("dependencies:\n- {a: b}\n", "flow mappings"),
     ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
     ("- a\n- b\n", "expected a mapping"),

@@ -5,6 +5,7 @@ so each platform's part of a lock is a real solve; conda-lock's own models and m
 what we write, and cyclonedx-python-lib's validator checks the bill of materials."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -320,8 +321,12 @@ def test_unified_file_round_trips_through_our_reader_and_conda_locks():
     ("version: 1\npackage: &x []\n", "anchors"),
 ])
 def test_bad_unified_files_are_usage_errors(text, message):
-    with pytest.raises(UsageError, match=message):
-        condalock.parse(text, "x-lock.yml")
+    said = []
+    for platform in ("linux-64", "osx-64"):  # a bad entry is said for the platform it is for
+        with pytest.raises(UsageError) as refused:
+            condalock.parse(text, "x-lock.yml").for_platform(platform, "x-lock.yml")
+        said.append(str(refused.value))
+    assert any(re.search(message, s) for s in said), said
 
 
 def test_a_conda_lock_file_is_told_by_name_or_content():

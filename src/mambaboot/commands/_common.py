@@ -107,7 +107,7 @@ def read_lock(path: str, platform: str):
     from mambaboot.common import untrusted
 
     try:
-        text = untrusted.read_text(path)
+        text = untrusted.read_user_text(path)  # UTF-16 too, as PowerShell's `>` writes it
     except OSError as exc:
         raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
     if condalock.is_lock_name(path) or condalock.looks_like(text):

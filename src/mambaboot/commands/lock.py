@@ -174,6 +174,11 @@ def _from_prefix(args, fmt: str):
     solved, pips = {platform: packages}, {platform: pip}
     pip_lines = tuple(inputs.get("pip") or ())
     if others:
+        from mambaboot.pipeline import envfile
+
+        # the record keeps an environment file's channels as written, `${VAR}` and all
+        written = channels
+        channels = tuple(envfile.expand_channel(c, host.current().environ, f"{prefix}'s record") for c in channels)
         plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
         theirs = _solve(args, plan, others)
         solved.update(theirs)
@@ -184,7 +189,9 @@ def _from_prefix(args, fmt: str):
             h = host.current()
             pips.update(locking.lock_pip(pip_lines, inputs.get("pip_dir"), theirs, h.environ, h.windows,
                                          reporter(args)))
-    return _unified(solved, pips, channels or _channels_of(packages), [prefix], specs, pip_lines)
+    else:
+        written = channels
+    return _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines)
 
 
 def _channels_of(packages) -> tuple:
@@ -213,7 +220,7 @@ def _plan(args, specs=None, channels=None, python=None):
     if args.file:
         from mambaboot.pipeline import envfile
 
-        env_file = envfile.read(args.file)
+        env_file = envfile.read(args.file, h.environ)
     from types import SimpleNamespace
 
     inputs = create_inputs(
@@ -266,7 +273,7 @@ def _from_specs(args, fmt: str):
         (platform, packages), = solved.items()
         return lockfile.render(packages, platform, pip=pip.get(platform, ())), f"{len(packages)} packages ({platform})"
     sources = [os.path.basename(plan.env_file)] if plan.env_file else ["command line"]
-    return _unified(solved, pip, plan.channels, sources, plan.specs, plan.pip)
+    return _unified(solved, pip, plan.channels_written or plan.channels, sources, plan.specs, plan.pip)
 
 
 def _changed(prefix: str, rec: dict, packages) -> str:

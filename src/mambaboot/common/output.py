@@ -159,6 +159,9 @@ def plan_text(plan: dict) -> str:
     if lock:
         pip = f" and {len(lock['pip'])} pip packages" if lock.get("pip") else ""
         specs = f"exactly the {len(lock['entries'])} packages{pip} of {plan['lock_path']}"
+        if plan.get("lock_adds"):
+            specs += (f", with {', '.join(plan['lock_adds'])} added (the lock does not hold them), solved against "
+                      f"its packages from {' '.join(plan['lock_channels'])}")
     rows = [
         ("prefix", plan["prefix"]),
         ("specs", specs),

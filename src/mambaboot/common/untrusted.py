@@ -26,6 +26,7 @@ PACKAGE_RECORD = 256 * MiB  # conda-meta/*.json: one entry per file of the packa
 DEPTH = 64
 
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 
 
 def refuse(path: str, problem: str) -> UntrustedInput:
@@ -81,14 +82,32 @@ def read_bytes_in(top: str, rel: str, limit: int = TEXT) -> bytes:
     return _limited(_opened(path, False, top, rel), path, limit)
 
 
-def text(data: bytes, path: str) -> str:
-    """UTF-8 text, with or without a byte-order mark (which is dropped), holding no NUL."""
+def text(data: bytes, path: str, utf16: bool = False) -> str:
+    """UTF-8 text, with or without a byte-order mark (which is dropped), holding no NUL.
+    utf16: UTF-16 with its byte-order mark is read too, what Windows PowerShell 5.1's `>` writes
+    (conda reads an environment file so: load_file, conda/env/env.py, 26.x, decodes UTF-16 when
+    UTF-8 fails; without a mark its text is UTF-8 with a NUL in every other byte, which conda's
+    YAML reader refuses too)."""
+    if utf16 and data[:2] in UTF16_BOMS:
+        try:
+            decoded = data[2:].decode(UTF16_BOMS[data[:2]])
+        except UnicodeDecodeError as exc:
+            raise refuse(path, f"is not UTF-16 text, though it starts with UTF-16's byte-order mark "
+                               f"(byte {exc.start + 2})") from None
+        return _no_nul(decoded, path)
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
         decoded = data.decode("utf-8")  # strict: an encoded surrogate is refused too
     except UnicodeDecodeError as exc:
         raise refuse(path, f"is not UTF-8 text (byte {exc.start})") from None
+    if utf16 and "\0" in decoded[:2]:
+        raise refuse(path, "looks like UTF-16 text without a byte-order mark; save it as UTF-8 "
+                           "(or as UTF-16 with its mark, as Windows PowerShell writes it)")
+    return _no_nul(decoded, path)
+
+
+def _no_nul(decoded: str, path: str) -> str:
     if "\0" in decoded:
         raise refuse(path, f"holds a NUL character (line {decoded.count(chr(10), 0, decoded.index(chr(0))) + 1})")
     return decoded
@@ -99,6 +118,15 @@ def lines(text: str) -> list:
     environments files, a .pth file) and YAML 1.2 reads its lines: ended by "\n", "\r\n" or "\r"
     only, never at U+0085, U+2028, form feed or vertical tab, as str.splitlines would."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def read_user_text(path: str, limit: int = TEXT) -> str:
+    """A text file the user named (an environment file, a lock), as text() reads it with utf16: the
+    limit counts characters of UTF-16 (two bytes each), so the same text fits in either encoding."""
+    data = read_bytes(path, 2 * limit)
+    if data[:2] not in UTF16_BOMS and len(data) > limit:
+        raise refuse(path, f"is bigger than {limit // MiB} MiB, more than such a file ever holds")
+    return text(data, path, utf16=True)
 
 
 def read_text(path: str, limit: int = TEXT, follow: bool = True) -> str:

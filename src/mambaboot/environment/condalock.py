@@ -24,7 +24,9 @@ import re
 from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
-from mambaboot.environment.lockfile import ARTEFACT_URL, HASH, Entry, Lock, PipEntry, dependency_order, place
+from mambaboot.environment.lockfile import (
+    ARTEFACT_URL, HASH, NO_ARTEFACT, Entry, Lock, PipEntry, dependency_order, place,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,9 +54,13 @@ class Unified:
     platforms: tuple[str, ...]
     conda: Mapping[str, tuple[Entry, ...]]
     pip: Mapping[str, tuple[PipEntry, ...]]
+    problems: Mapping[str, str] | None = None  # platform -> what is wrong with the first bad entry for it
 
     def for_platform(self, platform: str, source: str) -> Lock:
-        """The lock of one platform, as --from-lock installs it; a platform not held: exit 2, naming those held."""
+        """The lock of one platform, as --from-lock installs it; a platform not held: exit 2, naming those
+        held; a bad entry for it: exit 2, naming the entry (one for another platform is not looked at)."""
+        if self.problems and platform in self.problems:
+            raise UsageError(self.problems[platform])
         if platform not in self.platforms or not self.conda.get(platform):
             raise UsageError(f"{source} holds no packages for {platform}; it holds "
                              f"{', '.join(p for p in self.platforms if self.conda.get(p)) or 'none'}")
@@ -80,6 +86,12 @@ def content_hash(platform: str, channels: Sequence[str], specs: Sequence[str], p
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
+def used_env_vars(channel: str) -> list[str]:
+    """The variables a channel as written names (`${NAME}` or `$NAME`), as conda-lock lists them in
+    the channel's used_env_vars (conda_lock/models/channel.py: the URL keeps `${NAME}`)."""
+    return list(dict.fromkeys(a or b for a, b in re.findall(r"\$\{(\w+)\}|\$(\w+)", channel, re.ASCII)))
+
+
 def _q(text: object) -> str:
     return json.dumps(str(text), ensure_ascii=False)
 
@@ -97,7 +109,7 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
         "  content_hash:",
         *[f"    {_q(p)}: {_q(hashes[p])}" for p in solved],
         "  channels:",
-        *[f"  - url: {_q(c)}\n    used_env_vars: []" for c in channels],
+        *[f"  - url: {_q(c)}\n    used_env_vars: [{', '.join(_q(v) for v in used_env_vars(c))}]" for c in channels],
         "  platforms:",
         *[f"  - {_q(p)}" for p in solved],
         "  sources:",
@@ -163,13 +175,15 @@ LOCK = {
         **dict.fromkeys(("time_metadata", "git_metadata", "inputs_metadata", "custom_metadata"),
                         shapes.optional(dict, None)),
     }),
-    "package": shapes.required(list, rule=shapes.each(PACKAGE)),
+    "package": shapes.required(list, rule=shapes.each(shapes.required(dict))),  # each checked as PACKAGE, per platform
 }
 WHAT = "a conda-lock file"
 
 
 def parse(text: str, source: str, cwd: str = "") -> Unified:
-    """cwd: what a package's location that is a plain path is relative to (lockfile.place)."""
+    """cwd: what a package's location that is a plain path is relative to (lockfile.place). A package
+    is checked for its own platform: what is wrong with one is said by for_platform for that
+    platform only, so an odd entry for another platform refuses nothing here."""
     doc = untrusted.yaml(text, source)
     if not isinstance(doc, dict) or doc.get("version") != "1":
         found = doc.get("version") if isinstance(doc, dict) else None
@@ -181,24 +195,55 @@ def parse(text: str, source: str, cwd: str = "") -> Unified:
         raise UsageError(f"{source}: metadata.platforms must list the platforms it locks")
     conda: dict[str, list[Entry]] = {p: [] for p in platforms}
     pip: dict[str, list[PipEntry]] = {p: [] for p in platforms}
+    problems: dict[str, str] = {}
     for number, item in enumerate(doc["package"]):
-        where, name = f"{source}: package[{number}]", item["name"]
-        empty = [k for k in ("name", "version", "platform", "url") if not item[k]]
-        if empty:
-            raise UsageError(f"{where} lacks {', '.join(empty)}")
-        if item.get("optional", "false").lower() in ("true", "yes", "on") or item.get("category", "main") != "main":
-            continue  # not installed by default (micromamba's default category is main)
-        platform = item["platform"]
-        if platform not in conda:
-            raise UsageError(f"{where} ({name}) is for {platform}, which metadata.platforms does not list")
-        md5, sha256 = (str(item["hash"].get(k) or "").lower() or None for k in ("md5", "sha256"))
-        if not (md5 or sha256):
-            raise UsageError(f"{where} ({name}): a lock must pin every package by an md5 or sha256 hash")
-        if item["manager"] == "pip":
-            if not sha256:
-                raise UsageError(f"{where} ({name}): a pip package needs its sha256")
-            pip[platform].append(PipEntry(name, item["version"], item["url"], sha256))
-        else:
-            url = place(item["url"], source, f"field package[{number}].url", cwd, WHAT)
-            conda[platform].append(Entry(url, sha256, md5))
-    return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()})
+        platform = item.get("platform")
+        try:
+            found = _locked_package(item, number, source, cwd, platforms)
+        except UsageError as exc:  # UntrustedInput too: a field that does not fit its shape
+            if not isinstance(platform, str) or not platform:
+                raise
+            problems.setdefault(platform, str(exc))
+            continue
+        if isinstance(found, Entry):
+            conda[platform].append(found)
+        elif found is not None:
+            pip[platform].append(found)
+    return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()},
+                   problems)
+
+
+def _locked_package(item: dict, number: int, source: str, cwd: str, platforms) -> Entry | PipEntry | None:
+    """One package entry as installed on its platform (None: not installed by default)."""
+    where, name = f"{source}: package[{number}]", item.get("name")
+    # A virtual package (`__glibc`, `__osx`: what the solve assumed of the machine) is no archive:
+    # conda-lock's own render leaves them out (filter_virtual_packages_inplace, and `if not
+    # p.name.startswith("__")`, render_lockfile_for_platform, conda_lock/conda_lock.py, 4.0.2)
+    if isinstance(name, str) and name.startswith("__") and item.get("manager") == "conda":
+        return None
+    pip_source = item.get("source") if isinstance(item.get("source"), dict) else {}
+    unpinnable = item.get("manager") == "pip" and (
+        str(pip_source.get("url") or item.get("url") or "").startswith(NO_ARTEFACT))
+    shape = {**PACKAGE, "hash": shapes.required(dict)} if unpinnable else PACKAGE
+    item = shapes.check_value(item, shapes.required(dict, rule=shape), source, f"field package[{number}]", WHAT)
+    empty = [k for k in ("name", "version", "platform", "url") if not item[k]]
+    if empty:
+        raise UsageError(f"{where} lacks {', '.join(empty)}")
+    if item.get("optional", "false").lower() in ("true", "yes", "on") or item.get("category", "main") != "main":
+        return None  # not installed by default (micromamba's default category is main)
+    platform = item["platform"]
+    if platform not in platforms:
+        raise UsageError(f"{where} ({name}) is for {platform}, which metadata.platforms does not list")
+    if unpinnable:
+        # conda-lock keeps a git dependency's commit as its `sha256` (pypi_solver.py, 4.0.2), no
+        # artefact's digest: named as what it is, and refused by the rule of every unpinned pip entry
+        url = str(pip_source.get("url") or item["url"])
+        return PipEntry(name, item["version"], url, None, f"{where} ({name} @ {url})")
+    md5, sha256 = (str(item["hash"].get(k) or "").lower() or None for k in ("md5", "sha256"))
+    if not (md5 or sha256):
+        raise UsageError(f"{where} ({name}): a lock must pin every package by an md5 or sha256 hash")
+    if item["manager"] == "pip":
+        if not sha256:
+            raise UsageError(f"{where} ({name}): a pip package needs its sha256")
+        return PipEntry(name, item["version"], item["url"], sha256, f"{where} ({name})")
+    return Entry(place(item["url"], source, f"field package[{number}].url", cwd, WHAT), sha256, md5)

@@ -15,6 +15,16 @@ conda/env/specs/explicit.py; conda/cli/common.py specs_from_url(), 26.x). Only
 `mambaboot create --from-lock` installs them. A distribution pip installed from a local
 directory, a VCS checkout or as editable has no artefact to pin: it is written as
 `# pip-unpinned: NAME==VERSION SOURCE`, and --from-lock refuses such a lock.
+
+conda-lock's rendered explicit files (`conda-lock render --kind explicit`) carry their pip packages
+the same way, as `# pip NAME @ URL#sha256=HASH` comment lines (render_lockfile_for_platform,
+conda_lock/conda_lock.py, conda-lock 4.0.2; `conda-lock install` hands them to pip, do_conda_install):
+--from-lock installs them as it installs ours, and refuses one with no artefact to pin (a VCS
+checkout, `# pip NAME @ git+https://...`, written from its `source.url` with no digest).
+
+A line with no hash at all (`conda list --explicit` writes them so) is installed as conda installs
+it, unverified (_match_specs_from_explicit, conda/misc.py, 26.x: the `#md5` or `#sha256` fragment
+is optional); Lock.unverified names them.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -38,6 +48,11 @@ _MICROMAMBA = re.compile(r"^#\s*micromamba:\s*(\S+)\s+sha256\s+([0-9a-f]{64})\s*
 _PIP_LINE = re.compile(r"^#\s*pip(?:-unpinned)?:")
 _PIP = re.compile(r"^#\s*pip:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)#sha256=(?P<sha256>[0-9a-f]{64})\s*$")
 _PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)\s*$")
+# conda-lock's: `# pip NAME @ URL` (format_pip_requirement(direct=True), conda_lock/conda_lock.py, 4.0.2),
+# URL ending in `#sha256=HASH` when the artefact has one
+_CONDA_LOCK_PIP = re.compile(r"^#\s*pip\s+(?P<name>[^\s@:]+)\s*@\s*(?P<url>\S+?)(?:#(?P<fragment>\S*))?\s*$")
+# An artefact's version from its file name: NAME-VERSION-...whl (PEP 427) or NAME-VERSION.tar.gz/.zip
+_ARTEFACT = re.compile(r"^[^-]+-(?P<version>[^-]+?)(?:-.+\.whl|\.tar\.gz|\.zip|\.tar\.bz2)$")
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
 
 # The one check of what both lock formats say of a package (common/shapes.py): where a conda
@@ -72,7 +87,8 @@ class Entry:
         return name, version, build
 
     def line(self) -> str:
-        return f"{self.url}#{self.sha256}" if self.sha256 else f"{self.url}#{self.md5}"
+        digest = self.sha256 or self.md5
+        return f"{self.url}#{digest}" if digest else self.url
 
 
 @value
@@ -83,6 +99,7 @@ class PipEntry:
     version: str
     url: str
     sha256: str | None
+    where: str = ""  # the lock's line or field, said when it cannot be installed
 
     @property
     def key(self) -> tuple[str, str]:
@@ -104,6 +121,7 @@ def canonical_name(name: str) -> str:
 
 UNKNOWN_SOURCE = "unknown-source"
 _VCS = ("git+", "hg+", "svn+", "bzr+")
+NO_ARTEFACT = _VCS  # a pip source that is no artefact, only a checkout to build
 
 
 def unpinned_reason(entry: PipEntry) -> str:
@@ -112,13 +130,19 @@ def unpinned_reason(entry: PipEntry) -> str:
     if url == UNKNOWN_SOURCE:
         why = ("pip's report of the install names no source for it (it was not installed by that pip run; a "
                "distribution outside the environment's site-packages, such as a user site's, looks like this)")
+    elif url.startswith(_VCS) and entry.where:  # a lock's entry: nothing was installed yet
+        why = "a VCS dependency, which has no artefact with a digest to pin"
     elif url.startswith(_VCS):
         why = f"installed from a VCS checkout, {url}"
+    elif url.startswith("file:") and entry.where:
+        why = "a local directory or file, which has no artefact with a digest to pin"
     elif url.startswith("file:"):
         why = f"installed from a local directory (as editable or not), {url}"
+    elif entry.where:
+        why = "no sha256 of its artefact"
     else:
         why = f"its source {url} is not an archive with a sha256"
-    return f"{entry.name}=={entry.version}: {why}"
+    return f"{entry.where or f'{entry.name}=={entry.version}'}: {why}"
 
 
 def pip_entries(recorded: Iterable[Mapping[str, str | None]]) -> tuple[PipEntry, ...]:
@@ -134,6 +158,14 @@ class Lock:
     micromamba_version: str | None = None
     micromamba_sha256: str | None = None
     pip: tuple[PipEntry, ...] = ()
+
+    def channels(self) -> tuple[str, ...]:
+        """The channels its URLs name (<channel>/<subdir>/<file>), in the order they come."""
+        return tuple(dict.fromkeys(e.url.rsplit("/", 2)[0] for e in self.entries))
+
+    def unverified(self) -> list[Entry]:
+        """The entries pinned by no hash: installed as conda installs them, checked by nothing."""
+        return [e for e in self.entries if not (e.sha256 or e.md5)]
 
     def platforms(self) -> list[str]:
         """The platform the lock is for: its `# platform:` line, else what its URLs say."""
@@ -197,8 +229,26 @@ def render(packages: Sequence[Package], platform: str | None, micromamba: Mappin
 def for_environment(packages: Sequence[Package], rec: Mapping[str, object], platform: str | None = None) -> str:
     """The lock of an environment we made (or adopted): its conda packages, the micromamba
     that made it and the pip packages its record lists."""
-    return render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
+    text = render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
                   pip_entries(rec.get("pip_packages") or ()))
+    return _with_added(text, rec.get("lock_added"))
+
+
+def _with_added(text: str, added: object) -> str:
+    """The lock of an environment created from a lock that lacked conda and mamba says which of its
+    packages were added to that lock and from where (the record's `lock_added`), in comment lines."""
+    if not isinstance(added, Mapping) or not isinstance(added.get("packages"), list):
+        return text
+    def one_line(*parts: object) -> str:  # the record is a file: nothing in it ends a comment line
+        return " ".join(" ".join(str(p).split()) for p in parts)
+
+    names = [one_line(f"{p.get('name')}-{p.get('version')}-{p.get('build')}", p.get("url"))
+             for p in added["packages"] if isinstance(p, Mapping)]
+    lines = [f"# added to the packages of {one_line(added.get('lock'))}, which did not lock them, solved against "
+             f"them from {one_line(*(added.get('from') or ()))}:"]
+    lines += [f"#   {n}" for n in names]
+    head, marker, rest = text.partition(EXPLICIT + "\n")
+    return head + "\n".join(lines) + "\n" + marker + rest
 
 
 def explicit_text(lock: Lock) -> str:
@@ -226,6 +276,9 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     for number, line in enumerate(lines, 1):
         if not line or line == EXPLICIT:
             continue
+        if _CONDA_LOCK_PIP.match(line):
+            pip.append(_conda_lock_pip(_CONDA_LOCK_PIP.match(line), line, source, number))
+            continue
         if _PIP_LINE.match(line):
             match = _PIP.match(line) or _PIP_UNPINNED.match(line)
             if not match:
@@ -252,6 +305,24 @@ def parse(text: str, source: str, cwd: str) -> Lock:
     return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
 
 
+def _conda_lock_pip(match, line: str, source: str, number: int) -> PipEntry:
+    """A `# pip NAME @ URL#sha256=HASH` line of conda-lock's as a pip entry: its artefact pinned by
+    the digest, or (sha256 None) named by its line when there is no artefact to pin."""
+    where = f"line {number}, {line!r}"
+    url, fragment = match["url"], match["fragment"] or ""
+    if url.startswith(NO_ARTEFACT) or not fragment:
+        return PipEntry(match["name"], "", url, None, where)  # refused by the one rule of unpinned entries
+    url = shapes.check_value(url, ARTEFACT_URL, source, f"line {number}: url")
+    kind, _, digest = fragment.partition("=")
+    if kind != "sha256":
+        raise UsageError(f"{source}: {where}: the digest {fragment!r} is not a sha256=HASH; pip checks an artefact by its sha256")
+    digest = shapes.check_value(digest, HASH["sha256"], source, f"line {number}: sha256").lower()
+    version = _ARTEFACT.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    if not version:
+        raise UsageError(f"{source}: {where}: the artefact's file name does not say its version (NAME-VERSION-...whl)")
+    return PipEntry(match["name"], version["version"], url, digest, where)
+
+
 def place(location: str, source: str, where: str, cwd: str, what: str = "") -> str:
     """A conda package's location in a lock (where: its line or field) as the URL the engine is
     given, when it is a package URL (PACKAGE_URL); UntrustedInput naming the file and where."""
@@ -261,11 +332,13 @@ def place(location: str, source: str, where: str, cwd: str, what: str = "") -> s
 def _entry(url: str, fragment: str, source: str, number: int) -> Entry:
     """url pinned by its line's fragment: a sha256 (its 64 digits, `sha256:` before them or not)
     or an md5 (32 digits), each checked as HASH checks conda-lock's."""
+    if not fragment:
+        return Entry(url, None, None)  # conda installs it unchecked (_match_specs_from_explicit): Lock.unverified
     digest = fragment[len("sha256:"):] if fragment.lower().startswith("sha256:") else fragment
     kind = "sha256" if digest != fragment or len(digest) == 64 else "md5" if len(digest) == 32 else None
     if kind is None:
-        what = f"the hash {fragment!r} is neither a sha256 nor an md5" if fragment else "it carries no hash"
-        raise UsageError(f"{source}: line {number}: {what}; a lock must pin every package by hash")
+        raise UsageError(f"{source}: line {number}: the hash {fragment!r} is neither a sha256 nor an md5; "
+                         "a lock pins a package by one of them")
     digest = shapes.check_value(digest, HASH[kind], source, f"line {number}: {kind}").lower()
     return Entry(url, digest, None) if kind == "sha256" else Entry(url, None, digest)
 
@@ -297,7 +370,7 @@ def check(lock: Lock, packages: Sequence[Package]) -> None:
         # An engine installing from its cache may not know the md5 (only the sha256 it checked).
         if entry.md5 and package.md5 and package.md5 != entry.md5:
             problems.append(f"{'-'.join(key)}: md5 {package.md5} is not the locked {entry.md5}")
-        if not entry.sha256 and not package.md5:
+        if not entry.sha256 and entry.md5 and not package.md5:
             problems.append(f"{'-'.join(key)}: locked by md5 only, and no md5 is recorded to compare")
     if problems:
         raise VerifyError("the environment does not match the lock:\n" + "\n".join(f"  - {p}" for p in problems))

@@ -75,8 +75,8 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
 
         subdirs = (plan.subdir, "noarch")
         channels = plan.channels
-        if plan.lock:  # the channels its URLs name: <channel>/<subdir>/<file>
-            channels = tuple(dict.fromkeys(e.url.rsplit("/", 2)[0] for e in plan.lock.entries))
+        if plan.lock:
+            channels = plan.lock.channels()
         for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
             said = cachepaths.overrun(pkgs_dir, channels, subdirs, host.environ.get("MAMBA_CHANNEL_ALIAS"))
             if said:
@@ -325,13 +325,17 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     """replacing: the token of the old environment's mark, set aside by create --force: the new
     record holds it before the pending marker (which held it so far) goes, so that a run killed
     before the old copy was deleted leaves a holder of it that says the new one verified."""
-    explicit = None
-    if plan.lock is not None:
+    explicit, lock, added = None, plan.lock, None
+    if lock is not None and plan.lock_adds:
+        from mambaboot.pipeline import lockcomplete
+
+        lock, added = lockcomplete.complete(plan, binary.path, child_env, home, reporter)
+    if lock is not None:
         from mambaboot.environment import lockfile
 
         # The engine gets the lock as we parsed and checked it, from a file only this run can touch.
         explicit = os.path.join(home, "lock.txt")
-        confined.write_file(explicit, lockfile.explicit_text(plan.lock).encode())
+        confined.write_file(explicit, lockfile.explicit_text(lock).encode())
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
     reporter.detail("$ " + " ".join(cmd))
     prepared = []
@@ -351,9 +355,11 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     reporter.step(f"engine: created {plan.prefix}")
     from mambaboot.pipeline import finish
     provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
+    if added:
+        provenance["lock_added"] = added  # what the lock lacked, and where it came from
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
-        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=plan.lock,
+        pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=lock,
         env_vars=plan.env_vars, fresh=True, scripts=prepared[0],
     )
     finished = finish.finish(inputs, host.environ, reporter)

@@ -10,7 +10,12 @@ from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
 
-# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# conda's VALID_KEYS (conda/env/env.py, 26.x); not a set literal, whose constant makes the zipapp's
+# bytecode differ per build (tools/build_zipapp.py)
 _KNOWN_KEYS = frozenset(("name", "channels", "dependencies", "prefix", "variables"))
 # conda's own pseudo-channel: "do not add defaults". We never add any, so it means nothing here.
 _NO_DEFAULTS = "nodefaults"
@@ -27,6 +32,9 @@ class EnvFile:
     # `variables:` as `conda env export` writes them (conda/env/env.py), stored the way
     # `conda env config vars set` stores them: conda-meta/state {"env_vars": {...}}.
     variables: tuple[tuple[str, str], ...] = ()
+    # the channels as written, when `$VAR` in them was expanded: what the record keeps (a token
+    # set in a variable is not written to disk), as conda-lock keeps the variable's name (used_env_vars)
+    channels_written: tuple[str, ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -35,32 +43,72 @@ def package_name(spec: str) -> str:
     return re.split(r"[\s=<>!~\[;]", spec, maxsplit=1)[0].lower()
 
 
-def read(path: str) -> EnvFile:
+def read(path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
+    """The file as conda reads it (untrusted.read_user_text: UTF-8 or UTF-16 with its mark, CRLF or
+    LF); environ: what `$VAR` in its channels names (None: the channels stay as written)."""
     try:
-        data = untrusted.read_bytes(path)
+        text = untrusted.read_user_text(path)
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
-    return _parsed(untrusted.yaml(data, path), path)
+    return _parsed(untrusted.yaml(text, path), path, environ)
 
 
-def parse(text: str, path: str) -> EnvFile:
-    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path), path)
+def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
+    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path), path, environ)
 
 
-def _parsed(doc: object, path: str) -> EnvFile:
+# `$NAME` and `${NAME}`, NAME as os.path.expandvars reads it (posixpath._varprog: \w+, ASCII)
+_VARIABLE = re.compile(r"\$(\w+|\{([^}]*)\})", re.ASCII)
+
+
+def expand_channel(channel: str, environ: Mapping[str, str], where: str) -> str:
+    """A channel with its `$VAR` and `${VAR}` replaced by their values, as conda does
+    (_expand_channels, conda/env/env.py, 26.x: os.path.expandvars on every channel). conda leaves a
+    variable that is not set as it is written, which then reaches the server as a literal
+    `${TOKEN}`; here it is refused, naming it (where: the file and key)."""
+    def value_of(match) -> str:
+        name = match.group(2) if match.group(2) is not None else match.group(1)
+        if name not in environ:
+            raise UsageError(f"{where}: channel {channel!r} names the environment variable {name}, which is not "
+                             f"set; set it (conda expands it from the environment) or write the channel out")
+        return environ[name]
+
+    return _VARIABLE.sub(value_of, channel) if "$" in channel else channel
+
+
+def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
+    """What the keys conda does not know come to: ignored with a warning, as conda ignores them
+    (validate_keys, conda/env/env.py, 26.x: "The following section ... is invalid and will be
+    ignored"); a close misspelling of a known key the file lacks is refused, as ignoring
+    `dependecies` would make an environment without any of the file's packages (conda refuses such a
+    file too: its CEP-24 reader requires `dependencies`, get_schema_errors, conda/env/env.py)."""
+    import difflib
+
+    unknown = sorted(str(k) for k in set(doc) - _KNOWN_KEYS)
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS - set(doc)), n=1, cutoff=0.8)
+        if close:
+            raise UsageError(f"{path}: unknown key {key!r}: did you mean {close[0]!r}? (conda reads "
+                             f"{', '.join(sorted(_KNOWN_KEYS))}; a misspelt key would be ignored, and the "
+                             "environment made without what it holds)")
+    if not unknown:
+        return ()
+    return (f"key{'s' if len(unknown) > 1 else ''} conda does not know: {', '.join(unknown)} (conda ignores "
+            f"{'them' if len(unknown) > 1 else 'it'} too; it reads {', '.join(sorted(_KNOWN_KEYS))})",)
+
+
+def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: expected a mapping with name, channels and dependencies")
-    unknown = sorted(set(doc) - _KNOWN_KEYS)
-    if unknown:
-        raise UsageError(
-            f"{path}: unsupported key(s) {', '.join(unknown)}; mambaboot reads name, channels, dependencies "
-            "and variables"
-        )
+    unknown = _unknown_keys(doc, path)
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
         raise UsageError(f"{path}: name must be a string")
     channels = tuple(c for c in _strings(doc.get("channels"), "channels", path) if c != _NO_DEFAULTS)
+    written = channels
+    if environ is not None:
+        channels = tuple(expand_channel(c, environ, f"{path}: channels") for c in channels)
     specs: list[str] = []
     pip: list[str] = []
     for item in _list(doc.get("dependencies"), "dependencies", path):
@@ -70,13 +118,14 @@ def _parsed(doc: object, path: str) -> EnvFile:
             pip += _strings(item["pip"], "dependencies: pip", path)
         else:
             raise UsageError(f"{path}: dependencies may hold specs and one `pip:` list, not {item!r}")
-    ignored = ("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ()
+    ignored = unknown + (("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ())
     variables = _variables(doc.get("variables"), path)
     if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
         ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
         variables = tuple((k, v) for k, v in variables if k != "PATH")
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
-    return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables)
+    return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
+                   written if written != channels else ())
 
 
 def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:

@@ -75,6 +75,10 @@ class Plan:
     warnings: tuple[str, ...] = ()
     lock: Lock | None = None  # install exactly these archives; specs and channels are then empty
     lock_path: str | None = None
+    # what the lock lacks of ESSENTIAL (and pip, for its pip packages): solved against the locked
+    # packages from lock_channels and installed with them (pipeline/lockcomplete.py)
+    lock_adds: tuple[str, ...] = ()
+    lock_channels: tuple[str, ...] = ()
     env_file: str | None = None
     pip: tuple[str, ...] = ()  # the environment file's pip section, installed after verification
     pip_dir: str | None = None  # relative paths in the pip section are relative to the file, as in conda
@@ -82,6 +86,10 @@ class Plan:
     overlays: tuple[str, ...] = ()
     post_scripts: tuple[str, ...] = ()
     env_vars: tuple[tuple[str, str], ...] = ()  # the environment file's variables
+    # the channels as the environment file writes them, `$VAR` and all, when channels holds them
+    # expanded: what is shown and recorded (and written to PREFIX/.condarc, where conda expands
+    # them itself), so that a token set in a variable stays off the disk
+    channels_written: tuple[str, ...] = ()
 
     @property
     def pkgs_dir(self) -> str:
@@ -91,6 +99,9 @@ class Plan:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["pkgs_dir"] = self.pkgs_dir
+        if self.channels_written:
+            data["channels"] = list(self.channels_written)
+        del data["channels_written"]
         return data
 
 
@@ -153,7 +164,9 @@ _PINNED_PYTHON = r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$"
 ESSENTIAL = ("python", "conda", "mamba")
 
 
-def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
+def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...], list[str]]:
+    """The lock, what it lacks of what an environment needs (added by the create, solved against
+    it), and the warnings it calls for."""
     lock = inputs.lock
     if inputs.python or inputs.packages or inputs.channels or inputs.env_file:
         raise UsageError("--from-lock installs exactly the locked packages: "
@@ -161,7 +174,9 @@ def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
     platforms = lock.platforms()
     if platforms and platforms != [host.subdir]:
         raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
-                         f"{host.subdir}; make the lock on {host.subdir} (mambaboot lock PREFIX there)")
+                         f"{host.subdir}; lock for {host.subdir} from the environment file it was made from "
+                         f"(mambaboot lock --file FILE --platform {host.subdir} -o LOCK), or from an environment "
+                         f"on {host.subdir} (mambaboot lock PREFIX there)")
     locked = {e.key[0] for e in lock.entries}
     from mambaboot.environment import lockfile
 
@@ -169,12 +184,19 @@ def _check_lock(host: Host, inputs: CreateInputs) -> Lock:
     if unpinned:
         raise UsageError(f"{inputs.lock_path} names pip packages without an artefact to pin: {'; '.join(unpinned)}; "
                          "it cannot be reproduced exactly. Build wheels of them, install those, and lock again")
-    if lock.pip and "pip" not in locked:
-        raise UsageError(f"{inputs.lock_path} lists pip packages but does not lock pip itself")
-    missing = [n for n in ESSENTIAL if n not in locked]
-    if missing:
-        raise UsageError(f"{inputs.lock_path} does not lock {', '.join(missing)}; an environment needs python, conda and mamba")
-    return lock
+    # A team's lock seldom locks conda and mamba (conda-lock's and `conda list --explicit`'s do not):
+    # they, and pip for its pip packages, are added, the locked packages kept exactly.
+    adds = tuple(n for n in (*ESSENTIAL, *(("pip",) if lock.pip else ())) if n not in locked)
+    warnings = []
+    unverified = lock.unverified()
+    if unverified:
+        shown = ", ".join(e.filename for e in unverified[:3]) + (f" and {len(unverified) - 3} more" if len(unverified) > 3 else "")
+        warnings.append(
+            f"{inputs.lock_path}: {len(unverified)} of its {len(lock.entries)} packages carry no hash ({shown}), as "
+            "`conda list --explicit` writes them: they are installed as conda installs them, and nothing verifies "
+            "that they are the archives the lock meant; once created, `mambaboot lock PREFIX -o FILE` writes a "
+            "lock that pins each by its sha256")
+    return lock, adds, warnings
 
 
 def _specs(inputs: CreateInputs) -> tuple[tuple[str, ...], str | None]:
@@ -225,7 +247,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
             pathrules.check_argument_value(f"dependency in {ef.path}", spec)
         for channel in ef.channels:
             _check_channel(f"channel in {ef.path}", channel)
-    lock = _check_lock(host, inputs) if inputs.lock is not None else None
+    lock, lock_adds, lock_warnings = _check_lock(host, inputs) if inputs.lock is not None else (None, (), [])
     given_name = inputs.name
     if inputs.prefix:
         if inputs.name is not None or inputs.envs_dir is not None:
@@ -241,7 +263,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         name = env_name(given_name, inputs.python)
         envs_dir = resolve_envs_dir(host, inputs.envs_dir)
         prefix = host.path.join(envs_dir, name)
-    warnings = pathrules.check_prefix(prefix, host.windows)
+    warnings = pathrules.check_prefix(prefix, host.windows) + lock_warnings
     if ef:
         warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
     cache_dir = resolve_cache_dir(host, inputs.cache_dir, prefix)
@@ -254,6 +276,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     else:
         specs, python = _specs(inputs)
         channels = tuple(inputs.channels) or (ef.channels if ef else ()) or _default_channels(host)
+    written = ef.channels_written if ef and not inputs.channels and not lock else ()
     return Plan(
         name=name,
         prefix=prefix,
@@ -271,6 +294,8 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         warnings=tuple(warnings),
         lock=lock,
         lock_path=_absolute(host, inputs.lock_path) if inputs.lock_path else None,
+        lock_adds=lock_adds,
+        lock_channels=lock.channels() if lock_adds else (),
         env_file=ef.path if ef else None,
         pip=ef.pip if ef else (),
         pip_dir=host.path.dirname(ef.path) if ef and ef.pip else None,
@@ -278,4 +303,5 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
         overlays=tuple(_absolute(host, d) for d in inputs.overlays),
         post_scripts=tuple(_absolute(host, s) for s in inputs.post_scripts),
         env_vars=ef.variables if ef else (),
+        channels_written=written,
     )
