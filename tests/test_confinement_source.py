@@ -21,6 +21,7 @@ LAYER = {
     "common/files/confined.py": "the layer: a Root held by descriptor, every path below it resolved component by component",
     "common/files/removal.py": "deleting a tree by descriptor, refusing a mount point inside (the Root's remove_tree); "
                                "a run's own file unlinked by name (unlink_quietly)",
+    "common/files/treewalk.py": "walking a tree by descriptor with a stack, never through a link, never past its depth bound",
     "common/files/filelock.py": "lock files (O_NOFOLLOW, kept open while held)",
     "common/files/newdirs.py": "the directories made for lock files and caches, taken back only while empty and the same",
     "common/files/guarded.py": "deleting a directory only while it is the one checked: by descriptor and identity",
