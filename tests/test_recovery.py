@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from mambaboot.common import jsontext
+from mambaboot.common.files import fsops, proof
 from tests.conftest import MAMBABOOT, copy_env
+from tests.support.server import RELEASES_PATH, AssetServer
 from tests.support.snapshot import snapshot
 
 SUPPORT = Path(__file__).parent / "support"
@@ -33,6 +36,22 @@ def _users_conda_env(place: Path) -> Path:
     (place / "conda-meta" / "zlib-1.3-0.json").write_text(json.dumps({"name": "zlib", "version": "1.3"}))
     (place / "analysis.ipynb").write_text('{"cells": ["years of work"]}\n')
     return place
+
+
+def _identity(path: Path) -> list:
+    st = os.lstat(path)
+    return [st.st_dev, st.st_ino]
+
+
+def _pending_marker(world, place: Path, **more) -> Path:
+    """A pending marker naming place, written as record.mark_pending writes it (a shared cache's
+    writer can write exactly this)."""
+    marker = world.cache / "pending" / (fsops.path_key(str(place)) + ".json")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    body = {"tool": "mambaboot", "prefix": str(place), "pid": 1, "started": "2026-01-01T00:00:00+00:00",
+            "owner_lock": None, **more}
+    marker.write_bytes(jsontext.dumps_flat(body).encode())
+    return marker
 
 
 def _listed(world, envs_dir: Path) -> list:
@@ -71,3 +90,83 @@ def test_a_pending_marker_of_a_killed_create_never_makes_a_users_conda_environme
     r = world.create("--prefix", str(prefix), "--force", "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 4 and "interrupted" not in r.stderr, r.stderr
     assert snapshot(prefix) == tree
+
+
+# -- 2. a planted set-aside copy never replaces a user's environment ---------------------------
+
+TOKEN = "ab" * 16  # a planter's token: anyone may write it anywhere they can write
+
+
+def test_a_planted_set_aside_copy_never_replaces_a_users_conda_environment(world):
+    """Beside the user's own conda environment, a directory named as create --force names the old
+    environment it sets aside, carrying its writer's own mark, and a marker (in a shared cache)
+    holding that token: a plain create of the name neither deletes the user's environment nor
+    renames the planted copy into its place."""
+    prefix = _users_conda_env(world.envs / "analysis")
+    _pending_marker(world, prefix, token=TOKEN)
+    planted = world.envs / ".analysis.mambaboot-old-0123456789ab"
+    (planted / ".mambaboot").mkdir(parents=True)
+    (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
+    (planted / "planted.txt").write_text("not the user's\n")
+    dev, ino = _identity(planted)
+    (planted / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {dev} {ino}\n")
+    tree, planted_tree = snapshot(prefix), snapshot(planted)
+    r = world.create("analysis", "-c", "file:///nowhere", "--micromamba", "/nowhere/micromamba")
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(prefix) == tree, r.stderr
+    assert not (prefix / "planted.txt").exists() and snapshot(planted) == planted_tree, r.stderr
+
+
+# -- 3. create's rollback deletes only what it made --------------------------------------------
+
+class _HookedServer(AssetServer):
+    """The release server, calling `before_engine` (once) as the first request for the engine
+    arrives: the run is then between judging its target and running micromamba, and waits for
+    the answer, so whatever the hook does is done at that moment, without timing."""
+
+    before_engine = None
+
+    def _take(self, method, path):
+        hook, self.before_engine = (self.before_engine, None) if path.startswith(RELEASES_PATH) else (None, None)
+        if hook is not None:
+            hook()
+        return super()._take(method, path)
+
+
+@pytest.fixture
+def hooked_release_server(fault_standin):
+    from mambaboot.common.host import current
+    from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+
+    with _HookedServer() as server:
+        server.add_release(PINNED_MICROMAMBA, current().subdir, fault_standin.read_bytes())
+        server.releases_base = f"{server.url}{RELEASES_PATH}"
+        yield server
+
+
+def _users_files(place: Path) -> None:
+    place.mkdir(exist_ok=True)
+    (place / "notes.txt").write_text("written while the engine was downloaded\n")
+    (place / "src").mkdir()
+    (place / "src" / "main.py").write_text("print('mine')\n")
+
+
+@pytest.mark.parametrize("target", ["absent", "empty"])
+def test_a_failed_create_deletes_none_of_what_a_user_put_at_the_target_meanwhile(
+        world, channel, hooked_release_server, target):
+    """The target is judged, then micromamba is downloaded; the user's files put there meanwhile
+    make micromamba refuse the prefix ("Non-conda folder exists at prefix"). The rollback deletes
+    none of them, and says what it left."""
+    prefix = world.envs / "py"
+    if target == "empty":
+        prefix.mkdir()
+    hooked_release_server.before_engine = lambda: _users_files(prefix)
+    r = world.create("--prefix", str(prefix), "-c", channel,
+                     env={"MAMBABOOT_RELEASES_URL": hooked_release_server.releases_base})
+    assert hooked_release_server.before_engine is None, "the engine was downloaded"
+    assert r.returncode not in (0, 1) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    assert "Non-conda folder" in r.stderr, r.stderr  # the engine refused the prefix the user wrote to
+    assert (prefix / "notes.txt").read_text() == "written while the engine was downloaded\n", r.stderr
+    assert (prefix / "src" / "main.py").read_text() == "print('mine')\n", r.stderr
+    assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt", "src"], r.stderr
+    assert str(prefix) in r.stderr and ("notes.txt" in r.stderr or "left" in r.stderr), r.stderr
