@@ -3,8 +3,10 @@ operation that changes a place holds that place's lock until it is done, a rollb
 what its run made, advice never deletes the only copy, and whatever a killed run leaves is settled
 or named. Each case is tried through `mambaboot` on the tree a user would have."""
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from mambaboot.common import jsontext
 from mambaboot.common.files import fsops, proof
-from tests.conftest import MAMBABOOT, copy_env
+from tests.conftest import Result, copy_env
 from tests.support.server import RELEASES_PATH, AssetServer
 from tests.support.snapshot import snapshot
 
@@ -27,6 +29,51 @@ def _killed_at(world, at, *args, env=None):
     return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
                           env={**world.env, **(env or {}), "KILLPOINT_AT": at}, cwd=str(world.envs),
                           capture_output=True, text=True, start_new_session=True, timeout=600)
+
+
+@contextlib.contextmanager
+def _paused_at(world, where: str, *args: str):
+    """mambaboot args, held where FUNCTION in FILE (pipeline/move.py:_rename_or_copy) first returns
+    (tests/support/pausepoints.py) until the block ends; yields the running process, whose pid
+    is the other run's. The block's end lets it go on, and waits for it."""
+    fifo = world.root.parent / "pause"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, str(PAUSER), where, str(fifo), "--", *args], env=world.env,
+                            cwd=str(world.envs), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the run is held there
+    try:
+        yield proc
+    finally:
+        os.close(writer)
+        try:
+            proc.communicate(timeout=600)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+        os.unlink(fifo)
+
+
+def _refused_as_busy(r, other_pid: int) -> bool:
+    """Refused at once for the other run: exit 4, naming it (its pid, or as another run of mambaboot)."""
+    return r.returncode == 4 and (str(other_pid) in r.stderr or "another mambaboot run" in r.stderr)
+
+
+def _run_beside(world, args):
+    """A second run while `held` (the first run's process) is paused: refused at once, or it waits
+    for the first run, saying so (then the first is let go before it is awaited). Returns
+    (Result, False), or (the running process, True) when it waits."""
+    proc = subprocess.Popen([*world.command, *args], env=world.env, cwd=str(world.envs), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = []
+    for line in proc.stderr:  # ends when the run does, or at its word that it waits
+        said.append(line)
+        if "wait" in line.lower():
+            return proc, True
+    out = proc.stdout.read()
+    proc.wait(timeout=600)
+    return Result(proc.returncode, out, "".join(said)), False
 
 
 def _users_conda_env(place: Path) -> Path:
@@ -170,3 +217,36 @@ def test_a_failed_create_deletes_none_of_what_a_user_put_at_the_target_meanwhile
     assert (prefix / "src" / "main.py").read_text() == "print('mine')\n", r.stderr
     assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt", "src"], r.stderr
     assert str(prefix) in r.stderr and ("notes.txt" in r.stderr or "left" in r.stderr), r.stderr
+
+
+# -- 4. remove holds the place's lock until its deletion is done -------------------------------
+
+@pytest.mark.parametrize("second", ["remove", "create", "move"])
+def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, made_env, channel, standin, second):
+    """The first remove is held as its deletion starts (the environment renamed aside, carrying
+    remove's mark): a second remove, create or move of the name is refused at once naming that
+    run (or waits for it, saying so), never takes the renamed-aside tree for a killed remove's
+    leftover; the first remove then finishes: nothing half deleted is left."""
+    prefix = copy_env(made_env, world.envs / "x")
+    cache = ["--cache-dir", str(world.cache)]
+    commands = {
+        "remove": ["remove", str(prefix), "-y", *cache],
+        "create": ["create", "--prefix", str(prefix), *cache, "-c", channel, "--micromamba", str(standin)],
+        "move": ["move", str(prefix), str(world.envs / "y"), *cache],
+    }
+    with _paused_at(world, "common/files/removal.py:scan", "remove", str(prefix), "-y", *cache) as first:
+        aside = list(world.envs.glob(".x.removing-*"))
+        assert len(aside) == 1 and not prefix.exists(), "held with the environment renamed aside"
+        tree = snapshot(aside[0])
+        r, waited = _run_beside(world, commands[second])
+        if not waited:
+            assert _refused_as_busy(r, first.pid), (r.returncode, r.stderr)
+            assert snapshot(aside[0]) == tree, r.stderr
+    assert first.returncode == 0, first.stderr
+    if waited:  # it went on once the first run was done
+        out, err = r.communicate(timeout=600)
+        assert r.returncode in (0, 4) and "Traceback" not in err, err
+    left = sorted(p.name for p in world.envs.iterdir())
+    assert not any(".removing-" in name for name in left), left
+    if not waited:
+        assert left == [], left
