@@ -250,3 +250,34 @@ def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, m
     assert not any(".removing-" in name for name in left), left
     if not waited:
         assert left == [], left
+
+
+# -- 5. advice never deletes the only copy ----------------------------------------------------
+
+def _case_insensitive(directory: Path) -> bool:
+    """Whether this file system finds a name by another letter case (macOS's, Windows'), tried on it."""
+    probe = directory / "Case-Probe"
+    probe.write_text("")
+    try:
+        return (directory / "case-probe").exists()
+    finally:
+        probe.unlink()
+
+
+def test_a_move_to_the_same_place_by_another_spelling_never_advises_deleting_it(world, made_env):
+    """DST is SRC by another spelling (through a linked parent directory; by another letter case
+    where the file system ignores it): the move refuses with a clear message, exit 2 or 4, the
+    environment stays as it was, and no advice names a command that deletes DST (the only copy)."""
+    src = copy_env(made_env, world.envs / "x")
+    alias = world.root / "alias"
+    alias.symlink_to(world.envs, target_is_directory=True)
+    spellings = [alias / "x"]
+    if _case_insensitive(world.envs):
+        spellings.append(world.envs / "X")
+    tree = snapshot(world.envs)
+    for dst in spellings:
+        r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
+        assert r.returncode in (2, 4) and "Traceback" not in r.stderr, (dst, r.returncode, r.stderr)
+        assert "mambaboot remove" not in r.stderr and "rm -" not in r.stderr, (dst, r.stderr)
+        assert "same" in r.stderr or str(src) in r.stderr, (dst, r.stderr)
+        assert snapshot(world.envs) == tree, (dst, r.stderr)
