@@ -281,3 +281,38 @@ def test_a_move_to_the_same_place_by_another_spelling_never_advises_deleting_it(
         assert "mambaboot remove" not in r.stderr and "rm -" not in r.stderr, (dst, r.stderr)
         assert "same" in r.stderr or str(src) in r.stderr, (dst, r.stderr)
         assert snapshot(world.envs) == tree, (dst, r.stderr)
+
+
+# -- 6. a create killed once its record says complete is settled -----------------------------
+
+def _everything(world) -> tuple:
+    return snapshot(world.root), snapshot(world.cache) if world.cache.exists() else {}
+
+
+def test_a_create_killed_after_its_record_says_complete_is_not_incomplete_for_ever(world, channel, standin):
+    """Killed after its record says complete and its overlays are in, before its pending marker
+    is cleared: list (which changes nothing) shows the verified environment complete; provision
+    works on it; a create of it speaks of a complete environment, never an interrupted one."""
+    prefix = world.envs / "x"
+    overlay = world.root / "overlay"
+    (overlay / "etc").mkdir(parents=True)
+    (overlay / "etc" / "team.cfg").write_text("team = yes\n")
+    killed = _killed_at(world, "record.clear_pending+0", "create", "--prefix", str(prefix), "--cache-dir",
+                        str(world.cache), "-c", channel, "--micromamba", str(standin), "--overlay", str(overlay))
+    assert killed.returncode == -9, killed.stderr
+    assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert (prefix / "etc" / "team.cfg").is_file()
+
+    before = _everything(world)
+    shown = [e for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)]
+    assert _everything(world) == before, "list changed nothing"
+    assert [e.get("state") for e in shown] == ["complete"], shown
+
+    script = world.root / "setup.sh"
+    script.write_text("echo provisioned\n")
+    r = world.run("provision", str(prefix), "--post-script", str(script), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "incomplete" not in r.stderr and "interrupted" not in r.stderr, r.stderr
+    assert [e.get("state") for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)] == ["complete"]
