@@ -316,3 +316,50 @@ def test_a_create_killed_after_its_record_says_complete_is_not_incomplete_for_ev
     r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 4 and "incomplete" not in r.stderr and "interrupted" not in r.stderr, r.stderr
     assert [e.get("state") for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)] == ["complete"]
+
+
+# -- 7. a record field outside the declared shape never makes move exit 1 --------------------
+
+OFF_SHAPE = {  # a field mambaboot reads from the record, of a type it never writes there
+    "moves": ("moves", None, 5),
+    "inputs.channels": ("inputs", "channels", 5),
+    "inputs.pkgs_dirs": ("inputs", "pkgs_dirs", 5),
+    "provisioning.pip": ("provisioning", "pip", 5),
+    "provisioning.done": ("provisioning", "done", 5),
+}
+
+
+@pytest.mark.parametrize("field", sorted(OFF_SHAPE))
+def test_a_record_field_of_the_wrong_type_never_makes_move_exit_1(world, made_env, field):
+    """move refuses before it changes anything (exit 4, naming the record and the field) or
+    completes; no command on the environment exits 1, before the move (provision reads
+    `provisioning`) nor after it (nothing is stuck)."""
+    src = copy_env(made_env, world.envs / "x")
+    path = src / ".mambaboot" / "record.json"
+    rec = json.loads(path.read_text())
+    top, sub, value = OFF_SHAPE[field]
+    if sub is None:
+        rec[top] = value
+    else:
+        rec.setdefault(top, {})[sub] = value
+    path.write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
+    dst = world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    r = world.run("provision", str(src), *cache)
+    assert r.returncode != 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    tree = snapshot(world.envs)
+    r = world.run("move", str(src), str(dst), *cache)
+    assert r.returncode in (0, 4) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    if r.returncode == 4:
+        assert snapshot(world.envs) == tree, r.stderr
+        assert "record.json" in r.stderr and (sub or top) in r.stderr, r.stderr
+        place = src
+    else:
+        assert not src.exists() and (dst / "conda-meta").is_dir(), r.stderr
+        place = dst
+    for later in (["list", "--envs-dir", str(world.envs), *cache],
+                  ["provision", str(place), *cache],
+                  ["move", str(place), str(world.envs / "z"), *cache],
+                  ["remove", str(place if (place).exists() else world.envs / "z"), "-y", *cache]):
+        r = world.run(*later)
+        assert r.returncode != 1 and "Traceback" not in r.stderr, (later, r.returncode, r.stderr)
