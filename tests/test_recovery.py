@@ -363,3 +363,22 @@ def test_a_record_field_of_the_wrong_type_never_makes_move_exit_1(world, made_en
                   ["remove", str(place if (place).exists() else world.envs / "z"), "-y", *cache]):
         r = world.run(*later)
         assert r.returncode != 1 and "Traceback" not in r.stderr, (later, r.returncode, r.stderr)
+
+
+# -- 8. create --force with its cache inside the environment it replaces ----------------------
+
+def test_create_force_with_its_cache_inside_the_environment_it_replaces(world, made_env, channel, standin):
+    """`create x --force --cache-dir x/sub`: refused up front (exit 2 or 4) with nothing changed,
+    or done (exit 0) leaving nothing beside the new environment; never exit 4 after the old
+    environment is gone."""
+    prefix = copy_env(made_env, world.envs / "x")
+    before = snapshot(world.root)
+    r = world.run("create", "x", "--force", "--cache-dir", str(prefix / "sub"), "-c", channel,
+                  "--micromamba", str(standin))
+    assert r.returncode in (0, 2, 4) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    if r.returncode != 0:
+        assert snapshot(world.root) == before, r.stderr
+    else:
+        assert [p.name for p in world.envs.iterdir()] == ["x"], r.stderr
+        assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+        assert subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
