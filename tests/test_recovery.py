@@ -16,6 +16,7 @@ import pytest
 from mambaboot.common import jsontext
 from mambaboot.common.files import fsops, proof
 from tests.conftest import Result, copy_env
+from tests.support.interrupt import paused
 from tests.support.server import RELEASES_PATH, AssetServer
 from tests.support.snapshot import snapshot
 
@@ -382,3 +383,64 @@ def test_create_force_with_its_cache_inside_the_environment_it_replaces(world, m
         assert [p.name for p in world.envs.iterdir()] == ["x"], r.stderr
         assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
         assert subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
+
+
+# -- 9. adopt, provision, activate-scripts and pack take the place's lock ---------------------
+
+def _archive_names(path: Path) -> list:
+    import tarfile
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return z.namelist()
+    with tarfile.open(path) as t:
+        return t.getnames()
+
+
+@contextlib.contextmanager
+def _holding(world, made_env, channel, standin, holder):
+    """Another run holding a place mid-operation; yields (the place, that run's process). move:
+    held once the environment is renamed to its new place (its journal there); create: held
+    while its engine has made the prefix, before any record."""
+    cache = ["--cache-dir", str(world.cache)]
+    if holder == "move":
+        src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+        with _paused_at(world, "pipeline/move.py:_rename_or_copy", "move", str(src), str(dst), *cache) as proc:
+            assert (dst / "conda-meta").is_dir() and not src.exists()
+            yield dst, proc
+    else:
+        prefix = world.envs / "py"
+        command = [*world.command, "create", "--prefix", str(prefix), *cache, "-c", channel,
+                   "--micromamba", str(standin)]
+        fifo = world.root.parent / "fifo"
+        with paused(command, world.env, world.envs, fifo) as proc:
+            assert (prefix / "conda-meta").is_dir()
+            yield prefix, proc
+            with open(fifo, "wb", buffering=0) as release:
+                release.write(b"x")
+            proc.wait(timeout=600)
+    assert proc.returncode == 0, f"the {holder} it held went on and finished"
+
+
+@pytest.mark.parametrize("command", ["adopt", "provision", "activate-scripts", "pack"])
+@pytest.mark.parametrize("holder", ["move", "create"])
+def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
+        world, made_env, channel, standin, holder, command):
+    """While a move or a create holds a place, adopt, provision, activate-scripts and pack of it
+    are refused at once (exit 4) naming that run, and change nothing there; pack never puts the
+    move's journal into an archive."""
+    out = world.root / "packed.tar.gz"
+    with _holding(world, made_env, channel, standin, holder) as (place, other):
+        script = world.root / "setup.sh"
+        script.write_text("echo provisioned\n")
+        args = {"adopt": ["adopt", str(place), "--cache-dir", str(world.cache)],
+                "provision": ["provision", str(place), "--post-script", str(script), "--cache-dir", str(world.cache)],
+                "activate-scripts": ["activate-scripts", str(place)],
+                "pack": ["pack", str(place), "-o", str(out)]}[command]
+        tree = snapshot(place)
+        r = world.run(*args)
+        if out.exists():
+            assert not [n for n in _archive_names(out) if "moving" in n], _archive_names(out)
+        assert _refused_as_busy(r, other.pid), (r.returncode, r.stderr)
+        assert snapshot(place) == tree, r.stderr
