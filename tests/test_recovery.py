@@ -444,3 +444,24 @@ def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
             assert not [n for n in _archive_names(out) if "moving" in n], _archive_names(out)
         assert _refused_as_busy(r, other.pid), (r.returncode, r.stderr)
         assert snapshot(place) == tree, r.stderr
+
+
+# -- 10. a place's lock does not depend on the cache a run uses -------------------------------
+
+@pytest.mark.parametrize("second", ["remove", "create --force", "move"])
+@pytest.mark.parametrize("holder", ["move", "create"])
+def test_runs_with_different_caches_on_one_place_exclude_each_other(world, made_env, channel, standin, holder,
+                                                                   second):
+    """A move or create holds a place with one --cache-dir; a remove, create --force or move of
+    that place with another cache is refused at once (exit 4) naming that run, and changes
+    nothing there; the first run finishes."""
+    other = ["--cache-dir", str(world.root.parent / "another-cache")]
+    with _holding(world, made_env, channel, standin, holder) as (place, first):
+        args = {"remove": ["remove", str(place), "-y", *other],
+                "create --force": ["create", "--prefix", str(place), "--force", *other, "-c", channel,
+                                   "--micromamba", str(standin)],
+                "move": ["move", str(place), str(world.envs / "z"), *other]}[second]
+        tree = snapshot(world.envs)
+        r = world.run(*args)
+        assert _refused_as_busy(r, first.pid), (r.returncode, r.stderr)
+        assert snapshot(world.envs) == tree, r.stderr
