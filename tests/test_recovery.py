@@ -465,3 +465,75 @@ def test_runs_with_different_caches_on_one_place_exclude_each_other(world, made_
         r = world.run(*args)
         assert _refused_as_busy(r, first.pid), (r.returncode, r.stderr)
         assert snapshot(world.envs) == tree, r.stderr
+
+
+# -- 11. whatever a killed run leaves is collected, or named with the command that clears it ---
+
+def _files(root: Path) -> dict:
+    return {k: v for k, v in snapshot(root).items() if v[0] != "dir"}
+
+
+def _kill_leaving_a_partial(world, args, out: Path) -> subprocess.CompletedProcess:
+    """args (writing out), SIGKILLed at the first point after it starts writing its output where
+    a file other than out is left beside it: found by trying each call from the output's writer
+    on (tests/support/killpoints.py), as the first kill that leaves one."""
+    for k in range(200):
+        proc = _killed_at(world, f"outputfile.write+{k}", *args)
+        assert proc.returncode == -9 and not out.exists(), f"no kill point left a partial file: {proc.stderr}"
+        if list(out.parent.iterdir()):
+            return proc
+    raise AssertionError("no kill point left a partial file")
+
+
+def _leftovers_of(world, kind: str, made_env, channel, standin) -> dict:
+    """Kill a run as `kind` names it; the files it left (path -> what), outside what it was working on."""
+    out = world.root / "out"
+    out.mkdir()
+    before = _files(world.root)
+    if kind == "a place's lock":  # killed under its lock, before anything else is written
+        proc = _killed_at(world, "target.inspect+0", "create", "--prefix", str(world.envs / "new"), "-c", channel,
+                          "--micromamba", str(standin))
+        assert proc.returncode == -9, proc.stderr
+    elif kind == "pack -o":
+        env = copy_env(made_env, world.envs / "x")
+        before = _files(world.root)
+        _kill_leaving_a_partial(world, ["pack", str(env), "-o", str(out / "x.tar.gz")], out / "x.tar.gz")
+    elif kind == "lock -o":
+        env = copy_env(made_env, world.envs / "x")
+        before = _files(world.root)
+        _kill_leaving_a_partial(world, ["lock", str(env), "-o", str(out / "x.lock.txt")], out / "x.lock.txt")
+    else:  # the intent record of a move whose run is gone, killed once it renamed the environment
+        src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+        tree = _files(src)
+        proc = _killed_at(world, "rewrite.relocate+0", "move", str(src), str(dst))
+        assert proc.returncode == -9 and dst.is_dir() and not src.exists(), proc.stderr
+        before.update({str(Path("envs") / "y" / rel): what for rel, what in tree.items()})
+    after = _files(world.root)
+    left = {p: w for p, w in after.items() if before.get(p) != w and not p.startswith(f"home{os.sep}")}
+    cache_left = {p: w for p, w in after.items() if before.get(p) != w and p.startswith(f"home{os.sep}")}
+    left.update(cache_left)
+    assert left, f"the killed {kind} left nothing to collect"
+    return left, ([world.envs / "x", world.envs / "y"] if "move" in kind else [])
+
+
+@pytest.mark.parametrize("kind", ["a place's lock", "pack -o", "lock -o", "a move's intent record"])
+def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel, standin, kind):
+    """Each file a killed run left (the default cache, in the world's home, included) is removed
+    by `cache clean`, or named by `list`, `doctor` or `cache clean` (the file, the environment it
+    is in, or the places of the operation it records) with the command that clears it."""
+    left, operation = _leftovers_of(world, kind, made_env, channel, standin)
+    said = ""
+    for args in (["list", "--envs-dir", str(world.envs)], ["doctor", str(world.envs / "y")] if "move" in kind
+                 else ["doctor"], ["cache", "clean"]):
+        r = world.run(*args)
+        assert r.returncode != 1 and "Traceback" not in r.stderr, (args, r.returncode, r.stderr)
+        said += r.stdout + r.stderr
+    for rel in sorted(left):
+        path = world.root / rel
+        if not path.exists():
+            continue  # collected
+        places = [path] + [p for p in path.parents if world.envs in p.parents] + operation
+        named = [p for p in places if str(p) in said]
+        assert named, f"{path}, left by a killed {kind}, is neither collected nor named:\n{said}"
+        assert any(c in said for c in ("cache clean", "mambaboot remove", "mambaboot move", "mambaboot create",
+                                       "delete")), said
