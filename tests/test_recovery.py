@@ -133,7 +133,7 @@ def test_a_pending_marker_never_makes_a_users_conda_environment_ours(world, chan
         killed = _killed_at(world, "micromamba.create_command+0", "create", "--prefix", str(prefix),
                             "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
         assert killed.returncode == -9, killed.stderr
-        assert list((world.cache / "pending").glob("*.json")), "the killed create left its pending marker"
+        assert (world.envs / ".analysis.mambaboot-lock").is_file(), "the killed create left its intent"
     assert not prefix.exists()
     _users_conda_env(prefix)
     tree = snapshot(prefix)
@@ -311,7 +311,7 @@ def test_a_create_killed_after_its_record_says_complete_is_not_incomplete_for_ev
     overlay = world.root / "overlay"
     (overlay / "etc").mkdir(parents=True)
     (overlay / "etc" / "team.cfg").write_text("team = yes\n")
-    killed = _killed_at(world, "record.clear_pending+0", "create", "--prefix", str(prefix), "--cache-dir",
+    killed = _killed_at(world, "settle.run+0", "create", "--prefix", str(prefix), "--cache-dir",
                         str(world.cache), "-c", channel, "--micromamba", str(standin), "--overlay", str(overlay))
     assert killed.returncode == -9, killed.stderr
     assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"

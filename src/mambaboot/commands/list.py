@@ -71,10 +71,11 @@ def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
 
 
 def run(args) -> int:
+    import os
     import sys
 
     from mambaboot.common import host, output
-    from mambaboot.environment import inventory, leftovers
+    from mambaboot.environment import inventory, placelock
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
@@ -84,11 +85,14 @@ def run(args) -> int:
     # A move killed half way is listed as moving, never as complete, and never settled here.
     for said in _moving(h, envs, envs_dir, args.paths, cache_dir):
         print(f"mambaboot: {said}", file=sys.stderr)
-    # What a killed `create --force` left: named here; the next create or remove settles it.
-    left = leftovers.in_directory(envs_dir)
+    # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
+    left = placelock.unsettled(envs_dir)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
-                          "leftovers": [{"prefix": p, "old": o} for p, o in left]})
+                          "leftovers": [{"prefix": p, "old": i["aside"]} for p, _, i in left
+                                        if isinstance(i.get("aside"), str) and os.path.lexists(i["aside"])],
+                          "unfinished": [{"prefix": p, "intent": f, "operation": i.get("operation"),
+                                          "stage": i.get("stage")} for p, f, i in left]})
         return 0
     rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [_row(e) for e in envs]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
@@ -96,6 +100,11 @@ def run(args) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     if not envs:
         print(f"(no environments under {envs_dir})")
-    for prefix, old in left:
-        print(f"leftover of a killed create --force: {old} (the next create or remove of {prefix} settles it)")
+    for prefix, path, body in left:
+        said = f"unfinished: a mambaboot {body.get('operation')} of {prefix} was killed at its stage {body.get('stage')} ({path}); "
+        if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
+            said += f"`mambaboot create --prefix {prefix}` settles it first"
+        else:
+            said += f"nothing else of that run is left: delete {path}"
+        print(said)
     return 0
