@@ -18,8 +18,9 @@ holds is what a killed run left: the next run takes it over, settles that run's 
 cannot be settled with proof is named (exit 4) and stays as it was.
 
 One process takes a place's lock once: a nested take (a settle inside a remove) shares it.
-A lock file that cannot be made (a read-only parent, no permission there) is not taken: the
-run's own change of that directory fails there as it would without a lock, with its message.
+A lock file that cannot be made (a read-only parent, no permission there) is not taken, nor one
+whose parent directory does not exist (no directory is made for it): the run's own change there
+fails as it would without a lock, with its message (create's exclusive mkdir of its target).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -126,6 +127,10 @@ class Intent:
         if path in _held:
             _held[path][1] += 1
             self._mine.append((path, False))
+            return
+        if not os.path.isdir(os.path.dirname(path)):  # nothing there yet, and no directory is made for a lock:
+            _held[path] = [None, 1]  # whatever makes the place (create's exclusive mkdir) finds a rival there
+            self._mine.append((path, True))
             return
         lock = filelock.FileLock(path, blocking=False, transient=True)
         try:
