@@ -180,9 +180,7 @@ def _hostile(world, made_env) -> dict:
     (world.cache / "moving").mkdir(parents=True)
     (world.cache / "moving" / (fsops.path_key(str(project)) + ".json")).write_text(json.dumps(
         {"tool": "mambaboot", "prefix": str(project), "from": str(project), "to": str(env)}))
-    (world.cache / "pending").mkdir()
-    (world.cache / "pending" / (fsops.path_key(str(world.home)) + ".json")).write_text(json.dumps(
-        {"tool": "mambaboot", "prefix": str(world.home), "token": TOKEN}))
+    _lying_intent(world, project)
     partial = world.envs / ".received.mambaboot-new-0123456789ab"
     copy_env(made_env, partial)
     (partial / ".mambaboot-partial-copy").write_text(json.dumps(
@@ -224,59 +222,66 @@ def test_read_only_commands_change_nothing_on_a_lying_tree(world, made_env, comm
 
 def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, made_env):
     """Named as create --force names the old environment it sets aside, holding a record of
-    ours, beside an environment that verified: deleted only with the mark whose token that
-    environment's record or pending marker holds."""
+    ours, beside an environment that verified: deleted only with the mark whose token the intent
+    of the create --force that set it aside holds; with no such intent, nothing even looks at it."""
     prefix = copy_env(made_env, world.envs / "x")
     old = copy_env(made_env, world.envs / ".x.mambaboot-old-0123456789ab")
     (old / "mine.txt").write_text("someone's\n")
     tree = snapshot(old)
     r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
-    assert f"left {old} alone" in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
     assert snapshot(old) == tree
 
 
-def _lying_pending_marker(world, place: Path, pid: int = 1) -> Path:
-    """A pending marker in a shared cache naming place, with the liar's token."""
-    marker = world.cache / "pending" / (fsops.path_key(str(place)) + ".json")
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"tool": "mambaboot", "prefix": str(place), "pid": pid,
-                                  "started": "2026-01-01T00:00:00+00:00", "token": TOKEN}))
-    return marker
+def _lying_intent(world, place: Path, pid: int = 1, stage: str = "finishing", aside: Path = None) -> Path:
+    """An intent beside place, as a killed create leaves it (environment/placelock.py), with the
+    liar's token: a create that made place and had its engine done, set aside at `aside`."""
+    intent = place.parent / f".{place.name}.mambaboot-lock"
+    body = {"tool": "mambaboot", "operation": "create", "pid": pid, "token": TOKEN, "stage": stage, "made": "1",
+            "place1": str(place)}
+    if aside is not None:
+        body["aside"] = str(aside)
+    intent.write_text(json.dumps(body))
+    return intent
 
 
-def test_a_lying_pending_marker_does_not_make_force_replace_a_users_directory(world, channel, standin):
-    """--force replaces only environments mambaboot created: a marker in a shared cache naming a
-    directory of the user's is no proof that an interrupted create made it."""
+def test_a_lying_intent_does_not_make_force_replace_a_users_directory(world, channel, standin):
+    """--force replaces only environments mambaboot created: an intent beside a directory of the
+    user's is no proof that an interrupted create made it."""
     project = _project(world)
-    _lying_pending_marker(world, project)
+    _lying_intent(world, project)
     tree = snapshot(project)
     r = world.create("--prefix", str(project), "--force", "-c", channel, "--micromamba", str(standin))
-    assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
+    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
     assert snapshot(project) == tree
 
 
-def test_a_lying_pending_marker_and_a_planted_old_copy_do_not_delete_a_users_directory(world, channel, standin):
-    """A killed --force's old copy is put back only over what that run left: a marker naming the
+@pytest.mark.parametrize("stage", ["set-aside", "engine", "finishing", "verified"])
+def test_a_lying_intent_and_a_planted_old_copy_do_not_delete_a_users_directory(world, channel, standin, stage):
+    """A killed --force's old copy is put back only over what that run left: an intent naming the
     user's directory and an 'old copy' beside it, carrying the liar's own mark, are no such run."""
     project = _project(world)
-    _lying_pending_marker(world, project)
     planted = project.parent / f".{project.name}.mambaboot-old-0123456789ab"
+    _lying_intent(world, project, stage=stage, aside=planted)
     (planted / ".mambaboot").mkdir(parents=True)
     (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
     _attacker_mark(planted)
-    tree = snapshot(project)
+    tree, planted_tree = snapshot(project), snapshot(planted)
     r = world.create("--prefix", str(project), "-c", channel, "--micromamba", str(standin))
-    assert r.returncode == 4 and f"left {planted} alone" in r.stderr, r.stderr
-    assert snapshot(project) == tree
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(project) == tree, r.stderr
+    # the planted copy carries its writer's mark: who wrote it there could delete it as well
+    assert snapshot(planted) == planted_tree or stage == "verified" and not planted.exists(), r.stderr
 
 
 @pytest.mark.parametrize("pid", ["pid 1", "this test's pid", "a dead pid"])
-def test_a_pending_marker_naming_a_project_with_any_pid_changes_nothing_there(world, channel, standin, pid):
+def test_an_intent_naming_a_project_with_any_pid_changes_nothing_there(world, channel, standin, pid):
     """Alive or not, a pid is no proof of anything: the project is neither busy nor ours, for
-    every command that reads the markers; the marker of a prefix that exists stays."""
+    every command that reads the intents; the intent, not settled, stays."""
     project = _project(world)
-    marker = _lying_pending_marker(world, project, {"pid 1": 1, "this test's pid": os.getpid(),
-                                                    "a dead pid": (1 << 22) + 1}[pid])
+    marker = _lying_intent(world, project, {"pid 1": 1, "this test's pid": os.getpid(),
+                                            "a dead pid": (1 << 22) + 1}[pid])
+    world.cache.mkdir(exist_ok=True)  # a cache in use
     tree = snapshot(project)
     for command in (["list", "--envs-dir", str(project.parent), "--cache-dir", str(world.cache)],
                     ["cache", "info", "--cache-dir", str(world.cache)],
@@ -286,7 +291,7 @@ def test_a_pending_marker_naming_a_project_with_any_pid_changes_nothing_there(wo
         r = world.run(*command)
         assert r.returncode in (0, 4) and "Traceback" not in r.stderr, (command, r.returncode, r.stderr)
         assert snapshot(project) == tree, command
-    assert r.returncode == 4 and "left untouched" in r.stderr, r.stderr
+    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
     assert marker.exists()
 
 

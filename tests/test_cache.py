@@ -1,14 +1,16 @@
 """`mambaboot cache info|clean`: sizes; cleaning only what nothing uses."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from mambaboot.common.files import filelock
-from mambaboot.environment import diskusage, record
+from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
 from tests.support.interrupt import paused
@@ -105,13 +107,25 @@ def _home(tmp, name, lock: bool = False):
     return tmp / name
 
 
+def _old_marker(cache: Path, prefix: Path, owner_lock=None) -> str:
+    """A pending marker as older versions of mambaboot wrote them (CACHE/pending/<key>.json):
+    `cache clean` still collects those whose environment never came to be."""
+    from mambaboot.common.files import fsops
+
+    path = cache / "pending" / (fsops.path_key(str(prefix)) + ".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"tool": "mambaboot", "prefix": str(prefix), "pid": 1,
+                                "started": "2026-01-01T00:00:00+00:00", "owner_lock": owner_lock}))
+    return str(path)
+
+
 def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin):
     tmp = world.cache / "tmp"
     _home(tmp, "home-dead", lock=True)
     _home(tmp, "home-unlocked")  # its lock file gone: nothing holds the token its mark proves
     (tmp / "home-gone.lock").write_text("")  # killed between the home's removal and its lock's
     _home(tmp, "home-live")
-    orphan = record.mark_pending(str(world.cache), str(world.root / "never-made"))
+    orphan = _old_marker(world.cache, world.root / "never-made")
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
                "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
@@ -130,8 +144,8 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
         assert done["orphaned_markers"] == 1
         assert sorted(p.name for p in tmp.iterdir()) == ["home-live", "home-live.lock", "home-unlocked"]
     assert not os.path.exists(orphan)
-    assert record.pending(str(world.cache), str(world.envs / "killed")), \
-        "the marker of an environment that still exists is what makes it recognisably ours"
+    assert (world.envs / ".killed.mambaboot-lock").is_file(), \
+        "the killed create's intent stays beside it, for the next run of it to settle"
 
 
 @pytest.mark.parametrize("owner", ["a directory of the user's", "a link in the cache to a user's file",
@@ -153,7 +167,7 @@ def test_a_marker_whose_owner_lock_is_no_run_of_ours_is_orphaned_never_a_failure
         lock.symlink_to(notes)
     elif owner.startswith("a user's file"):
         lock = notes
-    marker = record.mark_pending(str(world.cache), str(world.root / "never-made"), str(lock))
+    marker = _old_marker(world.cache, world.root / "never-made", str(lock))
     before = snapshot(project)
     with filelock.FileLock(str(notes)):  # the user's own program, locking its file
         assert _cache(world, "info")["orphaned_markers"] == 1

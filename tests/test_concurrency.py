@@ -44,7 +44,7 @@ def test_a_second_run_for_a_target_being_created_is_refused(world, channel, faul
     with paused(command, world.env, world.envs, world.root.parent / "fifo") as first:
         second = world.create(*args)
         assert second.returncode == 4, second.stderr
-        assert "another mambaboot run is creating" in second.stderr
+        assert "another mambaboot run (pid" in second.stderr and "create) is changing" in second.stderr
         # release the first run: it must finish untouched by the second
         with open(world.root.parent / "fifo", "wb", buffering=0) as release:
             release.write(b"x")
@@ -72,7 +72,7 @@ def test_an_environment_being_created_is_neither_moved_nor_removed(world, channe
     command = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), *args]
     with paused(command, world.env, world.envs, world.root.parent / "fifo") as first:
         moved = world.run("move", str(world.envs / "py"), str(world.envs / "moved"), "--cache-dir", str(world.cache))
-        assert moved.returncode == 4 and "being created right now" in moved.stderr, moved.stderr
+        assert moved.returncode == 4 and "right now" in moved.stderr, moved.stderr
         assert not (world.envs / "moved").exists()
         with open(world.root.parent / "fifo", "wb", buffering=0) as release:
             release.write(b"x")
@@ -121,9 +121,9 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
 # -- the per-target lock and the pending marker, hostile ------------------------------------------
 
 def _target_lock(world, prefix) -> Path:
-    from mambaboot.common.files import fsops
+    from mambaboot.environment import placelock
 
-    return world.cache / "pending" / (fsops.path_key(str(prefix)) + ".lock")
+    return Path(placelock.lock_path(str(prefix)))
 
 
 @contextlib.contextmanager
@@ -151,10 +151,10 @@ def _commands(world, channel, standin, prefix):
 def test_a_target_lock_another_process_holds_is_refused_at_once(world, channel, standin, made_env, command):
     """Whatever holds the lock (here this test, with flock): busy, exit 4, at once; nothing changed."""
     prefix = world.envs / "new" if command == "create" else copy_env(made_env, world.envs / "env")
-    before = snapshot(world.root)
     with _held_by_another(_target_lock(world, prefix)):
+        before = snapshot(world.root)
         r = world.run(*_commands(world, channel, standin, prefix)[command])
-    assert r.returncode == 4 and "another mambaboot run is creating or moving" in r.stderr, r.stderr
+    assert r.returncode == 4 and "is changing" in r.stderr and "right now" in r.stderr, r.stderr
     assert snapshot(world.root) == before
 
 
@@ -170,7 +170,7 @@ def test_a_hostile_lock_file_is_refused_or_used_never_followed(world, channel, s
     missing = world.root / "created-through-the-link"
     prefix = world.envs / "new" if command == "create" else copy_env(made_env, world.envs / "env")
     lock = _target_lock(world, prefix)
-    lock.parent.mkdir(parents=True)
+    lock.parent.mkdir(parents=True, exist_ok=True)
     if kind == "fifo":
         os.mkfifo(lock)
     elif kind == "symlink to the user's file":

@@ -68,11 +68,11 @@ def test_happy_path_creates_a_verified_recorded_environment(world, channel, stan
     assert diff(before, world.outside(prefix)) == {}
 
 
-def test_only_the_marker_and_the_complete_record_are_synced(world, channel, standin, tmp_path):
-    """The pending marker (what tells an interrupted create after a power loss) and the record
-    that says `complete` are synced; what finish writes into the prefix the engine has just made
-    (the record that says `incomplete`, activation scripts, lock, .condarc) is not, as the
-    engine syncs none of its own files there (libmamba calls no fsync)."""
+def test_only_the_intent_the_mark_and_the_complete_record_are_synced(world, channel, standin, tmp_path):
+    """The intent beside the prefix and the run's mark in it (what tell an interrupted create
+    after a power loss) and the record that says `complete` are synced; what finish writes into
+    the prefix the engine has just made (the record that says `incomplete`, activation scripts,
+    lock, .condarc) is not, as the engine syncs none of its own files there (libmamba calls no fsync)."""
     out = tmp_path / "synced.txt"
     r = create_probed(world, out, FSYNC_PROBE, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
@@ -80,8 +80,10 @@ def test_only_the_marker_and_the_complete_record_are_synced(world, channel, stan
     assert (prefix / ".mambaboot" / "activate.sh").is_file() and _record(prefix)["state"] == "complete"
     files = synced(out)
     assert [name for d, name in files if d == prefix / ".mambaboot"] == ["record.json"]
-    assert not [name for d, name in files if d == prefix or prefix in d.parents and d != prefix / ".mambaboot"]
-    assert [d for d, name in files if name.endswith(".json")] == [world.cache / "pending", prefix / ".mambaboot"]
+    assert [name for d, name in files if d == prefix] == [".mambaboot-claim"]
+    assert not [name for d, name in files if prefix in d.parents and d != prefix / ".mambaboot"]
+    assert [d for d, name in files if name.endswith(".json")] == [prefix / ".mambaboot"]
+    assert {name for d, name in files if d == world.envs} == {"py.mambaboot-lock"}
 
 
 def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):

@@ -586,3 +586,22 @@ def test_no_page_repeats_a_statement_upstream_contradicts_and_the_guide_holds_th
     assert not found, "statements upstream source contradicts:\n" + "\n".join(found)
     missing = [fact for fact in CORRECTIONS if fact not in pages["guide.md"]]
     assert not missing, "the guide lost these corrections:\n" + "\n".join(missing)
+
+
+def test_the_state_inventory_names_what_the_code_writes():
+    """Each row of reliability.md's state inventory names a constant of the code, and its name
+    column holds that constant's value: a renamed state file fails here until the table follows."""
+    import importlib
+    import re
+
+    text = (REPO / "docs" / "reliability.md").read_text()
+    section = text.split("## State inventory", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 10, rows
+    for row in rows:
+        name, constant = [cell.strip() for cell in row.strip("|").split("|")[:2]]
+        module, *names = re.findall(r"`([^`]+)`", constant)
+        mod = importlib.import_module("mambaboot." + module[:-3].replace("/", "."))
+        for each in names:
+            value = getattr(mod, each)
+            assert isinstance(value, str) and value in name, (row, each, value)

@@ -248,7 +248,7 @@ LYING_CORPUS = {
     "move": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("cache note", "project")),
     "pack": _lies(("journal", "cache root", R, V, FROM, LIARS), ("record", "home")),
     "remove": _lies(("journal", "another environment", C, V, FROM, COPIED_MARK),
-                    ("pending note", "project", C, V, FROM, COPIED_MARK)),
+                    ("pending note", "project", C, V, FROM, COPIED_MARK), ("intent", "project", C, V, FROM, LIARS)),
     "cache info": _lies(("pending note", "project", C, V, FROM, COPIED_MARK), ("cache note", "cache root"),
                         ("journal in another environment", "project", C, "rewriting", TO)),
     "cache clean": _lies(("pending note", "project", C, V, FROM, COPIED_MARK), ("pending note", "another environment"),
@@ -263,9 +263,10 @@ LYING_CORPUS = {
                     ("journal in another environment", "project", R, V, FROM)),
     "lock cyclonedx": _lies(("journal", "cache root", C, V, TO, COPIED_MARK), ("record", "cache root")),
     "create --force": _lies(("pending note, its owner dead", "project"), ("journal", "project", C, V, FROM, LIARS),
-                            ("record", "project")),
+                            ("record", "project"), ("intent", "another environment", C, V, FROM, COPIED_MARK)),
     "create": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("pending note", "project"),
-                    ("pending note, its owner alive", "another environment")),
+                    ("pending note, its owner alive", "another environment"),
+                    ("intent", "project", C, "rewriting", FROM, LIARS)),
 }
 
 

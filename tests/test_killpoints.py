@@ -1,8 +1,9 @@
 """SIGKILL at 20 evenly spread points of a create: the invariant holds at every one.
 
 Invariant: nothing outside the prefix and the cache changed; the prefix either does not
-exist, or is recognisably ours and unfinished (record `incomplete` or a pending marker), or
-is complete and works; the next create explains and --force replaces it.
+exist, or is recognisably ours and unfinished (record `incomplete`, or the run's intent left
+beside it: .NAME.mambaboot-lock), or is complete and works; the next create settles what the
+intent says, explains what remains and --force replaces it.
 """
 
 import json
@@ -32,8 +33,9 @@ def _killable(world, n, prefix, cache, channel, env):
     return proc, count_file
 
 
-def _pending_marker(cache: Path) -> bool:
-    return any(cache.glob("pending/*.json"))
+def _intent(prefix: Path) -> Path:
+    """Where a create of prefix keeps its lock and intent (environment/placelock.py)."""
+    return prefix.parent / f".{prefix.name}.mambaboot-lock"
 
 
 def _state(prefix: Path):
@@ -60,14 +62,14 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
         proc, _ = _killable(world, n, prefix, cache, channel, env)
         killed = proc.returncode == -9
         state = _state(prefix)
-        ours_unfinished = state == "incomplete" or _pending_marker(cache)
+        ours_unfinished = state == "incomplete" or _intent(prefix).exists()
         if not prefix.exists():
             held = killed
         elif state == "complete":
             held = subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
         else:
             held = killed and ours_unfinished
-        held = held and diff(before, world.outside(prefix)) == {}
+        held = held and diff(before, world.outside(prefix, _intent(prefix))) == {}
 
         # the next create of the same target: explains, and --force (ours, so allowed) replaces
         retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel, env=env)
@@ -75,7 +77,7 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
             held = held and "--force" in retry.stderr
             retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel,
                               "--force", env=env)
-        held = held and retry.returncode == 0 and _state(prefix) == "complete" and not _pending_marker(cache)
+        held = held and retry.returncode == 0 and _state(prefix) == "complete" and not _intent(prefix).exists()
         reliability.record("SIGKILL points: invariant held", held)
         assert held, f"point {i} (call {n} of {total}): rc={proc.returncode} state={state}\n{proc.stderr}\n{retry.stderr}"
 
@@ -138,7 +140,7 @@ def test_a_remove_killed_between_its_mark_and_its_rename_leaves_a_mark_nothing_m
     prefix = copy_env(made_env, world.envs / "x")
     proc = _killed_at(world, "guarded._doomed+0", "remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
     assert proc.returncode == -9, proc.stderr
-    assert (prefix / MARK).is_file() and sorted(p.name for p in world.envs.iterdir()) == ["x"]
+    assert (prefix / MARK).is_file() and sorted(p.name for p in world.envs.iterdir()) == [".x.mambaboot-lock", "x"]
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
     assert [(e["name"], e["state"]) for e in listed.json()["environments"]] == [("x", "complete")], listed.stderr
     audit = world.run("audit", str(prefix))

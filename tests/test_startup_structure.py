@@ -459,17 +459,18 @@ def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, c
     assert not before & (later | heavy), before & (later | heavy)
 
 
-def test_the_pending_marker_is_what_json_writes_without_json():
-    """The marker, written before the engine starts without the json package, holds the bytes
-    json.dumps(ensure_ascii=False) would, whatever the prefix holds."""
+def test_the_intent_is_what_json_writes_without_json():
+    """The intent beside a place, written before the engine starts without the json package,
+    holds the bytes json.dumps(ensure_ascii=False) would, whatever the prefix holds."""
     import json
 
     from mambaboot.common import jsontext
-    from mambaboot.environment import record
+    from mambaboot.environment import placelock
 
     for prefix in ("/tmp/env", 'C:\\Users\\ä "q"\n\t\x01\u2028 \U0001f600', ""):
-        for owner in (None, prefix + ".lock"):
-            body = {"tool": record.TOOL, "prefix": prefix, "pid": 4321, "started": record.now(), "owner_lock": owner}
+        for aside in (None, prefix + ".old"):
+            body = {"tool": placelock.TOOL, "pid": 4321, "operation": "create", "token": "0" * 32, "stage": "set-aside",
+                    "aside": aside, "place1": prefix}
             assert jsontext.dumps_flat(body) == json.dumps(body, ensure_ascii=False)
     assert jsontext.dumps_flat({"a": True, "b": 1.5}) == json.dumps({"a": True, "b": 1.5})
 

@@ -51,6 +51,10 @@ class World:
         """How create --force names the old environment it sets aside (deleted only with its mark)."""
         return str(self.root / "envs" / f".{self.prefix.name}.mambaboot-old-")
 
+    def intents(self) -> List[str]:
+        """The lock files, each holding its run's intent, of the places commands change (environment/placelock.py)."""
+        return [str(p.parent / f".{p.name}.mambaboot-lock") for p in (self.prefix, self.moved, self.created)]
+
     def set_aside(self) -> List[Path]:
         return sorted((self.root / "envs").glob(f".{self.prefix.name}.mambaboot-old-*"))
 
@@ -272,7 +276,7 @@ def outside_snapshot(world: World) -> Dict[str, tuple]:
     """Everything of the world but the environment (and where move, pack or create may write) and
     the cache: kind, mode, inode, and a regular file's content."""
     return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.created, world.cache, world.out),
-                         skip_names=(world.aside_prefix(),))
+                         skip_names=(world.aside_prefix(), *world.intents()))
 
 
 def tree_snapshot(root: Path, skip=(), skip_names=()) -> Dict[str, tuple]:
@@ -397,10 +401,11 @@ def places(world: World, meta_record: str, note_key: str) -> List[Place]:
         P("pending marker", "cache", f"pending/{note_key}.json", "json-note"),
         P("another cache note", "cache", "environments/%032x.json" % 7, "json-note"),
         P("another pending marker", "cache", "pending/%032x.json" % 7, "json-note"),
-        # the per-target locks (environment/busy.py) of the environment and of create's new one,
-        # the new one's pending marker, and the mark create --force writes into the old one
-        P("target lock", "cache", f"pending/{note_key}.lock", "lockfile"),
-        P("new prefix's lock", "cache", f"pending/{new_key}.lock", "lockfile"),
+        # the locks (environment/placelock.py) of the environment and of create's new one, beside
+        # them; a pending marker as older versions wrote them (cache clean collects them); and the
+        # mark create --force writes into the old one
+        P("target lock", "envs", f".{world.prefix.name}.mambaboot-lock", "lockfile"),
+        P("new prefix's lock", "envs", f".{world.created.name}.mambaboot-lock", "lockfile"),
         P("new prefix's pending marker", "cache", f"pending/{new_key}.json", "json-note"),
         P("claim mark", "prefix", ".mambaboot-claim", "claim"),
         P("CACHE/environments", "cache", "environments", "dir"),
@@ -586,7 +591,8 @@ class Applier:
         self.held.clear()
 
     def base(self, place: Place) -> Path:
-        return {"prefix": self.world.prefix, "cache": self.world.cache, "home": self.world.home}[place.base]
+        return {"prefix": self.world.prefix, "cache": self.world.cache, "home": self.world.home,
+                "envs": self.world.prefix.parent}[place.base]
 
     def _reachable(self, path: Path) -> bool:
         """Every parent below the world's root a real directory (made if missing), no mount above."""

@@ -1,6 +1,6 @@
 """Lying trees for tests/test_fuzz_trees.py: files of the kinds mambaboot writes and reads back
 (a move's journal in every `how` and stage, its pointers in the cache, pending and environment
-notes, the record, lock entries, a moved-away note) that name OTHER existing directories of the
+notes, the record, lock entries, a moved-away note, a killed create's intent) that name OTHER existing directories of the
 world: the user's project (the sentinel, full of files), another environment, the cache root and
 the home. They copy those directories' identities ([st_dev, st_ino]) and carry a token, and the
 claim marks beside them are absent, the attacker's own (right in the place the attacker owns) or
@@ -28,7 +28,7 @@ TOKEN = "5a" * 16  # the liar's token: it may be written anywhere the liar can w
 # What a lie can be written as. "journal" is the environment's own .mambaboot/moving.json;
 # "journal in another environment" the same file in the other environment (list walks it).
 FILES = ["journal", "journal in another environment", "pointer", "pending note", "cache note", "record",
-         "lock entries", "moved-away note", "pending note, its owner alive", "pending note, its owner dead"]
+         "lock entries", "moved-away note", "pending note, its owner alive", "pending note, its owner dead", "intent"]
 HOWS = ["renamed", "copied", "in place"]
 STAGES = ["rewriting", "verified"]
 SIDES = ["victim is from", "victim is to"]
@@ -140,6 +140,17 @@ class Liar:
             inputs = record.get("inputs") if isinstance(record.get("inputs"), dict) else {}
             self._json(path, {**record, "inputs": {**inputs, "prefix": str(victim)}, "lock": str(victim),
                               "replaced_mark": TOKEN, "files": [str(victim), str(victim / "victim.txt")]})
+        elif lie.file == "intent":
+            # a killed create's intent beside the fuzzed prefix and create's new one (the lock file
+            # of environment/placelock.py): the victim named as the engine's directory (its
+            # identity copied) and as the old environment set aside; stage "rewriting" is the
+            # engine's, "verified" the new environment's
+            dev, ino = _identity(victim)
+            for place in (w.prefix, w.created):
+                self._json(place.parent / f".{place.name}.mambaboot-lock",
+                           {"operation": "create", "pid": 1, "token": TOKEN, "made": "1", "target": f"{dev}:{ino}",
+                            "stage": "engine" if lie.stage == "rewriting" else "verified", "aside": str(victim),
+                            "place1": str(place)})
         elif lie.file == "lock entries":
             sha = "0" * 64
             self._write(w.prefix / ".mambaboot" / "lock.txt", (

@@ -33,15 +33,24 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from mambaboot.environment import placelock
+    from mambaboot.shell.activation import sources
+
+    prefix = sources.require_environment(args.prefix, "activate-scripts")
+    if args.dry_run:
+        return _run(args, prefix)
+    with placelock.Intent("activate-scripts", prefix):
+        return _run(args, prefix)
+
+
+def _run(args, prefix: str) -> int:
     import os
     import sys
 
     from mambaboot.common import output, pathrules
     from mambaboot.environment import prefixstate, record
     from mambaboot.pipeline import finish
-    from mambaboot.shell.activation import sources
 
-    prefix = sources.require_environment(args.prefix, "activate-scripts")
     windows = sys.platform == "win32"
     pathrules.check_prefix(prefix, windows)  # the scripts name the prefix: create's character policy
     # Before the scripts, which are written from it: an environment made earlier becomes standalone.

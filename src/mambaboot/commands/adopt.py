@@ -52,6 +52,7 @@ def register(subparsers) -> None:
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read
     from mambaboot.common import host, output, pathrules
     from mambaboot.common.errors import UsageError
+    from mambaboot.environment import placelock
     from mambaboot.pipeline import adopt
 
     used = (args.micromamba_version_used, args.micromamba_sha256_used)
@@ -70,10 +71,12 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
             args.micromamba_version_used, pathrules.check_sha256("--micromamba-sha256-used", args.micromamba_sha256_used),
         )
     rep = reporter(args)
-    result = adopt.adopt_prefix(
-        args.prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
-        link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover, engine=engine,
-    )
+    with placelock.Intent("adopt", args.prefix):
+        result = adopt.adopt_prefix(
+            args.prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
+            link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
+            engine=engine,
+        )
     if args.json:
         output.emit_json(result.to_dict())
     else:

@@ -71,10 +71,11 @@ def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
 
 
 def run(args) -> int:
+    import os
     import sys
 
     from mambaboot.common import host, output
-    from mambaboot.environment import inventory, leftovers
+    from mambaboot.environment import inventory, placelock
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
@@ -84,11 +85,14 @@ def run(args) -> int:
     # A move killed half way is listed as moving, never as complete, and never settled here.
     for said in _moving(h, envs, envs_dir, args.paths, cache_dir):
         output.say(f"mambaboot: {said}", sys.stderr)
-    # What a killed `create --force` left: named here; the next create or remove settles it.
-    left = leftovers.in_directory(envs_dir)
+    # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
+    left = placelock.unsettled(envs_dir)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
-                          "leftovers": [{"prefix": p, "old": o} for p, o in left]})
+                          "leftovers": [{"prefix": p, "old": i["aside"]} for p, _, i in left
+                                        if isinstance(i.get("aside"), str) and os.path.lexists(i["aside"])],
+                          "unfinished": [{"prefix": p, "intent": f, "operation": i.get("operation"),
+                                          "stage": i.get("stage")} for p, f, i in left]})
         return 0
     rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [
         [output.shown(c) for c in _row(e)] for e in envs]
@@ -97,7 +101,12 @@ def run(args) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     if not envs:
         output.say(f"(no environments under {envs_dir})")
-    for prefix, old in left:
-        output.say(f"leftover of a killed create --force: {output.shown(old)} (the next create or remove of "
-                   f"{output.shown(prefix)} settles it)")
+    for prefix, path, body in left:
+        said = (f"unfinished: a mambaboot {body.get('operation')} of {prefix} was killed at its stage "
+                f"{body.get('stage')} ({path}); ")
+        if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
+            said += f"`mambaboot create --prefix {prefix}` settles it first"
+        else:
+            said += f"nothing else of that run is left: delete {path}"
+        output.say(said)
     return 0

@@ -27,10 +27,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from mambaboot.common import host, output
+    from mambaboot.environment import placelock
     from mambaboot.pipeline import pack
 
     rep = reporter(args)
-    result = pack.pack(args.prefix, args.output, host.current().windows, rep, force=args.force)
+    with placelock.Intent("pack", args.prefix):  # what it archives does not change meanwhile
+        result = pack.pack(args.prefix, args.output, host.current().windows, rep, force=args.force)
     if args.json:
         output.emit_json(result.to_dict())
     else:

@@ -29,10 +29,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import os
 
-    from mambaboot.common import host, output
-    from mambaboot.common.errors import TargetRefused
-    from mambaboot.environment import record
-    from mambaboot.pipeline import provision
+    from mambaboot.common import host
+    from mambaboot.environment import placelock
     from mambaboot.common.locations import resolve_cache_dir
     from mambaboot.common import isolation
 
@@ -41,6 +39,18 @@ def run(args) -> int:
         isolation.check_shell(h.environ, h.windows)
     prefix = os.path.abspath(args.prefix)
     cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
+    with placelock.Intent("provision", prefix):
+        return _locked(args, h, prefix, cache_dir)
+
+
+def _locked(args, h, prefix: str, cache_dir: str) -> int:
+    import os
+
+    from mambaboot.common import output
+    from mambaboot.common.errors import TargetRefused
+    from mambaboot.environment import record
+    from mambaboot.pipeline import provision
+
     if not os.path.lexists(prefix):
         from mambaboot.common.errors import no_such_path
 
@@ -48,7 +58,7 @@ def run(args) -> int:
     rec = record.read(prefix)
     if rec is None:
         raise TargetRefused(f"{prefix} is not an environment mambaboot created (no {record.RECORD_DIR}/{record.RECORD_FILE})")
-    if rec.get("state") not in record.FINISHED or record.pending(cache_dir, prefix):
+    if rec.get("state") not in record.FINISHED:
         raise TargetRefused(f"{prefix} was never completed (state: {rec.get('state')}); "
                             "recreate it with `mambaboot create --force`")
     record.lock_entry(prefix, rec)  # a lock entry that leads elsewhere is refused before any step runs

@@ -43,13 +43,9 @@ def run(args) -> int:
 
 
 def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_json: bool) -> int:
-    import sys
-
-    from mambaboot.common import host, output
-    from mambaboot.common.errors import UsageError
-    from mambaboot.environment import busy, delete, leftovers
-    from mambaboot.environment.diskusage import human
-    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir, resolve_pkgs_dirs
+    from mambaboot.common import host
+    from mambaboot.environment import busy, delete, placelock
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
     if delete.looks_like_path(target):
@@ -58,7 +54,21 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
-    settled = leftovers.settle_unlocked(prefix, cache_dir)  # what a killed create --force, remove or move left
+    with placelock.Intent("remove", prefix) as intent:  # held until the deletion is done
+        return _locked(h, prefix, cache_dir, yes, force, as_json, intent.settled)
+
+
+def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: bool, undone: list) -> int:
+    import sys
+
+    from mambaboot.common import output
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import delete, leftovers
+    from mambaboot.environment.diskusage import human
+    from mambaboot.common.locations import resolve_pkgs_dirs
+
+    # what a killed run left: its intent (settled as the lock was taken), a killed remove or move
+    settled = undone + leftovers.settle(prefix, cache_dir)
     moved = []
     if leftovers.move_journal(prefix, cache_dir):  # a killed move: finished or undone first
         from mambaboot.common.report import Reporter

@@ -4,17 +4,16 @@ what `move` and `remove` refuse to take from under it.
 - Active in this shell: CONDA_PREFIX or MAMBABOOT_ENV names it, in any spelling (a link to it,
   another case on Windows): compared by identity, since the shell's PATH points into the
   directory itself, whatever it was called when activated.
-- Being created or moved: the per-target lock in CACHE/pending/ is held (create holds it for its
-  whole run, move for both of its places), or the pending marker's owner is alive.
+- Being changed by another run: the place's lock is held (environment/placelock.py: every
+  command that changes a place holds it for its whole run, move for both of its places).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
-from mambaboot.common.files import filelock, fsops
-from mambaboot.common.errors import ShellContaminated, TargetRefused
-from mambaboot.environment import record
+from mambaboot.common.errors import ShellContaminated
+from mambaboot.environment import placelock
 
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 
@@ -37,50 +36,19 @@ def refuse_active(environ, prefix: str, windows: bool) -> None:
             raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
 
 
-def working(prefix: str) -> TargetRefused:
-    return TargetRefused(f"another mambaboot run is creating or moving {prefix} right now; nothing was changed")
-
-
 def refuse_busy(cache_dir: str, prefix: str) -> None:
-    """Refuse prefix while another mambaboot run creates or moves it."""
-    _refuse_pending(cache_dir, prefix)
-    if filelock.held(record.target_lock(cache_dir, prefix).path):
-        raise working(prefix)
+    """Refuse prefix while another mambaboot run changes it."""
+    placelock.refuse_held(prefix)
 
 
-def _refuse_pending(cache_dir: str, prefix: str) -> None:
-    """The pending marker's owner alive: a create under way (its pid said)."""
-    marker = record.pending_marker(cache_dir, prefix)
-    if marker is not None and record.owner_running(marker, cache_dir):
-        raise TargetRefused(f"{prefix} is being created right now (mambaboot pid {marker.get('pid')}); nothing was changed")
+class Claimed(placelock.Intent):
+    """The locks of the given places, held until exit: a change of either by another run is
+    refused meanwhile. Entering refuses (TargetRefused) what refuse_busy refuses."""
 
-
-class Claimed:
-    """The target locks of the given places, held until exit: a create, move or remove of either
-    by another run is refused meanwhile. Entering refuses (TargetRefused) what refuse_busy refuses."""
-
-    def __init__(self, cache_dir: str, *prefixes: str) -> None:
-        # One lock a place: a second flock of the same file by this process would wait on the first.
-        self._prefixes = list({fsops.path_key(p): p for p in prefixes}.values())
-        self._locks = [record.target_lock(cache_dir, p) for p in self._prefixes]
+    def __init__(self, cache_dir: str, *prefixes: str, operation: str = "move") -> None:
+        super().__init__(operation, *prefixes)
         self.cache_dir = cache_dir
 
     def __enter__(self) -> "Claimed":
-        entered = []
-        try:
-            for lock, prefix in zip(self._locks, self._prefixes):
-                _refuse_pending(self.cache_dir, prefix)
-                try:
-                    lock.__enter__()
-                except BlockingIOError:
-                    raise working(prefix) from None
-                entered.append(lock)
-        except BaseException:
-            for lock in reversed(entered):
-                lock.__exit__(None, None, None)
-            raise
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc) -> None:
-        for lock in reversed(self._locks):
-            lock.__exit__(None, None, None)

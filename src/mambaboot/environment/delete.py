@@ -101,7 +101,6 @@ def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
                 raise
             except OSError as exc:
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None
-        record.clear_pending(cache_dir, prefix)
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()
 

@@ -70,26 +70,23 @@ def _mtime(prefix: str) -> str | None:
     return None
 
 
-def state_of(rec: dict | None, marker: dict | None, moving: bool = False) -> str:
+def state_of(rec: dict | None, moving: bool = False) -> str:
     if moving:
         return MOVING
-    if marker is not None or (rec is not None and rec.get("state") not in record.FINISHED):
+    if rec is not None and rec.get("state") not in record.FINISHED:
         return record.INCOMPLETE
     return rec["state"] if rec is not None else FOREIGN
 
 
-def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | None = None,
-             whole: bool = True) -> Environment | None:
-    """None when prefix is no environment: no conda-meta, no record of ours, no pending marker.
-    pending: record.pending_names(cache_dir), when describing many. whole False: the record's
+def describe(prefix: str, cache_dir: str, measure: bool = False, whole: bool = True) -> Environment | None:
+    """None when prefix is no environment: no conda-meta, no record of ours. whole False: the record's
     package list counted, not parsed (record.read_summary), for `list`; a decision to delete
     (remove) reads it whole, so that a record broken anywhere is no record."""
     rec = record.read(prefix) if whole else record.read_summary(prefix, SUMMARY)
-    marker = record.pending_marker(cache_dir, prefix, pending)
     rec_ = rec or {}
     verification = rec_.get("verification") or {}
     names = _meta_names(prefix)  # what it holds now, whatever the record says it was made with
-    if rec is None and marker is None and names is None:
+    if rec is None and names is None:
         return None
     current = len(names) if names is not None else None
     names = names or []
@@ -104,13 +101,13 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, pending: set | 
     return Environment(
         name=os.path.basename(prefix.rstrip("\\/")) or prefix,
         prefix=prefix,
-        state=state_of(rec, marker, os.path.lexists(os.path.join(prefix, leftovers.MOVE_JOURNAL))),
+        state=state_of(rec, os.path.lexists(os.path.join(prefix, leftovers.MOVE_JOURNAL))),
         python_version=_python_from_meta(names) or verification.get("python_version"),
         packages=current,
         packages_at_creation=_count(rec_["packages"]) if "packages" in rec_ else None,
         size=size,
         size_measured=measure,
-        created=rec_.get("created") or (marker or {}).get("started") or _mtime(prefix),
+        created=rec_.get("created") or _mtime(prefix),
         failed=failed.get("script") or failed.get("step"),
         copy=copy,
     )
@@ -136,14 +133,13 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
     from mambaboot.common.errors import UsageError
 
     found: dict[str, Environment] = {}
-    pending = record.pending_names(cache_dir)
     try:
         entries = sorted(os.scandir(envs_dir), key=lambda e: e.name)
     except OSError:
         entries = []
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            env = describe(entry.path, cache_dir, measure, pending, whole=False)
+            env = describe(entry.path, cache_dir, measure, whole=False)
             if env is not None:
                 found[env.prefix] = env
     for path in paths:
@@ -152,7 +148,7 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
             from mambaboot.common.errors import no_such_path
 
             raise no_such_path(prefix, "list")
-        env = found.get(prefix) or describe(prefix, cache_dir, measure, pending, whole=False)
+        env = found.get(prefix) or describe(prefix, cache_dir, measure, whole=False)
         if env is None:
             held = _environments_in(prefix)
             if held:

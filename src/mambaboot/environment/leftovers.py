@@ -1,9 +1,7 @@
 """What a killed run leaves beside an environment, and how the next run settles it.
 
 - `create --force` renames the old environment to `.NAME.mambaboot-old-<12 hex>` and deletes it
-  only after the new one verified. A SIGKILL (or power loss) in between leaves that copy behind:
-  when the environment now at the target verified (its record says so), the old copy is
-  deleted; when it never did, the unfinished new one is removed and the old one put back.
+  only after the new one verified; its intent names it, and settles it (environment/settle.py).
 - `remove` marks the environment (proof.py), renames it to `.NAME.removing-<12 hex>`, the
   mark's token beginning with those 12 hex, then deletes it, the mark last.
 - `move` to another file system copies into `.NAME.mambaboot-new-<12 hex>` (DST's sibling),
@@ -41,39 +39,6 @@ _MOVED_SHAPE = {"tool": shapes.required(str, rule=shapes.exactly(record.TOOL)),
 
 class LeftAlone(str):
     """A sentence of settle() naming what it found but did not touch (the others: what it did)."""
-
-
-def find(prefix: str) -> list[str]:
-    """The old copies of prefix left beside it, oldest first."""
-    directory, base = os.path.split(prefix)
-    return [old for p, old in in_directory(directory or ".") if os.path.basename(p) == base]
-
-
-def in_directory(directory: str) -> list[tuple[str, str]]:
-    """(prefix, old copy) for every old copy in directory, oldest first. A copy counts when it
-    holds the record of an environment mambaboot created, or when the environment at its prefix
-    verified (then it is what remains of the old one, killed while it was being deleted, after
-    its record went). Anything else is not ours and is never touched."""
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        base = fsops.sibling_base(name, TAG)
-        path = os.path.join(directory, name)
-        if base is None or fileid.is_link(path) or not os.path.isdir(path):
-            continue
-        prefix = os.path.join(directory, base)
-        rec = record.read(path)
-        if rec is not None and not rec.get("adopted") or rec is None and _verified(prefix):
-            found.append((prefix, path))
-    return sorted(found, key=lambda pair: os.lstat(pair[1]).st_mtime)
-
-
-def _verified(prefix: str) -> bool:
-    current = record.read(prefix) if os.path.isdir(prefix) else None
-    return current is not None and current.get("state") in record.FINISHED and not current.get("adopted")
 
 
 def _siblings(prefix: str, tag: str) -> list[str]:
@@ -202,8 +167,8 @@ def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
 
 def settle(prefix: str, cache_dir: str) -> list[str]:
     """Finish a killed remove or a killed move's deletion of its source, delete a killed move's
-    partial copy, then delete or put back every old copy a killed --force left; what was done,
-    one sentence each. Call with the target's lock held."""
+    partial copy; what was done, one sentence each. Call with the place's lock held (a killed
+    create --force's old copy is its intent's to settle: environment/settle.py)."""
     done = []
     for doomed, who, token in half_removed(prefix):
         try:
@@ -215,8 +180,6 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
             done.append(LeftAlone(f"left {doomed} alone: it is named as what {who} leaves half deleted, "
                                   "but does not carry the mark that would prove it"))
             continue
-        if not os.path.lexists(prefix):
-            record.clear_pending(cache_dir, prefix)
         done.append(f"finished removing {prefix}: {who} had left {doomed} half deleted")
     moved = moved_away(prefix)
     if moved is not None:
@@ -229,61 +192,4 @@ def settle(prefix: str, cache_dir: str) -> list[str]:
             done.append(LeftAlone(f"left {partial} alone: it does not carry the mark of the move its note names"))
             continue
         done.append(f"deleted {partial}: a partial copy of {note.get('source')} that a killed move had left")
-    for old in find(prefix):
-        current = record.read(prefix) if os.path.isdir(prefix) else None
-        token = _set_aside_by(old, prefix, cache_dir, current)
-        if token is None:
-            done.append(LeftAlone(f"left {old} alone: it does not carry the mark of the create --force that set it aside"))
-            continue
-        if _verified(prefix):
-            proof.remove_marked(old, token, f"set it aside to replace {prefix}")
-            done.append(f"deleted the old environment a killed --force left at {old} (the new one at {prefix} verified)")
-            continue
-        unfinished = _ours_unfinished(prefix, cache_dir, current)
-        if unfinished is None:
-            done.append(LeftAlone(f"left {old} alone: {prefix} now holds something that is not mambaboot's"))
-            continue
-        if unfinished:
-            confined.remove_named(prefix)
-        confined.rename_beside(old, prefix)
-        proof.unmark(prefix)
-        record.clear_pending(cache_dir, prefix)
-        done.append(f"put back the old environment a killed --force left at {old} (the new one never verified)")
     return done
-
-
-def _set_aside_by(old: str, prefix: str, cache_dir: str, current: dict | None) -> str | None:
-    """The token of the create --force that set old aside, when old carries its mark: the token
-    is in the pending marker of prefix (the run was killed while building) or in the record of
-    the environment that replaced it (killed after it verified)."""
-    tokens = [(current or {}).get("replaced_mark"), (record.pending_marker(cache_dir, prefix) or {}).get("token")]
-    try:
-        with proof.place(old) as root:
-            return next((t for t in tokens if proof.holds_mark(root, t)), None)
-    except OSError:
-        return None
-
-
-def settle_unlocked(prefix: str, cache_dir: str) -> list[str]:
-    """settle() for a caller that does not hold the target's lock (remove): takes it, and
-    leaves everything as it is while a create of this prefix runs (its old copy is in use)."""
-    if not (find(prefix) or half_removed(prefix) or partial_copies(prefix) or moved_away(prefix)):
-        return []
-    try:
-        with record.target_lock(cache_dir, prefix):
-            return settle(prefix, cache_dir)
-    except BlockingIOError:
-        return []
-
-
-def _ours_unfinished(prefix: str, cache_dir: str, current: dict | None) -> bool | None:
-    """False: nothing at prefix; True: an unfinished environment of ours; None: something else."""
-    if not os.path.lexists(prefix):
-        return False
-    if fileid.is_link(prefix) or not os.path.isdir(prefix):
-        return None
-    if current is not None and not current.get("adopted"):
-        return True  # ours, and not finished (the caller checked)
-    if record.interrupted(cache_dir, prefix):
-        return True  # the engine was running there: the marker and its conda-meta say the prefix is ours
-    return False if not os.listdir(prefix) else None

@@ -2,8 +2,8 @@
 
 It lives in PREFIX/.mambaboot/ (never conda-meta/, where conda parses every *.json as a
 package). While micromamba runs the prefix cannot hold it (micromamba refuses a non-empty
-target), so a pending marker in the cache says "this prefix is ours, in progress" from
-before micromamba starts until the in-prefix record exists.
+target): until it does, the create's intent beside the prefix (environment/placelock.py) says
+what is under way there.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -41,17 +41,20 @@ RECORD = {
     "packages": shapes.optional(list, rule=shapes.each(dict)),
     "pip_packages": shapes.optional(list, rule=shapes.each({
         "name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR})),
-    "inputs": shapes.optional(dict),
+    "inputs": shapes.optional(dict, rule={"channels": shapes.optional(list, rule=shapes.each(str)),
+                                          "pkgs_dirs": shapes.optional(list, rule=shapes.each(str))}),
+    "moves": shapes.optional(list, rule=shapes.each({"from": _OPT_STR, "to": _OPT_STR, "at": _OPT_STR})),
     "micromamba": shapes.optional(dict, rule={"version": _OPT_STR, "source": _OPT_STR, "sha256": _OPT_STR}),
     "verification": shapes.optional(dict, rule={"python_version": _OPT_STR}),
     "size": shapes.optional(dict, rule={"bytes": shapes.optional(int, None)}),
     "provisioning": shapes.optional(dict, rule={"failed": shapes.optional(dict, None, rule={
-        "script": _OPT_STR, "step": _OPT_STR})}),
+        "script": _OPT_STR, "step": _OPT_STR}), "pip": shapes.optional(dict),
+        "done": shapes.optional(list, rule=shapes.each(str)), "scripts": shapes.optional(list, rule=shapes.each(str))}),
 }
 # What read_summary gives: the package list counted, not parsed.
 SUMMARY = dict(RECORD, packages=shapes.optional(int))
-# A note in the cache (CACHE/pending/<key>.json, CACHE/environments/<key>.json): the prefix it
-# names is the one whose key names the note itself.
+# A note in the cache (CACHE/environments/<key>.json; CACHE/pending/<key>.json, which older
+# versions wrote): the prefix it names is the one whose key names the note itself.
 NOTE = {
     "prefix": shapes.required(str, rule=shapes.keyed_place),
     "tool": _STR, "pid": shapes.optional(int), "started": _STR, "owner_lock": _OPT_STR,
@@ -221,30 +224,6 @@ def lock_entry(prefix: str, rec: dict) -> str:
     return own
 
 
-def _marker_path(cache_dir: str, prefix: str) -> str:
-    return os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".json")
-
-
-def target_lock(cache_dir: str, prefix: str) -> filelock.FileLock:
-    """Held for a whole create of prefix: a second run for the same target is refused at once
-    instead of racing it (micromamba's `create -y` would delete the first one's prefix). The
-    lock file goes with the lock: a later run has no use for it."""
-    return filelock.FileLock(os.path.join(cache_dir, "pending", fsops.path_key(prefix) + ".lock"), blocking=False,
-                          transient=True)
-
-
-def mark_pending(cache_dir: str, prefix: str, owner_lock: str | None = None, token: str | None = None) -> str:
-    """owner_lock: a lock file the run holds while it lives (see sandbox.owner_lock); token: the
-    mark a create --force left in the old environment it set aside (common/files/proof.py)."""
-    path = _marker_path(cache_dir, prefix)
-    body = {"tool": TOOL, "prefix": prefix, "pid": os.getpid(), "started": now(), "owner_lock": owner_lock}
-    if token is not None:
-        body["token"] = token
-    # before the engine: no json package; below the cache, never through a link (a linked pending/)
-    confined.write_in(cache_dir, f"pending/{os.path.basename(path)}", jsontext.dumps_flat(body).encode())
-    return path
-
-
 def json_object(path: str) -> dict | None:
     """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
     try:
@@ -252,46 +231,6 @@ def json_object(path: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def pending_names(cache_dir: str) -> set | None:
-    """The markers' file names in the pending directory, listed once for many pending_marker calls."""
-    try:
-        with confined.Root.open(cache_dir) as cache:
-            return {n for n in cache.listdir("pending") if n.endswith(".json")}
-    except OSError:
-        return set()
-
-
-def pending_marker(cache_dir: str, prefix: str, names: set | None = None) -> dict | None:
-    """names: pending_names(cache_dir), when many prefixes are looked up (no open per miss, and
-    no hash of the prefix when there is no marker at all)."""
-    if names is not None and not names:
-        return None
-    path = _marker_path(cache_dir, prefix)
-    if names is not None and os.path.basename(path) not in names:
-        return None
-    try:
-        with confined.Root.open(cache_dir) as cache:
-            data = _marker_in(cache, f"pending/{os.path.basename(path)}")
-    except OSError:
-        return None
-    return data if data is not None and data["prefix"] == prefix else None
-
-
-def pending(cache_dir: str, prefix: str) -> bool:
-    """True when a mambaboot run is creating this prefix, or was interrupted doing it."""
-    return pending_marker(cache_dir, prefix) is not None
-
-
-def interrupted(cache_dir: str, prefix: str) -> bool:
-    """A create of prefix was interrupted there: its pending marker names it, and prefix holds what
-    the engine makes before anything else (libmamba's create touches PREFIX/conda-meta/history
-    first: api/install.cpp create_target_directory, mamba 2.8.1). The marker alone is a claim
-    anyone who writes in a shared cache can make: naming a directory of the user's, it makes
-    nothing there ours to replace."""
-    meta = os.path.join(prefix, "conda-meta")
-    return os.path.isdir(meta) and not fileid.is_link(meta) and pending(cache_dir, prefix)
 
 
 def owner_running(marker: dict, cache_dir: str) -> bool:
@@ -312,9 +251,13 @@ def owner_running(marker: dict, cache_dir: str) -> bool:
         return False
 
 
-def markers(cache_dir: str, kind: str = "pending") -> list[tuple[str, dict]]:
-    """(marker path, body) of every pending marker in the cache; kind: another directory of the
-    cache holding such notes ({"prefix": ...}), as environment/cacheusers.py keeps them."""
+OLD_PENDING = "pending"  # CACHE/pending/: markers older versions wrote, collected by `cache clean`
+
+
+def markers(cache_dir: str, kind: str = OLD_PENDING) -> list[tuple[str, dict]]:
+    """(marker path, body) of every pending marker in the cache (older versions wrote them, for
+    `cache clean` to collect); kind: another directory of the cache holding such notes
+    ({"prefix": ...}), as environment/cacheusers.py keeps them."""
     directory = os.path.join(cache_dir, kind)
     try:
         # a linked or mounted kind/ is not the cache's: its notes are neither read nor deleted
@@ -352,11 +295,3 @@ def drop_notes(cache_dir: str, paths) -> None:
                         notes.unlink(name)
             except FileNotFoundError:
                 pass
-
-
-def clear_pending(cache_dir: str, prefix: str) -> None:
-    try:
-        with confined.Root.open(cache_dir) as cache:
-            cache.unlink(f"pending/{os.path.basename(_marker_path(cache_dir, prefix))}")
-    except FileNotFoundError:
-        pass

@@ -49,11 +49,10 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     if not os.path.isdir(prefix):
         raise TargetRefused(f"{prefix} is a file, not a directory; nothing was changed")
     rec = record.read(prefix)
-    interrupted = record.interrupted(cache_dir, prefix)
     if record.made_by_someone_else(rec):
         raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; --force never replaces "
                             f"it (`mambaboot remove --force {prefix}` first, if you mean to)")
-    if rec is not None or interrupted:
+    if rec is not None:
         complete = rec is not None and rec.get("state") in record.FINISHED
         what = (
             f"an environment mambaboot created ({rec.get('created', 'unknown date')})"

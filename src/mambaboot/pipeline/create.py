@@ -1,9 +1,10 @@
 """The create pipeline: check -> obtain -> engine -> finish (see finish.py) -> overlays, then
 provisioning (pip section, post-scripts; see provision.py).
 
-Every failure after the first write rolls back to exactly what was there before: a prefix
-that did not exist is removed, an empty one emptied, and a replaced (--force) environment
-moved back into place. Only files this run created are ever deleted. Provisioning runs after
+Every failure after the first write rolls back to what was there before, through the one
+settle routine a killed run's intent goes through too (environment/settle.py): a prefix that
+did not exist is removed, an empty one emptied, and a replaced (--force) environment moved
+back into place; only what this run made, proved by its mark or its identity, is deleted. Provisioning runs after
 that point: its failure leaves the verified environment in place, recorded as such.
 """
 
@@ -19,7 +20,7 @@ from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox, signals
-from mambaboot.environment import busy, leftovers, record, target
+from mambaboot.environment import leftovers, placelock, record, settle, target
 from mambaboot.pipeline.plan import Plan
 from mambaboot.common import isolation
 
@@ -116,25 +117,26 @@ def report_network(net: network.Settings, reporter: Reporter, plan: Plan) -> Non
 
 
 class _Rollback:
-    """Remembers what this run changed in the target so a failure can put it back."""
+    """What this run changes at the target, each stage said in its intent (placelock) before its
+    first act there, so that a failure here and a kill are settled by the same routine
+    (environment/settle.py) from the same stage."""
 
-    def __init__(self, plan: Plan, tgt: target.Target, token: str):
+    def __init__(self, plan: Plan, tgt: target.Target, intent: placelock.Intent):
         self.plan = plan
         self.state = tgt.state
-        self.aside: str | None = None
-        self.token = token  # the mark this run leaves in the old environment (proof.py)
+        self.intent = intent
 
     def move_old_aside(self) -> None:
         # A rename in the same directory: same filesystem, so atomic, and paths inside the
         # old environment are valid again the moment it moves back. It is a precondition:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
-        aside = fsops.unique_sibling(self.plan.prefix, "mambaboot-old")
+        aside = fsops.unique_sibling(self.plan.prefix, leftovers.TAG)
         try:
             # One look at the old environment, through one descriptor: a mount below it could be
             # set aside but never deleted, so it is refused while nothing changed; else the proof,
-            # in the old environment itself, that this run set it aside: a killed run's old copy
-            # is deleted or put back only while it carries it (leftovers.settle)
+            # in the old environment itself, that this run set it aside: it is deleted or put
+            # back only while it carries it (settle.py)
             with proof.place(self.plan.prefix) as root:
                 treewalk.refuse_deeper(root.fd if root.fd is not None else root.path, self.plan.prefix)
                 below = root.mounts_below()
@@ -142,36 +144,55 @@ class _Rollback:
                     raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, "
                                         "or a bind mount of a directory elsewhere); replacing it would delete what is "
                                         "mounted there; nothing was changed: unmount it first")
-                proof.write_mark(root, self.token)
+                self.intent.stage("set-aside", aside=aside)
+                proof.write_mark(root, self.intent.token)
             confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
             proof.unmark(self.plan.prefix)
+            self.intent.stage("begun", aside=None)
             raise TargetRefused(
                 f"cannot move the old environment {self.plan.prefix} aside to replace it "
                 f"({exc.strerror or exc}); nothing was changed"
             ) from None
-        self.aside = aside
 
-    def undo(self) -> None:
+    def make_target(self) -> None:
+        """The engine's directory: made here (an empty one of the user's: taken as it is), its
+        identity said in the intent before the engine writes there: before the engine has made
+        conda-meta/ the directory cannot carry a mark (micromamba 2.8.1 takes an existing empty
+        folder, and refuses one that holds anything but conda-meta/, or replaces that:
+        libmamba/src/api/create.cpp `create()`). Whatever appeared there since the target was
+        judged is refused, and left as it is."""
         prefix = self.plan.prefix
-        if self.state == target.OURS and self.aside is None:
-            return  # the old environment never moved: what is at the prefix is not ours to delete
-        if self.state == target.EMPTY:  # the directory was the user's: empty it, keep it
-            if os.path.isdir(prefix) and not fileid.is_link(prefix):
-                with confined.Root.open(prefix) as root:
-                    for name in root.listdir():
-                        root.remove_any(name)
-        elif os.path.lexists(prefix):
-            confined.remove_named(prefix)
-        if self.aside:
-            confined.rename_beside(self.aside, prefix)
-            self.aside = None
-            proof.unmark(prefix)
+        newdirs.make_dirs(os.path.dirname(prefix))  # as the engine would (fs::create_directories)
+        parent, name = confined.split(prefix)
+        with parent:
+            made = self.state != target.EMPTY
+            if made:
+                try:
+                    parent.mkdir(name)
+                except FileExistsError:
+                    raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
+            with parent.sub(name) as root:
+                self.intent.stage("engine", target=settle.identity_text(root.identity), made="1" if made else "0")
+                entries = sorted(root.listdir())
+        if entries:
+            shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+            raise TargetRefused(f"{prefix} was given files while this create ran ({shown}); they were left as they are")
+
+    def engine_done(self) -> None:
+        """The engine made the prefix: from now on it carries this run's mark."""
+        proof.mark(self.plan.prefix, self.intent.token)
+        self.intent.stage("finishing")
+
+    def verified(self) -> None:
+        self.intent.stage("verified")
+
+    def undo(self) -> list[str]:
+        return settle.run(self.intent.body(), self.plan.prefix)
 
     def commit(self) -> None:
-        if self.aside:
-            proof.remove_marked(self.aside, self.token, f"set it aside to replace {self.plan.prefix}")
-            self.aside = None
+        settle.run(dict(self.intent.body(), stage="verified"), self.plan.prefix)
+        self.intent.stage("done")
 
 
 def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: bool = False, keep_failed: bool = False) -> CreateResult:
@@ -184,14 +205,20 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     if ancestor and not os.path.lexists(plan.cache_dir) and not os.path.isdir(ancestor):
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
+    if plan.force and os.path.isdir(plan.prefix):  # replacing it would delete the cache this run uses
+        from mambaboot.common.files import fileid
+
+        for cache in (plan.cache_dir, *plan.pkgs_dirs):
+            if fileid.within(cache, plan.prefix):
+                raise TargetRefused(f"the cache {cache} lies inside {plan.prefix}, which --force would replace; "
+                                    "nothing was changed: choose a --cache-dir outside it")
     made = newdirs.make_dirs(plan.cache_dir)
     try:
-        # The target is judged under the lock: only then does a pending marker mean
-        # "interrupted" rather than "being created right now".
-        with record.target_lock(plan.cache_dir, plan.prefix):
-            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net)
-    except BlockingIOError:
-        raise busy.working(plan.prefix) from None
+        # The target is judged under its lock, after what a killed create left there is settled.
+        with placelock.Intent("create", plan.prefix, token=proof.new_token()) as intent:
+            for done in intent.settled:
+                reporter.warn(done)
+            return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net, intent)
     finally:
         # A run that failed before anything a later run reuses (the engine, the package cache)
         # was kept leaves no empty cache directory behind; the lock, the private home and the
@@ -200,10 +227,10 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
 
 
 def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env: bool, keep_failed: bool,
-                   net: network.Settings) -> CreateResult:
+                   net: network.Settings, intent: placelock.Intent) -> CreateResult:
     if not ignore_active_env:
         isolation.check_shell(host.environ, host.windows)
-    for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed --force, under the lock
+    for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed remove or move, under the lock
         reporter.warn(done)
     if leftovers.move_journal(plan.prefix, plan.cache_dir):  # a killed move of this place: finished or undone
         from mambaboot.pipeline import movejournal
@@ -226,24 +253,26 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         _same_engine_as_lock(plan, binary)
         if plan.lock is not None:
             micromamba.check_reads_locks(binary.version, plan.lock_path)
-        token = proof.new_token()
-        record.mark_pending(plan.cache_dir, plan.prefix, sandbox.owner_lock(home),
-                            token if tgt.state == target.OURS else None)
-        rollback = _Rollback(plan, tgt, token)
+        rollback = _Rollback(plan, tgt, intent)
         try:
             if tgt.state == target.OURS:
                 rollback.move_old_aside()
-            finished, applied = _build(plan, host, binary, child_env, home, reporter,
-                                       rollback.token if rollback.aside else None)
+            finished, applied = _build(plan, host, binary, child_env, home, reporter, rollback)
         except BaseException:
             # Ctrl-C pressed again, or first seen by our handler only now (the engine ended of it
             # and was reaped before), waits for the rollback: half of one is what it must not leave.
             with signals.held():
-                if keep_failed and rollback.aside is None and record.read(plan.prefix) is not None:
+                if keep_failed and intent.stage_name == "finishing" and intent.facts.get("aside") is None \
+                        and record.read(plan.prefix) is not None:
+                    proof.unmark(plan.prefix)
                     reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
                 else:
-                    rollback.undo()
-                record.clear_pending(plan.cache_dir, plan.prefix)
+                    try:
+                        for done in rollback.undo():
+                            reporter.warn(done)
+                    except TargetRefused as exc:  # named; the intent stays for the next run
+                        intent.keep()
+                        reporter.warn(str(exc))
             raise
         rollback.commit()
     from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)
@@ -321,10 +350,7 @@ def _after_engine(plan: Plan) -> dict[str, bytes]:
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
-           reporter: Reporter, replacing: str | None = None):
-    """replacing: the token of the old environment's mark, set aside by create --force: the new
-    record holds it before the pending marker (which held it so far) goes, so that a run killed
-    before the old copy was deleted leaves a holder of it that says the new one verified."""
+           reporter: Reporter, rollback: _Rollback):
     explicit, lock, added = None, plan.lock, None
     if lock is not None and plan.lock_adds:
         from mambaboot.pipeline import lockcomplete
@@ -340,6 +366,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     reporter.detail("$ " + " ".join(cmd))
     prepared = []
     transaction = micromamba.Transaction()
+    rollback.make_target()
     try:
         micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan)),
                        transaction=transaction)
@@ -352,6 +379,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
             raise
         raise EngineError(f"{full}\n{exc}") from None
     micromamba.check_installed(plan.prefix)
+    rollback.engine_done()
     reporter.step(f"engine: created {plan.prefix}")
     from mambaboot.pipeline import finish
     provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
@@ -373,7 +401,5 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied],
                       size=diskusage.environment_size(plan.prefix).to_dict())
         reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
-    if replacing is not None:
-        record.update(plan.prefix, replaced_mark=replacing)
-    record.clear_pending(plan.cache_dir, plan.prefix)
+    rollback.verified()
     return finished, applied

@@ -82,6 +82,9 @@ def _refuse_mounts(src: str) -> None:
 
 
 def check_destination(src: str, old: str, dst: str) -> None:
+    if os.path.lexists(dst) and busy.same_place(src, dst):  # proved by identity before any advice is given
+        raise TargetRefused(f"{dst} is {src} itself, by another spelling (a linked directory, or another letter "
+                            "case); nothing was changed")
     if os.path.lexists(dst):
         raise TargetRefused(f"{dst} already exists{_left_by_killed_move(old, dst)}; move never replaces anything")
     parent = os.path.dirname(dst)
@@ -136,6 +139,8 @@ def move_environment(
     with busy.Claimed(resolve_cache_dir(host, cache_dir, src), src, dst) as claimed:
         places = (src,) if in_place else (src, dst)
         settled: List[movejournal.Settled] = []
+        for done in claimed.settled:  # a killed create's intent at either place
+            reporter.warn(done)
         for place in places:
             for done in leftovers.settle(place, claimed.cache_dir):
                 reporter.warn(done)

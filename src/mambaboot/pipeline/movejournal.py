@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Optional
 
 from mambaboot.common import jsontext
 
-from mambaboot.common.files import confined, fileid, fsops, proof, removal
+from mambaboot.common.files import confined, fileid, fsops, newdirs, proof, removal
 from mambaboot.common.errors import MambabootError, TargetRefused
 from mambaboot.environment import busy, delete, leftovers, record
 from mambaboot.relocate import rewrite, scan
@@ -98,6 +98,7 @@ def begin(where: str, cache_dir: str, src: str, dst: str, old: str, how: str, to
     token already) and a pointer for each place; returns the journal."""
     journal = {"tool": record.TOOL, "from": src, "to": dst, "old": old, "how": how, "stage": REWRITING,
                "token": token, "pid": os.getpid(), "started": record.now(), **identities}
+    newdirs.make_dirs(cache_dir)  # a cache no run has used yet
     for place in {src, dst}:  # in the cache, never through a link there
         body = {"tool": record.TOOL, "prefix": place, "from": src, "to": dst}
         confined.write_in(cache_dir, f"{leftovers.MOVE_POINTERS}/{os.path.basename(_pointer(cache_dir, place))}",

@@ -357,9 +357,11 @@ def moved_record(data, old, new):
         return data
     if not isinstance(body, dict):
         return data
-    body["inputs"] = dict(body.get("inputs") or {}, prefix=new)
+    # a field not of the record's shape (environment/record.py) is taken as absent, never a failure
+    inputs, moves = body.get("inputs"), body.get("moves")
+    body["inputs"] = dict(inputs if isinstance(inputs, dict) else {}, prefix=new)
     when = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    body["moves"] = list(body.get("moves") or []) + [{"from": old, "to": new, "at": when}]
+    body["moves"] = (moves if isinstance(moves, list) else []) + [{"from": old, "to": new, "at": when}]
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
 
 

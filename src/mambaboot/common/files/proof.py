@@ -114,11 +114,17 @@ def require(path: str, token, act: str) -> None:
     raise refused(path, act)
 
 
-def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None, last: tuple = ()) -> None:
+def empty_marked(path: str, token, act: str) -> None:
+    """remove_marked's deletion of all below the directory at path, the directory itself kept."""
+    remove_marked(path, token, act, keep=True)
+
+
+def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None, last: tuple = (),
+                  keep: bool = False) -> None:
     """Delete the directory at path and all below it, only when it carries token's mark (and,
     expected: has that identity): read through the descriptor the deletion then uses, the name
     checked again before its rmdir. The mark goes last, after the names in last: cut short,
-    what remains still proves whose it is, for the next run to finish."""
+    what remains still proves whose it is, for the next run to finish. keep: the directory stays."""
     last = (*last, MARK)
     parent, name = confined.split(path)
     with parent:
@@ -130,9 +136,15 @@ def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None
             if not holds_mark(root, token) or expected is not None and tuple(root.identity) != tuple(expected):
                 raise refused(path, act)
             if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
-                parent.remove_tree(name, tally, last=last)
+                if keep:
+                    for entry in [n for n in root.listdir() if n not in last] + [n for n in last if n in root.listdir()]:
+                        root.remove_any(entry)
+                else:
+                    parent.remove_tree(name, tally, last=last)
                 return
             removal.remove_contents(root.fd, tally, path, last)
+            if keep:
+                return
             st = parent.lstat(name)
             if not stat.S_ISDIR(st.st_mode) or (st.st_dev, st.st_ino) != tuple(root.identity):
                 raise refused(path, act)

@@ -1,0 +1,223 @@
+"""One lock per place, which is also the record of what the run holding it intends there.
+
+Every command that changes a place (an environment's directory: create, adopt, provision,
+activate-scripts, move, remove, pack's source) holds the place's lock until it is done,
+deletion included. The lock is a file beside the place, in its parent directory, as git's
+index.lock sits beside the index: `.NAME.mambaboot-lock` (a name too long for that: a key of
+the place). Every spelling of a place finds the same file: the parent is taken as its real
+path (a symlinked parent locks in the directory it leads to), and a case-insensitive file
+system folds the name's case itself. No cache is involved: two runs with different caches
+exclude each other.
+
+The file's text is the run's intent: the operation, its pid, its token, its stage and every
+place it holds, rewritten at each stage, and deleted while still held as the run ends (the
+lock taken is kept only while the path still names the file locked: common/files/filelock.py).
+A held lock is another run at work: refused at once, naming it (exit 4). A lock file nobody
+holds is what a killed run left: the next run takes it over, settles that run's intent
+(environment/settle.py) before it writes its own, and deletes it as it ends; an intent that
+cannot be settled with proof is named (exit 4) and stays as it was.
+
+One process takes a place's lock once: a nested take (a settle inside a remove) shares it.
+A lock file that cannot be made (a read-only parent, no permission there) is not taken, nor one
+whose parent directory does not exist (no directory is made for it): the run's own change there
+fails as it would without a lock, with its message (create's exclusive mkdir of its target).
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import errno
+import os
+
+from mambaboot.common import jsontext, shapes, untrusted
+from mambaboot.common.errors import TargetRefused
+from mambaboot.common.files import filelock, fsops
+from mambaboot.environment import settle
+
+SUFFIX = "mambaboot-lock"
+_NAME_MAX = 255
+TOOL = "mambaboot"
+# The intent's shape (common/shapes.py): a file anyone who writes beside the place could plant.
+INTENT = {
+    "tool": shapes.required(str, rule=shapes.exactly(TOOL)),
+    "operation": shapes.optional(str), "stage": shapes.optional(str), "token": shapes.optional(str, None),
+    "pid": shapes.optional(int), "started": shapes.optional(str),
+}
+_PAD = 4096  # the intent is rewritten in one write of a whole block, never truncated first
+
+_held: dict = {}  # lock path -> [FileLock or None, takes]: this process's locks
+
+
+def lock_path(place: str) -> str:
+    """The lock file of place, the same for every spelling of it."""
+    parent, name = os.path.split(os.path.abspath(place))
+    real = os.path.realpath(parent)
+    if len(os.fsencode(name)) + len(SUFFIX) + 2 > _NAME_MAX:
+        return os.path.join(real, f".{SUFFIX}-{fsops.path_key(os.path.join(real, name))}")
+    return os.path.join(real, f".{name}.{SUFFIX}")
+
+
+def intent(path: str) -> dict | None:
+    """The intent a lock file holds, or None (missing, unreadable, not of its shape)."""
+    try:
+        data = untrusted.read_json(path)
+        return shapes.check(data, INTENT, path, "a lock file of mambaboot's")
+    except (OSError, ValueError):
+        return None
+
+
+def _who(body: dict | None) -> str:
+    if not body:
+        return "another mambaboot run"
+    return f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})"
+
+
+def busy(place: str, path: str) -> TargetRefused:
+    return TargetRefused(f"{_who(intent(path))} is changing {place} right now (it holds {path}); nothing was changed")
+
+
+def holder(place: str) -> dict | None:
+    """The intent of another live run holding place's lock ({} when it says nothing yet), or None."""
+    path = lock_path(place)
+    if path in _held:
+        return None
+    try:
+        if not filelock.held(path):
+            return None
+    except (OSError, TargetRefused):
+        return None
+    return intent(path) or {}
+
+
+def refuse_held(place: str) -> None:
+    """TargetRefused while another run holds place's lock."""
+    if holder(place) is not None:
+        raise busy(place, lock_path(place))
+
+
+class Intent:
+    """The locks of places, taken in a fixed order (by lock path), held until exit; the intent
+    written into each. Entering refuses (TargetRefused, exit 4) a place another run holds.
+    stale: place -> the intent a killed run left in its lock file (taken over here)."""
+
+    def __init__(self, operation: str, *places: str, token: str | None = None) -> None:
+        self.operation, self.token = operation, token
+        self.places = list({lock_path(p): p for p in places}.items())
+        self.places.sort()
+        self.stage_name = "begun"
+        self.facts: dict = {}  # what the operation records for its settling, with its stage
+        self.stale: dict = {}
+        self.settled: list = []  # what settling a killed run's intent did, one sentence each
+        self._mine: list = []
+
+    def __enter__(self) -> "Intent":
+        try:
+            for path, place in self.places:
+                self._take(path, place)
+            for place, left in self.stale.items():  # a killed run's: settled before anything else
+                self.settled += settle.run(left, place)
+            self._write()
+        except BaseException as exc:
+            if isinstance(exc, TargetRefused):  # not settled: the killed run's intent stays, as it was
+                self.keep([path for path, place in self.places if place in self.stale])
+            self._release()
+            raise
+        return self
+
+    def _take(self, path: str, place: str) -> None:
+        if path in _held:
+            _held[path][1] += 1
+            self._mine.append((path, False))
+            return
+        if not os.path.isdir(os.path.dirname(path)):  # nothing there yet, and no directory is made for a lock:
+            _held[path] = [None, 1]  # whatever makes the place (create's exclusive mkdir) finds a rival there
+            self._mine.append((path, True))
+            return
+        lock = filelock.FileLock(path, blocking=False, transient=True)
+        try:
+            lock.__enter__()
+        except BlockingIOError:
+            raise busy(place, path) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            lock = None  # no lock to be had there: the change itself is refused as without one
+        if lock is not None:
+            previous = _read_fd(lock.fileno())
+            if previous:
+                self.stale[place] = previous
+        _held[path] = [lock, 1]
+        self._mine.append((path, True))
+
+    def stage(self, name: str, **facts) -> None:
+        """The run is about to enter stage name (written before its first act: a kill in it finds it
+        said), with facts (str values) for whoever settles it: said in every lock it took."""
+        self.stage_name = name
+        self.facts.update(facts)
+        self._write()
+
+    def body(self) -> dict:
+        return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
+
+    def keep(self, paths=None) -> None:
+        """The run could not settle what it began: its intent stays for the next run (unlocked as it
+        ends). paths: only these lock files."""
+        for path, first in self._mine:
+            lock = _held[path][0]
+            if first and lock is not None and (paths is None or path in paths):
+                lock.transient = False
+
+    def _write(self) -> None:
+        body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
+        for i, (_, place) in enumerate(self.places, 1):
+            body[f"place{i}"] = place
+        text = jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
+        text += b" " * (-len(text) % _PAD)
+        for path, first in self._mine:
+            lock = _held[path][0]
+            if first and lock is not None:
+                os.lseek(lock.fileno(), 0, os.SEEK_SET)
+                os.write(lock.fileno(), text)
+                os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
+
+    def _release(self) -> None:
+        while self._mine:
+            path, _ = self._mine.pop()
+            entry = _held[path]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[path]
+                if entry[0] is not None:
+                    entry[0].__exit__(None, None, None)
+
+    def __exit__(self, *exc) -> None:
+        self._release()
+
+
+def _read_fd(fd: int) -> dict | None:
+    """The intent a lock file held when taken (a killed run's), read through the locked descriptor."""
+    try:
+        data = os.pread(fd, untrusted.SMALL, 0) if hasattr(os, "pread") else b""
+        return shapes.check(untrusted.json(data.rstrip(b" "), "lock file"), INTENT, "lock file", "a lock file") if data.strip() else None
+    except (OSError, ValueError):
+        return None
+
+
+def unsettled(directory: str) -> list[tuple[str, str, dict]]:
+    """(place, lock file, intent) for each lock file in directory that no run holds and whose
+    intent names a place there: what a killed run left, for the next run of that place to settle."""
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.startswith(".") and n.endswith(f".{SUFFIX}"))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        place = os.path.join(directory, name[1:-len(SUFFIX) - 1])
+        path = os.path.join(directory, name)
+        body = intent(path)
+        try:
+            if body is None or filelock.held(path):
+                continue
+        except (OSError, TargetRefused):
+            continue
+        found.append((place, path, body))
+    return found

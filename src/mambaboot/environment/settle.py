@@ -1,0 +1,161 @@
+"""One routine settles what an operation left unfinished at a place, from its intent
+(environment/placelock.py): the operation's own failure path calls it with the intent it holds,
+and the next run that takes the place's lock calls it with the intent a killed run left, so
+the same stage takes the same path either way. What to do is a table, operation x stage:
+
+- create, begun: nothing was changed yet.
+- create, set-aside (create --force renamed the old environment to the intent's `aside`, its
+  mark of the run's token written first): put back: the old environment renamed into place.
+- create, engine (mambaboot made the target directory, or took the user's empty one, whose
+  identity the intent holds, and the engine runs there): roll back what the engine made (a
+  directory without conda-meta holds nothing of the engine's: what is in it stays, named), then
+  put back as above.
+- create, finishing (the engine is done and the prefix carries the run's mark): the new prefix
+  deleted through its mark (emptied, when it was the user's empty directory), then put back.
+- create, verified (the new environment is complete): roll forward: the old environment set
+  aside is deleted through its mark, the new one's mark dropped.
+- create, done (provisioning runs): nothing; the record says where provisioning stopped.
+- any other operation: its own leftovers prove themselves (environment/leftovers.py,
+  pipeline/movejournal.py): nothing to do here.
+- a stage the table does not know: named, and the intent kept for the user.
+
+Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
+the intent's token, or, for the engine's directory before it could carry a mark, the identity
+of the directory mambaboot made; an intent alone never makes a directory ours. What does not
+prove itself is named and left as it is (NotOurs, exit 4): the intent stays for the next run.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+
+from mambaboot.common.errors import TargetRefused
+from mambaboot.common.files import confined, fsops, proof, removal
+
+OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex> (leftovers.TAG)
+
+
+class Stuck(TargetRefused):
+    """What an intent asks for cannot be done with proof: named; the intent stays."""
+
+
+def run(intent: dict, place: str) -> list[str]:
+    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each."""
+    action = TABLE.get((intent.get("operation"), intent.get("stage")))
+    if action is None:
+        if intent.get("operation") in _SELF_SETTLED:
+            return []
+        raise Stuck(f"{place}: an unfinished mambaboot {intent.get('operation')} left its intent at stage "
+                    f"{intent.get('stage')!r}, which this mambaboot does not know how to settle; nothing was changed")
+    done: list[str] = []
+    for step in action:
+        step(intent, place, done)
+    return done
+
+
+def identity_text(ident) -> str:
+    return f"{ident[0]}:{ident[1]}"
+
+
+def _identity(intent: dict) -> tuple | None:
+    text = intent.get("target")
+    parts = text.split(":") if isinstance(text, str) else []
+    return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
+
+
+def _aside(intent: dict, place: str) -> str | None:
+    """The old environment's set-aside name, only when it is one create --force gives beside place."""
+    aside = intent.get("aside")
+    if not isinstance(aside, str):
+        return None
+    directory, name = os.path.split(aside)
+    if directory != os.path.dirname(place) or fsops.sibling_base(name, OLD_TAG) != os.path.basename(place):
+        raise Stuck(f"{place}: the intent left beside it names {aside} as its old environment, which is no name "
+                    "create --force gives; nothing was changed")
+    return aside
+
+
+def _put_back(intent: dict, place: str, done: list) -> None:
+    aside = _aside(intent, place)
+    if aside is None:
+        return
+    token = intent.get("token")
+    if not os.path.lexists(aside):  # killed before the rename: the old environment is still in place
+        try:
+            with proof.place(place) as root:
+                if proof.holds_mark(root, token):
+                    proof.drop_mark(root)
+        except OSError:
+            pass
+        return
+    proof.require(aside, token, f"set it aside to replace {place}")
+    if os.path.lexists(place):
+        raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
+                    f"set aside is kept at {aside}: look at both, then remove one and rename the other")
+    confined.rename_beside(aside, place)
+    proof.unmark(place)
+    done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
+
+
+def _undo_engine(intent: dict, place: str, done: list) -> None:
+    """The engine's directory, known by the identity mambaboot recorded as it made (or took) it."""
+    expected = _identity(intent)
+    made = intent.get("made") == "1"
+    if expected is None or not os.path.lexists(place):
+        return
+    parent, name = confined.split(place)
+    with parent:
+        try:
+            root = parent.sub(name)
+        except OSError:
+            raise Stuck(f"{place} is not the directory the unfinished create made; it was left as it is") from None
+        with root:
+            if tuple(root.identity) != expected:
+                raise Stuck(f"{place} is not the directory the unfinished create made; it was left as it is")
+            entries = sorted(root.listdir())
+            if "conda-meta" in entries:  # the engine made an environment there: all of it goes
+                if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
+                    for entry in entries:
+                        root.remove_any(entry)
+                else:
+                    removal.remove_contents(root.fd, None, place, ())
+                entries = []
+            elif entries:  # the engine made nothing: what is there is someone else's, and stays
+                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+                done.append(f"left {place} as it is: it holds {shown}, which the create did not make")
+                return
+        if made:
+            parent.rmdir(name)
+    done.append(f"removed what the unfinished create had made at {place}")
+
+
+def _undo_marked(intent: dict, place: str, done: list) -> None:
+    """The new prefix, carrying the run's mark: deleted (emptied: the user's empty directory kept)."""
+    if not os.path.lexists(place):
+        return
+    token = intent.get("token")
+    act = "made it"
+    if intent.get("made") == "1":
+        proof.remove_marked(place, token, act)
+    else:
+        proof.empty_marked(place, token, act)
+    done.append(f"removed the unfinished environment at {place}")
+
+
+def _drop_old(intent: dict, place: str, done: list) -> None:
+    aside = _aside(intent, place)
+    if aside is not None and os.path.lexists(aside):
+        proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}")
+        done.append(f"deleted the old environment {aside} (the new one at {place} verified)")
+    proof.unmark(place)
+
+
+_SELF_SETTLED = ("remove", "move", "adopt", "provision", "activate-scripts", "pack")
+TABLE = {
+    ("create", "begun"): (),
+    ("create", "set-aside"): (_put_back,),
+    ("create", "engine"): (_undo_engine, _put_back),
+    ("create", "finishing"): (_undo_marked, _put_back),
+    ("create", "verified"): (_drop_old,),
+    ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
+}

@@ -1,0 +1,549 @@
+"""Recovery through the command: a marker or an intent record never makes a place ours, every
+operation that changes a place holds that place's lock until it is done, a rollback deletes only
+what its run made, advice never deletes the only copy, and whatever a killed run leaves is settled
+or named. Each case is tried through `mambaboot` on the tree a user would have."""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mambaboot.common import jsontext
+from mambaboot.common.files import fsops, proof
+from tests.conftest import Result, copy_env
+from tests.support.interrupt import paused
+from tests.support.server import RELEASES_PATH, AssetServer
+from tests.support.snapshot import snapshot
+
+SUPPORT = Path(__file__).parent / "support"
+KILLER = SUPPORT / "killpoints.py"
+PAUSER = SUPPORT / "pausepoints.py"
+
+
+def _killed_at(world, at, *args, env=None):
+    """mambaboot args, SIGKILLed as the run reaches `at` (module.function+K: tests/support/killpoints.py)."""
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env={**world.env, **(env or {}), "KILLPOINT_AT": at}, cwd=str(world.envs),
+                          capture_output=True, text=True, start_new_session=True, timeout=600)
+
+
+@contextlib.contextmanager
+def _paused_at(world, where: str, *args: str):
+    """mambaboot args, held where FUNCTION in FILE (pipeline/move.py:_rename_or_copy) first returns
+    (tests/support/pausepoints.py) until the block ends; yields the running process, whose pid
+    is the other run's. The block's end lets it go on, and waits for it."""
+    fifo = world.root.parent / "pause"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, str(PAUSER), where, str(fifo), "--", *args], env=world.env,
+                            cwd=str(world.envs), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    def unblock_if_it_ends():  # a run that ends without reaching the point must not hang the test
+        proc.wait()
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+    watcher = threading.Thread(target=unblock_if_it_ends, daemon=True)
+    watcher.start()
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the run is held there (or has ended)
+    try:
+        assert proc.poll() is None, f"the run ended before it reached {where}: {proc.communicate()}"
+        yield proc
+    finally:
+        os.close(writer)
+        try:
+            proc.stdout_text, proc.stderr_text = proc.communicate(timeout=600)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+        watcher.join(60)
+        os.unlink(fifo)
+
+
+def _refused_as_busy(r, other_pid: int) -> bool:
+    """Refused at once for the other run: exit 4, naming it (its pid, or as another run of mambaboot)."""
+    return r.returncode == 4 and (str(other_pid) in r.stderr or "another mambaboot run" in r.stderr)
+
+
+def _run_beside(world, args):
+    """A second run while `held` (the first run's process) is paused: refused at once, or it waits
+    for the first run, saying so (then the first is let go before it is awaited). Returns
+    (Result, False), or (the running process, True) when it waits."""
+    proc = subprocess.Popen([*world.command, *args], env=world.env, cwd=str(world.envs), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = []
+    for line in proc.stderr:  # ends when the run does, or at its word that it waits
+        said.append(line)
+        if "wait" in line.lower():
+            return proc, True
+    out = proc.stdout.read()
+    proc.wait(timeout=600)
+    return Result(proc.returncode, out, "".join(said)), False
+
+
+def _users_conda_env(place: Path) -> Path:
+    """A conda environment of the user's own (made by conda, not by mambaboot), with their work in it."""
+    (place / "conda-meta").mkdir(parents=True)
+    (place / "conda-meta" / "history").write_text("==> 2026-01-01 00:00:00 <==\n# cmd: conda create -p x\n")
+    (place / "conda-meta" / "zlib-1.3-0.json").write_text(json.dumps({"name": "zlib", "version": "1.3"}))
+    (place / "analysis.ipynb").write_text('{"cells": ["years of work"]}\n')
+    return place
+
+
+def _identity(path: Path) -> list:
+    st = os.lstat(path)
+    return [st.st_dev, st.st_ino]
+
+
+def _pending_marker(world, place: Path, **more) -> Path:
+    """A pending marker naming place, written as record.mark_pending writes it (a shared cache's
+    writer can write exactly this)."""
+    marker = world.cache / "pending" / (fsops.path_key(str(place)) + ".json")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    body = {"tool": "mambaboot", "prefix": str(place), "pid": 1, "started": "2026-01-01T00:00:00+00:00",
+            "owner_lock": None, **more}
+    marker.write_bytes(jsontext.dumps_flat(body).encode())
+    return marker
+
+
+def _listed(world, envs_dir: Path) -> list:
+    r = world.run("list", "--json", "--envs-dir", str(envs_dir), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    return r.json()["environments"]
+
+
+# -- 1. a pending marker never makes a user's own conda environment ours -----------------------
+
+@pytest.mark.parametrize("marker", ["left by a killed create", "planted in a shared cache"])
+def test_a_pending_marker_never_makes_a_users_conda_environment_ours(world, channel, standin, marker):
+    """A create killed after its pending marker, before its engine made the prefix (power loss),
+    or a marker written in a shared cache: the user later makes their own conda environment at
+    that path. It is not mambaboot's: list does not show it incomplete, create does not offer
+    --force, remove without --force refuses and deletes nothing, create --force does not replace
+    it as an interrupted create of ours."""
+    prefix = world.envs / "analysis"
+    if marker == "planted in a shared cache":
+        _pending_marker(world, prefix)
+    else:
+        killed = _killed_at(world, "micromamba.create_command+0", "create", "--prefix", str(prefix),
+                            "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
+        assert killed.returncode == -9, killed.stderr
+        assert (world.envs / ".analysis.mambaboot-lock").is_file(), "the killed create left its intent"
+    assert not prefix.exists()
+    _users_conda_env(prefix)
+    tree = snapshot(prefix)
+
+    shown = [e for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)]
+    assert all(e.get("state") != "incomplete" for e in shown), shown
+
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "pass --force" not in r.stderr and "interrupted" not in r.stderr, r.stderr
+    assert snapshot(prefix) == tree
+
+    r = world.run("remove", str(prefix), "-y", "--cache-dir", str(world.cache))
+    assert r.returncode == 4, r.stderr
+    assert snapshot(prefix) == tree
+
+    r = world.create("--prefix", str(prefix), "--force", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "interrupted" not in r.stderr, r.stderr
+    assert snapshot(prefix) == tree
+
+
+# -- 2. a planted set-aside copy never replaces a user's environment ---------------------------
+
+TOKEN = "ab" * 16  # a planter's token: anyone may write it anywhere they can write
+
+
+def test_a_planted_set_aside_copy_never_replaces_a_users_conda_environment(world):
+    """Beside the user's own conda environment, a directory named as create --force names the old
+    environment it sets aside, carrying its writer's own mark, and a marker (in a shared cache)
+    holding that token: a plain create of the name neither deletes the user's environment nor
+    renames the planted copy into its place."""
+    prefix = _users_conda_env(world.envs / "analysis")
+    _pending_marker(world, prefix, token=TOKEN)
+    planted = world.envs / ".analysis.mambaboot-old-0123456789ab"
+    (planted / ".mambaboot").mkdir(parents=True)
+    (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
+    (planted / "planted.txt").write_text("not the user's\n")
+    dev, ino = _identity(planted)
+    (planted / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {dev} {ino}\n")
+    tree, planted_tree = snapshot(prefix), snapshot(planted)
+    r = world.create("analysis", "-c", "file:///nowhere", "--micromamba", "/nowhere/micromamba")
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(prefix) == tree, r.stderr
+    assert not (prefix / "planted.txt").exists() and snapshot(planted) == planted_tree, r.stderr
+
+
+# -- 3. create's rollback deletes only what it made --------------------------------------------
+
+class _HookedServer(AssetServer):
+    """The release server, calling `before_engine` (once) as the first request for the engine
+    arrives: the run is then between judging its target and running micromamba, and waits for
+    the answer, so whatever the hook does is done at that moment, without timing."""
+
+    before_engine = None
+
+    def _take(self, method, path):
+        hook, self.before_engine = (self.before_engine, None) if path.startswith(RELEASES_PATH) else (None, None)
+        if hook is not None:
+            hook()
+        return super()._take(method, path)
+
+
+@pytest.fixture
+def hooked_release_server(fault_standin):
+    from mambaboot.common.host import current
+    from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+
+    with _HookedServer() as server:
+        server.add_release(PINNED_MICROMAMBA, current().subdir, fault_standin.read_bytes())
+        server.releases_base = f"{server.url}{RELEASES_PATH}"
+        yield server
+
+
+def _users_files(place: Path) -> None:
+    place.mkdir(exist_ok=True)
+    (place / "notes.txt").write_text("written while the engine was downloaded\n")
+    (place / "src").mkdir()
+    (place / "src" / "main.py").write_text("print('mine')\n")
+
+
+@pytest.mark.parametrize("target", ["absent", "empty"])
+def test_a_failed_create_deletes_none_of_what_a_user_put_at_the_target_meanwhile(
+        world, channel, hooked_release_server, target):
+    """The target is judged, then micromamba is downloaded; the user's files put there meanwhile
+    make micromamba refuse the prefix ("Non-conda folder exists at prefix"; or the run sees them
+    before it starts micromamba). Nothing of them is deleted, and the message says what was left."""
+    prefix = world.envs / "py"
+    if target == "empty":
+        prefix.mkdir()
+    hooked_release_server.before_engine = lambda: _users_files(prefix)
+    r = world.create("--prefix", str(prefix), "-c", channel,
+                     env={"MAMBABOOT_RELEASES_URL": hooked_release_server.releases_base})
+    assert hooked_release_server.before_engine is None, "the engine was downloaded"
+    assert r.returncode not in (0, 1) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    assert (prefix / "notes.txt").read_text() == "written while the engine was downloaded\n", r.stderr
+    assert (prefix / "src" / "main.py").read_text() == "print('mine')\n", r.stderr
+    assert sorted(p.name for p in prefix.iterdir()) == ["notes.txt", "src"], r.stderr
+    assert str(prefix) in r.stderr and ("notes.txt" in r.stderr or "left" in r.stderr), r.stderr
+
+
+# -- 4. remove holds the place's lock until its deletion is done -------------------------------
+
+@pytest.mark.parametrize("second", ["remove", "create", "move"])
+def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, made_env, channel, standin, second):
+    """The first remove is held as its deletion starts (the environment renamed aside, carrying
+    remove's mark): a second remove, create or move of the name is refused at once naming that
+    run (or waits for it, saying so), never takes the renamed-aside tree for a killed remove's
+    leftover; the first remove then finishes: nothing half deleted is left."""
+    prefix = copy_env(made_env, world.envs / "x")
+    cache = ["--cache-dir", str(world.cache)]
+    commands = {
+        "remove": ["remove", str(prefix), "-y", *cache],
+        "create": ["create", "--prefix", str(prefix), *cache, "-c", channel, "--micromamba", str(standin)],
+        "move": ["move", str(prefix), str(world.envs / "y"), *cache],
+    }
+    with _paused_at(world, "common/files/removal.py:scan", "remove", str(prefix), "-y", *cache) as first:
+        aside = list(world.envs.glob(".x.removing-*"))
+        assert len(aside) == 1 and not prefix.exists(), "held with the environment renamed aside"
+        tree = snapshot(aside[0])
+        r, waited = _run_beside(world, commands[second])
+        if not waited:
+            assert _refused_as_busy(r, first.pid), (r.returncode, r.stderr)
+            assert snapshot(aside[0]) == tree, r.stderr
+    assert first.returncode == 0, first.stderr_text
+    if waited:  # it went on once the first run was done
+        out, err = r.communicate(timeout=600)
+        assert r.returncode in (0, 4) and "Traceback" not in err, err
+    left = sorted(p.name for p in world.envs.iterdir())
+    assert not any(".removing-" in name for name in left), left
+    if not waited:
+        assert left == [], left
+
+
+# -- 5. advice never deletes the only copy ----------------------------------------------------
+
+def _case_insensitive(directory: Path) -> bool:
+    """Whether this file system finds a name by another letter case (macOS's, Windows'), tried on it."""
+    probe = directory / "Case-Probe"
+    probe.write_text("")
+    try:
+        return (directory / "case-probe").exists()
+    finally:
+        probe.unlink()
+
+
+def test_a_move_to_the_same_place_by_another_spelling_never_advises_deleting_it(world, made_env):
+    """DST is SRC by another spelling (through a linked parent directory; by another letter case
+    where the file system ignores it): the move refuses with a clear message, exit 2 or 4, the
+    environment stays as it was, and no advice names a command that deletes DST (the only copy)."""
+    src = copy_env(made_env, world.envs / "x")
+    alias = world.root / "alias"
+    alias.symlink_to(world.envs, target_is_directory=True)
+    spellings = [alias / "x"]
+    if _case_insensitive(world.envs):
+        spellings.append(world.envs / "X")
+    tree = snapshot(world.envs)
+    for dst in spellings:
+        r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
+        assert r.returncode in (2, 4) and "Traceback" not in r.stderr, (dst, r.returncode, r.stderr)
+        assert "mambaboot remove" not in r.stderr and "rm -" not in r.stderr, (dst, r.stderr)
+        assert "same" in r.stderr or str(src) in r.stderr, (dst, r.stderr)
+        assert snapshot(world.envs) == tree, (dst, r.stderr)
+
+
+# -- 6. a create killed once its record says complete is settled -----------------------------
+
+def _everything(world) -> tuple:
+    return snapshot(world.root), snapshot(world.cache) if world.cache.exists() else {}
+
+
+def test_a_create_killed_after_its_record_says_complete_is_not_incomplete_for_ever(world, channel, standin):
+    """Killed after its record says complete and its overlays are in, before its pending marker
+    is cleared: list (which changes nothing) shows the verified environment complete; provision
+    works on it; a create of it speaks of a complete environment, never an interrupted one."""
+    prefix = world.envs / "x"
+    overlay = world.root / "overlay"
+    (overlay / "etc").mkdir(parents=True)
+    (overlay / "etc" / "team.cfg").write_text("team = yes\n")
+    killed = _killed_at(world, "settle.run+0", "create", "--prefix", str(prefix), "--cache-dir",
+                        str(world.cache), "-c", channel, "--micromamba", str(standin), "--overlay", str(overlay))
+    assert killed.returncode == -9, killed.stderr
+    assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert (prefix / "etc" / "team.cfg").is_file()
+
+    before = _everything(world)
+    shown = [e for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)]
+    assert _everything(world) == before, "list changed nothing"
+    assert [e.get("state") for e in shown] == ["complete"], shown
+
+    script = world.root / "setup.sh"
+    script.write_text("echo provisioned\n")
+    r = world.run("provision", str(prefix), "--post-script", str(script), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "incomplete" not in r.stderr and "interrupted" not in r.stderr, r.stderr
+    assert [e.get("state") for e in _listed(world, world.envs) if e.get("prefix") == str(prefix)] == ["complete"]
+
+
+# -- 7. a record field outside the declared shape never makes move exit 1 --------------------
+
+OFF_SHAPE = {  # a field mambaboot reads from the record, of a type it never writes there
+    "moves": ("moves", None, 5),
+    "inputs.channels": ("inputs", "channels", 5),
+    "inputs.pkgs_dirs": ("inputs", "pkgs_dirs", 5),
+    "provisioning.pip": ("provisioning", "pip", 5),
+    "provisioning.done": ("provisioning", "done", 5),
+}
+
+
+@pytest.mark.parametrize("field", sorted(OFF_SHAPE))
+def test_a_record_field_of_the_wrong_type_never_makes_move_exit_1(world, made_env, field):
+    """move refuses before it changes anything (exit 4, naming the record and the field) or
+    completes; no command on the environment exits 1, before the move (provision reads
+    `provisioning`) nor after it (nothing is stuck)."""
+    src = copy_env(made_env, world.envs / "x")
+    path = src / ".mambaboot" / "record.json"
+    rec = json.loads(path.read_text())
+    top, sub, value = OFF_SHAPE[field]
+    if sub is None:
+        rec[top] = value
+    else:
+        rec.setdefault(top, {})[sub] = value
+    path.write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
+    dst = world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    r = world.run("provision", str(src), *cache)
+    assert r.returncode != 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    tree = snapshot(world.envs)
+    r = world.run("move", str(src), str(dst), *cache)
+    assert r.returncode in (0, 4) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    if r.returncode == 4:
+        assert snapshot(world.envs) == tree, r.stderr
+        assert "record.json" in r.stderr and (sub or top) in r.stderr, r.stderr
+        place = src
+    else:
+        assert not src.exists() and (dst / "conda-meta").is_dir(), r.stderr
+        place = dst
+    for later in (["list", "--envs-dir", str(world.envs), *cache],
+                  ["provision", str(place), *cache],
+                  ["move", str(place), str(world.envs / "z"), *cache],
+                  ["remove", str(place if (place).exists() else world.envs / "z"), "-y", *cache]):
+        r = world.run(*later)
+        assert r.returncode != 1 and "Traceback" not in r.stderr, (later, r.returncode, r.stderr)
+
+
+# -- 8. create --force with its cache inside the environment it replaces ----------------------
+
+def test_create_force_with_its_cache_inside_the_environment_it_replaces(world, made_env, channel, standin):
+    """`create x --force --cache-dir x/sub`: refused up front (exit 2 or 4) with nothing changed,
+    or done (exit 0) leaving nothing beside the new environment; never exit 4 after the old
+    environment is gone."""
+    prefix = copy_env(made_env, world.envs / "x")
+    before = snapshot(world.root)
+    r = world.run("create", "x", "--force", "--cache-dir", str(prefix / "sub"), "-c", channel,
+                  "--micromamba", str(standin))
+    assert r.returncode in (0, 2, 4) and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    if r.returncode != 0:
+        assert snapshot(world.root) == before, r.stderr
+    else:
+        assert [p.name for p in world.envs.iterdir()] == ["x"], r.stderr
+        assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+        assert subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
+
+
+# -- 9. adopt, provision, activate-scripts and pack take the place's lock ---------------------
+
+def _archive_names(path: Path) -> list:
+    import tarfile
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return z.namelist()
+    with tarfile.open(path) as t:
+        return t.getnames()
+
+
+@contextlib.contextmanager
+def _holding(world, made_env, channel, standin, holder):
+    """Another run holding a place mid-operation; yields (the place, that run's process). move:
+    held once the environment is renamed to its new place (its journal there); create: held
+    while its engine has made the prefix, before any record."""
+    cache = ["--cache-dir", str(world.cache)]
+    if holder == "move":
+        src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+        with _paused_at(world, "pipeline/move.py:_rename_or_copy", "move", str(src), str(dst), *cache) as proc:
+            assert (dst / "conda-meta").is_dir() and not src.exists()
+            yield dst, proc
+    else:
+        prefix = world.envs / "py"
+        command = [*world.command, "create", "--prefix", str(prefix), *cache, "-c", channel,
+                   "--micromamba", str(standin)]
+        fifo = world.root.parent / "fifo"
+        with paused(command, world.env, world.envs, fifo) as proc:
+            assert (prefix / "conda-meta").is_dir()
+            yield prefix, proc
+            with open(fifo, "wb", buffering=0) as release:
+                release.write(b"x")
+            proc.wait(timeout=600)
+    assert proc.returncode == 0, f"the {holder} it held went on and finished"
+
+
+@pytest.mark.parametrize("command", ["adopt", "provision", "activate-scripts", "pack"])
+@pytest.mark.parametrize("holder", ["move", "create"])
+def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
+        world, made_env, channel, standin, holder, command):
+    """While a move or a create holds a place, adopt, provision, activate-scripts and pack of it
+    are refused at once (exit 4) naming that run, and change nothing there; pack never puts the
+    move's journal into an archive."""
+    out = world.root / "packed.tar.gz"
+    with _holding(world, made_env, channel, standin, holder) as (place, other):
+        script = world.root / "setup.sh"
+        script.write_text("echo provisioned\n")
+        args = {"adopt": ["adopt", str(place), "--cache-dir", str(world.cache)],
+                "provision": ["provision", str(place), "--post-script", str(script), "--cache-dir", str(world.cache)],
+                "activate-scripts": ["activate-scripts", str(place)],
+                "pack": ["pack", str(place), "-o", str(out)]}[command]
+        tree = snapshot(place)
+        r = world.run(*args)
+        if out.exists():
+            assert not [n for n in _archive_names(out) if "moving" in n], _archive_names(out)
+        assert _refused_as_busy(r, other.pid), (r.returncode, r.stderr)
+        assert snapshot(place) == tree, r.stderr
+
+
+# -- 10. a place's lock does not depend on the cache a run uses -------------------------------
+
+@pytest.mark.parametrize("second", ["remove", "create --force", "move"])
+@pytest.mark.parametrize("holder", ["move", "create"])
+def test_runs_with_different_caches_on_one_place_exclude_each_other(world, made_env, channel, standin, holder,
+                                                                   second):
+    """A move or create holds a place with one --cache-dir; a remove, create --force or move of
+    that place with another cache is refused at once (exit 4) naming that run, and changes
+    nothing there; the first run finishes."""
+    other = ["--cache-dir", str(world.root.parent / "another-cache")]
+    with _holding(world, made_env, channel, standin, holder) as (place, first):
+        args = {"remove": ["remove", str(place), "-y", *other],
+                "create --force": ["create", "--prefix", str(place), "--force", *other, "-c", channel,
+                                   "--micromamba", str(standin)],
+                "move": ["move", str(place), str(world.envs / "z"), *other]}[second]
+        tree = snapshot(world.envs)
+        r = world.run(*args)
+        assert _refused_as_busy(r, first.pid), (r.returncode, r.stderr)
+        assert snapshot(world.envs) == tree, r.stderr
+
+
+# -- 11. whatever a killed run leaves is collected, or named with the command that clears it ---
+
+def _files(root: Path) -> dict:
+    return {k: v for k, v in snapshot(root).items() if v[0] != "dir"}
+
+
+def _kill_leaving_a_partial(world, args, out: Path) -> subprocess.CompletedProcess:
+    """args (writing out), SIGKILLed at the first point after it starts writing its output where
+    a file other than out is left beside it: found by trying each call from the output's writer
+    on (tests/support/killpoints.py), as the first kill that leaves one."""
+    for k in range(200):
+        proc = _killed_at(world, f"outputfile.write+{k}", *args)
+        assert proc.returncode == -9 and not out.exists(), f"no kill point left a partial file: {proc.stderr}"
+        if list(out.parent.iterdir()):
+            return proc
+    raise AssertionError("no kill point left a partial file")
+
+
+def _leftovers_of(world, kind: str, made_env, channel, standin) -> dict:
+    """Kill a run as `kind` names it; the files it left (path -> what), outside what it was working on."""
+    out = world.root / "out"
+    out.mkdir()
+    before = _files(world.root)
+    if kind == "a place's lock":  # killed under its lock, before anything else is written
+        proc = _killed_at(world, "target.inspect+0", "create", "--prefix", str(world.envs / "new"), "-c", channel,
+                          "--micromamba", str(standin))
+        assert proc.returncode == -9, proc.stderr
+    elif kind == "pack -o":
+        env = copy_env(made_env, world.envs / "x")
+        before = _files(world.root)
+        _kill_leaving_a_partial(world, ["pack", str(env), "-o", str(out / "x.tar.gz")], out / "x.tar.gz")
+    elif kind == "lock -o":
+        env = copy_env(made_env, world.envs / "x")
+        before = _files(world.root)
+        _kill_leaving_a_partial(world, ["lock", str(env), "-o", str(out / "x.lock.txt")], out / "x.lock.txt")
+    else:  # the intent record of a move whose run is gone, killed once it renamed the environment
+        src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+        tree = _files(src)
+        proc = _killed_at(world, "rewrite.relocate+0", "move", str(src), str(dst))
+        assert proc.returncode == -9 and dst.is_dir() and not src.exists(), proc.stderr
+        before.update({str(Path("envs") / "y" / rel): what for rel, what in tree.items()})
+    left = {p: w for p, w in _files(world.root).items() if before.get(p) != w}
+    assert left, f"the killed {kind} left nothing to collect"
+    return left, ([world.envs / "x", world.envs / "y"] if "move" in kind else [])
+
+
+@pytest.mark.parametrize("kind", ["a place's lock", "pack -o", "lock -o", "a move's intent record"])
+def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel, standin, kind):
+    """Each file a killed run left (the default cache, in the world's home, included) is removed
+    by `cache clean`, or named by `list`, `doctor` or `cache clean` (the file, the environment it
+    is in, or the places of the operation it records) with the command that clears it."""
+    left, operation = _leftovers_of(world, kind, made_env, channel, standin)
+    said = ""
+    for args in (["list", "--envs-dir", str(world.envs)], ["doctor", str(world.envs / "y")] if "move" in kind
+                 else ["doctor"], ["cache", "clean"]):
+        r = world.run(*args)
+        assert r.returncode != 1 and "Traceback" not in r.stderr, (args, r.returncode, r.stderr)
+        said += r.stdout + r.stderr
+    for rel in sorted(left):
+        path = world.root / rel
+        if not path.exists():
+            continue  # collected
+        places = [path] + [p for p in path.parents if world.envs in p.parents] + operation
+        named = [p for p in places if str(p) in said]
+        assert named, f"{path}, left by a killed {kind}, is neither collected nor named:\n{said}"
+        assert any(c in said for c in ("cache clean", "mambaboot remove", "mambaboot move", "mambaboot create",
+                                       "delete")), said
