@@ -526,7 +526,13 @@ def _leftovers_of(world, kind: str, made_env, channel, standin) -> dict:
     return left, ([world.envs / "x", world.envs / "y"] if "move" in kind else [])
 
 
-@pytest.mark.parametrize("kind", ["a place's lock", "pack -o", "lock -o", "a move's intent record"])
+# A killed `pack -o`'s or `lock -o`'s partial file beside its output is not yet found by any later
+# run: strict, so the day it is, this fails until the mark comes off.
+_PARTIAL_NOT_YET_NAMED = pytest.mark.xfail(strict=True, reason="partial output files are not yet named or collected")
+
+
+@pytest.mark.parametrize("kind", ["a place's lock", pytest.param("pack -o", marks=_PARTIAL_NOT_YET_NAMED),
+                                  pytest.param("lock -o", marks=_PARTIAL_NOT_YET_NAMED), "a move's intent record"])
 def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel, standin, kind):
     """Each file a killed run left (the default cache, in the world's home, included) is removed
     by `cache clean`, or named by `list`, `doctor` or `cache clean` (the file, the environment it
