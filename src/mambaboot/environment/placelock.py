@@ -196,7 +196,8 @@ class Intent:
 def _read_fd(fd: int) -> dict | None:
     """The intent a lock file held when taken (a killed run's), read through the locked descriptor."""
     try:
-        data = os.pread(fd, untrusted.SMALL, 0) if hasattr(os, "pread") else b""
+        os.lseek(fd, 0, os.SEEK_SET)  # os.pread is POSIX only: Windows must settle a killed run too
+        data = os.read(fd, untrusted.SMALL)
         return shapes.check(untrusted.json(data.rstrip(b" "), "lock file"), INTENT, "lock file", "a lock file") if data.strip() else None
     except (OSError, ValueError):
         return None
