@@ -92,7 +92,10 @@ def run(args) -> int:
     else:
         text, summary = _from_specs(args, fmt)
     if args.output and args.output != outputfile.STDOUT:
-        outputfile.write(args.output, text.encode(), mode=confined.user_mode(0o666))
+        from mambaboot.environment import outputlock
+
+        for done in outputlock.write("lock", args.output, text.encode(), mode=confined.user_mode(0o666)):
+            sys.stderr.write(f"warning: {done}\n")  # a killed lock's partial file, settled
         if not args.quiet:
             sys.stderr.write(f"lock: {summary} -> {args.output}\n")
     else:

@@ -1,8 +1,8 @@
 """One lock per place, which is also the record of what the run holding it intends there.
 
 Every command that changes a place (an environment's directory: create, adopt, provision,
-activate-scripts, move, remove, pack's source) holds the place's lock until it is done,
-deletion included. The lock is a file beside the place, in its parent directory, as git's
+activate-scripts, move, remove, pack's source; pack's and lock's `-o FILE`, a regular file:
+outputlock.py) holds the place's lock until it is done, deletion included. The lock is a file beside the place, in its parent directory, as git's
 index.lock sits beside the index: `.NAME.mambaboot-lock` (a name too long for that: a key of
 the place). Every spelling of a place finds the same file: the parent is taken as its real
 path (a symlinked parent locks in the directory it leads to), and a case-insensitive file

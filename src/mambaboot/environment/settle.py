@@ -15,6 +15,11 @@ the same stage takes the same path either way. What to do is a table, operation 
 - create, verified (the new environment is complete): roll forward: the old environment set
   aside is deleted through its mark, the new one's mark dropped.
 - create, done (provisioning runs): nothing; the record says where provisioning stopped.
+- pack or lock, begun (the lock of its output FILE taken): nothing was made yet.
+- pack or lock, writing (`-o FILE`, a regular file: outputlock.py): the partial file the intent
+  names is deleted, only when that name is exactly the one the writer gives (`.NAME.partial-<the
+  intent's token>` beside FILE) and a regular file there (never a link followed); anything else
+  is named and left. FILE itself is the user's, old or new whole, and stays.
 - any other operation: its own leftovers prove themselves (environment/leftovers.py,
   pipeline/movejournal.py): nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
@@ -28,6 +33,7 @@ prove itself is named and left as it is (NotOurs, exit 4): the intent stays for 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
 from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
@@ -150,6 +156,28 @@ def _drop_old(intent: dict, place: str, done: list) -> None:
     proof.unmark(place)
 
 
+def _drop_partial(intent: dict, place: str, done: list) -> None:
+    """The partial file of a killed `-o FILE` writer beside place (FILE), proven by its name."""
+    from mambaboot.common.files import outputfile  # not at start-up: create's lock needs none of it
+
+    name, token, operation = intent.get("partial"), intent.get("token"), intent.get("operation")
+    if not (isinstance(name, str) and isinstance(token, str) and outputfile.is_partial(name, place, token)):
+        raise Stuck(f"{place}: the intent left beside it names {name!r} as the partial file of an unfinished "
+                    f"{operation} -o, which is no name that {operation} gives it; nothing was changed")
+    directory = os.path.dirname(place)
+    path = os.path.join(directory, name)
+    with confined.Root.open(directory) as here:
+        try:
+            st = here.lstat(name)
+        except FileNotFoundError:  # not made yet, or renamed over FILE already
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
+                        "regular file); it was left as it is")
+        here.unlink(name)
+    done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
+
+
 _SELF_SETTLED = ("remove", "move", "adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
@@ -158,4 +186,8 @@ TABLE = {
     ("create", "finishing"): (_undo_marked, _put_back),
     ("create", "verified"): (_drop_old,),
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
+    ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
+    ("pack", "writing"): (_drop_partial,),
+    ("lock", "begun"): (),
+    ("lock", "writing"): (_drop_partial,),
 }

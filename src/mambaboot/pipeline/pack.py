@@ -21,10 +21,11 @@ import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common.files import confined, fileid, outputfile, proof, treewalk
+from mambaboot.common.files import fileid, outputfile, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
+from mambaboot.environment import outputlock
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
 from mambaboot.shell import quoting
@@ -108,11 +109,11 @@ def _extras(location: str, findings: List[scan.Finding]) -> Dict[str, bytes]:
     }
 
 
-def _write_tar(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
+def _write_tar(out, prefix: str, extras: Dict[str, bytes]) -> int:
     count = 0
     # GNU format: long names and large files, read by GNU tar and bsdtar (Windows' tar); PAX
     # would add an extended header to every member for its sub-second mtime.
-    with tarfile.open(out, "w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.GNU_FORMAT) as tar:
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.GNU_FORMAT) as tar:
         for path, name in _members(prefix):
             if name in extras:
                 continue
@@ -139,7 +140,7 @@ def _zip_name(path: str, name: str) -> str:
     return name
 
 
-def _write_zip(out: str, prefix: str, extras: Dict[str, bytes]) -> int:
+def _write_zip(out, prefix: str, extras: Dict[str, bytes]) -> int:
     count = 0
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         for path, name in _members(prefix):
@@ -182,21 +183,16 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
     system = _system(prefix)  # read before the archive is written: a failure leaves none behind
-    tmp = outputfile.staging(output)
-    try:
+    with outputlock.Staged("pack", output) as out:  # FILE's lock: a killed pack's partial file is settled
+        for done in out.settled:
+            reporter.warn(done)
         writer = _write_zip if kind == "zip" else _write_tar
-        count = writer(tmp, prefix, _extras(found.location, found.findings))
-        size = os.path.getsize(tmp)
+        count = writer(out.file, prefix, _extras(found.location, found.findings))
+        size = out.file.tell()
         try:  # a file made at FILE while the archive was written is not replaced either, without --force
-            outputfile.write(output, staged=tmp, replace=force)
+            out.commit(replace=force)
         except FileExistsError:
             raise TargetRefused(f"{output} appeared while the archive was written; it was left as it is "
                                 "(pass --force to replace it)") from None
-    except BaseException:
-        if os.path.lexists(tmp):
-            here, name = confined.split(tmp)
-            with here:
-                here.unlink(name)
-        raise
     reporter.step(f"archive: {output} ({count} entries, {size / 1e6:.1f} MB)")
     return Packed(prefix, output, count, size, found.location, system)

@@ -9,10 +9,16 @@ import os
 from mambaboot.common.files import confined
 
 
-def unique_sibling(path: str, tag: str) -> str:
-    """A fresh name beside path (tempfile costs ~9 ms to import; this is all we need of it)."""
+def unique_sibling(path: str, tag: str, token: str | None = None) -> str:
+    """A fresh name beside path (tempfile costs ~9 ms to import; this is all we need of it):
+    `.BASE.TAG-<12 hex>`, the hex token's when given (new_token)."""
     directory, base = os.path.split(path)
-    return os.path.join(directory, f".{base}.{tag}-{os.urandom(6).hex()}")
+    return os.path.join(directory, f".{base}.{tag}-{token or new_token()}")
+
+
+def new_token() -> str:
+    """12 random hex digits, unique_sibling's."""
+    return os.urandom(6).hex()
 
 
 def sibling_base(name: str, tag: str) -> str | None:

@@ -4,8 +4,9 @@
   (bash takes these names as the descriptor itself, not the file it happens to be).
 - A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
   renamed over: a rename would replace /dev/full or a named pipe with a plain file.
-- A regular file, or a new name: written beside it and renamed into place, so a reader sees
-  the old file or the whole new one. A symbolic link to a regular file (or to a name not there
+- A regular file, or a new name: written beside it (`.NAME.partial-<12 hex>`, partial()) and
+  renamed into place, so a reader sees the old file or the whole new one; its writer holds the
+  file's place lock meanwhile (environment/outputlock.py), so what a killed run left is settled. A symbolic link to a regular file (or to a name not there
   yet) is followed, as `>` follows it: what it points to is replaced and the link stays a link.
 
 Errors are OSErrors naming the file (the CLI's exit 9: "No space left on device: /dev/full").
@@ -53,17 +54,36 @@ def is_stream(path: str) -> bool:
     return kind(path)[0] != FILE
 
 
-def staging(path: str) -> str:
-    """Where to build an output before write(staged=...): beside the file it will replace (one
-    rename), or, for a stream, in the temporary directory (never in /dev)."""
-    what, where = kind(path)
-    if what == FILE:
-        return fsops.unique_sibling(where, "partial")
+PARTIAL = "partial"  # a regular output file is built at .NAME.partial-<12 hex> beside it
+
+
+def partial(where: str, token: str) -> str:
+    """The one name the regular file where is built at before it is renamed over it:
+    `.NAME.partial-<token>` beside it (token: fsops.new_token's 12 hex digits)."""
+    return fsops.unique_sibling(where, PARTIAL, token)
+
+
+def is_partial(name: str, where: str, token: str) -> bool:
+    """Whether name is exactly the partial file partial(where, token) names (the case of the
+    output's name aside: a case-insensitive file system finds one lock for both spellings)."""
+    base = fsops.sibling_base(name, PARTIAL)
+    return (base is not None and "/" not in name and os.sep not in name and name.endswith(f"-{token}")
+            and base.casefold() == os.path.basename(where).casefold())
+
+
+def staging(path: str, staged: str | None = None, mode: int = 0o666):
+    """(where to build an output before write(staged=...), that file opened for binary writing).
+    A regular file's: staged, the name partial() gives beside it (one rename), made here, never
+    through a link (FileExistsError if anything is there). A stream's (staged None): in the
+    temporary directory, never in /dev."""
+    if staged is not None:
+        here, name = confined.split(staged)
+        with here:
+            return staged, here.open_new(name, mode)
     import tempfile
 
-    fd, staged = tempfile.mkstemp(prefix="mambaboot-output-")
-    os.close(fd)
-    return staged
+    fd, made = tempfile.mkstemp(prefix="mambaboot-output-")
+    return made, os.fdopen(fd, "wb")
 
 
 def write(path: str, data: bytes | None = None, *, staged: str | None = None, mode: int | None = None,

@@ -1,0 +1,96 @@
+"""A regular output file (`pack -o FILE`, `lock -o FILE`) written under FILE's place lock
+(placelock.py), so the partial file a killed run left beside FILE is settled by the next run
+that writes FILE (settle.py: operation x "writing").
+
+The partial file's name, `.NAME.partial-<token>` (outputfile.partial), carries the intent's
+token; it is in the intent (stage "writing", fact `partial`) before the file is made (O_EXCL,
+never through a link), and the file is renamed over FILE, or deleted, before the lock is
+dropped. A partial file that cannot be deleted keeps the intent for the next run. A stream
+(`-`, a device, a named pipe) takes no lock: it is built in the temporary directory.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+
+from mambaboot.common.files import confined, fsops, outputfile
+from mambaboot.environment import placelock
+
+STAGE = "writing"
+
+
+class Staged:
+    """with Staged(operation, output) as out: build the output in out.file (binary), then
+    out.commit(replace). out.settled: what settling a killed run's partial file did."""
+
+    def __init__(self, operation: str, output: str, mode: int = 0o666) -> None:
+        self.operation, self.output, self.mode = operation, output, mode
+        self.path = self.file = self._intent = None
+        self.settled: list = []
+        self._done = False
+
+    def __enter__(self) -> "Staged":
+        what, where = outputfile.kind(self.output)
+        if what != outputfile.FILE:
+            self.path, self.file = outputfile.staging(self.output)
+            return self
+        token = fsops.new_token()
+        self._intent = placelock.Intent(self.operation, where, token=token)
+        self._intent.__enter__()
+        try:
+            self.settled = self._intent.settled
+            staged = outputfile.partial(where, token)
+            self._intent.stage(STAGE, partial=os.path.basename(staged))
+            self.path, self.file = outputfile.staging(self.output, staged, self.mode)
+        except BaseException:
+            self._intent.__exit__(None, None, None)
+            raise
+        return self
+
+    def commit(self, replace: bool = True) -> str:
+        """The built output written to what the user named (outputfile.write); where it went."""
+        self._close(sync=self._intent is not None)
+        where = outputfile.write(self.output, staged=self.path, replace=replace)
+        self._done = True
+        return where
+
+    def _close(self, sync: bool = False) -> None:
+        if self.file is not None and not self.file.closed:
+            self.file.flush()
+            if sync:  # what is renamed over the user's file is whole after a power loss too
+                os.fsync(self.file.fileno())
+            self.file.close()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            try:
+                self._close()
+            finally:
+                if not self._done and self.path is not None:
+                    self._remove()
+        finally:
+            if self._intent is not None:
+                self._intent.__exit__(None, None, None)
+
+    def _remove(self) -> None:
+        here, name = confined.split(self.path)
+        try:
+            with here:
+                here.unlink(name)
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            if self._intent is not None:  # left beside FILE: the next run that writes it settles it
+                self._intent.keep()
+            raise
+
+
+def write(operation: str, output: str, data: bytes, mode: int = 0o666) -> list:
+    """data written to the output the user named; what settling a killed run's partial did."""
+    if outputfile.is_stream(output):
+        outputfile.write(output, data)
+        return []
+    with Staged(operation, output, mode) as out:
+        out.file.write(data)
+        out.commit()
+        return out.settled
