@@ -78,8 +78,13 @@ def staging(path: str, staged: str | None = None, mode: int = 0o666):
     temporary directory, never in /dev."""
     if staged is not None:
         here, name = confined.split(staged)
-        with here:
-            return staged, here.open_new(name, mode)
+        try:
+            with here:
+                return staged, here.open_new(name, mode)
+        except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.partial-…"
+            if exc.errno is None:
+                raise
+            raise OSError(exc.errno, exc.strerror, staged) from None  # OSError(errno) is its subclass
     import tempfile
 
     fd, made = tempfile.mkstemp(prefix="mambaboot-output-")
