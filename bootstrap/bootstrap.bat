@@ -821,6 +821,9 @@ if /i "%MB_V:~0,4%"=="_CE_" set "%MB_V%="
 if /i "%MB_V:~0,7%"=="__CONDA" set "%MB_V%="
 if /i "%MB_V:~0,11%"=="VIRTUAL_ENV" set "%MB_V%="
 if /i "%MB_V:~0,11%"=="_MAMBABOOT_" set "%MB_V%="
+rem conda and mamba read the file these two name (isolation.SCRUB_NAMES)
+if /i "%MB_V%"=="CONDARC" set "%MB_V%="
+if /i "%MB_V%"=="MAMBARC" set "%MB_V%="
 exit /b 0
 
 :mb_clean_path

@@ -233,6 +233,8 @@ function Get-SandboxEnvironment {
         foreach ($prefix in $Scrubbed) {
             if ($name.StartsWith($prefix, [System.StringComparison]::OrdinalIgnoreCase)) { $drop = $true }
         }
+        # conda and mamba read the file these two name (isolation.SCRUB_NAMES)
+        if (@('CONDARC', 'MAMBARC') -contains $name.ToUpperInvariant()) { $drop = $true }
         # The network and machine settings create carries too (engine/network.py).
         if ($Carried -contains $name.ToUpperInvariant() -or
             $name.StartsWith('CONDA_OVERRIDE_', [System.StringComparison]::OrdinalIgnoreCase)) { $drop = $false }

@@ -204,7 +204,7 @@ mb_sandboxed() (
     for mb_name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
         case $mb_name in
             MAMBA_SSL_VERIFY | MAMBA_CACERT_PATH | MAMBA_SSL_NO_REVOKE | MAMBA_CHANNEL_ALIAS | CONDA_OVERRIDE_*) ;;
-            CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV* | _MAMBABOOT_*) unset "$mb_name" ;;
+            CONDA_* | MAMBA_* | PYTHON* | _CE_* | __CONDA* | VIRTUAL_ENV* | _MAMBABOOT_* | CONDARC | MAMBARC) unset "$mb_name" ;;
         esac
     done
     PATH=$(mb_clean_path "${PATH-}")

@@ -79,7 +79,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     (ww.root / "other-env" / "conda-meta").mkdir(parents=True)  # an environment on the user's PATH
     r = ww.run("demo", "3.12", "--channel", f"file:///Z:/chan {ODD}", "--package", "numpy>=1.26,<2",
                env={"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,", "MAMBA_ROOT_PREFIX": "Z:\\elsewhere",
-                    "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0",
+                    "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0", "CONDARC": "Z:\\poison\\condarc",
                     # a company network: carried over as create does (engine/network.py)
                     "REQUESTS_CA_BUNDLE": "Z:\\pki\\company ca.pem", "MAMBA_SSL_NO_REVOKE": "1",
                     "CONDA_OVERRIDE_CUDA": "12.4"},
@@ -117,6 +117,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_VERIFY": "Z:\\pki\\company ca.pem",
                "MAMBA_SSL_NO_REVOKE": "1", "CONDA_OVERRIDE_CUDA": "12.4"}
     assert {k: v for k, v in env.items() if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON"))} == carried
+    assert not [k for k in env if k.upper() in ("CONDARC", "MAMBARC")], "conda's and mamba's rc file variables stay out"
     assert not [e for e in env["PATH"].split(";") if "other-env" in e], "another environment never reaches micromamba"
     assert not list((ww.cache / "tmp").iterdir()), "the private home and temp dirs are gone"
 

@@ -93,14 +93,19 @@ def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel,
     prefix = world.envs / "py"
     assert (prefix / "conda-meta").is_dir() and not (prefix / ".mambaboot" / "record.json").exists()
 
-    r = world.create("-c", channel, "--micromamba", str(fault_standin))
-    assert r.returncode == 4
-    assert "interrupted" in r.stderr and "--force" in r.stderr
+    # What proves it ours is the killed run's intent, in its lock file beside the prefix, naming the
+    # directory it made by identity: `list` names it and changes nothing; the next create settles it
+    # through the routine a failure in the run itself takes, then creates.
+    lock = world.envs / ".py.mambaboot-lock"
+    assert lock.is_file()
+    listed = world.run("list", "--envs-dir", str(world.envs), "--json")
+    assert listed.returncode == 0 and [u["prefix"] for u in listed.json()["unfinished"]] == [str(prefix)]
+    assert (prefix / "conda-meta").is_dir() and lock.is_file()
 
-    r = world.create("-c", channel, "--micromamba", str(fault_standin), "--force", "--json")
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), "--json")
     assert r.returncode == 0, r.stderr
-    assert r.json()["replaced"] is True
-    assert list(world.cache.glob("pending/*.json")) == []
+    assert "removed what the unfinished create had made" in r.stderr
+    assert not lock.exists() and list(world.cache.glob("pending/*")) == []
 
 
 def test_interrupting_remove_never_leaves_half_an_environment(world, channel, standin, reliability):

@@ -39,7 +39,7 @@ def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
         "prov": "provisioning-failed",
         "kept_3_12": "incomplete",
         "alien": "foreign",
-        "killed": "incomplete",
+        "killed": "foreign",  # its killed run's intent beside it names it, but never makes it ours
     }
     good = envs["good_3_11"]
     assert good["prefix"] == str(world.envs / "good_3_11")
@@ -52,6 +52,8 @@ def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
     assert envs["alien"]["packages"] == len(list((world.envs / "alien" / "conda-meta").glob("*.json")))
     assert envs["alien"]["size"] is None, "not measured unless --size"
     assert envs["killed"]["python_version"] == "3.11.2", "read from conda-meta: the record was never written"
+    unfinished = _list(world, "--json").json()["unfinished"]
+    assert [(u["prefix"], u["operation"]) for u in unfinished] == [(str(world.envs / "killed"), "create")]
 
     text = _list(world).stdout
     assert "provisioning-failed" in text and "foreign" in text and "just-a-folder" not in text

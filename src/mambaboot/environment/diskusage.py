@@ -208,10 +208,12 @@ def environment_size(prefix: str) -> Usage:
     """An environment's size as its record keeps it and `list --size` shows it, so that the two
     agree: every file under the prefix counted as measure() counts it (a link as the link, a
     file with several hard links once), but the record itself, whose size changes with the size
-    it holds."""
+    it holds, and the mark of the run that is making it (proof.MARK: there while create measures,
+    gone once it is done)."""
+    from mambaboot.common.files import proof
     from mambaboot.environment import record
 
-    return measure(prefix, exclude=(record.record_path(prefix),))
+    return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.MARK)))
 
 
 def human(n: int) -> str:
