@@ -412,10 +412,11 @@ def _archive_names(path: Path) -> list:
 
 
 @contextlib.contextmanager
-def _holding(world, made_env, channel, standin, holder):
+def _holding(world, made_env, channel, engine, holder):
     """Another run holding a place mid-operation; yields (the place, that run's process). move:
     held once the environment is renamed to its new place (its journal there); create: held
-    while its engine has made the prefix, before any record."""
+    while its engine has made the prefix, before any record. engine: the stand-in in every mode,
+    for only it blocks on a fifo (STANDIN_BLOCK_FIFO)."""
     cache = ["--cache-dir", str(world.cache)]
     if holder == "move":
         src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
@@ -425,7 +426,7 @@ def _holding(world, made_env, channel, standin, holder):
     else:
         prefix = world.envs / "py"
         command = [*world.command, "create", "--prefix", str(prefix), *cache, "-c", channel,
-                   "--micromamba", str(standin)]
+                   "--micromamba", str(engine)]
         fifo = world.root.parent / "fifo"
         with paused(command, world.env, world.envs, fifo) as proc:
             assert (prefix / "conda-meta").is_dir()
@@ -439,12 +440,12 @@ def _holding(world, made_env, channel, standin, holder):
 @pytest.mark.parametrize("command", ["adopt", "provision", "activate-scripts", "pack"])
 @pytest.mark.parametrize("holder", ["move", "create"])
 def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
-        world, made_env, channel, standin, holder, command):
+        world, made_env, channel, standin, fault_standin, holder, command):
     """While a move or a create holds a place, adopt, provision, activate-scripts and pack of it
     are refused at once (exit 4) naming that run, and change nothing there; pack never puts the
     move's journal into an archive."""
     out = world.root / "packed.tar.gz"
-    with _holding(world, made_env, channel, standin, holder) as (place, other):
+    with _holding(world, made_env, channel, fault_standin, holder) as (place, other):
         script = world.root / "setup.sh"
         script.write_text("echo provisioned\n")
         args = {"adopt": ["adopt", str(place), "--cache-dir", str(world.cache)],
@@ -463,13 +464,13 @@ def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
 
 @pytest.mark.parametrize("second", ["remove", "create --force", "move"])
 @pytest.mark.parametrize("holder", ["move", "create"])
-def test_runs_with_different_caches_on_one_place_exclude_each_other(world, made_env, channel, standin, holder,
-                                                                   second):
+def test_runs_with_different_caches_on_one_place_exclude_each_other(world, made_env, channel, standin, fault_standin,
+                                                                   holder, second):
     """A move or create holds a place with one --cache-dir; a remove, create --force or move of
     that place with another cache is refused at once (exit 4) naming that run, and changes
     nothing there; the first run finishes."""
     other = ["--cache-dir", str(world.root.parent / "another-cache")]
-    with _holding(world, made_env, channel, standin, holder) as (place, first):
+    with _holding(world, made_env, channel, fault_standin, holder) as (place, first):
         args = {"remove": ["remove", str(place), "-y", *other],
                 "create --force": ["create", "--prefix", str(place), "--force", *other, "-c", channel,
                                    "--micromamba", str(standin)],
