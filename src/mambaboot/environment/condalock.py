@@ -43,7 +43,7 @@ def is_lock_name(path: str) -> bool:
 def looks_like(text: str) -> bool:
     """Whether a lock's text is conda-lock's YAML rather than an @EXPLICIT list: it has a top-level
     `version:` key and a `package:` key, which no explicit file has."""
-    keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line}
+    keys = {line.split(":", 1)[0] for line in untrusted.lines(text) if line[:1].isalpha() and ":" in line}
     return "version" in keys and "package" in keys
 
 
