@@ -571,12 +571,20 @@ CONTRADICTED = (
     # the default policy on client Windows is Restricted, whatever the file's origin
     # (about_Execution_Policies)
     "carries the \"mark of the web\", which the default policies refuse",
+    # wrap_call (libmamba/src/core/util.cpp, mamba 2.8.1) tests for condabin\<exe> without the .bat,
+    # which never exists: micromamba writes its scripts at every post-link script unless CONDA_BAT is set
+    "has no `condabin\\<exe>.bat` yet",
+    "lacks `condabin\\<exe>.bat`",
+    "has no `condabin\\micromamba.bat` and",
+    # mamba.bat activate orders PATH as conda does (Activator::add_prefix_to_path): condabin last
+    "typed in cmd.exe under `conda activate` |",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
     "set_activate_command", "install_library_bin_conda_bat", "Overwriting root prefix is not permitted - aborting.",
     "Windows 10 version 1803", "CRYPT_E_NO_REVOCATION_CHECK", "MAMBA_SSL_NO_REVOKE", "--ssl-no-revoke",
     "ConstrainedLanguage", "Unblock-File", "'\"numpy>=2\"'", "What the notes observed", "What the source shows",
+    "unless `CONDA_BAT` is set", "`mamba.bat activate` does the same", "package_cache_folder_relative_path",
 )
 
 
