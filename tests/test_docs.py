@@ -571,12 +571,20 @@ CONTRADICTED = (
     # the default policy on client Windows is Restricted, whatever the file's origin
     # (about_Execution_Policies)
     "carries the \"mark of the web\", which the default policies refuse",
+    # wrap_call (libmamba/src/core/util.cpp, mamba 2.8.1) tests for condabin\<exe> without the .bat,
+    # which never exists: micromamba writes its scripts at every post-link script unless CONDA_BAT is set
+    "has no `condabin\\<exe>.bat` yet",
+    "lacks `condabin\\<exe>.bat`",
+    "has no `condabin\\micromamba.bat` and",
+    # mamba.bat activate orders PATH as conda does (Activator::add_prefix_to_path): condabin last
+    "typed in cmd.exe under `conda activate` |",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
     "set_activate_command", "install_library_bin_conda_bat", "Overwriting root prefix is not permitted - aborting.",
     "Windows 10 version 1803", "CRYPT_E_NO_REVOCATION_CHECK", "MAMBA_SSL_NO_REVOKE", "--ssl-no-revoke",
     "ConstrainedLanguage", "Unblock-File", "'\"numpy>=2\"'", "What the notes observed", "What the source shows",
+    "unless `CONDA_BAT` is set", "`mamba.bat activate` does the same", "package_cache_folder_relative_path",
 )
 
 
@@ -587,6 +595,74 @@ def test_no_page_repeats_a_statement_upstream_contradicts_and_the_guide_holds_th
     missing = [fact for fact in CORRECTIONS if fact not in pages["guide.md"]]
     assert not missing, "the guide lost these corrections:\n" + "\n".join(missing)
 
+
+
+
+# The guide is the user's own note: it states facts without attributing each to "your notes", and
+# the test sandbox (the stand-in micromamba, the local channel) is described in testing.md, not there.
+NOT_IN_THE_GUIDE = ("your notes", "from the field notes", "beyond the notes", "file://$pwd/channel", "local channel",
+                    "./micromamba ")
+
+
+def test_the_guide_reads_as_the_user_s_note_and_leaves_the_sandbox_to_testing_md():
+    text = " ".join(GUIDE.read_text(encoding="utf-8").lower().split())
+    found = [phrase for phrase in NOT_IN_THE_GUIDE if phrase in text]
+    assert not found, f"the guide says {found}"
+
+# What a fresh cmd.exe defines; a pasted block may read any other %NAME% only once it has set it,
+# or once a script it calls (an activation, the hook) has.
+FRESH_CMD = {"PATH", "PATHEXT", "TEMP", "TMP", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "ERRORLEVEL", "CD",
+             "COMSPEC", "SYSTEMROOT", "WINDIR", "PROMPT"}
+SET_BY_ACTIVATION = {"CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL", "MAMBA_ROOT_PREFIX", "MAMBA_EXE", "MAMBA_BAT"}
+ACTIVATES = re.compile(r'^call "[^"]*(?:\\(?:mamba|conda)\.bat" activate|\\activate\.bat"|%MAMBA_BAT%" activate)', re.I)
+DEACTIVATES = re.compile(r'^call "[^"]*(?:\.bat" deactivate|\\deactivate\.bat")', re.I)
+
+
+def fresh_shell_problems(code: str, expected_exit: int = 0) -> List[str]:
+    """What stops a ```bat block from running as written in a fresh cmd.exe: a variable read before
+    anything set it, a second activation on top of the first, an `if errorlevel` that may see a
+    code left by an earlier command because the command before it was conditional."""
+    problems, defined, called, active, previous = [], set(), False, 0, ""
+    for raw in code.splitlines():
+        line = raw.strip()
+        lower = line.lower().lstrip("@")
+        for name in re.findall(r"(?<!%)%([A-Za-z_][A-Za-z0-9_]*)%(?!%)", line):
+            known = name.upper() in FRESH_CMD or name.upper() in defined or (called and name.upper() in SET_BY_ACTIVATION)
+            if not known:
+                problems.append(f"%{name}% is read before anything sets it: {line}")
+        if re.match(r"if (not )?(errorlevel|%errorlevel%)", lower) and previous.startswith("if "):
+            problems.append(f"`{line}` follows a command that may not have run ({previous}): it sees an older ERRORLEVEL")
+        setting = re.match(r'set\s+"?([A-Za-z_][A-Za-z0-9_]*)=', line, re.I)
+        if setting:
+            defined.add(setting.group(1).upper())
+        if lower.startswith("call "):
+            called = True
+        if ACTIVATES.match(line):
+            active += 1
+            if active > 1 and expected_exit == 0:
+                problems.append(f"a second activation on top of the first: {line}")
+        elif DEACTIVATES.match(line):
+            active = max(active - 1, 0)
+        if line and not lower.startswith(("rem ", "::")):
+            previous = lower
+    return problems
+
+
+def test_the_fresh_shell_check_sees_what_it_must():
+    assert fresh_shell_problems('set "P=D:\\x"\ncall "%P%\\condabin\\mamba.bat" activate\necho %CONDA_PREFIX%') == []
+    assert fresh_shell_problems('call "%ENV_PREFIX%\\condabin\\mamba.bat" activate')
+    assert fresh_shell_problems('echo %CONDA_PREFIX%')
+    assert fresh_shell_problems('call "D:\\e\\condabin\\mamba.bat" activate\ncall "D:\\e\\condabin\\conda.bat" activate')
+    assert fresh_shell_problems('if not exist x.exe curl -o x.exe URL\nif errorlevel 1 exit /b 1')
+    assert fresh_shell_problems('echo @echo %%CONDA_PREFIX%%> x.bat') == []
+
+
+def test_every_cmd_block_of_the_guide_runs_as_written_from_a_fresh_shell():
+    """Each ```bat block a reader may paste (run here in Wine or only on a Windows runner) stands on
+    its own in a fresh cmd.exe: its variables defined, one activation, no inherited ERRORLEVEL."""
+    found = [f"guide.md:{b.line}: {p}" for b in blocks(GUIDE.read_text(encoding="utf-8"))
+             if b.lang == "bat" for p in fresh_shell_problems(b.code, b.exit)]
+    assert not found, "\n".join(found)
 
 def test_the_state_inventory_names_what_the_code_writes():
     """Each row of reliability.md's state inventory names a constant of the code, and its name
