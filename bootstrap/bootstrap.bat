@@ -524,7 +524,11 @@ set "MB_RC=6"
 set "MB_VAL="
 set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%); nothing was deleted"
 if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) and left the prefix behind; nothing was deleted: remove it before trying again"
+rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
+rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
+if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
+set "MB_MSG2="
 echo engine: created "%MB_PREFIX%" 1>&2
 
 rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's

@@ -183,10 +183,17 @@ def test_a_failed_download_is_exit_5(ww):
     assert ww.runs("micromamba") == []
 
 
-def test_engine_failure_is_exit_6(ww):
-    r = ww.run(env={"STANDIN_FAIL": "1"})
+PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+
+
+@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY"])
+def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww, proxy):
+    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY."""
+    r = ww.run(env={"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})})
     assert r.returncode == 6, r.stderr
-    assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr
+    assert "injected failure" in r.stderr
+    hint = [] if proxy else [f"  if it could not reach the channel: {PROXY_HINT}"]
+    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted", *hint]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
 
@@ -437,8 +444,7 @@ def test_mamba_ssl_no_revoke_reaches_curl_as_it_reaches_micromamba(ww, value, pa
 @pytest.mark.parametrize("code, hint", [
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 "
            "(Windows could not check the certificate's revocation)"),
-    ("7", "curl.exe failed with exit 7; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do "
-          "not use Windows' proxy settings)"),
+    ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
 ])
 def test_a_failed_download_says_what_to_set(ww, code, hint):
     r = ww.run(env={"STANDIN_CURL_EXIT": code})
