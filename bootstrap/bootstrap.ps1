@@ -20,10 +20,13 @@
 # Execution policy: Windows clients default to Restricted, which runs no script, hence
 # -ExecutionPolicy Bypass above; a policy set by Group Policy overrides that parameter
 # (about_Execution_Policies), and then PowerShell refuses this file before a line of it runs:
-# use bootstrap.bat. Proxies: Windows PowerShell 5.1's Invoke-WebRequest uses Windows' proxy
-# settings; micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (libcurl's variables:
-# libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers, download/curl.cpp
-# set_url, and the engine runs with --no-rc), so behind a proxy set HTTPS_PROXY for both.
+# use bootstrap.bat. Proxies: micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
+# (libcurl's variables: libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers,
+# download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
+# Windows PowerShell 5.1's Invoke-WebRequest uses Windows' settings and never those variables
+# (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
+# (else ALL_PROXY) when it is set, as bootstrap.bat's curl.exe does: one variable serves
+# both scripts and micromamba; without it, a failure names the proxy Windows' settings give.
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
@@ -44,7 +47,7 @@ $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHO
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
-$ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT: micromamba (and bootstrap.bat's curl.exe) never use Windows' proxy settings"
+$ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -149,14 +152,46 @@ function Test-Url([string]$Option, [string]$Url) {
     Fail 2 "$Option '$Url' uses plain http; use https, or pass --allow-http if you trust the network"
 }
 
+# The proxy curl.exe and micromamba read from the environment (curl's manual, ENVIRONMENT):
+# HTTPS_PROXY, else ALL_PROXY; a value without a scheme is an http:// proxy, as curl reads it.
+function Get-ProxyVariable {
+    foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY')) {
+        $value = [System.Environment]::GetEnvironmentVariable($var)
+        if ($value) {
+            if ($value -notmatch '://') { $value = 'http://' + $value }
+            return $value
+        }
+    }
+    return $null
+}
+
+# The proxy Windows' settings (WinINET, PAC) give for Url, which micromamba does not use; $null
+# for none, or when they cannot be read (WebRequest.GetSystemWebProxy).
+function Get-SystemProxy([string]$Url) {
+    try {
+        $uri = [System.Uri]$Url
+        if ($uri.IsFile) { return $null }
+        $system = [System.Net.WebRequest]::GetSystemWebProxy()
+        if ($system.IsBypassed($uri)) { return $null }
+        $proxy = $system.GetProxy($uri)
+        if ($null -eq $proxy -or $proxy.Authority -eq $uri.Authority) { return $null }
+        return $proxy.GetLeftPart([System.UriPartial]::Authority)
+    } catch { return $null }
+}
+
 function Save-Url([string]$Url, [string]$Destination) {
     $uri = [System.Uri]$Url
     if ($uri.IsFile) { Copy-Item -LiteralPath $uri.LocalPath -Destination $Destination; return }
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
+    # Without -Proxy, Windows PowerShell 5.1 goes through Windows' proxy settings only; with it,
+    # the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
+    $via = @{}
+    $proxy = Get-ProxyVariable
+    if ($proxy) { $via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true } }
     for ($attempt = 1; ; $attempt++) {
         try {
             # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
-            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10
+            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10 @via
             return
         } catch {
             if ($attempt -ge 4) { throw }
@@ -401,6 +436,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
 
     $subdir = 'win-64'
+    $url = $null
     if ($mmPath) { $kind = 'local' }
     elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
     else {
@@ -532,6 +568,8 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $command += @('--prefix', $prefix, '--root-prefix', (Join-Path $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $specPython, 'conda', 'mamba')
     $command += $packages
     $existed = Test-Path -LiteralPath $prefix
+    $probe = $url
+    if (-not $probe) { $probe = $Releases }
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
     Remove-Tree $script:SandboxHome
     $script:SandboxHome = $null
@@ -541,7 +579,13 @@ function Invoke-Bootstrap([object[]]$Arguments) {
             $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
         }
         $hint = ''
-        if (-not ($env:HTTPS_PROXY -or $env:ALL_PROXY)) { $hint = "`n  if it could not reach the channel: $ProxyHint" }
+        if (-not (Get-ProxyVariable)) {
+            $hint = "`n  if it could not reach the channel: $ProxyHint"
+            $system = Get-SystemProxy $probe
+            if ($system) {
+                $hint = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
+            }
+        }
         Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
     }
     Say "engine: created $prefix"

@@ -177,7 +177,37 @@ def test_a_prefix_with_wildcard_brackets_is_refused():
 
 
 def test_failures_that_a_proxy_explains_name_https_proxy():
+    """The same variable, in the same words, as bootstrap.bat's messages name it."""
     text = _text()
     hint = re.search(r'\$ProxyHint = "([^"]*)"', text).group(1)
-    assert "HTTPS_PROXY=http://HOST:PORT" in hint
+    assert hint.startswith("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings")
     assert text.count("$ProxyHint") == 4  # defined, two downloads, the engine
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 2
+    for words in ("if it could not reach the channel: ", "set HTTPS_PROXY=http://HOST:PORT ("):
+        assert words in text and words in bat, words
+
+
+def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
+    """Windows PowerShell 5.1's Invoke-WebRequest never reads HTTPS_PROXY: without -Proxy, a
+    proxy the user set for curl.exe and micromamba would not serve this script's downloads."""
+    text = _text()
+    variable = text[text.index("function Get-ProxyVariable"):text.index("function Get-SystemProxy")]
+    assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
+    body = _function("Save-Url")
+    assert "$proxy = Get-ProxyVariable" in body
+    assert "$via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true }" in _text()
+    calls = [line for line in body.splitlines() if "Invoke-WebRequest" in line]
+    assert len(calls) == 1 and calls[0].rstrip().endswith(" @via"), calls
+
+
+def test_an_engine_failure_names_the_proxy_windows_settings_give():
+    """Found through Windows' settings (WinINET, PAC) when no variable is set: micromamba never reads them."""
+    body = _function("Get-SystemProxy")
+    assert "[System.Net.WebRequest]::GetSystemWebProxy()" in body and "$system.IsBypassed($uri)" in body
+    assert "try {" in body and "catch { return $null }" in body, "a setting that cannot be read is no failure"
+    code = _code()
+    engine = code[code.index("if ($engine.Code -ne 0)"):code.index("Fail 6 ")]
+    assert engine.index("if (-not (Get-ProxyVariable))") < engine.index("$system = Get-SystemProxy $probe")
+    assert ("Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
+            in _text())
