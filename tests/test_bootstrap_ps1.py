@@ -68,7 +68,7 @@ def test_the_binary_is_verified_before_it_runs():
     assert code.index("Save-Verified $url $notes") < first_run
     assert code.index("(Get-Sha256 $binary) -eq $sha") < first_run
     verified = code[code.index("function Save-Verified"):code.index("function New-Directory")]
-    assert verified.index("$got -ne $Expected") < verified.index("Move-Item")
+    assert verified.index("$got -ne $Expected") < verified.index("[System.IO.File]::Move($tmp, $final)")
 
 
 def test_exit_codes_are_creates():
@@ -211,3 +211,18 @@ def test_an_engine_failure_names_the_proxy_windows_settings_give():
     assert engine.index("if (-not (Get-ProxyVariable))") < engine.index("$system = Get-SystemProxy $probe")
     assert ("Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
             in _text())
+
+
+def test_paths_are_literal_and_joined_as_text():
+    """Windows PowerShell 5.1 reads -Path, -Destination and -OutFile as wildcard patterns ([ ] in a
+    cache directory), and Join-Path throws on a drive the session does not have: every path goes
+    to a cmdlet as -LiteralPath, is joined as text, and is written by .NET."""
+    code = _code()
+    assert not re.search(r"(?i)join-path|-outfile|-destination|\s-path\b|\bmove-item|\bcopy-item|\bnew-item", code)
+    assert "function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\\', '/') + '\\' + $Child }" in _text()
+    assert "[System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())" in _function("Save-Url")
+    named = {c.lower() for c in pwsh.commands(_tree())}
+    for cmdlet in ("test-path", "remove-item", "get-item", "get-childitem", "get-filehash"):
+        if cmdlet in named:
+            calls = re.findall(rf"(?i){cmdlet} [^\n|;)]*", code)
+            assert calls and all("-LiteralPath " in call for call in calls), calls
