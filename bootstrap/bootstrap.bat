@@ -12,7 +12,7 @@ rem 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba
 rem 7 the environment has no python; after the hand-over, adopt's own code.
 rem
 rem How this file stays correct in cmd.exe:
-rem  - delayed expansion is OFF: a value holding ! stays intact, and errors are tested with
+rem  - delayed expansion is OFF (but for the lines that measure PATH): a value holding ! stays intact, and errors are tested with
 rem    "if errorlevel N", which is evaluated when the line runs (%%ERRORLEVEL%% inside a
 rem    parenthesized block is expanded when the block is read, before the command ran);
 rem  - values are only ever expanded inside double quotes, where & ( ) ^ < > | are plain;
@@ -27,6 +27,26 @@ rem    without /D, which runs the registry's Command Processor\AutoRun first and
 rem    too (cmd's own help for /D; Raymond Chen, "Hidden gotcha: The command processor's AutoRun setting").
 setlocal EnableExtensions DisableDelayedExpansion
 
+rem Opened by a double-click, cmd runs this file as Explorer's batfile association ("%%1" %%*)
+rem starts it, "C:\Windows\system32\cmd.exe /c ""C:\...\bootstrap.bat" "" (ss64, "CMDCMDLINE"),
+rem and closes its window when the script ends, with every message in it: then the script runs
+rem as a subroutine and waits for a key at the end. With any argument, or from any other
+rem command line (a cmd prompt, another script, a CI runner), it never waits. The command line
+rem is read only inside quotes, its own quotes removed, so no character of a path acts in it.
+if not [%1]==[] goto :mb_main
+set "MB_CC=%CMDCMDLINE%"
+if not defined MB_CC goto :mb_main
+set "MB_CC=%MB_CC:"=%"
+set "MB_CC=%MB_CC:* /c =%"
+if /i not "%MB_CC%"=="%~f0 " goto :mb_main
+call :mb_main
+set "MB_RC=%ERRORLEVEL%"
+echo.
+pause
+exit /b %MB_RC%
+
+:mb_main
+set "MB_CC="
 set "MB_PINNED=2.8.1-0"
 set "MB_RELEASES=https://github.com/mamba-org/micromamba-releases/releases"
 set "MB_SELF=%~dp0"
@@ -155,9 +175,20 @@ rem ------------------------------------------------------------------ checks th
 
 rem cmd.exe reads no line longer than 8191 characters once %%VAR%% is expanded ("The input line is
 rem too long.", and the batch file ends: Microsoft's "Command prompt line string limitation");
-rem this script copies PATH in one line (mb_clean_path), so a longer PATH is refused at once.
-set "MB_MSG=PATH is longer than 8175 characters, and cmd.exe cannot read a line longer than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use bootstrap.ps1"
-set "MB_T=%PATH:~8175,1%"
+rem this script copies PATH in one line with some 90 characters more (mb_clean_path), so a PATH
+rem longer than 8000 is refused at once. PATH is copied with !PATH!, expanded after the line is
+rem read, so neither its length nor its characters act in it (the only place delayed expansion is
+rem on), behind a "#"; the 8001st character from the end of that copy is the "#" only when there
+rem were no more (a negative offset larger than the value starts at its beginning: ss64,
+rem "VarSubstring"), and one character is all %%VAR%% puts in the line. Never an offset past the
+rem end, which Wine's cmd answers with stale memory; Wine has no substring of !VAR! at all.
+set "MB_MSG=PATH is longer than 8000 characters, and cmd.exe cannot read a line longer than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use bootstrap.ps1"
+set "MB_T="
+setlocal EnableDelayedExpansion
+set "MB_T=#!PATH!"
+set "MB_T=%MB_T:~-8001,1%"
+set "MB_T=%MB_T:#=%"
+if defined MB_T (endlocal & set "MB_T=1") else endlocal
 if defined MB_T goto :mb_fail
 set "MB_MSG="
 
@@ -524,7 +555,11 @@ set "MB_RC=6"
 set "MB_VAL="
 set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%); nothing was deleted"
 if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) and left the prefix behind; nothing was deleted: remove it before trying again"
+rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
+rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
+if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
+set "MB_MSG2="
 echo engine: created "%MB_PREFIX%" 1>&2
 
 rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's

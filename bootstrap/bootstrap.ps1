@@ -20,10 +20,13 @@
 # Execution policy: Windows clients default to Restricted, which runs no script, hence
 # -ExecutionPolicy Bypass above; a policy set by Group Policy overrides that parameter
 # (about_Execution_Policies), and then PowerShell refuses this file before a line of it runs:
-# use bootstrap.bat. Proxies: Windows PowerShell 5.1's Invoke-WebRequest uses Windows' proxy
-# settings; micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (libcurl's variables:
-# libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers, download/curl.cpp
-# set_url, and the engine runs with --no-rc), so behind a proxy set HTTPS_PROXY for both.
+# use bootstrap.bat. Proxies: micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
+# (libcurl's variables: libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers,
+# download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
+# Windows PowerShell 5.1's Invoke-WebRequest uses Windows' settings and never those variables
+# (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
+# (else ALL_PROXY) when it is set, as bootstrap.bat's curl.exe does: one variable serves
+# both scripts and micromamba; without it, a failure names the proxy Windows' settings give.
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
@@ -44,7 +47,7 @@ $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHO
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
-$ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT: micromamba (and bootstrap.bat's curl.exe) never use Windows' proxy settings"
+$ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -149,14 +152,49 @@ function Test-Url([string]$Option, [string]$Url) {
     Fail 2 "$Option '$Url' uses plain http; use https, or pass --allow-http if you trust the network"
 }
 
+# The proxy curl.exe and micromamba read from the environment (curl's manual, ENVIRONMENT):
+# HTTPS_PROXY, else ALL_PROXY; a value without a scheme is an http:// proxy, as curl reads it.
+function Get-ProxyVariable {
+    foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY')) {
+        $value = [System.Environment]::GetEnvironmentVariable($var)
+        if ($value) {
+            if ($value -notmatch '://') { $value = 'http://' + $value }
+            return $value
+        }
+    }
+    return $null
+}
+
+# The proxy Windows' settings (WinINET, PAC) give for Url, which micromamba does not use; $null
+# for none, or when they cannot be read (WebRequest.GetSystemWebProxy).
+function Get-SystemProxy([string]$Url) {
+    try {
+        $uri = [System.Uri]$Url
+        if ($uri.IsFile) { return $null }
+        $system = [System.Net.WebRequest]::GetSystemWebProxy()
+        if ($system.IsBypassed($uri)) { return $null }
+        $proxy = $system.GetProxy($uri)
+        if ($null -eq $proxy -or $proxy.Authority -eq $uri.Authority) { return $null }
+        return $proxy.GetLeftPart([System.UriPartial]::Authority)
+    } catch { return $null }
+}
+
 function Save-Url([string]$Url, [string]$Destination) {
     $uri = [System.Uri]$Url
-    if ($uri.IsFile) { Copy-Item -LiteralPath $uri.LocalPath -Destination $Destination; return }
+    if ($uri.IsFile) { [System.IO.File]::Copy($uri.LocalPath, $Destination, $true); return }
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
+    # Without -Proxy, Windows PowerShell 5.1 goes through Windows' proxy settings only; with it,
+    # the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
+    $via = @{}
+    $proxy = Get-ProxyVariable
+    if ($proxy) { $via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true } }
     for ($attempt = 1; ; $attempt++) {
         try {
             # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
-            Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10
+            # Never -OutFile: Windows PowerShell 5.1 reads its path as a wildcard pattern, where
+            # [ ] in the cache directory would match nothing (PowerShell issue 4726); .NET writes it.
+            $response = Invoke-WebRequest -Uri $Url -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10 @via
+            [System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())
             return
         } catch {
             if ($attempt -ge 4) { throw }
@@ -165,7 +203,7 @@ function Save-Url([string]$Url, [string]$Destination) {
 }
 
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
-    $file = Join-Path $script:TmpDir 'published.sha256'
+    $file = Join-Text $script:TmpDir 'published.sha256'
     try { Save-Url "$Url.sha256" $file } catch {
         Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  $ProxyHint`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
     }
@@ -176,14 +214,16 @@ function Get-PublishedDigest([string]$Url, [string]$Hint) {
 
 # Download Url into Directory\Name only if its sha256 is Expected: whole and verified, or not at all.
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
-    $tmp = Join-Path $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+    $tmp = Join-Text $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     try {
         try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)`n  $ProxyHint" }
         $got = Get-Sha256 $tmp
         if ($got -ne $Expected) {
             Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
         }
-        Move-Item -LiteralPath $tmp -Destination (Join-Path $Directory $Name) -Force
+        $final = Join-Text $Directory $Name
+        if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }
+        [System.IO.File]::Move($tmp, $final)
     } finally {
         if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }
     }
@@ -191,8 +231,12 @@ function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]
 
 function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirectory($Path) }
 
+# Paths are joined as text: Join-Path looks the drive up and throws on one this session does not
+# have ("Cannot find drive": a mapped drive off VPN given as --envs-dir; PowerShell issue 4386).
+function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\', '/') + '\' + $Child }
+
 function New-PrivateDirectory([string]$Parent, [string]$Prefix) {
-    $path = Join-Path $Parent ($Prefix + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+    $path = Join-Text $Parent ($Prefix + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Directory $path
     return $path
 }
@@ -261,27 +305,27 @@ function Get-SandboxEnvironment {
     $userHome = [System.Environment]::GetEnvironmentVariable('USERPROFILE')
     if ($userHome) {
         foreach ($name in @('.netrc', '_netrc')) {
-            if (-not $sandbox.ContainsKey('NETRC') -and (Test-Path -LiteralPath (Join-Path $userHome $name) -PathType Leaf)) {
-                $sandbox['NETRC'] = Join-Path $userHome $name
+            if (-not $sandbox.ContainsKey('NETRC') -and (Test-Path -LiteralPath (Join-Text $userHome $name) -PathType Leaf)) {
+                $sandbox['NETRC'] = Join-Text $userHome $name
             }
         }
-        $auth = Join-Path $userHome '.mamba\auth\authentication.json'
+        $auth = Join-Text $userHome '.mamba\auth\authentication.json'
         if (Test-Path -LiteralPath $auth -PathType Leaf) {
-            $null = New-Item -ItemType Directory -Force -Path (Join-Path $homeDir '.mamba\auth')
-            Copy-Item -LiteralPath $auth -Destination (Join-Path $homeDir '.mamba\auth\authentication.json')
+            New-Directory (Join-Text $homeDir '.mamba\auth')
+            [System.IO.File]::Copy($auth, (Join-Text $homeDir '.mamba\auth\authentication.json'), $true)
         }
     }
     $sandbox['HOME'] = $homeDir
     $sandbox['USERPROFILE'] = $homeDir
     $sandbox['HOMEDRIVE'] = $homeDir.Substring(0, 2)
     $sandbox['HOMEPATH'] = $homeDir.Substring(2)
-    $sandbox['APPDATA'] = Join-Path $homeDir 'AppData\Roaming'
-    $sandbox['LOCALAPPDATA'] = Join-Path $homeDir 'AppData\Local'
-    $sandbox['XDG_CONFIG_HOME'] = Join-Path $homeDir '.config'
-    $sandbox['XDG_CACHE_HOME'] = Join-Path $homeDir '.cache'
-    $sandbox['XDG_DATA_HOME'] = Join-Path $homeDir '.local\share'
-    $sandbox['XDG_STATE_HOME'] = Join-Path $homeDir '.local\state'
-    foreach ($key in @('TMPDIR', 'TEMP', 'TMP')) { $sandbox[$key] = Join-Path $homeDir 'tmp' }
+    $sandbox['APPDATA'] = Join-Text $homeDir 'AppData\Roaming'
+    $sandbox['LOCALAPPDATA'] = Join-Text $homeDir 'AppData\Local'
+    $sandbox['XDG_CONFIG_HOME'] = Join-Text $homeDir '.config'
+    $sandbox['XDG_CACHE_HOME'] = Join-Text $homeDir '.cache'
+    $sandbox['XDG_DATA_HOME'] = Join-Text $homeDir '.local\share'
+    $sandbox['XDG_STATE_HOME'] = Join-Text $homeDir '.local\state'
+    foreach ($key in @('TMPDIR', 'TEMP', 'TMP')) { $sandbox[$key] = Join-Text $homeDir 'tmp' }
     $sandbox['CONDA_PKGS_DIRS'] = $script:PkgsDirs -join ','
     return $sandbox
 }
@@ -374,7 +418,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
             Fail 2 "the current directory is Windows' own ($envs), where an elevated shell starts; pass --envs-dir DIR or set PY_ENVS"
         }
     }
-    $prefix = Join-Path $envs $envName
+    $prefix = Join-Text $envs $envName
     # [ and ]: Windows PowerShell 5.1 reads a path given to . or & (activate.ps1, its hooks) as a
     # wildcard pattern, with no literal form (PowerShell issue 4726)
     if ($prefix -match '[%!<>"|?*;\[\]\x00-\x1f]' -or $prefix.Substring(2).Contains(':')) {
@@ -385,14 +429,14 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     elseif (Test-Path -LiteralPath "$drive\CACHE" -PathType Container) { $cache = "$drive\CACHE" }
     # A relative LOCALAPPDATA is ignored and a relative USERPROFILE refused, as mambaboot does:
     # either would put the cache under the current directory.
-    elseif (Test-Absolute $env:LOCALAPPDATA) { $cache = Join-Path $env:LOCALAPPDATA 'mambaboot\Cache' }
+    elseif (Test-Absolute $env:LOCALAPPDATA) { $cache = Join-Text $env:LOCALAPPDATA 'mambaboot\Cache' }
     elseif (-not $env:USERPROFILE) { Fail 2 'neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR' }
-    elseif (Test-Absolute $env:USERPROFILE) { $cache = Join-Path $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
+    elseif (Test-Absolute $env:USERPROFILE) { $cache = Join-Text $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
     else { Fail 2 'USERPROFILE is not an absolute path: the cache would land in the current directory; set USERPROFILE to your home directory or pass --cache-dir DIR' }
     # comma-separated on every platform, as conda reads it
     $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } |
                          ForEach-Object { Get-FullPath $_ })
-    if ($script:PkgsDirs.Count -eq 0) { $script:PkgsDirs = @(Join-Path $cache 'Python\pkgs') }
+    if ($script:PkgsDirs.Count -eq 0) { $script:PkgsDirs = @(Join-Text $cache 'Python\pkgs') }
     # libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): see pathrules.check_pkgs_dir.
     foreach ($dir in $script:PkgsDirs) {
         if ($dir -match '[\[\]{}#]|: ') {
@@ -401,6 +445,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
 
     $subdir = 'win-64'
+    $url = $null
     if ($mmPath) { $kind = 'local' }
     elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
     else {
@@ -421,7 +466,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         }
     }
 
-    if (-not $zipapp) { $zipapp = Join-Path $PSScriptRoot 'mambaboot.pyz' }
+    if (-not $zipapp) { $zipapp = Join-Text $PSScriptRoot 'mambaboot.pyz' }
     $zipappUrl = $null
     if ($zipapp -match '://') { $zipappUrl = $zipapp; Test-Url '--zipapp' $zipappUrl }
     elseif (Test-Path -LiteralPath $zipapp -PathType Leaf) { $zipapp = Get-FullPath $zipapp }
@@ -440,10 +485,10 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
             Fail 4 "$prefix is a link; give the real path of the environment instead"
         }
-        if (Test-Path -LiteralPath (Join-Path $prefix '.mambaboot\record.json')) {
+        if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
             Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
         }
-        if ((Test-Path -LiteralPath (Join-Path $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Path $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
+        if ((Test-Path -LiteralPath (Join-Text $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Text $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
             Fail 4 "$prefix already holds a Python; it was left untouched"
         }
         if (@(Get-ChildItem -LiteralPath $prefix -Force).Count) { Fail 4 "$prefix is a non-empty directory; it was left untouched" }
@@ -455,24 +500,24 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
 
     # ---------------------------------------------------------------- from here on, writes
-    New-Directory (Join-Path $cache 'tmp')
-    $script:TmpDir = New-PrivateDirectory (Join-Path $cache 'tmp') 'bootstrap-'
-    $script:SandboxHome = New-PrivateDirectory (Join-Path $cache 'tmp') 'home-'
-    New-Directory (Join-Path $script:SandboxHome 'tmp')
+    New-Directory (Join-Text $cache 'tmp')
+    $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap-'
+    $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home-'
+    New-Directory (Join-Text $script:SandboxHome 'tmp')
 
     if ($zipappUrl) {
         $expected = $zipappSha
         if (-not $expected) { $expected = Get-PublishedDigest $zipappUrl '--zipapp-sha256' }
-        $dir = Join-Path $cache ('zipapp\' + $expected.Substring(0, 16))
+        $dir = Join-Text $cache ('zipapp\' + $expected.Substring(0, 16))
         New-Directory $dir
-        $zipapp = Join-Path $dir 'mambaboot.pyz'
+        $zipapp = Join-Text $dir 'mambaboot.pyz'
         if (-not ((Test-Path -LiteralPath $zipapp) -and (Get-Sha256 $zipapp) -eq $expected)) {
             Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected
         }
     }
 
     # ---------------------------------------------------------------- micromamba: the cache layout is create's
-    $store = Join-Path $cache 'micromamba'
+    $store = Join-Text $cache 'micromamba'
     New-Directory $store
     $how = 'cached'
     if ($kind -eq 'local') {
@@ -480,7 +525,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if (-not (Test-Path -LiteralPath $binary -PathType Leaf)) { Fail 5 "micromamba not found at $binary" }
         $sha = Get-Sha256 $binary
         if ($mmSha -and $sha -ne $mmSha) { Fail 5 "$binary has sha256 $sha, not the expected $mmSha" }
-        $notes = Join-Path $store ('versions\' + $sha.Substring(0, 32))
+        $notes = Join-Text $store ('versions\' + $sha.Substring(0, 32))
         $how = 'given'
     } else {
         # A pinned release never changes, so its version names its directory and its digest
@@ -488,27 +533,27 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $sha = $mmSha
         $notes = $null
         if ($kind -eq 'release' -and $version -ne 'latest') {
-            $notes = Join-Path $store "$version-$subdir"
-            $kept = Join-Path $notes 'sha256'
+            $notes = Join-Text $store "$version-$subdir"
+            $kept = Join-Text $notes 'sha256'
             if (-not $sha -and (Test-Path -LiteralPath $kept)) { $sha = ([System.IO.File]::ReadAllText($kept)).Trim() }
         }
         if (-not $sha) { $sha = Get-PublishedDigest $url '--micromamba-sha256' }
         if (-not $notes) {
-            $notes = Join-Path $store ("$kind-" + (Get-TextSha256 $url).Substring(0, 12) + '-' + $sha.Substring(0, 16))
+            $notes = Join-Text $store ("$kind-" + (Get-TextSha256 $url).Substring(0, 12) + '-' + $sha.Substring(0, 16))
         }
-        $binary = Join-Path $notes 'micromamba.exe'
+        $binary = Join-Text $notes 'micromamba.exe'
         if (-not ((Test-Path -LiteralPath $binary) -and (Get-Sha256 $binary) -eq $sha)) {
             New-Directory $notes
-            foreach ($stale in @($binary, (Join-Path $notes 'sha256'), (Join-Path $notes 'version'))) {
+            foreach ($stale in @($binary, (Join-Text $notes 'sha256'), (Join-Text $notes 'version'))) {
                 if (Test-Path -LiteralPath $stale) { Remove-Item -LiteralPath $stale -Force }
             }
             Save-Verified $url $notes 'micromamba.exe' $sha
-            [System.IO.File]::WriteAllText((Join-Path $notes 'sha256'), $sha)
+            [System.IO.File]::WriteAllText((Join-Text $notes 'sha256'), $sha)
             $how = 'downloaded'
         }
     }
     New-Directory $notes
-    $versionNote = Join-Path $notes 'version'
+    $versionNote = Join-Text $notes 'version'
     $used = $null
     if (Test-Path -LiteralPath $versionNote) { $used = ([System.IO.File]::ReadAllText($versionNote)).Trim() }
     if (-not $used) {
@@ -529,9 +574,11 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     foreach ($channel in $mmChannels) { $command += @('-c', $channel) }
     # The root prefix is private (never the target: libmamba refuses an existing target that is the
     # root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine/micromamba.py.
-    $command += @('--prefix', $prefix, '--root-prefix', (Join-Path $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $specPython, 'conda', 'mamba')
+    $command += @('--prefix', $prefix, '--root-prefix', (Join-Text $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $specPython, 'conda', 'mamba')
     $command += $packages
     $existed = Test-Path -LiteralPath $prefix
+    $probe = $url
+    if (-not $probe) { $probe = $Releases }
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
     Remove-Tree $script:SandboxHome
     $script:SandboxHome = $null
@@ -541,13 +588,19 @@ function Invoke-Bootstrap([object[]]$Arguments) {
             $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
         }
         $hint = ''
-        if (-not ($env:HTTPS_PROXY -or $env:ALL_PROXY)) { $hint = "`n  if it could not reach the channel: $ProxyHint" }
+        if (-not (Get-ProxyVariable)) {
+            $hint = "`n  if it could not reach the channel: $ProxyHint"
+            $system = Get-SystemProxy $probe
+            if ($system) {
+                $hint = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
+            }
+        }
         Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
     }
     Say "engine: created $prefix"
 
     # ---------------------------------------------------------------- hand-over: the rest is mambaboot's
-    $pythonExe = Join-Path $prefix 'python.exe'
+    $pythonExe = Join-Text $prefix 'python.exe'
     if (-not (Test-Path -LiteralPath $pythonExe -PathType Leaf)) { Fail 7 "micromamba finished but $pythonExe is missing" }
     $handover = @('-I', $zipapp, 'adopt', $prefix, '--name', $name, '--envs-dir', $envs, '--cache-dir', $cache)
     if ($python) { $handover += @('--python', $python) }

@@ -158,6 +158,47 @@ def test_cmd_activates_with_a_long_path_and_delayed_expansion_off(wine, envs):
     assert read_set_dump(wine.workdir / "after.txt") == read_set_dump(wine.workdir / "before.txt")
 
 
+def _path_of(length: int) -> List[str]:
+    """cmd lines that make PATH exactly length characters long, in entries of about 100."""
+    entries, left = ["C:\\windows"], length - len("C:\\windows")
+    while left:
+        size = 100 if left >= 110 else left  # with its ";"
+        entries.append(f"C:\\t{len(entries):03d}\\" + "x" * (size - 9))
+        left -= size
+    assert len(";".join(entries)) == length
+    return ['set "PATH=C:\\windows"'] + [f'set "PATH=%PATH%;{e}"' for e in entries[1:]]
+
+
+def test_cmd_refuses_a_path_longer_than_it_can_copy_with_delayed_expansion_off(wine, envs):
+    """With delayed expansion off, one line expands PATH twice: past PATH_FITS characters that line
+    would pass cmd's 8,191 (real cmd: "The input line is too long." and the batch ends half done;
+    Wine's crashes). Refused at once, in words, nothing set; with delayed expansion on it activates.
+    (Only activation here: Wine's cmd crashes when a batch file ends after deactivating from a PATH
+    this long with delayed expansion off, once all its lines ran, as it never did at 3,000.)"""
+    d = windows_path(envs["calm"] / ".mambaboot")
+    work = windows_path(wine.workdir)
+
+    def activate(length: int, delayed: bool) -> Tuple[str, str]:
+        _, out, err = wine.batch("long", ["@echo off", "setlocal EnableDelayedExpansion" if delayed else "setlocal",
+                                          *_path_of(length), f'set > "{work}\\before.txt"', f'call "{d}\\activate.bat"',
+                                          "echo activate=%errorlevel%", f'set > "{work}\\during.txt"'])
+        return out.strip(), err
+
+    out, err = activate(cmd.PATH_FITS, delayed=False)
+    assert out == "activate=0", err
+    during = read_set_dump(wine.workdir / "during.txt")
+    assert during["PATH"].endswith(";" + read_set_dump(wine.workdir / "before.txt")["PATH"])
+    out, err = activate(cmd.PATH_FITS + 1, delayed=False)
+    assert out == "activate=1"
+    assert err.splitlines() == [f"mambaboot: PATH is longer than {cmd.PATH_FITS} characters, which cmd cannot copy "
+                                "with delayed expansion off (a line holds at most 8191 characters); call this script "
+                                "with it on (cmd /v:on) or shorten PATH"], err
+    assert read_set_dump(wine.workdir / "during.txt") == read_set_dump(wine.workdir / "before.txt")
+    out, err = activate(cmd.PATH_FITS + 1, delayed=True)
+    assert out == "activate=0", err
+    assert read_set_dump(wine.workdir / "during.txt")["CONDA_PREFIX"] == windows_path(envs["calm"])
+
+
 def test_cmd_refuses_a_path_it_cannot_copy_without_delayed_expansion(wine, envs):
     """A PATH with a double quote and an operator breaks %PATH%; !PATH! copies it exactly."""
     quoted = "set PATH=" + cmd.quote('C:\\windows\\system32;"C:\\R&D tools";C:\\windows')

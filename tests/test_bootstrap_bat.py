@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
@@ -183,10 +183,17 @@ def test_a_failed_download_is_exit_5(ww):
     assert ww.runs("micromamba") == []
 
 
-def test_engine_failure_is_exit_6(ww):
-    r = ww.run(env={"STANDIN_FAIL": "1"})
+PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+
+
+@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY"])
+def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww, proxy):
+    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY."""
+    r = ww.run(env={"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})})
     assert r.returncode == 6, r.stderr
-    assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr
+    assert "injected failure" in r.stderr
+    hint = [] if proxy else [f"  if it could not reach the channel: {PROXY_HINT}"]
+    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted", *hint]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
 
@@ -376,8 +383,12 @@ def test_the_script_keeps_to_safe_cmd_constructs():
     raw = SCRIPT.read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n"), "CRLF line endings: cmd.exe misreads labels otherwise"
     text = raw.decode("ascii")
+    # delayed expansion on only to measure PATH, in a setlocal ended on the next line
+    measure = ('setlocal EnableDelayedExpansion\r\nset "MB_T=#!PATH!"\r\nset "MB_T=%MB_T:~-8001,1%"\r\nset "MB_T=%MB_T:#=%"\r\n'
+               'if defined MB_T (endlocal & set "MB_T=1") else endlocal\r\n')
+    assert text.count(measure) == 1
     assert "setlocal EnableExtensions DisableDelayedExpansion" in text and "EnableDelayedExpansion" not in text.replace(
-        "DisableDelayedExpansion", "")
+        "DisableDelayedExpansion", "").replace(measure, "")
     assert f'set "MB_PINNED={PINNED_MICROMAMBA}"' in text
     assert " ".join(isolation.CONTAMINATING) in text
     for line in text.splitlines():
@@ -437,8 +448,7 @@ def test_mamba_ssl_no_revoke_reaches_curl_as_it_reaches_micromamba(ww, value, pa
 @pytest.mark.parametrize("code, hint", [
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 "
            "(Windows could not check the certificate's revocation)"),
-    ("7", "curl.exe failed with exit 7; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do "
-          "not use Windows' proxy settings)"),
+    ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
 ])
 def test_a_failed_download_says_what_to_set(ww, code, hint):
     r = ww.run(env={"STANDIN_CURL_EXIT": code})
@@ -488,11 +498,64 @@ def test_the_windows_directory_is_never_the_default_parent(ww, where):
     assert ww.runs() == []
 
 
+def _long_path(length: int) -> Tuple[List[str], str]:
+    """cmd lines making PATH exactly length characters long (with !PATH!: %PATH% would not fit a
+    line), in entries shorter than MAX_PATH, and that PATH."""
+    entries, left = ["C:\\windows\\system32", "C:\\windows"], length - len("C:\\windows\\system32;C:\\windows")
+    while left:
+        size = 200 if left >= 210 else left  # with its ";"
+        entries.append(f"Z:\\p{len(entries):02d}\\" + "p" * (size - 8))
+        left -= size
+    path = ";".join(entries)
+    assert len(path) == length
+    return (["setlocal EnableDelayedExpansion", f'set "PATH={";".join(entries[:2])}"',
+             *[f'set "PATH=!PATH!;{e}"' for e in entries[2:]],
+             "setlocal DisableDelayedExpansion"], path)  # the arguments hold "!"
+
+
 def test_a_path_longer_than_a_cmd_line_is_refused_before_anything_runs(ww):
-    long = "Z:\\" + "p" * 996
-    r = ww.run(before=["setlocal EnableDelayedExpansion", *[f'set "PATH=!PATH!;{long}"'] * 9])
+    """mb_clean_path copies PATH in a line some 90 characters longer than PATH: 8000 is the most.
+    (At 8000, Wine's cmd crashes when the batch file ends, once every line ran, as it does after
+    activation with such a PATH: what ran is read from the stand-ins' log, not the exit code.)"""
+    lines, path = _long_path(8000)
+    r = ww.run(before=lines)
+    assert "bootstrap: error" not in r.stderr and "File name is too long" not in r.stderr, r.stderr
+    assert [e["env"]["PATH"] for e in ww.runs("micromamba")] == [path, path], "copied whole, in the sandbox"
+    assert len(ww.runs("python")) == 1
+    ww.log.unlink()
+    lines, path = _long_path(8001)
+    r = ww.run(before=lines)
     assert r.returncode == 2, r.stderr
-    assert _refusal(r) == ["bootstrap: error: PATH is longer than 8175 characters, and cmd.exe cannot read a line longer "
+    assert _refusal(r) == ["bootstrap: error: PATH is longer than 8000 characters, and cmd.exe cannot read a line longer "
                            "than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use "
                            "bootstrap.ps1"]
     assert ww.runs() == []
+
+
+HANDED_OVER = "python stand-in: hand-over received"
+
+
+def test_a_double_click_waits_for_a_key_at_the_end_and_nothing_else_does(ww, tmp_path):
+    """Explorer starts a double-clicked batch file as `cmd.exe /c ""PATH" "` and closes the window
+    when it ends: only then, and only without arguments, the script waits for a key, keeping its
+    exit code. (Wine's cmd has no CMDCMDLINE of its own: the test sets Windows' value.)"""
+    clicked = f'set "CMDCMDLINE=C:\\windows\\system32\\cmd.exe /c ""{win(ww.dist / "bootstrap.bat")}" ""'
+    local = [f'set "LOCALAPPDATA={win(tmp_path / f"Local {ODD}")}"']
+    waited = "Press any key to continue..."
+
+    r = ww.run(before=[clicked, *local], env={"STANDIN_PYTHON_EXIT": "7"}, cache=False)
+    assert r.returncode == 7, r.stderr
+    assert r.stdout.replace("\r", "").strip().splitlines() == [HANDED_OVER, "", waited], r.stdout
+    assert len(ww.runs("python")) == 1
+    r = ww.run(before=[clicked, *local, f'set "PY_ENVS={win(tmp_path / "none")}"'], cache=False)
+    assert r.returncode == 2 and r.stdout.replace("\r", "").strip() == waited, r.stdout
+    assert _refusal(r)[0].startswith("bootstrap: error: PY_ENVS names "), r.stderr
+
+    for before, args in (([clicked, *local], ["named"]),  # an argument: typed, never clicked
+                         ([*local], []),  # no command line of Explorer's
+                         (['set "CMDCMDLINE="C:\\windows\\system32\\cmd.exe" "', *local], [])):  # a cmd prompt
+        where = tmp_path / f"elsewhere {len(ww.runs('python'))}"  # a fresh directory for the default name
+        where.mkdir()
+        r = ww.run(*args, before=before, cwd=win(where), cache=False)
+        assert r.returncode == 0 and r.stdout.strip() == HANDED_OVER, (before, args, r.stdout, r.stderr)
+    assert len(ww.runs("python")) == 4

@@ -68,7 +68,7 @@ def test_the_binary_is_verified_before_it_runs():
     assert code.index("Save-Verified $url $notes") < first_run
     assert code.index("(Get-Sha256 $binary) -eq $sha") < first_run
     verified = code[code.index("function Save-Verified"):code.index("function New-Directory")]
-    assert verified.index("$got -ne $Expected") < verified.index("Move-Item")
+    assert verified.index("$got -ne $Expected") < verified.index("[System.IO.File]::Move($tmp, $final)")
 
 
 def test_exit_codes_are_creates():
@@ -177,7 +177,52 @@ def test_a_prefix_with_wildcard_brackets_is_refused():
 
 
 def test_failures_that_a_proxy_explains_name_https_proxy():
+    """The same variable, in the same words, as bootstrap.bat's messages name it."""
     text = _text()
     hint = re.search(r'\$ProxyHint = "([^"]*)"', text).group(1)
-    assert "HTTPS_PROXY=http://HOST:PORT" in hint
+    assert hint.startswith("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings")
     assert text.count("$ProxyHint") == 4  # defined, two downloads, the engine
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 2
+    for words in ("if it could not reach the channel: ", "set HTTPS_PROXY=http://HOST:PORT ("):
+        assert words in text and words in bat, words
+
+
+def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
+    """Windows PowerShell 5.1's Invoke-WebRequest never reads HTTPS_PROXY: without -Proxy, a
+    proxy the user set for curl.exe and micromamba would not serve this script's downloads."""
+    text = _text()
+    variable = text[text.index("function Get-ProxyVariable"):text.index("function Get-SystemProxy")]
+    assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
+    body = _function("Save-Url")
+    assert "$proxy = Get-ProxyVariable" in body
+    assert "$via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true }" in _text()
+    calls = [line for line in body.splitlines() if "Invoke-WebRequest" in line]
+    assert len(calls) == 1 and calls[0].rstrip().endswith(" @via"), calls
+
+
+def test_an_engine_failure_names_the_proxy_windows_settings_give():
+    """Found through Windows' settings (WinINET, PAC) when no variable is set: micromamba never reads them."""
+    body = _function("Get-SystemProxy")
+    assert "[System.Net.WebRequest]::GetSystemWebProxy()" in body and "$system.IsBypassed($uri)" in body
+    assert "try {" in body and "catch { return $null }" in body, "a setting that cannot be read is no failure"
+    code = _code()
+    engine = code[code.index("if ($engine.Code -ne 0)"):code.index("Fail 6 ")]
+    assert engine.index("if (-not (Get-ProxyVariable))") < engine.index("$system = Get-SystemProxy $probe")
+    assert ("Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
+            in _text())
+
+
+def test_paths_are_literal_and_joined_as_text():
+    """Windows PowerShell 5.1 reads -Path, -Destination and -OutFile as wildcard patterns ([ ] in a
+    cache directory), and Join-Path throws on a drive the session does not have: every path goes
+    to a cmdlet as -LiteralPath, is joined as text, and is written by .NET."""
+    code = _code()
+    assert not re.search(r"(?i)join-path|-outfile|-destination|\s-path\b|\bmove-item|\bcopy-item|\bnew-item", code)
+    assert "function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\\', '/') + '\\' + $Child }" in _text()
+    assert "[System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())" in _function("Save-Url")
+    named = {c.lower() for c in pwsh.commands(_tree())}
+    for cmdlet in ("test-path", "remove-item", "get-item", "get-childitem", "get-filehash"):
+        if cmdlet in named:
+            calls = re.findall(rf"(?i){cmdlet} [^\n|;)]*", code)
+            assert calls and all("-LiteralPath " in call for call in calls), calls

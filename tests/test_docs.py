@@ -681,3 +681,22 @@ def test_the_state_inventory_names_what_the_code_writes():
         for each in names:
             value = getattr(mod, each)
             assert isinstance(value, str) and value in name, (row, each, value)
+
+
+def test_the_windows_ledger_names_only_tests_that_exist():
+    """Each test the Windows behaviour ledger says holds a behaviour is a test of that file: a
+    renamed or removed test fails here until the ledger follows."""
+    text = (REPO / "docs" / "windows.md").read_text(encoding="utf-8")
+    named = []
+    for line in text.splitlines():
+        if not line.startswith("| "):
+            continue
+        held_by = line.rstrip(" |").rsplit(" | ", 1)[-1]
+        current = None
+        for file, name in re.findall(r"`(?:(test_\w+\.py)::)?(test_\w+)`", held_by):
+            current = file or current
+            assert current, f"{name} is named before its file: {line[:80]}"
+            named.append((current, name))
+    assert len(named) >= 20, named
+    for file, name in named:
+        assert re.search(rf"^def {name}\(", (REPO / "tests" / file).read_text(encoding="utf-8"), re.M), f"{file}::{name}"

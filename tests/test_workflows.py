@@ -355,9 +355,16 @@ def test_e2e_makes_activates_checks_and_removes_on_each_system():
     assert {"ubuntu-latest", "macos-latest", "windows-latest"} <= matrix_values(doc, "os")
     text = (WORKFLOWS / "e2e.yml").read_text(encoding="utf-8")
     # the two Windows happy paths run with a PATH holding a missing drive and a quoted entry
-    for step in ("bootstrap.bat makes an environment (cmd.exe)", "bootstrap.ps1 makes an environment (Windows PowerShell 5.1)"):
+    # (on a drive the runner is checked not to have), each with the default name, as a user types it
+    for step, guard, call in (
+            ("bootstrap.bat makes an environment (cmd.exe)", "if exist Q:\\ exit /b 1",
+             '"%GITHUB_WORKSPACE%\\bootstrap\\bootstrap.bat" py 3.12'),
+            ("bootstrap.ps1 makes an environment (Windows PowerShell 5.1)", "if (Test-Path -LiteralPath 'Q:\\') { throw",
+             "powershell -NoProfile -ExecutionPolicy Bypass -File \"$env:GITHUB_WORKSPACE\\bootstrap\\bootstrap.ps1\" py '3.12'")):
         run = next(s["run"] for _, _, s in steps(doc) if s.get("name") == step)
-        assert "Q:\\offline\\bin;\"" in run and "\\quoted entry\";" in run, run
+        lines = run.splitlines()
+        assert lines[0].startswith(guard) and "Q:\\offline\\bin;\"" in lines[1] and "\\quoted entry\";" in lines[1], run
+        assert call in lines[2], run
     assert next(s for _, _, s in steps(doc) if s.get("name", "").startswith("bootstrap.ps1"))["shell"] == "powershell"
     for promise in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1", "mambaboot create", "tools/build_zipapp.py",
                     r'condabin\mamba.bat" activate', ".mambaboot/activate.sh", r".mambaboot\activate.bat",

@@ -34,6 +34,11 @@ ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
 _S = "_MAMBABOOT_"
 quote = quoting.cmd
+# cmd reads no line longer than 8,191 characters once %VAR% is expanded ("The input line is too
+# long.", and the batch file ends: Microsoft's "Command prompt line string limitation"). With
+# delayed expansion off, the copy checks expand PATH twice in one line, so a longer PATH is
+# refused at once, in words, before anything is set.
+PATH_FITS = 4000
 
 
 def _ref(name: str, delayed: bool) -> str:
@@ -77,6 +82,23 @@ def _fresh_vars(heal_failed: str) -> list[str]:
         f"@if errorlevel {envvars.STALE_RC} if not errorlevel {envvars.STALE_RC + 1} goto {heal_failed}",
         ":_mambaboot_fresh",
     ]
+
+
+def _path_fits() -> list[str]:
+    """Delayed expansion off: go to _mambaboot_long when PATH is longer than PATH_FITS. Never an
+    offset past a value's end, which Wine's cmd answers with stale memory: the last PATH_FITS + 1
+    characters behind a "#", whose first character is "#" only when there were no more (a
+    negative offset larger than the value starts at its beginning: ss64, "VarSubstring"). The
+    quotes become "_" first, so that the value stays one quoted string, its length unchanged."""
+    n = PATH_FITS + 1
+    return ["@if defined _MAMBABOOT_ON goto _mambaboot_fits",
+            "@if not defined PATH goto _mambaboot_fits",
+            f'@set "{_S}T=%PATH:"=_%"',
+            f'@set "{_S}T=#%{_S}T:~-{n}%"',
+            f'@set "{_S}T=%{_S}T:~-{n},1%"',
+            f'@set "{_S}T=%{_S}T:#=%"',
+            f"@if defined {_S}T goto _mambaboot_long",
+            ":_mambaboot_fits"]
 
 
 def _copy_checks(names: tuple[str, ...]) -> list[str]:
@@ -144,6 +166,7 @@ def _activate(model: Model) -> list[str]:
     lines += [f"@if errorlevel {envvars.QUOTED_RC} goto _mambaboot_quoted",
               f"@if errorlevel {envvars.BANG_RC} goto _mambaboot_bang",
               "@if errorlevel 1 goto _mambaboot_stale"]
+    lines += _path_fits()
     lines += _copy_checks(tuple(n for n in envvars.BAT_FIXED if n not in model.refuse_if_set))
     lines += ["@if defined _MAMBABOOT_ON goto _mambaboot_delayed"]
     lines += _sets(model, delayed=False)
@@ -164,6 +187,9 @@ def _activate(model: Model) -> list[str]:
                                       "corrupts with delayed expansion on; call this script with it off")
     lines += _fail("_mambaboot_quoted", f"%{_S}Q% holds a double quote together with a cmd operator character, which "
                                         "cmd cannot copy with delayed expansion off; call this script with it on")
+    lines += _fail("_mambaboot_long", f"PATH is longer than {PATH_FITS} characters, which cmd cannot copy with delayed "
+                                      "expansion off (a line holds at most 8191 characters); call this script with it on "
+                                      "(cmd /v:on) or shorten PATH")
     lines += [":_mambaboot_fail", _clear(_TEMPS), "@exit /b 1"] + _RUN
     return lines
 
