@@ -10,7 +10,10 @@ created, in the shapes conda-lock and `conda list --explicit` write them."""
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
@@ -94,10 +97,29 @@ def test_a_utf16_export_from_powershell_creates_with_its_channel_variable_expand
     assert "${MB_TEST_CHANNEL}" in (target / ".condarc").read_text(), "conda expands it itself"
 
 
-def test_an_unset_channel_variable_is_named(world, standin):
+def test_a_utf16_big_endian_file_with_crlf_reads_as_its_text(world, channel, standin):
+    source = DATA / "utf16be-crlf.yml"
+    assert source.read_bytes()[:2] == b"\xfe\xff" and b"\x00\r\x00\n" in source.read_bytes()
+    r = _dry(world, standin, "-f", str(source), env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    assert "python=3.11" in r.stdout and "$MB_TEST_CHANNEL" in r.stdout and "\r" not in r.stdout, r.stdout
+
+
+def test_an_unset_channel_variable_is_left_as_written_and_named(world, channel, standin):
+    """conda leaves it as os.path.expandvars does: a channel whose directory is so named is used."""
     r = _dry(world, standin, "-f", str(DATA / "unset-token.yml"))
-    assert r.returncode == 2, r.stderr
-    assert "MB_UNSET_TOKEN, which is not set" in r.stderr and "unset-token.yml" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "environment variable MB_UNSET_TOKEN, which is not set: used as written" in r.stderr
+    assert "unset-token.yml" in r.stderr and "${MB_UNSET_TOKEN}" in r.stdout
+
+    literal = world.root / "chan-${MB_UNSET_TOKEN}"
+    shutil.copytree(url2pathname(urlsplit(channel).path), literal)
+    source = world.root / "environment.yml"
+    source.write_text(f"channels:\n  - {literal}\ndependencies:\n  - python=3.11\n")
+    target = world.root / "envs" / "literal"
+    r = world.create("-p", str(target), "-f", str(source), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0 and "MB_UNSET_TOKEN, which is not set" in r.stderr, r.stderr
+    assert {"python", "conda", "mamba"} <= {m[0] for m in _meta(target)}
 
 
 def test_keys_conda_ignores_are_ignored_with_a_warning_naming_them(world, channel, standin):
@@ -105,6 +127,12 @@ def test_keys_conda_ignores_are_ignored_with_a_warning_naming_them(world, channe
     assert r.returncode == 0, r.stderr
     assert "allow-pypi-requests, category, pip-repositories, platforms" in r.stderr and "warning" in r.stderr
     assert "$MB_TEST_CHANNEL" in r.stdout and channel not in r.stdout, "shown as written"
+
+
+def test_a_misspelling_of_a_key_the_file_has_is_warned_with_the_key_it_is_close_to(world, channel, standin):
+    r = _dry(world, standin, "-f", str(DATA / "channel-twice.yml"), env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    assert "conda does not know: channel (close to 'channels')" in r.stderr, r.stderr
 
 
 def test_a_misspelt_known_key_is_refused_with_the_key_it_is_close_to(world, standin):

@@ -181,7 +181,13 @@ def _from_prefix(args, fmt: str):
 
         # the record keeps an environment file's channels as written, `${VAR}` and all
         written = channels
-        channels = tuple(envfile.expand_channel(c, host.current().environ, f"{prefix}'s record") for c in channels)
+        expanded = [envfile.expand_channel(c, host.current().environ) for c in channels]
+        channels = tuple(c for c, _ in expanded)
+        for c, (_, unset) in zip(written, expanded):
+            if unset:
+                import sys
+
+                sys.stderr.write(f"warning: {prefix}'s record: {envfile.unset_warning(c, unset)}\n")
         plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
         theirs = _solve(args, plan, others)
         solved.update(theirs)
