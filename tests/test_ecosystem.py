@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import pytest
+import yaml
 
 from tests.test_lock import _meta, _record
 
@@ -152,6 +153,18 @@ def test_an_odd_entry_for_another_platform_does_not_refuse_this_one(world, made,
     assert r.returncode == 0, r.stderr
     assert {m[:3] for m in _meta(target)} == {(p["name"], p["version"], p["build"]) for p in made}
     assert lock.read_bytes() == before
+
+    back = world.root / "back-lock.yml"
+    r = world.run("lock", str(target), "-o", str(back))
+    assert r.returncode == 0 and "osx-64: 2 entries as the lock it was made from held them" in r.stderr, r.stderr
+    theirs, ours = yaml.safe_load(lock.read_text()), yaml.safe_load(back.read_text())
+    assert [p for p in ours["package"] if p["platform"] == "osx-64"] == \
+        [p for p in theirs["package"] if p["platform"] == "osx-64"], "carried as the file held them"
+    assert ours["metadata"]["platforms"] == ["linux-64", "osx-64"]
+    assert ours["metadata"]["content_hash"]["osx-64"] == theirs["metadata"]["content_hash"]["osx-64"]
+    assert {p["name"] for p in ours["package"] if p["platform"] == "linux-64"} == {p["name"] for p in made}
+    r = _dry(world, standin, "--from-lock", str(back))
+    assert r.returncode == 0, r.stderr
 
 
 def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin):

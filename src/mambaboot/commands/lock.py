@@ -170,6 +170,10 @@ def _from_prefix(args, fmt: str):
         return text, f"{len(packages)} packages{f' and {len(pip)} pip packages' if pip else ''} of {prefix}"
     inputs = rec.get("inputs") if isinstance(rec.get("inputs"), dict) else {}
     specs, channels = tuple(inputs.get("specs") or ()), tuple(inputs.get("channels") or ())
+    # made from a conda-lock file: its other platforms, written back as that file held them
+    carried = (inputs.get("lock") or {}).get("carried") or {}
+    carried = {p: v for p, v in carried.items() if p != platform and (not others or p in others)}
+    others = [p for p in others if p not in carried]
     if others and not (specs and channels):
         raise UsageError(f"{prefix} has no record of the specs and channels it was made from (it was not made by "
                          "mambaboot's create, or from a lock); lock from specs instead: mambaboot lock --file FILE "
@@ -200,7 +204,7 @@ def _from_prefix(args, fmt: str):
                                          reporter(args)))
     else:
         written = channels
-    return _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines)
+    return _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines, carried)
 
 
 def _channels_of(packages) -> tuple:
@@ -209,13 +213,17 @@ def _channels_of(packages) -> tuple:
     return tuple(dict.fromkeys(sbom.channel_of(p.url) for p in packages))
 
 
-def _unified(solved, pip, channels, sources, specs, pip_specs):
+def _unified(solved, pip, channels, sources, specs, pip_specs, carried=None):
     from mambaboot.environment import condalock
 
+    carried = carried or {}
     hashes = {p: condalock.content_hash(p, channels, specs, pip_specs) for p in solved}
-    text = condalock.render(solved, pip, channels, sources, hashes)
-    counts = ", ".join(f"{p}: {len(v)}" for p, v in solved.items())
-    return text, f"conda-lock file of {len(solved)} platform{'s' if len(solved) > 1 else ''} ({counts})"
+    text = condalock.render(solved, pip, channels, sources, hashes, carried)
+    counts = ", ".join([f"{p}: {len(v)}" for p, v in solved.items()]
+                       + [f"{p}: {len(v['package'])} entries as the lock it was made from held them"
+                          for p, v in carried.items()])
+    n = len(solved) + len(carried)
+    return text, f"conda-lock file of {n} platform{'s' if n > 1 else ''} ({counts})"
 
 
 def _plan(args, specs=None, channels=None, python=None):

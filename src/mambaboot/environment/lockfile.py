@@ -158,6 +158,10 @@ class Lock:
     micromamba_version: str | None = None
     micromamba_sha256: str | None = None
     pip: tuple[PipEntry, ...] = ()
+    # the other platforms of the conda-lock file it was taken from, as written there (platform ->
+    # {"content_hash", "package": its entries}): kept in the record with the plan's lock, for `lock`
+    # to write back
+    carried: Mapping[str, Mapping[str, object]] | None = None
 
     def channels(self) -> tuple[str, ...]:
         """The channels its URLs name (<channel>/<subdir>/<file>), in the order they come."""
