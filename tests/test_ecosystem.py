@@ -188,6 +188,10 @@ def test_a_git_pip_dependency_is_named_as_unpinnable(world, made, standin):
     rendered.write_text(_explicit(made, header=RENDERED_HEADER) + f"# pip mytool @ {url}\n")
     r = _dry(world, standin, "--from-lock", str(rendered))
     assert r.returncode == 2 and f"'# pip mytool @ {url}'" in r.stderr and "VCS dependency" in r.stderr, r.stderr
+    wheel = "https://example.invalid/wheels/mytool-0.3.0-py3-none-any.whl"
+    rendered.write_text(_explicit(made, header=RENDERED_HEADER) + f"# pip mytool @ {wheel}\n")
+    r = _dry(world, standin, "--from-lock", str(rendered))
+    assert r.returncode == 2 and f"'# pip mytool @ {wheel}'" in r.stderr and "no sha256" in r.stderr, r.stderr
 
 
 def test_pip_lines_of_a_rendered_explicit_lock_are_installed_by_their_digests(world, made, standin):

@@ -185,7 +185,7 @@ def _from_prefix(args, fmt: str):
 
         # the record keeps an environment file's channels as written, `${VAR}` and all
         written = channels
-        expanded = [envfile.expand_channel(c, host.current().environ) for c in channels]
+        expanded = [envfile.expand_channel(c, host.current().environ, host.current().windows) for c in channels]
         channels = tuple(c for c, _ in expanded)
         for c, (_, unset) in zip(written, expanded):
             if unset:
@@ -237,7 +237,7 @@ def _plan(args, specs=None, channels=None, python=None):
     if args.file:
         from mambaboot.pipeline import envfile
 
-        env_file = envfile.read(args.file, h.environ)
+        env_file = envfile.read(args.file, h.environ, h.windows)
     from types import SimpleNamespace
 
     inputs = create_inputs(
