@@ -241,6 +241,12 @@ def test_a_lock_without_conda_and_mamba_gets_them_added_the_locked_packages_kept
     out = world.run("lock", str(target))
     assert out.returncode == 0, out.stderr
     assert f"# added to the packages of {lock}" in out.stdout and "#   conda-" in out.stdout
+    unified = world.root / "team-back-lock.yml"
+    out = world.run("lock", str(target), "-o", str(unified))
+    assert out.returncode == 0, out.stderr
+    text = unified.read_text()
+    assert f"# added to the packages of {lock}" in text and "#   conda-" in text, text[:600]
+    assert {p["name"] for p in yaml.safe_load(text)["package"]} == set(installed), "a conda-lock file still"
 
 
 def test_a_hashless_explicit_file_is_installed_with_a_warning(world, made, standin):

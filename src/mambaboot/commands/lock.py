@@ -204,7 +204,8 @@ def _from_prefix(args, fmt: str):
                                          reporter(args)))
     else:
         written = channels
-    return _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines, carried)
+    text, summary = _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines, carried)
+    return lockfile.with_added(text, rec.get("lock_added"), "version: 1"), summary
 
 
 def _channels_of(packages) -> tuple:
