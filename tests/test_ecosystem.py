@@ -55,11 +55,12 @@ def _unified(records, other=()) -> str:
     return "\n".join(out) + "\n"
 
 
-# An osx-64 virtual package as conda-lock has written one (an empty md5), and an osx-64 package
-# whose hash is not one: neither is for linux-64.
+# An osx-64 virtual package as conda-lock 1.x has written one (the solver's temporary channel as its
+# URL, an empty md5, a null sha256, no category), and an osx-64 package whose hash is not one:
+# neither is for linux-64.
 OSX_ODDITIES = [
-    "- name: __osx", "  version: '10.15'", "  manager: conda", "  platform: osx-64", "  dependencies: {}",
-    "  url: ''", "  hash:", "    md5: ''", "  category: main", "  optional: false",
+    "- dependencies: {}", "  hash:", "    md5: ''", "    sha256: null", "  manager: conda", "  name: __osx",
+    "  platform: osx-64", "  url: file:///tmp/tmpa1b2c3d4/osx-64/__osx-10.15-0.tar.bz2", "  version: '10.15'",
     "- name: libcxx", "  version: '17.0.6'", "  manager: conda", "  platform: osx-64", "  dependencies: {}",
     "  url: https://example.invalid/conda-forge/osx-64/libcxx-17.0.6-h0_0.conda", "  hash:", "    md5: 'xyz'",
     "  category: main", "  optional: false",
@@ -172,7 +173,7 @@ def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin
     lock = world.root / "conda-lock.yml"
     lock.write_text(_unified(bad, OSX_ODDITIES))
     r = _dry(world, standin, "--from-lock", str(lock))
-    python = OSX_ODDITIES.count("  category: main") + [p["name"] for p in bad].index("python")
+    python = sum(line.startswith("- ") for line in OSX_ODDITIES) + [p["name"] for p in bad].index("python")
     assert r.returncode == 2 and f"package[{python}].hash.md5" in r.stderr, r.stderr
 
 

@@ -139,7 +139,7 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
 
 def _as_written(item: Mapping) -> list[str]:
     """A package entry as the file it came from held it (parsed by untrusted.yaml: strings, lists
-    and mappings), every scalar quoted but `optional`'s boolean."""
+    and mappings; null as None), every scalar quoted but `optional`'s boolean and null."""
     lines = _block(item, "  ")
     return ["- " + lines[0][2:], *lines[1:]]
 
@@ -153,7 +153,7 @@ def _block(value: Mapping | list, indent: str) -> list[str]:
         elif isinstance(v, (dict, list)) and v:
             out += [head, *_block(v, indent + "  ")]
         else:
-            out.append(f"{head} {'{}' if v == {} else '[]' if v == [] else _q(v)}")
+            out.append(f"{head} {'{}' if v == {} else '[]' if v == [] else 'null' if v is None else _q(v)}")
     return out
 
 
