@@ -166,6 +166,10 @@ def test_an_odd_entry_for_another_platform_does_not_refuse_this_one(world, made,
     assert {p["name"] for p in ours["package"] if p["platform"] == "linux-64"} == {p["name"] for p in made}
     r = _dry(world, standin, "--from-lock", str(back))
     assert r.returncode == 0, r.stderr
+    named = world.root / "named-lock.yml"
+    r = world.run("lock", str(target), "--platform", "osx-64", "-o", str(named))
+    assert r.returncode == 0, "a platform the lock held is taken from it, not solved from specs: " + r.stderr
+    assert yaml.safe_load(named.read_text())["package"] == ours["package"]
 
 
 def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin):
