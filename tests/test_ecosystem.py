@@ -170,6 +170,8 @@ def test_an_odd_entry_for_another_platform_does_not_refuse_this_one(world, made,
     r = world.run("lock", str(target), "--platform", "osx-64", "-o", str(named))
     assert r.returncode == 0, "a platform the lock held is taken from it, not solved from specs: " + r.stderr
     assert yaml.safe_load(named.read_text())["package"] == ours["package"]
+    r = world.run("lock", str(target), "--platform", "win-64", "-o", str(named))
+    assert r.returncode == 2 and "the lock it was made from held osx-64 besides linux-64" in r.stderr, r.stderr
 
 
 def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin):

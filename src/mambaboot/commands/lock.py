@@ -171,13 +171,14 @@ def _from_prefix(args, fmt: str):
     inputs = rec.get("inputs") if isinstance(rec.get("inputs"), dict) else {}
     specs, channels = tuple(inputs.get("specs") or ()), tuple(inputs.get("channels") or ())
     # made from a conda-lock file: its other platforms, written back as that file held them
-    carried = (inputs.get("lock") or {}).get("carried") or {}
-    carried = {p: v for p, v in carried.items() if p != platform and (not others or p in others)}
+    held = (inputs.get("lock") or {}).get("carried") or {}
+    carried = {p: v for p, v in held.items() if p != platform and (not others or p in others)}
     others = [p for p in others if p not in carried]
     if others and not (specs and channels):
+        had = f"; the lock it was made from held {', '.join(sorted(held))} besides {platform}" if held else ""
         raise UsageError(f"{prefix} has no record of the specs and channels it was made from (it was not made by "
-                         "mambaboot's create, or from a lock); lock from specs instead: mambaboot lock --file FILE "
-                         + " ".join(f"--platform {p}" for p in [platform, *others]))
+                         f"mambaboot's create, or from a lock){had}; lock from specs instead: mambaboot lock --file "
+                         "FILE " + " ".join(f"--platform {p}" for p in [platform, *others]))
     solved, pips = {platform: packages}, {platform: pip}
     pip_lines = tuple(inputs.get("pip") or ())
     if others:
