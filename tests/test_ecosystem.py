@@ -10,9 +10,13 @@ created, in the shapes conda-lock and `conda list --explicit` write them."""
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
+import yaml
 
 from tests.test_lock import _meta, _record
 
@@ -51,11 +55,12 @@ def _unified(records, other=()) -> str:
     return "\n".join(out) + "\n"
 
 
-# An osx-64 virtual package as conda-lock has written one (an empty md5), and an osx-64 package
-# whose hash is not one: neither is for linux-64.
+# An osx-64 virtual package as conda-lock 1.x has written one (the solver's temporary channel as its
+# URL, an empty md5, a null sha256, no category), and an osx-64 package whose hash is not one:
+# neither is for linux-64.
 OSX_ODDITIES = [
-    "- name: __osx", "  version: '10.15'", "  manager: conda", "  platform: osx-64", "  dependencies: {}",
-    "  url: ''", "  hash:", "    md5: ''", "  category: main", "  optional: false",
+    "- dependencies: {}", "  hash:", "    md5: ''", "    sha256: null", "  manager: conda", "  name: __osx",
+    "  platform: osx-64", "  url: file:///tmp/tmpa1b2c3d4/osx-64/__osx-10.15-0.tar.bz2", "  version: '10.15'",
     "- name: libcxx", "  version: '17.0.6'", "  manager: conda", "  platform: osx-64", "  dependencies: {}",
     "  url: https://example.invalid/conda-forge/osx-64/libcxx-17.0.6-h0_0.conda", "  hash:", "    md5: 'xyz'",
     "  category: main", "  optional: false",
@@ -94,10 +99,29 @@ def test_a_utf16_export_from_powershell_creates_with_its_channel_variable_expand
     assert "${MB_TEST_CHANNEL}" in (target / ".condarc").read_text(), "conda expands it itself"
 
 
-def test_an_unset_channel_variable_is_named(world, standin):
+def test_a_utf16_big_endian_file_with_crlf_reads_as_its_text(world, channel, standin):
+    source = DATA / "utf16be-crlf.yml"
+    assert source.read_bytes()[:2] == b"\xfe\xff" and b"\x00\r\x00\n" in source.read_bytes()
+    r = _dry(world, standin, "-f", str(source), env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    assert "python=3.11" in r.stdout and "$MB_TEST_CHANNEL" in r.stdout and "\r" not in r.stdout, r.stdout
+
+
+def test_an_unset_channel_variable_is_left_as_written_and_named(world, channel, standin):
+    """conda leaves it as os.path.expandvars does: a channel whose directory is so named is used."""
     r = _dry(world, standin, "-f", str(DATA / "unset-token.yml"))
-    assert r.returncode == 2, r.stderr
-    assert "MB_UNSET_TOKEN, which is not set" in r.stderr and "unset-token.yml" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "environment variable MB_UNSET_TOKEN, which is not set: used as written" in r.stderr
+    assert "unset-token.yml" in r.stderr and "${MB_UNSET_TOKEN}" in r.stdout
+
+    literal = world.root / "chan-${MB_UNSET_TOKEN}"
+    shutil.copytree(url2pathname(urlsplit(channel).path), literal)
+    source = world.root / "environment.yml"
+    source.write_text(f"channels:\n  - {literal}\ndependencies:\n  - python=3.11\n")
+    target = world.root / "envs" / "literal"
+    r = world.create("-p", str(target), "-f", str(source), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0 and "MB_UNSET_TOKEN, which is not set" in r.stderr, r.stderr
+    assert {"python", "conda", "mamba"} <= {m[0] for m in _meta(target)}
 
 
 def test_keys_conda_ignores_are_ignored_with_a_warning_naming_them(world, channel, standin):
@@ -105,6 +129,12 @@ def test_keys_conda_ignores_are_ignored_with_a_warning_naming_them(world, channe
     assert r.returncode == 0, r.stderr
     assert "allow-pypi-requests, category, pip-repositories, platforms" in r.stderr and "warning" in r.stderr
     assert "$MB_TEST_CHANNEL" in r.stdout and channel not in r.stdout, "shown as written"
+
+
+def test_a_misspelling_of_a_key_the_file_has_is_warned_with_the_key_it_is_close_to(world, channel, standin):
+    r = _dry(world, standin, "-f", str(DATA / "channel-twice.yml"), env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    assert "conda does not know: channel (close to 'channels')" in r.stderr, r.stderr
 
 
 def test_a_misspelt_known_key_is_refused_with_the_key_it_is_close_to(world, standin):
@@ -125,13 +155,31 @@ def test_an_odd_entry_for_another_platform_does_not_refuse_this_one(world, made,
     assert {m[:3] for m in _meta(target)} == {(p["name"], p["version"], p["build"]) for p in made}
     assert lock.read_bytes() == before
 
+    back = world.root / "back-lock.yml"
+    r = world.run("lock", str(target), "-o", str(back))
+    assert r.returncode == 0 and "osx-64: 2 entries as the lock it was made from held them" in r.stderr, r.stderr
+    theirs, ours = yaml.safe_load(lock.read_text()), yaml.safe_load(back.read_text())
+    assert [p for p in ours["package"] if p["platform"] == "osx-64"] == \
+        [p for p in theirs["package"] if p["platform"] == "osx-64"], "carried as the file held them"
+    assert ours["metadata"]["platforms"] == ["linux-64", "osx-64"]
+    assert ours["metadata"]["content_hash"]["osx-64"] == theirs["metadata"]["content_hash"]["osx-64"]
+    assert {p["name"] for p in ours["package"] if p["platform"] == "linux-64"} == {p["name"] for p in made}
+    r = _dry(world, standin, "--from-lock", str(back))
+    assert r.returncode == 0, r.stderr
+    named = world.root / "named-lock.yml"
+    r = world.run("lock", str(target), "--platform", "osx-64", "-o", str(named))
+    assert r.returncode == 0, "a platform the lock held is taken from it, not solved from specs: " + r.stderr
+    assert yaml.safe_load(named.read_text())["package"] == ours["package"]
+    r = world.run("lock", str(target), "--platform", "win-64", "-o", str(named))
+    assert r.returncode == 2 and "the lock it was made from held osx-64 besides linux-64" in r.stderr, r.stderr
+
 
 def test_a_bad_entry_for_this_platform_is_refused_naming_it(world, made, standin):
     bad = [dict(p, md5="xyz") if p["name"] == "python" else p for p in made]
     lock = world.root / "conda-lock.yml"
     lock.write_text(_unified(bad, OSX_ODDITIES))
     r = _dry(world, standin, "--from-lock", str(lock))
-    python = OSX_ODDITIES.count("  category: main") + [p["name"] for p in bad].index("python")
+    python = sum(line.startswith("- ") for line in OSX_ODDITIES) + [p["name"] for p in bad].index("python")
     assert r.returncode == 2 and f"package[{python}].hash.md5" in r.stderr, r.stderr
 
 
@@ -147,6 +195,10 @@ def test_a_git_pip_dependency_is_named_as_unpinnable(world, made, standin):
     rendered.write_text(_explicit(made, header=RENDERED_HEADER) + f"# pip mytool @ {url}\n")
     r = _dry(world, standin, "--from-lock", str(rendered))
     assert r.returncode == 2 and f"'# pip mytool @ {url}'" in r.stderr and "VCS dependency" in r.stderr, r.stderr
+    wheel = "https://example.invalid/wheels/mytool-0.3.0-py3-none-any.whl"
+    rendered.write_text(_explicit(made, header=RENDERED_HEADER) + f"# pip mytool @ {wheel}\n")
+    r = _dry(world, standin, "--from-lock", str(rendered))
+    assert r.returncode == 2 and f"'# pip mytool @ {wheel}'" in r.stderr and "no sha256" in r.stderr, r.stderr
 
 
 def test_pip_lines_of_a_rendered_explicit_lock_are_installed_by_their_digests(world, made, standin):
@@ -196,6 +248,12 @@ def test_a_lock_without_conda_and_mamba_gets_them_added_the_locked_packages_kept
     out = world.run("lock", str(target))
     assert out.returncode == 0, out.stderr
     assert f"# added to the packages of {lock}" in out.stdout and "#   conda-" in out.stdout
+    unified = world.root / "team-back-lock.yml"
+    out = world.run("lock", str(target), "-o", str(unified))
+    assert out.returncode == 0, out.stderr
+    text = unified.read_text()
+    assert f"# added to the packages of {lock}" in text and "#   conda-" in text, text[:600]
+    assert {p["name"] for p in yaml.safe_load(text)["package"]} == set(installed), "a conda-lock file still"
 
 
 def test_a_hashless_explicit_file_is_installed_with_a_warning(world, made, standin):

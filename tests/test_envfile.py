@@ -4,11 +4,14 @@ and `create --file` end to end with a pip section installed offline from a wheel
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mambaboot.common import yamlsubset
 from mambaboot.common.errors import UsageError
@@ -213,3 +216,43 @@ def test_a_bad_environment_file_is_exit_2_before_anything_happens(world, channel
     r = world.create("--file", str(world.root / "missing.yml"))
     assert r.returncode == 2 and "cannot read environment file" in r.stderr
     assert diff(before, world.outside()) == {}
+
+
+# --------------------------------------------------------------------------- channel variables, as expandvars
+
+
+_TRICKY = ["$A", "${A}", "%A%", "$a", "%a%", "${a}", "$$A", "%%A%%", "'$A'", "'%A%", "$A-B/x", "${A", "%A", "$",
+           "${}", "$-", "%%", "$1", "x$A$B${C}%D%y", "'${A}'%A%'", "$ABSENT/${ABSENT}/%ABSENT%", "a'b$A"]
+
+
+class _UpperKeys(dict):
+    def __init__(self, items):
+        super().__init__((k.upper(), v) for k, v in items.items())
+
+    def __getitem__(self, key):
+        return super().__getitem__(key.upper())
+
+
+@pytest.mark.parametrize("windows", [False, True])
+@given(st.lists(st.sampled_from(["$", "%", "{", "}", "'", "A", "B", "a", "-", "_", "/", "x", "ABSENT"]),
+                max_size=12).map("".join) | st.sampled_from(_TRICKY))
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+def test_a_channel_is_expanded_as_conda_expands_it_on_its_system(windows, channel):
+    """conda expands with os.path.expandvars (conda/env/env.py, _expand_channels): posixpath's or
+    ntpath's, each checked here against the standard library's own, on the same variables."""
+    import ntpath
+    import posixpath
+
+    environ = {"A": "one", "B": "two/2", "C": "", "D": "%A%", "A-B": "dash"}
+    with pytest.MonkeyPatch.context() as mp:  # Windows' os.environ: its names in upper case (os.py, encodekey)
+        mp.setattr(os, "environ", _UpperKeys(environ) if windows else dict(environ))
+        wanted = (ntpath if windows else posixpath).expandvars(channel)
+    got, unset = envfile.expand_channel(channel, environ, windows)
+    assert got == wanted
+    known = {k.upper() if windows else k for k in environ}
+    assert all(n and n in channel and (n.upper() if windows else n) not in known for n in unset), unset
+
+
+def test_a_windows_channel_variable_is_named_case_insensitively():
+    got, unset = envfile.expand_channel("https://h/%token%/${Token}/$TOKEN/%NOPE%", {"TOKEN": "t"}, True)
+    assert (got, unset) == ("https://h/t/t/t/%NOPE%", ("NOPE",))

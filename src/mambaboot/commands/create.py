@@ -62,10 +62,10 @@ def register(subparsers) -> None:
     )
 
 
-def _read_env_file(path: str, environ):
+def _read_env_file(path: str, h):
     from mambaboot.pipeline import envfile
 
-    return envfile.read(path, environ)
+    return envfile.read(path, h.environ, h.windows)
 
 
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read
@@ -76,7 +76,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
 
     h = host.current()
     inputs = create_inputs(
-        args, prefix=args.prefix, force=args.force, env_file=_read_env_file(args.file, h.environ) if args.file else None,
+        args, prefix=args.prefix, force=args.force, env_file=_read_env_file(args.file, h) if args.file else None,
         lock=read_lock(args.from_lock, h.subdir) if args.from_lock else None, lock_path=args.from_lock,
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )

@@ -170,10 +170,15 @@ def _from_prefix(args, fmt: str):
         return text, f"{len(packages)} packages{f' and {len(pip)} pip packages' if pip else ''} of {prefix}"
     inputs = rec.get("inputs") if isinstance(rec.get("inputs"), dict) else {}
     specs, channels = tuple(inputs.get("specs") or ()), tuple(inputs.get("channels") or ())
+    # made from a conda-lock file: its other platforms, written back as that file held them
+    held = (inputs.get("lock") or {}).get("carried") or {}
+    carried = {p: v for p, v in held.items() if p != platform and (not others or p in others)}
+    others = [p for p in others if p not in carried]
     if others and not (specs and channels):
+        had = f"; the lock it was made from held {', '.join(sorted(held))} besides {platform}" if held else ""
         raise UsageError(f"{prefix} has no record of the specs and channels it was made from (it was not made by "
-                         "mambaboot's create, or from a lock); lock from specs instead: mambaboot lock --file FILE "
-                         + " ".join(f"--platform {p}" for p in [platform, *others]))
+                         f"mambaboot's create, or from a lock){had}; lock from specs instead: mambaboot lock --file "
+                         "FILE " + " ".join(f"--platform {p}" for p in [platform, *others]))
     solved, pips = {platform: packages}, {platform: pip}
     pip_lines = tuple(inputs.get("pip") or ())
     if others:
@@ -181,7 +186,13 @@ def _from_prefix(args, fmt: str):
 
         # the record keeps an environment file's channels as written, `${VAR}` and all
         written = channels
-        channels = tuple(envfile.expand_channel(c, host.current().environ, f"{prefix}'s record") for c in channels)
+        expanded = [envfile.expand_channel(c, host.current().environ, host.current().windows) for c in channels]
+        channels = tuple(c for c, _ in expanded)
+        for c, (_, unset) in zip(written, expanded):
+            if unset:
+                import sys
+
+                sys.stderr.write(f"warning: {prefix}'s record: {envfile.unset_warning(c, unset)}\n")
         plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
         theirs = _solve(args, plan, others)
         solved.update(theirs)
@@ -194,7 +205,8 @@ def _from_prefix(args, fmt: str):
                                          reporter(args)))
     else:
         written = channels
-    return _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines)
+    text, summary = _unified(solved, pips, written or _channels_of(packages), [prefix], specs, pip_lines, carried)
+    return lockfile.with_added(text, rec.get("lock_added"), "version: 1"), summary
 
 
 def _channels_of(packages) -> tuple:
@@ -203,13 +215,17 @@ def _channels_of(packages) -> tuple:
     return tuple(dict.fromkeys(sbom.channel_of(p.url) for p in packages))
 
 
-def _unified(solved, pip, channels, sources, specs, pip_specs):
+def _unified(solved, pip, channels, sources, specs, pip_specs, carried=None):
     from mambaboot.environment import condalock
 
+    carried = carried or {}
     hashes = {p: condalock.content_hash(p, channels, specs, pip_specs) for p in solved}
-    text = condalock.render(solved, pip, channels, sources, hashes)
-    counts = ", ".join(f"{p}: {len(v)}" for p, v in solved.items())
-    return text, f"conda-lock file of {len(solved)} platform{'s' if len(solved) > 1 else ''} ({counts})"
+    text = condalock.render(solved, pip, channels, sources, hashes, carried)
+    counts = ", ".join([f"{p}: {len(v)}" for p, v in solved.items()]
+                       + [f"{p}: {len(v['package'])} entries as the lock it was made from held them"
+                          for p, v in carried.items()])
+    n = len(solved) + len(carried)
+    return text, f"conda-lock file of {n} platform{'s' if n > 1 else ''} ({counts})"
 
 
 def _plan(args, specs=None, channels=None, python=None):
@@ -223,7 +239,7 @@ def _plan(args, specs=None, channels=None, python=None):
     if args.file:
         from mambaboot.pipeline import envfile
 
-        env_file = envfile.read(args.file, h.environ)
+        env_file = envfile.read(args.file, h.environ, h.windows)
     from types import SimpleNamespace
 
     inputs = create_inputs(

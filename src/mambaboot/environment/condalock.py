@@ -55,6 +55,7 @@ class Unified:
     conda: Mapping[str, tuple[Entry, ...]]
     pip: Mapping[str, tuple[PipEntry, ...]]
     problems: Mapping[str, str] | None = None  # platform -> what is wrong with the first bad entry for it
+    written: Mapping[str, Mapping[str, object]] | None = None  # platform -> its content_hash and entries as written
 
     def for_platform(self, platform: str, source: str) -> Lock:
         """The lock of one platform, as --from-lock installs it; a platform not held: exit 2, naming those
@@ -64,7 +65,8 @@ class Unified:
         if platform not in self.platforms or not self.conda.get(platform):
             raise UsageError(f"{source} holds no packages for {platform}; it holds "
                              f"{', '.join(p for p in self.platforms if self.conda.get(p)) or 'none'}")
-        return Lock(platform, self.conda[platform], pip=self.pip.get(platform, ()))
+        carried = {p: v for p, v in (self.written or {}).items() if p != platform and v["package"]}
+        return Lock(platform, self.conda[platform], pip=self.pip.get(platform, ()), carried=carried or None)
 
 
 def dependencies(depends: Sequence[str]) -> dict[str, str]:
@@ -97,9 +99,12 @@ def _q(text: object) -> str:
 
 
 def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]], channels: Sequence[str],
-           sources: Sequence[str], hashes: Mapping[str, str]) -> str:
+           sources: Sequence[str], hashes: Mapping[str, str], carried: Mapping[str, Mapping] | None = None) -> str:
     """The unified file. solved: platform -> packages (name, version, url, md5, sha256, depends);
-    pip: platform -> pip entries."""
+    pip: platform -> pip entries; carried: platform -> {"content_hash", "package"}, the entries of a
+    platform as another conda-lock file held them (Lock.carried), written back as they were."""
+    carried = {p: v for p, v in (carried or {}).items() if p not in solved}
+    hashes = {**hashes, **{p: v.get("content_hash") or "" for p, v in carried.items()}}
     lines = [
         "# A conda-lock lock file (version 1), written by mambaboot: exactly these packages per platform,",
         "# checked by hash. Recreate with: mambaboot create NAME --from-lock THIS_FILE",
@@ -107,11 +112,11 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
         'version: 1',
         "metadata:",
         "  content_hash:",
-        *[f"    {_q(p)}: {_q(hashes[p])}" for p in solved],
+        *[f"    {_q(p)}: {_q(hashes[p])}" for p in (*solved, *carried) if hashes[p]],
         "  channels:",
         *[f"  - url: {_q(c)}\n    used_env_vars: [{', '.join(_q(v) for v in used_env_vars(c))}]" for c in channels],
         "  platforms:",
-        *[f"  - {_q(p)}" for p in solved],
+        *[f"  - {_q(p)}" for p in (*solved, *carried)],
         "  sources:",
         *[f"  - {_q(s)}" for s in sources],
         "package:",
@@ -126,7 +131,30 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
                               {"md5": p.md5, "sha256": p.sha256})
         for e in pip.get(platform, ()):
             lines += _package(e.name, e.version, "pip", platform, {}, e.url, {"sha256": e.sha256})
+    for entries in carried.values():
+        for item in entries.get("package") or ():
+            lines += _as_written(item)
     return "\n".join(lines) + "\n"
+
+
+def _as_written(item: Mapping) -> list[str]:
+    """A package entry as the file it came from held it (parsed by untrusted.yaml: strings, lists
+    and mappings; null as None), every scalar quoted but `optional`'s boolean and null."""
+    lines = _block(item, "  ")
+    return ["- " + lines[0][2:], *lines[1:]]
+
+
+def _block(value: Mapping | list, indent: str) -> list[str]:
+    out: list[str] = []
+    for key, v in (value.items() if isinstance(value, dict) else ((None, v) for v in value)):
+        head = f"{indent}{_q(key)}:" if key is not None else f"{indent}-"
+        if key == "optional" and v in _YAML_BOOL:
+            out.append(f"{head} {'true' if str(v).lower() in ('true', 'yes', 'on') else 'false'}")
+        elif isinstance(v, (dict, list)) and v:
+            out += [head, *_block(v, indent + "  ")]
+        else:
+            out.append(f"{head} {'{}' if v == {} else '[]' if v == [] else 'null' if v is None else _q(v)}")
+    return out
 
 
 def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
@@ -196,8 +224,12 @@ def parse(text: str, source: str, cwd: str = "") -> Unified:
     conda: dict[str, list[Entry]] = {p: [] for p in platforms}
     pip: dict[str, list[PipEntry]] = {p: [] for p in platforms}
     problems: dict[str, str] = {}
+    hashes = doc["metadata"].get("content_hash") or {}
+    written = {p: {"content_hash": hashes.get(p, ""), "package": []} for p in platforms}
     for number, item in enumerate(doc["package"]):
         platform = item.get("platform")
+        if isinstance(platform, str) and platform in written:
+            written[platform]["package"].append(item)
         try:
             found = _locked_package(item, number, source, cwd, platforms)
         except UsageError as exc:  # UntrustedInput too: a field that does not fit its shape
@@ -210,7 +242,7 @@ def parse(text: str, source: str, cwd: str = "") -> Unified:
         elif found is not None:
             pip[platform].append(found)
     return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()},
-                   problems)
+                   problems, written)
 
 
 def _locked_package(item: dict, number: int, source: str, cwd: str, platforms) -> Entry | PipEntry | None:

@@ -158,6 +158,10 @@ class Lock:
     micromamba_version: str | None = None
     micromamba_sha256: str | None = None
     pip: tuple[PipEntry, ...] = ()
+    # the other platforms of the conda-lock file it was taken from, as written there (platform ->
+    # {"content_hash", "package": its entries}): kept in the record with the plan's lock, for `lock`
+    # to write back
+    carried: Mapping[str, Mapping[str, object]] | None = None
 
     def channels(self) -> tuple[str, ...]:
         """The channels its URLs name (<channel>/<subdir>/<file>), in the order they come."""
@@ -231,12 +235,13 @@ def for_environment(packages: Sequence[Package], rec: Mapping[str, object], plat
     that made it and the pip packages its record lists."""
     text = render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
                   pip_entries(rec.get("pip_packages") or ()))
-    return _with_added(text, rec.get("lock_added"))
+    return with_added(text, rec.get("lock_added"))
 
 
-def _with_added(text: str, added: object) -> str:
+def with_added(text: str, added: object, before: str = EXPLICIT) -> str:
     """The lock of an environment created from a lock that lacked conda and mamba says which of its
-    packages were added to that lock and from where (the record's `lock_added`), in comment lines."""
+    packages were added to that lock and from where (the record's `lock_added`), in comment lines
+    above the line `before` (@EXPLICIT's, or a conda-lock file's `version:`)."""
     if not isinstance(added, Mapping) or not isinstance(added.get("packages"), list):
         return text
     def one_line(*parts: object) -> str:  # the record is a file: nothing in it ends a comment line
@@ -247,7 +252,7 @@ def _with_added(text: str, added: object) -> str:
     lines = [f"# added to the packages of {one_line(added.get('lock'))}, which did not lock them, solved against "
              f"them from {one_line(*(added.get('from') or ()))}:"]
     lines += [f"#   {n}" for n in names]
-    head, marker, rest = text.partition(EXPLICIT + "\n")
+    head, marker, rest = text.partition(before + "\n")
     return head + "\n".join(lines) + "\n" + marker + rest
 
 

@@ -42,7 +42,12 @@ RECORD = {
     "pip_packages": shapes.optional(list, rule=shapes.each({
         "name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR})),
     "inputs": shapes.optional(dict, rule={"channels": shapes.optional(list, rule=shapes.each(str)),
-                                          "pkgs_dirs": shapes.optional(list, rule=shapes.each(str))}),
+                                          "pkgs_dirs": shapes.optional(list, rule=shapes.each(str)),
+                                          "lock": shapes.optional(dict, None, rule={
+                                              # Lock.carried: written back by `lock`
+                                              "carried": shapes.optional(dict, None, rule=shapes.each({
+                                                  "content_hash": _OPT_STR,
+                                                  "package": shapes.required(list, rule=shapes.each(dict))}))})}),
     "moves": shapes.optional(list, rule=shapes.each({"from": _OPT_STR, "to": _OPT_STR, "at": _OPT_STR})),
     "micromamba": shapes.optional(dict, rule={"version": _OPT_STR, "source": _OPT_STR, "sha256": _OPT_STR}),
     "verification": shapes.optional(dict, rule={"python_version": _OPT_STR}),

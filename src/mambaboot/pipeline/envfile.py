@@ -35,6 +35,7 @@ class EnvFile:
     # the channels as written, when `$VAR` in them was expanded: what the record keeps (a token
     # set in a variable is not written to disk), as conda-lock keeps the variable's name (used_env_vars)
     channels_written: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # said as they are (ignored: said as what is ignored)
 
 
 def package_name(spec: str) -> str:
@@ -43,7 +44,7 @@ def package_name(spec: str) -> str:
     return re.split(r"[\s=<>!~\[;]", spec, maxsplit=1)[0].lower()
 
 
-def read(path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
+def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
     """The file as conda reads it (untrusted.read_user_text: UTF-8 or UTF-16 with its mark, CRLF or
     LF); environ: what `$VAR` in its channels names (None: the channels stay as written)."""
     try:
@@ -51,7 +52,7 @@ def read(path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
-    return _parsed(untrusted.yaml(text, path), path, environ)
+    return _parsed(untrusted.yaml(text, path), path, environ, windows)
 
 
 def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
@@ -62,27 +63,88 @@ def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> Env
 _VARIABLE = re.compile(r"\$(\w+|\{([^}]*)\})", re.ASCII)
 
 
-def expand_channel(channel: str, environ: Mapping[str, str], where: str) -> str:
-    """A channel with its `$VAR` and `${VAR}` replaced by their values, as conda does
-    (_expand_channels, conda/env/env.py, 26.x: os.path.expandvars on every channel). conda leaves a
-    variable that is not set as it is written, which then reaches the server as a literal
-    `${TOKEN}`; here it is refused, naming it (where: the file and key)."""
+def expand_channel(channel: str, environ: Mapping[str, str], windows: bool = False) -> tuple[str, tuple[str, ...]]:
+    """A channel with its variables replaced by their values, as conda does (_expand_channels,
+    conda/env/env.py, 26.7: os.path.expandvars on every channel; on Windows ntpath's, which reads
+    `%VAR%` too, names case-insensitively, and nothing inside single quotes), and the names of
+    those not set: expandvars leaves such a reference as it is written, so the literal `${TOKEN}`
+    reaches the server; the caller names them."""
+    unset: list[str] = []
+    if windows:
+        upper = {k.upper(): v for k, v in environ.items()}
+
+        def lookup(name: str, written: str) -> str:
+            if name.upper() in upper:
+                return upper[name.upper()]
+            if name:
+                unset.append(name)
+            return written
+
+        return _expand_nt(channel, lookup), tuple(dict.fromkeys(unset))
+
     def value_of(match) -> str:
         name = match.group(2) if match.group(2) is not None else match.group(1)
         if name not in environ:
-            raise UsageError(f"{where}: channel {channel!r} names the environment variable {name}, which is not "
-                             f"set; set it (conda expands it from the environment) or write the channel out")
+            if name:
+                unset.append(name)
+            return match.group(0)
         return environ[name]
 
-    return _VARIABLE.sub(value_of, channel) if "$" in channel else channel
+    return (_VARIABLE.sub(value_of, channel) if "$" in channel else channel), tuple(dict.fromkeys(unset))
+
+
+# what ntpath.expandvars takes for a name after `$` (string.ascii_letters + digits + '_-')
+_NT_NAME = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _expand_nt(text: str, lookup) -> str:
+    """ntpath.expandvars (CPython 3.9-3.13) with the environment's lookup given: `'...'` copied as
+    it is, `%%` and `$$` one character, `%NAME%`, `${NAME}` and `$NAME`; lookup(name, written)
+    gives the value, or the reference as written when it is not set."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "'":
+            end = text.find("'", i + 1)
+            end = n - 1 if end < 0 else end
+            out.append(text[i:end + 1])
+            i = end + 1
+        elif c == "%" and text[i + 1:i + 2] == "%" or c == "$" and text[i + 1:i + 2] == "$":
+            out.append(c)
+            i += 2
+        elif c == "%" or c == "$" and text[i + 1:i + 2] == "{":
+            start, close = (i + 1, "%") if c == "%" else (i + 2, "}")
+            end = text.find(close, start)
+            if end < 0:
+                out.append(text[i:])
+                break
+            out.append(lookup(text[start:end], text[i:end + 1]))
+            i = end + 1
+        elif c == "$":
+            name = _NT_NAME.match(text, i + 1).group(0)
+            out.append(lookup(name, "$" + name))
+            i += 1 + len(name)
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def unset_warning(channel: str, unset: tuple[str, ...]) -> str:
+    return (f"channel {channel!r} names the environment variable{'s' if len(unset) > 1 else ''} "
+            f"{', '.join(unset)}, which {'are' if len(unset) > 1 else 'is'} not set: used as written, as conda "
+            "uses it (a server will not know a literal `${NAME}`); set it, or write the channel out")
 
 
 def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
     """What the keys conda does not know come to: ignored with a warning, as conda ignores them
-    (validate_keys, conda/env/env.py, 26.x: "The following section ... is invalid and will be
+    (validate_keys, conda/env/env.py, 26.7: "The following section ... is invalid and will be
     ignored"); a close misspelling of a known key the file lacks is refused, as ignoring
-    `dependecies` would make an environment without any of the file's packages (conda refuses such a
-    file too: its CEP-24 reader requires `dependencies`, get_schema_errors, conda/env/env.py)."""
+    `dependecies` would make an environment without any of the file's packages. conda refuses such a
+    file named environment.yml too: that name picks its CEP-24 reader (_detect_filename_env_spec,
+    conda/plugins/manager.py), whose can_handle refuses a file without `dependencies`
+    (get_schema_errors, conda/env/env.py; conda/env/specs/cep_24.py); another name falls back to
+    the older reader, which warns and ignores the key."""
     import difflib
 
     unknown = sorted(str(k) for k in set(doc) - _KNOWN_KEYS)
@@ -94,11 +156,14 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
                              "environment made without what it holds)")
     if not unknown:
         return ()
+    # a misspelling of a key the file also has: its value is ignored, said with the key it is close to
+    unknown = [key + "".join(f" (close to {c!r})" for c in difflib.get_close_matches(
+        key, sorted(_KNOWN_KEYS & set(doc)), n=1, cutoff=0.8)) for key in unknown]
     return (f"key{'s' if len(unknown) > 1 else ''} conda does not know: {', '.join(unknown)} (conda ignores "
             f"{'them' if len(unknown) > 1 else 'it'} too; it reads {', '.join(sorted(_KNOWN_KEYS))})",)
 
 
-def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
+def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: expected a mapping with name, channels and dependencies")
     unknown = _unknown_keys(doc, path)
@@ -106,9 +171,11 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None) ->
     if name is not None and not isinstance(name, str):
         raise UsageError(f"{path}: name must be a string")
     channels = tuple(c for c in _strings(doc.get("channels"), "channels", path) if c != _NO_DEFAULTS)
-    written = channels
+    written, unset = channels, ()
     if environ is not None:
-        channels = tuple(expand_channel(c, environ, f"{path}: channels") for c in channels)
+        expanded = [expand_channel(c, environ, windows) for c in channels]
+        channels = tuple(c for c, _ in expanded)
+        unset = tuple(unset_warning(c, names) for c, (_, names) in zip(written, expanded) if names)
     specs: list[str] = []
     pip: list[str] = []
     for item in _list(doc.get("dependencies"), "dependencies", path):
@@ -125,7 +192,7 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None) ->
         variables = tuple((k, v) for k, v in variables if k != "PATH")
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
-                   written if written != channels else ())
+                   written if written != channels else (), unset)
 
 
 def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:

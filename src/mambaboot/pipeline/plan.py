@@ -266,6 +266,7 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     warnings = pathrules.check_prefix(prefix, host.windows) + lock_warnings
     if ef:
         warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
+        warnings += [f"{ef.path}: {what}" for what in ef.warnings]
     cache_dir = resolve_cache_dir(host, inputs.cache_dir, prefix)
     pkgs_dirs = _engine_pkgs_dirs(host, cache_dir)
     apart = cross_volume_warning(host, pkgs_dirs[0], prefix)
