@@ -107,9 +107,13 @@ def test_a_tree_as_deep_as_the_bound_is_removed(world, channel, standin):
     assert not os.path.lexists(prefix)
 
 
-# mambaboot as it runs on Windows: no descriptor-relative calls, every directory removed by path
-BY_PATH = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
-           "from mambaboot.common.files import confined, guarded; confined.BY_DESCRIPTOR = guarded._BY_DESCRIPTOR = False; "
+# mambaboot as it runs on Windows: no descriptor-relative calls, every directory walked and
+# removed by path, and a directory never opened (os.open refuses one there, EACCES)
+BY_PATH = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); import os; "
+           "os.open = lambda p, *a, _open=os.open, **k: (_ for _ in ()).throw(PermissionError(13, 'Permission denied', p)) "
+           "if isinstance(p, str) and not k.get('dir_fd') and os.path.isdir(p) else _open(p, *a, **k); "
+           "from mambaboot.common.files import confined, guarded, treewalk; "
+           "confined.BY_DESCRIPTOR = guarded._BY_DESCRIPTOR = treewalk.BY_DESCRIPTOR = False; "
            "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 
@@ -137,6 +141,16 @@ def test_remove_by_path_as_on_windows_refuses_a_tree_too_deep_and_removes_one_as
         assert not os.path.lexists(prefix) and os.listdir(world.envs) == []
     finally:
         rm_rf(world.root)
+
+
+def test_create_force_by_path_as_on_windows_refuses_a_tree_too_deep_before_changing_anything(deep_env, channel, standin):
+    world, prefix = deep_env
+    world.command = BY_PATH
+    before = snapshot(prefix, exclude=[prefix / "share" / "deep"])
+    r = world.create("deep", "--force", "-c", channel, "--micromamba", str(standin))
+    _refused(r, prefix)
+    assert sorted(os.listdir(world.envs)) == ["deep"]
+    assert diff(before, snapshot(prefix, exclude=[prefix / "share" / "deep"])) == {}
 
 
 def test_the_bound_is_one_number():
