@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO, RUNTIME_PYTHON
 from tests.support.snapshot import diff, snapshot
 
 LEVELS = 1000
@@ -104,6 +105,52 @@ def test_a_tree_as_deep_as_the_bound_is_removed(world, channel, standin):
     r = world.run("remove", "deep", "--yes", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs))
     assert r.returncode == 0, r.stderr
     assert not os.path.lexists(prefix)
+
+
+# mambaboot as it runs on Windows: no descriptor-relative calls, every directory walked and
+# removed by path, and a directory never opened (os.open refuses one there, EACCES)
+BY_PATH = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); import os; "
+           "os.open = lambda p, *a, _open=os.open, **k: (_ for _ in ()).throw(PermissionError(13, 'Permission denied', p)) "
+           "if isinstance(p, str) and not k.get('dir_fd') and os.path.isdir(p) else _open(p, *a, **k); "
+           "from mambaboot.common.files import confined, guarded, treewalk; "
+           "confined.BY_DESCRIPTOR = guarded._BY_DESCRIPTOR = treewalk.BY_DESCRIPTOR = False; "
+           "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def test_remove_by_path_as_on_windows_refuses_a_tree_too_deep_and_removes_one_as_deep_as_the_bound(
+        world, channel, standin):
+    """The deletion by path (Windows) lists the tree with a stack too: a tree too deep is named as
+    the user knows it, the environment gets its name back and nothing is deleted (no exit 1 with
+    the environment half-removed under another name); one as deep as the bound goes."""
+    r = world.create("deep", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "deep"
+    build_deep(prefix / "share" / "deep", LEVELS, "d")  # one letter a level: a path still names the bottom
+    world.command = BY_PATH
+    before = snapshot(prefix, exclude=[prefix / "share" / "deep"])
+    try:
+        for _ in range(2):
+            r = world.run("remove", "deep", "--yes", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs))
+            _refused(r, prefix)
+            assert sorted(os.listdir(world.envs)) == ["deep"], "kept under its own name, nothing set aside"
+            assert diff(before, snapshot(prefix, exclude=[prefix / "share" / "deep"])) == {}
+        rm_rf(prefix / "share" / "deep")
+        build_deep(prefix / "share" / "deep", MAX_DEPTH - 2, "d")
+        r = world.run("remove", "deep", "--yes", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs))
+        assert r.returncode == 0, r.stderr
+        assert not os.path.lexists(prefix) and os.listdir(world.envs) == []
+    finally:
+        rm_rf(world.root)
+
+
+def test_create_force_by_path_as_on_windows_refuses_a_tree_too_deep_before_changing_anything(deep_env, channel, standin):
+    world, prefix = deep_env
+    world.command = BY_PATH
+    before = snapshot(prefix, exclude=[prefix / "share" / "deep"])
+    r = world.create("deep", "--force", "-c", channel, "--micromamba", str(standin))
+    _refused(r, prefix)
+    assert sorted(os.listdir(world.envs)) == ["deep"]
+    assert diff(before, snapshot(prefix, exclude=[prefix / "share" / "deep"])) == {}
 
 
 def test_the_bound_is_one_number():

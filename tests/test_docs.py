@@ -456,6 +456,27 @@ def test_the_reference_lists_every_exit_code_and_environment_variable():
         assert f"`{name}`" in variables, f"{name} is read by mambaboot but not documented"
 
 
+def test_the_reference_states_the_download_bounds_the_code_has():
+    """The defaults the reference gives for each download setting are the code's own."""
+    from mambaboot.engine.download import Policy
+
+    reference = " ".join(REFERENCE.read_text().split())
+    p = Policy()
+    for said in (f"| `MAMBABOOT_HTTP_TIMEOUT` | seconds per network operation (default {p.timeout:g}) |",
+                 f"| `MAMBABOOT_HTTP_ATTEMPTS` | attempts per download (default {p.attempts}) |",
+                 f"| `MAMBABOOT_HTTP_BACKOFF` | seconds before the second attempt, doubling after (default {p.backoff:g}) |",
+                 f"| `MAMBABOOT_HTTP_DEADLINE` | seconds a whole download may take, its retries included (default "
+                 f"{p.deadline:g}) |",
+                 f"(defaults {p.min_rate:g} and {p.rate_time:g}; a rate of 0: no check) |",
+                 f"| `MAMBABOOT_HTTP_MAX_BYTES` | the longest body a download may have (default {p.max_bytes}, "
+                 f"{p.max_bytes >> 20} MiB) |",
+                 f"retried with doubling backoff, {p.attempts} attempts in all",
+                 f"when it has taken longer than {p.deadline:g} seconds, retries included",
+                 f"when a body arrives slower than {p.min_rate:g} bytes a second over {p.rate_time:g} seconds",
+                 f"longer than {p.max_bytes} bytes ({p.max_bytes >> 20} MiB, `MAMBABOOT_HTTP_MAX_BYTES`)"):
+        assert said in reference, said
+
+
 def test_every_upstream_behaviour_names_tests_that_exist():
     """Reference §5: each behaviour relied on from upstream names the tests that fail when we get it
     wrong (or says why none runs here); a renamed or deleted test must not leave the row naming it."""

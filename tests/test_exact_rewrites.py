@@ -5,6 +5,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from tests.support.hostiletree import unmount_all
 from tests.test_adopt import engine_only
 
@@ -27,16 +29,18 @@ def test_adding_the_variable_to_conda_meta_state_changes_only_that_key(world, ch
     assert stat.S_IMODE(state.stat().st_mode) == 0o644
 
 
-def test_a_failed_adoption_puts_conda_meta_state_back_with_its_mode(world, channel, standin):
+def test_a_failed_adoption_puts_conda_meta_state_back_with_its_mode_and_owner(world, channel, standin):
     prefix = world.envs / "theirs"
     engine_only(world, standin, channel, prefix)
     state = prefix / "conda-meta" / "state"
     state.write_text(STATE)
     state.chmod(0o644)  # a shared environment: others activate it too
+    os.chown(state, 4321, 4322)  # its owner's, not the one adopting it (the suite runs as root)
     r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache), "--python", "3.12")
     assert r.returncode == 7, r.stderr
     assert state.read_text() == STATE
     assert stat.S_IMODE(state.stat().st_mode) == 0o644
+    assert (state.stat().st_uid, state.stat().st_gid) == (4321, 4322)
     r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
     assert state.read_text() == STATE_ADDED
@@ -57,20 +61,26 @@ def test_remove_drops_only_its_own_line_from_environments_txt(world, channel, st
     assert listed.read_bytes() == (others + "/envs/last-without-newline").encode()
 
 
-def test_remove_sees_a_bind_mount_whose_source_holds_u0085_and_deletes_nothing_through_it(world, channel, standin):
+@pytest.mark.parametrize("source_name, point_name", [
+    ("the user's\x85data", "mounted"),
+    # the kernel writes space, tab, newline and backslash as \040, \011, \012, \134 (proc(5))
+    ("data", "mounted here\twith a\nnewline, a \\ and\u2028"),
+])
+def test_remove_sees_a_bind_mount_whose_source_holds_u0085_and_deletes_nothing_through_it(
+        world, channel, standin, source_name, point_name):
     r = world.create("bound", "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     prefix = world.envs / "bound"
-    source = world.root / "the user's\x85data"
+    source = world.root / source_name
     source.mkdir()
     (source / "precious.txt").write_text("the user's\n")
-    point = prefix / "share" / "mounted"
+    point = prefix / "share" / point_name
     point.mkdir(parents=True)
     subprocess.run(["mount", "--bind", str(source), str(point)], check=True)
     try:
         r = world.run("remove", "bound", "--yes", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs))
         assert r.returncode == 4, r.stderr
-        assert f"{point} is a mount point" in r.stderr
+        assert f"{point.parent}/" in r.stderr and " is a mount point" in r.stderr, r.stderr  # its name escaped, as said to a terminal
     finally:
         unmount_all(world.root)  # wherever it is now
     assert (source / "precious.txt").read_text() == "the user's\n"

@@ -2,6 +2,7 @@
 is exit 2 for every command, in one message naming the command; PY_ENVS naming no directory is
 refused, never passed over for the current directory."""
 
+import os
 import shutil
 import subprocess
 
@@ -102,3 +103,24 @@ def test_an_empty_value_or_double_dash_is_refused_never_read_as_not_given(tmp_pa
     assert f"argument {option}: " in proc.stderr.splitlines()[-1], proc.stderr
     assert (envs / "demo" / "conda-meta" / "history").exists(), "nothing removed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["envs"], "nothing made"
+
+
+@pytest.mark.parametrize("args, metavar", [
+    (["remove", "", "-y", "--force"], "NAME|PREFIX"),  # PY_ENVS/"" is the envs root itself
+    (["lock", ""], "PREFIX"),  # read as no PREFIX given
+    (["run", "", "--", "true"], "PREFIX"), (["shell", ""], "PREFIX"), (["pack", "", "-o", "x.tar.gz"], "PREFIX"),
+    (["move", "envs/root", ""], "DST"), (["list", ""], "PATH"), (["doctor", ""], "PREFIX"), (["create", ""], "NAME"),
+])
+def test_an_empty_name_or_prefix_is_refused_never_read_as_the_envs_root_or_not_given(tmp_path, args, metavar):
+    """An empty NAME, PREFIX or PATH names nothing: refused, exit 2, the argument named, before
+    anything is done; never joined to the envs root (PY_ENVS itself, here an environment) nor
+    read as the working directory or as no PREFIX given."""
+    envs = tmp_path / "envs"
+    (envs / "root" / "conda-meta").mkdir(parents=True)
+    (envs / "root" / "conda-meta" / "history").write_text("")
+    proc = subprocess.run([*MAMBABOOT, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env=_clean_environ(HOME=str(tmp_path), TMPDIR=str(tmp_path), PY_ENVS=str(envs / "root")))
+    assert proc.returncode == 2, proc.stderr
+    assert f"argument {metavar}: an empty value names nothing" in proc.stderr.splitlines()[-1], proc.stderr
+    assert (envs / "root" / "conda-meta" / "history").exists(), "nothing removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["envs"] and os.listdir(envs) == ["root"], "nothing made"

@@ -135,3 +135,19 @@ def test_activate_scripts_refuses_a_directory_that_is_not_an_environment(tmp_pat
     proc = subprocess.run([*MAMBABOOT, "activate-scripts", str(tmp_path)], env=_clean_environ(), capture_output=True, text=True)
     assert proc.returncode == 2 and "is not a conda environment" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x1c", "\u2028", "\u0085"])
+def test_a_line_is_ended_only_where_cmd_ends_it(env, tmp_path, separator):
+    """cmd.exe ends a line at "\\n" only: a form feed, vertical tab, U+2028 or U+0085 inside a line
+    is part of it (str.splitlines would end it there). The prefix's spelling is all that changes:
+    never a SET found after such a character, which cmd never runs as one."""
+    old = windows_path(env)
+    text = f'@echo off\r\necho x{separator}@SET "X={old}\\bin"\r\n@SET "Y={old}\\lib"\r\n'
+    (env / "condabin" / "extra.bat").write_bytes(text.encode("utf-8"))
+    moved = env.rename(tmp_path / "moved")
+    proc = subprocess.run([*MAMBABOOT, "activate-scripts", str(moved), "--old-prefix", old],
+                          env=_clean_environ(HOME=str(tmp_path)), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (moved / "condabin" / "extra.bat").read_bytes().decode("utf-8") == (
+        f'@echo off\r\necho x{separator}@SET "X=%~dp0..\\bin"\r\n@FOR %%P IN ("%~dp0..\\lib") DO @SET "Y=%%~fP"\r\n')

@@ -213,10 +213,11 @@ def _vocabulary(name) -> tuple:
     """(well-formed, ill-formed): words and pairs of words a command line of this command can be
     made of: its options spelled out whole with a value from their choices, positional words;
     and what only the parser may read or refuse (abbreviations, a value starting with "-" or
-    outside the choices, an empty value or "--", "=" after a flag, -h, "--", clusters)."""
+    outside the choices, an empty value or "--", an empty positional word, "=" after a flag, -h,
+    "--", clusters)."""
     from mambaboot.commands import options as o
 
-    good, bad = [["n"], ["m o"], [""], ["x=y"]], [["-"], ["-x"], ["--"], ["-h"], ["--help"], ["--json=1"], ["-qv"]]
+    good, bad = [["n"], ["m o"], ["x=y"]], [["-"], ["-x"], ["--"], ["-h"], ["--help"], ["--json=1"], ["-qv"], [""]]
     for option in _table(name):
         for spelling in option.spellings:
             bad.append([spelling[:-1]])
@@ -266,12 +267,15 @@ def _values_are_strings(argv) -> None:
             assert isinstance(value, str) and not o.refusal(value), (argv, option.dest, value)
         if option.kind == o.REPEATED:
             assert all(isinstance(v, str) and not o.refusal(v) for v in value), (argv, option.dest, value)
+        if option.kind in (o.ONE, o.OPTIONAL, o.ANY):  # a NAME, PREFIX or PATH: never an empty word
+            assert value != "" and "" not in (value if isinstance(value, list) else ()), (argv, option.dest, value)
 
 
 @pytest.mark.parametrize("argv, read", [
     (["run", "./env", "--", "python", "-c", "pass"], True), (["run", "p q", "--", "--help", "--"], True),
     (["run", "env", "--", "-x"], True), (["run", "--help"], False), (["run", "-p", "--", "x"], False),
     (["run", "env", "x"], False), (["run", "env", "--"], False),
+    (["run", "", "--", "x"], False), (["run", "env", "--", ""], True), (["remove", ""], False), (["list", "a", ""], False),
     (["cache", "info"], True), (["cache", "info", "--cache-dir=d", "--json"], True), (["cache", "--json", "info"], True),
     (["cache", "info", "--cache-dir="], False), (["cache", "info", "--cache-dir", "-x"], False),
     (["cache", "info", "--cache-dir=--"], False), (["remove", "--envs-dir=--", "e"], False),

@@ -102,16 +102,28 @@ def refusal(text) -> "str | None":
     return None
 
 
+def _empty_word(words) -> bool:
+    """Whether a positional's word (or one of its words) is empty: a NAME or PREFIX that names
+    nothing, which a path would read as the envs root or the working directory, and a command
+    as not given. A positional "--" (after the "--" that ends the options) is a name, taken
+    literally; a command's own words after "--" (REST) are never looked at."""
+    return words == "" or (isinstance(words, list) and "" in words)
+
+
 def _checked(argparse, action: str):
     """argparse's store or append action, refusing what refusal() refuses, as argparse says a
-    value is missing (exit 2, the option named)."""
-    base = {"store": argparse._StoreAction, "append": argparse._AppendAction}[action]
+    value is missing (exit 2, the option named); "positional": a positional's store action,
+    refusing an empty word (exit 2, its metavar named)."""
+    base = {"store": argparse._StoreAction, "append": argparse._AppendAction, "positional": argparse._StoreAction}[action]
 
     class Checked(base):
         def __call__(self, parser, namespace, values, option_string=None):
-            wrong = refusal(values)
+            if action == "positional":
+                wrong = "an empty value names nothing" if _empty_word(values) else None
+            else:
+                wrong = refusal(values)
             if wrong:
-                parser.error(f"argument {'/'.join(self.option_strings)}: {wrong}")
+                parser.error(f"argument {'/'.join(self.option_strings) or self.metavar or self.dest}: {wrong}")
             super().__call__(parser, namespace, values, option_string)
 
     return Checked
@@ -136,6 +148,8 @@ def add_to(parser, options: tuple) -> None:
             parser.add_argument(*item.spellings, dest=item.dest, action=action, help=item.help, **extra)
         else:
             extra = {"choices": item.choices} if item.choices else {}
+            if item.kind != REST:
+                extra["action"] = _checked(argparse, "positional")
             parser.add_argument(item.dest, nargs=_NARGS[item.kind], metavar=item.metavar, help=item.help, **extra)
 
 
@@ -145,9 +159,9 @@ def read(options: tuple, words: list):
     is the next word, not starting with "-", or follows "="), each one not repeatable given at
     most once, positional words do not start with "-" (those of an ANY positional one run of
     them), and only REST's "--" ends the options; None for anything else (abbreviations, -h,
-    an unknown option, a value outside its choices or that refusal() refuses, a required option
-    missing, too few or too many words), which the parser is left to, to do or to say what is
-    wrong."""
+    an unknown option, a value outside its choices or that refusal() refuses, an empty
+    positional word, a required option missing, too few or too many words), which the parser
+    is left to, to do or to say what is wrong."""
     spelled, positionals, values = {}, [], {}
     for option in each(options):
         values[option.dest] = option.initial()
@@ -211,6 +225,8 @@ def _set(values: dict, option: Option, text: str) -> bool:
 def _place(positionals: list, taken: list, values: dict) -> bool:
     """The positional words into their positionals' values; False when they do not fit."""
     rest = taken.pop() if taken and isinstance(taken[-1], list) else None
+    if _empty_word(taken):  # the parser says what is wrong
+        return False
     for option in positionals:
         if option.kind == REST:
             if not rest:  # the command after "--": at least one word

@@ -118,7 +118,11 @@ def rewrite(text: str, rel: str, written: Iterable[str], own_mamba: str | None) 
     leftovers: list[int] = []
     hook = rel.lower().startswith("condabin/") and rel.lower().endswith("hook.bat")
     needs_root = hook and _SETS_EXE.search(text) is not None and _SETS_ROOT.search(text) is None
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
+    # cmd.exe ends a line at "\n" only: a form feed, U+2028 or U+0085 is part of the line it is
+    # in (str.splitlines would end a line there and find a SET that cmd never runs as one)
+    pieces = text.split("\n")
+    lines = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    for number, line in enumerate(lines, 1):
         body = line.rstrip("\r\n")
         eol = line[len(body):]
         m = _SET.match(body)

@@ -37,7 +37,7 @@ import os
 import stat
 import sys
 
-from mambaboot.common.files import removal
+from mambaboot.common.files import removal, treewalk
 from mambaboot.common.errors import Escapes, NotRegular
 
 _WINDOWS = sys.platform == "win32"
@@ -463,12 +463,33 @@ class Root:
             removal.remove_dir(name, fd)
 
     def _remove_by_path(self, rel: str, tally, last: tuple = ()) -> None:  # pragma: no cover - Windows
+        """remove_tree by path: the tree listed whole first, with a stack (never a recursion per
+        level; TooDeep past treewalk.MAX_DEPTH levels before anything is deleted), then deleted
+        depth first, each directory's entries in listing order, last's after the others."""
         base = "/".join(parts(rel))
-        for name, st in sorted(self.scandir(rel), key=lambda e: last.index(e[0]) + 1 if e[0] in last else 0):
-            inner = f"{base}/{name}"
-            counted = tally if name not in last else None
+        listed = {base: sorted(self.scandir(rel), key=lambda e: last.index(e[0]) + 1 if e[0] in last else 0)}
+        pending = [(base, 0)]
+        while pending:
+            directory, depth = pending.pop()
+            for name, st in listed[directory]:
+                if stat.S_ISDIR(st.st_mode) and not is_link(st):
+                    if depth >= treewalk.MAX_DEPTH:
+                        raise treewalk.too_deep(self.where(f"{directory}/{name}"))
+                    listed[f"{directory}/{name}"] = self.scandir(f"{directory}/{name}")
+                    pending.append((f"{directory}/{name}", depth + 1))
+        going = [(base, tally, iter(listed.pop(base)))]
+        while going:
+            directory, counting, entries = going[-1]
+            entry = next(entries, None)
+            if entry is None:
+                self.rmdir(directory)
+                going.pop()
+                continue
+            name, st = entry
+            inner = f"{directory}/{name}"
+            counted = counting if directory != base or name not in last else None
             if stat.S_ISDIR(st.st_mode) and not is_link(st):
-                self._remove_by_path(inner, counted)
+                going.append((inner, counted, iter(listed.pop(inner))))
                 continue
             if counted is not None:
                 counted.add(st)
@@ -479,7 +500,6 @@ class Root:
                     raise
                 os.chmod(self.where(inner), stat.S_IWRITE | stat.S_IREAD)
                 self.unlink(inner)
-        self.rmdir(rel)
 
     def remove_any(self, rel: str) -> None:
         """Remove whatever is at rel (nothing there: no failure)."""

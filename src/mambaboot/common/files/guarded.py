@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, fsops, proof, removal
+from mambaboot.common.files import confined, fileid, fsops, proof, removal, treewalk
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 
 
@@ -212,7 +212,18 @@ class set_aside:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
         name is still that directory."""
         if self._fd is None:  # pragma: no cover - Windows
-            confined.remove_named(self.path, tally, last=self._last)
+            try:
+                confined.remove_named(self.path, tally, last=self._last)
+            except TooDeep as exc:  # nothing was deleted: the directory gets its name back
+                aside = self.path
+                if aside != self.checked.path and not os.path.lexists(self.checked.path):
+                    os.rename(aside, self.checked.path)
+                    self.path = self.checked.path
+                self._unmark()
+                if self.path == aside or not exc.filename:
+                    raise
+                # named as the user knows it, as by descriptor
+                raise treewalk.too_deep(exc.filename.replace(aside, self.path, 1)) from None
             return
         try:
             # named as the user knows it: refused before anything is deleted, it gets that name back

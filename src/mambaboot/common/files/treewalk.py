@@ -15,6 +15,8 @@ import os
 from mambaboot.common.errors import TooDeep
 
 MAX_DEPTH = 256
+# Windows cannot open a directory (os.open) nor list one by descriptor: there a tree is walked by path
+BY_DESCRIPTOR = os.open in os.supports_dir_fd and os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
 DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -97,6 +99,10 @@ def refuse_deeper(top, where: str) -> None:
     """TooDeep when the directory top (a path, or a descriptor) holds a tree deeper than MAX_DEPTH
     levels, looked at before anything is changed; a directory that cannot be opened or listed
     is passed over (what acts on the tree meets it, and says so)."""
+    if isinstance(top, str) and not BY_DESCRIPTOR:  # pragma: no cover - Windows opens no directory
+        for _ in walk(top):
+            pass
+        return
     fd = os.open(top, DIRECTORY_FLAGS) if isinstance(top, str) else top
     try:
         for _ in descend(fd, where, _listed_or_none):
