@@ -106,6 +106,8 @@ def run(args) -> int:
                 f"{body.get('stage')} ({path}); ")
         if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
             said += f"`mambaboot create --prefix {prefix}` settles it first"
+        elif body.get("operation") == "remove" and body.get("stage") != "begun":
+            said += f"`mambaboot remove {prefix}` finishes it (any run that changes {prefix} settles it first)"
         else:
             said += f"nothing else of that run is left: delete {path}"
         output.say(said)
