@@ -72,11 +72,12 @@ def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: boo
     # included), a killed move
     settled = intent.settled + leftovers.settle(prefix, cache_dir)
     moved = []
-    if leftovers.move_journal(prefix, cache_dir):  # a killed move: finished or undone first
+    left = intent.stale.get(prefix)
+    if leftovers.move_journal(prefix, left):  # a killed move: finished or undone first
         from mambaboot.common.report import Reporter
         from mambaboot.pipeline import movejournal
 
-        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)
+        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir, left=left)
     for done in settled + moved:
         sys.stderr.write(f"mambaboot: {done}\n")
     finished = [done for done in settled if not isinstance(done, leftovers.LeftAlone)]

@@ -30,7 +30,6 @@ MOVED = "moved-away"  # a move's source, being deleted once the copy works
 PARTIAL_NOTE = ".mambaboot-partial-copy"
 MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
 MOVE_JOURNAL = os.path.join(record.RECORD_DIR, "moving.json")  # a move's journal (pipeline/movejournal.py; scan.JOURNAL)
-MOVE_POINTERS = "moving"  # CACHE/moving/<key>.json: a move's places, to find its journal from either name
 _HALF_DONE = {MOVED: "a killed move, once its copy worked,"}
 _MOVED_SHAPE = {"tool": shapes.required(str, rule=shapes.exactly(record.TOOL)),
                 "token": shapes.required(str, rule=shapes.digest(32)), "to": shapes.optional(str)}
@@ -140,25 +139,32 @@ def delete_noted_last(prefix: str, token: str) -> None:
     removal.remove_dir(prefix)
 
 
-def move_journal(prefix: str, cache_dir: str) -> bool:
-    """Whether a move's journal may concern prefix (its own, or a pointer in the cache): cheap, so
-    that create and remove import the journal's code only when there is one."""
-    pointer = os.path.join(cache_dir, MOVE_POINTERS, fsops.path_key(prefix) + ".json")
-    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or os.path.lexists(pointer)
+def move_journal(prefix: str, left: dict | None) -> bool:
+    """Whether a move's journal may concern prefix (its own, or one a killed move's intent left in
+    prefix's lock, left, leads to): cheap, so that create and remove import the journal's code
+    only when there is one."""
+    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or bool(left) and left.get("operation") == "move"
 
 
-def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
-    """The places a move's journal may concern: each a pointer in the cache names, each directory
-    under envs_dir and each of paths holding a journal. Cheap: one listing each."""
-    found = [data["prefix"] for _, data in record.markers(cache_dir, MOVE_POINTERS)]
+def moving_places(envs_dir: str, paths) -> list[tuple[str, dict | None]]:
+    """(place, the intent a killed move left in its lock, or None) for each place a move's journal
+    may concern: each directory under envs_dir and each of paths holding a journal, each whose
+    lock (no run holding it) holds a killed move's intent. Cheap: one listing each."""
+    from mambaboot.environment import placelock
+
+    found: dict = {}
+    for directory in [envs_dir] + sorted({os.path.dirname(os.path.abspath(p)) for p in paths}):
+        for place, _, body in placelock.unsettled(directory):
+            if body.get("operation") == "move":
+                found.setdefault(place, body)
     try:
         names = sorted(os.listdir(envs_dir))
     except OSError:
         names = []
     for place in [os.path.join(envs_dir, n) for n in names] + [os.path.abspath(p) for p in paths]:
-        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)) and place not in found:
-            found.append(place)
-    return found
+        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)):
+            found.setdefault(place, None)
+    return list(found.items())
 
 
 def settle(prefix: str, cache_dir: str) -> list[str]:

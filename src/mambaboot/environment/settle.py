@@ -28,8 +28,12 @@ the same stage takes the same path either way. What to do is a table, operation 
 - remove, deleting (the intent's `doomed`: the set-aside directory, or the place itself where the
   rename was refused): roll forward, what is left deleted through its mark, the mark last; the
   run's own failure there keeps its intent for this.
-- any other operation: its own leftovers prove themselves (environment/leftovers.py,
-  pipeline/movejournal.py): nothing to do here.
+- move, begun or ended: nothing of the move is left to settle (its mark, if any, is harmless).
+- move, moving (its intent, in the lock of both SRC and DST, names `from` and `to`; the move's
+  journal is in the environment, pipeline/movejournal.py): finished or put back by the journal's
+  own routine, which needs the engine's host: only a run that can (move, remove, create:
+  MOVE_SETTLERS) takes the place; any other is refused, naming `mambaboot move FROM TO`.
+- any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
 
 Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
@@ -54,8 +58,15 @@ class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str) -> list[str]:
-    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each."""
+def run(intent: dict, place: str, by: str | None = None) -> list[str]:
+    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each.
+    by: the operation of the run settling it (None: the intent's own run)."""
+    if (intent.get("operation"), intent.get("stage")) == ("move", MOVING):
+        if by in MOVE_SETTLERS:  # the caller settles it from the move's journal (pipeline/movejournal.py)
+            return []
+        raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
+                    f"`mambaboot move {intent.get('from')} {intent.get('to')}` finishes it or puts it back first "
+                    "(a remove of either place settles it too); nothing was changed")
     action = TABLE.get((intent.get("operation"), intent.get("stage")))
     if action is None:
         if intent.get("operation") in _SELF_SETTLED:
@@ -220,7 +231,9 @@ def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
     done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
 
 
-_SELF_SETTLED = ("move", "adopt", "provision", "activate-scripts", "pack")
+MOVING = "moving"  # a move's stage once its journal may exist (pipeline/movejournal.py)
+MOVE_SETTLERS = ("move", "remove", "create")
+_SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
     ("create", "set-aside"): (_put_back,),
@@ -231,6 +244,8 @@ TABLE = {
     ("remove", "begun"): (),
     ("remove", "set-aside"): (_removed_aside,),
     ("remove", "deleting"): (_removing,),
+    ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
+    ("move", "ended"): (),  # done or undone, its journal gone
     ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
     ("pack", "writing"): (_drop_partial,),
     ("lock", "begun"): (),
