@@ -11,7 +11,7 @@ import pytest
 
 from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage
-from tests.conftest import MAMBABOOT
+from tests.conftest import MAMBABOOT, copy_env
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
@@ -117,6 +117,23 @@ def _old_marker(cache: Path, prefix: Path, owner_lock=None) -> str:
     path.write_text(json.dumps({"tool": "mambaboot", "prefix": str(prefix), "pid": 1,
                                 "started": "2026-01-01T00:00:00+00:00", "owner_lock": owner_lock}))
     return str(path)
+
+
+def test_a_move_pointer_older_versions_left_is_collected_and_never_read(world, made_env):
+    """CACHE/moving/<key>.json, as older versions pointed at a move's journal from either place:
+    counted and deleted by `cache clean`, even while the places it names exist; nothing there
+    is touched."""
+    from mambaboot.common.files import fsops
+
+    env = copy_env(made_env, world.envs / "x")
+    tree = snapshot(env)
+    pointer = world.cache / "moving" / (fsops.path_key(str(env)) + ".json")
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text(json.dumps({"tool": "mambaboot", "prefix": str(env), "from": str(env),
+                                   "to": str(world.envs / "y")}))
+    assert _cache(world, "info")["orphaned_markers"] == 1
+    assert _cache(world, "clean")["orphaned_markers"] == 1
+    assert not pointer.exists() and snapshot(env) == tree
 
 
 def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin):

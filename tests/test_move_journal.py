@@ -52,15 +52,15 @@ def _names_only(prefix: Path, other: Path) -> bool:
 
 def _listed(world, *prefixes: Path):
     """The state `list` gives the first of prefixes, and what it said; it is given only those that exist
-    (a journal is found through the cache's pointers as well)."""
+    (a journal is found through the intent a killed move left in a place's lock as well)."""
     there = [str(p) for p in prefixes if p.exists()]
     r = world.run("list", *there, "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json")
     assert r.returncode == 0, r.stderr
     return {e["prefix"]: e["state"] for e in r.json()["environments"]}.get(str(prefixes[0])), r.stderr
 
 
-# Where a move is killed, by the step it is entering: before its journal, between the journal's
-# pointers and the journal, before the rename, before and in the rewrite, before adopt's finish,
+# Where a move is killed, by the step it is entering: before its journal, between the intent
+# naming its places and the journal, before the rename, before and in the rewrite, before adopt's finish,
 # as it marks the journal verified, and as it drops it.
 STEPS = {"movejournal.begin": 0, "movejournal.write": 0, "noreplace.rename_dir": 0, "rewrite.relocate": 0,
          "rewrite._replace_file": 400, "move._forget_pack_note": 0, "adopt.adopt_prefix": 0,
@@ -137,7 +137,8 @@ def test_remove_of_either_place_settles_a_killed_move_first(world, prefixy_chann
         world.run("move", str(dst), str(src), "--cache-dir", str(world.cache)) if dst.exists() else None
     else:
         pytest.fail("no kill point fell into the rewrite")
-    # the source is gone: `remove SRC` finds the journal through the cache and finishes the move
-    r = world.run("remove", str(src), "--yes", "--cache-dir", str(world.cache))
+    # the source is gone: `remove SRC` finds the journal through the intent the move left in SRC's
+    # lock, beside it, and finishes the move: no cache is involved (this run uses another one)
+    r = world.run("remove", str(src), "--yes", "--cache-dir", str(world.root / "another-cache"))
     assert r.returncode == 0 and "finished: a move of" in r.stderr, r.stderr
     assert _names_only(dst, src) and json.loads((dst / ".mambaboot" / "record.json").read_text())["state"] == "complete"

@@ -437,6 +437,16 @@ def _holding(world, made_env, channel, engine, holder):
     assert proc.returncode == 0, f"the {holder} it held went on and finished"
 
 
+def _changing(world, command: str, place, out) -> list:
+    """The arguments of adopt, provision, activate-scripts or pack (to out) of place."""
+    script = world.root / "setup.sh"
+    script.write_text("echo provisioned\n")
+    return {"adopt": ["adopt", str(place), "--cache-dir", str(world.cache)],
+            "provision": ["provision", str(place), "--post-script", str(script), "--cache-dir", str(world.cache)],
+            "activate-scripts": ["activate-scripts", str(place)],
+            "pack": ["pack", str(place), "-o", str(out)]}[command]
+
+
 @pytest.mark.parametrize("command", ["adopt", "provision", "activate-scripts", "pack"])
 @pytest.mark.parametrize("holder", ["move", "create"])
 def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
@@ -446,18 +456,32 @@ def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
     move's journal into an archive."""
     out = world.root / "packed.tar.gz"
     with _holding(world, made_env, channel, fault_standin, holder) as (place, other):
-        script = world.root / "setup.sh"
-        script.write_text("echo provisioned\n")
-        args = {"adopt": ["adopt", str(place), "--cache-dir", str(world.cache)],
-                "provision": ["provision", str(place), "--post-script", str(script), "--cache-dir", str(world.cache)],
-                "activate-scripts": ["activate-scripts", str(place)],
-                "pack": ["pack", str(place), "-o", str(out)]}[command]
+        args = _changing(world, command, place, out)
         tree = snapshot(place)
         r = world.run(*args)
         if out.exists():
             assert not [n for n in _archive_names(out) if "moving" in n], _archive_names(out)
         assert _refused_as_busy(r, other.pid), (r.returncode, r.stderr)
         assert snapshot(place) == tree, r.stderr
+
+
+@pytest.mark.parametrize("command", ["adopt", "provision", "activate-scripts", "pack"])
+def test_a_place_a_killed_move_left_is_refused_until_the_move_is_settled(world, made_env, command):
+    """A move killed once the environment is renamed to its new place, as its rewrite begins:
+    adopt, provision, activate-scripts and pack of either place are refused (exit 4) naming the
+    move that settles it, and change nothing; that move then finishes it, with another cache."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    proc = _killed_at(world, "rewrite.relocate+0", "move", str(src), str(dst), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9 and (dst / "conda-meta").is_dir() and not src.exists(), proc.stderr
+    out = world.root / "packed.tar.gz"
+    args = _changing(world, command, dst, out)
+    tree = snapshot(world.envs)
+    r = world.run(*args)
+    assert r.returncode == 4 and f"`mambaboot move {src} {dst}`" in r.stderr, (r.returncode, r.stderr)
+    assert snapshot(world.envs) == tree and not out.exists(), r.stderr
+    r = world.run("move", str(src), str(dst), "--cache-dir", str(world.root / "another-cache"))
+    assert r.returncode == 0 and "finished: a move of" in r.stderr, r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["y"], r.stderr
 
 
 # -- 10. a place's lock does not depend on the cache a run uses -------------------------------

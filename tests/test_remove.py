@@ -474,7 +474,8 @@ def test_a_provisioning_failed_environment_is_removable(world, channel, standin)
 def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world, channel, standin, monkeypatch):
     """With --yes nothing is shown before: the files are counted while they are deleted (one walk,
     as `rm -rf`), and the figures are those a measurement beforehand gives."""
-    from mambaboot.environment import delete, diskusage
+    from mambaboot.common.files import proof
+    from mambaboot.environment import delete, diskusage, placelock
 
     prefix = _make(world, channel, standin)
     twin = _make(world, channel, standin, name="twin")
@@ -485,7 +486,8 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     real = os.scandir
     monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.stat(p).st_ino) or real(p))
     candidate = delete.inspect(str(prefix), str(world.cache), [], force=False, measure=False)
-    usage = delete.remove(candidate, str(world.cache), str(world.home))
+    with placelock.Intent("remove", str(prefix), token=proof.new_token()) as intent:
+        usage = delete.remove(candidate, str(world.cache), str(world.home), intent)
     assert not prefix.exists() and usage.to_dict() == expected
     # each directory once; conda-meta and envs/ are also listed by the safety checks before
     twice = {names.get(ino, ino) for ino in set(listed) if listed.count(ino) > 1}

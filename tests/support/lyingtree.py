@@ -1,5 +1,6 @@
 """Lying trees for tests/test_fuzz_trees.py: files of the kinds mambaboot writes and reads back
-(a move's journal in every `how` and stage, its pointers in the cache, pending and environment
+(a move's journal in every `how` and stage, the pointers older versions left in the cache and a
+killed move's intent beside the prefix, pending and environment
 notes, the record, lock entries, a moved-away note, a killed create's intent) that name OTHER existing directories of the
 world: the user's project (the sentinel, full of files), another environment, the cache root and
 the home. They copy those directories' identities ([st_dev, st_ino]) and carry a token, and the
@@ -111,10 +112,16 @@ class Liar:
             journal = {"from": str(src), "to": str(dst), "old": str(src), "how": lie.how, "stage": lie.stage,
                        "source": _identity(src), "copy": _identity(dst), "token": TOKEN, "pid": 1}
             self._json(env / ".mambaboot" / "moving.json", journal)
-            if lie.file == "pointer":  # found from either name, the victim's too, and create's new one
+            if lie.file == "pointer":  # found from either name, the victim's too, and create's new one:
+                # the pointers older versions left in the cache, and a killed move's intent in the
+                # lock beside the fuzzed prefix and create's new one (environment/placelock.py)
                 for place in (victim, w.prefix, w.created):
                     self._json(w.cache / "moving" / (fsops.path_key(str(place)) + ".json"),
                                {"prefix": str(place), "from": str(src), "to": str(dst)})
+                for place in (w.prefix, w.created):
+                    self._json(place.parent / f".{place.name}.mambaboot-lock",
+                               {"operation": "move", "pid": 1, "token": TOKEN, "stage": "moving", "from": str(src),
+                                "to": str(dst), "place1": str(place)})
         elif lie.file in ("pending note", "cache note"):
             kind = "pending" if lie.file == "pending note" else "environments"
             for place in (victim, w.created) if kind == "pending" else (victim,):

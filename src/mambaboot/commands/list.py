@@ -39,7 +39,7 @@ def _row(env) -> list:
 
 def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
     """One sentence for each move that did not finish (its journal in an environment listed, or
-    found through the cache's pointers): list changes nothing, so it names the command that
+    found through the intent a killed move left in a place's lock): list changes nothing, so it names the command that
     settles it, the same move again (it finishes the move or puts the source back, then moves;
     `remove` of either place settles it too). The places are the journal's own words: only that
     command checks them against the mark the move left in them."""
@@ -47,14 +47,14 @@ def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
 
     from mambaboot.environment import inventory, leftovers
 
-    places = leftovers.moving_places(envs_dir, paths, cache_dir)
-    places += [e.prefix for e in envs if e.state == inventory.MOVING and e.prefix not in places]
+    places = leftovers.moving_places(envs_dir, paths)
+    places += [(e.prefix, None) for e in envs if e.state == inventory.MOVING and e.prefix not in dict(places)]
     if not places:  # the journal's reader (and the relocation code under it) only when a move is there
         return []
     from mambaboot.pipeline import movejournal
     from mambaboot.shell import quoting
 
-    said, found = [], movejournal.unsettled(places, cache_dir)
+    said, found = [], movejournal.unsettled(places)
     for where, journal in found:
         try:
             again = quoting.command_line(["mambaboot", "move", journal["from"], journal["to"]], h.windows, ticks=True)
@@ -106,6 +106,10 @@ def run(args) -> int:
                 f"{body.get('stage')} ({path}); ")
         if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
             said += f"`mambaboot create --prefix {prefix}` settles it first"
+        elif body.get("operation") == "move" and body.get("stage") == "moving":
+            said += f"`mambaboot move {body.get('from')} {body.get('to')}` finishes it or puts it back first"
+        elif body.get("operation") == "remove" and body.get("stage") != "begun":
+            said += f"`mambaboot remove {prefix}` finishes it (any run that changes {prefix} settles it first)"
         else:
             said += f"nothing else of that run is left: delete {path}"
         output.say(said)

@@ -44,6 +44,7 @@ def run(args) -> int:
 
 def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_json: bool) -> int:
     from mambaboot.common import host
+    from mambaboot.common.files import proof
     from mambaboot.environment import busy, delete, placelock
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
@@ -54,11 +55,11 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
-    with placelock.Intent("remove", prefix) as intent:  # held until the deletion is done
-        return _locked(h, prefix, cache_dir, yes, force, as_json, intent.settled)
+    with placelock.Intent("remove", prefix, token=proof.new_token()) as intent:  # held until the deletion is done
+        return _locked(h, prefix, cache_dir, yes, force, as_json, intent)
 
 
-def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: bool, undone: list) -> int:
+def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: bool, intent) -> int:
     import sys
 
     from mambaboot.common import output
@@ -67,14 +68,16 @@ def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: boo
     from mambaboot.environment.diskusage import human
     from mambaboot.common.locations import resolve_pkgs_dirs
 
-    # what a killed run left: its intent (settled as the lock was taken), a killed remove or move
-    settled = undone + leftovers.settle(prefix, cache_dir)
+    # what a killed run left: its intent (settled as the lock was taken, a killed remove's
+    # included), a killed move
+    settled = intent.settled + leftovers.settle(prefix, cache_dir)
     moved = []
-    if leftovers.move_journal(prefix, cache_dir):  # a killed move: finished or undone first
+    left = intent.stale.get(prefix)
+    if leftovers.move_journal(prefix, left):  # a killed move: finished or undone first
         from mambaboot.common.report import Reporter
         from mambaboot.pipeline import movejournal
 
-        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir)
+        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir, left=left)
     for done in settled + moved:
         sys.stderr.write(f"mambaboot: {done}\n")
     finished = [done for done in settled if not isinstance(done, leftovers.LeftAlone)]
@@ -97,7 +100,7 @@ def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: boo
             if as_json:
                 output.emit_json({"prefix": prefix, "removed": False})
             return 0
-    u = delete.remove(candidate, cache_dir, h.home())
+    u = delete.remove(candidate, cache_dir, h.home(), intent)
     sys.stderr.write(f"removed {summary(u)}\n")
     if as_json:
         output.emit_json({"prefix": prefix, "removed": True, "state": candidate.state, **u.to_dict()})

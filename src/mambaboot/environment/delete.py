@@ -20,7 +20,7 @@ from mambaboot.common import jsontext, untrusted
 from mambaboot.common.files import confined, fileid, fsops, guarded, noreplace, proof
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, leftovers, record
+from mambaboot.environment import busy, diskusage, inventory, leftovers, record, settle
 
 
 class Candidate:
@@ -85,22 +85,28 @@ def _subdirs(path: str):
         return []
 
 
-def remove(candidate: Candidate, cache_dir: str, home: str) -> diskusage.Usage:
+def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage.Usage:
     """What was removed: the candidate's measurement, or else what was counted while deleting
     (one walk instead of two: each file's lstat just before its unlink; common/files/removal.py halves
-    the work between two processes, so counting costs no more than `rm -rf` given two cores)."""
+    the work between two processes, so counting costs no more than `rm -rf` given two cores).
+    intent: the place's (placelock.Intent, its token the mark's): each stage said in it before
+    its first act, so that a kill is settled as this run's own failure is (environment/settle.py)."""
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None
+    token = intent.token
     with signals.held():  # from the rename on, finish: never leave half an environment behind
-        # The name leftovers.half_removed() finds, should this run be killed half-way, and the
-        # mark that proves that name was given by this run (a user's directory may bear it too).
-        with guarded.set_aside(candidate.seen, leftovers.REMOVING, proof.new_token()) as aside:
+        # The mark proves the set-aside name was given by this run (a user's directory may bear it too).
+        intent.stage("set-aside", aside=fsops.unique_sibling(prefix, settle.REMOVING, token[:12]))
+        with guarded.set_aside(candidate.seen, settle.REMOVING, token) as aside:
+            intent.stage("deleting", doomed=aside.path)
             try:
                 aside.delete(tally)
-            except (CrossesMount, TooDeep):
+            except (CrossesMount, TooDeep):  # refused before anything was deleted: named back, unmarked
                 raise
             except OSError as exc:
-                raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}") from None
+                intent.keep()  # the next run of prefix finishes it, through the mark
+                raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}, "
+                                    f"and the next mambaboot run on {prefix} finishes deleting it") from None
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()
 

@@ -2,8 +2,8 @@
 
 - `create --force` renames the old environment to `.NAME.mambaboot-old-<12 hex>` and deletes it
   only after the new one verified; its intent names it, and settles it (environment/settle.py).
-- `remove` marks the environment (proof.py), renames it to `.NAME.removing-<12 hex>`, the
-  mark's token beginning with those 12 hex, then deletes it, the mark last.
+- `remove` marks the environment (proof.py), renames it to `.NAME.removing-<12 hex>`, then
+  deletes it, the mark last; its intent names it, and settles it (environment/settle.py).
 - `move` to another file system copies into `.NAME.mambaboot-new-<12 hex>` (DST's sibling),
   with a note at its top (PARTIAL_NOTE) that the running move holds locked; only a complete
   copy is renamed to DST. A note nobody holds is a killed move's partial copy.
@@ -24,15 +24,13 @@ from mambaboot.common.files import confined, fileid, filelock, fsops, proof, rem
 from mambaboot.environment import record
 
 TAG = "mambaboot-old"
-REMOVING = "removing"  # remove renames an environment to .NAME.removing-<12 hex>, then deletes it
 # Tags of at most 13 characters, as TAG: the room pathrules keeps for a sibling's name (SIBLING_EXTRA).
 COPYING = "mambaboot-new"  # a move's copy, not yet DST
 MOVED = "moved-away"  # a move's source, being deleted once the copy works
 PARTIAL_NOTE = ".mambaboot-partial-copy"
 MOVED_NOTE = os.path.join(record.RECORD_DIR, "moved-away.json")
 MOVE_JOURNAL = os.path.join(record.RECORD_DIR, "moving.json")  # a move's journal (pipeline/movejournal.py; scan.JOURNAL)
-MOVE_POINTERS = "moving"  # CACHE/moving/<key>.json: a move's places, to find its journal from either name
-_HALF_DONE = {REMOVING: "a killed remove", MOVED: "a killed move, once its copy worked,"}
+_HALF_DONE = {MOVED: "a killed move, once its copy worked,"}
 _MOVED_SHAPE = {"tool": shapes.required(str, rule=shapes.exactly(record.TOOL)),
                 "token": shapes.required(str, rule=shapes.digest(32)), "to": shapes.optional(str)}
 
@@ -52,20 +50,17 @@ def _siblings(prefix: str, tag: str) -> list[str]:
 
 
 def half_removed(prefix: str) -> list[tuple[str, str, str | None]]:
-    """(path, who, token) for each directory named as what a killed `remove` of prefix, or a
-    killed `move` deleting it as its source, leaves: the renamed environment, partly deleted.
-    token: that operation's, when the directory proves it was set aside by it (a remove's mark
-    whose token begins with the name's 12 hex; a move's mark of the token its note holds), else
-    None: anyone can give a directory that name, and the mark is what mambaboot alone wrote."""
+    """(path, who, token) for each directory named as what a killed `move` deleting prefix as its
+    source leaves: the renamed environment, partly deleted. token: the move's, when the directory
+    proves it was set aside by it (a mark of the token its note holds), else None: anyone can give
+    a directory that name, and the mark is what mambaboot alone wrote."""
     found = []
     for tag, who in _HALF_DONE.items():
         for path in _siblings(prefix, tag):
             try:
                 with proof.place(path) as root:
-                    token = proof.token_in(root) if tag == REMOVING else (_noted(root) or {}).get("token")
+                    token = (_noted(root) or {}).get("token")
             except OSError:
-                token = None
-            if tag == REMOVING and token is not None and token[:12] != path[-12:]:
                 token = None
             found.append((path, who, token))
     return found
@@ -144,31 +139,38 @@ def delete_noted_last(prefix: str, token: str) -> None:
     removal.remove_dir(prefix)
 
 
-def move_journal(prefix: str, cache_dir: str) -> bool:
-    """Whether a move's journal may concern prefix (its own, or a pointer in the cache): cheap, so
-    that create and remove import the journal's code only when there is one."""
-    pointer = os.path.join(cache_dir, MOVE_POINTERS, fsops.path_key(prefix) + ".json")
-    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or os.path.lexists(pointer)
+def move_journal(prefix: str, left: dict | None) -> bool:
+    """Whether a move's journal may concern prefix (its own, or one a killed move's intent left in
+    prefix's lock, left, leads to): cheap, so that create and remove import the journal's code
+    only when there is one."""
+    return os.path.lexists(os.path.join(prefix, MOVE_JOURNAL)) or bool(left) and left.get("operation") == "move"
 
 
-def moving_places(envs_dir: str, paths, cache_dir: str) -> list[str]:
-    """The places a move's journal may concern: each a pointer in the cache names, each directory
-    under envs_dir and each of paths holding a journal. Cheap: one listing each."""
-    found = [data["prefix"] for _, data in record.markers(cache_dir, MOVE_POINTERS)]
+def moving_places(envs_dir: str, paths) -> list[tuple[str, dict | None]]:
+    """(place, the intent a killed move left in its lock, or None) for each place a move's journal
+    may concern: each directory under envs_dir and each of paths holding a journal, each whose
+    lock (no run holding it) holds a killed move's intent. Cheap: one listing each."""
+    from mambaboot.environment import placelock
+
+    found: dict = {}
+    for directory in [envs_dir] + sorted({os.path.dirname(os.path.abspath(p)) for p in paths}):
+        for place, _, body in placelock.unsettled(directory):
+            if body.get("operation") == "move":
+                found.setdefault(place, body)
     try:
         names = sorted(os.listdir(envs_dir))
     except OSError:
         names = []
     for place in [os.path.join(envs_dir, n) for n in names] + [os.path.abspath(p) for p in paths]:
-        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)) and place not in found:
-            found.append(place)
-    return found
+        if os.path.lexists(os.path.join(place, MOVE_JOURNAL)):
+            found.setdefault(place, None)
+    return list(found.items())
 
 
 def settle(prefix: str, cache_dir: str) -> list[str]:
-    """Finish a killed remove or a killed move's deletion of its source, delete a killed move's
-    partial copy; what was done, one sentence each. Call with the place's lock held (a killed
-    create --force's old copy is its intent's to settle: environment/settle.py)."""
+    """Finish a killed move's deletion of its source, delete a killed move's partial copy; what was
+    done, one sentence each. Call with the place's lock held (a killed create --force's old copy
+    and a killed remove are their intents' to settle: environment/settle.py)."""
     done = []
     for doomed, who, token in half_removed(prefix):
         try:

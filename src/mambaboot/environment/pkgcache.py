@@ -267,8 +267,11 @@ def _stale_homes(cache_dir: str) -> list:
 
 
 def _orphaned_markers(cache_dir: str) -> list[str]:
+    """Notes older versions left in the cache: pending markers whose environment was never made,
+    and every move pointer (a move's places are in its intent now: none is read)."""
     return [path for path, marker in record.markers(cache_dir)
-            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker, cache_dir)]
+            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker, cache_dir)] + [
+        path for path, _ in record.markers(cache_dir, record.OLD_MOVE_POINTERS)]
 
 
 def info(cache_dir: str, pkgs_dirs) -> dict:

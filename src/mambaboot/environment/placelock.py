@@ -114,7 +114,7 @@ class Intent:
             for path, place in self.places:
                 self._take(path, place)
             for place, left in self.stale.items():  # a killed run's: settled before anything else
-                self.settled += settle.run(left, place)
+                self.settled += settle.run(left, place, by=self.operation)
             self._write()
         except BaseException as exc:
             if isinstance(exc, TargetRefused):  # not settled: the killed run's intent stays, as it was

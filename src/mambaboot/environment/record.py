@@ -257,6 +257,7 @@ def owner_running(marker: dict, cache_dir: str) -> bool:
 
 
 OLD_PENDING = "pending"  # CACHE/pending/: markers older versions wrote, collected by `cache clean`
+OLD_MOVE_POINTERS = "moving"  # CACHE/moving/: a move's pointers older versions wrote, collected by `cache clean`
 
 
 def markers(cache_dir: str, kind: str = OLD_PENDING) -> list[tuple[str, dict]]:

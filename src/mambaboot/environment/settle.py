@@ -20,8 +20,20 @@ the same stage takes the same path either way. What to do is a table, operation 
   names is deleted, only when that name is exactly the one the writer gives (`.NAME.partial-<the
   intent's token>` beside FILE) and a regular file there (never a link followed); anything else
   is named and left. FILE itself is the user's, old or new whole, and stays.
-- any other operation: its own leftovers prove themselves (environment/leftovers.py,
-  pipeline/movejournal.py): nothing to do here.
+- remove, begun: nothing was changed yet (the checks, the question).
+- remove, set-aside (the place is about to carry the run's mark and be renamed to the intent's
+  `aside`, `.NAME.removing-<the token's first 12 hex>`): renamed already: roll forward, what
+  is there deleted through its mark, the mark last; not renamed: nothing was deleted, the mark
+  goes (as remove's own failure there puts it back).
+- remove, deleting (the intent's `doomed`: the set-aside directory, or the place itself where the
+  rename was refused): roll forward, what is left deleted through its mark, the mark last; the
+  run's own failure there keeps its intent for this.
+- move, begun or ended: nothing of the move is left to settle (its mark, if any, is harmless).
+- move, moving (its intent, in the lock of both SRC and DST, names `from` and `to`; the move's
+  journal is in the environment, pipeline/movejournal.py): finished or put back by the journal's
+  own routine, which needs the engine's host: only a run that can (move, remove, create:
+  MOVE_SETTLERS) takes the place; any other is refused, naming `mambaboot move FROM TO`.
+- any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
 
 Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
@@ -39,14 +51,22 @@ from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
 
 OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex> (leftovers.TAG)
+REMOVING = "removing"  # remove's place, set aside to be deleted: .NAME.removing-<the token's 12 first hex>
 
 
 class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str) -> list[str]:
-    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each."""
+def run(intent: dict, place: str, by: str | None = None) -> list[str]:
+    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each.
+    by: the operation of the run settling it (None: the intent's own run)."""
+    if (intent.get("operation"), intent.get("stage")) == ("move", MOVING):
+        if by in MOVE_SETTLERS:  # the caller settles it from the move's journal (pipeline/movejournal.py)
+            return []
+        raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
+                    f"`mambaboot move {intent.get('from')} {intent.get('to')}` finishes it or puts it back first "
+                    "(a remove of either place settles it too); nothing was changed")
     action = TABLE.get((intent.get("operation"), intent.get("stage")))
     if action is None:
         if intent.get("operation") in _SELF_SETTLED:
@@ -69,16 +89,31 @@ def _identity(intent: dict) -> tuple | None:
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
 
 
-def _aside(intent: dict, place: str) -> str | None:
-    """The old environment's set-aside name, only when it is one create --force gives beside place."""
-    aside = intent.get("aside")
+def _sibling(intent: dict, place: str, key: str, tag: str, what: str) -> str | None:
+    """The intent's place named key, only when it is the name mambaboot gives what beside place."""
+    aside = intent.get(key)
     if not isinstance(aside, str):
         return None
     directory, name = os.path.split(aside)
-    if directory != os.path.dirname(place) or fsops.sibling_base(name, OLD_TAG) != os.path.basename(place):
-        raise Stuck(f"{place}: the intent left beside it names {aside} as its old environment, which is no name "
-                    "create --force gives; nothing was changed")
+    if directory != os.path.dirname(place) or fsops.sibling_base(name, tag) != os.path.basename(place):
+        raise Stuck(f"{place}: the intent left beside it names {aside} as {what}, which is no name mambaboot "
+                    "gives it; nothing was changed")
     return aside
+
+
+def _aside(intent: dict, place: str) -> str | None:
+    """The old environment's set-aside name, only when it is one create --force gives beside place."""
+    return _sibling(intent, place, "aside", OLD_TAG, "its old environment")
+
+
+def _unmark_if(place: str, token) -> None:
+    """Killed before the rename: the place is whole, and only its mark of this token goes."""
+    try:
+        with proof.place(place) as root:
+            if proof.holds_mark(root, token):
+                proof.drop_mark(root)
+    except OSError:
+        pass
 
 
 def _put_back(intent: dict, place: str, done: list) -> None:
@@ -87,12 +122,7 @@ def _put_back(intent: dict, place: str, done: list) -> None:
         return
     token = intent.get("token")
     if not os.path.lexists(aside):  # killed before the rename: the old environment is still in place
-        try:
-            with proof.place(place) as root:
-                if proof.holds_mark(root, token):
-                    proof.drop_mark(root)
-        except OSError:
-            pass
+        _unmark_if(place, token)
         return
     proof.require(aside, token, f"set it aside to replace {place}")
     if os.path.lexists(place):
@@ -178,7 +208,32 @@ def _drop_partial(intent: dict, place: str, done: list) -> None:
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 
-_SELF_SETTLED = ("remove", "move", "adopt", "provision", "activate-scripts", "pack")
+def _removed_aside(intent: dict, place: str, done: list) -> None:
+    aside = _sibling(intent, place, "aside", REMOVING, "what remove set aside")
+    if aside is None:
+        return
+    if not os.path.lexists(aside):  # not renamed: nothing was deleted, the place is as it was
+        _unmark_if(place, intent.get("token"))
+        return
+    _finish_removing(aside, intent, place, done)
+
+
+def _removing(intent: dict, place: str, done: list) -> None:
+    doomed = intent.get("doomed")
+    if doomed != place:
+        doomed = _sibling(intent, place, "doomed", REMOVING, "what remove was deleting")
+    if doomed is not None and os.path.lexists(doomed):
+        _finish_removing(doomed, intent, place, done)
+
+
+def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
+    proof.remove_marked(doomed, intent.get("token"), f"set it aside to remove {place}")
+    done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
+
+
+MOVING = "moving"  # a move's stage once its journal may exist (pipeline/movejournal.py)
+MOVE_SETTLERS = ("move", "remove", "create")
+_SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
     ("create", "set-aside"): (_put_back,),
@@ -186,6 +241,11 @@ TABLE = {
     ("create", "finishing"): (_undo_marked, _put_back),
     ("create", "verified"): (_drop_old,),
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
+    ("remove", "begun"): (),
+    ("remove", "set-aside"): (_removed_aside,),
+    ("remove", "deleting"): (_removing,),
+    ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
+    ("move", "ended"): (),  # done or undone, its journal gone
     ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
     ("pack", "writing"): (_drop_partial,),
     ("lock", "begun"): (),

@@ -232,10 +232,11 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         isolation.check_shell(host.environ, host.windows)
     for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed remove or move, under the lock
         reporter.warn(done)
-    if leftovers.move_journal(plan.prefix, plan.cache_dir):  # a killed move of this place: finished or undone
+    left = intent.stale.get(plan.prefix)
+    if leftovers.move_journal(plan.prefix, left):  # a killed move of this place: finished or undone
         from mambaboot.pipeline import movejournal
 
-        for one in movejournal.settle(plan.prefix, host, reporter, plan.cache_dir, held=(plan.prefix,)):
+        for one in movejournal.settle(plan.prefix, host, reporter, plan.cache_dir, held=(plan.prefix,), left=left):
             reporter.warn(one.message)
     tgt = preflight(plan, host, ignore_active_env, reporter)
     report_network(net, reporter, plan)

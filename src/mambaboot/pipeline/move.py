@@ -10,10 +10,11 @@ back where it was; a failed copy is deleted and the source kept.
 
 Neither rename ever replaces what is at its target (common/files/noreplace.py): a DST that another
 run or the user made after the check is left as it is and the move refused. Both places are
-claimed for the whole run (environment/busy.py: a create, move or remove of either is refused
-meanwhile), and what a killed move left at either is settled first (environment/leftovers.py,
-and the move's journal, pipeline/movejournal.py: written into SRC before the rename, into the
-copy before it becomes DST, marked verified after adopt's finish, dropped last).
+locked for the whole run (environment/placelock.py: any other run of either is refused
+meanwhile), the lock of each holding the move's intent (its places, once its journal may
+exist), and what a killed move left at either is settled first (environment/leftovers.py, and
+the move's journal, pipeline/movejournal.py: written into SRC before the rename, into the copy
+before it becomes DST, marked verified after adopt's finish, dropped last).
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
@@ -114,7 +115,7 @@ def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, An
             noreplace.rename_dir(src, dst)
             return RENAMED, fileid.identity(os.lstat(dst)), journal
         except BaseException as exc:
-            movejournal.end(journal, begin.cache_dir, src)  # nothing moved: SRC as it was
+            movejournal.end(begin.intent, src)  # nothing moved: SRC as it was
             if isinstance(exc, FileExistsError):
                 raise movecopy.appeared(dst, src) from None
             if not isinstance(exc, OSError) or exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
@@ -144,7 +145,8 @@ def move_environment(
         for place in places:
             for done in leftovers.settle(place, claimed.cache_dir):
                 reporter.warn(done)
-            for one in movejournal.settle(place, host, reporter, claimed.cache_dir, held=places):
+            for one in movejournal.settle(place, host, reporter, claimed.cache_dir, held=places,
+                                          left=claimed.stale.get(place)):
                 reporter.warn(one.message)
                 settled.append(one)
         for one in settled:
@@ -152,22 +154,22 @@ def move_environment(
                     and not os.path.lexists(src):
                 adopted = one.adopted or movejournal.finish(dst, host, reporter, cache_dir)
                 return MoveResult(src, dst, FINISHED, one.rewritten, adopted)
-        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, claimed.cache_dir)
+        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, claimed)
 
 
 class _Begin:
     """Writes the move's journal (movejournal.begin) for this move's places."""
 
-    def __init__(self, cache_dir: str, src: str, dst: str, old: str, source: tuple, token: str) -> None:
-        self.cache_dir, self._args, self._source, self.token = cache_dir, (src, dst, old), list(source), token
+    def __init__(self, intent: Any, src: str, dst: str, old: str, source: tuple, token: str) -> None:
+        self.intent, self._args, self._source, self.token = intent, (src, dst, old), list(source), token
 
     def __call__(self, where: str, how: str, **identities: Any) -> Dict[str, Any]:
-        return movejournal.begin(where, self.cache_dir, *self._args, how, self.token, source=self._source,
+        return movejournal.begin(where, self.intent, *self._args, how, self.token, source=self._source,
                                  **identities)
 
 
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
-                  link_cache: bool, locks_dir: str) -> MoveResult:
+                  link_cache: bool, intent: Any) -> MoveResult:
     check_source(src)
     source = fileid.identity(os.lstat(src))
     old, _ = scan.location(src, host.windows)
@@ -187,9 +189,9 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
     # The proof that this move claimed SRC (common/files/proof.py), before anything else is
     # written: a killed move's journal is settled only where its places carry this token.
-    token = proof.new_token()
+    token = intent.token = proof.new_token()
     proof.mark(src, token)
-    begin = _Begin(locks_dir, src, dst, old, source, token)
+    begin = _Begin(intent, src, dst, old, source, token)
     try:
         if in_place:
             how, made, journal = IN_PLACE, source, begin(src, IN_PLACE)
@@ -208,14 +210,18 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         )
         movejournal.verified(dst, journal)
     except BaseException:
-        _undo(src, dst, how, made, old, host.windows, reporter)
-        movejournal.end(journal, locks_dir, None if how == COPIED else src)
+        try:
+            _undo(src, dst, how, made, old, host.windows, reporter)
+        except BaseException:
+            intent.keep()  # the journal and the intent stay, for the next run of either place
+            raise
+        movejournal.end(intent, None if how == COPIED else src)
         proof.unmark(src)
         raise
     if how == COPIED:
         delete.delete_moved(src, dst, source, token)
         reporter.step(f"source: {src} deleted after the copy verified")
-    movejournal.end(journal, locks_dir, dst)
+    movejournal.end(intent, dst)
     return MoveResult(src, dst, how, changed, adopted)
 
 
