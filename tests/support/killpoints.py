@@ -13,6 +13,9 @@ With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) t
 the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
 run exactly as it enters a step. With KILLPOINT_AT=module.function+K the run is killed K calls
 after it first enters that function (N is then ignored): the same step whatever calls came before.
+module.function#M+K counts from its M-th entry instead of its first; module.function#M> kills at
+the first call after its M-th entry returned (a stage just written, nothing done in it yet). A
+run that never reaches the point is not killed: its exit code says so.
 """
 
 import json
@@ -31,20 +34,28 @@ def main() -> int:
     calls = 0
     polite = getattr(signal, "SIG" + os.environ["KILLPOINT_SIGNAL"]) if os.environ.get("KILLPOINT_SIGNAL") else 0
     wanted = set(filter(None, os.environ.get("KILLPOINT_MARKS", "").split(",")))
-    at, _, after = os.environ.get("KILLPOINT_AT", "").partition("+")
+    at, after, nth, on_return = _point(os.environ.get("KILLPOINT_AT", ""))
     if at:
         wanted.add(at)
-    marks = {}
+    marks, entries, armed = {}, {}, []
 
     def profile(frame, event, arg):
         nonlocal calls, target
+        if event == "return" and armed and armed[0] is frame:
+            armed[0] = "returned"  # the next call of the package is the point
         if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
             calls += 1
             if wanted:
                 key = os.path.basename(frame.f_code.co_filename)[:-3] + "." + frame.f_code.co_name
                 if key in wanted and key not in marks:
                     marks[key] = calls
-            if at and at in marks and calls == marks[at] + int(after or 0):
+                if key == at:
+                    entries[key] = entries.get(key, 0) + 1
+                    if entries[key] == nth and on_return:
+                        armed.append(frame)
+                    elif entries[key] == nth:
+                        target = calls + after
+            if on_return and armed == ["returned"]:
                 target = calls
             if calls == target:
                 if polite:
@@ -63,6 +74,14 @@ def main() -> int:
         with open(count_file + ".marks", "w") as f:
             json.dump(marks, f)
     return code
+
+
+def _point(text: str) -> tuple:
+    """(module.function, K, M, after its return) of KILLPOINT_AT's text, or ("", 0, 1, False)."""
+    where, plus, after = text.partition("+")
+    on_return = where.endswith(">")
+    at, _, nth = where.rstrip(">").partition("#")
+    return at, int(after or 0) if plus else 0, int(nth or 1), on_return
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ the same stage takes the same path either way. What to do is a table, operation 
 - create, begun: nothing was changed yet.
 - create, set-aside (create --force renamed the old environment to the intent's `aside`, its
   mark of the run's token written first): put back: the old environment renamed into place.
-- create, engine (mambaboot made the target directory, or took the user's empty one, whose
-  identity the intent holds, and the engine runs there): roll back what the engine made (a
-  directory without conda-meta holds nothing of the engine's: what is in it stays, named), then
-  put back as above.
+- create, engine (mambaboot makes the target directory under the intent's `staged` name, says
+  its identity, renames it into place; or takes the user's empty one, whose identity the intent
+  holds; and the engine runs there): a staged directory still there is removed by rmdir alone
+  (it can only be empty); roll back what the engine made (a directory without conda-meta holds
+  nothing of the engine's: what is in it stays, named), then put back as above.
 - create, finishing (the engine is done and the prefix carries the run's mark): the new prefix
   deleted through its mark (emptied, when it was the user's empty directory), then put back.
 - create, verified (the new environment is complete): roll forward: the old environment set
@@ -44,6 +45,7 @@ prove itself is named and left as it is (NotOurs, exit 4): the intent stays for 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import errno
 import os
 import stat
 
@@ -51,6 +53,7 @@ from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
 
 OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex> (leftovers.TAG)
+NEW = "mambaboot-new"  # create's new directory before it is renamed into place: .NAME.mambaboot-new-<the token's 12 first hex>
 REMOVING = "removing"  # remove's place, set aside to be deleted: .NAME.removing-<the token's 12 first hex>
 
 
@@ -133,8 +136,34 @@ def _put_back(intent: dict, place: str, done: list) -> None:
     done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
 
 
+def _undo_staged(intent: dict, place: str, done: list) -> None:
+    """The directory create made under a name of its own (NEW), killed before it was renamed into
+    place: removed with rmdir alone, which takes an empty directory and nothing else, and only
+    while it is the directory the intent knows (by identity, once it said one)."""
+    staged = _sibling(intent, place, "staged", NEW, "the directory it was making")
+    if staged is None or not os.path.lexists(staged):
+        return
+    if not staged.endswith(f"-{str(intent.get('token'))[:12]}"):  # the name create gives it is its token's
+        raise Stuck(f"{place}: the intent left beside it names {staged}, which is no name that create gives its "
+                    "directory; nothing was changed")
+    expected = _identity(intent)
+    parent, name = confined.split(staged)
+    with parent:
+        try:
+            with parent.sub(name) as root:
+                ours = expected is None or tuple(root.identity) == expected
+            if not ours:
+                raise OSError(errno.EEXIST, "another directory")
+            parent.rmdir(name)
+        except OSError:
+            raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
+                        "as it is") from None
+    done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
+
+
 def _undo_engine(intent: dict, place: str, done: list) -> None:
     """The engine's directory, known by the identity mambaboot recorded as it made (or took) it."""
+    _undo_staged(intent, place, done)
     expected = _identity(intent)
     made = intent.get("made") == "1"
     if expected is None or not os.path.lexists(place):

@@ -14,7 +14,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, fsops, newdirs, proof, treewalk
+from mambaboot.common.files import confined, fileid, fsops, newdirs, noreplace, proof, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -166,18 +166,33 @@ class _Rollback:
         newdirs.make_dirs(os.path.dirname(prefix))  # as the engine would (fs::create_directories)
         parent, name = confined.split(prefix)
         with parent:
-            made = self.state != target.EMPTY
-            if made:
-                try:
-                    parent.mkdir(name)
-                except FileExistsError:
-                    raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
+            if self.state != target.EMPTY:
+                self._make(parent, prefix)
             with parent.sub(name) as root:
-                self.intent.stage("engine", target=settle.identity_text(root.identity), made="1" if made else "0")
+                if self.state == target.EMPTY:
+                    self.intent.stage("engine", target=settle.identity_text(root.identity), made="0")
                 entries = sorted(root.listdir())
         if entries:
             shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
             raise TargetRefused(f"{prefix} was given files while this create ran ({shown}); they were left as they are")
+
+    def _make(self, parent, prefix: str) -> None:
+        """The engine's directory, made under a name of this run's own (said in the intent first),
+        its identity said next, then renamed into place without replacing anything: a kill at any
+        point leaves either nothing, an empty directory under that name (which only rmdir, which
+        takes nothing but an empty directory, removes), or a directory the intent knows by identity."""
+        before = self.intent.stage_name
+        staged = fsops.unique_sibling(prefix, settle.NEW, self.intent.token[:12])
+        self.intent.stage("engine", made="1", staged=staged, target=None)
+        parent.mkdir(os.path.basename(staged))
+        with parent.sub(os.path.basename(staged)) as made:
+            self.intent.stage("engine", target=settle.identity_text(made.identity))
+        try:
+            noreplace.rename_dir(staged, prefix)
+        except FileExistsError:
+            parent.rmdir(os.path.basename(staged))
+            self.intent.stage(before, made=None, staged=None, target=None)
+            raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
 
     def engine_done(self) -> None:
         """The engine made the prefix: from now on it carries this run's mark."""

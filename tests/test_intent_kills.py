@@ -1,0 +1,187 @@
+"""SIGKILL at each stage an operation's intent says (environment/placelock.py): as the stage is
+about to be written (the previous stage's acts all done) and as soon as it is written (none of
+its acts done), for every operation settle.py's table knows besides move (tests/test_move_journal.py
+kills a move at each of its stages). The next run of the place settles what the intent says, as
+the table says, and nothing is lost: the old environment of a `create --force` is back unless
+the new one had verified, a remove is finished, an `-o FILE` is the old file or the whole new
+one, and nothing but the intent's own lock file is left beside the place.
+
+The points are found by running each operation again, killed one point further each time, until
+it finishes without reaching the point: every stage the operation writes is reached, however many
+there are."""
+
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_env
+
+KILLER = Path(__file__).parent / "support" / "killpoints.py"
+STAGE = "placelock.stage"  # Intent.stage: the one place a stage is written
+SENTINEL = "kept-by-the-user.txt"
+
+
+def _killed_at(world, at, args):
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
+
+
+def _lock(place: Path) -> Path:
+    return place.parent / f".{place.name}.mambaboot-lock"
+
+
+def _intent(place: Path) -> dict:
+    text = _lock(place).read_bytes().rstrip(b" ")
+    return json.loads(text) if text else {}
+
+
+def _points():
+    """Each stage's two kill points, in order: before the n-th stage write, then after it."""
+    n = 1
+    while True:
+        yield n, f"{STAGE}#{n}+0"
+        yield n, f"{STAGE}#{n}>"
+        n += 1
+
+
+def _each_point(world, args, place: Path, fresh, check, reliability, row):
+    """Kill args at every stage point; after each, check(intent left) -> (held, what was seen);
+    fresh() puts the place back as it was before the next point. Returns the stages seen."""
+    stages = []
+    for n, at in _points():
+        fresh()
+        proc = _killed_at(world, at, args)
+        if proc.returncode == 0:  # the run ended before its n-th stage: every point was tried
+            assert n > 1, f"{args[0]} wrote no stage at all: {proc.stderr}"
+            break
+        assert proc.returncode == -9, (at, proc.returncode, proc.stderr)
+        left = _intent(place) if _lock(place).exists() else {}
+        stages.append(left.get("stage"))
+        held, seen = check(left)
+        reliability.record(row, held)
+        assert held, f"killed at {at} (stage {left.get('stage')!r}): {seen}"
+    return stages
+
+
+def _beside(world, place: Path) -> list:
+    return sorted(p.name for p in place.parent.iterdir())
+
+
+def _state(prefix: Path):
+    try:
+        return json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"]
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+ROW = "killed at each stage of its intent: settled by the next run"
+
+
+def test_a_create_killed_at_each_stage_is_settled_by_the_next_create(world, channel, standin, reliability):
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin)]
+    state = {}
+
+    def fresh():
+        if prefix.exists():
+            r = world.run("remove", str(prefix), "--yes", "--force", "--cache-dir", str(world.cache))
+            assert r.returncode == 0, r.stderr
+        assert _beside(world, prefix) == []
+        state["before"] = world.outside(prefix, _lock(prefix))
+
+    def check(left):
+        again = world.run(*args)
+        if again.returncode == 4 and "--force" in again.stderr:  # complete already: replaced on request
+            again = world.run(*args, "--force")
+        complete = _state(prefix) == "complete"
+        works = complete and subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
+        unchanged = world.outside(prefix, _lock(prefix)) == state["before"]
+        return (again.returncode == 0 and works and unchanged and _beside(world, prefix) == ["x"],
+                (again.returncode, _beside(world, prefix), unchanged, again.stderr))
+
+    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    assert {"engine", "finishing", "verified", "done"} <= set(stages), stages
+
+
+def test_a_create_force_killed_at_each_stage_keeps_the_old_environment_until_the_new_one_verified(
+        world, made_env, channel, standin, reliability):
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin), "--force"]
+
+    def fresh():
+        if prefix.exists():
+            r = world.run("remove", str(prefix), "--yes", "--force", "--cache-dir", str(world.cache))
+            assert r.returncode == 0, r.stderr
+        copy_env(made_env, prefix)
+        (prefix / SENTINEL).write_text("the old environment\n")
+        assert _beside(world, prefix) == ["x"]
+
+    def check(left):
+        # a plain create of the place: it settles the intent first, then finds an environment there
+        again = world.run(*args[:-1])
+        old_back = (prefix / SENTINEL).is_file()
+        ok = (again.returncode == 4 and "--force" in again.stderr and _state(prefix) == "complete"
+              and old_back == (left.get("stage") not in ("verified", "done")) and _beside(world, prefix) == ["x"])
+        return ok, (again.returncode, old_back, _beside(world, prefix), again.stderr)
+
+    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    assert {"set-aside", "engine", "finishing", "verified", "done"} <= set(stages), stages
+
+
+def test_a_remove_killed_at_each_stage_is_finished_by_the_next_remove(world, made_env, reliability):
+    prefix = world.envs / "x"
+    args = ["remove", str(prefix), "--yes", "--cache-dir", str(world.cache)]
+
+    def fresh():
+        assert _beside(world, prefix) == []
+        copy_env(made_env, prefix)
+
+    def check(left):
+        again = world.run(*args)
+        return (again.returncode == 0 and _beside(world, prefix) == [],
+                (again.returncode, _beside(world, prefix), again.stderr))
+
+    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    assert {"set-aside", "deleting"} <= set(stages), stages
+
+
+def _whole_archive(path: Path) -> bool:
+    try:
+        with tarfile.open(path) as tar:
+            return "conda-meta" in tar.getnames()
+    except (OSError, tarfile.TarError):
+        return False
+
+
+def _whole_lock(path: Path) -> bool:
+    return path.is_file() and "@EXPLICIT" in path.read_text()
+
+
+@pytest.mark.parametrize("command", ["pack", "lock"])
+def test_an_output_file_killed_at_each_stage_is_the_old_file_or_the_whole_new_one(world, made_env, reliability,
+                                                                                    command):
+    prefix = copy_env(made_env, world.envs / "x")
+    out = world.root / "out" / ("x.tar.gz" if command == "pack" else "x.lock.txt")
+    out.parent.mkdir()
+    old = b"the user's previous file\n"
+    args = [command, str(prefix), "-o", str(out), *(["--force"] if command == "pack" else [])]
+    whole = _whole_archive if command == "pack" else _whole_lock
+
+    def fresh():
+        out.write_bytes(old)
+
+    def check(left):
+        untouched_or_whole = out.read_bytes() == old or whole(out)
+        again = world.run(*args)
+        ok = untouched_or_whole and again.returncode == 0 and whole(out) and _beside(world, out) == [out.name]
+        return ok, (untouched_or_whole, again.returncode, _beside(world, out), again.stderr)
+
+    stages = _each_point(world, args, out, fresh, check, reliability, ROW)
+    assert "writing" in stages, stages
