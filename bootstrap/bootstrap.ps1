@@ -23,7 +23,7 @@
 # use bootstrap.bat. Proxies: micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
 # (libcurl's variables: libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers,
 # download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
-# Windows PowerShell 5.1's Invoke-WebRequest uses Windows' settings and never those variables
+# Windows PowerShell 5.1's web requests use Windows' settings and never those variables
 # (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
 # (else ALL_PROXY) when it is set, as bootstrap.bat's curl.exe does: one variable serves
 # both scripts and micromamba; without it, a failure names the proxy Windows' settings give.
@@ -39,7 +39,7 @@ if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'  # Invoke-WebRequest crawls while it draws a progress bar
+$ProgressPreference = 'SilentlyContinue'  # a cmdlet crawls while it draws a progress bar
 
 $Pinned = '2.8.1-0'
 $Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
@@ -73,7 +73,8 @@ options:
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
 environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
-mirror of the release tree), as for "mambaboot create".
+mirror of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
+MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for "mambaboot create".
 '@
 
 function Fail([int]$Code, [string]$Message) {
@@ -179,33 +180,103 @@ function Get-SystemProxy([string]$Url) {
     } catch { return $null }
 }
 
+# A whole number >= 1 from variable Name, else Default: the bounds mambaboot's own downloads take
+# from the same variables (engine/download.py), here in whole seconds and bytes.
+function Get-Bound([string]$Name, [long]$Default) {
+    $raw = [System.Environment]::GetEnvironmentVariable($Name)
+    if ($null -eq $raw) { return $Default }
+    if ($raw -notmatch '^[1-9][0-9]{0,17}$') { Fail 2 "$Name='$raw' is not a whole number >= 1" }
+    return [long]$raw
+}
+
+# Url -> Destination, bounded as mambaboot bounds a download: $script:Connect seconds to connect
+# and for each read, $script:Deadline seconds for an attempt, after which no retry starts, at most
+# $script:MaxBytes bytes. Not Invoke-WebRequest: its -TimeoutSec covers the request and the
+# response headers only, never the body (PowerShell 7.4 renamed it -ConnectionTimeoutSeconds and
+# added -OperationTimeoutSeconds, per read: Microsoft's WebRequestPSCmdlet reference), 5.1 has
+# neither, and it holds the whole body in memory before a byte is written. HttpWebRequest, in
+# both: Timeout covers GetResponse, ReadWriteTimeout each Read of the response stream (Microsoft's
+# HttpWebRequest reference); every wait is also cut at the deadline, and the body is counted as
+# it arrives, so a Content-Length beyond the bound, or a body without one that goes on, stops it.
 function Save-Url([string]$Url, [string]$Destination) {
     $uri = [System.Uri]$Url
     if ($uri.IsFile) { [System.IO.File]::Copy($uri.LocalPath, $Destination, $true); return }
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
-    # Without -Proxy, Windows PowerShell 5.1 goes through Windows' proxy settings only; with it,
-    # the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
-    $via = @{}
-    $proxy = Get-ProxyVariable
-    if ($proxy) { $via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true } }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     for ($attempt = 1; ; $attempt++) {
-        try {
-            # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
-            # Never -OutFile: Windows PowerShell 5.1 reads its path as a wildcard pattern, where
-            # [ ] in the cache directory would match nothing (PowerShell issue 4726); .NET writes it.
-            $response = Invoke-WebRequest -Uri $Url -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10 @via
-            [System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())
-            return
-        } catch {
-            if ($attempt -ge 4) { throw }
+        try { Receive-Url $uri $Destination $clock; return } catch {
+            if ($_.Exception.Data.Contains('exit_code') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { throw }
         }
     }
+}
+
+# The milliseconds left before the deadline, as a wait takes them.
+function Get-Left($Clock) {
+    return [int][Math]::Max(0.0, [Math]::Min([int]::MaxValue, $script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds))
+}
+
+# Task.Wait within the deadline: its result, or Fail 5 naming the variable to set; a failed task
+# throws its own error, not the AggregateException around it.
+function Wait-Within($Task, $Request, $Clock) {
+    try { $done = $Task.Wait((Get-Left $Clock)) } catch {
+        $e = $_.Exception
+        while ($e.InnerException) { $e = $e.InnerException }
+        throw $e
+    }
+    if (-not $done) {
+        $Request.Abort()
+        Fail 5 "no whole answer within MAMBABOOT_HTTP_DEADLINE=$($script:Deadline) seconds (MAMBABOOT_HTTP_TIMEOUT=$($script:Connect) seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
+    }
+    return $Task.Result
+}
+
+function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
+    $tooLarge = "it is larger than MAMBABOOT_HTTP_MAX_BYTES=$($script:MaxBytes) bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
+    $request = [System.Net.WebRequest]::Create($Uri)
+    # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
+    $request.AllowAutoRedirect = $true
+    $request.MaximumAutomaticRedirections = 10
+    $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
+    $request.ReadWriteTimeout = $request.Timeout
+    # Without a proxy of its own, Windows PowerShell 5.1 goes through Windows' proxy settings only;
+    # with one, the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
+    $proxy = Get-ProxyVariable
+    if ($proxy) {
+        $request.Proxy = New-Object System.Net.WebProxy $proxy
+        $request.Proxy.UseDefaultCredentials = $true
+    }
+    $response = Wait-Within ($request.GetResponseAsync()) $request $Clock
+    try {
+        if ($response.ContentLength -gt $script:MaxBytes) { Fail 5 $tooLarge }
+        $body = $response.GetResponseStream()
+        # .NET writes the file: PowerShell 5.1 reads a path given to a cmdlet as a wildcard pattern,
+        # where [ ] in the cache directory would match nothing (PowerShell issue 4726).
+        $file = [System.IO.File]::Create($Destination)
+        try {
+            $buffer = New-Object byte[] 65536
+            $total = 0
+            while ($true) {
+                $read = Wait-Within ($body.ReadAsync($buffer, 0, $buffer.Length)) $request $Clock
+                if ($read -eq 0) { break }
+                $total += $read
+                if ($total -gt $script:MaxBytes) { $request.Abort(); Fail 5 $tooLarge }
+                $file.Write($buffer, 0, $read)
+            }
+        } finally { $file.Dispose() }
+    } finally { $response.Dispose() }
+}
+
+# Why a download failed, in words: a bound it passed names its variable (with nothing kept);
+# anything else may be a proxy's doing.
+function Get-DownloadFailure($Failure) {
+    if ($Failure.Data.Contains('exit_code')) { return "$($Failure.Message); nothing was kept" }
+    return "$($Failure.Message)`n  $ProxyHint"
 }
 
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
     $file = Join-Text $script:TmpDir 'published.sha256'
     try { Save-Url "$Url.sha256" $file } catch {
-        Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  $ProxyHint`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
+        Fail 5 "could not read the published digest $Url.sha256: $(Get-DownloadFailure $_.Exception)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
     }
     $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
     if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
@@ -216,7 +287,7 @@ function Get-PublishedDigest([string]$Url, [string]$Hint) {
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
     $tmp = Join-Text $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     try {
-        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)`n  $ProxyHint" }
+        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $(Get-DownloadFailure $_.Exception)" }
         $got = Get-Sha256 $tmp
         if ($got -ne $Expected) {
             Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
@@ -385,6 +456,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
 
     # ---------------------------------------------------------------- checks that write nothing, in create's order
+    $script:Connect = Get-Bound 'MAMBABOOT_HTTP_TIMEOUT' 30
+    $script:Deadline = Get-Bound 'MAMBABOOT_HTTP_DEADLINE' 1800
+    $script:MaxBytes = Get-Bound 'MAMBABOOT_HTTP_MAX_BYTES' 268435456
     if ($null -eq $name) { $name = 'py' }
     if (-not $name -or $name -eq '.' -or $name -eq '..' -or $name -match '[\\/]') {
         Fail 2 "invalid environment name '$name': one directory name, not a path"
@@ -614,6 +688,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
 }
 
 $script:AllowHttp = $false
+$script:Connect = 30
+$script:Deadline = 1800
+$script:MaxBytes = 268435456
 $script:TmpDir = $null
 $script:SandboxHome = $null
 $script:Cwd = $null
