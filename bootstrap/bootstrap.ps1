@@ -25,8 +25,9 @@
 # download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
 # Windows PowerShell 5.1's web requests use Windows' settings and never those variables
 # (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
-# (else ALL_PROXY) when it is set, as bootstrap.bat's curl.exe does: one variable serves
-# both scripts and micromamba; without it, a failure names the proxy Windows' settings give.
+# (else ALL_PROXY) when it is set, and NO_PROXY's exceptions to it, as bootstrap.bat's curl.exe
+# does: one variable serves both scripts and micromamba; without it, a failure names the proxy
+# Windows' settings give.
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
@@ -166,6 +167,35 @@ function Get-ProxyVariable {
     return $null
 }
 
+# Whether NO_PROXY lists Uri's host, by curl's rules (curl's manual, CURLOPT_NOPROXY), which
+# curl.exe and micromamba follow: libmamba 2.8.1 never sets CURLOPT_NOPROXY (download/curl.cpp),
+# so its libcurl reads NO_PROXY itself. A comma-separated list, each name trimmed and compared
+# without case; the value '*' alone matches every host; a name matches that host and every host
+# in its domain, a leading dot ignored ('example.com' and '.example.com' both match example.com
+# and www.example.com, never notexample.com); an IPv6 address is written without brackets. An
+# address range (CIDR, curl 7.86.0) is not followed: an address matches itself only.
+function Test-NoProxy([System.Uri]$Uri) {
+    $list = [System.Environment]::GetEnvironmentVariable('NO_PROXY')
+    if (-not $list) { return $false }
+    if ($list.Trim() -eq '*') { return $true }
+    $hostName = $Uri.Host.Trim('[', ']').TrimEnd('.')
+    foreach ($entry in $list.Split(',')) {
+        $name = $entry.Trim()
+        if ($name.StartsWith('.')) { $name = $name.Substring(1) }
+        if (-not $name) { continue }
+        if ($hostName -eq $name -or $hostName.EndsWith('.' + $name, [System.StringComparison]::OrdinalIgnoreCase)) { return $true }
+    }
+    return $false
+}
+
+# Whether Proxy is the one Windows' settings give for Url.
+function Test-SystemProxy([System.Uri]$Proxy, [string]$Url) {
+    $system = Get-SystemProxy $Url
+    if (-not $system) { return $false }
+    $other = [System.Uri]$system
+    return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority
+}
+
 # The proxy Windows' settings (WinINET, PAC) give for Url, which micromamba does not use; $null
 # for none, or when they cannot be read (WebRequest.GetSystemWebProxy).
 function Get-SystemProxy([string]$Url) {
@@ -239,11 +269,23 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
     $request.ReadWriteTimeout = $request.Timeout
     # Without a proxy of its own, Windows PowerShell 5.1 goes through Windows' proxy settings only;
-    # with one, the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
+    # with one, the variable's proxy, except for a host NO_PROXY lists, reached directly as curl.exe
+    # and micromamba reach it. A user:password in the variable is its credentials, as curl reads it.
+    # This user's Windows credentials go only to the proxy Windows' own settings name for the URL,
+    # which Windows sends them to already: any other proxy a variable names would have its NTLM or
+    # Negotiate challenge answered with this user's logon, a response it can relay or crack.
     $proxy = Get-ProxyVariable
-    if ($proxy) {
-        $request.Proxy = New-Object System.Net.WebProxy $proxy
-        $request.Proxy.UseDefaultCredentials = $true
+    if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }
+    elseif ($proxy) {
+        $proxyUri = [System.Uri]$proxy
+        $request.Proxy = New-Object System.Net.WebProxy $proxyUri
+        if ($proxyUri.UserInfo) {
+            $user, $password = $proxyUri.UserInfo -split ':', 2
+            $request.Proxy.Credentials = New-Object System.Net.NetworkCredential -ArgumentList @(
+                [System.Uri]::UnescapeDataString($user), [System.Uri]::UnescapeDataString([string]$password))
+        } elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {
+            $request.Proxy.UseDefaultCredentials = $true
+        }
     }
     $response = Wait-Within ($request.GetResponseAsync()) $request $Clock
     try {

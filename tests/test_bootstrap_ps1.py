@@ -196,7 +196,7 @@ def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
     assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
     body = _function("Receive-Url")
     assert "$proxy = Get-ProxyVariable" in body
-    assert "$request.Proxy = New-Object System.Net.WebProxy $proxy" in body
+    assert "$request.Proxy = New-Object System.Net.WebProxy $proxyUri" in body
 
 
 def test_an_engine_failure_names_the_proxy_windows_settings_give():
@@ -280,3 +280,41 @@ def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_a
     retry = _function("Save-Url")
     assert "$_.Exception.Data.Contains('') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline" in retry
     assert code.index("$script:Deadline = Get-Bound") < code.index("$script:TmpDir = New-PrivateDirectory")
+
+
+def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
+    """curl.exe and micromamba's libcurl read NO_PROXY; the script's downloads took HTTPS_PROXY
+    for every host, so a mirror inside the company network went through the proxy."""
+    body = _function("Test-NoProxy")
+    steps = ["[System.Environment]::GetEnvironmentVariable('')",  # NO_PROXY: Windows' variables ignore case
+             "if ($list.Trim() -eq '') { return $true }",  # the value '*' alone
+             "$hostName = $Uri.Host.Trim('', '').TrimEnd('')",  # [::1] is ::1 in the list
+             "foreach ($entry in $list.Split(''))",
+             "$name = $entry.Trim()",
+             "if ($name.StartsWith('')) { $name = $name.Substring(1) }",  # a leading dot ignored
+             "if ($hostName -eq $name -or $hostName.EndsWith('' + $name, [System.StringComparison]::OrdinalIgnoreCase)) "
+             "{ return $true }"]
+    at = [body.index(step) for step in steps]
+    assert at == sorted(at), body
+    text = _text()
+    literals = text[text.index("function Test-NoProxy"):text.index("function Test-SystemProxy")]
+    assert "GetEnvironmentVariable('NO_PROXY')" in literals and "$list.Trim() -eq '*'" in literals and "$list.Split(',')" in literals and "StartsWith('.')" in literals
+    assert "EndsWith('.' + $name" in literals and "Trim('[', ']').TrimEnd('.')" in literals
+    receive = _function("Receive-Url")
+    assert "if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }" in receive
+    assert receive.index("Test-NoProxy $Uri") < receive.index("New-Object System.Net.WebProxy")
+
+
+def test_windows_credentials_go_only_to_the_proxy_windows_itself_names():
+    """-ProxyUseDefaultCredentials with any HTTPS_PROXY answered its NTLM or Negotiate challenge
+    with the user's logon: only the proxy Windows' settings give for the URL gets them."""
+    receive = _function("Receive-Url")
+    assert "ProxyUseDefaultCredentials" not in _code()
+    assert receive.count("UseDefaultCredentials = $true") == 1
+    branch = receive[receive.index("if ($proxyUri.UserInfo)"):]
+    assert branch.index("} elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {") < branch.index(
+        "$request.Proxy.UseDefaultCredentials = $true")
+    assert "$request.Proxy.Credentials = New-Object System.Net.NetworkCredential" in branch
+    same = _function("Test-SystemProxy")
+    assert "$system = Get-SystemProxy $Url" in same and "if (-not $system) { return $false }" in same
+    assert "return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority" in same
