@@ -97,7 +97,8 @@ mb_number() {  # VARIABLE DEFAULT
     mb_n=$2
     eval "mb_n=\${$1-\$mb_n}"
     case $mb_n in
-        '' | *[!0-9]* | 0*) mb_die 2 "$1='$mb_n' is not a whole number >= 1" ;;
+        # at most 18 digits, as the other two scripts take it: shell arithmetic adds 1 to it
+        '' | *[!0-9]* | 0* | ???????????????????*) mb_die 2 "$1='$mb_n' is not a whole number >= 1" ;;
     esac
     printf '%s' "$mb_n"
 }
