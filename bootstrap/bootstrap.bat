@@ -166,7 +166,8 @@ echo                              verified against URL.sha256 or --zipapp-sha256
 echo   --zipapp-sha256 HEX        expected digest of --zipapp URL
 echo.
 echo environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
-echo mirror of the release tree), as for "mambaboot create".
+echo mirror of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
+echo MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for "mambaboot create".
 exit /b 0
 
 :mb_args_done
@@ -191,6 +192,29 @@ set "MB_T=%MB_T:#=%"
 if defined MB_T (endlocal & set "MB_T=1") else endlocal
 if defined MB_T goto :mb_fail
 set "MB_MSG="
+
+rem The bounds mambaboot's own downloads take from the same variables (engine/download.py), here
+rem in whole seconds and bytes: curl.exe reads --max-time 0 as no limit at all.
+set "MB_MSG=is not a whole number, 1 or more"
+set "MB_CONNECT=30"
+if defined MAMBABOOT_HTTP_TIMEOUT set "MB_CONNECT=%MAMBABOOT_HTTP_TIMEOUT%"
+set "MB_VAL=MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT%"
+set "MB_T=%MB_CONNECT%"
+call :mb_is_number
+if errorlevel 1 goto :mb_fail
+set "MB_DEADLINE=1800"
+if defined MAMBABOOT_HTTP_DEADLINE set "MB_DEADLINE=%MAMBABOOT_HTTP_DEADLINE%"
+set "MB_VAL=MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE%"
+set "MB_T=%MB_DEADLINE%"
+call :mb_is_number
+if errorlevel 1 goto :mb_fail
+set "MB_MAX_BYTES=268435456"
+if defined MAMBABOOT_HTTP_MAX_BYTES set "MB_MAX_BYTES=%MAMBABOOT_HTTP_MAX_BYTES%"
+set "MB_VAL=MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES%"
+set "MB_T=%MB_MAX_BYTES%"
+call :mb_is_number
+if errorlevel 1 goto :mb_fail
+set "MB_VAL="
 
 if not defined MB_NAME_SET set "MB_NAME=py"
 set "MB_VAL=%MB_NAME%"
@@ -617,6 +641,18 @@ if "%MB_T:~-2%"==":\" exit /b 0
 set "MB_T=%MB_T:~0,-1%"
 exit /b 0
 
+:mb_is_number
+rem MB_T is a whole number, 1 or more, of at most 18 digits: below 10^18, and the size check of
+rem :mb_curl compares it as 20 characters.
+set "MB_X="
+for /f "delims=0123456789" %%X in ("%MB_T%") do set "MB_X=%%X"
+if defined MB_X exit /b 1
+if not defined MB_T exit /b 1
+if "%MB_T:~0,1%"=="0" exit /b 1
+set "MB_X=%MB_T:~0,18%"
+if not "%MB_X%"=="%MB_T%" exit /b 1
+exit /b 0
+
 :mb_is_version
 rem MB_T is a version with 1 to %1 dot-separated numbers.
 set "MB_X="
@@ -794,12 +830,28 @@ set "MB_NOREVOKE="
 if defined MAMBA_SSL_NO_REVOKE if not "%MAMBA_SSL_NO_REVOKE%"=="0" set "MB_NOREVOKE= --ssl-no-revoke"
 set "MB_MSG2=%MB_SYS32%\curl.exe is not there (Windows 10 1803 and later ship it); pass --micromamba PATH"
 if not exist "%MB_SYS32%\curl.exe" exit /b 5
+rem Bounded as mambaboot bounds a download: MAMBABOOT_HTTP_TIMEOUT seconds to connect,
+rem MAMBABOOT_HTTP_DEADLINE seconds for an attempt, after which no retry starts (--max-time,
+rem --retry-max-time: exit 28), MAMBABOOT_HTTP_MAX_BYTES bytes (--max-filesize: exit 63, before
+rem the body when its Content-Length says so). A curl.exe before 8.4.0 lets a body sent without
+rem Content-Length through whatever --max-filesize says (curl's manual): its size, checked here,
+rem refuses it afterwards, as 63. Both numbers are compared as 20 digits: cmd's numbers are 32-bit.
 pushd "%MB_DIR%"
-"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_NAME_OUT%" "%MB_CURL_URL%"
+"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_NAME_OUT%" "%MB_CURL_URL%"
 set "MB_CURL_RC=%ERRORLEVEL%"
+set "MB_SIZE=0"
+if exist "%MB_NAME_OUT%" for %%F in ("%MB_NAME_OUT%") do set "MB_SIZE=%%~zF"
 popd
+set "MB_X=00000000000000000000%MB_SIZE%"
+set "MB_Y=00000000000000000000%MB_MAX_BYTES%"
+if "%MB_X:~-20%" gtr "%MB_Y:~-20%" set "MB_CURL_RC=63"
 set "MB_MSG2="
 if "%MB_CURL_RC%"=="0" exit /b 0
+if exist "%MB_DIR%\%MB_NAME_OUT%" del /f /q "%MB_DIR%\%MB_NAME_OUT%"
+set "MB_MSG2=it is larger than MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES% bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
+if "%MB_CURL_RC%"=="63" exit /b 5
+set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE% seconds (MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT% seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
+if "%MB_CURL_RC%"=="28" exit /b 5
 rem curl.exe reads the proxy only from HTTPS_PROXY, HTTP_PROXY and ALL_PROXY, never from
 rem Windows' proxy settings; micromamba reads the same variables (libcurl's), never Windows' either.
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"

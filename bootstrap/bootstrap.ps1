@@ -23,10 +23,11 @@
 # use bootstrap.bat. Proxies: micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
 # (libcurl's variables: libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers,
 # download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
-# Windows PowerShell 5.1's Invoke-WebRequest uses Windows' settings and never those variables
+# Windows PowerShell 5.1's web requests use Windows' settings and never those variables
 # (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
-# (else ALL_PROXY) when it is set, as bootstrap.bat's curl.exe does: one variable serves
-# both scripts and micromamba; without it, a failure names the proxy Windows' settings give.
+# (else ALL_PROXY) when it is set, and NO_PROXY's exceptions to it, as bootstrap.bat's curl.exe
+# does: one variable serves both scripts and micromamba; without it, a failure names the proxy
+# Windows' settings give.
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
@@ -39,7 +40,7 @@ if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'  # Invoke-WebRequest crawls while it draws a progress bar
+$ProgressPreference = 'SilentlyContinue'  # a cmdlet crawls while it draws a progress bar
 
 $Pinned = '2.8.1-0'
 $Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
@@ -73,7 +74,8 @@ options:
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
 environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
-mirror of the release tree), as for "mambaboot create".
+mirror of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
+MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for "mambaboot create".
 '@
 
 function Fail([int]$Code, [string]$Message) {
@@ -165,6 +167,35 @@ function Get-ProxyVariable {
     return $null
 }
 
+# Whether NO_PROXY lists Uri's host, by curl's rules (curl's manual, CURLOPT_NOPROXY), which
+# curl.exe and micromamba follow: libmamba 2.8.1 never sets CURLOPT_NOPROXY (download/curl.cpp),
+# so its libcurl reads NO_PROXY itself. A comma-separated list, each name trimmed and compared
+# without case; the value '*' alone matches every host; a name matches that host and every host
+# in its domain, a leading dot ignored ('example.com' and '.example.com' both match example.com
+# and www.example.com, never notexample.com); an IPv6 address is written without brackets. An
+# address range (CIDR, curl 7.86.0) is not followed: an address matches itself only.
+function Test-NoProxy([System.Uri]$Uri) {
+    $list = [System.Environment]::GetEnvironmentVariable('NO_PROXY')
+    if (-not $list) { return $false }
+    if ($list.Trim() -eq '*') { return $true }
+    $hostName = $Uri.Host.Trim('[', ']').TrimEnd('.')
+    foreach ($entry in $list.Split(',')) {
+        $name = $entry.Trim()
+        if ($name.StartsWith('.')) { $name = $name.Substring(1) }
+        if (-not $name) { continue }
+        if ($hostName -eq $name -or $hostName.EndsWith('.' + $name, [System.StringComparison]::OrdinalIgnoreCase)) { return $true }
+    }
+    return $false
+}
+
+# Whether Proxy is the one Windows' settings give for Url.
+function Test-SystemProxy([System.Uri]$Proxy, [string]$Url) {
+    $system = Get-SystemProxy $Url
+    if (-not $system) { return $false }
+    $other = [System.Uri]$system
+    return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority
+}
+
 # The proxy Windows' settings (WinINET, PAC) give for Url, which micromamba does not use; $null
 # for none, or when they cannot be read (WebRequest.GetSystemWebProxy).
 function Get-SystemProxy([string]$Url) {
@@ -179,33 +210,115 @@ function Get-SystemProxy([string]$Url) {
     } catch { return $null }
 }
 
+# A whole number >= 1 from variable Name, else Default: the bounds mambaboot's own downloads take
+# from the same variables (engine/download.py), here in whole seconds and bytes.
+function Get-Bound([string]$Name, [long]$Default) {
+    $raw = [System.Environment]::GetEnvironmentVariable($Name)
+    if ($null -eq $raw) { return $Default }
+    if ($raw -notmatch '^[1-9][0-9]{0,17}$') { Fail 2 "$Name='$raw' is not a whole number >= 1" }
+    return [long]$raw
+}
+
+# Url -> Destination, bounded as mambaboot bounds a download: $script:Connect seconds to connect
+# and for each read, $script:Deadline seconds for an attempt, after which no retry starts, at most
+# $script:MaxBytes bytes. Not Invoke-WebRequest: its -TimeoutSec covers the request and the
+# response headers only, never the body (PowerShell 7.4 renamed it -ConnectionTimeoutSeconds and
+# added -OperationTimeoutSeconds, per read: Microsoft's WebRequestPSCmdlet reference), 5.1 has
+# neither, and it holds the whole body in memory before a byte is written. HttpWebRequest, in
+# both: Timeout covers GetResponse, ReadWriteTimeout each Read of the response stream (Microsoft's
+# HttpWebRequest reference); every wait is also cut at the deadline, and the body is counted as
+# it arrives, so a Content-Length beyond the bound, or a body without one that goes on, stops it.
 function Save-Url([string]$Url, [string]$Destination) {
     $uri = [System.Uri]$Url
     if ($uri.IsFile) { [System.IO.File]::Copy($uri.LocalPath, $Destination, $true); return }
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
-    # Without -Proxy, Windows PowerShell 5.1 goes through Windows' proxy settings only; with it,
-    # the variable's proxy, with this user's Windows credentials for a proxy that asks for them.
-    $via = @{}
-    $proxy = Get-ProxyVariable
-    if ($proxy) { $via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true } }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     for ($attempt = 1; ; $attempt++) {
-        try {
-            # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
-            # Never -OutFile: Windows PowerShell 5.1 reads its path as a wildcard pattern, where
-            # [ ] in the cache directory would match nothing (PowerShell issue 4726); .NET writes it.
-            $response = Invoke-WebRequest -Uri $Url -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 10 @via
-            [System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())
-            return
-        } catch {
-            if ($attempt -ge 4) { throw }
+        try { Receive-Url $uri $Destination $clock; return } catch {
+            if ($_.Exception.Data.Contains('exit_code') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { throw }
         }
     }
+}
+
+# The milliseconds left before the deadline, as a wait takes them.
+function Get-Left($Clock) {
+    return [int][Math]::Max(0.0, [Math]::Min([int]::MaxValue, $script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds))
+}
+
+# Task.Wait within the deadline: its result, or Fail 5 naming the variable to set; a failed task
+# throws its own error, not the AggregateException around it.
+function Wait-Within($Task, $Request, $Clock) {
+    try { $done = $Task.Wait((Get-Left $Clock)) } catch {
+        $e = $_.Exception
+        while ($e.InnerException) { $e = $e.InnerException }
+        throw $e
+    }
+    if (-not $done) {
+        $Request.Abort()
+        Fail 5 "no whole answer within MAMBABOOT_HTTP_DEADLINE=$($script:Deadline) seconds (MAMBABOOT_HTTP_TIMEOUT=$($script:Connect) seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
+    }
+    return $Task.Result
+}
+
+function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
+    $tooLarge = "it is larger than MAMBABOOT_HTTP_MAX_BYTES=$($script:MaxBytes) bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
+    $request = [System.Net.WebRequest]::Create($Uri)
+    # .NET never follows an https -> http redirect; hops are capped as mambaboot caps them.
+    $request.AllowAutoRedirect = $true
+    $request.MaximumAutomaticRedirections = 10
+    $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
+    $request.ReadWriteTimeout = $request.Timeout
+    # Without a proxy of its own, Windows PowerShell 5.1 goes through Windows' proxy settings only;
+    # with one, the variable's proxy, except for a host NO_PROXY lists, reached directly as curl.exe
+    # and micromamba reach it. A user:password in the variable is its credentials, as curl reads it.
+    # This user's Windows credentials go only to the proxy Windows' own settings name for the URL,
+    # which Windows sends them to already: any other proxy a variable names would have its NTLM or
+    # Negotiate challenge answered with this user's logon, a response it can relay or crack.
+    $proxy = Get-ProxyVariable
+    if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }
+    elseif ($proxy) {
+        $proxyUri = [System.Uri]$proxy
+        $request.Proxy = New-Object System.Net.WebProxy $proxyUri
+        if ($proxyUri.UserInfo) {
+            $user, $password = $proxyUri.UserInfo -split ':', 2
+            $request.Proxy.Credentials = New-Object System.Net.NetworkCredential -ArgumentList @(
+                [System.Uri]::UnescapeDataString($user), [System.Uri]::UnescapeDataString([string]$password))
+        } elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {
+            $request.Proxy.UseDefaultCredentials = $true
+        }
+    }
+    $response = Wait-Within ($request.GetResponseAsync()) $request $Clock
+    try {
+        if ($response.ContentLength -gt $script:MaxBytes) { Fail 5 $tooLarge }
+        $body = $response.GetResponseStream()
+        # .NET writes the file: PowerShell 5.1 reads a path given to a cmdlet as a wildcard pattern,
+        # where [ ] in the cache directory would match nothing (PowerShell issue 4726).
+        $file = [System.IO.File]::Create($Destination)
+        try {
+            $buffer = New-Object byte[] 65536
+            $total = 0
+            while ($true) {
+                $read = Wait-Within ($body.ReadAsync($buffer, 0, $buffer.Length)) $request $Clock
+                if ($read -eq 0) { break }
+                $total += $read
+                if ($total -gt $script:MaxBytes) { $request.Abort(); Fail 5 $tooLarge }
+                $file.Write($buffer, 0, $read)
+            }
+        } finally { $file.Dispose() }
+    } finally { $response.Dispose() }
+}
+
+# Why a download failed, in words: a bound it passed names its variable (with nothing kept);
+# anything else may be a proxy's doing.
+function Get-DownloadFailure($Failure) {
+    if ($Failure.Data.Contains('exit_code')) { return "$($Failure.Message); nothing was kept" }
+    return "$($Failure.Message)`n  $ProxyHint"
 }
 
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
     $file = Join-Text $script:TmpDir 'published.sha256'
     try { Save-Url "$Url.sha256" $file } catch {
-        Fail 5 "could not read the published digest $Url.sha256: $($_.Exception.Message)`n  $ProxyHint`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
+        Fail 5 "could not read the published digest $Url.sha256: $(Get-DownloadFailure $_.Exception)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
     }
     $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
     if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
@@ -216,7 +329,7 @@ function Get-PublishedDigest([string]$Url, [string]$Hint) {
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
     $tmp = Join-Text $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     try {
-        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $($_.Exception.Message)`n  $ProxyHint" }
+        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $(Get-DownloadFailure $_.Exception)" }
         $got = Get-Sha256 $tmp
         if ($got -ne $Expected) {
             Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
@@ -385,6 +498,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
 
     # ---------------------------------------------------------------- checks that write nothing, in create's order
+    $script:Connect = Get-Bound 'MAMBABOOT_HTTP_TIMEOUT' 30
+    $script:Deadline = Get-Bound 'MAMBABOOT_HTTP_DEADLINE' 1800
+    $script:MaxBytes = Get-Bound 'MAMBABOOT_HTTP_MAX_BYTES' 268435456
     if ($null -eq $name) { $name = 'py' }
     if (-not $name -or $name -eq '.' -or $name -eq '..' -or $name -match '[\\/]') {
         Fail 2 "invalid environment name '$name': one directory name, not a path"
@@ -614,6 +730,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
 }
 
 $script:AllowHttp = $false
+$script:Connect = 30
+$script:Deadline = 1800
+$script:MaxBytes = 268435456
 $script:TmpDir = $null
 $script:SandboxHome = $null
 $script:Cwd = $null

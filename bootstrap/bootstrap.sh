@@ -37,7 +37,8 @@ options:
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
 environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a mirror
-of the release tree), as for `mambaboot create`.
+of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
+MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for `mambaboot create`.
 EOF
 }
 
@@ -90,19 +91,58 @@ mb_sha256() {  # of stdin
     fi
 }
 
-mb_fetch() {  # URL FILE
+# A whole number >= 1 from variable $1, else $2: the bounds mambaboot's own downloads take from
+# the same variables (engine/download.py), here in whole seconds and bytes.
+mb_number() {  # VARIABLE DEFAULT
+    mb_n=$2
+    eval "mb_n=\${$1-\$mb_n}"
+    case $mb_n in
+        # at most 18 digits, as the other two scripts take it: shell arithmetic adds 1 to it
+        '' | *[!0-9]* | 0* | ???????????????????*) mb_die 2 "$1='$mb_n' is not a whole number >= 1" ;;
+    esac
+    printf '%s' "$mb_n"
+}
+
+# URL FILE: the body, or status 1 with the reason in mb_why. Bounded as mambaboot bounds a
+# download: MAMBABOOT_HTTP_TIMEOUT seconds to connect, MAMBABOOT_HTTP_DEADLINE seconds for an
+# attempt, after which no retry starts (curl's --max-time, --retry-max-time: exit 28), at most
+# MAMBABOOT_HTTP_MAX_BYTES bytes. curl's --max-filesize refuses a longer Content-Length before
+# the body comes (exit 63); before curl 8.4.0 it cannot stop a body sent without one (curl's
+# manual), and wget has no such bound: so every body passes through head -c, which stops
+# reading one byte past the bound (curl then ends with exit 23, wget on SIGPIPE), and the size
+# decides. wget has no overall deadline: timeout(1) gives it one where there is one.
+mb_fetch() {
     # A redirect may not leave https (or, with --allow-http, http/https): the rule mambaboot
     # applies to every hop (common/urlrule.py); curl cannot tell loopback http apart, so
     # without --allow-http every hop must be https. wget has no such switch: hops are only counted.
     mb_redir='=https'
     [ -z "$mb_allow_http" ] || mb_redir='=http,https'
     if command -v curl >/dev/null 2>&1; then
-        curl -fsSL --retry 3 --connect-timeout 30 --max-redirs 10 --proto-redir "$mb_redir" -o "$2" "$1"
+        set -- "$1" "$2" curl -fsSL --retry 3 --connect-timeout "$mb_connect" --max-time "$mb_deadline" \
+            --retry-max-time "$mb_deadline" --max-filesize "$mb_max_bytes" --max-redirs 10 --proto-redir "$mb_redir"
     elif command -v wget >/dev/null 2>&1; then
-        wget -q --max-redirect=10 -O "$2" "$1"
+        set -- "$1" "$2" wget -q --timeout="$mb_connect" --tries=4 --max-redirect=10 -O -
+        ! command -v timeout >/dev/null 2>&1 || set -- "$1" "$2" timeout "$mb_deadline" "$@"
     else
         mb_die 5 "neither curl nor wget found: cannot download $1"
     fi
+    mb_url_now=$1 mb_out=$2
+    shift 2
+    { "$@" "$mb_url_now" 2>"$mb_tmpdir/fetch.err"; echo $? >"$mb_tmpdir/fetch.rc"; } |
+        head -c "$((mb_max_bytes + 1))" >"$mb_out"
+    mb_rc=$(cat "$mb_tmpdir/fetch.rc")
+    mb_size=$(wc -c <"$mb_out" | tr -d ' ')
+    if [ "$mb_size" -gt "$mb_max_bytes" ] || [ "$mb_rc" = 63 ]; then
+        mb_why="it is larger than MAMBABOOT_HTTP_MAX_BYTES=$mb_max_bytes bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
+    elif [ "$mb_rc" = 28 ] || [ "$mb_rc" = 124 ]; then
+        mb_why="$1 exit $mb_rc: no whole answer within MAMBABOOT_HTTP_DEADLINE=$mb_deadline seconds (MAMBABOOT_HTTP_TIMEOUT=$mb_connect seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
+    elif [ "$mb_rc" != 0 ]; then
+        mb_why="$1 exit $mb_rc $(tail -n 1 "$mb_tmpdir/fetch.err")"
+    else
+        return 0
+    fi
+    rm -f "$mb_out"
+    return 1
 }
 
 mb_check_url() {  # OPTION URL
@@ -125,7 +165,7 @@ mb_check_url() {  # OPTION URL
 # published at URL.sha256); the file appears whole and verified, or not at all.
 mb_fetch_verified() {  # URL DIR NAME EXPECTED
     mb_tmp="$2/.download-$$"
-    mb_fetch "$1" "$mb_tmp" || { rm -f "$mb_tmp"; mb_die 5 "download of $1 failed"; }
+    mb_fetch "$1" "$mb_tmp" || mb_die 5 "download of $1 failed: $mb_why; nothing was kept"
     mb_got=$(mb_sha256 <"$mb_tmp")
     if [ "$mb_got" != "$4" ]; then
         rm -f "$mb_tmp"
@@ -141,7 +181,7 @@ nothing was kept"
 
 mb_published_digest() {  # URL -> the digest in URL.sha256
     mb_tmp="$mb_tmpdir/published.sha256"
-    mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $1.sha256
+    mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $1.sha256: $mb_why
 without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
     mb_digest=$(tr 'A-F' 'a-f' <"$mb_tmp" | awk 'NR == 1 { print $1 }')
     rm -f "$mb_tmp"
@@ -283,6 +323,10 @@ while [ $# -gt 0 ]; do
     esac
     shift 2
 done
+
+mb_connect=$(mb_number MAMBABOOT_HTTP_TIMEOUT 30) || exit
+mb_deadline=$(mb_number MAMBABOOT_HTTP_DEADLINE 1800) || exit
+mb_max_bytes=$(mb_number MAMBABOOT_HTTP_MAX_BYTES 268435456) || exit
 
 # ------------------------------------------------------------------ checks that write nothing, in create's order:
 # the inputs (2), the shell (3), the target (4)

@@ -449,6 +449,10 @@ def test_mamba_ssl_no_revoke_reaches_curl_as_it_reaches_micromamba(ww, value, pa
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 "
            "(Windows could not check the certificate's revocation)"),
     ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
+    ("28", "curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=1800 seconds "
+           "(MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"),
+    ("63", "it is larger than MAMBABOOT_HTTP_MAX_BYTES=268435456 bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number "
+           "of bytes if it really is that large"),
 ])
 def test_a_failed_download_says_what_to_set(ww, code, hint):
     r = ww.run(env={"STANDIN_CURL_EXIT": code})
@@ -463,6 +467,43 @@ def test_a_failed_download_says_what_to_set(ww, code, hint):
     url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64"
     assert _refusal(r) == [f'bootstrap: error: "{url}" could not be downloaded', f"  {hint}"]
     assert ww.runs("micromamba") == []
+
+
+def test_every_download_is_bounded_by_the_variables_mambaboot_reads(ww):
+    """curl.exe's --connect-timeout, --max-time, --retry-max-time and --max-filesize, from
+    MAMBABOOT_HTTP_TIMEOUT, _DEADLINE and _MAX_BYTES: without them a stalled server held the script."""
+    r = ww.run(env={"MAMBABOOT_HTTP_TIMEOUT": "7", "MAMBABOOT_HTTP_DEADLINE": "90", "MAMBABOOT_HTTP_MAX_BYTES": "12345678"})
+    assert r.returncode == 0, r.stderr
+    curls = ww.runs("curl")
+    bounds = ["--connect-timeout", "7", "--max-time", "90", "--retry-max-time", "90", "--max-filesize", "12345678"]
+    assert len(curls) == 2 and all(" ".join(bounds) in " ".join(c["argv"]) for c in curls), curls
+
+
+def test_a_body_longer_than_the_bound_is_refused_after_the_download_and_nothing_is_kept(ww):
+    """A curl.exe before 8.4.0 does not apply --max-filesize to a body sent without Content-Length
+    (the stand-in never applies it): the size of what arrived decides."""
+    assert len(ww.binary) > 1000
+    r = ww.run(env={"MAMBABOOT_HTTP_MAX_BYTES": "1000"})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be downloaded',
+                           "  it is larger than MAMBABOOT_HTTP_MAX_BYTES=1000 bytes; set MAMBABOOT_HTTP_MAX_BYTES to a "
+                           "larger number of bytes if it really is that large"]
+    assert [p for p in ww.cache.rglob("*") if p.is_file()] == []
+    assert ww.runs("micromamba") == []
+    assert not (ww.envs / "py").exists()
+
+
+@pytest.mark.parametrize("var", ["MAMBABOOT_HTTP_TIMEOUT", "MAMBABOOT_HTTP_DEADLINE", "MAMBABOOT_HTTP_MAX_BYTES"])
+@pytest.mark.parametrize("value", ["0", "1.5", "ten", "1234567890123456789"])
+def test_a_bound_that_is_no_whole_number_is_refused_with_exit_2(ww, var, value):
+    """curl.exe reads --max-time 0 as no limit at all."""
+    before = snapshot(ww.root)
+    r = ww.run(env={var: value})
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{var}={value}" is not a whole number, 1 or more']
+    assert diff(before, snapshot(ww.root)) == {}
+    assert ww.runs() == []
 
 
 def test_windows_programs_are_windows_own_never_ones_in_the_current_directory(ww):

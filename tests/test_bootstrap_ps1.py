@@ -181,7 +181,7 @@ def test_failures_that_a_proxy_explains_name_https_proxy():
     text = _text()
     hint = re.search(r'\$ProxyHint = "([^"]*)"', text).group(1)
     assert hint.startswith("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings")
-    assert text.count("$ProxyHint") == 4  # defined, two downloads, the engine
+    assert text.count("$ProxyHint") == 3  # defined, a failed download, the engine
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 2
     for words in ("if it could not reach the channel: ", "set HTTPS_PROXY=http://HOST:PORT ("):
@@ -194,11 +194,9 @@ def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
     text = _text()
     variable = text[text.index("function Get-ProxyVariable"):text.index("function Get-SystemProxy")]
     assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
-    body = _function("Save-Url")
+    body = _function("Receive-Url")
     assert "$proxy = Get-ProxyVariable" in body
-    assert "$via = @{ Proxy = $proxy; ProxyUseDefaultCredentials = $true }" in _text()
-    calls = [line for line in body.splitlines() if "Invoke-WebRequest" in line]
-    assert len(calls) == 1 and calls[0].rstrip().endswith(" @via"), calls
+    assert "$request.Proxy = New-Object System.Net.WebProxy $proxyUri" in body
 
 
 def test_an_engine_failure_names_the_proxy_windows_settings_give():
@@ -220,9 +218,103 @@ def test_paths_are_literal_and_joined_as_text():
     code = _code()
     assert not re.search(r"(?i)join-path|-outfile|-destination|\s-path\b|\bmove-item|\bcopy-item|\bnew-item", code)
     assert "function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\\', '/') + '\\' + $Child }" in _text()
-    assert "[System.IO.File]::WriteAllBytes($Destination, $response.RawContentStream.ToArray())" in _function("Save-Url")
+    assert "$file = [System.IO.File]::Create($Destination)" in _function("Receive-Url")
     named = {c.lower() for c in pwsh.commands(_tree())}
     for cmdlet in ("test-path", "remove-item", "get-item", "get-childitem", "get-filehash"):
         if cmdlet in named:
             calls = re.findall(rf"(?i){cmdlet} [^\n|;)]*", code)
             assert calls and all("-LiteralPath " in call for call in calls), calls
+
+
+def _bound_messages(script: str) -> dict:
+    """The deadline's and the size bound's refusal in each script, its values written as {NAME}."""
+    text = (SCRIPTS / script).read_bytes().decode("ascii")
+    for value, name in (("$mb_deadline", "DEADLINE"), ("%MB_DEADLINE%", "DEADLINE"), ("$($script:Deadline)", "DEADLINE"),
+                        ("$mb_connect", "CONNECT"), ("%MB_CONNECT%", "CONNECT"), ("$($script:Connect)", "CONNECT"),
+                        ("$mb_max_bytes", "MAX"), ("%MB_MAX_BYTES%", "MAX"), ("$($script:MaxBytes)", "MAX")):
+        text = text.replace(value, "{" + name + "}")
+    return {"deadline": re.search(r"no whole answer within [^\"]*", text).group(0),
+            "size": re.search(r"it is larger than [^\"]*", text).group(0)}
+
+
+def test_the_download_bounds_are_mambaboots_in_the_same_words_in_every_script():
+    """The variables mambaboot's own downloads read (engine/download.py), their defaults, and one
+    refusal each, word for word the same in the three scripts."""
+    from mambaboot.engine.download import Policy
+
+    text = _text()
+    for var, default in (("MAMBABOOT_HTTP_TIMEOUT", Policy.timeout), ("MAMBABOOT_HTTP_DEADLINE", Policy.deadline),
+                         ("MAMBABOOT_HTTP_MAX_BYTES", Policy.max_bytes)):
+        assert f"Get-Bound '{var}' {int(default)}\n" in text, var
+        assert f"{var} {int(default)})" in (SCRIPTS / "bootstrap.sh").read_text(), var
+    messages = _bound_messages("bootstrap.ps1")
+    assert messages == _bound_messages("bootstrap.sh") == _bound_messages("bootstrap.bat")
+    assert messages == {
+        "deadline": "no whole answer within MAMBABOOT_HTTP_DEADLINE={DEADLINE} seconds (MAMBABOOT_HTTP_TIMEOUT={CONNECT} "
+                    "seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds",
+        "size": "it is larger than MAMBABOOT_HTTP_MAX_BYTES={MAX} bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number "
+                "of bytes if it really is that large"}
+
+
+def test_a_bound_is_a_whole_number_as_the_other_scripts_take_it():
+    pattern = re.search(r"if \(\$raw -notmatch '([^']*)'\) \{ Fail 2 \"\$Name='\$raw' is not a whole number >= 1\" \}",
+                        _text()).group(1)
+    for value in ("1", "30", "999999999999999999"):
+        assert re.search(pattern, value), value
+    for value in ("0", "030", "1.5", "ten", "", " 1", "1234567890123456789"):
+        assert not re.search(pattern, value), value
+
+
+def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_as_it_comes():
+    """-TimeoutSec never covered the body, and Invoke-WebRequest held all of it in memory."""
+    code = _code()
+    assert "invoke-webrequest" not in {c.lower() for c in pwsh.commands(_tree())}
+    body = _function("Receive-Url")
+    assert "$request.Timeout = " in body and "$request.ReadWriteTimeout = $request.Timeout" in body
+    assert re.findall(r"Wait-Within \((\$\w+)\.(\w+)\(", body) == [("$request", "GetResponseAsync"), ("$body", "ReadAsync")]
+    assert ".Result" not in body and ".GetResponse()" not in body and ".Read(" not in body
+    assert body.index("$response.ContentLength -gt $script:MaxBytes") < body.index("GetResponseStream()")
+    assert body.index("if ($total -gt $script:MaxBytes) { $request.Abort(); Fail 5 $tooLarge }") < body.index("$file.Write(")
+    wait = _function("Wait-Within")
+    assert "$Task.Wait((Get-Left $Clock))" in wait and "$Request.Abort()" in wait
+    retry = _function("Save-Url")
+    assert "$_.Exception.Data.Contains('') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline" in retry
+    assert code.index("$script:Deadline = Get-Bound") < code.index("$script:TmpDir = New-PrivateDirectory")
+
+
+def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
+    """curl.exe and micromamba's libcurl read NO_PROXY; the script's downloads took HTTPS_PROXY
+    for every host, so a mirror inside the company network went through the proxy."""
+    body = _function("Test-NoProxy")
+    steps = ["[System.Environment]::GetEnvironmentVariable('')",  # NO_PROXY: Windows' variables ignore case
+             "if ($list.Trim() -eq '') { return $true }",  # the value '*' alone
+             "$hostName = $Uri.Host.Trim('', '').TrimEnd('')",  # [::1] is ::1 in the list
+             "foreach ($entry in $list.Split(''))",
+             "$name = $entry.Trim()",
+             "if ($name.StartsWith('')) { $name = $name.Substring(1) }",  # a leading dot ignored
+             "if ($hostName -eq $name -or $hostName.EndsWith('' + $name, [System.StringComparison]::OrdinalIgnoreCase)) "
+             "{ return $true }"]
+    at = [body.index(step) for step in steps]
+    assert at == sorted(at), body
+    text = _text()
+    literals = text[text.index("function Test-NoProxy"):text.index("function Test-SystemProxy")]
+    assert "GetEnvironmentVariable('NO_PROXY')" in literals and "$list.Trim() -eq '*'" in literals and "$list.Split(',')" in literals and "StartsWith('.')" in literals
+    assert "EndsWith('.' + $name" in literals and "Trim('[', ']').TrimEnd('.')" in literals
+    receive = _function("Receive-Url")
+    assert "if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }" in receive
+    assert receive.index("Test-NoProxy $Uri") < receive.index("New-Object System.Net.WebProxy")
+
+
+def test_windows_credentials_go_only_to_the_proxy_windows_itself_names():
+    """-ProxyUseDefaultCredentials with any HTTPS_PROXY answered its NTLM or Negotiate challenge
+    with the user's logon: only the proxy Windows' settings give for the URL gets them."""
+    receive = _function("Receive-Url")
+    assert "ProxyUseDefaultCredentials" not in _code()
+    assert receive.count("UseDefaultCredentials = $true") == 1
+    branch = receive[receive.index("if ($proxyUri.UserInfo)"):]
+    assert branch.index("} elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {") < branch.index(
+        "$request.Proxy.UseDefaultCredentials = $true")
+    assert "$request.Proxy.Credentials = New-Object System.Net.NetworkCredential" in branch
+    same = _function("Test-SystemProxy")
+    assert "$system = Get-SystemProxy $Url" in same and "if (-not $system) { return $false }" in same
+    assert "return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority" in same

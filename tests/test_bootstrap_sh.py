@@ -168,6 +168,65 @@ def test_a_zipapp_url_is_verified_and_cached(world, dist, channel, standin, zipa
     assert [p.name for p in (world.cache / "zipapp").rglob("*.pyz")] == ["mambaboot.pyz"]
 
 
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_a_server_that_never_answers_ends_at_the_deadline_with_exit_5(world, dist, channel, shell):
+    """curl's --max-time (exit 28), from MAMBABOOT_HTTP_DEADLINE as mambaboot's own downloads
+    take it: without one, a stalled server held the script for ever."""
+    from tests.support.server import AssetServer, Fault
+
+    with AssetServer() as server:
+        url = server.add_release(PINNED_MICROMAMBA, _subdir(), b"never sent")
+        server.faults(url + ".sha256", [Fault.stall()] * 4)
+        before = snapshot(world.root)
+        r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache), shell=shell,
+                      env={"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases",
+                           "MAMBABOOT_HTTP_DEADLINE": "1"})
+        assert server.count("GET", url + ".sha256") == 1, "no retry starts after the deadline"
+    assert r.returncode == 5, r.stderr
+    assert r.stderr.splitlines()[-2:] == [
+        f"bootstrap: error: could not read the published digest {url}.sha256: curl exit 28: no whole answer within "
+        "MAMBABOOT_HTTP_DEADLINE=1 seconds (MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set "
+        "MAMBABOOT_HTTP_DEADLINE to more seconds",
+        "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"]
+    assert diff(before, snapshot(world.root)) == {}
+
+
+@pytest.mark.parametrize("fault", ["endless", "declared"])
+def test_a_body_longer_than_the_bound_is_cut_off_and_nothing_is_kept(world, dist, channel, fault):
+    """An endless body without Content-Length, which curl before 8.4.0 lets through whatever
+    --max-filesize says, stops at MAMBABOOT_HTTP_MAX_BYTES; a Content-Length beyond it, before
+    the body (curl's exit 63)."""
+    from tests.support.server import AssetServer, Fault
+
+    with AssetServer() as server:
+        url = server.add_release(PINNED_MICROMAMBA, _subdir(), b"x" * 5000)
+        if fault == "endless":
+            server.faults(url, [Fault.endless()] * 4)
+        before = snapshot(world.root)
+        r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache), "--micromamba-sha256", "a" * 64,
+                      env={"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases",
+                           "MAMBABOOT_HTTP_MAX_BYTES": "1000"})
+        assert server.count("GET", url) == 1
+    assert r.returncode == 5, r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        f"bootstrap: error: download of {url} failed: it is larger than MAMBABOOT_HTTP_MAX_BYTES=1000 bytes; set "
+        "MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large; nothing was kept")
+    assert diff(before, snapshot(world.root)) == {}
+
+
+@pytest.mark.parametrize("var", ["MAMBABOOT_HTTP_TIMEOUT", "MAMBABOOT_HTTP_DEADLINE", "MAMBABOOT_HTTP_MAX_BYTES"])
+@pytest.mark.parametrize("value", ["0", "1.5", "ten", "", "1234567890123456789"])
+def test_a_bound_that_is_no_whole_number_is_refused_with_exit_2(world, dist, var, value):
+    """curl reads --max-time 0 as no limit at all."""
+    before = snapshot(world.root)
+    from tests.support.server import refused_url
+
+    r = bootstrap(world, dist, env={var: value, "MAMBABOOT_RELEASES_URL": refused_url()})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [f"bootstrap: error: {var}='{value}' is not a whole number >= 1"]
+    assert diff(before, snapshot(world.root)) == {}
+
+
 @pytest.mark.parametrize("var", isolation.CONTAMINATING)
 def test_a_contaminated_shell_is_refused_with_exit_3(world, dist, var):
     before = snapshot(world.root)

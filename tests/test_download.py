@@ -145,4 +145,4 @@ def test_the_check_of_a_url_without_urllib_says_what_urllib_says(url):
     are read before its engine starts): never otherwise than urlsplit, its host and its port."""
     from mambaboot.common import urlrule
 
-    assert urlrule.unreadable(url) == urlrule._split(url)[1]
+    assert urlrule.unreadable(url) == urlrule.split(url)[1]

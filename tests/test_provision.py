@@ -1,14 +1,16 @@
 """Post-scripts: run inside the activated environment from a clean baseline; failure is exit 8
 with the environment kept and recorded; `mambaboot provision` continues."""
 
+import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from mambaboot.common import winsys
 from mambaboot.common.errors import ProvisionError, UsageError
-from mambaboot.environment import record
+from mambaboot.environment import lockfile, record
 from mambaboot.pipeline import provision
 from tests.support.recorder import Recorder
 from tests.support.wine import WINE, windows_path
@@ -179,3 +181,34 @@ def test_pips_report_gives_each_artefact_and_only_archives_are_pinned(tmp_path):
         "wheel-one": ("https://files.example/w-1.whl", sha), "old": ("file:///w/old-2.tar.gz", sha),
         "nohash": ("file:///w/n.whl", None), "editable": ("file:///src/e", None), "vcs": ("https://git.example/v", None),
     }
+
+
+def test_a_hostile_url_in_pips_report_keeps_nothing_outside_the_wheelhouse(tmp_path):
+    """pip's report is text from elsewhere: a URL urllib cannot read ended the run with a
+    traceback (exit 1) after pip had installed, and a last segment that decodes to `../../NAME`
+    put the copy outside the wheelhouse. Both are kept by no name; the readable one is kept."""
+    wheel = tmp_path / "w-1-py3-none-any.whl"
+    wheel.write_bytes(b"a wheel")
+    sha = hashlib.sha256(b"a wheel").hexdigest()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    urls = {"broken": "https://[x/broken-1.whl", "escaping": f"file://{tmp_path}/a/b/..%2F..%2F{wheel.name}",
+            "plain": wheel.as_uri()}
+    report = {"install": [{"metadata": {"name": name, "version": "1"},
+                           "download_info": {"url": url, "archive_info": {"hashes": {"sha256": sha}}}}
+                          for name, url in urls.items()]}
+    packages = provision._Run._pinned([{"name": name, "version": "1"} for name in urls],
+                                      provision.report_artefacts(report))
+    entries = list(lockfile.pip_entries(packages))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    reporter = Recorder()
+    run = provision._Run(str(tmp_path / "prefix"), provision.Steps(), {"PATH": "/usr/bin"}, False, str(cache), reporter)
+    run._keep_copies(sys.executable, entries)
+    kept = [p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()]
+    assert kept == [f"pip/wheelhouse/{sha}/{wheel.name}"]
+    assert reporter.warnings == [
+        f"could not keep a copy of broken 1 ('{urls['broken']}' names no file), escaping 1 ('{urls['escaping']}' "
+        "names no file); --from-lock will fetch them from their URLs"]
+    assert provision.locked_requirements(entries, str(cache)) == [
+        f"broken @ {urls['broken']} --hash=sha256:{sha}", f"escaping @ {urls['escaping']} --hash=sha256:{sha}",
+        f"plain @ {(cache / 'pip' / 'wheelhouse' / sha / wheel.name).as_uri()} --hash=sha256:{sha}"]

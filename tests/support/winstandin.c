@@ -15,7 +15,9 @@
  *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot;
  *                           with STANDIN_CURL_EXIT=N it fails with curl's exit N instead; an OUT
  *                           holding a character outside ASCII fails as a curl.exe built without
- *                           Unicode file names fails on one outside the ANSI code page (exit 23)
+ *                           Unicode file names fails on one outside the ANSI code page (exit 23);
+ *                           --max-filesize is not applied, as a curl.exe before 8.4.0 does not
+ *                           apply it to a body sent without Content-Length
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
  *
@@ -229,7 +231,9 @@ static int curl(int argc, wchar_t **argv) {
     for (int i = 1; i < argc; i++) {
         if (!wcscmp(argv[i], L"-o") && i + 1 < argc) out = argv[++i];
         else if ((!wcscmp(argv[i], L"--retry") || !wcscmp(argv[i], L"--connect-timeout")
-                  || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")) && i + 1 < argc) i++;
+                  || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")
+                  || !wcscmp(argv[i], L"--max-time") || !wcscmp(argv[i], L"--retry-max-time")
+                  || !wcscmp(argv[i], L"--max-filesize")) && i + 1 < argc) i++;
         else if (argv[i][0] != L'-') url = argv[i];
     }
     const char *fail = getenv("STANDIN_CURL_EXIT");

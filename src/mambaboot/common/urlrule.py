@@ -13,9 +13,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
 
 
-def _split(url: str):
-    """urlsplit(url) with its host and port read (where urllib raises, for a bad one), or the
-    reason urllib cannot read it."""
+def split(url: str):
+    """(urlsplit(url), None) with its host and port read (where urllib raises, for a bad one),
+    or (None, the reason urllib cannot read it): every URL mambaboot takes apart goes through here."""
     from urllib.parse import urlsplit  # with ipaddress ~3 ms: not for a create that names no URL
 
     try:
@@ -37,14 +37,14 @@ def unreadable(url: str) -> str | None:
         authority = authority.partition(end)[0]
     if url.isascii() and not any(c in authority for c in "[]:"):
         return None
-    return _split(url)[1]
+    return split(url)[1]
 
 
 def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:
     """Why url may not be fetched (None: it may). https always; plain http only from this
     machine (loopback) or with --allow-http; file:// only as the URL the user gave, never as
     a place a server redirects to; nothing urllib cannot read."""
-    parts, wrong = _split(url)
+    parts, wrong = split(url)
     if wrong:
         return wrong
     if parts.scheme == "https" or (parts.scheme == "file" and first):

@@ -12,9 +12,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
-from mambaboot.common import untrusted, winsys
+from mambaboot.common import untrusted, urlrule, winsys
 
 from mambaboot.common.files import confined, fsops
 from mambaboot.common.errors import ProvisionError, UsageError
@@ -96,12 +96,20 @@ def remaining(rec: Mapping[str, object], scripts: Sequence[str]) -> Steps:
     return Steps(pip_lines, pip.get("cwd"), tuple(scripts), locked)
 
 
-def _file_name(entry: lockfile.PipEntry) -> str:
-    return unquote(urlsplit(entry.url).path.rsplit("/", 1)[-1])
+def _file_name(entry: lockfile.PipEntry) -> str | None:
+    """The artefact's file name, its URL's last segment: None when the URL is not one urllib reads
+    (common/urlrule.py), or the segment, %-escapes decoded, is no one plain name (`..`, a `%2F`):
+    pip's report and a lock are text from elsewhere, and the name places a file in the cache."""
+    parts, _ = urlrule.split(entry.url)
+    name = unquote(parts.path.rsplit("/", 1)[-1]) if parts else ""
+    if name in ("", ".", "..") or any(c in name for c in "/\\:\0"):
+        return None
+    return name
 
 
-def _wheelhouse_file(cache_dir: str, entry: lockfile.PipEntry) -> str:
-    return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", _file_name(entry))
+def _wheelhouse_file(cache_dir: str, entry: lockfile.PipEntry) -> str | None:
+    name = _file_name(entry)
+    return os.path.join(cache_dir, "pip", WHEELHOUSE, entry.sha256 or "unpinned", name) if name else None
 
 
 def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) -> list[str]:
@@ -112,7 +120,7 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     lines = []
     for entry in entries:
         kept = _wheelhouse_file(cache_dir, entry)
-        url = Path(kept).as_uri() if os.path.isfile(kept) else entry.url
+        url = Path(kept).as_uri() if kept and os.path.isfile(kept) else entry.url
         lines.append(f"{entry.name} @ {url} --hash=sha256:{entry.sha256}")
     return lines
 
@@ -257,13 +265,19 @@ class _Run:
         import tempfile
         from urllib.request import url2pathname
 
-        remote = []
+        remote, unnamed = [], []
         for entry in entries:
-            parts = urlsplit(entry.url)
-            if parts.scheme == "file":
+            parts, _ = urlrule.split(entry.url)
+            kept = _wheelhouse_file(self.cache_dir, entry)
+            if kept is None:  # no URL urllib reads, or no one file name to keep it by
+                unnamed.append(f"{entry.name} {entry.version} ({entry.url!r} names no file)")
+            elif parts.scheme == "file":
                 _keep(self.cache_dir, entry, url2pathname(parts.path))
-            elif not os.path.isfile(_wheelhouse_file(self.cache_dir, entry)):
+            elif not os.path.isfile(kept):
                 remote.append(entry)
+        if unnamed:
+            self.reporter.warn(f"could not keep a copy of {', '.join(unnamed)}; --from-lock will fetch them from "
+                               "their URLs")
         if not remote:
             return
         house = os.path.join(self.cache_dir, "pip", WHEELHOUSE)
