@@ -87,7 +87,8 @@ def _legitimate_writers(basetemp: Path) -> List[Path]:
     """What pytest and pip write under a home by design, and nothing else:
     - this checkout, where pytest keeps .pytest_cache and hypothesis its .hypothesis (a
       developer's clone often lives in the home);
-    - pytest's base temporary directory (TMPDIR may point into the home);
+    - pytest's base temporary directories, of this session and others (TMPDIR may point into the
+      home): basetemp is this session's, a pytest-xdist worker's is the session's popen-gwN;
     - pip's cache (PIP_CACHE_DIR, else $XDG_CACHE_HOME/pip, else ~/.cache/pip): pip keeps its
       downloads and built wheels there whenever it installs, as tools/test.py does when
       tests/test_test_command.py runs it."""
@@ -138,11 +139,13 @@ def _home_tree(root: Path, skip: List[Path]) -> Dict[str, tuple]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def real_home_untouched(tmp_path_factory):
+def real_home_untouched(tmp_path_factory, request):
     """Tests live in their own worlds: the whole session must leave the real home (and XDG
     directories) as it found it. Compared entry by entry at the end; any difference fails the
-    session, naming what changed."""
-    skip = _legitimate_writers(tmp_path_factory.getbasetemp())
+    session, naming what changed. In parallel each worker compares the whole home over its own
+    tests: the other worker's tests write only where this one's may."""
+    basetemp = tmp_path_factory.getbasetemp()
+    skip = _legitimate_writers(basetemp.parent if hasattr(request.config, "workerinput") else basetemp)
     roots = _real_home_roots()
     before = {root: _home_tree(root, skip) for root in roots}
     yield
@@ -349,6 +352,26 @@ class Reliability:
 @pytest.fixture
 def reliability() -> Reliability:
     return Reliability()
+
+
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand this worker's rows to the controller, which prints the table."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability"] = {category: list(counts) for category, counts in _TALLY.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the controller: a worker's rows added to the session's, so the table counts every test
+    whichever worker ran it (a worker that died has no rows to give: its tests are failures)."""
+    merge_tally(_TALLY, getattr(node, "workeroutput", {}).get("reliability", {}))
+
+
+def merge_tally(into: Dict[str, List[int]], rows: Dict[str, List[int]]) -> None:
+    for category, (tried, held) in rows.items():
+        into[category][0] += tried
+        into[category][1] += held
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -91,3 +91,67 @@ def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp
         assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr
     assert f"{home / '.leak'}: made" in proc.stdout and "the real home changed while the suite ran" in proc.stdout
     assert "another process of yours did meanwhile" in proc.stdout
+
+
+@pytest.mark.parametrize("args, cores, added", [
+    ([], 2, ["-n", "2", "--dist", "loadfile"]),  # the whole suite, as CI runs it
+    (["tests/test_run.py", "-x"], 8, ["-n", "2", "--dist", "loadfile"]),  # never more workers than WORKERS
+    (["tests/test_run.py"], 1, []),  # one core: in this process
+    (["-n", "0", "--pdb"], 2, []),  # the caller's choice of workers stands
+    (["-n4"], 2, []),
+    (["--numprocesses=3"], 2, []),
+    (["-p", "no:xdist", "-s"], 2, []),
+])
+def test_the_test_command_runs_the_tests_in_parallel_unless_told_otherwise(args, cores, added):
+    assert test_command.WORKERS == 2
+    assert test_command.parallel_args(args, cores) == added
+
+
+def test_the_parallel_runner_is_in_the_test_extra():
+    extra = re.search(r"^test = \[(.*?)\]$", (REPO / "pyproject.toml").read_text(), re.S | re.M).group(1)
+    assert re.search(r'"pytest-xdist[>=<]', extra)
+
+
+def _session(tmp_path, files: dict, *args: str, env=None) -> subprocess.CompletedProcess:
+    """A pytest session of its own on the given test files, with this suite's conftest."""
+    tests = tmp_path / "tests"
+    tests.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (tests / name).write_text(text)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+                           *args, str(tests)], cwd=REPO, env=env or os.environ, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_reliability_table_counts_every_workers_rows(tmp_path):
+    """Rows recorded in two workers are printed once, added up, by the session that started them."""
+    def rows(held: str) -> str:
+        return ("import pytest\n\n\n@pytest.mark.parametrize('i', range(3))\n"
+                f"def test_row(reliability, i):\n    reliability.record('row: shared', {held})\n"
+                f"    reliability.record('row: ' + __name__, True)\n")
+    proc = _session(tmp_path, {"test_one.py": rows("True"), "test_two.py": rows("i != 1")}, "-n", "2",
+                    "--dist", "loadfile")
+    assert proc.returncode == 0 and "6 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
+    section = proc.stdout.split(" reliability ", 1)[1].splitlines()[1:4]
+    assert [line.split() for line in section] == [
+        ["row:", "shared", "5/6", "<--", "NOT", "N/N"], ["row:", "test_one", "3/3"], ["row:", "test_two", "3/3"]]
+    assert "bringing up nodes" in proc.stdout  # it did run in workers
+
+
+def test_in_parallel_the_home_guard_leaves_out_pytests_own_directories_only(tmp_path):
+    """TMPDIR inside the real home: every worker's directory is the session's, under pytest's own
+    directory, where another pytest session started meanwhile makes its own (as the runs of this
+    file do); none of that is a change of the home, while a test's file there still fails the session."""
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp")}
+    another = ("import subprocess, sys\n\n\ndef test_another_session(tmp_path):\n"
+               "    (tmp_path / 'test_x.py').write_text('def test_x(tmp_path):\\n    pass\\n')\n"
+               "    subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',"
+               " str(tmp_path / 'test_x.py')], check=True)\n\n\n"
+               "def test_nothing():\n    pass\n")
+    leak = "import os\n\n\ndef test_leak():\n    open(os.path.join(os.environ['HOME'], '.leak'), 'w').close()\n"
+    proc = _session(tmp_path, {"test_meanwhile.py": another, "test_leak.py": leak}, "-n", "2", env=env)
+    assert proc.returncode == 1 and "3 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
+    told = proc.stdout.split("the real home changed while the suite ran", 1)[-1]
+    assert f"{home / '.leak'}: made" in told and str(home / "tmp") not in told, proc.stdout[-3000:]

@@ -7,7 +7,9 @@
    installs nothing outside one) and installs the project with its test extra into it, again
    only when pyproject.toml changed since the last install.
 3. Runs pytest in that environment, in place of this process: its closing line and exit code
-   (5 when no test ran) are the command's own.
+   (5 when no test ran) are the command's own. The tests run in parallel, one pytest-xdist worker
+   per core up to WORKERS, each test file whole on one worker; a caller's own -n (-n 0: in this
+   process, as for --pdb) or `-p no:xdist` decides instead.
 
 The real-engine mode (tests/support/realmode.py): MAMBABOOT_TEST_MICROMAMBA=PATH runs every
 end-to-end test on that micromamba, MAMBABOOT_TEST_CHANNEL=DIR takes conda and mamba from that
@@ -127,12 +129,30 @@ def announce_mode() -> None:
         sys.exit(f"tools/test.py: {exc}")
 
 
+# CI's runner has two cores; more workers than cores only interleave the many processes a test starts.
+WORKERS = 2
+
+
+def parallel_args(args: list, cores: int) -> list:
+    """What to add to the caller's pytest arguments: WORKERS workers (fewer on fewer cores), a test
+    file whole on one worker so its module fixtures are built once (--dist loadfile); nothing when the
+    caller chose the workers (-n, --numprocesses) or left xdist out."""
+    chose = any(a in ("-n", "--numprocesses") or a.startswith(("-n", "--numprocesses=")) for a in args)
+    without = any(b == "no:xdist" and a == "-p" for a, b in zip(args, args[1:])) or "-pno:xdist" in args
+    workers = min(WORKERS, cores)
+    if chose or without or workers < 2:
+        return []
+    return ["-n", str(workers), "--dist", "loadfile"]
+
+
 def main() -> None:
     announce_mode()
     install_system_packages()
     python = venv_python()
     os.chdir(REPO)
-    argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *sys.argv[1:]]
+    args = sys.argv[1:]
+    argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            *parallel_args(args, len(os.sched_getaffinity(0))), *args]
     sys.stdout.flush()
     os.execv(argv[0], argv)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import bz2
+import fcntl
 import hashlib
 import io
 import json
@@ -321,12 +322,18 @@ _python_lock = threading.Lock()
 
 
 def _python_archive(version: str, build_number: int) -> tuple[str, Path]:
-    """Build (or reuse) the python archive; returns (file name, cached path)."""
+    """Build (or reuse) the python archive; returns (file name, cached path). The cache is shared
+    by every process (pytest-xdist's workers, tools/tryout.py): write_archive's rename keeps a
+    reader from seeing half an archive, and the file lock held across the check and the build
+    makes one process build it while the others wait for it rather than build it too."""
     with _python_lock:
         spec_name = f"python-{version}-{python_build_string(version, build_number)}.tar.bz2"
         cached = _cache_dir() / _python_cache_key(version, build_number) / spec_name
-        if not cached.exists():
-            write_archive(python_spec(version, build_number), cached)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with open(cached.parent / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not cached.exists():
+                write_archive(python_spec(version, build_number), cached)
         return spec_name, cached
 
 

@@ -302,9 +302,15 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+# Bound and never listening, for the life of the test process: a connection to such a port is
+# refused (RST), and no other process (another pytest-xdist worker's server) can take the port
+# meanwhile, as it could once a socket closed.
+_REFUSING: List[socket.socket] = []
+
+
 def refused_url(path: str = "/") -> str:
     """An http URL on 127.0.0.1 whose port nothing listens on (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{_normalize(path)}"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _REFUSING.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}{_normalize(path)}"
