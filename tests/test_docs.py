@@ -704,6 +704,35 @@ def test_the_state_inventory_names_what_the_code_writes():
             assert isinstance(value, str) and value in name, (row, each, value)
 
 
+def test_every_name_mambaboot_gives_beside_a_place_is_in_the_state_inventory():
+    """The other way round: every tag the code gives a sibling name (`.NAME.TAG-<12 hex>`, the one
+    temporary-name scheme: fsops.unique_sibling, guarded.set_aside) is in a row's name column, so
+    a new kind of leftover fails here until the inventory says who deletes it."""
+    import ast
+    import importlib
+
+    text = (REPO / "docs" / "reliability.md").read_text()
+    names = " ".join(line.split("|")[1] for line in text.split("## State inventory", 1)[1].split("\n## ", 1)[0]
+                     .splitlines() if line.startswith("| `"))
+    tags = {}
+    for path in sorted((REPO / "src" / "mambaboot").rglob("*.py")):
+        calls = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Call) and len(node.args) >= 2
+                 and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("unique_sibling", "set_aside")]
+        if not calls:
+            continue
+        module = importlib.import_module(".".join(path.relative_to(REPO / "src").with_suffix("").parts))
+        for call in calls:
+            try:
+                tag = eval(ast.unparse(call.args[1]), vars(module))  # a constant, or a module's constant
+            except (NameError, AttributeError):
+                continue  # a parameter passed through (the helpers' own tag): named at their callers
+            tags[tag] = path.relative_to(REPO)
+    assert {"removing", "mambaboot-old"} <= set(tags), tags
+    missing = {tag: str(where) for tag, where in tags.items() if f".{tag}-" not in names}
+    assert not missing, f"no row of the state inventory names these sibling names: {missing}"
+
+
 def test_the_windows_ledger_names_only_tests_that_exist():
     """Each test the Windows behaviour ledger says holds a behaviour is a test of that file: a
     renamed or removed test fails here until the ledger follows."""

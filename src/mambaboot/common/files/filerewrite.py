@@ -69,6 +69,9 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+TEMP = "tmp"  # the new text beside the file it replaces: .NAME.tmp-<12 hex>
+
+
 class _OwnerRefused(Exception):
     pass
 
@@ -76,7 +79,7 @@ class _OwnerRefused(Exception):
 def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> str:
     """A synced sibling of path holding data, with like's owner, group and mode. keep_owner:
     _OwnerRefused when the owner or group cannot be given (else the file stays ours)."""
-    tmp = fsops.unique_sibling(path, "tmp")
+    tmp = fsops.unique_sibling(path, TEMP)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     try:
         try:
