@@ -12,7 +12,11 @@ Ctrl-C would, and the run goes on to handle it.
 With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) the number of
 the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
 run exactly as it enters a step. With KILLPOINT_AT=module.function+K the run is killed K calls
-after it first enters that function (N is then ignored): the same step whatever calls came before.
+after it first enters that function (N is then ignored): the same step whatever calls came before;
+KILLPOINT_AT=module.function+done kills it at the first call after that function returned.
+An intent's stage is a step of its own: `placelock.stage:NAME` is the first call of
+placelock.Intent.stage(NAME) (so `placelock.stage:verified+done`: killed as the intent says
+verified, before anything else is done).
 """
 
 import json
@@ -36,15 +40,24 @@ def main() -> int:
         wanted.add(at)
     marks = {}
 
+    entered = []  # the frame of the step to kill after, once it is entered
+
     def profile(frame, event, arg):
         nonlocal calls, target
+        if event == "return" and entered and frame is entered[0]:
+            target = calls + 1
+            entered[:] = [None]
         if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
             calls += 1
             if wanted:
                 key = os.path.basename(frame.f_code.co_filename)[:-3] + "." + frame.f_code.co_name
+                if key == "placelock.stage":
+                    key += ":" + str(frame.f_locals.get("name"))
                 if key in wanted and key not in marks:
                     marks[key] = calls
-            if at and at in marks and calls == marks[at] + int(after or 0):
+                    if key == at and after == "done":
+                        entered[:] = [frame]
+            if at and at in marks and after != "done" and calls == marks[at] + int(after or 0):
                 target = calls
             if calls == target:
                 if polite:
