@@ -332,9 +332,7 @@ def test_a_directory_named_as_a_killed_removal_leaves_is_left_alone_without_its_
     tree = snapshot(sibling)
     r = _settling(world, command, prefix, world.envs / "y", channel, standin)
     assert sibling.is_dir() and snapshot(sibling) == tree, r.stderr
-    assert r.returncode == 0, r.stderr
-    if kind == "moved-away":  # found by its name; a remove's set-aside directory only through its run's intent
-        assert f"left {sibling} alone" in r.stderr and "does not carry the mark" in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr  # found only through its run's intent: a name, or a note in it, is nothing
 
 
 @pytest.mark.parametrize("command", ["remove", "create --force", "move"])

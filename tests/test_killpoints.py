@@ -119,7 +119,8 @@ def test_a_remove_killed_while_deleting_is_finished_by_the_next_remove_or_create
 def test_a_move_killed_while_deleting_its_source_is_finished_by_the_next_remove_or_create(
         world, made_env, channel, standin, second_volume, then):
     """A move to another file system, killed once its source is renamed aside and partly
-    deleted: what remains holds the move's note and mark (deleted last), and is finished."""
+    deleted: what remains holds the move's mark (deleted last), its intent in the lock of both
+    places names it, and the next run finishes it."""
     src, dst = copy_env(made_env, world.envs / "x"), second_volume / "x"
     files = sum(1 for _ in src.rglob("*"))
     proc = _killed_at(world, "removal._delete_files+150", "move", str(src), str(dst), "--cache-dir", str(world.cache))
@@ -127,10 +128,10 @@ def test_a_move_killed_while_deleting_its_source_is_finished_by_the_next_remove_
     aside = list(world.envs.glob(".x.moved-away-*"))
     assert not src.exists() and len(aside) == 1 and (dst / "conda-meta").is_dir(), proc.stderr
     assert 0 < sum(1 for _ in aside[0].rglob("*")) < files, "killed half way through the deletion"
-    assert (aside[0] / MARK).is_file() and (aside[0] / ".mambaboot" / "moved-away.json").is_file()
+    assert (aside[0] / MARK).is_file() and str(aside[0]) in _intent(src).read_text()
     r = _finished_by(world, src, then, channel, standin)
     assert r.returncode == 0, r.stderr
-    assert f"had left {aside[0]} half deleted" in r.stderr
+    assert f"finished: a move of {src} to {dst} had verified; {src} was deleted" in r.stderr
     assert [p.name for p in world.envs.iterdir()] == (["x"] if then == "create" else [])
 
 

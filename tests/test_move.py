@@ -648,12 +648,12 @@ def _killed_move(world, n, src, dst, at=""):
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
 # Where a move to another file system is killed, by the step it is in (module.function+K: K calls
 # after it first enters it; tests/support/killpoints.py): before the copy, in it, as the copy is
-# compared and as it becomes DST, in the rewrite and the verification, as the journal says
-# verified, before the source's deletion and in it, and as the journal goes.
+# compared and as it becomes DST, in the rewrite and the verification, as its intent says
+# verified, as it names the source's set-aside name, in the source's deletion, and as it ends.
 COPY_PHASES = ("movecopy.copy+0", "movecopy._copy_file+0", "movecopy._copy_entries+200", "movecopy.tree+50",
-               "noreplace.rename_dir+0", "rewrite.relocate+0", "adopt.adopt_prefix+30", "movejournal.verified+0",
-               "delete.delete_moved+0", "removal.remove_contents+0", "removal.remove_contents+60",
-               "movejournal.end+0")
+               "noreplace.rename_dir+0", "rewrite.relocate+0", "adopt.adopt_prefix+30", "placelock.stage:verified+done",
+               "placelock.stage:deleting-source+done", "removal.remove_contents+0", "removal.remove_contents+60",
+               "placelock.stage:ended+0")
 
 
 def _state(prefix: Path):
@@ -681,17 +681,17 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
         # the move's mark (proof.py) is the one thing a move writes into SRC before its deletion
         intact = src.exists() and snapshot(src, exclude=[src / MARK]) == before
         seen.add("SRC half deleted" if not intact else "partial copy" if partial else "DST too" if dst.exists() else "SRC")
-        if intact and dst.exists():  # killed after the copy became DST: its journal says whether it verified
+        if intact and dst.exists():  # killed after the copy became DST: its intent says whether it verified
             retry = move(world, src, dst)
             ok = retry.returncode == 0 and ("put back: a move of" in retry.stderr or "finished: a move of" in retry.stderr)
         elif intact:
-            if partial and i % 2:  # remove names and deletes a partial copy
+            if partial and i % 2:  # remove of DST settles the move: the partial copy is deleted
                 cleaned = world.run("remove", str(dst), "--yes", "--cache-dir", str(world.cache))
-                ok = cleaned.returncode == 0 and f"deleted {partial[0]}: a partial copy" in cleaned.stderr
+                ok = cleaned.returncode == 0 and "the copy was deleted" in cleaned.stderr and not partial[0].exists()
             else:
                 ok = True
             retry = move(world, src, dst)
-            ok = ok and retry.returncode == 0 and (not partial or "a partial copy" in retry.stderr or i % 2)
+            ok = ok and retry.returncode == 0 and (not partial or "the copy was deleted" in retry.stderr or i % 2)
         else:  # killed while deleting the source: DST complete, what is left of SRC finished by remove
             ok = _state(dst) == "complete" and not partial
             retry = world.run("remove", str(src), "--yes", "--cache-dir", str(world.cache))

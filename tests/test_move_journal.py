@@ -1,8 +1,9 @@
-"""A move is a journal: SIGKILL at points spread over a move on one file system (the journal, the
-rename, the rewrite of hundreds of files, adopt's verification), and the next `move` or
-`remove` finishes it or puts the source back, says which, and never calls a half-rewritten
-environment complete; `list` shows it as moving, names the move that settles it, and changes
-nothing."""
+"""A move is its intent, in the lock of both places: SIGKILL as a move enters each stage of it
+and at points spread over it (the rename or the copy, the rewrite of hundreds of files, adopt's
+verification, the source's deletion), and the next `move` or `remove` puts it back (before it
+verified) or finishes it (after), says which, and never calls a half-rewritten environment
+complete; `list` shows it as moving, names the move that settles it, and changes nothing. The
+same points hit by an exception end the same way."""
 
 import json
 import subprocess
@@ -59,17 +60,27 @@ def _listed(world, *prefixes: Path):
     return {e["prefix"]: e["state"] for e in r.json()["environments"]}.get(str(prefixes[0])), r.stderr
 
 
-# Where a move is killed, by the step it is entering: before its journal, between the intent
-# naming its places and the journal, before the rename, before and in the rewrite, before adopt's finish,
-# as it marks the journal verified, and as it drops it.
-STEPS = {"movejournal.begin": 0, "movejournal.write": 0, "noreplace.rename_dir": 0, "rewrite.relocate": 0,
-         "rewrite._replace_file": 400, "move._forget_pack_note": 0, "adopt.adopt_prefix": 0,
-         "movejournal.verified": 0, "movejournal.end": 0}
-# To another file system: into the copy, the journal written into it, the copy becoming DST, the
-# rewrite, the finish, the journal marked verified, the source's deletion, the journal dropped.
-COPY_STEPS = {"movecopy._copy_entries": 300, "movejournal.begin": 0, "movejournal.write": 0,
+# Where a move is killed (module.function+K, tests/support/killpoints.py; `placelock.stage:S+done`:
+# as its intent has just said stage S): as each stage is said, before the rename, before and in the
+# rewrite, before adopt's finish, and as it ends.
+STEPS = {"placelock.stage:begun": "done", "placelock.stage:rewriting": "done", "noreplace.rename_dir": 0,
+         "rewrite.relocate": 0, "rewrite._replace_file": 400, "move._forget_pack_note": 0, "adopt.adopt_prefix": 0,
+         "placelock.stage:verified": "done", "placelock.stage:ended": 0}
+# To another file system: the checks done, the copy named, in the copy, the copy becoming DST, the rewrite, the
+# finish, verified, the source's set-aside name said, in the source's deletion, as it ends.
+COPY_STEPS = {"placelock.stage:begun": "done", "placelock.stage:copying": "done", "movecopy._copy_entries": 300, "placelock.stage:rewriting": "done",
               "noreplace.rename_dir": 0, "rewrite._replace_file": 400, "adopt.adopt_prefix": 0,
-              "movejournal.verified": 0, "delete.delete_moved": 0, "delete.delete_moved ": 40, "movejournal.end": 0}
+              "placelock.stage:verified": "done", "placelock.stage:deleting-source": "done",
+              "removal.remove_contents": 40, "placelock.stage:ended": 0}
+
+
+def _intent(place: Path):
+    """The intent a killed move left in place's lock, when it has something left to settle."""
+    try:
+        body = json.loads((place.parent / f".{place.name}.mambaboot-lock").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return body if body.get("operation") == "move" and body.get("stage") not in ("begun", "ended") else None
 
 
 def _calibrated(world, src, dst, steps):
@@ -96,13 +107,13 @@ def test_a_move_killed_at_every_step_is_finished_or_put_back(world, prefixy_chan
         else:
             n, at = int(total * (which + 0.5) / 3), ""
         proc, _ = _killed_move(world, n, src, dst, at=at)
-        journal = [p for p in (src, dst) if (p / ".mambaboot" / "moving.json").exists()]
+        journal = [p for p in (src, dst) if _intent(p)]
         ok = True
-        if journal and i % 2 == 0:  # list sees the journal: "moving", never "complete"; it changes nothing
+        if journal and i % 2 == 0:  # list sees the intent: "moving", never "complete"; it changes nothing
             before = snapshot(world.root), snapshot(world.cache)
             r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
             ok = r.returncode == 0 and f"mambaboot move {src} {dst}" in r.stderr
-            ok = ok and all(_listed(world, p)[0] == "moving" for p in journal)
+            ok = ok and all(_listed(world, p)[0] == "moving" for p in journal if p.exists())
             ok = ok and (snapshot(world.root), snapshot(world.cache)) == before
         if journal:  # the same move again: finishes it (or puts it back, and moves)
             r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
@@ -114,7 +125,7 @@ def test_a_move_killed_at_every_step_is_finished_or_put_back(world, prefixy_chan
             r = world.run("move", str(src), str(dst), "--cache-dir", str(world.cache))
             ok = ok and r.returncode == 0
         ok = ok and dst.exists() and not src.exists() and _names_only(dst, src)
-        ok = ok and not (dst / ".mambaboot" / "moving.json").exists() and not list((world.cache / "moving").glob("*"))
+        ok = ok and not list((world.cache / "moving").glob("*"))
         ok = ok and not list(dst.parent.glob(f".{dst.name}.*")) and not list(src.parent.glob(f".{src.name}.*"))
         ok = ok and world.run("run", str(dst), "--", "prefixy").stdout.strip() == f"prefixy ok {dst}"
         ok = ok and _listed(world, dst)[0] == "complete" and proc.returncode == -9
@@ -131,14 +142,15 @@ def test_remove_of_either_place_settles_a_killed_move_first(world, prefixy_chann
     proc, _ = _killed_move(world, 0, dst, src)
     for n in range(total // 3, total, max(total // 30, 1)):  # into the rewrite
         proc, _ = _killed_move(world, n, src, dst)
-        if (dst / ".mambaboot" / "moving.json").exists() and not src.exists():
+        if (_intent(src) or {}).get("stage") == "rewriting" and not src.exists():
             break
         assert proc.returncode == -9
         world.run("move", str(dst), str(src), "--cache-dir", str(world.cache)) if dst.exists() else None
     else:
         pytest.fail("no kill point fell into the rewrite")
-    # the source is gone: `remove SRC` finds the journal through the intent the move left in SRC's
-    # lock, beside it, and finishes the move: no cache is involved (this run uses another one)
+    # the source is gone: `remove SRC` finds the move through the intent it left in SRC's lock,
+    # beside it, and puts it back (it had not verified), then removes SRC as asked: no cache is
+    # involved (this run uses another one)
     r = world.run("remove", str(src), "--yes", "--cache-dir", str(world.root / "another-cache"))
-    assert r.returncode == 0 and "finished: a move of" in r.stderr, r.stderr
-    assert _names_only(dst, src) and json.loads((dst / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert r.returncode == 0 and f"put back: a move of {src} to {dst}" in r.stderr, r.stderr
+    assert not src.exists() and not dst.exists() and list(world.envs.iterdir()) == [], r.stderr

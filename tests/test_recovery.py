@@ -469,7 +469,8 @@ def test_a_place_another_run_holds_is_refused_by_every_command_that_changes_it(
 def test_a_place_a_killed_move_left_is_refused_until_the_move_is_settled(world, made_env, command):
     """A move killed once the environment is renamed to its new place, as its rewrite begins:
     adopt, provision, activate-scripts and pack of either place are refused (exit 4) naming the
-    move that settles it, and change nothing; that move then finishes it, with another cache."""
+    move that settles it, and change nothing; that move then puts it back (it had not verified)
+    and moves, with another cache."""
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     proc = _killed_at(world, "rewrite.relocate+0", "move", str(src), str(dst), "--cache-dir", str(world.cache))
     assert proc.returncode == -9 and (dst / "conda-meta").is_dir() and not src.exists(), proc.stderr
@@ -480,7 +481,7 @@ def test_a_place_a_killed_move_left_is_refused_until_the_move_is_settled(world, 
     assert r.returncode == 4 and f"`mambaboot move {src} {dst}`" in r.stderr, (r.returncode, r.stderr)
     assert snapshot(world.envs) == tree and not out.exists(), r.stderr
     r = world.run("move", str(src), str(dst), "--cache-dir", str(world.root / "another-cache"))
-    assert r.returncode == 0 and "finished: a move of" in r.stderr, r.stderr
+    assert r.returncode == 0 and f"put back: a move of {src} to {dst}" in r.stderr, r.stderr
     assert sorted(p.name for p in world.envs.iterdir()) == ["y"], r.stderr
 
 
@@ -611,3 +612,41 @@ def test_a_partial_file_an_intent_names_is_deleted_only_when_it_is_the_writers_o
     r = world.run("lock", str(made_env), "-o", str(target))
     assert r.returncode == 4 and name in r.stderr, (r.returncode, r.stderr)
     assert _files(world.root) == tree and victim.read_text() == "the user's\n", r.stderr
+
+
+# -- a move: one roll rule, and a killed move's intent kept until it is settled ---------------
+
+def test_a_move_killed_before_it_verified_is_put_back_by_a_remove_of_its_destination(world, made_env):
+    """Killed as adopt's finish begins (its files renamed and rewritten to DST), a move is put
+    back, as its own failure at that point puts it back: `remove DST` settles it first, SRC is
+    the environment it was, and nothing is left at DST to delete."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    before = snapshot(src, exclude=[src / ".mambaboot"])
+    proc = _killed_at(world, "adopt.adopt_prefix+0", "move", str(src), str(dst), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9 and dst.is_dir() and not src.exists(), proc.stderr
+    r = world.run("remove", str(dst), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 0 and f"put back: a move of {src} to {dst}" in r.stderr, r.stderr
+    assert not dst.exists() and snapshot(src, exclude=[src / ".mambaboot"]) == before, r.stderr
+    record = json.loads((src / ".mambaboot" / "record.json").read_text())
+    assert record["inputs"]["prefix"] != str(dst) and not (src / proof.MARK).exists()
+    assert sorted(p.name for p in world.envs.iterdir()) == ["x"], r.stderr
+
+
+def test_a_killed_moves_intent_stays_as_it_was_when_settling_it_is_refused(world, made_env):
+    """A lock holding the intent of a killed move (an older mambaboot's, whose journal is in the
+    environment) that cannot be settled with proof (the environment lacks the journal's mark):
+    the run taking the place is refused (exit 4) and the intent stays in the lock, byte for byte,
+    never overwritten by the refused run's own."""
+    env, elsewhere = copy_env(made_env, world.envs / "x"), world.envs / "w"
+    token = proof.new_token()
+    st = os.lstat(env)
+    journal = {"tool": "mambaboot", "from": str(elsewhere), "to": str(env), "old": str(elsewhere), "how": "renamed",
+               "stage": "rewriting", "token": token, "source": [st.st_dev, st.st_ino]}
+    (env / ".mambaboot" / "moving.json").write_text(json.dumps(journal))
+    lock = world.envs / ".x.mambaboot-lock"
+    lock.write_text(json.dumps({"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "moving",
+                                "from": str(elsewhere), "to": str(env), "place1": str(elsewhere), "place2": str(env)}))
+    left = lock.read_bytes()
+    r = world.run("remove", str(env), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
+    assert lock.read_bytes() == left and env.is_dir(), r.stderr

@@ -500,9 +500,10 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
 
 def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(world, monkeypatch):
     """Where a move's source cannot be renamed aside (Windows: a file in it open), it is deleted
-    in place, its note last: cut short there (conda-meta already gone), remove still knows it
-    for what it is, says so and finishes it, leaving the copy alone."""
-    from mambaboot.environment import delete
+    in place, its mark last: cut short there (conda-meta already gone), the move's intent in its
+    lock still says what it is: remove says so and finishes it, leaving the copy alone."""
+    from mambaboot.common.files import fsops
+    from mambaboot.environment import settle
 
     src, to = world.envs / "moved", world.envs / "copy"
     for prefix in (src, to):
@@ -510,29 +511,33 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "conda-meta" / "history").write_text("")
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
-    from mambaboot.common.files import confined
-
-    real_remove_any = confined.Root.remove_any
+    token = proof.new_token()
+    proof.mark(str(src), token)  # as the move did when it began
+    ident = fileid.identity(os.lstat(src))
+    body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
+            "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",
+            "aside": fsops.unique_sibling(str(src), settle.MOVED, token[:12]), "place1": str(to), "place2": str(src)}
+    real_remove_marked = proof.remove_marked
 
     def refused(a, b):
         raise PermissionError(13, "in use", a)
 
-    def cut_short(root, rel):
-        real_remove_any(root, rel)
-        if os.path.basename(rel) == "conda-meta":
-            raise KeyboardInterrupt  # the process dies here
+    def cut_short(path, *args, **kwargs):
+        confined.remove_named(os.path.join(path, "conda-meta"))
+        raise KeyboardInterrupt  # the process dies here
 
     monkeypatch.setattr(confined, "rename_beside", refused)
-    monkeypatch.setattr(confined.Root, "remove_any", cut_short)
-
-    token = proof.new_token()
-    proof.mark(str(src), token)  # as the move did when it began
+    monkeypatch.setattr(proof, "remove_marked", cut_short)
     with pytest.raises(KeyboardInterrupt):
-        delete.delete_moved(str(src), str(to), fileid.identity(os.lstat(src)), token)
+        settle.run(body, str(src), steps={})
     monkeypatch.undo()
-    assert src.is_dir() and not (src / "conda-meta").exists() and (src / ".mambaboot" / "moved-away.json").is_file()
+    assert proof.remove_marked is real_remove_marked
+    for place in (src, to):  # what the killed move left in the lock of both places
+        (place.parent / f".{place.name}.mambaboot-lock").write_text(json.dumps(body))
+    assert src.is_dir() and not (src / "conda-meta").exists() and (src / proof.MARK).is_file()
     copy_before = snapshot(to)
     r = _remove(world, str(src), "--yes")
     assert r.returncode == 0, r.stderr
-    assert f"finished deleting {src}: a killed move had copied it to {to}" in r.stderr
+    assert f"finished: a move of {src} to {to} had verified; {src} was deleted" in r.stderr
     assert not src.exists() and snapshot(to) == copy_before
+    assert sorted(p.name for p in world.envs.iterdir()) == ["copy"]

@@ -13,9 +13,12 @@ With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) t
 the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
 run exactly as it enters a step. With KILLPOINT_AT=module.function+K the run is killed K calls
 after it first enters that function (N is then ignored): the same step whatever calls came before.
-module.function#M+K counts from its M-th entry instead of its first; module.function#M> kills at
-the first call after its M-th entry returned (a stage just written, nothing done in it yet). A
-run that never reaches the point is not killed: its exit code says so.
+module.function#M+K counts from its M-th entry instead of its first; module.function#M> (or
+module.function+done) kills at the first call after that entry returned (a stage just written,
+nothing done in it yet). An intent's stage is also a step of its own: `placelock.stage:NAME` is
+placelock.Intent.stage(NAME) (so `placelock.stage:verified+done`: killed as the intent says
+verified, before anything else is done). A run that never reaches the point is not killed: its
+exit code says so.
 """
 
 import json
@@ -47,14 +50,16 @@ def main() -> int:
             calls += 1
             if wanted:
                 key = os.path.basename(frame.f_code.co_filename)[:-3] + "." + frame.f_code.co_name
-                if key in wanted and key not in marks:
-                    marks[key] = calls
-                if key == at:
-                    entries[key] = entries.get(key, 0) + 1
-                    if entries[key] == nth and on_return:
-                        armed.append(frame)
-                    elif entries[key] == nth:
-                        target = calls + after
+                keys = (key, f"{key}:{frame.f_locals.get('name')}") if key == "placelock.stage" else (key,)
+                for key in keys:
+                    if key in wanted and key not in marks:
+                        marks[key] = calls
+                    if key == at:
+                        entries[key] = entries.get(key, 0) + 1
+                        if entries[key] == nth and on_return:
+                            armed.append(frame)
+                        elif entries[key] == nth:
+                            target = calls + after
             if on_return and armed == ["returned"]:
                 target = calls
             if calls == target:
@@ -79,6 +84,8 @@ def main() -> int:
 def _point(text: str) -> tuple:
     """(module.function, K, M, after its return) of KILLPOINT_AT's text, or ("", 0, 1, False)."""
     where, plus, after = text.partition("+")
+    if after == "done":
+        where, plus, after = where + ">", "", ""
     on_return = where.endswith(">")
     at, _, nth = where.rstrip(">").partition("#")
     return at, int(after or 0) if plus else 0, int(nth or 1), on_return

@@ -1,7 +1,7 @@
 """Lying trees for tests/test_fuzz_trees.py: files of the kinds mambaboot writes and reads back
 (a move's journal in every `how` and stage, the pointers older versions left in the cache and a
 killed move's intent beside the prefix, pending and environment
-notes, the record, lock entries, a moved-away note, a killed create's intent) that name OTHER existing directories of the
+notes, the record, lock entries, a killed move's intent, a killed create's intent) that name OTHER existing directories of the
 world: the user's project (the sentinel, full of files), another environment, the cache root and
 the home. They copy those directories' identities ([st_dev, st_ino]) and carry a token, and the
 claim marks beside them are absent, the attacker's own (right in the place the attacker owns) or
@@ -29,7 +29,7 @@ TOKEN = "5a" * 16  # the liar's token: it may be written anywhere the liar can w
 # What a lie can be written as. "journal" is the environment's own .mambaboot/moving.json;
 # "journal in another environment" the same file in the other environment (list walks it).
 FILES = ["journal", "journal in another environment", "pointer", "pending note", "cache note", "record",
-         "lock entries", "moved-away note", "pending note, its owner alive", "pending note, its owner dead", "intent"]
+         "lock entries", "move intent", "pending note, its owner alive", "pending note, its owner dead", "intent"]
 HOWS = ["renamed", "copied", "in place"]
 STAGES = ["rewriting", "verified"]
 SIDES = ["victim is from", "victim is to"]
@@ -163,9 +163,19 @@ class Liar:
             self._write(w.prefix / ".mambaboot" / "lock.txt", (
                 f"@EXPLICIT\nfile://{victim}/noarch/victim-1-0.conda#{sha}\n"
                 f"file://{victim}/linux-64/python-3.12.0-0.conda#{sha}\nfile://{victim}\n").encode())
-        elif lie.file == "moved-away note":
-            self._json(w.prefix / ".mambaboot" / "moved-away.json",
-                       {"from": str(w.prefix), "to": str(victim), "token": TOKEN})
+        elif lie.file == "move intent":
+            # a killed move's intent in the lock beside the fuzzed prefix and create's new one
+            # (environment/placelock.py, environment/settle.py): the victim named as `from` or `to`
+            # (its identity as the source's and the copy's), as the partial copy and as the source
+            # set aside; stage "rewriting" puts a move back, "verified" finishes it
+            dev, ino = _identity(victim)
+            for place in (w.prefix, w.created):
+                src, dst = (victim, place) if lie.side == "victim is from" else (place, victim)
+                self._json(place.parent / f".{place.name}.mambaboot-lock",
+                           {"operation": "move", "pid": 1, "token": TOKEN, "stage": lie.stage, "how": lie.how,
+                            "from": str(src), "to": str(dst), "old": str(src), "source": f"{dev}:{ino}",
+                            "copy": f"{dev}:{ino}", "partial": str(victim), "aside": str(victim),
+                            "place1": str(src), "place2": str(dst)})
         else:
             raise AssertionError(lie.file)
         if lie.mark == "the liar's mark":  # right where the liar owns the place: the fuzzed environment

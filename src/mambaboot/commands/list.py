@@ -37,36 +37,40 @@ def _row(env) -> list:
             env.prefix]
 
 
-def _moving(h, envs, envs_dir: str, paths: list, cache_dir: str) -> list:
-    """One sentence for each move that did not finish (its journal in an environment listed, or
-    found through the intent a killed move left in a place's lock): list changes nothing, so it names the command that
-    settles it, the same move again (it finishes the move or puts the source back, then moves;
-    `remove` of either place settles it too). The places are the journal's own words: only that
-    command checks them against the mark the move left in them."""
+def _moving(h, envs, envs_dir: str, paths: list) -> list:
+    """One sentence for each move that did not finish: its intent, left in the lock of both its
+    places (or an older mambaboot's journal in one), found from the environments listed, the paths
+    given and the locks under envs_dir. list changes nothing, so it names the command that settles
+    it, the same move again (it puts it back or finishes it, then moves; `remove` of either place
+    settles it too). The places are the intent's own words: only that command checks them against
+    the mark the move left in them."""
     import os
 
-    from mambaboot.environment import inventory, leftovers
-
-    places = leftovers.moving_places(envs_dir, paths)
-    places += [(e.prefix, None) for e in envs if e.state == inventory.MOVING and e.prefix not in dict(places)]
-    if not places:  # the journal's reader (and the relocation code under it) only when a move is there
-        return []
-    from mambaboot.pipeline import movejournal
+    from mambaboot.environment import placelock, settle
     from mambaboot.shell import quoting
 
-    said, found = [], movejournal.unsettled(places)
-    for where, journal in found:
+    places = [p for p, _, _ in placelock.unsettled(envs_dir)] + [e.prefix for e in envs]
+    for path in paths:
+        places += [os.path.abspath(path)] + [p for p, _, _ in placelock.unsettled(os.path.dirname(os.path.abspath(path)))]
+    found: dict = {}
+    for place in places:
+        body = placelock.killed(place)
+        if settle.unsettled_move(body):
+            found.setdefault(body.get("token") or place, (place, body))
+    said = []
+    for place, body in found.values():
+        src, dst = str(body.get("from")), str(body.get("to"))
+        if not settle.move_shaped(body):
+            left = os.path.join(body["journal"], settle.JOURNAL) if body.get("journal") else placelock.lock_path(place)
+            said.append(f"{left} holds a move's intent that is not one mambaboot writes; nothing settles it: if no "
+                        f"move of yours is under way, delete {left}")
+            continue
         try:
-            again = quoting.command_line(["mambaboot", "move", journal["from"], journal["to"]], h.windows, ticks=True)
+            again = quoting.command_line(["mambaboot", "move", src, dst], h.windows, ticks=True)
         except ValueError:
             again = "`mambaboot move SOURCE DESTINATION`"
-        said.append(f"{where} holds the journal of a move of {journal['from']} to {journal['to']} that did not "
-                    f"finish; {again} finishes it or puts it back (a remove of either place settles it too)")
-    known = {os.path.normcase(where) for where, _ in found}
-    for e in envs:
-        if e.state == inventory.MOVING and os.path.normcase(e.prefix) not in known:
-            said.append(f"{e.prefix} holds a move's journal that is not one mambaboot writes; nothing settles it: "
-                        f"if no move of yours is under way, delete {os.path.join(e.prefix, leftovers.MOVE_JOURNAL)}")
+        said.append(f"a move of {src} to {dst} did not finish (killed at its stage {body.get('stage')}); {again} "
+                    "puts it back or finishes it first (a remove of either place settles it too)")
     return said
 
 
@@ -83,7 +87,7 @@ def run(args) -> int:
     cache_dir = resolve_cache_dir(h, args.cache_dir)
     envs = inventory.scan(envs_dir, cache_dir, args.paths, args.size)
     # A move killed half way is listed as moving, never as complete, and never settled here.
-    for said in _moving(h, envs, envs_dir, args.paths, cache_dir):
+    for said in _moving(h, envs, envs_dir, args.paths):
         output.say(f"mambaboot: {said}", sys.stderr)
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = placelock.unsettled(envs_dir)
@@ -106,8 +110,8 @@ def run(args) -> int:
                 f"{body.get('stage')} ({path}); ")
         if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
             said += f"`mambaboot create --prefix {prefix}` settles it first"
-        elif body.get("operation") == "move" and body.get("stage") == "moving":
-            said += f"`mambaboot move {body.get('from')} {body.get('to')}` finishes it or puts it back first"
+        elif body.get("operation") == "move" and body.get("stage") not in ("begun", "ended"):
+            said += f"`mambaboot move {body.get('from')} {body.get('to')}` puts it back or finishes it first"
         elif body.get("operation") == "remove" and body.get("stage") != "begun":
             said += f"`mambaboot remove {prefix}` finishes it (any run that changes {prefix} settles it first)"
         else:

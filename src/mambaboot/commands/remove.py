@@ -55,7 +55,9 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
-    with placelock.Intent("remove", prefix, token=proof.new_token()) as intent:  # held until the deletion is done
+    from mambaboot.pipeline import movesteps
+
+    with placelock.Intent("remove", prefix, token=proof.new_token(), steps=movesteps.steps(h.windows)) as intent:  # held until the deletion is done
         return _locked(h, prefix, cache_dir, yes, force, as_json, intent)
 
 
@@ -64,26 +66,18 @@ def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: boo
 
     from mambaboot.common import output
     from mambaboot.common.errors import UsageError
-    from mambaboot.environment import delete, leftovers
+    from mambaboot.environment import delete
     from mambaboot.environment.diskusage import human
     from mambaboot.common.locations import resolve_pkgs_dirs
 
-    # what a killed run left: its intent (settled as the lock was taken, a killed remove's
-    # included), a killed move
-    settled = intent.settled + leftovers.settle(prefix, cache_dir)
-    moved = []
-    left = intent.stale.get(prefix)
-    if leftovers.move_journal(prefix, left):  # a killed move: finished or undone first
-        from mambaboot.common.report import Reporter
-        from mambaboot.pipeline import movejournal
-
-        moved = movejournal.settle_quietly(prefix, h, Reporter(), cache_dir, left=left)
-    for done in settled + moved:
+    # what a killed run left (a remove, a move, a create): its intent, settled as the lock was taken
+    settled = intent.settled
+    for done in settled:
         sys.stderr.write(f"mambaboot: {done}\n")
-    finished = [done for done in settled if not isinstance(done, leftovers.LeftAlone)]
-    if (finished or moved) and not h.path.lexists(prefix):  # finished now: a killed remove, or a move away
+    if settled and not h.path.lexists(prefix):  # finished now: a killed remove, or a move away
         if as_json:
-            output.emit_json({"prefix": prefix, "removed": bool(finished), "settled": settled + moved})
+            output.emit_json({"prefix": prefix, "removed": any(d.startswith("finished removing") for d in settled),
+                              "settled": settled})
         return 0
     # Asked first: measured first, to show; with --yes, counted while deleting (one walk).
     candidate = delete.inspect(prefix, cache_dir, resolve_pkgs_dirs(h, cache_dir), force, measure=not yes)

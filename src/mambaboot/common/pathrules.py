@@ -87,7 +87,7 @@ BINARY_ROOM = 255
 # The environment's own name must leave room for the hidden siblings mambaboot renames it to
 # (`.NAME.mambaboot-old-<12 hex>` while --force replaces it, `.NAME.removing-<12 hex>` while
 # remove deletes it, `.NAME.mambaboot-new-<12 hex>` and `.NAME.moved-away-<12 hex>` while move
-# copies it there and deletes its source: environment/leftovers.py): at most 28 more characters.
+# copies it there and deletes its source: environment/settle.py): at most 28 more characters.
 NAME_MAX = 255
 SIBLING_EXTRA = 28  # "." + NAME + ".mambaboot-old-" + 12 hex
 

@@ -15,12 +15,12 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import jsontext, untrusted
+from mambaboot.common import untrusted
 
-from mambaboot.common.files import confined, fileid, fsops, guarded, noreplace, proof
+from mambaboot.common.files import confined, fileid, fsops, guarded
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, leftovers, record, settle
+from mambaboot.environment import busy, diskusage, inventory, record, settle
 
 
 class Candidate:
@@ -109,33 +109,6 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
                                     f"and the next mambaboot run on {prefix} finishes deleting it") from None
         unregister(home, prefix)
     return candidate.usage if tally is None else tally.usage()
-
-
-def delete_moved(prefix: str, to: str, expected: tuple, token: str) -> None:
-    """Delete a move's source, its copy at `to` complete and working. A note goes into it first
-    (leftovers.MOVED_NOTE), then it is renamed aside (leftovers.MOVED) and deleted: cut short,
-    what remains says what it is and the next remove, create or move of prefix finishes it.
-    expected: its identity when the move began; token: the move's, whose mark it must carry
-    (proof.py): anything else at prefix now is left alone (NotOurs, NotTheSame)."""
-    note = jsontext.dumps_flat({"tool": record.TOOL, "from": prefix, "to": to, "token": token, "pid": os.getpid(),
-                                "at": record.now()})
-    fileid.same_or_refuse(prefix, os.lstat(prefix), expected)
-    proof.require(prefix, token, f"moved it to {to}")
-    confined.write_in(prefix, leftovers.MOVED_NOTE.replace(os.sep, "/"), note.encode("utf-8"))
-    doomed = fsops.unique_sibling(prefix, leftovers.MOVED)
-    with signals.held():  # from here on, finish: never leave half an environment behind
-        try:
-            confined.rename_beside(prefix, doomed)
-        except OSError:  # e.g. a file in it is open on Windows: in place, the note last
-            leftovers.delete_noted_last(prefix, token)
-            return
-        try:
-            fileid.same_or_refuse(doomed, os.lstat(doomed), expected)
-            # the note and the mark last: cut short, what remains still proves what it is
-            proof.remove_marked(doomed, token, f"moved it to {to}", last=(record.RECORD_DIR,))
-        except (confined.NotTheSame, proof.NotOurs):  # swapped in between the check and the rename: not ours
-            noreplace.rename_dir(doomed, prefix)
-            raise
 
 
 def unregister(home: str, prefix: str) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.environment import diskusage, leftovers, record
+from mambaboot.environment import diskusage, placelock, record, settle
 
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
-MOVING = "moving"  # a move's journal is in it: a move is under way, or was killed (the next run settles it)
+MOVING = "moving"  # a killed move's intent in its lock: the next run of either place settles it
 SUMMARY = ("created", "packages", "provisioning", "size", "state", "verification")  # what describe() reads
 
 
@@ -101,7 +101,7 @@ def describe(prefix: str, cache_dir: str, measure: bool = False, whole: bool = T
     return Environment(
         name=os.path.basename(prefix.rstrip("\\/")) or prefix,
         prefix=prefix,
-        state=state_of(rec, os.path.lexists(os.path.join(prefix, leftovers.MOVE_JOURNAL))),
+        state=state_of(rec, settle.unsettled_move(placelock.killed(prefix))),
         python_version=_python_from_meta(names) or verification.get("python_version"),
         packages=current,
         packages_at_creation=_count(rec_["packages"]) if "packages" in rec_ else None,

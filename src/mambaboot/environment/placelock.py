@@ -99,7 +99,8 @@ class Intent:
     written into each. Entering refuses (TargetRefused, exit 4) a place another run holds.
     stale: place -> the intent a killed run left in its lock file (taken over here)."""
 
-    def __init__(self, operation: str, *places: str, token: str | None = None) -> None:
+    def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
+                 write: bool = True, settling: str | None = None) -> None:
         self.operation, self.token = operation, token
         self.places = list({lock_path(p): p for p in places}.items())
         self.places.sort()
@@ -107,21 +108,39 @@ class Intent:
         self.facts: dict = {}  # what the operation records for its settling, with its stage
         self.stale: dict = {}
         self.settled: list = []  # what settling a killed run's intent did, one sentence each
+        self.steps = steps  # the move rows' steps (settle.run): only runs that pass them settle a killed move
+        self._writes = write  # False: the other places of an intent being settled, taken for its settling
+        self._tokens = {settling} if settling else set()  # intents settled already (one in each of its locks)
         self._mine: list = []
 
     def __enter__(self) -> "Intent":
         try:
             for path, place in self.places:
                 self._take(path, place)
-            for place, left in self.stale.items():  # a killed run's: settled before anything else
-                self.settled += settle.run(left, place, by=self.operation)
-            self._write()
-        except BaseException as exc:
-            if isinstance(exc, TargetRefused):  # not settled: the killed run's intent stays, as it was
-                self.keep([path for path, place in self.places if place in self.stale])
+            for place, left in self.stale.items():  # a killed run's: settled before anything else is written
+                self._settle(left, place)
+            if self._writes:
+                self._write()
+        except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
+            self.keep([path for path, place in self.places if place in self.stale])
             self._release()
             raise
         return self
+
+    def _settle(self, left: dict, place: str) -> None:
+        """One killed run's intent, once (it is in the lock of each of its places), with the locks
+        of all its places held: those this run holds, and the others taken for it."""
+        token = left.get("token")
+        if token is not None and token in self._tokens:
+            return
+        self._tokens.add(token)
+        mine = {path for path, _ in self.places}
+        others = [p for p in _places(left) if lock_path(p) not in mine]
+        if not others:
+            self.settled += settle.run(left, place, by=self.operation, steps=self.steps)
+            return
+        with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
+            self.settled += also.settled + settle.run(left, place, by=self.operation, steps=self.steps)
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:
@@ -142,7 +161,7 @@ class Intent:
                 raise
             lock = None  # no lock to be had there: the change itself is refused as without one
         if lock is not None:
-            previous = _read_fd(lock.fileno())
+            previous = _read_fd(lock.fileno()) or settle.journal_intent(place)  # or an older mambaboot's move
             if previous:
                 self.stale[place] = previous
         _held[path] = [lock, 1]
@@ -189,8 +208,22 @@ class Intent:
                 if entry[0] is not None:
                     entry[0].__exit__(None, None, None)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, *exc) -> None:
+        if kind is not None and not self._writes:  # the settling it was taken for failed: the intent stays
+            self.keep([path for path, place in self.places if place in self.stale])
         self._release()
+
+
+def _places(body: dict) -> list[str]:
+    """The places an intent names (place1, place2, ...: what its run held), absolute paths only."""
+    found = []
+    for i in range(1, 9):
+        place = body.get(f"place{i}")
+        if not isinstance(place, str):
+            break
+        if os.path.isabs(place) and "\0" not in place:
+            found.append(place)
+    return found
 
 
 def _read_fd(fd: int) -> dict | None:
@@ -222,3 +255,16 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
             continue
         found.append((place, path, body))
     return found
+
+
+def killed(place: str) -> dict | None:
+    """The intent a killed run left in place's lock (no run holds it), or an older mambaboot's
+    move journal in place as one (settle.journal_intent), or None: for `list`, changing nothing."""
+    path = lock_path(place)
+    body = intent(path)
+    try:
+        if body is not None and filelock.held(path):
+            return None
+    except (OSError, TargetRefused):
+        return None
+    return body or settle.journal_intent(place)

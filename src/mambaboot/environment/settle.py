@@ -30,10 +30,19 @@ the same stage takes the same path either way. What to do is a table, operation 
   rename was refused): roll forward, what is left deleted through its mark, the mark last; the
   run's own failure there keeps its intent for this.
 - move, begun or ended: nothing of the move is left to settle (its mark, if any, is harmless).
-- move, moving (its intent, in the lock of both SRC and DST, names `from` and `to`; the move's
-  journal is in the environment, pipeline/movejournal.py): finished or put back by the journal's
-  own routine, which needs the engine's host: only a run that can (move, remove, create:
-  MOVE_SETTLERS) takes the place; any other is refused, naming `mambaboot move FROM TO`.
+- move, copying or rewriting (its intent, in the lock of both SRC and DST, names `from`, `to`,
+  `old`, `how`, `source`, and as they come to be `partial` and `copy`): put back. Renamed: the
+  environment, carrying the move's mark, renamed back to SRC, then its files, activation scripts
+  and record put back (steps["undo"], pipeline/movesteps.py); in place: the same, without the
+  rename; copied: the partial copy or the copy at DST deleted through its mark (and identity),
+  SRC unmarked.
+- move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
+  (`.SRC.moved-away-<the token's 12 first hex>`) and deleted through its mark (in place where
+  the rename is refused); DST's mark dropped.
+- move, moving (an older mambaboot's: its journal `.mambaboot/moving.json` in the environment
+  said the rest): read once as this version's intent, settled so, the journal dropped.
+  The move rows that act need steps only the layers above can give: the runs that may settle a
+  move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
 
@@ -52,8 +61,10 @@ import stat
 from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
 
-OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex> (leftovers.TAG)
-NEW = "mambaboot-new"  # create's new directory before it is renamed into place: .NAME.mambaboot-new-<the token's 12 first hex>
+OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex>
+# A new directory before it becomes the place, .NAME.mambaboot-new-<the token's 12 first hex>:
+# create's engine directory (renamed into place once its identity is said), move's copy.
+NEW = "mambaboot-new"
 REMOVING = "removing"  # remove's place, set aside to be deleted: .NAME.removing-<the token's 12 first hex>
 
 
@@ -61,24 +72,31 @@ class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str, by: str | None = None) -> list[str]:
+def run(intent: dict, place: str, by: str | None = None, steps: dict | None = None) -> list[str]:
     """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each.
-    by: the operation of the run settling it (None: the intent's own run)."""
-    if (intent.get("operation"), intent.get("stage")) == ("move", MOVING):
-        if by in MOVE_SETTLERS:  # the caller settles it from the move's journal (pipeline/movejournal.py)
-            return []
-        raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
-                    f"`mambaboot move {intent.get('from')} {intent.get('to')}` finishes it or puts it back first "
-                    "(a remove of either place settles it too); nothing was changed")
-    action = TABLE.get((intent.get("operation"), intent.get("stage")))
+    by: the operation of the run settling it (None: the intent's own run). steps: the move rows'
+    steps that need the layers above (pipeline/movesteps.py), passed by the runs that may settle a
+    killed move (move, remove, create); without them a move's intent is refused, naming the move."""
+    operation, stage = intent.get("operation"), intent.get("stage")
+    if operation == "move" and stage == LEGACY_MOVING:  # an older mambaboot's: its journal says the rest
+        intent = _from_journal(intent)
+        stage = intent.get("stage")
+    if operation == "move" and intent.get("journal") is not None:  # in the environment, received with it maybe:
+        _move_fields(intent, place)  # settled only where the directory holding it carries its token's mark
+        proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}")
+    action = TABLE.get((operation, stage))
     if action is None:
-        if intent.get("operation") in _SELF_SETTLED:
+        if operation in _SELF_SETTLED:
             return []
-        raise Stuck(f"{place}: an unfinished mambaboot {intent.get('operation')} left its intent at stage "
-                    f"{intent.get('stage')!r}, which this mambaboot does not know how to settle; nothing was changed")
+        raise Stuck(f"{place}: an unfinished mambaboot {operation} left its intent at stage "
+                    f"{stage!r}, which this mambaboot does not know how to settle; nothing was changed")
+    if operation == "move" and action and steps is None:
+        raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
+                    f"`mambaboot move {intent.get('from')} {intent.get('to')}` puts it back or finishes it first "
+                    "(a remove of either place settles it too); nothing was changed")
     done: list[str] = []
     for step in action:
-        step(intent, place, done)
+        step(intent, place, done, steps)
     return done
 
 
@@ -86,8 +104,8 @@ def identity_text(ident) -> str:
     return f"{ident[0]}:{ident[1]}"
 
 
-def _identity(intent: dict) -> tuple | None:
-    text = intent.get("target")
+def _identity(intent: dict, key: str = "target") -> tuple | None:
+    text = intent.get(key)
     parts = text.split(":") if isinstance(text, str) else []
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
 
@@ -109,17 +127,19 @@ def _aside(intent: dict, place: str) -> str | None:
     return _sibling(intent, place, "aside", OLD_TAG, "its old environment")
 
 
-def _unmark_if(place: str, token) -> None:
+def _unmark_if(place: str, token) -> bool:
     """Killed before the rename: the place is whole, and only its mark of this token goes."""
     try:
         with proof.place(place) as root:
             if proof.holds_mark(root, token):
                 proof.drop_mark(root)
+                return True
     except OSError:
         pass
+    return False
 
 
-def _put_back(intent: dict, place: str, done: list) -> None:
+def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
     aside = _aside(intent, place)
     if aside is None:
         return
@@ -161,7 +181,7 @@ def _undo_staged(intent: dict, place: str, done: list) -> None:
     done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
 
 
-def _undo_engine(intent: dict, place: str, done: list) -> None:
+def _undo_engine(intent: dict, place: str, done: list, steps=None) -> None:
     """The engine's directory, known by the identity mambaboot recorded as it made (or took) it."""
     _undo_staged(intent, place, done)
     expected = _identity(intent)
@@ -194,7 +214,7 @@ def _undo_engine(intent: dict, place: str, done: list) -> None:
     done.append(f"removed what the unfinished create had made at {place}")
 
 
-def _undo_marked(intent: dict, place: str, done: list) -> None:
+def _undo_marked(intent: dict, place: str, done: list, steps=None) -> None:
     """The new prefix, carrying the run's mark: deleted (emptied: the user's empty directory kept)."""
     if not os.path.lexists(place):
         return
@@ -207,7 +227,7 @@ def _undo_marked(intent: dict, place: str, done: list) -> None:
     done.append(f"removed the unfinished environment at {place}")
 
 
-def _drop_old(intent: dict, place: str, done: list) -> None:
+def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
     aside = _aside(intent, place)
     if aside is not None and os.path.lexists(aside):
         proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}")
@@ -215,7 +235,7 @@ def _drop_old(intent: dict, place: str, done: list) -> None:
     proof.unmark(place)
 
 
-def _drop_partial(intent: dict, place: str, done: list) -> None:
+def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
     """The partial file of a killed `-o FILE` writer beside place (FILE), proven by its name."""
     from mambaboot.common.files import outputfile  # not at start-up: create's lock needs none of it
 
@@ -237,7 +257,7 @@ def _drop_partial(intent: dict, place: str, done: list) -> None:
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 
-def _removed_aside(intent: dict, place: str, done: list) -> None:
+def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
     aside = _sibling(intent, place, "aside", REMOVING, "what remove set aside")
     if aside is None:
         return
@@ -247,7 +267,7 @@ def _removed_aside(intent: dict, place: str, done: list) -> None:
     _finish_removing(aside, intent, place, done)
 
 
-def _removing(intent: dict, place: str, done: list) -> None:
+def _removing(intent: dict, place: str, done: list, steps=None) -> None:
     doomed = intent.get("doomed")
     if doomed != place:
         doomed = _sibling(intent, place, "doomed", REMOVING, "what remove was deleting")
@@ -260,8 +280,159 @@ def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
     done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
 
 
-MOVING = "moving"  # a move's stage once its journal may exist (pipeline/movejournal.py)
-MOVE_SETTLERS = ("move", "remove", "create")
+# A move (pipeline/move.py): its intent, in the lock of both places, names `from`, `to`, `old`
+# (where the files said the environment lived), `how`, its token, `source` (SRC's identity) and,
+# as they come to be, `partial` (the copy before it is DST), `copy` (the copy's identity) and
+# `aside` (a copied source set aside to be deleted).
+RENAMED, COPIED, IN_PLACE = "renamed", "copied", "in place"
+COPYING = NEW  # a move's copy, not yet DST
+MOVED = "moved-away"  # a copied move's source, being deleted: .SRC.moved-away-<the token's 12 first hex>
+LEGACY_MOVING = "moving"  # an older mambaboot's move: its journal in the environment said the rest
+JOURNAL = os.path.join(".mambaboot", "moving.json")  # that journal (scan.JOURNAL)
+
+
+def _move_fields(intent: dict, place: str) -> tuple:
+    src, dst, old, how, token = (intent.get(k) for k in ("from", "to", "old", "how", "token"))
+    if not (all(_absolute(p) for p in (src, dst, old)) and how in (RENAMED, COPIED, IN_PLACE) and proof.is_token(token)
+            and all(_identity(intent, k) is not None for k in ("source", "copy") if intent.get(k) is not None)
+            and any(os.path.normcase(p) == os.path.normcase(place) for p in (src, dst))):
+        raise Stuck(f"{place}: the intent of an unfinished move left beside it is not one mambaboot writes "
+                    "(its places, how or token); nothing was changed")
+    return src, dst, old, how, token
+
+
+def _absolute(value) -> bool:
+    return isinstance(value, str) and "\0" not in value and os.path.isabs(value) \
+        and os.path.dirname(os.path.normpath(value)) != os.path.normpath(value)
+
+
+def _marked(path: str, token, expected: tuple | None = None) -> bool:
+    """Whether the directory at path (never a link) carries token's mark (and has identity expected)."""
+    try:
+        with proof.place(path) as root:
+            return proof.holds_mark(root, token) and (expected is None or tuple(root.identity) == tuple(expected))
+    except OSError:
+        return False
+
+
+def _move_back(intent: dict, place: str, done: list, steps) -> None:
+    """Before `verified`: the move is put back. Renamed (or in place): the environment renamed back
+    to SRC, then steps["undo"] (its files and record name SRC's old place again, its activation
+    scripts written again); copied: the copy deleted through its mark, SRC unmarked."""
+    src, dst, old, how, token = _move_fields(intent, place)
+    if how == COPIED:
+        return _drop_copy(intent, src, dst, token, done)
+    source = _identity(intent, "source")
+    renamed = how == RENAMED and _marked(dst, token, source)
+    if renamed:
+        if os.path.lexists(src):
+            raise Stuck(f"{src} holds something the move of it to {dst} did not leave there; the environment it "
+                        f"moved is at {dst}: look at both, then remove one and move the other")
+        from mambaboot.common.files import noreplace
+
+        noreplace.rename_dir(dst, src)
+    if not _marked(src, token, source):
+        return  # nothing of this move is at SRC: it never claimed it, or this was settled already
+    done += steps["undo"](src, dst, old, renamed)
+    proof.unmark(src)
+    done.append(f"put back: a move of {src} to {dst} did not verify; " +
+                (f"{src} names {old} again, as before" if how == IN_PLACE else f"{src} is as it was"))
+
+
+def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None:
+    act = f"copied {src} there"
+    dropped = False
+    partial = _sibling(intent, dst, "partial", COPYING, "the move's copy")
+    if partial is not None and os.path.lexists(partial):
+        if not _marked(partial, token):
+            try:  # made, killed before its mark: empty, the only state rmdir takes
+                os.rmdir(partial)
+            except OSError:
+                raise proof.refused(partial, act) from None
+        else:
+            proof.remove_marked(partial, token, act)
+        dropped = True
+    copy = _identity(intent, "copy")
+    if copy is not None and os.path.lexists(dst) and _marked(dst, token, copy):
+        proof.remove_marked(dst, token, act, expected=copy)
+        dropped = True
+    if _unmark_if(src, token) or dropped:
+        done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
+
+
+def _move_forward(intent: dict, place: str, done: list, steps) -> None:
+    """At `verified` or later: the move is finished. A copied source is deleted through its mark,
+    renamed aside first (the intent's `aside`; in place where the rename is refused); marks dropped."""
+    src, dst, old, how, token = _move_fields(intent, place)
+    finished = False
+    if how == COPIED:
+        source = _identity(intent, "source")
+        aside = _sibling(intent, src, "aside", MOVED, "the moved source")
+        if aside is not None and not os.path.lexists(aside) and _marked(src, token, source):
+            try:
+                confined.rename_beside(src, aside)
+            except OSError:  # e.g. a file in it open on Windows: deleted in place, the mark last
+                pass
+        for doomed in (aside, src):  # what is there without the mark is not the move's: named, and left
+            if doomed is not None and os.path.lexists(doomed):
+                proof.remove_marked(doomed, token, f"moved it to {dst}", expected=source)
+                finished = True
+    _unmark_if(dst, token)
+    done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
+
+
+def journal_intent(place: str, left: dict | None = None) -> dict | None:
+    """A move's intent from the journal an older mambaboot kept in the environment (JOURNAL, at
+    place, or at the places left, that version's intent, names), or None; settled as this
+    version's, its journal dropped after."""
+    from mambaboot.common import untrusted
+
+    for where in [place] + [(left or {}).get(k) for k in ("to", "from")]:
+        if not _absolute(where) or os.path.islink(where):
+            continue
+        try:
+            data = untrusted.read_json(os.path.join(where, JOURNAL))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("tool") == "mambaboot" and data.get("stage") in ("rewriting", "verified"):
+            ids = {k: identity_text(data[k]) if _pair(data[k]) else repr(data[k]) for k in ("source", "copy") if k in data}
+            return {"operation": "move", "stage": data["stage"], "journal": where, **ids,
+                    "place1": data.get("from"), "place2": data.get("to"),
+                    **{k: data.get(k) for k in ("from", "to", "old", "how", "token")}}
+    return None
+
+
+def _pair(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(type(v) is int and v >= 0 for v in value)
+
+
+def move_shaped(intent: dict) -> bool:
+    """Whether a move's intent has the shape of one mambaboot writes (its places, how and token)."""
+    try:
+        _move_fields(intent, str(intent.get("from")))
+    except Stuck:
+        return False
+    return True
+
+
+def _from_journal(intent: dict) -> dict:
+    return journal_intent(intent.get("to") or "", intent) or dict(intent, stage="ended")
+
+
+def _drop_journal(intent: dict, place: str, done: list, steps) -> None:
+    """An older mambaboot's journal, once its move is settled: gone from wherever the move left it."""
+    if intent.get("journal") is None:
+        return
+    for where in (intent.get("from"), intent.get("to")):
+        if _absolute(where) and not os.path.islink(where) and os.path.isdir(where):
+            removal.unlink_quietly(os.path.join(where, JOURNAL))
+
+
+def unsettled_move(intent: dict | None) -> bool:
+    """Whether intent is a move's that left something to settle (for `list`'s state)."""
+    return bool(intent) and intent.get("operation") == "move" and bool(TABLE.get((intent.get("operation"), intent.get("stage")), True))
+
+
 _SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
@@ -274,7 +445,11 @@ TABLE = {
     ("remove", "set-aside"): (_removed_aside,),
     ("remove", "deleting"): (_removing,),
     ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
-    ("move", "ended"): (),  # done or undone, its journal gone
+    ("move", "copying"): (_move_back, _drop_journal),  # the partial, named before it is made
+    ("move", "rewriting"): (_move_back, _drop_journal),
+    ("move", "verified"): (_move_forward, _drop_journal),
+    ("move", "deleting-source"): (_move_forward, _drop_journal),
+    ("move", "ended"): (),  # done or undone
     ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
     ("pack", "writing"): (_drop_partial,),
     ("lock", "begun"): (),

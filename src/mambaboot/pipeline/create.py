@@ -20,8 +20,9 @@ from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.engine import micromamba, network, sandbox, signals
-from mambaboot.environment import leftovers, placelock, record, settle, target
+from mambaboot.environment import placelock, record, settle, target
 from mambaboot.pipeline.plan import Plan
+from mambaboot.pipeline import movesteps
 from mambaboot.common import isolation
 
 # typing's flag without importing typing (PEP 781): true to a type checker only. The modules
@@ -131,7 +132,7 @@ class _Rollback:
         # old environment are valid again the moment it moves back. It is a precondition:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
-        aside = fsops.unique_sibling(self.plan.prefix, leftovers.TAG)
+        aside = fsops.unique_sibling(self.plan.prefix, settle.OLD_TAG)
         try:
             # One look at the old environment, through one descriptor: a mount below it could be
             # set aside but never deleted, so it is refused while nothing changed; else the proof,
@@ -230,7 +231,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     made = newdirs.make_dirs(plan.cache_dir)
     try:
         # The target is judged under its lock, after what a killed create left there is settled.
-        with placelock.Intent("create", plan.prefix, token=proof.new_token()) as intent:
+        with placelock.Intent("create", plan.prefix, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:
             for done in intent.settled:
                 reporter.warn(done)
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net, intent)
@@ -245,14 +246,6 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
                    net: network.Settings, intent: placelock.Intent) -> CreateResult:
     if not ignore_active_env:
         isolation.check_shell(host.environ, host.windows)
-    for done in leftovers.settle(plan.prefix, plan.cache_dir):  # a killed remove or move, under the lock
-        reporter.warn(done)
-    left = intent.stale.get(plan.prefix)
-    if leftovers.move_journal(plan.prefix, left):  # a killed move of this place: finished or undone
-        from mambaboot.pipeline import movejournal
-
-        for one in movejournal.settle(plan.prefix, host, reporter, plan.cache_dir, held=(plan.prefix,), left=left):
-            reporter.warn(one.message)
     tgt = preflight(plan, host, ignore_active_env, reporter)
     report_network(net, reporter, plan)
     if plan.lock is not None and plan.offline:

@@ -5,16 +5,16 @@ the files go (a rename on the same file system; on another one a copy beside DST
 with the source, then renamed to DST: pipeline/movecopy.py); then every file the scan found is
 rewritten; then adopt's finish runs on the result (record, lock, pkgs link, activation
 scripts, verification exactly as after create). Only when that passed is a copied source
-deleted (environment/delete.py delete_moved). A failure after the rename puts the environment
-back where it was; a failed copy is deleted and the source kept.
+deleted.
 
 Neither rename ever replaces what is at its target (common/files/noreplace.py): a DST that another
 run or the user made after the check is left as it is and the move refused. Both places are
-locked for the whole run (environment/placelock.py: any other run of either is refused
-meanwhile), the lock of each holding the move's intent (its places, once its journal may
-exist), and what a killed move left at either is settled first (environment/leftovers.py, and
-the move's journal, pipeline/movejournal.py: written into SRC before the rename, into the copy
-before it becomes DST, marked verified after adopt's finish, dropped last).
+locked for the whole run (environment/placelock.py), the lock of each holding the move's intent:
+its places, how, token, the identities, the siblings it makes, and its stage (begun, copying,
+rewriting, verified, deleting-source), said before each stage's first act. Whatever ends the
+move, its own failure or a kill, it is settled by one table (environment/settle.py): before
+`verified` put back, from then on finished; what a killed run left at either place is settled
+so as the locks are taken, before this move writes its own intent.
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
@@ -23,25 +23,27 @@ works on its own result again.
 
 import errno
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import confined, fileid, noreplace, proof
-from mambaboot.common.errors import MambabootError, NotPortable, TargetRefused, UsageError
+from mambaboot.common.files import confined, fileid, fsops, noreplace, proof
+from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
-from mambaboot.common.locations import resolve_cache_dir
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import busy, delete, leftovers, record
-from mambaboot.pipeline import adopt, movecopy, movejournal
+from mambaboot.environment import busy, placelock, record, settle
+from mambaboot.pipeline import adopt, movecopy, movesteps
 from mambaboot.relocate import audit, rewrite, scan
 from mambaboot.common import isolation
 
-RENAMED = movejournal.RENAMED
-COPIED = movejournal.COPIED
-IN_PLACE = movejournal.IN_PLACE  # SRC = DST: an environment moved by hand, repaired where it is
-FINISHED = "finished"  # a killed move of SRC to DST, finished by this run (movejournal)
+RENAMED = settle.RENAMED
+COPIED = settle.COPIED
+IN_PLACE = settle.IN_PLACE  # SRC = DST: an environment moved by hand, repaired where it is
+FINISHED = "finished"  # a killed move of SRC to DST that had verified, finished by this run
+# The move's stages, each said in its intent before its first act (environment/settle.py's rows)
+COPYING, REWRITING, VERIFIED, DELETING_SOURCE = "copying", "rewriting", "verified", "deleting-source"
+FORWARD = (VERIFIED, DELETING_SOURCE)
 
 
 @value(frozen=False)
@@ -61,12 +63,6 @@ def _same(a: str, b: str) -> bool:
 
 
 def check_source(src: str) -> None:
-    if not os.path.lexists(src):
-        for remnant, who, token in leftovers.half_removed(src):
-            if token is None:  # not proven ours: remove would leave it alone too
-                continue
-            raise TargetRefused(f"{src} does not exist; {remnant} is what {who} left of it, half deleted: "
-                                f"`mambaboot remove {src}` finishes deleting it")
     adopt.check_prefix(src, "move")
     _refuse_mounts(src)
 
@@ -87,7 +83,7 @@ def check_destination(src: str, old: str, dst: str) -> None:
         raise TargetRefused(f"{dst} is {src} itself, by another spelling (a linked directory, or another letter "
                             "case); nothing was changed")
     if os.path.lexists(dst):
-        raise TargetRefused(f"{dst} already exists{_left_by_killed_move(old, dst)}; move never replaces anything")
+        raise TargetRefused(f"{dst} already exists{_left_by_killed_move(src, old, dst)}; move never replaces anything")
     parent = os.path.dirname(dst)
     if not os.path.isdir(parent):
         raise TargetRefused(f"{parent} does not exist; create the parent directory first")
@@ -95,8 +91,11 @@ def check_destination(src: str, old: str, dst: str) -> None:
         raise UsageError(f"{dst} is inside {src}")
 
 
-def _left_by_killed_move(old: str, dst: str) -> str:
-    """What to say of a DST a move killed after its copy became DST left (the source is intact)."""
+def _left_by_killed_move(src: str, old: str, dst: str) -> str:
+    """What to say of a DST a move killed after its copy became DST left (the source is intact):
+    said only of another directory than SRC, proved by identity: advice never names the only copy."""
+    if not os.path.isdir(src) or busy.same_place(src, dst):
+        return ""
     data = (record.read(dst) if os.path.isdir(dst) else None) or {}
     last = (data.get("moves") or [{}])[-1]
     if data.get("inputs", {}).get("prefix") != old and (last.get("from"), last.get("to")) != (old, dst):
@@ -105,26 +104,24 @@ def _left_by_killed_move(old: str, dst: str) -> str:
             f"`mambaboot remove {dst}` deletes it)")
 
 
-def _rename_or_copy(src: str, dst: str, begin) -> Tuple[str, tuple, Dict[str, Any]]:
-    """How the files went, the identity of the directory now at dst, and the move's journal
-    (begin(where, how, **identities) writes it): into SRC before a rename, into the copy before
-    it becomes DST (on another file system SRC gets nothing but the move's mark)."""
+def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
+    """How the files went, each stage said in the intent before its first act (on another file
+    system SRC gets nothing but the move's mark)."""
+    token = intent.token
     if os.lstat(src).st_dev == os.stat(os.path.dirname(dst)).st_dev:
-        journal = begin(src, RENAMED)
+        intent.stage(REWRITING, how=RENAMED)
         try:
             noreplace.rename_dir(src, dst)
-            return RENAMED, fileid.identity(os.lstat(dst)), journal
-        except BaseException as exc:
-            movejournal.end(begin.intent, src)  # nothing moved: SRC as it was
-            if isinstance(exc, FileExistsError):
-                raise movecopy.appeared(dst, src) from None
-            if not isinstance(exc, OSError) or exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
+            return RENAMED
+        except FileExistsError:
+            raise movecopy.appeared(dst, src) from None
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
                 raise
-        proof.mark(src, begin.token)  # end() took it: the copy's source still needs it
-    made: List[Dict[str, Any]] = []
-    ident = movecopy.copy(src, dst, begin.token,
-                          journal=lambda partial, copy: made.append(begin(partial, COPIED, copy=list(copy))))
-    return COPIED, ident, made[0]
+    intent.stage(COPYING, how=COPIED, partial=fsops.unique_sibling(dst, settle.COPYING, token[:12]))
+    movecopy.copy(src, dst, token, intent.facts["partial"],
+                  lambda made: intent.stage(REWRITING, copy=settle.identity_text(made)))
+    return COPIED
 
 
 def move_environment(
@@ -137,35 +134,19 @@ def move_environment(
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     pathrules.check_prefix(dst, host.windows)
     in_place = _same(src, dst)
-    with busy.Claimed(resolve_cache_dir(host, cache_dir, src), src, dst) as claimed:
-        places = (src,) if in_place else (src, dst)
-        settled: List[movejournal.Settled] = []
-        for done in claimed.settled:  # a killed create's intent at either place
+    places = (src,) if in_place else (src, dst)
+    # What a killed run left at either place (its intent in the place's lock) is settled as the
+    # locks are taken, before this move's own intent is written.
+    with placelock.Intent("move", *places, steps=movesteps.steps(host.windows)) as intent:
+        for done in intent.settled:
             reporter.warn(done)
-        for place in places:
-            for done in leftovers.settle(place, claimed.cache_dir):
-                reporter.warn(done)
-            for one in movejournal.settle(place, host, reporter, claimed.cache_dir, held=places,
-                                          left=claimed.stale.get(place)):
-                reporter.warn(one.message)
-                settled.append(one)
-        for one in settled:
-            if one.finished and not in_place and _same(one.source, src) and _same(one.prefix, dst) \
-                    and not os.path.lexists(src):
-                adopted = one.adopted or movejournal.finish(dst, host, reporter, cache_dir)
-                return MoveResult(src, dst, FINISHED, one.rewritten, adopted)
-        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, claimed)
-
-
-class _Begin:
-    """Writes the move's journal (movejournal.begin) for this move's places."""
-
-    def __init__(self, intent: Any, src: str, dst: str, old: str, source: tuple, token: str) -> None:
-        self.intent, self._args, self._source, self.token = intent, (src, dst, old), list(source), token
-
-    def __call__(self, where: str, how: str, **identities: Any) -> Dict[str, Any]:
-        return movejournal.begin(where, self.intent, *self._args, how, self.token, source=self._source,
-                                 **identities)
+        for left in intent.stale.values():
+            if (not in_place and left.get("operation") == "move" and _same(left.get("from") or "", src)
+                    and _same(left.get("to") or "", dst) and left.get("stage") in FORWARD
+                    and not os.path.lexists(src) and os.path.isdir(dst)):  # this very move, finished now
+                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False)
+                return MoveResult(src, dst, FINISHED, [], adopted)
+        return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, intent)
 
 
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
@@ -188,41 +169,50 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     reporter.step(f"scan: {len(findings)} files name {old}{by_hand}")
 
     # The proof that this move claimed SRC (common/files/proof.py), before anything else is
-    # written: a killed move's journal is settled only where its places carry this token.
+    # written: a killed move is settled only where its places carry this token.
     token = intent.token = proof.new_token()
+    intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": settle.identity_text(source)})
     proof.mark(src, token)
-    begin = _Begin(intent, src, dst, old, source, token)
     try:
         if in_place:
-            how, made, journal = IN_PLACE, source, begin(src, IN_PLACE)
+            how = IN_PLACE
+            intent.stage(REWRITING, how=IN_PLACE)
         else:
-            how, made, journal = _rename_or_copy(src, dst, begin)
-    except BaseException:
-        proof.unmark(src)
-        raise
-    reporter.step(f"move: {src} -> {dst} ({how})")
-    try:
+            how = _rename_or_copy(src, dst, intent)
+        reporter.step(f"move: {src} -> {dst} ({how})")
         changed = rewrite.relocate(dst, findings, old, dst, host.windows)
         _forget_pack_note(dst)
         reporter.step(f"rewrite: {len(changed)} files now name {dst}")
         adopted = adopt.adopt_prefix(
             dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False,
         )
-        movejournal.verified(dst, journal)
+        intent.stage(VERIFIED)
     except BaseException:
-        try:
-            _undo(src, dst, how, made, old, host.windows, reporter)
-        except BaseException:
-            intent.keep()  # the journal and the intent stay, for the next run of either place
-            raise
-        movejournal.end(intent, None if how == COPIED else src)
-        proof.unmark(src)
+        _settle_own(intent, src, reporter)
         raise
+    if how == COPIED:  # the copy works: the source goes, set aside first, through its mark
+        intent.stage(DELETING_SOURCE, aside=fsops.unique_sibling(src, settle.MOVED, token[:12]))
+    _settle_own(intent, dst, reporter)
     if how == COPIED:
-        delete.delete_moved(src, dst, source, token)
         reporter.step(f"source: {src} deleted after the copy verified")
-    movejournal.end(intent, dst)
     return MoveResult(src, dst, how, changed, adopted)
+
+
+def _settle_own(intent: Any, place: str, reporter: Reporter) -> None:
+    """The move's own end, by the table a killed move's is settled by (environment/settle.py):
+    before `verified` put back, from then on finished. Cut short, the intent stays in both locks
+    and the next run of either place settles it."""
+    try:
+        said = settle.run(intent.body(), place, steps=intent.steps)
+    except BaseException as exc:
+        intent.keep()
+        reporter.warn(f"the move could not be settled ({exc}); `mambaboot move {intent.facts.get('from')} "
+                      f"{intent.facts.get('to')}` settles it (a remove of either place too)")
+        raise
+    for done in said:
+        if not done.startswith("finished"):
+            reporter.warn(done)
+    intent.stage("ended")
 
 
 def _forget_pack_note(prefix: str) -> None:
@@ -233,33 +223,3 @@ def _forget_pack_note(prefix: str) -> None:
             root.unlink(f"{scan.RECORD_DIR}/{scan.PACKED_FILE}")
     except FileNotFoundError:
         pass
-
-
-def _undo(src: str, dst: str, how: str, made: tuple, old: str, windows: bool, reporter: Reporter) -> None:
-    """Put things back as they were: the renamed environment goes back, the copy this run made is
-    deleted (only while dst still is that directory)."""
-    if how == COPIED:
-        confined.remove_named(dst, expected=made)
-        reporter.warn(f"the copy at {dst} was deleted; {src} is as it was")
-        return
-    findings = [f for f in scan.find(dst, dst, windows) if f.kind != scan.RECORD]
-    rewrite.relocate(dst, findings, dst, old, windows)
-    record.update(dst, missing_ok=True, inputs=dict((record.read(dst) or {}).get("inputs") or {}, prefix=old),
-                  moves=((record.read(dst) or {}).get("moves") or [])[:-1])
-    if how != IN_PLACE:
-        noreplace.rename_dir(dst, src)
-    _scripts_again(src, windows, reporter)
-    reporter.warn(f"{src} names {old} again, as before" if how == IN_PLACE else f"the environment was put back at {src}")
-
-
-def _scripts_again(prefix: str, windows: bool, reporter: Reporter) -> None:
-    """The activation scripts adopt wrote at the new place carry more than its path (each
-    activate.sh starts with a digest of where it lives), so a text rewrite cannot take them back:
-    they are written again for the place the environment is back at."""
-    from mambaboot.shell.activation import generate
-
-    try:
-        generate.write(prefix, windows)
-    except (OSError, MambabootError) as exc:
-        reporter.warn(f"the activation scripts of {prefix} could not be written again ({exc}); "
-                      f"run `mambaboot activate-scripts {prefix}`")

@@ -1,12 +1,12 @@
 """`move` to another file system: copy the environment beside DST, compare, and only then make
 it DST, never replacing anything that appeared there meanwhile.
 
-- The copy goes into a directory this run makes itself, `.DST.mambaboot-new-<12 hex>` (mkdir
-  fails when anything is there; its identity is kept), with a note at its top that this run
-  holds locked while it lives (environment/leftovers.py: a note nobody holds is a killed move's
-  partial copy, which the next run touching DST names and deletes).
+- The copy goes into a directory this run makes itself, `.DST.mambaboot-new-<12 hex>`, named
+  in the move's intent before it is made (mkdir fails when anything is there), the move's mark
+  written in it first: a killed move's partial copy is deleted by the next run of either place
+  (environment/settle.py), through that mark.
 - It stops at the first error. A full disk is said in one line: the file, and how much more the
-  copy needed. What was copied is deleted: only that directory, checked by identity then.
+  copy needed. What was copied is deleted by the move's settling, through its mark.
 - Files are read only when they are regular files (opened without following a link, without
   waiting on a fifo); a fifo, socket or device in the environment is named and nothing is done.
   Hard links within the environment stay hard links.
@@ -24,11 +24,8 @@ import stat
 import sys
 from typing import Dict, List, Tuple
 
-from mambaboot.common import jsontext
-
-from mambaboot.common.files import confined, fileid, filelock, fsops, noreplace, proof, treewalk
+from mambaboot.common.files import confined, fileid, noreplace, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused
-from mambaboot.environment import leftovers, record
 from mambaboot.environment.diskusage import human
 
 _CHUNK = 1 << 20
@@ -94,74 +91,34 @@ def tree(root: confined.Root, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
     return out
 
 
-def copy(src: str, dst: str, token: str, journal=None) -> tuple:
-    """Copy src to dst as the module says; returns dst's identity (the directory this run made).
+def copy(src: str, dst: str, token: str, partial: str, became) -> tuple:
+    """Copy src to dst as the module says, through partial (`.DST.mambaboot-new-<hex>`, named in
+    the move's intent before it is made); returns dst's identity (the directory this run made).
     token: the move's, marked into the copy first (proof.py), so that a killed move's copy is
-    known as this move's by the copy itself.
-    journal(partial, made): called once the copy is complete and compared, before it becomes dst."""
+    known as this move's by the copy itself. became(made): called once the copy is complete and
+    compared, before it becomes dst. A failure leaves what was made to the move's settling
+    (environment/settle.py), as a kill would."""
     with proof.place(src) as source:
         entries, total = listing(source)
         parent, _ = confined.split(dst)
         with parent:
-            partial = fsops.unique_sibling(dst, leftovers.COPYING)
             name = os.path.basename(partial)
             parent.mkdir(name, 0o700)  # fails when anything is there: what is there is this call's
             into = parent.sub(name)
             made = tuple(into.identity)
-            note = None
+            with into:
+                proof.write_mark(into, token)
+                _copy_entries(source, into, entries, total, dst)
+                before, after = tree(source, (proof.MARK,)), tree(into, (proof.MARK,))
+            if before != after:
+                differ = sorted(set(before.items()) ^ set(after.items()))[:5]
+                raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
+            became(made)
             try:
-                with into:
-                    proof.write_mark(into, token)
-                    note = _Note(partial, src, dst, token)
-                    _copy_entries(source, into, entries, total, dst)
-                    before, after = tree(source, (proof.MARK,)), tree(into, (leftovers.PARTIAL_NOTE, proof.MARK))
-                if before != after:
-                    differ = sorted(set(before.items()) ^ set(after.items()))[:5]
-                    raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
-                if journal is not None:
-                    journal(partial, made)
-                note.drop()
-                note = None
-                try:
-                    noreplace.rename_dir(partial, dst)
-                except FileExistsError:
-                    raise appeared(dst, src) from None
-            except BaseException:
-                if note is not None:
-                    note.release()
-                try:  # only the directory this run made, and while it carries this move's mark
-                    proof.remove_marked(partial, token, f"copied {src} into it", expected=made)
-                except (OSError, proof.NotOurs):  # gone, or cannot go: the next run that touches DST names it
-                    pass
-                raise
+                noreplace.rename_dir(partial, dst)
+            except FileExistsError:
+                raise appeared(dst, src) from None
     return made
-
-
-class _Note:
-    """The partial copy's note (leftovers.PARTIAL_NOTE), locked by this run while it lives."""
-
-    def __init__(self, partial: str, src: str, dst: str, token: str) -> None:
-        self.path = os.path.join(partial, leftovers.PARTIAL_NOTE)
-        self._lock = filelock.FileLock(self.path, blocking=False)
-        self._lock.__enter__()
-        body = {"tool": record.TOOL, "source": src, "destination": dst, "token": token, "pid": os.getpid(),
-                "started": record.now()}
-        os.write(self._lock.fileno(), jsontext.dumps_flat(body).encode("utf-8"))
-
-    def drop(self) -> None:
-        """Gone before the copy becomes DST; unlinked while still held where the system allows
-        (POSIX), so no moment shows a note nobody holds."""
-        parent, name = confined.split(self.path)
-        with parent:
-            try:
-                parent.unlink(name)
-            except PermissionError:  # Windows: an open file cannot be unlinked
-                self.release()
-                parent.unlink(name)
-        self.release()
-
-    def release(self) -> None:
-        self._lock.__exit__(None, None, None)
 
 
 def _copy_entries(source: confined.Root, into: confined.Root, entries, total: int, dst: str) -> None:

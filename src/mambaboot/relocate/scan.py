@@ -66,7 +66,7 @@ HARMLESS = {
 }
 RECORD_DIR = ".mambaboot"
 PACKED_FILE = "packed.json"  # written by `pack`: where the packed environment lived
-JOURNAL = RECORD_DIR + "/moving.json"  # a move's journal (pipeline/movejournal.py): its own places, as data
+JOURNAL = RECORD_DIR + "/moving.json"  # an older mambaboot's move journal (environment/settle.py JOURNAL): data
 # Where scripts are written after install: a link that takes one of these out of the environment
 # is looked through (read only), so that what would need rewriting there is named.
 POST_INSTALL_DIRS = ("bin", "Scripts", "condabin", RECORD_DIR, "etc/conda/activate.d", "etc/conda/deactivate.d")

@@ -195,7 +195,7 @@ class set_aside:
         self.path = doomed
 
     def _doomed(self, path: str) -> str:
-        """The sibling's name; with a token, its 12 hex are the token's first (leftovers.py checks them)."""
+        """The sibling's name; with a token, its 12 hex are the token's first (settle.py names them so)."""
         doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
         return doomed[:-12] + self.token[:12] if self.token else doomed
 

@@ -1,0 +1,51 @@
+"""The steps of a move's settling that need the layers above environment/: the move rows of
+environment/settle.py's table call them, injected by the runs that may settle a move (move,
+remove, create pass steps() to the place lock they take); any other run is refused, naming
+the move that settles it.
+
+- undo: the environment is back at SRC (renamed back already, or never renamed, or moved in
+  place): every file that names DST names SRC's old place again, the activation scripts are
+  written again (each activate.sh carries a digest of where it lives: no text rewrite takes
+  it back), and the record's inputs.prefix and its last move are put back, last: cut short, the
+  record still says there is something to put back, and the next settling does it again.
+"""
+
+from __future__ import annotations
+
+from mambaboot.common.errors import MambabootError
+from mambaboot.environment import record
+
+
+def steps(windows: bool) -> dict:
+    return {"undo": lambda src, dst, old, renamed: undo(src, dst, old, renamed, windows)}
+
+
+def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[str]:
+    """Put the move of prefix to dst back (see the module); what could not be done, one sentence each."""
+    from mambaboot.relocate import rewrite, scan  # only when a move is put back: heavy for create and remove
+
+    findings = [f for f in scan.find(prefix, dst, windows) if f.kind != scan.RECORD]
+    data = record.read(prefix) or {}
+    inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
+    moves = data.get("moves") if isinstance(data.get("moves"), list) else []
+    listed = bool(moves) and isinstance(moves[-1], dict) and moves[-1].get("to") == dst
+    named = inputs.get("prefix") == dst
+    if not (renamed or findings or listed or named):
+        return []  # nothing of the move reached the files
+    rewrite.relocate(prefix, findings, dst, old, windows)
+    said = _scripts_again(prefix, windows)
+    if listed or named:
+        record.update(prefix, missing_ok=True, inputs=dict(inputs, prefix=old) if named else inputs,
+                      moves=moves[:-1] if listed else moves)
+    return said
+
+
+def _scripts_again(prefix: str, windows: bool) -> list[str]:
+    from mambaboot.shell.activation import generate
+
+    try:
+        generate.write(prefix, windows)
+    except (OSError, MambabootError) as exc:
+        return [f"the activation scripts of {prefix} could not be written again ({exc}); "
+                f"run `mambaboot activate-scripts {prefix}`"]
+    return []
