@@ -49,7 +49,7 @@ def _points():
         n += 1
 
 
-def _each_point(world, args, place: Path, fresh, check, reliability, row):
+def _each_point(world, args, place: Path, fresh, check, reliability):
     """Kill args at every stage point; after each, check(intent left) -> (held, what was seen);
     fresh() puts the place back as it was before the next point. Returns the stages seen."""
     stages = []
@@ -63,7 +63,7 @@ def _each_point(world, args, place: Path, fresh, check, reliability, row):
         left = _intent(place) if _lock(place).exists() else {}
         stages.append(left.get("stage"))
         held, seen = check(left)
-        reliability.record(row, held)
+        reliability.record(STAGE_ROW, held)
         assert held, f"killed at {at} (stage {left.get('stage')!r}): {seen}"
     return stages
 
@@ -79,7 +79,7 @@ def _state(prefix: Path):
         return None
 
 
-ROW = "killed at each stage of its intent: settled by the next run"
+STAGE_ROW = "killed at each stage of its intent: settled by the next run"
 
 
 def test_a_create_killed_at_each_stage_is_settled_by_the_next_create(world, channel, standin, reliability):
@@ -105,7 +105,7 @@ def test_a_create_killed_at_each_stage_is_settled_by_the_next_create(world, chan
         return (again.returncode == 0 and works and unchanged and _beside(world, prefix) == ["x"],
                 (again.returncode, _beside(world, prefix), unchanged, again.stderr))
 
-    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"engine", "finishing", "verified", "done"} <= set(stages), stages
 
 
@@ -131,7 +131,7 @@ def test_a_create_force_killed_at_each_stage_keeps_the_old_environment_until_the
               and old_back == (left.get("stage") not in ("verified", "done")) and _beside(world, prefix) == ["x"])
         return ok, (again.returncode, old_back, _beside(world, prefix), again.stderr)
 
-    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"set-aside", "engine", "finishing", "verified", "done"} <= set(stages), stages
 
 
@@ -148,7 +148,7 @@ def test_a_remove_killed_at_each_stage_is_finished_by_the_next_remove(world, mad
         return (again.returncode == 0 and _beside(world, prefix) == [],
                 (again.returncode, _beside(world, prefix), again.stderr))
 
-    stages = _each_point(world, args, prefix, fresh, check, reliability, ROW)
+    stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"set-aside", "deleting"} <= set(stages), stages
 
 
@@ -183,5 +183,5 @@ def test_an_output_file_killed_at_each_stage_is_the_old_file_or_the_whole_new_on
         ok = untouched_or_whole and again.returncode == 0 and whole(out) and _beside(world, out) == [out.name]
         return ok, (untouched_or_whole, again.returncode, _beside(world, out), again.stderr)
 
-    stages = _each_point(world, args, out, fresh, check, reliability, ROW)
+    stages = _each_point(world, args, out, fresh, check, reliability)
     assert "writing" in stages, stages
