@@ -38,6 +38,15 @@ def _intent(prefix: Path) -> Path:
     return prefix.parent / f".{prefix.name}.mambaboot-lock"
 
 
+def _staged(prefix: Path) -> list:
+    """The directory a killed create's intent says it was making beside prefix (settle.NEW), if any."""
+    try:
+        named = json.loads(_intent(prefix).read_bytes().rstrip(b" ") or b"{}").get("staged")
+    except FileNotFoundError:
+        return []
+    return [Path(named)] if isinstance(named, str) and Path(named).parent == prefix.parent else []
+
+
 def _state(prefix: Path):
     try:
         return json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"]
@@ -69,7 +78,9 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
             held = subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
         else:
             held = killed and ours_unfinished
-        held = held and diff(before, world.outside(prefix, _intent(prefix))) == {}
+        # beside the prefix, only its lock and the directory its intent names as being made there
+        staged = _staged(prefix)
+        held = held and diff(before, world.outside(prefix, _intent(prefix), *staged)) == {}
 
         # the next create of the same target: explains, and --force (ours, so allowed) replaces
         retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel, env=env)
@@ -78,6 +89,7 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
             retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel,
                               "--force", env=env)
         held = held and retry.returncode == 0 and _state(prefix) == "complete" and not _intent(prefix).exists()
+        held = held and not any(p.exists() for p in staged)  # settled by the next create
         reliability.record("SIGKILL points: invariant held", held)
         assert held, f"point {i} (call {n} of {total}): rc={proc.returncode} state={state}\n{proc.stderr}\n{retry.stderr}"
 
