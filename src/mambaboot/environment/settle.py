@@ -54,7 +54,6 @@ prove itself is named and left as it is (NotOurs, exit 4): the intent stays for 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import errno
 import os
 import stat
 
@@ -166,19 +165,27 @@ def _undo_staged(intent: dict, place: str, done: list) -> None:
     if not staged.endswith(f"-{str(intent.get('token'))[:12]}"):  # the name create gives it is its token's
         raise Stuck(f"{place}: the intent left beside it names {staged}, which is no name that create gives its "
                     "directory; nothing was changed")
-    expected = _identity(intent)
-    parent, name = confined.split(staged)
+    if not _rmdir(staged, _identity(intent)):
+        raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
+                    "as it is")
+    done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
+
+
+def _rmdir(path: str, expected: tuple | None = None) -> bool:
+    """Remove the directory at path with rmdir alone, which takes an empty directory and nothing
+    else (never a link), and only while it is the directory of identity expected (when known):
+    what a run made and was killed before it could mark. False: left as it is."""
+    parent, name = confined.split(path)
     with parent:
         try:
-            with parent.sub(name) as root:
-                ours = expected is None or tuple(root.identity) == expected
-            if not ours:
-                raise OSError(errno.EEXIST, "another directory")
+            if expected is not None:
+                with parent.sub(name) as root:
+                    if tuple(root.identity) != expected:
+                        return False
             parent.rmdir(name)
         except OSError:
-            raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
-                        "as it is") from None
-    done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
+            return False
+    return True
 
 
 def _undo_engine(intent: dict, place: str, done: list, steps=None) -> None:
@@ -345,10 +352,8 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
     partial = _sibling(intent, dst, "partial", COPYING, "the move's copy")
     if partial is not None and os.path.lexists(partial):
         if not _marked(partial, token):
-            try:  # made, killed before its mark: empty, the only state rmdir takes
-                os.rmdir(partial)
-            except OSError:
-                raise proof.refused(partial, act) from None
+            if not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
+                raise proof.refused(partial, act)
         else:
             proof.remove_marked(partial, token, act)
         dropped = True
