@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -15,6 +16,15 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 # The two tests that an activated venv broke before the suite scrubbed the caller's environment.
 LEAKY = ["tests/test_run.py::test_run_uses_the_environment_from_a_clean_baseline",
          "tests/test_doctor.py::test_doctor_command_exit_codes_and_json"]
+
+
+def own_tmpdir(tmp_path, env=None) -> dict:
+    """A session started here keeps its temporary directories under this test's: pytest clears the
+    older numbered directories of its TMPDIR as it starts, which under the machine's shared one can
+    be gigabytes that earlier runs left (minutes of deleting, and the timeout)."""
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir(exist_ok=True)
+    return {**(os.environ if env is None else env), "TMPDIR": str(tmp)}
 
 
 def readme_test_command() -> str:
@@ -44,7 +54,7 @@ def test_the_test_command_runs_pytest_in_its_place(tmp_path):
     empty.mkdir()
     (empty / "test_nothing.py").write_text("")
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "test.py"), str(empty)],
-                          capture_output=True, text=True, timeout=300)
+                          env=own_tmpdir(tmp_path), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 5, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1].startswith("no tests ran in ")
 
@@ -65,8 +75,10 @@ def test_the_suite_passes_from_an_activated_venv(tmp_path, how):
     activated = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PYTHONNOUSERSITE": "1"}
     if how == "activated":
         activated.update(VIRTUAL_ENV=str(venv), VIRTUAL_ENV_PROMPT="venv")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAKY], cwd=REPO,
-                          env=activated, capture_output=True, text=True, timeout=600)
+    # A short TMPDIR of its own: the environments these tests make must keep their shebangs short.
+    with tempfile.TemporaryDirectory(prefix="mb-") as tmp:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAKY], cwd=REPO,
+                              env={**activated, "TMPDIR": tmp}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
 
 
@@ -83,7 +95,7 @@ def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp
                                         "def test_nothing():\n    pass\n\n\n"
                                         "def test_history():\n"  # what the user's own shell does meanwhile
                                         "    open(os.path.join(os.environ['HOME'], '.bash_history'), 'a').write('ls\\n')\n")
-    env = {**os.environ, "HOME": str(home)}
+    env = own_tmpdir(tmp_path, {**os.environ, "HOME": str(home)})
     for name, code in (("test_nothing", 0), ("test_history", 0), ("test_leak", 1)):
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
                                f"{tests / 'test_home.py'}::{name}"], cwd=REPO, env=env, capture_output=True, text=True,
@@ -119,7 +131,7 @@ def _session(tmp_path, files: dict, *args: str, env=None) -> subprocess.Complete
     for name, text in files.items():
         (tests / name).write_text(text)
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
-                           *args, str(tests)], cwd=REPO, env=env or os.environ, capture_output=True, text=True,
+                           *args, str(tests)], cwd=REPO, env=env or own_tmpdir(tmp_path), capture_output=True, text=True,
                           timeout=300)
 
 
