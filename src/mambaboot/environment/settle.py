@@ -392,19 +392,38 @@ def journal_intent(place: str, left: dict | None = None) -> dict | None:
     version's, its journal dropped after."""
     from mambaboot.common import untrusted
 
-    for where in [place] + [(left or {}).get(k) for k in ("to", "from")]:
+    to = (left or {}).get("to")
+    for where in [place, to, (left or {}).get("from")] + _copies_for(to):
         if not _absolute(where) or os.path.islink(where):
             continue
         try:
             data = untrusted.read_json(os.path.join(where, JOURNAL))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("tool") == "mambaboot" and data.get("stage") in ("rewriting", "verified"):
+        # In a copy not yet renamed to DST the journal says "rewriting" (verified comes after the
+        # rename), and the copy is what putting the move back deletes.
+        partial = {"partial": where} if where not in (place, to, (left or {}).get("from")) else {}
+        stages = ("rewriting",) if partial else ("rewriting", "verified")
+        if (isinstance(data, dict) and data.get("tool") == "mambaboot" and data.get("stage") in stages
+                and (not partial or data.get("to") == to)):
             ids = {k: identity_text(data[k]) if _pair(data[k]) else repr(data[k]) for k in ("source", "copy") if k in data}
-            return {"operation": "move", "stage": data["stage"], "journal": where, **ids,
+            return {"operation": "move", "stage": data["stage"], "journal": where, **ids, **partial,
                     "place1": data.get("from"), "place2": data.get("to"),
                     **{k: data.get(k) for k in ("from", "to", "old", "how", "token")}}
     return None
+
+
+def _copies_for(to) -> list[str]:
+    """The copies beside `to` (`.BASE.mambaboot-new-<12 hex>`): an older mambaboot wrote its journal
+    into the copy before renaming it to DST, so a move killed in between left it only there."""
+    if not _absolute(to):
+        return []
+    parent, base = os.path.split(to)
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    return [os.path.join(parent, n) for n in sorted(names) if fsops.sibling_base(n, COPYING) == base]
 
 
 def _pair(value) -> bool:
