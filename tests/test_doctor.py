@@ -15,6 +15,7 @@ from mambaboot.common import isolation
 from mambaboot.shell import doctor, quoting, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support import pwsh
+from tests.test_intent_kills import _killed_at, _lock
 from tests.support.snapshot import diff, snapshot
 
 CONDA_BLOCK = """# >>> conda initialize >>>
@@ -933,3 +934,62 @@ def test_a_line_end_the_shell_does_not_see_starts_no_block(tmp_path):
     assert proc.returncode == 11, proc.stdout + proc.stderr
     assert f"refused: {rc}:5: '# <<< conda initialize <<<' closes no block" in proc.stdout
     assert snapshot(home) == before
+
+
+# ------------------------------------------------------------------ what killed runs left
+
+
+def _unfinished(world, *args, cwd=None):
+    """doctor's unfinished findings (check, severity, message, fix), from a clean shell; it exits 0."""
+    r = world.run("doctor", "--json", *args, env={"PATH": "/usr/bin:/bin"}, cwd=cwd)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return [f for f in r.json()["findings"] if f["check"] == "unfinished"]
+
+
+def _killed_left(world, made_env, channel, standin, operation):
+    """(places, the command that settles what is left, the options this world adds to it, the stage)
+    of operation, killed as its intent had just said that stage."""
+    x, y = world.envs / "x", world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    if operation == "create":
+        args, stage = ["create", "--prefix", str(x)], "finishing"
+        options = [*cache, "-c", channel, "--micromamba", str(standin)]
+    else:
+        copy_env(made_env, x)
+        args, stage = (["remove", str(x)], "deleting") if operation == "remove" else (["move", str(x), str(y)], "rewriting")
+        options = [*cache, *(["--yes"] if operation == "remove" else [])]
+    proc = _killed_at(world, f"placelock.stage:{stage}+done", [*args, *options])
+    assert proc.returncode == -9 and _lock(x).is_file(), (proc.returncode, proc.stderr)
+    return ([x, y] if operation == "move" else [x]), args, options, stage
+
+
+@pytest.mark.parametrize("operation", ["create", "remove", "move"])
+def test_doctor_names_what_a_killed_run_left_with_the_command_that_settles_it_and_changes_nothing(
+        world, made_env, channel, standin, operation):
+    """A create, remove or move killed in a stage that leaves something to settle: doctor names the
+    place, the operation and its stage, with the command that settles it, the same as `list` gives
+    (a warning: the next run of the place settles it first), from the envs root (the current
+    directory) and from the PREFIX named (gone, for a killed remove: the intent beside it still
+    names it); it changes nothing, takes no lock; once that command ran, nothing is named."""
+    places, args, options, stage = _killed_left(world, made_env, channel, standin, operation)
+    nowhere = world.root / "empty"
+    nowhere.mkdir()
+    before = (snapshot(world.root), snapshot(world.cache))
+    command = " ".join(["mambaboot", *args])
+    found = _unfinished(world)
+    assert len(found) == len(places), found
+    for place, f in zip(sorted(places), sorted(found, key=lambda f: f["message"])):
+        assert f["severity"] == "warning" and f"a mambaboot {operation} of {place} " in f["message"], found
+        assert f"killed at its stage {stage} " in f["message"] and f"`{command}`" in f["fix"], found
+    named = _unfinished(world, "--envs-dir", str(nowhere), str(places[-1]))
+    assert [(f["message"], f["fix"]) for f in named] == [(f["message"], f["fix"]) for f in found if
+                                                         f" of {places[-1]} " in f["message"]], named
+    text = world.run("doctor", env={"PATH": "/usr/bin:/bin"})
+    listed = world.run("list", "--cache-dir", str(world.cache))
+    for f in found:
+        assert f"warning: {f['message']}\n    fix: {f['fix']}\n" in text.stdout, text.stdout
+        assert f"{f['message']}; {f['fix']}" in listed.stdout, listed.stdout
+    assert (snapshot(world.root), snapshot(world.cache)) == before, "doctor changed nothing"
+    r = world.run(*args, *options)
+    assert r.returncode == 0, r.stderr
+    assert _unfinished(world) == [] and _unfinished(world, *(str(p) for p in places if p.exists())) == []

@@ -1,13 +1,15 @@
 """`mambaboot doctor`: check this shell and machine against the rules, with a one-line fix each."""
 
 from mambaboot.commands._common import add_command
-from mambaboot.commands.options import ANY, flag, positional, table
+from mambaboot.commands.options import ANY, flag, positional, table, value
 from mambaboot.common.errors import DOCTOR_FOUND
 
 OPTIONS = table(
     positional("prefixes", "PREFIX", "also check that these environments' files name where they are (the active "
                "one and those on PATH are always checked), and whether their mamba would take another directory as "
-               "its root prefix", ANY),
+               "its root prefix, and name what a killed run left there", ANY),
+    value("--envs-dir", metavar="DIR", help="envs root whose leftovers of killed runs are named (default: as for "
+          "list)"),
     flag("--json", help="print one JSON object on stdout"),
     flag("--undo-shell-init", help="remove conda/mamba initialize blocks from rc files and profiles and their cmd "
          "AutoRun hooks (nothing else), after showing them; keeps a backup of each file and value"),
@@ -23,8 +25,10 @@ def register(subparsers) -> None:
         "environment on PATH named by the tool that put them there (pyenv, asdf, mise, uv, Homebrew, python.org, "
         "the py launcher, the Store alias: warnings), start-up lines that put one first in every shell (pyenv init, "
         "mise activate, asdf: errors), packages in a user site, and shell init (rc-file blocks; on Windows cmd "
-        "AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). The operating system's own "
-        "/usr/bin/python3 is never reported. Exit 0 when nothing breaks a rule, 11 otherwise.",
+        "AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Also what a killed mambaboot run "
+        "left under the envs root and at each PREFIX, with the command that settles it (warnings; nothing is "
+        "settled here). The operating system's own /usr/bin/python3 is never reported. Exit 0 when nothing breaks "
+        "a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
         options=OPTIONS, run=run, codes=(DOCTOR_FOUND,),
     )
@@ -41,10 +45,21 @@ def run(args) -> int:
         return _undo(machine, args)
     import os
 
+    from mambaboot.common.locations import resolve_envs_dir
+    from mambaboot.environment import placelock
+
     for prefix in args.prefixes:  # a mistyped PREFIX: usage, as for every command that takes one
-        if not os.path.lexists(prefix):
+        # (one a killed remove took away is still named by the intent it left beside it)
+        if not os.path.lexists(prefix) and placelock.killed(os.path.abspath(prefix)) is None:
             raise errors.no_such_path(prefix, "doctor")
-    findings = doctor.examine(machine, args.prefixes)
+    unreadable = []
+    try:
+        envs_dir = resolve_envs_dir(machine, args.envs_dir)
+    except errors.UsageError as exc:  # PY_ENVS naming no directory: the other checks still run
+        envs_dir = None
+        unreadable.append(doctor.Finding("unfinished", doctor.WARNING, "what killed runs left under the envs root "
+                                         f"was not looked for: {exc}", "mambaboot doctor --envs-dir DIR"))
+    findings = doctor.examine(machine, args.prefixes, envs_dir) + unreadable
     failed = any(f.severity == doctor.ERROR for f in findings)
     from mambaboot.common import output
 

@@ -47,7 +47,7 @@ def _moving(h, envs, envs_dir: str, paths: list) -> list:
     import os
 
     from mambaboot.environment import placelock, settle
-    from mambaboot.shell import quoting
+    from mambaboot.shell import unfinished
 
     places = [p for p, _, _ in placelock.unsettled(envs_dir)] + [e.prefix for e in envs]
     for path in paths:
@@ -59,18 +59,13 @@ def _moving(h, envs, envs_dir: str, paths: list) -> list:
             found.setdefault(body.get("token") or place, (place, body))
     said = []
     for place, body in found.values():
-        src, dst = str(body.get("from")), str(body.get("to"))
+        left = unfinished.kept_in(place, body)
+        advice = unfinished.advice(h.windows, place, left, body)
         if not settle.move_shaped(body):
-            left = os.path.join(body["journal"], settle.JOURNAL) if body.get("journal") else placelock.lock_path(place)
-            said.append(f"{left} holds a move's intent that is not one mambaboot writes; nothing settles it: if no "
-                        f"move of yours is under way, delete {left}")
+            said.append(f"{left} holds a move's intent; {advice}")
             continue
-        try:
-            again = quoting.command_line(["mambaboot", "move", src, dst], h.windows, ticks=True)
-        except ValueError:
-            again = "`mambaboot move SOURCE DESTINATION`"
-        said.append(f"a move of {src} to {dst} did not finish (killed at its stage {body.get('stage')}); {again} "
-                    "puts it back or finishes it first (a remove of either place settles it too)")
+        said.append(f"a move of {body.get('from')} to {body.get('to')} did not finish (killed at its stage "
+                    f"{body.get('stage')}); {advice}")
     return said
 
 
@@ -79,7 +74,8 @@ def run(args) -> int:
     import sys
 
     from mambaboot.common import host, output
-    from mambaboot.environment import inventory, placelock
+    from mambaboot.environment import inventory
+    from mambaboot.shell import unfinished
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
@@ -90,7 +86,7 @@ def run(args) -> int:
     for said in _moving(h, envs, envs_dir, args.paths):
         output.say(f"mambaboot: {said}", sys.stderr)
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
-    left = placelock.unsettled(envs_dir)
+    left = unfinished.found(envs_dir)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
                           "leftovers": [{"prefix": p, "old": i["aside"]} for p, _, i in left
@@ -106,15 +102,5 @@ def run(args) -> int:
     if not envs:
         output.say(f"(no environments under {envs_dir})")
     for prefix, path, body in left:
-        said = (f"unfinished: a mambaboot {body.get('operation')} of {prefix} was killed at its stage "
-                f"{body.get('stage')} ({path}); ")
-        if body.get("operation") == "create" and body.get("stage") not in ("begun", "done"):
-            said += f"`mambaboot create --prefix {prefix}` settles it first"
-        elif body.get("operation") == "move" and body.get("stage") not in ("begun", "ended"):
-            said += f"`mambaboot move {body.get('from')} {body.get('to')}` puts it back or finishes it first"
-        elif body.get("operation") == "remove" and body.get("stage") != "begun":
-            said += f"`mambaboot remove {prefix}` finishes it (any run that changes {prefix} settles it first)"
-        else:
-            said += f"nothing else of that run is left: delete {path}"
-        output.say(said)
+        output.say(f"unfinished: {unfinished.said(prefix, path, body)}; {unfinished.advice(h.windows, prefix, path, body)}")
     return 0

@@ -85,7 +85,7 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
         proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}")
     action = TABLE.get((operation, stage))
     if action is None:
-        if operation in _SELF_SETTLED:
+        if operation in SELF_SETTLED:
             return []
         raise Stuck(f"{place}: an unfinished mambaboot {operation} left its intent at stage "
                     f"{stage!r}, which this mambaboot does not know how to settle; nothing was changed")
@@ -457,7 +457,7 @@ def unsettled_move(intent: dict | None) -> bool:
     return bool(intent) and intent.get("operation") == "move" and bool(TABLE.get((intent.get("operation"), intent.get("stage")), True))
 
 
-_SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
+SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
     ("create", "set-aside"): (_put_back,),

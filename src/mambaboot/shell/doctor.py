@@ -491,10 +491,24 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     return found
 
 
-def examine(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> List[Finding]:
+    """What killed runs left under the envs root and at the environments named, each with the
+    command that settles it, as `list` names them (shell/unfinished.py). A warning: the next run
+    of that place settles it before anything else, and nothing here breaks a rule of the shell."""
+    from mambaboot.shell import unfinished
+
+    return [Finding("unfinished", WARNING, unfinished.said(place, path, body),
+                    unfinished.advice(m.windows, place, path, body))
+            for place, path, body in unfinished.found(envs_dir, prefixes)]
+
+
+def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None) -> List[Finding]:
+    """Every check; envs_dir (None: not looked at) is the envs root whose leftovers are named."""
     findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m, prefixes)
                 + check_copies(m) + check_locations(m, prefixes))
     findings += check_mamba_root(m, prefixes)
+    if envs_dir is not None:
+        findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
     return findings + check_shell_init(m) + check_startup(m)

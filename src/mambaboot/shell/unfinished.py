@@ -1,0 +1,81 @@
+"""What killed runs left for the next run of a place to settle (environment/settle.py), found
+without changing anything, and the command that settles each. `list` and `doctor` name them
+and settle nothing: settling takes the place's lock, which only a run that changes the place
+may do. Looking takes no lock either: a lock file is opened, never made (filelock.held), and
+one a live run holds is that run's, not a leftover.
+
+The advice follows settle.TABLE: a stage whose row acts is settled by the next run of the same
+command (a create's by the same create, a remove's by remove, a move's by the same move; the
+next `-o FILE` writer for a partial file), which settles it before it does anything else; a
+stage whose row does nothing left nothing but the lock file; a stage this version does not know
+is refused by every run of the place (exit 4) and kept for the version that wrote it.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+
+from mambaboot.environment import placelock, settle
+from mambaboot.shell import quoting
+
+
+def found(envs_dir: str, paths=()) -> list:
+    """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir,
+    and for each of paths its lock's intent or an older mambaboot's move journal in it: one entry
+    per file (a move's intent is in the lock of both its places)."""
+    left: dict = {}
+    for place, path, body in placelock.unsettled(envs_dir):
+        left.setdefault(os.path.realpath(path), (place, path, body))
+    for given in paths:
+        place = os.path.abspath(given)
+        body = placelock.killed(place)
+        if body:
+            path = kept_in(place, body)
+            left.setdefault(os.path.realpath(path), (place, path, body))
+    return list(left.values())
+
+
+def kept_in(place: str, body: dict) -> str:
+    """The file holding the intent placelock.killed(place) gave: place's lock, or the journal."""
+    return os.path.join(body["journal"], settle.JOURNAL) if body.get("journal") else placelock.lock_path(place)
+
+
+def said(place: str, path: str, body: dict) -> str:
+    """What the run was and where it left its intent."""
+    return (f"a mambaboot {body.get('operation')} of {place} was killed at its stage {body.get('stage')} "
+            f"({path})")
+
+
+def _command(argv: list, windows: bool, fallback: str) -> str:
+    try:
+        return quoting.command_line(argv, windows, ticks=True)
+    except ValueError:  # a path no line of the user's shell can hold as one word
+        return fallback
+
+
+def advice(windows: bool, place: str, path: str, body: dict) -> str:
+    """The command that settles the intent at path (place's), or what to do by hand."""
+    operation, stage = body.get("operation"), body.get("stage")
+    action = settle.TABLE.get((operation, stage))
+    if operation == "move" and settle.unsettled_move(body):  # an older mambaboot's stage included
+        if not settle.move_shaped(body):
+            return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
+        again = _command(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,
+                         "`mambaboot move SOURCE DESTINATION`")
+        return f"{again} puts it back or finishes it first (a remove of either place settles it too)"
+    if action is None and operation not in settle.SELF_SETTLED:
+        return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
+                f"{place} is refused meanwhile); the mambaboot that wrote it settles it")
+    if not action:
+        return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
+    if operation == "create":
+        again = _command(["mambaboot", "create", "--prefix", place], windows, "`mambaboot create --prefix PREFIX`")
+        return f"{again} settles it first"
+    if operation == "remove":
+        again = _command(["mambaboot", "remove", place], windows, "`mambaboot remove PREFIX`")
+        return f"{again} finishes it (any run that changes {place} settles it first)"
+    if operation in ("pack", "lock"):
+        partial = os.path.join(os.path.dirname(place), str(body.get("partial")))
+        return (f"the next `mambaboot {operation} ... -o` writing {place} deletes its partial file {partial} first "
+                f"({place} itself is the old file or the whole new one)")
+    return f"the next run that changes {place} settles it first"
