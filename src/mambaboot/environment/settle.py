@@ -76,10 +76,8 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     by: the operation of the run settling it (None: the intent's own run). steps: the move rows'
     steps that need the layers above (pipeline/movesteps.py), passed by the runs that may settle a
     killed move (move, remove, create); without them a move's intent is refused, naming the move."""
+    intent = current(intent)
     operation, stage = intent.get("operation"), intent.get("stage")
-    if operation == "move" and stage == LEGACY_MOVING:  # an older mambaboot's: its journal says the rest
-        intent = _from_journal(intent)
-        stage = intent.get("stage")
     if operation == "move" and intent.get("journal") is not None:  # in the environment, received with it maybe:
         _move_fields(intent, place)  # settled only where the directory holding it carries its token's mark
         proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}")
@@ -439,7 +437,11 @@ def move_shaped(intent: dict) -> bool:
     return True
 
 
-def _from_journal(intent: dict) -> dict:
+def current(intent: dict) -> dict:
+    """The intent as this version settles it: an older mambaboot's move (its stage "moving") as its
+    journal says, wherever the move left it; with no journal left, ended."""
+    if (intent.get("operation"), intent.get("stage")) != ("move", LEGACY_MOVING):
+        return intent
     return journal_intent(intent.get("to") or "", intent) or dict(intent, stage="ended")
 
 

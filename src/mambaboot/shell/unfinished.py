@@ -55,6 +55,7 @@ def _command(argv: list, windows: bool, fallback: str) -> str:
 
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
+    body = settle.current(body)
     operation, stage = body.get("operation"), body.get("stage")
     action = settle.TABLE.get((operation, stage))
     if operation == "move" and settle.unsettled_move(body):  # an older mambaboot's stage included
