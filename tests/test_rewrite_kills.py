@@ -74,10 +74,10 @@ def test_an_adopt_settles_only_a_regular_file_under_its_killed_runs_name(world, 
 
 
 @pytest.mark.parametrize("at, of, what", [
-    ("filerewrite._write_all#1+0", ".bashrc.mambaboot-backup-", "is a backup of {rc} that mambaboot was writing "
-     "when it was stopped; {rc} itself was not changed: delete {left}"),
-    ("filerewrite._staged#2>", ".bashrc", "is new text for {rc} that mambaboot was writing when it was stopped; "
-     "{rc} itself was not changed: compare the two, then delete {left}"),
+    ("filerewrite._write_all#1+0", ".bashrc.mambaboot-backup-", "is a backup of {rc} that a mambaboot run was "
+     "writing when it was stopped, before it changed {rc}: delete {left}"),
+    ("filerewrite._staged#2>", ".bashrc", "is new text for {rc} that a mambaboot run was writing when it was "
+     "stopped, before it replaced {rc}: compare the two, then delete {left}"),
 ], ids=["backup", "startup file"])
 def test_an_undo_shell_init_killed_before_its_rename_is_named_by_the_next_one_and_left(world, at, of, what):
     rc = world.home / ".bashrc"

@@ -328,11 +328,11 @@ def stopped_writes(paths: List[str]) -> List[str]:
                     continue
                 left = os.path.join(directory, name)
                 if os.path.join(directory, of) in (path, real):
-                    found.append(f"{left} is new text for {path} that mambaboot was writing when it was stopped; "
-                                 f"{path} itself was not changed: compare the two, then delete {left}")
+                    found.append(f"{left} is new text for {path} that a mambaboot run was writing when it was stopped, "
+                                 f"before it replaced {path}: compare the two, then delete {left}")
                 elif directory == os.path.dirname(path) and of.startswith(f"{base}.mambaboot-backup-"):
-                    found.append(f"{left} is a backup of {path} that mambaboot was writing when it was stopped; "
-                                 f"{path} itself was not changed: delete {left}")
+                    found.append(f"{left} is a backup of {path} that a mambaboot run was writing when it was stopped, "
+                                 f"before it changed {path}: delete {left}")
     return found
 
 
