@@ -52,7 +52,10 @@ def register(subparsers) -> None:
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read
     from mambaboot.common import host, output, pathrules
     from mambaboot.common.errors import UsageError
-    from mambaboot.environment import placelock
+    import os
+
+    from mambaboot.common.files import proof
+    from mambaboot.environment import placelock, settle
     from mambaboot.pipeline import adopt
 
     used = (args.micromamba_version_used, args.micromamba_sha256_used)
@@ -71,12 +74,23 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
             args.micromamba_version_used, pathrules.check_sha256("--micromamba-sha256-used", args.micromamba_sha256_used),
         )
     rep = reporter(args)
-    with placelock.Intent("adopt", args.prefix):
-        result = adopt.adopt_prefix(
-            args.prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
-            link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
-            engine=engine,
-        )
+    prefix = os.path.abspath(os.path.expanduser(args.prefix))
+    # The token names the new text of a file adopt rewrites in the environment (`.condarc`): a kill
+    # before its rename leaves it under that name, which settling the intent deletes, in-process
+    # and by the next run of the place alike (environment/settle.py).
+    with placelock.Intent("adopt", prefix, token=proof.new_token()) as intent:
+        for done in intent.settled:
+            rep.warn(done)
+        try:
+            result = adopt.adopt_prefix(
+                prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
+                link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
+                engine=engine, token=intent.token,
+            )
+        except BaseException:
+            for done in settle.run(intent.body(), prefix):
+                rep.warn(done)
+            raise
     if args.json:
         output.emit_json(result.to_dict())
     else:

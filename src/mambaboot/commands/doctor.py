@@ -80,6 +80,10 @@ def _undo(machine, args) -> int:
 
     found = shellinit.find_blocks(doctor.rc_files(machine))
     blocks, problems = found.blocks, found.problems
+    from mambaboot.common import output
+
+    for left in shellinit.stopped_writes(doctor.rc_files(machine)):  # named, never deleted: no proof they are ours
+        output.TextReporter().warn(left)
     autoruns = shellinit.find_autoruns() if machine.windows else []
     shown = {"blocks": [{"path": b.path, "first": b.first, "last": b.last, "text": b.text} for b in blocks],
              "autorun": [{"hive": a.hive, "value": a.value, "removed": list(a.hooks), "left": a.remaining}

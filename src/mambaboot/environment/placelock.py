@@ -135,7 +135,7 @@ class Intent:
             return
         self._tokens.add(token)
         mine = {path for path, _ in self.places}
-        others = [p for p in _places(left) if lock_path(p) not in mine]
+        others = [p for p in settle.places(left) if lock_path(p) not in mine]
         if not others:
             self.settled += settle.run(left, place, by=self.operation, steps=self.steps)
             return
@@ -212,18 +212,6 @@ class Intent:
         if kind is not None and not self._writes:  # the settling it was taken for failed: the intent stays
             self.keep([path for path, place in self.places if place in self.stale])
         self._release()
-
-
-def _places(body: dict) -> list[str]:
-    """The places an intent names (place1, place2, ...: what its run held), absolute paths only."""
-    found = []
-    for i in range(1, 9):
-        place = body.get(f"place{i}")
-        if not isinstance(place, str):
-            break
-        if os.path.isabs(place) and "\0" not in place:
-            found.append(place)
-    return found
 
 
 def _read_fd(fd: int) -> dict | None:

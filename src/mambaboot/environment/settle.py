@@ -45,6 +45,10 @@ the same stage takes the same path either way. What to do is a table, operation 
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
+- every row, after its own acts: the new text of a file of the environment a run under the intent
+  was rewriting (`.condarc`, `conda-meta/state`: common/files/filerewrite.py), left by a kill
+  between its write and its rename, is deleted: only under the name that carries the intent's
+  token, only a regular file; the file itself was not changed.
 
 Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
 the intent's token, or, for the engine's directory before it could carry a mark, the identity
@@ -57,7 +61,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import TargetRefused
+from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
 
 OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex>
@@ -83,10 +87,10 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
         proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}")
     action = TABLE.get((operation, stage))
     if action is None:
-        if operation in SELF_SETTLED:
-            return []
-        raise Stuck(f"{place}: an unfinished mambaboot {operation} left its intent at stage "
-                    f"{stage!r}, which this mambaboot does not know how to settle; nothing was changed")
+        if operation not in SELF_SETTLED:
+            raise Stuck(f"{place}: an unfinished mambaboot {operation} left its intent at stage "
+                        f"{stage!r}, which this mambaboot does not know how to settle; nothing was changed")
+        action = ()
     if operation == "move" and action and steps is None:
         raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
                     f"`mambaboot move {intent.get('from')} {intent.get('to')}` puts it back or finishes it first "
@@ -94,7 +98,67 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     done: list[str] = []
     for step in action:
         step(intent, place, done, steps)
+    _drop_rewrites(intent, place, done)
     return done
+
+
+def places(intent: dict) -> list[str]:
+    """The places an intent names (place1, place2, ...: what its run held), absolute paths only."""
+    found = []
+    for i in range(1, 9):
+        place = intent.get(f"place{i}")
+        if not isinstance(place, str):
+            break
+        if os.path.isabs(place) and "\0" not in place:
+            found.append(place)
+    return found
+
+
+def _drop_rewrites(intent: dict, place: str, done: list) -> None:
+    """The new text of a file of an environment that a run under this intent was rewriting
+    (filerewrite.TEMP: `.condarc`, `conda-meta/state`), left by a kill between its write and its
+    rename: deleted in place and each place the intent names (all locked while it is settled:
+    placelock), only under the name that carries this intent's token and only as a regular file
+    (never through a link); the file itself was not changed. Any operation, any stage: the name is
+    the proof, and the table's own acts may have moved or deleted the environment it is in."""
+    token = intent.get("token")
+    if not proof.is_token(token):
+        return
+    from mambaboot.common.files import filerewrite
+    from mambaboot.environment import condarc, prefixstate
+
+    for prefix in {os.path.normcase(p): p for p in [place, *places(intent)] if _absolute(p)}.values():
+        try:
+            root = proof.place(prefix)
+        except OSError:  # not there (any more): nothing in it to look for
+            continue
+        with root:
+            for rel in (condarc.FILE, prefixstate.STATE_FILE):
+                directory, name = os.path.split(rel)
+                temp = os.path.join(directory, os.path.basename(filerewrite.temp(name, token)))
+                path, what = root.where(temp), f"the new text of {rel} an unfinished {intent.get('operation')} was writing"
+                try:
+                    kind = _unlink_regular(root, temp)
+                except OSError as exc:
+                    done.append(f"could not delete {path} ({exc.strerror or exc}), {what}; delete it yourself")
+                    continue
+                if kind:
+                    done.append(f"deleted {path}, {what} (the file itself was not changed)")
+                elif kind is False:
+                    done.append(f"left {path} as it is: it is not a regular file, so not {what}")
+
+
+def _unlink_regular(here: confined.Root, rel: str):
+    """Delete rel below here when it is a regular file: True; False: not a regular file, left;
+    None: nothing there, or only through a link (never followed)."""
+    try:
+        st = here.lstat(rel)
+    except (FileNotFoundError, NotADirectoryError, Escapes):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    here.unlink(rel)
+    return True
 
 
 def identity_text(ident) -> str:
@@ -251,14 +315,12 @@ def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
     directory = os.path.dirname(place)
     path = os.path.join(directory, name)
     with confined.Root.open(directory) as here:
-        try:
-            st = here.lstat(name)
-        except FileNotFoundError:  # not made yet, or renamed over FILE already
-            return
-        if not stat.S_ISREG(st.st_mode):
-            raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
-                        "regular file); it was left as it is")
-        here.unlink(name)
+        kind = _unlink_regular(here, name)
+    if kind is None:  # not made yet, or renamed over FILE already
+        return
+    if kind is False:
+        raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
+                    "regular file); it was left as it is")
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 

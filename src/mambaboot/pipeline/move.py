@@ -137,14 +137,15 @@ def move_environment(
     places = (src,) if in_place else (src, dst)
     # What a killed run left at either place (its intent in the place's lock) is settled as the
     # locks are taken, before this move's own intent is written.
-    with placelock.Intent("move", *places, steps=movesteps.steps(host.windows)) as intent:
+    with placelock.Intent("move", *places, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:
         for done in intent.settled:
             reporter.warn(done)
         for left in intent.stale.values():
             if (not in_place and left.get("operation") == "move" and _same(left.get("from") or "", src)
                     and _same(left.get("to") or "", dst) and left.get("stage") in FORWARD
                     and not os.path.lexists(src) and os.path.isdir(dst)):  # this very move, finished now
-                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False)
+                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False,
+                                             token=intent.token)
                 return MoveResult(src, dst, FINISHED, [], adopted)
         return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, intent)
 
@@ -170,7 +171,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
     # The proof that this move claimed SRC (common/files/proof.py), before anything else is
     # written: a killed move is settled only where its places carry this token.
-    token = intent.token = proof.new_token()
+    token = intent.token
     intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": settle.identity_text(source)})
     proof.mark(src, token)
     try:
@@ -184,7 +185,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         _forget_pack_note(dst)
         reporter.step(f"rewrite: {len(changed)} files now name {dst}")
         adopted = adopt.adopt_prefix(
-            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False,
+            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, token=token,
         )
         intent.stage(VERIFIED)
     except BaseException:

@@ -27,7 +27,7 @@ from typing import List, Mapping, Optional, Tuple
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import confined, filerewrite, removal
+from mambaboot.common.files import confined, filerewrite, fsops, removal
 from mambaboot.common.values import value
 from mambaboot.shell import usertext
 
@@ -302,6 +302,38 @@ def remove_blocks(path: str, shown: List[Block]) -> Optional[str]:
         removal.unlink_quietly(backup)  # nothing changed: a backup of it would only mislead
         raise
     return backup
+
+
+def stopped_writes(paths: List[str]) -> List[str]:
+    """What a run of remove_blocks stopped between a write and its rename (a kill, a power loss)
+    left beside a file of paths, one sentence each: the new text of the file (beside the file a
+    link leads to, where the rewrite went) or of its backup (filerewrite.TEMP). Only named: a
+    user's home is under no lock, so no intent says these are mambaboot's, and its name alone
+    proves nothing."""
+    listed: dict = {}
+    found = []
+    for path in paths:
+        real = os.path.realpath(path)
+        base = os.path.basename(path)
+        for directory in sorted({os.path.dirname(path), os.path.dirname(real)}):
+            if directory not in listed:
+                try:
+                    with confined.Root.open(directory) as here:
+                        listed[directory] = sorted(here.listdir())
+                except OSError:
+                    listed[directory] = []
+            for name in listed[directory]:
+                of = fsops.sibling_base(name, filerewrite.TEMP)
+                if of is None:
+                    continue
+                left = os.path.join(directory, name)
+                if os.path.join(directory, of) in (path, real):
+                    found.append(f"{left} is new text for {path} that a mambaboot run was writing when it was stopped, "
+                                 f"before it replaced {path}: compare the two, then delete {left}")
+                elif directory == os.path.dirname(path) and of.startswith(f"{base}.mambaboot-backup-"):
+                    found.append(f"{left} is a backup of {path} that a mambaboot run was writing when it was stopped, "
+                                 f"before it changed {path}: delete {left}")
+    return found
 
 
 def _commands(value: str) -> List[str]:

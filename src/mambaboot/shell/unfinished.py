@@ -67,6 +67,8 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if action is None and operation not in settle.SELF_SETTLED:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
                 f"{place} is refused meanwhile); the mambaboot that wrote it settles it")
+    if operation in settle.SELF_SETTLED:  # a rewrite's new text may be left beside a file in it
+        return f"the next run that changes {place} settles it first"
     if not action:
         return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
     if operation == "create":

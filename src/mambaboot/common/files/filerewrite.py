@@ -69,17 +69,26 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-TEMP = "tmp"  # the new text beside the file it replaces: .NAME.tmp-<12 hex>
+# The new text beside the file it replaces: .NAME.tmp-<12 hex>. Written under an intent (a file
+# of an environment, its lock held), the 12 hex are the intent's token's first, so that settling
+# that intent knows a copy left by a kill between the write and the rename by its name (temp());
+# elsewhere (a user's shell startup file) random, and only named, never deleted, by the next run.
+TEMP = "tmp"
+
+
+def temp(path: str, token: str | None = None) -> str:
+    """The sibling the new text of path is written to: token's (an intent's) or a fresh one."""
+    return fsops.unique_sibling(path, TEMP, token[:12] if token else None)
 
 
 class _OwnerRefused(Exception):
     pass
 
 
-def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> str:
-    """A synced sibling of path holding data, with like's owner, group and mode. keep_owner:
-    _OwnerRefused when the owner or group cannot be given (else the file stays ours)."""
-    tmp = fsops.unique_sibling(path, TEMP)
+def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool, token: str | None) -> str:
+    """A synced sibling of path holding data, with like's owner, group and mode (temp(path, token)).
+    keep_owner: _OwnerRefused when the owner or group cannot be given (else the file stays ours)."""
+    tmp = temp(path, token)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     try:
         try:
@@ -103,9 +112,10 @@ def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> s
     return tmp
 
 
-def write_copy(path: str, read: Read) -> None:
-    """A new file at path holding what was read, owned and moded like the file it was read from."""
-    tmp = _staged(path, read.data, read.stat, keep_owner=False)
+def write_copy(path: str, read: Read, token: str | None = None) -> None:
+    """A new file at path holding what was read, owned and moded like the file it was read from.
+    token: the intent's under which it is written (see TEMP)."""
+    tmp = _staged(path, read.data, read.stat, keep_owner=False, token=token)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -113,12 +123,13 @@ def write_copy(path: str, read: Read) -> None:
         raise
 
 
-def rewrite(read: Read, data: bytes, keep_links: bool = True) -> None:
+def rewrite(read: Read, data: bytes, keep_links: bool = True, token: str | None = None) -> None:
     """Replace the contents of the file read came from with data, if it is unchanged since.
-    keep_links=False: a new file whatever its link count (nor kept in place for its owner)."""
+    keep_links=False: a new file whatever its link count (nor kept in place for its owner).
+    token: the intent's under which it is rewritten (see TEMP)."""
     if read.stat.st_nlink == 1 or not keep_links:
         try:
-            tmp = _staged(read.path, data, read.stat, keep_owner=keep_links)
+            tmp = _staged(read.path, data, read.stat, keep_owner=keep_links, token=token)
         except _OwnerRefused:
             pass
         else:
