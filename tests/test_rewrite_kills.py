@@ -73,6 +73,23 @@ def test_an_adopt_settles_only_a_regular_file_under_its_killed_runs_name(world, 
     assert left.is_symlink() and target.read_text() == "the user's\n"
 
 
+@pytest.mark.parametrize("command", ["activate-scripts", "pack"])
+def test_another_command_of_the_place_settles_the_killed_adopt_and_says_so(world, made_env, command):
+    """The next run that takes the place's lock settles the intent, whichever command it is, and
+    says what it deleted, as adopt does."""
+    prefix = copy_env(made_env, world.envs / "x")
+    (prefix / ".condarc").write_text(MINE)
+    killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
+    assert killed.returncode == -9, killed.stderr
+    left = prefix / f"..condarc.tmp-{_intent(prefix)['token'][:12]}"
+    assert left.is_file()
+    args = [command, str(prefix)] + (["-o", str(world.root / "x.tar.gz")] if command == "pack" else [])
+    again = world.run(*args)
+    assert f"warning: deleted {left}, the new text of .condarc an unfinished adopt was writing" in again.stderr, \
+        again.stderr
+    assert not left.exists() and (prefix / ".condarc").read_text() == MINE
+
+
 @pytest.mark.parametrize("at, of, what", [
     ("filerewrite._write_all#1+0", ".bashrc.mambaboot-backup-", "is a backup of {rc} that a mambaboot run was "
      "writing when it was stopped, before it changed {rc}: delete {left}"),

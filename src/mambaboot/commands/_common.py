@@ -59,9 +59,17 @@ CACHE_DIR = value("--cache-dir", metavar="DIR", help=r"cache root (default on Wi
                   "dir); packages go to DIR/Python/pkgs unless CONDA_PKGS_DIRS is set")
 
 
+def warn_settled(intent, rep=None) -> None:
+    """What settling a killed run's intent did as the place's lock was taken, each a warning."""
+    for done in intent.settled:
+        (rep or reporter(None)).warn(done)
+
+
 def reporter(args: argparse.Namespace):
     from mambaboot.common import output
 
+    if args is None:
+        return output.TextReporter()
     return output.TextReporter(quiet=args.quiet, verbose=args.verbose)
 
 

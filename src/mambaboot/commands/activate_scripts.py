@@ -1,6 +1,6 @@
 """`mambaboot activate-scripts`: activation without hooks for an existing environment."""
 
-from mambaboot.commands._common import add_command
+from mambaboot.commands._common import add_command, warn_settled
 from mambaboot.commands.options import flag, positional, repeated, table
 
 OPTIONS = table(
@@ -39,7 +39,8 @@ def run(args) -> int:
     prefix = sources.require_environment(args.prefix, "activate-scripts")
     if args.dry_run:
         return _run(args, prefix)
-    with placelock.Intent("activate-scripts", prefix):
+    with placelock.Intent("activate-scripts", prefix) as intent:
+        warn_settled(intent)
         return _run(args, prefix)
 
 

@@ -12,6 +12,7 @@ from mambaboot.commands._common import (
     create_inputs,
     output_options,
     reporter,
+    warn_settled,
 )
 from mambaboot.commands.options import flag, group, positional, table, value
 
@@ -79,8 +80,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     # before its rename leaves it under that name, which settling the intent deletes, in-process
     # and by the next run of the place alike (environment/settle.py).
     with placelock.Intent("adopt", prefix, token=proof.new_token()) as intent:
-        for done in intent.settled:
-            rep.warn(done)
+        warn_settled(intent, rep)
         try:
             result = adopt.adopt_prefix(
                 prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,

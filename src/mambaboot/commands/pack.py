@@ -1,6 +1,6 @@
 """`mambaboot pack`: one archive holding an environment and its own unpack step, for offline machines."""
 
-from mambaboot.commands._common import add_command, output_options, reporter
+from mambaboot.commands._common import add_command, output_options, reporter, warn_settled
 from mambaboot.commands.options import flag, positional, table, value
 
 OPTIONS = table(
@@ -31,7 +31,8 @@ def run(args) -> int:
     from mambaboot.pipeline import pack
 
     rep = reporter(args)
-    with placelock.Intent("pack", args.prefix):  # what it archives does not change meanwhile
+    with placelock.Intent("pack", args.prefix) as intent:  # what it archives does not change meanwhile
+        warn_settled(intent, rep)
         result = pack.pack(args.prefix, args.output, host.current().windows, rep, force=args.force)
     if args.json:
         output.emit_json(result.to_dict())
