@@ -4,6 +4,7 @@ its lock, the name carries the intent's token and the next run that settles the 
 it; beside a user's shell startup file, under no lock, the next `doctor --undo-shell-init` names
 it and leaves it. Either way the file itself is as it was, and nothing else changed."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,11 @@ def test_an_undo_shell_init_killed_before_its_rename_is_named_by_the_next_one_an
     left = left[0]
     said = f"warning: {left} " + what.format(rc=rc, left=left)
     before = snapshot(world.root)
+
+    plain = world.run("doctor", "--json")  # the check of shell init names it too
+    assert {"check": "shell-init", "severity": "warning", "message": said[len("warning: "):],
+            "fix": "look at it, then delete it by hand"} in json.loads(plain.stdout)["findings"], plain.stdout
+    assert snapshot(world.root) == before
 
     dry = world.run("doctor", "--undo-shell-init", "--dry-run")
     assert dry.returncode == 0 and said in dry.stderr, dry.stderr

@@ -418,7 +418,10 @@ def check_shell_init(m: Host) -> List[Finding]:
             + [Finding("shell-init", ERROR, f"{h.path} line {h.line}: `{h.text}` runs a conda/mamba shell hook in "
                        "every new shell", f"delete line {h.line} of {h.path} by hand ({UNDO} takes out only marked blocks)")
                for h in found.lines]
-            + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in found.problems])
+            + [Finding("shell-init", ERROR, p, "edit the file by hand") for p in found.problems]
+            # named, never deleted: in a home under no lock, nothing proves they are mambaboot's
+            + [Finding("shell-init", WARNING, left, "look at it, then delete it by hand")
+               for left in shellinit.stopped_writes(rc_files(m))])
 
 
 def check_copies(m: Host) -> List[Finding]:
