@@ -61,15 +61,15 @@ CACHE_DIR = value("--cache-dir", metavar="DIR", help=r"cache root (default on Wi
 
 def warn_settled(intent, rep=None) -> None:
     """What settling a killed run's intent did as the place's lock was taken, each a warning."""
+    from mambaboot.common import output
+
     for done in intent.settled:
-        (rep or reporter(None)).warn(done)
+        (rep or output.TextReporter()).warn(done)
 
 
 def reporter(args: argparse.Namespace):
     from mambaboot.common import output
 
-    if args is None:
-        return output.TextReporter()
     return output.TextReporter(quiet=args.quiet, verbose=args.verbose)
 
 

@@ -37,7 +37,7 @@ def _row(env) -> list:
             env.prefix]
 
 
-def _moving(h, envs, envs_dir: str, paths: list) -> list:
+def _moving(h, envs, left: list, paths: list) -> list:
     """One sentence for each move that did not finish: its intent, left in the lock of both its
     places (or an older mambaboot's journal in one), found from the environments listed, the paths
     given and the locks under envs_dir. list changes nothing, so it names the command that settles
@@ -49,12 +49,13 @@ def _moving(h, envs, envs_dir: str, paths: list) -> list:
     from mambaboot.environment import placelock, settle
     from mambaboot.shell import unfinished
 
-    places = [p for p, _, _ in placelock.unsettled(envs_dir)] + [e.prefix for e in envs]
+    places = [p for p, _, _ in left] + [e.prefix for e in envs]  # left: unfinished.found under the envs root
     for path in paths:
         places += [os.path.abspath(path)] + [p for p, _, _ in placelock.unsettled(os.path.dirname(os.path.abspath(path)))]
     found: dict = {}
     for place in places:
         body = placelock.killed(place)
+        body = body and settle.current(body)  # an older mambaboot's as its journal says
         if settle.unsettled_move(body):
             found.setdefault(body.get("token") or place, (place, body))
     said = []
@@ -82,11 +83,11 @@ def run(args) -> int:
     envs_dir = resolve_envs_dir(h, args.envs_dir)
     cache_dir = resolve_cache_dir(h, args.cache_dir)
     envs = inventory.scan(envs_dir, cache_dir, args.paths, args.size)
-    # A move killed half way is listed as moving, never as complete, and never settled here.
-    for said in _moving(h, envs, envs_dir, args.paths):
-        output.say(f"mambaboot: {said}", sys.stderr)
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = unfinished.found(envs_dir)
+    # A move killed half way is listed as moving, never as complete, and never settled here.
+    for said in _moving(h, envs, left, args.paths):
+        output.say(f"mambaboot: {said}", sys.stderr)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
                           "leftovers": [{"prefix": p, "old": i["aside"]} for p, _, i in left
