@@ -104,5 +104,7 @@ def test_pack_to_a_full_device_is_exit_9(world, made_env, tmp_path):
 
 
 def test_a_directory_is_refused():
-    with pytest.raises(IsADirectoryError):
+    from mambaboot.common.errors import UsageError
+
+    with pytest.raises(UsageError, match="that is a directory"):
         outputfile.kind("/")

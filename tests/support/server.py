@@ -54,6 +54,12 @@ class Fault:
         return cls("trickle")
 
     @classmethod
+    def slow_headers(cls) -> "Fault":
+        """The status line, then one header a byte every 10 ms that never ends: every read sees a
+        byte long before a per-read timeout, and the headers are never over."""
+        return cls("slow_headers")
+
+    @classmethod
     def endless(cls) -> "Fault":
         """No Content-Length: a body that never ends, until the client gives up or the server stops."""
         return cls("endless")
@@ -270,6 +276,16 @@ def _make_handler(server: AssetServer) -> type[BaseHTTPRequestHandler]:
                             server._released.wait(0.01)
                         else:
                             self.wfile.write(b"\0" * (1 << 16))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+            elif fault.kind == "slow_headers":
+                self.close_connection = True
+                try:  # until the client is gone (its connection reset) or the server stops
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    while not server._released.is_set():
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        server._released.wait(0.01)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
             elif fault.kind == "stall":

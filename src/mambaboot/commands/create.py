@@ -88,7 +88,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         if args.json:
             output.emit_json({"dry_run": True, "plan": plan.to_dict()})
         else:
-            print(output.plan_text(plan.to_dict()))
+            output.say(output.plan_text(plan.to_dict()))  # said: no URL's password, no raw control character
         create.report_network(network.read(h.environ, h.windows), rep, plan)
         return 0
     result = create.create(plan, h, rep, ignore_active_env=args.ignore_active_env, keep_failed=args.keep_failed)

@@ -63,10 +63,10 @@ def _moving(h, envs, left: list, paths: list) -> list:
         left = unfinished.kept_in(place, body)
         advice = unfinished.advice(h.windows, place, left, body)
         if not settle.move_shaped(body):
-            said.append(f"{left} holds a move's intent; {advice}")
+            said.append(f"{unfinished.field(left)} holds a move's intent; {advice}")
             continue
-        said.append(f"a move of {body.get('from')} to {body.get('to')} did not finish (killed at its stage "
-                    f"{body.get('stage')}); {advice}")
+        said.append(f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
+                    f"finish (killed at its stage {unfinished.field(body.get('stage'))}); {advice}")
     return said
 
 

@@ -74,6 +74,7 @@ def run(args) -> int:
         args.output = None
     fmt = format_for(args.output, args.format)
     if args.output:
+        outputfile.kind(args.output)  # a directory: refused before anything is solved
         from mambaboot.environment import condalock
 
         if fmt == "explicit" and condalock.is_lock_name(args.output):
@@ -155,7 +156,9 @@ def _from_prefix(args, fmt: str):
     if changed:
         import sys
 
-        sys.stderr.write(f"warning: {changed}\n")
+        from mambaboot.common import output
+
+        output.say(f"warning: {changed}", sys.stderr)
     pip = lockfile.pip_entries(rec.get("pip_packages") or ())
     others = [p for p in dict.fromkeys(args.platforms) if p != platform]
     _one_platform(fmt, [platform, *others] if others else [platform])
@@ -192,7 +195,9 @@ def _from_prefix(args, fmt: str):
             if unset:
                 import sys
 
-                sys.stderr.write(f"warning: {prefix}'s record: {envfile.unset_warning(c, unset)}\n")
+                from mambaboot.common import output
+
+                output.say(f"warning: {prefix}'s record: {envfile.unset_warning(c, unset)}", sys.stderr)
         plan = _plan(args, specs=specs, channels=channels, python=inputs.get("python"))
         theirs = _solve(args, plan, others)
         solved.update(theirs)

@@ -5,6 +5,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import sys
 
+from mambaboot.common import urlrule
+
 
 def counted(n: int, one: str, many: str = "") -> str:
     """"1 entry", "2 entries": a count with its noun as English says it (many: one + "s" when not given)."""
@@ -17,6 +19,7 @@ def shown(text: str, keep: str = "") -> str:
     bidirectional overrides, an undecodable byte's surrogate) written as Python writes it in a
     string, "\\x1b", "\\u202e", so that a name holding an escape sequence cannot drive the
     terminal or fake a line; keep: characters left as they are (a message's own newlines)."""
+    text = urlrule.masked(text)  # no URL's password or token printed, whatever the message
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
@@ -147,7 +150,7 @@ def emit_json(data: dict, stream=None) -> None:
         # A code page that cannot hold every character (Windows, output redirected: the ANSI one),
         # or a file name's undecodable bytes (surrogates): all of it \u-escaped, valid JSON in any.
         text = json.dumps(data, indent=2, sort_keys=True)
-    stream.write(text + "\n")
+    stream.write(urlrule.masked(text) + "\n")
     stream.flush()
 
 

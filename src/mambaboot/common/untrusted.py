@@ -20,7 +20,10 @@ from mambaboot.common import jsontext
 # is 4: record, paths_data, paths, entry). A limit is a refusal to read, not a truncation.
 MiB = 1 << 20
 SMALL = 1 * MiB  # the cache's notes, conda-meta/state
-TEXT = 16 * MiB  # environment files, locks, .condarc, environments.txt
+TEXT = 16 * MiB  # locks, .condarc, environments.txt
+# environment files: a name, a few channels and at most a few hundred specs (an exported one with
+# a thousand packages is ~40 KiB), and parsed as YAML in a few seconds even at this size
+ENV_FILE = 1 * MiB
 RECORD = 64 * MiB  # PREFIX/.mambaboot/record.json (a package list)
 PACKAGE_RECORD = 256 * MiB  # conda-meta/*.json: one entry per file of the package
 DEPTH = 64

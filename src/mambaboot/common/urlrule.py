@@ -18,12 +18,29 @@ def split(url: str):
     or (None, the reason urllib cannot read it): every URL mambaboot takes apart goes through here."""
     from urllib.parse import urlsplit  # with ipaddress ~3 ms: not for a create that names no URL
 
+    _note(url.partition("//")[2].partition("/")[0])
     try:
         parts = urlsplit(url)
         _ = (parts.hostname, parts.port)  # each may raise ValueError for what urlsplit let through
     except ValueError as exc:
         return None, f"is not a URL urllib can read ({exc})"
+    host = parts.hostname or ""
+    try:
+        # as the socket layer reads a host before it resolves it (socket.getaddrinfo encodes a str
+        # with the "idna" codec; http.client's Host header too): an empty part between dots, or
+        # one of 64 characters or more, is a UnicodeError there, after the run has begun
+        host.encode("idna")
+    except UnicodeError:
+        return None, (f"is not a URL urllib can read (its host {host!r} has an empty part between dots, or one "
+                      "longer than 63 characters)")
     return parts, None
+
+
+def _plain_host(authority: str) -> bool:
+    """Whether an ASCII authority's host passes the "idna" codec's check of an ASCII name
+    (encodings/idna.py, Codec.encode: each part but a last empty one 1-63 characters)."""
+    labels = authority.rpartition("@")[2].split(".")
+    return all(0 < len(label) < 64 for label in labels[:-1]) and len(labels[-1]) < 64
 
 
 def unreadable(url: str) -> str | None:
@@ -35,9 +52,54 @@ def unreadable(url: str) -> str | None:
     authority = url.replace("\t", "").replace("\r", "").replace("\n", "").partition("//")[2]  # urlsplit drops those
     for end in "/?#":
         authority = authority.partition(end)[0]
-    if url.isascii() and not any(c in authority for c in "[]:"):
+    _note(authority)
+    if url.isascii() and not any(c in authority for c in "[]:") and _plain_host(authority):
         return None
     return split(url)[1]
+
+
+HIDDEN = "***"
+# The password of every URL read so far: a message may hold one
+# where no "://" precedes it (http.client's "nonnumeric port: 'PASSWORD@host'", an engine's echo
+# of the same), and each is masked wherever it appears. One of fewer than 4 characters is masked
+# only inside a URL: anywhere, it would mask every such word of every line.
+_SECRETS: set = set()
+_SHORTEST = 4
+
+
+def _note(authority: str) -> None:
+    userinfo, at, _ = authority.rpartition("@")
+    if at:
+        password = userinfo.partition(":")[2]  # a user alone is a name, shown by masked() only in a URL
+        if len(password) >= _SHORTEST:
+            _SECRETS.add(password)
+_AUTHORITY_ENDS = "/?#'\"<> \t\r\n\\"
+
+
+def masked(text: str) -> str:
+    """text with the userinfo of each URL in it (`user:password@`, a token as the user) written
+    as ***: what any message prints, a URL urllib cannot read included. Without a regular
+    expression: every line said passes here, `run`'s start-up too."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, HIDDEN)
+    if "@" not in text or "://" not in text:
+        return text
+    out, i = [], 0
+    while True:
+        start = text.find("://", i)
+        if start < 0:
+            return "".join(out) + text[i:]
+        start += 3
+        end = start
+        while end < len(text) and text[end] not in _AUTHORITY_ENDS:
+            end += 1
+        at = text.rfind("@", start, end)
+        if at < 0:
+            out.append(text[i:end])
+        else:
+            out.append(text[i:start] + HIDDEN + text[at:end])
+        i = end
 
 
 def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:

@@ -7,6 +7,7 @@ import os
 import socket
 import ssl
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,16 +48,24 @@ def _policy_from_env() -> Policy:
     # Tests and slow networks tune these without new options; values are plain seconds, bytes.
     return Policy(
         timeout=_number("MAMBABOOT_HTTP_TIMEOUT", float, Policy.timeout),
-        attempts=_number("MAMBABOOT_HTTP_ATTEMPTS", int, Policy.attempts),
+        attempts=_number("MAMBABOOT_HTTP_ATTEMPTS", int, Policy.attempts, MAX_ATTEMPTS),
         backoff=_number("MAMBABOOT_HTTP_BACKOFF", float, Policy.backoff),
         deadline=_number("MAMBABOOT_HTTP_DEADLINE", float, Policy.deadline),
-        min_rate=_number("MAMBABOOT_HTTP_MIN_RATE", float, Policy.min_rate, "number of bytes a second"),
+        min_rate=_number("MAMBABOOT_HTTP_MIN_RATE", float, Policy.min_rate, MAX_BYTES, "number of bytes a second"),
         rate_time=_number("MAMBABOOT_HTTP_RATE_TIME", float, Policy.rate_time),
-        max_bytes=_number("MAMBABOOT_HTTP_MAX_BYTES", int, Policy.max_bytes),
+        max_bytes=_number("MAMBABOOT_HTTP_MAX_BYTES", int, Policy.max_bytes, MAX_BYTES),
     )
 
 
-def _number(name: str, kind, default, unit: str = "number of seconds"):
+# The largest value each setting may take: past it a number means nothing more (a day of waiting, a
+# hundred tries, a terabyte), and the clocks and sockets it reaches have their own ceilings (a
+# timeout too large for a timeval, a sleep too long for a timestamp: OverflowError).
+MAX_SECONDS = 86400
+MAX_ATTEMPTS = 100
+MAX_BYTES = 1 << 40
+
+
+def _number(name: str, kind, default, most: int = MAX_SECONDS, unit: str = "number of seconds"):
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -64,8 +73,9 @@ def _number(name: str, kind, default, unit: str = "number of seconds"):
         value = kind(raw)
     except ValueError:
         value = None
-    if value is None or value < (1 if kind is int else 0) or value != value or value == float("inf"):  # NaN too
-        raise UsageError(f"{name}={raw!r} is not a {'whole number >= 1' if kind is int else unit}")
+    if value is None or not (1 if kind is int else 0) <= value <= most:  # NaN and infinity too
+        what = "a whole number" if kind is int else f"a {unit}"
+        raise UsageError(f"{name}={raw!r} is not {what} from {1 if kind is int else 0} to {most}")
     return value
 
 
@@ -79,8 +89,53 @@ class _Clock:
     def left(self) -> None:
         """ObtainError once the deadline has passed: no further attempt, no further read."""
         if time.monotonic() > self.ends:
-            raise ObtainError(f"download of {self.url} took longer than {self.policy.deadline:g} seconds "
-                              "(MAMBABOOT_HTTP_DEADLINE); nothing was kept")
+            raise self._expired()
+
+    def _expired(self) -> ObtainError:
+        return ObtainError(f"download of {self.url} took longer than {self.policy.deadline:g} seconds "
+                           "(MAMBABOOT_HTTP_DEADLINE); nothing was kept")
+
+    def pause(self, seconds: float) -> None:
+        """A backoff between attempts, never past the deadline (left() then ends the download)."""
+        time.sleep(max(0.0, min(seconds, self.ends - time.monotonic())))
+
+    def within(self, call: Callable[[], object]):
+        """call()'s result (urllib's open: resolving, connecting, the TLS handshake, the status
+        line and the headers), or ObtainError once the deadline passes first. Each of those reads
+        waits at most the policy's timeout, but a server sending its headers a byte at a time
+        never lets one wait that long, and a resolver keeps its own time: the call runs in a
+        thread of its own, left behind at the deadline (a daemon: it ends with the process; a
+        response it gets after that is closed by it). The wait is cut in slices, as a wait on a
+        lock is not interrupted by Ctrl-C on Windows."""
+        box: dict = {}
+        lock, done = threading.Lock(), threading.Event()
+
+        def run() -> None:
+            try:
+                got = call()
+            except BaseException as exc:  # handed to the waiting thread, raised there
+                with lock:
+                    box["error"] = exc
+            else:
+                with lock:
+                    if box.get("abandoned"):
+                        got.close()
+                    else:
+                        box["value"] = got
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="mambaboot-open", daemon=True).start()
+        while not done.wait(max(0.0, min(0.5, self.ends - time.monotonic()))):
+            if time.monotonic() >= self.ends:
+                with lock:
+                    if not box:
+                        box["abandoned"] = True
+                        raise self._expired()
+                break
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
     def body(self, response, sink: Callable[[bytes], None], limit: int = 0) -> int:
         """Reads the response's body into sink, a read at a time (read1: what the socket has, so
@@ -162,27 +217,29 @@ def _opener(policy: Policy, allow_http: bool, net=None) -> urllib.request.Opener
     return urllib.request.build_opener(_CheckedRedirects(policy.max_redirects, allow_http), *network.handlers(net))
 
 
-def _with_retries(url: str, attempt: Callable[[], object], policy: Policy, clock: "_Clock | None" = None):
+def _with_retries(url: str, attempt: Callable[[], object], policy: Policy, clock: _Clock):
     delay = policy.backoff
     last = ""
     for n in range(1, policy.attempts + 1):
-        if clock is not None:
-            clock.left()
+        clock.left()
         try:
             return attempt()
         except _Transient as exc:
             last = str(exc)
             if n == policy.attempts:
                 break
-            time.sleep(delay)
+            clock.pause(delay)
             delay *= 2
     raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
 
 
-def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET"):
+def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET",
+          clock: "_Clock | None" = None):
     request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
+    if request.type == "file":
+        _regular_file(url, request)
     try:
-        return opener.open(request, timeout=policy.timeout)
+        return (clock or _Clock(url, policy)).within(lambda: opener.open(request, timeout=policy.timeout))
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in _RETRY_STATUS:
@@ -207,6 +264,21 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
         raise _Transient(f"{type(exc).__name__}: {exc}") from None
 
 
+def _regular_file(url: str, request: urllib.request.Request) -> None:
+    """A file:// URL names a regular file, or ObtainError: urllib's FileHandler opens what the
+    path names, and a fifo would block the download for ever (no timeout reaches a local open)."""
+    import stat
+
+    try:
+        mode = os.stat(urllib.request.url2pathname(request.selector)).st_mode  # followed, as urllib opens it
+    except (OSError, ValueError):
+        return  # urllib says what is wrong with it
+    if not stat.S_ISREG(mode):
+        kind = ("a fifo" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) else "a socket"
+                if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise ObtainError(f"{url} names {kind}, not a regular file; nothing was downloaded")
+
+
 # No connection was made at all: urllib wraps what connecting (and the TLS handshake) raised in
 # URLError, and what comes after, from a connection made, bare. Offline, a host that does not
 # resolve or answer fails the same way on every try, and a try can itself wait out a resolver's
@@ -227,7 +299,7 @@ def fetch_text(url: str, limit: int = 4096, policy: Optional[Policy] = None, all
 
     def attempt() -> str:
         data = bytearray()
-        with _open(url, opener, policy) as response:
+        with _open(url, opener, policy, clock=clock) as response:
             clock.body(response, data.extend, limit)
         return bytes(data).decode("utf-8", "replace")
 
@@ -268,7 +340,7 @@ def fetch_file(
     def attempt() -> str:
         fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
         try:
-            with os.fdopen(fd, "wb") as out, _open(url, opener, policy) as response:
+            with os.fdopen(fd, "wb") as out, _open(url, opener, policy, clock=clock) as response:
                 digest = _copy(response, out, progress, clock)
                 out.flush()
                 os.fsync(out.fileno())

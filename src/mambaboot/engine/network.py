@@ -317,6 +317,6 @@ def _shrink(path: str, environ: Mapping[str, str], windows: bool) -> str:
 
 
 def _redacted(url: str) -> str:
-    import re
+    from mambaboot.common import urlrule
 
-    return re.sub(r"//[^/@]*@", "//***@", url)
+    return urlrule.masked(url)

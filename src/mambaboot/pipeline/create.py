@@ -222,13 +222,13 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
     if plan.force and os.path.isdir(plan.prefix):  # replacing it would delete the cache this run uses
-        from mambaboot.common.files import fileid
-
         for cache in (plan.cache_dir, *plan.pkgs_dirs):
             if fileid.within(cache, plan.prefix):
                 raise TargetRefused(f"the cache {cache} lies inside {plan.prefix}, which --force would replace; "
                                     "nothing was changed: choose a --cache-dir outside it")
     made = newdirs.make_dirs(plan.cache_dir)
+    if fileid.within(plan.pkgs_dir, plan.cache_dir):  # the cache's own layout: made as every directory of
+        made += newdirs.make_dirs(plan.pkgs_dir)  # ours is, never writable by all (the engine's follows the umask)
     try:
         # The target is judged under its lock, after what a killed create left there is settled.
         with placelock.Intent("create", plan.prefix, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:

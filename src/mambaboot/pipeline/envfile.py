@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 # conda's VALID_KEYS (conda/env/env.py, 26.x); not a set literal, whose constant makes the zipapp's
 # bytecode differ per build (tools/build_zipapp.py)
 _KNOWN_KEYS = frozenset(("name", "channels", "dependencies", "prefix", "variables"))
+# An environment file holds a handful of keys: past this many that conda does not know, it is no
+# environment file (the warning would name them all, and each is held against the known ones).
+MAX_UNKNOWN_KEYS = 100
 # conda's own pseudo-channel: "do not add defaults". We never add any, so it means nothing here.
 _NO_DEFAULTS = "nodefaults"
 
@@ -48,7 +51,7 @@ def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = Fa
     """The file as conda reads it (untrusted.read_user_text: UTF-8 or UTF-16 with its mark, CRLF or
     LF); environ: what `$VAR` in its channels names (None: the channels stay as written)."""
     try:
-        text = untrusted.read_user_text(path)
+        text = untrusted.read_user_text(path, untrusted.ENV_FILE)
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
@@ -147,9 +150,15 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
     the older reader, which warns and ignores the key."""
     import difflib
 
-    unknown = sorted(str(k) for k in set(doc) - _KNOWN_KEYS)
+    keys = set(doc)  # once: a file's keys are untrusted, and may be hundreds of thousands
+    unknown = sorted(str(k) for k in keys - _KNOWN_KEYS)
+    if len(unknown) > MAX_UNKNOWN_KEYS:  # each is compared with the known ones, and the warning names each
+        raise UsageError(f"{path}: {len(unknown)} keys conda does not know ({', '.join(map(repr, unknown[:3]))}, ...): "
+                         f"not an environment file (conda reads {', '.join(sorted(_KNOWN_KEYS))}; mambaboot reads "
+                         f"one with at most {MAX_UNKNOWN_KEYS} others)")
+    missing, present = sorted(_KNOWN_KEYS - keys), sorted(_KNOWN_KEYS & keys)
     for key in unknown:
-        close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS - set(doc)), n=1, cutoff=0.8)
+        close = difflib.get_close_matches(key, missing, n=1, cutoff=0.8)
         if close:
             raise UsageError(f"{path}: unknown key {key!r}: did you mean {close[0]!r}? (conda reads "
                              f"{', '.join(sorted(_KNOWN_KEYS))}; a misspelt key would be ignored, and the "
@@ -158,7 +167,7 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
         return ()
     # a misspelling of a key the file also has: its value is ignored, said with the key it is close to
     unknown = [key + "".join(f" (close to {c!r})" for c in difflib.get_close_matches(
-        key, sorted(_KNOWN_KEYS & set(doc)), n=1, cutoff=0.8)) for key in unknown]
+        key, present, n=1, cutoff=0.8)) for key in unknown]
     return (f"key{'s' if len(unknown) > 1 else ''} conda does not know: {', '.join(unknown)} (conda ignores "
             f"{'them' if len(unknown) > 1 else 'it'} too; it reads {', '.join(sorted(_KNOWN_KEYS))})",)
 

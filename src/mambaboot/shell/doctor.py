@@ -448,6 +448,33 @@ def _command(m: Host, *argv: str, ticks: bool = False, rest: str = "") -> str:
     return quoting.command_line(argv, m.windows, ticks=ticks, rest=rest)
 
 
+def check_named(prefixes: Iterable[str] = ()) -> List[Finding]:
+    """Each PREFIX named that is there but no environment (a file, a device, a directory without
+    conda-meta/, such as the envs root): an error naming what it is, as every other check would
+    pass it by in silence. One a killed run left its intent beside is named by check_unfinished."""
+    import stat
+
+    from mambaboot.environment import placelock, record
+
+    found = []
+    for prefix in dict.fromkeys(os.path.abspath(p) for p in prefixes):
+        try:
+            mode = os.stat(prefix).st_mode
+        except OSError:
+            continue  # gone (a killed remove's): check_unfinished names it
+        if stat.S_ISDIR(mode) and (os.path.isdir(os.path.join(prefix, "conda-meta"))
+                                   or os.path.isdir(os.path.join(prefix, record.RECORD_DIR))):
+            continue
+        if placelock.killed(prefix) is not None:
+            continue
+        what = ("a directory with no conda-meta/ in it" if stat.S_ISDIR(mode) else "a regular file"
+                if stat.S_ISREG(mode) else "a fifo" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a directory")
+        found.append(Finding("prefix", ERROR, f"{prefix} is {what}, not an environment: nothing in it was checked",
+                             "name an environment's directory (`mambaboot list` shows them)"))
+    return found
+
+
 def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     """Environments (the active one, those on PATH, those named) whose files name another directory:
     moved without `mambaboot move`, their entry points and scripts point at where they were."""
@@ -509,7 +536,7 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
     """Every check; envs_dir (None: not looked at) is the envs root whose leftovers are named."""
     findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m, prefixes)
                 + check_copies(m) + check_locations(m, prefixes))
-    findings += check_mamba_root(m, prefixes)
+    findings += check_mamba_root(m, prefixes) + check_named(prefixes)
     if envs_dir is not None:
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:

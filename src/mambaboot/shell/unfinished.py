@@ -15,8 +15,15 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
+from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
 from mambaboot.shell import quoting
+
+
+def field(value) -> str:
+    """A word of an intent, or a path read from disk, as a line shows it: every control character,
+    a newline too, escaped, so that no field read from a file makes a line of its own."""
+    return shown(str(value))
 
 
 def found(envs_dir: str, paths=()) -> list:
@@ -42,11 +49,13 @@ def kept_in(place: str, body: dict) -> str:
 
 def said(place: str, path: str, body: dict) -> str:
     """What the run was and where it left its intent."""
-    return (f"a mambaboot {body.get('operation')} of {place} was killed at its stage {body.get('stage')} "
-            f"({path})")
+    return (f"a mambaboot {field(body.get('operation'))} of {field(place)} was killed at its stage "
+            f"{field(body.get('stage'))} ({field(path)})")
 
 
 def _command(argv: list, windows: bool, fallback: str) -> str:
+    if any(field(arg) != arg for arg in argv):  # a control character: no line can show it as typed
+        return fallback
     try:
         return quoting.command_line(argv, windows, ticks=True)
     except ValueError:  # a path no line of the user's shell can hold as one word
@@ -56,6 +65,7 @@ def _command(argv: list, windows: bool, fallback: str) -> str:
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
     body = settle.current(body)
+    given, place, path = place, field(place), field(path)  # given: as a command names it
     operation, stage = body.get("operation"), body.get("stage")
     action = settle.TABLE.get((operation, stage))
     if operation == "move" and settle.unsettled_move(body):  # an older mambaboot's stage included
@@ -72,13 +82,13 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if not action:
         return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
     if operation == "create":
-        again = _command(["mambaboot", "create", "--prefix", place], windows, "`mambaboot create --prefix PREFIX`")
+        again = _command(["mambaboot", "create", "--prefix", given], windows, "`mambaboot create --prefix PREFIX`")
         return f"{again} settles it first"
     if operation == "remove":
-        again = _command(["mambaboot", "remove", place], windows, "`mambaboot remove PREFIX`")
+        again = _command(["mambaboot", "remove", given], windows, "`mambaboot remove PREFIX`")
         return f"{again} finishes it (any run that changes {place} settles it first)"
     if operation in ("pack", "lock"):
-        partial = os.path.join(os.path.dirname(place), str(body.get("partial")))
-        return (f"the next `mambaboot {operation} ... -o` writing {place} deletes its partial file {partial} first "
+        partial = field(os.path.join(os.path.dirname(given), str(body.get("partial"))))
+        return (f"the next `mambaboot {field(operation)} ... -o` writing {place} deletes its partial file {partial} first "
                 f"({place} itself is the old file or the whole new one)")
     return f"the next run that changes {place} settles it first"

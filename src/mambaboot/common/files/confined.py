@@ -333,7 +333,7 @@ class Root:
     def open_new(self, rel: str, mode: int = 0o666):
         """A new file rel opened for binary writing (FileExistsError if anything is there)."""
         with self._at(rel) as (fd, name):
-            return os.fdopen(os.open(name, _NEW, mode, dir_fd=fd), "wb")
+            return os.fdopen(os.open(name, _NEW, mode & ~NOT_FOR_OTHERS, dir_fd=fd), "wb")
 
     def mkdir(self, rel: str, mode: int = 0o777, exist_ok: bool = False) -> bool:
         """Make the directory rel (its parent must be there); True if this call made it."""
@@ -538,7 +538,7 @@ class _At:
 
 
 def _mkdir(name: str, fd: int | None, mode: int) -> None:
-    os.mkdir(name, mode, dir_fd=fd)
+    os.mkdir(name, mode & ~NOT_FOR_OTHERS, dir_fd=fd)
 
 
 def _link_at(name: str, fd: int) -> bool:
@@ -562,11 +562,16 @@ def split(path: str):
     return Root.open(directory or os.curdir), name
 
 
+# Nothing mambaboot makes is writable by every user, whatever the umask (umask 000 would leave a
+# directory or a lock file anyone could fill or replace things in): the bit is taken off every mode.
+NOT_FOR_OTHERS = 0o002
+
+
 def user_mode(full: int) -> int:
     """full (0o777 or 0o666) narrowed by the user's umask, and never world-writable."""
     umask = os.umask(0)
     os.umask(umask)
-    return full & ~umask & ~0o002
+    return full & ~umask & ~NOT_FOR_OTHERS
 
 
 def write_file(path: str, data: bytes, mode: int | None = None, sync: bool = True) -> None:

@@ -8,8 +8,18 @@ import os
 import sys
 
 from mambaboot.common.files.fileid import identity, is_link
+from mambaboot.common.files.confined import NOT_FOR_OTHERS
 from mambaboot.common.files.newdirs import make_dirs, remove_empty_dirs
 from mambaboot.common.files.removal import unlink_quietly
+
+
+# Each try that finds no file after O_CREAT follows a directory or a lock file taken away by another
+# run in between: a few in a row are a race, this many a place where no file can be made (/proc
+# answers O_CREAT with ENOENT), and the lock is refused rather than tried for ever.
+RETRIES = 100
+# rw for the owner and the group, never for everyone whatever the umask (confined.NOT_FOR_OTHERS):
+# a lock file anyone may write is one anyone may fill
+LOCK_MODE = 0o666 & ~NOT_FOR_OTHERS
 
 
 class FileLock:
@@ -47,7 +57,7 @@ class FileLock:
         self._made: list = []
 
     def __enter__(self) -> "FileLock":
-        while True:
+        for _ in range(RETRIES):
             made = make_dirs(os.path.dirname(self.path) or ".")
             self._made = self._made or made
             try:
@@ -68,6 +78,11 @@ class FileLock:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             return self
+        from mambaboot.common.errors import TargetRefused
+
+        raise TargetRefused(f"cannot make the lock file {self.path}: after {RETRIES} tries it is still not there "
+                            "(a file system that makes no files there, such as /proc, or a directory removed as "
+                            "fast as it is made); name a place on an ordinary disk")
 
     def _take(self, fd: int) -> None:
         if self.waiting is None or not self.blocking:
@@ -125,7 +140,7 @@ def open_lock_file(path: str, new: bool = False) -> int:
     if not _NOFOLLOW and is_link(path):  # pragma: no cover - Windows: no O_NOFOLLOW, ask first
         raise _link_refused(path)
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | (os.O_EXCL if new else 0), 0o666)
+        return os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | (os.O_EXCL if new else 0), LOCK_MODE)
     except OSError as exc:
         # O_NOFOLLOW on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD).
         if exc.errno not in (errno.EEXIST, errno.EISDIR) and is_link(path):

@@ -5,6 +5,7 @@ import errno
 import os
 import stat
 
+from mambaboot.common.files.confined import NOT_FOR_OTHERS
 from mambaboot.common.files.fileid import identity
 
 
@@ -22,7 +23,7 @@ def make_dirs(path: str) -> list:
     made = []
     for directory in reversed(missing):
         try:
-            os.mkdir(directory)
+            os.mkdir(directory, 0o777 & ~NOT_FOR_OTHERS)
         except FileExistsError:
             if not os.path.isdir(directory):  # a file (or a link) where a directory must be: say that
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
@@ -49,6 +50,6 @@ def remove_empty_dirs(made: list) -> None:
 def make_dir(path: str, mode: int = 0o777) -> tuple:
     """mkdir, which fails when anything is at path (so what is there afterwards was made by this
     call), and the identity of what it made, for Root.remove_tree(expected=) to check at the moment of
-    deletion."""
-    os.mkdir(path, mode)
+    deletion. Never writable by every user, whatever mode and the umask say."""
+    os.mkdir(path, mode & ~NOT_FOR_OTHERS)
     return identity(os.lstat(path))

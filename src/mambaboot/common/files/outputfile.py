@@ -43,8 +43,10 @@ def kind(path: str) -> tuple[str, str | int]:
     except FileNotFoundError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(21, "Is a directory", path)
+        if stat.S_ISDIR(mode):  # a usage error: -o names the file to write, never a directory to write into
+            from mambaboot.common.errors import UsageError
+
+            raise UsageError(f"-o {path}: that is a directory; name the file to write")
         return STREAM, path
     return FILE, os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
 

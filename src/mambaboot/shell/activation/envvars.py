@@ -391,7 +391,7 @@ def write(prefix, contents):
         temp = f"{path}.{os.getpid()}.tmp"
         # a new file (never one a link planted at that name leads to), renamed over the old one
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_BINARY", 0), 0o666)
+                     | getattr(os, "O_BINARY", 0), 0o664)  # never writable by every user, whatever the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(temp, path)
