@@ -458,22 +458,37 @@ def test_the_reference_lists_every_exit_code_and_environment_variable():
 
 def test_the_reference_states_the_download_bounds_the_code_has():
     """The defaults the reference gives for each download setting are the code's own."""
-    from mambaboot.engine.download import Policy
+    from mambaboot.engine.download import MAX_ATTEMPTS, MAX_BYTES, MAX_SECONDS, Policy
 
     reference = " ".join(REFERENCE.read_text().split())
     p = Policy()
     for said in (f"| `MAMBABOOT_HTTP_TIMEOUT` | seconds per network operation (default {p.timeout:g}) |",
-                 f"| `MAMBABOOT_HTTP_ATTEMPTS` | attempts per download (default {p.attempts}) |",
-                 f"| `MAMBABOOT_HTTP_BACKOFF` | seconds before the second attempt, doubling after (default {p.backoff:g}) |",
-                 f"| `MAMBABOOT_HTTP_DEADLINE` | seconds a whole download may take, its retries included (default "
+                 f"| `MAMBABOOT_HTTP_ATTEMPTS` | attempts per download (default {p.attempts}, at most {MAX_ATTEMPTS}) |",
+                 f"| `MAMBABOOT_HTTP_BACKOFF` | seconds before the second attempt, doubling after, never past the "
+                 f"deadline (default {p.backoff:g}) |",
+                 "| `MAMBABOOT_HTTP_DEADLINE` | seconds a whole download may take, its retries included, from resolving "
+                 "the host and connecting through the status line and headers to the body's last byte (default "
                  f"{p.deadline:g}) |",
                  f"(defaults {p.min_rate:g} and {p.rate_time:g}; a rate of 0: no check) |",
                  f"| `MAMBABOOT_HTTP_MAX_BYTES` | the longest body a download may have (default {p.max_bytes}, "
-                 f"{p.max_bytes >> 20} MiB) |",
+                 f"{p.max_bytes >> 20} MiB; at most {MAX_BYTES}, {MAX_BYTES >> 40} TiB) |",
+                 f"setting in seconds is a number from 0 to {MAX_SECONDS} (a day)",
                  f"retried with doubling backoff, {p.attempts} attempts in all",
                  f"when it has taken longer than {p.deadline:g} seconds, retries included",
                  f"when a body arrives slower than {p.min_rate:g} bytes a second over {p.rate_time:g} seconds",
                  f"longer than {p.max_bytes} bytes ({p.max_bytes >> 20} MiB, `MAMBABOOT_HTTP_MAX_BYTES`)"):
+        assert said in reference, said
+
+
+def test_the_reference_states_the_input_bounds_the_code_has():
+    """The environment file's limits and the masking of a short password, as the code has them."""
+    from mambaboot.common import untrusted, urlrule
+    from mambaboot.pipeline import envfile
+
+    reference = " ".join(REFERENCE.read_text().split())
+    for said in (f"a file bigger than {untrusted.ENV_FILE >> 20} MiB, or with more than {envfile.MAX_UNKNOWN_KEYS} "
+                 "keys conda does not know, is no environment file",
+                 f"(one of fewer than {urlrule.SHORTEST} characters only inside a URL)"):
         assert said in reference, said
 
 

@@ -64,14 +64,14 @@ HIDDEN = "***"
 # of the same), and each is masked wherever it appears. One of fewer than 4 characters is masked
 # only inside a URL: anywhere, it would mask every such word of every line.
 _SECRETS: set = set()
-_SHORTEST = 4
+SHORTEST = 4
 
 
 def _note(authority: str) -> None:
     userinfo, at, _ = authority.rpartition("@")
     if at:
         password = userinfo.partition(":")[2]  # a user alone is a name, shown by masked() only in a URL
-        if len(password) >= _SHORTEST:
+        if len(password) >= SHORTEST:
             _SECRETS.add(password)
 _AUTHORITY_ENDS = "/?#'\"<> \t\r\n\\"
 
