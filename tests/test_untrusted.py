@@ -139,7 +139,7 @@ def test_a_hostile_lock_line_is_a_usage_error(world, standin, line, problem, for
 
 
 @pytest.mark.parametrize("body, problem", [
-    (_deep_yaml(1000), "nested deeper")  # deeper than 64, within 1 MiB,
+    (_deep_yaml(1000), "nested deeper"),  # deeper than 64, within 1 MiB
     ('dependencies: [python]\nvariables:\n  A: "x\\0y"\n', "variables: A holds a NUL"),
     (b"dependencies: [python]\nvariables:\n  A: x\xed\xa0\x80y\n", "not UTF-8"),
     (b"dependencies: [python]\nvariables:\n  A: x\0y\n", "NUL"),
