@@ -12,6 +12,11 @@ Markers (an HTML comment on the line before a fenced block):
   WINE_PREFIX_DOC) and D:\\CACHE\\micromamba\\micromamba.exe a micromamba whose one command is
   `shell hook --shell cmd.exe --root-prefix ROOT` (tests/support/winenv.py); like `set -e`, a
   top-level line that leaves ERRORLEVEL set ends the block.
+- `<!-- runnable: wine prompt -->` before a ```bat block: its lines are typed at cmd's prompt, as
+  a reader pastes them (an undefined %NAME% stays as typed, %% is no escape, cmd goes on after a
+  failing line); the exit code is the last line's.
+- `<!-- runnable: wine as=D:\\PATH\\NAME.bat -->` before a ```bat block: the block is saved as that
+  file, so that %~dp0 is where the page says it lives, and called from a batch file.
 - `<!-- output -->` before a ```text block: the exact standard output of the block before it.
 - `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
   earlier block wrote to FILE.
@@ -40,7 +45,8 @@ from mambaboot.common import isolation
 from tests.conftest import MAMBABOOT, REPO
 from tools.build_release import build as build_release
 
-MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: ?exit=(?P<exit>\d+))?)?|output|"
+MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: (?P<prompt>prompt)| as=(?P<saved>\S+))?"
+                    r"(?: ?exit=(?P<exit>\d+))?)?|output|"
                     r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 # Which block languages each marker may precede.
@@ -62,6 +68,8 @@ class Block:
     exit: int = 0
     file: Optional[str] = None
     reason: Optional[str] = None  # why a windows-ci block cannot run here
+    prompt: bool = False  # wine: typed at cmd's prompt, not run as a batch file
+    saved: Optional[str] = None  # wine: saved as this Windows path and called from there
 
 
 def blocks(text: str) -> List[Block]:
@@ -75,7 +83,8 @@ def blocks(text: str) -> List[Block]:
         if m:
             body = m.group("body")
             kind = ("wine" if m.group("wine") else "bash") if body.startswith("runnable") else body.split(":")[0]
-            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason"))
+            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason"),
+                       bool(m.group("prompt")), m.group("saved"))
             i += 1
             continue
         fence = FENCE.match(line)
@@ -85,8 +94,10 @@ def blocks(text: str) -> List[Block]:
             while not lines[k].lstrip().startswith("```"):
                 k += 1
             code = "\n".join(text_line[indent:] for text_line in lines[i + 1:k])
-            kind, expected, file, reason = (pending[0], pending[1], pending[2], pending[4]) if pending else (None, 0, None, None)
-            found.append(Block(kind, fence.group(1), code, i + 1, expected, file, reason))
+            kind, expected, file, reason, prompt, saved = (
+                (pending[0], pending[1], pending[2], pending[4], pending[5], pending[6]) if pending
+                else (None, 0, None, None, False, None))
+            found.append(Block(kind, fence.group(1), code, i + 1, expected, file, reason, prompt, saved))
             pending = None
             i = k + 1
             continue
@@ -115,6 +126,9 @@ def test_marker_parser():
     assert [(b.kind, b.lang, b.exit, b.file) for b in blocks(text)] == [
         ("bash", "sh", 0, None), ("output", "text", 0, None), ("bash", "sh", 4, None), (None, "sh", 0, None),
         ("wine", "bat", 1, None), ("json-shape", "json", 0, "x.json")]
+    typed = blocks("<!-- runnable: wine prompt -->\n```bat\nver\n```\n<!-- runnable: wine as=D:\\x\\y.bat exit=2 -->\n"
+                   "```bat\nexit /b 2\n```\n")
+    assert [(b.kind, b.prompt, b.saved, b.exit) for b in typed] == [("wine", True, None, 0), ("wine", False, "D:\\x\\y.bat", 2)]
     ci = blocks("<!-- windows-ci: Wine has no PowerShell -->\n```powershell\nx\n```\n<!-- windows-ci -->\n```bat\ny\n```\n")
     assert [(b.kind, b.reason) for b in ci] == [("windows-ci", "Wine has no PowerShell"), ("windows-ci", None)]
     with pytest.raises(AssertionError, match="line 1: marker not followed"):
@@ -223,7 +237,9 @@ def windows_env(request, tmp_path):
     if old is not None:
         link.unlink()
     link.symlink_to(drive)
+    wine.drives["D"] = drive
     yield wine
+    del wine.drives["D"]
     link.unlink()
     if old is not None:
         link.symlink_to(old)
@@ -276,8 +292,22 @@ def test_documented_examples_run(doc, world, team_channel, standin, request):
                                   capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
             assert proc.returncode == b.exit, f"{where}: exit {proc.returncode}\n{b.code}\n{proc.stderr}"
             last_out = proc.stdout
+        elif b.kind == "wine" and b.prompt:
+            # typed at the prompt, as a reader pastes it: %% is no escape there, and cmd goes on
+            # after a failing line, so the exit code is the last line's
+            run = wine.typed(b.code.splitlines() + ["exit %errorlevel%"], cwd=wine.workdir)
+            assert run.returncode == b.exit, f"{where}: exit {run.returncode}\n{b.code}\n{run.stdout}\n{run.stderr}"
+            last_out = run.stdout
         elif b.kind == "wine":
-            code, out, err = wine.batch("doc", _wine_script(b.code, b.exit))
+            if b.saved:
+                # saved where the page says, so that %~dp0 is that place, and called from a batch file
+                saved = wine.unix(b.saved)
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_bytes(("\r\n".join(b.code.splitlines()) + "\r\n").encode())
+                code, out, err = wine.batch("doc", ["@echo off", f'call "{b.saved}"', "exit /b %errorlevel%"])
+                saved.unlink()
+            else:
+                code, out, err = wine.batch("doc", _wine_script(b.code, b.exit))
             assert code == b.exit, f"{where}: exit {code}\n{b.code}\n{out}\n{err}"
             last_out = out
         elif b.kind == "output":

@@ -127,10 +127,18 @@ TOOL_ENV_BAT = r"""@REM a package's helper script
 """
 
 STUB_MAMBA = r"""@REM mamba.exe stand-in: %1 is the path of the executable that ran; then mamba's arguments
+@ECHO OFF
 @SET "STUB_EXE=%~1"
 @SHIFT
 @IF "%1 %2 %3"=="shell --shell cmd.exe" GOTO shell
-@ECHO mamba 2.0.5 (test stand-in) args: %*
+@SET "STUB_ARGS="
+:args
+@IF "%~1"=="" GOTO shown
+@SET "STUB_ARGS=%STUB_ARGS% %1"
+@SHIFT
+@GOTO args
+:shown
+@ECHO %STUB_EXE% (a stand-in) ran:%STUB_ARGS%
 @EXIT /B 0
 :shell
 @SET "STUB_OUT=%TMP%\stub-mamba-%RANDOM%.bat"
