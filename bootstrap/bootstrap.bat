@@ -599,9 +599,10 @@ set "MB_Q=%MB_CACHE%"
 if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
 set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
 if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
-rmdir /s /q "%MB_TMPDIR%"
 rem The line is expanded before it runs: the script's own variables are gone when python starts.
-(for /f "delims==" %%V in ('set MB_') do set "%%V=") & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
+rem Their names come from a file, as in :mb_sandboxed (no child cmd, no AutoRun).
+> "%MB_TMPDIR%\names.txt" set MB_
+(for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & rmdir /s /q "%MB_TMPDIR%" & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
 exit /b %ERRORLEVEL%
 
 rem ------------------------------------------------------------------ the way out on errors
@@ -807,8 +808,15 @@ set "MB_MSG3=downloaded      %MB_GOT% (nothing was kept)"
 if /i not "%MB_GOT%"=="%MB_EXPECT%" goto :mb_fetch_failed
 set "MB_MSG2="
 set "MB_MSG3="
+rem A program that holds the old file open (an antivirus scanning micromamba.exe, another run
+rem using it) makes Windows refuse to replace it: a sharing violation or access denied, which
+rem move says above this message (MoveFileEx). The download was verified; only its place was refused.
+set "MB_VAL=%MB_F%"
+set "MB_MSG=could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied; the verified download was not kept"
+set "MB_MSG2=wait for the scan to end or close that program, then run this again"
 move /y "%MB_DL%" "%MB_F%" >nul
 if errorlevel 1 goto :mb_fetch_failed
+set "MB_MSG2="
 exit /b 0
 :mb_fetch_failed
 if exist "%MB_DL%" del /f /q "%MB_DL%"
@@ -872,7 +880,10 @@ if not defined NETRC if exist "%USERPROFILE%\.netrc" set "NETRC=%USERPROFILE%\.n
 if not defined NETRC if exist "%USERPROFILE%\_netrc" set "NETRC=%USERPROFILE%\_netrc"
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" mkdir "%MB_HOME%\.mamba\auth" 2>nul
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" copy /y "%USERPROFILE%\.mamba\auth\authentication.json" "%MB_HOME%\.mamba\auth\authentication.json" >nul
-for /f "delims==" %%V in ('set') do (set "MB_V=%%V" & call :mb_scrub)
+rem The names are read from a file, never from FOR /F over "set": its child cmd would run the
+rem registry AutoRun first (see the top of this file), and what that prints or sets would decide.
+set > "%MB_TMPDIR%\names.txt"
+for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do (set "MB_V=%%V" & call :mb_scrub)
 call :mb_clean_path
 set "HOME=%MB_HOME%"
 set "USERPROFILE=%MB_HOME%"

@@ -600,3 +600,54 @@ def test_a_double_click_waits_for_a_key_at_the_end_and_nothing_else_does(ww, tmp
         r = ww.run(*args, before=before, cwd=win(where), cache=False)
         assert r.returncode == 0 and r.stdout.strip() == HANDED_OVER, (before, args, r.stdout, r.stderr)
     assert len(ww.runs("python")) == 4
+
+
+def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
+    """FOR /F over a command runs it in a child cmd /c without /D, which runs the registry's
+    AutoRun first and reads its output too (cmd /?; Raymond Chen, "Hidden gotcha: The command
+    processor's AutoRun setting"): the names scrubbed before micromamba runs, and the script's
+    own cleared before python starts, are read from a file written by the built-in set. Wine's
+    cmd runs no AutoRun, so the runs of the other tests show only that the file way works."""
+    text = SCRIPT.read_bytes().decode("ascii")
+    commands = [line.strip() for line in text.splitlines()
+                if re.match(r"(?i)\s*(\(\s*)?for /f\b", line) and re.search(r"\bin \((\'|`)", line)]
+    # the one left counts only lines that name an existing entry, whatever AutoRun printed
+    assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
+                        'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
+    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and 'set MB_ > "%MB_TMPDIR%\\names.txt"' in text
+
+
+def _hold(ww: WinWorld, path: Path) -> subprocess.Popen:
+    """A Windows program that holds path open sharing nothing, as an antivirus scanning it does,
+    until its stdin is closed; returned once it says it holds the file."""
+    from tests.support.wine import WINE
+
+    holder = ww.root / "hold.exe"
+    shutil.copy(ww.wine.standin, holder)
+    proc = subprocess.Popen([*WINE, win(holder), win(path)], env=ww.wine.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout.readline().strip() == b"held"
+    return proc
+
+
+def test_a_cached_binary_held_by_another_program_is_said_as_that_with_exit_5(ww):
+    """An antivirus scanning micromamba.exe holds it: Windows refuses to replace it, and that is
+    what is said, never a digest mismatch the download did not have."""
+    notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
+    notes.mkdir(parents=True)
+    (notes / "micromamba.exe").write_bytes(b"a stale copy being scanned")
+    holder = _hold(ww, notes / "micromamba.exe")
+    try:
+        r = ww.run()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert r.returncode == 5, r.stderr
+    binary = win(notes / "micromamba.exe")
+    assert _refusal(r) == [f'bootstrap: error: "{binary}" could not be replaced: another program holds it open (an '
+                           "antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied; "
+                           "the verified download was not kept",
+                           "  wait for the scan to end or close that program, then run this again"]
+    assert "does not match" not in r.stderr
+    assert ww.runs("micromamba") == []
+    assert [p.name for p in notes.iterdir()] == ["micromamba.exe"], "the download was not kept"
