@@ -74,6 +74,10 @@ set "MB_VAL="
 set "MB_MSG2="
 set "MB_MSG3="
 set "MB_RC=2"
+rem The proxy curl.exe and micromamba take for an https URL: HTTPS_PROXY, else ALL_PROXY (curl's manual, ENVIRONMENT).
+set "MB_PROXY_VAR="
+if defined ALL_PROXY set "MB_PROXY_VAR=ALL_PROXY"
+if defined HTTPS_PROXY set "MB_PROXY_VAR=HTTPS_PROXY"
 set "MB_SYS32=%SystemRoot%\System32"
 if not defined SystemRoot set "MB_SYS32=%windir%\System32"
 
@@ -582,6 +586,7 @@ if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create f
 rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
 rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
 if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
 set "MB_MSG2="
 echo engine: created "%MB_PREFIX%" 1>&2
@@ -812,7 +817,7 @@ rem A program that holds the old file open (an antivirus scanning micromamba.exe
 rem using it) makes Windows refuse to replace it: a sharing violation or access denied, which
 rem move says above this message (MoveFileEx). The download was verified; only its place was refused.
 set "MB_VAL=%MB_F%"
-set "MB_MSG=could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied; the verified download was not kept"
+set "MB_MSG=could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied"
 set "MB_MSG2=wait for the scan to end or close that program, then run this again"
 move /y "%MB_DL%" "%MB_F%" >nul
 if errorlevel 1 goto :mb_fetch_failed
@@ -863,6 +868,9 @@ if "%MB_CURL_RC%"=="28" exit /b 5
 rem curl.exe reads the proxy only from HTTPS_PROXY, HTTP_PROXY and ALL_PROXY, never from
 rem Windows' proxy settings; micromamba reads the same variables (libcurl's), never Windows' either.
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+rem With a proxy set, which one it went through, and what a proxy that wants Windows logon means
+rem for micromamba (libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers Basic only).
+if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 (Windows could not check the certificate's revocation)"
 exit /b 5
 

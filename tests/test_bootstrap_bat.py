@@ -183,16 +183,25 @@ def test_a_failed_download_is_exit_5(ww):
     assert ww.runs("micromamba") == []
 
 
+PROXY_LOGON = ("if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see "
+               "docs/windows.md, section Proxies that ask for Windows logon")
 PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 
 
-@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY"])
+@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY", "both"])
 def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww, proxy):
-    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY."""
-    r = ww.run(env={"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})})
+    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY;
+    with one set, the variable whose proxy it went through (HTTPS_PROXY before ALL_PROXY, as curl
+    takes them), never the advice to set what is set."""
+    env = {"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})}
+    if proxy == "both":
+        env = {"STANDIN_FAIL": "1", "ALL_PROXY": "http://all.invalid:8080", "HTTPS_PROXY": "http://u:p&ss@first.invalid:3128"}
+        proxy = "HTTPS_PROXY"
+    r = ww.run(env=env)
     assert r.returncode == 6, r.stderr
     assert "injected failure" in r.stderr
-    hint = [] if proxy else [f"  if it could not reach the channel: {PROXY_HINT}"]
+    said = f"{proxy} names the proxy it went through; {PROXY_LOGON}" if proxy else PROXY_HINT
+    hint = [f"  if it could not reach the channel: {said}"]
     assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted", *hint]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
@@ -645,9 +654,18 @@ def test_a_cached_binary_held_by_another_program_is_said_as_that_with_exit_5(ww)
     assert r.returncode == 5, r.stderr
     binary = win(notes / "micromamba.exe")
     assert _refusal(r) == [f'bootstrap: error: "{binary}" could not be replaced: another program holds it open (an '
-                           "antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied; "
-                           "the verified download was not kept",
+                           "antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied",
                            "  wait for the scan to end or close that program, then run this again"]
     assert "does not match" not in r.stderr
     assert ww.runs("micromamba") == []
     assert [p.name for p in notes.iterdir()] == ["micromamba.exe"], "the download was not kept"
+
+
+def test_a_failed_download_through_a_set_proxy_names_that_proxy_not_the_advice_to_set_it(ww):
+    r = ww.run(env={"STANDIN_CURL_EXIT": "56", "ALL_PROXY": "http://proxy.invalid:8080"})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified",
+                           f"  curl.exe failed with exit 56; ALL_PROXY names the proxy it went through; {PROXY_LOGON}",
+                           "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
