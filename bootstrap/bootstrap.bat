@@ -350,9 +350,21 @@ if errorlevel 1 goto :mb_fail
 set "MB_ZIPAPP_SHA=%MB_D%"
 :mb_zsha_given
 
-set "MB_SUBDIR=win-64"
+rem The machine's processor: a 32-bit cmd on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE and the
+rem machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation Details"). micromamba
+rem ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program, and Windows 11 on ARM
+rem runs the arm64 one natively: each gets its own, and a processor with none is refused.
+set "MB_ARCH=%PROCESSOR_ARCHITECTURE%"
+if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
+set "MB_SUBDIR="
+if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
+if /i "%MB_ARCH%"=="ARM64" set "MB_SUBDIR=win-arm64"
 set "MB_KIND=local"
 if defined MB_MM_PATH goto :mb_source_done
+set "MB_VAL=%MB_ARCH%"
+set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+if not defined MB_SUBDIR (set "MB_RC=5" & goto :mb_fail)
+set "MB_VAL="
 set "MB_KIND=mirror"
 set "MB_URL=%MB_MM_URL%"
 set "MB_UOPT=--micromamba-url"

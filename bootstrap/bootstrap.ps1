@@ -608,9 +608,17 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         }
     }
 
-    $subdir = 'win-64'
+    # The machine's processor: a 32-bit PowerShell on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE
+    # and the machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation
+    # Details"). micromamba ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program.
+    $arch = [string]$env:PROCESSOR_ARCHITEW6432
+    if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }
+    $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]
     $url = $null
     if ($mmPath) { $kind = 'local' }
+    elseif (-not $subdir) {
+        Fail 5 "'$arch' is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+    }
     elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
     else {
         $kind = 'release'

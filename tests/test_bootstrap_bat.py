@@ -669,3 +669,33 @@ def test_a_failed_download_through_a_set_proxy_names_that_proxy_not_the_advice_t
                            "cannot be verified",
                            f"  curl.exe failed with exit 56; ALL_PROXY names the proxy it went through; {PROXY_LOGON}",
                            "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
+
+
+@pytest.mark.parametrize("arch, wow64, subdir", [("ARM64", None, "win-arm64"), ("x86", "ARM64", "win-arm64"),
+                                                 ("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
+def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
+    """micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program. A 32-bit cmd
+    sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
+    release = ww.releases / "download" / PINNED_MICROMAMBA
+    shutil.copy(release / "micromamba-win-64", release / "micromamba-win-arm64")
+    shutil.copy(release / "micromamba-win-64.sha256", release / "micromamba-win-arm64.sha256")
+    before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
+    r = ww.run(before=before)
+    assert r.returncode == 0, r.stderr
+    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256".replace("/", "/"),
+                                                       f"{file_url(release)}/micromamba-{subdir}"]
+    engine = ww.runs("micromamba")[-1]
+    assert engine["argv"][0] == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{subdir}" / "micromamba.exe")
+    from mambaboot.common.host import conda_subdir
+    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan adopt makes names the same build"
+
+
+@pytest.mark.parametrize("arch", ["x86", "IA64"])
+def test_a_processor_micromamba_has_no_build_for_is_refused_with_exit_5(ww, arch):
+    before = snapshot(ww.root)
+    r = ww.run(before=[f'set "PROCESSOR_ARCHITECTURE={arch}"', 'set "PROCESSOR_ARCHITEW6432="'])
+    assert r.returncode == 5, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{arch}" is a processor micromamba has no Windows build for (win-64 is for '
+                           "AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"]
+    assert ww.runs() == []
+    assert diff(before, snapshot(ww.root)) == {}

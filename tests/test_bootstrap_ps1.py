@@ -391,3 +391,15 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 2
     assert "Proxies that ask for Windows logon" in logon
     assert "## Proxies that ask for Windows logon" in (REPO / "docs" / "windows.md").read_text()
+
+
+def test_the_build_is_the_machines_processors_as_bootstrap_bat_picks_it():
+    text = _text()
+    assert "$subdir = 'win-64'" not in text
+    pick = text[text.index("$arch = [string]$env:PROCESSOR_ARCHITEW6432"):text.index("$url = $null")]
+    assert "if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }" in pick
+    assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]" in pick
+    refusal = re.search(r"Fail 5 \"'\$arch' (is a processor [^\"]*)\"", text).group(1)
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert f'set "MB_MSG={refusal}"' in bat
+    assert text.index("elseif (-not $subdir) {") < text.index("$kind = 'release'")
