@@ -268,6 +268,25 @@ rem System32: never the place the user meant.
 set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS"
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%" goto :mb_fail
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%\System32" goto :mb_fail
+rem A double-click runs the script in its own folder: from a Desktop or Documents that OneDrive
+rem syncs (OneDrive, OneDriveCommercial, OneDriveConsumer name its roots), or from a home drive
+rem mapped to a network share (HOMESHARE, HOMEDRIVE), the environment would land there unasked
+rem (Microsoft Learn, "OneDrive Files On-Demand"; "Folder Redirection"). Only this default is
+rem refused: a parent the user names is the user's choice.
+set "MB_VAL=%MB_CWD%"
+set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS"
+set "MB_UNDER=%OneDrive%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_UNDER=%OneDriveCommercial%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_UNDER=%OneDriveConsumer%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
+if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
+set "MB_VAL="
 set "MB_MSG="
 :mb_envs_found
 set "MB_T=%MB_ENVS%"
@@ -468,6 +487,12 @@ call :mb_private_dir
 if errorlevel 1 goto :mb_fail
 set "MB_HOME=%MB_T%"
 mkdir "%MB_HOME%\tmp"
+rem Another run's private home: one killed before its end (a closed window) leaves it, with the
+rem copy of authentication.json it may hold. cmd cannot prove its run gone (it may be running
+rem now), so it is named, never deleted. Listed by dir into a file: FOR over a quoted wildcard
+rem matches nothing in Wine's cmd, and FOR /F over a command would run AutoRun.
+dir /b /ad "%MB_CACHE%\tmp\home-*" > "%MB_TMPDIR%\homes.txt" 2>nul
+for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do if /i not "%MB_CACHE%\tmp\%%D"=="%MB_HOME%" echo bootstrap: warning: "%MB_CACHE%\tmp\%%D" is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs 1>&2
 
 set "MB_RC=5"
 set "MB_VAL="
@@ -649,6 +674,16 @@ if "%MB_T:~1,2%"==":\" exit /b 0
 if "%MB_T:~1,2%"==":/" exit /b 0
 if "%MB_T:~0,1%"=="\" exit /b 0
 if "%MB_T:~0,1%"=="/" exit /b 0
+exit /b 1
+
+:mb_is_under
+rem errorlevel 0 when MB_CWD is MB_UNDER or a directory under it (never a sibling that only starts alike).
+if not defined MB_UNDER exit /b 1
+if "%MB_UNDER:~-1%"=="\" set "MB_UNDER=%MB_UNDER:~0,-1%"
+if /i "%MB_CWD%"=="%MB_UNDER%" exit /b 0
+set "MB_X="
+call set "MB_X=%%MB_CWD:*%MB_UNDER%\=%%"
+if /i "%MB_UNDER%\%MB_X%"=="%MB_CWD%" exit /b 0
 exit /b 1
 
 :mb_full

@@ -699,3 +699,50 @@ def test_a_processor_micromamba_has_no_build_for_is_refused_with_exit_5(ww, arch
                            "AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"]
     assert ww.runs() == []
     assert diff(before, snapshot(ww.root)) == {}
+
+
+ONEDRIVE = ("is in OneDrive, which would upload every file of the environment and may keep only placeholders of them "
+            "(Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS")
+
+
+@pytest.mark.parametrize("var", ["OneDrive", "OneDriveCommercial", "OneDriveConsumer"])
+def test_a_double_click_from_a_onedrive_folder_never_puts_the_environment_there(ww, var):
+    """Opened from a synced Desktop, the script runs in that folder; the current directory is only
+    a default, so a parent the user names is taken, and a sibling that only starts alike is no
+    OneDrive folder."""
+    desktop = ww.root / "OneDrive - Corp" / "Desktop"
+    desktop.mkdir(parents=True)
+    before = snapshot(ww.root)
+    r = ww.run(env={var: win(ww.root / "OneDrive - Corp") + "\\"}, cwd=win(desktop))
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{win(desktop)}" {ONEDRIVE}']
+    assert diff(before, snapshot(ww.root)) == {} and ww.runs() == []
+    assert ww.run("--envs-dir", win(desktop), env={var: win(ww.root / "OneDrive - Corp")}, cwd=win(desktop)).returncode == 0
+    sibling = ww.root / "OneDrive - Corp2"
+    sibling.mkdir()
+    assert ww.run(env={var: win(ww.root / "OneDrive - Corp")}, cwd=win(sibling)).returncode == 0
+
+
+def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_there(ww):
+    # set in the shell: Wine gives every program its own HOMEDRIVE
+    r = ww.run(before=['set "HOMESHARE=\\\\server\\home\\me"', 'set "HOMEDRIVE=Z:"'])
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}" is on your network home drive (HOMESHARE), where every '
+                           "file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"]
+    assert ww.runs() == []
+
+
+def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(ww):
+    """A run killed before its end leaves its private home, maybe with a copy of authentication.json;
+    its owner cannot be proven gone from cmd (it may be running now), so it is named."""
+    left = ww.cache / "tmp" / "home-1234"
+    (left / ".mamba" / "auth").mkdir(parents=True)
+    (left / ".mamba" / "auth" / "authentication.json").write_text("{}")
+    r = ww.run()
+    assert r.returncode == 0, r.stderr
+    warnings = [line.rstrip() for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
+    assert warnings == [f'bootstrap: warning: "{win(left)}" is the private home of another run, left by one that did not '
+                        "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
+                        "when no bootstrap runs"], r.stderr
+    assert (left / ".mamba" / "auth" / "authentication.json").exists()
+    assert [p.name for p in (ww.cache / "tmp").iterdir()] == ["home-1234"], "its own are gone"
