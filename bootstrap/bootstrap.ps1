@@ -581,6 +581,18 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if ($env:SystemRoot -and @($env:SystemRoot, "$env:SystemRoot\System32") -contains $envs) {
             Fail 2 "the current directory is Windows' own ($envs), where an elevated shell starts; pass --envs-dir DIR or set PY_ENVS"
         }
+        # In a folder OneDrive syncs, or on a home drive mapped to a network share, the environment
+        # would land there unasked, as bootstrap.bat refuses it (Microsoft Learn, "OneDrive Files
+        # On-Demand", "Folder Redirection"); a parent the user names is the user's choice.
+        foreach ($var in @('OneDrive', 'OneDriveCommercial', 'OneDriveConsumer')) {
+            $root = ([string][System.Environment]::GetEnvironmentVariable($var)).TrimEnd('\')
+            if ($root -and ($envs -eq $root -or $envs.StartsWith($root + '\', [System.StringComparison]::OrdinalIgnoreCase))) {
+                Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS"
+            }
+        }
+        if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) {
+            Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
+        }
     }
     $prefix = Join-Text $envs $envName
     # [ and ]: Windows PowerShell 5.1 reads a path given to . or & (activate.ps1, its hooks) as a
@@ -675,6 +687,14 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     New-Directory (Join-Text $cache 'tmp')
     $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap-'
     $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home-'
+    # Another run's private home: one killed before its end leaves it, with the copy of
+    # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
+    # is named, never deleted, as bootstrap.bat names it.
+    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Filter 'home-*' -Force -ErrorAction SilentlyContinue)) {
+        if ($other.FullName -ne $script:SandboxHome) {
+            Say "bootstrap: warning: $($other.FullName) is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
+        }
+    }
     New-Directory (Join-Text $script:SandboxHome 'tmp')
 
     if ($zipappUrl) {

@@ -403,3 +403,29 @@ def test_the_build_is_the_machines_processors_as_bootstrap_bat_picks_it():
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert f'set "MB_MSG={refusal}"' in bat
     assert text.index("elseif (-not $subdir) {") < text.index("$kind = 'release'")
+
+
+def _messages(script: str, pattern: str) -> set:
+    text = (SCRIPTS / script).read_bytes().decode("ascii")
+    return set(re.findall(pattern, text))
+
+
+def test_onedrive_and_a_network_home_drive_are_refused_as_default_parent_in_bootstrap_bats_words():
+    text = _text()
+    default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
+    assert "foreach ($var in @('OneDrive', 'OneDriveCommercial', 'OneDriveConsumer'))" in default
+    assert "$envs -eq $root -or $envs.StartsWith($root + '\\', [System.StringComparison]::OrdinalIgnoreCase)" in default
+    assert "if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, " in default
+    ps1 = set(re.findall(r'Fail 2 "\$envs (is (?:in OneDrive|on your network home drive)[^"]*)"', default))
+    bat = _messages("bootstrap.bat", r'set "MB_MSG=(is (?:in OneDrive|on your network home drive)[^"]*)"')
+    assert len(ps1) == 2 and ps1 == bat
+
+
+def test_another_runs_private_home_is_named_never_deleted_in_bootstrap_bats_words():
+    text = _text()
+    block = text[text.index("    $script:SandboxHome = New-PrivateDirectory"):text.index("New-Directory (Join-Text $script:SandboxHome 'tmp')")]
+    assert "Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Filter 'home-*' -Force" in block
+    assert "if ($other.FullName -ne $script:SandboxHome)" in block and "Remove" not in block
+    said = re.search(r'Say "bootstrap: warning: \$\(\$other\.FullName\) ([^"]*)"', block).group(1)
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert f'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" {said} 1>&2' in bat
