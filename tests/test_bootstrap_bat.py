@@ -623,7 +623,7 @@ def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
     # the one left counts only lines that name an existing entry, whatever AutoRun printed
     assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
                         'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
-    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and 'set MB_ > "%MB_TMPDIR%\\names.txt"' in text
+    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
 
 
 def _hold(ww: WinWorld, path: Path) -> subprocess.Popen:
