@@ -74,6 +74,10 @@ set "MB_VAL="
 set "MB_MSG2="
 set "MB_MSG3="
 set "MB_RC=2"
+rem The proxy curl.exe and micromamba take for an https URL: HTTPS_PROXY, else ALL_PROXY (curl's manual, ENVIRONMENT).
+set "MB_PROXY_VAR="
+if defined ALL_PROXY set "MB_PROXY_VAR=ALL_PROXY"
+if defined HTTPS_PROXY set "MB_PROXY_VAR=HTTPS_PROXY"
 set "MB_SYS32=%SystemRoot%\System32"
 if not defined SystemRoot set "MB_SYS32=%windir%\System32"
 
@@ -264,6 +268,25 @@ rem System32: never the place the user meant.
 set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS"
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%" goto :mb_fail
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%\System32" goto :mb_fail
+rem A double-click runs the script in its own folder: from a Desktop or Documents that OneDrive
+rem syncs (OneDrive, OneDriveCommercial, OneDriveConsumer name its roots), or from a home drive
+rem mapped to a network share (HOMESHARE, HOMEDRIVE), the environment would land there unasked
+rem (Microsoft Learn, "OneDrive Files On-Demand"; "Folder Redirection"). Only this default is
+rem refused: a parent the user names is the user's choice.
+set "MB_VAL=%MB_CWD%"
+set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS"
+set "MB_UNDER=%OneDrive%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_UNDER=%OneDriveCommercial%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_UNDER=%OneDriveConsumer%"
+call :mb_is_under
+if not errorlevel 1 goto :mb_fail
+set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
+if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
+set "MB_VAL="
 set "MB_MSG="
 :mb_envs_found
 set "MB_T=%MB_ENVS%"
@@ -346,9 +369,21 @@ if errorlevel 1 goto :mb_fail
 set "MB_ZIPAPP_SHA=%MB_D%"
 :mb_zsha_given
 
-set "MB_SUBDIR=win-64"
+rem The machine's processor: a 32-bit cmd on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE and the
+rem machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation Details"). micromamba
+rem ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program, and Windows 11 on ARM
+rem runs the arm64 one natively: each gets its own, and a processor with none is refused.
+set "MB_ARCH=%PROCESSOR_ARCHITECTURE%"
+if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
+set "MB_SUBDIR="
+if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
+if /i "%MB_ARCH%"=="ARM64" set "MB_SUBDIR=win-arm64"
 set "MB_KIND=local"
 if defined MB_MM_PATH goto :mb_source_done
+set "MB_VAL=%MB_ARCH%"
+set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+if not defined MB_SUBDIR (set "MB_RC=5" & goto :mb_fail)
+set "MB_VAL="
 set "MB_KIND=mirror"
 set "MB_URL=%MB_MM_URL%"
 set "MB_UOPT=--micromamba-url"
@@ -452,6 +487,12 @@ call :mb_private_dir
 if errorlevel 1 goto :mb_fail
 set "MB_HOME=%MB_T%"
 mkdir "%MB_HOME%\tmp"
+rem Another run's private home: one killed before its end (a closed window) leaves it, with the
+rem copy of authentication.json it may hold. cmd cannot prove its run gone (it may be running
+rem now), so it is named, never deleted. Listed by dir into a file: FOR over a quoted wildcard
+rem matches nothing in Wine's cmd, and FOR /F over a command would run AutoRun.
+dir /b /ad "%MB_CACHE%\tmp\home-*" > "%MB_TMPDIR%\homes.txt" 2>nul
+for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do if /i not "%MB_CACHE%\tmp\%%D"=="%MB_HOME%" echo bootstrap: warning: "%MB_CACHE%\tmp\%%D" is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs 1>&2
 
 set "MB_RC=5"
 set "MB_VAL="
@@ -582,6 +623,7 @@ if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create f
 rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
 rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
 if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
 set "MB_MSG2="
 echo engine: created "%MB_PREFIX%" 1>&2
@@ -599,9 +641,10 @@ set "MB_Q=%MB_CACHE%"
 if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
 set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
 if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
-rmdir /s /q "%MB_TMPDIR%"
 rem The line is expanded before it runs: the script's own variables are gone when python starts.
-(for /f "delims==" %%V in ('set MB_') do set "%%V=") & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
+rem Their names come from a file, as in :mb_sandboxed (no child cmd, no AutoRun).
+> "%MB_TMPDIR%\names.txt" set MB_
+(for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & rmdir /s /q "%MB_TMPDIR%" & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
 exit /b %ERRORLEVEL%
 
 rem ------------------------------------------------------------------ the way out on errors
@@ -631,6 +674,16 @@ if "%MB_T:~1,2%"==":\" exit /b 0
 if "%MB_T:~1,2%"==":/" exit /b 0
 if "%MB_T:~0,1%"=="\" exit /b 0
 if "%MB_T:~0,1%"=="/" exit /b 0
+exit /b 1
+
+:mb_is_under
+rem errorlevel 0 when MB_CWD is MB_UNDER or a directory under it (never a sibling that only starts alike).
+if not defined MB_UNDER exit /b 1
+if "%MB_UNDER:~-1%"=="\" set "MB_UNDER=%MB_UNDER:~0,-1%"
+if /i "%MB_CWD%"=="%MB_UNDER%" exit /b 0
+set "MB_X="
+call set "MB_X=%%MB_CWD:*%MB_UNDER%\=%%"
+if /i "%MB_UNDER%\%MB_X%"=="%MB_CWD%" exit /b 0
 exit /b 1
 
 :mb_full
@@ -807,8 +860,15 @@ set "MB_MSG3=downloaded      %MB_GOT% (nothing was kept)"
 if /i not "%MB_GOT%"=="%MB_EXPECT%" goto :mb_fetch_failed
 set "MB_MSG2="
 set "MB_MSG3="
+rem A program that holds the old file open (an antivirus scanning micromamba.exe, another run
+rem using it) makes Windows refuse to replace it: a sharing violation or access denied, which
+rem move says above this message (MoveFileEx). The download was verified; only its place was refused.
+set "MB_VAL=%MB_F%"
+set "MB_MSG=could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied"
+set "MB_MSG2=wait for the scan to end or close that program, then run this again"
 move /y "%MB_DL%" "%MB_F%" >nul
 if errorlevel 1 goto :mb_fetch_failed
+set "MB_MSG2="
 exit /b 0
 :mb_fetch_failed
 if exist "%MB_DL%" del /f /q "%MB_DL%"
@@ -855,6 +915,9 @@ if "%MB_CURL_RC%"=="28" exit /b 5
 rem curl.exe reads the proxy only from HTTPS_PROXY, HTTP_PROXY and ALL_PROXY, never from
 rem Windows' proxy settings; micromamba reads the same variables (libcurl's), never Windows' either.
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+rem With a proxy set, which one it went through, and what a proxy that wants Windows logon means
+rem for micromamba (libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers Basic only).
+if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 (Windows could not check the certificate's revocation)"
 exit /b 5
 
@@ -872,7 +935,10 @@ if not defined NETRC if exist "%USERPROFILE%\.netrc" set "NETRC=%USERPROFILE%\.n
 if not defined NETRC if exist "%USERPROFILE%\_netrc" set "NETRC=%USERPROFILE%\_netrc"
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" mkdir "%MB_HOME%\.mamba\auth" 2>nul
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" copy /y "%USERPROFILE%\.mamba\auth\authentication.json" "%MB_HOME%\.mamba\auth\authentication.json" >nul
-for /f "delims==" %%V in ('set') do (set "MB_V=%%V" & call :mb_scrub)
+rem The names are read from a file, never from FOR /F over "set": its child cmd would run the
+rem registry AutoRun first (see the top of this file), and what that prints or sets would decide.
+set > "%MB_TMPDIR%\names.txt"
+for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do (set "MB_V=%%V" & call :mb_scrub)
 call :mb_clean_path
 set "HOME=%MB_HOME%"
 set "USERPROFILE=%MB_HOME%"

@@ -31,10 +31,14 @@
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
-# first, with nothing but what that mode allows, so that the refusal itself runs there.
+# first, with nothing but what that mode allows, so that the refusal itself runs there. Not
+# "use bootstrap.bat": AppLocker's script rules cover .bat and .cmd files too, and its default
+# executable rules allow programs only under the Windows and Program Files folders, so
+# micromamba.exe and python.exe under the user's folders are blocked either way (Microsoft
+# Learn, "Script rules in AppLocker", "Understanding AppLocker default rules").
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
     Write-Host ('bootstrap: error: PowerShell runs this script in ' + $ExecutionContext.SessionState.LanguageMode +
-                ' mode (an AppLocker or App Control policy), which refuses what it needs; run bootstrap.bat in cmd.exe instead, with the same arguments')
+                ' mode: an AppLocker or App Control policy governs this machine, and the same policy decides whether bootstrap.bat, micromamba.exe and python.exe may run from your folders (its default rules allow programs only under the Windows and Program Files folders); ask the administrator of this machine for a place they may run from, and give it as --cache-dir and --envs-dir')
     exit 2
 }
 
@@ -49,6 +53,7 @@ $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
+$ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -125,6 +130,16 @@ function Get-FullPath([string]$Path) {
     return $full
 }
 
+# Windows PowerShell 5.1's Test-Path and .NET Framework's Path.GetFullPath throw on a character no
+# Windows path holds (" < > | ? * and the control characters: Microsoft Learn, "Naming Files,
+# Paths, and Namespaces"), which ended the script as unexpected (exit 1): refused first, as a
+# usage error naming where the path came from.
+function Test-PathText([string]$Source, [string]$Value) {
+    if ($Value -match '["<>|?*\x00-\x1f]') {
+        Fail 2 "$Source '$Value' holds a character no Windows path holds (a double quote, an angle bracket, a vertical bar, a question mark, an asterisk or a control character)"
+    }
+}
+
 # From a root: a drive's, a UNC share or the current drive's, as mambaboot reads it (common/host.py).
 function Test-Absolute([string]$Path) {
     return $Path -match '^([A-Za-z]:)?[\\/]'
@@ -167,6 +182,20 @@ function Get-ProxyVariable {
     return $null
 }
 
+# What a failure that a proxy may explain says: the variable that named the proxy it went through,
+# with the proxy's scheme, host and port (never a user:password it holds), and what a proxy that
+# wants Windows logon means for micromamba (libmamba 2.8.1 sets CURLOPT_PROXY and never
+# CURLOPT_PROXYAUTH, download/curl.cpp, so libcurl offers Basic only); with none, what to set.
+function Get-ProxyHint {
+    foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY')) {
+        if (-not [System.Environment]::GetEnvironmentVariable($var)) { continue }
+        $shown = ''
+        try { $uri = [System.Uri](Get-ProxyVariable); $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }
+        return "$var names the proxy it went through$shown; $ProxyLogon"
+    }
+    return $ProxyHint
+}
+
 # Whether NO_PROXY lists Uri's host, by curl's rules (curl's manual, CURLOPT_NOPROXY), which
 # curl.exe and micromamba follow: libmamba 2.8.1 never sets CURLOPT_NOPROXY (download/curl.cpp),
 # so its libcurl reads NO_PROXY itself. A comma-separated list, each name trimmed and compared
@@ -188,8 +217,13 @@ function Test-NoProxy([System.Uri]$Uri) {
     return $false
 }
 
-# Whether Proxy is the one Windows' settings give for Url.
+# Whether Proxy is the one Windows' settings give for Url. Called only when a proxy variable is
+# set, where PowerShell 7's GetSystemWebProxy answers from HTTP_PROXY, HTTPS_PROXY and ALL_PROXY
+# themselves and never from Windows' settings (.NET's SystemProxyInfo.Windows.cs,
+# ConstructSystemProxy: HttpEnvironmentProxy.TryCreate first): every variable's proxy would look
+# like Windows' own. Only Windows PowerShell 5.1 (.NET Framework, WinINET's settings alone) can tell.
 function Test-SystemProxy([System.Uri]$Proxy, [string]$Url) {
+    if ($PSVersionTable.PSEdition -ne 'Desktop') { return $false }
     $system = Get-SystemProxy $Url
     if (-not $system) { return $false }
     $other = [System.Uri]$system
@@ -312,7 +346,7 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
 # anything else may be a proxy's doing.
 function Get-DownloadFailure($Failure) {
     if ($Failure.Data.Contains('exit_code')) { return "$($Failure.Message); nothing was kept" }
-    return "$($Failure.Message)`n  $ProxyHint"
+    return "$($Failure.Message)`n  $(Get-ProxyHint)"
 }
 
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
@@ -335,10 +369,18 @@ function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]
             Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
         }
         $final = Join-Text $Directory $Name
-        if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }
-        [System.IO.File]::Move($tmp, $final)
+        Invoke-Replace $final { if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }; [System.IO.File]::Move($tmp, $final) }
     } finally {
         if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }
+    }
+}
+
+# A program that holds a file open (an antivirus scanning the new micromamba.exe, another run
+# using it) makes Windows refuse to delete or replace it: a sharing violation or access denied
+# (DeleteFile, MoveFileEx). Said as that, naming the file, as what could not be obtained (5).
+function Invoke-Replace([string]$Path, [scriptblock]$Step) {
+    try { . $Step } catch {
+        Fail 5 "$Path could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied ($($_.Exception.Message))`n  wait for the scan to end or close that program, then run this again"
     }
 }
 
@@ -515,6 +557,12 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $envName = $name + '_' + $python.Replace('.', '_')
     }
 
+    Test-PathText '--envs-dir' $envsDir
+    Test-PathText '--cache-dir' $cacheDir
+    Test-PathText 'PY_ENVS' $env:PY_ENVS
+    Test-PathText 'CONDA_PKGS_DIRS' $env:CONDA_PKGS_DIRS
+    Test-PathText '--micromamba (or MAMBABOOT_MICROMAMBA)' $mmPath
+    if ($zipapp -notmatch '://') { Test-PathText '--zipapp' $zipapp }
     $script:Cwd = (Get-Location).ProviderPath
     $drive = [System.IO.Path]::GetPathRoot($script:Cwd).TrimEnd('\')
     if (-not $drive) { $drive = 'C:' }
@@ -532,6 +580,18 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         # an elevated PowerShell starts in System32: never the place the user meant
         if ($env:SystemRoot -and @($env:SystemRoot, "$env:SystemRoot\System32") -contains $envs) {
             Fail 2 "the current directory is Windows' own ($envs), where an elevated shell starts; pass --envs-dir DIR or set PY_ENVS"
+        }
+        # In a folder OneDrive syncs, or on a home drive mapped to a network share, the environment
+        # would land there unasked, as bootstrap.bat refuses it (Microsoft Learn, "OneDrive Files
+        # On-Demand", "Folder Redirection"); a parent the user names is the user's choice.
+        foreach ($var in @('OneDrive', 'OneDriveCommercial', 'OneDriveConsumer')) {
+            $root = ([string][System.Environment]::GetEnvironmentVariable($var)).TrimEnd('\')
+            if ($root -and ($envs -eq $root -or $envs.StartsWith($root + '\', [System.StringComparison]::OrdinalIgnoreCase))) {
+                Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS"
+            }
+        }
+        if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) {
+            Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
         }
     }
     $prefix = Join-Text $envs $envName
@@ -560,9 +620,17 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         }
     }
 
-    $subdir = 'win-64'
+    # The machine's processor: a 32-bit PowerShell on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE
+    # and the machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation
+    # Details"). micromamba ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program.
+    $arch = [string]$env:PROCESSOR_ARCHITEW6432
+    if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }
+    $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]
     $url = $null
     if ($mmPath) { $kind = 'local' }
+    elseif (-not $subdir) {
+        Fail 5 "'$arch' is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+    }
     elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
     else {
         $kind = 'release'
@@ -619,6 +687,14 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     New-Directory (Join-Text $cache 'tmp')
     $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap-'
     $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home-'
+    # Another run's private home: one killed before its end leaves it, with the copy of
+    # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
+    # is named, never deleted, as bootstrap.bat names it.
+    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Filter 'home-*' -Force -ErrorAction SilentlyContinue)) {
+        if ($other.FullName -ne $script:SandboxHome) {
+            Say "bootstrap: warning: $($other.FullName) is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
+        }
+    }
     New-Directory (Join-Text $script:SandboxHome 'tmp')
 
     if ($zipappUrl) {
@@ -661,7 +737,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if (-not ((Test-Path -LiteralPath $binary) -and (Get-Sha256 $binary) -eq $sha)) {
             New-Directory $notes
             foreach ($stale in @($binary, (Join-Text $notes 'sha256'), (Join-Text $notes 'version'))) {
-                if (Test-Path -LiteralPath $stale) { Remove-Item -LiteralPath $stale -Force }
+                Invoke-Replace $stale { if (Test-Path -LiteralPath $stale) { Remove-Item -LiteralPath $stale -Force } }
             }
             Save-Verified $url $notes 'micromamba.exe' $sha
             [System.IO.File]::WriteAllText((Join-Text $notes 'sha256'), $sha)
@@ -710,7 +786,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
             if ($system) {
                 $hint = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
             }
-        }
+        } else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" }
         Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
     }
     Say "engine: created $prefix"

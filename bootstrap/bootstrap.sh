@@ -490,6 +490,14 @@ esac
 
 mb_home=$(mktemp -d "$mb_cache/tmp/home-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"
 mkdir "$mb_home/tmp"
+# Another run's private home: one killed before its end (SIGKILL, a lost session) leaves it, with
+# the copy of authentication.json it may hold; its run cannot be proven gone (it may be running
+# now), so it is named, never deleted, as bootstrap.bat and bootstrap.ps1 name it.
+for mb_other in "$mb_cache"/tmp/home-*; do
+    if [ -d "$mb_other" ] && [ "$mb_other" != "$mb_home" ]; then
+        printf '%s\n' "bootstrap: warning: $mb_other is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs" >&2
+    fi
+done
 mb_store=$mb_cache/micromamba
 mkdir -p "$mb_store"
 mb_how=cached

@@ -183,16 +183,25 @@ def test_a_failed_download_is_exit_5(ww):
     assert ww.runs("micromamba") == []
 
 
+PROXY_LOGON = ("if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see "
+               "docs/windows.md, section Proxies that ask for Windows logon")
 PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 
 
-@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY"])
+@pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY", "both"])
 def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww, proxy):
-    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY."""
-    r = ww.run(env={"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})})
+    """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY;
+    with one set, the variable whose proxy it went through (HTTPS_PROXY before ALL_PROXY, as curl
+    takes them), never the advice to set what is set."""
+    env = {"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})}
+    if proxy == "both":
+        env = {"STANDIN_FAIL": "1", "ALL_PROXY": "http://all.invalid:8080", "HTTPS_PROXY": "http://u:p&ss@first.invalid:3128"}
+        proxy = "HTTPS_PROXY"
+    r = ww.run(env=env)
     assert r.returncode == 6, r.stderr
     assert "injected failure" in r.stderr
-    hint = [] if proxy else [f"  if it could not reach the channel: {PROXY_HINT}"]
+    said = f"{proxy} names the proxy it went through; {PROXY_LOGON}" if proxy else PROXY_HINT
+    hint = [f"  if it could not reach the channel: {said}"]
     assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted", *hint]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
@@ -600,3 +609,140 @@ def test_a_double_click_waits_for_a_key_at_the_end_and_nothing_else_does(ww, tmp
         r = ww.run(*args, before=before, cwd=win(where), cache=False)
         assert r.returncode == 0 and r.stdout.strip() == HANDED_OVER, (before, args, r.stdout, r.stderr)
     assert len(ww.runs("python")) == 4
+
+
+def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
+    """FOR /F over a command runs it in a child cmd /c without /D, which runs the registry's
+    AutoRun first and reads its output too (cmd /?; Raymond Chen, "Hidden gotcha: The command
+    processor's AutoRun setting"): the names scrubbed before micromamba runs, and the script's
+    own cleared before python starts, are read from a file written by the built-in set. Wine's
+    cmd runs no AutoRun, so the runs of the other tests show only that the file way works."""
+    text = SCRIPT.read_bytes().decode("ascii")
+    commands = [line.strip() for line in text.splitlines()
+                if re.match(r"(?i)\s*(\(\s*)?for /f\b", line) and re.search(r"\bin \((\'|`)", line)]
+    # the one left counts only lines that name an existing entry, whatever AutoRun printed
+    assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
+                        'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
+    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
+
+
+def _hold(ww: WinWorld, path: Path) -> subprocess.Popen:
+    """A Windows program that holds path open sharing nothing, as an antivirus scanning it does,
+    until its stdin is closed; returned once it says it holds the file."""
+    from tests.support.wine import WINE
+
+    holder = ww.root / "hold.exe"
+    shutil.copy(ww.wine.standin, holder)
+    proc = subprocess.Popen([*WINE, win(holder), win(path)], env=ww.wine.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout.readline().strip() == b"held"
+    return proc
+
+
+def test_a_cached_binary_held_by_another_program_is_said_as_that_with_exit_5(ww):
+    """An antivirus scanning micromamba.exe holds it: Windows refuses to replace it, and that is
+    what is said, never a digest mismatch the download did not have."""
+    notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
+    notes.mkdir(parents=True)
+    (notes / "micromamba.exe").write_bytes(b"a stale copy being scanned")
+    holder = _hold(ww, notes / "micromamba.exe")
+    try:
+        r = ww.run()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert r.returncode == 5, r.stderr
+    binary = win(notes / "micromamba.exe")
+    assert _refusal(r) == [f'bootstrap: error: "{binary}" could not be replaced: another program holds it open (an '
+                           "antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied",
+                           "  wait for the scan to end or close that program, then run this again"]
+    assert "does not match" not in r.stderr
+    assert ww.runs("micromamba") == []
+    assert [p.name for p in notes.iterdir()] == ["micromamba.exe"], "the download was not kept"
+
+
+def test_a_failed_download_through_a_set_proxy_names_that_proxy_not_the_advice_to_set_it(ww):
+    r = ww.run(env={"STANDIN_CURL_EXIT": "56", "ALL_PROXY": "http://proxy.invalid:8080"})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified",
+                           f"  curl.exe failed with exit 56; ALL_PROXY names the proxy it went through; {PROXY_LOGON}",
+                           "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
+
+
+@pytest.mark.parametrize("arch, wow64, subdir", [("ARM64", None, "win-arm64"), ("x86", "ARM64", "win-arm64"),
+                                                 ("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
+def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
+    """micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program. A 32-bit cmd
+    sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
+    release = ww.releases / "download" / PINNED_MICROMAMBA
+    shutil.copy(release / "micromamba-win-64", release / "micromamba-win-arm64")
+    shutil.copy(release / "micromamba-win-64.sha256", release / "micromamba-win-arm64.sha256")
+    before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
+    r = ww.run(before=before)
+    assert r.returncode == 0, r.stderr
+    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256".replace("/", "/"),
+                                                       f"{file_url(release)}/micromamba-{subdir}"]
+    engine = ww.runs("micromamba")[-1]
+    assert engine["argv"][0] == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{subdir}" / "micromamba.exe")
+    from mambaboot.common.host import conda_subdir
+    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan adopt makes names the same build"
+
+
+@pytest.mark.parametrize("arch", ["x86", "IA64"])
+def test_a_processor_micromamba_has_no_build_for_is_refused_with_exit_5(ww, arch):
+    before = snapshot(ww.root)
+    r = ww.run(before=[f'set "PROCESSOR_ARCHITECTURE={arch}"', 'set "PROCESSOR_ARCHITEW6432="'])
+    assert r.returncode == 5, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{arch}" is a processor micromamba has no Windows build for (win-64 is for '
+                           "AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"]
+    assert ww.runs() == []
+    assert diff(before, snapshot(ww.root)) == {}
+
+
+ONEDRIVE = ("is in OneDrive, which would upload every file of the environment and may keep only placeholders of them "
+            "(Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS")
+
+
+@pytest.mark.parametrize("var", ["OneDrive", "OneDriveCommercial", "OneDriveConsumer"])
+def test_a_double_click_from_a_onedrive_folder_never_puts_the_environment_there(ww, var):
+    """Opened from a synced Desktop, the script runs in that folder; the current directory is only
+    a default, so a parent the user names is taken, and a sibling that only starts alike is no
+    OneDrive folder."""
+    desktop = ww.root / "OneDrive - Corp" / "Desktop"
+    desktop.mkdir(parents=True)
+    before = snapshot(ww.root)
+    r = ww.run(env={var: win(ww.root / "OneDrive - Corp") + "\\"}, cwd=win(desktop))
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{win(desktop)}" {ONEDRIVE}']
+    assert diff(before, snapshot(ww.root)) == {} and ww.runs() == []
+    assert ww.run("--envs-dir", win(desktop), env={var: win(ww.root / "OneDrive - Corp")}, cwd=win(desktop)).returncode == 0
+    sibling = ww.root / "OneDrive - Corp2"
+    sibling.mkdir()
+    assert ww.run(env={var: win(ww.root / "OneDrive - Corp")}, cwd=win(sibling)).returncode == 0
+
+
+def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_there(ww):
+    # set in the shell: Wine gives every program its own HOMEDRIVE
+    r = ww.run(before=['set "HOMESHARE=\\\\server\\home\\me"', 'set "HOMEDRIVE=Z:"'])
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}" is on your network home drive (HOMESHARE), where every '
+                           "file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"]
+    assert ww.runs() == []
+
+
+def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(ww):
+    """A run killed before its end leaves its private home, maybe with a copy of authentication.json;
+    its owner cannot be proven gone from cmd (it may be running now), so it is named."""
+    left = ww.cache / "tmp" / "home-1234"
+    (left / ".mamba" / "auth").mkdir(parents=True)
+    (left / ".mamba" / "auth" / "authentication.json").write_text("{}")
+    r = ww.run()
+    assert r.returncode == 0, r.stderr
+    warnings = [line.rstrip() for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
+    assert warnings == [f'bootstrap: warning: "{win(left)}" is the private home of another run, left by one that did not '
+                        "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
+                        "when no bootstrap runs"], r.stderr
+    assert (left / ".mamba" / "auth" / "authentication.json").exists()
+    assert [p.name for p in (ww.cache / "tmp").iterdir()] == ["home-1234"], "its own are gone"

@@ -134,7 +134,7 @@ def _function(name: str) -> str:
     return code[start:code.index("\nfunction ", start + 1)] if "\nfunction " in code[start + 1:] else code[start:]
 
 
-def test_a_constrained_language_session_is_refused_first_with_exit_2_naming_bootstrap_bat():
+def test_a_constrained_language_session_is_refused_first_with_exit_2_naming_the_policy_not_bootstrap_bat():
     """Under AppLocker or App Control, ConstrainedLanguage refuses .NET calls: the check comes
     before any, and uses none itself (no type literal, no static call)."""
     code = _code()
@@ -143,7 +143,12 @@ def test_a_constrained_language_session_is_refused_first_with_exit_2_naming_boot
     block = first[:first.index("\n}\n")]
     assert "exit 2" in block and "[" not in block and "::" not in block, block
     text = _text()
-    assert "run bootstrap.bat in cmd.exe instead, with the same arguments" in text
+    # AppLocker's script rules cover .bat too, and its default rules block programs under the
+    # user's folders: bootstrap.bat is no way around the policy, its administrator is
+    assert "bootstrap.bat in cmd.exe instead" not in text
+    assert ("the same policy decides whether bootstrap.bat, micromamba.exe and python.exe may run from your folders "
+            "(its default rules allow programs only under the Windows and Program Files folders); ask the administrator "
+            "of this machine for a place they may run from, and give it as --cache-dir and --envs-dir") in text
     assert text.index("'FullLanguage'") < text.index("Set-StrictMode")
 
 
@@ -318,3 +323,109 @@ def test_windows_credentials_go_only_to_the_proxy_windows_itself_names():
     same = _function("Test-SystemProxy")
     assert "$system = Get-SystemProxy $Url" in same and "if (-not $system) { return $false }" in same
     assert "return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority" in same
+
+
+def test_powershell_7_never_takes_a_variables_proxy_for_windows_own():
+    """PowerShell 7's GetSystemWebProxy answers from HTTPS_PROXY and its kin when one is set (.NET's
+    SystemProxyInfo.Windows.cs): the credential guard, asked only when a variable is set, would
+    have found every variable's proxy to be Windows' own and sent it the user's logon."""
+    same = _function("Test-SystemProxy")
+    guard = "if ($PSVersionTable.PSEdition -ne '') { return $false }"
+    assert same.index(guard) < same.index("$system = Get-SystemProxy $Url"), same
+    assert "PSEdition -ne 'Desktop'" in _text()
+    receive = _function("Receive-Url")
+    assert receive.index("elseif ($proxy) {") < receive.index("Test-SystemProxy $proxyUri")
+
+
+def test_a_held_file_is_said_as_held_with_exit_5_never_unexpected():
+    """An antivirus scanning micromamba.exe holds it: File.Delete / File.Move / Remove-Item throw,
+    which ended the script "unexpected" (exit 1)."""
+    code = _code()
+    replace = _function("Invoke-Replace")
+    assert "try { . $Step } catch {" in replace and "Fail 5 " in replace
+    assert "could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or " \
+           "micromamba using it), or access to it is denied ($($_.Exception.Message))`n  wait for the scan to end or " \
+           "close that program, then run this again" in _text()
+    verified = _function("Save-Verified")
+    assert "Invoke-Replace $final { if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }; " \
+           "[System.IO.File]::Move($tmp, $final) }" in verified
+    # every delete, move and removal of a cached file goes through it
+    for call in re.findall(r"[^\n]*(?:\[System\.IO\.File\]::(?:Delete|Move)\(|Remove-Item )[^\n]*", code):
+        assert "Invoke-Replace " in call or "if (Test-Path -LiteralPath $tmp)" in call, call
+
+
+def test_a_character_no_windows_path_holds_is_refused_with_exit_2_naming_its_source():
+    """Under 5.1, Test-Path and Path.GetFullPath throw on a double quote: exit 1, "unexpected"."""
+    text, code = _text(), _code()
+    check = re.search(r"function Test-PathText\(\[string\]\$Source, \[string\]\$Value\) \{\n\s*if \(\$Value -match '([^']*)'\) \{\n"
+                      r'\s*Fail 2 "\$Source \'\$Value\' holds a character no Windows path holds', text)
+    assert check, "Test-PathText"
+    pattern = check.group(1)
+    for bad in ('C:\\my "envs"', "C:\\a<b", "C:\\a|b", "C:\\a?b", "C:\\a*", "C:\\a\tb"):
+        assert re.search(pattern, bad), bad
+    for good in ("C:\\Users\\J\u00f6rg\\envs (1)", "\\\\server\\share\\envs", "D:/envs", ""):
+        assert not re.search(pattern, good), good
+    body = code[code.index("function Invoke-Bootstrap"):]
+    first_use = body.index("$script:Cwd = (Get-Location).ProviderPath")
+    for source, value in (("--envs-dir", "$envsDir"), ("--cache-dir", "$cacheDir"), ("PY_ENVS", "$env:PY_ENVS"),
+                          ("CONDA_PKGS_DIRS", "$env:CONDA_PKGS_DIRS"), ("--micromamba (or MAMBABOOT_MICROMAMBA)", "$mmPath")):
+        assert f"Test-PathText '{source}' {value}" in text, source
+        assert body.index(f"Test-PathText '' {value}") < first_use, source
+    assert body.index("Test-PathText '' $zipapp") < first_use
+
+
+def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
+    """The hint said "set HTTPS_PROXY" when HTTPS_PROXY was set: now which variable's proxy it went
+    through, its scheme, host and port (no user:password), in bootstrap.bat's words."""
+    text = _text()
+    hint = text[text.index("function Get-ProxyHint"):text.index("function Test-NoProxy")]
+    assert "foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY'))" in hint
+    assert 'return "$var names the proxy it went through$shown; $ProxyLogon"' in hint
+    assert 'try { $uri = [System.Uri](Get-ProxyVariable); $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }' in hint
+    assert "    return $ProxyHint\n}" in hint
+    assert 'return "$($Failure.Message)`n  $(Get-ProxyHint)"' in text
+    engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
+    assert 'else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" }' in engine
+    logon = re.search(r"\$ProxyLogon = '([^']*)'", text).group(1)
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 2
+    assert "Proxies that ask for Windows logon" in logon
+    assert "## Proxies that ask for Windows logon" in (REPO / "docs" / "windows.md").read_text()
+
+
+def test_the_build_is_the_machines_processors_as_bootstrap_bat_picks_it():
+    text = _text()
+    assert "$subdir = 'win-64'" not in text
+    pick = text[text.index("$arch = [string]$env:PROCESSOR_ARCHITEW6432"):text.index("$url = $null")]
+    assert "if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }" in pick
+    assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]" in pick
+    refusal = re.search(r"Fail 5 \"'\$arch' (is a processor [^\"]*)\"", text).group(1)
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert f'set "MB_MSG={refusal}"' in bat
+    assert text.index("elseif (-not $subdir) {") < text.index("$kind = 'release'")
+
+
+def _messages(script: str, pattern: str) -> set:
+    text = (SCRIPTS / script).read_bytes().decode("ascii")
+    return set(re.findall(pattern, text))
+
+
+def test_onedrive_and_a_network_home_drive_are_refused_as_default_parent_in_bootstrap_bats_words():
+    text = _text()
+    default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
+    assert "foreach ($var in @('OneDrive', 'OneDriveCommercial', 'OneDriveConsumer'))" in default
+    assert "$envs -eq $root -or $envs.StartsWith($root + '\\', [System.StringComparison]::OrdinalIgnoreCase)" in default
+    assert "if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, " in default
+    ps1 = set(re.findall(r'Fail 2 "\$envs (is (?:in OneDrive|on your network home drive)[^"]*)"', default))
+    bat = _messages("bootstrap.bat", r'set "MB_MSG=(is (?:in OneDrive|on your network home drive)[^"]*)"')
+    assert len(ps1) == 2 and ps1 == bat
+
+
+def test_another_runs_private_home_is_named_never_deleted_in_bootstrap_bats_words():
+    text = _text()
+    block = text[text.index("    $script:SandboxHome = New-PrivateDirectory"):text.index("New-Directory (Join-Text $script:SandboxHome 'tmp')")]
+    assert "Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Filter 'home-*' -Force" in block
+    assert "if ($other.FullName -ne $script:SandboxHome)" in block and "Remove" not in block
+    said = re.search(r'Say "bootstrap: warning: \$\(\$other\.FullName\) ([^"]*)"', block).group(1)
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert f'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" {said} 1>&2' in bat

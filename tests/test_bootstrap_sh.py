@@ -387,3 +387,16 @@ def _subdir() -> str:
     from mambaboot.common.host import current
 
     return current().subdir
+
+
+def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(world, dist, channel, standin):
+    """As bootstrap.bat and bootstrap.ps1 name it: a killed run's home may hold a copy of authentication.json."""
+    left = world.cache / "tmp" / "home-1234"
+    (left / ".mamba" / "auth").mkdir(parents=True)
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
+    assert warnings == [f"bootstrap: warning: {left} is the private home of another run, left by one that did not "
+                        "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
+                        "when no bootstrap runs"], r.stderr
+    assert left.is_dir()

@@ -795,3 +795,13 @@ def test_the_windows_ledger_names_only_tests_that_exist():
     assert len(named) >= 20, named
     for file, name in named:
         assert re.search(rf"^def {name}\(", (REPO / "tests" / file).read_text(encoding="utf-8"), re.M), f"{file}::{name}"
+
+
+def test_a_typed_certutil_is_windows_own_by_its_full_path():
+    """Typed by name in the download directory, cmd runs a certutil.exe lying there before
+    Windows' own (Microsoft Learn, "cmd": the current directory is searched first)."""
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    typed = [(doc.name, code) for doc in docs for code in re.findall(r"`([^`]*certutil[^`]*)`", doc.read_text(encoding="utf-8"))
+             if re.search(r"(?i)certutil(\.exe)? -hashfile \S", code)]
+    assert typed, "the docs show how to check a download in cmd.exe"
+    assert [t for t in typed if not t[1].startswith("%SystemRoot%\\System32\\certutil.exe ")] == [], typed

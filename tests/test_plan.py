@@ -237,6 +237,8 @@ def test_bad_expected_digest_is_refused(bad):
 @pytest.mark.parametrize("system, machine, subdir", [
     ("Linux", "x86_64", "linux-64"), ("Linux", "aarch64", "linux-aarch64"), ("Linux", "ppc64le", "linux-ppc64le"),
     ("Darwin", "x86_64", "osx-64"), ("Darwin", "arm64", "osx-arm64"), ("Windows", "AMD64", "win-64"),
+    # Windows 10 on ARM runs no x64 program; micromamba ships a win-arm64 build
+    ("Windows", "ARM64", "win-arm64"),
 ])
 def test_conda_subdir(system, machine, subdir):
     assert conda_subdir(system, machine) == subdir

@@ -369,3 +369,16 @@ def test_activate_ps1_reads_no_unset_variable_and_refuses_wildcard_brackets_in_5
     code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / "activate.ps1").read_bytes()))
     guard = code.index("if ($PSVersionTable.PSVersion.Major -lt 6 -and ($prefix.Contains('') -or $prefix.Contains('')))")
     assert guard < code.index(". $fragment") < code.index("& $python")
+
+
+def test_activate_ps1_refuses_a_constrained_language_session_before_it_changes_anything(made_env):
+    """ConstrainedLanguage mode refuses .NET calls as errors that do not stop the script: the busy
+    check passed unread, PATH stayed, and the conda/mamba functions were still defined."""
+    code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / "activate.ps1").read_bytes()))
+    check = "if ($ExecutionContext.SessionState.LanguageMode -ne '') {"
+    block = code[code.index(check):code.index("}", code.index("return", code.index(check))) + 1]
+    assert "return" in block and "[" not in block and "::" not in block, block
+    first_change = min(code.index(s) for s in ("[Environment]::", "function global:", "$global:_MambabootActive = ", ". $fragment"))
+    assert code.index("$fail = {") < code.index(check) < first_change
+    text = (made_env / ".mambaboot" / "activate.ps1").read_text(encoding="utf-8-sig")
+    assert "-ne 'FullLanguage'" in text and "which refuses what activation needs; nothing was changed" in text

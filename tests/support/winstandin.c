@@ -20,6 +20,8 @@
  *                           apply it to a body sent without Content-Length
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
+ *   hold FILE               opens FILE sharing nothing, as an antivirus scanning it does, says
+ *                           "held" on stdout, and keeps it open until its stdin ends
  *
  * Built by tests/support/wine.py with x86_64-w64-mingw32-gcc -municode.
  */
@@ -287,6 +289,23 @@ static int certutil(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int hold(int argc, wchar_t **argv) {
+    if (argc != 2) {
+        fputs("hold stand-in: hold FILE\n", stderr);
+        return 2;
+    }
+    HANDLE h = CreateFileW(argv[1], GENERIC_READ, 0, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "hold stand-in: cannot open (error %lu)\n", GetLastError());
+        return 1;
+    }
+    puts("held");
+    fflush(stdout);
+    while (getchar() != EOF) {}
+    CloseHandle(h);
+    return 0;
+}
+
 int wmain(int argc, wchar_t **argv) {
     wchar_t self[4096], *base;
     GetModuleFileNameW(NULL, self, 4096);
@@ -303,6 +322,7 @@ int wmain(int argc, wchar_t **argv) {
     if (!wcscmp(role, L"python")) return python(argc, argv);
     if (!wcscmp(role, L"curl")) return curl(argc, argv);
     if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
+    if (!wcscmp(role, L"hold")) return hold(argc, argv);
     fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
     return 9;
 }

@@ -33,7 +33,8 @@ def conda_subdir(system: str, machine: str) -> str:
     system = system.lower()
     arch = _MACHINES.get(machine.lower(), machine.lower())
     if system.startswith("win"):
-        return "win-64"
+        # micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program
+        return "win-arm64" if arch in ("arm64", "aarch64") else "win-64"
     if system == "darwin":
         return "osx-arm64" if arch in ("arm64", "aarch64") else "osx-64"
     if arch == "64":
@@ -173,6 +174,9 @@ def volume(path: str) -> "tuple[Optional[int], str]":
 def current() -> Host:
     windows = sys.platform == "win32"
     # os.uname() is what platform.system()/machine() read on POSIX, without importing platform.
-    system, machine = (("Windows", os.environ.get("PROCESSOR_ARCHITECTURE", "AMD64")) if windows
+    # A 32-bit Python on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE and the machine's own
+    # in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation Details"), as the bootstrap scripts read them.
+    processor = os.environ.get("PROCESSOR_ARCHITEW6432") or os.environ.get("PROCESSOR_ARCHITECTURE", "AMD64")
+    system, machine = (("Windows", processor) if windows
                        else (os.uname().sysname, os.uname().machine))
     return Host(environ=dict(os.environ), windows=windows, subdir=conda_subdir(system, machine), cwd=os.getcwd())

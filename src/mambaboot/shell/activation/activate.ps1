@@ -1,6 +1,13 @@
 __HEADER__
 & {
     $fail = { param($message) Write-Error -Message ('mambaboot: ' + $message) -Category InvalidOperation }
+    # ConstrainedLanguage mode (an AppLocker or App Control policy: about_Language_Modes) refuses
+    # the .NET calls below one by one, as errors that do not stop a script: the busy check would
+    # pass unread and PATH stay as it was, yet the functions below be defined. Refused first, with
+    # nothing that mode refuses, so that nothing changes.
+    if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+        & $fail ('this session runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode (an AppLocker or App Control policy), which refuses what activation needs; nothing was changed'); return
+    }
     # read through Get-Variable: Set-StrictMode in a profile makes an unset variable an error here
     if (Get-Variable -Name _MambabootActive -Scope Global -ValueOnly -ErrorAction SilentlyContinue) {
         & $fail "__STILL_ACTIVE__"; return
