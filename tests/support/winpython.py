@@ -18,8 +18,12 @@ What is built from it:
                                     running the embeddable CPython on a pure-Python micromamba
                                     stand-in (winengine.py) that solves trivially over a local
                                     channel and links as libmamba does
-    WinPython(wine).run(...)     -> wine.Run: a Windows program with arguments, output caught
-    WinPython(wine).cmd(lines)   -> wine.Run: lines of a batch file, output caught
+    WinPython(wine, root, zipapp) (conftest's session fixture `winpython`):
+      .python, .channel, .channel_url, .engine    the above, made once a session
+      .run(program, args, env, cwd)  -> wine.Run: a Windows program with arguments, output caught
+      .cmd(lines, env, cwd)          -> wine.Run: lines of a batch file in a fresh cmd
+      .mambaboot(args, python=None)  -> wine.Run: `python.exe mambaboot.pyz ARGS`
+      .create_args()                 -> ["-c", channel, "--micromamba", engine]
 
 Wine and the standard handles: CPython's init_sys_streams stops with "[WinError 6] Invalid
 handle" when a standard handle is a Linux regular file handed over by Wine (seen with Debian's
@@ -335,14 +339,31 @@ def cmd_quote(arg: str) -> str:
 
 @dataclass
 class WinPython:
-    """Windows programs under the session's Wine (its prefix and wineserver), output caught."""
+    """Windows programs under the session's Wine (its prefix and wineserver), output caught; and
+    the session's win-64 channel, engine stand-in and zipapp, each made on first use under root."""
 
     wine: "object"  # tests.support.wine.Wine
+    root: Path
+    zipapp: Path  # mambaboot.pyz (conftest's zipapp fixture)
 
     @functools.cached_property
     def python(self) -> Path:
         """The embeddable CPython's python.exe (its ._pth kept)."""
         return embed_dir() / "python.exe"
+
+    @functools.cached_property
+    def channel(self) -> Path:
+        return build_win_channel(self.root / "win-channel")
+
+    @property
+    def channel_url(self) -> str:
+        from tests.support.wine import file_url
+
+        return file_url(self.channel)
+
+    @functools.cached_property
+    def engine(self) -> Path:
+        return make_engine(self.root / "engine" / "micromamba.exe")
 
     def cmd(self, lines: Iterable[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None,
             timeout: int = 600):
@@ -371,19 +392,29 @@ class WinPython:
     def run(self, program: os.PathLike, args: Iterable[str] = (), env: Optional[Dict[str, str]] = None,
             cwd: Optional[Path] = None, timeout: int = 600):
         """program (a Linux path) with args, as cmd starts it; returns wine.Run."""
-        from tests.support.wine import windows_path
-
-        line = " ".join([cmd_quote(windows_path(program)), *(cmd_quote(a) for a in args)])
-        return self.cmd([line, "exit /b %ERRORLEVEL%"], env=env, cwd=cwd, timeout=timeout)
+        return self.cmd([command_line(program, args), "exit /b %ERRORLEVEL%"], env=env, cwd=cwd, timeout=timeout)
 
     def py(self, args: Iterable[str] = (), **kw):
         """The embeddable CPython itself with args."""
         return self.run(self.python, args, **kw)
 
+    def mambaboot(self, args: Iterable[str], python: Optional[Path] = None, **kw):
+        """`python.exe mambaboot.pyz ARGS` (python: an environment's, else the embeddable one)."""
+        from tests.support.wine import windows_path
 
-def zipapp(dest_dir: Path) -> Path:
-    """mambaboot.pyz built from this checkout (tools/build_zipapp.py)."""
-    dest = Path(dest_dir) / "mambaboot.pyz"
-    subprocess.run([os.environ.get("PYTHON", "python3"), str(REPO / "tools" / "build_zipapp.py"), "-o", str(dest)],
-                   check=True, capture_output=True)
-    return dest
+        return self.run(python or self.python, [windows_path(self.zipapp), *args], **kw)
+
+    def create_args(self) -> List[str]:
+        """create's options for this session's channel and engine (add --envs-dir/--cache-dir)."""
+        from tests.support.wine import windows_path
+
+        return ["-c", self.channel_url, "--micromamba", windows_path(self.engine)]
+
+
+def command_line(program: os.PathLike, args: Iterable[str]) -> str:
+    """A batch file's line starting program (a Linux path) with args."""
+    from tests.support.wine import windows_path
+
+    return " ".join([cmd_quote(windows_path(program)), *(cmd_quote(a) for a in args)])
+
+
