@@ -31,11 +31,12 @@ def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windo
 
 
 # What a file system without directory links says when asked for one. Windows: FAT32, exFAT and
-# many network shares have no reparse points; FSCTL_SET_REPARSE_POINT, under CreateJunction, fails
-# there with ERROR_INVALID_FUNCTION (1) or ERROR_NOT_SUPPORTED (50: Wine's drives too) (Microsoft
-# Learn, "FSCTL_SET_REPARSE_POINT" and "System Error Codes (0-499)"). POSIX: symlink(2) fails
-# with EPERM where "the file system containing linkpath does not support the creation of
-# symbolic links" (Linux man-pages, symlink(2)), EOPNOTSUPP on some others.
+# many network shares have no reparse points (Microsoft Learn, "Reparse Point Operations":
+# FILE_SUPPORTS_REPARSE_POINTS); FSCTL_SET_REPARSE_POINT, under CreateJunction, is then an
+# unsupported request, STATUS_INVALID_DEVICE_REQUEST ([MS-FSA] 2.1.5.10: ERROR_INVALID_FUNCTION, 1)
+# or ERROR_NOT_SUPPORTED (50: Wine's drives). POSIX: symlink(2) fails with EPERM where "the file
+# system containing linkpath does not support the creation of symbolic links" (Linux man-pages,
+# symlink(2)), EOPNOTSUPP on some others.
 _NO_LINKS_WINERRORS = (1, 50)
 
 
