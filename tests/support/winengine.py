@@ -164,10 +164,32 @@ def install(options, records, prefix, cache, specs):
         (prefix / "conda-meta" / name).write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
+
+def explicit_records(entries, cache, offline):
+    """An @EXPLICIT list (create --from-lock): exactly those archives of the channel's repodata,
+    each checked against the URL's #hash before any is linked, no solve."""
+    import hashlib
+
+    records = []
+    for url, checksum in entries:
+        base, fn = url.rsplit("/", 1)
+        channel, subdir = base.rsplit("/", 1)
+        found = [Record(packages[fn], fn, ch, sd, folder / fn)
+                 for ch, sd, folder, packages in _repodata([channel], subdir) if sd == subdir and fn in packages]
+        if not found:
+            raise ms.Failure(f"stand-in: {url} is in no repodata.json of its channel")
+        if checksum:
+            algo, expected = checksum.split(":", 1)
+            if hashlib.new(algo, found[0].archive.read_bytes()).hexdigest() != expected:
+                raise ms.Failure(f"Invalid package cache, file '{fn}' is corrupted ({algo} mismatch)")
+        records.append(found[0])
+    return records
+
 # micromamba writes UTF-8 whatever the console's code page (its table's rules are U+2500)
 sys.stdout.reconfigure(encoding="utf-8")
 sys.stderr.reconfigure(encoding="utf-8")
 ms.solve = solve
+ms.explicit_records = explicit_records
 ms.install = install
 ms.relink_as_libmamba = lambda prefix: None
 ms.run_post_link = lambda prefix, records: ms.show_messages(prefix)

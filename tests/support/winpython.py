@@ -381,7 +381,9 @@ class WinPython:
         start = [f'cd /d "{windows_path(cwd)}"'] if cwd else []
         outer.write_bytes(("\r\n".join([
             "@echo off", *start,
-            f'call "{windows_path(inner)}" < nul > "{windows_path(out)}" 2> "{windows_path(err)}"',
+            # a child cmd, not `call`: Wine 8's cmd gives ERRORLEVEL 1 after a called batch file
+            # whatever its last program returned (Windows keeps that program's code)
+            f'cmd /d /c "{windows_path(inner)}" < nul > "{windows_path(out)}" 2> "{windows_path(err)}"',
             "exit /b %ERRORLEVEL%"]) + "\r\n").encode("utf-8"))
         with open(base.with_suffix(".wine.log"), "wb") as log:
             code = subprocess.run([*WINE, "cmd", "/c", windows_path(outer)], env={**wine.env, **(env or {})},
