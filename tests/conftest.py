@@ -337,6 +337,15 @@ def wine(tmp_path_factory):
     w.stop()  # a Wine prefix is ~700 MB: do not leave one per kept pytest run
 
 
+@pytest.fixture(scope="session")
+def winpython(wine, zipapp, tmp_path_factory):
+    """The Windows CPython under the session's Wine, with a win-64 channel and engine stand-in made
+    from it on first use (see tests/support/winpython.py)."""
+    from tests.support.winpython import WinPython
+
+    return WinPython(wine, tmp_path_factory.mktemp("winpython"), zipapp)
+
+
 # -- the reliability table (issue: every figure must read N/N) --------------------------
 
 _TALLY: Dict[str, List[int]] = collections.defaultdict(lambda: [0, 0])

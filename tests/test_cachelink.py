@@ -45,3 +45,71 @@ def test_remove_tree_never_follows_the_link_into_the_cache(tmp_path):
     confined.remove_named(str(prefix))
     assert not prefix.exists()
     assert (cache / "pkg.tar.bz2").read_bytes() == b"cached"
+
+
+def _no_junctions(made):
+    """CreateJunction on a file system without reparse points (Wine's drives, FAT32, exFAT, many
+    shares): the directory is made, then making it a junction fails with WinError 50, and the
+    directory stays (CPython Modules/_winapi.c, _winapi_CreateJunction_impl)."""
+    def create_junction(target, link):
+        os.mkdir(link)
+        made.append(link)
+        exc = OSError(22, "The request is not supported")
+        exc.winerror = 50  # set by CPython on Windows only
+        raise exc
+
+    return create_junction
+
+
+def test_a_file_system_without_junctions_leaves_no_directory_behind(tmp_path, monkeypatch):
+    made = []
+    monkeypatch.setattr(winsys, "create_junction", _no_junctions(made))
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    try:
+        cachelink.link_cache(str(prefix), str(tmp_path / "pkgs"), windows=True)
+    except OSError as exc:
+        assert exc.winerror == 50 and winsys.links_unsupported(exc)
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert made and not (prefix / "pkgs").exists()
+
+
+def test_no_junctions_falls_back_as_no_cache_link_and_says_so_in_one_line(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from mambaboot.pipeline import finish
+    from tests.support.recorder import Recorder
+
+    monkeypatch.setattr(winsys, "create_junction", _no_junctions([]))
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    files, reporter = [], Recorder()
+    inputs = SimpleNamespace(prefix=str(prefix), pkgs_dir=str(tmp_path / "cache" / "pkgs"), windows=True)
+    assert finish._link(inputs, files, reporter) is None
+    assert files == [] and not (prefix / "pkgs").exists()
+    assert reporter.warnings == [f"cache link: not made, as with --no-cache-link: {prefix / 'pkgs'}'s file system "
+                                 "cannot link to a directory (The request is not supported, WinError 50)"]
+
+
+def test_another_link_failure_is_not_taken_for_no_junctions(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from mambaboot.pipeline import finish
+    from tests.support.recorder import Recorder
+
+    def denied(target, link):
+        exc = PermissionError(13, "Access is denied")
+        exc.winerror = 5
+        raise exc
+
+    monkeypatch.setattr(winsys, "create_junction", denied)
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    inputs = SimpleNamespace(prefix=str(prefix), pkgs_dir=str(tmp_path / "pkgs"), windows=True)
+    try:
+        finish._link(inputs, [], Recorder())
+    except PermissionError as exc:
+        assert exc.winerror == 5
+    else:
+        raise AssertionError("an access denied became a fallback")

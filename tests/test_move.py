@@ -594,6 +594,23 @@ def test_an_environment_active_through_a_link_is_neither_moved_nor_removed(env_w
     assert snapshot(prefix) == inside and not (world.envs / "z").exists()
 
 
+
+def test_the_environment_whose_python_runs_mambaboot_is_neither_moved_removed_nor_replaced(env_world, zipapp, standin):
+    """The bootstrap scripts run `python.exe mambaboot.pyz` with the environment's own Python:
+    Windows refuses to delete that python.exe and its DLLs (a remove would leave it without its
+    Lib), and a rename under it loses every module the run has yet to import."""
+    world, prefix = env_world
+    inside = snapshot(prefix)
+    own = [str(prefix / "bin" / "python"), str(zipapp)]
+    runs = (["move", str(prefix), str(world.envs / "z")], ["remove", str(prefix), "--yes"],
+            ["create", "--prefix", str(prefix), "--force", "-c", "file:///nowhere", "--micromamba", str(standin)])
+    for args in runs:
+        r = subprocess.run([*own, *args, "--cache-dir", str(world.cache)], env=world.env, capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == 3, (args, r.returncode, r.stderr)
+        assert f"{prefix} holds the Python running mambaboot" in r.stderr and "another Python" in r.stderr, r.stderr
+    assert snapshot(prefix) == inside and not (world.envs / "z").exists()
+
 def test_move_reports_the_shell_once_with_another_environment_active(env_world):
     """move checks the shell and says so once; the adopt it runs at the new place does not do it again."""
     world, prefix = env_world

@@ -3,6 +3,7 @@ noise, a create under way rolled back; output refused for another reason (a full
 `>`) is exit 9 with a message; an EPIPE that is not our output's fails loudly like any OSError."""
 
 import contextlib
+import io
 import json
 import os
 import subprocess
@@ -134,18 +135,54 @@ def test_an_epipe_that_is_not_our_output_fails_loudly(monkeypatch, capsys):
     assert capsys.readouterr().err == "mambaboot: error: Broken pipe\n"
 
 
-@pytest.mark.parametrize("error, code", [(BrokenPipeError(32, "Broken pipe"), READER_GONE),
-                                         (OSError(22, "Invalid argument"), READER_GONE),
-                                         (OSError(28, "No space left on device"), 9)])
-def test_where_streams_cannot_be_polled_epipe_and_einval_are_a_reader_gone(monkeypatch, capsys, error, code):
-    """Windows has no poll for a pipe, and there a write to a pipe whose reader has gone may fail
-    with EINVAL rather than EPIPE (python/cpython#79935): both are taken as the reader gone."""
+class _Refusing(io.RawIOBase):
+    """A stream's device refusing every write with this error (a pipe whose reader has gone:
+    EPIPE, or EINVAL on Windows, python/cpython#79935)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), OSError(22, "Invalid argument")])
+def test_where_streams_cannot_be_polled_our_failed_write_is_a_reader_gone(monkeypatch, capsys, error):
+    """Windows has no poll for a pipe: a write of ours that failed is known by the stream still
+    holding it, its next flush failing again."""
     from mambaboot.common import output
+
+    stdout = io.TextIOWrapper(io.BufferedWriter(_Refusing(error)), line_buffering=True)
+
+    def writes():
+        print("a result")
+        return 0
+
+    monkeypatch.setattr(output, "gone_readers", lambda: None)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(cli, "_fast", lambda argv: ("create", writes, False))
+    assert cli.main(["create", "x"]) == READER_GONE
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("error, said", [(OSError(22, "The request is not supported"), "The request is not supported"),
+                                         (BrokenPipeError(32, "Broken pipe"), "Broken pipe"),
+                                         (OSError(28, "No space left on device"), "No space left on device")])
+def test_where_streams_cannot_be_polled_an_error_not_of_our_output_is_said_with_its_code(monkeypatch, capsys, error, said):
+    """An EINVAL or EPIPE that is not a write of ours (CreateJunction's WinError 50 under Wine,
+    a child's stdin) is said with its cause and Windows' code, exit 9: before, any EPIPE or EINVAL
+    naming no file was taken for our reader gone, a silent exit 141."""
+    from mambaboot.common import output
+
+    error.winerror = 50 if error.errno == 22 else 232 if error.errno == 32 else 112
 
     def broken():
         raise error
 
     monkeypatch.setattr(output, "gone_readers", lambda: None)
     monkeypatch.setattr(cli, "_fast", lambda argv: ("create", broken, False))
-    assert cli.main(["create", "x"]) == code
-    assert capsys.readouterr().err == ("" if code == READER_GONE else "mambaboot: error: No space left on device\n")
+    assert cli.main(["create", "x"]) == 9
+    assert capsys.readouterr().err == f"mambaboot: error: {said} (WinError {error.winerror})\n"

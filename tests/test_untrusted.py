@@ -86,6 +86,60 @@ def test_size_and_kind_of_file_are_bounded(tmp_path):
         untrusted.read_bytes(str(tmp_path / "link"), follow=False)
 
 
+
+class _Asked:
+    """A file whose reads say how much each asked for; grow: bytes appended to it before the first."""
+
+    def __init__(self, f, asked, grow):
+        self.f, self.asked, self.grow = f, asked, grow
+
+    def read(self, n=-1):
+        if self.grow and not self.asked:
+            with open(f"/proc/self/fd/{self.f.fileno()}", "ab") as g:
+                g.write(self.grow)
+        self.asked.append(n)
+        return self.f.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def test_a_bounded_read_asks_for_what_the_file_holds_never_its_whole_limit(tmp_path, monkeypatch):
+    # Windows' CPython allocates the size a read asks for before reading: 256 MiB for each
+    # package record read with PACKAGE_RECORD, and for each file a scan reads (0.4 s each under Wine)
+    from mambaboot.relocate import scan
+
+    asked, grow = [], []
+    fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: _Asked(fdopen(*a, **k), asked, grow[0] if grow else b""))
+    record = tmp_path / "python-3.12.9-0.json"
+    record.write_text(json.dumps({"name": "python", "files": ["python.exe"] * 1000}))
+    size = record.stat().st_size
+    assert untrusted.read_json(str(record), limit=untrusted.PACKAGE_RECORD)["name"] == "python"
+    assert scan.read_regular(str(record), limit=scan.READ_LIMIT) == record.read_bytes()
+    assert asked and max(asked) <= size + 1, asked
+    # a file that grew after its size was taken is still read whole, and refused past the limit
+    grow.append(b" " * untrusted.MiB)
+    grows = tmp_path / "grows"
+    readers = ((lambda p, n: untrusted.read_bytes(p, limit=n), UntrustedInput),
+               (lambda p, n: scan.read_regular(p, limit=n), scan.TooBig))
+    for read, refused in readers:
+        for limit in (2 * untrusted.MiB, untrusted.MiB):
+            grows.write_bytes(b"x" * 10)
+            asked.clear()
+            if limit > untrusted.MiB:
+                assert len(read(str(grows), limit)) == 10 + untrusted.MiB
+            else:
+                with pytest.raises(refused):
+                    read(str(grows), limit)
+
+
 @pytest.mark.parametrize("name", ["../../victim.txt", "/etc/passwd", "a/../../b", "", "a\0b", "C:/x", "a//b"])
 def test_a_name_read_from_a_file_stays_below_its_root(name):
     with pytest.raises(UntrustedInput):

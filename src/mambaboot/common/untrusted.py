@@ -64,8 +64,10 @@ def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = N
 
 
 def _limited(f, path: str, limit: int) -> bytes:
+    from mambaboot.common.files import confined
+
     with f:
-        data = f.read(limit + 1)
+        data = confined.read_at_most(f, limit)
     if len(data) > limit:
         raise refuse(path, f"is bigger than {limit // MiB} MiB, more than such a file ever holds")
     return data

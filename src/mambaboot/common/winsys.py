@@ -30,6 +30,26 @@ def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windo
     _winapi.CreateJunction(target, link)
 
 
+# What a file system without directory links says when asked for one. Windows: FAT32, exFAT and
+# many network shares have no reparse points (Microsoft Learn, "Reparse Point Operations":
+# FILE_SUPPORTS_REPARSE_POINTS); FSCTL_SET_REPARSE_POINT, under CreateJunction, is then an
+# unsupported request, STATUS_INVALID_DEVICE_REQUEST ([MS-FSA] 2.1.5.10: ERROR_INVALID_FUNCTION, 1)
+# or ERROR_NOT_SUPPORTED (50: Wine's drives). POSIX: symlink(2) fails with EPERM where "the file
+# system containing linkpath does not support the creation of symbolic links" (Linux man-pages,
+# symlink(2)), EOPNOTSUPP on some others.
+_NO_LINKS_WINERRORS = (1, 50)
+
+
+def links_unsupported(exc: OSError) -> bool:
+    """Whether exc says that the file system cannot hold a link to a directory at all."""
+    import errno
+
+    winerror = getattr(exc, "winerror", None)
+    if winerror is not None:
+        return winerror in _NO_LINKS_WINERRORS
+    return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP))
+
+
 def link_directory(target: str, link: str, windows: bool = sys.platform == "win32") -> str:
     """Link `link` to directory `target`; returns the kind of link made."""
     if windows:

@@ -11,6 +11,7 @@ what `move` and `remove` refuse to take from under it.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import sys
 
 from mambaboot.common.errors import ShellContaminated
 from mambaboot.environment import placelock
@@ -28,12 +29,28 @@ def same_place(a: str, b: str) -> bool:
 
 def refuse_active(environ, prefix: str, windows: bool) -> None:
     """An environment active in the calling shell is neither moved nor removed: that shell's PATH
-    would point at nothing."""
+    would point at nothing. Nor is the one whose Python runs mambaboot (refuse_running)."""
     lookup = {k.upper(): v for k, v in environ.items()} if windows else environ
     for var in ACTIVE_VARIABLES:
         value = lookup.get(var)
         if value and same_place(value, prefix):
             raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
+    refuse_running(prefix, "moved or removed")
+
+
+def refuse_running(prefix: str, what: str) -> None:
+    """The environment whose Python runs mambaboot (as the bootstrap scripts' `python.exe
+    mambaboot.pyz` does) is never moved, removed or replaced by that run: Windows refuses to delete
+    a running program and the DLLs it has loaded, or to rename a directory holding them, so a
+    remove would leave python.exe without its Lib; and where the rename goes through (Linux, Wine)
+    the run loses every module it has yet to import, its sys.path naming the old place (under
+    Wine: "No module named 'hmac'", exit 1, the move half done)."""
+    from mambaboot.common.files import fileid
+
+    for mine in (sys.executable, sys.prefix):
+        if mine and fileid.within(mine, prefix):
+            raise ShellContaminated(f"{prefix} holds the Python running mambaboot ({mine}), so it cannot be {what} "
+                                    "by this run; run mambaboot with another Python")
 
 
 def refuse_busy(cache_dir: str, prefix: str) -> None:

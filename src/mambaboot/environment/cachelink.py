@@ -28,4 +28,13 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
                 return None
             root.rmdir("pkgs")
     newdirs.make_dirs(pkgs_dir)
-    return winsys.link_directory(pkgs_dir, link, windows)
+    try:
+        return winsys.link_directory(pkgs_dir, link, windows)
+    except OSError:
+        # CreateJunction makes the directory before it makes it a junction, and leaves it when
+        # the second step fails (CPython Modules/_winapi.c, _winapi_CreateJunction_impl): an
+        # empty directory at the place nothing was a moment ago is that one
+        with confined.Root.open(prefix) as root:
+            if os.path.isdir(link) and not fileid.is_link(link) and not root.listdir("pkgs"):
+                root.rmdir("pkgs")
+        raise

@@ -222,6 +222,9 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         raise UsageError(f"cache directory {plan.cache_dir} cannot be made: {ancestor} is not a directory; "
                          "choose another --cache-dir")
     if plan.force and os.path.isdir(plan.prefix):  # replacing it would delete the cache this run uses
+        from mambaboot.environment import busy
+
+        busy.refuse_running(plan.prefix, "replaced")
         for cache in (plan.cache_dir, *plan.pkgs_dirs):
             if fileid.within(cache, plan.prefix):
                 raise TargetRefused(f"the cache {cache} lies inside {plan.prefix}, which --force would replace; "

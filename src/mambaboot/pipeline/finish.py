@@ -307,9 +307,19 @@ def _link(inputs: FinishInputs, files: list[str], reporter: Reporter) -> str | N
     if inputs.pkgs_dir is None:
         reporter.step("cache link: skipped")
         return None
+    from mambaboot.common import winsys
     from mambaboot.environment import cachelink
 
-    link = cachelink.link_cache(inputs.prefix, inputs.pkgs_dir, inputs.windows)
+    try:
+        link = cachelink.link_cache(inputs.prefix, inputs.pkgs_dir, inputs.windows)
+    except OSError as exc:
+        if not winsys.links_unsupported(exc):
+            raise
+        # as --no-cache-link: the environment's conda and mamba keep their own package cache
+        code = f"WinError {exc.winerror}" if getattr(exc, "winerror", None) else f"errno {exc.errno}"
+        reporter.warn(f"cache link: not made, as with --no-cache-link: {pkgs}'s file system cannot link to a "
+                      f"directory ({exc.strerror or exc}, {code})")
+        return None
     if link:
         files.append("pkgs")
         reporter.step(f"cache link: {pkgs} -> {inputs.pkgs_dir} ({link})")

@@ -1,0 +1,145 @@
+"""Every command of mambaboot through its command line on the real Windows CPython (the PSF's
+embeddable 3.12.9, tests/support/winpython.py) under Wine, `python.exe mambaboot.pyz ...` as a
+user types it in cmd. create's plain run, the bootstrap's adopt and a move to another directory
+are tests/test_windows_python.py's; here the rest, chained on one environment in one scenario
+(each step its exit code and its key line), since Wine takes seconds to start each command and
+a create takes a minute: and a create killed while the engine runs, settled by the next create.
+
+Wine's drives hold no junctions, so every environment here has no cache link (the fallback said
+in one line, tests/test_windows_python.py)."""
+
+import json
+import os
+import signal
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from tests.support.wine import windows_path as win
+
+AUTORUN_KEY = r"HKCU\Software\Microsoft\Command Processor"
+HOOK = r"C:\Users\me\miniconda3\condabin\conda_hook.bat"
+
+
+def _ok(r, *needles):
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    for needle in needles:
+        assert needle in r.stdout + r.stderr, (needle, r.stdout, r.stderr)
+    return r
+
+
+def _record(prefix: Path) -> dict:
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text(encoding="utf-8"))
+
+
+def test_every_command_runs_on_the_windows_python(winpython, tmp_path):
+    mb = winpython.mambaboot
+    envs, cache, other = tmp_path / "envs", tmp_path / "cache", tmp_path / "other"
+    envs.mkdir()
+    other.mkdir()
+    where = ["--cache-dir", win(cache)]
+    prefix = envs / "demo_3_12"
+    _ok(mb(["create", "demo", "--python", "3.12", *winpython.create_args(), "--envs-dir", win(envs), *where]),
+        f"done: {win(prefix)}")
+    _ok(mb(["list", "--envs-dir", win(envs)]), "demo_3_12")
+    r = _ok(mb(["run", win(prefix), "--", "python", "-c", "import sys; print(sys.prefix)"]))
+    assert r.stdout.splitlines() == [win(prefix)], r.stdout
+    _ok(mb(["audit", win(prefix)]), "audit: ")
+    lock = tmp_path / "demo.lock"
+    _ok(mb(["lock", win(prefix), "-o", win(lock)]), f"-> {win(lock)}")
+    assert "# platform: win-64" in lock.read_text(encoding="utf-8")
+
+    # --from-lock and --force at once: the environment replaced by exactly its locked packages
+    before = _record(prefix)["created"]
+    engine = winpython.create_args()[-2:]  # --micromamba EXE: the lock names its packages' channel
+    assert engine[0] == "--micromamba"
+    _ok(mb(["create", "--prefix", win(prefix), "--from-lock", win(lock), "--force", *engine, *where]),
+        f"done: {win(prefix)}")
+    assert _record(prefix)["state"] == "complete" and _record(prefix)["created"] != before
+
+    post = tmp_path / "post.bat"
+    post.write_bytes(b'@echo off\r\npython -c "import sys; print(\'post-script in \' + sys.prefix)"\r\n')
+    _ok(mb(["provision", win(prefix), "--post-script", win(post), *where]), f"post-script in {win(prefix)}")
+    _ok(mb(["activate-scripts", win(prefix)]), "activate.bat")
+    r = mb(["shell", win(prefix)], env={"CONDA_PREFIX": win(prefix), "CONDA_SHLVL": "1"})
+    assert r.returncode == 3 and "this shell already has a Python environment in it" in r.stderr, r.stderr
+
+    # doctor names an AutoRun planted in Wine's registry; --undo-shell-init deletes it, backup kept
+    _ok(winpython.cmd([f'reg add "{AUTORUN_KEY}" /v AutoRun /t REG_SZ /d "{HOOK}" /f']))
+    try:
+        r = mb(["doctor"])
+        assert r.returncode == 11 and f"cmd AutoRun (HKCU) runs a conda/mamba hook in every cmd.exe: {HOOK}" in r.stdout, r
+        _ok(mb(["doctor", "--undo-shell-init"]), "removed: 1 of 1")
+        r = _ok(mb(["doctor"]))
+        assert "AutoRun" not in r.stdout, r.stdout
+    finally:  # the session's Wine prefix is shared: nothing of this test stays in it
+        winpython.cmd([f'reg delete "{AUTORUN_KEY}" /v AutoRun /f'])
+        for backup in winpython.wine.prefix.glob("drive_c/users/*/mambaboot-autorun-HKCU.reg*"):
+            backup.unlink()
+
+    # pack to a zip, unpacked as its note says (Wine has no tar.exe: the zip read here), fixed by its python
+    archive = tmp_path / "demo.zip"
+    _ok(mb(["pack", win(prefix), "-o", win(archive)]), "unpack (cmd):")
+    unpacked = other / "unpacked"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(unpacked)
+    _ok(winpython.run(unpacked / "python.exe", [win(unpacked / ".mambaboot" / "unpack.py")]),
+        f"unpack: {win(unpacked)}")
+    _ok(mb(["adopt", win(unpacked), *where]), f"done: {win(unpacked)}")
+
+    renamed = envs / "renamed_3_12"
+    _ok(mb(["move", win(prefix), win(renamed), *where]), "(renamed)")
+    # the environment's own python cannot remove it: Windows holds a running python.exe
+    r = mb(["remove", win(renamed), "--yes", *where], python=renamed / "python.exe")
+    assert r.returncode == 3 and "holds the Python running mambaboot" in r.stderr, r.stderr
+    _ok(mb(["remove", win(renamed), "--yes", *where]), f"removed {win(renamed)}")
+    assert not renamed.exists()
+    _ok(mb(["cache", "info", *where]), "package cache")
+    _ok(mb(["cache", "clean", *where]), "removed ")
+
+
+def _processes(needle: str):
+    """Linux pids of the Wine processes whose command line holds needle (Wine sets a Windows
+    process's /proc cmdline to its own)."""
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            if needle in line:
+                yield int(pid)
+
+
+def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython, tmp_path):
+    """The Windows python running create and the engine it started are killed outright (as Task
+    Manager's End task does); the next create of the same name settles what the killed one left and
+    makes the environment."""
+    envs, cache = tmp_path / "envs", tmp_path / "cache"
+    envs.mkdir()
+    prefix = envs / "killed_3_12"
+    args = ["create", "killed", "--python", "3.12", *winpython.create_args(), "--envs-dir", win(envs),
+            "--cache-dir", win(cache)]
+    first = []
+    run = threading.Thread(target=lambda: first.append(winpython.mambaboot(args)))
+    run.start()
+    engine, zipapp = win(winpython.engine), win(winpython.zipapp)
+
+    def engines():  # the create's own command line names the engine too (--micromamba)
+        return [pid for pid in _processes(engine) if pid not in set(_processes(zipapp))]
+
+    deadline = time.monotonic() + 300
+    while not engines() and run.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)  # a condition polled, with a deadline: the engine's start is the kill point
+    runs = list(_processes(zipapp))
+    assert runs and engines(), "the create ended before its engine was seen"
+    for pid in [*runs, *engines()]:
+        os.kill(pid, signal.SIGKILL)
+    run.join(timeout=120)
+    assert first and "done:" not in first[0].stderr, first  # (Wine gives a killed process exit code 0)
+    assert not (prefix / ".mambaboot" / "record.json").exists()
+    r = winpython.mambaboot(args)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert f"done: {win(prefix)}" in r.stderr, r.stderr
+    assert _record(prefix)["state"] == "complete"
