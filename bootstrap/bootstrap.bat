@@ -220,6 +220,23 @@ call :mb_is_number
 if errorlevel 1 goto :mb_fail
 set "MB_VAL="
 
+rem MAMBA_SSL_NO_REVOKE as a boolean, from whatever spelling was given (engine/network.py flag):
+rem libmamba reads the variable as YAML, where 1 and 0 are no booleans and stop micromamba
+rem (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp's
+rem convert<bool>::decode), and raw in get_env_remote_params (download/downloader.cpp), where
+rem anything but 0, false included, turns the check off: so it goes on as true or not at all.
+if not defined MAMBA_SSL_NO_REVOKE goto :mb_revoke_read
+set "MB_T="
+for %%B in (y yes true on 1) do if /i "%MAMBA_SSL_NO_REVOKE%"=="%%B" set "MB_T=true"
+for %%B in (n no false off 0) do if /i "%MAMBA_SSL_NO_REVOKE%"=="%%B" set "MB_T=false"
+set "MB_VAL=MAMBA_SSL_NO_REVOKE=%MAMBA_SSL_NO_REVOKE%"
+set "MB_MSG=is neither true nor false: set it to true or false"
+if not defined MB_T goto :mb_fail
+set "MB_VAL="
+if "%MB_T%"=="false" set "MB_T="
+set "MAMBA_SSL_NO_REVOKE=%MB_T%"
+:mb_revoke_read
+
 if not defined MB_NAME_SET set "MB_NAME=py"
 set "MB_VAL=%MB_NAME%"
 set "MB_MSG=is not a valid environment name: one directory name, not a path"
@@ -622,10 +639,14 @@ set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%); nothing was deleted"
 if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) and left the prefix behind; nothing was deleted: remove it before trying again"
 rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
 rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
+rem micromamba checks certificates with Schannel, revocation included, where curl.exe may have
+rem been told not to (mamba-org/mamba#2751, #3346): a TLS-inspecting proxy can stop it only.
+set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
 if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
 set "MB_MSG2="
+set "MB_MSG3="
 echo engine: created "%MB_PREFIX%" 1>&2
 
 rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's
@@ -884,10 +905,10 @@ set "MB_REDIR==https"
 if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
 rem Schannel checks revocation and fails with exit 35 (CRYPT_E_NO_REVOCATION_CHECK) where the
 rem revocation servers cannot be reached, as behind a TLS-inspecting proxy (curl issues 3727,
-rem 12239, 14315); MAMBA_SSL_NO_REVOKE turns it off for micromamba (any value but 0, libmamba's
-rem downloader.cpp get_env_remote_params) and so here too.
+rem 12239, 14315); MAMBA_SSL_NO_REVOKE (true by now, or undefined) turns it off for micromamba
+rem and so here too.
 set "MB_NOREVOKE="
-if defined MAMBA_SSL_NO_REVOKE if not "%MAMBA_SSL_NO_REVOKE%"=="0" set "MB_NOREVOKE= --ssl-no-revoke"
+if defined MAMBA_SSL_NO_REVOKE set "MB_NOREVOKE= --ssl-no-revoke"
 set "MB_MSG2=%MB_SYS32%\curl.exe is not there (Windows 10 1803 and later ship it); pass --micromamba PATH"
 if not exist "%MB_SYS32%\curl.exe" exit /b 5
 rem Bounded as mambaboot bounds a download: MAMBABOOT_HTTP_TIMEOUT seconds to connect,
@@ -918,7 +939,7 @@ set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_P
 rem With a proxy set, which one it went through, and what a proxy that wants Windows logon means
 rem for micromamba (libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers Basic only).
 if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
-if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 (Windows could not check the certificate's revocation)"
+if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation)"
 exit /b 5
 
 :mb_sandboxed
@@ -931,6 +952,10 @@ set "MB_CA_UNSET="
 if not defined MAMBA_SSL_VERIFY if not defined MAMBA_CACERT_PATH set "MB_CA_UNSET=1"
 if defined MB_CA_UNSET if defined SSL_CERT_FILE set "MAMBA_SSL_VERIFY=%SSL_CERT_FILE%"
 if defined MB_CA_UNSET if defined REQUESTS_CA_BUNDLE set "MAMBA_SSL_VERIFY=%REQUESTS_CA_BUNDLE%"
+rem libmamba reads MAMBA_SSL_VERIFY as YAML (Source<T>::deserialize,
+rem libmamba/include/mamba/api/configuration_impl.hpp), which cuts a bare path at " #" and stops
+rem on a leading @: in single quotes YAML reads every character back, a quote written twice.
+if defined MB_CA_UNSET if defined MAMBA_SSL_VERIFY set "MAMBA_SSL_VERIFY='%MAMBA_SSL_VERIFY:'=''%'"
 if not defined NETRC if exist "%USERPROFILE%\.netrc" set "NETRC=%USERPROFILE%\.netrc"
 if not defined NETRC if exist "%USERPROFILE%\_netrc" set "NETRC=%USERPROFILE%\_netrc"
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" mkdir "%MB_HOME%\.mamba\auth" 2>nul

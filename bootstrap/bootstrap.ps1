@@ -54,6 +54,9 @@ $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MA
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
+# micromamba checks certificates with Windows' Schannel, revocation included, where this script's
+# .NET download did not (mamba-org/mamba#2751, #3346): a TLS-inspecting proxy stops it only.
+$TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -251,6 +254,20 @@ function Get-Bound([string]$Name, [long]$Default) {
     if ($null -eq $raw) { return $Default }
     if ($raw -notmatch '^[1-9][0-9]{0,17}$') { Fail 2 "$Name='$raw' is not a whole number >= 1" }
     return [long]$raw
+}
+
+# MAMBA_SSL_NO_REVOKE as a boolean, from whatever spelling the user gave (engine/network.py flag):
+# libmamba reads the variable as YAML, where 1 and 0 are no booleans and stop micromamba
+# (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp's
+# convert<bool>::decode), and raw in get_env_remote_params (download/downloader.cpp), where
+# anything but 0, false included, turns the check off: so it is passed as true or not at all.
+function Get-NoRevoke {
+    $raw = [System.Environment]::GetEnvironmentVariable('MAMBA_SSL_NO_REVOKE')
+    if (-not $raw) { return $false }
+    $word = $raw.Trim().ToLowerInvariant()
+    if (@('y', 'yes', 'true', 'on', '1') -contains $word) { return $true }
+    if (@('n', 'no', 'false', 'off', '0') -contains $word) { return $false }
+    Fail 2 "MAMBA_SSL_NO_REVOKE='$raw' is neither true nor false: set it to true or false"
 }
 
 # Url -> Destination, bounded as mambaboot bounds a download: $script:Connect seconds to connect
@@ -453,9 +470,14 @@ function Get-SandboxEnvironment {
     if (-not $sandbox.ContainsKey('MAMBA_SSL_VERIFY') -and -not $sandbox.ContainsKey('MAMBA_CACERT_PATH')) {
         foreach ($var in @('REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE')) {
             $ca = [System.Environment]::GetEnvironmentVariable($var)
-            if ($ca) { $sandbox['MAMBA_SSL_VERIFY'] = $ca; break }
+            # libmamba reads MAMBA_SSL_VERIFY as YAML (Source<T>::deserialize,
+            # libmamba/include/mamba/api/configuration_impl.hpp), which cuts a bare path at ' #'
+            # and stops on a leading @: in single quotes YAML reads every character back but ''.
+            if ($ca) { $sandbox['MAMBA_SSL_VERIFY'] = "'" + $ca.Replace("'", "''") + "'"; break }
         }
     }
+    foreach ($key in @($sandbox.Keys | Where-Object { $_ -ieq 'MAMBA_SSL_NO_REVOKE' })) { $sandbox.Remove($key) }
+    if ($script:NoRevoke) { $sandbox['MAMBA_SSL_NO_REVOKE'] = 'true' }
     # libmamba reads credentials from the user's home, which is about to be the private one.
     $userHome = [System.Environment]::GetEnvironmentVariable('USERPROFILE')
     if ($userHome) {
@@ -543,6 +565,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $script:Connect = Get-Bound 'MAMBABOOT_HTTP_TIMEOUT' 30
     $script:Deadline = Get-Bound 'MAMBABOOT_HTTP_DEADLINE' 1800
     $script:MaxBytes = Get-Bound 'MAMBABOOT_HTTP_MAX_BYTES' 268435456
+    $script:NoRevoke = Get-NoRevoke
     if ($null -eq $name) { $name = 'py' }
     if (-not $name -or $name -eq '.' -or $name -eq '..' -or $name -match '[\\/]') {
         Fail 2 "invalid environment name '$name': one directory name, not a path"
@@ -779,14 +802,15 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if (-not $existed -and (Test-Path -LiteralPath $prefix)) {
             $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
         }
-        $hint = ''
+        $hint = "`n  if it failed on a certificate: $TlsHint"
         if (-not (Get-ProxyVariable)) {
-            $hint = "`n  if it could not reach the channel: $ProxyHint"
+            $reach = "`n  if it could not reach the channel: $ProxyHint"
             $system = Get-SystemProxy $probe
             if ($system) {
-                $hint = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
+                $reach = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
             }
-        } else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" }
+            $hint = $reach + $hint
+        } else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" + $hint }
         Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
     }
     Say "engine: created $prefix"
@@ -809,6 +833,7 @@ $script:AllowHttp = $false
 $script:Connect = 30
 $script:Deadline = 1800
 $script:MaxBytes = 268435456
+$script:NoRevoke = $false
 $script:TmpDir = $null
 $script:SandboxHome = $null
 $script:Cwd = $null

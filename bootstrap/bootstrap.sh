@@ -235,7 +235,13 @@ mb_sandboxed() (
     # them from HOME, which is about to be the private one.
     if [ -z "${MAMBA_SSL_VERIFY-}" ] && [ -z "${MAMBA_CACERT_PATH-}" ]; then
         mb_ca=${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE-}}
-        [ -z "$mb_ca" ] || export MAMBA_SSL_VERIFY="$mb_ca"
+        # libmamba reads MAMBA_SSL_VERIFY as YAML (Source<T>::deserialize,
+        # libmamba/include/mamba/api/configuration_impl.hpp), which cuts a bare path at " #" and
+        # stops on a leading @: in single quotes YAML reads every character back, a quote twice.
+        if [ -n "$mb_ca" ]; then
+            MAMBA_SSL_VERIFY=$(printf '%s\n' "$mb_ca" | sed "s/'/''/g; s/^/'/; s/\$/'/")
+            export MAMBA_SSL_VERIFY
+        fi
     fi
     [ -n "${NETRC-}" ] || [ ! -f "${HOME-}/.netrc" ] || export NETRC="$HOME/.netrc"
     if [ -f "${HOME-}/.mamba/auth/authentication.json" ]; then
@@ -327,6 +333,20 @@ done
 mb_connect=$(mb_number MAMBABOOT_HTTP_TIMEOUT 30) || exit
 mb_deadline=$(mb_number MAMBABOOT_HTTP_DEADLINE 1800) || exit
 mb_max_bytes=$(mb_number MAMBABOOT_HTTP_MAX_BYTES 268435456) || exit
+# MAMBA_SSL_NO_REVOKE as a boolean, from whatever spelling was given (engine/network.py flag):
+# libmamba reads the variable as YAML, where 1 and 0 are no booleans and stop micromamba
+# (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp's
+# convert<bool>::decode), and raw in get_env_remote_params (download/downloader.cpp), where
+# anything but 0, false included, turns the check off: so it goes on as true or not at all.
+case $(printf '%s' "${MAMBA_SSL_NO_REVOKE-}" | tr '[:upper:]' '[:lower:]') in
+    y | yes | true | on | 1) export MAMBA_SSL_NO_REVOKE=true ;;
+    '' | n | no | false | off | 0) unset MAMBA_SSL_NO_REVOKE ;;
+    *) mb_die 2 "MAMBA_SSL_NO_REVOKE='$MAMBA_SSL_NO_REVOKE' is neither true nor false: set it to true or false" ;;
+esac
+for mb_var in REQUESTS_CA_BUNDLE SSL_CERT_FILE; do
+    eval "mb_ca=\${$mb_var-}"
+    case $mb_ca in *[[:cntrl:]]*) mb_die 2 "$mb_var holds a control character, which micromamba cannot read back" ;; esac
+done
 
 # ------------------------------------------------------------------ checks that write nothing, in create's order:
 # the inputs (2), the shell (3), the target (4)

@@ -114,8 +114,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
         "TEMP": home + "\\tmp", "TMP": home + "\\tmp", "HOMEDRIVE": home[:2], "HOMEPATH": home[2:]}
     assert env["CONDA_PKGS_DIRS"] == ",".join(plan.pkgs_dirs) == f"{cwd}\\relative pkgs,Z:\\abs\\pkgs"
-    carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_VERIFY": "Z:\\pki\\company ca.pem",
-               "MAMBA_SSL_NO_REVOKE": "1", "CONDA_OVERRIDE_CUDA": "12.4"}
+    # as libmamba reads them (YAML): the path in single quotes, the flag a boolean yaml-cpp knows
+    carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_VERIFY": "'Z:\\pki\\company ca.pem'",
+               "MAMBA_SSL_NO_REVOKE": "true", "CONDA_OVERRIDE_CUDA": "12.4"}
     assert {k: v for k, v in env.items() if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON"))} == carried
     assert not [k for k in env if k.upper() in ("CONDARC", "MAMBARC")], "conda's and mamba's rc file variables stay out"
     assert not [e for e in env["PATH"].split(";") if "other-env" in e], "another environment never reaches micromamba"
@@ -186,13 +187,17 @@ def test_a_failed_download_is_exit_5(ww):
 PROXY_LOGON = ("if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see "
                "docs/windows.md, section Proxies that ask for Windows logon")
 PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+# micromamba checks certificates with Schannel where curl.exe may not have (mamba-org/mamba#2751, #3346)
+TLS_HINT = ("behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's "
+            "revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle")
 
 
 @pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY", "both"])
 def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww, proxy):
     """micromamba never uses Windows' proxy settings: unless one is set, the failure names HTTPS_PROXY;
     with one set, the variable whose proxy it went through (HTTPS_PROXY before ALL_PROXY, as curl
-    takes them), never the advice to set what is set."""
+    takes them), never the advice to set what is set; and, with or without one, TLS inspection,
+    which stops micromamba's Schannel where the script's download passed."""
     env = {"STANDIN_FAIL": "1", **({proxy: "http://proxy.invalid:8080"} if proxy else {})}
     if proxy == "both":
         env = {"STANDIN_FAIL": "1", "ALL_PROXY": "http://all.invalid:8080", "HTTPS_PROXY": "http://u:p&ss@first.invalid:3128"}
@@ -201,8 +206,8 @@ def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww,
     assert r.returncode == 6, r.stderr
     assert "injected failure" in r.stderr
     said = f"{proxy} names the proxy it went through; {PROXY_LOGON}" if proxy else PROXY_HINT
-    hint = [f"  if it could not reach the channel: {said}"]
-    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted", *hint]
+    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted",
+                           f"  if it could not reach the channel: {said}", f"  if it failed on a certificate: {TLS_HINT}"]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
 
@@ -446,16 +451,41 @@ def test_a_prefix_with_a_character_windows_cannot_take_is_refused_in_words_not_o
         assert not set(message) & set("<>|&"), message
 
 
-@pytest.mark.parametrize("value, passed", [("1", True), ("yes", True), ("0", False), (None, False)])
+@pytest.mark.parametrize("value, passed", [("1", True), ("yes", True), ("TRUE", True), ("0", False), ("Off", False),
+                                           ("false", False), (None, False)])
 def test_mamba_ssl_no_revoke_reaches_curl_as_it_reaches_micromamba(ww, value, passed):
+    """micromamba reads the variable as a YAML boolean (1 stops it: the stand-in refuses what
+    yaml-cpp refuses) and raw (anything but 0 is on): it gets true or nothing."""
     r = ww.run(env={"MAMBA_SSL_NO_REVOKE": value} if value else {})
     assert r.returncode == 0, r.stderr
     curls = ww.runs("curl")
     assert len(curls) == 2 and all(("--ssl-no-revoke" in c["argv"]) == passed for c in curls), curls
+    (engine,) = [e for e in ww.runs("micromamba") if "create" in e["argv"]]
+    assert engine["env"].get("MAMBA_SSL_NO_REVOKE") == ("true" if passed else None)
+
+
+def test_an_unreadable_mamba_ssl_no_revoke_is_refused_before_any_download(ww):
+    before = snapshot(ww.root)
+    r = ww.run(env={"MAMBA_SSL_NO_REVOKE": "maybe"})
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r) == ['bootstrap: error: "MAMBA_SSL_NO_REVOKE=maybe" is neither true nor false: set it to true or false']
+    assert ww.runs() == [] and diff(before, snapshot(ww.root)) == {}
+
+
+@pytest.mark.parametrize("path", ["Z:\\pki\\company ca #2.pem", "Z:\\pki\\it's: a bundle.pem", "@ca.pem"])
+def test_a_ca_path_reaches_micromamba_as_yaml_reads_it(ww, path):
+    """libmamba reads MAMBA_SSL_VERIFY as YAML (`Source<T>::deserialize`): a bare path is cut at
+    " #", a leading @ stops micromamba (the stand-in refuses it), ": " makes a mapping."""
+    from tests.support.micromamba_standin import yaml_cpp_scalar
+
+    r = ww.run(env={"REQUESTS_CA_BUNDLE": path})
+    assert r.returncode == 0, r.stderr
+    (engine,) = [e for e in ww.runs("micromamba") if "create" in e["argv"]]
+    assert yaml_cpp_scalar(engine["env"]["MAMBA_SSL_VERIFY"], str) == path
 
 
 @pytest.mark.parametrize("code, hint", [
-    ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=1 "
+    ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true "
            "(Windows could not check the certificate's revocation)"),
     ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
     ("28", "curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=1800 seconds "

@@ -50,7 +50,7 @@ def test_it_agrees_with_mambaboot():
     assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
     assert tuple(_array("Carried")) == network.SCRIPT_CARRIED
     redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}
-    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "NETRC"}
+    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "NETRC"}
 
 
 def test_programs_start_only_through_one_quoting_function():
@@ -126,6 +126,13 @@ def test_py_envs_naming_no_directory_is_refused_in_mambaboots_words_before_any_d
         resolve_envs_dir(host, None)
     assert str(refused.value) == "PY_ENVS names C:\\nope" + check.group(1)
     assert code.index("elseif ($env:PY_ENVS)") < code.index("Save-Verified $url $notes")
+
+
+def _source(name: str) -> str:
+    """A function's text, its strings kept."""
+    text = _text()
+    start = text.index(f"function {name}")
+    return text[start:text.index("\nfunction ", start + 1)]
 
 
 def _function(name: str) -> str:
@@ -385,7 +392,7 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     assert "    return $ProxyHint\n}" in hint
     assert 'return "$($Failure.Message)`n  $(Get-ProxyHint)"' in text
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
-    assert 'else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" }' in engine
+    assert 'else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" + $hint }' in engine
     logon = re.search(r"\$ProxyLogon = '([^']*)'", text).group(1)
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 2
@@ -403,6 +410,43 @@ def test_the_build_is_the_machines_processors_as_bootstrap_bat_picks_it():
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert f'set "MB_MSG={refusal}"' in bat
     assert text.index("elseif (-not $subdir) {") < text.index("$kind = 'release'")
+
+
+def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all():
+    """micromamba reads it as a YAML boolean (1 stops it) and raw (anything but 0, false included, is
+    on): the spellings create takes (engine/network.py), then true or nothing in micromamba's
+    environment; anything else refused before a download."""
+    from mambaboot.engine.network import _OFF, _ON
+
+    body = _source("Get-NoRevoke")
+    assert "@(%s) -contains $word) { return $true }" % ", ".join(f"'{w}'" for w in _ON) in body
+    assert "@(%s) -contains $word) { return $false }" % ", ".join(f"'{w}'" for w in _OFF) in body
+    assert "Fail 2 \"MAMBA_SSL_NO_REVOKE='$raw' is neither true nor false: set it to true or false\"" in body
+    sandbox = _source("Get-SandboxEnvironment")
+    removed = "foreach ($key in @($sandbox.Keys | Where-Object { $_ -ieq 'MAMBA_SSL_NO_REVOKE' })) { $sandbox.Remove($key) }"
+    assert sandbox.index(removed) < sandbox.index("if ($script:NoRevoke) { $sandbox['MAMBA_SSL_NO_REVOKE'] = 'true' }")
+    code = _code()
+    assert code.index("$script:NoRevoke = Get-NoRevoke") < code.index("$existed = Test-Path -LiteralPath $prefix")
+
+
+def test_a_ca_path_goes_to_micromamba_in_yaml_single_quotes():
+    """libmamba reads MAMBA_SSL_VERIFY as YAML: the path a CA variable names, quoted as bootstrap.bat
+    and create quote it, reads back whole (engine/network.py yaml_text)."""
+    from mambaboot.engine.network import yaml_text
+
+    assert "$sandbox['MAMBA_SSL_VERIFY'] = \"'\" + $ca.Replace(\"'\", \"''\") + \"'\"" in _source("Get-SandboxEnvironment")
+    assert yaml_text("C:\\pki\\it's #2.pem", "X") == "'C:\\pki\\it''s #2.pem'"
+
+
+def test_an_engine_failure_names_tls_inspection_as_bootstrap_bat_does():
+    text = _text()
+    hint = re.search(r'\$TlsHint = "([^"]*)"', text).group(1)
+    assert "MAMBA_SSL_NO_REVOKE=true" in hint and "REQUESTS_CA_BUNDLE" in hint
+    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
+    assert f"if it failed on a certificate: {hint}" in bat
+    engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
+    assert '$hint = "`n  if it failed on a certificate: $TlsHint"' in engine
+    assert engine.index("$TlsHint") < engine.index("if (-not (Get-ProxyVariable))"), "said with or without a proxy"
 
 
 def _messages(script: str, pattern: str) -> set:

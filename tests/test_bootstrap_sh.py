@@ -117,7 +117,8 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
         carried = {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "CONDA_OVERRIDE_CUDA"}
         assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k not in carried]
         assert run["rc_files"] == []
-        assert run["env"]["MAMBA_SSL_VERIFY"] == str(ca) and run["env"]["MAMBA_SSL_NO_REVOKE"] == "1"
+        # as libmamba reads them (YAML): the path in single quotes, a boolean yaml-cpp knows
+        assert run["env"]["MAMBA_SSL_VERIFY"] == f"'{ca}'" and run["env"]["MAMBA_SSL_NO_REVOKE"] == "true"
         assert run["env"]["NETRC"] == str(world.home / ".netrc") and run["auth_file"]
     drop = {"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "TMPDIR", "TEMP", "TMP",
             "PWD", "OLDPWD", "SHLVL", "_"}
@@ -224,6 +225,18 @@ def test_a_bound_that_is_no_whole_number_is_refused_with_exit_2(world, dist, var
     r = bootstrap(world, dist, env={var: value, "MAMBABOOT_RELEASES_URL": refused_url()})
     assert r.returncode == 2, r.stderr
     assert r.stderr.splitlines() == [f"bootstrap: error: {var}='{value}' is not a whole number >= 1"]
+    assert diff(before, snapshot(world.root)) == {}
+
+
+def test_an_unreadable_mamba_ssl_no_revoke_is_refused_with_exit_2(world, dist):
+    """micromamba would stop on it (it reads the variable as a YAML boolean): said first, naming it."""
+    from tests.support.server import refused_url
+
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, env={"MAMBA_SSL_NO_REVOKE": "maybe", "MAMBABOOT_RELEASES_URL": refused_url()})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == ["bootstrap: error: MAMBA_SSL_NO_REVOKE='maybe' is neither true nor false: "
+                                     "set it to true or false"]
     assert diff(before, snapshot(world.root)) == {}
 
 

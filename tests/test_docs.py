@@ -644,6 +644,10 @@ CONTRADICTED = (
     "has no `condabin\\micromamba.bat` and",
     # mamba.bat activate orders PATH as conda does (Activator::add_prefix_to_path): condabin last
     "typed in cmd.exe under `conda activate` |",
+    # libmamba reads MAMBA_SSL_NO_REVOKE as a YAML boolean, where 1 stops micromamba with "Bad
+    # conversion" (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp
+    # convert<bool>::decode; mamba-org/mamba#2751)
+    "MAMBA_SSL_NO_REVOKE=1",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",

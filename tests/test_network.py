@@ -162,7 +162,7 @@ def test_without_the_credentials_the_mirror_refuses_the_engine(world, standin, p
 def test_the_engine_gets_the_machine_and_network_variables_the_scrub_would_drop(world, channel, fault_standin, tmp_path):
     log = tmp_path / "runs.jsonl"
     ca = TestCA(tmp_path / "pki").ca_pem
-    carried = {"MAMBA_SSL_NO_REVOKE": "1", "MAMBA_SSL_VERIFY": str(ca), "CONDA_OVERRIDE_CUDA": "12.4",
+    carried = {"MAMBA_SSL_NO_REVOKE": "true", "MAMBA_SSL_VERIFY": f"'{ca}'", "CONDA_OVERRIDE_CUDA": "12.4",
                "NO_PROXY": "localhost", "MAMBA_CHANNEL_ALIAS": "https://mirror.example/conda"}
     r = world.create("py", "-c", channel, "--micromamba", str(fault_standin),
                      env={**carried, "REQUESTS_CA_BUNDLE": "/nonexistent.pem", "MAMBA_ROOT_PREFIX": "/elsewhere",
@@ -223,3 +223,93 @@ def test_without_a_network_create_fails_at_once_saying_what_it_needed_and_how_to
                  f"cache {world.cache / 'Python' / 'pkgs'} holds"):
         assert hint in proc.stderr
     assert "--micromamba-sha256" not in proc.stderr, "the digest is not what is missing"
+
+
+def _recorded_create(world, channel, fault_standin, log: Path, env: dict):
+    r = world.create("py", "-c", channel, "--micromamba", str(fault_standin), env={**env, "STANDIN_RECORD": str(log)})
+    runs = [json.loads(line) for line in log.read_text().splitlines() if '"create"' in line] if log.exists() else []
+    return r, runs
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "true", "ON"])
+def test_mamba_ssl_no_revoke_reaches_micromamba_as_a_boolean_it_reads(world, channel, standin, value):
+    """libmamba 2.8.1 reads MAMBA_SSL_NO_REVOKE as YAML, where 1 is no boolean (mamba-org/mamba#2751):
+    whatever spelling the user gave, the engine (the real one in the real-engine mode) creates."""
+    r = world.create("py", "-c", channel, "--micromamba", str(standin), env={"MAMBA_SSL_NO_REVOKE": value})
+    assert r.returncode == 0, r.stderr
+    assert "Bad conversion" not in r.stderr
+
+
+@pytest.mark.parametrize("where, value, passed", [
+    ("environment", "1", "true"), ("environment", "Yes", "true"), ("environment", "0", None),
+    ("environment", "false", None), ("environment", "off", None),
+    ("condarc", "true", "true"), ("condarc", "yes", "true"), ("condarc", "false", None)])
+def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all(world, channel, fault_standin, tmp_path, where, value,
+                                                              passed):
+    """Never "false": libmamba's downloader reads the variable raw too, and anything but 0 turns the
+    check off there (`get_env_remote_params`, download/downloader.cpp)."""
+    env = {"MAMBA_SSL_NO_REVOKE": value} if where == "environment" else {}
+    if where == "condarc":
+        (world.home / ".condarc").write_text(f"ssl_no_revoke: {value}\n")
+    r, (run,) = _recorded_create(world, channel, fault_standin, tmp_path / "runs.jsonl", env)
+    assert r.returncode == 0, r.stderr
+    assert run["env"].get("MAMBA_SSL_NO_REVOKE") == passed
+
+
+@pytest.mark.parametrize("where", ["environment", "condarc"])
+def test_an_unreadable_ssl_no_revoke_is_refused_naming_it(world, channel, where):
+    env = {"MAMBA_SSL_NO_REVOKE": "maybe"} if where == "environment" else {}
+    if where == "condarc":
+        (world.home / ".condarc").write_text("ssl_no_revoke: maybe\n")
+    before = world.outside()
+    r = world.create("py", "-c", channel, env=env)
+    assert r.returncode == 2, r.stderr
+    named = "MAMBA_SSL_NO_REVOKE" if where == "environment" else "ssl_no_revoke in ~/.condarc"
+    assert f"{named} is 'maybe', which is neither true nor false: set it to true or false" in r.stderr
+    assert diff(before, world.outside()) == {} and not world.cache.exists()
+
+
+def test_the_stand_in_refuses_what_libmamba_refuses(fault_standin, tmp_path):
+    """So a spelling the real micromamba stops on cannot come back unseen (configuration.hpp
+    `Configurable::compute`: the variable named, then exit 1)."""
+    from tests.support.micromamba_standin import yaml_cpp_scalar
+
+    for value in ("1", "0", "", "tRUE", "maybe"):
+        with pytest.raises(ValueError):
+            yaml_cpp_scalar(value, bool)
+    assert [yaml_cpp_scalar(v, bool) for v in ("y", "Yes", "TRUE", "on", "N", "false", "OFF")] == [
+        True, True, True, True, False, False, False]
+    assert yaml_cpp_scalar("/pki/company ca #2.pem", str) == "/pki/company ca"
+    assert yaml_cpp_scalar("'/pki/it''s #2.pem'", str) == "/pki/it's #2.pem"
+    with pytest.raises(ValueError):
+        yaml_cpp_scalar("@pki/ca.pem", str)
+    r = subprocess.run([str(fault_standin), "create", "--prefix", str(tmp_path / "p"), "python"],
+                       env={"PATH": "/usr/bin:/bin", "MAMBA_SSL_NO_REVOKE": "1"}, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert ("error    libmamba Bad conversion of configurable 'ssl_no_revoke' from environment variable "
+            "'MAMBA_SSL_NO_REVOKE' with value '1'") in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name", ["company ca #2.pem", "it's: a bundle.pem", "@bundle.pem"])
+def test_a_ca_path_reaches_micromamba_as_yaml_reads_it(world, channel, fault_standin, tmp_path, name):
+    """libmamba reads MAMBA_SSL_VERIFY as YAML (`Source<T>::deserialize`): a bare path is cut at
+    " #", and ": " makes it a mapping. It goes in single quotes, and reads back whole."""
+    from tests.support.micromamba_standin import yaml_cpp_scalar
+
+    pem = tmp_path / "pki" / name
+    pem.parent.mkdir()
+    pem.write_bytes(TestCA(tmp_path / "ca").ca_pem.read_bytes())  # a CA the engine can load
+    r, (run,) = _recorded_create(world, channel, fault_standin, tmp_path / "runs.jsonl", {"REQUESTS_CA_BUNDLE": str(pem)})
+    assert r.returncode == 0, r.stderr
+    assert yaml_cpp_scalar(run["env"]["MAMBA_SSL_VERIFY"], str) == str(pem)
+
+
+def test_a_ca_path_with_a_hash_is_trusted_through_the_proxy(world, channel, company, tmp_path):
+    """End to end: the download and the engine (which checks the CA file it was given) both read it."""
+    pem = tmp_path / "company ca #2.pem"
+    pem.write_bytes(company.ca.ca_pem.read_bytes())
+    env = {"MAMBABOOT_RELEASES_URL": company.releases_base, "HTTPS_PROXY": company.proxy.url,
+           "REQUESTS_CA_BUNDLE": str(pem)}
+    r = world.create("py", "-c", channel, env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"network: CA certificates: {pem} (from REQUESTS_CA_BUNDLE)" in r.stderr

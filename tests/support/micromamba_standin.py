@@ -355,6 +355,60 @@ def read_rc(root_prefix: Path, options: Options) -> RcSettings:
     return settings
 
 
+# The configurables micromamba reads from MAMBA_<KEY> (`.set_env_var_names()`,
+# libmamba/src/api/configuration.cpp 2.8.1) that the stand-in models, with their type.
+ENV_CONFIGURABLES = {"MAMBA_SSL_NO_REVOKE": ("ssl_no_revoke", bool), "MAMBA_SSL_VERIFY": ("ssl_verify", str),
+                     "MAMBA_CACERT_PATH": ("cacert_path", str), "MAMBA_CHANNEL_ALIAS": ("channel_alias", str)}
+# yaml-cpp's convert<bool>::decode (src/convert.cpp, 0.8.0): these words, each in lower case, Capitalised or
+# UPPER case only (IsFlexibleCase); nothing else, 1 and 0 included.
+# What read_env_configurables read (the recorded environment keeps what was given).
+ENV_READ: dict = {}
+YAML_CPP_BOOLS = {"y": True, "yes": True, "true": True, "on": True, "n": False, "no": False, "false": False, "off": False}
+
+
+def yaml_cpp_scalar(value: str, kind: type):
+    """`Source<T>::deserialize` (libmamba/include/mamba/api/configuration_impl.hpp):
+    `YAML::Load(value).as<T>()`, "" as an empty scalar; ValueError where yaml-cpp throws."""
+    import yaml
+
+    try:
+        node = yaml.compose(value) if value else yaml.ScalarNode("tag:yaml.org,2002:str", "")
+    except yaml.YAMLError as exc:  # a leading @ or `, an unclosed quote, ...
+        raise ValueError(str(exc).splitlines()[0]) from None
+    if node is None or node.tag == "tag:yaml.org,2002:null":
+        node = yaml.ScalarNode("tag:yaml.org,2002:null", "null")  # as<std::string>() of a null node is "null"
+    if not isinstance(node, yaml.ScalarNode):
+        raise ValueError("bad conversion")  # as<std::string>() of a map or sequence: TypedBadConversion
+    if kind is bool:
+        word = node.value
+        rest = word[1:]  # IsFlexibleCase: all lower, or a capital then all lower or all upper ("" is either)
+        flexible = word.islower() or (word[:1].isupper() and (not rest or rest.islower() or rest.isupper()))
+        if not flexible or word.lower() not in YAML_CPP_BOOLS:
+            raise ValueError("bad conversion")
+        return YAML_CPP_BOOLS[word.lower()]
+    return node.value
+
+
+def read_env_configurables() -> None:
+    """What `Configurable::compute` (libmamba/include/mamba/api/configuration.hpp) does with
+    MAMBA_<KEY>: an unreadable value is logged and thrown, and micromamba ends with exit 1
+    (micromamba/src/main.cpp: LOG_CRITICAL, return 1). What YAML read is what the stand-in
+    uses (ENV_READ); `get_env_remote_params` (download/downloader.cpp) reads MAMBA_SSL_NO_REVOKE
+    raw as well (anything but "0" turns the revocation check off), which it need not model."""
+    ENV_READ.clear()
+    for var, (name, kind) in ENV_CONFIGURABLES.items():
+        value = os.environ.get(var)
+        if value is None:
+            continue
+        try:
+            read = yaml_cpp_scalar(value, kind)
+        except ValueError:
+            print(f"error    libmamba Bad conversion of configurable '{name}' from environment variable '{var}' "
+                  f"with value '{value}' : yaml-cpp: error at line 1, column 1: bad conversion", file=sys.stderr)
+            raise Failure("yaml-cpp: error at line 1, column 1: bad conversion") from None
+        ENV_READ[var] = read
+
+
 # libmamba/src/download/downloader.cpp (2.8.1; core/fetch.cpp in 1.5.12): "<system>" is the
 # first of these that exists, on Linux.
 SYSTEM_CA_FILES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
@@ -385,8 +439,8 @@ def apply_network(rc: RcSettings, options: Options) -> None:
         return
     net = rc.network
     env = os.environ
-    verify = str(env.get("MAMBA_SSL_VERIFY") or net.get("ssl_verify") or "")
-    cacert = str(env.get("MAMBA_CACERT_PATH") or net.get("cacert_path") or "")
+    verify = str(ENV_READ.get("MAMBA_SSL_VERIFY") or net.get("ssl_verify") or "")
+    cacert = str(ENV_READ.get("MAMBA_CACERT_PATH") or net.get("cacert_path") or "")
     if verify.lower() in ("false", "0", "<false>"):
         raise Failure("stand-in: ssl_verify false is not modelled")
     if cacert:
@@ -429,8 +483,8 @@ def apply_network(rc: RcSettings, options: Options) -> None:
                 host = re.split(r"[:/]", key, maxsplit=1)[0]  # rattler matches the host name alone
                 credentials[host] = {"BasicHTTP": {"username": entry.get("user", ""),
                                                    "password": base64.b64decode(entry["password"]).decode()}}
-    if net.get("channel_alias") and not env.get("MAMBA_CHANNEL_ALIAS"):
-        env["MAMBA_CHANNEL_ALIAS"] = str(net["channel_alias"])  # read by make_channel, env first
+    if net.get("channel_alias") and not ENV_READ.get("MAMBA_CHANNEL_ALIAS"):
+        ENV_READ["MAMBA_CHANNEL_ALIAS"] = str(net["channel_alias"])  # read by make_channel, env first
     CREDENTIALS.clear()
     CREDENTIALS.update(credentials)
     env.pop("RATTLER_AUTH_FILE", None)
@@ -793,8 +847,8 @@ def make_channel(name: str):
 
     if re.match(r"^[A-Za-z]:[\\/]|^/|^\.", name):  # local path
         name = Path(name).resolve().as_uri()
-    elif "://" not in name and os.environ.get("MAMBA_CHANNEL_ALIAS"):  # a bare name: channel_alias + name
-        name = os.environ["MAMBA_CHANNEL_ALIAS"].rstrip("/") + "/" + name
+    elif "://" not in name and ENV_READ.get("MAMBA_CHANNEL_ALIAS"):  # a bare name: channel_alias + name
+        name = ENV_READ["MAMBA_CHANNEL_ALIAS"].rstrip("/") + "/" + name
     return rattler.Channel(name)
 
 
@@ -1390,6 +1444,7 @@ def main(argv: list[str]) -> int:
     commands = {"create": cmd_create, "info": cmd_info, "env": cmd_env}
     if argv[0] not in commands:
         raise UsageError(f"The following argument was not expected: {argv[0]}")
+    read_env_configurables()  # every subcommand loads the configuration first
     return commands[argv[0]](argv[1:])
 
 

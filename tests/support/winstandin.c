@@ -6,7 +6,9 @@
  * Every run appends one JSON line to %STANDIN_LOG% (if set): role, exe (its own path), argv, cwd,
  * environment.
  *   micromamba --version    prints %STANDIN_VERSION% (default 2.8.1)
- *   micromamba create ...   with STANDIN_FAIL=1 fails like micromamba (exit 1); otherwise
+ *   micromamba create ...   refuses a MAMBA_SSL_NO_REVOKE or MAMBA_SSL_VERIFY libmamba cannot
+ *                           read, with libmamba's words (exit 1);
+ *                           with STANDIN_FAIL=1 fails like micromamba (exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
  *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0); with %STANDIN_PYTHON_COPY%
  *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
@@ -175,6 +177,44 @@ static int make_dirs(const wchar_t *path) {
     return CreateDirectoryW(buf, NULL) || GetLastError() == ERROR_ALREADY_EXISTS;
 }
 
+/* yaml-cpp's convert<bool>::decode (src/convert.cpp): y/n, yes/no, true/false, on/off, each in
+ * lower case, Capitalised or UPPER case (IsFlexibleCase), nothing else: 1 and 0 are refused. */
+static int yaml_cpp_bool(const char *v) {
+    static const char *words[] = {"y", "n", "yes", "no", "true", "false", "on", "off"};
+    char low[8];
+    size_t n = strlen(v);
+    if (n == 0 || n >= sizeof low) return 0;
+    int lower = 1, upper_rest = 1;
+    for (size_t i = 0; i < n; i++) {
+        low[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
+        if (!(v[i] >= 'a' && v[i] <= 'z')) lower = 0;
+        if (i && !(v[i] >= 'A' && v[i] <= 'Z')) upper_rest = 0;
+    }
+    low[n] = 0;
+    int first_upper = v[0] >= 'A' && v[0] <= 'Z';
+    int rest_lower = 1;
+    for (size_t i = 1; i < n; i++) if (!(v[i] >= 'a' && v[i] <= 'z')) rest_lower = 0;
+    if (!lower && !(first_upper && (rest_lower || upper_rest))) return 0;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) if (!strcmp(low, words[i])) return 1;
+    return 0;
+}
+
+/* libmamba reads MAMBA_<KEY> as YAML (Configurable::compute, Source<T>::deserialize) and stops
+ * on what yaml-cpp cannot read: here a boolean it does not know, and a string whose plain scalar
+ * starts with a character YAML reserves (@ `), the cases a script can get wrong. */
+static int libmamba_env(void) {
+    const char *v = getenv("MAMBA_SSL_NO_REVOKE");
+    const char *verify = getenv("MAMBA_SSL_VERIFY");
+    const char *name = NULL, *var = NULL;
+    if (v && !yaml_cpp_bool(v)) name = "ssl_no_revoke", var = "MAMBA_SSL_NO_REVOKE";
+    else if (verify && (*verify == '@' || *verify == '`')) name = "ssl_verify", var = "MAMBA_SSL_VERIFY", v = verify;
+    if (!name) return 0;
+    fprintf(stderr, "error    libmamba Bad conversion of configurable '%s' from environment variable '%s' with value "
+            "'%s' : yaml-cpp: error at line 1, column 1: bad conversion\n", name, var, v);
+    fputs("critical libmamba yaml-cpp: error at line 1, column 1: bad conversion\n", stderr);
+    return 1;
+}
+
 static int micromamba(int argc, wchar_t **argv) {
     if (argc > 1 && !wcscmp(argv[1], L"--version")) {
         const char *v = getenv("STANDIN_VERSION");
@@ -185,6 +225,7 @@ static int micromamba(int argc, wchar_t **argv) {
         fputs("The following argument was not expected\n", stderr);
         return 1;
     }
+    if (libmamba_env()) return 1;
     const char *fail = getenv("STANDIN_FAIL");
     if (fail && !strcmp(fail, "1")) {
         fputs("critical libmamba injected failure\n", stderr);

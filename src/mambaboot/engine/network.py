@@ -12,12 +12,13 @@ company proxy needs to reach a channel at all. We carry exactly these, and nothi
 - the CA: `ssl_verify` (a file or directory) and `cacert_path` from MAMBA_SSL_VERIFY /
   MAMBA_CACERT_PATH or the rc files, else REQUESTS_CA_BUNDLE, else SSL_CERT_FILE. It is
   passed as MAMBA_SSL_VERIFY, which every micromamba reads (`set_env_var_names()` on
-  `ssl_verify`, libmamba/src/api/configuration.cpp, 1.5.12 to 2.8.1): since 2.0 an unset
+  `ssl_verify`, libmamba/src/api/configuration.cpp, 1.5.12 to 2.8.1) as YAML (`yaml_text`
+  says how it is written so): since 2.0 an unset
   ssl_verify becomes "<system>", the fixed list of system bundles in
   libmamba/src/download/downloader.cpp, and REQUESTS_CA_BUNDLE/SSL_CERT_FILE go unread.
   `ssl_verify: false` is refused: we never download an engine or packages unverified.
-- `ssl_no_revoke` (Windows' schannel revocation check a proxy blocks): MAMBA_SSL_NO_REVOKE,
-  read straight from the environment by `get_env_remote_params` (downloader.cpp).
+- `ssl_no_revoke` (Windows' schannel revocation check a proxy blocks): MAMBA_SSL_NO_REVOKE or
+  the rc files, passed as MAMBA_SSL_NO_REVOKE=true (see `flag` for why never another spelling).
 - `channel_alias`: MAMBA_CHANNEL_ALIAS, so channel names resolve through the company mirror.
 - credentials: `~/.mamba/auth/authentication.json` (read from the user's home only,
   `Context::authentication_info`, libmamba/src/core/context.cpp) is copied into the private
@@ -51,6 +52,10 @@ _MENTIONS = r"^(%s)\s*:" % "|".join(_KEYS)
 # not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
 _FALSE = frozenset(("false", "0", "<false>", "no", "off"))
 _TRUE = frozenset(("", "true", "1", "<true>", "<system>", "yes", "on"))
+# A boolean as people write one: yaml-cpp's own words (convert<bool>::decode, yaml-cpp
+# src/convert.cpp: y/n, yes/no, true/false, on/off) and the 1/0 this tool's docs once gave.
+_ON = ("y", "yes", "true", "on", "1")
+_OFF = ("n", "no", "false", "off", "0")
 
 
 class Settings:
@@ -112,7 +117,7 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
     for name, var in (("ssl_verify", "MAMBA_SSL_VERIFY"), ("cacert_path", "MAMBA_CACERT_PATH")):
         given = get(var)
         if given is not None:
-            merged[name] = (given, var)
+            merged[name] = (_unquoted(given), var)
     verify = merged.get("ssl_verify")
     if verify is not None and str(verify[0]).strip().lower() in _FALSE:
         raise UsageError(f"ssl_verify is off in {verify[1]}; mambaboot does not download without checking "
@@ -131,12 +136,14 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
         if not os.path.exists(path):
             raise UsageError(f"the CA certificates named by {src} do not exist: {path}")
         s.ca = (os.path.abspath(path), src)
+        yaml_text(s.ca[0], src)  # refused now, before anything is downloaded
 
     revoke = get("MAMBA_SSL_NO_REVOKE")
-    if revoke is not None and revoke != "0":
-        s.no_revoke = "MAMBA_SSL_NO_REVOKE"
-    elif merged.get("ssl_no_revoke") and str(merged["ssl_no_revoke"][0]).strip().lower() not in _FALSE:
-        s.no_revoke = merged["ssl_no_revoke"][1]
+    if revoke:  # the environment wins over the rc files, as in libmamba's Configurable::compute
+        s.no_revoke = "MAMBA_SSL_NO_REVOKE" if flag(revoke, "MAMBA_SSL_NO_REVOKE") else None
+    elif merged.get("ssl_no_revoke") is not None:
+        value, src = merged["ssl_no_revoke"]
+        s.no_revoke = src if flag(value, f"ssl_no_revoke in {src}") else None
 
     alias = get("MAMBA_CHANNEL_ALIAS")
     if alias:
@@ -161,6 +168,39 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
     return s
 
 
+def flag(value: object, where: str) -> bool:
+    """A boolean setting as the user wrote it (True, 1, yes, On, ...); UsageError naming where
+    for anything else, which micromamba would stop on too."""
+    word = str(value).strip().lower()  # a bool from an rc file prints as True/False
+    if word in _ON or word in _OFF:
+        return word in _ON
+    raise UsageError(f"{where} is {str(value)!r}, which is neither true nor false: set it to true or false")
+
+
+def yaml_text(value: str, where: str) -> str:
+    """value written so that libmamba reads it back unchanged from a MAMBA_* variable.
+
+    libmamba reads every configurable's variable as a YAML document (`Configurable::compute`,
+    libmamba/include/mamba/api/configuration.hpp, through `Source<T>::deserialize`,
+    configuration_impl.hpp: `YAML::Load(value).as<T>()`), so a bare path is cut at " #" (a
+    comment), throws on a leading @ or ` (reserved) and turns into a mapping at ": ". In single
+    quotes YAML takes every character as it is but the quote itself, written twice (YAML 1.2
+    section 7.3.2); only a line break would still be folded, and no path needs one.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise UsageError(f"{where} holds a control character, which micromamba cannot read back: {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _unquoted(value: str) -> str:
+    """A MAMBA_* path the user (or a bootstrap script) wrote in YAML's single quotes, as libmamba
+    reads it (`yaml_text`); any other value as it is."""
+    inner = value.strip()
+    if len(inner) >= 2 and inner[0] == inner[-1] == "'" and "'" not in inner[1:-1].replace("''", ""):
+        return inner[1:-1].replace("''", "'")
+    return value
+
+
 def _readable(url: str, where: str) -> str:
     """url, when urllib can read it (common/urlrule.py); UsageError naming where otherwise."""
     from mambaboot.common import urlrule
@@ -179,9 +219,13 @@ def engine_environ(s: Settings) -> dict[str, str]:
         if scheme == "https":  # libcurl reads both cases for https; ours must win over either
             env["HTTPS_PROXY"] = url
     if s.ca:
-        env["MAMBA_SSL_VERIFY"] = s.ca[0]
+        env["MAMBA_SSL_VERIFY"] = yaml_text(s.ca[0], s.ca[1])
     if s.no_revoke:
-        env["MAMBA_SSL_NO_REVOKE"] = "1"
+        # libmamba reads the variable twice: as YAML into the ssl_no_revoke configurable, where
+        # "1" stops micromamba 2.8.1 with "Bad conversion" (mamba-org/mamba#2751), and raw in
+        # `get_env_remote_params` (libmamba/src/download/downloader.cpp), where anything but "0"
+        # turns the check off, "false" included. So: "true", or the variable left out.
+        env["MAMBA_SSL_NO_REVOKE"] = "true"
     if s.channel_alias:
         env["MAMBA_CHANNEL_ALIAS"] = s.channel_alias[0]
     if s.netrc:
