@@ -101,3 +101,13 @@ def test_sha256sums_covers_the_copies_as_released(tmp_path):
         assert listed[name] == hashlib.sha256(copy).hexdigest() != hashlib.sha256(
             (REPO / "bootstrap" / name).read_bytes()).hexdigest()
         assert URL.encode() in copy
+
+
+def test_cmd_reads_the_released_line_back_as_the_address(wine):
+    """Wine's cmd, with delayed expansion off as bootstrap.bat runs: & ( ) ^ ! ' = stay plain
+    inside set "...", so only " and % are refused."""
+    url = "https://example.org/a$b`c&d!e;f(g)^h'i=j/v1"
+    line = _line("bootstrap.bat", stamp("bootstrap.bat", (REPO / "bootstrap" / "bootstrap.bat").read_bytes(), url))
+    code, out, err = wine.batch("release", ["@echo off", "setlocal EnableExtensions DisableDelayedExpansion",
+                                            line.decode(), "set MB_RELEASE"])
+    assert code == 0 and out.splitlines() == [f"MB_RELEASE={url}"] == [f"MB_RELEASE={_bat_value(line)}"], out + err
