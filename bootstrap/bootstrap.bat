@@ -49,6 +49,9 @@ exit /b %MB_RC%
 set "MB_CC="
 set "MB_PINNED=2.8.1-0"
 set "MB_RELEASES=https://github.com/mamba-org/micromamba-releases/releases"
+rem The address of the release this copy belongs to: empty in the repository; a release's copy
+rem names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
+set "MB_RELEASE="
 set "MB_SELF=%~dp0"
 set "MB_CWD=%CD%"
 set "MB_NAME="
@@ -165,7 +168,8 @@ echo   --micromamba-version V     release to download (default: the pinned one; 
 echo   --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
 echo   --micromamba-sha256 HEX    trust this digest instead of the published .sha256
 echo   --allow-http               allow plain http:// for non-loopback URLs
-echo   --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script); a URL is
+echo   --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script, else the one of this
+echo                              script's release, checked against its SHA256SUMS); a URL is
 echo                              verified against URL.sha256 or --zipapp-sha256
 echo   --zipapp-sha256 HEX        expected digest of --zipapp URL
 echo.
@@ -432,7 +436,20 @@ call :mb_check_url
 if errorlevel 1 goto :mb_fail
 :mb_source_done
 
-if not defined MB_ZIPAPP set "MB_ZIPAPP=%MB_SELF%mambaboot.pyz"
+rem Without --zipapp: the one beside this script, else the one of the release this copy belongs
+rem to, a --zipapp URL whose digest is its line in the release's SHA256SUMS.
+set "MB_SUMS="
+if defined MB_ZIPAPP goto :mb_zipapp_named
+set "MB_ZIPAPP=%MB_SELF%mambaboot.pyz"
+if exist "%MB_ZIPAPP%" goto :mb_zipapp_named
+if not defined MB_RELEASE goto :mb_zipapp_named
+set "MB_UOPT=the release this script names"
+set "MB_U=%MB_RELEASE%"
+call :mb_check_url
+if errorlevel 1 goto :mb_fail
+set "MB_SUMS=%MB_RELEASE%/SHA256SUMS"
+set "MB_ZIPAPP=%MB_RELEASE%/mambaboot.pyz"
+:mb_zipapp_named
 set "MB_ZIPAPP_URL="
 if not "%MB_ZIPAPP:://=%"=="%MB_ZIPAPP%" set "MB_ZIPAPP_URL=%MB_ZIPAPP%"
 if not defined MB_ZIPAPP_URL goto :mb_zipapp_path
@@ -517,7 +534,12 @@ if not defined MB_ZIPAPP_URL goto :mb_zipapp_ready
 set "MB_U=%MB_ZIPAPP_URL%"
 set "MB_EXPECT=%MB_ZIPAPP_SHA%"
 if defined MB_EXPECT goto :mb_zipapp_digest
+if defined MB_SUMS goto :mb_zipapp_listed
 call :mb_published
+if errorlevel 1 goto :mb_fail
+goto :mb_zipapp_digest
+:mb_zipapp_listed
+call :mb_listed
 if errorlevel 1 goto :mb_fail
 :mb_zipapp_digest
 set "MB_DIR=%MB_CACHE%\zipapp\%MB_EXPECT:~0,16%"
@@ -859,6 +881,26 @@ exit /b 0
 :mb_published_failed
 if defined MB_MSG2 (set "MB_MSG3=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest") else set "MB_MSG2=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"
 exit /b 5
+
+:mb_listed
+rem MB_SUMS -> MB_EXPECT, the digest on the line of that checksum file that names exactly
+rem mambaboot.pyz (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in its binary mode).
+set "MB_VAL=%MB_SUMS%"
+set "MB_MSG=could not be read: without it mambaboot.pyz cannot be verified"
+set "MB_DIR=%MB_TMPDIR%"
+set "MB_NAME_OUT=SHA256SUMS"
+set "MB_CURL_URL=%MB_SUMS%"
+call :mb_curl
+if errorlevel 1 exit /b 5
+set "MB_D="
+for /f "usebackq tokens=1,2" %%D in ("%MB_TMPDIR%\SHA256SUMS") do if not defined MB_D if "%%E"=="mambaboot.pyz" set "MB_D=%%D"
+for /f "usebackq tokens=1,2" %%D in ("%MB_TMPDIR%\SHA256SUMS") do if not defined MB_D if "%%E"=="*mambaboot.pyz" set "MB_D=%%D"
+set "MB_MSG=has no sha256 line for mambaboot.pyz: it cannot be verified"
+if not defined MB_D exit /b 5
+call :mb_is_digest
+if errorlevel 1 exit /b 5
+set "MB_EXPECT=%MB_D%"
+exit /b 0
 
 :mb_fetch_verified
 rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified, or not at all.

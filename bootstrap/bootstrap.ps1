@@ -48,6 +48,9 @@ $ProgressPreference = 'SilentlyContinue'  # a cmdlet crawls while it draws a pro
 
 $Pinned = '2.8.1-0'
 $Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
+# The address of the release this copy belongs to: empty in the repository; a release's copy
+# names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
+$Release = ''
 $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHOME', 'PYTHONPATH', 'PYTHON_ENVS', 'VIRTUAL_ENV')
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
@@ -77,7 +80,8 @@ options:
   --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
   --micromamba-sha256 HEX    trust this digest instead of the published .sha256
   --allow-http               allow plain http:// for non-loopback URLs
-  --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script); a URL is
+  --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script, else the one of this
+                             script's release, checked against its SHA256SUMS); a URL is
                              verified against URL.sha256 or --zipapp-sha256
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
@@ -374,6 +378,22 @@ function Get-PublishedDigest([string]$Url, [string]$Hint) {
     $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
     if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
     return $token
+}
+
+# The digest on the line of the checksum file at Url that names exactly Name (sha256sum's
+# "DIGEST  NAME", or "DIGEST *NAME" in its binary mode).
+function Get-ListedDigest([string]$Url, [string]$Name) {
+    $file = Join-Text $script:TmpDir 'SHA256SUMS'
+    try { Save-Url $Url $file } catch {
+        Fail 5 "could not read $($Url): $(Get-DownloadFailure $_.Exception)`n  without it $Name cannot be verified; put $Name beside this script, or pass --zipapp PATH-OR-URL"
+    }
+    foreach ($line in [System.IO.File]::ReadAllLines($file)) {
+        $words = @($line.Trim() -split '\s+')
+        if ($words.Count -eq 2 -and ($words[1] -ceq $Name -or $words[1] -ceq "*$Name") -and $words[0] -match '^[0-9a-fA-F]{64}$') {
+            return $words[0].ToLowerInvariant()
+        }
+    }
+    Fail 5 "$Url has no sha256 line for $($Name): it cannot be verified"
 }
 
 # Download Url into Directory\Name only if its sha256 is Expected: whole and verified, or not at all.
@@ -673,7 +693,17 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         }
     }
 
-    if (-not $zipapp) { $zipapp = Join-Text $PSScriptRoot 'mambaboot.pyz' }
+    # Without --zipapp: the one beside this script, else the one of the release this copy belongs
+    # to, a --zipapp URL whose digest is its line in the release's SHA256SUMS.
+    $sums = $null
+    if (-not $zipapp) {
+        $zipapp = Join-Text $PSScriptRoot 'mambaboot.pyz'
+        if ($Release -and -not (Test-Path -LiteralPath $zipapp -PathType Leaf)) {
+            Test-Url 'the release this script names' $Release
+            $sums = "$Release/SHA256SUMS"
+            $zipapp = "$Release/mambaboot.pyz"
+        }
+    }
     $zipappUrl = $null
     if ($zipapp -match '://') { $zipappUrl = $zipapp; Test-Url '--zipapp' $zipappUrl }
     elseif (Test-Path -LiteralPath $zipapp -PathType Leaf) { $zipapp = Get-FullPath $zipapp }
@@ -722,6 +752,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
 
     if ($zipappUrl) {
         $expected = $zipappSha
+        if (-not $expected -and $sums) { $expected = Get-ListedDigest $sums 'mambaboot.pyz' }
         if (-not $expected) { $expected = Get-PublishedDigest $zipappUrl '--zipapp-sha256' }
         $dir = Join-Text $cache ('zipapp\' + $expected.Substring(0, 16))
         New-Directory $dir

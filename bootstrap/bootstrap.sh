@@ -14,6 +14,9 @@
 
 mb_pinned=2.8.1-0
 mb_releases=https://github.com/mamba-org/micromamba-releases/releases
+# The address of the release this copy belongs to: empty in the repository; a release's copy
+# names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
+mb_release=
 
 mb_usage() {
     cat <<'EOF'
@@ -32,8 +35,9 @@ options:
   --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
   --micromamba-sha256 HEX    trust this digest instead of the published .sha256
   --allow-http               allow plain http:// for non-loopback URLs
-  --zipapp PATH|URL          mambaboot.pyz (default: beside this script); a URL is verified
-                             against URL.sha256 or --zipapp-sha256
+  --zipapp PATH|URL          mambaboot.pyz (default: beside this script, else the one of this
+                             script's release, checked against its SHA256SUMS); a URL is
+                             verified against URL.sha256 or --zipapp-sha256
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
 environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a mirror
@@ -183,13 +187,29 @@ mb_published_digest() {  # URL -> the digest in URL.sha256
     mb_tmp="$mb_tmpdir/published.sha256"
     mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $1.sha256: $mb_why
 without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
-    mb_digest=$(tr 'A-F' 'a-f' <"$mb_tmp" | awk 'NR == 1 { print $1 }')
+    mb_digest_in "" || mb_die 5 "$1.sha256 does not hold a sha256 digest"
+    printf '%s' "$mb_digest"
+}
+
+# NAME: mb_digest from the checksum file mb_tmp (then deleted), its line that names exactly NAME
+# (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in its binary mode), or with NAME empty its
+# first line; status 1 when that holds no sha256 digest.
+mb_digest_in() {
+    mb_digest=$(tr -d '\r' <"$mb_tmp" | awk -v name="$1" 'name == "" || $2 == name || $2 == "*" name { print tolower($1); exit }')
     rm -f "$mb_tmp"
     mb_tmp=
     case $mb_digest in
         *[!0-9a-f]*) mb_digest= ;;
     esac
-    [ ${#mb_digest} -eq 64 ] || mb_die 5 "$1.sha256 does not hold a sha256 digest"
+    [ ${#mb_digest} -eq 64 ]
+}
+
+# SUMS NAME -> the digest on the line of the checksum file at URL SUMS that names exactly NAME.
+mb_listed_digest() {
+    mb_tmp="$mb_tmpdir/SHA256SUMS"
+    mb_fetch "$1" "$mb_tmp" || mb_die 5 "could not read $1: $mb_why
+without it $2 cannot be verified; put $2 beside this script, or pass --zipapp PATH|URL"
+    mb_digest_in "$2" || mb_die 5 "$1 has no sha256 line for $2: it cannot be verified"
     printf '%s' "$mb_digest"
 }
 
@@ -452,9 +472,20 @@ else
     fi
 fi
 
-case ${mb_zipapp:=$(dirname "$0")/mambaboot.pyz} in
+# Without --zipapp: the one beside this script, else the one of the release this copy belongs to,
+# a --zipapp URL whose digest is its line in the release's SHA256SUMS.
+mb_sums=
+if [ -z "$mb_zipapp" ]; then
+    mb_zipapp=$(dirname "$0")/mambaboot.pyz
+    if [ ! -f "$mb_zipapp" ] && [ -n "$mb_release" ]; then
+        mb_check_url "this script's release" "$mb_release"
+        mb_sums=$mb_release/SHA256SUMS
+        mb_zipapp=$mb_release/mambaboot.pyz
+    fi
+fi
+case $mb_zipapp in
     *://*) mb_check_url --zipapp "$mb_zipapp" ;;
-    *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp; pass --zipapp PATH|URL"
+    *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp; put it beside this script, or pass --zipapp PATH|URL"
        mb_zipapp=$(mb_abs "$mb_zipapp") ;;
 esac
 
@@ -497,7 +528,13 @@ mb_tmpdir=$(mktemp -d "$mb_cache/tmp/bootstrap-XXXXXXXXXXXX") || mb_die 4 "canno
 
 case $mb_zipapp in
     *://*)
-        mb_zsha=${mb_zipapp_sha:-$(mb_published_digest "$mb_zipapp")} || exit
+        if [ -n "$mb_zipapp_sha" ]; then
+            mb_zsha=$mb_zipapp_sha
+        elif [ -n "$mb_sums" ]; then
+            mb_zsha=$(mb_listed_digest "$mb_sums" mambaboot.pyz) || exit
+        else
+            mb_zsha=$(mb_published_digest "$mb_zipapp") || exit
+        fi
         mb_zdir=$mb_cache/zipapp/$(printf '%.16s' "$mb_zsha")
         mkdir -p "$mb_zdir"
         if [ ! -f "$mb_zdir/mambaboot.pyz" ] || [ "$(mb_sha256 <"$mb_zdir/mambaboot.pyz")" != "$mb_zsha" ]; then

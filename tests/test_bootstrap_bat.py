@@ -381,6 +381,32 @@ def test_a_zipapp_url_and_a_local_micromamba(ww, tmp_path):
     assert r.returncode == 5 and "does not match" in r.stderr, r.stderr
 
 
+def test_the_script_alone_fetches_its_releases_zipapp_checked_against_sha256sums(ww, tmp_path):
+    """The one file a user downloads from a release page, alone in its folder, run with no
+    arguments: the zipapp comes from the address tools/build_release.py wrote into it."""
+    from tools.build_release import build
+
+    release = tmp_path / "release"
+    build(release, release_url=file_url(release))
+    (ww.dist / "mambaboot.pyz").unlink()
+    shutil.copy(release / "bootstrap.bat", ww.dist / "bootstrap.bat")
+    r = ww.run()
+    assert r.returncode == 0, r.stderr
+    zipapp = ww.wine.unix(ww.runs("python")[0]["argv"][2])
+    assert zipapp.read_bytes() == (release / "mambaboot.pyz").read_bytes()
+    assert zipapp.parent.parent == ww.cache / "zipapp", "kept as --zipapp URL's is"
+
+    listed = hashlib.sha256((release / "mambaboot.pyz").read_bytes()).hexdigest()
+    (release / "mambaboot.pyz").write_bytes(b"not the released zipapp")
+    before = len(ww.runs())
+    r = ww.run("again", "--cache-dir", win(tmp_path / "fresh cache"), cache=False)
+    assert r.returncode == 5, r.stderr
+    assert f'"{file_url(release)}/mambaboot.pyz" does not match' in r.stderr, r.stderr
+    assert listed in r.stderr and hashlib.sha256(b"not the released zipapp").hexdigest() in r.stderr
+    assert [e["role"] for e in ww.runs()[before:]] == ["curl", "curl", "certutil"], "nothing else ran"
+    assert not (ww.envs / "again").exists()
+
+
 def test_a_mirror_is_cached_by_its_digest_as_create_does(ww, tmp_path):
     mirror = tmp_path / "mirror" / "mm.exe"
     mirror.parent.mkdir()

@@ -473,3 +473,21 @@ def test_another_runs_private_home_is_named_never_deleted_in_bootstrap_bats_word
     said = re.search(r'Say "bootstrap: warning: \$\(\$other\.FullName\) ([^"]*)"', block).group(1)
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert f'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" {said} 1>&2' in bat
+
+
+def test_a_released_copy_fetches_its_releases_zipapp_checked_against_its_sha256sums_as_the_other_scripts_do():
+    """What tests/test_bootstrap_sh.py and test_bootstrap_bat.py run, held here by the text: with
+    no --zipapp and none beside the script, the release's mambaboot.pyz is a --zipapp URL whose
+    digest is the SHA256SUMS line naming exactly mambaboot.pyz, verified before anything runs."""
+    text = _text()
+    body = text[text.index("function Invoke-Bootstrap"):]
+    default = body.index("$zipapp = Join-Text $PSScriptRoot 'mambaboot.pyz'")
+    assert body.index("if ($Release -and -not (Test-Path -LiteralPath $zipapp -PathType Leaf))") > default
+    assert body.index('$zipapp = "$Release/mambaboot.pyz"') > body.index('$sums = "$Release/SHA256SUMS"') > default
+    listed = body.index("if (-not $expected -and $sums) { $expected = Get-ListedDigest $sums 'mambaboot.pyz' }")
+    assert listed < body.index("Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected") < body.index("Invoke-Native")
+    lines = _source("Get-ListedDigest")
+    assert "($words[1] -ceq $Name -or $words[1] -ceq \"*$Name\")" in lines, "exactly that name, as sha256sum writes it"
+    for name in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1"):
+        script = (SCRIPTS / name).read_text(encoding="ascii")
+        assert "has no sha256 line for" in script and "script's release, checked against its SHA256SUMS" in script

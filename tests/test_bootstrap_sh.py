@@ -169,6 +169,68 @@ def test_a_zipapp_url_is_verified_and_cached(world, dist, channel, standin, zipa
     assert [p.name for p in (world.cache / "zipapp").rglob("*.pyz")] == ["mambaboot.pyz"]
 
 
+RELEASE_PATH = "/owner/mambaboot/releases/download/v1"
+
+
+@pytest.fixture
+def release(tmp_path):
+    """A release as the workflow builds it (tools/build_release.py), served on loopback at the
+    address written into its scripts; .files is its directory."""
+    from tests.support.server import AssetServer
+    from tools.build_release import build
+
+    with AssetServer() as server:
+        server.files = tmp_path / "release"
+        build(server.files, release_url=server.url + RELEASE_PATH)
+        for f in server.files.iterdir():
+            server.add(f"{RELEASE_PATH}/{f.name}", f.read_bytes())
+        yield server
+
+
+def _alone(release, tmp_path) -> Path:
+    """The one file a user downloads from the release page, alone in a folder."""
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    shutil.copy(release.files / "bootstrap.sh", folder / "bootstrap.sh")
+    return folder
+
+
+def test_the_script_alone_fetches_its_releases_zipapp_checked_against_sha256sums(world, channel, standin, release,
+                                                                                tmp_path):
+    r = bootstrap(world, _alone(release, tmp_path), "-c", channel, "--cache-dir", str(world.cache),
+                  "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert [release.count("GET", f"{RELEASE_PATH}/{n}") for n in ("SHA256SUMS", "mambaboot.pyz")] == [1, 1]
+    kept = list((world.cache / "zipapp").rglob("*.pyz"))
+    assert [p.read_bytes() for p in kept] == [(release.files / "mambaboot.pyz").read_bytes()], "cached as --zipapp URL's"
+
+
+def test_a_tampered_release_zipapp_is_exit_5_and_nothing_runs(world, channel, fault_standin, release, tmp_path):
+    listed = hashlib.sha256((release.files / "mambaboot.pyz").read_bytes()).hexdigest()
+    release.add(f"{RELEASE_PATH}/mambaboot.pyz", b"not the released zipapp")
+    args = ["-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(fault_standin)]
+    folder = _alone(release, tmp_path)
+    r = bootstrap(world, folder, *args)
+    assert r.returncode == 5, r.stderr
+    assert f"{release.url}{RELEASE_PATH}/mambaboot.pyz does not match" in r.stderr, r.stderr
+    assert listed in r.stderr and hashlib.sha256(b"not the released zipapp").hexdigest() in r.stderr
+    # a SHA256SUMS with no line for exactly mambaboot.pyz verifies nothing
+    release.add(f"{RELEASE_PATH}/SHA256SUMS", f"{listed}  mambaboot.pyz.old\n{listed}  xmambaboot.pyz\n".encode())
+    r = bootstrap(world, folder, *args)
+    assert r.returncode == 5 and "SHA256SUMS has no sha256 line for mambaboot.pyz" in r.stderr, r.stderr
+    assert not (world.envs / "py").exists()
+    assert not list((world.cache / "zipapp").rglob("*.pyz")) and not (world.cache / "micromamba").exists()
+
+
+def test_the_repositorys_script_alone_names_no_release_and_says_what_to_do(world, channel, standin, tmp_path):
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    shutil.copy(SCRIPT, folder / "bootstrap.sh")
+    r = bootstrap(world, folder, "-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(standin))
+    assert r.returncode == 2 and "put it beside this script, or pass --zipapp" in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize("shell", ["dash", "bash"])
 def test_a_server_that_never_answers_ends_at_the_deadline_with_exit_5(world, dist, channel, shell):
     """curl's --max-time (exit 28), from MAMBABOOT_HTTP_DEADLINE as mambaboot's own downloads

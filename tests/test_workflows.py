@@ -152,15 +152,20 @@ def test_the_release_ships_the_zipapp_the_scripts_and_their_checksums_with_prove
     job = doc["jobs"]["release"]
     assert job["permissions"] == {"contents": "write", "id-token": "write", "attestations": "write"}
     run = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "python tools/build_release.py -o dist" in run and "sha256sum -c SHA256SUMS" in run
+    assert "python tools/build_release.py -o dist --release-url \"$RELEASE_URL\"" in run and "sha256sum -c SHA256SUMS" in run
+    # the one place the release's address is held: where GitHub serves this tag's release files
+    build_step = next(s for s in job["steps"] if "tools/build_release.py" in s.get("run", ""))
+    assert build_step["env"]["RELEASE_URL"] == (
+        "${{ github.server_url }}/${{ github.repository }}/releases/download/${{ github.ref_name }}")
     attest = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/attest-build-provenance@"))
     published = re.findall(r"dist/([\w.]+)", run.split("gh release create", 1)[1])
     assert sorted(published) == sorted([*FILES, "SHA256SUMS"])
     assert sorted(attest["with"]["subject-path"].split()) == sorted(f"dist/{n}" for n in published)
-    sums = build(tmp_path / "dist")  # the very step, run here
+    url = "https://example.org/owner/mambaboot/releases/download/v1.0.0"
+    sums = build(tmp_path / "dist", release_url=url)  # the very step, run here
     check = subprocess.run(["sha256sum", "-c", sums.name], cwd=sums.parent, capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.count(": OK") == len(FILES), check.stdout
-    again = build(tmp_path / "again")
+    again = build(tmp_path / "again", release_url=url)
     assert again.read_bytes() == sums.read_bytes()  # reproducible: the same sources, the same digests
 
 
