@@ -277,3 +277,63 @@ def test_a_lock_for_another_platform_names_the_platforms_it_has(world, made, sta
     explicit.write_text(_explicit(made, header="# platform: win-64\n"))
     r = _dry(world, standin, "--from-lock", str(explicit))
     assert r.returncode == 2 and "is a lock for win-64" in r.stderr and "--platform linux-64" in r.stderr, r.stderr
+
+
+# --------------------------------------------------------------------------- real files (data/ecosystem/real)
+
+REAL = DATA / "real"
+
+
+@pytest.mark.parametrize("name", ["pysal-314-dev.yaml", "pysal-312-dev.yaml"])
+def test_pip_options_continued_over_lines_read_as_conda_reads_them(world, standin, name):
+    """pysal's pip section continues one option line over three (`--pre \\` ...): YAML folds it into
+    one line, which conda writes into pip's requirements file as it is."""
+    r = _dry(world, standin, "-f", str(REAL / name), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    pip = r.json()["plan"]["pip"] if "plan" in r.json() else r.json()["pip"]
+    assert pip[0].startswith("--pre \\ --index-url https://example.invalid/") and "git+https://example.invalid/pysal/esda.git" in pip
+
+
+def test_a_conda_lock_file_with_wrapped_constraints_creates_and_its_categories_are_chosen(world, standin):
+    """Cantera/cantera-papers' lock: the pip entry's constraints wrapped onto a second line (conda-lock
+    at 80 columns); `main` installed by default, `dev` when asked for (--category)."""
+    lock = REAL / "cantera-papers-conda-lock.yml"
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    shown = r.stdout
+    assert "_libgcc_mutex-0.1-conda_forge" in shown and "fastapi" in shown and "attrs-21.4.0" not in shown
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline", "--json", "--category", "dev")
+    assert r.returncode == 0 and "attrs-21.4.0" in r.stdout, r.stderr
+    r = _dry(world, standin, "--category", "dev", "--python", "3.11")
+    assert r.returncode == 2 and "give it with --from-lock" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name, pip_name, version", [
+    ("depthmap-conda-linux-64.lock", "antlr4-python3-runtime", "4.9.3"),  # an sdist whose name has hyphens
+    ("ampel-conda-linux-64.lock", "pymage", ""),  # a tag's archive: the version is left to pip
+])
+def test_pip_lines_of_real_rendered_locks_take_their_names_from_the_line(world, standin, name, pip_name, version):
+    from mambaboot.environment import lockfile
+
+    lock = lockfile.parse((REAL / name).read_text(), name, str(REAL))
+    entry = next(e for e in lock.pip if e.name == pip_name)
+    assert (entry.version, len(entry.sha256)) == (version, 64)
+    r = _dry(world, standin, "--from-lock", str(REAL / name), "--offline")
+    assert r.returncode == 0, r.stderr
+
+
+def test_channels_naming_neither_conda_forge_nor_defaults_are_warned(world, standin):
+    """NVlabs/stylegan3's first environment.yml: `pytorch` and `nvidia` alone, written for a conda that
+    added defaults; used as written (conda 25.9+ with no .condarc), with a warning saying so."""
+    r = _dry(world, standin, "-f", str(REAL / "stylegan3-environment.yml"), "--offline")
+    assert r.returncode == 0, r.stderr
+    assert "(pytorch, nvidia) name neither conda-forge nor defaults" in r.stderr and "25.9" in r.stderr
+    r = _dry(world, standin, "-f", str(REAL / "stylegan3-environment.yml"), "--offline", "-c", "conda-forge")
+    assert r.returncode == 0 and "neither conda-forge" not in r.stderr, r.stderr
+
+
+def test_the_old_conda_lock_hash_string_is_named_as_that_format(world, made, standin):
+    lock = world.root / "conda-lock.yml"
+    lock.write_text(_unified(made).replace("  hash:\n    md5: ", "  hash: md5:").replace("\n    sha256: ", "\n  sha: "))
+    r = _dry(world, standin, "--from-lock", str(lock))
+    assert r.returncode == 2 and "development versions before 1.0.0" in r.stderr and "hash is the string 'md5:" in r.stderr, r.stderr

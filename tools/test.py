@@ -103,6 +103,7 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
         if venv == VENV:
             subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *NO_DEPS], check=True)
+            fetch_bundled()
         # For this Python and for the oldest mambaboot supports (MAMBABOOT_TEST_PYTHON=python3.9
         # builds it there): the newest setuptools needs a newer Python than that.
         for which in ([], ["--python-version", OLDEST_PYTHON]) if venv == VENV else ():
@@ -110,6 +111,16 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
                             "-d", str(WHEELHOUSE), *build_requirements()], check=True)
         stamp.write_text(wanted)
     return python
+
+
+def fetch_bundled() -> None:
+    """The wheels the zipapp bundles, fetched and checked now (tools/build_zipapp.py): the suite
+    builds the zipapp with no network."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from build_zipapp import pins, wheel
+
+    for project, name, sha256 in pins():
+        wheel(project, name, sha256)
 
 
 def build_requirements() -> list:

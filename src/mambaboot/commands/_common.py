@@ -104,9 +104,20 @@ def create_inputs(args: argparse.Namespace, **fixed):
     )
 
 
-def read_lock(path: str, platform: str):
+def categories(args) -> tuple:
+    """--category's names, `main` always among them; UsageError when one is given without --from-lock."""
+    from mambaboot.common.errors import UsageError
+
+    given = tuple(getattr(args, "categories", None) or ())
+    if given and not getattr(args, "from_lock", None):
+        raise UsageError("--category chooses among a conda-lock file's categories: give it with --from-lock")
+    return tuple(dict.fromkeys(("main", *given)))
+
+
+def read_lock(path: str, platform: str, categories: tuple = ("main",)):
     """A lock file as --from-lock installs it on `platform`: an @EXPLICIT list, or conda-lock's unified
-    file (by its name, as micromamba chooses, or by its content), of which the platform's part."""
+    file (by its name, as micromamba chooses, or by its content), of which the platform's part in
+    those categories."""
     import os
 
     from mambaboot.common.errors import UsageError
@@ -119,5 +130,5 @@ def read_lock(path: str, platform: str):
     except OSError as exc:
         raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
     if condalock.is_lock_name(path) or condalock.looks_like(text):
-        return condalock.parse(text, path, os.getcwd()).for_platform(platform, path)
+        return condalock.parse(text, path, os.getcwd(), categories).for_platform(platform, path)
     return lockfile.parse(text, path, os.getcwd())
