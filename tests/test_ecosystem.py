@@ -337,3 +337,65 @@ def test_the_old_conda_lock_hash_string_is_named_as_that_format(world, made, sta
     lock.write_text(_unified(made).replace("  hash:\n    md5: ", "  hash: md5:").replace("\n    sha256: ", "\n  sha: "))
     r = _dry(world, standin, "--from-lock", str(lock))
     assert r.returncode == 2 and "development versions before 1.0.0" in r.stderr and "hash is the string 'md5:" in r.stderr, r.stderr
+
+
+# --------------------------------------------------------------------------- pixi.lock
+
+PIXI = REAL / "nemo-nowcast-pixi.lock"  # 43ravens/NEMO_Nowcast's, format version 7 (SOURCES.md)
+
+
+def _pixi_for(records, pip_lines=()) -> str:
+    """The real lock with its default environment's linux-64 packages renamed to those the suite's
+    channel holds (each with its URL, sha256 and md5, as pixi writes an entry), osx-64 and the `dev`
+    environment kept as they are; pip_lines: `- pypi:` entries in their place of the project itself."""
+    text = PIXI.read_text()
+    head, _, rest = text.partition("      linux-64:\n")
+    refs, _, rest = rest.partition("      osx-64:\n")
+    ours = "".join(f"      - conda: {r['url']}\n" for r in records) + "".join(f"      - pypi: {u}\n" for u, _ in pip_lines)
+    entries = "".join(f"- conda: {r['url']}\n  sha256: {r['sha256']}\n  md5: {r['md5']}\n" for r in records)
+    return head + "      linux-64:\n" + ours + "      osx-64:\n" + rest + entries + "".join(e for _, e in pip_lines)
+
+
+def test_a_real_pixi_lock_is_read_by_its_rules_and_its_project_itself_named_as_unpinnable(world, standin):
+    from mambaboot.environment import pixilock
+
+    lock = pixilock.parse(PIXI.read_text(), str(PIXI), str(REAL), "linux-64")
+    assert [e.url.rsplit("/", 1)[-1] for e in lock.entries] == [
+        "python-3.14.5-habeac84_100_cp314.conda", "ca-certificates-2026.5.20-hbd8a1cb_0.conda", "tzdata-2025c-hc9c84f9_1.conda"]
+    assert all(e.sha256 and e.md5 for e in lock.entries)
+    assert [(p.name, p.sha256) for p in lock.pip] == [("nemo-nowcast", None)], "the project itself: a path, no artefact"
+    assert len(pixilock.parse(PIXI.read_text(), str(PIXI), str(REAL), "linux-64", "dev").entries) == 1
+    r = _dry(world, standin, "--from-lock", str(PIXI), "--offline")
+    assert r.returncode == 2 and "(nemo-nowcast @ .)" in r.stderr and "without an artefact to pin" in r.stderr, r.stderr
+    r = _dry(world, standin, "--from-lock", str(PIXI), "--environment", "test")
+    assert r.returncode == 2 and "holds no environment 'test'; it holds default, dev" in r.stderr, r.stderr
+    osx = world.root / "pixi.lock"
+    osx.write_text(PIXI.read_text().replace("      linux-64:\n", "      win-64:\n"))
+    r = _dry(world, standin, "--from-lock", str(osx))
+    assert r.returncode == 2 and "for linux-64; it holds win-64, osx-64" in r.stderr, r.stderr
+    r = _dry(world, standin, "--environment", "dev", "--python", "3.11")
+    assert r.returncode == 2 and "give it with --from-lock" in r.stderr, r.stderr
+
+
+def test_a_real_pixi_lock_creates_its_environment_by_hashes(world, made, standin):
+    """The real lock, its linux-64 packages renamed to the suite channel's and the project itself
+    replaced by a wheel pinned by its sha256: exactly those packages, checked by their hashes, and the
+    wheel by pip by its digest; a changed digest is refused."""
+    from tests.test_envfile import _wheel
+
+    wheel = _wheel(world.root / "wheels", "hello-mb", "1.0", "hello_mb", "GREETING = 'hi'\n")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pip = [(wheel.as_uri(), f"- pypi: {wheel.as_uri()}\n  name: hello-mb\n  version: '1.0'\n  sha256: {digest}\n")]
+    lock = world.root / "team" / "pixi.lock"
+    lock.parent.mkdir()
+    lock.write_text(_pixi_for(made, pip))
+    target = world.root / "envs" / "nemo"
+    world.env["PATH"] = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    r = world.create("-p", str(target), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    assert {m[:3] for m in _meta(target)} == {(p["name"], p["version"], p["build"]) for p in made}
+    assert [(p["name"], p["sha256"]) for p in _record(target)["pip_packages"]] == [("hello-mb", digest)]
+    bad = made[0]["sha256"]
+    lock.write_text(lock.read_text().replace(f"sha256: {bad}", "sha256: " + "0" * 64))
+    r = world.create("-p", str(world.root / "envs" / "bad"), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode != 0 and made[0]["name"] in r.stderr, r.stderr

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 STAMP = VENV / ".test-install"
 # The install tests (tests/test_install.py) build mambaboot with no network: the build
-# backend pyproject.toml names comes from here.
+# backend pyproject.toml names, and what it depends on at run time, come from here.
 WHEELHOUSE = VENV / "wheelhouse"
 OLDEST_PYTHON = "3.9"  # pyproject.toml's requires-python
 
@@ -108,7 +108,7 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
         # builds it there): the newest setuptools needs a newer Python than that.
         for which in ([], ["--python-version", OLDEST_PYTHON]) if venv == VENV else ():
             subprocess.run([str(python), "-m", "pip", "download", "-q", "--only-binary", ":all:", *which,
-                            "-d", str(WHEELHOUSE), *build_requirements()], check=True)
+                            "-d", str(WHEELHOUSE), *build_requirements(), *run_requirements()], check=True)
         stamp.write_text(wanted)
     return python
 
@@ -121,6 +121,13 @@ def fetch_bundled() -> None:
 
     for project, name, sha256 in pins():
         wheel(project, name, sha256)
+
+
+def run_requirements() -> list:
+    """[project] dependencies of pyproject.toml (ruamel.yaml), which an offline install needs too."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("dependencies = ["))
+    return re.findall(r'"([^"]+)"', line)
 
 
 def build_requirements() -> list:
