@@ -399,3 +399,21 @@ def test_a_real_pixi_lock_creates_its_environment_by_hashes(world, made, standin
     lock.write_text(lock.read_text().replace(f"sha256: {bad}", "sha256: " + "0" * 64))
     r = world.create("-p", str(world.root / "envs" / "bad"), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
     assert r.returncode != 0 and made[0]["name"] in r.stderr, r.stderr
+
+
+def test_a_pixi_lock_s_other_platforms_are_carried_out_as_conda_lock(world, made, standin):
+    """After create from the real pixi.lock, `lock --platform osx-64` writes the osx-64 packages the
+    pixi.lock held, as conda-lock's file holds them (name, version, url, hashes), beside this platform's."""
+    lock = world.root / "pixi.lock"
+    lock.write_text(_pixi_for(made))
+    target = world.root / "envs" / "carried"
+    r = world.create("-p", str(target), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    out = world.root / "team-lock.yml"
+    r = world.run("lock", str(target), "--platform", "osx-64", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    written = yaml.safe_load(out.read_text())
+    osx = [p for p in written["package"] if p["platform"] == "osx-64"]
+    assert [(p["name"], p["version"], p["manager"]) for p in osx] == [("tzdata", "2025c", "conda"), ("python", "3.14.5", "conda")]
+    assert osx[1]["hash"]["sha256"] and osx[1]["dependencies"]["bzip2"] == ">=1.0.8,<2.0a0"
+    assert written["metadata"]["platforms"] == ["linux-64", "osx-64"]

@@ -77,7 +77,38 @@ def parse(text: str, source: str, cwd: str, platform: str, environment: str = DE
             entries.append(_conda(item, location, where, source, cwd))
         else:
             pip.append(_pypi(item, location, where, source))
-    return Lock(platform, tuple(entries), pip=tuple(pip))
+    carried = {p: {"content_hash": "", "package": _as_conda_lock(refs, index, p)}
+               for p, refs in packages.items() if p != platform and isinstance(refs, list)}
+    return Lock(platform, tuple(entries), pip=tuple(pip), carried={p: v for p, v in carried.items() if v["package"]} or None)
+
+
+def _as_conda_lock(refs: list, index: dict, platform: str) -> list:
+    """The environment's entries for another platform as conda-lock's file writes them
+    (condalock.PACKAGE), so that `mambaboot lock PREFIX --platform P` carries them out as a conda-lock
+    file: name, version and build from the archive's file name (NAME-VERSION-BUILD), depends as
+    conda-lock's name -> constraint, the digests as its hash. What cannot be written so (a reference
+    without an entry, a source package, a PyPI path without a digest) is left out."""
+    from mambaboot.environment.condalock import dependencies
+
+    out = []
+    for ref in refs:
+        (kind, location), = ref.items() if isinstance(ref, dict) and len(ref) == 1 else ((None, None),)
+        item = index.get((kind, location))
+        if item is None:
+            continue
+        if kind == "conda" and location.endswith(_ARCHIVE) and (item.get("sha256") or item.get("md5")):
+            stem = location.rsplit("/", 1)[-1].rsplit(".conda", 1)[0].rsplit(".tar.bz2", 1)[0]
+            name, version, _ = stem.rsplit("-", 2)
+            depends = item.get("depends") if isinstance(item.get("depends"), list) else []
+            out.append({"name": name, "version": version, "manager": "conda", "platform": platform,
+                        "dependencies": dependencies([str(d) for d in depends]), "url": location,
+                        "hash": {k: str(item[k]) for k in ("md5", "sha256") if item.get(k)},
+                        "category": "main", "optional": "false"})
+        elif kind == "pypi" and "://" in location and item.get("sha256") and item.get("name"):
+            out.append({"name": str(item["name"]), "version": str(item.get("version") or ""), "manager": "pip",
+                        "platform": platform, "dependencies": {}, "url": location,
+                        "hash": {"sha256": str(item["sha256"])}, "category": "main", "optional": "false"})
+    return out
 
 
 def _index(packages: object, source: str) -> dict:
