@@ -35,6 +35,7 @@ VERSIONS = ("6", "7")
 DEFAULT_ENVIRONMENT = "default"
 _NAME = re.compile(r"(^|[\\/])pixi\.lock$")
 _ARCHIVE = (".conda", ".tar.bz2")
+_TOP_KEYS = ("version", "environments", "packages")  # a tuple: a set constant makes the zipapp's build vary
 
 
 def is_lock_name(path: str) -> bool:
@@ -44,7 +45,7 @@ def is_lock_name(path: str) -> bool:
 def looks_like(text: str) -> bool:
     """A top-level `environments:` and `packages:` key, which neither a conda-lock file nor an @EXPLICIT list has."""
     keys = {line.split(":", 1)[0] for line in untrusted.lines(text) if line[:1].isalpha() and ":" in line}
-    return {"version", "environments", "packages"} <= keys
+    return all(key in keys for key in _TOP_KEYS)
 
 
 def parse(text: str, source: str, cwd: str, platform: str, environment: str = DEFAULT_ENVIRONMENT) -> Lock:
