@@ -51,7 +51,9 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     cache = ["--cache-dir", str(tmp_path / "cache")]
     # typing, hashlib (OpenSSL), datetime and shutil (argparse's terminal width): not for reading
     # records and listing directories
-    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil"}
+    # and no YAML reader (ruamel.yaml): they read no YAML file
+    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil",
+             "mambaboot.common.yamlread", "ruamel.yaml"}
     for args, status in ((["list", "--envs-dir", str(tmp_path)], 0), (["cache", "info"], 0),
                          (["remove", str(tmp_path / "none")], 2)):  # 2: a path that does not exist
         modules = _imported(*args, *cache, status=status) - _site_imports()
