@@ -11,8 +11,10 @@ fails there, is shown as n/a.
 
 Rows: `--version` (by this interpreter); `run P -- python -c pass` (by P's python, as the bootstrap
 scripts run mambaboot); `create` of the 3-package environment (python, conda, mamba) with a warm
-cache; `adopt` of an environment micromamba has just made, spelled out as the bootstrap scripts hand
-over, by its own python. Each row prints both medians and this checkout's time as a share of REV's.
+cache; `create --dry-run -f environment.yml` (reading an environment file: its YAML reader's import and
+read, the plan, no engine run); `adopt` of an environment micromamba has just made, spelled out as the
+bootstrap scripts hand over, by its own python. Each row prints both medians and this checkout's time
+as a share of REV's.
 """
 
 import argparse
@@ -85,6 +87,14 @@ def main() -> int:
         _row("create", args.n, root, sides,
              lambda src, i, k: [*mambaboot_by(sys.executable, src), "create", f"c{i}-{k}", *create],
              after=lambda i: _remove(root / "envs" / f"c{i}-0", root / "envs" / f"c{i}-1"))
+
+        envfile = root / "environment.yml"
+        envfile.write_text(f"name: e\nchannels:\n  - {channel}\ndependencies:\n  - python\n  - conda\n  - mamba\n",
+                           encoding="utf-8")
+        dry = ["--dry-run", "-f", str(envfile), "-q", "--micromamba", str(standin), "--cache-dir", str(root / "cache"),
+               "--envs-dir", str(root / "envs")]  # the file's channel, no -c
+        _row("envfile", max(args.n, 15), root, sides,
+             lambda src, i, k: [*mambaboot_by(sys.executable, src), "create", *dry])
 
         def fresh(i):
             for k in (0, 1):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot.common import yamlsubset
+from mambaboot.common import yamlread
 from mambaboot.environment import roothook
 from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
@@ -118,7 +118,7 @@ def test_adopt_appends_the_settings_a_users_condarc_lacks_and_keeps_the_rest(wor
     assert f"condarc: added env_prompt, number_channel_notices to {rc}" in r.stderr
     text = rc.read_text()
     assert text.startswith(MINE + "# Added by mambaboot:\n") and text.count("register_envs") == 1
-    assert yamlsubset.parse(text) == {"channels": ["mine"], "register_envs": "true", "env_prompt": "({name}) ",
+    assert yamlread.parse(text) == {"channels": ["mine"], "register_envs": "true", "env_prompt": "({name}) ",
                                       "number_channel_notices": "0"}
     assert stat.S_IMODE(rc.stat().st_mode) == 0o640
     assert world.run("adopt", str(prefix)).returncode == 0
@@ -134,19 +134,20 @@ def test_adopt_adds_the_settings_to_a_condarc_an_older_mambaboot_wrote(world, ch
     r = world.run("adopt", str(world.envs / "mine"))
     assert r.returncode == 0, r.stderr
     assert "condarc: added env_prompt, register_envs, number_channel_notices" in r.stderr
-    assert rc.read_text().startswith(old) and yamlsubset.parse(rc.read_text())["register_envs"] == "false"
+    assert rc.read_text().startswith(old) and yamlread.parse(rc.read_text())["register_envs"] == "false"
     assert ".condarc" in _record(world.envs / "mine")["files"]
 
 
-def test_a_condarc_the_subset_reader_cannot_read_is_left_as_it_is_with_a_warning(world, channel, standin):
+def test_a_condarc_the_yaml_reader_cannot_read_is_left_as_it_is_with_a_warning(world, channel, standin):
     prefix = world.envs / "theirs"
     engine_only(world, standin, channel, prefix)
-    (prefix / ".condarc").write_text("custom_channels: {a: b}\n")
+    theirs = "custom_channels: &mine {a: b}\nchannel_settings: *mine\n"
+    (prefix / ".condarc").write_text(theirs)
     r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
-    assert (prefix / ".condarc").read_text() == "custom_channels: {a: b}\n"
+    assert (prefix / ".condarc").read_text() == theirs
     warning = next(line for line in r.stderr.splitlines() if "condarc" in line and "left as it is" in line)
-    assert f"{prefix / '.condarc'} cannot be read safely (line 1: flow mappings" in warning
+    assert f"{prefix / '.condarc'} cannot be read safely (line 2, column 19: an alias (*mine)" in warning
     assert 'env_prompt: "({name}) "; register_envs: false; number_channel_notices: 0' in warning
 
 

@@ -277,3 +277,143 @@ def test_a_lock_for_another_platform_names_the_platforms_it_has(world, made, sta
     explicit.write_text(_explicit(made, header="# platform: win-64\n"))
     r = _dry(world, standin, "--from-lock", str(explicit))
     assert r.returncode == 2 and "is a lock for win-64" in r.stderr and "--platform linux-64" in r.stderr, r.stderr
+
+
+# --------------------------------------------------------------------------- real files (data/ecosystem/real)
+
+REAL = DATA / "real"
+
+
+@pytest.mark.parametrize("name", ["pysal-314-dev.yaml", "pysal-312-dev.yaml"])
+def test_pip_options_continued_over_lines_read_as_conda_reads_them(world, standin, name):
+    """pysal's pip section continues one option line over three (`--pre \\` ...): YAML folds it into
+    one line, which conda writes into pip's requirements file as it is."""
+    r = _dry(world, standin, "-f", str(REAL / name), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    pip = r.json()["plan"]["pip"] if "plan" in r.json() else r.json()["pip"]
+    assert pip[0].startswith("--pre \\ --index-url https://example.invalid/") and "git+https://example.invalid/pysal/esda.git" in pip
+
+
+def test_a_conda_lock_file_with_wrapped_constraints_creates_and_its_categories_are_chosen(world, standin):
+    """Cantera/cantera-papers' lock: the pip entry's constraints wrapped onto a second line (conda-lock
+    at 80 columns); `main` installed by default, `dev` when asked for (--category)."""
+    lock = REAL / "cantera-papers-conda-lock.yml"
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    shown = r.stdout
+    assert "_libgcc_mutex-0.1-conda_forge" in shown and "fastapi" in shown and "attrs-21.4.0" not in shown
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline", "--json", "--category", "dev")
+    assert r.returncode == 0 and "attrs-21.4.0" in r.stdout, r.stderr
+    r = _dry(world, standin, "--category", "dev", "--python", "3.11")
+    assert r.returncode == 2 and "give it with --from-lock" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name, pip_name, version", [
+    ("depthmap-conda-linux-64.lock", "antlr4-python3-runtime", "4.9.3"),  # an sdist whose name has hyphens
+    ("ampel-conda-linux-64.lock", "pymage", ""),  # a tag's archive: the version is left to pip
+])
+def test_pip_lines_of_real_rendered_locks_take_their_names_from_the_line(world, standin, name, pip_name, version):
+    from mambaboot.environment import lockfile
+
+    lock = lockfile.parse((REAL / name).read_text(), name, str(REAL))
+    entry = next(e for e in lock.pip if e.name == pip_name)
+    assert (entry.version, len(entry.sha256)) == (version, 64)
+    r = _dry(world, standin, "--from-lock", str(REAL / name), "--offline")
+    assert r.returncode == 0, r.stderr
+
+
+def test_channels_naming_neither_conda_forge_nor_defaults_are_warned(world, standin):
+    """NVlabs/stylegan3's first environment.yml: `pytorch` and `nvidia` alone, written for a conda that
+    added defaults; used as written (conda 25.9+ with no .condarc), with a warning saying so."""
+    r = _dry(world, standin, "-f", str(REAL / "stylegan3-environment.yml"), "--offline")
+    assert r.returncode == 0, r.stderr
+    assert "(pytorch, nvidia) name neither conda-forge nor defaults" in r.stderr and "25.9" in r.stderr
+    r = _dry(world, standin, "-f", str(REAL / "stylegan3-environment.yml"), "--offline", "-c", "conda-forge")
+    assert r.returncode == 0 and "neither conda-forge" not in r.stderr, r.stderr
+
+
+def test_the_old_conda_lock_hash_string_is_named_as_that_format(world, made, standin):
+    lock = world.root / "conda-lock.yml"
+    lock.write_text(_unified(made).replace("  hash:\n    md5: ", "  hash: md5:").replace("\n    sha256: ", "\n  sha: "))
+    r = _dry(world, standin, "--from-lock", str(lock))
+    assert r.returncode == 2 and "development versions before 1.0.0" in r.stderr and "hash is the string 'md5:" in r.stderr, r.stderr
+
+
+# --------------------------------------------------------------------------- pixi.lock
+
+PIXI = REAL / "nemo-nowcast-pixi.lock"  # 43ravens/NEMO_Nowcast's, format version 7 (SOURCES.md)
+
+
+def _pixi_for(records, pip_lines=()) -> str:
+    """The real lock with its default environment's linux-64 packages renamed to those the suite's
+    channel holds (each with its URL, sha256 and md5, as pixi writes an entry), osx-64 and the `dev`
+    environment kept as they are; pip_lines: `- pypi:` entries in their place of the project itself."""
+    text = PIXI.read_text()
+    head, _, rest = text.partition("      linux-64:\n")
+    refs, _, rest = rest.partition("      osx-64:\n")
+    ours = "".join(f"      - conda: {r['url']}\n" for r in records) + "".join(f"      - pypi: {u}\n" for u, _ in pip_lines)
+    entries = "".join(f"- conda: {r['url']}\n  sha256: {r['sha256']}\n  md5: {r['md5']}\n" for r in records)
+    return head + "      linux-64:\n" + ours + "      osx-64:\n" + rest + entries + "".join(e for _, e in pip_lines)
+
+
+def test_a_real_pixi_lock_is_read_by_its_rules_and_its_project_itself_named_as_unpinnable(world, standin):
+    from mambaboot.environment import pixilock
+
+    lock = pixilock.parse(PIXI.read_text(), str(PIXI), str(REAL), "linux-64")
+    assert [e.url.rsplit("/", 1)[-1] for e in lock.entries] == [
+        "python-3.14.5-habeac84_100_cp314.conda", "ca-certificates-2026.5.20-hbd8a1cb_0.conda", "tzdata-2025c-hc9c84f9_1.conda"]
+    assert all(e.sha256 and e.md5 for e in lock.entries)
+    assert [(p.name, p.sha256) for p in lock.pip] == [("nemo-nowcast", None)], "the project itself: a path, no artefact"
+    assert len(pixilock.parse(PIXI.read_text(), str(PIXI), str(REAL), "linux-64", "dev").entries) == 1
+    r = _dry(world, standin, "--from-lock", str(PIXI), "--offline")
+    assert r.returncode == 2 and "(nemo-nowcast @ .)" in r.stderr and "without an artefact to pin" in r.stderr, r.stderr
+    r = _dry(world, standin, "--from-lock", str(PIXI), "--environment", "test")
+    assert r.returncode == 2 and "holds no environment 'test'; it holds default, dev" in r.stderr, r.stderr
+    osx = world.root / "pixi.lock"
+    osx.write_text(PIXI.read_text().replace("      linux-64:\n", "      win-64:\n"))
+    r = _dry(world, standin, "--from-lock", str(osx))
+    assert r.returncode == 2 and "for linux-64; it holds win-64, osx-64" in r.stderr, r.stderr
+    r = _dry(world, standin, "--environment", "dev", "--python", "3.11")
+    assert r.returncode == 2 and "give it with --from-lock" in r.stderr, r.stderr
+
+
+def test_a_real_pixi_lock_creates_its_environment_by_hashes(world, made, standin):
+    """The real lock, its linux-64 packages renamed to the suite channel's and the project itself
+    replaced by a wheel pinned by its sha256: exactly those packages, checked by their hashes, and the
+    wheel by pip by its digest; a changed digest is refused."""
+    from tests.test_envfile import _wheel
+
+    wheel = _wheel(world.root / "wheels", "hello-mb", "1.0", "hello_mb", "GREETING = 'hi'\n")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pip = [(wheel.as_uri(), f"- pypi: {wheel.as_uri()}\n  name: hello-mb\n  version: '1.0'\n  sha256: {digest}\n")]
+    lock = world.root / "team" / "pixi.lock"
+    lock.parent.mkdir()
+    lock.write_text(_pixi_for(made, pip))
+    target = world.root / "envs" / "nemo"
+    world.env["PATH"] = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)
+    r = world.create("-p", str(target), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    assert {m[:3] for m in _meta(target)} == {(p["name"], p["version"], p["build"]) for p in made}
+    assert [(p["name"], p["sha256"]) for p in _record(target)["pip_packages"]] == [("hello-mb", digest)]
+    bad = made[0]["sha256"]
+    lock.write_text(lock.read_text().replace(f"sha256: {bad}", "sha256: " + "0" * 64))
+    r = world.create("-p", str(world.root / "envs" / "bad"), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode != 0 and made[0]["name"] in r.stderr, r.stderr
+
+
+def test_a_pixi_lock_s_other_platforms_are_carried_out_as_conda_lock(world, made, standin):
+    """After create from the real pixi.lock, `lock --platform osx-64` writes the osx-64 packages the
+    pixi.lock held, as conda-lock's file holds them (name, version, url, hashes), beside this platform's."""
+    lock = world.root / "pixi.lock"
+    lock.write_text(_pixi_for(made))
+    target = world.root / "envs" / "carried"
+    r = world.create("-p", str(target), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    out = world.root / "team-lock.yml"
+    r = world.run("lock", str(target), "--platform", "osx-64", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    written = yaml.safe_load(out.read_text())
+    osx = [p for p in written["package"] if p["platform"] == "osx-64"]
+    assert [(p["name"], p["version"], p["manager"]) for p in osx] == [("tzdata", "2025c", "conda"), ("python", "3.14.5", "conda")]
+    assert osx[1]["hash"]["sha256"] and osx[1]["dependencies"]["bzip2"] == ">=1.0.8,<2.0a0"
+    assert written["metadata"]["platforms"] == ["linux-64", "osx-64"]

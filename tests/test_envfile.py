@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mambaboot.common import yamlsubset
+from mambaboot.common import yamlread
 from mambaboot.common.errors import UsageError
 from mambaboot.pipeline import envfile
 from mambaboot.pipeline.plan import CreateInputs, make_plan
@@ -38,8 +38,8 @@ prefix: /home/someone/envs/analysis
 """
 
 
-def test_yaml_subset_reads_what_environment_files_hold():
-    assert yamlsubset.parse(EXPORTED) == {
+def test_yaml_reads_what_environment_files_hold():
+    assert yamlread.parse(EXPORTED) == {
         "name": "analysis",
         "channels": ["conda-forge", "nodefaults"],
         "dependencies": ["python=3.11.2=h0_cpython", "numpy>=1.26,<2", "quoted # kept",
@@ -48,25 +48,32 @@ def test_yaml_subset_reads_what_environment_files_hold():
     }
 
 
-def test_yaml_subset_indented_lists_flow_lists_quotes_and_nulls():
+def test_yaml_indented_lists_flow_lists_quotes_nulls_and_continued_values():
     text = 'a:\n  - x\n  - [1, "two, three", \'4\']\nb: "tab\\tnew"\nc: ~\nd:\ne: it\'s fine\n'
-    assert yamlsubset.parse(text) == {"a": ["x", ["1", "two, three", "4"]], "b": "tab\tnew", "c": None,
-                                      "d": None, "e": "it's fine"}
+    assert yamlread.parse(text) == {"a": ["x", ["1", "two, three", "4"]], "b": "tab\tnew", "c": None,
+                                    "d": None, "e": "it's fine"}
+    # a quoted value wrapped onto the next line (conda-lock at 80 columns) and a plain one continued:
+    # folded into one line, as YAML folds them
+    text = "pin: '>=1.6.2,<1.7 ||\n    >1.8'\npip:\n- --pre \\\n  --index-url x\n- numpy\nblock: |\n  two\n  lines\n"
+    assert yamlread.parse(text) == {"pin": ">=1.6.2,<1.7 || >1.8", "pip": ["--pre \\ --index-url x", "numpy"],
+                                    "block": "two\nlines\n"}
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a: &anchor x\n", "anchors"),
-    ("a: |\n  block\n", "block scalars"),
-    ("a: {b: c}\n", "flow mappings"),
-    ("a: x\na: y\n", "duplicate key"),
-    ("a:\n    - x\n  - y\n", "indentation"),
-    ("a: 'open\n", "unterminated"),
+    ("a: &anchor x\nb: *anchor\n", "line 2, column 4: an alias"),
+    ("a: !!python/object x\n", "line 1, column 4: the tag"),
+    ("<<: {b: c}\n", "merge key"),
+    ("a: x\na: y\n", "line 2, column 1: duplicate key"),
+    ("a:\n    - x\n  - y\n", "line 3, column 3: .* indented"),
+    ("a: 'open\n", "end of stream .*quoted scalar at line 1, column 4"),
     ("a:\n\t- x\n", "tabs"),
-    ("just a sentence\n", "expected 'key: value'"),
+    ("a: b\n  c: d\n", "line 2, column 4: .*continues the value above"),
+    ("a: b\nc\nd: e\n", "line 3, column 1: .*no continuation"),
+    ("a: 1\n---\nb: 2\n", "second document"),
 ])
-def test_yaml_subset_refuses_what_it_does_not_understand(text, message):
-    with pytest.raises(yamlsubset.YamlError, match=message):
-        yamlsubset.parse(text)
+def test_yaml_refuses_naming_line_and_column(text, message):
+    with pytest.raises(yamlread.YamlError, match=message):
+        yamlread.parse(text)
 
 
 def test_conda_format():
@@ -83,7 +90,9 @@ def test_conda_format():
     ("variables:\n  1A: x\n", "not a variable name every shell can set"),
     ("variables:\n  A-B: x\n", "not a variable name every shell can set"),
     ("dependecies:\n- python\n", "did you mean .dependencies."),
-    ("dependencies:\n- {a: b}\n", "flow mappings"),
+    ("dependencies:\n- {a: b}\n", "one `pip:` list, not {'a': 'b'}"),
+    ("dependencies:\n- pip: requests\n", "`- pip:` needs a list of requirements"),
+    ("dependencies:\n- pip:\n    requests\n    numpy\n", "`- pip:` needs a list .* not 'requests numpy'"),
     ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
     ("- a\n- b\n", "expected a mapping"),
     ("name: [a]\n", "name must be a string"),
@@ -209,10 +218,10 @@ def test_a_failing_pip_section_is_exit_8_and_the_environment_stays(world, channe
 
 
 def test_a_bad_environment_file_is_exit_2_before_anything_happens(world, channel, standin):
-    (world.root / "environment.yml").write_text("name: x\ndependencies: |\n  python\n")
+    (world.root / "environment.yml").write_text("name: x\ndependencies:\n- python\n  pip: x\n")
     before = world.outside()
     r = world.create("--file", str(world.root / "environment.yml"), "-c", channel, "--micromamba", str(standin))
-    assert r.returncode == 2 and "block scalars" in r.stderr and "line 2" in r.stderr
+    assert r.returncode == 2 and "line 4, column 6: mapping values are not allowed here" in r.stderr, r.stderr
     r = world.create("--file", str(world.root / "missing.yml"))
     assert r.returncode == 2 and "cannot read environment file" in r.stderr
     assert diff(before, world.outside()) == {}

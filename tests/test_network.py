@@ -102,11 +102,16 @@ def test_a_per_host_proxy_is_named_as_not_carried(world, channel, standin):
 
 
 def test_rc_yaml_we_cannot_read_is_refused_only_when_it_sets_network_options(world, channel, standin):
-    (world.home / ".condarc").write_text("custom_channels: {a: b}\n")  # a flow mapping, none of ours
+    # an alias (which the reader refuses: common/yamlread), in settings none of ours
+    (world.home / ".condarc").write_text("custom_channels: &c {a: b}\ncustom_multichannels: *c\n")
     assert world.create("ok", "-c", channel, "--micromamba", str(standin)).returncode == 0
-    (world.home / ".condarc").write_text("proxy_servers: {https: 'http://127.0.0.1:9'}\n")
+    (world.home / ".condarc").write_text("x: &p 'http://127.0.0.1:9'\nproxy_servers: {https: *p}\n")
     r = world.create("no", "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 2 and ".condarc sets network options in YAML mambaboot cannot read" in r.stderr, r.stderr
+    assert "an alias (*p)" in r.stderr, r.stderr
+    # a flow mapping is YAML conda and libmamba read, and so does mambaboot
+    (world.home / ".condarc").write_text("proxy_servers: {https: 'http://127.0.0.1:9'}\n")
+    assert world.create("flow", "-c", channel, "--micromamba", str(standin)).returncode == 0
 
 
 def _serve_channel(server: AssetServer, channel: str, base: str) -> str:

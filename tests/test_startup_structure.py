@@ -51,7 +51,9 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     cache = ["--cache-dir", str(tmp_path / "cache")]
     # typing, hashlib (OpenSSL), datetime and shutil (argparse's terminal width): not for reading
     # records and listing directories
-    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil"}
+    # and no YAML reader (ruamel.yaml): they read no YAML file
+    light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil",
+             "mambaboot.common.yamlread", "ruamel.yaml"}
     for args, status in ((["list", "--envs-dir", str(tmp_path)], 0), (["cache", "info"], 0),
                          (["remove", str(tmp_path / "none")], 2)):  # 2: a path that does not exist
         modules = _imported(*args, *cache, status=status) - _site_imports()
@@ -387,6 +389,26 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     ours = set(out.read_text().splitlines()) - _site_imports()
     assert "mambaboot.pipeline.finish" in ours
     assert not ours & {"dataclasses", "typing", "pkgutil", "datetime", "inspect", "importlib.util"}, ours
+    # a create that reads no YAML file (no -f, no rc file naming network settings) never imports its reader
+    assert not ours & YAML_READER, ours & YAML_READER
+
+
+YAML_READER = {"mambaboot.common.yamlread", "ruamel", "ruamel.yaml"}
+
+
+def test_an_environment_file_is_what_imports_the_yaml_reader(world, channel, tmp_path):
+    """ruamel.yaml is imported where a YAML file is read (common/yamlread.parse), not before:
+    the same dry run spelled on the command line imports none of it."""
+    (tmp_path / "env.yml").write_text(f"channels:\n  - {channel}\ndependencies:\n  - python\n", encoding="utf-8")
+    seen = {}
+    for how, args in (("file", ["-f", str(tmp_path / "env.yml")]), ("line", ["-c", channel])):
+        out = tmp_path / f"modules-{how}.txt"
+        probe = "import atexit\natexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+        r = create_probed(world, out, probe, "--dry-run", *args)
+        assert r.returncode == 0, r.stderr
+        seen[how] = set(out.read_text().splitlines())
+    assert YAML_READER <= seen["file"]
+    assert not seen["line"] & YAML_READER, seen["line"] & YAML_READER
 
 
 # What create needs only once the engine is done: imported while the engine runs

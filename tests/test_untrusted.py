@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot.common import untrusted, yamlsubset
+from mambaboot.common import untrusted, yamlread
 from mambaboot.common.errors import UntrustedInput
 from tests.conftest import copy_env
 from tests.support.snapshot import diff
@@ -46,11 +46,24 @@ def test_nesting_is_bounded_without_recursion():
         untrusted.json(_deep_json(65).encode(), "f.json")
     with pytest.raises(UntrustedInput, match="nested deeper"):
         untrusted.yaml(_deep_yaml().encode(), "f.yml")
-    with pytest.raises(yamlsubset.YamlError, match="nested deeper"):
-        yamlsubset.parse("".join(" " * i + "- \n" for i in range(0, 3000, 2)) + " " * 3000 + "x")
+    with pytest.raises(yamlread.YamlError, match="nested deeper"):
+        yamlread.parse("".join(" " * i + "- \n" for i in range(0, 3000, 2)) + " " * 3000 + "x")
+    with pytest.raises(UntrustedInput, match=r"line 1, column 65: nested deeper than mambaboot reads \(64 levels\)"):
+        untrusted.yaml("[" * 200_000, "f.yml")  # flow nesting: refused at the bound, never a RecursionError
     # brackets inside strings are no nesting; what genuine files hold reads as before
     assert untrusted.json(b'{"a": "' + b"[" * 500 + b'", "b": [[{"c": 1}]]}', "f") == {"a": "[" * 500, "b": [[{"c": 1}]]}
     assert untrusted.json(json.dumps([[1]] * 1000).encode(), "f") == [[1]] * 1000
+
+
+def test_yaml_aliases_are_refused_and_a_read_is_bounded_in_time():
+    """Billion laughs: each line's alias repeats the line above nine times, 9**9 strings if expanded."""
+    laughs = "a0: &a0 lol\n" + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    with pytest.raises(UntrustedInput, match="line 2, column 10: an alias"):
+        untrusted.yaml(laughs, "f.yml")
+    ticks = iter(range(10**6))  # a clock that moves a minute per look: the bound is passed, never waited for
+    with pytest.raises(yamlread.YamlError, match=r"took longer than 66 s"):
+        yamlread.parse("- x\n" * 100_000, clock=lambda: float(next(ticks)) * 60)
+    assert yamlread.parse("- x\n" * 3000, clock=lambda: 0.0) == ["x"] * 3000
 
 
 @pytest.mark.parametrize("data, problem", [

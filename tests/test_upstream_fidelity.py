@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mambaboot.common import yamlsubset
+from mambaboot.common import yamlread
 from tests.support import realmode
 from tests.support.channel import MAMBA_VERSION, build_channel, channel_url, menu_spec, pip_spec
 from tests.support.micromamba_standin import make_standin
@@ -183,7 +183,7 @@ def test_adopt_adds_a_missing_condarc_and_never_overwrites_one(world, channel, s
     assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
     text = (prefix / ".condarc").read_text()  # only the settings it lacked, appended
     assert text.startswith("channels:\n  - mine\n# Added by mambaboot:\n")
-    assert yamlsubset.parse(text) == {"channels": ["mine"], "env_prompt": "({name}) ", "register_envs": "false",
+    assert yamlread.parse(text) == {"channels": ["mine"], "env_prompt": "({name}) ", "register_envs": "false",
                                       "number_channel_notices": "0"}
 
 
@@ -210,7 +210,7 @@ def test_the_condarcs_env_prompt_makes_condas_prompt_the_one_activation_sets(wor
     stacked_env=..., prefix=prefix, name=basename(prefix)); for its own root, default_env is "base"."""
     assert world.create("--prefix", str(world.envs / "proj_3.12"), "-c", channel, "--micromamba", str(standin)).returncode == 0
     prefix = world.envs / "proj_3.12"
-    env_prompt = yamlsubset.parse((prefix / ".condarc").read_text())["env_prompt"]
+    env_prompt = yamlread.parse((prefix / ".condarc").read_text())["env_prompt"]
     condas = env_prompt.format(default_env="base", stacked_env="base", prefix=str(prefix), name=os.path.basename(prefix))
     r = _run(world, prefix, "sh", "-c", 'printf "%s" "$CONDA_PROMPT_MODIFIER"')
     assert condas == r.stdout == "(proj_3.12) ", r.stderr

@@ -235,16 +235,19 @@ def test_the_linux_container_allows_what_the_suite_does_there_and_no_more():
 # import name -> distribution, where they differ; pip: every virtual environment the jobs make
 # has it (tests/support/wine.py reads its vendored distlib)
 DISTRIBUTION = {"yaml": "pyyaml", "rattler": "py-rattler", "_pytest": "pytest", "packageurl": "packageurl-python",
-                "cyclonedx": "cyclonedx-python-lib"}
+                "cyclonedx": "cyclonedx-python-lib", "ruamel": "ruamel.yaml"}
 OWN = {"tests", "tools", "mambaboot"}
 IN_EVERY_VENV = {"pip"}
 
 
-def _test_extra() -> dict:
-    """pyproject.toml's test extra: {distribution: its environment marker, or ""}."""
+def _test_extra(dependencies: bool = False) -> dict:
+    """pyproject.toml's test extra: {distribution: its environment marker, or ""}; with dependencies,
+    the project's own too ([project] dependencies: ruamel.yaml), which `pip install -e .[test]` installs."""
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     extra = {}
-    for requirement in ast.literal_eval(re.search(r"^test = (\[.*?\])$", text, re.M | re.S).group(1)):
+    keys = r"test|dependencies" if dependencies else r"test"
+    for requirement in (r for found in re.findall(rf"^(?:{keys}) = (\[.*?\])$", text, re.M | re.S)
+                        for r in ast.literal_eval(found)):
         spec, _, marker = requirement.partition(";")
         extra[re.match(r"[\w.-]+", spec).group(0).lower()] = marker.strip()
     return extra
@@ -326,7 +329,7 @@ def test_the_job_installs_the_test_extra_with_everything_its_tests_import(job_na
         assert re.search(r'pip", "install", "-q", "-e", f"\{REPO\}\[test\]"', (REPO / "tools" / "test.py").read_text())
     else:
         assert re.search(r'pip install -e "\.\[test\]"', runs), runs
-    extra = _test_extra()
+    extra = _test_extra(dependencies=True)
     imported = _distributions([REPO / "tests" / "conftest.py", *_selected(job)])
     if job_name == "linux":  # and what tools/test.py installs without its dependencies (NO_DEPS says why)
         no_deps = re.search(r"^NO_DEPS = \((.*)\)$", (REPO / "tools" / "test.py").read_text(), re.M).group(1)

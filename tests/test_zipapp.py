@@ -14,9 +14,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from mambaboot import __version__
 from tests.conftest import REPO, RUNTIME_PYTHON
-from tools.build_zipapp import DATA_SUFFIXES, build, sources
+from tools.build_zipapp import DATA_SUFFIXES, WHEELS, build, bundled, pins, sources
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"  # not the interpreter running the tests (.ci/run installs it)
 
@@ -103,15 +105,30 @@ def test_the_archive_holds_exactly_the_package_in_a_fixed_form(zipapp):
     with zipfile.ZipFile(zipapp) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
-    modules = ["__main__.py"] + [name for name, _ in sources()]
+    modules = ["__main__.py"] + [name for name, _ in sources()] + [name for name, _ in bundled()]
     assert names == [n for m in modules for n in ((m, m + "c") if m.endswith(".py") else (m,))]
     assert modules[1:] == sorted(modules[1:])
+    assert "ruamel/yaml/parser.py" in names and "ruamel/yaml/LICENSE" in names, "ruamel.yaml and its licence"
+    assert "ruamel/yaml/cyaml.py" not in names, "nothing of ruamel's C parser"
     assert "mambaboot/cli.py" in names and "mambaboot/commands/adopt.pyc" in names
-    assert not [n for n in names if "__pycache__" in n or not n.endswith((".py", ".pyc") + DATA_SUFFIXES)]
+    assert not [n for n in names if "__pycache__" in n or not n.endswith((".py", ".pyc", "LICENSE") + DATA_SUFFIXES)]
     assert "mambaboot/shell/activation/activate.sh" in names, "the activation templates go in"
     assert {(i.date_time, i.external_attr >> 16, i.compress_type, i.create_system) for i in infos} == {
         ((1980, 1, 1, 0, 0, 0), 0o100644, zipfile.ZIP_STORED, 3)
     }
+
+
+def test_a_bundled_wheel_is_used_only_with_its_pinned_digest(tmp_path):
+    """The wheel pyproject.toml pins, byte for byte: one changed byte and the build stops before writing."""
+    (project, name, sha256), = pins()
+    assert project == "ruamel.yaml" and (WHEELS / name).is_file()
+    data = bytearray((WHEELS / name).read_bytes())
+    data[-1] ^= 1
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / name).write_bytes(bytes(data))
+    with pytest.raises(SystemExit, match=f"not the {sha256} pyproject.toml pins"):
+        build(tmp_path / "x.pyz", wheels=tmp_path / "wheels")
+    assert not (tmp_path / "x.pyz").exists()
 
 
 def test_a_source_change_changes_the_archive(tmp_path):
@@ -137,6 +154,11 @@ def test_it_runs_alone_under_another_python(zipapp, tmp_path):
         assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}"), out.stderr
     out = subprocess.run([DEBIAN_PYTHON, "-I", str(lonely), "adopt", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "hand-over from a bootstrap script" in out.stdout
+    # its bundled ruamel.yaml reads an environment file, and names where one goes wrong
+    (tmp_path / "environment.yml").write_text("name: x\ndependencies:\n- numpy\n  pip: y\n")
+    out = subprocess.run([DEBIAN_PYTHON, "-I", str(lonely), "create", "--dry-run", "--offline", "-f", "environment.yml",
+                          "--prefix", str(tmp_path / "env")], capture_output=True, text=True, cwd=str(tmp_path))
+    assert out.returncode == 2 and "line 4, column 6: mapping values are not allowed here" in out.stderr, out.stderr
 
 
 def test_a_whole_create_runs_through_it_under_another_python(world, zipapp, channel, standin):

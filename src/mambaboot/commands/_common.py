@@ -104,13 +104,25 @@ def create_inputs(args: argparse.Namespace, **fixed):
     )
 
 
-def read_lock(path: str, platform: str):
+def categories(args) -> tuple:
+    """--category's names, `main` always among them; UsageError when one is given without --from-lock."""
+    from mambaboot.common.errors import UsageError
+
+    given = tuple(getattr(args, "categories", None) or ())
+    if given and not getattr(args, "from_lock", None):
+        raise UsageError("--category chooses among a conda-lock file's categories: give it with --from-lock")
+    return tuple(dict.fromkeys(("main", *given)))
+
+
+def read_lock(path: str, platform: str, categories: tuple = ("main",), environment: str | None = None):
     """A lock file as --from-lock installs it on `platform`: an @EXPLICIT list, or conda-lock's unified
-    file (by its name, as micromamba chooses, or by its content), of which the platform's part."""
+    file (by its name, as micromamba chooses, or by its content), of which the platform's part in
+    those categories; or pixi's pixi.lock (by its name or its content), of which that environment's
+    part for the platform (environment: --environment, `default` when not given; only for pixi.lock)."""
     import os
 
     from mambaboot.common.errors import UsageError
-    from mambaboot.environment import condalock, lockfile
+    from mambaboot.environment import condalock, lockfile, pixilock
 
     from mambaboot.common import untrusted
 
@@ -118,6 +130,10 @@ def read_lock(path: str, platform: str):
         text = untrusted.read_user_text(path)  # UTF-16 too, as PowerShell's `>` writes it
     except OSError as exc:
         raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
+    if pixilock.is_lock_name(path) or pixilock.looks_like(text):
+        return pixilock.parse(text, path, os.getcwd(), platform, environment or pixilock.DEFAULT_ENVIRONMENT)
+    if environment is not None:
+        raise UsageError(f"--environment chooses an environment of a pixi.lock; {path} is not one")
     if condalock.is_lock_name(path) or condalock.looks_like(text):
-        return condalock.parse(text, path, os.getcwd()).for_platform(platform, path)
+        return condalock.parse(text, path, os.getcwd(), categories).for_platform(platform, path)
     return lockfile.parse(text, path, os.getcwd())

@@ -13,6 +13,7 @@ from mambaboot.commands._common import (
     add_command,
     create_inputs,
     output_options,
+    categories,
     read_lock,
     reporter,
 )
@@ -34,6 +35,11 @@ OPTIONS = table(
           value("--from-lock", metavar="FILE", help="install exactly the packages of this lock (an @EXPLICIT "
                 "file with hashes, e.g. PREFIX/.mambaboot/lock.txt or `mambaboot lock` output, or a conda-lock "
                 "file, of which this machine's platform); no solve"),
+          repeated("--category", dest="categories", metavar="NAME",
+                   help="a conda-lock file's category to install too (repeatable; default: main only, as "
+                   "micromamba installs it; `conda-lock install` adds dev unless --no-dev)"),
+          value("--environment", metavar="NAME", help="with a pixi.lock as --from-lock: the environment to "
+                "install (default: default)"),
           flag("--offline", help="no downloads: everything must be in the package cache")),
     group("after creation",
           repeated("--overlay", dest="overlays", metavar="DIR",
@@ -70,14 +76,19 @@ def _read_env_file(path: str, h):
 
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read
     from mambaboot.common import host, output
+    from mambaboot.common.errors import UsageError
     from mambaboot.engine import network
     from mambaboot.pipeline import create
     from mambaboot.pipeline.plan import make_plan
 
     h = host.current()
+    chosen = categories(args)
+    if args.environment and not args.from_lock:
+        raise UsageError("--environment chooses an environment of a pixi.lock: give it with --from-lock")
     inputs = create_inputs(
         args, prefix=args.prefix, force=args.force, env_file=_read_env_file(args.file, h) if args.file else None,
-        lock=read_lock(args.from_lock, h.subdir) if args.from_lock else None, lock_path=args.from_lock,
+        lock=read_lock(args.from_lock, h.subdir, chosen, args.environment) if args.from_lock else None,
+        lock_path=args.from_lock,
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )
     plan = make_plan(h, inputs)

@@ -230,12 +230,13 @@ def check_strings(value: object, path: str) -> None:
 
 
 def yaml(data: bytes | str, path: str, depth: int = DEPTH) -> object:
-    """The YAML (common/yamlsubset's part of it) data holds, nested at most depth levels."""
-    from mambaboot.common import yamlsubset
+    """The YAML data holds, read by ruamel.yaml as conda reads it (common/yamlread: nested at most
+    depth levels, no alias, within its time)."""
+    from mambaboot.common import yamlread
 
     try:
-        return yamlsubset.parse(data if isinstance(data, str) else text(data, path), max_depth=depth)
-    except yamlsubset.YamlError as exc:
+        return yamlread.parse(data if isinstance(data, str) else text(data, path), max_depth=depth)
+    except yamlread.YamlError as exc:
         raise refuse(path, str(exc)) from None
 
 

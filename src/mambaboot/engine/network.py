@@ -41,7 +41,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text): collections is not imported at start-up
     from collections.abc import Mapping
 
-# base64, json, shutil and common/yamlsubset are imported only where a machine's settings need them:
+# base64, json, shutil and common/yamlread (ruamel.yaml) are imported only where a machine's settings need them:
 # a run with no credentials and no rc file that mentions the network needs none of them.
 
 # The MAMBA_* variables the bootstrap scripts leave to micromamba (they read no rc files).

@@ -169,7 +169,7 @@ def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
 # (conda_lock/lockfile/v1/models.py, conda-lock 4.0.2: Lockfile, LockMeta, Channel,
 # LockedDependency, HashModel; v2prelim/models.py converts that model and adds no field to the
 # file): checked whole before any field is used. Its models forbid unknown keys; here they are let
-# through, as conda-lock adds fields over versions. yamlsubset keeps every scalar a string, so a
+# through, as conda-lock adds fields over versions. common/yamlread keeps every scalar as text, so a
 # number is a string here and a boolean one of the words PyYAML (conda-lock's reader) takes for one
 # (yaml/resolver.py, bool). Which fields must be there: what conda-lock's model requires, less
 # metadata's content_hash, channels and sources, which mambaboot does not read.
@@ -208,10 +208,14 @@ LOCK = {
 WHAT = "a conda-lock file"
 
 
-def parse(text: str, source: str, cwd: str = "") -> Unified:
+def parse(text: str, source: str, cwd: str = "", categories: Sequence[str] = ("main",)) -> Unified:
     """cwd: what a package's location that is a plain path is relative to (lockfile.place). A package
     is checked for its own platform: what is wrong with one is said by for_platform for that
-    platform only, so an odd entry for another platform refuses nothing here."""
+    platform only, so an odd entry for another platform refuses nothing here. categories: those
+    installed (--category): `main` by default, as micromamba installs a conda-lock file (its
+    `categories` default, libmamba/src/core/env_lockfile.cpp, 2.8.1); `conda-lock install` takes main,
+    dev unless --no-dev, and each -E extra (_compute_filtered_categories and render_lockfile_for_platform,
+    conda_lock/conda_lock.py, 4.0.2). A package in two chosen categories is installed once."""
     doc = untrusted.yaml(text, source)
     if not isinstance(doc, dict) or doc.get("version") != "1":
         found = doc.get("version") if isinstance(doc, dict) else None
@@ -231,28 +235,37 @@ def parse(text: str, source: str, cwd: str = "") -> Unified:
         if isinstance(platform, str) and platform in written:
             written[platform]["package"].append(item)
         try:
-            found = _locked_package(item, number, source, cwd, platforms)
+            found = _locked_package(item, number, source, cwd, platforms, categories)
         except UsageError as exc:  # UntrustedInput too: a field that does not fit its shape
             if not isinstance(platform, str) or not platform:
                 raise
             problems.setdefault(platform, str(exc))
             continue
-        if isinstance(found, Entry):
+        if isinstance(found, Entry) and found not in conda[platform]:
             conda[platform].append(found)
-        elif found is not None:
+        elif isinstance(found, PipEntry) and found not in pip[platform]:
             pip[platform].append(found)
     return Unified(tuple(platforms), {p: tuple(v) for p, v in conda.items()}, {p: tuple(v) for p, v in pip.items()},
                    problems, written)
 
 
-def _locked_package(item: dict, number: int, source: str, cwd: str, platforms) -> Entry | PipEntry | None:
-    """One package entry as installed on its platform (None: not installed by default)."""
+def _locked_package(item: dict, number: int, source: str, cwd: str, platforms,
+                    categories: Sequence[str] = ("main",)) -> Entry | PipEntry | None:
+    """One package entry as installed on its platform (None: not in the categories installed)."""
     where, name = f"{source}: package[{number}]", item.get("name")
     # A virtual package (`__glibc`, `__osx`: what the solve assumed of the machine) is no archive:
     # conda-lock's own render leaves them out (filter_virtual_packages_inplace, and `if not
     # p.name.startswith("__")`, render_lockfile_for_platform, conda_lock/conda_lock.py, 4.0.2)
     if isinstance(name, str) and name.startswith("__") and item.get("manager") == "conda":
         return None
+    if isinstance(item.get("hash"), str):
+        # `hash: "md5:HEX"`: conda-lock's development versions of Nov 2021 - Feb 2022 wrote the digest so
+        # (LockedDependency.hash: str, conda_lock/src_parser/__init__.py, commit aace69d0); 1.0.0 made it
+        # md5 and sha256 fields (HashModel, commit 6261a480), which conda-lock 1.0+ and micromamba read
+        raise UsageError(f"{where} ({name}): hash is the string {item['hash']!r}, the format of conda-lock's "
+                         "development versions before 1.0.0, which only they read; conda-lock 1.0 and later, "
+                         "micromamba and mambaboot read `hash:` with md5 and sha256 fields: lock it again with a "
+                         "current conda-lock (conda-lock lock --lockfile FILE)")
     pip_source = item.get("source") if isinstance(item.get("source"), dict) else {}
     unpinnable = item.get("manager") == "pip" and (
         str(pip_source.get("url") or item.get("url") or "").startswith(NO_ARTEFACT))
@@ -261,8 +274,8 @@ def _locked_package(item: dict, number: int, source: str, cwd: str, platforms) -
     empty = [k for k in ("name", "version", "platform", "url") if not item[k]]
     if empty:
         raise UsageError(f"{where} lacks {', '.join(empty)}")
-    if item.get("optional", "false").lower() in ("true", "yes", "on") or item.get("category", "main") != "main":
-        return None  # not installed by default (micromamba's default category is main)
+    if item.get("category", "main") not in categories:
+        return None  # conda-lock writes `optional: true` for every category but main: the category decides
     platform = item["platform"]
     if platform not in platforms:
         raise UsageError(f"{where} ({name}) is for {platform}, which metadata.platforms does not list")

@@ -14,7 +14,7 @@ in the prompt, keeps it out of the user's ~/.conda/environments.txt, and caches 
 notices in the user's home. The file is the
 user's once written: it is never overwritten. Where one exists, `adopt` (and `create`) append
 the settings it lacks, with a comment line, keeping the user's own values, owner and mode; a
-file the YAML subset reader cannot read is left as it is, with a warning.
+file the YAML reader (common/yamlread) cannot read is left as it is, with a warning.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up

@@ -51,8 +51,11 @@ _PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version
 # conda-lock's: `# pip NAME @ URL` (format_pip_requirement(direct=True), conda_lock/conda_lock.py, 4.0.2),
 # URL ending in `#sha256=HASH` when the artefact has one
 _CONDA_LOCK_PIP = re.compile(r"^#\s*pip\s+(?P<name>[^\s@:]+)\s*@\s*(?P<url>\S+?)(?:#(?P<fragment>\S*))?\s*$")
-# An artefact's version from its file name: NAME-VERSION-...whl (PEP 427) or NAME-VERSION.tar.gz/.zip
-_ARTEFACT = re.compile(r"^[^-]+-(?P<version>[^-]+?)(?:-.+\.whl|\.tar\.gz|\.zip|\.tar\.bz2)$")
+# A distribution's name as PEP 508 writes it (names: letters, digits, `.`, `_`, `-`, starting and
+# ending with a letter or digit), optionally with extras
+_PEP508_NAME = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[A-Za-z0-9._,\s-]*\])?$")
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+_VERSION_START = re.compile(r"^[0-9]")  # a PEP 440 version starts with a digit (a leading v is no part of it)
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
 
 # The one check of what both lock formats say of a package (common/shapes.py): where a conda
@@ -322,10 +325,31 @@ def _conda_lock_pip(match, line: str, source: str, number: int) -> PipEntry:
     if kind != "sha256":
         raise UsageError(f"{source}: {where}: the digest {fragment!r} is not a sha256=HASH; pip checks an artefact by its sha256")
     digest = shapes.check_value(digest, HASH["sha256"], source, f"line {number}: sha256").lower()
-    version = _ARTEFACT.match(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
-    if not version:
-        raise UsageError(f"{source}: {where}: the artefact's file name does not say its version (NAME-VERSION-...whl)")
-    return PipEntry(match["name"], version["version"], url, digest, where)
+    named = _PEP508_NAME.match(match["name"])
+    if not named:
+        raise UsageError(f"{source}: {where}: {match['name']!r} is not a distribution name (PEP 508: letters, digits, "
+                         "'.', '_', '-', starting and ending with a letter or digit)")
+    name = named["name"]
+    return PipEntry(name, artefact_version(name, unquote(urlsplit(url).path.rsplit("/", 1)[-1])), url, digest, where)
+
+
+def artefact_version(name: str, file_name: str) -> str:
+    """The version of the distribution `name` an artefact's file name says: a wheel's second field
+    (PEP 427: NAME-VERSION-...whl, the name with `_` for `-`), an sdist's rest after the name (PEP 625's
+    NAME-VERSION.tar.gz, the name compared as PEP 503 normalises it, so `antlr4-python3-runtime-4.9.3.tar.gz`
+    is 4.9.3); "" when the name is not the file's (a tag's archive, `v1.0.tar.gz`): the version is then
+    what pip finds in the artefact's metadata, and the digest pins the artefact all the same."""
+    if file_name.endswith(".whl"):
+        parts = file_name[:-4].split("-")
+        if len(parts) in (5, 6) and canonical_name(parts[0]) == canonical_name(name):
+            return parts[1]
+        return ""
+    stem = next((file_name[:-len(s)] for s in _SDIST_SUFFIXES if file_name.endswith(s)), "")
+    for i, char in enumerate(stem):
+        if char == "-" and canonical_name(stem[:i]) == canonical_name(name):
+            version = stem[i + 1:]
+            return version if _VERSION_START.match(version) and "-" not in version else ""
+    return ""
 
 
 def place(location: str, source: str, where: str, cwd: str, what: str = "") -> str:

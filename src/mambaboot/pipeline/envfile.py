@@ -39,6 +39,8 @@ class EnvFile:
     # set in a variable is not written to disk), as conda-lock keeps the variable's name (used_env_vars)
     channels_written: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # said as they are (ignored: said as what is ignored)
+    # said when the file's channels are the ones used (no --channel given): _no_known_channel
+    channels_warnings: tuple[str, ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -191,6 +193,9 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
         if isinstance(item, str):
             specs.append(item)
         elif isinstance(item, dict) and list(item) == ["pip"]:
+            if not isinstance(item["pip"], list):  # conda hands pip a requirements file, one line per item
+                raise UsageError(f"{path}: `- pip:` needs a list of requirements, one `- REQUIREMENT` a line under "
+                                 f"it, not {item['pip']!r}")
             pip += _strings(item["pip"], "dependencies: pip", path)
         else:
             raise UsageError(f"{path}: dependencies may hold specs and one `pip:` list, not {item!r}")
@@ -201,7 +206,24 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
         variables = tuple((k, v) for k, v in variables if k != "PATH")
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
-                   written if written != channels else (), unset)
+                   written if written != channels else (), unset, _no_known_channel(written))
+
+
+# conda-forge and defaults, as a name or as the last part of a URL
+_KNOWN_CHANNELS = re.compile(r"(^|/)(conda-forge|defaults|pkgs/main)/?$")
+
+
+def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
+    """A warning when channels name neither conda-forge nor defaults (`pytorch` and `nvidia` alone):
+    such a file was written for a conda that added `defaults` to them (before 25.9: "Adding 'defaults'
+    to channel list implicitly is deprecated and will be removed in 25.9", Context.channels,
+    conda/base/context.py, 24.x-25.7); conda 25.9 and later with no .condarc pass them as written,
+    as mambaboot does, and a package only those channels lacked fails to solve."""
+    if not channels or any(_KNOWN_CHANNELS.search(c) for c in channels):
+        return ()
+    return (f"its channels ({', '.join(channels)}) name neither conda-forge nor defaults: they are used as "
+            "written, as conda 25.9 and later use them with no .condarc (an older conda added defaults); "
+            "add `- conda-forge` to them if a package comes from nowhere else",)
 
 
 def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:

@@ -267,6 +267,8 @@ def make_plan(host: Host, inputs: CreateInputs) -> Plan:
     if ef:
         warnings += [f"{ef.path}: ignoring {what}" for what in ef.ignored]
         warnings += [f"{ef.path}: {what}" for what in ef.warnings]
+        if not inputs.channels:
+            warnings += [f"{ef.path}: {what}" for what in ef.channels_warnings]
     cache_dir = resolve_cache_dir(host, inputs.cache_dir, prefix)
     pkgs_dirs = _engine_pkgs_dirs(host, cache_dir)
     apart = cross_volume_warning(host, pkgs_dirs[0], prefix)

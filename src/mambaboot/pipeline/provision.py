@@ -311,16 +311,22 @@ class _Run:
 
     def _check_locked(self, installed: list[dict[str, str]],
                       artefacts: Mapping[str, tuple[str | None, str | None]]) -> list[dict[str, str | None]]:
-        """pip checked every hash; this checks that nothing else came along, and records the lock's URLs."""
-        wanted = {e.key: e for e in self.steps.locked}
+        """pip checked every hash; this checks that nothing else came along, and records the lock's URLs.
+        An entry without a version (an artefact whose file name does not say it: lockfile.artefact_version)
+        takes the version pip read from the artefact, which its digest pins."""
+        locked = self.steps.locked
+        loose = {e.key[0] for e in locked if not e.version}
         found = {(lockfile.canonical_name(p["name"]), p["version"]) for p in installed}
-        problems = [f"missing: {n}=={v}" for n, v in sorted(set(wanted) - found)]
+        versions = {n: v for n, v in found if n in loose}
+        found = {(n, "" if n in loose else v) for n, v in found}
+        wanted = {e.key: e for e in locked}
+        problems = [f"missing: {n}{'==' + v if v else ''}" for n, v in sorted(set(wanted) - found)]
         problems += [f"not in the lock: {n}=={v}" for n, v in sorted(found - set(wanted))]
         problems += [f"{e.name}=={e.version}: sha256 {artefacts.get(e.key[0], (None, None))[1]} is not the locked {e.sha256}"
-                     for e in self.steps.locked if e.key in found and artefacts.get(e.key[0], (None, None))[1] != e.sha256]
+                     for e in locked if e.key in found and artefacts.get(e.key[0], (None, None))[1] != e.sha256]
         if problems:
             raise self.fail("pip", "pip packages do not match the lock:\n" + "\n".join(f"  - {p}" for p in problems))
-        return [e.to_dict() for e in self.steps.locked]
+        return [dict(e.to_dict(), version=e.version or versions[e.key[0]]) for e in locked]
 
     def script(self, script: str) -> None:
         cmd = interpreter(script, self.windows, self.env)

@@ -1,0 +1,176 @@
+"""YAML read by the parser conda reads it with, inside the bounds of untrusted input.
+
+conda 26.x reads environment files and .condarc with ruamel.yaml's round-trip loader
+(`_yaml`, `YAML(typ="rt")`, conda/common/serialize/yaml.py; its `read`), pure Python (the
+round-trip loader has no C parser). Here the events come from ruamel's pure-Python safe parser,
+`YAML(typ="safe", pure=True)` (what conda's `_yaml_safe` was before 26.x, conda/common/serialize.py):
+the same scanner but for comments, which the round-trip one keeps and values never hold, and a
+third faster. The values are composed from the events without recursion, so that what the
+untrusted layer promises holds whatever the text: nesting deeper than max_depth, an alias (billion
+laughs: `*a` repeated, each expanding the last), an explicit tag other than !!str/!!null, a merge
+key (`<<`), a duplicate key or a second document is refused naming its line and column; so is a
+read that takes longer than its time (`budget`: ruamel's Python reads a few MB a second).
+
+Values: mappings are dicts, sequences lists; a scalar is the text ruamel read for it (a plain
+value continued over lines and a quoted one wrapped onto the next line are folded as YAML folds
+them), except the plain scalars YAML reads as null (empty, `~`, `null`, `Null`, `NULL`), which are
+None. Keeping every other scalar as text is where this differs from ruamel's constructor, which
+would make `3.10` a float (1.2's core schema): a version, a build string or a pin stays as written,
+as conda's specs do (it str()s each one, MatchSpec). tests/test_yaml_agreement.py holds this
+reader to ruamel.yaml on a corpus of real files.
+
+ruamel.yaml is bundled into the zipapp (tools/build_zipapp.py) and imported here only, when a
+YAML file is read: a command that reads none pays nothing for it.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+# Deeper than any settings, environment or lock file goes (a pixi.lock: 5).
+MAX_DEPTH = 64
+MiB = 1 << 20
+
+
+def budget(text: str) -> float:
+    """Seconds a read of text may take: several times what ruamel's Python needs on a slow, busy
+    machine (~5 s a MiB), never more than a few minutes for the largest file the untrusted layer reads."""
+    return 60.0 + 15.0 * len(text) / MiB
+
+
+_NULLS = ("", "~", "null", "Null", "NULL")
+_STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_CHECK_EVERY = 1024  # events between two looks at the clock
+
+
+class YamlError(ValueError):
+    pass
+
+
+def _where(mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+
+
+# What ruamel says of the mistakes real files hold, with what they mean in an environment file.
+_HINTS = (
+    ("mapping values are not allowed here",
+     "a line that holds `key: value` continues the value above it: a continued value (one more "
+     "indented than its key) cannot hold `: `; quote the value, or indent the key as its siblings are"),
+    ("could not find expected ':'",
+     "a line continues a key or a value where YAML allows no continuation: a key must end on its line"),
+    ("found character '\\t' that cannot start any token", "tabs are not allowed for indentation"),
+    ("expected <block end>", "a line is indented as none of the lines above it at its level is: "
+     "items of one list, and keys of one mapping, start in one column"),
+)
+
+
+def _message(exc) -> str:
+    """ruamel's error said on one line, with its line and column (1-based, as editors count)."""
+    problem = getattr(exc, "problem", None)
+    if problem is None:
+        reason = getattr(exc, "reason", None)
+        if reason is not None:  # ReaderError: a character YAML does not allow in a stream
+            char = exc.character
+            return f"character {char if isinstance(char, int) else '?':#06x} at position {exc.position}: {reason}"
+        return str(exc).replace("\n", " ")
+    said = f"{_where(exc.problem_mark)}: {problem}"
+    context, mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        said += f" ({context}{' at ' + _where(mark) if mark is not None else ''})"
+    for found, hint in _HINTS:
+        if found in problem:
+            said += f"; {hint}"
+    return said
+
+
+def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, clock=None) -> object:
+    """The value of the one document text holds (None for none); YamlError naming the cause."""
+    import time
+
+    from ruamel.yaml import YAML, YAMLError, events
+
+    clock = clock or time.monotonic
+    seconds = budget(text) if seconds is None else seconds
+    deadline = clock() + seconds
+    stack: list = []  # [container, the pending key of a mapping (_NONE: none)]
+    result, documents, count = None, 0, 0
+    try:
+        for event in YAML(typ="safe", pure=True).parse(text):
+            count += 1
+            if count % _CHECK_EVERY == 0 and clock() > deadline:
+                raise YamlError(f"{_where(event.start_mark)}: reading took longer than {seconds:.0f} s; "
+                                "no environment file or lock comes near that")
+            kind = type(event)
+            if kind is events.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlError(f"{_where(event.start_mark)}: a second document (`---`), which ruamel.yaml "
+                                    "refuses too (conda reads a file as one document)")
+                continue
+            if kind is events.AliasEvent:
+                raise YamlError(f"{_where(event.start_mark)}: an alias (*{event.anchor}) is not read "
+                                "(what it repeats can grow past any bound)")
+            if kind in (events.MappingStartEvent, events.SequenceStartEvent):
+                _tag(event, None)
+                if len(stack) >= max_depth:
+                    raise YamlError(f"{_where(event.start_mark)}: nested deeper than mambaboot reads "
+                                    f"({max_depth} levels)")
+                value = {} if kind is events.MappingStartEvent else []
+                if stack:
+                    _add(stack, value, event)
+                else:
+                    result = value
+                stack.append([value, _NONE])
+                continue
+            if kind in (events.MappingEndEvent, events.SequenceEndEvent):
+                stack.pop()
+                continue
+            if kind is events.ScalarEvent:
+                value = _tag(event, event.value)
+                if value is _NONE:
+                    value = None if event.style is None and event.value in _NULLS else event.value
+                if stack:
+                    _add(stack, value, event)
+                else:
+                    result = value
+    except YamlError:
+        raise
+    except YAMLError as exc:
+        raise YamlError(_message(exc)) from None
+    except RecursionError:  # pragma: no cover - no recursion in ruamel's scanner and parser
+        raise YamlError(f"nested deeper than mambaboot reads ({max_depth} levels)") from None
+    return result
+
+
+_NONE = object()  # no key read yet / no value decided by a tag
+
+
+def _tag(event, value):
+    """_NONE, or the value an explicit !!str / !!null tag gives; another tag is refused."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        return _NONE
+    if tag == _STR and value is not None:
+        return value
+    if tag == _NULL and value is not None:
+        return None
+    raise YamlError(f"{_where(event.start_mark)}: the tag {tag} is not read (conda's files use none)")
+
+
+def _add(stack: list, value, event) -> None:
+    """value put into the container on top of the stack: as an item, a key, or the pending key's value."""
+    top = stack[-1]
+    container = top[0]
+    if isinstance(container, list):
+        container.append(value)
+        return
+    if top[1] is _NONE:  # a key
+        if isinstance(value, (dict, list)):
+            raise YamlError(f"{_where(event.start_mark)}: a key that is a mapping or a list is not read")
+        if value == "<<" and event.style is None:
+            raise YamlError(f"{_where(event.start_mark)}: a merge key (<<) is not read")
+        if value in container:
+            raise YamlError(f"{_where(event.start_mark)}: duplicate key {value!r} (ruamel.yaml, which conda "
+                            "reads it with, refuses it too)")
+        top[1] = value
+        return
+    container[top[1]] = value
+    top[1] = _NONE
