@@ -78,9 +78,9 @@ def _identity(path: Path) -> list:
     return [st.st_dev, st.st_ino]
 
 
-def _mark_text(token: str, of: Path) -> str:
+def _mark_text(token: str, of: Path, role: str = proof.SOURCE) -> str:
     dev, ino = _identity(of)
-    return f"mambaboot-claim {token} {dev} {ino}\n"
+    return f"mambaboot-claim {token} {role} {dev}:{ino}\n"
 
 
 class Liar:
