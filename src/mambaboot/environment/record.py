@@ -238,15 +238,6 @@ def lock_entry(prefix: str, rec: dict) -> str:
     return own
 
 
-def json_object(path: str) -> dict | None:
-    """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
-    try:
-        data = untrusted.read_json(path)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def owner_running(marker: dict, cache_dir: str) -> bool:
     """Whether the run that wrote marker lives: it holds its owner lock (sandbox.owner_lock), a file
     in the cache. The marker is anyone's to write in a shared cache: a lock it names elsewhere, a
