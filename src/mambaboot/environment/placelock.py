@@ -4,8 +4,9 @@ Every command that changes a place (an environment's directory: create, adopt, p
 activate-scripts, move, remove, pack's source; pack's and lock's `-o FILE`, a regular file:
 outputlock.py) holds the place's lock until it is done, deletion included. The lock is a file beside the place, in its parent directory, as git's
 index.lock sits beside the index: `.NAME.mambaboot-lock` (a name too long for that: a key of
-the place). Every spelling of a place finds the same file: the parent is taken as its real
-path (a symlinked parent locks in the directory it leads to), and a case-insensitive file
+the place). Every spelling of a place finds the same file: the place is taken as its real
+path, the last component too (a link to an environment, or a symlinked parent, locks beside
+the directory it leads to: common/files/fsops.py `place_lock`), and a case-insensitive file
 system folds the name's case itself. No cache is involved: two runs with different caches
 exclude each other.
 
@@ -32,8 +33,7 @@ from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import filelock, fsops
 from mambaboot.environment import settle
 
-SUFFIX = "mambaboot-lock"
-_NAME_MAX = 255
+SUFFIX = fsops.PLACE_LOCK
 TOOL = "mambaboot"
 # The intent's shape (common/shapes.py): a file anyone who writes beside the place could plant.
 INTENT = {
@@ -46,14 +46,7 @@ _PAD = 4096  # the intent is rewritten in one write of whole blocks covering the
 _held: dict = {}  # lock path -> [FileLock or None, takes]: this process's locks
 
 
-def lock_path(place: str) -> str:
-    """The lock file of place, the same for every spelling of it: the place's real path, a link
-    to it (its last component too) resolved, so a run through the link and one through the
-    place itself exclude each other."""
-    real, name = os.path.split(os.path.realpath(os.path.abspath(place)))
-    if len(os.fsencode(name)) + len(SUFFIX) + 2 > _NAME_MAX:
-        return os.path.join(real, f".{SUFFIX}-{fsops.path_key(os.path.join(real, name))}")
-    return os.path.join(real, f".{name}.{SUFFIX}")
+lock_path = fsops.place_lock  # the lock file of place, the same for every spelling of it
 
 
 def intent(path: str) -> dict | None:
@@ -147,6 +140,9 @@ class Intent:
             _held[path][1] += 1
             self._mine.append((path, False))
             return
+        if not os.path.isdir(os.path.dirname(path)):  # FileLock would make it: only create makes a place's parent
+            raise TargetRefused(f"{os.path.dirname(path)} does not exist: the lock of {place} cannot be made there; "
+                                "create the parent directory first; nothing was changed")
         lock = filelock.FileLock(path, blocking=False, transient=True)
         try:
             lock.__enter__()
@@ -155,8 +151,9 @@ class Intent:
         except OSError as exc:  # no change there without its lock (create makes the parent first)
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR):
                 raise
-            raise TargetRefused(f"cannot take the lock of {place}: {path} cannot be made "
-                                f"({exc.strerror or exc}); nothing was changed") from None
+            why = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "is not a directory"
+            raise TargetRefused(f"{os.path.dirname(path)} {why} ({exc.strerror or exc}): the lock of {place} "
+                                f"cannot be made there ({os.path.basename(path)}); nothing was changed") from None
         previous = _read_fd(lock.fileno()) or settle.journal_intent(place)  # or an older mambaboot's move
         if previous:
             self.stale[place] = previous

@@ -90,7 +90,7 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     if operation == "move" and intent.get("journal") is not None:  # in the environment, received with it maybe:
         _move_fields(intent, place)  # settled only where the directory holding it carries its token's mark
         proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}",
-                      proof.SOURCE)
+                      proof.SOURCE, proof.COPY)  # in the source, or in the copy (not yet renamed to DST)
     action = TABLE.get((operation, stage))
     if action is None:
         if operation not in SELF_SETTLED:
@@ -296,15 +296,13 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
 
 
 def _unproven(intent: dict, place: str, entries) -> str:
-    from mambaboot.environment import placelock  # the lock's name, said: placelock settles through here
-
     shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
     aside = intent.get("aside")
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
     return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
             f"it is that create's unfinished environment, delete it (`rm -rf {place}`) and run again; if it is "
-            f"yours, delete {placelock.lock_path(place)} (the killed create's intent) and run again")
+            f"yours, delete {fsops.place_lock(place)} (the killed create's intent) and run again")
 
 
 def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:

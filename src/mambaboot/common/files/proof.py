@@ -145,11 +145,11 @@ def place(path: str) -> confined.Root:
         return parent.sub(name)
 
 
-def require(path: str, token, act: str, role: str) -> None:
-    """NotOurs unless the directory at path carries token's mark for role (also when it is not there)."""
+def require(path: str, token, act: str, *roles: str) -> None:
+    """NotOurs unless the directory at path carries token's mark for one of roles (also when it is not there)."""
     try:
         with place(path) as root:
-            if holds_mark(root, token, role):
+            if any(holds_mark(root, token, role) for role in roles):
                 return
     except OSError:
         pass
