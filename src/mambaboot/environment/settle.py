@@ -288,6 +288,11 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
             proof.empty_marked(place, token, act, proof.NEW)
         done.append(f"removed the unfinished environment at {place}")
         return
+    if root is not None and not entries and intent.get("made") == "1" and _rmdir(place):
+        # empty, it holds nothing anyone could lose (rmdir takes nothing else): the way cleared
+        # for the old environment a create --force set aside, put back next
+        done.append(f"removed the empty directory {place} the unfinished create had made")
+        return
     if root is not None and not entries:
         done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
                     "removes it)")
