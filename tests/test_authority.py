@@ -39,7 +39,7 @@ def _journal(where: Path, **fields) -> None:
 def _attacker_mark(where: Path) -> None:
     """The mark an attacker can write in a directory of their own: right token, right identity."""
     dev, ino = _identity(where)
-    (where / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {dev} {ino}\n")
+    (where / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {proof.SOURCE} {dev}:{ino}\n")
 
 
 def _received(world, made_env, project: Path, mark: bool = True, **fields) -> Path:
@@ -252,7 +252,7 @@ def test_a_lying_intent_does_not_make_force_replace_a_users_directory(world, cha
     _lying_intent(world, project)
     tree = snapshot(project)
     r = world.create("--prefix", str(project), "--force", "-c", channel, "--micromamba", str(standin))
-    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
+    assert r.returncode == 4 and "nothing in it proves which, so nothing was deleted" in r.stderr, r.stderr
     assert snapshot(project) == tree
 
 
@@ -291,13 +291,14 @@ def test_an_intent_naming_a_project_with_any_pid_changes_nothing_there(world, ch
         r = world.run(*command)
         assert r.returncode in (0, 4) and "Traceback" not in r.stderr, (command, r.returncode, r.stderr)
         assert snapshot(project) == tree, command
-    assert r.returncode == 4 and "does not carry the mark" in r.stderr, r.stderr
+    assert r.returncode == 4 and "nothing in it proves which, so nothing was deleted" in r.stderr, r.stderr
     assert marker.exists()
 
 
 # Named as what a killed remove, or a killed move deleting its source, leaves beside an
 # environment: finished only when the directory carries the mark of the run that set it aside.
 SIBLINGS = {"removing": ".x.removing-0123456789ab", "moved-away": ".x.moved-away-0123456789ab"}
+ROLES = {"removing": proof.REMOVING, "moved-away": proof.SOURCE}  # the role of the mark each would carry
 NAMED_TOKEN = "0123456789ab" + "cd" * 10  # begins with the name's 12 hex: only the mark's place is wrong
 
 
@@ -318,7 +319,7 @@ def _named_sibling(world, made_env, kind: str, mark: str) -> tuple:
         elsewhere = world.root / "elsewhere"
         elsewhere.mkdir()
         dev, ino = _identity(elsewhere)
-        (elsewhere / proof.MARK).write_text(f"mambaboot-claim {NAMED_TOKEN} {dev} {ino}\n")
+        (elsewhere / proof.MARK).write_text(f"mambaboot-claim {NAMED_TOKEN} {ROLES[kind]} {dev}:{ino}\n")
         (sibling / proof.MARK).write_bytes((elsewhere / proof.MARK).read_bytes())
     return prefix, sibling
 
@@ -343,7 +344,7 @@ def test_a_directory_named_and_marked_as_a_killed_remove_leaves_is_not_deleted_w
     names it, so no run finishes deleting it."""
     prefix, sibling = _named_sibling(world, made_env, "removing", "none")
     dev, ino = _identity(sibling)
-    (sibling / proof.MARK).write_text(f"mambaboot-claim {NAMED_TOKEN} {dev} {ino}\n")
+    (sibling / proof.MARK).write_text(f"mambaboot-claim {NAMED_TOKEN} {proof.REMOVING} {dev}:{ino}\n")
     tree = snapshot(sibling)
     r = _settling(world, command, prefix, world.envs / "y", channel, standin)
     assert r.returncode == 0, r.stderr

@@ -101,7 +101,7 @@ def _home(tmp, name, lock: bool = False):
     (tmp / name / MARKER).write_text("")
     token = proof.new_token()
     with confined.Root.open(str(tmp / name)) as root:
-        proof.write_mark(root, token)
+        proof.write_mark(root, token, proof.HOME)
     if lock:
         (tmp / f"{name}.lock").write_text(token)
     return tmp / name

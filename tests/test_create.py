@@ -80,8 +80,9 @@ def test_only_the_intent_the_mark_and_the_complete_record_are_synced(world, chan
     assert (prefix / ".mambaboot" / "activate.sh").is_file() and _record(prefix)["state"] == "complete"
     files = synced(out)
     assert [name for d, name in files if d == prefix / ".mambaboot"] == ["record.json"]
-    assert [name for d, name in files if d == prefix] == [".mambaboot-claim"]
-    assert not [name for d, name in files if prefix in d.parents and d != prefix / ".mambaboot"]
+    assert [name for d, name in files if d == prefix / "conda-meta"] == [".mambaboot-claim"]  # proof.NEW's place
+    assert not [name for d, name in files if d == prefix]
+    assert not [name for d, name in files if prefix in d.parents and d not in (prefix / ".mambaboot", prefix / "conda-meta")]
     assert [d for d, name in files if name.endswith(".json")] == [prefix / ".mambaboot"]
     assert {name for d, name in files if d == world.envs} == {"py.mambaboot-lock"}
 

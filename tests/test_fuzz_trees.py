@@ -239,11 +239,12 @@ def _lies(*lies) -> list:
 
 C, V, R, I = "copied", "verified", "renamed", "in place"
 FROM, TO = lt.SIDES
-NONE, LIARS, COPIED_MARK = lt.MARKS
+NONE, LIARS, COPIED_MARK, MOVED_MARK = lt.MARKS
 LYING_CORPUS = {
     "list": _lies(("journal", "project", C, V, FROM, COPIED_MARK), ("pending note", "home"),
                   ("cache note", "another environment")),
-    "adopt": _lies(("journal", "another environment", R, "rewriting", TO, LIARS), ("record", "project")),
+    "adopt": _lies(("journal", "another environment", R, "rewriting", TO, LIARS), ("record", "project"),
+                   ("intent", "another environment", C, V, FROM, MOVED_MARK)),
     "audit": _lies(("journal", "home", I, V, FROM, NONE), ("lock entries", "project")),
     "move": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("cache note", "project"),
                   ("move intent", "project", R, "rewriting", TO, LIARS)),
@@ -259,7 +260,7 @@ LYING_CORPUS = {
                               ("lock entries", "another environment")),
     "run": _lies(("journal", "home", I, "rewriting", TO), ("record", "another environment")),
     "provision": _lies(("journal", "project", R, "rewriting", FROM, LIARS), ("lock entries", "cache root"),
-                       ("record", "project")),
+                       ("record", "project"), ("intent", "project", C, "rewriting", FROM, MOVED_MARK)),
     "lock": _lies(("journal", "another environment", R, V, TO), ("lock entries", "home")),
     "doctor": _lies(("move intent", "another environment", C, V, FROM, LIARS),
                     ("journal in another environment", "project", R, V, FROM)),

@@ -2,13 +2,14 @@
 
 import json
 import os
+import shutil
 import signal
 
 import pytest
 
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
-from tests.support.snapshot import diff
+from tests.support.snapshot import diff, snapshot
 
 
 def _create_args(world, channel, standin, *extra):
@@ -102,9 +103,16 @@ def test_sigkill_leaves_an_environment_that_is_recognisably_ours(world, channel,
     assert listed.returncode == 0 and [u["prefix"] for u in listed.json()["unfinished"]] == [str(prefix)]
     assert (prefix / "conda-meta").is_dir() and lock.is_file()
 
+    # Killed while its engine ran, the directory carries no mark yet: the intent's recorded identity
+    # is no proof (an inode number is reused), so the next create names it with what clears it and
+    # deletes nothing; cleared so (`rm -rf PREFIX`), the create goes on.
+    before = snapshot(world.envs)
+    r = world.create("-c", channel, "--micromamba", str(fault_standin), "--json")
+    assert r.returncode == 4 and "nothing in it proves which" in r.stderr and f"rm -rf {prefix}" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.envs)) == {}
+    shutil.rmtree(prefix)
     r = world.create("-c", channel, "--micromamba", str(fault_standin), "--json")
     assert r.returncode == 0, r.stderr
-    assert "removed what the unfinished create had made" in r.stderr
     assert not lock.exists() and list(world.cache.glob("pending/*")) == []
 
 

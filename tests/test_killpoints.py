@@ -3,10 +3,12 @@
 Invariant: nothing outside the prefix and the cache changed; the prefix either does not
 exist, or is recognisably ours and unfinished (record `incomplete`, or the run's intent left
 beside it: .NAME.mambaboot-lock), or is complete and works; the next create settles what the
-intent says, explains what remains and --force replaces it.
+intent says, explains what remains and --force replaces it; what the engine was writing when
+killed, before the place could carry the run's mark, is named with the command that clears it.
 """
 
 import json
+import shutil
 import subprocess
 import tarfile
 import sys
@@ -84,6 +86,12 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
 
         # the next create of the same target: explains, and --force (ours, so allowed) replaces
         retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel, env=env)
+        if retry.returncode == 4 and "nothing in it proves which" in retry.stderr:
+            # killed while the engine wrote there, before the directory could carry a mark: named with
+            # what clears it, nothing deleted (proof.py); the user deletes it as told
+            held = held and f"rm -rf {prefix}" in retry.stderr and state is None
+            shutil.rmtree(prefix)
+            retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel, env=env)
         if prefix.exists() and (state is not None or ours_unfinished) and retry.returncode == 4:
             held = held and "--force" in retry.stderr
             retry = world.run("create", "--prefix", str(prefix), "--cache-dir", str(cache), "-c", channel,

@@ -171,7 +171,7 @@ def test_a_planted_set_aside_copy_never_replaces_a_users_conda_environment(world
     (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
     (planted / "planted.txt").write_text("not the user's\n")
     dev, ino = _identity(planted)
-    (planted / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {dev} {ino}\n")
+    (planted / proof.MARK).write_text(f"mambaboot-claim {TOKEN} {proof.OLD} {dev}:{ino}\n")
     tree, planted_tree = snapshot(prefix), snapshot(planted)
     r = world.create("analysis", "-c", "file:///nowhere", "--micromamba", "/nowhere/micromamba")
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
@@ -660,7 +660,7 @@ def test_an_older_versions_move_killed_with_its_journal_only_in_the_copy_is_put_
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     token = proof.new_token()
     copy = copy_env(made_env, world.envs / f".y.mambaboot-new-{fsops.new_token()}")
-    proof.mark(str(copy), token)
+    proof.mark(str(copy), token, proof.COPY)
     s, c = os.lstat(src), os.lstat(copy)
     (copy / ".mambaboot" / "moving.json").write_text(json.dumps(
         {"tool": "mambaboot", "from": str(src), "to": str(dst), "old": str(src), "how": "copied",

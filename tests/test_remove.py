@@ -327,11 +327,16 @@ def _put_in_place_of(prefix, world):
     return away
 
 
-def _answered_yes_refuses(world, reliability, asking, prefix):
-    """Answered "y" after the swap: exit 4 naming the path, and nothing anywhere changed."""
+def _lock_of(prefix):
+    """The lock the asking remove took (before any swap: a link put in place later leads elsewhere)."""
     from mambaboot.environment import placelock
 
-    held = [Path(placelock.lock_path(str(prefix)))]  # the running remove's lock: gone as it ends
+    return [Path(placelock.lock_path(str(prefix)))]
+
+
+def _answered_yes_refuses(world, reliability, asking, prefix, held):
+    """Answered "y" after the swap: exit 4 naming the path, and nothing anywhere changed. held:
+    the running remove's lock, gone as it ends."""
     before = snapshot(world.root, exclude=held)
     code, err = asking.answer(b"y\n")
     ok = (code == 4 and f"{prefix} is not the directory that was checked any more" in err
@@ -345,27 +350,30 @@ def test_a_directory_put_in_place_of_the_environment_while_asking_is_not_removed
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
     assert "remove " + str(prefix) in asking.asked.decode()
+    held = _lock_of(prefix)
     away = _put_in_place_of(prefix, world)
-    _answered_yes_refuses(world, reliability, asking, prefix)
+    _answered_yes_refuses(world, reliability, asking, prefix, held)
     assert (away / "bin" / "python").exists()
 
 
 def test_a_foreign_environment_put_in_place_while_asking_needs_force(world, reliability, channel, standin):
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
+    held = _lock_of(prefix)
     os.rename(prefix, world.root / "renamed-away")
     subprocess.run([str(standin), "create", "-y", "-p", str(prefix), "-c", channel, "python"],
                    env=world.env, check=True, capture_output=True)
-    _answered_yes_refuses(world, reliability, asking, prefix)
+    _answered_yes_refuses(world, reliability, asking, prefix, held)
 
 
 def test_a_link_put_in_place_while_asking_is_not_followed(world, reliability, channel, standin):
     prefix = _make(world, channel, standin)
     asking = _Asking(world, "victim")
+    held = _lock_of(prefix)
     away = world.root / "renamed-away"
     os.rename(prefix, away)
     os.symlink(away, prefix)
-    _answered_yes_refuses(world, reliability, asking, prefix)
+    _answered_yes_refuses(world, reliability, asking, prefix, held)
     assert (away / "bin" / "python").exists()
 
 
@@ -436,7 +444,11 @@ def test_foreign_environments_need_force_and_leave_no_registration(world, channe
     assert registry.read_text() == "/some/other/env\n", "conda's registration of it went too, nothing else"
 
 
-def test_an_interrupted_create_is_removed_with_its_intent(world, channel, fault_standin):
+def test_an_interrupted_create_is_named_never_guessed_at_then_removed(world, channel, fault_standin):
+    """A create killed while its engine runs leaves a directory that proves nothing (no mark yet:
+    the intent's recorded identity is no proof, an inode number is reused): remove names it with
+    what clears it and deletes nothing, as git names a stale index.lock; cleared so, the directory
+    is a conda environment mambaboot did not finish, removed with --force."""
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
                "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
@@ -446,9 +458,15 @@ def test_an_interrupted_create_is_removed_with_its_intent(world, channel, fault_
         proc.wait(timeout=60)
     intent = world.envs / ".killed.mambaboot-lock"
     assert intent.is_file()
+    before = snapshot(world.envs)
     r = _remove(world, "killed", "--yes")
+    assert r.returncode == 4 and "nothing was deleted" in r.stderr and f"delete {intent}" in r.stderr, r.stderr
+    assert diff(before, snapshot(world.envs)) == {}
+    intent.unlink()
+    r = _remove(world, "killed", "--yes")
+    assert r.returncode == 4 and "--force" in r.stderr, r.stderr
+    r = _remove(world, "killed", "--yes", "--force")
     assert r.returncode == 0, r.stderr
-    assert "removed what the unfinished create had made" in r.stderr
     assert not (world.envs / "killed").exists() and not intent.exists()
 
 
@@ -512,7 +530,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
     token = proof.new_token()
-    proof.mark(str(src), token)  # as the move did when it began
+    proof.mark(str(src), token, proof.SOURCE)  # as the move did when it began
     ident = fileid.identity(os.lstat(src))
     body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
             "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",

@@ -4,8 +4,9 @@ killed move's intent beside the prefix, pending and environment
 notes, the record, lock entries, a killed move's intent, a killed create's intent) that name OTHER existing directories of the
 world: the user's project (the sentinel, full of files), another environment, the cache root and
 the home. They copy those directories' identities ([st_dev, st_ino]) and carry a token, and the
-claim marks beside them are absent, the attacker's own (right in the place the attacker owns) or
-copied into the victim from elsewhere (a copy proves nothing).
+claim marks beside them are absent, the attacker's own (right in the place the attacker owns),
+copied into the victim from elsewhere (a copy proves nothing) or written in the victim for another
+role than the lie gives it (a mark moved with its place proves nothing of another place).
 
 What must hold beyond the hostile-tree invariants: no directory a lie names changes (the project
 and the other environment: every entry's kind, mode, inode and content; the home and the cache
@@ -34,7 +35,7 @@ HOWS = ["renamed", "copied", "in place"]
 STAGES = ["rewriting", "verified"]
 SIDES = ["victim is from", "victim is to"]
 VICTIMS = ["project", "another environment", "cache root", "home"]
-MARKS = ["no mark", "the liar's mark", "a mark copied into the victim"]
+MARKS = ["no mark", "the liar's mark", "a mark copied into the victim", "a mark of another role in the victim"]
 READ_ONLY = ("list", "audit", "cache info", "doctor", "lock", "lock cyclonedx")  # lock writes to stdout here
 
 
@@ -78,9 +79,9 @@ def _identity(path: Path) -> list:
     return [st.st_dev, st.st_ino]
 
 
-def _mark_text(token: str, of: Path) -> str:
+def _mark_text(token: str, of: Path, role: str = proof.SOURCE) -> str:
     dev, ino = _identity(of)
-    return f"mambaboot-claim {token} {dev} {ino}\n"
+    return f"mambaboot-claim {token} {role} {dev}:{ino}\n"
 
 
 class Liar:
@@ -183,6 +184,9 @@ class Liar:
         elif lie.mark == "a mark copied into the victim":  # token and all, but written for another directory
             self._write(env / proof.MARK, _mark_text(TOKEN, env).encode())
             self._write(victim / proof.MARK, _mark_text(TOKEN, env).encode())
+        elif lie.mark == "a mark of another role in the victim":  # written for it, its token, but a role
+            # the lie does not give it (as an old environment set aside, then put back by hand)
+            self._write(victim / proof.MARK, _mark_text(TOKEN, victim, proof.OLD).encode())
         self.applier.applied.append(str(lie))
 
 

@@ -62,7 +62,7 @@ class private_home:
             try:
                 tmp.write_new(f"{name}/{MARKER}", b"a private HOME mambaboot made for one run; deleted after it\n", 0o600)
                 with tmp.sub(name) as home:
-                    proof.write_mark(home, self.token)
+                    proof.write_mark(home, self.token, proof.HOME)
             except BaseException:
                 self.__exit__()
                 raise
@@ -70,7 +70,7 @@ class private_home:
 
     def __exit__(self, *exc) -> None:
         try:
-            proof.remove_marked(self.home, self.token, "made it as a private home")
+            proof.remove_marked(self.home, self.token, "made it as a private home", proof.HOME)
         except FileNotFoundError:
             pass
         finally:
@@ -232,7 +232,8 @@ def remove_stale(stale: Stale) -> bool:
     if stale.seen is not None:
         token = _token(stale.path) if stale.lock else None
         try:
-            proof.remove_marked(stale.path, token, "made it as a private home", expected=stale.seen.directory)
+            proof.remove_marked(stale.path, token, "made it as a private home", proof.HOME,
+                                expected=stale.seen.directory)
         except proof.NotOurs:
             return False
     if stale.lock:

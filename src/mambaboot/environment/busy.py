@@ -53,19 +53,6 @@ def refuse_running(prefix: str, what: str) -> None:
                                     "by this run; run mambaboot with another Python")
 
 
-def refuse_busy(cache_dir: str, prefix: str) -> None:
+def refuse_busy(prefix: str) -> None:
     """Refuse prefix while another mambaboot run changes it."""
     placelock.refuse_held(prefix)
-
-
-class Claimed(placelock.Intent):
-    """The locks of the given places, held until exit: a change of either by another run is
-    refused meanwhile. Entering refuses (TargetRefused) what refuse_busy refuses."""
-
-    def __init__(self, cache_dir: str, *prefixes: str, operation: str = "move") -> None:
-        super().__init__(operation, *prefixes)
-        self.cache_dir = cache_dir
-
-    def __enter__(self) -> "Claimed":
-        super().__enter__()
-        return self

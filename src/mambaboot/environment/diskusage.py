@@ -213,7 +213,7 @@ def environment_size(prefix: str) -> Usage:
     from mambaboot.common.files import proof
     from mambaboot.environment import record
 
-    return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.MARK)))
+    return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.CONTENTS, proof.MARK)))
 
 
 def human(n: int) -> str:

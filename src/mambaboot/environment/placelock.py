@@ -4,8 +4,9 @@ Every command that changes a place (an environment's directory: create, adopt, p
 activate-scripts, move, remove, pack's source; pack's and lock's `-o FILE`, a regular file:
 outputlock.py) holds the place's lock until it is done, deletion included. The lock is a file beside the place, in its parent directory, as git's
 index.lock sits beside the index: `.NAME.mambaboot-lock` (a name too long for that: a key of
-the place). Every spelling of a place finds the same file: the parent is taken as its real
-path (a symlinked parent locks in the directory it leads to), and a case-insensitive file
+the place). Every spelling of a place finds the same file: the place is taken as its real
+path, the last component too (a link to an environment, or a symlinked parent, locks beside
+the directory it leads to: common/files/fsops.py `place_lock`), and a case-insensitive file
 system folds the name's case itself. No cache is involved: two runs with different caches
 exclude each other.
 
@@ -18,9 +19,8 @@ holds is what a killed run left: the next run takes it over, settles that run's 
 cannot be settled with proof is named (exit 4) and stays as it was.
 
 One process takes a place's lock once: a nested take (a settle inside a remove) shares it.
-A lock file that cannot be made (a read-only parent, no permission there) is not taken, nor one
-whose parent directory does not exist (no directory is made for it): the run's own change there
-fails as it would without a lock, with its message (create's exclusive mkdir of its target).
+Nothing changes a place without its lock: a lock file that cannot be made (a read-only parent,
+no permission there, no parent: create makes it first) refuses the run, exit 4, nothing changed.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -33,8 +33,7 @@ from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import filelock, fsops
 from mambaboot.environment import settle
 
-SUFFIX = "mambaboot-lock"
-_NAME_MAX = 255
+SUFFIX = fsops.PLACE_LOCK
 TOOL = "mambaboot"
 # The intent's shape (common/shapes.py): a file anyone who writes beside the place could plant.
 INTENT = {
@@ -42,18 +41,12 @@ INTENT = {
     "operation": shapes.optional(str), "stage": shapes.optional(str), "token": shapes.optional(str, None),
     "pid": shapes.optional(int), "started": shapes.optional(str),
 }
-_PAD = 4096  # the intent is rewritten in one write of a whole block, never truncated first
+_PAD = 4096  # the intent is rewritten in one write of whole blocks covering the file, never truncated first
 
 _held: dict = {}  # lock path -> [FileLock or None, takes]: this process's locks
 
 
-def lock_path(place: str) -> str:
-    """The lock file of place, the same for every spelling of it."""
-    parent, name = os.path.split(os.path.abspath(place))
-    real = os.path.realpath(parent)
-    if len(os.fsencode(name)) + len(SUFFIX) + 2 > _NAME_MAX:
-        return os.path.join(real, f".{SUFFIX}-{fsops.path_key(os.path.join(real, name))}")
-    return os.path.join(real, f".{name}.{SUFFIX}")
+lock_path = fsops.place_lock  # the lock file of place, the same for every spelling of it
 
 
 def intent(path: str) -> dict | None:
@@ -147,23 +140,23 @@ class Intent:
             _held[path][1] += 1
             self._mine.append((path, False))
             return
-        if not os.path.isdir(os.path.dirname(path)):  # nothing there yet, and no directory is made for a lock:
-            _held[path] = [None, 1]  # whatever makes the place (create's exclusive mkdir) finds a rival there
-            self._mine.append((path, True))
-            return
+        if not os.path.isdir(os.path.dirname(path)):  # FileLock would make it: only create makes a place's parent
+            raise TargetRefused(f"{os.path.dirname(path)} does not exist: the lock of {place} cannot be made there; "
+                                "create the parent directory first; nothing was changed")
         lock = filelock.FileLock(path, blocking=False, transient=True)
         try:
             lock.__enter__()
         except BlockingIOError:
             raise busy(place, path) from None
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        except OSError as exc:  # no change there without its lock (create makes the parent first)
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR):
                 raise
-            lock = None  # no lock to be had there: the change itself is refused as without one
-        if lock is not None:
-            previous = _read_fd(lock.fileno()) or settle.journal_intent(place)  # or an older mambaboot's move
-            if previous:
-                self.stale[place] = previous
+            why = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "is not a directory"
+            raise TargetRefused(f"{os.path.dirname(path)} {why} ({exc.strerror or exc}): the lock of {place} "
+                                f"cannot be made there ({os.path.basename(path)}); nothing was changed") from None
+        previous = _read_fd(lock.fileno()) or settle.journal_intent(place)  # or an older mambaboot's move
+        if previous:
+            self.stale[place] = previous
         _held[path] = [lock, 1]
         self._mine.append((path, True))
 
@@ -190,12 +183,14 @@ class Intent:
         for i, (_, place) in enumerate(self.places, 1):
             body[f"place{i}"] = place
         text = jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
-        text += b" " * (-len(text) % _PAD)
         for path, first in self._mine:
             lock = _held[path][0]
             if first and lock is not None:
+                # One write over the whole file, whatever it held before (a longer stage, a killed
+                # run's intent): what is left past the text is spaces, which the reader drops.
+                size = max(len(text), os.fstat(lock.fileno()).st_size)
                 os.lseek(lock.fileno(), 0, os.SEEK_SET)
-                os.write(lock.fileno(), text)
+                os.write(lock.fileno(), text + b" " * (size + (-size % _PAD) - len(text)))
                 os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
 
     def _release(self) -> None:

@@ -30,6 +30,7 @@ FINISHED = (COMPLETE, PROVISIONING, PROVISIONING_FAILED)  # the environment itse
 # The record's shape (common/shapes.py), as far as mambaboot uses its fields: checked whole before
 # any is read. A field it does not name is let through (a later mambaboot may write more).
 _STR, _OPT_STR = shapes.optional(str), shapes.optional(str, None)
+_PIP_ENTRY = {"name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR}
 RECORD = {
     "tool": shapes.required(str, rule=shapes.exactly(TOOL)),
     "state": shapes.optional(str),
@@ -39,10 +40,15 @@ RECORD = {
     "files": shapes.optional(list, rule=shapes.each(str)),
     "patched": shapes.optional(list, rule=shapes.each(str)),
     "packages": shapes.optional(list, rule=shapes.each(dict)),
-    "pip_packages": shapes.optional(list, rule=shapes.each({
-        "name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR})),
+    "pip_packages": shapes.optional(list, rule=shapes.each(_PIP_ENTRY)),
     "inputs": shapes.optional(dict, rule={"channels": shapes.optional(list, rule=shapes.each(str)),
                                           "pkgs_dirs": shapes.optional(list, rule=shapes.each(str)),
+                                          # read by adopt (a managed environment checked again), move, lock
+                                          "prefix": _OPT_STR, "python": _OPT_STR, "pkgs_dir": _OPT_STR,
+                                          "link_cache": shapes.optional(bool, None),
+                                          "specs": shapes.optional(list, None, rule=shapes.each(str)),
+                                          "pip": shapes.optional(list, None, rule=shapes.each(str)),
+                                          "pip_dir": _OPT_STR,
                                           "lock": shapes.optional(dict, None, rule={
                                               # Lock.carried: written back by `lock`
                                               "carried": shapes.optional(dict, None, rule=shapes.each({
@@ -53,7 +59,10 @@ RECORD = {
     "verification": shapes.optional(dict, rule={"python_version": _OPT_STR}),
     "size": shapes.optional(dict, rule={"bytes": shapes.optional(int, None)}),
     "provisioning": shapes.optional(dict, rule={"failed": shapes.optional(dict, None, rule={
-        "script": _OPT_STR, "step": _OPT_STR}), "pip": shapes.optional(dict),
+        "script": _OPT_STR, "step": _OPT_STR}), "pip": shapes.optional(dict, rule={
+            # read by provision (provision.remaining): what an unfinished pip section installs
+            "requirements": shapes.optional(list, None, rule=shapes.each(str)), "cwd": _OPT_STR,
+            "installed": shapes.optional(bool), "locked": shapes.optional(list, None, rule=shapes.each(_PIP_ENTRY))}),
         "done": shapes.optional(list, rule=shapes.each(str)), "scripts": shapes.optional(list, rule=shapes.each(str))}),
 }
 # What read_summary gives: the package list counted, not parsed.
@@ -227,15 +236,6 @@ def lock_entry(prefix: str, rec: dict) -> str:
         raise Escapes(f"{record_path(prefix)}: its lock entry {rec.get('lock')!r} is not {own}; "
                       "nothing was read or written there", str(rec.get("lock")))
     return own
-
-
-def json_object(path: str) -> dict | None:
-    """The JSON object a small file of ours holds (a marker, a note), or None: missing, unreadable, not an object."""
-    try:
-        data = untrusted.read_json(path)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def owner_running(marker: dict, cache_dir: str) -> bool:

@@ -5,14 +5,19 @@ the same stage takes the same path either way. What to do is a table, operation 
 
 - create, begun: nothing was changed yet.
 - create, set-aside (create --force renamed the old environment to the intent's `aside`, its
-  mark of the run's token written first): put back: the old environment renamed into place.
-- create, engine (mambaboot makes the target directory under the intent's `staged` name, says
-  its identity, renames it into place; or takes the user's empty one, whose identity the intent
-  holds; and the engine runs there): a staged directory still there is removed by rmdir alone
-  (it can only be empty); roll back what the engine made (a directory without conda-meta holds
-  nothing of the engine's: what is in it stays, named), then put back as above.
-- create, finishing (the engine is done and the prefix carries the run's mark): the new prefix
-  deleted through its mark (emptied, when it was the user's empty directory), then put back.
+  mark of the run's token for the role proof.OLD written first): put back: the old environment
+  renamed into place (found at the place already, put back by hand: its mark dropped).
+- create, engine (mambaboot makes the target directory under the intent's `staged` name and
+  renames it into place, or takes the user's empty one; the engine runs there) and finishing
+  (the engine is done: the new prefix carries the run's mark for the role proof.NEW, in its
+  conda-meta): a staged directory still there is removed by rmdir alone (the name carries the
+  token; it can only be empty). The new prefix is deleted only through its mark (emptied, when
+  it was the user's empty directory), then put back as above. Without the mark (killed while
+  the engine ran: micromamba takes an existing folder only when it is empty, so nothing can be
+  written there before it is done; or the contents deleted by hand since) the place proves
+  nothing, whatever identity the intent recorded (an inode number is reused, a directory emptied
+  keeps its own): empty, it is left (a create takes an empty directory); else it is named with
+  what clears it (Stuck, the intent kept), as git names a stale index.lock.
 - create, verified (the new environment is complete): roll forward: the old environment set
   aside is deleted through its mark, the new one's mark dropped.
 - create, done (provisioning runs): nothing; the record says where provisioning stopped.
@@ -84,7 +89,8 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     operation, stage = intent.get("operation"), intent.get("stage")
     if operation == "move" and intent.get("journal") is not None:  # in the environment, received with it maybe:
         _move_fields(intent, place)  # settled only where the directory holding it carries its token's mark
-        proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}")
+        proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}",
+                      proof.SOURCE, proof.COPY)  # in the source, or in the copy (not yet renamed to DST)
     action = TABLE.get((operation, stage))
     if action is None:
         if operation not in SELF_SETTLED:
@@ -188,13 +194,15 @@ def _aside(intent: dict, place: str) -> str | None:
     return _sibling(intent, place, "aside", OLD_TAG, "its old environment")
 
 
-def _unmark_if(place: str, token) -> bool:
-    """Killed before the rename: the place is whole, and only its mark of this token goes."""
+def _unmark_if(place: str, token, *roles: str) -> bool:
+    """Killed before the rename: the place is whole, and only its mark of this token (for one of
+    roles) goes."""
     try:
         with proof.place(place) as root:
-            if proof.holds_mark(root, token):
-                proof.drop_mark(root)
-                return True
+            for role in roles:
+                if proof.holds_mark(root, token, role):
+                    proof.drop_mark(root, role)
+                    return True
     except OSError:
         pass
     return False
@@ -205,15 +213,16 @@ def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
     if aside is None:
         return
     token = intent.get("token")
-    if not os.path.lexists(aside):  # killed before the rename: the old environment is still in place
-        _unmark_if(place, token)
+    if not os.path.lexists(aside):  # killed before the rename (or put back by hand): the old environment is in place
+        if _unmark_if(place, token, proof.OLD):
+            done.append(f"the old environment is at {place}, as before the create that replaced it")
         return
-    proof.require(aside, token, f"set it aside to replace {place}")
+    proof.require(aside, token, f"set it aside to replace {place}", proof.OLD)
     if os.path.lexists(place):
         raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
                     f"set aside is kept at {aside}: look at both, then remove one and rename the other")
     confined.rename_beside(aside, place)
-    proof.unmark(place)
+    proof.unmark(place, proof.OLD)
     done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
 
 
@@ -250,58 +259,63 @@ def _rmdir(path: str, expected: tuple | None = None) -> bool:
     return True
 
 
-def _undo_engine(intent: dict, place: str, done: list, steps=None) -> None:
-    """The engine's directory, known by the identity mambaboot recorded as it made (or took) it."""
+def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
+    """The new prefix: deleted (emptied: the user's empty directory kept) only while it carries the
+    run's mark for it, which the engine's directory can carry only once the engine made conda-meta
+    (micromamba 2.8.1 takes an existing folder only when empty, and removes one holding conda-meta
+    whole: libmamba/src/api/create.cpp `create()`), or the in-process rollback wrote through the
+    directory it held open since it made it. An identity in the intent proves nothing (an inode
+    number is reused at once): a place that cannot prove itself is named with what clears it,
+    never guessed at; an empty one is left, for the next create takes an empty directory as it is."""
     _undo_staged(intent, place, done)
-    expected = _identity(intent)
-    made = intent.get("made") == "1"
-    if expected is None or not os.path.lexists(place):
-        return
-    parent, name = confined.split(place)
-    with parent:
-        try:
-            root = parent.sub(name)
-        except OSError:
-            raise Stuck(f"{place} is not the directory the unfinished create made; it was left as it is") from None
-        with root:
-            if tuple(root.identity) != expected:
-                raise Stuck(f"{place} is not the directory the unfinished create made; it was left as it is")
-            entries = sorted(root.listdir())
-            if "conda-meta" in entries:  # the engine made an environment there: all of it goes
-                if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
-                    for entry in entries:
-                        root.remove_any(entry)
-                else:
-                    removal.remove_contents(root.fd, None, place, ())
-                entries = []
-            elif entries:  # the engine made nothing: what is there is someone else's, and stays
-                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-                done.append(f"left {place} as it is: it holds {shown}, which the create did not make")
-                return
-        if made:
-            parent.rmdir(name)
-    done.append(f"removed what the unfinished create had made at {place}")
-
-
-def _undo_marked(intent: dict, place: str, done: list, steps=None) -> None:
-    """The new prefix, carrying the run's mark: deleted (emptied: the user's empty directory kept)."""
     if not os.path.lexists(place):
         return
     token = intent.get("token")
-    act = "made it"
-    if intent.get("made") == "1":
-        proof.remove_marked(place, token, act)
-    else:
-        proof.empty_marked(place, token, act)
-    done.append(f"removed the unfinished environment at {place}")
+    try:
+        root = proof.place(place)
+    except OSError:
+        root = None
+    if root is not None:
+        with root:
+            if proof.holds_mark(root, token, proof.OLD):  # the old environment, put back by hand: _put_back's
+                return
+            entries = sorted(root.listdir()) if not proof.holds_mark(root, token, proof.NEW) else None
+    if root is not None and entries is None:
+        act = "made it"
+        if intent.get("made") == "1":
+            proof.remove_marked(place, token, act, proof.NEW)
+        else:
+            proof.empty_marked(place, token, act, proof.NEW)
+        done.append(f"removed the unfinished environment at {place}")
+        return
+    if root is not None and not entries and intent.get("made") == "1" and _rmdir(place):
+        # empty, it holds nothing anyone could lose (rmdir takes nothing else): the way cleared
+        # for the old environment a create --force set aside, put back next
+        done.append(f"removed the empty directory {place} the unfinished create had made")
+        return
+    if root is not None and not entries:
+        done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
+                    "removes it)")
+        return
+    raise Stuck(_unproven(intent, place, entries))
+
+
+def _unproven(intent: dict, place: str, entries) -> str:
+    shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
+    aside = intent.get("aside")
+    kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
+    return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
+            f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
+            f"it is that create's unfinished environment, delete it (`rm -rf {place}`) and run again; if it is "
+            f"yours, delete {fsops.place_lock(place)} (the killed create's intent) and run again")
 
 
 def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
     aside = _aside(intent, place)
     if aside is not None and os.path.lexists(aside):
-        proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}")
+        proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}", proof.OLD)
         done.append(f"deleted the old environment {aside} (the new one at {place} verified)")
-    proof.unmark(place)
+    proof.unmark(place, proof.NEW)
 
 
 def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
@@ -329,7 +343,7 @@ def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
     if aside is None:
         return
     if not os.path.lexists(aside):  # not renamed: nothing was deleted, the place is as it was
-        _unmark_if(place, intent.get("token"))
+        _unmark_if(place, intent.get("token"), proof.REMOVING)
         return
     _finish_removing(aside, intent, place, done)
 
@@ -343,7 +357,7 @@ def _removing(intent: dict, place: str, done: list, steps=None) -> None:
 
 
 def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
-    proof.remove_marked(doomed, intent.get("token"), f"set it aside to remove {place}")
+    proof.remove_marked(doomed, intent.get("token"), f"set it aside to remove {place}", proof.REMOVING)
     done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
 
 
@@ -373,11 +387,11 @@ def _absolute(value) -> bool:
         and os.path.dirname(os.path.normpath(value)) != os.path.normpath(value)
 
 
-def _marked(path: str, token, expected: tuple | None = None) -> bool:
-    """Whether the directory at path (never a link) carries token's mark (and has identity expected)."""
+def _marked(path: str, token, role: str, expected: tuple | None = None) -> bool:
+    """Whether the directory at path (never a link) carries token's mark for role (and has identity expected)."""
     try:
         with proof.place(path) as root:
-            return proof.holds_mark(root, token) and (expected is None or tuple(root.identity) == tuple(expected))
+            return proof.holds_mark(root, token, role) and (expected is None or tuple(root.identity) == tuple(expected))
     except OSError:
         return False
 
@@ -390,7 +404,7 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
     if how == COPIED:
         return _drop_copy(intent, src, dst, token, done)
     source = _identity(intent, "source")
-    renamed = how == RENAMED and _marked(dst, token, source)
+    renamed = how == RENAMED and _marked(dst, token, proof.SOURCE, source)
     if renamed:
         if os.path.lexists(src):
             raise Stuck(f"{src} holds something the move of it to {dst} did not leave there; the environment it "
@@ -398,10 +412,10 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         from mambaboot.common.files import noreplace
 
         noreplace.rename_dir(dst, src)
-    if not _marked(src, token, source):
+    if not _marked(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already
     done += steps["undo"](src, dst, old, renamed)
-    proof.unmark(src)
+    proof.unmark(src, proof.SOURCE)
     done.append(f"put back: a move of {src} to {dst} did not verify; " +
                 (f"{src} names {old} again, as before" if how == IN_PLACE else f"{src} is as it was"))
 
@@ -411,17 +425,17 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
     dropped = False
     partial = _sibling(intent, dst, "partial", COPYING, "the move's copy")
     if partial is not None and os.path.lexists(partial):
-        if not _marked(partial, token):
+        if not _marked(partial, token, proof.COPY):
             if not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
                 raise proof.refused(partial, act)
         else:
-            proof.remove_marked(partial, token, act)
+            proof.remove_marked(partial, token, act, proof.COPY)
         dropped = True
     copy = _identity(intent, "copy")
-    if copy is not None and os.path.lexists(dst) and _marked(dst, token, copy):
-        proof.remove_marked(dst, token, act, expected=copy)
+    if copy is not None and os.path.lexists(dst) and _marked(dst, token, proof.COPY, copy):
+        proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
         dropped = True
-    if _unmark_if(src, token) or dropped:
+    if _unmark_if(src, token, proof.SOURCE) or dropped:
         done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
 
 
@@ -433,16 +447,16 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
     if how == COPIED:
         source = _identity(intent, "source")
         aside = _sibling(intent, src, "aside", MOVED, "the moved source")
-        if aside is not None and not os.path.lexists(aside) and _marked(src, token, source):
+        if aside is not None and not os.path.lexists(aside) and _marked(src, token, proof.SOURCE, source):
             try:
                 confined.rename_beside(src, aside)
             except OSError:  # e.g. a file in it open on Windows: deleted in place, the mark last
                 pass
         for doomed in (aside, src):  # what is there without the mark is not the move's: named, and left
             if doomed is not None and os.path.lexists(doomed):
-                proof.remove_marked(doomed, token, f"moved it to {dst}", expected=source)
+                proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
-    _unmark_if(dst, token)
+    _unmark_if(dst, token, proof.SOURCE, proof.COPY)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
 
 
@@ -525,8 +539,8 @@ SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
     ("create", "set-aside"): (_put_back,),
-    ("create", "engine"): (_undo_engine, _put_back),
-    ("create", "finishing"): (_undo_marked, _put_back),
+    ("create", "engine"): (_undo_new, _put_back),
+    ("create", "finishing"): (_undo_new, _put_back),
     ("create", "verified"): (_drop_old,),
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
     ("remove", "begun"): (),

@@ -126,6 +126,7 @@ class _Rollback:
         self.plan = plan
         self.state = tgt.state
         self.intent = intent
+        self.held = None  # the engine's directory, open from its making until it carries the mark
 
     def move_old_aside(self) -> None:
         # A rename in the same directory: same filesystem, so atomic, and paths inside the
@@ -146,10 +147,10 @@ class _Rollback:
                                         "or a bind mount of a directory elsewhere); replacing it would delete what is "
                                         "mounted there; nothing was changed: unmount it first")
                 self.intent.stage("set-aside", aside=aside)
-                proof.write_mark(root, self.intent.token)
+                proof.write_mark(root, self.intent.token, proof.OLD)
             confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
-            proof.unmark(self.plan.prefix)
+            proof.unmark(self.plan.prefix, proof.OLD)
             self.intent.stage("begun", aside=None)
             raise TargetRefused(
                 f"cannot move the old environment {self.plan.prefix} aside to replace it "
@@ -157,22 +158,29 @@ class _Rollback:
             ) from None
 
     def make_target(self) -> None:
-        """The engine's directory: made here (an empty one of the user's: taken as it is), its
-        identity said in the intent before the engine writes there: before the engine has made
-        conda-meta/ the directory cannot carry a mark (micromamba 2.8.1 takes an existing empty
-        folder, and refuses one that holds anything but conda-meta/, or replaces that:
-        libmamba/src/api/create.cpp `create()`). Whatever appeared there since the target was
-        judged is refused, and left as it is."""
+        """The engine's directory: made here (an empty one of the user's: taken as it is), and held
+        open while the engine runs. Before the engine has made conda-meta/ the directory cannot
+        carry a mark (micromamba 2.8.1 takes an existing empty folder, and refuses one that holds
+        anything but conda-meta/, or removes that whole: libmamba/src/api/create.cpp `create()`),
+        so a kill meanwhile leaves a directory that proves nothing (settle.py names it). This run
+        itself has its proof: the directory it holds open, whose inode no other can take while it
+        is held; a failure of the engine marks it through that descriptor before it is rolled
+        back. Whatever appeared there since the target was judged is refused, and left as it is."""
         prefix = self.plan.prefix
-        newdirs.make_dirs(os.path.dirname(prefix))  # as the engine would (fs::create_directories)
+        before = self.intent.stage_name
         parent, name = confined.split(prefix)
         with parent:
             if self.state != target.EMPTY:
                 self._make(parent, prefix)
-            with parent.sub(name) as root:
-                if self.state == target.EMPTY:
-                    self.intent.stage("engine", target=settle.identity_text(root.identity), made="0")
-                entries = sorted(root.listdir())
+            root = parent.sub(name)
+            if self.state == target.EMPTY:
+                self.intent.stage("engine", target=settle.identity_text(root.identity), made="0")
+            entries = sorted(root.listdir())
+            if entries:  # nothing of the engine's: nothing for the run's rollback to settle there
+                root.close()
+                self.intent.stage(before, made=None, staged=None, target=None)
+            else:
+                self.held = root
         if entries:
             shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
             raise TargetRefused(f"{prefix} was given files while this create ran ({shown}); they were left as they are")
@@ -196,14 +204,34 @@ class _Rollback:
             raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
 
     def engine_done(self) -> None:
-        """The engine made the prefix: from now on it carries this run's mark."""
-        proof.mark(self.plan.prefix, self.intent.token)
+        """The engine made the prefix: from now on it carries this run's mark, written through the
+        directory held since it was made, while its name still leads there."""
+        self._claim()
         self.intent.stage("finishing")
+
+    def _claim(self) -> None:
+        held, self.held = self.held, None
+        if held is None:
+            raise TargetRefused(f"{self.plan.prefix} is not the directory this create made for its engine; it was "
+                                "left as it is")
+        with held:
+            parent, name = confined.split(self.plan.prefix)
+            with parent:
+                try:
+                    st = parent.lstat(name)
+                except OSError:
+                    st = None
+            if st is None or fileid.identity(st) != tuple(held.identity):
+                raise TargetRefused(f"{self.plan.prefix} was replaced while this create ran; it was left as it is")
+            proof.write_mark(held, self.intent.token, proof.NEW)
 
     def verified(self) -> None:
         self.intent.stage("verified")
 
     def undo(self) -> list[str]:
+        if self.intent.stage_name == "engine" and self.held is not None:  # proven by the descriptor held
+            self._claim()
+            self.intent.stage("finishing")
         return settle.run(self.intent.body(), self.plan.prefix)
 
     def commit(self) -> None:
@@ -233,6 +261,8 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
     if fileid.within(plan.pkgs_dir, plan.cache_dir):  # the cache's own layout: made as every directory of
         made += newdirs.make_dirs(plan.pkgs_dir)  # ours is, never writable by all (the engine's follows the umask)
     try:
+        # The target's parent before its lock, which is a file there: no run changes a place without it.
+        made += newdirs.make_dirs(os.path.dirname(plan.prefix))  # as the engine would (fs::create_directories)
         # The target is judged under its lock, after what a killed create left there is settled.
         with placelock.Intent("create", plan.prefix, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:
             for done in intent.settled:
@@ -276,7 +306,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
             with signals.held():
                 if keep_failed and intent.stage_name == "finishing" and intent.facts.get("aside") is None \
                         and record.read(plan.prefix) is not None:
-                    proof.unmark(plan.prefix)
+                    proof.unmark(plan.prefix, proof.NEW)
                     reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
                 else:
                     try:

@@ -1,8 +1,9 @@
 """Everything after the engine: what turns a conda prefix into a managed, verified environment.
 
 `create` is "engine + finish"; `mambaboot adopt` runs finish() alone on a prefix that
-micromamba, conda or mamba made. Order matters: the record says `incomplete` before any
-other file of ours is written, and `complete` only after verification passed.
+micromamba, conda or mamba made. Order matters: the record of a new environment says
+`incomplete` before any other file of ours is written, and `complete` only after verification
+passed; an environment checked again keeps the record it had until then.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -84,7 +85,10 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     patched = _runnable_scripts(inputs, reporter)  # before anything runs them, verification first
     checks = None if inputs.windows or inputs.env_vars else _checks(inputs, environ)
     try:
-        record.write(prefix, body, sync=not inputs.fresh)
+        if inputs.created is None:  # a new environment; one checked again (re-adopted, moved) keeps
+            # its record as it was until it verified: put back by a failure, an interruption or a
+            # kill's settling, it is as it was, complete or not (the move's intent says it moves)
+            record.write(prefix, body, sync=not inputs.fresh)
         link = _link(inputs, files, reporter)
         _write_env_vars(inputs, files, reporter)  # before the scripts, which are written from it
         if checks is None and not inputs.windows:

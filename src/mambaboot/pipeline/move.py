@@ -32,7 +32,7 @@ from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import busy, placelock, record, settle
+from mambaboot.environment import busy, placelock, settle
 from mambaboot.pipeline import adopt, movecopy, movesteps
 from mambaboot.relocate import audit, rewrite, scan
 from mambaboot.common import isolation
@@ -78,30 +78,19 @@ def _refuse_mounts(src: str) -> None:
                           "directory elsewhere); nothing was changed: unmount it first")
 
 
-def check_destination(src: str, old: str, dst: str) -> None:
+def check_destination(src: str, dst: str) -> None:
     if os.path.lexists(dst) and busy.same_place(src, dst):  # proved by identity before any advice is given
         raise TargetRefused(f"{dst} is {src} itself, by another spelling (a linked directory, or another letter "
                             "case); nothing was changed")
     if os.path.lexists(dst):
-        raise TargetRefused(f"{dst} already exists{_left_by_killed_move(src, old, dst)}; move never replaces anything")
+        # A killed move's DST was settled from its intent as the lock was taken: what is there now is not
+        # that move's, and advice never names a remove of what may be the only copy.
+        raise TargetRefused(f"{dst} already exists; move never replaces anything")
     parent = os.path.dirname(dst)
     if not os.path.isdir(parent):
         raise TargetRefused(f"{parent} does not exist; create the parent directory first")
     if fileid.within(dst, src):
         raise UsageError(f"{dst} is inside {src}")
-
-
-def _left_by_killed_move(src: str, old: str, dst: str) -> str:
-    """What to say of a DST a move killed after its copy became DST left (the source is intact):
-    said only of another directory than SRC, proved by identity: advice never names the only copy."""
-    if not os.path.isdir(src) or busy.same_place(src, dst):
-        return ""
-    data = (record.read(dst) if os.path.isdir(dst) else None) or {}
-    last = (data.get("moves") or [{}])[-1]
-    if data.get("inputs", {}).get("prefix") != old and (last.get("from"), last.get("to")) != (old, dst):
-        return ""
-    return (f" (its record says it is a copy of the environment at {old}, made by a move that did not finish; "
-            f"`mambaboot remove {dst}` deletes it)")
 
 
 def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
@@ -158,7 +147,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     if in_place and _same(old, src):
         raise UsageError(f"{src} is already there, and its files say so")
     if not in_place:
-        check_destination(src, old, dst)
+        check_destination(src, dst)
 
     findings = audit.for_move(src, old, dst, host.windows)
     # adopt's finish writes the activation scripts from the variables' data: data it cannot read
@@ -173,7 +162,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     # written: a killed move is settled only where its places carry this token.
     token = intent.token
     intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": settle.identity_text(source)})
-    proof.mark(src, token)
+    proof.mark(src, token, proof.SOURCE)
     try:
         if in_place:
             how = IN_PLACE

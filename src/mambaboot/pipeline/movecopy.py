@@ -107,7 +107,7 @@ def copy(src: str, dst: str, token: str, partial: str, became) -> tuple:
             into = parent.sub(name)
             made = tuple(into.identity)
             with into:
-                proof.write_mark(into, token)
+                proof.write_mark(into, token, proof.COPY)
                 _copy_entries(source, into, entries, total, dst)
                 before, after = tree(source, (proof.MARK,)), tree(into, (proof.MARK,))
             if before != after:

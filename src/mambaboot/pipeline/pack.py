@@ -92,6 +92,8 @@ def _members(prefix: str) -> Iterator[Tuple[str, str]]:
         if not rel_root:  # nor the mark a killed run may have left (proof.py): it proves nothing elsewhere
             dirs[:] = [d for d in dirs if d != "pkgs"]
             files = [f for f in files if f not in ("pkgs", proof.MARK)]
+        elif rel_root == proof.CONTENTS + "/":
+            files = [f for f in files if f != proof.MARK]
         elif rel_root == scan.RECORD_DIR + "/":  # an older mambaboot's move journal: this place's, never the archive's
             files = [f for f in files if rel_root + f != scan.JOURNAL]
         for name in sorted(dirs):

@@ -16,6 +16,22 @@ def unique_sibling(path: str, tag: str, token: str | None = None) -> str:
     return os.path.join(directory, f".{base}.{tag}-{token or new_token()}")
 
 
+PLACE_LOCK = "mambaboot-lock"  # the tag of a place's lock file (environment/placelock.py)
+_NAME_MAX = 255
+
+
+def place_lock(place: str) -> str:
+    """The lock file of place, beside it, the same for every spelling of it: the place's real
+    path, a link to it (its last component too) resolved, so a run through the link and one
+    through the place itself exclude each other. `.NAME.mambaboot-lock`, or a key of the place
+    for a name too long for that. Here, below both its taker (placelock) and settle, which
+    names it to a user who must clear it by hand."""
+    real, name = os.path.split(os.path.realpath(os.path.abspath(place)))
+    if len(os.fsencode(name)) + len(PLACE_LOCK) + 2 > _NAME_MAX:
+        return os.path.join(real, f".{PLACE_LOCK}-{path_key(os.path.join(real, name))}")
+    return os.path.join(real, f".{name}.{PLACE_LOCK}")
+
+
 def new_token() -> str:
     """12 random hex digits, unique_sibling's."""
     return os.urandom(6).hex()

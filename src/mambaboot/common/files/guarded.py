@@ -132,7 +132,7 @@ class set_aside:
         # Another file system mounted inside is refused now, while the directory still has its name.
         removal.refuse_mounts(self._fd, path)
         if self.token:  # through the descriptor compared: into that directory and no other
-            proof.write_mark(confined.Root(path, self._fd, held), self.token)  # borrowed: closed by _close
+            proof.write_mark(confined.Root(path, self._fd, held), self.token, proof.REMOVING)  # borrowed: closed by _close
         doomed = self._doomed(path)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
@@ -177,7 +177,7 @@ class set_aside:
         if self.tag is None:
             return
         if self.token:
-            proof.mark(path, self.token)
+            proof.mark(path, self.token, proof.REMOVING)
         doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
             os.rename(path, doomed)
@@ -204,9 +204,9 @@ class set_aside:
         if not self.token:
             return
         if self._fd is None:  # pragma: no cover - Windows
-            proof.unmark(self.checked.path)
+            proof.unmark(self.checked.path, proof.REMOVING)
             return
-        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)))
+        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)), proof.REMOVING)
 
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that

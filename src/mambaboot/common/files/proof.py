@@ -5,14 +5,17 @@ else, or a shared cache, may hold one naming a directory of the user's, with tha
 identity copied. So a destructive act (delete, rename aside, finish or put back) on a place
 mambaboot made or claimed happens only when the place itself carries the proof: a mark file at
 its top (MARK), written by descriptor when the operation made or claimed the place, holding a
-random token that the operation's own journal or note also holds, and the identity
-(st_dev, st_ino) of the directory it was written in. At the moment of the act the mark is read
-back by descriptor through the directory descriptor the act uses, and compared: no mark, a
-different token or another directory's identity (a copy of a marked tree, an unpacked archive)
-is NotOurs: the place is named and left as it is (exit 4, as every "not ours" refusal).
+random token that the operation's own intent also holds, the role of the place in that
+operation (ROLES), and the identity (st_dev, st_ino) of the directory it was written in. At the
+moment of the act the mark is read back by descriptor through the directory descriptor the act
+uses, and compared: no mark, a different token, another role or another directory's identity (a
+copy of a marked tree, an unpacked archive) is NotOurs: the place is named and left as it is
+(exit 4, as every "not ours" refusal).
 
-The token proves that whoever wrote the journal could also write inside the place; the
-identity, that the mark was written in this very directory and not carried in by a copy.
+The token proves that whoever wrote the intent could also write inside the place; the role,
+which of the operation's places this is (an old environment set aside and put back by hand
+over the new one is not the new one); the identity, that the mark was written in this very
+directory and not carried in by a copy. An identity alone, recorded anywhere, proves nothing.
 Someone who can write inside a directory can delete it without mambaboot: the mark gives them
 nothing they did not have.
 """
@@ -22,12 +25,27 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import TargetRefused
+from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, removal
 
 MARK = ".mambaboot-claim"
 _MAGIC = "mambaboot-claim"
 _LIMIT = 256  # a mark is one short line
+
+# A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment
+# set aside then renamed back by hand over the new one) proves nothing there.
+HOME = "home"  # a private HOME in CACHE/tmp (engine/sandbox.py)
+OLD = "old"  # create --force's old environment, set aside
+NEW = "new"  # create's new prefix, once its engine is done: written in its conda-meta (CONTENTS)
+REMOVING = "removing"  # remove's environment, set aside to be deleted
+SOURCE = "source"  # a move's source (renamed to DST with it, or set aside once copied)
+COPY = "copy"  # a move's copy
+ROLES = (HOME, OLD, NEW, REMOVING, SOURCE, COPY)
+# The new prefix's mark is written inside what it proves, the directory the engine made for the
+# environment's own metadata (micromamba 2.8.1 makes it first: libmamba/src/api/install.cpp
+# `create_target_directory`, conda-meta/history): the prefix's contents emptied by hand
+# (`rm -rf PREFIX/*`) take it with them, so new files put there later are never proven by it.
+CONTENTS = "conda-meta"
 
 
 class NotOurs(TargetRefused):
@@ -45,10 +63,29 @@ def is_token(value) -> bool:
     return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
-def write_mark(root: confined.Root, token: str) -> None:
-    """Mark the directory root holds as claimed by the operation holding token. Something else
-    than a file in the mark's place (a directory, a link, a fifo) is no mark of ours: TargetRefused
-    naming it, what it is and what to do, nothing changed."""
+def _at(role: str) -> str:
+    """The directory below the place where role's mark is written ("" for the place itself)."""
+    return CONTENTS if role == NEW else ""
+
+
+def _identity_text(ident) -> str:
+    return f"{ident[0]}:{ident[1]}"
+
+
+def write_mark(root: confined.Root, token: str, role: str) -> None:
+    """Mark the directory root holds as the place of role claimed by the operation holding token.
+    Something else than a file in the mark's place (a directory, a link, a fifo) is no mark of
+    ours: TargetRefused naming it, what it is and what to do, nothing changed."""
+    assert role in ROLES, role
+    if _at(role):
+        root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
+        with root.sub(_at(role)) as inner:
+            _write(inner, f"{token} {role} {_identity_text(inner.identity)} {_identity_text(root.identity)}")
+        return
+    _write(root, f"{token} {role} {_identity_text(root.identity)}")
+
+
+def _write(root: confined.Root, fields: str) -> None:
     try:
         st = root.lstat(MARK)
     except FileNotFoundError:
@@ -58,13 +95,13 @@ def write_mark(root: confined.Root, token: str) -> None:
         raise TargetRefused(f"{root.where(MARK)} is {what}, where mambaboot writes the one-line file that marks a "
                             "place an operation of its own has claimed; it is not mambaboot's: move it out of the "
                             "way (or delete it) and run again; nothing was changed")
-    dev, ino = root.identity
-    root.write_replace(MARK, f"{_MAGIC} {token} {dev} {ino}\n".encode("ascii"))
+    root.write_replace(MARK, f"{_MAGIC} {fields}\n".encode("ascii"))
 
 
-def holds_mark(root: confined.Root, token) -> bool:
-    """Whether the directory root holds carries the mark of token, written in it (not copied in)."""
-    found = token_in(root) if is_token(token) else None
+def holds_mark(root: confined.Root, token, role: str) -> bool:
+    """Whether the directory root holds carries the mark of token for role, written in it (not
+    copied or moved in, nor written for another role)."""
+    found = token_in(root, role) if is_token(token) else None
     if found is None:
         return False
     import hmac  # hashlib under it: not for a command that never checks a mark
@@ -72,22 +109,27 @@ def holds_mark(root: confined.Root, token) -> bool:
     return hmac.compare_digest(found, token)
 
 
-def token_in(root: confined.Root) -> str | None:
-    """The token of the mark written in the directory root holds; None: no mark, or one copied in."""
+def token_in(root: confined.Root, role: str) -> str | None:
+    """The token of role's mark written in the directory root holds; None: no mark, one of another
+    role, or one copied or moved in."""
     try:
-        text = root.read_bytes(MARK, _LIMIT).decode("ascii")
-    except (OSError, UnicodeDecodeError):
+        if _at(role):
+            with root.sub(_at(role)) as inner:
+                text, here = inner.read_bytes(MARK, _LIMIT).decode("ascii"), [inner.identity, root.identity]
+        else:
+            text, here = root.read_bytes(MARK, _LIMIT).decode("ascii"), [root.identity]
+    except (OSError, UnicodeDecodeError, Escapes):
         return None
     fields = text.split()
-    if len(fields) != 4 or fields[0] != _MAGIC or not is_token(fields[1]) or not all(f.isdigit() for f in fields[2:]):
+    if fields[:1] != [_MAGIC] or len(fields) != 3 + len(here) or not is_token(fields[1]) or fields[2] != role:
         return None
-    return fields[1] if (int(fields[2]), int(fields[3])) == tuple(root.identity) else None
+    return fields[1] if fields[3:] == [_identity_text(i) for i in here] else None
 
 
-def drop_mark(root: confined.Root) -> None:
+def drop_mark(root: confined.Root, role: str) -> None:
     try:
-        root.unlink(MARK)
-    except FileNotFoundError:
+        root.unlink(os.path.join(_at(role), MARK) if _at(role) else MARK)
+    except (FileNotFoundError, NotADirectoryError, Escapes):
         pass
 
 
@@ -103,29 +145,30 @@ def place(path: str) -> confined.Root:
         return parent.sub(name)
 
 
-def require(path: str, token, act: str) -> None:
-    """NotOurs unless the directory at path carries token's mark (also when it is not there)."""
+def require(path: str, token, act: str, *roles: str) -> None:
+    """NotOurs unless the directory at path carries token's mark for one of roles (also when it is not there)."""
     try:
         with place(path) as root:
-            if holds_mark(root, token):
+            if any(holds_mark(root, token, role) for role in roles):
                 return
     except OSError:
         pass
     raise refused(path, act)
 
 
-def empty_marked(path: str, token, act: str) -> None:
+def empty_marked(path: str, token, act: str, role: str) -> None:
     """remove_marked's deletion of all below the directory at path, the directory itself kept."""
-    remove_marked(path, token, act, keep=True)
+    remove_marked(path, token, act, role, keep=True)
 
 
-def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None = None, last: tuple = (),
+def remove_marked(path: str, token, act: str, role: str, tally=None, expected: tuple | None = None, last: tuple = (),
                   keep: bool = False) -> None:
-    """Delete the directory at path and all below it, only when it carries token's mark (and,
-    expected: has that identity): read through the descriptor the deletion then uses, the name
-    checked again before its rmdir. The mark goes last, after the names in last: cut short,
-    what remains still proves whose it is, for the next run to finish. keep: the directory stays."""
-    last = (*last, MARK)
+    """Delete the directory at path and all below it, only when it carries token's mark for role
+    (and, expected: has that identity): read through the descriptor the deletion then uses, the
+    name checked again before its rmdir. The mark goes last, after the names in last (and the
+    directory it is in, with the mark last there): cut short, what remains still proves whose it
+    is, for the next run to finish. keep: the directory stays."""
+    last = (*last, _at(role) or MARK, MARK) if _at(role) else (*last, MARK)
     parent, name = confined.split(path)
     with parent:
         try:
@@ -133,7 +176,7 @@ def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None
         except OSError:
             raise refused(path, act) from None
         with root:
-            if not holds_mark(root, token) or expected is not None and tuple(root.identity) != tuple(expected):
+            if not holds_mark(root, token, role) or expected is not None and tuple(root.identity) != tuple(expected):
                 raise refused(path, act)
             if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
                 if keep:
@@ -151,16 +194,15 @@ def remove_marked(path: str, token, act: str, tally=None, expected: tuple | None
             parent.rmdir(name)
 
 
-def unmark(path: str) -> None:
-    """The operation is over: its mark goes (nothing there, or no directory: nothing to do)."""
+def unmark(path: str, role: str) -> None:
+    """The operation is over: role's mark goes (nothing there, or no directory: nothing to do)."""
     try:
         with place(path) as root:
-            drop_mark(root)
+            drop_mark(root, role)
     except OSError:
         pass
 
 
-def mark(path: str, token: str) -> None:
+def mark(path: str, token: str, role: str) -> None:
     with place(path) as root:
-        write_mark(root, token)
-
+        write_mark(root, token, role)

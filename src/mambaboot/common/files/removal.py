@@ -222,7 +222,7 @@ def remove_contents(top: int, tally=None, where: str = "", last: tuple = ()) -> 
     _remove_scanned(top, tree, tally)
     for name, st in kept:
         if st is not None:
-            _remove_last(top, name, st, tree.device)
+            _remove_last(top, name, st, tree.device, last)
 
 
 def _lstat_at(name: str, fd: int) -> os.stat_result | None:
@@ -232,7 +232,9 @@ def _lstat_at(name: str, fd: int) -> os.stat_result | None:
         return None
 
 
-def _remove_last(top: int, name: str, st: os.stat_result, device) -> None:
+def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple = ()) -> None:
+    """A name of last: a directory among them has the files of last inside it deleted after the
+    rest of it (a mark written inside what it proves)."""
     if not stat.S_ISDIR(st.st_mode):
         unlink_at(name, top, stat.S_ISLNK(st.st_mode))
         return
@@ -240,8 +242,14 @@ def _remove_last(top: int, name: str, st: os.stat_result, device) -> None:
     try:
         tree = _Tree()
         tree.device = device
-        tree.scan(fd, None, 0, name)
+        tree.scan(fd, None, 0, name, frozenset(last))
         _delete(fd, tree, _Share(tree, False), 0, None)
+        for inner in last:
+            found = _lstat_at(inner, fd)
+            if found is not None and not stat.S_ISDIR(found.st_mode):
+                unlink_at(inner, fd, stat.S_ISLNK(found.st_mode))
+            elif found is not None:
+                _remove_last(fd, inner, found, device)
     finally:
         os.close(fd)
     remove_dir(name, top)

@@ -1,0 +1,301 @@
+"""Proof that cannot be borrowed, one lock for every spelling, an intent that always parses.
+
+A killed run's intent names a place; what settles it acts only on what the place itself proves:
+the mark of the run's token for its role (common/files/proof.py). An identity recorded in the
+intent (an inode number, reused at once by the file system, or kept by a directory emptied in
+place) never authorizes a deletion, nor a mark that was moved (an old environment put back by
+hand) or that outlived what it marked (the contents deleted, the hidden mark left). What cannot
+prove itself is named with what clears it, as git names a stale index.lock.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MAMBABOOT, copy_env
+from tests.support.snapshot import snapshot
+from tests.test_intent_kills import KILLER, _intent, _killed_at, _lock
+
+SENTINEL = "kept-by-the-user.txt"
+MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
+
+
+def _identity(path: Path) -> tuple:
+    st = os.lstat(path)
+    return st.st_dev, st.st_ino
+
+
+def _users_environment(prefix: Path) -> None:
+    """The user's own environment, made in the directory by hand (as `micromamba create -p` does
+    in an empty folder): conda's metadata and files of theirs."""
+    (prefix / "conda-meta").mkdir()
+    (prefix / "conda-meta" / "history").write_text("==> 2026-01-01 00:00:00 <==\n# cmd: micromamba create\n")
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "tool").write_text("#!/bin/sh\necho the user's own\n")
+    (prefix / SENTINEL).write_text("years of work\n")
+
+
+def _remove_answered(world, answer: bytes, *args):
+    """remove with a terminal on stdin, answer typed into it."""
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen([*MAMBABOOT, "remove", "--cache-dir", str(world.cache), *args], stdin=slave,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=world.env, cwd=str(world.envs),
+                                text=True)
+        os.write(master, answer)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return proc.returncode, err
+
+
+def _command(world, command: str, prefix: Path, channel: str, standin: Path):
+    """Run command on prefix as a user would: (exit code, stderr)."""
+    cache = ("--cache-dir", str(world.cache))
+    if command == "remove answered n":
+        return _remove_answered(world, b"n\n", str(prefix))
+    if command == "pack":
+        r = world.run("pack", str(prefix), "-o", str(world.root / "out.tar.gz"))
+    elif command == "create":
+        r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    elif command == "adopt":
+        r = world.run("adopt", str(prefix), *cache)
+    elif command == "list":
+        r = world.run("list", "--envs-dir", str(prefix.parent), *cache)
+    else:
+        r = world.run(command, str(prefix))
+    return r.returncode, r.stderr
+
+
+COMMANDS = ["activate-scripts", "adopt", "pack", "provision", "remove answered n", "create"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_identity_in_the_intent_never_deletes_the_users_environment(world, channel, standin, command):
+    """A create killed while its engine runs (here: the engine done, its mark not yet written):
+    the user clears the half-made directory in place and makes their own environment there. The
+    directory has the very identity the intent recorded (the same inode, as a directory deleted
+    and made again gets at once where the file system reuses it); no command deletes it, and each
+    names the leftover with what clears it."""
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin)]
+    killed = _killed_at(world, "create.engine_done+0", args)
+    assert killed.returncode == -9, killed.stderr
+    left = _intent(prefix)
+    assert left["stage"] == "engine" and (prefix / "conda-meta").is_dir(), left
+    recorded = _identity(prefix)
+    for entry in prefix.iterdir():  # what the engine made, deleted by hand; the directory kept
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    _users_environment(prefix)
+    assert _identity(prefix) == recorded and f"{recorded[0]}:{recorded[1]}" == left["target"]
+    tree = snapshot(prefix)
+    code, err = _command(world, command, prefix, channel, standin)
+    assert snapshot(prefix) == tree, err
+    assert code == 4 and "Traceback" not in err, err
+    assert "nothing in it proves which" in err and f"rm -rf {prefix}" in err and str(_lock(prefix)) in err, err
+    # the command it names clears it: the user's environment is theirs, the intent goes
+    _lock(prefix).unlink()
+    assert snapshot(prefix) == tree
+
+
+def test_a_create_killed_in_its_engine_after_the_directory_is_deleted_by_hand_goes_on(world, channel, standin):
+    """The other way out the message names: the half-made directory deleted, the next create
+    settles the intent (nothing at the place) and makes the environment."""
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin)]
+    assert _killed_at(world, "create.engine_done+0", args).returncode == -9
+    shutil.rmtree(prefix)
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["x"]
+
+
+def _force_killed_in_finishing(world, made_env, channel, standin) -> tuple:
+    prefix = copy_env(made_env, world.envs / "x")
+    (prefix / SENTINEL).write_text("the old environment\n")
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin), "--force"]
+    killed = _killed_at(world, "placelock.stage:finishing+done", args)
+    assert killed.returncode == -9, killed.stderr
+    aside = [p for p in world.envs.iterdir() if ".mambaboot-old-" in p.name]
+    assert len(aside) == 1 and _intent(prefix)["stage"] == "finishing"
+    return prefix, aside[0]
+
+
+def _without_mark(tree: dict) -> dict:
+    return {k: v for k, v in tree.items() if not str(k).endswith(MARK)}
+
+
+@pytest.mark.parametrize("command", ["pack", "remove answered n", "list", "create"])
+def test_an_old_environment_put_back_by_hand_is_never_deleted(world, made_env, channel, standin, command):
+    """create --force killed as it finished the new environment; the user puts the old one back
+    by hand (`rm -rf x; mv .x.mambaboot-old-* x`). It carries the run's token, in the mark of the
+    environment set aside, not of the new prefix: what settles the intent keeps it."""
+    prefix, aside = _force_killed_in_finishing(world, made_env, channel, standin)
+    shutil.rmtree(prefix)
+    aside.rename(prefix)
+    tree = _without_mark(snapshot(prefix))
+    code, err = _command(world, command, prefix, channel, standin)
+    assert "Traceback" not in err, err
+    assert (prefix / SENTINEL).read_text() == "the old environment\n", err
+    assert _without_mark(snapshot(prefix)) == tree, err
+    if command == "list":
+        return
+    # a later create of the place, as list advises, keeps it too: it is complete, --force replaces it
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and "--force" in r.stderr, r.stderr
+    assert _without_mark(snapshot(prefix)) == tree and not _lock(prefix).exists()
+
+
+def test_a_mark_that_outlived_the_contents_it_marked_deletes_nothing(world, channel, standin):
+    """A plain create killed as it finished; the user empties the directory (`rm -rf x/*`, which
+    keeps hidden files) and puts files of their own there: `adopt x` deletes none of them."""
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin)]
+    assert _killed_at(world, "placelock.stage:finishing+done", args).returncode == -9
+    for entry in prefix.iterdir():
+        if not entry.name.startswith("."):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    (prefix / "notes").mkdir()
+    (prefix / "notes" / SENTINEL).write_text("years of work\n")
+    (prefix / "conda-meta").mkdir()  # even the name of conda's metadata
+    tree = snapshot(prefix)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert snapshot(prefix) == tree, r.stderr
+    assert r.returncode == 4 and "nothing in it proves which" in r.stderr, r.stderr
+
+
+def test_a_long_intent_then_a_shorter_one_still_parses(world, channel, standin):
+    """The lock file held a killed run's intent longer than a block; the next run's own intent,
+    shorter, is written over it: the file holds that intent and nothing of the old one after it
+    (read by a post-script while the run holds the lock)."""
+    prefix = world.envs / "x"
+    _lock(prefix).write_text(json.dumps({"tool": "mambaboot", "operation": "create", "pid": 1, "stage": "begun",
+                                         "token": "ab" * 16, "started": "x" * 9000, "place1": str(prefix)}))
+    out = world.root / "seen.json"
+    script = world.root / "read-lock.sh"
+    script.write_text(f"#!/bin/sh\ncat {shlex.quote(str(_lock(prefix)))} > {shlex.quote(str(out))}\n")
+    script.chmod(0o755)
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin),
+                     "--post-script", str(script))
+    assert r.returncode == 0, r.stderr
+    seen = json.loads(out.read_bytes().rstrip(b" "))
+    assert seen["operation"] == "create" and seen["stage"] == "done" and seen.get("started") != "x" * 9000
+
+
+def _busy_script(world, place: Path, out: Path) -> Path:
+    """A post-script that runs `mambaboot activate-scripts PLACE` while the create holds its lock,
+    and writes down its exit code."""
+    script = world.root / "second-run.sh"
+    command = shlex.join([*MAMBABOOT, "activate-scripts", str(place)])
+    script.write_text(f"#!/bin/sh\n{command} 2>{shlex.quote(f'{out}.err')}\necho $? > {shlex.quote(str(out))}\n")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize("spelling", ["a link to it", "a link to its parent"])
+def test_every_spelling_of_a_place_takes_its_one_lock(world, channel, standin, spelling):
+    """A run through a link to the environment (or to its parent) is another run on the same
+    place: refused while the create holds the place's lock (exit 4), never run beside it."""
+    prefix = world.envs / "x"
+    link = world.root / "link"
+    if spelling == "a link to it":
+        link.symlink_to(prefix)
+        through = link
+    else:
+        link.symlink_to(world.envs)
+        through = link / "x"
+    out = world.root / "second.txt"
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin),
+                     "--post-script", str(_busy_script(world, through, out)))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().strip() == "4", Path(f"{out}.err").read_text()
+    assert "is changing" in Path(f"{out}.err").read_text()
+
+
+def test_a_create_whose_parent_is_missing_holds_its_lock(world, channel, standin):
+    """create -p NEWDIR/env with NEWDIR not there yet: the parent is made first, then the lock taken,
+    so a second run on the place meanwhile is refused."""
+    prefix = world.envs / "new" / "deeper" / "x"
+    out = world.root / "second.txt"
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin),
+                     "--post-script", str(_busy_script(world, prefix, out)))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().strip() == "4", Path(f"{out}.err").read_text()
+    assert not _lock(prefix).exists() and (prefix / "conda-meta").is_dir()
+
+
+def _state(prefix: Path):
+    return json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"]
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGKILL, then settled by remove answered n"])
+def test_a_move_stopped_in_its_verification_is_put_back_as_it_was(world, made_env, how):
+    """A move of a complete environment stopped while the moved one is being checked again: put
+    back (by the move itself, or by the next run that settles it), the record says complete, as
+    it did."""
+    src, dst = copy_env(made_env, world.envs / "e1"), world.envs / "e2"
+    assert _state(src) == "complete"
+    args = ["move", str(src), str(dst), "--cache-dir", str(world.cache)]
+    if how == "Ctrl-C":
+        proc = subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                              env={**world.env, "KILLPOINT_AT": "condameta.summary+0", "KILLPOINT_SIGNAL": "INT"},
+                              cwd=str(world.envs), capture_output=True, text=True, start_new_session=True, timeout=600)
+        assert proc.returncode == 130, proc.stderr
+    else:
+        proc = _killed_at(world, "condameta.summary+0", args)
+        assert proc.returncode == -9, proc.stderr
+        code, err = _remove_answered(world, b"n\n", str(src))
+        assert code == 0 and "put back" in err, err
+    assert src.is_dir() and not dst.exists(), proc.stderr
+    assert _state(src) == "complete", proc.stderr
+
+
+@pytest.mark.parametrize("command, field, value", [
+    ("provision", ("provisioning", "pip", "requirements"), 5),
+    ("provision", ("provisioning", "pip", "locked"), [{"name": 5}]),
+    ("adopt", ("inputs", "python"), 5),
+    ("adopt", ("inputs", "pkgs_dir"), 5),
+])
+def test_a_record_field_out_of_its_shape_is_no_record_of_ours(world, made_env, command, field, value):
+    """Every field read from the record is checked against its shape first: a record whose field
+    does not fit is none of ours, said, never a traceback (exit 1)."""
+    prefix = copy_env(made_env, world.envs / "x")
+    path = prefix / ".mambaboot" / "record.json"
+    data = json.loads(path.read_text())
+    here = data
+    for key in field[:-1]:
+        here = here.setdefault(key, {})
+    here[field[-1]] = value
+    if field[0] == "provisioning":
+        data["provisioning"]["pip"]["installed"] = False
+    path.write_text(json.dumps(data))
+    r = world.run(command, str(prefix), "--cache-dir", str(world.cache)) if command == "adopt" else \
+        world.run(command, str(prefix))
+    assert r.returncode not in (0, 1) or command == "adopt", r.stderr
+    assert r.returncode != 1 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_advice_never_calls_a_finished_environment_a_killed_moves_leftover(world, made_env):
+    """`move e1 e2` where e2 is a complete, verified environment of its own (here: made by an earlier
+    move that finished, e1 made again since): refused, e2 named as existing, and never called what a
+    killed move left, nor given a remove that would delete it. A killed move's DST is settled from
+    its intent before any check."""
+    e1, e2 = copy_env(made_env, world.envs / "e1"), world.envs / "e2"
+    r = world.run("move", str(e1), str(e2), "--cache-dir", str(world.cache))
+    assert r.returncode == 0, r.stderr
+    copy_env(made_env, e1)
+    r = world.run("move", str(e1), str(e2), "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and f"{e2} already exists" in r.stderr, r.stderr
+    assert "did not finish" not in r.stderr and "remove" not in r.stderr, r.stderr
+    assert _state(e2) == "complete"
