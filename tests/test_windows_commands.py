@@ -114,8 +114,9 @@ def _processes(needle: str):
 
 def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython, tmp_path):
     """The Windows python running create and the engine it started are killed outright (as Task
-    Manager's End task does); the next create of the same name settles what the killed one left and
-    makes the environment."""
+    Manager's End task does) once the engine has put files in the prefix: nothing there proves whose
+    they are, so the next create of the same name deletes nothing and names the cmd command that
+    clears it; that command, run in cmd, lets the create after it make the environment."""
     envs, cache = tmp_path / "envs", tmp_path / "cache"
     envs.mkdir()
     prefix = envs / "killed_3_12"
@@ -129,16 +130,26 @@ def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython,
     def engines():  # the create's own command line names the engine too (--micromamba)
         return [pid for pid in _processes(engine) if pid not in set(_processes(zipapp))]
 
+    def linking():  # the engine at work: it has put something into the prefix
+        return engines() and prefix.is_dir() and any(prefix.iterdir())
+
     deadline = time.monotonic() + 300
-    while not engines() and run.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)  # a condition polled, with a deadline: the engine's start is the kill point
+    while not linking() and run.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)  # a condition polled, with a deadline: the engine's first files are the kill point
     runs = list(_processes(zipapp))
-    assert runs and engines(), "the create ended before its engine was seen"
+    assert runs and linking(), "the create ended before its engine was seen linking"
     for pid in [*runs, *engines()]:
         os.kill(pid, signal.SIGKILL)
     run.join(timeout=120)
     assert first and "done:" not in first[0].stderr, first  # (Wine gives a killed process exit code 0)
     assert not (prefix / ".mambaboot" / "record.json").exists()
+    left = sorted(p.relative_to(prefix) for p in prefix.rglob("*"))
+    r = winpython.mambaboot(args)
+    clear = f'rmdir /s /q "{win(prefix)}"'
+    assert r.returncode == 4 and "nothing in it proves which" in r.stderr and clear in r.stderr, (r.stdout, r.stderr)
+    assert sorted(p.relative_to(prefix) for p in prefix.rglob("*")) == left  # nothing deleted
+    _ok(winpython.cmd([clear]))
+    assert not prefix.exists()
     r = winpython.mambaboot(args)
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert f"done: {win(prefix)}" in r.stderr, r.stderr

@@ -65,6 +65,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import stat
+import sys
 
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fsops, proof, removal
@@ -304,9 +305,11 @@ def _unproven(intent: dict, place: str, entries) -> str:
     shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
     aside = intent.get("aside")
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
+    # cmd.exe has no rm: its own rmdir /s /q deletes a tree (paths hold no ", so the quotes hold it)
+    clear = f'rmdir /s /q "{place}"' if sys.platform == "win32" else f"rm -rf {place}"
     return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
-            f"it is that create's unfinished environment, delete it (`rm -rf {place}`) and run again; if it is "
+            f"it is that create's unfinished environment, delete it (`{clear}`) and run again; if it is "
             f"yours, delete {fsops.place_lock(place)} (the killed create's intent) and run again")
 
 
