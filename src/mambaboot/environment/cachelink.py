@@ -7,6 +7,7 @@ directory in the prefix they run from.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
 from mambaboot.common import winsys
 
@@ -21,9 +22,10 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
     """
     link = os.path.join(prefix, "pkgs")
     with confined.Root.open(prefix) as root:
-        if fileid.is_link(link):
+        found = _found(root)
+        if found == "link":
             root.unlink("pkgs")
-        elif os.path.isdir(link):
+        elif found == "directory":
             if root.listdir("pkgs"):
                 return None
             root.rmdir("pkgs")
@@ -35,6 +37,18 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
         # the second step fails (CPython Modules/_winapi.c, _winapi_CreateJunction_impl): an
         # empty directory at the place nothing was a moment ago is that one
         with confined.Root.open(prefix) as root:
-            if os.path.isdir(link) and not fileid.is_link(link) and not root.listdir("pkgs"):
+            if _found(root) == "directory" and not root.listdir("pkgs"):
                 root.rmdir("pkgs")
         raise
+
+
+def _found(root: confined.Root) -> str | None:
+    """What the prefix's pkgs is, seen by the Root that then acts on it (not by a path looked up
+    again): "link" (a symlink or junction), "directory", None (nothing, or another kind of file)."""
+    try:
+        st = root.lstat("pkgs")
+    except FileNotFoundError:
+        return None
+    if fileid.is_link_stat(st):
+        return "link"
+    return "directory" if stat.S_ISDIR(st.st_mode) else None

@@ -18,11 +18,15 @@ def is_link(path: str) -> bool:
     if isjunction is not None:
         return isjunction(path)
     try:
-        st = os.lstat(path)
+        return is_link_stat(os.lstat(path))
     except OSError:
         return False
+
+
+def is_link_stat(st: os.stat_result) -> bool:
+    """is_link for what an lstat (a Root's own) found: a symlink, or a reparse point (a junction)."""
     reparse = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
-    return bool(reparse)
+    return stat.S_ISLNK(st.st_mode) or bool(reparse)
 
 
 def identity(st: os.stat_result) -> tuple:
