@@ -308,6 +308,20 @@ def test_a_conda_lock_file_with_wrapped_constraints_creates_and_its_categories_a
     assert r.returncode == 2 and "give it with --from-lock" in r.stderr, r.stderr
 
 
+def test_a_constraint_wrapped_over_three_lines_is_one_line_and_its_pip_entries_are_planned(world, standin):
+    """AllenInstitute/skeleton_keys' lock: protobuf's constraint in google-api-core's entry wrapped by
+    conda-lock onto three lines; YAML folds a quoted scalar's line breaks into single spaces."""
+    from mambaboot.common import yamlread
+
+    lock = REAL / "skeleton-keys-conda-lock.yml"
+    entries = {e["name"]: e for e in yamlread.parse(lock.read_text())["package"]}
+    protobuf = entries["google-api-core"]["dependencies"]["protobuf"]
+    assert "\n" not in protobuf and "<4.21.5 || >4.21.5,<5.0.0.dev0" in protobuf and "  " not in protobuf
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "googleapis_common_protos-1.60.0" in r.stdout and "google_api_core-2.11.1" in r.stdout, r.stdout
+
+
 @pytest.mark.parametrize("name, pip_name, version", [
     ("depthmap-conda-linux-64.lock", "antlr4-python3-runtime", "4.9.3"),  # an sdist whose name has hyphens
     ("ampel-conda-linux-64.lock", "pymage", ""),  # a tag's archive: the version is left to pip
@@ -330,6 +344,19 @@ def test_channels_naming_neither_conda_forge_nor_defaults_are_warned(world, stan
     assert "(pytorch, nvidia) name neither conda-forge nor defaults" in r.stderr and "25.9" in r.stderr
     r = _dry(world, standin, "-f", str(REAL / "stylegan3-environment.yml"), "--offline", "-c", "conda-forge")
     assert r.returncode == 0 and "neither conda-forge" not in r.stderr, r.stderr
+
+
+def test_channels_all_on_this_machine_are_a_mirror_and_not_warned(world, channel, standin):
+    """A file naming only a file:// channel and a path (what conda's is_path takes for one) was written
+    for a mirror on this machine: no advice to add conda-forge to it. One channel elsewhere brings it back."""
+    directory = url2pathname(urlsplit(channel).path)
+    source = world.root / "environment.yml"
+    source.write_text(f"channels:\n  - {channel}\n  - {directory}\ndependencies:\n  - python=3.11\n")
+    r = _dry(world, standin, "-f", str(source))
+    assert r.returncode == 0 and "neither conda-forge" not in r.stderr, r.stderr
+    source.write_text(f"channels:\n  - {channel}\n  - bioconda\ndependencies:\n  - python=3.11\n")
+    r = _dry(world, standin, "-f", str(source))
+    assert r.returncode == 0 and "name neither conda-forge nor defaults" in r.stderr, r.stderr
 
 
 def test_the_old_conda_lock_hash_string_is_named_as_that_format(world, made, standin):

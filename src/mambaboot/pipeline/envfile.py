@@ -211,6 +211,9 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
 
 # conda-forge and defaults, as a name or as the last part of a URL
 _KNOWN_CHANNELS = re.compile(r"(^|/)(conda-forge|defaults|pkgs/main)/?$")
+# A channel on this machine: a file:// URL, or what conda takes for a path (PATH_MATCH_REGEX and
+# is_path, conda/common/path/__init__.py: ./ .. ~ / a drive letter \\ //, never with "://").
+_LOCAL_CHANNEL = re.compile(r"file://|(?!.*://)(\./|\.\.|~|/|[a-zA-Z]:[/\\]|\\\\|//)", re.IGNORECASE)
 
 
 def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
@@ -219,7 +222,10 @@ def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
     to channel list implicitly is deprecated and will be removed in 25.9", Context.channels,
     conda/base/context.py, 24.x-25.7); conda 25.9 and later with no .condarc pass them as written,
     as mambaboot does, and a package only those channels lacked fails to solve."""
-    if not channels or any(_KNOWN_CHANNELS.search(c) for c in channels):
+    # A file naming only channels on this machine was written for a mirror kept there on purpose
+    # (an offline machine): pointing it at conda-forge is advice against its reason to be.
+    if not channels or any(_KNOWN_CHANNELS.search(c) for c in channels) \
+            or all(_LOCAL_CHANNEL.match(c) for c in channels):
         return ()
     return (f"its channels ({', '.join(channels)}) name neither conda-forge nor defaults: they are used as "
             "written, as conda 25.9 and later use them with no .condarc (an older conda added defaults); "
