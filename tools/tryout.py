@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH]`.
+"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH | --windows]`.
 
 Writes DIR/channel, a local conda channel, DIR/micromamba, the engine `create` runs, and
 DIR/mambaboot.pyz, this checkout's mambaboot as a zipapp, so that `python3 mambaboot.pyz create
