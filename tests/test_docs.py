@@ -17,6 +17,12 @@ Markers (an HTML comment on the line before a fenced block):
   failing line); the exit code is the last line's.
 - `<!-- runnable: wine as=D:\\PATH\\NAME.bat -->` before a ```bat block: the block is saved as that
   file, so that %~dp0 is where the page says it lives, and called from a batch file.
+- `<!-- runnable: wine python -->` before a ```bat block: it starts Python, so it runs in Wine's
+  cmd on the real Windows CPython (tests/support/winpython.py: an environment of that CPython, an
+  engine stand-in that runs as a Windows program), not in the world above: the guide's by
+  tests/test_windows_python.py::test_the_guide_s_python_recipes_run_on_the_windows_python, the
+  install page's Windows try-out by ::test_the_windows_tryout_runs_as_written. An `<!-- output -->`
+  after one is how its standard output ends (an engine's report before that is the stand-in's).
 - `<!-- output -->` before a ```text block: the exact standard output of the block before it.
 - `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
   earlier block wrote to FILE.
@@ -45,12 +51,12 @@ from mambaboot.common import isolation
 from tests.conftest import MAMBABOOT, REPO
 from tools.build_release import build as build_release
 
-MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: (?P<prompt>prompt)| as=(?P<saved>\S+))?"
+MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: (?P<prompt>prompt)| (?P<python>python)| as=(?P<saved>\S+))?"
                     r"(?: ?exit=(?P<exit>\d+))?)?|output|"
                     r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 # Which block languages each marker may precede.
-ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "output": ("text",), "json-shape": ("json",),
+ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "wine python": ("bat",), "output": ("text",), "json-shape": ("json",),
            "windows-ci": ("bat", "powershell")}
 MUST_BE_MARKED = ("sh", "bash", "console", "bat", "powershell", "json")
 GUIDE = REPO / "docs" / "guide.md"
@@ -82,7 +88,8 @@ def blocks(text: str) -> List[Block]:
         m = MARKER.match(line)
         if m:
             body = m.group("body")
-            kind = ("wine" if m.group("wine") else "bash") if body.startswith("runnable") else body.split(":")[0]
+            kind = ((("wine python" if m.group("python") else "wine") if m.group("wine") else "bash")
+                    if body.startswith("runnable") else body.split(":")[0])
             pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason"),
                        bool(m.group("prompt")), m.group("saved"))
             i += 1
@@ -129,6 +136,7 @@ def test_marker_parser():
     typed = blocks("<!-- runnable: wine prompt -->\n```bat\nver\n```\n<!-- runnable: wine as=D:\\x\\y.bat exit=2 -->\n"
                    "```bat\nexit /b 2\n```\n")
     assert [(b.kind, b.prompt, b.saved, b.exit) for b in typed] == [("wine", True, None, 0), ("wine", False, "D:\\x\\y.bat", 2)]
+    assert [b.kind for b in blocks("<!-- runnable: wine python -->\n```bat\npython -V\n```\n")] == ["wine python"]
     ci = blocks("<!-- windows-ci: Wine has no PowerShell -->\n```powershell\nx\n```\n<!-- windows-ci -->\n```bat\ny\n```\n")
     assert [(b.kind, b.reason) for b in ci] == [("windows-ci", "Wine has no PowerShell"), ("windows-ci", None)]
     with pytest.raises(AssertionError, match="line 1: marker not followed"):
@@ -148,7 +156,9 @@ def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
         else:
             assert b.lang in ALLOWED[b.kind], f"{where}: <!-- {b.kind} --> cannot mark a ```{b.lang} block"
         if b.kind == "output":
-            assert previous is not None and previous.kind in ("bash", "wine"), f"{where}: output of what?"
+            assert previous is not None and previous.kind in ("bash", "wine", "wine python"), f"{where}: output of what?"
+        if b.kind == "wine python":  # its runners read these two pages only
+            assert doc.name in ("guide.md", "install.md"), f"{where}: no test runs <!-- runnable: wine python --> here"
         if b.kind == "windows-ci":
             assert b.reason, f"{where}: say why Wine's cmd cannot run it: <!-- windows-ci: REASON -->"
         if b.kind is None and b.lang == "text":
@@ -310,7 +320,9 @@ def test_documented_examples_run(doc, world, team_channel, standin, request):
                 code, out, err = wine.batch("doc", _wine_script(b.code, b.exit))
             assert code == b.exit, f"{where}: exit {code}\n{b.code}\n{out}\n{err}"
             last_out = out
-        elif b.kind == "output":
+        elif b.kind == "wine python":
+            last_out = None  # run, and its output checked, on the Windows CPython (see the docstring)
+        elif b.kind == "output" and last_out is not None:
             assert last_out.strip("\n") == b.code.strip("\n"), f"{where}: the block before printed\n{last_out}"
         elif b.kind == "json-shape":
             actual = json.loads((work / b.file).read_text())

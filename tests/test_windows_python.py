@@ -8,6 +8,7 @@ a minute."""
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -122,3 +123,71 @@ def test_bootstrap_bat_hands_over_to_the_windows_python_and_the_environment_acti
     record = _record(prefix)
     assert record["state"] == "complete" and record["verification"]["python_version"] == "3.12.9"
     _assert_activation_works(winpython, prefix, tmp_path)
+
+
+def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
+    """`tools/tryout.py DIR --windows`, then the install page's cmd block run in DIR as a reader
+    pastes it into a batch file: the embeddable CPython in DIR runs mambaboot.pyz, the engine in DIR
+    runs on it, and nothing of the try-out is outside DIR."""
+    import subprocess
+    import sys
+
+    from tests.test_docs import _wine_script, blocks
+
+    tryout = tmp_path / "tryout"
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows"],
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert "tryout/micromamba.exe: NOT micromamba" in proc.stdout, proc.stdout
+    example = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
+    assert len(example) == 1, example
+    r = winpython.cmd(_wine_script(example[0].code, 0), cwd=tryout)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.splitlines() == [win(tryout / "demo_3_12")], (r.stdout, r.stderr)
+    assert NO_LINK in r.stderr and f"removed {win(tryout / 'demo_3_12')}" in r.stderr + r.stdout, r.stderr
+    assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "mambaboot.pyz", "mambaboot.pyz.sha256",
+                                                          "micromamba.exe", "python"]
+
+
+def test_the_guide_s_python_recipes_run_on_the_windows_python(winpython, tmp_path):
+    """Every guide block that starts Python (`<!-- runnable: wine python -->`), run as the guide
+    shows it in Wine's cmd, on the real Windows CPython: drive D: holds micromamba.exe where the
+    guide keeps it (the engine stand-in, so the download is skipped, as on a second run), and
+    `conda-forge` is the session's win-64 channel through MAMBA_CHANNEL_ALIAS, which micromamba
+    reads; the output the guide shows after a block is how the block's output ends (before it, the
+    engine's report of its transaction, which is the stand-in's)."""
+    from tests.test_docs import GUIDE, _wine_script, blocks
+
+    found = blocks(GUIDE.read_text(encoding="utf-8"))
+    recipes = [(b, after) for b, after in zip(found, [*found[1:], None]) if b.kind == "wine python"]
+    assert recipes, "the guide has no recipe that starts Python"
+    drive = tmp_path / "drive-d"
+    engine = drive / "CACHE" / "micromamba" / "micromamba.exe"
+    engine.parent.mkdir(parents=True)
+    shutil.copy(winpython.engine, engine)
+    alias = tmp_path / "channels"
+    alias.mkdir()
+    (alias / "conda-forge").symlink_to(winpython.channel)
+    wine = winpython.wine
+    link = wine.prefix / "dosdevices" / "d:"
+    old = os.readlink(link) if link.is_symlink() else None
+    # the engine registers what it creates in the profile's .conda\environments.txt: put back after
+    registries = {p: p.read_bytes() for p in wine.prefix.glob("drive_c/users/*/.conda/environments.txt")}
+    wine.map_drive("D", drive)
+    try:
+        for b, after in recipes:
+            r = winpython.cmd(_wine_script(b.code, b.exit), env={"MAMBA_CHANNEL_ALIAS": file_url(alias)})
+            assert r.returncode == b.exit, (f"guide.md:{b.line}", r.stdout, r.stderr)
+            if after is not None and after.kind == "output":  # how the output ends: the engine's report is its own
+                shown = after.code.strip("\n").splitlines()
+                assert r.stdout.strip("\n").splitlines()[-len(shown):] == shown, (f"guide.md:{b.line}", r.stdout, r.stderr)
+    finally:
+        del wine.drives["D"]
+        link.unlink()
+        if old is not None:
+            link.symlink_to(old)
+        for registry in wine.prefix.glob("drive_c/users/*/.conda/environments.txt"):
+            if registry in registries:
+                registry.write_bytes(registries[registry])
+            else:
+                registry.unlink()

