@@ -324,10 +324,30 @@ mb_unlock() {  # FD PATH: as mambaboot's own: the file unlinked while still held
 
 mb_cleanup() {
     [ -z "${mb_tmp-}" ] || rm -f "$mb_tmp"
-    [ -z "${mb_home-}" ] || rm -rf "$mb_home"
-    [ -z "${mb_tmpdir-}" ] || rm -rf "$mb_tmpdir"
+    [ -z "${mb_home-}" ] || mb_drop_workdir 8 "$mb_home"
+    [ -z "${mb_tmpdir-}" ] || mb_drop_workdir 7 "$mb_tmpdir"
     [ -z "${mb_lock-}" ] || mb_unlock 9 "$mb_lock"
-    [ -z "${mb_owner-}" ] || mb_unlock 8 "$mb_owner"
+}
+
+# FD KIND: mb_made, a work directory of this run, CACHE/tmp/mambaboot-tmp-TOKEN-KIND, made as mambaboot
+# makes its own (common/files/workdir.py), so that `mambaboot cache clean` deletes it once its run is
+# gone: its lock file beside it (NAME.lock, holding the token) taken first and held (FD) until it is
+# gone, the marker in it, and the mark of the token for the role home (common/files/proof.py: the
+# directory's device and inode as stat(2) gives them, GNU and busybox stat -c, BSD stat -f).
+mb_workdir() {
+    mb_made=$mb_cache/tmp/mambaboot-tmp-$mb_token-$2
+    mb_lock "$1" "$mb_made.lock" || mb_die 4 "cannot lock the new file $mb_made.lock"
+    printf '%s' "$mb_token" >"$mb_made.lock"
+    (umask 077 && mkdir "$mb_made") || { mb_unlock "$1" "$mb_made.lock"; mb_die 4 "cannot write in $mb_cache/tmp"; }
+    mb_id=$(stat -c '%d:%i' "$mb_made" 2>/dev/null || stat -f '%d:%i' "$mb_made")
+    (umask 077 && printf 'a work directory mambaboot made for one run; deleted after it\n' >"$mb_made/.mambaboot-home" &&
+        printf 'mambaboot-claim %s home %s\n' "$mb_token" "$mb_id" >"$mb_made/.mambaboot-claim") ||
+        mb_die 4 "cannot write in $mb_made"
+}
+
+mb_drop_workdir() {  # FD PATH: the directory, then its lock
+    rm -rf "$2"
+    mb_unlock "$1" "$2.lock"
 }
 trap mb_cleanup EXIT
 trap 'exit 130' INT
@@ -573,19 +593,16 @@ mb_say "target: $mb_target"
 # ------------------------------------------------------------------ from here on, writes
 
 # The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
-# lowercase hex digits): every temporary this run makes carries it (CACHE/tmp/mambaboot-tmp-TOKEN-*,
-# .NAME.mambaboot-tmp-TOKEN beside a download), live while CACHE/tmp/mambaboot-tmp-TOKEN.lock is
-# held; what a killed run leaves, `mambaboot cache clean` collects by that name.
+# lowercase hex digits): every temporary this run makes carries it (CACHE/tmp/mambaboot-tmp-TOKEN-KIND:
+# mb_workdir; .NAME.mambaboot-tmp-TOKEN beside a download).
 mb_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 case $mb_token in
     *[!0-9a-f]*) mb_token= ;;
 esac
 [ ${#mb_token} -eq 32 ] || mb_die 4 "cannot read 16 random bytes from /dev/urandom"
 mkdir -p "$mb_cache/tmp" || mb_die 4 "cannot create the cache directory $mb_cache"
-mb_lock 8 "$mb_cache/tmp/mambaboot-tmp-$mb_token.lock" || mb_die 4 "cannot lock a new file in $mb_cache/tmp"
-mb_owner=$mb_cache/tmp/mambaboot-tmp-$mb_token.lock
-mb_tmpdir=$mb_cache/tmp/mambaboot-tmp-$mb_token-bootstrap
-(umask 077 && mkdir "$mb_tmpdir") || { mb_tmpdir=; mb_die 4 "cannot write in $mb_cache/tmp"; }
+mb_workdir 7 bootstrap
+mb_tmpdir=$mb_made
 
 # The place's lock, the one every mambaboot run that changes the place takes (environment/placelock.py,
 # common/files/fsops.py place_lock): .NAME.mambaboot-lock beside the prefix in its parent's real
@@ -642,8 +659,8 @@ esac
 
 # ------------------------------------------------------------------ micromamba: the cache layout is create's
 
-mb_home=$mb_cache/tmp/mambaboot-tmp-$mb_token-home
-(umask 077 && mkdir "$mb_home") || { mb_home=; mb_die 4 "cannot write in $mb_cache/tmp"; }
+mb_workdir 8 home
+mb_home=$mb_made
 mkdir "$mb_home/tmp"
 # Another run's private home: one killed before its end (SIGKILL, a lost session) leaves it, with
 # the copy of authentication.json it may hold; its run cannot be proven gone (it may be running
@@ -717,7 +734,7 @@ mb_existed=
 [ ! -e "$mb_prefix" ] || mb_existed=1
 mb_intent engine
 if mb_sandboxed "$@" >&2; then
-    rm -rf "$mb_home"
+    mb_drop_workdir 8 "$mb_home"
     mb_home=
 else
     mb_rc=$?
@@ -734,10 +751,9 @@ mb_say "engine: created $mb_prefix"
 mb_words="--name $(mb_quote "$mb_name") --envs-dir $(mb_quote "$mb_envs") --cache-dir $(mb_quote "$mb_cache")"
 [ -z "$mb_python" ] || mb_words="$mb_words --python $(mb_quote "$mb_python")"
 eval "set -- $mb_words $mb_channels $mb_packages $mb_given"
-rm -rf "$mb_tmpdir"
+mb_drop_workdir 7 "$mb_tmpdir"
 mb_tmpdir=
 trap - EXIT INT TERM HUP
 mb_unlock 9 "$mb_lock"
-mb_unlock 8 "$mb_owner"
 exec "$mb_prefix/bin/python" -I "$mb_zipapp" adopt "$mb_prefix" "$@" \
     --micromamba-version-used "$mb_mm_used" --micromamba-sha256-used "$mb_sha"

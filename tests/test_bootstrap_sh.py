@@ -570,7 +570,7 @@ def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, di
     """Killed while its micromamba runs: micromamba holds the lock on until it ends (it inherited it);
     then the intent left says a bootstrap script made the prefix, which proves nothing of itself:
     named with what clears it, and once cleared the next create settles the intent and runs."""
-    from mambaboot.common.files import filelock
+    from mambaboot.common.files import filelock, proof
 
     prefix = world.envs / "py"
     lock = world.envs / ".py.mambaboot-lock"
@@ -580,15 +580,19 @@ def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, di
         token = intent["token"]
         assert re.fullmatch("[0-9a-f]{32}", token)
         left = sorted(p.name for p in (world.cache / "tmp").iterdir())
-        assert left == [f"mambaboot-tmp-{token}{s}" for s in ("-bootstrap", "-home", ".lock")]
+        assert left == [f"mambaboot-tmp-{token}{s}" for s in ("-bootstrap", "-bootstrap.lock", "-home", "-home.lock")]
+        for kind in ("bootstrap", "home"):  # a work directory as mambaboot makes its own (workdir.py)
+            work = world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}"
+            assert Path(f"{work}.lock").read_text() == token and (work / ".mambaboot-home").is_file()
+            with proof.place(str(work)) as root:
+                assert proof.holds_mark(root, token, proof.HOME)
         os.kill(proc.pid, signal.SIGKILL)  # the script alone: its micromamba runs on (and holds its pipes)
         proc.wait(timeout=120)
         assert filelock.held(str(lock)), "micromamba still holds it"
         assert world.run("provision", str(prefix)).returncode == 4
         _go_on(writer)
-        owner = world.cache / "tmp" / f"mambaboot-tmp-{token}.lock"
-        while filelock.held(str(owner)):  # micromamba's exit releases both: waited for by the lock, no sleep
-            with filelock.FileLock(str(owner)):
+        for kind in ("bootstrap", "home"):  # micromamba's exit releases them: waited for by the lock, no sleep
+            with filelock.FileLock(str(world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}.lock")):
                 pass
     assert not filelock.held(str(lock))
     assert sorted(p.name for p in (world.cache / "tmp").iterdir()) == left, "dead, for `cache clean` to collect"
