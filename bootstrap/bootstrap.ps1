@@ -427,11 +427,31 @@ function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirec
 # have ("Cannot find drive": a mapped drive off VPN given as --envs-dir; PowerShell issue 4386).
 function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\', '/') + '\' + $Child }
 
-# CACHE\tmp\mambaboot-tmp-TOKEN-WHAT: a temporary of this run, live while its lock is held (Lock-Owner).
+# CACHE\tmp\mambaboot-tmp-TOKEN-WHAT, a work directory of this run, made as mambaboot makes its own
+# (common/files/workdir.py): its lock file beside it (NAME.lock, holding the token) taken first and
+# held until it is gone, the marker in it. Without the mark mambaboot also writes (the directory's
+# volume serial number and file index, which .NET Framework does not give), `mambaboot cache clean`
+# leaves one a killed run left, as it leaves any it cannot prove its own.
 function New-PrivateDirectory([string]$Parent, [string]$What) {
     $path = Join-Text $Parent "mambaboot-tmp-$($script:Token)-$What"
+    $lock = Lock-File "$path.lock"
+    if ($null -eq $lock) { Fail 4 "cannot lock the new file $path.lock" }
+    $script:WorkLocks[$path] = $lock
+    $bytes = [System.Text.Encoding]::ASCII.GetBytes($script:Token)
+    $lock.Write($bytes, 0, $bytes.Length)
+    $lock.Flush()
     New-Directory $path
+    [System.IO.File]::WriteAllText((Join-Text $path '.mambaboot-home'), "a work directory mambaboot made for one run; deleted after it`n")
     return $path
+}
+
+# A work directory, then its lock.
+function Remove-WorkDirectory([string]$Path) {
+    Remove-Tree $Path
+    if ($script:WorkLocks.ContainsKey($Path)) {
+        Unlock-File $script:WorkLocks[$Path] "$Path.lock"
+        $script:WorkLocks.Remove($Path)
+    }
 }
 
 # The lock mambaboot's own runs take on Windows (common/files/filelock.py): msvcrt.locking of byte
@@ -810,14 +830,10 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     # ---------------------------------------------------------------- from here on, writes
     # The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
     # lowercase hex digits; a GUID's "N" format is 32 of them): every temporary of this run carries
-    # it (CACHE\tmp\mambaboot-tmp-TOKEN-*, .NAME.mambaboot-tmp-TOKEN beside a download), live while
-    # CACHE\tmp\mambaboot-tmp-TOKEN.lock is held; what a killed run leaves, `mambaboot cache clean`
-    # collects by that name.
+    # it (CACHE\tmp\mambaboot-tmp-TOKEN-KIND: New-PrivateDirectory; .NAME.mambaboot-tmp-TOKEN beside
+    # a download).
     $script:Token = [Guid]::NewGuid().ToString('N')
     New-Directory (Join-Text $cache 'tmp')
-    $script:OwnerPath = Join-Text $cache "tmp\mambaboot-tmp-$($script:Token).lock"
-    $script:Owner = Lock-File $script:OwnerPath
-    if ($null -eq $script:Owner) { Fail 4 "cannot lock the new file $($script:OwnerPath)" }
     $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap'
 
     # The place's lock, held until just before the hand-over: adopt takes it then; between the two,
@@ -933,7 +949,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     if (-not $probe) { $probe = $Releases }
     Write-Intent 'engine'
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
-    Remove-Tree $script:SandboxHome
+    Remove-WorkDirectory $script:SandboxHome
     $script:SandboxHome = $null
     if ($engine.Code -ne 0) {
         $left = 'nothing was deleted'
@@ -962,12 +978,10 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     foreach ($package in $packages) { $handover += @('--package', $package) }
     $handover += $given
     $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)
-    Remove-Tree $script:TmpDir
+    Remove-WorkDirectory $script:TmpDir
     $script:TmpDir = $null
     Unlock-File $script:PlaceLock $script:PlaceLockPath
     $script:PlaceLock = $null
-    Unlock-File $script:Owner $script:OwnerPath
-    $script:Owner = $null
     return (Invoke-Native $pythonExe $handover $null).Code
 }
 
@@ -980,8 +994,7 @@ $script:TmpDir = $null
 $script:SandboxHome = $null
 $script:Token = $null
 $script:Prefix = $null
-$script:Owner = $null
-$script:OwnerPath = $null
+$script:WorkLocks = @{}
 $script:PlaceLock = $null
 $script:PlaceLockPath = $null
 $script:Cwd = $null
@@ -999,9 +1012,8 @@ try {
     }
 } finally {
     foreach ($dir in @($script:SandboxHome, $script:TmpDir)) {
-        if ($dir) { Remove-Tree $dir }
+        if ($dir) { Remove-WorkDirectory $dir }
     }
     Unlock-File $script:PlaceLock $script:PlaceLockPath
-    Unlock-File $script:Owner $script:OwnerPath
 }
 exit $exitCode

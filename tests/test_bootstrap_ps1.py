@@ -511,7 +511,7 @@ def test_the_place_is_locked_as_mambaboot_locks_it_while_micromamba_runs():
     body = _function("Invoke-Bootstrap")
     order = ["$held = Lock-File $lockPath", "$left = Read-Locked $held", "Test-Target $prefix) } catch",
              "Write-Intent", "$script:SandboxHome = New-PrivateDirectory", "Write-Intent", "$engine = Invoke-Native $binary",
-             "Unlock-File $script:PlaceLock $script:PlaceLockPath", "Unlock-File $script:Owner $script:OwnerPath",
+             "Remove-WorkDirectory $script:TmpDir", "Unlock-File $script:PlaceLock $script:PlaceLockPath",
              "(Invoke-Native $pythonExe $handover $null)"]
     at = 0
     for step in order:
@@ -533,6 +533,10 @@ def test_its_temporaries_carry_the_runs_token_for_cache_clean():
     assert '$path = Join-Text $Parent "mambaboot-tmp-$($script:Token)-$What"' in text
     assert set(re.findall(r"New-PrivateDirectory \(Join-Text \$cache 'tmp'\) '(\w+)'", text)) == {"bootstrap", "home"}
     assert '$tmp = Join-Text $Directory ".$Name.mambaboot-tmp-$($script:Token)"' in text
-    assert '$script:OwnerPath = Join-Text $cache "tmp\\mambaboot-tmp-$($script:Token).lock"' in text
-    body = _function("Invoke-Bootstrap")
-    assert body.index("$script:Owner = Lock-File") < body.index("New-PrivateDirectory")
+    made = _function("New-PrivateDirectory")  # as common/files/workdir.py makes its own: lock, token, marker
+    steps = ["$lock = Lock-File ", "$lock.Write($bytes, 0, $bytes.Length)", "New-Directory $path",
+             "[System.IO.File]::WriteAllText((Join-Text $path "]
+    assert '$lock = Lock-File "$path.lock"' in _text() and "(Join-Text $path '.mambaboot-home')" in _text()
+    assert [made.index(step) for step in steps] == sorted(made.index(step) for step in steps), made
+    assert "Remove-Tree $Path" in _function("Remove-WorkDirectory")
+    assert "Remove-Tree $script:" not in _code(), "a work directory goes with its lock"
