@@ -294,8 +294,10 @@ mb_lock() {  # FD PATH
     mb_try=0
     while [ "$mb_try" -lt 100 ]; do
         mb_try=$((mb_try + 1))
-        # command: a redirection that fails ends the script's shell before the test without it (POSIX, exec)
-        eval "command exec $1<>\"\$2\"" 2>/dev/null || mb_die 4 "cannot make the lock file $2; nothing was changed"
+        # tried in a subshell first: exec's redirection that fails ends the shell (POSIX, Special Built-In
+        # Utilities), and zsh's `command` (which POSIX has keep it alive) looks for an external exec
+        (eval ": $1<>\"\$2\"") 2>/dev/null || mb_die 4 "cannot make the lock file $2; nothing was changed"
+        eval "exec $1<>\"\$2\""
         if command -v flock >/dev/null 2>&1; then
             flock -n "$1" || { eval "exec $1>&-"; return 1; }
             # shellcheck disable=SC3013  # -ef: dash, bash, zsh, busybox and ksh all have it
@@ -665,7 +667,8 @@ mkdir "$mb_home/tmp"
 # Another run's private home: one killed before its end (SIGKILL, a lost session) leaves it, with
 # the copy of authentication.json it may hold; its run cannot be proven gone (it may be running
 # now), so it is named, never deleted, as bootstrap.bat and bootstrap.ps1 name it.
-for mb_other in "$mb_cache"/tmp/mambaboot-tmp-*-home "$mb_cache"/tmp/home-*; do
+for mb_other in "$mb_cache"/tmp/*; do  # one pattern that matches (this run's home): zsh stops on one that does not
+    case ${mb_other##*/} in mambaboot-tmp-*-home | home-*) ;; *) continue ;; esac
     if [ -d "$mb_other" ] && [ "$mb_other" != "$mb_home" ]; then
         printf '%s\n' "bootstrap: warning: $mb_other is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs" >&2
     fi

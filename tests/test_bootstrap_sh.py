@@ -549,8 +549,9 @@ def test_a_mambaboot_command_on_the_prefix_is_refused_while_the_scripts_micromam
     assert list((world.cache / "tmp").iterdir()) == []
 
 
-@pytest.mark.parametrize("locker", ["flock", "perl"])
-def test_the_script_is_refused_while_a_mambaboot_run_holds_the_place(world, dist, channel, standin, tmp_path, locker):
+@pytest.mark.parametrize("shell, locker", [("dash", "flock"), ("dash", "perl"), ("bash", "flock"), ("zsh", "flock")])
+def test_the_script_is_refused_while_a_mambaboot_run_holds_the_place(world, dist, channel, standin, tmp_path, shell,
+                                                                     locker):
     """flock(1) where there is one, else perl's flock (macOS has no flock(1)): the lock mambaboot takes."""
     from mambaboot.environment import placelock
 
@@ -558,12 +559,15 @@ def test_the_script_is_refused_while_a_mambaboot_run_holds_the_place(world, dist
     prefix = world.envs / "py"
     with placelock.Intent("create", str(prefix), token="0" * 32):
         before = snapshot(world.root)
-        r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env)
+        r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
+                      shell=shell)
         assert r.returncode == 4, r.stderr
         assert f"another mambaboot run (pid {os.getpid()}, create) is changing {prefix} right now" in r.stderr
         assert diff(before, snapshot(world.root)) == {}
-    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env)
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
+                  shell=shell)
     assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["py"] and list((world.cache / "tmp").iterdir()) == []
 
 
 def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, dist, channel, fault_standin):
