@@ -608,3 +608,23 @@ def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, di
     r = world.create("py", "-c", channel, "--micromamba", str(fault_standin))
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
+
+
+@pytest.mark.parametrize("operation", ["bootstrap", "create"])
+def test_a_killed_runs_intent_is_taken_over_only_when_a_bootstraps(world, dist, channel, standin, operation):
+    """A killed script's intent over a prefix that is not there is settled by the script itself (nothing to
+    do); a killed mambaboot run's is mambaboot's to settle: refused, the intent kept as it was."""
+    prefix = world.envs / "py"
+    lock = world.envs / ".py.mambaboot-lock"
+    left = json.dumps({"tool": "mambaboot", "pid": 1, "operation": operation, "token": "1" * 32, "stage": "engine",
+                       "place1": str(prefix)})
+    lock.write_text(left)
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
+    if operation == "bootstrap":
+        assert r.returncode == 0, r.stderr
+        assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
+        return
+    assert r.returncode == 4, r.stderr
+    assert f"a mambaboot run that did not finish left its intent in {lock}; any mambaboot command on {prefix} " \
+           "settles it" in r.stderr
+    assert lock.read_text() == left and not prefix.exists()
