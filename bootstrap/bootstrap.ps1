@@ -398,7 +398,7 @@ function Get-ListedDigest([string]$Url, [string]$Name) {
 
 # Download Url into Directory\Name only if its sha256 is Expected: whole and verified, or not at all.
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
-    $tmp = Join-Text $Directory ('.download-' + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+    $tmp = Join-Text $Directory ".$Name.mambaboot-tmp-$($script:Token)"
     try {
         try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $(Get-DownloadFailure $_.Exception)" }
         $got = Get-Sha256 $tmp
@@ -427,10 +427,93 @@ function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirec
 # have ("Cannot find drive": a mapped drive off VPN given as --envs-dir; PowerShell issue 4386).
 function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\', '/') + '\' + $Child }
 
-function New-PrivateDirectory([string]$Parent, [string]$Prefix) {
-    $path = Join-Text $Parent ($Prefix + [Guid]::NewGuid().ToString('N').Substring(0, 12))
+# CACHE\tmp\mambaboot-tmp-TOKEN-WHAT, a work directory of this run, made as mambaboot makes its own
+# (common/files/workdir.py): its lock file beside it (NAME.lock, holding the token) taken first and
+# held until it is gone, the marker in it. Without the mark mambaboot also writes (the directory's
+# volume serial number and file index, which .NET Framework does not give), `mambaboot cache clean`
+# leaves one a killed run left, as it leaves any it cannot prove its own.
+function New-PrivateDirectory([string]$Parent, [string]$What) {
+    $path = Join-Text $Parent "mambaboot-tmp-$($script:Token)-$What"
+    $lock = Lock-File "$path.lock"
+    if ($null -eq $lock) { Fail 4 "cannot lock the new file $path.lock" }
+    $script:WorkLocks[$path] = $lock
+    $bytes = [System.Text.Encoding]::ASCII.GetBytes($script:Token)
+    $lock.Write($bytes, 0, $bytes.Length)
+    $lock.Flush()
     New-Directory $path
+    [System.IO.File]::WriteAllText((Join-Text $path '.mambaboot-home'), "a work directory mambaboot made for one run; deleted after it`n")
     return $path
+}
+
+# A work directory, then its lock.
+function Remove-WorkDirectory([string]$Path) {
+    Remove-Tree $Path
+    if ($script:WorkLocks.ContainsKey($Path)) {
+        Unlock-File $script:WorkLocks[$Path] "$Path.lock"
+        $script:WorkLocks.Remove($Path)
+    }
+}
+
+# The lock mambaboot's own runs take on Windows (common/files/filelock.py): msvcrt.locking of byte
+# 0, which the C runtime does with LockFile (its locking.c); FileStream.Lock is LockFile too, a
+# byte range no other process can lock or read while it is held (Microsoft Learn,
+# "FileStream.Lock(Int64, Int64)", "LockFile function"), so each excludes the other. Opened sharing
+# read and write, as mambaboot opens its lock file (os.open, the C runtime's _wopen: FILE_SHARE_READ
+# | FILE_SHARE_WRITE), and never delete: a run ending deletes its lock file once closed, which a
+# handle open here makes fail, so the file this run locks stays the one at the path. Not
+# inherited by micromamba (.NET opens it so): a killed PowerShell releases it, as a killed
+# mambaboot on Windows does. $null: another process holds it.
+function Lock-File([string]$Path) {
+    if (Test-Path -LiteralPath $Path) {
+        if ((Get-Item -LiteralPath $Path -Force).Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+            Fail 4 "$Path is a link; a lock file is never opened through one: remove the link"
+        }
+    }
+    try {
+        $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)
+    } catch { Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed" }
+    try { $stream.Lock(0, 1) } catch [System.IO.IOException] { $stream.Dispose(); return $null }
+    return $stream
+}
+
+# The file emptied while still held (a handle another run holds on it can make the deletion fail:
+# what is left then says nothing), released, then deleted, as mambaboot's own on Windows.
+function Unlock-File($Stream, [string]$Path) {
+    if ($null -eq $Stream) { return }
+    try { $Stream.SetLength(0); $Stream.Unlock(0, 1) } finally { $Stream.Dispose() }
+    try { [System.IO.File]::Delete($Path) } catch { }
+}
+
+# What the locked file holds, read through the stream that holds it (a killed run's intent, or '').
+function Read-Locked($Stream) {
+    $bytes = New-Object byte[] ([Math]::Min($Stream.Length, 65536))
+    $Stream.Position = 0
+    $count = $Stream.Read($bytes, 0, $bytes.Length)
+    return [System.Text.Encoding]::UTF8.GetString($bytes, 0, $count)
+}
+
+# The run's intent, as placelock writes it (its INTENT shape), in one write over the whole file.
+function Write-Intent([string]$Stage) {
+    $place = $script:Prefix.Replace('\', '\\').Replace('"', '\"')
+    $text = '{"tool": "mambaboot", "pid": ' + $PID + ', "operation": "bootstrap", "token": "' + $script:Token + '", "stage": "' + $Stage + '", "place1": "' + $place + '"}'
+    $bytes = (New-Object System.Text.UTF8Encoding $false).GetBytes($text)
+    $stream = $script:PlaceLock
+    $stream.Position = 0
+    $stream.Write($bytes, 0, $bytes.Length)
+    $stream.SetLength($bytes.Length)
+    $stream.Flush($true)  # what a power loss leaves must say where the run was
+}
+
+# The place's lock (environment/placelock.py, common/files/fsops.py place_lock): .NAME.mambaboot-lock
+# in the prefix's parent (a link among the parents reaches the same file), or, for a name too long
+# for that, .mambaboot-lock-KEY (32 hex digits of the sha256 of the path in lower case).
+function Get-PlaceLock([string]$Prefix) {
+    $parent = [System.IO.Path]::GetDirectoryName($Prefix)
+    $name = [System.IO.Path]::GetFileName($Prefix)
+    if ([System.Text.Encoding]::UTF8.GetByteCount($name) -gt 255 - 16) {
+        return Join-Text $parent ('.mambaboot-lock-' + (Get-TextSha256 $Prefix.ToLowerInvariant()).Substring(0, 32))
+    }
+    return Join-Text $parent ".$name.mambaboot-lock"
 }
 
 # A PATH entry is a string, never a PowerShell path: Join-Path and Test-Path throw on a drive
@@ -525,6 +608,30 @@ function Get-SandboxEnvironment {
     foreach ($key in @('TMPDIR', 'TEMP', 'TMP')) { $sandbox[$key] = Join-Text $homeDir 'tmp' }
     $sandbox['CONDA_PKGS_DIRS'] = $script:PkgsDirs -join ','
     return $sandbox
+}
+
+# Checked before anything is written, and again once the place's lock is held: another run may
+# have made it meanwhile (micromamba, given a prefix that holds an environment, replaces it).
+function Test-Target([string]$prefix) {
+    if (Test-Path -LiteralPath $prefix -PathType Container) {
+        $item = Get-Item -LiteralPath $prefix -Force
+        if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+            Fail 4 "$prefix is a link; give the real path of the environment instead"
+        }
+        if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
+            Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
+        }
+        if ((Test-Path -LiteralPath (Join-Text $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Text $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
+            Fail 4 "$prefix already holds a Python; it was left untouched"
+        }
+        if (@(Get-ChildItem -LiteralPath $prefix -Force).Count) { Fail 4 "$prefix is a non-empty directory; it was left untouched" }
+        return "$prefix is an empty directory"
+    } elseif (Test-Path -LiteralPath $prefix) {
+        Fail 4 "$prefix is a file, not a directory; nothing was changed"
+    } else {
+        return "$prefix does not exist yet"
+    }
+
 }
 
 function Invoke-Bootstrap([object[]]$Arguments) {
@@ -717,33 +824,48 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     }
     Say 'shell: clean'
 
-    if (Test-Path -LiteralPath $prefix -PathType Container) {
-        $item = Get-Item -LiteralPath $prefix -Force
-        if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-            Fail 4 "$prefix is a link; give the real path of the environment instead"
-        }
-        if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
-            Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
-        }
-        if ((Test-Path -LiteralPath (Join-Text $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Text $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
-            Fail 4 "$prefix already holds a Python; it was left untouched"
-        }
-        if (@(Get-ChildItem -LiteralPath $prefix -Force).Count) { Fail 4 "$prefix is a non-empty directory; it was left untouched" }
-        Say "target: $prefix is an empty directory"
-    } elseif (Test-Path -LiteralPath $prefix) {
-        Fail 4 "$prefix is a file, not a directory; nothing was changed"
-    } else {
-        Say "target: $prefix does not exist yet"
-    }
+    $script:Prefix = $prefix
+    Say "target: $(Test-Target $prefix)"
 
     # ---------------------------------------------------------------- from here on, writes
+    # The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
+    # lowercase hex digits; a GUID's "N" format is 32 of them): every temporary of this run carries
+    # it (CACHE\tmp\mambaboot-tmp-TOKEN-KIND: New-PrivateDirectory; .NAME.mambaboot-tmp-TOKEN beside
+    # a download).
+    $script:Token = [Guid]::NewGuid().ToString('N')
     New-Directory (Join-Text $cache 'tmp')
-    $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap-'
-    $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home-'
+    $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap'
+
+    # The place's lock, held until just before the hand-over: adopt takes it then; between the two,
+    # another run may take it as it could between any two mambaboot commands, and adopt checks the
+    # place again under its own lock. Its text is the run's intent, which the next mambaboot run of
+    # the place settles when this run is killed (environment/settle.py, bootstrap rows).
+    New-Directory $envs
+    $lockPath = Get-PlaceLock $prefix
+    $held = Lock-File $lockPath
+    if ($null -eq $held) {
+        Fail 4 "another mambaboot run is changing $prefix right now (it holds $lockPath); nothing was changed"
+    }
+    # A killed run's intent is in it: a bootstrap script's is settled by the target's check (its
+    # micromamba's prefix missing or empty; else refused, the intent kept for mambaboot to name); any
+    # other is mambaboot's to settle, never overwritten here.
+    $left = Read-Locked $held
+    if ($left.Trim() -and $left -notmatch '"operation": *"bootstrap"') {
+        $held.Dispose()
+        Fail 4 "a mambaboot run that did not finish left its intent in $lockPath; any mambaboot command on $prefix settles it (or names what to do); nothing was changed"
+    }
+    $stale = [bool]$left.Trim()
+    if (-not $stale) { $script:PlaceLock = $held; $script:PlaceLockPath = $lockPath }  # refused: the file goes
+    try { [void](Test-Target $prefix) } catch { if ($stale) { $held.Dispose() }; throw }  # refused: the intent stays
+    $script:PlaceLock = $held
+    $script:PlaceLockPath = $lockPath
+    Write-Intent 'begun'
+
+    $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home'
     # Another run's private home: one killed before its end leaves it, with the copy of
     # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
     # is named, never deleted, as bootstrap.bat names it.
-    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Filter 'home-*' -Force -ErrorAction SilentlyContinue)) {
+    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' })) {
         if ($other.FullName -ne $script:SandboxHome) {
             Say "bootstrap: warning: $($other.FullName) is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
         }
@@ -825,8 +947,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $existed = Test-Path -LiteralPath $prefix
     $probe = $url
     if (-not $probe) { $probe = $Releases }
+    Write-Intent 'engine'
     $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
-    Remove-Tree $script:SandboxHome
+    Remove-WorkDirectory $script:SandboxHome
     $script:SandboxHome = $null
     if ($engine.Code -ne 0) {
         $left = 'nothing was deleted'
@@ -855,8 +978,10 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     foreach ($package in $packages) { $handover += @('--package', $package) }
     $handover += $given
     $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)
-    Remove-Tree $script:TmpDir
+    Remove-WorkDirectory $script:TmpDir
     $script:TmpDir = $null
+    Unlock-File $script:PlaceLock $script:PlaceLockPath
+    $script:PlaceLock = $null
     return (Invoke-Native $pythonExe $handover $null).Code
 }
 
@@ -867,6 +992,11 @@ $script:MaxBytes = 268435456
 $script:NoRevoke = $false
 $script:TmpDir = $null
 $script:SandboxHome = $null
+$script:Token = $null
+$script:Prefix = $null
+$script:WorkLocks = @{}
+$script:PlaceLock = $null
+$script:PlaceLockPath = $null
 $script:Cwd = $null
 $script:PkgsDirs = @()
 $exitCode = 1
@@ -882,7 +1012,8 @@ try {
     }
 } finally {
     foreach ($dir in @($script:SandboxHome, $script:TmpDir)) {
-        if ($dir) { Remove-Tree $dir }
+        if ($dir) { Remove-WorkDirectory $dir }
     }
+    Unlock-File $script:PlaceLock $script:PlaceLockPath
 }
 exit $exitCode

@@ -5,8 +5,9 @@
 # Makes a conda environment (Python, conda, mamba) on a machine that has no Python, then hands
 # over to the new environment's own python running `mambaboot.pyz adopt`, which does the rest
 # exactly as `mambaboot create` would. This script does only what must happen before a Python
-# exists: check, download and verify micromamba, run it once, sandboxed. It never deletes
-# anything outside its own temporary directory. POSIX sh (dash, bash, zsh, busybox sh).
+# exists: check, download and verify micromamba, run it once, sandboxed, holding the place's lock
+# as every mambaboot run that changes a place holds it (environment/placelock.py). It never deletes
+# anything outside its own temporaries. POSIX sh (dash, bash, zsh, busybox sh).
 #
 # Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
 # 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
@@ -168,7 +169,7 @@ mb_check_url() {  # OPTION URL
 # Download URL into DIR/NAME only if its sha256 is EXPECTED (or, with none given, the digest
 # published at URL.sha256); the file appears whole and verified, or not at all.
 mb_fetch_verified() {  # URL DIR NAME EXPECTED
-    mb_tmp="$2/.download-$$"
+    mb_tmp="$2/.$3.mambaboot-tmp-$mb_token"
     mb_fetch "$1" "$mb_tmp" || mb_die 5 "download of $1 failed: $mb_why; nothing was kept"
     mb_got=$(mb_sha256 <"$mb_tmp")
     if [ "$mb_got" != "$4" ]; then
@@ -281,10 +282,74 @@ mb_sandboxed() (
     exec "$@" </dev/null
 )
 
+# Lock FD (8 or 9) on the file PATH exactly as mambaboot's own runs lock it (common/files/filelock.py):
+# flock(2) on the whole file, without waiting, kept only while PATH still names the file locked
+# (a mambaboot run unlinks its lock file while it still holds it, then releases it). flock(1)
+# (util-linux, busybox) calls flock(2) on the descriptor the shell opened; where there is none
+# (macOS) perl's flock, which is flock(2) where the system has it (perlfunc, flock), locks the same
+# descriptor. The lock belongs to the open file, which the shell keeps open (and the programs it
+# starts, micromamba too, inherit): flock(2). Status 1: another process holds it.
+mb_lock() {  # FD PATH
+    [ ! -L "$2" ] || mb_die 4 "$2 is a link; a lock file is never opened through one: remove the link"
+    mb_try=0
+    while [ "$mb_try" -lt 100 ]; do
+        mb_try=$((mb_try + 1))
+        # tried in a subshell first: exec's redirection that fails ends the shell (POSIX, Special Built-In
+        # Utilities), and zsh's `command` (which POSIX has keep it alive) looks for an external exec
+        (eval ": $1<>\"\$2\"") 2>/dev/null || mb_die 4 "cannot make the lock file $2; nothing was changed"
+        eval "exec $1<>\"\$2\""
+        if command -v flock >/dev/null 2>&1; then
+            flock -n "$1" || { eval "exec $1>&-"; return 1; }
+            # shellcheck disable=SC3013  # -ef: dash, bash, zsh, busybox and ksh all have it
+            if [ "/dev/fd/$1" -ef "$2" ]; then return 0; fi
+        elif command -v perl >/dev/null 2>&1; then
+            perl -MFcntl=:flock -e 'open(my $f, "+<&=", $ARGV[0]) or exit 2; flock($f, LOCK_EX | LOCK_NB) or exit 1;
+                my @a = stat($f); my @b = stat($ARGV[1]); exit(@b && $a[0] == $b[0] && $a[1] == $b[1] ? 0 : 3)' "$1" "$2"
+            case $? in
+                0) return 0 ;;
+                1) eval "exec $1>&-"; return 1 ;;
+                2) mb_die 4 "perl could not lock $2; nothing was changed" ;;
+            esac
+        else
+            eval "exec $1>&-"
+            mb_die 4 "neither flock nor perl found: the lock $2 cannot be taken, and nothing changes a place without it"
+        fi
+        eval "exec $1>&-"  # its holder unlinked it meanwhile: the file now there is the lock
+    done
+    mb_die 4 "cannot lock $2: after $mb_try tries it is still taken away as fast as it is made"
+}
+
+mb_unlock() {  # FD PATH: as mambaboot's own: the file unlinked while still held, then released
+    rm -f "$2"
+    eval "exec $1>&-"
+}
+
 mb_cleanup() {
     [ -z "${mb_tmp-}" ] || rm -f "$mb_tmp"
-    [ -z "${mb_home-}" ] || rm -rf "$mb_home"
-    [ -z "${mb_tmpdir-}" ] || rm -rf "$mb_tmpdir"
+    [ -z "${mb_home-}" ] || mb_drop_workdir 8 "$mb_home"
+    [ -z "${mb_tmpdir-}" ] || mb_drop_workdir 7 "$mb_tmpdir"
+    [ -z "${mb_lock-}" ] || mb_unlock 9 "$mb_lock"
+}
+
+# FD KIND: mb_made, a work directory of this run, CACHE/tmp/mambaboot-tmp-TOKEN-KIND, made as mambaboot
+# makes its own (common/files/workdir.py), so that `mambaboot cache clean` deletes it once its run is
+# gone: its lock file beside it (NAME.lock, holding the token) taken first and held (FD) until it is
+# gone, the marker in it, and the mark of the token for the role home (common/files/proof.py: the
+# directory's device and inode as stat(2) gives them, GNU and busybox stat -c, BSD stat -f).
+mb_workdir() {
+    mb_made=$mb_cache/tmp/mambaboot-tmp-$mb_token-$2
+    mb_lock "$1" "$mb_made.lock" || mb_die 4 "cannot lock the new file $mb_made.lock"
+    printf '%s' "$mb_token" >"$mb_made.lock"
+    (umask 077 && mkdir "$mb_made") || { mb_unlock "$1" "$mb_made.lock"; mb_die 4 "cannot write in $mb_cache/tmp"; }
+    mb_id=$(stat -c '%d:%i' "$mb_made" 2>/dev/null || stat -f '%d:%i' "$mb_made")
+    (umask 077 && printf 'a work directory mambaboot made for one run; deleted after it\n' >"$mb_made/.mambaboot-home" &&
+        printf 'mambaboot-claim %s home %s\n' "$mb_token" "$mb_id" >"$mb_made/.mambaboot-claim") ||
+        mb_die 4 "cannot write in $mb_made"
+}
+
+mb_drop_workdir() {  # FD PATH: the directory, then its lock
+    rm -rf "$2"
+    mb_unlock "$1" "$2.lock"
 }
 trap mb_cleanup EXIT
 trap 'exit 130' INT
@@ -501,6 +566,9 @@ done
 open a clean shell (or deactivate it)"
 mb_say "shell: clean"
 
+# Checked before anything is written, and again once the place's lock is held: another run may
+# have made it meanwhile (micromamba, given a prefix that holds an environment, replaces it).
+mb_check_target() {
 if [ -L "$mb_prefix" ]; then
     mb_die 4 "$mb_prefix is a symbolic link; give the real path of the environment instead"
 elif [ -e "$mb_prefix" ]; then
@@ -512,19 +580,67 @@ elif [ -e "$mb_prefix" ]; then
     done
     [ -z "$(ls -A "$mb_prefix")" ] || mb_die 4 "$mb_prefix is a non-empty directory; it was left untouched"
     [ -w "$mb_prefix" ] || mb_die 4 "$mb_prefix is not writable"
-    mb_say "target: $mb_prefix is an empty directory"
+    mb_target="$mb_prefix is an empty directory"
 else
     mb_up=$(dirname "$mb_prefix")
     while [ ! -e "$mb_up" ] && [ ! -L "$mb_up" ]; do mb_up=$(dirname "$mb_up"); done
     [ -d "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not a directory"
     [ -w "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not writable"
-    mb_say "target: $mb_prefix does not exist yet"
+    mb_target="$mb_prefix does not exist yet"
 fi
+}
+mb_check_target
+mb_say "target: $mb_target"
 
 # ------------------------------------------------------------------ from here on, writes
 
+# The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
+# lowercase hex digits): every temporary this run makes carries it (CACHE/tmp/mambaboot-tmp-TOKEN-KIND:
+# mb_workdir; .NAME.mambaboot-tmp-TOKEN beside a download).
+mb_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+case $mb_token in
+    *[!0-9a-f]*) mb_token= ;;
+esac
+[ ${#mb_token} -eq 32 ] || mb_die 4 "cannot read 16 random bytes from /dev/urandom"
 mkdir -p "$mb_cache/tmp" || mb_die 4 "cannot create the cache directory $mb_cache"
-mb_tmpdir=$(mktemp -d "$mb_cache/tmp/bootstrap-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"
+mb_workdir 7 bootstrap
+mb_tmpdir=$mb_made
+
+# The place's lock, the one every mambaboot run that changes the place takes (environment/placelock.py,
+# common/files/fsops.py place_lock): .NAME.mambaboot-lock beside the prefix in its parent's real
+# path, or .mambaboot-lock-KEY for a name too long for that. Its text is the run's intent, which
+# the next mambaboot run of the place settles when this run is killed (environment/settle.py,
+# bootstrap rows). Released (the file unlinked first, as mambaboot unlinks its own) just before the
+# hand-over: adopt takes it then; between the two, another run may take it as it could take it
+# between any two mambaboot commands, and adopt checks the place again under its own lock.
+mkdir -p "$mb_envs" || mb_die 4 "cannot create $mb_envs"
+mb_real=$(cd -P "$mb_envs" && pwd -P) || mb_die 4 "cannot read the directory $mb_envs"
+if [ "$(printf '%s' "$mb_envname" | wc -c)" -gt $((255 - 16)) ]; then  # NAME_MAX, less ".NAME.mambaboot-lock"'s 16
+    mb_lockfile="${mb_real%/}/.mambaboot-lock-$(printf '%s' "${mb_real%/}/$mb_envname" | mb_sha256 | cut -c1-32)"
+else
+    mb_lockfile="${mb_real%/}/.$mb_envname.mambaboot-lock"
+fi
+if ! mb_lock 9 "$mb_lockfile"; then
+    mb_holder=$(sed -n 's/.*"pid": *\([0-9]*\).*"operation": *"\([^"]*\)".*/ (pid \1, \2)/p; s/.*"operation": *"\([^"]*\)".*"pid": *\([0-9]*\).*/ (pid \2, \1)/p' "$mb_lockfile" 2>/dev/null | head -n 1)
+    mb_die 4 "another mambaboot run$mb_holder is changing $mb_prefix right now (it holds $mb_lockfile); nothing was changed"
+fi
+# A killed run's intent is in it: a bootstrap script's is settled by the target's check (its
+# micromamba's prefix missing or empty; else refused, the intent kept for mambaboot to name); any
+# other is mambaboot's to settle, never overwritten here.
+mb_stale=
+if grep -q '[^[:space:]]' "$mb_lockfile"; then
+    grep -q '"operation": *"bootstrap"' "$mb_lockfile" ||
+        mb_die 4 "a mambaboot run that did not finish left its intent in $mb_lockfile; any mambaboot command on $mb_prefix settles it (or names what to do); nothing was changed"
+    mb_stale=1
+fi
+[ -n "$mb_stale" ] || mb_lock=$mb_lockfile
+mb_check_target
+mb_lock=$mb_lockfile
+mb_intent() {  # STAGE: the whole intent, as placelock writes it (its INTENT shape), while the lock is held
+    printf '{"tool": "mambaboot", "pid": %s, "operation": "bootstrap", "token": "%s", "stage": "%s", "place1": "%s"}\n' \
+        "$$" "$mb_token" "$1" "$mb_prefix" >"$mb_lock"
+}
+mb_intent begun
 
 case $mb_zipapp in
     *://*)
@@ -545,12 +661,14 @@ esac
 
 # ------------------------------------------------------------------ micromamba: the cache layout is create's
 
-mb_home=$(mktemp -d "$mb_cache/tmp/home-XXXXXXXXXXXX") || mb_die 4 "cannot write in $mb_cache/tmp"
+mb_workdir 8 home
+mb_home=$mb_made
 mkdir "$mb_home/tmp"
 # Another run's private home: one killed before its end (SIGKILL, a lost session) leaves it, with
 # the copy of authentication.json it may hold; its run cannot be proven gone (it may be running
 # now), so it is named, never deleted, as bootstrap.bat and bootstrap.ps1 name it.
-for mb_other in "$mb_cache"/tmp/home-*; do
+for mb_other in "$mb_cache"/tmp/*; do  # one pattern that matches (this run's home): zsh stops on one that does not
+    case ${mb_other##*/} in mambaboot-tmp-*-home | home-*) ;; *) continue ;; esac
     if [ -d "$mb_other" ] && [ "$mb_other" != "$mb_home" ]; then
         printf '%s\n' "bootstrap: warning: $mb_other is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs" >&2
     fi
@@ -585,7 +703,8 @@ else
         mkdir -p "$mb_notes"
         rm -f "$mb_bin" "$mb_notes/sha256" "$mb_notes/version"
         mb_fetch_verified "$mb_url" "$mb_notes" micromamba "$mb_sha"
-        printf '%s' "$mb_sha" >"$mb_notes/.sha256-$$" && mv -f "$mb_notes/.sha256-$$" "$mb_notes/sha256"
+        printf '%s' "$mb_sha" >"$mb_notes/.sha256.mambaboot-tmp-$mb_token" &&
+            mv -f "$mb_notes/.sha256.mambaboot-tmp-$mb_token" "$mb_notes/sha256"
         mb_how=downloaded
     fi
 fi
@@ -596,7 +715,8 @@ if [ -z "$mb_mm_used" ]; then
         mb_die 5 "$mb_bin --version failed (exit $?): $(head -c 500 "$mb_tmpdir/version.err")"
     mb_mm_used=$(sed '/^[[:space:]]*$/d' "$mb_tmpdir/version" | tail -n 1 | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
     [ -n "$mb_mm_used" ] || mb_die 5 "$mb_bin --version printed nothing"
-    printf '%s' "$mb_mm_used" >"$mb_notes/.version-$$" && mv -f "$mb_notes/.version-$$" "$mb_notes/version"
+    printf '%s' "$mb_mm_used" >"$mb_notes/.version.mambaboot-tmp-$mb_token" &&
+        mv -f "$mb_notes/.version.mambaboot-tmp-$mb_token" "$mb_notes/version"
 fi
 mb_say "micromamba: $mb_mm_used ($mb_how, sha256 $(printf '%.12s' "$mb_sha"))"
 
@@ -615,8 +735,9 @@ set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_home/root" --no-shortcuts "
 eval "set -- \"\$@\" $mb_specs"
 mb_existed=
 [ ! -e "$mb_prefix" ] || mb_existed=1
+mb_intent engine
 if mb_sandboxed "$@" >&2; then
-    rm -rf "$mb_home"
+    mb_drop_workdir 8 "$mb_home"
     mb_home=
 else
     mb_rc=$?
@@ -633,8 +754,9 @@ mb_say "engine: created $mb_prefix"
 mb_words="--name $(mb_quote "$mb_name") --envs-dir $(mb_quote "$mb_envs") --cache-dir $(mb_quote "$mb_cache")"
 [ -z "$mb_python" ] || mb_words="$mb_words --python $(mb_quote "$mb_python")"
 eval "set -- $mb_words $mb_channels $mb_packages $mb_given"
-rm -rf "$mb_tmpdir"
+mb_drop_workdir 7 "$mb_tmpdir"
 mb_tmpdir=
 trap - EXIT INT TERM HUP
+mb_unlock 9 "$mb_lock"
 exec "$mb_prefix/bin/python" -I "$mb_zipapp" adopt "$mb_prefix" "$@" \
     --micromamba-version-used "$mb_mm_used" --micromamba-sha256-used "$mb_sha"

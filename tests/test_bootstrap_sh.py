@@ -1,9 +1,11 @@
 """bootstrap.sh for real: loopback release server, local channel, the stand-in engine, the
 zipapp beside the script, and the hand-over to the new environment's own python."""
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +25,7 @@ SCRIPT = REPO / "bootstrap" / "bootstrap.sh"
 # When it ran, and what the environment measured then (the engine's own history file, with
 # its command line, differs between two runs): not inputs, so not compared.
 TIMESTAMPS = ("created", "completed", "size")
+SCHEME = r"mambaboot-tmp-[0-9a-f]{32}"  # a temporary's name carries its run's token
 STEPS = {"shell", "target", "micromamba", "engine", "prefix", "cache link", "verify", "record", "done"}
 
 
@@ -112,7 +115,7 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
     assert by_script["cwd"] == by_create["cwd"]
     for run in (by_create, by_script):
         home = Path(run["env"]["HOME"])
-        assert home.parent == world.cache / "tmp" and home.name.startswith("home-")
+        assert home.parent == world.cache / "tmp"
         assert run["env"]["CONDA_PKGS_DIRS"] == f"{world.envs}/relative-pkgs,/nonexistent/second"
         carried = {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "CONDA_OVERRIDE_CUDA"}
         assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k not in carried]
@@ -128,6 +131,8 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
         return ({k: v for k, v in e.items() if k not in drop},
                 {k: os.path.relpath(e[k], e["HOME"]) for k in drop & set(e) if k.startswith(("XDG", "T"))})
     assert comparable(by_script) == comparable(by_create)
+    # the script's temporaries carry its run's token, live while its lock is held (`cache clean`)
+    assert re.fullmatch(SCHEME + "-home", Path(by_script["env"]["HOME"]).name)
     assert (prefix / "pkgs").readlink() == world.envs / "relative-pkgs"
     assert not list((world.cache / "tmp").iterdir()), "the private homes are gone"
 
@@ -466,7 +471,7 @@ def _subdir() -> str:
 
 def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(world, dist, channel, standin):
     """As bootstrap.bat and bootstrap.ps1 name it: a killed run's home may hold a copy of authentication.json."""
-    left = world.cache / "tmp" / "home-1234"
+    left = world.cache / "tmp" / f"mambaboot-tmp-{'0' * 32}-home"
     (left / ".mamba" / "auth").mkdir(parents=True)
     r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
@@ -475,3 +480,151 @@ def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(wo
                         "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
                         "when no bootstrap runs"], r.stderr
     assert left.is_dir()
+
+
+# ------------------------------------------------------------------ the place's lock, held while micromamba runs
+
+@contextlib.contextmanager
+def engine_paused(world, dist, channel, engine, *args: str, env=None):
+    """The script run until its micromamba (the stand-in) blocks on a FIFO, having linked the prefix.
+    Yields the script's process and the FIFO's writer: one byte written lets micromamba finish."""
+    fifo = world.root.parent / "fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        ["dash", str(dist / "bootstrap.sh"), *args, "-c", channel, "--micromamba", str(engine),
+         "--cache-dir", str(world.cache)],
+        env={**world.env, **(env or {}), "STANDIN_BLOCK_FIFO": str(fifo)}, cwd=str(world.envs),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading it
+    try:
+        yield proc, writer
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(writer)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=120)
+
+
+def _go_on(writer: int) -> None:
+    os.write(writer, b"1")
+    os.close(writer)
+
+
+def _without(tool: str, tmp_path: Path) -> str:
+    """A PATH holding every program of this one but tool."""
+    bin_dir = tmp_path / f"no-{tool}"
+    bin_dir.mkdir()
+    for d in os.environ["PATH"].split(os.pathsep):
+        for entry in Path(d).glob("*") if os.path.isdir(d) else ():
+            target = bin_dir / entry.name
+            if entry.name != tool and not target.exists() and os.access(entry, os.X_OK):
+                target.symlink_to(entry)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize("command", [["provision"], ["remove", "-y"], ["adopt"], ["create", "--force"],
+                                     ["activate-scripts"]])
+def test_a_mambaboot_command_on_the_prefix_is_refused_while_the_scripts_micromamba_runs(world, dist, channel,
+                                                                                        fault_standin, command):
+    """The script holds the place's lock, mambaboot's own, while its micromamba makes the prefix; the
+    hand-over to adopt still takes it once micromamba is done."""
+    prefix = world.envs / "py"
+    with engine_paused(world, dist, channel, fault_standin) as (proc, writer):
+        assert (prefix / "conda-meta").is_dir(), "micromamba is linking the prefix"
+        before = snapshot(prefix)
+        *verb, last = command
+        args = [*verb, "py", "-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(fault_standin), last] \
+            if verb == ["create"] else [*command, str(prefix)]
+        r = world.run(*args)
+        assert r.returncode == 4, r.stderr
+        assert f"(pid {proc.pid}, bootstrap) is changing {prefix} right now" in r.stderr, r.stderr
+        assert diff(before, snapshot(prefix)) == {}
+        _go_on(writer)
+        out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert record["state"] == "complete"
+    assert [p.name for p in world.envs.iterdir()] == ["py"], "the lock file went as the script handed over"
+    assert list((world.cache / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("shell, locker", [("dash", "flock"), ("dash", "perl"), ("bash", "flock"), ("zsh", "flock")])
+def test_the_script_is_refused_while_a_mambaboot_run_holds_the_place(world, dist, channel, standin, tmp_path, shell,
+                                                                     locker):
+    """flock(1) where there is one, else perl's flock (macOS has no flock(1)): the lock mambaboot takes."""
+    from mambaboot.environment import placelock
+
+    env = {"PATH": _without("flock", tmp_path)} if locker == "perl" else {}
+    prefix = world.envs / "py"
+    with placelock.Intent("create", str(prefix), token="0" * 32):
+        before = snapshot(world.root)
+        r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
+                      shell=shell)
+        assert r.returncode == 4, r.stderr
+        assert f"another mambaboot run (pid {os.getpid()}, create) is changing {prefix} right now" in r.stderr
+        assert diff(before, snapshot(world.root)) == {}
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
+                  shell=shell)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["py"] and list((world.cache / "tmp").iterdir()) == []
+
+
+def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, dist, channel, fault_standin):
+    """Killed while its micromamba runs: micromamba holds the lock on until it ends (it inherited it);
+    then the intent left says a bootstrap script made the prefix, which proves nothing of itself:
+    named with what clears it, and once cleared the next create settles the intent and runs."""
+    from mambaboot.common.files import filelock, proof
+
+    prefix = world.envs / "py"
+    lock = world.envs / ".py.mambaboot-lock"
+    with engine_paused(world, dist, channel, fault_standin) as (proc, writer):
+        intent = json.loads(lock.read_text())
+        assert (intent["operation"], intent["stage"], intent["place1"]) == ("bootstrap", "engine", str(prefix))
+        token = intent["token"]
+        assert re.fullmatch("[0-9a-f]{32}", token)
+        left = sorted(p.name for p in (world.cache / "tmp").iterdir())
+        assert left == [f"mambaboot-tmp-{token}{s}" for s in ("-bootstrap", "-bootstrap.lock", "-home", "-home.lock")]
+        for kind in ("bootstrap", "home"):  # a work directory as mambaboot makes its own (workdir.py)
+            work = world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}"
+            assert Path(f"{work}.lock").read_text() == token and (work / ".mambaboot-home").is_file()
+            with proof.place(str(work)) as root:
+                assert proof.holds_mark(root, token, proof.HOME)
+        os.kill(proc.pid, signal.SIGKILL)  # the script alone: its micromamba runs on (and holds its pipes)
+        proc.wait(timeout=120)
+        assert filelock.held(str(lock)), "micromamba still holds it"
+        assert world.run("provision", str(prefix)).returncode == 4
+        _go_on(writer)
+        for kind in ("bootstrap", "home"):  # micromamba's exit releases them: waited for by the lock, no sleep
+            with filelock.FileLock(str(world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}.lock")):
+                pass
+    assert not filelock.held(str(lock))
+    assert sorted(p.name for p in (world.cache / "tmp").iterdir()) == left, "dead, for `cache clean` to collect"
+    r = world.run("adopt", str(prefix))
+    assert r.returncode == 4, r.stderr
+    assert f"{prefix} holds what a bootstrap script killed while it made an environment there left" in r.stderr
+    assert f"rm -rf {prefix}" in r.stderr and json.loads(lock.read_text())["token"] == token
+    shutil.rmtree(prefix)
+    r = world.create("py", "-c", channel, "--micromamba", str(fault_standin))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
+
+
+@pytest.mark.parametrize("operation", ["bootstrap", "create"])
+def test_a_killed_runs_intent_is_taken_over_only_when_a_bootstraps(world, dist, channel, standin, operation):
+    """A killed script's intent over a prefix that is not there is settled by the script itself (nothing to
+    do); a killed mambaboot run's is mambaboot's to settle: refused, the intent kept as it was."""
+    prefix = world.envs / "py"
+    lock = world.envs / ".py.mambaboot-lock"
+    left = json.dumps({"tool": "mambaboot", "pid": 1, "operation": operation, "token": "1" * 32, "stage": "engine",
+                       "place1": str(prefix)})
+    lock.write_text(left)
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
+    if operation == "bootstrap":
+        assert r.returncode == 0, r.stderr
+        assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
+        return
+    assert r.returncode == 4, r.stderr
+    assert f"a mambaboot run that did not finish left its intent in {lock}; any mambaboot command on {prefix} " \
+           "settles it" in r.stderr
+    assert lock.read_text() == left and not prefix.exists()

@@ -21,6 +21,10 @@ the same stage takes the same path either way. What to do is a table, operation 
 - create, verified (the new environment is complete): roll forward: the old environment set
   aside is deleted through its mark, the new one's mark dropped.
 - create, done (provisioning runs): nothing; the record says where provisioning stopped.
+- bootstrap, begun (a bootstrap script holds the place's lock: bootstrap/bootstrap.sh, .bat,
+  .ps1): nothing was changed yet. bootstrap, engine (the script's micromamba runs; it hands over
+  to adopt after releasing the lock): the place carries no mark (the script writes none), so it
+  is create's engine row without a mark: missing or empty, settled; else named with what clears it.
 - pack or lock, begun (the lock of its output FILE taken): nothing was made yet.
 - pack or lock, writing (`-o FILE`, a regular file: outputlock.py): the partial file the intent
   names is deleted, only when that name is exactly the one the writer gives (`.NAME.partial-<the
@@ -307,10 +311,11 @@ def _unproven(intent: dict, place: str, entries) -> str:
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
     # cmd.exe has no rm: its own rmdir /s /q deletes a tree (paths hold no ", so the quotes hold it)
     clear = f'rmdir /s /q "{place}"' if sys.platform == "win32" else f"rm -rf {place}"
-    return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
+    run = "a bootstrap script" if intent.get("operation") == "bootstrap" else "a mambaboot create"
+    return (f"{place} holds what {run} killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
-            f"it is that create's unfinished environment, delete it (`{clear}`) and run again; if it is "
-            f"yours, delete {fsops.place_lock(place)} (the killed create's intent) and run again")
+            f"it is that unfinished environment, delete it (`{clear}`) and run again; if it is "
+            f"yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
 
 
 def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
@@ -546,6 +551,8 @@ TABLE = {
     ("create", "finishing"): (_undo_new, _put_back),
     ("create", "verified"): (_drop_old,),
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
+    ("bootstrap", "begun"): (),  # a bootstrap script's checks and downloads
+    ("bootstrap", "engine"): (_undo_new,),  # its micromamba: no mark, no staged name, no aside
     ("remove", "begun"): (),
     ("remove", "set-aside"): (_removed_aside,),
     ("remove", "deleting"): (_removing,),
