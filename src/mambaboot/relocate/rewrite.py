@@ -27,7 +27,8 @@ import re
 import stat
 import sys
 
-from mambaboot.relocate import scan  # unpack: the same script (pack inlines both modules)
+from mambaboot.common.files import tempname  # unpack: the same script (pack inlines these modules)
+from mambaboot.relocate import scan  # unpack: the same script (pack inlines these modules)
 
 Refused = scan.Refused
 MAX_SHEBANG = 127 if sys.platform.startswith("linux") else 512  # libmamba link.hpp, conda portability.py
@@ -422,7 +423,7 @@ def read(prefix, rel):
 
 def _replace_file(prefix, rel, data):
     name = rel.rsplit("/", 1)[-1]
-    tmp = f".{name}.mambaboot-move-{os.getpid()}"
+    tmp = tempname.sibling_name(name)
     if not _DIR_FD:
         _check_path(prefix, rel)
         path = os.path.join(prefix, *rel.split("/"))
@@ -481,7 +482,7 @@ def _retarget(prefix, rel, rx, news):
         new = os.fsdecode(replace_text(os.fsencode(target), rx, news))
         if new == target:
             return False
-        tmp = f".{name}.mambaboot-move-{os.getpid()}"
+        tmp = tempname.sibling_name(name)
         os.symlink(new, tmp, dir_fd=fd)
         os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
         return True
