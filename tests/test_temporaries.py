@@ -52,6 +52,22 @@ def test_a_write_killed_before_its_rename_is_collected_by_the_next_run_of_the_pl
     assert not _lock(prefix).exists()
 
 
+def test_a_move_killed_before_a_rewritten_file_is_renamed_is_collected_by_the_next_move(world, made_env):
+    """SIGKILL as the relocator has written a file's new text beside it (its temporary name) and
+    not yet renamed it: the next `move` puts the move back, deletes what the killed run left, says
+    so, and moves; no temporary is left anywhere."""
+    src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
+    killed = _killed_at(world, "rewrite._write_new_text#1>", ["move", str(src), str(dst)])
+    assert killed.returncode == -9, killed.stderr
+    left = _named(world.envs)
+    assert len(left) == 1 and next(iter(left)).is_file(), left
+    again = world.run("move", str(src), str(dst))
+    assert again.returncode == 0, again.stderr
+    assert _named(world.root) == set(), again.stderr
+    assert "what a killed mambaboot run was writing under another name" in again.stderr, again.stderr
+    assert not src.exists() and dst.is_dir()
+
+
 def _killed_pack_to_a_fifo(world, made_env) -> Path:
     """`pack -o FIFO` killed once its archive is built, as it opens the fifo (no reader yet)."""
     fifo = world.root / "pipe.tar.gz"

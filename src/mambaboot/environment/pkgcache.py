@@ -253,13 +253,17 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str) -> list:
+def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
     """workdir.stale(): the work directories (private homes, scratch) of runs that are gone, in
-    CACHE/tmp and in the temporary directory."""
-    import tempfile  # not at start-up
+    CACHE/tmp, and (temporary) in the temporary directory: not for `info`, which starts faster
+    without tempfile's imports."""
+    parents = [os.path.join(cache_dir, "tmp")]
+    if temporary:
+        import tempfile
 
+        parents.append(tempfile.gettempdir())
     found = []
-    for parent in (os.path.join(cache_dir, "tmp"), tempfile.gettempdir()):
+    for parent in parents:
         try:
             names = os.listdir(parent)
         except OSError:
@@ -344,7 +348,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                         _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
-    homes = list(_stale_homes(cache_dir))
+    homes = list(_stale_homes(cache_dir, temporary=True))
     markers = _orphaned_markers(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")

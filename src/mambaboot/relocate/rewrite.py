@@ -442,15 +442,10 @@ def _replace_file(prefix, rel, data):
         mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode & 0o7777, dir_fd=fd)
         try:
-            with os.fdopen(out, "wb", closefd=False) as stream:
-                stream.write(data)
-            try:
-                os.fchmod(out, mode & 0o7777)
-            except OSError:
-                pass
+            _write_new_text(out, data, mode)
         finally:
             os.close(out)
-        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        _rename_new_text(tmp, name, fd)
     except BaseException:
         try:
             os.unlink(tmp, dir_fd=fd)
@@ -459,6 +454,21 @@ def _replace_file(prefix, rel, data):
         raise
     finally:
         os.close(fd)
+
+
+def _write_new_text(out, data, mode):
+    """The new file out holds data, with mode. Until _rename_new_text, a kill leaves it under the
+    run's temporary name, which the next run holding the environment's lock deletes."""
+    with os.fdopen(out, "wb", closefd=False) as stream:
+        stream.write(data)
+    try:
+        os.fchmod(out, mode & 0o7777)
+    except OSError:
+        pass
+
+
+def _rename_new_text(tmp, name, fd):
+    os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
 
 
 def _retarget(prefix, rel, rx, news):

@@ -22,7 +22,6 @@ import stat
 import sys
 
 from mambaboot.common import jsontext  # PREFIX/.mambaboot/envvars.py: the same file (packagedata.standalone)
-from mambaboot.common.files import tempname  # the same file too
 from mambaboot.shell import quoting
 
 UNSET = "***unset***"
@@ -389,6 +388,8 @@ def fragments(prefix, names):
 
 def write(prefix, contents):
     """Each file replaced whole (a shell sourcing it at that moment sees the old or the new one)."""
+    from mambaboot.common.files import tempname  # the same file too; not on `run`'s way to its exec
+
     directory = os.path.join(prefix, ".mambaboot")
     for name, data in contents.items():
         path = os.path.join(directory, name)
