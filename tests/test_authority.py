@@ -187,11 +187,11 @@ def _hostile(world, made_env) -> dict:
         {"tool": "mambaboot", "source": str(project), "destination": str(env), "token": TOKEN}))
     old = copy_env(made_env, world.envs / ".received.mambaboot-old-0123456789ab")
     _attacker_mark(old)
-    home = world.cache / "tmp" / "home-0123456789ab"
+    home = world.cache / "tmp" / f"mambaboot-tmp-{TOKEN}-home"
     (home / "tmp").mkdir(parents=True)
     (home / ".mambaboot-home").write_text("")
     _attacker_mark(home)
-    (world.cache / "tmp" / "home-0123456789ab.lock").write_text(TOKEN)
+    (world.cache / "tmp" / f"mambaboot-tmp-{TOKEN}-home.lock").write_text(TOKEN)
     bad = copy_env(made_env, world.envs / "bad")
     _journal(bad, **{"from": "/", "to": str(bad), "old": "/", "how": "renamed", "stage": "rewriting",
                      "copy": 5, "token": TOKEN})

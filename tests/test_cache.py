@@ -1,5 +1,6 @@
 """`mambaboot cache info|clean`: sizes; cleaning only what nothing uses."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -89,17 +90,23 @@ def test_clean_keeps_a_package_whose_files_were_all_copied(world, tmp_path, stan
     assert prefixed_pkg.stem in _cache(world, "clean")["removed_packages"]
 
 
-MARKER = ".mambaboot-home"  # engine/sandbox.py's MARKER
+MARKER = ".mambaboot-home"  # common/files/workdir.py's MARKER
 
 
-def _home(tmp, name, lock: bool = False):
-    """A private home as a run makes it (engine/sandbox.py): a directory holding the marker and
-    the mark of the token its lock file holds (lock: that lock file too, free)."""
+def H(label: str) -> str:
+    """The name a run gives its private home (common/files/tempname.py), its token made of label."""
+    return f"mambaboot-tmp-{hashlib.md5(label.encode()).hexdigest()}-home"
+
+
+def _home(tmp, label, lock: bool = False):
+    """A private home as a run makes it (common/files/workdir.py): a directory holding the marker
+    and the mark of the token its name and its lock file hold (lock: that lock file too, free)."""
     from mambaboot.common.files import confined, proof
 
+    name = H(label)
+    token = name.split("-")[2]
     (tmp / name / "tmp").mkdir(parents=True)
     (tmp / name / MARKER).write_text("")
-    token = proof.new_token()
     with confined.Root.open(str(tmp / name)) as root:
         proof.write_mark(root, token, proof.HOME)
     if lock:
@@ -138,28 +145,30 @@ def test_a_move_pointer_older_versions_left_is_collected_and_never_read(world, m
 
 def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin):
     tmp = world.cache / "tmp"
-    _home(tmp, "home-dead", lock=True)
-    _home(tmp, "home-unlocked")  # its lock file gone: nothing holds the token its mark proves
-    (tmp / "home-gone.lock").write_text("")  # killed between the home's removal and its lock's
-    _home(tmp, "home-live")
+    _home(tmp, "dead", lock=True)
+    _home(tmp, "unlocked")  # its lock file gone: nothing holds the token its mark proves
+    (tmp / (H("gone") + ".lock")).write_text("")  # killed between the home's removal and its lock's
+    _home(tmp, "live")
     orphan = _old_marker(world.cache, world.root / "never-made")
     command = [*MAMBABOOT, "create", "killed", "--cache-dir", str(world.cache), "-c", channel,
                "--micromamba", str(fault_standin)]
     with paused(command, world.env, world.envs, world.root / "fifo") as proc:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-    killed_homes = sorted(p.name for p in tmp.iterdir() if p.name.startswith("home-") and len(p.name) == 17)
+    planted = {H(label) for label in ("dead", "unlocked", "gone", "live")}
+    killed_homes = sorted(p.name for p in tmp.iterdir() if p.name.startswith("mambaboot-tmp-")
+                          and not p.name.endswith(".lock") and p.name not in planted)
     assert killed_homes, "SIGKILL left the run's private home behind"
 
-    with filelock.FileLock(str(tmp / "home-live.lock")):  # a run that is alive right now
+    with filelock.FileLock(str(tmp / (H("live") + ".lock"))):  # a run that is alive right now
         info = _cache(world, "info")
         assert info["stale_homes"]["count"] == 3 + len(killed_homes)
         assert info["orphaned_markers"] == 1
         done = _cache(world, "clean")
         assert sorted(os.path.basename(h) for h in done["stale_homes"]) == sorted(
-            ["home-dead", "home-gone", *killed_homes])
+            [H("dead"), H("gone"), *killed_homes])
         assert done["orphaned_markers"] == 1
-        assert sorted(p.name for p in tmp.iterdir()) == ["home-live", "home-live.lock", "home-unlocked"]
+        assert sorted(p.name for p in tmp.iterdir()) == sorted([H("live"), H("live") + ".lock", H("unlocked")])
     assert not os.path.exists(orphan)
     assert (world.envs / ".killed.mambaboot-lock").is_file(), \
         "the killed create's intent stays beside it, for the next run of it to settle"
@@ -195,18 +204,18 @@ def test_a_marker_whose_owner_lock_is_no_run_of_ours_is_orphaned_never_a_failure
 
 def test_clean_deletes_no_home_it_did_not_make(world, reliability):
     """Only a directory holding the marker a run writes, the user's own, reached through no link,
-    is a private home: a user's directory named home-*, a link to a home, a marker that is a
+    is a private home: a user's directory of a home's name, a link to a home, a marker that is a
     link, a home of another user, all stay."""
     tmp = world.cache / "tmp"
-    (tmp / "home-thesis").mkdir(parents=True)
-    (tmp / "home-thesis" / "chapter1.txt").write_text("precious")
+    (tmp / H("thesis")).mkdir(parents=True)
+    (tmp / H("thesis") / "chapter1.txt").write_text("precious")
     elsewhere = _home(world.root, "elsewhere")
-    os.symlink(elsewhere, tmp / "home-linked")
-    _home(tmp, "home-marker-linked", lock=True)
-    (tmp / "home-marker-linked" / ".mambaboot-home").unlink()
-    os.symlink(elsewhere / ".mambaboot-home", tmp / "home-marker-linked" / ".mambaboot-home")
+    os.symlink(elsewhere, tmp / H("linked"))
+    _home(tmp, "marker-linked", lock=True)
+    (tmp / H("marker-linked") / ".mambaboot-home").unlink()
+    os.symlink(elsewhere / ".mambaboot-home", tmp / H("marker-linked") / ".mambaboot-home")
     if os.geteuid() == 0:  # as the suite runs in its container: a home of another user can be made
-        alice = _home(tmp, "home-alice")
+        alice = _home(tmp, "alice")
         for path in (alice, alice / ".mambaboot-home"):
             os.chown(path, 4321, 4321)
     before = snapshot(world.root), snapshot(world.cache)
@@ -220,8 +229,8 @@ def test_clean_deletes_no_home_it_did_not_make(world, reliability):
 def test_clean_never_goes_through_a_linked_tmp(world, reliability):
     """CACHE/tmp a link to a directory others use: nothing in it is taken for a home of ours."""
     shared = world.root / "shared-tmp"
-    _home(shared, "home-alice")
-    (shared / "home-alice" / "notes.txt").write_text("alice's")
+    _home(shared, "alice")
+    (shared / H("alice") / "notes.txt").write_text("alice's")
     world.cache.mkdir()
     os.symlink(shared, world.cache / "tmp")
     before = snapshot(world.root)
@@ -248,28 +257,28 @@ def test_a_lock_file_that_is_a_link_is_refused_not_followed(world, reliability):
 def test_a_home_replaced_after_it_was_listed_is_not_deleted(tmp_path):
     """Listed as stale, then swapped for another directory (even one with a marker of its own):
     the deletion compares identities and leaves both."""
-    from mambaboot.engine import sandbox
+    from mambaboot.common.files import workdir
 
-    assert sandbox.MARKER == MARKER
+    assert workdir.MARKER == MARKER
     tmp = tmp_path / "tmp"
-    _home(tmp, "home-x", lock=True)
-    (stale,) = sandbox.stale_homes(str(tmp))
-    os.rename(tmp / "home-x", tmp_path / "away")
-    _home(tmp, "home-x", lock=True)
-    (tmp / "home-x" / "keep.txt").write_text("keep")
-    assert sandbox.remove_stale(stale) is False
-    assert (tmp / "home-x" / "keep.txt").exists() and (tmp_path / "away" / sandbox.MARKER).exists()
-    (fresh,) = sandbox.stale_homes(str(tmp))
-    assert sandbox.remove_stale(fresh) is True and not (tmp / "home-x").exists()
+    _home(tmp, "x", lock=True)
+    (stale,) = workdir.stale(str(tmp))
+    os.rename(tmp / H("x"), tmp_path / "away")
+    _home(tmp, "x", lock=True)
+    (tmp / H("x") / "keep.txt").write_text("keep")
+    assert workdir.remove_stale(stale) is False
+    assert (tmp / H("x") / "keep.txt").exists() and (tmp_path / "away" / workdir.MARKER).exists()
+    (fresh,) = workdir.stale(str(tmp))
+    assert workdir.remove_stale(fresh) is True and not (tmp / H("x")).exists()
 
 
 def test_clean_deletes_no_home_without_the_mark_of_its_lock_token(world):
-    """A home-* holding the marker, the user's own, its lock free, but not the mark of the token
+    """A home holding the marker, the user's own, its lock free, but not the mark of the token
     its lock file holds (copied in, or put there by someone else, its lock file written with
     another token): left as it is."""
     tmp = world.cache / "tmp"
-    copied = _home(tmp, "home-copied", lock=True)
-    (tmp / "home-copied.lock").write_text("cd" * 16)
+    copied = _home(tmp, "copied", lock=True)
+    (tmp / (H("copied") + ".lock")).write_text("cd" * 16)
     (copied / "notes.txt").write_text("someone's")
     before = snapshot(world.cache)
     done = _cache(world, "clean")

@@ -35,7 +35,7 @@ def test_parallel_creates_share_one_cache_and_download_once(world, channel, rele
     assert release_server.count("GET", release_server.asset_url) == 1, "downloaded exactly once"
     for i in range(4):
         assert _state(world.envs / f"env{i}") == "complete"
-    assert list(world.cache.rglob(".download-*")) == [] and list(world.cache.rglob(".*.tmp-*")) == []
+    assert list(world.cache.rglob("*mambaboot-tmp-*")) == []
 
 
 def test_a_second_run_for_a_target_being_created_is_refused(world, channel, fault_standin):

@@ -31,12 +31,12 @@ LAYER = {
 # The exceptions outside it, each with its reason.
 EXCEPTIONS = {
     "relocate/scan.py": "copied into `pack` archives, imports nothing of mambaboot; works by descriptor itself",
-    "relocate/rewrite.py": "copied into `pack` archives, imports nothing of mambaboot; works by descriptor itself",
+    "relocate/rewrite.py": "copied into `pack` archives with what it imports (common/files/tempname.py); works by descriptor itself",
     "relocate/unpack.py": "the archive's own unpack script: runs where no mambaboot is installed",
-    "shell/activation/envvars.py": "copied into the environment and run by its python: imports nothing of mambaboot",
+    "shell/activation/envvars.py": "copied into the environment with what it imports and run by its python",
     "common/output.py": "the process's own streams (os.devnull, descriptors 0-2), no file of anyone's",
     "engine/child.py": "the read end of a pipe to a child process, no file",
-    "engine/sandbox.py": "stale private homes found by descriptor (O_DIRECTORY | O_NOFOLLOW), as the layer does",
+    "common/files/workdir.py": "stale work directories found by descriptor (O_DIRECTORY | O_NOFOLLOW), as the layer does",
 }
 
 

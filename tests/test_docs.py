@@ -766,9 +766,10 @@ def test_the_state_inventory_names_what_the_code_writes():
 
 
 def test_every_name_mambaboot_gives_beside_a_place_is_in_the_state_inventory():
-    """The other way round: every tag the code gives a sibling name (`.NAME.TAG-<12 hex>`, the one
-    temporary-name scheme: fsops.unique_sibling, guarded.set_aside) is in a row's name column, so
-    a new kind of leftover fails here until the inventory says who deletes it."""
+    """The other way round: every tag the code gives a place set aside or made beside it under a
+    name its intent holds (`.NAME.TAG-<12 hex>`: fsops.unique_sibling, guarded.set_aside) is in a
+    row's name column, so a new kind of leftover fails here until the inventory says who deletes
+    it. The temporary name's writers: tests/test_temporaries.py."""
     import ast
     import importlib
 

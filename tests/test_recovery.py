@@ -562,7 +562,7 @@ def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel
     left, operation = _leftovers_of(world, kind, made_env, channel, standin)
     said = ""
     if kind in _WRITERS:
-        assert any(".partial-" in rel for rel in left), left
+        assert any(".mambaboot-tmp-" in rel for rel in left), left
         tree = _files(world.root)
         for args in (["list", "--envs-dir", str(world.envs)], ["doctor"]):
             r = world.run(*args)
@@ -597,13 +597,13 @@ def test_a_partial_file_an_intent_names_is_deleted_only_when_it_is_the_writers_o
     (exit 4) naming it; the link, what it leads to, the file and the intent all stay."""
     out = world.root / "out"
     out.mkdir()
-    target, token, victim = out / "x.lock.txt", "0123456789ab", world.root / "victim"
+    target, token, victim = out / "x.lock.txt", "0123456789abcdef" * 2, world.root / "victim"
     victim.write_text("the user's\n")
     if planted.startswith("a link"):
-        name = f".x.lock.txt.partial-{token}"
+        name = f".x.lock.txt.mambaboot-tmp-{token}"
         (out / name).symlink_to(victim)
     else:
-        name = f".x.lock.txt.tmp-{token}"
+        name = f".x.lock.txt.partial-{token}"
         (out / name).write_text("the user's\n")
     lock = out / ".x.lock.txt.mambaboot-lock"
     lock.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "lock", "token": token,

@@ -1,8 +1,8 @@
 """SIGKILL between the write of a file's new text and its rename over the file
-(common/files/filerewrite.py: `.FILE.tmp-<12 hex>` beside it, synced). In an environment, under
-its lock, the name carries the intent's token and the next run that settles the intent deletes
-it; beside a user's shell startup file, under no lock, the next `doctor --undo-shell-init` names
-it and leaves it. Either way the file itself is as it was, and nothing else changed."""
+(common/files/filerewrite.py: `.FILE.mambaboot-tmp-<the run's token>` beside it, synced). In an
+environment, under its lock, the next run that holds the lock deletes it; beside a user's shell
+startup file, under no lock, the next `doctor --undo-shell-init` names it and leaves it. Either way
+the file itself is as it was, and nothing else changed."""
 
 import json
 from pathlib import Path
@@ -12,14 +12,14 @@ import pytest
 from tests.conftest import copy_env
 from tests.support.snapshot import diff, snapshot
 from tests.test_doctor import CONDA_BLOCK
-from tests.test_intent_kills import _intent, _killed_at, _lock
+from tests.test_intent_kills import _killed_at, _lock
 
 BETWEEN = "filerewrite._staged#1>"  # the first call once the new text is synced: before its rename
 MINE = "channels:\n  - mine  # my channel\nregister_envs: true\n"  # lacks settings adopt appends
 
 
 def _temps(directory: Path, of: str) -> set:
-    return {p.name for p in directory.iterdir() if p.name.startswith(f".{of}.tmp-")}
+    return {p.name for p in directory.iterdir() if p.name.startswith(f".{of}.mambaboot-tmp-")}
 
 
 def _beyond_bytecode(changes: dict) -> set:
@@ -31,23 +31,22 @@ def test_an_adopt_killed_before_its_condarc_is_renamed_is_settled_by_the_next_ru
     assert world.run("adopt", str(prefix)).returncode == 0  # its files name where it is now
     rc = prefix / ".condarc"
     rc.write_text(MINE)
-    other = prefix / "..condarc.tmp-0123456789ab"  # the scheme's name, not this run's token: not its to delete
+    other = prefix / "..condarc.tmp-0123456789ab"  # no name of the scheme: not the run's to delete
     other.write_bytes(b"another run's\n")
     before = snapshot(world.root)
 
     killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
-    token = _intent(prefix)["token"]
-    assert token and _temps(prefix, ".condarc") == {f"..condarc.tmp-{token[:12]}", other.name}
-    left = prefix / f"..condarc.tmp-{token[:12]}"
+    (name,) = _temps(prefix, ".condarc")
+    left = prefix / name
     assert rc.read_text() == MINE and left.read_text().startswith(MINE + "# Added by mambaboot:\n")
     after_kill = snapshot(world.root)
 
     again = world.run("adopt", str(prefix))
     assert again.returncode == 0, again.stderr
-    assert f"warning: deleted {left}, the new text of .condarc an unfinished adopt was writing (the file itself " \
-           "was not changed)" in again.stderr
-    assert not _lock(prefix).exists() and _temps(prefix, ".condarc") == {other.name}
+    assert f"warning: deleted {left}, what a killed mambaboot run was writing under another name (the file it " \
+           "was for was not changed)" in again.stderr
+    assert not _lock(prefix).exists() and _temps(prefix, ".condarc") == set() and other.exists()
     assert other.read_bytes() == b"another run's\n"
     # what the settling changed: the new text deleted, nothing else; then what adopt itself does
     settled = diff(after_kill, snapshot(world.root))
@@ -63,14 +62,15 @@ def test_an_adopt_settles_only_a_regular_file_under_its_killed_runs_name(world, 
     (prefix / ".condarc").write_text(MINE)
     killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
-    left = prefix / f"..condarc.tmp-{_intent(prefix)['token'][:12]}"
+    (name,) = _temps(prefix, ".condarc")
+    left = prefix / name
     target = world.root / "elsewhere"
     target.write_text("the user's\n")
     left.unlink()
     left.symlink_to(target)
     again = world.run("adopt", str(prefix))
     assert again.returncode == 0, again.stderr
-    assert f"warning: left {left} as it is: it is not a regular file" in again.stderr
+    assert f"warning: left {left} as it is: it is not a regular file of yours" in again.stderr
     assert left.is_symlink() and target.read_text() == "the user's\n"
 
 
@@ -82,12 +82,12 @@ def test_another_command_of_the_place_settles_the_killed_adopt_and_says_so(world
     (prefix / ".condarc").write_text(MINE)
     killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
-    left = prefix / f"..condarc.tmp-{_intent(prefix)['token'][:12]}"
+    (name,) = _temps(prefix, ".condarc")
+    left = prefix / name
     assert left.is_file()
     args = [command, str(prefix)] + (["-o", str(world.root / "x.tar.gz")] if command == "pack" else [])
     again = world.run(*args)
-    assert f"warning: deleted {left}, the new text of .condarc an unfinished adopt was writing" in again.stderr, \
-        again.stderr
+    assert f"warning: deleted {left}, what a killed mambaboot run was writing" in again.stderr, again.stderr
     assert not left.exists() and (prefix / ".condarc").read_text() == MINE
 
 
@@ -103,7 +103,7 @@ def test_an_undo_shell_init_killed_before_its_rename_is_named_by_the_next_one_an
     rc.write_text(original)
     killed = _killed_at(world, at, ["doctor", "--undo-shell-init"])
     assert killed.returncode == -9, killed.stdout + killed.stderr
-    left = [p for p in world.home.iterdir() if p.name.startswith(f".{of}") and ".tmp-" in p.name]
+    left = [p for p in world.home.iterdir() if p.name.startswith(f".{of}") and ".mambaboot-tmp-" in p.name]
     assert len(left) == 1 and rc.read_text() == original, sorted(p.name for p in world.home.iterdir())
     left = left[0]
     said = f"warning: {left} " + what.format(rc=rc, left=left)
@@ -132,11 +132,11 @@ def test_a_move_killed_before_its_condarc_is_renamed_is_settled_by_the_next_move
     (src / ".condarc").write_text(MINE)
     killed = _killed_at(world, BETWEEN, ["move", str(src), str(dst)])
     assert killed.returncode == -9, killed.stderr
-    token = _intent(src)["token"]
-    assert _temps(dst, ".condarc") == {f"..condarc.tmp-{token[:12]}"} and (dst / ".condarc").read_text() == MINE
+    (name,) = _temps(dst, ".condarc")
+    assert (dst / ".condarc").read_text() == MINE
     again = world.run("move", str(src), str(dst))
     assert again.returncode == 0, again.stderr
-    assert f"warning: deleted {src / f'..condarc.tmp-{token[:12]}'}, the new text of .condarc an unfinished move " \
-           "was writing" in again.stderr
+    assert f"warning: deleted {src / name}, what a killed mambaboot run was writing under another name" \
+        in again.stderr
     assert not src.exists() and _temps(dst, ".condarc") == set()
     assert (dst / ".condarc").read_text().startswith(MINE + "# Added by mambaboot:\n")

@@ -37,6 +37,6 @@ FSYNC_PROBE = ("import os\nreal = os.fsync\n"
 
 def synced(out: Path) -> list:
     """(directory, name) of each file FSYNC_PROBE saw synced, in order: Root.write_replace syncs
-    ".NAME.tmp-XXXX" before renaming it to NAME."""
+    ".NAME.mambaboot-tmp-<token>" before renaming it to NAME."""
     paths = [Path(p) for p in out.read_text().splitlines()] if out.exists() else []
-    return [(p.parent, p.name[1:].rsplit(".tmp-", 1)[0]) for p in paths]
+    return [(p.parent, p.name[1:].rsplit(".mambaboot-tmp-", 1)[0]) for p in paths]

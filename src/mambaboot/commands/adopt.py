@@ -76,16 +76,13 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         )
     rep = reporter(args)
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
-    # The token names the new text of a file adopt rewrites in the environment (`.condarc`): a kill
-    # before its rename leaves it under that name, which settling the intent deletes, in-process
-    # and by the next run of the place alike (environment/settle.py).
     with placelock.Intent("adopt", prefix, token=proof.new_token()) as intent:
         warn_settled(intent, rep)
         try:
             result = adopt.adopt_prefix(
                 prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
                 link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
-                engine=engine, token=intent.token,
+                engine=engine,
             )
         except BaseException:
             for done in settle.run(intent.body(), prefix):

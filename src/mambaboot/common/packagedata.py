@@ -18,9 +18,11 @@ _IMPORT = "from mambaboot."
 
 
 def _as_itself(line: str) -> str:
-    """`from mambaboot.X import a, b  # ...` -> `a = b = sys.modules[__name__]`: one module is all of them."""
+    """`from mambaboot.X import a, b  # ...` -> `a = b = sys.modules[__name__]`: one module is all of
+    them (indented as it was: an import inside a function, which only that function's callers pay for)."""
     names = line.split(" import ", 1)[1].split("#", 1)[0]
-    return " = ".join(n.strip() for n in names.split(",")) + " = sys.modules[__name__]\n"
+    indent = line[:len(line) - len(line.lstrip())]
+    return indent + " = ".join(n.strip() for n in names.split(",")) + " = sys.modules[__name__]\n"
 
 
 def standalone(header: str, modules) -> bytes:
@@ -31,7 +33,7 @@ def standalone(header: str, modules) -> bytes:
     parts = [f"# {header} (standard library only).\nimport sys\n".encode()]
     for package, name in modules:
         lines = read(package, name).decode("utf-8").splitlines(keepends=True)
-        lines = [_as_itself(line) if line.startswith(_IMPORT) else line for line in lines]
+        lines = [_as_itself(line) if line.lstrip().startswith(_IMPORT) else line for line in lines]
         where = package.replace(".", "/")
         parts.append(f"\n# ---- {where}/{name}\n".encode() + "".join(lines).encode("utf-8"))
     return b"".join(parts)

@@ -6,7 +6,6 @@ import http.client
 import os
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import urllib.error
@@ -16,7 +15,7 @@ from typing import Callable, Optional
 
 from mambaboot.common import urlrule
 
-from mambaboot.common.files import confined, removal
+from mambaboot.common.files import confined, removal, tempname
 from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 
@@ -338,9 +337,11 @@ def fetch_file(
     clock = _Clock(url, policy)
 
     def attempt() -> str:
-        fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
+        tmp = tempname.sibling(dest)  # what a kill leaves, the next download under the store's lock drops
+        with confined.Root.open(directory) as here:
+            out = here.open_new(os.path.basename(tmp), 0o600)
         try:
-            with os.fdopen(fd, "wb") as out, _open(url, opener, policy, clock=clock) as response:
+            with out, _open(url, opener, policy, clock=clock) as response:
                 digest = _copy(response, out, progress, clock)
                 out.flush()
                 os.fsync(out.fileno())

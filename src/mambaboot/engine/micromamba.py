@@ -35,6 +35,10 @@ def _exe_name(subdir: str) -> str:
     return "micromamba.exe" if subdir.startswith("win") else "micromamba"
 
 
+STORE_LOCK = ".lock"  # CACHE/micromamba/.lock: one download of micromamba at a time
+VERIFIED = "verified"  # beside a binary: the digest it had when it was last read whole, with its stat
+
+
 def _store(cache_dir: str) -> str:
     return os.path.join(cache_dir, "micromamba")
 
@@ -103,7 +107,7 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
     # One lock for the store: concurrent runs download once and never see a partial file. A run
     # that waits says so, and for whom: the other may be a run stopped with Ctrl-Z, which holds
     # the lock until it is resumed or ended; Ctrl-C ends the wait (exit 130).
-    lock = os.path.join(store, ".lock")
+    lock = os.path.join(store, STORE_LOCK)
 
     def waiting(holder: str) -> None:
         if say is not None:
@@ -112,7 +116,7 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
 
     with filelock.FileLock(lock, transient=True, waiting=waiting):
         downloaded = False
-        if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, "verified")) == expected):
+        if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, VERIFIED)) == expected):
             made = newdirs.make_dirs(key_dir)
             from mambaboot.engine import download
 
@@ -151,7 +155,7 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
         raise ObtainError(f"{path} is not executable")
     memo_dir = os.path.join(_store(cache_dir), "local", fsops.path_key(path))
     newdirs.make_dirs(memo_dir)
-    digest = _digest(path, os.path.join(memo_dir, "verified"))
+    digest = _digest(path, os.path.join(memo_dir, VERIFIED))
     if source.expected_sha256 and digest != source.expected_sha256:
         raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
     version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])

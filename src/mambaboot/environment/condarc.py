@@ -103,16 +103,14 @@ class Outcome:
     warning: str | None = None
 
 
-def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True,
-           token: str | None = None) -> Outcome:
+def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> Outcome:
     """PREFIX/.condarc written where there is none; where there is one, the SETTINGS it lacks
-    appended. sync: see confined.write_file. token: the intent's of the run holding PREFIX's lock
-    (filerewrite.TEMP)."""
+    appended. sync: see confined.write_file."""
     path = os.path.join(prefix, FILE)
     if not os.path.lexists(path):
         confined.write_file(path, render(channels, pkgs_dirs).encode("utf-8"), mode=confined.user_mode(0o666), sync=sync)
         return Outcome(FILE, written=True)
-    added, warning = _add_missing(path, token)
+    added, warning = _add_missing(path)
     return Outcome(FILE if ours(prefix) else None, added=added, warning=warning)
 
 
@@ -121,7 +119,7 @@ def _left(path: str, why: str, missing) -> tuple[tuple[str, ...], str]:
     return (), f"{path} {why}; left as it is, without {wanted} (add it yourself: see the guide's .condarc section)"
 
 
-def _add_missing(path: str, token: str | None) -> tuple[tuple[str, ...], str | None]:
+def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     """Append the SETTINGS the file lacks (a user's own value of one always wins), or say why not."""
     from mambaboot.common import untrusted
     from mambaboot.common.files import filerewrite
@@ -156,15 +154,14 @@ def _add_missing(path: str, token: str | None) -> tuple[tuple[str, ...], str | N
         return _left(path, "has a layout mambaboot cannot append to safely", missing)
     try:
         # A new file, never written in place: the installer may have hard-linked it from the package cache.
-        filerewrite.rewrite(read, bom + new.encode("utf-8"), keep_links=False, token=token)
+        filerewrite.rewrite(read, bom + new.encode("utf-8"), keep_links=False)
     except OSError as exc:
         return _left(path, f"could not be written ({exc.strerror or exc})", missing)
     return tuple(missing), None
 
 
-def take_back(prefix: str, before: bytes, token: str | None = None) -> None:
-    """Put PREFIX/.condarc back as it was (before: its bytes) when ensure() only appended to it
-    (token: as ensure's)."""
+def take_back(prefix: str, before: bytes) -> None:
+    """Put PREFIX/.condarc back as it was (before: its bytes) when ensure() only appended to it."""
     from mambaboot.common.files import filerewrite
 
     path = os.path.join(prefix, FILE)
@@ -174,4 +171,4 @@ def take_back(prefix: str, before: bytes, token: str | None = None) -> None:
         return
     tail = read.data[len(before):].lstrip(b"\r\n")
     if read.data != before and read.data.startswith(before) and tail.startswith(ADDED.encode()):
-        filerewrite.rewrite(read, before, keep_links=False, token=token)
+        filerewrite.rewrite(read, before, keep_links=False)

@@ -2,8 +2,8 @@
 (placelock.py), so the partial file a killed run left beside FILE is settled by the next run
 that writes FILE (settle.py: operation x "writing").
 
-The partial file's name, `.NAME.partial-<token>` (outputfile.partial), carries the intent's
-token; it is in the intent (stage "writing", fact `partial`) before the file is made (O_EXCL,
+The partial file's name, the run's temporary name beside FILE (outputfile.partial), carries
+the intent's token (the run's: common/files/tempname.py); it is in the intent (stage "writing", fact `partial`) before the file is made (O_EXCL,
 never through a link), and the file is renamed over FILE, or deleted, before the lock is
 dropped. A partial file that cannot be deleted keeps the intent for the next run. A stream
 (`-`, a device, a named pipe) takes no lock: it is built in the temporary directory.
@@ -13,7 +13,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import confined, fsops, outputfile
+from mambaboot.common.files import outputfile, tempname
 from mambaboot.environment import placelock
 
 STAGE = "writing"
@@ -34,12 +34,12 @@ class Staged:
         if what != outputfile.FILE:
             self.path, self.file = outputfile.staging(self.output)
             return self
-        token = fsops.new_token()
+        token = tempname.run_token()
         self._intent = placelock.Intent(self.operation, where, token=token)
         self._intent.__enter__()
         try:
             self.settled = self._intent.settled
-            staged = outputfile.partial(where, token)
+            staged = outputfile.partial(where)
             self._intent.stage(STAGE, partial=os.path.basename(staged))
             self.path, self.file = outputfile.staging(self.output, staged, self.mode)
         except BaseException:
@@ -73,12 +73,8 @@ class Staged:
                 self._intent.__exit__(None, None, None)
 
     def _remove(self) -> None:
-        here, name = confined.split(self.path)
         try:
-            with here:
-                here.unlink(name)
-        except FileNotFoundError:
-            pass
+            outputfile.discard(self.path)
         except BaseException:
             if self._intent is not None:  # left beside FILE: the next run that writes it settles it
                 self._intent.keep()

@@ -8,9 +8,10 @@ mambaboot never saw, as long as one of the package's files is linked.
 Each package cache is locked the way micromamba locks it while we look and delete, so a
 concurrent create waits rather than finds half a package.
 
-Besides: micromamba binaries (reported, kept), pip's cache (removable), private homes left
-by killed runs (removed once no live run holds their lock), and pending markers whose
-environment no longer exists.
+Besides: micromamba binaries (reported, kept), pip's cache (removable), the work directories
+killed runs left in CACHE/tmp and the temporary directory (private homes, scratch: removed once
+no live run holds their lock, common/files/workdir.py), and pending markers whose environment no
+longer exists.
 
 `info` reads what each extracted package measured (SizeMemo): an extracted package is
 never changed in place, only replaced whole, so its size is walked again only once its
@@ -24,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, filelock, fsops
+from mambaboot.common.files import confined, fileid, filelock, fsops, tempname
 from mambaboot.environment import cacheusers, diskusage, record
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -252,18 +253,26 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str) -> list:
-    """sandbox.stale_homes(): the private homes of runs that are gone."""
-    tmp = os.path.join(cache_dir, "tmp")
-    try:
-        names = os.listdir(tmp)
-    except OSError:
-        return []
-    if not any(n.startswith("home-") for n in names):
-        return []
-    from mambaboot.engine import sandbox  # the rest of it only when there are homes
+def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
+    """workdir.stale(): the work directories (private homes, scratch) of runs that are gone, in
+    CACHE/tmp, and (temporary) in the temporary directory: not for `info`, which starts faster
+    without tempfile's imports."""
+    parents = [os.path.join(cache_dir, "tmp")]
+    if temporary:
+        import tempfile
 
-    return sandbox.stale_homes(tmp)
+        parents.append(tempfile.gettempdir())
+    found = []
+    for parent in parents:
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        if any(tempname.TEMP_TAG in n for n in names):
+            from mambaboot.common.files import workdir  # the rest of it only when there are some
+
+            found += workdir.stale(parent)
+    return found
 
 
 def _orphaned_markers(cache_dir: str) -> list[str]:
@@ -339,15 +348,15 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                         _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
-    homes = list(_stale_homes(cache_dir))
+    homes = list(_stale_homes(cache_dir, temporary=True))
     markers = _orphaned_markers(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
     if not dry_run:
-        from mambaboot.engine import sandbox
+        from mambaboot.common.files import workdir
 
-        homes = [h for h in homes if sandbox.remove_stale(h)]
+        homes = [h for h in homes if workdir.remove_stale(h)]
         record.drop_notes(cache_dir, markers)
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):

@@ -239,7 +239,7 @@ def lock_entry(prefix: str, rec: dict) -> str:
 
 
 def owner_running(marker: dict, cache_dir: str) -> bool:
-    """Whether the run that wrote marker lives: it holds its owner lock (sandbox.owner_lock), a file
+    """Whether the run that wrote marker lives: it holds its owner lock (common/files/workdir.py owner_lock), a file
     in the cache. The marker is anyone's to write in a shared cache: a lock it names elsewhere, a
     link or a directory in its place, is no run of ours (nothing is opened outside the cache); a
     lock file that cannot be looked at may be another user's live run."""

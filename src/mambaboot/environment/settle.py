@@ -27,9 +27,9 @@ the same stage takes the same path either way. What to do is a table, operation 
   is create's engine row without a mark: missing or empty, settled; else named with what clears it.
 - pack or lock, begun (the lock of its output FILE taken): nothing was made yet.
 - pack or lock, writing (`-o FILE`, a regular file: outputlock.py): the partial file the intent
-  names is deleted, only when that name is exactly the one the writer gives (`.NAME.partial-<the
-  intent's token>` beside FILE) and a regular file there (never a link followed); anything else
-  is named and left. FILE itself is the user's, old or new whole, and stays.
+  names is deleted, only when that name is one the writer gives (the run's temporary name beside
+  FILE, `.NAME.mambaboot-tmp-<the intent's token>`) and a regular file there (never a link
+  followed); anything else is named and left. FILE itself is the user's, old or new whole, and stays.
 - remove, begun: nothing was changed yet (the checks, the question).
 - remove, set-aside (the place is about to carry the run's mark and be renamed to the intent's
   `aside`, `.NAME.removing-<the token's first 12 hex>`): renamed already: roll forward, what
@@ -54,10 +54,10 @@ the same stage takes the same path either way. What to do is a table, operation 
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
-- every row, after its own acts: the new text of a file of the environment a run under the intent
-  was rewriting (`.condarc`, `conda-meta/state`: common/files/filerewrite.py), left by a kill
-  between its write and its rename, is deleted: only under the name that carries the intent's
-  token, only a regular file; the file itself was not changed.
+- every row, after its own acts: what a killed run wrote under the run's temporary name in the
+  places and beside them (a file's new text before its rename: common/files/tempname.py) is
+  deleted, only a regular file of the user's, never through a link (common/files/leftovers.py);
+  the file it was for was not changed.
 
 Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
 the intent's token, or, for the engine's directory before it could carry a mark, the identity
@@ -72,7 +72,7 @@ import stat
 import sys
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fsops, proof, removal
+from mambaboot.common.files import confined, fsops, leftovers, proof, removal
 
 OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex>
 # A new directory before it becomes the place, .NAME.mambaboot-new-<the token's 12 first hex>:
@@ -109,7 +109,7 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     done: list[str] = []
     for step in action:
         step(intent, place, done, steps)
-    _drop_rewrites(intent, place, done)
+    _drop_temporaries(intent, place, done)
     return done
 
 
@@ -125,38 +125,12 @@ def places(intent: dict) -> list[str]:
     return found
 
 
-def _drop_rewrites(intent: dict, place: str, done: list) -> None:
-    """The new text of a file of an environment that a run under this intent was rewriting
-    (filerewrite.TEMP: `.condarc`, `conda-meta/state`), left by a kill between its write and its
-    rename: deleted in place and each place the intent names (all locked while it is settled:
-    placelock), only under the name that carries this intent's token and only as a regular file
-    (never through a link); the file itself was not changed. Any operation, any stage: the name is
-    the proof, and the table's own acts may have moved or deleted the environment it is in."""
-    token = intent.get("token")
-    if not proof.is_token(token):
-        return
-    from mambaboot.common.files import filerewrite
-    from mambaboot.environment import condarc, prefixstate
-
-    for prefix in {os.path.normcase(p): p for p in [place, *places(intent)] if _absolute(p)}.values():
-        try:
-            root = proof.place(prefix)
-        except OSError:  # not there (any more): nothing in it to look for
-            continue
-        with root:
-            for rel in (condarc.FILE, prefixstate.STATE_FILE):
-                directory, name = os.path.split(rel)
-                temp = os.path.join(directory, os.path.basename(filerewrite.temp(name, token)))
-                path, what = root.where(temp), f"the new text of {rel} an unfinished {intent.get('operation')} was writing"
-                try:
-                    kind = _unlink_regular(root, temp)
-                except OSError as exc:
-                    done.append(f"could not delete {path} ({exc.strerror or exc}), {what}; delete it yourself")
-                    continue
-                if kind:
-                    done.append(f"deleted {path}, {what} (the file itself was not changed)")
-                elif kind is False:
-                    done.append(f"left {path} as it is: it is not a regular file, so not {what}")
+def _drop_temporaries(intent: dict, place: str, done: list) -> None:
+    """What killed runs left under the run's temporary name in place and each place the intent
+    names (all locked while it is settled: placelock): common/files/leftovers.py. Any operation,
+    any stage, after the table's own acts (which may have moved or deleted a place)."""
+    for each in {os.path.normcase(p): p for p in [place, *places(intent)] if _absolute(p)}.values():
+        done += leftovers.collect(each)
 
 
 def _unlink_regular(here: confined.Root, rel: str):

@@ -77,12 +77,9 @@ def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
     handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True,
-    token: str | None = None,
 ) -> AdoptResult:
     """handover and engine come together: what a bootstrap script was asked for and what it ran.
-    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
-    token: the intent's of the run holding the prefix's lock (adopt's, move's): a file adopt
-    rewrites is written beside it under that token's name first (filerewrite.TEMP)."""
+    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again."""
     if check_shell:
         isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
@@ -98,13 +95,12 @@ def adopt_prefix(
     else:
         case = ADOPTED
         finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
-    finish_inputs = values.replace(finish_inputs, token=token)
     if existing is not None:
         finish_inputs = values.replace(finish_inputs, created=existing.get("created"))
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         reporter.step(f"prefix: {prefix} is a conda environment")
-    undo = _undone_on_failure(prefix, host.windows, token) if case == ADOPTED else contextlib.nullcontext()
+    undo = _undone_on_failure(prefix, host.windows) if case == ADOPTED else contextlib.nullcontext()
     with undo:
         finished = finish.finish(finish_inputs, host.environ, reporter)
     return AdoptResult(prefix, case, finished)
@@ -158,7 +154,7 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
 
 
 @contextlib.contextmanager
-def _undone_on_failure(prefix: str, windows: bool, token: str | None) -> Iterator[None]:
+def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
     """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link, the
     root hooks, conda-meta/state's variables) if it fails."""
     from mambaboot.common.files import filerewrite
@@ -183,13 +179,13 @@ def _undone_on_failure(prefix: str, windows: bool, token: str | None) -> Iterato
             if not had_state and root.exists(prefixstate.STATE_FILE):
                 root.unlink(prefixstate.STATE_FILE)
             elif state_before is not None and _regular_file_bytes(state_path) != state_before.data:
-                filerewrite.write_copy(state_path, state_before, token)  # its bytes, owner and mode as they were
+                filerewrite.write_copy(state_path, state_before)  # its bytes, owner and mode as they were
             if not had_record_dir and _is_dir(root, record.RECORD_DIR):
                 root.remove_tree(record.RECORD_DIR)
             if not had_rc and condarc.ours(prefix):
                 root.unlink(condarc.FILE)
             elif rc_before is not None:
-                condarc.take_back(prefix, rc_before, token)
+                condarc.take_back(prefix, rc_before)
             if fileid.is_link(pkgs) and root.readlink("pkgs") != old_link:
                 root.unlink("pkgs")
                 if old_link is not None:

@@ -430,7 +430,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=lock,
-        env_vars=plan.env_vars, fresh=True, scripts=prepared[0], token=rollback.intent.token,
+        env_vars=plan.env_vars, fresh=True, scripts=prepared[0],
     )
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []

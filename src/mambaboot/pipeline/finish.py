@@ -49,7 +49,6 @@ class FinishInputs:
     # record says `complete` is not synced file by file (confined.write_file); that record is.
     fresh: bool = False
     scripts: Mapping[str, bytes] | None = None  # prepare(prefix, windows), made while the engine ran
-    token: str | None = None  # the intent's of the run holding the prefix's lock (filerewrite.TEMP)
 
 
 @value
@@ -240,8 +239,7 @@ def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], file
 
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
-    done = condarc.ensure(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()), sync=not inputs.fresh,
-                          token=inputs.token)
+    done = condarc.ensure(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()), sync=not inputs.fresh)
     if done.file:
         files.append(done.file)
     if done.written:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le", "linux-s390x", "linux-armv7l", "linux-32",
              "osx-64", "osx-arm64", "win-64", "win-32", "win-arm64", "emscripten-wasm32", "wasi-wasm32",
              "zos-z")
+PIP_SCRATCH = "piplock"  # the kind of a pip lock's work directory, in the temporary directory
 
 
 def check_platforms(platforms: Sequence[str]) -> tuple[str, ...]:
@@ -83,12 +84,13 @@ def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], env
     import tempfile
 
     from mambaboot.common import isolation
+    from mambaboot.common.files import workdir
     from mambaboot.environment import lockfile
     from mambaboot.pipeline import provision
 
     locked = {}
     env = isolation.baseline(environ, windows)
-    with tempfile.TemporaryDirectory(prefix="mambaboot-pip-lock-") as scratch:
+    with workdir.WorkDir(tempfile.gettempdir(), PIP_SCRATCH) as scratch:
         requirements = os.path.join(scratch, "requirements.txt")
         confined.write_file(requirements, ("\n".join(lines) + "\n").encode())
         for platform, packages in solved.items():

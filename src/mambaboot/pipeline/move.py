@@ -133,8 +133,7 @@ def move_environment(
             if (not in_place and left.get("operation") == "move" and _same(left.get("from") or "", src)
                     and _same(left.get("to") or "", dst) and left.get("stage") in FORWARD
                     and not os.path.lexists(src) and os.path.isdir(dst)):  # this very move, finished now
-                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False,
-                                             token=intent.token)
+                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False)
                 return MoveResult(src, dst, FINISHED, [], adopted)
         return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, intent)
 
@@ -174,7 +173,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         _forget_pack_note(dst)
         reporter.step(f"rewrite: {len(changed)} files now name {dst}")
         adopted = adopt.adopt_prefix(
-            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, token=token,
+            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False,
         )
         intent.stage(VERIFIED)
     except BaseException:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from mambaboot.common import untrusted, urlrule, winsys
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, fsops, tempname, workdir
 from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
@@ -33,6 +33,7 @@ PIP_REPORT = "pip-report.json"
 # "hashes", or the older "hash" "sha256=..."), "dir_info" (a directory, editable or not)
 # or "vcs_info" (pip/_internal/models/installation_report.py, direct_url.py).
 WHEELHOUSE = "wheelhouse"  # CACHE/pip/wheelhouse/<sha256>/<file>: local artefacts kept for --from-lock
+PIP_DOWNLOAD = "download"  # the kind of pip download's work directory, in CACHE/tmp
 # What pip installed into the environment itself: the distributions on sys.path inside the
 # environment's own prefix, never the rest of sys.path (a user site, when anything lets it in).
 # sys.path, not sysconfig's purelib: a distribution's patched sysconfig may name a directory the
@@ -149,7 +150,8 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
     if os.path.isfile(kept):
         return True
     rel = os.path.relpath(kept, cache_dir).replace(os.sep, "/")
-    partial = rel + ".partial"
+    directory, name = rel.rsplit("/", 1)  # pip/wheelhouse/<sha256>/<file>
+    partial = f"{directory}/{tempname.sibling_name(name)}"  # `cache clean` deletes pip/ whole
     with confined.Root.open(cache_dir) as cache:  # below the cache, never through a link
         cache.makedirs(os.path.dirname(rel))
         made = False  # the partial file is deleted only when this run made it (open_new: O_EXCL)
@@ -262,7 +264,6 @@ class _Run:
     def _keep_copies(self, python: str, entries: list[lockfile.PipEntry]) -> None:
         """Keep each artefact in CACHE/pip/wheelhouse so that --from-lock needs no network: local
         files are copied; the others pip fetches once more (`pip download`, through its HTTP cache)."""
-        import tempfile
         from urllib.request import url2pathname
 
         remote, unnamed = [], []
@@ -280,10 +281,7 @@ class _Run:
                                "their URLs")
         if not remote:
             return
-        house = os.path.join(self.cache_dir, "pip", WHEELHOUSE)
-        with confined.Root.open(self.cache_dir) as cache:
-            cache.makedirs(f"pip/{WHEELHOUSE}")
-        with tempfile.TemporaryDirectory(prefix=".download-", dir=house) as scratch:
+        with workdir.WorkDir(os.path.join(self.cache_dir, "tmp"), PIP_DOWNLOAD) as scratch:
             wanted = os.path.join(scratch, "requirements.txt")
             with confined.Root.open(scratch) as here:
                 here.write_new("requirements.txt",

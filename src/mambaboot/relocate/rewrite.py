@@ -27,7 +27,8 @@ import re
 import stat
 import sys
 
-from mambaboot.relocate import scan  # unpack: the same script (pack inlines both modules)
+from mambaboot.common.files import tempname  # unpack: the same script (pack inlines these modules)
+from mambaboot.relocate import scan  # unpack: the same script (pack inlines these modules)
 
 Refused = scan.Refused
 MAX_SHEBANG = 127 if sys.platform.startswith("linux") else 512  # libmamba link.hpp, conda portability.py
@@ -422,7 +423,7 @@ def read(prefix, rel):
 
 def _replace_file(prefix, rel, data):
     name = rel.rsplit("/", 1)[-1]
-    tmp = f".{name}.mambaboot-move-{os.getpid()}"
+    tmp = tempname.sibling_name(name)
     if not _DIR_FD:
         _check_path(prefix, rel)
         path = os.path.join(prefix, *rel.split("/"))
@@ -441,15 +442,10 @@ def _replace_file(prefix, rel, data):
         mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode & 0o7777, dir_fd=fd)
         try:
-            with os.fdopen(out, "wb", closefd=False) as stream:
-                stream.write(data)
-            try:
-                os.fchmod(out, mode & 0o7777)
-            except OSError:
-                pass
+            _write_new_text(out, data, mode)
         finally:
             os.close(out)
-        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        _rename_new_text(tmp, name, fd)
     except BaseException:
         try:
             os.unlink(tmp, dir_fd=fd)
@@ -458,6 +454,21 @@ def _replace_file(prefix, rel, data):
         raise
     finally:
         os.close(fd)
+
+
+def _write_new_text(out, data, mode):
+    """The new file out holds data, with mode. Until _rename_new_text, a kill leaves it under the
+    run's temporary name, which the next run holding the environment's lock deletes."""
+    with os.fdopen(out, "wb", closefd=False) as stream:
+        stream.write(data)
+    try:
+        os.fchmod(out, mode & 0o7777)
+    except OSError:
+        pass
+
+
+def _rename_new_text(tmp, name, fd):
+    os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
 
 
 def _retarget(prefix, rel, rx, news):
@@ -481,7 +492,7 @@ def _retarget(prefix, rel, rx, news):
         new = os.fsdecode(replace_text(os.fsencode(target), rx, news))
         if new == target:
             return False
-        tmp = f".{name}.mambaboot-move-{os.getpid()}"
+        tmp = tempname.sibling_name(name)
         os.symlink(new, tmp, dir_fd=fd)
         os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
         return True

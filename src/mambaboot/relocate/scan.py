@@ -32,8 +32,9 @@ record that is not what an installer writes (not an object, a `_path` that is ab
 find(read_all=True), for `audit`, also reads the files the records vouch for and compiled
 bytecode: what that finds and the cheap pass did not is named.
 
-This module and rewrite.py use the standard library only and import nothing from mambaboot:
-`pack` copies their source into the archive's unpack script.
+This module and rewrite.py use the standard library only and import nothing from mambaboot but
+each other and common/files/tempname.py (the same rules): `pack` copies their source into the
+archive's unpack script.
 """
 
 import json

@@ -5,7 +5,8 @@ It runs on a machine with no mambaboot and no network, with the environment's ow
     tar -xf env.tar.gz -C DIR
     DIR/bin/python DIR/.mambaboot/unpack.py            (Windows: DIR\\python.exe DIR\\.mambaboot\\unpack.py)
 
-script() builds it from this module, scan.py, rewrite.py and common/prefixchars.py (standard
+script() builds it from this module, scan.py, rewrite.py, common/prefixchars.py and
+common/files/tempname.py (standard
 library only), so the rewrite is `move`'s own and the directory is held to `create`'s character
 rule: a prefix holding a character packages' scripts would run as code is refused before any
 file names it. It is kept in PREFIX/.mambaboot/; running it again does nothing, and
@@ -19,7 +20,8 @@ from mambaboot.common import prefixchars  # unpack: the same script (see script(
 from mambaboot.relocate import rewrite, scan  # unpack: the same script (see script())
 
 SCRIPT = "unpack.py"
-_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.relocate", "scan.py"),
+_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common.files", "tempname.py"),
+            ("mambaboot.relocate", "scan.py"),
             ("mambaboot.relocate", "rewrite.py"), ("mambaboot.relocate", "unpack.py"))
 USAGE = 2  # mambaboot's exit code for a path that can never work (common/errors.py UsageError)
 

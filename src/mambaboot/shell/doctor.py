@@ -532,6 +532,19 @@ def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> Li
             for place, path, body in unfinished.found(envs_dir, prefixes)]
 
 
+def check_work_dirs() -> List[Finding]:
+    """The work directories killed runs left in the temporary directory (a shell's start-up files,
+    a pip lock's scratch, an output built for a stream: common/files/workdir.py), named with what
+    deletes them; a warning, and nothing here deletes anything."""
+    import tempfile
+
+    from mambaboot.common.files import workdir
+
+    return [Finding("leftover", WARNING, f"{found.path} is a work directory of a mambaboot run that was killed",
+                    "`mambaboot cache clean` deletes it")
+            for found in workdir.stale(tempfile.gettempdir())]
+
+
 def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None) -> List[Finding]:
     """Every check; envs_dir (None: not looked at) is the envs root whose leftovers are named."""
     findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m, prefixes)
@@ -541,7 +554,7 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
-    return findings + check_shell_init(m) + check_startup(m)
+    return findings + check_shell_init(m) + check_startup(m) + check_work_dirs()
 
 
 @value(frozen=False)

@@ -27,7 +27,7 @@ from typing import List, Mapping, Optional, Tuple
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import confined, filerewrite, fsops, removal
+from mambaboot.common.files import confined, filerewrite, removal, tempname
 from mambaboot.common.values import value
 from mambaboot.shell import usertext
 
@@ -307,7 +307,7 @@ def remove_blocks(path: str, shown: List[Block]) -> Optional[str]:
 def stopped_writes(paths: List[str]) -> List[str]:
     """What a run of remove_blocks stopped between a write and its rename (a kill, a power loss)
     left beside a file of paths, one sentence each: the new text of the file (beside the file a
-    link leads to, where the rewrite went) or of its backup (filerewrite.TEMP). Only named: a
+    link leads to, where the rewrite went) or of its backup (common/files/tempname.py). Only named: a
     user's home is under no lock, so no intent says these are mambaboot's, and its name alone
     proves nothing."""
     listed: dict = {}
@@ -323,9 +323,10 @@ def stopped_writes(paths: List[str]) -> List[str]:
                 except OSError:
                     listed[directory] = []
             for name in listed[directory]:
-                of = fsops.sibling_base(name, filerewrite.TEMP)
-                if of is None:
+                parsed = tempname.parse_temp(name)
+                if parsed is None or parsed[0] is None or parsed[2] is not None:
                     continue
+                of = parsed[0]
                 left = os.path.join(directory, name)
                 if os.path.join(directory, of) in (path, real):
                     found.append(f"{left} is new text for {path} that a mambaboot run was writing when it was stopped, "

@@ -33,10 +33,11 @@ import tempfile
 
 from mambaboot.common import isolation
 
-from mambaboot.common.files import confined, fileid
+from mambaboot.common.files import confined, workdir
 from mambaboot.shell.activation import environ
 from mambaboot.shell import quoting
 
+SHELL = "shell"  # the kind of the start-up files' work directory, in the temporary directory
 # What each kind of shell is called, by its program's base name (lower-case, without .exe).
 KINDS = {"bash": "bash", "zsh": "zsh", "fish": "fish", "cmd": "cmd", "powershell": "powershell", "pwsh": "powershell"}
 
@@ -50,15 +51,15 @@ def kind(program: str, windows: bool):  # -> str or None
 
 class Startup:
     """A shell's start-up directory of ours: argv to run, the environment for it, and the
-    directory (with its identity) to remove once the shell has exited."""
+    directory (a work directory of the run: common/files/workdir.py) to remove once the shell has exited."""
 
-    __slots__ = ("argv", "env", "directory", "identity")
+    __slots__ = ("argv", "env", "directory", "work")
 
-    def __init__(self, argv: list, env: dict, directory: str, identity: tuple):
-        self.argv, self.env, self.directory, self.identity = argv, env, directory, identity
+    def __init__(self, argv: list, env: dict, work: workdir.WorkDir):
+        self.argv, self.env, self.directory, self.work = argv, env, work.path, work
 
     def remove(self) -> None:
-        confined.remove_named(self.directory, expected=self.identity)
+        self.work.__exit__()
 
 
 def _write(directory: str, name: str, text: str) -> str:
@@ -95,8 +96,8 @@ def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks:
     """The shell `program` (of kind_) started with our start-up after the user's: env is what
     `run` would give it, base the clean baseline it was made from, hooks the activate.d scripts
     to source, warning the text naming the start-up lines that put another Python first."""
-    directory = tempfile.mkdtemp(prefix="mambaboot-shell-")
-    identity = fileid.identity(os.lstat(directory))
+    work = workdir.WorkDir(tempfile.gettempdir(), SHELL)
+    directory = work.__enter__()
     try:
         values = _activated(base, env)
         entries = environ.path_entries(prefix, windows, environ.msys2_variant(prefix, windows))
@@ -121,9 +122,9 @@ def prepare(kind_: str, program: str, prefix: str, base: dict, env: dict, hooks:
             script = _write(directory, "activate.ps1", _powershell(prefix, values, entries, ";" if windows else ":",
                                                                    _python(prefix, windows), warning))
             argv = [program, "-NoExit", "-Command", ". " + quoting.powershell(script)]
-        return Startup(argv, env, directory, identity)
+        return Startup(argv, env, work)
     except BaseException:
-        confined.remove_named(directory, expected=identity)
+        work.__exit__()
         raise
 
 

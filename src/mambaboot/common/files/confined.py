@@ -37,7 +37,7 @@ import os
 import stat
 import sys
 
-from mambaboot.common.files import removal, treewalk
+from mambaboot.common.files import removal, tempname, treewalk
 from mambaboot.common.errors import Escapes, NotRegular
 
 _WINDOWS = sys.platform == "win32"
@@ -302,14 +302,10 @@ class Root:
             for rel, data in items:
                 at = self._at(rel).enter()
                 staged.append((at, None, at.name))
-                tmp = f".{at.name}.tmp-{os.urandom(6).hex()}"
+                tmp = tempname.sibling_name(at.name)
                 fd = os.open(at.path_of(tmp), _NEW, 0o600, dir_fd=at.fd)
                 staged[-1] = (at, tmp, at.name)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    if sync:
-                        os.fsync(f.fileno())
+                _fill(fd, data, sync)
                 if mode is not None:
                     os.chmod(at.path_of(tmp), mode, **({"dir_fd": at.fd} if at.fd is not None else {}))
             while staged:
@@ -536,6 +532,15 @@ class _At:
 
     def __exit__(self, *exc) -> None:
         self.exit()
+
+
+def _fill(fd: int, data: bytes, sync: bool) -> None:
+    """The new file fd holds data (synced), and is closed: a replace's temporary, before its rename."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        if sync:
+            os.fsync(f.fileno())
 
 
 def _mkdir(name: str, fd: int | None, mode: int) -> None:

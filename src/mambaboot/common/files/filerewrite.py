@@ -21,7 +21,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fsops, removal
+from mambaboot.common.files import confined, removal, tempname
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -69,26 +69,17 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-# The new text beside the file it replaces: .NAME.tmp-<12 hex>. Written under an intent (a file
-# of an environment, its lock held), the 12 hex are the intent's token's first, so that settling
-# that intent knows a copy left by a kill between the write and the rename by its name (temp());
-# elsewhere (a user's shell startup file) random, and only named, never deleted, by the next run.
-TEMP = "tmp"
-
-
-def temp(path: str, token: str | None = None) -> str:
-    """The sibling the new text of path is written to: token's (an intent's) or a fresh one."""
-    return fsops.unique_sibling(path, TEMP, token[:12] if token else None)
-
-
 class _OwnerRefused(Exception):
     pass
 
 
-def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool, token: str | None) -> str:
-    """A synced sibling of path holding data, with like's owner, group and mode (temp(path, token)).
-    keep_owner: _OwnerRefused when the owner or group cannot be given (else the file stays ours)."""
-    tmp = temp(path, token)
+def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> str:
+    """A synced sibling of path holding data (the run's temporary name: common/files/tempname.py),
+    with like's owner, group and mode. keep_owner: _OwnerRefused when the owner or group cannot be
+    given (else the file stays ours). In an environment, a kill before its rename leaves it for the
+    next run of the place to collect (environment/settle.py); beside a user's shell startup file,
+    for the next `doctor --undo-shell-init` to name (shell/shellinit.py)."""
+    tmp = tempname.sibling(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     try:
         try:
@@ -112,10 +103,9 @@ def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool, toke
     return tmp
 
 
-def write_copy(path: str, read: Read, token: str | None = None) -> None:
-    """A new file at path holding what was read, owned and moded like the file it was read from.
-    token: the intent's under which it is written (see TEMP)."""
-    tmp = _staged(path, read.data, read.stat, keep_owner=False, token=token)
+def write_copy(path: str, read: Read) -> None:
+    """A new file at path holding what was read, owned and moded like the file it was read from."""
+    tmp = _staged(path, read.data, read.stat, keep_owner=False)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -123,13 +113,12 @@ def write_copy(path: str, read: Read, token: str | None = None) -> None:
         raise
 
 
-def rewrite(read: Read, data: bytes, keep_links: bool = True, token: str | None = None) -> None:
+def rewrite(read: Read, data: bytes, keep_links: bool = True) -> None:
     """Replace the contents of the file read came from with data, if it is unchanged since.
-    keep_links=False: a new file whatever its link count (nor kept in place for its owner).
-    token: the intent's under which it is rewritten (see TEMP)."""
+    keep_links=False: a new file whatever its link count (nor kept in place for its owner)."""
     if read.stat.st_nlink == 1 or not keep_links:
         try:
-            tmp = _staged(read.path, data, read.stat, keep_owner=keep_links, token=token)
+            tmp = _staged(read.path, data, read.stat, keep_owner=keep_links)
         except _OwnerRefused:
             pass
         else:

@@ -4,7 +4,8 @@
   (bash takes these names as the descriptor itself, not the file it happens to be).
 - A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
   renamed over: a rename would replace /dev/full or a named pipe with a plain file.
-- A regular file, or a new name: written beside it (`.NAME.partial-<12 hex>`, partial()) and
+- A regular file, or a new name: written beside it under the run's temporary name
+  (`.NAME.mambaboot-tmp-<token>`: common/files/tempname.py, partial()) and
   renamed into place, so a reader sees the old file or the whole new one; its writer holds the
   file's place lock meanwhile (environment/outputlock.py), so what a killed run left is settled. A symbolic link to a regular file (or to a name not there
   yet) is followed, as `>` follows it: what it points to is replaced and the link stays a link.
@@ -19,9 +20,11 @@ import re
 import stat
 import sys
 
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, tempname
 
 STDOUT = "-"
+STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
+_scratch: dict = {}  # what staging() built for a stream -> its work directory
 FILE, STREAM, DESCRIPTOR = "file", "stream", "descriptor"
 _NAMED_FD = {"/dev/stdout": 1, "/dev/stderr": 2}
 _FD = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
@@ -56,41 +59,63 @@ def is_stream(path: str) -> bool:
     return kind(path)[0] != FILE
 
 
-PARTIAL = "partial"  # a regular output file is built at .NAME.partial-<12 hex> beside it
-
-
-def partial(where: str, token: str) -> str:
-    """The one name the regular file where is built at before it is renamed over it:
-    `.NAME.partial-<token>` beside it (token: fsops.new_token's 12 hex digits)."""
-    return fsops.unique_sibling(where, PARTIAL, token)
+def partial(where: str) -> str:
+    """The name the regular file where is built at before it is renamed over it: this run's
+    temporary name beside it (tempname.sibling), which carries the run's token."""
+    return tempname.sibling(where)
 
 
 def is_partial(name: str, where: str, token: str) -> bool:
-    """Whether name is exactly the partial file partial(where, token) names (the case of the
-    output's name aside: a case-insensitive file system finds one lock for both spellings)."""
-    base = fsops.sibling_base(name, PARTIAL)
-    return (base is not None and "/" not in name and os.sep not in name and name.endswith(f"-{token}")
-            and base.casefold() == os.path.basename(where).casefold())
+    """Whether name is a partial file the run of token gives where (the case of the output's name
+    aside: a case-insensitive file system finds one lock for both spellings)."""
+    found = tempname.parse_temp(name) if "/" not in name and os.sep not in name else None
+    return (found is not None and found[0] is not None and found[2] is None and found[1] == token
+            and found[0].casefold() == os.path.basename(where).casefold())
 
 
 def staging(path: str, staged: str | None = None, mode: int = 0o666):
     """(where to build an output before write(staged=...), that file opened for binary writing).
     A regular file's: staged, the name partial() gives beside it (one rename), made here, never
-    through a link (FileExistsError if anything is there). A stream's (staged None): in the
-    temporary directory, never in /dev."""
+    through a link (FileExistsError if anything is there). A stream's (staged None): in a work
+    directory of the run in the temporary directory (common/files/workdir.py), never in /dev;
+    discard() deletes it."""
     if staged is not None:
         here, name = confined.split(staged)
         try:
             with here:
                 return staged, here.open_new(name, mode)
-        except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.partial-…"
+        except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.mambaboot-tmp-…"
             if exc.errno is None:
                 raise
             raise OSError(exc.errno, exc.strerror, staged) from None  # OSError(errno) is its subclass
     import tempfile
 
-    fd, made = tempfile.mkstemp(prefix="mambaboot-output-")
-    return made, os.fdopen(fd, "wb")
+    from mambaboot.common.files import workdir
+
+    work = workdir.WorkDir(tempfile.gettempdir(), STREAM_SCRATCH)
+    made = os.path.join(work.__enter__(), STREAM_SCRATCH)
+    try:
+        with confined.Root.open(work.path) as here:
+            out = here.open_new(STREAM_SCRATCH, 0o600)
+    except BaseException:
+        work.__exit__()
+        raise
+    _scratch[made] = work
+    return made, out
+
+
+def discard(staged: str) -> None:
+    """Delete what staging() made (a stream's work directory with it); nothing there: nothing to do."""
+    work = _scratch.pop(staged, None)
+    if work is not None:
+        work.__exit__()
+        return
+    here, name = confined.split(staged)
+    with here:
+        try:
+            here.unlink(name)
+        except FileNotFoundError:
+            pass
 
 
 def write(path: str, data: bytes | None = None, *, staged: str | None = None, mode: int | None = None,
@@ -127,9 +152,7 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, mo
             raise OSError(exc.errno, exc.strerror, path) from None
         raise
     if staged is not None:
-        here, name = confined.split(staged)
-        with here:
-            here.unlink(name)
+        discard(staged)
     return path
 
 

@@ -25,6 +25,9 @@ from mambaboot.common import jsontext  # PREFIX/.mambaboot/envvars.py: the same 
 from mambaboot.shell import quoting
 
 UNSET = "***unset***"
+# The fragments' new text is written beside them under no lock of the environment (an activation
+# takes none): its name says so, so that a run settling the place never judges it dead.
+UNLOCKED = "activation"
 STATE = "conda-meta/state"
 ENV_VARS_DIR = "etc/conda/env_vars.d"
 RESERVED = ("PATH",)
@@ -385,10 +388,12 @@ def fragments(prefix, names):
 
 def write(prefix, contents):
     """Each file replaced whole (a shell sourcing it at that moment sees the old or the new one)."""
+    from mambaboot.common.files import tempname  # the same file too; not on `run`'s way to its exec
+
     directory = os.path.join(prefix, ".mambaboot")
     for name, data in contents.items():
         path = os.path.join(directory, name)
-        temp = f"{path}.{os.getpid()}.tmp"
+        temp = tempname.sibling(path, UNLOCKED)
         # a new file (never one a link planted at that name leads to), renamed over the old one
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
                      | getattr(os, "O_BINARY", 0), 0o664)  # never writable by every user, whatever the umask

@@ -18,7 +18,8 @@ from mambaboot.shell.activation import cmd, envvars, fish, posix, powershell, so
 from mambaboot.shell.activation.model import Model
 
 # PREFIX/.mambaboot/envvars.py: envvars with the JSON reading and quoting it uses, run by the environment's python
-ENVVARS_SOURCES = (("mambaboot.common", "jsontext.py"), ("mambaboot.shell", "quoting.py"),
+ENVVARS_SOURCES = (("mambaboot.common", "jsontext.py"), ("mambaboot.common.files", "tempname.py"),
+                   ("mambaboot.shell", "quoting.py"),
                    ("mambaboot.shell.activation", "envvars.py"))
 
 

@@ -1,0 +1,99 @@
+"""What a killed run left in a place under the run's temporary name (common/files/tempname.py),
+collected by the next run of the place.
+
+Every file mambaboot writes into a place (an environment, the directory of an `-o FILE`) under
+another name is written by a run holding the place's lock (environment/placelock.py), and
+renamed or deleted before that run lets the lock go. So once a run holds the lock, a temporary
+of another run's token there is a killed run's, and nobody else's: the run that settles the
+place (environment/settle.py) deletes it, inside the place and beside it, when the entry itself
+(looked at through the confined layer, never through a link) is a regular file of the user's
+own. Anything else under such a name (a link, a directory, another user's file) is named and
+left. A temporary written under no lock (an activation rewriting its fragments: its name says
+so with a kind) is never judged here.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+import stat
+
+from mambaboot.common.errors import Escapes
+from mambaboot.common.files import confined, tempname, treewalk
+
+
+def collect(place: str) -> list:
+    """Delete the temporaries killed runs left in place (a directory: all below it, no link
+    followed, no other file system entered) and beside it; what was done, one sentence each.
+    Only with place's lock held."""
+    done: list = []
+    directory, name = os.path.split(os.path.realpath(place))  # the place its lock is for
+    try:
+        parent = confined.Root.open(directory)
+    except OSError:
+        return done
+    with parent:
+        try:
+            entries = parent.scandir()
+        except OSError:
+            entries = []
+        for entry, st in entries:
+            found = tempname.parse_temp(entry)
+            if found is not None and found[0] == name and _dead(found):
+                _drop(parent, entry, st, done)
+        try:
+            st = parent.lstat(name)
+        except (OSError, Escapes):
+            return done
+        if stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
+            try:
+                with parent.sub(name) as root:
+                    _collect_below(root, done)
+            except (OSError, Escapes):
+                pass
+    return done
+
+
+def _dead(found) -> bool:
+    """A sibling's name, written under the place's lock (no kind), by a run that is not this one."""
+    return found[0] is not None and found[2] is None and not tempname.is_own(found[1])
+
+
+def _collect_below(root: confined.Root, done: list) -> None:
+    stack = [("", 0)]
+    while stack:
+        rel, depth = stack.pop()
+        try:
+            entries = root.scandir(rel)
+        except (OSError, Escapes):
+            continue
+        for entry, st in entries:
+            child = f"{rel}/{entry}" if rel else entry
+            found = tempname.parse_temp(entry)
+            if found is not None and _dead(found):
+                _drop(root, child, st, done)
+            elif stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and st.st_dev == root.dev \
+                    and depth < treewalk.MAX_DEPTH:
+                stack.append((child, depth + 1))
+
+
+def _ours(st: os.stat_result) -> bool:
+    geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
+    return geteuid is None or st.st_uid == geteuid()
+
+
+def _drop(here: confined.Root, rel: str, st: os.stat_result, done: list) -> None:
+    where = here.where(rel)
+    if not stat.S_ISREG(st.st_mode) or not _ours(st):
+        done.append(f"left {where} as it is: it is not a regular file of yours, so not what a killed mambaboot run "
+                    "was writing under that name; look at it, then delete it by hand")
+        return
+    try:
+        here.unlink(rel)
+    except FileNotFoundError:
+        return
+    except (OSError, Escapes) as exc:
+        done.append(f"could not delete {where} ({getattr(exc, 'strerror', None) or exc}), what a killed mambaboot "
+                    "run was writing under another name; delete it yourself")
+        return
+    done.append(f"deleted {where}, what a killed mambaboot run was writing under another name "
+                "(the file it was for was not changed)")
