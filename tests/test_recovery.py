@@ -676,3 +676,16 @@ def test_an_older_versions_move_killed_with_its_journal_only_in_the_copy_is_put_
     assert r.returncode == 0 and f"put back: a move of {src} to {dst}" in r.stderr, r.stderr
     assert not copy.exists() and not src.exists() and (dst / "conda-meta").is_dir(), r.stderr
     assert sorted(p.name for p in world.envs.iterdir() if not p.name.endswith("-lock")) == ["y"], r.stderr
+
+
+def test_list_names_one_killed_move_once(world, made_env):
+    """A move killed once it renamed the environment leaves its intent in the lock of both places:
+    `list` names that move once, with the command that settles it, not once per lock."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    proc = _killed_at(world, "rewrite.relocate+0", "move", str(src), str(dst))
+    assert proc.returncode == -9 and dst.is_dir() and not src.exists(), proc.stderr
+    r = world.run("list", "--envs-dir", str(world.envs))
+    assert r.returncode == 0, r.stderr
+    said = [line for line in (r.stdout + r.stderr).splitlines() if str(src) in line and "mambaboot move" in line]
+    assert len(said) == 1, r.stdout + r.stderr
+    assert f"mambaboot move {src} {dst}" in said[0], said
