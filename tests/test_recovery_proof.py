@@ -365,3 +365,51 @@ def test_advice_never_calls_a_finished_environment_a_killed_moves_leftover(world
     assert r.returncode == 4 and f"{e2} already exists" in r.stderr, r.stderr
     assert "did not finish" not in r.stderr and "remove" not in r.stderr, r.stderr
     assert _state(e2) == "complete"
+
+
+def _interrupted_at(world, at: str, how: str, args: list):
+    """mambaboot args, stopped as the run reaches `at`: a Ctrl-C (SIGINT to it alone, handled by the
+    run) or SIGKILL of its process group (settled by the next run of the place)."""
+    env = {**world.env, "KILLPOINT_AT": at, **({"KILLPOINT_SIGNAL": "INT"} if how == "Ctrl-C" else {})}
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env=env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
+                          timeout=600)
+
+
+def _as_it_was(prefix: Path) -> dict:
+    """The environment's files, kinds and modes, but for the bytecode its own python writes when it
+    runs (verification runs it) and the mark a run under way leaves."""
+    return {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k and not k.endswith(MARK)}
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "kill"])
+@pytest.mark.parametrize("operation", ["move", "re-adopt"])
+def test_put_back_during_verification_is_as_it_was(world, made_env, operation, how):
+    """A move, or an adopt of an environment mambaboot manages, stopped while it verifies the
+    environment: put back (by its own failure path for a Ctrl-C, by the next run of the place for a
+    kill), the record says what it said (complete stays complete), and its files and their modes are
+    what they were (one made private by the user stays so). A killed adopt's files are not put back:
+    it leaves no intent that names what they were (the record, written only once verified, is)."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0  # its files name where it is now
+    (src / ".condarc").chmod(0o600)
+    if operation == "re-adopt":  # a move writes the activation scripts anew where it puts them back
+        (src / ".mambaboot" / "activate.sh").chmod(0o600)
+    record_before = (src / ".mambaboot" / "record.json").read_bytes()
+    assert json.loads(record_before)["state"] == "complete"
+    before = _as_it_was(src)
+    args = ["move", str(src), str(dst), *cache] if operation == "move" else ["adopt", str(src), *cache]
+    stopped = _interrupted_at(world, "verify.result+0", how, args)
+    assert stopped.returncode == (130 if how == "Ctrl-C" else -9), (stopped.returncode, stopped.stderr)
+    if how == "kill":  # the next run of the place settles it (a remove answered n changes nothing else)
+        code, err = _remove_answered(world, b"n\n", str(src))
+        assert "Traceback" not in err, err
+    assert not dst.exists()
+    assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
+        "the record as it was"
+    assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
+    if (operation, how) != ("re-adopt", "kill"):  # a killed adopt leaves no intent that settles its files
+        assert _as_it_was(src) == before
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
