@@ -39,7 +39,7 @@ def _row(env) -> list:
 
 def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
     """One sentence for each move that did not finish: its intent, left in the lock of both its
-    places (or an older mambaboot's journal in one), found from the environments listed, the paths
+    places, found from the environments listed, the paths
     given and the locks under envs_dir. list changes nothing, so it names the command that settles
     it, the same move again (it puts it back or finishes it, then moves; `remove` of either place
     settles it too). The places are the intent's own words: only that command checks them against
@@ -56,7 +56,6 @@ def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
     found: dict = {}
     for place in places:
         body = placelock.killed(place)
-        body = body and settle.current(body)  # an older mambaboot's as its journal says
         if settle.unsettled_move(body):
             found.setdefault(_move_key(place, body), (place, body))
     said = []
