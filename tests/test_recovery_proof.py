@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MAMBABOOT, copy_env
+from tests.support.interrupt import paused
 from tests.support.snapshot import snapshot
 from tests.test_intent_kills import KILLER, _intent, _killed_at, _lock
 
@@ -77,13 +79,81 @@ def _command(world, command: str, prefix: Path, channel: str, standin: Path):
 COMMANDS = ["activate-scripts", "adopt", "pack", "provision", "remove answered n", "create"]
 
 
+def _made_again_with_the_same_inode(prefix: Path, recorded: tuple) -> list:
+    """`rm -rf PREFIX; mkdir PREFIX`, made again until the new directory has the identity recorded
+    (ext4 gives a new directory the lowest free inode of the group it picks near its parent's: most
+    often the one just freed; another process may take it first, or free a lower one (held by a
+    directory set aside, so the next mkdir takes the next one up), and the group
+    picked follows directory counts others change). The inodes given; PREFIX is there only when
+    the last is the one recorded."""
+    shutil.rmtree(prefix)
+    given, held = [], []
+    for tries in range(2000):
+        os.mkdir(prefix)
+        given.append(_identity(prefix))
+        if given[-1] == recorded:
+            break
+        if given[-1][1] < recorded[1] and len(held) < 64:  # a lower one freed meanwhile: held, the next is higher
+            held.append(prefix.with_name(f".held-{tries}"))
+            prefix.rename(held[-1])
+        else:
+            prefix.rmdir()
+    for other in held:
+        other.rmdir()
+    return given
+
+
+def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Path, fifo: Path) -> dict:
+    """A create SIGKILLed, with its engine, while the engine runs in the prefix (the stand-in held
+    after linking on STANDIN_BLOCK_FIFO): as a power loss, the OOM killer or a closed terminal
+    leaves it. Its intent, at stage engine."""
+    command = [*world.command, "create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+               "--micromamba", str(engine)]
+    with paused(command, world.env, world.envs, fifo) as proc:
+        assert (prefix / "conda-meta").is_dir()
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and its engine: one process group
+        proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    left = _intent(prefix)
+    assert left["stage"] == "engine", left
+    return left
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-def test_an_identity_in_the_intent_never_deletes_the_users_environment(world, channel, standin, command):
-    """A create killed while its engine runs (here: the engine done, its mark not yet written):
-    the user clears the half-made directory in place and makes their own environment there. The
-    directory has the very identity the intent recorded (the same inode, as a directory deleted
-    and made again gets at once where the file system reuses it); no command deletes it, and each
-    names the leftover with what clears it."""
+def test_an_identity_in_the_intent_never_deletes_the_users_environment(world, channel, fault_standin, command):
+    """A create killed while its engine runs; the user deletes the half-made directory and makes it
+    again (`rm -rf x; mkdir x`), which gets the very inode the intent recorded as the engine's
+    directory (checked: made again until it does), and makes their own environment there. No
+    command that takes the lock deletes it: each names the leftover with what clears it."""
+    prefix = world.envs / "x"
+    tries = []
+    for attempt in range(6):  # bounded: each a whole kill, for the number to be free again
+        left = _killed_while_the_engine_runs(world, prefix, channel, fault_standin, world.root.parent / f"fifo{attempt}")
+        recorded = _identity(prefix)
+        assert f"{recorded[0]}:{recorded[1]}" == left["target"], left
+        given = _made_again_with_the_same_inode(prefix, recorded)
+        tries.append((recorded, sorted(set(given))[:3]))
+        if given[-1] == recorded:
+            break
+        _lock(prefix).unlink()  # not reused this time: cleared, as the message names, and killed again
+    assert given[-1] == recorded, (
+        f"this file system gave no directory made again at {prefix} the inode it had before rm -rf (recorded, "
+        f"given: {tries}): the reuse this test proves harmless does not happen here")
+    _users_environment(prefix)
+    tree = snapshot(prefix)
+    code, err = _command(world, command, prefix, channel, fault_standin)
+    assert snapshot(prefix) == tree, err
+    assert code == 4 and "Traceback" not in err, err
+    assert "nothing in it proves which" in err and f"rm -rf {prefix}" in err and str(_lock(prefix)) in err, err
+    # the command it names clears it: the user's environment is theirs, the intent goes
+    _lock(prefix).unlink()
+    assert snapshot(prefix) == tree
+
+
+@pytest.mark.parametrize("command", ["adopt", "create"])
+def test_a_directory_emptied_in_place_keeps_its_identity_and_proves_nothing(world, channel, standin, command):
+    """A create killed once its engine was done, before its mark: the user empties the directory
+    in place (its identity kept) and makes their own environment there; nothing deletes it."""
     prefix = world.envs / "x"
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin)]
@@ -99,11 +169,7 @@ def test_an_identity_in_the_intent_never_deletes_the_users_environment(world, ch
     tree = snapshot(prefix)
     code, err = _command(world, command, prefix, channel, standin)
     assert snapshot(prefix) == tree, err
-    assert code == 4 and "Traceback" not in err, err
-    assert "nothing in it proves which" in err and f"rm -rf {prefix}" in err and str(_lock(prefix)) in err, err
-    # the command it names clears it: the user's environment is theirs, the intent goes
-    _lock(prefix).unlink()
-    assert snapshot(prefix) == tree
+    assert code == 4 and "nothing in it proves which" in err and "Traceback" not in err, err
 
 
 def test_a_create_killed_in_its_engine_after_the_directory_is_deleted_by_hand_goes_on(world, channel, standin):
@@ -299,3 +365,51 @@ def test_advice_never_calls_a_finished_environment_a_killed_moves_leftover(world
     assert r.returncode == 4 and f"{e2} already exists" in r.stderr, r.stderr
     assert "did not finish" not in r.stderr and "remove" not in r.stderr, r.stderr
     assert _state(e2) == "complete"
+
+
+def _interrupted_at(world, at: str, how: str, args: list):
+    """mambaboot args, stopped as the run reaches `at`: a Ctrl-C (SIGINT to it alone, handled by the
+    run) or SIGKILL of its process group (settled by the next run of the place)."""
+    env = {**world.env, "KILLPOINT_AT": at, **({"KILLPOINT_SIGNAL": "INT"} if how == "Ctrl-C" else {})}
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env=env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
+                          timeout=600)
+
+
+def _as_it_was(prefix: Path) -> dict:
+    """The environment's files, kinds and modes, but for the bytecode its own python writes when it
+    runs (verification runs it) and the mark a run under way leaves."""
+    return {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k and not k.endswith(MARK)}
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "kill"])
+@pytest.mark.parametrize("operation", ["move", "re-adopt"])
+def test_put_back_during_verification_is_as_it_was(world, made_env, operation, how):
+    """A move, or an adopt of an environment mambaboot manages, stopped while it verifies the
+    environment: put back (by its own failure path for a Ctrl-C, by the next run of the place for a
+    kill), the record says what it said (complete stays complete), and its files and their modes are
+    what they were (one made private by the user stays so). A killed adopt's files are not put back:
+    it leaves no intent that names what they were (the record, written only once verified, is)."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0  # its files name where it is now
+    (src / ".condarc").chmod(0o600)
+    if operation == "re-adopt":  # a move writes the activation scripts anew where it puts them back
+        (src / ".mambaboot" / "activate.sh").chmod(0o600)
+    record_before = (src / ".mambaboot" / "record.json").read_bytes()
+    assert json.loads(record_before)["state"] == "complete"
+    before = _as_it_was(src)
+    args = ["move", str(src), str(dst), *cache] if operation == "move" else ["adopt", str(src), *cache]
+    stopped = _interrupted_at(world, "verify.result+0", how, args)
+    assert stopped.returncode == (130 if how == "Ctrl-C" else -9), (stopped.returncode, stopped.stderr)
+    if how == "kill":  # the next run of the place settles it (a remove answered n changes nothing else)
+        code, err = _remove_answered(world, b"n\n", str(src))
+        assert "Traceback" not in err, err
+    assert not dst.exists()
+    assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
+        "the record as it was"
+    assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
+    if (operation, how) != ("re-adopt", "kill"):  # a killed adopt leaves no intent that settles its files
+        assert _as_it_was(src) == before
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout

@@ -360,3 +360,41 @@ def test_the_dry_run_json_is_read_as_libmamba_writes_it():
             solve.read(bad, "win-64")
     cmd = solve.command("mm", ["file:///c"], ["python=3.11"], "win-64", "/home/t", "/home/root")
     assert cmd[cmd.index("--platform") + 1] == "win-64" and {"--dry-run", "--json"} <= set(cmd)
+
+
+def test_a_team_lock_nested_deeper_than_the_record_reads_is_refused_before_anything_is_written(
+        world, team_channel, standin):
+    """A conda-lock file's entry for another platform is carried into the record as written (for
+    `lock` to write back): nested so that the lock's reader takes it but the record's does not
+    (an osx-arm64 entry 60 levels deep: 63 in the lock, 67 in the record), the create is refused
+    before anything is made, naming the lock; one a level shallower is carried, and read back."""
+    out = world.root / "team-lock.yml"
+    assert _lock(world, standin, "--python", "3.11", "-c", team_channel, "--platform", "linux-64",
+                 "--platform", "osx-arm64", "-o", str(out)).returncode == 0
+    text = out.read_text()
+
+    def nested(levels: int) -> str:
+        entry = ('- name: "deep"\n  version: "1"\n  manager: "conda"\n  platform: "osx-arm64"\n'
+                 '  url: "https://example.invalid/osx-arm64/deep-1-0.conda"\n  hash: {md5: "' + "0" * 32 + '"}\n'
+                 '  custom: ' + "[" * levels + '"x"' + "]" * levels + "\n")
+        return text + entry
+
+    deep = world.root / "deep-lock.yml"
+    deep.write_text(nested(60))
+    target = world.root / "envs" / "deep"
+    r = world.create("-p", str(target), "--from-lock", str(deep), "--micromamba", str(standin), "-q")
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert str(deep) in r.stderr and "osx-arm64" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not target.exists() and not list(target.parent.glob(f".{target.name}*")), "nothing was written"
+
+    fits = world.root / "fits-lock.yml"
+    fits.write_text(nested(57))  # 64 levels in the record: as deep as it is read
+    r = world.create("-p", str(target), "--from-lock", str(fits), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0, r.stderr
+    listed = world.run("list", "--json", str(target))
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"] if e["prefix"] == str(target)] == \
+        ["complete"], listed.stdout
+    again = world.root / "again-lock.yml"
+    r = _lock(world, standin, str(target), "--platform", "osx-arm64", "-o", str(again))
+    assert r.returncode == 0, r.stderr
+    assert '"deep"' in again.read_text(), "the carried entry is written back"

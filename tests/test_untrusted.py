@@ -397,6 +397,31 @@ def test_a_record_not_of_its_shape_is_no_record_of_ours(world, made_env, tmp_pat
     assert prefix.exists()
 
 
+@pytest.mark.parametrize("command, path", [
+    ("provision", ("provisioning", "pip", "requirements")),
+    ("adopt", ("inputs", "python")),
+    ("adopt", ("inputs", "pkgs_dir")),
+])
+def test_a_record_field_read_by_a_command_is_checked_by_its_shape(world, made_env, tmp_path, command, path):
+    """The fields provision (an unfinished pip section) and adopt (a managed environment checked
+    again) read from the record, a number where text or a list belongs: the record is no record
+    of ours (refused as a foreign environment's, or adopted as one), never exit 1."""
+    prefix = _env(made_env, tmp_path)
+    rec = json.loads(_record_file(prefix).read_text())
+    if command == "provision":
+        rec["state"] = "provisioning"
+        rec["provisioning"] = {"pip": {"requirements": [], "installed": False}}
+    where = rec
+    for key in path[:-1]:
+        where = where.setdefault(key, {})
+    where[path[-1]] = 5
+    _record_file(prefix).write_text(json.dumps(rec, indent=2))
+    r = world.run(command, str(prefix), "--cache-dir", str(world.cache))
+    _no_crash(r)
+    assert r.returncode in (0, 4), (r.returncode, r.stderr)
+    assert prefix.is_dir()
+
+
 @pytest.mark.parametrize("kind", ["pending", "environments"])
 def test_a_cache_note_nested_too_deep_is_ignored(world, kind):
     notes = world.cache / kind

@@ -37,13 +37,14 @@ def _row(env) -> list:
             env.prefix]
 
 
-def _moving(h, envs, left: list, paths: list) -> list:
+def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
     """One sentence for each move that did not finish: its intent, left in the lock of both its
-    places (or an older mambaboot's journal in one), found from the environments listed, the paths
+    places, found from the environments listed, the paths
     given and the locks under envs_dir. list changes nothing, so it names the command that settles
     it, the same move again (it puts it back or finishes it, then moves; `remove` of either place
     settles it too). The places are the intent's own words: only that command checks them against
-    the mark the move left in them."""
+    the mark the move left in them. Also the keys (token, else place) of the moves said, whose
+    locks are not named again one by one."""
     import os
 
     from mambaboot.environment import placelock, settle
@@ -55,9 +56,8 @@ def _moving(h, envs, left: list, paths: list) -> list:
     found: dict = {}
     for place in places:
         body = placelock.killed(place)
-        body = body and settle.current(body)  # an older mambaboot's as its journal says
         if settle.unsettled_move(body):
-            found.setdefault(body.get("token") or place, (place, body))
+            found.setdefault(_move_key(place, body), (place, body))
     said = []
     for place, body in found.values():
         left = unfinished.kept_in(place, body)
@@ -67,7 +67,12 @@ def _moving(h, envs, left: list, paths: list) -> list:
             continue
         said.append(f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
                     f"finish (killed at its stage {unfinished.field(body.get('stage'))}); {advice}")
-    return said
+    return said, set(found)
+
+
+def _move_key(place: str, body: dict) -> str:
+    """One killed move, whichever of its places' locks it is read from: its token."""
+    return body.get("token") or place
 
 
 def run(args) -> int:
@@ -86,7 +91,8 @@ def run(args) -> int:
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = unfinished.found(envs_dir)
     # A move killed half way is listed as moving, never as complete, and never settled here.
-    for said in _moving(h, envs, left, args.paths):
+    moves, moves_said = _moving(h, envs, left, args.paths)
+    for said in moves:
         output.say(f"mambaboot: {said}", sys.stderr)
     if args.json:
         output.emit_json({"envs_dir": envs_dir, "environments": [e.to_dict() for e in envs],
@@ -103,5 +109,7 @@ def run(args) -> int:
     if not envs:
         output.say(f"(no environments under {envs_dir})")
     for prefix, path, body in left:
+        if body.get("operation") == "move" and _move_key(prefix, body) in moves_said:
+            continue  # said once above, for both its places
         output.say(f"unfinished: {unfinished.said(prefix, path, body)}; {unfinished.advice(h.windows, prefix, path, body)}")
     return 0

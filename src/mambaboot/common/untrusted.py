@@ -167,6 +167,22 @@ def _nesting_beyond(body: str, depth: int) -> bool:
     return bool(innermost.search(brackets))
 
 
+def nesting(value: object) -> int:
+    """How many lists and dicts value nests, itself counted (a scalar: 0), as json() counts its
+    brackets: what a value is, written into a file this layer reads back, must stay within DEPTH.
+    Walked without recursion: the value may come from a file nested as deep as its reader allows."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, (list, tuple)):
+            continue
+        deepest = max(deepest, level)
+        todo.extend((v, level + 1) for v in item)
+    return deepest
+
+
 def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True) -> object:
     """The JSON value data holds. strings: every key and string value is checked to hold no
     NUL and no lone surrogate (what `\\u0000` and `\\ud800` escapes write)."""

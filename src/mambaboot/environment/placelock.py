@@ -154,7 +154,7 @@ class Intent:
             why = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "is not a directory"
             raise TargetRefused(f"{os.path.dirname(path)} {why} ({exc.strerror or exc}): the lock of {place} "
                                 f"cannot be made there ({os.path.basename(path)}); nothing was changed") from None
-        previous = _read_fd(lock.fileno()) or settle.journal_intent(place)  # or an older mambaboot's move
+        previous = _read_fd(lock.fileno())
         if previous:
             self.stale[place] = previous
         _held[path] = [lock, 1]
@@ -241,8 +241,7 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
 
 
 def killed(place: str) -> dict | None:
-    """The intent a killed run left in place's lock (no run holds it), or an older mambaboot's
-    move journal in place as one (settle.journal_intent), or None: for `list`, changing nothing."""
+    """The intent a killed run left in place's lock (no run holds it), or None: for `list`, changing nothing."""
     path = lock_path(place)
     body = intent(path)
     try:
@@ -250,4 +249,4 @@ def killed(place: str) -> dict | None:
             return None
     except (OSError, TargetRefused):
         return None
-    return body or settle.journal_intent(place)
+    return body

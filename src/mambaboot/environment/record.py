@@ -75,6 +75,21 @@ NOTE = {
 }
 
 
+def check_carried(carried, source: str) -> None:
+    """A lock's other platforms (Lock.carried: entries as another file held them, any shape its
+    reader took) go into the record at inputs.lock.carried, as deep as that file allowed: nested
+    deeper there than read() reads back (untrusted.DEPTH), the record would be no record of ours
+    (foreign to remove, missing to provision). Refused (exit 2) before anything is written."""
+    for platform, held in (carried or {}).items():
+        depth = untrusted.nesting({"inputs": {"lock": {"carried": {platform: held}}}})  # the outer dict: the record
+        if depth > untrusted.DEPTH:
+            from mambaboot.common.errors import UsageError
+
+            raise UsageError(f"{source}: its entries for {platform} nest too deep to be kept in mambaboot's record "
+                             f"({depth} levels there; it is read to {untrusted.DEPTH}); nothing was written. conda-lock "
+                             "writes no entry nested so: lock again, or leave that platform out of the lock")
+
+
 def record_path(prefix: str) -> str:
     return os.path.join(prefix, RECORD_DIR, RECORD_FILE)
 

@@ -48,8 +48,6 @@ the same stage takes the same path either way. What to do is a table, operation 
 - move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
   (`.SRC.moved-away-<the token's 12 first hex>`) and deleted through its mark (in place where
   the rename is refused); DST's mark dropped.
-- move, moving (an older mambaboot's: its journal `.mambaboot/moving.json` in the environment
-  said the rest): read once as this version's intent, settled so, the journal dropped.
   The move rows that act need steps only the layers above can give: the runs that may settle a
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
@@ -72,7 +70,7 @@ import stat
 import sys
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fsops, leftovers, proof, removal
+from mambaboot.common.files import confined, fsops, leftovers, proof
 
 OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex>
 # A new directory before it becomes the place, .NAME.mambaboot-new-<the token's 12 first hex>:
@@ -90,12 +88,7 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     by: the operation of the run settling it (None: the intent's own run). steps: the move rows'
     steps that need the layers above (pipeline/movesteps.py), passed by the runs that may settle a
     killed move (move, remove, create); without them a move's intent is refused, naming the move."""
-    intent = current(intent)
     operation, stage = intent.get("operation"), intent.get("stage")
-    if operation == "move" and intent.get("journal") is not None:  # in the environment, received with it maybe:
-        _move_fields(intent, place)  # settled only where the directory holding it carries its token's mark
-        proof.require(intent["journal"], intent.get("token"), f"wrote the journal of a move of {intent.get('from')}",
-                      proof.SOURCE, proof.COPY)  # in the source, or in the copy (not yet renamed to DST)
     action = TABLE.get((operation, stage))
     if action is None:
         if operation not in SELF_SETTLED:
@@ -350,8 +343,6 @@ def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
 RENAMED, COPIED, IN_PLACE = "renamed", "copied", "in place"
 COPYING = NEW  # a move's copy, not yet DST
 MOVED = "moved-away"  # a copied move's source, being deleted: .SRC.moved-away-<the token's 12 first hex>
-LEGACY_MOVING = "moving"  # an older mambaboot's move: its journal in the environment said the rest
-JOURNAL = os.path.join(".mambaboot", "moving.json")  # that journal (scan.JOURNAL)
 
 
 def _move_fields(intent: dict, place: str) -> tuple:
@@ -442,50 +433,6 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
 
 
-def journal_intent(place: str, left: dict | None = None) -> dict | None:
-    """A move's intent from the journal an older mambaboot kept in the environment (JOURNAL, at
-    place, or at the places left, that version's intent, names), or None; settled as this
-    version's, its journal dropped after."""
-    from mambaboot.common import untrusted
-
-    to = (left or {}).get("to")
-    for where in [place, to, (left or {}).get("from")] + _copies_for(to):
-        if not _absolute(where) or os.path.islink(where):
-            continue
-        try:
-            data = untrusted.read_json(os.path.join(where, JOURNAL))
-        except (OSError, ValueError):
-            continue
-        # In a copy not yet renamed to DST the journal says "rewriting" (verified comes after the
-        # rename), and the copy is what putting the move back deletes.
-        partial = {"partial": where} if where not in (place, to, (left or {}).get("from")) else {}
-        stages = ("rewriting",) if partial else ("rewriting", "verified")
-        if (isinstance(data, dict) and data.get("tool") == "mambaboot" and data.get("stage") in stages
-                and (not partial or data.get("to") == to)):
-            ids = {k: identity_text(data[k]) if _pair(data[k]) else repr(data[k]) for k in ("source", "copy") if k in data}
-            return {"operation": "move", "stage": data["stage"], "journal": where, **ids, **partial,
-                    "place1": data.get("from"), "place2": data.get("to"),
-                    **{k: data.get(k) for k in ("from", "to", "old", "how", "token")}}
-    return None
-
-
-def _copies_for(to) -> list[str]:
-    """The copies beside `to` (`.BASE.mambaboot-new-<12 hex>`): an older mambaboot wrote its journal
-    into the copy before renaming it to DST, so a move killed in between left it only there."""
-    if not _absolute(to):
-        return []
-    parent, base = os.path.split(to)
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return []
-    return [os.path.join(parent, n) for n in sorted(names) if fsops.sibling_base(n, COPYING) == base]
-
-
-def _pair(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(type(v) is int and v >= 0 for v in value)
-
-
 def move_shaped(intent: dict) -> bool:
     """Whether a move's intent has the shape of one mambaboot writes (its places, how and token)."""
     try:
@@ -493,23 +440,6 @@ def move_shaped(intent: dict) -> bool:
     except Stuck:
         return False
     return True
-
-
-def current(intent: dict) -> dict:
-    """The intent as this version settles it: an older mambaboot's move (its stage "moving") as its
-    journal says, wherever the move left it; with no journal left, ended."""
-    if (intent.get("operation"), intent.get("stage")) != ("move", LEGACY_MOVING):
-        return intent
-    return journal_intent(intent.get("to") or "", intent) or dict(intent, stage="ended")
-
-
-def _drop_journal(intent: dict, place: str, done: list, steps) -> None:
-    """An older mambaboot's journal, once its move is settled: gone from wherever the move left it."""
-    if intent.get("journal") is None:
-        return
-    for where in (intent.get("from"), intent.get("to")):
-        if _absolute(where) and not os.path.islink(where) and os.path.isdir(where):
-            removal.unlink_quietly(os.path.join(where, JOURNAL))
 
 
 def unsettled_move(intent: dict | None) -> bool:
@@ -531,10 +461,10 @@ TABLE = {
     ("remove", "set-aside"): (_removed_aside,),
     ("remove", "deleting"): (_removing,),
     ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
-    ("move", "copying"): (_move_back, _drop_journal),  # the partial, named before it is made
-    ("move", "rewriting"): (_move_back, _drop_journal),
-    ("move", "verified"): (_move_forward, _drop_journal),
-    ("move", "deleting-source"): (_move_forward, _drop_journal),
+    ("move", "copying"): (_move_back,),  # the partial, named before it is made
+    ("move", "rewriting"): (_move_back,),
+    ("move", "verified"): (_move_forward,),
+    ("move", "deleting-source"): (_move_forward,),
     ("move", "ended"): (),  # done or undone
     ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
     ("pack", "writing"): (_drop_partial,),

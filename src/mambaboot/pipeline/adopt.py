@@ -5,7 +5,9 @@ Where the record's provenance comes from decides the case:
   was given and the binary it ran: the plan is made exactly as `create` makes it, so the
   record is the one `create` writes for the same inputs;
 - a prefix mambaboot already manages: its recorded provenance and creation time are kept and
-  everything is checked again;
+  everything is checked again; if that fails or is interrupted, what adopt wrote is put back as it
+  was (the record dir's files, .condarc, conda-meta/state, the pkgs link: bytes, owner and mode),
+  as conda rolls back a transaction, and the record, written only once verified, says what it said;
 - any other conda prefix (micromamba, conda, mamba): recorded as `adopted`, which `create
   --force` never replaces. If adopting it fails, the files adopt added are taken away again.
 Nothing that was in the prefix before is ever deleted.
@@ -100,7 +102,10 @@ def adopt_prefix(
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         reporter.step(f"prefix: {prefix} is a conda environment")
-    undo = _undone_on_failure(prefix, host.windows) if case == ADOPTED else contextlib.nullcontext()
+    # a foreign prefix, or one managed already (checked again): what adopt changed is put back as it
+    # was if it fails or is interrupted, as conda rolls back a transaction (a hand-over's prefix was
+    # made by the script that hands it over: nothing of it was there before)
+    undo = _undone_on_failure(prefix, host.windows) if case != BOOTSTRAP else contextlib.nullcontext()
     with undo:
         finished = finish.finish(finish_inputs, host.environ, reporter)
     return AdoptResult(prefix, case, finished)
@@ -155,8 +160,9 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
 
 @contextlib.contextmanager
 def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
-    """Take back what adopting a foreign prefix added (its record dir, .condarc, the pkgs link, the
-    root hooks, conda-meta/state's variables) if it fails."""
+    """Take back what adopting a prefix added or changed (its record dir, or each file in it that
+    was there: its bytes, owner and mode; .condarc, the pkgs link, the root hooks, conda-meta/state's
+    variables) if it fails."""
     from mambaboot.common.files import filerewrite
     from mambaboot.environment import condarc, prefixstate, roothook
 
@@ -172,10 +178,13 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
         had_state = root.exists(prefixstate.STATE_FILE)
         state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
         state_before = _regular_file(state_path) if had_state else None
+        ours_before = _record_dir_files(root) if had_record_dir else {}
         try:
             yield
         except BaseException:
             roothook.take_back(prefix, new_hooks)
+            if had_record_dir:
+                _put_back_record_dir(root, ours_before)
             if not had_state and root.exists(prefixstate.STATE_FILE):
                 root.unlink(prefixstate.STATE_FILE)
             elif state_before is not None and _regular_file_bytes(state_path) != state_before.data:
@@ -193,6 +202,30 @@ def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
                 elif had_empty_pkgs:
                     root.mkdir("pkgs")
             raise
+
+
+def _record_dir_files(root: confined.Root) -> dict:
+    """name -> filerewrite.Read of each regular file in the record dir (None: another kind, left)."""
+    found = {}
+    for name, st in root.scandir(record.RECORD_DIR) if _is_dir(root, record.RECORD_DIR) else ():
+        found[name] = _regular_file(root.where(f"{record.RECORD_DIR}/{name}")) if stat.S_ISREG(st.st_mode) else None
+    return found
+
+
+def _put_back_record_dir(root: confined.Root, before: dict) -> None:
+    """The record dir as it was: each regular file there before has its bytes, owner and mode again,
+    each regular file adopt added is deleted; nothing else is touched."""
+    if not _is_dir(root, record.RECORD_DIR):
+        return
+    now = _record_dir_files(root)
+    for name in {**before, **now}:
+        was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
+        if name not in before and read is not None:
+            root.unlink(rel)
+        elif was is not None and (read is None or read.data != was.data or read.stat.st_mode != was.stat.st_mode):
+            from mambaboot.common.files import filerewrite
+
+            filerewrite.write_copy(root.where(rel), was)
 
 
 def _is_dir(root: confined.Root, rel: str) -> bool:

@@ -34,9 +34,14 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
         return []  # nothing of the move reached the files
     rewrite.relocate(prefix, findings, dst, old, windows)
     said = _scripts_again(prefix, windows)
-    if listed or named:
-        record.update(prefix, missing_ok=True, inputs=dict(inputs, prefix=old) if named else inputs,
-                      moves=moves[:-1] if listed else moves)
+    if data and (listed or named):
+        if named:
+            data["inputs"] = dict(inputs, prefix=old)
+        if listed and moves[:-1]:
+            data["moves"] = moves[:-1]
+        elif listed:  # the move began the list: a record that listed none has none again
+            del data["moves"]
+        record.write(prefix, data)
     return said
 
 

@@ -94,8 +94,6 @@ def _members(prefix: str) -> Iterator[Tuple[str, str]]:
             files = [f for f in files if f not in ("pkgs", proof.MARK)]
         elif rel_root == proof.CONTENTS + "/":
             files = [f for f in files if f != proof.MARK]
-        elif rel_root == scan.RECORD_DIR + "/":  # an older mambaboot's move journal: this place's, never the archive's
-            files = [f for f in files if rel_root + f != scan.JOURNAL]
         for name in sorted(dirs):
             path = os.path.join(root, name)
             yield path, rel_root + name

@@ -171,6 +171,9 @@ def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...]
     if inputs.python or inputs.packages or inputs.channels or inputs.env_file:
         raise UsageError("--from-lock installs exactly the locked packages: "
                          "it cannot be combined with --python, --package, --channel or --file")
+    from mambaboot.environment import lockfile, record
+
+    record.check_carried(lock.carried, inputs.lock_path)
     platforms = lock.platforms()
     if platforms and platforms != [host.subdir]:
         raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
@@ -178,8 +181,6 @@ def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...]
                          f"(mambaboot lock --file FILE --platform {host.subdir} -o LOCK), or from an environment "
                          f"on {host.subdir} (mambaboot lock PREFIX there)")
     locked = {e.key[0] for e in lock.entries}
-    from mambaboot.environment import lockfile
-
     unpinned = [lockfile.unpinned_reason(p) for p in lock.pip if not p.sha256]
     if unpinned:
         raise UsageError(f"{inputs.lock_path} names pip packages without an artefact to pin: {'; '.join(unpinned)}; "

@@ -67,7 +67,6 @@ HARMLESS = {
 }
 RECORD_DIR = ".mambaboot"
 PACKED_FILE = "packed.json"  # written by `pack`: where the packed environment lived
-JOURNAL = RECORD_DIR + "/moving.json"  # an older mambaboot's move journal (environment/settle.py JOURNAL): data
 # Where scripts are written after install: a link that takes one of these out of the environment
 # is looked through (read only), so that what would need rewriting there is named.
 POST_INSTALL_DIRS = ("bin", "Scripts", "condabin", RECORD_DIR, "etc/conda/activate.d", "etc/conda/deactivate.d")
@@ -639,8 +638,8 @@ def find(prefix, location, windows, read_all=False):
             regular = entry.is_file(follow_symlinks=False)
         except OSError:
             regular = False
-        if not regular or rel in (f"{RECORD_DIR}/{PACKED_FILE}", JOURNAL):
-            continue  # fifos, sockets, devices are never opened; pack's note and a move's journal are data
+        if not regular or rel == f"{RECORD_DIR}/{PACKED_FILE}":
+            continue  # fifos, sockets, devices are never opened; pack's note is data
         ev = known.get(rel)
         vouched = ev is not None and ev.clean and (ev.size is None or _size(entry) == ev.size)
         if not read_all and (vouched or rel.endswith((".pyc", ".pyo"))):

@@ -28,7 +28,7 @@ def field(value) -> str:
 
 def found(envs_dir: str, paths=()) -> list:
     """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir,
-    and for each of paths its lock's intent or an older mambaboot's move journal in it: one entry
+    and for each of paths its lock's intent: one entry
     per file (a move's intent is in the lock of both its places)."""
     left: dict = {}
     for place, path, body in placelock.unsettled(envs_dir):
@@ -43,8 +43,8 @@ def found(envs_dir: str, paths=()) -> list:
 
 
 def kept_in(place: str, body: dict) -> str:
-    """The file holding the intent placelock.killed(place) gave: place's lock, or the journal."""
-    return os.path.join(body["journal"], settle.JOURNAL) if body.get("journal") else placelock.lock_path(place)
+    """The file holding the intent placelock.killed(place) gave: place's lock."""
+    return placelock.lock_path(place)
 
 
 def said(place: str, path: str, body: dict) -> str:
@@ -64,11 +64,10 @@ def _command(argv: list, windows: bool, fallback: str) -> str:
 
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
-    body = settle.current(body)
     given, place, path = place, field(place), field(path)  # given: as a command names it
     operation, stage = body.get("operation"), body.get("stage")
     action = settle.TABLE.get((operation, stage))
-    if operation == "move" and settle.unsettled_move(body):  # an older mambaboot's stage included
+    if operation == "move" and settle.unsettled_move(body):
         if not settle.move_shaped(body):
             return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
         again = _command(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,

@@ -59,7 +59,7 @@ def new_token() -> str:
 
 
 def is_token(value) -> bool:
-    """Whether value has the shape of a token new_token() makes (a journal's field, untrusted)."""
+    """Whether value has the shape of a token new_token() makes (an intent's field, untrusted)."""
     return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
