@@ -102,7 +102,8 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     done: list[str] = []
     for step in action:
         step(intent, place, done, steps)
-    _drop_temporaries(intent, place, done)
+    if by is not None:  # a killed run's intent: what it wrote under its token is left; a run's own
+        _drop_temporaries(intent, place, done)  # are renamed or deleted by itself (and walking costs a whole tree)
     return done
 
 

@@ -19,7 +19,7 @@ import contextlib
 import os
 import stat
 
-from mambaboot.common import pathrules, values, winsys
+from mambaboot.common import pathrules, untrusted, values, winsys
 
 from mambaboot.common.files import confined, fileid
 from mambaboot.common.errors import TargetRefused, UsageError
@@ -245,6 +245,7 @@ def _regular_file(path: str):
     from mambaboot.common.files import filerewrite
 
     try:
-        return filerewrite.Read(path)
-    except OSError:  # a link (O_NOFOLLOW), a directory, unreadable: nothing condarc.ensure appends to
+        # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
+        return filerewrite.Read(path, untrusted.RECORD)
+    except OSError:  # a link (O_NOFOLLOW), a directory, unreadable, too big: nothing condarc.ensure appends to
         return None

@@ -33,12 +33,18 @@ class ChangedMeanwhile(OSError):
 class Read:
     """A file's bytes and its stat, from one open (path: no link at its end)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limit: int | None = None) -> None:
+        """limit: refuse (EFBIG, an OSError) a file bigger than that many bytes, read no further."""
         self.path = path
         root, name = confined.split(path)
         with root, root.open_read(name) as f:
             self.stat = os.fstat(f.fileno())
-            self.data = _read_all(f.fileno())
+            if limit is None:
+                self.data = _read_all(f.fileno())
+            else:
+                self.data = confined.read_at_most(f, limit)
+                if len(self.data) > limit:
+                    raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
 
     def check(self, fd: int) -> None:
         """ChangedMeanwhile unless the open file fd still is what was read."""
