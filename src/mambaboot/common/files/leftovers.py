@@ -18,7 +18,7 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes
-from mambaboot.common.files import confined, tempname, treewalk
+from mambaboot.common.files import confined, tempname, treewalk, workdir
 
 
 def collect(place: str) -> list:
@@ -76,14 +76,9 @@ def _collect_below(root: confined.Root, done: list) -> None:
                 stack.append((child, depth + 1))
 
 
-def _ours(st: os.stat_result) -> bool:
-    geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
-    return geteuid is None or st.st_uid == geteuid()
-
-
 def _drop(here: confined.Root, rel: str, st: os.stat_result, done: list) -> None:
     where = here.where(rel)
-    if not stat.S_ISREG(st.st_mode) or not _ours(st):
+    if not stat.S_ISREG(st.st_mode) or not workdir.ours(st):
         done.append(f"left {where} as it is: it is not a regular file of yours, so not what a killed mambaboot run "
                     "was writing under that name; look at it, then delete it by hand")
         return

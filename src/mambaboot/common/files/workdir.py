@@ -127,7 +127,8 @@ def stale(parent: str) -> list:
             os.close(fd)
 
 
-def _ours(st: os.stat_result) -> bool:
+def ours(st: os.stat_result) -> bool:
+    """A file of this user's (Windows: no owner in a stat, every file)."""
     geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
     return geteuid is None or st.st_uid == geteuid()
 
@@ -151,7 +152,7 @@ def _seen(parent: str, fd, name: str, guarded):
             st, mark = os.lstat(path), os.lstat(os.path.join(path, MARKER))
     except OSError:
         return None
-    if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and _ours(st) and _ours(mark)):
+    if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and ours(st) and ours(mark)):
         return None
     return guarded.Seen(path, fileid.identity(st), MARKER, fileid.identity(mark))
 
@@ -166,7 +167,7 @@ def _lock_state(parent: str, fd, name: str) -> str:
         return "missing"
     except OSError:
         return "foreign"
-    if not stat.S_ISREG(st.st_mode) or not _ours(st):
+    if not stat.S_ISREG(st.st_mode) or not ours(st):
         return "foreign"
     try:
         return "held" if filelock.held(os.path.join(parent, name)) else "free"
