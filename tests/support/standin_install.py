@@ -180,13 +180,26 @@ def _parse(argv):
     return channels, specs, override, prefixes
 
 
+def _channel_url(channel, rc=()):
+    """A channel name as libmamba makes it a URL: channel_alias + NAME (the `channel_alias`
+    configurable, MAMBA_CHANNEL_ALIAS or an rc file's, libmamba/src/api/configuration.cpp 2.8.1);
+    a URL stays as it is."""
+    if "://" in channel:
+        return channel
+    alias = os.environ.get("MAMBA_CHANNEL_ALIAS")
+    for path in rc:
+        alias = alias or _rc_scalar(path, "channel_alias")
+    return alias.rstrip("/") + "/" + channel if alias else channel
+
+
 def _find(channels, name):
     """The newest package NAME, or the one NAME=VERSION names (conda's match spec, exact version)."""
     name, _, version = name.replace("==", "=").partition("=")
     for channel in channels:
         if not channel.startswith("file://"):
             raise SystemExit("the stand-in reads file:// channels only: " + channel)
-        base = urllib.parse.unquote(urllib.parse.urlparse(channel).path)
+        # url2pathname: file:///Z:/x is Z:\x on Windows (the Windows CPython runs this too)
+        base = urllib.request.url2pathname(urllib.parse.urlparse(channel).path)
         for subdir in (SUBDIR, "noarch"):
             try:
                 with open(os.path.join(base, subdir, "repodata.json"), encoding="utf-8") as f:
@@ -289,9 +302,12 @@ def install(argv, tool):
     if not override:
         for path in rc:
             channels += [c for c in _rc_list(path, "channels") if c not in channels]
+    if not channels and tool == "mamba":
+        channels = ["conda-forge"]  # libmamba's default (Context::channels, libmamba/include/mamba/core/context.hpp)
     if not channels:
         sys.stderr.write(NO_CHANNELS.format(packages=", ".join(specs)))
         return 1
+    channels = [_channel_url(c, rc) for c in channels] if tool == "mamba" else channels
     pkgs_dirs = [p for p in os.environ.get("CONDA_PKGS_DIRS", "").split(",") if p.strip()]
     for path in rc:
         pkgs_dirs += _rc_list(path, "pkgs_dirs")

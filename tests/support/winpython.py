@@ -236,8 +236,11 @@ _CMDEXE_ACTIVATION = '''"""`mamba shell --shell cmd.exe activate|deactivate [-p]
 CmdExeActivator answers it (libmamba/src/core/activation.cpp): the activation as `@SET` lines in a
 %TEMP%\\mamba_act*.bat (CmdExeActivator::script), whose path it prints for _mamba_activate.bat to
 call; with no prefix, the root prefix (MAMBA_ROOT_PREFIX, which condabin\\mamba.bat sets). PATH
-gets the prefix's directories in conda's order (get_path_dirs). Left out of this stand-in:
-activate.d scripts, stacking, the environment's own variables."""
+gets the prefix's directories in conda's order (get_path_dirs), and on a first activation the root
+prefix's condabin after them when PATH has none (Activator::add_prefix_to_path); `reactivate`, which
+condabin\\mamba.bat runs after install, update and remove, activates CONDA_PREFIX again
+(Activator::build_reactivate). Left out of this stand-in: activate.d scripts, stacking, the
+environment's own variables."""
 import os
 import sys
 import tempfile
@@ -254,11 +257,16 @@ def main(argv):
     if os.environ.get("CONDA_PREFIX"):
         gone = {d.lower() for d in _dirs(os.environ["CONDA_PREFIX"])}
         path = [p for p in path if p.lower() not in gone]
+    if command == "reactivate" and os.environ.get("CONDA_PREFIX"):
+        command, rest = "activate", [os.environ["CONDA_PREFIX"]]
     if command == "activate":
         prefix = os.path.normpath(rest[0] if rest else os.environ.get("MAMBA_ROOT_PREFIX", ""))
         if not os.path.isdir(prefix):
             sys.stderr.write("critical libmamba Cannot activate, prefix does not exist at: %s\\n" % prefix)
             return 1
+        first = os.environ.get("CONDA_SHLVL", "0") in ("", "0")
+        if first and not any(p.rstrip("\\\\").lower().endswith("condabin") for p in path):
+            path.insert(0, os.path.join(os.environ.get("MAMBA_ROOT_PREFIX", prefix), "condabin"))
         lines = ['@SET "PATH=%s"' % ";".join(_dirs(prefix) + path), '@SET "CONDA_PREFIX=%s"' % prefix,
                  "@SET CONDA_SHLVL=1", '@SET "CONDA_DEFAULT_ENV=%s"' % prefix,
                  '@SET "CONDA_PROMPT_MODIFIER=(%s) "' % os.path.basename(prefix)]
@@ -266,7 +274,7 @@ def main(argv):
         lines = ['@SET "PATH=%s"' % ";".join(path), "@SET CONDA_PREFIX=", "@SET CONDA_SHLVL=0",
                  "@SET CONDA_DEFAULT_ENV=", "@SET CONDA_PROMPT_MODIFIER="]
     else:
-        sys.stderr.write("mamba (test stand-in): shell --shell cmd.exe: activate or deactivate only\\n")
+        sys.stderr.write("mamba (test stand-in): shell --shell cmd.exe: activate, deactivate or reactivate only\\n")
         return 2
     fd, script = tempfile.mkstemp(prefix="mamba_act", suffix=".bat")
     with os.fdopen(fd, "w") as out:
@@ -340,8 +348,17 @@ def pip_win_spec():
                        subdir="noarch", noarch="python")
 
 
+def uv_win_spec():
+    """uv, which the guide's by-hand recipe installs, updates and removes with the environment's
+    mamba: a program that prints its version, standing in for the real one."""
+    from tests.support.channel import UV_VERSION, PackageSpec
+
+    return PackageSpec(name="uv", version=UV_VERSION, build="h0_0", subdir="win-64", files={
+        "Library/bin/uv.exe": launcher(f"{LAUNCHER_DIR}\\..\\..\\python.exe", f"print('uv {UV_VERSION}')\n")})
+
+
 def build_win_channel(dest: os.PathLike) -> Path:
-    """A win-64 channel: the Windows CPython, pip, conda and mamba; indexed as the suite's channels."""
+    """A win-64 channel: the Windows CPython, pip, conda, mamba and uv; indexed as the suite's channels."""
     from tests.support.channel import index_channel, make_package
 
     dest = Path(dest)
@@ -349,7 +366,7 @@ def build_win_channel(dest: os.PathLike) -> Path:
         (dest / subdir).mkdir(parents=True, exist_ok=True)
     python = _python_archive()
     shutil.copyfile(python, dest / "win-64" / python.name)
-    for spec in (conda_win_spec(), mamba_win_spec(), pip_win_spec()):
+    for spec in (conda_win_spec(), mamba_win_spec(), pip_win_spec(), uv_win_spec()):
         make_package(spec, dest / spec.subdir)
     index_channel(dest)
     return dest
