@@ -17,8 +17,9 @@ Markers (an HTML comment on the line before a fenced block):
   failing line); the exit code is the last line's.
 - `<!-- runnable: wine as=D:\\PATH\\NAME.bat -->` before a ```bat block: the block is saved as that
   file, so that %~dp0 is where the page says it lives, and called from a batch file.
-- `<!-- runnable: wine python -->` before a ```bat block: it starts Python, so it runs in Wine's
-  cmd on the real Windows CPython (tests/support/winpython.py: an environment of that CPython, an
+- `<!-- runnable: wine python -->` before a ```bat block: it starts Python (or works on the
+  environment such a block made, in document order), so it runs in Wine's cmd on the real Windows
+  CPython (tests/support/winpython.py: an environment of that CPython, an
   engine stand-in that runs as a Windows program), not in the world above: the guide's by
   tests/test_windows_python.py::test_the_guide_s_python_recipes_run_on_the_windows_python, the
   install page's Windows try-out by ::test_the_windows_tryout_runs_as_written. An `<!-- output -->`

@@ -154,7 +154,8 @@ def test_the_guide_s_python_recipes_run_on_the_windows_python(winpython, tmp_pat
     shows it in Wine's cmd, on the real Windows CPython: drive D: holds micromamba.exe where the
     guide keeps it (the engine stand-in, so the download is skipped, as on a second run), and
     `conda-forge` is the session's win-64 channel through MAMBA_CHANNEL_ALIAS, which micromamba
-    reads; the output the guide shows after a block is how the block's output ends (before it, the
+    and the environment's mamba read (mamba's channel when none is configured); the output the
+    guide shows after a block is how the block's output ends (before it, the
     engine's report of its transaction, which is the stand-in's)."""
     from tests.test_docs import GUIDE, _wine_script, blocks
 
