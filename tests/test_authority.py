@@ -119,7 +119,7 @@ def test_a_received_moved_away_note_never_deletes_the_environment_it_is_in(world
 def test_an_unmarked_partial_copy_is_left_alone(world, made_env, channel, standin):
     """A sibling named as a move's copy, holding an unheld note, but no mark: left as it is."""
     prefix = world.envs / "target"
-    partial = world.envs / ".target.mambaboot-new-0123456789ab"
+    partial = world.envs / f".target.mambaboot-tmp-{TOKEN}-copy"
     partial.mkdir()
     (partial / "data.txt").write_text("someone's\n")
     (partial / ".mambaboot-partial-copy").write_text(json.dumps(
@@ -143,11 +143,11 @@ def _hostile(world, made_env) -> dict:
     (world.cache / "moving" / (fsops.path_key(str(project)) + ".json")).write_text(json.dumps(
         {"tool": "mambaboot", "prefix": str(project), "from": str(project), "to": str(env)}))
     _lying_intent(world, project)
-    partial = world.envs / ".received.mambaboot-new-0123456789ab"
+    partial = world.envs / f".received.mambaboot-tmp-{TOKEN}-copy"
     copy_env(made_env, partial)
     (partial / ".mambaboot-partial-copy").write_text(json.dumps(
         {"tool": "mambaboot", "source": str(project), "destination": str(env), "token": TOKEN}))
-    old = copy_env(made_env, world.envs / ".received.mambaboot-old-0123456789ab")
+    old = copy_env(made_env, world.envs / f".received.mambaboot-tmp-{TOKEN}-old")
     _attacker_mark(old)
     home = world.cache / "tmp" / f"mambaboot-tmp-{TOKEN}-home"
     (home / "tmp").mkdir(parents=True)
@@ -187,7 +187,7 @@ def test_an_old_copy_without_the_mark_of_its_create_force_is_left_alone(world, m
     ours, beside an environment that verified: deleted only with the mark whose token the intent
     of the create --force that set it aside holds; with no such intent, nothing even looks at it."""
     prefix = copy_env(made_env, world.envs / "x")
-    old = copy_env(made_env, world.envs / ".x.mambaboot-old-0123456789ab")
+    old = copy_env(made_env, world.envs / f".x.mambaboot-tmp-{TOKEN}-old")
     (old / "mine.txt").write_text("someone's\n")
     tree = snapshot(old)
     r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
@@ -223,7 +223,7 @@ def test_a_lying_intent_and_a_planted_old_copy_do_not_delete_a_users_directory(w
     """A killed --force's old copy is put back only over what that run left: an intent naming the
     user's directory and an 'old copy' beside it, carrying the liar's own mark, are no such run."""
     project = _project(world)
-    planted = project.parent / f".{project.name}.mambaboot-old-0123456789ab"
+    planted = project.parent / f".{project.name}.mambaboot-tmp-{TOKEN}-old"
     _lying_intent(world, project, stage=stage, aside=planted)
     (planted / ".mambaboot").mkdir(parents=True)
     (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
@@ -259,9 +259,9 @@ def test_an_intent_naming_a_project_with_any_pid_changes_nothing_there(world, ch
 
 # Named as what a killed remove, or a killed move deleting its source, leaves beside an
 # environment: finished only when the directory carries the mark of the run that set it aside.
-SIBLINGS = {"removing": ".x.removing-0123456789ab", "moved-away": ".x.moved-away-0123456789ab"}
+NAMED_TOKEN = "0123456789ab" + "cd" * 10  # the name's token: only the mark's place is wrong
+SIBLINGS = {"removing": f".x.mambaboot-tmp-{NAMED_TOKEN}-removing", "moved-away": f".x.mambaboot-tmp-{NAMED_TOKEN}-source"}
 ROLES = {"removing": proof.REMOVING, "moved-away": proof.SOURCE}  # the role of the mark each would carry
-NAMED_TOKEN = "0123456789ab" + "cd" * 10  # begins with the name's 12 hex: only the mark's place is wrong
 
 
 def _named_sibling(world, made_env, kind: str, mark: str) -> tuple:
@@ -302,7 +302,7 @@ def test_a_directory_named_as_a_killed_removal_leaves_is_left_alone_without_its_
 def test_a_directory_named_and_marked_as_a_killed_remove_leaves_is_not_deleted_without_its_intent(
         world, made_env, channel, standin, command):
     """A directory of the user's named as remove sets an environment aside, carrying a mark its
-    writer made in it (its own identity, a token beginning with the name's 12 hex): no intent
+    writer made in it (its own identity, the name's token): no intent
     names it, so no run finishes deleting it."""
     prefix, sibling = _named_sibling(world, made_env, "removing", "none")
     dev, ino = _identity(sibling)

@@ -107,7 +107,7 @@ def test_adopt_replaces_nothing_in_a_linked_record_directory(world, made_env, re
 # --------------------------------------------------------------------------- links inside the cache
 
 
-@pytest.mark.parametrize("kind", ["pending", "environments"])
+@pytest.mark.parametrize("kind", ["environments"])
 def test_cache_clean_deletes_nothing_through_a_linked_notes_directory(world, kind, reliability):
     (world.cache).mkdir(parents=True, exist_ok=True)
     theirs = world.root / "theirs"
@@ -209,7 +209,7 @@ def test_create_force_refuses_an_environment_with_a_mount_inside_before_changing
     assert _held(reliability, (users / "precious.txt").read_text() == "keep me\n")
 
 
-@pytest.mark.parametrize("kind", ["environments", "pending"])
+@pytest.mark.parametrize("kind", ["environments"])
 def test_cache_clean_deletes_no_note_in_a_directory_mounted_in_the_cache(world, made_env, tmp_path, kind, reliability):
     _env(world, made_env)
     users = tmp_path / "users-notes"
@@ -248,7 +248,7 @@ def test_activate_scripts_writes_no_script_into_a_mounted_record_directory(world
 # --------------------------------------------------------------------------- fifos
 
 
-@pytest.mark.parametrize("kind", ["pending", "environments"])
+@pytest.mark.parametrize("kind", ["environments"])
 def test_a_fifo_among_the_cache_notes_never_blocks(world, made_env, kind, reliability):
     _env(world, made_env)
     (world.cache / kind).mkdir(parents=True)

@@ -761,6 +761,10 @@ def test_the_state_inventory_names_what_the_code_writes():
     section = text.split("## State inventory", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert len(rows) >= 10, rows
+    # the kinds of state, each row's last column: a row of a new kind fails here until it is counted
+    kinds = {row.strip().strip("|").split("|")[-1].strip() for row in rows}
+    assert kinds == {"the place's lock and intent", "the mark", "the record", "the temporary name",
+                     "the cache-user notes", "the store lock", "a cache"}, kinds
     for row in rows:
         name, constant = [cell.strip() for cell in row.strip("|").split("|")[:2]]
         module, *names = re.findall(r"`([^`]+)`", constant)
@@ -771,33 +775,37 @@ def test_the_state_inventory_names_what_the_code_writes():
 
 
 def test_every_name_mambaboot_gives_beside_a_place_is_in_the_state_inventory():
-    """The other way round: every tag the code gives a place set aside or made beside it under a
-    name its intent holds (`.NAME.TAG-<12 hex>`: fsops.unique_sibling, guarded.set_aside) is in a
-    row's name column, so a new kind of leftover fails here until the inventory says who deletes
-    it. The temporary name's writers: tests/test_temporaries.py."""
+    """The other way round: every kind of set-aside the code gives a place (a directory renamed or
+    made beside it under a name its intent holds: tempname.set_aside, guarded.set_aside) is in a
+    row's name column, and is one of tempname's, so a new kind of leftover fails here until the
+    inventory says who deletes it. The temporary name's writers: tests/test_temporaries.py."""
     import ast
     import importlib
+
+    from mambaboot.common.files import tempname
 
     text = (REPO / "docs" / "reliability.md").read_text()
     names = " ".join(line.split("|")[1] for line in text.split("## State inventory", 1)[1].split("\n## ", 1)[0]
                      .splitlines() if line.startswith("| `"))
-    tags = {}
+    kinds = {}
     for path in sorted((REPO / "src" / "mambaboot").rglob("*.py")):
         calls = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                  if isinstance(node, ast.Call) and len(node.args) >= 2
-                 and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("unique_sibling", "set_aside")]
+                 and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("set_aside", "set_aside_name")]
         if not calls:
             continue
         module = importlib.import_module(".".join(path.relative_to(REPO / "src").with_suffix("").parts))
         for call in calls:
-            try:
-                tag = eval(ast.unparse(call.args[1]), vars(module))  # a constant, or a module's constant
-            except (NameError, AttributeError):
-                continue  # a parameter passed through (the helpers' own tag): named at their callers
-            tags[tag] = path.relative_to(REPO)
-    assert {"removing", "mambaboot-old"} <= set(tags), tags
-    missing = {tag: str(where) for tag, where in tags.items() if f".{tag}-" not in names}
-    assert not missing, f"no row of the state inventory names these sibling names: {missing}"
+            for arg in call.args[1:]:
+                try:
+                    kind = eval(ast.unparse(arg), vars(module))  # a module's constant (a role of proof.py)
+                except (NameError, AttributeError):
+                    continue  # a parameter passed through (the helpers' own): named at their callers
+                if isinstance(kind, str):
+                    kinds[kind] = path.relative_to(REPO)
+    assert set(kinds) == set(tempname.SET_ASIDE), kinds
+    missing = {kind: str(where) for kind, where in kinds.items() if f".NAME.mambaboot-tmp-<TOKEN>-{kind}`" not in names}
+    assert not missing, f"no row of the state inventory names these set-aside names: {missing}"
 
 
 def test_the_windows_ledger_names_only_tests_that_exist():

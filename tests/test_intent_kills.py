@@ -72,6 +72,22 @@ def _beside(world, place: Path) -> list:
     return sorted(p.name for p in place.parent.iterdir())
 
 
+def _named_by_the_scheme(place: Path, left: dict) -> bool:
+    """Each directory a killed run left beside place is a set-aside of the one temporary-name
+    scheme (tempname.set_aside: `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`), TOKEN its intent's, and the
+    very name its intent holds: found from the intent and from the place alike."""
+    from mambaboot.common.files import tempname
+
+    for path in place.parent.iterdir():
+        if path.name == place.name or not path.is_dir():
+            continue
+        found = tempname.parse_temp(path.name)
+        if not (tempname.is_set_aside(found) and found[1] == left.get("token") and str(path) in left.values()
+                and path.name == tempname.set_aside_name(place.name, found[1], found[2])):
+            return False
+    return True
+
+
 def _state(prefix: Path):
     try:
         return json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"]
@@ -96,14 +112,15 @@ def test_a_create_killed_at_each_stage_is_settled_by_the_next_create(world, chan
         state["before"] = world.outside(prefix, _lock(prefix))
 
     def check(left):
+        named = _named_by_the_scheme(prefix, left)
         again = world.run(*args)
         if again.returncode == 4 and "--force" in again.stderr:  # complete already: replaced on request
             again = world.run(*args, "--force")
         complete = _state(prefix) == "complete"
         works = complete and subprocess.run([str(prefix / "bin" / "python"), "-c", "pass"]).returncode == 0
         unchanged = world.outside(prefix, _lock(prefix)) == state["before"]
-        return (again.returncode == 0 and works and unchanged and _beside(world, prefix) == ["x"],
-                (again.returncode, _beside(world, prefix), unchanged, again.stderr))
+        return (named and again.returncode == 0 and works and unchanged and _beside(world, prefix) == ["x"],
+                (named, again.returncode, _beside(world, prefix), unchanged, again.stderr))
 
     stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"engine", "finishing", "verified", "done"} <= set(stages), stages
@@ -124,12 +141,13 @@ def test_a_create_force_killed_at_each_stage_keeps_the_old_environment_until_the
         assert _beside(world, prefix) == ["x"]
 
     def check(left):
+        named = _named_by_the_scheme(prefix, left)
         # a plain create of the place: it settles the intent first, then finds an environment there
         again = world.run(*args[:-1])
         old_back = (prefix / SENTINEL).is_file()
-        ok = (again.returncode == 4 and "--force" in again.stderr and _state(prefix) == "complete"
+        ok = (named and again.returncode == 4 and "--force" in again.stderr and _state(prefix) == "complete"
               and old_back == (left.get("stage") not in ("verified", "done")) and _beside(world, prefix) == ["x"])
-        return ok, (again.returncode, old_back, _beside(world, prefix), again.stderr)
+        return ok, (named, again.returncode, old_back, _beside(world, prefix), again.stderr)
 
     stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"set-aside", "engine", "finishing", "verified", "done"} <= set(stages), stages
@@ -144,9 +162,10 @@ def test_a_remove_killed_at_each_stage_is_finished_by_the_next_remove(world, mad
         copy_env(made_env, prefix)
 
     def check(left):
+        named = _named_by_the_scheme(prefix, left)
         again = world.run(*args)
-        return (again.returncode == 0 and _beside(world, prefix) == [],
-                (again.returncode, _beside(world, prefix), again.stderr))
+        return (named and again.returncode == 0 and _beside(world, prefix) == [],
+                (named, again.returncode, _beside(world, prefix), again.stderr))
 
     stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"set-aside", "deleting"} <= set(stages), stages

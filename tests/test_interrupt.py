@@ -143,7 +143,7 @@ def test_interrupting_remove_never_leaves_half_an_environment(world, channel, st
         left = sorted(p.name for p in world.envs.iterdir())
         gone = name not in left
         intact = name in left and (world.envs / name / ".mambaboot" / "record.json").is_file()
-        held = proc.returncode in (0, 130) and (gone or intact) and not any(".removing-" in n for n in left)
+        held = proc.returncode in (0, 130) and (gone or intact) and not any(n.endswith("-removing") and ".mambaboot-tmp-" in n for n in left)
         held = held and "Traceback" not in proc.stderr
         reliability.record("remove interrupted: all or nothing", held)
         assert held, (i, proc.returncode, left, proc.stderr)

@@ -41,12 +41,22 @@ def _intent(prefix: Path) -> Path:
 
 
 def _staged(prefix: Path) -> list:
-    """The directory a killed create's intent says it was making beside prefix (settle.NEW), if any."""
+    """The directory a killed create's intent says it was making beside prefix (proof.NEW's set-aside name), if any."""
     try:
         named = json.loads(_intent(prefix).read_bytes().rstrip(b" ") or b"{}").get("staged")
     except FileNotFoundError:
         return []
     return [Path(named)] if isinstance(named, str) and Path(named).parent == prefix.parent else []
+
+
+def _set_aside_by_its_run(aside: Path, place: Path, kind: str) -> bool:
+    """aside is the name tempname's scheme gives place set aside as kind by the run whose intent
+    is in place's lock, and carries that run's mark for the role kind names."""
+    from mambaboot.common.files import tempname
+
+    token = json.loads(_intent(place).read_bytes().rstrip(b" "))["token"]
+    mark = (aside / MARK).read_text().split()
+    return aside.name == tempname.set_aside_name(place.name, token, kind) and mark[1:3] == [token, kind]
 
 
 def _state(prefix: Path):
@@ -125,10 +135,10 @@ def test_a_remove_killed_while_deleting_is_finished_by_the_next_remove_or_create
     proc = _killed_at(world, "removal._delete_files+150", "remove", str(prefix), "--yes", "--cache-dir",
                       str(world.cache))
     assert proc.returncode == -9, proc.stderr
-    aside = list(world.envs.glob(".x.removing-*"))
+    aside = list(world.envs.glob(".x.mambaboot-tmp-*-removing"))
     assert not prefix.exists() and len(aside) == 1, proc.stderr
     assert 0 < sum(1 for _ in aside[0].rglob("*")) < files, "killed half way through the deletion"
-    assert (aside[0] / MARK).is_file()
+    assert (aside[0] / MARK).is_file() and _set_aside_by_its_run(aside[0], prefix, "removing")
     r = _finished_by(world, prefix, then, channel, standin)
     assert r.returncode == 0, r.stderr
     assert f"finished removing {prefix}: a killed remove had left {aside[0]} half deleted" in r.stderr
@@ -145,10 +155,11 @@ def test_a_move_killed_while_deleting_its_source_is_finished_by_the_next_remove_
     files = sum(1 for _ in src.rglob("*"))
     proc = _killed_at(world, "removal._delete_files+150", "move", str(src), str(dst), "--cache-dir", str(world.cache))
     assert proc.returncode == -9, proc.stderr
-    aside = list(world.envs.glob(".x.moved-away-*"))
+    aside = list(world.envs.glob(".x.mambaboot-tmp-*-source"))
     assert not src.exists() and len(aside) == 1 and (dst / "conda-meta").is_dir(), proc.stderr
     assert 0 < sum(1 for _ in aside[0].rglob("*")) < files, "killed half way through the deletion"
     assert (aside[0] / MARK).is_file() and str(aside[0]) in _intent(src).read_text()
+    assert _set_aside_by_its_run(aside[0], src, "source")
     r = _finished_by(world, src, then, channel, standin)
     assert r.returncode == 0, r.stderr
     assert f"finished: a move of {src} to {dst} had verified; {src} was deleted" in r.stderr

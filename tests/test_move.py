@@ -694,7 +694,7 @@ def test_sigkill_anywhere_in_a_copying_move_loses_nothing_and_the_next_run_settl
         before = snapshot(src, exclude=[src / MARK])
         outside = world.outside(world.envs)
         proc, _ = _killed_move(world, -1, src, dst, at=at)
-        partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-new-*"))
+        partial = sorted(dst.parent.glob(f".{dst.name}.mambaboot-tmp-*-copy"))
         # the move's mark (proof.py) is the one thing a move writes into SRC before its deletion
         intact = src.exists() and snapshot(src, exclude=[src / MARK]) == before
         seen.add("SRC half deleted" if not intact else "partial copy" if partial else "DST too" if dst.exists() else "SRC")

@@ -166,7 +166,7 @@ def test_a_planted_set_aside_copy_never_replaces_a_users_conda_environment(world
     renames the planted copy into its place."""
     prefix = _users_conda_env(world.envs / "analysis")
     _pending_marker(world, prefix, token=TOKEN)
-    planted = world.envs / ".analysis.mambaboot-old-0123456789ab"
+    planted = world.envs / f".analysis.mambaboot-tmp-{TOKEN}-old"
     (planted / ".mambaboot").mkdir(parents=True)
     (planted / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete"}))
     (planted / "planted.txt").write_text("not the user's\n")
@@ -249,7 +249,7 @@ def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, m
         "move": ["move", str(prefix), str(world.envs / "y"), *cache],
     }
     with _paused_at(world, "common/files/removal.py:scan", "remove", str(prefix), "-y", *cache) as first:
-        aside = list(world.envs.glob(".x.removing-*"))
+        aside = list(world.envs.glob(".x.mambaboot-tmp-*-removing"))
         assert len(aside) == 1 and not prefix.exists(), "held with the environment renamed aside"
         tree = snapshot(aside[0])
         r, waited = _run_beside(world, commands[second])
@@ -261,7 +261,7 @@ def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, m
         out, err = r.communicate(timeout=600)
         assert r.returncode in (0, 4) and "Traceback" not in err, err
     left = sorted(p.name for p in world.envs.iterdir())
-    assert not any(".removing-" in name for name in left), left
+    assert not any(name.endswith("-removing") and ".mambaboot-tmp-" in name for name in left), left
     if not waited:
         assert left == [], left
 

@@ -192,7 +192,7 @@ def _force_killed_in_finishing(world, made_env, channel, standin) -> tuple:
             "--micromamba", str(standin), "--force"]
     killed = _killed_at(world, "placelock.stage:finishing+done", args)
     assert killed.returncode == -9, killed.stderr
-    aside = [p for p in world.envs.iterdir() if ".mambaboot-old-" in p.name]
+    aside = [p for p in world.envs.iterdir() if p.name.endswith("-old") and ".mambaboot-tmp-" in p.name]
     assert len(aside) == 1 and _intent(prefix)["stage"] == "finishing"
     return prefix, aside[0]
 
@@ -204,7 +204,7 @@ def _without_mark(tree: dict) -> dict:
 @pytest.mark.parametrize("command", ["pack", "remove answered n", "list", "create"])
 def test_an_old_environment_put_back_by_hand_is_never_deleted(world, made_env, channel, standin, command):
     """create --force killed as it finished the new environment; the user puts the old one back
-    by hand (`rm -rf x; mv .x.mambaboot-old-* x`). It carries the run's token, in the mark of the
+    by hand (`rm -rf x; mv .x.mambaboot-tmp-*-old x`). It carries the run's token, in the mark of the
     environment set aside, not of the new prefix: what settles the intent keeps it."""
     prefix, aside = _force_killed_in_finishing(world, made_env, channel, standin)
     shutil.rmtree(prefix)

@@ -402,7 +402,7 @@ def test_a_swap_between_the_comparison_and_the_rename_is_put_back(tmp_path, monk
     real_rename = os.rename
 
     def swapping(src, dst, **kw):
-        if dst.startswith(".env.removing-"):
+        if dst.startswith(".env.mambaboot-tmp-") and dst.endswith("-removing"):
             real_rename(env, tmp_path / "env-away")
             real_rename(other, env)
         return real_rename(src, dst, **kw)
@@ -520,7 +520,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     """Where a move's source cannot be renamed aside (Windows: a file in it open), it is deleted
     in place, its mark last: cut short there (conda-meta already gone), the move's intent in its
     lock still says what it is: remove says so and finishes it, leaving the copy alone."""
-    from mambaboot.common.files import fsops
+    from mambaboot.common.files import tempname
     from mambaboot.environment import settle
 
     src, to = world.envs / "moved", world.envs / "copy"
@@ -534,7 +534,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     ident = fileid.identity(os.lstat(src))
     body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
             "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",
-            "aside": fsops.unique_sibling(str(src), settle.MOVED, token[:12]), "place1": str(to), "place2": str(src)}
+            "aside": tempname.set_aside(str(src), token, proof.SOURCE), "place1": str(to), "place2": str(src)}
     real_remove_marked = proof.remove_marked
 
     def refused(a, b):

@@ -213,7 +213,7 @@ def _force_killed_at(world, channel, standin, prefix, n):
 
 
 def _olds(prefix):
-    return sorted(prefix.parent.glob(f".{prefix.name}.mambaboot-old-*"))
+    return sorted(prefix.parent.glob(f".{prefix.name}.mambaboot-tmp-*-old"))
 
 
 @pytest.mark.parametrize("then", ["create", "remove"])

@@ -52,6 +52,29 @@ def test_a_write_killed_before_its_rename_is_collected_by_the_next_run_of_the_pl
     assert not _lock(prefix).exists()
 
 
+def test_a_place_set_aside_is_no_temporary_a_collector_judges(tmp_path):
+    """A directory named as a place set aside (tempname.set_aside, another run's token, each kind;
+    one even shaped as a work directory) is settled only from its run's intent, through its mark
+    (environment/settle.py): the next run of the place (leftovers) and `cache clean` and `doctor`
+    (workdir.stale) neither delete it nor name it."""
+    from mambaboot.common.files import leftovers, tempname, workdir
+
+    place = tmp_path / "x"
+    place.mkdir()
+    for kind in tempname.SET_ASIDE:
+        aside = Path(tempname.set_aside(str(place), "cd" * 16, kind))
+        aside.mkdir()
+        (aside / "data.txt").write_text(kind)
+        (aside / workdir.MARKER).write_text("")
+        assert tempname.is_set_aside(tempname.parse_temp(aside.name)), aside
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert leftovers.collect(str(place)) == []
+    assert workdir.stale(str(tmp_path)) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert sorted((tmp_path / name / "data.txt").read_text() for name in before if name != "x") == sorted(
+        tempname.SET_ASIDE)
+
+
 def test_a_move_killed_before_a_rewritten_file_is_renamed_is_collected_by_the_next_move(world, made_env):
     """SIGKILL as the relocator has written a file's new text beside it (its temporary name) and
     not yet renamed it: the next `move` puts the move back, deletes what the killed run left, says

@@ -47,16 +47,13 @@ class World:
     def created(self) -> Path:  # where `create` makes a new environment beside the fuzzed one
         return self.root / "envs" / "fz new"
 
-    def aside_prefix(self) -> str:
-        """How create --force names the old environment it sets aside (deleted only with its mark)."""
-        return str(self.root / "envs" / f".{self.prefix.name}.mambaboot-old-")
-
     def intents(self) -> List[str]:
         """The lock files, each holding its run's intent, of the places commands change (environment/placelock.py)."""
         return [str(p.parent / f".{p.name}.mambaboot-lock") for p in (self.prefix, self.moved, self.created)]
 
     def set_aside(self) -> List[Path]:
-        return sorted((self.root / "envs").glob(f".{self.prefix.name}.mambaboot-old-*"))
+        """The old environments create --force set aside (tempname.set_aside, proof.OLD's kind)."""
+        return sorted((self.root / "envs").glob(f".{self.prefix.name}.mambaboot-tmp-*-old"))
 
     @property
     def xdg_cache(self) -> Path:
@@ -275,8 +272,8 @@ _DIGESTS: Dict[tuple, str] = {}  # by path and stat: cp -a keeps mtimes, so a re
 def outside_snapshot(world: World) -> Dict[str, tuple]:
     """Everything of the world but the environment (and where move, pack or create may write) and
     the cache: kind, mode, inode, and a regular file's content."""
-    return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.created, world.cache, world.out),
-                         skip_names=(world.aside_prefix(), *world.intents()))
+    return tree_snapshot(world.root, skip=(world.prefix, world.moved, world.created, world.cache, world.out,
+                                           *world.set_aside()), skip_names=tuple(world.intents()))
 
 
 def tree_snapshot(root: Path, skip=(), skip_names=()) -> Dict[str, tuple]:

@@ -44,7 +44,7 @@ def run(args) -> int:
 
 def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_json: bool) -> int:
     from mambaboot.common import host
-    from mambaboot.common.files import proof
+    from mambaboot.common.files import tempname
     from mambaboot.environment import busy, delete, placelock
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
@@ -57,7 +57,7 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
     from mambaboot.pipeline import movesteps
 
-    with placelock.Intent("remove", prefix, token=proof.new_token(), steps=movesteps.steps(h.windows)) as intent:  # held until the deletion is done
+    with placelock.Intent("remove", prefix, token=tempname.run_token(), steps=movesteps.steps(h.windows)) as intent:  # held until the deletion is done
         return _locked(h, prefix, cache_dir, yes, force, as_json, intent)
 
 

@@ -84,12 +84,16 @@ def check_prefix(prefix: str, windows: bool) -> list[str]:
 # rewritten at all (binary_replace, conda/core/portability.py).
 BINARY_ROOM = 255
 # A file name is at most 255 bytes on Linux/macOS file systems and 255 UTF-16 units on NTFS.
-# The environment's own name must leave room for the hidden siblings mambaboot renames it to
-# (`.NAME.mambaboot-old-<12 hex>` while --force replaces it, `.NAME.removing-<12 hex>` while
-# remove deletes it, `.NAME.mambaboot-new-<12 hex>` and `.NAME.moved-away-<12 hex>` while move
-# copies it there and deletes its source: environment/settle.py): at most 28 more characters.
+# Every name mambaboot gives beside an environment fits whatever the environment's own name: its
+# temporaries and set-asides (`.NAME.mambaboot-tmp-<TOKEN>[-KIND]`, up to 57 more characters)
+# shorten NAME from its end to stay within 255 bytes (common/files/tempname.py), and its lock
+# falls back to a key (common/files/fsops.py place_lock). The environment's own name is still
+# held 28 short of the limit, where set-asides once needed the room: no name refused before is
+# accepted now, none accepted before is refused. On Windows a set-aside's path is that much
+# longer than the environment's: the files deepest in it pass MAX_PATH (without long paths) up
+# to 57 characters sooner while it is deleted (`remove`, `create --force`) than in place.
 NAME_MAX = 255
-SIBLING_EXTRA = 28  # "." + NAME + ".mambaboot-old-" + 12 hex
+SIBLING_EXTRA = 28
 
 
 def _units(part: str, windows: bool) -> int:

@@ -99,7 +99,7 @@ def _object_problem(value: Mapping, shape: Mapping[str, Field], path: str, where
 def check(value: object, shape: Mapping[str, Field], path: str, what: str = "") -> dict:
     """value (parsed from the file at path), when it is an object of this shape; UntrustedInput
     naming path and the first field that does not fit otherwise. what: the kind of file, for
-    the message ("a pending marker")."""
+    the message ("a note of mambaboot's")."""
     if not isinstance(value, dict):
         problem = "is not a JSON object"
     else:
@@ -140,7 +140,7 @@ def absolute_place(value: str, path: str) -> str | None:
 
 
 def keyed_place(value: str, path: str) -> str | None:
-    """The absolute path whose key names the file itself (CACHE/pending/<key>.json holds the
+    """The absolute path whose key names the file itself (CACHE/environments/<key>.json holds the
     prefix whose fsops.path_key is <key>): a note copied or written under another name is
     not the note of the place it names."""
     from mambaboot.common.files import fsops

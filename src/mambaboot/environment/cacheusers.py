@@ -4,8 +4,7 @@ A shared hard link says an environment uses an extracted package only while one 
 linked; a package whose every file names the prefix (conda's scripts, mamba's) is copied whole
 (libmamba/src/core/link.cpp LinkFile::create_prefix_replaced writes a new file for each), and no
 link remains. So every environment mambaboot finishes (create, adopt, move) is noted in the cache
-it was made with, CACHE/environments/<key of its prefix>.json holding the prefix (a pending
-marker's form: record.py), and a package is in use when a noted environment's conda-meta names
+it was made with, CACHE/environments/<key of its prefix>.json holding the prefix, and a package is in use when a noted environment's conda-meta names
 it: conda and micromamba name each record after
 the package, `<name>-<version>-<build>.json` (LinkPackage::execute: `m_pkg_info.str()`), which is
 the extracted directory's name in the cache (its archive's name without the extension). A note
@@ -16,13 +15,15 @@ whose prefix holds no conda-meta any more (removed, moved away) is stale: ignore
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import stat
 
-from mambaboot.common import jsontext
-
+from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.files import confined, fsops
-from mambaboot.environment import record
 
 DIRECTORY = "environments"
+# A note: the prefix it names is the one whose key names the note itself (a note copied or written
+# under another name is no note of the place it names).
+NOTE = {"prefix": shapes.required(str, rule=shapes.keyed_place)}
 
 
 def register(cache_dir: str, prefix: str) -> str:
@@ -35,7 +36,44 @@ def register(cache_dir: str, prefix: str) -> str:
 
 
 def _notes(cache_dir: str) -> list[tuple[str, str]]:
-    return [(path, note["prefix"]) for path, note in record.markers(cache_dir, DIRECTORY)]
+    """(note path, prefix) of every note in the cache; a linked or mounted DIRECTORY is not the
+    cache's: its notes are neither read nor deleted."""
+    try:
+        with confined.Root.open(cache_dir) as cache, cache.sub(DIRECTORY) as notes:
+            if notes.mounted():
+                return []
+            found = []
+            for name, st in notes.scandir():
+                if name.endswith(".json") and stat.S_ISREG(st.st_mode):
+                    note = _note_in(notes, name)
+                    if note is not None:
+                        found.append((os.path.join(cache_dir, DIRECTORY, name), note["prefix"]))
+            return found
+    except OSError:
+        return []
+
+
+def _note_in(notes: confined.Root, name: str) -> dict | None:
+    try:  # a note nobody could trust (too big, too deep, a NUL, not its shape) is no note of ours
+        return shapes.check(untrusted.json(notes.read_bytes(name, untrusted.SMALL), notes.where(name)), NOTE,
+                            notes.where(name), "a note of mambaboot's")
+    except (OSError, ValueError):
+        return None
+
+
+def _drop(cache_dir: str, paths) -> None:
+    """Delete notes _notes() found, never through a link nor in a DIRECTORY mounted there; one gone
+    already is no failure."""
+    if not paths:
+        return
+    with confined.Root.open(cache_dir) as cache, cache.sub(DIRECTORY) as notes:
+        if notes.mounted():
+            return
+        for path in paths:
+            try:
+                notes.unlink(os.path.basename(path))
+            except FileNotFoundError:
+                pass
 
 
 def _installed(prefix: str) -> list[str] | None:
@@ -59,5 +97,5 @@ def forget_stale(cache_dir: str, dry_run: bool = False) -> int:
     """Drop the notes of environments that are gone; returns how many there were."""
     stale = [path for path, prefix in _notes(cache_dir) if _installed(prefix) is None]
     if not dry_run:
-        record.drop_notes(cache_dir, stale)
+        _drop(cache_dir, stale)
     return len(stale)

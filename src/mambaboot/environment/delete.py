@@ -17,10 +17,10 @@ import os
 
 from mambaboot.common import untrusted
 
-from mambaboot.common.files import confined, fileid, fsops, guarded
+from mambaboot.common.files import confined, fileid, guarded, proof, tempname
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, record, settle
+from mambaboot.environment import busy, diskusage, inventory, record
 
 
 class Candidate:
@@ -96,8 +96,8 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
     token = intent.token
     with signals.held():  # from the rename on, finish: never leave half an environment behind
         # The mark proves the set-aside name was given by this run (a user's directory may bear it too).
-        intent.stage("set-aside", aside=fsops.unique_sibling(prefix, settle.REMOVING, token[:12]))
-        with guarded.set_aside(candidate.seen, settle.REMOVING, token) as aside:
+        intent.stage("set-aside", aside=tempname.set_aside(prefix, token, proof.REMOVING))
+        with guarded.set_aside(candidate.seen, proof.REMOVING, token) as aside:
             intent.stage("deleting", doomed=aside.path)
             try:
                 aside.delete(tally)

@@ -10,8 +10,7 @@ concurrent create waits rather than finds half a package.
 
 Besides: micromamba binaries (reported, kept), pip's cache (removable), the work directories
 killed runs left in CACHE/tmp and the temporary directory (private homes, scratch: removed once
-no live run holds their lock, common/files/workdir.py), and pending markers whose environment no
-longer exists.
+no live run holds their lock, common/files/workdir.py).
 
 `info` reads what each extracted package measured (SizeMemo): an extracted package is
 never changed in place, only replaced whole, so its size is walked again only once its
@@ -26,7 +25,7 @@ import os
 import stat
 
 from mambaboot.common.files import confined, fileid, filelock, fsops, tempname
-from mambaboot.environment import cacheusers, diskusage, record
+from mambaboot.environment import cacheusers, diskusage
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
 _MEMO = "memo/package-sizes"
@@ -275,14 +274,6 @@ def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
     return found
 
 
-def _orphaned_markers(cache_dir: str) -> list[str]:
-    """Notes older versions left in the cache: pending markers whose environment was never made,
-    and every move pointer (a move's places are in its intent now: none is read)."""
-    return [path for path, marker in record.markers(cache_dir)
-            if not os.path.lexists(marker["prefix"]) and not record.owner_running(marker, cache_dir)] + [
-        path for path, _ in record.markers(cache_dir, record.OLD_MOVE_POINTERS)]
-
-
 def info(cache_dir: str, pkgs_dirs) -> dict:
     caches = []
     memo = SizeMemo(cache_dir)
@@ -310,7 +301,6 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         "micromamba": {"path": store, "binaries": binaries, "bytes": store_bytes},
         "pip": {"path": os.path.join(cache_dir, "pip"), "bytes": _size(os.path.join(cache_dir, "pip"))},
         "stale_homes": {"count": len(homes), "bytes": sum(_size(h.path) for h in homes)},
-        "orphaned_markers": len(_orphaned_markers(cache_dir)),
     }
 
 
@@ -349,7 +339,6 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     if memo is not None:
         memo.save()
     homes = list(_stale_homes(cache_dir, temporary=True))
-    markers = _orphaned_markers(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
@@ -357,7 +346,6 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         from mambaboot.common.files import workdir
 
         homes = [h for h in homes if workdir.remove_stale(h)]
-        record.drop_notes(cache_dir, markers)
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):
                 cache.remove_tree("pip")
@@ -367,7 +355,6 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "package_bytes": freed,
         "kept_in_use": kept,
         "stale_homes": [h.path for h in homes],
-        "orphaned_markers": len(markers),
         "gone_environments": gone,
         "pip_cache_bytes": pip_bytes,
     }

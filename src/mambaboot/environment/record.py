@@ -9,12 +9,11 @@ what is under way there.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import stat
 
 from mambaboot import __version__
-from mambaboot.common import jsontext, shapes, untrusted
-from mambaboot.common.files import confined, fileid, filelock, fsops
-from mambaboot.common.errors import MambabootError, TargetRefused
+from mambaboot.common import shapes, untrusted
+from mambaboot.common.files import confined
+from mambaboot.common.errors import MambabootError
 
 RECORD_DIR = ".mambaboot"
 RECORD_FILE = "record.json"
@@ -67,12 +66,6 @@ RECORD = {
 }
 # What read_summary gives: the package list counted, not parsed.
 SUMMARY = dict(RECORD, packages=shapes.optional(int))
-# A note in the cache (CACHE/environments/<key>.json; CACHE/pending/<key>.json, which older
-# versions wrote): the prefix it names is the one whose key names the note itself.
-NOTE = {
-    "prefix": shapes.required(str, rule=shapes.keyed_place),
-    "tool": _STR, "pid": shapes.optional(int), "started": _STR, "owner_lock": _OPT_STR,
-}
 
 
 def check_carried(carried, source: str) -> None:
@@ -251,68 +244,3 @@ def lock_entry(prefix: str, rec: dict) -> str:
         raise Escapes(f"{record_path(prefix)}: its lock entry {rec.get('lock')!r} is not {own}; "
                       "nothing was read or written there", str(rec.get("lock")))
     return own
-
-
-def owner_running(marker: dict, cache_dir: str) -> bool:
-    """Whether the run that wrote marker lives: it holds its owner lock (common/files/workdir.py owner_lock), a file
-    in the cache. The marker is anyone's to write in a shared cache: a lock it names elsewhere, a
-    link or a directory in its place, is no run of ours (nothing is opened outside the cache); a
-    lock file that cannot be looked at may be another user's live run."""
-    lock = marker.get("owner_lock")
-    if not isinstance(lock, str) or not fileid.within(os.path.dirname(lock), cache_dir):
-        return False
-    try:
-        return filelock.held(lock)
-    except IsADirectoryError:
-        return False
-    except OSError:
-        return True
-    except TargetRefused:  # a link
-        return False
-
-
-OLD_PENDING = "pending"  # CACHE/pending/: markers older versions wrote, collected by `cache clean`
-OLD_MOVE_POINTERS = "moving"  # CACHE/moving/: a move's pointers older versions wrote, collected by `cache clean`
-
-
-def markers(cache_dir: str, kind: str = OLD_PENDING) -> list[tuple[str, dict]]:
-    """(marker path, body) of every pending marker in the cache (older versions wrote them, for
-    `cache clean` to collect); kind: another directory of the cache holding such notes
-    ({"prefix": ...}), as environment/cacheusers.py keeps them."""
-    directory = os.path.join(cache_dir, kind)
-    try:
-        # a linked or mounted kind/ is not the cache's: its notes are neither read nor deleted
-        with confined.Root.open(cache_dir) as cache, cache.sub(kind) as notes:
-            if notes.mounted():
-                return []
-            found = []
-            for name, st in notes.scandir():
-                if name.endswith(".json") and stat.S_ISREG(st.st_mode):
-                    data = _marker_in(notes, name)
-                    if data is not None:
-                        found.append((os.path.join(directory, name), data))
-            return found
-    except OSError:
-        return []
-
-
-def _marker_in(notes: confined.Root, name: str) -> dict | None:
-    try:  # a note nobody could trust (too big, too deep, a NUL, not its shape) is no note of ours
-        return shapes.check(untrusted.json(notes.read_bytes(name, untrusted.SMALL), notes.where(name)), NOTE,
-                            notes.where(name), "a note of mambaboot's")
-    except (OSError, ValueError):
-        return None
-
-
-def drop_notes(cache_dir: str, paths) -> None:
-    """Delete notes markers() found (paths below cache_dir), never through a link nor in a
-    directory mounted there; one gone already is no failure."""
-    with confined.Root.open(cache_dir) as cache:
-        for path in paths:
-            kind, name = os.path.split(os.path.relpath(path, cache_dir))
-            try:
-                with cache.sub(kind) as notes:
-                    if not notes.mounted():
-                        notes.unlink(name)
-            except FileNotFoundError:
-                pass

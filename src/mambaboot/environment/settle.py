@@ -32,7 +32,7 @@ the same stage takes the same path either way. What to do is a table, operation 
   followed); anything else is named and left. FILE itself is the user's, old or new whole, and stays.
 - remove, begun: nothing was changed yet (the checks, the question).
 - remove, set-aside (the place is about to carry the run's mark and be renamed to the intent's
-  `aside`, `.NAME.removing-<the token's first 12 hex>`): renamed already: roll forward, what
+  `aside`, `.NAME.mambaboot-tmp-<TOKEN>-removing`): renamed already: roll forward, what
   is there deleted through its mark, the mark last; not renamed: nothing was deleted, the mark
   goes (as remove's own failure there puts it back).
 - remove, deleting (the intent's `doomed`: the set-aside directory, or the place itself where the
@@ -46,7 +46,7 @@ the same stage takes the same path either way. What to do is a table, operation 
   rename; copied: the partial copy or the copy at DST deleted through its mark (and identity),
   SRC unmarked.
 - move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
-  (`.SRC.moved-away-<the token's 12 first hex>`) and deleted through its mark (in place where
+  (`.SRC.mambaboot-tmp-<TOKEN>-source`) and deleted through its mark (in place where
   the rename is refused); DST's mark dropped.
   The move rows that act need steps only the layers above can give: the runs that may settle a
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
@@ -70,13 +70,12 @@ import stat
 import sys
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fsops, leftovers, proof
+from mambaboot.common.files import confined, fsops, leftovers, proof, tempname
 
-OLD_TAG = "mambaboot-old"  # create --force's old environment: .NAME.mambaboot-old-<12 hex>
-# A new directory before it becomes the place, .NAME.mambaboot-new-<the token's 12 first hex>:
-# create's engine directory (renamed into place once its identity is said), move's copy.
-NEW = "mambaboot-new"
-REMOVING = "removing"  # remove's place, set aside to be deleted: .NAME.removing-<the token's 12 first hex>
+# A place set aside is named by the run's token and the role of the mark that proves it
+# (tempname.set_aside, `.NAME.mambaboot-tmp-<TOKEN>-<ROLE>`): create's engine directory before it
+# is renamed into place (proof.NEW), create --force's old environment (proof.OLD), remove's
+# environment (proof.REMOVING), a move's copy (proof.COPY) and its copied source (proof.SOURCE).
 
 
 class Stuck(TargetRefused):
@@ -150,13 +149,13 @@ def _identity(intent: dict, key: str = "target") -> tuple | None:
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
 
 
-def _sibling(intent: dict, place: str, key: str, tag: str, what: str) -> str | None:
-    """The intent's place named key, only when it is the name mambaboot gives what beside place."""
-    aside = intent.get(key)
+def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | None:
+    """The intent's place named key, only when it is the name its run gives what beside place
+    (tempname.set_aside of the intent's token for role)."""
+    aside, token = intent.get(key), intent.get("token")
     if not isinstance(aside, str):
         return None
-    directory, name = os.path.split(aside)
-    if directory != os.path.dirname(place) or fsops.sibling_base(name, tag) != os.path.basename(place):
+    if not proof.is_token(token) or aside != tempname.set_aside(place, token, role):
         raise Stuck(f"{place}: the intent left beside it names {aside} as {what}, which is no name mambaboot "
                     "gives it; nothing was changed")
     return aside
@@ -164,7 +163,7 @@ def _sibling(intent: dict, place: str, key: str, tag: str, what: str) -> str | N
 
 def _aside(intent: dict, place: str) -> str | None:
     """The old environment's set-aside name, only when it is one create --force gives beside place."""
-    return _sibling(intent, place, "aside", OLD_TAG, "its old environment")
+    return _sibling(intent, place, "aside", proof.OLD, "its old environment")
 
 
 def _unmark_if(place: str, token, *roles: str) -> bool:
@@ -200,15 +199,12 @@ def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
 
 
 def _undo_staged(intent: dict, place: str, done: list) -> None:
-    """The directory create made under a name of its own (NEW), killed before it was renamed into
+    """The directory create made under a name of its own (proof.NEW's), killed before it was renamed into
     place: removed with rmdir alone, which takes an empty directory and nothing else, and only
     while it is the directory the intent knows (by identity, once it said one)."""
-    staged = _sibling(intent, place, "staged", NEW, "the directory it was making")
+    staged = _sibling(intent, place, "staged", proof.NEW, "the directory it was making")
     if staged is None or not os.path.lexists(staged):
         return
-    if not staged.endswith(f"-{str(intent.get('token'))[:12]}"):  # the name create gives it is its token's
-        raise Stuck(f"{place}: the intent left beside it names {staged}, which is no name that create gives its "
-                    "directory; nothing was changed")
     if not _rmdir(staged, _identity(intent)):
         raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
                     "as it is")
@@ -315,7 +311,7 @@ def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
 
 
 def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
-    aside = _sibling(intent, place, "aside", REMOVING, "what remove set aside")
+    aside = _sibling(intent, place, "aside", proof.REMOVING, "what remove set aside")
     if aside is None:
         return
     if not os.path.lexists(aside):  # not renamed: nothing was deleted, the place is as it was
@@ -327,7 +323,7 @@ def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
 def _removing(intent: dict, place: str, done: list, steps=None) -> None:
     doomed = intent.get("doomed")
     if doomed != place:
-        doomed = _sibling(intent, place, "doomed", REMOVING, "what remove was deleting")
+        doomed = _sibling(intent, place, "doomed", proof.REMOVING, "what remove was deleting")
     if doomed is not None and os.path.lexists(doomed):
         _finish_removing(doomed, intent, place, done)
 
@@ -342,8 +338,6 @@ def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
 # as they come to be, `partial` (the copy before it is DST), `copy` (the copy's identity) and
 # `aside` (a copied source set aside to be deleted).
 RENAMED, COPIED, IN_PLACE = "renamed", "copied", "in place"
-COPYING = NEW  # a move's copy, not yet DST
-MOVED = "moved-away"  # a copied move's source, being deleted: .SRC.moved-away-<the token's 12 first hex>
 
 
 def _move_fields(intent: dict, place: str) -> tuple:
@@ -397,7 +391,7 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
 def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None:
     act = f"copied {src} there"
     dropped = False
-    partial = _sibling(intent, dst, "partial", COPYING, "the move's copy")
+    partial = _sibling(intent, dst, "partial", proof.COPY, "the move's copy")
     if partial is not None and os.path.lexists(partial):
         if not _marked(partial, token, proof.COPY):
             if not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
@@ -420,7 +414,7 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
     finished = False
     if how == COPIED:
         source = _identity(intent, "source")
-        aside = _sibling(intent, src, "aside", MOVED, "the moved source")
+        aside = _sibling(intent, src, "aside", proof.SOURCE, "the moved source")
         if aside is not None and not os.path.lexists(aside) and _marked(src, token, proof.SOURCE, source):
             try:
                 confined.rename_beside(src, aside)

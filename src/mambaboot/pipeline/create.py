@@ -14,7 +14,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, fsops, newdirs, noreplace, proof, treewalk
+from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, tempname, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -133,7 +133,7 @@ class _Rollback:
         # old environment are valid again the moment it moves back. It is a precondition:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
-        aside = fsops.unique_sibling(self.plan.prefix, settle.OLD_TAG)
+        aside = tempname.set_aside(self.plan.prefix, self.intent.token, proof.OLD)
         try:
             # One look at the old environment, through one descriptor: a mount below it could be
             # set aside but never deleted, so it is refused while nothing changed; else the proof,
@@ -191,7 +191,7 @@ class _Rollback:
         point leaves either nothing, an empty directory under that name (which only rmdir, which
         takes nothing but an empty directory, removes), or a directory the intent knows by identity."""
         before = self.intent.stage_name
-        staged = fsops.unique_sibling(prefix, settle.NEW, self.intent.token[:12])
+        staged = tempname.set_aside(prefix, self.intent.token, proof.NEW)
         self.intent.stage("engine", made="1", staged=staged, target=None)
         parent.mkdir(os.path.basename(staged))
         with parent.sub(os.path.basename(staged)) as made:
@@ -264,7 +264,7 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         # The target's parent before its lock, which is a file there: no run changes a place without it.
         made += newdirs.make_dirs(os.path.dirname(plan.prefix))  # as the engine would (fs::create_directories)
         # The target is judged under its lock, after what a killed create left there is settled.
-        with placelock.Intent("create", plan.prefix, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:
+        with placelock.Intent("create", plan.prefix, token=tempname.run_token(), steps=movesteps.steps(host.windows)) as intent:
             for done in intent.settled:
                 reporter.warn(done)
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net, intent)

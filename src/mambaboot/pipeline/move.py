@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import confined, fileid, fsops, noreplace, proof
+from mambaboot.common.files import confined, fileid, noreplace, proof, tempname
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -107,7 +107,7 @@ def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
         except OSError as exc:
             if exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
                 raise
-    intent.stage(COPYING, how=COPIED, partial=fsops.unique_sibling(dst, settle.COPYING, token[:12]))
+    intent.stage(COPYING, how=COPIED, partial=tempname.set_aside(dst, token, proof.COPY))
     movecopy.copy(src, dst, token, intent.facts["partial"],
                   lambda made: intent.stage(REWRITING, copy=settle.identity_text(made)))
     return COPIED
@@ -126,7 +126,7 @@ def move_environment(
     places = (src,) if in_place else (src, dst)
     # What a killed run left at either place (its intent in the place's lock) is settled as the
     # locks are taken, before this move's own intent is written.
-    with placelock.Intent("move", *places, token=proof.new_token(), steps=movesteps.steps(host.windows)) as intent:
+    with placelock.Intent("move", *places, token=tempname.run_token(), steps=movesteps.steps(host.windows)) as intent:
         for done in intent.settled:
             reporter.warn(done)
         for left in intent.stale.values():
@@ -180,7 +180,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         _settle_own(intent, src, reporter)
         raise
     if how == COPIED:  # the copy works: the source goes, set aside first, through its mark
-        intent.stage(DELETING_SOURCE, aside=fsops.unique_sibling(src, settle.MOVED, token[:12]))
+        intent.stage(DELETING_SOURCE, aside=tempname.set_aside(src, token, proof.SOURCE))
     _settle_own(intent, dst, reporter)
     if how == COPIED:
         reporter.step(f"source: {src} deleted after the copy verified")

@@ -1,7 +1,8 @@
 """`move` to another file system: copy the environment beside DST, compare, and only then make
 it DST, never replacing anything that appeared there meanwhile.
 
-- The copy goes into a directory this run makes itself, `.DST.mambaboot-new-<12 hex>`, named
+- The copy goes into a directory this run makes itself, `.DST.mambaboot-tmp-<TOKEN>-copy`
+  (common/files/tempname.py set_aside, the run's token and the role of its mark), named
   in the move's intent before it is made (mkdir fails when anything is there), the move's mark
   written in it first: a killed move's partial copy is deleted by the next run of either place
   (environment/settle.py), through that mark.
@@ -92,7 +93,7 @@ def tree(root: confined.Root, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
 
 
 def copy(src: str, dst: str, token: str, partial: str, became) -> tuple:
-    """Copy src to dst as the module says, through partial (`.DST.mambaboot-new-<hex>`, named in
+    """Copy src to dst as the module says, through partial (`.DST.mambaboot-tmp-<TOKEN>-copy`, named in
     the move's intent before it is made); returns dst's identity (the directory this run made).
     token: the move's, marked into the copy first (proof.py), so that a killed move's copy is
     known as this move's by the copy itself. became(made): called once the copy is complete and

@@ -1,5 +1,5 @@
 """Hashing and naming: sha256 of data and files, keys naming a path, stamps of a file's identity
-and last change, fresh sibling names and the base they were made from.
+and last change, a place's lock file.
 Deleting a tree and replacing a file are the Root's (confined.py)."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -7,13 +7,6 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 
 from mambaboot.common.files import confined
-
-
-def unique_sibling(path: str, tag: str, token: str | None = None) -> str:
-    """A fresh name beside path (tempfile costs ~9 ms to import; this is all we need of it):
-    `.BASE.TAG-<12 hex>`, the hex token's when given (new_token)."""
-    directory, base = os.path.split(path)
-    return os.path.join(directory, f".{base}.{tag}-{token or new_token()}")
 
 
 PLACE_LOCK = "mambaboot-lock"  # the tag of a place's lock file (environment/placelock.py)
@@ -32,21 +25,6 @@ def place_lock(place: str) -> str:
     return os.path.join(real, f".{name}.{PLACE_LOCK}")
 
 
-def new_token() -> str:
-    """12 random hex digits, unique_sibling's."""
-    return os.urandom(6).hex()
-
-
-def sibling_base(name: str, tag: str) -> str | None:
-    """BASE when name is one unique_sibling gives (`.BASE.TAG-<12 hex>`), else None."""
-    head, digits = name[:-12], name[-12:]
-    suffix = f".{tag}-"
-    if not (name.startswith(".") and head.endswith(suffix) and len(head) > len(suffix) + 1
-            and len(digits) == 12 and all(c in "0123456789abcdef" for c in digits)):
-        return None
-    return head[1:-len(suffix)]
-
-
 def stat_stamp(st: os.stat_result) -> str:
     """A file's identity and last change as memos in the cache keep them (device, inode, size,
     mtime, ctime): any write moves ctime, which no unprivileged process can set back."""
@@ -54,7 +32,7 @@ def stat_stamp(st: os.stat_result) -> str:
 
 
 def path_key(path: str) -> str:
-    """32 hex digits naming a path in a flat directory of the cache (a pending marker, a given
+    """32 hex digits naming a path in a flat directory of the cache (a cache note, a given
     micromamba's memo): the same path, spelled in any case on Windows, gives the same key."""
     return sha256_hex(os.path.normcase(os.path.abspath(path)).encode("utf-8", "surrogateescape"))[:32]
 

@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, fsops, proof, removal, treewalk
+from mambaboot.common.files import confined, fileid, proof, removal, tempname, treewalk
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 
 
@@ -73,14 +73,16 @@ _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errn
 
 
 class set_aside:
-    """with set_aside(checked, tag) as aside: the directory checked saw, renamed to a sibling
-    `.NAME.TAG-<12 hex>` (tag None: left where it is), if and only if it still is that directory;
-    else Changed, with nothing renamed or deleted. aside.delete(tally) then deletes it; aside.path
-    is where it is (what remains after a failure). OSError from the file system as it comes.
-    token: the mark (proof.py) written in the directory before the rename, its first 12 hex the
-    sibling's, and deleted last: cut short, what remains proves it is what this run set aside."""
+    """with set_aside(checked, role, token) as aside: the directory checked saw, renamed to the
+    run's set-aside name for role (tempname.set_aside: `.NAME.mambaboot-tmp-<TOKEN>-<ROLE>`; role
+    None: left where it is), if and only if it still is that directory; else Changed, with nothing
+    renamed or deleted. aside.delete(tally) then deletes it; aside.path is where it is (what
+    remains after a failure). OSError from the file system as it comes. token: the mark (proof.py)
+    of role written in the directory before the rename, and deleted last: cut short, what remains
+    proves it is what this run set aside."""
 
     def __init__(self, checked: Seen, tag: str | None, token: str | None = None) -> None:
+        assert tag is None or token, "a directory set aside carries its run's mark"
         self.checked, self.tag, self.token = checked, tag, token
         self._last = (proof.MARK,) if token else ()
         self.path = checked.path
@@ -132,7 +134,7 @@ class set_aside:
         # Another file system mounted inside is refused now, while the directory still has its name.
         removal.refuse_mounts(self._fd, path)
         if self.token:  # through the descriptor compared: into that directory and no other
-            proof.write_mark(confined.Root(path, self._fd, held), self.token, proof.REMOVING)  # borrowed: closed by _close
+            proof.write_mark(confined.Root(path, self._fd, held), self.token, self.tag)  # borrowed: closed by _close
         doomed = self._doomed(path)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
@@ -177,7 +179,7 @@ class set_aside:
         if self.tag is None:
             return
         if self.token:
-            proof.mark(path, self.token, proof.REMOVING)
+            proof.mark(path, self.token, self.tag)
         doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
             os.rename(path, doomed)
@@ -195,18 +197,17 @@ class set_aside:
         self.path = doomed
 
     def _doomed(self, path: str) -> str:
-        """The sibling's name; with a token, its 12 hex are the token's first (settle.py names them so)."""
-        doomed = os.path.basename(fsops.unique_sibling(path, self.tag))
-        return doomed[:-12] + self.token[:12] if self.token else doomed
+        """The set-aside's name, the one the run's intent says (settle.py checks it so)."""
+        return tempname.set_aside_name(os.path.basename(path), self.token, self.tag)
 
     def _unmark(self) -> None:
         """The directory is not set aside after all: the mark written for it goes."""
-        if not self.token:
+        if not self.token or self.tag is None:  # no mark was written
             return
         if self._fd is None:  # pragma: no cover - Windows
-            proof.unmark(self.checked.path, proof.REMOVING)
+            proof.unmark(self.checked.path, self.tag)
             return
-        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)), proof.REMOVING)
+        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)), self.tag)
 
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that

@@ -9,7 +9,8 @@ place (environment/settle.py) deletes it, inside the place and beside it, when t
 (looked at through the confined layer, never through a link) is a regular file of the user's
 own. Anything else under such a name (a link, a directory, another user's file) is named and
 left. A temporary written under no lock (an activation rewriting its fragments: its name says
-so with a kind) is never judged here.
+so with a kind) is never judged here, nor is a place set aside (a kind of tempname.SET_ASIDE: a
+directory only environment/settle.py settles, from its run's intent, through its mark).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up

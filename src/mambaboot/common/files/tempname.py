@@ -4,16 +4,30 @@ temporary directory. Each carries `mambaboot-tmp-<TOKEN>`, TOKEN the run's own (
 hex digits, drawn once per process), so that whoever finds one knows it is mambaboot's and
 which run made it, and the run that made it knows its own:
 
-- beside NAME, what is renamed over it: `.NAME.mambaboot-tmp-<TOKEN>` (NAME shortened from its
-  end so that the whole stays within a file name's 255 bytes);
+- beside NAME, what is renamed over it: `.NAME.mambaboot-tmp-<TOKEN>`;
 - a work file or directory of its own: `mambaboot-tmp-<TOKEN>-<KIND>` (KIND lowercase letters);
 - beside NAME, written under no lock of the place (an activation rewriting its fragments):
   `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`;
-- a run's second and later name: `-<N>` after either.
+- a run's second and later name: `-<N>` after any of these;
+- beside NAME, the place itself set aside while an operation holding its lock makes, replaces,
+  deletes or moves it: `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`, KIND one of SET_ASIDE, the role of
+  the mark (common/files/proof.py) that proves the directory is what the run set aside: `new`
+  (create's engine directory before it is renamed into place), `old` (create --force's old
+  environment), `removing` (remove's environment being deleted), `copy` (a move's copy before
+  it is DST), `source` (a copied move's source being deleted). Never a `-<N>`: the same place,
+  token and kind give the same name, which the run's intent says before it is made, so the run
+  that settles a killed one (environment/settle.py) checks the intent's name against it and finds
+  the directory from either side. Only settle.py touches one, through its mark: no collector of
+  temporaries judges a name with a kind. TOKEN there is the run's too: the intent of a run that
+  sets a place aside holds the run's token (placelock.Intent), and so does the mark.
+
+NAME is shortened from its end in every sibling form so that the whole stays within 255 bytes:
+no place's name is too long for its temporaries and set-asides (common/pathrules.py).
 
 The name is no proof of anything: a collector deletes only what the place it finds it in proves
 (a regular file of the user's in a place whose lock it holds; a work directory carrying the
-mark of its lock file's token: common/files/workdir.py). Standard library only, and nothing from
+mark of its lock file's token: common/files/workdir.py; a place set aside carrying the mark of
+its intent's token for the role its kind names: environment/settle.py). Standard library only, and nothing from
 mambaboot: pack's unpack script and the environment's envvars.py carry this module with them.
 """
 
@@ -25,6 +39,8 @@ _TEMP_LIMIT = 255  # bytes in a file name (NAME_MAX; Windows counts UTF-16 units
 _TEMP_HEX = "0123456789abcdef"
 _temp_run = [None, None]  # [pid, token]: a forked child draws its own
 _temp_count = itertools.count(1)
+# The kinds of a place set aside: each the role of the mark that proves it (common/files/proof.py).
+SET_ASIDE = ("new", "old", "removing", "copy", "source")
 
 
 def run_token():
@@ -42,7 +58,10 @@ def _temp_suffix():
 def sibling_name(name, kind=None):
     """The name the new content of name is written under, beside it, by this run. kind: written
     under no lock of the place (an activation's), so no run of the place may judge it dead."""
-    tail = f".{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}"
+    return _beside(name, f".{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}")
+
+
+def _beside(name, tail):
     room = _TEMP_LIMIT - 1 - len(tail)
     while len(os.fsencode(name)) > room:
         name = name[:-1]
@@ -53,6 +72,25 @@ def sibling(path, kind=None):
     """sibling_name of path's last component, beside it."""
     directory, name = os.path.split(path)
     return os.path.join(directory, sibling_name(name, kind))
+
+
+def set_aside_name(name, token, kind):
+    """The name the run of token gives the place named name while it is set aside as kind (one
+    of SET_ASIDE): `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
+    assert kind in SET_ASIDE, kind
+    assert len(token) == 32 and all(c in _TEMP_HEX for c in token), token
+    return _beside(name, f".{TEMP_TAG}-{token}-{kind}")
+
+
+def set_aside(path, token, kind):
+    """set_aside_name of path's last component, beside it."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, set_aside_name(name, token, kind))
+
+
+def is_set_aside(found):
+    """Whether a parse_temp result names a place set aside (settled by its intent and mark alone)."""
+    return found is not None and found[0] is not None and found[2] in SET_ASIDE
 
 
 def work_name(kind):
