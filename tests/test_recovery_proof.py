@@ -388,8 +388,7 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     """A move, or an adopt of an environment mambaboot manages, stopped while it verifies the
     environment: put back (by its own failure path for a Ctrl-C, by the next run of the place for a
     kill), the record says what it said (complete stays complete), and its files and their modes are
-    what they were (one made private by the user stays so). A killed adopt's files are not put back:
-    it leaves no intent that names what they were (the record, written only once verified, is)."""
+    what they were (one made private by the user stays so)."""
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     cache = ["--cache-dir", str(world.cache)]
     assert world.run("adopt", str(src), *cache).returncode == 0  # its files name where it is now
@@ -409,7 +408,37 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
         "the record as it was"
     assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
-    if (operation, how) != ("re-adopt", "kill"):  # a killed adopt leaves no intent that settles its files
-        assert _as_it_was(src) == before
+    assert _as_it_was(src) == before
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
     assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+
+
+@pytest.mark.parametrize("at", ["finish._write_env_vars+0", "finish._write_condarc+0", "verify.result+0"])
+def test_a_killed_adopt_of_a_managed_environment_is_put_back_as_it_was(world, made_env, at):
+    """An adopt of an environment mambaboot manages, SIGKILLed while it writes or verifies: the next
+    run of the place (a remove answered n) puts back what it changed by the snapshot it saved in the
+    place (environment/adoptundo.py, through settle.py's adopt rows), as its own failure would: every
+    file's bytes and mode as they were (.condarc and a script made private by the user, the record,
+    a root hook the user deleted not added), the user's own file in the record dir kept, the
+    snapshot and the intent gone."""
+    src = copy_env(made_env, world.envs / "x")
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0
+    (src / ".condarc").chmod(0o600)
+    (src / ".mambaboot" / "activate.sh").chmod(0o600)
+    (src / ".mambaboot" / "notes.txt").write_bytes(b"the user's own\n")
+    (src / ".mambaboot" / "notes.txt").chmod(0o640)
+    hooks = sorted((src / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
+    for hook in hooks:
+        hook.unlink()
+    before = _as_it_was(src)
+    stopped = _killed_at(world, at, ["adopt", str(src), *cache])
+    assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
+    assert _as_it_was(src) != before, "the kill left the adopt half done"
+    code, err = _remove_answered(world, b"n\n", str(src))
+    assert "Traceback" not in err, err
+    assert _as_it_was(src) == before
+    assert not _lock(src).exists(), sorted(p.name for p in src.parent.iterdir())
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+

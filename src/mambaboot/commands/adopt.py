@@ -82,7 +82,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
             result = adopt.adopt_prefix(
                 prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
                 link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
-                engine=engine,
+                engine=engine, intent=intent,
             )
         except BaseException:
             for done in settle.run(intent.body(), prefix):
