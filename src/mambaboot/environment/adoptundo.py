@@ -13,7 +13,6 @@ is not read), each file bounded by its own reader's limit, the manifest checked 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import json
 import os
 import stat
 
@@ -82,6 +81,8 @@ def where(prefix: str, token: str) -> str:
 def save(prefix: str, token: str, snap: Snapshot) -> None:
     """Write snap inside prefix, marked for token: its mark first (a kill meanwhile leaves what
     drop() takes by it), each copy, then the manifest, synced, last."""
+    import json
+
     rel = where(prefix, token)
     with confined.Root.open(prefix) as root:
         root.makedirs(record.RECORD_DIR)

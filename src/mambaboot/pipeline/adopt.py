@@ -25,7 +25,7 @@ from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import adoptundo, record
+from mambaboot.environment import record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
@@ -102,6 +102,8 @@ def adopt_prefix(
         return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
     # a foreign prefix, or one managed already (checked again): what adopt changes is put back as it
     # was if it fails or is killed, as conda rolls back a transaction (environment/adoptundo.py)
+    from mambaboot.environment import adoptundo  # not for a hand-over: its verification starts first
+
     snapshot = adoptundo.take(prefix, host.windows)
     if intent is None:  # a move's: its own intent settles a kill, its failure here is put back here
         try:
