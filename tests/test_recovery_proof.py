@@ -442,3 +442,36 @@ def test_a_killed_adopt_of_a_managed_environment_is_put_back_as_it_was(world, ma
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
     assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
 
+
+def test_an_activations_new_text_is_collected_once_its_writer_is_gone(world, made_env):
+    """An activation rewrites its fragments under no lock of the place (shell/activation/envvars.py),
+    holding a lock on each new file while it exists: the next run holding the place's lock (a remove
+    answered n) deletes the one a killed writer left (its lock free) and keeps one a live writer holds."""
+    import fcntl
+
+    prefix = copy_env(made_env, world.envs / "x")
+    killed = prefix / ".mambaboot" / f".activate.sh.mambaboot-tmp-{'a' * 32}-activation"
+    live = prefix / ".mambaboot" / f".activate.fish.mambaboot-tmp-{'b' * 32}-activation"
+    killed.write_bytes(b"half of a fragment\n")
+    live.write_bytes(b"a fragment being written\n")
+    with open(live, "rb") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the live writer holds it
+        code, err = _remove_answered(world, b"n\n", str(prefix))
+        assert "Traceback" not in err, err
+        assert not killed.exists(), err
+        assert live.read_bytes() == b"a fragment being written\n"
+    assert (prefix / ".mambaboot" / "record.json").exists()
+
+
+def test_an_activation_holds_the_lock_on_its_new_text_until_it_is_renamed(tmp_path, monkeypatch):
+    """The writer's side of that proof: each new fragment is locked from before its first byte
+    until it is renamed over its file, so a run of the place never takes a live writer's for dead."""
+    from mambaboot.common.files import filelock
+    from mambaboot.shell.activation import envvars
+
+    (tmp_path / ".mambaboot").mkdir()
+    held, real = [], os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (held.append(filelock.held(src)), real(src, dst)))
+    envvars.write(str(tmp_path), {"env_vars.sh": b"export A=1\n", "env_vars.fish": b"set -gx A 1\n"})
+    assert held == [True, True]
+    assert sorted(p.name for p in (tmp_path / ".mambaboot").iterdir()) == ["env_vars.fish", "env_vars.sh"]

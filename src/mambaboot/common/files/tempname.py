@@ -21,6 +21,9 @@ import itertools
 import os
 
 TEMP_TAG = "mambaboot-tmp"
+# The kind of a sibling written under no lock of the place (an activation rewriting its fragments):
+# its name says so, so that a run settling the place judges it by its own lock, not the place's.
+UNLOCKED = "activation"
 _TEMP_LIMIT = 255  # bytes in a file name (NAME_MAX; Windows counts UTF-16 units, fewer)
 _TEMP_HEX = "0123456789abcdef"
 _temp_run = [None, None]  # [pid, token]: a forked child draws its own
@@ -41,7 +44,8 @@ def _temp_suffix():
 
 def sibling_name(name, kind=None):
     """The name the new content of name is written under, beside it, by this run. kind: written
-    under no lock of the place (an activation's), so no run of the place may judge it dead."""
+    under no lock of the place (an activation's): judged dead by its own lock, which its writer
+    holds while it exists (common/files/leftovers.py collect_unlocked), never by the place's."""
     tail = f".{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}"
     room = _TEMP_LIMIT - 1 - len(tail)
     while len(os.fsencode(name)) > room:
