@@ -475,3 +475,31 @@ def test_an_activation_holds_the_lock_on_its_new_text_until_it_is_renamed(tmp_pa
     envvars.write(str(tmp_path), {"env_vars.sh": b"export A=1\n", "env_vars.fish": b"set -gx A 1\n"})
     assert held == [True, True]
     assert sorted(p.name for p in (tmp_path / ".mambaboot").iterdir()) == ["env_vars.fish", "env_vars.sh"]
+
+
+@pytest.mark.parametrize("mark", ["another token's", "none", "copied in"])
+def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark):
+    """A killed adopt's intent (stage adopting) and a snapshot in the place whose manifest says the
+    record dir was not there before (putting it back would delete it): without the mark of the
+    intent's token for the snapshot's role, written in that very directory, nothing is read or
+    put back; the next run of the place names it (exit 4) and the intent stays."""
+    prefix = copy_env(made_env, world.envs / "x")
+    token = "c" * 32
+    saved = prefix / ".mambaboot" / f"undo-{token}"
+    saved.mkdir()
+    (saved / "manifest.json").write_text(json.dumps({
+        "windows": False, "had_rc": False, "rc": None, "link": None, "empty_pkgs": False, "hooks": [],
+        "had_state": False, "state": None, "had_record_dir": False, "files": {}}))
+    if mark == "another token's":
+        st = os.stat(saved)
+        (saved / MARK).write_text(f"mambaboot-claim {'d' * 32} undo {st.st_dev}:{st.st_ino}\n")
+    elif mark == "copied in":  # the identity of another directory: a copy of a marked tree
+        st = os.stat(prefix)
+        (saved / MARK).write_text(f"mambaboot-claim {token} undo {st.st_dev}:{st.st_ino}\n")
+    _lock(prefix).write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "adopt", "token": token,
+                                          "stage": "adopting", "place1": str(prefix)}))
+    before = snapshot(prefix)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and str(saved) in r.stderr, (r.returncode, r.stderr)
+    assert snapshot(prefix) == before
+    assert _intent(prefix)["stage"] == "adopting"
