@@ -3,7 +3,7 @@ about to be written (the previous stage's acts all done) and as soon as it is wr
 its acts done), for every operation settle.py's table knows besides move (tests/test_move_journal.py
 kills a move at each of its stages). The next run of the place settles what the intent says, as
 the table says, and nothing is lost: the old environment of a `create --force` is back unless
-the new one had verified, a remove is finished, an `-o FILE` is the old file or the whole new
+the new one had verified, a remove is finished, an adopt is put back unless it had finished, an `-o FILE` is the old file or the whole new
 one, and nothing but the intent's own lock file is left beside the place.
 
 The points are found by running each operation again, killed one point further each time, until
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_env
+from mambaboot.common.files import tempname
 
 KILLER = Path(__file__).parent / "support" / "killpoints.py"
 STAGE = "placelock.stage"  # Intent.stage: the one place a stage is written
@@ -169,6 +170,48 @@ def test_a_remove_killed_at_each_stage_is_finished_by_the_next_remove(world, mad
 
     stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"set-aside", "deleting"} <= set(stages), stages
+
+
+def test_an_adopt_killed_at_each_stage_is_put_back_or_finished_by_the_next_run(world, made_env, channel, standin,
+                                                                                 reliability):
+    """An adopt of an environment mambaboot manages: killed before it finished (begun, saving,
+    adopting) the next run of the place (a plain create, which then refuses the existing
+    environment) puts back every file as it was, bytes and mode; killed once it had finished
+    (adopted), only its snapshot is left, and deleted."""
+    from tests.support.snapshot import snapshot
+
+    prefix = world.envs / "x"
+    args = ["adopt", str(prefix), "--cache-dir", str(world.cache)]
+    state = {}
+
+    def as_it_is():  # but for the bytecode verification's python writes
+        return {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k}
+
+    def fresh():
+        if prefix.exists():
+            r = world.run("remove", str(prefix), "--yes", "--force", "--cache-dir", str(world.cache))
+            assert r.returncode == 0, r.stderr
+        copy_env(made_env, prefix)
+        assert world.run(*args).returncode == 0
+        (prefix / ".condarc").chmod(0o600)
+        (prefix / ".mambaboot" / "activate.sh").chmod(0o600)
+        for hook in (prefix / "etc" / "conda" / "activate.d").glob("*mambaboot*"):
+            hook.unlink()
+        state["before"] = as_it_is()
+
+    def check(left):
+        again = world.run("create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+                          "--micromamba", str(standin))
+        snapshots = sorted(p.name for p in (prefix / ".mambaboot").iterdir()
+                           if (tempname.parse_temp(p.name) or (0, 0, None))[2] == "undo")
+        as_before = as_it_is() == state["before"]
+        ok = (again.returncode == 4 and "--force" in again.stderr and _state(prefix) == "complete"
+              and _beside(world, prefix) == ["x"] and not snapshots
+              and as_before == (left.get("stage") != "adopted"))
+        return ok, (again.returncode, _beside(world, prefix), snapshots, as_before, again.stderr)
+
+    stages = _each_point(world, args, prefix, fresh, check, reliability)
+    assert {"saving", "adopting", "adopted"} <= set(stages), stages
 
 
 def _whole_archive(path: Path) -> bool:

@@ -388,8 +388,7 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     """A move, or an adopt of an environment mambaboot manages, stopped while it verifies the
     environment: put back (by its own failure path for a Ctrl-C, by the next run of the place for a
     kill), the record says what it said (complete stays complete), and its files and their modes are
-    what they were (one made private by the user stays so). A killed adopt's files are not put back:
-    it leaves no intent that names what they were (the record, written only once verified, is)."""
+    what they were (one made private by the user stays so)."""
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     cache = ["--cache-dir", str(world.cache)]
     assert world.run("adopt", str(src), *cache).returncode == 0  # its files name where it is now
@@ -409,7 +408,98 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
         "the record as it was"
     assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
-    if (operation, how) != ("re-adopt", "kill"):  # a killed adopt leaves no intent that settles its files
-        assert _as_it_was(src) == before
+    assert _as_it_was(src) == before
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
     assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+
+
+@pytest.mark.parametrize("at", ["finish._write_env_vars+0", "finish._write_condarc+0", "verify.result+0"])
+def test_a_killed_adopt_of_a_managed_environment_is_put_back_as_it_was(world, made_env, at):
+    """An adopt of an environment mambaboot manages, SIGKILLed while it writes or verifies: the next
+    run of the place (a remove answered n) puts back what it changed by the snapshot it saved in the
+    place (environment/adoptundo.py, through settle.py's adopt rows), as its own failure would: every
+    file's bytes and mode as they were (.condarc and a script made private by the user, the record,
+    a root hook the user deleted not added), the user's own file in the record dir kept, the
+    snapshot and the intent gone."""
+    src = copy_env(made_env, world.envs / "x")
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0
+    (src / ".condarc").chmod(0o600)
+    (src / ".mambaboot" / "activate.sh").chmod(0o600)
+    (src / ".mambaboot" / "notes.txt").write_bytes(b"the user's own\n")
+    (src / ".mambaboot" / "notes.txt").chmod(0o640)
+    hooks = sorted((src / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
+    for hook in hooks:
+        hook.unlink()
+    before = _as_it_was(src)
+    stopped = _killed_at(world, at, ["adopt", str(src), *cache])
+    assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
+    assert _as_it_was(src) != before, "the kill left the adopt half done"
+    code, err = _remove_answered(world, b"n\n", str(src))
+    assert "Traceback" not in err, err
+    assert _as_it_was(src) == before
+    assert not _lock(src).exists(), sorted(p.name for p in src.parent.iterdir())
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+
+
+def test_an_activations_new_text_is_collected_once_its_writer_is_gone(world, made_env):
+    """An activation rewrites its fragments under no lock of the place (shell/activation/envvars.py),
+    holding a lock on each new file while it exists: the next run holding the place's lock (a remove
+    answered n) deletes the one a killed writer left (its lock free) and keeps one a live writer holds."""
+    import fcntl
+
+    prefix = copy_env(made_env, world.envs / "x")
+    killed = prefix / ".mambaboot" / f".activate.sh.mambaboot-tmp-{'a' * 32}-activation"
+    live = prefix / ".mambaboot" / f".activate.fish.mambaboot-tmp-{'b' * 32}-activation"
+    killed.write_bytes(b"half of a fragment\n")
+    live.write_bytes(b"a fragment being written\n")
+    with open(live, "rb") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the live writer holds it
+        code, err = _remove_answered(world, b"n\n", str(prefix))
+        assert "Traceback" not in err, err
+        assert not killed.exists(), err
+        assert live.read_bytes() == b"a fragment being written\n"
+    assert (prefix / ".mambaboot" / "record.json").exists()
+
+
+def test_an_activation_holds_the_lock_on_its_new_text_until_it_is_renamed(tmp_path, monkeypatch):
+    """The writer's side of that proof: each new fragment is locked from before its first byte
+    until it is renamed over its file, so a run of the place never takes a live writer's for dead."""
+    from mambaboot.common.files import filelock
+    from mambaboot.shell.activation import envvars
+
+    (tmp_path / ".mambaboot").mkdir()
+    held, real = [], os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (held.append(filelock.held(src)), real(src, dst)))
+    envvars.write(str(tmp_path), {"env_vars.sh": b"export A=1\n", "env_vars.fish": b"set -gx A 1\n"})
+    assert held == [True, True]
+    assert sorted(p.name for p in (tmp_path / ".mambaboot").iterdir()) == ["env_vars.fish", "env_vars.sh"]
+
+
+@pytest.mark.parametrize("mark", ["another token's", "none", "copied in"])
+def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark):
+    """A killed adopt's intent (stage adopting) and a snapshot in the place whose manifest says the
+    record dir was not there before (putting it back would delete it): without the mark of the
+    intent's token for the snapshot's role, written in that very directory, nothing is read or
+    put back; the next run of the place names it (exit 4) and the intent stays."""
+    prefix = copy_env(made_env, world.envs / "x")
+    token = "c" * 32
+    saved = prefix / ".mambaboot" / f"mambaboot-tmp-{token}-undo"  # the one temporary name's form (tempname.saved_name)
+    saved.mkdir()
+    (saved / "manifest.json").write_text(json.dumps({
+        "windows": False, "had_rc": False, "rc": None, "link": None, "empty_pkgs": False, "hooks": [],
+        "had_state": False, "state": None, "had_record_dir": False, "files": {}}))
+    if mark == "another token's":
+        st = os.stat(saved)
+        (saved / MARK).write_text(f"mambaboot-claim {'d' * 32} undo {st.st_dev}:{st.st_ino}\n")
+    elif mark == "copied in":  # the identity of another directory: a copy of a marked tree
+        st = os.stat(prefix)
+        (saved / MARK).write_text(f"mambaboot-claim {token} undo {st.st_dev}:{st.st_ino}\n")
+    _lock(prefix).write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "adopt", "token": token,
+                                          "stage": "adopting", "place1": str(prefix)}))
+    before = snapshot(prefix)
+    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and str(saved) in r.stderr, (r.returncode, r.stderr)
+    assert snapshot(prefix) == before
+    assert _intent(prefix)["stage"] == "adopting"

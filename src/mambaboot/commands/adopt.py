@@ -55,7 +55,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     from mambaboot.common.errors import UsageError
     import os
 
-    from mambaboot.common.files import proof
+    from mambaboot.common.files import tempname
     from mambaboot.environment import placelock, settle
     from mambaboot.pipeline import adopt
 
@@ -76,13 +76,13 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         )
     rep = reporter(args)
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
-    with placelock.Intent("adopt", prefix, token=proof.new_token()) as intent:
+    with placelock.Intent("adopt", prefix, token=tempname.run_token()) as intent:
         warn_settled(intent, rep)
         try:
             result = adopt.adopt_prefix(
                 prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
                 link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
-                engine=engine,
+                engine=engine, intent=intent,
             )
         except BaseException:
             for done in settle.run(intent.body(), prefix):

@@ -209,11 +209,12 @@ def environment_size(prefix: str) -> Usage:
     agree: every file under the prefix counted as measure() counts it (a link as the link, a
     file with several hard links once), but the record itself, whose size changes with the size
     it holds, and the mark of the run that is making it (proof.MARK: there while create measures,
-    gone once it is done)."""
+    gone once it is done), and the snapshot of an adopt under way (gone too: adoptundo.py)."""
     from mambaboot.common.files import proof
-    from mambaboot.environment import record
+    from mambaboot.environment import adoptundo, record
 
-    return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.CONTENTS, proof.MARK)))
+    return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.CONTENTS, proof.MARK),
+                                    *adoptundo.files_saved(prefix)))
 
 
 def human(n: int) -> str:

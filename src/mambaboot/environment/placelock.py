@@ -113,6 +113,7 @@ class Intent:
             for place, left in self.stale.items():  # a killed run's: settled before anything else is written
                 self._settle(left, place)
             if self._writes:
+                self._collect_unlocked()
                 self._write()
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
             self.keep([path for path, place in self.places if place in self.stale])
@@ -134,6 +135,17 @@ class Intent:
             return
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             self.settled += also.settled + settle.run(left, place, by=self.operation, steps=self.steps)
+
+    def _collect_unlocked(self) -> None:
+        """What a killed activation left in each place's record dir, written under no lock of the
+        place: deleted once its own lock shows its writer gone (common/files/leftovers.py)."""
+        from mambaboot.common.files import leftovers
+        from mambaboot.environment import record
+
+        for path, first in self._mine:
+            if first:
+                place = dict(self.places)[path]
+                self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:

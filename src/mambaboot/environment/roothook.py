@@ -37,6 +37,7 @@ from mambaboot.common.files import confined
 NAME = "~mambaboot-root"  # `~`: after the packages' hooks on activation, before them on deactivation
 ACTIVATE_DIR = "etc/conda/activate.d"
 DEACTIVATE_DIR = "etc/conda/deactivate.d"
+DIRECTORIES = (ACTIVATE_DIR, DEACTIVATE_DIR, "etc/conda", "etc")  # the hooks' own and those above, deepest first
 # The shells whose activation scripts mambaboot writes for such an environment (shell/activation/generate.py)
 EXTENSIONS = {False: (".sh", ".fish", ".ps1"), True: (".bat", ".ps1")}
 # libmamba >= 2.0.6 looks at the grandparent; 2.0.0 to 2.0.5 took the grandparent of the first `mamba`
@@ -214,9 +215,8 @@ def missing(prefix: str, windows: bool) -> list[str]:
     """What write() would add: the hook files, then the directories, that are not there now
     (relative to prefix, with '/')."""
     hooks = list(render(windows))
-    directories = [ACTIVATE_DIR, DEACTIVATE_DIR, "etc/conda", "etc"]
     with confined.Root.open(prefix) as root:
-        return [p for p in hooks + directories if not root.exists(p)]  # deepest first
+        return [p for p in hooks + list(DIRECTORIES) if not root.exists(p)]  # deepest first
 
 
 def take_back(prefix: str, paths: list[str]) -> None:

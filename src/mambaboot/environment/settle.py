@@ -25,6 +25,11 @@ the same stage takes the same path either way. What to do is a table, operation 
   .ps1): nothing was changed yet. bootstrap, engine (the script's micromamba runs; it hands over
   to adopt after releasing the lock): the place carries no mark (the script writes none), so it
   is create's engine row without a mark: missing or empty, settled; else named with what clears it.
+- adopt, begun: nothing was changed yet. adopt, saving (what it may change, saved in the place:
+  environment/adoptundo.py) or adopted (done): the snapshot deleted through its mark. adopt,
+  adopting: put back, as conda rolls back a transaction: the record dir's files, .condarc,
+  conda-meta/state, the pkgs link and the root hooks as the snapshot says they were (bytes, owner,
+  mode), read back only through its mark of the intent's token; then it is deleted.
 - pack or lock, begun (the lock of its output FILE taken): nothing was made yet.
 - pack or lock, writing (`-o FILE`, a regular file: outputlock.py): the partial file the intent
   names is deleted, only when that name is one the writer gives (the run's temporary name beside
@@ -442,6 +447,26 @@ def unsettled_move(intent: dict | None) -> bool:
     return bool(intent) and intent.get("operation") == "move" and bool(TABLE.get((intent.get("operation"), intent.get("stage")), True))
 
 
+def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
+    """An adopt that did not finish: what it changed put back from the snapshot it saved in the
+    place, proven by its mark of the intent's token (environment/adoptundo.py), then dropped."""
+    from mambaboot.environment import adoptundo
+
+    snapshot = adoptundo.load(place, intent.get("token"))
+    if snapshot is None:  # not saved (so nothing changed yet), or put back already
+        return
+    adoptundo.restore(place, snapshot)
+    adoptundo.drop(place, intent.get("token"))
+    done.append(f"put back {place} as it was before an adopt of it that did not finish")
+
+
+def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
+    """An adopt killed saving its snapshot (nothing changed yet) or once it finished: the snapshot goes."""
+    from mambaboot.environment import adoptundo
+
+    adoptundo.drop(place, intent.get("token"))
+
+
 SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
 TABLE = {
     ("create", "begun"): (),
@@ -452,6 +477,10 @@ TABLE = {
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
     ("bootstrap", "begun"): (),  # a bootstrap script's checks and downloads
     ("bootstrap", "engine"): (_undo_new,),  # its micromamba: no mark, no staged name, no aside
+    ("adopt", "begun"): (),  # the checks
+    ("adopt", "saving"): (_adopt_dropped,),  # its snapshot (adoptundo.py), before anything is changed
+    ("adopt", "adopting"): (_adopt_back,),  # finish(): put back as it was
+    ("adopt", "adopted"): (_adopt_dropped,),  # verified and recorded: only the snapshot is left
     ("remove", "begun"): (),
     ("remove", "set-aside"): (_removed_aside,),
     ("remove", "deleting"): (_removing,),

@@ -5,9 +5,10 @@ Where the record's provenance comes from decides the case:
   was given and the binary it ran: the plan is made exactly as `create` makes it, so the
   record is the one `create` writes for the same inputs;
 - a prefix mambaboot already manages: its recorded provenance and creation time are kept and
-  everything is checked again; if that fails or is interrupted, what adopt wrote is put back as it
+  everything is checked again; if that fails or is killed, what adopt wrote is put back as it
   was (the record dir's files, .condarc, conda-meta/state, the pkgs link: bytes, owner and mode),
-  as conda rolls back a transaction, and the record, written only once verified, says what it said;
+  as conda rolls back a transaction (environment/adoptundo.py, by settle.py's adopt rows), and
+  the record, written only once verified, says what it said;
 - any other conda prefix (micromamba, conda, mamba): recorded as `adopted`, which `create
   --force` never replaces. If adopting it fails, the files adopt added are taken away again.
 Nothing that was in the prefix before is ever deleted.
@@ -15,13 +16,11 @@ Nothing that was in the prefix before is ever deleted.
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import contextlib
 import os
-import stat
 
-from mambaboot.common import pathrules, untrusted, values, winsys
+from mambaboot.common import pathrules, values
 
-from mambaboot.common.files import confined, fileid
+from mambaboot.common.files import fileid
 from mambaboot.common.errors import TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -30,10 +29,6 @@ from mambaboot.environment import record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only (they stay text)
-    from collections.abc import Iterator
 
 BOOTSTRAP = "bootstrap"
 MANAGED = "managed"
@@ -78,10 +73,11 @@ def check_prefix(prefix: str, command: str) -> None:
 def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
-    handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True,
+    handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True, intent=None,
 ) -> AdoptResult:
     """handover and engine come together: what a bootstrap script was asked for and what it ran.
-    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again."""
+    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
+    intent: the command's placelock.Intent of prefix, whose stages say what settles it (None: a move's)."""
     if check_shell:
         isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
@@ -102,12 +98,28 @@ def adopt_prefix(
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         reporter.step(f"prefix: {prefix} is a conda environment")
-    # a foreign prefix, or one managed already (checked again): what adopt changed is put back as it
-    # was if it fails or is interrupted, as conda rolls back a transaction (a hand-over's prefix was
-    # made by the script that hands it over: nothing of it was there before)
-    undo = _undone_on_failure(prefix, host.windows) if case != BOOTSTRAP else contextlib.nullcontext()
-    with undo:
-        finished = finish.finish(finish_inputs, host.environ, reporter)
+    if case == BOOTSTRAP:  # made by the script that hands it over: nothing of it was there before
+        return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
+    # a foreign prefix, or one managed already (checked again): what adopt changes is put back as it
+    # was if it fails or is killed, as conda rolls back a transaction (environment/adoptundo.py)
+    from mambaboot.environment import adoptundo  # not for a hand-over: its verification starts first
+
+    snapshot = adoptundo.take(prefix, host.windows)
+    if intent is None:  # a move's: its own intent settles a kill, its failure here is put back here
+        try:
+            finished = finish.finish(finish_inputs, host.environ, reporter)
+        except BaseException:
+            adoptundo.restore(prefix, snapshot)
+            raise
+        return AdoptResult(prefix, case, finished)
+    # Saved in the place under the intent's token: its failure (the command settles its own intent)
+    # and a kill (the next run of the place settles it) are put back by settle.py's adopt rows alike.
+    intent.stage("saving")
+    adoptundo.save(prefix, intent.token, snapshot)
+    intent.stage("adopting")
+    finished = finish.finish(finish_inputs, host.environ, reporter)
+    intent.stage("adopted")
+    adoptundo.drop(prefix, intent.token)
     return AdoptResult(prefix, case, finished)
 
 
@@ -156,96 +168,3 @@ def _foreign(prefix: str, host: Host, python: str | None, cache_dir: str | None,
         prefix=prefix, windows=host.windows, requested_python=python, pkgs_dir=pkgs_dirs[0] if link_cache else None,
         provenance={"adopted": True, "platform": host.subdir, "inputs": inputs},
     )
-
-
-@contextlib.contextmanager
-def _undone_on_failure(prefix: str, windows: bool) -> Iterator[None]:
-    """Take back what adopting a prefix added or changed (its record dir, or each file in it that
-    was there: its bytes, owner and mode; .condarc, the pkgs link, the root hooks, conda-meta/state's
-    variables) if it fails."""
-    from mambaboot.common.files import filerewrite
-    from mambaboot.environment import condarc, prefixstate, roothook
-
-    with confined.Root.open(prefix) as root:
-        rc_file = os.path.join(prefix, condarc.FILE)
-        had_rc = root.exists(condarc.FILE)
-        rc_before = _regular_file_bytes(rc_file) if had_rc else None
-        pkgs = os.path.join(prefix, "pkgs")
-        had_record_dir = root.exists(record.RECORD_DIR)
-        old_link = root.readlink("pkgs") if fileid.is_link(pkgs) else None
-        had_empty_pkgs = old_link is None and _is_dir(root, "pkgs") and not root.listdir("pkgs")
-        new_hooks = roothook.missing(prefix, windows)
-        had_state = root.exists(prefixstate.STATE_FILE)
-        state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
-        state_before = _regular_file(state_path) if had_state else None
-        ours_before = _record_dir_files(root) if had_record_dir else {}
-        try:
-            yield
-        except BaseException:
-            roothook.take_back(prefix, new_hooks)
-            if had_record_dir:
-                _put_back_record_dir(root, ours_before)
-            if not had_state and root.exists(prefixstate.STATE_FILE):
-                root.unlink(prefixstate.STATE_FILE)
-            elif state_before is not None and _regular_file_bytes(state_path) != state_before.data:
-                filerewrite.write_copy(state_path, state_before)  # its bytes, owner and mode as they were
-            if not had_record_dir and _is_dir(root, record.RECORD_DIR):
-                root.remove_tree(record.RECORD_DIR)
-            if not had_rc and condarc.ours(prefix):
-                root.unlink(condarc.FILE)
-            elif rc_before is not None:
-                condarc.take_back(prefix, rc_before)
-            if fileid.is_link(pkgs) and root.readlink("pkgs") != old_link:
-                root.unlink("pkgs")
-                if old_link is not None:
-                    winsys.link_directory(old_link, pkgs, windows)
-                elif had_empty_pkgs:
-                    root.mkdir("pkgs")
-            raise
-
-
-def _record_dir_files(root: confined.Root) -> dict:
-    """name -> filerewrite.Read of each regular file in the record dir (None: another kind, left)."""
-    found = {}
-    for name, st in root.scandir(record.RECORD_DIR) if _is_dir(root, record.RECORD_DIR) else ():
-        found[name] = _regular_file(root.where(f"{record.RECORD_DIR}/{name}")) if stat.S_ISREG(st.st_mode) else None
-    return found
-
-
-def _put_back_record_dir(root: confined.Root, before: dict) -> None:
-    """The record dir as it was: each regular file there before has its bytes, owner and mode again,
-    each regular file adopt added is deleted; nothing else is touched."""
-    if not _is_dir(root, record.RECORD_DIR):
-        return
-    now = _record_dir_files(root)
-    for name in {**before, **now}:
-        was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
-        if name not in before and read is not None:
-            root.unlink(rel)
-        elif was is not None and (read is None or read.data != was.data or read.stat.st_mode != was.stat.st_mode):
-            from mambaboot.common.files import filerewrite
-
-            filerewrite.write_copy(root.where(rel), was)
-
-
-def _is_dir(root: confined.Root, rel: str) -> bool:
-    try:
-        return stat.S_ISDIR(root.lstat(rel).st_mode)
-    except OSError:
-        return False
-
-
-def _regular_file_bytes(path: str) -> bytes | None:
-    read = _regular_file(path)
-    return None if read is None else read.data
-
-
-def _regular_file(path: str):
-    """filerewrite.Read(path): its bytes and stat, or None."""
-    from mambaboot.common.files import filerewrite
-
-    try:
-        # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
-        return filerewrite.Read(path, untrusted.RECORD)
-    except OSError:  # a link (O_NOFOLLOW), a directory, unreadable, too big: nothing condarc.ensure appends to
-        return None

@@ -8,9 +8,12 @@ of another run's token there is a killed run's, and nobody else's: the run that 
 place (environment/settle.py) deletes it, inside the place and beside it, when the entry itself
 (looked at through the confined layer, never through a link) is a regular file of the user's
 own. Anything else under such a name (a link, a directory, another user's file) is named and
-left. A temporary written under no lock (an activation rewriting its fragments: its name says
-so with a kind) is never judged here, nor is a place set aside (a kind of tempname.SET_ASIDE: a
-directory only environment/settle.py settles, from its run's intent, through its mark).
+left. A temporary written under no lock of the place (an activation rewriting its fragments: its
+name says so with the kind tempname.UNLOCKED) is judged by its own lock instead: its writer holds a lock on
+it while it exists (shell/activation/envvars.py), so one whose lock a run holding the place's lock
+can take is a killed writer's, deleted by collect_unlocked; one still locked is a live writer's, left.
+A place set aside (a kind of tempname.SET_ASIDE) is never judged here: it is a directory only
+environment/settle.py settles, from its run's intent, through its mark.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -18,8 +21,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import Escapes
-from mambaboot.common.files import confined, tempname, treewalk, workdir
+from mambaboot.common.errors import Escapes, TargetRefused
+from mambaboot.common.files import confined, filelock, tempname, treewalk, workdir
 
 
 def collect(place: str) -> list:
@@ -52,6 +55,38 @@ def collect(place: str) -> list:
             except (OSError, Escapes):
                 pass
     return done
+
+
+def collect_unlocked(directory: str) -> list:
+    """Delete the temporaries written under no lock of the place in directory (one directory of
+    the place, not walked below) whose writer is gone: its lock on the file can be taken. What
+    was done, one sentence each. Only with the lock of the place directory is in held."""
+    done: list = []
+    try:
+        here = confined.Root.open(directory)
+    except (OSError, Escapes):
+        return done
+    with here:
+        try:
+            entries = here.scandir()
+        except (OSError, Escapes):
+            return done
+        for entry, st in entries:
+            found = tempname.parse_temp(entry)
+            if found is not None and found[0] is not None and found[2] == tempname.UNLOCKED and _writer_gone(here, entry, st):
+                _drop(here, entry, st, done)
+    return done
+
+
+def _writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
+    """Whether the writer of the regular file rel no longer holds its lock on it (a live one
+    always does: it takes it before it writes a byte). Anything else is left unjudged."""
+    if not stat.S_ISREG(st.st_mode) or not workdir.ours(st):
+        return False
+    try:
+        return not filelock.held(here.where(rel))
+    except (OSError, TargetRefused):
+        return False
 
 
 def _dead(found) -> bool:

@@ -40,7 +40,8 @@ NEW = "new"  # create's new prefix, once its engine is done: written in its cond
 REMOVING = "removing"  # remove's environment, set aside to be deleted
 SOURCE = "source"  # a move's source (renamed to DST with it, or set aside once copied)
 COPY = "copy"  # a move's copy
-ROLES = (HOME, OLD, NEW, REMOVING, SOURCE, COPY)
+UNDO = "undo"  # what an adopt saved of a prefix before changing it (environment/adoptundo.py)
+ROLES = (HOME, OLD, NEW, REMOVING, SOURCE, COPY, UNDO)
 # The new prefix's mark is written inside what it proves, the directory the engine made for the
 # environment's own metadata (micromamba 2.8.1 makes it first: libmamba/src/api/install.cpp
 # `create_target_directory`, conda-meta/history): the prefix's contents emptied by hand

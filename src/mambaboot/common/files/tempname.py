@@ -19,7 +19,11 @@ which run made it, and the run that made it knows its own:
   that settles a killed one (environment/settle.py) checks the intent's name against it and finds
   the directory from either side. Only settle.py touches one, through its mark: no collector of
   temporaries judges a name with a kind. TOKEN there is the run's too: the intent of a run that
-  sets a place aside holds the run's token (placelock.Intent), and so does the mark.
+  sets a place aside holds the run's token (placelock.Intent), and so does the mark;
+- inside a place, what an operation holding its lock saves there to put the place back by
+  (adopt's snapshot, in the record dir): `mambaboot-tmp-<TOKEN>-<KIND>`, KIND one of SAVED, the
+  role of its mark, TOKEN its run's (the intent's and the mark's); like a set-aside, never a
+  `-<N>`, found from the intent, and touched by settle.py alone.
 
 NAME is shortened from its end in every sibling form so that the whole stays within 255 bytes:
 no place's name is too long for its temporaries and set-asides (common/pathrules.py).
@@ -35,12 +39,17 @@ import itertools
 import os
 
 TEMP_TAG = "mambaboot-tmp"
+# The kind of a sibling written under no lock of the place (an activation rewriting its fragments):
+# its name says so, so that a run settling the place judges it by its own lock, not the place's.
+UNLOCKED = "activation"
 _TEMP_LIMIT = 255  # bytes in a file name (NAME_MAX; Windows counts UTF-16 units, fewer)
 _TEMP_HEX = "0123456789abcdef"
 _temp_run = [None, None]  # [pid, token]: a forked child draws its own
 _temp_count = itertools.count(1)
 # The kinds of a place set aside: each the role of the mark that proves it (common/files/proof.py).
 SET_ASIDE = ("new", "old", "removing", "copy", "source")
+# The kinds of what a run saves inside a place to put it back by: each the role of its mark too.
+SAVED = ("undo",)
 
 
 def run_token():
@@ -57,7 +66,8 @@ def _temp_suffix():
 
 def sibling_name(name, kind=None):
     """The name the new content of name is written under, beside it, by this run. kind: written
-    under no lock of the place (an activation's), so no run of the place may judge it dead."""
+    under no lock of the place (an activation's): judged dead by its own lock, which its writer
+    holds while it exists (common/files/leftovers.py collect_unlocked), never by the place's."""
     return _beside(name, f".{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}")
 
 
@@ -88,9 +98,18 @@ def set_aside(path, token, kind):
     return os.path.join(directory, set_aside_name(name, token, kind))
 
 
+def saved_name(token, kind):
+    """The name, inside a place, of what the run of token saves there to put it back by (kind one
+    of SAVED): `mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
+    assert kind in SAVED, kind
+    assert len(token) == 32 and all(c in _TEMP_HEX for c in token), token
+    return f"{TEMP_TAG}-{token}-{kind}"
+
+
 def is_set_aside(found):
-    """Whether a parse_temp result names a place set aside (settled by its intent and mark alone)."""
-    return found is not None and found[0] is not None and found[2] in SET_ASIDE
+    """Whether a parse_temp result names a place set aside, or what a run saved inside a place to
+    put it back by: settled by its intent and mark alone, never by a collector of temporaries."""
+    return found is not None and (found[2] in SET_ASIDE if found[0] is not None else found[2] in SAVED)
 
 
 def work_name(kind):

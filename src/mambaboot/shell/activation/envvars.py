@@ -25,9 +25,6 @@ from mambaboot.common import jsontext  # PREFIX/.mambaboot/envvars.py: the same 
 from mambaboot.shell import quoting
 
 UNSET = "***unset***"
-# The fragments' new text is written beside them under no lock of the environment (an activation
-# takes none): its name says so, so that a run settling the place never judges it dead.
-UNLOCKED = "activation"
 STATE = "conda-meta/state"
 ENV_VARS_DIR = "etc/conda/env_vars.d"
 RESERVED = ("PATH",)
@@ -388,18 +385,56 @@ def fragments(prefix, names):
 
 def write(prefix, contents):
     """Each file replaced whole (a shell sourcing it at that moment sees the old or the new one)."""
-    from mambaboot.common.files import tempname  # the same file too; not on `run`'s way to its exec
-
     directory = os.path.join(prefix, ".mambaboot")
     for name, data in contents.items():
-        path = os.path.join(directory, name)
-        temp = tempname.sibling(path, UNLOCKED)
-        # a new file (never one a link planted at that name leads to), renamed over the old one
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_BINARY", 0), 0o664)  # never writable by every user, whatever the umask
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        for _ in range(3):
+            if _replaced(os.path.join(directory, name), data):
+                break
+        else:
+            raise OSError(f"{os.path.join(directory, name)}: its new text was taken away three times before its rename")
+
+
+def _replaced(path, data):
+    """path replaced by a new file holding data; False: the new file was taken away before its rename.
+
+    Written under no lock of the place (an activation runs beside any command), the new file is
+    locked itself while it exists, as common/files/filelock.py locks (flock; on Windows, byte 0 by
+    msvcrt.locking): the next run holding the place's lock deletes one only once it can take that
+    lock, so only a killed writer's (common/files/leftovers.py). Taken between its creation and
+    this lock, or on Windows between the unlock and the rename (a locked file cannot be renamed
+    there), the new text is written again under a new name."""
+    from mambaboot.common.files import tempname  # the same file too; not on `run`'s way to its exec
+
+    temp = tempname.sibling(path, tempname.UNLOCKED)  # an activation takes no lock of the place
+    # a new file (never one a link planted at that name leads to), renamed over the old one
+    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_BINARY", 0), 0o664)  # never writable by every user, whatever the umask
+    with os.fdopen(fd, "r+b") as f:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not os.path.lexists(temp):
+            return False
+        f.write(data)
+        f.flush()
+        if sys.platform != "win32":
+            try:
+                os.replace(temp, path)  # still locked: the lock is the file's, whatever its name
+            except FileNotFoundError:
+                return False
+            return True
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+    try:
         os.replace(temp, path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def main(argv):

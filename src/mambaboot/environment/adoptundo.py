@@ -1,0 +1,236 @@
+"""What an adopt of a prefix changes, put back as it was when the adopt does not finish, as conda
+rolls back a transaction: the record dir's files (bytes, owner and mode), .condarc, conda-meta/state,
+the pkgs link, the root hooks.
+
+Before it changes anything, adopt takes a Snapshot of what it may change. Run under its intent (the
+command), it is saved inside the place itself: in the record dir, under the one temporary name's
+form for what a run saves in a place (common/files/tempname.py saved_name:
+`mambaboot-tmp-<TOKEN>-undo`), a directory carrying the mark of the intent's token for the role
+proof.UNDO, holding a copy of each file and a
+manifest of the rest. settle.py's adopt rows put it back from there, whether the adopt failed (its
+own failure path settles its intent) or was killed (the next run of the place settles it): the one
+way back. The saved snapshot is read back through the mark (a directory that does not prove itself
+is not read), each file bounded by its own reader's limit, the manifest checked by its shape.
+"""
+
+from __future__ import annotations  # annotations stay text: no typing at start-up
+
+import os
+import stat
+
+from mambaboot.common import shapes, untrusted, winsys
+from mambaboot.common.errors import Escapes, TargetRefused
+from mambaboot.common.files import confined, filerewrite, proof, tempname
+from mambaboot.environment import condarc, prefixstate, record, roothook
+
+SNAPSHOT = proof.UNDO  # the kind of an adopt's snapshot's name: the role of its mark
+MANIFEST = "manifest.json"
+_COPY = {"copy": shapes.required(str, rule=lambda v, p: None if _plain(v) else "is no copy's name"),
+         "mode": shapes.required(int), "uid": shapes.required(int), "gid": shapes.required(int)}
+_SHAPE = {
+    "windows": shapes.required(bool), "had_rc": shapes.required(bool), "rc": shapes.optional(dict, None, rule=_COPY),
+    "link": shapes.optional(str, None), "empty_pkgs": shapes.required(bool),
+    "hooks": shapes.required(list, rule=shapes.each(shapes.required(str, rule=lambda v, p: None if _hook(v) else "is no root hook"))),
+    "had_state": shapes.required(bool), "state": shapes.optional(dict, None, rule=_COPY),
+    "had_record_dir": shapes.required(bool),
+    "files": shapes.required(dict, rule=shapes.each(shapes.optional(dict, None, rule=_COPY))),
+}
+
+
+def _hook(rel: str) -> bool:
+    """Whether rel is one of what roothook.missing() lists (a root hook file, or a directory of them)."""
+    return rel in roothook.DIRECTORIES or rel in roothook.render(False) or rel in roothook.render(True)
+
+
+class Kept:
+    """A file's bytes and the stat fields put back with them (filerewrite.write_copy's `read`)."""
+
+    def __init__(self, data: bytes, mode: int, uid: int, gid: int) -> None:
+        self.data = data
+        self.stat = os.stat_result((mode, 0, 0, 1, uid, gid, len(data), 0, 0, 0))
+
+
+class Snapshot:
+    """What adopt may change in prefix, as it was."""
+
+    def __init__(self, **fields) -> None:
+        self.windows, self.had_rc, self.rc, self.link = fields["windows"], fields["had_rc"], fields["rc"], fields["link"]
+        self.empty_pkgs, self.hooks, self.had_state = fields["empty_pkgs"], fields["hooks"], fields["had_state"]
+        self.state, self.had_record_dir, self.files = fields["state"], fields["had_record_dir"], fields["files"]
+
+
+def take(prefix: str, windows: bool) -> Snapshot:
+    """What adopting prefix may change, read now (each file bounded as every reader of it is)."""
+    with confined.Root.open(prefix) as root:
+        had_rc = root.exists(condarc.FILE)
+        link = root.readlink("pkgs") if _kind(root, "pkgs") == stat.S_IFLNK else None
+        had_record_dir = _kind(root, record.RECORD_DIR) == stat.S_IFDIR
+        had_state = root.exists(prefixstate.STATE_FILE)
+        return Snapshot(
+            windows=windows, had_rc=had_rc, rc=_regular(root, condarc.FILE) if had_rc else None, link=link,
+            empty_pkgs=link is None and _kind(root, "pkgs") == stat.S_IFDIR and not root.listdir("pkgs"),
+            hooks=roothook.missing(prefix, windows), had_state=had_state,
+            state=_regular(root, prefixstate.STATE_FILE) if had_state else None, had_record_dir=had_record_dir,
+            files=_record_dir_files(root) if had_record_dir else {},
+        )
+
+
+def where(prefix: str, token: str) -> str:
+    """The saved snapshot of the adopt holding token, in prefix's record dir (relative, with '/')."""
+    return f"{record.RECORD_DIR}/{tempname.saved_name(token, SNAPSHOT)}"
+
+
+def save(prefix: str, token: str, snap: Snapshot) -> None:
+    """Write snap inside prefix, marked for token: its mark first (a kill meanwhile leaves what
+    drop() takes by it), each copy, then the manifest, synced, last."""
+    import json
+
+    rel = where(prefix, token)
+    with confined.Root.open(prefix) as root:
+        root.makedirs(record.RECORD_DIR)
+        root.mkdir(rel, 0o700)
+        with root.sub(rel) as here:
+            proof.write_mark(here, token, proof.UNDO)
+            copies = {"rc": _save(here, "rc", snap.rc), "state": _save(here, "state", snap.state),
+                      "files": {name: _save(here, f"r{i}", kept) for i, (name, kept) in enumerate(sorted(snap.files.items()))}}
+            manifest = {"windows": snap.windows, "had_rc": snap.had_rc, "link": snap.link, "empty_pkgs": snap.empty_pkgs,
+                        "hooks": list(snap.hooks), "had_state": snap.had_state, "had_record_dir": snap.had_record_dir,
+                        **copies}
+            here.write_replace(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8", "surrogateescape"), 0o600)
+
+
+def load(prefix: str, token) -> Snapshot | None:
+    """The snapshot the adopt holding token saved in prefix, read back through its mark; None when
+    there is none (not saved yet, or put back and dropped already). TargetRefused: a directory of
+    that name that does not prove itself, or a manifest not of its shape: nothing is put back."""
+    if not proof.is_token(token):
+        return None
+    rel = where(prefix, token)
+    try:
+        with confined.Root.open(prefix) as root, root.sub(rel) as here:
+            if not proof.holds_mark(here, token, proof.UNDO):
+                raise proof.refused(root.where(rel), "saved what an adopt changes there")
+            data = untrusted.json(here.read_bytes(MANIFEST, untrusted.SMALL), here.where(MANIFEST))
+            found = shapes.check(data, _SHAPE, here.where(MANIFEST), "an adopt's snapshot")
+            if any(not _plain(name) for name in found["files"]):
+                raise TargetRefused(f"{here.where(MANIFEST)} names a file outside the record dir; nothing was put back")
+            return Snapshot(**{**found, "rc": _load(here, found["rc"]), "state": _load(here, found["state"]),
+                               "files": {name: _load(here, kept) for name, kept in found["files"].items()}})
+    except (FileNotFoundError, NotADirectoryError, Escapes):
+        return None
+
+
+def restore(prefix: str, snap: Snapshot) -> None:
+    """Put back what adopting prefix changed as snap says it was. Each step does nothing when
+    done already, so a put-back cut short is done again whole by the next run."""
+    pkgs = os.path.join(prefix, "pkgs")
+    state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
+    with confined.Root.open(prefix) as root:
+        roothook.take_back(prefix, snap.hooks)
+        if snap.had_record_dir:
+            _put_back_record_dir(root, snap.files)
+        if not snap.had_state and root.exists(prefixstate.STATE_FILE):
+            root.unlink(prefixstate.STATE_FILE)
+        elif snap.state is not None and _bytes(root, prefixstate.STATE_FILE) != snap.state.data:
+            filerewrite.write_copy(state_path, snap.state)  # its bytes, owner and mode as they were
+        if not snap.had_rc and condarc.ours(prefix):
+            root.unlink(condarc.FILE)
+        elif snap.rc is not None:
+            condarc.take_back(prefix, snap.rc.data)
+        if _kind(root, "pkgs") == stat.S_IFLNK and root.readlink("pkgs") != snap.link:
+            root.unlink("pkgs")
+            if snap.link is not None:
+                winsys.link_directory(snap.link, pkgs, snap.windows)
+            elif snap.empty_pkgs:
+                root.mkdir("pkgs")
+        if not snap.had_record_dir and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
+            root.remove_tree(record.RECORD_DIR)  # the snapshot with it, last
+
+
+def drop(prefix: str, token) -> bool:
+    """The saved snapshot deleted through its mark (the adopt finished, or was put back); False: none there."""
+    if not proof.is_token(token):
+        return False
+    path = os.path.join(prefix, *where(prefix, token).split("/"))
+    if not os.path.lexists(path):
+        return False
+    proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)
+    return True
+
+
+def files_saved(prefix: str) -> list:
+    """The paths of the files of every snapshot in prefix (an adopt's under way: not the environment's own size)."""
+    top = os.path.join(prefix, record.RECORD_DIR)
+    try:
+        saved = [os.path.join(top, n) for n in os.listdir(top) if _saved(tempname.parse_temp(n))]
+        return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
+    except OSError:
+        return []
+
+
+def _saved(found) -> bool:
+    """Whether a parse_temp result names an adopt's snapshot (of any run)."""
+    return found is not None and found[0] is None and found[2] == SNAPSHOT
+
+
+def _plain(name) -> bool:
+    """A name of one entry in a directory (no separator, no parent)."""
+    return isinstance(name, str) and name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
+
+
+def _save(here: confined.Root, name: str, kept) -> dict | None:
+    if kept is None:
+        return None
+    here.write_replace(name, kept.data, 0o600)
+    return {"copy": name, "mode": stat.S_IMODE(kept.stat.st_mode), "uid": kept.stat.st_uid, "gid": kept.stat.st_gid}
+
+
+def _load(here: confined.Root, found: dict | None) -> Kept | None:
+    if found is None:
+        return None
+    data = filerewrite.Read(here.where(found["copy"]), untrusted.RECORD).data  # bounded as the file's own reader
+    return Kept(data, found["mode"], found["uid"], found["gid"])
+
+
+def _kind(root: confined.Root, rel: str) -> int | None:
+    try:
+        return stat.S_IFMT(root.lstat(rel).st_mode)
+    except (OSError, Escapes):
+        return None
+
+
+def _bytes(root: confined.Root, rel: str) -> bytes | None:
+    kept = _regular(root, rel)
+    return None if kept is None else kept.data
+
+
+def _regular(root: confined.Root, rel: str) -> Kept | None:
+    """rel's bytes, mode and owner, or None (a link: never followed, a directory, unreadable, too big)."""
+    try:
+        # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
+        read = filerewrite.Read(root.where(rel), untrusted.RECORD)
+    except OSError:
+        return None
+    return Kept(read.data, stat.S_IMODE(read.stat.st_mode), read.stat.st_uid, read.stat.st_gid)
+
+
+def _record_dir_files(root: confined.Root) -> dict:
+    """name -> Kept of each regular file in the record dir (None: another kind, left)."""
+    found = {}
+    for name, st in root.scandir(record.RECORD_DIR):
+        found[name] = _regular(root, f"{record.RECORD_DIR}/{name}") if stat.S_ISREG(st.st_mode) else None
+    return found
+
+
+def _put_back_record_dir(root: confined.Root, before: dict) -> None:
+    """The record dir as it was: each regular file there before has its bytes, owner and mode again,
+    each regular file adopt added is deleted; nothing else is touched (the snapshot, a directory)."""
+    if _kind(root, record.RECORD_DIR) != stat.S_IFDIR:
+        return
+    now = _record_dir_files(root)
+    for name in {**before, **now}:
+        was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
+        if name not in before and read is not None:
+            root.unlink(rel)
+        elif was is not None and (read is None or read.data != was.data or read.stat.st_mode != was.stat.st_mode):
+            filerewrite.write_copy(root.where(rel), was)
