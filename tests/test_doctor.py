@@ -989,7 +989,7 @@ def test_doctor_names_what_a_killed_run_left_with_the_command_that_settles_it_an
     for f in found:
         assert f"warning: {f['message']}\n    fix: {f['fix']}\n" in text.stdout, text.stdout
         if operation != "move":
-            assert f"{f['message']}; {f['fix']}" in listed.stdout, listed.stdout
+            assert f"{f['message']}; {f['fix']}" in listed.stderr, listed.stderr  # stdout: the table alone
     if operation == "move":  # list warns of one move once, naming both places, with the same command
         said = f"a move of {places[0]} to {places[1]} did not finish (killed at its stage {stage}); "
         assert listed.stderr.count(said) == 1 and f"`{command}`" in listed.stderr, listed.stderr

@@ -111,5 +111,7 @@ def run(args) -> int:
     for prefix, path, body in left:
         if body.get("operation") == "move" and _move_key(prefix, body) in moves_said:
             continue  # said once above, for both its places
-        output.say(f"unfinished: {unfinished.said(prefix, path, body)}; {unfinished.advice(h.windows, prefix, path, body)}")
+        # on stderr, as a killed move's sentence: stdout holds the table alone
+        output.say(f"unfinished: {unfinished.said(prefix, path, body)}; {unfinished.advice(h.windows, prefix, path, body)}",
+                   sys.stderr)
     return 0
