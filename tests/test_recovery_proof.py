@@ -382,17 +382,42 @@ def _as_it_was(prefix: Path) -> dict:
     return {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k and not k.endswith(MARK)}
 
 
+def _work_for_an_adopt(src: Path) -> tuple:
+    """What an adopt run on src (a move's at its destination too) changes again: a setting the user
+    took out of .condarc, a variable out of conda-meta/state (both made private), the root hooks the
+    user deleted. (.condarc, conda-meta/state)."""
+    rc = src / ".condarc"
+    rc.write_bytes(b"".join(line for line in rc.read_bytes().splitlines(True) if b"channel_notices" not in line))
+    rc.chmod(0o600)
+    state = src / "conda-meta" / "state"
+    variables = json.loads(state.read_bytes())["env_vars"]
+    state.write_text(json.dumps({"env_vars": dict(list(variables.items())[1:])}))
+    state.chmod(0o640)
+    # the activation scripts as that state says (a move writes them anew from the state it puts back)
+    from mambaboot.shell.activation import generate
+
+    generate.write(str(src), False)
+    hooks = sorted((src / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
+    assert hooks
+    for hook in hooks:
+        hook.unlink()
+    return rc, state
+
+
 @pytest.mark.parametrize("how", ["Ctrl-C", "kill"])
 @pytest.mark.parametrize("operation", ["move", "re-adopt"])
 def test_put_back_during_verification_is_as_it_was(world, made_env, operation, how):
     """A move, or an adopt of an environment mambaboot manages, stopped while it verifies the
     environment: put back (by its own failure path for a Ctrl-C, by the next run of the place for a
     kill), the record says what it said (complete stays complete), and its files and their modes are
-    what they were (one made private by the user stays so)."""
+    what they were (one made private by the user stays so), .condarc, conda-meta/state and the
+    root hooks among them: a move's re-adopt saves its snapshot in the place under the move's
+    token, put back by the move's rows of the table that settles a kill."""
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     cache = ["--cache-dir", str(world.cache)]
     assert world.run("adopt", str(src), *cache).returncode == 0  # its files name where it is now
-    (src / ".condarc").chmod(0o600)
+    rc, state = _work_for_an_adopt(src)
+    kept = {p: (p.read_bytes(), p.stat().st_mode) for p in (rc, state)}
     if operation == "re-adopt":  # a move writes the activation scripts anew where it puts them back
         (src / ".mambaboot" / "activate.sh").chmod(0o600)
     record_before = (src / ".mambaboot" / "record.json").read_bytes()
@@ -408,7 +433,38 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
         "the record as it was"
     assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
+    assert {p: (p.read_bytes(), p.stat().st_mode) for p in (rc, state)} == kept, ".condarc and conda-meta/state as they were"
+    assert not any((src / "etc" / "conda" / "activate.d").glob("*mambaboot*")), "no root hook the user deleted"
     assert _as_it_was(src) == before
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+
+
+@pytest.mark.parametrize("at", ["adoptundo._save+0", "finish._write_condarc+0", "placelock.stage:verified+done"])
+def test_a_move_killed_in_its_re_adopt_is_put_back_or_finished(world, made_env, at):
+    """A move SIGKILLed in the adopt it runs at its destination: saving its snapshot (nothing
+    changed yet), writing, or once verified. The next run of the place (a remove answered n) puts it
+    back (.condarc, conda-meta/state, root hooks and every other file as they were, byte and mode)
+    or finishes it (the re-adopt's changes kept); either way no snapshot is left behind."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0
+    rc, state = _work_for_an_adopt(src)
+    before = _as_it_was(src)
+    stopped = _killed_at(world, at, ["move", str(src), str(dst), *cache])
+    assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
+    finished = at.startswith("placelock.stage:verified")
+    code, err = _remove_answered(world, b"n\n", str(dst if finished else src))
+    assert "Traceback" not in err, err
+    if not finished:
+        assert not dst.exists()
+        assert _as_it_was(src) == before
+        return
+    assert not src.exists()
+    assert not list((dst / ".mambaboot").glob("*-undo")), "the re-adopt's snapshot dropped"
+    assert b"number_channel_notices" in (dst / ".condarc").read_bytes()
+    assert "PYTHONNOUSERSITE" in json.loads((dst / "conda-meta" / "state").read_bytes())["env_vars"]
+    assert list((dst / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
     assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
 

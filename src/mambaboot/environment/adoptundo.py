@@ -3,14 +3,15 @@ rolls back a transaction: the record dir's files (bytes, owner and mode), .conda
 the pkgs link, the root hooks.
 
 Before it changes anything, adopt takes a Snapshot of what it may change. Run under its intent (the
-command), it is saved inside the place itself: in the record dir, under the one temporary name's
-form for what a run saves in a place (common/files/tempname.py saved_name:
-`mambaboot-tmp-<TOKEN>-undo`), a directory carrying the mark of the intent's token for the role
-proof.UNDO, holding a copy of each file and a
-manifest of the rest. settle.py's adopt rows put it back from there, whether the adopt failed (its
-own failure path settles its intent) or was killed (the next run of the place settles it): the one
-way back. The saved snapshot is read back through the mark (a directory that does not prove itself
-is not read), each file bounded by its own reader's limit, the manifest checked by its shape.
+command), or inside a move at its destination (under the move's token), it is saved inside the
+place itself: in the record dir, under the one temporary name's form for what a run saves in a
+place (common/files/tempname.py saved_name: `mambaboot-tmp-<TOKEN>-undo`), a directory carrying
+the mark of the intent's token for the role proof.UNDO, holding a copy of each file and a manifest
+of the rest. settle.py's adopt rows (a move's: its move rows) put it back from there, whether the
+adopt failed (its own failure path settles its intent) or was killed (the next run of the place
+settles it): the one way back. The saved snapshot is read back through the mark (a directory that
+does not prove itself is not read), each file bounded by its own reader's limit, the manifest
+checked by its shape.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up

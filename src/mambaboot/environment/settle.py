@@ -46,13 +46,15 @@ the same stage takes the same path either way. What to do is a table, operation 
 - move, begun or ended: nothing of the move is left to settle (its mark, if any, is harmless).
 - move, copying or rewriting (its intent, in the lock of both SRC and DST, names `from`, `to`,
   `old`, `how`, `source`, and as they come to be `partial` and `copy`): put back. Renamed: the
-  environment, carrying the move's mark, renamed back to SRC, then its files, activation scripts
-  and record put back (steps["undo"], pipeline/movesteps.py); in place: the same, without the
-  rename; copied: the partial copy or the copy at DST deleted through its mark (and identity),
-  SRC unmarked.
+  environment, carrying the move's mark, renamed back to SRC, then what its re-adopt changed put
+  back from the snapshot it saved in the place under the move's token (as an adopt's row does,
+  environment/adoptundo.py), then its files, activation scripts and record put back
+  (steps["undo"], pipeline/movesteps.py); in place: the same, without the rename; copied: the
+  partial copy or the copy at DST deleted through its mark (and identity), the snapshot with
+  it, SRC unmarked.
 - move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
   (`.SRC.mambaboot-tmp-<TOKEN>-source`) and deleted through its mark (in place where
-  the rename is refused); DST's mark dropped.
+  the rename is refused); the re-adopt's snapshot at DST dropped, then DST's mark.
   The move rows that act need steps only the layers above can give: the runs that may settle a
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
@@ -387,6 +389,7 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         noreplace.rename_dir(dst, src)
     if not _marked(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already
+    _snapshot_back(src, token)  # what its re-adopt changed, first: the rewrite is undone from there
     done += steps["undo"](src, dst, old, renamed)
     proof.unmark(src, proof.SOURCE)
     done.append(f"put back: a move of {src} to {dst} did not verify; " +
@@ -429,8 +432,25 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
             if doomed is not None and os.path.lexists(doomed):
                 proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
+    if _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
+        from mambaboot.environment import adoptundo
+
+        adoptundo.drop(dst, token)  # its re-adopt verified: its snapshot is all that is left of it
     _unmark_if(dst, token, proof.SOURCE, proof.COPY)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
+
+
+def _snapshot_back(place: str, token) -> bool:
+    """What an adopt (or a move's re-adopt, the environment back at SRC) changed at place put back
+    from the snapshot it saved there under token (environment/adoptundo.py), then dropped; one cut
+    short in its saving (nothing changed yet) is dropped alone. False: there was none to put back."""
+    from mambaboot.environment import adoptundo
+
+    snapshot = adoptundo.load(place, token)
+    if snapshot is not None:
+        adoptundo.restore(place, snapshot)
+    adoptundo.drop(place, token)
+    return snapshot is not None
 
 
 def move_shaped(intent: dict) -> bool:
@@ -450,14 +470,8 @@ def unsettled_move(intent: dict | None) -> bool:
 def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
     """An adopt that did not finish: what it changed put back from the snapshot it saved in the
     place, proven by its mark of the intent's token (environment/adoptundo.py), then dropped."""
-    from mambaboot.environment import adoptundo
-
-    snapshot = adoptundo.load(place, intent.get("token"))
-    if snapshot is None:  # not saved (so nothing changed yet), or put back already
-        return
-    adoptundo.restore(place, snapshot)
-    adoptundo.drop(place, intent.get("token"))
-    done.append(f"put back {place} as it was before an adopt of it that did not finish")
+    if _snapshot_back(place, intent.get("token")):  # False: not saved (nothing changed yet), or put back already
+        done.append(f"put back {place} as it was before an adopt of it that did not finish")
 
 
 def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:

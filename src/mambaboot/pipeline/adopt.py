@@ -7,7 +7,8 @@ Where the record's provenance comes from decides the case:
 - a prefix mambaboot already manages: its recorded provenance and creation time are kept and
   everything is checked again; if that fails or is killed, what adopt wrote is put back as it
   was (the record dir's files, .condarc, conda-meta/state, the pkgs link: bytes, owner and mode),
-  as conda rolls back a transaction (environment/adoptundo.py, by settle.py's adopt rows), and
+  as conda rolls back a transaction (environment/adoptundo.py, by settle.py's adopt rows; inside a
+  move, by its move rows), and
   the record, written only once verified, says what it said;
 - any other conda prefix (micromamba, conda, mamba): recorded as `adopted`, which `create
   --force` never replaces. If adopting it fails, the files adopt added are taken away again.
@@ -74,10 +75,13 @@ def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
     handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True, intent=None,
+    move_token: str | None = None,
 ) -> AdoptResult:
     """handover and engine come together: what a bootstrap script was asked for and what it ran.
     check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
-    intent: the command's placelock.Intent of prefix, whose stages say what settles it (None: a move's)."""
+    intent: the command's placelock.Intent of prefix, whose stages say what settles it (None: a move's).
+    move_token: a move's re-adopt at its destination, the move's token: the snapshot is saved in the
+    place under it and left there, put back or dropped by settle.py's move rows as the move ends."""
     if check_shell:
         isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     prefix = os.path.abspath(os.path.expanduser(prefix))
@@ -105,7 +109,10 @@ def adopt_prefix(
     from mambaboot.environment import adoptundo  # not for a hand-over: its verification starts first
 
     snapshot = adoptundo.take(prefix, host.windows)
-    if intent is None:  # a move's: its own intent settles a kill, its failure here is put back here
+    if move_token is not None:  # the move's intent settles its failure and a kill alike, by its rows
+        adoptundo.save(prefix, move_token, snapshot)
+        return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
+    if intent is None:  # a killed move finished by the next move: its re-adopt, put back here if it fails
         try:
             finished = finish.finish(finish_inputs, host.environ, reporter)
         except BaseException:

@@ -173,7 +173,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
         _forget_pack_note(dst)
         reporter.step(f"rewrite: {len(changed)} files now name {dst}")
         adopted = adopt.adopt_prefix(
-            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False,
+            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, move_token=token,
         )
         intent.stage(VERIFIED)
     except BaseException:
