@@ -409,7 +409,7 @@ def test_a_swap_between_the_comparison_and_the_rename_is_put_back(tmp_path, monk
 
     monkeypatch.setattr(os, "rename", swapping)
     with pytest.raises(guarded.Changed, match="not the directory that was checked"):
-        with guarded.set_aside(checked, "removing", proof.new_token()):
+        with guarded.set_aside(checked, "removing", os.urandom(16).hex()):
             pass
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["env", "env-away"]
@@ -492,7 +492,6 @@ def test_a_provisioning_failed_environment_is_removable(world, channel, standin)
 def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world, channel, standin, monkeypatch):
     """With --yes nothing is shown before: the files are counted while they are deleted (one walk,
     as `rm -rf`), and the figures are those a measurement beforehand gives."""
-    from mambaboot.common.files import proof
     from mambaboot.environment import delete, diskusage, placelock
 
     prefix = _make(world, channel, standin)
@@ -504,7 +503,7 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     real = os.scandir
     monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.stat(p).st_ino) or real(p))
     candidate = delete.inspect(str(prefix), str(world.cache), [], force=False, measure=False)
-    with placelock.Intent("remove", str(prefix), token=proof.new_token()) as intent:
+    with placelock.Intent("remove", str(prefix), token=os.urandom(16).hex()) as intent:
         usage = delete.remove(candidate, str(world.cache), str(world.home), intent)
     assert not prefix.exists() and usage.to_dict() == expected
     # each directory once; conda-meta and envs/ are also listed by the safety checks before, and
@@ -531,7 +530,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "conda-meta" / "history").write_text("")
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
-    token = proof.new_token()
+    token = os.urandom(16).hex()
     proof.mark(str(src), token, proof.SOURCE)  # as the move did when it began
     ident = fileid.identity(os.lstat(src))
     body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",

@@ -53,14 +53,8 @@ class NotOurs(TargetRefused):
     """A place a record names, without the mark that would prove mambaboot made or claimed it."""
 
 
-def new_token() -> str:
-    # The kernel's random bytes, as secrets.token_hex uses; without secrets' import of hmac and
-    # hashlib (OpenSSL), which every create would pay for before its engine starts.
-    return os.urandom(16).hex()
-
-
 def is_token(value) -> bool:
-    """Whether value has the shape of a token new_token() makes (an intent's field, untrusted)."""
+    """Whether value has the shape of a run's token (common/files/tempname.py run_token; an intent's field, untrusted)."""
     return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
