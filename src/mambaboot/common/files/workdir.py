@@ -175,12 +175,12 @@ def _seen(parent: str, fd, name: str, guarded):
 
 
 def _directory(parent: str, fd, name: str) -> bool:
-    """A directory of the user's at name, not a link."""
+    """A directory of the user's at name, not a link (nor a junction)."""
     try:
         st = _lstat(name, fd, parent)
     except OSError:
         return False
-    return stat.S_ISDIR(st.st_mode) and ours(st)
+    return stat.S_ISDIR(st.st_mode) and not fileid.is_link_stat(st) and ours(st)
 
 
 def _proven(seen, lock: bool) -> bool:
