@@ -22,8 +22,8 @@ def register(subparsers) -> None:
         description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
         "killed runs left. clean: remove extracted packages and archives no environment uses (a package an "
         "environment made with this cache installed, or whose files another hard link shares, is kept, and "
-        "named), pip's cache, and the private homes and work directories of runs that are gone. micromamba "
-        "binaries are kept.",
+        "named), pip's cache, and the private homes and work directories of runs that are gone (one that does not "
+        "prove itself mambaboot's is named, with the command that deletes it, and left). micromamba binaries are kept.",
         example="mambaboot cache clean --dry-run",
         options=OPTIONS, run=run, codes=(4,),
         meanings={4: "a lock file in the cache is a link (never opened through one)"},

@@ -124,7 +124,8 @@ def longest_place(prefix: str) -> int:
 
     stem = prefix.rstrip("\\/")
     cut = max(stem.rfind("/"), stem.rfind("\\")) + 1
-    aside = max(len(tempname.set_aside_name(stem[cut:], "0" * 32, kind)) for kind in tempname.SET_ASIDE)
+    token = "0" * 32  # every token is as long
+    aside = max(len(tempname.set_aside_name(stem[cut:], token, kind)) for kind in tempname.SET_ASIDE)
     return max(len(prefix), cut + aside)
 
 
