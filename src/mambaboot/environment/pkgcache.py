@@ -255,7 +255,7 @@ def _size(path: str) -> int:
 def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
     """workdir.stale(): the work directories (private homes, scratch) of runs that are gone, in
     CACHE/tmp, and (temporary) in the temporary directory: not for `info`, which starts faster
-    without tempfile's imports."""
+    without tempfile's imports. Each proven (clean deletes it) or not (clean names it)."""
     parents = [os.path.join(cache_dir, "tmp")]
     if temporary:
         import tempfile
