@@ -532,16 +532,21 @@ def test_a_move_finishing_a_killed_one_killed_in_its_re_adopt_is_put_back_or_fin
     _as_before_its_re_adopt(dst, before, kept, record)
 
 
-def test_a_move_finishing_a_killed_one_that_fails_in_its_re_adopt_is_put_back_by_the_table(world, made_env):
-    """The same re-adopt stopped by a Ctrl-C as it verifies: its own failure path puts y back as it
-    was before it (byte and mode), by the row of the table that settles a kill at that point, says
-    so, and leaves no intent and no snapshot."""
+@pytest.mark.parametrize("how", ["Ctrl-C", "verification fails"])
+def test_a_move_finishing_a_killed_one_that_fails_in_its_re_adopt_is_put_back_by_the_table(world, made_env, how):
+    """The same re-adopt stopped by a Ctrl-C as it verifies, or failing its verification (the
+    user's mamba broken there): its own failure path puts y back as it was before it (byte and
+    mode), by the row of the table that settles a kill at that point, says so, and leaves no
+    intent and no snapshot."""
     src, dst, before, kept_files = _a_killed_move_to_finish(world, made_env)
+    if how == "verification fails":
+        (dst / "bin" / "mamba").write_text('#!/bin/sh\necho "no" >&2\nexit 3\n')
+        before = {k: v for k, v in _as_it_was(dst).items() if "-undo" not in k}
     kept = {p: (p.read_bytes(), p.stat().st_mode) for p in kept_files}
     record = (dst / ".mambaboot" / "record.json").read_bytes()
-    stopped = _interrupted_at(world, "verify.result+0", "Ctrl-C",
-                              ["move", str(src), str(dst), "--cache-dir", str(world.cache)])
-    assert stopped.returncode == 130, (stopped.returncode, stopped.stderr)
+    args = ["move", str(src), str(dst), "--cache-dir", str(world.cache)]
+    stopped = _interrupted_at(world, "verify.result+0", how, args) if how == "Ctrl-C" else world.run(*args)
+    assert stopped.returncode == (130 if how == "Ctrl-C" else 7), (stopped.returncode, stopped.stderr)
     assert f"put back {dst}" in stopped.stderr, stopped.stderr
     assert not _lock(dst).exists() and not _lock(src).exists()
     assert not list((dst / ".mambaboot").glob("*-undo")), "the re-adopt's snapshot dropped"
@@ -612,9 +617,11 @@ def test_an_activation_holds_the_lock_on_its_new_text_until_it_is_renamed(tmp_pa
     assert sorted(p.name for p in (tmp_path / ".mambaboot").iterdir()) == ["env_vars.fish", "env_vars.sh"]
 
 
+@pytest.mark.parametrize("operation", ["adopt", "move"])
 @pytest.mark.parametrize("mark", ["another token's", "none", "copied in"])
-def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark):
-    """A killed adopt's intent (stage adopting) and a snapshot in the place whose manifest says the
+def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark, operation):
+    """A killed adopt's intent (stage adopting), or a killed move's that was adopting its
+    destination again (stage re-adopting), and a snapshot in the place whose manifest says the
     record dir was not there before (putting it back would delete it): without the mark of the
     intent's token for the snapshot's role, written in that very directory, nothing is read or
     put back; the next run of the place names it (exit 4) and the intent stays."""
@@ -631,10 +638,19 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
     elif mark == "copied in":  # the identity of another directory: a copy of a marked tree
         st = os.stat(prefix)
         (saved / MARK).write_text(f"mambaboot-claim {token} undo {st.st_dev}:{st.st_ino}\n")
-    _lock(prefix).write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "adopt", "token": token,
-                                          "stage": "adopting", "place1": str(prefix)}))
+    stage = "adopting" if operation == "adopt" else "re-adopting"
+    body = {"tool": "mambaboot", "pid": 1, "operation": operation, "token": token, "stage": stage,
+            "place1": str(prefix)}
+    if operation == "move":  # `move gone x` run again, finishing a killed move of gone to x
+        gone = world.envs / "gone"
+        body.update({"from": str(gone), "to": str(prefix), "old": str(prefix), "how": "finished", "place2": str(gone)})
+    _lock(prefix).write_text(json.dumps(body))
     before = snapshot(prefix)
-    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
-    assert r.returncode == 4 and str(saved) in r.stderr, (r.returncode, r.stderr)
+    if operation == "adopt":
+        r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+        code, err = r.returncode, r.stderr
+    else:  # the runs that settle a killed move: a remove answered n
+        code, err = _remove_answered(world, b"n\n", str(prefix))
+    assert code == 4 and str(saved) in err, (code, err)
     assert snapshot(prefix) == before
-    assert _intent(prefix)["stage"] == "adopting"
+    assert _intent(prefix)["stage"] == stage
