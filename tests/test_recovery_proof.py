@@ -523,6 +523,8 @@ def test_a_move_finishing_a_killed_one_killed_in_its_re_adopt_is_put_back_or_fin
         assert again.returncode == 0 and f"put back {dst}" in again.stderr, again.stderr
         assert not src.exists() and not _lock(dst).exists() and not _lock(src).exists()
         return _finished_and_re_adopted(world, dst)
+    listed = world.run("list", "--envs-dir", str(world.envs), *cache)  # names the move that settles it, changes nothing
+    assert listed.returncode == 0 and f"mambaboot move {src} {dst}" in listed.stderr, listed.stderr
     code, err = _remove_answered(world, b"n\n", str(dst))
     assert "Traceback" not in err, err
     assert not src.exists() and not _lock(dst).exists(), err

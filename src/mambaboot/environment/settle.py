@@ -452,8 +452,8 @@ def _re_adopt_back(intent: dict, place: str, done: list, steps) -> None:
     The killed move it was finishing had verified: nothing else of it is left to put back."""
     src, dst, _, _, token = _move_fields(intent, place)
     if _snapshot_back(dst, token):
-        done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that finished the move of it "
-                    "there adopted it again and did not finish")
+        done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that did not finish adopted it "
+                    "again (the move itself had finished)")
 
 
 def _snapshot_back(place: str, token) -> bool:

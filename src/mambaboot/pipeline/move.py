@@ -12,10 +12,10 @@ run or the user made after the check is left as it is and the move refused. Both
 locked for the whole run (environment/placelock.py), the lock of each holding the move's intent:
 its places, how, token, the identities, the siblings it makes, and its stage (begun, copying,
 rewriting, verified, deleting-source; re-adopting for a run finishing a killed move), said before
-each stage's first act. Whatever ends the
-move, its own failure or a kill, it is settled by one table (environment/settle.py): before
-`verified` put back, from then on finished; what a killed run left at either place is settled
-so as the locks are taken, before this move writes its own intent.
+each stage's first act. Whatever ends the move, its own failure or a kill, it is settled by one
+table (environment/settle.py): before `verified` put back, from then on finished; what a killed
+run left at either place is settled so as the locks are taken, before this move writes its own
+intent.
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
