@@ -404,6 +404,25 @@ def _work_for_an_adopt(src: Path) -> tuple:
     return rc, state
 
 
+def _as_before_its_re_adopt(dst: Path, before: dict, kept: dict, record: bytes) -> None:
+    """dst byte and mode as before (kept: .condarc and conda-meta/state as they were), the record too,
+    and no root hook the user deleted."""
+    assert _as_it_was(dst) == before
+    assert (dst / ".mambaboot" / "record.json").read_bytes() == record, "the record as it was"
+    assert {p: (p.read_bytes(), p.stat().st_mode) for p in kept} == kept, ".condarc and conda-meta/state as they were"
+    assert not any((dst / "etc" / "conda" / "activate.d").glob("*mambaboot*")), "no root hook the user deleted"
+
+
+def _finished_and_re_adopted(world, dst: Path) -> None:
+    """dst's re-adopt finished: what it wrote kept, its snapshot dropped, dst complete."""
+    assert not list((dst / ".mambaboot").glob("*-undo")), "the re-adopt's snapshot dropped"
+    assert b"number_channel_notices" in (dst / ".condarc").read_bytes()
+    assert "PYTHONNOUSERSITE" in json.loads((dst / "conda-meta" / "state").read_bytes())["env_vars"]
+    assert list((dst / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
+    listed = world.run("list", "--json", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache))
+    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+
+
 @pytest.mark.parametrize("how", ["Ctrl-C", "kill"])
 @pytest.mark.parametrize("operation", ["move", "re-adopt"])
 def test_put_back_during_verification_is_as_it_was(world, made_env, operation, how):
@@ -432,10 +451,7 @@ def test_put_back_during_verification_is_as_it_was(world, made_env, operation, h
     assert not dst.exists()
     assert json.loads((src / ".mambaboot" / "record.json").read_bytes()) == json.loads(record_before), \
         "the record as it was"
-    assert (src / ".mambaboot" / "record.json").read_bytes() == record_before, "the record as it was"
-    assert {p: (p.read_bytes(), p.stat().st_mode) for p in (rc, state)} == kept, ".condarc and conda-meta/state as they were"
-    assert not any((src / "etc" / "conda" / "activate.d").glob("*mambaboot*")), "no root hook the user deleted"
-    assert _as_it_was(src) == before
+    _as_before_its_re_adopt(src, before, kept, record_before)
     listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
     assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
 
@@ -461,12 +477,82 @@ def test_a_move_killed_in_its_re_adopt_is_put_back_or_finished(world, made_env, 
         assert _as_it_was(src) == before
         return
     assert not src.exists()
+    _finished_and_re_adopted(world, dst)
+
+
+def _a_killed_move_to_finish(world, made_env) -> tuple:
+    """x moved to y by a move SIGKILLed as its intent said verified (x gone, y complete, the intent
+    left in both locks for the next `move x y` to finish), then y changed as the user may change it
+    (what its re-adopt writes again: .condarc and conda-meta/state made private, a variable and a
+    setting taken out, the root hooks deleted, an activation script made private): (x, y, y before
+    that re-adopt, (.condarc, conda-meta/state) of y). y before it: what the next run leaves of the
+    killed move (its snapshot and its mark dropped as it is finished) and nothing else."""
+    src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
+    cache = ["--cache-dir", str(world.cache)]
+    assert world.run("adopt", str(src), *cache).returncode == 0
+    stopped = _killed_at(world, "placelock.stage:verified+done", ["move", str(src), str(dst), *cache])
+    assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
+    assert not src.exists() and _intent(dst)["stage"] == "verified"
+    rc, state = _work_for_an_adopt(dst)
+    (dst / ".mambaboot" / "activate.sh").chmod(0o600)
+    before = {k: v for k, v in _as_it_was(dst).items() if "-undo" not in k}
+    return src, dst, before, (rc, state)
+
+
+@pytest.mark.parametrize("at, then", [("adoptundo._save+0", "remove"), ("finish._write_condarc+0", "remove"),
+                                      ("finish._write_condarc+0", "move"), ("placelock.stage:verified+done", "remove")])
+def test_a_move_finishing_a_killed_one_killed_in_its_re_adopt_is_put_back_or_finished(world, made_env, at, then):
+    """`move x y` again after a move of x to y killed once it verified finishes it: it adopts y
+    again, its snapshot saved in y under its own token and its intent saying so first. SIGKILLed
+    in that re-adopt (saving its snapshot, writing, or once it verified), the next run of the place
+    puts y back by the move rows of the table that settles a kill, byte and mode (the record dir's
+    files, .condarc, conda-meta/state, the root hooks) as it was before that re-adopt, or finishes
+    it (its changes kept); `move x y` once more puts it back and finishes the move. No snapshot is
+    left behind either way."""
+    src, dst, before, kept_files = _a_killed_move_to_finish(world, made_env)
+    kept = {p: (p.read_bytes(), p.stat().st_mode) for p in kept_files}
+    record = (dst / ".mambaboot" / "record.json").read_bytes()
+    cache = ["--cache-dir", str(world.cache)]
+    stopped = _killed_at(world, at, ["move", str(src), str(dst), *cache])
+    assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
+    finished = at.startswith("placelock.stage:verified")
+    if at.startswith("finish."):
+        assert {k: v for k, v in _as_it_was(dst).items() if "-undo" not in k} != before, "the kill left it half done"
+    if then == "move":
+        again = world.run("move", str(src), str(dst), *cache)
+        assert again.returncode == 0 and f"put back {dst}" in again.stderr, again.stderr
+        assert not src.exists() and not _lock(dst).exists() and not _lock(src).exists()
+        return _finished_and_re_adopted(world, dst)
+    listed = world.run("list", "--envs-dir", str(world.envs), *cache)  # names the move that settles it, changes nothing
+    assert listed.returncode == 0 and f"mambaboot move {src} {dst}" in listed.stderr, listed.stderr
+    code, err = _remove_answered(world, b"n\n", str(dst))
+    assert "Traceback" not in err, err
+    assert not src.exists() and not _lock(dst).exists(), err
     assert not list((dst / ".mambaboot").glob("*-undo")), "the re-adopt's snapshot dropped"
-    assert b"number_channel_notices" in (dst / ".condarc").read_bytes()
-    assert "PYTHONNOUSERSITE" in json.loads((dst / "conda-meta" / "state").read_bytes())["env_vars"]
-    assert list((dst / "etc" / "conda" / "activate.d").glob("*mambaboot*"))
-    listed = world.run("list", "--json", "--envs-dir", str(world.envs), *cache)
-    assert [e["state"] for e in json.loads(listed.stdout)["environments"]] == ["complete"], listed.stdout
+    if finished:
+        return _finished_and_re_adopted(world, dst)
+    _as_before_its_re_adopt(dst, before, kept, record)
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "verification fails"])
+def test_a_move_finishing_a_killed_one_that_fails_in_its_re_adopt_is_put_back_by_the_table(world, made_env, how):
+    """The same re-adopt stopped by a Ctrl-C as it verifies, or failing its verification (the
+    user's mamba broken there): its own failure path puts y back as it was before it (byte and
+    mode), by the row of the table that settles a kill at that point, says so, and leaves no
+    intent and no snapshot."""
+    src, dst, before, kept_files = _a_killed_move_to_finish(world, made_env)
+    if how == "verification fails":
+        (dst / "bin" / "mamba").write_text('#!/bin/sh\necho "no" >&2\nexit 3\n')
+        before = {k: v for k, v in _as_it_was(dst).items() if "-undo" not in k}
+    kept = {p: (p.read_bytes(), p.stat().st_mode) for p in kept_files}
+    record = (dst / ".mambaboot" / "record.json").read_bytes()
+    args = ["move", str(src), str(dst), "--cache-dir", str(world.cache)]
+    stopped = _interrupted_at(world, "verify.result+0", how, args) if how == "Ctrl-C" else world.run(*args)
+    assert stopped.returncode == (130 if how == "Ctrl-C" else 7), (stopped.returncode, stopped.stderr)
+    assert f"put back {dst}" in stopped.stderr, stopped.stderr
+    assert not _lock(dst).exists() and not _lock(src).exists()
+    assert not list((dst / ".mambaboot").glob("*-undo")), "the re-adopt's snapshot dropped"
+    _as_before_its_re_adopt(dst, before, kept, record)
 
 
 @pytest.mark.parametrize("at", ["finish._write_env_vars+0", "finish._write_condarc+0", "verify.result+0"])
@@ -533,9 +619,11 @@ def test_an_activation_holds_the_lock_on_its_new_text_until_it_is_renamed(tmp_pa
     assert sorted(p.name for p in (tmp_path / ".mambaboot").iterdir()) == ["env_vars.fish", "env_vars.sh"]
 
 
+@pytest.mark.parametrize("operation", ["adopt", "move"])
 @pytest.mark.parametrize("mark", ["another token's", "none", "copied in"])
-def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark):
-    """A killed adopt's intent (stage adopting) and a snapshot in the place whose manifest says the
+def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, made_env, mark, operation):
+    """A killed adopt's intent (stage adopting), or a killed move's that was adopting its
+    destination again (stage re-adopting), and a snapshot in the place whose manifest says the
     record dir was not there before (putting it back would delete it): without the mark of the
     intent's token for the snapshot's role, written in that very directory, nothing is read or
     put back; the next run of the place names it (exit 4) and the intent stays."""
@@ -552,10 +640,19 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
     elif mark == "copied in":  # the identity of another directory: a copy of a marked tree
         st = os.stat(prefix)
         (saved / MARK).write_text(f"mambaboot-claim {token} undo {st.st_dev}:{st.st_ino}\n")
-    _lock(prefix).write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "adopt", "token": token,
-                                          "stage": "adopting", "place1": str(prefix)}))
+    stage = "adopting" if operation == "adopt" else "re-adopting"
+    body = {"tool": "mambaboot", "pid": 1, "operation": operation, "token": token, "stage": stage,
+            "place1": str(prefix)}
+    if operation == "move":  # `move gone x` run again, finishing a killed move of gone to x
+        gone = world.envs / "gone"
+        body.update({"from": str(gone), "to": str(prefix), "old": str(prefix), "how": "finished", "place2": str(gone)})
+    _lock(prefix).write_text(json.dumps(body))
     before = snapshot(prefix)
-    r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
-    assert r.returncode == 4 and str(saved) in r.stderr, (r.returncode, r.stderr)
+    if operation == "adopt":
+        r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))
+        code, err = r.returncode, r.stderr
+    else:  # the runs that settle a killed move: a remove answered n
+        code, err = _remove_answered(world, b"n\n", str(prefix))
+    assert code == 4 and str(saved) in err, (code, err)
     assert snapshot(prefix) == before
-    assert _intent(prefix)["stage"] == "adopting"
+    assert _intent(prefix)["stage"] == stage

@@ -55,6 +55,10 @@ the same stage takes the same path either way. What to do is a table, operation 
 - move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
   (`.SRC.mambaboot-tmp-<TOKEN>-source`) and deleted through its mark (in place where
   the rename is refused); the re-adopt's snapshot at DST dropped, then DST's mark.
+- move, re-adopting (`move SRC DST` run again after a move of SRC to DST killed once it
+  verified: that move finished as the locks were taken, this one, `how` finished, adopts DST
+  again, its snapshot saved in DST under this run's token): put back from that snapshot, through
+  its mark (as an adopt's row does); verified, its stage says so and the verified row drops it.
   The move rows that act need steps only the layers above can give: the runs that may settle a
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
@@ -342,12 +346,14 @@ def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
 # (where the files said the environment lived), `how`, its token, `source` (SRC's identity) and,
 # as they come to be, `partial` (the copy before it is DST), `copy` (the copy's identity) and
 # `aside` (a copied source set aside to be deleted).
-RENAMED, COPIED, IN_PLACE = "renamed", "copied", "in place"
+# FINISHED: a move of SRC to DST killed once it verified, finished by the next `move SRC DST`, which
+# adopts DST again (its stage re-adopting) and has nothing else to put back.
+RENAMED, COPIED, IN_PLACE, FINISHED = "renamed", "copied", "in place", "finished"
 
 
 def _move_fields(intent: dict, place: str) -> tuple:
     src, dst, old, how, token = (intent.get(k) for k in ("from", "to", "old", "how", "token"))
-    if not (all(_absolute(p) for p in (src, dst, old)) and how in (RENAMED, COPIED, IN_PLACE) and proof.is_token(token)
+    if not (all(_absolute(p) for p in (src, dst, old)) and how in (RENAMED, COPIED, IN_PLACE, FINISHED) and proof.is_token(token)
             and all(_identity(intent, k) is not None for k in ("source", "copy") if intent.get(k) is not None)
             and any(os.path.normcase(p) == os.path.normcase(place) for p in (src, dst))):
         raise Stuck(f"{place}: the intent of an unfinished move left beside it is not one mambaboot writes "
@@ -430,12 +436,22 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
             if doomed is not None and os.path.lexists(doomed):
                 proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
-    if _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
+    if how == FINISHED or _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
         from mambaboot.environment import adoptundo
 
         adoptundo.drop(dst, token)  # its re-adopt verified: its snapshot is all that is left of it
     _unmark_if(dst, token, proof.SOURCE, proof.COPY)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
+
+
+def _re_adopt_back(intent: dict, place: str, done: list, steps) -> None:
+    """A move finishing a killed one (how FINISHED), stopped in its re-adopt of DST: what that
+    changed put back from the snapshot it saved in DST under its token, as an adopt's row does.
+    The killed move it was finishing had verified: nothing else of it is left to put back."""
+    src, dst, _, _, token = _move_fields(intent, place)
+    if _snapshot_back(dst, token):
+        done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that did not finish adopted it "
+                    "again (the move itself had finished)")
 
 
 def _snapshot_back(place: str, token) -> bool:
@@ -501,6 +517,7 @@ TABLE = {
     ("move", "rewriting"): (_move_back,),
     ("move", "verified"): (_move_forward,),
     ("move", "deleting-source"): (_move_forward,),
+    ("move", "re-adopting"): (_re_adopt_back,),  # a move finishing a killed one: DST adopted again
     ("move", "ended"): (),  # done or undone
     ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
     ("pack", "writing"): (_drop_partial,),

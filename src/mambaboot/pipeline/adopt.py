@@ -112,13 +112,6 @@ def adopt_prefix(
     if move_token is not None:  # the move's intent settles its failure and a kill alike, by its rows
         adoptundo.save(prefix, move_token, snapshot)
         return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
-    if intent is None:  # a killed move finished by the next move: its re-adopt, put back here if it fails
-        try:
-            finished = finish.finish(finish_inputs, host.environ, reporter)
-        except BaseException:
-            adoptundo.restore(prefix, snapshot)
-            raise
-        return AdoptResult(prefix, case, finished)
     # Saved in the place under the intent's token: its failure (the command settles its own intent)
     # and a kill (the next run of the place settles it) are put back by settle.py's adopt rows alike.
     intent.stage("saving")

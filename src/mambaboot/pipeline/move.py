@@ -11,10 +11,11 @@ Neither rename ever replaces what is at its target (common/files/noreplace.py): 
 run or the user made after the check is left as it is and the move refused. Both places are
 locked for the whole run (environment/placelock.py), the lock of each holding the move's intent:
 its places, how, token, the identities, the siblings it makes, and its stage (begun, copying,
-rewriting, verified, deleting-source), said before each stage's first act. Whatever ends the
-move, its own failure or a kill, it is settled by one table (environment/settle.py): before
-`verified` put back, from then on finished; what a killed run left at either place is settled
-so as the locks are taken, before this move writes its own intent.
+rewriting, verified, deleting-source; re-adopting for a run finishing a killed move), said before
+each stage's first act. Whatever ends the move, its own failure or a kill, it is settled by one
+table (environment/settle.py): before `verified` put back, from then on finished; what a killed
+run left at either place is settled so as the locks are taken, before this move writes its own
+intent.
 
 The old prefix is where the files say the environment lives (scan.location), which is SRC
 unless it was moved by hand: `move` then also repairs it (`move X X` repairs it in place). It
@@ -40,10 +41,14 @@ from mambaboot.common import isolation
 RENAMED = settle.RENAMED
 COPIED = settle.COPIED
 IN_PLACE = settle.IN_PLACE  # SRC = DST: an environment moved by hand, repaired where it is
-FINISHED = "finished"  # a killed move of SRC to DST that had verified, finished by this run
-# The move's stages, each said in its intent before its first act (environment/settle.py's rows)
+FINISHED = settle.FINISHED  # a killed move of SRC to DST that had verified, finished by this run
+# The move's stages, each said in its intent before its first act (environment/settle.py's rows);
+# re-adopting: this run finishing a killed move adopts DST again
 COPYING, REWRITING, VERIFIED, DELETING_SOURCE = "copying", "rewriting", "verified", "deleting-source"
-FORWARD = (VERIFIED, DELETING_SOURCE)
+RE_ADOPTING = "re-adopting"
+# A killed move of SRC to DST left at one of these is finished by `move SRC DST` (a re-adopt cut
+# short was put back as the locks were taken: DST is the verified environment it was before it)
+FORWARD = (VERIFIED, DELETING_SOURCE, RE_ADOPTING)
 
 
 @value(frozen=False)
@@ -133,9 +138,25 @@ def move_environment(
             if (not in_place and left.get("operation") == "move" and _same(left.get("from") or "", src)
                     and _same(left.get("to") or "", dst) and left.get("stage") in FORWARD
                     and not os.path.lexists(src) and os.path.isdir(dst)):  # this very move, finished now
-                adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False)
-                return MoveResult(src, dst, FINISHED, [], adopted)
+                return _re_adopt(src, dst, host, reporter, cache_dir, intent)
         return _move_claimed(src, dst, in_place, host, reporter, cache_dir, link_cache, intent)
+
+
+def _re_adopt(src: str, dst: str, host: Host, reporter: Reporter, cache_dir: Optional[str], intent: Any) -> MoveResult:
+    """A killed move of SRC to DST, finished as the locks were taken, ends as every move does: DST
+    adopted again. Its snapshot is saved in DST under this run's token once the intent says
+    re-adopting, so its failure and a kill are put back by the one table alike; verified, the
+    table drops it."""
+    intent.stage(RE_ADOPTING, **{"from": src, "to": dst, "old": dst, "how": FINISHED})
+    try:
+        adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False,
+                                     move_token=intent.token)
+        intent.stage(VERIFIED)
+    except BaseException:
+        _settle_own(intent, dst, reporter)
+        raise
+    _settle_own(intent, dst, reporter)
+    return MoveResult(src, dst, FINISHED, [], adopted)
 
 
 def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Reporter, cache_dir: Optional[str],
