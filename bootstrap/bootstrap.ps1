@@ -469,9 +469,16 @@ function Lock-File([string]$Path) {
             Fail 4 "$Path is a link; a lock file is never opened through one: remove the link"
         }
     }
+    # A sharing violation (ERROR_SHARING_VIOLATION, 32, in the HRESULT's low word): bootstrap.bat's
+    # cmd holds it open for writing, sharing only reading, the one way a batch file holds a file.
     try {
         $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)
-    } catch { Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed" }
+    } catch {
+        $failure = $_.Exception
+        if ($failure.InnerException) { $failure = $failure.InnerException }
+        if (($failure.HResult -band 0xFFFF) -eq 32) { return $null }
+        Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed"
+    }
     try { $stream.Lock(0, 1) } catch [System.IO.IOException] { $stream.Dispose(); return $null }
     return $stream
 }
