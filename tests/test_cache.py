@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 
 from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage
@@ -128,13 +129,78 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
 
     with filelock.FileLock(str(tmp / (H("live") + ".lock"))):  # a run that is alive right now
         info = _cache(world, "info")
-        assert info["stale_homes"]["count"] == 3 + len(killed_homes)
+        assert (info["stale_homes"]["count"], info["unproven_homes"]["count"]) == (2 + len(killed_homes), 1)
         done = _cache(world, "clean")
+        assert [u["path"] for u in done["unproven_homes"]] == [str(tmp / H("unlocked"))]
         assert sorted(os.path.basename(h) for h in done["stale_homes"]) == sorted(
             [H("dead"), H("gone"), *killed_homes])
         assert sorted(p.name for p in tmp.iterdir()) == sorted([H("live"), H("live") + ".lock", H("unlocked")])
     assert (world.envs / ".killed.mambaboot-lock").is_file(), \
         "the killed create's intent stays beside it, for the next run of it to settle"
+
+
+def _bootstrap_home(tmp, label):
+    """A private home as bootstrap.ps1's New-PrivateDirectory makes it: `NAME.lock` beside it
+    holding the token its name holds, the marker in it, and no mark (.NET Framework writes none)."""
+    name = H(label)
+    (tmp / name).mkdir(parents=True)
+    (tmp / f"{name}.lock").write_text(name.split("-")[2])
+    (tmp / name / MARKER).write_text("a work directory mambaboot made for one run; deleted after it\n")
+    return tmp / name
+
+
+def test_clean_names_each_stale_work_directory_it_cannot_prove(world):
+    """A killed bootstrap.ps1's home (no mark), a run killed before its mark (no marker either), a
+    marked home whose lock file holds another token: each kept and named, with why and the command
+    that deletes it by hand; a home of ours carrying its mark is deleted; a live one (its lock held
+    by another process), unmarked or marked, is neither deleted nor named. `cache info` counts as
+    `clean` does, and `doctor` names the same, read-only."""
+    tmp = world.cache / "tmp"
+    unproven = [_bootstrap_home(tmp, "ps1-killed"), tmp / H("no-marker"), _home(tmp, "other-token", lock=True)]
+    unproven[1].mkdir()
+    (tmp / (H("no-marker") + ".lock")).write_text("")
+    (tmp / (H("other-token") + ".lock")).write_text("cd" * 16)
+    ours = _home(tmp, "ours", lock=True)
+    live = [_bootstrap_home(tmp, "ps1-live"), _home(tmp, "live", lock=True)]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom mambaboot.common.files import filelock\n"
+         "locks = [filelock.FileLock(p) for p in sys.argv[1:]]\n[l.__enter__() for l in locks]\n"
+         "print('held', flush=True)\nsys.stdin.read()", *(f"{p}.lock" for p in live)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        info = _cache(world, "info")
+        assert (info["stale_homes"]["count"], info["unproven_homes"]["count"]) == (1, 3)
+        before = snapshot(world.root), snapshot(world.cache)
+        found = world.run("doctor", "--cache-dir", str(world.cache), "--json")
+        assert (snapshot(world.root), snapshot(world.cache)) == before, "doctor deletes nothing"
+        named = {f["message"].split(" ", 1)[0]: f["fix"] for f in found.json()["findings"] if f["check"] == "leftover"}
+        assert named == {str(ours): "`mambaboot cache clean` deletes it",
+                         **{str(p): f"delete it yourself when no mambaboot or bootstrap run is going: `rm -rf {p}`"
+                            for p in unproven}}, found.stdout
+        dry = _cache(world, "clean", "--dry-run")
+        assert dry["stale_homes"] == [str(ours)] and (snapshot(world.root), snapshot(world.cache)) == before
+        text = world.run("cache", "clean", "--cache-dir", str(world.cache))
+        assert text.returncode == 0, text.stderr
+        for p in unproven:
+            assert (f"{p} is named as a work directory of a mambaboot run that is gone, but nothing in it proves "
+                    f"mambaboot made it for the token its name holds") in text.stdout, text.stdout
+            assert f"it was left as it is; delete it yourself when no mambaboot or bootstrap run is going: " \
+                   f"`rm -rf {p}`" in text.stdout, text.stdout
+            assert p.is_dir()
+        assert not ours.exists() and not (tmp / (H("ours") + ".lock")).exists()
+        assert all(p.is_dir() and p.with_name(p.name + ".lock").is_file() for p in live)
+        assert not any(str(p) in text.stdout for p in live), text.stdout
+        done = _cache(world, "clean")
+        assert done["stale_homes"] == [] and [u["path"] for u in done["unproven_homes"]] == sorted(map(str, unproven))
+        assert all(u["clear"].endswith(f"`rm -rf {u['path']}`") for u in done["unproven_homes"])
+        for p in unproven:  # deleted by hand as said, the next clean takes the lock file left beside it
+            shutil.rmtree(p)
+        done = _cache(world, "clean")
+        assert sorted(done["stale_homes"]) == sorted(map(str, unproven)) and done["unproven_homes"] == []
+        assert sorted(p.name for p in tmp.iterdir()) == sorted(n for p in live for n in (p.name, p.name + ".lock"))
+    finally:
+        holder.communicate("")
 
 
 def test_clean_deletes_no_home_it_did_not_make(world, reliability):
@@ -159,6 +225,8 @@ def test_clean_deletes_no_home_it_did_not_make(world, reliability):
     ok = done["stale_homes"] == [] and (snapshot(world.root), snapshot(world.cache)) == before
     reliability.record("cache clean: no directory it did not make deleted", ok)
     assert ok
+    # a directory of the user's, not a link, with a work directory's name: named, as nothing proves it
+    assert [u["path"] for u in done["unproven_homes"]] == sorted(str(tmp / H(n)) for n in ("thesis", "marker-linked"))
 
 
 def test_clean_never_goes_through_a_linked_tmp(world, reliability):

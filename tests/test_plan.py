@@ -273,6 +273,33 @@ def test_a_named_channel_lies_below_the_channel_alias():
     assert len(cachepaths.folder("conda-forge", "win-64")) == len("https/") + 18 + len("/conda-forge/win-64")
 
 
+def test_a_prefix_whose_set_aside_name_passes_max_path_warns(monkeypatch):
+    """The prefix leaves room for package files, the name it is set aside under beside it (a
+    remove's, a create --force's old one, a move's copy: `.NAME.mambaboot-tmp-<TOKEN>-removing`)
+    does not: the warning counts that longer path, and names it; one shorter still says nothing."""
+    from mambaboot.common import winsys
+    from mambaboot.common.files import tempname
+    from mambaboot.pipeline import create
+    from tests.support.recorder import Recorder
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
+    room = pathrules.WINDOWS_MAX_PATH - pathrules.PACKAGE_DEPTH
+    name = "e" * 60
+    prefix = "D:\\" + "p" * (room - 4 - len(name)) + "\\" + name
+    aside = ntpath.join(ntpath.dirname(prefix), tempname.set_aside_name(name, "0" * 32, "removing"))
+    assert len(prefix) <= room < len(aside), "only the set-aside passes"
+    seen = Recorder()
+    create.preflight(make_plan(windows_host(), CreateInputs(prefix=prefix, cache_dir="D:\\CACHE")), windows_host(),
+                     False, seen)
+    said, = seen.warnings
+    assert f"prefix is {len(prefix)} characters long ({len(aside)} under the name it is set aside under" in said
+    short = "D:\\" + "p" * (room - 4 - len(name) - 57) + "\\" + name
+    seen = Recorder()
+    create.preflight(make_plan(windows_host(), CreateInputs(prefix=short, cache_dir="D:\\CACHE")), windows_host(),
+                     False, seen)
+    assert seen.warnings == [] and pathrules.longest_place(short) == room
+
+
 @pytest.mark.parametrize("enabled", [False, None, True])
 def test_a_cache_too_deep_for_max_path_warns_with_the_figures(monkeypatch, enabled):
     """The prefix fits; the cache, where micromamba extracts each package first, does not."""

@@ -22,8 +22,8 @@ def register(subparsers) -> None:
         description="info: sizes of the package cache(s), cached micromamba binaries, pip's cache, and what "
         "killed runs left. clean: remove extracted packages and archives no environment uses (a package an "
         "environment made with this cache installed, or whose files another hard link shares, is kept, and "
-        "named), pip's cache, and the private homes and work directories of runs that are gone. micromamba "
-        "binaries are kept.",
+        "named), pip's cache, and the private homes and work directories of runs that are gone (one that does not "
+        "prove itself mambaboot's is named, with the command that deletes it, and left). micromamba binaries are kept.",
         example="mambaboot cache clean --dry-run",
         options=OPTIONS, run=run, codes=(4,),
         meanings={4: "a lock file in the cache is a link (never opened through one)"},
@@ -44,15 +44,22 @@ def _print_info(data: dict) -> None:
     print(f"  pip cache {data['pip']['path']}: {human(data['pip']['bytes'])}")
     print(f"  left by killed runs: {data['stale_homes']['count']} private homes "
           f"({human(data['stale_homes']['bytes'])})")
+    unproven = data["unproven_homes"]
+    if unproven["count"]:
+        print(f"  named as left by killed runs, proving nothing: {unproven['count']} work directories "
+              f"({human(unproven['bytes'])}; `mambaboot cache clean` names each, with the command that deletes it)")
 
 
 def _print_clean(data: dict) -> None:
+    from mambaboot.common import output
     from mambaboot.common.output import counted
     from mambaboot.environment.diskusage import human
 
     verb = "would remove" if data["dry_run"] else "removed"
     print(f"{verb} {counted(len(data['removed_packages']), 'unused package')} ({human(data['package_bytes'])}), "
           f"pip cache ({human(data['pip_cache_bytes'])}), {counted(len(data['stale_homes']), 'stale private home')}")
+    for left in data["unproven_homes"]:
+        output.say(f"{left['why']}; {left['clear']}")
     if data["kept_in_use"]:
         print(f"kept {len(data['kept_in_use'])} packages that environments still use (installed, or sharing "
               "files by hard links): " + ", ".join(data["kept_in_use"]))

@@ -10,6 +10,8 @@ OPTIONS = table(
                "its root prefix, and name what a killed run left there", ANY),
     value("--envs-dir", metavar="DIR", help="envs root whose leftovers of killed runs are named (default: as for "
           "list)"),
+    value("--cache-dir", metavar="DIR", help="cache whose work directories left by killed runs (in DIR/tmp) are "
+          "named (default: as for `cache info`)"),
     flag("--json", help="print one JSON object on stdout"),
     flag("--undo-shell-init", help="remove conda/mamba initialize blocks from rc files and profiles and their cmd "
          "AutoRun hooks (nothing else), after showing them; keeps a backup of each file and value"),
@@ -26,8 +28,9 @@ def register(subparsers) -> None:
         "the py launcher, the Store alias: warnings), start-up lines that put one first in every shell (pyenv init, "
         "mise activate, asdf: errors), packages in a user site, and shell init (rc-file blocks; on Windows cmd "
         "AutoRun hooks, which of mamba/conda .bat or .exe runs, LongPathsEnabled). Also what a killed mambaboot run "
-        "left under the envs root and at each PREFIX, with the command that settles it (warnings; nothing is "
-        "settled here). The operating system's own /usr/bin/python3 is never reported. Exit 0 when nothing breaks "
+        "left under the envs root and at each PREFIX, with the command that settles it, and the work directories "
+        "killed runs left in the cache's tmp and the temporary directory, with what deletes each (warnings; "
+        "nothing is settled or deleted here). The operating system's own /usr/bin/python3 is never reported. Exit 0 when nothing breaks "
         "a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
         options=OPTIONS, run=run, codes=(DOCTOR_FOUND,),
@@ -45,7 +48,7 @@ def run(args) -> int:
         return _undo(machine, args)
     import os
 
-    from mambaboot.common.locations import resolve_envs_dir
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
     from mambaboot.environment import placelock
 
     for prefix in args.prefixes:  # a mistyped PREFIX: usage, as for every command that takes one
@@ -59,7 +62,8 @@ def run(args) -> int:
         envs_dir = None
         unreadable.append(doctor.Finding("unfinished", doctor.WARNING, "what killed runs left under the envs root "
                                          f"was not looked for: {exc}", "mambaboot doctor --envs-dir DIR"))
-    findings = doctor.examine(machine, args.prefixes, envs_dir) + unreadable
+    cache_dir = resolve_cache_dir(machine, args.cache_dir) if args.cache_dir else None
+    findings = doctor.examine(machine, args.prefixes, envs_dir, cache_dir) + unreadable
     failed = any(f.severity == doctor.ERROR for f in findings)
     from mambaboot.common import output
 

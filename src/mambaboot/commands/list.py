@@ -1,13 +1,14 @@
 """`mambaboot list`: the environments under the envs root (and any given path), with their state."""
 
-from mambaboot.commands._common import CACHE_DIR, add_command
+from mambaboot.commands._common import add_command
 from mambaboot.commands.options import ANY, flag, positional, table, value
 
 OPTIONS = table(
     positional("paths", "PATH", "also list these environments", ANY),
     value("--envs-dir", metavar="DIR", help="envs root (default: $PY_ENVS, "
           r"<drive>\dev\Anaconda\envs on Windows, else the current directory)"),
-    CACHE_DIR,
+    # Nothing of the cache is read any more; still accepted, so that a command line that names it goes on working.
+    value("--cache-dir", metavar="DIR", help="accepted and not read: nothing list says is in the cache"),
     flag("--size", help="measure each environment's size now (walks every file)"),
     flag("--json", help="print one JSON object on stdout"),
 )
@@ -82,12 +83,11 @@ def run(args) -> int:
     from mambaboot.common import host, output
     from mambaboot.environment import inventory
     from mambaboot.shell import unfinished
-    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
+    from mambaboot.common.locations import resolve_envs_dir
 
     h = host.current()
     envs_dir = resolve_envs_dir(h, args.envs_dir)
-    cache_dir = resolve_cache_dir(h, args.cache_dir)
-    envs = inventory.scan(envs_dir, cache_dir, args.paths, args.size)
+    envs = inventory.scan(envs_dir, args.paths, args.size)
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = unfinished.found(envs_dir)
     # A move killed half way is listed as moving, never as complete, and never settled here.

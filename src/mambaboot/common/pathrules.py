@@ -91,7 +91,8 @@ BINARY_ROOM = 255
 # held 28 short of the limit, where set-asides once needed the room: no name refused before is
 # accepted now, none accepted before is refused. On Windows a set-aside's path is that much
 # longer than the environment's: the files deepest in it pass MAX_PATH (without long paths) up
-# to 57 characters sooner while it is deleted (`remove`, `create --force`) than in place.
+# to 57 characters sooner while it is deleted (`remove`, `create --force`) than in place, which
+# risks_max_path counts.
 NAME_MAX = 255
 SIBLING_EXTRA = 28
 
@@ -115,9 +116,23 @@ def _check_lengths(prefix: str, windows: bool) -> None:
 PACKAGE_DEPTH = 100
 
 
+def longest_place(prefix: str) -> int:
+    """The length of the longest path the environment at prefix is at while a run holds it: its
+    own, or the longest name it is set aside under beside it (common/files/tempname.py set_aside:
+    deleted there by `remove` and `create --force`, copied there by a move)."""
+    from mambaboot.common.files import tempname
+
+    stem = prefix.rstrip("\\/")
+    cut = max(stem.rfind("/"), stem.rfind("\\")) + 1
+    token = "0" * 32  # every token is as long
+    aside = max(len(tempname.set_aside_name(stem[cut:], token, kind)) for kind in tempname.SET_ASIDE)
+    return max(len(prefix), cut + aside)
+
+
 def risks_max_path(prefix: str) -> bool:
-    """Package files nest ~PACKAGE_DEPTH characters deep: past this, some pass MAX_PATH."""
-    return len(prefix) > WINDOWS_MAX_PATH - PACKAGE_DEPTH
+    """Package files nest ~PACKAGE_DEPTH characters deep below every place the environment is at:
+    past this, some pass MAX_PATH."""
+    return longest_place(prefix) > WINDOWS_MAX_PATH - PACKAGE_DEPTH
 
 
 def check_name(name: str) -> None:

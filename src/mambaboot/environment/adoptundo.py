@@ -76,8 +76,8 @@ def take(prefix: str, windows: bool) -> Snapshot:
         )
 
 
-def where(prefix: str, token: str) -> str:
-    """The saved snapshot of the adopt holding token, in prefix's record dir (relative, with '/')."""
+def where(token: str) -> str:
+    """The saved snapshot of the adopt holding token, relative to the prefix, in its record dir (with "/")."""
     return f"{record.RECORD_DIR}/{tempname.saved_name(token, SNAPSHOT)}"
 
 
@@ -86,7 +86,7 @@ def save(prefix: str, token: str, snap: Snapshot) -> None:
     drop() takes by it), each copy, then the manifest, synced, last."""
     import json
 
-    rel = where(prefix, token)
+    rel = where(token)
     with confined.Root.open(prefix) as root:
         root.makedirs(record.RECORD_DIR)
         root.mkdir(rel, 0o700)
@@ -106,7 +106,7 @@ def load(prefix: str, token) -> Snapshot | None:
     that name that does not prove itself, or a manifest not of its shape: nothing is put back."""
     if not proof.is_token(token):
         return None
-    rel = where(prefix, token)
+    rel = where(token)
     try:
         with confined.Root.open(prefix) as root, root.sub(rel) as here:
             if not proof.holds_mark(here, token, proof.UNDO):
@@ -152,7 +152,7 @@ def drop(prefix: str, token) -> bool:
     """The saved snapshot deleted through its mark (the adopt finished, or was put back); False: none there."""
     if not proof.is_token(token):
         return False
-    path = os.path.join(prefix, *where(prefix, token).split("/"))
+    path = os.path.join(prefix, *where(token).split("/"))
     if not os.path.lexists(path):
         return False
     proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)

@@ -46,7 +46,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if not os.path.isdir(prefix):
         raise TargetRefused(f"{prefix} is a file, not an environment; it was left untouched")
     before = guarded.seen(prefix, _witness(prefix))
-    env = inventory.describe(prefix, cache_dir)
+    env = inventory.describe(prefix)
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
                             "it is never deleted")

@@ -78,7 +78,7 @@ def state_of(rec: dict | None, moving: bool = False) -> str:
     return rec["state"] if rec is not None else FOREIGN
 
 
-def describe(prefix: str, cache_dir: str, measure: bool = False, whole: bool = True) -> Environment | None:
+def describe(prefix: str, measure: bool = False, whole: bool = True) -> Environment | None:
     """None when prefix is no environment: no conda-meta, no record of ours. whole False: the record's
     package list counted, not parsed (record.read_summary), for `list`; a decision to delete
     (remove) reads it whole, so that a record broken anywhere is no record."""
@@ -128,7 +128,7 @@ def _environments_in(directory: str) -> list[str]:
             and (os.path.isdir(os.path.join(e.path, "conda-meta")) or os.path.isdir(os.path.join(e.path, record.RECORD_DIR)))]
 
 
-def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list[Environment]:
+def scan(envs_dir: str, paths=(), measure: bool = False) -> list[Environment]:
     """Every environment directly under envs_dir, then each of paths (which must be environments)."""
     from mambaboot.common.errors import UsageError
 
@@ -139,7 +139,7 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
         entries = []
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            env = describe(entry.path, cache_dir, measure, whole=False)
+            env = describe(entry.path, measure, whole=False)
             if env is not None:
                 found[env.prefix] = env
     for path in paths:
@@ -148,7 +148,7 @@ def scan(envs_dir: str, cache_dir: str, paths=(), measure: bool = False) -> list
             from mambaboot.common.errors import no_such_path
 
             raise no_such_path(prefix, "list")
-        env = found.get(prefix) or describe(prefix, cache_dir, measure, whole=False)
+        env = found.get(prefix) or describe(prefix, measure, whole=False)
         if env is None:
             held = _environments_in(prefix)
             if held:

@@ -255,7 +255,7 @@ def _size(path: str) -> int:
 def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
     """workdir.stale(): the work directories (private homes, scratch) of runs that are gone, in
     CACHE/tmp, and (temporary) in the temporary directory: not for `info`, which starts faster
-    without tempfile's imports."""
+    without tempfile's imports. Each proven (clean deletes it) or not (clean names it)."""
     parents = [os.path.join(cache_dir, "tmp")]
     if temporary:
         import tempfile
@@ -295,12 +295,15 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         binaries += os.path.basename(path) in ("micromamba", "micromamba.exe")
         store_bytes += st.st_size
     homes = list(_stale_homes(cache_dir))
+    proven = [h for h in homes if h.proven]
     return {
         "cache_dir": cache_dir,
         "package_caches": caches,
         "micromamba": {"path": store, "binaries": binaries, "bytes": store_bytes},
         "pip": {"path": os.path.join(cache_dir, "pip"), "bytes": _size(os.path.join(cache_dir, "pip"))},
-        "stale_homes": {"count": len(homes), "bytes": sum(_size(h.path) for h in homes)},
+        "stale_homes": {"count": len(proven), "bytes": sum(_size(h.path) for h in proven)},
+        "unproven_homes": {"count": len(homes) - len(proven),
+                           "bytes": sum(_size(h.path) for h in homes if not h.proven)},
     }
 
 
@@ -338,7 +341,8 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                         _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
-    homes = list(_stale_homes(cache_dir, temporary=True))
+    found = list(_stale_homes(cache_dir, temporary=True))
+    homes = [h for h in found if h.proven]
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
@@ -355,6 +359,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "package_bytes": freed,
         "kept_in_use": kept,
         "stale_homes": [h.path for h in homes],
+        "unproven_homes": [dict(zip(("path", "why", "clear"), (h.path, *h.unproven()))) for h in found if not h.proven],
         "gone_environments": gone,
         "pip_cache_bytes": pip_bytes,
     }

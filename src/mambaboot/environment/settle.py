@@ -74,10 +74,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import stat
-import sys
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fsops, leftovers, proof, tempname
+from mambaboot.common.files import confined, fsops, leftovers, proof, removal, tempname
 
 # A place set aside is named by the run's token and the role of the mark that proves it
 # (tempname.set_aside, `.NAME.mambaboot-tmp-<TOKEN>-<ROLE>`): create's engine directory before it
@@ -280,8 +279,7 @@ def _unproven(intent: dict, place: str, entries) -> str:
     shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
     aside = intent.get("aside")
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
-    # cmd.exe has no rm: its own rmdir /s /q deletes a tree (paths hold no ", so the quotes hold it)
-    clear = f'rmdir /s /q "{place}"' if sys.platform == "win32" else f"rm -rf {place}"
+    clear = removal.by_hand(place)
     run = "a bootstrap script" if intent.get("operation") == "bootstrap" else "a mambaboot create"
     return (f"{place} holds what {run} killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "

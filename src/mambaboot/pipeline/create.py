@@ -68,8 +68,9 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         reporter.warn(warning)
     if host.windows and pathrules.risks_max_path(plan.prefix) and winsys.long_paths_enabled() is not True:
         reporter.warn(
-            f"prefix is {len(plan.prefix)} characters long and LongPathsEnabled is not set: package files "
-            f"nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
+            f"prefix is {len(plan.prefix)} characters long ({pathrules.longest_place(plan.prefix)} under the name "
+            "it is set aside under while it is replaced, removed or moved) and LongPathsEnabled is not set: package "
+            f"files nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
             "(mambaboot doctor shows how) or choose a shorter path"
         )
     if host.windows and winsys.long_paths_enabled() is not True:

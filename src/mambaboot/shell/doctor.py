@@ -532,21 +532,33 @@ def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> Li
             for place, path, body in unfinished.found(envs_dir, prefixes)]
 
 
-def check_work_dirs() -> List[Finding]:
-    """The work directories killed runs left in the temporary directory (a shell's start-up files,
-    a pip lock's scratch, an output built for a stream: common/files/workdir.py), named with what
-    deletes them; a warning, and nothing here deletes anything."""
+def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
+    """The work directories killed runs left in CACHE/tmp (cache_dir: the one given, else the one
+    `cache info` would look at) and the temporary directory (a private home, a pip download's or
+    pip lock's scratch, a shell's start-up files, an output built for a stream, a bootstrap
+    script's: common/files/workdir.py), named with what deletes them: `cache clean` one that
+    proves itself ours, the user by hand one that does not. Warnings; nothing here deletes anything."""
     import tempfile
 
+    from mambaboot.common import locations
     from mambaboot.common.files import workdir
 
-    return [Finding("leftover", WARNING, f"{found.path} is a work directory of a mambaboot run that was killed",
-                    "`mambaboot cache clean` deletes it")
-            for found in workdir.stale(tempfile.gettempdir())]
+    cache = cache_dir or locations.resolve_cache_dir(m, None, m.cwd)
+    found = []
+    for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir())):
+        for left in workdir.stale(parent):
+            if left.proven:
+                found.append(Finding("leftover", WARNING, f"{left.path} is a work directory of a mambaboot run that "
+                                     "was killed", "`mambaboot cache clean` deletes it"))
+            else:
+                found.append(Finding("leftover", WARNING, *left.unproven()))
+    return found
 
 
-def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None) -> List[Finding]:
-    """Every check; envs_dir (None: not looked at) is the envs root whose leftovers are named."""
+def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None,
+            cache_dir: Optional[str] = None) -> List[Finding]:
+    """Every check; envs_dir (None: not looked at) is the envs root whose leftovers are named,
+    cache_dir (None: the default one) the cache whose work directories are."""
     findings = (check_variables(m) + check_path(m) + check_shadowing(m) + check_fallbacks(m) + check_user_site(m, prefixes)
                 + check_copies(m) + check_locations(m, prefixes))
     findings += check_mamba_root(m, prefixes) + check_named(prefixes)
@@ -554,7 +566,7 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
         findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
-    return findings + check_shell_init(m) + check_startup(m) + check_work_dirs()
+    return findings + check_shell_init(m) + check_startup(m) + check_work_dirs(m, cache_dir)
 
 
 @value(frozen=False)

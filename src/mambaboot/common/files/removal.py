@@ -72,6 +72,12 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
+def by_hand(path: str) -> str:
+    """The command a user types to delete the tree at path, what nothing proves mambaboot's."""
+    # cmd.exe has no rm: its own rmdir /s /q deletes a tree (paths hold no ", so the quotes hold it)
+    return f'rmdir /s /q "{path}"' if sys.platform == "win32" else f"rm -rf {path}"
+
+
 def _unescape_mount(field: str) -> str:
     # /proc/self/mountinfo writes space, tab, newline and backslash as \ooo (octal)
     out, i = [], 0

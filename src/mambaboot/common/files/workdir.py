@@ -12,7 +12,10 @@ A work directory whose run is gone is deleted (`cache clean`: in CACHE/tmp and t
 directory) only when it is a directory of the user's, reached through no link, holding MARKER,
 its lock file free (or missing: nothing is deleted then, the mark proves nothing without it),
 and carrying the mark of the token its lock file and its name hold: a directory of that name
-that someone else put into a shared cache or /tmp is never deleted. `doctor` names them.
+that someone else put into a shared cache or /tmp is never deleted. One of the user's that
+cannot prove itself so (bootstrap.ps1's and bootstrap.bat's, which write no mark; a run killed
+before its mark; a mark of another token) is named, with the command that deletes it by hand,
+as git names a stale index.lock: `cache clean` leaves it, and `doctor` names both kinds.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -82,10 +85,18 @@ class WorkDir:
 
 class Stale:
     """A work directory whose run is gone: its path, what was seen of it (guarded.Seen; None: only
-    its lock file is left), and whether its lock file is there (free, a regular file of ours)."""
+    its lock file is left, or proven False), whether its lock file is there (free, a regular file
+    of ours), and whether it proves itself ours (False: it is named, never deleted)."""
 
-    def __init__(self, path: str, seen, lock: bool) -> None:
-        self.path, self.seen, self.lock = path, seen, lock
+    def __init__(self, path: str, seen, lock: bool, proven: bool = True) -> None:
+        self.path, self.seen, self.lock, self.proven = path, seen, lock, proven
+
+    def unproven(self) -> tuple:
+        """(why, what clears it): the words for a stale work directory that proves nothing."""
+        return (f"{self.path} is named as a work directory of a mambaboot run that is gone, but nothing in it "
+                "proves mambaboot made it for the token its name holds (a bootstrap script's, which writes no "
+                "mark, a run killed before it wrote its mark, or another's): it was left as it is",
+                f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(self.path)}`")
 
 
 def _work(name: str) -> bool:
@@ -94,10 +105,11 @@ def _work(name: str) -> bool:
 
 
 def stale(parent: str) -> list:
-    """The work directories in parent this tool made whose run is gone: named so, reached through
-    no link (parent included), the user's own and holding MARKER (a regular file, the user's own
-    too), whose lock file is missing or free. Anything else named so (one of another user's in a
-    shared or linked parent among them) is not ours to judge."""
+    """The work directories in parent whose run is gone: named so, reached through no link (parent
+    included), the user's own, whose lock file is missing or free. Proven: holding MARKER (a
+    regular file, the user's own too) and the mark of the token its name and its lock file hold;
+    the others are only named. Anything else named so (one of another user's in a shared or linked
+    parent among them) is not ours to judge."""
     from mambaboot.common.files import guarded
 
     by_fd = removal.BY_DESCRIPTOR
@@ -113,9 +125,14 @@ def stale(parent: str) -> list:
         found = []
         for name in dirs:
             seen = _seen(parent, fd, name, guarded)
-            lock = _lock_state(parent, fd, name + LOCK) if seen is not None else None
-            if lock in ("missing", "free"):
-                found.append(Stale(seen.path, seen, lock == "free"))
+            lock = _lock_state(parent, fd, name + LOCK) if seen is not None or _directory(parent, fd, name) else None
+            if lock not in ("missing", "free"):
+                continue
+            path = os.path.join(parent, name)
+            if seen is not None and _proven(seen, lock == "free"):
+                found.append(Stale(path, seen, lock == "free"))
+            else:
+                found.append(Stale(path, None, lock == "free", proven=False))
         for name in names:  # a lock whose directory is gone: a run killed between the two deletions
             directory = name[: -len(LOCK)]
             if name.endswith(LOCK) and _work(directory) and directory not in dirs \
@@ -157,6 +174,28 @@ def _seen(parent: str, fd, name: str, guarded):
     return guarded.Seen(path, fileid.identity(st), MARKER, fileid.identity(mark))
 
 
+def _directory(parent: str, fd, name: str) -> bool:
+    """A directory of the user's at name, not a link (nor a junction)."""
+    try:
+        st = _lstat(name, fd, parent)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and not fileid.is_link_stat(st) and ours(st)
+
+
+def _proven(seen, lock: bool) -> bool:
+    """Whether the directory seen carries the mark of the token its lock file (there: lock) and its
+    name hold, and is still the one seen."""
+    token = _token(seen.path) if lock else None
+    if token is None:
+        return False
+    try:
+        with proof.place(seen.path) as root:
+            return proof.holds_mark(root, token, proof.HOME) and tuple(root.identity) == tuple(seen.directory)
+    except OSError:
+        return False
+
+
 def _lock_state(parent: str, fd, name: str) -> str:
     """missing | free | held | foreign (not a regular file of ours: never taken for a lock)."""
     from mambaboot.common.errors import TargetRefused
@@ -190,6 +229,8 @@ def _token(path: str) -> str | None:
 def remove_stale(found: Stale) -> bool:
     """Delete a stale work directory (and its lock file) if it still is the one stale() saw;
     False: it is not (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
+    if not found.proven:
+        return False
     if found.seen is not None:
         token = _token(found.path) if found.lock else None
         try:
