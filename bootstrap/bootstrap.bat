@@ -680,13 +680,20 @@ rem The root prefix is private (never the target: libmamba refuses an existing t
 rem root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine\micromamba.py.
 set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_HOME%\root" --no-shortcuts --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
 set "MB_RUN_OUT="
+rem The lock is beside the prefix: its parent is made first, as create makes it before its lock.
+set "MB_RC=4"
+set "MB_VAL=%MB_ENVS%"
+set "MB_MSG=could not be made (the environment's parent directory)"
+if not exist "%MB_ENVS%\" mkdir "%MB_ENVS%" 2>nul
+if not exist "%MB_ENVS%\" goto :mb_fail
 call :mb_place_lock
 if errorlevel 1 goto :mb_fail
 set "MB_PLACE_HELD="
 set "MB_ENGINE_RC="
 call :mb_engine > "%MB_LOCK%"
+set "MB_RC=4"
 set "MB_VAL=%MB_LOCK%"
-set "MB_MSG=is held by another mambaboot run or bootstrap, changing the environment right now; nothing was changed"
+set "MB_MSG=is held by another mambaboot run or bootstrap changing the environment right now, or cannot be written (cmd said which above); nothing was changed"
 if not defined MB_PLACE_HELD goto :mb_fail
 rem Released: the intent emptied, then the file deleted (a handle another run holds on it makes
 rem either fail; what is left then says nothing), as mambaboot's own lock goes on Windows.
@@ -731,19 +738,14 @@ for %%P in ("%MB_PREFIX%") do set "MB_LOCK=%%~dpP.%%~nxP.mambaboot-lock"
 set "MB_X="
 if exist "%MB_LOCK%" for %%A in ("%MB_LOCK%") do if %%~zA gtr 0 set "MB_X=1"
 if not defined MB_X exit /b 0
-set "MB_LEFT="
-for /f "usebackq delims=" %%L in ("%MB_LOCK%") do if not defined MB_LEFT set "MB_LEFT=%%L"
-rem Looked at with delayed expansion, which comes after the line is parsed: no character of the
-rem file's text is ever read as cmd's syntax.
-setlocal EnableDelayedExpansion
-set "MB_Y=1"
-if defined MB_LEFT set "MB_X=!MB_LEFT:"operation": "bootstrap"=!"
-if defined MB_LEFT if not "!MB_X!"=="!MB_LEFT!" set "MB_Y=0"
-endlocal & set "MB_LEFT=%MB_Y%"
+rem Looked for by find.exe, which reads the file's text as text, never as cmd's syntax; a quote
+rem in its string is written twice (Microsoft Learn, "find"): exit 0 found, 1 not, 2 unreadable
+rem (a live mambaboot run's lock, whose first byte it holds). Wine's findstr finds anything.
 set "MB_RC=4"
 set "MB_VAL=%MB_LOCK%"
 set "MB_MSG=holds the intent of a mambaboot run that did not finish, or of one running now; any mambaboot command on the environment settles it or names what to do; nothing was changed"
-if "%MB_LEFT%"=="1" exit /b 1
+"%MB_SYS32%\find.exe" """operation"": ""bootstrap""" "%MB_LOCK%" >nul 2>nul
+if errorlevel 1 exit /b 1
 exit /b 0
 
 :mb_engine

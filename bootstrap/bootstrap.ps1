@@ -872,9 +872,12 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     # Another run's private home: one killed before its end leaves it, with the copy of
     # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
     # is named, never deleted, as bootstrap.bat names it.
-    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' })) {
-        if ($other.FullName -ne $script:SandboxHome) {
-            Say "bootstrap: warning: $($other.FullName) is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
+    # bootstrap.bat's is home in its work directory (mambaboot-tmp-TOKEN-bootstrap\home).
+    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' -or $_.Name -like 'mambaboot-tmp-*-bootstrap' })) {
+        $found = $other.FullName
+        if ($other.Name -like '*-bootstrap') { $found = Join-Text $found 'home' }
+        if ($found -ne $script:SandboxHome -and [System.IO.Directory]::Exists($found)) {
+            Say "bootstrap: warning: $found is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
         }
     }
     New-Directory (Join-Text $script:SandboxHome 'tmp')

@@ -250,8 +250,10 @@ sys.path.insert(0, zipapp)
 from mambaboot.common.files import filelock
 from mambaboot.environment import placelock
 path = placelock.lock_path(prefix)
-held = placelock.Intent("create", prefix, token="0" * 32) if how == "intent" else filelock.FileLock(path, blocking=False)
+held = filelock.FileLock(path, blocking=False) if how == "no intent yet" else placelock.Intent("create", prefix, token="0" * 32)
 with held:
+    if how == "killed":
+        os._exit(0)  # as a kill leaves it: the intent in the file, the lock gone with the process
     fd = placelock._held[path][0].fileno() if how == "intent" else held.fileno()
     def text():
         os.lseek(fd, 0, os.SEEK_SET)  # through the locked handle: another one may not read a locked byte
@@ -264,10 +266,11 @@ with open(out, "w", encoding="utf-8") as f:
 """
 
 
-@pytest.mark.parametrize("how", ["intent", "no intent yet"])
+@pytest.mark.parametrize("how", ["intent", "no intent yet", "killed"])
 def test_bootstrap_bat_leaves_a_place_whose_lock_a_mambaboot_run_holds(winpython, served, tmp_path, how):
-    """Refused, exit 4, before its micromamba runs: the lock's text as the holder wrote it, no
-    prefix, no work directory left."""
+    """Refused, exit 4, before its micromamba runs, while a mambaboot run holds the place's lock
+    (its intent written or not yet), or after one was killed there (its intent is mambaboot's to
+    settle): the lock's text as that run wrote it, no prefix, no work directory left."""
     dist, releases = served
     envs, cache = tmp_path / "envs", tmp_path / "cache"
     envs.mkdir()
@@ -276,13 +279,20 @@ def test_bootstrap_bat_leaves_a_place_whose_lock_a_mambaboot_run_holds(winpython
     holder.write_text(HOLDER, encoding="utf-8")
     args = ["py", "3.12", "--channel", winpython.channel_url, "--envs-dir", win(envs), "--cache-dir", win(cache)]
     line = " ".join(f'"{a}"' for a in [win(dist / "bootstrap.bat"), *args])
-    r = winpython.run(winpython.python, [win(holder), win(winpython.zipapp), win(prefix), how, win(out), line],
-                      env={"MAMBABOOT_RELEASES_URL": file_url(releases)}, cwd=envs)
+    env = {"MAMBABOOT_RELEASES_URL": file_url(releases)}
+    lock = envs / ".py_3_12.mambaboot-lock"
+    r = winpython.run(winpython.python, [win(holder), win(winpython.zipapp), win(prefix), how, win(out), line], env=env, cwd=envs)
     assert r.returncode == 0, (r.stdout, r.stderr)
-    held = json.loads(out.read_text(encoding="utf-8"))
-    lock = win(envs / ".py_3_12.mambaboot-lock")
-    said = "holds the intent of a mambaboot run that did not finish, or of one running now" if how == "intent" \
-        else "is held by another mambaboot run or bootstrap, changing the environment right now"
-    assert held["rc"] == 4 and f'bootstrap: error: "{lock}" {said}; nothing was changed' in held["stderr"], held
-    assert held["after"] == held["before"] and ('"operation": "create"' in held["before"]) == (how == "intent"), held
+    if how == "killed":
+        left = lock.read_bytes()
+        r = winpython.run(dist / "bootstrap.bat", args, env=env, cwd=envs)
+        held = {"rc": r.returncode, "stderr": r.stderr, "before": left.decode(), "after": lock.read_text()}
+    else:
+        held = json.loads(out.read_text(encoding="utf-8"))
+    said = ("is held by another mambaboot run or bootstrap changing the environment right now, or cannot be written "
+            "(cmd said which above)") if how == "no intent yet" \
+        else ("holds the intent of a mambaboot run that did not finish, or of one running now; any mambaboot command on "
+              "the environment settles it or names what to do")
+    assert held["rc"] == 4 and f'bootstrap: error: "{win(lock)}" {said}; nothing was changed' in held["stderr"], held
+    assert held["after"] == held["before"] and ('"operation": "create"' in held["before"]) == (how != "no intent yet"), held
     assert not prefix.exists() and not list((cache / "tmp").iterdir()), held

@@ -230,16 +230,18 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
         write, sharing read and write, not inherited), through CreateFile, whose error tells a file
         another program holds open from one this user may not write: cmd.exe, the only lock a
         batch file has, holds a file by redirecting output to it, which opens it sharing reading
-        only (ss64, "Redirection"; its second open for writing fails, Wine's cmd likewise:
-        programs/cmd/wcmdmain.c), so bootstrap.bat holds a place's lock so while its micromamba
-        runs. That is a held lock, never a file that cannot be written (a sharing violation, which
+        only (a second open for writing fails: the batch lock idiom `call :sub 9>"LOCK"`; Wine's
+        cmd alike, tests/test_windows_python.py), so bootstrap.bat holds a place's lock so while
+        its micromamba runs. That is a held lock, never a file that cannot be written (a sharing violation, which
         _wopen gives as EACCES, as it gives a denied write)."""
         import _winapi
 
         how = _CREATE_NEW if new else _OPEN_ALWAYS if create else _OPEN_EXISTING
         try:
+            # FILE_ATTRIBUTE_NORMAL; FILE_FLAG_OPEN_REPARSE_POINT: a link made since is_link looked is
+            # opened as itself, never followed
             handle = _winapi.CreateFile(path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, _SHARE_READ_WRITE, 0, how,
-                                        0x80, 0)  # FILE_ATTRIBUTE_NORMAL
+                                        0x80 | 0x00200000, 0)
         except OSError as exc:
             if getattr(exc, "winerror", None) == _ERROR_SHARING_VIOLATION:
                 raise BlockingIOError(errno.EAGAIN, f"{path} is held open by another program") from None
