@@ -478,55 +478,86 @@ exit /b 3
 echo shell: clean 1>&2
 
 set "MB_RC=4"
-set "MB_VAL=%MB_PREFIX%"
-if exist "%MB_PREFIX%\" goto :mb_target_dir
-set "MB_MSG=is a file, not a directory; nothing was changed"
-if exist "%MB_PREFIX%" goto :mb_fail
-echo target: "%MB_PREFIX%" does not exist yet 1>&2
-goto :mb_target_ok
-:mb_target_dir
-set "MB_ATTR="
-for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
-set "MB_MSG=is a file, not a directory; nothing was changed"
-if defined MB_ATTR if not "%MB_ATTR:~0,1%"=="d" goto :mb_fail
-set "MB_MSG=is a link; give the real path of the environment instead"
-if defined MB_ATTR if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
-set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
-if exist "%MB_PREFIX%\.mambaboot\record.json" goto :mb_fail
-set "MB_MSG=already holds a Python; it was left untouched"
-if exist "%MB_PREFIX%\python.exe" goto :mb_fail
-if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
-set "MB_E="
-rem Only a line that names an entry counts: FOR /F's child cmd runs the registry AutoRun first,
-rem whose output would make an empty directory look non-empty (see the top of this file).
-for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do if exist "%MB_PREFIX%\%%F" set "MB_E=1"
-set "MB_MSG=is a non-empty directory; it was left untouched"
-if defined MB_E goto :mb_fail
-echo target: "%MB_PREFIX%" is an empty directory 1>&2
-:mb_target_ok
+set "MB_RECHECK="
+call :mb_check_target
+if errorlevel 1 exit /b %MB_RC%
 
 rem ------------------------------------------------------------------ from here on, writes
 
+rem The run's token, of the form mambaboot's own runs have (common/files/tempname.py run_token):
+rem every temporary of this run carries it. Its work directory is mambaboot's (common/files/workdir.py):
+rem CACHE\tmp\mambaboot-tmp-TOKEN-bootstrap, the private home in it, its lock file beside it
+rem (NAME.lock, holding the token) held from before the directory exists until it is gone. cmd
+rem holds a file the one way it can: :mb_held runs with its output redirected to it, which opens
+rem it for writing and shares only reading (ss64, "Redirection"; the lock idiom `call :sub
+rem 9>"%%lock%%"`): mambaboot and another bootstrap find it held (common/files/filelock.py). The
+rem redirection is the CALL line's own, taken from it before CALL reads its command again (a
+rem block's instead, `(call :sub) > FILE`, is lost by Wine's cmd inside a called label).
+rem `mambaboot cache clean` names one a killed run left, whose lock is free then; it bears no
+rem mark (cmd cannot read a directory's file ID), so it is never deleted for the user.
 set "MB_VAL=%MB_CACHE%"
 set "MB_MSG=cannot be written (the cache directory)"
 if not exist "%MB_CACHE%\tmp\" mkdir "%MB_CACHE%\tmp" 2>nul
 if not exist "%MB_CACHE%\tmp\" goto :mb_fail
-set "MB_T=%MB_CACHE%\tmp\bootstrap-"
-call :mb_private_dir
-if errorlevel 1 goto :mb_fail
-set "MB_TMPDIR=%MB_T%"
+set "MB_TRIES=0"
+:mb_work_next
+set /a MB_TRIES+=1
+set "MB_VAL=%MB_CACHE%\tmp"
+set "MB_MSG=cannot be written, or had no free name for this run's work directory (mambaboot-tmp-TOKEN-bootstrap and its lock) in 20 tries"
+if %MB_TRIES% gtr 20 goto :mb_fail
+call :mb_token
+set "MB_TMPDIR=%MB_CACHE%\tmp\mambaboot-tmp-%MB_TOKEN%-bootstrap"
+set "MB_WLOCK=%MB_TMPDIR%.lock"
+if exist "%MB_WLOCK%" goto :mb_work_next
+if exist "%MB_TMPDIR%" goto :mb_work_next
+set "MB_HELD="
+set "MB_DONE="
+call :mb_held > "%MB_WLOCK%"
+if not defined MB_HELD goto :mb_work_next
+if not defined MB_DONE del /f /q "%MB_WLOCK%"
+if not defined MB_DONE exit /b %MB_RC%
 
-set "MB_T=%MB_CACHE%\tmp\home-"
-call :mb_private_dir
-if errorlevel 1 goto :mb_fail
-set "MB_HOME=%MB_T%"
+rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's
+
+set "MB_Q=%MB_ENVS%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_ADOPT=--name "%MB_NAME%" --envs-dir "%MB_Q%"
+set "MB_Q=%MB_CACHE%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
+if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
+rem The line is expanded before it runs: the script's own variables are gone when python starts.
+rem Their names come from a file, as in :mb_sandboxed (no child cmd, no AutoRun).
+rem The work directory is gone: its lock file, released, lists them, and goes too.
+> "%MB_WLOCK%" set MB_
+(for /f "usebackq delims==" %%V in ("%MB_WLOCK%") do set "%%V=") & del /f /q "%MB_WLOCK%" & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
+exit /b %ERRORLEVEL%
+
+:mb_held
+rem The run's work, with its output going to its work directory's lock file (see above): every
+rem message goes to stderr, as everywhere in this file; the one line written here is the token.
+set "MB_HELD=1"
+echo %MB_TOKEN%
+set "MB_VAL=%MB_TMPDIR%"
+set "MB_MSG=could not be made (this run's work directory)"
+mkdir "%MB_TMPDIR%" 2>nul
+if errorlevel 1 (set "MB_TMPDIR=" & goto :mb_fail)
+> "%MB_TMPDIR%\.mambaboot-home" echo a work directory mambaboot made for one run; deleted after it
+set "MB_HOME=%MB_TMPDIR%\home"
 mkdir "%MB_HOME%\tmp"
 rem Another run's private home: one killed before its end (a closed window) leaves it, with the
 rem copy of authentication.json it may hold. cmd cannot prove its run gone (it may be running
-rem now), so it is named, never deleted. Listed by dir into a file: FOR over a quoted wildcard
-rem matches nothing in Wine's cmd, and FOR /F over a command would run AutoRun.
-dir /b /ad "%MB_CACHE%\tmp\home-*" > "%MB_TMPDIR%\homes.txt" 2>nul
-for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do if /i not "%MB_CACHE%\tmp\%%D"=="%MB_HOME%" echo bootstrap: warning: "%MB_CACHE%\tmp\%%D" is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs 1>&2
+rem now), so it is named, never deleted: this script's (in its work directory), bootstrap.ps1's
+rem and mambaboot's (mambaboot-tmp-TOKEN-home), an older copy's (home-*). Listed by dir into a
+rem file: FOR over a quoted wildcard matches nothing in Wine's cmd, and FOR /F over a command
+rem would run AutoRun.
+set "MB_MSG2=is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
+dir /b /ad "%MB_CACHE%\tmp\mambaboot-tmp-*-bootstrap" > "%MB_TMPDIR%\homes.txt" 2>nul
+for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do if /i not "%MB_CACHE%\tmp\%%D"=="%MB_TMPDIR%" if exist "%MB_CACHE%\tmp\%%D\home\" echo bootstrap: warning: "%MB_CACHE%\tmp\%%D\home" %MB_MSG2% 1>&2
+dir /b /ad "%MB_CACHE%\tmp\mambaboot-tmp-*-home" > "%MB_TMPDIR%\homes.txt" 2>nul
+dir /b /ad "%MB_CACHE%\tmp\home-*" >> "%MB_TMPDIR%\homes.txt" 2>nul
+for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do echo bootstrap: warning: "%MB_CACHE%\tmp\%%D" %MB_MSG2% 1>&2
+set "MB_MSG2="
 
 set "MB_RC=5"
 set "MB_VAL="
@@ -613,8 +644,8 @@ set "MB_DIR=%MB_NOTES%"
 set "MB_F=%MB_BIN%"
 call :mb_fetch_verified
 if errorlevel 1 goto :mb_fail
-<nul set /p "=%MB_SHA%" > "%MB_NOTES%\.sha256.tmp"
-move /y "%MB_NOTES%\.sha256.tmp" "%MB_NOTES%\sha256" >nul
+<nul set /p "=%MB_SHA%" > "%MB_NOTES%\.sha256.mambaboot-tmp-%MB_TOKEN%"
+move /y "%MB_NOTES%\.sha256.mambaboot-tmp-%MB_TOKEN%" "%MB_NOTES%\sha256" >nul
 set "MB_HOW=downloaded"
 
 :mb_have_binary
@@ -634,8 +665,8 @@ set "MB_X="
 for /f "delims=0123456789.-+_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" %%X in ("%MB_MM_USED%") do set "MB_X=%%X"
 set "MB_MSG=printed a version this script does not trust to echo"
 if defined MB_X goto :mb_fail
-<nul set /p "=%MB_MM_USED%" > "%MB_NOTES%\.version.tmp"
-move /y "%MB_NOTES%\.version.tmp" "%MB_NOTES%\version" >nul
+<nul set /p "=%MB_MM_USED%" > "%MB_NOTES%\.version.mambaboot-tmp-%MB_TOKEN%"
+move /y "%MB_NOTES%\.version.mambaboot-tmp-%MB_TOKEN%" "%MB_NOTES%\version" >nul
 :mb_version_known
 echo micromamba: %MB_MM_USED% (%MB_HOW%, sha256 %MB_SHA:~0,12%) 1>&2
 
@@ -645,14 +676,30 @@ set "MB_SPEC_PY=python"
 if defined MB_PYTHON set "MB_SPEC_PY=python=%MB_PYTHON%"
 set MB_MMCH=%MB_CHARGS%
 if not defined MB_MMCH set MB_MMCH= -c "conda-forge"
-set "MB_EXISTED="
-if exist "%MB_PREFIX%" set "MB_EXISTED=1"
 rem The root prefix is private (never the target: libmamba refuses an existing target that is the
 rem root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine\micromamba.py.
 set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_HOME%\root" --no-shortcuts --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
 set "MB_RUN_OUT="
-call :mb_sandboxed
-set "MB_ENGINE_RC=%ERRORLEVEL%"
+rem The lock is beside the prefix: its parent is made first, as create makes it before its lock.
+set "MB_RC=4"
+set "MB_VAL=%MB_ENVS%"
+set "MB_MSG=could not be made (the environment's parent directory)"
+if not exist "%MB_ENVS%\" mkdir "%MB_ENVS%" 2>nul
+if not exist "%MB_ENVS%\" goto :mb_fail
+call :mb_place_lock
+if errorlevel 1 goto :mb_fail
+set "MB_PLACE_HELD="
+set "MB_ENGINE_RC="
+call :mb_engine > "%MB_LOCK%"
+set "MB_RC=4"
+set "MB_VAL=%MB_LOCK%"
+set "MB_MSG=is held by another mambaboot run or bootstrap changing the environment right now, or cannot be written (cmd said which above); nothing was changed"
+if not defined MB_PLACE_HELD goto :mb_fail
+rem Released: the intent emptied, then the file deleted (a handle another run holds on it makes
+rem either fail; what is left then says nothing), as mambaboot's own lock goes on Windows.
+(type nul > "%MB_LOCK%") 2>nul
+del /f /q "%MB_LOCK%" 2>nul
+if not defined MB_ENGINE_RC exit /b %MB_RC%
 rmdir /s /q "%MB_HOME%"
 set "MB_HOME="
 set "MB_RC=6"
@@ -671,24 +718,104 @@ set "MB_MSG2="
 set "MB_MSG3="
 echo engine: created "%MB_PREFIX%" 1>&2
 
-rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's
-
 set "MB_RC=7"
 set "MB_VAL=%MB_PREFIX%\python.exe"
 set "MB_MSG=is missing although micromamba finished"
 if not exist "%MB_PREFIX%\python.exe" goto :mb_fail
-set "MB_Q=%MB_ENVS%"
-if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
-set MB_ADOPT=--name "%MB_NAME%" --envs-dir "%MB_Q%"
-set "MB_Q=%MB_CACHE%"
-if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
-set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
-if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
-rem The line is expanded before it runs: the script's own variables are gone when python starts.
-rem Their names come from a file, as in :mb_sandboxed (no child cmd, no AutoRun).
-> "%MB_TMPDIR%\names.txt" set MB_
-(for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & rmdir /s /q "%MB_TMPDIR%" & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
-exit /b %ERRORLEVEL%
+rmdir /s /q "%MB_TMPDIR%"
+set "MB_DONE=1"
+exit /b 0
+
+:mb_place_lock
+rem MB_LOCK: the place's lock file as mambaboot names it (environment/placelock.py,
+rem common/files/fsops.py place_lock), .NAME.mambaboot-lock in the prefix's parent: one file
+rem however the parent is spelled (a link among the parents reaches the same file; the prefix
+rem itself is never a link here). errorlevel 1, MB_VAL and MB_MSG said: it holds what another
+rem run left that is not a bootstrap script's intent (bootstrap.ps1 decides alike), which
+rem mambaboot settles or names; never overwritten here. A bootstrap script's is taken over: the
+rem target's check under the lock settles it as mambaboot would (settle.py, bootstrap rows).
+for %%P in ("%MB_PREFIX%") do set "MB_LOCK=%%~dpP.%%~nxP.mambaboot-lock"
+set "MB_X="
+if exist "%MB_LOCK%" for %%A in ("%MB_LOCK%") do if %%~zA gtr 0 set "MB_X=1"
+if not defined MB_X exit /b 0
+rem Looked for by find.exe, which reads the file's text as text, never as cmd's syntax; a quote
+rem in its string is written twice (Microsoft Learn, "find"): exit 0 found, 1 not, 2 unreadable
+rem (a live mambaboot run's lock, whose first byte it holds). Wine's findstr finds anything.
+set "MB_RC=4"
+set "MB_VAL=%MB_LOCK%"
+set "MB_MSG=holds the intent of a mambaboot run that did not finish, or of one running now; any mambaboot command on the environment settles it or names what to do; nothing was changed"
+"%MB_SYS32%\find.exe" """operation"": ""bootstrap""" "%MB_LOCK%" >nul 2>nul
+if errorlevel 1 exit /b 1
+exit /b 0
+
+:mb_engine
+rem Runs with its output going to the place's lock file, held open by cmd while micromamba runs
+rem (see :mb_held): its one line is the run's intent, which the next mambaboot run of the place
+rem settles if this one is killed (environment/settle.py, bootstrap rows). It names no pid (cmd
+rem has none to give) and no place (cmd writes the console's code page, not UTF-8): the lock's
+rem place is its place. The target is checked again under the lock: another run may have made
+rem it meanwhile.
+set "MB_PLACE_HELD=1"
+echo {"tool": "mambaboot", "operation": "bootstrap", "token": "%MB_TOKEN%", "stage": "engine"}
+set "MB_RC=4"
+set "MB_RECHECK=1"
+call :mb_check_target
+if errorlevel 1 exit /b %MB_RC%
+set "MB_EXISTED="
+if exist "%MB_PREFIX%" set "MB_EXISTED=1"
+call :mb_sandboxed
+set "MB_ENGINE_RC=%ERRORLEVEL%"
+exit /b 0
+
+:mb_check_target
+rem MB_PREFIX is missing or an empty directory (not a link, a file or an environment); else
+rem refused (exit 4) through :mb_fail. MB_RECHECK: checked again under the place's lock, quietly.
+set "MB_VAL=%MB_PREFIX%"
+if exist "%MB_PREFIX%\" goto :mb_target_dir
+set "MB_MSG=is a file, not a directory; nothing was changed"
+if exist "%MB_PREFIX%" goto :mb_fail
+if not defined MB_RECHECK echo target: "%MB_PREFIX%" does not exist yet 1>&2
+exit /b 0
+:mb_target_dir
+set "MB_ATTR="
+for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
+set "MB_MSG=is a file, not a directory; nothing was changed"
+if defined MB_ATTR if not "%MB_ATTR:~0,1%"=="d" goto :mb_fail
+set "MB_MSG=is a link; give the real path of the environment instead"
+if defined MB_ATTR if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
+set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
+if exist "%MB_PREFIX%\.mambaboot\record.json" goto :mb_fail
+set "MB_MSG=already holds a Python; it was left untouched"
+if exist "%MB_PREFIX%\python.exe" goto :mb_fail
+if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
+set "MB_E="
+rem Only a line that names an entry counts: FOR /F's child cmd runs the registry AutoRun first,
+rem whose output would make an empty directory look non-empty (see the top of this file).
+for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do if exist "%MB_PREFIX%\%%F" set "MB_E=1"
+set "MB_MSG=is a non-empty directory; it was left untouched"
+if defined MB_E goto :mb_fail
+if not defined MB_RECHECK echo target: "%MB_PREFIX%" is an empty directory 1>&2
+exit /b 0
+
+:mb_token
+rem MB_TOKEN: 32 lowercase hex digits drawn from %%RANDOM%%, after skipping as many as the clock's
+rem hundredths: cmd seeds it from the time in seconds, so two started in one second would draw alike.
+set "MB_TOKEN="
+set "MB_N=%TIME:~-2%"
+if "%MB_N:~0,1%"=="0" set "MB_N=%MB_N:~1%"
+for /l %%I in (0,1,%MB_N%) do call :mb_token_skip
+for /l %%I in (1,1,32) do call :mb_token_digit
+exit /b 0
+:mb_token_skip
+set /a "MB_X=%RANDOM%"
+exit /b 0
+:mb_token_digit
+set /a "MB_N=%RANDOM% %% 16"
+set "MB_X=0123456789abcdef"
+call set "MB_D=%%MB_X:~%MB_N%,1%%"
+set "MB_TOKEN=%MB_TOKEN%%MB_D%"
+exit /b 0
+
 
 rem ------------------------------------------------------------------ the way out on errors
 
@@ -830,18 +957,6 @@ if "%MB_HOST%"=="127.0.0.1" exit /b 0
 set "MB_MSG=(%MB_UOPT%) uses plain http; use https, or pass --allow-http if you trust the network"
 exit /b 1
 
-:mb_private_dir
-rem MB_T: a prefix for a fresh directory name; on success MB_T is the directory.
-set "MB_N=0"
-:mb_private_dir_next
-set /a MB_N+=1
-if %MB_N% gtr 20 exit /b 1
-set "MB_X=%MB_T%%RANDOM%%RANDOM%"
-mkdir "%MB_X%" 2>nul
-if errorlevel 1 goto :mb_private_dir_next
-set "MB_T=%MB_X%"
-exit /b 0
-
 :mb_sha256
 rem MB_F -> MB_GOT, its sha256 as certutil computes it (lowercase, without the spaces of old Windows).
 set "MB_GOT="
@@ -904,7 +1019,7 @@ exit /b 0
 
 :mb_fetch_verified
 rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified, or not at all.
-set "MB_NAME_OUT=.download-%RANDOM%%RANDOM%"
+for %%F in ("%MB_F%") do set "MB_NAME_OUT=.%%~nxF.mambaboot-tmp-%MB_TOKEN%"
 set "MB_DL=%MB_DIR%\%MB_NAME_OUT%"
 set "MB_VAL=%MB_U%"
 set "MB_MSG=could not be downloaded"

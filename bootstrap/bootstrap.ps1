@@ -469,9 +469,16 @@ function Lock-File([string]$Path) {
             Fail 4 "$Path is a link; a lock file is never opened through one: remove the link"
         }
     }
+    # A sharing violation (ERROR_SHARING_VIOLATION, 32, in the HRESULT's low word): bootstrap.bat's
+    # cmd holds it open for writing, sharing only reading, the one way a batch file holds a file.
     try {
         $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)
-    } catch { Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed" }
+    } catch {
+        $failure = $_.Exception
+        if ($failure.InnerException) { $failure = $failure.InnerException }
+        if (($failure.HResult -band 0xFFFF) -eq 32) { return $null }
+        Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed"
+    }
     try { $stream.Lock(0, 1) } catch [System.IO.IOException] { $stream.Dispose(); return $null }
     return $stream
 }
@@ -865,9 +872,12 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     # Another run's private home: one killed before its end leaves it, with the copy of
     # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
     # is named, never deleted, as bootstrap.bat names it.
-    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' })) {
-        if ($other.FullName -ne $script:SandboxHome) {
-            Say "bootstrap: warning: $($other.FullName) is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
+    # bootstrap.bat's is home in its work directory (mambaboot-tmp-TOKEN-bootstrap\home).
+    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' -or $_.Name -like 'mambaboot-tmp-*-bootstrap' })) {
+        $found = $other.FullName
+        if ($other.Name -like '*-bootstrap') { $found = Join-Text $found 'home' }
+        if ($found -ne $script:SandboxHome -and [System.IO.Directory]::Exists($found)) {
+            Say "bootstrap: warning: $found is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
         }
     }
     New-Directory (Join-Text $script:SandboxHome 'tmp')

@@ -109,7 +109,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
                               "--prefix", prefix, "--root-prefix", home + "\\root", "--no-shortcuts", "--lock-timeout",
                               "600", "python=3.12", "conda", "mamba", "numpy>=1.26,<2"]
     assert plan.prefix == prefix
-    assert ww.wine.unix(home).parent == ww.cache / "tmp" and ww.wine.unix(home).name.startswith("home-")
+    work = ww.wine.unix(home).parent  # the run's work directory, named and locked as mambaboot names its own
+    assert ww.wine.unix(home).name == "home" and work.parent == ww.cache / "tmp", home
+    assert re.fullmatch("mambaboot-tmp-[0-9a-f]{32}-bootstrap", work.name), home
     assert {k: env[k] for k in ("HOME", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP", "HOMEDRIVE", "HOMEPATH")} == {
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
         "TEMP": home + "\\tmp", "TMP": home + "\\tmp", "HOMEDRIVE": home[:2], "HOMEPATH": home[2:]}
@@ -437,8 +439,10 @@ def test_the_script_keeps_to_safe_cmd_constructs():
             continue
         if "%ERRORLEVEL%" in code:  # only where it is read after the command ran
             assert re.fullmatch(r'(exit /b %ERRORLEVEL%|set "MB_\w+=%ERRORLEVEL%")', code), code
-        for call in re.findall(r"\bcall\b.*", code):  # CALL never carries a value
-            assert re.fullmatch(r'call (:\w+( \d)?\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
+        # CALL never carries a value; a lock file's path redirects the CALL line's output, which is
+        # taken from the line before CALL reads its command a second time
+        for call in re.findall(r"\bcall\b.*", code):
+            assert re.fullmatch(r'call (:\w+( \d)?\)?|:\w+ > "%MB_W?LOCK%"|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
 
 
 def test_every_batch_file_is_stored_with_crlf_in_the_repository():
@@ -679,7 +683,7 @@ def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
     # the one left counts only lines that name an existing entry, whatever AutoRun printed
     assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
                         'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
-    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
+    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_WLOCK%" set MB_' in text
 
 
 def _hold(ww: WinWorld, path: Path) -> subprocess.Popen:
@@ -791,14 +795,17 @@ def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_the
 def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(ww):
     """A run killed before its end leaves its private home, maybe with a copy of authentication.json;
     its owner cannot be proven gone from cmd (it may be running now), so it is named."""
-    left = ww.cache / "tmp" / "home-1234"
-    (left / ".mamba" / "auth").mkdir(parents=True)
-    (left / ".mamba" / "auth" / "authentication.json").write_text("{}")
+    tmp = ww.cache / "tmp"
+    # this script's (in its work directory), bootstrap.ps1's or mambaboot's, an older copy's
+    homes = [tmp / f"mambaboot-tmp-{'a' * 32}-bootstrap" / "home", tmp / f"mambaboot-tmp-{'b' * 32}-home", tmp / "home-1234"]
+    for left in homes:
+        (left / ".mamba" / "auth").mkdir(parents=True)
+        (left / ".mamba" / "auth" / "authentication.json").write_text("{}")
+    before = sorted(p.relative_to(tmp) for p in tmp.rglob("*"))
     r = ww.run()
     assert r.returncode == 0, r.stderr
     warnings = [line.rstrip() for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
     assert warnings == [f'bootstrap: warning: "{win(left)}" is the private home of another run, left by one that did not '
                         "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
-                        "when no bootstrap runs"], r.stderr
-    assert (left / ".mamba" / "auth" / "authentication.json").exists()
-    assert [p.name for p in (ww.cache / "tmp").iterdir()] == ["home-1234"], "its own are gone"
+                        "when no bootstrap runs" for left in homes], r.stderr
+    assert sorted(p.relative_to(tmp) for p in tmp.rglob("*")) == before, "its own are gone, the others as they were"

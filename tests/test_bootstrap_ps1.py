@@ -470,12 +470,19 @@ def test_onedrive_and_a_network_home_drive_are_refused_as_default_parent_in_boot
 def test_another_runs_private_home_is_named_never_deleted_in_bootstrap_bats_words():
     text = _text()
     block = text[text.index("    $script:SandboxHome = New-PrivateDirectory"):text.index("New-Directory (Join-Text $script:SandboxHome 'tmp')")]
+    # the homes bootstrap.bat lists too: its own (in its work directory), this script's and mambaboot's, an older copy's
     assert "Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | " \
-           "Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' }" in block
-    assert "if ($other.FullName -ne $script:SandboxHome)" in block and "Remove" not in block
-    said = re.search(r'Say "bootstrap: warning: \$\(\$other\.FullName\) ([^"]*)"', block).group(1)
+           "Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' -or $_.Name -like " \
+           "'mambaboot-tmp-*-bootstrap' }" in block
+    assert "if ($other.Name -like '*-bootstrap') { $found = Join-Text $found 'home' }" in block
+    assert "if ($found -ne $script:SandboxHome -and [System.IO.Directory]::Exists($found))" in block and "Remove" not in block
+    said = re.search(r'Say "bootstrap: warning: \$found ([^"]*)"', block).group(1)
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert f'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" {said} 1>&2' in bat
+    assert f'set "MB_MSG2={said}"' in bat
+    for listed in ("mambaboot-tmp-*-bootstrap", "mambaboot-tmp-*-home", "home-*"):
+        assert f'dir /b /ad "%MB_CACHE%\\tmp\\{listed}"' in bat, listed
+    assert 'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" %MB_MSG2% 1>&2' in bat
+    assert 'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D\\home" %MB_MSG2% 1>&2' in bat
 
 
 def test_a_released_copy_fetches_its_releases_zipapp_checked_against_its_sha256sums_as_the_other_scripts_do():

@@ -831,6 +831,20 @@ def _signal_parent_once_gone(prefix: Path) -> None:
     os._exit(0)
 
 
+def run_during() -> None:
+    """STANDIN_RUN_DURING: a command line run to its end here, the prefix linked and this create
+    not yet returned: what another program sees while this engine's caller holds what it holds
+    (a bootstrap script's locks), with no timing. Its standard handles are NUL: what it sees, it
+    writes where it was told."""
+    line = os.environ.get("STANDIN_RUN_DURING")
+    if line:
+        import shlex
+        import subprocess
+
+        null = subprocess.DEVNULL
+        subprocess.run(line if sys.platform == "win32" else shlex.split(line), stdin=null, stdout=null, stderr=null)
+
+
 def block_on_fifo() -> None:
     fifo = os.environ.get("STANDIN_BLOCK_FIFO")
     if fifo:
@@ -1373,6 +1387,7 @@ def link(options: Options, prefix: Path, records: list, cache: Path, specs: list
         register_env(prefix)
         interrupted_at("create", prefix)
         block_on_fifo()
+        run_during()
     except KeyboardInterrupt:
         roll_back(prefix)
         print("Transaction interrupted, rollbacking")

@@ -61,6 +61,8 @@ def intent(path: str) -> dict | None:
 def _who(body: dict | None) -> str:
     if not body:
         return "another mambaboot run"
+    if body.get("operation") == "bootstrap":  # bootstrap.bat's cmd knows no pid of its own
+        return "a bootstrap script" + (f" (pid {body['pid']})" if body.get("pid") is not None else "")
     return f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})"
 
 
