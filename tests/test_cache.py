@@ -203,6 +203,57 @@ def test_clean_names_each_stale_work_directory_it_cannot_prove(world):
         holder.communicate("")
 
 
+def test_clean_and_doctor_name_each_partial_download_and_leave_it(world):
+    """A download killed half way, as mambaboot's micromamba download (engine/download.py) and the
+    bootstrap scripts' (micromamba, mambaboot.pyz, a note beside a local micromamba) leave it
+    beside its final file: no lock tells
+    a live bootstrap script's from a killed one's, so `doctor` and `cache clean` name each, with
+    the command that deletes it by hand, and leave it byte for byte. A directory or a link of that
+    name, and one reached through a link, is not named; nothing else changes."""
+    def token(label):
+        return hashlib.md5(label.encode()).hexdigest()
+
+    key = world.cache / "micromamba" / "2.8.1-0-linux-64"
+    zipapp = world.cache / "zipapp" / token("pyz")[:16]
+    notes = world.cache / "micromamba" / "versions" / token("local")  # a local binary's notes
+    for d in (key, zipapp, notes, world.root / "elsewhere"):
+        d.mkdir(parents=True)
+    (key / "sha256").write_text("ab" * 32)
+    partial = [key / f".micromamba.mambaboot-tmp-{token('mm')}", zipapp / f".mambaboot.pyz.mambaboot-tmp-{token('pyz')}",
+               notes / f".version.mambaboot-tmp-{token('note')}"]
+    partial[0].write_bytes(b"\x7fELF" + bytes(range(256)) * 3)
+    partial[1].write_bytes(b"PK\x03\x04 half a zipapp")
+    partial[2].write_text("micromamba 2.8")
+    (key / f".version.mambaboot-tmp-{token('dir')}").mkdir()  # a directory of that name
+    (world.root / "elsewhere" / "file").write_text("not ours to name")
+    os.symlink(world.root / "elsewhere" / "file", zipapp / f".mambaboot.pyz.mambaboot-tmp-{token('link')}")
+    (world.root / "elsewhere" / f".micromamba.mambaboot-tmp-{token('behind')}").write_text("behind a link")
+    os.symlink(world.root / "elsewhere", world.cache / "micromamba" / "linked")
+    before = snapshot(world.root), snapshot(world.cache)
+
+    found = world.run("doctor", "--cache-dir", str(world.cache), "--json")
+    named = {f["message"].split(" ", 1)[0]: f for f in found.json()["findings"] if f["check"] == "leftover"}
+    assert sorted(named) == sorted(map(str, partial)), found.stdout
+    for p in partial:
+        assert "a run killed mid-download left it, or one running now is writing it" in named[str(p)]["message"]
+        assert named[str(p)]["fix"] == f"delete it yourself when no mambaboot or bootstrap run is going: `rm -f {p}`"
+    assert (snapshot(world.root), snapshot(world.cache)) == before, "doctor deletes nothing"
+
+    assert _cache(world, "info")["partial_downloads"] == {
+        "count": 3, "bytes": sum(p.stat().st_size for p in partial)}
+    for args in (("--dry-run",), ()):
+        done = _cache(world, "clean", *args)
+        assert [u["path"] for u in done["partial_downloads"]] == sorted(map(str, partial))
+        assert [u["clear"] for u in done["partial_downloads"]] == [named[u["path"]]["fix"] for u in done["partial_downloads"]]
+        assert [u["why"] for u in done["partial_downloads"]] == [named[u["path"]]["message"] for u in done["partial_downloads"]]
+    text = world.run("cache", "clean", "--cache-dir", str(world.cache))
+    assert text.returncode == 0, text.stderr
+    for p in partial:
+        assert f"{named[str(p)]['message']}; {named[str(p)]['fix']}" in text.stdout, text.stdout
+    assert str(world.root / "elsewhere") not in text.stdout and str(world.cache / "micromamba" / "linked") not in text.stdout
+    assert (snapshot(world.root), snapshot(world.cache)) == before, "cache clean deletes none of them, nothing else"
+
+
 def test_clean_deletes_no_home_it_did_not_make(world, reliability):
     """Only a directory holding the marker a run writes, the user's own, reached through no link,
     is a private home: a user's directory of a home's name, a link to a home, a marker that is a

@@ -23,7 +23,9 @@ def register(subparsers) -> None:
         "killed runs left. clean: remove extracted packages and archives no environment uses (a package an "
         "environment made with this cache installed, or whose files another hard link shares, is kept, and "
         "named), pip's cache, and the private homes and work directories of runs that are gone (one that does not "
-        "prove itself mambaboot's is named, with the command that deletes it, and left). micromamba binaries are kept.",
+        "prove itself mambaboot's is named, with the command that deletes it, and left). micromamba binaries are kept, "
+        "and so is a download left under a temporary name (a killed run's, or a bootstrap script's writing it now): "
+        "named, with the command that deletes it.",
         example="mambaboot cache clean --dry-run",
         options=OPTIONS, run=run, codes=(4,),
         meanings={4: "a lock file in the cache is a link (never opened through one)"},
@@ -48,6 +50,10 @@ def _print_info(data: dict) -> None:
     if unproven["count"]:
         print(f"  named as left by killed runs, proving nothing: {unproven['count']} work directories "
               f"({human(unproven['bytes'])}; `mambaboot cache clean` names each, with the command that deletes it)")
+    partial = data["partial_downloads"]
+    if partial["count"]:
+        print(f"  downloads under a temporary name, of a killed run or one running now: {partial['count']} "
+              f"({human(partial['bytes'])}; `mambaboot cache clean` names each, with the command that deletes it)")
 
 
 def _print_clean(data: dict) -> None:
@@ -58,7 +64,7 @@ def _print_clean(data: dict) -> None:
     verb = "would remove" if data["dry_run"] else "removed"
     print(f"{verb} {counted(len(data['removed_packages']), 'unused package')} ({human(data['package_bytes'])}), "
           f"pip cache ({human(data['pip_cache_bytes'])}), {counted(len(data['stale_homes']), 'stale private home')}")
-    for left in data["unproven_homes"]:
+    for left in data["unproven_homes"] + data["partial_downloads"]:
         output.say(f"{left['why']}; {left['clear']}")
     if data["kept_in_use"]:
         print(f"kept {len(data['kept_in_use'])} packages that environments still use (installed, or sharing "

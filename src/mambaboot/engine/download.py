@@ -337,7 +337,7 @@ def fetch_file(
     clock = _Clock(url, policy)
 
     def attempt() -> str:
-        tmp = tempname.sibling(dest)  # what a kill leaves, the next download under the store's lock drops
+        tmp = tempname.sibling(dest)  # what a kill leaves doctor and cache clean name (common/files/partials.py)
         with confined.Root.open(directory) as here:
             out = here.open_new(os.path.basename(tmp), 0o600)
         try:

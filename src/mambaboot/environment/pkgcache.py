@@ -10,7 +10,8 @@ concurrent create waits rather than finds half a package.
 
 Besides: micromamba binaries (reported, kept), pip's cache (removable), the work directories
 killed runs left in CACHE/tmp and the temporary directory (private homes, scratch: removed once
-no live run holds their lock, common/files/workdir.py).
+no live run holds their lock, common/files/workdir.py), and the downloads left under the
+temporary name in the stores (named, never removed: common/files/partials.py).
 
 `info` reads what each extracted package measured (SizeMemo): an extracted package is
 never changed in place, only replaced whole, so its size is walked again only once its
@@ -24,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, filelock, fsops, tempname
+from mambaboot.common.files import confined, fileid, filelock, fsops, partials, tempname
 from mambaboot.environment import cacheusers, diskusage
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -296,6 +297,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         store_bytes += st.st_size
     homes = list(_stale_homes(cache_dir))
     proven = [h for h in homes if h.proven]
+    partial = partials.found(cache_dir)
     return {
         "cache_dir": cache_dir,
         "package_caches": caches,
@@ -304,6 +306,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         "stale_homes": {"count": len(proven), "bytes": sum(_size(h.path) for h in proven)},
         "unproven_homes": {"count": len(homes) - len(proven),
                            "bytes": sum(_size(h.path) for h in homes if not h.proven)},
+        "partial_downloads": {"count": len(partial), "bytes": sum(p.size for p in partial)},
     }
 
 
@@ -360,6 +363,8 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "kept_in_use": kept,
         "stale_homes": [h.path for h in homes],
         "unproven_homes": [dict(zip(("path", "why", "clear"), (h.path, *h.unproven()))) for h in found if not h.proven],
+        # never deleted: no lock tells a killed run's from a bootstrap script's writing it now
+        "partial_downloads": [dict(zip(("path", "why", "clear"), (p.path, *p.named()))) for p in partials.found(cache_dir)],
         "gone_environments": gone,
         "pip_cache_bytes": pip_bytes,
     }

@@ -537,11 +537,13 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
     `cache info` would look at) and the temporary directory (a private home, a pip download's or
     pip lock's scratch, a shell's start-up files, an output built for a stream, a bootstrap
     script's: common/files/workdir.py), named with what deletes them: `cache clean` one that
-    proves itself ours, the user by hand one that does not. Warnings; nothing here deletes anything."""
+    proves itself ours, the user by hand one that does not; and the downloads left under the
+    temporary name in the cache's stores, which the user deletes by hand
+    (common/files/partials.py). Warnings; nothing here deletes anything."""
     import tempfile
 
     from mambaboot.common import locations
-    from mambaboot.common.files import workdir
+    from mambaboot.common.files import partials, workdir
 
     cache = cache_dir or locations.resolve_cache_dir(m, None, m.cwd)
     found = []
@@ -552,7 +554,7 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
                                      "was killed", "`mambaboot cache clean` deletes it"))
             else:
                 found.append(Finding("leftover", WARNING, *left.unproven()))
-    return found
+    return found + [Finding("leftover", WARNING, *partial.named()) for partial in partials.found(cache)]
 
 
 def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None,

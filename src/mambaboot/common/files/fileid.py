@@ -23,6 +23,12 @@ def is_link(path: str) -> bool:
         return False
 
 
+def ours(st: os.stat_result) -> bool:
+    """A file of this user's (Windows: no owner in a stat, every file)."""
+    geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
+    return geteuid is None or st.st_uid == geteuid()
+
+
 def is_link_stat(st: os.stat_result) -> bool:
     """is_link for what an lstat (a Root's own) found: a symlink, or a reparse point (a junction)."""
     reparse = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)

@@ -22,7 +22,7 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, filelock, tempname, treewalk, workdir
+from mambaboot.common.files import confined, fileid, filelock, tempname, treewalk
 
 
 def collect(place: str) -> list:
@@ -81,7 +81,7 @@ def collect_unlocked(directory: str) -> list:
 def _writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
     """Whether the writer of the regular file rel no longer holds its lock on it (a live one
     always does: it takes it before it writes a byte). Anything else is left unjudged."""
-    if not stat.S_ISREG(st.st_mode) or not workdir.ours(st):
+    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
         return False
     try:
         return not filelock.held(here.where(rel))
@@ -114,7 +114,7 @@ def _collect_below(root: confined.Root, done: list) -> None:
 
 def _drop(here: confined.Root, rel: str, st: os.stat_result, done: list) -> None:
     where = here.where(rel)
-    if not stat.S_ISREG(st.st_mode) or not workdir.ours(st):
+    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
         done.append(f"left {where} as it is: it is not a regular file of yours, so not what a killed mambaboot run "
                     "was writing under that name; look at it, then delete it by hand")
         return

@@ -72,10 +72,14 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
-def by_hand(path: str) -> str:
-    """The command a user types to delete the tree at path, what nothing proves mambaboot's."""
-    # cmd.exe has no rm: its own rmdir /s /q deletes a tree (paths hold no ", so the quotes hold it)
-    return f'rmdir /s /q "{path}"' if sys.platform == "win32" else f"rm -rf {path}"
+def by_hand(path: str, tree: bool = True) -> str:
+    """The command a user types to delete the tree (tree=False: the file) at path, what nothing
+    proves mambaboot's, or what no lock tells from a live run's."""
+    # cmd.exe has no rm: its own rmdir /s /q deletes a tree, del /f /q a file, read-only too
+    # (Microsoft's Windows commands reference, rmdir and del); paths hold no ", so the quotes hold it
+    if sys.platform == "win32":
+        return f'rmdir /s /q "{path}"' if tree else f'del /f /q "{path}"'
+    return f"rm -rf {path}" if tree else f"rm -f {path}"
 
 
 def _unescape_mount(field: str) -> str:

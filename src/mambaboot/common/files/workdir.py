@@ -144,12 +144,6 @@ def stale(parent: str) -> list:
             os.close(fd)
 
 
-def ours(st: os.stat_result) -> bool:
-    """A file of this user's (Windows: no owner in a stat, every file)."""
-    geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
-    return geteuid is None or st.st_uid == geteuid()
-
-
 def _lstat(name: str, fd, base: str) -> os.stat_result:
     return os.stat(name, dir_fd=fd, follow_symlinks=False) if fd is not None else os.lstat(os.path.join(base, name))
 
@@ -169,7 +163,7 @@ def _seen(parent: str, fd, name: str, guarded):
             st, mark = os.lstat(path), os.lstat(os.path.join(path, MARKER))
     except OSError:
         return None
-    if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and ours(st) and ours(mark)):
+    if not (stat.S_ISDIR(st.st_mode) and stat.S_ISREG(mark.st_mode) and fileid.ours(st) and fileid.ours(mark)):
         return None
     return guarded.Seen(path, fileid.identity(st), MARKER, fileid.identity(mark))
 
@@ -180,7 +174,7 @@ def _directory(parent: str, fd, name: str) -> bool:
         st = _lstat(name, fd, parent)
     except OSError:
         return False
-    return stat.S_ISDIR(st.st_mode) and not fileid.is_link_stat(st) and ours(st)
+    return stat.S_ISDIR(st.st_mode) and not fileid.is_link_stat(st) and fileid.ours(st)
 
 
 def _proven(seen, lock: bool) -> bool:
@@ -206,7 +200,7 @@ def _lock_state(parent: str, fd, name: str) -> str:
         return "missing"
     except OSError:
         return "foreign"
-    if not stat.S_ISREG(st.st_mode) or not ours(st):
+    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
         return "foreign"
     try:
         return "held" if filelock.held(os.path.join(parent, name)) else "free"
