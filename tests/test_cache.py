@@ -241,6 +241,8 @@ def test_clean_and_doctor_name_each_partial_download_and_leave_it(world):
 
     assert _cache(world, "info")["partial_downloads"] == {
         "count": 3, "bytes": sum(p.stat().st_size for p in partial)}
+    assert "downloads under a temporary name, of a killed run or one running now: 3 (" in \
+        world.run("cache", "info", "--cache-dir", str(world.cache)).stdout
     for args in (("--dry-run",), ()):
         done = _cache(world, "clean", *args)
         assert [u["path"] for u in done["partial_downloads"]] == sorted(map(str, partial))
