@@ -247,7 +247,8 @@ LYING_CORPUS = {
                    ("intent", "another environment", C, V, FROM, MOVED_MARK)),
     "audit": _lies(("journal", "home", I, V, FROM, NONE), ("lock entries", "project")),
     "move": _lies(("pointer", "project", C, V, FROM, COPIED_MARK), ("cache note", "project"),
-                  ("move intent", "project", R, "rewriting", TO, LIARS)),
+                  ("move intent", "project", R, "rewriting", TO, LIARS),
+                  ("move intent", "another environment", "finished", "re-adopting", TO, COPIED_MARK)),
     "pack": _lies(("journal", "cache root", R, V, FROM, LIARS), ("record", "home")),
     "remove": _lies(("journal", "another environment", C, V, FROM, COPIED_MARK),
                     ("pending note", "project", C, V, FROM, COPIED_MARK), ("intent", "project", C, V, FROM, LIARS),
@@ -307,6 +308,9 @@ def test_the_lying_corpus_holds_every_kind_of_lie():
     assert {lie.side for lie in journals} == set(lt.SIDES)
     for settling in ("move", "remove"):
         assert any(lie in journals and (lie.how, lie.stage, lie.side) == (C, V, FROM) for lie in LYING_CORPUS[settling])
+    # a killed move's intent at each stage whose row acts, the re-adopt of a move finishing a killed one included
+    intents = {(lie.how, lie.stage) for lie in lies if lie.file == "move intent"}
+    assert {stage for _, stage in intents} >= {"rewriting", "verified", "re-adopting"} and ("finished", "re-adopting") in intents
 
 
 @pytest.mark.parametrize("command", COMMANDS)
