@@ -282,6 +282,8 @@ def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world,
     contaminated shell nor says a word about the shell (no "shell:" step, no "ignoring" warning)."""
     from mambaboot.common import host
     from mambaboot.common.report import Reporter
+    from mambaboot.common.files import tempname
+    from mambaboot.environment import placelock
     from mambaboot.pipeline import adopt
 
     class Heard(Reporter):
@@ -298,6 +300,8 @@ def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world,
     machine = host.Host(environ={**world.env, "CONDA_SHLVL": "1"}, windows=False, subdir=host.current().subdir,
                         cwd=str(world.envs))
     heard = Heard()
-    result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), check_shell=False)
+    with placelock.Intent("adopt", str(prefix), token=tempname.run_token()) as intent:  # as the command holds it
+        result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), check_shell=False,
+                                    intent=intent)
     assert result.prefix == str(prefix)
     assert heard.lines and not [line for line in heard.lines if line.startswith("shell:") or "ignoring" in line]

@@ -538,7 +538,7 @@ def test_a_mambaboot_command_on_the_prefix_is_refused_while_the_scripts_micromam
             if verb == ["create"] else [*command, str(prefix)]
         r = world.run(*args)
         assert r.returncode == 4, r.stderr
-        assert f"(pid {proc.pid}, bootstrap) is changing {prefix} right now" in r.stderr, r.stderr
+        assert f"a bootstrap script (pid {proc.pid}) is changing {prefix} right now" in r.stderr, r.stderr
         assert diff(before, snapshot(prefix)) == {}
         _go_on(writer)
         out, err = proc.communicate(timeout=600)

@@ -49,7 +49,9 @@ def test_cache_info_with_a_relative_xdg_cache_home_reads_the_home_cache_and_writ
     assert diff(before, snapshot(world.root)) == {}
 
 
-@pytest.mark.parametrize("command", [["create", "e", "--dry-run"], ["list"], ["cache", "info"], ["doctor"]])
+# every command that reads the home (list reads none: its envs root, then what it finds there)
+@pytest.mark.parametrize("command", [["create", "e", "--dry-run"], ["cache", "clean", "--dry-run"], ["cache", "info"],
+                                     ["doctor"]])
 def test_a_relative_home_fails_loudly_and_nothing_lands_in_the_current_directory(world, command):
     here = world.root / "here"
     here.mkdir()
