@@ -665,6 +665,20 @@ CONTRADICTED = (
     # conversion" (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp
     # convert<bool>::decode; mamba-org/mamba#2751)
     "MAMBA_SSL_NO_REVOKE=1",
+    # micromamba 2.0.2's init_root_prefix_cmdexe still opens condabin\mamba.bat (shell_init.cpp line
+    # 713 at tag micromamba-2.0.2); mamba PR #3546 first ships in 2.0.3 (its CHANGELOG)
+    "only micromamba 2.0.0 and 2.0.1",
+    # the channel-hierarchical cache came with mamba PR #4163, first in 2.6.0 (tag 2.5.0's
+    # package_cache.cpp has no package_cache_folder_relative_path)
+    "micromamba 2.x keeps packages under",
+    # with CONDA_PREFIX set mamba installs into it (target_prefix_hook, libmamba/src/api/
+    # configuration.cpp, mamba 2.8.1); only the root (pkgs, .condarc) is the directory above envs
+    "a bare `mamba` after `conda.bat activate`, installs into",
+    # mamba.bat's line 7 sets MAMBA_ROOT_PREFIX in the calling shell (libmamba/data/mamba.bat)
+    "and a mamba started without it needs `MAMBA_ROOT_PREFIX`",
+    # PR #3532 reports `'micromamba' is not recognized` after calling the hook (the DOSKEY macro in a
+    # batch file), not a line reaching nothing where CONDA_SHLVL was set
+    "mamba PR #3532 reports the latter",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
@@ -672,6 +686,12 @@ CORRECTIONS = (
     "Windows 10 version 1803", "CRYPT_E_NO_REVOCATION_CHECK", "MAMBA_SSL_NO_REVOKE", "--ssl-no-revoke",
     "ConstrainedLanguage", "Unblock-File", "'\"numpy>=2\"'", "What the notes observed", "What the source shows",
     "unless `CONDA_BAT` is set", "`mamba.bat activate` does the same", "package_cache_folder_relative_path",
+    "micromamba 2.0.0 to 2.0.2", "tag micromamba-2.0.2", "micromamba 2.6.0 and later", "mamba PR #4163",
+    "installs into the active environment", "target_prefix_hook", "`mamba.bat` set `MAMBA_ROOT_PREFIX` in the shell",
+    "`'micromamba' is not recognized`", "fall back to the flat path", "conda reads only the top level",
+    "`robocopy /XJ` skips junctions", "A drive letter is part of every absolute path", "### C.3 Variables",
+    "@IF NOT DEFINED CONDA_EXE", "`DelayedExpansion`", "The entry stays after `deactivate`",
+    '"%SystemRoot%\\System32\\curl.exe"', "--override-channels -c conda-forge",
 )
 
 
