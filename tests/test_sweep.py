@@ -35,6 +35,14 @@ class _Held:
         _, status = os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it has stopped itself
         assert os.WIFSTOPPED(status), f"the run did not reach {at}: {self.proc.communicate()}"
 
+    def __enter__(self) -> "_Held":
+        return self
+
+    def __exit__(self, *exc) -> None:  # a failed test leaves no run stopped for ever
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate(timeout=600)
+
     def go(self) -> tuple:
         os.kill(self.proc.pid, signal.SIGCONT)
         out, err = self.proc.communicate(timeout=600)
@@ -87,14 +95,14 @@ def test_a_live_run_in_a_nested_environment_keeps_its_temporary_while_the_parent
     assert killed.returncode == -9, killed.stderr
     dead = [p for p in base.rglob(f"*{SCHEME}*")]
     assert dead, "the killed run left no temporary"
-    live = _Held(world, "confined._fill#1>", ["activate-scripts", str(inner)])
-    mine = [p for p in inner.rglob(f"*{SCHEME}*")]
-    assert mine and _lock(inner).exists(), "the held run wrote no temporary"
-    r = world.run("activate-scripts", str(base))
-    assert r.returncode == 0, r.stderr
-    assert all(p.exists() for p in mine), r.stderr
-    assert not any(p.exists() for p in dead if inner not in p.parents), r.stderr
-    code, err = live.go()
+    with _Held(world, "confined._fill#1>", ["activate-scripts", str(inner)]) as live:
+        mine = [p for p in inner.rglob(f"*{SCHEME}*")]
+        assert mine and _lock(inner).exists(), "the held run wrote no temporary"
+        r = world.run("activate-scripts", str(base))
+        assert r.returncode == 0, r.stderr
+        assert all(p.exists() for p in mine), r.stderr
+        assert not any(p.exists() for p in dead if inner not in p.parents), r.stderr
+        code, err = live.go()
     assert code == 0, err
     assert not list(inner.rglob(f"*{SCHEME}*")) and not _lock(inner).exists(), err
 
@@ -126,12 +134,12 @@ def test_a_live_writers_partial_with_a_longer_name_is_never_deleted(world, made_
     _kill_leaving_a_partial(world, ["lock", str(made_env), "-o", str(a)], a)
     dead = {p for p in out.iterdir() if SCHEME in p.name}
     packed = Path(str(a) + ".tar.gz")
-    live = _Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)])
-    mine = {p for p in out.iterdir() if SCHEME in p.name} - dead
-    assert len(dead) == 1 and len(mine) == 1, (dead, mine)
-    r = world.run("lock", str(made_env), "-o", str(a))
-    assert r.returncode == 0, r.stderr
-    assert all(p.exists() for p in mine) and not any(p.exists() for p in dead), r.stderr
-    code, err = live.go()
+    with _Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
+        mine = {p for p in out.iterdir() if SCHEME in p.name} - dead
+        assert len(dead) == 1 and len(mine) == 1, (dead, mine)
+        r = world.run("lock", str(made_env), "-o", str(a))
+        assert r.returncode == 0, r.stderr
+        assert all(p.exists() for p in mine) and not any(p.exists() for p in dead), r.stderr
+        code, err = live.go()
     assert code == 0, err
     assert sorted(out.iterdir()) == sorted([a, packed]), err
