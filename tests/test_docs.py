@@ -781,10 +781,11 @@ def test_the_state_inventory_names_what_the_code_writes():
     section = text.split("## State inventory", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert len(rows) >= 10, rows
-    # the kinds of state, each row's last column: a row of a new kind fails here until it is counted
+    # the kinds of state, each row's last column, are the ones the text lists, and no other
     kinds = {row.strip().strip("|").split("|")[-1].strip() for row in rows}
-    assert kinds == {"the place's lock and intent", "the mark", "the record", "the temporary name",
-                     "the cache-user notes", "the store lock", "a cache"}, kinds
+    said = section.split("The kinds of state, each row's last column: ", 1)[1].split(". Besides them", 1)[0]
+    listed = {k.strip() for k in re.sub(r" \(.*?\)", "", re.sub(r"\s+", " ", said)).split(", ")}
+    assert kinds == listed | {"a cache"}, (kinds, listed)
     for row in rows:
         name, constant = [cell.strip() for cell in row.strip("|").split("|")[:2]]
         module, *names = re.findall(r"`([^`]+)`", constant)
@@ -792,6 +793,31 @@ def test_the_state_inventory_names_what_the_code_writes():
         for each in names:
             value = getattr(mod, each)
             assert isinstance(value, str) and value in name, (row, each, value)
+
+
+def test_the_inventory_names_each_form_of_the_temporary_names_and_each_lock():
+    """Each form tempname.py gives (made here by its own functions, the token and kinds replaced
+    by their placeholders) is spelled in reliability.md's state inventory, and its list of locks
+    names exactly the modules that take one (a FileLock, or flock/msvcrt.locking themselves)."""
+    import re
+
+    from mambaboot.common.files import tempname
+
+    text = re.sub(r"\s+", " ", (REPO / "docs" / "reliability.md").read_text())
+    section = text.split("## State inventory", 1)[1].split(" ## ", 1)[0]
+    token = "0" * 32
+    made = {tempname.sibling_name("NAME"): "", tempname.sibling_name("NAME", tempname.UNLOCKED): "",
+            tempname.work_name("kind"): "<KIND>", tempname.set_aside_name("NAME", token, "new"): "<KIND>",
+            tempname.saved_name(token, "undo"): ""}
+    for name, kind in made.items():
+        form = re.sub(r"-\d+$", "", re.sub("[0-9a-f]{32}", "<TOKEN>", name))
+        form = form.rsplit("-", 1)[0] + "-" + kind if kind else form
+        assert f"`{form}`" in section, form
+    assert "`~KEY`" in section and tempname.of_name("n" * 255).startswith("~")
+    locks = section.split("The locks, each held only while its holder lives: ", 1)[1].split(". ", 1)[0]
+    takers = {path.relative_to(REPO / "src" / "mambaboot").as_posix() for path in (REPO / "src" / "mambaboot").rglob("*.py")
+              if re.search(r"FileLock\(|fcntl\.(flock|lockf)\(|msvcrt\.locking\(", path.read_text(encoding="utf-8"))}
+    assert set(re.findall(r"\(`([a-z/_]+\.py)`\)", locks)) == takers - {"common/files/filelock.py"}, (locks, takers)
 
 
 def test_every_name_mambaboot_gives_beside_a_place_is_in_the_state_inventory():

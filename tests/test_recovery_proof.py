@@ -647,6 +647,8 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
         gone = world.envs / "gone"
         body.update({"from": str(gone), "to": str(prefix), "old": str(prefix), "how": "finished", "place2": str(gone)})
     _lock(prefix).write_text(json.dumps(body))
+    if operation == "move":  # a move's intent is in the lock of both its places
+        _lock(gone).write_text(json.dumps(body))
     before = snapshot(prefix)
     if operation == "adopt":
         r = world.run("adopt", str(prefix), "--cache-dir", str(world.cache))

@@ -1,4 +1,4 @@
-"""The one temporary-name scheme (common/files/tempname.py): whatever a run killed between a
+"""The temporary names (common/files/tempname.py): whatever a run killed between a
 write and its rename leaves under the run's temporary name is collected by the next run of the
 place (settle: common/files/leftovers.py), by `cache clean` (a work directory in CACHE/tmp or the
 temporary directory: common/files/workdir.py), or named by `doctor`; and no other temporary name

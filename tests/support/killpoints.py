@@ -7,7 +7,8 @@ to COUNT_FILE, so a test can spread kill points evenly over a whole run. Countin
 instead of waiting a delay makes every point reproducible and needs no sleeps.
 
 With KILLPOINT_SIGNAL=INT (or TERM) that signal goes to this process alone instead, as a
-Ctrl-C would, and the run goes on to handle it.
+Ctrl-C would, and the run goes on to handle it; with STOP the run is held at that point (a test
+waits for it with waitpid(WUNTRACED)) until it is sent SIGCONT, then goes on to its end.
 
 With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) the number of
 the call that first entered each is written to COUNT_FILE.marks as JSON, so a test can kill a
@@ -63,7 +64,9 @@ def main() -> int:
             if on_return and armed == ["returned"]:
                 target = calls
             if calls == target:
-                if polite:
+                if polite:  # once: a run held with STOP goes on when continued
+                    armed.clear()
+                    target = -2
                     os.kill(os.getpid(), polite)
                 else:
                     os.killpg(0, signal.SIGKILL)  # as if the terminal died: micromamba goes too

@@ -325,11 +325,13 @@ def fetch_file(
     policy: Optional[Policy] = None,
     allow_http: bool = False,
     net=None,
+    mode: int = 0o600,
 ) -> None:
     """Download url to dest, atomically, only if its sha256 is the expected one.
 
-    The body goes to a temporary file beside dest and is renamed into place only when it is
-    complete and verified, so a failed, interrupted or tampered download never leaves a file.
+    The body goes to a temporary file beside dest (made with mode) and is renamed into place
+    only when it is complete and verified, so a failed, interrupted or tampered download never
+    leaves a file, and a reader of dest never sees a partial one.
     """
     policy = policy or _policy_from_env()
     opener = _opener(policy, allow_http, net)
@@ -339,7 +341,7 @@ def fetch_file(
     def attempt() -> str:
         tmp = tempname.sibling(dest)  # what a kill leaves doctor and cache clean name (common/files/partials.py)
         with confined.Root.open(directory) as here:
-            out = here.open_new(os.path.basename(tmp), 0o600)
+            out = here.open_new(os.path.basename(tmp), mode)
         try:
             with out, _open(url, opener, policy, clock=clock) as response:
                 digest = _copy(response, out, progress, clock)

@@ -7,11 +7,10 @@ next to the release asset, or one the user gave with --micromamba-sha256.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import stat
 
 from mambaboot.common import pathrules
 
-from mambaboot.common.files import confined, filelock, fsops, newdirs
+from mambaboot.common.files import confined, fsops, newdirs
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 from mambaboot.engine import child, signals
@@ -35,7 +34,6 @@ def _exe_name(subdir: str) -> str:
     return "micromamba.exe" if subdir.startswith("win") else "micromamba"
 
 
-STORE_LOCK = ".lock"  # CACHE/micromamba/.lock: one download of micromamba at a time
 VERIFIED = "verified"  # beside a binary: the digest it had when it was last read whole, with its stat
 
 
@@ -79,23 +77,21 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
     return token
 
 
-def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None, net=None,
-           say=None) -> Binary:
+def obtain(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str], progress=None, net=None) -> Binary:
     """The binary source names, verified and cached. net: the network.Settings the run read
-    already (proxy, CA), so downloads reach the hosts micromamba will; None: read when needed.
-    say(message): told when this run waits for another one obtaining micromamba (and for whom)."""
+    already (proxy, CA), so downloads reach the hosts micromamba will; None: read when needed."""
     if source.kind == "local":
         return _local(source, cache_dir, environ)
     store = _store(cache_dir)
     made = newdirs.make_dirs(store)
     try:
-        return _obtain(source, store, environ, progress, net, say)
+        return _obtain(source, store, environ, progress, net)
     except BaseException:
         newdirs.remove_empty_dirs(made)  # a failed first download leaves no empty store behind
         raise
 
 
-def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], progress, net, say=None) -> Binary:
+def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], progress, net) -> Binary:
     expected = source.expected_sha256
     pinned = source.kind == "release" and source.version != "latest"
     if expected is None and pinned:
@@ -104,47 +100,28 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
         expected = _published_digest(source, net)
     key_dir = os.path.join(store, source.cache_key(expected))
     binary = os.path.join(key_dir, _exe_name(source.subdir))
-    # One lock for the store: concurrent runs download once and never see a partial file. A run
-    # that waits says so, and for whom: the other may be a run stopped with Ctrl-Z, which holds
-    # the lock until it is resumed or ended; Ctrl-C ends the wait (exit 130).
-    lock = os.path.join(store, STORE_LOCK)
+    # The store takes no lock (nor do the bootstrap scripts, which write it too): each writer
+    # downloads under its own temporary name and renames the verified, executable file into
+    # place in one step, so a reader sees no binary or a whole one, and nothing is deleted: a
+    # download in flight is its writer's alone. Two runs at once may both download.
+    downloaded = False
+    if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, VERIFIED)) == expected):
+        made = newdirs.make_dirs(key_dir)
+        from mambaboot.engine import download
 
-    def waiting(holder: str) -> None:
-        if say is not None:
-            say(f"micromamba: waiting for {holder}, which is obtaining micromamba into {store} (it holds {lock}; "
-                "a run stopped with Ctrl-Z holds it until it goes on or ends): Ctrl-C stops waiting")
-
-    with filelock.FileLock(lock, transient=True, waiting=waiting):
-        downloaded = False
-        if not (os.path.isfile(binary) and _digest(binary, os.path.join(key_dir, VERIFIED)) == expected):
-            made = newdirs.make_dirs(key_dir)
-            from mambaboot.engine import download
-
-            try:
-                _forget(key_dir)
-                try:
-                    download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http,
-                                        net=net)
-                except ObtainError as exc:
-                    _no_such_release(source, exc, net)
-                    raise
-                os.chmod(binary, confined.user_mode(0o777))
-                confined.write_file(os.path.join(key_dir, "sha256"), expected.encode())
-            except BaseException:
-                _forget(key_dir)
-                newdirs.remove_empty_dirs(made)
-                raise
-            downloaded = True
-        version = _version(binary, key_dir, environ)
-    return Binary(binary, expected, version, source.url, downloaded)
-
-
-def _forget(key_dir: str) -> None:
-    """Drop whatever a key directory holds (a corrupted binary, a stale version note)."""
-    with confined.Root.open(key_dir) as key:
-        for name, st in key.scandir():
-            if stat.S_ISREG(st.st_mode):
-                key.unlink(name)
+        try:
+            download.fetch_file(source.url, binary, expected, progress, allow_http=source.allow_http, net=net,
+                                mode=confined.user_mode(0o777))
+        except ObtainError as exc:
+            newdirs.remove_empty_dirs(made)
+            _no_such_release(source, exc, net)
+            raise
+        except BaseException:
+            newdirs.remove_empty_dirs(made)
+            raise
+        confined.write_file(os.path.join(key_dir, "sha256"), expected.encode())
+        downloaded = True
+    return Binary(binary, expected, _version(binary, key_dir, environ), source.url, downloaded)
 
 
 def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str]) -> Binary:

@@ -4,7 +4,7 @@ the pkgs link, the root hooks.
 
 Before it changes anything, adopt takes a Snapshot of what it may change. Run under its intent (the
 command), or inside a move at its destination (under the move's token), it is saved inside the
-place itself: in the record dir, under the one temporary name's form for what a run saves in a
+place itself: in the record dir, under the temporary names' form for what a run saves in a
 place (common/files/tempname.py saved_name: `mambaboot-tmp-<TOKEN>-undo`), a directory carrying
 the mark of the intent's token for the role proof.UNDO, holding a copy of each file and a manifest
 of the rest. settle.py's adopt rows (a move's: its move rows) put it back from there, whether the

@@ -125,18 +125,22 @@ class Intent:
 
     def _settle(self, left: dict, place: str) -> None:
         """One killed run's intent, once (it is in the lock of each of its places), with the locks
-        of all its places held: those this run holds, and the others taken for it."""
+        of its places held: those this run holds, and each other place it names whose own lock
+        holds that intent (its token), taken for it. A place named without that is no place of
+        the run's: never locked, walked or changed here (an intent is a claim, its lock the proof)."""
         token = left.get("token")
         if token is not None and token in self._tokens:
             return
         self._tokens.add(token)
-        mine = {path for path, _ in self.places}
-        others = [p for p in settle.places(left) if lock_path(p) not in mine]
+        mine = {path: p for path, p in self.places}
+        held = [place] + [mine[lock_path(p)] for p in settle.places(left) if lock_path(p) in mine]
+        others = [p for p in settle.places(left) if lock_path(p) not in mine and _same(intent(lock_path(p)), token)]
         if not others:
-            self.settled += settle.run(left, place, by=self.operation, steps=self.steps)
+            self.settled += settle.run(left, place, by=self.operation, steps=self.steps, held=held)
             return
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
-            self.settled += also.settled + settle.run(left, place, by=self.operation, steps=self.steps)
+            held += [p for p in others if _same(also.stale.get(p), token)]
+            self.settled += also.settled + settle.run(left, place, by=self.operation, steps=self.steps, held=held)
 
     def _collect_unlocked(self) -> None:
         """What a killed activation left in each place's record dir, written under no lock of the
@@ -221,6 +225,11 @@ class Intent:
         if kind is not None and not self._writes:  # the settling it was taken for failed: the intent stays
             self.keep([path for path, place in self.places if place in self.stale])
         self._release()
+
+
+def _same(body: dict | None, token) -> bool:
+    """Whether a lock file's intent is the run of token's (a token of a run's shape)."""
+    return bool(body) and isinstance(token, str) and len(token) == 32 and body.get("token") == token
 
 
 def _read_fd(fd: int) -> dict | None:

@@ -63,10 +63,11 @@ the same stage takes the same path either way. What to do is a table, operation 
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
 - any other operation: its own leftovers prove themselves: nothing to do here.
 - a stage the table does not know: named, and the intent kept for the user.
-- every row, after its own acts: what a killed run wrote under the run's temporary name in the
-  places and beside them (a file's new text before its rename: common/files/tempname.py) is
-  deleted, only a regular file of the user's, never through a link (common/files/leftovers.py);
-  the file it was for was not changed.
+- every row, after its own acts: what killed runs wrote under a temporary name (a file's new
+  text before its rename: common/files/tempname.py) in the places whose own lock holds the
+  intent, and beside them, is deleted, only a regular file of the user's, never through a link
+  (common/files/leftovers.py); the file it was for was not changed. A place the intent names
+  without that is never looked at: a move naming one so is refused (Stuck), the intent kept.
 
 Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
 the intent's token, or, for the engine's directory before it could carry a mark, the identity
@@ -92,11 +93,13 @@ class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str, by: str | None = None, steps: dict | None = None) -> list[str]:
+def run(intent: dict, place: str, by: str | None = None, steps: dict | None = None,
+        held: list | None = None) -> list[str]:
     """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each.
     by: the operation of the run settling it (None: the intent's own run). steps: the move rows'
     steps that need the layers above (pipeline/movesteps.py), passed by the runs that may settle a
-    killed move (move, remove, create); without them a move's intent is refused, naming the move."""
+    killed move (move, remove, create); without them a move's intent is refused, naming the move.
+    held: a killed run's places whose own lock holds its intent (placelock), the only ones looked at."""
     operation, stage = intent.get("operation"), intent.get("stage")
     action = TABLE.get((operation, stage))
     if action is None:
@@ -108,11 +111,19 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
         raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
                     f"`mambaboot move {intent.get('from')} {intent.get('to')}` puts it back or finishes it first "
                     "(a remove of either place settles it too); nothing was changed")
+    locks = {fsops.place_lock(p): p for p in held or [place]}
+    if operation == "move" and action and held is not None and \
+            not all(_absolute(intent.get(k)) and fsops.place_lock(intent[k]) in locks for k in ("from", "to")):
+        raise Stuck(f"{place}: the intent of an unfinished move left beside it names {intent.get('from')} and "
+                    f"{intent.get('to')}, but the lock of one of them does not hold it, so nothing proves that "
+                    f"move ran there; nothing was changed; if no move is going, delete {fsops.place_lock(place)} "
+                    "and run again")
     done: list[str] = []
     for step in action:
         step(intent, place, done, steps)
     if by is not None:  # a killed run's intent: what it wrote under its token is left; a run's own
-        _drop_temporaries(intent, place, done)  # are renamed or deleted by itself (and walking costs a whole tree)
+        for each in locks.values():  # are renamed or deleted by itself (and walking costs a whole tree)
+            done += leftovers.collect(each)
     return done
 
 
@@ -126,14 +137,6 @@ def places(intent: dict) -> list[str]:
         if os.path.isabs(place) and "\0" not in place:
             found.append(place)
     return found
-
-
-def _drop_temporaries(intent: dict, place: str, done: list) -> None:
-    """What killed runs left under the run's temporary name in place and each place the intent
-    names (all locked while it is settled: placelock): common/files/leftovers.py. Any operation,
-    any stage, after the table's own acts (which may have moved or deleted a place)."""
-    for each in {os.path.normcase(p): p for p in [place, *places(intent)] if _absolute(p)}.values():
-        done += leftovers.collect(each)
 
 
 def _unlink_regular(here: confined.Root, rel: str):

@@ -287,8 +287,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
     with sandbox.private_home(plan.cache_dir) as home:
         child_env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
         try:
-            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net,
-                                       reporter.warn)
+            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, child_env, reporter.progress, net)
         except HostUnreachable as exc:
             raise ObtainError(f"{exc}\n{offline_help(plan)}") from None
         how = "downloaded" if binary.downloaded else ("given" if plan.micromamba.kind == "local" else "cached")

@@ -41,8 +41,7 @@ def solve_platforms(plan: Plan, platforms: Sequence[str], host: Host, reporter: 
     try:
         with sandbox.private_home(plan.cache_dir) as home:
             env = sandbox.child_environ(host.environ, home, plan.pkgs_dirs, host.windows, net)
-            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, env, reporter.progress, net,
-                                       reporter.warn)
+            binary = micromamba.obtain(plan.micromamba, plan.cache_dir, env, reporter.progress, net)
             reporter.step(f"micromamba: {binary.version} (sha256 {binary.sha256[:12]})")
             root = micromamba.root_prefix(home, plan.windows)
             # A target that never exists: the dry run writes nothing there, nor anywhere but the home.

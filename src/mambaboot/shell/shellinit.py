@@ -328,7 +328,8 @@ def stopped_writes(paths: List[str]) -> List[str]:
                     continue
                 of = parsed[0]
                 left = os.path.join(directory, name)
-                if os.path.join(directory, of) in (path, real):
+                if any(os.path.join(directory, of) == os.path.join(os.path.dirname(p), tempname.of_name(os.path.basename(p)))
+                       for p in (path, real)):
                     found.append(f"{left} is new text for {path} that a mambaboot run was writing when it was stopped, "
                                  f"before it replaced {path}: compare the two, then delete {left}")
                 elif directory == os.path.dirname(path) and of.startswith(f"{base}.mambaboot-backup-"):

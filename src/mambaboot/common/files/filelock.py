@@ -43,11 +43,7 @@ class FileLock:
     """
 
     def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
-                 transient: bool = False, waiting=None):
-        """waiting(holder): called once, before a blocking lock waits for another run that holds
-        it, with who that is ("process PID", which each holder of such a lock writes into it;
-        "another process" when it did not): a wait is said, never silent."""
-        self.waiting = waiting
+                 transient: bool = False):
         self.path = path
         self.blocking = blocking
         self.offset = offset
@@ -65,7 +61,7 @@ class FileLock:
             except FileNotFoundError:  # its directory was removed (a transient lock's) meanwhile
                 continue
             try:
-                self._take(fd)
+                _lock(fd, self.blocking, self.offset)
                 if self.transient and not _WINDOWS and not _same_file(fd, self.path):
                     _unlock(fd, self.offset)
                     os.close(fd)
@@ -74,9 +70,6 @@ class FileLock:
                 os.close(fd)
                 raise
             self._fd = fd
-            if self.waiting is not None and hasattr(os, "pwrite"):  # who holds it, for a run that waits on it
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             return self
         from mambaboot.common.errors import TargetRefused
 
@@ -87,29 +80,15 @@ class FileLock:
     def _open(self) -> int:
         """open_lock_file; a blocking lock waits while a program holds the file open (Windows:
         bootstrap.bat's cmd), which gives no wait of its own to block in: it is looked at again."""
-        said = False
         while True:
             try:
                 return open_lock_file(self.path, self.new)
             except BlockingIOError:
                 if not self.blocking:
                     raise
-                if self.waiting is not None and not said:
-                    self.waiting("another program")
-                    said = True
                 import time
 
                 time.sleep(0.05)
-
-    def _take(self, fd: int) -> None:
-        if self.waiting is None or not self.blocking:
-            _lock(fd, self.blocking, self.offset)
-            return
-        try:
-            _lock(fd, False, self.offset)
-        except BlockingIOError:
-            self.waiting(_holder(fd))
-            _lock(fd, True, self.offset)
 
     def fileno(self) -> int:
         """The locked file's descriptor, while held: on Windows the locked byte is written only through it."""
@@ -142,14 +121,6 @@ def _same_file(fd: int, path: str) -> bool:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def _holder(fd: int) -> str:
-    try:
-        said = os.pread(fd, 24, 0).decode("ascii").strip() if hasattr(os, "pread") else ""
-    except (OSError, UnicodeDecodeError):
-        said = ""
-    return f"process {said}" if said.isdigit() else "another process"
 
 
 def open_lock_file(path: str, new: bool = False) -> int:

@@ -8,7 +8,9 @@ of another run's token there is a killed run's, and nobody else's: the run that 
 place (environment/settle.py) deletes it, inside the place and beside it, when the entry itself
 (looked at through the confined layer, never through a link) is a regular file of the user's
 own. Anything else under such a name (a link, a directory, another user's file) is named and
-left. A temporary written under no lock of the place (an activation rewriting its fragments: its
+left. Below the place, a directory holding an environment of its own (conda-meta) is not walked
+into, nor is a place whose lock file is beside it judged, nor a temporary made for it: each is
+changed under its own lock, and its own next run collects what a killed one left there. A temporary written under no lock of the place (an activation rewriting its fragments: its
 name says so with the kind tempname.UNLOCKED) is judged by its own lock instead: its writer holds a lock on
 it while it exists (shell/activation/envvars.py), so one whose lock a run holding the place's lock
 can take is a killed writer's, deleted by collect_unlocked; one still locked is a live writer's, left.
@@ -22,7 +24,9 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, filelock, tempname, treewalk
+from mambaboot.common.files import confined, fileid, filelock, fsops, tempname, treewalk
+
+NESTED = "conda-meta"  # what makes a directory below a place an environment of its own
 
 
 def collect(place: str) -> list:
@@ -42,7 +46,7 @@ def collect(place: str) -> list:
             entries = []
         for entry, st in entries:
             found = tempname.parse_temp(entry)
-            if found is not None and found[0] == name and _dead(found):
+            if found is not None and found[0] == tempname.of_name(name) and _dead(found):
                 _drop(parent, entry, st, done)
         try:
             st = parent.lstat(name)
@@ -102,9 +106,17 @@ def _collect_below(root: confined.Root, done: list) -> None:
             entries = root.scandir(rel)
         except (OSError, Escapes):
             continue
+        if depth and any(entry == NESTED for entry, _ in entries):
+            continue  # an environment of its own, changed under its own lock: its own runs judge it
+        # a place with a lock of its own beside it (a nested one, an `-o FILE` written in the place):
+        # neither it nor a temporary made for it is this place's
+        owned = {n[1:-len(fsops.PLACE_LOCK) - 1] for n, _ in entries if n.endswith(f".{fsops.PLACE_LOCK}")}
+        theirs = {tempname.of_name(n) for n in owned}
         for entry, st in entries:
             child = f"{rel}/{entry}" if rel else entry
             found = tempname.parse_temp(entry)
+            if entry in owned or found is not None and found[0] in theirs:
+                continue
             if found is not None and _dead(found):
                 _drop(root, child, st, done)
             elif stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and st.st_dev == root.dev \

@@ -69,8 +69,9 @@ def is_partial(name: str, where: str, token: str) -> bool:
     """Whether name is a partial file the run of token gives where (the case of the output's name
     aside: a case-insensitive file system finds one lock for both spellings)."""
     found = tempname.parse_temp(name) if "/" not in name and os.sep not in name else None
+    base = os.path.basename(where)
     return (found is not None and found[0] is not None and found[2] is None and found[1] == token
-            and found[0].casefold() == os.path.basename(where).casefold())
+            and (found[0] == tempname.of_name(base) or found[0].casefold() == base.casefold()))
 
 
 def staging(path: str, staged: str | None = None, mode: int = 0o666):

@@ -1,5 +1,5 @@
 """The downloads a run was writing into the cache's stores under the temporary name: a
-micromamba binary (engine/download.py, under the store's lock), micromamba or mambaboot.pyz (the
+micromamba binary (engine/download.py), micromamba or mambaboot.pyz (the
 bootstrap scripts, under no lock at all), and the notes beside them (`sha256`, `version`): each
 `.NAME.mambaboot-tmp-<TOKEN>` (common/files/tempname.py) beside its final file, in
 `CACHE/micromamba/*/`, `CACHE/micromamba/{versions,local}/*/` and `CACHE/zipapp/*/`.

@@ -25,7 +25,8 @@ which run made it, and the run that made it knows its own:
   role of its mark, TOKEN its run's (the intent's and the mark's); like a set-aside, never a
   `-<N>`, found from the intent, and touched by settle.py alone.
 
-NAME is shortened from its end in every sibling form so that the whole stays within 255 bytes:
+NAME is the name itself, or in every sibling form `~KEY` for a name too long to keep whole within
+255 bytes (of_name): never cut short, so a temporary is recognised exactly as its own name's, and
 no place's name is too long for its temporaries and set-asides (common/pathrules.py).
 
 The name is no proof of anything: a collector deletes only what the place it finds it in proves
@@ -44,6 +45,8 @@ TEMP_TAG = "mambaboot-tmp"
 UNLOCKED = "activation"
 _TEMP_LIMIT = 255  # bytes in a file name (NAME_MAX; Windows counts UTF-16 units, fewer)
 _TEMP_HEX = "0123456789abcdef"
+# the bytes of a NAME kept whole beside it: `.NAME.mambaboot-tmp-<TOKEN>` and up to 24 of `-<KIND>-<N>`
+_NAME_ROOM = _TEMP_LIMIT - 1 - (1 + len(TEMP_TAG) + 1 + 32) - 24
 _temp_run = [None, None]  # [pid, token]: a forked child draws its own
 _temp_count = itertools.count(1)
 # The kinds of a place set aside: each the role of the mark that proves it (common/files/proof.py).
@@ -72,10 +75,18 @@ def sibling_name(name, kind=None):
 
 
 def _beside(name, tail):
-    room = _TEMP_LIMIT - 1 - len(tail)
-    while len(os.fsencode(name)) > room:
-        name = name[:-1]
-    return f".{name}{tail}"
+    return f".{of_name(name)}{tail}"
+
+
+def of_name(name):
+    """What a sibling's name says it is for (parse_temp's NAME): name itself, or, where the whole
+    could pass 255 bytes, `~KEY` (32 hex digits of name's sha256), never name cut short: a cut
+    name is the start of other names too (`A` of `A.tar.gz`), so its temporary would be theirs."""
+    if len(os.fsencode(name)) <= _NAME_ROOM:
+        return name
+    import hashlib  # only for a long name: OpenSSL is not loaded at every start
+
+    return "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:32]
 
 
 def sibling(path, kind=None):
@@ -124,7 +135,7 @@ def _temp_kind(kind):
 
 def parse_temp(name):
     """(NAME or None, TOKEN, KIND or None) when name is one this scheme gives, else None. NAME is
-    what a sibling was named after (shortened, for a long one); None for a work name."""
+    what a sibling was named after (of_name: a long one's key); None for a work name."""
     cut = name.rfind(TEMP_TAG + "-")
     if cut < 0 or (cut > 0 and not (name.startswith(".") and cut >= 2 and name[cut - 1] == ".")):
         return None
