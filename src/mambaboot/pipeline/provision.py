@@ -120,6 +120,10 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
 
     lines = []
     for entry in entries:
+        # each reader checked it (lockfile.pip_entry); a record's entries are checked here, as is every
+        # entry again: a name, version or URL that is not one word of one line never reaches pip
+        lockfile.pip_entry(entry.name, entry.version, entry.url, entry.sha256, entry.where or "the pip entries",
+                           entry.name if entry.where else f"{entry.name}=={entry.version}")
         kept = _wheelhouse_file(cache_dir, entry)
         url = Path(kept).as_uri() if kept and os.path.isfile(kept) else entry.url
         lines.append(f"{entry.name} @ {url} --hash=sha256:{entry.sha256}")
