@@ -437,11 +437,12 @@ def _conda_lock_pip(name: str, url: str = _WHEEL, version: str = "1.0") -> str:
                         entry=_pypi_entry(url=_WHEEL + " --index-url https://evil.example/simple")), "linux-64[1]: url"),
     ("x-lock.yml", _conda_lock_pip(_INJECTED), "package[0]: name"),
     ("x-lock.yml", _conda_lock_pip("mytool", url=_WHEEL + "\n--trusted-host evil.example"), "package[0]: url"),
+    ("x-lock.yml", _conda_lock_pip("mytool", url="direct+" + _WHEEL), "not an http, https or file URL"),
     ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip: --trusted-host==1 {_WHEEL}#sha256={'c' * 64}\n", "line 3: name"),
     ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip: mytool==1 --index-url=https://evil.example#sha256={'c' * 64}\n",
      "line 3: url"),
     ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip -r @ {_WHEEL}#sha256={'c' * 64}\n", "line 3: name"),
-], ids=["pixi-name", "pixi-version", "pixi-url", "conda-lock-name", "conda-lock-url", "explicit-ours-name",
+], ids=["pixi-name", "pixi-version", "pixi-url", "conda-lock-name", "conda-lock-url", "conda-lock-scheme", "explicit-ours-name",
         "explicit-ours-url", "explicit-conda-lock-name"])
 def test_a_pip_name_version_or_url_holding_lines_or_options_never_reaches_pip(world, reliability, standin, file_name,
                                                                                text, wanted):

@@ -87,7 +87,15 @@ def _one_word(value: str, path: str) -> str | None:
 
 
 def _pip_url(value: str, path: str) -> str | None:
-    return _one_word(value, path) or shapes.url(value, path)
+    """An artefact pip fetches itself: an http, https or file URL (pip's own schemes, less the VCS
+    ones, which name no artefact to pin)."""
+    wrong = _one_word(value, path) or shapes.url(value, path)
+    if wrong or value.partition("://")[0].lower() in _PIP_SCHEMES:
+        return wrong
+    return f"{value!r} is not an http, https or file URL, the artefacts pip fetches"
+
+
+_PIP_SCHEMES = ("http", "https", "file")
 
 
 # What a lock says of a pip package, checked before any of it reaches pip's requirements file
@@ -97,6 +105,7 @@ def _pip_url(value: str, path: str) -> str | None:
 PIP_NAME = shapes.required(str, rule=_distribution_name)
 PIP_VERSION = shapes.required(str, rule=lambda value, path: _one_word(value, path) if value else None)
 PIP_URL = shapes.required(str, rule=_pip_url)
+PIP_WORD = shapes.required(str, rule=_one_word)  # what stays one word of one line of pip's requirements file
 
 
 @value
