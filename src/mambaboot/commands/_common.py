@@ -136,4 +136,4 @@ def read_lock(path: str, platform: str, categories: tuple = ("main",), environme
         raise UsageError(f"--environment chooses an environment of a pixi.lock; {path} is not one")
     if condalock.is_lock_name(path) or condalock.looks_like(text):
         return condalock.parse(text, path, os.getcwd(), categories).for_platform(platform, path)
-    return lockfile.parse(text, path, os.getcwd())
+    return lockfile.parse(text, path, os.getcwd(), platform)

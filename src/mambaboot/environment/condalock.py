@@ -25,7 +25,7 @@ from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.environment.lockfile import (
-    ARTEFACT_URL, HASH, NO_ARTEFACT, Entry, Lock, PipEntry, dependency_order, place,
+    ARTEFACT_URL, HASH, NO_ARTEFACT, Entry, Lock, PipEntry, dependency_order, pip_entry, place,
 )
 
 TYPE_CHECKING = False
@@ -283,12 +283,14 @@ def _locked_package(item: dict, number: int, source: str, cwd: str, platforms,
         # conda-lock keeps a git dependency's commit as its `sha256` (pypi_solver.py, 4.0.2), no
         # artefact's digest: named as what it is, and refused by the rule of every unpinned pip entry
         url = str(pip_source.get("url") or item["url"])
-        return PipEntry(name, item["version"], url, None, f"{where} ({name} @ {url})")
+        return pip_entry(name, item["version"], url, None, source, f"field package[{number}]", WHAT,
+                         f"{where} ({name} @ {url})")
     md5, sha256 = (str(item["hash"].get(k) or "").lower() or None for k in ("md5", "sha256"))
     if not (md5 or sha256):
         raise UsageError(f"{where} ({name}): a lock must pin every package by an md5 or sha256 hash")
     if item["manager"] == "pip":
         if not sha256:
             raise UsageError(f"{where} ({name}): a pip package needs its sha256")
-        return PipEntry(name, item["version"], item["url"], sha256, f"{where} ({name})")
+        return pip_entry(name, item["version"], item["url"], sha256, source, f"field package[{number}]", WHAT,
+                         f"{where} ({name})")
     return Entry(place(item["url"], source, f"field package[{number}].url", cwd, WHAT), sha256, md5)

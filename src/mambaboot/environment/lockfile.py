@@ -52,8 +52,8 @@ _PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version
 # URL ending in `#sha256=HASH` when the artefact has one
 _CONDA_LOCK_PIP = re.compile(r"^#\s*pip\s+(?P<name>[^\s@:]+)\s*@\s*(?P<url>\S+?)(?:#(?P<fragment>\S*))?\s*$")
 # A distribution's name as PEP 508 writes it (names: letters, digits, `.`, `_`, `-`, starting and
-# ending with a letter or digit), optionally with extras
-_PEP508_NAME = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[A-Za-z0-9._,\s-]*\])?$")
+# ending with a letter or digit), optionally with extras (no line break among them)
+_PEP508_NAME = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[A-Za-z0-9._, -]*\])?\Z")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 _VERSION_START = re.compile(r"^[0-9]")  # a PEP 440 version starts with a digit (a leading v is no part of it)
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
@@ -65,6 +65,47 @@ PACKAGE_URL = shapes.required(str, rule=shapes.package_url)
 ARTEFACT_URL = shapes.required(str, rule=shapes.url)
 HASH = {"md5": shapes.optional(str, None, rule=shapes.digest(32)),
         "sha256": shapes.optional(str, None, rule=shapes.digest(64))}
+
+
+def _distribution_name(value: str, path: str) -> str | None:
+    if _PEP508_NAME.match(value):
+        return None
+    return (f"{value!r} is not a distribution name (PEP 508: letters, digits, '.', '_', '-', starting and ending "
+            "with a letter or digit)")
+
+
+def _one_word(value: str, path: str) -> str | None:
+    """Text that stays one word of one line of pip's requirements file: no whitespace, no control
+    character, no leading '-' (which pip would read as an option of that line)."""
+    wrong = shapes.usable(value, path)
+    if wrong:
+        return wrong
+    odd = next((c for c in value if c.isspace() or not c.isprintable()), None)
+    if odd is not None:
+        return f"{value!r} holds {'a line break' if odd in chr(10) + chr(13) else repr(odd)}, which no name, version or URL has"
+    return f"{value!r} starts with '-', as an option does" if value.startswith("-") else None
+
+
+def _pip_url(value: str, path: str) -> str | None:
+    """An artefact pip fetches itself: an http, https or file URL (pip's own schemes, less the VCS
+    ones, which name no artefact to pin)."""
+    wrong = _one_word(value, path) or shapes.url(value, path)
+    if wrong or value.partition("://")[0].lower() in _PIP_SCHEMES:
+        return wrong
+    return f"{value!r} is not an http, https or file URL, the artefacts pip fetches"
+
+
+_PIP_SCHEMES = ("http", "https", "file")
+
+
+# What a lock says of a pip package, checked before any of it reaches pip's requirements file
+# (provision.locked_requirements writes `NAME @ URL --hash=sha256:HASH`, one line each) or a lock we
+# write: the one check of every reader's pip entries (@EXPLICIT's `# pip` lines, conda-lock's
+# `manager: pip` entries, pixi.lock's `pypi` entries).
+PIP_NAME = shapes.required(str, rule=_distribution_name)
+PIP_VERSION = shapes.required(str, rule=lambda value, path: _one_word(value, path) if value else None)
+PIP_URL = shapes.required(str, rule=_pip_url)
+PIP_WORD = shapes.required(str, rule=_one_word)  # what stays one word of one line of pip's requirements file
 
 
 @value
@@ -117,6 +158,22 @@ class PipEntry:
         return {"name": self.name, "version": self.version, "url": self.url, "sha256": self.sha256}
 
 
+def pip_entry(name: object, version: object, url: object, sha256: str | None, source: str, where: str,
+              what: str = "", said: str | None = None) -> PipEntry:
+    """A lock's pip package as PipEntry, each field checked (PIP_NAME, PIP_VERSION, PIP_URL: a name
+    holding a line break or an option never reaches pip); UntrustedInput naming source and where.
+    sha256 None: an entry with no artefact to pin, refused by the one rule of unpinned entries, its
+    name checked (it is said), its location only said. said: how a refusal names it (where when None)."""
+    name = shapes.check_value(name, PIP_NAME, source, f"{where}: name", what)
+    name = _PEP508_NAME.match(name)["name"]
+    version = shapes.check_value(version, PIP_VERSION, source, f"{where}: version", what)
+    if sha256 is None:
+        return PipEntry(name, version, str(url), None, where if said is None else said)
+    url = shapes.check_value(url, PIP_URL, source, f"{where}: url", what)
+    sha256 = shapes.check_value(sha256, HASH["sha256"], source, f"{where}: sha256", what).lower()
+    return PipEntry(name, version, url, sha256, where if said is None else said)
+
+
 def canonical_name(name: str) -> str:
     """PEP 503 normalisation: how pip compares distribution names."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -165,6 +222,9 @@ class Lock:
     # {"content_hash", "package": its entries}): kept in the record with the plan's lock, for `lock`
     # to write back
     carried: Mapping[str, Mapping[str, object]] | None = None
+    # what of the file is not installed, as the engine does not install it, each naming the entry
+    # (create says them as warnings)
+    warnings: tuple[str, ...] = ()
 
     def channels(self) -> tuple[str, ...]:
         """The channels its URLs name (<channel>/<subdir>/<file>), in the order they come."""
@@ -273,64 +333,92 @@ def _as_url(location: str, cwd: str) -> str:
     return Path(os.path.join(cwd, os.path.expanduser(location))).resolve().as_uri()
 
 
-def parse(text: str, source: str, cwd: str) -> Lock:
+def wrong_platform(source: str, platforms: Sequence[str], platform: str) -> str:
+    """The refusal of a lock for other platforms than this machine's, said before anything else of it."""
+    return (f"{source} is a lock for {' and '.join(platforms)}, but this machine is {platform}; lock for "
+            f"{platform} from the environment file it was made from (mambaboot lock --file FILE --platform "
+            f"{platform} -o LOCK), or from an environment on {platform} (mambaboot lock PREFIX there)")
+
+
+def parse(text: str, source: str, cwd: str, platform: str | None = None) -> Lock:
+    """An @EXPLICIT list. platform: the one it is read for; a lock whose `# platform:` line (or whose
+    URLs) say another is refused for that (wrong_platform) before any of its lines' faults."""
     lines = [line.strip() for line in untrusted.lines(text)]
     if EXPLICIT not in lines:
         raise UsageError(f"{source} is not a lock file: it has no {EXPLICIT} line")
-    platform = mm_version = mm_sha = None
+    said = mm_version = mm_sha = None
     md5s: dict[str, str] = {}
     entries: list[Entry] = []
     pip: list[PipEntry] = []
+    warnings: list[str] = []
+    first_fault: UsageError | None = None
     for number, line in enumerate(lines, 1):
         if not line or line == EXPLICIT:
             continue
-        if _CONDA_LOCK_PIP.match(line):
-            pip.append(_conda_lock_pip(_CONDA_LOCK_PIP.match(line), line, source, number))
-            continue
-        if _PIP_LINE.match(line):
-            match = _PIP.match(line) or _PIP_UNPINNED.match(line)
-            if not match:
-                raise UsageError(f"{source}: line {number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
-            url = shapes.check_value(match["url"], ARTEFACT_URL, source, f"line {number}: url")
-            pip.append(PipEntry(match["name"], match["version"], url, match.groupdict().get("sha256")))
-            continue
-        if line.startswith("#"):
-            for pattern in (_PLATFORM, _MD5, _MICROMAMBA):
-                match = pattern.match(line)
-                if match and pattern is _PLATFORM:
-                    platform = match.group(1)
-                elif match and pattern is _MD5:
-                    md5s[match.group(1)] = match.group(2).lower()
-                elif match:
-                    mm_version, mm_sha = match.groups()
-            continue
-        match = _ARCHIVE.match(line)
-        url = place(match["url"] if match else line.partition("#")[0], source, f"line {number}: url", cwd)
-        entries.append(_entry(url, (match and match["hash"]) or "", source, number))
+        try:
+            if _CONDA_LOCK_PIP.match(line):
+                found = _conda_lock_pip(_CONDA_LOCK_PIP.match(line), line, source, number)
+                if isinstance(found, str):
+                    warnings.append(found)
+                else:
+                    pip.append(found)
+                continue
+            if _PIP_LINE.match(line):
+                match = _PIP.match(line) or _PIP_UNPINNED.match(line)
+                if not match:
+                    raise UsageError(f"{source}: line {number}: not a pip entry (# pip: NAME==VERSION URL#sha256=HASH): {line!r}")
+                pip.append(pip_entry(match["name"], match["version"], match["url"], match.groupdict().get("sha256"),
+                                     source, f"line {number}", said=""))
+                continue
+            if line.startswith("#"):
+                for pattern in (_PLATFORM, _MD5, _MICROMAMBA):
+                    match = pattern.match(line)
+                    if match and pattern is _PLATFORM:
+                        said = match.group(1)
+                    elif match and pattern is _MD5:
+                        md5s[match.group(1)] = match.group(2).lower()
+                    elif match:
+                        mm_version, mm_sha = match.groups()
+                continue
+            match = _ARCHIVE.match(line)
+            url = place(match["url"] if match else line.partition("#")[0], source, f"line {number}: url", cwd)
+            entries.append(_entry(url, (match and match["hash"]) or "", source, number))
+        except UsageError as exc:
+            first_fault = first_fault or exc
+    lock = Lock(said, tuple(Entry(e.url, e.sha256, e.md5 or md5s.get(e.filename)) for e in entries),
+                mm_version, mm_sha, tuple(pip), warnings=tuple(warnings))
+    if first_fault is not None:
+        held = lock.platforms()
+        if platform and held and held != [platform]:
+            raise UsageError(wrong_platform(source, held, platform))
+        raise first_fault
     if not entries:
         raise UsageError(f"{source} lists no packages")
-    entries = [Entry(e.url, e.sha256, e.md5 or md5s.get(e.filename)) for e in entries]
-    return Lock(platform, tuple(entries), mm_version, mm_sha, tuple(pip))
+    return lock
 
 
-def _conda_lock_pip(match, line: str, source: str, number: int) -> PipEntry:
+def _conda_lock_pip(match, line: str, source: str, number: int) -> PipEntry | str:
     """A `# pip NAME @ URL#sha256=HASH` line of conda-lock's as a pip entry: its artefact pinned by
-    the digest, or (sha256 None) named by its line when there is no artefact to pin."""
+    the digest, or (sha256 None) named by its line when there is no artefact to pin. `#md5=None`
+    (conda-lock writes it for an artefact it has no digest of): the warning that it is not installed,
+    as neither engine installs it (every line starting with '#' is a comment to micromamba,
+    read_lines(), libmamba/src/core/util.cpp, 2.8.1 (0abc611d), and to conda, yield_lines(),
+    conda/gateways/disk/read.py, 26.7.1 (0bf82da1)), only `conda-lock install`'s pip."""
     where = f"line {number}, {line!r}"
     url, fragment = match["url"], match["fragment"] or ""
     if url.startswith(NO_ARTEFACT) or not fragment:
-        return PipEntry(match["name"], "", url, None, where)  # refused by the one rule of unpinned entries
-    url = shapes.check_value(url, ARTEFACT_URL, source, f"line {number}: url")
+        return pip_entry(match["name"], "", url, None, source, f"line {number}", said=where)
     kind, _, digest = fragment.partition("=")
+    if kind != "sha256" and digest == "None":
+        name = shapes.check_value(match["name"], PIP_NAME, source, f"line {number}: name")
+        return (f"{source}: {where}: conda-lock has no digest of {name}'s artefact ({fragment}); micromamba and conda "
+                "skip the line, and so does mambaboot: it is not installed (pip can install it once the environment "
+                "is created)")
     if kind != "sha256":
         raise UsageError(f"{source}: {where}: the digest {fragment!r} is not a sha256=HASH; pip checks an artefact by its sha256")
-    digest = shapes.check_value(digest, HASH["sha256"], source, f"line {number}: sha256").lower()
-    named = _PEP508_NAME.match(match["name"])
-    if not named:
-        raise UsageError(f"{source}: {where}: {match['name']!r} is not a distribution name (PEP 508: letters, digits, "
-                         "'.', '_', '-', starting and ending with a letter or digit)")
-    name = named["name"]
-    return PipEntry(name, artefact_version(name, unquote(urlsplit(url).path.rsplit("/", 1)[-1])), url, digest, where)
+    entry = pip_entry(match["name"], "", url, digest, source, f"line {number}", said=where)
+    return PipEntry(entry.name, artefact_version(entry.name, unquote(urlsplit(url).path.rsplit("/", 1)[-1])),
+                    entry.url, entry.sha256, where)
 
 
 def artefact_version(name: str, file_name: str) -> str:

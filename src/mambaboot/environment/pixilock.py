@@ -5,19 +5,33 @@ their conda_package_data.rs and pypi_package_data.rs; conda 26.5 reads version 6
 conda-lockfiles plugin, `rattler-lock-v6`), and the rule mambaboot reads each field by:
 
 - `version`: 6 or 7; another is refused, naming it (pixi rewrites an older file on `pixi lock`).
-- `platforms` (7 only): the platforms it was solved for; `environments.NAME.packages` says the same.
-- `environments`: NAME -> `channels`, `indexes` (PyPI's), `packages`: platform -> a list of
-  references, `- conda: URL` or `- pypi: URL`, each naming an entry of `packages` by that location.
-  `--environment NAME` chooses one (`default` by default); one the file lacks is refused, naming
-  those it holds; a platform it has no packages for is refused, naming those it has.
-- `packages`: one entry per artefact, its location under the key `conda` or `pypi`. A conda entry's
-  `sha256` and `md5` (the hash fields flattened into the entry) pin its archive: it is installed as an
-  @EXPLICIT line (URL and digest), checked by micromamba; one with neither digest, or whose location
-  is no package archive (a source package pixi builds itself), is refused, named. name, version and
-  build are those the archive's file name says (the entry may also say them). A PyPI entry's `name`,
-  `version` and `sha256` make the `NAME @ URL --hash=sha256:HASH` line pip installs with
-  --require-hashes --no-deps; a path (`pypi: .`, the project itself, which pixi installs editable)
+- `platforms` (7 only): each platform the file was solved for, `name:` and optional `subdir:` and
+  `virtual-packages:` (DeserializablePlatformData, crates/rattler_lock/src/parse/deserialize.rs;
+  Platform::subdir, crates/rattler_lock/src/platform.rs, conda/rattler 92dc7743): a platform is the
+  conda subdir it names, its name when it names none. Several of one subdir are variants solved for
+  other virtual packages (`cuda-linux-64`, `x86-cuda13`). Version 6 has no table: a platform's name
+  is its subdir (create_legacy_platforms, deserialize.rs).
+- `environments`: NAME -> `channels`, `indexes` (PyPI's), `packages`: platform name -> a list of
+  references, `- conda: URL`, `- conda_source: ID` (7: a source package) or `- pypi: URL`, each
+  naming an entry of `packages` by that location (version 6 may add `name`, `version`, `build`,
+  `subdir` to a conda reference, to tell entries of one location apart: LegacyPackageSelector,
+  deserialize.rs). `--environment NAME` chooses one (`default` by default); one the file lacks is
+  refused, naming those it holds; one without packages names those that have some; this machine's
+  subdir is installed from the platform that names it (of several variants, the one named as the
+  subdir, else refused, naming them); a subdir it has no packages for is refused, naming those it has.
+- `packages`: one entry per artefact, its location under the key `conda`, `conda_source` or `pypi`.
+  A conda entry's `sha256` and `md5` (the hash fields flattened into the entry) pin its archive: it
+  is installed as an @EXPLICIT line (URL and digest), checked by micromamba; one with neither digest,
+  or whose location is no package archive (a source package pixi builds itself, as every
+  `conda_source` is), is refused, named. name, version and build are the entry's, else those the
+  archive's file name says. A PyPI entry's `name`, `version` and `sha256` make the
+  `NAME @ URL --hash=sha256:HASH` line pip installs with --require-hashes --no-deps (each checked by
+  lockfile.pip_entry; a `direct+` before the URL's scheme is pixi's mark of a direct URL, stripped as
+  pixi strips it before it installs: strip_direct_scheme, crates/pixi_install_pypi/src/utils.rs,
+  prefix-dev/pixi 2b25fc76); a path (`pypi: .`, the project itself, which pixi installs editable)
   or an entry without its sha256 has no artefact to pin, and is refused as every unpinned pip entry is.
+Every shape the format does not have (a list or a mapping where a location goes, a reference
+that is no mapping) is refused naming its place in the file, in any platform's list.
 Every other field (depends, license, size, timestamp, requires_dist, requires_python) is not needed
 to install exactly these artefacts, and is not read.
 """
@@ -28,7 +42,7 @@ import re
 
 from mambaboot.common import shapes, untrusted
 from mambaboot.common.errors import UsageError
-from mambaboot.environment.lockfile import ARTEFACT_URL, HASH, NO_ARTEFACT, Entry, Lock, PipEntry, place
+from mambaboot.environment.lockfile import HASH, NO_ARTEFACT, Entry, Lock, PipEntry, pip_entry, place
 
 WHAT = "a pixi lock file"
 VERSIONS = ("6", "7")
@@ -36,6 +50,11 @@ DEFAULT_ENVIRONMENT = "default"
 _NAME = re.compile(r"(^|[\\/])pixi\.lock$")
 _ARCHIVE = (".conda", ".tar.bz2")
 _TOP_KEYS = ("version", "environments", "packages")  # a tuple: a set constant makes the zipapp's build vary
+_KINDS = ("conda", "conda_source", "pypi")
+_SELECTOR = ("name", "version", "build", "subdir")  # what a version 6 reference may add to tell entries apart
+_DIRECT = "direct+"
+_PLATFORM = {"name": shapes.required(str, rule=shapes.usable), "subdir": shapes.optional(str, None, rule=shapes.usable),
+             "virtual-packages": shapes.optional(list, None, rule=shapes.each(str))}
 
 
 def is_lock_name(path: str) -> bool:
@@ -58,93 +77,179 @@ def parse(text: str, source: str, cwd: str, platform: str, environment: str = DE
     if not isinstance(environments, dict) or environment not in environments:
         held = ", ".join(str(k) for k in environments) if isinstance(environments, dict) else "none"
         raise UsageError(f"{source} holds no environment {environment!r}; it holds {held} (--environment NAME)")
-    env = environments[environment]
-    packages = env.get("packages") if isinstance(env, dict) else None
-    if not isinstance(packages, dict) or not packages.get(platform):
-        held = ", ".join(str(p) for p in packages if packages[p]) if isinstance(packages, dict) else "none"
-        raise UsageError(f"{source} holds no packages of environment {environment!r} for {platform}; "
-                         f"it holds {held or 'none'}")
+    subdir_of = _subdirs(doc, version, source)
+    packages = _platform_lists(environments[environment], f"environments.{environment}", source)
+    if not packages:
+        full = [str(n) for n, e in environments.items()
+                if isinstance(e, dict) and isinstance(e.get("packages"), dict) and any(e["packages"].values())]
+        raise UsageError(f"{source}: its environment {environment!r} holds no packages; "
+                         + (f"those that do: {', '.join(full)} (--environment NAME)" if full else "none of its environments does"))
+    ours = [name for name in packages if subdir_of(name) == platform]
+    if not ours:
+        held = ", ".join(dict.fromkeys(subdir_of(n) for n in packages))
+        raise UsageError(f"{source} holds no packages of environment {environment!r} for {platform}; it holds {held}")
+    if len(ours) > 1 and platform not in ours:
+        raise UsageError(f"{source}: environment {environment!r} holds {len(ours)} variants of {platform}, "
+                         f"{', '.join(ours)}, each solved for other virtual packages (its `platforms`), and none "
+                         f"named {platform}: mambaboot cannot tell which fits this machine; lock it with one "
+                         f"platform for {platform}")
+    name = platform if platform in ours else ours[0]
     index = _index(doc.get("packages"), source)
+    refs = {n: [_reference(ref, f"{source}: environments.{environment}.packages.{n}[{i}]", source)
+                for i, ref in enumerate(items)] for n, items in packages.items()}
     entries, pip = [], []
-    for number, ref in enumerate(packages[platform]):
-        where = f"{source}: environments.{environment}.packages.{platform}[{number}]"
-        if not isinstance(ref, dict) or len(ref) != 1 or next(iter(ref)) not in ("conda", "pypi"):
-            raise UsageError(f"{where}: expected `- conda: URL` or `- pypi: URL`, not {ref!r}")
-        (kind, location), = ref.items()
-        item = index.get((kind, location))
-        if item is None:
-            raise UsageError(f"{where}: {kind} {location!r} has no entry in `packages`")
+    for number, (kind, location, selector) in enumerate(refs[name]):
+        where = f"{source}: environments.{environment}.packages.{name}[{number}]"
+        item = _entry_for(index, kind, location, selector, where)
         if kind == "conda":
             entries.append(_conda(item, location, where, source, cwd))
         else:
             pip.append(_pypi(item, location, where, source))
-    carried = {p: {"content_hash": "", "package": _as_conda_lock(refs, index, p)}
-               for p, refs in packages.items() if p != platform and isinstance(refs, list)}
-    return Lock(platform, tuple(entries), pip=tuple(pip), carried={p: v for p, v in carried.items() if v["package"]} or None)
+    carried, warnings = {}, []
+    by_subdir: dict = {}
+    for other in refs:
+        if other != name:
+            by_subdir.setdefault(subdir_of(other), []).append(other)
+    for subdir, names in by_subdir.items():
+        if subdir == platform or len(names) > 1:
+            variants = sorted({*names, name} if subdir == platform else names)
+            warnings.append(f"{source}: environment {environment!r} holds {len(variants)} variants of {subdir} "
+                            f"({', '.join(variants)}), each solved for other virtual packages; a conda-lock file "
+                            f"holds one set of packages per platform, so "
+                            + (f"only {name}'s is installed here and carried" if subdir == platform else
+                               f"none is carried to `mambaboot lock --platform {subdir}`"))
+            continue
+        (only,) = names
+        held = _as_conda_lock(refs[only], index, subdir, f"{source}: environments.{environment}.packages.{only}", source)
+        if held:
+            carried[subdir] = {"content_hash": "", "package": held}
+    return Lock(platform, tuple(entries), pip=tuple(pip), carried=carried or None, warnings=tuple(warnings))
 
 
-def _as_conda_lock(refs: list, index: dict, platform: str) -> list:
+def _subdirs(doc: dict, version: str, source: str):
+    """A platform's name -> the conda subdir it is (version 7's `platforms`; 6: the name itself)."""
+    table = doc.get("platforms") if version != "6" else None
+    if table is None:
+        return lambda name: name
+    table = shapes.check_value(table, shapes.required(list, rule=shapes.each(_PLATFORM)), source, "field platforms", WHAT)
+    named = {p["name"]: p.get("subdir") or p["name"] for p in table}
+    return lambda name: named.get(name, name)
+
+
+def _platform_lists(env: object, where: str, source: str) -> dict:
+    """An environment's platform -> its list of references, the platforms with none left out."""
+    if not isinstance(env, dict):
+        shapes.check_value(env, shapes.required(dict, None), source, f"field {where}", WHAT)
+        return {}
+    packages = shapes.check_value(env.get("packages"), shapes.optional(dict, None, rule=shapes.each(
+        shapes.required(list, None))), source, f"field {where}.packages", WHAT)
+    return {str(n): refs for n, refs in (packages or {}).items() if refs}
+
+
+def _reference(ref: object, where: str, source: str) -> tuple:
+    """(kind, location, selector) of `- conda: URL` (with version 6's selector fields), `- conda_source: ID`
+    or `- pypi: URL`; anything else: exit 2 naming where."""
+    kinds = [k for k in _KINDS if isinstance(ref, dict) and k in ref]
+    extra = [k for k in ref if k not in _KINDS and k not in _SELECTOR] if isinstance(ref, dict) else []
+    if len(kinds) != 1 or extra or (kinds[0] != "conda" and len(ref) != 1):
+        raise UsageError(f"{where}: expected `- conda: URL`, `- conda_source: ID` or `- pypi: URL`, not {ref!r}")
+    kind = kinds[0]
+    location = shapes.check_value(ref[kind], shapes.required(str, rule=shapes.usable), source, f"{where}.{kind}", WHAT)
+    selector = {k: ref[k] for k in _SELECTOR if k in ref}
+    shapes.check_value(selector, shapes.required(dict, rule=shapes.each(shapes.required(str))), source, where, WHAT)
+    return kind, location, selector
+
+
+def _entry_for(index: dict, kind: str, location: str, selector: dict, where: str) -> dict:
+    if kind == "conda_source":
+        raise UsageError(f"{where}: {location!r} is a source package pixi builds itself, no archive to install")
+    items = index.get((kind, location))
+    if not items:
+        raise UsageError(f"{where}: {kind} {location!r} has no entry in `packages`")
+    return next((i for i in items if all(str(i.get(k)) == v for k, v in selector.items())), items[0])
+
+
+def _as_conda_lock(refs: list, index: dict, platform: str, where: str, source: str) -> list:
     """The environment's entries for another platform as conda-lock's file writes them
     (condalock.PACKAGE), so that `mambaboot lock PREFIX --platform P` carries them out as a conda-lock
-    file: name, version and build from the archive's file name (NAME-VERSION-BUILD), depends as
-    conda-lock's name -> constraint, the digests as its hash. What cannot be written so (a reference
-    without an entry, a source package, a PyPI path without a digest) is left out."""
+    file: name, version and build the entry's or its archive's file name's (NAME-VERSION-BUILD), depends
+    as conda-lock's name -> constraint, the digests as its hash. What cannot be written so (a source
+    package, a PyPI path without a digest) is left out; what no pixi.lock holds (a reference without
+    an entry, an archive whose entry and file name say no name, version and build): exit 2, naming it."""
     from mambaboot.environment.condalock import dependencies
 
     out = []
-    for ref in refs:
-        (kind, location), = ref.items() if isinstance(ref, dict) and len(ref) == 1 else ((None, None),)
-        item = index.get((kind, location))
-        if item is None:
+    for number, (kind, location, selector) in enumerate(refs):
+        at = f"{where}[{number}]"
+        if kind == "conda_source":
             continue
+        item = _entry_for(index, kind, location, selector, at)
         if kind == "conda" and location.endswith(_ARCHIVE) and (item.get("sha256") or item.get("md5")):
-            stem = location.rsplit("/", 1)[-1].rsplit(".conda", 1)[0].rsplit(".tar.bz2", 1)[0]
-            name, version, _ = stem.rsplit("-", 2)
-            depends = item.get("depends") if isinstance(item.get("depends"), list) else []
+            name, version, _ = _conda_key(item, location, at, source)
+            depends = shapes.check_value(item.get("depends"), shapes.optional(list, None, rule=shapes.each(str)),
+                                         source, f"{at}: depends", WHAT) or []
+            hashes = {k: item[k] for k in ("md5", "sha256") if item.get(k)}
+            shapes.check_value(hashes, shapes.required(dict, rule=HASH), source, f"{at}: hash", WHAT)
             out.append({"name": name, "version": version, "manager": "conda", "platform": platform,
-                        "dependencies": dependencies([str(d) for d in depends]), "url": location,
-                        "hash": {k: str(item[k]) for k in ("md5", "sha256") if item.get(k)},
-                        "category": "main", "optional": "false"})
+                        "dependencies": dependencies(depends), "url": location,
+                        "hash": hashes, "category": "main", "optional": "false"})
         elif kind == "pypi" and "://" in location and item.get("sha256") and item.get("name"):
-            out.append({"name": str(item["name"]), "version": str(item.get("version") or ""), "manager": "pip",
-                        "platform": platform, "dependencies": {}, "url": location,
-                        "hash": {"sha256": str(item["sha256"])}, "category": "main", "optional": "false"})
+            entry = _pypi(item, location, at, source)
+            if entry.sha256 is None:  # a checkout (git+...): no artefact to pin
+                continue
+            out.append({"name": entry.name, "version": entry.version, "manager": "pip",
+                        "platform": platform, "dependencies": {}, "url": entry.url,
+                        "hash": {"sha256": entry.sha256}, "category": "main", "optional": "false"})
     return out
 
 
+def _conda_key(item: dict, location: str, where: str, source: str) -> tuple:
+    """(name, version, build): the entry's fields where it has them (rattler derives the rest from
+    the file name: derived_fields, crates/rattler_lock/src/utils), else the archive's NAME-VERSION-BUILD."""
+    stem = location.rsplit("/", 1)[-1].rsplit(".conda", 1)[0].rsplit(".tar.bz2", 1)[0]
+    parts = stem.rsplit("-", 2) if stem.count("-") >= 2 else [None, None, None]
+    key = []
+    for field, derived in zip(("name", "version", "build"), parts):
+        value = shapes.check_value(item.get(field), shapes.optional(str, None, rule=shapes.usable), source,
+                                   f"{where}: {field}", WHAT) or derived
+        if not value:
+            raise UsageError(f"{where}: {location!r} is no NAME-VERSION-BUILD archive name, and its entry says "
+                             f"no {field}")
+        key.append(value)
+    return tuple(key)
+
+
 def _index(packages: object, source: str) -> dict:
+    """(kind, location) -> the entries of `packages` at it (version 6 may hold several: told apart by
+    the reference's selector); an entry of another shape: exit 2, naming it."""
     if not isinstance(packages, list):
         raise UsageError(f"{source}: `packages` must list the locked artefacts")
-    index = {}
-    for item in packages:
-        if isinstance(item, dict):
-            for kind in ("conda", "pypi"):
-                if isinstance(item.get(kind), str):
-                    index.setdefault((kind, item[kind]), item)
+    index: dict = {}
+    for number, item in enumerate(packages):
+        kinds = [k for k in _KINDS if isinstance(item, dict) and k in item]
+        if len(kinds) != 1:
+            raise UsageError(f"{source}: packages[{number}]: expected an entry with one of `conda: URL`, "
+                             f"`conda_source: ID` or `pypi: URL`, not {item!r}"[:600])
+        location = shapes.check_value(item[kinds[0]], shapes.required(str, rule=shapes.usable), source,
+                                      f"field packages[{number}].{kinds[0]}", WHAT)
+        index.setdefault((kinds[0], location), []).append(item)
     return index
 
 
 def _conda(item: dict, location: str, where: str, source: str, cwd: str) -> Entry:
     if not location.split("#", 1)[0].endswith(_ARCHIVE):
         raise UsageError(f"{where}: {location!r} is a source package pixi builds itself, no archive to install")
-    md5, sha256 = (str(item.get(k) or "").lower() or None for k in ("md5", "sha256"))
+    md5, sha256 = (shapes.check_value(item.get(k), HASH[k], source, f"{where}: {k}", WHAT) for k in ("md5", "sha256"))
     if not (md5 or sha256):
         raise UsageError(f"{where} ({location}): a lock must pin every package by an md5 or sha256 hash")
-    if sha256:
-        shapes.check_value(sha256, HASH["sha256"], source, f"{where}: sha256", WHAT)
-    if md5:
-        shapes.check_value(md5, HASH["md5"], source, f"{where}: md5", WHAT)
-    return Entry(place(location, source, where, cwd, WHAT), sha256, md5)
+    return Entry(place(location, source, where, cwd, WHAT), sha256 and sha256.lower(), md5 and md5.lower())
 
 
 def _pypi(item: dict, location: str, where: str, source: str) -> PipEntry:
-    name, version = str(item.get("name") or ""), str(item.get("version") or "")
-    sha256 = str(item.get("sha256") or "").lower() or None
-    if not name:
-        raise UsageError(f"{where}: the PyPI entry {location!r} has no name")
-    if location.startswith(NO_ARTEFACT) or "://" not in location or not sha256:
+    url = location[len(_DIRECT):] if location.startswith(_DIRECT) else location
+    sha256 = item.get("sha256") or None
+    if url.startswith(NO_ARTEFACT) or "://" not in url or not sha256:
         # a path (the project itself, editable) or a checkout: refused by the rule of unpinned entries
-        return PipEntry(name, version, location, None, f"{where} ({name} @ {location})")
-    shapes.check_value(location, ARTEFACT_URL, source, f"{where}: url", WHAT)
-    shapes.check_value(sha256, HASH["sha256"], source, f"{where}: sha256", WHAT)
-    return PipEntry(name, version, location, sha256, where)
+        entry = pip_entry(item.get("name"), item.get("version") or "", url, None, source, where, WHAT)
+        return PipEntry(entry.name, entry.version, url, None, f"{where} ({entry.name} @ {location})")
+    return pip_entry(item.get("name"), item.get("version") or "", url, sha256, source, where, WHAT)

@@ -176,10 +176,7 @@ def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...]
     record.check_carried(lock.carried, inputs.lock_path)
     platforms = lock.platforms()
     if platforms and platforms != [host.subdir]:
-        raise UsageError(f"{inputs.lock_path} is a lock for {' and '.join(platforms)}, but this machine is "
-                         f"{host.subdir}; lock for {host.subdir} from the environment file it was made from "
-                         f"(mambaboot lock --file FILE --platform {host.subdir} -o LOCK), or from an environment "
-                         f"on {host.subdir} (mambaboot lock PREFIX there)")
+        raise UsageError(lockfile.wrong_platform(inputs.lock_path, platforms, host.subdir))
     locked = {e.key[0] for e in lock.entries}
     unpinned = [lockfile.unpinned_reason(p) for p in lock.pip if not p.sha256]
     if unpinned:
@@ -188,7 +185,7 @@ def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...]
     # A team's lock seldom locks conda and mamba (conda-lock's and `conda list --explicit`'s do not):
     # they, and pip for its pip packages, are added, the locked packages kept exactly.
     adds = tuple(n for n in (*ESSENTIAL, *(("pip",) if lock.pip else ())) if n not in locked)
-    warnings = []
+    warnings = list(lock.warnings)
     unverified = lock.unverified()
     if unverified:
         shown = ", ".join(e.filename for e in unverified[:3]) + (f" and {len(unverified) - 3} more" if len(unverified) > 3 else "")

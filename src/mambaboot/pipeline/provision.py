@@ -118,8 +118,15 @@ def locked_requirements(entries: Sequence[lockfile.PipEntry], cache_dir: str) ->
     one (no network), else the locked URL (pip's HTTP cache in CACHE/pip answers when it can)."""
     from pathlib import Path
 
+    from mambaboot.common import shapes
+
     lines = []
     for entry in entries:
+        # a lock's reader checked it whole (lockfile.pip_entry); a record's entries are checked here, as
+        # every entry is again: a name or URL that is not one word of one line never reaches pip
+        where = entry.where or f"the pip entry {entry.name!r}"
+        shapes.check_value(entry.name, lockfile.PIP_NAME, where, "name")
+        shapes.check_value(entry.url, lockfile.PIP_WORD, where, "url")
         kept = _wheelhouse_file(cache_dir, entry)
         url = Path(kept).as_uri() if kept and os.path.isfile(kept) else entry.url
         lines.append(f"{entry.name} @ {url} --hash=sha256:{entry.sha256}")
