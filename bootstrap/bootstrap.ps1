@@ -1,33 +1,21 @@
-# bootstrap.ps1 [NAME] [PY_VERSION] [options]
-#
-# Makes a conda environment (Python, conda, mamba) on a Windows machine that has no Python,
-# then hands over to the new environment's own python running "mambaboot.pyz adopt", which
-# does the rest exactly as "mambaboot create" would. This script does only what must happen
-# before a Python exists: check, download and verify micromamba, run it once, sandboxed. It
-# never deletes anything but its own temporary directories. Windows PowerShell 5.1 and
-# PowerShell 7; the options are bootstrap.bat's (--channel C, --package SPEC, ...).
+# bootstrap.ps1 [NAME] [PY_VERSION] [options]: a conda environment (Python, conda, mamba) on a
+# Windows machine with no Python, in Windows PowerShell 5.1 or PowerShell 7, with bootstrap.bat's
+# options. It does only what needs no Python: check the shell, download and verify micromamba
+# (and the zipapp), make a private Python in a work directory of its own, and hand over to
+# "mambaboot.pyz create" on it, which takes the place's lock and does the rest; the work
+# directory goes when create returns (a killed run's is named by "cache clean" and "doctor").
 #
 #   powershell -ExecutionPolicy Bypass -File bootstrap.ps1 myenv 3.12 --package "numpy>=2"
 #
 # Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
-# 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
-# 7 the environment has no python; after the hand-over, adopt's own code.
-#
-# Native programs are started through ProcessStartInfo with each argument quoted by the
-# rules Windows programs parse their command line with (Format-Argument), never through a
-# string that a shell reads again.
-#
-# Execution policy: Windows clients default to Restricted, which runs no script, hence
-# -ExecutionPolicy Bypass above; a policy set by Group Policy overrides that parameter
-# (about_Execution_Policies), and then PowerShell refuses this file before a line of it runs:
-# use bootstrap.bat. Proxies: micromamba reads only HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
-# (libcurl's variables: libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc's proxy_servers,
-# download/curl.cpp set_url, and the engine runs with --no-rc), never Windows' proxy settings;
-# Windows PowerShell 5.1's web requests use Windows' settings and never those variables
-# (.NET Framework's WebRequest.DefaultWebProxy). So this script's downloads take HTTPS_PROXY
-# (else ALL_PROXY) when it is set, and NO_PROXY's exceptions to it, as bootstrap.bat's curl.exe
-# does: one variable serves both scripts and micromamba; without it, a failure names the proxy
-# Windows' settings give.
+# 5 micromamba (or the zipapp) could not be obtained, verified or started, 6 micromamba failed,
+# 7 the private Python is missing; after the hand-over, create's own code. Native programs start
+# through ProcessStartInfo, each argument quoted by Windows' argv rules (Format-Argument). A
+# policy set by Group Policy overrides -ExecutionPolicy Bypass (about_Execution_Policies): then
+# PowerShell refuses this file before it runs; use bootstrap.bat. micromamba reads only the proxy
+# variables (libmamba 2.8.1 sets CURLOPT_PROXY only from .condarc, download/curl.cpp set_url, and
+# runs with --no-rc), never Windows' proxy settings: the downloads here take HTTPS_PROXY (else
+# ALL_PROXY) and NO_PROXY as curl.exe does, else Windows' own proxy (Receive-Url).
 
 # Under an AppLocker or App Control (WDAC) policy a script outside the allowed places runs in
 # ConstrainedLanguage mode, which refuses the .NET calls below (about_Language_Modes). Checked
@@ -51,6 +39,8 @@ $Releases = 'https://github.com/mamba-org/micromamba-releases/releases'
 # The address of the release this copy belongs to: empty in the repository; a release's copy
 # names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
 $Release = ''
+# The private Python when the user asks for one older than mambaboot runs on (it needs >= 3.9).
+$OwnPython = '3.12'
 $Contaminating = @('CONDA_PREFIX', 'CONDA_SHLVL', 'CONDA_DEFAULT_ENV', 'PYTHONHOME', 'PYTHONPATH', 'PYTHON_ENVS', 'VIRTUAL_ENV')
 $Scrubbed = @('CONDA_', 'MAMBA_', 'PYTHON', '_CE_', '__CONDA', 'VIRTUAL_ENV', '_MAMBABOOT_')
 $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MAMBA_CHANNEL_ALIAS')
@@ -66,7 +56,7 @@ usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
 
 Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in $env:PY_ENVS
 (which must then be a directory), else in DRIVE:\dev\Anaconda\envs if it exists, else in the
-current directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+current directory, by running "mambaboot.pyz create" on a private Python this script makes.
 In PowerShell, quote the version ('3.10'): unquoted, PowerShell reads it as the number 3.1.
 
 options:
@@ -120,15 +110,25 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
         foreach ($key in $Environment.Keys) { $psi.Environment[$key] = $Environment[$key] }
     }
     if ($Capture) { $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true }
-    $process = [System.Diagnostics.Process]::Start($psi)
+    # A program a policy blocks (AppLocker, App Control, Smart App Control, Software Restriction
+    # Policies) never starts: Process.Start throws a Win32Exception whose message is Windows' own
+    # ("This program is blocked by group policy...", ERROR_ACCESS_DISABLED_BY_POLICY, 1260): said.
+    try { $process = [System.Diagnostics.Process]::Start($psi) } catch {
+        $failure = $_.Exception
+        while ($failure.InnerException) { $failure = $failure.InnerException }
+        $number = ''
+        if ($failure -is [System.ComponentModel.Win32Exception]) { $number = " (Windows error $($failure.NativeErrorCode))" }
+        Fail 5 "$Exe could not start: $($failure.Message)$number`n  if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir"
+    }
     $out = ''
+    $err = ''
     if ($Capture) {
         $errTask = $process.StandardError.ReadToEndAsync()
         $out = $process.StandardOutput.ReadToEnd()
-        [void]$errTask.Result
+        $err = $errTask.Result
     }
     $process.WaitForExit()
-    return @{ Code = $process.ExitCode; Out = $out }
+    return @{ Code = $process.ExitCode; Out = $out; Err = $err }
 }
 
 function Get-FullPath([string]$Path) {
@@ -158,9 +158,14 @@ function Test-Digest([string]$Option, [string]$Value) {
     return $digest
 }
 
+# '' for anything but a regular file: a file is looked at only where one was expected.
 function Get-Sha256([string]$Path) {
+    if (-not [System.IO.File]::Exists($Path)) { return '' }
     return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
+
+# A URL as it may be shown: a user:password before the host masked (common/urlrule.py shows it so).
+function Get-ShownUrl([string]$Url) { return $Url -replace '^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@', '$1***@' }
 
 function Get-TextSha256([string]$Text) {
     $sha = [System.Security.Cryptography.SHA256]::Create()
@@ -170,10 +175,10 @@ function Get-TextSha256([string]$Text) {
 
 function Test-Url([string]$Option, [string]$Url) {
     if ($Url -match '^(?i)(https|file)://') { return }
-    if ($Url -notmatch '^(?i)http://') { Fail 2 "$Option '$Url' is not an https:// URL" }
+    if ($Url -notmatch '^(?i)http://') { Fail 2 "$Option '$(Get-ShownUrl $Url)' is not an https:// URL" }
     $hostName = ([System.Uri]$Url).Host
     if ($script:AllowHttp -or @('localhost', '127.0.0.1', '[::1]') -contains $hostName) { return }
-    Fail 2 "$Option '$Url' uses plain http; use https, or pass --allow-http if you trust the network"
+    Fail 2 "$Option '$(Get-ShownUrl $Url)' uses plain http; use https, or pass --allow-http if you trust the network"
 }
 
 # The proxy curl.exe and micromamba read from the environment (curl's manual, ENVIRONMENT):
@@ -193,13 +198,15 @@ function Get-ProxyVariable {
 # with the proxy's scheme, host and port (never a user:password it holds), and what a proxy that
 # wants Windows logon means for micromamba (libmamba 2.8.1 sets CURLOPT_PROXY and never
 # CURLOPT_PROXYAUTH, download/curl.cpp, so libcurl offers Basic only); with none, what to set.
-function Get-ProxyHint {
+function Get-ProxyHint([string]$Url) {
     foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY')) {
         if (-not [System.Environment]::GetEnvironmentVariable($var)) { continue }
         $shown = ''
         try { $uri = [System.Uri](Get-ProxyVariable); $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }
         return "$var names the proxy it went through$shown; $ProxyLogon"
     }
+    $system = Get-SystemProxy $Url
+    if ($system) { return "Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system" }
     return $ProxyHint
 }
 
@@ -222,19 +229,6 @@ function Test-NoProxy([System.Uri]$Uri) {
         if ($hostName -eq $name -or $hostName.EndsWith('.' + $name, [System.StringComparison]::OrdinalIgnoreCase)) { return $true }
     }
     return $false
-}
-
-# Whether Proxy is the one Windows' settings give for Url. Called only when a proxy variable is
-# set, where PowerShell 7's GetSystemWebProxy answers from HTTP_PROXY, HTTPS_PROXY and ALL_PROXY
-# themselves and never from Windows' settings (.NET's SystemProxyInfo.Windows.cs,
-# ConstructSystemProxy: HttpEnvironmentProxy.TryCreate first): every variable's proxy would look
-# like Windows' own. Only Windows PowerShell 5.1 (.NET Framework, WinINET's settings alone) can tell.
-function Test-SystemProxy([System.Uri]$Proxy, [string]$Url) {
-    if ($PSVersionTable.PSEdition -ne 'Desktop') { return $false }
-    $system = Get-SystemProxy $Url
-    if (-not $system) { return $false }
-    $other = [System.Uri]$system
-    return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority
 }
 
 # The proxy Windows' settings (WinINET, PAC) give for Url, which micromamba does not use; $null
@@ -290,6 +284,17 @@ function Save-Url([string]$Url, [string]$Destination) {
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     for ($attempt = 1; ; $attempt++) {
         try { Receive-Url $uri $Destination $clock; return } catch {
+            $status = 0
+            for ($e = $_.Exception; $e; $e = $e.InnerException) {
+                if ($e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]) { $status = [int]$e.Response.StatusCode; break }
+            }
+            if ($status -eq 407) {
+                $proxy = Get-ProxyVariable
+                if (-not $proxy) { $proxy = Get-SystemProxy $Url }
+                Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required): it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $ProxyLogon"
+            }
+            # The server answered: a wrong version, a mirror without the file, a release without this platform's asset.
+            if ($status) { Fail 5 "it answered HTTP $status, an HTTP error, not the network: check --micromamba-version (a release that has micromamba-win-64), the mirror's URL, or --zipapp" }
             if ($_.Exception.Data.Contains('exit_code') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { throw }
         }
     }
@@ -323,23 +328,24 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     $request.MaximumAutomaticRedirections = 10
     $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
     $request.ReadWriteTimeout = $request.Timeout
-    # Without a proxy of its own, Windows PowerShell 5.1 goes through Windows' proxy settings only;
-    # with one, the variable's proxy, except for a host NO_PROXY lists, reached directly as curl.exe
-    # and micromamba reach it. A user:password in the variable is its credentials, as curl reads it.
-    # This user's Windows credentials go only to the proxy Windows' own settings name for the URL,
-    # which Windows sends them to already: any other proxy a variable names would have its NTLM or
-    # Negotiate challenge answered with this user's logon, a response it can relay or crack.
+    # Without a variable, Windows' own proxy (WebRequest.DefaultWebProxy: the user's Internet
+    # settings), whose Credentials are null unless set (Microsoft Learn, "WebRequest.DefaultWebProxy
+    # Property"), so an NTLM or Negotiate proxy answered 407: it gets the logon of the user running
+    # this (CredentialCache.DefaultCredentials), as Windows' own programs give it to that proxy. A
+    # proxy a variable names gets the user:password written in it (as curl reads it), never the
+    # logon: it could relay or crack the NTLM answer. NO_PROXY's hosts are reached directly.
     $proxy = Get-ProxyVariable
-    if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }
-    elseif ($proxy) {
+    if (-not $proxy) {
+        $request.Proxy = [System.Net.WebRequest]::DefaultWebProxy
+        if ($null -ne $request.Proxy) { $request.Proxy.Credentials = [System.Net.CredentialCache]::DefaultCredentials }
+    } elseif (Test-NoProxy $Uri) { $request.Proxy = $null }
+    else {
         $proxyUri = [System.Uri]$proxy
         $request.Proxy = New-Object System.Net.WebProxy $proxyUri
         if ($proxyUri.UserInfo) {
             $user, $password = $proxyUri.UserInfo -split ':', 2
             $request.Proxy.Credentials = New-Object System.Net.NetworkCredential -ArgumentList @(
                 [System.Uri]::UnescapeDataString($user), [System.Uri]::UnescapeDataString([string]$password))
-        } elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {
-            $request.Proxy.UseDefaultCredentials = $true
         }
     }
     $response = Wait-Within ($request.GetResponseAsync()) $request $Clock
@@ -365,27 +371,27 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
 
 # Why a download failed, in words: a bound it passed names its variable (with nothing kept);
 # anything else may be a proxy's doing.
-function Get-DownloadFailure($Failure) {
+function Get-DownloadFailure($Failure, [string]$Url) {
     if ($Failure.Data.Contains('exit_code')) { return "$($Failure.Message); nothing was kept" }
-    return "$($Failure.Message)`n  $(Get-ProxyHint)"
+    return "$($Failure.Message)`n  $(Get-ProxyHint $Url)"
 }
 
 function Get-PublishedDigest([string]$Url, [string]$Hint) {
-    $file = Join-Text $script:TmpDir 'published.sha256'
+    $file = Join-Text $script:Work 'published.sha256'
     try { Save-Url "$Url.sha256" $file } catch {
-        Fail 5 "could not read the published digest $Url.sha256: $(Get-DownloadFailure $_.Exception)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
+        Fail 5 "could not read the published digest $(Get-ShownUrl $Url).sha256: $(Get-DownloadFailure $_.Exception $Url)`n  without it the download cannot be verified; pass $Hint HEX if you know the digest"
     }
     $token = (([System.IO.File]::ReadAllText($file)).Trim() -split '\s+')[0].ToLowerInvariant()
-    if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$Url.sha256 does not hold a sha256 digest" }
+    if ($token -notmatch '^[0-9a-f]{64}$') { Fail 5 "$(Get-ShownUrl $Url).sha256 does not hold a sha256 digest" }
     return $token
 }
 
 # The digest on the line of the checksum file at Url that names exactly Name (sha256sum's
 # "DIGEST  NAME", or "DIGEST *NAME" in its binary mode).
 function Get-ListedDigest([string]$Url, [string]$Name) {
-    $file = Join-Text $script:TmpDir 'SHA256SUMS'
+    $file = Join-Text $script:Work 'SHA256SUMS'
     try { Save-Url $Url $file } catch {
-        Fail 5 "could not read $($Url): $(Get-DownloadFailure $_.Exception)`n  without it $Name cannot be verified; put $Name beside this script, or pass --zipapp PATH-OR-URL"
+        Fail 5 "could not read $(Get-ShownUrl $Url): $(Get-DownloadFailure $_.Exception $Url)`n  without it $Name cannot be verified; put $Name beside this script, or pass --zipapp PATH-OR-URL"
     }
     foreach ($line in [System.IO.File]::ReadAllLines($file)) {
         $words = @($line.Trim() -split '\s+')
@@ -393,20 +399,19 @@ function Get-ListedDigest([string]$Url, [string]$Name) {
             return $words[0].ToLowerInvariant()
         }
     }
-    Fail 5 "$Url has no sha256 line for $($Name): it cannot be verified"
+    Fail 5 "$(Get-ShownUrl $Url) has no sha256 line for $($Name): it cannot be verified"
 }
 
 # Download Url into Directory\Name only if its sha256 is Expected: whole and verified, or not at all.
 function Save-Verified([string]$Url, [string]$Directory, [string]$Name, [string]$Expected) {
     $tmp = Join-Text $Directory ".$Name.mambaboot-tmp-$($script:Token)"
     try {
-        try { Save-Url $Url $tmp } catch { Fail 5 "download of $Url failed: $(Get-DownloadFailure $_.Exception)" }
+        try { Save-Url $Url $tmp } catch { Fail 5 "download of $(Get-ShownUrl $Url) failed: $(Get-DownloadFailure $_.Exception $Url)" }
         $got = Get-Sha256 $tmp
         if ($got -ne $Expected) {
-            Fail 5 "$Url does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
+            Fail 5 "$(Get-ShownUrl $Url) does not match its published digest:`n  expected sha256 $Expected`n  downloaded      $got`nnothing was kept"
         }
-        $final = Join-Text $Directory $Name
-        Invoke-Replace $final { if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }; [System.IO.File]::Move($tmp, $final) }
+        Move-Into $tmp (Join-Text $Directory $Name)
     } finally {
         if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }
     }
@@ -421,111 +426,22 @@ function Invoke-Replace([string]$Path, [scriptblock]$Step) {
     }
 }
 
+# Tmp (a whole file, beside it) renamed over Final: no lock, as two runs each rename a whole file.
+function Move-Into([string]$Tmp, [string]$Final) {
+    Invoke-Replace $Final { if ([System.IO.File]::Exists($Final)) { [System.IO.File]::Delete($Final) }; [System.IO.File]::Move($Tmp, $Final) }
+}
+
+function Save-Text([string]$Path, [string]$Text) {
+    $tmp = Join-Text ([System.IO.Path]::GetDirectoryName($Path)) ".$([System.IO.Path]::GetFileName($Path)).mambaboot-tmp-$($script:Token)"
+    [System.IO.File]::WriteAllText($tmp, $Text)
+    Move-Into $tmp $Path
+}
+
 function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirectory($Path) }
 
 # Paths are joined as text: Join-Path looks the drive up and throws on one this session does not
 # have ("Cannot find drive": a mapped drive off VPN given as --envs-dir; PowerShell issue 4386).
 function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\', '/') + '\' + $Child }
-
-# CACHE\tmp\mambaboot-tmp-TOKEN-WHAT, a work directory of this run, made as mambaboot makes its own
-# (common/files/workdir.py): its lock file beside it (NAME.lock, holding the token) taken first and
-# held until it is gone, the marker in it. Without the mark mambaboot also writes (the directory's
-# volume serial number and file index, which .NET Framework does not give), `mambaboot cache clean`
-# leaves one a killed run left, as it leaves any it cannot prove its own.
-function New-PrivateDirectory([string]$Parent, [string]$What) {
-    $path = Join-Text $Parent "mambaboot-tmp-$($script:Token)-$What"
-    $lock = Lock-File "$path.lock"
-    if ($null -eq $lock) { Fail 4 "cannot lock the new file $path.lock" }
-    $script:WorkLocks[$path] = $lock
-    $bytes = [System.Text.Encoding]::ASCII.GetBytes($script:Token)
-    $lock.Write($bytes, 0, $bytes.Length)
-    $lock.Flush()
-    New-Directory $path
-    [System.IO.File]::WriteAllText((Join-Text $path '.mambaboot-home'), "a work directory mambaboot made for one run; deleted after it`n")
-    return $path
-}
-
-# A work directory, then its lock.
-function Remove-WorkDirectory([string]$Path) {
-    Remove-Tree $Path
-    if ($script:WorkLocks.ContainsKey($Path)) {
-        Unlock-File $script:WorkLocks[$Path] "$Path.lock"
-        $script:WorkLocks.Remove($Path)
-    }
-}
-
-# The lock mambaboot's own runs take on Windows (common/files/filelock.py): msvcrt.locking of byte
-# 0, which the C runtime does with LockFile (its locking.c); FileStream.Lock is LockFile too, a
-# byte range no other process can lock or read while it is held (Microsoft Learn,
-# "FileStream.Lock(Int64, Int64)", "LockFile function"), so each excludes the other. Opened sharing
-# read and write, as mambaboot opens its lock file (os.open, the C runtime's _wopen: FILE_SHARE_READ
-# | FILE_SHARE_WRITE), and never delete: a run ending deletes its lock file once closed, which a
-# handle open here makes fail, so the file this run locks stays the one at the path. Not
-# inherited by micromamba (.NET opens it so): a killed PowerShell releases it, as a killed
-# mambaboot on Windows does. $null: another process holds it.
-function Lock-File([string]$Path) {
-    if (Test-Path -LiteralPath $Path) {
-        if ((Get-Item -LiteralPath $Path -Force).Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-            Fail 4 "$Path is a link; a lock file is never opened through one: remove the link"
-        }
-    }
-    # A sharing violation (ERROR_SHARING_VIOLATION, 32, in the HRESULT's low word): bootstrap.bat's
-    # cmd holds it open for writing, sharing only reading, the one way a batch file holds a file.
-    try {
-        $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)
-    } catch {
-        $failure = $_.Exception
-        if ($failure.InnerException) { $failure = $failure.InnerException }
-        if (($failure.HResult -band 0xFFFF) -eq 32) { return $null }
-        Fail 4 "cannot make the lock file $Path ($($_.Exception.Message)); nothing was changed"
-    }
-    try { $stream.Lock(0, 1) } catch [System.IO.IOException] { $stream.Dispose(); return $null }
-    return $stream
-}
-
-# The file emptied while still held (a handle another run holds on it can make the deletion fail:
-# what is left then says nothing), released, then deleted, as mambaboot's own on Windows.
-function Unlock-File($Stream, [string]$Path) {
-    if ($null -eq $Stream) { return }
-    try { $Stream.SetLength(0); $Stream.Unlock(0, 1) } finally { $Stream.Dispose() }
-    try { [System.IO.File]::Delete($Path) } catch { }
-}
-
-# What the locked file holds, read through the stream that holds it (a killed run's intent, or '').
-function Read-Locked($Stream) {
-    $bytes = New-Object byte[] ([Math]::Min($Stream.Length, 65536))
-    $Stream.Position = 0
-    $count = $Stream.Read($bytes, 0, $bytes.Length)
-    return [System.Text.Encoding]::UTF8.GetString($bytes, 0, $count)
-}
-
-# The run's intent, as placelock writes it (its INTENT shape), in one write over the whole file.
-function Write-Intent([string]$Stage) {
-    $place = $script:Prefix.Replace('\', '\\').Replace('"', '\"')
-    $text = '{"tool": "mambaboot", "pid": ' + $PID + ', "operation": "bootstrap", "token": "' + $script:Token + '", "stage": "' + $Stage + '", "place1": "' + $place + '"}'
-    $bytes = (New-Object System.Text.UTF8Encoding $false).GetBytes($text)
-    $stream = $script:PlaceLock
-    $stream.Position = 0
-    $stream.Write($bytes, 0, $bytes.Length)
-    $stream.SetLength($bytes.Length)
-    $stream.Flush($true)  # what a power loss leaves must say where the run was
-}
-
-# The place's lock (environment/placelock.py, common/files/fsops.py place_lock): .NAME.mambaboot-lock
-# in the prefix's parent (a link among the parents reaches the same file), or, for a name too long
-# for that, .mambaboot-lock-KEY (32 hex digits of the sha256 of the path in lower case).
-function Get-PlaceLock([string]$Prefix) {
-    $parent = [System.IO.Path]::GetDirectoryName($Prefix)
-    $name = [System.IO.Path]::GetFileName($Prefix)
-    if ([System.Text.Encoding]::UTF8.GetByteCount($name) -gt 255 - 16) {
-        return Join-Text $parent ('.mambaboot-lock-' + (Get-TextSha256 $Prefix.ToLowerInvariant()).Substring(0, 32))
-    }
-    return Join-Text $parent ".$name.mambaboot-lock"
-}
-
-# A PATH entry is a string, never a PowerShell path: Join-Path and Test-Path throw on a drive
-# this session does not have ("Cannot find drive": a mapped drive off VPN, a removed stick;
-# PowerShell issue 4386) and, in 5.1, on a quoted entry, which PATH allows ("Illegal characters
 # in path"; issue 16465). .NET's Directory.Exists and File.Exists return false on any error.
 function Test-InEnvironment([string]$Entry) {
     $entry = $Entry.Replace('"', '').TrimEnd('\')
@@ -619,26 +535,17 @@ function Get-SandboxEnvironment {
 
 # Checked before anything is written, and again once the place's lock is held: another run may
 # have made it meanwhile (micromamba, given a prefix that holds an environment, replaces it).
+# Looked at only, so that nothing is downloaded for a run create surely refuses. A directory that
+# is not empty is create's to judge, under the place's lock: a killed create's leftovers are its own to settle.
 function Test-Target([string]$prefix) {
-    if (Test-Path -LiteralPath $prefix -PathType Container) {
-        $item = Get-Item -LiteralPath $prefix -Force
-        if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-            Fail 4 "$prefix is a link; give the real path of the environment instead"
-        }
-        if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
-            Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
-        }
-        if ((Test-Path -LiteralPath (Join-Text $prefix 'python.exe')) -or @(Get-ChildItem -LiteralPath (Join-Text $prefix 'bin') -Filter 'python*' -Force -ErrorAction SilentlyContinue).Count) {
-            Fail 4 "$prefix already holds a Python; it was left untouched"
-        }
-        if (@(Get-ChildItem -LiteralPath $prefix -Force).Count) { Fail 4 "$prefix is a non-empty directory; it was left untouched" }
-        return "$prefix is an empty directory"
-    } elseif (Test-Path -LiteralPath $prefix) {
-        Fail 4 "$prefix is a file, not a directory; nothing was changed"
-    } else {
-        return "$prefix does not exist yet"
+    if (-not (Test-Path -LiteralPath $prefix)) { return }
+    if ((Get-Item -LiteralPath $prefix -Force).Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        Fail 4 "$prefix is a link; give the real path of the environment instead"
     }
-
+    if (-not (Test-Path -LiteralPath $prefix -PathType Container)) { Fail 4 "$prefix is not a directory; nothing was changed" }
+    if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
+        Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
+    }
 }
 
 function Invoke-Bootstrap([object[]]$Arguments) {
@@ -648,7 +555,6 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $positional = 0
     $channels = @()
     $packages = @()
-    $given = @()
     $mmPath = $env:MAMBABOOT_MICROMAMBA
     $mmVersion = $null
     $mmUrl = $null
@@ -665,13 +571,13 @@ function Invoke-Bootstrap([object[]]$Arguments) {
             Fail 2 "PowerShell read the argument '$arg' as a number; quote it (e.g. '3.10')"
         }
         if (@('-h', '--help', '/?') -contains $arg) { [Console]::Out.Write($Usage); return 0 }
-        if ($arg -eq '--allow-http') { $script:AllowHttp = $true; $given += $arg; continue }
+        if ($arg -eq '--allow-http') { $script:AllowHttp = $true; continue }
         if ($arg.StartsWith('-')) {
             if ($valued -notcontains $arg) { Fail 2 "unknown option $arg (see --help)" }
             if ($i + 1 -ge $Arguments.Count) { Fail 2 "$arg needs a value" }
             $value = [string]$Arguments[++$i]
             if (-not $value.Trim()) { Fail 2 "$arg needs a non-empty value" }
-            if ($value.StartsWith('-')) { Fail 2 "$arg value '$value' starts with '-'" }
+            if ($value.StartsWith('-')) { Fail 2 "$arg value '$(Get-ShownUrl $value)' starts with '-'" }
             if ($value -match '[\x00-\x1f\x7f]') { Fail 2 "$arg value contains a control character" }
             switch -exact ($arg) {
                 '-c' { $channels += $value }
@@ -686,7 +592,6 @@ function Invoke-Bootstrap([object[]]$Arguments) {
                 '--zipapp' { $zipapp = $value }
                 '--zipapp-sha256' { $zipappSha = Test-Digest $arg $value }
             }
-            if ($arg.StartsWith('--micromamba')) { $given += @($arg, $value) }
             continue
         }
         $positional++
@@ -779,14 +684,24 @@ function Invoke-Bootstrap([object[]]$Arguments) {
 
     # The machine's processor: a 32-bit PowerShell on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE
     # and the machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation
-    # Details"). micromamba ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program.
+    # Details"). ARM64: micromamba 2.8.1 has a win-arm64 build, but conda-forge's win-arm64 channel
+    # has no conda package (conda-forge/conda-forge.github.io#1940, mamba-org/mamba#4393), so an
+    # environment of python, conda and mamba cannot be solved there: win-64 instead, which Windows
+    # 11 runs under its x64 emulation (build 22000 on); Windows 10 on ARM runs no x64 program.
     $arch = [string]$env:PROCESSOR_ARCHITEW6432
     if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }
-    $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]
+    $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]
+    if ($arch -eq 'ARM64') {
+        if ([System.Environment]::OSVersion.Version.Build -lt 22000) {
+            Fail 5 "this ARM64 Windows runs no x64 program (Windows 11 does, under its x64 emulation), and conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940): use Windows 11 or an x64 machine"
+        }
+        $script:Emulated = $true
+        Say "machine: ARM64: win-64 (x64) under Windows 11's x64 emulation, since conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940)"
+    }
     $url = $null
     if ($mmPath) { $kind = 'local' }
     elseif (-not $subdir) {
-        Fail 5 "'$arch' is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+        Fail 5 "'$arch' is a processor micromamba has no Windows build for (win-64 is for AMD64 and, under emulation, ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
     }
     elseif ($mmUrl) { $kind = 'mirror'; Test-Url '--micromamba-url' $mmUrl; $url = $mmUrl }
     else {
@@ -821,7 +736,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     $zipappUrl = $null
     if ($zipapp -match '://') { $zipappUrl = $zipapp; Test-Url '--zipapp' $zipappUrl }
     elseif (Test-Path -LiteralPath $zipapp -PathType Leaf) { $zipapp = Get-FullPath $zipapp }
-    else { Fail 2 "mambaboot.pyz not found at $zipapp; put it beside this script, or pass --zipapp PATH-OR-URL" }
+    else { Fail 2 "mambaboot.pyz not found at $zipapp (or not a regular file); put it beside this script, or pass --zipapp PATH-OR-URL" }
 
     # ---------------------------------------------------------------- the shell (3), the target (4)
     $found = @($Contaminating | Where-Object { [System.Environment]::GetEnvironmentVariable($_) })
@@ -829,58 +744,17 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $lines = ($found | ForEach-Object { "  $_=" + [System.Environment]::GetEnvironmentVariable($_) }) -join "`n"
         Fail 3 "this shell already has a Python environment in it:`n$lines`nopen a clean shell (or deactivate it)"
     }
-    Say 'shell: clean'
-
-    $script:Prefix = $prefix
-    Say "target: $(Test-Target $prefix)"
-
-    # ---------------------------------------------------------------- from here on, writes
-    # The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
-    # lowercase hex digits; a GUID's "N" format is 32 of them): every temporary of this run carries
-    # it (CACHE\tmp\mambaboot-tmp-TOKEN-KIND: New-PrivateDirectory; .NAME.mambaboot-tmp-TOKEN beside
-    # a download).
+    # ---------------------------------------------------------------- from here on, writes: the work directory only
+    # A random name of the form mambaboot's own temporaries have (common/files/tempname.py: 32
+    # lowercase hex digits; a GUID's "N" format is 32 of them): CACHE\tmp\mambaboot-tmp-TOKEN-bootstrap,
+    # and .NAME.mambaboot-tmp-TOKEN beside a download in the stores. No lock, no mark: the work
+    # directory is this run's alone, deleted when create returns; a killed run's is named by
+    # `mambaboot cache clean` and `doctor`.
     $script:Token = [Guid]::NewGuid().ToString('N')
     New-Directory (Join-Text $cache 'tmp')
-    $script:TmpDir = New-PrivateDirectory (Join-Text $cache 'tmp') 'bootstrap'
-
-    # The place's lock, held until just before the hand-over: adopt takes it then; between the two,
-    # another run may take it as it could between any two mambaboot commands, and adopt checks the
-    # place again under its own lock. Its text is the run's intent, which the next mambaboot run of
-    # the place settles when this run is killed (environment/settle.py, bootstrap rows).
-    New-Directory $envs
-    $lockPath = Get-PlaceLock $prefix
-    $held = Lock-File $lockPath
-    if ($null -eq $held) {
-        Fail 4 "another mambaboot run is changing $prefix right now (it holds $lockPath); nothing was changed"
-    }
-    # A killed run's intent is in it: a bootstrap script's is settled by the target's check (its
-    # micromamba's prefix missing or empty; else refused, the intent kept for mambaboot to name); any
-    # other is mambaboot's to settle, never overwritten here.
-    $left = Read-Locked $held
-    if ($left.Trim() -and $left -notmatch '"operation": *"bootstrap"') {
-        $held.Dispose()
-        Fail 4 "a mambaboot run that did not finish left its intent in $lockPath; any mambaboot command on $prefix settles it (or names what to do); nothing was changed"
-    }
-    $stale = [bool]$left.Trim()
-    if (-not $stale) { $script:PlaceLock = $held; $script:PlaceLockPath = $lockPath }  # refused: the file goes
-    try { [void](Test-Target $prefix) } catch { if ($stale) { $held.Dispose() }; throw }  # refused: the intent stays
-    $script:PlaceLock = $held
-    $script:PlaceLockPath = $lockPath
-    Write-Intent 'begun'
-
-    $script:SandboxHome = New-PrivateDirectory (Join-Text $cache 'tmp') 'home'
-    # Another run's private home: one killed before its end leaves it, with the copy of
-    # authentication.json it may hold; its run cannot be proven gone (it may be running now), so it
-    # is named, never deleted, as bootstrap.bat names it.
-    # bootstrap.bat's is home in its work directory (mambaboot-tmp-TOKEN-bootstrap\home).
-    foreach ($other in @(Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' -or $_.Name -like 'mambaboot-tmp-*-bootstrap' })) {
-        $found = $other.FullName
-        if ($other.Name -like '*-bootstrap') { $found = Join-Text $found 'home' }
-        if ($found -ne $script:SandboxHome -and [System.IO.Directory]::Exists($found)) {
-            Say "bootstrap: warning: $found is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
-        }
-    }
-    New-Directory (Join-Text $script:SandboxHome 'tmp')
+    $script:Work = Join-Text $cache "tmp\mambaboot-tmp-$($script:Token)-bootstrap"
+    New-Directory (Join-Text $script:Work 'home\tmp')
+    $script:SandboxHome = Join-Text $script:Work 'home'
 
     if ($zipappUrl) {
         $expected = $zipappSha
@@ -889,110 +763,92 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $dir = Join-Text $cache ('zipapp\' + $expected.Substring(0, 16))
         New-Directory $dir
         $zipapp = Join-Text $dir 'mambaboot.pyz'
-        if (-not ((Test-Path -LiteralPath $zipapp) -and (Get-Sha256 $zipapp) -eq $expected)) {
-            Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected
-        }
+        if ((Get-Sha256 $zipapp) -ne $expected) { Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected }
     }
 
     # ---------------------------------------------------------------- micromamba: the cache layout is create's
-    $store = Join-Text $cache 'micromamba'
-    New-Directory $store
     $how = 'cached'
     if ($kind -eq 'local') {
         $binary = Get-FullPath $mmPath
         if (-not (Test-Path -LiteralPath $binary -PathType Leaf)) { Fail 5 "micromamba not found at $binary" }
         $sha = Get-Sha256 $binary
         if ($mmSha -and $sha -ne $mmSha) { Fail 5 "$binary has sha256 $sha, not the expected $mmSha" }
-        $notes = Join-Text $store ('versions\' + $sha.Substring(0, 32))
         $how = 'given'
     } else {
         # A pinned release never changes, so its version names its directory and its digest
         # is kept there; latest and mirrors can change under one URL, so the digest names theirs.
+        $store = Join-Text $cache 'micromamba'
         $sha = $mmSha
         $notes = $null
         if ($kind -eq 'release' -and $version -ne 'latest') {
             $notes = Join-Text $store "$version-$subdir"
             $kept = Join-Text $notes 'sha256'
-            if (-not $sha -and (Test-Path -LiteralPath $kept)) { $sha = ([System.IO.File]::ReadAllText($kept)).Trim() }
+            if (-not $sha -and [System.IO.File]::Exists($kept)) { $sha = ([System.IO.File]::ReadAllText($kept)).Trim() }
+            if ($sha -notmatch '^[0-9a-f]{64}$') { $sha = $null }
         }
         if (-not $sha) { $sha = Get-PublishedDigest $url '--micromamba-sha256' }
         if (-not $notes) {
             $notes = Join-Text $store ("$kind-" + (Get-TextSha256 $url).Substring(0, 12) + '-' + $sha.Substring(0, 16))
         }
         $binary = Join-Text $notes 'micromamba.exe'
-        if (-not ((Test-Path -LiteralPath $binary) -and (Get-Sha256 $binary) -eq $sha)) {
+        if ((Get-Sha256 $binary) -ne $sha) {
             New-Directory $notes
-            foreach ($stale in @($binary, (Join-Text $notes 'sha256'), (Join-Text $notes 'version'))) {
-                Invoke-Replace $stale { if (Test-Path -LiteralPath $stale) { Remove-Item -LiteralPath $stale -Force } }
-            }
             Save-Verified $url $notes 'micromamba.exe' $sha
-            [System.IO.File]::WriteAllText((Join-Text $notes 'sha256'), $sha)
+            Save-Text (Join-Text $notes 'sha256') $sha
             $how = 'downloaded'
         }
     }
-    New-Directory $notes
-    $versionNote = Join-Text $notes 'version'
-    $used = $null
-    if (Test-Path -LiteralPath $versionNote) { $used = ([System.IO.File]::ReadAllText($versionNote)).Trim() }
-    if (-not $used) {
-        $run = Invoke-Native $binary @('--version') (Get-SandboxEnvironment) -Capture
-        $lines = @($run.Out -split "`r?`n" | Where-Object { $_.Trim() })
-        if ($run.Code -ne 0 -or $lines.Count -eq 0) { Fail 5 "$binary --version failed (exit $($run.Code))" }
-        $used = $lines[-1].Trim()
-        [System.IO.File]::WriteAllText($versionNote, $used)
-    }
-    Say "micromamba: $used ($how, sha256 $($sha.Substring(0, 12)))"
+    Say "micromamba: $binary ($how, sha256 $($sha.Substring(0, 12)))"
 
-    # ---------------------------------------------------------------- the engine, once, sandboxed
-    $specPython = 'python'
-    if ($python) { $specPython = "python=$python" }
+    # ---------------------------------------------------------------- the private Python, once, sandboxed
+    # The user's version, so that create finds its packages in the same cache; one mambaboot runs on.
+    $own = $python
+    if ($python -match '^([012]|3\.[0-8])(\.|$)') {
+        $own = $OwnPython
+        Say "python: mambaboot runs on Python 3.9 or later: its private Python is $OwnPython, the environment's $python"
+    }
     $mmChannels = $channels
     if ($mmChannels.Count -eq 0) { $mmChannels = @('conda-forge') }
     $command = @('create', '--yes', '--no-rc', '--override-channels')
     foreach ($channel in $mmChannels) { $command += @('-c', $channel) }
-    # The root prefix is private (never the target: libmamba refuses an existing target that is the
-    # root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine/micromamba.py.
-    $command += @('--prefix', $prefix, '--root-prefix', (Join-Text $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $specPython, 'conda', 'mamba')
-    $command += $packages
-    $existed = Test-Path -LiteralPath $prefix
-    $probe = $url
-    if (-not $probe) { $probe = $Releases }
-    Write-Intent 'engine'
-    $engine = Invoke-Native $binary $command (Get-SandboxEnvironment)
-    Remove-WorkDirectory $script:SandboxHome
-    $script:SandboxHome = $null
+    # The root prefix is private, shortcuts off: as create runs micromamba (engine/micromamba.py).
+    $spec = 'python'
+    if ($own) { $spec = "python=$own" }
+    $command += @('--prefix', (Join-Text $script:Work 'python'), '--root-prefix', (Join-Text $script:SandboxHome 'root'), '--no-shortcuts', '--lock-timeout', '600', $spec)
+    $engine = Invoke-Native $binary $command (Get-SandboxEnvironment) -Capture
     if ($engine.Code -ne 0) {
-        $left = 'nothing was deleted'
-        if (-not $existed -and (Test-Path -LiteralPath $prefix)) {
-            $left = "micromamba left $prefix behind; nothing was deleted: remove it before trying again"
+        $said = (@(($engine.Out + $engine.Err) -split "`r?`n" | Where-Object { $_.Trim() }) | Select-Object -Last 20) -join "`n"
+        # A solve failure is the channel's answer (libmamba 2.8.1 says "Could not solve for
+        # environment specs": libmamba/src/api/utils.cpp): no network hint fits it.
+        $hint = ''
+        if ($said -notmatch 'Could not solve for environment specs') {
+            $hint = "`n  if it could not reach the channel: $(Get-ProxyHint $url)`n  if it failed on a certificate: $TlsHint"
         }
-        $hint = "`n  if it failed on a certificate: $TlsHint"
-        if (-not (Get-ProxyVariable)) {
-            $reach = "`n  if it could not reach the channel: $ProxyHint"
-            $system = Get-SystemProxy $probe
-            if ($system) {
-                $reach = "`n  if it could not reach the channel: Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
-            }
-            $hint = $reach + $hint
-        } else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" + $hint }
-        Fail 6 "micromamba create failed (exit $($engine.Code)); $left$hint"
+        Fail 6 "micromamba could not make the private Python (exit $($engine.Code)):`n$said$hint"
     }
-    Say "engine: created $prefix"
+    $pythonExe = Join-Text $script:Work 'python\python.exe'
+    if (-not [System.IO.File]::Exists($pythonExe)) { Fail 7 "micromamba finished but $pythonExe is missing" }
+    Say "python: private, in $($script:Work)"
 
-    # ---------------------------------------------------------------- hand-over: the rest is mambaboot's
-    $pythonExe = Join-Text $prefix 'python.exe'
-    if (-not (Test-Path -LiteralPath $pythonExe -PathType Leaf)) { Fail 7 "micromamba finished but $pythonExe is missing" }
-    $handover = @('-I', $zipapp, 'adopt', $prefix, '--name', $name, '--envs-dir', $envs, '--cache-dir', $cache)
+    # ---------------------------------------------------------------- hand-over: the rest is create's
+    # -I: the user's PYTHON* variables and site directories stay out of mambaboot's own Python; the
+    # private Python is not put on PATH, so create's children never see it.
+    $handover = @('-I', $zipapp, 'create', $name, '--envs-dir', $envs, '--cache-dir', $cache)
     if ($python) { $handover += @('--python', $python) }
-    foreach ($channel in $mmChannels) { $handover += @('-c', $channel) }  # what micromamba used
+    foreach ($channel in $mmChannels) { $handover += @('-c', $channel) }
     foreach ($package in $packages) { $handover += @('--package', $package) }
-    $handover += $given
-    $handover += @('--micromamba-version-used', $used, '--micromamba-sha256-used', $sha)
-    Remove-WorkDirectory $script:TmpDir
-    $script:TmpDir = $null
-    Unlock-File $script:PlaceLock $script:PlaceLockPath
-    $script:PlaceLock = $null
-    return (Invoke-Native $pythonExe $handover $null).Code
+    $handover += @('--micromamba', $binary, '--micromamba-sha256', $sha)
+    $childEnvironment = $null
+    if ($script:Emulated) {
+        # mambaboot reads the machine from these two (common/host.py): win-64, as this script chose.
+        $childEnvironment = @{}
+        foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) { $childEnvironment[[string]$entry.Key] = [string]$entry.Value }
+        foreach ($key in @($childEnvironment.Keys | Where-Object { $_ -ieq 'PROCESSOR_ARCHITEW6432' -or $_ -ieq 'PROCESSOR_ARCHITECTURE' })) { $childEnvironment.Remove($key) }
+        $childEnvironment['PROCESSOR_ARCHITECTURE'] = 'AMD64'
+    }
+    $code = (Invoke-Native $pythonExe $handover $childEnvironment).Code
+    if ($code -eq 0) { Say "to use it: . `"$prefix\.mambaboot\activate.ps1`"" }
+    return $code
 }
 
 $script:AllowHttp = $false
@@ -1000,13 +856,10 @@ $script:Connect = 30
 $script:Deadline = 1800
 $script:MaxBytes = 268435456
 $script:NoRevoke = $false
-$script:TmpDir = $null
+$script:Work = $null
 $script:SandboxHome = $null
 $script:Token = $null
-$script:Prefix = $null
-$script:WorkLocks = @{}
-$script:PlaceLock = $null
-$script:PlaceLockPath = $null
+$script:Emulated = $false
 $script:Cwd = $null
 $script:PkgsDirs = @()
 $exitCode = 1
@@ -1021,9 +874,7 @@ try {
         Say "bootstrap: error: unexpected: $($failure.Message)"
     }
 } finally {
-    foreach ($dir in @($script:SandboxHome, $script:TmpDir)) {
-        if ($dir) { Remove-WorkDirectory $dir }
-    }
-    Unlock-File $script:PlaceLock $script:PlaceLockPath
+    # The work directory is this run's alone (made by it, under a random name): deleted whatever the outcome.
+    if ($script:Work) { Remove-Tree $script:Work }
 }
 exit $exitCode

@@ -2,29 +2,37 @@
 # shellcheck disable=SC2030,SC2031  # mb_sandboxed changes its own subshell's environment only
 # bootstrap.sh [NAME] [PY_VERSION] [options]
 #
-# Makes a conda environment (Python, conda, mamba) on a machine that has no Python, then hands
-# over to the new environment's own python running `mambaboot.pyz adopt`, which does the rest
-# exactly as `mambaboot create` would. This script does only what must happen before a Python
-# exists: check, download and verify micromamba, run it once, sandboxed, holding the place's lock
-# as every mambaboot run that changes a place holds it (environment/placelock.py). It never deletes
-# anything outside its own temporaries. POSIX sh (dash, bash, zsh, busybox sh).
+# Makes a conda environment (Python, conda, mamba) on a machine that has no Python. This script
+# does only what needs no Python: check the shell, download and verify micromamba (and the
+# zipapp), and make a private Python with it in a work directory of its own; then it hands over to
+# `mambaboot create` on that Python, which takes the place's lock and does everything else, and
+# deletes the work directory when create returns. It changes no place itself: killed, it leaves
+# only its work directory (CACHE/tmp/mambaboot-tmp-TOKEN-bootstrap), which `mambaboot cache clean`
+# and `doctor` name. POSIX sh (dash, bash, zsh, busybox sh).
 #
 # Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
 # 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
-# 7 the environment has no python; after the hand-over, adopt's own code.
+# 7 the private Python is missing; after the hand-over, create's own code.
 
 mb_pinned=2.8.1-0
 mb_releases=https://github.com/mamba-org/micromamba-releases/releases
 # The address of the release this copy belongs to: empty in the repository; a release's copy
 # names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
 mb_release=
+# The private Python when the user asks for one older than mambaboot runs on (it needs >= 3.9).
+mb_own_python=3.12
+
+# Nothing this script or create makes is writable by group or others, whatever umask it was
+# started with (a symbolic umask takes write away and keeps the rest: POSIX umask).
+umask go-w
 
 mb_usage() {
     cat <<'EOF'
 usage: bootstrap.sh [NAME] [PY_VERSION] [options]
 
 Creates NAME_<PY_VERSION with _ for .> (default NAME: py) in --envs-dir, else $PY_ENVS (which
-must then be a directory), else the current directory; then runs `mambaboot.pyz adopt` with its python.
+must then be a directory), else the current directory, by running `mambaboot.pyz create` on a
+private Python this script makes with micromamba.
 
 options:
   -c, --channel CHANNEL      channel (repeatable; default conda-forge)
@@ -59,13 +67,16 @@ mb_die() {
 # A word the shell reads back as exactly $1 (for `eval set --`).
 mb_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
+# A URL as it may be shown: a user:password before the host masked (common/urlrule.py shows it so).
+mb_shown() { printf '%s' "$1" | sed 's#^\([A-Za-z][A-Za-z0-9+.-]*://\)[^/?#]*@#\1***@#'; }
+
 mb_check_value() {  # option value: what `create` refuses, so micromamba never sees it
     case $2 in
         *[![:space:]]*) ;;
         *) mb_die 2 "$1 needs a non-empty value" ;;
     esac
     case $2 in
-        -*) mb_die 2 "$1 value '$2' starts with '-'" ;;
+        -*) mb_die 2 "$1 value '$(mb_shown "$2")' starts with '-'" ;;
         *[[:cntrl:]]*) mb_die 2 "$1 value contains a control character" ;;
     esac
 }
@@ -94,6 +105,10 @@ mb_sha256() {  # of stdin
     else
         mb_die 5 "neither sha256sum nor shasum found: cannot verify a download"
     fi
+}
+
+mb_file_sha256() {  # FILE: its digest, or nothing when it is no regular file (a fifo is never opened)
+    [ -f "$1" ] && mb_sha256 <"$1"
 }
 
 # A whole number >= 1 from variable $1, else $2: the bounds mambaboot's own downloads take from
@@ -129,20 +144,23 @@ mb_fetch() {
         set -- "$1" "$2" wget -q --timeout="$mb_connect" --tries=4 --max-redirect=10 -O -
         ! command -v timeout >/dev/null 2>&1 || set -- "$1" "$2" timeout "$mb_deadline" "$@"
     else
-        mb_die 5 "neither curl nor wget found: cannot download $1"
+        mb_die 5 "neither curl nor wget found: cannot download $(mb_shown "$1")"
     fi
     mb_url_now=$1 mb_out=$2
     shift 2
-    { "$@" "$mb_url_now" 2>"$mb_tmpdir/fetch.err"; echo $? >"$mb_tmpdir/fetch.rc"; } |
+    { "$@" "$mb_url_now" 2>"$mb_work/fetch.err"; echo $? >"$mb_work/fetch.rc"; } |
         head -c "$((mb_max_bytes + 1))" >"$mb_out"
-    mb_rc=$(cat "$mb_tmpdir/fetch.rc")
+    mb_rc=$(cat "$mb_work/fetch.rc")
     mb_size=$(wc -c <"$mb_out" | tr -d ' ')
     if [ "$mb_size" -gt "$mb_max_bytes" ] || [ "$mb_rc" = 63 ]; then
         mb_why="it is larger than MAMBABOOT_HTTP_MAX_BYTES=$mb_max_bytes bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
     elif [ "$mb_rc" = 28 ] || [ "$mb_rc" = 124 ]; then
         mb_why="$1 exit $mb_rc: no whole answer within MAMBABOOT_HTTP_DEADLINE=$mb_deadline seconds (MAMBABOOT_HTTP_TIMEOUT=$mb_connect seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
+    elif [ "$1" = curl ] && [ "$mb_rc" = 22 ]; then
+        # -f: the server answered with an HTTP error (curl's manual, EXIT CODES): no proxy's doing
+        mb_why="$1 exit 22 ($(mb_errline)): the server answered with an HTTP error, not the network: check --micromamba-version (a release that has micromamba-$mb_subdir), the mirror's URL, or --zipapp"
     elif [ "$mb_rc" != 0 ]; then
-        mb_why="$1 exit $mb_rc $(tail -n 1 "$mb_tmpdir/fetch.err")"
+        mb_why="$1 exit $mb_rc $(mb_errline)"
     else
         return 0
     fi
@@ -150,11 +168,13 @@ mb_fetch() {
     return 1
 }
 
+mb_errline() { tail -n 1 "$mb_work/fetch.err" | sed 's#\([A-Za-z][A-Za-z0-9+.-]*://\)[^/?# ]*@#\1***@#g'; }
+
 mb_check_url() {  # OPTION URL
     case $2 in
         https://* | file://*) return 0 ;;
         http://*) ;;
-        *) mb_die 2 "$1 '$2' is not an https:// URL" ;;
+        *) mb_die 2 "$1 '$(mb_shown "$2")' is not an https:// URL" ;;
     esac
     mb_host=${2#http://}
     mb_host=${mb_host%%/*}
@@ -163,32 +183,33 @@ mb_check_url() {  # OPTION URL
         \[::1\]* | localhost | localhost:* | 127.0.0.1 | 127.0.0.1:*) return 0 ;;
     esac
     [ -n "$mb_allow_http" ] ||
-        mb_die 2 "$1 '$2' uses plain http; use https, or pass --allow-http if you trust the network"
+        mb_die 2 "$1 '$(mb_shown "$2")' uses plain http; use https, or pass --allow-http if you trust the network"
 }
 
-# Download URL into DIR/NAME only if its sha256 is EXPECTED (or, with none given, the digest
-# published at URL.sha256); the file appears whole and verified, or not at all.
+# Download URL into DIR/NAME only if its sha256 is EXPECTED: under a temporary name beside it
+# (.NAME.mambaboot-tmp-RANDOM, which mambaboot's collectors name), renamed into place verified.
+# No lock: two runs writing the same store each rename a whole, verified file.
 mb_fetch_verified() {  # URL DIR NAME EXPECTED
     mb_tmp="$2/.$3.mambaboot-tmp-$mb_token"
-    mb_fetch "$1" "$mb_tmp" || mb_die 5 "download of $1 failed: $mb_why; nothing was kept"
+    mb_fetch "$1" "$mb_tmp" || mb_die 5 "download of $(mb_shown "$1") failed: $mb_why; nothing was kept"
     mb_got=$(mb_sha256 <"$mb_tmp")
     if [ "$mb_got" != "$4" ]; then
         rm -f "$mb_tmp"
-        mb_die 5 "$1 does not match its published digest:
+        mb_die 5 "$(mb_shown "$1") does not match its published digest:
   expected sha256 $4
   downloaded      $mb_got
 nothing was kept"
     fi
-    chmod "$(printf '%o' $((0777 & ~0$(umask) & ~02)))" "$mb_tmp"
+    chmod 755 "$mb_tmp"
     mv -f "$mb_tmp" "$2/$3"
     mb_tmp=
 }
 
 mb_published_digest() {  # URL -> the digest in URL.sha256
-    mb_tmp="$mb_tmpdir/published.sha256"
-    mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $1.sha256: $mb_why
+    mb_tmp="$mb_work/published.sha256"
+    mb_fetch "$1.sha256" "$mb_tmp" || mb_die 5 "could not read the published digest $(mb_shown "$1").sha256: $mb_why
 without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
-    mb_digest_in "" || mb_die 5 "$1.sha256 does not hold a sha256 digest"
+    mb_digest_in "" || mb_die 5 "$(mb_shown "$1").sha256 does not hold a sha256 digest"
     printf '%s' "$mb_digest"
 }
 
@@ -207,10 +228,10 @@ mb_digest_in() {
 
 # SUMS NAME -> the digest on the line of the checksum file at URL SUMS that names exactly NAME.
 mb_listed_digest() {
-    mb_tmp="$mb_tmpdir/SHA256SUMS"
-    mb_fetch "$1" "$mb_tmp" || mb_die 5 "could not read $1: $mb_why
+    mb_tmp="$mb_work/SHA256SUMS"
+    mb_fetch "$1" "$mb_tmp" || mb_die 5 "could not read $(mb_shown "$1"): $mb_why
 without it $2 cannot be verified; put $2 beside this script, or pass --zipapp PATH|URL"
-    mb_digest_in "$2" || mb_die 5 "$1 has no sha256 line for $2: it cannot be verified"
+    mb_digest_in "$2" || mb_die 5 "$(mb_shown "$1") has no sha256 line for $2: it cannot be verified"
     printf '%s' "$mb_digest"
 }
 
@@ -249,7 +270,7 @@ mb_clean_path() {
 }
 
 # Run "$@" the way create runs micromamba: every conda/mamba/python variable gone, no other
-# environment on PATH, a private HOME (and XDG and temp dirs) that is deleted afterwards.
+# environment on PATH, a private HOME (and XDG and temp dirs) in the work directory.
 mb_sandboxed() (
     # The network and machine settings create carries too (engine/network.py), from the
     # environment only: the scripts read no rc files. The user's credentials: libmamba reads
@@ -282,74 +303,10 @@ mb_sandboxed() (
     exec "$@" </dev/null
 )
 
-# Lock FD (8 or 9) on the file PATH exactly as mambaboot's own runs lock it (common/files/filelock.py):
-# flock(2) on the whole file, without waiting, kept only while PATH still names the file locked
-# (a mambaboot run unlinks its lock file while it still holds it, then releases it). flock(1)
-# (util-linux, busybox) calls flock(2) on the descriptor the shell opened; where there is none
-# (macOS) perl's flock, which is flock(2) where the system has it (perlfunc, flock), locks the same
-# descriptor. The lock belongs to the open file, which the shell keeps open (and the programs it
-# starts, micromamba too, inherit): flock(2). Status 1: another process holds it.
-mb_lock() {  # FD PATH
-    [ ! -L "$2" ] || mb_die 4 "$2 is a link; a lock file is never opened through one: remove the link"
-    mb_try=0
-    while [ "$mb_try" -lt 100 ]; do
-        mb_try=$((mb_try + 1))
-        # tried in a subshell first: exec's redirection that fails ends the shell (POSIX, Special Built-In
-        # Utilities), and zsh's `command` (which POSIX has keep it alive) looks for an external exec
-        (eval ": $1<>\"\$2\"") 2>/dev/null || mb_die 4 "cannot make the lock file $2; nothing was changed"
-        eval "exec $1<>\"\$2\""
-        if command -v flock >/dev/null 2>&1; then
-            flock -n "$1" || { eval "exec $1>&-"; return 1; }
-            # shellcheck disable=SC3013  # -ef: dash, bash, zsh, busybox and ksh all have it
-            if [ "/dev/fd/$1" -ef "$2" ]; then return 0; fi
-        elif command -v perl >/dev/null 2>&1; then
-            perl -MFcntl=:flock -e 'open(my $f, "+<&=", $ARGV[0]) or exit 2; flock($f, LOCK_EX | LOCK_NB) or exit 1;
-                my @a = stat($f); my @b = stat($ARGV[1]); exit(@b && $a[0] == $b[0] && $a[1] == $b[1] ? 0 : 3)' "$1" "$2"
-            case $? in
-                0) return 0 ;;
-                1) eval "exec $1>&-"; return 1 ;;
-                2) mb_die 4 "perl could not lock $2; nothing was changed" ;;
-            esac
-        else
-            eval "exec $1>&-"
-            mb_die 4 "neither flock nor perl found: the lock $2 cannot be taken, and nothing changes a place without it"
-        fi
-        eval "exec $1>&-"  # its holder unlinked it meanwhile: the file now there is the lock
-    done
-    mb_die 4 "cannot lock $2: after $mb_try tries it is still taken away as fast as it is made"
-}
-
-mb_unlock() {  # FD PATH: as mambaboot's own: the file unlinked while still held, then released
-    rm -f "$2"
-    eval "exec $1>&-"
-}
-
+# The work directory is this run's alone (made by it, under a random name): deleted whatever the outcome.
 mb_cleanup() {
     [ -z "${mb_tmp-}" ] || rm -f "$mb_tmp"
-    [ -z "${mb_home-}" ] || mb_drop_workdir 8 "$mb_home"
-    [ -z "${mb_tmpdir-}" ] || mb_drop_workdir 7 "$mb_tmpdir"
-    [ -z "${mb_lock-}" ] || mb_unlock 9 "$mb_lock"
-}
-
-# FD KIND: mb_made, a work directory of this run, CACHE/tmp/mambaboot-tmp-TOKEN-KIND, made as mambaboot
-# makes its own (common/files/workdir.py), so that `mambaboot cache clean` deletes it once its run is
-# gone: its lock file beside it (NAME.lock, holding the token) taken first and held (FD) until it is
-# gone, the marker in it, and the mark of the token for the role home (common/files/proof.py: the
-# directory's device and inode as stat(2) gives them, GNU and busybox stat -c, BSD stat -f).
-mb_workdir() {
-    mb_made=$mb_cache/tmp/mambaboot-tmp-$mb_token-$2
-    mb_lock "$1" "$mb_made.lock" || mb_die 4 "cannot lock the new file $mb_made.lock"
-    printf '%s' "$mb_token" >"$mb_made.lock"
-    (umask 077 && mkdir "$mb_made") || { mb_unlock "$1" "$mb_made.lock"; mb_die 4 "cannot write in $mb_cache/tmp"; }
-    mb_id=$(stat -c '%d:%i' "$mb_made" 2>/dev/null || stat -f '%d:%i' "$mb_made")
-    (umask 077 && printf 'a work directory mambaboot made for one run; deleted after it\n' >"$mb_made/.mambaboot-home" &&
-        printf 'mambaboot-claim %s home %s\n' "$mb_token" "$mb_id" >"$mb_made/.mambaboot-claim") ||
-        mb_die 4 "cannot write in $mb_made"
-}
-
-mb_drop_workdir() {  # FD PATH: the directory, then its lock
-    rm -rf "$2"
-    mb_unlock "$1" "$2.lock"
+    [ -z "${mb_work-}" ] || rm -rf "$mb_work"
 }
 trap mb_cleanup EXIT
 trap 'exit 130' INT
@@ -362,10 +319,8 @@ mb_name=
 mb_name_set=
 mb_python=
 mb_npos=0
-mb_channels=      # -c words for micromamba and adopt
-mb_specs=         # package words for micromamba
-mb_packages=      # --package words for adopt
-mb_given=         # micromamba options as given, for adopt
+mb_channels=      # -c words for micromamba and create
+mb_packages=      # --package words for create
 mb_mm_path=${MAMBABOOT_MICROMAMBA-}
 mb_mm_version=
 mb_mm_url=
@@ -375,13 +330,14 @@ mb_envs=
 mb_cache=
 mb_zipapp=
 mb_zipapp_sha=
+mb_work=
 while [ $# -gt 0 ]; do
     case $1 in
         --*=*) mb_opt=${1%%=*}; mb_val=${1#*=}; shift; set -- "$mb_opt" "$mb_val" "$@"; continue ;;
     esac
     case $1 in
         -h | --help) mb_usage; exit 0 ;;
-        --allow-http) mb_allow_http=1; mb_given="$mb_given --allow-http"; shift; continue ;;
+        --allow-http) mb_allow_http=1; shift; continue ;;
         -c | --channel | --package | --envs-dir | --cache-dir | --micromamba | --micromamba-version | \
             --micromamba-url | --micromamba-sha256 | --zipapp | --zipapp-sha256)
             [ $# -ge 2 ] || mb_die 2 "$1 needs a value"
@@ -390,7 +346,7 @@ while [ $# -gt 0 ]; do
     esac
     case $1 in
         -c | --channel) mb_channels="$mb_channels -c $(mb_quote "$2")" ;;
-        --package) mb_specs="$mb_specs $(mb_quote "$2")"; mb_packages="$mb_packages --package $(mb_quote "$2")" ;;
+        --package) mb_packages="$mb_packages --package $(mb_quote "$2")" ;;
         --envs-dir) mb_envs=$2 ;;
         --cache-dir) mb_cache=$2 ;;
         --micromamba) mb_mm_path=$2 ;;
@@ -408,9 +364,6 @@ while [ $# -gt 0 ]; do
             esac
             shift
             continue ;;
-    esac
-    case $1 in
-        --micromamba*) mb_given="$mb_given $1 $(mb_quote "$2")" ;;
     esac
     shift 2
 done
@@ -512,7 +465,6 @@ case "$mb_pkgs" in
         mb_die 2 "package cache $mb_pkgs holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS" ;;
 esac
 
-
 # ------------------------------------------------------------------ what runs, and the zipapp
 
 if [ -n "$mb_mm_path" ]; then
@@ -550,11 +502,9 @@ if [ -z "$mb_zipapp" ]; then
 fi
 case $mb_zipapp in
     *://*) mb_check_url --zipapp "$mb_zipapp" ;;
-    *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp; put it beside this script, or pass --zipapp PATH|URL"
+    *) [ -f "$mb_zipapp" ] || mb_die 2 "mambaboot.pyz not found at $mb_zipapp (or not a regular file); put it beside this script, or pass --zipapp PATH|URL"
        mb_zipapp=$(mb_abs "$mb_zipapp") ;;
 esac
-
-# ------------------------------------------------------------------ the shell (3), the target (4)
 
 mb_found=
 for mb_var in CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH PYTHON_ENVS VIRTUAL_ENV; do
@@ -564,83 +514,33 @@ for mb_var in CONDA_PREFIX CONDA_SHLVL CONDA_DEFAULT_ENV PYTHONHOME PYTHONPATH P
 done
 [ -z "$mb_found" ] || mb_die 3 "this shell already has a Python environment in it:$mb_found
 open a clean shell (or deactivate it)"
-mb_say "shell: clean"
 
-# Checked before anything is written, and again once the place's lock is held: another run may
-# have made it meanwhile (micromamba, given a prefix that holds an environment, replaces it).
-mb_check_target() {
+# Looked at only, so that nothing is downloaded for a run create surely refuses. A directory
+# that is not empty is create's to judge, under the place's lock: a killed create's leftovers are
+# its own to settle.
 if [ -L "$mb_prefix" ]; then
     mb_die 4 "$mb_prefix is a symbolic link; give the real path of the environment instead"
-elif [ -e "$mb_prefix" ]; then
-    [ -d "$mb_prefix" ] || mb_die 4 "$mb_prefix is a file, not a directory; nothing was changed"
-    [ ! -f "$mb_prefix/.mambaboot/record.json" ] ||
-        mb_die 4 "$mb_prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
-    for mb_f in "$mb_prefix"/bin/python* "$mb_prefix/python.exe"; do
-        [ ! -e "$mb_f" ] || mb_die 4 "$mb_prefix already holds a Python; it was left untouched"
-    done
-    [ -z "$(ls -A "$mb_prefix")" ] || mb_die 4 "$mb_prefix is a non-empty directory; it was left untouched"
-    [ -w "$mb_prefix" ] || mb_die 4 "$mb_prefix is not writable"
-    mb_target="$mb_prefix is an empty directory"
-else
-    mb_up=$(dirname "$mb_prefix")
-    while [ ! -e "$mb_up" ] && [ ! -L "$mb_up" ]; do mb_up=$(dirname "$mb_up"); done
-    [ -d "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not a directory"
-    [ -w "$mb_up" ] || mb_die 4 "cannot create $mb_prefix: $mb_up is not writable"
-    mb_target="$mb_prefix does not exist yet"
+elif [ -e "$mb_prefix" ] && [ ! -d "$mb_prefix" ]; then
+    mb_die 4 "$mb_prefix is not a directory (a file, a fifo or a device); nothing was changed"
+elif [ -f "$mb_prefix/.mambaboot/record.json" ]; then
+    mb_die 4 "$mb_prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
 fi
-}
-mb_check_target
-mb_say "target: $mb_target"
 
-# ------------------------------------------------------------------ from here on, writes
+# ------------------------------------------------------------------ from here on, writes: the work directory only
 
-# The run's token, of the form mambaboot's own runs have (common/files/proof.py new_token: 32
-# lowercase hex digits): every temporary this run makes carries it (CACHE/tmp/mambaboot-tmp-TOKEN-KIND:
-# mb_workdir; .NAME.mambaboot-tmp-TOKEN beside a download).
+# A random name of the form mambaboot's own temporaries have (common/files/tempname.py: 32
+# lowercase hex digits): CACHE/tmp/mambaboot-tmp-TOKEN-bootstrap, and .NAME.mambaboot-tmp-TOKEN
+# beside a download in the stores.
 mb_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 case $mb_token in
     *[!0-9a-f]*) mb_token= ;;
 esac
 [ ${#mb_token} -eq 32 ] || mb_die 4 "cannot read 16 random bytes from /dev/urandom"
 mkdir -p "$mb_cache/tmp" || mb_die 4 "cannot create the cache directory $mb_cache"
-mb_workdir 7 bootstrap
-mb_tmpdir=$mb_made
-
-# The place's lock, the one every mambaboot run that changes the place takes (environment/placelock.py,
-# common/files/fsops.py place_lock): .NAME.mambaboot-lock beside the prefix in its parent's real
-# path, or .mambaboot-lock-KEY for a name too long for that. Its text is the run's intent, which
-# the next mambaboot run of the place settles when this run is killed (environment/settle.py,
-# bootstrap rows). Released (the file unlinked first, as mambaboot unlinks its own) just before the
-# hand-over: adopt takes it then; between the two, another run may take it as it could take it
-# between any two mambaboot commands, and adopt checks the place again under its own lock.
-mkdir -p "$mb_envs" || mb_die 4 "cannot create $mb_envs"
-mb_real=$(cd -P "$mb_envs" && pwd -P) || mb_die 4 "cannot read the directory $mb_envs"
-if [ "$(printf '%s' "$mb_envname" | wc -c)" -gt $((255 - 16)) ]; then  # NAME_MAX, less ".NAME.mambaboot-lock"'s 16
-    mb_lockfile="${mb_real%/}/.mambaboot-lock-$(printf '%s' "${mb_real%/}/$mb_envname" | mb_sha256 | cut -c1-32)"
-else
-    mb_lockfile="${mb_real%/}/.$mb_envname.mambaboot-lock"
-fi
-if ! mb_lock 9 "$mb_lockfile"; then
-    mb_holder=$(sed -n 's/.*"pid": *\([0-9]*\).*"operation": *"\([^"]*\)".*/ (pid \1, \2)/p; s/.*"operation": *"\([^"]*\)".*"pid": *\([0-9]*\).*/ (pid \2, \1)/p' "$mb_lockfile" 2>/dev/null | head -n 1)
-    mb_die 4 "another mambaboot run$mb_holder is changing $mb_prefix right now (it holds $mb_lockfile); nothing was changed"
-fi
-# A killed run's intent is in it: a bootstrap script's is settled by the target's check (its
-# micromamba's prefix missing or empty; else refused, the intent kept for mambaboot to name); any
-# other is mambaboot's to settle, never overwritten here.
-mb_stale=
-if grep -q '[^[:space:]]' "$mb_lockfile"; then
-    grep -q '"operation": *"bootstrap"' "$mb_lockfile" ||
-        mb_die 4 "a mambaboot run that did not finish left its intent in $mb_lockfile; any mambaboot command on $mb_prefix settles it (or names what to do); nothing was changed"
-    mb_stale=1
-fi
-[ -n "$mb_stale" ] || mb_lock=$mb_lockfile
-mb_check_target
-mb_lock=$mb_lockfile
-mb_intent() {  # STAGE: the whole intent, as placelock writes it (its INTENT shape), while the lock is held
-    printf '{"tool": "mambaboot", "pid": %s, "operation": "bootstrap", "token": "%s", "stage": "%s", "place1": "%s"}\n' \
-        "$$" "$mb_token" "$1" "$mb_prefix" >"$mb_lock"
-}
-mb_intent begun
+mkdir -m 700 "$mb_cache/tmp/mambaboot-tmp-$mb_token-bootstrap" || mb_die 4 "cannot write in $mb_cache/tmp"
+mb_work=$mb_cache/tmp/mambaboot-tmp-$mb_token-bootstrap
+mb_home=$mb_work/home
+mkdir -p "$mb_home/tmp"
 
 case $mb_zipapp in
     *://*)
@@ -653,7 +553,7 @@ case $mb_zipapp in
         fi
         mb_zdir=$mb_cache/zipapp/$(printf '%.16s' "$mb_zsha")
         mkdir -p "$mb_zdir"
-        if [ ! -f "$mb_zdir/mambaboot.pyz" ] || [ "$(mb_sha256 <"$mb_zdir/mambaboot.pyz")" != "$mb_zsha" ]; then
+        if [ "$(mb_file_sha256 "$mb_zdir/mambaboot.pyz")" != "$mb_zsha" ]; then
             mb_fetch_verified "$mb_zipapp" "$mb_zdir" mambaboot.pyz "$mb_zsha"
         fi
         mb_zipapp=$mb_zdir/mambaboot.pyz ;;
@@ -661,30 +561,14 @@ esac
 
 # ------------------------------------------------------------------ micromamba: the cache layout is create's
 
-mb_workdir 8 home
-mb_home=$mb_made
-mkdir "$mb_home/tmp"
-# Another run's private home: one killed before its end (SIGKILL, a lost session) leaves it, with
-# the copy of authentication.json it may hold; its run cannot be proven gone (it may be running
-# now), so it is named, never deleted, as bootstrap.bat and bootstrap.ps1 name it.
-for mb_other in "$mb_cache"/tmp/*; do  # one pattern that matches (this run's home): zsh stops on one that does not
-    case ${mb_other##*/} in mambaboot-tmp-*-home | home-*) ;; *) continue ;; esac
-    if [ -d "$mb_other" ] && [ "$mb_other" != "$mb_home" ]; then
-        printf '%s\n' "bootstrap: warning: $mb_other is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs" >&2
-    fi
-done
-mb_store=$mb_cache/micromamba
-mkdir -p "$mb_store"
 mb_how=cached
 if [ "$mb_kind" = local ]; then
     mb_bin=$(mb_abs "$mb_mm_path")
-    [ -f "$mb_bin" ] || mb_die 5 "micromamba not found at $mb_bin"
+    [ -f "$mb_bin" ] || mb_die 5 "micromamba not found at $mb_bin (or not a regular file)"
     [ -x "$mb_bin" ] || mb_die 5 "$mb_bin is not executable"
     mb_sha=$(mb_sha256 <"$mb_bin")
     [ -z "$mb_mm_sha" ] || [ "$mb_sha" = "$mb_mm_sha" ] ||
         mb_die 5 "$mb_bin has sha256 $mb_sha, not the expected $mb_mm_sha"
-    mb_notes=$mb_store/versions/$(printf '%.32s' "$mb_sha")
-    mkdir -p "$mb_notes"
     mb_how=given
 else
     # A pinned release never changes, so its version names its directory and its digest is
@@ -692,71 +576,56 @@ else
     mb_sha=$mb_mm_sha
     mb_notes=
     if [ "$mb_kind" = release ] && [ "$mb_version" != latest ]; then
-        mb_notes=$mb_store/$mb_version-$mb_subdir
-        [ -n "$mb_sha" ] || [ ! -s "$mb_notes/sha256" ] || mb_sha=$(cat "$mb_notes/sha256")
+        mb_notes=$mb_cache/micromamba/$mb_version-$mb_subdir
+        [ -n "$mb_sha" ] || [ ! -f "$mb_notes/sha256" ] || mb_sha=$(head -c 64 "$mb_notes/sha256")
+        case $mb_sha in *[!0-9a-f]*) mb_sha= ;; esac
     fi
     [ -n "$mb_sha" ] || mb_sha=$(mb_published_digest "$mb_url") || exit
     [ -n "$mb_notes" ] ||
-        mb_notes=$mb_store/$mb_kind-$(printf '%s' "$mb_url" | mb_sha256 | cut -c1-12)-$(printf '%.16s' "$mb_sha")
+        mb_notes=$mb_cache/micromamba/$mb_kind-$(printf '%s' "$mb_url" | mb_sha256 | cut -c1-12)-$(printf '%.16s' "$mb_sha")
     mb_bin=$mb_notes/micromamba
-    if [ ! -f "$mb_bin" ] || [ "$(mb_sha256 <"$mb_bin")" != "$mb_sha" ]; then
+    if [ "$(mb_file_sha256 "$mb_bin")" != "$mb_sha" ]; then
         mkdir -p "$mb_notes"
-        rm -f "$mb_bin" "$mb_notes/sha256" "$mb_notes/version"
         mb_fetch_verified "$mb_url" "$mb_notes" micromamba "$mb_sha"
         printf '%s' "$mb_sha" >"$mb_notes/.sha256.mambaboot-tmp-$mb_token" &&
             mv -f "$mb_notes/.sha256.mambaboot-tmp-$mb_token" "$mb_notes/sha256"
         mb_how=downloaded
     fi
 fi
-mb_mm_used=
-[ ! -s "$mb_notes/version" ] || mb_mm_used=$(cat "$mb_notes/version")
-if [ -z "$mb_mm_used" ]; then
-    mb_sandboxed "$mb_bin" --version >"$mb_tmpdir/version" 2>"$mb_tmpdir/version.err" ||
-        mb_die 5 "$mb_bin --version failed (exit $?): $(head -c 500 "$mb_tmpdir/version.err")"
-    mb_mm_used=$(sed '/^[[:space:]]*$/d' "$mb_tmpdir/version" | tail -n 1 | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
-    [ -n "$mb_mm_used" ] || mb_die 5 "$mb_bin --version printed nothing"
-    printf '%s' "$mb_mm_used" >"$mb_notes/.version.mambaboot-tmp-$mb_token" &&
-        mv -f "$mb_notes/.version.mambaboot-tmp-$mb_token" "$mb_notes/version"
-fi
-mb_say "micromamba: $mb_mm_used ($mb_how, sha256 $(printf '%.12s' "$mb_sha"))"
+mb_say "micromamba: $mb_bin ($mb_how, sha256 $(printf '%.12s' "$mb_sha"))"
 
-# ------------------------------------------------------------------ the engine, once, sandboxed
+# ------------------------------------------------------------------ the private Python, once, sandboxed
 
-mb_spec_python=python
-[ -z "$mb_python" ] || mb_spec_python=python=$mb_python
-# The channels micromamba uses are the ones handed over (and recorded): never a default of
-# adopt's own, which MAMBABOOT_CHANNELS could change.
+# The user's version, so that create finds its packages in the same cache; one mambaboot runs on.
+mb_own=$mb_python
+case $mb_python in
+    [012] | [012].* | 3.[0-8] | 3.[0-8].*)
+        mb_own=$mb_own_python
+        mb_say "python: mambaboot runs on Python 3.9 or later: its private Python is $mb_own_python, the environment's $mb_python" ;;
+esac
 [ -n "$mb_channels" ] || mb_channels="-c conda-forge"
 eval "set -- $mb_channels"
-set -- "$mb_bin" create --yes --no-rc --override-channels "$@"
-# The root prefix is private (never the target: libmamba refuses an existing target that is the
-# root prefix, create.cpp); shortcuts off. See engine/micromamba.py.
-set -- "$@" --prefix "$mb_prefix" --root-prefix "$mb_home/root" --no-shortcuts "$mb_spec_python" conda mamba
-eval "set -- \"\$@\" $mb_specs"
-mb_existed=
-[ ! -e "$mb_prefix" ] || mb_existed=1
-mb_intent engine
-if mb_sandboxed "$@" >&2; then
-    mb_drop_workdir 8 "$mb_home"
-    mb_home=
-else
+# The root prefix is private, shortcuts off: as create runs micromamba (engine/micromamba.py).
+set -- "$mb_bin" create --yes --no-rc --override-channels "$@" --prefix "$mb_work/python" \
+    --root-prefix "$mb_home/root" --no-shortcuts "python${mb_own:+=$mb_own}"
+mb_sandboxed "$@" >"$mb_work/engine.log" 2>&1 || {
     mb_rc=$?
-    mb_left="nothing was deleted"
-    [ -n "$mb_existed" ] || [ ! -e "$mb_prefix" ] ||
-        mb_left="micromamba left $mb_prefix behind; nothing was deleted: remove it before trying again"
-    mb_die 6 "micromamba create failed (exit $mb_rc); $mb_left"
-fi
-mb_say "engine: created $mb_prefix"
+    tail -n 20 "$mb_work/engine.log" >&2  # micromamba's own words: what it could not solve or reach
+    mb_die 6 "micromamba could not make the private Python (exit $mb_rc); nothing outside $mb_cache was changed"
+}
+[ -x "$mb_work/python/bin/python" ] || mb_die 7 "micromamba finished but $mb_work/python/bin/python is missing"
+mb_say "python: private, in $mb_work"
 
-# ------------------------------------------------------------------ hand-over: the rest is mambaboot's
+# ------------------------------------------------------------------ hand-over: the rest is create's
 
-[ -x "$mb_prefix/bin/python" ] || mb_die 7 "micromamba finished but $mb_prefix/bin/python is missing"
-mb_words="--name $(mb_quote "$mb_name") --envs-dir $(mb_quote "$mb_envs") --cache-dir $(mb_quote "$mb_cache")"
-[ -z "$mb_python" ] || mb_words="$mb_words --python $(mb_quote "$mb_python")"
-eval "set -- $mb_words $mb_channels $mb_packages $mb_given"
-mb_drop_workdir 7 "$mb_tmpdir"
-mb_tmpdir=
-trap - EXIT INT TERM HUP
-mb_unlock 9 "$mb_lock"
-exec "$mb_prefix/bin/python" -I "$mb_zipapp" adopt "$mb_prefix" "$@" \
-    --micromamba-version-used "$mb_mm_used" --micromamba-sha256-used "$mb_sha"
+eval "set -- $mb_channels $mb_packages"
+[ -z "$mb_python" ] || set -- --python "$mb_python" "$@"
+# -I: the user's PYTHON* variables and site directories stay out of mambaboot's own Python; the
+# private Python is not put on PATH, so create's children never see it.
+"$mb_work/python/bin/python" -I "$mb_zipapp" create "$mb_name" --envs-dir "$mb_envs" --cache-dir "$mb_cache" "$@" \
+    --micromamba "$mb_bin" --micromamba-sha256 "$mb_sha"
+mb_rc=$?
+rm -rf "$mb_work"
+mb_work=
+[ "$mb_rc" -eq 0 ] || exit "$mb_rc"
+mb_say "to use it: MAMBABOOT_ENV='$mb_prefix'; . \"\$MAMBABOOT_ENV/.mambaboot/activate.sh\""

@@ -66,9 +66,9 @@ def test_the_binary_is_verified_before_it_runs():
     code = _code()
     first_run = code.index("Invoke-Native $binary")
     assert code.index("Save-Verified $url $notes") < first_run
-    assert code.index("(Get-Sha256 $binary) -eq $sha") < first_run
-    verified = code[code.index("function Save-Verified"):code.index("function New-Directory")]
-    assert verified.index("$got -ne $Expected") < verified.index("[System.IO.File]::Move($tmp, $final)")
+    assert code.index("if ((Get-Sha256 $binary) -ne $sha) {") < first_run
+    verified = _function("Save-Verified")
+    assert verified.index("$got -ne $Expected") < verified.index("Move-Into $tmp (Join-Text $Directory $Name)")
 
 
 def test_exit_codes_are_creates():
@@ -132,7 +132,7 @@ def _source(name: str) -> str:
     """A function's text, its strings kept."""
     text = _text()
     start = text.index(f"function {name}")
-    return text[start:text.index("\nfunction ", start + 1)]
+    return text[start:text.index("\nfunction ", start + 1)] if "\nfunction " in text[start + 1:] else text[start:]
 
 
 def _function(name: str) -> str:
@@ -193,7 +193,7 @@ def test_failures_that_a_proxy_explains_name_https_proxy():
     text = _text()
     hint = re.search(r'\$ProxyHint = "([^"]*)"', text).group(1)
     assert hint.startswith("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings")
-    assert text.count("$ProxyHint") == 3  # defined, a failed download, the engine
+    assert text.count("$ProxyHint") == 2  # defined, and Get-ProxyHint's answer when nothing names a proxy
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 2
     for words in ("if it could not reach the channel: ", "set HTTPS_PROXY=http://HOST:PORT ("):
@@ -204,23 +204,68 @@ def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
     """Windows PowerShell 5.1's Invoke-WebRequest never reads HTTPS_PROXY: without -Proxy, a
     proxy the user set for curl.exe and micromamba would not serve this script's downloads."""
     text = _text()
-    variable = text[text.index("function Get-ProxyVariable"):text.index("function Get-SystemProxy")]
+    variable = _source("Get-ProxyVariable")
     assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
     body = _function("Receive-Url")
     assert "$proxy = Get-ProxyVariable" in body
     assert "$request.Proxy = New-Object System.Net.WebProxy $proxyUri" in body
 
 
-def test_an_engine_failure_names_the_proxy_windows_settings_give():
+def test_a_failure_names_the_proxy_windows_settings_give():
     """Found through Windows' settings (WinINET, PAC) when no variable is set: micromamba never reads them."""
     body = _function("Get-SystemProxy")
     assert "[System.Net.WebRequest]::GetSystemWebProxy()" in body and "$system.IsBypassed($uri)" in body
     assert "try {" in body and "catch { return $null }" in body, "a setting that cannot be read is no failure"
-    code = _code()
-    engine = code[code.index("if ($engine.Code -ne 0)"):code.index("Fail 6 ")]
-    assert engine.index("if (-not (Get-ProxyVariable))") < engine.index("$system = Get-SystemProxy $probe")
+    hint = _function("Get-ProxyHint")
+    assert hint.index("GetEnvironmentVariable($var)") < hint.index("$system = Get-SystemProxy $Url")
     assert ("Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
             in _text())
+
+
+def test_a_solve_failure_gets_no_network_hint_and_micromambas_own_words_are_shown():
+    """libmamba 2.8.1 says "Could not solve for environment specs" (libmamba/src/api/utils.cpp):
+    the channel answered; a proxy or a certificate hint would point the wrong way."""
+    code, text = _code(), _text()
+    engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
+    assert "if ($said -notmatch 'Could not solve for environment specs') {" in engine
+    assert engine.index("-notmatch 'Could not solve") < engine.index("$(Get-ProxyHint $url)") < engine.index("$TlsHint")
+    assert '$said = (@(($engine.Out + $engine.Err)' in engine
+    assert 'Fail 6 "micromamba could not make the private Python (exit $($engine.Code)):`n$said$hint"' in text
+    assert "Invoke-Native $binary $command (Get-SandboxEnvironment) -Capture" in code, "its output hidden unless it fails"
+
+
+def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
+    """A status the server sent (a wrong --micromamba-version, a missing asset) is no proxy's doing;
+    a 407 names the proxy that asked, and is never retried."""
+    body = _function("Save-Url")
+    assert "$e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]" in body
+    assert body.index("if ($status -eq 407) {") < body.index("if ($status) { Fail 5 ") < body.index("throw")
+    text = _text()
+    assert ('Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required)'
+            in text)
+    assert "an HTTP error, not the network: check --micromamba-version" in text
+
+
+def test_a_blocked_program_says_what_windows_said():
+    """AppLocker, App Control, Smart App Control: Process.Start throws Windows' own message
+    ("This program is blocked by group policy", error 1260), shown with its number."""
+    body = _source("Invoke-Native")
+    start = "try { $process = [System.Diagnostics.Process]::Start($psi) } catch {"
+    assert start in body
+    assert "if ($failure -is [System.ComponentModel.Win32Exception]) { $number = \" (Windows error $($failure.NativeErrorCode))\" }" in body
+    assert 'Fail 5 "$Exe could not start: $($failure.Message)$number' in _text()
+
+
+def test_windows_own_proxy_gets_the_users_logon_and_no_other_proxy_does():
+    """Windows PowerShell 5.1's WebRequest.DefaultWebProxy carries no credentials unless set: an
+    NTLM or Negotiate proxy answered 407. Only that proxy (no variable set) gets them."""
+    receive = _function("Receive-Url")
+    assert "ProxyUseDefaultCredentials" not in _code() and "UseDefaultCredentials" not in receive
+    assert receive.count("DefaultCredentials") == 1
+    branch = receive[receive.index("if (-not $proxy) {"):receive.index("} elseif (Test-NoProxy $Uri)")]
+    assert "$request.Proxy = [System.Net.WebRequest]::DefaultWebProxy" in branch
+    assert "$request.Proxy.Credentials = [System.Net.CredentialCache]::DefaultCredentials" in branch
+    assert "WebRequest.DefaultWebProxy" in _text() and "CredentialCache.DefaultCredentials" in _text()
 
 
 def test_paths_are_literal_and_joined_as_text():
@@ -291,7 +336,7 @@ def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_a
     assert "$Task.Wait((Get-Left $Clock))" in wait and "$Request.Abort()" in wait
     retry = _function("Save-Url")
     assert "$_.Exception.Data.Contains('') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline" in retry
-    assert code.index("$script:Deadline = Get-Bound") < code.index("$script:TmpDir = New-PrivateDirectory")
+    assert code.index("$script:Deadline = Get-Bound") < code.index("New-Directory (Join-Text $script:Work ")
 
 
 def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
@@ -309,39 +354,12 @@ def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
     at = [body.index(step) for step in steps]
     assert at == sorted(at), body
     text = _text()
-    literals = text[text.index("function Test-NoProxy"):text.index("function Test-SystemProxy")]
+    literals = _source("Test-NoProxy")
     assert "GetEnvironmentVariable('NO_PROXY')" in literals and "$list.Trim() -eq '*'" in literals and "$list.Split(',')" in literals and "StartsWith('.')" in literals
     assert "EndsWith('.' + $name" in literals and "Trim('[', ']').TrimEnd('.')" in literals
     receive = _function("Receive-Url")
-    assert "if ($proxy -and (Test-NoProxy $Uri)) { $request.Proxy = $null }" in receive
+    assert "} elseif (Test-NoProxy $Uri) { $request.Proxy = $null }" in receive
     assert receive.index("Test-NoProxy $Uri") < receive.index("New-Object System.Net.WebProxy")
-
-
-def test_windows_credentials_go_only_to_the_proxy_windows_itself_names():
-    """-ProxyUseDefaultCredentials with any HTTPS_PROXY answered its NTLM or Negotiate challenge
-    with the user's logon: only the proxy Windows' settings give for the URL gets them."""
-    receive = _function("Receive-Url")
-    assert "ProxyUseDefaultCredentials" not in _code()
-    assert receive.count("UseDefaultCredentials = $true") == 1
-    branch = receive[receive.index("if ($proxyUri.UserInfo)"):]
-    assert branch.index("} elseif (Test-SystemProxy $proxyUri $Uri.AbsoluteUri) {") < branch.index(
-        "$request.Proxy.UseDefaultCredentials = $true")
-    assert "$request.Proxy.Credentials = New-Object System.Net.NetworkCredential" in branch
-    same = _function("Test-SystemProxy")
-    assert "$system = Get-SystemProxy $Url" in same and "if (-not $system) { return $false }" in same
-    assert "return $Proxy.Scheme -eq $other.Scheme -and $Proxy.Authority -eq $other.Authority" in same
-
-
-def test_powershell_7_never_takes_a_variables_proxy_for_windows_own():
-    """PowerShell 7's GetSystemWebProxy answers from HTTPS_PROXY and its kin when one is set (.NET's
-    SystemProxyInfo.Windows.cs): the credential guard, asked only when a variable is set, would
-    have found every variable's proxy to be Windows' own and sent it the user's logon."""
-    same = _function("Test-SystemProxy")
-    guard = "if ($PSVersionTable.PSEdition -ne '') { return $false }"
-    assert same.index(guard) < same.index("$system = Get-SystemProxy $Url"), same
-    assert "PSEdition -ne 'Desktop'" in _text()
-    receive = _function("Receive-Url")
-    assert receive.index("elseif ($proxy) {") < receive.index("Test-SystemProxy $proxyUri")
 
 
 def test_a_held_file_is_said_as_held_with_exit_5_never_unexpected():
@@ -353,14 +371,11 @@ def test_a_held_file_is_said_as_held_with_exit_5_never_unexpected():
     assert "could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or " \
            "micromamba using it), or access to it is denied ($($_.Exception.Message))`n  wait for the scan to end or " \
            "close that program, then run this again" in _text()
-    verified = _function("Save-Verified")
-    assert "Invoke-Replace $final { if ([System.IO.File]::Exists($final)) { [System.IO.File]::Delete($final) }; " \
-           "[System.IO.File]::Move($tmp, $final) }" in verified
+    assert "Invoke-Replace $Final { if ([System.IO.File]::Exists($Final)) { [System.IO.File]::Delete($Final) }; " \
+           "[System.IO.File]::Move($Tmp, $Final) }" in _function("Move-Into")
     # every delete, move and removal of a cached file goes through it
     for call in re.findall(r"[^\n]*(?:\[System\.IO\.File\]::(?:Delete|Move)\(|Remove-Item )[^\n]*", code):
-        # the lock file, emptied and released first: a run holding it open makes its deletion fail, harmlessly
-        quiet = call.strip() == "try { [System.IO.File]::Delete($Path) } catch { }" and call in _function("Unlock-File")
-        assert "Invoke-Replace " in call or "if (Test-Path -LiteralPath $tmp)" in call or quiet, call
+        assert "Invoke-Replace " in call or "if (Test-Path -LiteralPath $tmp)" in call, call
 
 
 def test_a_character_no_windows_path_holds_is_refused_with_exit_2_naming_its_source():
@@ -392,9 +407,9 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     assert 'return "$var names the proxy it went through$shown; $ProxyLogon"' in hint
     assert 'try { $uri = [System.Uri](Get-ProxyVariable); $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }' in hint
     assert "    return $ProxyHint\n}" in hint
-    assert 'return "$($Failure.Message)`n  $(Get-ProxyHint)"' in text
+    assert 'return "$($Failure.Message)`n  $(Get-ProxyHint $Url)"' in text
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
-    assert 'else { $hint = "`n  if it could not reach the channel: $(Get-ProxyHint)" + $hint }' in engine
+    assert "if it could not reach the channel: $(Get-ProxyHint $url)" in engine
     logon = re.search(r"\$ProxyLogon = '([^']*)'", text).group(1)
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 2
@@ -402,16 +417,26 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     assert "## Proxies that ask for Windows logon" in (REPO / "docs" / "windows.md").read_text()
 
 
-def test_the_build_is_the_machines_processors_as_bootstrap_bat_picks_it():
-    text = _text()
+def test_arm64_takes_win_64_under_windows_11s_emulation_and_windows_10_is_refused_up_front():
+    """conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940):
+    a win-arm64 environment of python, conda and mamba cannot solve. Windows 11 runs win-64 under
+    its x64 emulation, said in one line, and create is told the machine so (common/host.py reads
+    these two variables); Windows 10 on ARM runs no x64 program: refused before any download."""
+    text, code = _text(), _code()
     assert "$subdir = 'win-64'" not in text
     pick = text[text.index("$arch = [string]$env:PROCESSOR_ARCHITEW6432"):text.index("$url = $null")]
     assert "if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }" in pick
-    assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-arm64' }[$arch]" in pick
-    refusal = re.search(r"Fail 5 \"'\$arch' (is a processor [^\"]*)\"", text).group(1)
-    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert f'set "MB_MSG={refusal}"' in bat
-    assert text.index("elseif (-not $subdir) {") < text.index("$kind = 'release'")
+    assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]" in pick
+    assert "if ([System.Environment]::OSVersion.Version.Build -lt 22000) {" in pick
+    assert pick.index("-lt 22000") < pick.index("Fail 5 ") < pick.index("$script:Emulated = $true") < pick.index("Say ")
+    assert "conda-forge/conda-forge.github.io#1940" in pick
+    assert code.index("$script:Emulated = $true") < code.index("Save-Verified $url $notes")
+    child = _source("Invoke-Bootstrap")
+    child = child[child.index("if ($script:Emulated) {"):child.index("Invoke-Native $pythonExe")]
+    assert "$childEnvironment['PROCESSOR_ARCHITECTURE'] = 'AMD64'" in child and "PROCESSOR_ARCHITEW6432" in child
+    from mambaboot.common.host import conda_subdir
+
+    assert conda_subdir("Windows", "AMD64") == "win-64"
 
 
 def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all():
@@ -428,7 +453,7 @@ def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all():
     removed = "foreach ($key in @($sandbox.Keys | Where-Object { $_ -ieq 'MAMBA_SSL_NO_REVOKE' })) { $sandbox.Remove($key) }"
     assert sandbox.index(removed) < sandbox.index("if ($script:NoRevoke) { $sandbox['MAMBA_SSL_NO_REVOKE'] = 'true' }")
     code = _code()
-    assert code.index("$script:NoRevoke = Get-NoRevoke") < code.index("$existed = Test-Path -LiteralPath $prefix")
+    assert code.index("$script:NoRevoke = Get-NoRevoke") < code.index("$engine = Invoke-Native $binary")
 
 
 def test_a_ca_path_goes_to_micromamba_in_yaml_single_quotes():
@@ -447,8 +472,7 @@ def test_an_engine_failure_names_tls_inspection_as_bootstrap_bat_does():
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
     assert f"if it failed on a certificate: {hint}" in bat
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
-    assert '$hint = "`n  if it failed on a certificate: $TlsHint"' in engine
-    assert engine.index("$TlsHint") < engine.index("if (-not (Get-ProxyVariable))"), "said with or without a proxy"
+    assert "`n  if it failed on a certificate: $TlsHint" in engine
 
 
 def _messages(script: str, pattern: str) -> set:
@@ -465,24 +489,6 @@ def test_onedrive_and_a_network_home_drive_are_refused_as_default_parent_in_boot
     ps1 = set(re.findall(r'Fail 2 "\$envs (is (?:in OneDrive|on your network home drive)[^"]*)"', default))
     bat = _messages("bootstrap.bat", r'set "MB_MSG=(is (?:in OneDrive|on your network home drive)[^"]*)"')
     assert len(ps1) == 2 and ps1 == bat
-
-
-def test_another_runs_private_home_is_named_never_deleted_in_bootstrap_bats_words():
-    text = _text()
-    block = text[text.index("    $script:SandboxHome = New-PrivateDirectory"):text.index("New-Directory (Join-Text $script:SandboxHome 'tmp')")]
-    # the homes bootstrap.bat lists too: its own (in its work directory), this script's and mambaboot's, an older copy's
-    assert "Get-ChildItem -LiteralPath (Join-Text $cache 'tmp') -Directory -Force -ErrorAction SilentlyContinue | " \
-           "Where-Object { $_.Name -like 'mambaboot-tmp-*-home' -or $_.Name -like 'home-*' -or $_.Name -like " \
-           "'mambaboot-tmp-*-bootstrap' }" in block
-    assert "if ($other.Name -like '*-bootstrap') { $found = Join-Text $found 'home' }" in block
-    assert "if ($found -ne $script:SandboxHome -and [System.IO.Directory]::Exists($found))" in block and "Remove" not in block
-    said = re.search(r'Say "bootstrap: warning: \$found ([^"]*)"', block).group(1)
-    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert f'set "MB_MSG2={said}"' in bat
-    for listed in ("mambaboot-tmp-*-bootstrap", "mambaboot-tmp-*-home", "home-*"):
-        assert f'dir /b /ad "%MB_CACHE%\\tmp\\{listed}"' in bat, listed
-    assert 'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D" %MB_MSG2% 1>&2' in bat
-    assert 'echo bootstrap: warning: "%MB_CACHE%\\tmp\\%%D\\home" %MB_MSG2% 1>&2' in bat
 
 
 def test_a_released_copy_fetches_its_releases_zipapp_checked_against_its_sha256sums_as_the_other_scripts_do():
@@ -503,47 +509,46 @@ def test_a_released_copy_fetches_its_releases_zipapp_checked_against_its_sha256s
         assert "has no sha256 line for" in script and "script's release, checked against its SHA256SUMS" in script
 
 
-def test_the_place_is_locked_as_mambaboot_locks_it_while_micromamba_runs():
-    """msvcrt.locking (filelock.py) is LockFile of byte 0; FileStream.Lock(0, 1) is LockFile of the
-    same byte: held from before the target's last check until the hand-over, its text the intent."""
-    from mambaboot.common.files import fsops
-
-    lock = _function("Lock-File")
-    assert "[System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, " \
-           "[System.IO.FileShare]::ReadWrite)" in lock, "shares what os.open shares, never delete"
-    assert "try { $stream.Lock(0, 1) } catch [System.IO.IOException] { $stream.Dispose(); return $null }" in lock
-    assert "try { $Stream.SetLength(0); $Stream.Unlock(0, 1) } finally { $Stream.Dispose() }" in _function("Unlock-File")
-    text = _text()
-    assert f'".$name.{fsops.PLACE_LOCK}"' in text and f"'.{fsops.PLACE_LOCK}-' + (Get-TextSha256" in text
-    body = _function("Invoke-Bootstrap")
-    order = ["$held = Lock-File $lockPath", "$left = Read-Locked $held", "Test-Target $prefix) } catch",
-             "Write-Intent", "$script:SandboxHome = New-PrivateDirectory", "Write-Intent", "$engine = Invoke-Native $binary",
-             "Remove-WorkDirectory $script:TmpDir", "Unlock-File $script:PlaceLock $script:PlaceLockPath",
-             "(Invoke-Native $pythonExe $handover $null)"]
-    at = 0
-    for step in order:
-        at = body.index(step, at) + 1
-    assert "'\"operation\": *\"bootstrap\"'" in text, "only a killed bootstrap's intent is taken over"
-    intent = _function("Write-Intent")
-    assert '\'{"tool": "mambaboot", "pid": \' + $PID + \', "operation": "bootstrap", "token": "\'' in text
-    assert "$stream.Flush($true)" in intent
-    # the settle table knows the stages written
-    from mambaboot.environment import settle
-
-    stages = set(re.findall(r"Write-Intent '(\w+)'", text))
-    assert stages == {"begun", "engine"} and all(("bootstrap", s) in settle.TABLE for s in stages)
+def test_it_changes_no_place_and_hands_over_to_create():
+    """No lock, intent, token or settle code: a private Python in the script's own work directory,
+    then `mambaboot.pyz create` on it, the verified micromamba by path; the work directory goes
+    whatever the outcome (the finally of the whole script)."""
+    code = _code().lower()
+    for gone in ("lock-file", "unlock-file", "write-intent", "read-locked", ".lock(", "mambaboot-lock", "intent",
+                 "adopt", "settle"):
+        assert gone not in code, gone
+    body = _source("Invoke-Bootstrap")
+    order = ["$script:Work = Join-Text $cache ", "New-Directory (Join-Text $script:Work ", "Save-Verified $url $notes",
+             "$engine = Invoke-Native $binary $command (Get-SandboxEnvironment) -Capture",
+             "$handover = @('-I', $zipapp, 'create', $name, '--envs-dir', $envs, '--cache-dir', $cache)",
+             "$handover += @('--micromamba', $binary, '--micromamba-sha256', $sha)",
+             "$code = (Invoke-Native $pythonExe $handover $childEnvironment).Code"]
+    at = [body.index(step) for step in order]
+    assert at == sorted(at), body
+    assert "'--prefix', (Join-Text $script:Work 'python')" in body, "the private Python is in the work directory"
+    assert "Say \"to use it: . `\"$prefix\\.mambaboot\\activate.ps1`\"\"" in _text()
+    ending = _code()[_code().rindex("} finally {"):]
+    assert "if ($script:Work) { Remove-Tree $script:Work }" in ending
 
 
-def test_its_temporaries_carry_the_runs_token_for_cache_clean():
+def test_its_temporaries_carry_a_random_token_for_cache_clean():
     text = _text()
     assert "$script:Token = [Guid]::NewGuid().ToString('N')" in text  # 32 lowercase hex digits
-    assert '$path = Join-Text $Parent "mambaboot-tmp-$($script:Token)-$What"' in text
-    assert set(re.findall(r"New-PrivateDirectory \(Join-Text \$cache 'tmp'\) '(\w+)'", text)) == {"bootstrap", "home"}
+    assert '$script:Work = Join-Text $cache "tmp\\mambaboot-tmp-$($script:Token)-bootstrap"' in text
     assert '$tmp = Join-Text $Directory ".$Name.mambaboot-tmp-$($script:Token)"' in text
-    made = _function("New-PrivateDirectory")  # as common/files/workdir.py makes its own: lock, token, marker
-    steps = ["$lock = Lock-File ", "$lock.Write($bytes, 0, $bytes.Length)", "New-Directory $path",
-             "[System.IO.File]::WriteAllText((Join-Text $path "]
-    assert '$lock = Lock-File "$path.lock"' in _text() and "(Join-Text $path '.mambaboot-home')" in _text()
-    assert [made.index(step) for step in steps] == sorted(made.index(step) for step in steps), made
-    assert "Remove-Tree $Path" in _function("Remove-WorkDirectory")
-    assert "Remove-Tree $script:" not in _code(), "a work directory goes with its lock"
+    from mambaboot.common.files import tempname
+
+    found = tempname.parse_temp("mambaboot-tmp-" + "0" * 32 + "-bootstrap")
+    assert found is not None and found[1] == "0" * 32
+
+
+def test_a_url_is_shown_without_its_password():
+    """--micromamba-url, MAMBABOOT_RELEASES_URL and --zipapp may carry user:password: every message
+    that names a URL names it through Get-ShownUrl."""
+    text = _text()
+    pattern = re.search(r"return \$Url -replace '([^']*)', '\$1\*\*\*@'", text).group(1)
+    assert re.sub(pattern, r"\1***@", "https://me:secret@mirror.example/mm") == "https://***@mirror.example/mm"
+    assert re.sub(pattern, r"\1***@", "https://mirror.example/a@b") == "https://mirror.example/a@b"
+    for said in re.findall(r'Fail \d "[^"\n]*', text):
+        for url in ("$Url", "$url", "$zipappUrl", "$mmUrl"):
+            assert f"{url} " not in said and f"{url}." not in said and f"{url}:" not in said, said

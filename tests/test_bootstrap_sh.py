@@ -1,7 +1,6 @@
 """bootstrap.sh for real: loopback release server, local channel, the stand-in engine, the
 zipapp beside the script, and the hand-over to the new environment's own python."""
 
-import contextlib
 import hashlib
 import json
 import os
@@ -26,7 +25,7 @@ SCRIPT = REPO / "bootstrap" / "bootstrap.sh"
 # its command line, differs between two runs): not inputs, so not compared.
 TIMESTAMPS = ("created", "completed", "size")
 SCHEME = r"mambaboot-tmp-[0-9a-f]{32}"  # a temporary's name carries its run's token
-STEPS = {"shell", "target", "micromamba", "engine", "prefix", "cache link", "verify", "record", "done"}
+STEPS = {"shell", "target", "micromamba", "python", "engine", "cache link", "verify", "record", "done", "to use it"}
 
 
 @pytest.fixture
@@ -39,9 +38,9 @@ def dist(tmp_path, zipapp) -> Path:
     return d
 
 
-def bootstrap(world, dist: Path, *args: str, env=None, shell: str = "dash", cwd=None) -> Result:
+def bootstrap(world, dist: Path, *args: str, env=None, shell: str = "dash", cwd=None, umask=None) -> Result:
     proc = subprocess.run(
-        [shell, str(dist / "bootstrap.sh"), *args], env={**world.env, **(env or {})}, cwd=str(cwd or world.envs),
+        [*_argv0(shell), str(dist / "bootstrap.sh"), *args], preexec_fn=None if umask is None else lambda: os.umask(umask), env={**world.env, **(env or {})}, cwd=str(cwd or world.envs),
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -59,8 +58,17 @@ def _server_path(server, url: str) -> str:
     return url.split(server.url, 1)[1]
 
 
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+SHELLS = ["dash", "bash", "zsh", "busybox"]
+
+
+def _argv0(shell: str) -> list:
+    return ["busybox", "sh"] if shell == "busybox" else [shell]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_it_makes_the_environment_create_makes(world, dist, channel, release_server, shell):
+    """The script makes a private Python and hands over to `mambaboot create`: the environment is
+    create's own, and the micromamba it downloaded is where create finds it."""
     env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base}
     args = ["-c", channel, "--package", "uv", "--cache-dir", str(world.cache)]
     before = world.outside()
@@ -69,10 +77,13 @@ def test_it_makes_the_environment_create_makes(world, dist, channel, release_ser
     prefix = world.envs / "demo_3_11"
     assert diff(before, world.outside(prefix)) == {}, "HOME, TMPDIR and everything else untouched"
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    steps = [step for step in steps if step in STEPS]  # micromamba's own output is shown too
-    assert steps == ["shell", "target", "micromamba", "engine", "shell", "prefix", "cache link", "verify", "record",
-                     "done"], r.stderr
-    assert "(downloaded, sha256" in r.stderr
+    steps = [step for step in steps if step in STEPS]
+    assert steps == ["micromamba", "python", "shell", "target", "micromamba", "engine",
+                     "cache link", "verify", "record", "done", "to use it"], r.stderr
+    assert "(downloaded, sha256" in r.stderr and "installing" not in r.stderr, "micromamba's own output is not shown"
+    assert r.stderr.splitlines()[-1] == (f"to use it: MAMBABOOT_ENV='{prefix}'; "
+                                         '. "$MAMBABOOT_ENV/.mambaboot/activate.sh"')
+    assert list((world.cache / "tmp").iterdir()) == [], "the work directory is gone"
     scripted = _state(prefix)
     assert scripted["record"]["state"] == "complete" and "adopted" not in scripted["record"]
 
@@ -81,7 +92,12 @@ def test_it_makes_the_environment_create_makes(world, dist, channel, release_ser
     assert r.returncode == 0, r.stderr
     assert "(cached," in r.stderr, "create found the binary the script cached, in create's own layout"
     assert release_server.count("GET", _server_path(release_server, release_server.asset_url)) == 1
-    assert _state(prefix) == scripted
+    made = _state(prefix)
+    for state in (made, scripted):  # handed over as --micromamba PATH: the same binary, said as given
+        given = {k: state["record"]["inputs"].pop(k) for k in list(state["record"]["inputs"]) if k.startswith("micromamba")}
+        state["record"]["micromamba"].pop("source")
+    assert made == scripted
+    assert given["micromamba"]["path"] == str(world.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{_subdir()}" / "micromamba")
 
 
 def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release_server, tmp_path):
@@ -101,22 +117,26 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
     shutil.rmtree(prefix)
     r = bootstrap(world, dist, "same", "-c", channel, "--cache-dir", str(world.cache), env=env)
     assert r.returncode == 0, r.stderr
-    by_create, by_script = [json.loads(line) for line in log.read_text().splitlines()]
+    by_create, private, handed_over = [json.loads(line) for line in log.read_text().splitlines()]
 
     def argv(run):  # the root prefix is inside each run's own private home
         args = list(run["argv"][1:])
         at = args.index("--root-prefix") + 1
         args[at] = os.path.relpath(args[at], run["env"]["HOME"])
         return args
-    assert argv(by_script) == argv(by_create)
+    assert argv(handed_over) == argv(by_create), "the environment is create's own run"
     # written out: the specs, the private root inside the private home, no rc files, no shortcuts
     assert argv(by_create) == ["create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix",
                                str(prefix), "--root-prefix", "root", "--no-shortcuts", "python", "conda", "mamba"]
-    assert by_script["cwd"] == by_create["cwd"]
-    for run in (by_create, by_script):
+    work = Path(private["env"]["HOME"]).parent
+    assert re.fullmatch(SCHEME + "-bootstrap", work.name) and work.parent == world.cache / "tmp"
+    assert argv(private) == ["create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix",
+                             str(work / "python"), "--root-prefix", "root", "--no-shortcuts", "python"]
+    assert private["cwd"] == by_create["cwd"]
+    for run in (by_create, private):
         home = Path(run["env"]["HOME"])
-        assert home.parent == world.cache / "tmp"
-        assert run["env"]["CONDA_PKGS_DIRS"] == f"{world.envs}/relative-pkgs,/nonexistent/second"
+        assert world.cache / "tmp" in home.parents
+        assert run["env"]["CONDA_PKGS_DIRS"] == f"{world.envs}/relative-pkgs,/nonexistent/second", "one package cache"
         carried = {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "CONDA_OVERRIDE_CUDA"}
         assert not [k for k in run["env"] if k.startswith(("CONDA_", "MAMBA_", "PYTHON")) and k not in carried]
         assert run["rc_files"] == []
@@ -130,11 +150,10 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
         e = run["env"]
         return ({k: v for k, v in e.items() if k not in drop},
                 {k: os.path.relpath(e[k], e["HOME"]) for k in drop & set(e) if k.startswith(("XDG", "T"))})
-    assert comparable(by_script) == comparable(by_create)
-    # the script's temporaries carry its run's token, live while its lock is held (`cache clean`)
-    assert re.fullmatch(SCHEME + "-home", Path(by_script["env"]["HOME"]).name)
+    assert comparable(private) == comparable(by_create), "the private Python's micromamba runs sandboxed as create's"
+    assert comparable(handed_over) == comparable(by_create)
     assert (prefix / "pkgs").readlink() == world.envs / "relative-pkgs"
-    assert not list((world.cache / "tmp").iterdir()), "the private homes are gone"
+    assert not list((world.cache / "tmp").iterdir()), "the work directory is gone"
 
 
 def test_the_release_is_verified_before_it_runs_and_nothing_is_created(world, dist, channel, tmp_path):
@@ -318,11 +337,16 @@ def test_a_contaminated_shell_is_refused_with_exit_3(world, dist, var):
 
 @pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE, OURS, LINK])
 def test_an_occupied_target_is_refused_with_exit_4_and_left_intact(world, dist, channel, standin, setup):
+    """A link, a file, an environment of mambaboot's: refused before any download; a directory
+    that holds anything else: by create, after the hand-over."""
     occupy(world.envs / "py_3_11", setup, python_name="bin/python3.11")
     before = snapshot(world.root)
-    r = bootstrap(world, dist, "py", "3.11", "-c", channel, "--micromamba", str(standin))
+    r = bootstrap(world, dist, "py", "3.11", "-c", channel, "--micromamba", str(standin), "--cache-dir",
+                  str(world.cache))
     assert r.returncode == 4, r.stderr
     assert diff(before, snapshot(world.root)) == {}
+    assert ("python: private" in r.stderr) == (setup in (USER_DIR, HOLDS_PYTHON)), r.stderr
+    assert _work_dirs(world) == []
 
 
 def test_an_empty_target_directory_is_used(world, dist, channel, standin):
@@ -427,7 +451,7 @@ def test_a_terminal_closing_under_the_engine_is_exit_129_and_leaves_no_private_h
     private HOME stayed in the cache, for `cache clean` to find."""
     args = ["dash", str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache)]
     with paused(args, world.env, world.envs, world.root.parent / "fifo") as proc:
-        assert list((world.cache / "tmp").iterdir()), "the engine runs in a private HOME"
+        assert list((world.cache / "tmp").iterdir()), "the engine runs in the work directory"
         os.killpg(proc.pid, signal.SIGHUP)
         proc.communicate(timeout=120)
     assert proc.returncode == 129
@@ -438,19 +462,20 @@ def test_engine_failure_is_exit_6(world, dist, channel, fault_standin):
     r = bootstrap(world, dist, "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache),
                   env={"STANDIN_FAIL": "1"})
     assert r.returncode == 6, r.stderr
-    assert "injected failure" in r.stderr and "micromamba create failed (exit 1)" in r.stderr
+    assert "injected failure" in r.stderr and "micromamba could not make the private Python (exit 1)" in r.stderr
     assert not (world.envs / "py").exists()
-    assert not list((world.cache / "tmp").iterdir()), "the private home is gone"
+    assert not list((world.cache / "tmp").iterdir()), "the work directory is gone"
 
 
 def test_the_hand_over_exit_code_is_the_scripts(world, dist, liar_channel, standin):
-    """adopt's verification fails (exit 7): the script returns adopt's code, as create would."""
+    """create's verification fails (exit 7): the script returns create's code, and create rolls
+    its environment back as it always does; the work directory goes too."""
     r = bootstrap(world, dist, "liar", "3.12", "-c", liar_channel, "--micromamba", str(standin),
                   "--cache-dir", str(world.cache))
     assert r.returncode == 7, r.stderr
-    assert "expected 3.12, found 3.11.2" in r.stderr
-    record = json.loads((world.envs / "liar_3_12" / ".mambaboot" / "record.json").read_text())
-    assert record["state"] == "incomplete", "kept, marked incomplete: create --force may replace it"
+    assert "expected 3.12, found 3.11.2" in r.stderr and "to use it" not in r.stderr
+    assert not (world.envs / "liar_3_12").exists()
+    assert _work_dirs(world) == []
 
 
 def test_the_script_is_clean_posix_sh():
@@ -469,162 +494,172 @@ def _subdir() -> str:
     return current().subdir
 
 
-def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(world, dist, channel, standin):
-    """As bootstrap.bat and bootstrap.ps1 name it: a killed run's home may hold a copy of authentication.json."""
-    left = world.cache / "tmp" / f"mambaboot-tmp-{'0' * 32}-home"
-    (left / ".mamba" / "auth").mkdir(parents=True)
-    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
-    assert r.returncode == 0, r.stderr
-    warnings = [line for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
-    assert warnings == [f"bootstrap: warning: {left} is the private home of another run, left by one that did not "
-                        "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
-                        "when no bootstrap runs"], r.stderr
-    assert left.is_dir()
+# ------------------------------------------------------------------ what the script leaves, and no more
+
+def _work_dirs(world) -> list:
+    tmp = world.cache / "tmp"
+    return sorted(p.name for p in tmp.iterdir()) if tmp.is_dir() else []
 
 
-# ------------------------------------------------------------------ the place's lock, held while micromamba runs
+def _released_by_lines(proc, fifo: Path, line_start: str) -> None:
+    """Read the script's stderr until a line starting with line_start (the stand-in has then exited)."""
+    for line in proc.stderr:
+        if line.startswith(line_start):
+            return
+    raise AssertionError(f"the script ended before saying {line_start!r}")
 
-@contextlib.contextmanager
-def engine_paused(world, dist, channel, engine, *args: str, env=None):
-    """The script run until its micromamba (the stand-in) blocks on a FIFO, having linked the prefix.
-    Yields the script's process and the FIFO's writer: one byte written lets micromamba finish."""
+
+@pytest.mark.parametrize("step", ["private python", "create's engine"])
+@pytest.mark.parametrize("shell", SHELLS)
+def test_killed_at_each_step_it_leaves_only_its_work_directory_and_the_next_run_works(world, dist, channel,
+                                                                                   fault_standin, step, shell):
+    """SIGKILL to the whole job (a lost session) while micromamba runs for the private Python, and
+    while create's own micromamba runs: the script's only leftover is its work directory, which
+    `cache clean` and `doctor` name (and leave); a killed create's leftovers are create's to name
+    (the next run hands over to create, which says what clears them); then the next run works."""
     fifo = world.root.parent / "fifo"
     os.mkfifo(fifo)
-    proc = subprocess.Popen(
-        ["dash", str(dist / "bootstrap.sh"), *args, "-c", channel, "--micromamba", str(engine),
-         "--cache-dir", str(world.cache)],
-        env={**world.env, **(env or {}), "STANDIN_BLOCK_FIFO": str(fifo)}, cwd=str(world.envs),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading it
+    args = [*_argv0(shell), str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(fault_standin),
+            "--cache-dir", str(world.cache)]
+    proc = subprocess.Popen(args, env={**world.env, "STANDIN_BLOCK_FIFO": str(fifo)}, cwd=str(world.envs),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
-        yield proc, writer
+        writer = os.open(fifo, os.O_WRONLY)  # returns when the private Python's micromamba blocks on it
+        if step == "create's engine":
+            _go_on(writer)
+            _released_by_lines(proc, fifo, "python: private")
+            writer = os.open(fifo, os.O_WRONLY)  # create's micromamba, linking the environment
+            assert (world.envs / "py" / "conda-meta").is_dir()
+        work = [n for n in _work_dirs(world) if n.endswith("-bootstrap")]  # create's own beside it, in its step
+        assert len(work) == 1 and re.fullmatch(SCHEME + "-bootstrap", work[0]), work
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=120)
+        os.close(writer)
     finally:
-        with contextlib.suppress(OSError):
-            os.close(writer)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=120)
+    left = world.cache / "tmp" / work[0]
+    assert work[0] in _work_dirs(world), "its work directory stays, for the user to see"
+    if step == "private python":
+        assert list(world.envs.iterdir()) == [], "nothing at the place"
+    found = world.run("doctor", "--cache-dir", str(world.cache), "--json").json()
+    assert [f["fix"] for f in found["findings"] if f["message"].startswith(str(left))] == [
+        f"delete it yourself when no mambaboot or bootstrap run is going: `rm -rf {left}`"]
+    clean = world.run("cache", "clean", "--cache-dir", str(world.cache))
+    assert clean.returncode == 0 and f"{left} is named as a work directory" in clean.stdout, clean.stdout
+    assert left.is_dir(), "named, never deleted: nothing proves its run is gone"
+    if step == "create's engine":  # create's own leftovers, which create names, with what clears them
+        r = bootstrap(world, dist, "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache),
+                      shell=shell)
+        assert r.returncode == 4 and "holds what a mambaboot create killed while it made an environment there left" \
+            in r.stderr, r.stderr
+        shutil.rmtree(world.envs / "py")
+    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache),
+                  shell=shell)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert _work_dirs(world) == [work[0]], "the next run deletes only its own"
+
+
+def _world_writable(root: Path) -> list:
+    return [str(p) for p in [root, *root.rglob("*")] if not p.is_symlink() and p.lstat().st_mode & 0o002]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_nothing_is_world_writable_under_umask_000(world, dist, channel, release_server, shell):
+    """The cache's stores, the environment and the work directory, started with umask 000."""
+    r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache), umask=0, shell=shell,
+                  env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
+    assert r.returncode == 0, r.stderr
+    assert _world_writable(world.cache) == [] and _world_writable(world.envs / "py") == []
+    assert (world.cache / "micromamba").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("where", ["the place", "the cached binary", "its digest note", "the zipapp"])
+def test_a_fifo_where_a_file_was_expected_is_never_waited_on(world, dist, channel, release_server, where):
+    """Read only what is a regular file: a fifo at the place is refused, one in the store replaced."""
+    from mambaboot.common.host import current
+
+    store = world.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{current().subdir}"
+    store.mkdir(parents=True)
+    fifo = {"the place": world.envs / "py", "the cached binary": store / "micromamba",
+            "its digest note": store / "sha256", "the zipapp": dist / "mambaboot.pyz"}[where]
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache),
+                  env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
+    if where == "the place":
+        assert r.returncode == 4 and f"{fifo} is not a directory (a file, a fifo or a device)" in r.stderr, r.stderr
+    elif where == "the zipapp":
+        assert r.returncode == 2 and "(or not a regular file)" in r.stderr, r.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+        assert fifo.is_file(), "replaced by the verified download"
+
+
+@pytest.mark.parametrize("option", ["--micromamba-url", "MAMBABOOT_RELEASES_URL", "--zipapp", "plain http"])
+def test_a_password_in_a_url_is_never_printed(world, dist, channel, option):
+    from tests.support.server import AssetServer
+
+    secret = "s3cr3t-pass"
+    with AssetServer() as server:
+        base = server.url.replace("://", f"://user:{secret}@")
+        args, env = ["-c", channel, "--cache-dir", str(world.cache)], {}
+        if option == "--micromamba-url":
+            args += ["--micromamba-url", f"{base}/missing/micromamba"]
+        elif option == "MAMBABOOT_RELEASES_URL":
+            env["MAMBABOOT_RELEASES_URL"] = f"{base}/nowhere/releases"
+        elif option == "--zipapp":
+            args += ["--micromamba", "/bin/true", "--zipapp", f"{base}/dl/mambaboot.pyz"]
+        else:
+            args += ["--micromamba-url", f"http://user:{secret}@mirror.example/mm"]
+        r = bootstrap(world, dist, *args, env=env)
+    assert r.returncode in (2, 5), r.stderr
+    assert secret not in r.stderr + r.stdout, r.stderr
+    assert "user:***@" in r.stderr or "***@" in r.stderr, r.stderr
+
+
+def test_an_http_error_is_answered_as_one_not_with_a_proxy(world, dist, channel):
+    """curl's exit 22 (-f: the server answered 404): a wrong version or a missing asset."""
+    from tests.support.server import AssetServer
+
+    with AssetServer() as server:
+        r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache), "--micromamba-version", "9.9.9",
+                      env={"MAMBABOOT_RELEASES_URL": f"{server.url}/releases"})
+    assert r.returncode == 5, r.stderr
+    assert "curl exit 22" in r.stderr and "an HTTP error, not the network: check --micromamba-version" in r.stderr
+    assert "PROXY" not in r.stderr
+
+
+def test_two_bootstraps_and_a_create_racing_for_one_place_one_wins_the_others_exit_4(world, dist, channel,
+                                                                                    fault_standin):
+    """The place's lock is create's own: a create holding it (paused while its micromamba links)
+    refuses both scripts' hand-overs with exit 4, and ends well itself. The scripts' own package
+    cache is another: the paused create's micromamba holds its package cache's lock."""
+    prefix = world.envs / "py"
+    racing = {**world.env, "CONDA_PKGS_DIRS": str(world.root.parent / "racers-pkgs")}
+    command = [*world.command, "create", "py", "-c", channel, "--micromamba", str(fault_standin),
+               "--cache-dir", str(world.cache)]
+    with paused(command, world.env, world.envs, world.root.parent / "fifo") as proc:
+        assert (prefix / "conda-meta").is_dir()
+        racers = [subprocess.Popen(
+            ["dash", str(dist / "bootstrap.sh"), "-c", channel, "--micromamba", str(fault_standin),
+             "--cache-dir", str(world.cache)], env=racing, cwd=str(world.envs), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for racer in racers:
+            out, err = racer.communicate(timeout=600)
+            assert racer.returncode == 4, err
+            assert f"is changing {prefix} right now" in err, err
+        _go_on(os.open(world.root.parent / "fifo", os.O_WRONLY))
+        proc.wait(timeout=600)
+    assert proc.returncode == 0
+    assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+    assert _work_dirs(world) == [], "each script deleted its own work directory"
 
 
 def _go_on(writer: int) -> None:
     os.write(writer, b"1")
     os.close(writer)
-
-
-def _without(tool: str, tmp_path: Path) -> str:
-    """A PATH holding every program of this one but tool."""
-    bin_dir = tmp_path / f"no-{tool}"
-    bin_dir.mkdir()
-    for d in os.environ["PATH"].split(os.pathsep):
-        for entry in Path(d).glob("*") if os.path.isdir(d) else ():
-            target = bin_dir / entry.name
-            if entry.name != tool and not target.exists() and os.access(entry, os.X_OK):
-                target.symlink_to(entry)
-    return str(bin_dir)
-
-
-@pytest.mark.parametrize("command", [["provision"], ["remove", "-y"], ["adopt"], ["create", "--force"],
-                                     ["activate-scripts"]])
-def test_a_mambaboot_command_on_the_prefix_is_refused_while_the_scripts_micromamba_runs(world, dist, channel,
-                                                                                        fault_standin, command):
-    """The script holds the place's lock, mambaboot's own, while its micromamba makes the prefix; the
-    hand-over to adopt still takes it once micromamba is done."""
-    prefix = world.envs / "py"
-    with engine_paused(world, dist, channel, fault_standin) as (proc, writer):
-        assert (prefix / "conda-meta").is_dir(), "micromamba is linking the prefix"
-        before = snapshot(prefix)
-        *verb, last = command
-        args = [*verb, "py", "-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(fault_standin), last] \
-            if verb == ["create"] else [*command, str(prefix)]
-        r = world.run(*args)
-        assert r.returncode == 4, r.stderr
-        assert f"a bootstrap script (pid {proc.pid}) is changing {prefix} right now" in r.stderr, r.stderr
-        assert diff(before, snapshot(prefix)) == {}
-        _go_on(writer)
-        out, err = proc.communicate(timeout=600)
-    assert proc.returncode == 0, err
-    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
-    assert record["state"] == "complete"
-    assert [p.name for p in world.envs.iterdir()] == ["py"], "the lock file went as the script handed over"
-    assert list((world.cache / "tmp").iterdir()) == []
-
-
-@pytest.mark.parametrize("shell, locker", [("dash", "flock"), ("dash", "perl"), ("bash", "flock"), ("zsh", "flock")])
-def test_the_script_is_refused_while_a_mambaboot_run_holds_the_place(world, dist, channel, standin, tmp_path, shell,
-                                                                     locker):
-    """flock(1) where there is one, else perl's flock (macOS has no flock(1)): the lock mambaboot takes."""
-    from mambaboot.environment import placelock
-
-    env = {"PATH": _without("flock", tmp_path)} if locker == "perl" else {}
-    prefix = world.envs / "py"
-    with placelock.Intent("create", str(prefix), token="0" * 32):
-        before = snapshot(world.root)
-        r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
-                      shell=shell)
-        assert r.returncode == 4, r.stderr
-        assert f"another mambaboot run (pid {os.getpid()}, create) is changing {prefix} right now" in r.stderr
-        assert diff(before, snapshot(world.root)) == {}
-    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache), env=env,
-                  shell=shell)
-    assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in world.envs.iterdir()) == ["py"] and list((world.cache / "tmp").iterdir()) == []
-
-
-def test_a_killed_scripts_intent_is_named_by_the_next_run_then_settled(world, dist, channel, fault_standin):
-    """Killed while its micromamba runs: micromamba holds the lock on until it ends (it inherited it);
-    then the intent left says a bootstrap script made the prefix, which proves nothing of itself:
-    named with what clears it, and once cleared the next create settles the intent and runs."""
-    from mambaboot.common.files import filelock, proof
-
-    prefix = world.envs / "py"
-    lock = world.envs / ".py.mambaboot-lock"
-    with engine_paused(world, dist, channel, fault_standin) as (proc, writer):
-        intent = json.loads(lock.read_text())
-        assert (intent["operation"], intent["stage"], intent["place1"]) == ("bootstrap", "engine", str(prefix))
-        token = intent["token"]
-        assert re.fullmatch("[0-9a-f]{32}", token)
-        left = sorted(p.name for p in (world.cache / "tmp").iterdir())
-        assert left == [f"mambaboot-tmp-{token}{s}" for s in ("-bootstrap", "-bootstrap.lock", "-home", "-home.lock")]
-        for kind in ("bootstrap", "home"):  # a work directory as mambaboot makes its own (workdir.py)
-            work = world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}"
-            assert Path(f"{work}.lock").read_text() == token and (work / ".mambaboot-home").is_file()
-            with proof.place(str(work)) as root:
-                assert proof.holds_mark(root, token, proof.HOME)
-        os.kill(proc.pid, signal.SIGKILL)  # the script alone: its micromamba runs on (and holds its pipes)
-        proc.wait(timeout=120)
-        assert filelock.held(str(lock)), "micromamba still holds it"
-        assert world.run("provision", str(prefix)).returncode == 4
-        _go_on(writer)
-        for kind in ("bootstrap", "home"):  # micromamba's exit releases them: waited for by the lock, no sleep
-            with filelock.FileLock(str(world.cache / "tmp" / f"mambaboot-tmp-{token}-{kind}.lock")):
-                pass
-    assert not filelock.held(str(lock))
-    assert sorted(p.name for p in (world.cache / "tmp").iterdir()) == left, "dead, for `cache clean` to collect"
-    r = world.run("adopt", str(prefix))
-    assert r.returncode == 4, r.stderr
-    assert f"{prefix} holds what a bootstrap script killed while it made an environment there left" in r.stderr
-    assert f"rm -rf {prefix}" in r.stderr and json.loads(lock.read_text())["token"] == token
-    shutil.rmtree(prefix)
-    r = world.create("py", "-c", channel, "--micromamba", str(fault_standin))
-    assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
-
-
-@pytest.mark.parametrize("operation", ["bootstrap", "create"])
-def test_a_killed_runs_intent_is_taken_over_only_when_a_bootstraps(world, dist, channel, standin, operation):
-    """A killed script's intent over a prefix that is not there is settled by the script itself (nothing to
-    do); a killed mambaboot run's is mambaboot's to settle: refused, the intent kept as it was."""
-    prefix = world.envs / "py"
-    lock = world.envs / ".py.mambaboot-lock"
-    left = json.dumps({"tool": "mambaboot", "pid": 1, "operation": operation, "token": "1" * 32, "stage": "engine",
-                       "place1": str(prefix)})
-    lock.write_text(left)
-    r = bootstrap(world, dist, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
-    if operation == "bootstrap":
-        assert r.returncode == 0, r.stderr
-        assert sorted(p.name for p in world.envs.iterdir()) == ["py"]
-        return
-    assert r.returncode == 4, r.stderr
-    assert f"a mambaboot run that did not finish left its intent in {lock}; any mambaboot command on {prefix} " \
-           "settles it" in r.stderr
-    assert lock.read_text() == left and not prefix.exists()

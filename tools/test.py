@@ -43,6 +43,7 @@ SYSTEM = [
     ("dash", "dash", "activation scripts are sourced in dash"),
     ("zsh", "zsh", "activation scripts are sourced in zsh"),
     ("fish", "fish", "activation scripts are sourced in fish"),
+    ("busybox", "busybox", "bootstrap.sh runs in busybox sh"),
     ("wine", "wine", ".bat files and bootstrap.bat run in Wine's cmd"),
     ("setarch", "util-linux", "every Wine program runs without address-space randomisation (tests/support/wine.py)"),
     ("shellcheck", "shellcheck", "bootstrap.sh is linted with shellcheck"),
