@@ -24,6 +24,9 @@
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
  *   hold FILE               opens FILE sharing nothing, as an antivirus scanning it does, says
  *                           "held" on stdout, and keeps it open until its stdin ends
+ *   with STANDIN_KILL=ROLE, a run in that role does its work, then ends its parent (the cmd running
+ *                           the script) outright, as a closed window or Task Manager's "End task"
+ *                           does (TerminateProcess: nothing of the script runs after), and exits 1
  *
  * Built by tests/support/wine.py with x86_64-w64-mingw32-gcc -municode.
  */
@@ -32,6 +35,7 @@
 #include <string.h>
 #include <wchar.h>
 #include <windows.h>
+#include <tlhelp32.h>
 
 /* ------------------------------------------------------------------ SHA-256 (FIPS 180-4) */
 
@@ -347,6 +351,32 @@ static int hold(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int end_parent(void) {
+    DWORD self = GetCurrentProcessId(), parent = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    PROCESSENTRY32W e;
+    e.dwSize = sizeof e;
+    for (BOOL ok = Process32FirstW(snap, &e); ok; ok = Process32NextW(snap, &e))
+        if (e.th32ProcessID == self) parent = e.th32ParentProcessID;
+    CloseHandle(snap);
+    HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, parent);
+    if (!h || !TerminateProcess(h, 1)) {
+        fputs("stand-in: could not end its parent\n", stderr);
+        return 9;
+    }
+    return 1;
+}
+
+static int role_run(const wchar_t *role, int argc, wchar_t **argv) {
+    if (!wcscmp(role, L"micromamba")) return micromamba(argc, argv);
+    if (!wcscmp(role, L"python")) return python(argc, argv);
+    if (!wcscmp(role, L"curl")) return curl(argc, argv);
+    if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
+    if (!wcscmp(role, L"hold")) return hold(argc, argv);
+    fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
+    return 9;
+}
+
 int wmain(int argc, wchar_t **argv) {
     wchar_t self[4096], *base;
     GetModuleFileNameW(NULL, self, 4096);
@@ -359,11 +389,11 @@ int wmain(int argc, wchar_t **argv) {
     if (dot) *dot = 0;
     CharLowerW(role);
     log_run(role, argc, argv);
-    if (!wcscmp(role, L"micromamba")) return micromamba(argc, argv);
-    if (!wcscmp(role, L"python")) return python(argc, argv);
-    if (!wcscmp(role, L"curl")) return curl(argc, argv);
-    if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
-    if (!wcscmp(role, L"hold")) return hold(argc, argv);
-    fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
-    return 9;
+    int code = role_run(role, argc, argv);
+    const wchar_t *kill = _wgetenv(L"STANDIN_KILL");
+    if (kill && !wcscmp(kill, role)) {
+        fflush(stdout);
+        return end_parent();
+    }
+    return code;
 }
