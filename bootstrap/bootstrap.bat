@@ -263,10 +263,11 @@ call :mb_full
 set "MB_ENVS=%MB_T%"
 if "%MB_ENVS:~-1%"=="\" (set "MB_PREFIX=%MB_ENVS%%MB_ENVNAME%") else set "MB_PREFIX=%MB_ENVS%\%MB_ENVNAME%"
 
-rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !.
+rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !; PATH
+rem separates its entries with ; (Microsoft Learn, "set": PATH), so no prefix on it may hold one.
 set "MB_T=%MB_PREFIX%"
 set "MB_VAL=%MB_PREFIX%"
-set "MB_MSG=is a prefix with a character packages or Windows cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question mark, an asterisk or a second colon); choose another path"
+set "MB_MSG=is a prefix with a character packages or Windows cannot take (a percent sign, an exclamation mark, a semicolon, an angle bracket, a vertical bar, a question mark, an asterisk or a second colon); choose another path"
 call :mb_bad_char
 if errorlevel 1 goto :mb_fail
 
@@ -337,11 +338,31 @@ set "MB_ARCH=%PROCESSOR_ARCHITECTURE%"
 if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
 set "MB_SUBDIR="
 if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
-if /i "%MB_ARCH%"=="ARM64" set "MB_SUBDIR=win-arm64"
+if /i not "%MB_ARCH%"=="ARM64" goto :mb_arch_known
+rem ARM64: conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940,
+rem mamba#4393), so win-64 everywhere, under Windows 11's x64 emulation (build 22000 on; Windows 10
+rem on ARM runs no x64 program: Microsoft Learn, "How emulation works on Arm"). The build is the
+rem third number ver prints ("Microsoft Windows [Version 10.0.22631.4460]"); create, handed over
+rem to, takes the processor it is told.
+set "MB_T="
+for /f "delims=" %%L in ('ver') do set "MB_T=%%L"
+if defined MB_T set "MB_T=%MB_T:*Windows =%"
+if defined MB_T set "MB_T=%MB_T:[Version =%"
+set "MB_B=0"
+if defined MB_T for /f "tokens=3 delims=.]" %%B in ("%MB_T%") do set "MB_B=%%B"
+for /f "delims=0123456789" %%X in ("%MB_B%") do set "MB_B=0"
+set "MB_VAL="
+set "MB_MSG=ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"
+if %MB_B% lss 22000 (set "MB_RC=5" & goto :mb_fail)
+echo bootstrap: ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940) 1>&2
+set "MB_SUBDIR=win-64"
+set "PROCESSOR_ARCHITECTURE=AMD64"
+set "PROCESSOR_ARCHITEW6432="
+:mb_arch_known
 set "MB_KIND=local"
 if defined MB_MM_PATH goto :mb_source_done
 set "MB_VAL=%MB_ARCH%"
-set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, and for ARM64 under Windows 11); pass --micromamba PATH to a micromamba.exe that runs here"
 if not defined MB_SUBDIR (set "MB_RC=5" & goto :mb_fail)
 set "MB_KIND=mirror"
 set "MB_URL=%MB_MM_URL%"
@@ -570,6 +591,14 @@ rem revocation included, where curl.exe may have been told not to (mamba-org/mam
 set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
+rem A solve that failed is no network's doing (libmamba's words: "Could not solve for environment specs").
+if not defined MB_RUN_OUT goto :mb_fail
+"%MB_SYS32%\find.exe" "Could not solve" "%MB_RUN_OUT%" >nul 2>nul
+if not errorlevel 1 set "MB_MSG2=micromamba found no package for the Python asked for in the channels given, which is no network fault: check PY_VERSION and -c"
+if not errorlevel 1 set "MB_MSG3="
+set "MB_CODE=%MB_ENGINE_RC%"
+set "MB_WHAT=micromamba.exe"
+call :mb_blocked
 goto :mb_fail
 :mb_engine_done
 set "MB_RC=7"
@@ -595,6 +624,11 @@ setlocal
 (for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & "%MB_TMPDIR%\python\python.exe" -I "%MB_ZIPAPP%" create %MB_CREATE%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba "%MB_BIN%" --micromamba-sha256 "%MB_SHA%"
 endlocal & set "MB_RC=%ERRORLEVEL%"
 rmdir /s /q "%MB_TMPDIR%"
+set "MB_MSG2="
+set "MB_CODE=%MB_RC%"
+set "MB_WHAT=the private python.exe"
+call :mb_blocked
+if defined MB_MSG2 (set "MB_TMPDIR=" & set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
 if not "%MB_RC%"=="0" exit /b %MB_RC%
 echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
 exit /b 0
@@ -722,7 +756,7 @@ for %%L in (a b c d e f) do call set "MB_D=%%MB_D:%%L=%%L%%"
 exit /b 0
 
 :mb_bad_char
-rem errorlevel 1 when MB_T holds % ! < > | ? * or a : after the drive.
+rem errorlevel 1 when MB_T holds % ! ; < > | ? * or a : after the drive.
 set "MB_I=0"
 :mb_bad_char_next
 set "MB_C="
@@ -730,6 +764,7 @@ call set "MB_C=%%MB_T:~%MB_I%,1%%"
 if not defined MB_C exit /b 0
 if "%MB_C%"=="%%" exit /b 1
 if "%MB_C%"=="!" exit /b 1
+if "%MB_C%"==";" exit /b 1
 if "%MB_C%"=="<" exit /b 1
 if "%MB_C%"==">" exit /b 1
 if "%MB_C%"=="|" exit /b 1
@@ -738,6 +773,16 @@ if "%MB_C%"=="*" exit /b 1
 if "%MB_C%"==":" if %MB_I% gtr 1 exit /b 1
 set /a MB_I+=1
 goto :mb_bad_char_next
+
+:mb_blocked
+rem MB_MSG2 set when MB_CODE is what cmd sets as it fails to start a program Windows blocks (the
+rem message it printed above: "This program is blocked by group policy..."): an AppLocker or
+rem Software Restriction Policies rule (1260, ERROR_ACCESS_DISABLED_BY_POLICY), App Control or
+rem Smart App Control (4551, ERROR_SYSTEM_INTEGRITY_POLICY_VIOLATION), an antivirus (225,
+rem ERROR_VIRUS_INFECTED): Microsoft Learn, "System Error Codes". Never a network hint then.
+for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
+exit /b 0
 
 :mb_check_url
 rem MB_U given by MB_UOPT: https:// or file://, or http:// to loopback (or with --allow-http).
@@ -760,8 +805,12 @@ exit /b 1
 :mb_sha256
 rem MB_F -> MB_GOT, its sha256 as certutil computes it (lowercase, without the spaces of old Windows).
 set "MB_GOT="
+set "MB_MSG2="
 "%MB_SYS32%\certutil.exe" -hashfile "%MB_F%" SHA256 > "%MB_TMPDIR%\hash.txt"
-if errorlevel 1 goto :mb_sha256_failed
+set "MB_CODE=%ERRORLEVEL%"
+set "MB_WHAT=certutil.exe"
+call :mb_blocked
+if not "%MB_CODE%"=="0" goto :mb_sha256_failed
 for /f "usebackq skip=1 delims=" %%H in ("%MB_TMPDIR%\hash.txt") do if not defined MB_GOT set "MB_GOT=%%H"
 if not defined MB_GOT goto :mb_sha256_failed
 set "MB_GOT=%MB_GOT: =%"
@@ -828,8 +877,8 @@ if errorlevel 1 exit /b 5
 set "MB_KEEP=%MB_F%"
 set "MB_F=%MB_DL%"
 call :mb_sha256
+if errorlevel 1 (set "MB_F=%MB_KEEP%" & exit /b 5)
 set "MB_F=%MB_KEEP%"
-if errorlevel 1 exit /b 5
 set "MB_VAL=%MB_U%"
 set "MB_MSG=does not match its published digest:"
 set "MB_MSG2=expected sha256 %MB_EXPECT%"
@@ -889,6 +938,10 @@ set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_P
 rem With a proxy set, which one it went through, and what a proxy that wants Windows logon means
 rem for micromamba (libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers Basic only).
 if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
+if "%MB_CURL_RC%"=="22" set "MB_MSG2=curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"
+set "MB_CODE=%MB_CURL_RC%"
+set "MB_WHAT=curl.exe"
+call :mb_blocked
 if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation)"
 exit /b 5
 
@@ -961,7 +1014,9 @@ set "MB_CLEAN="
 :mb_clean_next
 if not defined MB_REST goto :mb_clean_done
 set "MB_E="
-for /f "tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
+rem eol=| (no path holds one): FOR /F's default eol ; would read a PATH starting with ; as a
+rem comment, and micromamba would run with an empty PATH (for /?: eol, delims last).
+for /f "eol=| tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
 if not defined MB_E goto :mb_clean_done
 set "MB_HIT="
 set "MB_R=%MB_E%"

@@ -480,7 +480,7 @@ def test_a_prefix_with_a_character_windows_cannot_take_is_refused_in_words_not_o
     r = ww.run("x<y")
     assert r.returncode == 2, r.stderr
     assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}\\x<y" is a prefix with a character packages or Windows '
-                           "cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question "
+                           "cannot take (a percent sign, an exclamation mark, a semicolon, an angle bracket, a vertical bar, a question "
                            "mark, an asterisk or a second colon); choose another path"]
     assert diff(before, snapshot(ww.root)) == {}
     text = SCRIPT.read_bytes().decode("ascii")
@@ -525,6 +525,9 @@ def test_a_ca_path_reaches_micromamba_as_yaml_reads_it(ww, path):
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true "
            "(Windows could not check the certificate's revocation)"),
     ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
+    # an HTTP error (a wrong --micromamba-version, a missing asset): no proxy explains it
+    ("22", "curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: "
+           "check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"),
     ("28", "curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=1800 seconds "
            "(MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"),
     ("63", "it is larger than MAMBABOOT_HTTP_MAX_BYTES=268435456 bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number "
@@ -688,7 +691,9 @@ def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
     commands = [line.strip() for line in text.splitlines()
                 if re.match(r"(?i)\s*(\(\s*)?for /f\b", line) and re.search(r"\bin \((\'|`)", line)]
     # the one left counts only lines that name an existing entry, whatever AutoRun printed
-    assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
+    # and `ver`'s last line, which AutoRun's output comes before, read for the Windows build on ARM64
+    assert commands == ['for /f "delims=" %%L in (\'ver\') do set "MB_T=%%L"',
+                        'for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
                         'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
     assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
 
@@ -738,23 +743,43 @@ def test_a_failed_download_through_a_set_proxy_names_that_proxy_not_the_advice_t
                            "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
 
 
-@pytest.mark.parametrize("arch, wow64, subdir", [("ARM64", None, "win-arm64"), ("x86", "ARM64", "win-arm64"),
-                                                 ("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
+@pytest.mark.parametrize("arch, wow64, subdir", [("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
 def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
-    """micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program. A 32-bit cmd
-    sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
+    """A 32-bit cmd sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
     release = ww.releases / "download" / PINNED_MICROMAMBA
-    shutil.copy(release / "micromamba-win-64", release / "micromamba-win-arm64")
-    shutil.copy(release / "micromamba-win-64.sha256", release / "micromamba-win-arm64.sha256")
     before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
     r = ww.run(before=before)
     assert r.returncode == 0, r.stderr
-    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256".replace("/", "/"),
+    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256",
                                                        f"{file_url(release)}/micromamba-{subdir}"]
     engine = ww.runs("micromamba")[-1]
     assert engine["argv"][0] == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{subdir}" / "micromamba.exe")
     from mambaboot.common.host import conda_subdir
-    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan adopt makes names the same build"
+    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan create makes names the same build"
+
+
+@pytest.mark.parametrize("arch, wow64", [("ARM64", None), ("x86", "ARM64")])
+def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, wow64):
+    """conda-forge's win-arm64 channel has no conda (conda-forge.github.io#1940, mamba#4393), and
+    Windows 10 on ARM runs no x64 program: refused before any download, never a solve failure with
+    network hints. Wine's cmd says 6.1.7601, or 10.0.18362 told it is Windows 10 (Wine 8 knows no
+    Windows 11: the win-64 path under Windows 11's x64 emulation, build 22000 on, is the rule's only)."""
+    before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
+    key = "HKCU\\Software\\Wine\\AppDefaults\\cmd.exe"
+    for version in (None, "win10"):
+        if version:
+            assert ww.wine.batch("win10", [f'reg add "{key}" /v Version /d {version} /f'])[0] == 0
+        snap = snapshot(ww.root)
+        try:
+            r = ww.run(before=before)
+        finally:
+            if version:
+                ww.wine.batch("default", [f'reg delete "{key}" /f'])
+        assert r.returncode == 5, r.stderr
+        assert _refusal(r) == ["bootstrap: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 "
+                               "channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or "
+                               "an x64 machine"]
+        assert ww.runs() == [] and diff(snap, snapshot(ww.root)) == {}
 
 
 @pytest.mark.parametrize("arch", ["x86", "IA64"])
@@ -763,7 +788,7 @@ def test_a_processor_micromamba_has_no_build_for_is_refused_with_exit_5(ww, arch
     r = ww.run(before=[f'set "PROCESSOR_ARCHITECTURE={arch}"', 'set "PROCESSOR_ARCHITEW6432="'])
     assert r.returncode == 5, r.stderr
     assert _refusal(r) == [f'bootstrap: error: "{arch}" is a processor micromamba has no Windows build for (win-64 is for '
-                           "AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"]
+                           "AMD64, and for ARM64 under Windows 11); pass --micromamba PATH to a micromamba.exe that runs here"]
     assert ww.runs() == []
     assert diff(before, snapshot(ww.root)) == {}
 
@@ -825,3 +850,51 @@ def test_a_run_killed_at_any_step_leaves_only_its_work_directory_which_cache_cle
                                capture_output=True, text=True, timeout=300)
         assert f"{left[0]} is named as a work directory" in named.stdout + named.stderr, (command, named)
     assert left[0].is_dir(), "named, never deleted"
+
+
+@pytest.mark.parametrize("where", ["envs", "cwd"])
+def test_a_semicolon_in_the_prefix_is_refused_before_any_download(ww, tmp_path, where):
+    """PATH separates its entries with ; (Microsoft Learn, "set"): an environment whose prefix holds
+    one could never be put on it, in --envs-dir or in the current directory alike."""
+    parent = tmp_path / "a;b"
+    parent.mkdir()
+    before = snapshot(ww.root)
+    r = ww.run("--envs-dir", win(parent)) if where == "envs" else ww.run(cwd=win(parent))
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r)[0].startswith(f'bootstrap: error: "{win(parent)}\\py" is a prefix with a character'), r.stderr
+    assert "a semicolon" in _refusal(r)[0]
+    assert ww.runs() == [] and diff(before, snapshot(ww.root)) == {}
+
+
+@pytest.mark.parametrize("path", [";{sys};{win}", "{sys};;{win};", ";;{sys}"])
+def test_a_path_with_a_leading_semicolon_or_empty_entries_reaches_micromamba_whole(ww, path):
+    """FOR /F's default eol is ; (for /?): a PATH starting with one read as a comment left micromamba
+    with an empty PATH. Empty entries are dropped, the others kept in order."""
+    path = path.format(sys="C:\\windows\\system32", win="C:\\windows")
+    r = ww.run(before=[f'set "PATH={path}"'])
+    assert r.returncode == 0, r.stderr
+    assert [e for e in ww.runs("micromamba")[0]["env"]["PATH"].split(";")] == [e for e in path.split(";") if e]
+
+
+BLOCKED = "This program is blocked by group policy. For more information, contact your system administrator."
+
+
+@pytest.mark.parametrize("role, code", [("curl", 5), ("certutil", 5), ("micromamba", 6), ("python", 5)])
+def test_a_program_windows_blocks_is_said_with_its_message_and_code_never_a_network_hint(ww, role, code):
+    """AppLocker, Software Restriction Policies, App Control or an antivirus: cmd prints Windows' words
+    and sets the error code (1260, ERROR_ACCESS_DISABLED_BY_POLICY); the stand-in fails so. What the
+    user sees is that message and that code, and the way forward, never proxy or TLS advice."""
+    r = ww.run(env={"STANDIN_BLOCKED": role})
+    assert r.returncode == code, r.stderr
+    assert BLOCKED in r.stderr, "Windows' own words reach the user"
+    assert "Windows refused to start" in r.stderr and "(exit 1260; its words above)" in r.stderr, r.stderr
+    assert "HTTPS_PROXY" not in r.stderr and "TLS" not in r.stderr, r.stderr
+    assert not list((ww.cache / "tmp").iterdir())
+
+
+def test_a_solve_failure_gets_no_network_hints(ww):
+    r = ww.run(env={"STANDIN_FAIL": "solve"})
+    assert r.returncode == 6, r.stderr
+    assert "Could not solve for environment specs" in r.stderr, "micromamba's own words"
+    assert _refusal(r)[1:] == ["  micromamba found no package for the Python asked for in the channels given, which is no "
+                               "network fault: check PY_VERSION and -c"], r.stderr
