@@ -869,7 +869,11 @@ def test_a_semicolon_in_the_prefix_is_refused_before_any_download(ww, tmp_path, 
 @pytest.mark.parametrize("path", [";{sys};{win}", "{sys};;{win};", ";;{sys}"])
 def test_a_path_with_a_leading_semicolon_or_empty_entries_reaches_micromamba_whole(ww, path):
     """FOR /F's default eol is ; (for /?): a PATH starting with one read as a comment left micromamba
-    with an empty PATH. Empty entries are dropped, the others kept in order."""
+    with an empty PATH. Empty entries are dropped, the others kept in order. Wine's FOR /F reads such
+    a line where Windows' skips it: every FOR /F that splits at ; sets its own eol (the script's text)."""
+    text = SCRIPT.read_bytes().decode("ascii")
+    splits = [line for line in text.splitlines() if re.match(r"(?i)\s*for /f\b", line) and "delims=;" in line]
+    assert splits and all(re.search(r'"eol=\| [^"]*delims=;"', line) for line in splits), splits
     path = path.format(sys="C:\\windows\\system32", win="C:\\windows")
     r = ww.run(before=[f'set "PATH={path}"'])
     assert r.returncode == 0, r.stderr
