@@ -1,38 +1,28 @@
 @echo off
 rem bootstrap.bat [NAME] [PY_VERSION] [options]
 rem
-rem Makes a conda environment (Python, conda, mamba) on a Windows machine that has no Python,
-rem then hands over to the new environment's own python running "mambaboot.pyz adopt", which
-rem does the rest exactly as "mambaboot create" would. This script does only what must happen
-rem before a Python exists: check, download and verify micromamba, run it once, sandboxed. It
-rem never deletes anything but its own temporary directories.
+rem Makes a conda environment (Python, conda, mamba) on a Windows machine that has no Python. It does
+rem only what needs no Python: check its inputs, obtain and verify micromamba (and mambaboot.pyz),
+rem make a private Python with micromamba in a work directory of its own, and hand over to
+rem "mambaboot create" run by that Python, which takes the place's lock and does everything else.
+rem It changes no place and deletes nothing but its own work directory.
 rem
 rem Exit codes are create's: 2 usage, 3 the shell has an environment active, 4 target refused,
-rem 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed,
-rem 7 the environment has no python; after the hand-over, adopt's own code.
+rem 5 micromamba (or the zipapp) could not be obtained or verified, 6 micromamba failed, 7 the
+rem private Python is missing; after the hand-over, create's own.
 rem
-rem How this file stays correct in cmd.exe:
-rem  - delayed expansion is OFF (but for the lines that measure PATH): a value holding ! stays intact, and errors are tested with
-rem    "if errorlevel N", which is evaluated when the line runs (%%ERRORLEVEL%% inside a
-rem    parenthesized block is expanded when the block is read, before the command ran);
-rem  - values are only ever expanded inside double quotes, where & ( ) ^ < > | are plain;
-rem  - values never go through CALL, which doubles carets and expands %% a second time;
-rem  - nothing depends on a value read inside the block that set it;
-rem  - refusal texts hold no < > | & : echo reads %%MB_MSG%% unquoted, and cmd parses what a
-rem    %%VAR%% expanded to, so those would be operators there (words name them instead);
-rem  - Windows' own programs (curl.exe, certutil.exe) are called by their full path in System32:
-rem    by name, cmd looks in the current directory first (often Downloads), then on PATH.
-rem  - no FOR /F over a command that decides anything: FOR /F runs it in a child "cmd /c",
-rem    without /D, which runs the registry's Command Processor\AutoRun first and reads its output
-rem    too (cmd's own help for /D; Raymond Chen, "Hidden gotcha: The command processor's AutoRun setting").
+rem cmd.exe's rules kept here: delayed expansion OFF (but where PATH is measured), so a value
+rem keeps its !; "if errorlevel N" is read when the line runs; a value is expanded only inside
+rem double quotes, where & ( ) ^ < > | are plain, and never goes through CALL (which doubles
+rem carets and expands %% again); refusal texts name < > | & in words (echo reads them
+rem unquoted); curl.exe and certutil.exe by their full path in System32 (by name, cmd looks in the
+rem current directory first); no FOR /F over a command that decides anything: its child cmd runs
+rem without /D, so the registry's AutoRun runs first and its output is read too (cmd /?, /D).
 setlocal EnableExtensions DisableDelayedExpansion
 
-rem Opened by a double-click, cmd runs this file as Explorer's batfile association ("%%1" %%*)
-rem starts it, "C:\Windows\system32\cmd.exe /c ""C:\...\bootstrap.bat" "" (ss64, "CMDCMDLINE"),
-rem and closes its window when the script ends, with every message in it: then the script runs
-rem as a subroutine and waits for a key at the end. With any argument, or from any other
-rem command line (a cmd prompt, another script, a CI runner), it never waits. The command line
-rem is read only inside quotes, its own quotes removed, so no character of a path acts in it.
+rem Opened by a double-click, cmd runs this file as Explorer's batfile association starts it,
+rem cmd.exe /c ""PATH" " (ss64, "CMDCMDLINE"), and closes the window when it ends: then, and only
+rem without arguments, it waits for a key at the end. The command line is read only in quotes.
 if not [%1]==[] goto :mb_main
 set "MB_CC=%CMDCMDLINE%"
 if not defined MB_CC goto :mb_main
@@ -46,39 +36,17 @@ pause
 exit /b %MB_RC%
 
 :mb_main
-set "MB_CC="
 set "MB_PINNED=2.8.1-0"
 set "MB_RELEASES=https://github.com/mamba-org/micromamba-releases/releases"
-rem The address of the release this copy belongs to: empty in the repository; a release's copy
-rem names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
+rem The release this copy belongs to: empty here, named in a release's copy (tools/build_release.py).
 set "MB_RELEASE="
+for %%V in (MB_CC MB_NAME MB_NAME_SET MB_PYTHON MB_CHARGS MB_SPECS MB_PKGARGS MB_GIVEN MB_MM_VERSION MB_MM_URL MB_MM_SHA MB_ALLOW_HTTP MB_ENVS MB_CACHE MB_ZIPAPP MB_ZIPAPP_SHA MB_HOME MB_TMPDIR MB_VAL MB_MSG2 MB_MSG3 MB_VERBOSE MB_PROXY_VAR) do set "%%V="
 set "MB_SELF=%~dp0"
 set "MB_CWD=%CD%"
-set "MB_NAME="
-set "MB_NAME_SET="
-set "MB_PYTHON="
 set "MB_NPOS=0"
-set "MB_CHARGS="
-set "MB_SPECS="
-set "MB_PKGARGS="
-set "MB_GIVEN="
 set "MB_MM_PATH=%MAMBABOOT_MICROMAMBA%"
-set "MB_MM_VERSION="
-set "MB_MM_URL="
-set "MB_MM_SHA="
-set "MB_ALLOW_HTTP="
-set "MB_ENVS="
-set "MB_CACHE="
-set "MB_ZIPAPP="
-set "MB_ZIPAPP_SHA="
-set "MB_HOME="
-set "MB_TMPDIR="
-set "MB_VAL="
-set "MB_MSG2="
-set "MB_MSG3="
 set "MB_RC=2"
-rem The proxy curl.exe and micromamba take for an https URL: HTTPS_PROXY, else ALL_PROXY (curl's manual, ENVIRONMENT).
-set "MB_PROXY_VAR="
+rem The proxy curl.exe and micromamba take for https: HTTPS_PROXY, else ALL_PROXY (curl's manual, ENVIRONMENT).
 if defined ALL_PROXY set "MB_PROXY_VAR=ALL_PROXY"
 if defined HTTPS_PROXY set "MB_PROXY_VAR=HTTPS_PROXY"
 set "MB_SYS32=%SystemRoot%\System32"
@@ -94,7 +62,9 @@ if "%MB_ARG%"=="/?" goto :mb_usage
 if not "%MB_ARG:~0,1%"=="-" goto :mb_positional
 if "%MB_ARG%"=="-h" goto :mb_usage
 if "%MB_ARG%"=="--help" goto :mb_usage
-if "%MB_ARG%"=="--allow-http" goto :mb_allow_http
+if "%MB_ARG%"=="--allow-http" (set "MB_ALLOW_HTTP=1" & set "MB_GIVEN=%MB_GIVEN% --allow-http" & shift & goto :mb_args)
+if "%MB_ARG%"=="-v" set "MB_ARG=--verbose"
+if "%MB_ARG%"=="--verbose" (set "MB_VERBOSE=1" & set "MB_GIVEN=%MB_GIVEN% --verbose" & shift & goto :mb_args)
 set "MB_OPT="
 for %%O in (-c --channel --package --envs-dir --cache-dir --micromamba --micromamba-version --micromamba-url --micromamba-sha256 --zipapp --zipapp-sha256) do if "%MB_ARG%"=="%%O" set "MB_OPT=%%O"
 set "MB_VAL=%MB_ARG%"
@@ -122,26 +92,17 @@ if "%MB_OPT%"=="--zipapp-sha256" set "MB_ZIPAPP_SHA=%MB_VAL%"
 rem A value ends up between quotes on a command line: a trailing \ would escape the quote.
 set "MB_Q=%MB_VAL%"
 if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+if "%MB_OPT%"=="--channel" set "MB_OPT=-c"
 if "%MB_OPT%"=="-c" set MB_CHARGS=%MB_CHARGS% -c "%MB_Q%"
-if "%MB_OPT%"=="--channel" set MB_CHARGS=%MB_CHARGS% -c "%MB_Q%"
-if "%MB_OPT%"=="--package" set MB_SPECS=%MB_SPECS% "%MB_Q%"
 if "%MB_OPT%"=="--package" set MB_PKGARGS=%MB_PKGARGS% --package "%MB_Q%"
-if "%MB_OPT:~0,12%"=="--micromamba" set MB_GIVEN=%MB_GIVEN% %MB_OPT% "%MB_Q%"
 set "MB_VAL="
 shift
 shift
 goto :mb_args
 
-:mb_allow_http
-set "MB_ALLOW_HTTP=1"
-set MB_GIVEN=%MB_GIVEN% --allow-http
-shift
-goto :mb_args
-
 :mb_positional
 set /a MB_NPOS+=1
-if %MB_NPOS%==1 set "MB_NAME=%MB_ARG%"
-if %MB_NPOS%==1 set "MB_NAME_SET=1"
+if %MB_NPOS%==1 (set "MB_NAME=%MB_ARG%" & set "MB_NAME_SET=1")
 if %MB_NPOS%==2 set "MB_PYTHON=%MB_ARG%"
 set "MB_VAL=%MB_ARG%"
 set "MB_MSG=is one argument too many: give at most NAME and PY_VERSION"
@@ -155,7 +116,8 @@ echo usage: bootstrap.bat [NAME] [PY_VERSION] [options]
 echo.
 echo Creates NAME_3_12 for PY_VERSION 3.12 (default NAME: py) in --envs-dir, else in %%PY_ENVS%%
 echo (which must then be a directory), else in DRIVE:\dev\Anaconda\envs if it exists, else in the
-echo current directory; then runs "mambaboot.pyz adopt" with the new environment's python.
+echo current directory, by "mambaboot.pyz create" run by a private Python this script makes with
+echo micromamba in the cache (deleted afterwards).
 echo.
 echo options (quote any value holding spaces or = , ; ^& ^< ^> ^| ^^):
 echo   -c, --channel CHANNEL      channel (repeatable; default conda-forge)
@@ -172,6 +134,7 @@ echo   --zipapp PATH-OR-URL       mambaboot.pyz (default: beside this script, el
 echo                              script's release, checked against its SHA256SUMS); a URL is
 echo                              verified against URL.sha256 or --zipapp-sha256
 echo   --zipapp-sha256 HEX        expected digest of --zipapp URL
+echo   -v, --verbose              show micromamba's output, and create's details
 echo.
 echo environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a
 echo mirror of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
@@ -182,15 +145,10 @@ exit /b 0
 
 rem ------------------------------------------------------------------ checks that write nothing
 
-rem cmd.exe reads no line longer than 8191 characters once %%VAR%% is expanded ("The input line is
-rem too long.", and the batch file ends: Microsoft's "Command prompt line string limitation");
-rem this script copies PATH in one line with some 90 characters more (mb_clean_path), so a PATH
-rem longer than 8000 is refused at once. PATH is copied with !PATH!, expanded after the line is
-rem read, so neither its length nor its characters act in it (the only place delayed expansion is
-rem on), behind a "#"; the 8001st character from the end of that copy is the "#" only when there
-rem were no more (a negative offset larger than the value starts at its beginning: ss64,
-rem "VarSubstring"), and one character is all %%VAR%% puts in the line. Never an offset past the
-rem end, which Wine's cmd answers with stale memory; Wine has no substring of !VAR! at all.
+rem cmd reads no line longer than 8191 characters once expanded, and ends the batch (Microsoft
+rem Learn, "Command prompt line string limitation"): :mb_clean_path copies PATH in one line some 90
+rem longer. Measured on a !PATH! copy behind a "#", from a negative offset (one larger than the
+rem value starts at its beginning: ss64, "VarSubstring"; Wine reads past the end otherwise).
 set "MB_MSG=PATH is longer than 8000 characters, and cmd.exe cannot read a line longer than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use bootstrap.ps1"
 set "MB_T="
 setlocal EnableDelayedExpansion
@@ -199,10 +157,9 @@ set "MB_T=%MB_T:~-8001,1%"
 set "MB_T=%MB_T:#=%"
 if defined MB_T (endlocal & set "MB_T=1") else endlocal
 if defined MB_T goto :mb_fail
-set "MB_MSG="
 
-rem The bounds mambaboot's own downloads take from the same variables (engine/download.py), here
-rem in whole seconds and bytes: curl.exe reads --max-time 0 as no limit at all.
+rem The bounds mambaboot's downloads take from the same variables (engine/download.py), whole
+rem seconds and bytes: curl.exe reads --max-time 0 as no limit.
 set "MB_MSG=is not a whole number, 1 or more"
 set "MB_CONNECT=30"
 if defined MAMBABOOT_HTTP_TIMEOUT set "MB_CONNECT=%MAMBABOOT_HTTP_TIMEOUT%"
@@ -222,13 +179,10 @@ set "MB_VAL=MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES%"
 set "MB_T=%MB_MAX_BYTES%"
 call :mb_is_number
 if errorlevel 1 goto :mb_fail
-set "MB_VAL="
 
-rem MAMBA_SSL_NO_REVOKE as a boolean, from whatever spelling was given (engine/network.py flag):
-rem libmamba reads the variable as YAML, where 1 and 0 are no booleans and stop micromamba
-rem (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp's
-rem convert<bool>::decode), and raw in get_env_remote_params (download/downloader.cpp), where
-rem anything but 0, false included, turns the check off: so it goes on as true or not at all.
+rem MAMBA_SSL_NO_REVOKE goes on as true or not at all: libmamba reads it as YAML, where 1 and 0
+rem stop micromamba (yaml-cpp's convert<bool>::decode), and raw in get_env_remote_params
+rem (download/downloader.cpp), where anything but 0 turns the check off.
 if not defined MAMBA_SSL_NO_REVOKE goto :mb_revoke_read
 set "MB_T="
 for %%B in (y yes true on 1) do if /i "%MAMBA_SSL_NO_REVOKE%"=="%%B" set "MB_T=true"
@@ -236,7 +190,6 @@ for %%B in (n no false off 0) do if /i "%MAMBA_SSL_NO_REVOKE%"=="%%B" set "MB_T=
 set "MB_VAL=MAMBA_SSL_NO_REVOKE=%MAMBA_SSL_NO_REVOKE%"
 set "MB_MSG=is neither true nor false: set it to true or false"
 if not defined MB_T goto :mb_fail
-set "MB_VAL="
 if "%MB_T%"=="false" set "MB_T="
 set "MAMBA_SSL_NO_REVOKE=%MB_T%"
 :mb_revoke_read
@@ -261,7 +214,7 @@ if not defined MB_PYTHON goto :mb_named
 set "MB_T=%MB_PYTHON%"
 set "MB_VAL=%MB_PYTHON%"
 set "MB_MSG=is not a version; give one like 3.12 or 3.12.4"
-call :mb_is_version 3
+call :mb_is_version
 if errorlevel 1 goto :mb_fail
 set "MB_ENVNAME=%MB_NAME%_%MB_PYTHON:.=_%"
 :mb_named
@@ -269,31 +222,27 @@ set "MB_ENVNAME=%MB_NAME%_%MB_PYTHON:.=_%"
 if defined MB_ENVS goto :mb_envs_found
 if not defined PY_ENVS goto :mb_envs_drive
 set "MB_ENVS=%PY_ENVS%"
-rem A directory by its attributes: Wine's cmd finds "FILE\" to exist too.
+rem A directory by its attributes (Wine's cmd finds "FILE\" to exist too); never the next default
+rem instead: the environment would land where the user did not say.
 set "MB_T="
 if exist "%PY_ENVS%\" for %%I in ("%PY_ENVS%") do set "MB_T=%%~aI"
 if defined MB_T if "%MB_T:~0,1%"=="d" goto :mb_envs_found
-rem Never the next default instead: the environment would land where the user did not say.
 set "MB_T=%PY_ENVS%"
 call :mb_full
 echo bootstrap: error: PY_ENVS names "%MB_T%", which is not a directory (it does not exist, or is a file); create it, give --envs-dir, or unset PY_ENVS 1>&2
-goto :mb_fail_cleanup
+exit /b 2
 :mb_envs_drive
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
 if exist "%MB_ENVS%\" goto :mb_envs_found
 set "MB_ENVS=%MB_CWD%"
 set "MB_VAL="
-rem cmd.exe starts in the Windows directory when the script is opened from a network share
-rem ("UNC paths are not supported. Defaulting to Windows directory."), and an elevated one in
-rem System32: never the place the user meant.
+rem Never a default the user did not mean: cmd starts in the Windows directory a script opened
+rem from a network share, an elevated one in System32 (cmd /?); a double-click runs it in its own
+rem folder, which OneDrive may sync or a network home drive hold (Microsoft Learn, "OneDrive
+rem Files On-Demand", "Folder Redirection"). A parent the user names is taken as named.
 set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS"
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%" goto :mb_fail
 if defined SystemRoot if /i "%MB_CWD%"=="%SystemRoot%\System32" goto :mb_fail
-rem A double-click runs the script in its own folder: from a Desktop or Documents that OneDrive
-rem syncs (OneDrive, OneDriveCommercial, OneDriveConsumer name its roots), or from a home drive
-rem mapped to a network share (HOMESHARE, HOMEDRIVE), the environment would land there unasked
-rem (Microsoft Learn, "OneDrive Files On-Demand"; "Folder Redirection"). Only this default is
-rem refused: a parent the user names is the user's choice.
 set "MB_VAL=%MB_CWD%"
 set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS"
 set "MB_UNDER=%OneDrive%"
@@ -308,17 +257,17 @@ if not errorlevel 1 goto :mb_fail
 set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
 if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
 set "MB_VAL="
-set "MB_MSG="
 :mb_envs_found
 set "MB_T=%MB_ENVS%"
 call :mb_full
 set "MB_ENVS=%MB_T%"
 if "%MB_ENVS:~-1%"=="\" (set "MB_PREFIX=%MB_ENVS%%MB_ENVNAME%") else set "MB_PREFIX=%MB_ENVS%\%MB_ENVNAME%"
 
-rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !.
+rem Packages write the prefix into their own .bat files, where cmd.exe expands % and !; PATH
+rem separates its entries with ; (Microsoft Learn, "set": PATH), so no prefix on it may hold one.
 set "MB_T=%MB_PREFIX%"
 set "MB_VAL=%MB_PREFIX%"
-set "MB_MSG=is a prefix with a character packages or Windows cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question mark, an asterisk or a second colon); choose another path"
+set "MB_MSG=is a prefix with a character packages or Windows cannot take (a percent sign, an exclamation mark, a semicolon, an angle bracket, a vertical bar, a question mark, an asterisk or a second colon); choose another path"
 call :mb_bad_char
 if errorlevel 1 goto :mb_fail
 
@@ -327,13 +276,9 @@ set "MB_CACHE=%MB_CWD:~0,2%\CACHE"
 if exist "%MB_CACHE%\" goto :mb_cache_found
 rem A relative LOCALAPPDATA is ignored and a relative USERPROFILE refused, as mambaboot does
 rem (common/host.py): either would put the cache under the current directory.
-if not defined LOCALAPPDATA goto :mb_cache_profile
 set "MB_T=%LOCALAPPDATA%"
-call :mb_is_absolute
-if errorlevel 1 goto :mb_cache_profile
-set "MB_CACHE=%LOCALAPPDATA%\mambaboot\Cache"
-goto :mb_cache_found
-:mb_cache_profile
+if defined MB_T call :mb_is_absolute
+if defined MB_T if not errorlevel 1 (set "MB_CACHE=%LOCALAPPDATA%\mambaboot\Cache" & goto :mb_cache_found)
 set "MB_MSG=neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR"
 if not defined USERPROFILE goto :mb_fail
 set "MB_T=%USERPROFILE%"
@@ -364,8 +309,8 @@ if defined MB_PKGS (set "MB_PKGS=%MB_PKGS%,%MB_T%") else set "MB_PKGS=%MB_T%"
 goto :mb_pkgs_next
 :mb_pkgs_done
 if not defined MB_PKGS set "MB_PKGS=%MB_CACHE%\Python\pkgs"
-rem libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): the rule of
-rem mambaboot's pathrules.check_pkgs_dir (entries are absolute, so no leading indicator is possible).
+rem libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp), as
+rem mambaboot's pathrules.check_pkgs_dir checks it.
 set "MB_VAL=%MB_PKGS%"
 set "MB_MSG=holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS"
 if not "%MB_PKGS:[=%"=="%MB_PKGS%" goto :mb_fail
@@ -374,37 +319,51 @@ if not "%MB_PKGS:{=%"=="%MB_PKGS%" goto :mb_fail
 if not "%MB_PKGS:}=%"=="%MB_PKGS%" goto :mb_fail
 if not "%MB_PKGS:#=%"=="%MB_PKGS%" goto :mb_fail
 if not "%MB_PKGS:: =%"=="%MB_PKGS%" goto :mb_fail
-set "MB_VAL="
-set "MB_MSG="
 
-if defined MB_MM_SHA (set "MB_D=%MB_MM_SHA%" & set "MB_VAL=%MB_MM_SHA%") else goto :mb_sha_given
 set "MB_MSG=is not a sha256 hex digest"
-call :mb_is_digest
-if errorlevel 1 goto :mb_fail
-set "MB_MM_SHA=%MB_D%"
-:mb_sha_given
-if defined MB_ZIPAPP_SHA (set "MB_D=%MB_ZIPAPP_SHA%" & set "MB_VAL=%MB_ZIPAPP_SHA%") else goto :mb_zsha_given
-set "MB_MSG=is not a sha256 hex digest"
-call :mb_is_digest
-if errorlevel 1 goto :mb_fail
-set "MB_ZIPAPP_SHA=%MB_D%"
-:mb_zsha_given
+set "MB_VAL=%MB_MM_SHA%"
+set "MB_D=%MB_MM_SHA%"
+if defined MB_D call :mb_is_digest
+if defined MB_D if errorlevel 1 goto :mb_fail
+if defined MB_D set "MB_MM_SHA=%MB_D%"
+set "MB_VAL=%MB_ZIPAPP_SHA%"
+set "MB_D=%MB_ZIPAPP_SHA%"
+if defined MB_D call :mb_is_digest
+if defined MB_D if errorlevel 1 goto :mb_fail
+if defined MB_D set "MB_ZIPAPP_SHA=%MB_D%"
 
-rem The machine's processor: a 32-bit cmd on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE and the
-rem machine's own in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation Details"). micromamba
-rem ships win-64 and win-arm64 builds; Windows 10 on ARM runs no x64 program, and Windows 11 on ARM
-rem runs the arm64 one natively: each gets its own, and a processor with none is refused.
+rem The machine's processor: a 32-bit cmd on 64-bit Windows sees x86 in PROCESSOR_ARCHITECTURE,
+rem the machine's in PROCESSOR_ARCHITEW6432 (Microsoft Learn, "WOW64 Implementation Details").
 set "MB_ARCH=%PROCESSOR_ARCHITECTURE%"
 if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
 set "MB_SUBDIR="
 if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
-if /i "%MB_ARCH%"=="ARM64" set "MB_SUBDIR=win-arm64"
+if /i not "%MB_ARCH%"=="ARM64" goto :mb_arch_known
+rem ARM64: conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940,
+rem mamba#4393), so win-64 everywhere, under Windows 11's x64 emulation (build 22000 on; Windows 10
+rem on ARM runs no x64 program: Microsoft Learn, "How emulation works on Arm"). The build is the
+rem third number ver prints ("Microsoft Windows [Version 10.0.22631.4460]"); create, handed over
+rem to, takes the processor it is told.
+set "MB_T="
+for /f "delims=" %%L in ('ver') do set "MB_T=%%L"
+if defined MB_T set "MB_T=%MB_T:*Windows =%"
+if defined MB_T set "MB_T=%MB_T:[Version =%"
+set "MB_B=0"
+if defined MB_T for /f "tokens=3 delims=.]" %%B in ("%MB_T%") do set "MB_B=%%B"
+for /f "delims=0123456789" %%X in ("%MB_B%") do set "MB_B=0"
+set "MB_VAL="
+set "MB_MSG=ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"
+if %MB_B% lss 22000 (set "MB_RC=5" & goto :mb_fail)
+echo bootstrap: ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940) 1>&2
+set "MB_SUBDIR=win-64"
+set "PROCESSOR_ARCHITECTURE=AMD64"
+set "PROCESSOR_ARCHITEW6432="
+:mb_arch_known
 set "MB_KIND=local"
 if defined MB_MM_PATH goto :mb_source_done
 set "MB_VAL=%MB_ARCH%"
-set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"
+set "MB_MSG=is a processor micromamba has no Windows build for (win-64 is for AMD64, and for ARM64 under Windows 11); pass --micromamba PATH to a micromamba.exe that runs here"
 if not defined MB_SUBDIR (set "MB_RC=5" & goto :mb_fail)
-set "MB_VAL="
 set "MB_KIND=mirror"
 set "MB_URL=%MB_MM_URL%"
 set "MB_UOPT=--micromamba-url"
@@ -436,8 +395,8 @@ call :mb_check_url
 if errorlevel 1 goto :mb_fail
 :mb_source_done
 
-rem Without --zipapp: the one beside this script, else the one of the release this copy belongs
-rem to, a --zipapp URL whose digest is its line in the release's SHA256SUMS.
+rem Without --zipapp: the one beside this script, else the one of this copy's release, checked
+rem against its line in the release's SHA256SUMS.
 set "MB_SUMS="
 if defined MB_ZIPAPP goto :mb_zipapp_named
 set "MB_ZIPAPP=%MB_SELF%mambaboot.pyz"
@@ -452,13 +411,11 @@ set "MB_ZIPAPP=%MB_RELEASE%/mambaboot.pyz"
 :mb_zipapp_named
 set "MB_ZIPAPP_URL="
 if not "%MB_ZIPAPP:://=%"=="%MB_ZIPAPP%" set "MB_ZIPAPP_URL=%MB_ZIPAPP%"
-if not defined MB_ZIPAPP_URL goto :mb_zipapp_path
 set "MB_UOPT=--zipapp"
 set "MB_U=%MB_ZIPAPP_URL%"
-call :mb_check_url
-if errorlevel 1 goto :mb_fail
-goto :mb_zipapp_checked
-:mb_zipapp_path
+if defined MB_ZIPAPP_URL call :mb_check_url
+if defined MB_ZIPAPP_URL if errorlevel 1 goto :mb_fail
+if defined MB_ZIPAPP_URL goto :mb_zipapp_checked
 set "MB_VAL=%MB_ZIPAPP%"
 set "MB_MSG=is not there: put mambaboot.pyz beside this script, or pass --zipapp PATH-OR-URL"
 if not exist "%MB_ZIPAPP%" goto :mb_fail
@@ -477,105 +434,64 @@ exit /b 3
 :mb_shell_clean
 echo shell: clean 1>&2
 
+rem Read only: a target create would refuse is refused before anything is downloaded (create
+rem checks it again under the place's lock, which is create's alone). Missing, or an empty
+rem directory: not a file, a link or an environment.
 set "MB_RC=4"
-set "MB_RECHECK="
-call :mb_check_target
-if errorlevel 1 exit /b %MB_RC%
+set "MB_VAL=%MB_PREFIX%"
+set "MB_MSG=is a file, not a directory; nothing was changed"
+set "MB_ATTR="
+if exist "%MB_PREFIX%" for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
+if not defined MB_ATTR echo target: "%MB_PREFIX%" does not exist yet 1>&2
+if not defined MB_ATTR goto :mb_target_ok
+if not "%MB_ATTR:~0,1%"=="d" goto :mb_fail
+set "MB_MSG=is a link; give the real path of the environment instead"
+if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
+set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
+if exist "%MB_PREFIX%\.mambaboot\record.json" goto :mb_fail
+set "MB_MSG=already holds a Python; it was left untouched"
+if exist "%MB_PREFIX%\python.exe" goto :mb_fail
+if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
+set "MB_E="
+rem Only a line that names an entry counts: AutoRun's output would make an empty directory look full.
+for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do if exist "%MB_PREFIX%\%%F" set "MB_E=1"
+set "MB_MSG=is a non-empty directory; it was left untouched"
+if defined MB_E goto :mb_fail
+echo target: "%MB_PREFIX%" is an empty directory 1>&2
+:mb_target_ok
 
-rem ------------------------------------------------------------------ from here on, writes
+rem ------------------------------------------------------------------ from here on, writes: this run's work directory
 
-rem The run's token, of the form mambaboot's own runs have (common/files/tempname.py run_token):
-rem every temporary of this run carries it. Its work directory is mambaboot's (common/files/workdir.py):
-rem CACHE\tmp\mambaboot-tmp-TOKEN-bootstrap, the private home in it, its lock file beside it
-rem (NAME.lock, holding the token) held from before the directory exists until it is gone. cmd
-rem holds a file the one way it can: :mb_held runs with its output redirected to it, which opens
-rem it for writing and shares only reading (ss64, "Redirection"; the lock idiom `call :sub
-rem 9>"%%lock%%"`): mambaboot and another bootstrap find it held (common/files/filelock.py). The
-rem redirection is the CALL line's own, taken from it before CALL reads its command again (a
-rem block's instead, `(call :sub) > FILE`, is lost by Wine's cmd inside a called label).
-rem `mambaboot cache clean` names one a killed run left, whose lock is free then; it bears no
-rem mark (cmd cannot read a directory's file ID), so it is never deleted for the user.
-set "MB_VAL=%MB_CACHE%"
-set "MB_MSG=cannot be written (the cache directory)"
+rem CACHE\tmp\mambaboot-tmp-TOKEN-bootstrap, named as mambaboot names a run's work directory
+rem (common/files/tempname.py), with its marker file: "mambaboot cache clean" and "doctor" name
+rem one a killed run left (no lock, no mark: never deleted for the user). mkdir makes a new
+rem directory or fails, so no two runs share one. Every download lands here first, verified, and is
+rem then renamed into its store: a killed run leaves nothing else.
+set "MB_VAL=%MB_CACHE%\tmp"
+set "MB_MSG=cannot be written, or had no free name for this run's work directory in 20 tries"
 if not exist "%MB_CACHE%\tmp\" mkdir "%MB_CACHE%\tmp" 2>nul
-if not exist "%MB_CACHE%\tmp\" goto :mb_fail
 set "MB_TRIES=0"
 :mb_work_next
 set /a MB_TRIES+=1
-set "MB_VAL=%MB_CACHE%\tmp"
-set "MB_MSG=cannot be written, or had no free name for this run's work directory (mambaboot-tmp-TOKEN-bootstrap and its lock) in 20 tries"
 if %MB_TRIES% gtr 20 goto :mb_fail
 call :mb_token
+mkdir "%MB_CACHE%\tmp\mambaboot-tmp-%MB_TOKEN%-bootstrap" 2>nul
+if errorlevel 1 goto :mb_work_next
 set "MB_TMPDIR=%MB_CACHE%\tmp\mambaboot-tmp-%MB_TOKEN%-bootstrap"
-set "MB_WLOCK=%MB_TMPDIR%.lock"
-if exist "%MB_WLOCK%" goto :mb_work_next
-if exist "%MB_TMPDIR%" goto :mb_work_next
-set "MB_HELD="
-set "MB_DONE="
-call :mb_held > "%MB_WLOCK%"
-if not defined MB_HELD goto :mb_work_next
-if not defined MB_DONE del /f /q "%MB_WLOCK%"
-if not defined MB_DONE exit /b %MB_RC%
-
-rem ------------------------------------------------------------------ hand-over: the rest is mambaboot's
-
-set "MB_Q=%MB_ENVS%"
-if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
-set MB_ADOPT=--name "%MB_NAME%" --envs-dir "%MB_Q%"
-set "MB_Q=%MB_CACHE%"
-if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
-set MB_ADOPT=%MB_ADOPT% --cache-dir "%MB_Q%"
-if defined MB_PYTHON set MB_ADOPT=%MB_ADOPT% --python "%MB_PYTHON%"
-rem The line is expanded before it runs: the script's own variables are gone when python starts.
-rem Their names come from a file, as in :mb_sandboxed (no child cmd, no AutoRun).
-rem The work directory is gone: its lock file, released, lists them, and goes too.
-> "%MB_WLOCK%" set MB_
-(for /f "usebackq delims==" %%V in ("%MB_WLOCK%") do set "%%V=") & del /f /q "%MB_WLOCK%" & "%MB_PREFIX%\python.exe" -I "%MB_ZIPAPP%" adopt "%MB_PREFIX%" %MB_ADOPT%%MB_MMCH%%MB_PKGARGS%%MB_GIVEN% --micromamba-version-used "%MB_MM_USED%" --micromamba-sha256-used "%MB_SHA%"
-exit /b %ERRORLEVEL%
-
-:mb_held
-rem The run's work, with its output going to its work directory's lock file (see above): every
-rem message goes to stderr, as everywhere in this file; the one line written here is the token.
-set "MB_HELD=1"
-echo %MB_TOKEN%
-set "MB_VAL=%MB_TMPDIR%"
-set "MB_MSG=could not be made (this run's work directory)"
-mkdir "%MB_TMPDIR%" 2>nul
-if errorlevel 1 (set "MB_TMPDIR=" & goto :mb_fail)
 > "%MB_TMPDIR%\.mambaboot-home" echo a work directory mambaboot made for one run; deleted after it
 set "MB_HOME=%MB_TMPDIR%\home"
 mkdir "%MB_HOME%\tmp"
-rem Another run's private home: one killed before its end (a closed window) leaves it, with the
-rem copy of authentication.json it may hold. cmd cannot prove its run gone (it may be running
-rem now), so it is named, never deleted: this script's (in its work directory), bootstrap.ps1's
-rem and mambaboot's (mambaboot-tmp-TOKEN-home), an older copy's (home-*). Listed by dir into a
-rem file: FOR over a quoted wildcard matches nothing in Wine's cmd, and FOR /F over a command
-rem would run AutoRun.
-set "MB_MSG2=is the private home of another run, left by one that did not finish or in use by one running now; it may hold a copy of your authentication.json: delete it when no bootstrap runs"
-dir /b /ad "%MB_CACHE%\tmp\mambaboot-tmp-*-bootstrap" > "%MB_TMPDIR%\homes.txt" 2>nul
-for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do if /i not "%MB_CACHE%\tmp\%%D"=="%MB_TMPDIR%" if exist "%MB_CACHE%\tmp\%%D\home\" echo bootstrap: warning: "%MB_CACHE%\tmp\%%D\home" %MB_MSG2% 1>&2
-dir /b /ad "%MB_CACHE%\tmp\mambaboot-tmp-*-home" > "%MB_TMPDIR%\homes.txt" 2>nul
-dir /b /ad "%MB_CACHE%\tmp\home-*" >> "%MB_TMPDIR%\homes.txt" 2>nul
-for /f "usebackq delims=" %%D in ("%MB_TMPDIR%\homes.txt") do echo bootstrap: warning: "%MB_CACHE%\tmp\%%D" %MB_MSG2% 1>&2
-set "MB_MSG2="
 
 set "MB_RC=5"
 set "MB_VAL="
 if not defined MB_ZIPAPP_URL goto :mb_zipapp_ready
 set "MB_U=%MB_ZIPAPP_URL%"
 set "MB_EXPECT=%MB_ZIPAPP_SHA%"
-if defined MB_EXPECT goto :mb_zipapp_digest
-if defined MB_SUMS goto :mb_zipapp_listed
-call :mb_published
-if errorlevel 1 goto :mb_fail
-goto :mb_zipapp_digest
-:mb_zipapp_listed
-call :mb_listed
-if errorlevel 1 goto :mb_fail
-:mb_zipapp_digest
-set "MB_DIR=%MB_CACHE%\zipapp\%MB_EXPECT:~0,16%"
-set "MB_ZIPAPP=%MB_DIR%\mambaboot.pyz"
-if not exist "%MB_DIR%\" mkdir "%MB_DIR%"
+if not defined MB_EXPECT if defined MB_SUMS call :mb_listed
+if not defined MB_EXPECT if defined MB_SUMS goto :mb_fail
+if not defined MB_EXPECT call :mb_published
+if not defined MB_EXPECT goto :mb_fail
+set "MB_ZIPAPP=%MB_CACHE%\zipapp\%MB_EXPECT:~0,16%\mambaboot.pyz"
 set "MB_F=%MB_ZIPAPP%"
 set "MB_GOT="
 if exist "%MB_ZIPAPP%" call :mb_sha256
@@ -587,7 +503,6 @@ if errorlevel 1 goto :mb_fail
 rem ------------------------------------------------------------------ micromamba: the cache layout is create's
 
 set "MB_STORE=%MB_CACHE%\micromamba"
-if not exist "%MB_STORE%\" mkdir "%MB_STORE%"
 set "MB_HOW=cached"
 if not "%MB_KIND%"=="local" goto :mb_download
 set "MB_HOW=given"
@@ -603,29 +518,23 @@ if errorlevel 1 goto :mb_fail
 set "MB_SHA=%MB_GOT%"
 set "MB_MSG=does not have the expected sha256 %MB_MM_SHA% but %MB_SHA%"
 if defined MB_MM_SHA if /i not "%MB_SHA%"=="%MB_MM_SHA%" goto :mb_fail
-set "MB_NOTES=%MB_STORE%\versions\%MB_SHA:~0,32%"
-if not exist "%MB_NOTES%\" mkdir "%MB_NOTES%"
 goto :mb_have_binary
 
 :mb_download
-rem A pinned release never changes, so its version names its directory and its digest is
-rem kept there; latest and mirrors can change under one URL, so the digest names theirs.
+rem A pinned release never changes, so its version names its directory and its digest is kept
+rem there; latest and mirrors can change under one URL, so the digest names theirs.
 set "MB_SHA=%MB_MM_SHA%"
 set "MB_NOTES="
 if not "%MB_KIND%"=="release" goto :mb_moving
 if "%MB_VERSION%"=="latest" goto :mb_moving
 set "MB_NOTES=%MB_STORE%\%MB_VERSION%-%MB_SUBDIR%"
-if defined MB_SHA goto :mb_moving
-if not exist "%MB_NOTES%\sha256" goto :mb_moving
-for /f "usebackq tokens=1" %%D in ("%MB_NOTES%\sha256") do set "MB_SHA=%%D"
+if not defined MB_SHA if exist "%MB_NOTES%\sha256" for /f "usebackq tokens=1" %%D in ("%MB_NOTES%\sha256") do set "MB_SHA=%%D"
 :mb_moving
 set "MB_U=%MB_URL%"
 set "MB_EXPECT=%MB_SHA%"
-if defined MB_SHA goto :mb_digest_known
-call :mb_published
-if errorlevel 1 goto :mb_fail
+if not defined MB_SHA call :mb_published
+if not defined MB_EXPECT goto :mb_fail
 set "MB_SHA=%MB_EXPECT%"
-:mb_digest_known
 if defined MB_NOTES goto :mb_notes_known
 <nul set /p "=%MB_URL%" > "%MB_TMPDIR%\url.txt"
 set "MB_F=%MB_TMPDIR%\url.txt"
@@ -638,184 +547,91 @@ set "MB_F=%MB_BIN%"
 set "MB_GOT="
 if exist "%MB_BIN%" call :mb_sha256
 if /i "%MB_GOT%"=="%MB_SHA%" goto :mb_have_binary
-if not exist "%MB_NOTES%\" mkdir "%MB_NOTES%"
-for %%F in ("%MB_BIN%" "%MB_NOTES%\sha256" "%MB_NOTES%\version") do if exist "%%~F" del /f /q "%%~F"
-set "MB_DIR=%MB_NOTES%"
-set "MB_F=%MB_BIN%"
 call :mb_fetch_verified
 if errorlevel 1 goto :mb_fail
-<nul set /p "=%MB_SHA%" > "%MB_NOTES%\.sha256.mambaboot-tmp-%MB_TOKEN%"
-move /y "%MB_NOTES%\.sha256.mambaboot-tmp-%MB_TOKEN%" "%MB_NOTES%\sha256" >nul
+<nul set /p "=%MB_SHA%" > "%MB_TMPDIR%\sha256"
+move /y "%MB_TMPDIR%\sha256" "%MB_NOTES%\sha256" >nul
 set "MB_HOW=downloaded"
-
 :mb_have_binary
-set "MB_MM_USED="
-if exist "%MB_NOTES%\version" for /f "usebackq tokens=*" %%L in ("%MB_NOTES%\version") do set "MB_MM_USED=%%L"
-if defined MB_MM_USED goto :mb_version_known
-set "MB_RUN_ARGS=--version"
-set "MB_RUN_OUT=%MB_TMPDIR%\version.txt"
-set "MB_VAL=%MB_BIN%"
-set "MB_MSG=does not run: --version failed"
-call :mb_sandboxed
-if errorlevel 1 goto :mb_fail
-for /f "usebackq tokens=*" %%L in ("%MB_RUN_OUT%") do set "MB_MM_USED=%%L"
-set "MB_MSG=printed no version"
-if not defined MB_MM_USED goto :mb_fail
-set "MB_X="
-for /f "delims=0123456789.-+_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" %%X in ("%MB_MM_USED%") do set "MB_X=%%X"
-set "MB_MSG=printed a version this script does not trust to echo"
-if defined MB_X goto :mb_fail
-<nul set /p "=%MB_MM_USED%" > "%MB_NOTES%\.version.mambaboot-tmp-%MB_TOKEN%"
-move /y "%MB_NOTES%\.version.mambaboot-tmp-%MB_TOKEN%" "%MB_NOTES%\version" >nul
-:mb_version_known
-echo micromamba: %MB_MM_USED% (%MB_HOW%, sha256 %MB_SHA:~0,12%) 1>&2
+echo micromamba: "%MB_BIN%" (%MB_HOW%, sha256 %MB_SHA:~0,12%) 1>&2
 
-rem ------------------------------------------------------------------ the engine, once, sandboxed
+rem ------------------------------------------------------------------ the private Python: micromamba, once, sandboxed
 
+rem The user's Python version, so that create finds its package in the cache and downloads none
+rem twice; mambaboot itself needs 3.9 or later, so an older one is not taken for it.
 set "MB_SPEC_PY=python"
 if defined MB_PYTHON set "MB_SPEC_PY=python=%MB_PYTHON%"
+set "MB_T=3"
+set "MB_X=99"
+if defined MB_PYTHON for /f "tokens=1,2 delims=." %%A in ("%MB_PYTHON%") do (set "MB_T=%%A" & if not "%%B"=="" set "MB_X=%%B")
+set "MB_OLD="
+if %MB_T% lss 3 set "MB_OLD=1"
+if %MB_T%==3 if %MB_X% lss 9 set "MB_OLD=1"
+if defined MB_OLD set "MB_SPEC_PY=python>=3.9"
+if defined MB_OLD echo python: mambaboot needs Python 3.9 or later: its private Python is one, the environment's %MB_PYTHON% 1>&2
 set MB_MMCH=%MB_CHARGS%
 if not defined MB_MMCH set MB_MMCH= -c "conda-forge"
-rem The root prefix is private (never the target: libmamba refuses an existing target that is the
-rem root prefix, create.cpp); shortcuts off (menuinst ignores the private APPDATA). See engine\micromamba.py.
-set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_PREFIX%" --root-prefix "%MB_HOME%\root" --no-shortcuts --lock-timeout 600 "%MB_SPEC_PY%" conda mamba%MB_SPECS%
-set "MB_RUN_OUT="
-rem The lock is beside the prefix: its parent is made first, as create makes it before its lock.
-set "MB_RC=4"
-set "MB_VAL=%MB_ENVS%"
-set "MB_MSG=could not be made (the environment's parent directory)"
-if not exist "%MB_ENVS%\" mkdir "%MB_ENVS%" 2>nul
-if not exist "%MB_ENVS%\" goto :mb_fail
-call :mb_place_lock
-if errorlevel 1 goto :mb_fail
-set "MB_PLACE_HELD="
-set "MB_ENGINE_RC="
-call :mb_engine > "%MB_LOCK%"
-set "MB_RC=4"
-set "MB_VAL=%MB_LOCK%"
-set "MB_MSG=is held by another mambaboot run or bootstrap changing the environment right now, or cannot be written (cmd said which above); nothing was changed"
-if not defined MB_PLACE_HELD goto :mb_fail
-rem Released: the intent emptied, then the file deleted (a handle another run holds on it makes
-rem either fail; what is left then says nothing), as mambaboot's own lock goes on Windows.
-(type nul > "%MB_LOCK%") 2>nul
-del /f /q "%MB_LOCK%" 2>nul
-if not defined MB_ENGINE_RC exit /b %MB_RC%
-rmdir /s /q "%MB_HOME%"
-set "MB_HOME="
-set "MB_RC=6"
-set "MB_VAL="
-set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%); nothing was deleted"
-if not defined MB_EXISTED if exist "%MB_PREFIX%" set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) and left the prefix behind; nothing was deleted: remove it before trying again"
-rem micromamba reads the proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's variables; --no-rc
-rem leaves out .condarc's proxy_servers), never from Windows' settings: as bootstrap.ps1 says it.
-rem micromamba checks certificates with Schannel, revocation included, where curl.exe may have
-rem been told not to (mamba-org/mamba#2751, #3346): a TLS-inspecting proxy can stop it only.
-set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
-if not defined HTTPS_PROXY if not defined ALL_PROXY set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
-if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
-if not "%MB_ENGINE_RC%"=="0" goto :mb_fail
-set "MB_MSG2="
-set "MB_MSG3="
-echo engine: created "%MB_PREFIX%" 1>&2
-
-set "MB_RC=7"
-set "MB_VAL=%MB_PREFIX%\python.exe"
-set "MB_MSG=is missing although micromamba finished"
-if not exist "%MB_PREFIX%\python.exe" goto :mb_fail
-rmdir /s /q "%MB_TMPDIR%"
-set "MB_DONE=1"
-exit /b 0
-
-:mb_place_lock
-rem MB_LOCK: the place's lock file as mambaboot names it (environment/placelock.py,
-rem common/files/fsops.py place_lock), .NAME.mambaboot-lock in the prefix's parent: one file
-rem however the parent is spelled (a link among the parents reaches the same file; the prefix
-rem itself is never a link here). errorlevel 1, MB_VAL and MB_MSG said: it holds what another
-rem run left that is not a bootstrap script's intent (bootstrap.ps1 decides alike), which
-rem mambaboot settles or names; never overwritten here. A bootstrap script's is taken over: the
-rem target's check under the lock settles it as mambaboot would (settle.py, bootstrap rows).
-for %%P in ("%MB_PREFIX%") do set "MB_LOCK=%%~dpP.%%~nxP.mambaboot-lock"
-set "MB_X="
-if exist "%MB_LOCK%" for %%A in ("%MB_LOCK%") do if %%~zA gtr 0 set "MB_X=1"
-if not defined MB_X exit /b 0
-rem Looked for by find.exe, which reads the file's text as text, never as cmd's syntax; a quote
-rem in its string is written twice (Microsoft Learn, "find"): exit 0 found, 1 not, 2 unreadable
-rem (a live mambaboot run's lock, whose first byte it holds). Wine's findstr finds anything.
-set "MB_RC=4"
-set "MB_VAL=%MB_LOCK%"
-set "MB_MSG=holds the intent of a mambaboot run that did not finish, or of one running now; any mambaboot command on the environment settles it or names what to do; nothing was changed"
-"%MB_SYS32%\find.exe" """operation"": ""bootstrap""" "%MB_LOCK%" >nul 2>nul
-if errorlevel 1 exit /b 1
-exit /b 0
-
-:mb_engine
-rem Runs with its output going to the place's lock file, held open by cmd while micromamba runs
-rem (see :mb_held): its one line is the run's intent, which the next mambaboot run of the place
-rem settles if this one is killed (environment/settle.py, bootstrap rows). It names no pid (cmd
-rem has none to give) and no place (cmd writes the console's code page, not UTF-8): the lock's
-rem place is its place. The target is checked again under the lock: another run may have made
-rem it meanwhile.
-set "MB_PLACE_HELD=1"
-echo {"tool": "mambaboot", "operation": "bootstrap", "token": "%MB_TOKEN%", "stage": "engine"}
-set "MB_RC=4"
-set "MB_RECHECK=1"
-call :mb_check_target
-if errorlevel 1 exit /b %MB_RC%
-set "MB_EXISTED="
-if exist "%MB_PREFIX%" set "MB_EXISTED=1"
+rem The root prefix is private; shortcuts off (menuinst ignores the private APPDATA): engine\micromamba.py.
+set MB_RUN_ARGS=create --yes --no-rc --override-channels%MB_MMCH% --prefix "%MB_TMPDIR%\python" --root-prefix "%MB_HOME%\root" --no-shortcuts --lock-timeout 600 "%MB_SPEC_PY%"
+set "MB_RUN_OUT=%MB_TMPDIR%\micromamba.txt"
+if defined MB_VERBOSE set "MB_RUN_OUT="
 call :mb_sandboxed
 set "MB_ENGINE_RC=%ERRORLEVEL%"
-exit /b 0
+rem create runs where the user started this (relative channels); Wine's endlocal goes back to the
+rem directory of the last pushd instead.
+cd /d "%MB_CWD%"
+if "%MB_ENGINE_RC%"=="0" goto :mb_engine_done
+if defined MB_RUN_OUT type "%MB_RUN_OUT%" 1>&2
+set "MB_RC=6"
+set "MB_VAL="
+set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) making this run's private Python; nothing else was changed"
+rem micromamba reads a proxy from HTTPS_PROXY or ALL_PROXY only (libcurl's; --no-rc leaves out
+rem .condarc's proxy_servers), never Windows' settings; it checks certificates with Schannel,
+rem revocation included, where curl.exe may have been told not to (mamba-org/mamba#2751, #3346).
+set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
+set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
+rem A solve that failed is no network's doing (libmamba's words: "Could not solve for environment specs").
+if not defined MB_RUN_OUT goto :mb_fail
+"%MB_SYS32%\find.exe" "Could not solve" "%MB_RUN_OUT%" >nul 2>nul
+if not errorlevel 1 set "MB_MSG2=micromamba found no package for the Python asked for in the channels given, which is no network fault: check PY_VERSION and -c"
+if not errorlevel 1 set "MB_MSG3="
+set "MB_CODE=%MB_ENGINE_RC%"
+set "MB_WHAT=micromamba.exe"
+call :mb_blocked
+goto :mb_fail
+:mb_engine_done
+set "MB_RC=7"
+set "MB_VAL=%MB_TMPDIR%\python\python.exe"
+set "MB_MSG=is missing although micromamba finished"
+if not exist "%MB_VAL%" goto :mb_fail
+rmdir /s /q "%MB_HOME%"
 
-:mb_check_target
-rem MB_PREFIX is missing or an empty directory (not a link, a file or an environment); else
-rem refused (exit 4) through :mb_fail. MB_RECHECK: checked again under the place's lock, quietly.
-set "MB_VAL=%MB_PREFIX%"
-if exist "%MB_PREFIX%\" goto :mb_target_dir
-set "MB_MSG=is a file, not a directory; nothing was changed"
-if exist "%MB_PREFIX%" goto :mb_fail
-if not defined MB_RECHECK echo target: "%MB_PREFIX%" does not exist yet 1>&2
-exit /b 0
-:mb_target_dir
-set "MB_ATTR="
-for %%A in ("%MB_PREFIX%") do set "MB_ATTR=%%~aA"
-set "MB_MSG=is a file, not a directory; nothing was changed"
-if defined MB_ATTR if not "%MB_ATTR:~0,1%"=="d" goto :mb_fail
-set "MB_MSG=is a link; give the real path of the environment instead"
-if defined MB_ATTR if not "%MB_ATTR:l=%"=="%MB_ATTR%" goto :mb_fail
-set "MB_MSG=holds an environment mambaboot manages; use mambaboot create --force to replace it"
-if exist "%MB_PREFIX%\.mambaboot\record.json" goto :mb_fail
-set "MB_MSG=already holds a Python; it was left untouched"
-if exist "%MB_PREFIX%\python.exe" goto :mb_fail
-if exist "%MB_PREFIX%\bin\python*" goto :mb_fail
-set "MB_E="
-rem Only a line that names an entry counts: FOR /F's child cmd runs the registry AutoRun first,
-rem whose output would make an empty directory look non-empty (see the top of this file).
-for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do if exist "%MB_PREFIX%\%%F" set "MB_E=1"
-set "MB_MSG=is a non-empty directory; it was left untouched"
-if defined MB_E goto :mb_fail
-if not defined MB_RECHECK echo target: "%MB_PREFIX%" is an empty directory 1>&2
-exit /b 0
+rem ------------------------------------------------------------------ hand-over: the rest is create's
 
-:mb_token
-rem MB_TOKEN: 32 lowercase hex digits drawn from %%RANDOM%%, after skipping as many as the clock's
-rem hundredths: cmd seeds it from the time in seconds, so two started in one second would draw alike.
-set "MB_TOKEN="
-set "MB_N=%TIME:~-2%"
-if "%MB_N:~0,1%"=="0" set "MB_N=%MB_N:~1%"
-for /l %%I in (0,1,%MB_N%) do call :mb_token_skip
-for /l %%I in (1,1,32) do call :mb_token_digit
+set "MB_Q=%MB_ENVS%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_CREATE="%MB_NAME%" --envs-dir "%MB_Q%"
+set "MB_Q=%MB_CACHE%"
+if "%MB_Q:~-1%"=="\" set "MB_Q=%MB_Q%\"
+set MB_CREATE=%MB_CREATE% --cache-dir "%MB_Q%"
+if defined MB_PYTHON set MB_CREATE=%MB_CREATE% --python "%MB_PYTHON%"
+rem The line is expanded before it runs: the script's variables are gone when python starts, and
+rem the private Python is on no PATH. Their names come from a file the built-in set wrote (no
+rem child cmd, no AutoRun); endlocal brings them back, create's exit code with them.
+> "%MB_TMPDIR%\names.txt" set MB_
+setlocal
+(for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & "%MB_TMPDIR%\python\python.exe" -I "%MB_ZIPAPP%" create %MB_CREATE%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba "%MB_BIN%" --micromamba-sha256 "%MB_SHA%"
+endlocal & set "MB_RC=%ERRORLEVEL%"
+rmdir /s /q "%MB_TMPDIR%"
+set "MB_MSG2="
+set "MB_CODE=%MB_RC%"
+set "MB_WHAT=the private python.exe"
+call :mb_blocked
+if defined MB_MSG2 (set "MB_TMPDIR=" & set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
+if not "%MB_RC%"=="0" exit /b %MB_RC%
+echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
 exit /b 0
-:mb_token_skip
-set /a "MB_X=%RANDOM%"
-exit /b 0
-:mb_token_digit
-set /a "MB_N=%RANDOM% %% 16"
-set "MB_X=0123456789abcdef"
-call set "MB_D=%%MB_X:~%MB_N%,1%%"
-set "MB_TOKEN=%MB_TOKEN%%MB_D%"
-exit /b 0
-
 
 rem ------------------------------------------------------------------ the way out on errors
 
@@ -832,11 +648,29 @@ echo   %MB_MSG2% 1>&2
 if not defined MB_MSG3 goto :mb_fail_cleanup
 echo   %MB_MSG3% 1>&2
 :mb_fail_cleanup
-if defined MB_HOME if exist "%MB_HOME%\" rmdir /s /q "%MB_HOME%"
 if defined MB_TMPDIR if exist "%MB_TMPDIR%\" rmdir /s /q "%MB_TMPDIR%"
 exit /b %MB_RC%
 
 rem ------------------------------------------------------------------ subroutines (they take no arguments that hold data)
+
+:mb_token
+rem MB_TOKEN: 32 lowercase hex digits from %%RANDOM%%, after skipping as many as the clock's
+rem hundredths: cmd seeds it from the time in seconds, so two started in one second would draw alike.
+set "MB_TOKEN="
+set "MB_N=%TIME:~-2%"
+if "%MB_N:~0,1%"=="0" set "MB_N=%MB_N:~1%"
+for /l %%I in (0,1,%MB_N%) do call :mb_token_skip
+for /l %%I in (1,1,32) do call :mb_token_digit
+exit /b 0
+:mb_token_skip
+set /a "MB_X=%RANDOM%"
+exit /b 0
+:mb_token_digit
+set /a "MB_N=%RANDOM% %% 16"
+set "MB_X=0123456789abcdef"
+call set "MB_D=%%MB_X:~%MB_N%,1%%"
+set "MB_TOKEN=%MB_TOKEN%%MB_D%"
+exit /b 0
 
 :mb_is_absolute
 rem MB_T starts from a root: a drive's (C:\ or C:/), a UNC share or the current drive's (\ or /).
@@ -877,7 +711,7 @@ if not "%MB_X%"=="%MB_T%" exit /b 1
 exit /b 0
 
 :mb_is_version
-rem MB_T is a version with 1 to %1 dot-separated numbers.
+rem MB_T is a version with 1 to 3 dot-separated numbers.
 set "MB_X="
 for /f "delims=0123456789." %%X in ("%MB_T%") do set "MB_X=%%X"
 if defined MB_X exit /b 1
@@ -885,7 +719,7 @@ if "%MB_T:~0,1%"=="." exit /b 1
 if "%MB_T:~-1%"=="." exit /b 1
 if not "%MB_T:..=%"=="%MB_T%" exit /b 1
 set "MB_X="
-if "%1"=="3" for /f "tokens=4 delims=." %%X in ("%MB_T%") do set "MB_X=%%X"
+for /f "tokens=4 delims=." %%X in ("%MB_T%") do set "MB_X=%%X"
 if defined MB_X exit /b 1
 exit /b 0
 
@@ -900,7 +734,7 @@ for /f "tokens=1,2* delims=-" %%A in ("%MB_VERSION%") do (set "MB_T=%%A" & set "
 if defined MB_X exit /b 1
 if not defined MB_T exit /b 1
 if not "%MB_VERSION:~0,1%"=="%MB_T:~0,1%" exit /b 1
-call :mb_is_version 3
+call :mb_is_version
 if errorlevel 1 exit /b 1
 set "MB_X="
 for /f "tokens=3 delims=." %%X in ("%MB_T%") do set "MB_X=%%X"
@@ -922,7 +756,7 @@ for %%L in (a b c d e f) do call set "MB_D=%%MB_D:%%L=%%L%%"
 exit /b 0
 
 :mb_bad_char
-rem errorlevel 1 when MB_T holds % ! < > | ? * or a : after the drive.
+rem errorlevel 1 when MB_T holds % ! ; < > | ? * or a : after the drive.
 set "MB_I=0"
 :mb_bad_char_next
 set "MB_C="
@@ -930,6 +764,7 @@ call set "MB_C=%%MB_T:~%MB_I%,1%%"
 if not defined MB_C exit /b 0
 if "%MB_C%"=="%%" exit /b 1
 if "%MB_C%"=="!" exit /b 1
+if "%MB_C%"==";" exit /b 1
 if "%MB_C%"=="<" exit /b 1
 if "%MB_C%"==">" exit /b 1
 if "%MB_C%"=="|" exit /b 1
@@ -938,6 +773,16 @@ if "%MB_C%"=="*" exit /b 1
 if "%MB_C%"==":" if %MB_I% gtr 1 exit /b 1
 set /a MB_I+=1
 goto :mb_bad_char_next
+
+:mb_blocked
+rem MB_MSG2 set when MB_CODE is what cmd sets as it fails to start a program Windows blocks (the
+rem message it printed above: "This program is blocked by group policy..."): an AppLocker or
+rem Software Restriction Policies rule (1260, ERROR_ACCESS_DISABLED_BY_POLICY), App Control or
+rem Smart App Control (4551, ERROR_SYSTEM_INTEGRITY_POLICY_VIOLATION), an antivirus (225,
+rem ERROR_VIRUS_INFECTED): Microsoft Learn, "System Error Codes". Never a network hint then.
+for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
+exit /b 0
 
 :mb_check_url
 rem MB_U given by MB_UOPT: https:// or file://, or http:// to loopback (or with --allow-http).
@@ -960,8 +805,12 @@ exit /b 1
 :mb_sha256
 rem MB_F -> MB_GOT, its sha256 as certutil computes it (lowercase, without the spaces of old Windows).
 set "MB_GOT="
+set "MB_MSG2="
 "%MB_SYS32%\certutil.exe" -hashfile "%MB_F%" SHA256 > "%MB_TMPDIR%\hash.txt"
-if errorlevel 1 goto :mb_sha256_failed
+set "MB_CODE=%ERRORLEVEL%"
+set "MB_WHAT=certutil.exe"
+call :mb_blocked
+if not "%MB_CODE%"=="0" goto :mb_sha256_failed
 for /f "usebackq skip=1 delims=" %%H in ("%MB_TMPDIR%\hash.txt") do if not defined MB_GOT set "MB_GOT=%%H"
 if not defined MB_GOT goto :mb_sha256_failed
 set "MB_GOT=%MB_GOT: =%"
@@ -979,7 +828,6 @@ exit /b 5
 rem MB_U -> MB_EXPECT, the digest published at MB_U.sha256.
 set "MB_VAL=%MB_U%.sha256"
 set "MB_MSG=could not be read: without the published digest the download cannot be verified"
-set "MB_DIR=%MB_TMPDIR%"
 set "MB_NAME_OUT=published.sha256"
 set "MB_CURL_URL=%MB_U%.sha256"
 call :mb_curl
@@ -1002,7 +850,6 @@ rem MB_SUMS -> MB_EXPECT, the digest on the line of that checksum file that name
 rem mambaboot.pyz (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in its binary mode).
 set "MB_VAL=%MB_SUMS%"
 set "MB_MSG=could not be read: without it mambaboot.pyz cannot be verified"
-set "MB_DIR=%MB_TMPDIR%"
 set "MB_NAME_OUT=SHA256SUMS"
 set "MB_CURL_URL=%MB_SUMS%"
 call :mb_curl
@@ -1018,45 +865,40 @@ set "MB_EXPECT=%MB_D%"
 exit /b 0
 
 :mb_fetch_verified
-rem MB_U -> MB_F (in MB_DIR) only if its sha256 is MB_EXPECT: whole and verified, or not at all.
-for %%F in ("%MB_F%") do set "MB_NAME_OUT=.%%~nxF.mambaboot-tmp-%MB_TOKEN%"
-set "MB_DL=%MB_DIR%\%MB_NAME_OUT%"
+rem MB_U -> MB_F only if its sha256 is MB_EXPECT: downloaded into the work directory, verified,
+rem then renamed into place (whole and verified, or not at all).
+for %%F in ("%MB_F%") do (set "MB_NAME_OUT=%%~nxF" & if not exist "%%~dpF" mkdir "%%~dpF")
+set "MB_DL=%MB_TMPDIR%\%MB_NAME_OUT%"
 set "MB_VAL=%MB_U%"
 set "MB_MSG=could not be downloaded"
 set "MB_CURL_URL=%MB_U%"
 call :mb_curl
-if errorlevel 1 goto :mb_fetch_failed
+if errorlevel 1 exit /b 5
 set "MB_KEEP=%MB_F%"
 set "MB_F=%MB_DL%"
 call :mb_sha256
-if errorlevel 1 (set "MB_F=%MB_KEEP%" & goto :mb_fetch_failed)
+if errorlevel 1 (set "MB_F=%MB_KEEP%" & exit /b 5)
 set "MB_F=%MB_KEEP%"
 set "MB_VAL=%MB_U%"
 set "MB_MSG=does not match its published digest:"
 set "MB_MSG2=expected sha256 %MB_EXPECT%"
 set "MB_MSG3=downloaded      %MB_GOT% (nothing was kept)"
-if /i not "%MB_GOT%"=="%MB_EXPECT%" goto :mb_fetch_failed
-set "MB_MSG2="
+if /i not "%MB_GOT%"=="%MB_EXPECT%" exit /b 5
 set "MB_MSG3="
 rem A program that holds the old file open (an antivirus scanning micromamba.exe, another run
-rem using it) makes Windows refuse to replace it: a sharing violation or access denied, which
-rem move says above this message (MoveFileEx). The download was verified; only its place was refused.
+rem using it) makes Windows refuse to replace it (MoveFileEx): move says which above.
 set "MB_VAL=%MB_F%"
 set "MB_MSG=could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied"
 set "MB_MSG2=wait for the scan to end or close that program, then run this again"
 move /y "%MB_DL%" "%MB_F%" >nul
-if errorlevel 1 goto :mb_fetch_failed
+if errorlevel 1 exit /b 5
 set "MB_MSG2="
 exit /b 0
-:mb_fetch_failed
-if exist "%MB_DL%" del /f /q "%MB_DL%"
-exit /b 5
 
 :mb_curl
-rem MB_CURL_URL -> MB_DIR\MB_NAME_OUT with Windows' curl.exe; on failure MB_MSG2 says what to do.
-rem The output is named relative to MB_DIR, its working directory: a curl.exe built without
-rem Unicode file names opens -o in the ANSI code page, where a name outside it (a user name in
-rem another script) cannot be written; the working directory is set by cmd, in Unicode.
+rem MB_CURL_URL -> MB_TMPDIR\MB_NAME_OUT with Windows' curl.exe; on failure MB_MSG2 says what to
+rem do. -o is a name relative to its working directory: a curl.exe built without Unicode file
+rem names opens -o in the ANSI code page, where a user name in another script cannot be written.
 rem Every redirect hop must stay https (http too with --allow-http): mambaboot's rule (urlrule.py).
 set "MB_REDIR==https"
 if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
@@ -1074,7 +916,7 @@ rem --retry-max-time: exit 28), MAMBABOOT_HTTP_MAX_BYTES bytes (--max-filesize: 
 rem the body when its Content-Length says so). A curl.exe before 8.4.0 lets a body sent without
 rem Content-Length through whatever --max-filesize says (curl's manual): its size, checked here,
 rem refuses it afterwards, as 63. Both numbers are compared as 20 digits: cmd's numbers are 32-bit.
-pushd "%MB_DIR%"
+pushd "%MB_TMPDIR%"
 "%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_NAME_OUT%" "%MB_CURL_URL%"
 set "MB_CURL_RC=%ERRORLEVEL%"
 set "MB_SIZE=0"
@@ -1085,7 +927,7 @@ set "MB_Y=00000000000000000000%MB_MAX_BYTES%"
 if "%MB_X:~-20%" gtr "%MB_Y:~-20%" set "MB_CURL_RC=63"
 set "MB_MSG2="
 if "%MB_CURL_RC%"=="0" exit /b 0
-if exist "%MB_DIR%\%MB_NAME_OUT%" del /f /q "%MB_DIR%\%MB_NAME_OUT%"
+if exist "%MB_TMPDIR%\%MB_NAME_OUT%" del /f /q "%MB_TMPDIR%\%MB_NAME_OUT%"
 set "MB_MSG2=it is larger than MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES% bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
 if "%MB_CURL_RC%"=="63" exit /b 5
 set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE% seconds (MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT% seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
@@ -1096,6 +938,10 @@ set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_P
 rem With a proxy set, which one it went through, and what a proxy that wants Windows logon means
 rem for micromamba (libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers Basic only).
 if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
+if "%MB_CURL_RC%"=="22" set "MB_MSG2=curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"
+set "MB_CODE=%MB_CURL_RC%"
+set "MB_WHAT=curl.exe"
+call :mb_blocked
 if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation)"
 exit /b 5
 
@@ -1140,7 +986,7 @@ if defined MB_RUN_OUT goto :mb_sandboxed_capture
 "%MB_BIN%" %MB_RUN_ARGS% < nul 1>&2
 exit /b %ERRORLEVEL%
 :mb_sandboxed_capture
-"%MB_BIN%" %MB_RUN_ARGS% < nul > "%MB_RUN_OUT%" 2> "%MB_RUN_OUT%.err"
+"%MB_BIN%" %MB_RUN_ARGS% < nul > "%MB_RUN_OUT%" 2>&1
 exit /b %ERRORLEVEL%
 
 :mb_scrub
@@ -1168,7 +1014,9 @@ set "MB_CLEAN="
 :mb_clean_next
 if not defined MB_REST goto :mb_clean_done
 set "MB_E="
-for /f "tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
+rem eol=| (no path holds one): FOR /F's default eol ; would read a PATH starting with ; as a
+rem comment, and micromamba would run with an empty PATH (for /?: eol, delims last).
+for /f "eol=| tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
 if not defined MB_E goto :mb_clean_done
 set "MB_HIT="
 set "MB_R=%MB_E%"

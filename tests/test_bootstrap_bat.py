@@ -13,10 +13,10 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 
-from mambaboot.commands import adopt as adopt_command
+from mambaboot.commands import create as create_command
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
-from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, env_name, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 from tests.conftest import REPO
 from tests.support.snapshot import diff, snapshot
@@ -86,30 +86,30 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
                before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
     assert r.returncode == 0, r.stderr
     roles = [e["role"] for e in ww.runs()]
-    assert roles == ["curl", "curl", "certutil", "micromamba", "micromamba", "python"], roles
+    assert roles == ["curl", "curl", "certutil", "micromamba", "python"], roles
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
-    assert [s for s in steps if s in ("shell", "target", "micromamba", "engine")] == ["shell", "target", "micromamba",
-                                                                                      "engine"], r.stderr
+    assert [s for s in steps if s in ("shell", "target", "micromamba", "next")] == ["shell", "target", "micromamba",
+                                                                                    "next"], r.stderr
     assert "(downloaded, sha256" in r.stderr
+    assert "Transaction finished" not in r.stderr + r.stdout, "micromamba's own output is not shown"
 
     cwd = win(ww.envs)
     user_env = {"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,"}
     host = windows_host(ww, cwd, user_env)
     plan = make_plan(host, CreateInputs(name="demo", python="3.12", channels=(f"file:///Z:/chan {ODD}",),
                                         packages=("numpy>=1.26,<2",), cache_dir=win(ww.cache)))
-    engine = ww.runs("micromamba")[1]
+    engine = ww.runs("micromamba")[0]
     binary = engine["argv"][0]
     assert binary == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe")
     env = engine["env"]
     home = env["USERPROFILE"]
-    # written out, not rebuilt by the code under test: the prefix from the name and the version, the
-    # private root in the private home, Windows' lock timeout, the specs in the order given
-    prefix = f"{cwd}\\demo_3_12"
+    # written out, not rebuilt by the code under test: the private Python in the work directory, of
+    # the user's version from the user's channels, the private root in the private home, Windows'
+    # lock timeout; the user's packages are create's
+    work = ww.wine.unix(home).parent  # the run's work directory, named as mambaboot names its own
     assert engine["argv"] == [binary, "create", "--yes", "--no-rc", "--override-channels", "-c", f"file:///Z:/chan {ODD}",
-                              "--prefix", prefix, "--root-prefix", home + "\\root", "--no-shortcuts", "--lock-timeout",
-                              "600", "python=3.12", "conda", "mamba", "numpy>=1.26,<2"]
-    assert plan.prefix == prefix
-    work = ww.wine.unix(home).parent  # the run's work directory, named and locked as mambaboot names its own
+                              "--prefix", win(work / "python"), "--root-prefix", home + "\\root", "--no-shortcuts",
+                              "--lock-timeout", "600", "python=3.12"]
     assert ww.wine.unix(home).name == "home" and work.parent == ww.cache / "tmp", home
     assert re.fullmatch("mambaboot-tmp-[0-9a-f]{32}-bootstrap", work.name), home
     assert {k: env[k] for k in ("HOME", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP", "HOMEDRIVE", "HOMEPATH")} == {
@@ -125,34 +125,46 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert not list((ww.cache / "tmp").iterdir()), "the private home and temp dirs are gone"
 
     python = ww.runs("python")[0]
-    assert python["argv"][:5] == [prefix + "\\python.exe", "-I", win(ww.dist / "mambaboot.pyz"), "adopt", prefix]
-    args = adopt_command_args(python["argv"][4:])
-    assert make_plan(host, adopt_inputs(args)).to_dict() == plan.to_dict(), "adopt records create's plan"
-    assert (args.micromamba_version_used, args.micromamba_sha256_used) == ("2.8.1", hashlib.sha256(ww.binary).hexdigest())
+    assert python["argv"][:4] == [win(work / "python" / "python.exe"), "-I", win(ww.dist / "mambaboot.pyz"), "create"]
+    args = create_command_args(python["argv"])
+    digest = hashlib.sha256(ww.binary).hexdigest()
+    assert (args.micromamba, args.micromamba_sha256) == (binary, digest), "the verified binary, by path"
+    handed = make_plan(host, create_inputs(args)).to_dict()
+    assert {k: v for k, v in handed.items() if k != "micromamba"} == {k: v for k, v in plan.to_dict().items()
+                                                                      if k != "micromamba"}, "create's plan"
+    assert handed["prefix"] == f"{cwd}\\demo_3_12"
     assert "other-env" in python["env"]["PATH"] and python["env"]["PYTHONSTARTUP"] == "x.py", "the user's own environment"
+    assert not [e for e in python["env"]["PATH"].split(";") if "mambaboot-tmp-" in e], "the private Python on no PATH"
     assert not [k for k in python["env"] if k.upper().startswith("MB_")], "the script's variables are gone"
+    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-1], r.stderr
 
     notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
     assert (notes / "micromamba.exe").read_bytes() == ww.binary
-    assert (notes / "sha256").read_text() == hashlib.sha256(ww.binary).hexdigest(), "create's cache layout"
-    assert (notes / "version").read_text() == "2.8.1"
+    assert (notes / "sha256").read_text() == digest, "create's cache layout"
 
 
-def adopt_command_args(argv: List[str]):
+def create_command_args(argv: List[str]):
+    """create's options as the script handed them over: argv is the private python's command line."""
     import argparse
 
+    assert argv[1:2] == ["-I"] and argv[3] == "create", argv
     parser = argparse.ArgumentParser()
-    adopt_command.register(parser.add_subparsers())
-    return parser.parse_args(["adopt", *argv])
+    create_command.register(parser.add_subparsers())
+    return parser.parse_args(argv[3:])
 
 
-def adopt_inputs(args) -> CreateInputs:
-    from mambaboot.commands._common import create_inputs
+def create_inputs(args) -> CreateInputs:
+    from mambaboot.commands._common import create_inputs as inputs
 
-    return create_inputs(args)
+    return inputs(args)
 
 
-def test_a_second_run_uses_the_cache_and_returns_adopts_exit_code(ww):
+def _prefix_of(ww) -> str:
+    args = create_command_args(ww.runs("python")[0]["argv"])
+    return args.envs_dir.rstrip("\\") + "\\" + env_name(args.name, args.python)
+
+
+def test_a_second_run_uses_the_cache_and_returns_creates_exit_code(ww):
     assert ww.run("one").returncode == 0
     r = ww.run("two", env={"STANDIN_PYTHON_EXIT": "7"})
     assert r.returncode == 7, r.stderr
@@ -206,9 +218,10 @@ def test_engine_failure_is_exit_6_naming_the_proxy_variable_micromamba_reads(ww,
         proxy = "HTTPS_PROXY"
     r = ww.run(env=env)
     assert r.returncode == 6, r.stderr
-    assert "injected failure" in r.stderr
+    assert "injected failure" in r.stderr, "micromamba's own words, shown when it fails"
     said = f"{proxy} names the proxy it went through; {PROXY_LOGON}" if proxy else PROXY_HINT
-    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1); nothing was deleted",
+    assert _refusal(r) == ["bootstrap: error: micromamba create failed (exit 1) making this run's private Python; "
+                           "nothing else was changed",
                            f"  if it could not reach the channel: {said}", f"  if it failed on a certificate: {TLS_HINT}"]
     assert ww.runs("python") == []
     assert not list((ww.cache / "tmp").iterdir())
@@ -280,10 +293,6 @@ def test_help(ww):
     assert "--micromamba-url URL" in r.stdout and 'e.g. --package "numpy>=2"' in r.stdout
 
 
-def _prefix_of(ww) -> str:
-    return ww.runs("python")[0]["argv"][4]
-
-
 def test_py_envs_names_the_parent_when_it_is_a_directory(ww, tmp_path):
     py_envs = tmp_path / f"PY ENVS {ODD}"
     py_envs.mkdir()
@@ -325,7 +334,7 @@ def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
     host = windows_host(ww, "T:\\work")
     plan = make_plan(host, CreateInputs(name="d", python="3.12"))
     assert _prefix_of(ww) == plan.prefix == "T:\\dev\\Anaconda\\envs\\d_3_12"
-    args = adopt_command_args(ww.runs("python")[0]["argv"][4:])
+    args = create_command_args(ww.runs("python")[0]["argv"])
     assert args.cache_dir == resolve_cache_dir(host, None) == "T:\\CACHE"
     assert (drive / "CACHE" / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe").is_file()
 
@@ -335,8 +344,8 @@ def test_the_user_cache_dir_is_creates(ww, tmp_path):
     r = ww.run(before=[f'set "LOCALAPPDATA={win(local)}"'], cache=False)
     assert r.returncode == 0, r.stderr
     host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": win(local)})
-    assert adopt_command_args(ww.runs("python")[0]["argv"][4:]).cache_dir == resolve_cache_dir(host, None)
-    assert ww.runs("micromamba")[1]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, resolve_cache_dir(host, None))[0]
+    assert create_command_args(ww.runs("python")[0]["argv"]).cache_dir == resolve_cache_dir(host, None)
+    assert ww.runs("micromamba")[0]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, resolve_cache_dir(host, None))[0]
 
 
 def test_a_relative_localappdata_is_ignored_as_creates_ignores_it(ww, tmp_path):
@@ -346,7 +355,7 @@ def test_a_relative_localappdata_is_ignored_as_creates_ignores_it(ww, tmp_path):
     host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": "AppData\\Local", "USERPROFILE": win(profile)})
     expected = resolve_cache_dir(host, None)
     assert expected == win(profile) + "\\AppData\\Local\\mambaboot\\Cache"
-    assert adopt_command_args(ww.runs("python")[0]["argv"][4:]).cache_dir == expected
+    assert create_command_args(ww.runs("python")[0]["argv"]).cache_dir == expected
     assert not (ww.envs / "AppData").exists()
 
 
@@ -377,7 +386,7 @@ def test_a_zipapp_url_and_a_local_micromamba(ww, tmp_path):
     zipapp = ww.runs("python")[0]["argv"][2]
     assert ww.wine.unix(zipapp).read_bytes() == b"zipapp bytes"
     assert ww.wine.unix(zipapp).parent.parent == ww.cache / "zipapp"
-    assert (ww.cache / "micromamba" / "versions" / hashlib.sha256(ww.binary).hexdigest()[:32] / "version").is_file()
+    assert create_command_args(ww.runs("python")[0]["argv"]).micromamba == win(local), "the given one, by its path"
     (served / "mambaboot.pyz.sha256").write_text("0" * 64)
     r = ww.run("again", "--zipapp", file_url(served / "mambaboot.pyz"), "--micromamba", win(local))
     assert r.returncode == 5 and "does not match" in r.stderr, r.stderr
@@ -438,11 +447,9 @@ def test_the_script_keeps_to_safe_cmd_constructs():
         if code.lower().startswith("rem") or not code:
             continue
         if "%ERRORLEVEL%" in code:  # only where it is read after the command ran
-            assert re.fullmatch(r'(exit /b %ERRORLEVEL%|set "MB_\w+=%ERRORLEVEL%")', code), code
-        # CALL never carries a value; a lock file's path redirects the CALL line's output, which is
-        # taken from the line before CALL reads its command a second time
-        for call in re.findall(r"\bcall\b.*", code):
-            assert re.fullmatch(r'call (:\w+( \d)?\)?|:\w+ > "%MB_W?LOCK%"|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
+            assert re.fullmatch(r'(exit /b %ERRORLEVEL%|(endlocal & )?set "MB_\w+=%ERRORLEVEL%")', code), code
+        for call in re.findall(r"\bcall\b.*", code if not code.startswith("echo ") else ""):  # CALL carries no value
+            assert re.fullmatch(r'call (:\w+\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
 
 
 def test_every_batch_file_is_stored_with_crlf_in_the_repository():
@@ -473,7 +480,7 @@ def test_a_prefix_with_a_character_windows_cannot_take_is_refused_in_words_not_o
     r = ww.run("x<y")
     assert r.returncode == 2, r.stderr
     assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}\\x<y" is a prefix with a character packages or Windows '
-                           "cannot take (a percent sign, an exclamation mark, an angle bracket, a vertical bar, a question "
+                           "cannot take (a percent sign, an exclamation mark, a semicolon, an angle bracket, a vertical bar, a question "
                            "mark, an asterisk or a second colon); choose another path"]
     assert diff(before, snapshot(ww.root)) == {}
     text = SCRIPT.read_bytes().decode("ascii")
@@ -518,6 +525,9 @@ def test_a_ca_path_reaches_micromamba_as_yaml_reads_it(ww, path):
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true "
            "(Windows could not check the certificate's revocation)"),
     ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
+    # an HTTP error (a wrong --micromamba-version, a missing asset): no proxy explains it
+    ("22", "curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: "
+           "check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"),
     ("28", "curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=1800 seconds "
            "(MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"),
     ("63", "it is larger than MAMBABOOT_HTTP_MAX_BYTES=268435456 bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number "
@@ -630,7 +640,7 @@ def test_a_path_longer_than_a_cmd_line_is_refused_before_anything_runs(ww):
     lines, path = _long_path(8000)
     r = ww.run(before=lines)
     assert "bootstrap: error" not in r.stderr and "File name is too long" not in r.stderr, r.stderr
-    assert [e["env"]["PATH"] for e in ww.runs("micromamba")] == [path, path], "copied whole, in the sandbox"
+    assert [e["env"]["PATH"] for e in ww.runs("micromamba")] == [path], "copied whole, in the sandbox"
     assert len(ww.runs("python")) == 1
     ww.log.unlink()
     lines, path = _long_path(8001)
@@ -681,9 +691,11 @@ def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
     commands = [line.strip() for line in text.splitlines()
                 if re.match(r"(?i)\s*(\(\s*)?for /f\b", line) and re.search(r"\bin \((\'|`)", line)]
     # the one left counts only lines that name an existing entry, whatever AutoRun printed
-    assert commands == ['for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
+    # and `ver`'s last line, which AutoRun's output comes before, read for the Windows build on ARM64
+    assert commands == ['for /f "delims=" %%L in (\'ver\') do set "MB_T=%%L"',
+                        'for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
                         'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
-    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_WLOCK%" set MB_' in text
+    assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
 
 
 def _hold(ww: WinWorld, path: Path) -> subprocess.Popen:
@@ -731,23 +743,43 @@ def test_a_failed_download_through_a_set_proxy_names_that_proxy_not_the_advice_t
                            "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
 
 
-@pytest.mark.parametrize("arch, wow64, subdir", [("ARM64", None, "win-arm64"), ("x86", "ARM64", "win-arm64"),
-                                                 ("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
+@pytest.mark.parametrize("arch, wow64, subdir", [("x86", "AMD64", "win-64"), ("AMD64", None, "win-64")])
 def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
-    """micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program. A 32-bit cmd
-    sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
+    """A 32-bit cmd sees x86, and the machine's processor in PROCESSOR_ARCHITEW6432 (WOW64)."""
     release = ww.releases / "download" / PINNED_MICROMAMBA
-    shutil.copy(release / "micromamba-win-64", release / "micromamba-win-arm64")
-    shutil.copy(release / "micromamba-win-64.sha256", release / "micromamba-win-arm64.sha256")
     before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
     r = ww.run(before=before)
     assert r.returncode == 0, r.stderr
-    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256".replace("/", "/"),
+    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-{subdir}.sha256",
                                                        f"{file_url(release)}/micromamba-{subdir}"]
     engine = ww.runs("micromamba")[-1]
     assert engine["argv"][0] == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-{subdir}" / "micromamba.exe")
     from mambaboot.common.host import conda_subdir
-    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan adopt makes names the same build"
+    assert conda_subdir("Windows", wow64 or arch) == subdir, "the plan create makes names the same build"
+
+
+@pytest.mark.parametrize("arch, wow64", [("ARM64", None), ("x86", "ARM64")])
+def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, wow64):
+    """conda-forge's win-arm64 channel has no conda (conda-forge.github.io#1940, mamba#4393), and
+    Windows 10 on ARM runs no x64 program: refused before any download, never a solve failure with
+    network hints. Wine's cmd says 6.1.7601, or 10.0.18362 told it is Windows 10 (Wine 8 knows no
+    Windows 11: the win-64 path under Windows 11's x64 emulation, build 22000 on, is the rule's only)."""
+    before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
+    key = "HKCU\\Software\\Wine\\AppDefaults\\cmd.exe"
+    for version in (None, "win10"):
+        if version:
+            assert ww.wine.batch("win10", [f'reg add "{key}" /v Version /d {version} /f'])[0] == 0
+        snap = snapshot(ww.root)
+        try:
+            r = ww.run(before=before)
+        finally:
+            if version:
+                ww.wine.batch("default", [f'reg delete "{key}" /f'])
+        assert r.returncode == 5, r.stderr
+        assert _refusal(r) == ["bootstrap: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 "
+                               "channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or "
+                               "an x64 machine"]
+        assert ww.runs() == [] and diff(snap, snapshot(ww.root)) == {}
 
 
 @pytest.mark.parametrize("arch", ["x86", "IA64"])
@@ -756,7 +788,7 @@ def test_a_processor_micromamba_has_no_build_for_is_refused_with_exit_5(ww, arch
     r = ww.run(before=[f'set "PROCESSOR_ARCHITECTURE={arch}"', 'set "PROCESSOR_ARCHITEW6432="'])
     assert r.returncode == 5, r.stderr
     assert _refusal(r) == [f'bootstrap: error: "{arch}" is a processor micromamba has no Windows build for (win-64 is for '
-                           "AMD64, win-arm64 for ARM64); pass --micromamba PATH to a micromamba.exe that runs here"]
+                           "AMD64, and for ARM64 under Windows 11); pass --micromamba PATH to a micromamba.exe that runs here"]
     assert ww.runs() == []
     assert diff(before, snapshot(ww.root)) == {}
 
@@ -792,20 +824,81 @@ def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_the
     assert ww.runs() == []
 
 
-def test_the_private_home_of_a_run_that_did_not_finish_is_named_never_deleted(ww):
-    """A run killed before its end leaves its private home, maybe with a copy of authentication.json;
-    its owner cannot be proven gone from cmd (it may be running now), so it is named."""
-    tmp = ww.cache / "tmp"
-    # this script's (in its work directory), bootstrap.ps1's or mambaboot's, an older copy's
-    homes = [tmp / f"mambaboot-tmp-{'a' * 32}-bootstrap" / "home", tmp / f"mambaboot-tmp-{'b' * 32}-home", tmp / "home-1234"]
-    for left in homes:
-        (left / ".mamba" / "auth").mkdir(parents=True)
-        (left / ".mamba" / "auth" / "authentication.json").write_text("{}")
-    before = sorted(p.relative_to(tmp) for p in tmp.rglob("*"))
-    r = ww.run()
+@pytest.mark.parametrize("role", ["curl", "certutil", "micromamba", "python"])
+def test_a_run_killed_at_any_step_leaves_only_its_work_directory_which_cache_clean_and_doctor_name(ww, role):
+    """Ended outright (a closed window, Task Manager's "End task": the stand-in ends the cmd running the
+    script) while it downloads, hashes, makes its private Python or has handed over: nothing but its
+    work directory is left (the store holds only what is whole and verified), the next run works and
+    leaves it (it may be a live run's), and mambaboot names it, deleting nothing."""
+    import sys
+
+    before = snapshot(ww.envs)
+    ww.run("demo", "3.12", env={"STANDIN_KILL": role})
+    assert ww.runs()[-1]["role"] == role, ww.runs()
+    left = sorted((ww.cache / "tmp").iterdir())
+    assert len(left) == 1 and re.fullmatch("mambaboot-tmp-[0-9a-f]{32}-bootstrap", left[0].name), left
+    notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
+    outside = {p.relative_to(ww.cache) for p in ww.cache.rglob("*") if p.is_file() and (ww.cache / "tmp") not in p.parents}
+    assert outside <= {(notes / n).relative_to(ww.cache) for n in ("micromamba.exe", "sha256")}, outside
+    assert diff(before, snapshot(ww.envs)) == {}, "the place is untouched"
+
+    r = ww.run("demo", "3.12")
     assert r.returncode == 0, r.stderr
-    warnings = [line.rstrip() for line in r.stderr.splitlines() if line.startswith("bootstrap: warning:")]
-    assert warnings == [f'bootstrap: warning: "{win(left)}" is the private home of another run, left by one that did not '
-                        "finish or in use by one running now; it may hold a copy of your authentication.json: delete it "
-                        "when no bootstrap runs" for left in homes], r.stderr
-    assert sorted(p.relative_to(tmp) for p in tmp.rglob("*")) == before, "its own are gone, the others as they were"
+    assert sorted((ww.cache / "tmp").iterdir()) == left
+    for command in (["cache", "clean"], ["doctor"]):
+        named = subprocess.run([sys.executable, "-m", "mambaboot", *command, "--cache-dir", str(ww.cache)],
+                               capture_output=True, text=True, timeout=300)
+        assert f"{left[0]} is named as a work directory" in named.stdout + named.stderr, (command, named)
+    assert left[0].is_dir(), "named, never deleted"
+
+
+@pytest.mark.parametrize("where", ["envs", "cwd"])
+def test_a_semicolon_in_the_prefix_is_refused_before_any_download(ww, tmp_path, where):
+    """PATH separates its entries with ; (Microsoft Learn, "set"): an environment whose prefix holds
+    one could never be put on it, in --envs-dir or in the current directory alike."""
+    parent = tmp_path / "a;b"
+    parent.mkdir()
+    before = snapshot(ww.root)
+    r = ww.run("--envs-dir", win(parent)) if where == "envs" else ww.run(cwd=win(parent))
+    assert r.returncode == 2, r.stderr
+    assert _refusal(r)[0].startswith(f'bootstrap: error: "{win(parent)}\\py" is a prefix with a character'), r.stderr
+    assert "a semicolon" in _refusal(r)[0]
+    assert ww.runs() == [] and diff(before, snapshot(ww.root)) == {}
+
+
+@pytest.mark.parametrize("path", [";{sys};{win}", "{sys};;{win};", ";;{sys}"])
+def test_a_path_with_a_leading_semicolon_or_empty_entries_reaches_micromamba_whole(ww, path):
+    """FOR /F's default eol is ; (for /?): a PATH starting with one read as a comment left micromamba
+    with an empty PATH. Empty entries are dropped, the others kept in order. Wine's FOR /F reads such
+    a line where Windows' skips it: every FOR /F that splits at ; sets its own eol (the script's text)."""
+    text = SCRIPT.read_bytes().decode("ascii")
+    splits = [line for line in text.splitlines() if re.match(r"(?i)\s*for /f\b", line) and "delims=;" in line]
+    assert splits and all(re.search(r'"eol=\| [^"]*delims=;"', line) for line in splits), splits
+    path = path.format(sys="C:\\windows\\system32", win="C:\\windows")
+    r = ww.run(before=[f'set "PATH={path}"'])
+    assert r.returncode == 0, r.stderr
+    assert [e for e in ww.runs("micromamba")[0]["env"]["PATH"].split(";")] == [e for e in path.split(";") if e]
+
+
+BLOCKED = "This program is blocked by group policy. For more information, contact your system administrator."
+
+
+@pytest.mark.parametrize("role, code", [("curl", 5), ("certutil", 5), ("micromamba", 6), ("python", 5)])
+def test_a_program_windows_blocks_is_said_with_its_message_and_code_never_a_network_hint(ww, role, code):
+    """AppLocker, Software Restriction Policies, App Control or an antivirus: cmd prints Windows' words
+    and sets the error code (1260, ERROR_ACCESS_DISABLED_BY_POLICY); the stand-in fails so. What the
+    user sees is that message and that code, and the way forward, never proxy or TLS advice."""
+    r = ww.run(env={"STANDIN_BLOCKED": role})
+    assert r.returncode == code, r.stderr
+    assert BLOCKED in r.stderr, "Windows' own words reach the user"
+    assert "Windows refused to start" in r.stderr and "(exit 1260; its words above)" in r.stderr, r.stderr
+    assert "HTTPS_PROXY" not in r.stderr and "TLS" not in r.stderr, r.stderr
+    assert not list((ww.cache / "tmp").iterdir())
+
+
+def test_a_solve_failure_gets_no_network_hints(ww):
+    r = ww.run(env={"STANDIN_FAIL": "solve"})
+    assert r.returncode == 6, r.stderr
+    assert "Could not solve for environment specs" in r.stderr, "micromamba's own words"
+    assert _refusal(r)[1:] == ["  micromamba found no package for the Python asked for in the channels given, which is no "
+                               "network fault: check PY_VERSION and -c"], r.stderr

@@ -1,6 +1,6 @@
 """The user's path on the real Windows CPython (the PSF's embeddable 3.12.9, tests/support/winpython.py)
-under Wine: bootstrap.bat's hand-over to `python.exe mambaboot.pyz adopt`, and `mambaboot create`
-run by that python, each then activated in a fresh cmd. Wine's drives hold no junctions (WinError
+under Wine: bootstrap.bat's hand-over to `mambaboot.pyz create` on the private Python it makes, and
+`mambaboot create` run by the embeddable python, each then activated in a fresh cmd. Wine's drives hold no junctions (WinError
 50, as a FAT32 stick or many network shares), so the cache link falls back, said in one line.
 
 Few and whole: each start of a Windows program costs Wine a fraction of a second, a create about
@@ -9,7 +9,6 @@ a minute."""
 import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -111,63 +110,63 @@ def served(winpython, tmp_path):
     return dist, tmp_path / "releases"
 
 
-# What a program sees while bootstrap.bat's micromamba runs (run by the engine stand-in then:
-# STANDIN_RUN_DURING): the place's lock and the script's work directory, through mambaboot's own
-# reader of locks, and what a mambaboot command on the place and `cache info` answer.
-PROBE = r"""
+# Run by the engine stand-in as it creates (STANDIN_RUN_DURING): only while the place's lock is held
+# (create's engine run, not the private Python's), a second bootstrap.bat and a `mambaboot create` of
+# the same place, each to its end, in the user's environment; what each returned and said.
+RACE = r"""
 import json, os, subprocess, sys
-zipapp, prefix, lock, cache, out = sys.argv[1:6]
+zipapp, prefix, spec = sys.argv[1:4]
 sys.path.insert(0, zipapp)
 from mambaboot.common.files import filelock
-tmp = os.path.join(cache, "tmp")
-seen = {"lock": open(lock, encoding="utf-8").read(), "lock_held": filelock.held(lock), "tmp": sorted(os.listdir(tmp))}
-seen["work_locks"] = {n: [open(os.path.join(tmp, n), encoding="ascii").read().strip(), filelock.held(os.path.join(tmp, n))]
-                      for n in seen["tmp"] if n.endswith(".lock")}
-for args in (["adopt", prefix], ["cache", "info", "--cache-dir", cache, "--json"]):
-    r = subprocess.run([sys.executable, zipapp, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    seen[args[0]] = [r.returncode, r.stdout, r.stderr]
-with open(out, "w", encoding="utf-8") as f:
+from mambaboot.environment import placelock
+if not filelock.held(placelock.lock_path(prefix)):
+    sys.exit(0)
+with open(spec, encoding="utf-8") as f:
+    spec = json.load(f)
+seen = {}
+for who, line in spec["lines"].items():
+    r = subprocess.run(line, env=spec["env"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    seen[who] = [r.returncode, r.stderr]
+with open(spec["out"], "w", encoding="utf-8") as f:
     json.dump(seen, f)
 """
 
 
-def _during(winpython, tmp: Path, *args: Path) -> tuple:
-    """STANDIN_RUN_DURING running PROBE with args, and where it writes what it saw."""
-    probe, out = tmp / "probe.py", tmp / "seen.json"
-    probe.write_text(PROBE, encoding="utf-8")
-    words = [winpython.python, probe, winpython.zipapp, *args, out]
-    return " ".join(f'"{win(w)}"' for w in words), out
+def test_bootstrap_bat_hands_over_to_create_on_its_private_python_and_wins_a_race(winpython, served, tmp_path):
+    """bootstrap.bat makes its private Python with micromamba (the engine stand-in, from the win-64
+    channel), hands over to `mambaboot.pyz create` on it, and the environment activates; while create's
+    engine runs, a second bootstrap.bat and a `mambaboot create` of the same place are refused, exit 4,
+    and nothing of theirs is left. The bootstrap's own work directory is gone."""
+    from tests.support.winpython import cmd_quote
 
-
-def test_bootstrap_bat_hands_over_to_the_windows_python_and_the_environment_activates(winpython, served, tmp_path):
-    """...holding the place's lock (mambaboot's, with its intent) and its work directory's while its
-    micromamba runs; a killed bootstrap's intent left in the lock (its prefix deleted by hand) is
-    taken over."""
     dist, releases = served
     envs, cache = tmp_path / "envs", tmp_path / "cache"
     envs.mkdir()
     prefix = envs / "py_3_12"
-    lock = envs / ".py_3_12.mambaboot-lock"
-    killed = "f" * 32
-    lock.write_text(json.dumps({"tool": "mambaboot", "operation": "bootstrap", "token": killed, "stage": "engine"}))
-    during, seen_at = _during(winpython, tmp_path, prefix, lock, cache)
     args = ["py", "3.12", "--channel", winpython.channel_url, "--envs-dir", win(envs), "--cache-dir", win(cache)]
-    r = winpython.run(dist / "bootstrap.bat", args, env={"MAMBABOOT_RELEASES_URL": file_url(releases),
-                                                          "STANDIN_RUN_DURING": during}, cwd=envs)
+    user = {"MAMBABOOT_RELEASES_URL": file_url(releases)}
+    race, spec, seen = tmp_path / "race.py", tmp_path / "race.json", tmp_path / "seen.json"
+    race.write_text(RACE, encoding="utf-8")
+    bat = " ".join(cmd_quote(a) for a in [win(dist / "bootstrap.bat"), *args]).replace("%%", "%")
+    create = [win(winpython.python), win(winpython.zipapp), "create", "py", "--python", "3.12", *args[2:],
+              "--micromamba", win(winpython.engine)]
+    r = winpython.cmd(["set > " + cmd_quote(win(tmp_path / "env.txt"))], env=user, cwd=envs)
+    assert r.returncode == 0, r.stderr
+    env = read_set_dump(tmp_path / "env.txt")
+    spec.write_text(json.dumps({"out": win(seen), "env": env,
+                                "lines": {"bootstrap": f'cmd /d /s /c "{bat}"', "create": create}}), encoding="utf-8")
+    during = " ".join(cmd_quote(w) for w in [win(winpython.python), win(race), win(winpython.zipapp), win(prefix),
+                                             win(spec)]).replace("%%", "%")
+    r = winpython.run(dist / "bootstrap.bat", args, env={**user, "STANDIN_RUN_DURING": during}, cwd=envs)
     assert r.returncode == 0, (r.stdout, r.stderr)
-    seen = json.loads(seen_at.read_text(encoding="utf-8"))
-    intent = json.loads(seen["lock"])
-    token = intent.pop("token")
-    assert intent == {"tool": "mambaboot", "operation": "bootstrap", "stage": "engine"}, seen
-    assert re.fullmatch("[0-9a-f]{32}", token) and token != killed, seen
-    assert seen["lock_held"], "held while micromamba runs"
-    work = f"mambaboot-tmp-{token}-bootstrap"
-    assert seen["tmp"] == [work, f"{work}.lock"] and seen["work_locks"] == {f"{work}.lock": [token, True]}, seen
-    assert seen["adopt"][0] == 4 and f"a bootstrap script is changing {win(prefix)} right now" in seen["adopt"][2], seen
-    assert json.loads(seen["cache"][1])["stale_homes"]["count"] == 0, "a live run's work directory is not stale"
-    assert not lock.exists() and not list((cache / "tmp").iterdir()), "released and gone as the script handed over"
-    assert f'engine: created "{win(prefix)}"' in r.stderr  # bootstrap.bat's own line, then adopt's
-    assert NO_LINK in r.stderr and f"done: {win(prefix)}" in r.stderr, r.stderr
+    raced = json.loads(seen.read_text(encoding="utf-8"))
+    assert raced["bootstrap"][0] == 4 and f'"{win(prefix)}" already holds a Python' in raced["bootstrap"][1], raced
+    assert raced["create"][0] == 4, raced
+    assert not list((cache / "tmp").iterdir()), "no run left its work directory"
+    lines = r.stderr.splitlines()
+    assert f"engine: created {win(prefix)}" in lines and NO_LINK in r.stderr, r.stderr  # create's own report
+    assert "micromamba activate" not in r.stderr + r.stdout, "micromamba's advice is not shown"
+    assert lines[-1].rstrip() == f'next: call "{win(prefix)}\\.mambaboot\\activate.bat"', r.stderr
     record = _record(prefix)
     assert record["state"] == "complete" and record["verification"]["python_version"] == "3.12.9"
     _assert_activation_works(winpython, prefix, tmp_path)
@@ -240,59 +239,3 @@ def test_the_guide_s_python_recipes_run_on_the_windows_python(winpython, tmp_pat
                 registry.write_bytes(registries[registry])
             else:
                 registry.unlink()
-
-
-# A mambaboot run of the place, holding its lock (the intent written, or not yet), runs bootstrap.bat.
-HOLDER = r"""
-import json, os, subprocess, sys
-zipapp, prefix, how, out, line = sys.argv[1:6]
-sys.path.insert(0, zipapp)
-from mambaboot.common.files import filelock
-from mambaboot.environment import placelock
-path = placelock.lock_path(prefix)
-held = filelock.FileLock(path, blocking=False) if how == "no intent yet" else placelock.Intent("create", prefix, token="0" * 32)
-with held:
-    if how == "killed":
-        os._exit(0)  # as a kill leaves it: the intent in the file, the lock gone with the process
-    fd = placelock._held[path][0].fileno() if how == "intent" else held.fileno()
-    def text():
-        os.lseek(fd, 0, os.SEEK_SET)  # through the locked handle: another one may not read a locked byte
-        return os.read(fd, 65536).decode("utf-8")
-    before = text()
-    r = subprocess.run('cmd /d /s /c "' + line + '"', stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    after = text()
-with open(out, "w", encoding="utf-8") as f:
-    json.dump({"rc": r.returncode, "stderr": r.stderr, "before": before, "after": after}, f)
-"""
-
-
-@pytest.mark.parametrize("how", ["intent", "no intent yet", "killed"])
-def test_bootstrap_bat_leaves_a_place_whose_lock_a_mambaboot_run_holds(winpython, served, tmp_path, how):
-    """Refused, exit 4, before its micromamba runs, while a mambaboot run holds the place's lock
-    (its intent written or not yet), or after one was killed there (its intent is mambaboot's to
-    settle): the lock's text as that run wrote it, no prefix, no work directory left."""
-    dist, releases = served
-    envs, cache = tmp_path / "envs", tmp_path / "cache"
-    envs.mkdir()
-    prefix = envs / "py_3_12"
-    holder, out = tmp_path / "holder.py", tmp_path / "held.json"
-    holder.write_text(HOLDER, encoding="utf-8")
-    args = ["py", "3.12", "--channel", winpython.channel_url, "--envs-dir", win(envs), "--cache-dir", win(cache)]
-    line = " ".join(f'"{a}"' for a in [win(dist / "bootstrap.bat"), *args])
-    env = {"MAMBABOOT_RELEASES_URL": file_url(releases)}
-    lock = envs / ".py_3_12.mambaboot-lock"
-    r = winpython.run(winpython.python, [win(holder), win(winpython.zipapp), win(prefix), how, win(out), line], env=env, cwd=envs)
-    assert r.returncode == 0, (r.stdout, r.stderr)
-    if how == "killed":
-        left = lock.read_bytes()
-        r = winpython.run(dist / "bootstrap.bat", args, env=env, cwd=envs)
-        held = {"rc": r.returncode, "stderr": r.stderr, "before": left.decode(), "after": lock.read_text()}
-    else:
-        held = json.loads(out.read_text(encoding="utf-8"))
-    said = ("is held by another mambaboot run or bootstrap changing the environment right now, or cannot be written "
-            "(cmd said which above)") if how == "no intent yet" \
-        else ("holds the intent of a mambaboot run that did not finish, or of one running now; any mambaboot command on "
-              "the environment settles it or names what to do")
-    assert held["rc"] == 4 and f'bootstrap: error: "{win(lock)}" {said}; nothing was changed' in held["stderr"], held
-    assert held["after"] == held["before"] and ('"operation": "create"' in held["before"]) == (how != "no intent yet"), held
-    assert not prefix.exists() and not list((cache / "tmp").iterdir()), held

@@ -8,7 +8,8 @@
  *   micromamba --version    prints %STANDIN_VERSION% (default 2.8.1)
  *   micromamba create ...   refuses a MAMBA_SSL_NO_REVOKE or MAMBA_SSL_VERIFY libmamba cannot
  *                           read, with libmamba's words (exit 1);
- *                           with STANDIN_FAIL=1 fails like micromamba (exit 1); otherwise
+ *                           with STANDIN_FAIL=1 fails like micromamba (exit 1), =solve as a
+ *                           failed solve does (libmamba's words, exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
  *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0); with %STANDIN_PYTHON_COPY%
  *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
@@ -24,6 +25,12 @@
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
  *   hold FILE               opens FILE sharing nothing, as an antivirus scanning it does, says
  *                           "held" on stdout, and keeps it open until its stdin ends
+ *   with STANDIN_BLOCKED=ROLE, a run in that role fails as cmd fails to start a program Windows
+ *                           blocks (AppLocker, SRP): Windows' words on stderr, the error code 1260
+ *                           (ERROR_ACCESS_DISABLED_BY_POLICY) as the exit code, nothing done
+ *   with STANDIN_KILL=ROLE, a run in that role does its work, then ends its parent (the cmd running
+ *                           the script) outright, as a closed window or Task Manager's "End task"
+ *                           does (TerminateProcess: nothing of the script runs after), and exits 1
  *
  * Built by tests/support/wine.py with x86_64-w64-mingw32-gcc -municode.
  */
@@ -32,6 +39,7 @@
 #include <string.h>
 #include <wchar.h>
 #include <windows.h>
+#include <tlhelp32.h>
 
 /* ------------------------------------------------------------------ SHA-256 (FIPS 180-4) */
 
@@ -231,6 +239,12 @@ static int micromamba(int argc, wchar_t **argv) {
         fputs("critical libmamba injected failure\n", stderr);
         return 1;
     }
+    if (fail && !strcmp(fail, "solve")) {
+        fputs("error    libmamba Could not solve for environment specs\n    The following package could not be installed\n"
+              "    \u2514\u2500 python =3.12 does not exist (perhaps a typo or a missing channel).\n"
+              "critical libmamba Could not solve for environment specs\n", stderr);
+        return 1;
+    }
     const wchar_t *prefix = NULL;
     for (int i = 2; i + 1 < argc; i++)
         if (!wcscmp(argv[i], L"--prefix") || !wcscmp(argv[i], L"-p")) prefix = argv[i + 1];
@@ -347,6 +361,32 @@ static int hold(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int end_parent(void) {
+    DWORD self = GetCurrentProcessId(), parent = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    PROCESSENTRY32W e;
+    e.dwSize = sizeof e;
+    for (BOOL ok = Process32FirstW(snap, &e); ok; ok = Process32NextW(snap, &e))
+        if (e.th32ProcessID == self) parent = e.th32ParentProcessID;
+    CloseHandle(snap);
+    HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, parent);
+    if (!h || !TerminateProcess(h, 1)) {
+        fputs("stand-in: could not end its parent\n", stderr);
+        return 9;
+    }
+    return 1;
+}
+
+static int role_run(const wchar_t *role, int argc, wchar_t **argv) {
+    if (!wcscmp(role, L"micromamba")) return micromamba(argc, argv);
+    if (!wcscmp(role, L"python")) return python(argc, argv);
+    if (!wcscmp(role, L"curl")) return curl(argc, argv);
+    if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
+    if (!wcscmp(role, L"hold")) return hold(argc, argv);
+    fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
+    return 9;
+}
+
 int wmain(int argc, wchar_t **argv) {
     wchar_t self[4096], *base;
     GetModuleFileNameW(NULL, self, 4096);
@@ -359,11 +399,16 @@ int wmain(int argc, wchar_t **argv) {
     if (dot) *dot = 0;
     CharLowerW(role);
     log_run(role, argc, argv);
-    if (!wcscmp(role, L"micromamba")) return micromamba(argc, argv);
-    if (!wcscmp(role, L"python")) return python(argc, argv);
-    if (!wcscmp(role, L"curl")) return curl(argc, argv);
-    if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
-    if (!wcscmp(role, L"hold")) return hold(argc, argv);
-    fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
-    return 9;
+    const wchar_t *blocked = _wgetenv(L"STANDIN_BLOCKED");
+    if (blocked && !wcscmp(blocked, role)) {
+        fputs("This program is blocked by group policy. For more information, contact your system administrator.\n", stderr);
+        return 1260;
+    }
+    int code = role_run(role, argc, argv);
+    const wchar_t *kill = _wgetenv(L"STANDIN_KILL");
+    if (kill && !wcscmp(kill, role)) {
+        fflush(stdout);
+        return end_parent();
+    }
+    return code;
 }
