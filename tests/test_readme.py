@@ -202,3 +202,30 @@ def test_tryout_never_takes_over_a_venv_it_did_not_make(tmp_path):
     assert tryout.chosen_venv(venv, stamp) == tryout.TRYOUT_VENV != venv
     stamp.write_text("made by the test command")
     assert tryout.chosen_venv(venv, stamp) == venv
+
+
+def test_the_tryouts_own_venv_gets_only_what_the_tryout_runs(tmp_path, monkeypatch):
+    """.tryout-venv/ holds py-rattler and PyYAML as the test extra pins them, nothing else of the
+    extra (no test tools, no editable install of the project)."""
+    from tools import test as test_command
+    from tools import tryout
+
+    runs = []
+
+    def run(argv, **kwargs):
+        runs.append([str(a) for a in argv])
+        if argv[1:3] == ["-m", "venv"]:
+            (Path(argv[3]) / "bin").mkdir(parents=True)
+            (Path(argv[3]) / "bin" / "python").touch()
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(test_command.subprocess, "run", run)
+    venv = tmp_path / ".tryout-venv"
+    tryout.tryout_venv_python(venv)
+    extra = re.search(r'^test = \[(.*?)\]$', (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.M | re.S).group(1)
+    pinned = {re.split(r"[=<>;\[ ]", r, 1)[0]: r for r in re.findall(r'"([^"]+)"', extra)}
+    installs = [argv for argv in runs if "install" in argv]
+    assert installs == [[str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pinned["py-rattler"], pinned["pyyaml"]]]
+    runs.clear()
+    tryout.tryout_venv_python(venv)  # made: nothing again
+    assert runs == []
