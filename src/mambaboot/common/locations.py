@@ -88,12 +88,16 @@ def cross_volume_warning(host: Host, pkgs_dir: str, prefix: str) -> str | None:
             f"on NTFS with Defender); {fix}")
 
 
+# The package cache create gives micromamba below a cache folder (unless CONDA_PKGS_DIRS names one).
+PKGS_UNDER_CACHE = ("Python", "pkgs")
+
+
 def resolve_pkgs_dirs(host: Host, cache_dir: str) -> tuple[str, ...]:
     # conda reads CONDA_PKGS_DIRS as comma-separated, whatever the platform's pathsep.
     configured = [d.strip() for d in host.environ.get("CONDA_PKGS_DIRS", "").split(",") if d.strip()]
     if configured:
         return tuple(_absolute(host, d) for d in configured)
-    return (host.path.join(cache_dir, "Python", "pkgs"),)
+    return (host.path.join(cache_dir, *PKGS_UNDER_CACHE),)
 
 
 DEFAULT_CHANNEL = "conda-forge"
