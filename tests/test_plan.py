@@ -74,6 +74,23 @@ def test_windows_falls_back_to_cwd_and_user_cache():
     assert not [w for w in plan.warnings if "another volume" in w]
 
 
+@pytest.mark.parametrize("user", ["José", "张三", "Jane O'Brien"])
+def test_a_profile_with_non_ascii_characters_is_no_default_cache(user):
+    """micromamba on Windows converts paths to the ANSI code page, and a package cache holding a
+    character that page lacks fails (mamba-org/mamba#3097, #3228: "No mapping for the Unicode
+    character exists in the target multi-byte code page"): the default cache is then the
+    environment's drive's CACHE, never one under a profile like C:\\Users\\José; an ASCII profile keeps
+    its own, and a cache the user names is taken as named."""
+    profile = f"C:\\Users\\{user}"
+    env = {"USERPROFILE": profile, "LOCALAPPDATA": profile + "\\AppData\\Local"}
+    plan = make_plan(windows_host(env=env, cwd=profile + "\\Downloads"), CreateInputs(python="3.12"))
+    assert plan.prefix == profile + "\\Downloads\\py_3_12"
+    expected = "C:\\CACHE" if not user.isascii() else ntpath.join(profile, "AppData", "Local", "mambaboot", "Cache")
+    assert plan.cache_dir == expected and plan.pkgs_dirs[0].startswith(expected)
+    named = make_plan(windows_host(env=env, cwd=profile), CreateInputs(cache_dir=profile + "\\cache"))
+    assert named.cache_dir == profile + "\\cache"
+
+
 def test_windows_default_cache_follows_the_environments_drive_not_the_cwd():
     """micromamba hard-links only within a volume: --envs-dir D:\\envs run from C: gets D:\\CACHE."""
     plan = make_plan(windows_host(cwd="C:\\work"), CreateInputs(envs_dir="D:\\envs"))

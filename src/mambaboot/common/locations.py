@@ -63,6 +63,12 @@ def resolve_cache_dir(host: Host, given: str | None, target: str | None = None) 
         user = _user_cache_dir(host)
         if target and host.path.splitdrive(user)[0].upper() != drive.upper():
             return drive_cache
+        if not user.isascii():
+            # micromamba converts paths to the ANSI code page, and a package cache holding a
+            # character that page lacks fails ("No mapping for the Unicode character exists in the
+            # target multi-byte code page": mamba-org/mamba#3097, #3228); a profile like
+            # C:\Users\José or C:\Users\张三 is no default cache (docs/windows.md)
+            return drive_cache
         return user
     return _user_cache_dir(host)
 
