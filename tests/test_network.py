@@ -318,3 +318,28 @@ def test_a_ca_path_with_a_hash_is_trusted_through_the_proxy(world, channel, comp
     r = world.create("py", "-c", channel, env=env)
     assert r.returncode == 0, r.stderr
     assert f"network: CA certificates: {pem} (from REQUESTS_CA_BUNDLE)" in r.stderr
+
+
+def test_on_windows_a_bundle_variable_never_replaces_the_certificate_store(tmp_path):
+    """micromamba on Windows is libcurl with Schannel: with ssl_verify unset, libmamba 2.8.1 gives
+    curl no CA file (`<system>` becomes "" on Windows, download/downloader.cpp) and Schannel checks
+    against Windows' certificate store, where a company's inspection root is deployed; a CA file
+    (CURLOPT_CAINFO, download/curl.cpp) replaces that store (curl#3727). So REQUESTS_CA_BUNDLE and
+    SSL_CERT_FILE, which micromamba itself never reads there, are not turned into its ssl_verify on
+    Windows (and our own downloads keep the store too), said in one line; ssl_verify or cacert_path
+    given to micromamba's own settings is passed as asked. Elsewhere the variable is carried."""
+    from mambaboot.engine import network
+
+    pem = tmp_path / "company.pem"
+    pem.write_text("")
+    for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        s = network.read({var: str(pem), "USERPROFILE": str(tmp_path)}, windows=True)
+        assert s.ca is None and "MAMBA_SSL_VERIFY" not in network.engine_environ(s) and network.handlers(s) == []
+        said, = s.not_carried
+        assert said.startswith(f"{var} ({pem}): on Windows micromamba checks certificates against Windows' certificate "
+                               "store, which a CA file would replace"), said
+        assert "ssl_verify" in said, said
+        assert network.read({var: str(pem), "HOME": str(tmp_path)}, windows=False).ca == (str(pem), var)
+    asked = network.read({"MAMBA_SSL_VERIFY": str(pem), "REQUESTS_CA_BUNDLE": str(pem), "USERPROFILE": str(tmp_path)},
+                         windows=True)
+    assert asked.ca == (str(pem), "MAMBA_SSL_VERIFY") and asked.not_carried == []

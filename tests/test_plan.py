@@ -1,6 +1,7 @@
 """Planning is pure: every rule is checked here against a fake Host, Windows included."""
 
 import ntpath
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -71,6 +72,23 @@ def test_windows_falls_back_to_cwd_and_user_cache():
     assert plan.prefix == "C:\\projects\\py"
     assert plan.cache_dir == ntpath.join("C:\\Users\\u\\AppData\\Local", "mambaboot", "Cache")
     assert not [w for w in plan.warnings if "another volume" in w]
+
+
+@pytest.mark.parametrize("user", ["José", "张三", "Jane O'Brien"])
+def test_a_profile_with_non_ascii_characters_is_no_default_cache(user):
+    """micromamba on Windows converts paths to the ANSI code page, and a package cache holding a
+    character that page lacks fails (mamba-org/mamba#3097, #3228: "No mapping for the Unicode
+    character exists in the target multi-byte code page"): the default cache is then the
+    environment's drive's CACHE, never one under a profile like C:\\Users\\José; an ASCII profile keeps
+    its own, and a cache the user names is taken as named."""
+    profile = f"C:\\Users\\{user}"
+    env = {"USERPROFILE": profile, "LOCALAPPDATA": profile + "\\AppData\\Local"}
+    plan = make_plan(windows_host(env=env, cwd=profile + "\\Downloads"), CreateInputs(python="3.12"))
+    assert plan.prefix == profile + "\\Downloads\\py_3_12"
+    expected = "C:\\CACHE" if not user.isascii() else ntpath.join(profile, "AppData", "Local", "mambaboot", "Cache")
+    assert plan.cache_dir == expected and plan.pkgs_dirs[0].startswith(expected)
+    named = make_plan(windows_host(env=env, cwd=profile), CreateInputs(cache_dir=profile + "\\cache"))
+    assert named.cache_dir == profile + "\\cache"
 
 
 def test_windows_default_cache_follows_the_environments_drive_not_the_cwd():
@@ -263,6 +281,59 @@ def test_the_cache_folder_is_libmambas(channel, subdir, folder):
     from mambaboot.common import cachepaths
 
     assert cachepaths.folder(channel, subdir) == folder
+
+
+@pytest.mark.parametrize("channel, folder", [
+    # libmamba 2.8.1: a path is a channel when util::is_explicit_path says so (a drive letter and a
+    # separator, /, ~, ./, ../); resolve_path_location makes it a file URL (util::abs_path_to_url,
+    # percent-encoded but for the drive's colon), whose folder repeats the whole path
+    ("C:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout\\channel",
+     "file//C_/Users/Jane%20Doe/Documents/GitHub/mambaboot/tryout/channel/win-64"),
+    ("D:/mirror/conda-forge/", "file//D_/mirror/conda-forge/win-64"),
+    ("./channel", "file//D_/projects/channel/win-64"),
+    ("../channels/José", "file//D_/channels/Jos%C3%A9/win-64"),
+    # not explicit there (a backslash after the dot): a name, below the channel alias
+    (".\\channel", "https/" + "h" * 18 + "/._channel/win-64"),
+    ("file:///C:/Users/Jane Doe/chan", "file//C_/Users/Jane%20Doe/chan/win-64"),
+])
+def test_a_channel_given_as_a_path_is_kept_in_a_folder_repeating_its_whole_path(channel, folder):
+    from mambaboot.common import cachepaths
+
+    assert cachepaths.folder(channel, "win-64", cwd="D:\\projects") == folder
+
+
+def test_no_cache_fits_and_the_warning_says_what_does(monkeypatch):
+    """The try-out in a folder as deep as a user's Documents, with real micromamba: its channel's
+    folder alone leaves no room for any cache; the warning never advises a length no cache can
+    have, and names LongPathsEnabled and a shorter channel path instead."""
+    from mambaboot.common import cachepaths, winsys
+    from mambaboot.pipeline import create
+    from tests.support.recorder import Recorder
+
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
+    deep = "C:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
+    assert len(deep) == 51
+    deeper = deep + "\\" + "x" * 30
+    plan = make_plan(windows_host(), CreateInputs(prefix=deeper + "\\demo_3_12", cache_dir=deeper + "\\cache",
+                                                  channels=(deeper + "\\channel",)))
+    seen = Recorder()
+    create.preflight(plan, windows_host(), False, seen)
+    said, = seen.warnings
+    assert not re.search(r"at most -?\d+ characters", said), said
+    shortest = len(cachepaths.SHORTEST_PKGS)
+    assert f"no cache can leave room: the shortest pkgs directory ({cachepaths.SHORTEST_PKGS}, {shortest} characters)" in said
+    assert "LongPathsEnabled" in said and "a shorter path for the channel" in said, said
+    # where a cache can fit, the length it advises is one a cache can have
+    plan = make_plan(windows_host(), CreateInputs(prefix=deep + "\\demo_3_12", cache_dir=deep + "\\cache",
+                                                  channels=(deep + "\\channel",)))
+    seen = Recorder()
+    create.preflight(plan, windows_host(), False, seen)
+    said, = seen.warnings
+    most = int(re.search(r"at most (-?\d+) characters", said).group(1))
+    assert shortest <= most < len(plan.pkgs_dirs[0]), said
+    fits = "C:\\" + "c" * (most - len(cachepaths.SHORTEST_PKGS) + 1)
+    assert cachepaths.overrun(ntpath.join(fits, "Python", "pkgs"), plan.channels, ("win-64", "noarch"),
+                              cwd="D:\\projects") is None
 
 
 def test_a_named_channel_lies_below_the_channel_alias():

@@ -202,3 +202,83 @@ def test_tryout_never_takes_over_a_venv_it_did_not_make(tmp_path):
     assert tryout.chosen_venv(venv, stamp) == tryout.TRYOUT_VENV != venv
     stamp.write_text("made by the test command")
     assert tryout.chosen_venv(venv, stamp) == venv
+
+
+def test_the_tryouts_own_venv_gets_only_what_the_tryout_runs(tmp_path, monkeypatch):
+    """.tryout-venv/ holds py-rattler and PyYAML as the test extra pins them, nothing else of the
+    extra (no test tools, no editable install of the project)."""
+    from tools import test as test_command
+    from tools import tryout
+
+    runs = []
+
+    def run(argv, **kwargs):
+        runs.append([str(a) for a in argv])
+        if argv[1:3] == ["-m", "venv"]:
+            (Path(argv[3]) / "bin").mkdir(parents=True)
+            (Path(argv[3]) / "bin" / "python").touch()
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(test_command.subprocess, "run", run)
+    venv = tmp_path / ".tryout-venv"
+    tryout.tryout_venv_python(venv)
+    extra = re.search(r'^test = \[(.*?)\]$', (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.M | re.S).group(1)
+    pinned = {re.split(r"[=<>;\[ ]", r, 1)[0]: r for r in re.findall(r'"([^"]+)"', extra)}
+    installs = [argv for argv in runs if "install" in argv]
+    assert installs == [[str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pinned["py-rattler"], pinned["pyyaml"]]]
+    runs.clear()
+    tryout.tryout_venv_python(venv)  # made: nothing again
+    assert runs == []
+
+
+# -- the README's Windows section, as a newcomer types it ------------------------------------
+
+def windows_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split("\n## On Windows, with no Python\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_windows_download_is_the_address_the_release_workflow_publishes_at():
+    """The one address the README gives is GitHub's link to the newest release's asset
+    (`/releases/latest/download/ASSET`, GitHub Docs "Linking to releases") of the very release the
+    workflow builds: its RELEASE_URL, `.../releases/download/TAG`, with the newest release for TAG."""
+    workflow = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    release = re.search(r"^\s*RELEASE_URL: (.+)$", workflow, re.M).group(1)
+    assert release == "${{ github.server_url }}/${{ github.repository }}/releases/download/${{ github.ref_name }}"
+    latest = (release.replace("${{ github.server_url }}", "https://github.com")
+              .replace("${{ github.repository }}", "OWNER/mambaboot")
+              .replace("/releases/download/${{ github.ref_name }}", "/releases/latest/download/bootstrap.bat"))
+    section = windows_section()
+    assert re.findall(r"`(https://\S+/bootstrap\.bat)`", section) == [latest]
+    # the reference's first-time setup downloads from the same address
+    setup = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").split("\n### 4.5 ", 1)[1].split("\n### ", 1)[0]
+    assert re.findall(r"`(https://\S+/bootstrap\.bat)`", setup) == [latest]
+    # the install page names the repository the same way
+    assert "--repo OWNER/mambaboot" in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
+
+
+def test_the_windows_block_runs_as_typed_in_cmd(wine, tmp_path):
+    """Each ```bat line of the README's Windows section typed at Wine's cmd prompt in a profile's
+    Downloads folder: `.\\bootstrap.bat` (here with --help: the real run downloads) runs the script
+    from the current folder, and the activation line, typed as shown, activates the environment
+    that lands there (`Downloads\\py_3_12`, a Windows-layout environment mambaboot made portable)."""
+    from mambaboot.pipeline import finish
+    from tests.support import winenv
+    from tests.support.wine import windows_path
+
+    lines = [b.code.strip() for b in blocks(windows_section()) if b.lang == "bat"]
+    assert len(lines) == 2 and all("\n" not in x for x in lines), lines
+    bootstrap, activate = lines
+    assert bootstrap == ".\\bootstrap.bat py 3.12"
+    profile = tmp_path / "Users" / "Jane Doe"
+    downloads = profile / "Downloads"
+    downloads.mkdir(parents=True)
+    (downloads / "bootstrap.bat").write_bytes((REPO / "bootstrap" / "bootstrap.bat").read_bytes())
+    prefix = downloads / "py_3_12"
+    winenv.build(prefix, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
+    finish.portable(str(prefix), True, written=[windows_path(prefix)])
+    profile_is = f'set "USERPROFILE={windows_path(profile)}"'  # Wine sets its own at start-up
+    usage = wine.typed([bootstrap.split(" ", 1)[0] + " --help", "echo exit=%errorlevel%"], cwd=downloads)
+    assert "exit=0" in usage.stdout and "--envs-dir DIR" in usage.stdout, (usage.stdout, usage.stderr)
+    run = wine.typed([profile_is, activate, "echo prefix=%CONDA_PREFIX%"], cwd=downloads)
+    assert f"prefix={windows_path(prefix)}" in run.stdout.splitlines(), (run.stdout, run.stderr)

@@ -167,3 +167,76 @@ def test_in_parallel_the_home_guard_leaves_out_pytests_own_directories_only(tmp_
     assert proc.returncode == 1 and "3 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr
     told = proc.stdout.split("the real home changed while the suite ran", 1)[-1]
     assert f"{home / '.leak'}: made" in told and str(home / "tmp") not in told, proc.stdout[-3000:]
+
+
+# -- apt's locks: the test command waits as apt-get would, never a traceback -------------------
+
+HOLD_LOCK = ("import fcntl, sys\n"
+             "f = open(sys.argv[1], 'w')\n"
+             "fcntl.lockf(f, fcntl.LOCK_EX)  # as apt takes its locks: an fcntl write lock\n"
+             "print('held', flush=True)\n"
+             "sys.stdin.read()\n")
+
+
+def _missing_package(monkeypatch, tmp_path, runs, outcome=lambda argv: 0):
+    """install_system_packages with wine missing, as root, apt-get replaced by a recorder."""
+    monkeypatch.setattr(test_command, "_present", lambda what: what != "wine")
+    monkeypatch.setattr(test_command.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(test_command, "LISTS_LOCK", str(tmp_path / "lists-lock"))
+
+    def run(argv, **kwargs):
+        runs.append(argv)
+        return subprocess.CompletedProcess(argv, outcome(argv), "", "E: apt-get failed for a reason of its own\n")
+
+    monkeypatch.setattr(test_command.subprocess, "run", run)
+
+
+def test_apt_get_install_waits_for_dpkgs_lock():
+    """apt 2.6's `debSystem::Lock` waits DPkg::Lock::Timeout seconds for dpkg's locks (0: it fails at
+    once), which `apt-get install` takes."""
+    argv = test_command.apt_get("install", "-y", "wine")
+    assert argv[:3] == ["apt-get", "-o", f"DPkg::Lock::Timeout={test_command.APT_LOCK_WAIT}"]
+    assert test_command.APT_LOCK_WAIT > 0 and argv[3:] == ["install", "-y", "wine"]
+
+
+def test_apt_get_update_waits_for_the_lists_lock_another_apt_get_holds(tmp_path, monkeypatch):
+    """`apt-get update` takes the lists lock without waiting (apt 2.6 `pkgAcquire::GetLock`): the test
+    command waits for it first, and runs apt-get only once the other process let it go."""
+    import threading
+
+    lock = tmp_path / "lists-lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    runs, seen = [], []
+
+    def free():
+        import fcntl
+
+        with open(lock, "w") as f:
+            try:
+                fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False
+            return True
+
+    _missing_package(monkeypatch, tmp_path, runs, lambda argv: seen.append(free()) or 0)
+    waiting = threading.Event()
+    releaser = threading.Thread(target=lambda: (waiting.wait(), holder.stdin.close(), holder.wait()))
+    releaser.start()
+    try:
+        test_command.install_system_packages(packages=["wine"], say=lambda line: (print(line), "waiting" in line and waiting.set()))
+    finally:
+        waiting.set()
+        releaser.join()
+    assert [argv[3] for argv in runs] == ["update", "install"], runs
+    assert seen[0] is True, "apt-get update ran while another process held the lists lock"
+
+
+def test_a_failing_apt_get_is_said_in_one_line_never_a_traceback(tmp_path, monkeypatch, capsys):
+    runs = []
+    _missing_package(monkeypatch, tmp_path, runs, lambda argv: 100 if "install" in argv else 0)
+    with pytest.raises(SystemExit) as exc:
+        test_command.install_system_packages(packages=["wine"])
+    assert str(exc.value) == ("tools/test.py: `apt-get install -y -qq wine` failed (exit 100): "
+                              "E: apt-get failed for a reason of its own")

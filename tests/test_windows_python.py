@@ -175,23 +175,35 @@ def test_bootstrap_bat_hands_over_to_create_on_its_private_python_and_wins_a_rac
 def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
     """`tools/tryout.py DIR --windows`, then the install page's cmd block run in DIR as a reader
     pastes it into a batch file: the embeddable CPython in DIR runs mambaboot.pyz, the engine in DIR
-    runs on it, and nothing of the try-out is outside DIR."""
+    runs on it, and nothing of the try-out is outside DIR. DIR is as deep as a user's Documents,
+    whatever the session's temporary directory: `J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout`
+    (51 characters), on a drive of its own, under MAX_PATH as Wine enforces it (no LongPathsEnabled)."""
     import subprocess
     import sys
 
     from tests.test_docs import _wine_script, blocks
 
-    tryout = tmp_path / "tryout"
+    drive = tmp_path / "drive-j"
+    tryout = drive / "Users" / "Jane Doe" / "Documents" / "GitHub" / "mambaboot" / "tryout"
+    where = "J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
+    assert len(where) == 51
+    tryout.parent.mkdir(parents=True)
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows"],
                           cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "tryout/micromamba.exe: NOT micromamba" in proc.stdout, proc.stdout
     example = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
     assert len(example) == 1, example
-    r = winpython.cmd(_wine_script(example[0].code, 0), cwd=tryout)
+    wine = winpython.wine
+    wine.map_drive("J", drive)
+    try:
+        r = winpython.cmd([f'cd /d "{where}"', *_wine_script(example[0].code, 0)[1:]])
+    finally:
+        del wine.drives["J"]
+        (wine.prefix / "dosdevices" / "j:").unlink()
     assert r.returncode == 0, (r.stdout, r.stderr)
-    assert r.stdout.splitlines() == [win(tryout / "demo_3_12")], (r.stdout, r.stderr)
-    assert NO_LINK in r.stderr and f"removed {win(tryout / 'demo_3_12')}" in r.stderr + r.stdout, r.stderr
+    assert r.stdout.splitlines() == [where + "\\demo_3_12"], (r.stdout, r.stderr)
+    assert NO_LINK in r.stderr and f"removed {where}\\demo_3_12" in r.stderr + r.stdout, r.stderr
     assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "mambaboot.pyz", "mambaboot.pyz.sha256",
                                                           "micromamba.exe", "python"]
 

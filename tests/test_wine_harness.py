@@ -4,6 +4,7 @@ data page, and the Wine process dies before it starts), and takes each run's out
 here `subprocess.run` is replaced by a stand-in that records what would have been started."""
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,7 @@ def fake(tmp_path, monkeypatch):
     w = Wine(root=tmp_path)
     w.workdir.mkdir()
     monkeypatch.setattr(Wine, "standin", tmp_path / "standin.exe")
+    monkeypatch.setattr(winemod, "_session_root", winemod._session_root)  # start() sets it: the session's own back after
     return w
 
 
@@ -63,3 +65,28 @@ def test_a_run_is_never_repeated(fake, monkeypatch, outcome):
     runs = _fake_wine(monkeypatch, [outcome, (0, "", "")])
     assert fake.batch("b", ["@echo off"]) == outcome
     assert len(runs) == 1
+
+
+def test_the_sessions_files_are_on_a_drive_of_their_own_whose_root_is_not_the_hosts(wine, tmp_path):
+    """A `/CACHE` (or any folder) at the host's root changes nothing a test sees: the session's
+    files are on Z:, whose root is the session's directory, and the host's root is HOST_DRIVE. The
+    host's root is stood in for by re-pointing HOST_DRIVE at a directory holding CACHE (the host's
+    own `/` is never written)."""
+    here = windows_path(tmp_path)
+    assert here.startswith(winemod.SESSION_DRIVE + ":\\") and wine.unix(here) == tmp_path, here
+    assert wine.unix(winemod.SESSION_DRIVE + ":\\") != Path("/")
+    host = winemod.HOST_DRIVE
+    assert windows_path(Path("/usr/bin")) == f"{host}:\\usr\\bin"
+    host_root = tmp_path / "host-root"
+    (host_root / "CACHE").mkdir(parents=True)
+    probe = ["@echo off", 'if exist "\\CACHE\\" (echo root CACHE: seen) else (echo root CACHE: none)', "cd"]
+    wine.map_drive(host, host_root)
+    try:
+        code, out, err = wine.batch("drive-probe", [probe[0], f'cd /d "{here}"', *probe[1:]])
+        assert (code, out.splitlines()) == (0, ["root CACHE: none", here]), (out, err)
+        # the probe can tell: from a folder on the host's drive, the root's CACHE is seen
+        code, out, err = wine.batch("drive-probe", [probe[0], f"cd /d {host}:\\", *probe[1:]])
+        assert out.splitlines()[0] == "root CACHE: seen", (out, err)
+    finally:
+        wine.map_drive(host, Path("/"))
+    assert sorted(p.name for p in host_root.iterdir()) == ["CACHE"]

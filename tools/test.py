@@ -64,7 +64,71 @@ def _present(what: str) -> bool:
     return shutil.which(what) is not None
 
 
-def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
+# How long apt-get waits for another apt-get or dpkg to finish (the machine may be shared). apt 2.6:
+# `apt-get install` waits DPkg::Lock::Timeout seconds for dpkg's locks (apt-pkg/deb/debsystem.cc,
+# debSystem::Lock; 0, the default, fails at once); `apt-get update` takes the lists lock without
+# waiting whatever that option says (apt-pkg/acquire.cc, pkgAcquire::GetLock), so we wait for it first.
+APT_LOCK_WAIT = 600
+LISTS_LOCK = "/var/lib/apt/lists/lock"
+
+
+def apt_get(*args: str) -> list:
+    return ["apt-get", "-o", f"DPkg::Lock::Timeout={APT_LOCK_WAIT}", *args]
+
+
+class _LockWait(Exception):
+    pass
+
+
+def _wait_for_lists_lock(who: str, say) -> None:
+    """Until no process holds apt's lists lock, as apt takes it (an fcntl write lock), at most
+    APT_LOCK_WAIT seconds; released at once: apt-get takes it itself."""
+    import fcntl
+    import signal
+
+    try:
+        fd = os.open(LISTS_LOCK, os.O_RDWR | os.O_CREAT, 0o640)
+    except OSError:
+        return  # no lists directory to lock: apt-get says what is wrong
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            say(f"{who}: waiting for apt's lists lock ({LISTS_LOCK}), which another apt-get holds, "
+                f"at most {APT_LOCK_WAIT} s")
+
+            def expired(signum, frame):
+                raise _LockWait()
+
+            previous = signal.signal(signal.SIGALRM, expired)
+            signal.alarm(APT_LOCK_WAIT)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX)
+            except _LockWait:
+                sys.exit(f"{who}: apt's lists lock ({LISTS_LOCK}) is still held after {APT_LOCK_WAIT} s: "
+                         "run again when the other apt-get has finished")
+            finally:
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, previous)
+    finally:
+        os.close(fd)  # closing releases an fcntl lock
+
+
+def _apt_get(who: str, say, *args: str, env=None) -> None:
+    """apt-get ARGS, waiting for apt's locks; its failure said in one line."""
+    for _ in range(3):  # another apt-get may take the lists lock between our wait and apt-get's
+        if args[0] == "update":
+            _wait_for_lists_lock(who, say)
+        proc = subprocess.run(apt_get(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        if proc.returncode == 0:
+            return
+        if args[0] != "update" or LISTS_LOCK not in proc.stderr:
+            break
+    said = " ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())
+    sys.exit(f"{who}: `apt-get {' '.join(args)}` failed (exit {proc.returncode}): {said}")
+
+
+def install_system_packages(packages=None, who: str = "tools/test.py", say=print) -> None:
     """Those of SYSTEM that are missing (only `packages`' entries when given) with apt-get;
     `who` is the command that says so."""
     missing = {}
@@ -76,14 +140,13 @@ def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
     if not missing:
         return
     for package, why in missing.items():
-        print(f"{who}: installing {package}: {why}", flush=True)
+        say(f"{who}: installing {package}: {why}")
+    sys.stdout.flush()
     names = list(missing)
     if os.geteuid() != 0:
         sys.exit(f"{who}: run as root, or first: sudo apt-get install {' '.join(names)}")
-    quiet = {"stdout": subprocess.DEVNULL}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *names], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
+    _apt_get(who, say, "update", "-qq")
+    _apt_get(who, say, "install", "-y", "-qq", *names, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 # Installed without their dependencies, after the test extra: conda-lock pins virtualenv < 21, whose
@@ -93,17 +156,34 @@ def install_system_packages(packages=None, who: str = "tools/test.py") -> None:
 NO_DEPS = ("conda-lock==4.0.3",)
 
 
-def venv_python(who: str = "tools/test.py", venv: Path = VENV) -> Path:
+def test_extra(*names: str) -> list:
+    """The test extra's requirements of these projects, as pyproject.toml pins them."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    extra = re.findall(r'"([^"]+)"', re.search(r"^test = \[(.*?)\]$", text, re.M | re.S).group(1))
+    found = {re.split(r"[=<>!~;\[ ]", r, 1)[0]: r for r in extra}
+    return [found[name] for name in names]
+
+
+def venv_python(who: str = "tools/test.py", venv: Path = VENV, only=None) -> Path:
     """venv's python, with the project and its test extra installed (again when pyproject.toml
-    changed); for the test command's own .venv also the wheelhouse the install tests build from."""
+    changed), or with only the requirements `only` lists; for the test command's own .venv also the
+    wheelhouse the install tests build from."""
     python = venv / "bin" / "python"
     stamp = venv / STAMP.name
+    shown = venv.relative_to(REPO) if venv.is_relative_to(REPO) else venv
     if not python.exists():
-        print(f"{who}: creating {venv.relative_to(REPO)}/", flush=True)
+        print(f"{who}: creating {shown}/", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    if only is not None:
+        wanted = hashlib.sha256(repr(list(only)).encode()).hexdigest()
+        if not stamp.exists() or stamp.read_text() != wanted:
+            print(f"{who}: installing {', '.join(only)} into {shown}/", flush=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *only], check=True)
+            stamp.write_text(wanted)
+        return python
     wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + repr(NO_DEPS).encode()).hexdigest()
     if not stamp.exists() or stamp.read_text() != wanted:
-        print(f"{who}: installing the project with its test extra into {venv.relative_to(REPO)}/", flush=True)
+        print(f"{who}: installing the project with its test extra into {shown}/", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"], check=True)
         if venv == VENV:
             subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *NO_DEPS], check=True)

@@ -16,9 +16,9 @@ makes them:
   and this command says so.
 
 What it installs: Debian's python3.11 and python3-venv with apt-get when missing (as the test
-command does), and a virtual environment of its own, .tryout-venv/, with the project's test
-extra, py-rattler among it (the test command's .venv/ is reused when that made it: a .venv/ of
-yours is never touched). That install is the one step that needs the network; once it exists,
+command does), and a virtual environment of its own, .tryout-venv/, with only py-rattler and
+PyYAML, pinned as the test extra pins them (the test command's .venv/ is reused when that made it:
+a .venv/ of yours is never touched). That install is the one step that needs the network; once it exists,
 everything here runs offline. The channel's repackaged python is cached where the test suite
 caches it ($TMPDIR/mambaboot-test-cache, or MAMBABOOT_TEST_CACHE). Linux only, as the channel's
 python is.
@@ -44,6 +44,9 @@ WHO = "tools/tryout.py"
 # The test command's entries for what this needs: the channel's python, and `python3 -m venv`.
 SYSTEM_PACKAGES = ("python3.11", "python3-venv")
 TRYOUT_VENV = REPO / ".tryout-venv"
+# What the try-out runs beyond the standard library and pip: py-rattler (the channel's index, the
+# stand-in's solve and link) and PyYAML (the stand-ins read YAML), pinned as the test extra pins them.
+NEEDS = ("py-rattler", "pyyaml")
 
 
 def _parse(argv):
@@ -64,6 +67,13 @@ def chosen_venv(test_venv: Path, test_stamp: Path) -> Path:
     """The test command's venv when it made it (its stamp is there), else our own: a .venv/ the
     user made (the README's plain-venv install) must not become an editable install with test tools."""
     return test_venv if test_stamp.is_file() else TRYOUT_VENV
+
+
+def tryout_venv_python(venv: Path = TRYOUT_VENV) -> Path:
+    """Our own venv's python, with only what the try-out runs (made once, again when the pins change)."""
+    from tools import test as test_command
+
+    return test_command.venv_python(who=WHO, venv=venv, only=test_command.test_extra(*NEEDS))
 
 
 def _in_venv(venv: Path) -> bool:
@@ -165,7 +175,8 @@ def main(argv=None) -> None:
     venv = chosen_venv(test_command.VENV, test_command.STAMP)
     if not _in_venv(venv):
         test_command.install_system_packages(SYSTEM_PACKAGES, who=WHO)
-        python = test_command.venv_python(who=WHO, venv=venv)
+        python = (test_command.venv_python(who=WHO, venv=venv) if venv != TRYOUT_VENV
+                  else tryout_venv_python(venv))
         if args.windows:
             test_command.windows_python(python, who=WHO, venv=venv)
         sys.stdout.flush()

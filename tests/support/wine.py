@@ -55,13 +55,30 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import pip._vendor.distlib as _distlib
 
 
+# The session's own directory (the pytest run's temporary root, which holds every test's tmp_path
+# and the Wine prefix) is drive Z:, so a drive's root that a test's files are on (the bootstrap
+# scripts' <drive>\\CACHE and <drive>\\dev\\Anaconda\\envs) is that directory, never the host's `/`.
+# The host's root, which a new Wine prefix maps to Z:, is HOST_DRIVE instead, for what lies
+# outside the session (the checkout's fixtures); Wine names a current directory by the drive it
+# lies on.
+SESSION_DRIVE = "Z"
+HOST_DRIVE = "Y"
+_session_root: Optional[Path] = None
+
+
 def windows_path(path: os.PathLike) -> str:
-    """How Wine names a Linux path (drive Z: is the Linux root)."""
-    return "Z:" + str(Path(path)).replace("/", "\\")
+    """How Wine names a Linux path: on the session's drive (Z:) when it lies in the session's
+    directory, else on HOST_DRIVE, the Linux root (Z:, the root, before the session started)."""
+    path = Path(path)
+    if _session_root is None:
+        return "Z:" + str(path).replace("/", "\\")
+    if path == _session_root or _session_root in path.parents:
+        return f"{SESSION_DRIVE}:\\" + "\\".join(path.relative_to(_session_root).parts)
+    return f"{HOST_DRIVE}:" + str(path).replace("/", "\\")
 
 
 def file_url(path) -> str:
-    return "file:///Z:" + str(path)
+    return "file:///" + windows_path(path).replace("\\", "/")
 
 
 # How every Wine program is started: no address-space randomisation (see the module docstring)
@@ -112,10 +129,15 @@ class Wine:
         }
 
     def start(self) -> None:
-        """Create the prefix (wineboot) and keep its wineserver up until stop()."""
+        """Create the prefix (wineboot) and keep its wineserver up until stop(); the session's
+        directory (root's parent) becomes drive SESSION_DRIVE."""
+        global _session_root
         for d in (self.workdir, self.tools, self.root / "home", self.prefix):
             d.mkdir(parents=True, exist_ok=True)
         subprocess.run([*NO_ASLR, "wineboot", "--init"], env=self.env, capture_output=True, check=True, timeout=300)
+        self.map_drive(HOST_DRIVE, Path("/"))
+        self.map_drive(SESSION_DRIVE, self.root.parent)
+        _session_root = self.root.parent
         subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
         # Start the prefix's services (services.exe, winedevice, rpcss...) now, with no pipe to
         # inherit: started by a test's child instead, they would hold that test's stdout pipe
@@ -125,8 +147,10 @@ class Wine:
 
     def stop(self) -> None:
         """Stop this prefix's wineserver (and what runs in it), then delete the prefix."""
+        global _session_root
         subprocess.run(["wineserver", "-k"], env=self.env, capture_output=True, timeout=60)
         shutil.rmtree(self.prefix)
+        _session_root = None
 
     @functools.cached_property
     def standin(self) -> Path:
@@ -170,16 +194,17 @@ class Wine:
     def map_drive(self, letter: str, target: Path) -> None:
         """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""
         link = self.prefix / "dosdevices" / f"{letter.lower()}:"
+        link.parent.mkdir(parents=True, exist_ok=True)
         if link.is_symlink():
             link.unlink()
         link.symlink_to(target)
         self.drives[letter.upper()] = target
 
     def unix(self, windows_path: str) -> Path:
-        """The Unix path of a Windows path on Z: or a mapped drive."""
+        """The Unix path of a Windows path on a mapped drive (or Z:, the root, before start())."""
         p = PureWindowsPath(windows_path)
         drive = p.drive.rstrip(":").upper()
-        root = Path("/") if drive == "Z" else self.drives[drive]
+        root = self.drives[drive] if drive in self.drives else Path("/") if drive == "Z" else self.drives[drive]
         return root.joinpath(*p.parts[1:])
 
     def run_bat(self, script: Path, args: Iterable[str], env: Optional[Dict[str, str]] = None,

@@ -12,6 +12,10 @@ in a default user profile (mamba-org/mamba issue #4275).
 
 from __future__ import annotations
 
+import ntpath
+import re
+
+from mambaboot.common.locations import PKGS_UNDER_CACHE
 from mambaboot.common.pathrules import PACKAGE_DEPTH, WINDOWS_MAX_PATH
 
 # A channel given by name lies below the channel alias: MAMBA_CHANNEL_ALIAS, else libmamba's
@@ -21,6 +25,11 @@ DEFAULT_ALIAS = "https://" + "h" * 18
 # The package's own folder, <name>-<version>-<build>: room for the long ones (a python build
 # string such as h0f3e0a4_100_cp312 and a long name together).
 PACKAGE_DIR_ROOM = 60
+
+
+# The shortest package cache a user can give: a cache folder of one letter at a drive's root, with
+# the pkgs directory create puts below it (locations.PKGS_UNDER_CACHE).
+SHORTEST_PKGS = ntpath.join("C:\\C", *PKGS_UNDER_CACHE)
 
 
 def _without_secrets(url: str) -> str:
@@ -33,9 +42,54 @@ def _without_secrets(url: str) -> str:
     return scheme + sep + host + slash + "/".join(parts)
 
 
-def folder(channel: str, subdir: str, alias: str | None = None) -> str:
-    """The cache folder (relative to a pkgs dir) of channel's packages for subdir."""
-    url = channel if "://" in channel else (alias or DEFAULT_ALIAS).rstrip("/") + "/" + channel.strip("/")
+def _explicit_path(channel: str) -> bool:
+    """libmamba 2.8.1's `util::is_explicit_path` (libmamba/src/util/path_manip.cpp): what
+    `UnresolvedChannel::parse` takes for a path, not a channel name."""
+    return (channel.startswith(("~", "/", "./", "../")) or channel in (".", "..")
+            or (len(channel) >= 3 and channel[0].isascii() and channel[0].isalpha() and channel[1] == ":"
+                and channel[2] in "/\\"))
+
+
+def _encoded(path: str) -> str:
+    """`util::encode_percent(path, '/')` (libmamba/src/util/encoding.cpp): each byte of the UTF-8
+    form but letters, digits, `-._~` and `/` as %XX; an existing %XX kept (the URL was encoded)."""
+    out = []
+    for i, byte in enumerate(path.encode("utf-8")):
+        c = chr(byte)
+        keep = (c.isascii() and c.isalnum()) or c in "-._~/" or (c == "%" and re.match(rb"%[0-9A-Fa-f]{2}", path.encode("utf-8")[i:]))
+        out.append(c if keep else f"%{byte:02X}")
+    return "".join(out)
+
+
+def _as_url(channel: str, cwd: str | None) -> str | None:
+    """The file URL libmamba makes of a channel given as a path or a file URL (None: neither):
+    `resolve_path_location` (libmamba/src/specs/channel.cpp) joins a relative path to the current
+    directory and calls `util::abs_path_to_url`, which percent-encodes all but a drive's colon; the
+    URL's text (`URL::str`) then starts `file:///C:/` (libmamba/src/util/url.cpp, `set_path`)."""
+    if channel.startswith("file://"):
+        path = channel[len("file://"):]
+    elif "://" not in channel and _explicit_path(channel):
+        path = channel
+        if path.startswith("."):
+            if cwd is None:
+                return None
+            path = ntpath.join(cwd, path)
+        if not path.startswith("~"):
+            path = ntpath.normpath(path)
+    else:
+        return None
+    path = path.replace("\\", "/").lstrip("/")
+    if len(path) >= 2 and path[1] == ":":
+        return "file:///" + path[:2] + _encoded(path[2:])
+    return "file:///" + _encoded(path)
+
+
+def folder(channel: str, subdir: str, alias: str | None = None, cwd: str | None = None) -> str:
+    """The cache folder (relative to a pkgs dir) of channel's packages for subdir; cwd is where a
+    relative channel path starts from."""
+    url = _as_url(channel, cwd) or channel
+    if "://" not in url:
+        url = (alias or DEFAULT_ALIAS).rstrip("/") + "/" + channel.strip("/")
     url = _without_secrets(url).rstrip("/")
     if url.endswith("/" + subdir):
         url = url[: -len(subdir) - 1]
@@ -43,25 +97,37 @@ def folder(channel: str, subdir: str, alias: str | None = None) -> str:
     return url + "/" + subdir
 
 
-def deepest(pkgs_dir: str, channel: str, subdir: str, alias: str | None = None) -> int:
+def deepest(pkgs_dir: str, channel: str, subdir: str, alias: str | None = None, cwd: str | None = None) -> int:
     """The length of the deepest file path a package of channel can give below pkgs_dir."""
-    return len(pkgs_dir.rstrip("\\/")) + 1 + len(folder(channel, subdir, alias)) + 1 + PACKAGE_DIR_ROOM + 1 + PACKAGE_DEPTH
+    return len(pkgs_dir.rstrip("\\/")) + 1 + len(folder(channel, subdir, alias, cwd)) + 1 + PACKAGE_DIR_ROOM + 1 + PACKAGE_DEPTH
 
 
-def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None) -> str | None:
+def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None, cwd: str | None = None) -> str | None:
     """What to tell a user whose cache leaves too little room under MAX_PATH (None: it fits)."""
-    worst = max(((deepest(pkgs_dir, c, s, alias), c, s) for c in channels for s in subdirs), default=None)
+    worst = max(((deepest(pkgs_dir, c, s, alias, cwd), c, s) for c in channels for s in subdirs), default=None)
     if worst is None or worst[0] <= WINDOWS_MAX_PATH:
         return None
     length, channel, subdir = worst
     over = length - WINDOWS_MAX_PATH
-    shown = folder(channel, subdir, alias)
-    if "://" not in channel and not alias:
+    kept = folder(channel, subdir, alias, cwd)
+    shown = kept
+    if "://" not in channel and not _as_url(channel, cwd) and not alias:
         shown = shown.replace(DEFAULT_ALIAS.partition("://")[2], "<the default channel alias's host>", 1)
-    return (f"the package cache {pkgs_dir} leaves too little room under MAX_PATH ({WINDOWS_MAX_PATH}) with "
+    said = (f"the package cache {pkgs_dir} leaves too little room under MAX_PATH ({WINDOWS_MAX_PATH}) with "
             f"LongPathsEnabled off: {channel}'s {subdir} packages are kept in {shown}, and their "
             f"deepest files come to about {length} characters ({len(pkgs_dir)} the cache, "
-            f"{len(folder(channel, subdir, alias)) + 1} that folder, {PACKAGE_DIR_ROOM + 1} a package's folder, "
-            f"{PACKAGE_DEPTH + 1} its files), {over} too many; enable LongPathsEnabled (mambaboot doctor shows how), "
-            f"or give a cache whose pkgs directory is at most {len(pkgs_dir) - over} characters long "
-            "(--cache-dir, or a CACHE folder at the root of the environment's drive)")
+            f"{len(kept) + 1} that folder, {PACKAGE_DIR_ROOM + 1} a package's folder, "
+            f"{PACKAGE_DEPTH + 1} its files), {over} too many")
+    most = len(pkgs_dir) - over
+    if most >= len(SHORTEST_PKGS):
+        return (said + "; enable LongPathsEnabled (mambaboot doctor shows how), or give a cache whose pkgs "
+                f"directory is at most {most} characters long (--cache-dir, or a CACHE folder at the root of the "
+                "environment's drive)")
+    if _as_url(channel, cwd):
+        shorter = ("a shorter path for the channel (micromamba 2.6 and later repeat a local channel's whole "
+                   "path in its folder in the cache)")
+    else:
+        shorter = "a channel alias or channel address shorter than that folder's"
+    return (said + f", and no cache can leave room: the shortest pkgs directory ({SHORTEST_PKGS}, "
+            f"{len(SHORTEST_PKGS)} characters) is still {len(SHORTEST_PKGS) - most} too long; enable "
+            f"LongPathsEnabled (mambaboot doctor shows how), or give {shorter}")

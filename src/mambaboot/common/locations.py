@@ -63,6 +63,12 @@ def resolve_cache_dir(host: Host, given: str | None, target: str | None = None) 
         user = _user_cache_dir(host)
         if target and host.path.splitdrive(user)[0].upper() != drive.upper():
             return drive_cache
+        if not user.isascii():
+            # micromamba converts paths to the ANSI code page, and a package cache holding a
+            # character that page lacks fails ("No mapping for the Unicode character exists in the
+            # target multi-byte code page": mamba-org/mamba#3097, #3228); a profile like
+            # C:\Users\José or C:\Users\张三 is no default cache (docs/windows.md)
+            return drive_cache
         return user
     return _user_cache_dir(host)
 
@@ -88,12 +94,16 @@ def cross_volume_warning(host: Host, pkgs_dir: str, prefix: str) -> str | None:
             f"on NTFS with Defender); {fix}")
 
 
+# The package cache create gives micromamba below a cache folder (unless CONDA_PKGS_DIRS names one).
+PKGS_UNDER_CACHE = ("Python", "pkgs")
+
+
 def resolve_pkgs_dirs(host: Host, cache_dir: str) -> tuple[str, ...]:
     # conda reads CONDA_PKGS_DIRS as comma-separated, whatever the platform's pathsep.
     configured = [d.strip() for d in host.environ.get("CONDA_PKGS_DIRS", "").split(",") if d.strip()]
     if configured:
         return tuple(_absolute(host, d) for d in configured)
-    return (host.path.join(cache_dir, "Python", "pkgs"),)
+    return (host.path.join(cache_dir, *PKGS_UNDER_CACHE),)
 
 
 DEFAULT_CHANNEL = "conda-forge"

@@ -10,7 +10,8 @@ company proxy needs to reach a channel at all. We carry exactly these, and nothi
   precedence over them (CURLOPT_PROXY, libmamba/src/download/curl.cpp). A per-host key
   (`https://host`) cannot be expressed that way and is reported as not carried.
 - the CA: `ssl_verify` (a file or directory) and `cacert_path` from MAMBA_SSL_VERIFY /
-  MAMBA_CACERT_PATH or the rc files, else REQUESTS_CA_BUNDLE, else SSL_CERT_FILE. It is
+  MAMBA_CACERT_PATH or the rc files, else (not on Windows, where it would replace the certificate
+  store Schannel checks against: see `read`) REQUESTS_CA_BUNDLE, else SSL_CERT_FILE. It is
   passed as MAMBA_SSL_VERIFY, which every micromamba reads (`set_env_var_names()` on
   `ssl_verify`, libmamba/src/api/configuration.cpp, 1.5.12 to 2.8.1) as YAML (`yaml_text`
   says how it is written so): since 2.0 an unset
@@ -128,6 +129,18 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
     if merged.get("cacert_path") and str(merged["cacert_path"][0]).strip():
         candidates.insert(0, merged["cacert_path"])  # libmamba: cacert_path overrides a path in ssl_verify
     for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        if get(var) and windows and not candidates:
+            # micromamba on Windows is libcurl with Schannel: given no CA file (ssl_verify unset:
+            # `<system>`, which download/downloader.cpp turns into "" on Windows) Schannel checks
+            # against Windows' certificate store, where a company's inspection root is deployed;
+            # a CA file (CURLOPT_CAINFO, download/curl.cpp) replaces that store (curl#3727), and
+            # micromamba never reads these variables itself. Python's ssl keeps the store too
+            # (load_default_certs) unless given a file: neither of our downloads takes the variable.
+            s.not_carried.append(
+                f"{var} ({get(var)}): on Windows micromamba checks certificates against Windows' certificate "
+                "store, which a CA file would replace (then hosts the bundle does not cover fail); set "
+                "ssl_verify (MAMBA_SSL_VERIFY or .condarc) to that file to use it instead of the store")
+            break
         if get(var):
             candidates.append((get(var), var))
     if candidates:

@@ -81,7 +81,7 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
         if plan.lock:
             channels = plan.lock.channels()
         for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
-            said = cachepaths.overrun(pkgs_dir, channels, subdirs, host.environ.get("MAMBA_CHANNEL_ALIAS"))
+            said = cachepaths.overrun(pkgs_dir, channels, subdirs, host.environ.get("MAMBA_CHANNEL_ALIAS"), host.cwd)
             if said:
                 reporter.warn(said)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)

@@ -380,7 +380,8 @@ def check_long_paths(m: Host) -> List[Finding]:
     from mambaboot.common import cachepaths, locations
 
     pkgs = locations.resolve_pkgs_dirs(m, locations.resolve_cache_dir(m, None, m.cwd))[0]
-    said = cachepaths.overrun(pkgs, locations.default_channels(m), (m.subdir, "noarch"), m.get("MAMBA_CHANNEL_ALIAS") or None)
+    said = cachepaths.overrun(pkgs, locations.default_channels(m), (m.subdir, "noarch"), m.get("MAMBA_CHANNEL_ALIAS") or None,
+                              m.cwd)
     if said:
         message, _, fix = said.partition("; ")
         found.append(Finding("long-paths", WARNING, message + " (the default cache for an environment here)", fix))
