@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -100,6 +101,25 @@ def test_conda_format():
 ])
 def test_conda_format_errors_are_usage_errors(text, message):
     with pytest.raises(UsageError, match=message):
+        envfile.parse(text, "/p/environment.yml")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dependencies: {python: 3.11}\n", "line 1, column 15: dependencies must be a list"),
+    ("name: x\ndependencies:\n  python: 3.11\n", "line 3, column 3: dependencies must be a list"),
+    ("channels:\n- conda-forge\n- [a]\n", "line 3, column 3: every entry of channels must be a string"),
+    ("dependencies:\n- python\n- {a: b}\n", "line 3, column 3: dependencies may hold specs"),
+    ("dependencies:\n- python\n- pip:\n  - x\n  - {y: z}\n",
+     "line 5, column 5: every entry of dependencies: pip must be a string"),
+    ("dependencies:\n- pip: requests\n", "line 2, column 8: `- pip:` needs a list"),
+    ("name:\n  - a\n", "line 2, column 3: name must be a string"),
+    ("variables: [A]\n", "line 1, column 12: variables must be a mapping"),
+    ("variables:\n  A:\n    - x\n", "line 3, column 5: variables: A must have a single value"),
+    ("- a\n", "line 1, column 1: expected a mapping"),
+])
+def test_shape_errors_name_their_line_and_column(text, message):
+    """Read by either reader (a flow mapping is ruamel's, the block ones common/yamlblock's)."""
+    with pytest.raises(UsageError, match=re.escape(message)):
         envfile.parse(text, "/p/environment.yml")
 
 

@@ -57,11 +57,19 @@ def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = Fa
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
-    return _parsed(untrusted.yaml(text, path), path, environ, windows)
+    marks: dict = {}
+    return _parsed(untrusted.yaml(text, path, marks=marks), path, environ, windows, marks)
 
 
 def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
-    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path), path, environ)
+    marks: dict = {}
+    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path, marks=marks), path, environ, marks=marks)
+
+
+def _at(marks: dict, *where) -> str:
+    """`line L, column C: ` of the node at where (keys and indices from the top), as editors count."""
+    mark = marks.get(where)
+    return f"line {mark[0]}, column {mark[1]}: " if mark else ""
 
 
 # `$NAME` and `${NAME}`, NAME as os.path.expandvars reads it (posixpath._varprog: \w+, ASCII)
@@ -174,14 +182,16 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
             f"{'them' if len(unknown) > 1 else 'it'} too; it reads {', '.join(sorted(_KNOWN_KEYS))})",)
 
 
-def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
+def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False,
+            marks: dict | None = None) -> EnvFile:
+    marks = marks or {}
     if not isinstance(doc, dict):
-        raise UsageError(f"{path}: expected a mapping with name, channels and dependencies")
+        raise UsageError(f"{path}: {_at(marks)}expected a mapping with name, channels and dependencies")
     unknown = _unknown_keys(doc, path)
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
-        raise UsageError(f"{path}: name must be a string")
-    channels = tuple(c for c in _strings(doc.get("channels"), "channels", path) if c != _NO_DEFAULTS)
+        raise UsageError(f"{path}: {_at(marks, 'name')}name must be a string")
+    channels = tuple(c for c in _strings(doc.get("channels"), ("channels",), path, marks) if c != _NO_DEFAULTS)
     written, unset = channels, ()
     if environ is not None:
         expanded = [expand_channel(c, environ, windows) for c in channels]
@@ -189,18 +199,19 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
         unset = tuple(unset_warning(c, names) for c, (_, names) in zip(written, expanded) if names)
     specs: list[str] = []
     pip: list[str] = []
-    for item in _list(doc.get("dependencies"), "dependencies", path):
+    for n, item in enumerate(_list(doc.get("dependencies"), ("dependencies",), path, marks)):
         if isinstance(item, str):
             specs.append(item)
         elif isinstance(item, dict) and list(item) == ["pip"]:
             if not isinstance(item["pip"], list):  # conda hands pip a requirements file, one line per item
-                raise UsageError(f"{path}: `- pip:` needs a list of requirements, one `- REQUIREMENT` a line under "
-                                 f"it, not {item['pip']!r}")
-            pip += _strings(item["pip"], "dependencies: pip", path)
+                raise UsageError(f"{path}: {_at(marks, 'dependencies', n, 'pip')}`- pip:` needs a list of requirements, "
+                                 f"one `- REQUIREMENT` a line under it, not {item['pip']!r}")
+            pip += _strings(item["pip"], ("dependencies", n, "pip"), path, marks)
         else:
-            raise UsageError(f"{path}: dependencies may hold specs and one `pip:` list, not {item!r}")
+            raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}dependencies may hold specs and one `pip:` "
+                             f"list, not {item!r}")
     ignored = unknown + (("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ())
-    variables = _variables(doc.get("variables"), path)
+    variables = _variables(doc.get("variables"), path, marks)
     if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
         ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
         variables = tuple((k, v) for k, v in variables if k != "PATH")
@@ -232,11 +243,11 @@ def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
             "add `- conda-forge` to them if a package comes from nowhere else",)
 
 
-def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
+def _variables(value: object, path: str, marks: dict) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise UsageError(f"{path}: variables must be a mapping of NAME: value")
+        raise UsageError(f"{path}: {_at(marks, 'variables')}variables must be a mapping of NAME: value")
     found = []
     for key, item in value.items():
         # What the activation scripts can set in every shell (they refuse other names, exit 7,
@@ -244,22 +255,30 @@ def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(key, str) or not valid_name(key):
             raise UsageError(f"{path}: variables: {key!r} is not a variable name every shell can set")
         if isinstance(item, (dict, list)) or item is None:
-            raise UsageError(f"{path}: variables: {key} must have a single value, not {item!r}")
+            raise UsageError(f"{path}: {_at(marks, 'variables', key)}variables: {key} must have a single value, "
+                             f"not {item!r}")
         # Checked now, not after micromamba ran: no variable of any shell holds a NUL or a lone surrogate.
         found.append((key, untrusted.check_string(str(item), path, f"variables: {key}")))
     return tuple(found)
 
 
-def _list(value: object, key: str, path: str) -> list[object]:
+def _list(value: object, where: tuple, path: str, marks: dict) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise UsageError(f"{path}: {key} must be a list")
+        raise UsageError(f"{path}: {_at(marks, *where)}{_named(where)} must be a list")
     return value
 
 
-def _strings(value: object, key: str, path: str) -> list[str]:
-    items = _list(value, key, path)
-    if not all(isinstance(v, str) for v in items):
-        raise UsageError(f"{path}: every entry of {key} must be a string")
+def _strings(value: object, where: tuple, path: str, marks: dict) -> list[str]:
+    items = _list(value, where, path, marks)
+    for n, item in enumerate(items):
+        if not isinstance(item, str):
+            raise UsageError(f"{path}: {_at(marks, *where, n)}every entry of {_named(where)} must be a string, "
+                             f"not {item!r}")
     return items
+
+
+def _named(where: tuple) -> str:
+    """("dependencies", 3, "pip") -> `dependencies: pip`, as the messages name a section."""
+    return ": ".join(str(k) for k in where if isinstance(k, str))
