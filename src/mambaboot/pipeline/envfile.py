@@ -41,6 +41,9 @@ class EnvFile:
     warnings: tuple[str, ...] = ()  # said as they are (ignored: said as what is ignored)
     # said when the file's channels are the ones used (no --channel given): _no_known_channel
     channels_warnings: tuple[str, ...] = ()
+    # micromamba's `sel(X)` entries under dependencies, (X, spec) in order: dependencies holds those
+    # true for the platform the file was read for
+    selectors: tuple[tuple[str, str], ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -49,21 +52,59 @@ def package_name(spec: str) -> str:
     return re.split(r"[\s=<>!~\[;]", spec, maxsplit=1)[0].lower()
 
 
-def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
+def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = False,
+         subdir: str | None = None) -> EnvFile:
     """The file as conda reads it (untrusted.read_user_text: UTF-8 or UTF-16 with its mark, CRLF or
-    LF); environ: what `$VAR` in its channels names (None: the channels stay as written)."""
+    LF); environ: what `$VAR` in its channels names (None: the channels stay as written); subdir: the
+    platform micromamba's `sel(...)` entries are applied for (None: this machine's)."""
     try:
         text = untrusted.read_user_text(path, untrusted.ENV_FILE)
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
     marks: dict = {}
-    return _parsed(untrusted.yaml(text, path, marks=marks), path, environ, windows, marks)
+    return _parsed(untrusted.yaml(text, path, marks=marks), path, environ, windows, marks, subdir)
 
 
-def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
+def parse(text: str, path: str, environ: Mapping[str, str] | None = None, subdir: str | None = None) -> EnvFile:
     marks: dict = {}
-    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path, marks=marks), path, environ, marks=marks)
+    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path, marks=marks), path, environ,
+                   marks=marks, subdir=subdir)
+
+
+def one_selection(ef: EnvFile, subdirs: list[str]) -> None:
+    """UsageError when ef's selectors pick different specs for two of subdirs (one plan serves them all)."""
+    def picked(subdir: str) -> list[str]:
+        return [spec for expr, spec in ef.selectors if _selected(f"sel({expr})", subdir, ef.path, "")]
+
+    first = picked(subdirs[0])
+    for subdir in subdirs[1:]:
+        if picked(subdir) != first:
+            raise UsageError(f"{ef.path}: its micromamba selectors (`sel(...)`) pick other packages for {subdirs[0]} "
+                             f"than for {subdir}: lock one platform at a time (--platform P), each read for its own")
+
+
+def _subdir() -> str:
+    from mambaboot.common import host
+
+    return host.current().subdir
+
+
+# micromamba's selectors (truthy_values and detail::eval_selector, libmamba/src/api/install.cpp,
+# 2.8.1): `sel(X)`, X exactly one of these, true when the target platform's name starts so (unix:
+# every platform but win-*)
+_SELECTORS = ("unix", "linux", "osx", "win")
+
+
+def _selected(key: str, subdir: str | None, path: str, at: str) -> bool:
+    """Whether micromamba takes `key`'s spec for subdir; a selector it cannot parse is refused, as it refuses it."""
+    expr = key[4:-1] if key.endswith(")") else None
+    if expr not in _SELECTORS:
+        raise UsageError(f"{path}: {at}`{key}` is no selector micromamba reads: `sel(X)`, X one of "
+                         f"{', '.join(_SELECTORS)}, without spaces")
+    subdir = subdir or _subdir()
+    windows = subdir.startswith("win")
+    return (expr == "win") == windows and (expr in ("win", "unix") or subdir.startswith(expr))
 
 
 def _at(marks: dict, *where) -> str:
@@ -183,7 +224,7 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
 
 
 def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False,
-            marks: dict | None = None) -> EnvFile:
+            marks: dict | None = None, subdir: str | None = None) -> EnvFile:
     marks = marks or {}
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: {_at(marks)}expected a mapping with name, channels and dependencies")
@@ -199,25 +240,55 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
         unset = tuple(unset_warning(c, names) for c, (_, names) in zip(written, expanded) if names)
     specs: list[str] = []
     pip: list[str] = []
+    other: list[str] = []  # mappings' keys conda and micromamba ignore
+    selectors: list[tuple[str, str]] = []
+    left_out: list[str] = []  # selectors' specs not for subdir
     for n, item in enumerate(_list(doc.get("dependencies"), ("dependencies",), path, marks)):
         if isinstance(item, str):
             specs.append(item)
-        elif isinstance(item, dict) and list(item) == ["pip"]:
-            if not isinstance(item["pip"], list):  # conda hands pip a requirements file, one line per item
-                raise UsageError(f"{path}: {_at(marks, 'dependencies', n, 'pip')}`- pip:` needs a list of requirements, "
-                                 f"one `- REQUIREMENT` a line under it, not {item['pip']!r}")
-            pip += _strings(item["pip"], ("dependencies", n, "pip"), path, marks)
-        else:
-            raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}dependencies may hold specs and one `pip:` "
-                             f"list, not {item!r}")
+            continue
+        if not isinstance(item, dict):
+            raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}dependencies may hold specs and mappings "
+                             f"(`pip:`, micromamba's `sel(...)`), not {item!r}")
+        # conda keeps a mapping's keys beside its specs and uses `pip` only (Dependencies.parse and
+        # to_environment_model, conda/env/env.py, 26.7.1); micromamba merges a `sel(...)` key's spec
+        # when the selector holds for the target platform, hands `pip` to pip and skips the rest
+        # (read_yaml_file, libmamba/src/api/install.cpp, 2.8.1).
+        for key, value in item.items():
+            at = _at(marks, "dependencies", n, key)
+            if key == "pip":
+                if not isinstance(value, list):  # conda hands pip a requirements file, one line per item
+                    raise UsageError(f"{path}: {at}`- pip:` needs a list of requirements, one `- REQUIREMENT` a "
+                                     f"line under it, not {value!r}")
+                pip += _strings(value, ("dependencies", n, "pip"), path, marks)
+            elif isinstance(key, str) and key.startswith("sel("):
+                if isinstance(value, str):
+                    selectors.append((key[4:-1] if key.endswith(")") else key, value))
+                if _selected(key, subdir, path, at):
+                    if not isinstance(value, str):  # micromamba: "Complicated selection merge not implemented yet."
+                        raise UsageError(f"{path}: {at}`- {key}:` holds one spec, as micromamba reads a selector, "
+                                         f"not {value!r}")
+                    specs.append(value)
+                else:
+                    left_out.append(f"{key}: {value}")
+            elif key == "conda":
+                # conda's Dependencies.parse puts it in place of the specs read so far; micromamba skips it
+                raise UsageError(f"{path}: {at}`- conda:` under dependencies: conda would read it in place of the "
+                                 "specs listed before it, micromamba skips it; list its specs as the others are")
+            else:
+                other.append(str(key))
     ignored = unknown + (("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ())
+    ignored += tuple(f"dependencies: {key} (a mapping conda and micromamba ignore too)" for key in other)
+    if left_out:
+        ignored += (f"dependencies: {', '.join(left_out)} (micromamba's selectors, not for {subdir or _subdir()}: "
+                    "applied as micromamba applies them; conda ignores every `sel(...)` entry)",)
     variables = _variables(doc.get("variables"), path, marks)
     if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
         ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
         variables = tuple((k, v) for k, v in variables if k != "PATH")
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
-                   written if written != channels else (), unset, _no_known_channel(written))
+                   written if written != channels else (), unset, _no_known_channel(written), tuple(selectors))
 
 
 # conda-forge and defaults, as a name or as the last part of a URL
