@@ -168,6 +168,13 @@ def test_micromambas_selectors_are_applied_for_the_target_platform(subdir, specs
     assert len(left) == 1 and f"not for {subdir}" in left[0] and "conda ignores" in left[0]
 
 
+def test_a_lock_for_platforms_the_selectors_pick_differently_for_is_refused():
+    ef = envfile.parse(SELECTED, "/p/environment.yml", subdir="linux-64")
+    envfile.one_selection(ef, ["linux-64", "linux-aarch64"])  # the same specs for both
+    with pytest.raises(UsageError, match="pick other packages for linux-64 than for osx-arm64: lock one platform"):
+        envfile.one_selection(ef, ["linux-64", "osx-arm64"])
+
+
 @pytest.mark.parametrize("spec, name", [
     ("python", "python"), ("python=3.12", "python"), ("conda-forge::numpy>=2", "numpy"),
     ("Mamba 2.0.*", "mamba"), ("pip[version='>=24']", "pip"),

@@ -4,10 +4,11 @@ lock is 1-3 MB.
 
 The subset: block mappings and sequences (a sequence at its key's own indentation too, as these
 tools write it), `- key: value` entries, plain scalars on one line, single-quoted ones and
-double-quoted ones without a backslash on one line, the empty flow collections `{}` and `[]`,
+double-quoted ones without a backslash (wrapped over lines too, as conda-lock wraps a long
+constraint), the empty flow collections `{}` and `[]`,
 comments, LF or CRLF line ends. Anything else raises Outside before a value is given: flow
-collections with something in them, anchors, aliases, tags, block scalars, scalars over several
-lines, tabs, document markers and directives, quoted keys, a duplicate or merge key, nesting past
+collections with something in them, anchors, aliases, tags, block scalars, plain scalars over
+several lines, tabs, document markers and directives, quoted keys, a duplicate or merge key, nesting past
 the limit, a character ruamel's reader refuses, and every text YAML refuses. common/yamlread then
 reads the text with ruamel, so that the answer is ruamel's, as conda's is (its errors too).
 tests/test_yaml_agreement.py holds the two to the same value on every corpus file and on generated
@@ -49,7 +50,8 @@ def read(text: str, max_depth: int, marks: dict | None = None) -> object:
     pending = None
     root = None
     number = 0
-    for line in text.split("\n"):
+    lines = iter(text.split("\n"))
+    for line in lines:
         number += 1
         content = line.lstrip(" ")
         if not content or content[0] == "#":
@@ -102,7 +104,10 @@ def read(text: str, max_depth: int, marks: dict | None = None) -> object:
                 raise Outside  # `- - x`
             split = _key(rest)
             if split is None:
-                seq.append(_value(rest, stack, max_depth, marks, path, number, column))
+                start = number
+                if rest[0] in "'\"" and _closing(rest, 1) < 0:
+                    rest, number = _wrapped(rest, lines, number, frame[0])
+                seq.append(_value(rest, stack, max_depth, marks, path, start, column))
                 continue
             if len(stack) >= max_depth:
                 raise Outside
@@ -127,7 +132,10 @@ def read(text: str, max_depth: int, marks: dict | None = None) -> object:
             mapping[key] = None
             pending = [mapping, key, frame[0], path]
             continue
-        mapping[key] = _value(value, stack, max_depth, marks, path, number, len(line) - len(value))
+        start, column = number, len(line) - len(value)
+        if value[0] in "'\"" and _closing(value, 1) < 0:
+            value, number = _wrapped(value, lines, number, frame[0])
+        mapping[key] = _value(value, stack, max_depth, marks, path, start, column)
     return root
 
 
@@ -155,15 +163,9 @@ def _value(text: str, stack: list, max_depth: int, marks, path, number: int, col
         marks[path] = (number, column + 1)
     first = text[0]
     if first == "'" or first == '"':
-        end = 0
-        while True:
-            end = text.find(first, end + 1)
-            if end < 0:
-                raise Outside  # continued on the next line
-            if first == "'" and text[end + 1:end + 2] == "'":
-                end += 1
-                continue
-            break
+        end = _closing(text, 1)
+        if end < 0:
+            raise Outside
         inner = text[1:end]
         if first == '"':
             if "\\" in inner:
@@ -188,6 +190,42 @@ def _value(text: str, stack: list, max_depth: int, marks, path, number: int, col
     if ": " in text or text.endswith(":"):
         raise Outside  # `a: b: c`, which YAML refuses
     return None if text in NULLS else text
+
+
+def _closing(text: str, start: int) -> int:
+    """Where the quote text[0] opened closes, looking from start (-1: not on this line); `''` is a
+    quote inside a single-quoted scalar."""
+    quote = text[0]
+    end = start - 1
+    while True:
+        end = text.find(quote, end + 1)
+        if end < 0 or quote == '"' or text[end + 1:end + 2] != "'":
+            return end
+        end += 1
+
+
+def _wrapped(text: str, lines, number: int, indent: int) -> tuple:
+    """A quoted scalar wrapped over lines (conda-lock wraps long constraints at 80 columns), read
+    on as one line with YAML's folding: a line break between two lines is a space, each empty line
+    between them a line feed, the spaces around a break dropped; (that line, the last line's number).
+    A continuation line not indented past the node holding the scalar is left to ruamel."""
+    parts = [text.rstrip(" ")]
+    empty = 0
+    for line in lines:
+        number += 1
+        content = line.lstrip(" ")
+        if not content:
+            empty += 1
+            continue
+        if len(line) - len(content) <= indent:
+            raise Outside
+        parts.append("\n" * empty if empty else " ")
+        empty = 0
+        if _closing(text[0] + content, 1) >= 0:
+            parts.append(content)  # a quote that ends a line closes the scalar: no `''` spans a break
+            return "".join(parts), number
+        parts.append(content.rstrip(" "))
+    raise Outside  # never closed
 
 
 def _only_comment(rest: str) -> None:
