@@ -131,6 +131,25 @@ def test_keys_conda_ignores_are_ignored_with_a_warning_naming_them(world, channe
     assert "$MB_TEST_CHANNEL" in r.stdout and channel not in r.stdout, "shown as written"
 
 
+def test_a_mapping_conda_and_micromamba_ignore_under_dependencies_is_ignored_with_a_warning(world, channel, standin):
+    """openfe's `- run_constrained:` (conda 26.7.1 and micromamba 2.8.1 create from it, ignoring it)."""
+    r = _dry(world, standin, "-f", str(DATA / "run-constrained.yml"), "--json", env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)["plan"]
+    assert any("ignoring dependencies: run_constrained" in w for w in plan["warnings"]), plan["warnings"]
+    assert plan["pip"] == ["git+https://example.invalid/team/tool@main"] and "smirnoff99frosst" not in str(plan["specs"])
+
+
+def test_micromambas_selectors_are_applied_for_this_platform(world, channel, standin):
+    """mamba's own dev environment files: `- sel(linux): SPEC`, applied as micromamba applies them."""
+    r = _dry(world, standin, "-f", str(DATA / "selectors.yml"), "--json", env={"MB_TEST_CHANNEL": channel})
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)["plan"]
+    assert plan["subdir"] == "linux-64" and plan["specs"] == ["conda", "mamba", "python=3.11", "pip"], plan
+    assert any("sel(osx): osx-only-package, sel(win): win-only-package (micromamba's selectors, not for linux-64"
+               in w for w in plan["warnings"]), plan["warnings"]
+
+
 def test_a_misspelling_of_a_key_the_file_has_is_warned_with_the_key_it_is_close_to(world, channel, standin):
     r = _dry(world, standin, "-f", str(DATA / "channel-twice.yml"), env={"MB_TEST_CHANNEL": channel})
     assert r.returncode == 0, r.stderr

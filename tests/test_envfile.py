@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -90,10 +91,14 @@ def test_conda_format():
     ("variables:\n  1A: x\n", "not a variable name every shell can set"),
     ("variables:\n  A-B: x\n", "not a variable name every shell can set"),
     ("dependecies:\n- python\n", "did you mean .dependencies."),
-    ("dependencies:\n- {a: b}\n", "one `pip:` list, not {'a': 'b'}"),
     ("dependencies:\n- pip: requests\n", "`- pip:` needs a list of requirements"),
     ("dependencies:\n- pip:\n    requests\n    numpy\n", "`- pip:` needs a list .* not 'requests numpy'"),
-    ("dependencies:\n- conda:\n  - x\n", "one `pip:` list"),
+    ("dependencies:\n- conda:\n  - x\n", "line 3, column 3: `- conda:` under dependencies: conda would read it"),
+    ("dependencies:\n- [x]\n", "line 2, column 3: dependencies may hold specs and mappings"),
+    ("dependencies:\n- sel(linux ): x\n", "`sel\\(linux \\)` is no selector micromamba reads"),
+    ("dependencies:\n- sel(bsd): x\n", "`sel\\(bsd\\)` is no selector micromamba reads"),
+    ("dependencies:\n- sel(linux: x\n", "`sel\\(linux` is no selector micromamba reads"),
+    ("dependencies:\n- sel(unix):\n  - x\n", "line 3, column 3: `- sel\\(unix\\):` holds one spec"),
     ("- a\n- b\n", "expected a mapping"),
     ("name: [a]\n", "name must be a string"),
     ("channels: x\n", "channels must be a list"),
@@ -101,6 +106,73 @@ def test_conda_format():
 def test_conda_format_errors_are_usage_errors(text, message):
     with pytest.raises(UsageError, match=message):
         envfile.parse(text, "/p/environment.yml")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dependencies: {python: 3.11}\n", "line 1, column 15: dependencies must be a list"),
+    ("name: x\ndependencies:\n  python: 3.11\n", "line 3, column 3: dependencies must be a list"),
+    ("channels:\n- conda-forge\n- [a]\n", "line 3, column 3: every entry of channels must be a string"),
+    ("dependencies:\n- python\n- 3.11\n- [a]\n", "line 4, column 3: dependencies may hold specs"),
+    ("dependencies:\n- python\n- pip:\n  - x\n  - {y: z}\n",
+     "line 5, column 5: every entry of dependencies: pip must be a string"),
+    ("dependencies:\n- pip: requests\n", "line 2, column 8: `- pip:` needs a list"),
+    ("name:\n  - a\n", "line 2, column 3: name must be a string"),
+    ("variables: [A]\n", "line 1, column 12: variables must be a mapping"),
+    ("variables:\n  A:\n    - x\n", "line 3, column 5: variables: A must have a single value"),
+    ("- a\n", "line 1, column 1: expected a mapping"),
+])
+def test_shape_errors_name_their_line_and_column(text, message):
+    """Read by either reader (a flow mapping is ruamel's, the block ones common/yamlblock's)."""
+    with pytest.raises(UsageError, match=re.escape(message)):
+        envfile.parse(text, "/p/environment.yml")
+
+
+def test_a_mapping_conda_and_micromamba_ignore_is_taken_and_named():
+    """openfe's environment.yml: `- run_constrained:` beside `- pip:`; conda 26 and micromamba
+    create from it and ignore the entry (conda/env/env.py Dependencies.parse; libmamba install.cpp)."""
+    text = ("name: openfe_env\nchannels:\n  - conda-forge\ndependencies:\n  - numpy\n  - pip\n  - pip:\n"
+            "    - git+https://example.invalid/kartograf@main\n  - run_constrained:\n    # a pin\n"
+            "    - smirnoff99frosst>=1.1.0.1\n")
+    ef = envfile.parse(text, "/p/environment.yml")
+    assert ef.dependencies == ("numpy", "pip") and ef.pip == ("git+https://example.invalid/kartograf@main",)
+    assert [w for w in ef.ignored if "run_constrained" in w] == [
+        "dependencies: run_constrained (a mapping conda and micromamba ignore too)"]
+
+
+SELECTED = """\
+channels:
+  - conda-forge
+dependencies:
+  - sel(linux): cxx-compiler <1.11 #       GCC 13
+  - sel(linux): sysroot_linux-64==2.17
+  - sel(osx): cxx-compiler
+  - sel(win): cxx-compiler
+  - cmake >=3.16
+  - sel(unix): make
+  - {sel(win): winreg, sel(osx): libcxx}
+"""
+
+
+@pytest.mark.parametrize("subdir, specs", [
+    ("linux-64", ("cxx-compiler <1.11", "sysroot_linux-64==2.17", "cmake >=3.16", "make")),
+    ("linux-aarch64", ("cxx-compiler <1.11", "sysroot_linux-64==2.17", "cmake >=3.16", "make")),
+    ("osx-arm64", ("cxx-compiler", "cmake >=3.16", "make", "libcxx")),
+    ("win-64", ("cxx-compiler", "cmake >=3.16", "winreg")),
+])
+def test_micromambas_selectors_are_applied_for_the_target_platform(subdir, specs):
+    """mamba's dev/environment-dev.yml: micromamba 2.8.1 merges a `sel(X)` entry's spec where it stands
+    when X holds for the platform (unix: all but win-*; linux, osx, win: the subdir's start)."""
+    ef = envfile.parse(SELECTED, "/p/environment.yml", subdir=subdir)
+    assert ef.dependencies == specs
+    left = [w for w in ef.ignored if "selectors" in w]
+    assert len(left) == 1 and f"not for {subdir}" in left[0] and "conda ignores" in left[0]
+
+
+def test_a_lock_for_platforms_the_selectors_pick_differently_for_is_refused():
+    ef = envfile.parse(SELECTED, "/p/environment.yml", subdir="linux-64")
+    envfile.one_selection(ef, ["linux-64", "linux-aarch64"])  # the same specs for both
+    with pytest.raises(UsageError, match="pick other packages for linux-64 than for osx-arm64: lock one platform"):
+        envfile.one_selection(ef, ["linux-64", "osx-arm64"])
 
 
 @pytest.mark.parametrize("spec, name", [

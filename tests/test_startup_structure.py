@@ -53,7 +53,7 @@ def test_list_cache_and_remove_import_neither_the_planner_nor_dataclasses(tmp_pa
     # records and listing directories
     # and no YAML reader (ruamel.yaml): they read no YAML file
     light = {"mambaboot.pipeline.plan", "dataclasses", "platform", "typing", "hashlib", "datetime", "shutil",
-             "mambaboot.common.yamlread", "ruamel.yaml"}
+             "mambaboot.common.yamlread", "mambaboot.common.yamlblock", "ruamel.yaml"}
     for args, status in ((["list", "--envs-dir", str(tmp_path)], 0), (["cache", "info"], 0),
                          (["remove", str(tmp_path / "none")], 2)):  # 2: a path that does not exist
         modules = _imported(*args, *cache, status=status) - _site_imports()
@@ -393,21 +393,26 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     assert not ours & YAML_READER, ours & YAML_READER
 
 
-YAML_READER = {"mambaboot.common.yamlread", "ruamel", "ruamel.yaml"}
+RUAMEL = {"ruamel", "ruamel.yaml"}
+YAML_READER = {"mambaboot.common.yamlread", "mambaboot.common.yamlblock", *RUAMEL}
 
 
 def test_an_environment_file_is_what_imports_the_yaml_reader(world, channel, tmp_path):
-    """ruamel.yaml is imported where a YAML file is read (common/yamlread.parse), not before:
-    the same dry run spelled on the command line imports none of it."""
+    """The YAML reader is imported where a YAML file is read (common/yamlread.parse), not before:
+    the same dry run spelled on the command line imports none of it; ruamel.yaml only for a file
+    outside the block subset common/yamlblock reads (here a flow list)."""
     (tmp_path / "env.yml").write_text(f"channels:\n  - {channel}\ndependencies:\n  - python\n", encoding="utf-8")
+    (tmp_path / "flow.yml").write_text(f"channels: [{channel}]\ndependencies: [python]\n", encoding="utf-8")
     seen = {}
-    for how, args in (("file", ["-f", str(tmp_path / "env.yml")]), ("line", ["-c", channel])):
+    for how, args in (("file", ["-f", str(tmp_path / "env.yml")]), ("flow", ["-f", str(tmp_path / "flow.yml")]),
+                      ("line", ["-c", channel])):
         out = tmp_path / f"modules-{how}.txt"
         probe = "import atexit\natexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
         r = create_probed(world, out, probe, "--dry-run", *args)
         assert r.returncode == 0, r.stderr
         seen[how] = set(out.read_text().splitlines())
-    assert YAML_READER <= seen["file"]
+    assert YAML_READER - RUAMEL <= seen["file"] and not seen["file"] & RUAMEL, seen["file"] & YAML_READER
+    assert YAML_READER <= seen["flow"]
     assert not seen["line"] & YAML_READER, seen["line"] & YAML_READER
 
 

@@ -71,7 +71,7 @@ def register(subparsers) -> None:
 def _read_env_file(path: str, h):
     from mambaboot.pipeline import envfile
 
-    return envfile.read(path, h.environ, h.windows)
+    return envfile.read(path, h.environ, h.windows, h.subdir)
 
 
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read

@@ -233,8 +233,9 @@ def _unified(solved, pip, channels, sources, specs, pip_specs, carried=None):
     return text, f"conda-lock file of {n} platform{'s' if n > 1 else ''} ({counts})"
 
 
-def _plan(args, specs=None, channels=None, python=None):
-    """A create plan for the specs (its prefix is never made): what to solve, with which engine and cache."""
+def _plan(args, specs=None, channels=None, python=None, platforms=None):
+    """A create plan for the specs (its prefix is never made): what to solve, with which engine and cache;
+    platforms: those locked, for which an environment file's micromamba selectors are applied."""
     from mambaboot.commands._common import create_inputs
     from mambaboot.common import host
     from mambaboot.pipeline.plan import make_plan
@@ -244,7 +245,8 @@ def _plan(args, specs=None, channels=None, python=None):
     if args.file:
         from mambaboot.pipeline import envfile
 
-        env_file = envfile.read(args.file, h.environ, h.windows)
+        env_file = envfile.read(args.file, h.environ, h.windows, (platforms or [h.subdir])[0])
+        envfile.one_selection(env_file, platforms or [h.subdir])
     from types import SimpleNamespace
 
     inputs = create_inputs(
@@ -278,7 +280,7 @@ def _from_specs(args, fmt: str):
         raise UsageError("give PREFIX, or the specs to lock (--file, --python, --package, --channel)")
     platforms = locking.check_platforms(args.platforms or [host.current().subdir])
     _one_platform(fmt, platforms)
-    plan = _plan(args)
+    plan = _plan(args, platforms=platforms)
     solved = _solve(args, plan, platforms)
     pip = {}
     if plan.pip:

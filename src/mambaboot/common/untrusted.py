@@ -245,13 +245,13 @@ def check_strings(value: object, path: str) -> None:
             pending.extend(item)
 
 
-def yaml(data: bytes | str, path: str, depth: int = DEPTH) -> object:
+def yaml(data: bytes | str, path: str, depth: int = DEPTH, marks: dict | None = None) -> object:
     """The YAML data holds, read by ruamel.yaml as conda reads it (common/yamlread: nested at most
-    depth levels, no alias, within its time)."""
+    depth levels, no alias, within its time); marks: filled with where each node starts (yamlread.parse)."""
     from mambaboot.common import yamlread
 
     try:
-        return yamlread.parse(data if isinstance(data, str) else text(data, path), max_depth=depth)
+        return yamlread.parse(data if isinstance(data, str) else text(data, path), max_depth=depth, marks=marks)
     except yamlread.YamlError as exc:
         raise refuse(path, str(exc)) from None
 

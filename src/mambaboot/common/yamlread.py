@@ -19,8 +19,13 @@ would make `3.10` a float (1.2's core schema): a version, a build string or a pi
 as conda's specs do (it str()s each one, MatchSpec). tests/test_yaml_agreement.py holds this
 reader to ruamel.yaml on a corpus of real files.
 
+The block YAML that pixi, conda-lock and conda write is read first by common/yamlblock, in one pass
+over its lines (a 3 MB pixi.lock in a fraction of a second, where ruamel's Python takes several):
+any text outside that subset, or that YAML refuses, is read here by ruamel, so that the value and
+the refusal are always ruamel's.
+
 ruamel.yaml is bundled into the zipapp (tools/build_zipapp.py) and imported here only, when a
-YAML file is read: a command that reads none pays nothing for it.
+YAML file outside that subset is read: a command that reads none pays nothing for it.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -36,7 +41,6 @@ def budget(text: str) -> float:
     return 60.0 + 15.0 * len(text) / MiB
 
 
-_NULLS = ("", "~", "null", "Null", "NULL")
 _STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
 _CHECK_EVERY = 1024  # events between two looks at the clock
 
@@ -81,16 +85,32 @@ def _message(exc) -> str:
     return said
 
 
-def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, clock=None) -> object:
-    """The value of the one document text holds (None for none); YamlError naming the cause."""
+def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, clock=None,
+          marks: dict | None = None) -> object:
+    """The value of the one document text holds (None for none); YamlError naming the cause.
+    marks: filled with where each node starts, (line, column), 1-based, by its path of keys and
+    indices from the top (() for the top node; a value left empty has none)."""
+    from mambaboot.common import yamlblock
+
+    try:
+        return yamlblock.read(text, max_depth, marks)
+    except yamlblock.Outside:
+        if marks is not None:
+            marks.clear()
+    return _parse(text, max_depth, seconds, clock, marks)
+
+
+def _parse(text: str, max_depth: int, seconds: float | None, clock, marks: dict | None) -> object:
     import time
 
     from ruamel.yaml import YAML, YAMLError, events
 
+    from mambaboot.common.yamlblock import NULLS
+
     clock = clock or time.monotonic
     seconds = budget(text) if seconds is None else seconds
     deadline = clock() + seconds
-    stack: list = []  # [container, the pending key of a mapping (_NONE: none)]
+    stack: list = []  # [container, the pending key of a mapping (_NONE: none), its path]
     result, documents, count = None, 0, 0
     try:
         for event in YAML(typ="safe", pure=True).parse(text):
@@ -114,11 +134,12 @@ def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, c
                     raise YamlError(f"{_where(event.start_mark)}: nested deeper than mambaboot reads "
                                     f"({max_depth} levels)")
                 value = {} if kind is events.MappingStartEvent else []
+                path = _path(stack, event, marks)
                 if stack:
                     _add(stack, value, event)
                 else:
                     result = value
-                stack.append([value, _NONE])
+                stack.append([value, _NONE, path])
                 continue
             if kind in (events.MappingEndEvent, events.SequenceEndEvent):
                 stack.pop()
@@ -126,7 +147,9 @@ def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, c
             if kind is events.ScalarEvent:
                 value = _tag(event, event.value)
                 if value is _NONE:
-                    value = None if event.style is None and event.value in _NULLS else event.value
+                    value = None if event.style is None and event.value in NULLS else event.value
+                if marks is not None and (event.value or event.style is not None):
+                    _path(stack, event, marks)
                 if stack:
                     _add(stack, value, event)
                 else:
@@ -141,6 +164,24 @@ def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, c
 
 
 _NONE = object()  # no key read yet / no value decided by a tag
+
+
+def _path(stack: list, event, marks: dict | None):
+    """The path of the node event starts (None: a key, or no marks kept), its mark put into marks."""
+    if marks is None:
+        return None
+    if not stack:
+        path = ()
+    else:
+        container, key, above = stack[-1]
+        if isinstance(container, list):
+            path = above + (len(container),)
+        elif key is _NONE:
+            return None
+        else:
+            path = above + (key,)
+    marks[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+    return path
 
 
 def _tag(event, value):

@@ -41,6 +41,9 @@ class EnvFile:
     warnings: tuple[str, ...] = ()  # said as they are (ignored: said as what is ignored)
     # said when the file's channels are the ones used (no --channel given): _no_known_channel
     channels_warnings: tuple[str, ...] = ()
+    # micromamba's `sel(X)` entries under dependencies, (X, spec) in order: dependencies holds those
+    # true for the platform the file was read for
+    selectors: tuple[tuple[str, str], ...] = ()
 
 
 def package_name(spec: str) -> str:
@@ -49,19 +52,65 @@ def package_name(spec: str) -> str:
     return re.split(r"[\s=<>!~\[;]", spec, maxsplit=1)[0].lower()
 
 
-def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
+def read(path: str, environ: Mapping[str, str] | None = None, windows: bool = False,
+         subdir: str | None = None) -> EnvFile:
     """The file as conda reads it (untrusted.read_user_text: UTF-8 or UTF-16 with its mark, CRLF or
-    LF); environ: what `$VAR` in its channels names (None: the channels stay as written)."""
+    LF); environ: what `$VAR` in its channels names (None: the channels stay as written); subdir: the
+    platform micromamba's `sel(...)` entries are applied for (None: this machine's)."""
     try:
         text = untrusted.read_user_text(path, untrusted.ENV_FILE)
     except OSError as exc:
         raise UsageError(f"cannot read environment file {path}: {exc.strerror}") from None
     path = os.path.abspath(path)
-    return _parsed(untrusted.yaml(text, path), path, environ, windows)
+    marks: dict = {}
+    return _parsed(untrusted.yaml(text, path, marks=marks), path, environ, windows, marks, subdir)
 
 
-def parse(text: str, path: str, environ: Mapping[str, str] | None = None) -> EnvFile:
-    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path), path, environ)
+def parse(text: str, path: str, environ: Mapping[str, str] | None = None, subdir: str | None = None) -> EnvFile:
+    marks: dict = {}
+    return _parsed(untrusted.yaml(text.encode("utf-8", "surrogatepass"), path, marks=marks), path, environ,
+                   marks=marks, subdir=subdir)
+
+
+def one_selection(ef: EnvFile, subdirs: list[str]) -> None:
+    """UsageError when ef's selectors pick different specs for two of subdirs (one plan serves them all)."""
+    def picked(subdir: str) -> list[str]:
+        return [spec for expr, spec in ef.selectors if _selected(f"sel({expr})", subdir, ef.path, "")]
+
+    first = picked(subdirs[0])
+    for subdir in subdirs[1:]:
+        if picked(subdir) != first:
+            raise UsageError(f"{ef.path}: its micromamba selectors (`sel(...)`) pick other packages for {subdirs[0]} "
+                             f"than for {subdir}: lock one platform at a time (--platform P), each read for its own")
+
+
+def _subdir() -> str:
+    from mambaboot.common import host
+
+    return host.current().subdir
+
+
+# micromamba's selectors (truthy_values and detail::eval_selector, libmamba/src/api/install.cpp,
+# 2.8.1): `sel(X)`, X exactly one of these, true when the target platform's name starts so (unix:
+# every platform but win-*)
+_SELECTORS = ("unix", "linux", "osx", "win")
+
+
+def _selected(key: str, subdir: str | None, path: str, at: str) -> bool:
+    """Whether micromamba takes `key`'s spec for subdir; a selector it cannot parse is refused, as it refuses it."""
+    expr = key[4:-1] if key.endswith(")") else None
+    if expr not in _SELECTORS:
+        raise UsageError(f"{path}: {at}`{key}` is no selector micromamba reads: `sel(X)`, X one of "
+                         f"{', '.join(_SELECTORS)}, without spaces")
+    subdir = subdir or _subdir()
+    windows = subdir.startswith("win")
+    return (expr == "win") == windows and (expr in ("win", "unix") or subdir.startswith(expr))
+
+
+def _at(marks: dict, *where) -> str:
+    """`line L, column C: ` of the node at where (keys and indices from the top), as editors count."""
+    mark = marks.get(where)
+    return f"line {mark[0]}, column {mark[1]}: " if mark else ""
 
 
 # `$NAME` and `${NAME}`, NAME as os.path.expandvars reads it (posixpath._varprog: \w+, ASCII)
@@ -174,14 +223,16 @@ def _unknown_keys(doc: dict, path: str) -> tuple[str, ...]:
             f"{'them' if len(unknown) > 1 else 'it'} too; it reads {', '.join(sorted(_KNOWN_KEYS))})",)
 
 
-def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False) -> EnvFile:
+def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, windows: bool = False,
+            marks: dict | None = None, subdir: str | None = None) -> EnvFile:
+    marks = marks or {}
     if not isinstance(doc, dict):
-        raise UsageError(f"{path}: expected a mapping with name, channels and dependencies")
+        raise UsageError(f"{path}: {_at(marks)}expected a mapping with name, channels and dependencies")
     unknown = _unknown_keys(doc, path)
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
-        raise UsageError(f"{path}: name must be a string")
-    channels = tuple(c for c in _strings(doc.get("channels"), "channels", path) if c != _NO_DEFAULTS)
+        raise UsageError(f"{path}: {_at(marks, 'name')}name must be a string")
+    channels = tuple(c for c in _strings(doc.get("channels"), ("channels",), path, marks) if c != _NO_DEFAULTS)
     written, unset = channels, ()
     if environ is not None:
         expanded = [expand_channel(c, environ, windows) for c in channels]
@@ -189,24 +240,55 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
         unset = tuple(unset_warning(c, names) for c, (_, names) in zip(written, expanded) if names)
     specs: list[str] = []
     pip: list[str] = []
-    for item in _list(doc.get("dependencies"), "dependencies", path):
+    other: list[str] = []  # mappings' keys conda and micromamba ignore
+    selectors: list[tuple[str, str]] = []
+    left_out: list[str] = []  # selectors' specs not for subdir
+    for n, item in enumerate(_list(doc.get("dependencies"), ("dependencies",), path, marks)):
         if isinstance(item, str):
             specs.append(item)
-        elif isinstance(item, dict) and list(item) == ["pip"]:
-            if not isinstance(item["pip"], list):  # conda hands pip a requirements file, one line per item
-                raise UsageError(f"{path}: `- pip:` needs a list of requirements, one `- REQUIREMENT` a line under "
-                                 f"it, not {item['pip']!r}")
-            pip += _strings(item["pip"], "dependencies: pip", path)
-        else:
-            raise UsageError(f"{path}: dependencies may hold specs and one `pip:` list, not {item!r}")
+            continue
+        if not isinstance(item, dict):
+            raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}dependencies may hold specs and mappings "
+                             f"(`pip:`, micromamba's `sel(...)`), not {item!r}")
+        # conda keeps a mapping's keys beside its specs and uses `pip` only (Dependencies.parse and
+        # to_environment_model, conda/env/env.py, 26.7.1); micromamba merges a `sel(...)` key's spec
+        # when the selector holds for the target platform, hands `pip` to pip and skips the rest
+        # (read_yaml_file, libmamba/src/api/install.cpp, 2.8.1).
+        for key, value in item.items():
+            at = _at(marks, "dependencies", n, key)
+            if key == "pip":
+                if not isinstance(value, list):  # conda hands pip a requirements file, one line per item
+                    raise UsageError(f"{path}: {at}`- pip:` needs a list of requirements, one `- REQUIREMENT` a "
+                                     f"line under it, not {value!r}")
+                pip += _strings(value, ("dependencies", n, "pip"), path, marks)
+            elif isinstance(key, str) and key.startswith("sel("):
+                if isinstance(value, str):
+                    selectors.append((key[4:-1] if key.endswith(")") else key, value))
+                if _selected(key, subdir, path, at):
+                    if not isinstance(value, str):  # micromamba: "Complicated selection merge not implemented yet."
+                        raise UsageError(f"{path}: {at}`- {key}:` holds one spec, as micromamba reads a selector, "
+                                         f"not {value!r}")
+                    specs.append(value)
+                else:
+                    left_out.append(f"{key}: {value}")
+            elif key == "conda":
+                # conda's Dependencies.parse puts it in place of the specs read so far; micromamba skips it
+                raise UsageError(f"{path}: {at}`- conda:` under dependencies: conda would read it in place of the "
+                                 "specs listed before it, micromamba skips it; list its specs as the others are")
+            else:
+                other.append(str(key))
     ignored = unknown + (("prefix (machine-specific; the prefix comes from NAME or --prefix)",) if "prefix" in doc else ())
-    variables = _variables(doc.get("variables"), path)
+    ignored += tuple(f"dependencies: {key} (a mapping conda and micromamba ignore too)" for key in other)
+    if left_out:
+        ignored += (f"dependencies: {', '.join(left_out)} (micromamba's selectors, not for {subdir or _subdir()}: "
+                    "applied as micromamba applies them; conda ignores every `sel(...)` entry)",)
+    variables = _variables(doc.get("variables"), path, marks)
     if any(k == "PATH" for k, _ in variables):  # conda's RESERVED_ENV_VARS: activation never sets it
         ignored += ("variables: PATH (reserved: conda's activation never sets it from there)",)
         variables = tuple((k, v) for k, v in variables if k != "PATH")
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
-                   written if written != channels else (), unset, _no_known_channel(written))
+                   written if written != channels else (), unset, _no_known_channel(written), tuple(selectors))
 
 
 # conda-forge and defaults, as a name or as the last part of a URL
@@ -232,11 +314,11 @@ def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
             "add `- conda-forge` to them if a package comes from nowhere else",)
 
 
-def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
+def _variables(value: object, path: str, marks: dict) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise UsageError(f"{path}: variables must be a mapping of NAME: value")
+        raise UsageError(f"{path}: {_at(marks, 'variables')}variables must be a mapping of NAME: value")
     found = []
     for key, item in value.items():
         # What the activation scripts can set in every shell (they refuse other names, exit 7,
@@ -244,22 +326,30 @@ def _variables(value: object, path: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(key, str) or not valid_name(key):
             raise UsageError(f"{path}: variables: {key!r} is not a variable name every shell can set")
         if isinstance(item, (dict, list)) or item is None:
-            raise UsageError(f"{path}: variables: {key} must have a single value, not {item!r}")
+            raise UsageError(f"{path}: {_at(marks, 'variables', key)}variables: {key} must have a single value, "
+                             f"not {item!r}")
         # Checked now, not after micromamba ran: no variable of any shell holds a NUL or a lone surrogate.
         found.append((key, untrusted.check_string(str(item), path, f"variables: {key}")))
     return tuple(found)
 
 
-def _list(value: object, key: str, path: str) -> list[object]:
+def _list(value: object, where: tuple, path: str, marks: dict) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise UsageError(f"{path}: {key} must be a list")
+        raise UsageError(f"{path}: {_at(marks, *where)}{_named(where)} must be a list")
     return value
 
 
-def _strings(value: object, key: str, path: str) -> list[str]:
-    items = _list(value, key, path)
-    if not all(isinstance(v, str) for v in items):
-        raise UsageError(f"{path}: every entry of {key} must be a string")
+def _strings(value: object, where: tuple, path: str, marks: dict) -> list[str]:
+    items = _list(value, where, path, marks)
+    for n, item in enumerate(items):
+        if not isinstance(item, str):
+            raise UsageError(f"{path}: {_at(marks, *where, n)}every entry of {_named(where)} must be a string, "
+                             f"not {item!r}")
     return items
+
+
+def _named(where: tuple) -> str:
+    """("dependencies", 3, "pip") -> `dependencies: pip`, as the messages name a section."""
+    return ": ".join(str(k) for k in where if isinstance(k, str))
