@@ -103,8 +103,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
                 aside.delete(tally)
             except (CrossesMount, TooDeep):  # refused before anything was deleted: named back, unmarked
                 raise
-            except OSError as exc:
-                intent.keep()  # the next run of prefix finishes it, through the mark
+            except OSError as exc:  # the intent tries again, and else stays: the next run finishes it
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}, "
                                     f"and the next mambaboot run on {prefix} finishes deleting it") from None
         unregister(home, prefix)
