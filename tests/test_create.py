@@ -424,3 +424,4 @@ def test_create_force_refuses_a_base_holding_other_environments_as_remove_does(w
         r = world.run(*args)
         assert r.returncode == 4 and f"{base} holds other environments ({inner})" in r.stderr, (args, r.stderr)
         assert snapshot(world.root) == before, (args, r.stderr)
+

@@ -755,3 +755,24 @@ def test_a_killed_adopts_put_back_keeps_what_the_user_changed_since(world, made_
     assert state.read_text() == users_state and (prefix / ".condarc").read_text() == users_rc, r.stderr
     assert f"kept {state} as it is" in r.stderr and f"kept {prefix / '.condarc'} as it is" in r.stderr, r.stderr
     assert not Path(fsops.place_lock(str(prefix))).exists() and not (prefix / ".mambaboot").exists(), r.stderr
+
+
+def test_a_create_on_a_full_volume_is_rolled_back_naming_what_was_full(world, made_env, channel, standin):
+    """The environments' volume fills up while the engine links: create ends saying which disk was
+    full and where, and leaves no half-made environment (its own rollback needs no mark written
+    into a full disk: it holds the directory it made open, and a mark written there fails as a
+    disk still full after the engine's own rollback fails it)."""
+    size = sum(f.stat().st_size for f in made_env.rglob("*") if f.is_file() and not f.is_symlink())
+    volume = world.root / "small"
+    volume.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size // 2}", "tmpfs", str(volume)],
+                             capture_output=True)
+    assert mounted.returncode == 0, f"a small file system is mounted for this test (as root): {mounted.stderr}"
+    try:
+        r = _faulted(world, "mambaboot.common.files.proof:write_mark#2=ENOSPC", "create", "--prefix", str(volume / "x"), "--cache-dir", str(world.cache), "-c", channel,
+                      "--micromamba", str(standin))
+        assert r.returncode == 6 and "Traceback" not in r.stderr, (r.returncode, r.stderr[-3000:])
+        assert f"mambaboot: error: the disk holding {volume / 'x'} is full" in r.stderr, r.stderr[-3000:]
+        assert list(volume.iterdir()) == [], r.stderr  # nor its lock
+    finally:
+        subprocess.run(["umount", str(volume)], check=True)
