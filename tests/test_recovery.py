@@ -776,3 +776,18 @@ def test_a_create_on_a_full_volume_is_rolled_back_naming_what_was_full(world, ma
         assert list(volume.iterdir()) == [], r.stderr  # nor its lock
     finally:
         subprocess.run(["umount", str(volume)], check=True)
+
+
+def test_a_failed_move_of_an_environment_mambaboot_did_not_make_leaves_it_byte_identical(world, channel, standin):
+    """A move of a conda environment made by micromamba alone, failing in its verification at the
+    destination: put back, byte for byte (no `.mambaboot/` left in it), and nothing at DST."""
+    from tests.test_adopt import engine_only
+
+    src, dst = world.envs / "theirs", world.envs / "moved"
+    engine_only(world, standin, channel, src)
+    before = snapshot(src)
+    r = _faulted(world, "mambaboot.pipeline.verify:start#1=EIO", "move", str(src), str(dst),
+                 "--cache-dir", str(world.cache))
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(src) == before and not dst.exists(), r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["theirs"], r.stderr
