@@ -211,27 +211,3 @@ def test_a_hostile_lock_file_is_refused_or_used_never_followed(world, channel, s
         assert r.returncode == 4 and "is a link" in r.stderr, r.stderr
     assert users.read_text() == "the user's\n" and not os.path.lexists(missing)
 
-
-def test_a_lock_file_another_program_holds_open_is_waited_for_or_refused(tmp_path, monkeypatch):
-    """On Windows a lock file bootstrap.bat's cmd holds open (its output redirected to it) cannot
-    be opened for writing at all: a sharing violation, which open_lock_file gives as
-    BlockingIOError (the Windows CPython under Wine meets the real one in test_windows_python.py).
-    A blocking lock looks again until it can open it; a non-blocking one is refused at once."""
-    from mambaboot.common.files import filelock
-
-    path = str(tmp_path / "x.lock")
-    real, shut = filelock.open_lock_file, [3]
-
-    def held_open(p, new=False):
-        if shut[0]:
-            shut[0] -= 1
-            raise BlockingIOError(11, f"{p} is held open by another program")
-        return real(p, new)
-
-    monkeypatch.setattr(filelock, "open_lock_file", held_open)
-    with filelock.FileLock(path) as lock:
-        assert lock.fileno() >= 0
-    assert shut == [0]
-    shut[0] = 1
-    with pytest.raises(BlockingIOError):
-        filelock.FileLock(path, blocking=False).__enter__()

@@ -408,3 +408,20 @@ def test_files_we_write_follow_the_umask_and_are_never_world_writable(world, cha
         binary = next(world.cache.glob("micromamba/*/micromamba"))
         assert record_mode == (0o644 if umask else 0o664)
         assert binary.stat().st_mode & 0o002 == 0
+
+
+def test_create_force_refuses_a_base_holding_other_environments_as_remove_does(world, made_env, channel, standin):
+    """`create --force` of a base whose envs/ holds an environment (and the user's files in it) is
+    refused, exit 4, nothing changed, as `remove` of that base is: replacing it would delete them."""
+    from tests.conftest import copy_env
+
+    base = copy_env(made_env, world.envs / "base")
+    inner = copy_env(made_env, base / "envs" / "inner")
+    (inner / "notes.txt").write_text("the user's\n")
+    before = snapshot(world.root)
+    for args in (["create", "--prefix", str(base), "--force", "--cache-dir", str(world.cache), "-c", channel,
+                  "--micromamba", str(standin)], ["remove", str(base), "--yes", "--cache-dir", str(world.cache)]):
+        r = world.run(*args)
+        assert r.returncode == 4 and f"{base} holds other environments ({inner})" in r.stderr, (args, r.stderr)
+        assert snapshot(world.root) == before, (args, r.stderr)
+

@@ -643,3 +643,151 @@ def test_list_names_one_killed_move_once(world, made_env):
     said = [line for line in (r.stdout + r.stderr).splitlines() if str(src) in line and "mambaboot move" in line]
     assert len(said) == 1, r.stdout + r.stderr
     assert f"mambaboot move {src} {dst}" in said[0], said
+
+
+# -- the run's own failure: settled by its intent, kept when the put-back fails ---------------
+
+FAULTER = SUPPORT / "faults.py"
+
+
+def _faulted(world, faults: str, *args):
+    """mambaboot args with OS errors injected (tests/support/faults.py: module:function#N=ERRNO)."""
+    proc = subprocess.run([sys.executable, str(FAULTER), "--", *args], env={**world.env, "FAULTS": faults},
+                          cwd=str(world.envs), capture_output=True, text=True, timeout=600)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _left_intent(place: Path, said: str = "") -> dict:
+    lock = Path(fsops.place_lock(str(place)))
+    assert lock.exists(), said
+    return json.loads(lock.read_text())
+
+
+@pytest.mark.parametrize("error", ["EACCES", "ENOSPC"])
+def test_a_create_force_whose_put_back_fails_keeps_its_intent_for_the_next_run(world, made_env, channel, standin,
+                                                                              error):
+    """create --force fails after it set the old environment aside, and renaming it back fails too
+    (denied, a full disk): the intent stays, naming where the old environment is, and the next
+    run of the place puts it back, as it was."""
+    prefix = copy_env(made_env, world.envs / "x")
+    before = snapshot(prefix)
+    r = _faulted(world, f"mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#2={error}",
+                 "create", "x", "--force", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    left = _left_intent(prefix, r.stderr)
+    assert (left["operation"], left["stage"]) == ("create", "set-aside"), left
+    assert not prefix.exists() and Path(left["aside"]).is_dir() and "settles it" in r.stderr, r.stderr
+    again = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))  # settles, then refuses
+    assert again.returncode == 4 and f"put back the old environment at {prefix}" in again.stderr, again.stderr
+    assert snapshot(prefix) == before and sorted(p.name for p in world.envs.iterdir()) == ["x"], again.stderr
+
+
+@pytest.mark.parametrize("error", ["EACCES", "ENOSPC"])
+def test_an_adopt_whose_put_back_fails_keeps_its_intent_for_the_next_run(world, made_env, channel, standin, error):
+    """An adopt that fails (the Python it was asked for is not there) and whose restore fails too:
+    the intent stays (adopting), and the next run of the place puts the environment back."""
+    prefix = copy_env(made_env, world.envs / "x")
+    assert world.run("adopt", str(prefix), "--cache-dir", str(world.cache)).returncode == 0
+    (prefix / ".condarc").unlink()  # something for the adopt to change
+    before = {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k}
+    r = _faulted(world, f"mambaboot.environment.adoptundo:restore#1={error}",
+                 "adopt", str(prefix), "--python", "3.12", "--cache-dir", str(world.cache))
+    assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr
+    left = _left_intent(prefix, r.stderr)
+    assert (left["operation"], left["stage"]) == ("adopt", "adopting") and "settles it" in r.stderr, (left, r.stderr)
+    again = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))  # settles, then refuses
+    assert again.returncode == 4 and f"put back {prefix} as it was" in again.stderr, again.stderr
+    assert {k: v for k, v in snapshot(prefix).items() if "__pycache__" not in k} == before
+
+
+@pytest.mark.parametrize("operation", ["create", "adopt", "remove", "move", "pack", "lock", "provision",
+                                       "activate-scripts", "bootstrap", "newer"])
+def test_an_intent_at_a_stage_this_mambaboot_does_not_know_is_named_and_kept(world, made_env, operation):
+    """For every operation (an old bootstrap script's, one of a newer mambaboot's too), an intent
+    at a stage the table does not know is never acted on: every run that would change the place
+    is refused (exit 4) naming the lock file to delete once looked at; place and intent stay."""
+    prefix = copy_env(made_env, world.envs / "x")
+    lock = Path(fsops.place_lock(str(prefix)))
+    lock.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": operation, "stage": "zz-later",
+                                "token": "0123456789abcdef" * 2, "place1": str(prefix)}))
+    before = snapshot(world.root)
+    for args in (["activate-scripts", str(prefix)], ["adopt", str(prefix)], ["remove", str(prefix), "--yes"]):
+        r = world.run(*args, "--cache-dir", str(world.cache)) if args[0] != "activate-scripts" else world.run(*args)
+        assert r.returncode == 4 and "'zz-later'" in r.stderr and f"delete {lock}" in r.stderr, (args, r.stderr)
+        assert snapshot(world.root) == before, args
+
+
+def test_a_finished_run_leaves_no_intent_in_a_lock_file_another_program_holds(world, made_env):
+    """The lock file is emptied while still locked, before it is deleted: a program that holds it
+    open as the run ends (on Windows, where it then cannot be deleted) finds no intent in it."""
+    prefix = copy_env(made_env, world.envs / "x")
+    lock = fsops.place_lock(str(prefix))
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); from mambaboot.environment import placelock; "
+            "i = placelock.Intent('activate-scripts', sys.argv[2]); i.__enter__(); "
+            "fd = os.open(sys.argv[3], os.O_RDONLY); i.__exit__(None, None, None); "
+            "os.lseek(fd, 0, 0); print(repr(os.read(fd, 8192).strip()))")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent.parent / "src"), str(prefix), lock],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "b''", out
+
+
+def test_a_killed_adopts_put_back_keeps_what_the_user_changed_since(world, made_env, channel, standin):
+    """An adopt of an environment of the user's, killed as it ends (conda-meta/state and .condarc
+    written): the user then sets a variable with the environment's own conda (`conda env config
+    vars set`, which rewrites conda-meta/state) and appends a line to .condarc. The next run (a
+    remove, which then refuses the environment) puts back what the adopt changed, and only that:
+    both files are kept as the user left them, and named."""
+    from tests.test_adopt import engine_only
+
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    assert not (prefix / "conda-meta" / "state").exists() and not (prefix / ".condarc").exists()
+    proc = _killed_at(world, "placelock.stage:adopted+0", "adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9, proc.stderr
+    assert _left_intent(prefix)["stage"] == "adopting"
+    state = prefix / "conda-meta" / "state"
+    users_state = '{"env_vars": {"PYTHONNOUSERSITE": "1", "MINE": "kept"}}'
+    state.write_text(users_state)
+    users_rc = (prefix / ".condarc").read_text() + "channel_priority: strict\n"
+    (prefix / ".condarc").write_text(users_rc)
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert state.read_text() == users_state and (prefix / ".condarc").read_text() == users_rc, r.stderr
+    assert f"kept {state} as it is" in r.stderr and f"kept {prefix / '.condarc'} as it is" in r.stderr, r.stderr
+    assert not Path(fsops.place_lock(str(prefix))).exists() and not (prefix / ".mambaboot").exists(), r.stderr
+
+
+def test_a_create_on_a_full_volume_is_rolled_back_naming_what_was_full(world, made_env, channel, standin):
+    """The environments' volume fills up while the engine links: create ends saying which disk was
+    full and where, and leaves no half-made environment (its own rollback needs no mark written
+    into a full disk: it holds the directory it made open, and a mark written there fails as a
+    disk still full after the engine's own rollback fails it)."""
+    size = sum(f.stat().st_size for f in made_env.rglob("*") if f.is_file() and not f.is_symlink())
+    volume = world.root / "small"
+    volume.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size // 2}", "tmpfs", str(volume)],
+                             capture_output=True)
+    assert mounted.returncode == 0, f"a small file system is mounted for this test (as root): {mounted.stderr}"
+    try:
+        r = _faulted(world, "mambaboot.common.files.proof:write_mark#2=ENOSPC", "create", "--prefix", str(volume / "x"), "--cache-dir", str(world.cache), "-c", channel,
+                      "--micromamba", str(standin))
+        assert r.returncode == 6 and "Traceback" not in r.stderr, (r.returncode, r.stderr[-3000:])
+        assert f"mambaboot: error: the disk holding {volume / 'x'} is full" in r.stderr, r.stderr[-3000:]
+        assert list(volume.iterdir()) == [], r.stderr  # nor its lock
+    finally:
+        subprocess.run(["umount", str(volume)], check=True)
+
+
+def test_a_failed_move_of_an_environment_mambaboot_did_not_make_leaves_it_byte_identical(world, channel, standin):
+    """A move of a conda environment made by micromamba alone, failing in its verification at the
+    destination: put back, byte for byte (no `.mambaboot/` left in it), and nothing at DST."""
+    from tests.test_adopt import engine_only
+
+    src, dst = world.envs / "theirs", world.envs / "moved"
+    engine_only(world, standin, channel, src)
+    before = snapshot(src)
+    r = _faulted(world, "mambaboot.pipeline.verify:start#1=EIO", "move", str(src), str(dst),
+                 "--cache-dir", str(world.cache))
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(src) == before and not dst.exists(), r.stderr
+    assert sorted(p.name for p in world.envs.iterdir()) == ["theirs"], r.stderr

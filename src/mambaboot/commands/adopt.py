@@ -76,18 +76,13 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         )
     rep = reporter(args)
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
-    with placelock.Intent("adopt", prefix, token=tempname.run_token()) as intent:
+    with placelock.Intent("adopt", prefix, token=tempname.run_token(), say=rep.warn) as intent:  # settles its failure
         warn_settled(intent, rep)
-        try:
-            result = adopt.adopt_prefix(
-                prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
-                link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
-                engine=engine, intent=intent,
-            )
-        except BaseException:
-            for done in settle.run(intent.body(), prefix):
-                rep.warn(done)
-            raise
+        result = adopt.adopt_prefix(
+            prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
+            link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, handover=handover,
+            engine=engine, intent=intent,
+        )
     if args.json:
         output.emit_json(result.to_dict())
     else:

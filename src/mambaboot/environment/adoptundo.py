@@ -121,23 +121,33 @@ def load(prefix: str, token) -> Snapshot | None:
         return None
 
 
-def restore(prefix: str, snap: Snapshot) -> None:
-    """Put back what adopting prefix changed as snap says it was. Each step does nothing when
-    done already, so a put-back cut short is done again whole by the next run."""
+def restore(prefix: str, snap: Snapshot) -> list:
+    """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state
+    and .condarc only while each is exactly what adopt made of it (a file changed since, by the
+    environment's own `conda env config vars set` or a line appended, is the user's: kept, and
+    named in what is returned). Each step does nothing when done already, so a put-back cut short
+    is done again whole by the next run."""
     pkgs = os.path.join(prefix, "pkgs")
     state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
+    kept = []
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)
         if snap.had_record_dir:
             _put_back_record_dir(root, snap.files)
-        if not snap.had_state and root.exists(prefixstate.STATE_FILE):
+        was = snap.state.data if snap.state is not None else None
+        now = _bytes(root, prefixstate.STATE_FILE) if root.exists(prefixstate.STATE_FILE) else None
+        if now == was or (snap.had_state and was is None):
+            pass
+        elif now is None or now != prefixstate.written(was):
+            kept.append(state_path)
+        elif was is None:
             root.unlink(prefixstate.STATE_FILE)
-        elif snap.state is not None and _bytes(root, prefixstate.STATE_FILE) != snap.state.data:
+        else:
             filerewrite.write_copy(state_path, snap.state)  # its bytes, owner and mode as they were
-        if not snap.had_rc and condarc.ours(prefix):
-            root.unlink(condarc.FILE)
-        elif snap.rc is not None:
-            condarc.take_back(prefix, snap.rc.data)
+        if (snap.had_rc and snap.rc is None) or condarc.take_back(prefix, snap.rc.data if snap.rc else None):
+            pass
+        else:
+            kept.append(os.path.join(prefix, condarc.FILE))
         if _kind(root, "pkgs") == stat.S_IFLNK and root.readlink("pkgs") != snap.link:
             root.unlink("pkgs")
             if snap.link is not None:
@@ -146,6 +156,7 @@ def restore(prefix: str, snap: Snapshot) -> None:
                 root.mkdir("pkgs")
         if not snap.had_record_dir and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
             root.remove_tree(record.RECORD_DIR)  # the snapshot with it, last
+    return kept
 
 
 def drop(prefix: str, token) -> bool:

@@ -140,12 +140,9 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
         return _left(path, f"cannot be read safely ({exc.problem})", every)
     if top is not None and not isinstance(top, dict):
         return _left(path, "does not hold a mapping of settings", every)
-    missing = [key for key in every if key not in (top or {})]
+    new, missing = _appended(text, top)
     if not missing:
         return (), None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    block = newline.join([ADDED] + _settings(missing)) + newline
-    new = text + ("" if not text or text.endswith("\n") else newline) + block
     try:  # read again as a whole: the settings must land in the file's own top-level mapping
         after = untrusted.yaml(new, path)
     except UntrustedInput:
@@ -160,15 +157,57 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(missing), None
 
 
-def take_back(prefix: str, before: bytes) -> None:
-    """Put PREFIX/.condarc back as it was (before: its bytes) when ensure() only appended to it."""
+def _appended(text: str, top) -> tuple[str, list]:
+    """(text with the SETTINGS its mapping top lacks appended, those keys)."""
+    missing = [key for key, _, _ in SETTINGS if key not in (top or {})]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = newline.join([ADDED] + _settings(missing)) + newline
+    return text + ("" if not text or text.endswith("\n") else newline) + block, missing
+
+
+def _ensured(data: bytes) -> bytes | None:
+    """What ensure() leaves in a .condarc that held data, or None: it writes nothing there."""
+    from mambaboot.common import untrusted
+
+    try:
+        bom = untrusted.BOM if data.startswith(untrusted.BOM) else b""
+        text = untrusted.text(data, FILE)
+        top = untrusted.yaml(text, FILE)
+    except ValueError:
+        return None
+    new, missing = _appended(text, top)
+    return bom + new.encode("utf-8") if missing and (top is None or isinstance(top, dict)) else None
+
+
+def take_back(prefix: str, before: bytes | None) -> bool:
+    """Put PREFIX/.condarc back as it was (before: its bytes; None: there was none), only while it
+    is exactly what ensure() made of it: a file changed since (a line appended) is the user's now,
+    and left (False)."""
+    from mambaboot.common import untrusted
     from mambaboot.common.files import filerewrite
 
     path = os.path.join(prefix, FILE)
     try:
         read = filerewrite.Read(path)
     except OSError:
-        return
-    tail = read.data[len(before):].lstrip(b"\r\n")
-    if read.data != before and read.data.startswith(before) and tail.startswith(ADDED.encode()):
-        filerewrite.rewrite(read, before, keep_links=False)
+        return True
+    if read.data == before:
+        return True
+    if before is None:
+        try:
+            top = untrusted.yaml(untrusted.text(read.data, path), path)
+        except ValueError:
+            return False
+        made = isinstance(top, dict) and render(top.get("channels") or [], top.get("pkgs_dirs") or []).encode()
+        if read.data != made:
+            return False
+        with confined.Root.open(prefix) as root:
+            root.unlink(FILE)
+        return True
+    made = _ensured(before)
+    if made is None:  # ensure() wrote nothing there
+        return True
+    if read.data != made:
+        return False
+    filerewrite.rewrite(read, before, keep_links=False)
+    return True

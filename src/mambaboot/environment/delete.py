@@ -20,7 +20,7 @@ from mambaboot.common import untrusted
 from mambaboot.common.files import confined, fileid, guarded, proof, tempname
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, record
+from mambaboot.environment import busy, diskusage, inventory, record, target
 
 
 class Candidate:
@@ -58,9 +58,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     for cache in (cache_dir, *pkgs_dirs):
         if os.path.isdir(cache) and fileid.within(cache, prefix):
             raise TargetRefused(f"the package cache {cache} lives inside {prefix}; removing it would delete the cache")
-    nested = [e.path for e in _subdirs(os.path.join(prefix, "envs")) if os.path.isdir(os.path.join(e.path, "conda-meta"))]
-    if nested:
-        raise TargetRefused(f"{prefix} holds other environments ({', '.join(nested)}); remove those first")
+    target.refuse_nested(prefix)
     usage = diskusage.measure(prefix) if measure else None
     after = guarded.seen(prefix, before.witness)
     if (after.directory, after.witnessed) != (before.directory, before.witnessed):
@@ -76,13 +74,6 @@ def _witness(prefix: str) -> str | None:
         if os.path.lexists(os.path.join(prefix, witness)):
             return witness
     return None
-
-
-def _subdirs(path: str):
-    try:
-        return [e for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return []
 
 
 def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage.Usage:
@@ -103,8 +94,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
                 aside.delete(tally)
             except (CrossesMount, TooDeep):  # refused before anything was deleted: named back, unmarked
                 raise
-            except OSError as exc:
-                intent.keep()  # the next run of prefix finishes it, through the mark
+            except OSError as exc:  # the intent tries again, and else stays: the next run finishes it
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}, "
                                     f"and the next mambaboot run on {prefix} finishes deleting it") from None
         unregister(home, prefix)

@@ -5,13 +5,14 @@ that writes FILE (settle.py: operation x "writing").
 The partial file's name, the run's temporary name beside FILE (outputfile.partial), carries
 the intent's token (the run's: common/files/tempname.py); it is in the intent (stage "writing", fact `partial`) before the file is made (O_EXCL,
 never through a link), and the file is renamed over FILE, or deleted, before the lock is
-dropped. A partial file that cannot be deleted keeps the intent for the next run. A stream
+dropped. A partial file that cannot be deleted keeps the intent (placelock.Intent) for the next run. A stream
 (`-`, a device, a named pipe) takes no lock: it is built in the temporary directory.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
+import sys
 
 from mambaboot.common.files import outputfile, tempname
 from mambaboot.environment import placelock
@@ -43,7 +44,7 @@ class Staged:
             self._intent.stage(STAGE, partial=os.path.basename(staged))
             self.path, self.file = outputfile.staging(self.output, staged, self.mode)
         except BaseException:
-            self._intent.__exit__(None, None, None)
+            self._intent.__exit__(*sys.exc_info())
             raise
         return self
 
@@ -62,23 +63,17 @@ class Staged:
             self.file.close()
 
     def __exit__(self, *exc) -> None:
+        failed = exc  # the intent settles a failure (the partial file deleted by its row), or keeps it
         try:
-            try:
-                self._close()
-            finally:
-                if not self._done and self.path is not None:
-                    self._remove()
+            self._close()
+            if not self._done and self.path is not None:
+                outputfile.discard(self.path)
+        except BaseException:
+            failed = sys.exc_info()
+            raise
         finally:
             if self._intent is not None:
-                self._intent.__exit__(None, None, None)
-
-    def _remove(self) -> None:
-        try:
-            outputfile.discard(self.path)
-        except BaseException:
-            if self._intent is not None:  # left beside FILE: the next run that writes it settles it
-                self._intent.keep()
-            raise
+                self._intent.__exit__(*failed)
 
 
 def write(operation: str, output: str, data: bytes, mode: int = 0o666) -> list:

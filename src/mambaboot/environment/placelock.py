@@ -11,11 +11,14 @@ system folds the name's case itself. No cache is involved: two runs with differe
 exclude each other.
 
 The file's text is the run's intent: the operation, its pid, its token, its stage and every
-place it holds, rewritten at each stage, and deleted while still held as the run ends (the
-lock taken is kept only while the path still names the file locked: common/files/filelock.py).
-A held lock is another run at work: refused at once, naming it (exit 4). A lock file nobody
-holds is what a killed run left: the next run takes it over, settles that run's intent
-(environment/settle.py) before it writes its own, and deletes it as it ends; an intent that
+place it holds, rewritten at each stage. The Intent is the run's one transaction: a run that
+ends by an exception is settled through the table (environment/settle.py) from the stage it
+said, as a kill would be; only a success or a clean settle drops the intent, which is then
+emptied while the file is still locked, before it is deleted (on Windows too, where another
+program holding the file open keeps it: empty, it says nothing). A settle that fails keeps the
+intent, named, for the next run: no caller decides that. A held lock is another run at work:
+refused at once, naming it (exit 4). A lock file nobody holds is what a killed run left: the
+next run takes it over and settles that run's intent before it writes its own; an intent that
 cannot be settled with proof is named (exit 4) and stays as it was.
 
 One process takes a place's lock once: a nested take (a settle inside a remove) shares it.
@@ -59,11 +62,7 @@ def intent(path: str) -> dict | None:
 
 
 def _who(body: dict | None) -> str:
-    if not body:
-        return "another mambaboot run"
-    if body.get("operation") == "bootstrap":  # bootstrap.bat's cmd knows no pid of its own
-        return "a bootstrap script" + (f" (pid {body['pid']})" if body.get("pid") is not None else "")
-    return f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})"
+    return f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})" if body else "another mambaboot run"
 
 
 def busy(place: str, path: str) -> TargetRefused:
@@ -92,10 +91,11 @@ def refuse_held(place: str) -> None:
 class Intent:
     """The locks of places, taken in a fixed order (by lock path), held until exit; the intent
     written into each. Entering refuses (TargetRefused, exit 4) a place another run holds.
-    stale: place -> the intent a killed run left in its lock file (taken over here)."""
+    stale: place -> the intent a killed run left in its lock file (taken over here). say: where
+    what the run's own settling did (or why it could not) is said, one sentence each."""
 
     def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
-                 write: bool = True, settling: str | None = None) -> None:
+                 write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
         self.places = list({lock_path(p): p for p in places}.items())
         self.places.sort()
@@ -105,6 +105,7 @@ class Intent:
         self.settled: list = []  # what settling a killed run's intent did, one sentence each
         self.steps = steps  # the move rows' steps (settle.run): only runs that pass them settle a killed move
         self._writes = write  # False: the other places of an intent being settled, taken for its settling
+        self.say = say or self.settled.append
         self._tokens = {settling} if settling else set()  # intents settled already (one in each of its locks)
         self._mine: list = []
 
@@ -118,7 +119,7 @@ class Intent:
                 self._collect_unlocked()
                 self._write()
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
-            self.keep([path for path, place in self.places if place in self.stale])
+            self._keep([path for path, place in self.places if place in self.stale])
             self._release()
             raise
         return self
@@ -188,30 +189,50 @@ class Intent:
     def body(self) -> dict:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
 
-    def keep(self, paths=None) -> None:
-        """The run could not settle what it began: its intent stays for the next run (unlocked as it
-        ends). paths: only these lock files."""
+    def _keep(self, paths=None) -> None:
+        """What was begun is not settled: the intent stays for the next run (unlocked as it ends).
+        paths: only these lock files."""
         for path, first in self._mine:
             lock = _held[path][0]
             if first and lock is not None and (paths is None or path in paths):
                 lock.transient = False
 
-    def _write(self) -> None:
+    def _fail(self) -> None:
+        """The run ends by an exception: settled through the table from the stage it said, as a
+        kill would be (signals held: half a put-back is what it must not leave); a settle that
+        fails keeps the intent, named."""
+        from mambaboot.engine import signals
+
+        place = self.places[0][1]
+        try:
+            with signals.held():
+                for done in settle.run(self.body(), place, steps=self.steps):
+                    self.say(done)
+        except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
+            self._keep()
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+            self.say(f"{why}{where}; this {self.operation} was not settled: its intent stays in "
+                     f"{lock_path(place)}, and the next mambaboot run on {place} settles it or names what it needs")
+
+    def _write(self, blank: bool = False) -> None:
         body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
         for i, (_, place) in enumerate(self.places, 1):
             body[f"place{i}"] = place
-        text = jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
+        text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
         for path, first in self._mine:
             lock = _held[path][0]
-            if first and lock is not None:
+            if first and lock is not None and (lock.transient or not blank):
                 # One write over the whole file, whatever it held before (a longer stage, a killed
                 # run's intent): what is left past the text is spaces, which the reader drops.
                 size = max(len(text), os.fstat(lock.fileno()).st_size)
                 os.lseek(lock.fileno(), 0, os.SEEK_SET)
                 os.write(lock.fileno(), text + b" " * (size + (-size % _PAD) - len(text)))
-                os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
+                if text:
+                    os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
 
     def _release(self) -> None:
+        self._write(blank=True)  # a finished run's intent never outlives it, whoever holds the file open
         while self._mine:
             path, _ = self._mine.pop()
             entry = _held[path]
@@ -222,8 +243,10 @@ class Intent:
                     entry[0].__exit__(None, None, None)
 
     def __exit__(self, kind, *exc) -> None:
-        if kind is not None and not self._writes:  # the settling it was taken for failed: the intent stays
-            self.keep([path for path, place in self.places if place in self.stale])
+        if kind is not None and self._writes:
+            self._fail()
+        elif kind is not None:  # the settling it was taken for failed: the intent stays
+            self._keep([path for path, place in self.places if place in self.stale])
         self._release()
 
 

@@ -76,13 +76,29 @@ def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool =
     changed = missing(state, env_vars)
     if changed and not dry_run:
         if raw is None:
-            data, mode = '{"env_vars": ' + jsontext.dumps_flat(changed) + "}", confined.user_mode(0o666)
+            mode = confined.user_mode(0o666)
         else:
-            data = _edited(raw.decode("utf-8"), changed)
             with confined.Root.open(prefix) as root:
                 mode = stat.S_IMODE(root.lstat(STATE_FILE).st_mode)
-        confined.write_in(prefix, STATE_FILE, data.encode("utf-8"), mode=mode, sync=sync)
+        confined.write_in(prefix, STATE_FILE, _text(raw, changed), mode=mode, sync=sync)
     return changed
+
+
+def _text(raw: bytes | None, changed: dict) -> bytes:
+    if raw is None:
+        return ('{"env_vars": ' + jsontext.dumps_flat(changed) + "}").encode("utf-8")
+    return _edited(raw.decode("utf-8"), changed).encode("utf-8")
+
+
+def written(raw: bytes | None) -> bytes | None:
+    """What write() (no variables of an environment file's: adopt's) leaves in a state file that
+    held raw (None: none there); None when it writes nothing, or cannot read raw."""
+    try:
+        state = {} if raw is None else shapes.check(untrusted.json(raw, STATE_FILE), SHAPE, STATE_FILE, "conda's state file")
+        changed = missing(state)
+        return _text(raw, changed) if changed else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _edited(text: str, changed: dict) -> str:

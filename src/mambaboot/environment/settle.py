@@ -21,10 +21,6 @@ the same stage takes the same path either way. What to do is a table, operation 
 - create, verified (the new environment is complete): roll forward: the old environment set
   aside is deleted through its mark, the new one's mark dropped.
 - create, done (provisioning runs): nothing; the record says where provisioning stopped.
-- bootstrap, begun (a bootstrap script holds the place's lock: bootstrap/bootstrap.sh, .bat,
-  .ps1): nothing was changed yet. bootstrap, engine (the script's micromamba runs; it hands over
-  to adopt after releasing the lock): the place carries no mark (the script writes none), so it
-  is create's engine row without a mark: missing or empty, settled; else named with what clears it.
 - adopt, begun: nothing was changed yet. adopt, saving (what it may change, saved in the place:
   environment/adoptundo.py) or adopted (done): the snapshot deleted through its mark. adopt,
   adopting: put back, as conda rolls back a transaction: the record dir's files, .condarc,
@@ -61,8 +57,10 @@ the same stage takes the same path either way. What to do is a table, operation 
   its mark (as an adopt's row does); verified, its stage says so and the verified row drops it.
   The move rows that act need steps only the layers above can give: the runs that may settle a
   move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
-- any other operation: its own leftovers prove themselves: nothing to do here.
-- a stage the table does not know: named, and the intent kept for the user.
+- provision, activate-scripts, begun (their only stage): nothing of theirs is left but what the
+  row after the table collects.
+- an operation or a stage the table does not know (another mambaboot's, an old bootstrap
+  script's): never acted on; named with what clears it, and the intent kept.
 - every row, after its own acts: what killed runs wrote under a temporary name (a file's new
   text before its rename: common/files/tempname.py) in the places whose own lock holds the
   intent, and beside them, is deleted, only a regular file of the user's, never through a link
@@ -103,10 +101,8 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     operation, stage = intent.get("operation"), intent.get("stage")
     action = TABLE.get((operation, stage))
     if action is None:
-        if operation not in SELF_SETTLED:
-            raise Stuck(f"{place}: an unfinished mambaboot {operation} left its intent at stage "
-                        f"{stage!r}, which this mambaboot does not know how to settle; nothing was changed")
-        action = ()
+        raise Stuck(f"{place}: an unfinished {operation} left its intent at stage {stage!r}, which this mambaboot "
+                    f"does not know how to settle; nothing was changed: {CLEAR.format(lock=fsops.place_lock(place))}")
     if operation == "move" and action and steps is None:
         raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
                     f"`mambaboot move {intent.get('from')} {intent.get('to')}` puts it back or finishes it first "
@@ -287,8 +283,7 @@ def _unproven(intent: dict, place: str, entries) -> str:
     aside = intent.get("aside")
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
     clear = removal.by_hand(place)
-    run = "a bootstrap script" if intent.get("operation") == "bootstrap" else "a mambaboot create"
-    return (f"{place} holds what {run} killed while it made an environment there left{shown}, or "
+    return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
             f"it is that unfinished environment, delete it (`{clear}`) and run again; if it is "
             f"yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
@@ -396,7 +391,7 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         noreplace.rename_dir(dst, src)
     if not _marked(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already
-    _snapshot_back(src, token)  # what its re-adopt changed, first: the rewrite is undone from there
+    _snapshot_back(src, token, done)  # what its re-adopt changed, first: the rewrite is undone from there
     done += steps["undo"](src, dst, old, renamed)
     proof.unmark(src, proof.SOURCE)
     done.append(f"put back: a move of {src} to {dst} did not verify; " +
@@ -452,12 +447,12 @@ def _re_adopt_back(intent: dict, place: str, done: list, steps) -> None:
     changed put back from the snapshot it saved in DST under its token, as an adopt's row does.
     The killed move it was finishing had verified: nothing else of it is left to put back."""
     src, dst, _, _, token = _move_fields(intent, place)
-    if _snapshot_back(dst, token):
+    if _snapshot_back(dst, token, done):
         done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that did not finish adopted it "
                     "again (the move itself had finished)")
 
 
-def _snapshot_back(place: str, token) -> bool:
+def _snapshot_back(place: str, token, done: list) -> bool:
     """What an adopt (or a move's re-adopt, the environment back at SRC) changed at place put back
     from the snapshot it saved there under token (environment/adoptundo.py), then dropped; one cut
     short in its saving (nothing changed yet) is dropped alone. False: there was none to put back."""
@@ -465,7 +460,8 @@ def _snapshot_back(place: str, token) -> bool:
 
     snapshot = adoptundo.load(place, token)
     if snapshot is not None:
-        adoptundo.restore(place, snapshot)
+        for path in adoptundo.restore(place, snapshot):
+            done.append(f"kept {path} as it is: changed since an unfinished adopt of {place} wrote it, it is yours now")
     adoptundo.drop(place, token)
     return snapshot is not None
 
@@ -487,7 +483,7 @@ def unsettled_move(intent: dict | None) -> bool:
 def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
     """An adopt that did not finish: what it changed put back from the snapshot it saved in the
     place, proven by its mark of the intent's token (environment/adoptundo.py), then dropped."""
-    if _snapshot_back(place, intent.get("token")):  # False: not saved (nothing changed yet), or put back already
+    if _snapshot_back(place, intent.get("token"), done):  # False: not saved (nothing changed yet), or put back already
         done.append(f"put back {place} as it was before an adopt of it that did not finish")
 
 
@@ -498,7 +494,8 @@ def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
     adoptundo.drop(place, intent.get("token"))
 
 
-SELF_SETTLED = ("adopt", "provision", "activate-scripts", "pack")
+# What clears an intent the table does not know, as git names a stale index.lock.
+CLEAR = "look at the place (and what the intent names), then delete {lock} (that run's intent) and run again"
 TABLE = {
     ("create", "begun"): (),
     ("create", "set-aside"): (_put_back,),
@@ -506,8 +503,6 @@ TABLE = {
     ("create", "finishing"): (_undo_new, _put_back),
     ("create", "verified"): (_drop_old,),
     ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
-    ("bootstrap", "begun"): (),  # a bootstrap script's checks and downloads
-    ("bootstrap", "engine"): (_undo_new,),  # its micromamba: no mark, no staged name, no aside
     ("adopt", "begun"): (),  # the checks
     ("adopt", "saving"): (_adopt_dropped,),  # its snapshot (adoptundo.py), before anything is changed
     ("adopt", "adopting"): (_adopt_back,),  # finish(): put back as it was
@@ -526,4 +521,6 @@ TABLE = {
     ("pack", "writing"): (_drop_partial,),
     ("lock", "begun"): (),
     ("lock", "writing"): (_drop_partial,),
+    ("provision", "begun"): (),  # its record says where provisioning stopped
+    ("activate-scripts", "begun"): (),  # a rewrite's new text, under the run's temporary name
 }

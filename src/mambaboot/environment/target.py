@@ -36,6 +36,19 @@ def first_existing_ancestor(path: str) -> str:
     return parent
 
 
+def refuse_nested(prefix: str, why: str = "") -> None:
+    """TargetRefused when prefix holds other environments (envs/NAME/conda-meta, as a base does):
+    deleting or replacing it would delete them, and whatever the user keeps in them."""
+    try:
+        entries = [e for e in os.scandir(os.path.join(prefix, "envs")) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        entries = []
+    nested = [e.path for e in entries if os.path.isdir(os.path.join(e.path, "conda-meta"))]
+    if nested:
+        raise TargetRefused(f"{prefix} holds other environments ({', '.join(nested)}){why}; remove those first; "
+                            "nothing was changed")
+
+
 def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     if os.path.islink(prefix):
         raise TargetRefused(f"{prefix} is a symbolic link; give the real path of the environment instead")
@@ -60,6 +73,7 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
             else "an incomplete environment left by an interrupted mambaboot run"
         )
         if force:
+            refuse_nested(prefix, "; --force never replaces an environment holding others")
             return Target(prefix, OURS, f"holds {what}; --force replaces it")
         raise TargetRefused(f"{prefix} holds {what}; pass --force to replace it")
     try:

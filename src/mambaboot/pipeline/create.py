@@ -14,7 +14,7 @@ import os
 
 from mambaboot.common import pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, tempname, treewalk
+from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, removal, tempname, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -208,32 +208,40 @@ class _Rollback:
         """The engine made the prefix: from now on it carries this run's mark, written through the
         directory held since it was made, while its name still leads there."""
         self._claim()
-        self.intent.stage("finishing")
 
-    def _claim(self) -> None:
+    def _claim(self, mark: bool = True) -> None:
+        """The engine's directory, held open since it was made, while its name still leads there:
+        marked (finishing), or else (mark False: this run's failure) emptied through the descriptor
+        and, made here, removed: proven by the descriptor alone, nothing written into it (a disk
+        that is full takes no mark). On Windows, without a descriptor, marked for the table."""
         held, self.held = self.held, None
         if held is None:
             raise TargetRefused(f"{self.plan.prefix} is not the directory this create made for its engine; it was "
                                 "left as it is")
-        with held:
-            parent, name = confined.split(self.plan.prefix)
-            with parent:
-                try:
-                    st = parent.lstat(name)
-                except OSError:
-                    st = None
+        parent, name = confined.split(self.plan.prefix)
+        with held, parent:
+            try:
+                st = parent.lstat(name)
+            except OSError:
+                st = None
             if st is None or fileid.identity(st) != tuple(held.identity):
                 raise TargetRefused(f"{self.plan.prefix} was replaced while this create ran; it was left as it is")
-            proof.write_mark(held, self.intent.token, proof.NEW)
+            if mark or held.fd is None:
+                proof.write_mark(held, self.intent.token, proof.NEW)
+                self.intent.stage("finishing")
+                return
+            removal.remove_contents(held.fd, None, self.plan.prefix)
+            if self.intent.facts.get("made") == "1":
+                parent.rmdir(name)
+        self.intent.stage("set-aside" if self.intent.facts.get("aside") else "begun", made=None, staged=None, target=None)
 
     def verified(self) -> None:
         self.intent.stage("verified")
 
-    def undo(self) -> list[str]:
-        if self.intent.stage_name == "engine" and self.held is not None:  # proven by the descriptor held
-            self._claim()
-            self.intent.stage("finishing")
-        return settle.run(self.intent.body(), self.plan.prefix)
+    def undo(self) -> None:
+        """Before the intent settles the failure: the engine's directory, proven by the descriptor held."""
+        if self.intent.stage_name == "engine" and self.held is not None:
+            self._claim(mark=False)
 
     def commit(self) -> None:
         settle.run(dict(self.intent.body(), stage="verified"), self.plan.prefix)
@@ -265,7 +273,8 @@ def create(plan: Plan, host: Host, reporter: Reporter, *, ignore_active_env: boo
         # The target's parent before its lock, which is a file there: no run changes a place without it.
         made += newdirs.make_dirs(os.path.dirname(plan.prefix))  # as the engine would (fs::create_directories)
         # The target is judged under its lock, after what a killed create left there is settled.
-        with placelock.Intent("create", plan.prefix, token=tempname.run_token(), steps=movesteps.steps(host.windows)) as intent:
+        with placelock.Intent("create", plan.prefix, token=tempname.run_token(), steps=movesteps.steps(host.windows),
+                              say=reporter.warn) as intent:
             for done in intent.settled:
                 reporter.warn(done)
             return _create_locked(plan, host, reporter, ignore_active_env, keep_failed, net, intent)
@@ -303,18 +312,15 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
         except BaseException:
             # Ctrl-C pressed again, or first seen by our handler only now (the engine ended of it
             # and was reaped before), waits for the rollback: half of one is what it must not leave.
+            # The intent settles it (placelock): rolled back from the stage it says, kept if that fails.
             with signals.held():
                 if keep_failed and intent.stage_name == "finishing" and intent.facts.get("aside") is None \
                         and record.read(plan.prefix) is not None:
                     proof.unmark(plan.prefix, proof.NEW)
+                    intent.stage("done")  # nothing to settle: kept as it is
                     reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
                 else:
-                    try:
-                        for done in rollback.undo():
-                            reporter.warn(done)
-                    except TargetRefused as exc:  # named; the intent stays for the next run
-                        intent.keep()
-                        reporter.warn(str(exc))
+                    rollback.undo()
             raise
         rollback.commit()
     from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)

@@ -131,7 +131,8 @@ def move_environment(
     places = (src,) if in_place else (src, dst)
     # What a killed run left at either place (its intent in the place's lock) is settled as the
     # locks are taken, before this move's own intent is written.
-    with placelock.Intent("move", *places, token=tempname.run_token(), steps=movesteps.steps(host.windows)) as intent:
+    with placelock.Intent("move", *places, token=tempname.run_token(), steps=movesteps.steps(host.windows),
+                          say=reporter.warn) as intent:
         for done in intent.settled:
             reporter.warn(done)
         for left in intent.stale.values():
@@ -148,13 +149,8 @@ def _re_adopt(src: str, dst: str, host: Host, reporter: Reporter, cache_dir: Opt
     re-adopting, so its failure and a kill are put back by the one table alike; verified, the
     table drops it."""
     intent.stage(RE_ADOPTING, **{"from": src, "to": dst, "old": dst, "how": FINISHED})
-    try:
-        adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False,
-                                     move_token=intent.token)
-        intent.stage(VERIFIED)
-    except BaseException:
-        _settle_own(intent, dst, reporter)
-        raise
+    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False, move_token=intent.token)
+    intent.stage(VERIFIED)
     _settle_own(intent, dst, reporter)
     return MoveResult(src, dst, FINISHED, [], adopted)
 
@@ -183,23 +179,19 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     token = intent.token
     intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": settle.identity_text(source)})
     proof.mark(src, token, proof.SOURCE)
-    try:
-        if in_place:
-            how = IN_PLACE
-            intent.stage(REWRITING, how=IN_PLACE)
-        else:
-            how = _rename_or_copy(src, dst, intent)
-        reporter.step(f"move: {src} -> {dst} ({how})")
-        changed = rewrite.relocate(dst, findings, old, dst, host.windows)
-        _forget_pack_note(dst)
-        reporter.step(f"rewrite: {len(changed)} files now name {dst}")
-        adopted = adopt.adopt_prefix(
-            dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, move_token=token,
-        )
-        intent.stage(VERIFIED)
-    except BaseException:
-        _settle_own(intent, src, reporter)
-        raise
+    if in_place:
+        how = IN_PLACE
+        intent.stage(REWRITING, how=IN_PLACE)
+    else:
+        how = _rename_or_copy(src, dst, intent)
+    reporter.step(f"move: {src} -> {dst} ({how})")
+    changed = rewrite.relocate(dst, findings, old, dst, host.windows)
+    _forget_pack_note(dst)
+    reporter.step(f"rewrite: {len(changed)} files now name {dst}")
+    adopted = adopt.adopt_prefix(
+        dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, move_token=token,
+    )
+    intent.stage(VERIFIED)
     if how == COPIED:  # the copy works: the source goes, set aside first, through its mark
         intent.stage(DELETING_SOURCE, aside=tempname.set_aside(src, token, proof.SOURCE))
     _settle_own(intent, dst, reporter)
@@ -209,16 +201,10 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
 
 def _settle_own(intent: Any, place: str, reporter: Reporter) -> None:
-    """The move's own end, by the table a killed move's is settled by (environment/settle.py):
-    before `verified` put back, from then on finished. Cut short, the intent stays in both locks
-    and the next run of either place settles it."""
-    try:
-        said = settle.run(intent.body(), place, steps=intent.steps)
-    except BaseException as exc:
-        intent.keep()
-        reporter.warn(f"the move could not be settled ({exc}); `mambaboot move {intent.facts.get('from')} "
-                      f"{intent.facts.get('to')}` settles it (a remove of either place too)")
-        raise
+    """The move's verified end, by the table a killed move's is settled by (environment/settle.py):
+    finished. Its failure, here or before, the intent settles (put back before `verified`), and
+    keeps for the next run of either place when that fails."""
+    said = settle.run(intent.body(), place, steps=intent.steps)
     for done in said:
         if not done.startswith("finished"):
             reporter.warn(done)

@@ -12,6 +12,8 @@ the move that settles it.
 
 from __future__ import annotations
 
+import os
+
 from mambaboot.common.errors import MambabootError
 from mambaboot.environment import record
 
@@ -33,7 +35,8 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
     if not (renamed or findings or listed or named):
         return []  # nothing of the move reached the files
     rewrite.relocate(prefix, findings, dst, old, windows)
-    said = _scripts_again(prefix, windows)
+    # an environment without a record dir (mambaboot did not make it) had no activation scripts
+    said = _scripts_again(prefix, windows) if os.path.isdir(os.path.join(prefix, record.RECORD_DIR)) else []
     if data and (listed or named):
         if named:
             data["inputs"] = dict(inputs, prefix=old)

@@ -73,11 +73,9 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
         again = _command(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,
                          "`mambaboot move SOURCE DESTINATION`")
         return f"{again} puts it back or finishes it first (a remove of either place settles it too)"
-    if action is None and operation not in settle.SELF_SETTLED:
+    if action is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
-                f"{place} is refused meanwhile); the mambaboot that wrote it settles it")
-    if operation in settle.SELF_SETTLED:  # a rewrite's new text may be left beside a file in it
-        return f"the next run that changes {place} settles it first"
+                f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
     if not action:
         return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
     if operation == "create":

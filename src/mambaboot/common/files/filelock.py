@@ -57,7 +57,7 @@ class FileLock:
             made = make_dirs(os.path.dirname(self.path) or ".")
             self._made = self._made or made
             try:
-                fd = self._open()
+                fd = open_lock_file(self.path, self.new)
             except FileNotFoundError:  # its directory was removed (a transient lock's) meanwhile
                 continue
             try:
@@ -76,19 +76,6 @@ class FileLock:
         raise TargetRefused(f"cannot make the lock file {self.path}: after {RETRIES} tries it is still not there "
                             "(a file system that makes no files there, such as /proc, or a directory removed as "
                             "fast as it is made); name a place on an ordinary disk")
-
-    def _open(self) -> int:
-        """open_lock_file; a blocking lock waits while a program holds the file open (Windows:
-        bootstrap.bat's cmd), which gives no wait of its own to block in: it is looked at again."""
-        while True:
-            try:
-                return open_lock_file(self.path, self.new)
-            except BlockingIOError:
-                if not self.blocking:
-                    raise
-                import time
-
-                time.sleep(0.05)
 
     def fileno(self) -> int:
         """The locked file's descriptor, while held: on Windows the locked byte is written only through it."""
@@ -124,8 +111,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def open_lock_file(path: str, new: bool = False) -> int:
-    """A descriptor of the lock file at path, made if missing (new: made, or FileExistsError).
-    BlockingIOError: on Windows, another program holds it open for writing and shares no writing."""
+    """A descriptor of the lock file at path, made if missing (new: made, or FileExistsError)."""
     if not _NOFOLLOW and is_link(path):  # pragma: no cover - Windows: no O_NOFOLLOW, ask first
         raise _link_refused(path)
     if _WINDOWS:
@@ -153,8 +139,6 @@ def held(path: str) -> bool:
         fd = _open_shared(path, False, create=False) if _WINDOWS else os.open(path, os.O_RDWR | _NOFOLLOW)
     except FileNotFoundError:
         return False
-    except BlockingIOError:  # Windows: held open by a program that shares no writing (bootstrap.bat)
-        return True
     except OSError as exc:
         if exc.errno != errno.EISDIR and is_link(path):
             raise _link_refused(path) from None
@@ -194,29 +178,17 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
 
     # CreateFile's share modes and dispositions (Microsoft Learn, "CreateFileW function")
     _SHARE_READ_WRITE, _CREATE_NEW, _OPEN_EXISTING, _OPEN_ALWAYS = 0x1 | 0x2, 1, 3, 4
-    _ERROR_SHARING_VIOLATION = 32
 
     def _open_shared(path: str, new: bool, create: bool = True) -> int:
-        """The lock file opened as os.open opens it on Windows (the C runtime's _wopen: read and
-        write, sharing read and write, not inherited), through CreateFile, whose error tells a file
-        another program holds open from one this user may not write: cmd.exe, the only lock a
-        batch file has, holds a file by redirecting output to it, which opens it sharing reading
-        only (a second open for writing fails: the batch lock idiom `call :sub 9>"LOCK"`; Wine's
-        cmd alike, tests/test_windows_python.py), so bootstrap.bat holds a place's lock so while
-        its micromamba runs. That is a held lock, never a file that cannot be written (a sharing violation, which
-        _wopen gives as EACCES, as it gives a denied write)."""
+        """The lock file opened as os.open opens it on Windows (read and write, sharing read and
+        write), through CreateFile, whose FILE_FLAG_OPEN_REPARSE_POINT opens a link made since
+        is_link looked as itself, never followed (Windows has no O_NOFOLLOW)."""
         import _winapi
 
         how = _CREATE_NEW if new else _OPEN_ALWAYS if create else _OPEN_EXISTING
-        try:
-            # FILE_ATTRIBUTE_NORMAL; FILE_FLAG_OPEN_REPARSE_POINT: a link made since is_link looked is
-            # opened as itself, never followed
-            handle = _winapi.CreateFile(path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, _SHARE_READ_WRITE, 0, how,
-                                        0x80 | 0x00200000, 0)
-        except OSError as exc:
-            if getattr(exc, "winerror", None) == _ERROR_SHARING_VIOLATION:
-                raise BlockingIOError(errno.EAGAIN, f"{path} is held open by another program") from None
-            raise
+        # FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT
+        handle = _winapi.CreateFile(path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, _SHARE_READ_WRITE, 0, how,
+                                    0x80 | 0x00200000, 0)
         return msvcrt.open_osfhandle(handle, os.O_RDWR)
 
 else:
