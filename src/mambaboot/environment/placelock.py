@@ -204,16 +204,22 @@ class Intent:
         from mambaboot.engine import signals
 
         place = self.places[0][1]
+        said = []
         try:
             with signals.held():
                 for done in settle.run(self.body(), place, steps=self.steps):
-                    self.say(done)
+                    said.append(done)
         except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
             self._keep()
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-            self.say(f"{why}{where}; this {self.operation} was not settled: its intent stays in "
-                     f"{lock_path(place)}, and the next mambaboot run on {place} settles it or names what it needs")
+            said.append(f"{why}{where}; this {self.operation} was not settled: its intent stays in "
+                        f"{lock_path(place)}, and the next mambaboot run on {place} settles it or names what it needs")
+        for line in said:
+            try:
+                self.say(line)
+            except OSError:  # the failure settled may be the reader's going: unsaid, it is no failed settle
+                break
 
     def _write(self, blank: bool = False) -> None:
         body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
