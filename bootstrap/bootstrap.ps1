@@ -48,8 +48,10 @@ $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\u
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 # micromamba checks certificates with Windows' Schannel, revocation included, where this script's
-# .NET download did not (mamba-org/mamba#2751, #3346): a TLS-inspecting proxy stops it only.
-$TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle"
+# .NET download did not (mamba-org/mamba#2751, #3346): a TLS-inspecting proxy stops it only. A CA
+# file replaces Windows' certificate store (curl#3727): no CA variable is made MAMBA_SSL_VERIFY here,
+# as create makes none on Windows (engine/network.py read).
+$TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle"
 $Reserved = '^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$)(\..*)?$'
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]
@@ -60,11 +62,11 @@ current directory, by running "mambaboot.pyz create" on a private Python this sc
 In PowerShell, quote the version ('3.10'): unquoted, PowerShell reads it as the number 3.1.
 
 options:
-  -c, --channel CHANNEL      channel (repeatable; default conda-forge)
+  -c, --channel CHANNEL      channel (repeatable; default $env:MAMBABOOT_CHANNELS, else conda-forge)
   --package SPEC             extra package (repeatable), e.g. --package "numpy>=2"
   --envs-dir DIR             parent of the environment
-  --cache-dir DIR            cache root (default: DRIVE:\CACHE if it exists, else
-                             $env:LOCALAPPDATA\mambaboot\Cache)
+  --cache-dir DIR            cache root (default: DRIVE:\CACHE on the environment's drive if it exists,
+                             else $env:LOCALAPPDATA\mambaboot\Cache if on that drive and all ASCII)
   --micromamba PATH          use this micromamba.exe (default: $env:MAMBABOOT_MICROMAMBA)
   --micromamba-version V     release to download (default: the pinned one; latest allowed)
   --micromamba-url URL       mirror: full URL of the binary; its digest is read from URL.sha256
@@ -493,15 +495,6 @@ function Get-SandboxEnvironment {
             $sandbox.Remove($key)
         }
     }
-    if (-not $sandbox.ContainsKey('MAMBA_SSL_VERIFY') -and -not $sandbox.ContainsKey('MAMBA_CACERT_PATH')) {
-        foreach ($var in @('REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE')) {
-            $ca = [System.Environment]::GetEnvironmentVariable($var)
-            # libmamba reads MAMBA_SSL_VERIFY as YAML (Source<T>::deserialize,
-            # libmamba/include/mamba/api/configuration_impl.hpp), which cuts a bare path at ' #'
-            # and stops on a leading @: in single quotes YAML reads every character back but ''.
-            if ($ca) { $sandbox['MAMBA_SSL_VERIFY'] = "'" + $ca.Replace("'", "''") + "'"; break }
-        }
-    }
     foreach ($key in @($sandbox.Keys | Where-Object { $_ -ieq 'MAMBA_SSL_NO_REVOKE' })) { $sandbox.Remove($key) }
     if ($script:NoRevoke) { $sandbox['MAMBA_SSL_NO_REVOKE'] = 'true' }
     # libmamba reads credentials from the user's home, which is about to be the private one.
@@ -531,21 +524,6 @@ function Get-SandboxEnvironment {
     foreach ($key in @('TMPDIR', 'TEMP', 'TMP')) { $sandbox[$key] = Join-Text $homeDir 'tmp' }
     $sandbox['CONDA_PKGS_DIRS'] = $script:PkgsDirs -join ','
     return $sandbox
-}
-
-# Checked before anything is written, and again once the place's lock is held: another run may
-# have made it meanwhile (micromamba, given a prefix that holds an environment, replaces it).
-# Looked at only, so that nothing is downloaded for a run create surely refuses. A directory that
-# is not empty is create's to judge, under the place's lock: a killed create's leftovers are its own to settle.
-function Test-Target([string]$prefix) {
-    if (-not (Test-Path -LiteralPath $prefix)) { return }
-    if ((Get-Item -LiteralPath $prefix -Force).Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
-        Fail 4 "$prefix is a link; give the real path of the environment instead"
-    }
-    if (-not (Test-Path -LiteralPath $prefix -PathType Container)) { Fail 4 "$prefix is not a directory; nothing was changed" }
-    if (Test-Path -LiteralPath (Join-Text $prefix '.mambaboot\record.json')) {
-        Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"
-    }
 }
 
 function Invoke-Bootstrap([object[]]$Arguments) {
@@ -663,14 +641,19 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         Fail 2 "prefix '$prefix' has a character packages or Windows cannot take (% ! < > `" | ? * ; [ ] or a second :); choose another path"
     }
 
+    # The cache as create resolves it (common/locations.py resolve_cache_dir): micromamba hard-links
+    # within one volume only, and fails on a path character the ANSI code page lacks
+    # (mamba-org/mamba#3097, #3228), so the per-user cache only on the target's drive and all ASCII.
+    $drive = [System.IO.Path]::GetPathRoot($prefix).TrimEnd('\')
     if ($cacheDir) { $cache = Get-FullPath $cacheDir }
-    elseif (Test-Path -LiteralPath "$drive\CACHE" -PathType Container) { $cache = "$drive\CACHE" }
-    # A relative LOCALAPPDATA is ignored and a relative USERPROFILE refused, as mambaboot does:
-    # either would put the cache under the current directory.
-    elseif (Test-Absolute $env:LOCALAPPDATA) { $cache = Join-Text $env:LOCALAPPDATA 'mambaboot\Cache' }
-    elseif (-not $env:USERPROFILE) { Fail 2 'neither LOCALAPPDATA nor USERPROFILE is set; pass --cache-dir DIR' }
-    elseif (Test-Absolute $env:USERPROFILE) { $cache = Join-Text $env:USERPROFILE 'AppData\Local\mambaboot\Cache' }
-    else { Fail 2 'USERPROFILE is not an absolute path: the cache would land in the current directory; set USERPROFILE to your home directory or pass --cache-dir DIR' }
+    elseif ([System.IO.Directory]::Exists("$drive\CACHE")) { $cache = "$drive\CACHE" }
+    else {
+        $base = [string]$env:LOCALAPPDATA  # ignored when relative (common/host.py base_dir)
+        if (-not (Test-Absolute $base)) { $base = Join-Text ([string]$env:USERPROFILE) 'AppData\Local' }
+        $user = Join-Text $base 'mambaboot\Cache'
+        $cache = "$drive\CACHE"
+        if ($user.StartsWith($drive + '\', [System.StringComparison]::OrdinalIgnoreCase) -and $user -cnotmatch '[^\x20-\x7e]') { $cache = $user }
+    }
     # comma-separated on every platform, as conda reads it
     $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } |
                          ForEach-Object { Get-FullPath $_ })
@@ -744,6 +727,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $lines = ($found | ForEach-Object { "  $_=" + [System.Environment]::GetEnvironmentVariable($_) }) -join "`n"
         Fail 3 "this shell already has a Python environment in it:`n$lines`nopen a clean shell (or deactivate it)"
     }
+    # By looking only, what create surely refuses; the rest is create's to judge under the place's lock.
+    if ([System.IO.File]::Exists($prefix)) { Fail 4 "$prefix is not a directory; nothing was changed" }
+    if ([System.IO.File]::Exists("$prefix\.mambaboot\record.json")) { Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it" }
     # ---------------------------------------------------------------- from here on, writes: the work directory only
     # A random name of the form mambaboot's own temporaries have (common/files/tempname.py: 32
     # lowercase hex digits; a GUID's "N" format is 32 of them): CACHE\tmp\mambaboot-tmp-TOKEN-bootstrap,
@@ -807,7 +793,9 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $own = $OwnPython
         Say "python: mambaboot runs on Python 3.9 or later: its private Python is $OwnPython, the environment's $python"
     }
+    # From the channels create takes: -c, else MAMBABOOT_CHANNELS, else conda-forge (locations.py default_channels).
     $mmChannels = $channels
+    if ($mmChannels.Count -eq 0) { $mmChannels = @(([string]$env:MAMBABOOT_CHANNELS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ }) }
     if ($mmChannels.Count -eq 0) { $mmChannels = @('conda-forge') }
     $command = @('create', '--yes', '--no-rc', '--override-channels')
     foreach ($channel in $mmChannels) { $command += @('-c', $channel) }
@@ -835,7 +823,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     # private Python is not put on PATH, so create's children never see it.
     $handover = @('-I', $zipapp, 'create', $name, '--envs-dir', $envs, '--cache-dir', $cache)
     if ($python) { $handover += @('--python', $python) }
-    foreach ($channel in $mmChannels) { $handover += @('-c', $channel) }
+    foreach ($channel in $channels) { $handover += @('-c', $channel) }
     foreach ($package in $packages) { $handover += @('--package', $package) }
     $handover += @('--micromamba', $binary, '--micromamba-sha256', $sha)
     $childEnvironment = $null

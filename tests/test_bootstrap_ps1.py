@@ -50,7 +50,7 @@ def test_it_agrees_with_mambaboot():
     assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
     assert tuple(_array("Carried")) == network.SCRIPT_CARRIED
     redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}
-    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_VERIFY", "MAMBA_SSL_NO_REVOKE", "NETRC"}
+    assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_NO_REVOKE", "NETRC"}
 
 
 def test_programs_start_only_through_one_quoting_function():
@@ -456,21 +456,10 @@ def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all():
     assert code.index("$script:NoRevoke = Get-NoRevoke") < code.index("$engine = Invoke-Native $binary")
 
 
-def test_a_ca_path_goes_to_micromamba_in_yaml_single_quotes():
-    """libmamba reads MAMBA_SSL_VERIFY as YAML: the path a CA variable names, quoted as bootstrap.bat
-    and create quote it, reads back whole (engine/network.py yaml_text)."""
-    from mambaboot.engine.network import yaml_text
-
-    assert "$sandbox['MAMBA_SSL_VERIFY'] = \"'\" + $ca.Replace(\"'\", \"''\") + \"'\"" in _source("Get-SandboxEnvironment")
-    assert yaml_text("C:\\pki\\it's #2.pem", "X") == "'C:\\pki\\it''s #2.pem'"
-
-
-def test_an_engine_failure_names_tls_inspection_as_bootstrap_bat_does():
+def test_an_engine_failure_names_tls_inspection():
     text = _text()
     hint = re.search(r'\$TlsHint = "([^"]*)"', text).group(1)
-    assert "MAMBA_SSL_NO_REVOKE=true" in hint and "REQUESTS_CA_BUNDLE" in hint
-    bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert f"if it failed on a certificate: {hint}" in bat
+    assert "MAMBA_SSL_NO_REVOKE=true" in hint and "MAMBA_SSL_VERIFY=PATH" in hint
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
     assert "`n  if it failed on a certificate: $TlsHint" in engine
 
@@ -552,3 +541,74 @@ def test_a_url_is_shown_without_its_password():
     for said in re.findall(r'Fail \d "[^"\n]*', text):
         for url in ("$Url", "$url", "$zipappUrl", "$mmUrl"):
             assert f"{url} " not in said and f"{url}." not in said and f"{url}:" not in said, said
+
+
+def _uncommented() -> str:
+    """The script with its comments gone and its strings kept: what it says and does."""
+    tree = _tree()
+    out, at = [], 0
+    for node in pwsh._outermost(tree, ("comment",)):
+        out.append(tree.source[at:node.start_byte].decode("ascii"))
+        at = node.end_byte
+    return "".join(out) + tree.source[at:].decode("ascii")
+
+
+def test_a_ca_variable_never_replaces_windows_certificate_store_and_the_hint_names_mamba_ssl_verify():
+    """micromamba on Windows is libcurl with Schannel: a CA file replaces Windows' certificate store
+    (curl#3727), so REQUESTS_CA_BUNDLE and SSL_CERT_FILE are not made MAMBA_SSL_VERIFY, as create
+    does not on Windows (engine/network.py read); what the user sets in MAMBA_SSL_VERIFY still goes."""
+    said = _uncommented()
+    assert "REQUESTS_CA_BUNDLE" not in said and "SSL_CERT_FILE" not in said
+    assert "$sandbox['MAMBA_SSL_VERIFY']" not in said
+    hint = re.search(r'\$TlsHint = "([^"]*)"', said).group(1)
+    assert hint == ("behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the "
+                    "certificate's revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle")
+    assert "MAMBA_SSL_VERIFY" in _array("Carried")
+
+
+def test_the_default_cache_is_creates_on_the_targets_drive_and_never_a_non_ascii_profile():
+    """resolve_cache_dir (common/locations.py): the target's drive's CACHE when it exists, else the
+    per-user cache when it is on that drive and all ASCII (micromamba fails on a character the ANSI
+    code page lacks: mamba-org/mamba#3097, #3228), else the target's drive's CACHE."""
+    said = _uncommented()
+    block = said[said.index("if ($cacheDir) {"):said.index("$script:PkgsDirs = ")]
+    assert "$drive = [System.IO.Path]::GetPathRoot($prefix).TrimEnd('\\')" in said
+    assert said.index("$prefix = Join-Text $envs") < said.index("$drive = [System.IO.Path]::GetPathRoot($prefix)") \
+        < said.index("if ($cacheDir) {")
+    steps = ['[System.IO.Directory]::Exists("$drive\\CACHE")',
+             "$user = Join-Text $base 'mambaboot\\Cache'",
+             '$cache = "$drive\\CACHE"\n',
+             "$user.StartsWith($drive + '\\', [System.StringComparison]::OrdinalIgnoreCase) -and $user -cnotmatch '[^\\x20-\\x7e]') "
+             "{ $cache = $user }"]
+    at = [block.index(step) for step in steps]
+    assert at == sorted(at), block
+    ascii_only = re.search(r"-cnotmatch '([^']*)'", block).group(1)
+    assert re.search(ascii_only, "C:\\Users\\Jos\u00e9\\AppData\\Local") and re.search(ascii_only, "C:\\Users\\\u5f20\u4e09")
+    assert not re.search(ascii_only, "C:\\Users\\J o-e (1)\\AppData\\Local")
+    assert "mamba-org/mamba#3097" in _text()
+
+
+def test_the_private_python_and_the_environment_come_from_the_same_channels():
+    """-c given: those, handed over; without -c, MAMBABOOT_CHANNELS (comma-separated, as create
+    reads it: common/locations.py default_channels) else conda-forge for the private Python, and no
+    -c handed over, so that create reads MAMBABOOT_CHANNELS itself."""
+    from mambaboot.common.locations import DEFAULT_CHANNEL
+
+    said = _uncommented()
+    pick = said[said.index("$mmChannels = "):said.index("$command = @('create'")]
+    assert "([string]$env:MAMBABOOT_CHANNELS) -split ','" in pick and ".Trim()" in pick
+    assert f"@('{DEFAULT_CHANNEL}')" in pick
+    handover = said[said.index("$handover = @("):said.index("Invoke-Native $pythonExe")]
+    assert "foreach ($channel in $channels) { $handover += @('-c', $channel) }" in handover
+    assert "$mmChannels" not in handover
+
+
+def test_the_target_is_refused_before_any_download_only_where_create_surely_refuses_it():
+    """Something at the prefix that is not a directory, or an environment mambaboot manages
+    (exit 4); anything else (a link, a directory with files in it) is create's to judge under its lock."""
+    said = _uncommented()
+    assert "is a link" not in said and "ReparsePoint" not in said
+    fours = re.findall(r'Fail 4 "([^"]*)"', said)
+    assert fours == ["$prefix is not a directory; nothing was changed",
+                     "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"]
+    assert said.index("Fail 4 ") < said.index("$script:Work = Join-Text $cache")
