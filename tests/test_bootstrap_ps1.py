@@ -49,7 +49,8 @@ def test_it_agrees_with_mambaboot():
     assert tuple(_array("Scrubbed")) == isolation.SCRUB_PREFIXES
     assert _array("EnvSubdirs") == ["\\".join(("",) + sub) if sub else "" for sub in isolation._ENV_SUBDIRS]
     assert tuple(_array("Carried")) == network.SCRIPT_CARRIED
-    redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) | {"TMPDIR", "TEMP", "TMP"}
+    private = re.search(r"\$private = @\{(.*?)\}\n", text, re.S).group(1)
+    redirected = set(re.findall(r"\$sandbox\['(\w+)'\] =", text)) - {"PATH"} | set(re.findall(r"'(\w+)' = ", private))
     assert redirected == sandbox._REDIRECTED | {"CONDA_PKGS_DIRS", "MAMBA_SSL_NO_REVOKE", "NETRC"}
 
 
@@ -65,10 +66,12 @@ def test_programs_start_only_through_one_quoting_function():
 def test_the_binary_is_verified_before_it_runs():
     code = _code()
     first_run = code.index("Invoke-Native $binary")
-    assert code.index("Save-Verified $url $notes") < first_run
-    assert code.index("if ((Get-Sha256 $binary) -ne $sha) {") < first_run
+    assert code.index("if (Save-Verified $url $notes") < first_run
+    assert code.index("if ($sha -and $got -ne $sha) {") < first_run, "a given binary is checked against a given digest"
     verified = _function("Save-Verified")
-    assert verified.index("$got -ne $Expected") < verified.index("Move-Into $tmp (Join-Text $Directory $Name)")
+    assert verified.index("if ((Get-Sha256 $final) -eq $Expected) { return $false }") < verified.index("Save-Url $Url $tmp")
+    assert verified.index("if (($got = Get-Sha256 $tmp) -ne $Expected) {") < verified.index("Move-Into $tmp $final")
+    assert "} finally { Move-Into '' $tmp }" in verified
 
 
 def test_exit_codes_are_creates():
@@ -117,9 +120,9 @@ def test_py_envs_naming_no_directory_is_refused_in_mambaboots_words_before_any_d
     text, code = _text(), _code()
     branch = re.search(r"\n    elseif \(\$env:PY_ENVS\) \{\n(.*?)\n    \}\n", text, re.S)
     assert branch, "a set PY_ENVS takes its own branch"
-    check = re.fullmatch(r'\s*# [^\n]*\n\s*if \(-not \(Test-Path -LiteralPath \$env:PY_ENVS -PathType Container\)\) \{\n'
-                         r'\s*Fail 2 "PY_ENVS names \$\(Get-FullPath \$env:PY_ENVS\)(, which [^"]*)"\n\s*\}\n'
-                         r'\s*\$envs = Get-FullPath \$env:PY_ENVS', branch.group(1))
+    check = re.fullmatch(r"\s*# [^\n]*\n\s*\$envs = Get-FullPath \$env:PY_ENVS 'PY_ENVS'\n"
+                         r'\s*if \(-not \[System\.IO\.Directory\]::Exists\(\$envs\)\) \{ Fail 2 "PY_ENVS names \$envs(, which [^"]*)" \}',
+                         branch.group(1))
     assert check, branch.group(1)
     host = Host(environ={"PY_ENVS": "C:\\nope"}, windows=True, subdir="win-64", cwd="C:\\work", isdir=lambda p: False)
     with pytest.raises(UsageError) as refused:
@@ -177,7 +180,7 @@ def test_cleanup_is_retried_and_never_fatal():
 
 def test_children_start_in_the_shells_location_not_the_process_directory():
     body = _function("Invoke-Native")
-    assert "$psi.WorkingDirectory = $script:Cwd" in body
+    assert "WorkingDirectory = $script:Cwd" in body
     assert _code().index("$script:Cwd = (Get-Location).ProviderPath") < _code().index("Invoke-Native $binary")
 
 
@@ -205,9 +208,9 @@ def test_downloads_take_the_proxy_variable_curl_and_micromamba_take():
     proxy the user set for curl.exe and micromamba would not serve this script's downloads."""
     text = _text()
     variable = _source("Get-ProxyVariable")
-    assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "$value = 'http://' + $value" in variable
+    assert "@('HTTPS_PROXY', 'ALL_PROXY')" in variable and "'http://' + $value" in variable
     body = _function("Receive-Url")
-    assert "$proxy = Get-ProxyVariable" in body
+    assert "$proxy = (Get-ProxyVariable)[1]" in body
     assert "$request.Proxy = New-Object System.Net.WebProxy $proxyUri" in body
 
 
@@ -215,9 +218,9 @@ def test_a_failure_names_the_proxy_windows_settings_give():
     """Found through Windows' settings (WinINET, PAC) when no variable is set: micromamba never reads them."""
     body = _function("Get-SystemProxy")
     assert "[System.Net.WebRequest]::GetSystemWebProxy()" in body and "$system.IsBypassed($uri)" in body
-    assert "try {" in body and "catch { return $null }" in body, "a setting that cannot be read is no failure"
+    assert "try {" in body and "} catch { }\n    return $null\n}" in body, "a setting that cannot be read is no failure"
     hint = _function("Get-ProxyHint")
-    assert hint.index("GetEnvironmentVariable($var)") < hint.index("$system = Get-SystemProxy $Url")
+    assert hint.index("$var, $proxy = Get-ProxyVariable") < hint.index("$system = Get-SystemProxy $Url")
     assert ("Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system"
             in _text())
 
@@ -229,7 +232,7 @@ def test_a_solve_failure_gets_no_network_hint_and_micromambas_own_words_are_show
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
     assert "if ($said -notmatch 'Could not solve for environment specs') {" in engine
     assert engine.index("-notmatch 'Could not solve") < engine.index("$(Get-ProxyHint $url)") < engine.index("$TlsHint")
-    assert '$said = (@(($engine.Out + $engine.Err)' in engine
+    assert '$said = (@($engine.Out -split' in engine
     assert 'Fail 6 "micromamba could not make the private Python (exit $($engine.Code)):`n$said$hint"' in text
     assert "Invoke-Native $binary $command (Get-SandboxEnvironment) -Capture" in code, "its output hidden unless it fails"
 
@@ -239,7 +242,7 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     a 407 names the proxy that asked, and is never retried."""
     body = _function("Save-Url")
     assert "$e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]" in body
-    assert body.index("if ($status -eq 407) {") < body.index("if ($status) { Fail 5 ") < body.index("throw")
+    assert body.index("if ($status -eq 407) {") < body.index("if ($status) { Fail 5 ") < body.index("if ($attempt -ge 4")
     text = _text()
     assert ('Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required)'
             in text)
@@ -252,7 +255,7 @@ def test_a_blocked_program_says_what_windows_said():
     body = _source("Invoke-Native")
     start = "try { $process = [System.Diagnostics.Process]::Start($psi) } catch {"
     assert start in body
-    assert "if ($failure -is [System.ComponentModel.Win32Exception]) { $number = \" (Windows error $($failure.NativeErrorCode))\" }" in body
+    assert "$number = if ($failure -is [System.ComponentModel.Win32Exception]) { \" (Windows error $($failure.NativeErrorCode))\" }" in body
     assert 'Fail 5 "$Exe could not start: $($failure.Message)$number' in _text()
 
 
@@ -327,16 +330,17 @@ def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_a
     code = _code()
     assert "invoke-webrequest" not in {c.lower() for c in pwsh.commands(_tree())}
     body = _function("Receive-Url")
-    assert "$request.Timeout = " in body and "$request.ReadWriteTimeout = $request.Timeout" in body
+    assert "$request.Timeout = $request.ReadWriteTimeout = " in body
     assert re.findall(r"Wait-Within \((\$\w+)\.(\w+)\(", body) == [("$request", "GetResponseAsync"), ("$body", "ReadAsync")]
     assert ".Result" not in body and ".GetResponse()" not in body and ".Read(" not in body
     assert body.index("$response.ContentLength -gt $script:MaxBytes") < body.index("GetResponseStream()")
     assert body.index("if ($total -gt $script:MaxBytes) { $request.Abort(); Fail 5 $tooLarge }") < body.index("$file.Write(")
     wait = _function("Wait-Within")
-    assert "$Task.Wait((Get-Left $Clock))" in wait and "$Request.Abort()" in wait
+    assert "$Task.Wait($left)" in wait and "$script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds" in wait and "$Request.Abort()" in wait
     retry = _function("Save-Url")
-    assert "$_.Exception.Data.Contains('') -or $attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline" in retry
-    assert code.index("$script:Deadline = Get-Bound") < code.index("New-Directory (Join-Text $script:Work ")
+    assert "if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline)" in retry
+    assert retry.index("if ($_.Exception.Data.Contains('')) { Fail 5 ") < retry.index("if ($attempt -ge 4"), "a bound passed is never retried"
+    assert code.index("$script:Deadline = Get-Bound") < code.index("New-Directory (Join-Text $script:SandboxHome ")
 
 
 def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
@@ -349,7 +353,7 @@ def test_no_proxy_sends_a_host_it_lists_past_the_proxy_by_curls_rules():
              "foreach ($entry in $list.Split(''))",
              "$name = $entry.Trim()",
              "if ($name.StartsWith('')) { $name = $name.Substring(1) }",  # a leading dot ignored
-             "if ($hostName -eq $name -or $hostName.EndsWith('' + $name, [System.StringComparison]::OrdinalIgnoreCase)) "
+             "if ($name -and ($hostName -eq $name -or $hostName.EndsWith('' + $name, [System.StringComparison]::OrdinalIgnoreCase))) "
              "{ return $true }"]
     at = [body.index(step) for step in steps]
     assert at == sorted(at), body
@@ -366,48 +370,50 @@ def test_a_held_file_is_said_as_held_with_exit_5_never_unexpected():
     """An antivirus scanning micromamba.exe holds it: File.Delete / File.Move / Remove-Item throw,
     which ended the script "unexpected" (exit 1)."""
     code = _code()
-    replace = _function("Invoke-Replace")
-    assert "try { . $Step } catch {" in replace and "Fail 5 " in replace
+    replace = _function("Move-Into")
+    assert replace.startswith("function Move-Into([string]$Tmp, [string]$Final) {\n    try { if ([System.IO.File]::Exists($Final)) "
+                              "{ [System.IO.File]::Delete($Final) }; if ($Tmp) { [System.IO.File]::Move($Tmp, $Final) } } catch {")
+    assert "Fail 5 " in replace
     assert "could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or " \
            "micromamba using it), or access to it is denied ($($_.Exception.Message))`n  wait for the scan to end or " \
            "close that program, then run this again" in _text()
-    assert "Invoke-Replace $Final { if ([System.IO.File]::Exists($Final)) { [System.IO.File]::Delete($Final) }; " \
-           "[System.IO.File]::Move($Tmp, $Final) }" in _function("Move-Into")
-    # every delete, move and removal of a cached file goes through it
-    for call in re.findall(r"[^\n]*(?:\[System\.IO\.File\]::(?:Delete|Move)\(|Remove-Item )[^\n]*", code):
-        assert "Invoke-Replace " in call or "if (Test-Path -LiteralPath $tmp)" in call, call
+    # every delete, move and removal of a cached file goes through it, the temporary's too
+    assert len(re.findall(r"\[System\.IO\.File\]::(?:Delete|Move)\(|(?i:remove-item)", code)) == 2
+    assert "} finally { Move-Into '' $tmp }" in _function("Save-Verified")
 
 
 def test_a_character_no_windows_path_holds_is_refused_with_exit_2_naming_its_source():
-    """Under 5.1, Test-Path and Path.GetFullPath throw on a double quote: exit 1, "unexpected"."""
+    """Under 5.1, Path.GetFullPath throws on a double quote: exit 1, "unexpected". Every path the
+    user gives goes through Get-FullPath, which refuses it first, naming where it came from."""
     text, code = _text(), _code()
-    check = re.search(r"function Test-PathText\(\[string\]\$Source, \[string\]\$Value\) \{\n\s*if \(\$Value -match '([^']*)'\) \{\n"
-                      r'\s*Fail 2 "\$Source \'\$Value\' holds a character no Windows path holds', text)
-    assert check, "Test-PathText"
+    check = re.search(r"function Get-FullPath\(\[string\]\$Path, \[string\]\$Source\) \{\n\s*if \(\$Path -match '([^']*)'\) \{\n"
+                      r'\s*Fail 2 "\$Source \'\$Path\' holds a character no Windows path holds', text)
+    assert check, "Get-FullPath"
     pattern = check.group(1)
     for bad in ('C:\\my "envs"', "C:\\a<b", "C:\\a|b", "C:\\a?b", "C:\\a*", "C:\\a\tb"):
         assert re.search(pattern, bad), bad
     for good in ("C:\\Users\\J\u00f6rg\\envs (1)", "\\\\server\\share\\envs", "D:/envs", ""):
         assert not re.search(pattern, good), good
-    body = code[code.index("function Invoke-Bootstrap"):]
-    first_use = body.index("$script:Cwd = (Get-Location).ProviderPath")
-    for source, value in (("--envs-dir", "$envsDir"), ("--cache-dir", "$cacheDir"), ("PY_ENVS", "$env:PY_ENVS"),
-                          ("CONDA_PKGS_DIRS", "$env:CONDA_PKGS_DIRS"), ("--micromamba (or MAMBABOOT_MICROMAMBA)", "$mmPath")):
-        assert f"Test-PathText '{source}' {value}" in text, source
-        assert body.index(f"Test-PathText '' {value}") < first_use, source
-    assert body.index("Test-PathText '' $zipapp") < first_use
+    assert code.count("[System.IO.Path]::GetFullPath(") == 1 and "test-path" not in code.lower()
+    body = text[text.index("function Invoke-Bootstrap"):]
+    writes = body.index("$script:Work = Join-Text $cache")
+    for source, value in (("--envs-dir", "$opt['--envs-dir']"), ("--cache-dir", "$opt['--cache-dir']"), ("PY_ENVS", "$env:PY_ENVS"),
+                          ("CONDA_PKGS_DIRS", "$_"), ("--micromamba (or MAMBABOOT_MICROMAMBA)", "$mmPath"), ("--zipapp", "$zipapp")):
+        assert body.index(f"Get-FullPath {value} '{source}'") < writes, source
+    assert all(re.fullmatch(r"Get-FullPath \S+ '[^']+'", call) for call in re.findall(r"Get-FullPath \S+(?: '[^']+')?", body))
 
 
 def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     """The hint said "set HTTPS_PROXY" when HTTPS_PROXY was set: now which variable's proxy it went
     through, its scheme, host and port (no user:password), in bootstrap.bat's words."""
     text = _text()
-    hint = text[text.index("function Get-ProxyHint"):text.index("function Test-NoProxy")]
-    assert "foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY'))" in hint
+    hint = text[text.index("function Get-ProxyHint"):text.index("function Get-SystemProxy")]
+    assert "foreach ($var in @('HTTPS_PROXY', 'ALL_PROXY'))" in _source("Get-ProxyVariable")
+    assert "$var, $proxy = Get-ProxyVariable" in hint
     assert 'return "$var names the proxy it went through$shown; $ProxyLogon"' in hint
-    assert 'try { $uri = [System.Uri](Get-ProxyVariable); $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }' in hint
+    assert 'try { $uri = [System.Uri]$proxy; $shown = " ($($uri.Scheme)://$($uri.Authority))" } catch { }' in hint
     assert "    return $ProxyHint\n}" in hint
-    assert 'return "$($Failure.Message)`n  $(Get-ProxyHint $Url)"' in text
+    assert 'Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)"' in text
     engine = text[text.index("if ($engine.Code -ne 0)"):text.index("Fail 6 ")]
     assert "if it could not reach the channel: $(Get-ProxyHint $url)" in engine
     logon = re.search(r"\$ProxyLogon = '([^']*)'", text).group(1)
@@ -424,10 +430,10 @@ def test_arm64_takes_win_64_under_windows_11s_emulation_and_windows_10_is_refuse
     these two variables); Windows 10 on ARM runs no x64 program: refused before any download."""
     text, code = _text(), _code()
     assert "$subdir = 'win-64'" not in text
-    pick = text[text.index("$arch = [string]$env:PROCESSOR_ARCHITEW6432"):text.index("$url = $null")]
+    pick = text[text.index("$arch = [string]$env:PROCESSOR_ARCHITEW6432"):text.index("$url = $opt['--micromamba-url']")]
     assert "if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }" in pick
     assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]" in pick
-    assert "if ([System.Environment]::OSVersion.Version.Build -lt 22000) {" in pick
+    assert "if ($arch -eq 'ARM64' -and [System.Environment]::OSVersion.Version.Build -lt 22000) { Fail 5 " in pick
     assert pick.index("-lt 22000") < pick.index("Fail 5 ") < pick.index("$script:Emulated = $true") < pick.index("Say ")
     assert "conda-forge/conda-forge.github.io#1940" in pick
     assert code.index("$script:Emulated = $true") < code.index("Save-Verified $url $notes")
@@ -450,7 +456,7 @@ def test_mamba_ssl_no_revoke_is_passed_as_true_or_not_at_all():
     assert "@(%s) -contains $word) { return $false }" % ", ".join(f"'{w}'" for w in _OFF) in body
     assert "Fail 2 \"MAMBA_SSL_NO_REVOKE='$raw' is neither true nor false: set it to true or false\"" in body
     sandbox = _source("Get-SandboxEnvironment")
-    removed = "foreach ($key in @($sandbox.Keys | Where-Object { $_ -ieq 'MAMBA_SSL_NO_REVOKE' })) { $sandbox.Remove($key) }"
+    removed = "$sandbox.Remove('MAMBA_SSL_NO_REVOKE')"  # a PowerShell hashtable ignores the case of a key
     assert sandbox.index(removed) < sandbox.index("if ($script:NoRevoke) { $sandbox['MAMBA_SSL_NO_REVOKE'] = 'true' }")
     code = _code()
     assert code.index("$script:NoRevoke = Get-NoRevoke") < code.index("$engine = Invoke-Native $binary")
@@ -472,8 +478,8 @@ def _messages(script: str, pattern: str) -> set:
 def test_onedrive_and_a_network_home_drive_are_refused_as_default_parent_in_bootstrap_bats_words():
     text = _text()
     default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
-    assert "foreach ($var in @('OneDrive', 'OneDriveCommercial', 'OneDriveConsumer'))" in default
-    assert "$envs -eq $root -or $envs.StartsWith($root + '\\', [System.StringComparison]::OrdinalIgnoreCase)" in default
+    assert "@($env:OneDrive, $env:OneDriveCommercial, $env:OneDriveConsumer)" in default
+    assert """"$envs\\".StartsWith($_.TrimEnd('\\') + '\\', [System.StringComparison]::OrdinalIgnoreCase)""" in default
     assert "if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, " in default
     ps1 = set(re.findall(r'Fail 2 "\$envs (is (?:in OneDrive|on your network home drive)[^"]*)"', default))
     bat = _messages("bootstrap.bat", r'set "MB_MSG=(is (?:in OneDrive|on your network home drive)[^"]*)"')
@@ -487,11 +493,11 @@ def test_a_released_copy_fetches_its_releases_zipapp_checked_against_its_sha256s
     text = _text()
     body = text[text.index("function Invoke-Bootstrap"):]
     default = body.index("$zipapp = Join-Text $PSScriptRoot 'mambaboot.pyz'")
-    assert body.index("if ($Release -and -not (Test-Path -LiteralPath $zipapp -PathType Leaf))") > default
+    assert body.index("if ($Release -and -not [System.IO.File]::Exists($zipapp))") > default
     assert body.index('$zipapp = "$Release/mambaboot.pyz"') > body.index('$sums = "$Release/SHA256SUMS"') > default
-    listed = body.index("if (-not $expected -and $sums) { $expected = Get-ListedDigest $sums 'mambaboot.pyz' }")
-    assert listed < body.index("Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected") < body.index("Invoke-Native")
-    lines = _source("Get-ListedDigest")
+    listed = body.index("if (-not $expected -and $sums) { $expected = Get-Digest $sums 'mambaboot.pyz' ")
+    assert body.index("-Listed }", listed) < body.index("Save-Verified $zipappUrl $dir 'mambaboot.pyz' $expected") < body.index("Invoke-Native")
+    lines = _source("Get-Digest")
     assert "($words[1] -ceq $Name -or $words[1] -ceq \"*$Name\")" in lines, "exactly that name, as sha256sum writes it"
     for name in ("bootstrap.sh", "bootstrap.bat", "bootstrap.ps1"):
         script = (SCRIPTS / name).read_text(encoding="ascii")
@@ -507,7 +513,7 @@ def test_it_changes_no_place_and_hands_over_to_create():
                  "adopt", "settle"):
         assert gone not in code, gone
     body = _source("Invoke-Bootstrap")
-    order = ["$script:Work = Join-Text $cache ", "New-Directory (Join-Text $script:Work ", "Save-Verified $url $notes",
+    order = ["$script:Work = Join-Text $cache ", "New-Directory (Join-Text $script:SandboxHome ", "Save-Verified $url $notes",
              "$engine = Invoke-Native $binary $command (Get-SandboxEnvironment) -Capture",
              "$handover = @('-I', $zipapp, 'create', $name, '--envs-dir', $envs, '--cache-dir', $cache)",
              "$handover += @('--micromamba', $binary, '--micromamba-sha256', $sha)",
@@ -571,10 +577,10 @@ def test_the_default_cache_is_creates_on_the_targets_drive_and_never_a_non_ascii
     per-user cache when it is on that drive and all ASCII (micromamba fails on a character the ANSI
     code page lacks: mamba-org/mamba#3097, #3228), else the target's drive's CACHE."""
     said = _uncommented()
-    block = said[said.index("if ($cacheDir) {"):said.index("$script:PkgsDirs = ")]
+    block = said[said.index("if ($opt['--cache-dir']) {"):said.index("$script:PkgsDirs = ")]
     assert "$drive = [System.IO.Path]::GetPathRoot($prefix).TrimEnd('\\')" in said
     assert said.index("$prefix = Join-Text $envs") < said.index("$drive = [System.IO.Path]::GetPathRoot($prefix)") \
-        < said.index("if ($cacheDir) {")
+        < said.index("if ($opt['--cache-dir']) {")
     steps = ['[System.IO.Directory]::Exists("$drive\\CACHE")',
              "$user = Join-Text $base 'mambaboot\\Cache'",
              '$cache = "$drive\\CACHE"\n',
@@ -608,7 +614,20 @@ def test_the_target_is_refused_before_any_download_only_where_create_surely_refu
     (exit 4); anything else (a link, a directory with files in it) is create's to judge under its lock."""
     said = _uncommented()
     assert "is a link" not in said and "ReparsePoint" not in said
-    fours = re.findall(r'Fail 4 "([^"]*)"', said)
+    fours = re.findall(r'Fail 4 "([^"]*)"', said[said.index("function Invoke-Bootstrap"):])
     assert fours == ["$prefix is not a directory; nothing was changed",
                      "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it"]
     assert said.index("Fail 4 ") < said.index("$script:Work = Join-Text $cache")
+
+
+def test_a_python_older_than_mambaboot_runs_on_gets_a_private_312_said_in_one_line():
+    """python 3.12 for the private Python when the environment's is older than 3.9, as in the other two
+    scripts; otherwise the requested version, so the package cache serves the environment too."""
+    said = _uncommented()
+    assert "$OwnPython = '3.12'" in said
+    older = re.search(r"if \(\$python -match '([^']*)'\) \{\n\s*\$spec = \"python=\$OwnPython\"\n\s*Say \"python: ", said).group(1)
+    for version in ("2", "2.7", "3.8", "3.8.10", "3.0"):
+        assert re.search(older, version), version
+    for version in ("3.9", "3.10", "3.12.4", "3"):
+        assert not re.search(older, version), version
+    assert '$spec = if ($python) { "python=$python" } else { \'python\' }' in said
