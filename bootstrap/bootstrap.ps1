@@ -75,9 +75,8 @@ function Get-FullPath([string]$Path, [string]$Source) {
     return $full
 }
 
-function Get-Sha256([string]$Path) {
-    if ([System.IO.File]::Exists($Path)) { return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
-    return ''
+function Get-Sha256([string]$Path) {  # '' for anything but a regular file
+    if ([System.IO.File]::Exists($Path)) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() } else { '' }
 }
 
 # A URL as it may be shown: a user:password before the host masked (common/urlrule.py shows it so).
@@ -195,7 +194,8 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     $tooLarge = "it is larger than MAMBABOOT_HTTP_MAX_BYTES=$($script:MaxBytes) bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
     $request = [System.Net.WebRequest]::Create($Uri)
     $request.MaximumAutomaticRedirections = 10  # never https -> http in .NET; capped as mambaboot caps them
-    $request.Timeout = $request.ReadWriteTimeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
+    $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
+    $request.ReadWriteTimeout = $request.Timeout
     # Without a variable, Windows' own proxy (WebRequest.DefaultWebProxy, Credentials null unless set: Microsoft
     # Learn) gets the user's logon (CredentialCache.DefaultCredentials) as Windows' programs give it; a proxy a
     # variable names gets only the user:password written in it, never the logon. NO_PROXY's hosts go direct.

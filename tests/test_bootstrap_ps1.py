@@ -330,7 +330,7 @@ def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_a
     code = _code()
     assert "invoke-webrequest" not in {c.lower() for c in pwsh.commands(_tree())}
     body = _function("Receive-Url")
-    assert "$request.Timeout = $request.ReadWriteTimeout = " in body
+    assert "$request.Timeout = " in body and "$request.ReadWriteTimeout = $request.Timeout" in body
     assert re.findall(r"Wait-Within \((\$\w+)\.(\w+)\(", body) == [("$request", "GetResponseAsync"), ("$body", "ReadAsync")]
     assert ".Result" not in body and ".GetResponse()" not in body and ".Read(" not in body
     assert body.index("$response.ContentLength -gt $script:MaxBytes") < body.index("GetResponseStream()")
