@@ -53,6 +53,4 @@ def refuse_running(prefix: str, what: str) -> None:
                                     "by this run; run mambaboot with another Python")
 
 
-def refuse_busy(prefix: str) -> None:
-    """Refuse prefix while another mambaboot run changes it."""
-    placelock.refuse_held(prefix)
+refuse_busy = placelock.refuse_held  # while another mambaboot run changes it
