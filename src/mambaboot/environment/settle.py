@@ -7,6 +7,7 @@ is proven by the place itself: docs/reliability.md, "The settle table".
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import itertools
 import os
 import stat
 
@@ -50,14 +51,8 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
 
 def places(intent: dict) -> list[str]:
     """The places an intent names (place1, place2, ...: what its run held), absolute paths only."""
-    found = []
-    for i in range(1, 9):
-        place = intent.get(f"place{i}")
-        if not isinstance(place, str):
-            break
-        if _absolute(place):
-            found.append(place)
-    return found
+    named = itertools.takewhile(lambda p: isinstance(p, str), (intent.get(f"place{i}") for i in range(1, 9)))
+    return [place for place in named if _absolute(place)]
 
 
 def identity_text(ident) -> str:
@@ -219,25 +214,18 @@ def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 
-def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
-    aside = _sibling(intent, place, "aside", proof.REMOVING, "what remove set aside")
-    if aside is not None and not os.path.lexists(aside):  # not renamed: nothing was deleted, the place is as it was
-        _unmark_if(place, intent.get("token"), proof.REMOVING)
-    else:
-        _finish_removing(aside, intent, place, done)
-
-
 def _removing(intent: dict, place: str, done: list, steps=None) -> None:
-    doomed = intent.get("doomed")
-    if doomed != place:
-        doomed = _sibling(intent, place, "doomed", proof.REMOVING, "what remove was deleting")
-    _finish_removing(doomed, intent, place, done)
-
-
-def _finish_removing(doomed: str | None, intent: dict, place: str, done: list) -> None:
+    """remove's set-aside (what it renamed to `aside`; not renamed yet: the place is whole, and only
+    its mark goes) and deleting (`doomed`: that, or the place itself where the rename was refused)."""
+    token, key = intent.get("token"), "aside" if intent.get("stage") == "set-aside" else "doomed"
+    doomed = intent.get(key)
+    if doomed != place or key == "aside":
+        doomed = _sibling(intent, place, key, proof.REMOVING, "what remove set aside" if key == "aside" else "what remove was deleting")
     if doomed is not None and os.path.lexists(doomed):
-        proof.remove_marked(doomed, intent.get("token"), f"set it aside to remove {place}", proof.REMOVING)
+        proof.remove_marked(doomed, token, f"set it aside to remove {place}", proof.REMOVING)
         done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
+    elif doomed is not None and key == "aside":
+        _unmark_if(place, token, proof.REMOVING)
 
 
 # A move's `how` (pipeline/move.py). FINISHED: a move of SRC to DST killed once it verified,
@@ -315,18 +303,9 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
                 proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
     if how == FINISHED or _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
-        _adopt_dropped({"token": token}, dst, done)  # its re-adopt verified: its snapshot is all that is left of it
+        _adopt_dropped(intent, dst, done)  # its re-adopt verified: its snapshot is all that is left of it
     _unmark_if(dst, token, proof.SOURCE, proof.COPY)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
-
-
-def _re_adopt_back(intent: dict, place: str, done: list, steps) -> None:
-    """A move finishing a killed one, stopped in its re-adopt of DST: put back as an adopt's row
-    does. The killed move it was finishing had verified: nothing else of it is left to put back."""
-    src, dst, _, _, token = _move_fields(intent, place)
-    if _snapshot_back(dst, token, done):
-        done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that did not finish adopted it "
-                    "again (the move itself had finished)")
 
 
 def _snapshot_back(place: str, token, done: list) -> bool:
@@ -358,8 +337,14 @@ def unsettled_move(intent: dict | None) -> bool:
 
 
 def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
+    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had
+    verified: nothing else of it is left), put back from its snapshot."""
+    what = "an adopt of it that did not finish"
+    if intent.get("operation") == "move":
+        src, place, *_ = _move_fields(intent, place)
+        what = f"a `mambaboot move {src} {place}` that did not finish adopted it again (the move itself had finished)"
     if _snapshot_back(place, intent.get("token"), done):  # False: not saved (nothing changed yet), or put back already
-        done.append(f"put back {place} as it was before an adopt of it that did not finish")
+        done.append(f"put back {place} as it was before {what}")
 
 
 def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
@@ -370,31 +355,15 @@ def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
 
 # What clears an intent the table does not know, as git names a stale index.lock.
 CLEAR = "look at the place (and what the intent names), then delete {lock} (that run's intent) and run again"
-TABLE = {
-    ("create", "begun"): (),
-    ("create", "set-aside"): (_put_back,),
-    ("create", "engine"): (_undo_new, _put_back),
-    ("create", "finishing"): (_undo_new, _put_back),
-    ("create", "verified"): (_drop_old,),
-    ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
-    ("adopt", "begun"): (),  # the checks
-    ("adopt", "saving"): (_adopt_dropped,),  # its snapshot (adoptundo.py), before anything is changed
-    ("adopt", "adopting"): (_adopt_back,),  # finish(): put back as it was
-    ("adopt", "adopted"): (_adopt_dropped,),  # verified and recorded: only the snapshot is left
-    ("remove", "begun"): (),
-    ("remove", "set-aside"): (_removed_aside,),
-    ("remove", "deleting"): (_removing,),
-    ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
-    ("move", "copying"): (_move_back,),  # the partial, named before it is made
-    ("move", "rewriting"): (_move_back,),
-    ("move", "verified"): (_move_forward,),
-    ("move", "deleting-source"): (_move_forward,),
-    ("move", "re-adopting"): (_re_adopt_back,),  # a move finishing a killed one: DST adopted again
-    ("move", "ended"): (),  # done or undone
-    ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
-    ("pack", "writing"): (_drop_partial,),
-    ("lock", "begun"): (),
-    ("lock", "writing"): (_drop_partial,),
-    ("provision", "begun"): (),  # its record says where provisioning stopped
-    ("activate-scripts", "begun"): (),  # a rewrite's new text, under the run's temporary name
+TABLE = {  # (operation, stage): what settles it, in order (docs/reliability.md, "The settle table")
+    ("create", "begun"): (), ("create", "set-aside"): (_put_back,), ("create", "engine"): (_undo_new, _put_back),
+    ("create", "finishing"): (_undo_new, _put_back), ("create", "verified"): (_drop_old,), ("create", "done"): (),
+    ("adopt", "begun"): (), ("adopt", "saving"): (_adopt_dropped,), ("adopt", "adopting"): (_adopt_back,),
+    ("adopt", "adopted"): (_adopt_dropped,),
+    ("remove", "begun"): (), ("remove", "set-aside"): (_removing,), ("remove", "deleting"): (_removing,),
+    ("move", "begun"): (), ("move", "copying"): (_move_back,), ("move", "rewriting"): (_move_back,),
+    ("move", "verified"): (_move_forward,), ("move", "deleting-source"): (_move_forward,),
+    ("move", "re-adopting"): (_adopt_back,), ("move", "ended"): (),
+    ("pack", "begun"): (), ("pack", "writing"): (_drop_partial,), ("lock", "begun"): (), ("lock", "writing"): (_drop_partial,),
+    ("provision", "begun"): (), ("activate-scripts", "begun"): (),
 }
