@@ -1,13 +1,9 @@
-"""What an adopt of a prefix changes, put back as it was when the adopt does not finish, as conda
-rolls back a transaction: the record dir's files (bytes, owner and mode), .condarc, conda-meta/state,
-the pkgs link, the root hooks.
-
-Before it changes anything, adopt saves a Snapshot inside the place itself (under its intent's
-token, or a move's at its destination): the record dir's `mambaboot-tmp-<TOKEN>-undo`
-(common/files/tempname.py saved_name), carrying the mark of that token for the role proof.UNDO,
-holding a copy of each file and a manifest of the rest. settle.py's adopt and move rows put it
-back from there, after a failure or a kill alike: the one way back. It is read back only through
-its mark, each file bounded by its own reader's limit, the manifest checked by its shape.
+"""What an adopt of a prefix changes, saved before it changes anything and put back when the adopt
+does not finish, as conda rolls back a transaction: the record dir's files (bytes, owner and mode),
+.condarc, conda-meta/state, the pkgs link, the root hooks. The snapshot is kept inside the place
+(the record dir's `mambaboot-tmp-<TOKEN>-undo`, carrying the mark of its intent's token for the
+role proof.UNDO) and read back only through that mark, by settle.py's adopt and move rows, after a
+failure and a kill alike: docs/reliability.md ("Killed").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -48,7 +44,7 @@ class Kept:
 
 
 class Snapshot:
-    """What adopt may change in prefix, as it was (the fields of _SHAPE; rc, state, files: Kept)."""
+    """What adopt may change in prefix, as it was (the fields of _SHAPE; rc, state, files: what each file held)."""
 
     def __init__(self, **fields) -> None:
         self.__dict__.update(fields)
@@ -85,9 +81,7 @@ def save(prefix: str, token: str, snap: Snapshot) -> None:
             proof.write_mark(here, token, proof.UNDO)
             copies = {"rc": _save(here, "rc", snap.rc), "state": _save(here, "state", snap.state),
                       "files": {name: _save(here, f"r{i}", kept) for i, (name, kept) in enumerate(sorted(snap.files.items()))}}
-            manifest = {"windows": snap.windows, "had_rc": snap.had_rc, "link": snap.link, "empty_pkgs": snap.empty_pkgs,
-                        "hooks": list(snap.hooks), "had_state": snap.had_state, "had_record_dir": snap.had_record_dir,
-                        **copies}
+            manifest = {**vars(snap), "hooks": list(snap.hooks), **copies}
             here.write_replace(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8", "surrogateescape"), 0o600)
 
 
@@ -125,8 +119,7 @@ def restore(prefix: str, snap: Snapshot) -> list:
         if snap.had_record_dir:
             _put_back_record_dir(root, snap.files)
         was = snap.state.data if snap.state is not None else None
-        now = _regular(root, prefixstate.STATE_FILE)
-        now = now.data if now is not None else None
+        now = getattr(_regular(root, prefixstate.STATE_FILE), "data", None)
         if now != was and not (snap.had_state and was is None):  # else as it was, or unreadable then: left
             if now is None or now != prefixstate.written(was):
                 kept.append(state_path)
@@ -158,6 +151,7 @@ def files_saved(prefix: str) -> list:
     """The paths of the files of every snapshot in prefix (an adopt's under way: not the environment's own size)."""
     top = os.path.join(prefix, record.RECORD_DIR)
     try:
+        # parse_temp: (None, TOKEN, SNAPSHOT) for a snapshot of any run
         saved = [os.path.join(top, n) for n in os.listdir(top) if (tempname.parse_temp(n) or ("",))[0::2] == (None, SNAPSHOT)]
         return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
     except OSError:
@@ -190,14 +184,12 @@ def _kind(root: confined.Root, rel: str) -> int | None:
         return None
 
 
-def _regular(root: confined.Root, rel: str) -> Kept | None:
-    """rel's bytes, mode and owner, or None (a link: never followed, a directory, unreadable, too big)."""
-    try:
-        # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
-        read = filerewrite.Read(root.where(rel), untrusted.RECORD)
+def _regular(root: confined.Root, rel: str) -> filerewrite.Read | None:
+    """rel's bytes and stat, or None (a link: never followed, a directory, unreadable, too big)."""
+    try:  # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
+        return filerewrite.Read(root.where(rel), untrusted.RECORD)
     except OSError:
         return None
-    return Kept(read.data, stat.S_IMODE(read.stat.st_mode), read.stat.st_uid, read.stat.st_gid)
 
 
 def _record_dir_files(root: confined.Root) -> dict:
@@ -218,5 +210,5 @@ def _put_back_record_dir(root: confined.Root, before: dict) -> None:
         was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
         if name not in before and read is not None:
             root.unlink(rel)
-        elif was is not None and (read is None or read.data != was.data or read.stat.st_mode != was.stat.st_mode):
+        elif was is not None and (read is None or read.data != was.data or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
             filerewrite.write_copy(root.where(rel), was)

@@ -1,19 +1,10 @@
-"""One lock per place, which is also the record of what the run holding it intends there.
-
-Every command that changes a place (an environment's directory; pack's and lock's `-o FILE`:
-outputlock.py) holds the place's lock until it is done, deletion included. The lock is a file
-beside the place, as git's index.lock sits beside the index: `.NAME.mambaboot-lock`, found the
-same for every spelling of the place (common/files/fsops.py `place_lock`), whatever the cache.
-
-The file's text is the run's intent (its operation, pid, token, stage and places), rewritten at
-each stage: the run's one transaction. A run that ends by an exception is settled through the
-table (environment/settle.py) from the stage it said, as a kill would be; only a success or a
-clean settle drops the intent, emptied while the file is still locked before it is deleted (on
-Windows too, where another program holding the file open keeps it: empty, it says nothing). A
-held lock is another run at work: refused, naming it (exit 4). A lock nobody holds is what a
-killed run left: the next run takes it over and settles that intent before writing its own; one
-that cannot be settled with proof is named (exit 4) and stays. A nested take in one process (a
-settle inside a remove) shares the lock. A lock file that cannot be made refuses the run.
+"""One lock per place, which is also the record of what the run holding it intends there: a file
+beside the place (`.NAME.mambaboot-lock`, as git's index.lock sits beside the index: the same for
+every spelling of the place, common/files/fsops.py `place_lock`), held by every command that
+changes the place until it is done. Its text is the run's intent, rewritten at each stage: the
+run's one transaction, settled through the table (environment/settle.py) when the run fails or
+by the next run when it was killed. What holds, and why: docs/reliability.md ("Killed",
+"Concurrent runs", "The settle table").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -68,19 +59,16 @@ def refuse_held(place: str) -> None:
 
 
 class Intent:
-    """The locks of places, taken in a fixed order (by lock path), held until exit; the intent
-    written into each. Entering refuses (TargetRefused, exit 4) a place another run holds.
-    stale: place -> the intent a killed run left in its lock file (taken over here). say: where
-    what the run's own settling did (or why it could not) is said, one sentence each."""
+    """The locks of places, taken in a fixed order (by lock path), held until exit, the intent
+    written into each. say: where what the run's own settling did is said, one sentence each."""
 
     def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
                  write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
-        self.places = list({lock_path(p): p for p in places}.items())
-        self.places.sort()
+        self.places = sorted({lock_path(p): p for p in places}.items())
         self.stage_name = "begun"
         self.facts: dict = {}  # what the operation records for its settling, with its stage
-        self.stale: dict = {}
+        self.stale: dict = {}  # place -> the intent a killed run left in its lock (taken over here)
         self.settled: list = []  # what settling a killed run's intent did, one sentence each
         self.steps = steps  # the move rows' steps (settle.run): only runs that pass them settle a killed move
         self._writes = write  # False: the other places of an intent being settled, taken for its settling
@@ -125,10 +113,8 @@ class Intent:
         from mambaboot.common.files import leftovers
         from mambaboot.environment import record
 
-        for path, first in self._mine:
-            if first:
-                place = dict(self.places)[path]
-                self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
+        for path in [path for path, first in self._mine if first]:
+            self.settled += leftovers.collect_unlocked(os.path.join(dict(self.places)[path], record.RECORD_DIR))
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:
@@ -156,8 +142,8 @@ class Intent:
         self._mine.append((path, True))
 
     def stage(self, name: str, **facts) -> None:
-        """The run is about to enter stage name (written before its first act: a kill in it finds it
-        said), with facts (str values) for whoever settles it: said in every lock it took."""
+        """Said in every lock before the stage's first act (a kill in it finds it said), with facts
+        (str values) for whoever settles it."""
         self.stage_name = name
         self.facts.update(facts)
         self._write()
@@ -173,9 +159,8 @@ class Intent:
                 _held[path][0].transient = False
 
     def _fail(self) -> None:
-        """The run ends by an exception: settled through the table from the stage it said, as a
-        kill would be (signals held: half a put-back is what it must not leave); a settle that
-        fails keeps the intent, named."""
+        """Settled through the table from the stage said, as a kill would be (signals held: half a
+        put-back is what it must not leave); a settle that fails keeps the intent, named."""
         from mambaboot.engine import signals
 
         place = self.places[0][1]
