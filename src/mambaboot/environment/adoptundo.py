@@ -10,6 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 import stat
+import types
 
 from mambaboot.common import shapes, untrusted, winsys
 from mambaboot.common.errors import Escapes, TargetRefused
@@ -43,11 +44,8 @@ class Kept:
         self.stat = os.stat_result((mode, 0, 0, 1, uid, gid, len(data), 0, 0, 0))
 
 
-class Snapshot:
+class Snapshot(types.SimpleNamespace):
     """What adopt may change in prefix, as it was (the fields of _SHAPE; rc, state, files: what each file held)."""
-
-    def __init__(self, **fields) -> None:
-        self.__dict__.update(fields)
 
 
 def take(prefix: str, windows: bool) -> Snapshot:

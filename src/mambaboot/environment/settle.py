@@ -83,7 +83,6 @@ def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | 
 
 
 def _marked(path: str, token, role: str, expected: tuple | None = None) -> bool:
-    """Whether the directory at path (never a link) carries token's mark for role (and has identity expected)."""
     try:
         with proof.place(path) as root:
             return proof.holds_mark(root, token, role) and (expected is None or tuple(root.identity) == tuple(expected))
@@ -244,9 +243,8 @@ def _move_fields(intent: dict, place: str) -> tuple:
 
 
 def _move_back(intent: dict, place: str, done: list, steps) -> None:
-    """Before `verified`: the move is put back. Renamed (or in place): the environment renamed back
-    to SRC, then steps["undo"] (its files and record name SRC's old place again, its activation
-    scripts written again); copied: the copy deleted through its mark, SRC unmarked."""
+    """Before `verified`: the move is put back (steps["undo"]: its files, record and activation
+    scripts name SRC's old place again)."""
     src, dst, old, how, token = _move_fields(intent, place)
     if how == COPIED:
         return _drop_copy(intent, src, dst, token, done)
@@ -278,7 +276,7 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
             raise proof.refused(partial, act)
         dropped = True
     copy = _identity(intent, "copy")
-    if copy is not None and os.path.lexists(dst) and _marked(dst, token, proof.COPY, copy):
+    if copy is not None and _marked(dst, token, proof.COPY, copy):
         proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
         dropped = True
     if _unmark_if(src, token, proof.SOURCE) or dropped:
@@ -286,8 +284,7 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
 
 
 def _move_forward(intent: dict, place: str, done: list, steps) -> None:
-    """At `verified` or later: the move is finished. A copied source is deleted through its mark,
-    renamed aside first (the intent's `aside`; in place where the rename is refused); marks dropped."""
+    """At `verified` or later: the move is finished."""
     src, dst, old, how, token = _move_fields(intent, place)
     finished = False
     if how == COPIED:
