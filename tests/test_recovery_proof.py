@@ -185,6 +185,21 @@ def test_a_create_killed_in_its_engine_after_the_directory_is_deleted_by_hand_go
     assert sorted(p.name for p in world.envs.iterdir()) == ["x"]
 
 
+def test_a_file_where_a_killed_create_was_making_its_directory_is_named_and_kept(world, channel, standin):
+    """The half-made directory deleted by hand and a file of the user's put in its place: no
+    directory there proves anything, so the next create names it (exit 4), deletes nothing and
+    keeps the intent, as for a directory that proves nothing."""
+    prefix = world.envs / "x"
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
+            "--micromamba", str(standin)]
+    assert _killed_at(world, "create.engine_done+0", args).returncode == -9
+    shutil.rmtree(prefix)
+    prefix.write_text("the user's file\n")
+    code, err = _command(world, "create", prefix, channel, standin)
+    assert code == 4 and "nothing in it proves which" in err and "Traceback" not in err, err
+    assert prefix.read_text() == "the user's file\n" and _intent(prefix)["stage"] == "engine"
+
+
 def _force_killed_in_finishing(world, made_env, channel, standin) -> tuple:
     prefix = copy_env(made_env, world.envs / "x")
     (prefix / SENTINEL).write_text("the old environment\n")

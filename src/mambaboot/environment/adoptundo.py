@@ -1,23 +1,16 @@
-"""What an adopt of a prefix changes, put back as it was when the adopt does not finish, as conda
-rolls back a transaction: the record dir's files (bytes, owner and mode), .condarc, conda-meta/state,
-the pkgs link, the root hooks.
-
-Before it changes anything, adopt takes a Snapshot of what it may change. Run under its intent (the
-command), or inside a move at its destination (under the move's token), it is saved inside the
-place itself: in the record dir, under the temporary names' form for what a run saves in a
-place (common/files/tempname.py saved_name: `mambaboot-tmp-<TOKEN>-undo`), a directory carrying
-the mark of the intent's token for the role proof.UNDO, holding a copy of each file and a manifest
-of the rest. settle.py's adopt rows (a move's: its move rows) put it back from there, whether the
-adopt failed (its own failure path settles its intent) or was killed (the next run of the place
-settles it): the one way back. The saved snapshot is read back through the mark (a directory that
-does not prove itself is not read), each file bounded by its own reader's limit, the manifest
-checked by its shape.
+"""What an adopt of a prefix changes, saved before it changes anything and put back when the adopt
+does not finish, as conda rolls back a transaction: the record dir's files (bytes, owner and mode),
+.condarc, conda-meta/state, the pkgs link, the root hooks. The snapshot is kept inside the place
+(the record dir's `mambaboot-tmp-<TOKEN>-undo`, carrying the mark of its intent's token for the
+role proof.UNDO) and read back only through that mark, by settle.py's adopt and move rows, after a
+failure and a kill alike: docs/reliability.md ("Killed").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 import stat
+import types
 
 from mambaboot.common import shapes, untrusted, winsys
 from mambaboot.common.errors import Escapes, TargetRefused
@@ -51,29 +44,21 @@ class Kept:
         self.stat = os.stat_result((mode, 0, 0, 1, uid, gid, len(data), 0, 0, 0))
 
 
-class Snapshot:
-    """What adopt may change in prefix, as it was."""
-
-    def __init__(self, **fields) -> None:
-        self.windows, self.had_rc, self.rc, self.link = fields["windows"], fields["had_rc"], fields["rc"], fields["link"]
-        self.empty_pkgs, self.hooks, self.had_state = fields["empty_pkgs"], fields["hooks"], fields["had_state"]
-        self.state, self.had_record_dir, self.files = fields["state"], fields["had_record_dir"], fields["files"]
+class Snapshot(types.SimpleNamespace):
+    """What adopt may change in prefix, as it was (the fields of _SHAPE; rc, state, files: what each file held)."""
 
 
 def take(prefix: str, windows: bool) -> Snapshot:
     """What adopting prefix may change, read now (each file bounded as every reader of it is)."""
     with confined.Root.open(prefix) as root:
-        had_rc = root.exists(condarc.FILE)
         link = root.readlink("pkgs") if _kind(root, "pkgs") == stat.S_IFLNK else None
         had_record_dir = _kind(root, record.RECORD_DIR) == stat.S_IFDIR
-        had_state = root.exists(prefixstate.STATE_FILE)
         return Snapshot(
-            windows=windows, had_rc=had_rc, rc=_regular(root, condarc.FILE) if had_rc else None, link=link,
+            windows=windows, had_rc=root.exists(condarc.FILE), rc=_regular(root, condarc.FILE), link=link,
             empty_pkgs=link is None and _kind(root, "pkgs") == stat.S_IFDIR and not root.listdir("pkgs"),
-            hooks=roothook.missing(prefix, windows), had_state=had_state,
-            state=_regular(root, prefixstate.STATE_FILE) if had_state else None, had_record_dir=had_record_dir,
-            files=_record_dir_files(root) if had_record_dir else {},
-        )
+            hooks=roothook.missing(prefix, windows), had_state=root.exists(prefixstate.STATE_FILE),
+            state=_regular(root, prefixstate.STATE_FILE), had_record_dir=had_record_dir,
+            files=_record_dir_files(root) if had_record_dir else {})
 
 
 def where(token: str) -> str:
@@ -94,9 +79,7 @@ def save(prefix: str, token: str, snap: Snapshot) -> None:
             proof.write_mark(here, token, proof.UNDO)
             copies = {"rc": _save(here, "rc", snap.rc), "state": _save(here, "state", snap.state),
                       "files": {name: _save(here, f"r{i}", kept) for i, (name, kept) in enumerate(sorted(snap.files.items()))}}
-            manifest = {"windows": snap.windows, "had_rc": snap.had_rc, "link": snap.link, "empty_pkgs": snap.empty_pkgs,
-                        "hooks": list(snap.hooks), "had_state": snap.had_state, "had_record_dir": snap.had_record_dir,
-                        **copies}
+            manifest = {**vars(snap), "hooks": list(snap.hooks), **copies}
             here.write_replace(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8", "surrogateescape"), 0o600)
 
 
@@ -127,7 +110,6 @@ def restore(prefix: str, snap: Snapshot) -> list:
     environment's own `conda env config vars set` or a line appended, is the user's: kept, and
     named in what is returned). Each step does nothing when done already, so a put-back cut short
     is done again whole by the next run."""
-    pkgs = os.path.join(prefix, "pkgs")
     state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
     kept = []
     with confined.Root.open(prefix) as root:
@@ -135,23 +117,20 @@ def restore(prefix: str, snap: Snapshot) -> list:
         if snap.had_record_dir:
             _put_back_record_dir(root, snap.files)
         was = snap.state.data if snap.state is not None else None
-        now = _bytes(root, prefixstate.STATE_FILE) if root.exists(prefixstate.STATE_FILE) else None
-        if now == was or (snap.had_state and was is None):
-            pass
-        elif now is None or now != prefixstate.written(was):
-            kept.append(state_path)
-        elif was is None:
-            root.unlink(prefixstate.STATE_FILE)
-        else:
-            filerewrite.write_copy(state_path, snap.state)  # its bytes, owner and mode as they were
-        if (snap.had_rc and snap.rc is None) or condarc.take_back(prefix, snap.rc.data if snap.rc else None):
-            pass
-        else:
+        now = getattr(_regular(root, prefixstate.STATE_FILE), "data", None)
+        if now != was and not (snap.had_state and was is None):  # else as it was, or unreadable then: left
+            if now is None or now != prefixstate.written(was):
+                kept.append(state_path)
+            elif was is None:
+                root.unlink(prefixstate.STATE_FILE)
+            else:
+                filerewrite.write_copy(state_path, snap.state)  # its bytes, owner and mode as they were
+        if not (snap.had_rc and snap.rc is None) and not condarc.take_back(prefix, snap.rc.data if snap.rc else None):
             kept.append(os.path.join(prefix, condarc.FILE))
         if _kind(root, "pkgs") == stat.S_IFLNK and root.readlink("pkgs") != snap.link:
             root.unlink("pkgs")
             if snap.link is not None:
-                winsys.link_directory(snap.link, pkgs, snap.windows)
+                winsys.link_directory(snap.link, os.path.join(prefix, "pkgs"), snap.windows)
             elif snap.empty_pkgs:
                 root.mkdir("pkgs")
         if not snap.had_record_dir and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
@@ -159,30 +138,22 @@ def restore(prefix: str, snap: Snapshot) -> list:
     return kept
 
 
-def drop(prefix: str, token) -> bool:
-    """The saved snapshot deleted through its mark (the adopt finished, or was put back); False: none there."""
-    if not proof.is_token(token):
-        return False
-    path = os.path.join(prefix, *where(token).split("/"))
-    if not os.path.lexists(path):
-        return False
-    proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)
-    return True
+def drop(prefix: str, token) -> None:
+    """The saved snapshot deleted through its mark (the adopt finished, or was put back)."""
+    path = os.path.join(prefix, *where(token).split("/")) if proof.is_token(token) else None
+    if path is not None and os.path.lexists(path):
+        proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)
 
 
 def files_saved(prefix: str) -> list:
     """The paths of the files of every snapshot in prefix (an adopt's under way: not the environment's own size)."""
     top = os.path.join(prefix, record.RECORD_DIR)
     try:
-        saved = [os.path.join(top, n) for n in os.listdir(top) if _saved(tempname.parse_temp(n))]
+        # parse_temp: (None, TOKEN, SNAPSHOT) for a snapshot of any run
+        saved = [os.path.join(top, n) for n in os.listdir(top) if (tempname.parse_temp(n) or ("",))[0::2] == (None, SNAPSHOT)]
         return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
     except OSError:
         return []
-
-
-def _saved(found) -> bool:
-    """Whether a parse_temp result names an adopt's snapshot (of any run)."""
-    return found is not None and found[0] is None and found[2] == SNAPSHOT
 
 
 def _plain(name) -> bool:
@@ -211,19 +182,12 @@ def _kind(root: confined.Root, rel: str) -> int | None:
         return None
 
 
-def _bytes(root: confined.Root, rel: str) -> bytes | None:
-    kept = _regular(root, rel)
-    return None if kept is None else kept.data
-
-
-def _regular(root: confined.Root, rel: str) -> Kept | None:
-    """rel's bytes, mode and owner, or None (a link: never followed, a directory, unreadable, too big)."""
-    try:
-        # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
-        read = filerewrite.Read(root.where(rel), untrusted.RECORD)
+def _regular(root: confined.Root, rel: str) -> filerewrite.Read | None:
+    """rel's bytes and stat, or None (a link: never followed, a directory, unreadable, too big)."""
+    try:  # bounded as every reader of these files is: one bigger is refused by its own reader before adopt changes it
+        return filerewrite.Read(root.where(rel), untrusted.RECORD)
     except OSError:
         return None
-    return Kept(read.data, stat.S_IMODE(read.stat.st_mode), read.stat.st_uid, read.stat.st_gid)
 
 
 def _record_dir_files(root: confined.Root) -> dict:
@@ -244,5 +208,5 @@ def _put_back_record_dir(root: confined.Root, before: dict) -> None:
         was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
         if name not in before and read is not None:
             root.unlink(rel)
-        elif was is not None and (read is None or read.data != was.data or read.stat.st_mode != was.stat.st_mode):
+        elif was is not None and (read is None or read.data != was.data or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
             filerewrite.write_copy(root.where(rel), was)

@@ -1,11 +1,6 @@
-"""Whether an environment is in use right now, by the calling shell or by another mambaboot run:
-what `move` and `remove` refuse to take from under it.
-
-- Active in this shell: CONDA_PREFIX or MAMBABOOT_ENV names it, in any spelling (a link to it,
-  another case on Windows): compared by identity, since the shell's PATH points into the
-  directory itself, whatever it was called when activated.
-- Being changed by another run: the place's lock is held (environment/placelock.py: every
-  command that changes a place holds it for its whole run, move for both of its places).
+"""Whether an environment is in use right now, by the calling shell or by another mambaboot run
+(its place's lock held: environment/placelock.py): what `move` and `remove` refuse to take from
+under it.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -20,7 +15,8 @@ ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 
 
 def same_place(a: str, b: str) -> bool:
-    """The same directory: by identity when both exist, else by spelling."""
+    """The same directory: by identity when both exist (an active environment's PATH points into the
+    directory itself, whatever spelling activated it: a link, another case on Windows), else by spelling."""
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -53,6 +49,4 @@ def refuse_running(prefix: str, what: str) -> None:
                                     "by this run; run mambaboot with another Python")
 
 
-def refuse_busy(prefix: str) -> None:
-    """Refuse prefix while another mambaboot run changes it."""
-    placelock.refuse_held(prefix)
+refuse_busy = placelock.refuse_held  # while another mambaboot run changes it

@@ -1,29 +1,10 @@
-"""One lock per place, which is also the record of what the run holding it intends there.
-
-Every command that changes a place (an environment's directory: create, adopt, provision,
-activate-scripts, move, remove, pack's source; pack's and lock's `-o FILE`, a regular file:
-outputlock.py) holds the place's lock until it is done, deletion included. The lock is a file beside the place, in its parent directory, as git's
-index.lock sits beside the index: `.NAME.mambaboot-lock` (a name too long for that: a key of
-the place). Every spelling of a place finds the same file: the place is taken as its real
-path, the last component too (a link to an environment, or a symlinked parent, locks beside
-the directory it leads to: common/files/fsops.py `place_lock`), and a case-insensitive file
-system folds the name's case itself. No cache is involved: two runs with different caches
-exclude each other.
-
-The file's text is the run's intent: the operation, its pid, its token, its stage and every
-place it holds, rewritten at each stage. The Intent is the run's one transaction: a run that
-ends by an exception is settled through the table (environment/settle.py) from the stage it
-said, as a kill would be; only a success or a clean settle drops the intent, which is then
-emptied while the file is still locked, before it is deleted (on Windows too, where another
-program holding the file open keeps it: empty, it says nothing). A settle that fails keeps the
-intent, named, for the next run: no caller decides that. A held lock is another run at work:
-refused at once, naming it (exit 4). A lock file nobody holds is what a killed run left: the
-next run takes it over and settles that run's intent before it writes its own; an intent that
-cannot be settled with proof is named (exit 4) and stays as it was.
-
-One process takes a place's lock once: a nested take (a settle inside a remove) shares it.
-Nothing changes a place without its lock: a lock file that cannot be made (a read-only parent,
-no permission there, no parent: create makes it first) refuses the run, exit 4, nothing changed.
+"""One lock per place, which is also the record of what the run holding it intends there: a file
+beside the place (`.NAME.mambaboot-lock`, as git's index.lock sits beside the index: the same for
+every spelling of the place, common/files/fsops.py `place_lock`), held by every command that
+changes the place until it is done. Its text is the run's intent, rewritten at each stage: the
+run's one transaction, settled through the table (environment/settle.py) when the run fails or
+by the next run when it was killed. What holds, and why: docs/reliability.md ("Killed",
+"Concurrent runs", "The settle table").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -33,7 +14,7 @@ import os
 
 from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import filelock, fsops
+from mambaboot.common.files import filelock, fsops, proof
 from mambaboot.environment import settle
 
 SUFFIX = fsops.PLACE_LOCK
@@ -46,7 +27,7 @@ INTENT = {
 }
 _PAD = 4096  # the intent is rewritten in one write of whole blocks covering the file, never truncated first
 
-_held: dict = {}  # lock path -> [FileLock or None, takes]: this process's locks
+_held: dict = {}  # lock path -> [FileLock, takes]: this process's locks
 
 
 lock_path = fsops.place_lock  # the lock file of place, the same for every spelling of it
@@ -55,53 +36,39 @@ lock_path = fsops.place_lock  # the lock file of place, the same for every spell
 def intent(path: str) -> dict | None:
     """The intent a lock file holds, or None (missing, unreadable, not of its shape)."""
     try:
-        data = untrusted.read_json(path)
-        return shapes.check(data, INTENT, path, "a lock file of mambaboot's")
+        return shapes.check(untrusted.read_json(path), INTENT, path, "a lock file of mambaboot's")
     except (OSError, ValueError):
         return None
 
 
-def _who(body: dict | None) -> str:
-    return f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})" if body else "another mambaboot run"
-
-
 def busy(place: str, path: str) -> TargetRefused:
-    return TargetRefused(f"{_who(intent(path))} is changing {place} right now (it holds {path}); nothing was changed")
-
-
-def holder(place: str) -> dict | None:
-    """The intent of another live run holding place's lock ({} when it says nothing yet), or None."""
-    path = lock_path(place)
-    if path in _held:
-        return None
-    try:
-        if not filelock.held(path):
-            return None
-    except (OSError, TargetRefused):
-        return None
-    return intent(path) or {}
+    body = intent(path)
+    who = f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})" if body else "another mambaboot run"
+    return TargetRefused(f"{who} is changing {place} right now (it holds {path}); nothing was changed")
 
 
 def refuse_held(place: str) -> None:
     """TargetRefused while another run holds place's lock."""
-    if holder(place) is not None:
-        raise busy(place, lock_path(place))
+    path = lock_path(place)
+    try:
+        held = path not in _held and filelock.held(path)
+    except (OSError, TargetRefused):
+        return
+    if held:
+        raise busy(place, path)
 
 
 class Intent:
-    """The locks of places, taken in a fixed order (by lock path), held until exit; the intent
-    written into each. Entering refuses (TargetRefused, exit 4) a place another run holds.
-    stale: place -> the intent a killed run left in its lock file (taken over here). say: where
-    what the run's own settling did (or why it could not) is said, one sentence each."""
+    """The locks of places, taken in a fixed order (by lock path), held until exit, the intent
+    written into each. say: where what the run's own settling did is said, one sentence each."""
 
     def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
                  write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
-        self.places = list({lock_path(p): p for p in places}.items())
-        self.places.sort()
+        self.places = sorted({lock_path(p): p for p in places}.items())
         self.stage_name = "begun"
         self.facts: dict = {}  # what the operation records for its settling, with its stage
-        self.stale: dict = {}
+        self.stale: dict = {}  # place -> the intent a killed run left in its lock (taken over here)
         self.settled: list = []  # what settling a killed run's intent did, one sentence each
         self.steps = steps  # the move rows' steps (settle.run): only runs that pass them settle a killed move
         self._writes = write  # False: the other places of an intent being settled, taken for its settling
@@ -119,7 +86,7 @@ class Intent:
                 self._collect_unlocked()
                 self._write()
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
-            self._keep([path for path, place in self.places if place in self.stale])
+            self._keep(stale_only=True)
             self._release()
             raise
         return self
@@ -136,12 +103,9 @@ class Intent:
         mine = {path: p for path, p in self.places}
         held = [place] + [mine[lock_path(p)] for p in settle.places(left) if lock_path(p) in mine]
         others = [p for p in settle.places(left) if lock_path(p) not in mine and _same(intent(lock_path(p)), token)]
-        if not others:
-            self.settled += settle.run(left, place, by=self.operation, steps=self.steps, held=held)
-            return
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             held += [p for p in others if _same(also.stale.get(p), token)]
-            self.settled += also.settled + settle.run(left, place, by=self.operation, steps=self.steps, held=held)
+            self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held)
 
     def _collect_unlocked(self) -> None:
         """What a killed activation left in each place's record dir, written under no lock of the
@@ -149,10 +113,8 @@ class Intent:
         from mambaboot.common.files import leftovers
         from mambaboot.environment import record
 
-        for path, first in self._mine:
-            if first:
-                place = dict(self.places)[path]
-                self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
+        for path in [path for path, first in self._mine if first]:
+            self.settled += leftovers.collect_unlocked(os.path.join(dict(self.places)[path], record.RECORD_DIR))
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:
@@ -180,8 +142,8 @@ class Intent:
         self._mine.append((path, True))
 
     def stage(self, name: str, **facts) -> None:
-        """The run is about to enter stage name (written before its first act: a kill in it finds it
-        said), with facts (str values) for whoever settles it: said in every lock it took."""
+        """Said in every lock before the stage's first act (a kill in it finds it said), with facts
+        (str values) for whoever settles it."""
         self.stage_name = name
         self.facts.update(facts)
         self._write()
@@ -189,26 +151,23 @@ class Intent:
     def body(self) -> dict:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
 
-    def _keep(self, paths=None) -> None:
+    def _keep(self, stale_only: bool = False) -> None:
         """What was begun is not settled: the intent stays for the next run (unlocked as it ends).
-        paths: only these lock files."""
+        stale_only: only the killed runs' intents this run took over."""
         for path, first in self._mine:
-            lock = _held[path][0]
-            if first and lock is not None and (paths is None or path in paths):
-                lock.transient = False
+            if first and (not stale_only or dict(self.places)[path] in self.stale):
+                _held[path][0].transient = False
 
     def _fail(self) -> None:
-        """The run ends by an exception: settled through the table from the stage it said, as a
-        kill would be (signals held: half a put-back is what it must not leave); a settle that
-        fails keeps the intent, named."""
+        """Settled through the table from the stage said, as a kill would be (signals held: half a
+        put-back is what it must not leave); a settle that fails keeps the intent, named."""
         from mambaboot.engine import signals
 
         place = self.places[0][1]
         said = []
         try:
             with signals.held():
-                for done in settle.run(self.body(), place, steps=self.steps):
-                    said.append(done)
+                said = settle.run(self.body(), place, steps=self.steps)
         except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
             self._keep()
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -228,7 +187,7 @@ class Intent:
         text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
         for path, first in self._mine:
             lock = _held[path][0]
-            if first and lock is not None and (lock.transient or not blank):
+            if first and (lock.transient or not blank):
                 # One write over the whole file, whatever it held before (a longer stage, a killed
                 # run's intent): what is left past the text is spaces, which the reader drops.
                 size = max(len(text), os.fstat(lock.fileno()).st_size)
@@ -245,20 +204,19 @@ class Intent:
             entry[1] -= 1
             if entry[1] == 0:
                 del _held[path]
-                if entry[0] is not None:
-                    entry[0].__exit__(None, None, None)
+                entry[0].__exit__(None, None, None)
 
     def __exit__(self, kind, *exc) -> None:
         if kind is not None and self._writes:
             self._fail()
         elif kind is not None:  # the settling it was taken for failed: the intent stays
-            self._keep([path for path, place in self.places if place in self.stale])
+            self._keep(stale_only=True)
         self._release()
 
 
 def _same(body: dict | None, token) -> bool:
     """Whether a lock file's intent is the run of token's (a token of a run's shape)."""
-    return bool(body) and isinstance(token, str) and len(token) == 32 and body.get("token") == token
+    return bool(body) and proof.is_token(token) and body.get("token") == token
 
 
 def _read_fd(fd: int) -> dict | None:
@@ -271,6 +229,15 @@ def _read_fd(fd: int) -> dict | None:
         return None
 
 
+def _left(path: str) -> dict | None:
+    """The intent a killed run left in the lock file at path (no run holds it), or None."""
+    body = intent(path)
+    try:
+        return None if body is None or filelock.held(path) else body
+    except (OSError, TargetRefused):
+        return None
+
+
 def unsettled(directory: str) -> list[tuple[str, str, dict]]:
     """(place, lock file, intent) for each lock file in directory that no run holds and whose
     intent names a place there: what a killed run left, for the next run of that place to settle."""
@@ -278,27 +245,10 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
         names = sorted(n for n in os.listdir(directory) if n.startswith(".") and n.endswith(f".{SUFFIX}"))
     except OSError:
         return []
-    found = []
-    for name in names:
-        place = os.path.join(directory, name[1:-len(SUFFIX) - 1])
-        path = os.path.join(directory, name)
-        body = intent(path)
-        try:
-            if body is None or filelock.held(path):
-                continue
-        except (OSError, TargetRefused):
-            continue
-        found.append((place, path, body))
-    return found
+    found = [(os.path.join(directory, n[1:-len(SUFFIX) - 1]), os.path.join(directory, n)) for n in names]
+    return [(place, path, body) for place, path in found for body in [_left(path)] if body is not None]
 
 
 def killed(place: str) -> dict | None:
     """The intent a killed run left in place's lock (no run holds it), or None: for `list`, changing nothing."""
-    path = lock_path(place)
-    body = intent(path)
-    try:
-        if body is not None and filelock.held(path):
-            return None
-    except (OSError, TargetRefused):
-        return None
-    return body
+    return _left(lock_path(place))

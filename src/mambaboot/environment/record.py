@@ -13,7 +13,7 @@ import os
 from mambaboot import __version__
 from mambaboot.common import shapes, untrusted
 from mambaboot.common.files import confined
-from mambaboot.common.errors import MambabootError
+from mambaboot.common.errors import Escapes, MambabootError, UsageError
 
 RECORD_DIR = ".mambaboot"
 RECORD_FILE = "record.json"
@@ -76,8 +76,6 @@ def check_carried(carried, source: str) -> None:
     for platform, held in (carried or {}).items():
         depth = untrusted.nesting({"inputs": {"lock": {"carried": {platform: held}}}})  # the outer dict: the record
         if depth > untrusted.DEPTH:
-            from mambaboot.common.errors import UsageError
-
             raise UsageError(f"{source}: its entries for {platform} nest too deep to be kept in mambaboot's record "
                              f"({depth} levels there; it is read to {untrusted.DEPTH}); nothing was written. conda-lock "
                              "writes no entry nested so: lock again, or leave that platform out of the lock")
@@ -87,16 +85,15 @@ def record_path(prefix: str) -> str:
     return os.path.join(prefix, RECORD_DIR, RECORD_FILE)
 
 
-def now() -> str:
-    return utc()
-
-
 def utc(stamp: float | None = None) -> str:
     """A time (now, or a file's st_mtime) in UTC to the second, as datetime's isoformat() writes
     it (2026-11-23T10:00:00+00:00), without importing datetime (~3 ms of every create)."""
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(stamp))
+
+
+now = utc  # the time now
 
 
 def read(prefix: str) -> dict | None:
@@ -113,74 +110,35 @@ def lock_path(prefix: str, rec: dict) -> str | None:
     return os.path.join(prefix, *lock_entry(prefix, rec).split("/")) if rec.get("lock") else None
 
 
-# write()'s layout (indent=2): a top-level member starts a line with exactly two spaces and a
-# quote, a top-level list or object that spans lines ends on a line with exactly two spaces and
-# its bracket, elements of a top-level list are separated by a comma and a line with exactly
-# four spaces. A JSON text holds no raw newline, so none of these is inside a string.
-_MEMBER = '\n  "'
+_PACKAGES = '\n  "packages": [\n'  # the first line of a package list in write()'s layout (indent=2)
 
 
 def read_summary(prefix: str, keys: tuple) -> dict | None:
     """read(), with only the members named in `keys` (and "tool"), and "packages" replaced by
-    their number: for `list`, which reads every environment's record and needs a few small
-    members, while the package list is most of a record's bytes and of its parsing time.
-    A record not in write()'s layout (edited by hand) is parsed whole. What is skipped is not
-    checked to be valid JSON: whatever decides something (remove, create --force) uses read()."""
+    their number: for `list`, which reads every environment's record, while the package list is
+    most of a record's bytes and of its parsing time. In write()'s layout it is counted unparsed,
+    from its first line to its last (`  ]`), its elements separated by a comma and a line with
+    exactly four spaces (a JSON text holds no raw newline: none of these is inside a string).
+    What is skipped is not checked to be valid JSON: whatever decides something uses read()."""
     path = record_path(prefix)
     try:
         text = untrusted.text(untrusted.read_bytes_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", untrusted.RECORD), path)
     except (OSError, ValueError):
         return None
-    members = _members(text, (*keys, "tool"))
+    start = text.find(_PACKAGES)
+    end = text.find("\n  ]", start) if start >= 0 else -1
+    if end >= 0:
+        count = text.count(",\n    ", start, end) - text.count(",\n     ", start, end) + 1
+        text = f'{text[:start]}\n  "packages": {count}{text[end + 4:]}'
     try:
-        data = untrusted.json("{" + ",".join(members) + "}" if members is not None else text, path)
-        if members is None and isinstance(data, dict):  # another layout: read whole, checked as the summary
+        data = untrusted.json(text, path)
+        if isinstance(data, dict):
             data = {k: data[k] for k in (*keys, "tool") if k in data}
-            if isinstance(data.get("packages"), list):
+            if isinstance(data.get("packages"), list):  # another layout (edited by hand): read whole
                 data["packages"] = len(data["packages"])
         return shapes.check(data, SUMMARY, path, "mambaboot's record")
     except ValueError:
         return None
-
-
-def _members(text: str, keys: tuple) -> list | None:
-    """The JSON text of each member in `keys` ("packages": its length), found by write()'s
-    layout without parsing the others; None when the text is not in that layout."""
-    found = []
-    pos = 1
-    if not text.startswith("{" + _MEMBER):
-        return None
-    while text.startswith(_MEMBER, pos):
-        colon = text.find('": ', pos)
-        key = text[pos + len(_MEMBER):colon]
-        if colon < 0 or "\\" in key or '"' in key:
-            return None
-        start = colon + 3
-        opener = text[start:start + 1]
-        if opener in ("[", "{") and text[start + 1:start + 2] == "\n":  # spans lines: find its closing line
-            closer = "]" if opener == "[" else "}"
-            end = start
-            while True:
-                end = text.find(closer, end + 1)
-                if end < 0:
-                    return None
-                if text[end - 3:end] == "\n  ":
-                    break
-            end += 1
-        else:  # on this line
-            end = text.find("\n", start)
-            if end < 0:
-                return None
-            if text[end - 1] == ",":
-                end -= 1
-        if key in keys:
-            if key == "packages" and opener == "[":
-                count = text.count(",\n    ", start, end) - text.count(",\n     ", start, end) + 1 if end - start > 2 else 0
-                found.append(f'"packages": {count}')
-            else:
-                found.append(f'"{key}": {text[start:end]}')
-        pos = end + 1 if text.startswith(",", end) else end
-    return found if text[pos:].strip() == "}" else None
 
 
 def made_by_someone_else(data: dict | None) -> bool:
@@ -190,10 +148,7 @@ def made_by_someone_else(data: dict | None) -> bool:
     return bool(data and data.get("adopted"))
 
 
-def update(
-    prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = False,
-    **changes,
-) -> dict | None:
+def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = False, **changes) -> dict | None:
     """Read, change and write the record: set `changes`, and list more of our files (and files we
     patched) without dropping those already listed. No record: None with missing_ok, else an error."""
     data = read(prefix)
@@ -211,16 +166,9 @@ def update(
 
 
 def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
-    """What made an environment: the plan's inputs and the micromamba that ran them.
-
-    `create` and a bootstrap script's hand-over to `adopt` both record exactly this, so the
-    two paths give the same record for the same inputs.
-    """
-    return {
-        "inputs": inputs,
-        "platform": inputs["subdir"],
-        "micromamba": {"version": version, "source": source, "sha256": sha256},
-    }
+    """What made an environment: the plan's inputs and the micromamba that ran them (`create` and a
+    bootstrap script's hand-over to `adopt` both record this: the same record for the same inputs)."""
+    return {"inputs": inputs, "platform": inputs["subdir"], "micromamba": {"version": version, "source": source, "sha256": sha256}}
 
 
 def write(prefix: str, data: dict, sync: bool = True) -> str:
@@ -239,8 +187,6 @@ def lock_entry(prefix: str, rec: dict) -> str:
     before anything is read or written there)."""
     own = f"{RECORD_DIR}/{LOCK_FILE}"
     if rec.get("lock") != own:
-        from mambaboot.common.errors import Escapes
-
         raise Escapes(f"{record_path(prefix)}: its lock entry {rec.get('lock')!r} is not {own}; "
                       "nothing was read or written there", str(rec.get("lock")))
     return own

@@ -1,103 +1,29 @@
-"""One routine settles what an operation left unfinished at a place, from its intent
+"""The one routine that settles what an operation left unfinished at a place, from its intent
 (environment/placelock.py): the operation's own failure path calls it with the intent it holds,
-and the next run that takes the place's lock calls it with the intent a killed run left, so
-the same stage takes the same path either way. What to do is a table, operation x stage:
-
-- create, begun: nothing was changed yet.
-- create, set-aside (create --force renamed the old environment to the intent's `aside`, its
-  mark of the run's token for the role proof.OLD written first): put back: the old environment
-  renamed into place (found at the place already, put back by hand: its mark dropped).
-- create, engine (mambaboot makes the target directory under the intent's `staged` name and
-  renames it into place, or takes the user's empty one; the engine runs there) and finishing
-  (the engine is done: the new prefix carries the run's mark for the role proof.NEW, in its
-  conda-meta): a staged directory still there is removed by rmdir alone (the name carries the
-  token; it can only be empty). The new prefix is deleted only through its mark (emptied, when
-  it was the user's empty directory), then put back as above. Without the mark (killed while
-  the engine ran: micromamba takes an existing folder only when it is empty, so nothing can be
-  written there before it is done; or the contents deleted by hand since) the place proves
-  nothing, whatever identity the intent recorded (an inode number is reused, a directory emptied
-  keeps its own): empty, it is left (a create takes an empty directory); else it is named with
-  what clears it (Stuck, the intent kept), as git names a stale index.lock.
-- create, verified (the new environment is complete): roll forward: the old environment set
-  aside is deleted through its mark, the new one's mark dropped.
-- create, done (provisioning runs): nothing; the record says where provisioning stopped.
-- adopt, begun: nothing was changed yet. adopt, saving (what it may change, saved in the place:
-  environment/adoptundo.py) or adopted (done): the snapshot deleted through its mark. adopt,
-  adopting: put back, as conda rolls back a transaction: the record dir's files, .condarc,
-  conda-meta/state, the pkgs link and the root hooks as the snapshot says they were (bytes, owner,
-  mode), read back only through its mark of the intent's token; then it is deleted.
-- pack or lock, begun (the lock of its output FILE taken): nothing was made yet.
-- pack or lock, writing (`-o FILE`, a regular file: outputlock.py): the partial file the intent
-  names is deleted, only when that name is one the writer gives (the run's temporary name beside
-  FILE, `.NAME.mambaboot-tmp-<the intent's token>`) and a regular file there (never a link
-  followed); anything else is named and left. FILE itself is the user's, old or new whole, and stays.
-- remove, begun: nothing was changed yet (the checks, the question).
-- remove, set-aside (the place is about to carry the run's mark and be renamed to the intent's
-  `aside`, `.NAME.mambaboot-tmp-<TOKEN>-removing`): renamed already: roll forward, what
-  is there deleted through its mark, the mark last; not renamed: nothing was deleted, the mark
-  goes (as remove's own failure there puts it back).
-- remove, deleting (the intent's `doomed`: the set-aside directory, or the place itself where the
-  rename was refused): roll forward, what is left deleted through its mark, the mark last; the
-  run's own failure there keeps its intent for this.
-- move, begun or ended: nothing of the move is left to settle (its mark, if any, is harmless).
-- move, copying or rewriting (its intent, in the lock of both SRC and DST, names `from`, `to`,
-  `old`, `how`, `source`, and as they come to be `partial` and `copy`): put back. Renamed: the
-  environment, carrying the move's mark, renamed back to SRC, then what its re-adopt changed put
-  back from the snapshot it saved in the place under the move's token (as an adopt's row does,
-  environment/adoptundo.py), then its files, activation scripts and record put back
-  (steps["undo"], pipeline/movesteps.py); in place: the same, without the rename; copied: the
-  partial copy or the copy at DST deleted through its mark (and identity), the snapshot with
-  it, SRC unmarked.
-- move, verified or deleting-source: finished: a copied source renamed to the intent's `aside`
-  (`.SRC.mambaboot-tmp-<TOKEN>-source`) and deleted through its mark (in place where
-  the rename is refused); the re-adopt's snapshot at DST dropped, then DST's mark.
-- move, re-adopting (`move SRC DST` run again after a move of SRC to DST killed once it
-  verified: that move finished as the locks were taken, this one, `how` finished, adopts DST
-  again, its snapshot saved in DST under this run's token): put back from that snapshot, through
-  its mark (as an adopt's row does); verified, its stage says so and the verified row drops it.
-  The move rows that act need steps only the layers above can give: the runs that may settle a
-  move (move, remove, create) pass them; any other is refused, naming `mambaboot move FROM TO`.
-- provision, activate-scripts, begun (their only stage): nothing of theirs is left but what the
-  row after the table collects.
-- an operation or a stage the table does not know (another mambaboot's, an old bootstrap
-  script's): never acted on; named with what clears it, and the intent kept.
-- every row, after its own acts: what killed runs wrote under a temporary name (a file's new
-  text before its rename: common/files/tempname.py) in the places whose own lock holds the
-  intent, and beside them, is deleted, only a regular file of the user's, never through a link
-  (common/files/leftovers.py); the file it was for was not changed. A place the intent names
-  without that is never looked at: a move naming one so is refused (Stuck), the intent kept.
-
-Every destructive act goes through the place's own proof (common/files/proof.py): the mark of
-the intent's token, or, for the engine's directory before it could carry a mark, the identity
-of the directory mambaboot made; an intent alone never makes a directory ours. What does not
-prove itself is named and left as it is (NotOurs, exit 4): the intent stays for the next run.
+and the next run that takes the place's lock with the intent a killed run left, so the same
+stage takes the same path either way. What each row (operation x stage) does, and why each act
+is proven by the place itself: docs/reliability.md, "The settle table".
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import itertools
 import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fsops, leftovers, proof, removal, tempname
 
-# A place set aside is named by the run's token and the role of the mark that proves it
-# (tempname.set_aside, `.NAME.mambaboot-tmp-<TOKEN>-<ROLE>`): create's engine directory before it
-# is renamed into place (proof.NEW), create --force's old environment (proof.OLD), remove's
-# environment (proof.REMOVING), a move's copy (proof.COPY) and its copied source (proof.SOURCE).
-
 
 class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str, by: str | None = None, steps: dict | None = None,
-        held: list | None = None) -> list[str]:
-    """Settle intent (a dict of placelock.INTENT's shape) at place; what was done, one sentence each.
-    by: the operation of the run settling it (None: the intent's own run). steps: the move rows'
-    steps that need the layers above (pipeline/movesteps.py), passed by the runs that may settle a
-    killed move (move, remove, create); without them a move's intent is refused, naming the move.
-    held: a killed run's places whose own lock holds its intent (placelock), the only ones looked at."""
+def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None) -> list[str]:
+    """Settle intent (placelock.INTENT's shape) at place; what was done, one sentence each. steps:
+    the move rows' steps from the layers above (pipeline/movesteps.py), passed by the runs that may
+    settle a killed move (move, remove, create). held: a killed run's places whose own lock holds
+    its intent, the only ones looked at (None: the intent is the calling run's own)."""
     operation, stage = intent.get("operation"), intent.get("stage")
     action = TABLE.get((operation, stage))
     if action is None:
@@ -117,35 +43,16 @@ def run(intent: dict, place: str, by: str | None = None, steps: dict | None = No
     done: list[str] = []
     for step in action:
         step(intent, place, done, steps)
-    if by is not None:  # a killed run's intent: what it wrote under its token is left; a run's own
-        for each in locks.values():  # are renamed or deleted by itself (and walking costs a whole tree)
+    if held is not None:  # a killed run's: what it wrote under its token is left (a live run's own
+        for each in locks.values():  # are renamed or deleted by itself, and walking costs a whole tree)
             done += leftovers.collect(each)
     return done
 
 
 def places(intent: dict) -> list[str]:
     """The places an intent names (place1, place2, ...: what its run held), absolute paths only."""
-    found = []
-    for i in range(1, 9):
-        place = intent.get(f"place{i}")
-        if not isinstance(place, str):
-            break
-        if os.path.isabs(place) and "\0" not in place:
-            found.append(place)
-    return found
-
-
-def _unlink_regular(here: confined.Root, rel: str):
-    """Delete rel below here when it is a regular file: True; False: not a regular file, left;
-    None: nothing there, or only through a link (never followed)."""
-    try:
-        st = here.lstat(rel)
-    except (FileNotFoundError, NotADirectoryError, Escapes):
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return False
-    here.unlink(rel)
-    return True
+    named = itertools.takewhile(lambda p: isinstance(p, str), (intent.get(f"place{i}") for i in range(1, 9)))
+    return [place for place in named if _absolute(place)]
 
 
 def identity_text(ident) -> str:
@@ -156,6 +63,11 @@ def _identity(intent: dict, key: str = "target") -> tuple | None:
     text = intent.get(key)
     parts = text.split(":") if isinstance(text, str) else []
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
+
+
+def _absolute(value) -> bool:
+    return isinstance(value, str) and "\0" not in value and os.path.isabs(value) \
+        and os.path.dirname(os.path.normpath(value)) != os.path.normpath(value)
 
 
 def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | None:
@@ -170,14 +82,16 @@ def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | 
     return aside
 
 
-def _aside(intent: dict, place: str) -> str | None:
-    """The old environment's set-aside name, only when it is one create --force gives beside place."""
-    return _sibling(intent, place, "aside", proof.OLD, "its old environment")
+def _marked(path: str, token, role: str, expected: tuple | None = None) -> bool:
+    try:
+        with proof.place(path) as root:
+            return proof.holds_mark(root, token, role) and (expected is None or tuple(root.identity) == tuple(expected))
+    except OSError:
+        return False
 
 
 def _unmark_if(place: str, token, *roles: str) -> bool:
-    """Killed before the rename: the place is whole, and only its mark of this token (for one of
-    roles) goes."""
+    """Killed before the rename: the place is whole, and only its mark of this token (for one of roles) goes."""
     try:
         with proof.place(place) as root:
             for role in roles:
@@ -189,41 +103,10 @@ def _unmark_if(place: str, token, *roles: str) -> bool:
     return False
 
 
-def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
-    aside = _aside(intent, place)
-    if aside is None:
-        return
-    token = intent.get("token")
-    if not os.path.lexists(aside):  # killed before the rename (or put back by hand): the old environment is in place
-        if _unmark_if(place, token, proof.OLD):
-            done.append(f"the old environment is at {place}, as before the create that replaced it")
-        return
-    proof.require(aside, token, f"set it aside to replace {place}", proof.OLD)
-    if os.path.lexists(place):
-        raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
-                    f"set aside is kept at {aside}: look at both, then remove one and rename the other")
-    confined.rename_beside(aside, place)
-    proof.unmark(place, proof.OLD)
-    done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
-
-
-def _undo_staged(intent: dict, place: str, done: list) -> None:
-    """The directory create made under a name of its own (proof.NEW's), killed before it was renamed into
-    place: removed with rmdir alone, which takes an empty directory and nothing else, and only
-    while it is the directory the intent knows (by identity, once it said one)."""
-    staged = _sibling(intent, place, "staged", proof.NEW, "the directory it was making")
-    if staged is None or not os.path.lexists(staged):
-        return
-    if not _rmdir(staged, _identity(intent)):
-        raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
-                    "as it is")
-    done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
-
-
 def _rmdir(path: str, expected: tuple | None = None) -> bool:
     """Remove the directory at path with rmdir alone, which takes an empty directory and nothing
-    else (never a link), and only while it is the directory of identity expected (when known):
-    what a run made and was killed before it could mark. False: left as it is."""
+    else (never a link), and only while it has identity expected (when known): what a run made
+    and was killed before it could mark. False: left as it is."""
     parent, name = confined.split(path)
     with parent:
         try:
@@ -237,6 +120,23 @@ def _rmdir(path: str, expected: tuple | None = None) -> bool:
     return True
 
 
+def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
+    aside, token = _sibling(intent, place, "aside", proof.OLD, "its old environment"), intent.get("token")
+    if aside is None:
+        return
+    if not os.path.lexists(aside):  # killed before the rename (or put back by hand): the old environment is in place
+        if _unmark_if(place, token, proof.OLD):
+            done.append(f"the old environment is at {place}, as before the create that replaced it")
+        return
+    proof.require(aside, token, f"set it aside to replace {place}", proof.OLD)
+    if os.path.lexists(place):
+        raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
+                    f"set aside is kept at {aside}: look at both, then remove one and rename the other")
+    confined.rename_beside(aside, place)
+    proof.unmark(place, proof.OLD)
+    done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
+
+
 def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
     """The new prefix: deleted (emptied: the user's empty directory kept) only while it carries the
     run's mark for it, which the engine's directory can carry only once the engine made conda-meta
@@ -245,52 +145,47 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
     directory it held open since it made it. An identity in the intent proves nothing (an inode
     number is reused at once): a place that cannot prove itself is named with what clears it,
     never guessed at; an empty one is left, for the next create takes an empty directory as it is."""
-    _undo_staged(intent, place, done)
+    staged = _sibling(intent, place, "staged", proof.NEW, "the directory it was making")
+    if staged is not None and os.path.lexists(staged):  # killed before its rename: empty, the only state rmdir takes
+        if not _rmdir(staged, _identity(intent)):
+            raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
+                        "as it is")
+        done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
     if not os.path.lexists(place):
         return
-    token = intent.get("token")
+    token, made = intent.get("token"), intent.get("made") == "1"
     try:
         root = proof.place(place)
-    except OSError:
-        root = None
-    if root is not None:
-        with root:
-            if proof.holds_mark(root, token, proof.OLD):  # the old environment, put back by hand: _put_back's
-                return
-            entries = sorted(root.listdir()) if not proof.holds_mark(root, token, proof.NEW) else None
-    if root is not None and entries is None:
-        act = "made it"
-        if intent.get("made") == "1":
-            proof.remove_marked(place, token, act, proof.NEW)
-        else:
-            proof.empty_marked(place, token, act, proof.NEW)
+    except OSError:  # no directory, or one reached through a link: it proves nothing
+        raise Stuck(_unproven(intent, place, [])) from None
+    with root:
+        if proof.holds_mark(root, token, proof.OLD):  # the old environment, put back by hand: _put_back's
+            return
+        entries = None if proof.holds_mark(root, token, proof.NEW) else sorted(root.listdir())
+    if entries is None:
+        (proof.remove_marked if made else proof.empty_marked)(place, token, "made it", proof.NEW)
         done.append(f"removed the unfinished environment at {place}")
-        return
-    if root is not None and not entries and intent.get("made") == "1" and _rmdir(place):
-        # empty, it holds nothing anyone could lose (rmdir takes nothing else): the way cleared
-        # for the old environment a create --force set aside, put back next
+    elif entries:
+        raise Stuck(_unproven(intent, place, entries))
+    elif made and _rmdir(place):  # it holds nothing anyone could lose: the way cleared for what _put_back puts back
         done.append(f"removed the empty directory {place} the unfinished create had made")
-        return
-    if root is not None and not entries:
+    else:
         done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
                     "removes it)")
-        return
-    raise Stuck(_unproven(intent, place, entries))
 
 
-def _unproven(intent: dict, place: str, entries) -> str:
+def _unproven(intent: dict, place: str, entries: list) -> str:
     shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
     aside = intent.get("aside")
     kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
-    clear = removal.by_hand(place)
     return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
             f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
-            f"it is that unfinished environment, delete it (`{clear}`) and run again; if it is "
+            f"it is that unfinished environment, delete it (`{removal.by_hand(place)}`) and run again; if it is "
             f"yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
 
 
 def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
-    aside = _aside(intent, place)
+    aside = _sibling(intent, place, "aside", proof.OLD, "its old environment")
     if aside is not None and os.path.lexists(aside):
         proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}", proof.OLD)
         done.append(f"deleted the old environment {aside} (the new one at {place} verified)")
@@ -305,47 +200,35 @@ def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
     if not (isinstance(name, str) and isinstance(token, str) and outputfile.is_partial(name, place, token)):
         raise Stuck(f"{place}: the intent left beside it names {name!r} as the partial file of an unfinished "
                     f"{operation} -o, which is no name that {operation} gives it; nothing was changed")
-    directory = os.path.dirname(place)
-    path = os.path.join(directory, name)
-    with confined.Root.open(directory) as here:
-        kind = _unlink_regular(here, name)
-    if kind is None:  # not made yet, or renamed over FILE already
-        return
-    if kind is False:
-        raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
-                    "regular file); it was left as it is")
+    path = os.path.join(os.path.dirname(place), name)
+    with confined.Root.open(os.path.dirname(place)) as here:
+        try:
+            st = here.lstat(name)
+        except (FileNotFoundError, NotADirectoryError, Escapes):  # not made yet, renamed over FILE already, or a link
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
+                        "regular file); it was left as it is")
+        here.unlink(name)
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 
-def _removed_aside(intent: dict, place: str, done: list, steps=None) -> None:
-    aside = _sibling(intent, place, "aside", proof.REMOVING, "what remove set aside")
-    if aside is None:
-        return
-    if not os.path.lexists(aside):  # not renamed: nothing was deleted, the place is as it was
-        _unmark_if(place, intent.get("token"), proof.REMOVING)
-        return
-    _finish_removing(aside, intent, place, done)
-
-
 def _removing(intent: dict, place: str, done: list, steps=None) -> None:
-    doomed = intent.get("doomed")
-    if doomed != place:
-        doomed = _sibling(intent, place, "doomed", proof.REMOVING, "what remove was deleting")
+    """remove's set-aside (what it renamed to `aside`; not renamed yet: the place is whole, and only
+    its mark goes) and deleting (`doomed`: that, or the place itself where the rename was refused)."""
+    token, key = intent.get("token"), "aside" if intent.get("stage") == "set-aside" else "doomed"
+    doomed = intent.get(key)
+    if doomed != place or key == "aside":
+        doomed = _sibling(intent, place, key, proof.REMOVING, "what remove set aside" if key == "aside" else "what remove was deleting")
     if doomed is not None and os.path.lexists(doomed):
-        _finish_removing(doomed, intent, place, done)
+        proof.remove_marked(doomed, token, f"set it aside to remove {place}", proof.REMOVING)
+        done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
+    elif doomed is not None and key == "aside":
+        _unmark_if(place, token, proof.REMOVING)
 
 
-def _finish_removing(doomed: str, intent: dict, place: str, done: list) -> None:
-    proof.remove_marked(doomed, intent.get("token"), f"set it aside to remove {place}", proof.REMOVING)
-    done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
-
-
-# A move (pipeline/move.py): its intent, in the lock of both places, names `from`, `to`, `old`
-# (where the files said the environment lived), `how`, its token, `source` (SRC's identity) and,
-# as they come to be, `partial` (the copy before it is DST), `copy` (the copy's identity) and
-# `aside` (a copied source set aside to be deleted).
-# FINISHED: a move of SRC to DST killed once it verified, finished by the next `move SRC DST`, which
-# adopts DST again (its stage re-adopting) and has nothing else to put back.
+# A move's `how` (pipeline/move.py). FINISHED: a move of SRC to DST killed once it verified,
+# finished by the next `move SRC DST`, which adopts DST again and has nothing else to put back.
 RENAMED, COPIED, IN_PLACE, FINISHED = "renamed", "copied", "in place", "finished"
 
 
@@ -359,24 +242,9 @@ def _move_fields(intent: dict, place: str) -> tuple:
     return src, dst, old, how, token
 
 
-def _absolute(value) -> bool:
-    return isinstance(value, str) and "\0" not in value and os.path.isabs(value) \
-        and os.path.dirname(os.path.normpath(value)) != os.path.normpath(value)
-
-
-def _marked(path: str, token, role: str, expected: tuple | None = None) -> bool:
-    """Whether the directory at path (never a link) carries token's mark for role (and has identity expected)."""
-    try:
-        with proof.place(path) as root:
-            return proof.holds_mark(root, token, role) and (expected is None or tuple(root.identity) == tuple(expected))
-    except OSError:
-        return False
-
-
 def _move_back(intent: dict, place: str, done: list, steps) -> None:
-    """Before `verified`: the move is put back. Renamed (or in place): the environment renamed back
-    to SRC, then steps["undo"] (its files and record name SRC's old place again, its activation
-    scripts written again); copied: the copy deleted through its mark, SRC unmarked."""
+    """Before `verified`: the move is put back (steps["undo"]: its files, record and activation
+    scripts name SRC's old place again)."""
     src, dst, old, how, token = _move_fields(intent, place)
     if how == COPIED:
         return _drop_copy(intent, src, dst, token, done)
@@ -399,18 +267,16 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
 
 
 def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None:
-    act = f"copied {src} there"
-    dropped = False
+    act, dropped = f"copied {src} there", False
     partial = _sibling(intent, dst, "partial", proof.COPY, "the move's copy")
     if partial is not None and os.path.lexists(partial):
-        if not _marked(partial, token, proof.COPY):
-            if not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
-                raise proof.refused(partial, act)
-        else:
+        if _marked(partial, token, proof.COPY):
             proof.remove_marked(partial, token, act, proof.COPY)
+        elif not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
+            raise proof.refused(partial, act)
         dropped = True
     copy = _identity(intent, "copy")
-    if copy is not None and os.path.lexists(dst) and _marked(dst, token, proof.COPY, copy):
+    if copy is not None and _marked(dst, token, proof.COPY, copy):
         proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
         dropped = True
     if _unmark_if(src, token, proof.SOURCE) or dropped:
@@ -418,8 +284,7 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
 
 
 def _move_forward(intent: dict, place: str, done: list, steps) -> None:
-    """At `verified` or later: the move is finished. A copied source is deleted through its mark,
-    renamed aside first (the intent's `aside`; in place where the rename is refused); marks dropped."""
+    """At `verified` or later: the move is finished."""
     src, dst, old, how, token = _move_fields(intent, place)
     finished = False
     if how == COPIED:
@@ -435,27 +300,15 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
                 proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
     if how == FINISHED or _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
-        from mambaboot.environment import adoptundo
-
-        adoptundo.drop(dst, token)  # its re-adopt verified: its snapshot is all that is left of it
+        _adopt_dropped(intent, dst, done)  # its re-adopt verified: its snapshot is all that is left of it
     _unmark_if(dst, token, proof.SOURCE, proof.COPY)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
 
 
-def _re_adopt_back(intent: dict, place: str, done: list, steps) -> None:
-    """A move finishing a killed one (how FINISHED), stopped in its re-adopt of DST: what that
-    changed put back from the snapshot it saved in DST under its token, as an adopt's row does.
-    The killed move it was finishing had verified: nothing else of it is left to put back."""
-    src, dst, _, _, token = _move_fields(intent, place)
-    if _snapshot_back(dst, token, done):
-        done.append(f"put back {dst} as it was before a `mambaboot move {src} {dst}` that did not finish adopted it "
-                    "again (the move itself had finished)")
-
-
 def _snapshot_back(place: str, token, done: list) -> bool:
-    """What an adopt (or a move's re-adopt, the environment back at SRC) changed at place put back
-    from the snapshot it saved there under token (environment/adoptundo.py), then dropped; one cut
-    short in its saving (nothing changed yet) is dropped alone. False: there was none to put back."""
+    """What an adopt (or a move's re-adopt) changed at place put back from the snapshot it saved
+    there under token (environment/adoptundo.py), then dropped; one cut short in its saving
+    (nothing changed yet) is dropped alone. False: there was none to put back."""
     from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.load(place, token)
@@ -477,18 +330,21 @@ def move_shaped(intent: dict) -> bool:
 
 def unsettled_move(intent: dict | None) -> bool:
     """Whether intent is a move's that left something to settle (for `list`'s state)."""
-    return bool(intent) and intent.get("operation") == "move" and bool(TABLE.get((intent.get("operation"), intent.get("stage")), True))
+    return bool(intent) and intent.get("operation") == "move" and TABLE.get(("move", intent.get("stage"))) != ()
 
 
 def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
-    """An adopt that did not finish: what it changed put back from the snapshot it saved in the
-    place, proven by its mark of the intent's token (environment/adoptundo.py), then dropped."""
+    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had
+    verified: nothing else of it is left), put back from its snapshot."""
+    what = "an adopt of it that did not finish"
+    if intent.get("operation") == "move":
+        src, place, *_ = _move_fields(intent, place)
+        what = f"a `mambaboot move {src} {place}` that did not finish adopted it again (the move itself had finished)"
     if _snapshot_back(place, intent.get("token"), done):  # False: not saved (nothing changed yet), or put back already
-        done.append(f"put back {place} as it was before an adopt of it that did not finish")
+        done.append(f"put back {place} as it was before {what}")
 
 
 def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
-    """An adopt killed saving its snapshot (nothing changed yet) or once it finished: the snapshot goes."""
     from mambaboot.environment import adoptundo
 
     adoptundo.drop(place, intent.get("token"))
@@ -496,31 +352,15 @@ def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
 
 # What clears an intent the table does not know, as git names a stale index.lock.
 CLEAR = "look at the place (and what the intent names), then delete {lock} (that run's intent) and run again"
-TABLE = {
-    ("create", "begun"): (),
-    ("create", "set-aside"): (_put_back,),
-    ("create", "engine"): (_undo_new, _put_back),
-    ("create", "finishing"): (_undo_new, _put_back),
-    ("create", "verified"): (_drop_old,),
-    ("create", "done"): (),  # provisioning: its own record says where it stopped (`mambaboot provision`)
-    ("adopt", "begun"): (),  # the checks
-    ("adopt", "saving"): (_adopt_dropped,),  # its snapshot (adoptundo.py), before anything is changed
-    ("adopt", "adopting"): (_adopt_back,),  # finish(): put back as it was
-    ("adopt", "adopted"): (_adopt_dropped,),  # verified and recorded: only the snapshot is left
-    ("remove", "begun"): (),
-    ("remove", "set-aside"): (_removed_aside,),
-    ("remove", "deleting"): (_removing,),
-    ("move", "begun"): (),  # the checks; at most the move's mark is in SRC, which nothing minds
-    ("move", "copying"): (_move_back,),  # the partial, named before it is made
-    ("move", "rewriting"): (_move_back,),
-    ("move", "verified"): (_move_forward,),
-    ("move", "deleting-source"): (_move_forward,),
-    ("move", "re-adopting"): (_re_adopt_back,),  # a move finishing a killed one: DST adopted again
-    ("move", "ended"): (),  # done or undone
-    ("pack", "begun"): (),  # the environment packed, or its output FILE before its partial file is named
-    ("pack", "writing"): (_drop_partial,),
-    ("lock", "begun"): (),
-    ("lock", "writing"): (_drop_partial,),
-    ("provision", "begun"): (),  # its record says where provisioning stopped
-    ("activate-scripts", "begun"): (),  # a rewrite's new text, under the run's temporary name
+TABLE = {  # (operation, stage): what settles it, in order (docs/reliability.md, "The settle table")
+    ("create", "begun"): (), ("create", "set-aside"): (_put_back,), ("create", "engine"): (_undo_new, _put_back),
+    ("create", "finishing"): (_undo_new, _put_back), ("create", "verified"): (_drop_old,), ("create", "done"): (),
+    ("adopt", "begun"): (), ("adopt", "saving"): (_adopt_dropped,), ("adopt", "adopting"): (_adopt_back,),
+    ("adopt", "adopted"): (_adopt_dropped,),
+    ("remove", "begun"): (), ("remove", "set-aside"): (_removing,), ("remove", "deleting"): (_removing,),
+    ("move", "begun"): (), ("move", "copying"): (_move_back,), ("move", "rewriting"): (_move_back,),
+    ("move", "verified"): (_move_forward,), ("move", "deleting-source"): (_move_forward,),
+    ("move", "re-adopting"): (_adopt_back,), ("move", "ended"): (),
+    ("pack", "begun"): (), ("pack", "writing"): (_drop_partial,), ("lock", "begun"): (), ("lock", "writing"): (_drop_partial,),
+    ("provision", "begun"): (), ("activate-scripts", "begun"): (),
 }
