@@ -35,7 +35,7 @@ must then be a directory), else the current directory, by running `mambaboot.pyz
 private Python this script makes with micromamba.
 
 options:
-  -c, --channel CHANNEL      channel (repeatable; default conda-forge)
+  -c, --channel CHANNEL      channel (repeatable; default: $MAMBABOOT_CHANNELS, else conda-forge)
   --package SPEC             extra package (repeatable)
   --envs-dir DIR             parent of the environment
   --cache-dir DIR            cache root (default: the user cache dir + /mambaboot)
@@ -49,9 +49,10 @@ options:
                              verified against URL.sha256 or --zipapp-sha256
   --zipapp-sha256 HEX        expected digest of --zipapp URL
 
-environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_MICROMAMBA, MAMBABOOT_RELEASES_URL (a mirror
-of the release tree), MAMBABOOT_HTTP_TIMEOUT, MAMBABOOT_HTTP_DEADLINE (seconds) and
-MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for `mambaboot create`.
+environment: PY_ENVS, CONDA_PKGS_DIRS, MAMBABOOT_CHANNELS, MAMBABOOT_MICROMAMBA,
+MAMBABOOT_RELEASES_URL (a mirror of the release tree), MAMBABOOT_HTTP_TIMEOUT,
+MAMBABOOT_HTTP_DEADLINE (seconds) and MAMBABOOT_HTTP_MAX_BYTES (whole numbers), as for
+`mambaboot create`.
 EOF
 }
 
@@ -95,6 +96,17 @@ mb_abs() {
         /*) printf '%s' "$1" ;;
         *) printf '%s/%s' "$mb_cwd" "$1" ;;
     esac
+}
+
+# TEXT FUNCTION: FUNCTION on each entry of the comma-separated TEXT, trimmed, empty ones skipped,
+# as conda reads CONDA_PKGS_DIRS and create MAMBABOOT_CHANNELS (common/locations.py).
+mb_each() {
+    mb_rest=$1,
+    while [ -n "$mb_rest" ]; do
+        mb_entry=$(printf '%s' "${mb_rest%%,*}" | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
+        mb_rest=${mb_rest#*,}
+        [ -z "$mb_entry" ] || "$2" "$mb_entry"
+    done
 }
 
 mb_sha256() {  # of stdin
@@ -400,6 +412,13 @@ if [ -n "$mb_python" ]; then
     mb_envname=${mb_name}_$(printf '%s' "$mb_python" | tr . _)
 fi
 
+# The private Python comes from the channels the environment will: -c, else MAMBABOOT_CHANNELS,
+# else conda-forge; without -c, create reads MAMBABOOT_CHANNELS itself (it gets this environment).
+mb_add_channel() { mb_check_value MAMBABOOT_CHANNELS "$1"; mb_own_channels="$mb_own_channels -c $(mb_quote "$1")"; }
+mb_own_channels=$mb_channels
+[ -n "$mb_channels" ] || mb_each "${MAMBABOOT_CHANNELS-}" mb_add_channel
+[ -n "$mb_own_channels" ] || mb_own_channels="-c conda-forge"
+
 # dash's pwd prints nothing and succeeds when the directory was removed: the prefix would be /NAME.
 mb_cwd=$(pwd -P) || mb_cwd=
 [ -n "$mb_cwd" ] || mb_die 2 "cannot read the current directory (removed, or moved out of reach? cd to one that exists)"
@@ -450,13 +469,9 @@ else
         esac
     fi
 fi
+mb_add_pkgs() { mb_pkgs=${mb_pkgs:+$mb_pkgs,}$(mb_abs "$1"); }
 mb_pkgs=
-mb_rest=${CONDA_PKGS_DIRS-},
-while [ -n "$mb_rest" ]; do  # comma-separated on every platform, as conda reads it
-    mb_entry=$(printf '%s' "${mb_rest%%,*}" | sed 's/^[[:space:]]*//;s/[[:space:]]*$//')
-    mb_rest=${mb_rest#*,}
-    [ -z "$mb_entry" ] || mb_pkgs=${mb_pkgs:+$mb_pkgs,}$(mb_abs "$mb_entry")
-done
+mb_each "${CONDA_PKGS_DIRS-}" mb_add_pkgs
 [ -n "$mb_pkgs" ] || mb_pkgs=$mb_cache/Python/pkgs
 # libmamba parses CONDA_PKGS_DIRS as the YAML list "[VALUE]" (configuration_impl.hpp): the rule of
 # mambaboot's pathrules.check_pkgs_dir (entries are absolute, so no leading indicator is possible).
@@ -603,8 +618,7 @@ case $mb_python in
         mb_own=$mb_own_python
         mb_say "python: mambaboot runs on Python 3.9 or later: its private Python is $mb_own_python, the environment's $mb_python" ;;
 esac
-[ -n "$mb_channels" ] || mb_channels="-c conda-forge"
-eval "set -- $mb_channels"
+eval "set -- $mb_own_channels"
 # The root prefix is private, shortcuts off: as create runs micromamba (engine/micromamba.py).
 set -- "$mb_bin" create --yes --no-rc --override-channels "$@" --prefix "$mb_work/python" \
     --root-prefix "$mb_home/root" --no-shortcuts "python${mb_own:+=$mb_own}"

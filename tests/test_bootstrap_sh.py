@@ -9,6 +9,8 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 
@@ -154,6 +156,44 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
     assert comparable(handed_over) == comparable(by_create)
     assert (prefix / "pkgs").readlink() == world.envs / "relative-pkgs"
     assert not list((world.cache / "tmp").iterdir()), "the work directory is gone"
+
+
+def _channels(run: dict) -> list:
+    argv = run["argv"]
+    return [argv[at + 1] for at, word in enumerate(argv) if word == "-c"]
+
+
+@pytest.mark.parametrize("given", ["-c", "MAMBABOOT_CHANNELS", "neither"])
+def test_the_private_python_and_the_environment_come_from_the_same_channels(world, dist, channel, standin, tmp_path,
+                                                                             given):
+    """-c, else MAMBABOOT_CHANNELS as create reads it (comma-separated, blanks trimmed), else
+    conda-forge: the private Python's channels are the environment's, and the hand-over passes
+    -c only for the channels the user gave (create reads MAMBABOOT_CHANNELS itself)."""
+    log = tmp_path / "engine.jsonl"
+    args, env = ["--micromamba", str(standin), "--cache-dir", str(world.cache)], {"STANDIN_RECORD": str(log)}
+    if given == "-c":
+        args += ["-c", channel]
+        env["MAMBABOOT_CHANNELS"] = "file:///nowhere/mirror"
+    elif given == "MAMBABOOT_CHANNELS":
+        env["MAMBABOOT_CHANNELS"] = f" , {channel} ,"
+    else:  # conda-forge, here the test channel through a channel alias (carried over as create carries it)
+        alias = tmp_path / "alias"
+        alias.mkdir()
+        (alias / "conda-forge").symlink_to(Path(url2pathname(urlparse(channel).path)))
+        env["MAMBA_CHANNEL_ALIAS"] = alias.as_uri()
+    r = bootstrap(world, dist, *args, env=env)
+    assert r.returncode == 0, r.stderr
+    expected = ["conda-forge"] if given == "neither" else [channel]
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [_channels(run) for run in runs] == [expected, expected], "the private Python's, the environment's"
+
+
+def test_a_mambaboot_channels_entry_micromamba_would_take_for_an_option_is_refused_before_any_download(world, dist):
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, env={"MAMBABOOT_CHANNELS": "file:///m, -x"})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == ["bootstrap: error: MAMBABOOT_CHANNELS value '-x' starts with '-'"]
+    assert diff(before, snapshot(world.root)) == {}
 
 
 def test_the_release_is_verified_before_it_runs_and_nothing_is_created(world, dist, channel, tmp_path):
