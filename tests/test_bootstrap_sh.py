@@ -9,6 +9,8 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 
@@ -156,6 +158,44 @@ def test_micromamba_runs_exactly_as_create_runs_it(world, dist, channel, release
     assert not list((world.cache / "tmp").iterdir()), "the work directory is gone"
 
 
+def _channels(run: dict) -> list:
+    argv = run["argv"]
+    return [argv[at + 1] for at, word in enumerate(argv) if word == "-c"]
+
+
+@pytest.mark.parametrize("given", ["-c", "MAMBABOOT_CHANNELS", "neither"])
+def test_the_private_python_and_the_environment_come_from_the_same_channels(world, dist, channel, standin, tmp_path,
+                                                                             given):
+    """-c, else MAMBABOOT_CHANNELS as create reads it (comma-separated, blanks trimmed), else
+    conda-forge: the private Python's channels are the environment's, and the hand-over passes
+    -c only for the channels the user gave (create reads MAMBABOOT_CHANNELS itself)."""
+    log = tmp_path / "engine.jsonl"
+    args, env = ["--micromamba", str(standin), "--cache-dir", str(world.cache)], {"STANDIN_RECORD": str(log)}
+    if given == "-c":
+        args += ["-c", channel]
+        env["MAMBABOOT_CHANNELS"] = "file:///nowhere/mirror"
+    elif given == "MAMBABOOT_CHANNELS":
+        env["MAMBABOOT_CHANNELS"] = f" , {channel} ,"
+    else:  # conda-forge, here the test channel through a channel alias (carried over as create carries it)
+        alias = tmp_path / "alias"
+        alias.mkdir()
+        (alias / "conda-forge").symlink_to(Path(url2pathname(urlparse(channel).path)))
+        env["MAMBA_CHANNEL_ALIAS"] = alias.as_uri()
+    r = bootstrap(world, dist, *args, env=env)
+    assert r.returncode == 0, r.stderr
+    expected = ["conda-forge"] if given == "neither" else [channel]
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [_channels(run) for run in runs] == [expected, expected], "the private Python's, the environment's"
+
+
+def test_a_mambaboot_channels_entry_micromamba_would_take_for_an_option_is_refused_before_any_download(world, dist):
+    before = snapshot(world.root)
+    r = bootstrap(world, dist, env={"MAMBABOOT_CHANNELS": "file:///m, -x"})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == ["bootstrap: error: MAMBABOOT_CHANNELS value '-x' starts with '-'"]
+    assert diff(before, snapshot(world.root)) == {}
+
+
 def test_the_release_is_verified_before_it_runs_and_nothing_is_created(world, dist, channel, tmp_path):
     from tests.support.server import AssetServer
 
@@ -274,7 +314,7 @@ def test_a_server_that_never_answers_ends_at_the_deadline_with_exit_5(world, dis
         f"bootstrap: error: could not read the published digest {url}.sha256: curl exit 28: no whole answer within "
         "MAMBABOOT_HTTP_DEADLINE=1 seconds (MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set "
         "MAMBABOOT_HTTP_DEADLINE to more seconds",
-        "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"]
+        f"without it {url} cannot be verified; pass --micromamba-sha256 or --zipapp-sha256 if you know its digest"]
     assert diff(before, snapshot(world.root)) == {}
 
 
@@ -359,8 +399,6 @@ def test_an_empty_target_directory_is_used(world, dist, channel, standin):
 @pytest.mark.parametrize("args, message", [
     (["x", "three"], "is not a version"),
     (["x", "3.12.1.1"], "is not a version"),
-    ([""], "invalid environment name"),
-    (["a/b"], "not a path"),
     (["it's"], "contains the character"),
     (["x", "3.12", "extra"], "at most NAME and PY_VERSION"),
     (["--bogus"], "unknown option"),
@@ -377,6 +415,20 @@ def test_usage_errors_are_exit_2_and_write_nothing(world, dist, args, message):
     r = bootstrap(world, dist, *args)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert diff(before, snapshot(world.root)) == {}
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", "create: argument NAME: an empty value names nothing"),
+    ("a/b", "environment name 'a/b' looks like a path; use --prefix PATH instead"),
+])
+def test_a_name_is_creates_to_refuse_after_the_hand_over(world, dist, channel, standin, name, message):
+    """create checks the name again under its lock: the script leaves it to create, whose words
+    and exit code are the script's; nothing is made but the cache's, and the work directory goes."""
+    before = world.outside()
+    r = bootstrap(world, dist, name, "-c", channel, "--micromamba", str(standin), "--cache-dir", str(world.cache))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[-1] == f"mambaboot: error: {message}"
+    assert world.outside() == before and _work_dirs(world) == []
 
 
 def test_names_and_directories_follow_the_users_rules(world, dist, channel, standin, tmp_path):
@@ -592,7 +644,7 @@ def test_a_fifo_where_a_file_was_expected_is_never_waited_on(world, dist, channe
     r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache),
                   env={"MAMBABOOT_RELEASES_URL": release_server.releases_base})
     if where == "the place":
-        assert r.returncode == 4 and f"{fifo} is not a directory (a file, a fifo or a device)" in r.stderr, r.stderr
+        assert r.returncode == 4 and f"{fifo} is not a directory (a symbolic link, a file, a fifo or a device)" in r.stderr, r.stderr
     elif where == "the zipapp":
         assert r.returncode == 2 and "(or not a regular file)" in r.stderr, r.stderr
     else:
