@@ -93,6 +93,29 @@ def test_create_by_the_windows_python_activates_and_moves(winpython, tmp_path):
     _assert_activation_works(winpython, moved, tmp_path)
 
 
+@pytest.mark.parametrize("processor", [["ARM64", ""], ["x86", "ARM64"]])
+def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython, tmp_path, processor):
+    """Wine 8 says Windows 10 at most (it knows no Windows 11, build 22000), where no x64 program
+    runs on ARM64, and conda-forge's win-arm64 channel has no conda package: create refuses
+    as the bootstrap scripts do, exit 5, before any download or engine run, and makes nothing (before:
+    the engine ran for win-arm64, where the real one fails to solve and create names proxies)."""
+    from tests.support.winpython import command_line
+
+    envs, cache = tmp_path / "envs", tmp_path / "cache"
+    envs.mkdir()
+    arch, wow64 = processor
+    r = winpython.cmd([f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64}"',
+                       command_line(winpython.python, [win(winpython.zipapp), "create", "demo", "--python", "3.12",
+                                                       *winpython.create_args(), "--envs-dir", win(envs),
+                                                       "--cache-dir", win(cache)]),
+                       "exit /b %ERRORLEVEL%"])
+    assert r.returncode == 5, (r.stdout, r.stderr)
+    assert r.stderr.splitlines() == [
+        "mambaboot: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
+        "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"], r.stderr
+    assert list(envs.iterdir()) == [] and not cache.exists()
+
+
 @pytest.fixture
 def served(winpython, tmp_path):
     """bootstrap.bat beside the real mambaboot.pyz, micromamba's release served from a directory
