@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -211,10 +212,18 @@ def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
     where = "J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
     assert len(where) == 51
     tryout.parent.mkdir(parents=True)
-    proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows"],
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows",
+                           "--windows-dir", where], cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "tryout/micromamba.exe: NOT micromamba" in proc.stdout, proc.stdout
+    # what the try-out's MAX_PATH check counts on: its packages' folders and the paths in them
+    from tools.tryout import WINDOWS_PACKAGES
+
+    for package in (tryout / "channel").glob("*/*.tar.bz2"):
+        folder = package.name[:-len(".tar.bz2")]
+        with tarfile.open(package) as archive:
+            paths = [*archive.getnames(), f"conda-meta/{folder}.json"]
+        assert len(folder) <= WINDOWS_PACKAGES[0] and max(map(len, paths)) <= WINDOWS_PACKAGES[1], package
     example = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
     assert len(example) == 1, example
     wine = winpython.wine
