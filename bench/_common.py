@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -106,20 +107,30 @@ def fake_envs(source: Path, root: Path, count: int, with_lib: bool = False) -> N
             shutil.copytree(source / "lib", prefix / "lib", symlinks=True)
 
 
+def engine_create(standin: Path, channel: str, prefix: Path) -> List[str]:
+    """The engine alone making the 3-package environment (python, conda, mamba) at prefix, much as
+    create starts it (engine/micromamba.py: there the root prefix is a private one); CONDA_PKGS_DIRS
+    names its package cache."""
+    return [str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix", str(prefix),
+            "--root-prefix", str(prefix), "python", "conda", "mamba"]
+
+
 def engine_made(root: Path, standin: Path, env: Dict[str, str]) -> "tuple[str, Path]":
     """(channel URL, prefix): the 3-package environment (python, conda, mamba) made under root by
-    the micromamba stand-in alone, as a bootstrap script's micromamba leaves it for `adopt`."""
+    the micromamba stand-in alone: an environment's python P, and the private Python a bootstrap
+    script makes with micromamba before it hands over to `create`."""
     from tests.support.channel import build_benchmark_channel, channel_url
 
     channel = channel_url(build_benchmark_channel(root / "plain", 3))
     made = root / "made"
-    subprocess.run([str(standin), "create", "--yes", "--no-rc", "--override-channels", "-c", channel, "--prefix",
-                    str(made), "--root-prefix", str(made), "python", "conda", "mamba"],
-                   env={**env, "CONDA_PKGS_DIRS": str(root / "plain-pkgs")}, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(engine_create(standin, channel, made), env={**env, "CONDA_PKGS_DIRS": str(root / "plain-pkgs")},
+                   check=True, stdout=subprocess.DEVNULL)
     return channel, made
 
 
-def handover(prefix: Path, cache: Path, channel: str) -> List[str]:
-    """`adopt PREFIX ...` as the bootstrap scripts hand over: what they were asked for, and the binary they ran."""
-    return ["adopt", str(prefix), "--name", prefix.name, "--envs-dir", str(prefix.parent), "--cache-dir", str(cache),
-            "-c", channel, "-q", "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "0" * 64]
+def handover(prefix: Path, cache: Path, channel: str, micromamba: Path) -> List[str]:
+    """`create PREFIX's name ...` as the bootstrap scripts hand over to it (docs/reference.md §1.8,
+    step 7): what they were asked for, and the micromamba they verified, with its digest."""
+    digest = hashlib.sha256(micromamba.read_bytes()).hexdigest()
+    return ["create", prefix.name, "--envs-dir", str(prefix.parent), "--cache-dir", str(cache), "-c", channel,
+            "--micromamba", str(micromamba), "--micromamba-sha256", digest]

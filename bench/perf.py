@@ -17,9 +17,9 @@ lstat's each file) and `list` of 500 environments against `python -c pass`;
 `remove --yes` against `rm -rf` of the same tree (written out to disk first, as an environment
 made earlier is; and, remove-fresh, moments after it was copied); the zipapp against the checkout; `create` with
 the package cache on another file system (a tmpfs: every file copied) against the same volume;
-`adopt` of an environment micromamba has just made, spelled out as the bootstrap scripts hand
-over and run by its own python, against the least a Python program that verifies it costs (P's
-python starting its python, conda and mamba side by side and waiting for them).
+`create` of the 3-package environment as the bootstrap scripts hand over to it (their private
+Python, made by micromamba, running `-I mambaboot.pyz create ... --micromamba M --micromamba-sha256
+HEX`, the package cache warm) against the engine alone making the same environment from that cache.
 """
 
 import argparse
@@ -32,7 +32,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import MAMBABOOT, alternated, clean_env, engine_made, fake_envs, handover, mambaboot_by, timed  # noqa: E402  (also puts the repo on sys.path)
+from _common import (  # noqa: E402  (also puts the repo on sys.path)
+    MAMBABOOT, alternated, clean_env, engine_create, engine_made, fake_envs, handover, mambaboot_by, timed,
+)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -53,8 +55,8 @@ ROWS = (
     ("remove-fresh", "the same, copies still being written out", "`rm -rf` of a copy", "-"),
     ("zipapp", "zipapp `list --help`", "checkout `list --help`", "-"),
     ("cross-volume", "`create` on a tmpfs, cache on disk (copies)", "cache on the tmpfs too (links)", "-"),
-    ("adopt", "`adopt` of micromamba's new 3-package env, handed over as the bootstrap scripts do",
-     "P's python running its python, conda, mamba", "-"),
+    ("handover", "`create` of the 3-package env as the bootstrap scripts hand over (their private Python, the zipapp)",
+     "the engine alone making it", "-"),
 )
 def _remember_sizes(cache: Path) -> None:
     """The memo of package sizes `cache clean` writes after its walk, written here without the
@@ -73,12 +75,6 @@ WALK = ("import os, sys\n"
         "    for e in os.scandir(d):\n"
         "        walk(e.path) if e.is_dir(follow_symlinks=False) else e.stat(follow_symlinks=False)\n"
         "walk(sys.argv[1])\n")
-# adopt's floor: one Python start, and verification's three programs started side by side, awaited.
-VERIFY = ("import subprocess, sys\n"
-          "bin = sys.argv[1] + '/bin/'\n"
-          "for p in [subprocess.Popen([bin + 'python', '-c', 'import sys'], stdout=subprocess.PIPE)] + [\n"
-          "        subprocess.Popen([bin + t, '--version'], stdout=subprocess.PIPE) for t in ('conda', 'mamba')]:\n"
-          "    p.communicate()\n")
 BEGIN, END = "<!-- bench/perf.py table: begin -->", "<!-- bench/perf.py table: end -->"
 # The page whose table --table rewrites (tests/test_bench_table.py reads it).
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -125,9 +121,9 @@ def measure(n: int) -> dict:
         from tools.build_zipapp import build
         pyz = root / "mambaboot.pyz"
         build(pyz)
-        # run by the environment's own python, as the bootstrap scripts run mambaboot (and as
-        # after `adopt`): the venv's python pays for its site first (.pth files of an editable
-        # install and setuptools' distutils shim: ~0.3-0.4x P's python alone here)
+        # run by the environment's own python, as one runs mambaboot from the environment it made:
+        # the venv's python pays for its site first (.pth files of an editable install and
+        # setuptools' distutils shim: ~0.3-0.4x P's python alone here)
         own = str(prefix / "bin" / "python")
         lean = [sys.executable, "-I", "-S", *MAMBABOOT[1:]]  # without this interpreter's site-packages
         command = ["run", str(prefix), "--", "python", "-c", "pass"]
@@ -143,7 +139,7 @@ def measure(n: int) -> dict:
         base, warm, walk = _medians(n, env, floor, info, [sys.executable, "-c", WALK, str(cache)])
         figures["cache-info"] = (warm, base)
         figures["cache-walk"] = (walk, base)
-        base, cold = _medians(n, env, floor, info, prepare=lambda i: shutil.rmtree(cache / "memo"))
+        base, cold = _medians(n, env, floor, info, prepare=lambda i: shutil.rmtree(cache / "memo", ignore_errors=True))
         figures["cache-info-cold"] = (cold, base)
         fake_envs(prefix, root / "many", 500)
         base, listing = _medians(n, env, floor, [*MAMBABOOT, "list", "--envs-dir", str(root / "many"),
@@ -171,7 +167,7 @@ def measure(n: int) -> dict:
                                     [sys.executable, str(pyz), "list", "--help"])
         figures["zipapp"] = (zipapp, checkout)
 
-        figures["adopt"] = _adopt(n, root, env, standin)
+        figures["handover"] = _handover(n, root, env, standin, pyz)
 
         far = _second_volume(root)
         if far is not None:
@@ -192,19 +188,30 @@ def measure(n: int) -> dict:
     return figures
 
 
-def _adopt(n: int, root: Path, env: dict, standin: Path) -> tuple:
-    """(adopt, its floor) medians: each round on a fresh copy of an environment the engine made,
-    written out first (_common.settle), as the bootstrap scripts hand it over moments after."""
+def _handover(n: int, root: Path, env: dict, standin: Path, pyz: Path) -> tuple:
+    """(hand-over, the engine alone) medians: `create` as a bootstrap script hands over to it, by a
+    private Python micromamba made, against the engine's own create of the same environment from
+    the same warm package cache; each side after _common.settle, both environments removed after
+    each round."""
+    from mambaboot.common.locations import PKGS_UNDER_CACHE
+
     channel, made = engine_made(root, standin, env)
-    own = str(made / "bin" / "python")
+    private, cache = str(made / "bin" / "python"), root / "handover-cache"
+    alone = {**env, "CONDA_PKGS_DIRS": str(cache.joinpath(*PKGS_UNDER_CACHE))}
+
+    def handed(name):
+        return [private, "-I", str(pyz), *handover(root / "handed" / name, cache, channel, standin)]
+    warm = subprocess.run(handed("warm"), env=env, capture_output=True, text=True)  # the package cache filled
+    if warm.returncode:
+        raise SystemExit(f"the hand-over's first create failed (exit {warm.returncode}):\n{warm.stderr}")
 
     def side(i, k):
         if k == 0:
-            return timed([own, "-c", VERIFY, str(made)], env)
-        return timed([*mambaboot_by(own), *handover(root / f"adopt{i}" / "demo", root / "cache", channel)], env)
-    floor, adopt = alternated(n, side, root, before=lambda i: shutil.copytree(made, root / f"adopt{i}" / "demo", symlinks=True),
-                              after=lambda i: shutil.rmtree(root / f"adopt{i}"))
-    return statistics.median(adopt), statistics.median(floor)
+            return timed(engine_create(standin, channel, root / "alone" / f"e{i}"), alone)
+        return timed(handed(f"h{i}"), env)
+    base, handed_over = alternated(n, side, root, after=lambda i: [shutil.rmtree(root / d, ignore_errors=True)
+                                                                   for d in (f"alone/e{i}", f"handed/h{i}")])
+    return statistics.median(handed_over), statistics.median(base)
 
 
 def rows(figures: dict) -> list:

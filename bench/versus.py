@@ -12,8 +12,8 @@ fails there, is shown as n/a.
 Rows: `--version` (by this interpreter); `run P -- python -c pass` (by P's python, as the bootstrap
 scripts run mambaboot); `create` of the 3-package environment (python, conda, mamba) with a warm
 cache; `create --dry-run -f environment.yml` (reading an environment file: its YAML reader's import and
-read, the plan, no engine run); `adopt` of an environment micromamba has just made, spelled out as the
-bootstrap scripts hand over, by its own python. Each row prints both medians and this checkout's time
+read, the plan, no engine run); `create` as the bootstrap scripts hand over to it, by the private
+Python micromamba made for them, under `-I`. Each row prints both medians and this checkout's time
 as a share of REV's.
 """
 
@@ -96,14 +96,11 @@ def main() -> int:
         _row("envfile", max(args.n, 15), root, sides,
              lambda src, i, k: [*mambaboot_by(sys.executable, src), "create", *dry])
 
-        def fresh(i):
-            for k in (0, 1):
-                shutil.copytree(made, root / "handed" / f"a{i}-{k}" / "demo", symlinks=True)
-
-        _row("adopt", args.n, root, sides,
-             lambda src, i, k: [*mambaboot_by(own, src), *handover(root / "handed" / f"a{i}-{k}" / "demo",
-                                                                   root / "cache", channel)],
-             before=fresh)
+        # own is also what a bootstrap script's private Python is: micromamba's python, run under -I
+        _row("handover", args.n, root, sides,
+             lambda src, i, k: [own, "-I", *mambaboot_by(own, src)[1:], *handover(root / "handed" / f"h{i}-{k}",
+                                                                                root / "cache", channel, standin)],
+             after=lambda i: _remove(root / "handed" / f"h{i}-0", root / "handed" / f"h{i}-1"))
     after = os.getloadavg()
     print(f"load average before {before[0]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} "
           f"({os.cpu_count()} CPUs)")

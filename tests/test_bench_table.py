@@ -36,3 +36,24 @@ def test_the_table_is_rewritten_in_place(tmp_path):
     page.write_text(f"before\n{perf.BEGIN}\nold\n{perf.END}\nafter\n", encoding="utf-8")
     perf.write_table(page, "new")
     assert page.read_text(encoding="utf-8") == f"before\n{perf.BEGIN}\nnew\n{perf.END}\nafter\n"
+
+
+def test_the_handover_row_runs_create_as_bootstrap_sh_hands_over(tmp_path):
+    """bench's hand-over is the scripts' (docs/reference.md §1.8): `create NAME` with the options
+    bootstrap.sh's private Python gives it, in its order, and the digest of the engine it names."""
+    import hashlib
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    engine = tmp_path / "micromamba"
+    engine.write_bytes(b"an engine")
+    argv = _common.handover(tmp_path / "envs" / "demo", tmp_path / "cache", "file:///channel", engine)
+    script = (REPO / "bootstrap" / "bootstrap.sh").read_text(encoding="utf-8")
+    line = re.search(r'^"\$mb_work/python/bin/python" -I "\$mb_zipapp" (create .*\\\n.*)$', script, re.M).group(1)
+    assert argv[:2] == ["create", "demo"] and line.startswith('create "$mb_name" ')
+    assert [a for a in argv if a.startswith("--")] == re.findall(r"(?<!\S)--[a-z0-9-]+", line)
+    assert argv[argv.index("--micromamba") + 1] == str(engine)
+    assert argv[argv.index("--micromamba-sha256") + 1] == hashlib.sha256(b"an engine").hexdigest()

@@ -255,11 +255,47 @@ def test_bad_expected_digest_is_refused(bad):
 @pytest.mark.parametrize("system, machine, subdir", [
     ("Linux", "x86_64", "linux-64"), ("Linux", "aarch64", "linux-aarch64"), ("Linux", "ppc64le", "linux-ppc64le"),
     ("Darwin", "x86_64", "osx-64"), ("Darwin", "arm64", "osx-arm64"), ("Windows", "AMD64", "win-64"),
-    # Windows 10 on ARM runs no x64 program; micromamba ships a win-arm64 build
-    ("Windows", "ARM64", "win-arm64"),
 ])
 def test_conda_subdir(system, machine, subdir):
     assert conda_subdir(system, machine) == subdir
+
+
+@pytest.mark.parametrize("build, subdir", [(22000, "win-64"), (26100, "win-64"), (19045, "win-arm64"), (0, "win-arm64")])
+def test_arm64_windows_takes_win_64_from_windows_11_on(build, subdir):
+    """As the bootstrap scripts decide: conda-forge's win-arm64 channel has no conda package, and
+    Windows 11 (build 22000 on) runs x64 programs under its x64 emulation; Windows 10 on ARM runs
+    none, and only micromamba's win-arm64 build runs there."""
+    assert conda_subdir("Windows", "ARM64", build) == subdir
+    assert conda_subdir("Windows", "AMD64", build) == "win-64"
+
+
+ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has "
+                  "no conda package (conda-forge.github.io#1940)")
+
+
+@pytest.mark.parametrize("processor", [{"PROCESSOR_ARCHITECTURE": "ARM64"},
+                                       {"PROCESSOR_ARCHITECTURE": "x86", "PROCESSOR_ARCHITEW6432": "ARM64"}])
+def test_create_says_in_one_line_that_arm64_windows_11_gets_win_64(processor):
+    from mambaboot.common import host
+
+    machine = Host(environ={**processor, "USERPROFILE": "C:\\Users\\u"}, windows=True, subdir="win-64", cwd="C:\\")
+    assert host.own_packages(machine) == ARM64_EMULATED
+    told = Host(environ={"PROCESSOR_ARCHITECTURE": "AMD64"}, windows=True, subdir="win-64", cwd="C:\\")
+    assert host.own_packages(told) is None, "a bootstrap script's hand-over has said it already"
+    assert host.own_packages(posix_host()) is None
+
+
+def test_arm64_windows_10_is_refused_before_anything_naming_what_is_missing():
+    from mambaboot.common import host
+    from mambaboot.common.errors import ObtainError
+
+    machine = Host(environ={"PROCESSOR_ARCHITECTURE": "ARM64"}, windows=True, subdir="win-arm64", cwd="C:\\")
+    with pytest.raises(ObtainError) as refused:
+        host.own_packages(machine)
+    assert refused.value.exit_code == 5
+    assert str(refused.value) == ("ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no "
+                                  "conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 "
+                                  "machine")
 
 
 def test_default_channels_come_from_the_environment_when_not_given():

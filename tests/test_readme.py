@@ -167,6 +167,45 @@ def test_tryout_copies_a_given_micromamba_and_replaces_nothing(world, tmp_path, 
     assert {p: p.stat().st_mtime_ns for p in (clone / "out").rglob("*")} == made
 
 
+def test_the_windows_tryout_refuses_a_folder_too_deep_for_max_path_before_any_work(world, tmp_path):
+    """micromamba 2.6 and later name a file:// channel's cache folder after its whole path: from a
+    folder this deep the try-out's create would pass MAX_PATH. tools/tryout.py --windows says so and
+    what to do before anything (no install, no download, DIR not made), exit 2, instead of the
+    create failing once all is prepared. A Linux folder is where Wine's Z: drive shows it."""
+    clone = _checkout(tmp_path)
+    env = _tryout_env(world, tmp_path / "bin")
+    deep = tmp_path / ("x" * 60) / "tryout"
+    run = ["python3", "tools/tryout.py", str(deep), "--windows"]
+    r = subprocess.run(run, cwd=str(clone), env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    windows = "Z:" + str(deep).replace("/", "\\")
+    said = r.stderr
+    assert said.startswith(f"tools/tryout.py: {windows} ({len(windows)} characters, where cmd.exe runs the try-out) is "
+                           "too deep for it with LongPathsEnabled off: "), said
+    assert "MAX_PATH (260)" in said and "micromamba 2.6 and later" in said and "--windows-dir" in said, said
+    assert "enable LongPathsEnabled" in said and "--long-paths" in said, said
+    assert not deep.parent.exists()
+
+
+def test_the_windows_tryouts_folder_is_where_cmd_sees_it_and_the_length_it_advises_fits():
+    """WSL shows drive C: at /mnt/c; Wine shows / as Z:. The folder length the refusal advises is
+    the longest that passes the check, the one create's MAX_PATH check makes."""
+    from tools import tryout
+
+    assert tryout.windows_dir(Path("/mnt/c/Users/Jane Doe/tryout")) == "C:\\Users\\Jane Doe\\tryout"
+    assert tryout.windows_dir(Path("/mnt/d")) == "D:\\"
+    assert tryout.windows_dir(Path("/home/jane/tryout")) == "Z:\\home\\jane\\tryout"
+    assert tryout.windows_dir(Path("/mnt/wsl/x")) == "Z:\\mnt\\wsl\\x"
+    documented = "C:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
+    assert tryout.max_path_refusal(documented) is None, "the install page's example folder fits"
+    deep = documented + "\\" + "x" * 30
+    said = tryout.max_path_refusal(deep)
+    most = int(re.search(r"a folder of at most (\d+) characters", said).group(1))
+    assert tryout.max_path_refusal("C:\\" + "t" * (most - 3)) is None
+    assert tryout.max_path_refusal("C:\\" + "t" * (most - 2)) is not None
+
+
 def test_the_reliability_page_names_the_rows_the_suite_prints():
     """docs/reliability.md lists, without counts, exactly the rows the suite's reliability table
     prints, each with the test file that tries it."""

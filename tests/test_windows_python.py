@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,29 @@ def test_create_by_the_windows_python_activates_and_moves(winpython, tmp_path):
     assert NO_LINK in r.stderr
     assert not prefix.exists() and _record(moved)["state"] == "complete"
     _assert_activation_works(winpython, moved, tmp_path)
+
+
+@pytest.mark.parametrize("processor", [["ARM64", ""], ["x86", "ARM64"]])
+def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython, tmp_path, processor):
+    """Wine 8 says Windows 10 at most (it knows no Windows 11, build 22000), where no x64 program
+    runs on ARM64, and conda-forge's win-arm64 channel has no conda package: create refuses
+    as the bootstrap scripts do, exit 5, before any download or engine run, and makes nothing (before:
+    the engine ran for win-arm64, where the real one fails to solve and create names proxies)."""
+    from tests.support.winpython import command_line
+
+    envs, cache = tmp_path / "envs", tmp_path / "cache"
+    envs.mkdir()
+    arch, wow64 = processor
+    r = winpython.cmd([f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64}"',
+                       command_line(winpython.python, [win(winpython.zipapp), "create", "demo", "--python", "3.12",
+                                                       *winpython.create_args(), "--envs-dir", win(envs),
+                                                       "--cache-dir", win(cache)]),
+                       "exit /b %ERRORLEVEL%"])
+    assert r.returncode == 5, (r.stdout, r.stderr)
+    assert r.stderr.splitlines() == [
+        "mambaboot: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
+        "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"], r.stderr
+    assert list(envs.iterdir()) == [] and not cache.exists()
 
 
 @pytest.fixture
@@ -188,10 +212,18 @@ def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
     where = "J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
     assert len(where) == 51
     tryout.parent.mkdir(parents=True)
-    proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows"],
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows",
+                           "--windows-dir", where], cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "tryout/micromamba.exe: NOT micromamba" in proc.stdout, proc.stdout
+    # what the try-out's MAX_PATH check counts on: its packages' folders and the paths in them
+    from tools.tryout import WINDOWS_PACKAGES
+
+    for package in (tryout / "channel").glob("*/*.tar.bz2"):
+        folder = package.name[:-len(".tar.bz2")]
+        with tarfile.open(package) as archive:
+            paths = [*archive.getnames(), f"conda-meta/{folder}.json"]
+        assert len(folder) <= WINDOWS_PACKAGES[0] and max(map(len, paths)) <= WINDOWS_PACKAGES[1], package
     example = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
     assert len(example) == 1, example
     wine = winpython.wine

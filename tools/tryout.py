@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH | --windows]`.
+"""Prepare the README's offline try-out: `python3 tools/tryout.py DIR [--micromamba PATH | --windows
+[--windows-dir WINPATH] [--long-paths]]`.
 
 Writes DIR/channel, a local conda channel, DIR/micromamba, the engine `create` runs, and
 DIR/mambaboot.pyz, this checkout's mambaboot as a zipapp, so that `python3 mambaboot.pyz create
@@ -30,9 +31,12 @@ mambaboot.pyz; DIR/channel, a win-64 channel whose python is that CPython laid o
 lays Python out on Windows; DIR/micromamba.exe, the suite's Windows stand-in for micromamba
 (tests/support/winengine.py), a Windows program running on DIR/python/. Prepared on Linux
 (WSL's Debian or Ubuntu will do, into a Windows folder), it is then used on Windows as it is.
+Before anything is installed or made, DIR is checked with create's MAX_PATH check where cmd.exe
+will see it (--windows-dir), and refused (exit 2) when too deep, unless --long-paths.
 """
 
 import argparse
+import ntpath
 import os
 import shutil
 import subprocess
@@ -47,6 +51,10 @@ TRYOUT_VENV = REPO / ".tryout-venv"
 # What the try-out runs beyond the standard library and pip: py-rattler (the channel's index, the
 # stand-in's solve and link) and PyYAML (the stand-ins read YAML), pinned as the test extra pins them.
 NEEDS = ("py-rattler", "pyyaml")
+# The Windows try-out's packages (tests/support/winpython.py's channel): the longest
+# <name>-<version>-<build> folder, and the deepest path in one (its files, info/, and the
+# environment's conda-meta/<folder>.json). tests/test_windows_python.py holds them to the channel.
+WINDOWS_PACKAGES = (32, 48)
 
 
 def _parse(argv):
@@ -57,10 +65,70 @@ def _parse(argv):
                         help="copy this (real) micromamba to DIR/micromamba instead of the test suite's stand-in")
     parser.add_argument("--windows", action="store_true",
                         help="for cmd.exe: DIR/python (Windows CPython), a win-64 DIR/channel, DIR/micromamba.exe")
+    parser.add_argument("--windows-dir", metavar="WINPATH",
+                        help="with --windows: DIR's path where cmd.exe will run the try-out (default: C:\\... for "
+                        "WSL's /mnt/c/..., else Z:\\... as Wine shows a Linux path), checked against MAX_PATH")
+    parser.add_argument("--long-paths", action="store_true",
+                        help="with --windows: LongPathsEnabled is set on the Windows that runs the try-out, so DIR "
+                        "may be deeper than MAX_PATH allows")
     args = parser.parse_args(argv)
     if args.windows and args.micromamba is not None:
         parser.error("--windows brings its own stand-in: --micromamba is for the Linux try-out")
+    if (args.windows_dir is not None or args.long_paths) and not args.windows:
+        parser.error("--windows-dir and --long-paths are for the Windows try-out: add --windows")
+    if args.windows_dir is not None and not (args.windows_dir[1:3] in (":\\", ":/") and args.windows_dir[:1].isalpha()):
+        parser.error(f"--windows-dir {args.windows_dir!r}: give a path from a drive's root, as C:\\tryout")
     return args
+
+
+def windows_dir(path: Path) -> str:
+    """Where cmd.exe sees a Linux folder: WSL shows drive C: as /mnt/c (its default automount
+    root, Microsoft Learn, "Working across file systems"); Wine shows / as drive Z: (its
+    dosdevices/z: link, which winecfg makes)."""
+    parts = path.parts
+    if len(parts) >= 3 and parts[1] == "mnt" and len(parts[2]) == 1 and parts[2].isalpha():
+        return parts[2].upper() + ":\\" + "\\".join(parts[3:])
+    return "Z:\\" + "\\".join(parts[1:])
+
+
+def _overruns(folder: str) -> list:
+    """What create's MAX_PATH check (pipeline/create.py) finds for the install page's cmd block run
+    in folder: `create demo --python 3.12 --envs-dir DIR --channel DIR\\channel --cache-dir DIR\\cache`."""
+    from mambaboot.common.host import Host
+    from mambaboot.pipeline.create import max_path_overruns
+    from mambaboot.pipeline.plan import CreateInputs, make_plan
+
+    host = Host(environ={}, windows=True, subdir="win-64", cwd=folder, isdir=lambda p: False)
+    inputs = CreateInputs(name="demo", python="3.12", envs_dir=folder, channels=(ntpath.join(folder, "channel"),),
+                          micromamba=ntpath.join(folder, "micromamba.exe"), cache_dir=ntpath.join(folder, "cache"))
+    return max_path_overruns(make_plan(host, inputs), host, WINDOWS_PACKAGES)
+
+
+def max_path_refusal(folder: str):
+    """Why the Windows try-out cannot run in folder with LongPathsEnabled off, and what to do;
+    None when it can."""
+    from mambaboot.common import cachepaths, pathrules
+    from mambaboot.common.errors import UsageError
+
+    try:
+        if not _overruns(folder):
+            return None
+    except UsageError as exc:  # a character create refuses in a prefix
+        return f"{folder}: create would refuse it: {exc}"
+    cache = ntpath.join(folder, "cache", "Python", "pkgs")
+    deepest = max(cachepaths.deepest(cache, ntpath.join(folder, "channel"), subdir, room=WINDOWS_PACKAGES)
+                  for subdir in ("win-64", "noarch"))
+    root = folder[:2] + "\\"
+    fits = [n for n in range(len(folder) - 1, len(root) - 1, -1) if not _overruns(root + "t" * (n - len(root)))]
+    shorter = (f"prepare it in a folder of at most {fits[0]} characters (a space or a non-ASCII character counts "
+               f"more: micromamba percent-encodes it), such as one at a drive's root (/mnt/c/tryout, which cmd.exe "
+               "sees as C:\\tryout), or name it by a drive letter of its own (subst T: FOLDER) and give --windows-dir "
+               "T:\\; or " if fits else "no folder is short enough: ")
+    return (f"{folder} ({len(folder)} characters, where cmd.exe runs the try-out) is too deep for it with "
+            f"LongPathsEnabled off: the package cache's deepest files there come to about {deepest} characters, past "
+            f"MAX_PATH ({pathrules.WINDOWS_MAX_PATH}), as micromamba 2.6 and later repeat a local channel's whole path "
+            f"in its folder in the cache; {shorter}enable LongPathsEnabled on the Windows that runs it (mambaboot "
+            "doctor shows how) and pass --long-paths")
 
 
 def chosen_venv(test_venv: Path, test_stamp: Path) -> Path:
@@ -170,6 +238,12 @@ def main(argv=None) -> None:
     if not sys.platform.startswith("linux"):
         _fail("the try-out's channel is built from Debian's python3.11: Linux only")
     sys.path.insert(0, str(REPO))
+    if args.windows and not args.long_paths:  # before anything is installed or made
+        sys.path.insert(0, str(REPO / "src"))
+        refusal = max_path_refusal(args.windows_dir or windows_dir(Path(args.dir).absolute()))
+        if refusal:
+            print(f"{WHO}: {refusal}", file=sys.stderr)
+            sys.exit(2)
     from tools import test as test_command
 
     venv = chosen_venv(test_command.VENV, test_command.STAMP)
@@ -185,7 +259,7 @@ def main(argv=None) -> None:
         if args.micromamba is not None:
             again += ["--micromamba", str(Path(args.micromamba).absolute())]
         if args.windows:
-            again.append("--windows")
+            again += ["--windows", "--long-paths"]  # checked above
         os.execv(again[0], again)
     if args.windows:
         prepare_windows(Path(args.dir).absolute())

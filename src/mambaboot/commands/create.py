@@ -82,6 +82,10 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     from mambaboot.pipeline.plan import make_plan
 
     h = host.current()
+    rep = reporter(args)
+    said = host.own_packages(h)  # ARM64 Windows 10: refused before any file is read
+    if said:
+        rep.warn(said)
     chosen = categories(args)
     if args.environment and not args.from_lock:
         raise UsageError("--environment chooses an environment of a pixi.lock: give it with --from-lock")
@@ -92,7 +96,6 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         offline=args.offline, overlays=tuple(args.overlays), post_scripts=tuple(args.post_scripts),
     )
     plan = make_plan(h, inputs)
-    rep = reporter(args)
     if args.dry_run:
         # The checks first: a plan that the shell or the target refuses is not shown as one that would run.
         create.preflight(plan, h, args.ignore_active_env, rep)

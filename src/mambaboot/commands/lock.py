@@ -278,7 +278,16 @@ def _from_specs(args, fmt: str):
 
     if not (args.python or args.packages or args.channels or args.file):
         raise UsageError("give PREFIX, or the specs to lock (--file, --python, --package, --channel)")
-    platforms = locking.check_platforms(args.platforms or [host.current().subdir])
+    if args.platforms:
+        platforms = locking.check_platforms(args.platforms)
+    else:  # this machine's own, as create would install it
+        from mambaboot.commands._common import reporter
+
+        h = host.current()
+        said = host.own_packages(h)
+        if said:
+            reporter(args).warn(said)
+        platforms = (h.subdir,)
     _one_platform(fmt, platforms)
     plan = _plan(args, platforms=platforms)
     solved = _solve(args, plan, platforms)

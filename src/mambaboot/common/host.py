@@ -28,13 +28,28 @@ def _account_home() -> str:
         return ""
 
 
-def conda_subdir(system: str, machine: str) -> str:
+# Windows 11's first build: from it on, ARM64 Windows runs x64 programs under its x64 emulation;
+# Windows 10 on ARM runs x86 and ARM64 programs only (Microsoft Learn, "How emulation works on Arm").
+WINDOWS_11_BUILD = 22000
+# What create says, and how it refuses, on ARM64 Windows: the bootstrap scripts' words.
+ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has "
+                  "no conda package (conda-forge.github.io#1940)")
+ARM64_WINDOWS_10 = ("ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
+                    "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine")
+
+
+def conda_subdir(system: str, machine: str, windows_build: int = 0) -> str:
     """The conda platform name (and micromamba release asset suffix) for this machine."""
     system = system.lower()
     arch = _MACHINES.get(machine.lower(), machine.lower())
     if system.startswith("win"):
-        # micromamba ships win-64 and win-arm64; Windows 10 on ARM runs no x64 program
-        return "win-arm64" if arch in ("arm64", "aarch64") else "win-64"
+        if arch in ("arm64", "aarch64"):
+            # micromamba ships win-64 and win-arm64, but conda-forge's win-arm64 channel has no conda
+            # package (conda-forge.github.io#1940, mamba-org/mamba#4393): win-64 under Windows 11's
+            # emulation, as the bootstrap scripts take it. On Windows 10 only the win-arm64 build runs
+            # (`lock --platform P` solves there); what installs its own packages refuses (own_packages).
+            return "win-64" if windows_build >= WINDOWS_11_BUILD else "win-arm64"
+        return "win-64"
     if system == "darwin":
         return "osx-arm64" if arch in ("arm64", "aarch64") else "osx-64"
     if arch == "64":
@@ -139,6 +154,21 @@ class Host:
         return path[:1] in ("\\", "/") or (path[1:2] == ":" and path[2:3] in ("\\", "/"))
 
 
+def own_packages(host: Host) -> "Optional[str]":
+    """Before anything that installs this machine's own packages (create, `lock` without
+    --platform): the line to say when they are not of the machine's processor (win-64 on ARM64
+    Windows 11); ObtainError, as the scripts' exit 5, on ARM64 Windows 10, where no micromamba that
+    runs can install conda. A bootstrap script's hand-over tells its child AMD64: said once."""
+    if not host.windows:
+        return None
+    if host.subdir == "win-arm64":
+        from mambaboot.common.errors import ObtainError
+
+        raise ObtainError(ARM64_WINDOWS_10)
+    processor = host.get("PROCESSOR_ARCHITEW6432") or host.get("PROCESSOR_ARCHITECTURE")
+    return ARM64_EMULATED if host.subdir == "win-64" and processor.upper() == "ARM64" else None
+
+
 def _listdir(path: str) -> "List[str]":
     try:
         return sorted(os.listdir(path))
@@ -179,4 +209,5 @@ def current() -> Host:
     processor = os.environ.get("PROCESSOR_ARCHITEW6432") or os.environ.get("PROCESSOR_ARCHITECTURE", "AMD64")
     system, machine = (("Windows", processor) if windows
                        else (os.uname().sysname, os.uname().machine))
-    return Host(environ=dict(os.environ), windows=windows, subdir=conda_subdir(system, machine), cwd=os.getcwd())
+    build = sys.getwindowsversion().build if windows else 0
+    return Host(environ=dict(os.environ), windows=windows, subdir=conda_subdir(system, machine, build), cwd=os.getcwd())

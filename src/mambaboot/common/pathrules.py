@@ -129,10 +129,10 @@ def longest_place(prefix: str) -> int:
     return max(len(prefix), cut + aside)
 
 
-def risks_max_path(prefix: str) -> bool:
-    """Package files nest ~PACKAGE_DEPTH characters deep below every place the environment is at:
+def risks_max_path(prefix: str, depth: int = PACKAGE_DEPTH) -> bool:
+    """Package files nest ~depth characters deep below every place the environment is at:
     past this, some pass MAX_PATH."""
-    return longest_place(prefix) > WINDOWS_MAX_PATH - PACKAGE_DEPTH
+    return longest_place(prefix) > WINDOWS_MAX_PATH - depth
 
 
 def check_name(name: str) -> None:

@@ -66,24 +66,9 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     for warning in plan.warnings:
         reporter.warn(warning)
-    if host.windows and pathrules.risks_max_path(plan.prefix) and winsys.long_paths_enabled() is not True:
-        reporter.warn(
-            f"prefix is {len(plan.prefix)} characters long ({pathrules.longest_place(plan.prefix)} under the name "
-            "it is set aside under while it is replaced, removed or moved) and LongPathsEnabled is not set: package "
-            f"files nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
-            "(mambaboot doctor shows how) or choose a shorter path"
-        )
     if host.windows and winsys.long_paths_enabled() is not True:
-        from mambaboot.common import cachepaths
-
-        subdirs = (plan.subdir, "noarch")
-        channels = plan.channels
-        if plan.lock:
-            channels = plan.lock.channels()
-        for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
-            said = cachepaths.overrun(pkgs_dir, channels, subdirs, host.environ.get("MAMBA_CHANNEL_ALIAS"), host.cwd)
-            if said:
-                reporter.warn(said)
+        for said in max_path_overruns(plan, host):
+            reporter.warn(said)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
     if plan.overlays:
@@ -95,6 +80,30 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
 
         provision.check_scripts(plan.post_scripts, plan.windows, host.environ)
     return tgt
+
+
+def max_path_overruns(plan: Plan, host: Host, room: tuple[int, int] | None = None) -> list[str]:
+    """On Windows with LongPathsEnabled off: where the plan's files would pass MAX_PATH, each said
+    with what to do (the environment's own place, then the package cache's); [] when all fit.
+    room: (a package's folder, the deepest path in it) when the packages are known, else any's."""
+    from mambaboot.common import cachepaths
+
+    room = room or cachepaths.ANY_PACKAGE
+    said = []
+    if pathrules.risks_max_path(plan.prefix, room[1]):
+        said.append(
+            f"prefix is {len(plan.prefix)} characters long ({pathrules.longest_place(plan.prefix)} under the name "
+            "it is set aside under while it is replaced, removed or moved) and LongPathsEnabled is not set: package "
+            f"files nested inside it may pass {pathrules.WINDOWS_MAX_PATH} characters and fail; enable it "
+            "(mambaboot doctor shows how) or choose a shorter path"
+        )
+    channels = plan.lock.channels() if plan.lock else plan.channels
+    for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
+        overrun = cachepaths.overrun(pkgs_dir, channels, (plan.subdir, "noarch"), host.environ.get("MAMBA_CHANNEL_ALIAS"),
+                                     host.cwd, room)
+        if overrun:
+            said.append(overrun)
+    return said
 
 
 def uses_network(plan: Plan) -> bool:
