@@ -16,7 +16,7 @@ import pytest
 from mambaboot.commands import create as create_command
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
-from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, env_name, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 from tests.conftest import REPO
 from tests.support.snapshot import diff, snapshot
@@ -80,7 +80,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     r = ww.run("demo", "3.12", "--channel", f"file:///Z:/chan {ODD}", "--package", "numpy>=1.26,<2",
                env={"CONDA_PKGS_DIRS": " relative pkgs , Z:\\abs\\pkgs,", "MAMBA_ROOT_PREFIX": "Z:\\elsewhere",
                     "PYTHONSTARTUP": "x.py", "STANDIN_PYTHON_EXIT": "0", "CONDARC": "Z:\\poison\\condarc",
-                    # a company network: carried over as create does (engine/network.py)
+                    # a company network: carried over as create does on Windows (engine/network.py)
                     "REQUESTS_CA_BUNDLE": "Z:\\pki\\company ca.pem", "MAMBA_SSL_NO_REVOKE": "1",
                     "CONDA_OVERRIDE_CUDA": "12.4"},
                before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
@@ -116,9 +116,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
         "HOME": home, "APPDATA": home + "\\AppData\\Roaming", "LOCALAPPDATA": home + "\\AppData\\Local",
         "TEMP": home + "\\tmp", "TMP": home + "\\tmp", "HOMEDRIVE": home[:2], "HOMEPATH": home[2:]}
     assert env["CONDA_PKGS_DIRS"] == ",".join(plan.pkgs_dirs) == f"{cwd}\\relative pkgs,Z:\\abs\\pkgs"
-    # as libmamba reads them (YAML): the path in single quotes, the flag a boolean yaml-cpp knows
-    carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_VERIFY": "'Z:\\pki\\company ca.pem'",
-               "MAMBA_SSL_NO_REVOKE": "true", "CONDA_OVERRIDE_CUDA": "12.4"}
+    # as libmamba reads it (YAML): the flag a boolean yaml-cpp knows; a CA file never replaces
+    # Windows' certificate store Schannel checks against (curl#3727)
+    carried = {"CONDA_PKGS_DIRS": env["CONDA_PKGS_DIRS"], "MAMBA_SSL_NO_REVOKE": "true", "CONDA_OVERRIDE_CUDA": "12.4"}
     assert {k: v for k, v in env.items() if k.upper().startswith(("CONDA_", "MAMBA_", "PYTHON"))} == carried
     assert not [k for k in env if k.upper() in ("CONDARC", "MAMBARC")], "conda's and mamba's rc file variables stay out"
     assert not [e for e in env["PATH"].split(";") if "other-env" in e], "another environment never reaches micromamba"
@@ -160,8 +160,44 @@ def create_inputs(args) -> CreateInputs:
 
 
 def _prefix_of(ww) -> str:
-    args = create_command_args(ww.runs("python")[0]["argv"])
-    return args.envs_dir.rstrip("\\") + "\\" + env_name(args.name, args.python)
+    """The prefix create, handed over to, makes: from its arguments, environment and directory."""
+    python = ww.runs("python")[0]
+    host = windows_host(ww, python["cwd"], python["env"])
+    return make_plan(host, create_inputs(create_command_args(python["argv"]))).prefix
+
+
+@pytest.mark.parametrize("asked, private", [("3.8", "3.12"), ("2", "3.12"), ("3.10", "3.10")])
+def test_a_python_older_than_mambaboot_runs_on_gets_a_private_python_3_12(ww, asked, private):
+    """mambaboot runs on 3.9 or later: for an older one the private Python is 3.12, a pinned,
+    reproducible choice, said in one line; otherwise the one asked for, so that the package cache
+    serves the environment too."""
+    r = ww.run("old", asked)
+    assert r.returncode == 0, r.stderr
+    assert ww.runs("micromamba")[0]["argv"][-1] == f"python={private}"
+    said = f"python: mambaboot runs on Python 3.9 or later: its private Python is 3.12, the environment's {asked}"
+    assert (said in r.stderr) == (private != asked), r.stderr
+    assert create_command_args(ww.runs("python")[0]["argv"]).python == asked
+
+
+def test_without_c_the_private_python_comes_from_the_channels_create_reads(ww):
+    """Without -c, MAMBABOOT_CHANNELS (comma-separated, as create reads it), else conda-forge: the
+    private Python and the environment come from the same channels. The hand-over passes no -c:
+    create reads the variable itself, from the user's environment it gets."""
+    from mambaboot.common.locations import default_channels
+
+    channels = f" file:///Z:/mirror {ODD} ,,Z:\\second\\ ,"
+    r = ww.run(env={"MAMBABOOT_CHANNELS": channels})
+    assert r.returncode == 0, r.stderr
+    argv = ww.runs("micromamba")[0]["argv"]
+    given = argv[argv.index("--override-channels") + 1:argv.index("--prefix")]
+    assert given == ["-c", f"file:///Z:/mirror {ODD}", "-c", "Z:\\second\\"], argv
+    assert tuple(given[1::2]) == default_channels(windows_host(ww, win(ww.envs), {"MAMBABOOT_CHANNELS": channels}))
+    python = ww.runs("python")[0]
+    assert create_command_args(python["argv"]).channels == [] and python["env"]["MAMBABOOT_CHANNELS"] == channels
+    r = ww.run("two")
+    assert r.returncode == 0, r.stderr
+    argv = ww.runs("micromamba")[-1]["argv"]
+    assert argv[argv.index("--override-channels") + 1:argv.index("--prefix")] == ["-c", "conda-forge"]
 
 
 def test_a_second_run_uses_the_cache_and_returns_creates_exit_code(ww):
@@ -203,7 +239,7 @@ PROXY_LOGON = ("if that proxy asks for your Windows logon (NTLM or Negotiate), m
 PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 # micromamba checks certificates with Schannel where curl.exe may not have (mamba-org/mamba#2751, #3346)
 TLS_HINT = ("behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's "
-            "revocation) or REQUESTS_CA_BUNDLE=PATH of the company's CA bundle")
+            "revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle")
 
 
 @pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY", "both"])
@@ -236,8 +272,8 @@ def test_a_contaminated_shell_is_refused_with_exit_3(ww, var):
     assert diff(before, snapshot(ww.root)) == {}
 
 
-@pytest.mark.parametrize("setup", [USER_DIR, HOLDS_PYTHON, IS_FILE, OURS])
-def test_an_occupied_target_is_refused_with_exit_4_and_left_intact(ww, setup):
+@pytest.mark.parametrize("setup", [IS_FILE, OURS])
+def test_a_target_create_surely_refuses_is_refused_with_exit_4_and_left_intact(ww, setup):
     occupy(ww.envs / "py_3_12", setup, python_name="python.exe")
     before = snapshot(ww.root)
     r = ww.run("py", "3.12")
@@ -246,11 +282,19 @@ def test_an_occupied_target_is_refused_with_exit_4_and_left_intact(ww, setup):
     assert ww.runs() == []
 
 
-def test_an_empty_target_directory_is_used(ww):
-    (ww.envs / "py").mkdir()
-    r = ww.run()
+@pytest.mark.parametrize("setup", [None, USER_DIR, HOLDS_PYTHON])
+def test_any_other_target_is_left_to_create_which_checks_it_under_its_lock(ww, setup):
+    """By looking only, the script refuses what create would surely refuse; a user's directory,
+    empty or not, is create's to judge under the place's lock (the same exit 4)."""
+    if setup:
+        occupy(ww.envs / "py_3_12", setup, python_name="python.exe")
+    else:
+        (ww.envs / "py_3_12").mkdir()
+    before = snapshot(ww.envs / "py_3_12")
+    r = ww.run("py", "3.12")
     assert r.returncode == 0, r.stderr
-    assert "is an empty directory" in r.stderr
+    assert len(ww.runs("python")) == 1 and _prefix_of(ww) == win(ww.envs / "py_3_12")
+    assert diff(before, snapshot(ww.envs / "py_3_12")) == {}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -259,6 +303,8 @@ def test_an_empty_target_directory_is_used(ww):
     (["x", "3..1"], "is not a version"),
     (["x", "3.12", "extra"], "one argument too many"),
     (["--bogus"], "is not an option"),
+    (["-v"], "is not an option"),
+    (["--verbose"], "is not an option"),
     (["--package"], "needs a value"),
     (["--package", ""], "needs a non-empty value"),
     (["--package", "-y"], "starts with -"),
@@ -270,7 +316,6 @@ def test_an_empty_target_directory_is_used(ww):
     (["x!y"], "cannot take"),
     (["--micromamba-sha256", "abc"], "not a sha256"),
     (["--micromamba-version", "two"], "is not like 2.8.1"),
-    (["--micromamba-version", "2.8"], "is not like 2.8.1"),
     (["--micromamba-url", "http://mirror.example/mm"], "plain http"),
     (["--micromamba-url", "ftp://mirror.example/mm"], "not an https"),
     (["--zipapp", "Z:\\nowhere\\mambaboot.pyz"], "is not there"),
@@ -301,21 +346,20 @@ def test_py_envs_names_the_parent_when_it_is_a_directory(ww, tmp_path):
 
 
 @pytest.mark.parametrize("what", ["missing", "a file"])
-def test_py_envs_naming_no_directory_is_refused_as_mambaboot_refuses_it(ww, tmp_path, what):
-    """Never the next default instead, and refused before any download: mambaboot's own words,
-    the path quoted as the script quotes every value it names."""
+def test_py_envs_naming_no_directory_is_left_to_create_which_refuses_it(ww, tmp_path, what):
+    """Never the next default instead: the script takes PY_ENVS as named and create, handed over
+    to, refuses it in its own words (the same check, in one place); nothing is made there."""
     py_envs = tmp_path / f"{what} {ODD}"
     if what == "a file":
         py_envs.write_text("not a directory")
-    before = snapshot(ww.root)
     r = ww.run(env={"PY_ENVS": win(py_envs)})
-    with pytest.raises(UsageError) as refused:
-        make_plan(windows_host(ww, win(ww.envs), {"PY_ENVS": win(py_envs)}), CreateInputs(name="py"))
-    assert r.returncode == 2, r.stderr
-    words = str(refused.value).replace(win(py_envs), f'"{win(py_envs)}"')
-    assert r.stderr.strip() == f"bootstrap: error: {words}"
-    assert diff(before, snapshot(ww.root)) == {}
-    assert ww.runs() == [], "no download, no engine"
+    assert r.returncode == 0, r.stderr
+    python = ww.runs("python")[0]
+    host = windows_host(ww, win(ww.envs), {"PY_ENVS": python["env"]["PY_ENVS"]})
+    with pytest.raises(UsageError, match="PY_ENVS names .*, which is not a directory"):
+        make_plan(host, create_inputs(create_command_args(python["argv"])))
+    assert create_command_args(python["argv"]).envs_dir is None, "create resolves PY_ENVS itself"
+    assert what == "a file" or not py_envs.exists()
 
 
 def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
@@ -327,7 +371,7 @@ def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
     assert r.returncode == 0, r.stderr
     assert _prefix_of(ww) == "T:\\work\\d", "neither exists: the current directory"
     (drive / "dev" / "Anaconda" / "envs").mkdir(parents=True)
-    (drive / "CACHE").mkdir()
+    (drive / "CACHE").mkdir(exist_ok=True)  # Wine's own LOCALAPPDATA is on C:, another drive: made there
     ww.log.unlink()
     r = ww.run("d", "3.12", cwd="T:\\work", cache=False)
     assert r.returncode == 0, r.stderr
@@ -335,7 +379,7 @@ def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
     plan = make_plan(host, CreateInputs(name="d", python="3.12"))
     assert _prefix_of(ww) == plan.prefix == "T:\\dev\\Anaconda\\envs\\d_3_12"
     args = create_command_args(ww.runs("python")[0]["argv"])
-    assert args.cache_dir == resolve_cache_dir(host, None) == "T:\\CACHE"
+    assert args.cache_dir == resolve_cache_dir(host, None, plan.prefix) == "T:\\CACHE"
     assert (drive / "CACHE" / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe").is_file()
 
 
@@ -344,8 +388,40 @@ def test_the_user_cache_dir_is_creates(ww, tmp_path):
     r = ww.run(before=[f'set "LOCALAPPDATA={win(local)}"'], cache=False)
     assert r.returncode == 0, r.stderr
     host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": win(local)})
-    assert create_command_args(ww.runs("python")[0]["argv"]).cache_dir == resolve_cache_dir(host, None)
-    assert ww.runs("micromamba")[0]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, resolve_cache_dir(host, None))[0]
+    cache = resolve_cache_dir(host, None, _prefix_of(ww))
+    assert create_command_args(ww.runs("python")[0]["argv"]).cache_dir == cache == win(local) + "\\mambaboot\\Cache"
+    assert ww.runs("micromamba")[0]["env"]["CONDA_PKGS_DIRS"] == resolve_pkgs_dirs(host, cache)[0]
+
+
+def test_the_default_cache_is_on_the_targets_drive_and_never_a_non_ascii_profile(ww, tmp_path):
+    """create's resolve_cache_dir: <target's drive>\\CACHE when it exists; else the per-user cache
+    only when it is on the target's drive and all ASCII (micromamba fails on a character the ANSI
+    code page lacks: mamba-org/mamba#3097, #3228); else <target's drive>\\CACHE. (Wine's cmd reads
+    the set lines' UTF-8 in its code page: a non-ASCII name stays one.)"""
+    drive = tmp_path / "drive-t"
+    (drive / "work").mkdir(parents=True)
+    ww.wine.map_drive("T", drive)
+    other = win(tmp_path / f"Local {ODD}")  # on Z:, another drive than T:
+    cases = [({"LOCALAPPDATA": "T:\\Zo\u00eb\\AppData\\Local"}, []),
+             ({"LOCALAPPDATA": "", "USERPROFILE": "T:\\Users\\\u5f20\u4e09"}, []),
+             ({"LOCALAPPDATA": "T:\\Users\\u\\AppData\\Local"}, []),
+             ({"LOCALAPPDATA": other}, []),
+             ({"LOCALAPPDATA": other}, ["--envs-dir", win(ww.envs)])]
+    chosen = []
+    for i, (environ, args) in enumerate(cases):
+        shutil.rmtree(drive / "CACHE", ignore_errors=True)  # made by the run before
+        if i == len(cases) - 1:
+            (drive / "CACHE").mkdir()  # the current directory's drive has one; the target's has none
+        before = [f'set "{k}={v}"' for k, v in environ.items()]
+        r = ww.run(f"c{i}", *args, before=before, cwd="T:\\work", cache=False)
+        assert r.returncode == 0, r.stderr
+        args = create_command_args(ww.runs("python")[-1]["argv"])
+        host = windows_host(ww, "T:\\work", {k: v for k, v in environ.items() if v})
+        expected = resolve_cache_dir(host, None, make_plan(host, create_inputs(args)).prefix)
+        chosen.append(args.cache_dir)
+        assert args.cache_dir == expected, (environ, args, r.stderr)
+    assert chosen == ["T:\\CACHE", "T:\\CACHE", "T:\\Users\\u\\AppData\\Local\\mambaboot\\Cache", "T:\\CACHE",
+                      other + "\\mambaboot\\Cache"]
 
 
 def test_a_relative_localappdata_is_ignored_as_creates_ignores_it(ww, tmp_path):
@@ -353,7 +429,7 @@ def test_a_relative_localappdata_is_ignored_as_creates_ignores_it(ww, tmp_path):
     r = ww.run(before=['set "LOCALAPPDATA=AppData\\Local"', f'set "USERPROFILE={win(profile)}"'], cache=False)
     assert r.returncode == 0, r.stderr
     host = windows_host(ww, win(ww.envs), {"LOCALAPPDATA": "AppData\\Local", "USERPROFILE": win(profile)})
-    expected = resolve_cache_dir(host, None)
+    expected = resolve_cache_dir(host, None, _prefix_of(ww))
     assert expected == win(profile) + "\\AppData\\Local\\mambaboot\\Cache"
     assert create_command_args(ww.runs("python")[0]["argv"]).cache_dir == expected
     assert not (ww.envs / "AppData").exists()
@@ -448,8 +524,9 @@ def test_the_script_keeps_to_safe_cmd_constructs():
             continue
         if "%ERRORLEVEL%" in code:  # only where it is read after the command ran
             assert re.fullmatch(r'(exit /b %ERRORLEVEL%|(endlocal & )?set "MB_\w+=%ERRORLEVEL%")', code), code
-        for call in re.findall(r"\bcall\b.*", code if not code.startswith("echo ") else ""):  # CALL carries no value
-            assert re.fullmatch(r'call (:\w+\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call), call
+        # CALL carries no value (what follows an & is a command of its own)
+        for call in re.findall(r"\bcall\b[^&]*", code if not code.startswith("echo ") else ""):
+            assert re.fullmatch(r'call (:\w+\)?|set "MB_\w+=%%MB_\w+:[^"]*%%")', call.strip()), call
 
 
 def test_every_batch_file_is_stored_with_crlf_in_the_repository():
@@ -509,16 +586,22 @@ def test_an_unreadable_mamba_ssl_no_revoke_is_refused_before_any_download(ww):
     assert ww.runs() == [] and diff(before, snapshot(ww.root)) == {}
 
 
-@pytest.mark.parametrize("path", ["Z:\\pki\\company ca #2.pem", "Z:\\pki\\it's: a bundle.pem", "@ca.pem"])
-def test_a_ca_path_reaches_micromamba_as_yaml_reads_it(ww, path):
-    """libmamba reads MAMBA_SSL_VERIFY as YAML (`Source<T>::deserialize`): a bare path is cut at
-    " #", a leading @ stops micromamba (the stand-in refuses it), ": " makes a mapping."""
-    from tests.support.micromamba_standin import yaml_cpp_scalar
-
-    r = ww.run(env={"REQUESTS_CA_BUNDLE": path})
+@pytest.mark.parametrize("var", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+def test_a_ca_file_variable_never_replaces_windows_certificate_store(ww, var):
+    """micromamba on Windows is libcurl with Schannel, which checks against Windows' certificate
+    store; a CA file given to it replaces that store (curl#3727), so create does not turn these
+    variables into MAMBA_SSL_VERIFY on Windows (engine/network.py), nor does the script. What the
+    user gives micromamba itself reaches it as given."""
+    r = ww.run(env={var: "Z:\\pki\\company ca.pem"})
     assert r.returncode == 0, r.stderr
     (engine,) = [e for e in ww.runs("micromamba") if "create" in e["argv"]]
-    assert yaml_cpp_scalar(engine["env"]["MAMBA_SSL_VERIFY"], str) == path
+    assert "MAMBA_SSL_VERIFY" not in engine["env"] and engine["env"][var] == "Z:\\pki\\company ca.pem"
+    r = ww.run("two", env={var: "Z:\\pki\\company ca.pem", "MAMBA_SSL_VERIFY": "Z:\\pki\\mine.pem",
+                           "MAMBA_CACERT_PATH": "Z:\\pki\\root.pem"})
+    assert r.returncode == 0, r.stderr
+    engine = [e for e in ww.runs("micromamba") if "create" in e["argv"]][-1]
+    assert (engine["env"]["MAMBA_SSL_VERIFY"], engine["env"]["MAMBA_CACERT_PATH"]) == ("Z:\\pki\\mine.pem",
+                                                                                     "Z:\\pki\\root.pem")
 
 
 @pytest.mark.parametrize("code, hint", [
@@ -667,9 +750,9 @@ def test_a_double_click_waits_for_a_key_at_the_end_and_nothing_else_does(ww, tmp
     assert r.returncode == 7, r.stderr
     assert r.stdout.replace("\r", "").strip().splitlines() == [HANDED_OVER, "", waited], r.stdout
     assert len(ww.runs("python")) == 1
-    r = ww.run(before=[clicked, *local, f'set "PY_ENVS={win(tmp_path / "none")}"'], cache=False)
+    r = ww.run(before=[clicked, *local, 'set "MAMBABOOT_HTTP_TIMEOUT=0"'], cache=False)
     assert r.returncode == 2 and r.stdout.replace("\r", "").strip() == waited, r.stdout
-    assert _refusal(r)[0].startswith("bootstrap: error: PY_ENVS names "), r.stderr
+    assert _refusal(r)[0].startswith('bootstrap: error: "MAMBABOOT_HTTP_TIMEOUT=0" is not'), r.stderr
 
     for before, args in (([clicked, *local], ["named"]),  # an argument: typed, never clicked
                          ([*local], []),  # no command line of Explorer's
@@ -690,11 +773,8 @@ def test_no_for_f_runs_a_command_that_decides_what_is_scrubbed_or_cleared():
     text = SCRIPT.read_bytes().decode("ascii")
     commands = [line.strip() for line in text.splitlines()
                 if re.match(r"(?i)\s*(\(\s*)?for /f\b", line) and re.search(r"\bin \((\'|`)", line)]
-    # the one left counts only lines that name an existing entry, whatever AutoRun printed
-    # and `ver`'s last line, which AutoRun's output comes before, read for the Windows build on ARM64
-    assert commands == ['for /f "delims=" %%L in (\'ver\') do set "MB_T=%%L"',
-                        'for /f "usebackq delims=" %%F in (`dir /b /a "%MB_PREFIX%" 2^>nul`) do '
-                        'if exist "%MB_PREFIX%\\%%F" set "MB_E=1"'], commands
+    # the one left: `ver`'s last line, which AutoRun's output comes before, read for the Windows build on ARM64
+    assert commands == ['for /f "delims=" %%L in (\'ver\') do set "MB_T=%%L"'], commands
     assert 'set > "%MB_TMPDIR%\\names.txt"' in text and '> "%MB_TMPDIR%\\names.txt" set MB_' in text
 
 
