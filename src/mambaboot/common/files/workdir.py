@@ -29,6 +29,9 @@ from mambaboot.common.files import confined, fileid, filelock, proof, removal, t
 # (a regular file, the user's own, as the directory itself).
 MARKER = ".mambaboot-home"
 LOCK = ".lock"
+# The kind of a bootstrap script's work directory (bootstrap/*): no lock, no mark, so never
+# proven, and live or not no one can tell.
+BOOTSTRAP = "bootstrap"
 _TOKEN_LIMIT = 64
 
 
@@ -93,9 +96,13 @@ class Stale:
 
     def unproven(self) -> tuple:
         """(why, what clears it): the words for a stale work directory that proves nothing."""
+        if tempname.parse_temp(os.path.basename(self.path))[2] == BOOTSTRAP:
+            return (f"{self.path} is a bootstrap script's work directory, left by a script that was killed or that "
+                    "is still running (a bootstrap script takes no lock, so nothing tells which): it was left as it is",
+                    f"delete it yourself once no bootstrap script is running: `{removal.by_hand(self.path)}`")
         return (f"{self.path} is named as a work directory of a mambaboot run that is gone, but nothing in it "
-                "proves mambaboot made it for the token its name holds (a bootstrap script's, which writes no "
-                "mark, a run killed before it wrote its mark, or another's): it was left as it is",
+                "proves mambaboot made it for the token its name holds (a run killed before it wrote its mark, "
+                "or another's): it was left as it is",
                 f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(self.path)}`")
 
 
