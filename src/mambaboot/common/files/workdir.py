@@ -1,16 +1,12 @@
-"""A run's own work directory (a private HOME in CACHE/tmp, a pip download's scratch; in the
-temporary directory a shell's start-up files, a pip lock's scratch, an output built for a
-stream), named `mambaboot-tmp-<TOKEN>-<KIND>` (common/files/tempname.py). For whoever finds it
-after a kill it holds: its lock file beside it (`NAME.lock`, holding the token), taken before the
-directory exists and held until it is gone, so a held lock is a live run; MARKER, a regular file
-of the user's (a directory without it is not looked at); the mark (common/files/proof.py) of the
-token for the role proof.HOME.
-
-`cache clean` deletes one only when it is a directory of the user's reached through no link,
-holding MARKER, its lock file free, and carrying the mark of the token its lock file and its name
-hold: a directory of that name someone else put into a shared cache or /tmp is never deleted. One
-that cannot prove itself so (a run killed before its mark, another token's mark, a bootstrap
-script's) is named with the command that deletes it by hand, as git names a stale index.lock.
+"""A run's own work directory (a private HOME, a pip download's or pip lock's scratch, a shell's
+start-up files, an output built for a stream: docs/reliability.md's state inventory), named
+`mambaboot-tmp-<TOKEN>-<KIND>` (common/files/tempname.py). Its lock file beside it (`NAME.lock`,
+holding the token) is taken before the directory exists and held until it is gone: a held lock is
+a live run. `cache clean` deletes one only when it is a directory of the user's reached through no
+link, holding MARKER, its lock file free, carrying the mark (common/files/proof.py) of the token
+its lock file and its name hold: one of that name someone else put into a shared cache or /tmp
+is never deleted. One that cannot prove itself so is named with the command that deletes it by
+hand, as git names a stale index.lock.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
