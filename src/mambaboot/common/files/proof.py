@@ -63,10 +63,7 @@ def write_mark(root: confined.Root, token: str, role: str) -> None:
     if _at(role):
         root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
     with root.sub(_at(role)) as inner:
-        try:
-            st = inner.lstat(MARK)
-        except FileNotFoundError:
-            st = None
+        st = inner.lstat(MARK) if inner.exists(MARK) else None
         if st is not None and not stat.S_ISREG(st.st_mode):
             what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
             raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that marks "

@@ -52,7 +52,8 @@ def sibling_name(name, kind=None):
     """The name the new content of name is written under, beside it, by this run. kind: written
     under no lock of the place (an activation's): judged dead by its own lock, which its writer
     holds while it exists (common/files/leftovers.py collect_unlocked), never by the place's."""
-    return f".{of_name(name)}.{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}"
+    assert kind is None or _is_kind(kind), kind
+    return f".{of_name(name)}.{TEMP_TAG}-{run_token()}{'-' + kind if kind else ''}{_temp_suffix()}"
 
 
 def of_name(name):
@@ -97,12 +98,8 @@ def is_token(value):
 
 def work_name(kind):
     """The name of a work file or directory of this run: `mambaboot-tmp-<TOKEN>-<KIND>`."""
-    return f"{TEMP_TAG}-{run_token()}-{_temp_kind(kind)}{_temp_suffix()}"
-
-
-def _temp_kind(kind):
     assert _is_kind(kind), kind
-    return kind
+    return f"{TEMP_TAG}-{run_token()}-{kind}{_temp_suffix()}"
 
 
 def _is_kind(word):
@@ -121,9 +118,8 @@ def parse_temp(name):
     if not is_token(token):
         return None
     words = rest.split("-")
-    if words[0] != "" or len(words) > 3:
+    if words.pop(0) or len(words) > 2:
         return None
-    words = words[1:]
     kind = words.pop(0) if words and _is_kind(words[0]) else None
     if words and words[0].isdigit() and words[0].isascii() and words[0][0] != "0":
         words.pop(0)
