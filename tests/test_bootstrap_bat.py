@@ -928,7 +928,7 @@ def test_a_run_killed_at_any_step_leaves_only_its_work_directory_which_cache_cle
     for command in (["cache", "clean"], ["doctor"]):
         named = subprocess.run([sys.executable, "-m", "mambaboot", *command, "--cache-dir", str(ww.cache)],
                                capture_output=True, text=True, timeout=300)
-        assert f"{left[0]} is named as a work directory" in named.stdout + named.stderr, (command, named)
+        assert f"{left[0]} is a bootstrap script's work directory" in named.stdout + named.stderr, (command, named)
     assert left[0].is_dir(), "named, never deleted"
 
 

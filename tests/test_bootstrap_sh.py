@@ -598,9 +598,10 @@ def test_killed_at_each_step_it_leaves_only_its_work_directory_and_the_next_run_
         assert list(world.envs.iterdir()) == [], "nothing at the place"
     found = world.run("doctor", "--cache-dir", str(world.cache), "--json").json()
     assert [f["fix"] for f in found["findings"] if f["message"].startswith(str(left))] == [
-        f"delete it yourself when no mambaboot or bootstrap run is going: `rm -rf {left}`"]
+        f"delete it yourself once no bootstrap script is running: `rm -rf {left}`"]
     clean = world.run("cache", "clean", "--cache-dir", str(world.cache))
-    assert clean.returncode == 0 and f"{left} is named as a work directory" in clean.stdout, clean.stdout
+    assert clean.returncode == 0 and f"{left} is a bootstrap script's work directory, left by a script that was killed or that " \
+        "is still running" in clean.stdout, clean.stdout
     assert left.is_dir(), "named, never deleted: nothing proves its run is gone"
     if step == "create's engine":  # create's own leftovers, which create names, with what clears them
         r = bootstrap(world, dist, "-c", channel, "--micromamba", str(fault_standin), "--cache-dir", str(world.cache),

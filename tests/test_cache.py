@@ -139,9 +139,9 @@ def test_clean_removes_leftovers_of_dead_runs_only(world, channel, fault_standin
         "the killed create's intent stays beside it, for the next run of it to settle"
 
 
-def _bootstrap_home(tmp, label):
-    """A private home as bootstrap.ps1's New-PrivateDirectory makes it: `NAME.lock` beside it
-    holding the token its name holds, the marker in it, and no mark (.NET Framework writes none)."""
+def _unmarked_home(tmp, label):
+    """A private home of a run killed before it wrote its mark: `NAME.lock` beside it holding the
+    token its name holds, the marker in it, and no mark."""
     name = H(label)
     (tmp / name).mkdir(parents=True)
     (tmp / f"{name}.lock").write_text(name.split("-")[2])
@@ -149,19 +149,31 @@ def _bootstrap_home(tmp, label):
     return tmp / name
 
 
+def _bootstrap_work(tmp, label, marker):
+    """A work directory as the bootstrap scripts make it (CACHE/tmp/mambaboot-tmp-TOKEN-bootstrap):
+    no lock file beside it, no mark in it; bootstrap.bat writes the marker, the other two do not."""
+    path = tmp / f"mambaboot-tmp-{hashlib.md5(label.encode()).hexdigest()}-bootstrap"
+    (path / "home" / "tmp").mkdir(parents=True)
+    if marker:
+        (path / MARKER).write_text("a work directory mambaboot made for one run; deleted after it\n")
+    return path
+
+
 def test_clean_names_each_stale_work_directory_it_cannot_prove(world):
-    """A killed bootstrap.ps1's home (no mark), a run killed before its mark (no marker either), a
-    marked home whose lock file holds another token: each kept and named, with why and the command
-    that deletes it by hand; a home of ours carrying its mark is deleted; a live one (its lock held
-    by another process), unmarked or marked, is neither deleted nor named. `cache info` counts as
-    `clean` does, and `doctor` names the same, read-only."""
+    """A run killed before its mark (with the marker, or without), a marked home whose lock file
+    holds another token: each kept and named, with why and the command that deletes it by hand; a
+    bootstrap script's work directory (no lock: killed, or still running) kept and named as such; a
+    home of ours carrying its mark is deleted; a live one (its lock held by another process),
+    unmarked or marked, is neither deleted nor named. `cache info` counts as `clean` does, and
+    `doctor` names the same, read-only."""
     tmp = world.cache / "tmp"
-    unproven = [_bootstrap_home(tmp, "ps1-killed"), tmp / H("no-marker"), _home(tmp, "other-token", lock=True)]
+    unproven = [_unmarked_home(tmp, "unmarked"), tmp / H("no-marker"), _home(tmp, "other-token", lock=True)]
+    scripts = [_bootstrap_work(tmp, "bat", marker=True), _bootstrap_work(tmp, "sh", marker=False)]
     unproven[1].mkdir()
     (tmp / (H("no-marker") + ".lock")).write_text("")
     (tmp / (H("other-token") + ".lock")).write_text("cd" * 16)
     ours = _home(tmp, "ours", lock=True)
-    live = [_bootstrap_home(tmp, "ps1-live"), _home(tmp, "live", lock=True)]
+    live = [_unmarked_home(tmp, "unmarked-live"), _home(tmp, "live", lock=True)]
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys\nfrom mambaboot.common.files import filelock\n"
          "locks = [filelock.FileLock(p) for p in sys.argv[1:]]\n[l.__enter__() for l in locks]\n"
@@ -170,14 +182,16 @@ def test_clean_names_each_stale_work_directory_it_cannot_prove(world):
     try:
         assert holder.stdout.readline() == "held\n"
         info = _cache(world, "info")
-        assert (info["stale_homes"]["count"], info["unproven_homes"]["count"]) == (1, 3)
+        assert (info["stale_homes"]["count"], info["unproven_homes"]["count"]) == (1, 5)
         before = snapshot(world.root), snapshot(world.cache)
         found = world.run("doctor", "--cache-dir", str(world.cache), "--json")
         assert (snapshot(world.root), snapshot(world.cache)) == before, "doctor deletes nothing"
         named = {f["message"].split(" ", 1)[0]: f["fix"] for f in found.json()["findings"] if f["check"] == "leftover"}
         assert named == {str(ours): "`mambaboot cache clean` deletes it",
                          **{str(p): f"delete it yourself when no mambaboot or bootstrap run is going: `rm -rf {p}`"
-                            for p in unproven}}, found.stdout
+                            for p in unproven},
+                         **{str(p): f"delete it yourself once no bootstrap script is running: `rm -rf {p}`"
+                            for p in scripts}}, found.stdout
         dry = _cache(world, "clean", "--dry-run")
         assert dry["stale_homes"] == [str(ours)] and (snapshot(world.root), snapshot(world.cache)) == before
         text = world.run("cache", "clean", "--cache-dir", str(world.cache))
@@ -188,13 +202,18 @@ def test_clean_names_each_stale_work_directory_it_cannot_prove(world):
             assert f"it was left as it is; delete it yourself when no mambaboot or bootstrap run is going: " \
                    f"`rm -rf {p}`" in text.stdout, text.stdout
             assert p.is_dir()
+        for p in scripts:
+            assert (f"{p} is a bootstrap script's work directory, left by a script that was killed or that is still "
+                    "running (a bootstrap script takes no lock, so nothing tells which): it was left as it is; "
+                    f"delete it yourself once no bootstrap script is running: `rm -rf {p}`") in text.stdout, text.stdout
+            assert p.is_dir()
         assert not ours.exists() and not (tmp / (H("ours") + ".lock")).exists()
         assert all(p.is_dir() and p.with_name(p.name + ".lock").is_file() for p in live)
         assert not any(str(p) in text.stdout for p in live), text.stdout
         done = _cache(world, "clean")
-        assert done["stale_homes"] == [] and [u["path"] for u in done["unproven_homes"]] == sorted(map(str, unproven))
+        assert done["stale_homes"] == [] and [u["path"] for u in done["unproven_homes"]] == sorted(map(str, unproven + scripts))
         assert all(u["clear"].endswith(f"`rm -rf {u['path']}`") for u in done["unproven_homes"])
-        for p in unproven:  # deleted by hand as said, the next clean takes the lock file left beside it
+        for p in unproven + scripts:  # deleted by hand as said, the next clean takes a lock file left beside it
             shutil.rmtree(p)
         done = _cache(world, "clean")
         assert sorted(done["stale_homes"]) == sorted(map(str, unproven)) and done["unproven_homes"] == []

@@ -36,7 +36,6 @@ EXCEPTIONS = {
     "shell/activation/envvars.py": "copied into the environment with what it imports and run by its python",
     "common/output.py": "the process's own streams (os.devnull, descriptors 0-2), no file of anyone's",
     "engine/child.py": "the read end of a pipe to a child process, no file",
-    "common/files/workdir.py": "stale work directories found by descriptor (O_DIRECTORY | O_NOFOLLOW), as the layer does",
 }
 
 

@@ -83,8 +83,8 @@ def _named_by_the_scheme(place: Path, left: dict) -> bool:
         if path.name == place.name or not path.is_dir():
             continue
         found = tempname.parse_temp(path.name)
-        if not (tempname.is_set_aside(found) and found[1] == left.get("token") and str(path) in left.values()
-                and path.name == tempname.set_aside_name(place.name, found[1], found[2])):
+        if not (found is not None and found[2] in tempname.SET_ASIDE and found[1] == left.get("token")
+                and str(path) in left.values() and path.name == tempname.set_aside_name(place.name, found[1], found[2])):
             return False
     return True
 

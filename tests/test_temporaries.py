@@ -66,7 +66,7 @@ def test_a_place_set_aside_is_no_temporary_a_collector_judges(tmp_path):
         aside.mkdir()
         (aside / "data.txt").write_text(kind)
         (aside / workdir.MARKER).write_text("")
-        assert tempname.is_set_aside(tempname.parse_temp(aside.name)), aside
+        assert tempname.parse_temp(aside.name)[2] in tempname.SET_ASIDE, aside
     before = sorted(p.name for p in tmp_path.iterdir())
     assert leftovers.collect(str(place)) == []
     assert workdir.stale(str(tmp_path)) == []

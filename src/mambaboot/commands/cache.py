@@ -48,8 +48,9 @@ def _print_info(data: dict) -> None:
           f"({human(data['stale_homes']['bytes'])})")
     unproven = data["unproven_homes"]
     if unproven["count"]:
-        print(f"  named as left by killed runs, proving nothing: {unproven['count']} work directories "
-              f"({human(unproven['bytes'])}; `mambaboot cache clean` names each, with the command that deletes it)")
+        print(f"  work directories proving nothing (a killed run's, a bootstrap script's killed or running): "
+              f"{unproven['count']} ({human(unproven['bytes'])}; `mambaboot cache clean` names each, with the "
+              "command that deletes it)")
     partial = data["partial_downloads"]
     if partial["count"]:
         print(f"  downloads under a temporary name, of a killed run or one running now: {partial['count']} "

@@ -13,45 +13,29 @@ import os
 from mambaboot.common.files import newdirs, workdir
 from mambaboot.common import isolation
 
-
 HOME = "home"  # its kind: CACHE/tmp/mambaboot-tmp-<TOKEN>-home (common/files/tempname.py)
 
 
 def private_home(cache_dir: str) -> workdir.WorkDir:
-    """with private_home(cache_dir) as home: a new private HOME in CACHE/tmp, removed at the end:
-    a work directory of the run (common/files/workdir.py), which `cache clean` deletes once its run
-    is gone."""
+    """with private_home(cache_dir) as home: a new private HOME in CACHE/tmp, removed at the end
+    (a work directory of the run: common/files/workdir.py)."""
     return workdir.WorkDir(os.path.join(cache_dir, "tmp"), HOME)
 
 
-def child_environ(environ, home: str, pkgs_dirs, windows: bool,
-                  net=None) -> dict[str, str]:
+def child_environ(environ, home: str, pkgs_dirs, windows: bool, net=None) -> dict[str, str]:
     """net: engine.network.Settings, or None (imported only then)."""
     env = isolation.baseline(environ, windows)
     for key in [k for k in env if k.upper() in _REDIRECTED]:
         del env[key]
     tmp = os.path.join(home, "tmp")
     newdirs.make_dirs(tmp)
-    redirected = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
-        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
-        "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
-        "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
-        "TMPDIR": tmp,
-        "TEMP": tmp,
-        "TMP": tmp,
-    }
+    env.update(HOME=home, TMPDIR=tmp, TEMP=tmp, TMP=tmp, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local", "share"),
+               XDG_STATE_HOME=os.path.join(home, ".local", "state"))
     if windows:
         drive, rest = os.path.splitdrive(home)
-        redirected.update(
-            USERPROFILE=home,
-            HOMEDRIVE=drive,
-            HOMEPATH=rest,
-            APPDATA=os.path.join(home, "AppData", "Roaming"),
-            LOCALAPPDATA=os.path.join(home, "AppData", "Local"),
-        )
-    env.update(redirected)
+        env.update(USERPROFILE=home, HOMEDRIVE=drive, HOMEPATH=rest, APPDATA=os.path.join(home, "AppData", "Roaming"),
+                   LOCALAPPDATA=os.path.join(home, "AppData", "Local"))
     if net is not None:  # what the scrub and the private home dropped but the network needs
         from mambaboot.engine import network
 

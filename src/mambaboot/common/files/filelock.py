@@ -12,7 +12,6 @@ from mambaboot.common.files.confined import NOT_FOR_OTHERS
 from mambaboot.common.files.newdirs import make_dirs, remove_empty_dirs
 from mambaboot.common.files.removal import unlink_quietly
 
-
 # Each try that finds no file after O_CREAT follows a directory or a lock file taken away by another
 # run in between: a few in a row are a race, this many a place where no file can be made (/proc
 # answers O_CREAT with ENOENT), and the lock is refused rather than tried for ever.
@@ -20,49 +19,36 @@ RETRIES = 100
 # rw for the owner and the group, never for everyone whatever the umask (confined.NOT_FOR_OTHERS):
 # a lock file anyone may write is one anyone may fill
 LOCK_MODE = 0o666 & ~NOT_FOR_OTHERS
+_WINDOWS = sys.platform == "win32"
 
 
 class FileLock:
-    """Exclusive advisory lock on a lock file; blocks until acquired.
-
-    Non-blocking (blocking=False), entering raises BlockingIOError while another process holds it.
-    With offset, only that byte is locked, the way libmamba locks a package cache's pkgs.lock
-    (a POSIX record lock there, which never conflicts with a whole-file flock). new: the file
-    must not exist yet (a lock of a fresh name: nobody else's file is taken for it).
-
-    A link in the lock file's place is refused (TargetRefused), never followed: opening it with
-    O_CREAT would create whatever file it names, wherever that is.
-
-    The file stays, unless transient=True: then the lock file, and the directories made for it
-    that are empty then, go when the lock is released, so that a run leaves no lock behind.
-    On POSIX the file is unlinked while still locked, and a lock taken is kept only if the path
-    still names the file locked (else the file was unlinked meanwhile by its holder, and the
-    lock is taken again on the file now there): two runs never both hold one. On Windows, where
-    a file open elsewhere cannot be deleted, it is deleted after it is closed, when no other run
-    has it open.
-    """
+    """Exclusive advisory lock on a lock file, blocking until taken (blocking=False: BlockingIOError
+    while another process holds it). offset: only that byte, as libmamba locks a package cache's
+    pkgs.lock (a POSIX record lock, which never conflicts with a whole-file flock). new: the file
+    must not exist yet. A link in the lock file's place is refused (TargetRefused), never followed:
+    O_CREAT would create whatever file it names. transient: the lock file, and the directories
+    made for it that are empty then, go with the lock, so a run leaves none behind. On POSIX it is
+    unlinked while still locked, and a lock taken is kept only if the path still names the file
+    locked (else the file now there is locked instead): two runs never both hold one. On Windows,
+    where a file open elsewhere cannot be deleted, it goes once closed."""
 
     def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
                  transient: bool = False):
-        self.path = path
-        self.blocking = blocking
-        self.offset = offset
-        self.new = new
-        self.transient = transient
-        self._fd: int | None = None
-        self._made: list = []
+        self.path, self.blocking, self.offset, self.new, self.transient = path, blocking, offset, new, transient
+        self._fd, self._made = None, []
 
     def __enter__(self) -> "FileLock":
         for _ in range(RETRIES):
             made = make_dirs(os.path.dirname(self.path) or ".")
             self._made = self._made or made
             try:
-                fd = open_lock_file(self.path, self.new)
+                fd = _open(self.path, self.new)
             except FileNotFoundError:  # its directory was removed (a transient lock's) meanwhile
                 continue
             try:
                 _lock(fd, self.blocking, self.offset)
-                if self.transient and not _WINDOWS and not _same_file(fd, self.path):
+                if self.transient and not _WINDOWS and not _names(self.path, fd):
                     _unlock(fd, self.offset)
                     os.close(fd)
                     continue
@@ -98,26 +84,22 @@ class FileLock:
             remove_empty_dirs(self._made)
 
 
-def _same_file(fd: int, path: str) -> bool:
+def _names(path: str, fd: int) -> bool:
     try:
-        st = os.stat(path)
+        return identity(os.stat(path)) == identity(os.fstat(fd))
     except FileNotFoundError:
         return False
-    mine = os.fstat(fd)
-    return identity(st) == identity(mine)
 
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def open_lock_file(path: str, new: bool = False) -> int:
-    """A descriptor of the lock file at path, made if missing (new: made, or FileExistsError)."""
-    if not _NOFOLLOW and is_link(path):  # pragma: no cover - Windows: no O_NOFOLLOW, ask first
-        raise _link_refused(path)
-    if _WINDOWS:
-        return _open_shared(path, new)
+def _open(path: str, new: bool = False, create: bool = True) -> int:
+    """The lock file at path, made if missing and create (new: made, or FileExistsError)."""
+    if _WINDOWS:  # pragma: no cover - no O_NOFOLLOW: ask first, then open a link made since as itself
+        if is_link(path):
+            raise _link_refused(path)
+        return _open_shared(path, new, create)
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | (os.O_EXCL if new else 0), LOCK_MODE)
+        return os.open(path, os.O_RDWR | os.O_NOFOLLOW | (os.O_CREAT if create else 0) | (os.O_EXCL if new else 0),
+                       LOCK_MODE)
     except OSError as exc:
         # O_NOFOLLOW on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD).
         if exc.errno not in (errno.EEXIST, errno.EISDIR) and is_link(path):
@@ -136,28 +118,21 @@ def held(path: str) -> bool:
     """True while some process holds the lock on path (a missing file is held by nobody).
     Looks without creating the file: a lock its holder took away is not made again here."""
     try:
-        fd = _open_shared(path, False, create=False) if _WINDOWS else os.open(path, os.O_RDWR | _NOFOLLOW)
+        fd = _open(path, create=False)
     except FileNotFoundError:
         return False
-    except OSError as exc:
-        if exc.errno != errno.EISDIR and is_link(path):
-            raise _link_refused(path) from None
-        raise
     try:
-        try:
-            _lock(fd, False)
-        except BlockingIOError:
-            return True
+        _lock(fd, False)
+    except BlockingIOError:
+        return True
+    else:
         _unlock(fd)
         return False
     finally:
         os.close(fd)
 
 
-_WINDOWS = sys.platform == "win32"
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
+if _WINDOWS:  # pragma: no cover - exercised on Windows CI
     import msvcrt
 
     def _lock(fd: int, blocking: bool = True, offset: int | None = None) -> None:
@@ -176,18 +151,14 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI
         os.lseek(fd, offset or 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
-    # CreateFile's share modes and dispositions (Microsoft Learn, "CreateFileW function")
-    _SHARE_READ_WRITE, _CREATE_NEW, _OPEN_EXISTING, _OPEN_ALWAYS = 0x1 | 0x2, 1, 3, 4
-
-    def _open_shared(path: str, new: bool, create: bool = True) -> int:
-        """The lock file opened as os.open opens it on Windows (read and write, sharing read and
-        write), through CreateFile, whose FILE_FLAG_OPEN_REPARSE_POINT opens a link made since
-        is_link looked as itself, never followed (Windows has no O_NOFOLLOW)."""
+    def _open_shared(path: str, new: bool, create: bool) -> int:
+        """As os.open opens it (read and write, sharing both), through CreateFile (Microsoft Learn,
+        "CreateFileW function"): FILE_FLAG_OPEN_REPARSE_POINT opens a link made since as itself."""
         import _winapi
 
-        how = _CREATE_NEW if new else _OPEN_ALWAYS if create else _OPEN_EXISTING
-        # FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT
-        handle = _winapi.CreateFile(path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, _SHARE_READ_WRITE, 0, how,
+        how = 1 if new else 4 if create else 3  # CREATE_NEW, OPEN_ALWAYS, OPEN_EXISTING
+        # FILE_SHARE_READ | FILE_SHARE_WRITE; FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT
+        handle = _winapi.CreateFile(path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, 0x1 | 0x2, 0, how,
                                     0x80 | 0x00200000, 0)
         return msvcrt.open_osfhandle(handle, os.O_RDWR)
 
@@ -196,13 +167,7 @@ else:
 
     def _lock(fd: int, blocking: bool = True, offset: int | None = None) -> None:
         mode = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
-        if offset is None:
-            fcntl.flock(fd, mode)
-        else:
-            fcntl.lockf(fd, mode, 1, offset)
+        fcntl.flock(fd, mode) if offset is None else fcntl.lockf(fd, mode, 1, offset)
 
     def _unlock(fd: int, offset: int | None = None) -> None:
-        if offset is None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        else:
-            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+        fcntl.flock(fd, fcntl.LOCK_UN) if offset is None else fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)

@@ -1,13 +1,11 @@
 """Hashing and naming: sha256 of data and files, keys naming a path, stamps of a file's identity
-and last change, a place's lock file.
-Deleting a tree and replacing a file are the Root's (confined.py)."""
+and last change, a place's lock file (deleting and replacing are the Root's: confined.py)."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
 from mambaboot.common.files import confined
-
 
 PLACE_LOCK = "mambaboot-lock"  # the tag of a place's lock file (environment/placelock.py)
 _NAME_MAX = 255
@@ -17,8 +15,7 @@ def place_lock(place: str) -> str:
     """The lock file of place, beside it, the same for every spelling of it: the place's real
     path, a link to it (its last component too) resolved, so a run through the link and one
     through the place itself exclude each other. `.NAME.mambaboot-lock`, or a key of the place
-    for a name too long for that. Here, below both its taker (placelock) and settle, which
-    names it to a user who must clear it by hand."""
+    for a name too long for that. Here, below its taker (placelock) and settle, which names it."""
     real, name = os.path.split(os.path.realpath(os.path.abspath(place)))
     if len(os.fsencode(name)) + len(PLACE_LOCK) + 2 > _NAME_MAX:
         return os.path.join(real, f".{PLACE_LOCK}-{path_key(os.path.join(real, name))}")
@@ -41,14 +38,11 @@ def sha256_hex(data: bytes) -> str:
     """hashlib.sha256(data).hexdigest() for a few bytes (a path, a URL), without OpenSSL where the
     interpreter has its own sha256, the module hashlib falls back on: hashlib loads libcrypto and
     its configuration (~4 ms), and create needs a path's key before its engine starts."""
-    try:
-        from _sha2 import sha256  # CPython 3.12 and later
-    except ImportError:
+    for module in ("_sha2", "_sha256", "hashlib"):  # CPython 3.12 and later, 3.11 and earlier, built without
         try:
-            from _sha256 import sha256  # CPython 3.11 and earlier
-        except ImportError:  # an interpreter built without them
-            from hashlib import sha256
-    return sha256(data).hexdigest()
+            return __import__(module).sha256(data).hexdigest()
+        except ImportError:
+            pass
 
 
 def sha256_file(path: str) -> str:

@@ -1,21 +1,14 @@
 """What a killed run left in a place under the run's temporary name (common/files/tempname.py),
 collected by the next run of the place.
 
-Every file mambaboot writes into a place (an environment, the directory of an `-o FILE`) under
-another name is written by a run holding the place's lock (environment/placelock.py), and
-renamed or deleted before that run lets the lock go. So once a run holds the lock, a temporary
-of another run's token there is a killed run's, and nobody else's: the run that settles the
-place (environment/settle.py) deletes it, inside the place and beside it, when the entry itself
-(looked at through the confined layer, never through a link) is a regular file of the user's
-own. Anything else under such a name (a link, a directory, another user's file) is named and
-left. Below the place, a directory holding an environment of its own (conda-meta) is not walked
-into, nor is a place whose lock file is beside it judged, nor a temporary made for it: each is
-changed under its own lock, and its own next run collects what a killed one left there. A temporary written under no lock of the place (an activation rewriting its fragments: its
-name says so with the kind tempname.UNLOCKED) is judged by its own lock instead: its writer holds a lock on
-it while it exists (shell/activation/envvars.py), so one whose lock a run holding the place's lock
-can take is a killed writer's, deleted by collect_unlocked; one still locked is a live writer's, left.
-A place set aside (a kind of tempname.SET_ASIDE) is never judged here: it is a directory only
-environment/settle.py settles, from its run's intent, through its mark.
+Every file mambaboot writes into a place under another name is written by a run holding the
+place's lock (environment/placelock.py), and renamed or deleted before the run lets it go: once
+a run holds the lock, a temporary of another run's token there is a killed run's, deleted (in the
+place and beside it) when it is a regular file of the user's, never reached through a link;
+anything else is named and left. A nested environment (conda-meta), a place with its own lock
+file beside it and its temporaries are their own runs' to judge. A temporary written under no
+lock of the place (tempname.UNLOCKED) is locked by its writer while it exists: collect_unlocked
+takes one whose lock can be taken. A place set aside is settled by environment/settle.py alone.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -33,62 +26,50 @@ def collect(place: str) -> list:
     """Delete the temporaries killed runs left in place (a directory: all below it, no link
     followed, no other file system entered) and beside it; what was done, one sentence each.
     Only with place's lock held."""
-    done: list = []
     directory, name = os.path.split(os.path.realpath(place))  # the place its lock is for
-    try:
-        parent = confined.Root.open(directory)
-    except OSError:
-        return done
-    with parent:
-        try:
-            entries = parent.scandir()
-        except OSError:
-            entries = []
-        for entry, st in entries:
-            found = tempname.parse_temp(entry)
-            if found is not None and found[0] == tempname.of_name(name) and _dead(found):
-                _drop(parent, entry, st, done)
-        try:
-            st = parent.lstat(name)
-        except (OSError, Escapes):
-            return done
-        if stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
-            try:
-                with parent.sub(name) as root:
-                    _collect_below(root, done)
-            except (OSError, Escapes):
-                pass
-    return done
+    key = tempname.of_name(name)
+    return _sweep(directory, lambda here, entry, st, found: found[0] == key and _dead(found), name)
 
 
 def collect_unlocked(directory: str) -> list:
     """Delete the temporaries written under no lock of the place in directory (one directory of
     the place, not walked below) whose writer is gone: its lock on the file can be taken. What
     was done, one sentence each. Only with the lock of the place directory is in held."""
+    return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] == tempname.UNLOCKED
+                  and _writer_gone(here, entry, st))
+
+
+def _sweep(directory: str, dead, below: str | None = None) -> list:
+    """Delete each entry of directory that dead(Root, name, lstat, parse_temp's answer) judges a
+    killed run's, and with below, those _collect_below finds in the directory below names."""
     done: list = []
     try:
         here = confined.Root.open(directory)
-    except (OSError, Escapes):
+    except OSError:
         return done
     with here:
         try:
             entries = here.scandir()
         except (OSError, Escapes):
-            return done
+            entries = []
         for entry, st in entries:
             found = tempname.parse_temp(entry)
-            if found is not None and found[0] is not None and found[2] == tempname.UNLOCKED and _writer_gone(here, entry, st):
+            if found is not None and dead(here, entry, st, found):
                 _drop(here, entry, st, done)
+        try:
+            if below is not None:
+                with here.sub(below) as root:  # never through a link
+                    _collect_below(root, done)
+        except (OSError, Escapes):
+            pass
     return done
 
 
 def _writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
     """Whether the writer of the regular file rel no longer holds its lock on it (a live one
     always does: it takes it before it writes a byte). Anything else is left unjudged."""
-    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
-        return False
     try:
-        return not filelock.held(here.where(rel))
+        return stat.S_ISREG(st.st_mode) and fileid.ours(st) and not filelock.held(here.where(rel))
     except (OSError, TargetRefused):
         return False
 

@@ -1,23 +1,15 @@
 """Authority comes from the place, never from what names it.
 
-A journal, pointer, note or record can say anything: an environment received from someone
-else, or a shared cache, may hold one naming a directory of the user's, with that directory's
-identity copied. So a destructive act (delete, rename aside, finish or put back) on a place
-mambaboot made or claimed happens only when the place itself carries the proof: a mark file at
-its top (MARK), written by descriptor when the operation made or claimed the place, holding a
-random token that the operation's own intent also holds, the role of the place in that
-operation (ROLES), and the identity (st_dev, st_ino) of the directory it was written in. At the
-moment of the act the mark is read back by descriptor through the directory descriptor the act
-uses, and compared: no mark, a different token, another role or another directory's identity (a
-copy of a marked tree, an unpacked archive) is NotOurs: the place is named and left as it is
-(exit 4, as every "not ours" refusal).
-
-The token proves that whoever wrote the intent could also write inside the place; the role,
-which of the operation's places this is (an old environment set aside and put back by hand
-over the new one is not the new one); the identity, that the mark was written in this very
-directory and not carried in by a copy. An identity alone, recorded anywhere, proves nothing.
-Someone who can write inside a directory can delete it without mambaboot: the mark gives them
-nothing they did not have.
+A journal, pointer, note or record can say anything (an environment received from someone else,
+a shared cache, may hold one naming a directory of the user's, with its identity copied). So a
+destructive act (delete, rename aside, finish or put back) on a place mambaboot made or claimed
+happens only when the place carries the proof, read back at the moment of the act through the
+directory descriptor the act uses: a mark file at its top (MARK), written when the operation made
+or claimed it, holding the random token the operation's intent holds (whoever wrote the intent
+could write inside the place), the place's role (an old environment put back by hand over the new
+one is not the new one), and the identity of the directory it was written in (not a copy's).
+Anything else is NotOurs: the place is named and left (exit 4). Someone who can write inside a
+directory can delete it without mambaboot: the mark gives them nothing they did not have.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -27,10 +19,10 @@ import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, removal
+from mambaboot.common.files.tempname import is_token  # a token's shape: intents' fields are checked by it too
 
 MARK = ".mambaboot-claim"
 _MAGIC = "mambaboot-claim"
-_LIMIT = 256  # a mark is one short line
 
 # A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment
 # set aside then renamed back by hand over the new one) proves nothing there.
@@ -53,18 +45,14 @@ class NotOurs(TargetRefused):
     """A place a record names, without the mark that would prove mambaboot made or claimed it."""
 
 
-def is_token(value) -> bool:
-    """Whether value has the shape of a run's token (common/files/tempname.py run_token; an intent's field, untrusted)."""
-    return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
-
-
 def _at(role: str) -> str:
     """The directory below the place where role's mark is written ("" for the place itself)."""
     return CONTENTS if role == NEW else ""
 
 
-def _identity_text(ident) -> str:
-    return f"{ident[0]}:{ident[1]}"
+def _fields(token: str, role: str, root: confined.Root, inner: confined.Root) -> str:
+    dirs = (inner, root) if _at(role) else (root,)
+    return " ".join([_MAGIC, token, role, *(f"{d.identity[0]}:{d.identity[1]}" for d in dirs)])
 
 
 def write_mark(root: confined.Root, token: str, role: str) -> None:
@@ -74,56 +62,34 @@ def write_mark(root: confined.Root, token: str, role: str) -> None:
     assert role in ROLES, role
     if _at(role):
         root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
-        with root.sub(_at(role)) as inner:
-            _write(inner, f"{token} {role} {_identity_text(inner.identity)} {_identity_text(root.identity)}")
-        return
-    _write(root, f"{token} {role} {_identity_text(root.identity)}")
-
-
-def _write(root: confined.Root, fields: str) -> None:
-    try:
-        st = root.lstat(MARK)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
-        raise TargetRefused(f"{root.where(MARK)} is {what}, where mambaboot writes the one-line file that marks a "
-                            "place an operation of its own has claimed; it is not mambaboot's: move it out of the "
-                            "way (or delete it) and run again; nothing was changed")
-    root.write_replace(MARK, f"{_MAGIC} {fields}\n".encode("ascii"))
+    with root.sub(_at(role)) as inner:
+        st = inner.lstat(MARK) if inner.exists(MARK) else None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
+            raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that marks "
+                                "a place an operation of its own has claimed; it is not mambaboot's: move it out of "
+                                "the way (or delete it) and run again; nothing was changed")
+        inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"))
 
 
 def holds_mark(root: confined.Root, token, role: str) -> bool:
     """Whether the directory root holds carries the mark of token for role, written in it (not
     copied or moved in, nor written for another role)."""
-    found = token_in(root, role) if is_token(token) else None
-    if found is None:
+    if not is_token(token):
+        return False
+    try:
+        with root.sub(_at(role)) as inner:
+            text, expected = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
+    except (OSError, UnicodeDecodeError, Escapes):
         return False
     import hmac  # hashlib under it: not for a command that never checks a mark
 
-    return hmac.compare_digest(found, token)
-
-
-def token_in(root: confined.Root, role: str) -> str | None:
-    """The token of role's mark written in the directory root holds; None: no mark, one of another
-    role, or one copied or moved in."""
-    try:
-        if _at(role):
-            with root.sub(_at(role)) as inner:
-                text, here = inner.read_bytes(MARK, _LIMIT).decode("ascii"), [inner.identity, root.identity]
-        else:
-            text, here = root.read_bytes(MARK, _LIMIT).decode("ascii"), [root.identity]
-    except (OSError, UnicodeDecodeError, Escapes):
-        return None
-    fields = text.split()
-    if fields[:1] != [_MAGIC] or len(fields) != 3 + len(here) or not is_token(fields[1]) or fields[2] != role:
-        return None
-    return fields[1] if fields[3:] == [_identity_text(i) for i in here] else None
+    return hmac.compare_digest(text.strip(), expected)
 
 
 def drop_mark(root: confined.Root, role: str) -> None:
     try:
-        root.unlink(os.path.join(_at(role), MARK) if _at(role) else MARK)
+        root.unlink(os.path.join(_at(role), MARK))
     except (FileNotFoundError, NotADirectoryError, Escapes):
         pass
 
@@ -158,11 +124,10 @@ def empty_marked(path: str, token, act: str, role: str) -> None:
 
 def remove_marked(path: str, token, act: str, role: str, tally=None, expected: tuple | None = None, last: tuple = (),
                   keep: bool = False) -> None:
-    """Delete the directory at path and all below it, only when it carries token's mark for role
-    (and, expected: has that identity): read through the descriptor the deletion then uses, the
-    name checked again before its rmdir. The mark goes last, after the names in last (and the
-    directory it is in, with the mark last there): cut short, what remains still proves whose it
-    is, for the next run to finish. keep: the directory stays."""
+    """Delete the directory at path and all below it (keep: the directory stays), only when it
+    carries token's mark for role (and, expected: has that identity), read through the descriptor
+    the deletion then uses, the name checked again before its rmdir. The mark goes last, after
+    the names in last: cut short, what remains still proves whose it is, for the next run."""
     last = (*last, _at(role) or MARK, MARK) if _at(role) else (*last, MARK)
     parent, name = confined.split(path)
     with parent:
@@ -174,11 +139,10 @@ def remove_marked(path: str, token, act: str, role: str, tally=None, expected: t
             if not holds_mark(root, token, role) or expected is not None and tuple(root.identity) != tuple(expected):
                 raise refused(path, act)
             if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
-                if keep:
-                    for entry in [n for n in root.listdir() if n not in last] + [n for n in last if n in root.listdir()]:
-                        root.remove_any(entry)
-                else:
-                    parent.remove_tree(name, tally, last=last)
+                if not keep:
+                    return parent.remove_tree(name, tally, last=last)
+                for entry in [n for n in root.listdir() if n not in last] + [n for n in last if n in root.listdir()]:
+                    root.remove_any(entry)
                 return
             removal.remove_contents(root.fd, tally, path, last)
             if keep:

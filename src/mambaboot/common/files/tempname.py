@@ -1,39 +1,20 @@
-"""The one name for everything mambaboot writes under another name than its own: a file's new
-text before its rename, a download before it is verified, a work directory in CACHE/tmp or the
-temporary directory. Each carries `mambaboot-tmp-<TOKEN>`, TOKEN the run's own (32 lowercase
-hex digits, drawn once per process), so that whoever finds one knows it is mambaboot's and
-which run made it, and the run that made it knows its own:
+"""The one name for everything mambaboot writes under another name than its own: each carries
+`mambaboot-tmp-<TOKEN>`, TOKEN the run's own (32 lowercase hex digits, drawn once per process),
+so whoever finds one knows it is mambaboot's and which run made it, and the run knows its own.
+The forms (docs/reliability.md's state inventory says who deletes each): beside NAME, what is
+renamed over it, `.NAME.mambaboot-tmp-<TOKEN>`, or with `-<KIND>` what is written under no lock
+of the place; a work file or directory, `mambaboot-tmp-<TOKEN>-<KIND>`; a run's second and later
+name, `-<N>` after these. A place set aside (SET_ASIDE) and what is saved inside one to put it
+back by (SAVED) have for KIND the role of the mark that proves them (common/files/proof.py) and
+never a `-<N>`: the same place, token and kind give the same name, which the run's intent says
+before it is made, so environment/settle.py, the only one that touches them, finds them from
+either side.
 
-- beside NAME, what is renamed over it: `.NAME.mambaboot-tmp-<TOKEN>`;
-- a work file or directory of its own: `mambaboot-tmp-<TOKEN>-<KIND>` (KIND lowercase letters);
-- beside NAME, written under no lock of the place (an activation rewriting its fragments):
-  `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`;
-- a run's second and later name: `-<N>` after any of these;
-- beside NAME, the place itself set aside while an operation holding its lock makes, replaces,
-  deletes or moves it: `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`, KIND one of SET_ASIDE, the role of
-  the mark (common/files/proof.py) that proves the directory is what the run set aside: `new`
-  (create's engine directory before it is renamed into place), `old` (create --force's old
-  environment), `removing` (remove's environment being deleted), `copy` (a move's copy before
-  it is DST), `source` (a copied move's source being deleted). Never a `-<N>`: the same place,
-  token and kind give the same name, which the run's intent says before it is made, so the run
-  that settles a killed one (environment/settle.py) checks the intent's name against it and finds
-  the directory from either side. Only settle.py touches one, through its mark: no collector of
-  temporaries judges a name with a kind. TOKEN there is the run's too: the intent of a run that
-  sets a place aside holds the run's token (placelock.Intent), and so does the mark;
-- inside a place, what an operation holding its lock saves there to put the place back by
-  (adopt's snapshot, in the record dir): `mambaboot-tmp-<TOKEN>-<KIND>`, KIND one of SAVED, the
-  role of its mark, TOKEN its run's (the intent's and the mark's); like a set-aside, never a
-  `-<N>`, found from the intent, and touched by settle.py alone.
-
-NAME is the name itself, or in every sibling form `~KEY` for a name too long to keep whole within
-255 bytes (of_name): never cut short, so a temporary is recognised exactly as its own name's, and
-no place's name is too long for its temporaries and set-asides (common/pathrules.py).
-
-The name is no proof of anything: a collector deletes only what the place it finds it in proves
-(a regular file of the user's in a place whose lock it holds; a work directory carrying the
-mark of its lock file's token: common/files/workdir.py; a place set aside carrying the mark of
-its intent's token for the role its kind names: environment/settle.py). Standard library only, and nothing from
-mambaboot: pack's unpack script and the environment's envvars.py carry this module with them.
+NAME is the name itself, or `~KEY` for one too long to keep whole within 255 bytes (of_name),
+so no place's name is too long for its temporaries (common/pathrules.py). The name proves
+nothing: a collector deletes only what the place proves (common/files/leftovers.py, workdir.py,
+environment/settle.py). Standard library only, and nothing from mambaboot: pack's unpack script
+and the environment's envvars.py carry this module with them.
 """
 
 import itertools
@@ -71,11 +52,8 @@ def sibling_name(name, kind=None):
     """The name the new content of name is written under, beside it, by this run. kind: written
     under no lock of the place (an activation's): judged dead by its own lock, which its writer
     holds while it exists (common/files/leftovers.py collect_unlocked), never by the place's."""
-    return _beside(name, f".{TEMP_TAG}-{run_token()}{'-' + _temp_kind(kind) if kind else ''}{_temp_suffix()}")
-
-
-def _beside(name, tail):
-    return f".{of_name(name)}{tail}"
+    assert kind is None or _is_kind(kind), kind
+    return f".{of_name(name)}.{TEMP_TAG}-{run_token()}{'-' + kind if kind else ''}{_temp_suffix()}"
 
 
 def of_name(name):
@@ -91,46 +69,41 @@ def of_name(name):
 
 def sibling(path, kind=None):
     """sibling_name of path's last component, beside it."""
-    directory, name = os.path.split(path)
-    return os.path.join(directory, sibling_name(name, kind))
+    return os.path.join(os.path.dirname(path), sibling_name(os.path.basename(path), kind))
 
 
 def set_aside_name(name, token, kind):
     """The name the run of token gives the place named name while it is set aside as kind (one
     of SET_ASIDE): `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
-    assert kind in SET_ASIDE, kind
-    assert len(token) == 32 and all(c in _TEMP_HEX for c in token), token
-    return _beside(name, f".{TEMP_TAG}-{token}-{kind}")
+    assert kind in SET_ASIDE and is_token(token), (kind, token)
+    return f".{of_name(name)}.{TEMP_TAG}-{token}-{kind}"
 
 
 def set_aside(path, token, kind):
     """set_aside_name of path's last component, beside it."""
-    directory, name = os.path.split(path)
-    return os.path.join(directory, set_aside_name(name, token, kind))
+    return os.path.join(os.path.dirname(path), set_aside_name(os.path.basename(path), token, kind))
 
 
 def saved_name(token, kind):
     """The name, inside a place, of what the run of token saves there to put it back by (kind one
     of SAVED): `mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
-    assert kind in SAVED, kind
-    assert len(token) == 32 and all(c in _TEMP_HEX for c in token), token
+    assert kind in SAVED and is_token(token), (kind, token)
     return f"{TEMP_TAG}-{token}-{kind}"
 
 
-def is_set_aside(found):
-    """Whether a parse_temp result names a place set aside, or what a run saved inside a place to
-    put it back by: settled by its intent and mark alone, never by a collector of temporaries."""
-    return found is not None and (found[2] in SET_ASIDE if found[0] is not None else found[2] in SAVED)
+def is_token(value):
+    """Whether value has the shape of a run's token (an intent's field, untrusted)."""
+    return isinstance(value, str) and len(value) == 32 and all(c in _TEMP_HEX for c in value)
 
 
 def work_name(kind):
     """The name of a work file or directory of this run: `mambaboot-tmp-<TOKEN>-<KIND>`."""
-    return f"{TEMP_TAG}-{run_token()}-{_temp_kind(kind)}{_temp_suffix()}"
+    assert _is_kind(kind), kind
+    return f"{TEMP_TAG}-{run_token()}-{kind}{_temp_suffix()}"
 
 
-def _temp_kind(kind):
-    assert kind.isalpha() and kind.islower() and kind.isascii(), kind
-    return kind
+def _is_kind(word):
+    return word.isalpha() and word.islower() and word.isascii()
 
 
 def parse_temp(name):
@@ -142,15 +115,12 @@ def parse_temp(name):
     base = name[1:cut - 1] if cut else None
     rest = name[cut + len(TEMP_TAG) + 1:]
     token, rest = rest[:32], rest[32:]
-    if len(token) != 32 or any(c not in _TEMP_HEX for c in token):
+    if not is_token(token):
         return None
-    kind = None
     words = rest.split("-")
-    if words[0] != "" or len(words) > 3:
+    if words.pop(0) or len(words) > 2:
         return None
-    words = words[1:]
-    if words and words[0].isalpha() and words[0].islower() and words[0].isascii():
-        kind = words.pop(0)
+    kind = words.pop(0) if words and _is_kind(words[0]) else None
     if words and words[0].isdigit() and words[0].isascii() and words[0][0] != "0":
         words.pop(0)
     if words or base == "":
