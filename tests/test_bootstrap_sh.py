@@ -164,13 +164,14 @@ def _channels(run: dict) -> list:
 
 
 @pytest.mark.parametrize("given", ["-c", "MAMBABOOT_CHANNELS", "neither"])
-def test_the_private_python_and_the_environment_come_from_the_same_channels(world, dist, channel, standin, tmp_path,
-                                                                             given):
+def test_the_private_python_and_the_environment_come_from_the_same_channels(world, dist, fault_channel, fault_standin,
+                                                                             tmp_path, given):
     """-c, else MAMBABOOT_CHANNELS as create reads it (comma-separated, blanks trimmed), else
     conda-forge: the private Python's channels are the environment's, and the hand-over passes
-    -c only for the channels the user gave (create reads MAMBABOOT_CHANNELS itself)."""
-    log = tmp_path / "engine.jsonl"
-    args, env = ["--micromamba", str(standin), "--cache-dir", str(world.cache)], {"STANDIN_RECORD": str(log)}
+    -c only for the channels the user gave (create reads MAMBABOOT_CHANNELS itself). The engine's
+    command lines are the stand-in's record (STANDIN_RECORD), in every mode."""
+    channel, log = fault_channel, tmp_path / "engine.jsonl"
+    args, env = ["--micromamba", str(fault_standin), "--cache-dir", str(world.cache)], {"STANDIN_RECORD": str(log)}
     if given == "-c":
         args += ["-c", channel]
         env["MAMBABOOT_CHANNELS"] = "file:///nowhere/mirror"
