@@ -1,6 +1,6 @@
-"""Whether an environment is in use right now, by the calling shell or by another mambaboot run
-(its place's lock held: environment/placelock.py): what `move` and `remove` refuse to take from
-under it.
+"""Whether an environment is in use right now by the calling shell or by the Python running
+mambaboot: what `move` and `remove` refuse to take from under it (another mambaboot run's use is
+its place's lock: placelock.refuse_held).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -9,7 +9,6 @@ import os
 import sys
 
 from mambaboot.common.errors import ShellContaminated
-from mambaboot.environment import placelock
 
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
 
@@ -48,5 +47,3 @@ def refuse_running(prefix: str, what: str) -> None:
             raise ShellContaminated(f"{prefix} holds the Python running mambaboot ({mine}), so it cannot be {what} "
                                     "by this run; run mambaboot with another Python")
 
-
-refuse_busy = placelock.refuse_held  # while another mambaboot run changes it

@@ -20,7 +20,7 @@ from mambaboot.common import untrusted
 from mambaboot.common.files import confined, fileid, guarded, proof, tempname
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import busy, diskusage, inventory, record, target
+from mambaboot.environment import diskusage, inventory, placelock, record, target
 
 
 class Candidate:
@@ -50,7 +50,7 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
                             "it is never deleted")
-    busy.refuse_busy(prefix)
+    placelock.refuse_held(prefix)
     if env.state == inventory.FOREIGN and not force:
         raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
     if record.made_by_someone_else(record.read(prefix)) and not force:
