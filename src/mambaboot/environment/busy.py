@@ -1,25 +1,16 @@
 """Whether an environment is in use right now by the calling shell or by the Python running
 mambaboot: what `move` and `remove` refuse to take from under it (another mambaboot run's use is
-its place's lock: placelock.refuse_held).
+its place's lock: placelock.Intent).
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import os
 import sys
 
 from mambaboot.common.errors import ShellContaminated
+from mambaboot.common.files import fileid
 
 ACTIVE_VARIABLES = ("CONDA_PREFIX", "MAMBABOOT_ENV")
-
-
-def same_place(a: str, b: str) -> bool:
-    """The same directory: by identity when both exist (an active environment's PATH points into the
-    directory itself, whatever spelling activated it: a link, another case on Windows), else by spelling."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def refuse_active(environ, prefix: str, windows: bool) -> None:
@@ -28,7 +19,7 @@ def refuse_active(environ, prefix: str, windows: bool) -> None:
     lookup = {k.upper(): v for k, v in environ.items()} if windows else environ
     for var in ACTIVE_VARIABLES:
         value = lookup.get(var)
-        if value and same_place(value, prefix):
+        if value and fileid.within(value, prefix):  # by identity: a link to it, another letter case, a place in it
             raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
     refuse_running(prefix, "moved or removed")
 
@@ -40,8 +31,6 @@ def refuse_running(prefix: str, what: str) -> None:
     remove would leave python.exe without its Lib; and where the rename goes through (Linux, Wine)
     the run loses every module it has yet to import, its sys.path naming the old place (under
     Wine: "No module named 'hmac'", exit 1, the move half done)."""
-    from mambaboot.common.files import fileid
-
     for mine in (sys.executable, sys.prefix):
         if mine and fileid.within(mine, prefix):
             raise ShellContaminated(f"{prefix} holds the Python running mambaboot ({mine}), so it cannot be {what} "

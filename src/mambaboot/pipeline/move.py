@@ -84,7 +84,7 @@ def _refuse_mounts(src: str) -> None:
 
 
 def check_destination(src: str, dst: str) -> None:
-    if os.path.lexists(dst) and busy.same_place(src, dst):  # proved by identity before any advice is given
+    if fileid.within(dst, src) and fileid.within(src, dst):  # the same directory, by identity, before any advice
         raise TargetRefused(f"{dst} is {src} itself, by another spelling (a linked directory, or another letter "
                             "case); nothing was changed")
     if os.path.lexists(dst):
