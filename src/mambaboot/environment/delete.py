@@ -50,7 +50,6 @@ def inspect(prefix: str, cache_dir: str, pkgs_dirs, force: bool, measure: bool =
     if env is None:
         raise TargetRefused(f"{prefix} is not a conda environment (no conda-meta, no mambaboot record); "
                             "it is never deleted")
-    placelock.refuse_held(prefix)
     if env.state == inventory.FOREIGN and not force:
         raise TargetRefused(f"{prefix} is a conda environment mambaboot did not create; pass --force to remove it")
     if record.made_by_someone_else(record.read(prefix)) and not force:

@@ -27,35 +27,24 @@ INTENT = {
 }
 _PAD = 4096  # the intent is rewritten in one write of whole blocks covering the file, never truncated first
 
-_held: dict = {}  # lock path -> [FileLock, takes]: this process's locks
+_held: set = set()  # the lock paths this process holds (a settle's nested Intent leaves them to their taker)
 
 
 lock_path = fsops.place_lock  # the lock file of place, the same for every spelling of it
 
 
-def intent(path: str) -> dict | None:
-    """The intent a lock file holds, or None (missing, unreadable, not of its shape)."""
+def intent(path: str, fd: int | None = None) -> dict | None:
+    """The intent a lock file holds, or None (missing, blank, unreadable, not of its shape). fd: the
+    locked descriptor, read through (on Windows the locked byte is read through no other)."""
     try:
-        return shapes.check(untrusted.read_json(path), INTENT, path, "a lock file of mambaboot's")
+        if fd is None:
+            data = untrusted.read_bytes(path, untrusted.SMALL, follow=False)
+        else:
+            os.lseek(fd, 0, os.SEEK_SET)  # os.pread is POSIX only: Windows must settle a killed run too
+            data = os.read(fd, untrusted.SMALL)
+        return shapes.check(untrusted.json(data, path), INTENT, path, "a lock file of mambaboot's") if data.strip() else None
     except (OSError, ValueError):
         return None
-
-
-def busy(place: str, path: str) -> TargetRefused:
-    body = intent(path)
-    who = f"another mambaboot run (pid {body.get('pid')}, {body.get('operation')})" if body else "another mambaboot run"
-    return TargetRefused(f"{who} is changing {place} right now (it holds {path}); nothing was changed")
-
-
-def refuse_held(place: str) -> None:
-    """TargetRefused while another run holds place's lock."""
-    path = lock_path(place)
-    try:
-        held = path not in _held and filelock.held(path)
-    except (OSError, TargetRefused):
-        return
-    if held:
-        raise busy(place, path)
 
 
 class Intent:
@@ -74,7 +63,7 @@ class Intent:
         self._writes = write  # False: the other places of an intent being settled, taken for its settling
         self.say = say or self.settled.append
         self._tokens = {settling} if settling else set()  # intents settled already (one in each of its locks)
-        self._mine: list = []
+        self._mine: dict = {}  # place -> the FileLock this Intent took (not one an outer Intent holds)
 
     def __enter__(self) -> "Intent":
         try:
@@ -86,8 +75,7 @@ class Intent:
                 self._collect_unlocked()
                 self._write()
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
-            self._keep(stale_only=True)
-            self._release()
+            self._release(keep=self.stale)
             raise
         return self
 
@@ -113,13 +101,11 @@ class Intent:
         from mambaboot.common.files import leftovers
         from mambaboot.environment import record
 
-        for path in [path for path, first in self._mine if first]:
-            self.settled += leftovers.collect_unlocked(os.path.join(dict(self.places)[path], record.RECORD_DIR))
+        for place in self._mine:
+            self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
 
     def _take(self, path: str, place: str) -> None:
-        if path in _held:
-            _held[path][1] += 1
-            self._mine.append((path, False))
+        if path in _held:  # an outer Intent's, which writes, keeps and releases it
             return
         if not os.path.isdir(os.path.dirname(path)):  # FileLock would make it: only create makes a place's parent
             raise TargetRefused(f"{os.path.dirname(path)} does not exist: the lock of {place} cannot be made there; "
@@ -128,18 +114,21 @@ class Intent:
         try:
             lock.__enter__()
         except BlockingIOError:
-            raise busy(place, path) from None
+            body = intent(path)  # on Windows unreadable under its holder's lock: unnamed
+            who = f" (pid {body.get('pid')}, {body.get('operation')})" if body else ""
+            raise TargetRefused(f"another mambaboot run{who} is changing {place} right now (it holds {path}); "
+                                "nothing was changed") from None
         except OSError as exc:  # no change there without its lock (create makes the parent first)
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR):
                 raise
             why = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "is not a directory"
             raise TargetRefused(f"{os.path.dirname(path)} {why} ({exc.strerror or exc}): the lock of {place} "
                                 f"cannot be made there ({os.path.basename(path)}); nothing was changed") from None
-        previous = _read_fd(lock.fileno())
+        _held.add(path)
+        self._mine[place] = lock
+        previous = intent(path, lock.fileno())
         if previous:
             self.stale[place] = previous
-        _held[path] = [lock, 1]
-        self._mine.append((path, True))
 
     def stage(self, name: str, **facts) -> None:
         """Said in every lock before the stage's first act (a kill in it finds it said), with facts
@@ -151,25 +140,19 @@ class Intent:
     def body(self) -> dict:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
 
-    def _keep(self, stale_only: bool = False) -> None:
-        """What was begun is not settled: the intent stays for the next run (unlocked as it ends).
-        stale_only: only the killed runs' intents this run took over."""
-        for path, first in self._mine:
-            if first and (not stale_only or dict(self.places)[path] in self.stale):
-                _held[path][0].transient = False
-
-    def _fail(self) -> None:
+    def _fail(self) -> dict:
         """Settled through the table from the stage said, as a kill would be (signals held: half a
-        put-back is what it must not leave); a settle that fails keeps the intent, named."""
+        put-back is what it must not leave); a settle that fails keeps the intent, named. The places
+        whose intent stays."""
         from mambaboot.engine import signals
 
         place = self.places[0][1]
-        said = []
+        said, kept = [], {}
         try:
             with signals.held():
                 said = settle.run(self.body(), place, steps=self.steps)
         except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
-            self._keep()
+            kept = self._mine
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
             said.append(f"{why}{where}; this {self.operation} was not settled: its intent stays in "
@@ -179,15 +162,15 @@ class Intent:
                 self.say(line)
             except OSError:  # the failure settled may be the reader's going: unsaid, it is no failed settle
                 break
+        return kept
 
     def _write(self, blank: bool = False) -> None:
         body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
         for i, (_, place) in enumerate(self.places, 1):
             body[f"place{i}"] = place
         text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
-        for path, first in self._mine:
-            lock = _held[path][0]
-            if first and (lock.transient or not blank):
+        for lock in self._mine.values():
+            if lock.transient or not blank:
                 # One write over the whole file, whatever it held before (a longer stage, a killed
                 # run's intent): what is left past the text is spaces, which the reader drops.
                 size = max(len(text), os.fstat(lock.fileno()).st_size)
@@ -196,46 +179,27 @@ class Intent:
                 if text:
                     os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
 
-    def _release(self) -> None:
-        self._write(blank=True)  # a finished run's intent never outlives it, whoever holds the file open
-        while self._mine:
-            path, _ = self._mine.pop()
-            entry = _held[path]
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _held[path]
-                entry[0].__exit__(None, None, None)
+    def _release(self, keep=()) -> None:
+        """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds
+        the file open) but those of the places in keep: what was begun there is not settled, and the
+        intent stays for the next run."""
+        for place, lock in self._mine.items():
+            lock.transient = place not in keep
+        self._write(blank=True)
+        for lock in self._mine.values():
+            _held.discard(lock.path)
+            lock.__exit__(None, None, None)
 
     def __exit__(self, kind, *exc) -> None:
-        if kind is not None and self._writes:
-            self._fail()
-        elif kind is not None:  # the settling it was taken for failed: the intent stays
-            self._keep(stale_only=True)
-        self._release()
+        if kind is None:
+            self._release()
+        else:  # the settling a non-writing Intent was taken for failed: the killed runs' intents stay
+            self._release(keep=self._fail() if self._writes else self.stale)
 
 
 def _same(body: dict | None, token) -> bool:
     """Whether a lock file's intent is the run of token's (a token of a run's shape)."""
     return bool(body) and proof.is_token(token) and body.get("token") == token
-
-
-def _read_fd(fd: int) -> dict | None:
-    """The intent a lock file held when taken (a killed run's), read through the locked descriptor."""
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)  # os.pread is POSIX only: Windows must settle a killed run too
-        data = os.read(fd, untrusted.SMALL)
-        return shapes.check(untrusted.json(data.rstrip(b" "), "lock file"), INTENT, "lock file", "a lock file") if data.strip() else None
-    except (OSError, ValueError):
-        return None
-
-
-def _left(path: str) -> dict | None:
-    """The intent a killed run left in the lock file at path (no run holds it), or None."""
-    body = intent(path)
-    try:
-        return None if body is None or filelock.held(path) else body
-    except (OSError, TargetRefused):
-        return None
 
 
 def unsettled(directory: str) -> list[tuple[str, str, dict]]:
@@ -246,9 +210,15 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
     except OSError:
         return []
     found = [(os.path.join(directory, n[1:-len(SUFFIX) - 1]), os.path.join(directory, n)) for n in names]
-    return [(place, path, body) for place, path in found for body in [_left(path)] if body is not None]
+    return [(place, path, body) for place, path in found for body in [killed(place, path)] if body is not None]
 
 
-def killed(place: str) -> dict | None:
-    """The intent a killed run left in place's lock (no run holds it), or None: for `list`, changing nothing."""
-    return _left(lock_path(place))
+def killed(place: str, path: str | None = None) -> dict | None:
+    """The intent a killed run left in place's lock (path: that file; no run holds it), or None: for
+    `list`, changing nothing."""
+    path = path or lock_path(place)
+    body = intent(path)
+    try:
+        return None if body is None or filelock.held(path) else body
+    except (OSError, TargetRefused):
+        return None

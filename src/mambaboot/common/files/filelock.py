@@ -7,6 +7,7 @@ import errno
 import os
 import sys
 
+from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files.fileid import identity, is_link
 from mambaboot.common.files.confined import NOT_FOR_OTHERS
 from mambaboot.common.files.newdirs import make_dirs, remove_empty_dirs
@@ -57,8 +58,6 @@ class FileLock:
                 raise
             self._fd = fd
             return self
-        from mambaboot.common.errors import TargetRefused
-
         raise TargetRefused(f"cannot make the lock file {self.path}: after {RETRIES} tries it is still not there "
                             "(a file system that makes no files there, such as /proc, or a directory removed as "
                             "fast as it is made); name a place on an ordinary disk")
@@ -92,26 +91,19 @@ def _names(path: str, fd: int) -> bool:
 
 
 def _open(path: str, new: bool = False, create: bool = True) -> int:
-    """The lock file at path, made if missing and create (new: made, or FileExistsError)."""
-    if _WINDOWS:  # pragma: no cover - no O_NOFOLLOW: ask first, then open a link made since as itself
-        if is_link(path):
-            raise _link_refused(path)
-        return _open_shared(path, new, create)
+    """The lock file at path, made if missing and create (new: made, or FileExistsError), never a link."""
     try:
-        return os.open(path, os.O_RDWR | os.O_NOFOLLOW | (os.O_CREAT if create else 0) | (os.O_EXCL if new else 0),
-                       LOCK_MODE)
+        if not _WINDOWS:
+            return os.open(path, os.O_RDWR | os.O_NOFOLLOW | (os.O_CREAT if create else 0) | (os.O_EXCL if new else 0),
+                           LOCK_MODE)
+        if not is_link(path):  # pragma: no cover - no O_NOFOLLOW: ask first, then open a link made since as itself
+            return _open_shared(path, new, create)
     except OSError as exc:
         # O_NOFOLLOW on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD).
-        if exc.errno not in (errno.EEXIST, errno.EISDIR) and is_link(path):
-            raise _link_refused(path) from None
-        raise
-
-
-def _link_refused(path: str) -> Exception:
-    from mambaboot.common.errors import TargetRefused
-
-    return TargetRefused(f"{path} is a link; a lock file is never opened through one (that would create or lock "
-                         "the file it names): remove the link")
+        if exc.errno in (errno.EEXIST, errno.EISDIR) or not is_link(path):
+            raise
+    raise TargetRefused(f"{path} is a link; a lock file is never opened through one (that would create or lock "
+                        "the file it names): remove the link")
 
 
 def held(path: str) -> bool:
