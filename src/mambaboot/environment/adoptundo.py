@@ -19,7 +19,8 @@ from mambaboot.environment import condarc, prefixstate, record, roothook
 
 SNAPSHOT = proof.UNDO  # the kind of an adopt's snapshot's name: the role of its mark
 MANIFEST = "manifest.json"
-_USERS = (prefixstate.STATE_FILE, condarc.FILE)  # put back only while each is what adopt made of it
+# The user's files: each put back only while it is what adopt made of what it held (bytes; None: none there)
+_USERS = {prefixstate.STATE_FILE: lambda was, now: prefixstate.written(was), condarc.FILE: condarc.written}
 _COPY = {"copy": shapes.required(str, rule=lambda v, p: None if _plain(v) else "is no copy's name"),
          "mode": shapes.required(int), "uid": shapes.required(int), "gid": shapes.required(int)}
 _SHAPE = {
@@ -102,19 +103,19 @@ def restore(prefix: str, snap: Snapshot) -> list:
                 was, read = snap.files.get(path), now.get(path)
                 if path not in snap.files and read is not None:  # adopt added it
                     root.unlink(path)
-                elif was is not None and (read is None or read.data != was.data or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
+                elif was is not None and (read is None or read.data != was.data
+                                          or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
                     filerewrite.write_copy(root.where(path), was)
-        state, rc = (snap.files.get(path, False) for path in _USERS)  # False: not there; None: not read then, left
-        was, data = getattr(state, "data", None), getattr(now.get(prefixstate.STATE_FILE), "data", None)
-        if data != was and state is not None:  # else as it was
-            if data is None or data != prefixstate.written(was):
-                kept.append(root.where(prefixstate.STATE_FILE))
-            elif was is None:
-                root.unlink(prefixstate.STATE_FILE)
+        for path, made in _USERS.items():
+            was, data = snap.files.get(path, False), getattr(now.get(path), "data", None)  # False: not there then
+            if was is None or data == getattr(was, "data", None):
+                continue  # not read then (left), or as it was
+            if data is None or data != made(getattr(was, "data", None), data):  # changed since: the user's
+                kept.append(root.where(path))
+            elif was is False:
+                root.unlink(path)
             else:
-                filerewrite.write_copy(root.where(prefixstate.STATE_FILE), state)  # its bytes, owner and mode as they were
-        if rc is not None and not condarc.take_back(prefix, rc.data if rc else None):
-            kept.append(root.where(condarc.FILE))
+                filerewrite.write_copy(root.where(path), was)  # its bytes, owner and mode as they were
         if _kind(root, "pkgs") == stat.S_IFLNK and root.readlink("pkgs") != snap.link:
             root.unlink("pkgs")
             if snap.link is not None:
