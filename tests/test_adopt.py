@@ -305,3 +305,23 @@ def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world,
                                     intent=intent)
     assert result.prefix == str(prefix)
     assert heard.lines and not [line for line in heard.lines if line.startswith("shell:") or "ignoring" in line]
+
+
+@pytest.mark.parametrize("then", ["deleted", "rewritten"])
+def test_a_put_back_keeps_and_names_a_condarc_the_user_changed_meanwhile(tmp_path, then):
+    """An adopt's put-back (environment/adoptundo.py) of a prefix whose .condarc the user deleted,
+    or rewrote where adopt appended nothing, while the adopt ran: the file is the user's, left as
+    the user left it and named, as conda-meta/state is."""
+    from mambaboot.environment import adoptundo, condarc
+
+    (tmp_path / "conda-meta").mkdir()
+    rc = tmp_path / ".condarc"
+    rc.write_text("channels:\n  - conda-forge\n" if then == "deleted" else condarc.render(["conda-forge"], []))
+    snap = adoptundo.take(str(tmp_path), False)
+    condarc.ensure(str(tmp_path), ["conda-forge"], [])
+    if then == "deleted":
+        rc.unlink()
+    else:
+        rc.write_text("channels:\n  - mine\n")
+    assert adoptundo.restore(str(tmp_path), snap) == [str(rc)]
+    assert not rc.exists() if then == "deleted" else rc.read_text() == "channels:\n  - mine\n"

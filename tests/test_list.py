@@ -151,14 +151,14 @@ def test_the_summary_of_a_record_is_the_record_with_its_packages_counted(tmp_pat
         expected = None
     if full is not None:
         assert expected == dict({k: full[k] for k in (*keys, "tool") if k in full}, packages=len(packages))
-    assert record.read_summary(str(tmp_path), keys) == expected
+    assert record.read(str(tmp_path), keys) == expected
 
 
 def test_a_record_in_another_layout_is_read_whole(tmp_path):
     (tmp_path / ".mambaboot").mkdir()
     path = tmp_path / ".mambaboot" / "record.json"
     path.write_text('{"tool": "mambaboot", "packages": [{"name": "x"}, {"name": "y"}], "state": "complete"}')
-    assert record.read_summary(str(tmp_path), ("packages", "state")) == {"tool": "mambaboot", "packages": 2,
+    assert record.read(str(tmp_path), ("packages", "state")) == {"tool": "mambaboot", "packages": 2,
                                                                          "state": "complete"}
     path.write_text('{"tool": "someone"}')
-    assert record.read_summary(str(tmp_path), ("state",)) is None
+    assert record.read(str(tmp_path), ("state",)) is None

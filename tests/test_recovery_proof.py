@@ -646,9 +646,8 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
     token = "c" * 32
     saved = prefix / ".mambaboot" / f"mambaboot-tmp-{token}-undo"  # the one temporary name's form (tempname.saved_name)
     saved.mkdir()
-    (saved / "manifest.json").write_text(json.dumps({
-        "windows": False, "had_rc": False, "rc": None, "link": None, "empty_pkgs": False, "hooks": [],
-        "had_state": False, "state": None, "had_record_dir": False, "files": {}}))
+    (saved / "manifest.json").write_text(json.dumps({  # no ".mambaboot" among its files: the record dir was not there
+        "windows": False, "link": None, "empty_pkgs": False, "hooks": [], "files": {}}))
     if mark == "another token's":
         st = os.stat(saved)
         (saved / MARK).write_text(f"mambaboot-claim {'d' * 32} undo {st.st_dev}:{st.st_ino}\n")

@@ -238,7 +238,7 @@ def test_a_plain_directory_is_never_deleted(world):
 
 
 def test_a_record_broken_inside_its_package_list_is_no_record(world):
-    """`list` counts the package list without parsing it (record.read_summary); remove decides on
+    """`list` counts the package list without parsing it (record.read with keys); remove decides on
     the whole record, so an environment whose record is broken anywhere is foreign to it."""
     env = world.envs / "broken"
     (env / "conda-meta").mkdir(parents=True)

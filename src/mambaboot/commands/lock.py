@@ -325,6 +325,7 @@ def _changed(prefix: str, rec: dict, packages) -> str:
     when = str(rec.get("completed") or rec.get("created") or "")[:19].replace("T", " ")
     pip = (" its `# pip:` lines are those mambaboot's pip installed then, not checked against the environment;"
            if rec.get("pip_packages") else "")
-    then = f" {record.lock_path(prefix, rec)} is what it held then;" if rec.get("lock") else ""
+    held = os.path.join(prefix, *record.lock_entry(prefix, rec).split("/")) if rec.get("lock") else None
+    then = f" {held} is what it held then;" if held else ""
     return (f"{prefix} changed since mambaboot recorded it ({when} UTC): {listing}; this lock is what it holds "
             f"now;{pip}{then}".rstrip(";"))

@@ -24,18 +24,17 @@ def private_home(cache_dir: str) -> workdir.WorkDir:
 
 def child_environ(environ, home: str, pkgs_dirs, windows: bool, net=None) -> dict[str, str]:
     """net: engine.network.Settings, or None (imported only then)."""
-    env = isolation.baseline(environ, windows)
-    for key in [k for k in env if k.upper() in _REDIRECTED]:
-        del env[key]
     tmp = os.path.join(home, "tmp")
+    drive, rest = os.path.splitdrive(home)
+    redirected = dict(HOME=home, TMPDIR=tmp, TEMP=tmp, TMP=tmp, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                      XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local", "share"),
+                      XDG_STATE_HOME=os.path.join(home, ".local", "state"))
+    on_windows = dict(USERPROFILE=home, HOMEDRIVE=drive, HOMEPATH=rest, APPDATA=os.path.join(home, "AppData", "Roaming"),
+                      LOCALAPPDATA=os.path.join(home, "AppData", "Local"))
+    env = isolation.baseline(environ, windows)  # less what the private home replaces, on every platform
+    env = {k: v for k, v in env.items() if k.upper() not in redirected and k.upper() not in on_windows}
     newdirs.make_dirs(tmp)
-    env.update(HOME=home, TMPDIR=tmp, TEMP=tmp, TMP=tmp, XDG_CONFIG_HOME=os.path.join(home, ".config"),
-               XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local", "share"),
-               XDG_STATE_HOME=os.path.join(home, ".local", "state"))
-    if windows:
-        drive, rest = os.path.splitdrive(home)
-        env.update(USERPROFILE=home, HOMEDRIVE=drive, HOMEPATH=rest, APPDATA=os.path.join(home, "AppData", "Roaming"),
-                   LOCALAPPDATA=os.path.join(home, "AppData", "Local"))
+    env.update(redirected, **(on_windows if windows else {}))
     if net is not None:  # what the scrub and the private home dropped but the network needs
         from mambaboot.engine import network
 
@@ -44,11 +43,3 @@ def child_environ(environ, home: str, pkgs_dirs, windows: bool, net=None) -> dic
     # Comma-separated on every platform: that is how conda and micromamba split it.
     env["CONDA_PKGS_DIRS"] = ",".join(pkgs_dirs)
     return env
-
-
-# not a set literal, whose constant makes the zipapp's bytecode differ per build (tools/build_zipapp.py)
-_REDIRECTED = frozenset((
-    "HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA",
-    "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-    "TMPDIR", "TEMP", "TMP",
-))

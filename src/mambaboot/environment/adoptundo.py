@@ -19,14 +19,13 @@ from mambaboot.environment import condarc, prefixstate, record, roothook
 
 SNAPSHOT = proof.UNDO  # the kind of an adopt's snapshot's name: the role of its mark
 MANIFEST = "manifest.json"
+# The user's files: each put back only while it is what adopt made of what it held (bytes; None: none there)
+_USERS = {prefixstate.STATE_FILE: lambda was, now: prefixstate.written(was), condarc.FILE: condarc.written}
 _COPY = {"copy": shapes.required(str, rule=lambda v, p: None if _plain(v) else "is no copy's name"),
          "mode": shapes.required(int), "uid": shapes.required(int), "gid": shapes.required(int)}
 _SHAPE = {
-    "windows": shapes.required(bool), "had_rc": shapes.required(bool), "rc": shapes.optional(dict, None, rule=_COPY),
-    "link": shapes.optional(str, None), "empty_pkgs": shapes.required(bool),
+    "windows": shapes.required(bool), "link": shapes.optional(str, None), "empty_pkgs": shapes.required(bool),
     "hooks": shapes.required(list, rule=shapes.each(shapes.required(str, rule=lambda v, p: None if _hook(v) else "is no root hook"))),
-    "had_state": shapes.required(bool), "state": shapes.optional(dict, None, rule=_COPY),
-    "had_record_dir": shapes.required(bool),
     "files": shapes.required(dict, rule=shapes.each(shapes.optional(dict, None, rule=_COPY))),
 }
 
@@ -36,29 +35,16 @@ def _hook(rel: str) -> bool:
     return rel in roothook.DIRECTORIES or rel in roothook.render(False) or rel in roothook.render(True)
 
 
-class Kept:
-    """A file's bytes and the stat fields put back with them (filerewrite.write_copy's `read`)."""
-
-    def __init__(self, data: bytes, mode: int, uid: int, gid: int) -> None:
-        self.data = data
-        self.stat = os.stat_result((mode, 0, 0, 1, uid, gid, len(data), 0, 0, 0))
-
-
 class Snapshot(types.SimpleNamespace):
-    """What adopt may change in prefix, as it was (the fields of _SHAPE; rc, state, files: what each file held)."""
+    """What adopt may change in prefix, as it was (the fields of _SHAPE; files: _files())."""
 
 
 def take(prefix: str, windows: bool) -> Snapshot:
     """What adopting prefix may change, read now (each file bounded as every reader of it is)."""
     with confined.Root.open(prefix) as root:
         link = root.readlink("pkgs") if _kind(root, "pkgs") == stat.S_IFLNK else None
-        had_record_dir = _kind(root, record.RECORD_DIR) == stat.S_IFDIR
-        return Snapshot(
-            windows=windows, had_rc=root.exists(condarc.FILE), rc=_regular(root, condarc.FILE), link=link,
-            empty_pkgs=link is None and _kind(root, "pkgs") == stat.S_IFDIR and not root.listdir("pkgs"),
-            hooks=roothook.missing(prefix, windows), had_state=root.exists(prefixstate.STATE_FILE),
-            state=_regular(root, prefixstate.STATE_FILE), had_record_dir=had_record_dir,
-            files=_record_dir_files(root) if had_record_dir else {})
+        return Snapshot(windows=windows, link=link, hooks=roothook.missing(prefix, windows), files=_files(root),
+                        empty_pkgs=link is None and _kind(root, "pkgs") == stat.S_IFDIR and not root.listdir("pkgs"))
 
 
 def where(token: str) -> str:
@@ -77,9 +63,8 @@ def save(prefix: str, token: str, snap: Snapshot) -> None:
         root.mkdir(rel, 0o700)
         with root.sub(rel) as here:
             proof.write_mark(here, token, proof.UNDO)
-            copies = {"rc": _save(here, "rc", snap.rc), "state": _save(here, "state", snap.state),
-                      "files": {name: _save(here, f"r{i}", kept) for i, (name, kept) in enumerate(sorted(snap.files.items()))}}
-            manifest = {**vars(snap), "hooks": list(snap.hooks), **copies}
+            files = {path: _save(here, f"c{i}", read) for i, (path, read) in enumerate(sorted(snap.files.items()))}
+            manifest = {**vars(snap), "hooks": list(snap.hooks), "files": files}
             here.write_replace(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8", "surrogateescape"), 0o600)
 
 
@@ -96,10 +81,9 @@ def load(prefix: str, token) -> Snapshot | None:
                 raise proof.refused(root.where(rel), "saved what an adopt changes there")
             data = untrusted.json(here.read_bytes(MANIFEST, untrusted.SMALL), here.where(MANIFEST))
             found = shapes.check(data, _SHAPE, here.where(MANIFEST), "an adopt's snapshot")
-            if any(not _plain(name) for name in found["files"]):
-                raise TargetRefused(f"{here.where(MANIFEST)} names a file outside the record dir; nothing was put back")
-            return Snapshot(**{**found, "rc": _load(here, found["rc"]), "state": _load(here, found["state"]),
-                               "files": {name: _load(here, kept) for name, kept in found["files"].items()}})
+            if not all(map(_adopts, found["files"])):
+                raise TargetRefused(f"{here.where(MANIFEST)} names a file adopt does not change; nothing was put back")
+            return Snapshot(**{**found, "files": {path: _load(here, copy) for path, copy in found["files"].items()}})
     except (FileNotFoundError, NotADirectoryError, Escapes):
         return None
 
@@ -110,30 +94,35 @@ def restore(prefix: str, snap: Snapshot) -> list:
     environment's own `conda env config vars set` or a line appended, is the user's: kept, and
     named in what is returned). Each step does nothing when done already, so a put-back cut short
     is done again whole by the next run."""
-    state_path = os.path.join(prefix, *prefixstate.STATE_FILE.split("/"))
     kept = []
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)
-        if snap.had_record_dir:
-            _put_back_record_dir(root, snap.files)
-        was = snap.state.data if snap.state is not None else None
-        now = getattr(_regular(root, prefixstate.STATE_FILE), "data", None)
-        if now != was and not (snap.had_state and was is None):  # else as it was, or unreadable then: left
-            if now is None or now != prefixstate.written(was):
-                kept.append(state_path)
-            elif was is None:
-                root.unlink(prefixstate.STATE_FILE)
+        now = _files(root)
+        if record.RECORD_DIR in snap.files and record.RECORD_DIR in now:  # its files' bytes, owner and mode as they were
+            for path in sorted({**snap.files, **now}.keys() - {*_USERS, record.RECORD_DIR}):
+                was, read = snap.files.get(path), now.get(path)
+                if path not in snap.files and read is not None:  # adopt added it
+                    root.unlink(path)
+                elif was is not None and (read is None or read.data != was.data
+                                          or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
+                    filerewrite.write_copy(root.where(path), was)
+        for path, made in _USERS.items():
+            was, data = snap.files.get(path, False), getattr(now.get(path), "data", None)  # False: not there then
+            if was is None or data == getattr(was, "data", None):
+                continue  # not read then (left), or as it was
+            if data is None or data != made(getattr(was, "data", None), data):  # changed since: the user's
+                kept.append(root.where(path))
+            elif was is False:
+                root.unlink(path)
             else:
-                filerewrite.write_copy(state_path, snap.state)  # its bytes, owner and mode as they were
-        if not (snap.had_rc and snap.rc is None) and not condarc.take_back(prefix, snap.rc.data if snap.rc else None):
-            kept.append(os.path.join(prefix, condarc.FILE))
+                filerewrite.write_copy(root.where(path), was)  # its bytes, owner and mode as they were
         if _kind(root, "pkgs") == stat.S_IFLNK and root.readlink("pkgs") != snap.link:
             root.unlink("pkgs")
             if snap.link is not None:
                 winsys.link_directory(snap.link, os.path.join(prefix, "pkgs"), snap.windows)
             elif snap.empty_pkgs:
                 root.mkdir("pkgs")
-        if not snap.had_record_dir and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
+        if record.RECORD_DIR not in snap.files and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
             root.remove_tree(record.RECORD_DIR)  # the snapshot with it, last
     return kept
 
@@ -161,6 +150,12 @@ def _plain(name) -> bool:
     return isinstance(name, str) and name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
 
 
+def _adopts(path: str) -> bool:
+    """Whether path (read from a manifest) is one _files() lists, none outside these."""
+    top, _, name = path.partition("/")
+    return path in (*_USERS, record.RECORD_DIR) or (top == record.RECORD_DIR and _plain(name))
+
+
 def _save(here: confined.Root, name: str, kept) -> dict | None:
     if kept is None:
         return None
@@ -168,11 +163,13 @@ def _save(here: confined.Root, name: str, kept) -> dict | None:
     return {"copy": name, "mode": stat.S_IMODE(kept.stat.st_mode), "uid": kept.stat.st_uid, "gid": kept.stat.st_gid}
 
 
-def _load(here: confined.Root, found: dict | None) -> Kept | None:
+def _load(here: confined.Root, found: dict | None) -> types.SimpleNamespace | None:
+    """A copy's bytes with the stat fields put back with them (filerewrite.write_copy's `read`)."""
     if found is None:
         return None
     data = filerewrite.Read(here.where(found["copy"]), untrusted.RECORD).data  # bounded as the file's own reader
-    return Kept(data, found["mode"], found["uid"], found["gid"])
+    fields = (found["mode"], 0, 0, 1, found["uid"], found["gid"], len(data), 0, 0, 0)
+    return types.SimpleNamespace(data=data, stat=os.stat_result(fields))
 
 
 def _kind(root: confined.Root, rel: str) -> int | None:
@@ -190,23 +187,12 @@ def _regular(root: confined.Root, rel: str) -> filerewrite.Read | None:
         return None
 
 
-def _record_dir_files(root: confined.Root) -> dict:
-    """name -> Kept of each regular file in the record dir (None: another kind, left)."""
-    found = {}
-    for name, st in root.scandir(record.RECORD_DIR):
-        found[name] = _regular(root, f"{record.RECORD_DIR}/{name}") if stat.S_ISREG(st.st_mode) else None
+def _files(root: confined.Root) -> dict:
+    """Each file adopt may change that is there now: its Read, or None when it is not read and so
+    left (_regular); the record dir itself, when it is a directory: None."""
+    found = {path: _regular(root, path) for path in _USERS if _kind(root, path) is not None}
+    if _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
+        found[record.RECORD_DIR] = None
+        for name in root.listdir(record.RECORD_DIR):
+            found[f"{record.RECORD_DIR}/{name}"] = _regular(root, f"{record.RECORD_DIR}/{name}")
     return found
-
-
-def _put_back_record_dir(root: confined.Root, before: dict) -> None:
-    """The record dir as it was: each regular file there before has its bytes, owner and mode again,
-    each regular file adopt added is deleted; nothing else is touched (the snapshot, a directory)."""
-    if _kind(root, record.RECORD_DIR) != stat.S_IFDIR:
-        return
-    now = _record_dir_files(root)
-    for name in {**before, **now}:
-        was, read, rel = before.get(name), now.get(name), f"{record.RECORD_DIR}/{name}"
-        if name not in before and read is not None:
-            root.unlink(rel)
-        elif was is not None and (read is None or read.data != was.data or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
-            filerewrite.write_copy(root.where(rel), was)

@@ -179,35 +179,15 @@ def _ensured(data: bytes) -> bytes | None:
     return bom + new.encode("utf-8") if missing and (top is None or isinstance(top, dict)) else None
 
 
-def take_back(prefix: str, before: bytes | None) -> bool:
-    """Put PREFIX/.condarc back as it was (before: its bytes; None: there was none), only while it
-    is exactly what ensure() made of it: a file changed since (a line appended) is the user's now,
-    and left (False)."""
+def written(before: bytes | None, now: bytes) -> bytes | None:
+    """What ensure() leaves in a .condarc that held before (None: there was none, and what it wrote
+    then names the channels and pkgs_dirs the file holds now), or None: it writes nothing there."""
     from mambaboot.common import untrusted
-    from mambaboot.common.files import filerewrite
 
-    path = os.path.join(prefix, FILE)
+    if before is not None:
+        return _ensured(before)
     try:
-        read = filerewrite.Read(path)
-    except OSError:
-        return True
-    if read.data == before:
-        return True
-    if before is None:
-        try:
-            top = untrusted.yaml(untrusted.text(read.data, path), path)
-        except ValueError:
-            return False
-        made = isinstance(top, dict) and render(top.get("channels") or [], top.get("pkgs_dirs") or []).encode()
-        if read.data != made:
-            return False
-        with confined.Root.open(prefix) as root:
-            root.unlink(FILE)
-        return True
-    made = _ensured(before)
-    if made is None:  # ensure() wrote nothing there
-        return True
-    if read.data != made:
-        return False
-    filerewrite.rewrite(read, before, keep_links=False)
-    return True
+        top = untrusted.yaml(untrusted.text(now, FILE), FILE)
+    except ValueError:
+        return None
+    return render(top.get("channels") or [], top.get("pkgs_dirs") or []).encode() if isinstance(top, dict) else None

@@ -80,9 +80,9 @@ def state_of(rec: dict | None, moving: bool = False) -> str:
 
 def describe(prefix: str, measure: bool = False, whole: bool = True) -> Environment | None:
     """None when prefix is no environment: no conda-meta, no record of ours. whole False: the record's
-    package list counted, not parsed (record.read_summary), for `list`; a decision to delete
+    package list counted, not parsed (record.read with keys), for `list`; a decision to delete
     (remove) reads it whole, so that a record broken anywhere is no record."""
-    rec = record.read(prefix) if whole else record.read_summary(prefix, SUMMARY)
+    rec = record.read(prefix, None if whole else SUMMARY)
     rec_ = rec or {}
     verification = rec_.get("verification") or {}
     names = _meta_names(prefix)  # what it holds now, whatever the record says it was made with
@@ -114,7 +114,7 @@ def describe(prefix: str, measure: bool = False, whole: bool = True) -> Environm
 
 
 def _count(packages) -> int | None:
-    """The record's "packages": a list (read whole) or its length (read_summary)."""
+    """The record's "packages": a list (read whole) or its length (read with keys)."""
     return len(packages) if isinstance(packages, list) else packages if isinstance(packages, int) else None
 
 

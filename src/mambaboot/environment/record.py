@@ -64,7 +64,7 @@ RECORD = {
             "installed": shapes.optional(bool), "locked": shapes.optional(list, None, rule=shapes.each(_PIP_ENTRY))}),
         "done": shapes.optional(list, rule=shapes.each(str)), "scripts": shapes.optional(list, rule=shapes.each(str))}),
 }
-# What read_summary gives: the package list counted, not parsed.
+# What read(keys) gives: the package list counted, not parsed.
 SUMMARY = dict(RECORD, packages=shapes.optional(int))
 
 
@@ -93,51 +93,32 @@ def utc(stamp: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(stamp))
 
 
-now = utc  # the time now
-
-
-def read(prefix: str) -> dict | None:
-    """The record, or None when the prefix has none (or one that is not ours)."""
-    try:  # a link on the way, a fifo, a record nobody could trust (too big, too deep, a NUL): no record of ours
-        data = untrusted.read_json_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", limit=untrusted.RECORD)
-        return shapes.check(data, RECORD, record_path(prefix), "mambaboot's record")
-    except (OSError, ValueError):
-        return None
-
-
-def lock_path(prefix: str, rec: dict) -> str | None:
-    """Where the record's `lock` entry says the environment's lock is (lock_entry's check), or None."""
-    return os.path.join(prefix, *lock_entry(prefix, rec).split("/")) if rec.get("lock") else None
-
-
 _PACKAGES = '\n  "packages": [\n'  # the first line of a package list in write()'s layout (indent=2)
 
 
-def read_summary(prefix: str, keys: tuple) -> dict | None:
-    """read(), with only the members named in `keys` (and "tool"), and "packages" replaced by
-    their number: for `list`, which reads every environment's record, while the package list is
-    most of a record's bytes and of its parsing time. In write()'s layout it is counted unparsed,
-    from its first line to its last (`  ]`), its elements separated by a comma and a line with
-    exactly four spaces (a JSON text holds no raw newline: none of these is inside a string).
-    What is skipped is not checked to be valid JSON: whatever decides something uses read()."""
+def read(prefix: str, keys: tuple | None = None) -> dict | None:
+    """The record, or None when the prefix has none (or one that is not ours). keys: only the members
+    named (and "tool"), and "packages" replaced by their number: for `list`, which reads every
+    environment's record, while the package list is most of a record's bytes and of its parsing
+    time. In write()'s layout it is counted unparsed, from its first line to its last (`  ]`), its
+    elements separated by a comma and a line with exactly four spaces (a JSON text holds no raw
+    newline: none of these is inside a string). What is skipped is not checked to be valid JSON:
+    whatever decides something reads the record whole."""
     path = record_path(prefix)
-    try:
+    try:  # a link on the way, a fifo, a record nobody could trust (too big, too deep, a NUL): no record of ours
         text = untrusted.text(untrusted.read_bytes_in(prefix, f"{RECORD_DIR}/{RECORD_FILE}", untrusted.RECORD), path)
-    except (OSError, ValueError):
-        return None
-    start = text.find(_PACKAGES)
-    end = text.find("\n  ]", start) if start >= 0 else -1
-    if end >= 0:
-        count = text.count(",\n    ", start, end) - text.count(",\n     ", start, end) + 1
-        text = f'{text[:start]}\n  "packages": {count}{text[end + 4:]}'
-    try:
+        start = text.find(_PACKAGES) if keys is not None else -1
+        end = text.find("\n  ]", start) if start >= 0 else -1
+        if end >= 0:
+            count = text.count(",\n    ", start, end) - text.count(",\n     ", start, end) + 1
+            text = f'{text[:start]}\n  "packages": {count}{text[end + 4:]}'
         data = untrusted.json(text, path)
-        if isinstance(data, dict):
+        if keys is not None and isinstance(data, dict):
             data = {k: data[k] for k in (*keys, "tool") if k in data}
             if isinstance(data.get("packages"), list):  # another layout (edited by hand): read whole
                 data["packages"] = len(data["packages"])
-        return shapes.check(data, SUMMARY, path, "mambaboot's record")
-    except ValueError:
+        return shapes.check(data, RECORD if keys is None else SUMMARY, path, "mambaboot's record")
+    except (OSError, ValueError):
         return None
 
 
@@ -158,9 +139,8 @@ def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = Fals
         raise MambabootError(f"{record_path(prefix)} is missing or unreadable")
     data.update(changes)
     for key, more in (("files", add_files), ("patched", add_patched)):
-        more = set(more)
         if more:
-            data[key] = sorted(set(data.get(key, [])) | more)
+            data[key] = sorted(set(data.get(key, [])) | set(more))
     write(prefix, data)
     return data
 

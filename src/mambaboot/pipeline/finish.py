@@ -76,7 +76,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     prefix = inputs.prefix
     files: list[str] = [f"{record.RECORD_DIR}/{record.RECORD_FILE}"]  # relative, with '/' on every platform
     body: dict[str, object] = dict(inputs.provenance)
-    body.update(state=record.INCOMPLETE, created=inputs.created or record.now(), files=files)
+    body.update(state=record.INCOMPLETE, created=inputs.created or record.utc(), files=files)
     # Verification runs the environment's own programs while the rest is done: at once (it
     # writes nothing, so it may start before the record does), or once conda-meta/state holds an
     # environment file's variables, which activation reads there; on a Windows layout only once
@@ -130,7 +130,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         lockfile.check(inputs.lock, packages)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
-        state=record.COMPLETE, completed=record.now(), verification=verification.to_dict(),
+        state=record.COMPLETE, completed=record.utc(), verification=verification.to_dict(),
         packages=[p.to_dict() for p in packages], size=size.to_dict(), lock=lock_file,
     )
     path = record.write(prefix, body)

@@ -206,11 +206,11 @@ class _Run:
         }
 
     def save(self, **changes: object) -> dict[str, object]:
-        self.state["updated"] = record.now()
+        self.state["updated"] = record.utc()
         return record.update(self.prefix, provisioning=self.state, **changes)
 
     def fail(self, step: str, message: str, **detail: object) -> ProvisionError:
-        self.state["failed"] = dict(detail, step=step, at=record.now())
+        self.state["failed"] = dict(detail, step=step, at=record.utc())
         self.save(state=record.PROVISIONING_FAILED)
         return ProvisionError(f"{message}\nthe environment stays at {self.prefix} (state: provisioning-failed); "
                               f"continue with: mambaboot provision {self.prefix}")
@@ -365,7 +365,7 @@ class _Run:
             self.fail(step, "interrupted", **({"script": script} if script else {}), interrupted=True)
             raise
         usage = diskusage.environment_size(self.prefix)
-        rec = self.save(state=record.COMPLETE, provisioned=record.now(), size=usage.to_dict())
+        rec = self.save(state=record.COMPLETE, provisioned=record.utc(), size=usage.to_dict())
         return rec["provisioning"]
 
 
