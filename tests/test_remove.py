@@ -531,7 +531,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
         (prefix / "lib").mkdir()
         (prefix / "lib" / "data.txt").write_text("data")
     token = os.urandom(16).hex()
-    proof.mark(str(src), token, proof.SOURCE)  # as the move did when it began
+    proof.write_mark(str(src), token, proof.SOURCE)  # as the move did when it began
     ident = fileid.identity(os.lstat(src))
     body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
             "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",

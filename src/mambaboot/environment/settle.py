@@ -12,7 +12,7 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fsops, leftovers, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, fsops, leftovers, proof, removal, tempname
 
 
 class Stuck(TargetRefused):
@@ -55,11 +55,8 @@ def places(intent: dict) -> list[str]:
     return [place for place in named if _absolute(place)]
 
 
-def identity_text(ident) -> str:
-    return f"{ident[0]}:{ident[1]}"
-
-
 def _identity(intent: dict, key: str = "target") -> tuple | None:
+    """The identity the intent's key holds, as proof.identity_text writes it (None: none of that shape)."""
     text = intent.get(key)
     parts = text.split(":") if isinstance(text, str) else []
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
@@ -82,27 +79,6 @@ def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | 
     return aside
 
 
-def _marked(path: str, token, role: str, expected: tuple | None = None) -> bool:
-    try:
-        with proof.place(path) as root:
-            return proof.holds_mark(root, token, role) and (expected is None or tuple(root.identity) == tuple(expected))
-    except OSError:
-        return False
-
-
-def _unmark_if(place: str, token, *roles: str) -> bool:
-    """Killed before the rename: the place is whole, and only its mark of this token (for one of roles) goes."""
-    try:
-        with proof.place(place) as root:
-            for role in roles:
-                if proof.holds_mark(root, token, role):
-                    proof.drop_mark(root, role)
-                    return True
-    except OSError:
-        pass
-    return False
-
-
 def _rmdir(path: str, expected: tuple | None = None) -> bool:
     """Remove the directory at path with rmdir alone, which takes an empty directory and nothing
     else (never a link), and only while it has identity expected (when known): what a run made
@@ -110,10 +86,7 @@ def _rmdir(path: str, expected: tuple | None = None) -> bool:
     parent, name = confined.split(path)
     with parent:
         try:
-            if expected is not None:
-                with parent.sub(name) as root:
-                    if tuple(root.identity) != expected:
-                        return False
+            fileid.same_or_refuse(path, parent.lstat(name), expected)
             parent.rmdir(name)
         except OSError:
             return False
@@ -125,15 +98,16 @@ def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
     if aside is None:
         return
     if not os.path.lexists(aside):  # killed before the rename (or put back by hand): the old environment is in place
-        if _unmark_if(place, token, proof.OLD):
+        if proof.drop_mark(place, proof.OLD, token):
             done.append(f"the old environment is at {place}, as before the create that replaced it")
         return
-    proof.require(aside, token, f"set it aside to replace {place}", proof.OLD)
+    if not proof.holds_mark(aside, token, proof.OLD):
+        raise proof.refused(aside, f"set it aside to replace {place}")
     if os.path.lexists(place):
         raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
                     f"set aside is kept at {aside}: look at both, then remove one and rename the other")
     confined.rename_beside(aside, place)
-    proof.unmark(place, proof.OLD)
+    proof.drop_mark(place, proof.OLD)
     done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
 
 
@@ -154,34 +128,31 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
     if not os.path.lexists(place):
         return
     token, made = intent.get("token"), intent.get("made") == "1"
-    try:
-        root = proof.place(place)
-    except OSError:  # no directory, or one reached through a link: it proves nothing
-        raise Stuck(_unproven(intent, place, [])) from None
-    with root:
-        if proof.holds_mark(root, token, proof.OLD):  # the old environment, put back by hand: _put_back's
-            return
-        entries = None if proof.holds_mark(root, token, proof.NEW) else sorted(root.listdir())
-    if entries is None:
-        (proof.remove_marked if made else proof.empty_marked)(place, token, "made it", proof.NEW)
+    if proof.holds_mark(place, token, proof.OLD):  # the old environment, put back by hand: _put_back's
+        return
+    if proof.holds_mark(place, token, proof.NEW):
+        proof.remove_marked(place, token, "made it", proof.NEW, keep=not made)
         done.append(f"removed the unfinished environment at {place}")
-    elif entries:
-        raise Stuck(_unproven(intent, place, entries))
-    elif made and _rmdir(place):  # it holds nothing anyone could lose: the way cleared for what _put_back puts back
+        return
+    try:
+        with proof.place(place) as root:
+            entries = sorted(root.listdir())
+    except OSError:  # no directory, or one reached through a link: it proves nothing
+        entries = None
+    if entries == [] and made and _rmdir(place):  # nothing anyone could lose: the way cleared for what _put_back puts back
         done.append(f"removed the empty directory {place} the unfinished create had made")
-    else:
+    elif entries == []:
         done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
                     "removes it)")
-
-
-def _unproven(intent: dict, place: str, entries: list) -> str:
-    shown = "" if not entries else " (" + ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") + ")"
-    aside = intent.get("aside")
-    kept = f"; the environment it replaced is kept at {aside}" if isinstance(aside, str) and os.path.lexists(aside) else ""
-    return (f"{place} holds what a mambaboot create killed while it made an environment there left{shown}, or "
-            f"what was put there since: nothing in it proves which, so nothing was deleted{kept}; look at it: if "
-            f"it is that unfinished environment, delete it (`{removal.by_hand(place)}`) and run again; if it is "
-            f"yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
+    else:
+        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") if entries else ""
+        aside = intent.get("aside")
+        kept = isinstance(aside, str) and os.path.lexists(aside)
+        raise Stuck(f"{place} holds what a mambaboot create killed while it made an environment there left"
+                    f"{f' ({shown})' if shown else ''}, or what was put there since: nothing in it proves which, so "
+                    f"nothing was deleted{f'; the environment it replaced is kept at {aside}' if kept else ''}; look at "
+                    f"it: if it is that unfinished environment, delete it (`{removal.by_hand(place)}`) and run again; "
+                    f"if it is yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
 
 
 def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
@@ -189,7 +160,7 @@ def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
     if aside is not None and os.path.lexists(aside):
         proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}", proof.OLD)
         done.append(f"deleted the old environment {aside} (the new one at {place} verified)")
-    proof.unmark(place, proof.NEW)
+    proof.drop_mark(place, proof.NEW)
 
 
 def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
@@ -217,14 +188,13 @@ def _removing(intent: dict, place: str, done: list, steps=None) -> None:
     """remove's set-aside (what it renamed to `aside`; not renamed yet: the place is whole, and only
     its mark goes) and deleting (`doomed`: that, or the place itself where the rename was refused)."""
     token, key = intent.get("token"), "aside" if intent.get("stage") == "set-aside" else "doomed"
-    doomed = intent.get(key)
-    if doomed != place or key == "aside":
-        doomed = _sibling(intent, place, key, proof.REMOVING, "what remove set aside" if key == "aside" else "what remove was deleting")
+    doomed = place if key == "doomed" and intent.get(key) == place else \
+        _sibling(intent, place, key, proof.REMOVING, "what remove set aside" if key == "aside" else "what remove was deleting")
     if doomed is not None and os.path.lexists(doomed):
         proof.remove_marked(doomed, token, f"set it aside to remove {place}", proof.REMOVING)
         done.append(f"finished removing {place}: a killed remove had left {doomed} half deleted")
     elif doomed is not None and key == "aside":
-        _unmark_if(place, token, proof.REMOVING)
+        proof.drop_mark(place, proof.REMOVING, token)
 
 
 # A move's `how` (pipeline/move.py). FINISHED: a move of SRC to DST killed once it verified,
@@ -249,7 +219,7 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
     if how == COPIED:
         return _drop_copy(intent, src, dst, token, done)
     source = _identity(intent, "source")
-    renamed = how == RENAMED and _marked(dst, token, proof.SOURCE, source)
+    renamed = how == RENAMED and proof.holds_mark(dst, token, proof.SOURCE, source)
     if renamed:
         if os.path.lexists(src):
             raise Stuck(f"{src} holds something the move of it to {dst} did not leave there; the environment it "
@@ -257,11 +227,11 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         from mambaboot.common.files import noreplace
 
         noreplace.rename_dir(dst, src)
-    if not _marked(src, token, proof.SOURCE, source):
+    if not proof.holds_mark(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already
     _snapshot_back(src, token, done)  # what its re-adopt changed, first: the rewrite is undone from there
     done += steps["undo"](src, dst, old, renamed)
-    proof.unmark(src, proof.SOURCE)
+    proof.drop_mark(src, proof.SOURCE)
     done.append(f"put back: a move of {src} to {dst} did not verify; " +
                 (f"{src} names {old} again, as before" if how == IN_PLACE else f"{src} is as it was"))
 
@@ -270,16 +240,14 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
     act, dropped = f"copied {src} there", False
     partial = _sibling(intent, dst, "partial", proof.COPY, "the move's copy")
     if partial is not None and os.path.lexists(partial):
-        if _marked(partial, token, proof.COPY):
+        if not _rmdir(partial):  # else made, killed before its mark: empty, the only state rmdir takes
             proof.remove_marked(partial, token, act, proof.COPY)
-        elif not _rmdir(partial):  # made, killed before its mark: empty, the only state rmdir takes
-            raise proof.refused(partial, act)
         dropped = True
     copy = _identity(intent, "copy")
-    if copy is not None and _marked(dst, token, proof.COPY, copy):
+    if copy is not None and proof.holds_mark(dst, token, proof.COPY, copy):
         proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
         dropped = True
-    if _unmark_if(src, token, proof.SOURCE) or dropped:
+    if proof.drop_mark(src, proof.SOURCE, token) or dropped:
         done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
 
 
@@ -290,7 +258,7 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
     if how == COPIED:
         source = _identity(intent, "source")
         aside = _sibling(intent, src, "aside", proof.SOURCE, "the moved source")
-        if aside is not None and not os.path.lexists(aside) and _marked(src, token, proof.SOURCE, source):
+        if aside is not None and not os.path.lexists(aside) and proof.holds_mark(src, token, proof.SOURCE, source):
             try:
                 confined.rename_beside(src, aside)
             except OSError:  # e.g. a file in it open on Windows: deleted in place, the mark last
@@ -299,16 +267,17 @@ def _move_forward(intent: dict, place: str, done: list, steps) -> None:
             if doomed is not None and os.path.lexists(doomed):
                 proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
                 finished = True
-    if how == FINISHED or _marked(dst, token, proof.SOURCE) or _marked(dst, token, proof.COPY):
+    if how == FINISHED or proof.holds_mark(dst, token, proof.SOURCE) or proof.holds_mark(dst, token, proof.COPY):
         _adopt_dropped(intent, dst, done)  # its re-adopt verified: its snapshot is all that is left of it
-    _unmark_if(dst, token, proof.SOURCE, proof.COPY)
+    for role in (proof.SOURCE, proof.COPY):
+        proof.drop_mark(dst, role, token)
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
 
 
-def _snapshot_back(place: str, token, done: list) -> bool:
+def _snapshot_back(place: str, token, done: list, what: str = "") -> None:
     """What an adopt (or a move's re-adopt) changed at place put back from the snapshot it saved
     there under token (environment/adoptundo.py), then dropped; one cut short in its saving
-    (nothing changed yet) is dropped alone. False: there was none to put back."""
+    (nothing changed yet) is dropped alone. what: the run it undoes, named once one was put back."""
     from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.load(place, token)
@@ -316,7 +285,8 @@ def _snapshot_back(place: str, token, done: list) -> bool:
         for path in adoptundo.restore(place, snapshot):
             done.append(f"kept {path} as it is: changed since an unfinished adopt of {place} wrote it, it is yours now")
     adoptundo.drop(place, token)
-    return snapshot is not None
+    if snapshot is not None and what:
+        done.append(f"put back {place} as it was before {what}")
 
 
 def move_shaped(intent: dict) -> bool:
@@ -340,8 +310,7 @@ def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
     if intent.get("operation") == "move":
         src, place, *_ = _move_fields(intent, place)
         what = f"a `mambaboot move {src} {place}` that did not finish adopted it again (the move itself had finished)"
-    if _snapshot_back(place, intent.get("token"), done):  # False: not saved (nothing changed yet), or put back already
-        done.append(f"put back {place} as it was before {what}")
+    _snapshot_back(place, intent.get("token"), done, what)
 
 
 def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:

@@ -160,7 +160,7 @@ class _Rollback:
                 proof.write_mark(root, self.intent.token, proof.OLD)
             confined.rename_beside(self.plan.prefix, aside)
         except OSError as exc:
-            proof.unmark(self.plan.prefix, proof.OLD)
+            proof.drop_mark(self.plan.prefix, proof.OLD)
             self.intent.stage("begun", aside=None)
             raise TargetRefused(
                 f"cannot move the old environment {self.plan.prefix} aside to replace it "
@@ -184,7 +184,7 @@ class _Rollback:
                 self._make(parent, prefix)
             root = parent.sub(name)
             if self.state == target.EMPTY:
-                self.intent.stage("engine", target=settle.identity_text(root.identity), made="0")
+                self.intent.stage("engine", target=proof.identity_text(root.identity), made="0")
             entries = sorted(root.listdir())
             if entries:  # nothing of the engine's: nothing for the run's rollback to settle there
                 root.close()
@@ -205,7 +205,7 @@ class _Rollback:
         self.intent.stage("engine", made="1", staged=staged, target=None)
         parent.mkdir(os.path.basename(staged))
         with parent.sub(os.path.basename(staged)) as made:
-            self.intent.stage("engine", target=settle.identity_text(made.identity))
+            self.intent.stage("engine", target=proof.identity_text(made.identity))
         try:
             noreplace.rename_dir(staged, prefix)
         except FileExistsError:
@@ -325,7 +325,7 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
             with signals.held():
                 if keep_failed and intent.stage_name == "finishing" and intent.facts.get("aside") is None \
                         and record.read(plan.prefix) is not None:
-                    proof.unmark(plan.prefix, proof.NEW)
+                    proof.drop_mark(plan.prefix, proof.NEW)
                     intent.stage("done")  # nothing to settle: kept as it is
                     reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
                 else:

@@ -114,7 +114,7 @@ def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
                 raise
     intent.stage(COPYING, how=COPIED, partial=tempname.set_aside(dst, token, proof.COPY))
     movecopy.copy(src, dst, token, intent.facts["partial"],
-                  lambda made: intent.stage(REWRITING, copy=settle.identity_text(made)))
+                  lambda made: intent.stage(REWRITING, copy=proof.identity_text(made)))
     return COPIED
 
 
@@ -177,8 +177,8 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     # The proof that this move claimed SRC (common/files/proof.py), before anything else is
     # written: a killed move is settled only where its places carry this token.
     token = intent.token
-    intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": settle.identity_text(source)})
-    proof.mark(src, token, proof.SOURCE)
+    intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": proof.identity_text(source)})
+    proof.write_mark(src, token, proof.SOURCE)
     if in_place:
         how = IN_PLACE
         intent.stage(REWRITING, how=IN_PLACE)

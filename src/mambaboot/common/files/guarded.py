@@ -179,7 +179,7 @@ class set_aside:
         if self.tag is None:
             return
         if self.token:
-            proof.mark(path, self.token, self.tag)
+            proof.write_mark(path, self.token, self.tag)
         doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
             os.rename(path, doomed)
@@ -205,7 +205,7 @@ class set_aside:
         if not self.token or self.tag is None:  # no mark was written
             return
         if self._fd is None:  # pragma: no cover - Windows
-            proof.unmark(self.checked.path, self.tag)
+            proof.drop_mark(self.checked.path, self.tag)
             return
         proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)), self.tag)
 

@@ -14,10 +14,11 @@ directory can delete it without mambaboot: the mark gives them nothing they did 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import contextlib
 import os
 import stat
 
-from mambaboot.common.errors import Escapes, TargetRefused
+from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, removal
 from mambaboot.common.files.tempname import is_token  # a token's shape: intents' fields are checked by it too
 
@@ -50,48 +51,64 @@ def _at(role: str) -> str:
     return CONTENTS if role == NEW else ""
 
 
+def identity_text(ident) -> str:
+    """A directory's identity as a mark (and an intent: environment/settle.py) writes it."""
+    return f"{ident[0]}:{ident[1]}"
+
+
 def _fields(token: str, role: str, root: confined.Root, inner: confined.Root) -> str:
     dirs = (inner, root) if _at(role) else (root,)
-    return " ".join([_MAGIC, token, role, *(f"{d.identity[0]}:{d.identity[1]}" for d in dirs)])
+    return " ".join([_MAGIC, token, role, *(identity_text(d.identity) for d in dirs)])
 
 
-def write_mark(root: confined.Root, token: str, role: str) -> None:
-    """Mark the directory root holds as the place of role claimed by the operation holding token.
-    Something else than a file in the mark's place (a directory, a link, a fifo) is no mark of
-    ours: TargetRefused naming it, what it is and what to do, nothing changed."""
+def write_mark(where, token: str, role: str) -> None:
+    """Mark the directory where (a Root, or its path) as the place of role claimed by the operation
+    holding token. Something else than a file in the mark's place (a directory, a link, a fifo) is
+    no mark of ours: TargetRefused naming it, what it is and what to do, nothing changed."""
     assert role in ROLES, role
-    if _at(role):
-        root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
-    with root.sub(_at(role)) as inner:
-        st = inner.lstat(MARK) if inner.exists(MARK) else None
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
-            raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that marks "
-                                "a place an operation of its own has claimed; it is not mambaboot's: move it out of "
-                                "the way (or delete it) and run again; nothing was changed")
-        inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"))
+    with place(where) as root:
+        if _at(role):
+            root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
+        with root.sub(_at(role)) as inner:
+            st = inner.lstat(MARK) if inner.exists(MARK) else None
+            if st is not None and not stat.S_ISREG(st.st_mode):
+                what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
+                raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that "
+                                    "marks a place an operation of its own has claimed; it is not mambaboot's: move it "
+                                    "out of the way (or delete it) and run again; nothing was changed")
+            inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"))
 
 
-def holds_mark(root: confined.Root, token, role: str) -> bool:
-    """Whether the directory root holds carries the mark of token for role, written in it (not
-    copied or moved in, nor written for another role)."""
+def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
+    """Whether the directory where (a Root, or its path: no directory there, False) carries the
+    mark of token for role, written in it (not copied or moved in, nor written for another role),
+    and (expected) has that identity."""
     if not is_token(token):
         return False
     try:
-        with root.sub(_at(role)) as inner:
-            text, expected = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
-    except (OSError, UnicodeDecodeError, Escapes):
+        with place(where) as root, root.sub(_at(role)) as inner:
+            if expected is not None and root.identity != tuple(expected):
+                return False
+            text, wanted = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
+    except (OSError, UnicodeDecodeError):
         return False
     import hmac  # hashlib under it: not for a command that never checks a mark
 
-    return hmac.compare_digest(text.strip(), expected)
+    return hmac.compare_digest(text.strip(), wanted)
 
 
-def drop_mark(root: confined.Root, role: str) -> None:
+def drop_mark(where, role: str, token=None) -> bool:
+    """Role's mark in the directory where (a Root, or its path) goes (token: only when it is
+    token's); whether one went. A mark left (no directory, or it cannot be deleted) proves
+    nothing to any other operation: no failure."""
     try:
-        root.unlink(os.path.join(_at(role), MARK))
-    except (FileNotFoundError, NotADirectoryError, Escapes):
-        pass
+        with place(where) as root:
+            if token is not None and not holds_mark(root, token, role):
+                return False
+            root.unlink(os.path.join(_at(role), MARK))
+            return True
+    except OSError:
+        return False
 
 
 def refused(place: str, act: str) -> NotOurs:
@@ -99,36 +116,22 @@ def refused(place: str, act: str) -> NotOurs:
                    "but nothing proves mambaboot made or claimed it; it was left as it is")
 
 
-def place(path: str) -> confined.Root:
-    """The directory at path, itself never a link (its parent taken as it is), as a Root."""
-    parent, name = confined.split(path)
+def place(where) -> confined.Root:
+    """The directory at the path where, itself never a link (its parent taken as it is), as a Root;
+    a Root given: itself, left open by a with."""
+    if not isinstance(where, str):
+        return contextlib.nullcontext(where)
+    parent, name = confined.split(where)
     with parent:
         return parent.sub(name)
 
 
-def require(path: str, token, act: str, *roles: str) -> None:
-    """NotOurs unless the directory at path carries token's mark for one of roles (also when it is not there)."""
-    try:
-        with place(path) as root:
-            if any(holds_mark(root, token, role) for role in roles):
-                return
-    except OSError:
-        pass
-    raise refused(path, act)
-
-
-def empty_marked(path: str, token, act: str, role: str) -> None:
-    """remove_marked's deletion of all below the directory at path, the directory itself kept."""
-    remove_marked(path, token, act, role, keep=True)
-
-
-def remove_marked(path: str, token, act: str, role: str, tally=None, expected: tuple | None = None, last: tuple = (),
-                  keep: bool = False) -> None:
+def remove_marked(path: str, token, act: str, role: str, expected: tuple | None = None, keep: bool = False) -> None:
     """Delete the directory at path and all below it (keep: the directory stays), only when it
     carries token's mark for role (and, expected: has that identity), read through the descriptor
-    the deletion then uses, the name checked again before its rmdir. The mark goes last, after
-    the names in last: cut short, what remains still proves whose it is, for the next run."""
-    last = (*last, _at(role) or MARK, MARK) if _at(role) else (*last, MARK)
+    the deletion then uses, the name checked again before its rmdir. The mark goes last: cut
+    short, what remains still proves whose it is, for the next run."""
+    last = (_at(role), MARK) if _at(role) else (MARK,)
     parent, name = confined.split(path)
     with parent:
         try:
@@ -136,32 +139,15 @@ def remove_marked(path: str, token, act: str, role: str, tally=None, expected: t
         except OSError:
             raise refused(path, act) from None
         with root:
-            if not holds_mark(root, token, role) or expected is not None and tuple(root.identity) != tuple(expected):
+            if not holds_mark(root, token, role, expected):
                 raise refused(path, act)
+            if not keep:  # the directory whose mark was read, held open meanwhile: its identity is no other's
+                try:
+                    return parent.remove_tree(name, expected=root.identity, last=last)
+                except confined.NotTheSame:
+                    raise refused(path, act) from None
             if root.fd is None:  # pragma: no cover - Windows: by path, each entry looked at first
-                if not keep:
-                    return parent.remove_tree(name, tally, last=last)
                 for entry in [n for n in root.listdir() if n not in last] + [n for n in last if n in root.listdir()]:
                     root.remove_any(entry)
-                return
-            removal.remove_contents(root.fd, tally, path, last)
-            if keep:
-                return
-            st = parent.lstat(name)
-            if not stat.S_ISDIR(st.st_mode) or (st.st_dev, st.st_ino) != tuple(root.identity):
-                raise refused(path, act)
-            parent.rmdir(name)
-
-
-def unmark(path: str, role: str) -> None:
-    """The operation is over: role's mark goes (nothing there, or no directory: nothing to do)."""
-    try:
-        with place(path) as root:
-            drop_mark(root, role)
-    except OSError:
-        pass
-
-
-def mark(path: str, token: str, role: str) -> None:
-    with place(path) as root:
-        write_mark(root, token, role)
+            else:
+                removal.remove_contents(root.fd, where=path, last=last)
