@@ -33,7 +33,7 @@ class WorkDir:
     collections, ~3 ms of create's start-up (measured with -X importtime)."""
 
     def __init__(self, parent: str, kind: str) -> None:
-        self.path = os.path.join(parent, tempname.work_name(kind))
+        self.path = os.path.join(parent, tempname.temp_name(kind=kind))
 
     def __enter__(self) -> str:
         # Transient: the lock file, and the parent when this run made it, go with the directory.
@@ -71,7 +71,7 @@ class Stale:
 
     def unproven(self) -> tuple:
         """(why, what clears it): the words for a stale work directory that proves nothing."""
-        if tempname.parse_temp(os.path.basename(self.path))[2] == BOOTSTRAP:
+        if tempname.kind_of(os.path.basename(self.path), False) == BOOTSTRAP:
             return (f"{self.path} is a bootstrap script's work directory, left by a script that was killed or that "
                     "is still running (a bootstrap script takes no lock, so nothing tells which): it was left as it is",
                     f"delete it yourself once no bootstrap script is running: `{removal.by_hand(self.path)}`")
@@ -79,11 +79,6 @@ class Stale:
                 "proves mambaboot made it for the token its name holds (a run killed before it wrote its mark, "
                 "or another's): it was left as it is",
                 f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(self.path)}`")
-
-
-def _work(name: str) -> bool:
-    found = tempname.parse_temp(name)
-    return found is not None and found[0] is None and found[2] is not None
 
 
 def stale(parent: str) -> list:
@@ -100,10 +95,10 @@ def stale(parent: str) -> list:
     with root:
         entries = dict(root.scandir())
         for name, st in entries.items():
-            if name.endswith(LOCK) and _work(name[:-len(LOCK)]) and name[:-len(LOCK)] not in entries:
+            if name.endswith(LOCK) and tempname.kind_of(name[:-len(LOCK)], False) and name[:-len(LOCK)] not in entries:
                 if _free(root, name, st):
                     found.append(Stale(root.where(name[:-len(LOCK)]), None, True))
-            elif _work(name) and stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and fileid.ours(st):
+            elif tempname.kind_of(name, False) and stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and fileid.ours(st):
                 free = _free(root, name + LOCK, entries.get(name + LOCK))
                 if free is not None:
                     proven = free and _marked(root, name, fileid.identity(st))
@@ -125,26 +120,17 @@ def _free(root: confined.Root, name: str, st) -> bool | None:
 
 
 def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
-    """Whether the directory name holds MARKER and carries the mark of the token its lock file and
-    its name hold, and is still the one listed."""
-    token = _token(root.where(name))
+    """Whether the directory name holds MARKER and carries the mark of the token its name holds,
+    its lock file holding it too (WorkDir wrote it there), and is still the one listed."""
+    token = tempname.parse_temp(name)[1]
     try:
+        held = root.read_bytes(name + LOCK, 64).decode("ascii", "replace").strip()
         marker = root.lstat(f"{name}/{MARKER}")
         with root.sub(name) as here:
-            return (token is not None and stat.S_ISREG(marker.st_mode) and fileid.ours(marker)
+            return (held == token and stat.S_ISREG(marker.st_mode) and fileid.ours(marker)
                     and proof.holds_mark(here, token, proof.HOME) and tuple(here.identity) == identity)
     except (OSError, Escapes):
         return False
-
-
-def _token(path: str) -> str | None:
-    """The token a work directory's lock file holds (WorkDir wrote it there) when its name holds
-    it too, else None."""
-    try:
-        text = confined.read_file(path + LOCK, 64).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return text if proof.is_token(text) and tempname.parse_temp(os.path.basename(path))[1] == text else None
 
 
 def remove_stale(found: Stale) -> bool:
@@ -154,7 +140,8 @@ def remove_stale(found: Stale) -> bool:
         return False
     if found.identity is not None:
         try:
-            proof.remove_marked(found.path, _token(found.path), _ACT, proof.HOME, expected=found.identity)
+            token = tempname.parse_temp(os.path.basename(found.path))[1]  # proven: its lock file's too
+            proof.remove_marked(found.path, token, _ACT, proof.HOME, expected=found.identity)
         except proof.NotOurs:
             return False
     removal.unlink_quietly(found.path + LOCK)
