@@ -14,8 +14,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, filelock, proof, removal, tempname
+from mambaboot.common.errors import Escapes
+from mambaboot.common.files import confined, fileid, filelock, leftovers, proof, removal, tempname
 
 # Written into each work directory as it is made: `cache clean` looks only at one that holds it
 # (a regular file, the user's own, as the directory itself).
@@ -96,27 +96,14 @@ def stale(parent: str) -> list:
         entries = dict(root.scandir())
         for name, st in entries.items():
             if name.endswith(LOCK) and tempname.kind_of(name[:-len(LOCK)], False) and name[:-len(LOCK)] not in entries:
-                if _free(root, name, st):
+                if leftovers.writer_gone(root, name, st):
                     found.append(Stale(root.where(name[:-len(LOCK)]), None, True))
             elif tempname.kind_of(name, False) and stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and fileid.ours(st):
-                free = _free(root, name + LOCK, entries.get(name + LOCK))
-                if free is not None:
-                    proven = free and _marked(root, name, fileid.identity(st))
+                lock = entries.get(name + LOCK)  # none: a bootstrap script's (it takes none), or another's; never proven
+                if lock is None or leftovers.writer_gone(root, name + LOCK, lock):
+                    proven = lock is not None and _marked(root, name, fileid.identity(st))
                     found.append(Stale(root.where(name), fileid.identity(st) if proven else None, proven))
     return sorted(found, key=lambda s: s.path)
-
-
-def _free(root: confined.Root, name: str, st) -> bool | None:
-    """Whether the lock file name (its lstat st; None: missing) is free; None: held, or not a
-    regular file of the user's (never taken for a lock)."""
-    if st is None:
-        return False
-    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
-        return None
-    try:
-        return None if filelock.held(root.where(name)) else True
-    except TargetRefused:  # made a link since
-        return None
 
 
 def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
