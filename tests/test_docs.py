@@ -806,8 +806,8 @@ def test_the_inventory_names_each_form_of_the_temporary_names_and_each_lock():
     text = re.sub(r"\s+", " ", (REPO / "docs" / "reliability.md").read_text())
     section = text.split("## State inventory", 1)[1].split(" ## ", 1)[0]
     token = "0" * 32
-    made = {tempname.sibling_name("NAME"): "", tempname.sibling_name("NAME", tempname.UNLOCKED): "",
-            tempname.work_name("kind"): "<KIND>", tempname.set_aside_name("NAME", token, "new"): "<KIND>",
+    made = {tempname.temp_name("NAME"): "", tempname.temp_name("NAME", tempname.UNLOCKED): "",
+            tempname.temp_name(kind="kind"): "<KIND>", tempname.set_aside("NAME", token, "new"): "<KIND>",
             tempname.saved_name(token, "undo"): ""}
     for name, kind in made.items():
         form = re.sub(r"-\d+$", "", re.sub("[0-9a-f]{32}", "<TOKEN>", name))
@@ -837,7 +837,7 @@ def test_every_name_mambaboot_gives_beside_a_place_is_in_the_state_inventory():
     for path in sorted((REPO / "src" / "mambaboot").rglob("*.py")):
         calls = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                  if isinstance(node, ast.Call) and len(node.args) >= 2
-                 and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("set_aside", "set_aside_name")]
+                 and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("set_aside",)]
         if not calls:
             continue
         module = importlib.import_module(".".join(path.relative_to(REPO / "src").with_suffix("").parts))

@@ -84,7 +84,7 @@ def _named_by_the_scheme(place: Path, left: dict) -> bool:
             continue
         found = tempname.parse_temp(path.name)
         if not (found is not None and found[2] in tempname.SET_ASIDE and found[1] == left.get("token")
-                and str(path) in left.values() and path.name == tempname.set_aside_name(place.name, found[1], found[2])):
+                and str(path) in left.values() and path.name == tempname.set_aside(place.name, found[1], found[2])):
             return False
     return True
 

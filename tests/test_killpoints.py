@@ -56,7 +56,7 @@ def _set_aside_by_its_run(aside: Path, place: Path, kind: str) -> bool:
 
     token = json.loads(_intent(place).read_bytes().rstrip(b" "))["token"]
     mark = (aside / MARK).read_text().split()
-    return aside.name == tempname.set_aside_name(place.name, token, kind) and mark[1:3] == [token, kind]
+    return aside.name == tempname.set_aside(place.name, token, kind) and mark[1:3] == [token, kind]
 
 
 def _state(prefix: Path):

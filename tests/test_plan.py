@@ -393,7 +393,7 @@ def test_a_prefix_whose_set_aside_name_passes_max_path_warns(monkeypatch):
     room = pathrules.WINDOWS_MAX_PATH - pathrules.PACKAGE_DEPTH
     name = "e" * 60
     prefix = "D:\\" + "p" * (room - 4 - len(name)) + "\\" + name
-    aside = ntpath.join(ntpath.dirname(prefix), tempname.set_aside_name(name, "0" * 32, "removing"))
+    aside = ntpath.join(ntpath.dirname(prefix), tempname.set_aside(name, "0" * 32, "removing"))
     assert len(prefix) <= room < len(aside), "only the set-aside passes"
     seen = Recorder()
     create.preflight(make_plan(windows_host(), CreateInputs(prefix=prefix, cache_dir="D:\\CACHE")), windows_host(),

@@ -138,7 +138,7 @@ def test_cache_clean_keeps_a_live_runs_work_directory_and_one_that_does_not_prov
 
 # -- the inventory: every writer of a temporary name, read from the source -------------------
 
-MAKERS = ("sibling", "sibling_name", "work_name", "WorkDir", "private_home")
+MAKERS = ("sibling", "temp_name", "WorkDir", "private_home")
 
 
 def _calls(tree) -> list:

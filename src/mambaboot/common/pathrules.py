@@ -125,7 +125,7 @@ def longest_place(prefix: str) -> int:
     stem = prefix.rstrip("\\/")
     cut = max(stem.rfind("/"), stem.rfind("\\")) + 1
     token = "0" * 32  # every token is as long
-    aside = max(len(tempname.set_aside_name(stem[cut:], token, kind)) for kind in tempname.SET_ASIDE)
+    aside = max(len(tempname.set_aside(stem[cut:], token, kind)) for kind in tempname.SET_ASIDE)
     return max(len(prefix), cut + aside)
 
 

@@ -152,7 +152,8 @@ def _digest(path: str, memo: str) -> str:
     saved = (_read(memo) or "").split()
     if len(saved) == 6 and " ".join(saved[:5]) == stamp:
         return saved[5]
-    digest = fsops.sha256_file(path)
+    with confined.open_named(path) as f:  # a regular file only (followed if a link: the user named it), never waited on
+        digest = fsops.file_digest(f, "sha256")
     confined.write_file(memo, f"{stamp} {digest}".encode())
     return digest
 

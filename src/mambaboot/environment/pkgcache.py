@@ -306,7 +306,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
         "stale_homes": {"count": len(proven), "bytes": sum(_size(h.path) for h in proven)},
         "unproven_homes": {"count": len(homes) - len(proven),
                            "bytes": sum(_size(h.path) for h in homes if not h.proven)},
-        "partial_downloads": {"count": len(partial), "bytes": sum(p.size for p in partial)},
+        "partial_downloads": {"count": len(partial), "bytes": sum(size for _, size in partial)},
     }
 
 
@@ -364,7 +364,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         "stale_homes": [h.path for h in homes],
         "unproven_homes": [dict(zip(("path", "why", "clear"), (h.path, *h.unproven()))) for h in found if not h.proven],
         # never deleted: no lock tells a killed run's from a bootstrap script's writing it now
-        "partial_downloads": [dict(zip(("path", "why", "clear"), (p.path, *p.named()))) for p in partials.found(cache_dir)],
+        "partial_downloads": [dict(zip(("path", "why", "clear"), (p, *partials.named(p)))) for p, _ in partials.found(cache_dir)],
         "gone_environments": gone,
         "pip_cache_bytes": pip_bytes,
     }

@@ -158,7 +158,7 @@ def _keep(cache_dir: str, entry: lockfile.PipEntry, source: str) -> bool:
         return True
     rel = os.path.relpath(kept, cache_dir).replace(os.sep, "/")
     directory, name = rel.rsplit("/", 1)  # pip/wheelhouse/<sha256>/<file>
-    partial = f"{directory}/{tempname.sibling_name(name)}"  # `cache clean` deletes pip/ whole
+    partial = f"{directory}/{tempname.temp_name(name)}"  # `cache clean` deletes pip/ whole
     with confined.Root.open(cache_dir) as cache:  # below the cache, never through a link
         cache.makedirs(os.path.dirname(rel))
         made = False  # the partial file is deleted only when this run made it (open_new: O_EXCL)

@@ -423,7 +423,7 @@ def read(prefix, rel):
 
 def _replace_file(prefix, rel, data):
     name = rel.rsplit("/", 1)[-1]
-    tmp = tempname.sibling_name(name)
+    tmp = tempname.temp_name(name)
     if not _DIR_FD:
         _check_path(prefix, rel)
         path = os.path.join(prefix, *rel.split("/"))
@@ -492,7 +492,7 @@ def _retarget(prefix, rel, rx, news):
         new = os.fsdecode(replace_text(os.fsencode(target), rx, news))
         if new == target:
             return False
-        tmp = tempname.sibling_name(name)
+        tmp = tempname.temp_name(name)
         os.symlink(new, tmp, dir_fd=fd)
         os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
         return True

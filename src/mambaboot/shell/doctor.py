@@ -555,7 +555,7 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
                                      "was killed", "`mambaboot cache clean` deletes it"))
             else:
                 found.append(Finding("leftover", WARNING, *left.unproven()))
-    return found + [Finding("leftover", WARNING, *partial.named()) for partial in partials.found(cache)]
+    return found + [Finding("leftover", WARNING, *partials.named(path)) for path, _ in partials.found(cache)]
 
 
 def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = None,

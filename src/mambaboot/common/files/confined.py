@@ -302,7 +302,7 @@ class Root:
             for rel, data in items:
                 at = self._at(rel).enter()
                 staged.append((at, None, at.name))
-                tmp = tempname.sibling_name(at.name)
+                tmp = tempname.temp_name(at.name)
                 fd = os.open(at.path_of(tmp), _NEW, 0o600, dir_fd=at.fd)
                 staged[-1] = (at, tmp, at.name)
                 _fill(fd, data, sync)

@@ -1,11 +1,7 @@
 """Hashing and naming: sha256 of data and files, keys naming a path, stamps of a file's identity
 and last change, a place's lock file (deleting and replacing are the Root's: confined.py)."""
 
-from __future__ import annotations  # annotations stay text: no typing at start-up
-
 import os
-
-from mambaboot.common.files import confined
 
 PLACE_LOCK = "mambaboot-lock"  # the tag of a place's lock file (environment/placelock.py)
 _NAME_MAX = 255
@@ -43,12 +39,6 @@ def sha256_hex(data: bytes) -> str:
             return __import__(module).sha256(data).hexdigest()
         except ImportError:
             pass
-
-
-def sha256_file(path: str) -> str:
-    """A file's sha256: a regular file only (followed if a link: the user named it), never waited on."""
-    with confined.open_named(path) as f:
-        return file_digest(f, "sha256")
 
 
 def file_digest(f, algo: str) -> str:

@@ -198,7 +198,7 @@ class set_aside:
 
     def _doomed(self, path: str) -> str:
         """The set-aside's name, the one the run's intent says (settle.py checks it so)."""
-        return tempname.set_aside_name(os.path.basename(path), self.token, self.tag)
+        return os.path.basename(tempname.set_aside(path, self.token, self.tag))
 
     def _unmark(self) -> None:
         """The directory is not set aside after all: the mark written for it goes."""

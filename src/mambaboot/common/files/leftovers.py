@@ -36,7 +36,7 @@ def collect_unlocked(directory: str) -> list:
     the place, not walked below) whose writer is gone: its lock on the file can be taken. What
     was done, one sentence each. Only with the lock of the place directory is in held."""
     return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] == tempname.UNLOCKED
-                  and _writer_gone(here, entry, st))
+                  and writer_gone(here, entry, st))
 
 
 def _sweep(directory: str, dead, below: str | None = None) -> list:
@@ -65,9 +65,10 @@ def _sweep(directory: str, dead, below: str | None = None) -> list:
     return done
 
 
-def _writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
-    """Whether the writer of the regular file rel no longer holds its lock on it (a live one
-    always does: it takes it before it writes a byte). Anything else is left unjudged."""
+def writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
+    """Whether the writer of the regular file rel of the user's no longer holds its lock on it (a
+    live one always does: it takes it before it writes a byte, or makes a work directory beside
+    it: common/files/workdir.py). Anything else is left unjudged."""
     try:
         return stat.S_ISREG(st.st_mode) and fileid.ours(st) and not filelock.held(here.where(rel))
     except (OSError, TargetRefused):

@@ -8,8 +8,6 @@ user's, reached through no link) with the command that deletes it by hand, as gi
 index.lock. Only the stores' directories are listed: `cache info` and `doctor` start fast.
 """
 
-from __future__ import annotations  # annotations stay text: no typing at start-up
-
 import stat
 
 from mambaboot.common.errors import Escapes
@@ -21,23 +19,17 @@ STORES = ("micromamba", "zipapp")
 _NESTED = ("micromamba/versions", "micromamba/local")
 
 
-class Partial:
-    """A download found under the temporary name: its path and size."""
-
-    def __init__(self, path: str, size: int) -> None:
-        self.path, self.size = path, size
-
-    def named(self) -> tuple:
-        """(why, what clears it): the words `doctor` and `cache clean` name it with."""
-        return (f"{self.path} is a download mambaboot or a bootstrap script was writing under a temporary name "
-                "(or a note beside one): a run killed mid-download left it, or one running now is writing it; "
-                "it was left as it is",
-                "delete it yourself when no mambaboot or bootstrap run is going: "
-                f"`{removal.by_hand(self.path, tree=False)}`")
+def named(path: str) -> tuple:
+    """(why, what clears it): the words `doctor` and `cache clean` name the download at path with."""
+    return (f"{path} is a download mambaboot or a bootstrap script was writing under a temporary name "
+            "(or a note beside one): a run killed mid-download left it, or one running now is writing it; "
+            "it was left as it is",
+            f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(path, tree=False)}`")
 
 
 def found(cache_dir: str) -> list:
-    """Every Partial in the cache's stores (in a key directory, reached through no link), by path."""
+    """(path, size) of every download in the cache's stores under the temporary name (in a key
+    directory, reached through no link), by path."""
     out = []
     try:
         root = confined.Root.open(cache_dir)
@@ -55,11 +47,6 @@ def found(cache_dir: str) -> list:
                 if stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
                     if "/" not in rel or rel in _NESTED:
                         todo.append(f"{rel}/{name}")
-                elif "/" in rel and _download(name) and stat.S_ISREG(st.st_mode) and fileid.ours(st):
-                    out.append(Partial(root.where(f"{rel}/{name}"), st.st_size))
-    return sorted(out, key=lambda p: p.path)
-
-
-def _download(name: str) -> bool:
-    found = tempname.parse_temp(name)
-    return found is not None and found[0] is not None and found[2] is None
+                elif "/" in rel and tempname.kind_of(name) == "" and stat.S_ISREG(st.st_mode) and fileid.ours(st):
+                    out.append((root.where(f"{rel}/{name}"), st.st_size))
+    return sorted(out)

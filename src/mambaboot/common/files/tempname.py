@@ -30,9 +30,8 @@ _TEMP_HEX = "0123456789abcdef"
 _NAME_ROOM = _TEMP_LIMIT - 1 - (1 + len(TEMP_TAG) + 1 + 32) - 24
 _temp_run = [None, None]  # [pid, token]: a forked child draws its own
 _temp_count = itertools.count(1)
-# The kinds of a place set aside: each the role of the mark that proves it (common/files/proof.py).
+# The kinds of a place set aside, and of what a run saves in one: their marks' roles (common/files/proof.py).
 SET_ASIDE = ("new", "old", "removing", "copy", "source")
-# The kinds of what a run saves inside a place to put it back by: each the role of its mark too.
 SAVED = ("undo",)
 
 
@@ -43,17 +42,19 @@ def run_token():
     return _temp_run[1]
 
 
-def _temp_suffix():
-    n = next(_temp_count)
-    return "" if n == 1 else f"-{n}"
-
-
-def sibling_name(name, kind=None):
-    """The name the new content of name is written under, beside it, by this run. kind: written
-    under no lock of the place (an activation's): judged dead by its own lock, which its writer
-    holds while it exists (common/files/leftovers.py collect_unlocked), never by the place's."""
-    assert kind is None or _is_kind(kind), kind
-    return f".{of_name(name)}.{TEMP_TAG}-{run_token()}{'-' + kind if kind else ''}{_temp_suffix()}"
+def temp_name(name=None, kind=None, token=None):
+    """A name of the forms above: beside name, else a work name, `-<KIND>` after it for kind (UNLOCKED
+    beside name: its writer's lock judges it, common/files/leftovers.py collect_unlocked). This run's;
+    or, with token, the run of token's for a place set aside (kind one of SET_ASIDE) or saved inside
+    one (no name, one of SAVED), the same every time it is asked."""
+    if token is None:
+        assert kind is None or _is_kind(kind), kind
+        token, n = run_token(), next(_temp_count)
+    else:
+        assert kind in (SAVED if name is None else SET_ASIDE) and is_token(token), (kind, token)
+        n = 1
+    head = "" if name is None else f".{of_name(name)}."
+    return f"{head}{TEMP_TAG}-{token}{'-' + kind if kind else ''}{'-' + str(n) if n > 1 else ''}"
 
 
 def of_name(name):
@@ -68,38 +69,23 @@ def of_name(name):
 
 
 def sibling(path, kind=None):
-    """sibling_name of path's last component, beside it."""
-    return os.path.join(os.path.dirname(path), sibling_name(os.path.basename(path), kind))
-
-
-def set_aside_name(name, token, kind):
-    """The name the run of token gives the place named name while it is set aside as kind (one
-    of SET_ASIDE): `.NAME.mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
-    assert kind in SET_ASIDE and is_token(token), (kind, token)
-    return f".{of_name(name)}.{TEMP_TAG}-{token}-{kind}"
+    """This run's temp_name of path's last component, beside it."""
+    return os.path.join(os.path.dirname(path), temp_name(os.path.basename(path), kind))
 
 
 def set_aside(path, token, kind):
-    """set_aside_name of path's last component, beside it."""
-    return os.path.join(os.path.dirname(path), set_aside_name(os.path.basename(path), token, kind))
+    """The run of token's temp_name of path's last component set aside as kind, beside it."""
+    return os.path.join(os.path.dirname(path), temp_name(os.path.basename(path), kind, token))
 
 
 def saved_name(token, kind):
-    """The name, inside a place, of what the run of token saves there to put it back by (kind one
-    of SAVED): `mambaboot-tmp-<TOKEN>-<KIND>`, the same every time it is asked."""
-    assert kind in SAVED and is_token(token), (kind, token)
-    return f"{TEMP_TAG}-{token}-{kind}"
+    """The run of token's temp_name of what it saves inside a place as kind."""
+    return temp_name(None, kind, token)
 
 
 def is_token(value):
     """Whether value has the shape of a run's token (an intent's field, untrusted)."""
     return isinstance(value, str) and len(value) == 32 and all(c in _TEMP_HEX for c in value)
-
-
-def work_name(kind):
-    """The name of a work file or directory of this run: `mambaboot-tmp-<TOKEN>-<KIND>`."""
-    assert _is_kind(kind), kind
-    return f"{TEMP_TAG}-{run_token()}-{kind}{_temp_suffix()}"
 
 
 def _is_kind(word):
@@ -126,6 +112,13 @@ def parse_temp(name):
     if words or base == "":
         return None
     return base, token, kind
+
+
+def kind_of(name, beside=True):
+    """parse_temp's KIND of name ("" for none) when it is a temporary name beside a NAME (beside) or
+    a work name (not beside), else None."""
+    found = parse_temp(name)
+    return None if found is None or (found[0] is None) == beside else found[2] or ""
 
 
 def is_own(token):

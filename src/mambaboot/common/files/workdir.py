@@ -14,8 +14,8 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, filelock, proof, removal, tempname
+from mambaboot.common.errors import Escapes
+from mambaboot.common.files import confined, fileid, filelock, leftovers, proof, removal, tempname
 
 # Written into each work directory as it is made: `cache clean` looks only at one that holds it
 # (a regular file, the user's own, as the directory itself).
@@ -33,7 +33,7 @@ class WorkDir:
     collections, ~3 ms of create's start-up (measured with -X importtime)."""
 
     def __init__(self, parent: str, kind: str) -> None:
-        self.path = os.path.join(parent, tempname.work_name(kind))
+        self.path = os.path.join(parent, tempname.temp_name(kind=kind))
 
     def __enter__(self) -> str:
         # Transient: the lock file, and the parent when this run made it, go with the directory.
@@ -71,7 +71,7 @@ class Stale:
 
     def unproven(self) -> tuple:
         """(why, what clears it): the words for a stale work directory that proves nothing."""
-        if tempname.parse_temp(os.path.basename(self.path))[2] == BOOTSTRAP:
+        if tempname.kind_of(os.path.basename(self.path), False) == BOOTSTRAP:
             return (f"{self.path} is a bootstrap script's work directory, left by a script that was killed or that "
                     "is still running (a bootstrap script takes no lock, so nothing tells which): it was left as it is",
                     f"delete it yourself once no bootstrap script is running: `{removal.by_hand(self.path)}`")
@@ -79,11 +79,6 @@ class Stale:
                 "proves mambaboot made it for the token its name holds (a run killed before it wrote its mark, "
                 "or another's): it was left as it is",
                 f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(self.path)}`")
-
-
-def _work(name: str) -> bool:
-    found = tempname.parse_temp(name)
-    return found is not None and found[0] is None and found[2] is not None
 
 
 def stale(parent: str) -> list:
@@ -100,51 +95,29 @@ def stale(parent: str) -> list:
     with root:
         entries = dict(root.scandir())
         for name, st in entries.items():
-            if name.endswith(LOCK) and _work(name[:-len(LOCK)]) and name[:-len(LOCK)] not in entries:
-                if _free(root, name, st):
+            if name.endswith(LOCK) and tempname.kind_of(name[:-len(LOCK)], False) and name[:-len(LOCK)] not in entries:
+                if leftovers.writer_gone(root, name, st):
                     found.append(Stale(root.where(name[:-len(LOCK)]), None, True))
-            elif _work(name) and stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and fileid.ours(st):
-                free = _free(root, name + LOCK, entries.get(name + LOCK))
-                if free is not None:
-                    proven = free and _marked(root, name, fileid.identity(st))
+            elif tempname.kind_of(name, False) and stat.S_ISDIR(st.st_mode) and not confined.is_link(st) and fileid.ours(st):
+                lock = entries.get(name + LOCK)  # none: a bootstrap script's (it takes none), or another's; never proven
+                if lock is None or leftovers.writer_gone(root, name + LOCK, lock):
+                    proven = lock is not None and _marked(root, name, fileid.identity(st))
                     found.append(Stale(root.where(name), fileid.identity(st) if proven else None, proven))
     return sorted(found, key=lambda s: s.path)
 
 
-def _free(root: confined.Root, name: str, st) -> bool | None:
-    """Whether the lock file name (its lstat st; None: missing) is free; None: held, or not a
-    regular file of the user's (never taken for a lock)."""
-    if st is None:
-        return False
-    if not stat.S_ISREG(st.st_mode) or not fileid.ours(st):
-        return None
-    try:
-        return None if filelock.held(root.where(name)) else True
-    except TargetRefused:  # made a link since
-        return None
-
-
 def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
-    """Whether the directory name holds MARKER and carries the mark of the token its lock file and
-    its name hold, and is still the one listed."""
-    token = _token(root.where(name))
+    """Whether the directory name holds MARKER and carries the mark of the token its name holds,
+    its lock file holding it too (WorkDir wrote it there), and is still the one listed."""
+    token = tempname.parse_temp(name)[1]
     try:
+        held = root.read_bytes(name + LOCK, 64).decode("ascii", "replace").strip()
         marker = root.lstat(f"{name}/{MARKER}")
         with root.sub(name) as here:
-            return (token is not None and stat.S_ISREG(marker.st_mode) and fileid.ours(marker)
+            return (held == token and stat.S_ISREG(marker.st_mode) and fileid.ours(marker)
                     and proof.holds_mark(here, token, proof.HOME) and tuple(here.identity) == identity)
     except (OSError, Escapes):
         return False
-
-
-def _token(path: str) -> str | None:
-    """The token a work directory's lock file holds (WorkDir wrote it there) when its name holds
-    it too, else None."""
-    try:
-        text = confined.read_file(path + LOCK, 64).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return text if proof.is_token(text) and tempname.parse_temp(os.path.basename(path))[1] == text else None
 
 
 def remove_stale(found: Stale) -> bool:
@@ -154,7 +127,8 @@ def remove_stale(found: Stale) -> bool:
         return False
     if found.identity is not None:
         try:
-            proof.remove_marked(found.path, _token(found.path), _ACT, proof.HOME, expected=found.identity)
+            token = tempname.parse_temp(os.path.basename(found.path))[1]  # proven: its lock file's too
+            proof.remove_marked(found.path, token, _ACT, proof.HOME, expected=found.identity)
         except proof.NotOurs:
             return False
     removal.unlink_quietly(found.path + LOCK)
