@@ -141,9 +141,9 @@ def test_a_transient_lock_is_held_by_one_run_at_a_time_and_goes_with_it(tmp_path
 # -- the per-target lock and the pending marker, hostile ------------------------------------------
 
 def _target_lock(world, prefix) -> Path:
-    from mambaboot.environment import placelock
+    from mambaboot.common.files import fsops
 
-    return Path(placelock.lock_path(str(prefix)))
+    return Path(fsops.place_lock(str(prefix)))
 
 
 @contextlib.contextmanager

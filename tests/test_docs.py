@@ -808,7 +808,7 @@ def test_the_inventory_names_each_form_of_the_temporary_names_and_each_lock():
     token = "0" * 32
     made = {tempname.temp_name("NAME"): "", tempname.temp_name("NAME", tempname.UNLOCKED): "",
             tempname.temp_name(kind="kind"): "<KIND>", tempname.set_aside("NAME", token, "new"): "<KIND>",
-            tempname.saved_name(token, "undo"): ""}
+            tempname.temp_name(None, "undo", token): ""}
     for name, kind in made.items():
         form = re.sub(r"-\d+$", "", re.sub("[0-9a-f]{32}", "<TOKEN>", name))
         form = form.rsplit("-", 1)[0] + "-" + kind if kind else form

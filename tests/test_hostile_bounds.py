@@ -270,11 +270,12 @@ def test_doctor_on_a_prefix_that_is_no_environment_is_an_error_naming_it(world, 
 def test_a_newline_inside_an_intent_is_shown_escaped_by_list_and_doctor(world, reliability):
     """A lock file's intent (what a killed run left) is read from disk: its words are shown with
     every control character escaped, so a raw newline in one fakes no line."""
+    from mambaboot.common.files import fsops
     from mambaboot.environment import placelock
 
     fake = "create\nerror: FAKE LINE"
     body = {"tool": placelock.TOOL, "operation": fake, "stage": "staging\r\nwarning: FAKE TOO", "pid": 1}
-    Path(placelock.lock_path(str(world.envs / "py"))).write_text(json.dumps(body))
+    Path(fsops.place_lock(str(world.envs / "py"))).write_text(json.dumps(body))
     lines = []
     for args in (["list", "--cache-dir", str(world.cache)], ["doctor"]):
         r = _run(world, *args, env={"PATH": "/usr/bin:/bin"})

@@ -644,7 +644,7 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
     put back; the next run of the place names it (exit 4) and the intent stays."""
     prefix = copy_env(made_env, world.envs / "x")
     token = "c" * 32
-    saved = prefix / ".mambaboot" / f"mambaboot-tmp-{token}-undo"  # the one temporary name's form (tempname.saved_name)
+    saved = prefix / ".mambaboot" / f"mambaboot-tmp-{token}-undo"  # the one temporary name's form (tempname.temp_name)
     saved.mkdir()
     (saved / "manifest.json").write_text(json.dumps({  # no ".mambaboot" among its files: the record dir was not there
         "windows": False, "link": None, "empty_pkgs": False, "hooks": [], "files": {}}))

@@ -329,9 +329,9 @@ def _put_in_place_of(prefix, world):
 
 def _lock_of(prefix):
     """The lock the asking remove took (before any swap: a link put in place later leads elsewhere)."""
-    from mambaboot.environment import placelock
+    from mambaboot.common.files import fsops
 
-    return [Path(placelock.lock_path(str(prefix)))]
+    return [Path(fsops.place_lock(str(prefix)))]
 
 
 def _answered_yes_refuses(world, reliability, asking, prefix, held):

@@ -143,3 +143,24 @@ def test_a_live_writers_partial_with_a_longer_name_is_never_deleted(world, made_
         code, err = live.go()
     assert code == 0, err
     assert sorted(out.iterdir()) == sorted([a, packed]), err
+
+
+def test_a_live_writers_partial_inside_a_place_is_kept_whatever_the_length_of_its_name(world, made_env):
+    """A live `pack -o BASE/sub/NAME` (NAME 250 bytes: its lock beside it is named by a key, its
+    partial file by another) held once its partial is made, while the next run of BASE settles a
+    killed one and walks BASE: the live run's partial is kept, and the pack finishes."""
+    base = copy_env(made_env, world.envs / "base")
+    killed = _killed_at(world, "confined._fill#1>", ["activate-scripts", str(base)])
+    assert killed.returncode == -9, killed.stderr
+    sub = base / "sub"
+    sub.mkdir()
+    packed = sub / ("p" * (250 - len(".tar.gz")) + ".tar.gz")
+    with _Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
+        mine = [p for p in sub.iterdir() if SCHEME in p.name]
+        assert len(mine) == 1 and mine[0].name.startswith(".~"), mine
+        r = world.run("activate-scripts", str(base))
+        assert r.returncode == 0, r.stderr
+        assert mine[0].exists(), r.stderr
+        code, err = live.go()
+    assert code == 0, err
+    assert sorted(sub.iterdir()) == [packed], err

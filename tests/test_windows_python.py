@@ -141,9 +141,8 @@ RACE = r"""
 import json, os, subprocess, sys
 zipapp, prefix, spec = sys.argv[1:4]
 sys.path.insert(0, zipapp)
-from mambaboot.common.files import filelock
-from mambaboot.environment import placelock
-if not filelock.held(placelock.lock_path(prefix)):
+from mambaboot.common.files import filelock, fsops
+if not filelock.held(fsops.place_lock(prefix)):
     sys.exit(0)
 with open(spec, encoding="utf-8") as f:
     spec = json.load(f)

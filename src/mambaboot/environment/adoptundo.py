@@ -49,7 +49,7 @@ def take(prefix: str, windows: bool) -> Snapshot:
 
 def where(token: str) -> str:
     """The saved snapshot of the adopt holding token, relative to the prefix, in its record dir (with "/")."""
-    return f"{record.RECORD_DIR}/{tempname.saved_name(token, SNAPSHOT)}"
+    return f"{record.RECORD_DIR}/{tempname.temp_name(None, SNAPSHOT, token)}"
 
 
 def save(prefix: str, token: str, snap: Snapshot) -> None:
@@ -138,8 +138,7 @@ def files_saved(prefix: str) -> list:
     """The paths of the files of every snapshot in prefix (an adopt's under way: not the environment's own size)."""
     top = os.path.join(prefix, record.RECORD_DIR)
     try:
-        # parse_temp: (None, TOKEN, SNAPSHOT) for a snapshot of any run
-        saved = [os.path.join(top, n) for n in os.listdir(top) if (tempname.parse_temp(n) or ("",))[0::2] == (None, SNAPSHOT)]
+        saved = [os.path.join(top, n) for n in os.listdir(top) if tempname.kind_of(n, beside=False) == SNAPSHOT]
         return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
     except OSError:
         return []

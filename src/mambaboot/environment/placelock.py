@@ -14,10 +14,9 @@ import os
 
 from mambaboot.common import jsontext, shapes, untrusted
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import filelock, fsops, proof
-from mambaboot.environment import settle
+from mambaboot.common.files import filelock, fsops, leftovers, proof
+from mambaboot.environment import record, settle
 
-SUFFIX = fsops.PLACE_LOCK
 TOOL = "mambaboot"
 # The intent's shape (common/shapes.py): a file anyone who writes beside the place could plant.
 INTENT = {
@@ -28,9 +27,6 @@ INTENT = {
 _PAD = 4096  # the intent is rewritten in one write of whole blocks covering the file, never truncated first
 
 _held: set = set()  # the lock paths this process holds (a settle's nested Intent leaves them to their taker)
-
-
-lock_path = fsops.place_lock  # the lock file of place, the same for every spelling of it
 
 
 def intent(path: str, fd: int | None = None) -> dict | None:
@@ -54,7 +50,7 @@ class Intent:
     def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
                  write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
-        self.places = sorted({lock_path(p): p for p in places}.items())
+        self.places = sorted({fsops.place_lock(p): p for p in places}.items())
         self.stage_name = "begun"
         self.facts: dict = {}  # what the operation records for its settling, with its stage
         self.stale: dict = {}  # place -> the intent a killed run left in its lock (taken over here)
@@ -71,8 +67,9 @@ class Intent:
                 self._take(path, place)
             for place, left in self.stale.items():  # a killed run's: settled before anything else is written
                 self._settle(left, place)
-            if self._writes:
-                self._collect_unlocked()
+            if self._writes:  # what a killed activation left in each record dir, written under no lock of the
+                for place in self._mine:  # place: deleted once its own lock shows its writer gone
+                    self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
                 self._write()
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
             self._release(keep=self.stale)
@@ -89,20 +86,11 @@ class Intent:
             return
         self._tokens.add(token)
         mine = {path: p for path, p in self.places}
-        held = [place] + [mine[lock_path(p)] for p in settle.places(left) if lock_path(p) in mine]
-        others = [p for p in settle.places(left) if lock_path(p) not in mine and _same(intent(lock_path(p)), token)]
+        held = [place] + [mine[fsops.place_lock(p)] for p in settle.places(left) if fsops.place_lock(p) in mine]
+        others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine and _same(intent(fsops.place_lock(p)), token)]
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             held += [p for p in others if _same(also.stale.get(p), token)]
             self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held)
-
-    def _collect_unlocked(self) -> None:
-        """What a killed activation left in each place's record dir, written under no lock of the
-        place: deleted once its own lock shows its writer gone (common/files/leftovers.py)."""
-        from mambaboot.common.files import leftovers
-        from mambaboot.environment import record
-
-        for place in self._mine:
-            self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:  # an outer Intent's, which writes, keeps and releases it
@@ -156,7 +144,7 @@ class Intent:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
             said.append(f"{why}{where}; this {self.operation} was not settled: its intent stays in "
-                        f"{lock_path(place)}, and the next mambaboot run on {place} settles it or names what it needs")
+                        f"{fsops.place_lock(place)}, and the next mambaboot run on {place} settles it or names what it needs")
         for line in said:
             try:
                 self.say(line)
@@ -206,17 +194,17 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
     """(place, lock file, intent) for each lock file in directory that no run holds and whose
     intent names a place there: what a killed run left, for the next run of that place to settle."""
     try:
-        names = sorted(n for n in os.listdir(directory) if n.startswith(".") and n.endswith(f".{SUFFIX}"))
+        names = sorted(n for n in os.listdir(directory) if n.startswith(".") and n.endswith(f".{fsops.PLACE_LOCK}"))
     except OSError:
         return []
-    found = [(os.path.join(directory, n[1:-len(SUFFIX) - 1]), os.path.join(directory, n)) for n in names]
+    found = [(os.path.join(directory, n[1:-len(fsops.PLACE_LOCK) - 1]), os.path.join(directory, n)) for n in names]
     return [(place, path, body) for place, path in found for body in [killed(place, path)] if body is not None]
 
 
 def killed(place: str, path: str | None = None) -> dict | None:
     """The intent a killed run left in place's lock (path: that file; no run holds it), or None: for
     `list`, changing nothing."""
-    path = path or lock_path(place)
+    path = path or fsops.place_lock(place)
     body = intent(path)
     try:
         return None if body is None or filelock.held(path) else body

@@ -15,6 +15,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
+from mambaboot.common.files import fsops
 from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
 from mambaboot.shell import quoting
@@ -44,7 +45,7 @@ def found(envs_dir: str, paths=()) -> list:
 
 def kept_in(place: str, body: dict) -> str:
     """The file holding the intent placelock.killed(place) gave: place's lock."""
-    return placelock.lock_path(place)
+    return fsops.place_lock(place)
 
 
 def said(place: str, path: str, body: dict) -> str:

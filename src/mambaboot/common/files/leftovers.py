@@ -91,13 +91,15 @@ def _collect_below(root: confined.Root, done: list) -> None:
         if depth and any(entry == NESTED for entry, _ in entries):
             continue  # an environment of its own, changed under its own lock: its own runs judge it
         # a place with a lock of its own beside it (a nested one, an `-o FILE` written in the place):
-        # neither it nor a temporary made for it is this place's
+        # neither it nor a temporary made for it is this place's; a lock named by a key (a name too long
+        # to spell in it: fsops.place_lock) may be that of any temporary named by a key (tempname.of_name)
         owned = {n[1:-len(fsops.PLACE_LOCK) - 1] for n, _ in entries if n.endswith(f".{fsops.PLACE_LOCK}")}
         theirs = {tempname.of_name(n) for n in owned}
+        keyed = any(n.startswith(f".{fsops.PLACE_LOCK}-") for n, _ in entries)
         for entry, st in entries:
             child = f"{rel}/{entry}" if rel else entry
             found = tempname.parse_temp(entry)
-            if entry in owned or found is not None and found[0] in theirs:
+            if entry in owned or found is not None and (found[0] in theirs or keyed and (found[0] or "")[:1] == "~"):
                 continue
             if found is not None and _dead(found):
                 _drop(root, child, st, done)

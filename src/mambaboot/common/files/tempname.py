@@ -78,11 +78,6 @@ def set_aside(path, token, kind):
     return os.path.join(os.path.dirname(path), temp_name(os.path.basename(path), kind, token))
 
 
-def saved_name(token, kind):
-    """The run of token's temp_name of what it saves inside a place as kind."""
-    return temp_name(None, kind, token)
-
-
 def is_token(value):
     """Whether value has the shape of a run's token (an intent's field, untrusted)."""
     return isinstance(value, str) and len(value) == 32 and all(c in _TEMP_HEX for c in value)
