@@ -84,7 +84,11 @@ def _refuse_mounts(src: str) -> None:
 
 
 def check_destination(src: str, dst: str) -> None:
-    if fileid.within(dst, src) and fileid.within(src, dst):  # the same directory, by identity, before any advice
+    try:  # the same directory, by identity (a linked directory, another letter case), before any advice
+        same = os.path.samefile(src, dst)
+    except OSError:  # nothing at DST yet
+        same = False
+    if same:
         raise TargetRefused(f"{dst} is {src} itself, by another spelling (a linked directory, or another letter "
                             "case); nothing was changed")
     if os.path.lexists(dst):

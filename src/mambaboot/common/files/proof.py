@@ -14,7 +14,6 @@ directory can delete it without mambaboot: the mark gives them nothing they did 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import contextlib
 import os
 import stat
 
@@ -118,9 +117,9 @@ def refused(place: str, act: str) -> NotOurs:
 
 def place(where) -> confined.Root:
     """The directory at the path where, itself never a link (its parent taken as it is), as a Root;
-    a Root given: itself, left open by a with."""
+    a Root given: a Root of its own of the same directory."""
     if not isinstance(where, str):
-        return contextlib.nullcontext(where)
+        return where.sub("")  # the same directory (contextlib's nullcontext costs create's start-up its import)
     parent, name = confined.split(where)
     with parent:
         return parent.sub(name)
