@@ -842,24 +842,51 @@ def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
 def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, wow64):
     """conda-forge's win-arm64 channel has no conda (conda-forge.github.io#1940, mamba#4393), and
     Windows 10 on ARM runs no x64 program: refused before any download, never a solve failure with
-    network hints. Wine's cmd says 6.1.7601, or 10.0.18362 told it is Windows 10 (Wine 8 knows no
-    Windows 11: the win-64 path under Windows 11's x64 emulation, build 22000 on, is the rule's only)."""
+    network hints. Wine's cmd says 6.1.7601, or 10.0.18362 told it is Windows 10, or 10.0.21999, the
+    last build before Windows 11's."""
     before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
     key = "HKCU\\Software\\Wine\\AppDefaults\\cmd.exe"
-    for version in (None, "win10"):
-        if version:
+    for version in (None, "win10", 21999):
+        if version == "win10":
             assert ww.wine.batch("win10", [f'reg add "{key}" /v Version /d {version} /f'])[0] == 0
         snap = snapshot(ww.root)
         try:
-            r = ww.run(before=before)
+            if version == 21999:
+                with ww.wine.windows_build(version):
+                    r = ww.run(before=before)
+            else:
+                r = ww.run(before=before)
         finally:
-            if version:
+            if version == "win10":
                 ww.wine.batch("default", [f'reg delete "{key}" /f'])
         assert r.returncode == 5, r.stderr
         assert _refusal(r) == ["bootstrap: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 "
                                "channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or "
                                "an x64 machine"]
         assert ww.runs() == [] and diff(snap, snapshot(ww.root)) == {}
+
+
+@pytest.mark.parametrize("arch, wow64", [("ARM64", None), ("x86", "ARM64")])
+def test_arm64_windows_11_takes_win_64_under_its_x64_emulation_and_says_so(ww, arch, wow64):
+    """Windows 11 (build 22000 on; Wine told so through its registry) runs x64 programs on ARM64:
+    the win-64 micromamba makes the private Python, one line says why, and create is handed the
+    machine as AMD64, so its own plan is win-64 too."""
+    from mambaboot.common.host import ARM64_EMULATED, conda_subdir
+
+    release = ww.releases / "download" / PINNED_MICROMAMBA
+    before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
+    with ww.wine.windows_build(22000):
+        r = ww.run(before=before)
+    assert r.returncode == 0, r.stderr
+    assert [line.rstrip() for line in r.stderr.splitlines() if "ARM64" in line] == [f"bootstrap: {ARM64_EMULATED}"]
+    assert [c["argv"][-1] for c in ww.runs("curl")] == [f"{file_url(release)}/micromamba-win-64.sha256",
+                                                       f"{file_url(release)}/micromamba-win-64"]
+    engine = ww.runs("micromamba")[-1]
+    assert engine["argv"][0] == win(ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe")
+    for run in (engine, ww.runs("python")[-1]):
+        seen = {k.upper(): v for k, v in run["env"].items()}
+        assert (seen.get("PROCESSOR_ARCHITECTURE"), seen.get("PROCESSOR_ARCHITEW6432", "")) == ("AMD64", ""), seen
+    assert conda_subdir("Windows", "AMD64") == "win-64", "the plan create makes from what it is handed"
 
 
 @pytest.mark.parametrize("arch", ["x86", "IA64"])

@@ -96,7 +96,7 @@ def test_create_by_the_windows_python_activates_and_moves(winpython, tmp_path):
 
 @pytest.mark.parametrize("processor", [["ARM64", ""], ["x86", "ARM64"]])
 def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython, tmp_path, processor):
-    """Wine 8 says Windows 10 at most (it knows no Windows 11, build 22000), where no x64 program
+    """Wine says Windows 7 (6.1.7601) unless told otherwise: below Windows 11's build no x64 program
     runs on ARM64, and conda-forge's win-arm64 channel has no conda package: create refuses
     as the bootstrap scripts do, exit 5, before any download or engine run, and makes nothing (before:
     the engine ran for win-arm64, where the real one fails to solve and create names proxies)."""
@@ -115,6 +115,26 @@ def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython,
         "mambaboot: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
         "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"], r.stderr
     assert list(envs.iterdir()) == [] and not cache.exists()
+
+
+def test_create_on_arm64_windows_11_makes_a_win_64_environment_and_says_why(winpython, tmp_path):
+    """Windows 11 (build 22000 on; Wine told so through its registry) runs x64 programs on ARM64:
+    create run directly by an ARM64 Python plans win-64, says why in one line, and completes."""
+    from mambaboot.common.host import ARM64_EMULATED
+    from tests.support.winpython import command_line
+
+    envs, cache = tmp_path / "envs", tmp_path / "cache"
+    envs.mkdir()
+    with winpython.wine.windows_build(22000):
+        r = winpython.cmd(['set "PROCESSOR_ARCHITECTURE=ARM64"', 'set "PROCESSOR_ARCHITEW6432="',
+                           command_line(winpython.python, [win(winpython.zipapp), "create", "demo", "--python", "3.12",
+                                                           *winpython.create_args(), "--envs-dir", win(envs),
+                                                           "--cache-dir", win(cache)]),
+                           "exit /b %ERRORLEVEL%"])
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert [line for line in r.stderr.splitlines() if "ARM64" in line] == [f"warning: {ARM64_EMULATED}"], r.stderr
+    record = _record(envs / "demo_3_12")
+    assert (record["state"], record["platform"]) == ("complete", "win-64")
 
 
 @pytest.fixture

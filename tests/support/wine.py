@@ -40,6 +40,7 @@ script does, met it twice in two runs.
 Without randomisation the heap starts at 0x7d005000, always far below 0x7ffe0000.
 """
 
+import contextlib
 import functools
 import io
 import json
@@ -190,6 +191,28 @@ class Wine:
             code = subprocess.run([*WINE, "cmd", "/q", "/k"], env={**self.env, **(env or {})}, cwd=str(cwd or self.root),
                                   stdin=i, stdout=o, stderr=e, timeout=120).returncode
         return Run(code, _read(out), _read(err))
+
+    @contextlib.contextmanager
+    def windows_build(self, build: int):
+        """Every Windows program started meanwhile is told it runs on Windows 10.0.BUILD (22000 is
+        Windows 11's first build; Windows 11 keeps 10.0). Wine 8 knows no Windows 11 by name, but with
+        no `Version` set under HKCU\\Software\\Wine (the suite sets none but AppDefaults for a test's
+        cmd.exe) each process reads HKLM's `CurrentVersion` and `CurrentBuildNumber` as it starts
+        (dlls/ntdll/version.c: version_init, get_nt_registry_version). What was there comes back."""
+        key = "HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion"
+        code, out, _ = self.batch("version-read", [f'@reg query "{key}" /v CurrentVersion',
+                                                    f'@reg query "{key}" /v CurrentBuildNumber'])
+        old = dict(line.split()[0::2] for line in out.splitlines() if line.strip().startswith("Current"))
+        assert code == 0 and set(old) == {"CurrentVersion", "CurrentBuildNumber"}, out
+        def put(values):
+            assert self.batch("version-set", [f'@reg add "{key}" /v {k} /d {v} /f >nul' for k, v in values.items()])[0] == 0
+        put({"CurrentVersion": "10.0", "CurrentBuildNumber": str(build)})
+        try:
+            said = self.batch("version-ver", ["@ver"])[1]
+            assert f"10.0.{build}" in said, said  # the programs started from now on see it
+            yield
+        finally:
+            put(old)
 
     def map_drive(self, letter: str, target: Path) -> None:
         """Make LETTER: a drive whose root is target (for the <drive>\\... rules)."""

@@ -321,7 +321,9 @@ def _changed(prefix: str, rec: dict, packages) -> str:
     if not removed and not added:
         return ""
     shown = [f"+{k}" for k in added] + [f"-{k}" for k in removed]
-    listing = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+    from mambaboot.common import output
+
+    listing = output.some(shown, 6)
     when = str(rec.get("completed") or rec.get("created") or "")[:19].replace("T", " ")
     pip = (" its `# pip:` lines are those mambaboot's pip installed then, not checked against the environment;"
            if rec.get("pip_packages") else "")

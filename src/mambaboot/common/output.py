@@ -13,6 +13,13 @@ def counted(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def some(items, at_most: int) -> str:
+    """"a, b, c and 4 more": the first at_most of items, and how many more there are."""
+    items = list(items)
+    more = len(items) - at_most
+    return ", ".join(items[:at_most]) + (f" and {more} more" if more > 0 else "")
+
+
 def shown(text: str, keep: str = "") -> str:
     """text as human-readable output writes it: each character a terminal would act on rather
     than show (C0 and C1 controls, DEL, line and paragraph separators, format characters such as

@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import pathrules, winsys
+from mambaboot.common import output, pathrules, winsys
 
 from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, removal, tempname, treewalk
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
@@ -192,8 +192,7 @@ class _Rollback:
             else:
                 self.held = root
         if entries:
-            shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-            raise TargetRefused(f"{prefix} was given files while this create ran ({shown}); they were left as they are")
+            raise TargetRefused(f"{prefix} was given files while this create ran ({output.some(entries, 5)}); they were left as they are")
 
     def _make(self, parent, prefix: str) -> None:
         """The engine's directory, made under a name of this run's own (said in the intent first),
@@ -370,7 +369,7 @@ def _offline_lock_is_cached(plan: Plan) -> None:
     missing = [e.filename for e in plan.lock.entries
                if not any(pkgcache.holds(d, e.url, e.filename, e.sha256, e.md5) for d in plan.pkgs_dirs)]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = output.some(missing, 5)
         raise EngineError(f"--offline forbids downloading, and the package cache {plan.pkgs_dir} does not hold "
                           f"{len(missing)} of the {len(plan.lock.entries)} packages {plan.lock_path} names: {shown}\n"
                           f"run once with a network (without --offline), or give --cache-dir a cache that holds them")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-from mambaboot.common import pathrules, urlrule
+from mambaboot.common import output, pathrules, urlrule
 
 from mambaboot.common.files import fsops
 from mambaboot.common.errors import UsageError
@@ -188,7 +188,7 @@ def _check_lock(host: Host, inputs: CreateInputs) -> tuple[Lock, tuple[str, ...]
     warnings = list(lock.warnings)
     unverified = lock.unverified()
     if unverified:
-        shown = ", ".join(e.filename for e in unverified[:3]) + (f" and {len(unverified) - 3} more" if len(unverified) > 3 else "")
+        shown = output.some((e.filename for e in unverified), 3)
         warnings.append(
             f"{inputs.lock_path}: {len(unverified)} of its {len(lock.entries)} packages carry no hash ({shown}), as "
             "`conda list --explicit` writes them: they are installed as conda installs them, and nothing verifies "
