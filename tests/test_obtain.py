@@ -120,3 +120,63 @@ def test_a_download_uses_the_network_settings_it_is_given(release_server, tmp_pa
     monkeypatch.setenv("MAMBABOOT_HTTP_BACKOFF", "0")
     got = micromamba.obtain(_source(release_server), str(tmp_path), os.environ, net=given)
     assert got.downloaded and got.version == "2.8.1"
+
+
+# Windows refuses a program a policy blocks in CreateProcess, before it runs: an OSError holding
+# Windows' words and code (AppLocker's 1260, ERROR_ACCESS_DISABLED_BY_POLICY). Made so here, for
+# the engine's first run, the one every create makes of a binary new to it.
+BLOCKED_PROBE = r"""
+import subprocess, sys
+sys.path.insert(0, sys.argv[1])
+real = subprocess.run
+def run(argv, *a, **k):
+    if argv[1:] == ["--version"]:
+        refused = OSError(13, "This program is blocked by group policy. For more information, contact your system administrator")
+        refused.winerror = int(sys.argv[2])
+        raise refused
+    return real(argv, *a, **k)
+subprocess.run = run
+from mambaboot.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize("code", [1260, 4551, 225, 5])
+def test_an_engine_windows_blocks_is_said_in_windows_words_with_the_way_forward(world, channel, standin, code):
+    """AppLocker or Software Restriction Policies (1260), App Control (4551), an antivirus (225):
+    what Windows said, then which folder option gets past it, as bootstrap.bat says it; any other
+    failure to start (5, access denied) is said as it is, with no such advice."""
+    import subprocess
+
+    from tests.conftest import REPO
+
+    r = subprocess.run([sys.executable, "-c", BLOCKED_PROBE, str(REPO / "src"), str(code), "create", "demo", "-c", channel,
+                        "--cache-dir", str(world.cache), "--micromamba", str(standin)],
+                       env=world.env, cwd=str(world.envs), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 5, r.stderr
+    said = f"mambaboot: error: {standin} does not run: [Errno 13] This program is blocked by group policy. For more " \
+           "information, contact your system administrator"
+    way = ("Windows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus "
+           "blocks programs in that folder; ask your administrator which folders may run programs, and pass one as "
+           "--cache-dir (or --micromamba PATH to a copy in one)")
+    assert r.stderr.splitlines()[-2:] == [said, way] if code != 5 else r.stderr.splitlines()[-1] == said, r.stderr
+    assert list(world.envs.iterdir()) == []
+
+
+def test_an_environment_python_windows_blocks_is_said_with_the_folder_options(monkeypatch):
+    """Verification starts the environment's own python: blocked there, the problem it reports
+    holds Windows' words and the options that put the environment in another folder."""
+    from mambaboot.pipeline import verify
+
+    def refuse(*a, **k):
+        refused = OSError(13, "This program is blocked by group policy")
+        refused.winerror = 1260
+        raise refused
+
+    monkeypatch.setattr(verify.subprocess, "Popen", refuse)
+    code, _, err = verify._Proc(["C:\\envs\\demo\\python.exe", "-c", "pass"], {}).finish()
+    assert code == -1 and err.splitlines() == [
+        "[Errno 13] This program is blocked by group policy",
+        "Windows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus "
+        "blocks programs in that folder; ask your administrator which folders may run programs, and pass one as "
+        "--envs-dir or --prefix"]

@@ -21,6 +21,14 @@ HIVES = ("HKCU", "HKLM")
 REG_SZ = 1
 REG_EXPAND_SZ = 2
 _FILESYSTEM = r"SYSTEM\CurrentControlSet\Control\FileSystem"
+# Windows starts no program a policy or an antivirus blocks, and says why in its own words with
+# one of these codes (Microsoft Learn, "System Error Codes"): AppLocker or Software Restriction
+# Policies 1260 (ERROR_ACCESS_DISABLED_BY_POLICY), App Control 4551
+# (ERROR_SYSTEM_INTEGRITY_POLICY_VIOLATION), an antivirus 225 (ERROR_VIRUS_INFECTED).
+_BLOCKED = (1260, 4551, 225)
+# Where the programs mambaboot starts lie: the engine in the cache, Python in the environment.
+ENGINE_FOLDER = "--cache-dir (or --micromamba PATH to a copy in one)"
+ENVIRONMENT_FOLDER = "--envs-dir or --prefix"
 
 
 def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windows only
@@ -38,6 +46,17 @@ def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windo
 # system containing linkpath does not support the creation of symbolic links" (Linux man-pages,
 # symlink(2)), EOPNOTSUPP on some others.
 _NO_LINKS_WINERRORS = (1, 50)
+
+
+def blocked(exc: OSError, folder: str) -> str:
+    """The way forward when Windows refused to start a program, to follow its own words (str(exc)
+    holds them and the WinError code); "" for any other failure. folder: the option that puts
+    the program in another folder, as bootstrap.bat words it for the programs it starts."""
+    if getattr(exc, "winerror", None) not in _BLOCKED:
+        return ""
+    return ("\nWindows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an "
+            "antivirus blocks programs in that folder; ask your administrator which folders may run programs, and "
+            f"pass one as {folder}")
 
 
 def links_unsupported(exc: OSError) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import pathrules
+from mambaboot.common import pathrules, winsys
 
 from mambaboot.common.files import confined, fsops, newdirs
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, UsageError
@@ -179,7 +179,7 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
             capture_output=True, text=True, timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ObtainError(f"{binary} does not run: {exc}") from None
+        raise ObtainError(f"{binary} does not run: {exc}{winsys.blocked(exc, winsys.ENGINE_FOLDER)}") from None
     signals.child_interrupted(out.returncode)
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
@@ -292,7 +292,7 @@ def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, kee
     try:
         code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
-        raise EngineError(f"could not start {cmd[0]}: {exc}") from None
+        raise EngineError(f"could not start {cmd[0]}: {exc}{winsys.blocked(exc, winsys.ENGINE_FOLDER)}") from None
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)

@@ -16,6 +16,7 @@ mode Console::print says nothing (libmamba/src/core/output.cpp), so stdout is th
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 
+from mambaboot.common import winsys
 from mambaboot.common.errors import EngineError
 from mambaboot.common.values import value
 
@@ -98,7 +99,7 @@ def run(cmd: list[str], env: Mapping[str, str], platform: str) -> list[Solved]:
         done = subprocess.run(cmd, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               errors="replace")
     except OSError as exc:
-        raise EngineError(f"could not start {cmd[0]}: {exc}") from None
+        raise EngineError(f"could not start {cmd[0]}: {exc}{winsys.blocked(exc, winsys.ENGINE_FOLDER)}") from None
     if done.returncode != 0:
         said = (done.stderr.strip() or done.stdout.strip())[-2000:]
         raise EngineError(f"micromamba could not solve for {platform} (exit {done.returncode}):\n{said}")

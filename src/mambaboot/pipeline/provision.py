@@ -238,7 +238,8 @@ class _Run:
         try:
             code, tail = child.stream(cmd, self.pip_env, self.echo, cwd=self.steps.pip_dir)
         except OSError as exc:
-            raise self.fail("pip", f"pip section: cannot start {python}: {exc}") from None
+            raise self.fail("pip", f"pip section: cannot start {python}: {exc}"
+                                   f"{winsys.blocked(exc, winsys.ENVIRONMENT_FOLDER)}") from None
         if code != 0:
             raise self.fail("pip", f"pip section failed (exit {code}):\n{child.shown(tail)}", exit_code=code)
         code, tail = child.stream([python, "-c", _PIP_PROBE], self.pip_env, keep=1)

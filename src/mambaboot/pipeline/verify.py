@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 
+from mambaboot.common import winsys
 from mambaboot.common.errors import VerifyError
 from mambaboot.engine import signals
 from mambaboot.common.values import value
@@ -80,7 +81,7 @@ class _Proc:
             )
             self.error = ""
         except OSError as exc:
-            self.proc, self.error = None, str(exc)
+            self.proc, self.error = None, f"{exc}{winsys.blocked(exc, winsys.ENVIRONMENT_FOLDER)}"
 
     def finish(self) -> tuple[int, str, str]:
         if self.proc is None:
