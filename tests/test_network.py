@@ -72,6 +72,27 @@ def test_an_untrusted_certificate_fails_at_once_with_a_hint(world, channel, comp
     assert any("UNKNOWN_CA" in why for why in company.handshakes_refused), company.handshakes_refused
 
 
+def test_on_windows_an_untrusted_certificate_points_at_windows_certificate_store(winpython, company, tmp_path):
+    """Windows' own CPython under Wine, the same refused handshake: on Windows the store is what
+    mambaboot and micromamba check, and REQUESTS_CA_BUNDLE is not carried there, so the hint names
+    the store and ssl_verify, never the variable."""
+    from tests.support.wine import windows_path as win
+
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    r = winpython.mambaboot(["create", "demo", "-c", winpython.channel_url, "--envs-dir", win(envs),
+                             "--cache-dir", win(tmp_path / "cache")], env={"MAMBABOOT_RELEASES_URL": company.releases_base})
+    assert r.returncode == 5, r.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in r.stderr and "REQUESTS_CA_BUNDLE" not in r.stderr, r.stderr
+    assert (
+        "the server's certificate is not trusted by Windows' certificate store, which mambaboot and micromamba check: "
+        "behind a company proxy that inspects TLS, ask your administrator to deploy its root certificate there, or set "
+        "ssl_verify (MAMBA_SSL_VERIFY or .condarc) to a CA file holding it, which then replaces the store for every "
+        "host") in r.stderr.splitlines(), r.stderr
+    assert any("UNKNOWN_CA" in why for why in company.handshakes_refused), company.handshakes_refused
+    assert list(envs.iterdir()) == []
+
+
 def test_an_unreadable_ca_bundle_is_refused_with_exit_2(world, channel, company, tmp_path):
     (tmp_path / "empty.pem").write_text("")
     r = world.create("py", "-c", channel, env={"MAMBABOOT_RELEASES_URL": company.releases_base,
@@ -318,6 +339,21 @@ def test_a_ca_path_with_a_hash_is_trusted_through_the_proxy(world, channel, comp
     r = world.create("py", "-c", channel, env=env)
     assert r.returncode == 0, r.stderr
     assert f"network: CA certificates: {pem} (from REQUESTS_CA_BUNDLE)" in r.stderr
+
+
+@pytest.mark.parametrize("windows", [True, False])
+def test_ssl_verify_off_points_where_the_platform_trusts_a_company_root(tmp_path, windows):
+    """Off is refused everywhere; the way back is the platform's: on Windows the certificate store
+    (ssl_verify unset) or a CA file in ssl_verify, never REQUESTS_CA_BUNDLE, which is not carried there."""
+    from mambaboot.common.errors import UsageError
+    from mambaboot.engine import network
+
+    with pytest.raises(UsageError) as refused:
+        network.read({"MAMBA_SSL_VERIFY": "false", "USERPROFILE" if windows else "HOME": str(tmp_path)}, windows=windows)
+    way = str(refused.value).split("checking certificates: ", 1)[1]
+    assert way == ("remove it (Windows' certificate store, where a company deploys its proxy's root, is checked then), or "
+                   "set it to your company's CA file" if windows else
+                   "set ssl_verify (or REQUESTS_CA_BUNDLE) to your company's CA bundle instead")
 
 
 def test_on_windows_a_bundle_variable_never_replaces_the_certificate_store(tmp_path):

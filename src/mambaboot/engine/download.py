@@ -6,6 +6,7 @@ import http.client
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.error
@@ -168,7 +169,14 @@ class _Clock:
             raise _Transient(f"connection broke after {done} bytes: {type(exc).__name__}: {exc}") from None
 
 
-_TLS_HINT = ("the server's certificate is not trusted here: behind a company proxy that inspects TLS, "
+# Where a company's inspection root is trusted: on Windows, Windows' certificate store, which both
+# our downloads (Python's load_default_certs) and micromamba's (Schannel) check unless given a CA
+# file; REQUESTS_CA_BUNDLE is not carried there (engine/network.py says why).
+_TLS_HINT = ("the server's certificate is not trusted by Windows' certificate store, which mambaboot and micromamba "
+             "check: behind a company proxy that inspects TLS, ask your administrator to deploy its root certificate "
+             "there, or set ssl_verify (MAMBA_SSL_VERIFY or .condarc) to a CA file holding it, which then replaces "
+             "the store for every host" if sys.platform == "win32" else
+             "the server's certificate is not trusted here: behind a company proxy that inspects TLS, "
              "name its CA bundle with REQUESTS_CA_BUNDLE or ssl_verify in ~/.condarc (the guide's "
              "section on company networks lists everything that is read)")
 

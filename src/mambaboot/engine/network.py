@@ -121,8 +121,11 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
             merged[name] = (_unquoted(given), var)
     verify = merged.get("ssl_verify")
     if verify is not None and str(verify[0]).strip().lower() in _FALSE:
+        instead = ("remove it (Windows' certificate store, where a company deploys its proxy's root, is checked then), "
+                   "or set it to your company's CA file" if windows else
+                   "set ssl_verify (or REQUESTS_CA_BUNDLE) to your company's CA bundle instead")
         raise UsageError(f"ssl_verify is off in {verify[1]}; mambaboot does not download without checking "
-                         "certificates: set ssl_verify (or REQUESTS_CA_BUNDLE) to your company's CA bundle instead")
+                         f"certificates: {instead}")
     candidates = []
     if verify is not None and str(verify[0]).strip().lower() not in _TRUE:
         candidates.append(verify)
