@@ -137,6 +137,36 @@ def test_create_on_arm64_windows_11_makes_a_win_64_environment_and_says_why(winp
     assert (record["state"], record["platform"]) == ("complete", "win-64")
 
 
+def test_a_profile_named_outside_the_ansi_code_page_works_end_to_end(winpython, tmp_path):
+    """A user 张三 on Windows whose ANSI code page is 1252 (Wine's for C.UTF-8, as an English
+    Windows'): `create py` typed in Downloads lands in Downloads\\py_3_12 with its package cache on
+    the drive's CACHE, never under the profile (micromamba cannot extract into a path the code page
+    lacks: mamba#3097, #3228); the environment activates in cmd and `run` runs in it. The paths
+    reach cmd through variables: a batch file's own text is read in the console's code page."""
+    drive = tmp_path / "drive-u"
+    downloads = drive / "Users" / "\u5f20\u4e09" / "Downloads"
+    downloads.mkdir(parents=True)
+    winpython.wine.map_drive("U", drive)
+    profile = "U:\\Users\\\u5f20\u4e09"
+    prefix = profile + "\\Downloads\\py_3_12"
+    env = {"USERPROFILE": profile, "LOCALAPPDATA": profile + "\\AppData\\Local", "PFX": prefix}
+    probe = '-c "import ctypes, sys; print(ctypes.windll.kernel32.GetACP(), ascii(sys.prefix))"'
+    acp = winpython.cmd([f'"{win(winpython.python)}" {probe}'], env=env)
+    assert acp.stdout.split()[0] == "1252", acp
+
+    r = winpython.cmd(['cd /d "%PFX%\\.."', f'"{win(winpython.python)}" "{win(winpython.zipapp)}" create py --python 3.12 '
+                       f'-c {winpython.channel_url} --micromamba "{win(winpython.engine)}"', "exit /b %ERRORLEVEL%"], env=env)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert sorted(p.name for p in drive.iterdir()) == ["CACHE", "Users"], "the cache is the drive's, not the profile's"
+    assert [p.name for p in downloads.iterdir()] == ["py_3_12"] and not (downloads.parent / "AppData").exists()
+    activated = winpython.cmd(['call "%PFX%\\.mambaboot\\activate.bat"', "if errorlevel 1 exit /b 1",
+                               f"python {probe}", 'call "%PFX%\\.mambaboot\\deactivate.bat"', "exit /b 0"], env=env)
+    assert activated.returncode == 0 and activated.stdout.split() == ["1252", ascii(prefix)], activated
+    ran = winpython.cmd([f'"{win(winpython.python)}" "{win(winpython.zipapp)}" run "%PFX%" -- python {probe}',
+                         "exit /b %ERRORLEVEL%"], env=env)
+    assert ran.returncode == 0 and ran.stdout.split() == ["1252", ascii(prefix)], ran
+
+
 @pytest.fixture
 def served(winpython, tmp_path):
     """bootstrap.bat beside the real mambaboot.pyz, micromamba's release served from a directory
