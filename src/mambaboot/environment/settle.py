@@ -12,7 +12,7 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, fsops, leftovers, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 
 
 class Stuck(TargetRefused):
@@ -224,8 +224,6 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         if os.path.lexists(src):
             raise Stuck(f"{src} holds something the move of it to {dst} did not leave there; the environment it "
                         f"moved is at {dst}: look at both, then remove one and move the other")
-        from mambaboot.common.files import noreplace
-
         noreplace.rename_dir(dst, src)
     if not proof.holds_mark(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already
