@@ -4,9 +4,13 @@ import json
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 from tests.conftest import MAMBABOOT
 from tests.support.interrupt import paused
+from tests.support.snapshot import snapshot
+
+from mambaboot.common.files import fsops
 
 
 def _list(world, *args):
@@ -60,6 +64,30 @@ def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
 
     measured = {e["name"]: e for e in _list(world, "--json", "--size").json()["environments"]}
     assert measured["alien"]["size"] > 1_000_000 and measured["alien"]["size_measured"] is True
+
+
+def test_list_shows_a_killed_run_of_a_place_whose_lock_is_named_by_a_key(world, made_env):
+    """A place whose name is too long for `.NAME.mambaboot-lock` (a `lock -o FILE`'s FILE of 245
+    bytes) has a lock named by a key of its path: a run killed holding it is listed; a planted lock
+    of that form whose intent names another place (the killed one's too) is not, for no key but
+    that place's own proves its lock."""
+    from tests.test_intent_kills import _killed_at
+
+    place = world.envs / ("o" * 241 + ".txt")
+    killed = _killed_at(world, "placelock.stage:writing+done", ["lock", str(made_env), "-o", str(place)])
+    assert killed.returncode == -9, killed.stderr
+    lock = Path(fsops.place_lock(str(place)))
+    assert lock.parent == world.envs and lock.name.startswith(".mambaboot-lock-") and lock.stat().st_size, lock
+    planted = (Path(fsops.place_lock(str(world.envs / ("f" * 245)))), world.envs / f".mambaboot-lock-{'0' * 32}")
+    for path, named in zip(planted, (place, world.envs / "victim")):
+        path.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "token": "0123456789abcdef" * 2,
+                                    "operation": "create", "stage": "set-aside", "place1": str(named)}))
+    before = snapshot(world.envs)
+    unfinished = _list(world, "--json").json()["unfinished"]
+    assert [(u["prefix"], u["operation"]) for u in unfinished] == [(str(place), "lock")], unfinished
+    shown = _list(world)
+    assert str(lock) in shown.stdout + shown.stderr and not any(str(p) in shown.stdout + shown.stderr for p in planted)
+    assert snapshot(world.envs) == before, "list changes nothing"
 
 
 def _walked(prefix):

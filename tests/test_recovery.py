@@ -17,7 +17,7 @@ import pytest
 from mambaboot.common import jsontext
 from mambaboot.common.files import fsops, proof
 from tests.conftest import Result, copy_env
-from tests.support.interrupt import paused
+from tests.support.interrupt import Held, paused
 from tests.support.server import RELEASES_PATH, AssetServer
 from tests.support.snapshot import snapshot
 
@@ -680,6 +680,24 @@ def test_a_create_force_whose_put_back_fails_keeps_its_intent_for_the_next_run(w
     again = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))  # settles, then refuses
     assert again.returncode == 4 and f"put back the old environment at {prefix}" in again.stderr, again.stderr
     assert snapshot(prefix) == before and sorted(p.name for p in world.envs.iterdir()) == ["x"], again.stderr
+
+
+def test_a_put_back_never_replaces_a_directory_made_at_the_place_meanwhile(world, made_env, channel, standin):
+    """The next run of a place puts back the old environment a create --force set aside: an empty
+    directory made at the place just before that rename (after any look at the place) is not
+    replaced by it; the run stops naming both (exit 4), and the intent stays for the next run."""
+    prefix = copy_env(made_env, world.envs / "x")
+    r = _faulted(world, "mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#2=EACCES",
+                 "create", "x", "--force", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
+    left = _left_intent(prefix, r.stderr)
+    assert left["stage"] == "set-aside" and not prefix.exists(), r.stderr
+    args = ["create", "--cache-dir", str(world.cache), "--prefix", str(prefix), "-c", channel, "--micromamba", str(standin)]
+    with Held(world, "confined.rename_beside+0", args) as again:  # held as it is about to rename it back
+        prefix.mkdir()
+        code, err = again.go()
+    assert code == 4 and f"{prefix} holds something" in err and left["aside"] in err, err
+    assert list(prefix.iterdir()) == [] and Path(left["aside"], "conda-meta").is_dir(), err
+    assert _left_intent(prefix, err) == left, err
 
 
 @pytest.mark.parametrize("error", ["EACCES", "ENOSPC"])

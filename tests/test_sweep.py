@@ -7,46 +7,18 @@ SIGSTOP they send themselves at a point (tests/support/killpoints.py), never by 
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import copy_env
+from tests.support.interrupt import Held
 from tests.support.snapshot import snapshot
-from tests.test_intent_kills import KILLER, _killed_at, _lock
+from tests.test_intent_kills import _killed_at, _lock
 from tests.test_recovery import _kill_leaving_a_partial
 
 SCHEME = "mambaboot-tmp-"
 TOKEN = "0123456789abcdef" * 2
-
-
-class _Held:
-    """args run until it reaches the point at, where it stops itself (SIGSTOP), until go()."""
-
-    def __init__(self, world, at: str, args: list) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(KILLER), "-1", str(world.root.parent / "held-calls"), "--", *args],
-            env={**world.env, "KILLPOINT_AT": at, "KILLPOINT_SIGNAL": "STOP"}, cwd=str(world.envs),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
-        _, status = os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it has stopped itself
-        assert os.WIFSTOPPED(status), f"the run did not reach {at}: {self.proc.communicate()}"
-
-    def __enter__(self) -> "_Held":
-        return self
-
-    def __exit__(self, *exc) -> None:  # a failed test leaves no run stopped for ever
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate(timeout=600)
-
-    def go(self) -> tuple:
-        os.kill(self.proc.pid, signal.SIGCONT)
-        out, err = self.proc.communicate(timeout=600)
-        return self.proc.returncode, err
 
 
 def _plant(place: Path, **body) -> Path:
@@ -95,7 +67,7 @@ def test_a_live_run_in_a_nested_environment_keeps_its_temporary_while_the_parent
     assert killed.returncode == -9, killed.stderr
     dead = [p for p in base.rglob(f"*{SCHEME}*")]
     assert dead, "the killed run left no temporary"
-    with _Held(world, "confined._fill#1>", ["activate-scripts", str(inner)]) as live:
+    with Held(world, "confined._fill#1>", ["activate-scripts", str(inner)]) as live:
         mine = [p for p in inner.rglob(f"*{SCHEME}*")]
         assert mine and _lock(inner).exists(), "the held run wrote no temporary"
         r = world.run("activate-scripts", str(base))
@@ -134,7 +106,7 @@ def test_a_live_writers_partial_with_a_longer_name_is_never_deleted(world, made_
     _kill_leaving_a_partial(world, ["lock", str(made_env), "-o", str(a)], a)
     dead = {p for p in out.iterdir() if SCHEME in p.name}
     packed = Path(str(a) + ".tar.gz")
-    with _Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
+    with Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
         mine = {p for p in out.iterdir() if SCHEME in p.name} - dead
         assert len(dead) == 1 and len(mine) == 1, (dead, mine)
         r = world.run("lock", str(made_env), "-o", str(a))
@@ -155,7 +127,7 @@ def test_a_live_writers_partial_inside_a_place_is_kept_whatever_the_length_of_it
     sub = base / "sub"
     sub.mkdir()
     packed = sub / ("p" * (250 - len(".tar.gz")) + ".tar.gz")
-    with _Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
+    with Held(world, "outputfile.staging#1>", ["pack", str(made_env), "-o", str(packed)]) as live:
         mine = [p for p in sub.iterdir() if SCHEME in p.name]
         assert len(mine) == 1 and mine[0].name.startswith(".~"), mine
         r = world.run("activate-scripts", str(base))

@@ -4,12 +4,16 @@ The micromamba stand-in blocks on a FIFO after it has linked the environment
 (STANDIN_BLOCK_FIFO). Opening the FIFO for writing returns only once the stand-in has
 opened it for reading, so when `paused()` yields, mambaboot is mid-create: the prefix is
 populated, no record exists yet, and the pending marker is the only proof it is ours.
+
+`Held` stops a run at any point of its own (tests/support/killpoints.py with KILLPOINT_SIGNAL=STOP)
+until the test lets it go on.
 """
 
 import contextlib
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -40,3 +44,32 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=120)
+
+
+KILLER = Path(__file__).parent / "killpoints.py"
+
+
+class Held:
+    """args run until it reaches the point at, where it stops itself (SIGSTOP), until go()."""
+
+    def __init__(self, world, at: str, args: list) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(KILLER), "-1", str(world.root.parent / "held-calls"), "--", *args],
+            env={**world.env, "KILLPOINT_AT": at, "KILLPOINT_SIGNAL": "STOP"}, cwd=str(world.envs),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+        _, status = os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it has stopped itself
+        assert os.WIFSTOPPED(status), f"the run did not reach {at}: {self.proc.communicate()}"
+
+    def __enter__(self) -> "Held":
+        return self
+
+    def __exit__(self, *exc) -> None:  # a failed test leaves no run stopped for ever
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate(timeout=600)
+
+    def go(self) -> tuple:
+        os.kill(self.proc.pid, signal.SIGCONT)
+        out, err = self.proc.communicate(timeout=600)
+        return self.proc.returncode, err

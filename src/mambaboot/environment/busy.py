@@ -33,4 +33,3 @@ def refuse_running(prefix: str, what: str) -> None:
         if mine and fileid.within(mine, prefix):
             raise ShellContaminated(f"{prefix} holds the Python running mambaboot ({mine}), so it cannot be {what} "
                                     "by this run; run mambaboot with another Python")
-

@@ -12,7 +12,7 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, fsops, leftovers, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 
 
 class Stuck(TargetRefused):
@@ -103,10 +103,11 @@ def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
         return
     if not proof.holds_mark(aside, token, proof.OLD):
         raise proof.refused(aside, f"set it aside to replace {place}")
-    if os.path.lexists(place):
+    try:  # never over what is at the place, made there a moment ago too
+        confined.rename_beside(aside, place, noreplace.rename_dir)
+    except FileExistsError:
         raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
-                    f"set aside is kept at {aside}: look at both, then remove one and rename the other")
-    confined.rename_beside(aside, place)
+                    f"set aside is kept at {aside}: look at both, then remove one and rename the other") from None
     proof.drop_mark(place, proof.OLD)
     done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
 
@@ -224,8 +225,6 @@ def _move_back(intent: dict, place: str, done: list, steps) -> None:
         if os.path.lexists(src):
             raise Stuck(f"{src} holds something the move of it to {dst} did not leave there; the environment it "
                         f"moved is at {dst}: look at both, then remove one and move the other")
-        from mambaboot.common.files import noreplace
-
         noreplace.rename_dir(dst, src)
     if not proof.holds_mark(src, token, proof.SOURCE, source):
         return  # nothing of this move is at SRC: it never claimed it, or this was settled already

@@ -404,10 +404,11 @@ class Root:
 
     # -- renaming and deleting ---------------------------------------------------------------
 
-    def rename(self, src: str, dst: str) -> None:
-        """os.replace of src to dst, both below this root (the entry itself: a link moves as a link)."""
+    def rename(self, src: str, dst: str, how=None) -> None:
+        """os.replace of src to dst, both below this root (the entry itself: a link moves as a link).
+        how: another rename taking os.replace's arguments (noreplace.rename_dir: never over anything at dst)."""
         with self._at(src) as (sfd, sname), self._at(dst) as (dfd, dname):
-            os.replace(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd)
+            (how or os.replace)(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd)
 
     def unlink(self, rel: str) -> None:
         """Remove the file or link rel (a junction too, on Windows)."""
@@ -623,14 +624,15 @@ def read_file(path: str, limit: int | None = None) -> bytes:
         return root.read_bytes(name, limit)
 
 
-def rename_beside(path: str, to: str) -> None:
+def rename_beside(path: str, to: str, how=None) -> None:
     """Rename the entry path to `to`, a name in the same directory (an environment set aside and
-    back): relative to that directory's descriptor, the entry itself (a link moves as a link)."""
+    back): relative to that directory's descriptor, the entry itself (a link moves as a link); how:
+    as Root.rename takes it."""
     directory, name = os.path.split(path)
     if os.path.normcase(os.path.dirname(to) or os.curdir) != os.path.normcase(directory or os.curdir):
         raise Escapes(f"{to} is not beside {path}", to)
     with Root.open(directory or os.curdir) as root:
-        root.rename(name, os.path.basename(to))
+        root.rename(name, os.path.basename(to), how)
 
 
 def read_named(path: str, limit: int | None = None) -> bytes:

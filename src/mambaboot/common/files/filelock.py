@@ -115,11 +115,10 @@ def held(path: str) -> bool:
         return False
     try:
         _lock(fd, False)
-    except BlockingIOError:
-        return True
-    else:
         _unlock(fd)
         return False
+    except BlockingIOError:
+        return True
     finally:
         os.close(fd)
 

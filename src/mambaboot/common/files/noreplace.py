@@ -6,7 +6,7 @@ the same place, a user's mkdir) makes one. So, best first:
 
 - Linux: renameat2(RENAME_NOREPLACE) (glibc 2.28+; Linux 3.15+, and the file system must support
   the flag: ext4, xfs, btrfs, tmpfs do) fails with EEXIST instead, atomically.
-- macOS: renamex_np(RENAME_EXCL) (10.12+), the same on APFS and HFS+.
+- macOS: renameatx_np(RENAME_EXCL) (10.12+, <stdio.h>), the same on APFS and HFS+.
 - Windows: os.rename (MoveFileExW without MOVEFILE_REPLACE_EXISTING) never replaces anything.
 - Elsewhere, or where the file system refuses the flag: a directory's name is claimed with mkdir
   (which fails when anything is there), and the directory renamed onto that claim, which
@@ -14,6 +14,9 @@ the same place, a user's mkdir) makes one. So, best first:
   identity first. What is left is a window in which another process would have to delete our
   claim and make an empty directory of its own in its place: no data of anyone's can be lost
   that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
+
+rename_dir takes os.replace's arguments, directory descriptors too: confined.Root.rename(how=) renames
+by it below its root.
 """
 
 from __future__ import annotations
@@ -22,19 +25,20 @@ import errno
 import os
 import sys
 
-from mambaboot.common.files import fileid, newdirs
+from mambaboot.common.files import fileid
 
-_AT_FDCWD = -100  # linux/fcntl.h
+_AT_FDCWD = -2 if sys.platform == "darwin" else -100  # macOS sys/fcntl.h, linux/fcntl.h
 _RENAME_NOREPLACE = 1  # linux/fs.h
 _RENAME_EXCL = 0x4  # macOS sys/stdio.h
 _UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL), errno.EOPNOTSUPP)
 _native = []  # [function or None], looked up once
 
 
-def rename_dir(src: str, dst: str) -> None:
-    """Rename the directory src to dst; FileExistsError when anything is at dst (nothing changed)."""
-    if not _natively(src, dst):
-        _onto_own_claim(src, dst)
+def rename_dir(src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
+    """Rename the directory src to dst (each relative to its dir_fd, if given, as os.rename takes
+    them); FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst, src_dir_fd, dst_dir_fd):
+        _onto_own_claim(src, dst, src_dir_fd, dst_dir_fd)
 
 
 def rename_file(src: str, dst: str) -> None:
@@ -44,17 +48,18 @@ def rename_file(src: str, dst: str) -> None:
         os.unlink(src)
 
 
-def _natively(src: str, dst: str) -> bool:
+def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> bool:
     """Renamed by the system's own no-replace rename; False where there is none to be had."""
     if sys.platform == "win32":
-        os.rename(src, dst)
+        os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
         return True
     call = _native_call()
     if call is None:
         return False
     import ctypes
 
-    if call(os.fsencode(src), os.fsencode(dst)) == 0:
+    at = [_AT_FDCWD if fd is None else fd for fd in (src_dir_fd, dst_dir_fd)]
+    if call(at[0], os.fsencode(src), at[1], os.fsencode(dst)) == 0:
         return True
     code = ctypes.get_errno()
     if code == errno.EEXIST:
@@ -82,31 +87,35 @@ def _look_up():
         if fn is None:
             return None
         fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        return lambda a, b: fn(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_NOREPLACE)
+        return lambda *names: fn(*names, _RENAME_NOREPLACE)
     if sys.platform == "darwin":
-        fn = getattr(libc, "renamex_np", None)
+        fn = getattr(libc, "renameatx_np", None)
         if fn is None:
             return None
-        fn.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint)
-        return lambda a, b: fn(a, b, _RENAME_EXCL)
+        fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        return lambda *names: fn(*names, _RENAME_EXCL)
     return None
 
 
-def _onto_own_claim(src: str, dst: str) -> None:
-    claim = newdirs.make_dir(dst, 0o700)
+def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int | None) -> None:
+    def at_dst() -> tuple:
+        return fileid.identity(os.stat(dst, dir_fd=dst_dir_fd, follow_symlinks=False))
+
+    os.mkdir(dst, 0o700, dir_fd=dst_dir_fd)  # fails when anything is there (newdirs.make_dir, by descriptor)
+    claim = at_dst()
     try:
-        if fileid.identity(os.lstat(dst)) != claim:
+        if at_dst() != claim:
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
         try:
-            os.rename(src, dst)
+            os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
         except OSError as exc:  # ENOTEMPTY, EEXIST: someone put something into the claim meanwhile
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
             raise
     except BaseException:
         try:
-            if fileid.identity(os.lstat(dst)) == claim:
-                os.rmdir(dst)  # our claim, still empty; never anything else
+            if at_dst() == claim:
+                os.rmdir(dst, dir_fd=dst_dir_fd)  # our claim, still empty; never anything else
         except OSError:
             pass
         raise

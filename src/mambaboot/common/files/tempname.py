@@ -104,9 +104,7 @@ def parse_temp(name):
     kind = words.pop(0) if words and _is_kind(words[0]) else None
     if words and words[0].isdigit() and words[0].isascii() and words[0][0] != "0":
         words.pop(0)
-    if words or base == "":
-        return None
-    return base, token, kind
+    return None if words or base == "" else (base, token, kind)
 
 
 def kind_of(name, beside=True):
