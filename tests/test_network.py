@@ -68,6 +68,7 @@ def test_an_untrusted_certificate_fails_at_once_with_a_hint(world, channel, comp
                                                "HTTPS_PROXY": company.proxy.url})
     assert r.returncode == 5, r.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in r.stderr and "REQUESTS_CA_BUNDLE" in r.stderr
+    assert "--micromamba-sha256" not in r.stderr, "no digest given by hand gets past the certificate"
     assert len(company.proxy.targets) == 1, company.proxy.targets
     assert any("UNKNOWN_CA" in why for why in company.handshakes_refused), company.handshakes_refused
 
@@ -84,6 +85,7 @@ def test_on_windows_an_untrusted_certificate_points_at_windows_certificate_store
                              "--cache-dir", win(tmp_path / "cache")], env={"MAMBABOOT_RELEASES_URL": company.releases_base})
     assert r.returncode == 5, r.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in r.stderr and "REQUESTS_CA_BUNDLE" not in r.stderr, r.stderr
+    assert "--micromamba-sha256" not in r.stderr, "no digest given by hand gets past the certificate"
     assert (
         "the server's certificate is not trusted by Windows' certificate store, which mambaboot and micromamba check: "
         "behind a company proxy that inspects TLS, ask your administrator to deploy its root certificate there, or set "

@@ -149,6 +149,7 @@ def test_each_error_kind_is_a_class_statement_with_its_base_and_exit_code():
         "Unconfined": (["TargetRefused", "OSError"], 4), "Escapes": (["Unconfined"], 4),
         "NotRegular": (["Unconfined"], 4), "CrossesMount": (["Unconfined"], 4), "TooDeep": (["Unconfined"], 4),
         "ObtainError": (["MambabootError"], 5), "HostUnreachable": (["ObtainError"], 5),
+        "CertificateUntrusted": (["ObtainError"], 5),
         "UntrustedInput": (["UsageError", "ValueError"], 2), "NoSuchPath": (["UsageError"], 2),
         "EngineError": (["MambabootError"], 6),
         "VerifyError": (["MambabootError"], 7), "ProvisionError": (["MambabootError"], 8),

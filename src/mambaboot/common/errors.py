@@ -81,6 +81,12 @@ class HostUnreachable(ObtainError):
     a refused or timed-out connection)."""
 
 
+# A host whose certificate is not trusted here: every download from it meets the same one, so
+# nothing else (a digest given by hand) gets past it.
+class CertificateUntrusted(ObtainError):
+    """A download's TLS handshake refused the server's certificate."""
+
+
 class UntrustedInput(UsageError, ValueError):
     """A file mambaboot reads but did not write (an environment file, a lock, a .condarc, a
     record, conda-meta, a cache note) that it refuses to read: too big, nested too deep, not

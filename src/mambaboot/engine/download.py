@@ -17,7 +17,7 @@ from typing import Callable, Optional
 from mambaboot.common import urlrule
 
 from mambaboot.common.files import confined, removal, tempname
-from mambaboot.common.errors import HostUnreachable, ObtainError, UsageError
+from mambaboot.common.errors import CertificateUntrusted, HostUnreachable, ObtainError, UsageError
 from mambaboot.common.values import value
 
 # Transient failures worth another try; anything else (404, 403, bad URL) is final.
@@ -255,7 +255,7 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLError):  # another try meets the same certificate
-            raise ObtainError(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
+            raise CertificateUntrusted(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
             raise ObtainError(f"download of {url} failed: {reason}") from None
         if _unreachable(reason):
