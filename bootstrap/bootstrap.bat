@@ -520,7 +520,7 @@ if errorlevel 1 exit /b 5
 set "MB_EXPECT=%MB_D%" & exit /b 0
 :mb_digest_failed
 if defined MB_SUMS exit /b 5
-if defined MB_MSG2 (set "MB_MSG3=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest") else set "MB_MSG2=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"
+if "%MB_CURL_RC%"=="22" set "MB_MSG3=pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"
 exit /b 5
 
 :mb_fetch_verified
