@@ -159,7 +159,7 @@ function Get-NoRevoke {
 
 # Url -> File, bounded as mambaboot bounds a download (MAMBABOOT_HTTP_*), or Fail 5. Not Invoke-WebRequest: its
 # -TimeoutSec never covers the body (WebRequestPSCmdlet reference; 5.1 has no other) and it keeps it all in memory.
-function Save-Url([string]$Url, [string]$File, [string]$What) {
+function Save-Url([string]$Url, [string]$File, [string]$What, [string]$ByHand = '') {
     $uri = [System.Uri]$Url
     if ($uri.IsFile) { [System.IO.File]::Copy($uri.LocalPath, $File, $true); return }
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
@@ -173,7 +173,7 @@ function Save-Url([string]$Url, [string]$File, [string]$What) {
                 if (-not $proxy) { $proxy = Get-SystemProxy $Url }
                 Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required): it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $ProxyLogon"
             }
-            if ($status) { Fail 5 "it answered HTTP $status, an HTTP error, not the network: check --micromamba-version (a release that has micromamba-win-64), the mirror's URL, or --zipapp" }
+            if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status, an HTTP error, not the network: check --micromamba-version (a release that has micromamba-win-64), the mirror's URL, or --zipapp$ByHand" }
             if ($_.Exception.Data.Contains('exit_code')) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message); nothing was kept" }
             if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)" }
         }
@@ -232,7 +232,7 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
 # (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in binary mode); else its first word.
 function Get-Digest([string]$Url, [string]$Name, [string]$Hint, [switch]$Listed) {
     $file = Join-Text $script:Work 'digest'
-    Save-Url $Url $file "(without it $Name cannot be verified; $Hint) reading"
+    Save-Url $Url $file "(without it $Name cannot be verified) reading" "; $Hint"
     foreach ($line in [System.IO.File]::ReadAllLines($file)) {
         $words = @($line.Trim() -split '\s+')
         if (-not $words[0]) { continue }

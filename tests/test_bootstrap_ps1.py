@@ -247,6 +247,12 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     assert ('Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required)'
             in text)
     assert "an HTTP error, not the network: check --micromamba-version" in text
+    # the digest given by hand only where the server said it has no digest file: whatever else
+    # stopped the digest's download stops the binary's too
+    source = _source("Save-Url")
+    assert 'if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status' in source
+    assert source.count("$ByHand") == 2 and "$Hint" not in source
+    assert 'Save-Url $Url $file "(without it $Name cannot be verified) reading" "; $Hint"' in _source("Get-Digest")
 
 
 def test_a_blocked_program_says_what_windows_said():
