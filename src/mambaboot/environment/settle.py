@@ -11,6 +11,7 @@ import itertools
 import os
 import stat
 
+from mambaboot.common import output
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 
@@ -146,9 +147,8 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
         done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
                     "removes it)")
     else:
-        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "") if entries else ""
-        aside = intent.get("aside")
-        kept = isinstance(aside, str) and os.path.lexists(aside)
+        shown = output.some(entries or [], 5)
+        kept = isinstance(aside := intent.get("aside"), str) and os.path.lexists(aside)
         raise Stuck(f"{place} holds what a mambaboot create killed while it made an environment there left"
                     f"{f' ({shown})' if shown else ''}, or what was put there since: nothing in it proves which, so "
                     f"nothing was deleted{f'; the environment it replaced is kept at {aside}' if kept else ''}; look at "
