@@ -171,6 +171,7 @@ def test_the_corpus_locks_given_by_path_agree(request):
     "- 'x\n  y\n- z'\n", "a: 'x\n---\n  y'\n", "a: 'x\n", "a: \"x\n  \\ty\"\n",
     "a #b: c\n", "a:b: c\n", "a:: b\n", "- -x\n- --pre\n", "-a: 1\n", "a: 1\n# end\n\n   \n", "",
     "# only a comment\n", "a:  \n   # nothing\nb: 1\n",
+    "a" + " " * 1100 + ": 1\n", "- a" + " " * 1100 + ":\n",  # a short key far from its `:`, past ruamel's 1024
 ])
 def test_edge_cases_read_as_ruamel_reads_them(text):
     try:
