@@ -571,6 +571,26 @@ def test_a_source_package_is_named_as_one_pixi_builds_itself(world, standin, ref
     assert "expected `- conda" not in r.stderr and "packages.linux-64[3]" in r.stderr, r.stderr
 
 
+def test_a_v6_reference_s_fields_select_the_entry_they_match_and_one_that_matches_none_is_refused(world, standin):
+    """Version 6's `name`, `version`, `build`, `subdir` beside `conda: URL` pick, of the entries at that
+    URL, the one whose fields (or, left out, what its URL says) are those; none matching: pixi refuses
+    the file (MissingPackage, resolve_legacy_conda_package, crates/rattler_lock/src/parse/deserialize.rs,
+    conda/rattler 92dc7743), and so does mambaboot, never installing another entry in its place."""
+    from mambaboot.environment import pixilock
+
+    url = f"https://example.invalid/conda-forge/linux-64/{_PIXI_PACKAGES[0]}.conda"
+    other = f"- conda: {url}\n  build: h1_1_cpython\n  sha256: {'c' * 64}\n  md5: {_MD5}\n"
+    first = _pixi_lock([("linux-64", None)], {"linux-64": "linux-64"}, version=6, extra_entries=other)
+    first = first.replace(f"packages:\n- conda: {url}\n", f"packages:\n{other}- conda: {url}\n", 1)
+    first = first[:first.rindex(other)]  # the entry that says build h1_1_cpython comes first in `packages`
+    for build, sha256 in (("h0_0_cpython", _SHA), ("h1_1_cpython", "c" * 64)):
+        text = first.replace(f"      - conda: {url}\n", f"      - conda: {url}\n        build: {build}\n", 1)
+        assert [e.sha256 for e in pixilock.parse(text, "pixi.lock", "/", "linux-64").entries][:1] == [sha256]
+    text = first.replace(f"      - conda: {url}\n", f"      - conda: {url}\n        build: h9_9_cpython\n", 1)
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 2 and "packages.linux-64[0]" in r.stderr and "h9_9_cpython" in r.stderr, r.stderr
+
+
 def test_an_empty_default_environment_names_those_that_hold_packages(world, standin):
     text = _pixi_lock([("linux-64", None)], {"linux-64": "linux-64"}, environment="build")
     text = text.replace("environments:\n", "environments:\n  default:\n    channels: []\n    packages: {}\n"

@@ -118,8 +118,8 @@ def _same_both_ways(text: str) -> bool:
     assert _disagreement(mine, theirs) is None and mine == theirs
     try:
         rt = _plain(YAML(typ="rt").load(text))
-    except (ValueError, DuplicateKeyError):  # the round-trip constructor's own failures, not its parser's:
-        return True  # `._` taken for a float; `0` and `00` both the integer 0
+    except (ValueError, IndexError, DuplicateKeyError):  # the round-trip constructor's own failures, not its
+        return True  # parser's: `._` taken for a float, `0x_` for an int it cannot index; `0` and `00` both 0
     assert _disagreement(mine, rt) is None
     assert mine_marks == their_marks
     return True
@@ -171,6 +171,7 @@ def test_the_corpus_locks_given_by_path_agree(request):
     "- 'x\n  y\n- z'\n", "a: 'x\n---\n  y'\n", "a: 'x\n", "a: \"x\n  \\ty\"\n",
     "a #b: c\n", "a:b: c\n", "a:: b\n", "- -x\n- --pre\n", "-a: 1\n", "a: 1\n# end\n\n   \n", "",
     "# only a comment\n", "a:  \n   # nothing\nb: 1\n",
+    "a" + " " * 1100 + ": 1\n", "- a" + " " * 1100 + ":\n",  # a short key far from its `:`, past ruamel's 1024
 ])
 def test_edge_cases_read_as_ruamel_reads_them(text):
     try:
@@ -239,7 +240,8 @@ def _render(tree, draw) -> str:
             written = _scalar(value, draw(st.integers(0, 2)))
             if written[0] in "'\"" and " " in written and draw(st.booleans()):  # wrapped at a space, as conda-lock wraps
                 cut = written.index(" ")
-                deeper = " " * (len(prefix) - len(prefix.lstrip(" ")) + step + draw(st.integers(0, 2)))
+                # past the node holding it (a compact entry's mapping is at its key's column), as the subset asks
+                deeper = " " * (indent + step + draw(st.integers(0, 2)))
                 lines.append(prefix + written[:cut])
                 lines.append(deeper + written[cut + 1:] + comment())
                 return

@@ -34,7 +34,9 @@ NULLS = ("", "~", "null", "Null", "NULL")  # the plain scalars YAML reads as nul
 # The characters a plain scalar may not start with (check_plain, ruamel/yaml/scanner.py): the subset
 # takes `-` followed by something other than a space, and none of the others.
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
-_SIMPLE_KEY = 1024  # ruamel reads no longer implicit key (fetch_value: "could not find expected ':'")
+# ruamel reads no implicit key whose `:` is further from its start, the spaces before the `:` counted
+# (stale_possible_simple_keys, ruamel/yaml/scanner.py: "could not find expected ':'")
+_SIMPLE_KEY = 1024
 
 
 def read(text: str, max_depth: int, marks: dict | None = None) -> object:
@@ -123,7 +125,7 @@ def read(text: str, max_depth: int, marks: dict | None = None) -> object:
         mapping = frame[1]
         if key in NULLS:
             key = None
-        elif key == "<<" or len(key) >= _SIMPLE_KEY:
+        elif key == "<<":
             raise Outside
         if key in mapping:
             raise Outside  # a duplicate key: ruamel's refusal says it
@@ -154,6 +156,8 @@ def _key(text: str):
     comment = text.find(" #")
     if 0 <= comment < at:
         return None  # `a #b: c`: the scalar a, then a comment
+    if at >= _SIMPLE_KEY:
+        raise Outside
     return text[:at].rstrip(" "), text[at + 1:].lstrip(" ")
 
 

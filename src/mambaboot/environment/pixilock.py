@@ -15,7 +15,7 @@ conda-lockfiles plugin, `rattler-lock-v6`), and the rule mambaboot reads each fi
   references, `- conda: URL`, `- conda_source: ID` (7: a source package) or `- pypi: URL`, each
   naming an entry of `packages` by that location (version 6 may add `name`, `version`, `build`,
   `subdir` to a conda reference, to tell entries of one location apart: LegacyPackageSelector,
-  deserialize.rs). `--environment NAME` chooses one (`default` by default); one the file lacks is
+  deserialize.rs; none matching is refused, as pixi refuses it). `--environment NAME` chooses one (`default` by default); one the file lacks is
   refused, naming those it holds; one without packages names those that have some; this machine's
   subdir is installed from the platform that names it (of several variants, the one named as the
   subdir, else refused, naming them); a subdir it has no packages for is refused, naming those it has.
@@ -166,7 +166,17 @@ def _entry_for(index: dict, kind: str, location: str, selector: dict, where: str
     items = index.get((kind, location))
     if not items:
         raise UsageError(f"{where}: {kind} {location!r} has no entry in `packages`")
-    return next((i for i in items if all(str(i.get(k)) == v for k, v in selector.items())), items[0])
+    # version 6: the first entry whose fields, or what its location says of those it leaves out, are the
+    # selector's; none: pixi refuses the file (MissingPackage, resolve_legacy_conda_package and
+    # legacy_package_matches_selector, crates/rattler_lock/src/parse/deserialize.rs, conda/rattler 92dc7743)
+    derived = _derived(location)
+    found = next((i for i in items if all(str(i[k]) == v if i.get(k) is not None else derived[k] == v
+                                          for k, v in selector.items())), None)
+    if found is None:
+        said = ", ".join(f"{k} {v}" for k, v in selector.items())
+        raise UsageError(f"{where}: no entry of `packages` at {kind} {location!r} has the {said} its reference "
+                         "names (pixi refuses the file so too)")
+    return found
 
 
 def _as_conda_lock(refs: list, index: dict, platform: str, where: str, source: str) -> list:
@@ -206,17 +216,26 @@ def _as_conda_lock(refs: list, index: dict, platform: str, where: str, source: s
 def _conda_key(item: dict, location: str, where: str, source: str) -> tuple:
     """(name, version, build): the entry's fields where it has them (rattler derives the rest from
     the file name: derived_fields, crates/rattler_lock/src/utils), else the archive's NAME-VERSION-BUILD."""
-    stem = location.rsplit("/", 1)[-1].rsplit(".conda", 1)[0].rsplit(".tar.bz2", 1)[0]
-    parts = stem.rsplit("-", 2) if stem.count("-") >= 2 else [None, None, None]
+    derived = _derived(location)
     key = []
-    for field, derived in zip(("name", "version", "build"), parts):
+    for field in ("name", "version", "build"):
         value = shapes.check_value(item.get(field), shapes.optional(str, None, rule=shapes.usable), source,
-                                   f"{where}: {field}", WHAT) or derived
+                                   f"{where}: {field}", WHAT) or derived[field]
         if not value:
             raise UsageError(f"{where}: {location!r} is no NAME-VERSION-BUILD archive name, and its entry says "
                              f"no {field}")
         key.append(value)
     return tuple(key)
+
+
+def _derived(location: str) -> dict:
+    """What rattler derives from a conda entry's location for the fields the entry leaves out
+    (LocationDerivedFields, crates/rattler_lock/src/utils/derived_fields.rs): name, version and
+    build from its archive's NAME-VERSION-BUILD, the subdir from the directory of a URL's archive."""
+    stem = location.rsplit("/", 1)[-1].rsplit(".conda", 1)[0].rsplit(".tar.bz2", 1)[0]
+    parts = stem.rsplit("-", 2) if stem.count("-") >= 2 else [None, None, None]
+    path = location.split("://", 1)[1].split("/") if "://" in location else []
+    return {**dict(zip(("name", "version", "build"), parts)), "subdir": path[-2] if len(path) > 2 else None}
 
 
 def _index(packages: object, source: str) -> dict:
