@@ -3,6 +3,7 @@
 import hashlib
 import os
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -88,6 +89,24 @@ def test_missing_published_digest_is_refused_unless_given(release_server, tmp_pa
     digest = hashlib.sha256(fault_standin.read_bytes()).hexdigest()
     got = micromamba.obtain(_source(release_server, micromamba_sha256=digest), str(tmp_path), os.environ)
     assert got.sha256 == digest
+
+
+@pytest.mark.parametrize("fault", ["status", "truncate"])
+def test_a_digest_given_by_hand_is_advised_only_where_the_server_said_it_has_none(release_server, tmp_path, monkeypatch,
+                                                                                  fault):
+    """A final HTTP status is the server's own answer: no such digest there, so the one the user may
+    know is worth naming. A body cut short at every try is the network's doing, and would cut the
+    binary's download short too: no advice that gets past nothing (the scripts say the same)."""
+    from tests.support.server import Fault
+
+    monkeypatch.setenv("MAMBABOOT_HTTP_BACKOFF", "0.01")
+    path = urlsplit(release_server.asset_url + ".sha256").path
+    release_server.faults(path, [Fault.status(403)] if fault == "status" else [Fault.truncate(3)] * 4)
+    with pytest.raises(ObtainError) as failed:
+        micromamba.obtain(_source(release_server), str(tmp_path), os.environ)
+    said = str(failed.value).splitlines()[-1]
+    assert said == "without it the binary cannot be verified" + (
+        "; pass --micromamba-sha256 HEX if you know the digest" if fault == "status" else ""), str(failed.value)
 
 
 def test_latest_and_mirror_are_keyed_by_their_digest(release_server, tmp_path, fault_standin):

@@ -151,7 +151,9 @@ class _Clock:
         try:
             while True:
                 chunk = response.read1(1 << 16)
-                if not chunk:
+                if not chunk:  # read1 says no more where the connection ended early: the length tells
+                    if length and length.isdigit() and done != int(length):
+                        raise _Transient(f"truncated body: got {done} of {length} bytes")
                     return done
                 done += len(chunk)
                 if done > limit:
@@ -183,6 +185,15 @@ _TLS_HINT = ("the server's certificate is not trusted by Windows' certificate st
 
 class _Transient(Exception):
     pass
+
+
+def _answered(message: str) -> ObtainError:
+    """The server's own answer that it will not give this file (a final HTTP status, a file:// path
+    that is not there): no network fault, so what the caller can give instead (a digest) is worth
+    saying; any other failure would stop the next download too."""
+    failed = ObtainError(message)
+    failed.answered = True
+    return failed
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
@@ -251,13 +262,13 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
         exc.close()
         if exc.code in _RETRY_STATUS:
             raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
-        raise ObtainError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+        raise _answered(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLError):  # another try meets the same certificate
             raise CertificateUntrusted(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
-            raise ObtainError(f"download of {url} failed: {reason}") from None
+            raise _answered(f"download of {url} failed: {reason}") from None
         if _unreachable(reason):
             # request.host: the proxy when one is used (urllib's ProxyHandler set_proxy), the URL's host otherwise
             target = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]  # never a password
@@ -385,7 +396,5 @@ def _copy(response, out, progress: Optional[Progress], clock: _Clock) -> str:
         if progress:
             progress(got[0], total)
 
-    done = clock.body(response, sink)
-    if total is not None and done != total:
-        raise _Transient(f"truncated body: got {done} of {total} bytes")
+    clock.body(response, sink)
     return digest.hexdigest()

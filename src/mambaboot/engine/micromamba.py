@@ -67,10 +67,9 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
         raise  # not a digest problem (no digest given by hand gets past it): create says what it needed the network for
     except ObtainError as exc:
         _no_such_release(source, exc, net)
-        raise ObtainError(
-            f"could not read the published digest {url}: {exc}\n"
-            "without it the binary cannot be verified; pass --micromamba-sha256 HEX if you know the digest"
-        ) from None
+        by_hand = "; pass --micromamba-sha256 HEX if you know the digest" if getattr(exc, "answered", False) else ""
+        raise ObtainError(f"could not read the published digest {url}: {exc}\n"
+                          f"without it the binary cannot be verified{by_hand}") from None
     token = text.strip().split()[0].lower() if text.strip() else ""
     if not pathrules.is_sha256_hex(token):
         raise ObtainError(f"{url} does not hold a sha256 digest (got {text[:80]!r})")
