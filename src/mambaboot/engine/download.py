@@ -187,12 +187,12 @@ class _Transient(Exception):
     pass
 
 
-def _answered(message: str) -> ObtainError:
+def _answered(message: str, status: int = 0) -> ObtainError:
     """The server's own answer that it will not give this file (a final HTTP status, a file:// path
     that is not there): no network fault, so what the caller can give instead (a digest) is worth
-    saying; any other failure would stop the next download too."""
+    saying; any other failure would stop the next download too. status: the HTTP one, if any."""
     failed = ObtainError(message)
-    failed.answered = True
+    failed.answered, failed.status = True, status
     return failed
 
 
@@ -262,7 +262,7 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
         exc.close()
         if exc.code in _RETRY_STATUS:
             raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
-        raise _answered(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+        raise _answered(f"download of {url} failed: HTTP {exc.code} {exc.reason}", exc.code) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLError):  # another try meets the same certificate
@@ -331,7 +331,7 @@ def missing(url: str, allow_http: bool = False, net=None) -> bool:
         with _open(url, _opener(policy, allow_http, net), policy, method="HEAD"):
             return False
     except ObtainError as exc:
-        return "HTTP 404" in str(exc)
+        return getattr(exc, "status", 0) == 404
     except _Transient:
         return False
 

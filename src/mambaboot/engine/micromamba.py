@@ -44,7 +44,7 @@ def _store(cache_dir: str) -> str:
 def _no_such_release(source: MicromambaSource, exc: ObtainError, net=None) -> None:
     """A release tag that does not exist says so, and why a bare version may not be enough:
     micromamba-releases tags are VERSION-BUILD and the build is not always 0 (`2.0.0rc0-1`)."""
-    if source.kind != "release" or source.version == "latest" or "HTTP 404" not in str(exc):
+    if source.kind != "release" or source.version == "latest" or getattr(exc, "status", 0) != 404:
         return
     from mambaboot.engine import download
 
