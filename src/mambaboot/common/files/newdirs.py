@@ -1,6 +1,8 @@
 """Directories a run makes: which ones it made, said by identity, so that it takes back only
 those, and only while they are empty and still the ones it made."""
 
+from __future__ import annotations
+
 import errno
 import os
 import stat
@@ -47,9 +49,9 @@ def remove_empty_dirs(made: list) -> None:
             return
 
 
-def make_dir(path: str, mode: int = 0o777) -> tuple:
+def make_dir(path: str, mode: int = 0o777, dir_fd: int | None = None) -> tuple:
     """mkdir, which fails when anything is at path (so what is there afterwards was made by this
-    call), and the identity of what it made, for Root.remove_tree(expected=) to check at the moment of
-    deletion. Never writable by every user, whatever mode and the umask say."""
-    os.mkdir(path, mode & ~NOT_FOR_OTHERS)
-    return identity(os.lstat(path))
+    call), and the identity of what it made, to check at the moment of taking it back (noreplace's
+    claim). Never writable by every user, whatever mode and the umask say. dir_fd: as os.mkdir's."""
+    os.mkdir(path, mode & ~NOT_FOR_OTHERS, dir_fd=dir_fd)
+    return identity(os.stat(path, dir_fd=dir_fd, follow_symlinks=False))

@@ -25,7 +25,7 @@ import errno
 import os
 import sys
 
-from mambaboot.common.files import fileid
+from mambaboot.common.files import fileid, newdirs
 
 _AT_FDCWD = -2 if sys.platform == "darwin" else -100  # macOS sys/fcntl.h, linux/fcntl.h
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -101,8 +101,7 @@ def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int 
     def at_dst() -> tuple:
         return fileid.identity(os.stat(dst, dir_fd=dst_dir_fd, follow_symlinks=False))
 
-    os.mkdir(dst, 0o700, dir_fd=dst_dir_fd)  # fails when anything is there (newdirs.make_dir, by descriptor)
-    claim = at_dst()
+    claim = newdirs.make_dir(dst, 0o700, dst_dir_fd)
     try:
         if at_dst() != claim:
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
