@@ -15,7 +15,8 @@ from mambaboot.common import isolation
 from mambaboot.shell import doctor, quoting, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support import pwsh
-from tests.test_intent_kills import _killed_at, _lock
+from tests.support.interrupt import killed_at
+from tests.test_intent_kills import _lock
 from tests.support.snapshot import diff, snapshot
 
 CONDA_BLOCK = """# >>> conda initialize >>>
@@ -958,7 +959,7 @@ def _killed_left(world, made_env, channel, standin, operation):
         copy_env(made_env, x)
         args, stage = (["remove", str(x)], "deleting") if operation == "remove" else (["move", str(x), str(y)], "rewriting")
         options = [*cache, *(["--yes"] if operation == "remove" else [])]
-    proc = _killed_at(world, f"placelock.stage:{stage}+done", [*args, *options])
+    proc = killed_at(world, f"placelock.stage:{stage}+done", [*args, *options])
     assert proc.returncode == -9 and _lock(x).is_file(), (proc.returncode, proc.stderr)
     return ([x, y] if operation == "move" else [x]), args, options, stage
 

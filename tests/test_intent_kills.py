@@ -12,24 +12,17 @@ there are."""
 
 import json
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import copy_env
+from tests.support.interrupt import killed_at
 from mambaboot.common.files import tempname
 
-KILLER = Path(__file__).parent / "support" / "killpoints.py"
 STAGE = "placelock.stage"  # Intent.stage: the one place a stage is written
 SENTINEL = "kept-by-the-user.txt"
-
-
-def _killed_at(world, at, args):
-    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
-                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
-                          start_new_session=True, timeout=600)
 
 
 def _lock(place: Path) -> Path:
@@ -56,7 +49,7 @@ def _each_point(world, args, place: Path, fresh, check, reliability):
     stages = []
     for n, at in _points():
         fresh()
-        proc = _killed_at(world, at, args)
+        proc = killed_at(world, at, args)
         if proc.returncode == 0:  # the run ended before its n-th stage: every point was tried
             assert n > 1, f"{args[0]} wrote no stage at all: {proc.stderr}"
             break

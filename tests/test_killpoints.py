@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_env
+from tests.support.interrupt import KILLER, killed_at
 from tests.support.snapshot import diff
 
-KILLER = Path(__file__).parent / "support" / "killpoints.py"
 POINTS = 20
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
 
@@ -114,9 +114,7 @@ def test_sigkill_anywhere_leaves_nothing_half_made(world, channel, release_serve
 
 def _killed_at(world, at, *args):
     """mambaboot args, SIGKILLed as the run reaches `at` (module.function+K: tests/support/killpoints.py)."""
-    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
-                          env={**world.env, "KILLPOINT_AT": at}, cwd=str(world.envs), capture_output=True, text=True,
-                          start_new_session=True, timeout=600)
+    return killed_at(world, at, list(args))
 
 
 def _finished_by(world, prefix, then, channel, standin):

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import MAMBABOOT
-from tests.support.interrupt import paused
+from tests.support.interrupt import killed_at, paused
 from tests.support.snapshot import snapshot
 
 from mambaboot.common.files import fsops
@@ -71,10 +71,8 @@ def test_list_shows_a_killed_run_of_a_place_whose_lock_is_named_by_a_key(world, 
     bytes) has a lock named by a key of its path: a run killed holding it is listed; a planted lock
     of that form whose intent names another place (the killed one's too) is not, for no key but
     that place's own proves its lock."""
-    from tests.test_intent_kills import _killed_at
-
     place = world.envs / ("o" * 241 + ".txt")
-    killed = _killed_at(world, "placelock.stage:writing+done", ["lock", str(made_env), "-o", str(place)])
+    killed = killed_at(world, "placelock.stage:writing+done", ["lock", str(made_env), "-o", str(place)])
     assert killed.returncode == -9, killed.stderr
     lock = Path(fsops.place_lock(str(place)))
     assert lock.parent == world.envs and lock.name.startswith(".mambaboot-lock-") and lock.stat().st_size, lock

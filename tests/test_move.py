@@ -16,8 +16,8 @@ import pytest
 
 from tests.conftest import Result
 from tests.support.channel import build_channel, channel_url, pip_spec, prefixy_spec
+from tests.support.interrupt import KILLER
 from tests.support.snapshot import diff, snapshot
-
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +241,6 @@ def test_a_move_that_fails_verification_is_put_back(env_world):
 
 PAUSER = Path(__file__).parent / "support" / "pausepoints.py"
 APPEARED = "move, pack: what appears at the destination meanwhile is kept"
-KILLER = Path(__file__).parent / "support" / "killpoints.py"
 
 
 @contextlib.contextmanager
@@ -592,7 +591,6 @@ def test_an_environment_active_through_a_link_is_neither_moved_nor_removed(env_w
         r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache), env={var: str(link)})
         assert r.returncode == 3 and "active in this shell" in r.stderr, (var, r.stderr)
     assert snapshot(prefix) == inside and not (world.envs / "z").exists()
-
 
 
 def test_the_environment_whose_python_runs_mambaboot_is_neither_moved_removed_nor_replaced(env_world, zipapp, standin):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import build_channel, channel_url, prefixy_spec
+from tests.support.interrupt import KILLER
 from tests.support.snapshot import snapshot
 
-KILLER = Path(__file__).parent / "support" / "killpoints.py"
 MANY = 300  # files written after install that name the environment: the rewrite is most of a move
 
 

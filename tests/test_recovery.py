@@ -17,20 +17,17 @@ import pytest
 from mambaboot.common import jsontext
 from mambaboot.common.files import fsops, proof
 from tests.conftest import Result, copy_env
-from tests.support.interrupt import Held, paused
+from tests.support.interrupt import Held, killed_at, paused
 from tests.support.server import RELEASES_PATH, AssetServer
 from tests.support.snapshot import snapshot
 
 SUPPORT = Path(__file__).parent / "support"
-KILLER = SUPPORT / "killpoints.py"
 PAUSER = SUPPORT / "pausepoints.py"
 
 
 def _killed_at(world, at, *args, env=None):
     """mambaboot args, SIGKILLed as the run reaches `at` (module.function+K: tests/support/killpoints.py)."""
-    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
-                          env={**world.env, **(env or {}), "KILLPOINT_AT": at}, cwd=str(world.envs),
-                          capture_output=True, text=True, start_new_session=True, timeout=600)
+    return killed_at(world, at, list(args), env)
 
 
 @contextlib.contextmanager

@@ -14,15 +14,14 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MAMBABOOT, copy_env
-from tests.support.interrupt import paused
+from tests.support.interrupt import killed_at, paused
 from tests.support.snapshot import snapshot
-from tests.test_intent_kills import KILLER, _intent, _killed_at, _lock
+from tests.test_intent_kills import _intent, _lock
 
 SENTINEL = "kept-by-the-user.txt"
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
@@ -79,7 +78,7 @@ def _command(world, command: str, prefix: Path, channel: str, standin: Path):
 COMMANDS = ["activate-scripts", "adopt", "pack", "provision", "remove answered n", "create"]
 
 
-def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> tuple:
+def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> None:
     """`rm -rf PREFIX; mkdir PREFIX`, leaving the intent naming the new directory's identity.
 
     ext4 gives a new directory the lowest free inode of the group it picks near its parent's, most
@@ -87,7 +86,7 @@ def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> tup
     one, and the group picked follows directory counts others change (a loaded CI machine saw six
     kills in a row without it). So the state that reuse leaves is made directly: the recorded
     number in the intent, and nothing else in its bytes, becomes the new directory's, the file
-    kept at its size as the run rewrites it. The new identity."""
+    kept at its size as the run rewrites it."""
     shutil.rmtree(prefix)
     os.mkdir(prefix)
     given = _identity(prefix)
@@ -98,7 +97,6 @@ def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> tup
     text = raw.replace(old, new).rstrip(b" ")
     lock.write_bytes(text + b" " * max(len(raw) - len(text), 0))
     assert _intent(prefix)["target"] == f"{given[0]}:{given[1]}"
-    return given
 
 
 def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Path, fifo: Path) -> dict:
@@ -146,7 +144,7 @@ def test_a_directory_emptied_in_place_keeps_its_identity_and_proves_nothing(worl
     prefix = world.envs / "x"
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin)]
-    killed = _killed_at(world, "create.engine_done+0", args)
+    killed = killed_at(world, "create.engine_done+0", args)
     assert killed.returncode == -9, killed.stderr
     left = _intent(prefix)
     assert left["stage"] == "engine" and (prefix / "conda-meta").is_dir(), left
@@ -167,7 +165,7 @@ def test_a_create_killed_in_its_engine_after_the_directory_is_deleted_by_hand_go
     prefix = world.envs / "x"
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin)]
-    assert _killed_at(world, "create.engine_done+0", args).returncode == -9
+    assert killed_at(world, "create.engine_done+0", args).returncode == -9
     shutil.rmtree(prefix)
     r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
@@ -181,7 +179,7 @@ def test_a_file_where_a_killed_create_was_making_its_directory_is_named_and_kept
     prefix = world.envs / "x"
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin)]
-    assert _killed_at(world, "create.engine_done+0", args).returncode == -9
+    assert killed_at(world, "create.engine_done+0", args).returncode == -9
     shutil.rmtree(prefix)
     prefix.write_text("the user's file\n")
     code, err = _command(world, "create", prefix, channel, standin)
@@ -194,7 +192,7 @@ def _force_killed_in_finishing(world, made_env, channel, standin) -> tuple:
     (prefix / SENTINEL).write_text("the old environment\n")
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin), "--force"]
-    killed = _killed_at(world, "placelock.stage:finishing+done", args)
+    killed = killed_at(world, "placelock.stage:finishing+done", args)
     assert killed.returncode == -9, killed.stderr
     aside = [p for p in world.envs.iterdir() if p.name.endswith("-old") and ".mambaboot-tmp-" in p.name]
     assert len(aside) == 1 and _intent(prefix)["stage"] == "finishing"
@@ -232,7 +230,7 @@ def test_a_mark_that_outlived_the_contents_it_marked_deletes_nothing(world, chan
     prefix = world.envs / "x"
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
             "--micromamba", str(standin)]
-    assert _killed_at(world, "placelock.stage:finishing+done", args).returncode == -9
+    assert killed_at(world, "placelock.stage:finishing+done", args).returncode == -9
     for entry in prefix.iterdir():
         if not entry.name.startswith("."):
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
@@ -318,12 +316,10 @@ def test_a_move_stopped_in_its_verification_is_put_back_as_it_was(world, made_en
     assert _state(src) == "complete"
     args = ["move", str(src), str(dst), "--cache-dir", str(world.cache)]
     if how == "Ctrl-C":
-        proc = subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
-                              env={**world.env, "KILLPOINT_AT": "condameta.summary+0", "KILLPOINT_SIGNAL": "INT"},
-                              cwd=str(world.envs), capture_output=True, text=True, start_new_session=True, timeout=600)
+        proc = killed_at(world, "condameta.summary+0", args, {"KILLPOINT_SIGNAL": "INT"})
         assert proc.returncode == 130, proc.stderr
     else:
-        proc = _killed_at(world, "condameta.summary+0", args)
+        proc = killed_at(world, "condameta.summary+0", args)
         assert proc.returncode == -9, proc.stderr
         code, err = _remove_answered(world, b"n\n", str(src))
         assert code == 0 and "put back" in err, err
@@ -374,10 +370,7 @@ def test_advice_never_calls_a_finished_environment_a_killed_moves_leftover(world
 def _interrupted_at(world, at: str, how: str, args: list):
     """mambaboot args, stopped as the run reaches `at`: a Ctrl-C (SIGINT to it alone, handled by the
     run) or SIGKILL of its process group (settled by the next run of the place)."""
-    env = {**world.env, "KILLPOINT_AT": at, **({"KILLPOINT_SIGNAL": "INT"} if how == "Ctrl-C" else {})}
-    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
-                          env=env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True,
-                          timeout=600)
+    return killed_at(world, at, args, {"KILLPOINT_SIGNAL": "INT"} if how == "Ctrl-C" else None)
 
 
 def _as_it_was(prefix: Path) -> dict:
@@ -471,7 +464,7 @@ def test_a_move_killed_in_its_re_adopt_is_put_back_or_finished(world, made_env, 
     assert world.run("adopt", str(src), *cache).returncode == 0
     rc, state = _work_for_an_adopt(src)
     before = _as_it_was(src)
-    stopped = _killed_at(world, at, ["move", str(src), str(dst), *cache])
+    stopped = killed_at(world, at, ["move", str(src), str(dst), *cache])
     assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
     finished = at.startswith("placelock.stage:verified")
     code, err = _remove_answered(world, b"n\n", str(dst if finished else src))
@@ -494,7 +487,7 @@ def _a_killed_move_to_finish(world, made_env) -> tuple:
     src, dst = copy_env(made_env, world.envs / "x"), world.envs / "y"
     cache = ["--cache-dir", str(world.cache)]
     assert world.run("adopt", str(src), *cache).returncode == 0
-    stopped = _killed_at(world, "placelock.stage:verified+done", ["move", str(src), str(dst), *cache])
+    stopped = killed_at(world, "placelock.stage:verified+done", ["move", str(src), str(dst), *cache])
     assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
     assert not src.exists() and _intent(dst)["stage"] == "verified"
     rc, state = _work_for_an_adopt(dst)
@@ -517,7 +510,7 @@ def test_a_move_finishing_a_killed_one_killed_in_its_re_adopt_is_put_back_or_fin
     kept = {p: (p.read_bytes(), p.stat().st_mode) for p in kept_files}
     record = (dst / ".mambaboot" / "record.json").read_bytes()
     cache = ["--cache-dir", str(world.cache)]
-    stopped = _killed_at(world, at, ["move", str(src), str(dst), *cache])
+    stopped = killed_at(world, at, ["move", str(src), str(dst), *cache])
     assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
     finished = at.startswith("placelock.stage:verified")
     if at.startswith("finish."):
@@ -578,7 +571,7 @@ def test_a_killed_adopt_of_a_managed_environment_is_put_back_as_it_was(world, ma
     for hook in hooks:
         hook.unlink()
     before = _as_it_was(src)
-    stopped = _killed_at(world, at, ["adopt", str(src), *cache])
+    stopped = killed_at(world, at, ["adopt", str(src), *cache])
     assert stopped.returncode == -9, (stopped.returncode, stopped.stderr)
     assert _as_it_was(src) != before, "the kill left the adopt half done"
     code, err = _remove_answered(world, b"n\n", str(src))

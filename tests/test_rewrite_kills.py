@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_env
+from tests.support.interrupt import killed_at
 from tests.support.snapshot import diff, snapshot
 from tests.test_doctor import CONDA_BLOCK
-from tests.test_intent_kills import _killed_at, _lock
+from tests.test_intent_kills import _lock
 
 BETWEEN = "filerewrite._staged#1>"  # the first call once the new text is synced: before its rename
 MINE = "channels:\n  - mine  # my channel\nregister_envs: true\n"  # lacks settings adopt appends
@@ -35,7 +36,7 @@ def test_an_adopt_killed_before_its_condarc_is_renamed_is_settled_by_the_next_ru
     other.write_bytes(b"another run's\n")
     before = snapshot(world.root)
 
-    killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
+    killed = killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
     (name,) = _temps(prefix, ".condarc")
     left = prefix / name
@@ -60,7 +61,7 @@ def test_an_adopt_settles_only_a_regular_file_under_its_killed_runs_name(world, 
     """A link planted under the killed run's very name is not followed nor deleted: named."""
     prefix = copy_env(made_env, world.envs / "x")
     (prefix / ".condarc").write_text(MINE)
-    killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
+    killed = killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
     (name,) = _temps(prefix, ".condarc")
     left = prefix / name
@@ -80,7 +81,7 @@ def test_another_command_of_the_place_settles_the_killed_adopt_and_says_so(world
     says what it deleted, as adopt does."""
     prefix = copy_env(made_env, world.envs / "x")
     (prefix / ".condarc").write_text(MINE)
-    killed = _killed_at(world, BETWEEN, ["adopt", str(prefix)])
+    killed = killed_at(world, BETWEEN, ["adopt", str(prefix)])
     assert killed.returncode == -9, killed.stderr
     (name,) = _temps(prefix, ".condarc")
     left = prefix / name
@@ -101,7 +102,7 @@ def test_an_undo_shell_init_killed_before_its_rename_is_named_by_the_next_one_an
     rc = world.home / ".bashrc"
     original = "export EDITOR=vi\n" + CONDA_BLOCK + "alias ll='ls -l'\n"
     rc.write_text(original)
-    killed = _killed_at(world, at, ["doctor", "--undo-shell-init"])
+    killed = killed_at(world, at, ["doctor", "--undo-shell-init"])
     assert killed.returncode == -9, killed.stdout + killed.stderr
     left = [p for p in world.home.iterdir() if p.name.startswith(f".{of}") and ".mambaboot-tmp-" in p.name]
     assert len(left) == 1 and rc.read_text() == original, sorted(p.name for p in world.home.iterdir())
@@ -130,7 +131,7 @@ def test_a_move_killed_before_its_condarc_is_renamed_is_settled_by_the_next_move
     first (settle.py's table), then the new text is deleted where it is now, then it moves again."""
     src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
     (src / ".condarc").write_text(MINE)
-    killed = _killed_at(world, BETWEEN, ["move", str(src), str(dst)])
+    killed = killed_at(world, BETWEEN, ["move", str(src), str(dst)])
     assert killed.returncode == -9, killed.stderr
     (name,) = _temps(dst, ".condarc")
     assert (dst / ".condarc").read_text() == MINE

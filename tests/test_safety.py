@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.interrupt import KILLER
 from tests.support.snapshot import diff, snapshot
 
 
@@ -198,9 +199,6 @@ def test_an_adopted_environment_is_deleted_by_neither_without_force(world, chann
 
 import json  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-KILLER = Path(__file__).parent / "support" / "killpoints.py"
 
 
 def _force_killed_at(world, channel, standin, prefix, n):
@@ -324,8 +322,6 @@ def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, relia
     ok = f"({prefix.name}) > " in proc.stderr and not list(world.root.rglob("pwned"))
     reliability.record("activation prompt: the directory name shown literally, nothing run", ok)
     assert ok, proc.stderr
-
-
 
 
 def _remove_killed_at(world, prefix, n):

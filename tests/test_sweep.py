@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_env
-from tests.support.interrupt import Held
+from tests.support.interrupt import Held, killed_at
 from tests.support.snapshot import snapshot
-from tests.test_intent_kills import _killed_at, _lock
+from tests.test_intent_kills import _lock
 from tests.test_recovery import _kill_leaving_a_partial
 
 SCHEME = "mambaboot-tmp-"
@@ -63,7 +63,7 @@ def test_a_live_run_in_a_nested_environment_keeps_its_temporary_while_the_parent
     of base collects the killed run's and never walks into inner: the live run finishes."""
     base = copy_env(made_env, world.envs / "base")
     inner = copy_env(made_env, base / "envs" / "inner")
-    killed = _killed_at(world, "confined._fill#1>", ["activate-scripts", str(base)])
+    killed = killed_at(world, "confined._fill#1>", ["activate-scripts", str(base)])
     assert killed.returncode == -9, killed.stderr
     dead = [p for p in base.rglob(f"*{SCHEME}*")]
     assert dead, "the killed run left no temporary"
@@ -122,7 +122,7 @@ def test_a_live_writers_partial_inside_a_place_is_kept_whatever_the_length_of_it
     partial file by another) held once its partial is made, while the next run of BASE settles a
     killed one and walks BASE: the live run's partial is kept, and the pack finishes."""
     base = copy_env(made_env, world.envs / "base")
-    killed = _killed_at(world, "confined._fill#1>", ["activate-scripts", str(base)])
+    killed = killed_at(world, "confined._fill#1>", ["activate-scripts", str(base)])
     assert killed.returncode == -9, killed.stderr
     sub = base / "sub"
     sub.mkdir()

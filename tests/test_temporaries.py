@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 from tests.conftest import REPO, copy_env
-from tests.test_intent_kills import _killed_at, _lock
+from tests.support.interrupt import killed_at
+from tests.test_intent_kills import _lock
 
 SRC = REPO / "src" / "mambaboot"
 SCHEME = "mambaboot-tmp-"
@@ -34,7 +35,7 @@ def test_a_write_killed_before_its_rename_is_collected_by_the_next_run_of_the_pl
     deletes what was left and says so; something of that name that is no file of a run's (a
     directory holding the user's file) is named and left as it is."""
     prefix = copy_env(made_env, world.envs / "x")
-    killed = _killed_at(world, "confined._fill#1>", ["activate-scripts", str(prefix)])
+    killed = killed_at(world, "confined._fill#1>", ["activate-scripts", str(prefix)])
     assert killed.returncode == -9, killed.stderr
     left = _named(prefix)
     assert left and all(p.is_file() and not p.is_symlink() for p in left), left
@@ -80,7 +81,7 @@ def test_a_move_killed_before_a_rewritten_file_is_renamed_is_collected_by_the_ne
     not yet renamed it: the next `move` puts the move back, deletes what the killed run left, says
     so, and moves; no temporary is left anywhere."""
     src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
-    killed = _killed_at(world, "rewrite._write_new_text#1>", ["move", str(src), str(dst)])
+    killed = killed_at(world, "rewrite._write_new_text#1>", ["move", str(src), str(dst)])
     assert killed.returncode == -9, killed.stderr
     left = _named(world.envs)
     assert len(left) == 1 and next(iter(left)).is_file(), left
@@ -95,7 +96,7 @@ def _killed_pack_to_a_fifo(world, made_env) -> Path:
     """`pack -o FIFO` killed once its archive is built, as it opens the fifo (no reader yet)."""
     fifo = world.root / "pipe.tar.gz"
     os.mkfifo(fifo)
-    killed = _killed_at(world, "confined.open_stream", ["pack", str(made_env), "-o", str(fifo)])
+    killed = killed_at(world, "confined.open_stream", ["pack", str(made_env), "-o", str(fifo)])
     assert killed.returncode == -9, killed.stderr
     left = [p for p in world.tmp.iterdir() if not p.name.endswith(".lock")]
     assert left, "the killed pack left nothing in the temporary directory"

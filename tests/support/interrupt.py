@@ -49,6 +49,14 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
 KILLER = Path(__file__).parent / "killpoints.py"
 
 
+def killed_at(world, at: str, args: list, env=None) -> subprocess.CompletedProcess:
+    """mambaboot args, SIGKILLed as the run reaches `at` (module.function+K: killpoints.py), or
+    sent the signal env's KILLPOINT_SIGNAL names (INT: a Ctrl-C, to the run alone)."""
+    return subprocess.run([sys.executable, str(KILLER), "-1", str(world.root.parent / "calls"), "--", *args],
+                          env={**world.env, **(env or {}), "KILLPOINT_AT": at}, cwd=str(world.envs),
+                          capture_output=True, text=True, start_new_session=True, timeout=600)
+
+
 class Held:
     """args run until it reaches the point at, where it stops itself (SIGSTOP), until go()."""
 
