@@ -3,6 +3,7 @@ python, curl and certutil (tests/support/winstandin.c). What cmd.exe itself deci
 here: argument handling, naming, directory and cache rules, refusals, exit codes, quoting.
 The expected values come from mambaboot's own Python code for a Windows host."""
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -852,10 +853,7 @@ def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, w
             assert ww.wine.batch("win10", [f'reg add "{key}" /v Version /d {version} /f'])[0] == 0
         snap = snapshot(ww.root)
         try:
-            if version == 21999:
-                with ww.wine.windows_build(version):
-                    r = ww.run(before=before)
-            else:
+            with ww.wine.windows_build(version) if version == 21999 else contextlib.nullcontext():
                 r = ww.run(before=before)
         finally:
             if version == "win10":
