@@ -112,7 +112,7 @@ def test_conda_format_errors_are_usage_errors(text, message):
     ("dependencies: {python: 3.11}\n", "line 1, column 15: dependencies must be a list"),
     ("name: x\ndependencies:\n  python: 3.11\n", "line 3, column 3: dependencies must be a list"),
     ("channels:\n- conda-forge\n- [a]\n", "line 3, column 3: every entry of channels must be a string"),
-    ("dependencies:\n- python\n- 3.11\n- [a]\n", "line 4, column 3: dependencies may hold specs"),
+    ("dependencies:\n- python\n- python=3.11\n- [a]\n", "line 4, column 3: dependencies may hold specs"),
     ("dependencies:\n- python\n- pip:\n  - x\n  - {y: z}\n",
      "line 5, column 5: every entry of dependencies: pip must be a string"),
     ("dependencies:\n- pip: requests\n", "line 2, column 8: `- pip:` needs a list"),
@@ -208,7 +208,8 @@ def test_the_command_line_overrides_name_channels_and_python():
 
 
 def test_file_specs_are_checked_like_command_line_values():
-    with pytest.raises(UsageError, match="starts with '-'"):
+    # conda's name rule refuses it first; the command line's own (no spec starts with '-') holds after it
+    with pytest.raises(UsageError, match="line 2, column 3: `--yes` is no package spec conda reads"):
         _plan("dependencies:\n- --yes\n")
 
 
@@ -297,6 +298,31 @@ def test_a_bad_environment_file_is_exit_2_before_anything_happens(world, channel
     r = world.create("--file", str(world.root / "missing.yml"))
     assert r.returncode == 2 and "cannot read environment file" in r.stderr
     assert diff(before, world.outside()) == {}
+
+
+@pytest.mark.parametrize("dependencies, message", [
+    # a plain scalar that swallowed the next line: conda takes `python==3.11-=uv`, micromamba refuses it
+    ("- python=3.11\n     - uv\n", "line 3, column 3: `python=3.11 - uv` is one spec to YAML"),
+    ("- python\n- 3.5\n", "line 4, column 3: `3.5` under dependencies is a number to YAML"),
+    ("- true\n", "line 3, column 3: `true` under dependencies is a boolean to YAML"),
+    ("  - python\n  - # widgets\n  - numpy\n", "line 4, column 4: an empty item under dependencies"),
+    ("- python\n  - # widgets\n", "line 3, column 3: `python -` is one spec to YAML"),
+    ("- null\n", "line 3, column 3: an empty item under dependencies"),
+    ("- numpy\n- foo__bar >=1\n", "line 4, column 3: `foo__bar >=1` is no package spec conda reads: invalid package name"),
+    ("- '>=3.9'\n", "line 3, column 3: `>=3.9` is no package spec conda reads: no package name found"),
+])
+def test_a_dependency_conda_would_not_take_is_exit_2_naming_where(world, channel, standin, dependencies, message):
+    (world.root / "environment.yml").write_text("name: x\ndependencies:\n" + dependencies)
+    before = world.outside()
+    r = world.create("--file", str(world.root / "environment.yml"), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 2 and f"{world.root / 'environment.yml'}: {message}" in r.stderr, r.stderr
+    assert diff(before, world.outside()) == {}
+
+
+@pytest.mark.parametrize("spec", ["'3.5'", '"true"', "python 3.11.*", "conda-forge::numpy[build=py3*]", "__glibc",
+                                  "numpy # a comment", "py*", "python=3.11 - uv", "_private >=1", "'2024-01-01'"])
+def test_a_dependency_conda_takes_is_taken(spec):
+    assert envfile.parse(f"dependencies:\n- {spec}\n", "e.yml").dependencies == (yamlread.parse(spec),)
 
 
 # --------------------------------------------------------------------------- channel variables, as expandvars

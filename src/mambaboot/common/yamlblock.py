@@ -41,7 +41,8 @@ _SIMPLE_KEY = 1024
 
 def read(text: str, max_depth: int, marks: dict | None = None) -> object:
     """The value of text; Outside when it is not in the subset. marks: filled with each node's
-    (line, column), 1-based, by its path of keys and indices (an empty value: none)."""
+    (line, column), 1-based, by its path of keys and indices, a scalar's with how it is written
+    (as yamlread.parse gives them; a mapping's value left empty: none)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     if _OUTSIDE.search(text) is not None:
@@ -101,6 +102,8 @@ def read(text: str, max_depth: int, marks: dict | None = None) -> object:
             if not rest or rest[0] == "#":  # an empty item, or one whose node is on the lines below
                 pending = [seq, len(seq), indent, path]
                 seq.append(None)
+                if marks is not None:  # ruamel's empty scalar starts after the `-` (a node below moves it)
+                    marks[path] = (number, indent + 2, "")
                 continue
             if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                 raise Outside  # `- - x`
@@ -163,9 +166,10 @@ def _key(text: str):
 
 def _value(text: str, stack: list, max_depth: int, marks, path, number: int, column: int):
     """The scalar or empty flow collection text starts with (what follows it: a comment only)."""
-    if marks is not None:
-        marks[path] = (number, column + 1)
     first = text[0]
+    if marks is not None:
+        marks[path] = (number, column + 1) if first == "[" or first == "{" else \
+            (number, column + 1, first if first == "'" or first == '"' else "")
     if first == "'" or first == '"':
         end = _closing(text, 1)
         if end < 0:

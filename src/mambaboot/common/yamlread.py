@@ -89,7 +89,10 @@ def parse(text: str, max_depth: int = MAX_DEPTH, seconds: float | None = None, c
           marks: dict | None = None) -> object:
     """The value of the one document text holds (None for none); YamlError naming the cause.
     marks: filled with where each node starts, (line, column), 1-based, by its path of keys and
-    indices from the top (() for the top node; a value left empty has none)."""
+    indices from the top (() for the top node; an item left empty: after its `-`; a mapping's value
+    left empty: none); a scalar's has a third item, how it is written: its quote (`'` or `"`), a block
+    scalar's `|` or `>`, "" plain on one line, "\n" plain over several (plain_type says what YAML
+    makes of a plain one)."""
     from mambaboot.common import yamlblock
 
     try:
@@ -148,8 +151,13 @@ def _parse(text: str, max_depth: int, seconds: float | None, clock, marks: dict 
                 value = _tag(event, event.value)
                 if value is _NONE:
                     value = None if event.style is None and event.value in NULLS else event.value
-                if marks is not None and (event.value or event.style is not None):
-                    _path(stack, event, marks)
+                # an empty value has a mark in a list only: ruamel puts a mapping's after the next token
+                if marks is not None and (event.value or event.style is not None
+                                          or stack and type(stack[-1][0]) is list):
+                    path = _path(stack, event, marks)
+                    if path is not None:  # how it was written: what a plain scalar is to YAML depends on it
+                        style = event.style or ("\n" if event.end_mark.line > event.start_mark.line else "")
+                        marks[path] += (style,)
                 if stack:
                     _add(stack, value, event)
                 else:
@@ -215,3 +223,34 @@ def _add(stack: list, value, event) -> None:
         return
     container[top[1]] = value
     top[1] = _NONE
+
+
+# What YAML 1.2's core schema makes of a plain scalar besides a string, as ruamel's round-trip
+# loader, which conda reads environment files with, resolves it (implicit_resolvers for (1, 2),
+# ruamel/yaml/resolver.py, 0.18): by its first character, then its pattern. Compiled on first use.
+_BOOLS = ("true", "True", "TRUE", "false", "False", "FALSE")
+_NUMBER_START = "-+0123456789."
+_TYPED: list = []
+
+
+def plain_type(text: str) -> str | None:
+    """"bool", "float", "int" or "timestamp" when YAML reads the plain scalar text as one (not a
+    string); None for a string (and a null, which the reader gives as None)."""
+    if not text or text[0] not in _NUMBER_START:
+        return "bool" if text in _BOOLS else None
+    if not _TYPED:
+        import re
+
+        _TYPED.extend((
+            ("float", re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+                |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)),
+            ("int", re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")),
+            ("timestamp", re.compile(r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+                |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
+                (?:\.[0-9]*)?(?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)),
+        ))
+    for kind, pattern in _TYPED:
+        if (kind != "timestamp" or text[0].isdigit()) and pattern.match(text):
+            return kind
+    return None

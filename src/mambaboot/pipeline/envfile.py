@@ -245,8 +245,11 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
     left_out: list[str] = []  # selectors' specs not for subdir
     for n, item in enumerate(_list(doc.get("dependencies"), ("dependencies",), path, marks)):
         if isinstance(item, str):
-            specs.append(item)
+            specs.append(_spec(item, marks.get(("dependencies", n)), path, _at(marks, "dependencies", n)))
             continue
+        if item is None:  # conda: "'None' is an invalid type for a 'dependency'" (dependencies_validation)
+            raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}an empty item under dependencies: write "
+                             "its spec after the `-`, or remove the line")
         if not isinstance(item, dict):
             raise UsageError(f"{path}: {_at(marks, 'dependencies', n)}dependencies may hold specs and mappings "
                              f"(`pip:`, micromamba's `sel(...)`), not {item!r}")
@@ -289,6 +292,75 @@ def _parsed(doc: object, path: str, environ: Mapping[str, str] | None = None, wi
     untrusted.check_strings(doc, path)  # names, channels and specs reach the engine's command line
     return EnvFile(path, name, channels, tuple(specs), tuple(pip), ignored, variables,
                    written if written != channels else (), unset, _no_known_channel(written), tuple(selectors))
+
+
+def _spec(item: str, mark: tuple | None, path: str, at: str) -> str:
+    """item, a dependency, when conda takes it for one; UsageError naming where it is otherwise.
+    conda reads the file with ruamel's round-trip loader and takes a string that MatchSpec parses
+    and a mapping, nothing else (dependencies_validation, conda/env/env.py, 26.7.1): an unquoted
+    `3.5` or `true` is a number or a boolean to YAML, refused as "an invalid type for a 'dependency'"."""
+    from mambaboot.common import yamlread
+
+    style = mark[2] if mark is not None and len(mark) > 2 else None
+    if style == "" or style == "\n":
+        kind = yamlread.plain_type(item)
+        if kind is not None:
+            what = {"bool": "a boolean", "timestamp": "a date"}.get(kind, "a number")
+            raise UsageError(f"{path}: {at}`{item}` under dependencies is {what} to YAML, not a package spec "
+                             "(conda refuses it too); quote it if it is meant as one")
+    if style == "\n" and (" - " in item or item.endswith(" -")):
+        # conda's MatchSpec takes `python=3.11 - uv` (version `3.11-`, build `uv`), micromamba refuses
+        # its build string: either way not the two specs the lines say
+        raise UsageError(f"{path}: {at}`{item}` is one spec to YAML: a line indented deeper than the `-` above "
+                         "it continues that item; start each `- ` in the column of the others")
+    problem = _matchspec_problem(item)
+    if problem:
+        raise UsageError(f"{path}: {at}`{item}` is no package spec conda reads: {problem}")
+    return item
+
+
+_MATCHSPEC: list = []  # the patterns _matchspec_problem uses, compiled when a dependency is first read
+
+
+def _matchspec_problem(spec: str) -> str | None:
+    """Why conda's MatchSpec refuses spec, for the refusals found before its version and build are
+    parsed (_parse_spec_str and _validate_package_name, conda/models/match_spec.py, 26.7.1, the
+    parser of the classic and libmamba solvers); None when it gets past them. The version and build
+    are left to the engine: this refuses a subset of what conda refuses, never more."""
+    if not spec or spec.endswith("@"):  # MatchSpec() ("*"); a feature, conda's backward compatibility
+        return None
+    if "#" in spec:
+        spec = spec[:spec.index("#")]
+    spec = spec.split(" if ", 1)[0]
+    if spec.lower().endswith((".conda", ".tar.bz2", ".whl")):  # a package file, read as a URL or path
+        return None
+    if not _MATCHSPEC:
+        import re
+
+        _MATCHSPEC.extend((re.compile(r".*(?:(\[.*\]))"), re.compile(r".*(?:(\(.*\)))"),
+                           re.compile(r"([^ =<>!~]+)?([><!=~ ].+)?"), re.compile(r"[^a-z0-9._-]"),
+                           re.compile(r"^(([a-z0-9])|([a-z0-9_](?!_)))[._-]?([a-z0-9]+(\.|-|_|$))*$"),
+                           re.compile(r"^__[a-z0-9][._-]?([a-z0-9]+(\.|-|_|$))*$")))
+    brackets, parens, name_version, invalid, cep26, cep26_virtual = _MATCHSPEC
+    for part in (brackets, parens):
+        found = part.match(spec)
+        if found:
+            spec = spec.replace(found.group(1), "")
+    spec = spec.rsplit(":", 2)[-1]  # the channel and namespace
+    name, rest = name_version.match(spec).groups()
+    if name is None:
+        return f"no package name found in {spec!r}"
+    if rest and "[" in rest.strip():
+        return "multiple brackets sections not allowed"
+    if "*" in name:
+        return None
+    name = name.lower()
+    bad = invalid.findall(name)
+    if bad:
+        return f"package name contains invalid characters ({''.join(dict.fromkeys(bad))})"
+    if not (cep26.match(name) or cep26_virtual.match(name)):
+        return "invalid package name"
+    return None
 
 
 # conda-forge and defaults, as a name or as the last part of a URL
