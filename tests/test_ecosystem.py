@@ -599,6 +599,57 @@ def test_an_empty_default_environment_names_those_that_hold_packages(world, stan
     assert r.returncode == 2 and "environment 'default' holds no packages; those that do: build" in r.stderr, r.stderr
 
 
+def test_an_empty_default_environment_says_each_environment_s_platforms_in_one_message(world, standin):
+    """The one that holds packages may be for another platform: one message says which fits."""
+    text = _pixi_lock([("osx-arm64", None), ("linux-64", None)], {"osx-arm64": "osx-arm64"}, environment="mac")
+    text = text.replace("environments:\n", "environments:\n  default:\n    channels: []\n    packages: {}\n")
+    r = _dry(world, standin, "--from-lock", str(_pixi_file(world, text)), "--offline")
+    assert r.returncode == 2 and ("environment 'default' holds no packages; those that do: mac (osx-arm64); "
+                                  "none for linux-64") in r.stderr, r.stderr
+
+
+_CONDA_LOCK_V1 = """\
+version: 1
+metadata:
+  content_hash:
+    osx-arm64: e90c2ee71ad70fc0a1c8302029533a7d1498f2bffcd0eaa8d2934700e775dc1d
+  channels:
+  - url: https://conda.anaconda.org/conda-forge/
+    used_env_vars: []
+  platforms:
+  - osx-arm64
+  sources: []
+package:
+- name: python
+  version: 3.11.0
+  manager: conda
+  platform: osx-arm64
+  dependencies: {}
+  url: https://conda.anaconda.org/conda-forge/osx-arm64/python-3.11.0-h0_0_cpython.conda
+  hash:
+    md5: 0123456789abcdef0123456789abcdef
+    sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  optional: false
+  category: main
+"""
+
+
+@pytest.mark.parametrize("name", ["pixi.lock", "env.lock", "conda-lock.yml"])
+def test_a_lock_is_read_as_its_content_says_whatever_its_name(world, standin, name):
+    """A pixi.lock of version 1 to 3 is conda-lock's format, and read as one under any name."""
+    (world.root / name).write_text(_CONDA_LOCK_V1)
+    r = _dry(world, standin, "--from-lock", str(world.root / name), "--offline")
+    assert r.returncode == 2 and "holds no packages for linux-64; it holds osx-arm64" in r.stderr, r.stderr
+
+
+def test_an_environment_file_given_as_a_lock_is_named_one_with_f(world, standin):
+    export = world.root / "conda-lock.yaml"  # `conda env export > conda-lock.yaml`
+    export.write_text("name: a\nchannels:\n- conda-forge\ndependencies:\n- python=3.11\nprefix: /opt/a\n")
+    r = _dry(world, standin, "--from-lock", str(export), "--offline")
+    assert r.returncode == 2 and (f"{export} is a conda environment file (it has `dependencies:`), not a lock: "
+                                  f"create from it with -f {export}") in r.stderr, r.stderr
+
+
 def test_a_direct_pypi_url_is_handed_to_pip_without_pixi_s_mark(world, standin):
     """pixi writes `direct+https://…` for a wheel named by its URL and strips `direct+` before it
     installs; pip itself knows no such scheme."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mambaboot.commands._common import lock_kind
 from mambaboot.common.errors import UsageError
 from mambaboot.environment import condalock, lockfile, sbom
 from tests.support import condalockmodels
@@ -335,8 +336,9 @@ def test_bad_unified_files_are_usage_errors(text, message):
 def test_a_conda_lock_file_is_told_by_name_or_content():
     assert condalock.is_lock_name("team-lock.yml") and condalock.is_lock_name(r"C:\x\conda-lock.yaml")
     assert not condalock.is_lock_name("lock.yml") and not condalock.is_lock_name("env.lock")
-    assert condalock.looks_like("# c\nversion: 1\nmetadata:\n  x: 1\npackage:\n- a\n")
-    assert not condalock.looks_like("# platform: linux-64\n@EXPLICIT\nhttps://h/c/linux-64/a-1-0.conda#" + "a" * 64)
+    assert lock_kind("# c\nversion: 1\nmetadata:\n  x: 1\npackage:\n- a\n", "lock.yml") == "conda-lock"
+    assert lock_kind("# platform: linux-64\n@EXPLICIT\nhttps://h/c/linux-64/a-1-0.conda#" + "a" * 64,
+                     "conda-lock.yml") == "explicit"
 
 
 def test_the_dry_run_json_is_read_as_libmamba_writes_it():

@@ -115,10 +115,11 @@ def categories(args) -> tuple:
 
 
 def read_lock(path: str, platform: str, categories: tuple = ("main",), environment: str | None = None):
-    """A lock file as --from-lock installs it on `platform`: an @EXPLICIT list, or conda-lock's unified
-    file (by its name, as micromamba chooses, or by its content), of which the platform's part in
-    those categories; or pixi's pixi.lock (by its name or its content), of which that environment's
-    part for the platform (environment: --environment, `default` when not given; only for pixi.lock)."""
+    """A lock file as --from-lock installs it on `platform`: an @EXPLICIT list, conda-lock's unified
+    file, of which the platform's part in those categories, or pixi's pixi.lock, of which that
+    environment's part for the platform (environment: --environment, `default` when not given; only
+    for pixi.lock). Its kind is what its content says (lock_kind), its name deciding only where the
+    content says none, as micromamba decides by the name alone."""
     import os
 
     from mambaboot.common.errors import UsageError
@@ -130,10 +131,35 @@ def read_lock(path: str, platform: str, categories: tuple = ("main",), environme
         text = untrusted.read_user_text(path)  # UTF-16 too, as PowerShell's `>` writes it
     except OSError as exc:
         raise UsageError(f"cannot read lock file {path}: {exc.strerror or exc}") from None
-    if pixilock.is_lock_name(path) or pixilock.looks_like(text):
+    kind = lock_kind(text, path)
+    if kind == "pixi":
         return pixilock.parse(text, path, os.getcwd(), platform, environment or pixilock.DEFAULT_ENVIRONMENT)
     if environment is not None:
         raise UsageError(f"--environment chooses an environment of a pixi.lock; {path} is not one")
-    if condalock.is_lock_name(path) or condalock.looks_like(text):
+    if kind == "conda-lock":
         return condalock.parse(text, path, os.getcwd(), categories).for_platform(platform, path)
     return lockfile.parse(text, path, os.getcwd(), platform)
+
+
+def lock_kind(text: str, path: str) -> str:
+    """"pixi", "conda-lock" or "explicit": by the content where it says (a pixi lock's top-level
+    `version`, `environments` and `packages`; conda-lock's `version` and `package`, which a pixi.lock
+    of version 1 to 3 has too, being conda-lock's format; an @EXPLICIT line), else by the name
+    (pixi.lock; micromamba's names of conda-lock's format). UsageError for an environment file
+    (`dependencies:`), which `-f` reads."""
+    from mambaboot.common import untrusted
+    from mambaboot.common.errors import UsageError
+    from mambaboot.environment import condalock, lockfile, pixilock
+
+    lines = untrusted.lines(text)
+    keys = {line.split(":", 1)[0] for line in lines if line[:1].isalpha() and ":" in line}
+    if pixilock.looks_like(keys):
+        return "pixi"
+    if condalock.looks_like(keys):
+        return "conda-lock"
+    if any(line.strip() == lockfile.EXPLICIT for line in lines):
+        return "explicit"
+    if "dependencies" in keys:
+        raise UsageError(f"{path} is a conda environment file (it has `dependencies:`), not a lock: create from it "
+                         f"with -f {path}")
+    return "pixi" if pixilock.is_lock_name(path) else "conda-lock" if condalock.is_lock_name(path) else "explicit"

@@ -40,10 +40,9 @@ def is_lock_name(path: str) -> bool:
     return bool(_FILE_NAME.search(path.replace("\\", "/").rsplit("/", 1)[-1]))
 
 
-def looks_like(text: str) -> bool:
-    """Whether a lock's text is conda-lock's YAML rather than an @EXPLICIT list: it has a top-level
-    `version:` key and a `package:` key, which no explicit file has."""
-    keys = {line.split(":", 1)[0] for line in untrusted.lines(text) if line[:1].isalpha() and ":" in line}
+def looks_like(keys) -> bool:
+    """Whether a lock's top-level keys are conda-lock's rather than an @EXPLICIT list's: `version` and
+    `package`, which no explicit file has."""
     return "version" in keys and "package" in keys
 
 

@@ -61,9 +61,9 @@ def is_lock_name(path: str) -> bool:
     return bool(_NAME.search(path))
 
 
-def looks_like(text: str) -> bool:
-    """A top-level `environments:` and `packages:` key, which neither a conda-lock file nor an @EXPLICIT list has."""
-    keys = {line.split(":", 1)[0] for line in untrusted.lines(text) if line[:1].isalpha() and ":" in line}
+def looks_like(keys) -> bool:
+    """Whether a file's top-level keys hold `version`, `environments` and `packages`, which neither a
+    conda-lock file nor an @EXPLICIT list has."""
     return all(key in keys for key in _TOP_KEYS)
 
 
@@ -80,10 +80,7 @@ def parse(text: str, source: str, cwd: str, platform: str, environment: str = DE
     subdir_of = _subdirs(doc, version, source)
     packages = _platform_lists(environments[environment], f"environments.{environment}", source)
     if not packages:
-        full = [str(n) for n, e in environments.items()
-                if isinstance(e, dict) and isinstance(e.get("packages"), dict) and any(e["packages"].values())]
-        raise UsageError(f"{source}: its environment {environment!r} holds no packages; "
-                         + (f"those that do: {', '.join(full)} (--environment NAME)" if full else "none of its environments does"))
+        raise UsageError(_none_held(environments, environment, subdir_of, platform, source))
     ours = [name for name in packages if subdir_of(name) == platform]
     if not ours:
         held = ", ".join(dict.fromkeys(subdir_of(n) for n in packages))
@@ -134,6 +131,22 @@ def _subdirs(doc: dict, version: str, source: str):
     table = shapes.check_value(table, shapes.required(list, rule=shapes.each(_PLATFORM)), source, "field platforms", WHAT)
     named = {p["name"]: p.get("subdir") or p["name"] for p in table}
     return lambda name: named.get(name, name)
+
+
+def _none_held(environments: dict, environment: str, subdir_of, platform: str, source: str) -> str:
+    """What to say of an environment that holds no packages: the environments that do, each with its
+    platforms, and which of them are for `platform`, so that one message is enough to choose."""
+    held = {}
+    for name, env in environments.items():
+        lists = _platform_lists(env, f"environments.{name}", source) if isinstance(env, dict) else {}
+        if lists:
+            held[str(name)] = list(dict.fromkeys(subdir_of(n) for n in lists))
+    said = f"{source}: its environment {environment!r} holds no packages; "
+    if not held:
+        return said + "none of its environments does"
+    fits = [name for name, subdirs in held.items() if platform in subdirs]
+    return (said + "those that do: " + ", ".join(f"{name} ({', '.join(subdirs)})" for name, subdirs in held.items())
+            + (f"; for {platform}: --environment {' or '.join(fits)}" if fits else f"; none for {platform}"))
 
 
 def _platform_lists(env: object, where: str, source: str) -> dict:
