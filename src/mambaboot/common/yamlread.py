@@ -30,6 +30,8 @@ YAML file outside that subset is read: a command that reads none pays nothing fo
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+from mambaboot.common import patterns
+
 # Deeper than any settings, environment or lock file goes (a pixi.lock: 5).
 MAX_DEPTH = 64
 MiB = 1 << 20
@@ -227,10 +229,18 @@ def _add(stack: list, value, event) -> None:
 
 # What YAML 1.2's core schema makes of a plain scalar besides a string, as ruamel's round-trip
 # loader, which conda reads environment files with, resolves it (implicit_resolvers for (1, 2),
-# ruamel/yaml/resolver.py, 0.18): by its first character, then its pattern. Compiled on first use.
+# ruamel/yaml/resolver.py, 0.18): by its first character, then its pattern.
 _BOOLS = ("true", "True", "TRUE", "false", "False", "FALSE")
 _NUMBER_START = "-+0123456789."
-_TYPED: list = []
+_TYPED = (
+    ("float", patterns.lazy(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                            r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
+    ("int", patterns.lazy(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")),
+    ("timestamp", patterns.lazy(r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+                                r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]"
+                                r"(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$")),
+)
 
 
 def plain_type(text: str) -> str | None:
@@ -238,18 +248,6 @@ def plain_type(text: str) -> str | None:
     string); None for a string (and a null, which the reader gives as None)."""
     if not text or text[0] not in _NUMBER_START:
         return "bool" if text in _BOOLS else None
-    if not _TYPED:
-        import re
-
-        _TYPED.extend((
-            ("float", re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-                |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)),
-            ("int", re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")),
-            ("timestamp", re.compile(r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-                |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
-                (?:\.[0-9]*)?(?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)),
-        ))
     for kind, pattern in _TYPED:
         if (kind != "timestamp" or text[0].isdigit()) and pattern.match(text):
             return kind

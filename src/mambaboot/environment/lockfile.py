@@ -35,27 +35,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
-from mambaboot.common import shapes, untrusted
+from mambaboot.common import patterns, shapes, untrusted
 from mambaboot.common.errors import UsageError, VerifyError
 from mambaboot.common.values import value
 from mambaboot.environment.condameta import Package
 
 EXPLICIT = "@EXPLICIT"
-_ARCHIVE = re.compile(r"^(?P<url>.+?(?:\.tar\.bz2|\.conda))(?:#(?P<hash>.*))?$")
-_PLATFORM = re.compile(r"^#\s*platform:\s*(\S+)\s*$")
-_MD5 = re.compile(r"^#\s*md5:\s*(\S+)\s+([0-9a-fA-F]{32})\s*$")
-_MICROMAMBA = re.compile(r"^#\s*micromamba:\s*(\S+)\s+sha256\s+([0-9a-f]{64})\s*$")
-_PIP_LINE = re.compile(r"^#\s*pip(?:-unpinned)?:")
-_PIP = re.compile(r"^#\s*pip:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)#sha256=(?P<sha256>[0-9a-f]{64})\s*$")
-_PIP_UNPINNED = re.compile(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)\s*$")
+_ARCHIVE = patterns.lazy(r"^(?P<url>.+?(?:\.tar\.bz2|\.conda))(?:#(?P<hash>.*))?$")
+_PLATFORM = patterns.lazy(r"^#\s*platform:\s*(\S+)\s*$")
+_MD5 = patterns.lazy(r"^#\s*md5:\s*(\S+)\s+([0-9a-fA-F]{32})\s*$")
+_MICROMAMBA = patterns.lazy(r"^#\s*micromamba:\s*(\S+)\s+sha256\s+([0-9a-f]{64})\s*$")
+_PIP_LINE = patterns.lazy(r"^#\s*pip(?:-unpinned)?:")
+_PIP = patterns.lazy(r"^#\s*pip:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)#sha256=(?P<sha256>[0-9a-f]{64})\s*$")
+_PIP_UNPINNED = patterns.lazy(r"^#\s*pip-unpinned:\s*(?P<name>[^=\s]+)==(?P<version>\S+)\s+(?P<url>\S+)\s*$")
 # conda-lock's: `# pip NAME @ URL` (format_pip_requirement(direct=True), conda_lock/conda_lock.py, 4.0.2),
 # URL ending in `#sha256=HASH` when the artefact has one
-_CONDA_LOCK_PIP = re.compile(r"^#\s*pip\s+(?P<name>[^\s@:]+)\s*@\s*(?P<url>\S+?)(?:#(?P<fragment>\S*))?\s*$")
+_CONDA_LOCK_PIP = patterns.lazy(r"^#\s*pip\s+(?P<name>[^\s@:]+)\s*@\s*(?P<url>\S+?)(?:#(?P<fragment>\S*))?\s*$")
 # A distribution's name as PEP 508 writes it (names: letters, digits, `.`, `_`, `-`, starting and
 # ending with a letter or digit), optionally with extras (no line break among them)
-_PEP508_NAME = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[A-Za-z0-9._, -]*\])?\Z")
+_PEP508_NAME = patterns.lazy(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\[[A-Za-z0-9._, -]*\])?\Z")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
-_VERSION_START = re.compile(r"^[0-9]")  # a PEP 440 version starts with a digit (a leading v is no part of it)
+_VERSION_START = patterns.lazy(r"^[0-9]")  # a PEP 440 version starts with a digit (a leading v is no part of it)
 PIP_HEADER = "# pip packages, installed after the conda ones by pip with --require-hashes --no-deps:"
 
 # The one check of what both lock formats say of a package (common/shapes.py): where a conda

@@ -5,7 +5,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import re
 
-from mambaboot.common import untrusted
+from mambaboot.common import patterns, untrusted
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
@@ -319,7 +319,12 @@ def _spec(item: str, mark: tuple | None, path: str, at: str) -> str:
     return item
 
 
-_MATCHSPEC: list = []  # the patterns _matchspec_problem uses, compiled when a dependency is first read
+# conda's _BRACKETS_RE, _PARENS_RE, _NAME_VERSION_RE and _CEP26_NAME_RE and _VIRTUAL_ (match_spec.py, 26.7.1)
+_BRACKETS, _PARENS = patterns.lazy(r".*(?:(\[.*\]))"), patterns.lazy(r".*(?:(\(.*\)))")
+_NAME_VERSION = patterns.lazy(r"([^ =<>!~]+)?([><!=~ ].+)?")
+_NAME_CHARS = patterns.lazy(r"[^a-z0-9._-]")
+_CEP26 = patterns.lazy(r"^(([a-z0-9])|([a-z0-9_](?!_)))[._-]?([a-z0-9]+(\.|-|_|$))*$")
+_CEP26_VIRTUAL = patterns.lazy(r"^__[a-z0-9][._-]?([a-z0-9]+(\.|-|_|$))*$")
 
 
 def _matchspec_problem(spec: str) -> str | None:
@@ -334,20 +339,12 @@ def _matchspec_problem(spec: str) -> str | None:
     spec = spec.split(" if ", 1)[0]
     if spec.lower().endswith((".conda", ".tar.bz2", ".whl")):  # a package file, read as a URL or path
         return None
-    if not _MATCHSPEC:
-        import re
-
-        _MATCHSPEC.extend((re.compile(r".*(?:(\[.*\]))"), re.compile(r".*(?:(\(.*\)))"),
-                           re.compile(r"([^ =<>!~]+)?([><!=~ ].+)?"), re.compile(r"[^a-z0-9._-]"),
-                           re.compile(r"^(([a-z0-9])|([a-z0-9_](?!_)))[._-]?([a-z0-9]+(\.|-|_|$))*$"),
-                           re.compile(r"^__[a-z0-9][._-]?([a-z0-9]+(\.|-|_|$))*$")))
-    brackets, parens, name_version, invalid, cep26, cep26_virtual = _MATCHSPEC
-    for part in (brackets, parens):
+    for part in (_BRACKETS, _PARENS):
         found = part.match(spec)
         if found:
             spec = spec.replace(found.group(1), "")
     spec = spec.rsplit(":", 2)[-1]  # the channel and namespace
-    name, rest = name_version.match(spec).groups()
+    name, rest = _NAME_VERSION.match(spec).groups()
     if name is None:
         return f"no package name found in {spec!r}"
     if rest and "[" in rest.strip():
@@ -355,10 +352,10 @@ def _matchspec_problem(spec: str) -> str | None:
     if "*" in name:
         return None
     name = name.lower()
-    bad = invalid.findall(name)
+    bad = _NAME_CHARS.findall(name)
     if bad:
         return f"package name contains invalid characters ({''.join(dict.fromkeys(bad))})"
-    if not (cep26.match(name) or cep26_virtual.match(name)):
+    if not (_CEP26.match(name) or _CEP26_VIRTUAL.match(name)):
         return "invalid package name"
     return None
 

@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Iterable
 
+from mambaboot.common import patterns
 from mambaboot.common.files import confined, fsops
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
@@ -34,9 +35,9 @@ SCRIPT_EXTS = (".bat", ".cmd")
 SCANNED_DIRS = ("condabin", "Scripts")
 OWN_MAMBA = ("Library", "bin", "mamba.exe")
 BACKUP_DIR = "backup"
-_SET = re.compile(r'^(?P<indent>[ \t]*)@?[ \t]*set[ \t]+"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>[^"]*)"[ \t]*$', re.I)
-_SETS_ROOT = re.compile(r'set[ \t]+"?MAMBA_ROOT_PREFIX=', re.I)
-_SETS_EXE = re.compile(r'set[ \t]+"?MAMBA_EXE=', re.I)
+_SET = patterns.lazy(r'^(?P<indent>[ \t]*)@?[ \t]*set[ \t]+"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>[^"]*)"[ \t]*$', re.I)
+_SETS_ROOT = patterns.lazy(r'set[ \t]+"?MAMBA_ROOT_PREFIX=', re.I)
+_SETS_EXE = patterns.lazy(r'set[ \t]+"?MAMBA_EXE=', re.I)
 
 
 @value
