@@ -419,7 +419,7 @@ def test_an_environment_file_is_what_imports_the_yaml_reader(world, channel, tmp
 # What create needs only once the engine is done: imported while the engine runs
 # (pipeline/create.py _after_engine), not before it starts.
 AFTER_ENGINE = {
-    "mambaboot.pipeline.finish", "mambaboot.pipeline.verify", "mambaboot.pipeline.provision",
+    "mambaboot.pipeline.finish", "mambaboot.pipeline.verify",
     "mambaboot.shell.activation.generate", "mambaboot.relocate.batscripts", "mambaboot.environment.lockfile",
     "mambaboot.environment.condameta", "shutil", "urllib.parse", "json",
     # the engine is started by os.posix_spawn (engine/child.py): subprocess and what it brings load meanwhile
@@ -452,6 +452,35 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     # before the engine imports re (with enum), collections, functools or contextlib
     heavy = {"argparse", "gettext", "locale", "re", "enum", "collections", "functools", "contextlib", "typing"}
     assert not before & heavy, before & heavy
+    # nothing to provision (no pip section, no post-script, no lock with pip packages): no provisioning
+    assert "mambaboot.pipeline.provision" not in at_exit
+
+
+def test_a_create_compiles_no_pattern_it_does_not_match(world, channel, standin, tmp_path):
+    """The lock's and the Windows scripts' patterns (common/patterns.lazy) are compiled where one is
+    first matched: a create on Linux writes its lock and matches none of them; a create with a
+    post-script imports provisioning, which one without imports nowhere (the test above)."""
+    out = tmp_path / "compiled.txt"
+    probe = ("import atexit\n"
+             "def said():\n"
+             "    from mambaboot.common import patterns\n"
+             "    found = [f'{m}.{k}' for m in ('mambaboot.environment.lockfile', 'mambaboot.relocate.batscripts')\n"
+             "             for k, v in vars(sys.modules[m]).items() if isinstance(v, patterns.lazy)]\n"
+             "    compiled = [f'{m}.{k}' for m in ('mambaboot.environment.lockfile', 'mambaboot.relocate.batscripts')\n"
+             "                for k, v in vars(sys.modules[m]).items() if isinstance(v, patterns.lazy) and v._compiled]\n"
+             "    open(out, 'w').write(f'{len(found)}\\n' + '\\n'.join(compiled))\n"
+             "atexit.register(said)\n")
+    r = create_probed(world, out, probe, "py", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    found, *compiled = out.read_text().splitlines()
+    assert int(found) >= 13 and compiled == [], compiled
+    script = tmp_path / "post.sh"
+    script.write_text("true\n")
+    out = tmp_path / "modules.txt"
+    probe = "import atexit\natexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    r = create_probed(world, out, probe, "post", "-c", channel, "--micromamba", str(standin), "--post-script", str(script))
+    assert r.returncode == 0, r.stderr
+    assert "mambaboot.pipeline.provision" in out.read_text().splitlines()
 
 
 def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, channel, standin, tmp_path):

@@ -331,10 +331,12 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
                     rollback.undo()
             raise
         rollback.commit()
-    from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)
+    provisioned = None
+    if _provisions(plan):
+        from mambaboot.pipeline import provision  # imported while the engine ran (_after_engine)
 
-    steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts, plan.lock.pip if plan.lock else ())
-    provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter) if steps else None
+        steps = provision.Steps(plan.pip, plan.pip_dir, plan.post_scripts, plan.lock.pip if plan.lock else ())
+        provisioned = provision.run(plan.prefix, steps, host.environ, plan.windows, plan.cache_dir, reporter)
     return CreateResult(plan=plan, binary=binary, finished=finished, replaced=tgt.state == target.OURS,
                         overlays=applied, provisioning=provisioned)
 
@@ -390,6 +392,12 @@ def _same_engine_as_lock(plan: Plan, binary: micromamba.Binary) -> None:
         )
 
 
+def _provisions(plan: Plan) -> bool:
+    """Whether anything is installed once the environment is made (provision.Steps would be true):
+    provisioning, with its pip, its shells and its downloads' parsing, is imported only then."""
+    return bool(plan.pip or plan.post_scripts or (plan.lock is not None and plan.lock.pip))
+
+
 def _after_engine(plan: Plan) -> dict[str, bytes]:
     """What the run needs once the engine is done, imported and made while it runs (micromamba.run's
     meanwhile), as the engine leaves a core idle for most of its run: finish with verification,
@@ -397,9 +405,10 @@ def _after_engine(plan: Plan) -> dict[str, bytes]:
     the prefix's path alone (finish.prepare). ~50 ms of CPU on the bench's machine, where Python
     starts in ~18 ms: json with re and enum, subprocess and shutil for verification, urllib.parse
     for the lock; ~5 of them the scripts. None of it is on the way to the engine or after it."""
-    import importlib
+    if _provisions(plan):
+        import importlib
 
-    importlib.import_module("mambaboot.pipeline.provision")
+        importlib.import_module("mambaboot.pipeline.provision")
     from mambaboot.pipeline import finish
 
     return finish.prepare(plan.prefix, plan.windows)
