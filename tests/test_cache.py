@@ -7,12 +7,15 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from mambaboot.common.files import filelock
 from mambaboot.environment import diskusage
 from tests.conftest import MAMBABOOT
 from tests.support.channel import PLACEHOLDER, PackageSpec, build_channel, channel_url
 from tests.support.interrupt import paused
 from tests.support.snapshot import diff, snapshot
+from tests.support.wine import windows_path
 
 
 def _cache(world, *args):
@@ -612,3 +615,74 @@ def test_clean_after_info_removes_what_a_full_walk_finds_unused_and_the_memo_dro
 
     assert all(os.path.isdir(d) for d in pkgcache.SizeMemo(str(world.cache)).known)
     assert not [d for d in pkgcache.SizeMemo(str(world.cache)).known if os.path.basename(d) in unused]
+
+
+# Cache paths a shell would split, expand or run: the advice must reach each as one word
+ADVISED_CACHES = ["my cache", "$(touch PWNED) `touch PWNED`", "c'q $HOME `touch PWNED` $(touch PWNED) 100% !x ; & | * ~"]
+
+
+def _typed_advice(text: str, before: str) -> list:
+    """The commands the lines of text advise after before, as shown: between their backticks."""
+    return [line.split(before, 1)[1][:-1] for line in text.splitlines() if before in line and line.endswith("`")]
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("name", ADVISED_CACHES)
+def test_the_advised_deletion_typed_in_sh_deletes_exactly_what_it_names(world, name, shell):
+    """`cache clean` names a work directory it cannot prove and a download left under a temporary
+    name (`.$(touch PWNED).mambaboot-tmp-...`), each with the command that deletes it by hand.
+    Typed in sh as the terminal shows it, from the cache's parent, each deletes exactly the one it
+    names: `/.../my` beside a cache at `/.../my cache` survives, nothing the path holds runs (no
+    PWNED). A name holding a line break gets no command, and says so."""
+    cache = world.root / name
+    beside = world.root / "my"
+    beside.mkdir()
+    (beside / "yours").write_text("kept")
+    home = _unmarked_home(cache / "tmp", "killed")
+    key = cache / "micromamba" / "2.8.1-0-linux-64"
+    key.mkdir(parents=True)
+    partial = key / f".$(touch PWNED).mambaboot-tmp-{hashlib.md5(b'partial').hexdigest()}"
+    partial.write_bytes(b"half a download")
+    broken = key / f".a\nb.mambaboot-tmp-{hashlib.md5(b'broken').hexdigest()}"
+    broken.write_bytes(b"half another")
+
+    r = world.run("cache", "clean", "--cache-dir", str(cache))
+    assert r.returncode == 0, r.stderr
+    advised = _typed_advice(r.stdout, "bootstrap run is going: `")
+    assert len(advised) == 2 and advised[0].startswith("rm -rf ") and advised[1].startswith("rm -f "), r.stdout
+    for line in advised:
+        typed = subprocess.run([shell], input=line + "\n", capture_output=True, text=True, cwd=str(world.root),
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(world.root)})
+        assert typed.returncode == 0, (line, typed.stderr)
+    assert not home.exists() and not partial.exists() and broken.is_file()
+    assert (beside / "yours").read_text() == "kept" and (cache / "tmp").is_dir()
+    assert not any(p.name.startswith("PWNED") for p in world.root.rglob("*")), "the advice ran what a name holds"
+    assert "no command line can name it (its path holds a control character): delete it with a file manager" \
+        in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("what", ["tree", "file"])
+def test_the_advised_deletion_typed_at_cmds_prompt_deletes_exactly_what_it_names(wine, tmp_path, what):
+    """On Windows the deletion is advised for cmd.exe (its own rmdir /s /q, del /f /q) and for
+    PowerShell (Remove-Item -LiteralPath): the cmd line typed at Wine's cmd prompt, where %NAME%
+    expands even inside "...", deletes exactly the one it names and nothing beside it; the
+    PowerShell line parses, in PowerShell's grammar, to Remove-Item with the path as one literal."""
+    from mambaboot.common.files import removal
+    from tests.support import pwsh
+    from tests.test_quoting import shown_on_windows
+
+    parent = tmp_path / "my cache"
+    for name in ("my", "my cache"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "yours").write_text("kept")
+    target = parent / "it's $HOME `x` 100% %PATH% !PATH! a;b & c ^ (d) {e} -f"
+    (target / "sub").mkdir(parents=True) if what == "tree" else target.write_text("x")
+    (target / "sub" / "f").write_text("x") if what == "tree" else None
+    path = windows_path(target)
+    lines = shown_on_windows(removal.by_hand(path, what, windows=True))
+    assert pwsh.words(lines["powershell"]) == ["Remove-Item", "-LiteralPath", path,
+                                               *(["-Recurse", "-Force"] if what == "tree" else ["-Force"])]
+    wine.typed([lines["cmd"]], {}, tmp_path)
+    assert not target.exists(), lines["cmd"]
+    assert [(tmp_path / n / "yours").read_text() for n in ("my", "my cache")] == ["kept", "kept"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my", "my cache"]

@@ -12,7 +12,8 @@ import pytest
 from mambaboot.common import winsys
 from mambaboot.common.host import Host
 from mambaboot.common import isolation
-from mambaboot.shell import doctor, quoting, shellinit
+from mambaboot.common import quoting
+from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support import pwsh
 from tests.support.interrupt import killed_at
@@ -820,14 +821,7 @@ def test_doctor_names_pyenv_uvs_pythons_and_a_conda_init_block_on_one_machine(tm
     for name in ("python", "python3"):
         (shims / name).write_text("#!/bin/sh\n")
         (shims / name).chmod(0o755)
-    real = home / ".local" / "share" / "uv" / "python" / "cpython-3.12.7-linux-x86_64-gnu" / "bin"
-    real.mkdir(parents=True)
-    (real / "python3.12").write_text("")
-    (real / "python3.12").chmod(0o755)
-    local_bin = home / ".local" / "bin"
-    local_bin.mkdir()
-    for name in ("python3.12", "python3", "python"):
-        (local_bin / name).symlink_to(real / "python3.12")
+    real, local_bin = _uv_links(home)
     (home / ".bashrc").write_text('export PYENV_ROOT="$HOME/.pyenv"\neval "$(pyenv init -)"\n' + CONDA_BLOCK)
     proc = _doctor("--json", home=home, PATH=f"{shims}:{local_bin}:/usr/bin:/bin")
     assert proc.returncode == 11, proc.stdout + proc.stderr
@@ -840,6 +834,37 @@ def test_doctor_names_pyenv_uvs_pythons_and_a_conda_init_block_on_one_machine(tm
     assert found("start-up", "error", f"{home}/.bashrc line 2: `eval \"$(pyenv init -)\"` puts pyenv's Python first")
     assert any(f["check"] == "shell-init" and "conda initialize" in f["message"] for f in findings)
     assert not any("/usr/bin/python3" in f["message"] for f in findings)
+
+
+def _uv_links(home):
+    """`uv python install --default` under home: the interpreter, and python3.12, python3 and
+    python linked to it from ~/.local/bin; (its bin directory, ~/.local/bin)."""
+    real = home / ".local" / "share" / "uv" / "python" / "cpython-3.12.7-linux-x86_64-gnu" / "bin"
+    real.mkdir(parents=True)
+    (real / "python3.12").write_text("")
+    (real / "python3.12").chmod(0o755)
+    local_bin = home / ".local" / "bin"
+    local_bin.mkdir()
+    for name in ("python3.12", "python3", "python"):
+        (local_bin / name).symlink_to(real / "python3.12")
+    return real, local_bin
+
+
+def test_the_advice_for_uvs_links_typed_in_sh_deletes_exactly_them(tmp_path):
+    """uv's python links in a directory whose path holds a space and shell syntax: the command
+    doctor advises, typed in dash as shown, deletes those links and nothing else, and runs
+    nothing the path holds."""
+    home = tmp_path / "my home $(touch PWNED) `touch PWNED` it's"
+    real, local_bin = _uv_links(home)
+    (local_bin / "other").write_text("kept")
+    (tmp_path / "my").mkdir()
+    proc = _doctor("--json", home=home, PATH=f"{local_bin}:/usr/bin:/bin")
+    (fix,) = [f["fix"] for f in json.loads(proc.stdout)["findings"] if f["message"].startswith("uv's Python installs")]
+    command = fix.split(f"remove the python links uv made in {local_bin} (`", 1)[1].split("`), or install", 1)[0]
+    typed = subprocess.run(["dash"], input=command + "\n", capture_output=True, text=True, cwd=str(tmp_path))
+    assert typed.returncode == 0, (command, typed.stderr)
+    assert sorted(p.name for p in local_bin.iterdir()) == ["other"] and (real / "python3.12").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my", home.name], "the advice ran what the path holds"
 
 
 def test_pyenv_win_as_its_package_lays_it_out_is_named():

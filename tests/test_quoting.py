@@ -1,4 +1,4 @@
-"""shell/quoting.py, the one quoting layer for generated shell text: arbitrary strings round-trip
+"""common/quoting.py, the one quoting layer for generated shell text: arbitrary strings round-trip
 through the real shells (bash, dash, zsh, fish; cmd under Wine), and each PowerShell literal parses
 as one single-quoted string with the real grammar (tree-sitter-powershell) and the exact value.
 
@@ -21,7 +21,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from mambaboot.common import isolation
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 from mambaboot.shell.activation import generate, powershell
 from tests.support import fuzzprofile, pwsh
 from tests.support.wine import read_log, read_set_dump, windows_path
@@ -345,7 +345,7 @@ def test_vars_ps1_is_written_again_by_the_environments_python(tmp_path, windows)
 
 
 def test_no_module_quotes_shell_text_but_the_quoting_layer():
-    """Every value reaches generated shell text through shell/quoting.py: no module quotes by hand
+    """Every value reaches generated shell text through common/quoting.py: no module quotes by hand
     (a quote or percent sign escaped in place) or with another quoter (shlex, list2cmdline)."""
     import re
 
@@ -387,3 +387,28 @@ def test_activate_ps1_refuses_a_constrained_language_session_before_it_changes_a
     assert code.index("$fail = {") < code.index(check) < first_change
     text = (made_env / ".mambaboot" / "activate.ps1").read_text(encoding="utf-8-sig")
     assert "-ne 'FullLanguage'" in text and "which refuses what activation needs; nothing was changed" in text
+
+
+def test_advice_names_no_command_where_the_output_would_escape_a_character():
+    """A value the terminal output escapes (a line break, any control or format character) or a
+    shell cannot hold (NUL; on Windows a double quote) gets the fallback text, never a command."""
+    for value, windows in (("a\nb", False), ("a\x1bb", False), ("a\u202eb", False), ("a\0b", False),
+                           ("C:\\a\nb", True), ('C:\\a"b', True)):
+        assert quoting.advice(["rm", "-rf", value], windows, "by hand") == "by hand"
+    assert quoting.advice(["rm", "-rf", "/a b"], False, "by hand") == "`rm -rf '/a b'`"
+
+
+def test_the_advised_call_of_a_batch_file_typed_at_cmds_prompt_runs_it(wine, tmp_path):
+    """`activate-scripts` advises `call "...activate.bat"` for cmd.exe and `. '...activate.ps1'`
+    for PowerShell: typed at Wine's cmd prompt, where %NAME% expands even inside "...", the call
+    runs the very batch file, in a directory named with cmd's operators and % and !."""
+    folder = tmp_path / "env %PATH% & (x) ^ !y ; it's $z" / ".mambaboot"
+    folder.mkdir(parents=True)
+    done = tmp_path / "done.txt"
+    (folder / "activate.bat").write_bytes(f'@echo called> "{windows_path(done)}"\r\n'.encode())
+    script = windows_path(folder / "activate")
+    shown = shown_on_windows(quoting.advice(["call", script + ".bat"], True, powershell_argv=[".", script + ".ps1"]))
+    # dot-sourced: the grammar reads `.` as the operator and the literal after it as the command
+    assert shown["powershell"].startswith(". '") and pwsh.words(shown["powershell"]) == [script + ".ps1"]
+    wine.typed([shown["cmd"]], {}, tmp_path)
+    assert done.read_text().strip() == "called", shown["cmd"]

@@ -342,7 +342,7 @@ RUN_PATH = {
     "mambaboot", "mambaboot.cli", "mambaboot.commands", "mambaboot.commands.run", "mambaboot.commands.options",
     "mambaboot.shell", "mambaboot.shell.run", "mambaboot.common", "mambaboot.common.isolation",
     "mambaboot.shell.activation", "mambaboot.shell.activation.environ", "mambaboot.shell.activation.sources",
-    "mambaboot.shell.activation.envvars", "mambaboot.shell.quoting", "mambaboot.common.jsontext",
+    "mambaboot.shell.activation.envvars", "mambaboot.common.quoting", "mambaboot.common.jsontext",
 }
 HEAVY = {"typing", "dataclasses", "argparse", "shutil", "subprocess", "json", "re", "enum", "signal", "inspect",
          "collections", "functools", "importlib", "ntpath", "tempfile", "pathlib"}

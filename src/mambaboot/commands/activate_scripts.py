@@ -48,7 +48,7 @@ def _run(args, prefix: str) -> int:
     import os
     import sys
 
-    from mambaboot.common import output, pathrules
+    from mambaboot.common import output, pathrules, quoting
     from mambaboot.environment import prefixstate, record
     from mambaboot.pipeline import finish
 
@@ -79,7 +79,10 @@ def _run(args, prefix: str) -> int:
         print(f"left as it is: {left.path} lines {', '.join(map(str, left.leftovers))} still name an absolute path")
     if not args.dry_run:
         print("record: updated" if recorded else "record: none (not created by mambaboot; no record written)")
-        how, script = ("call", os.path.join(prefix, ".mambaboot", "activate.bat")) if windows else \
-            (".", os.path.join(prefix, ".mambaboot", "activate.sh"))
-        print(f'activate: {how} "{script}"')
+        script = os.path.join(prefix, ".mambaboot", "activate")
+        # cmd runs a batch file and comes back with call; PowerShell and sh read a script into the
+        # running shell with . (Microsoft Learn, call and about_Scripts; POSIX dot)
+        print("activate: " + (quoting.advice(["call", script + ".bat"], True, ticks=False,
+                                             powershell_argv=[".", script + ".ps1"]) if windows else
+                              quoting.advice([".", script + ".sh"], False, ticks=False)))
     return 0

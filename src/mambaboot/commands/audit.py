@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import os
 
-    from mambaboot.common import host, output
+    from mambaboot.common import host, output, quoting
     from mambaboot.pipeline import adopt
     from mambaboot.relocate import audit
 
@@ -38,7 +38,7 @@ def run(args) -> int:
         return 0
     if result.moved_by_hand:
         print(f"location: the files name {result.location} (from {result.location_from}), not {prefix}: "
-              f"run `mambaboot move {prefix} DEST` to make them agree")
+              f"run {quoting.advice(['mambaboot', 'move', prefix, 'DEST'], host.current().windows)} to make them agree")
     for entry in result.entries:
         print(f"{entry.verdict:<9}  {entry.path}  ({entry.kind}: {entry.why})")
     for entry in result.pack_blockers:

@@ -10,6 +10,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
+from mambaboot.common import quoting
 from mambaboot.environment import diskusage, placelock, record, settle
 
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
@@ -154,7 +155,8 @@ def scan(envs_dir: str, paths=(), measure: bool = False) -> list[Environment]:
             if held:
                 raise UsageError(f"{prefix} is not an environment but a directory of {len(held)} "
                                  f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}): list them with "
-                                 f"`mambaboot list --envs-dir {prefix}`")
+                                 + quoting.advice(["mambaboot", "list", "--envs-dir", prefix], os.name == "nt",
+                                                  "mambaboot list --envs-dir"))
             raise UsageError(f"{prefix} is not an environment (no conda-meta, no mambaboot record)")
         found[prefix] = env
     return list(found.values())

@@ -11,7 +11,7 @@ import itertools
 import os
 import stat
 
-from mambaboot.common import output
+from mambaboot.common import output, quoting
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 
@@ -32,8 +32,9 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
                     f"does not know how to settle; nothing was changed: {CLEAR.format(lock=fsops.place_lock(place))}")
     if operation == "move" and action and steps is None:
         raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
-                    f"`mambaboot move {intent.get('from')} {intent.get('to')}` puts it back or finishes it first "
-                    "(a remove of either place settles it too); nothing was changed")
+                    + quoting.advice(["mambaboot", "move", str(intent.get("from")), str(intent.get("to"))], os.name == "nt",
+                                     "`mambaboot move SOURCE DESTINATION`")
+                    + " puts it back or finishes it first (a remove of either place settles it too); nothing was changed")
     locks = {fsops.place_lock(p): p for p in held or [place]}
     if operation == "move" and action and held is not None and \
             not all(_absolute(intent.get(k)) and fsops.place_lock(intent[k]) in locks for k in ("from", "to")):
@@ -144,15 +145,14 @@ def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
     if entries == [] and made and _rmdir(place):  # nothing anyone could lose: the way cleared for what _put_back puts back
         done.append(f"removed the empty directory {place} the unfinished create had made")
     elif entries == []:
-        done.append(f"left the empty directory {place} as it is (a create takes it as it is; `rmdir {place}` "
-                    "removes it)")
+        done.append(f"left the empty directory {place} as it is (a create takes it as it is; {removal.by_hand(place, 'empty')} deletes it)")
     else:
         shown = output.some(entries or [], 5)
         kept = isinstance(aside := intent.get("aside"), str) and os.path.lexists(aside)
         raise Stuck(f"{place} holds what a mambaboot create killed while it made an environment there left"
                     f"{f' ({shown})' if shown else ''}, or what was put there since: nothing in it proves which, so "
                     f"nothing was deleted{f'; the environment it replaced is kept at {aside}' if kept else ''}; look at "
-                    f"it: if it is that unfinished environment, delete it (`{removal.by_hand(place)}`) and run again; "
+                    f"it: if it is that unfinished environment, delete it ({removal.by_hand(place)}) and run again; "
                     f"if it is yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
 
 
@@ -308,7 +308,7 @@ def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
     what = "an adopt of it that did not finish"
     if intent.get("operation") == "move":
         src, place, *_ = _move_fields(intent, place)
-        what = f"a `mambaboot move {src} {place}` that did not finish adopted it again (the move itself had finished)"
+        what = f"a mambaboot move of {src} to {place} that did not finish adopted it again (the move itself had finished)"
     _snapshot_back(place, intent.get("token"), done, what)
 
 

@@ -2,6 +2,7 @@
 
 import os
 
+from mambaboot.common import quoting
 from mambaboot.common.errors import TargetRefused
 from mambaboot.common.output import counted
 from mambaboot.common.values import value
@@ -64,7 +65,8 @@ def inspect(prefix: str, cache_dir: str, force: bool) -> Target:
     rec = record.read(prefix)
     if record.made_by_someone_else(rec):
         raise TargetRefused(f"{prefix} holds an environment mambaboot adopted, not created; --force never replaces "
-                            f"it (`mambaboot remove --force {prefix}` first, if you mean to)")
+                            f"it ({quoting.advice(['mambaboot', 'remove', '--force', prefix], os.name == 'nt', 'mambaboot remove --force')} "
+                            "first, if you mean to)")
     if rec is not None:
         complete = rec is not None and rec.get("state") in record.FINISHED
         what = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from mambaboot.common import quoting
 from mambaboot.common.errors import MambabootError
 from mambaboot.environment import record
 
@@ -55,5 +56,5 @@ def _scripts_again(prefix: str, windows: bool) -> list[str]:
         generate.write(prefix, windows)
     except (OSError, MambabootError) as exc:
         return [f"the activation scripts of {prefix} could not be written again ({exc}); "
-                f"run `mambaboot activate-scripts {prefix}`"]
+                "run " + quoting.advice(["mambaboot", "activate-scripts", prefix], windows, "mambaboot activate-scripts")]
     return []

@@ -28,7 +28,7 @@ from mambaboot.common.values import value
 from mambaboot.environment import outputlock
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 
 FORMATS = (".tar.gz", ".tgz", ".zip")
 COMPRESS_LEVEL = 4  # conda-pack's default too: compression is most of pack's time, level 9 saves little

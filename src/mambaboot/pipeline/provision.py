@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from urllib.parse import unquote
 
-from mambaboot.common import untrusted, urlrule, winsys
+from mambaboot.common import quoting, untrusted, urlrule, winsys
 
 from mambaboot.common.files import confined, fsops, tempname, workdir
 from mambaboot.common.errors import ProvisionError, UsageError
@@ -213,7 +213,7 @@ class _Run:
         self.state["failed"] = dict(detail, step=step, at=record.utc())
         self.save(state=record.PROVISIONING_FAILED)
         return ProvisionError(f"{message}\nthe environment stays at {self.prefix} (state: provisioning-failed); "
-                              f"continue with: mambaboot provision {self.prefix}")
+                              "continue with: " + quoting.advice(["mambaboot", "provision", self.prefix], self.windows))
 
     def echo(self, line: str) -> None:
         self.reporter.step(f"  | {line}")

@@ -25,7 +25,8 @@ from mambaboot.common.usersite import describe as describe_user_site, user_sites
 from mambaboot.common.values import factory, value
 from mambaboot.common import isolation
 
-from mambaboot.shell import pythons, quoting, shellinit
+from mambaboot.common import quoting
+from mambaboot.shell import pythons, shellinit
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 UNDO = "mambaboot doctor --undo-shell-init"
@@ -446,7 +447,7 @@ def check_copies(m: Host) -> List[Finding]:
 def _command(m: Host, *argv: str, ticks: bool = False, rest: str = "") -> str:
     """A suggested command, each path one word of the user's shell (on Windows, one line for cmd.exe
     and one for PowerShell when no line is right in both)."""
-    return quoting.command_line(argv, m.windows, ticks=ticks, rest=rest)
+    return quoting.advice(argv, m.windows, ticks=ticks, rest=rest)
 
 
 def check_named(prefixes: Iterable[str] = ()) -> List[Finding]:

@@ -11,7 +11,8 @@ administrator's: a container image's, a `make altinstall`), where Homebrew's and
 import re
 from typing import List, Optional
 
-from mambaboot.common import untrusted
+from mambaboot.common import quoting, untrusted
+from mambaboot.common.files import removal
 from mambaboot.common.host import Host
 from mambaboot.common.values import value
 from mambaboot.shell import usertext
@@ -100,6 +101,13 @@ def _tail(m: Host, directory: str, *parts: str) -> bool:
     return m.same_key(directory).endswith(want)
 
 
+def _delete(m: Host, paths: List[str]) -> str:
+    """The command that deletes these files, typed as shown: one rm, or on Windows cmd's and PowerShell's for each."""
+    if m.windows:
+        return " and ".join(removal.by_hand(path, "file", windows=True) for path in paths)
+    return quoting.advice(["rm", *paths], False)
+
+
 def classify(m: Host, directory: str, names: List[str]) -> Optional[Source]:
     """Who put this PATH directory, holding the pythons `names`, there; None for the OS's own."""
     p, home = m.path, m.home()
@@ -133,7 +141,8 @@ def classify(m: Host, directory: str, names: List[str]) -> Optional[Source]:
         # (with --default also python, python3) linked from the executable directory, ~/.local/bin
         # by default (uv docs/reference/storage.md, "Python executables", "Executable directory")
         return Source("uv's Python installs (`uv python install`)",
-                      f"remove the python links uv made in {directory} (rm {' '.join(p.join(directory, n) for n in names)}), "
+                      f"remove the python links uv made in {directory} "
+                      f"({_delete(m, [p.join(directory, n) for n in names])}), "
                       "or install with `uv python install --no-bin`; uv and `uv run` still find its Pythons")
     if "/Cellar/" in real or key.startswith(("/opt/homebrew/", "/home/linuxbrew/.linuxbrew/")):
         return Source("Homebrew's python", "`brew unlink python@3.X` takes its python3 off Homebrew's bin directory "

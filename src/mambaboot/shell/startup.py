@@ -35,7 +35,7 @@ from mambaboot.common import isolation
 
 from mambaboot.common.files import confined, workdir
 from mambaboot.shell.activation import environ
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 
 SHELL = "shell"  # the kind of the start-up files' work directory, in the temporary directory
 # What each kind of shell is called, by its program's base name (lower-case, without .exe).

@@ -18,7 +18,7 @@ import os
 from mambaboot.common.files import fsops
 from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 
 
 def field(value) -> str:
@@ -54,15 +54,6 @@ def said(place: str, path: str, body: dict) -> str:
             f"{field(body.get('stage'))} ({field(path)})")
 
 
-def _command(argv: list, windows: bool, fallback: str) -> str:
-    if any(field(arg) != arg for arg in argv):  # a control character: no line can show it as typed
-        return fallback
-    try:
-        return quoting.command_line(argv, windows, ticks=True)
-    except ValueError:  # a path no line of the user's shell can hold as one word
-        return fallback
-
-
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
     given, place, path = place, field(place), field(path)  # given: as a command names it
@@ -71,8 +62,8 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if operation == "move" and settle.unsettled_move(body):
         if not settle.move_shaped(body):
             return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
-        again = _command(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,
-                         "`mambaboot move SOURCE DESTINATION`")
+        again = quoting.advice(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,
+                               "`mambaboot move SOURCE DESTINATION`")
         return f"{again} puts it back or finishes it first (a remove of either place settles it too)"
     if action is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
@@ -80,10 +71,10 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if not action:
         return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
     if operation == "create":
-        again = _command(["mambaboot", "create", "--prefix", given], windows, "`mambaboot create --prefix PREFIX`")
+        again = quoting.advice(["mambaboot", "create", "--prefix", given], windows, "`mambaboot create --prefix PREFIX`")
         return f"{again} settles it first"
     if operation == "remove":
-        again = _command(["mambaboot", "remove", given], windows, "`mambaboot remove PREFIX`")
+        again = quoting.advice(["mambaboot", "remove", given], windows, "`mambaboot remove PREFIX`")
         return f"{again} finishes it (any run that changes {place} settles it first)"
     if operation in ("pack", "lock"):
         partial = field(os.path.join(os.path.dirname(given), str(body.get("partial"))))

@@ -24,7 +24,7 @@ def named(path: str) -> tuple:
     return (f"{path} is a download mambaboot or a bootstrap script was writing under a temporary name "
             "(or a note beside one): a run killed mid-download left it, or one running now is writing it; "
             "it was left as it is",
-            f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(path, tree=False)}`")
+            f"delete it yourself when no mambaboot or bootstrap run is going: {removal.by_hand(path, 'file')}")
 
 
 def found(cache_dir: str) -> list:

@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 
+from mambaboot.common import quoting
 from mambaboot.common.errors import CrossesMount
 from mambaboot.common.files import treewalk
 
@@ -72,14 +73,29 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
-def by_hand(path: str, tree: bool = True) -> str:
-    """The command a user types to delete the tree (tree=False: the file) at path, what nothing
-    proves mambaboot's, or what no lock tells from a live run's."""
-    # cmd.exe has no rm: its own rmdir /s /q deletes a tree, del /f /q a file, read-only too
-    # (Microsoft's Windows commands reference, rmdir and del); paths hold no ", so the quotes hold it
-    if sys.platform == "win32":
-        return f'rmdir /s /q "{path}"' if tree else f'del /f /q "{path}"'
-    return f"rm -rf {path}" if tree else f"rm -f {path}"
+# What deletes each kind, by shell. cmd.exe has no rm: its own rmdir /s /q deletes a tree, rmdir an
+# empty directory, del /f /q a file, read-only too (Microsoft Learn, Windows commands: rmdir, del).
+# In PowerShell rmdir and del are aliases of Remove-Item, which reads no /s: its own line is
+# Remove-Item -LiteralPath (no wildcard), -Recurse for a tree, -Force for a read-only or hidden file
+# (Microsoft Learn, Remove-Item). POSIX: rm -rf, rm -f, rmdir (POSIX utilities rm, rmdir).
+_BY_HAND = {"tree": (["rm", "-rf"], ["rmdir", "/s", "/q"], ["-Recurse", "-Force"]),
+            "file": (["rm", "-f"], ["del", "/f", "/q"], ["-Force"]),
+            "empty": (["rmdir"], ["rmdir"], [])}
+
+
+def by_hand(path: str, what: str = "tree", windows: bool | None = None) -> str:
+    """The command a user types to delete the tree (what="file": the file, "empty": the empty
+    directory) at path, what nothing proves mambaboot's, or what no lock tells from a live run's:
+    in backticks, each path one literal word of the shell it is typed in (quoting.advice), or
+    what to do when no line can name it. windows: advice for Windows' shells (None: this host's)."""
+    posix, cmd, powershell = _BY_HAND[what]
+    if not (sys.platform == "win32" if windows is None else windows):
+        return quoting.advice([*posix, path], False, _UNTYPABLE)
+    return quoting.advice([*cmd, path], True, _UNTYPABLE,
+                          powershell_argv=["Remove-Item", "-LiteralPath", path, *powershell])
+
+
+_UNTYPABLE = quoting.UNTYPABLE + ": delete it with a file manager"
 
 
 def _unescape_mount(field: str) -> str:

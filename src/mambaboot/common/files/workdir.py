@@ -74,11 +74,11 @@ class Stale:
         if tempname.kind_of(os.path.basename(self.path), False) == BOOTSTRAP:
             return (f"{self.path} is a bootstrap script's work directory, left by a script that was killed or that "
                     "is still running (a bootstrap script takes no lock, so nothing tells which): it was left as it is",
-                    f"delete it yourself once no bootstrap script is running: `{removal.by_hand(self.path)}`")
+                    f"delete it yourself once no bootstrap script is running: {removal.by_hand(self.path)}")
         return (f"{self.path} is named as a work directory of a mambaboot run that is gone, but nothing in it "
                 "proves mambaboot made it for the token its name holds (a run killed before it wrote its mark, "
                 "or another's): it was left as it is",
-                f"delete it yourself when no mambaboot or bootstrap run is going: `{removal.by_hand(self.path)}`")
+                f"delete it yourself when no mambaboot or bootstrap run is going: {removal.by_hand(self.path)}")
 
 
 def stale(parent: str) -> list:

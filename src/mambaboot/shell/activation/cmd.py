@@ -26,7 +26,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 
 from mambaboot.common.errors import VerifyError
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE_CMD, Model, busy, encode
 

@@ -22,7 +22,7 @@ import stat
 import sys
 
 from mambaboot.common import jsontext  # PREFIX/.mambaboot/envvars.py: the same file (packagedata.standalone)
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 
 UNSET = "***unset***"
 STATE = "conda-meta/state"

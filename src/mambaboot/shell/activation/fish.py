@@ -7,7 +7,7 @@ environment from its own location; only fish builtins run (string, set, test, so
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 
-from mambaboot.shell import quoting
+from mambaboot.common import quoting
 from mambaboot.shell.activation import environ, envvars
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
 

@@ -19,7 +19,7 @@ from mambaboot.shell.activation.model import Model
 
 # PREFIX/.mambaboot/envvars.py: envvars with the JSON reading and quoting it uses, run by the environment's python
 ENVVARS_SOURCES = (("mambaboot.common", "jsontext.py"), ("mambaboot.common.files", "tempname.py"),
-                   ("mambaboot.shell", "quoting.py"),
+                   ("mambaboot.common", "quoting.py"),
                    ("mambaboot.shell.activation", "envvars.py"))
 
 
