@@ -53,6 +53,7 @@ NOT_A_PATH = {
     ("shell/doctor.py", "name"): "python, conda or mamba",
     ("environment/pixilock.py", "subdir"): "a platform's name, as the lock spells it",
     ("pipeline/envfile.py", "key"): "a quote of an environment file's key",
+    ("pipeline/envfile.py", "item"): "a quote of an environment file's dependency item",
     ("relocate/rewrite.py", "name.decode('utf-8', 'replace')"): "a quote of the #! line it would write",
     ("shell/doctor.py", "h.text"): "a quote of the user's start-up file",
     ("shell/doctor.py", "s.text"): "a quote of the user's start-up file",
