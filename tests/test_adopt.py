@@ -9,7 +9,6 @@ import pytest
 
 from mambaboot.common import yamlread
 from mambaboot.environment import roothook
-from tests.conftest import STANDIN_VERSION
 from tests.support.entries import both_entries
 from tests.support.probed import FSYNC_PROBE, run_probed, synced
 from tests.support.snapshot import diff, snapshot
@@ -204,15 +203,13 @@ def test_a_contaminated_shell_is_refused(world, channel, standin):
     assert diff(before, snapshot(world.root)) == {}
 
 
-def _handover_args(world, standin_sha: str, *extra: str) -> list:
-    return ["--micromamba-version-used", STANDIN_VERSION, "--micromamba-sha256-used", standin_sha, *extra]
-
-
 @pytest.mark.parametrize("args, message", [
-    (["--package", "uv"], "only for a bootstrap script's hand-over"),
-    (["--micromamba-version-used", "2.8.1"], "come together"),
-    (["--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "xyz"], "not a sha256"),
     (["--python", "three"], "not a version"),
+    # the hand-over from a bootstrap script, which now hands over to `create`: gone, and with it an adopt
+    # of a foreign environment with no snapshot to put it back by
+    (["--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "0" * 64], "unrecognized arguments"),
+    (["--name", "theirs", "--envs-dir", "."], "unrecognized arguments"),
+    (["--package", "uv"], "unrecognized arguments"),
 ])
 def test_bad_adopt_options_are_usage_errors(world, channel, standin, args, message):
     prefix = world.envs / "theirs"
@@ -223,58 +220,21 @@ def test_bad_adopt_options_are_usage_errors(world, channel, standin, args, messa
     assert diff(before, snapshot(world.root)) == {}
 
 
-def test_a_handover_gives_the_record_create_writes(world, channel, standin, release_server):
-    """What a bootstrap script does, minus the script: engine run by hand, then the hand-over."""
-    env = {"MAMBABOOT_RELEASES_URL": release_server.releases_base}
-    assert world.create("same", "--python", "3.11", "-c", channel, "--package", "uv", env=env).returncode == 0
-    prefix = world.envs / "same_3_11"
-    created = _record(prefix)
-    subprocess.run(["rm", "-rf", str(prefix)], check=True)
-
-    engine_only(world, standin, channel, prefix, "python=3.11", "conda", "mamba", "uv")
-    sha = created["micromamba"]["sha256"]
-    args = ["--name", "same", "--python", "3.11", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache),
-            "-c", channel, "--package", "uv", *_handover_args(world, sha)]
-    r = world.run("adopt", str(prefix), *args, "--json", env=env)
-    assert r.returncode == 0, r.stderr
-    assert r.json()["adoption"] == "bootstrap"
-    assert _without(_record(prefix)) == _without(created)
-
-
 def _synced_in(out: Path, prefix: Path) -> list:
     """The files of prefix that were synced, by name."""
     return sorted(name for d, name in synced(out) if d == prefix or prefix in d.parents)
 
 
-def test_a_handover_syncs_what_create_syncs_and_an_adoption_every_file(world, channel, standin, tmp_path):
-    """The hand-over finishes a prefix the script's micromamba made in this very run, as create's
-    engine does: only the record that says `complete` is synced (create's durability,
-    test_create.py), not every file, each a journal commit. An environment adopt did not see
-    made keeps every file it writes synced: there the rename replaces what may have been the
-    only good copy."""
-    handed, theirs = world.envs / "demo", world.envs / "theirs"
-    for prefix in (handed, theirs):
-        engine_only(world, standin, channel, prefix)
-    out_handed, out_theirs = tmp_path / "handed.txt", tmp_path / "theirs.txt"
-    r = run_probed(world, out_handed, FSYNC_PROBE, "adopt", str(handed), "--name", "demo", "--envs-dir", str(world.envs),
-                   "--cache-dir", str(world.cache), "-c", channel, *_handover_args(world, "0" * 64))
-    assert r.returncode == 0, r.stderr
-    assert _record(handed)["state"] == "complete" and (handed / ".mambaboot" / "activate.sh").is_file()
-    assert _synced_in(out_handed, handed) == ["record.json"]
+def test_an_adoption_syncs_every_file_it_writes(world, channel, standin, tmp_path):
+    """An environment adopt did not see made keeps every file it writes synced: there the rename
+    replaces what may have been the only good copy."""
+    theirs = world.envs / "theirs"
+    engine_only(world, standin, channel, theirs)
+    out_theirs = tmp_path / "theirs.txt"
     r = run_probed(world, out_theirs, FSYNC_PROBE, "adopt", str(theirs), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
     synced = _synced_in(out_theirs, theirs)
     assert synced.count("record.json") == 2 and {"activate.sh", "lock.txt", ".condarc"} <= set(synced), synced
-
-
-def test_a_handover_that_names_another_prefix_is_refused(world, channel, standin):
-    prefix = world.envs / "theirs"
-    engine_only(world, standin, channel, prefix)
-    before = snapshot(world.root)
-    r = world.run("adopt", str(prefix), "--name", "other", "--envs-dir", str(world.envs),
-                  *_handover_args(world, "0" * 64))
-    assert r.returncode == 2 and "disagree" in r.stderr, r.stderr
-    assert diff(before, snapshot(world.root)) == {}
 
 
 def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world, channel, standin):

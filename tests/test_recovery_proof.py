@@ -99,12 +99,12 @@ def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> Non
     assert _intent(prefix)["target"] == f"{given[0]}:{given[1]}"
 
 
-def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Path, fifo: Path) -> dict:
+def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Path, fifo: Path, *extra: str) -> dict:
     """A create SIGKILLed, with its engine, while the engine runs in the prefix (the stand-in held
     after linking on STANDIN_BLOCK_FIFO): as a power loss, the OOM killer or a closed terminal
     leaves it. Its intent, at stage engine."""
     command = [*world.command, "create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel,
-               "--micromamba", str(engine)]
+               "--micromamba", str(engine), *extra]
     with paused(command, world.env, world.envs, fifo) as proc:
         assert (prefix / "conda-meta").is_dir()
         os.killpg(proc.pid, signal.SIGKILL)  # the run and its engine: one process group
@@ -654,3 +654,50 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
     assert code == 4 and str(saved) in err, (code, err)
     assert snapshot(prefix) == before
     assert _intent(prefix)["stage"] == stage
+
+
+def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until_it_is_back(world, made_env, channel,
+                                                                                             standin):
+    """A create --force killed while its engine writes the place: the old environment, set aside
+    under the run's token, is no environment of its own while the intent names it (`list` names it
+    as the old environment of the unfinished create; remove, move, pack and adopt of it refuse,
+    naming the place and the command that settles it). The next create of the place puts it back,
+    renaming what the engine wrote (which proves nothing) out of its way, never deleting it; that
+    settling killed after it dropped the old environment's mark is settled by the run after it."""
+    prefix = copy_env(made_env, world.envs / "x")
+    (prefix / SENTINEL).write_text("the old environment\n")
+    left = _killed_while_the_engine_runs(world, prefix, channel, standin, world.root.parent / "fifo", "--force")
+    aside = Path(left["aside"])
+    assert (aside / SENTINEL).is_file(), left
+    r = world.run("list", "--envs-dir", str(world.envs))
+    assert r.returncode == 0 and aside.name not in r.stdout and f"old environment of {prefix} is kept at {aside}" in r.stderr, r
+    listed = json.loads(world.run("list", "--json", "--envs-dir", str(world.envs), str(aside)).stdout)["environments"]
+    assert str(aside) not in [e["prefix"] for e in listed], listed
+    for args in (["remove", str(aside), "--yes", "--force"], ["move", str(aside), str(world.envs / "y")],
+                 ["pack", str(aside), "-o", str(world.root / "out.tar.gz")], ["adopt", str(aside)]):
+        r = world.run(*args)
+        assert r.returncode == 4 and f"old environment of {prefix}" in r.stderr, (args, r.stderr)
+        assert f"mambaboot create --prefix {prefix}" in r.stderr and (aside / SENTINEL).is_file(), (args, r.stderr)
+    args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)]
+    assert killed_at(world, "proof.drop_mark+done", args).returncode == -signal.SIGKILL
+    r = world.run(*args)
+    assert r.returncode == 4 and "--force" in r.stderr and f"rm -rf {prefix}" not in r.stderr, r.stderr
+    assert (prefix / SENTINEL).is_file() and not aside.exists() and not _lock(prefix).exists(), r.stderr
+    half = prefix.parent / f".x.mambaboot-tmp-{left['token']}-new"  # what the engine wrote: kept, named
+    assert (half / "conda-meta").is_dir(), sorted(p.name for p in prefix.parent.iterdir())
+    r = world.run(*args, "--force")
+    assert r.returncode == 0 and not (prefix / SENTINEL).exists() and not aside.exists(), r.stderr
+
+
+def test_list_and_doctor_advise_for_a_create_killed_in_its_engine_only_what_settles_it(world, channel, standin):
+    """A plain create killed while its engine wrote the place: nothing there proves it is that
+    create's, so the next create is refused there; `list` and `doctor` name what clears it by
+    hand, never that refused create as what settles it."""
+    prefix = world.envs / "x"
+    _killed_while_the_engine_runs(world, prefix, channel, standin, world.root.parent / "fifo")
+    for args in (["list", "--envs-dir", str(world.envs)], ["doctor", "--envs-dir", str(world.envs)]):
+        r = world.run(*args)
+        said = r.stdout + r.stderr
+        assert "create --prefix" not in said and f"rm -rf {prefix}" in said and str(_lock(prefix)) in said, said
+    r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 4 and f"rm -rf {prefix}" in r.stderr, r.stderr

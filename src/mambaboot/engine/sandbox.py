@@ -1,10 +1,7 @@
-"""The private world micromamba runs in, so that nothing it does escapes the prefix and cache.
-
-micromamba 2.x appends every prefix to ~/.conda/environments.txt, creates ~/.mamba/pkgs,
-may default its root prefix under the user's data dir and reads rc files from HOME. We give
-it a HOME (and every per-user dir a platform derives from it) that we own and delete.
-It lives inside the cache dir, so even a SIGKILL leaves nothing outside prefix and cache.
-"""
+"""The private world micromamba runs in, so that nothing it does escapes the prefix and cache: micromamba 2.x appends
+every prefix to ~/.conda/environments.txt, creates ~/.mamba/pkgs and reads rc files from HOME. We give it a HOME (and
+every per-user dir a platform derives from it) inside the cache dir, deleted after, so even a SIGKILL leaves nothing
+outside prefix and cache."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 

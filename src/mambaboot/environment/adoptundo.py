@@ -1,10 +1,8 @@
-"""What an adopt of a prefix changes, saved before it changes anything and put back when the adopt
-does not finish, as conda rolls back a transaction: the record dir's files (bytes, owner and mode),
-.condarc, conda-meta/state, the pkgs link, the root hooks. The snapshot is kept inside the place
-(the record dir's `mambaboot-tmp-<TOKEN>-undo`, carrying the mark of its intent's token for the
-role proof.UNDO) and read back only through that mark, by settle.py's adopt and move rows, after a
-failure and a kill alike: docs/reliability.md ("Killed").
-"""
+"""What an adopt of a prefix changes, saved before it changes anything and put back when the adopt does not finish, as
+conda rolls back a transaction: the record dir's files (bytes, owner and mode), .condarc, conda-meta/state, the pkgs
+link, the root hooks. The snapshot is kept inside the place (the record dir's `mambaboot-tmp-<TOKEN>-undo`, carrying
+the mark of its intent's token for the role proof.UNDO) and read back only through that mark, by settle.py's adopt and
+move rows, after a failure and a kill alike: docs/reliability.md ("Killed")."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -89,11 +87,10 @@ def load(prefix: str, token) -> Snapshot | None:
 
 
 def restore(prefix: str, snap: Snapshot) -> list:
-    """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state
-    and .condarc only while each is exactly what adopt made of it (a file changed since, by the
-    environment's own `conda env config vars set` or a line appended, is the user's: kept, and
-    named in what is returned). Each step does nothing when done already, so a put-back cut short
-    is done again whole by the next run."""
+    """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state and .condarc only
+    while each is exactly what adopt made of it (a file changed since, by the environment's own `conda env config vars
+    set` or a line appended, is the user's: kept, and named in what is returned). Each step does nothing when done
+    already, so a put-back cut short is done again whole by the next run."""
     kept = []
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)

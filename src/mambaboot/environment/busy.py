@@ -1,7 +1,5 @@
-"""Whether an environment is in use right now by the calling shell or by the Python running
-mambaboot: what `move` and `remove` refuse to take from under it (another mambaboot run's use is
-its place's lock: placelock.Intent).
-"""
+"""Whether an environment is in use right now by the calling shell or by the Python running mambaboot: what `move` and
+`remove` refuse to take from under it (another mambaboot run's use is its place's lock: placelock.Intent)."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -23,11 +21,10 @@ def refuse_active(environ, prefix: str, windows: bool) -> None:
 
 
 def refuse_running(prefix: str, what: str) -> None:
-    """The environment whose Python runs mambaboot (as the bootstrap scripts' `python.exe
-    mambaboot.pyz` does) is never moved, removed or replaced by that run: Windows refuses to delete
-    a running program and the DLLs it has loaded, or to rename a directory holding them, so a
-    remove would leave python.exe without its Lib; and where the rename goes through (Linux, Wine)
-    the run loses every module it has yet to import, its sys.path naming the old place (under
+    """The environment whose Python runs mambaboot (as the bootstrap scripts' `python.exe mambaboot.pyz` does) is never
+    moved, removed or replaced by that run: Windows refuses to delete a running program and the DLLs it has loaded, or
+    to rename a directory holding them, so a remove would leave python.exe without its Lib; and where the rename goes
+    through (Linux, Wine) the run loses every module it has yet to import, its sys.path naming the old place (under
     Wine: "No module named 'hmac'", exit 1, the move half done)."""
     for mine in (sys.executable, sys.prefix):
         if mine and fileid.within(mine, prefix):

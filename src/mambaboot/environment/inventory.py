@@ -139,7 +139,7 @@ def scan(envs_dir: str, paths=(), measure: bool = False) -> list[Environment]:
     except OSError:
         entries = []
     for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
+        if entry.is_dir(follow_symlinks=False) and placelock.owner(entry.path) is None:  # else part of its place
             env = describe(entry.path, measure, whole=False)
             if env is not None:
                 found[env.prefix] = env
@@ -149,6 +149,8 @@ def scan(envs_dir: str, paths=(), measure: bool = False) -> list[Environment]:
             from mambaboot.common.errors import no_such_path
 
             raise no_such_path(prefix, "list")
+        if placelock.owner(prefix) is not None:  # part of a place an unfinished run set it aside from: named there
+            continue
         env = found.get(prefix) or describe(prefix, measure, whole=False)
         if env is None:
             held = _environments_in(prefix)

@@ -1,20 +1,18 @@
-"""One lock per place, which is also the record of what the run holding it intends there: a file
-beside the place (`.NAME.mambaboot-lock`, as git's index.lock sits beside the index: the same for
-every spelling of the place, common/files/fsops.py `place_lock`), held by every command that
-changes the place until it is done. Its text is the run's intent, rewritten at each stage: the
-run's one transaction, settled through the table (environment/settle.py) when the run fails or
-by the next run when it was killed. What holds, and why: docs/reliability.md ("Killed",
-"Concurrent runs", "The settle table").
-"""
+"""One lock per place, which is also the record of what the run holding it intends there: a file beside the place
+(`.NAME.mambaboot-lock`, as git's index.lock sits beside the index: the same for every spelling of the place,
+common/files/fsops.py `place_lock`), held by every command that changes the place until it is done. Its text is the
+run's intent, rewritten at each stage: the run's one transaction, settled through the table (environment/settle.py)
+when the run fails or by the next run when it was killed. What holds, and why: docs/reliability.md ("Killed",
+"Concurrent runs", "The settle table")."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import errno
 import os
 
-from mambaboot.common import jsontext, shapes, untrusted
+from mambaboot.common import jsontext, quoting, shapes, untrusted
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import filelock, fsops, leftovers, proof
+from mambaboot.common.files import filelock, fsops, leftovers, proof, tempname
 from mambaboot.environment import record, settle
 
 TOOL = "mambaboot"
@@ -77,10 +75,9 @@ class Intent:
         return self
 
     def _settle(self, left: dict, place: str) -> None:
-        """One killed run's intent, once (it is in the lock of each of its places), with the locks
-        of its places held: those this run holds, and each other place it names whose own lock
-        holds that intent (its token), taken for it. A place named without that is no place of
-        the run's: never locked, walked or changed here (an intent is a claim, its lock the proof)."""
+        """One killed run's intent, once (it is in the lock of each of its places), with the locks of its places held: those
+        this run holds, and each other place it names whose own lock holds that intent (its token), taken for it. A place named
+        without that is never locked, walked or changed here (an intent is a claim, its lock the proof)."""
         token = left.get("token")
         if token is not None and token in self._tokens:
             return
@@ -90,11 +87,19 @@ class Intent:
         others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine and _same(intent(fsops.place_lock(p)), token)]
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             held += [p for p in others if _same(also.stale.get(p), token)]
-            self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held)
+            self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held, commit=lambda body: _fill(
+                self._mine[place].fileno(), jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")))
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:  # an outer Intent's, which writes, keeps and releases it
             return
+        whose = owner(place)
+        if whose is not None:
+            what, op, body = settle.SET_ASIDE_AS.get(tempname.parse_temp(os.path.basename(place))[2]), *whose[2:]
+            again = {"move": ["move", str(body.get("from")), str(body.get("to"))], "create": ["create", "--prefix", whose[0]]}
+            raise TargetRefused(f"{place} is {what} of {whose[0]}, set aside by a mambaboot {op} of it that has not finished "
+                                f"(its intent is in {whose[1]}): a part of that place, not an environment of its own; "
+                                f"{quoting.advice(['mambaboot', *again.get(op, [str(op), whose[0]])], os.name == 'nt')} settles it first; nothing was changed")
         if not os.path.isdir(os.path.dirname(path)):  # FileLock would make it: only create makes a place's parent
             raise TargetRefused(f"{os.path.dirname(path)} does not exist: the lock of {place} cannot be made there; "
                                 "create the parent directory first; nothing was changed")
@@ -129,16 +134,16 @@ class Intent:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
 
     def _fail(self) -> dict:
-        """Settled through the table from the stage said, as a kill would be (signals held: half a
-        put-back is what it must not leave); a settle that fails keeps the intent, named. The places
-        whose intent stays."""
+        """Settled through the table from the stage said, as a kill would be (signals held: half a put-back is what it
+        must not leave); a settle that fails keeps the intent, named. The places whose intent stays."""
         from mambaboot.engine import signals
 
         place = self.places[0][1]
         said, kept = [], {}
         try:
             with signals.held():
-                said = settle.run(self.body(), place, steps=self.steps)
+                said = settle.run(self.body(), place, steps=self.steps, commit=lambda body: self.stage(
+                    body["stage"], **{k: v for k, v in body.items() if k not in ("operation", "token", "stage")}))
         except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
             kept = self._mine
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -159,18 +164,11 @@ class Intent:
         text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
         for lock in self._mine.values():
             if lock.transient or not blank:
-                # One write over the whole file, whatever it held before (a longer stage, a killed
-                # run's intent): what is left past the text is spaces, which the reader drops.
-                size = max(len(text), os.fstat(lock.fileno()).st_size)
-                os.lseek(lock.fileno(), 0, os.SEEK_SET)
-                os.write(lock.fileno(), text + b" " * (size + (-size % _PAD) - len(text)))
-                if text:
-                    os.fsync(lock.fileno())  # what a power loss leaves must say where the run was
+                _fill(lock.fileno(), text)
 
     def _release(self, keep=()) -> None:
-        """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds
-        the file open) but those of the places in keep: what was begun there is not settled, and the
-        intent stays for the next run."""
+        """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)
+        but those of the places in keep: what was begun there is not settled, and the intent stays for the next run."""
         for place, lock in self._mine.items():
             lock.transient = place not in keep
         self._write(blank=True)
@@ -185,16 +183,39 @@ class Intent:
             self._release(keep=self._fail() if self._writes else self.stale)
 
 
+def _fill(fd: int, text: bytes) -> None:
+    """One write over the whole file, whatever it held before: what is left past the text is spaces, which the reader drops."""
+    size = max(len(text), os.fstat(fd).st_size)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, text + b" " * (size + (-size % _PAD) - len(text)))
+    if text:
+        os.fsync(fd)  # what a power loss leaves must say where the run was
+
+
+def owner(path: str) -> tuple | None:
+    """(place, lock, operation, intent) when path is a place set aside (tempname.SET_ASIDE) by the run of the intent beside it."""
+    found = tempname.parse_temp(os.path.basename(path))
+    directory = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if not found or found[0] is None or found[2] not in tempname.SET_ASIDE or not os.path.isdir(directory):
+        return None
+    for lock in sorted(os.path.join(directory, n) for n in os.listdir(directory) if fsops.PLACE_LOCK in n):
+        body = intent(lock) or {}
+        for place in settle.places(body) if body.get("token") == found[1] else ():
+            if fsops.place_lock(place) == lock and os.path.basename(path) == \
+                    os.path.basename(tempname.set_aside(place, found[1], found[2])):
+                return place, lock, body.get("operation"), body
+    return None
+
+
 def _same(body: dict | None, token) -> bool:
     """Whether a lock file's intent is the run of token's (a token of a run's shape)."""
     return bool(body) and proof.is_token(token) and body.get("token") == token
 
 
 def unsettled(directory: str) -> list[tuple[str, str, dict]]:
-    """(place, lock file, intent) for each lock file in directory that no run holds and whose
-    intent names a place there: what a killed run left, for the next run of that place to settle.
-    A lock named by a key (fsops.place_lock) is taken for the place its intent names (a claim) only
-    where that place's lock is this very file: the key proves it."""
+    """(place, lock file, intent) for each lock file in directory that no run holds and whose intent names a place there.
+    A lock named by a key (fsops.place_lock) is taken for the place its intent names only where that place's lock is this
+    very file: the key proves it."""
     try:
         names = sorted(n for n in os.listdir(directory) if n.startswith("."))
     except OSError:

@@ -1,10 +1,8 @@
 """The environment's record: what mambaboot made, from what, and whether it finished.
 
-It lives in PREFIX/.mambaboot/ (never conda-meta/, where conda parses every *.json as a
-package). While micromamba runs the prefix cannot hold it (micromamba refuses a non-empty
-target): until it does, the create's intent beside the prefix (environment/placelock.py) says
-what is under way there.
-"""
+It lives in PREFIX/.mambaboot/ (never conda-meta/, where conda parses every *.json as a package). While micromamba runs
+the prefix cannot hold it (micromamba refuses a non-empty target): until it does, the create's intent beside the prefix
+(environment/placelock.py) says what is under way there."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -97,12 +95,11 @@ _PACKAGES = '\n  "packages": [\n'  # the first line of a package list in write()
 
 
 def read(prefix: str, keys: tuple | None = None) -> dict | None:
-    """The record, or None when the prefix has none (or one that is not ours). keys: only the members
-    named (and "tool"), and "packages" replaced by their number: for `list`, which reads every
-    environment's record, while the package list is most of a record's bytes and of its parsing
-    time. In write()'s layout it is counted unparsed, from its first line to its last (`  ]`), its
-    elements separated by a comma and a line with exactly four spaces (a JSON text holds no raw
-    newline: none of these is inside a string). What is skipped is not checked to be valid JSON:
+    """The record, or None when the prefix has none (or one that is not ours). keys: only the members named (and
+    "tool"), and "packages" replaced by their number: for `list`, which reads every environment's record, while the
+    package list is most of a record's bytes and of its parsing time. In write()'s layout it is counted unparsed, from
+    its first line to its last (`  ]`), its elements separated by a comma and a line with exactly four spaces (a JSON
+    text holds no raw newline: none of these is inside a string). What is skipped is not checked to be valid JSON:
     whatever decides something reads the record whole."""
     path = record_path(prefix)
     try:  # a link on the way, a fifo, a record nobody could trust (too big, too deep, a NUL): no record of ours
@@ -146,8 +143,7 @@ def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = Fals
 
 
 def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
-    """What made an environment: the plan's inputs and the micromamba that ran them (`create` and a
-    bootstrap script's hand-over to `adopt` both record this: the same record for the same inputs)."""
+    """What made an environment (`create`'s): the plan's inputs and the micromamba that ran them."""
     return {"inputs": inputs, "platform": inputs["subdir"], "micromamba": {"version": version, "source": source, "sha256": sha256}}
 
 

@@ -1,8 +1,7 @@
 """The one routine that settles what an operation left unfinished at a place, from its intent
-(environment/placelock.py): the operation's own failure path calls it with the intent it holds,
-and the next run that takes the place's lock with the intent a killed run left, so the same
-stage takes the same path either way. What each row (operation x stage) does, and why each act
-is proven by the place itself: docs/reliability.md, "The settle table".
+(environment/placelock.py): the operation's own failure path calls it with the intent it holds, and the next run that
+takes the place's lock with the intent a killed run left, so the same stage takes the same path either way. What each
+row (operation x stage) does, and why each act is proven by the place itself: docs/reliability.md, "The settle table".
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -20,11 +19,11 @@ class Stuck(TargetRefused):
     """What an intent asks for cannot be done with proof: named; the intent stays."""
 
 
-def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None) -> list[str]:
-    """Settle intent (placelock.INTENT's shape) at place; what was done, one sentence each. steps:
-    the move rows' steps from the layers above (pipeline/movesteps.py), passed by the runs that may
-    settle a killed move (move, remove, create). held: a killed run's places whose own lock holds
-    its intent, the only ones looked at (None: the intent is the calling run's own)."""
+def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None, commit=None) -> list[str]:
+    """Settle intent (placelock.INTENT's shape) at place; what was done, one sentence each. steps: the move rows' steps
+    (pipeline/movesteps.py), passed by the runs that may settle a killed move. held: a killed run's places whose own lock
+    holds its intent, the only ones looked at (None: the calling run's own). commit(body): the intent replaced in its lock
+    before the mark that proves the next step goes (git's lockfile.c rule: the lock's content is the truth until commit)."""
     operation, stage = intent.get("operation"), intent.get("stage")
     action = TABLE.get((operation, stage))
     if action is None:
@@ -44,7 +43,7 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
                     "and run again")
     done: list[str] = []
     for step in action:
-        step(intent, place, done, steps)
+        step(intent, place, done, steps, commit or (lambda body: None))
     if held is not None:  # a killed run's: what it wrote under its token is left (a live run's own
         for each in locks.values():  # are renamed or deleted by itself, and walking costs a whole tree)
             done += leftovers.collect(each)
@@ -95,7 +94,7 @@ def _rmdir(path: str, expected: tuple | None = None) -> bool:
     return True
 
 
-def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
+def _put_back(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     aside, token = _sibling(intent, place, "aside", proof.OLD, "its old environment"), intent.get("token")
     if aside is None:
         return
@@ -110,53 +109,78 @@ def _put_back(intent: dict, place: str, done: list, steps=None) -> None:
     except FileExistsError:
         raise Stuck(f"{place} holds something the create that replaced it did not make; the old environment it "
                     f"set aside is kept at {aside}: look at both, then remove one and rename the other") from None
+    commit(dict(intent, stage="set-aside", made=None, staged=None, target=None))  # its mark still proves it
     proof.drop_mark(place, proof.OLD)
     done.append(f"put back the old environment at {place} (the create that replaced it did not finish)")
 
 
-def _undo_new(intent: dict, place: str, done: list, steps=None) -> None:
-    """The new prefix: deleted (emptied: the user's empty directory kept) only while it carries the
-    run's mark for it, which the engine's directory can carry only once the engine made conda-meta
-    (micromamba 2.8.1 takes an existing folder only when empty, and removes one holding conda-meta
-    whole: libmamba/src/api/create.cpp `create()`), or the in-process rollback wrote through the
-    directory it held open since it made it. An identity in the intent proves nothing (an inode
-    number is reused at once): a place that cannot prove itself is named with what clears it,
-    never guessed at; an empty one is left, for the next create takes an empty directory as it is."""
-    staged = _sibling(intent, place, "staged", proof.NEW, "the directory it was making")
-    if staged is not None and os.path.lexists(staged):  # killed before its rename: empty, the only state rmdir takes
-        if not _rmdir(staged, _identity(intent)):
-            raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
-                        "as it is")
-        done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
+def new_left(intent: dict, place: str) -> str:
+    """What the engine's directory of a create killed in its engine stage is: "gone", "old" (put back), "new" (marked),
+    "empty", "aside" (it proves nothing, but the old environment waits set aside: renamed out of its way to the name the
+    intent gave the engine's directory, which deletes nothing) or "stuck" (it proves nothing: left to the user)."""
+    token = intent.get("token")
     if not os.path.lexists(place):
-        return
-    token, made = intent.get("token"), intent.get("made") == "1"
-    if proof.holds_mark(place, token, proof.OLD):  # the old environment, put back by hand: _put_back's
-        return
-    if proof.holds_mark(place, token, proof.NEW):
-        proof.remove_marked(place, token, "made it", proof.NEW, keep=not made)
-        done.append(f"removed the unfinished environment at {place}")
-        return
+        return "gone"
+    for role in (proof.OLD, proof.NEW):
+        if proof.holds_mark(place, token, role):
+            return role
     try:
         with proof.place(place) as root:
-            entries = sorted(root.listdir())
+            if not root.listdir():
+                return "empty"
     except OSError:  # no directory, or one reached through a link: it proves nothing
-        entries = None
-    if entries == [] and made and _rmdir(place):  # nothing anyone could lose: the way cleared for what _put_back puts back
+        return "stuck"
+    staged = intent.get("staged")
+    return "aside" if isinstance(staged, str) and not os.path.lexists(staged) and _old_waits(intent, place, place) else "stuck"
+
+
+def _old_waits(intent: dict, place: str, path: str) -> bool:
+    """Whether the old environment waits set aside while path is the engine's directory (by identity: enough to rename)."""
+    aside = _sibling(intent, place, "aside", proof.OLD, "its old environment")
+    try:
+        return aside is not None and os.path.lexists(aside) and fileid.identity(os.lstat(path)) == _identity(intent)
+    except OSError:
+        return False
+
+
+def _undo_new(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
+    """The new prefix: deleted (emptied: the user's empty directory kept) only while it carries the run's mark, which
+    the engine's directory can carry only once the engine made conda-meta (micromamba 2.8.1 takes an existing folder only
+    when empty, and removes one holding conda-meta whole: libmamba/src/api/create.cpp `create()`), or through the directory
+    the failed run held open since it made it. An identity proves nothing to delete by (an inode number is reused at
+    once): what cannot prove itself is renamed out of the old environment's way (new_left) or named, never deleted."""
+    staged = _sibling(intent, place, "staged", proof.NEW, "the directory it was making")
+    if staged is not None and os.path.lexists(staged):  # killed before its rename: empty, the only state rmdir takes
+        if _rmdir(staged, _identity(intent)):
+            done.append(f"removed the empty directory {staged} an unfinished create of {place} had made")
+        elif not _old_waits(intent, place, staged):  # else moved out of the old one's way by a settling since killed
+            raise Stuck(f"{staged} is not the empty directory the unfinished create made for {place}; it was left "
+                        "as it is")
+    token, made, left = intent.get("token"), intent.get("made") == "1", new_left(intent, place)
+    if left == proof.NEW:
+        proof.remove_marked(place, token, "made it", proof.NEW, keep=not made)
+        done.append(f"removed the unfinished environment at {place}")
+    elif left == "aside":
+        confined.rename_beside(place, staged, noreplace.rename_dir)
+        done.append(f"moved what a create killed while its engine wrote {place} left there to {staged}: nothing in "
+                    f"it proves it is that create's, so it was not deleted ({removal.by_hand(staged)} deletes it)")
+    elif left == "empty" and made and _rmdir(place):  # nothing anyone could lose: the way cleared for _put_back
         done.append(f"removed the empty directory {place} the unfinished create had made")
-    elif entries == []:
-        done.append(f"left the empty directory {place} as it is (a create takes it as it is; {removal.by_hand(place, 'empty')} deletes it)")
-    else:
-        shown = output.some(entries or [], 5)
-        kept = isinstance(aside := intent.get("aside"), str) and os.path.lexists(aside)
-        raise Stuck(f"{place} holds what a mambaboot create killed while it made an environment there left"
-                    f"{f' ({shown})' if shown else ''}, or what was put there since: nothing in it proves which, so "
-                    f"nothing was deleted{f'; the environment it replaced is kept at {aside}' if kept else ''}; look at "
-                    f"it: if it is that unfinished environment, delete it ({removal.by_hand(place)}) and run again; "
+    elif left == "empty":
+        done.append(f"left the empty directory {place} as it is (a create takes it as it is; "
+                    f"{removal.by_hand(place, 'empty')} deletes it)")
+    elif left == "stuck":
+        shown = output.some(sorted(os.listdir(place)), 5) if os.path.isdir(place) and not os.path.islink(place) else "no directory"
+        aside = intent.get("aside") if isinstance(intent.get("aside"), str) else None
+        back = aside is not None and not os.path.lexists(aside)  # set aside, and back: maybe the old environment
+        raise Stuck(f"{place} holds what a mambaboot create killed while it made an environment there left ({shown}), or "
+                    f"{'the environment it had set aside, put back' if back else 'what was put there since'}: nothing in "
+                    f"it proves which, so nothing was deleted{f'; the environment it replaced is kept at {aside}' if aside and not back else ''}; "
+                    f"look at it: {'' if back else f'if it is that unfinished environment, delete it ({removal.by_hand(place)}) and run again; '}"
                     f"if it is yours, delete {fsops.place_lock(place)} (the killed run's intent) and run again")
 
 
-def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
+def _drop_old(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     aside = _sibling(intent, place, "aside", proof.OLD, "its old environment")
     if aside is not None and os.path.lexists(aside):
         proof.remove_marked(aside, intent.get("token"), f"set it aside to replace {place}", proof.OLD)
@@ -164,7 +188,7 @@ def _drop_old(intent: dict, place: str, done: list, steps=None) -> None:
     proof.drop_mark(place, proof.NEW)
 
 
-def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
+def _drop_partial(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     """The partial file of a killed `-o FILE` writer beside place (FILE), proven by its name."""
     from mambaboot.common.files import outputfile  # not at start-up: create's lock needs none of it
 
@@ -185,7 +209,7 @@ def _drop_partial(intent: dict, place: str, done: list, steps=None) -> None:
     done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
 
 
-def _removing(intent: dict, place: str, done: list, steps=None) -> None:
+def _removing(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     """remove's set-aside (what it renamed to `aside`; not renamed yet: the place is whole, and only
     its mark goes) and deleting (`doomed`: that, or the place itself where the rename was refused)."""
     token, key = intent.get("token"), "aside" if intent.get("stage") == "set-aside" else "doomed"
@@ -213,7 +237,7 @@ def _move_fields(intent: dict, place: str) -> tuple:
     return src, dst, old, how, token
 
 
-def _move_back(intent: dict, place: str, done: list, steps) -> None:
+def _move_back(intent: dict, place: str, done: list, steps, commit=None) -> None:
     """Before `verified`: the move is put back (steps["undo"]: its files, record and activation
     scripts name SRC's old place again)."""
     src, dst, old, how, token = _move_fields(intent, place)
@@ -250,7 +274,7 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
         done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
 
 
-def _move_forward(intent: dict, place: str, done: list, steps) -> None:
+def _move_forward(intent: dict, place: str, done: list, steps, commit=None) -> None:
     """At `verified` or later: the move is finished."""
     src, dst, old, how, token = _move_fields(intent, place)
     finished = False
@@ -302,7 +326,7 @@ def unsettled_move(intent: dict | None) -> bool:
     return bool(intent) and intent.get("operation") == "move" and TABLE.get(("move", intent.get("stage"))) != ()
 
 
-def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
+def _adopt_back(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had
     verified: nothing else of it is left), put back from its snapshot."""
     what = "an adopt of it that did not finish"
@@ -312,10 +336,14 @@ def _adopt_back(intent: dict, place: str, done: list, steps=None) -> None:
     _snapshot_back(place, intent.get("token"), done, what)
 
 
-def _adopt_dropped(intent: dict, place: str, done: list, steps=None) -> None:
+def _adopt_dropped(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     from mambaboot.environment import adoptundo
 
     adoptundo.drop(place, intent.get("token"))
+
+
+SET_ASIDE_AS = {proof.OLD: "the old environment", proof.NEW: "the new environment being made", proof.COPY: "the copy",
+                proof.REMOVING: "what is being removed", proof.SOURCE: "the source of a move"}
 
 
 # What clears an intent the table does not know, as git names a stale index.lock.

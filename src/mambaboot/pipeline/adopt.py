@@ -1,9 +1,6 @@
 """`mambaboot adopt`: bring an existing conda prefix under management with finish.finish().
 
 Where the record's provenance comes from decides the case:
-- a hand-over from a bootstrap script, which ran micromamba itself and passes the inputs it
-  was given and the binary it ran: the plan is made exactly as `create` makes it, so the
-  record is the one `create` writes for the same inputs;
 - a prefix mambaboot already manages: its recorded provenance and creation time are kept and
   everything is checked again; if that fails or is killed, what adopt wrote is put back as it
   was (the record dir's files, .condarc, conda-meta/state, the pkgs link: bytes, owner and mode),
@@ -22,29 +19,20 @@ import os
 from mambaboot.common import pathrules, values
 
 from mambaboot.common.files import fileid
-from mambaboot.common.errors import TargetRefused, UsageError
+from mambaboot.common.errors import TargetRefused
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import finish
-from mambaboot.pipeline.plan import CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
+from mambaboot.pipeline.plan import resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 
-BOOTSTRAP = "bootstrap"
 MANAGED = "managed"
 ADOPTED = "adopted"
 # The parts of a record that say what made the environment; the rest finish() writes anew.
 # pip_packages: what the pip section installed is part of what the environment holds, and of its lock
 _PROVENANCE_KEYS = ("adopted", "inputs", "platform", "micromamba", "pip_packages", "moves")
-
-
-@value
-class Engine:
-    """The micromamba a bootstrap script ran: its `--version` and the sha256 it verified."""
-
-    version: str
-    sha256: str
 
 
 @value
@@ -74,11 +62,9 @@ def check_prefix(prefix: str, command: str) -> None:
 def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
-    handover: CreateInputs | None = None, engine: Engine | None = None, check_shell: bool = True, intent=None,
-    move_token: str | None = None,
+    check_shell: bool = True, intent=None, move_token: str | None = None,
 ) -> AdoptResult:
-    """handover and engine come together: what a bootstrap script was asked for and what it ran.
-    check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
+    """check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
     intent: the command's placelock.Intent of prefix, whose stages say what settles it (None: a move's).
     move_token: a move's re-adopt at its destination, the move's token: the snapshot is saved in the
     place under it and left there, put back or dropped by settle.py's move rows as the move ends."""
@@ -88,10 +74,7 @@ def adopt_prefix(
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix, "adopt")
     existing = record.read(prefix)
-    if handover is not None:
-        case = BOOTSTRAP
-        finish_inputs = _from_handover(prefix, host, handover, engine)
-    elif existing is not None:
+    if existing is not None:
         case = MANAGED
         finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
     else:
@@ -102,11 +85,9 @@ def adopt_prefix(
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         reporter.step(f"prefix: {prefix} is a conda environment")
-    if case == BOOTSTRAP:  # made by the script that hands it over: nothing of it was there before
-        return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
     # a foreign prefix, or one managed already (checked again): what adopt changes is put back as it
     # was if it fails or is killed, as conda rolls back a transaction (environment/adoptundo.py)
-    from mambaboot.environment import adoptundo  # not for a hand-over: its verification starts first
+    from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.take(prefix, host.windows)
     if move_token is not None:  # the move's intent settles its failure and a kill alike, by its rows
@@ -121,23 +102,6 @@ def adopt_prefix(
     intent.stage("adopted")
     adoptundo.drop(prefix, intent.token)
     return AdoptResult(prefix, case, finished)
-
-
-def _from_handover(prefix: str, host: Host, inputs: CreateInputs, engine: Engine | None) -> finish.FinishInputs:
-    if engine is None:
-        raise UsageError("a hand-over needs the micromamba that ran (--micromamba-version-used, --micromamba-sha256-used)")
-    plan = make_plan(host, inputs)
-    if os.path.normcase(plan.prefix) != os.path.normcase(prefix):
-        raise UsageError(f"the hand-over's inputs name {plan.prefix}, not {prefix}: the script and mambaboot disagree")
-    source = plan.micromamba.path if plan.micromamba.kind == "local" else plan.micromamba.url
-    return finish.FinishInputs(
-        prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
-        pkgs_dir=plan.pkgs_dir if plan.link_cache else None,
-        provenance=record.provenance(plan.to_dict(), engine.version, source, engine.sha256),
-        # The script's micromamba made the prefix in this very run, as create's does: the same
-        # durability as create's (FinishInputs.fresh), not a journal commit per file written.
-        fresh=True,
-    )
 
 
 def _from_record(

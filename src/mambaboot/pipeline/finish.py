@@ -20,7 +20,7 @@ from mambaboot.common import isolation
 from mambaboot.shell.activation import environ as activation
 
 # What finish needs once verification is under way is imported then, where it is used: adopt
-# (the bootstrap scripts' hand-over) has no engine run to hide these imports behind (json, re
+# has no engine run to hide these imports behind (json, re
 # and urllib.parse among them), and so they overlap the environment's conda starting instead of
 # coming before it. create imports them while its engine runs (prepare).
 LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "mambaboot.environment.condarc",

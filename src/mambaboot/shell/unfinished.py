@@ -15,7 +15,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common.files import fsops
+from mambaboot.common.files import fsops, removal, tempname
 from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
 from mambaboot.common import quoting
@@ -50,8 +50,11 @@ def kept_in(place: str, body: dict) -> str:
 
 def said(place: str, path: str, body: dict) -> str:
     """What the run was and where it left its intent."""
+    aside = body.get("aside") if isinstance(body.get("aside"), str) and os.path.isdir(body["aside"]) else None
+    kind = tempname.parse_temp(os.path.basename(aside)) if aside else None
     return (f"a mambaboot {field(body.get('operation'))} of {field(place)} was killed at its stage "
-            f"{field(body.get('stage'))} ({field(path)})")
+            f"{field(body.get('stage'))} ({field(path)})" + (f"; {settle.SET_ASIDE_AS.get(kind[2], 'what it set aside')} "
+                                                             f"of {field(place)} is kept at {field(aside)}" if kind else ""))
 
 
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
@@ -70,6 +73,9 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
                 f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
     if not action:
         return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
+    if action and action[0] is settle.TABLE[("create", "engine")][0] and _stuck(body, given):
+        return (f"nothing at {place} proves it is that create's: look at it; if it is that unfinished environment, "
+                f"delete it ({removal.by_hand(given, windows=windows)}), if it is yours, delete {path}; then run again")
     if operation == "create":
         again = quoting.advice(["mambaboot", "create", "--prefix", given], windows, "`mambaboot create --prefix PREFIX`")
         return f"{again} settles it first"
@@ -81,3 +87,11 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
         return (f"the next `mambaboot {field(operation)} ... -o` writing {place} deletes its partial file {partial} first "
                 f"({place} itself is the old file or the whole new one)")
     return f"the next run that changes {place} settles it first"
+
+
+def _stuck(body: dict, place: str) -> bool:
+    """Whether the create rows would leave what is at place to the user (settle.new_left)."""
+    try:
+        return settle.new_left(body, place) == "stuck"
+    except settle.Stuck:  # what the intent names is no name mambaboot gives it
+        return True

@@ -24,15 +24,12 @@ _WINDOWS = sys.platform == "win32"
 
 
 class FileLock:
-    """Exclusive advisory lock on a lock file, blocking until taken (blocking=False: BlockingIOError
-    while another process holds it). offset: only that byte, as libmamba locks a package cache's
-    pkgs.lock (a POSIX record lock, which never conflicts with a whole-file flock). new: the file
-    must not exist yet. A link in the lock file's place is refused (TargetRefused), never followed:
-    O_CREAT would create whatever file it names. transient: the lock file, and the directories
-    made for it that are empty then, go with the lock, so a run leaves none behind. On POSIX it is
-    unlinked while still locked, and a lock taken is kept only if the path still names the file
-    locked (else the file now there is locked instead): two runs never both hold one. On Windows,
-    where a file open elsewhere cannot be deleted, it goes once closed."""
+    """Exclusive advisory lock on a lock file, blocking until taken (blocking=False: BlockingIOError while another
+    process holds it). offset: only that byte, as libmamba locks a package cache's pkgs.lock (a POSIX record lock, never in
+    conflict with a whole-file flock). new: the file must not exist yet. A link in its place is refused (TargetRefused),
+    never followed. transient: the lock file, and the directories made for it that are empty then, go with the lock. On
+    POSIX it is unlinked while still locked, and a lock taken is kept only if the path still names the file locked: two
+    runs never both hold one. On Windows, where a file open elsewhere cannot be deleted, it goes once closed."""
 
     def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
                  transient: bool = False):

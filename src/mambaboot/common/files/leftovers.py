@@ -1,15 +1,10 @@
-"""What a killed run left in a place under the run's temporary name (common/files/tempname.py),
-collected by the next run of the place.
-
-Every file mambaboot writes into a place under another name is written by a run holding the
-place's lock (environment/placelock.py), and renamed or deleted before the run lets it go: once
-a run holds the lock, a temporary of another run's token there is a killed run's, deleted (in the
-place and beside it) when it is a regular file of the user's, never reached through a link;
-anything else is named and left. A nested environment (conda-meta), a place with its own lock
-file beside it and its temporaries are their own runs' to judge. A temporary written under no
-lock of the place (tempname.UNLOCKED) is locked by its writer while it exists: collect_unlocked
-takes one whose lock can be taken. A place set aside is settled by environment/settle.py alone.
-"""
+"""What a killed run left in a place under the run's temporary name (common/files/tempname.py), collected by the next
+run of the place. Every such file is written by a run holding the place's lock (environment/placelock.py), and renamed
+or deleted before the run lets it go: once a run holds the lock, a temporary of another run's token there is a killed
+run's, deleted (in the place and beside it) when it is a regular file of the user's, never reached through a link;
+anything else is named and left. A nested environment and a place with its own lock are their own runs' to judge. One
+written under no lock of the place (tempname.UNLOCKED) is locked by its writer while it exists: collect_unlocked takes
+one whose lock can be taken. A place set aside is settled by environment/settle.py alone."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -23,9 +18,8 @@ NESTED = "conda-meta"  # what makes a directory below a place an environment of 
 
 
 def collect(place: str) -> list:
-    """Delete the temporaries killed runs left in place (a directory: all below it, no link
-    followed, no other file system entered) and beside it; what was done, one sentence each.
-    Only with place's lock held."""
+    """Delete the temporaries killed runs left in place (a directory: all below it, no link followed, no other file
+    system entered) and beside it; what was done, one sentence each. Only with place's lock held."""
     directory, name = os.path.split(os.path.realpath(place))  # the place its lock is for
     key = tempname.of_name(name)
     return _sweep(directory, lambda here, entry, st, found: found[0] == key and _dead(found), name)

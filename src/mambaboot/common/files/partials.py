@@ -1,12 +1,8 @@
-"""The downloads a run was writing into the cache's stores under the temporary name
-(`.NAME.mambaboot-tmp-<TOKEN>` beside its final file, in `CACHE/micromamba/*/`,
-`CACHE/micromamba/{versions,local}/*/` and `CACHE/zipapp/*/`): a micromamba binary
-(engine/download.py), micromamba or mambaboot.pyz (the bootstrap scripts), the notes beside them.
-A bootstrap script holds no lock while it downloads, so nothing tells a killed run's from one
-written now: none is ever deleted. `doctor` and `cache clean` name each (a regular file of the
-user's, reached through no link) with the command that deletes it by hand, as git names a stale
-index.lock. Only the stores' directories are listed: `cache info` and `doctor` start fast.
-"""
+"""The downloads a run was writing into the cache's stores under the temporary name (`.NAME.mambaboot-tmp-<TOKEN>`
+beside its final file, in `CACHE/micromamba/*/`, `CACHE/micromamba/{versions,local}/*/` and `CACHE/zipapp/*/`). A
+bootstrap script holds no lock while it downloads, so nothing tells a killed run's from one written now: none is
+deleted; `doctor` and `cache clean` name each (a regular file of the user's, reached through no link) with the command
+that deletes it by hand, as git names a stale index.lock. Only the stores' directories are listed."""
 
 import stat
 

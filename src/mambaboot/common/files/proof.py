@@ -1,16 +1,11 @@
 """Authority comes from the place, never from what names it.
 
-A journal, pointer, note or record can say anything (an environment received from someone else,
-a shared cache, may hold one naming a directory of the user's, with its identity copied). So a
-destructive act (delete, rename aside, finish or put back) on a place mambaboot made or claimed
-happens only when the place carries the proof, read back at the moment of the act through the
-directory descriptor the act uses: a mark file at its top (MARK), written when the operation made
-or claimed it, holding the random token the operation's intent holds (whoever wrote the intent
-could write inside the place), the place's role (an old environment put back by hand over the new
-one is not the new one), and the identity of the directory it was written in (not a copy's).
-Anything else is NotOurs: the place is named and left (exit 4). Someone who can write inside a
-directory can delete it without mambaboot: the mark gives them nothing they did not have.
-"""
+A journal, pointer, note or record can say anything (an environment received from someone else may hold one naming a
+directory of the user's, with its identity copied). So a destructive act (delete, rename aside, finish or put back) on
+a place mambaboot made or claimed happens only when the place carries the proof, read back at the moment of the act
+through the directory descriptor the act uses: a mark file at its top (MARK) holding the random token the operation's
+intent holds, the place's role (an old environment put back by hand over the new one is not the new one), and the
+identity of the directory it was written in (not a copy's). Anything else is NotOurs: named and left (exit 4)."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -79,9 +74,8 @@ def write_mark(where, token: str, role: str) -> None:
 
 
 def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
-    """Whether the directory where (a Root, or its path: no directory there, False) carries the
-    mark of token for role, written in it (not copied or moved in, nor written for another role),
-    and (expected) has that identity."""
+    """Whether the directory where (a Root, or its path: no directory there, False) carries the mark of token for role,
+    written in it (not copied or moved in, nor written for another role), and (expected) has that identity."""
     if not is_token(token):
         return False
     try:
@@ -97,9 +91,8 @@ def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
 
 
 def drop_mark(where, role: str, token=None) -> bool:
-    """Role's mark in the directory where (a Root, or its path) goes (token: only when it is
-    token's); whether one went. A mark left (no directory, or it cannot be deleted) proves
-    nothing to any other operation: no failure."""
+    """Role's mark in the directory where (a Root, or its path) goes (token: only when it is token's); whether one
+    went. A mark left (no directory, or it cannot be deleted) proves nothing to any other operation: no failure."""
     try:
         with place(where) as root:
             if token is not None and not holds_mark(root, token, role):
@@ -126,10 +119,9 @@ def place(where) -> confined.Root:
 
 
 def remove_marked(path: str, token, act: str, role: str, expected: tuple | None = None, keep: bool = False) -> None:
-    """Delete the directory at path and all below it (keep: the directory stays), only when it
-    carries token's mark for role (and, expected: has that identity), read through the descriptor
-    the deletion then uses, the name checked again before its rmdir. The mark goes last: cut
-    short, what remains still proves whose it is, for the next run."""
+    """Delete the directory at path and all below it (keep: the directory stays), only when it carries token's mark for
+    role (and, expected: has that identity), read through the descriptor the deletion then uses, the name checked again
+    before its rmdir. The mark goes last: cut short, what remains still proves whose it is, for the next run."""
     last = (_at(role), MARK) if _at(role) else (MARK,)
     parent, name = confined.split(path)
     with parent:

@@ -1,21 +1,12 @@
-"""The one name for everything mambaboot writes under another name than its own: each carries
-`mambaboot-tmp-<TOKEN>`, TOKEN the run's own (32 lowercase hex digits, drawn once per process),
-so whoever finds one knows it is mambaboot's and which run made it, and the run knows its own.
-The forms (docs/reliability.md's state inventory says who deletes each): beside NAME, what is
-renamed over it, `.NAME.mambaboot-tmp-<TOKEN>`, or with `-<KIND>` what is written under no lock
-of the place; a work file or directory, `mambaboot-tmp-<TOKEN>-<KIND>`; a run's second and later
-name, `-<N>` after these. A place set aside (SET_ASIDE) and what is saved inside one to put it
-back by (SAVED) have for KIND the role of the mark that proves them (common/files/proof.py) and
-never a `-<N>`: the same place, token and kind give the same name, which the run's intent says
-before it is made, so environment/settle.py, the only one that touches them, finds them from
-either side.
-
-NAME is the name itself, or `~KEY` for one too long to keep whole within 255 bytes (of_name),
-so no place's name is too long for its temporaries (common/pathrules.py). The name proves
-nothing: a collector deletes only what the place proves (common/files/leftovers.py, workdir.py,
-environment/settle.py). Standard library only, and nothing from mambaboot: pack's unpack script
-and the environment's envvars.py carry this module with them.
-"""
+"""The one name for everything mambaboot writes under another name than its own: each carries `mambaboot-tmp-<TOKEN>`,
+TOKEN the run's own (32 lowercase hex digits, drawn once per process). The forms (docs/reliability.md's state inventory
+says who deletes each): beside NAME, what is renamed over it, `.NAME.mambaboot-tmp-<TOKEN>`, or with `-<KIND>` what is
+written under no lock of the place; a work file or directory, `mambaboot-tmp-<TOKEN>-<KIND>`; a run's second and later
+name, `-<N>` after these. A place set aside (SET_ASIDE) and what is saved inside one (SAVED) have for KIND the role of
+the mark that proves them (common/files/proof.py) and never a `-<N>`: the run's intent says the name before it is made.
+NAME is the name itself, or `~KEY` for one too long to keep whole within 255 bytes (of_name). The name proves nothing:
+a collector deletes only what the place proves. Standard library only, and nothing from mambaboot: pack's unpack script
+and the environment's envvars.py carry this module with them."""
 
 import itertools
 import os
@@ -43,10 +34,9 @@ def run_token():
 
 
 def temp_name(name=None, kind=None, token=None):
-    """A name of the forms above: beside name, else a work name, `-<KIND>` after it for kind (UNLOCKED
-    beside name: its writer's lock judges it, common/files/leftovers.py collect_unlocked). This run's;
-    or, with token, the run of token's for a place set aside (kind one of SET_ASIDE) or saved inside
-    one (no name, one of SAVED), the same every time it is asked."""
+    """A name of the forms above: beside name, else a work name, `-<KIND>` after it for kind (UNLOCKED beside name: its
+    writer's lock judges it). This run's; or, with token, the run of token's for a place set aside (kind one of SET_ASIDE)
+    or saved inside one (no name, one of SAVED), the same every time it is asked."""
     if token is None:
         assert kind is None or _is_kind(kind), kind
         token, n = run_token(), next(_temp_count)

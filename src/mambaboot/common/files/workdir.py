@@ -1,13 +1,8 @@
-"""A run's own work directory (a private HOME, a pip download's or pip lock's scratch, a shell's
-start-up files, an output built for a stream: docs/reliability.md's state inventory), named
-`mambaboot-tmp-<TOKEN>-<KIND>` (common/files/tempname.py). Its lock file beside it (`NAME.lock`,
-holding the token) is taken before the directory exists and held until it is gone: a held lock is
-a live run. `cache clean` deletes one only when it is a directory of the user's reached through no
-link, holding MARKER, its lock file free, carrying the mark (common/files/proof.py) of the token
-its lock file and its name hold: one of that name someone else put into a shared cache or /tmp
-is never deleted. One that cannot prove itself so is named with the command that deletes it by
-hand, as git names a stale index.lock.
-"""
+"""A run's own work directory (docs/reliability.md's state inventory), named `mambaboot-tmp-<TOKEN>-<KIND>`
+(common/files/tempname.py). Its lock file beside it (`NAME.lock`, holding the token) is taken before the directory
+exists and held until it is gone: a held lock is a live run. `cache clean` deletes one only when it is a directory of
+the user's reached through no link, holding MARKER, its lock free, carrying the mark (common/files/proof.py) of the
+token its lock and its name hold; else it is named with the command that deletes it, as git names a stale index.lock."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -82,11 +77,9 @@ class Stale:
 
 
 def stale(parent: str) -> list:
-    """The work directories in parent (itself reached through no link) whose run is gone: named so,
-    directories of the user's, not links, whose lock file is missing or free; and a free lock file
-    whose directory is gone (a run killed between the two deletions). Proven: holding MARKER (a
-    regular file of the user's too) and the mark of the token its name and its lock file hold.
-    Anything else named so (another user's in a shared parent among them) is not ours to judge."""
+    """The work directories in parent (reached through no link) whose run is gone: named so, directories of the user's,
+    not links, whose lock file is missing or free; and a free lock file whose directory is gone. Proven: holding MARKER (a
+    regular file of the user's) and the mark of the token its name and lock hold. Anything else is not ours to judge."""
     try:
         root = proof.place(parent)
     except (OSError, Escapes):
