@@ -1,12 +1,10 @@
 @echo off
-rem bootstrap.bat [NAME] [PY_VERSION] [options]: with no Python, refuse a contaminated shell, get and
-rem verify micromamba (and mambaboot.pyz), make a private Python in a work directory of its own, and
-rem hand over to "mambaboot create" on it. Exit codes are create's (2 usage, 3 shell, 4 target, 5
-rem download, 6 micromamba, 7 no Python). cmd.exe's rules kept: delayed expansion OFF (but where
-rem PATH is measured); values expanded only in double quotes, never through CALL (which doubles
-rem carets and expands %% again); curl.exe and certutil.exe by full path (by name, cmd looks in the
-rem current directory first); no FOR /F over a deciding command: its child cmd runs the registry's
-rem AutoRun first (cmd /?, /D).
+rem bootstrap.bat [NAME] [PY_VERSION] [options]: with no Python, refuse a contaminated shell, get and verify
+rem micromamba (and mambaboot.pyz), make a private Python in a work directory of its own, hand over to "mambaboot
+rem create" on it. Exit codes are create's (2 usage, 3 shell, 4 target, 5 download, 6 micromamba, 7 no Python).
+rem cmd.exe's rules kept: delayed expansion OFF (but where PATH is measured); values expanded only in double quotes,
+rem never through CALL (it doubles carets, expands %% again); curl.exe and certutil.exe by full path (by name, cmd
+rem looks in the current directory first); no FOR /F over a deciding command: its child cmd runs AutoRun (cmd /?, /D).
 setlocal EnableExtensions DisableDelayedExpansion
 
 rem Opened by a double-click, cmd runs this file as cmd.exe /c ""PATH" " (ss64, "CMDCMDLINE") and
@@ -29,6 +27,8 @@ for %%V in (MB_NAME MB_NAME_SET MB_PYTHON MB_CHARGS MB_PKGARGS MB_GIVEN MB_MM_VE
 set "MB_SELF=%~dp0" & set "MB_CWD=%CD%" & set "MB_NPOS=0" & set "MB_RC=2" & set "MB_MM_PATH=%MAMBABOOT_MICROMAMBA%"
 if defined ALL_PROXY set "MB_PROXY_VAR=ALL_PROXY"
 if defined HTTPS_PROXY set "MB_PROXY_VAR=HTTPS_PROXY"
+set "MB_PROXY_HINT=behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
+if defined MB_PROXY_VAR set "MB_PROXY_HINT=%MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 set "MB_SYS32=%SystemRoot%\System32" & if not defined SystemRoot set "MB_SYS32=%windir%\System32"
 
 :mb_args
@@ -71,9 +71,9 @@ echo environment, as create reads it: PY_ENVS CONDA_PKGS_DIRS MAMBABOOT_CHANNELS
 exit /b 0
 
 :mb_args_done
-rem cmd reads no line over 8191 characters once expanded, and ends the batch (Microsoft Learn, "Command
-rem prompt line string limitation"): :mb_clean_path copies PATH in a line some 90 longer. Measured on
-rem a "#"-led !PATH! copy from a negative offset (ss64, "VarSubstring"; Wine reads past the end else).
+rem cmd reads no line over 8191 characters once expanded, and ends the batch (Microsoft Learn, "Command prompt line string
+rem limitation"): :mb_clean_path copies PATH in a line some 90 longer. Measured on a "#"-led !PATH! copy from a negative
+rem offset (ss64, "VarSubstring"; Wine reads past the end else).
 set "MB_MSG=PATH is longer than 8000 characters, and cmd.exe cannot read a line longer than 8191 characters with it expanded; shorten PATH for this cmd (set PATH=...) or use bootstrap.ps1" & set "MB_T="
 setlocal EnableDelayedExpansion
 set "MB_T=#!PATH!"
@@ -120,8 +120,7 @@ if defined MB_ENVS goto :mb_envs_found
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
 if exist "%MB_ENVS%\" goto :mb_envs_found
 set "MB_ENVS=%MB_CWD%"
-rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one
-rem in System32 (cmd /?); a double-click in a folder OneDrive or a network home drive may hold.
+rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one in System32 (cmd /?).
 set "MB_VAL=" & set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS" & if defined SystemRoot for %%W in ("%SystemRoot%" "%SystemRoot%\System32") do if /i "%MB_CWD%"==%%W goto :mb_fail
 set "MB_VAL=%MB_CWD%" & set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" & set "MB_HIT="
 for %%U in ("%OneDrive%" "%OneDriveCommercial%" "%OneDriveConsumer%") do (set "MB_UNDER=%%~U" & call :mb_is_under)
@@ -140,13 +139,14 @@ if not "%MB_T%"=="%MB_PREFIX%" goto :mb_fail
 set "MB_T=%MB_PREFIX:~2%"
 if not "%MB_T::=%"=="%MB_T%" goto :mb_fail
 
-rem The cache as create resolves it (common/locations.py): the target drive's CACHE if it exists, else
-rem the user's cache if on that drive and all ASCII (micromamba fails on a character the ANSI code page
-rem lacks: mamba-org/mamba#3097, #3228), else that CACHE; a relative USERPROFILE refused (common/host.py).
+rem The cache as create resolves it (common/locations.py): the target drive's CACHE if it exists, else the user's cache if
+rem on that drive (or the target on a share) and all ASCII (micromamba fails on a character the ANSI code page lacks:
+rem mamba-org/mamba#3097, #3228), else that CACHE; a relative USERPROFILE refused (common/host.py).
 if defined MB_CACHE goto :mb_cache_found
 set "MB_DRIVE=%MB_PREFIX:~0,2%" & set "MB_T="
 if "%MB_DRIVE%"=="\\" for /f "tokens=1,2 delims=\" %%A in ("%MB_PREFIX%") do set "MB_DRIVE=\\%%A\%%B"
-set "MB_CACHE=%MB_DRIVE%\CACHE"
+set "MB_CACHE=%MB_DRIVE%\CACHE" & set "MB_HD=#" & set "MB_SHARE=" & if defined HOMESHARE set "MB_HD=%HOMEDRIVE%"
+for %%D in ("\\" "%MB_HD%") do if /i "%MB_DRIVE:~0,2%"==%%D set "MB_SHARE=1"
 if exist "%MB_CACHE%\" goto :mb_cache_found
 if defined LOCALAPPDATA set "MB_T=%LOCALAPPDATA%\mambaboot\Cache"
 if defined MB_T call :mb_is_absolute
@@ -160,6 +160,8 @@ rem All ASCII when FOR /F, splitting at every printable ASCII character, finds n
 set "MB_X=" & for /f "delims=!#$%%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ " %%X in ("%MB_T%") do set "MB_X=1"
 if defined MB_X goto :mb_cache_found
 if /i "%MB_T:~0,2%"=="%MB_DRIVE%" set "MB_CACHE=%MB_T%"
+if defined MB_SHARE for %%D in ("\\" "%MB_HD%") do if /i "%MB_T:~0,2%"==%%D set "MB_SHARE="
+if defined MB_SHARE set "MB_CACHE=%MB_T%"
 :mb_cache_found
 set "MB_T=%MB_CACHE%" & call :mb_full
 set "MB_CACHE=%MB_T%"
@@ -178,23 +180,20 @@ if not defined MB_MMCH call :mb_each
 if not defined MB_MMCH set MB_MMCH=%MB_LIST%
 if not defined MB_MMCH set MB_MMCH= -c "conda-forge"
 
-set "MB_MSG=is not a sha256 hex digest" & set "MB_VAL=%MB_MM_SHA%" & set "MB_D=%MB_MM_SHA%"
-if defined MB_D call :mb_is_digest
-if defined MB_D if errorlevel 1 goto :mb_fail
-if defined MB_D set "MB_MM_SHA=%MB_D%"
-set "MB_VAL=%MB_ZIPAPP_SHA%" & set "MB_D=%MB_ZIPAPP_SHA%"
-if defined MB_D call :mb_is_digest
-if defined MB_D if errorlevel 1 goto :mb_fail
-if defined MB_D set "MB_ZIPAPP_SHA=%MB_D%"
+set "MB_MSG=is not a sha256 hex digest" & set "MB_VAL=%MB_MM_SHA%" & set "MB_D=%MB_MM_SHA%" & call :mb_is_digest
+if errorlevel 1 goto :mb_fail
+set "MB_MM_SHA=%MB_D%" & set "MB_VAL=%MB_ZIPAPP_SHA%" & set "MB_D=%MB_ZIPAPP_SHA%" & call :mb_is_digest
+if errorlevel 1 goto :mb_fail
+set "MB_ZIPAPP_SHA=%MB_D%"
 
 rem The machine's processor is PROCESSOR_ARCHITEW6432 to a 32-bit cmd (Microsoft Learn, "WOW64 Implementation Details").
 set "MB_ARCH=%PROCESSOR_ARCHITECTURE%" & set "MB_SUBDIR="
 if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
 if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
 if /i not "%MB_ARCH%"=="ARM64" goto :mb_arch_known
-rem ARM64: conda-forge's win-arm64 has no conda (conda-forge.github.io#1940, mamba#4393): win-64 under
-rem Windows 11's x64 emulation (build 22000 on; Microsoft Learn, "How emulation works on Arm"), the
-rem build being ver's third number ("[Version 10.0.22631.4460]"); create takes the processor it is told.
+rem ARM64: conda-forge's win-arm64 has no conda (conda-forge.github.io#1940, mamba#4393): win-64 under Windows 11's x64
+rem emulation (build 22000 on; Microsoft Learn, "How emulation works on Arm"), the build being ver's third number
+rem ("[Version 10.0.22631.4460]"); create takes the processor it is told.
 set "MB_T=" & set "MB_B=0"
 for /f "delims=" %%L in ('ver') do set "MB_T=%%L"
 if defined MB_T for /f "tokens=3 delims=.]" %%B in ("%MB_T%") do set "MB_B=%%B"
@@ -335,11 +334,9 @@ set "MB_ENGINE_RC=%ERRORLEVEL%"
 rem create runs where the user started this; Wine's endlocal goes back to the last pushd's directory.
 cd /d "%MB_CWD%" & if "%MB_ENGINE_RC%"=="0" goto :mb_engine_done
 type "%MB_TMPDIR%\micromamba.txt" 1>&2 & set "MB_RC=6" & set "MB_VAL=" & set "MB_MSG=micromamba create failed (exit %MB_ENGINE_RC%) making this run's private Python; nothing else was changed"
-rem micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346),
-rem against Windows' store unless MAMBA_SSL_VERIFY names a CA file (curl#3727).
-set "MB_MSG2=if it could not reach the channel: behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
-if defined MB_PROXY_VAR set "MB_MSG2=if it could not reach the channel: %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
-set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle"
+rem micromamba's Schannel checks revocation (mamba-org/mamba#2751, #3346) against Windows' store, which a CA file replaces (curl#3727).
+set "MB_MSG2=if it could not reach the channel: %MB_PROXY_HINT%"
+set "MB_MSG3=if it failed on a certificate: behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation); if its certificate is not trusted, have the company's root certificate put in Windows' certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle replaces that store, it does not add to it)"
 rem A solve that failed is no network's doing (libmamba's words: "Could not solve for environment specs").
 "%MB_SYS32%\find.exe" "Could not solve" "%MB_TMPDIR%\micromamba.txt" >nul 2>nul
 if not errorlevel 1 (set "MB_MSG2=micromamba found no package for the Python asked for in the channels given, which is no network fault: check PY_VERSION and -c" & set "MB_MSG3=")
@@ -371,6 +368,7 @@ exit /b 0
 :mb_fail
 rem The one way out on errors; messages on lines of their own (after an IF, a ( can open a block).
 if not defined MB_VAL goto :mb_fail_plain
+call :mb_shown
 echo bootstrap: error: "%MB_VAL%" %MB_MSG% 1>&2
 goto :mb_fail_details
 :mb_fail_plain
@@ -383,6 +381,13 @@ echo   %MB_MSG3% 1>&2
 :mb_fail_cleanup
 if defined MB_TMPDIR if exist "%MB_TMPDIR%\" rmdir /s /q "%MB_TMPDIR%"
 exit /b %MB_RC%
+
+:mb_shown
+rem MB_VAL with a URL's user:password before its host (the authority's first @) shown as ***@ (urlrule.py).
+set "MB_R=%MB_VAL:*://=%" & set "MB_Y="
+if not "%MB_R%"=="%MB_VAL%" for /f "tokens=1 delims=/?#" %%H in ("%MB_R%") do set "MB_Y=%%H"
+if defined MB_Y if not "%MB_Y:@=%"=="%MB_Y%" for /f "delims=:" %%S in ("%MB_VAL%") do set "MB_VAL=%%S://***@%MB_R:*@=%"
+exit /b 0
 
 :mb_token
 rem MB_TOKEN: 32 hex digits from %%RANDOM%%, after skipping the clock's hundredths (cmd seeds it per second).
@@ -457,8 +462,8 @@ if defined MB_X exit /b 1
 exit /b 0
 
 :mb_is_digest
-rem MB_D: 64 hex digits, made lowercase (the form create compares and names directories by).
-set "MB_X="
+rem MB_D: 64 hex digits, made lowercase (the form create compares and names directories by); or none.
+set "MB_X=" & if not defined MB_D exit /b 0
 for /f "delims=0123456789abcdefABCDEF" %%X in ("%MB_D%") do set "MB_X=1"
 if defined MB_X exit /b 1
 if "%MB_D:~63,1%"=="" exit /b 1
@@ -467,9 +472,8 @@ for %%L in (a b c d e f) do call set "MB_D=%%MB_D:%%L=%%L%%"
 exit /b 0
 
 :mb_blocked
-rem MB_MSG2 set when MB_CODE is what cmd sets failing to start a program Windows blocks, after its
-rem words ("This program is blocked by group policy..."): AppLocker or Software Restriction Policies
-rem (1260), App Control (4551), an antivirus (225): Microsoft Learn, "System Error Codes".
+rem MB_MSG2 set when MB_CODE is what cmd sets failing to start a program Windows blocks, after its words ("This program is
+rem blocked by group policy..."): AppLocker or SRP (1260), App Control (4551), an antivirus (225): Microsoft Learn, "System Error Codes".
 for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
 for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
 exit /b 0
@@ -503,8 +507,7 @@ if defined MB_GOT if not errorlevel 1 (set "MB_GOT=%MB_D%" & exit /b 0)
 set "MB_GOT=" & set "MB_VAL=%MB_F%" & set "MB_MSG=could not be hashed with certutil -hashfile" & exit /b 5
 
 :mb_digest
-rem MB_U -> MB_EXPECT: the digest on the line of MB_SUMS naming exactly mambaboot.pyz (sha256sum's
-rem "DIGEST  NAME", or "DIGEST *NAME" in its binary mode), else the first word of MB_U.sha256.
+rem MB_U -> MB_EXPECT: MB_SUMS's digest for exactly mambaboot.pyz (sha256sum's "DIGEST  NAME", binary "DIGEST *NAME"), else MB_U.sha256's first word.
 set "MB_NAME_OUT=digest.txt" & set "MB_CURL_URL=%MB_U%.sha256" & set "MB_MSG=could not be read: without the published digest the download cannot be verified"
 if defined MB_SUMS (set "MB_CURL_URL=%MB_SUMS%" & set "MB_MSG=could not be read: without it mambaboot.pyz cannot be verified")
 set "MB_VAL=%MB_CURL_URL%" & set "MB_D="
@@ -544,22 +547,21 @@ if errorlevel 1 exit /b 5
 set "MB_MSG2=" & exit /b 0
 
 :mb_curl
-rem MB_CURL_URL -> MB_TMPDIR\MB_NAME_OUT, MB_MSG2 saying what to do on failure. -o is relative: a
-rem curl.exe built without Unicode file names opens it in the ANSI code page. Every redirect stays
-rem https (urlrule.py). Schannel fails with exit 35 where revocation servers cannot be reached, as
-rem behind a TLS-inspecting proxy (curl issues 3727, 12239, 14315): MAMBA_SSL_NO_REVOKE turns it off.
+rem MB_CURL_URL -> MB_TMPDIR\MB_NAME_OUT, MB_MSG2 saying what to do on failure. -o is relative: a curl.exe built without
+rem Unicode file names opens it in the ANSI code page. Every redirect stays https (urlrule.py). Schannel fails with exit 35
+rem where revocation servers cannot be reached, as behind a TLS-inspecting proxy (curl issues 3727, 12239, 14315).
 set "MB_REDIR==https" & set "MB_NOREVOKE="
 if defined MB_ALLOW_HTTP set "MB_REDIR==http,https"
 if defined MAMBA_SSL_NO_REVOKE set "MB_NOREVOKE= --ssl-no-revoke"
 set "MB_MSG2=%MB_SYS32%\curl.exe is not there (Windows 10 1803 and later ship it); pass --micromamba PATH"
 if not exist "%MB_SYS32%\curl.exe" exit /b 5
-rem Bounded as mambaboot bounds a download: seconds to connect, seconds per attempt, after which no
-rem retry starts (exit 28), bytes (--max-filesize: exit 63). A curl.exe before 8.4.0 lets a body
-rem without Content-Length pass --max-filesize (curl's manual): the size that arrived refuses it
-rem then, as 63, compared as 20 digits (cmd's numbers are 32-bit).
+rem Bounded as mambaboot bounds a download: seconds to connect, seconds per attempt, after which no retry starts (exit 28),
+rem bytes (--max-filesize: exit 63). A curl.exe before 8.4.0 lets a body without Content-Length pass --max-filesize (curl's
+rem manual): the size that arrived refuses it then, as 63, compared as 20 digits (cmd's numbers are 32-bit).
 pushd "%MB_TMPDIR%"
-"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -o "%MB_NAME_OUT%" "%MB_CURL_URL%"
+"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
 set "MB_CURL_RC=%ERRORLEVEL%"
+set "MB_STATUS=000" & if exist status.txt set /p MB_STATUS=< status.txt
 set "MB_SIZE=0" & if exist "%MB_NAME_OUT%" for %%F in ("%MB_NAME_OUT%") do set "MB_SIZE=%%~zF"
 popd
 set "MB_X=00000000000000000000%MB_SIZE%" & set "MB_Y=00000000000000000000%MB_MAX_BYTES%" & set "MB_MSG2="
@@ -570,25 +572,29 @@ set "MB_MSG2=it is larger than MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES% bytes; se
 if "%MB_CURL_RC%"=="63" exit /b 5
 set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE% seconds (MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT% seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
 if "%MB_CURL_RC%"=="28" exit /b 5
-rem curl.exe and micromamba (libcurl) take HTTPS_PROXY, else ALL_PROXY, never Windows' settings (curl's manual).
-set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
-rem libmamba sets CURLOPT_PROXY, never CURLOPT_PROXYAUTH: libcurl offers a proxy Basic only.
-if defined MB_PROXY_VAR set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_VAR% names the proxy it went through; if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
-if "%MB_CURL_RC%"=="22" set "MB_MSG2=curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"
+rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only).
+set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_HINT%"
+rem -f: exit 22 for every status from 400 (curl's manual, --fail); -w %%{http_code} says which: status_hint's advice.
+set "MB_X=curl.exe failed with exit 22: the server answered HTTP %MB_STATUS%" & if not "%MB_CURL_RC%"=="22" goto :mb_curl_blocked
+set "MB_MSG2=%MB_X%, an HTTP error, not the network: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"
+for %%S in (404 410) do if "%MB_STATUS%"=="%%S" set "MB_MSG2=%MB_X%: the server has no such file: check --micromamba-version and the address (--micromamba-url, --zipapp, MAMBABOOT_RELEASES_URL)"
+for %%S in (401 403 407) do if "%MB_STATUS%"=="%%S" set "MB_MSG2=%MB_X%: the server or a proxy on the way refused it, as a company proxy or web filter does for a host it blocks: ask your network's administrators to allow the host (or for the proxy's user and password, given in HTTPS_PROXY), or get micromamba from a mirror you can reach with --micromamba-url"
+set "MB_Y=%MB_STATUS%#" & if "%MB_STATUS%"=="429" set "MB_Y=5xx#"
+if "%MB_Y:~0,1%%MB_Y:~3%"=="5#" set "MB_MSG2=%MB_X%: the server is busy or failing: try again later, or use a mirror (--micromamba-url, MAMBABOOT_RELEASES_URL)"
+:mb_curl_blocked
 if "%MB_CURL_RC%"=="35" set "MB_MSG2=curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation)"
 set "MB_CODE=%MB_CURL_RC%" & set "MB_WHAT=curl.exe" & call :mb_blocked
 exit /b 5
 
 :mb_sandboxed
-rem Run micromamba as create does, its output kept: every conda/mamba/python variable (isolation.py,
-rem CONDARC and MAMBARC too) gone but what create carries (engine/network.py SCRIPT_CARRIED), no other
-rem environment on PATH, a private home and temp (libmamba reads credentials there: they go with it).
+rem Run micromamba as create does, its output kept: every conda/mamba/python variable (isolation.py, CONDARC and MAMBARC too)
+rem gone but what create carries (network.py SCRIPT_CARRIED), no other environment on PATH, a private home and temp
+rem (libmamba reads credentials there: they go with it).
 setlocal
 if not defined NETRC for %%N in (.netrc _netrc) do if not defined NETRC if exist "%USERPROFILE%\%%N" set "NETRC=%USERPROFILE%\%%N"
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" mkdir "%MB_HOME%\.mamba\auth" 2>nul
 if exist "%USERPROFILE%\.mamba\auth\authentication.json" copy /y "%USERPROFILE%\.mamba\auth\authentication.json" "%MB_HOME%\.mamba\auth\authentication.json" >nul
-rem The names are read from a file the built-in set wrote, never by FOR /F over "set": its child
-rem cmd runs the registry AutoRun (see the top).
+rem The names are read from a file the built-in set wrote, never by FOR /F over "set" (AutoRun: see the top).
 set > "%MB_TMPDIR%\names.txt"
 for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do (set "MB_V=%%V" & call :mb_scrub)
 set "CONDARC=" & set "MAMBARC="
@@ -616,8 +622,7 @@ set "MB_REST=%PATH:"=%" & set "MB_CLEAN="
 :mb_clean_next
 if not defined MB_REST goto :mb_clean_done
 set "MB_E="
-rem eol=| (no path holds one): FOR /F's default eol ; would read a PATH starting with ; as a
-rem comment, and micromamba would run with an empty PATH (for /?: eol, delims last).
+rem eol=| (no path holds one): the default eol ; reads a PATH starting with ; as a comment, leaving none (for /?).
 for /f "eol=| tokens=1* delims=;" %%A in ("%MB_REST%") do (set "MB_E=%%A" & set "MB_REST=%%B")
 if not defined MB_E goto :mb_clean_done
 set "MB_T=%MB_E%" & set "MB_HIT=" & call :mb_full

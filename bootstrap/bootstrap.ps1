@@ -2,9 +2,8 @@
 # "mambaboot.pyz create" on a private Python (docs/reference.md 1.8). Group Policy overrides -ExecutionPolicy Bypass.
 #   powershell -ExecutionPolicy Bypass -File bootstrap.ps1 myenv 3.12 --package "numpy>=2"
 
-# AppLocker and App Control (WDAC) run a script outside the allowed places in ConstrainedLanguage mode, which
-# refuses .NET calls (about_Language_Modes): checked first, with nothing it refuses. Their rules cover .bat too,
-# and allow programs only under Windows and Program Files (Microsoft Learn, "Script rules in AppLocker").
+# AppLocker and App Control (WDAC) run a script outside the allowed places in ConstrainedLanguage mode, which refuses .NET calls (about_Language_Modes): checked first, with nothing it refuses. Their
+# rules cover .bat too, and allow programs only under Windows and Program Files (Microsoft Learn, "Script rules in AppLocker").
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
     Write-Host ('bootstrap: error: PowerShell runs this script in ' + $ExecutionContext.SessionState.LanguageMode +
                 ' mode: an AppLocker or App Control policy governs this machine, and the same policy decides whether bootstrap.bat, micromamba.exe and python.exe may run from your folders (its default rules allow programs only under the Windows and Program Files folders); ask the administrator of this machine for a place they may run from, and give it as --cache-dir and --envs-dir')
@@ -24,9 +23,9 @@ $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MA
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
-# micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346). A CA
-# file replaces Windows' certificate store (curl#3727): no CA variable is made MAMBA_SSL_VERIFY here.
-$TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle"
+# micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346), against Windows' store,
+# which a CA file replaces (curl#3727): the store comes first in the advice, and no CA variable is made MAMBA_SSL_VERIFY here.
+$TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation); if its certificate is not trusted, have the company's root certificate put in Windows' certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle replaces that store, it does not add to it)"
 $Usage = @'
 usage: bootstrap.ps1 [NAME] [PY_VERSION] [options]    (in PowerShell, quote the version: '3.10')
 Makes NAME_3_12 for PY_VERSION 3.12 (default NAME: py) with "mambaboot.pyz create" on a private Python;
@@ -53,8 +52,7 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
                                                                       RedirectStandardOutput = [bool]$Capture; RedirectStandardError = [bool]$Capture }
     $psi.Arguments = (@($Argv | ForEach-Object { Format-Argument $_ }) -join ' ')
     if ($null -ne $Environment) { $psi.Environment.Clear(); foreach ($key in $Environment.Keys) { $psi.Environment[$key] = $Environment[$key] } }
-    # A program a policy blocks (AppLocker, App Control, Software Restriction Policies) never starts:
-    # Process.Start throws Windows' own words ("This program is blocked by group policy", 1260).
+    # A program a policy blocks (AppLocker, App Control, Software Restriction Policies) never starts: Process.Start throws Windows' own words ("This program is blocked by group policy", 1260).
     try { $process = [System.Diagnostics.Process]::Start($psi) } catch {
         $failure = $_.Exception.GetBaseException()
         $number = if ($failure -is [System.ComponentModel.Win32Exception]) { " (Windows error $($failure.NativeErrorCode))" } else { '' }
@@ -98,9 +96,8 @@ function Get-ProxyVariable {
     return @('', '')
 }
 
-# For a failure a proxy may explain: the variable that named it (scheme, host, port), and what a proxy wanting
-# Windows logon means (libmamba 2.8.1 never sets CURLOPT_PROXYAUTH, download/curl.cpp); else the proxy Windows'
-# settings give (WebRequest.GetSystemWebProxy: WinINET, PAC), which micromamba does not use; else what to set.
+# For a failure a proxy may explain: the variable that named it (scheme, host, port), and what a proxy wanting Windows logon means (libmamba 2.8.1 never sets CURLOPT_PROXYAUTH, download/curl.cpp);
+# else the proxy Windows' settings give (WebRequest.GetSystemWebProxy: WinINET, PAC), which micromamba does not use; else what to set.
 function Get-ProxyHint([string]$Url) {
     $var, $proxy = Get-ProxyVariable
     $shown = ''
@@ -173,32 +170,39 @@ function Save-Url([string]$Url, [string]$File, [string]$What, [string]$ByHand = 
                 if (-not $proxy) { $proxy = Get-SystemProxy $Url }
                 Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required): it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $ProxyLogon"
             }
-            if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status, an HTTP error, not the network: check --micromamba-version (a release that has micromamba-win-64), the mirror's URL, or --zipapp$ByHand" }
+            if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status$(Get-StatusHint $status)$ByHand" }
             if ($_.Exception.Data.Contains('exit_code')) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message); nothing was kept" }
             if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)" }
         }
     }
 }
 
-# Task.Wait within what is left of the deadline; a failed task throws its own error.
+# What a status says to do, in create's words (engine/download.py status_hint; RFC 9110 15.5, 15.6; RFC 6585 4).
+function Get-StatusHint([int]$Status) {
+    if (@(404, 410) -contains $Status) { return ': the server has no such file: check --micromamba-version and the address (--micromamba-url, --zipapp, MAMBABOOT_RELEASES_URL)' }
+    if (@(401, 403) -contains $Status) { return ": the server or a proxy on the way refused it, as a company proxy or web filter does for a host it blocks: ask your network's administrators to allow the host (or for the proxy's user and password, given in HTTPS_PROXY), or get micromamba from a mirror you can reach with --micromamba-url" }
+    if ($Status -eq 429 -or ($Status -ge 500 -and $Status -le 599)) { return ': the server is busy or failing: try again later, or use a mirror (--micromamba-url, MAMBABOOT_RELEASES_URL)' }
+    return ', an HTTP error, not the network: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL'
+}
+
+# HttpWebRequest's Timeout and ReadWriteTimeout have no effect on the asynchronous calls made here (Microsoft Learn, HttpWebRequest.Timeout, ReadWriteTimeout): each call waits at most
+# MAMBABOOT_HTTP_TIMEOUT (a connection or a read that stalls, then tried again as create tries again), and all of them end at the deadline.
 function Wait-Within($Task, $Request, $Clock) {
-    $left = [int][Math]::Max(0.0, [Math]::Min([int]::MaxValue, $script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds))
-    try { $done = $Task.Wait($left) } catch { throw $_.Exception.GetBaseException() }
+    $left = [Math]::Max(0.0, [Math]::Min([int]::MaxValue, $script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds))
+    $wait = [int][Math]::Min($left, $script:Connect * 1000.0)
+    try { $done = $Task.Wait($wait) } catch { throw $_.Exception.GetBaseException() }
     if ($done) { return $Task.Result }
     $Request.Abort()
+    if ($wait -lt $left) { throw (New-Object System.Net.WebException "no answer within MAMBABOOT_HTTP_TIMEOUT=$($script:Connect) seconds") }
     Fail 5 "no whole answer within MAMBABOOT_HTTP_DEADLINE=$($script:Deadline) seconds (MAMBABOOT_HTTP_TIMEOUT=$($script:Connect) seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
 }
 
-# HttpWebRequest: Timeout covers GetResponse, ReadWriteTimeout each Read (Microsoft Learn); all cut at the deadline.
 function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     $tooLarge = "it is larger than MAMBABOOT_HTTP_MAX_BYTES=$($script:MaxBytes) bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
     $request = [System.Net.WebRequest]::Create($Uri)
     $request.MaximumAutomaticRedirections = 10  # never https -> http in .NET; capped as mambaboot caps them
-    $request.Timeout = [int][Math]::Min([int]::MaxValue, $script:Connect * 1000.0)
-    $request.ReadWriteTimeout = $request.Timeout
-    # Without a variable, Windows' own proxy (WebRequest.DefaultWebProxy, Credentials null unless set: Microsoft
-    # Learn) gets the user's logon (CredentialCache.DefaultCredentials) as Windows' programs give it; a proxy a
-    # variable names gets only the user:password written in it, never the logon. NO_PROXY's hosts go direct.
+    # Without a variable, Windows' own proxy (WebRequest.DefaultWebProxy, Credentials null unless set: Microsoft Learn) gets the user's logon (CredentialCache.DefaultCredentials) as Windows' programs
+    # give it; a proxy a variable names gets only the user:password written in it, never the logon. NO_PROXY's hosts go direct.
     $proxy = (Get-ProxyVariable)[1]
     if (-not $proxy) {
         $request.Proxy = [System.Net.WebRequest]::DefaultWebProxy
@@ -228,8 +232,7 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     } finally { $response.Dispose() }
 }
 
-# The sha256 the checksum file at Url gives for Name: with -Listed, on the line naming exactly Name
-# (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in binary mode); else its first word.
+# The sha256 the checksum file at Url gives for Name: with -Listed, on the line naming exactly Name (sha256sum's "DIGEST  NAME", or "DIGEST *NAME" in binary mode); else its first word.
 function Get-Digest([string]$Url, [string]$Name, [string]$Hint, [switch]$Listed) {
     $file = Join-Text $script:Work 'digest'
     Save-Url $Url $file "(without it $Name cannot be verified) reading" "; $Hint"
@@ -269,8 +272,7 @@ function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirec
 # Join-Path throws on a drive this session does not have (a mapped drive off VPN; PowerShell issue 4386).
 function Join-Text([string]$Parent, [string]$Child) { return $Parent.TrimEnd('\', '/') + '\' + $Child }
 
-# Whether a PATH entry is in an environment (isolation.py), read as a string: Test-Path throws on
-# a quoted entry in 5.1 (PowerShell issue 16465); .NET's Exists returns false on any error.
+# Whether a PATH entry is in an environment (isolation.py), read as a string: Test-Path throws on a quoted entry in 5.1 (PowerShell issue 16465); .NET's Exists returns false on any error.
 function Test-InEnvironment([string]$Entry) {
     $entry = $Entry.Replace('"', '').TrimEnd('\')
     foreach ($sub in $EnvSubdirs) {
@@ -373,14 +375,13 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $synced = @(@($env:OneDrive, $env:OneDriveCommercial, $env:OneDriveConsumer) | Where-Object { $_ -and "$envs\".StartsWith($_.TrimEnd('\') + '\', [System.StringComparison]::OrdinalIgnoreCase) })
         if ($synced) { Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" }
         if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) { Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
+        if ($envs.StartsWith('\\')) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
     }
     $prefix = Join-Text $envs $envName
-    # 5.1 reads a path given to . or & (activate.ps1) as a wildcard pattern, with no literal form
-    # (PowerShell issue 4726): create takes [ and ], activate.ps1 would refuse them.
+    # 5.1 reads a path given to . or & (activate.ps1) as a wildcard pattern, with no literal form (PowerShell issue 4726): create takes [ and ], activate.ps1 would refuse them.
     if ($prefix -match '[\[\]]') { Fail 2 "prefix '$prefix' has [ or ], which Windows PowerShell 5.1 reads as a wildcard pattern in activate.ps1; choose another path" }
 
-    # The cache as create resolves it (common/locations.py resolve_cache_dir): micromamba hard-links
-    # within one volume only, and fails on a path character the ANSI code page lacks
+    # The cache as create resolves it (common/locations.py resolve_cache_dir): micromamba hard-links within one volume only, and fails on a path character the ANSI code page lacks
     # (mamba-org/mamba#3097, #3228), so the per-user cache only on the target's drive and all ASCII.
     $drive = [System.IO.Path]::GetPathRoot($prefix).TrimEnd('\')
     if ($opt['--cache-dir']) { $cache = Get-FullPath $opt['--cache-dir'] '--cache-dir' }
@@ -390,16 +391,17 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if ($base -notmatch '^([A-Za-z]:)?[\\/]') { $base = Join-Text ([string]$env:USERPROFILE) 'AppData\Local' }
         $user = Join-Text $base 'mambaboot\Cache'
         $cache = "$drive\CACHE"
-        if ($user.StartsWith($drive + '\', [System.StringComparison]::OrdinalIgnoreCase) -and $user -cnotmatch '[^\x20-\x7e]') { $cache = $user }
+        # On a share (UNC, or the network home drive) only a CACHE there already (locations.on_share).
+        $share = if ($env:HOMESHARE -and $env:HOMEDRIVE) { '^(\\\\|' + [regex]::Escape($env:HOMEDRIVE) + ')' } else { '^\\\\' }
+        if (($user.StartsWith($drive + '\', [System.StringComparison]::OrdinalIgnoreCase) -or ("$drive\" -match $share -and $user -notmatch $share)) -and $user -cnotmatch '[^\x20-\x7e]') { $cache = $user }
     }
     $script:PkgsDirs = @(([string]$env:CONDA_PKGS_DIRS) -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ } | ForEach-Object { Get-FullPath $_ 'CONDA_PKGS_DIRS' })
     if ($script:PkgsDirs.Count -eq 0) { $script:PkgsDirs = @(Join-Text $cache 'Python\pkgs') }  # comma-separated, as conda reads it
     # libmamba parses it as the YAML list "[VALUE]" (configuration_impl.hpp) when it makes the private Python.
     foreach ($dir in $script:PkgsDirs) { if ($dir -match '[\[\]{}#]|: ') { Fail 2 "package cache $dir holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS" } }
 
-    # A 32-bit PowerShell sees x86 in PROCESSOR_ARCHITECTURE (Microsoft Learn, "WOW64 Implementation Details").
-    # conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940,
-    # mamba-org/mamba#4393): win-64 under Windows 11's x64 emulation (build 22000 on) instead.
+    # A 32-bit PowerShell sees x86 in PROCESSOR_ARCHITECTURE (Microsoft Learn, "WOW64 Implementation Details"). conda-forge's win-arm64 channel has no conda package
+    # (conda-forge/conda-forge.github.io#1940, mamba-org/mamba#4393): win-64 under Windows 11's x64 emulation (build 22000 on) instead.
     $arch = [string]$env:PROCESSOR_ARCHITEW6432
     if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }
     $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]
@@ -441,8 +443,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     if ([System.IO.File]::Exists($prefix)) { Fail 4 "$prefix is not a directory; nothing was changed" }
     if ([System.IO.File]::Exists("$prefix\.mambaboot\record.json")) { Fail 4 "$prefix holds an environment mambaboot manages; use mambaboot create --force to replace it" }
 
-    # Named as mambaboot's temporaries (common/files/tempname.py: 32 hex digits, a GUID's "N"); no lock,
-    # no mark: deleted when create returns; a killed run's is named by `cache clean` and `doctor`.
+    # Named as mambaboot's temporaries (common/files/tempname.py: 32 hex digits, a GUID's "N"); no lock, no mark: deleted when create returns; a killed run's is named by `cache clean` and `doctor`.
     $script:Token = [Guid]::NewGuid().ToString('N')
     $script:Work = Join-Text $cache "tmp\mambaboot-tmp-$($script:Token)-bootstrap"
     $script:SandboxHome = Join-Text $script:Work 'home'
@@ -509,8 +510,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     if (-not [System.IO.File]::Exists($pythonExe)) { Fail 7 "micromamba finished but $pythonExe is missing" }
     Say "python: private, in $($script:Work)"
 
-    # -I keeps PYTHON* variables and site directories out; the private Python is not put on PATH.
-    # Only the channels the user gave: without, create reads MAMBABOOT_CHANNELS itself.
+    # -I keeps PYTHON* variables and site directories out; the private Python is not put on PATH. Only the channels the user gave: without, create reads MAMBABOOT_CHANNELS itself.
     $handover = @('-I', $zipapp, 'create', $name, '--envs-dir', $envs, '--cache-dir', $cache)
     if ($python) { $handover += @('--python', $python) }
     foreach ($channel in $channels) { $handover += @('-c', $channel) }

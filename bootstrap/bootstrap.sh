@@ -1,16 +1,14 @@
 #!/bin/sh
 # shellcheck disable=SC2030,SC2031  # mb_sandboxed changes its own subshell's environment only
-# Only what needs no Python (docs/reference.md, 1.8): refuse a contaminated shell, obtain and verify
-# micromamba (and the zipapp), make a private Python in a work directory of its own, hand over to
-# `mambaboot create` on it (the place's lock, every input checked again, the rest), delete the work
-# directory (killed, it leaves only that, which `cache clean` and `doctor` name). POSIX sh: dash,
-# bash, zsh, busybox. Exit codes are create's (2 usage, 3 shell, 4 target, 5 micromamba or zipapp
-# not obtained or verified, 6 micromamba failed, 7 no private Python), then create's own.
+# Only what needs no Python (docs/reference.md, 1.8): refuse a contaminated shell, obtain and verify micromamba (and the
+# zipapp), make a private Python in a work directory of its own, hand over to `mambaboot create` on it (the place's lock,
+# every input checked again, the rest), delete the work directory (killed, it leaves only that, which `cache clean` and
+# `doctor` name). POSIX sh: dash, bash, zsh, busybox. Exit codes are create's (2 usage, 3 shell, 4 target, 5 micromamba
+# or zipapp not obtained or verified, 6 micromamba failed, 7 no private Python), then create's own.
 
 mb_pinned=2.8.1-0
 mb_releases=https://github.com/mamba-org/micromamba-releases/releases
-# The address of the release this copy belongs to: empty in the repository; a release's copy
-# names it (tools/build_release.py --release-url), so that this script alone fetches the zipapp.
+# The address of this copy's release: empty here; a release's copy names it (tools/build_release.py --release-url).
 mb_release=
 
 # Nothing it or create makes is writable by others, whatever the umask (a symbolic one only takes write away: POSIX).
@@ -60,8 +58,7 @@ mb_check_value() {  # NAME VALUE: create refuses it too, but micromamba may see 
     esac
 }
 
-# The entries of a comma-separated list, one a line, trimmed, empty ones dropped: as conda reads
-# CONDA_PKGS_DIRS and create MAMBABOOT_CHANNELS (common/locations.py).
+# The entries of a comma-separated list, one a line, trimmed, empty ones dropped: as conda reads CONDA_PKGS_DIRS and create MAMBABOOT_CHANNELS (common/locations.py).
 mb_list() { printf '%s\n' "$1" | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d'; }
 
 mb_sha256() {  # of stdin
@@ -85,13 +82,21 @@ mb_check_url() {  # OPTION URL: https or file://, http only to loopback or with 
     [ -n "$mb_allow_http" ] || mb_die 2 "$1 '$(mb_shown "$2")' uses plain http; use https, or pass --allow-http if you trust the network"
 }
 
-# URL FILE: the body, or status 1 with the reason in mb_why. Bounded as mambaboot's downloads:
-# MAMBABOOT_HTTP_TIMEOUT to connect, MAMBABOOT_HTTP_DEADLINE for an attempt, after which no retry
-# starts (curl's --max-time, --retry-max-time: exit 28; wget under timeout(1) where there is one),
-# MAMBABOOT_HTTP_MAX_BYTES: curl's --max-filesize refuses a longer Content-Length (exit 63), not
-# before curl 8.4.0 a body without one (curl's manual), wget not at all: so head -c stops one byte
-# past the bound, and the size decides. A redirect may not leave https (http too with --allow-http,
-# as common/urlrule.py rules every hop; curl cannot tell loopback apart); wget only counts hops.
+# What an HTTP status says to do, in create's words (engine/download.py status_hint).
+mb_status_hint() {
+    case ${1%% *} in
+        404 | 410) echo "the server has no such file: check --micromamba-version and the address (--micromamba-url, --zipapp, MAMBABOOT_RELEASES_URL)" ;;
+        401 | 403 | 407) echo "the server or a proxy on the way refused it, as a company proxy or web filter does for a host it blocks: ask your network's administrators to allow the host (or for the proxy's user and password, given in HTTPS_PROXY), or get micromamba from a mirror you can reach with --micromamba-url" ;;
+        429 | 5??) echo "the server is busy or failing: try again later, or use a mirror (--micromamba-url, MAMBABOOT_RELEASES_URL)" ;;
+        *) echo "the server answered with an HTTP error, not the network: check --micromamba-version (a release that has micromamba-$mb_subdir), the mirror's URL, or --zipapp" ;;
+    esac
+}
+
+# URL FILE: the body, or status 1 with the reason in mb_why. Bounded as mambaboot's downloads: MAMBABOOT_HTTP_TIMEOUT to connect, MAMBABOOT_HTTP_DEADLINE for an
+# attempt, after which no retry starts (curl's --max-time, --retry-max-time: exit 28; wget under timeout(1) where there is one), MAMBABOOT_HTTP_MAX_BYTES: curl's
+# --max-filesize refuses a longer Content-Length (exit 63), not before curl 8.4.0 a body without one (curl's manual), wget not at all: so head -c stops one byte past
+# the bound, and the size decides. A redirect may not leave https (http too with --allow-http, as common/urlrule.py rules every hop; curl cannot tell loopback
+# apart); wget only counts hops.
 mb_fetch() {
     if command -v curl >/dev/null 2>&1; then
         set -- "$1" "$2" curl -fsSL --retry 3 --connect-timeout "$mb_connect" --max-time "$mb_deadline" \
@@ -111,8 +116,8 @@ mb_fetch() {
         mb_why="it is larger than MAMBABOOT_HTTP_MAX_BYTES=$mb_max_bytes bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number of bytes if it really is that large"
     elif [ "$mb_rc" = 28 ] || [ "$mb_rc" = 124 ]; then
         mb_why="$1 exit $mb_rc: no whole answer within MAMBABOOT_HTTP_DEADLINE=$mb_deadline seconds (MAMBABOOT_HTTP_TIMEOUT=$mb_connect seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
-    elif [ "$1" = curl ] && [ "$mb_rc" = 22 ]; then  # -f: an HTTP error the server sent (curl's manual, EXIT CODES), no proxy's doing
-        mb_why="$1 exit 22 ($(mb_shown "$mb_err")): the server answered with an HTTP error, not the network: check --micromamba-version (a release that has micromamba-$mb_subdir), the mirror's URL, or --zipapp"
+    elif [ "$1" = curl ] && [ "$mb_rc" = 22 ]; then  # -f: every status from 400, named in curl's error (curl's manual, --fail)
+        mb_why="$1 exit 22 ($(mb_shown "$mb_err")): $(mb_status_hint "${mb_err##*error: }")"
     elif [ "$mb_rc" != 0 ]; then
         mb_why="$1 exit $mb_rc $(mb_shown "$mb_err")"
     else
@@ -165,10 +170,9 @@ mb_clean_path() {  # PATH without the entries of a Python environment (conda's l
     printf '%s' "$mb_path"
 }
 
-# Run "$@" as create runs micromamba: every conda/mamba/python variable gone, no other environment
-# on PATH, a private HOME (and XDG and temp dirs) in the work directory; the network and machine
-# settings create carries (engine/network.py), from the environment only (no rc files), and the
-# user's credentials, which libmamba reads from HOME.
+# Run "$@" as create runs micromamba: every conda/mamba/python variable gone, no other environment on PATH, a private HOME
+# (and XDG and temp dirs) in the work directory; the network and machine settings create carries (engine/network.py), from
+# the environment only (no rc files), and the user's credentials, which libmamba reads from HOME.
 mb_sandboxed() (
     mb_ca=${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE-}}
     # libmamba reads MAMBA_SSL_VERIFY as YAML (Source<T>::deserialize,
@@ -193,8 +197,7 @@ mb_sandboxed() (
     exec "$@" </dev/null
 )
 
-# The work directory is this run's alone (made by it, under a random name): deleted whatever the
-# outcome, the hand-over's included.
+# The work directory is this run's alone (made by it, under a random name): deleted whatever the outcome, the hand-over's included.
 mb_cleanup() { [ -z "$mb_tmp" ] || rm -f "$mb_tmp"; [ -z "$mb_work" ] || rm -rf "$mb_work"; }
 mb_work='' mb_tmp='' mb_name=py mb_python='' mb_npos=0 mb_allow_http='' mb_envs='' mb_cache='' mb_zipapp='' mb_zipapp_sha=''
 trap mb_cleanup EXIT
@@ -241,11 +244,10 @@ done
 mb_connect=$(mb_number MAMBABOOT_HTTP_TIMEOUT 30) || exit
 mb_deadline=$(mb_number MAMBABOOT_HTTP_DEADLINE 1800) || exit
 mb_max_bytes=$(mb_number MAMBABOOT_HTTP_MAX_BYTES 268435456) || exit
-# MAMBA_SSL_NO_REVOKE as a boolean, whatever its spelling (engine/network.py flag): libmamba reads
-# it as YAML, where 1 and 0 are no booleans and stop micromamba (Configurable::compute,
-# libmamba/include/mamba/api/configuration.hpp; yaml-cpp's convert<bool>::decode), and raw in
-# get_env_remote_params (download/downloader.cpp), where anything but 0, false included, turns the
-# check off: so it goes on as true or not at all.
+# MAMBA_SSL_NO_REVOKE as a boolean, whatever its spelling (engine/network.py flag): libmamba reads it as YAML, where 1 and 0
+# are no booleans and stop micromamba (Configurable::compute, libmamba/include/mamba/api/configuration.hpp; yaml-cpp's
+# convert<bool>::decode), and raw in get_env_remote_params (download/downloader.cpp), where anything but 0, false included,
+# turns the check off: so it goes on as true or not at all.
 case $(printf '%s' "${MAMBA_SSL_NO_REVOKE-}" | tr '[:upper:]' '[:lower:]') in
     y | yes | true | on | 1) export MAMBA_SSL_NO_REVOKE=true ;;
     '' | n | no | false | off | 0) unset MAMBA_SSL_NO_REVOKE ;;
@@ -255,9 +257,8 @@ for mb_var in REQUESTS_CA_BUNDLE SSL_CERT_FILE; do  # what mb_sandboxed hands mi
     eval "mb_ca=\${$mb_var-}"
     case $mb_ca in *[[:cntrl:]]*) mb_die 2 "$mb_var holds a control character, which micromamba cannot read back" ;; esac
 done
-# The private Python: PY_VERSION (micromamba gets python=VERSION: 3, 3.12 or 3.12.4, as create
-# takes it), so that create finds its packages in the same cache; or, older than mambaboot runs on
-# (3.9), a pinned 3.12, so that a run is reproducible.
+# The private Python: PY_VERSION (micromamba gets python=VERSION: 3, 3.12 or 3.12.4, as create takes it), so that create
+# finds its packages in the same cache; or, older than mambaboot runs on (3.9), a pinned 3.12, so that a run is reproducible.
 mb_own=$mb_python
 case $mb_python in
     *[!0-9.]* | .* | *. | *..* | *.*.*.*) mb_die 2 "--python '$mb_python' is not a version; give one like 3.12 or 3.12.4" ;;

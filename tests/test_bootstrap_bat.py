@@ -240,7 +240,9 @@ PROXY_LOGON = ("if that proxy asks for your Windows logon (NTLM or Negotiate), m
 PROXY_HINT = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)"
 # micromamba checks certificates with Schannel where curl.exe may not have (mamba-org/mamba#2751, #3346)
 TLS_HINT = ("behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's "
-            "revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle")
+            "revocation); if its certificate is not trusted, have the company's root certificate put in Windows' "
+            "certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle replaces that "
+            "store, it does not add to it)")
 
 
 @pytest.mark.parametrize("proxy", [None, "HTTPS_PROXY", "ALL_PROXY", "both"])
@@ -382,6 +384,27 @@ def test_the_drive_rules_for_envs_and_cache(ww, tmp_path):
     args = create_command_args(ww.runs("python")[0]["argv"])
     assert args.cache_dir == resolve_cache_dir(host, None, plan.prefix) == "T:\\CACHE"
     assert (drive / "CACHE" / "micromamba" / f"{PINNED_MICROMAMBA}-win-64" / "micromamba.exe").is_file()
+
+
+def test_no_cache_folder_is_made_on_the_network_home_drive_as_create_makes_none(ww, tmp_path):
+    """An environment named on the network home drive (HOMESHARE mapped to HOMEDRIVE) takes the
+    user's own cache, as create's resolve_cache_dir does; a CACHE folder there already is used."""
+    drive = tmp_path / "drive-h"
+    (drive / "envs").mkdir(parents=True)
+    ww.wine.map_drive("H", drive)
+    local = tmp_path / "Local"
+    share = ['set "HOMESHARE=\\\\server\\home\\me"', 'set "HOMEDRIVE=H:"', f'set "LOCALAPPDATA={win(local)}"']
+    environ = {"HOMESHARE": "\\\\server\\home\\me", "HOMEDRIVE": "H:", "LOCALAPPDATA": win(local)}
+    host = windows_host(ww, win(ww.envs), environ)
+    for made in (False, True):
+        if made:
+            (drive / "CACHE").mkdir()
+        before = len(ww.runs("python"))
+        r = ww.run("s", "--envs-dir", "H:\\envs", before=share, cache=False)
+        assert r.returncode == 0, r.stderr
+        cache = create_command_args(ww.runs("python")[before]["argv"]).cache_dir
+        assert cache == resolve_cache_dir(host, None, "H:\\envs\\s") == ("H:\\CACHE" if made else win(local) + "\\mambaboot\\Cache")
+        assert sorted(p.name for p in drive.iterdir()) == (["CACHE", "envs"] if made else ["envs"])
 
 
 def test_the_user_cache_dir_is_creates(ww, tmp_path):
@@ -609,9 +632,6 @@ def test_a_ca_file_variable_never_replaces_windows_certificate_store(ww, var):
     ("35", "curl.exe failed with exit 35 (the TLS handshake); behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true "
            "(Windows could not check the certificate's revocation)"),
     ("7", f"curl.exe failed with exit 7; {PROXY_HINT}"),
-    # an HTTP error (a wrong --micromamba-version, a missing asset): no proxy explains it
-    ("22", "curl.exe failed with exit 22: the server answered with an HTTP error, so there is no such file there: "
-           "check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"),
     ("28", "curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=1800 seconds "
            "(MAMBABOOT_HTTP_TIMEOUT=30 seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"),
     ("63", "it is larger than MAMBABOOT_HTTP_MAX_BYTES=268435456 bytes; set MAMBABOOT_HTTP_MAX_BYTES to a larger number "
@@ -623,15 +643,59 @@ def test_a_failed_download_says_what_to_set(ww, code, hint):
     r = ww.run(env={"STANDIN_CURL_EXIT": code})
     assert r.returncode == 5, r.stderr
     url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
-    by_hand = ["  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"] if code == "22" else []
     assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
-                           "cannot be verified", f"  {hint}", *by_hand]
+                           "cannot be verified", f"  {hint}"]
     digest = hashlib.sha256(ww.binary).hexdigest()
     r = ww.run(env={"STANDIN_CURL_EXIT": code}, *["--micromamba-sha256", digest])
     assert r.returncode == 5, r.stderr
     url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64"
     assert _refusal(r) == [f'bootstrap: error: "{url}" could not be downloaded', f"  {hint}"]
     assert ww.runs("micromamba") == []
+
+
+@pytest.mark.parametrize("status", ["404", "410", "401", "403", "407", "429", "500", "503", "418"])
+def test_an_http_error_is_explained_by_its_status_as_create_explains_it(ww, status):
+    """curl's -f fails every status from 400 with exit 22 (curl's manual, --fail); the status
+    curl.exe wrote with -w %{http_code} decides the advice, the words create gives (a missing file,
+    a proxy or filter that refuses, a busy server), and the digest by hand only where the server
+    answered it has none."""
+    from mambaboot.engine.download import status_hint
+
+    r = ww.run(env={"STANDIN_CURL_STATUS": status})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    said = f"curl.exe failed with exit 22: the server answered HTTP {status}"
+    hint = status_hint(int(status))
+    if status in ("404", "410"):  # the script also downloads mambaboot.pyz
+        hint = hint.replace("(--micromamba-url, ", "(--micromamba-url, --zipapp, ")
+    advice = f"{said}: {hint}" if hint else (f"{said}, an HTTP error, not the network: check --micromamba-version, "
+                                             "--micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL")
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified", f"  {advice}",
+                           "  pass --micromamba-sha256 HEX or --zipapp-sha256 HEX if you know the digest"]
+    assert ww.runs("micromamba") == []
+
+
+SECRET = "me:s3cret"
+
+
+@pytest.mark.parametrize("args, env", [
+    (["--micromamba-url", f"http://{SECRET}@mirror.example/mm"], {}),
+    (["--micromamba-url", f"ftp://{SECRET}@mirror.example/mm"], {}),
+    ([], {"MAMBABOOT_RELEASES_URL": f"http://{SECRET}@mirror.example/releases"}),
+    (["--zipapp", f"http://{SECRET}@mirror.example/mambaboot.pyz"], {}),
+    (["--micromamba-url", f"https://{SECRET}@mirror.example/a@b/mm"], {"STANDIN_CURL_STATUS": "404"}),
+    (["--micromamba-url", f"https://{SECRET}@mirror.example/mm", "--micromamba-sha256", "0" * 64],
+     {"STANDIN_CURL_EXIT": "7"}),
+    ([], {"MAMBABOOT_RELEASES_URL": f"https://{SECRET}@mirror.example/releases", "STANDIN_CURL_EXIT": "7"}),
+    (["--zipapp", f"https://{SECRET}@mirror.example/mambaboot.pyz"], {"STANDIN_CURL_EXIT": "7"}),
+], ids=["plain-http", "not-https", "releases-http", "zipapp-http", "digest", "binary", "releases", "zipapp"])
+def test_a_url_s_password_is_never_printed(ww, args, env):
+    """Every path that prints a URL shows its user:password as ***@, as bootstrap.sh and create do."""
+    r = ww.run(*args, env=env)
+    assert r.returncode in (2, 5), r.stderr
+    said = "\n".join(_refusal(r))
+    assert "s3cret" not in r.stdout + r.stderr and "://***@mirror.example/" in said, said
 
 
 def test_every_download_is_bounded_by_the_variables_mambaboot_reads(ww):

@@ -198,7 +198,8 @@ def test_failures_that_a_proxy_explains_name_https_proxy():
     assert hint.startswith("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings")
     assert text.count("$ProxyHint") == 2  # defined, and Get-ProxyHint's answer when nothing names a proxy
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 2
+    assert bat.count("behind a proxy, set HTTPS_PROXY=http://HOST:PORT (curl.exe and micromamba do not use Windows' proxy settings)") == 1
+    assert bat.count("%MB_PROXY_HINT%") == 2, "said once, given to both failures that a proxy explains"
     for words in ("if it could not reach the channel: ", "set HTTPS_PROXY=http://HOST:PORT ("):
         assert words in text and words in bat, words
 
@@ -336,13 +337,18 @@ def test_every_wait_of_a_download_ends_at_the_deadline_and_the_body_is_counted_a
     code = _code()
     assert "invoke-webrequest" not in {c.lower() for c in pwsh.commands(_tree())}
     body = _function("Receive-Url")
-    assert "$request.Timeout = " in body and "$request.ReadWriteTimeout = $request.Timeout" in body
+    # HttpWebRequest.Timeout and ReadWriteTimeout do not apply to asynchronous calls (Microsoft Learn):
+    # each wait is bounded here instead, by MAMBABOOT_HTTP_TIMEOUT within what is left of the deadline
+    assert "$request.Timeout" not in body and "$request.ReadWriteTimeout" not in body
     assert re.findall(r"Wait-Within \((\$\w+)\.(\w+)\(", body) == [("$request", "GetResponseAsync"), ("$body", "ReadAsync")]
     assert ".Result" not in body and ".GetResponse()" not in body and ".Read(" not in body
     assert body.index("$response.ContentLength -gt $script:MaxBytes") < body.index("GetResponseStream()")
     assert body.index("if ($total -gt $script:MaxBytes) { $request.Abort(); Fail 5 $tooLarge }") < body.index("$file.Write(")
     wait = _function("Wait-Within")
-    assert "$Task.Wait($left)" in wait and "$script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds" in wait and "$Request.Abort()" in wait
+    assert "$Task.Wait($wait)" in wait and "$script:Deadline * 1000.0 - $Clock.ElapsedMilliseconds" in wait and "$Request.Abort()" in wait
+    assert "$wait = [int][Math]::Min($left, $script:Connect * 1000.0)" in wait
+    stalled = wait.index("if ($wait -lt $left) { throw (New-Object System.Net.WebException ")
+    assert wait.index("$Request.Abort()") < stalled < wait.index("Fail 5 "), "a stalled call is tried again, the deadline is final"
     retry = _function("Save-Url")
     assert "if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline)" in retry
     assert retry.index("if ($_.Exception.Data.Contains('')) { Fail 5 ") < retry.index("if ($attempt -ge 4"), "a bound passed is never retried"
@@ -424,7 +430,7 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
     assert "if it could not reach the channel: $(Get-ProxyHint $url)" in engine
     logon = re.search(r"\$ProxyLogon = '([^']*)'", text).group(1)
     bat = (SCRIPTS / "bootstrap.bat").read_bytes().decode("ascii")
-    assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 2
+    assert bat.count(f"%MB_PROXY_VAR% names the proxy it went through; {logon}") == 1
     assert "Proxies that ask for Windows logon" in logon
     assert "## Proxies that ask for Windows logon" in (REPO / "docs" / "windows.md").read_text()
 
@@ -574,7 +580,11 @@ def test_a_ca_variable_never_replaces_windows_certificate_store_and_the_hint_nam
     assert "$sandbox['MAMBA_SSL_VERIFY']" not in said
     hint = re.search(r'\$TlsHint = "([^"]*)"', said).group(1)
     assert hint == ("behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the "
-                    "certificate's revocation) or MAMBA_SSL_VERIFY=PATH of the company's CA bundle")
+                    "certificate's revocation); if its certificate is not trusted, have the company's root certificate put "
+                    "in Windows' certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle "
+                    "replaces that store, it does not add to it)")
+    bat = _messages("bootstrap.bat", r'set "MB_MSG3=if it failed on a certificate: ([^"]*)"')
+    assert bat == {hint}, "the same advice in both Windows scripts"
     assert "MAMBA_SSL_VERIFY" in _array("Carried")
 
 
@@ -590,8 +600,8 @@ def test_the_default_cache_is_creates_on_the_targets_drive_and_never_a_non_ascii
     steps = ['[System.IO.Directory]::Exists("$drive\\CACHE")',
              "$user = Join-Text $base 'mambaboot\\Cache'",
              '$cache = "$drive\\CACHE"\n',
-             "$user.StartsWith($drive + '\\', [System.StringComparison]::OrdinalIgnoreCase) -and $user -cnotmatch '[^\\x20-\\x7e]') "
-             "{ $cache = $user }"]
+             "$user.StartsWith($drive + '\\', [System.StringComparison]::OrdinalIgnoreCase) -or (",
+             " -and $user -cnotmatch '[^\\x20-\\x7e]') { $cache = $user }"]
     at = [block.index(step) for step in steps]
     assert at == sorted(at), block
     ascii_only = re.search(r"-cnotmatch '([^']*)'", block).group(1)
@@ -637,3 +647,48 @@ def test_a_python_older_than_mambaboot_runs_on_gets_a_private_312_said_in_one_li
     for version in ("3.9", "3.10", "3.12.4", "3"):
         assert not re.search(older, version), version
     assert '$spec = if ($python) { "python=$python" } else { \'python\' }' in said
+
+
+@pytest.mark.parametrize("status", [404, 410, 401, 403, 429, 500, 503, 418])
+def test_an_http_error_is_explained_by_its_status_in_creates_words(status):
+    """Get-StatusHint, read as PowerShell reads its conditions, gives create's advice for the status
+    (407 names the proxy before it: see above); any other status the plain HTTP error."""
+    from mambaboot.engine.download import status_hint
+
+    source = _source("Get-StatusHint")
+    said = None
+    for line in source.splitlines():
+        found = re.match(r"\s*if \(@\(([\d, ]+)\) -contains \$Status\) \{ return (['\"])(.*)\2 \}$", line)
+        if found and status in [int(n) for n in found.group(1).split(",")]:
+            said = found.group(3)
+            break
+        found = re.match(r"\s*if \(\$Status -eq 429 -or \(\$Status -ge 500 -and \$Status -le 599\)\) \{ return '(.*)' \}$", line)
+        if found and (status == 429 or 500 <= status <= 599):
+            said = found.group(1)
+            break
+    if said is None:
+        said = re.search(r"\n    return '(.*)'\n", source).group(1)
+    hint = status_hint(status)
+    if status in (404, 410):  # the script also downloads mambaboot.pyz
+        hint = hint.replace("(--micromamba-url, ", "(--micromamba-url, --zipapp, ")
+    assert said == (f": {hint}" if hint else ", an HTTP error, not the network: check --micromamba-version, "
+                    "--micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL")
+
+
+def test_a_network_share_is_no_default_parent_and_gets_no_cache_folder_made_as_create_decides():
+    """A current directory on a UNC share (a Downloads folder redirected there) is refused as
+    create's default refuses it; a target on a share takes the user's cache unless the share has
+    a CACHE already (locations.on_share)."""
+    text = _text()
+    default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
+    assert "if ($envs.StartsWith('\\\\')) { Fail 2 \"$envs is on a network share" in default
+    said = _uncommented()
+    share = re.search(r"\$share = if \(\$env:HOMESHARE -and \$env:HOMEDRIVE\) \{ '\^\(\\\\\\\\\|' \+ \[regex\]::Escape\(\$env:HOMEDRIVE\) "
+                      r"\+ '\)' \} else \{ '(\^\\\\\\\\)' \}", said)
+    assert share, said
+    unc = share.group(1)
+    assert re.match(unc, "\\\\fs\\users$\\CACHE") and not re.match(unc, "C:\\Users")
+    assert ('-or ("$drive\\" -match $share -and $user -notmatch $share)) -and $user -cnotmatch' in said)
+    host = Host(environ={}, windows=True, subdir="win-64", cwd="\\\\fs\\users$\\me\\Downloads", isdir=lambda p: False)
+    with pytest.raises(UsageError, match="is on a network share"):
+        resolve_envs_dir(host, None)

@@ -684,8 +684,29 @@ def test_an_http_error_is_answered_as_one_not_with_a_proxy(world, dist, channel)
         r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache), "--micromamba-version", "9.9.9",
                       env={"MAMBABOOT_RELEASES_URL": f"{server.url}/releases"})
     assert r.returncode == 5, r.stderr
-    assert "curl exit 22" in r.stderr and "an HTTP error, not the network: check --micromamba-version" in r.stderr
+    assert "curl exit 22" in r.stderr and "the server has no such file: check --micromamba-version" in r.stderr
     assert "PROXY" not in r.stderr
+
+
+@pytest.mark.parametrize("status", [410, 403, 407, 503, 418])
+def test_an_http_error_is_explained_by_its_status_as_create_explains_it(world, dist, channel, status):
+    """curl -f fails every status from 400 with exit 22 and names the status in its error; the
+    advice is the status's, in create's words (engine/download.py status_hint)."""
+    from mambaboot.engine.download import status_hint
+    from tests.support.server import AssetServer, Fault
+
+    with AssetServer() as server:
+        url = server.add_release(PINNED_MICROMAMBA, _subdir(), b"never sent")
+        server.faults(url + ".sha256", [Fault.status(status)] * 4)
+        r = bootstrap(world, dist, "-c", channel, "--cache-dir", str(world.cache),
+                      env={"MAMBABOOT_RELEASES_URL": f"{server.url}/mamba-org/micromamba-releases/releases"})
+    assert r.returncode == 5, r.stderr
+    hint = status_hint(status).replace("(--micromamba-url, MAMBABOOT", "(--micromamba-url, --zipapp, MAMBABOOT") \
+        if status == 410 else status_hint(status)
+    said = re.search(rf"curl exit 22 \(curl: \(22\) The requested URL returned error: {status}[^)]*\): (.*)", r.stderr)
+    assert said and said.group(1) == (hint or "the server answered with an HTTP error, not the network: check "
+                                      f"--micromamba-version (a release that has micromamba-{_subdir()}), the mirror's "
+                                      "URL, or --zipapp"), r.stderr
 
 
 def test_two_bootstraps_and_a_create_racing_for_one_place_one_wins_the_others_exit_4(world, dist, channel,

@@ -199,3 +199,26 @@ def test_an_environment_python_windows_blocks_is_said_with_the_folder_options(mo
         "Windows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus "
         "blocks programs in that folder; ask your administrator which folders may run programs, and pass one as "
         "--envs-dir or --prefix"]
+
+
+@pytest.mark.parametrize("status, hint", [
+    (404, "the server has no such file: check --micromamba-version"),
+    (410, "the server has no such file: check --micromamba-version"),
+    (401, "the server or a proxy on the way refused it"),
+    (403, "the server or a proxy on the way refused it"),
+    (407, "the server or a proxy on the way refused it"),
+    (429, "the server is busy or failing: try again later, or use a mirror"),
+    (500, "the server is busy or failing: try again later, or use a mirror"),
+    (503, "the server is busy or failing: try again later, or use a mirror"),
+])
+def test_an_http_error_is_explained_by_its_status_through_the_command(world, release_server, status, hint):
+    """curl and urllib both fail on every status >= 400; what to do differs: a wrong version or
+    address (404, 410), a proxy or filter that refuses (401, 403, 407), a server busy or down."""
+    from tests.support.server import Fault
+
+    release_server.faults(urlsplit(release_server.asset_url + ".sha256").path, [Fault.status(status)] * 5)
+    r = world.create("a", env={"MAMBABOOT_RELEASES_URL": release_server.releases_base, "MAMBABOOT_HTTP_BACKOFF": "0.01"})
+    assert r.returncode == ObtainError.exit_code, r.stderr
+    assert f"HTTP {status}" in r.stderr and hint in r.stderr, r.stderr
+    others = [h for h in ("has no such file", "refused it", "busy or failing") if h not in hint]
+    assert not any(h in r.stderr for h in others), r.stderr

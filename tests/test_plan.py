@@ -74,6 +74,24 @@ def test_windows_falls_back_to_cwd_and_user_cache():
     assert not [w for w in plan.warnings if "another volume" in w]
 
 
+HOME_SHARE = {"USERPROFILE": "C:\\Users\\u", "LOCALAPPDATA": "C:\\Users\\u\\AppData\\Local",
+              "HOMESHARE": "\\\\fs\\users$\\u", "HOMEDRIVE": "H:", "HOMEPATH": "\\"}
+
+
+@pytest.mark.parametrize("cwd", ["\\\\fs\\users$\\u\\Downloads", "//fs/users$/u/Downloads", "H:\\Downloads"])
+def test_a_current_directory_on_a_network_share_is_no_default_place(cwd):
+    """A Downloads folder redirected to a share (Folder Redirection), or the network home drive:
+    every package file would go over the network; named, it is the user's choice, and the cache
+    is then the user's own, never a CACHE folder made at the share's root."""
+    with pytest.raises(UsageError, match="is on a network share.*pass --envs-dir DIR on a local disk, or set PY_ENVS"):
+        make_plan(windows_host(env=HOME_SHARE, cwd=cwd), CreateInputs())
+    plan = make_plan(windows_host(env=HOME_SHARE, cwd=cwd), CreateInputs(envs_dir=cwd))
+    assert plan.cache_dir == "C:\\Users\\u\\AppData\\Local\\mambaboot\\Cache"
+    share = ntpath.splitdrive(ntpath.normpath(cwd))[0]
+    there = make_plan(windows_host(env=HOME_SHARE, cwd=cwd, dirs={share + "\\CACHE"}), CreateInputs(envs_dir=cwd))
+    assert there.cache_dir == share + "\\CACHE", "one there already is used"
+
+
 @pytest.mark.parametrize("user", ["José", "张三", "Jane O'Brien"])
 def test_a_profile_with_non_ascii_characters_is_no_default_cache(user):
     """micromamba on Windows converts paths to the ANSI code page, and a package cache holding a

@@ -296,6 +296,24 @@ def test_the_windows_download_is_the_address_the_release_workflow_publishes_at()
     assert "--repo OWNER/mambaboot" in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
 
 
+def test_a_clone_makes_the_windows_download_as_the_readme_says(tmp_path):
+    """The README's way from a clone: the command it gives writes every file it names into the
+    folder it names, and each script there, naming no release, runs the mambaboot.pyz beside it."""
+    import sys
+
+    section = windows_section()
+    command = re.search(r"From a clone, `(python3 tools/build_release\.py [^`]+)` writes (.+?) into `(\w+)`", section, re.S)
+    assert command, section
+    argv = shlex.split(command.group(1))
+    named = re.findall(r"`([\w.]+)`", command.group(2))
+    assert named == ["bootstrap.bat", "bootstrap.ps1", "mambaboot.pyz", "SHA256SUMS"]
+    subprocess.run([sys.executable, str(REPO / argv[1]), *argv[2:]], cwd=tmp_path, check=True, capture_output=True)
+    out = tmp_path / command.group(3)
+    assert set(named) <= {p.name for p in out.iterdir()}
+    assert b'set "MB_RELEASE="\r\n' in (out / "bootstrap.bat").read_bytes()
+    assert "$Release = ''\n" in (out / "bootstrap.ps1").read_text(encoding="ascii")
+
+
 def test_the_windows_block_runs_as_typed_in_cmd(wine, tmp_path):
     """Each ```bat line of the README's Windows section typed at Wine's cmd prompt in a profile's
     Downloads folder: `.\\bootstrap.bat` (here with --help: the real run downloads) runs the script

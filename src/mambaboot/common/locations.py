@@ -46,7 +46,30 @@ def resolve_envs_dir(host: Host, given: str | None) -> str:
         conventional = host.path.join(_drive(host) + "\\", "dev", "Anaconda", "envs")
         if host.isdir(conventional):
             return conventional
+        _refuse_a_share(host)
     return host.cwd
+
+
+def on_share(host: Host, path: str) -> bool:
+    """Whether path is on a network share: a UNC path (\\\\server\\share\\..., where a Downloads or
+    Documents folder redirected by Folder Redirection lives: Microsoft Learn, "Folder Redirection")
+    or the drive the user's network home folder is mapped to (HOMESHARE on HOMEDRIVE: Microsoft
+    Learn, "Recognized environment variables")."""
+    drive = host.path.splitdrive(path)[0]
+    if drive.startswith(("\\\\", "//")):
+        return True
+    home = host.environ.get("HOMEDRIVE", "")
+    return bool(host.environ.get("HOMESHARE") and home and drive.upper() == home.upper())
+
+
+def _refuse_a_share(host: Host) -> None:
+    """Never an environment on a share by default, where every package file would go over the
+    network (as the bootstrap scripts refuse it); named with --envs-dir or PY_ENVS, it is the user's."""
+    if on_share(host, host.cwd):
+        from mambaboot.common.errors import UsageError
+
+        raise UsageError(f"the current directory {host.cwd} is on a network share, where every file of the environment "
+                         "would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS")
 
 
 def resolve_cache_dir(host: Host, given: str | None, target: str | None = None) -> str:
@@ -61,6 +84,8 @@ def resolve_cache_dir(host: Host, given: str | None, target: str | None = None) 
         if host.isdir(drive_cache):
             return drive_cache
         user = _user_cache_dir(host)
+        if on_share(host, drive_cache) and not on_share(host, user) and user.isascii():
+            return user  # a CACHE folder is never made on a share: only one there already is used
         if target and host.path.splitdrive(user)[0].upper() != drive.upper():
             return drive_cache
         if not user.isascii():

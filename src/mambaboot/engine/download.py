@@ -184,14 +184,35 @@ _TLS_HINT = ("the server's certificate is not trusted by Windows' certificate st
 
 
 class _Transient(Exception):
-    pass
+    status = 0
+
+
+# What an HTTP status says to do (RFC 9110 section 15.5, 15.6; RFC 6585 section 4 for 429): a file the
+# server has not; a server or a proxy on the way that refuses (a company proxy or web filter answers
+# 403 or 407 for a host it blocks); a server busy or failing.
+def status_hint(status: int) -> str:
+    if status in (404, 410):
+        return "the server has no such file: check --micromamba-version and the address (--micromamba-url, MAMBABOOT_RELEASES_URL)"
+    if status in (401, 403, 407):
+        return ("the server or a proxy on the way refused it, as a company proxy or web filter does for a host it blocks: "
+                "ask your network's administrators to allow the host (or for the proxy's user and password, given in "
+                "HTTPS_PROXY), or get micromamba from a mirror you can reach with --micromamba-url")
+    if status == 429 or 500 <= status <= 599:
+        return ("the server is busy or failing: try again later, or use a mirror (--micromamba-url, "
+                "MAMBABOOT_RELEASES_URL)")
+    return ""
+
+
+def _with_hint(message: str, status: int) -> str:
+    hint = status_hint(status)
+    return f"{message}\n{hint}" if hint else message
 
 
 def _answered(message: str, status: int = 0) -> ObtainError:
     """The server's own answer that it will not give this file (a final HTTP status, a file:// path
     that is not there): no network fault, so what the caller can give instead (a digest) is worth
     saying; any other failure would stop the next download too. status: the HTTP one, if any."""
-    failed = ObtainError(message)
+    failed = ObtainError(_with_hint(message, status))
     failed.answered, failed.status = True, status
     return failed
 
@@ -237,18 +258,18 @@ def _opener(policy: Policy, allow_http: bool, net=None) -> urllib.request.Opener
 
 def _with_retries(url: str, attempt: Callable[[], object], policy: Policy, clock: _Clock):
     delay = policy.backoff
-    last = ""
+    last, status = "", 0
     for n in range(1, policy.attempts + 1):
         clock.left()
         try:
             return attempt()
         except _Transient as exc:
-            last = str(exc)
+            last, status = str(exc), exc.status
             if n == policy.attempts:
                 break
             clock.pause(delay)
             delay *= 2
-    raise ObtainError(f"download of {url} failed after {policy.attempts} attempts: {last}")
+    raise ObtainError(_with_hint(f"download of {url} failed after {policy.attempts} attempts: {last}", status))
 
 
 def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET",
@@ -261,7 +282,9 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in _RETRY_STATUS:
-            raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
+            again = _Transient(f"HTTP {exc.code} {exc.reason}")
+            again.status = exc.code
+            raise again from None
         raise _answered(f"download of {url} failed: HTTP {exc.code} {exc.reason}", exc.code) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
