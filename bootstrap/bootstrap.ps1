@@ -524,7 +524,8 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $childEnvironment.Remove('PROCESSOR_ARCHITEW6432'); $childEnvironment['PROCESSOR_ARCHITECTURE'] = 'AMD64'
     }
     $code = (Invoke-Native $pythonExe $handover $childEnvironment).Code
-    if ($code -eq 0) { Say "to use it: . `"$prefix\.mambaboot\activate.ps1`"" }
+    $quoted = "'" + ($prefix -replace "['\u2018\u2019\u201A\u201B]", '$0$0') + "'"  # quotes doubled; the line reads activate.ps1 as text, which no policy refuses
+    if ($code -eq 0) { Say ('to use it: & { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath "$MambabootPrefix\.mambaboot\activate.ps1") } ' + $quoted) }
     return $code
 }
 

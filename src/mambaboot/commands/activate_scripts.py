@@ -82,4 +82,8 @@ def _run(args, prefix: str) -> int:
         how, script = ("call", os.path.join(prefix, ".mambaboot", "activate.bat")) if windows else \
             (".", os.path.join(prefix, ".mambaboot", "activate.sh"))
         print(f'activate: {how} "{script}"')
+        if windows:  # the line that runs under any execution policy (shell/activation/powershell.py)
+            from mambaboot.shell.activation import powershell
+
+            print(f"activate in PowerShell: {powershell.line(prefix)}")
     return 0
