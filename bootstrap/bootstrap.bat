@@ -363,6 +363,7 @@ set "MB_CODE=%MB_RC%" & call :mb_blocked
 if defined MB_MSG2 (set "MB_TMPDIR=" & set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
 if not "%MB_RC%"=="0" exit /b %MB_RC%
 echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
+for %%P in ("%MB_PREFIX:'=''%") do echo next in PowerShell: ^& { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath "$MambabootPrefix\.mambaboot\activate.ps1") } '%%~P' 1>&2
 exit /b 0
 
 :mb_fail

@@ -207,8 +207,7 @@ function Receive-Url([System.Uri]$Uri, [string]$Destination, $Clock) {
     if (-not $proxy) {
         $request.Proxy = [System.Net.WebRequest]::DefaultWebProxy
         if ($null -ne $request.Proxy) { $request.Proxy.Credentials = [System.Net.CredentialCache]::DefaultCredentials }
-    } elseif (Test-NoProxy $Uri) { $request.Proxy = $null }
-    else {
+    } elseif (Test-NoProxy $Uri) { $request.Proxy = $null } else {
         $proxyUri = [System.Uri]$proxy
         $request.Proxy = New-Object System.Net.WebProxy $proxyUri
         if ($proxyUri.UserInfo) {
@@ -365,8 +364,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         # Never the next default instead: the environment would land where the user did not say.
         $envs = Get-FullPath $env:PY_ENVS 'PY_ENVS'
         if (-not [System.IO.Directory]::Exists($envs)) { Fail 2 "PY_ENVS names $envs, which is not a directory (it does not exist, or is a file); create it, give --envs-dir, or unset PY_ENVS" }
-    }
-    elseif ([System.IO.Directory]::Exists("$here\dev\Anaconda\envs")) { $envs = "$here\dev\Anaconda\envs" }
+    } elseif ([System.IO.Directory]::Exists("$here\dev\Anaconda\envs")) { $envs = "$here\dev\Anaconda\envs" }
     else {
         $envs = $script:Cwd
         # Never by default, as in bootstrap.bat: System32, where an elevated shell starts; a folder OneDrive syncs or
@@ -524,7 +522,8 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $childEnvironment.Remove('PROCESSOR_ARCHITEW6432'); $childEnvironment['PROCESSOR_ARCHITECTURE'] = 'AMD64'
     }
     $code = (Invoke-Native $pythonExe $handover $childEnvironment).Code
-    if ($code -eq 0) { Say "to use it: . `"$prefix\.mambaboot\activate.ps1`"" }
+    $quoted = "'" + ($prefix -replace "['\u2018\u2019\u201A\u201B]", '$0$0') + "'"  # quotes doubled; the line reads activate.ps1 as text, which no policy refuses
+    if ($code -eq 0) { Say ('to use it: & { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath "$MambabootPrefix\.mambaboot\activate.ps1") } ' + $quoted) }
     return $code
 }
 

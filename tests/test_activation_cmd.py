@@ -67,7 +67,11 @@ def _expected(prefix: Path, before: Dict[str, str]) -> Dict[str, str]:
     variant = environ.msys2_variant(str(prefix), windows=True)
     env = dict(before, PATH=";".join(environ.path_entries(win, True, variant) + [before["PATH"]]))
     own = (prefix / "Scripts" / "conda.exe").is_file()
-    for name, value in environ.conda_values(win, True, own).items():
+
+    def is_file(path: str) -> bool:  # a path under win, looked up where Wine has it
+        return path.startswith(win + "\\") and (prefix / path[len(win) + 1:].replace("\\", "/")).is_file()
+
+    for name, value in environ.conda_values(win, True, own, is_file).items():
         if value is None:
             env.pop(name, None)
         else:
@@ -123,6 +127,26 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     assert refused == read_set_dump(wine.workdir / "during.txt")
     assert read_set_dump(wine.workdir / "after.txt") == before
     assert "no environment was activated" in err
+
+
+@pytest.mark.parametrize("present", [("conda.bat", "mamba.bat"), ("mamba.bat",), ()], ids=["conda", "mamba", "none"])
+def test_cmd_activation_sets_conda_bat_to_the_environments_own_and_puts_the_callers_back(wine, tmp_path, present):
+    """The environment's mamba runs `CALL "%CONDA_BAT%" activate PREFIX` before a post-link script
+    and, without CONDA_BAT naming a file that exists, first writes its activation scripts into its
+    root prefix anew with absolute paths (libmamba 2.8.1 wrap_call, util.cpp 1445-1494). Activation
+    names the environment's condabin\\conda.bat, else its mamba.bat, else unsets it: never a missing
+    file, and never another installation's (the caller's value here). Deactivation puts it back."""
+    prefix = _make(tmp_path, CALM)
+    for name in environ.BAT_CANDIDATES:
+        if name not in present:
+            (prefix / "condabin" / name).unlink()
+    out, err = _round_trip(wine, prefix, False, ['set "CONDA_BAT=C:\\other conda\\condabin\\conda.bat"'])
+    assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
+    during = read_set_dump(wine.workdir / "during.txt")
+    assert during.get("CONDA_BAT") == (windows_path(prefix / "condabin" / present[0]) if present else None)
+    before = read_set_dump(wine.workdir / "before.txt")
+    assert before["CONDA_BAT"] == "C:\\other conda\\condabin\\conda.bat"
+    assert read_set_dump(wine.workdir / "after.txt") == before
 
 
 @pytest.mark.parametrize("variable", ["CONDA_PREFIX", "VIRTUAL_ENV", "PYTHONHOME"])
@@ -410,7 +434,7 @@ def test_patched_hook_sets_the_root_prefix_and_micromamba_bat_uses_the_own_mamba
 def test_vars_bat_leaves_to_activate_bat_exactly_what_activate_bat_saves():
     from mambaboot.shell.activation import envvars
 
-    assert envvars.BAT_FIXED == ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, "PROMPT")
+    assert envvars.BAT_FIXED == ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, environ.BAT_VAR, "PROMPT")
 
 
 @pytest.mark.parametrize("delayed", [False, True])

@@ -158,6 +158,9 @@ def _windows_expected(p: str, caller_path: str) -> Dict[str, str]:
         "_CONDA_EXE": f"{p}\\Scripts\\conda.exe",
         "CONDA_PYTHON_EXE": f"{p}\\python.exe",
         "_CONDA_ROOT": p,
+        # what a mamba started here calls before a post-link script (libmamba 2.8.1 wrap_call),
+        # as conda's condabin\\conda_hook.bat sets it: the environment's own conda.bat
+        "CONDA_BAT": f"{p}\\condabin\\conda.bat",
         ENV_VAR[0]: ENV_VAR[1],
         **MAMBABOOT_ADDS(p),
     }
@@ -192,12 +195,15 @@ def test_powershell_activation_script_sets_what_conda_sets(windows_env):
     entries = re.search(r"\$entries = @\(([^\n]*)\)\n", code).group(1)
     assert [e[len("$prefix + '"):-1] for e in entries.split(", ")] == WINDOWS_PATH
     assert "if ($saved['PATH']) { $entries += $saved['PATH'] }" in code, "the caller's PATH after them"
-    sets = dict(re.findall(r"SetEnvironmentVariable\('(\w+)', ([^\n]*?)\)\n", code))
+    sets = dict(re.findall(r"& \$setenv '(\w+)' ([^\n]*)\n", code))
     assert {k: sets[k] for k in ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER",
-                                 "MAMBA_ROOT_PREFIX")} == {
+                                 "MAMBA_ROOT_PREFIX", "CONDA_BAT")} == {
         "CONDA_PREFIX": "$prefix", "CONDA_SHLVL": "'1'", "CONDA_DEFAULT_ENV": "$name",
-        "CONDA_PROMPT_MODIFIER": "'(' + [IO.Path]::GetFileName($prefix) + ') '",
-        "MAMBA_ROOT_PREFIX": "$prefix"}
+        "CONDA_PROMPT_MODIFIER": "('(' + ($prefix -replace '^.*[\\\\/]', '') + ') ')",
+        "MAMBA_ROOT_PREFIX": "$prefix", "CONDA_BAT": "$bat[0]"}
+    # CONDA_BAT: the first of condabin\\conda.bat and mamba.bat present, else unset ($null)
+    assert ("$bat = @(@('conda.bat', 'mamba.bat') | ForEach-Object { Join-Path $prefix ('condabin\\' + $_) } |\n"
+            "            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })") in code
     # its own conda: "base", and conda's variables naming that conda
     assert "$conda = Join-Path $prefix 'Scripts\\conda.exe'" in code and "$name = 'base'" in code
     assert ("@(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix "
@@ -228,10 +234,14 @@ def test_powershell_conda_and_mamba_activate_refuse_and_the_rest_runs_the_enviro
         assert words[-3:] == [f"'{name}'", f"'{program}'", "$args"], words
     code = text.decode("utf-8-sig").replace("\r\n", "\n")
     assert "if ($rest.Count -and @('activate', 'deactivate', 'reactivate') -contains $rest[0]) {" in code
-    # the refusal shows a command that, typed in PowerShell, names this environment's deactivate.ps1
-    shown = re.search(r'Leave it with (\. "[^"]*")', code).group(1)
+    # the refusal shows a command that, typed in PowerShell, runs this environment's deactivate.ps1
+    # (its braces doubled for -f, which fills the message in)
+    shown = re.search(r"Leave it with (& \{\{.*?\}\} \$env:CONDA_PREFIX);", code).group(1)
+    shown = shown.replace("{{", "{").replace("}}", "}")
     typed = pwsh.parse(shown.encode())
-    assert [_text(typed, n) for n in pwsh.walk(typed.root) if n.type == "variable"] == ["$env:CONDA_PREFIX"]
-    assert shown == '. "$env:CONDA_PREFIX\\.mambaboot\\deactivate.ps1"'
+    assert [_text(typed, n) for n in pwsh.walk(typed.root) if n.type == "variable"] == [
+        "$MambabootPrefix", "$MambabootPrefix", "$env:CONDA_PREFIX"]
+    assert shown == ('& { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath '
+                     '"$MambabootPrefix\\.mambaboot\\deactivate.ps1") } $env:CONDA_PREFIX')
     deactivate = _text(tree, functions["global:_MambabootDeactivate"])
     assert "Remove-Item -Path ('function:global:' + $name)" in deactivate and "$state.Tools" in deactivate

@@ -19,6 +19,7 @@ from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
+from mambaboot.shell.activation import powershell
 from tests.conftest import REPO
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, OURS, USER_DIR, occupy
@@ -137,7 +138,9 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert "other-env" in python["env"]["PATH"] and python["env"]["PYTHONSTARTUP"] == "x.py", "the user's own environment"
     assert not [e for e in python["env"]["PATH"].split(";") if "mambaboot-tmp-" in e], "the private Python on no PATH"
     assert not [k for k in python["env"] if k.upper().startswith("MB_")], "the script's variables are gone"
-    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-1], r.stderr
+    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-2], r.stderr
+    # and the line PowerShell runs under any execution policy, exactly as mambaboot writes it
+    assert r.stderr.splitlines()[-1].rstrip() == "next in PowerShell: " + powershell.line(f"{cwd}\\demo_3_12"), r.stderr
 
     notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
     assert (notes / "micromamba.exe").read_bytes() == ww.binary

@@ -11,6 +11,7 @@ from mambaboot.common.locations import resolve_envs_dir
 from mambaboot.engine import network, sandbox
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
 from mambaboot.common import isolation
+from mambaboot.shell.activation import powershell
 from tests.conftest import REPO
 from tests.support import pwsh
 
@@ -118,7 +119,7 @@ def test_powershells_number_parsing_is_refused_not_guessed():
 def test_py_envs_naming_no_directory_is_refused_in_mambaboots_words_before_any_download():
     """Set, PY_ENVS is used or refused, never passed over for the next default."""
     text, code = _text(), _code()
-    branch = re.search(r"\n    elseif \(\$env:PY_ENVS\) \{\n(.*?)\n    \}\n", text, re.S)
+    branch = re.search(r"\n    elseif \(\$env:PY_ENVS\) \{\n(.*?)\n    \}[\n ]", text, re.S)
     assert branch, "a set PY_ENVS takes its own branch"
     check = re.fullmatch(r"\s*# [^\n]*\n\s*\$envs = Get-FullPath \$env:PY_ENVS 'PY_ENVS'\n"
                          r'\s*if \(-not \[System\.IO\.Directory\]::Exists\(\$envs\)\) \{ Fail 2 "PY_ENVS names \$envs(, which [^"]*)" \}',
@@ -533,7 +534,10 @@ def test_it_changes_no_place_and_hands_over_to_create():
     at = [body.index(step) for step in order]
     assert at == sorted(at), body
     assert "'--prefix', (Join-Text $script:Work 'python')" in body, "the private Python is in the work directory"
-    assert "Say \"to use it: . `\"$prefix\\.mambaboot\\activate.ps1`\"\"" in _text()
+    # the line mambaboot gives (powershell.line), its prefix quoted as quoting.powershell quotes
+    shown = "Say ('to use it: " + powershell.line("PREFIX").replace(" 'PREFIX'", " ' + $quoted)")
+    assert shown in _text(), shown
+    assert "$quoted = \"'\" + ($prefix -replace \"['\\u2018\\u2019\\u201A\\u201B]\", '$0$0') + \"'\"" in _text()
     ending = _code()[_code().rindex("} finally {"):]
     assert "if ($script:Work) { Remove-Tree $script:Work }" in ending
 

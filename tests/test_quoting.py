@@ -257,25 +257,26 @@ def test_generated_powershell_scripts(made_env, tmp_path):
     for value in ("from b, which sorts after a", "it's \"q\" $x `y` \\ z ; & | (p)", "s"):
         assert powershell.quote(value) in fragment
     activate = scripts[".mambaboot/activate.ps1"].decode("utf-8-sig")
-    # hooks are listed when activating, sorted by code point ([StringComparer]::Ordinal), never baked in
-    assert "z’s hook" not in activate and "[Array]::Sort($names, [StringComparer]::Ordinal)" in activate
+    # hooks are listed when activating, sorted by code point (each UTF-16 unit as a number), never baked in
+    assert "z’s hook" not in activate
+    assert "Sort-Object -Property { -join @(foreach ($c in [char[]]$_.Name) { '{0:D5}' -f [int]$c }) }" in activate
     assert "'CONDA_PREFIX', " in activate and all(f"'{v}'" in activate for v in isolation.CONTAMINATING)
     # condabin's wrappers before Library\\bin's mamba.exe and Scripts' conda.exe, after the prefix's python.exe
     assert "$entries = @($prefix + '', $prefix + '\\condabin', $prefix + '\\Library\\mingw-w64\\bin'" in activate
     assert activate.index("'\\condabin'") < activate.index("'\\Library\\bin'") < activate.index("'\\Scripts'")
-    assert "Split-Path -Parent $PSScriptRoot" in activate
+    assert "$given = Get-Variable -Name MambabootPrefix -ValueOnly -ErrorAction SilentlyContinue" in activate
 
 
 def test_activate_ps1_names_the_environments_directory_in_the_prompt(made_env):
     """activate.ps1 as `mambaboot create` wrote it: the prompt takes the last part of the prefix
-    the script found itself in (.NET's string operation, no provider path rules), not the name
+    the activation line named (a string operation, no provider path rules), not the name
     CONDA_DEFAULT_ENV gets ("base" with the environment's own conda)."""
     raw = (made_env / ".mambaboot" / "activate.ps1").read_bytes()
     source = raw.decode("utf-8-sig")
     code = pwsh.code_only(pwsh.parse(raw))  # literals blanked: what is left runs
-    assert "$prefix = Split-Path -Parent $PSScriptRoot" in code
-    assert "[Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', '(' + [IO.Path]::GetFileName($prefix) + ') ')" in source
-    assert "[Environment]::SetEnvironmentVariable('', '' + [IO.Path]::GetFileName($prefix) + '')" in code
+    assert "$prefix = Split-Path -Parent $here" in code
+    assert "& $setenv 'CONDA_PROMPT_MODIFIER' ('(' + ($prefix -replace '^.*[/]', '') + ') ')" in source
+    assert "& $setenv '' ('' + ($prefix -replace '', '') + '')" in code
     assert source.count("'CONDA_PROMPT_MODIFIER'") == 2  # set once; the other is in the list of saved names
 
 
@@ -312,7 +313,10 @@ def test_every_generated_ps1_parses_and_holds_hostile_text_only_as_literals(tmp_
         mentions = 0
         for rel, raw in scripts.items():
             tree = pwsh.parse(raw)
-            assert not {c.lower() for c in pwsh.commands(tree)} & {"invoke-expression", "iex"}, (name, rel)
+            # the one text handed to Invoke-Expression is vars.ps1, read whole from its file
+            assert not {c.lower() for c in pwsh.commands(tree)} & {"iex"}, (name, rel)
+            assert pwsh.code_only(tree).count("Invoke-Expression") == pwsh.code_only(tree).count(
+                "Invoke-Expression (Get-Content -Raw -LiteralPath $fragment)"), (name, rel)
             assert "scriptblock]::create" not in pwsh.code_only(tree).lower().replace(" ", ""), (name, rel)
             mentions += _only_in_single_quoted_literals(tree, str(prefix))
             mentions += _only_in_single_quoted_literals(tree, f"{name}.json")
@@ -341,7 +345,7 @@ def test_vars_ps1_is_written_again_by_the_environments_python(tmp_path, windows)
     assert new == generate.render(str(prefix), windows=windows)[".mambaboot/vars.ps1"]
     activate = (prefix / ".mambaboot" / "activate.ps1").read_bytes()
     code = pwsh.code_only(pwsh.parse(activate))
-    assert "& $python -I -S (Join-Path $PSScriptRoot '') $prefix" in code and b"'envvars.py'" in activate
+    assert "& $python -I -S (Join-Path $here '') $prefix" in code and b"'envvars.py'" in activate
 
 
 def test_no_module_quotes_shell_text_but_the_quoting_layer():
@@ -372,21 +376,79 @@ def test_activate_ps1_reads_no_unset_variable_and_refuses_wildcard_brackets_in_5
         later = code.find("$global:_MambabootActive")
         assert later == -1 or probe < later, name  # later reads run only once it is set
     code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / "activate.ps1").read_bytes()))
-    guard = code.index("if ($PSVersionTable.PSVersion.Major -lt 6 -and ($prefix.Contains('') -or $prefix.Contains('')))")
-    assert guard < code.index(". $fragment") < code.index("& $python")
+    guard = code.index("if ($PSVersionTable.PSVersion.Major -lt 6 -and $prefix -match '')")
+    assert guard < code.index("Get-Content -Raw -LiteralPath $fragment") < code.index("& $python") < code.index(". $hook")
 
 
-def test_activate_ps1_refuses_a_constrained_language_session_before_it_changes_anything(made_env):
-    """ConstrainedLanguage mode refuses .NET calls as errors that do not stop the script: the busy
-    check passed unread, PATH stayed, and the conda/mamba functions were still defined."""
-    code = pwsh.code_only(pwsh.parse((made_env / ".mambaboot" / "activate.ps1").read_bytes()))
-    check = "if ($ExecutionContext.SessionState.LanguageMode -ne '') {"
-    block = code[code.index(check):code.index("}", code.index("return", code.index(check))) + 1]
-    assert "return" in block and "[" not in block and "::" not in block, block
-    first_change = min(code.index(s) for s in ("[Environment]::", "function global:", "$global:_MambabootActive = ", ". $fragment"))
-    assert code.index("$fail = {") < code.index(check) < first_change
-    text = (made_env / ".mambaboot" / "activate.ps1").read_text(encoding="utf-8-sig")
-    assert "-ne 'FullLanguage'" in text and "which refuses what activation needs; nothing was changed" in text
+# The types the activation text may name: each is among ConstrainedLanguage mode's allowed types
+# (Microsoft Learn, about_Language_Modes); none is used for a method call.
+CLM_TYPES = {"char[]", "int", "string", "object[]"}
+# Commands ConstrainedLanguage mode refuses or limits to allowed types (about_Language_Modes).
+CLM_REFUSED = {"add-type", "new-object", "iex"}
+
+
+def clm_problems(tree: pwsh.Tree) -> List[str]:
+    """What ConstrainedLanguage mode would refuse in this PowerShell: any method call (static or on
+    an object), any static member (Type::Name), a type literal outside CLM_TYPES, a command in
+    CLM_REFUSED."""
+    def text(node):
+        return tree.source[node.start_byte:node.end_byte].decode("utf-8")
+
+    found = []
+    for node in pwsh.walk(tree.root):
+        if node.type == "invokation_expression":
+            found.append("method call " + text(node)[:60])
+        elif node.type == "member_access" and any(c.type == "::" for c in node.children):
+            found.append("static member " + text(node)[:60])
+        elif node.type == "type_literal" and text(node)[1:-1].replace(" ", "").lower() not in CLM_TYPES:
+            found.append("type " + text(node))
+    return found + [f"command {c}" for c in pwsh.commands(tree) if c.lower() in CLM_REFUSED]
+
+
+def test_the_clm_check_sees_what_constrained_language_refuses():
+    bad = pwsh.parse(b"[Environment]::SetEnvironmentVariable('a', 'b')\n$p.Contains(';')\n[IO.Path]::PathSeparator\n"
+                     b"[Array]::Sort($n)\n$x = [ordered]@{}\nAdd-Type -TypeDefinition ''\n")
+    assert len(clm_problems(bad)) == 9  # three method calls, one static member, four types, Add-Type
+    assert clm_problems(pwsh.parse(b"$x = [int][string]'1'\n$y = $x.Count\n")) == []
+
+
+@pytest.mark.parametrize("windows", [True, False], ids=["windows", "pwsh"])
+def test_activation_text_runs_in_constrained_language_mode(tmp_path, windows):
+    """AppLocker and App Control put PowerShell in ConstrainedLanguage mode, where no .NET method
+    can be called and only a few types named (about_Language_Modes); the activation text runs in
+    the caller's mode under Invoke-Expression, so it uses cmdlets, operators and the Env: drive only."""
+    from tests.test_activation_posix import _add_environment_data
+
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    _add_environment_data(prefix)
+    scripts = generate.render(str(prefix), windows=windows)
+    for rel in (".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1", ".mambaboot/vars.ps1"):
+        assert clm_problems(pwsh.parse(scripts[rel])) == [], rel
+    for script in (powershell.ACTIVATE, powershell.DEACTIVATE):
+        assert clm_problems(pwsh.parse(powershell.line(str(prefix), script).encode())) == []
+
+
+def test_activation_runs_no_script_file_of_its_own(made_env):
+    """An execution policy of Restricted or AllSigned refuses every script file, so activation
+    runs none of its own: the line reads activate.ps1 as text, activate.ps1 reads vars.ps1 as text,
+    and mambaboot's own ~mambaboot-root.ps1 hook (for conda's activation) is left out. Only the
+    packages' own hooks (etc/conda/*.d/*.ps1) are run as files, as conda runs them."""
+    from mambaboot.environment import roothook
+
+    code = (made_env / ".mambaboot" / "activate.ps1").read_text(encoding="utf-8-sig")
+    assert f"Where-Object {{ $_.Name -like '*.ps1' -and $_.Name -ne '{roothook.NAME}.ps1' }}" in code
+    for name in ("activate.ps1", "deactivate.ps1", "vars.ps1"):
+        tree = pwsh.parse((made_env / ".mambaboot" / name).read_bytes())
+        sourced = [tree.source[n.children[1].start_byte:n.children[1].end_byte].decode() for n in pwsh.walk(tree.root)
+                   if n.type == "command" and n.children[0].type == "command_invokation_operator"
+                   and n.children[0].children[0].type == "."]
+        assert sourced == (["$scripts[$i]", "$hook"] if name == "activate.ps1" else []), (name, sourced)
+    line = powershell.line(str(made_env))
+    tree = pwsh.parse(line.encode())
+    assert pwsh.commands(tree) == ["Invoke-Expression", "Get-Content"]
+    # the prefix reaches the line once, as a literal, the script block's one argument
+    assert _only_in_single_quoted_literals(tree, str(made_env)) == 1 and line.endswith(powershell.quote(str(made_env)))
 
 
 def test_advice_names_no_command_where_the_output_would_escape_a_character():
@@ -399,8 +461,7 @@ def test_advice_names_no_command_where_the_output_would_escape_a_character():
 
 
 def test_the_advised_call_of_a_batch_file_typed_at_cmds_prompt_runs_it(wine, tmp_path):
-    """`activate-scripts` advises `call "...activate.bat"` for cmd.exe and `. '...activate.ps1'`
-    for PowerShell: typed at Wine's cmd prompt, where %NAME% expands even inside "...", the call
+    """A `call "...activate.bat"` advised for cmd.exe (with a PowerShell line beside it): typed at Wine's cmd prompt, where %NAME% expands even inside "...", the call
     runs the very batch file, in a directory named with cmd's operators and % and !."""
     folder = tmp_path / "env %PATH% & (x) ^ !y ; it's $z" / ".mambaboot"
     folder.mkdir(parents=True)

@@ -290,9 +290,7 @@ def _values_are_strings(argv) -> None:
     (["create", "-p=x", "--python=3"], True), (["create", "--python="], False), (["create", "-p", ""], False), (["create", "a", "b"], False), (["create", "--pyth", "3"], False),
     (["create", "--python", "-3"], False), (["create", "-ca"], False), (["create", "--", "n"], False),
     (["creat", "n"], False),
-    (["adopt", "/e/demo", "--name", "demo", "--envs-dir", "/e", "--cache-dir", "/c", "--python", "3.12", "-c",
-      "file:///ch", "-c", "b", "--package", "numpy>=1.26,<2", "--micromamba-version", "2.8.1",
-      "--micromamba-version-used", "2.8.1", "--micromamba-sha256-used", "a" * 64], True),
+    (["adopt", "/e/demo", "--cache-dir", "/c", "--python", "3.12", "--no-cache-link"], True),
     (["adopt"], False), (["adopt", "p", "--force"], False),
     (["list", "a", "b", "--size"], True), (["list", "a", "--size", "b"], False), (["doctor", "--json", "p", "q"], True),
     (["move", "a", "--json", "b"], True), (["pack", "p"], False), (["pack", "p", "-o", "f.zip"], True),
@@ -484,7 +482,7 @@ def test_a_create_compiles_no_pattern_it_does_not_match(world, channel, standin,
 
 
 def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, channel, standin, tmp_path):
-    """adopt (the bootstrap scripts' hand-over) has no engine run to hide finish's imports behind:
+    """adopt has no engine run to hide finish's imports behind:
     the environment's programs are started first, and what only the rest of finish needs (the
     one read of conda-meta, the scripts, lock and rc file: json, urllib's parsing, the lock's
     patterns) is imported while they run. Spelled out, the command line is read without argparse,
@@ -503,9 +501,7 @@ def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, c
              "subprocess.Popen.__init__ = init\n"
              "from pathlib import Path\nout = Path(out)\n"
              "atexit.register(lambda: out.write_text(out.read_text() + '\\n--- exit\\n' + '\\n'.join(sys.modules)))\n")
-    r = run_probed(world, out, probe, "adopt", str(prefix), "--name", "demo", "--envs-dir", str(world.envs),
-                   "--cache-dir", str(world.cache), "-c", channel, "--micromamba-version-used", "2.8.1",
-                   "--micromamba-sha256-used", "0" * 64)
+    r = run_probed(world, out, probe, "adopt", str(prefix), "--cache-dir", str(world.cache))
     assert r.returncode == 0, r.stderr
     assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
     first, _, at_exit = out.read_text().partition("\n--- exit\n")
@@ -515,8 +511,11 @@ def test_adopt_starts_verification_before_it_imports_the_rest_of_finish(world, c
     assert "mambaboot.pipeline.verify" in before
     later = set(finish.LATER)
     assert later <= at_exit
+    # what adopt changes in a foreign environment is saved before it changes it (adoptundo: .condarc
+    # and the root hooks, saved as json), and so before verification
+    saved_first = {"json", "mambaboot.environment.condarc", "mambaboot.environment.roothook"}
     heavy = {"argparse", "typing", "dataclasses"} - _site_imports()
-    assert not before & (later | heavy), before & (later | heavy)
+    assert not before & ((later - saved_first) | heavy), before & ((later - saved_first) | heavy)
 
 
 def test_the_intent_is_what_json_writes_without_json():

@@ -16,6 +16,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from mambaboot.shell.activation import powershell
 from tests.support.wine import windows_path as win
 
 AUTORUN_KEY = r"HKCU\Software\Microsoft\Command Processor"
@@ -61,7 +62,8 @@ def test_every_command_runs_on_the_windows_python(winpython, tmp_path):
     post = tmp_path / "post.bat"
     post.write_bytes(b'@echo off\r\npython -c "import sys; print(\'post-script in \' + sys.prefix)"\r\n')
     _ok(mb(["provision", win(prefix), "--post-script", win(post), *where]), f"post-script in {win(prefix)}")
-    _ok(mb(["activate-scripts", win(prefix)]), "activate.bat")
+    # and the PowerShell line that runs under any execution policy
+    _ok(mb(["activate-scripts", win(prefix)]), "activate.bat", "activate in PowerShell: " + powershell.line(win(prefix)))
     r = mb(["shell", win(prefix)], env={"CONDA_PREFIX": win(prefix), "CONDA_SHLVL": "1"})
     assert r.returncode == 3 and "this shell already has a Python environment in it" in r.stderr, r.stderr
 
@@ -154,3 +156,52 @@ def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython,
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert f"done: {win(prefix)}" in r.stderr, r.stderr
     assert _record(prefix)["state"] == "complete"
+
+
+# What libmamba 2.8.1's init_root_prefix_cmdexe writes into the root prefix (shell_init.cpp
+# 799-888, from libmamba/data/mamba.bat, activate.bat and mamba_hook.bat), the markers filled in
+# as it fills them: MAMBA_EXE the running mamba, MAMBA_ROOT_PREFIX the root prefix, absolute.
+WRAP_CALL_WRITES = {
+    "condabin/mamba.bat": ('@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n\n'
+                           '@IF [%1]==[activate]   "%~dp0_mamba_activate" %*\n@IF [%1]==[deactivate] "%~dp0_mamba_activate" %*\n\n'
+                           '@CALL "%MAMBA_EXE%" %*\n\n@IF %errorlevel% NEQ 0 EXIT /B %errorlevel%\n'),
+    "condabin/activate.bat": '@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n@CALL "%~dp0..\\condabin\\mamba_hook.bat"\nmamba activate %*\n',
+    "Scripts/activate.bat": '@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n@CALL "%~dp0..\\condabin\\mamba_hook.bat"\nmamba activate %*\n',
+    "condabin/mamba_hook.bat": ('@IF DEFINED CONDA_SHLVL GOTO :EOF\n\n@FOR %%F in ("%~dp0") do @SET "__mambabin_dir=%%~dpF"\n'
+                                '@SET "__mambabin_dir=%__mambabin_dir:~0,-1%"\n@SET "PATH=%__mambabin_dir%;%PATH%"\n'
+                                '@SET "MAMBA_BAT=%__mambabin_dir%\\mamba.bat"\n@SET "MAMBA_EXE={exe}"\n'
+                                '@DOSKEY mamba="%MAMBA_BAT%" $*\n\n@SET CONDA_SHLVL=0\n'),
+}
+
+
+def test_doctor_names_scripts_a_mamba_wrote_anew_and_activate_scripts_makes_them_relative(winpython, tmp_path):
+    """A mamba that runs a post-link script with no CONDA_BAT naming a file that exists writes the
+    root prefix's cmd scripts anew with absolute paths (libmamba 2.8.1 wrap_call, util.cpp
+    1445-1494). `doctor PREFIX` names them (a warning, nothing written), `activate-scripts PREFIX`
+    makes them relative again, and doctor is content."""
+    from mambaboot.pipeline import finish
+    from tests.support import winenv
+
+    prefix = winenv.build(tmp_path / "rewritten env", tmp_path / "stub", "C:\\CACHE\\micromamba.exe")
+    root = win(prefix)
+    finish.portable(str(prefix), True, written=[root])  # as create leaves it (the files name the path Windows sees)
+
+    def scripts_finding():
+        r = winpython.mambaboot(["doctor", root, "--json"])
+        assert r.returncode in (0, 11), (r.stdout, r.stderr)
+        (found,) = [f for f in json.loads(r.stdout)["findings"] if f["check"] == "scripts"]
+        return found
+
+    found = scripts_finding()
+    assert found["severity"] == "ok", found
+    for rel, text in WRAP_CALL_WRITES.items():
+        (prefix / rel).write_bytes(text.format(exe=root + "\\Library\\bin\\mamba.exe", root=root).replace("\n", "\r\n").encode())
+    before = {rel: (prefix / rel).read_bytes() for rel in WRAP_CALL_WRITES}
+    found = scripts_finding()
+    assert found["severity"] == "warning" and "activate-scripts" in found["fix"], found
+    assert all(rel in found["message"] for rel in WRAP_CALL_WRITES), found
+    assert {rel: (prefix / rel).read_bytes() for rel in WRAP_CALL_WRITES} == before, "doctor writes nothing"
+    _ok(winpython.mambaboot(["activate-scripts", root]), "rewrote condabin/mamba.bat")
+    assert not any(root.encode() in (prefix / rel).read_bytes() for rel in WRAP_CALL_WRITES)
+    found = scripts_finding()
+    assert found["severity"] == "ok", found

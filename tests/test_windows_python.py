@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA
+from mambaboot.shell.activation import powershell
 from tests.conftest import REPO
 from tests.support.wine import file_url, read_set_dump
 from tests.support.wine import windows_path as win
@@ -243,7 +244,8 @@ def test_bootstrap_bat_hands_over_to_create_on_its_private_python_and_wins_a_rac
     lines = r.stderr.splitlines()
     assert f"engine: created {win(prefix)}" in lines and NO_LINK in r.stderr, r.stderr  # create's own report
     assert "micromamba activate" not in r.stderr + r.stdout, "micromamba's advice is not shown"
-    assert lines[-1].rstrip() == f'next: call "{win(prefix)}\\.mambaboot\\activate.bat"', r.stderr
+    assert lines[-2].rstrip() == f'next: call "{win(prefix)}\\.mambaboot\\activate.bat"', r.stderr
+    assert lines[-1].rstrip() == "next in PowerShell: " + powershell.line(win(prefix)), r.stderr
     record = _record(prefix)
     assert record["state"] == "complete" and record["verification"]["python_version"] == "3.12.9"
     _assert_activation_works(winpython, prefix, tmp_path)

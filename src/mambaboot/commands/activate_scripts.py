@@ -80,9 +80,16 @@ def _run(args, prefix: str) -> int:
     if not args.dry_run:
         print("record: updated" if recorded else "record: none (not created by mambaboot; no record written)")
         script = os.path.join(prefix, ".mambaboot", "activate")
-        # cmd runs a batch file and comes back with call; PowerShell and sh read a script into the
-        # running shell with . (Microsoft Learn, call and about_Scripts; POSIX dot)
-        print("activate: " + (quoting.advice(["call", script + ".bat"], True, ticks=False,
-                                             powershell_argv=[".", script + ".ps1"]) if windows else
-                              quoting.advice([".", script + ".sh"], False, ticks=False)))
+        if windows:  # cmd runs a batch file and comes back with call (Microsoft Learn, call); PowerShell reads
+            # activate.ps1 as text, which runs under any execution policy (shell/activation/powershell.py)
+            from mambaboot.shell.activation import powershell
+
+            bat = script + ".bat"
+            try:  # the cmd line alone: `call` means nothing to PowerShell, whose line follows
+                print("activate: call " + quoting.cmd_prompt(bat) if bat.isprintable() else "activate: " + quoting.UNTYPABLE)
+            except ValueError:
+                print("activate: " + quoting.UNTYPABLE)
+            print(f"activate in PowerShell: {powershell.line(prefix)}")
+        else:  # sh reads a script into the running shell with . (POSIX dot)
+            print("activate: " + quoting.advice([".", script + ".sh"], False, ticks=False))
     return 0

@@ -151,8 +151,8 @@ def _set_by_activation(m: Host) -> set:
     if not prefix or not m.isdir(m.path.join(prefix, "conda-meta")):
         return set()
     own = m.is_file(environ.conda_exe(prefix, m.windows))
-    values = environ.conda_values(prefix, m.windows, own)
-    names = {name for name in (*environ.EXE_VARS, "MAMBA_ROOT_PREFIX")
+    values = environ.conda_values(prefix, m.windows, own, m.is_file)
+    names = {name for name in (*environ.EXE_VARS, "MAMBA_ROOT_PREFIX", environ.BAT_VAR)
              if values.get(name) is not None and m.get(name.upper() if m.windows else name) == values[name]}
     return {n.upper() for n in names} if m.windows else names
 
@@ -495,6 +495,31 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     return found
 
 
+def check_scripts(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
+    """Windows environments with mambaboot's activation (the active one, those on PATH, those
+    named) whose cmd scripts name the environment's absolute path again: a mamba run with no
+    CONDA_BAT naming a file that exists writes condabin\\mamba.bat, _mamba_activate.bat,
+    condabin\\activate.bat, Scripts\\activate.bat and mamba_hook.bat anew before a package's
+    post-link script (libmamba 2.8.1 wrap_call, util.cpp 1445-1494, calls init_root_prefix_cmdexe,
+    shell_init.cpp 799-888). batscripts.patch as a dry run finds them: nothing is written."""
+    from mambaboot.environment import record
+    from mambaboot.relocate import batscripts
+
+    found = []
+    for root in _environments(m, prefixes):
+        if not os.path.isdir(os.path.join(root, record.RECORD_DIR)):
+            continue  # not made portable by mambaboot: micromamba's absolute paths are its own
+        changed = [c.path for c in batscripts.patch(root, dry_run=True).changed]
+        if changed:
+            found.append(Finding("scripts", WARNING, f"{root}: {', '.join(changed)} name the environment's absolute path "
+                                 "again (a mamba run without CONDA_BAT wrote them anew before a post-link script): "
+                                 "copied or moved, the environment would run them from the old place",
+                                 f"{_command(m, 'mambaboot', 'activate-scripts', root, ticks=True)} makes them relative again"))
+        else:
+            found.append(Finding("scripts", OK, f"{root}: its Windows scripts find the environment from their own place"))
+    return found
+
+
 def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     """Named environments whose mamba, started without MAMBA_ROOT_PREFIX, takes another directory
     as its root prefix (environment/roothook.py says which and why)."""
@@ -569,7 +594,7 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
     if envs_dir is not None:
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
-        findings += check_wrappers(m) + check_autorun() + check_long_paths(m)
+        findings += check_wrappers(m) + check_autorun() + check_long_paths(m) + check_scripts(m, prefixes)
     return findings + check_shell_init(m) + check_startup(m) + check_work_dirs(m, cache_dir)
 
 

@@ -1,67 +1,87 @@
 __HEADER__
 & {
     $fail = { param($message) Write-Error -Message ('mambaboot: ' + $message) -Category InvalidOperation }
-    # ConstrainedLanguage mode (an AppLocker or App Control policy: about_Language_Modes) refuses
-    # the .NET calls below one by one, as errors that do not stop a script: the busy check would
-    # pass unread and PATH stay as it was, yet the functions below be defined. Refused first, with
-    # nothing that mode refuses, so that nothing changes.
-    if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-        & $fail ('this session runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode (an AppLocker or App Control policy), which refuses what activation needs; nothing was changed'); return
+    # No .NET type or method anywhere: ConstrainedLanguage mode (an AppLocker or App Control
+    # policy: Microsoft Learn, about_Language_Modes) allows cmdlets, operators and a few types
+    # only, and this text runs in the caller's mode. Variables go through the Env: drive, where
+    # an absent one reads as $null and an empty value removes it, as Windows itself does.
+    $getenv = { param($name) (Get-Item -LiteralPath ('Env:' + $name) -ErrorAction SilentlyContinue).Value }
+    $setenv = {
+        param($name, $value)
+        if ($null -eq $value -or $value -eq '') { Remove-Item -LiteralPath ('Env:' + $name) -ErrorAction SilentlyContinue }
+        else { Set-Item -LiteralPath ('Env:' + $name) -Value $value }
     }
     # read through Get-Variable: Set-StrictMode in a profile makes an unset variable an error here
     if (Get-Variable -Name _MambabootActive -Scope Global -ValueOnly -ErrorAction SilentlyContinue) {
         & $fail "__STILL_ACTIVE__"; return
     }
     foreach ($name in __REFUSE__) {
-        $value = [Environment]::GetEnvironmentVariable($name)
+        $value = & $getenv $name
         if ($value) {
             & $fail "__BUSY__"; return
         }
     }
-    $prefix = Split-Path -Parent $PSScriptRoot
-    if ($prefix.Contains([IO.Path]::PathSeparator)) {
+    # The activation line hands this text to Invoke-Expression with the prefix in $MambabootPrefix:
+    # execution policy governs script files only, so the text runs under Restricted and AllSigned
+    # too (about_Execution_Policies; conda's profile line does the same with its hook's text). Run
+    # as a file (dot-sourced where the policy allows) it finds the prefix from its own place.
+    $given = Get-Variable -Name MambabootPrefix -ValueOnly -ErrorAction SilentlyContinue
+    if (-not $given) { $given = if ($PSScriptRoot) { Split-Path -Parent $PSScriptRoot } }
+    $found = if ($given) { Convert-Path -LiteralPath $given -ErrorAction SilentlyContinue }
+    if (@($found).Count -ne 1) {
+        & $fail "cannot find the environment '$given': the activation line names its folder last"; return
+    }
+    # through Join-Path and back: one form, without a trailing separator, however it was typed
+    $here = Join-Path $found '.mambaboot'
+    $prefix = Split-Path -Parent $here
+    if ($prefix -match '__PATHSEP__') {
         & $fail "$prefix holds PATH's separator, so its directories cannot go on PATH; move the environment"; return
     }
     # Windows PowerShell 5.1 reads a path given to . or & as a wildcard pattern, with no literal
     # form (PowerShell issue 4726): with [ or ] in it, . and & below would run another file or none
-    if ($PSVersionTable.PSVersion.Major -lt 6 -and ($prefix.Contains('[') -or $prefix.Contains(']'))) {
+    if ($PSVersionTable.PSVersion.Major -lt 6 -and $prefix -match '[\[\]]') {
         & $fail "$prefix holds [ or ], which Windows PowerShell 5.1 reads as a wildcard when it runs a file; use PowerShell 7 or activate.bat"; return
     }
     if (-not (Test-Path -LiteralPath (Join-Path $prefix 'conda-meta') -PathType Container)) {
-        & $fail "$PSScriptRoot is not the .mambaboot directory of an environment"; return
+        & $fail "$prefix is not a conda environment (no conda-meta folder)"; return
     }
-    # this environment's variables (envvars.py); written again by its own python once they changed
-    $fragment = Join-Path $PSScriptRoot 'vars.ps1'
+    # this environment's variables (envvars.py); written again by its own python once they changed.
+    # Read as text for Invoke-Expression, not run as a file, for the policies' sake
+    $fragment = Join-Path $here 'vars.ps1'
     $stale = 'vars.ps1'
-    if (Test-Path -LiteralPath $fragment -PathType Leaf) { . $fragment }
+    if (Test-Path -LiteralPath $fragment -PathType Leaf) { Invoke-Expression (Get-Content -Raw -LiteralPath $fragment) }
     $python = Join-Path $prefix __PYTHON_EXE__
     if ($stale -and (Test-Path -LiteralPath $python -PathType Leaf)) {
-        & $python -I -S (Join-Path $PSScriptRoot 'envvars.py') $prefix
-        if ($LASTEXITCODE -eq 0) { $stale = 'vars.ps1'; . $fragment }
+        & $python -I -S (Join-Path $here 'envvars.py') $prefix
+        if ($LASTEXITCODE -eq 0) { $stale = 'vars.ps1'; Invoke-Expression (Get-Content -Raw -LiteralPath $fragment) }
     }
     if ($stale) {
         & $fail "$stale __STALE__ $prefix"; return
     }
     # etc/conda/<phase>.d/*.ps1 as they are now, in code point order as conda sorts them
-    # (`_get_activate_scripts`); Sort-Object would sort by the culture's collation
+    # (`_get_activate_scripts`): Sort-Object compares by the culture's collation, so it sorts each
+    # name's UTF-16 code units written as five-digit numbers, which every culture orders as numbers.
+    # They stay script files, run as conda runs them, so the execution policy decides on each;
+    # mambaboot's own __ROOT_HOOK__ is left out: it is for conda's activation and sets
+    # MAMBA_ROOT_PREFIX, which this text sets and puts back itself.
     $hooks = {
         param($root, $phase)
         $dir = Join-Path $root ('etc__SEP__conda__SEP__' + $phase + '.d')
-        [string[]]$names = @(Get-ChildItem -LiteralPath $dir -Filter '*.ps1' -File -ErrorAction SilentlyContinue |
-            Where-Object { $_.Name.EndsWith('.ps1', [StringComparison]::OrdinalIgnoreCase) } | ForEach-Object { $_.Name })
-        [Array]::Sort($names, [StringComparer]::Ordinal)
-        foreach ($name in $names) { Join-Path $dir $name }
+        Get-ChildItem -LiteralPath $dir -Filter '*.ps1' -File -ErrorAction SilentlyContinue |
+            Where-Object { $_.Name -like '*.ps1' -and $_.Name -ne '__ROOT_HOOK__' } |
+            Sort-Object -Property { -join @(foreach ($c in [char[]]$_.Name) { '{0:D5}' -f [int]$c }) } |
+            ForEach-Object { Join-Path $dir $_.Name }
     }
-    $saved = [ordered]@{}
-    foreach ($name in @(__SAVED__) + $ownNames) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    $saved = @{}
+    foreach ($name in @(__SAVED__) + $ownNames) { $saved[$name] = & $getenv $name }
     $entries = @(__ENTRIES__)
     # the first MSYS2 tree present goes after the prefix and condabin (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
     $variant = @(__VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container })
     if (__WINDOWS__ -and $variant.Count) { $entries = $entries[0..(__VARIANT_AT__ - 1)] + @(Join-Path $prefix ('Library__SEP__' + $variant[0] + '__SEP__bin')) + $entries[__VARIANT_AT__..($entries.Count - 1)] }
     if ($saved['PATH']) { $entries += $saved['PATH'] }
-    [Environment]::SetEnvironmentVariable('PATH', ($entries -join [IO.Path]::PathSeparator))
-    [Environment]::SetEnvironmentVariable('CONDA_PREFIX', $prefix)
-    [Environment]::SetEnvironmentVariable('CONDA_SHLVL', '1')
+    & $setenv 'PATH' ($entries -join '__PATHSEP__')
+    & $setenv 'CONDA_PREFIX' $prefix
+    & $setenv 'CONDA_SHLVL' '1'
     $name = $prefix
     $conda = Join-Path $prefix __CONDA_EXE__
     if (Test-Path -LiteralPath $conda -PathType Leaf) {
@@ -69,15 +89,21 @@ __HEADER__
         $name = 'base'
         foreach ($pair in @(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix __PYTHON_EXE__)),
                             @('_CONDA_ROOT', $prefix), @('_CE_M', $null), @('_CE_CONDA', $null))) {
-            [Environment]::SetEnvironmentVariable($pair[0], $pair[1])
+            & $setenv $pair[0] $pair[1]
         }
     }
-    [Environment]::SetEnvironmentVariable('CONDA_DEFAULT_ENV', $name)
-    # the environment's directory name, as its conda shows it (environ.prompt_name); .NET's
-    # string operation, exact for any name, where a cmdlet would go through PowerShell's path rules
-    [Environment]::SetEnvironmentVariable('CONDA_PROMPT_MODIFIER', '(' + [IO.Path]::GetFileName($prefix) + ') ')
-    [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
-    for ($i = 0; $i -lt $ownNames.Count; $i++) { [Environment]::SetEnvironmentVariable($ownNames[$i], $ownValues[$i]) }
+    if (__WINDOWS__) {
+        # what the environment's mamba calls before a post-link script, so that it writes no scripts (environ.BAT_VAR)
+        $bat = @(__BAT_CANDIDATES__ | ForEach-Object { Join-Path $prefix ('condabin__SEP__' + $_) } |
+            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })
+        & $setenv 'CONDA_BAT' $bat[0]
+    }
+    & $setenv 'CONDA_DEFAULT_ENV' $name
+    # the environment's directory name, as its conda shows it (environ.prompt_name): a string
+    # operation, exact for any name, where a cmdlet would go through PowerShell's path rules
+    & $setenv 'CONDA_PROMPT_MODIFIER' ('(' + ($prefix -replace '^.*[__NAME_SEPS__]', '') + ') ')
+    & $setenv 'MAMBA_ROOT_PREFIX' $prefix
+    for ($i = 0; $i -lt $ownNames.Count; $i++) { & $setenv $ownNames[$i] $ownValues[$i] }
     # `conda activate` or `mamba activate` typed here would find condabin\conda.bat or mamba.bat by
     # PATH and PATHEXT: a child cmd.exe, which cannot change this session, so it would do nothing,
     # silently. Upstream loads a module with functions for it (conda 26.7.1 shell/condabin/Conda.psm1
@@ -103,7 +129,7 @@ __HEADER__
         }
         & $program @rest
     }
-    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks; Tool = $tool
+    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks; Tool = $tool; SetEnv = $setenv
                                   Tools = @{ conda = $function:conda; mamba = $function:mamba } }
     if ($function:prompt) {
         function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootActive.Prompt) }
@@ -113,9 +139,8 @@ __HEADER__
     function global:_MambabootDeactivate {
         $state = $global:_MambabootActive
         $scripts = @(& $state.Hooks $state.Prefix 'deactivate')
-        [Array]::Reverse($scripts)  # last first (`_get_deactivate_scripts`)
-        foreach ($hook in $scripts) { . $hook }
-        foreach ($name in $state.Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $state.Saved[$name]) }
+        for ($i = $scripts.Count - 1; $i -ge 0; $i--) { . $scripts[$i] }  # last first (`_get_deactivate_scripts`)
+        foreach ($name in @($state.Saved.Keys)) { & $state.SetEnv $name $state.Saved[$name] }
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
         foreach ($name in @($state.Tools.Keys)) {
             if ($state.Tools[$name]) { Set-Item -Path ('function:global:' + $name) -Value $state.Tools[$name] }

@@ -131,6 +131,9 @@ def _sets(model: Model, delayed: bool) -> list[str]:
         f'@if exist "{raw}{exe}" set "_CONDA_ROOT={p}"',
         f'@if exist "{raw}{exe}" set "_CE_M="',
         f'@if exist "{raw}{exe}" set "_CE_CONDA="',
+        # what the environment's mamba calls before a post-link script, so that it writes no scripts (environ.BAT_VAR)
+        f'@set "{environ.BAT_VAR}="',
+        *[f'@if exist "{raw}\\condabin\\{n}" set "{environ.BAT_VAR}={p}\\condabin\\{n}"' for n in reversed(environ.BAT_CANDIDATES)],
         # the environment's directory name, as its conda shows it (environ.prompt_name); the set is
         # read with %VAR% in both modes, as the `if exist` tests are: exact with delayed expansion
         # on too, where the path holds no "!" (refused), so no caret is taken from it

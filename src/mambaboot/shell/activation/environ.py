@@ -18,6 +18,17 @@ CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_
 # activation, the two None ones as unsets) when the conda doing it is the environment's own: then
 # sys.prefix, hence context.root_prefix, is the environment, and `_default_env` names it "base".
 EXE_VARS = ("CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT")
+# Windows only: the batch file a mamba started in the environment calls to activate it before a
+# package's post-link script. libmamba 2.8.1's wrap_call (libmamba/src/core/util.cpp 1445-1494)
+# takes CONDA_BAT, else <root prefix>\condabin\<its own name> without ".bat", which never exists,
+# and whenever the file it took is missing calls init_root_prefix_cmdexe (shell_init.cpp 799-888),
+# which writes condabin\mamba.bat, _mamba_activate.bat, condabin\activate.bat, Scripts\activate.bat
+# and mamba_hook.bat anew with absolute paths; then it runs `CALL "<that file>" activate <prefix>`.
+# So CONDA_BAT names the environment's own condabin\conda.bat, as conda's condabin\conda_hook.bat
+# sets it (conda 26.7.1), else its condabin\mamba.bat (the file that CALL finds through PATHEXT
+# anyway), and is unset when it has neither: a missing file would both rewrite and fail the script.
+BAT_VAR = "CONDA_BAT"
+BAT_CANDIDATES = ("conda.bat", "mamba.bat")
 # MSYS2 trees conda >= 24.7 puts on PATH, the first present only (`_get_path_dirs`, conda/activate.py)
 MSYS2_VARIANTS = ("ucrt64", "clang64", "mingw64", "clangarm64")
 # Where that tree goes among path_entries on Windows: after the prefix and condabin.
@@ -92,11 +103,19 @@ def prompt_name(prefix: str, windows: bool) -> str:
     return posixpath.basename(prefix)
 
 
-def conda_values(prefix: str, windows: bool = False, own=None) -> dict:
+def conda_bat(prefix: str, is_file=os.path.isfile):
+    """What activation sets CONDA_BAT to on Windows (BAT_VAR): None when the environment has no such file."""
+    import ntpath
+
+    return next((p for p in (ntpath.join(prefix, "condabin", n) for n in BAT_CANDIDATES) if is_file(p)), None)
+
+
+def conda_values(prefix: str, windows: bool = False, own=None, is_file=os.path.isfile) -> dict:
     """conda's variables (None: unset). The environment's own conda names it "base"; without
     one, conda names an environment outside its envs_dirs by its full path. The prompt shows
-    prompt_name(prefix) either way. own: whether it has its own conda (None: look)."""
-    own = os.path.isfile(conda_exe(prefix, windows)) if own is None else own
+    prompt_name(prefix) either way. own: whether it has its own conda (None: look). On
+    Windows CONDA_BAT too (conda_bat)."""
+    own = is_file(conda_exe(prefix, windows)) if own is None else own
     name = "base" if own else prefix
     values = dict(zip(CONDA_VARS, (prefix, "1", name, f"({prompt_name(prefix, windows)}) ", prefix)))
     if own:
@@ -108,6 +127,8 @@ def conda_values(prefix: str, windows: bool = False, own=None) -> dict:
             python = posixpath.join(prefix, "bin", "python")
         exe = conda_exe(prefix, windows)
         values.update(zip(EXE_VARS, (exe, exe, None, None, python, prefix)))
+    if windows:
+        values[BAT_VAR] = conda_bat(prefix, is_file)
     return values
 
 

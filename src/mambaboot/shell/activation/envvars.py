@@ -190,10 +190,11 @@ def render_fish(prefix, data, found, encoding):
 
 BANG_RC = 4  # vars.bat: names or values hold "!", which cmd eats with delayed expansion on
 QUOTED_RC = 5  # vars.bat: a variable it saves holds what %VAR% cannot copy (named in _MAMBABOOT_Q)
-# What activate.bat saves and deactivate.bat restores itself (environ.CONDA_VARS, EXE_VARS and
+# What activate.bat saves and deactivate.bat restores itself (environ.CONDA_VARS, EXE_VARS, BAT_VAR and
 # PROMPT; tests/test_activation_cmd.py keeps the two in step); vars.bat saves only the others.
 BAT_FIXED = ("PATH", "CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER", "MAMBA_ROOT_PREFIX",
-             "CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT", "PROMPT")
+             "CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT", "CONDA_BAT",
+             "PROMPT")
 # cmd reads a line of at most 8191 characters; longer data lines are checked by size only
 _BAT_LINE_MAX = 4000
 _BAT_EOL = "\x01"  # for /f skips lines starting with its eol character (";" by default)
@@ -316,30 +317,35 @@ def render_bat(prefix, data, found, encoding):
 # ---------------------------------------------------------------- PowerShell (vars.ps1)
 
 def render_ps1(prefix, data, found, encoding):
-    """vars.ps1, dot-sourced by activate.ps1 inside its script block: sets $stale (the first
-    file that changed, $null when none did), $ownNames and $ownValues (the variables, in conda's order). Contents
-    are compared as [IO.File]::ReadAllText reads them (UTF-8, a byte order mark dropped)."""
+    """vars.ps1, which activate.ps1 reads and hands to Invoke-Expression inside its script block:
+    sets $stale (the last file that changed, $null when none did), $ownNames and $ownValues (the
+    variables, in conda's order). Contents are compared as Get-Content -Raw -Encoding UTF8 reads
+    them (a byte order mark dropped; an empty file read as ''). Like activate.ps1 it uses no .NET
+    type or method, for ConstrainedLanguage mode."""
     def text(raw):
         t = raw.decode("utf-8", "replace")
         return t[1:] if t.startswith("\ufeff") else t
 
-    files = "; ".join(f"{quoting.powershell(rel)} = {quoting.powershell(None if raw is None else text(raw))}" for rel, raw in data)
+    def array(values):
+        return "@(" + ", ".join(quoting.powershell(v) for v in values) + ")"
+
     names = [rel.rsplit("/", 1)[1] for rel, _ in data if rel != STATE]
     return ["# mambaboot: this environment's variables for activate.ps1, written by envvars.py (do not edit)",
             "$stale = $null",
-            f"$files = [ordered]@{{ {files} }}",
-            "foreach ($rel in $files.Keys) {",
-            "    $file = Join-Path $prefix $rel",
-            "    $now = if (Test-Path -LiteralPath $file -PathType Leaf) { [IO.File]::ReadAllText($file) } else { $null }",
-            "    if ($now -cne $files[$rel]) { $stale = $rel }",
+            f"$files = {array(rel for rel, _ in data)}",
+            f"$texts = {array(None if raw is None else text(raw) for _, raw in data)}",
+            "for ($i = 0; $i -lt $files.Count; $i++) {",
+            "    $file = Join-Path $prefix $files[$i]",
+            "    $now = if (Test-Path -LiteralPath $file -PathType Leaf) { [string](Get-Content -Raw -Encoding UTF8 -LiteralPath $file) } else { $null }",
+            "    if ($now -cne $texts[$i]) { $stale = $files[$i] }",
             "}",
-            f"$want = @({', '.join(quoting.powershell(n) for n in names)})",
+            f"$want = {array(names)}",
             f"$found = @(Get-ChildItem -LiteralPath (Join-Path $prefix {quoting.powershell(ENV_VARS_DIR)}) -File -ErrorAction SilentlyContinue"
             " | ForEach-Object { $_.Name })",
             f"if ($found.Count -ne $want.Count -or @($want | Where-Object {{ $found -cnotcontains $_ }}).Count) {{ $stale = {quoting.powershell(ENV_VARS_DIR)} }}",
             # two lists, not a hash table: its keys ignore case, and pwsh on Unix has A and a apart
-            f"$ownNames = @({', '.join(quoting.powershell(k) for k, _ in found)})",
-            f"$ownValues = @({', '.join(quoting.powershell(v) for _, v in found)})"]
+            f"$ownNames = {array(k for k, _ in found)}",
+            f"$ownValues = {array(v for _, v in found)}"]
 
 
 # Each shell's fragment: file name in .mambaboot/ -> (renderer, newline, byte order mark, the

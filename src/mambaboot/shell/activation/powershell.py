@@ -1,9 +1,18 @@
 """PowerShell activation (Windows PowerShell 5.1 and pwsh): activate.ps1 and deactivate.ps1.
 
-$PSScriptRoot gives the script's own location. Every value is a single-quoted literal
-(quote()), variables are read and written through [Environment] so that an absent variable
-is told apart and put back as absent, and the files carry a UTF-8 byte order mark, without
-which Windows PowerShell 5.1 reads them in the ANSI code page.
+They are run as text, not as scripts: line() reads the file with Get-Content and hands the
+text to Invoke-Expression, in a script block whose parameter $MambabootPrefix names the environment.
+An execution policy governs script files only, so this runs under the client default
+Restricted and under AllSigned, without changing the policy (Microsoft Learn,
+about_Execution_Policies: Restricted "permits individual commands, but does not allow
+scripts"; Invoke-Expression runs a string). conda's own PowerShell profile line does the same
+with its hook's text (conda/core/initialize.py _powershell_profile_content, conda 26.7.1).
+The text uses cmdlets, operators and the Env: drive only, no .NET type or method, so that
+ConstrainedLanguage mode (AppLocker, App Control) runs it as FullLanguage does
+(about_Language_Modes); tests/test_quoting.py walks its syntax tree for that. Dot-sourced as a
+file, where the policy allows scripts, the text finds the environment from $PSScriptRoot.
+Every value is a single-quoted literal (quote()), and the files carry a UTF-8 byte order
+mark, without which Windows PowerShell 5.1 reads them in the ANSI code page.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -19,14 +28,22 @@ quote = quoting.powershell
 
 
 # What `conda activate` (deactivate, reactivate) says in a PowerShell activate.ps1 made ({0}: conda
-# or mamba, {1}: the word, {2}: the prefix). The command shown expands $env:CONDA_PREFIX when typed,
-# so it is exact for any prefix with no quoting at run time.
+# or mamba, {1}: the word, {2}: the prefix). The deactivation line shown ends in $env:CONDA_PREFIX,
+# expanded when typed, so it is exact for any prefix with no quoting at run time.
 TOOL_REFUSAL = ("`{{0}} {{1}}` cannot change this PowerShell session (no conda or mamba shell hook is loaded "
                 "here; on Windows it would run {{0}}.bat in a child cmd.exe and change nothing), and this shell "
                 "holds {{2}}: one environment per shell. Leave it with "
-                '. "$env:CONDA_PREFIX{sep}.mambaboot{sep}deactivate.ps1"; then, here or in a new PowerShell, '
-                "dot-source the other environment's .mambaboot{sep}activate.ps1")
+                "{deactivate}; then, here or in a new PowerShell, run the other environment's activation line")
 TOOL_MISSING = "{{0}}: not in {{1}} and not on PATH"
+
+
+def line(prefix: str, script: str = ACTIVATE, sep: str = "\\", literal: bool = True) -> str:
+    """The one line that runs script (activate.ps1 or deactivate.ps1) of the environment at
+    prefix in PowerShell under any execution policy and language mode. literal=False: prefix is
+    PowerShell text given as it is (e.g. $env:CONDA_PREFIX)."""
+    given = quote(prefix) if literal else prefix
+    return (f'& {{ param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath '
+            f'"$MambabootPrefix{sep}.mambaboot{sep}{script}") }} {given}')
 
 
 def _array(values) -> str:
@@ -34,21 +51,27 @@ def _array(values) -> str:
 
 
 def _usage() -> list[str]:
-    return [". 'PREFIX\\.mambaboot\\activate.ps1'", "undo: . 'PREFIX\\.mambaboot\\deactivate.ps1'"]
+    return [line("PREFIX"), "undo: " + line("PREFIX", DEACTIVATE)]
 
 
 def _activate(model: Model) -> list[str]:
+    from mambaboot.environment import roothook
+
     w = model.windows
-    fixed = ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS)
+    fixed = ("PATH", *environ.CONDA_VARS, *environ.EXE_VARS, *((environ.BAT_VAR,) if w else ()))
     return fill(
         ACTIVATE, HEADER=model.header("#", _usage()), STILL_ACTIVE=still_active("$($global:_MambabootActive.Prefix)"),
         REFUSE=_array(model.refuse_if_set), BUSY=busy("$name=$value"), STALE=STALE,
         SAVED=", ".join(quote(n) for n in fixed), ENTRIES=", ".join("$prefix + " + quote(s) for s in model.path_suffixes),
         VARIANTS=_array(environ.MSYS2_VARIANTS), VARIANT_AT=str(environ.VARIANT_AT), WINDOWS="$true" if w else "$false", SEP="\\" if w else "/",
+        PATHSEP=";" if w else ":", ROOT_HOOK=roothook.NAME + ".ps1", NAME_SEPS="\\\\/" if w else "/", BAT_CANDIDATES=_array(environ.BAT_CANDIDATES),
         CONDA_EXE=quote("Scripts\\conda.exe" if w else "bin/conda"), PYTHON_EXE=quote("python.exe" if w else "bin/python"),
         # mamba 2.x's program (the feedstock's build_mamba.bat installs it into Library\\bin)
         MAMBA_EXE=quote("Library\\bin\\mamba.exe" if w else "bin/mamba"),
-        TOOL_REFUSAL=quote(TOOL_REFUSAL.format(sep="\\" if w else "/")), TOOL_MISSING=quote(TOOL_MISSING.format()),
+        # the line's braces doubled: PowerShell's -f fills this text in
+        TOOL_REFUSAL=quote(TOOL_REFUSAL.format(deactivate=line("$env:CONDA_PREFIX", DEACTIVATE, "\\" if w else "/", literal=False)
+                                               .replace("{", "{{").replace("}", "}}"))),
+        TOOL_MISSING=quote(TOOL_MISSING.format()),
     )
 
 
