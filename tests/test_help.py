@@ -122,3 +122,14 @@ def test_a_mistyped_command_is_told_the_nearest_one(typed, near):
     message = f"{typed!r} is not a mambaboot command{hint} (`mambaboot --help` lists them)"
     assert proc.stderr == f"mambaboot: error: {message}\n"
     assert json.loads(proc.stdout) == {"error": message, "exit_code": 2}
+
+
+def test_create_s_help_gives_the_activation_line_of_each_shell():
+    """The lines to use an environment are the ones every page gives: PowerShell's reads activate.ps1
+    as text, so that no execution policy refuses it (shell/activation/powershell.line)."""
+    from mambaboot.shell.activation import powershell
+
+    text = run_mb(["create", "--help"]).stdout
+    assert ". ./myenv_3_12/.mambaboot/activate.sh" in text
+    assert 'call "C:\\envs\\myenv_3_12\\.mambaboot\\activate.bat"' in text
+    assert "  " + powershell.line("C:\\envs\\myenv_3_12") + "\n" in text

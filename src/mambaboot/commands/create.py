@@ -60,10 +60,18 @@ OPTIONS = table(
 
 
 def register(subparsers) -> None:
+    from mambaboot.shell.activation import powershell  # the PowerShell line, as every page gives it
+
+    where = "C:\\envs\\myenv_3_12"
     add_command(
         subparsers, "create", help="create a new environment",
         description="Create a standalone environment with Python, conda and mamba in an empty or new directory.",
-        example="mambaboot create myenv --python 3.12      # -> ./myenv_3_12 (or $PY_ENVS/myenv_3_12)",
+        example="mambaboot create myenv --python 3.12      # -> ./myenv_3_12 (or $PY_ENVS/myenv_3_12)\n\n"
+                f"then, to use it in a new shell ({where} on Windows):\n"
+                "  . ./myenv_3_12/.mambaboot/activate.sh               # sh, bash, zsh\n"
+                f'  call "{where}\\.mambaboot\\activate.bat"  # cmd.exe\n'
+                f"  {powershell.line(where)}\n"
+                "      # PowerShell 5.1 and 7, under any execution policy and in ConstrainedLanguage mode",
         options=OPTIONS, run=run, codes=(3, 4, 5, 6, 7, 8),
     )
 
