@@ -27,6 +27,8 @@ Markers (an HTML comment on the line before a fenced block):
 - `<!-- output -->` before a ```text block: the exact standard output of the block before it.
 - `<!-- json-shape: FILE -->` before a ```json block: the keys (at every level) of the JSON an
   earlier block wrote to FILE.
+- `<!-- quoted: NAME.bat lines N-M, SOURCE -->` before a ```bat block: lines quoted from someone
+  else's script (the field notes' own), shown as they are written there, not a block to run.
 - `<!-- windows-ci: REASON -->` before a ```bat or ```powershell block: not run here, for the
   reason given (Wine has no PowerShell; the command downloads); the same commands run on a real
   Windows runner in .github/workflows/e2e.yml. Every ```powershell block is still parsed and
@@ -54,11 +56,11 @@ from tools.build_release import build as build_release
 
 MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: (?P<prompt>prompt)| (?P<python>python)| as=(?P<saved>\S+))?"
                     r"(?: ?exit=(?P<exit>\d+))?)?|output|"
-                    r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?) -->\s*$")
+                    r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?|quoted: (?P<source>\S.*?)) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 # Which block languages each marker may precede.
 ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "wine python": ("bat",), "output": ("text",), "json-shape": ("json",),
-           "windows-ci": ("bat", "powershell")}
+           "windows-ci": ("bat", "powershell"), "quoted": ("bat",)}
 MUST_BE_MARKED = ("sh", "bash", "console", "bat", "powershell", "json")
 GUIDE = REPO / "docs" / "guide.md"
 REFERENCE = REPO / "docs" / "reference.md"
@@ -74,7 +76,7 @@ class Block:
     line: int  # of the opening fence, 1-based
     exit: int = 0
     file: Optional[str] = None
-    reason: Optional[str] = None  # why a windows-ci block cannot run here
+    reason: Optional[str] = None  # why a windows-ci block cannot run here; where a quoted one is from
     prompt: bool = False  # wine: typed at cmd's prompt, not run as a batch file
     saved: Optional[str] = None  # wine: saved as this Windows path and called from there
 
@@ -91,7 +93,7 @@ def blocks(text: str) -> List[Block]:
             body = m.group("body")
             kind = ((("wine python" if m.group("python") else "wine") if m.group("wine") else "bash")
                     if body.startswith("runnable") else body.split(":")[0])
-            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason"),
+            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason") or m.group("source"),
                        bool(m.group("prompt")), m.group("saved"))
             i += 1
             continue
@@ -162,6 +164,9 @@ def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
             assert doc.name in ("guide.md", "install.md"), f"{where}: no test runs <!-- runnable: wine python --> here"
         if b.kind == "windows-ci":
             assert b.reason, f"{where}: say why Wine's cmd cannot run it: <!-- windows-ci: REASON -->"
+        if b.kind == "quoted":
+            assert re.search(r"\.bat lines \d+-\d+, \S", b.reason or ""), \
+                f"{where}: say whose script and which lines: <!-- quoted: NAME.bat lines N-M, SOURCE -->"
         if b.kind is None and b.lang == "text":
             command = next((ln for ln in b.code.splitlines() if WINDOWS_COMMAND.match(ln)), None)
             assert command is None, f"{where}: a Windows command in a ```text block ({command!r}): make it a ```bat or ```powershell block"
@@ -679,6 +684,17 @@ CONTRADICTED = (
     # PR #3532 reports `'micromamba' is not recognized` after calling the hook (the DOSKEY macro in a
     # batch file), not a line reaching nothing where CONDA_SHLVL was set
     "mamba PR #3532 reports the latter",
+    # `shell hook --shell cmd.exe` writes condabin\<exe>.bat with absolute paths into its root prefix
+    # (init_root_prefix_cmdexe, libmamba/src/core/shell_init.cpp lines 799-888): no portable hook
+    "Only the portable `micromamba shell hook`",
+    # cmd's move renames: MoveFile takes a new directory on the same drive only (Microsoft Learn,
+    # move and MoveFile); Explorer is what copies, then deletes
+    "`move` copies, then deletes",
+    # CONDA_BAT is also what wrap_call CALLs to activate before a post-link script
+    # (libmamba/src/core/util.cpp lines 1464-1465 and 1492, mamba 2.8.1)
+    "micromamba writes no scripts into its root at post-link",
+    # bootstrap/bootstrap.bat refuses an option it does not list, --overlay among them
+    "`--overlay DIR` does step 9",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
@@ -692,6 +708,15 @@ CORRECTIONS = (
     "`robocopy /XJ` skips junctions", "A drive letter is part of every absolute path", "### C.3 Variables",
     "@IF NOT DEFINED CONDA_EXE", "`DelayedExpansion`", "The entry stays after `deactivate`",
     '"%SystemRoot%\\System32\\curl.exe"', "--override-channels -c conda-forge",
+    # an install's post-link scripts rewrite condabin unless CONDA_BAT is set (wrap_call), and
+    # deactivation leaves CONDA_SHLVL=0, the condabin entry and MAMBA_* (activation.cpp)
+    "`<root prefix>\\condabin\\mamba`, **without `.bat`**", "`micromamba/src/main.cpp` line 48",
+    "`libmamba/src/core/util.cpp` lines 1445-1470", 'set "CONDA_BAT=%ENV_PREFIX%\\condabin\\conda.bat"',
+    'find "dp0.."', "**sets `CONDA_SHLVL=0`**", "only a new cmd.exe is clean",
+    "No `micromamba shell hook` either", "cmd's `move` refuses a directory on another volume",
+    "would walk into the junction `PREFIX\\pkgs`", "`mklink /j` fails where `PREFIX\\pkgs` exists",
+    "as of commit 4b94eba", "58812f1", "It takes no `--overlay`", "<!-- quoted: Micromamba_bootstrap.bat lines",
+    "<!-- quoted: get_sed.bat lines",
 )
 
 
@@ -768,7 +793,7 @@ def test_every_cmd_block_of_the_guide_runs_as_written_from_a_fresh_shell():
     """Each ```bat block a reader may paste (run here in Wine or only on a Windows runner) stands on
     its own in a fresh cmd.exe: its variables defined, one activation, no inherited ERRORLEVEL."""
     found = [f"guide.md:{b.line}: {p}" for b in blocks(GUIDE.read_text(encoding="utf-8"))
-             if b.lang == "bat" for p in fresh_shell_problems(b.code, b.exit)]
+             if b.lang == "bat" and b.kind != "quoted" for p in fresh_shell_problems(b.code, b.exit)]
     assert not found, "\n".join(found)
 
 def test_the_state_inventory_names_what_the_code_writes():
