@@ -453,6 +453,33 @@ def test_a_pip_name_version_or_url_holding_lines_or_options_never_reaches_pip(wo
     assert "Traceback" not in said
 
 
+_TOKEN = "tk-github-secret"
+
+
+@pytest.mark.parametrize("file_name", ["x.lock", "x-lock.yml", "pixi.lock"])
+def test_a_pip_url_naming_a_variable_is_refused_so_pip_never_expands_it(world, reliability, standin, made_env,
+                                                                       file_name):
+    """pip replaces `${NAME}` in each requirements line with the variable's value (req_file.py
+    expand_env_variables): a received lock's URL would carry this machine's GITHUB_TOKEN to its server."""
+    from tests.support.server import AssetServer
+
+    world.env["GITHUB_TOKEN"] = _TOKEN
+    with AssetServer() as server:
+        server.add(f"/{_TOKEN}/mytool-1.0-py3-none-any.whl", b"not a wheel")
+        url = server.url + "/${GITHUB_TOKEN}/mytool-1.0-py3-none-any.whl"
+        text = {"x.lock": (made_env / ".mambaboot" / "lock.txt").read_text() + f"# pip: mytool==1.0 {url}#sha256={'c' * 64}\n",
+                "x-lock.yml": _conda_lock_pip("mytool", url=url),
+                "pixi.lock": _pixi(ref=f"- pypi: {url}", entry=_pypi_entry(url=url))}[file_name]
+        lock = world.root / file_name
+        lock.write_text(text)
+        said = _refused(world, reliability, lock, standin, "create", "${GITHUB_TOKEN}", "pip would replace")
+        assert server.requests == [], "pip fetched nothing"
+    assert _TOKEN not in said
+    where = {"x.lock": f"line {len(text.splitlines())}: url", "x-lock.yml": "package[0]: url",
+             "pixi.lock": "linux-64[1]: url"}[file_name]
+    assert where in said, said
+
+
 # ------------------------------------------------------------------ the lock readers fuzzed with those shapes (hypothesis)
 
 from tests.support import fuzzprofile  # noqa: E402

@@ -400,3 +400,24 @@ def test_a_team_lock_nested_deeper_than_the_record_reads_is_refused_before_anyth
     r = _lock(world, standin, str(target), "--platform", "osx-arm64", "-o", str(again))
     assert r.returncode == 0, r.stderr
     assert '"deep"' in again.read_text(), "the carried entry is written back"
+
+
+def test_a_lock_names_a_private_channel_without_its_password_or_token_in_every_format(world, made_env, standin):
+    """conda's `conda list --explicit` writes a URL without its auth (conda/common/url.py remove_auth,
+    split_anaconda_token): so does every lock and bill of materials, on stdout or in a file."""
+    from tests.conftest import copy_env
+
+    prefix = copy_env(made_env, world.root / "private")
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        rec = json.loads(meta.read_text())
+        rec["url"] = rec["url"].replace("file://", "https://alice:pw-s3cret@private.example.invalid/t/tk-xxx", 1)
+        meta.write_text(json.dumps(rec))
+    outputs = []
+    for fmt, name in (("explicit", "p.lock"), ("conda-lock", "p-lock.yml"), ("cyclonedx", "p.cdx.json")):
+        shown = _lock(world, standin, str(prefix), "--format", fmt)
+        written = _lock(world, standin, str(prefix), "-o", str(world.root / name))
+        assert shown.returncode == 0 and written.returncode == 0, shown.stderr + written.stderr
+        outputs += [shown.stdout, (world.root / name).read_text(), shown.stderr, written.stderr]
+        assert "https://private.example.invalid/" in shown.stdout, f"{fmt}: the channel is still named"
+    for text in outputs:
+        assert "pw-s3cret" not in text and "tk-xxx" not in text and "alice" not in text, text

@@ -92,6 +92,11 @@ def run(args) -> int:
         text, summary = _from_prefix(args, fmt)
     else:
         text, summary = _from_specs(args, fmt)
+    from mambaboot.common import urlrule
+
+    # a lock is handed to others: no channel's password or token in it, as conda's `conda list --explicit`
+    # writes none; the installing side supplies its own (.condarc, `micromamba login`, the channel's URL)
+    text = urlrule.masked(text, drop=True)
     if args.output and args.output != outputfile.STDOUT:
         from mambaboot.environment import outputlock
 

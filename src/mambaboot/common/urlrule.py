@@ -76,14 +76,19 @@ def _note(authority: str) -> None:
 _AUTHORITY_ENDS = "/?#'\"<> \t\r\n\\"
 
 
-def masked(text: str) -> str:
-    """text with the userinfo of each URL in it (`user:password@`, a token as the user) written
-    as ***: what any message prints, a URL urllib cannot read included. Without a regular
-    expression: every line said passes here, `run`'s start-up too."""
+def masked(text: str, *, drop: bool = False) -> str:
+    """Redact a URL for people and files: text with each URL's userinfo (`user:password@`, a token
+    as the user) and anaconda.org token (`/t/<token>`) written as *** (drop: removed, as conda's
+    `conda list --explicit` writes a URL: conda/common/url.py remove_auth, split_anaconda_token),
+    a URL urllib cannot read included. What every message, JSON document and written lock holds.
+    Without a regular expression: every line said passes here, `run`'s start-up too."""
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, HIDDEN)
-    if "@" not in text or "://" not in text:
+    if "://" not in text:
+        return text
+    text = _tokens_hidden(text, "" if drop else "/t/" + HIDDEN)
+    if "@" not in text:
         return text
     out, i = [], 0
     while True:
@@ -98,8 +103,29 @@ def masked(text: str) -> str:
         if at < 0:
             out.append(text[i:end])
         else:
-            out.append(text[i:start] + HIDDEN + text[at:end])
+            out.append(text[i:start] + ("" if drop else HIDDEN + "@") + text[at + 1:end])
         i = end
+
+
+# conda/common/url.py split_anaconda_token (conda 26.x; libmamba's util/url_manip.cpp
+# split_anaconda_token the same): the token is `/t/` and the run of [a-zA-Z0-9-] after it
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_WORD_ENDS = " \t\r\n'\"<>"
+
+
+def _tokens_hidden(text: str, replacement: str) -> str:
+    """text with each `/t/<token>` inside a URL (after a "://" of the same word) as replacement."""
+    i = text.find("/t/")
+    while i >= 0:
+        word_start = max(text.rfind(c, 0, i) for c in _WORD_ENDS) + 1
+        end = i + 3
+        while end < len(text) and text[end] in _TOKEN_CHARS:
+            end += 1
+        if end > i + 3 and "://" in text[word_start:i]:
+            text = text[:i] + replacement + text[end:]
+            end = i + len(replacement)
+        i = text.find("/t/", end)
+    return text
 
 
 def refusal(url: str, allow_http: bool, *, first: bool = True) -> str | None:

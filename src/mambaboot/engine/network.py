@@ -73,7 +73,9 @@ class Settings:
         self.not_carried: list[str] = []
 
     def describe(self) -> list[str]:
-        lines = [f"proxy for {scheme}: {_redacted(url)} (from {src})" for scheme, (url, src) in sorted(self.proxies.items())]
+        from mambaboot.common import urlrule
+
+        lines = [f"proxy for {scheme}: {urlrule.masked(url)} (from {src})" for scheme, (url, src) in sorted(self.proxies.items())]
         if self.ca:
             lines.append(f"CA certificates: {self.ca[0]} (from {self.ca[1]})")
         if self.no_revoke:
@@ -374,9 +376,3 @@ def _shrink(path: str, environ: Mapping[str, str], windows: bool) -> str:
     if home and path.startswith(home.rstrip("/\\") + os.sep):
         return "~" + path[len(home.rstrip("/\\")):]
     return path
-
-
-def _redacted(url: str) -> str:
-    from mambaboot.common import urlrule
-
-    return urlrule.masked(url)

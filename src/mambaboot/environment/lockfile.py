@@ -83,7 +83,26 @@ def _one_word(value: str, path: str) -> str | None:
     odd = next((c for c in value if c.isspace() or not c.isprintable()), None)
     if odd is not None:
         return f"{value!r} holds {'a line break' if odd in chr(10) + chr(13) else repr(odd)}, which no name, version or URL has"
-    return f"{value!r} starts with '-', as an option does" if value.startswith("-") else None
+    if value.startswith("-"):
+        return f"{value!r} starts with '-', as an option does"
+    expanded = pip_expands(value)
+    if expanded:
+        return (f"{value!r} holds {expanded}, which pip would replace with that variable of this machine's "
+                "environment; a lock names its artefacts as they are")
+    return None
+
+
+# pip/_internal/req/req_file.py, ENV_VAR_RE and expand_env_variables (pip 20.x to 25.x): each line of a
+# requirements file has every `${NAME}` (NAME of A-Z, 0-9, _) replaced by os.getenv(NAME) when that is
+# set and not empty, before the line is parsed; no other form ($NAME, %NAME%) and no escape exists.
+_PIP_VARIABLE = re.compile(r"\$\{[A-Z0-9_]+\}")
+
+
+def pip_expands(text: str) -> str | None:
+    """To pip's requirements file: the first `${NAME}` of text, which pip replaces with the
+    variable's value (req_file.py expand_env_variables), None when pip reads text as written."""
+    found = _PIP_VARIABLE.search(text)
+    return found.group() if found else None
 
 
 def _pip_url(value: str, path: str) -> str | None:

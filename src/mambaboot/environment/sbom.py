@@ -17,7 +17,7 @@ import os
 from urllib.parse import quote
 
 from mambaboot import __version__
-from mambaboot.common import shapes
+from mambaboot.common import shapes, urlrule
 from mambaboot.environment.lockfile import canonical_name
 
 TYPE_CHECKING = False
@@ -36,8 +36,9 @@ def _archive_type(url: str) -> str:
 
 
 def channel_of(url: str) -> str:
-    """The channel a package URL comes from: the URL less its subdir and file name."""
-    return url.rsplit("/", 2)[0] if url.count("/") >= 3 else url
+    """The channel a package URL comes from: the URL less its subdir and file name, and less its
+    password or token (the purl percent-encodes it, where the lock's own redaction would not see it)."""
+    return urlrule.masked(url.rsplit("/", 2)[0] if url.count("/") >= 3 else url, drop=True)
 
 
 def conda_purl(name: str, version: str, build: str, subdir: str, url: str) -> str:
