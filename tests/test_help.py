@@ -129,7 +129,7 @@ def test_create_s_help_gives_the_activation_line_of_each_shell():
     as text, so that no execution policy refuses it (shell/activation/powershell.line)."""
     from mambaboot.shell.activation import powershell
 
-    text = run_mb(["create", "--help"]).stdout
+    text = _help("create")
     assert ". ./myenv_3_12/.mambaboot/activate.sh" in text
     assert 'call "C:\\envs\\myenv_3_12\\.mambaboot\\activate.bat"' in text
     assert "  " + powershell.line("C:\\envs\\myenv_3_12") + "\n" in text
