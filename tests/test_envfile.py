@@ -276,6 +276,33 @@ def test_create_from_an_environment_file_with_a_pip_section(world, channel, stan
     assert diff(before, world.outside(prefix, project)) == {}
 
 
+def test_pip_gets_its_configuration_and_proxies_but_not_the_callers_other_secrets(world, channel, standin):
+    # pip expands ${NAME} in a requirements file from its own environment and leaves an unset one
+    # as written (pip/_internal/req/req_file.py, expand_env_variables): the wheel directory it
+    # reads says what it was given.
+    project = world.root / "project"
+    _wheel(project / "wheels-${GITHUB_TOKEN}", "hello-mb", "1.0", "hello_mb", "GREETING = 'no token'\n")
+    _wheel(project / "wheels-secret-xyz", "hello-mb", "1.0", "hello_mb", "GREETING = 'the token'\n")
+    _wheel(project / "wheels-kept", "proxied-mb", "1.0", "proxied_mb", "")
+    _wheel(project / "configured", "configured-mb", "1.0", "configured_mb", "")
+    (project / "environment.yml").write_text(
+        "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - --no-index\n"
+        "    - --find-links ./wheels-${GITHUB_TOKEN}\n    - --find-links ./wheels-${NO_PROXY}\n"
+        "    - hello-mb==1.0\n    - proxied-mb==1.0\n    - configured-mb==1.0\n"
+    )
+    path = ":".join(p for p in world.env["PATH"].split(":") if ".cargo" not in p)  # as above: no rustup
+    r = world.create("secrets", "--file", str(project / "environment.yml"), "-c", channel, "--micromamba",
+                     str(standin), env={"PATH": path, "GITHUB_TOKEN": "secret-xyz", "NO_PROXY": "kept",
+                                        "PIP_FIND_LINKS": str(project / "configured")})
+    assert r.returncode == 0, r.stderr
+    prefix = world.envs / "secrets"
+    greeting = subprocess.run([str(prefix / "bin" / "python"), "-c", "import hello_mb; print(hello_mb.GREETING)"],
+                              capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert greeting.stdout.strip() == "no token", greeting.stderr
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert {p["name"] for p in record["pip_packages"]} == {"hello-mb", "proxied-mb", "configured-mb"}
+
+
 def test_a_failing_pip_section_is_exit_8_and_the_environment_stays(world, channel, standin):
     (world.root / "environment.yml").write_text(
         "dependencies:\n  - python\n  - pip:\n    - --no-index\n    - no-such-distribution==9\n"

@@ -31,6 +31,19 @@ def test_baseline_scrubs_conda_and_python_variables_and_keeps_the_rest():
     }
 
 
+@pytest.mark.parametrize("windows", [False, True])
+def test_pip_gets_what_it_needs_of_the_baseline_and_no_other_secret(windows):
+    env = {
+        "PATH": "/usr/bin", "HOME": "/h", "LC_ALL": "C", "https_proxy": "http://p:3128", "NO_PROXY": "local",
+        "SSL_CERT_FILE": "/ca.pem", "PIP_INDEX_URL": "https://u:t@idx/simple", "pip_config_file": "/pip.conf",
+        "NETRC": "/n", "GITHUB_TOKEN": "secret", "AWS_SECRET_ACCESS_KEY": "k", "CONDA_PKGS_DIRS": "/p",
+        "PYTHONPATH": "/x", "SystemRoot": "C:\\Windows", "AppData": "C:\\a",
+    }
+    kept = isolation.for_pip(env, windows=windows, is_env_root=lambda p: False)
+    dropped = {"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "CONDA_PKGS_DIRS", "PYTHONPATH"}
+    assert kept == {k: v for k, v in env.items() if k not in dropped}
+
+
 def test_baseline_path_drops_every_entry_of_any_python_environment():
     envs = {"/opt/conda", "/home/u/venv", "C:\\Miniconda3"}
     path = "/opt/conda/bin:/opt/conda/condabin:/usr/bin:/home/u/venv/bin:/bin"

@@ -214,6 +214,28 @@ def test_a_pip_section_is_locked_per_platform_or_refused_for_the_platform_withou
     assert "linux-64" not in r.stderr.splitlines()[0], "the platform without wheels is the one named"
 
 
+def test_locking_a_pip_section_gives_pip_no_secret_of_the_caller(world, team_channel, standin):
+    # pip expands ${NAME} in requirements lines from its environment, an unset one left as written
+    # (pip/_internal/req/req_file.py, expand_env_variables): the directory locked says what it had.
+    from tests.test_envfile import _wheel
+
+    project = world.root / "project"
+    kept = _wheel(project / "wheels-${GITHUB_TOKEN}", "hello-mb", "1.0", "hello_mb", "")
+    _wheel(project / "wheels-secret-xyz", "hello-mb", "1.0", "hello_mb", "LEAKED = 1\n")
+    _wheel(project / "configured", "configured-mb", "1.0", "configured_mb", "")
+    env_file = project / "environment.yml"
+    env_file.write_text("dependencies:\n  - python=3.11\n  - pip:\n    - --no-index\n"
+                        "    - --find-links ./wheels-${GITHUB_TOKEN}\n    - hello-mb==1.0\n    - configured-mb==1.0\n")
+    out = world.root / "pip-lock.yml"
+    r = world.run("lock", "--cache-dir", str(world.cache), "--micromamba", str(standin), "--file", str(env_file),
+                  "-c", team_channel, "--platform", "linux-64", "-o", str(out),
+                  env={"GITHUB_TOKEN": "secret-xyz", "PIP_FIND_LINKS": str(project / "configured")})
+    assert r.returncode == 0, r.stderr
+    pip = {p.name: p for p in condalockmodels.parse(out.read_text()).package if p.manager == "pip"}
+    assert set(pip) == {"hello-mb", "configured-mb"}
+    assert pip["hello-mb"].url == kept.as_uri()
+
+
 def test_the_bill_of_materials_validates_and_is_reproducible(world, made_env, standin):
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator

@@ -126,3 +126,38 @@ def baseline(environ, windows: bool, is_env_root=looks_like_environment) -> dict
         if key.upper() == "PATH":
             env[key] = clean_path(env[key], windows, is_env_root)
     return env
+
+
+# What pip (and the environment's python under it) needs of the caller's environment: pip runs
+# whatever the pip section or a lock names, sdists' build backends included, so it gets no
+# tokens or keys it was never meant to see. Names compare in upper case (proxies are read in
+# both cases, Windows' names in any case).
+PIP_NAMES = frozenset((
+    # to run at all: the search path, the user's home, a temporary directory, the locale
+    "PATH", "HOME", "USERPROFILE", "TMP", "TEMP", "TMPDIR", "LANG", "LANGUAGE",
+    # Windows' own: python needs SYSTEMROOT (sockets, random), subprocesses COMSPEC and PATHEXT
+    "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT",
+    # pip's configuration and cache directories: pip/_internal/utils/appdirs.py asks its vendored
+    # platformdirs, which on Windows may read APPDATA, LOCALAPPDATA and ALLUSERSPROFILE
+    # (platformdirs/windows.py, get_win_folder_from_env_vars) and elsewhere the XDG variables
+    # (platformdirs/unix.py: user_config_dir, site_config_dir, user_cache_dir)
+    "APPDATA", "LOCALAPPDATA", "ALLUSERSPROFILE", "PROGRAMDATA",
+    "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_CACHE_HOME",
+    # reaching an index: requests takes proxies from urllib.request.getproxies (either case,
+    # requests/utils.py get_environ_proxies), its CA bundle from REQUESTS_CA_BUNDLE or
+    # CURL_CA_BUNDLE (requests/sessions.py merge_environment_settings) and credentials from
+    # NETRC (requests/utils.py get_netrc_auth); OpenSSL's default paths are SSL_CERT_FILE/DIR
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY",
+    "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
+))
+# pip's own configuration: every option as PIP_<NAME>, and PIP_CONFIG_FILE
+# (pip/_internal/configuration.py, Configuration._get_environ_vars and get_configuration_files).
+PIP_PREFIXES = ("PIP_", "LC_")
+
+
+def for_pip(environ, windows: bool, is_env_root=looks_like_environment) -> dict:
+    """baseline with only what pip needs: PIP_NAMES, pip's own variables and the locale. The
+    caller activates the environment on top of it, so conda's variables and the environment's
+    own env_vars are there too."""
+    return {k: v for k, v in baseline(environ, windows, is_env_root).items()
+            if k.upper() in PIP_NAMES or k.upper().startswith(PIP_PREFIXES)}

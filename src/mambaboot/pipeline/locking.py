@@ -88,7 +88,7 @@ def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], env
     from mambaboot.pipeline import provision
 
     locked = {}
-    env = isolation.baseline(environ, windows)
+    env = isolation.for_pip(environ, windows)
     with workdir.WorkDir(tempfile.gettempdir(), PIP_SCRATCH) as scratch:
         requirements = os.path.join(scratch, "requirements.txt")
         confined.write_file(requirements, ("\n".join(lines) + "\n").encode())

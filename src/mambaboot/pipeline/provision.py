@@ -193,8 +193,10 @@ class _Run:
         self.prefix, self.steps, self.windows, self.reporter = prefix, steps, windows, reporter
         self.cache_dir = cache_dir
         self.env = activation.activated(isolation.baseline(environ, windows), prefix, windows)
+        # The user's post-scripts keep all of the baseline (they may need the user's tokens);
+        # pip, which runs whatever the section or the lock names, gets only what it needs.
         self.pip_env = dict(
-            self.env, PIP_CACHE_DIR=os.path.join(cache_dir, "pip"), PIP_NO_INPUT="1",
+            activation.activated(isolation.for_pip(environ, windows), prefix, windows), PIP_CACHE_DIR=os.path.join(cache_dir, "pip"), PIP_NO_INPUT="1",
             PIP_DISABLE_PIP_VERSION_CHECK="1",
             # "only in a virtualenv" guards a base Python; this is the environment's own pip.
             PIP_REQUIRE_VIRTUALENV="0",
