@@ -143,15 +143,15 @@ PIP_NAMES = frozenset((
     # (platformdirs/unix.py: user_config_dir, site_config_dir, user_cache_dir)
     "APPDATA", "LOCALAPPDATA", "ALLUSERSPROFILE", "PROGRAMDATA",
     "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_CACHE_HOME",
-    # reaching an index: requests takes proxies from urllib.request.getproxies (either case,
-    # requests/utils.py get_environ_proxies), its CA bundle from REQUESTS_CA_BUNDLE or
-    # CURL_CA_BUNDLE (requests/sessions.py merge_environment_settings) and credentials from
-    # NETRC (requests/utils.py get_netrc_auth); OpenSSL's default paths are SSL_CERT_FILE/DIR
+    # reaching an index: pip's vendored requests takes proxies from urllib.request.getproxies
+    # (either case; pip/_vendor/requests/utils.py get_environ_proxies), its CA bundle from
+    # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (sessions.py merge_environment_settings) and
+    # credentials from NETRC (utils.py get_netrc_auth); OpenSSL's default paths: SSL_CERT_FILE/DIR
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY",
     "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
 ))
-# pip's own configuration: every option as PIP_<NAME>, and PIP_CONFIG_FILE
-# (pip/_internal/configuration.py, Configuration._get_environ_vars and get_configuration_files).
+# pip's own configuration: every option as PIP_<NAME> (pip/_internal/configuration.py,
+# Configuration.get_environ_vars) and PIP_CONFIG_FILE (Configuration.iter_config_files); the locale.
 PIP_PREFIXES = ("PIP_", "LC_")
 
 
