@@ -38,6 +38,7 @@ def test_pip_gets_what_it_needs_of_the_baseline_and_no_other_secret(windows):
         "SSL_CERT_FILE": "/ca.pem", "PIP_INDEX_URL": "https://u:t@idx/simple", "pip_config_file": "/pip.conf",
         "NETRC": "/n", "GITHUB_TOKEN": "secret", "AWS_SECRET_ACCESS_KEY": "k", "CONDA_PKGS_DIRS": "/p",
         "PYTHONPATH": "/x", "SystemRoot": "C:\\Windows", "AppData": "C:\\a",
+        "CC": "gcc", "CFLAGS": "-O2", "INCLUDE": "C:\\vs\\include", "LIB": "C:\\vs\\lib", "DISTUTILS_USE_SDK": "1",
     }
     kept = isolation.for_pip(env, windows=windows, is_env_root=lambda p: False)
     dropped = {"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "CONDA_PKGS_DIRS", "PYTHONPATH"}

@@ -149,6 +149,17 @@ PIP_NAMES = frozenset((
     # credentials from NETRC (utils.py get_netrc_auth); OpenSSL's default paths: SSL_CERT_FILE/DIR
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY",
     "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
+    # Windows' processor (an x64 python under ARM64 emulation is told AMD64: the bootstrap scripts)
+    "PROCESSOR_ARCHITECTURE", "PROCESSOR_ARCHITEW6432", "NUMBER_OF_PROCESSORS",
+    # building an sdist: the compiler and its flags as setuptools' distutils takes them
+    # (sysconfig.customize_compiler: CC, CXX, CPP, LDSHARED, AR, ARFLAGS, CFLAGS, CPPFLAGS, LDFLAGS),
+    # pkg-config, macOS's SDK, Rust's toolchain (maturin, setuptools-rust), and a Visual Studio
+    # developer prompt's INCLUDE, LIB and LIBPATH with the SDK switch of _msvccompiler
+    # (DISTUTILS_USE_SDK, MSSdk): none a secret, and a build fails without them
+    "CC", "CXX", "CPP", "LD", "LDSHARED", "AR", "ARFLAGS", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS",
+    "PKG_CONFIG_PATH", "MACOSX_DEPLOYMENT_TARGET", "SDKROOT", "DEVELOPER_DIR", "CARGO_HOME", "RUSTUP_HOME",
+    "INCLUDE", "LIB", "LIBPATH", "VCINSTALLDIR", "VCTOOLSINSTALLDIR", "VSINSTALLDIR", "WINDOWSSDKDIR",
+    "WINDOWSSDKVERSION", "DISTUTILS_USE_SDK", "MSSDK",
 ))
 # pip's own configuration: every option as PIP_<NAME> (pip/_internal/configuration.py,
 # Configuration.get_environ_vars) and PIP_CONFIG_FILE (Configuration.iter_config_files); the locale.
