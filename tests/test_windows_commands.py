@@ -16,6 +16,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from mambaboot.common.files import removal
 from mambaboot.shell.activation import powershell
 from tests.support.wine import windows_path as win
 
@@ -147,8 +148,10 @@ def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython,
     assert not (prefix / ".mambaboot" / "record.json").exists()
     left = sorted(p.relative_to(prefix) for p in prefix.rglob("*"))
     r = winpython.mambaboot(args)
-    clear = f'rmdir /s /q "{win(prefix)}"'
-    assert r.returncode == 4 and "nothing in it proves which" in r.stderr and clear in r.stderr, (r.stdout, r.stderr)
+    advised = removal.by_hand(win(prefix), windows=True)  # cmd's line, then PowerShell's
+    clear = advised.split("`")[1]
+    assert clear.startswith("rmdir /s /q ") and advised.endswith(" in PowerShell"), advised
+    assert r.returncode == 4 and "nothing in it proves which" in r.stderr and advised in r.stderr, (r.stdout, r.stderr)
     assert sorted(p.relative_to(prefix) for p in prefix.rglob("*")) == left  # nothing deleted
     _ok(winpython.cmd([clear]))
     assert not prefix.exists()

@@ -153,7 +153,7 @@ def test_it_runs_alone_under_another_python(zipapp, tmp_path):
         out = subprocess.run(argv, capture_output=True, text=True, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
         assert (out.returncode, out.stdout.strip()) == (0, f"mambaboot {__version__}"), out.stderr
     out = subprocess.run([DEBIAN_PYTHON, "-I", str(lonely), "adopt", "--help"], capture_output=True, text=True)
-    assert out.returncode == 0 and "hand-over from a bootstrap script" in out.stdout
+    assert out.returncode == 0 and "the environment directory (it must hold conda-meta/)" in out.stdout
     # its bundled ruamel.yaml reads an environment file, and names where one goes wrong
     (tmp_path / "environment.yml").write_text("name: x\ndependencies:\n- numpy\n  pip: y\n")
     out = subprocess.run([DEBIAN_PYTHON, "-I", str(lonely), "create", "--dry-run", "--offline", "-f", "environment.yml",
