@@ -2,6 +2,7 @@
 
 import ntpath
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -357,9 +358,10 @@ def test_a_channel_given_as_a_path_is_kept_in_a_folder_repeating_its_whole_path(
 
 
 def test_no_cache_fits_and_the_warning_says_what_does(monkeypatch):
-    """The try-out in a folder as deep as a user's Documents, with real micromamba: its channel's
+    """The try-out in a folder deeper than a user's Documents, with real micromamba: its channel's
     folder alone leaves no room for any cache; the warning never advises a length no cache can
-    have, and names LongPathsEnabled and a shorter channel path instead."""
+    have, and names LongPathsEnabled and a shorter channel path instead. In a shallower one only
+    a shorter cache fits, and the warning advises its length."""
     from mambaboot.common import cachepaths, winsys
     from mambaboot.pipeline import create
     from tests.support.recorder import Recorder
@@ -378,6 +380,7 @@ def test_no_cache_fits_and_the_warning_says_what_does(monkeypatch):
     assert f"no cache can leave room: the shortest pkgs directory ({cachepaths.SHORTEST_PKGS}, {shortest} characters)" in said
     assert "LongPathsEnabled" in said and "a shorter path for the channel" in said, said
     # where a cache can fit, the length it advises is one a cache can have
+    deep = "C:\\Users\\Jane Doe\\Documents\\tryout"
     plan = make_plan(windows_host(), CreateInputs(prefix=deep + "\\demo_3_12", cache_dir=deep + "\\cache",
                                                   channels=(deep + "\\channel",)))
     seen = Recorder()
@@ -409,6 +412,8 @@ def test_a_prefix_whose_set_aside_name_passes_max_path_warns(monkeypatch):
 
     monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
     room = pathrules.WINDOWS_MAX_PATH - pathrules.PACKAGE_DEPTH
+    reference = (Path(__file__).parent.parent / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert f"A prefix longer than {room} characters gets a warning about long paths" in reference
     name = "e" * 60
     prefix = "D:\\" + "p" * (room - 4 - len(name)) + "\\" + name
     aside = ntpath.join(ntpath.dirname(prefix), tempname.set_aside(name, "0" * 32, "removing"))

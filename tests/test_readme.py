@@ -188,22 +188,64 @@ def test_the_windows_tryout_refuses_a_folder_too_deep_for_max_path_before_any_wo
     assert not deep.parent.exists()
 
 
+def windows_tryout_folder():
+    """The install page's Windows try-out folder, and the longest it says one may be."""
+    text = (REPO / "docs" / "install.md").read_text(encoding="utf-8")
+    found = re.search(r"it runs from a folder\s+of at most (\d+) characters, such as `([^`]+)`", text)
+    assert found, "install.md names the Windows try-out's folder and its longest length"
+    return found.group(2), int(found.group(1))
+
+
 def test_the_windows_tryouts_folder_is_where_cmd_sees_it_and_the_length_it_advises_fits():
     """WSL shows drive C: at /mnt/c; Wine shows / as Z:. The folder length the refusal advises is
-    the longest that passes the check, the one create's MAX_PATH check makes."""
+    the longest that passes the check, the one create's MAX_PATH check makes, and the one the install
+    page gives, with its example folder."""
     from tools import tryout
 
     assert tryout.windows_dir(Path("/mnt/c/Users/Jane Doe/tryout")) == "C:\\Users\\Jane Doe\\tryout"
     assert tryout.windows_dir(Path("/mnt/d")) == "D:\\"
     assert tryout.windows_dir(Path("/home/jane/tryout")) == "Z:\\home\\jane\\tryout"
     assert tryout.windows_dir(Path("/mnt/wsl/x")) == "Z:\\mnt\\wsl\\x"
-    documented = "C:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
-    assert tryout.max_path_refusal(documented) is None, "the install page's example folder fits"
+    documented, longest = windows_tryout_folder()
+    assert len(documented) <= longest and tryout.max_path_refusal(documented) is None, "the example folder fits"
     deep = documented + "\\" + "x" * 30
     said = tryout.max_path_refusal(deep)
     most = int(re.search(r"a folder of at most (\d+) characters", said).group(1))
+    assert most == longest, "the install page gives the length the try-out advises"
     assert tryout.max_path_refusal("C:\\" + "t" * (most - 3)) is None
     assert tryout.max_path_refusal("C:\\" + "t" * (most - 2)) is not None
+
+
+@pytest.mark.parametrize("deeper", [0, 1])
+def test_the_windows_tryouts_check_and_creates_warning_agree_at_the_boundary(monkeypatch, deeper):
+    """The longest folder the try-out accepts, and one character more: create's own preflight, run
+    as `create` runs it on Windows with LongPathsEnabled off for the install page's command line in
+    that folder, warns exactly where the try-out refuses (once two estimates of one length: the
+    try-out accepted a folder where create then said "34 too many")."""
+    from mambaboot.common import winsys
+    from mambaboot.common.host import Host
+    from mambaboot.pipeline import create
+    from mambaboot.pipeline.plan import CreateInputs, make_plan
+    from tests.support.recorder import Recorder
+    from tools import tryout
+
+    _, longest = windows_tryout_folder()
+    folder = "C:\\" + "t" * (longest + deeper - 3)
+    monkeypatch.setattr(winsys, "long_paths_enabled", lambda: False)
+    host = Host(environ={}, windows=True, subdir="win-64", cwd=folder, isdir=lambda p: False)
+    line = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
+    words = shlex.split(line[0].code.splitlines()[0].replace("%CD%", folder.replace("\\", "/")))
+    assert words[2:4] == ["create", "demo"], words
+    options = dict(zip(words[4::2], (w.replace("/", "\\") for w in words[5::2])))
+    inputs = CreateInputs(name="demo", python=options["--python"], envs_dir=options["--envs-dir"],
+                          channels=(options["--channel"],), micromamba=options["--micromamba"],
+                          cache_dir=options["--cache-dir"])
+    seen = Recorder()
+    create.preflight(make_plan(host, inputs), host, False, seen)
+    refused = tryout.max_path_refusal(folder)
+    assert (refused is not None) == bool(deeper) == bool(seen.warnings), (refused, seen.warnings)
+    if deeper:
+        assert "1 too many" in seen.warnings[0], seen.warnings
 
 
 def test_the_reliability_page_names_the_rows_the_suite_prints():

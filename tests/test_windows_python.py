@@ -254,31 +254,33 @@ def test_bootstrap_bat_hands_over_to_create_on_its_private_python_and_wins_a_rac
 def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
     """`tools/tryout.py DIR --windows`, then the install page's cmd block run in DIR as a reader
     pastes it into a batch file: the embeddable CPython in DIR runs mambaboot.pyz, the engine in DIR
-    runs on it, and nothing of the try-out is outside DIR. DIR is as deep as a user's Documents,
-    whatever the session's temporary directory: `J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout`
-    (51 characters), on a drive of its own, under MAX_PATH as Wine enforces it (no LongPathsEnabled)."""
+    runs on it, and nothing of the try-out is outside DIR. DIR is the install page's example folder,
+    on a drive of its own whatever the session's temporary directory, under MAX_PATH as Wine enforces
+    it (no LongPathsEnabled): the try-out accepts it and the create there warns of nothing (the
+    try-out checks with create's own estimate)."""
     import subprocess
     import sys
 
     from tests.test_docs import _wine_script, blocks
+    from tests.test_readme import windows_tryout_folder
 
+    documented, _ = windows_tryout_folder()
     drive = tmp_path / "drive-j"
-    tryout = drive / "Users" / "Jane Doe" / "Documents" / "GitHub" / "mambaboot" / "tryout"
-    where = "J:\\Users\\Jane Doe\\Documents\\GitHub\\mambaboot\\tryout"
-    assert len(where) == 51
+    tryout = drive.joinpath(*documented[3:].split("\\"))
+    where = "J:" + documented[2:]
     tryout.parent.mkdir(parents=True)
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "tryout.py"), str(tryout), "--windows",
                            "--windows-dir", where], cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "tryout/micromamba.exe: NOT micromamba" in proc.stdout, proc.stdout
-    # what the try-out's MAX_PATH check counts on: its packages' folders and the paths in them
-    from tools.tryout import WINDOWS_PACKAGES
+    # the try-out's channel holds packages no deeper than create's estimate counts on
+    from mambaboot.common.cachepaths import ANY_PACKAGE
 
     for package in (tryout / "channel").glob("*/*.tar.bz2"):
         folder = package.name[:-len(".tar.bz2")]
         with tarfile.open(package) as archive:
             paths = [*archive.getnames(), f"conda-meta/{folder}.json"]
-        assert len(folder) <= WINDOWS_PACKAGES[0] and max(map(len, paths)) <= WINDOWS_PACKAGES[1], package
+        assert len(folder) <= ANY_PACKAGE[0] and max(map(len, paths)) <= ANY_PACKAGE[1], package
     example = [b for b in blocks((REPO / "docs" / "install.md").read_text(encoding="utf-8")) if b.kind == "wine python"]
     assert len(example) == 1, example
     wine = winpython.wine
@@ -291,6 +293,7 @@ def test_the_windows_tryout_runs_as_written(winpython, tmp_path):
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert r.stdout.splitlines() == [where + "\\demo_3_12"], (r.stdout, r.stderr)
     assert NO_LINK in r.stderr and f"removed {where}\\demo_3_12" in r.stderr + r.stdout, r.stderr
+    assert "MAX_PATH" not in r.stderr, r.stderr
     assert sorted(p.name for p in tryout.iterdir()) == ["cache", "channel", "mambaboot.pyz", "mambaboot.pyz.sha256",
                                                           "micromamba.exe", "python"]
 

@@ -51,10 +51,6 @@ TRYOUT_VENV = REPO / ".tryout-venv"
 # What the try-out runs beyond the standard library and pip: py-rattler (the channel's index, the
 # stand-in's solve and link) and PyYAML (the stand-ins read YAML), pinned as the test extra pins them.
 NEEDS = ("py-rattler", "pyyaml")
-# The Windows try-out's packages (tests/support/winpython.py's channel): the longest
-# <name>-<version>-<build> folder, and the deepest path in one (its files, info/, and the
-# environment's conda-meta/<folder>.json). tests/test_windows_python.py holds them to the channel.
-WINDOWS_PACKAGES = (32, 48)
 
 
 def _parse(argv):
@@ -101,7 +97,7 @@ def _overruns(folder: str) -> list:
     host = Host(environ={}, windows=True, subdir="win-64", cwd=folder, isdir=lambda p: False)
     inputs = CreateInputs(name="demo", python="3.12", envs_dir=folder, channels=(ntpath.join(folder, "channel"),),
                           micromamba=ntpath.join(folder, "micromamba.exe"), cache_dir=ntpath.join(folder, "cache"))
-    return max_path_overruns(make_plan(host, inputs), host, WINDOWS_PACKAGES)
+    return max_path_overruns(make_plan(host, inputs), host)
 
 
 def max_path_refusal(folder: str):
@@ -116,7 +112,7 @@ def max_path_refusal(folder: str):
     except UsageError as exc:  # a character create refuses in a prefix
         return f"{folder}: create would refuse it: {exc}"
     cache = ntpath.join(folder, "cache", "Python", "pkgs")
-    deepest = max(cachepaths.deepest(cache, ntpath.join(folder, "channel"), subdir, room=WINDOWS_PACKAGES)
+    deepest = max(cachepaths.deepest(cache, ntpath.join(folder, "channel"), subdir)
                   for subdir in ("win-64", "noarch"))
     root = folder[:2] + "\\"
     fits = [n for n in range(len(folder) - 1, len(root) - 1, -1) if not _overruns(root + "t" * (n - len(root)))]

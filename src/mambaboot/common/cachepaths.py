@@ -23,7 +23,8 @@ from mambaboot.common.pathrules import PACKAGE_DEPTH, WINDOWS_MAX_PATH
 # host has 18 characters. Only the length counts here.
 DEFAULT_ALIAS = "https://" + "h" * 18
 # The package's own folder, <name>-<version>-<build>: room for the long ones (a python build
-# string such as h0f3e0a4_100_cp312 and a long name together).
+# string such as h0f3e0a4_100_cp312 and a long name together, as conda's dependencies
+# conda-package-streaming and conda-libmamba-solver have).
 PACKAGE_DIR_ROOM = 60
 
 
@@ -97,21 +98,20 @@ def folder(channel: str, subdir: str, alias: str | None = None, cwd: str | None 
     return url + "/" + subdir
 
 
-# (a package's own folder, the deepest file path inside it): what any package may need
+# (a package's own folder, the deepest file path inside it): the one room every MAX_PATH estimate
+# counts, create's and the Windows try-out's (tools/tryout.py) alike
 ANY_PACKAGE = (PACKAGE_DIR_ROOM, PACKAGE_DEPTH)
 
 
-def deepest(pkgs_dir: str, channel: str, subdir: str, alias: str | None = None, cwd: str | None = None,
-            room: tuple[int, int] = ANY_PACKAGE) -> int:
-    """The length of the deepest file path a package of channel can give below pkgs_dir, its own
-    folder and its files as long as room says."""
-    return len(pkgs_dir.rstrip("\\/")) + 1 + len(folder(channel, subdir, alias, cwd)) + 1 + room[0] + 1 + room[1]
+def deepest(pkgs_dir: str, channel: str, subdir: str, alias: str | None = None, cwd: str | None = None) -> int:
+    """The length of the deepest file path a package of channel can give below pkgs_dir."""
+    return (len(pkgs_dir.rstrip("\\/")) + 1 + len(folder(channel, subdir, alias, cwd)) + 1 + ANY_PACKAGE[0] + 1
+            + ANY_PACKAGE[1])
 
 
-def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None, cwd: str | None = None,
-            room: tuple[int, int] = ANY_PACKAGE) -> str | None:
+def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None, cwd: str | None = None) -> str | None:
     """What to tell a user whose cache leaves too little room under MAX_PATH (None: it fits)."""
-    worst = max(((deepest(pkgs_dir, c, s, alias, cwd, room), c, s) for c in channels for s in subdirs), default=None)
+    worst = max(((deepest(pkgs_dir, c, s, alias, cwd), c, s) for c in channels for s in subdirs), default=None)
     if worst is None or worst[0] <= WINDOWS_MAX_PATH:
         return None
     length, channel, subdir = worst
@@ -123,8 +123,8 @@ def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None, cwd: str
     said = (f"the package cache {pkgs_dir} leaves too little room under MAX_PATH ({WINDOWS_MAX_PATH}) with "
             f"LongPathsEnabled off: {channel}'s {subdir} packages are kept in {shown}, and their "
             f"deepest files come to about {length} characters ({len(pkgs_dir)} the cache, "
-            f"{len(kept) + 1} that folder, {room[0] + 1} a package's folder, "
-            f"{room[1] + 1} its files), {over} too many")
+            f"{len(kept) + 1} that folder, {ANY_PACKAGE[0] + 1} a package's folder, "
+            f"{ANY_PACKAGE[1] + 1} its files), {over} too many")
     most = len(pkgs_dir) - over
     if most >= len(SHORTEST_PKGS):
         return (said + "; enable LongPathsEnabled (mambaboot doctor shows how), or give a cache whose pkgs "

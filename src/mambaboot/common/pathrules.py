@@ -112,8 +112,18 @@ def _check_lengths(prefix: str, windows: bool) -> None:
             )
 
 
-# How deep package files nest below the package's root (in the environment and in its cache folder).
-PACKAGE_DEPTH = 100
+# The deepest file a create installs on Windows, below the package's root (in the environment and
+# in its cache folder alike): conda's own compiled module. conda-forge builds conda once per Python
+# (conda-feedstock recipe/recipe.yaml, win_64_python3.1x variants, with rattler-build), and
+# rattler-build compiles every .py of a package that is not noarch into __pycache__/NAME.<cache
+# tag>.pyc inside it (crates/rattler_build_core/src/post_process/python.rs, `python`, `compile_pyc`);
+# conda 26.x's deepest module is conda/plugins/subcommands/doctor/health_checks/requests_ca_bundle.py
+# (conda/conda, tags 26.5.3 to 26.7.1), and every cache tag (cpython-310 ... cpython-314) is as long.
+# pip, noarch, compiles at link deepest to Lib/site-packages/pip/_internal/resolution/resolvelib/
+# __pycache__/found_candidates.cpython-3XX.pyc, shorter.
+DEEPEST_PACKAGE_FILE = ("Lib/site-packages/conda/plugins/subcommands/doctor/health_checks/__pycache__/"
+                        "requests_ca_bundle.cpython-312.pyc")
+PACKAGE_DEPTH = len(DEEPEST_PACKAGE_FILE)
 
 
 def longest_place(prefix: str) -> int:

@@ -82,15 +82,14 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     return tgt
 
 
-def max_path_overruns(plan: Plan, host: Host, room: tuple[int, int] | None = None) -> list[str]:
+def max_path_overruns(plan: Plan, host: Host) -> list[str]:
     """On Windows with LongPathsEnabled off: where the plan's files would pass MAX_PATH, each said
-    with what to do (the environment's own place, then the package cache's); [] when all fit.
-    room: (a package's folder, the deepest path in it) when the packages are known, else any's."""
+    with what to do (the environment's own place, then the package cache's); [] when all fit. The
+    one estimate: the Windows try-out (tools/tryout.py) checks its folder with it."""
     from mambaboot.common import cachepaths
 
-    room = room or cachepaths.ANY_PACKAGE
     said = []
-    if pathrules.risks_max_path(plan.prefix, room[1]):
+    if pathrules.risks_max_path(plan.prefix):
         said.append(
             f"prefix is {len(plan.prefix)} characters long ({pathrules.longest_place(plan.prefix)} under the name "
             "it is set aside under while it is replaced, removed or moved) and LongPathsEnabled is not set: package "
@@ -100,7 +99,7 @@ def max_path_overruns(plan: Plan, host: Host, room: tuple[int, int] | None = Non
     channels = plan.lock.channels() if plan.lock else plan.channels
     for pkgs_dir in plan.pkgs_dirs[:1]:  # the one micromamba writes into
         overrun = cachepaths.overrun(pkgs_dir, channels, (plan.subdir, "noarch"), host.environ.get("MAMBA_CHANNEL_ALIAS"),
-                                     host.cwd, room)
+                                     host.cwd)
         if overrun:
             said.append(overrun)
     return said
