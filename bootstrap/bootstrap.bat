@@ -191,15 +191,15 @@ set "MB_ARCH=%PROCESSOR_ARCHITECTURE%" & set "MB_SUBDIR="
 if defined PROCESSOR_ARCHITEW6432 set "MB_ARCH=%PROCESSOR_ARCHITEW6432%"
 if /i "%MB_ARCH%"=="AMD64" set "MB_SUBDIR=win-64"
 if /i not "%MB_ARCH%"=="ARM64" goto :mb_arch_known
-rem ARM64: conda-forge's win-arm64 has no conda (conda-forge.github.io#1940, mamba#4393): win-64 under Windows 11's x64
+rem ARM64: conda-forge's win-arm64 has conda for Python 3.14 only (conda/conda#15448): win-64 under Windows 11's x64
 rem emulation (build 22000 on; Microsoft Learn, "How emulation works on Arm"), the build being ver's third number
 rem ("[Version 10.0.22631.4460]"); create takes the processor it is told.
 set "MB_T=" & set "MB_B=0"
 for /f "delims=" %%L in ('ver') do set "MB_T=%%L"
 if defined MB_T for /f "tokens=3 delims=.]" %%B in ("%MB_T%") do set "MB_B=%%B"
 for /f "delims=0123456789" %%X in ("%MB_B%") do set "MB_B=0"
-if %MB_B% lss 22000 (set "MB_VAL=" & set "MB_RC=5" & set "MB_MSG=ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine" & goto :mb_fail)
-echo bootstrap: ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has no conda package (conda-forge.github.io#1940) 1>&2
+if %MB_B% lss 22000 (set "MB_VAL=" & set "MB_RC=5" & set "MB_MSG=ARM64 Windows 10 runs no x64 program, and mambaboot makes no win-arm64 environment (conda-forge builds conda there for Python 3.14 only: conda/conda#15448); use Windows 11 or an x64 machine" & goto :mb_fail)
+echo bootstrap: ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge builds conda for win-arm64 for Python 3.14 only (conda/conda#15448) 1>&2
 set "MB_SUBDIR=win-64" & set "PROCESSOR_ARCHITECTURE=AMD64" & set "PROCESSOR_ARCHITEW6432="
 :mb_arch_known
 set "MB_KIND=local"

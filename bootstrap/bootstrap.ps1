@@ -398,13 +398,13 @@ function Invoke-Bootstrap([object[]]$Arguments) {
     # libmamba parses it as the YAML list "[VALUE]" (configuration_impl.hpp) when it makes the private Python.
     foreach ($dir in $script:PkgsDirs) { if ($dir -match '[\[\]{}#]|: ') { Fail 2 "package cache $dir holds [ ] { } # or ': ', which micromamba misreads in CONDA_PKGS_DIRS; choose another --cache-dir or CONDA_PKGS_DIRS" } }
 
-    # A 32-bit PowerShell sees x86 in PROCESSOR_ARCHITECTURE (Microsoft Learn, "WOW64 Implementation Details"). conda-forge's win-arm64 channel has no conda package
-    # (conda-forge/conda-forge.github.io#1940, mamba-org/mamba#4393): win-64 under Windows 11's x64 emulation (build 22000 on) instead.
+    # A 32-bit PowerShell sees x86 in PROCESSOR_ARCHITECTURE (Microsoft Learn, "WOW64 Implementation Details"). conda-forge builds conda for win-arm64
+    # for Python 3.14 only (conda/conda#15448): win-64 under Windows 11's x64 emulation (build 22000 on) instead.
     $arch = [string]$env:PROCESSOR_ARCHITEW6432
     if (-not $arch) { $arch = [string]$env:PROCESSOR_ARCHITECTURE }
     $subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]
-    if ($arch -eq 'ARM64' -and [System.Environment]::OSVersion.Version.Build -lt 22000) { Fail 5 "this ARM64 Windows runs no x64 program (Windows 11 does, under its x64 emulation), and conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940): use Windows 11 or an x64 machine" }
-    if ($arch -eq 'ARM64') { $script:Emulated = $true; Say "machine: ARM64: win-64 (x64) under Windows 11's x64 emulation, since conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940)" }
+    if ($arch -eq 'ARM64' -and [System.Environment]::OSVersion.Version.Build -lt 22000) { Fail 5 "this ARM64 Windows runs no x64 program (Windows 11 does, under its x64 emulation), and mambaboot makes no win-arm64 environment (conda-forge builds conda there for Python 3.14 only: conda/conda#15448): use Windows 11 or an x64 machine" }
+    if ($arch -eq 'ARM64') { $script:Emulated = $true; Say "machine: ARM64: win-64 (x64) under Windows 11's x64 emulation, since conda-forge builds conda for win-arm64 for Python 3.14 only (conda/conda#15448)" }
     $url = $opt['--micromamba-url']; $version = $null
     if ($mmPath) { $kind = 'local'; $binary = Get-FullPath $mmPath '--micromamba (or MAMBABOOT_MICROMAMBA)' }
     elseif (-not $subdir) { Fail 5 "'$arch' is a processor micromamba has no Windows build for (win-64 is for AMD64 and, under emulation, ARM64); pass --micromamba PATH to a micromamba.exe that runs here" }

@@ -909,8 +909,8 @@ def test_the_build_is_the_machines_processors(ww, arch, wow64, subdir):
 
 @pytest.mark.parametrize("arch, wow64", [("ARM64", None), ("x86", "ARM64")])
 def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, wow64):
-    """conda-forge's win-arm64 channel has no conda (conda-forge.github.io#1940, mamba#4393), and
-    Windows 10 on ARM runs no x64 program: refused before any download, never a solve failure with
+    """mambaboot makes no win-arm64 environment (conda-forge builds conda there for Python 3.14 only),
+    and Windows 10 on ARM runs no x64 program: refused before any download, never a solve failure with
     network hints. Wine's cmd says 6.1.7601, or 10.0.18362 told it is Windows 10, or 10.0.21999, the
     last build before Windows 11's."""
     before = [f'set "PROCESSOR_ARCHITECTURE={arch}"', f'set "PROCESSOR_ARCHITEW6432={wow64 or ""}"']
@@ -926,9 +926,9 @@ def test_arm64_windows_10_is_refused_up_front_naming_what_is_missing(ww, arch, w
             if version == "win10":
                 ww.wine.batch("default", [f'reg delete "{key}" /f'])
         assert r.returncode == 5, r.stderr
-        assert _refusal(r) == ["bootstrap: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 "
-                               "channel has no conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or "
-                               "an x64 machine"]
+        assert _refusal(r) == ["bootstrap: error: ARM64 Windows 10 runs no x64 program, and mambaboot makes no "
+                               "win-arm64 environment (conda-forge builds conda there for Python 3.14 only: "
+                               "conda/conda#15448); use Windows 11 or an x64 machine"]
         assert ww.runs() == [] and diff(snap, snapshot(ww.root)) == {}
 
 

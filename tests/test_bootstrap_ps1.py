@@ -437,8 +437,8 @@ def test_a_failure_through_a_set_proxy_names_it_never_the_advice_to_set_it():
 
 
 def test_arm64_takes_win_64_under_windows_11s_emulation_and_windows_10_is_refused_up_front():
-    """conda-forge's win-arm64 channel has no conda package (conda-forge/conda-forge.github.io#1940):
-    a win-arm64 environment of python, conda and mamba cannot solve. Windows 11 runs win-64 under
+    """conda-forge builds conda for win-arm64 for Python 3.14 only (conda/conda#15448): a win-arm64
+    environment of another python, conda and mamba cannot solve. Windows 11 runs win-64 under
     its x64 emulation, said in one line, and create is told the machine so (common/host.py reads
     these two variables); Windows 10 on ARM runs no x64 program: refused before any download."""
     text, code = _text(), _code()
@@ -448,7 +448,8 @@ def test_arm64_takes_win_64_under_windows_11s_emulation_and_windows_10_is_refuse
     assert "$subdir = @{ 'AMD64' = 'win-64'; 'ARM64' = 'win-64' }[$arch]" in pick
     assert "if ($arch -eq 'ARM64' -and [System.Environment]::OSVersion.Version.Build -lt 22000) { Fail 5 " in pick
     assert pick.index("-lt 22000") < pick.index("Fail 5 ") < pick.index("$script:Emulated = $true") < pick.index("Say ")
-    assert "conda-forge/conda-forge.github.io#1940" in pick
+    assert "conda-forge builds conda for win-arm64 for Python 3.14 only (conda/conda#15448)" in pick
+    assert "has no conda" not in text
     assert code.index("$script:Emulated = $true") < code.index("Save-Verified $url $notes")
     child = _source("Invoke-Bootstrap")
     child = child[child.index("if ($script:Emulated) {"):child.index("Invoke-Native $pythonExe")]

@@ -281,15 +281,15 @@ def test_conda_subdir(system, machine, subdir):
 
 @pytest.mark.parametrize("build, subdir", [(22000, "win-64"), (26100, "win-64"), (19045, "win-arm64"), (0, "win-arm64")])
 def test_arm64_windows_takes_win_64_from_windows_11_on(build, subdir):
-    """As the bootstrap scripts decide: conda-forge's win-arm64 channel has no conda package, and
+    """As the bootstrap scripts decide: conda-forge builds conda for win-arm64 for Python 3.14 only, and
     Windows 11 (build 22000 on) runs x64 programs under its x64 emulation; Windows 10 on ARM runs
     none, and only micromamba's win-arm64 build runs there."""
     assert conda_subdir("Windows", "ARM64", build) == subdir
     assert conda_subdir("Windows", "AMD64", build) == "win-64"
 
 
-ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has "
-                  "no conda package (conda-forge.github.io#1940)")
+ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge builds conda for "
+                  "win-arm64 for Python 3.14 only (conda/conda#15448)")
 
 
 @pytest.mark.parametrize("processor", [{"PROCESSOR_ARCHITECTURE": "ARM64"},
@@ -312,9 +312,9 @@ def test_arm64_windows_10_is_refused_before_anything_naming_what_is_missing():
     with pytest.raises(ObtainError) as refused:
         host.own_packages(machine)
     assert refused.value.exit_code == 5
-    assert str(refused.value) == ("ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no "
-                                  "conda package (conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 "
-                                  "machine")
+    assert str(refused.value) == ("ARM64 Windows 10 runs no x64 program, and mambaboot makes no win-arm64 environment "
+                                  "(conda-forge builds conda there for Python 3.14 only: conda/conda#15448); use "
+                                  "Windows 11 or an x64 machine")
 
 
 def test_default_channels_come_from_the_environment_when_not_given():

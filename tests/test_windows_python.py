@@ -98,7 +98,7 @@ def test_create_by_the_windows_python_activates_and_moves(winpython, tmp_path):
 @pytest.mark.parametrize("processor", [["ARM64", ""], ["x86", "ARM64"]])
 def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython, tmp_path, processor):
     """Wine says Windows 7 (6.1.7601) unless told otherwise: below Windows 11's build no x64 program
-    runs on ARM64, and conda-forge's win-arm64 channel has no conda package: create refuses
+    runs on ARM64, and mambaboot makes no win-arm64 environment: create refuses
     as the bootstrap scripts do, exit 5, before any download or engine run, and makes nothing (before:
     the engine ran for win-arm64, where the real one fails to solve and create names proxies)."""
     from tests.support.winpython import command_line
@@ -113,8 +113,8 @@ def test_create_on_arm64_windows_10_is_refused_before_the_engine_runs(winpython,
                        "exit /b %ERRORLEVEL%"])
     assert r.returncode == 5, (r.stdout, r.stderr)
     assert r.stderr.splitlines() == [
-        "mambaboot: error: ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
-        "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine"], r.stderr
+        "mambaboot: error: ARM64 Windows 10 runs no x64 program, and mambaboot makes no win-arm64 environment "
+        "(conda-forge builds conda there for Python 3.14 only: conda/conda#15448); use Windows 11 or an x64 machine"], r.stderr
     assert list(envs.iterdir()) == [] and not cache.exists()
 
 

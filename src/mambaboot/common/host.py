@@ -32,10 +32,10 @@ def _account_home() -> str:
 # Windows 10 on ARM runs x86 and ARM64 programs only (Microsoft Learn, "How emulation works on Arm").
 WINDOWS_11_BUILD = 22000
 # What create says, and how it refuses, on ARM64 Windows: the bootstrap scripts' words.
-ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge's win-arm64 channel has "
-                  "no conda package (conda-forge.github.io#1940)")
-ARM64_WINDOWS_10 = ("ARM64 Windows 10 runs no x64 program, and conda-forge's win-arm64 channel has no conda package "
-                    "(conda-forge.github.io#1940, mamba#4393); use Windows 11 or an x64 machine")
+ARM64_EMULATED = ("ARM64: using win-64 (x64) under Windows 11's x64 emulation: conda-forge builds conda for "
+                  "win-arm64 for Python 3.14 only (conda/conda#15448)")
+ARM64_WINDOWS_10 = ("ARM64 Windows 10 runs no x64 program, and mambaboot makes no win-arm64 environment (conda-forge "
+                    "builds conda there for Python 3.14 only: conda/conda#15448); use Windows 11 or an x64 machine")
 
 
 def conda_subdir(system: str, machine: str, windows_build: int = 0) -> str:
@@ -44,9 +44,10 @@ def conda_subdir(system: str, machine: str, windows_build: int = 0) -> str:
     arch = _MACHINES.get(machine.lower(), machine.lower())
     if system.startswith("win"):
         if arch in ("arm64", "aarch64"):
-            # micromamba ships win-64 and win-arm64, but conda-forge's win-arm64 channel has no conda
-            # package (conda-forge.github.io#1940, mamba-org/mamba#4393): win-64 under Windows 11's
-            # emulation, as the bootstrap scripts take it. On Windows 10 only the win-arm64 build runs
+            # micromamba ships win-64 and win-arm64, but conda-forge builds conda for win-arm64 for
+            # Python 3.14 only (conda-forge/conda-feedstock#314's win_arm64 variant; conda/conda#16540,
+            # #15448): win-64 under Windows 11's emulation, every Python alike, as the bootstrap scripts
+            # take it (docs/windows.md). On Windows 10 only the win-arm64 build runs
             # (`lock --platform P` solves there); what installs its own packages refuses (own_packages).
             return "win-64" if windows_build >= WINDOWS_11_BUILD else "win-arm64"
         return "win-64"
