@@ -341,3 +341,41 @@ def test_the_guide_s_python_recipes_run_on_the_windows_python(winpython, tmp_pat
                 registry.write_bytes(registries[registry])
             else:
                 registry.unlink()
+
+
+def test_create_refuses_a_network_share_as_its_default_place_and_takes_a_local_envs_dir(winpython, tmp_path):
+    """A Downloads folder redirected to a share (Folder Redirection: \\\\server\\share\\...) as the
+    current directory of the real Windows CPython: create's default would put every package file
+    on the network, so it is refused, exit 2 and one line naming --envs-dir, before the engine runs
+    and with nothing made; --envs-dir on a local disk is taken from there (the plan, --dry-run).
+    Wine serves \\\\server\\share from its prefix's dosdevices\\unc\\server\\share link, and a
+    Python's current directory may be a UNC path where cmd's may not (cd refuses one)."""
+    share = tmp_path / "share"
+    (share / "Downloads").mkdir(parents=True)
+    unc = winpython.wine.prefix / "dosdevices" / "unc" / "server"
+    unc.mkdir(parents=True, exist_ok=True)
+    (unc / "share").symlink_to(share)
+    envs, cache = tmp_path / "envs", tmp_path / "cache"
+    envs.mkdir()
+    where = "\\\\server\\share\\Downloads"
+
+    def create(*more):
+        argv = [win(winpython.zipapp), "create", "demo", "--python", "3.12", *winpython.create_args(),
+                "--cache-dir", win(cache), *more]
+        run = (f"import os, runpy, sys; os.chdir({where!r}); sys.argv = {argv!r}; "
+               f"runpy.run_path(sys.argv[0], run_name='__main__')")
+        return winpython.py(["-c", run])
+
+    try:
+        r = create()
+        assert r.returncode == 2, (r.stdout, r.stderr)
+        assert r.stderr.splitlines() == [
+            f"mambaboot: error: the current directory {where} is on a network share, where every file of the "
+            "environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"], r.stderr
+        assert sorted(p.name for p in share.rglob("*")) == ["Downloads"] and not cache.exists()
+        r = create("--envs-dir", win(envs), "--dry-run")
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert win(envs / "demo_3_12") in r.stdout + r.stderr, (r.stdout, r.stderr)
+        assert sorted(p.name for p in share.rglob("*")) == ["Downloads"] and list(envs.iterdir()) == []
+    finally:
+        (unc / "share").unlink()
