@@ -379,3 +379,31 @@ def test_create_refuses_a_network_share_as_its_default_place_and_takes_a_local_e
         assert sorted(p.name for p in share.rglob("*")) == ["Downloads"] and list(envs.iterdir()) == []
     finally:
         (unc / "share").unlink()
+
+
+def test_a_bootstrap_bat_work_directory_left_by_ctrl_c_goes_with_the_cmd_line_cache_clean_names(winpython, tmp_path):
+    """bootstrap.bat ended with Ctrl-C and "Terminate batch job (Y/N)?" Y leaves its work directory
+    (CACHE\\tmp\\mambaboot-tmp-TOKEN-bootstrap: its marker, private home and Python; no lock, so no
+    run can tell it from a live one's): `cache clean` on the Windows CPython keeps it and names the
+    cmd.exe line that deletes it, which run by cmd deletes it and nothing else, in a cache whose
+    path holds a space and a character cmd would expand unquoted."""
+    import re
+
+    cache = tmp_path / "Jane Doe & co" / "CACHE"
+    work = cache / "tmp" / ("mambaboot-tmp-" + "0123456789abcdef" * 2 + "-bootstrap")
+    (work / "python").mkdir(parents=True)
+    (work / "home" / "root").mkdir(parents=True)
+    (work / ".mambaboot-home").write_text("a work directory mambaboot made for one run; deleted after it\n")
+    (work / "python" / "python.exe").write_bytes(b"MZ")
+    kept = cache / "micromamba" / "keep.txt"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("not the work directory's\n")
+    r = winpython.mambaboot(["cache", "clean", "--cache-dir", win(cache)])
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    said = r.stdout + r.stderr
+    assert f"{win(work)} is a bootstrap script's work directory" in said and work.is_dir(), said
+    line = re.search(r"`(rmdir /s /q [^`]+)` in cmd\.exe", said)
+    assert line and line.group(1) == f'rmdir /s /q "{win(work)}"', said
+    typed = winpython.cmd([line.group(1), "exit /b %ERRORLEVEL%"])
+    assert typed.returncode == 0 and not work.exists(), typed
+    assert kept.read_text() == "not the work directory's\n" and (cache / "tmp").is_dir()
