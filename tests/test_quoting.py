@@ -460,6 +460,21 @@ def test_advice_names_no_command_where_the_output_would_escape_a_character():
     assert quoting.advice(["rm", "-rf", "/a b"], False, "by hand") == "`rm -rf '/a b'`"
 
 
+def test_advice_takes_a_ready_powershell_line_and_keeps_its_one_fallback():
+    """A PowerShell command that is no program and its arguments (activate-scripts' line, which reads
+    activate.ps1 as text) is given ready made: the cmd.exe line beside it, and the one fallback when
+    either cannot be typed (before: activate-scripts repeated that fallback around cmd_prompt)."""
+    prefix = "C:\\Users\\Jane Doe\\env"
+    line = powershell.line(prefix)
+    assert quoting.advice(["call", prefix + "\\.mambaboot\\activate.bat"], True, powershell_line=line) == (
+        f'`call "{prefix}\\.mambaboot\\activate.bat"` in cmd.exe, `{line}` in PowerShell')
+    assert quoting.advice(["call", "C:\\a\\activate.bat"], True, powershell_line=line).startswith(
+        "`call C:\\a\\activate.bat` in cmd.exe, "), "two lines even where cmd's word is bare"
+    for bad in ("C:\\a\nb", 'C:\\a"b'):
+        assert quoting.advice(["call", bad + "\\activate.bat"], True, powershell_line=powershell.line(bad)) == \
+            quoting.UNTYPABLE
+
+
 def test_the_advised_call_of_a_batch_file_typed_at_cmds_prompt_runs_it(wine, tmp_path):
     """A `call "...activate.bat"` advised for cmd.exe (with a PowerShell line beside it): typed at Wine's cmd prompt, where %NAME% expands even inside "...", the call
     runs the very batch file, in a directory named with cmd's operators and % and !."""

@@ -64,7 +64,10 @@ def test_every_command_runs_on_the_windows_python(winpython, tmp_path):
     post.write_bytes(b'@echo off\r\npython -c "import sys; print(\'post-script in \' + sys.prefix)"\r\n')
     _ok(mb(["provision", win(prefix), "--post-script", win(post), *where]), f"post-script in {win(prefix)}")
     # and the PowerShell line that runs under any execution policy
-    _ok(mb(["activate-scripts", win(prefix)]), "activate.bat", "activate in PowerShell: " + powershell.line(win(prefix)))
+    # one line for both shells, each run as its shell runs it (quoted for cmd only where needed)
+    said = _ok(mb(["activate-scripts", win(prefix)]), f"`{powershell.line(win(prefix))}` in PowerShell").stdout
+    bat = win(prefix / ".mambaboot" / "activate.bat")
+    assert any(f"activate: `call {word}` in cmd.exe, `& {{" in said for word in (bat, f'"{bat}"')), said
     r = mb(["shell", win(prefix)], env={"CONDA_PREFIX": win(prefix), "CONDA_SHLVL": "1"})
     assert r.returncode == 3 and "this shell already has a Python environment in it" in r.stderr, r.stderr
 

@@ -84,12 +84,7 @@ def _run(args, prefix: str) -> int:
             # activate.ps1 as text, which runs under any execution policy (shell/activation/powershell.py)
             from mambaboot.shell.activation import powershell
 
-            bat = script + ".bat"
-            try:  # the cmd line alone: `call` means nothing to PowerShell, whose line follows
-                print("activate: call " + quoting.cmd_prompt(bat) if bat.isprintable() else "activate: " + quoting.UNTYPABLE)
-            except ValueError:
-                print("activate: " + quoting.UNTYPABLE)
-            print(f"activate in PowerShell: {powershell.line(prefix)}")
+            print("activate: " + quoting.advice(["call", script + ".bat"], True, powershell_line=powershell.line(prefix)))
         else:  # sh reads a script into the running shell with . (POSIX dot)
             print("activate: " + quoting.advice([".", script + ".sh"], False, ticks=False))
     return 0

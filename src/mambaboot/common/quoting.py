@@ -137,27 +137,28 @@ def windows_lines(argv, bare):
 _SH_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+:,./_-")
 
 
-def _command_lines(argv, windows, powershell_argv=None):
+def _command_lines(argv, windows, powershell_argv=None, powershell_line=None):
     """A command to show the user (a suggested fix), as [(None, line)] when one line is right in
     every shell they may type it in (POSIX sh; on Windows, when each argument is one word both cmd
     and PowerShell read literally), else [("cmd.exe", line), ("PowerShell", line)]; always the two
-    with powershell_argv, PowerShell's own command for what argv does in cmd. ValueError when a
-    value cannot be typed at all (NUL; on Windows a line break or a double quote)."""
+    with powershell_argv, PowerShell's own command for what argv does in cmd, or powershell_line,
+    that command's line ready made. ValueError when a value cannot be typed at all (NUL; on Windows
+    a line break or a double quote)."""
     if not windows:
         return [(None, " ".join(a if a and all(c in _SH_PLAIN for c in a) else sh(a) for a in argv))]
     words = [_windows_word(a) for a in argv]
-    if powershell_argv is None and None not in words and _windows_bare(argv[0]):
+    if powershell_argv is None and powershell_line is None and None not in words and _windows_bare(argv[0]):
         return [(None, " ".join(words))]
     cmd_line, ps_line = windows_lines(argv, _windows_bare)
     if powershell_argv is not None:
         ps_line = windows_lines(powershell_argv, _windows_bare)[1]
-    return [("cmd.exe", cmd_line), ("PowerShell", ps_line)]
+    return [("cmd.exe", cmd_line), ("PowerShell", powershell_line if powershell_line is not None else ps_line)]
 
 
-def command_line(argv, windows, ticks=False, rest="", powershell_argv=None):
+def command_line(argv, windows, ticks=False, rest="", powershell_argv=None, powershell_line=None):
     """_command_lines as text: the one line (in backticks with ticks), or each line in backticks
     followed by its shell's name. rest (e.g. " ...") is added to the end of each line."""
-    lines = _command_lines(argv, windows, powershell_argv)
+    lines = _command_lines(argv, windows, powershell_argv, powershell_line)
     if len(lines) == 1:
         return "`{}{}`".format(lines[0][1], rest) if ticks else lines[0][1] + rest
     return ", ".join("`{}{}` in {}".format(line, rest, shell) for shell, line in lines)
@@ -167,16 +168,17 @@ def command_line(argv, windows, ticks=False, rest="", powershell_argv=None):
 UNTYPABLE = "no command line can name it (its path holds a control character)"
 
 
-def advice(argv, windows, fallback=UNTYPABLE, ticks=True, rest="", powershell_argv=None):
+def advice(argv, windows, fallback=UNTYPABLE, ticks=True, rest="", powershell_argv=None, powershell_line=None):
     """The one way a command the user is told to type (a fix, a deletion by hand, the run that
     settles a place) is written: command_line, each value one literal word of the shell it is
     typed in; else fallback, text that says what to do without a command, when no line the
     terminal shows can be typed as the command: a value holding a character the output escapes
     rather than shows (a line break, any control or format character: common/output.shown), or one
     the shell cannot hold (NUL; on Windows a double quote)."""
-    if not all(str(a).isprintable() for a in list(argv) + list(powershell_argv or ())):
+    if not all(str(a).isprintable() for a in [*argv, *(powershell_argv or ()), *([powershell_line] if powershell_line else [])]):
         return fallback
     try:
-        return command_line(argv, windows, ticks=ticks, rest=rest, powershell_argv=powershell_argv)
+        return command_line(argv, windows, ticks=ticks, rest=rest, powershell_argv=powershell_argv,
+                            powershell_line=powershell_line)
     except ValueError:
         return fallback
