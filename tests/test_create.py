@@ -85,6 +85,30 @@ def test_only_the_intent_the_mark_and_the_complete_record_are_synced(world, chan
     assert not [name for d, name in files if prefix in d.parents and d not in (prefix / ".mambaboot", prefix / "conda-meta")]
     assert [d for d, name in files if name.endswith(".json")] == [prefix / ".mambaboot"]
     assert {name for d, name in files if d == world.envs} == {"py.mambaboot-lock"}
+    # the private home's mark is not synced: its lock's token and marker are not either, so after a power loss
+    # it proves nothing with or without it (named by `cache clean`, never deleted: common/files/workdir.py)
+    assert not [name for d, name in files if world.cache / "tmp" in d.parents], files
+
+
+def test_the_intent_is_synced_from_the_first_stage_that_has_something_to_settle(world, channel, standin, tmp_path):
+    """The intent is synced before each act its settle row undoes (docs/reliability.md, "Killed"); its first
+    text, `begun`, settles nothing (environment/settle.py: every operation's `begun` row is empty) and is not
+    synced: the stage after it is, before the first act at the place."""
+    from mambaboot.environment import settle
+
+    assert all(not acts for (_, stage), acts in settle.TABLE.items() if stage == "begun"), settle.TABLE
+    out = tmp_path / "stages.txt"
+    probe = ("import os, json\nreal = os.fsync\n"
+             "def fsync(fd):\n"
+             "    if os.readlink(f'/proc/self/fd/{fd}').endswith('.mambaboot-lock'):\n"
+             "        open(out, 'a').write(json.loads(os.pread(fd, 65536, 0))['stage'] + '\\n')\n"
+             "    real(fd)\n"
+             "os.fsync = fsync\n")
+    r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    stages = out.read_text().split()
+    # before the engine: the directory's staged name before it is made, its identity before its rename
+    assert stages[:3] == ["engine", "engine", "finishing"] and "begun" not in stages, stages
 
 
 def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):

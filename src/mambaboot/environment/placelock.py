@@ -68,7 +68,8 @@ class Intent:
             if self._writes:  # what a killed activation left in each record dir, written under no lock of the
                 for place in self._mine:  # place: deleted once its own lock shows its writer gone
                     self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
-                self._write()
+                # unsynced: `begun` settles nothing (settle.TABLE), and each later stage is synced before its act
+                self._write(sync=False)
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
             self._release(keep=self.stale)
             raise
@@ -157,14 +158,14 @@ class Intent:
                 break
         return kept
 
-    def _write(self, blank: bool = False) -> None:
+    def _write(self, blank: bool = False, sync: bool = True) -> None:
         body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
         for i, (_, place) in enumerate(self.places, 1):
             body[f"place{i}"] = place
         text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
         for lock in self._mine.values():
             if lock.transient or not blank:
-                _fill(lock.fileno(), text)
+                _fill(lock.fileno(), text, sync)
 
     def _release(self, keep=()) -> None:
         """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)
@@ -183,12 +184,12 @@ class Intent:
             self._release(keep=self._fail() if self._writes else self.stale)
 
 
-def _fill(fd: int, text: bytes) -> None:
+def _fill(fd: int, text: bytes, sync: bool = True) -> None:
     """One write over the whole file, whatever it held before: what is left past the text is spaces, which the reader drops."""
     size = max(len(text), os.fstat(fd).st_size)
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, text + b" " * (size + (-size % _PAD) - len(text)))
-    if text:
+    if text and sync:
         os.fsync(fd)  # what a power loss leaves must say where the run was
 
 

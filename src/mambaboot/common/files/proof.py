@@ -55,10 +55,10 @@ def _fields(token: str, role: str, root: confined.Root, inner: confined.Root) ->
     return " ".join([_MAGIC, token, role, *(identity_text(d.identity) for d in dirs)])
 
 
-def write_mark(where, token: str, role: str) -> None:
+def write_mark(where, token: str, role: str, sync: bool = True) -> None:
     """Mark the directory where (a Root, or its path) as the place of role claimed by the operation
     holding token. Something else than a file in the mark's place (a directory, a link, a fifo) is
-    no mark of ours: TargetRefused naming it, what it is and what to do, nothing changed."""
+    no mark of ours: TargetRefused naming it, what it is and what to do, nothing changed. sync: fsync'ed first."""
     assert role in ROLES, role
     with place(where) as root:
         if _at(role):
@@ -70,7 +70,7 @@ def write_mark(where, token: str, role: str) -> None:
                 raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that "
                                     "marks a place an operation of its own has claimed; it is not mambaboot's: move it "
                                     "out of the way (or delete it) and run again; nothing was changed")
-            inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"))
+            inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"), sync=sync)
 
 
 def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
