@@ -23,7 +23,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PROBE = r"""
 import builtins, collections, json, os, sys
 sys.path.insert(0, sys.argv[1])
-opened, listed = collections.Counter(), collections.Counter()
+from mambaboot.common.files import treewalk  # what it finds os.open and os.scandir able to do: before they are wrapped
+opened, listed, by_fd = collections.Counter(), collections.Counter(), collections.Counter()
 real_open, real_scandir = builtins.open, os.scandir
 def counting_open(file, *a, **k):
     opened[os.fspath(file) if isinstance(file, (str, bytes, os.PathLike)) else repr(file)] += 1
@@ -33,13 +34,16 @@ def counting_os_open(file, *a, **k):  # the confined layer opens by name relativ
     opened["name:" + os.path.basename(os.fspath(file))] += 1
     return real_os_open(file, *a, **k)
 def counting_scandir(path="."):
-    listed[os.fspath(path)] += 1
+    if isinstance(path, int):  # a directory's descriptor: its entries are stat'ed relative to it
+        by_fd[os.readlink(f"/proc/self/fd/{path}")] += 1
+    else:
+        listed[os.fspath(path)] += 1
     return real_scandir(path)
 builtins.open, os.scandir, os.open = counting_open, counting_scandir, counting_os_open
 from mambaboot.cli import main
 code = main(sys.argv[3:])
 with real_open(sys.argv[2], "w") as f:
-    json.dump({"code": code, "opened": opened, "listed": listed, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "opened": opened, "listed": listed, "by_fd": by_fd, "modules": sorted(sys.modules)}, f)
 """
 
 
@@ -56,14 +60,17 @@ def test_create_reads_each_record_once_walks_the_prefix_once_and_imports_no_down
     assert len(records) >= 3
     assert {p: counts["opened"].get(p, 0) + counts["opened"].get("name:" + os.path.basename(p), 0)
             for p in records} == {p: 1 for p in records}
-    # one walk of the prefix, for its size: every directory below it listed once, but the three
-    # conda's activation reads, which the activation scripts are made from, once more
-    prefix = str(world.envs / "one")
+    # one walk of the prefix, for its size: every directory below it listed once, by its
+    # descriptor (each file lstat'ed by its name relative to it, not by a path from the root),
+    # and none below it by path but the three conda's activation reads, which the activation scripts are made from
+    prefix = os.path.realpath(world.envs / "one")
     activation = {f"{prefix}/etc/conda/{d}" for d in ("env_vars.d", "activate.d", "deactivate.d")}
-    below = {d for d, _, _ in os.walk(prefix)} - {prefix}
-    listed = {p: n for p, n in counts["listed"].items() if p.startswith(prefix + "/")}
-    assert set(listed) - activation == below - activation and len(below) > 10
-    assert {p: n for p, n in listed.items() if n != 1 and p not in activation} == {}
+    below = {d for d, _, _ in os.walk(prefix)}
+    walked = {p: n for p, n in counts["by_fd"].items() if p == prefix or p.startswith(prefix + "/")}
+    assert set(walked) == below and len(below) > 10
+    assert {p: n for p, n in walked.items() if n != 1} == {}
+    by_path = {os.path.realpath(p) for p in counts["listed"] if p.startswith(str(world.envs / "one") + "/")}
+    assert by_path <= activation, by_path - activation
     rec = json.loads((world.envs / "one" / ".mambaboot" / "record.json").read_text())
     assert rec["size"] == diskusage.environment_size(prefix).to_dict() and rec["size"]["bytes"] > 1_000_000
     # a given micromamba is not downloaded: no urllib.request, ssl, http.client (~30 ms) for it
