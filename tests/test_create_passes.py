@@ -39,11 +39,20 @@ def counting_scandir(path="."):
     else:
         listed[os.fspath(path)] += 1
     return real_scandir(path)
-builtins.open, os.scandir, os.open = counting_open, counting_scandir, counting_os_open
+synced = []
+real_fsync = os.fsync
+def logging_fsync(fd):  # which file, and for the intent's lock file the stage it says
+    try:
+        held = os.pread(fd, 4096, 0).strip()
+    except OSError:  # opened for writing only: none of the lock's
+        held = b""
+    synced.append([os.path.basename(os.readlink(f"/proc/self/fd/{fd}")), json.loads(held).get("stage") if held.startswith(b"{") else None])
+    return real_fsync(fd)
+builtins.open, os.scandir, os.open, os.fsync = counting_open, counting_scandir, counting_os_open, logging_fsync
 from mambaboot.cli import main
 code = main(sys.argv[3:])
 with real_open(sys.argv[2], "w") as f:
-    json.dump({"code": code, "opened": opened, "listed": listed, "by_fd": by_fd, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "opened": opened, "listed": listed, "by_fd": by_fd, "synced": synced, "modules": sorted(sys.modules)}, f)
 """
 
 
@@ -71,6 +80,9 @@ def test_create_reads_each_record_once_walks_the_prefix_once_and_imports_no_down
     assert {p: n for p, n in walked.items() if n != 1} == {}
     by_path = {os.path.realpath(p) for p in counts["listed"] if p.startswith(str(world.envs / "one") + "/")}
     assert by_path <= activation, by_path - activation
+    # the intent's stages are synced up to `verified`; `done`, which settles as `verified` does, is not
+    stages = [stage for name, stage in counts["synced"] if name == ".one.mambaboot-lock"]
+    assert stages[-1] == "verified" and "finishing" in stages and "done" not in stages, stages
     rec = json.loads((world.envs / "one" / ".mambaboot" / "record.json").read_text())
     assert rec["size"] == diskusage.environment_size(prefix).to_dict() and rec["size"]["bytes"] > 1_000_000
     # a given micromamba is not downloaded: no urllib.request, ssl, http.client (~30 ms) for it

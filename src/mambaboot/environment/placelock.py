@@ -123,12 +123,13 @@ class Intent:
         if previous:
             self.stale[place] = previous
 
-    def stage(self, name: str, **facts) -> None:
+    def stage(self, name: str, durable: bool = True, **facts) -> None:
         """Said in every lock before the stage's first act (a kill in it finds it said), with facts
-        (str values) for whoever settles it."""
+        (str values) for whoever settles it. durable=False: not synced, for a stage whose settling
+        the stage before it, durable already, settles to the same end (a power loss may leave that one)."""
         self.stage_name = name
         self.facts.update(facts)
-        self._write()
+        self._write(durable=durable)
 
     def body(self) -> dict:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
@@ -157,14 +158,14 @@ class Intent:
                 break
         return kept
 
-    def _write(self, blank: bool = False) -> None:
+    def _write(self, blank: bool = False, durable: bool = True) -> None:
         body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
         for i, (_, place) in enumerate(self.places, 1):
             body[f"place{i}"] = place
         text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
         for lock in self._mine.values():
             if lock.transient or not blank:
-                _fill(lock.fileno(), text)
+                _fill(lock.fileno(), text, durable)
 
     def _release(self, keep=()) -> None:
         """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)
@@ -183,12 +184,12 @@ class Intent:
             self._release(keep=self._fail() if self._writes else self.stale)
 
 
-def _fill(fd: int, text: bytes) -> None:
+def _fill(fd: int, text: bytes, durable: bool = True) -> None:
     """One write over the whole file, whatever it held before: what is left past the text is spaces, which the reader drops."""
     size = max(len(text), os.fstat(fd).st_size)
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, text + b" " * (size + (-size % _PAD) - len(text)))
-    if text:
+    if text and durable:
         os.fsync(fd)  # what a power loss leaves must say where the run was
 
 
