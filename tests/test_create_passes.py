@@ -185,3 +185,29 @@ def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, 
     light = condameta._light(text.encode(), "record.json")
     if light is not None:
         assert light == ({**record, "paths_data": None}, sum(e.get("size_in_bytes", 0) for e in entries))
+
+
+def test_summary_reaches_conda_meta_once_for_all_its_records(tmp_path, monkeypatch):
+    """The records are read below one descriptor of conda-meta (untrusted.read_each_in), not each
+    from the prefix down: ~70 records in a realistic create, ~1000 in a large one."""
+    from mambaboot.common.files import confined
+
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    for i in range(5):
+        (meta / f"p{i}-1-0.json").write_text(json.dumps({"name": f"p{i}", "version": "1", "files": []}))
+    opened, real = [], confined.Root.open.__func__
+    monkeypatch.setattr(confined.Root, "open", classmethod(lambda cls, path: opened.append(path) or real(cls, path)))
+    got = condameta.summary(str(tmp_path))
+    assert [p.name for p in got.packages] == [f"p{i}" for i in range(5)]
+    assert opened == [str(tmp_path)], opened
+
+
+def test_a_link_at_conda_meta_is_refused_by_the_one_read(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "p-1-0.json").write_text(json.dumps({"name": "p", "version": "1"}))
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    (prefix / "conda-meta").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(Exception, match="symbolic link"):
+        condameta.summary(str(prefix))
