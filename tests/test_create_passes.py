@@ -23,7 +23,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PROBE = r"""
 import builtins, collections, json, os, sys
 sys.path.insert(0, sys.argv[1])
-opened, listed = collections.Counter(), collections.Counter()
+from mambaboot.common.files import treewalk  # what it finds os.open and os.scandir able to do: before they are wrapped
+opened, listed, by_fd = collections.Counter(), collections.Counter(), collections.Counter()
 real_open, real_scandir = builtins.open, os.scandir
 def counting_open(file, *a, **k):
     opened[os.fspath(file) if isinstance(file, (str, bytes, os.PathLike)) else repr(file)] += 1
@@ -33,13 +34,25 @@ def counting_os_open(file, *a, **k):  # the confined layer opens by name relativ
     opened["name:" + os.path.basename(os.fspath(file))] += 1
     return real_os_open(file, *a, **k)
 def counting_scandir(path="."):
-    listed[os.fspath(path)] += 1
+    if isinstance(path, int):  # a directory's descriptor: its entries are stat'ed relative to it
+        by_fd[os.readlink(f"/proc/self/fd/{path}")] += 1
+    else:
+        listed[os.fspath(path)] += 1
     return real_scandir(path)
-builtins.open, os.scandir, os.open = counting_open, counting_scandir, counting_os_open
+synced = []
+real_fsync = os.fsync
+def logging_fsync(fd):  # which file, and for the intent's lock file the stage it says
+    try:
+        held = os.pread(fd, 4096, 0).strip()
+    except OSError:  # opened for writing only: none of the lock's
+        held = b""
+    synced.append([os.path.basename(os.readlink(f"/proc/self/fd/{fd}")), json.loads(held).get("stage") if held.startswith(b"{") else None])
+    return real_fsync(fd)
+builtins.open, os.scandir, os.open, os.fsync = counting_open, counting_scandir, counting_os_open, logging_fsync
 from mambaboot.cli import main
 code = main(sys.argv[3:])
 with real_open(sys.argv[2], "w") as f:
-    json.dump({"code": code, "opened": opened, "listed": listed, "modules": sorted(sys.modules)}, f)
+    json.dump({"code": code, "opened": opened, "listed": listed, "by_fd": by_fd, "synced": synced, "modules": sorted(sys.modules)}, f)
 """
 
 
@@ -56,14 +69,20 @@ def test_create_reads_each_record_once_walks_the_prefix_once_and_imports_no_down
     assert len(records) >= 3
     assert {p: counts["opened"].get(p, 0) + counts["opened"].get("name:" + os.path.basename(p), 0)
             for p in records} == {p: 1 for p in records}
-    # one walk of the prefix, for its size: every directory below it listed once, but the three
-    # conda's activation reads, which the activation scripts are made from, once more
-    prefix = str(world.envs / "one")
+    # one walk of the prefix, for its size: every directory below it listed once, by its
+    # descriptor (each file lstat'ed by its name relative to it, not by a path from the root),
+    # and none below it by path but the three conda's activation reads, which the activation scripts are made from
+    prefix = os.path.realpath(world.envs / "one")
     activation = {f"{prefix}/etc/conda/{d}" for d in ("env_vars.d", "activate.d", "deactivate.d")}
-    below = {d for d, _, _ in os.walk(prefix)} - {prefix}
-    listed = {p: n for p, n in counts["listed"].items() if p.startswith(prefix + "/")}
-    assert set(listed) - activation == below - activation and len(below) > 10
-    assert {p: n for p, n in listed.items() if n != 1 and p not in activation} == {}
+    below = {d for d, _, _ in os.walk(prefix)}
+    walked = {p: n for p, n in counts["by_fd"].items() if p == prefix or p.startswith(prefix + "/")}
+    assert set(walked) == below and len(below) > 10
+    assert {p: n for p, n in walked.items() if n != 1} == {}
+    by_path = {os.path.realpath(p) for p in counts["listed"] if p.startswith(str(world.envs / "one") + "/")}
+    assert by_path <= activation, by_path - activation
+    # the intent's stages are synced up to `verified`; `done`, which settles as `verified` does, is not
+    stages = [stage for name, stage in counts["synced"] if name == ".one.mambaboot-lock"]
+    assert stages[-1] == "verified" and "finishing" in stages and "done" not in stages, stages
     rec = json.loads((world.envs / "one" / ".mambaboot" / "record.json").read_text())
     assert rec["size"] == diskusage.environment_size(prefix).to_dict() and rec["size"]["bytes"] > 1_000_000
     # a given micromamba is not downloaded: no urllib.request, ssl, http.client (~30 ms) for it
@@ -166,3 +185,29 @@ def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, 
     light = condameta._light(text.encode(), "record.json")
     if light is not None:
         assert light == ({**record, "paths_data": None}, sum(e.get("size_in_bytes", 0) for e in entries))
+
+
+def test_summary_reaches_conda_meta_once_for_all_its_records(tmp_path, monkeypatch):
+    """The records are read below one descriptor of conda-meta (untrusted.read_each_in), not each
+    from the prefix down: ~70 records in a realistic create, ~1000 in a large one."""
+    from mambaboot.common.files import confined
+
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    for i in range(5):
+        (meta / f"p{i}-1-0.json").write_text(json.dumps({"name": f"p{i}", "version": "1", "files": []}))
+    opened, real = [], confined.Root.open.__func__
+    monkeypatch.setattr(confined.Root, "open", classmethod(lambda cls, path: opened.append(path) or real(cls, path)))
+    got = condameta.summary(str(tmp_path))
+    assert [p.name for p in got.packages] == [f"p{i}" for i in range(5)]
+    assert opened == [str(tmp_path)], opened
+
+
+def test_a_link_at_conda_meta_is_refused_by_the_one_read(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "p-1-0.json").write_text(json.dumps({"name": "p", "version": "1"}))
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    (prefix / "conda-meta").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(Exception, match="symbolic link"):
+        condameta.summary(str(prefix))

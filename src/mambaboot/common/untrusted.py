@@ -38,15 +38,17 @@ def refuse(path: str, problem: str) -> UntrustedInput:
     return UntrustedInput(f"{path}: {problem}", path=path, problem=problem)
 
 
-def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = None):
+def _opened(path: str, follow: bool, top: str | None = None, rel: str | None = None, how=None):
     """The file opened through the confined layer (common/files/confined.py), its refusals said as
     UntrustedInput: a regular file only, a fifo never waited on, and no link followed below a
     directory of ours. follow: a file the user named, read through its links as they meant it;
-    top and rel: rel reached below top one component at a time."""
+    top and rel: rel reached below top one component at a time; within: top, opened already."""
     from mambaboot.common.errors import Escapes, NotRegular
     from mambaboot.common.files import confined
 
     try:
+        if how is not None:
+            return how()
         if top is not None:
             with confined.Root.open(top) as root:
                 return root.open_read(rel)
@@ -85,6 +87,24 @@ def read_bytes_in(top: str, rel: str, limit: int = TEXT) -> bytes:
     """read_bytes of rel below the directory top, no link followed on the way."""
     path = os.path.join(top, *rel.split("/"))
     return _limited(_opened(path, False, top, rel), path, limit)
+
+
+def read_each_in(top: str, directory: str, names, limit: int = TEXT):
+    """(path, bytes) of each name in directory below top ('/'-separated), each read as
+    read_bytes_in reads it, the directory reached once (below top, no link followed) rather than
+    once a file: conda-meta's records, one per package."""
+    from mambaboot.common.files import confined
+
+    names = list(names)
+    if not names:
+        return
+    base = os.path.join(top, *directory.split("/"))
+    first = os.path.join(base, names[0])  # what a refusal on the way to the directory names
+    with _opened(first, False, how=lambda: confined.Root.open(top)) as root, \
+            _opened(first, False, how=lambda: root.sub(directory)) as inner:
+        for name in names:
+            path = os.path.join(base, name)
+            yield path, _limited(_opened(path, False, how=lambda: inner.open_read(name)), path, limit)
 
 
 def text(data: bytes, path: str, utf16: bool = False) -> str:

@@ -181,9 +181,12 @@ def summary(prefix: str, paths: bool = False) -> Summary:
     packages: list[Package] = []
     entries: list[dict] | None = [] if paths else None
     files = size = 0
-    for path in _record_paths(prefix):
+    records = _record_paths(prefix)
+    reading = untrusted.read_each_in(prefix, "conda-meta", [os.path.basename(p) for p in records],
+                                     untrusted.PACKAGE_RECORD)
+    for path in records:
         try:
-            raw = _read_raw(prefix, path)
+            _, raw = next(reading)
             light = None if paths else _light(raw, path)
             if light is None:
                 record = _read(path, raw)
@@ -197,7 +200,9 @@ def summary(prefix: str, paths: bool = False) -> Summary:
             packages.append(_package(record))
             files += len(record.get("files") or ())
         except (OSError, ValueError, *_MISSHAPEN) as exc:
+            reading.close()
             raise _unreadable(path, exc) from None
+    reading.close()  # the directory it holds open
     packages.sort(key=lambda p: p.name)
     return Summary(packages, files, size, entries)
 

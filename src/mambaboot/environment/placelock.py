@@ -124,12 +124,12 @@ class Intent:
         if previous:
             self.stale[place] = previous
 
-    def stage(self, name: str, **facts) -> None:
+    def stage(self, name: str, sync: bool = True, **facts) -> None:
         """Said in every lock before the stage's first act (a kill in it finds it said), with facts
-        (str values) for whoever settles it."""
+        (str values) for whoever settles it; sync=False only where the stage before settles to the same end."""
         self.stage_name = name
         self.facts.update(facts)
-        self._write()
+        self._write(sync=sync)
 
     def body(self) -> dict:
         return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}

@@ -562,8 +562,11 @@ def read_at_most(f, limit: int) -> bytes:
     read of 256 MiB took 0.4 s, and a scan reads one per file. So the size fstat gives, then on,
     a piece at a time, while the file grew since."""
     want = min(os.fstat(f.fileno()).st_size, limit) + 1
-    data = bytearray(f.read(want))
-    while len(data) == want <= limit:  # a short read is the file's end
+    first = f.read(want)
+    if len(first) < want:  # a short read is the file's end: the bytes as read, not copied twice
+        return first
+    data = bytearray(first)
+    while len(data) == want <= limit:
         want = min(limit + 1, len(data) + _PIECE)
         data += f.read(want - len(data))
     return bytes(data)

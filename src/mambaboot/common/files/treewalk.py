@@ -55,6 +55,36 @@ def walk(top: str):
         pending.extend((os.path.join(path, name), depth + 1) for name in reversed(dirs))
 
 
+def by_directory(top: str):
+    """(a directory's path ending in a separator, its entries but its directories) of top and of
+    every directory below it, none walked into through a link, each listed by its descriptor
+    (POSIX: BY_DESCRIPTOR), so that an entry's stat (DirEntry.stat: fstatat(dir_fd, name)) looks
+    up its name alone, not its whole path from the root; valid until the next step. One
+    descriptor is open at a time. For reading only (a size): not bounded in depth, as nothing is
+    done to the tree; a directory that cannot be opened or listed is passed over."""
+    pending = [top]
+    while pending:
+        where = os.path.join(pending.pop(), "")
+        try:
+            fd = os.open(where, DIRECTORY_FLAGS)
+        except OSError:
+            continue
+        try:
+            try:
+                entries = _listed(fd)
+            except OSError:
+                continue
+            others = []
+            for entry in entries:
+                if _is_dir(entry):
+                    pending.append(where + entry.name)
+                else:
+                    others.append(entry)
+            yield where, others
+        finally:
+            os.close(fd)
+
+
 def _listed(fd: int) -> list:
     with os.scandir(fd) as found:
         return list(found)
