@@ -806,3 +806,77 @@ def test_a_failed_move_of_an_environment_mambaboot_did_not_make_leaves_it_byte_i
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
     assert snapshot(src) == before and not dst.exists(), r.stderr
     assert sorted(p.name for p in world.envs.iterdir()) == ["theirs"], r.stderr
+
+
+@pytest.mark.parametrize("edit", ["none", "pkgs_dirs taken out", "a channel added"])
+def test_a_killed_adopts_put_back_takes_back_only_the_condarc_it_wrote(world, channel, standin, edit):
+    """An adopt of an environment of the user's killed once it wrote .condarc; the user then edits
+    that file in the very layout adopt writes (its pkgs_dirs block taken out, or a channel added).
+    The next run (a remove, which then refuses the environment) puts back only what this adopt
+    wrote, byte for byte: the edited file stays, named in one line; unedited, it goes."""
+    from tests.test_adopt import engine_only
+
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    proc = _killed_at(world, "placelock.stage:adopted+0", "adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9 and _left_intent(prefix)["stage"] == "adopting", proc.stderr
+    rc = prefix / ".condarc"
+    lines = rc.read_text().splitlines(keepends=True)
+    if edit == "pkgs_dirs taken out":
+        at = lines.index("pkgs_dirs:\n")
+        lines[at:] = [x for x in lines[at + 1:] if not x.startswith("  - ")]
+    elif edit == "a channel added":
+        lines.insert(lines.index("channels:\n") + 1, '  - "https://example.invalid/mine"\n')
+    users = "".join(lines)
+    rc.write_text(users)
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert not (prefix / "conda-meta" / "state").exists() and not (prefix / ".mambaboot").exists(), r.stderr
+    if edit == "none":
+        assert not rc.exists() and f"kept {rc}" not in r.stderr, r.stderr
+    else:
+        assert rc.read_text() == users and r.stderr.count(f"kept {rc} as it is") == 1, r.stderr
+
+
+@pytest.mark.parametrize("command", ["adopt", "remove --force", "create --force", "activate-scripts"])
+def test_an_adopt_killed_before_it_marked_its_snapshot_directory_blocks_nothing(world, made_env, channel, standin,
+                                                                               command):
+    """An adopt killed between making its snapshot directory and marking it leaves it empty and
+    unmarked: the next run of the place removes it by rmdir alone (the rule of create's staged
+    engine directory) and goes on; nothing else in the place is touched."""
+    prefix = copy_env(made_env, world.envs / "x")
+    proc = _killed_at(world, "proof.write_mark+0", "adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9 and _left_intent(prefix)["stage"] == "saving", proc.stderr
+    left = [p for p in (prefix / ".mambaboot").iterdir() if p.name.endswith("-undo")]
+    assert len(left) == 1 and not list(left[0].iterdir()), left
+    cache = ("--cache-dir", str(world.cache))
+    if command == "create --force":
+        r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin), "--force")
+    else:
+        args = {"adopt": ["adopt", str(prefix), *cache], "remove --force": ["remove", str(prefix), "--yes", "--force", *cache],
+                "activate-scripts": ["activate-scripts", str(prefix)]}[command]
+        r = world.run(*args)
+    assert r.returncode == 0, r.stderr
+    assert f"removed the empty directory {left[0]}" in r.stderr, r.stderr
+    assert not left[0].exists() and not Path(fsops.place_lock(str(prefix))).exists()
+
+
+@pytest.mark.parametrize("at", ["proof.write_mark+0", "placelock.stage:adopting+0"])
+@pytest.mark.parametrize("before", ["no .mambaboot", "an empty .mambaboot of the user's"])
+def test_an_adopt_killed_before_adopting_takes_back_the_record_dir_only_if_it_made_it(world, channel, standin,
+                                                                                      at, before):
+    """A foreign adopt killed while it saves its snapshot (before it changed anything): the next
+    run takes back the `.mambaboot/` the adopt made (its intent says so, and it is empty again),
+    never one that was there before, empty as it may be."""
+    from tests.test_adopt import engine_only
+
+    prefix = world.envs / "theirs"
+    engine_only(world, standin, channel, prefix)
+    if before != "no .mambaboot":
+        (prefix / ".mambaboot").mkdir()
+    tree = snapshot(prefix)
+    proc = _killed_at(world, at, "adopt", str(prefix), "--cache-dir", str(world.cache))
+    assert proc.returncode == -9 and _left_intent(prefix)["stage"] == "saving", proc.stderr
+    r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert snapshot(prefix) == tree and not Path(fsops.place_lock(str(prefix))).exists(), r.stderr

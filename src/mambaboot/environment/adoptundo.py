@@ -6,6 +6,7 @@ move rows, after a failure and a kill alike: docs/reliability.md ("Killed")."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import hashlib
 import os
 import stat
 import types
@@ -17,14 +18,15 @@ from mambaboot.environment import condarc, prefixstate, record, roothook
 
 SNAPSHOT = proof.UNDO  # the kind of an adopt's snapshot's name: the role of its mark
 MANIFEST = "manifest.json"
-# The user's files: each put back only while it is what adopt made of what it held (bytes; None: none there)
-_USERS = {prefixstate.STATE_FILE: lambda was, now: prefixstate.written(was), condarc.FILE: condarc.written}
+# The user's files: each put back only while it holds, byte for byte, what this adopt wrote there (wrote: their digests)
+_USERS = (prefixstate.STATE_FILE, condarc.FILE)
 _COPY = {"copy": shapes.required(str, rule=lambda v, p: None if _plain(v) else "is no copy's name"),
          "mode": shapes.required(int), "uid": shapes.required(int), "gid": shapes.required(int)}
 _SHAPE = {
     "windows": shapes.required(bool), "link": shapes.optional(str, None), "empty_pkgs": shapes.required(bool),
     "hooks": shapes.required(list, rule=shapes.each(shapes.required(str, rule=lambda v, p: None if _hook(v) else "is no root hook"))),
     "files": shapes.required(dict, rule=shapes.each(shapes.optional(dict, None, rule=_COPY))),
+    "wrote": shapes.optional(dict, rule=shapes.each(shapes.required(str))),
 }
 
 
@@ -41,7 +43,7 @@ def take(prefix: str, windows: bool) -> Snapshot:
     """What adopting prefix may change, read now (each file bounded as every reader of it is)."""
     with confined.Root.open(prefix) as root:
         link = root.readlink("pkgs") if _kind(root, "pkgs") == stat.S_IFLNK else None
-        return Snapshot(windows=windows, link=link, hooks=roothook.missing(prefix, windows), files=_files(root),
+        return Snapshot(windows=windows, link=link, hooks=roothook.missing(prefix, windows), files=_files(root), wrote={},
                         empty_pkgs=link is None and _kind(root, "pkgs") == stat.S_IFDIR and not root.listdir("pkgs"))
 
 
@@ -50,20 +52,23 @@ def where(token: str) -> str:
     return f"{record.RECORD_DIR}/{tempname.temp_name(None, SNAPSHOT, token)}"
 
 
-def save(prefix: str, token: str, snap: Snapshot) -> None:
-    """Write snap inside prefix, marked for token: its mark first (a kill meanwhile leaves what
-    drop() takes by it), each copy, then the manifest, synced, last."""
+def save(prefix: str, token: str, snap: Snapshot, path: str = "", data: bytes = b"") -> None:
+    """Write snap inside prefix, marked for token: the mark first (what drop() takes it by), the copies, the manifest last.
+    path: adopt is to write data there (one of _USERS): the manifest again with data's digest, as a journal, ahead."""
     import json
 
-    rel = where(token)
     with confined.Root.open(prefix) as root:
-        root.makedirs(record.RECORD_DIR)
-        root.mkdir(rel, 0o700)
-        with root.sub(rel) as here:
-            proof.write_mark(here, token, proof.UNDO)
-            files = {path: _save(here, f"c{i}", read) for i, (path, read) in enumerate(sorted(snap.files.items()))}
-            manifest = {**vars(snap), "hooks": list(snap.hooks), "files": files}
-            here.write_replace(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8", "surrogateescape"), 0o600)
+        if not path:
+            root.makedirs(record.RECORD_DIR)
+            root.mkdir(where(token), 0o700)
+        with root.sub(where(token)) as here:
+            if path:
+                snap.wrote[path] = hashlib.sha256(data).hexdigest()
+            else:
+                proof.write_mark(here, token, proof.UNDO)
+                snap.files = {rel: _save(here, f"c{i}", read) for i, (rel, read) in enumerate(sorted(snap.files.items()))}
+            manifest = json.dumps({**vars(snap), "hooks": list(snap.hooks)}, sort_keys=True)  # files: the copies now
+            here.write_replace(MANIFEST, manifest.encode("utf-8", "surrogateescape"), 0o600)
 
 
 def load(prefix: str, token) -> Snapshot | None:
@@ -81,16 +86,16 @@ def load(prefix: str, token) -> Snapshot | None:
             found = shapes.check(data, _SHAPE, here.where(MANIFEST), "an adopt's snapshot")
             if not all(map(_adopts, found["files"])):
                 raise TargetRefused(f"{here.where(MANIFEST)} names a file adopt does not change; nothing was put back")
-            return Snapshot(**{**found, "files": {path: _load(here, copy) for path, copy in found["files"].items()}})
+            return Snapshot(**{"wrote": {}, **found, "files": {path: _load(here, copy) for path, copy in found["files"].items()}})
     except (FileNotFoundError, NotADirectoryError, Escapes):
         return None
 
 
 def restore(prefix: str, snap: Snapshot) -> list:
     """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state and .condarc only
-    while each is exactly what adopt made of it (a file changed since, by the environment's own `conda env config vars
-    set` or a line appended, is the user's: kept, and named in what is returned). Each step does nothing when done
-    already, so a put-back cut short is done again whole by the next run."""
+    while each holds, byte for byte, what this adopt wrote (a file changed since, by the environment's own `conda env
+    config vars set`, a line appended or a block taken out, is the user's: kept, and named in what is returned). Each
+    step does nothing when done already, so a put-back cut short is done again whole by the next run."""
     kept = []
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)
@@ -103,11 +108,11 @@ def restore(prefix: str, snap: Snapshot) -> list:
                 elif was is not None and (read is None or read.data != was.data
                                           or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
                     filerewrite.write_copy(root.where(path), was)
-        for path, made in _USERS.items():
+        for path in _USERS:
             was, data = snap.files.get(path, False), getattr(now.get(path), "data", None)  # False: not there then
             if was is None or data == getattr(was, "data", None):
                 continue  # not read then (left), or as it was
-            if data is None or data != made(getattr(was, "data", None), data):  # changed since: the user's
+            if data is None or hashlib.sha256(data).hexdigest() != snap.wrote.get(path):  # changed since: the user's
                 kept.append(root.where(path))
             elif was is False:
                 root.unlink(path)
@@ -129,16 +134,6 @@ def drop(prefix: str, token) -> None:
     path = os.path.join(prefix, *where(token).split("/")) if proof.is_token(token) else None
     if path is not None and os.path.lexists(path):
         proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)
-
-
-def files_saved(prefix: str) -> list:
-    """The paths of the files of every snapshot in prefix (an adopt's under way: not the environment's own size)."""
-    top = os.path.join(prefix, record.RECORD_DIR)
-    try:
-        saved = [os.path.join(top, n) for n in os.listdir(top) if tempname.kind_of(n, beside=False) == SNAPSHOT]
-        return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
-    except OSError:
-        return []
 
 
 def _plain(name) -> bool:

@@ -103,14 +103,16 @@ class Outcome:
     warning: str | None = None
 
 
-def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True) -> Outcome:
+def ensure(prefix: str, channels: Sequence[str], pkgs_dirs: Sequence[str], sync: bool = True, ahead=None) -> Outcome:
     """PREFIX/.condarc written where there is none; where there is one, the SETTINGS it lacks
-    appended. sync: see confined.write_file."""
-    path = os.path.join(prefix, FILE)
+    appended. sync: see confined.write_file. ahead(FILE, bytes): told what is written, before."""
+    path, ahead = os.path.join(prefix, FILE), ahead or (lambda rel, data: None)
     if not os.path.lexists(path):
-        confined.write_file(path, render(channels, pkgs_dirs).encode("utf-8"), mode=confined.user_mode(0o666), sync=sync)
+        data = render(channels, pkgs_dirs).encode("utf-8")
+        ahead(FILE, data)
+        confined.write_file(path, data, mode=confined.user_mode(0o666), sync=sync)
         return Outcome(FILE, written=True)
-    added, warning = _add_missing(path)
+    added, warning = _add_missing(path, ahead)
     return Outcome(FILE if ours(prefix) else None, added=added, warning=warning)
 
 
@@ -119,7 +121,7 @@ def _left(path: str, why: str, missing) -> tuple[tuple[str, ...], str]:
     return (), f"{path} {why}; left as it is, without {wanted} (add it yourself: see the guide's .condarc section)"
 
 
-def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
+def _add_missing(path: str, ahead) -> tuple[tuple[str, ...], str | None]:
     """Append the SETTINGS the file lacks (a user's own value of one always wins), or say why not."""
     from mambaboot.common import untrusted
     from mambaboot.common.files import filerewrite
@@ -149,9 +151,10 @@ def _add_missing(path: str) -> tuple[tuple[str, ...], str | None]:
         after = None
     if not isinstance(after, dict) or any(after.get(key) is None for key in missing):
         return _left(path, "has a layout mambaboot cannot append to safely", missing)
-    try:
-        # A new file, never written in place: the installer may have hard-linked it from the package cache.
-        filerewrite.rewrite(read, bom + new.encode("utf-8"), keep_links=False)
+    data = bom + new.encode("utf-8")
+    ahead(FILE, data)
+    try:  # a new file, never written in place: the installer may have hard-linked it from the package cache
+        filerewrite.rewrite(read, data, keep_links=False)
     except OSError as exc:
         return _left(path, f"could not be written ({exc.strerror or exc})", missing)
     return tuple(missing), None
@@ -163,31 +166,3 @@ def _appended(text: str, top) -> tuple[str, list]:
     newline = "\r\n" if "\r\n" in text else "\n"
     block = newline.join([ADDED] + _settings(missing)) + newline
     return text + ("" if not text or text.endswith("\n") else newline) + block, missing
-
-
-def _ensured(data: bytes) -> bytes | None:
-    """What ensure() leaves in a .condarc that held data, or None: it writes nothing there."""
-    from mambaboot.common import untrusted
-
-    try:
-        bom = untrusted.BOM if data.startswith(untrusted.BOM) else b""
-        text = untrusted.text(data, FILE)
-        top = untrusted.yaml(text, FILE)
-    except ValueError:
-        return None
-    new, missing = _appended(text, top)
-    return bom + new.encode("utf-8") if missing and (top is None or isinstance(top, dict)) else None
-
-
-def written(before: bytes | None, now: bytes) -> bytes | None:
-    """What ensure() leaves in a .condarc that held before (None: there was none, and what it wrote
-    then names the channels and pkgs_dirs the file holds now), or None: it writes nothing there."""
-    from mambaboot.common import untrusted
-
-    if before is not None:
-        return _ensured(before)
-    try:
-        top = untrusted.yaml(untrusted.text(now, FILE), FILE)
-    except ValueError:
-        return None
-    return render(top.get("channels") or [], top.get("pkgs_dirs") or []).encode() if isinstance(top, dict) else None

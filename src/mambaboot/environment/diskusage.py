@@ -238,10 +238,23 @@ def environment_size(prefix: str) -> Usage:
     it holds, and the mark of the run that is making it (proof.MARK: there while create measures,
     gone once it is done), and the snapshot of an adopt under way (gone too: adoptundo.py)."""
     from mambaboot.common.files import proof
-    from mambaboot.environment import adoptundo, record
+    from mambaboot.environment import record
 
     return measure(prefix, exclude=(record.record_path(prefix), os.path.join(prefix, proof.CONTENTS, proof.MARK),
-                                    *adoptundo.files_saved(prefix)))
+                                    *_snapshots(prefix)))
+
+
+def _snapshots(prefix: str) -> list:
+    """The paths of the files of every adopt's snapshot in prefix (environment/adoptundo.py SNAPSHOT: its work name)."""
+    from mambaboot.common.files import proof, tempname
+    from mambaboot.environment import record
+
+    top = os.path.join(prefix, record.RECORD_DIR)
+    try:
+        saved = [os.path.join(top, n) for n in os.listdir(top) if tempname.kind_of(n, beside=False) == proof.UNDO]
+        return [os.path.join(d, n) for d in saved if not os.path.islink(d) for n in os.listdir(d)]
+    except OSError:
+        return []
 
 
 def human(n: int) -> str:

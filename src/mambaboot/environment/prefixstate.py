@@ -68,10 +68,10 @@ def missing(state: dict, env_vars: Sequence[tuple[str, str]] = ()) -> dict:
 
 
 def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool = True,
-          dry_run: bool = False) -> dict:
+          dry_run: bool = False, ahead=None) -> dict:
     """Merge wanted(env_vars) into the state's "env_vars", keeping every other byte of the file
     as it is (a number as written, a key given twice, its spacing, its mode); what changed ({}
-    when the file held it all already: nothing is written)."""
+    when the file held it all already: nothing is written). ahead(STATE_FILE, bytes): told first."""
     raw, state = _load(prefix)
     changed = missing(state, env_vars)
     if changed and not dry_run:
@@ -80,7 +80,10 @@ def write(prefix: str, env_vars: Sequence[tuple[str, str]] = (), *, sync: bool =
         else:
             with confined.Root.open(prefix) as root:
                 mode = stat.S_IMODE(root.lstat(STATE_FILE).st_mode)
-        confined.write_in(prefix, STATE_FILE, _text(raw, changed), mode=mode, sync=sync)
+        data = _text(raw, changed)
+        if ahead is not None:
+            ahead(STATE_FILE, data)
+        confined.write_in(prefix, STATE_FILE, data, mode=mode, sync=sync)
     return changed
 
 
@@ -88,17 +91,6 @@ def _text(raw: bytes | None, changed: dict) -> bytes:
     if raw is None:
         return ('{"env_vars": ' + jsontext.dumps_flat(changed) + "}").encode("utf-8")
     return _edited(raw.decode("utf-8"), changed).encode("utf-8")
-
-
-def written(raw: bytes | None) -> bytes | None:
-    """What write() (no variables of an environment file's: adopt's) leaves in a state file that
-    held raw (None: none there); None when it writes nothing, or cannot read raw."""
-    try:
-        state = {} if raw is None else shapes.check(untrusted.json(raw, STATE_FILE), SHAPE, STATE_FILE, "conda's state file")
-        changed = missing(state)
-        return _text(raw, changed) if changed else None
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def _edited(text: str, changed: dict) -> str:

@@ -13,6 +13,7 @@ import stat
 from mambaboot.common import output, quoting
 from mambaboot.common.errors import Escapes, TargetRefused
 from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
+from mambaboot.environment import record  # placelock's import of it: nothing more at start-up
 
 
 class Stuck(TargetRefused):
@@ -297,16 +298,18 @@ def _move_forward(intent: dict, place: str, done: list, steps, commit=None) -> N
     done.append(f"finished: a move of {src} to {dst} had verified" + (f"; {src} was deleted" if finished else ""))
 
 
-def _snapshot_back(place: str, token, done: list, what: str = "") -> None:
-    """What an adopt (or a move's re-adopt) changed at place put back from the snapshot it saved
-    there under token (environment/adoptundo.py), then dropped; one cut short in its saving
-    (nothing changed yet) is dropped alone. what: the run it undoes, named once one was put back."""
+def _snapshot_back(place: str, token, done: list, what: str = "", back: bool = True) -> None:
+    """What an adopt (or a move's re-adopt) changed at place put back from the snapshot it saved there under token
+    (environment/adoptundo.py), then dropped (back False, or cut short in its saving: dropped alone; made but not marked
+    yet: by rmdir alone, as the engine's directory). what: the run it undoes, named once one was put back."""
     from mambaboot.environment import adoptundo
 
-    snapshot = adoptundo.load(place, token)
-    if snapshot is not None:
-        for path in adoptundo.restore(place, snapshot):
-            done.append(f"kept {path} as it is: changed since an unfinished adopt of {place} wrote it, it is yours now")
+    saved = os.path.join(place, *adoptundo.where(token).split("/")) if proof.is_token(token) else ""
+    if os.path.lexists(saved) and _rmdir(saved):
+        return done.append(f"removed the empty directory {saved} an unfinished adopt of {place} had made")
+    snapshot = adoptundo.load(place, token) if back else None
+    for path in adoptundo.restore(place, snapshot) if snapshot is not None else ():
+        done.append(f"kept {path} as it is: not what an unfinished adopt of {place} wrote there, it is yours")
     adoptundo.drop(place, token)
     if snapshot is not None and what:
         done.append(f"put back {place} as it was before {what}")
@@ -337,9 +340,11 @@ def _adopt_back(intent: dict, place: str, done: list, steps=None, commit=None) -
 
 
 def _adopt_dropped(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
-    from mambaboot.environment import adoptundo
-
-    adoptundo.drop(place, intent.get("token"))
+    """The snapshot dropped; then the record dir, where an adopt's intent says it made it (`made`; no move's has one),
+    once empty again, by rmdir alone (as the engine's directory): one there before the adopt is never taken."""
+    _snapshot_back(place, intent.get("token"), done, back=False)
+    if intent.get("made") == "1" and os.path.isdir(place):
+        _rmdir(os.path.join(place, record.RECORD_DIR))
 
 
 SET_ASIDE_AS = {proof.OLD: "the old environment", proof.NEW: "the new environment being made", proof.COPY: "the copy",

@@ -90,12 +90,15 @@ def adopt_prefix(
     from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.take(prefix, host.windows)
+    token = intent.token if move_token is None else move_token
+    finish_inputs = values.replace(finish_inputs, ahead=lambda rel, data: adoptundo.save(prefix, token, snapshot, rel, data))
     if move_token is not None:  # the move's intent settles its failure and a kill alike, by its rows
         adoptundo.save(prefix, move_token, snapshot)
         return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
     # Saved in the place under the intent's token: its failure (the command settles its own intent)
-    # and a kill (the next run of the place settles it) are put back by settle.py's adopt rows alike.
-    intent.stage("saving")
+    # and a kill (the next run of the place settles it) are put back by settle.py's adopt rows alike;
+    # made: the record dir is this run's to make, so the rows take it back once empty (never one there before)
+    intent.stage("saving", **({} if record.RECORD_DIR in snapshot.files else {"made": "1"}))
     adoptundo.save(prefix, intent.token, snapshot)
     intent.stage("adopting")
     finished = finish.finish(finish_inputs, host.environ, reporter)

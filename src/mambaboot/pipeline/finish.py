@@ -29,7 +29,7 @@ LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text)
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from mambaboot.environment import condameta, lockfile
     from mambaboot.relocate import batscripts as prefixes
@@ -49,6 +49,9 @@ class FinishInputs:
     # record says `complete` is not synced file by file (confined.write_file); that record is.
     fresh: bool = False
     scripts: Mapping[str, bytes] | None = None  # prepare(prefix, windows), made while the engine ran
+    # Told (a path relative to the prefix, its bytes) before .condarc or conda-meta/state is written: adopt's
+    # snapshot keeps what it wrote, so its put-back takes back that and nothing a user wrote since
+    ahead: Callable[[str, bytes], None] | None = None
 
 
 @value
@@ -216,7 +219,7 @@ def _write_env_vars(inputs: FinishInputs, files: list[str], reporter: Reporter) 
     """conda-meta/state's env_vars: the standalone variables and an environment file's (prefixstate)."""
     from mambaboot.environment import prefixstate
 
-    prefixstate.write(inputs.prefix, inputs.env_vars, sync=not inputs.fresh)
+    prefixstate.write(inputs.prefix, inputs.env_vars, sync=not inputs.fresh, ahead=inputs.ahead)
     files.append(prefixstate.STATE_FILE)  # holds them now, whether this run or an earlier one wrote them
     if inputs.env_vars:
         reporter.step(f"variables: {len(inputs.env_vars)} in {prefixstate.STATE_FILE}, set by every activation")
@@ -239,7 +242,8 @@ def _write_condarc(inputs: FinishInputs, packages: list[condameta.Package], file
 
     given = inputs.provenance.get("inputs") or {}
     channels = list(given.get("channels") or ()) or condarc.channels_of(p.url for p in packages)
-    done = condarc.ensure(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()), sync=not inputs.fresh)
+    done = condarc.ensure(inputs.prefix, channels, list(given.get("pkgs_dirs") or ()), sync=not inputs.fresh,
+                          ahead=inputs.ahead)
     if done.file:
         files.append(done.file)
     if done.written:
