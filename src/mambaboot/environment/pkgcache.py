@@ -25,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, filelock, fsops, partials, tempname
+from mambaboot.common.files import confined, fileid, filelock, fsops, leftovers, partials, tempname
 from mambaboot.environment import cacheusers, diskusage
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -127,7 +127,7 @@ class SizeMemo:
             return
         lines = [self.HEADER] + ["\t".join([*self.now[d], d]) for d in sorted(self.now)]
         try:  # not the cache itself: info makes no cache
-            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), locked=True)
         except OSError:
             pass  # a read-only cache: measured again next time
 
@@ -349,10 +349,14 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
+    dead: list = []
     if not dry_run:
         from mambaboot.common.files import workdir
 
         homes = [h for h in homes if workdir.remove_stale(h)]
+        # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
+        dead = [said for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))
+                for said in leftovers.collect_unlocked(os.path.join(cache_dir, where))]
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):
                 cache.remove_tree("pip")
@@ -366,6 +370,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         # never deleted: no lock tells a killed run's from a bootstrap script's writing it now
         "partial_downloads": [dict(zip(("path", "why", "clear"), (p, *partials.named(p)))) for p, _ in partials.found(cache_dir)],
         "gone_environments": gone,
+        "killed_writers": dead,  # one sentence each: what was deleted, or left and why
         "pip_cache_bytes": pip_bytes,
     }
 
