@@ -33,6 +33,7 @@ _MEMO = "memo/package-sizes"
 # A line a package (about 300 bytes): far more than any cache holds. A bigger file is no memo of
 # ours, ignored (NotRegular is an OSError), never read whole.
 _MEMO_LIMIT = 64 << 20
+PKGS_LOCK = "pkgs.lock"  # a package cache's lock file, as libmamba names it
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 
 
@@ -327,7 +328,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
             continue
         # A dry run only looks: it writes nothing, not even the lock file.
         locked = contextlib.nullcontext() if dry_run else filelock.FileLock(
-            os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
+            os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS)
         with locked:
             for pkg in packages(pkgs_dir, named=named, memo=memo):
                 if pkg.in_use:
