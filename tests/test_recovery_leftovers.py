@@ -1,9 +1,34 @@
-"""What a killed run left that nothing collected before: the temporaries of the cache's notes and memo (written
-beside them, each locked by its writer while it exists: a free lock proves its writer gone)."""
+"""What a killed run left that no intent row collected before: a move's mark in its source when
+it was killed at `begun`, and the temporaries of the cache's notes and memo (written beside them,
+each locked by its writer while it exists: a free lock proves its writer gone)."""
 
 from pathlib import Path
 
+from tests.conftest import copy_env
 from tests.support.interrupt import killed_at
+from tests.test_intent_kills import _intent
+
+MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
+
+
+def test_a_move_killed_as_it_began_leaves_its_mark_to_the_next_run_of_the_place(world, made_env):
+    src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
+    proc = killed_at(world, "proof.write_mark+done", ["move", str(src), str(dst), "--cache-dir", str(world.cache)])
+    assert proc.returncode == -9, proc.stderr
+    assert (src / MARK).is_file() and _intent(src)["stage"] == "begun"
+    r = world.run("activate-scripts", str(src))
+    assert r.returncode == 0, r.stderr
+    assert not (src / MARK).exists() and f"dropped the mark of a mambaboot move of {src}" in r.stderr, r.stderr
+    assert not dst.exists()
+
+
+def test_a_move_killed_as_it_began_is_settled_by_the_same_move_again(world, made_env):
+    src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
+    args = ["move", str(src), str(dst), "--cache-dir", str(world.cache)]
+    assert killed_at(world, "proof.write_mark+done", args).returncode == -9
+    r = world.run(*args)
+    assert r.returncode == 0, r.stderr
+    assert not (dst / MARK).exists() and not src.exists(), r.stderr
 
 
 def _temporaries(directory: Path) -> list:
