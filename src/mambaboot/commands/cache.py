@@ -67,6 +67,8 @@ def _print_clean(data: dict) -> None:
           f"pip cache ({human(data['pip_cache_bytes'])}), {counted(len(data['stale_homes']), 'stale private home')}")
     for left in data["unproven_homes"] + data["partial_downloads"]:
         output.say(f"{left['why']}; {left['clear']}")
+    for said in data["killed_writers"]:
+        output.say(said)
     if data["kept_in_use"]:
         print(f"kept {len(data['kept_in_use'])} packages that environments still use (installed, or sharing "
               "files by hard links): " + ", ".join(data["kept_in_use"]))

@@ -48,6 +48,7 @@ def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
     locks are not named again one by one."""
     import os
 
+    from mambaboot.common.files import fsops
     from mambaboot.environment import placelock, settle
     from mambaboot.shell import unfinished
 
@@ -61,7 +62,7 @@ def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
             found.setdefault(_move_key(place, body), (place, body))
     said = []
     for place, body in found.values():
-        left = unfinished.kept_in(place, body)
+        left = fsops.place_lock(place)
         advice = unfinished.advice(h.windows, place, left, body)
         if not settle.move_shaped(body):
             said.append(f"{unfinished.field(left)} holds a move's intent; {advice}")

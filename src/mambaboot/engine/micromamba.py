@@ -35,6 +35,7 @@ def _exe_name(subdir: str) -> str:
 
 
 VERIFIED = "verified"  # beside a binary: the digest it had when it was last read whole, with its stat
+DIGEST = "sha256"  # beside a pinned release's binary: the published digest it was checked against, trusted offline
 
 
 def _store(cache_dir: str) -> str:
@@ -94,7 +95,7 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
     expected = source.expected_sha256
     pinned = source.kind == "release" and source.version != "latest"
     if expected is None and pinned:
-        expected = _read(os.path.join(store, source.cache_key(None), "sha256"))
+        expected = _read(os.path.join(store, source.cache_key(None), DIGEST))
     if expected is None:
         expected = _published_digest(source, net)
     key_dir = os.path.join(store, source.cache_key(expected))
@@ -118,7 +119,7 @@ def _obtain(source: MicromambaSource, store: str, environ: Mapping[str, str], pr
         except BaseException:
             newdirs.remove_empty_dirs(made)
             raise
-        confined.write_file(os.path.join(key_dir, "sha256"), expected.encode())
+        confined.write_file(os.path.join(key_dir, DIGEST), expected.encode())
         downloaded = True
     return Binary(binary, expected, _version(binary, key_dir, environ), source.url, downloaded)
 

@@ -31,7 +31,9 @@ def register(cache_dir: str, prefix: str) -> str:
     name = fsops.path_key(prefix) + ".json"
     # Not synced: lost to a power cut, it costs only the copied packages' place in the cache (a
     # hard-linked file still says the package is in use), while a sync costs every create a flush.
-    confined.write_in(cache_dir, f"{DIRECTORY}/{name}", jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False)
+    # Any run writes notes, under no lock of the cache: its temporary is its own lock (confined.Root.write_locked).
+    confined.write_in(cache_dir, f"{DIRECTORY}/{name}", jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False,
+                      locked=True)
     return os.path.join(cache_dir, DIRECTORY, name)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, filelock, fsops, partials, tempname
+from mambaboot.common.files import confined, fileid, filelock, fsops, leftovers, partials, tempname
 from mambaboot.environment import cacheusers, diskusage
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -33,6 +33,7 @@ _MEMO = "memo/package-sizes"
 # A line a package (about 300 bytes): far more than any cache holds. A bigger file is no memo of
 # ours, ignored (NotRegular is an OSError), never read whole.
 _MEMO_LIMIT = 64 << 20
+PKGS_LOCK = "pkgs.lock"  # a package cache's lock file, as libmamba names it
 MAMBA_LOCK_POS = 21  # the byte libmamba locks in pkgs.lock
 
 
@@ -127,7 +128,7 @@ class SizeMemo:
             return
         lines = [self.HEADER] + ["\t".join([*self.now[d], d]) for d in sorted(self.now)]
         try:  # not the cache itself: info makes no cache
-            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), locked=True)
         except OSError:
             pass  # a read-only cache: measured again next time
 
@@ -327,7 +328,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
             continue
         # A dry run only looks: it writes nothing, not even the lock file.
         locked = contextlib.nullcontext() if dry_run else filelock.FileLock(
-            os.path.join(pkgs_dir, "pkgs.lock"), offset=MAMBA_LOCK_POS)
+            os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS)
         with locked:
             for pkg in packages(pkgs_dir, named=named, memo=memo):
                 if pkg.in_use:
@@ -349,10 +350,14 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
+    dead: list = []
     if not dry_run:
         from mambaboot.common.files import workdir
 
         homes = [h for h in homes if workdir.remove_stale(h)]
+        # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
+        dead = [said for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))
+                for said in leftovers.collect_unlocked(os.path.join(cache_dir, where))]
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):
                 cache.remove_tree("pip")
@@ -366,6 +371,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         # never deleted: no lock tells a killed run's from a bootstrap script's writing it now
         "partial_downloads": [dict(zip(("path", "why", "clear"), (p, *partials.named(p)))) for p, _ in partials.found(cache_dir)],
         "gone_environments": gone,
+        "killed_writers": dead,  # one sentence each: what was deleted, or left and why
         "pip_cache_bytes": pip_bytes,
     }
 

@@ -30,13 +30,13 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
     if action is None:
         raise Stuck(f"{place}: an unfinished {operation} left its intent at stage {stage!r}, which this mambaboot "
                     f"does not know how to settle; nothing was changed: {CLEAR.format(lock=fsops.place_lock(place))}")
-    if operation == "move" and action and steps is None:
+    if operation == "move" and action not in ((), (_unclaim,)) and steps is None:
         raise Stuck(f"{place}: a mambaboot move of {intent.get('from')} to {intent.get('to')} did not finish; "
                     + quoting.advice(["mambaboot", "move", str(intent.get("from")), str(intent.get("to"))], os.name == "nt",
                                      "`mambaboot move SOURCE DESTINATION`")
                     + " puts it back or finishes it first (a remove of either place settles it too); nothing was changed")
     locks = {fsops.place_lock(p): p for p in held or [place]}
-    if operation == "move" and action and held is not None and \
+    if operation == "move" and action not in ((), (_unclaim,)) and held is not None and \
             not all(_absolute(intent.get(k)) and fsops.place_lock(intent[k]) in locks for k in ("from", "to")):
         raise Stuck(f"{place}: the intent of an unfinished move left beside it names {intent.get('from')} and "
                     f"{intent.get('to')}, but the lock of one of them does not hold it, so nothing proves that "
@@ -260,6 +260,13 @@ def _move_back(intent: dict, place: str, done: list, steps, commit=None) -> None
                 (f"{src} names {old} again, as before" if how == IN_PLACE else f"{src} is as it was"))
 
 
+def _unclaim(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
+    """Begun: the mark a move wrote in SRC before its first act is all it left; dropped under SRC's own lock."""
+    src = intent.get("from")
+    if os.path.normcase(str(src)) == os.path.normcase(place) and proof.drop_mark(place, proof.SOURCE, intent.get("token")):
+        done.append(f"dropped the mark of a mambaboot move of {src} stopped before it moved anything: it is as it was")
+
+
 def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None:
     act, dropped = f"copied {src} there", False
     partial = _sibling(intent, dst, "partial", proof.COPY, "the move's copy")
@@ -326,7 +333,8 @@ def move_shaped(intent: dict) -> bool:
 
 def unsettled_move(intent: dict | None) -> bool:
     """Whether intent is a move's that left something to settle (for `list`'s state)."""
-    return bool(intent) and intent.get("operation") == "move" and TABLE.get(("move", intent.get("stage"))) != ()
+    row = TABLE.get(("move", intent.get("stage"))) if intent and intent.get("operation") == "move" else ()
+    return row not in ((), (_unclaim,))  # begun: its mark goes with any run of SRC, not only a move
 
 
 def _adopt_back(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
@@ -359,7 +367,7 @@ TABLE = {  # (operation, stage): what settles it, in order (docs/reliability.md,
     ("adopt", "begun"): (), ("adopt", "saving"): (_adopt_dropped,), ("adopt", "adopting"): (_adopt_back,),
     ("adopt", "adopted"): (_adopt_dropped,),
     ("remove", "begun"): (), ("remove", "set-aside"): (_removing,), ("remove", "deleting"): (_removing,),
-    ("move", "begun"): (), ("move", "copying"): (_move_back,), ("move", "rewriting"): (_move_back,),
+    ("move", "begun"): (_unclaim,), ("move", "copying"): (_move_back,), ("move", "rewriting"): (_move_back,),
     ("move", "verified"): (_move_forward,), ("move", "deleting-source"): (_move_forward,),
     ("move", "re-adopting"): (_adopt_back,), ("move", "ended"): (),
     ("pack", "begun"): (), ("pack", "writing"): (_drop_partial,), ("lock", "begun"): (), ("lock", "writing"): (_drop_partial,),

@@ -38,14 +38,9 @@ def found(envs_dir: str, paths=()) -> list:
         place = os.path.abspath(given)
         body = placelock.killed(place)
         if body:
-            path = kept_in(place, body)
+            path = fsops.place_lock(place)
             left.setdefault(os.path.realpath(path), (place, path, body))
     return list(left.values())
-
-
-def kept_in(place: str, body: dict) -> str:
-    """The file holding the intent placelock.killed(place) gave: place's lock."""
-    return fsops.place_lock(place)
 
 
 def said(place: str, path: str, body: dict) -> str:

@@ -28,8 +28,8 @@ def collect(place: str) -> list:
 def collect_unlocked(directory: str) -> list:
     """Delete the temporaries written under no lock of the place in directory (one directory of
     the place, not walked below) whose writer is gone: its lock on the file can be taken. What
-    was done, one sentence each. Only with the lock of the place directory is in held."""
-    return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] == tempname.UNLOCKED
+    was done, one sentence each. Its writer's lock is the whole proof: a place's or the cache's."""
+    return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] in tempname.SELF_LOCKED
                   and writer_gone(here, entry, st))
 
 

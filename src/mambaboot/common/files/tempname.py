@@ -12,9 +12,10 @@ import itertools
 import os
 
 TEMP_TAG = "mambaboot-tmp"
-# The kind of a sibling written under no lock of the place (an activation rewriting its fragments):
-# its name says so, so that a run settling the place judges it by its own lock, not the place's.
-UNLOCKED = "activation"
+# The kind of a sibling written under no lock of a place (an activation rewriting its fragments, the cache's notes
+# and memo): locked by its writer while it exists, its name says so, so that a collector judges it by its own lock.
+UNLOCKED = "locked"
+SELF_LOCKED = (UNLOCKED, "activation")  # "activation": what the envvars.py older environments carry writes
 _TEMP_LIMIT = 255  # bytes in a file name (NAME_MAX; Windows counts UTF-16 units, fewer)
 _TEMP_HEX = "0123456789abcdef"
 # the bytes of a NAME kept whole beside it: `.NAME.mambaboot-tmp-<TOKEN>` and up to 24 of `-<KIND>-<N>`
