@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from tests.conftest import MAMBABOOT
-from tests.support.interrupt import paused
+from tests.support.interrupt import Held, paused
 from tests.support.snapshot import diff, snapshot
 
 
@@ -235,3 +235,35 @@ def test_a_post_script_that_ctrl_c_ended_first_is_an_interruption(world, channel
     held = held and again.returncode == 0
     reliability.record(CHILD_FIRST, held)
     assert held, f"{r.returncode}\n{r.stderr}\n{failed}\n{again.stderr}"
+
+
+def _running(pid: int) -> bool:
+    """pid is a process that has not ended (a zombie has)."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_ctrl_c_as_verification_is_collected_stops_every_check_first(world, fault_channel, fault_standin, tmp_path):
+    """Ctrl-C reaching mambaboot alone as it turns to collect verification's results, its conda still
+    running (held so until stopped): the checks it started are stopped and reaped before the rollback,
+    none outlives the run, and the run is rolled back exactly."""
+    fifo = tmp_path / "conda-pid"
+    os.mkfifo(fifo)
+    before = world.outside()
+    args = ["create", "--cache-dir", str(world.cache), "-c", fault_channel, "--micromamba", str(fault_standin)]
+    env = {"STANDIN_INTERRUPTED": "verify:stall", "STANDIN_STALL_FIFO": str(fifo)}
+    with Held(world, "verify.result+0", args, env) as held:
+        pid = int(fifo.read_text())  # returns once verification's conda runs and has said its pid
+        try:
+            os.kill(held.proc.pid, signal.SIGINT)
+            code, err = held.go()
+            outlived = _running(pid)
+        finally:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert code == 130 and err.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C"), err
+    assert not outlived, "verification's conda still runs after the run ended"
+    assert diff(before, world.outside()) == {} and not (world.envs / "py").exists()
