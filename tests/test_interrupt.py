@@ -267,3 +267,53 @@ def test_a_ctrl_c_as_verification_is_collected_stops_every_check_first(world, fa
     assert code == 130 and err.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C"), err
     assert not outlived, "verification's conda still runs after the run ended"
     assert diff(before, world.outside()) == {} and not (world.envs / "py").exists()
+
+
+GROUP_DURING_VERIFY = "Ctrl-C to the whole group during verification: 130, rolled back exactly"
+
+
+def test_ctrl_c_to_the_whole_group_during_verification_rolls_back_exactly(world, channel, standin, reliability):
+    """Ctrl-C as a terminal sends it, to the run's whole process group (the environment's python,
+    conda and mamba that verification started among them, at any point of their own start), at
+    points spread from finish's start to the end of verification: whichever of mambaboot or a
+    check sees it first, the run ends with 130, rolled back exactly, and no check outlives it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    killer = Path(__file__).parent / "support" / "killpoints.py"
+    calls = world.root.parent / "calls"
+
+    def create(n, name):
+        return subprocess.run(
+            [sys.executable, str(killer), str(n), str(calls), "--", "create", name, "--cache-dir", str(world.cache),
+             "-c", channel, "--micromamba", str(standin)],
+            env={**world.env, "KILLPOINT_SIGNAL": "INT", "KILLPOINT_GROUP": "1",
+                 "KILLPOINT_MARKS": "finish.finish,finish._note_user_site"},
+            cwd=str(world.envs), capture_output=True, text=True, timeout=600, start_new_session=True,
+        )
+
+    assert create(0, "calibrate").returncode == 0
+    marks = json.loads(Path(str(calls) + ".marks").read_text())
+    first, last = marks["finish.finish"], marks["finish._note_user_site"]
+    before = world.outside()
+    for i in range(5):
+        r = create(first + (last - first) * (2 * i + 1) // 10, "py")
+        prefix = str(world.envs / "py")
+        left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _names(pid, prefix)]
+        lines = r.stderr.strip().splitlines()
+        held = r.returncode == 130 and lines[-1].startswith("mambaboot: error: interrupted by Ctrl-C")
+        held = held and "Traceback" not in r.stderr and "failed verification" not in r.stderr and not left
+        held = held and diff(before, world.outside()) == {} and not (world.envs / "py").exists()
+        held = held and not (world.cache / "tmp").exists() and not (world.cache / "pending").exists()
+        reliability.record(GROUP_DURING_VERIFY, held)
+        assert held, (i, r.returncode, left, r.stderr)
+
+
+def _names(pid: str, prefix: str) -> bool:
+    """Process pid runs with prefix in its command line (one of verification's checks) and has not ended."""
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return False
+    return prefix.encode() in cmdline and _running(int(pid))
