@@ -317,3 +317,22 @@ def _names(pid: str, prefix: str) -> bool:
     except OSError:
         return False
     return prefix.encode() in cmdline and _running(int(pid))
+
+
+def test_a_ctrl_c_seen_as_the_process_exits_leaves_its_exit_code(world, channel, fault_standin):
+    """The same Ctrl-C seen late, once the run has rolled back and said so, as the interpreter is
+    torn down (here: from an object in sys.modules, destroyed after Python stopped handling
+    signals): the process still exits 130, not by the signal."""
+    from tests.conftest import REPO, RUNTIME_PYTHON
+
+    script = (f"import os, signal, sys; sys.path.insert(0, {str(REPO / 'src')!r}); from mambaboot.cli import main\n"
+              "class Late:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGINT)\n"
+              "sys.modules['_late'] = Late()\nsys.exit(main(sys.argv[1:]))\n")
+    import subprocess
+
+    r = subprocess.run([RUNTIME_PYTHON, "-c", script, *_create_args(world, channel, fault_standin)[len(MAMBABOOT):]],
+                       env={**world.env, "STANDIN_INTERRUPTED": "create:exit"}, cwd=str(world.envs),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 130, (r.returncode, r.stderr)
+    assert r.stderr.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C")
+    assert not (world.envs / "py").exists()
