@@ -97,6 +97,37 @@ def test_an_interrupted_stream_stops_and_reaps_its_child(spawned):
         os.kill(spawned[0], 0)
 
 
+def test_a_ctrl_c_acted_on_as_the_spawn_returns_stops_and_reaps_its_child(spawned, monkeypatch):
+    """The signal arrives as posix_spawn returns, before stream holds the child: it is acted on
+    once stream does, so the child is stopped too (else it runs on, unknown)."""
+    import signal
+
+    from mambaboot.engine import signals
+
+    started = os.posix_spawn
+
+    def spawn_then_ctrl_c(*a, **k):
+        pid = started(*a, **k)
+        os.kill(os.getpid(), signal.SIGINT)  # its handler runs as this returns
+        return pid
+
+    monkeypatch.setattr(os, "posix_spawn", spawn_then_ctrl_c)
+    outlived = True
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            child.stream(["/bin/sleep", "600"], dict(ENV))
+        try:
+            os.kill(spawned[0], 0)
+        except ProcessLookupError:  # gone: neither running nor a zombie
+            outlived = False
+    finally:
+        signals.reset()
+        if outlived:
+            os.kill(spawned[0], signal.SIGKILL)
+            os.waitpid(spawned[0], 0)
+    assert not outlived
+
+
 def test_a_child_that_ignores_sigterm_is_killed(spawned, monkeypatch):
     monkeypatch.setattr(child, "_ended_within", lambda proc, seconds: proc.ended_within(0))
 

@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from tests.conftest import MAMBABOOT
-from tests.support.interrupt import paused
+from tests.support.interrupt import Held, paused
 from tests.support.snapshot import diff, snapshot
 
 
@@ -235,3 +235,104 @@ def test_a_post_script_that_ctrl_c_ended_first_is_an_interruption(world, channel
     held = held and again.returncode == 0
     reliability.record(CHILD_FIRST, held)
     assert held, f"{r.returncode}\n{r.stderr}\n{failed}\n{again.stderr}"
+
+
+def _running(pid: int) -> bool:
+    """pid is a process that has not ended (a zombie has)."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_ctrl_c_as_verification_is_collected_stops_every_check_first(world, fault_channel, fault_standin, tmp_path):
+    """Ctrl-C reaching mambaboot alone as it turns to collect verification's results, its conda still
+    running (held so until stopped): the checks it started are stopped and reaped before the rollback,
+    none outlives the run, and the run is rolled back exactly."""
+    fifo = tmp_path / "conda-pid"
+    os.mkfifo(fifo)
+    before = world.outside()
+    args = ["create", "--cache-dir", str(world.cache), "-c", fault_channel, "--micromamba", str(fault_standin)]
+    env = {"STANDIN_INTERRUPTED": "verify:stall", "STANDIN_STALL_FIFO": str(fifo)}
+    with Held(world, "verify.result+0", args, env) as held:
+        pid = int(fifo.read_text())  # returns once verification's conda runs and has said its pid
+        try:
+            os.kill(held.proc.pid, signal.SIGINT)
+            code, err = held.go()
+            outlived = _running(pid)
+        finally:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert code == 130 and err.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C"), err
+    assert not outlived, "verification's conda still runs after the run ended"
+    assert diff(before, world.outside()) == {} and not (world.envs / "py").exists()
+
+
+GROUP_DURING_VERIFY = "Ctrl-C to the whole group during verification: 130, rolled back exactly"
+
+
+def test_ctrl_c_to_the_whole_group_during_verification_rolls_back_exactly(world, channel, standin, reliability):
+    """Ctrl-C as a terminal sends it, to the run's whole process group (the environment's python,
+    conda and mamba that verification started among them, at any point of their own start), at
+    points spread from finish's start to the end of verification: whichever of mambaboot or a
+    check sees it first, the run ends with 130, rolled back exactly, and no check outlives it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    killer = Path(__file__).parent / "support" / "killpoints.py"
+    calls = world.root.parent / "calls"
+
+    def create(n, name):
+        return subprocess.run(
+            [sys.executable, str(killer), str(n), str(calls), "--", "create", name, "--cache-dir", str(world.cache),
+             "-c", channel, "--micromamba", str(standin)],
+            env={**world.env, "KILLPOINT_SIGNAL": "INT", "KILLPOINT_GROUP": "1",
+                 "KILLPOINT_MARKS": "finish.finish,finish._note_user_site"},
+            cwd=str(world.envs), capture_output=True, text=True, timeout=600, start_new_session=True,
+        )
+
+    assert create(0, "calibrate").returncode == 0
+    marks = json.loads(Path(str(calls) + ".marks").read_text())
+    first, last = marks["finish.finish"], marks["finish._note_user_site"]
+    before = world.outside()
+    for i in range(5):
+        r = create(first + (last - first) * (2 * i + 1) // 10, "py")
+        prefix = str(world.envs / "py")
+        left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _names(pid, prefix)]
+        lines = r.stderr.strip().splitlines()
+        held = r.returncode == 130 and lines[-1].startswith("mambaboot: error: interrupted by Ctrl-C")
+        held = held and "Traceback" not in r.stderr and "failed verification" not in r.stderr and not left
+        held = held and diff(before, world.outside()) == {} and not (world.envs / "py").exists()
+        held = held and not (world.cache / "tmp").exists() and not (world.cache / "pending").exists()
+        reliability.record(GROUP_DURING_VERIFY, held)
+        assert held, (i, r.returncode, left, r.stderr)
+
+
+def _names(pid: str, prefix: str) -> bool:
+    """Process pid runs with prefix in its command line (one of verification's checks) and has not ended."""
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return False
+    return prefix.encode() in cmdline and _running(int(pid))
+
+
+def test_a_ctrl_c_seen_as_the_process_exits_leaves_its_exit_code(world, channel, fault_standin):
+    """The same Ctrl-C seen late, once the run has rolled back and said so, as the interpreter is
+    torn down (here: from an object in sys.modules, destroyed after Python stopped handling
+    signals): the process still exits 130, not by the signal."""
+    from tests.conftest import REPO, RUNTIME_PYTHON
+
+    script = (f"import os, signal, sys; sys.path.insert(0, {str(REPO / 'src')!r}); from mambaboot.cli import main\n"
+              "class Late:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGINT)\n"
+              "sys.modules['_late'] = Late()\nsys.exit(main(sys.argv[1:]))\n")
+    import subprocess
+
+    r = subprocess.run([RUNTIME_PYTHON, "-c", script, *_create_args(world, channel, fault_standin)[len(MAMBABOOT):]],
+                       env={**world.env, "STANDIN_INTERRUPTED": "create:exit"}, cwd=str(world.envs),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 130, (r.returncode, r.stderr)
+    assert r.stderr.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C")
+    assert not (world.envs / "py").exists()

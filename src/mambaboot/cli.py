@@ -250,10 +250,11 @@ def _dispatch(argv: list) -> int:
 
 
 def _restore(signal, previous, previous_hangup, previous_int) -> None:
-    """The handlers as they were; but a run ending of an interruption keeps ours to the end, so a
-    signal seen late (the same Ctrl-C) is noted only, not a traceback while the process exits."""
+    """The handlers as they were; but a run ending of an interruption ignores them to the end, so a
+    signal seen late (the same Ctrl-C) changes nothing while the process exits."""
     signals = sys.modules.get("mambaboot.engine.signals")
     if signals is not None and signals.ending():
+        signals.ignore_late()
         return
     signal.signal(signal.SIGTERM, previous)
     if previous_hangup is not None:

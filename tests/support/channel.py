@@ -355,6 +355,14 @@ from conda import __version__
 
 def main(argv):
     if argv[:1] in (["--version"], ["-V"]):
+        if os.environ.get("STANDIN_INTERRUPTED") == "verify:stall":
+            # as a conda still running when the user's Ctrl-C reaches mambaboot alone: it says
+            # its pid through the FIFO, then runs until it is stopped
+            with open(os.environ["STANDIN_STALL_FIFO"], "w") as fifo:
+                fifo.write(str(os.getpid()))
+            import select
+            select.select([], [], [], 120)  # a bound, not a synchronisation: a bug leaves no process behind
+            os._exit(0)
         if os.environ.get("STANDIN_INTERRUPTED", "").startswith("verify:"):
             # as a conda the user's Ctrl-C reached first: no signal sent to anyone else
             if os.environ["STANDIN_INTERRUPTED"] == "verify:signal":

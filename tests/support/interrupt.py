@@ -60,10 +60,10 @@ def killed_at(world, at: str, args: list, env=None) -> subprocess.CompletedProce
 class Held:
     """args run until it reaches the point at, where it stops itself (SIGSTOP), until go()."""
 
-    def __init__(self, world, at: str, args: list) -> None:
+    def __init__(self, world, at: str, args: list, env=None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(KILLER), "-1", str(world.root.parent / "held-calls"), "--", *args],
-            env={**world.env, "KILLPOINT_AT": at, "KILLPOINT_SIGNAL": "STOP"}, cwd=str(world.envs),
+            env={**world.env, **(env or {}), "KILLPOINT_AT": at, "KILLPOINT_SIGNAL": "STOP"}, cwd=str(world.envs),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             start_new_session=True)
         _, status = os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it has stopped itself

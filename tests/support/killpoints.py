@@ -6,8 +6,9 @@ N = 0 never kills and writes the total number of calls made inside the mambaboot
 to COUNT_FILE, so a test can spread kill points evenly over a whole run. Counting calls
 instead of waiting a delay makes every point reproducible and needs no sleeps.
 
-With KILLPOINT_SIGNAL=INT (or TERM) that signal goes to this process alone instead, as a
-Ctrl-C would, and the run goes on to handle it; with STOP the run is held at that point (a test
+With KILLPOINT_SIGNAL=INT (or TERM) that signal goes to this process alone instead, and the run
+goes on to handle it (with KILLPOINT_GROUP=1 to its whole process group, children included, as a
+terminal sends Ctrl-C); with STOP the run is held at that point (a test
 waits for it with waitpid(WUNTRACED)) until it is sent SIGCONT, then goes on to its end.
 
 With KILLPOINT_MARKS=module.function,... (module: the file's name without .py) the number of
@@ -67,7 +68,10 @@ def main() -> int:
                 if polite:  # once: a run held with STOP goes on when continued
                     armed.clear()
                     target = -2
-                    os.kill(os.getpid(), polite)
+                    if os.environ.get("KILLPOINT_GROUP"):
+                        os.killpg(0, polite)
+                    else:
+                        os.kill(os.getpid(), polite)
                 else:
                     os.killpg(0, signal.SIGKILL)  # as if the terminal died: micromamba goes too
 

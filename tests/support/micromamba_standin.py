@@ -48,7 +48,8 @@ Fault injection (not micromamba variables, so mambaboot passes them through):
                          sends SIGINT to its parent only once the prefix is deleted or moved (after
                          the parent reaped it and began to roll back), from a process of its own;
                          ``verify:exit`` and ``verify:signal``: the test channel's conda does the same
-                         when verification asks its version
+                         when verification asks its version; ``verify:stall``: that conda writes its
+                         pid to the FIFO STANDIN_STALL_FIFO names, then runs until it is stopped
 
 py-rattler is imported inside the functions that need it: ``--version`` and ``--help`` stay
 instant, and tests can import ``make_standin`` cheaply.

@@ -31,16 +31,20 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
     meanwhile: called once the child has started, before its output is read (which waits in
     the pipe): work that overlaps the child's. If it raises, the child is stopped."""
     tail: list[str] = []
-    if cwd is None and hasattr(os, "posix_spawn") and os.sep in cmd[0]:
-        proc = _Spawned(cmd, env)
-    else:
-        import subprocess
-
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace", bufsize=1,
-        )
+    proc = None
     try:
+        # A signal acted on as the spawn returns, before proc holds it, would leave a child nobody
+        # stops (the engine writing into the prefix the rollback deletes): acted on once it does.
+        with signals.held():
+            if cwd is None and hasattr(os, "posix_spawn") and os.sep in cmd[0]:
+                proc = _Spawned(cmd, env)
+            else:
+                import subprocess
+
+                proc = subprocess.Popen(
+                    cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+                )
         if meanwhile is not None:
             meanwhile()
         for line in proc.stdout:
@@ -52,10 +56,12 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
                 echo(line)
         code = proc.wait()
     except BaseException:
-        _stop(proc)
+        if proc is not None:
+            _stop(proc)
         raise
     finally:
-        proc.stdout.close()
+        if proc is not None:
+            proc.stdout.close()
     signals.child_interrupted(code)
     return code, tail
 

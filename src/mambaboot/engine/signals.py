@@ -29,11 +29,26 @@ if hasattr(signal, "SIGHUP"):  # not on Windows
 # its way out, and a second signal (Ctrl-C pressed again, or the same one seen late by our
 # handler after the engine's exit said it) must not cut that short.
 _ending: list = []
+_ignored: dict = {}  # the handlers ignore_late() replaced, for the next run in this process
 
 
 def reset() -> None:
     """A new run (cli.main, once per process but in the tests): no interruption yet."""
     _ending.clear()
+    for s, handler in _ignored.items():
+        signal.signal(s, handler)
+    _ignored.clear()
+
+
+def ignore_late() -> None:
+    """The run ended of an interruption, rolled back and said so: a signal from here on (the same
+    Ctrl-C, seen late) is ignored rather than handled. Python's finalization puts back the default
+    action of each signal it has a handler for, and leaves an ignored one ignored
+    (Modules/signalmodule.c, _PySignal_Fini): handled, a late one would end the process by the
+    signal after its exit code was chosen."""
+    for s in _HELD:
+        if s not in _ignored:
+            _ignored[s] = signal.signal(s, signal.SIG_IGN)
 
 
 def ending() -> bool:

@@ -85,8 +85,13 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
     # environment file's variables, which activation reads there; on a Windows layout only once
     # the scripts among the programs are patched.
     patched = _runnable_scripts(inputs, reporter)  # before anything runs them, verification first
-    checks = None if inputs.windows or inputs.env_vars else _checks(inputs, environ)
+    checks = None
+    # Whatever ends the run from here until every check is collected (an interruption included,
+    # which may arrive before result() is under way) stops the checks first: none goes on
+    # running in the prefix that the rollback is putting back.
     try:
+        if not (inputs.windows or inputs.env_vars):
+            checks = _checks(inputs, environ)
         if inputs.created is None:  # a new environment; one checked again (re-adopted, moved) keeps
             # its record as it was until it verified: put back by a failure, an interruption or a
             # kill's settling, it is as it was, complete or not (the move's intent says it moves)
@@ -111,11 +116,11 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         packages = meta.packages
         lock_file = _write_lock(inputs, packages, files, reporter)
         _write_condarc(inputs, packages, files, reporter)
+        verification = checks.result()
     except BaseException:
         if checks is not None:
             checks.cancel()
         raise
-    verification = checks.result()
     # Measured after every write to the prefix, the verification's own included (an environment's
     # python writes the bytecode of what it imports when the package shipped none), so `list`
     # shows what `list --size` would measure now.

@@ -138,12 +138,19 @@ class Checks:
         self.pending: list[tuple[str, str, _Proc]] = []
         # Looking must not change what is looked at: no __pycache__ written into the prefix.
         activated_env = {**activated_env, "PYTHONDONTWRITEBYTECODE": "1"}
-        for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
-            found, problem = resolve(command, activated_env, prefix)
-            if problem:
-                self.problems.append(problem)
-            else:
-                self.pending.append((command, found, _Proc([found, *argv_tail], activated_env)))
+        try:
+            # A signal is acted on once every check started is in pending, where cancel() finds it:
+            # one acted on inside Popen, after its fork, would leave a child nobody stops.
+            with signals.held():
+                for command, argv_tail in (("python", ["-c", _PROBE]), ("conda", ["--version"]), ("mamba", ["--version"])):
+                    found, problem = resolve(command, activated_env, prefix)
+                    if problem:
+                        self.problems.append(problem)
+                    else:
+                        self.pending.append((command, found, _Proc([found, *argv_tail], activated_env)))
+        except BaseException:
+            self.cancel()
+            raise
 
     def result(self) -> Verification:
         found: dict[str, str] = {}
@@ -163,8 +170,10 @@ class Checks:
 
 
     def cancel(self) -> None:
-        for _, _, proc in self.pending:
-            proc.stop()
+        """Every check still running stopped and reaped: a Ctrl-C meanwhile is acted on after the last."""
+        with signals.held():
+            for _, _, proc in self.pending:
+                proc.stop()
 
 
 def start(activated_env: Mapping[str, str], prefix: str, requested_python: str | None) -> Checks:
