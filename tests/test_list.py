@@ -49,7 +49,7 @@ def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
     assert good["prefix"] == str(world.envs / "good_3_11")
     held = len(list((world.envs / "good_3_11" / "conda-meta").glob("*.json")))
     assert good["python_version"] == "3.11.2" and good["packages"] == held >= 4  # python, pip, conda, mamba at least
-    assert good["size"] > 1_000_000 and good["size_measured"] is False, "the size recorded at creation"
+    assert good["size"] is None and good["size_measured"] is False, "not measured unless --size, never recorded"
     assert good["created"].startswith("20")
     assert envs["prov"]["failed"] == str(failing)
     assert envs["alien"]["python_version"] == "3.11.2"
@@ -104,22 +104,29 @@ def _walked(prefix):
     return files, size
 
 
-def test_the_size_list_shows_after_create_is_what_list_size_measures(world, channel, standin):
-    """The environment holds links (bin/python3 -> python3.11, which its package record declares
-    with the size of the interpreter it names) and hard links into the package cache: the size
-    recorded at creation counts a link as itself and a file once, as `list --size` does."""
+def test_list_shows_a_size_only_measured_now(world, channel, standin):
+    """No size is recorded at creation (the environment's own conda and mamba change it), so
+    `list` has no SIZE column unless --size measures now. The environment holds links
+    (bin/python3 -> python3.11, which its package record declares with the size of the
+    interpreter it names) and hard links into the package cache: --size counts a link as itself
+    and a file once."""
     assert world.create("sized", "--python", "3.11", "-c", channel, "--micromamba", str(standin)).returncode == 0
     prefix = world.envs / "sized_3_11"
     assert (prefix / "bin" / "python3").is_symlink()
-    recorded = _list(world, "--json").json()["environments"][0]
-    measured = _list(world, "--json", "--size").json()["environments"][0]
-    assert (recorded["size_measured"], measured["size_measured"]) == (False, True)
-    assert recorded["size"] == measured["size"]
     record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
-    assert (record["size"]["files"], record["size"]["bytes"]) == _walked(str(prefix))
-    assert record["size"]["shared_files"] > 0, "linked from the package cache"
-    shown = [line.split() for line in (_list(world).stdout, _list(world, "--size").stdout)]
-    assert shown[0] == shown[1], "the size column"
+    assert "size" not in record
+    plain = _list(world, "--json").json()["environments"][0]
+    assert (plain["size"], plain["size_measured"], plain["copy"]) == (None, False, None)
+    measured = _list(world, "--json", "--size").json()["environments"][0]
+    assert measured["size_measured"] is True and measured["copy"] is False, "linked from the package cache"
+    assert measured["size"] == _walked(str(prefix))[1]
+    header = [line.split() for line in (_list(world).stdout.splitlines()[0], _list(world, "--size").stdout.splitlines()[0])]
+    assert "SIZE" not in header[0] and "SIZE" in header[1], header
+    # a record an earlier mambaboot wrote holds a size: still read, the size in it never shown
+    record["size"] = {"files": 1, "bytes": 5, "shared_files": 0, "shared_bytes": 0}
+    (prefix / ".mambaboot" / "record.json").write_text(json.dumps(record, indent=2))
+    old = _list(world, "--json").json()["environments"][0]
+    assert (old["state"], old["size"], old["packages_at_creation"]) == ("complete", None, len(record["packages"]))
 
 
 def test_list_counts_what_the_environment_holds_now_and_marks_a_change(world, channel, standin):

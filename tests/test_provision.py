@@ -62,6 +62,7 @@ def test_post_scripts_run_in_the_activated_environment_from_a_clean_baseline(wor
     rec = _record(prefix)
     assert rec["state"] == "complete"
     assert rec["provisioning"]["done"] == [str(probe), str(second)]
+    assert "size" not in rec, "no size recorded: the environment's own conda would make it stale"
 
 
 def test_a_failing_script_is_exit_8_and_provision_continues(world, channel, standin):
@@ -93,7 +94,8 @@ def test_a_failing_script_is_exit_8_and_provision_continues(world, channel, stan
     assert r.returncode == 0, r.stderr
     assert out.read_text().split() == ["first", "flaky-failed", "flaky-fixed", "last"], \
         "continues with the failed script and the ones after it"
-    assert _record(prefix)["state"] == "complete"
+    rec = _record(prefix)
+    assert rec["state"] == "complete" and "size" not in rec, "provision measures nothing"
 
     extra = world.root / "extra.sh"
     extra.write_text('echo extra >> "$OUT"\n')

@@ -19,22 +19,23 @@ def register(subparsers) -> None:
         subparsers, "list", help="list environments and their state",
         description="List every environment under the envs root (and each PATH given): name, state "
         "(complete, incomplete, provisioning, provisioning-failed, foreign, moving), Python version, package count, "
-        "size and creation time. The package count is what conda-meta holds now, followed by \"(N at creation)\" "
-        "when that differs from the record. Sizes are those recorded at creation unless --size measures them now; "
-        "it also marks \"(copy)\" an environment that shares no hard link with the package cache.",
+        "and creation time. The package count is what conda-meta holds now, followed by \"(N at creation)\" "
+        "when that differs from the record. --size adds each environment's size, measured now (none is recorded: "
+        "the environment's own conda and mamba change it), and marks \"(copy)\" an environment that shares no "
+        "hard link with the package cache.",
         example="mambaboot list --size", options=OPTIONS, run=run,
     )
 
 
-def _row(env) -> list:
+def _row(env, measured: bool) -> list:
     from mambaboot.environment.diskusage import human
 
-    size = ("-" if env.size is None else human(env.size)) + (" (copy)" if env.copy else "")
+    size = [("-" if env.size is None else human(env.size)) + (" (copy)" if env.copy else "")] if measured else []
     state = env.state + (f" ({env.failed})" if env.failed else "")
     packages = "-" if env.packages is None else str(env.packages)
     if env.changed:  # its own conda or mamba installed or removed packages since
         packages += f" ({env.packages_at_creation} at creation)"
-    return [env.name, state, env.python_version or "-", packages, size, (env.created or "-")[:19].replace("T", " "),
+    return [env.name, state, env.python_version or "-", packages, *size, (env.created or "-")[:19].replace("T", " "),
             env.prefix]
 
 
@@ -102,8 +103,8 @@ def run(args) -> int:
                           "unfinished": [{"prefix": p, "intent": f, "operation": i.get("operation"),
                                           "stage": i.get("stage")} for p, f, i in left]})
         return 0
-    rows = [["NAME", "STATE", "PYTHON", "PKGS", "SIZE", "CREATED (UTC)", "PREFIX"]] + [
-        [output.shown(c) for c in _row(e)] for e in envs]
+    rows = [["NAME", "STATE", "PYTHON", "PKGS", *(["SIZE"] if args.size else []), "CREATED (UTC)", "PREFIX"]] + [
+        [output.shown(c) for c in _row(e, args.size)] for e in envs]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])

@@ -232,10 +232,9 @@ def measure(path: str, exclude=(), seen: set[tuple[int, int]] | None = None, sam
 
 
 def environment_size(prefix: str) -> Usage:
-    """An environment's size as its record keeps it and `list --size` shows it, so that the two
-    agree: every file under the prefix counted as measure() counts it (a link as the link, a
-    file with several hard links once), but the record itself, whose size changes with the size
-    it holds, and the mark of the run that is making it (proof.MARK: there while create measures,
+    """An environment's size as `list --size` shows it: every file under the prefix counted as
+    measure() counts it (a link as the link, a file with several hard links once), but the
+    record itself, which mambaboot rewrites, the mark of a run that is making it (proof.MARK:
     gone once it is done), and the snapshot of an adopt under way (gone too: adoptundo.py)."""
     from mambaboot.common.files import proof
     from mambaboot.environment import record

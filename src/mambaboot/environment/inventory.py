@@ -1,9 +1,9 @@
 """Which environments there are and what state each is in, from their records alone.
 
-Fast by design: per environment one record and one directory listing of conda-meta. Sizes
-come from the record (measured at creation) unless a fresh measurement is asked for; the
-package count is conda-meta's now, next to the record's from creation: the environment's own
-conda and mamba install and remove packages without mambaboot.
+Fast by design: per environment one record and one directory listing of conda-meta. A size only
+when a fresh measurement is asked for (a walk of every file): the environment's own conda and
+mamba install and remove packages without mambaboot, so no size is recorded to go stale. For
+the same reason the package count is conda-meta's now, next to the record's from creation.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -15,14 +15,14 @@ from mambaboot.environment import diskusage, placelock, record, settle
 
 FOREIGN = "foreign"  # a conda environment mambaboot did not create
 MOVING = "moving"  # a killed move's intent in its lock: the next run of either place settles it
-SUMMARY = ("created", "packages", "provisioning", "size", "state", "verification")  # what describe() reads
+SUMMARY = ("created", "packages", "provisioning", "state", "verification")  # what describe() reads
 
 
 class Environment:
-    """One environment as `list` shows it. size_measured False: as recorded at creation (or
-    unknown); failed: for provisioning-failed, the step (script) that failed; copy (measured
-    only): True when no file shares a hard link (with the package cache): the engine copied
-    every file, as micromamba does when cache and environment are on two volumes. packages:
+    """One environment as `list` shows it. size_measured False: not measured (size None); failed:
+    for provisioning-failed, the step (script) that failed; copy (measured only): True when no
+    file shares a hard link (with the package cache): the engine copied every file, as
+    micromamba does when cache and environment are on two volumes. packages:
     how many conda-meta holds now; packages_at_creation: how many the record lists (None:
     no finished record); changed: the two differ (None: one is unknown)."""
 
@@ -92,13 +92,12 @@ def describe(prefix: str, measure: bool = False, whole: bool = True) -> Environm
     current = len(names) if names is not None else None
     names = names or []
     failed = ((rec_.get("provisioning") or {}).get("failed") or {})
+    size: int | None = None
     copy = None
     if measure:
         usage = diskusage.environment_size(prefix)
-        size: int | None = usage.bytes
+        size = usage.bytes
         copy = usage.files > 0 and usage.shared_files == 0
-    else:
-        size = (rec_.get("size") or {}).get("bytes")
     return Environment(
         name=os.path.basename(prefix.rstrip("\\/")) or prefix,
         prefix=prefix,

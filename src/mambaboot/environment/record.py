@@ -25,7 +25,8 @@ FINISHED = (COMPLETE, PROVISIONING, PROVISIONING_FAILED)  # the environment itse
 
 
 # The record's shape (common/shapes.py), as far as mambaboot uses its fields: checked whole before
-# any is read. A field it does not name is let through (a later mambaboot may write more).
+# any is read. A field it does not name is let through (a later mambaboot may write more; an earlier
+# one wrote "size", which nothing reads now: the environment's own conda and mamba made it stale).
 _STR, _OPT_STR = shapes.optional(str), shapes.optional(str, None)
 _PIP_ENTRY = {"name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR}
 RECORD = {
@@ -54,7 +55,6 @@ RECORD = {
     "moves": shapes.optional(list, rule=shapes.each({"from": _OPT_STR, "to": _OPT_STR, "at": _OPT_STR})),
     "micromamba": shapes.optional(dict, rule={"version": _OPT_STR, "source": _OPT_STR, "sha256": _OPT_STR}),
     "verification": shapes.optional(dict, rule={"python_version": _OPT_STR}),
-    "size": shapes.optional(dict, rule={"bytes": shapes.optional(int, None)}),
     "provisioning": shapes.optional(dict, rule={"failed": shapes.optional(dict, None, rule={
         "script": _OPT_STR, "step": _OPT_STR}), "pip": shapes.optional(dict, rule={
             # read by provision (provision.remaining): what an unfinished pip section installs

@@ -460,13 +460,12 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []
     if plan.overlays:
-        from mambaboot.environment import condameta, diskusage, overlay
+        from mambaboot.environment import condameta, overlay
 
         applied = overlay.apply(plan.prefix, plan.overlays, condameta.installed_files(plan.prefix))
         copied = [f for a in applied for f in a.files]
         finished.files.extend(copied)
-        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied],
-                      size=diskusage.environment_size(plan.prefix).to_dict())
+        record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
         reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
     rollback.verified()
     return finished, applied

@@ -121,12 +121,6 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         if checks is not None:
             checks.cancel()
         raise
-    # Measured after every write to the prefix, the verification's own included (an environment's
-    # python writes the bytecode of what it imports when the package shipped none), so `list`
-    # shows what `list --size` would measure now.
-    from mambaboot.environment import diskusage
-
-    size = diskusage.environment_size(prefix)
     reporter.step(
         f"verify: python {verification.python_version} ({verification.python}), "
         f"conda {verification.conda_version}, mamba {verification.mamba_version}"
@@ -139,7 +133,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         reporter.step(f"lock: all {len(packages)} packages match the lock (name, version, build, hashes)")
     body.update(
         state=record.COMPLETE, completed=record.utc(), verification=verification.to_dict(),
-        packages=[p.to_dict() for p in packages], size=size.to_dict(), lock=lock_file,
+        packages=[p.to_dict() for p in packages], lock=lock_file,
     )
     path = record.write(prefix, body)
     reporter.step(f"record: {path} ({len(packages)} packages)")

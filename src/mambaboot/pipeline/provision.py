@@ -21,7 +21,7 @@ from mambaboot.common.errors import ProvisionError, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
 from mambaboot.engine import child
-from mambaboot.environment import condameta, diskusage, lockfile, record
+from mambaboot.environment import condameta, lockfile, record
 from mambaboot.pipeline import verify
 from mambaboot.common import isolation
 from mambaboot.shell.activation import environ as activation
@@ -367,8 +367,7 @@ class _Run:
             step, script = current
             self.fail(step, "interrupted", **({"script": script} if script else {}), interrupted=True)
             raise
-        usage = diskusage.environment_size(self.prefix)
-        rec = self.save(state=record.COMPLETE, provisioned=record.utc(), size=usage.to_dict())
+        rec = self.save(state=record.COMPLETE, provisioned=record.utc())
         return rec["provisioning"]
 
 
