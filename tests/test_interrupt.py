@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 
 import pytest
 
@@ -336,3 +337,12 @@ def test_a_ctrl_c_seen_as_the_process_exits_leaves_its_exit_code(world, channel,
     assert r.returncode == 130, (r.returncode, r.stderr)
     assert r.stderr.strip().splitlines()[-1].startswith("mambaboot: error: interrupted by Ctrl-C")
     assert not (world.envs / "py").exists()
+
+
+def test_a_run_that_ends_before_its_engine_blocks_fails_the_test_instead_of_hanging(tmp_path):
+    """paused() against a run that never reaches the engine (a real micromamba, which knows no
+    STANDIN_BLOCK_FIFO, or a refusal before the engine): the test fails, naming what it said."""
+    command = [sys.executable, "-c", "import sys; print('refused before the engine', file=sys.stderr); sys.exit(2)"]
+    with pytest.raises(AssertionError, match="exit 2.*refused before the engine"):
+        with paused(command, dict(os.environ), tmp_path, tmp_path / "fifo"):
+            pass

@@ -657,7 +657,7 @@ def test_an_adopts_snapshot_that_does_not_prove_itself_is_never_put_back(world, 
 
 
 def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until_it_is_back(world, made_env, channel,
-                                                                                             standin):
+                                                                                             standin, fault_standin):
     """A create --force killed while its engine writes the place: the old environment, set aside
     under the run's token, is no environment of its own while the intent names it (`list` names it
     as the old environment of the unfinished create; remove, move, pack and adopt of it refuse,
@@ -666,7 +666,8 @@ def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until
     settling killed after it dropped the old environment's mark is settled by the run after it."""
     prefix = copy_env(made_env, world.envs / "x")
     (prefix / SENTINEL).write_text("the old environment\n")
-    left = _killed_while_the_engine_runs(world, prefix, channel, standin, world.root.parent / "fifo", "--force")
+    # held by the stand-in in every mode (only it blocks on the FIFO); the settling runs on the engine
+    left = _killed_while_the_engine_runs(world, prefix, channel, fault_standin, world.root.parent / "fifo", "--force")
     aside = Path(left["aside"])
     assert (aside / SENTINEL).is_file(), left
     r = world.run("list", "--envs-dir", str(world.envs))
@@ -689,12 +690,13 @@ def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until
     assert r.returncode == 0 and not (prefix / SENTINEL).exists() and not aside.exists(), r.stderr
 
 
-def test_list_and_doctor_advise_for_a_create_killed_in_its_engine_only_what_settles_it(world, channel, standin):
+def test_list_and_doctor_advise_for_a_create_killed_in_its_engine_only_what_settles_it(world, channel, standin,
+                                                                                        fault_standin):
     """A plain create killed while its engine wrote the place: nothing there proves it is that
     create's, so the next create is refused there; `list` and `doctor` name what clears it by
     hand, never that refused create as what settles it."""
     prefix = world.envs / "x"
-    _killed_while_the_engine_runs(world, prefix, channel, standin, world.root.parent / "fifo")
+    _killed_while_the_engine_runs(world, prefix, channel, fault_standin, world.root.parent / "fifo")
     for args in (["list", "--envs-dir", str(world.envs)], ["doctor", "--envs-dir", str(world.envs)]):
         r = world.run(*args)
         said = r.stdout + r.stderr

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -36,14 +37,30 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
         start_new_session=True,  # its own process group, like a job in a shell
         preexec_fn=_hangup_at_default,
     )
+    # A run that ends before the stand-in opens the FIFO (an engine that never blocks there, a
+    # refusal before the engine) would leave the open below waiting for ever: once the run is
+    # gone, a reader of the test's own opens it, so the test fails naming what the run said.
+    watcher = threading.Thread(target=_release_when_gone, args=(proc, fifo), daemon=True)
+    watcher.start()
     writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading
+    ended = proc.poll() is not None
     try:
-        yield proc
+        if not ended:
+            yield proc
     finally:
         os.close(writer)  # EOF releases the stand-in if it is still there
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=120)
+        said = proc.communicate(timeout=120)
+        watcher.join()
+    if ended:
+        raise AssertionError(f"the run ended (exit {proc.returncode}) before the engine blocked on {fifo}: {said}")
+
+
+def _release_when_gone(proc: subprocess.Popen, fifo: Path) -> None:
+    proc.wait()
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still opening returns
 
 
 KILLER = Path(__file__).parent / "killpoints.py"
