@@ -20,7 +20,7 @@ from mambaboot.common import untrusted
 from mambaboot.common.files import confined, fileid, guarded, proof, tempname
 from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
 from mambaboot.engine import signals
-from mambaboot.environment import diskusage, inventory, placelock, record, target
+from mambaboot.environment import diskusage, inventory, record, target
 
 
 class Candidate:

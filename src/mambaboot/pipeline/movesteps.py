@@ -26,6 +26,7 @@ def steps(windows: bool) -> dict:
 def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[str]:
     """Put the move of prefix to dst back (see the module); what could not be done, one sentence each."""
     from mambaboot.relocate import rewrite, scan  # only when a move is put back: heavy for create and remove
+    from mambaboot.shell.activation import generate
 
     findings = [f for f in scan.find(prefix, dst, windows) if f.kind != scan.RECORD]
     data = record.read(prefix) or {}
@@ -36,8 +37,13 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
     if not (renamed or findings or listed or named):
         return []  # nothing of the move reached the files
     rewrite.relocate(prefix, findings, dst, old, windows)
-    # an environment without a record dir (mambaboot did not make it) had no activation scripts
-    said = _scripts_again(prefix, windows) if os.path.isdir(os.path.join(prefix, record.RECORD_DIR)) else []
+    said = []
+    try:  # an environment without a record dir (mambaboot did not make it) had no activation scripts
+        if os.path.isdir(os.path.join(prefix, record.RECORD_DIR)):
+            generate.write(prefix, windows)
+    except (OSError, MambabootError) as exc:
+        said = [f"the activation scripts of {prefix} could not be written again ({exc}); "
+                "run " + quoting.advice(["mambaboot", "activate-scripts", prefix], windows, "mambaboot activate-scripts")]
     if data and (listed or named):
         if named:
             data["inputs"] = dict(inputs, prefix=old)
@@ -48,13 +54,3 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
         record.write(prefix, data)
     return said
 
-
-def _scripts_again(prefix: str, windows: bool) -> list[str]:
-    from mambaboot.shell.activation import generate
-
-    try:
-        generate.write(prefix, windows)
-    except (OSError, MambabootError) as exc:
-        return [f"the activation scripts of {prefix} could not be written again ({exc}); "
-                "run " + quoting.advice(["mambaboot", "activate-scripts", prefix], windows, "mambaboot activate-scripts")]
-    return []

@@ -3,8 +3,6 @@
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 from mambaboot.common import output, pathrules, urlrule
-
-from mambaboot.common.files import fsops
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.locations import (  # noqa: F401  (where the defaults live; commands import them from there)

@@ -156,10 +156,13 @@ class set_aside:
     def _by_path(self) -> None:  # pragma: no cover - Windows
         path = self.checked.path
 
-        def current(where: str):
-            if fileid.is_link(where):
+        def current(where: str):  # None: gone, or a link now
+            try:
+                if fileid.is_link(where):
+                    return None
+                st = os.lstat(where)
+            except OSError:
                 return None
-            st = os.lstat(where)
             witness = self.checked.witness
             witnessed = None
             if witness is not None:
@@ -170,10 +173,7 @@ class set_aside:
                     pass
             return st, witnessed
 
-        try:
-            now = current(path)
-        except OSError:
-            now = None
+        now = current(path)
         if now is None or not self._matches(*now):
             raise _changed(path)
         if self.tag is None:
@@ -185,10 +185,7 @@ class set_aside:
             os.rename(path, doomed)
         except OSError:  # e.g. a file in it is open: deleted in place, as far as possible
             return
-        try:
-            moved = current(doomed)
-        except OSError:
-            moved = None
+        moved = current(doomed)
         if moved is None or not self._matches(*moved):
             if moved is not None and not os.path.lexists(path):
                 os.rename(doomed, path)

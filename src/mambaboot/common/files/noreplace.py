@@ -28,8 +28,8 @@ import sys
 from mambaboot.common.files import fileid, newdirs
 
 _AT_FDCWD = -2 if sys.platform == "darwin" else -100  # macOS sys/fcntl.h, linux/fcntl.h
-_RENAME_NOREPLACE = 1  # linux/fs.h
-_RENAME_EXCL = 0x4  # macOS sys/stdio.h
+# The system's no-replace rename and its flag: RENAME_NOREPLACE (linux/fs.h), RENAME_EXCL (macOS sys/stdio.h)
+_CALLS = {"linux": ("renameat2", 1), "darwin": ("renameatx_np", 0x4)}
 _UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL), errno.EOPNOTSUPP)
 _native = []  # [function or None], looked up once
 
@@ -53,7 +53,9 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
     if sys.platform == "win32":
         os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
         return True
-    call = _native_call()
+    if not _native:
+        _native.append(_look_up())
+    call = _native[0]
     if call is None:
         return False
     import ctypes
@@ -69,32 +71,18 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
     return False
 
 
-def _native_call():
-    if not _native:
-        _native.append(_look_up())
-    return _native[0]
-
-
 def _look_up():
+    name, flag = _CALLS.get("linux" if sys.platform.startswith("linux") else sys.platform, (None, 0))
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name, None) if name else None
     except (ImportError, OSError):
         return None
-    if sys.platform.startswith("linux"):
-        fn = getattr(libc, "renameat2", None)
-        if fn is None:
-            return None
-        fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        return lambda *names: fn(*names, _RENAME_NOREPLACE)
-    if sys.platform == "darwin":
-        fn = getattr(libc, "renameatx_np", None)
-        if fn is None:
-            return None
-        fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        return lambda *names: fn(*names, _RENAME_EXCL)
-    return None
+    if fn is None:
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    return lambda *names: fn(*names, flag)
 
 
 def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int | None) -> None:

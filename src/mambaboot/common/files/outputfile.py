@@ -119,17 +119,14 @@ def discard(staged: str) -> None:
             pass
 
 
-def write(path: str, data: bytes | None = None, *, staged: str | None = None, mode: int | None = None,
-          replace: bool = True) -> str:
+def write(path: str, data: bytes | None = None, *, staged: str | None = None, replace: bool = True) -> str:
     """Write data (or the file at staged, which is consumed) to the output the user named; returns
-    where it went (a regular file's real path, else the name as given). replace=False: a regular
-    file that exists is not replaced (FileExistsError), not even one made meanwhile."""
+    where it went (a regular file's real path, else the name as given). replace=False, with staged:
+    a regular file that exists is not replaced (FileExistsError), not even one made meanwhile."""
     what, where = kind(path)
     if what == FILE:
-        if staged is None:
-            if not replace and os.path.lexists(where):
-                raise FileExistsError(17, "File exists", where)
-            confined.write_file(where, data, mode=mode)
+        if staged is None:  # a stream a moment ago (environment/outputlock.py write), a file now
+            confined.write_file(where, data)
         elif replace:
             confined.rename_beside(staged, where)
         else:
