@@ -30,7 +30,7 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     import os
 
     from mambaboot.common.files import tempname
-    from mambaboot.environment import placelock, settle
+    from mambaboot.environment import placelock
     from mambaboot.pipeline import adopt
 
     if args.python is not None:

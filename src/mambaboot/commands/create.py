@@ -4,7 +4,6 @@
 and calls run(): nothing argparse-level at the top here.
 """
 
-import os
 
 from mambaboot.commands._common import (
     CACHE_DIR,

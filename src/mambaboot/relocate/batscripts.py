@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 
 from mambaboot.common import patterns
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined
 from mambaboot.common.values import factory, value
 from mambaboot.environment import record
 from mambaboot.relocate import scan

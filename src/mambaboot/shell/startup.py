@@ -236,7 +236,7 @@ def _fish(prefix: str, values: dict, entries: list, hooks: list, warning: str) -
         "set -l w (command -v python)",
         "functions -q python; and set w 'the function python'",
         f"if test \"$w\" != {quoting.fish(python)}",
-        f"    test -n \"$w\"; or set w nothing",
+        "    test -n \"$w\"; or set w nothing",
         f"    printf '%s\\n' \"mambaboot: WARNING: `python` in this shell is $w, not the environment's \"{quoting.fish(python)}"
         f"\": a start-up file or a prompt hook put it first.\" {quoting.fish(warning)} >&2",
         "end",

@@ -7,7 +7,6 @@ PowerShell (pwsh) scripts. Each family's module renders {file name: bytes} from 
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import os
 
 from mambaboot.common import packagedata
 

@@ -19,7 +19,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 
 from mambaboot.common import quoting
-from mambaboot.shell.activation import environ, envvars
+from mambaboot.shell.activation import environ
 from mambaboot.shell.activation.model import NOT_ACTIVE, STALE, Model, busy, encode, fill, still_active
 
 ACTIVATE = "activate.ps1"
