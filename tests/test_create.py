@@ -9,7 +9,7 @@ import pytest
 
 from mambaboot.environment import roothook
 from tests.support.entries import both_entries
-from tests.support.probed import FSYNC_PROBE, create_probed, synced
+from tests.support.probed import FSYNC_PROBE, create_probed, run_probed, synced
 from tests.support.snapshot import diff, snapshot
 from tests.support.targets import HOLDS_PYTHON, IS_FILE, USER_DIR, occupy
 
@@ -91,12 +91,12 @@ def test_only_the_intent_the_mark_and_the_complete_record_are_synced(world, chan
 
 
 def test_the_intent_is_synced_from_the_first_stage_that_has_something_to_settle(world, channel, standin, tmp_path):
-    """The intent is synced before each act its settle row undoes (docs/reliability.md, "Killed"); its first
-    text, `begun`, settles nothing (environment/settle.py: every operation's `begun` row is empty) and is not
-    synced: the stage after it is, before the first act at the place."""
+    """The intent is synced before each act its settle row undoes (docs/reliability.md, "Killed"); a create's first
+    text, `begun`, settles nothing (environment/settle.py: its `begun` row is empty) and is not synced: the stage after
+    it is, before the first act at the place. (A move's `begun` drops the mark it writes in its source: synced.)"""
     from mambaboot.environment import settle
 
-    assert all(not acts for (_, stage), acts in settle.TABLE.items() if stage == "begun"), settle.TABLE
+    assert settle.TABLE[("create", "begun")] == () and settle.TABLE[("move", "begun")], settle.TABLE
     out = tmp_path / "stages.txt"
     probe = ("import os, json\nreal = os.fsync\n"
              "def fsync(fd):\n"
@@ -109,6 +109,26 @@ def test_the_intent_is_synced_from_the_first_stage_that_has_something_to_settle(
     stages = out.read_text().split()
     # before the engine: the directory's staged name before it is made, its identity before its rename
     assert stages[:3] == ["engine", "engine", "finishing"] and "begun" not in stages, stages
+
+
+def test_a_moves_first_stage_is_synced_before_the_mark_it_settles(world, channel, standin, tmp_path):
+    """A move's `begun` row drops the mark it writes in its source: the move says `begun` again, with its places,
+    synced, before it writes the mark (the lock's first text, unsynced, has no facts), so a power loss never leaves
+    the mark with no intent naming it."""
+    assert world.create("-c", channel, "--micromamba", str(standin)).returncode == 0
+    out = tmp_path / "synced.txt"
+    probe = ("import os, json\nreal = os.fsync\n"
+             "def fsync(fd):\n"
+             "    link = os.readlink(f'/proc/self/fd/{fd}')\n"
+             "    stage = json.loads(os.pread(fd, 65536, 0))['stage'] if link.endswith('.mambaboot-lock') else None\n"
+             "    open(out, 'a').write(f'{stage or os.path.basename(link)}\\n')\n"
+             "    real(fd)\n"
+             "os.fsync = fsync\n")
+    r = run_probed(world, out, probe, "move", str(world.envs / "py"), str(world.envs / "moved"))
+    assert r.returncode == 0, r.stderr
+    synced = out.read_text().split()
+    claim = next(i for i, name in enumerate(synced) if "mambaboot-claim" in name)
+    assert "begun" in synced[:claim], synced
 
 
 def test_the_engine_side_effects_are_real_without_the_sandbox(world, channel, standin):

@@ -68,7 +68,7 @@ class Intent:
             if self._writes:  # what a killed activation left in each record dir, written under no lock of the
                 for place in self._mine:  # place: deleted once its own lock shows its writer gone
                     self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
-                # unsynced: `begun` settles nothing (settle.TABLE), and each later stage is synced before its act
+                # unsynced: `begun` with no facts settles nothing (settle.TABLE); each stage after it is synced before its act
                 self._write(sync=False)
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
             self._release(keep=self.stale)
