@@ -18,7 +18,7 @@ import os
 import stat
 
 from mambaboot.common import jsontext, shapes, untrusted
-from mambaboot.common.files import confined, fsops
+from mambaboot.common.files import confined, filelock, fsops
 
 DIRECTORY = "environments"
 # A note: the prefix it names is the one whose key names the note itself (a note copied or written
@@ -33,7 +33,7 @@ def register(cache_dir: str, prefix: str) -> str:
     # hard-linked file still says the package is in use), while a sync costs every create a flush.
     # Any run writes notes, under no lock of the cache: its temporary is its own lock (confined.Root.write_locked).
     confined.write_in(cache_dir, f"{DIRECTORY}/{name}", jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False,
-                      locked=True)
+                      locked=filelock.FileLock)
     return os.path.join(cache_dir, DIRECTORY, name)
 
 

@@ -171,7 +171,7 @@ def _listings(path: str):
     directories walked into), one directory at a time, none followed out through a link. On
     POSIX each entry is lstat'ed by its name relative to its directory's descriptor
     (treewalk.by_directory): the kernel looks up ~10,000 names in a create, not as many paths."""
-    if treewalk.BY_DESCRIPTOR:
+    if treewalk.BY_DESCRIPTOR and fileid.LISTING_HAS_LINKS:  # an entry's stat is then a whole lstat, link count too
         for where, entries in treewalk.by_directory(path):
             found = []
             for entry in entries:

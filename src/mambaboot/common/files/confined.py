@@ -322,21 +322,20 @@ class Root:
                         pass
                 at.exit()
 
-    def write_locked(self, rel: str, data: bytes) -> None:
+    def write_locked(self, rel: str, data: bytes, lock) -> None:
         """write_replace of a file any run writes, under no lock of a place (the cache's notes and memo): its temporary
         (tempname.UNLOCKED) is made new and locked by its writer until its rename, as git's lockfile.c holds
         `FILE.lock` while it writes, so a collector deletes only one whose lock it can take, a dead writer's
-        (common/files/leftovers.py collect_unlocked). One taken away before its rename is written again."""
-        from mambaboot.common.files import filelock  # filelock imports this module
-
+        (common/files/leftovers.py collect_unlocked). One taken away before its rename is written again. lock:
+        filelock.FileLock, given by the caller (filelock imports this module)."""
         at = self._at(rel).enter()
         try:
             for _ in range(3):
                 tmp = tempname.temp_name(at.name, tempname.UNLOCKED)
-                with filelock.FileLock(os.path.join(at.dir, tmp), blocking=False, new=True) as lock:
+                with lock(os.path.join(at.dir, tmp), blocking=False, new=True) as lock_:
                     if not os.path.lexists(os.path.join(at.dir, tmp)):  # taken between its creation and the lock
                         continue
-                    with open(lock.fileno(), "wb", closefd=False) as f:
+                    with open(lock_.fileno(), "wb", closefd=False) as f:
                         f.write(data)
                     if not _WINDOWS and _replaced(at, tmp):  # still locked: the lock is the file's, whatever its name
                         return
@@ -719,19 +718,19 @@ def read_in(top: str, rel: str, limit: int | None = None) -> bytes:
         return root.read_bytes(rel, limit)
 
 
-def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: bool = True, locked: bool = False) -> None:
+def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: bool = True, locked=None) -> None:
     """write_replace of rel below top, the directories on the way made if missing (never through a link)."""
     write_many_in(top, [(rel, data)], mode, sync, locked)
 
 
-def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked: bool = False) -> None:
-    """locked: each as write_locked writes it (mode and sync unused)."""
+def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked=None) -> None:
+    """locked (filelock.FileLock): each as write_locked writes it under that lock (mode and sync unused)."""
     items = list(items)
     with Root.open(top) as root:
         for directory in sorted(d for d in {rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} if d):
             root.makedirs(directory)
             root.refuse_mounted(directory)
-        if not locked:
+        if locked is None:
             return root.write_many(items, mode, sync)
         for rel, data in items:
-            root.write_locked(rel, data)
+            root.write_locked(rel, data, locked)
