@@ -333,7 +333,9 @@ class Root:
             for _ in range(3):
                 tmp = tempname.temp_name(at.name, tempname.UNLOCKED)
                 with lock(os.path.join(at.dir, tmp), blocking=False, new=True) as lock_:
-                    if not os.path.lexists(os.path.join(at.dir, tmp)):  # taken between its creation and the lock
+                    try:  # through the directory's descriptor, as the rename: not its path again
+                        os.lstat(at.path_of(tmp), dir_fd=at.fd)
+                    except OSError:  # taken between its creation and the lock
                         continue
                     with open(lock_.fileno(), "wb", closefd=False) as f:
                         f.write(data)
