@@ -3,8 +3,8 @@ about to be written (the previous stage's acts all done) and as soon as it is wr
 its acts done), for every operation settle.py's table knows besides move (tests/test_move_journal.py
 kills a move at each of its stages). The next run of the place settles what the intent says, as
 the table says, and nothing is lost: the old environment of a `create --force` is back unless
-the new one had verified, a remove is finished, an adopt is put back unless it had finished, an `-o FILE` is the old file or the whole new
-one, and nothing but the intent's own lock file is left beside the place.
+the new one had verified, a remove is finished, an adopt is put back unless it had finished, and
+nothing but the intent's own lock file is left beside the place.
 
 The points are found by running each operation again, killed one point further each time, until
 it finishes without reaching the point: every stage the operation writes is reached, however many
@@ -12,10 +12,7 @@ there are."""
 
 import json
 import subprocess
-import tarfile
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import copy_env
 from tests.support.interrupt import killed_at
@@ -205,38 +202,3 @@ def test_an_adopt_killed_at_each_stage_is_put_back_or_finished_by_the_next_run(w
 
     stages = _each_point(world, args, prefix, fresh, check, reliability)
     assert {"saving", "adopting", "adopted"} <= set(stages), stages
-
-
-def _whole_archive(path: Path) -> bool:
-    try:
-        with tarfile.open(path) as tar:
-            return "conda-meta" in tar.getnames()
-    except (OSError, tarfile.TarError):
-        return False
-
-
-def _whole_lock(path: Path) -> bool:
-    return path.is_file() and "@EXPLICIT" in path.read_text()
-
-
-@pytest.mark.parametrize("command", ["pack", "lock"])
-def test_an_output_file_killed_at_each_stage_is_the_old_file_or_the_whole_new_one(world, made_env, reliability,
-                                                                                    command):
-    prefix = copy_env(made_env, world.envs / "x")
-    out = world.root / "out" / ("x.tar.gz" if command == "pack" else "x.lock.txt")
-    out.parent.mkdir()
-    old = b"the user's previous file\n"
-    args = [command, str(prefix), "-o", str(out), *(["--force"] if command == "pack" else [])]
-    whole = _whole_archive if command == "pack" else _whole_lock
-
-    def fresh():
-        out.write_bytes(old)
-
-    def check(left):
-        untouched_or_whole = out.read_bytes() == old or whole(out)
-        again = world.run(*args)
-        ok = untouched_or_whole and again.returncode == 0 and whole(out) and _beside(world, out) == [out.name]
-        return ok, (untouched_or_whole, again.returncode, _beside(world, out), again.stderr)
-
-    stages = _each_point(world, args, out, fresh, check, reliability)
-    assert "writing" in stages, stages

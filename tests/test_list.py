@@ -67,22 +67,22 @@ def test_list_shows_each_state(world, channel, fault_standin, liar_channel):
 
 
 def test_list_shows_a_killed_run_of_a_place_whose_lock_is_named_by_a_key(world, made_env):
-    """A place whose name is too long for `.NAME.mambaboot-lock` (a `lock -o FILE`'s FILE of 245
-    bytes) has a lock named by a key of its path: a run killed holding it is listed; a planted lock
-    of that form whose intent names another place (the killed one's too) is not, for no key but
-    that place's own proves its lock."""
-    place = world.envs / ("o" * 241 + ".txt")
-    killed = killed_at(world, "placelock.stage:writing+done", ["lock", str(made_env), "-o", str(place)])
-    assert killed.returncode == -9, killed.stderr
+    """A place whose name is too long for `.NAME.mambaboot-lock` (245 bytes) has a lock named by a
+    key of its path: one a killed run left, its intent naming that place, is listed; a lock of that
+    form whose intent names another place (that one's too) is not, for no key but that place's own
+    proves its lock."""
+    place = world.envs / ("o" * 245)
     lock = Path(fsops.place_lock(str(place)))
-    assert lock.parent == world.envs and lock.name.startswith(".mambaboot-lock-") and lock.stat().st_size, lock
+    assert lock.parent == world.envs and lock.name.startswith(".mambaboot-lock-"), lock
+    lock.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "token": "fedcba9876543210" * 2,
+                                "operation": "activate-scripts", "stage": "begun", "place1": str(place)}))
     planted = (Path(fsops.place_lock(str(world.envs / ("f" * 245)))), world.envs / f".mambaboot-lock-{'0' * 32}")
     for path, named in zip(planted, (place, world.envs / "victim")):
         path.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "token": "0123456789abcdef" * 2,
                                     "operation": "create", "stage": "set-aside", "place1": str(named)}))
     before = snapshot(world.envs)
     unfinished = _list(world, "--json").json()["unfinished"]
-    assert [(u["prefix"], u["operation"]) for u in unfinished] == [(str(place), "lock")], unfinished
+    assert [(u["prefix"], u["operation"]) for u in unfinished] == [(str(place), "activate-scripts")], unfinished
     shown = _list(world)
     assert str(lock) in shown.stdout + shown.stderr and not any(str(p) in shown.stdout + shown.stderr for p in planted)
     assert snapshot(world.envs) == before, "list changes nothing"

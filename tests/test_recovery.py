@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import threading
 from pathlib import Path
 
 import pytest
 
 from mambaboot.common import jsontext
-from mambaboot.common.files import fsops, proof
+from mambaboot.common.files import fsops, proof, tempname
 from tests.conftest import Result, copy_env
 from tests.support.interrupt import Held, killed_at, paused
 from tests.support.server import RELEASES_PATH, AssetServer
@@ -568,8 +569,8 @@ def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel
         args = _WRITERS[kind](world.envs / "x", world.root / "out")
         r = world.run(*args)
         assert r.returncode == 0, r.stderr
-        assert sorted((world.root / "out").iterdir()) == [Path(args[-1])], r.stderr  # the partial and lock gone
-        assert "partial file" in r.stderr, r.stderr
+        assert sorted((world.root / "out").iterdir()) == [Path(args[-1])], r.stderr  # the partial gone
+        assert "what a killed mambaboot run was writing" in r.stderr, r.stderr
         return
     for args in (["list", "--envs-dir", str(world.envs)], ["doctor", str(world.envs / "y")] if "move" in kind
                  else ["doctor"], ["cache", "clean"]):
@@ -587,28 +588,86 @@ def test_what_a_killed_run_leaves_is_collected_or_named(world, made_env, channel
                                        "delete")), said
 
 
+def _whole_archive(path: Path) -> bool:
+    try:
+        with tarfile.open(path) as tar:
+            return "conda-meta" in tar.getnames()
+    except (OSError, tarfile.TarError):
+        return False
+
+
+@pytest.mark.parametrize("command", ["pack", "lock"])
+@pytest.mark.parametrize("at", ["outputfile.staging+0", "outputfile.staging#1>", "outputfile.write+0",
+                                "outputfile.write#1>"])
+def test_an_output_file_killed_at_each_step_is_the_old_file_or_the_whole_new_one(world, made_env, command, at):
+    """Killed before its partial file is made, once it is, before its rename and after it: FILE is
+    the user's old file or the whole new one, and the next run writing FILE leaves FILE alone beside it."""
+    prefix = copy_env(made_env, world.envs / "x")
+    out = world.root / "out" / ("x.tar.gz" if command == "pack" else "x.lock.txt")
+    out.parent.mkdir()
+    old = b"the user's previous file\n"
+    out.write_bytes(old)
+    args = [command, str(prefix), "-o", str(out), *(["--force"] if command == "pack" else [])]
+    whole = _whole_archive if command == "pack" else (lambda p: p.is_file() and "@EXPLICIT" in p.read_text())
+    proc = _killed_at(world, at, *args)
+    assert proc.returncode == -9, proc.stderr
+    assert out.read_bytes() == old or whole(out)
+    again = world.run(*args)
+    assert again.returncode == 0 and whole(out) and sorted(out.parent.iterdir()) == [out], again.stderr
+
+
 @pytest.mark.parametrize("planted", ["a link of the partial's name", "a file of another name"])
-def test_a_partial_file_an_intent_names_is_deleted_only_when_it_is_the_writers_own(world, made_env, planted):
-    """A lock file beside `-o FILE` whose intent names, as its partial file, a link (to a file of
-    the user's) or a file of a name the writer never gives: the next `lock -o FILE` is refused
-    (exit 4) naming it; the link, what it leads to, the file and the intent all stay."""
+def test_only_a_dead_writers_own_partial_file_is_collected(world, made_env, planted):
+    """Beside `-o FILE`, a link of a partial file's name (to a file of the user's) or a file of a
+    name no writer gives: the next `lock -o FILE` writes FILE and leaves each, and what it leads to."""
     out = world.root / "out"
     out.mkdir()
     target, token, victim = out / "x.lock.txt", "0123456789abcdef" * 2, world.root / "victim"
     victim.write_text("the user's\n")
     if planted.startswith("a link"):
-        name = f".x.lock.txt.mambaboot-tmp-{token}"
+        name = f".x.lock.txt.mambaboot-tmp-{token}-locked"
         (out / name).symlink_to(victim)
     else:
         name = f".x.lock.txt.partial-{token}"
         (out / name).write_text("the user's\n")
-    lock = out / ".x.lock.txt.mambaboot-lock"
-    lock.write_text(json.dumps({"tool": "mambaboot", "pid": 1, "operation": "lock", "token": token,
-                                "stage": "writing", "partial": name, "place1": str(target)}))
-    tree = _files(world.root)
     r = world.run("lock", str(made_env), "-o", str(target))
-    assert r.returncode == 4 and name in r.stderr, (r.returncode, r.stderr)
-    assert _files(world.root) == tree and victim.read_text() == "the user's\n", r.stderr
+    assert r.returncode == 0 and "@EXPLICIT" in target.read_text(), (r.returncode, r.stderr)
+    assert sorted(p.name for p in out.iterdir()) == sorted([name, target.name]), r.stderr
+    assert victim.read_text() == "the user's\n", r.stderr
+
+
+@pytest.mark.parametrize("command", ["pack", "lock"])
+def test_a_killed_output_writer_leaves_only_its_own_lock_the_partial_file(world, made_env, command):
+    """Killed once its partial file is made, a `-o FILE` writer leaves beside FILE that file alone,
+    named as locked by its writer (no lock file of FILE's): the next run writing FILE deletes it."""
+    prefix = copy_env(made_env, world.envs / "x")
+    out = world.root / "out" / ("x.tar.gz" if command == "pack" else "x.lock.txt")
+    out.parent.mkdir()
+    args = [command, str(prefix), "-o", str(out)]
+    proc = _killed_at(world, "outputfile.staging#1>", *args)
+    assert proc.returncode == -9, proc.stderr
+    left = list(out.parent.iterdir())
+    assert len(left) == 1 and left[0].name.endswith(f"-{tempname.UNLOCKED}"), left
+    r = world.run(*args)
+    assert r.returncode == 0 and sorted(out.parent.iterdir()) == [out], r.stderr
+    assert f"deleted {left[0]}" in r.stderr, r.stderr
+
+
+def test_a_live_writers_partial_of_the_same_file_is_kept(world, made_env):
+    """A `lock -o FILE` held once its partial file is made, and a second `lock -o FILE` meanwhile:
+    the second writes FILE and keeps the live one's partial; the live one then replaces FILE whole."""
+    out = world.root / "out"
+    out.mkdir()
+    target = out / "x.lock.txt"
+    with Held(world, "outputfile.staging#1>", ["lock", str(made_env), "-o", str(target)]) as live:
+        mine = list(out.iterdir())
+        assert len(mine) == 1, mine
+        r = world.run("lock", str(made_env), "-o", str(target))
+        assert r.returncode == 0 and "@EXPLICIT" in target.read_text(), r.stderr
+        assert mine[0].exists(), r.stderr
+        code, err = live.go()
+    assert code == 0, err
+    assert sorted(out.iterdir()) == [target] and "@EXPLICIT" in target.read_text(), err
 
 
 # -- a move: one roll rule, and a killed move's intent kept until it is settled ---------------

@@ -43,14 +43,14 @@ NOTHING_REMEMBERED = {
 # set-asides, put-backs and the rollbacks of the runs that make them (the inventory itself is data: not counted).
 RECOVERY = (
     "environment/settle.py", "environment/placelock.py", "environment/adoptundo.py", "environment/record.py",
-    "environment/busy.py", "environment/outputlock.py", "common/files/workdir.py",
+    "environment/busy.py", "common/files/workdir.py",
     "common/files/filelock.py", "common/files/proof.py", "common/files/tempname.py", "common/files/leftovers.py",
     "common/files/partials.py", "common/files/fsops.py", "common/files/noreplace.py", "common/files/guarded.py",
     "common/files/newdirs.py", "common/files/outputfile.py", "engine/sandbox.py", "shell/unfinished.py",
     "pipeline/movesteps.py",
 )
 # RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2627
+RECOVERY_BUDGET = 2576
 
 
 def _section() -> str:

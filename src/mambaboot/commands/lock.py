@@ -98,10 +98,8 @@ def run(args) -> int:
     # writes none; the installing side supplies its own (.condarc, `micromamba login`, the channel's URL)
     text = urlrule.masked(text, drop=True)
     if args.output and args.output != outputfile.STDOUT:
-        from mambaboot.environment import outputlock
-
-        for done in outputlock.write("lock", args.output, text.encode(), mode=confined.user_mode(0o666)):
-            sys.stderr.write(f"warning: {done}\n")  # a killed lock's partial file, settled
+        for done in outputfile.put(args.output, text.encode(), mode=confined.user_mode(0o666)):
+            sys.stderr.write(f"warning: {done}\n")  # a dead writer's partial file, collected
         if not args.quiet:
             sys.stderr.write(f"lock: {summary} -> {args.output}\n")
     else:

@@ -8,10 +8,9 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import itertools
 import os
-import stat
 
 from mambaboot.common import output, quoting
-from mambaboot.common.errors import Escapes, TargetRefused
+from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 from mambaboot.environment import record  # placelock's import of it: nothing more at start-up
 
@@ -189,27 +188,6 @@ def _drop_old(intent: dict, place: str, done: list, steps=None, commit=None) -> 
     proof.drop_mark(place, proof.NEW)
 
 
-def _drop_partial(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
-    """The partial file of a killed `-o FILE` writer beside place (FILE), proven by its name."""
-    from mambaboot.common.files import outputfile  # not at start-up: create's lock needs none of it
-
-    name, token, operation = intent.get("partial"), intent.get("token"), intent.get("operation")
-    if not (isinstance(name, str) and isinstance(token, str) and outputfile.is_partial(name, place, token)):
-        raise Stuck(f"{place}: the intent left beside it names {name!r} as the partial file of an unfinished "
-                    f"{operation} -o, which is no name that {operation} gives it; nothing was changed")
-    path = os.path.join(os.path.dirname(place), name)
-    with confined.Root.open(os.path.dirname(place)) as here:
-        try:
-            st = here.lstat(name)
-        except (FileNotFoundError, NotADirectoryError, Escapes):  # not made yet, renamed over FILE already, or a link
-            return
-        if not stat.S_ISREG(st.st_mode):
-            raise Stuck(f"{path} is not the partial file the unfinished {operation} -o {place} made (not a "
-                        "regular file); it was left as it is")
-        here.unlink(name)
-    done.append(f"deleted {path}, the partial file of a {operation} -o {place} that did not finish")
-
-
 def _removing(intent: dict, place: str, done: list, steps=None, commit=None) -> None:
     """remove's set-aside (what it renamed to `aside`; not renamed yet: the place is whole, and only
     its mark goes) and deleting (`doomed`: that, or the place itself where the rename was refused)."""
@@ -370,6 +348,6 @@ TABLE = {  # (operation, stage): what settles it, in order (docs/reliability.md,
     ("move", "begun"): (_unclaim,), ("move", "copying"): (_move_back,), ("move", "rewriting"): (_move_back,),
     ("move", "verified"): (_move_forward,), ("move", "deleting-source"): (_move_forward,),
     ("move", "re-adopting"): (_adopt_back,), ("move", "ended"): (),
-    ("pack", "begun"): (), ("pack", "writing"): (_drop_partial,), ("lock", "begun"): (), ("lock", "writing"): (_drop_partial,),
+    ("pack", "begun"): (),
     ("provision", "begun"): (), ("activate-scripts", "begun"): (),
 }

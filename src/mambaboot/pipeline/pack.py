@@ -25,7 +25,6 @@ from mambaboot.common.files import fileid, outputfile, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.environment import outputlock
 from mambaboot.pipeline import adopt
 from mambaboot.relocate import audit, scan, unpack
 from mambaboot.common import quoting
@@ -185,7 +184,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
         raise NotPortable(f"{prefix} cannot be packed:\n{lines}\nnothing was written")
     reporter.step(f"audit: {len(found.findings)} files name {found.location}; unpack rewrites them")
     system = _system(prefix)  # read before the archive is written: a failure leaves none behind
-    with outputlock.Staged("pack", output) as out:  # FILE's lock: a killed pack's partial file is settled
+    with outputfile.Staged(output) as out:  # a dead writer's partial file beside FILE is collected
         for done in out.settled:
             reporter.warn(done)
         writer = _write_zip if kind == "zip" else _write_tar

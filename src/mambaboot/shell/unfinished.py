@@ -5,8 +5,8 @@ may do. Looking takes no lock either: a lock file is opened, never made (fileloc
 one a live run holds is that run's, not a leftover.
 
 The advice follows settle.TABLE: a stage whose row acts is settled by the next run of the same
-command (a create's by the same create, a remove's by remove, a move's by the same move; the
-next `-o FILE` writer for a partial file), which settles it before it does anything else; a
+command (a create's by the same create, a remove's by remove, a move's by the same move), which
+settles it before it does anything else; a
 stage whose row does nothing left nothing but the lock file; a stage this version does not know
 is refused by every run of the place (exit 4) and kept for the version that wrote it.
 """
@@ -77,10 +77,6 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if operation == "remove":
         again = quoting.advice(["mambaboot", "remove", given], windows, "`mambaboot remove PREFIX`")
         return f"{again} finishes it (any run that changes {place} settles it first)"
-    if operation in ("pack", "lock"):
-        partial = field(os.path.join(os.path.dirname(given), str(body.get("partial"))))
-        return (f"the next `mambaboot {field(operation)} ... -o` writing {place} deletes its partial file {partial} first "
-                f"({place} itself is the old file or the whole new one)")
     return f"the next run that changes {place} settles it first"
 
 

@@ -103,6 +103,12 @@ def _open(path: str, new: bool = False, create: bool = True) -> int:
                         "the file it names): remove the link")
 
 
+def hold(fd: int) -> None:
+    """Lock the file open at fd, a file this process has just made, until fd is closed (BlockingIOError if another
+    holds it): the file is its own lock, as a writer's temporary is (common/files/leftovers.py writer_gone)."""
+    _lock(fd, False)
+
+
 def held(path: str) -> bool:
     """True while some process holds the lock on path (a missing file is held by nobody).
     Looks without creating the file: a lock its holder took away is not made again here."""

@@ -84,7 +84,7 @@ def _collect_below(root: confined.Root, done: list) -> None:
             continue
         if depth and any(entry == NESTED for entry, _ in entries):
             continue  # an environment of its own, changed under its own lock: its own runs judge it
-        # a place with a lock of its own beside it (a nested one, an `-o FILE` written in the place):
+        # a place with a lock of its own beside it (a nested one):
         # neither it nor a temporary made for it is this place's; a lock named by a key (a name too long
         # to spell in it: fsops.place_lock) may be that of any temporary named by a key (tempname.of_name)
         owned = {n[1:-len(fsops.PLACE_LOCK) - 1] for n, _ in entries if n.endswith(f".{fsops.PLACE_LOCK}")}

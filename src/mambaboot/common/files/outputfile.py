@@ -5,22 +5,26 @@
 - A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
   renamed over: a rename would replace /dev/full or a named pipe with a plain file.
 - A regular file, or a new name: written beside it under the run's temporary name
-  (`.NAME.mambaboot-tmp-<token>`: common/files/tempname.py, partial()) and
-  renamed into place, so a reader sees the old file or the whole new one; its writer holds the
-  file's place lock meanwhile (environment/outputlock.py), so what a killed run left is settled. A symbolic link to a regular file (or to a name not there
-  yet) is followed, as `>` follows it: what it points to is replaced and the link stays a link.
+  (`.NAME.mambaboot-tmp-<token>-locked`: common/files/tempname.py, partial()) and
+  renamed into place, so a reader sees the old file or the whole new one. That partial file is its
+  own lock, as git's `FILE.lock` is (lockfile.c lock_file: made O_EXCL; here also locked by its
+  writer from its creation to its rename), so one whose lock can be taken is a dead writer's, and
+  the next run writing beside it deletes it (common/files/leftovers.py collect_unlocked); a live
+  one's is kept. A symbolic link to a regular file (or to a name not there yet) is followed, as
+  `>` follows it: what it points to is replaced and the link stays a link.
 
 Errors are OSErrors naming the file (the CLI's exit 9: "No space left on device: /dev/full").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
+import errno
 import os
 import re
 import stat
 import sys
 
-from mambaboot.common.files import confined, tempname
+from mambaboot.common.files import confined, filelock, leftovers, tempname
 
 STDOUT = "-"
 STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
@@ -60,35 +64,40 @@ def is_stream(path: str) -> bool:
 
 
 def partial(where: str) -> str:
-    """The name the regular file where is built at before it is renamed over it: this run's
-    temporary name beside it (tempname.sibling), which carries the run's token."""
-    return tempname.sibling(where)
+    """A name the regular file where is built at before it is renamed over it: this run's temporary
+    name beside it that says its writer locks it (tempname.UNLOCKED), carrying the run's token."""
+    return tempname.sibling(where, tempname.UNLOCKED)
 
 
-def is_partial(name: str, where: str, token: str) -> bool:
-    """Whether name is a partial file the run of token gives where (the case of the output's name
-    aside: a case-insensitive file system finds one lock for both spellings)."""
-    found = tempname.parse_temp(name) if "/" not in name and os.sep not in name else None
-    base = os.path.basename(where)
-    return (found is not None and found[0] is not None and found[2] is None and found[1] == token
-            and (found[0] == tempname.of_name(base) or found[0].casefold() == base.casefold()))
-
-
-def staging(path: str, staged: str | None = None, mode: int = 0o666):
+def staging(path: str, mode: int = 0o666):
     """(where to build an output before write(staged=...), that file opened for binary writing).
-    A regular file's: staged, the name partial() gives beside it (one rename), made here, never
-    through a link (FileExistsError if anything is there). A stream's (staged None): in a work
-    directory of the run in the temporary directory (common/files/workdir.py), never in /dev;
-    discard() deletes it."""
-    if staged is not None:
-        here, name = confined.split(staged)
-        try:
-            with here:
-                return staged, here.open_new(name, mode)
-        except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.mambaboot-tmp-…"
-            if exc.errno is None:
-                raise
-            raise OSError(exc.errno, exc.strerror, staged) from None  # OSError(errno) is its subclass
+    A regular file's: partial()'s name beside it, made new (never through a link) and locked until
+    the file is closed; one a collector took before it was locked is made again under another name.
+    A stream's: in a work directory of the run in the temporary directory (common/files/workdir.py),
+    never in /dev; discard() deletes it."""
+    what, where = kind(path)
+    if what == FILE:
+        for _ in range(3):
+            staged = partial(where)
+            here, name = confined.split(staged)
+            try:
+                with here:
+                    out, kept = here.open_new(name, mode), False
+                    try:
+                        filelock.hold(out.fileno())
+                        kept = os.path.samestat(os.fstat(out.fileno()), here.lstat(name))
+                    except FileNotFoundError:  # taken between its creation and its lock
+                        pass
+                    finally:
+                        if not kept:
+                            out.close()
+                    if kept:
+                        return staged, out
+            except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.mambaboot-tmp-…"
+                if exc.errno is None:
+                    raise
+                raise OSError(exc.errno, exc.strerror, staged) from None  # OSError(errno) is its subclass
+        raise OSError(errno.EAGAIN, "its partial file was taken away three times before it was locked", staged)
     import tempfile
 
     from mambaboot.common.files import workdir
@@ -125,7 +134,7 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
     a regular file that exists is not replaced (FileExistsError), not even one made meanwhile."""
     what, where = kind(path)
     if what == FILE:
-        if staged is None:  # a stream a moment ago (environment/outputlock.py write), a file now
+        if staged is None:  # a stream a moment ago (put), a file now
             confined.write_file(where, data)
         elif replace:
             confined.rename_beside(staged, where)
@@ -152,6 +161,53 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
     if staged is not None:
         discard(staged)
     return path
+
+
+class Staged:
+    """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace).
+    out.settled: what collecting the partial files of dead writers beside it did, one sentence each."""
+
+    def __init__(self, output: str, mode: int = 0o666) -> None:
+        self.output, self.mode = output, mode
+        self.path = self.file = None
+        self.settled: list = []
+        self._done = False
+
+    def __enter__(self) -> "Staged":
+        what, where = kind(self.output)
+        self._regular = what == FILE
+        if self._regular:
+            self.settled = leftovers.collect_unlocked(os.path.dirname(where))
+        self.path, self.file = staging(self.output, self.mode)
+        return self
+
+    def commit(self, replace: bool = True) -> str:
+        """The built output written to what the user named (write); where it went."""
+        self.file.flush()
+        if self._regular:  # what is renamed over the user's file is whole after a power loss too
+            os.fsync(self.file.fileno())
+        if os.name == "nt":  # there a file open is not renamed: its lock goes with it just before
+            self.file.close()
+        where = write(self.output, staged=self.path, replace=replace)  # elsewhere renamed still locked
+        self._done = True
+        return where
+
+    def __exit__(self, *exc) -> None:
+        if self.file is not None:
+            self.file.close()
+        if not self._done and self.path is not None:
+            discard(self.path)
+
+
+def put(output: str, data: bytes, mode: int = 0o666) -> list:
+    """data written to the output the user named; what collecting dead writers' partial files did."""
+    if is_stream(output):
+        write(output, data)
+        return []
+    with Staged(output, mode) as out:
+        out.file.write(data)
+        out.commit()
+        return out.settled
 
 
 def _send(fd: int, data: bytes | None, staged: str | None) -> None:
