@@ -7,8 +7,8 @@
 - A regular file, or a new name: written beside it under the run's temporary name
   (`.NAME.mambaboot-tmp-<token>-locked`: common/files/tempname.py, partial()) and
   renamed into place, so a reader sees the old file or the whole new one. That partial file is its
-  own lock, as git's `FILE.lock` is (lockfile.c lock_file: made O_EXCL; here also locked by its
-  writer from its creation to its rename), so one whose lock can be taken is a dead writer's, and
+  own lock, as git's `FILE.lock` is (lockfile.h; lockfile.c lock_file makes it through tempfile.c
+  create_tempfile_mode, O_CREAT|O_EXCL; here also locked by its writer until its rename), so one whose lock can be taken is a dead writer's, and
   the next run writing beside it deletes it (common/files/leftovers.py collect_unlocked); a live
   one's is kept. A symbolic link to a regular file (or to a name not there yet) is followed, as
   `>` follows it: what it points to is replaced and the link stays a link.
