@@ -33,7 +33,7 @@ def register(cache_dir: str, prefix: str) -> str:
     # hard-linked file still says the package is in use), while a sync costs every create a flush.
     # Any run writes notes, under no lock of the cache: its temporary is its own lock (confined.Root.write_locked).
     confined.write_in(cache_dir, f"{DIRECTORY}/{name}", jsontext.dumps_flat({"prefix": prefix}).encode(), sync=False,
-                      locked=filelock.FileLock)
+                      locked=filelock.hold)
     return os.path.join(cache_dir, DIRECTORY, name)
 
 

@@ -128,7 +128,7 @@ class SizeMemo:
             return
         lines = [self.HEADER] + ["\t".join([*self.now[d], d]) for d in sorted(self.now)]
         try:  # not the cache itself: info makes no cache
-            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), locked=filelock.FileLock)
+            confined.write_in(self.cache_dir, _MEMO, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"), locked=filelock.hold)
         except OSError:
             pass  # a read-only cache: measured again next time
 

@@ -322,28 +322,48 @@ class Root:
                         pass
                 at.exit()
 
-    def write_locked(self, rel: str, data: bytes, lock) -> None:
+    def write_locked(self, rel: str, data: bytes, hold) -> None:
         """write_replace of a file any run writes, under no lock of a place (the cache's notes and memo): its temporary
-        (tempname.UNLOCKED) is made new and locked by its writer until its rename, as git's lockfile.c holds
-        `FILE.lock` while it writes, so a collector deletes only one whose lock it can take, a dead writer's
-        (common/files/leftovers.py collect_unlocked). One taken away before its rename is written again. lock:
-        filelock.FileLock, given by the caller (filelock imports this module)."""
+        is open_locked's, renamed while still locked. One taken away before its rename is written again."""
         at = self._at(rel).enter()
         try:
             for _ in range(3):
-                tmp = tempname.temp_name(at.name, tempname.UNLOCKED)
-                with lock(os.path.join(at.dir, tmp), blocking=False, new=True) as lock_:
-                    try:  # through the directory's descriptor, as the rename: not its path again
-                        os.lstat(at.path_of(tmp), dir_fd=at.fd)
-                    except OSError:  # taken between its creation and the lock
-                        continue
-                    with open(lock_.fileno(), "wb", closefd=False) as f:
-                        f.write(data)
+                tmp, f = self.open_locked(rel, hold)
+                with f:
+                    f.write(data)
+                    f.flush()
                     if not _WINDOWS and _replaced(at, tmp):  # still locked: the lock is the file's, whatever its name
                         return
                 if _WINDOWS and _replaced(at, tmp):  # there a file open is not renamed
                     return
             raise OSError(errno.EAGAIN, "its new text was taken away three times before its rename", at.dir)
+        finally:
+            at.exit()
+
+    def open_locked(self, rel: str, hold, mode: int = 0o666):
+        """(name, file open for binary writing) of a new file beside rel under a temporary name that says its writer
+        locks it (tempname.UNLOCKED), made new and locked by hold(fd) until it is closed, as git's `FILE.lock` is made
+        with O_EXCL (lockfile.c lock_file, through tempfile.c create_tempfile_mode) and held while it is written: a
+        collector deletes only one whose lock it can take, a dead writer's (common/files/leftovers.py
+        collect_unlocked). One taken between its creation and its lock is made again under another name. hold:
+        filelock.hold, given by the caller (filelock imports this module)."""
+        at = self._at(rel).enter()
+        try:
+            for _ in range(3):
+                tmp = tempname.temp_name(at.name, tempname.UNLOCKED)
+                out, kept = os.fdopen(os.open(at.path_of(tmp), _NEW, mode & ~NOT_FOR_OTHERS, dir_fd=at.fd), "wb"), False
+                try:
+                    hold(out.fileno())
+                    kept = os.path.samestat(os.fstat(out.fileno()), os.stat(at.path_of(tmp), dir_fd=at.fd,
+                                                                            follow_symlinks=False))
+                except FileNotFoundError:  # taken between its creation and its lock
+                    pass
+                finally:
+                    if not kept:
+                        out.close()
+                if kept:
+                    return tmp, out
+            raise OSError(errno.EAGAIN, "its new file was taken away three times before it was locked", at.dir)
         finally:
             at.exit()
 
@@ -726,7 +746,7 @@ def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: boo
 
 
 def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked=None) -> None:
-    """locked (filelock.FileLock): each as write_locked writes it under that lock (mode and sync unused)."""
+    """locked (filelock.hold): each as write_locked writes it under its own lock (mode and sync unused)."""
     items = list(items)
     with Root.open(top) as root:
         for directory in sorted(d for d in {rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} if d):

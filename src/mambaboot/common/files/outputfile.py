@@ -5,7 +5,7 @@
 - A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
   renamed over: a rename would replace /dev/full or a named pipe with a plain file.
 - A regular file, or a new name: written beside it under the run's temporary name
-  (`.NAME.mambaboot-tmp-<token>-locked`: common/files/tempname.py, partial()) and
+  (`.NAME.mambaboot-tmp-<token>-locked`: confined.Root.open_locked) and
   renamed into place, so a reader sees the old file or the whole new one. That partial file is its
   own lock, as git's `FILE.lock` is (lockfile.h; lockfile.c lock_file makes it through tempfile.c
   create_tempfile_mode, O_CREAT|O_EXCL; here also locked by its writer until its rename), so one whose lock can be taken is a dead writer's, and
@@ -18,13 +18,12 @@ Errors are OSErrors naming the file (the CLI's exit 9: "No space left on device:
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import errno
 import os
 import re
 import stat
 import sys
 
-from mambaboot.common.files import confined, filelock, leftovers, tempname
+from mambaboot.common.files import confined, filelock, leftovers
 
 STDOUT = "-"
 STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
@@ -63,41 +62,23 @@ def is_stream(path: str) -> bool:
     return kind(path)[0] != FILE
 
 
-def partial(where: str) -> str:
-    """A name the regular file where is built at before it is renamed over it: this run's temporary
-    name beside it that says its writer locks it (tempname.UNLOCKED), carrying the run's token."""
-    return tempname.sibling(where, tempname.UNLOCKED)
-
-
 def staging(path: str, mode: int = 0o666):
     """(where to build an output before write(staged=...), that file opened for binary writing).
-    A regular file's: partial()'s name beside it, made new (never through a link) and locked until
-    the file is closed; one a collector took before it was locked is made again under another name.
+    A regular file's: beside it under a temporary name, made new (never through a link) and locked
+    until the file is closed (confined.Root.open_locked).
     A stream's: in a work directory of the run in the temporary directory (common/files/workdir.py),
     never in /dev; discard() deletes it."""
     what, where = kind(path)
     if what == FILE:
-        for _ in range(3):
-            staged = partial(where)
-            here, name = confined.split(staged)
-            try:
-                with here:
-                    out, kept = here.open_new(name, mode), False
-                    try:
-                        filelock.hold(out.fileno())
-                        kept = os.path.samestat(os.fstat(out.fileno()), here.lstat(name))
-                    except FileNotFoundError:  # taken between its creation and its lock
-                        pass
-                    finally:
-                        if not kept:
-                            out.close()
-                    if kept:
-                        return staged, out
-            except OSError as exc:  # named by its whole path: "Permission denied: DIR/.FILE.mambaboot-tmp-…"
-                if exc.errno is None:
-                    raise
-                raise OSError(exc.errno, exc.strerror, staged) from None  # OSError(errno) is its subclass
-        raise OSError(errno.EAGAIN, "its partial file was taken away three times before it was locked", staged)
+        here, name = confined.split(where)
+        try:
+            with here:
+                tmp, out = here.open_locked(name, filelock.hold, mode)
+                return os.path.join(os.path.dirname(where), tmp), out
+        except OSError as exc:  # named by the file the user named: "Permission denied: DIR/FILE"
+            if exc.errno is None:
+                raise
+            raise OSError(exc.errno, exc.strerror, where) from None  # OSError(errno) is its subclass
     import tempfile
 
     from mambaboot.common.files import workdir
