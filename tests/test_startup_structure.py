@@ -573,3 +573,24 @@ def test_records_are_read_as_json_reads_them_without_json(tmp_path):
     ours = _imported("remove", "--yes", str(env), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
     assert "mambaboot.environment.record" in ours and "json" not in ours, ours
     assert not env.exists(), "the record was read (as mambaboot's) and the environment removed"
+
+
+def test_a_create_reads_the_mount_table_once_per_write_and_never_before_the_engine(world, channel, standin, tmp_path):
+    """The kernel's mount table (/proc/self/mountinfo) is read once for all the directories one write
+    checks (common/files/removal.mount_points), not once per directory on its way: a create reads it
+    only after the engine has run, for each of finish's writes and the private home's removal."""
+    out = tmp_path / "reads.txt"
+    probe = ("import builtins, os\nreal_open, real_spawn = builtins.open, os.posix_spawn\nspawned = []\n"
+             "def spawn(path, args, *a, **k):\n    spawned.append(1)\n    return real_spawn(path, args, *a, **k)\n"
+             "def counted(name, *a, **k):\n"
+             "    if name == '/proc/self/mountinfo':\n"
+             "        real_open(out, 'a').write(('after' if spawned else 'before') + '\\n')\n"
+             "    return real_open(name, *a, **k)\n"
+             "os.posix_spawn, builtins.open = spawn, counted\n")
+    r = create_probed(world, out, probe, "py", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    reads = out.read_text().split()
+    assert "before" not in reads, reads
+    # finish's writes (two of the record, the settings' script, the hooks' two directories, the scripts,
+    # the lock, the cache's note of its user) and the removal of the engine's private home
+    assert len(reads) <= 9, reads
