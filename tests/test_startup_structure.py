@@ -387,6 +387,8 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     ours = set(out.read_text().splitlines()) - _site_imports()
     assert "mambaboot.pipeline.finish" in ours
     assert not ours & {"dataclasses", "typing", "pkgutil", "datetime", "inspect", "importlib.util"}, ours
+    # the no-replace rename finds the system's call through _ctypes alone (common/files/noreplace.py)
+    assert "_ctypes" in ours and "ctypes" not in ours
     # a create that reads no YAML file (no -f, no rc file naming network settings) never imports its reader
     assert not ours & YAML_READER, ours & YAML_READER
 
