@@ -596,3 +596,23 @@ def test_a_create_reads_the_mount_table_once_per_write_and_never_before_the_engi
     # finish's writes (two of the record, the settings' script, the hooks' two directories, the scripts,
     # the lock, the cache's note of its user) and the removal of the engine's private home
     assert len(reads) <= 9, reads
+
+
+def test_a_paths_key_tries_no_module_this_python_lacks(monkeypatch):
+    """fsops.sha256_hex (a cache note's and a given micromamba's memo key, before create's engine
+    starts) imports this interpreter's own sha256 module by its name here, not by trying the
+    other's first: a failed import searches the whole of sys.path."""
+    import builtins
+    import hashlib
+
+    from mambaboot.common.files import fsops
+
+    tried, real = [], builtins.__import__
+
+    def recorded(name, *args, **kwargs):
+        tried.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recorded)
+    assert fsops.sha256_hex(b"a path") == hashlib.sha256(b"a path").hexdigest()
+    assert tried == ["_sha2" if sys.version_info >= (3, 12) else "_sha256"], tried
