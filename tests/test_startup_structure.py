@@ -616,3 +616,23 @@ def test_a_paths_key_tries_no_module_this_python_lacks(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", recorded)
     assert fsops.sha256_hex(b"a path") == hashlib.sha256(b"a path").hexdigest()
     assert tried == ["_sha2" if sys.version_info >= (3, 12) else "_sha256"], tried
+
+
+def test_the_no_replace_rename_is_the_systems_own_call(tmp_path):
+    """noreplace reaches renameat2(RENAME_NOREPLACE) through _ctypes alone: the call is found, renames,
+    and refuses an existing directory with EEXIST by itself (not by the mkdir-claim fallback, which would
+    hide a broken lookup behind the same FileExistsError)."""
+    import _ctypes
+    import errno
+
+    from mambaboot.common.files import noreplace
+
+    call = noreplace._look_up()
+    assert call is not None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    at = -100  # AT_FDCWD
+    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "b")) == -1
+    assert _ctypes.get_errno() == errno.EEXIST
+    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "c")) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "c"]

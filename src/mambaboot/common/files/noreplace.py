@@ -74,7 +74,7 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
 def _look_up():
     """The system's call, through _ctypes alone: the ctypes package around it (its ~50 type classes,
     struct, types) costs create ~2 ms before its engine starts, for one call. What it would do is
-    done here: CDLL(None) is _ctypes.dlopen(None, RTLD_LOCAL) (0 on Linux and macOS) and a lookup of
+    done here: CDLL(None) is _ctypes.dlopen(None, RTLD_LOCAL), its default mode, and a lookup of
     the name by dlsym; a function is a CFuncPtr subclass with its calling convention in _flags_
     (cdecl, errno saved for get_errno) and its return type in _restype_ (Lib/ctypes/__init__.py,
     CDLL, CFUNCTYPE and c_int). Without argtypes, bytes pass as char * and ints as int, which
@@ -85,7 +85,7 @@ def _look_up():
     try:
         import _ctypes
 
-        address = _ctypes.dlsym(_ctypes.dlopen(None, 0), name)
+        address = _ctypes.dlsym(_ctypes.dlopen(None, _ctypes.RTLD_LOCAL), name)
     except (ImportError, OSError, AttributeError):
         return None
 
