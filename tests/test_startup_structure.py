@@ -387,6 +387,8 @@ def test_create_imports_no_dataclasses_typing_pkgutil_or_datetime(world, channel
     ours = set(out.read_text().splitlines()) - _site_imports()
     assert "mambaboot.pipeline.finish" in ours
     assert not ours & {"dataclasses", "typing", "pkgutil", "datetime", "inspect", "importlib.util"}, ours
+    # the no-replace rename finds the system's call through _ctypes alone (common/files/noreplace.py)
+    assert "_ctypes" in ours and "ctypes" not in ours
     # a create that reads no YAML file (no -f, no rc file naming network settings) never imports its reader
     assert not ours & YAML_READER, ours & YAML_READER
 
@@ -573,3 +575,64 @@ def test_records_are_read_as_json_reads_them_without_json(tmp_path):
     ours = _imported("remove", "--yes", str(env), "--cache-dir", str(tmp_path / "cache")) - _site_imports()
     assert "mambaboot.environment.record" in ours and "json" not in ours, ours
     assert not env.exists(), "the record was read (as mambaboot's) and the environment removed"
+
+
+def test_a_create_reads_the_mount_table_once_per_write_and_never_before_the_engine(world, channel, standin, tmp_path):
+    """The kernel's mount table (/proc/self/mountinfo) is read once for all the directories one write
+    checks (common/files/removal.mount_points), not once per directory on its way: a create reads it
+    only after the engine has run, for each of finish's writes and the private home's removal."""
+    out = tmp_path / "reads.txt"
+    probe = ("import builtins, os\nreal_open, real_spawn = builtins.open, os.posix_spawn\nspawned = []\n"
+             "def spawn(path, args, *a, **k):\n    spawned.append(1)\n    return real_spawn(path, args, *a, **k)\n"
+             "def counted(name, *a, **k):\n"
+             "    if name == '/proc/self/mountinfo':\n"
+             "        real_open(out, 'a').write(('after' if spawned else 'before') + '\\n')\n"
+             "    return real_open(name, *a, **k)\n"
+             "os.posix_spawn, builtins.open = spawn, counted\n")
+    r = create_probed(world, out, probe, "py", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    reads = out.read_text().split()
+    assert "before" not in reads, reads
+    # finish's writes (two of the record, the settings' script, the hooks' two directories, the scripts,
+    # the lock, the cache's note of its user) and the removal of the engine's private home
+    assert len(reads) <= 9, reads
+
+
+def test_a_paths_key_tries_no_module_this_python_lacks(monkeypatch):
+    """fsops.sha256_hex (a cache note's and a given micromamba's memo key, before create's engine
+    starts) imports this interpreter's own sha256 module by its name here, not by trying the
+    other's first: a failed import searches the whole of sys.path."""
+    import builtins
+    import hashlib
+
+    from mambaboot.common.files import fsops
+
+    tried, real = [], builtins.__import__
+
+    def recorded(name, *args, **kwargs):
+        tried.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recorded)
+    assert fsops.sha256_hex(b"a path") == hashlib.sha256(b"a path").hexdigest()
+    assert tried == ["_sha2" if sys.version_info >= (3, 12) else "_sha256"], tried
+
+
+def test_the_no_replace_rename_is_the_systems_own_call(tmp_path):
+    """noreplace reaches renameat2(RENAME_NOREPLACE) through _ctypes alone: the call is found, renames,
+    and refuses an existing directory with EEXIST by itself (not by the mkdir-claim fallback, which would
+    hide a broken lookup behind the same FileExistsError)."""
+    import _ctypes
+    import errno
+
+    from mambaboot.common.files import noreplace
+
+    call = noreplace._look_up()
+    assert call is not None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    at = -100  # AT_FDCWD
+    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "b")) == -1
+    assert _ctypes.get_errno() == errno.EEXIST
+    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "c")) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "c"]

@@ -231,9 +231,10 @@ class Root:
         root.parent_dev = self.dev
         return root
 
-    def mounted(self) -> bool:
+    def mounted(self, points: frozenset | None = None) -> bool:
         """Whether this directory, a sub(), is a mount point: another file system than its root's
-        (st_dev), or on Linux a bind mount of a directory elsewhere (the kernel's mount table).
+        (st_dev), or on Linux a bind mount of a directory elsewhere (the kernel's mount table;
+        points: that table as removal.mount_points() read it for this operation, read here if not given).
         What is below such a directory is not the root's to delete."""
         if self.fd is None:  # pragma: no cover - Windows: a mounted folder is a junction, refused as a link
             return False
@@ -243,14 +244,9 @@ class Root:
             here = os.readlink(f"/proc/self/fd/{self.fd}")
         except OSError:
             return False
-        try:
-            fd = os.open(os.path.dirname(here.rstrip("/")) or "/", os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
-        except OSError:
-            return False
-        try:
-            return here in removal.mounts_below(fd)
-        finally:
-            os.close(fd)
+        # the kernel names an open directory by its path, or that path and " (deleted)": only a path
+        # the table names is a mount point
+        return here.startswith("/") and here.rstrip("/") in (removal.mount_points() if points is None else points)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -396,14 +392,18 @@ class Root:
         copies and a rewrite or a deletion would reach into."""
         return removal.mounts_below(self.fd) if self.fd is not None else []
 
-    def refuse_mounted(self, rel: str) -> None:
+    def refuse_mounted(self, rel: str, points: frozenset | None = None) -> None:
         """Escapes when rel, or a directory between this root and it, is a mount point: what is
-        written there would land in another file system or a directory mounted from elsewhere."""
+        written there would land in another file system or a directory mounted from elsewhere.
+        points: the kernel's mount table as removal.mount_points() read it for this operation;
+        read here once for every directory on the way when not given."""
+        if points is None and self.fd is not None:
+            points = removal.mount_points()
         found = parts(rel)
         for i in range(len(found)):
             below = "/".join(found[:i + 1])
             with self.sub(below) as directory:
-                if directory.mounted():
+                if directory.mounted(points):
                     raise Escapes(f"{self.where(below)} is a mount point (another file system, or a bind mount of a "
                                   "directory elsewhere); mambaboot writes nothing into it", self.where(below))
 
@@ -749,9 +749,12 @@ def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, l
     """locked (filelock.hold): each as write_locked writes it under its own lock (mode and sync unused)."""
     items = list(items)
     with Root.open(top) as root:
+        points = None
         for directory in sorted(d for d in {rel.replace("\\", "/").rpartition("/")[0] for rel, _ in items} if d):
             root.makedirs(directory)
-            root.refuse_mounted(directory)
+            if points is None and root.fd is not None:
+                points = removal.mount_points()  # once for this write's directories
+            root.refuse_mounted(directory, points)
         if locked is None:
             return root.write_many(items, mode, sync)
         for rel, data in items:

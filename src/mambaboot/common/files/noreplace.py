@@ -58,12 +58,12 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
     call = _native[0]
     if call is None:
         return False
-    import ctypes
+    import _ctypes
 
     at = [_AT_FDCWD if fd is None else fd for fd in (src_dir_fd, dst_dir_fd)]
     if call(at[0], os.fsencode(src), at[1], os.fsencode(dst)) == 0:
         return True
-    code = ctypes.get_errno()
+    code = _ctypes.get_errno()
     if code == errno.EEXIST:
         raise FileExistsError(code, os.strerror(code), dst)
     if code not in _UNSUPPORTED:
@@ -72,16 +72,31 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
 
 
 def _look_up():
+    """The system's call, through _ctypes alone: the ctypes package around it (its ~50 type classes,
+    struct, types) costs create ~2 ms before its engine starts, for one call. What it would do is
+    done here: CDLL(None) is _ctypes.dlopen(None, RTLD_LOCAL), its default mode, and a lookup of
+    the name by dlsym; a function is a CFuncPtr subclass with its calling convention in _flags_
+    (cdecl, errno saved for get_errno) and its return type in _restype_ (Lib/ctypes/__init__.py,
+    CDLL, CFUNCTYPE and c_int). Without argtypes, bytes pass as char * and ints as int, which
+    renameat2 and renameatx_np take (int, const char *, int, const char *, unsigned int)."""
     name, flag = _CALLS.get("linux" if sys.platform.startswith("linux") else sys.platform, (None, 0))
+    if not name:
+        return None
     try:
-        import ctypes
+        import _ctypes
 
-        fn = getattr(ctypes.CDLL(None, use_errno=True), name, None) if name else None
-    except (ImportError, OSError):
+        address = _ctypes.dlsym(_ctypes.dlopen(None, _ctypes.RTLD_LOCAL), name)
+    except (ImportError, OSError, AttributeError):
         return None
-    if fn is None:
-        return None
-    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+
+    class Int(_ctypes._SimpleCData):
+        _type_ = "i"
+
+    class Call(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = Int
+
+    fn = Call(address)
     return lambda *names: fn(*names, flag)
 
 

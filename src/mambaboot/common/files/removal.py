@@ -111,29 +111,34 @@ def _unescape_mount(field: str) -> str:
     return "".join(out)
 
 
-def mounts_below(fd: int) -> list:
-    """The mount points strictly below the directory fd, by /proc/self/mountinfo (Linux), which
-    also names the bind mounts of the same file system that st_dev cannot tell apart. [] where
-    the kernel does not say (macOS: a mount there always has its own st_dev, which the scan sees)."""
+def mount_points() -> frozenset:
+    """Every mount point the kernel's table names (/proc/self/mountinfo, Linux), bind mounts of the
+    same file system too, which st_dev cannot tell apart; empty where the kernel does not say
+    (macOS: a mount there always has its own st_dev). Read once per operation, which checks all
+    its directories against the same table: a mount made during a run is not what the check is
+    for (a tree mounted inside before mambaboot acts is: docs/reliability.md, "Confined")."""
     try:
-        where = os.readlink(f"/proc/self/fd/{fd}")
         with open("/proc/self/mountinfo", "rb") as f:  # a kernel file: never a fifo, never a link
             table = f.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return frozenset()
+    # proc(5): one mount per line, ended by "\n" (the kernel escapes it, with space, tab and
+    # backslash, in a path); any other character, U+0085 and U+2028 too, is part of the path
+    return frozenset(_unescape_mount(fields[4]) for fields in (line.split(" ") for line in table.split("\n"))
+                     if len(fields) > 4)
+
+
+def mounts_below(fd: int, points: frozenset | None = None) -> list:
+    """The mount points strictly below the directory fd (points: the table mount_points() read,
+    read here when not given); [] where the kernel does not name the directory's path."""
+    try:
+        where = os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
         return []
     if not where.startswith("/") or where.endswith(" (deleted)"):
         return []
     prefix = where.rstrip("/") + "/"
-    found = []
-    # proc(5): one mount per line, ended by "\n" (the kernel escapes it, with space, tab and
-    # backslash, in a path); any other character, U+0085 and U+2028 too, is part of the path
-    for line in table.split("\n"):
-        fields = line.split(" ")
-        if len(fields) > 4:
-            point = _unescape_mount(fields[4])
-            if point.startswith(prefix):
-                found.append(point)
-    return sorted(found)
+    return sorted(point for point in (mount_points() if points is None else points) if point.startswith(prefix))
 
 
 def refuse_mounts(fd: int, where: str) -> None:
