@@ -100,7 +100,7 @@ ODD = ["a}, \"b\": {", "x}}", "size_in_bytes\": 99, \"", "paths_data\": {}", "d\
                                    "libmamba"])
 def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp_path, shape):
     """Whatever the key order and spacing, and with paths that look like JSON, the light read
-    (paths_data's sizes summed where they stand) gives what decoding everything gives."""
+    (paths_data cut where it stands) gives what decoding everything gives."""
     paths = [_entry(name, 10 + i) for i, name in enumerate(ODD)] + [_entry("share/t", 7, file_mode="text")]
     pd = {"paths": paths, "paths_version": 1}
     if shape == "version-first":
@@ -120,19 +120,17 @@ def test_summary_reads_what_a_whole_decode_reads_without_decoding_paths_data(tmp
     (meta / "odd-1.0-0.json").write_text(text)
     assert condameta._light(text.encode(), "record.json") is not None, "the light read applies"
     got = condameta.summary(str(tmp_path))
-    assert (got.files, got.bytes, got.paths) == (len(paths), sum(e["size_in_bytes"] for e in paths), None)
+    assert got.paths is None
     assert got.packages == condameta.installed(str(tmp_path))
     whole = condameta.summary(str(tmp_path), paths=True)
-    assert (whole.files, whole.bytes, whole.paths) == (got.files, got.bytes, paths)
+    assert (whole.packages, whole.paths) == (got.packages, paths)
 
 
 def test_summary_decodes_whole_a_record_it_cannot_read_lightly(tmp_path):
-    """Entries holding a size of their own or a list (not conda's shape), a path ending in "}]", no
-    paths_data at all, or a paths_data with no "paths": decoded whole, and counted as a whole decode counts them."""
+    """Entries holding a list (not conda's shape), a path ending in "}]", no paths_data at all, or a
+    paths_data with no "paths": decoded whole."""
     meta = tmp_path / "conda-meta"
     meta.mkdir()
-    nested = {"name": "n", "version": "1", "files": ["a", "b"],
-              "paths_data": {"paths": [_entry("a", 3, extra={"size_in_bytes": 50}), _entry("b", 4)], "paths_version": 1}}
     listed = {"name": "l", "version": "1", "files": ["c"],
               "paths_data": {"paths": [_entry("c", 5, parts=[{"k": 1}], more=1)], "paths_version": 1}}
     bare = {"name": "b", "version": "2", "files": ["d"]}
@@ -140,24 +138,40 @@ def test_summary_decodes_whole_a_record_it_cannot_read_lightly(tmp_path):
                "paths_data": {"paths_version": 1, "paths": [_entry("f}]", 8)]}}
     no_paths = {"name": "p", "version": "3", "files": ["e"], "paths_data": {"paths_version": 1},
                 "extra": [{"paths": [_entry("e", 60)]}]}
-    for rec in (nested, listed, bare, bracket, no_paths):
+    for rec in (listed, bare, bracket, no_paths):
         text = json.dumps(rec, indent=2)
         assert condameta._light(text.encode(), "record.json") is None, rec["name"]
         (meta / f"{rec['name']}.json").write_text(text)
     got = condameta.summary(str(tmp_path))
-    assert ([p.name for p in got.packages], got.files, got.bytes) == (["b", "k", "l", "n", "p"], 6, 20)
+    assert [p.name for p in got.packages] == ["b", "k", "l", "p"]
 
 
-def test_an_entry_holding_an_object_without_a_size_reads_lightly_as_a_whole_decode_does(tmp_path):
+def test_an_entry_holding_an_object_reads_lightly_as_a_whole_decode_does(tmp_path):
     meta = tmp_path / "conda-meta"
     meta.mkdir()
     rec = {"name": "n", "version": "1", "files": ["a", "b"],
-           "paths_data": {"paths": [_entry("a", 3, extra={"k": "v"}, more=1), _entry("b", 4)], "paths_version": 1}}
+           "paths_data": {"paths": [_entry("a", 3, extra={"size_in_bytes": 50}, more=1), _entry("b", 4)],
+                          "paths_version": 1}}
     text = json.dumps(rec, indent=2)
     (meta / "n.json").write_text(text)
-    assert condameta._light(text.encode(), "record.json") is not None
+    assert condameta._light(text.encode(), "record.json") == {**rec, "paths_data": None}
     got, whole = condameta.summary(str(tmp_path)), condameta.summary(str(tmp_path), paths=True)
-    assert (got.files, got.bytes) == (whole.files, whole.bytes) == (2, 7)
+    assert got.packages == whole.packages and whole.paths == rec["paths_data"]["paths"]
+
+
+def test_summary_reads_of_a_record_only_what_create_uses(tmp_path):
+    """A record's files (thousands of paths) are create's to skip: summary neither sums nor checks
+    them, and its light read cuts paths_data out before the decode; installed_files, which uses
+    them, refuses a record whose files are not paths."""
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    rec = {"name": "n", "version": "1", "files": [1, 2],
+           "paths_data": {"paths": [_entry("a", 3), _entry("b", 4)], "paths_version": 1}}
+    (meta / "n-1-0.json").write_text(json.dumps(rec, indent=2))
+    got = condameta.summary(str(tmp_path))
+    assert [p.name for p in got.packages] == ["n"] and not hasattr(got, "bytes") and not hasattr(got, "files")
+    with pytest.raises(Exception, match="files"):
+        condameta.installed_files(str(tmp_path))
 
 
 _JSONISH = st.text(alphabet='ab/{}[]",:\\ \n\u00e9', max_size=12)
@@ -181,7 +195,7 @@ def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, 
     text = json.dumps(record, indent=indent, sort_keys=sort, ensure_ascii=indent == 4)
     light = condameta._light(text.encode(), "record.json")
     if light is not None:
-        assert light == ({**record, "paths_data": None}, sum(e.get("size_in_bytes", 0) for e in entries))
+        assert light == {**record, "paths_data": None}
 
 
 def test_summary_reaches_conda_meta_once_for_all_its_records(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import re
 from collections.abc import Iterator
 
 from mambaboot.common import shapes, untrusted
@@ -68,21 +67,18 @@ def _records(prefix: str) -> Iterator[dict]:
         yield record
 
 
-# A record's paths_data holds an entry per file; create needs only their sizes, so it is not
-# decoded. Its entries are the list after its "paths" key: flat objects (conda's PathData), so
-# that list ends at the first ']' that follows a '}' (or its '['), and paths_data at the '}'
-# after it, past scalar members only (paths_version). Those are found with bytes.find, not a
-# pattern: Python's re scans bytes ~50x slower than find (~20 ms at 50,000 files). A ']' inside a
-# path is skipped (no '}' before it), and one after a '}' in a path cuts the record where it fails
-# the decode below. The sizes are summed where they stand ("size_in_bytes" with its quotes never
-# occurs inside a string, where they are escaped), at most one per file the record lists or the
-# entries are not flat; the rest is decoded with paths_data as null. A record shaped otherwise is decoded whole.
+# A record's paths_data holds an entry per file, which create has no use for on a POSIX layout,
+# so it is not decoded. Its entries are the list after its "paths" key: flat objects (conda's
+# PathData), so that list ends at the first ']' that follows a '}' (or its '['), and paths_data
+# at the '}' after it, past scalar members only (paths_version). Those are found with bytes.find,
+# not a pattern: Python's re scans bytes ~50x slower than find. A ']' inside a path is skipped
+# (no '}' before it), and one after a '}' in a path cuts the record where it fails the decode
+# below; the rest is decoded with paths_data as null. A record shaped otherwise is decoded whole.
 # Both writers' records read lightly: micromamba's (libmamba/src/core/link.cpp:
 # `out_json["paths_data"] = paths_json`, flat entries of _path, path_type, sha256,
 # sha256_in_prefix, size_in_bytes, ...; written with `dump(4)`, keys sorted by nlohmann's
 # std::map) and rattler's (the test stand-in's: 2 spaces, paths_version first, paths_data before
 # "link").
-_SIZE = re.compile(rb'"size_in_bytes"\s*:\s*(\d+)')
 _BLANK = b" \t\r\n"
 
 
@@ -119,15 +115,11 @@ def _list_end(raw: bytes, opened: int) -> int:
 
 
 class Summary:
-    """What create reads from conda-meta, in one pass: the packages, the files and bytes the
-    records declare (not an environment's size: a link is declared with its target's size, and
-    files the engine or mambaboot wrote are not declared at all; diskusage measures it), and with
-    paths=True every record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
+    """What create reads from conda-meta, in one pass: the packages, and with paths=True every
+    record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
 
-    def __init__(self, packages: list[Package], files: int, size: int, paths: list[dict] | None):
+    def __init__(self, packages: list[Package], paths: list[dict] | None):
         self.packages = packages
-        self.files = files
-        self.bytes = size
         self.paths = paths
 
 
@@ -145,16 +137,18 @@ PACKAGE = {
     "paths_data": shapes.optional(dict, None, rule={"paths": shapes.optional(list, None, rule=shapes.each({
         "size_in_bytes": shapes.optional(int, None)}))}),
 }
+# What summary reads of a record: not its files, which create has no use for (installed_files reads them).
+SUMMARY = {key: field for key, field in PACKAGE.items() if key != "files"}
 
 
-def _read(path: str, raw: bytes) -> dict:
+def _read(path: str, raw: bytes, shape: dict = PACKAGE) -> dict:
     """A package record, parsed as untrusted text (anything could have written it) and checked
-    against its shape before any field is used."""
-    return shapes.check(untrusted.json(raw, path), PACKAGE, path, "a package record")
+    against its shape (of what the caller reads) before any field is used."""
+    return shapes.check(untrusted.json(raw, path), shape, path, "a package record")
 
 
-def _light(raw: bytes, path: str) -> tuple[dict, int] | None:
-    """(the record without its paths_data, the bytes it declares), or None: decode it whole."""
+def _light(raw: bytes, path: str) -> dict | None:
+    """The record without its paths_data, or None: decode it whole."""
     start = _value_of(raw, b'"paths_data"', 0, b"{")
     if start < 0:
         return None
@@ -166,45 +160,35 @@ def _light(raw: bytes, path: str) -> tuple[dict, int] | None:
     if end < 0 or raw.find(b"{", close, end) >= 0 or raw.find(b"[", close, end) >= 0:
         return None
     try:
-        record = _read(path, raw[:start] + b"null" + raw[end + 1:])
+        record = _read(path, raw[:start] + b"null" + raw[end + 1:], SUMMARY)
     except ValueError:
         return None
     if not isinstance(record, dict) or "paths_data" not in record or record["paths_data"] is not None:
         return None
-    sizes = _SIZE.findall(raw, opened, close)
-    if len(sizes) > len(record.get("files") or ()):  # more than one per file: entries not flat
-        return None
-    return record, sum(map(int, sizes))
+    return record
 
 
 def summary(prefix: str, paths: bool = False) -> Summary:
     packages: list[Package] = []
     entries: list[dict] | None = [] if paths else None
-    files = size = 0
     records = _record_paths(prefix)
     reading = untrusted.read_each_in(prefix, "conda-meta", [os.path.basename(p) for p in records],
                                      untrusted.PACKAGE_RECORD)
     for path in records:
         try:
             _, raw = next(reading)
-            light = None if paths else _light(raw, path)
-            if light is None:
-                record = _read(path, raw)
-                listed = (record.get("paths_data") or {}).get("paths") or ()
-                size += sum(int(e.get("size_in_bytes") or 0) for e in listed)
+            record = None if paths else _light(raw, path)
+            if record is None:
+                record = _read(path, raw, SUMMARY)
                 if entries is not None:
-                    entries.extend(listed)
-            else:
-                record, declared = light
-                size += declared
+                    entries.extend((record.get("paths_data") or {}).get("paths") or ())
             packages.append(_package(record))
-            files += len(record.get("files") or ())
         except (OSError, ValueError, *_MISSHAPEN) as exc:
             reading.close()
             raise _unreadable(path, exc) from None
     reading.close()  # the directory it holds open
     packages.sort(key=lambda p: p.name)
-    return Summary(packages, files, size, entries)
+    return Summary(packages, entries)
 
 
 def _package(record: dict) -> Package:

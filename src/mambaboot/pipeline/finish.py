@@ -25,7 +25,8 @@ from mambaboot.shell.activation import environ as activation
 # coming before it. create imports them while its engine runs (prepare).
 LATER = ("mambaboot.environment.cachelink", "mambaboot.environment.condameta", "mambaboot.environment.condarc",
          "mambaboot.environment.lockfile", "mambaboot.environment.roothook", "mambaboot.relocate.batscripts",
-         "mambaboot.shell.activation.generate", "json")
+         "mambaboot.shell.activation.generate", "mambaboot.common.usersite",
+         "mambaboot.environment.cacheusers", "json")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (they stay text)
@@ -282,7 +283,8 @@ def prepare(prefix: str, windows: bool) -> dict[str, bytes]:
     read and patterns compiled; FinishInputs.scripts)."""
     import importlib
 
-    for name in LATER:
+    # and conda-meta/state's, which adopt's verification needs before it starts (_checks)
+    for name in (*LATER, "mambaboot.environment.prefixstate"):
         importlib.import_module(name)
     from mambaboot.shell.activation import generate
 

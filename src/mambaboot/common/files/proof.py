@@ -85,9 +85,11 @@ def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
             text, wanted = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
     except (OSError, UnicodeDecodeError):
         return False
-    import hmac  # hashlib under it: not for a command that never checks a mark
+    # hmac.compare_digest without hmac, which imports hashlib (OpenSSL): the same constant-time
+    # comparison (CPython's Lib/hmac.py takes it from _operator, or its twin from _hashlib)
+    from _operator import _compare_digest
 
-    return hmac.compare_digest(text.strip(), wanted)
+    return _compare_digest(text.strip(), wanted)
 
 
 def drop_mark(where, role: str, token=None) -> bool:
