@@ -50,7 +50,7 @@ RECOVERY = (
     "pipeline/movesteps.py",
 )
 # RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2627
+RECOVERY_BUDGET = 2621
 
 
 def _section() -> str:
