@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, RUNTIME_PYTHON
+from tests.support.interrupt import killed_at
 from tests.support.snapshot import diff, snapshot
 
 LEVELS = 1000
 MAX_DEPTH = 256  # the bound docs/reference.md states
+MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
 NAME = "level"  # 1000 levels of it: a path of 6 KB, longer than PATH_MAX
 
 
@@ -68,6 +70,20 @@ def test_remove_refuses_a_tree_too_deep_before_deleting_anything_and_list_shows_
     r = world.run("list", "--envs-dir", str(world.envs), "--cache-dir", str(world.cache), "--json", "--size")
     assert r.returncode == 0, r.stderr
     assert [e["prefix"] for e in r.json()["environments"]] == [str(prefix)]
+
+
+def test_a_remove_killed_while_it_walks_a_tree_too_deep_has_changed_nothing(deep_env):
+    """The walk that finds the tree too deep comes before the mark and the rename: killed during it, the environment is
+    under its own name, unmarked, and the next remove names the depth and changes nothing (no set-aside left whose
+    deletion the same depth refuses for ever)."""
+    world, prefix = deep_env
+    before = snapshot(prefix, exclude=[prefix / "share" / "deep"])
+    args = ["remove", "deep", "--yes", "--cache-dir", str(world.cache), "--envs-dir", str(world.envs)]
+    assert killed_at(world, "removal.scan+20", args).returncode == -9
+    assert [n for n in os.listdir(world.envs) if "mambaboot-tmp" in n] == [] and not (prefix / MARK).exists()
+    assert diff(before, snapshot(prefix, exclude=[prefix / "share" / "deep"])) == {}
+    _refused(world.run(*args), prefix)
+    assert diff(before, snapshot(prefix, exclude=[prefix / "share" / "deep"])) == {}
 
 
 def test_audit_and_pack_refuse_a_tree_too_deep(deep_env):

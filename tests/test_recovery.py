@@ -246,7 +246,7 @@ def test_a_second_run_on_a_place_whose_remove_is_deleting_it_is_refused(world, m
         "create": ["create", "--prefix", str(prefix), *cache, "-c", channel, "--micromamba", str(standin)],
         "move": ["move", str(prefix), str(world.envs / "y"), *cache],
     }
-    with _paused_at(world, "common/files/removal.py:scan", "remove", str(prefix), "-y", *cache) as first:
+    with _paused_at(world, "common/files/removal.py:_remove_scanned", "remove", str(prefix), "-y", *cache) as first:
         aside = list(world.envs.glob(".x.mambaboot-tmp-*-removing"))
         assert len(aside) == 1 and not prefix.exists(), "held with the environment renamed aside"
         tree = snapshot(aside[0])
@@ -727,7 +727,7 @@ def test_a_create_force_whose_put_back_fails_keeps_its_intent_for_the_next_run(w
     run of the place puts it back, as it was."""
     prefix = copy_env(made_env, world.envs / "x")
     before = snapshot(prefix)
-    r = _faulted(world, f"mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#2={error}",
+    r = _faulted(world, f"mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#1={error}",
                  "create", "x", "--force", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
     left = _left_intent(prefix, r.stderr)
@@ -743,7 +743,7 @@ def test_a_put_back_never_replaces_a_directory_made_at_the_place_meanwhile(world
     directory made at the place just before that rename (after any look at the place) is not
     replaced by it; the run stops naming both (exit 4), and the intent stays for the next run."""
     prefix = copy_env(made_env, world.envs / "x")
-    r = _faulted(world, "mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#2=EACCES",
+    r = _faulted(world, "mambaboot.pipeline.create:_build#1=EIO,mambaboot.common.files.confined:rename_beside#1=EACCES",
                  "create", "x", "--force", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin))
     left = _left_intent(prefix, r.stderr)
     assert left["stage"] == "set-aside" and not prefix.exists(), r.stderr

@@ -91,7 +91,7 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
             intent.stage("deleting", doomed=aside.path)
             try:
                 aside.delete(tally)
-            except (CrossesMount, TooDeep):  # refused before anything was deleted: named back, unmarked
+            except (CrossesMount, TooDeep):  # come since the set-aside refused them: nothing deleted, the intent keeps it
                 raise
             except OSError as exc:  # the intent tries again, and else stays: the next run finishes it
                 raise TargetRefused(f"could not remove all of {prefix}: {exc}; what remains is at {aside.path}, "

@@ -339,6 +339,9 @@ SET_ASIDE_AS = {proof.OLD: "the old environment", proof.NEW: "the new environmen
 
 # What clears an intent the table does not know, as git names a stale index.lock.
 CLEAR = "look at the place (and what the intent names), then delete {lock} (that run's intent) and run again"
+# Two acts stay a live run's own, as they prove more than any row can: create, engine: the directory it made, emptied
+# through the descriptor held open since (pipeline/create.py _Rollback.undo), then these rows; remove, set-aside: a
+# directory swapped in between the check and the rename, named back by identity (common/files/guarded.py set_aside).
 TABLE = {  # (operation, stage): what settles it, in order (docs/reliability.md, "The settle table")
     ("create", "begun"): (), ("create", "set-aside"): (_put_back,), ("create", "engine"): (_undo_new, _put_back),
     ("create", "finishing"): (_undo_new, _put_back), ("create", "verified"): (_drop_old,), ("create", "done"): (),

@@ -14,7 +14,7 @@ import os
 
 from mambaboot.common import output, pathrules, winsys
 
-from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, removal, tempname, treewalk
+from mambaboot.common.files import confined, fileid, guarded, newdirs, noreplace, proof, removal, tempname
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -142,27 +142,18 @@ class _Rollback:
         # old environment are valid again the moment it moves back. It is a precondition:
         # if it fails (a sibling name longer than the file system allows, no permission on
         # the parent), nothing has changed and nothing may be deleted.
-        aside = tempname.set_aside(self.plan.prefix, self.intent.token, proof.OLD)
-        try:
-            # One look at the old environment, through one descriptor: a mount below it could be
-            # set aside but never deleted, so it is refused while nothing changed; else the proof,
-            # in the old environment itself, that this run set it aside: it is deleted or put
-            # back only while it carries it (settle.py)
-            with proof.place(self.plan.prefix) as root:
-                treewalk.refuse_deeper(root.fd if root.fd is not None else root.path, self.plan.prefix)
-                below = root.mounts_below()
-                if below:  # TargetRefused is no OSError: nothing to take back below
-                    raise TargetRefused(f"{below[0]} is a mount point inside {self.plan.prefix} (another file system, "
-                                        "or a bind mount of a directory elsewhere); replacing it would delete what is "
-                                        "mounted there; nothing was changed: unmount it first")
-                self.intent.stage("set-aside", aside=aside)
-                proof.write_mark(root, self.intent.token, proof.OLD)
-            confined.rename_beside(self.plan.prefix, aside)
+        prefix, token = self.plan.prefix, self.intent.token
+        self.intent.stage("set-aside", aside=tempname.set_aside(prefix, token, proof.OLD))
+        try:  # the one set-aside (guarded.py): the directory judged ours, marked through the descriptor that is
+            # renamed, its deletion's refusals (a mount below, a tree too deep) made first; its mark proves it
+            # to the settle table, which puts it back or deletes it (settle.py)
+            with guarded.set_aside(guarded.seen(prefix, record.RECORD_DIR), proof.OLD, token, kept=True):
+                pass
         except OSError as exc:
-            proof.drop_mark(self.plan.prefix, proof.OLD)
-            self.intent.stage("begun", aside=None)
+            if isinstance(exc, TargetRefused):
+                raise
             raise TargetRefused(
-                f"cannot move the old environment {self.plan.prefix} aside to replace it "
+                f"cannot move the old environment {prefix} aside to replace it "
                 f"({exc.strerror or exc}); nothing was changed"
             ) from None
 

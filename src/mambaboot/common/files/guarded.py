@@ -1,4 +1,5 @@
-"""Deleting a directory only while it is still the one that was checked.
+"""Setting a directory aside (create --force's old environment, what remove deletes) and deleting it, only while it
+is still the one that was checked.
 
 A check (an environment of ours? a home this tool made?) and the deletion it allows happen at
 two moments, and between them the name can come to mean another directory: the checked one
@@ -20,7 +21,7 @@ import os
 import stat
 
 from mambaboot.common.files import confined, fileid, proof, removal, tempname, treewalk
-from mambaboot.common.errors import CrossesMount, TargetRefused, TooDeep
+from mambaboot.common.errors import TargetRefused
 
 
 class Changed(TargetRefused):
@@ -79,15 +80,18 @@ class set_aside:
     renamed or deleted. aside.delete(tally) then deletes it; aside.path is where it is (what
     remains after a failure). OSError from the file system as it comes. token: the mark (proof.py)
     of role written in the directory before the rename, and deleted last: cut short, what remains
-    proves it is what this run set aside."""
+    proves it is what this run set aside. What its deletion would refuse (a mount point below, a
+    tree too deep) is refused before the mark, while nothing changed, whenever it is deleted: now
+    (remove) or once its replacement verified (create --force). kept: it must move (create --force
+    keeps it to put back), so a rename refused is refused here, unmarked (remove deletes it in place)."""
 
-    def __init__(self, checked: Seen, tag: str | None, token: str | None = None) -> None:
+    def __init__(self, checked: Seen, tag: str | None, token: str | None = None, kept: bool = False) -> None:
         assert tag is None or token, "a directory set aside carries its run's mark"
-        self.checked, self.tag, self.token = checked, tag, token
+        self.checked, self.tag, self.token, self.kept = checked, tag, token, kept
         self._last = (proof.MARK,) if token else ()
         self.path = checked.path
-        self._parent = self._fd = None
-        self._name = self._original = None
+        self._parent = self._fd = self._tree = None
+        self._name = None
 
     def __enter__(self) -> "set_aside":
         try:
@@ -128,18 +132,17 @@ class set_aside:
         witnessed = _witness_at(self._fd, self.checked.witness) if self.checked.witness else None
         if not self._matches(held, witnessed):
             raise _changed(path)
-        self._name = self._original = name
+        self._name = name
         if self.tag is None:
             return
-        # Another file system mounted inside is refused now, while the directory still has its name.
-        removal.refuse_mounts(self._fd, path)
+        self._tree = removal.scanned(self._fd, path, self._last)  # the one walk, before anything changes
         if self.token:  # through the descriptor compared: into that directory and no other
             proof.write_mark(confined.Root(path, self._fd, held), self.token, self.tag)  # borrowed: closed by _close
         doomed = self._doomed(path)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
-        except OSError:  # a mount point, say: deleted in place, what the descriptor reaches
-            return
+        except OSError as exc:  # a mount point, say: deleted in place, what the descriptor reaches
+            return self._unmoved(exc)
         try:
             moved = os.stat(doomed, dir_fd=self._parent, follow_symlinks=False)
         except OSError:
@@ -178,13 +181,14 @@ class set_aside:
             raise _changed(path)
         if self.tag is None:
             return
+        treewalk.refuse_deeper(path, path)
         if self.token:
             proof.write_mark(path, self.token, self.tag)
         doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
             os.rename(path, doomed)
-        except OSError:  # e.g. a file in it is open: deleted in place, as far as possible
-            return
+        except OSError as exc:  # e.g. a file in it is open: deleted in place, as far as possible
+            return self._unmoved(exc)
         moved = current(doomed)
         if moved is None or not self._matches(*moved):
             if moved is not None and not os.path.lexists(path):
@@ -192,6 +196,11 @@ class set_aside:
             self._unmark()
             raise _changed(path)
         self.path = doomed
+
+    def _unmoved(self, exc: OSError) -> None:
+        if self.kept:
+            self._unmark()
+            raise exc
 
     def _doomed(self, path: str) -> str:
         """The set-aside's name, the one the run's intent says (settle.py checks it so)."""
@@ -208,30 +217,12 @@ class set_aside:
 
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
-        name is still that directory."""
+        name is still that directory. A mount point or a depth refused here came since the set-aside
+        refused them: the run's intent keeps it (environment/settle.py)."""
         if self._fd is None:  # pragma: no cover - Windows
-            try:
-                confined.remove_named(self.path, tally, last=self._last)
-            except TooDeep as exc:  # nothing was deleted: the directory gets its name back
-                aside = self.path
-                if aside != self.checked.path and not os.path.lexists(self.checked.path):
-                    os.rename(aside, self.checked.path)
-                    self.path = self.checked.path
-                self._unmark()
-                if self.path == aside or not exc.filename:
-                    raise
-                # named as the user knows it, as by descriptor
-                raise treewalk.too_deep(exc.filename.replace(aside, self.path, 1)) from None
+            confined.remove_named(self.path, tally, last=self._last)
             return
-        try:
-            # named as the user knows it: refused before anything is deleted, it gets that name back
-            removal.remove_contents(self._fd, tally, self.checked.path, self._last)
-        except (CrossesMount, TooDeep):  # nothing was deleted: the directory gets its name back
-            if self._name != self._original and not _exists(self._original, self._parent):
-                os.rename(self._name, self._original, src_dir_fd=self._parent, dst_dir_fd=self._parent)
-                self._name, self.path = self._original, self.checked.path
-            self._unmark()
-            raise
+        removal.remove_contents(self._fd, tally, self.checked.path, self._last, self._tree)
         try:
             now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
         except FileNotFoundError:

@@ -146,12 +146,12 @@ def refuse_mounts(fd: int, where: str) -> None:
     message), before anything is deleted: a tree we delete is one file system's, never another's."""
     below = mounts_below(fd)
     if below:
-        raise _crosses(below[0])
+        raise _crosses(below[0], where)
 
 
-def _crosses(mount: str) -> CrossesMount:
-    return CrossesMount(f"{mount} is a mount point (another file system, or a bind mount of a directory "
-                        "elsewhere) inside what was to be deleted; nothing was deleted: unmount it first", mount)
+def _crosses(mount: str, where: str) -> CrossesMount:
+    return CrossesMount(f"{mount} is a mount point inside {where or 'what was to be deleted'} (another file system, or a "
+                        "bind mount of a directory elsewhere); nothing was changed: unmount it first", mount)
 
 # A directory's rmdir costs about as much wall time as a few unlinks (measured: ~365 empty
 # directories take ~45 ms with `rm -rf`, 10k files ~115 ms), which the halving accounts for.
@@ -176,7 +176,7 @@ class _Tree:
             if self.device is None:
                 self.device = os.fstat(dfd).st_dev
             elif os.fstat(dfd).st_dev != self.device:
-                raise _crosses(f"{where}/{rel}" if where and rel else where or rel)
+                raise _crosses(f"{where}/{rel}" if where and rel else where or rel, where)
             self.names.append(rel.rsplit("/", 1)[-1] if rel else name)
             self.depths.append(depth + d)
             self.files.append([(e.name, e.is_symlink()) for e in entries
@@ -236,20 +236,27 @@ class _Share:
         return rest
 
 
-def remove_contents(top: int, tally=None, where: str = "", last: tuple = ()) -> None:
+def scanned(top: int, where: str = "", last: tuple = ()) -> _Tree:
+    """The tree under the directory descriptor top as remove_contents deletes it, listed before anything changes:
+    a mount point below or a tree too deep refused (where: top's name, for the message)."""
+    refuse_mounts(top, where)
+    tree = _Tree()
+    tree.scan(top, None, 0, where, frozenset(last))
+    return tree
+
+
+def remove_contents(top: int, tally=None, where: str = "", last: tuple = (), tree: _Tree | None = None) -> None:
     """Delete everything under the directory descriptor top (top itself stays, for the caller
     to rmdir by its name). tally: add(lstat) for each file before it goes, and for a second
     process's share, state() of a fresh one of its type and absorb(state). A mount point below
     (where: top's name, for the message) is refused, CrossesMount, before anything is deleted.
     last: names at the top deleted after everything else, in that order, uncounted (what proves
-    whose the tree is, not what it holds: cut short, what remains still proves it)."""
-    refuse_mounts(top, where)
-    tree = _Tree()
-    tree.scan(top, None, 0, where, frozenset(last))
+    whose the tree is, not what it holds: cut short, what remains still proves it). tree: scanned(top, where, last)."""
+    tree = tree or scanned(top, where, last)
     kept = [(name, _lstat_at(name, top)) for name in last]
     for name, st in kept:  # a file system mounted there is refused before anything goes, too
         if st is not None and stat.S_ISDIR(st.st_mode) and st.st_dev != tree.device:
-            raise _crosses(f"{where}/{name}")
+            raise _crosses(f"{where}/{name}", where)
     _remove_scanned(top, tree, tally)
     for name, st in kept:
         if st is not None:
