@@ -47,7 +47,6 @@ def test_each_exit_in_the_inventory_names_functions_that_exist_and_are_used():
 NOT_A_PATH = {
     ("common/errors.py", "command"): "the name of mambaboot's command",
     ("pipeline/adopt.py", "command"): "the name of mambaboot's command",
-    ("shell/unfinished.py", "field(operation)"): "the name of mambaboot's command that left the intent",
     ("pipeline/verify.py", "command"): "python, conda or mamba",
     ("pipeline/verify.py", "tool"): "python, conda or mamba",
     ("shell/doctor.py", "name"): "python, conda or mamba",
