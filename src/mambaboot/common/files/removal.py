@@ -128,9 +128,9 @@ def mount_points() -> frozenset:
                      if len(fields) > 4)
 
 
-def mounts_below(fd: int, points: frozenset | None = None) -> list:
-    """The mount points strictly below the directory fd (points: the table mount_points() read,
-    read here when not given); [] where the kernel does not name the directory's path."""
+def mounts_below(fd: int) -> list:
+    """The mount points strictly below the directory fd, by the table mount_points() reads; []
+    where the kernel does not name the directory's path."""
     try:
         where = os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
@@ -138,7 +138,7 @@ def mounts_below(fd: int, points: frozenset | None = None) -> list:
     if not where.startswith("/") or where.endswith(" (deleted)"):
         return []
     prefix = where.rstrip("/") + "/"
-    return sorted(point for point in (mount_points() if points is None else points) if point.startswith(prefix))
+    return sorted(point for point in mount_points() if point.startswith(prefix))
 
 
 def refuse_mounts(fd: int, where: str) -> None:
