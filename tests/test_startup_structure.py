@@ -456,17 +456,21 @@ def test_create_imports_what_follows_the_engine_only_once_it_runs(world, channel
     assert "mambaboot.pipeline.provision" not in at_exit
 
 
+# A probe's start: `ended` holds sys.modules as each run of the engine (child.stream) ended, empty while none has.
+_ENGINE_ENDED = ("from mambaboot.engine import child\nreal_stream = child.stream\nended = []\n"
+                 "def stream(*a, **k):\n"
+                 "    try:\n        return real_stream(*a, **k)\n"
+                 "    finally:\n        ended.append(list(sys.modules))\n"
+                 "child.stream = stream\n")
+
+
 def test_create_imports_nothing_once_its_engine_has_ended(world, channel, standin, tmp_path):
     """What finish and the run's end use is imported while the engine runs (finish.prepare): once
     the engine has ended a create imports no module, hmac's hashlib (the proof of a place's mark)
     among them."""
     out = tmp_path / "modules.txt"
-    probe = ("import atexit\nfrom mambaboot.engine import child\nreal = child.stream\nseen = []\n"
-             "def stream(*a, **k):\n"
-             "    try:\n        return real(*a, **k)\n"
-             "    finally:\n        seen[:] = list(sys.modules)\n"
-             "child.stream = stream\n"
-             "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(set(sys.modules) - set(seen)))))\n")
+    probe = (_ENGINE_ENDED + "import atexit\n"
+             "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(set(sys.modules) - set(ended[-1])))))\n")
     r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     assert (world.envs / "py" / ".mambaboot" / "record.json").is_file()
@@ -477,12 +481,10 @@ def test_create_assembles_envvars_py_while_its_engine_runs(world, channel, stand
     """PREFIX/.mambaboot/envvars.py depends on no file the engine writes: it is put together from
     mambaboot's sources with the scripts (finish.prepare), not after the engine."""
     out = tmp_path / "calls.txt"
-    probe = ("from mambaboot.engine import child\nfrom mambaboot.common import packagedata\n"
-             "real, made = child.stream, packagedata.standalone\nended = []\n"
-             "def stream(*a, **k):\n    try:\n        return real(*a, **k)\n    finally:\n        ended.append(1)\n"
+    probe = (_ENGINE_ENDED + "from mambaboot.common import packagedata\nmade = packagedata.standalone\n"
              "def standalone(*a, **k):\n    open(out, 'a').write(('after' if ended else 'during') + '\\n')\n"
              "    return made(*a, **k)\n"
-             "child.stream, packagedata.standalone = stream, standalone\n")
+             "packagedata.standalone = standalone\n")
     r = create_probed(world, out, probe, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     assert (world.envs / "py" / ".mambaboot" / "envvars.py").is_file()
