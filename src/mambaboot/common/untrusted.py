@@ -217,7 +217,9 @@ def json(data: bytes | str, path: str, depth: int = DEPTH, strings: bool = True)
         raise refuse(path, f"is not valid JSON ({exc})") from None
     # A raw NUL or surrogate cannot be in strict UTF-8 JSON text: only an escape can write one
     # (else no walk over a big record; a false alarm, an escaped backslash or \ud7ff, only costs the walk).
-    if strings and ("\\u0000" in body or "\\ud" in body or "\\uD" in body):
+    # Text without a backslash holds no escape: one search for a character (memchr) rather than
+    # three for a string, ~1 ms over conda-meta's records after create's engine.
+    if strings and "\\" in body and ("\\u0000" in body or "\\ud" in body or "\\uD" in body):
         check_strings(value, path)
     return value
 

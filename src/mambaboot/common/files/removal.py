@@ -100,6 +100,8 @@ _UNTYPABLE = quoting.UNTYPABLE + ": delete it with a file manager"
 
 def _unescape_mount(field: str) -> str:
     # /proc/self/mountinfo writes space, tab, newline and backslash as \ooo (octal)
+    if "\\" not in field:  # most paths: nothing to walk character by character
+        return field
     out, i = [], 0
     while i < len(field):
         if field[i] == "\\" and i + 4 <= len(field) and field[i + 1:i + 4].isdigit():
