@@ -154,7 +154,7 @@ def test_an_entry_holding_an_object_reads_lightly_as_a_whole_decode_does(tmp_pat
                           "paths_version": 1}}
     text = json.dumps(rec, indent=2)
     (meta / "n.json").write_text(text)
-    assert condameta._light(text.encode(), "record.json") == {**rec, "paths_data": None}
+    assert condameta._light(text.encode(), "record.json") == {**rec, "paths_data": None, "files": None}
     got, whole = condameta.summary(str(tmp_path)), condameta.summary(str(tmp_path), paths=True)
     assert got.packages == whole.packages and whole.paths == rec["paths_data"]["paths"]
 
@@ -195,7 +195,23 @@ def test_the_light_read_is_a_whole_decode_or_declines(paths, version_first, at, 
     text = json.dumps(record, indent=indent, sort_keys=sort, ensure_ascii=indent == 4)
     light = condameta._light(text.encode(), "record.json")
     if light is not None:
-        assert light == {**record, "paths_data": None}
+        # files is cut where its paths hold no backslash and it comes before paths_data
+        assert light == {**record, "paths_data": None, "files": light["files"]}
+        cut = "\\" not in json.dumps(record["files"], ensure_ascii=indent == 4) and text.index('"files"') < text.index('"paths_data"')
+        assert light["files"] == (None if cut else record["files"])
+
+
+@pytest.mark.parametrize("names", [["a", "b"], [], ["]", "x]"], ["[", "]["], ['a"]', "b"], ["c\\]", "d"], ["],", "]}"]])
+def test_the_light_read_cuts_files_out_as_it_cuts_paths_data(names):
+    """A record's files, a path each (most of what is left once paths_data is cut), are not decoded
+    either where they come first, as both writers put them, and no path holds a backslash (else
+    they are decoded, with what a path may hold); paths with brackets and quotes in them too."""
+    pd = {"paths": [_entry(n, 1) for n in names], "paths_version": 1}
+    record = {"depends": ["x [y]"], "files": names, "name": "n", "paths_data": pd, "version": "1"}
+    text = json.dumps(record, indent=4, sort_keys=True)
+    light = condameta._light(text.encode(), "record.json")
+    backslash = any("\\" in n or '"' in n for n in names)
+    assert light == {**record, "paths_data": None, "files": names if backslash else None}
 
 
 def test_summary_reaches_conda_meta_once_for_all_its_records(tmp_path, monkeypatch):

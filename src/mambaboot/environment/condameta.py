@@ -114,6 +114,17 @@ def _list_end(raw: bytes, opened: int) -> int:
     return -1
 
 
+def _strings_end(raw: bytes, opened: int, stop: int) -> int:
+    """The ']' before stop that closes the list opened at `opened` (files: a path each), or -1. Read
+    only where nothing between holds a backslash, so that every '"' opens or closes a string: the
+    first ']' after an even number of them is outside every string, and where it closes a list
+    nested inside, the brackets left over fail the decode."""
+    close = raw.find(b"]", opened, stop)
+    while close >= 0 and raw.count(b'"', opened, close) % 2:
+        close = raw.find(b"]", close + 1, stop)
+    return close if close >= 0 and raw.find(b"\\", opened, close) < 0 else -1
+
+
 class Summary:
     """What create reads from conda-meta, in one pass: the packages, and with paths=True every
     record's paths_data entries (a Windows layout's scripts to patch are found in them)."""
@@ -148,7 +159,9 @@ def _read(path: str, raw: bytes, shape: dict = PACKAGE) -> dict:
 
 
 def _light(raw: bytes, path: str) -> dict | None:
-    """The record without its paths_data, or None: decode it whole."""
+    """The record without its paths_data, or None: decode it whole. Its files (a path each, before
+    paths_data in both writers' records), most of what is left, are cut too where _strings_end finds
+    their end: read as null."""
     start = _value_of(raw, b'"paths_data"', 0, b"{")
     if start < 0:
         return None
@@ -159,8 +172,14 @@ def _light(raw: bytes, path: str) -> dict | None:
     end = raw.find(b"}", close) if close >= 0 else -1
     if end < 0 or raw.find(b"{", close, end) >= 0 or raw.find(b"[", close, end) >= 0:
         return None
+    head = raw[:start]
+    files = _value_of(raw, b'"files"', 0, b"[")
+    if 0 <= files < start:
+        shut = _strings_end(raw, files, start)
+        if shut >= 0:
+            head = raw[:files] + b"null" + raw[shut + 1:start]
     try:
-        record = _read(path, raw[:start] + b"null" + raw[end + 1:], SUMMARY)
+        record = _read(path, head + b"null" + raw[end + 1:], SUMMARY)
     except ValueError:
         return None
     if not isinstance(record, dict) or "paths_data" not in record or record["paths_data"] is not None:
