@@ -202,12 +202,9 @@ def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) 
     """Write (or with dry_run only name) the hooks; returns their relative paths. A file of that
     name is mambaboot's own and is written again, so it always says what this version says."""
     hooks = render(windows)
-    if not dry_run:  # below the prefix never through a link: a linked activate.d is someone else's
-        with confined.Root.open(prefix) as root:
-            for directory in (ACTIVATE_DIR, DEACTIVATE_DIR):
-                root.makedirs(directory)
-                root.refuse_mounted(directory)  # a directory mounted there is elsewhere's, as a link is
-            root.write_many(hooks.items(), mode=confined.user_mode(0o666), sync=sync)
+    if not dry_run:  # below the prefix never through a link: a linked activate.d is someone else's, and
+        # a directory mounted there elsewhere's, as a link is: both directories checked against one mount table
+        confined.write_many_in(prefix, hooks.items(), mode=confined.user_mode(0o666), sync=sync)
     return sorted(hooks)
 
 
