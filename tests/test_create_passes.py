@@ -214,6 +214,22 @@ def test_the_light_read_cuts_files_out_as_it_cuts_paths_data(names):
     assert light == {**record, "paths_data": None, "files": names if backslash else None}
 
 
+def test_the_light_read_of_a_path_of_brackets_is_linear():
+    """A path of 4 million ']' (a record may hold 256 MiB) is crossed in one step, not each bracket
+    counted from the list's start again: that walk is ~8e12 bytes, and no run ends it. Run apart,
+    ended by its own timeout, which fails it, as the hostile bounds' runs are."""
+    code = (
+        "import json, sys; from mambaboot.environment import condameta\n"
+        "path = 'a' + ']' * 4_000_000\n"
+        "record = {'files': [path, 'b'], 'name': 'n', 'paths_data': {'paths': [], 'paths_version': 1}, 'version': '1'}\n"
+        "light = condameta._light(json.dumps(record, indent=1).encode(), 'record.json')\n"
+        "sys.exit(light != {**record, 'files': None, 'paths_data': None})\n"
+    )
+    src = str(Path(condameta.__file__).parents[2])
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": src}, timeout=120)
+    assert done.returncode == 0
+
+
 def test_summary_reaches_conda_meta_once_for_all_its_records(tmp_path, monkeypatch):
     """The records are read below one descriptor of conda-meta (untrusted.read_each_in), not each
     from the prefix down: ~70 records in a realistic create, ~1000 in a large one."""

@@ -119,9 +119,18 @@ def _strings_end(raw: bytes, opened: int, stop: int) -> int:
     only where nothing between holds a backslash, so that every '"' opens or closes a string: the
     first ']' after an even number of them is outside every string, and where it closes a list
     nested inside, the brackets left over fail the decode."""
-    close = raw.find(b"]", opened, stop)
-    while close >= 0 and raw.count(b'"', opened, close) % 2:
-        close = raw.find(b"]", close + 1, stop)
+    close, quotes, counted = raw.find(b"]", opened, stop), 0, opened
+    while close >= 0:
+        quotes += raw.count(b'"', counted, close)
+        if quotes % 2 == 0:
+            break
+        # inside a string: past its closing '"' in one step, each byte counted once (a path of
+        # brackets makes no quadratic walk)
+        counted = raw.find(b'"', close, stop) + 1
+        if counted == 0:
+            return -1
+        quotes += 1
+        close = raw.find(b"]", counted, stop)
     return close if close >= 0 and raw.find(b"\\", opened, close) < 0 else -1
 
 
