@@ -50,7 +50,7 @@ RECOVERY = (
     "pipeline/movesteps.py",
 )
 # RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2570
+RECOVERY_BUDGET = 2571
 
 
 def _section() -> str:

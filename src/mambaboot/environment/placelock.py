@@ -214,14 +214,17 @@ def _same(body: dict | None, token) -> bool:
 
 
 def unsettled(directory: str) -> list[tuple[str, str, dict]]:
-    """(place, lock file, intent) for each lock file in directory that no run holds and whose intent names a place there
-    whose lock (fsops.place_lock: by its name, or a key of it) is this very file: the lock's name proves it."""
+    """(place, lock file, intent) for each lock file in directory that no run holds and whose intent names a place there.
+    A lock named by a key (fsops.place_lock) is taken for the place its intent names only where that place's lock is this
+    very file: the key proves it."""
     try:
-        names = sorted(n for n in os.listdir(directory) if n.startswith(".") and fsops.PLACE_LOCK in n)
+        names = sorted(n for n in os.listdir(directory) if n.startswith("."))
     except OSError:
         return []
-    found = [(os.path.basename(p), n) for n in names for p in settle.places(intent(os.path.join(directory, n)) or {})
-             if fsops.place_lock(p) == os.path.join(os.path.realpath(directory), n)]
+    found = [(n[1:-len(fsops.PLACE_LOCK) - 1], n) for n in names if n.endswith(f".{fsops.PLACE_LOCK}")]
+    found += [(os.path.basename(p), n) for n in names if n.startswith(f".{fsops.PLACE_LOCK}-")
+              for p in settle.places(intent(os.path.join(directory, n)) or {})
+              if fsops.place_lock(p) == os.path.join(os.path.realpath(directory), n)]
     found = [(os.path.join(directory, name), os.path.join(directory, n)) for name, n in found]
     return [(place, path, body) for place, path in found for body in [killed(place, path)] if body is not None]
 

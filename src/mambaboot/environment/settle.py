@@ -261,9 +261,7 @@ def _drop_copy(intent: dict, src: str, dst: str, token: str, done: list) -> None
 
 
 def _move_forward(intent: dict, place: str, done: list, steps, commit=None) -> None:
-    """At `verified` or later: the move is finished. Its source is set aside here, not by guarded.set_aside, which writes its
-    mark and compares a Seen of its own run: this mark was written at `begun` (pipeline/move.py) and is read back against
-    the identity the intent recorded, by whichever run settles it (a killed one's too), the set-aside maybe done already."""
+    """At `verified` or later: the move is finished."""
     src, dst, old, how, token = _move_fields(intent, place)
     finished = False
     if how == COPIED:
