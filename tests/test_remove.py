@@ -561,6 +561,7 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     assert not src.exists() and snapshot(to) == copy_before
     assert sorted(p.name for p in world.envs.iterdir()) == ["copy"]
 
+
 def test_the_mount_table_is_read_as_the_kernel_escapes_it():
     """proc(5): space, tab, newline and backslash in a mount point's path are written as \\ooo."""
     assert removal._unescape_mount("/mnt/a\\040b\\011c\\134d") == "/mnt/a b\tc\\d"
