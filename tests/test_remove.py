@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import stat
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -517,12 +518,9 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     assert {k: r.json()[k] for k in expected_twin} == expected_twin
 
 
-def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(world, monkeypatch):
-    """Where a move's source cannot be renamed aside (Windows: a file in it open), it is deleted
-    in place, its mark last: cut short there (conda-meta already gone), the move's intent in its
-    lock still says what it is: remove says so and finishes it, leaving the copy alone."""
+def _copied_move(world) -> tuple:
+    """A move's source and its verified copy, with the intent of the move at deleting-source."""
     from mambaboot.common.files import tempname
-    from mambaboot.environment import settle
 
     src, to = world.envs / "moved", world.envs / "copy"
     for prefix in (src, to):
@@ -533,24 +531,60 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     token = os.urandom(16).hex()
     proof.write_mark(str(src), token, proof.SOURCE)  # as the move did when it began
     ident = fileid.identity(os.lstat(src))
-    body = {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
-            "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",
-            "aside": tempname.set_aside(str(src), token, proof.SOURCE), "place1": str(to), "place2": str(src)}
-    real_remove_marked = proof.remove_marked
+    return src, to, {"tool": "mambaboot", "operation": "move", "pid": 1, "token": token, "stage": "deleting-source",
+                     "from": str(src), "to": str(to), "old": str(src), "how": "copied", "source": f"{ident[0]}:{ident[1]}",
+                     "aside": tempname.set_aside(str(src), token, proof.SOURCE), "place1": str(to), "place2": str(src)}
 
-    def refused(a, b):
+
+def test_a_moved_source_swapped_before_its_set_aside_is_put_back_not_deleted(world, monkeypatch):
+    """A directory put at a moved source's name between the check of its mark and the rename that
+    sets the source aside is the user's: the set-aside compares what it renamed, renames it back
+    and deletes nothing, and the source stays named by the move's intent."""
+    from mambaboot.environment import settle
+
+    src, to, body = _copied_move(world)
+    real_holds_mark = proof.holds_mark
+    swapped = []
+
+    def swap_after(where, *args, **kwargs):  # the source's mark read: another directory put in its place
+        held = real_holds_mark(where, *args, **kwargs)
+        if held and not swapped and str(getattr(where, "path", where)) == str(src):
+            os.rename(src, world.envs / "elsewhere")
+            (src / "mine").mkdir(parents=True)
+            (src / "mine" / "notes.txt").write_text("mine")
+            swapped.append(where)
+        return held
+
+    monkeypatch.setattr(proof, "holds_mark", swap_after)
+    with pytest.raises(proof.NotOurs):
+        settle.run(body, str(src), steps={})
+    monkeypatch.undo()
+    assert swapped and (src / "mine" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in world.envs.iterdir()) == ["copy", "elsewhere", "moved"]
+
+
+def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(world, monkeypatch):
+    """Where a move's source cannot be renamed aside (Windows: a file in it open), it is deleted
+    in place, its mark last: cut short there (conda-meta already gone), the move's intent in its
+    lock still says what it is: remove says so and finishes it, leaving the copy alone."""
+    from mambaboot.environment import settle
+
+    src, to, body = _copied_move(world)
+    real_remove_contents = removal.remove_contents
+
+    def refused(a, b, **kwargs):
         raise PermissionError(13, "in use", a)
 
-    def cut_short(path, *args, **kwargs):
-        confined.remove_named(os.path.join(path, "conda-meta"))
+    def cut_short(fd, *args, **kwargs):
+        shutil.rmtree(src / "conda-meta")
         raise KeyboardInterrupt  # the process dies here
 
-    monkeypatch.setattr(confined, "rename_beside", refused)
-    monkeypatch.setattr(proof, "remove_marked", cut_short)
+    monkeypatch.setattr(os, "rename", refused)
+    monkeypatch.setattr(removal, "remove_contents", cut_short)
     with pytest.raises(KeyboardInterrupt):
         settle.run(body, str(src), steps={})
     monkeypatch.undo()
-    assert proof.remove_marked is real_remove_marked
+    assert removal.remove_contents is real_remove_contents
     for place in (src, to):  # what the killed move left in the lock of both places
         (place.parent / f".{place.name}.mambaboot-lock").write_text(json.dumps(body))
     assert src.is_dir() and not (src / "conda-meta").exists() and (src / proof.MARK).is_file()

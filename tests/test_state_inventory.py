@@ -50,7 +50,7 @@ RECOVERY = (
     "pipeline/movesteps.py",
 )
 # RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2571
+RECOVERY_BUDGET = 2578
 
 
 def _section() -> str:

@@ -11,7 +11,7 @@ import os
 
 from mambaboot.common import output, quoting
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, fsops, guarded, leftovers, noreplace, proof, removal, tempname
 from mambaboot.environment import record  # placelock's import of it: nothing more at start-up
 
 
@@ -267,15 +267,16 @@ def _move_forward(intent: dict, place: str, done: list, steps, commit=None) -> N
     if how == COPIED:
         source = _identity(intent, "source")
         aside = _sibling(intent, src, "aside", proof.SOURCE, "the moved source")
-        if aside is not None and not os.path.lexists(aside) and proof.holds_mark(src, token, proof.SOURCE, source):
-            try:
-                confined.rename_beside(src, aside)
-            except OSError:  # e.g. a file in it open on Windows: deleted in place, the mark last
-                pass
-        for doomed in (aside, src):  # what is there without the mark is not the move's: named, and left
-            if doomed is not None and os.path.lexists(doomed):
-                proof.remove_marked(doomed, token, f"moved it to {dst}", proof.SOURCE, expected=source)
-                finished = True
+        if aside is not None and os.path.lexists(aside):  # set aside by a run killed since: what is left of it
+            proof.remove_marked(aside, token, f"moved it to {dst}", proof.SOURCE, expected=source)
+            finished = True
+        if os.path.lexists(src):  # the one set-aside (guarded.py), by the mark the move wrote at its start; refused
+            try:  # a rename (a file in it open on Windows): deleted in place, the mark last
+                with guarded.set_aside(guarded.Seen(src, source), aside and proof.SOURCE, token, claimed=proof.SOURCE) as gone:
+                    gone.delete()
+            except guarded.Changed:  # without that mark it is not the move's: named, and left
+                raise proof.refused(src, f"moved it to {dst}") from None
+            finished = True
     if how == FINISHED or proof.holds_mark(dst, token, proof.SOURCE) or proof.holds_mark(dst, token, proof.COPY):
         _adopt_dropped(intent, dst, done)  # its re-adopt verified: its snapshot is all that is left of it
     for role in (proof.SOURCE, proof.COPY):

@@ -83,11 +83,14 @@ class set_aside:
     proves it is what this run set aside. What its deletion would refuse (a mount point below, a
     tree too deep) is refused before the mark, while nothing changed, whenever it is deleted: now
     (remove) or once its replacement verified (create --force). kept: it must move (create --force
-    keeps it to put back), so a rename refused is refused here, unmarked (remove deletes it in place)."""
+    keeps it to put back), so a rename refused is refused here, unmarked (remove deletes it in place). claimed: the role
+    whose mark of token is there already, written at the run's start (a move's source): read back through the descriptor
+    compared, before anything else (role None too), never written, and kept whatever happens before the deletion."""
 
-    def __init__(self, checked: Seen, tag: str | None, token: str | None = None, kept: bool = False) -> None:
+    def __init__(self, checked: Seen, tag: str | None, token: str | None = None, kept: bool = False,
+                 claimed: str | None = None) -> None:
         assert tag is None or token, "a directory set aside carries its run's mark"
-        self.checked, self.tag, self.token, self.kept = checked, tag, token, kept
+        self.checked, self.tag, self.token, self.kept, self.claimed = checked, tag, token, kept, claimed
         self._last = (proof.MARK,) if token else ()
         self.path = checked.path
         self._parent = self._fd = self._tree = None
@@ -133,11 +136,14 @@ class set_aside:
         if not self._matches(held, witnessed):
             raise _changed(path)
         self._name = name
+        root = confined.Root(path, self._fd, held)  # borrowed: closed by _close
+        if self.claimed and not proof.holds_mark(root, self.token, self.claimed):  # read back through the descriptor
+            raise _changed(path)
         if self.tag is None:
             return
         self._tree = removal.scanned(self._fd, path, self._last)  # the one walk, before anything changes
-        if self.token:  # through the descriptor compared: into that directory and no other
-            proof.write_mark(confined.Root(path, self._fd, held), self.token, self.tag)  # borrowed: closed by _close
+        if self.token and not self.claimed:  # through the descriptor compared: into that directory and no other
+            proof.write_mark(root, self.token, self.tag)
         doomed = self._doomed(path)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
@@ -179,10 +185,12 @@ class set_aside:
         now = current(path)
         if now is None or not self._matches(*now):
             raise _changed(path)
+        if self.claimed and not proof.holds_mark(path, self.token, self.claimed):
+            raise _changed(path)
         if self.tag is None:
             return
         treewalk.refuse_deeper(path, path)
-        if self.token:
+        if self.token and not self.claimed:
             proof.write_mark(path, self.token, self.tag)
         doomed = os.path.join(os.path.dirname(path), self._doomed(path))
         try:
@@ -208,12 +216,10 @@ class set_aside:
 
     def _unmark(self) -> None:
         """The directory is not set aside after all: the mark written for it goes."""
-        if not self.token or self.tag is None:  # no mark was written
+        if not self.token or self.tag is None or self.claimed:  # no mark was written
             return
-        if self._fd is None:  # pragma: no cover - Windows
-            proof.drop_mark(self.checked.path, self.tag)
-            return
-        proof.drop_mark(confined.Root(self.checked.path, self._fd, os.fstat(self._fd)), self.tag)
+        where = self.checked.path if self._fd is None else confined.Root(self.checked.path, self._fd, os.fstat(self._fd))
+        proof.drop_mark(where, self.tag)  # by path on Windows
 
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
