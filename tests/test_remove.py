@@ -536,12 +536,30 @@ def _copied_move(world) -> tuple:
                      "aside": tempname.set_aside(str(src), token, proof.SOURCE), "place1": str(to), "place2": str(src)}
 
 
-def test_a_moved_source_swapped_before_its_set_aside_is_put_back_not_deleted(world, monkeypatch):
+@pytest.mark.parametrize("by_descriptor", [True, False], ids=["descriptor", "path (Windows)"])
+def test_a_moved_source_is_set_aside_by_its_mark_and_deleted(world, monkeypatch, by_descriptor):
+    """A verified copy's source goes the way every set-aside goes (common/files/guarded.py): by the
+    mark the move wrote when it began, to the name the intent gives, then deleted, the copy left."""
+    from mambaboot.common.files import guarded
+    from mambaboot.environment import settle
+
+    monkeypatch.setattr(guarded, "_BY_DESCRIPTOR", by_descriptor)
+    src, to, body = _copied_move(world)
+    copy_before = snapshot(to)
+    done = settle.run(body, str(src), steps={})
+    assert done == [f"finished: a move of {src} to {to} had verified; {src} was deleted"]
+    assert sorted(p.name for p in world.envs.iterdir()) == ["copy"] and snapshot(to) == copy_before
+
+
+@pytest.mark.parametrize("by_descriptor", [True, False], ids=["descriptor", "path (Windows)"])
+def test_a_moved_source_swapped_before_its_set_aside_is_put_back_not_deleted(world, monkeypatch, by_descriptor):
     """A directory put at a moved source's name between the check of its mark and the rename that
     sets the source aside is the user's: the set-aside compares what it renamed, renames it back
     and deletes nothing, and the source stays named by the move's intent."""
+    from mambaboot.common.files import guarded
     from mambaboot.environment import settle
 
+    monkeypatch.setattr(guarded, "_BY_DESCRIPTOR", by_descriptor)
     src, to, body = _copied_move(world)
     real_holds_mark = proof.holds_mark
     swapped = []
