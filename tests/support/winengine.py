@@ -131,13 +131,24 @@ def solve(options, channels, specs, cache, pkgs_dir=None):
     return list(chosen.values())
 
 
+def _valid(tarball, record):
+    """libmamba 2.8.1 takes a cached tarball only when its size, and its md5 (else its sha256), are
+    the repodata's (libmamba/src/core/package_cache.cpp `has_valid_tarball`)."""
+    import hashlib
+
+    if not tarball.is_file() or (record.size and tarball.stat().st_size != record.size):
+        return False
+    algo = next((a for a in ("md5", "sha256") if record.doc.get(a)), None)
+    return algo is None or hashlib.new(algo, tarball.read_bytes()).hexdigest() == record.doc[algo]
+
+
 def _extracted(record, cache):
     stem = re.sub(r"(\.tar\.bz2|\.conda)$", "", record.file_name)
     folder = cache / stem
     if (folder / "info" / "repodata_record.json").is_file():
         return folder
     tarball = cache / record.file_name
-    if not tarball.is_file():
+    if not _valid(tarball, record):  # one cut short by a kill is fetched again, as libmamba does
         shutil.copyfile(record.archive, tarball)
     scratch = cache / f".{stem}.{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
