@@ -137,17 +137,11 @@ def test_a_move_killed_at_every_step_is_finished_or_put_back(world, prefixy_chan
 
 def test_remove_of_either_place_settles_a_killed_move_first(world, prefixy_channel, standin):
     src, dst = _env(world, prefixy_channel, standin), world.envs / "b"
-    proc, count_file = _killed_move(world, 0, src, dst)
-    total = int(count_file.read_text())
-    proc, _ = _killed_move(world, 0, dst, src)
-    for n in range(total // 3, total, max(total // 30, 1)):  # into the rewrite
-        proc, _ = _killed_move(world, n, src, dst)
-        if (_intent(src) or {}).get("stage") == "rewriting" and not src.exists():
-            break
-        assert proc.returncode == -9
-        world.run("move", str(dst), str(src), "--cache-dir", str(world.cache)) if dst.exists() else None
-    else:
-        pytest.fail("no kill point fell into the rewrite")
+    # killed in its rewrite, SRC renamed to DST: a point named, not a call count, which falls elsewhere in
+    # a real engine's environment (its records and scripts outnumber the stand-in's)
+    proc, _ = _killed_move(world, -1, src, dst, at=f"rewrite._replace_file+{STEPS['rewrite._replace_file']}")
+    assert proc.returncode == -9, proc.stderr
+    assert (_intent(src) or {}).get("stage") == "rewriting" and not src.exists() and dst.exists()
     # the source is gone: `remove SRC` finds the move through the intent it left in SRC's lock,
     # beside it, and puts it back (it had not verified), then removes SRC as asked: no cache is
     # involved (this run uses another one)
