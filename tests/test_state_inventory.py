@@ -50,7 +50,7 @@ RECOVERY = (
     "pipeline/movesteps.py",
 )
 # RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2578
+RECOVERY_BUDGET = 2580
 
 
 def _section() -> str:

@@ -11,7 +11,7 @@ import os
 
 from mambaboot.common import output, quoting
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import confined, fileid, fsops, guarded, leftovers, noreplace, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, fsops, leftovers, noreplace, proof, removal, tempname
 from mambaboot.environment import record  # placelock's import of it: nothing more at start-up
 
 
@@ -271,6 +271,8 @@ def _move_forward(intent: dict, place: str, done: list, steps, commit=None) -> N
             proof.remove_marked(aside, token, f"moved it to {dst}", proof.SOURCE, expected=source)
             finished = True
         if os.path.lexists(src):  # the one set-aside (guarded.py), by the mark the move wrote at its start; refused
+            from mambaboot.common.files import guarded  # only here: not at the start of list, doctor, pack
+
             try:  # a rename (a file in it open on Windows): deleted in place, the mark last
                 with guarded.set_aside(guarded.Seen(src, source), aside and proof.SOURCE, token, claimed=proof.SOURCE) as gone:
                     gone.delete()
