@@ -98,7 +98,10 @@ def _pip_launcher(dest: Path, executable: str) -> bytes:
     return Path(made).read_bytes()
 
 
-def test_windows_spellings_and_pip_launchers(tmp_path):
+def test_windows_spellings_and_pip_launchers(tmp_path, monkeypatch):
+    # distlib stamps the launcher's zip with the clock, in two-second steps, unless this is set:
+    # the two launchers below, made moments apart, could straddle a step
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     prefix = tmp_path / "env"
     (prefix / "Scripts").mkdir(parents=True)
     (prefix / "conda-meta").mkdir()
