@@ -491,6 +491,114 @@ def test_create_assembles_envvars_py_while_its_engine_runs(world, channel, stand
     assert out.read_text().split() == ["during"]
 
 
+# Every file made new once the engine has ended, as (name as made, the directory it is in), one a line;
+# os.open is wrapped only then, as the file layer decides at its import whether it may act by descriptor.
+_MADE_AFTER = ("import os\nfrom mambaboot.engine import child\nreal_stream = child.stream\nreal_open = os.open\n"
+               "def opened(path, flags, *a, dir_fd=None, **k):\n"
+               "    if flags & os.O_CREAT:\n"
+               "        where = os.readlink(f'/proc/self/fd/{dir_fd}') if dir_fd is not None else os.path.dirname(path)\n"
+               "        open(out, 'a').write(f'{os.path.basename(path)} {where}\\n')\n"
+               "    return real_open(path, flags, *a, dir_fd=dir_fd, **k)\n"
+               "def stream(*a, **k):\n"
+               "    try:\n        return real_stream(*a, **k)\n"
+               "    finally:\n        os.open = opened\n        after_engine()\n"
+               "child.stream = stream\n"
+               "def after_engine():\n    pass\n")
+
+
+def _scripts_and_hooks() -> set:
+    from mambaboot.environment import roothook
+    from mambaboot.shell.activation import generate
+
+    return {rel.rpartition("/")[2] for rel in [*roothook.render(False), *generate.shells("/p", False)]}
+
+
+def _as_made(prefix: Path) -> dict:
+    """rel -> (bytes, permission bits) of the scripts and hooks create writes into prefix."""
+    from mambaboot.environment import roothook
+    from mambaboot.shell.activation import generate
+
+    rels = [*roothook.render(False), *generate.render(str(prefix), False)]
+    return {rel: ((prefix / rel).read_bytes(), (prefix / rel).stat().st_mode & 0o7777) for rel in rels}
+
+
+def test_create_makes_its_scripts_and_hooks_while_its_engine_runs(world, channel, standin, tmp_path):
+    """The activation scripts and hooks that depend on the prefix's path alone are made as files
+    while the engine runs, in the run's private home, and renamed into the prefix once it is done
+    (confined.Staged): no file of theirs is made new after the engine, where each new file costs
+    the run its inode. The variables' scripts, made from what the packages hold, still are."""
+    out = tmp_path / "made.txt"
+    r = create_probed(world, out, _MADE_AFTER, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    made = [line.split(" ", 1)[0] for line in out.read_text().splitlines()]
+    names = {name[1:].rsplit(".mambaboot-tmp-", 1)[0] for name in made if ".mambaboot-tmp-" in name}
+    assert {"vars.sh", "vars.fish", "vars.ps1", "record.json"} <= names  # the probe sees what is made after
+    assert not names & _scripts_and_hooks(), names & _scripts_and_hooks()
+    prefix = world.envs / "py"
+    from mambaboot.environment import roothook
+    from mambaboot.shell.activation import generate
+
+    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
+        {**roothook.render(False), **generate.render(str(prefix), False)}
+    mode = (prefix / ".mambaboot" / "lock.txt").stat().st_mode & 0o7777  # written by the same rule, never staged
+    assert {bits for _, bits in _as_made(prefix).values()} == {mode}
+    assert not list(world.cache.rglob("staged")), "the private home goes with what it staged"
+
+
+def test_a_create_whose_private_home_is_on_another_file_system_writes_its_scripts_in_place(world, channel,
+                                                                                          standin, tmp_path):
+    """A rename from the private home to the prefix on another file system fails (EXDEV): each
+    script and hook is then made beside its place, as any other file, with the same bytes and mode."""
+    out = tmp_path / "made.txt"
+    refused = tmp_path / "refused.txt"
+    exdev = ("import errno\nreal_replace = os.replace\n"
+             "def replace(src, dst, *, src_dir_fd=None, dst_dir_fd=None):\n"
+             "    where = os.readlink(f'/proc/self/fd/{src_dir_fd}') if src_dir_fd is not None else os.path.dirname(src)\n"
+             "    if os.path.basename(where) == 'staged':\n"
+             f"        open({str(refused)!r}, 'a').write(os.path.basename(dst) + '\\n')\n"
+             "        raise OSError(errno.EXDEV, 'Invalid cross-device link')\n"
+             "    return real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)\n"
+             "def after_engine():\n    os.replace = replace\n")
+    r = create_probed(world, out, _MADE_AFTER + exdev, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    refused = refused.read_text().split()
+    assert set(refused) == _scripts_and_hooks() and len(refused) == 13  # the hooks' names twice (activate.d, deactivate.d)
+    made = {line.split(" ", 1)[0][1:].rsplit(".mambaboot-tmp-", 1)[0] for line in out.read_text().splitlines()}
+    assert _scripts_and_hooks() <= made
+    prefix = world.envs / "py"
+    from mambaboot.environment import roothook
+    from mambaboot.shell.activation import generate
+
+    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
+        {**roothook.render(False), **generate.render(str(prefix), False)}
+    mode = (prefix / ".mambaboot" / "lock.txt").stat().st_mode & 0o7777  # written by the same rule, never staged
+    assert {bits for _, bits in _as_made(prefix).values()} == {mode}
+    prefix_files = {p.name for p in prefix.rglob("*")}
+    assert not [n for n in prefix_files if ".mambaboot-tmp-" in n], "no temporary left in the prefix"
+
+
+def test_a_create_that_cannot_stage_its_scripts_writes_them_after_its_engine(world, channel, standin, tmp_path):
+    """No room to make the staged files while the engine runs (ENOSPC on their directory): they are
+    written once the engine is done, as without staging, with the same bytes and mode."""
+    out = tmp_path / "made.txt"
+    no_room = ("import errno\nreal_mkdir = os.mkdir\n"
+               "def mkdir(path, *a, **k):\n"
+               "    if os.path.basename(path) == 'staged':\n"
+               "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+               "    return real_mkdir(path, *a, **k)\n"
+               "os.mkdir = mkdir\n")
+    r = create_probed(world, out, _MADE_AFTER + no_room, "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
+    made = {line.split(" ", 1)[0][1:].rsplit(".mambaboot-tmp-", 1)[0] for line in out.read_text().splitlines()}
+    assert _scripts_and_hooks() <= made
+    prefix = world.envs / "py"
+    from mambaboot.environment import roothook
+    from mambaboot.shell.activation import generate
+
+    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
+        {**roothook.render(False), **generate.render(str(prefix), False)}
+
+
 def test_a_create_compiles_no_pattern_it_does_not_match(world, channel, standin, tmp_path):
     """The lock's and the Windows scripts' patterns (common/patterns.lazy) are compiled where one is
     first matched: a create on Linux writes its lock and matches none of them; a create with a

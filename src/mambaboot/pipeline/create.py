@@ -391,20 +391,25 @@ def _provisions(plan: Plan) -> bool:
     return bool(plan.pip or plan.post_scripts or (plan.lock is not None and plan.lock.pip))
 
 
-def _after_engine(plan: Plan) -> dict[str, bytes]:
+# In the private home: the scripts and hooks made while the engine runs, renamed into the prefix once it is done
+STAGED = "staged"
+
+
+def _after_engine(plan: Plan, home: str):
     """What the run needs once the engine is done, imported and made while it runs (micromamba.run's
     meanwhile), as the engine leaves a core idle for most of its run: finish with verification,
     the activation scripts, the lock and provisioning, and the activation scripts that depend on
     the prefix's path alone (finish.prepare). ~50 ms of CPU on the bench's machine, where Python
     starts in ~18 ms: json with re and enum, subprocess and shutil for verification, urllib.parse
-    for the lock; ~5 of them the scripts. None of it is on the way to the engine or after it."""
+    for the lock; ~5 of them the scripts, made as files in the private home too, to be renamed into
+    the prefix (confined.Staged). None of it is on the way to the engine or after it."""
     if _provisions(plan):
         import importlib
 
         importlib.import_module("mambaboot.pipeline.provision")
     from mambaboot.pipeline import finish
 
-    return finish.prepare(plan.prefix, plan.windows)
+    return finish.prepare(plan.prefix, plan.windows, os.path.join(home, STAGED))
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
@@ -426,7 +431,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     transaction = micromamba.Transaction()
     rollback.make_target()
     try:
-        micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan)),
+        micromamba.run(cmd, child_env, echo=reporter.detail, meanwhile=lambda: prepared.append(_after_engine(plan, home)),
                        transaction=transaction)
     except EngineError as exc:
         from mambaboot.environment import diskfull
@@ -446,7 +451,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=lock,
-        env_vars=plan.env_vars, fresh=True, scripts=prepared[0],
+        env_vars=plan.env_vars, fresh=True, scripts=prepared[0][0], staged=prepared[0][1],
     )
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []
