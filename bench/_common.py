@@ -21,7 +21,7 @@ if str(REPO) not in sys.path:
 def mambaboot_by(python: str, src: Path = REPO / "src") -> List[str]:
     """The checkout's code (or the one in src), whatever is installed (as the tests run it), run by that python."""
     return [python, "-c", f"import sys; sys.path.insert(0, {str(src)!r}); "
-            "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+            "from mambaboot.cli import entry; entry(sys.argv[1:])"]
 
 
 MAMBABOOT = mambaboot_by(sys.executable)

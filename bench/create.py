@@ -129,7 +129,7 @@ _ENGINE_TIMED = (
     "        checks = sys.modules['mambaboot.pipeline.verify'].Checks\n"
     "        checks.result = waited(checks.result)\n"
     "child.stream = stream\n"
-    "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from mambaboot.cli import entry; entry(sys.argv[1:])"
 )
 
 

@@ -61,7 +61,7 @@ _restore_interrupt_signal()
 RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
 # The checkout's code, whatever is installed: a worktree's tests test that worktree.
 MAMBABOOT = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
-             "from mambaboot.cli import main; sys.exit(main(sys.argv[1:]))"]
+             "from mambaboot.cli import entry; entry(sys.argv[1:])"]
 STANDIN_VERSION = "2.8.1"
 # How World runs mambaboot by default: "checkout" (the code above) or "zipapp" (the built
 # mambaboot.pyz); MAMBABOOT_TEST_VIA=zipapp runs the whole suite through the zipapp.

@@ -52,7 +52,7 @@ SOURCE = REPO / "src" / "mambaboot"
 WHEELS = REPO / "build" / "wheels"
 LEFT_OUT = ("ruamel/yaml/cyaml.py",)  # imports the C parser, whose absence ruamel.yaml expects
 SHEBANG = b"#!/usr/bin/env python3\n"
-MAIN = b"import sys\n\nfrom mambaboot.cli import main\n\nsys.exit(main())\n"
+MAIN = b"from mambaboot.cli import entry\n\nentry()\n"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 # the activation script templates, read with pkgutil.get_data (pyproject.toml's package-data names the same)
 DATA_SUFFIXES = (".sh", ".fish", ".bat", ".ps1")

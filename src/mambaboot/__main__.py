@@ -1,6 +1,4 @@
-import sys
-
-from mambaboot.cli import main
+from mambaboot.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

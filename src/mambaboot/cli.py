@@ -123,16 +123,6 @@ def _not_a_command(argv) -> "str | None":
             + " (`mambaboot --help` lists them)")
 
 
-def _no_collection_at_exit() -> None:
-    """At exit the interpreter collects garbage, several times over, among every object still
-    alive (argparse's, re's, enum's, ours): ~8 ms of a create. Frozen (gc.freeze) by an exit
-    handler, they are skipped; objects alive at exit are not promised a __del__ anyway."""
-    import atexit
-    import gc
-
-    atexit.register(gc.freeze)
-
-
 def _interrupted(signum, frame) -> None:
     """The handler of SIGINT, SIGTERM and SIGHUP: the run ends as interrupted, the work under way
     rolling back on its way out (KeyboardInterrupt for Ctrl-C, Interrupted for the others). Once
@@ -152,6 +142,30 @@ def _on_hangup(signal):
     if hangup is None or signal.getsignal(hangup) != signal.SIG_DFL:
         return None
     return signal.signal(hangup, _interrupted)
+
+
+def entry(argv=None) -> None:
+    """Where the installed command starts (its console script, `python -m mambaboot`, the zipapp):
+    main, then the process ends as the interpreter would end it, its exit handlers run (what others
+    registered: a test's probe, a benchmark's timer) and its streams flushed, but without the
+    teardown that follows, which collects garbage among every object still alive and frees each one
+    (~8 ms of a create, ~3 once collection is skipped; docs/benchmarks.md): objects alive at exit are
+    promised no __del__. Without atexit._run_exitfuncs (CPython's, what Py_FinalizeEx calls first) as
+    sys.exit ends it."""
+    code = main(argv)
+    import atexit
+
+    handlers = getattr(atexit, "_run_exitfuncs", None)
+    if handlers is None:
+        sys.exit(code)
+    handlers()  # and forgotten: an exit below does not run them again
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a handler's output that cannot be written: said as the interpreter says it
+        sys.exit(code)
+    os._exit(code)
 
 
 def main(argv=None) -> int:
@@ -208,8 +222,6 @@ def _dispatch(argv: list) -> int:
             return done.code or 0
         want_json = getattr(args, "json", False)
         action = lambda: args.run(args)  # noqa: E731
-    if not run_fast:  # run's exec leaves no interpreter to exit
-        _no_collection_at_exit()
     try:  # the C module under `signal`, without the enum module `signal` imports (run's start-up)
         import _signal as signal
     except ImportError:

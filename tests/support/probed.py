@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def _probing(world, out: Path, probe: str) -> None:
     code = ("import sys\nsys.path.insert(0, sys.argv.pop(1)); out = sys.argv.pop(1)\n" + probe +
-            "\nfrom mambaboot.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+            "\nfrom mambaboot.cli import entry\nentry(sys.argv[1:])\n")
     world.command = [sys.executable, "-c", code, str(SRC), str(out)]
 
 

@@ -392,7 +392,7 @@ def _provisions(plan: Plan) -> bool:
 
 
 # In the private home: the scripts and hooks made while the engine runs, renamed into the prefix once it is done
-STAGED = "staged"
+PREMADE = "premade"
 
 
 def _after_engine(plan: Plan, home: str):
@@ -402,14 +402,14 @@ def _after_engine(plan: Plan, home: str):
     the prefix's path alone (finish.prepare). ~50 ms of CPU on the bench's machine, where Python
     starts in ~18 ms: json with re and enum, subprocess and shutil for verification, urllib.parse
     for the lock; ~5 of them the scripts, made as files in the private home too, to be renamed into
-    the prefix (confined.Staged). None of it is on the way to the engine or after it."""
+    the prefix (confined.Premade). None of it is on the way to the engine or after it."""
     if _provisions(plan):
         import importlib
 
         importlib.import_module("mambaboot.pipeline.provision")
     from mambaboot.pipeline import finish
 
-    return finish.prepare(plan.prefix, plan.windows, os.path.join(home, STAGED))
+    return finish.prepare(plan.prefix, plan.windows, os.path.join(home, PREMADE))
 
 
 def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, home: str,
@@ -451,7 +451,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=lock,
-        env_vars=plan.env_vars, fresh=True, scripts=prepared[0][0], staged=prepared[0][1],
+        env_vars=plan.env_vars, fresh=True, scripts=prepared[0][0], premade=prepared[0][1],
     )
     finished = finish.finish(inputs, host.environ, reporter)
     applied = []

@@ -291,16 +291,16 @@ class Root:
         written through."""
         self.write_many([(rel, data)], mode, sync)
 
-    def write_many(self, items, mode: int | None = None, sync: bool = True, staged: Staged | None = None) -> None:
+    def write_many(self, items, mode: int | None = None, sync: bool = True, premade: Premade | None = None) -> None:
         """write_replace for each (rel, data): all are written (and synced) before the first rename.
-        staged: files made ahead with the same bytes (Staged), each renamed to its place from there."""
+        premade: files made ahead with the same bytes (Premade), each renamed to its place from there."""
         pending = []  # (at, the directory its new file is in, that file's name, name, data)
-        stage = staged.open() if staged is not None else None
+        stage = premade.open() if premade is not None else None
         source = _At(stage, [], "", False).enter() if stage is not None else None
         try:
             for rel, data in items:
                 at = self._at(rel).enter()
-                made = staged.take(rel, data, sync) if source is not None else None
+                made = premade.take(rel, data, sync) if source is not None else None
                 if made is not None:
                     pending.append((at, source, made, at.name, data))
                     continue
@@ -313,14 +313,14 @@ class Root:
                 except OSError as exc:
                     if where is at or exc.errno != errno.EXDEV:
                         raise
-                    # the place is on another file system than the staged file: written beside it, as any other
+                    # the place is on another file system than the file made ahead: written beside it, as any other
                     pending[0] = (at, at, _beside(at, data, mode, sync), name, data)
                     continue
                 pending.pop(0)
                 at.exit()
         finally:
             for at, where, tmp, _, _ in pending:
-                if tmp is not None and where is at:  # a staged file stays with its directory's owner
+                if tmp is not None and where is at:  # one made ahead stays with its directory's owner
                     try:
                         os.unlink(at.path_of(tmp), dir_fd=at.fd)
                     except OSError:
@@ -626,7 +626,7 @@ def _beside(at: _At, data: bytes, mode: int | None, sync: bool) -> str:
     return tmp
 
 
-class Staged:
+class Premade:
     """Files made ahead of their write (create makes its scripts while its engine runs) in a directory of the run's
     own, to be moved to their places: write_many renames one there when it is asked to write the same bytes, in place
     of a new file beside the place. The inode is made while the engine leaves a core idle, not after it: on the
@@ -649,7 +649,7 @@ class Staged:
                         at.exit()
 
     def take(self, rel: str, data: bytes, sync: bool) -> str | None:
-        """The staged file's name for rel if it holds data, and is synced if the write must be; once."""
+        """The name of the file made for rel if it holds data, and is synced if the write must be; once."""
         name, held = self._ready.get(rel, (None, None))
         if name is None or held != data or (sync and not self.synced):
             return None
@@ -817,9 +817,9 @@ def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: boo
 
 
 def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked=None,
-                  staged: Staged | None = None) -> None:
+                  premade: Premade | None = None) -> None:
     """locked (filelock.hold): each as write_locked writes it under its own lock (mode and sync unused);
-    staged: see Root.write_many."""
+    premade: see Root.write_many."""
     items = list(items)
     with Root.open(top) as root:
         points = None
@@ -829,6 +829,6 @@ def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, l
                 points = removal.mount_points()  # once for this write's directories
             root.refuse_mounted(directory, points)
         if locked is None:
-            return root.write_many(items, mode, sync, staged)
+            return root.write_many(items, mode, sync, premade)
         for rel, data in items:
             root.write_locked(rel, data, locked)
