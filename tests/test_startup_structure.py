@@ -521,42 +521,57 @@ def _scripts_and_hooks() -> set:
     return {rel.rpartition("/")[2] for rel in [*roothook.render(False), *generate.shells("/p", False)]}
 
 
+# What else finish writes into a new prefix through the file layer (finish.BLANKS of them), and the record that
+# says `complete`, synced, made beside its place
+FINISHED = {"record.json", "state", "vars.sh", "vars.fish", "vars.ps1", "lock.txt", ".condarc"}
+
+
 def _as_made(prefix: Path) -> dict:
-    """rel -> (bytes, permission bits) of the scripts and hooks create writes into prefix."""
+    """rel -> (bytes, permission bits) of what create writes into prefix once its engine is done,
+    but the record (which holds times)."""
     from mambaboot.environment import roothook
     from mambaboot.shell.activation import generate
 
-    rels = [*roothook.render(False), *generate.render(str(prefix), False)]
+    rels = [*roothook.render(False), *generate.render(str(prefix), False), ".mambaboot/lock.txt", ".condarc",
+            "conda-meta/state"]
     return {rel: ((prefix / rel).read_bytes(), (prefix / rel).stat().st_mode & 0o7777) for rel in rels}
 
 
-def test_create_makes_its_scripts_and_hooks_while_its_engine_runs(world, channel, standin, tmp_path):
-    """The activation scripts and hooks that depend on the prefix's path alone are made as files
-    while the engine runs, in the run's private home, and renamed into the prefix once it is done
-    (confined.Premade): no file of theirs is made new after the engine, where each new file costs
-    the run its inode. The variables' scripts, made from what the packages hold, still are."""
+def _made(out: Path) -> list:
+    """(name as the file layer names what it writes, the directory) of each file the probe saw made."""
+    lines = [line.split(" ", 1) for line in out.read_text().splitlines()] if out.exists() else []
+    return [(name[1:].rsplit(".mambaboot-tmp-", 1)[0] if ".mambaboot-tmp-" in name else name, Path(where))
+            for name, where in lines]
+
+
+def test_create_makes_the_files_it_writes_into_the_prefix_while_its_engine_runs(world, channel, standin, tmp_path):
+    """What create writes into the prefix once its engine is done is made as files while the engine
+    runs, in the run's private home (confined.Premade): the activation scripts and hooks with their
+    bytes, which depend on the prefix's path alone, and blank files the rest is written into. Each is
+    renamed into the prefix; after the engine no file is made new there, where each new file costs
+    the run its inode, but the run's mark (what proves the prefix this run's)."""
     out = tmp_path / "made.txt"
     r = create_probed(world, out, _MADE_AFTER, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
-    made = [line.split(" ", 1)[0] for line in out.read_text().splitlines()]
-    names = {name[1:].rsplit(".mambaboot-tmp-", 1)[0] for name in made if ".mambaboot-tmp-" in name}
-    assert {"vars.sh", "vars.fish", "vars.ps1", "record.json"} <= names  # the probe sees what is made after
-    assert not names & _scripts_and_hooks(), names & _scripts_and_hooks()
     prefix = world.envs / "py"
+    made = _made(out)
+    assert made, "the probe sees what is made after the engine"
+    assert [name for name, where in made if prefix in (where, *where.parents)] == [".mambaboot-claim", "record.json"]
     from mambaboot.environment import roothook
     from mambaboot.shell.activation import generate
 
-    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
-        {**roothook.render(False), **generate.render(str(prefix), False)}
-    mode = (prefix / ".mambaboot" / "lock.txt").stat().st_mode & 0o7777  # written by the same rule, never made ahead
-    assert {bits for _, bits in _as_made(prefix).values()} == {mode}
+    assert {rel: data for rel, (data, _) in _as_made(prefix).items() if not rel.startswith(("conda-meta/", ".condarc"))
+            if not rel.endswith("lock.txt")} == {**roothook.render(False), **generate.render(str(prefix), False)}
+    assert json.loads((prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
     assert not list(world.cache.rglob("premade")), "the private home goes with what it made ahead"
 
 
-def test_a_create_whose_private_home_is_on_another_file_system_writes_its_scripts_in_place(world, channel,
-                                                                                          standin, tmp_path):
-    """A rename from the private home to the prefix on another file system fails (EXDEV): each
-    script and hook is then made beside its place, as any other file, with the same bytes and mode."""
+def test_a_create_whose_private_home_is_on_another_file_system_writes_its_files_in_place(world, channel, standin,
+                                                                                        tmp_path):
+    """A rename from the private home to the prefix on another file system fails (EXDEV): each file
+    is then made beside its place, as any other, with the same bytes and mode as one made ahead."""
+    r = world.create("ahead", "-c", channel, "--micromamba", str(standin))
+    assert r.returncode == 0, r.stderr
     out = tmp_path / "made.txt"
     refused = tmp_path / "refused.txt"
     exdev = ("import errno\nreal_replace = os.replace\n"
@@ -567,27 +582,29 @@ def test_a_create_whose_private_home_is_on_another_file_system_writes_its_script
              "        raise OSError(errno.EXDEV, 'Invalid cross-device link')\n"
              "    return real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)\n"
              "def after_engine():\n    os.replace = replace\n")
-    r = create_probed(world, out, _MADE_AFTER + exdev, "-c", channel, "--micromamba", str(standin))
+    r = create_probed(world, out, _MADE_AFTER + exdev, "beside", "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
     refused = refused.read_text().split()
-    assert set(refused) == _scripts_and_hooks() and len(refused) == 13  # the hooks' names twice (activate.d, deactivate.d)
-    made = {line.split(" ", 1)[0][1:].rsplit(".mambaboot-tmp-", 1)[0] for line in out.read_text().splitlines()}
-    assert _scripts_and_hooks() <= made
-    prefix = world.envs / "py"
+    assert set(refused) == _scripts_and_hooks() | FINISHED, set(refused) ^ (_scripts_and_hooks() | FINISHED)
+    assert _scripts_and_hooks() | FINISHED <= {name for name, _ in _made(out)}
+    ahead, beside = world.envs / "ahead", world.envs / "beside"
+    # the same modes; the same bytes but for the prefix's path, and the scripts that depend on it as made for it
     from mambaboot.environment import roothook
     from mambaboot.shell.activation import generate
 
-    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
-        {**roothook.render(False), **generate.render(str(prefix), False)}
-    mode = (prefix / ".mambaboot" / "lock.txt").stat().st_mode & 0o7777  # written by the same rule, never made ahead
-    assert {bits for _, bits in _as_made(prefix).values()} == {mode}
-    prefix_files = {p.name for p in prefix.rglob("*")}
-    assert not [n for n in prefix_files if ".mambaboot-tmp-" in n], "no temporary left in the prefix"
+    made = {name: _as_made(world.envs / name) for name in ("ahead", "beside")}
+    assert {rel: bits for rel, (_, bits) in made["ahead"].items()} == {rel: bits for rel, (_, bits) in made["beside"].items()}
+    shells = set(generate.shells(str(beside), False))
+    assert {rel: made["beside"][rel][0] for rel in shells} == generate.shells(str(beside), False)
+    assert {rel: data.replace(bytes(ahead), b"@") for rel, (data, _) in made["ahead"].items() if rel not in shells} == \
+        {rel: data.replace(bytes(beside), b"@") for rel, (data, _) in made["beside"].items() if rel not in shells}
+    assert {rel: made["beside"][rel][0] for rel in roothook.render(False)} == roothook.render(False)
+    assert not [p for p in beside.rglob("*") if ".mambaboot-tmp-" in p.name], "no temporary left in the prefix"
 
 
-def test_a_create_that_cannot_make_its_scripts_ahead_writes_them_after_its_engine(world, channel, standin, tmp_path):
+def test_a_create_that_cannot_make_its_files_ahead_writes_them_after_its_engine(world, channel, standin, tmp_path):
     """No room to make the files ahead while the engine runs (ENOSPC on their directory): they are
-    written once the engine is done, as without it, with the same bytes and mode."""
+    written once the engine is done, as without it."""
     out = tmp_path / "made.txt"
     no_room = ("import errno\nreal_mkdir = os.mkdir\n"
                "def mkdir(path, *a, **k):\n"
@@ -597,13 +614,13 @@ def test_a_create_that_cannot_make_its_scripts_ahead_writes_them_after_its_engin
                "os.mkdir = mkdir\n")
     r = create_probed(world, out, _MADE_AFTER + no_room, "-c", channel, "--micromamba", str(standin))
     assert r.returncode == 0, r.stderr
-    made = {line.split(" ", 1)[0][1:].rsplit(".mambaboot-tmp-", 1)[0] for line in out.read_text().splitlines()}
-    assert _scripts_and_hooks() <= made
+    assert _scripts_and_hooks() | FINISHED <= {name for name, _ in _made(out)}
     prefix = world.envs / "py"
     from mambaboot.environment import roothook
     from mambaboot.shell.activation import generate
 
-    assert {rel: data for rel, (data, _) in _as_made(prefix).items()} == \
+    made = _as_made(prefix)
+    assert {rel: made[rel][0] for rel in [*roothook.render(False), *generate.render(str(prefix), False)]} == \
         {**roothook.render(False), **generate.render(str(prefix), False)}
 
 

@@ -198,14 +198,13 @@ def render(windows: bool) -> dict[str, bytes]:
     return hooks
 
 
-def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True, premade=None) -> list[str]:
+def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True) -> list[str]:
     """Write (or with dry_run only name) the hooks; returns their relative paths. A file of that
-    name is mambaboot's own and is written again, so it always says what this version says.
-    premade: confined.Premade, the hooks among its files moved in."""
+    name is mambaboot's own and is written again, so it always says what this version says."""
     hooks = render(windows)
     if not dry_run:  # below the prefix never through a link: a linked activate.d is someone else's, and
         # a directory mounted there elsewhere's, as a link is: both directories checked against one mount table
-        confined.write_many_in(prefix, hooks.items(), mode=confined.user_mode(0o666), sync=sync, premade=premade)
+        confined.write_many_in(prefix, hooks.items(), mode=confined.user_mode(0o666), sync=sync)
     return sorted(hooks)
 
 

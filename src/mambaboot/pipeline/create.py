@@ -451,9 +451,10 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     inputs = finish.FinishInputs(
         prefix=plan.prefix, windows=plan.windows, requested_python=plan.python,
         pkgs_dir=plan.pkgs_dir if plan.link_cache else None, provenance=provenance, lock=lock,
-        env_vars=plan.env_vars, fresh=True, scripts=prepared[0][0], premade=prepared[0][1],
+        env_vars=plan.env_vars, fresh=True, scripts=prepared[0][0],
     )
-    finished = finish.finish(inputs, host.environ, reporter)
+    with confined.lent(prepared[0][1]):  # its files are renamed into the prefix, not made there now
+        finished = finish.finish(inputs, host.environ, reporter)
     applied = []
     if plan.overlays:
         from mambaboot.environment import condameta, overlay

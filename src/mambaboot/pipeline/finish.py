@@ -50,7 +50,6 @@ class FinishInputs:
     # record says `complete` is not synced file by file (confined.write_file); that record is.
     fresh: bool = False
     scripts: Mapping[str, bytes] | None = None  # prepare(prefix, windows), made while the engine ran
-    premade: confined.Premade | None = None  # prepare's files made then, with the scripts' and hooks' bytes
     # Told (a path relative to the prefix, its bytes) before .condarc or conda-meta/state is written: adopt's
     # snapshot keeps what it wrote, so its put-back takes back that and nothing a user wrote since
     ahead: Callable[[str, bytes], None] | None = None
@@ -107,8 +106,7 @@ def finish(inputs: FinishInputs, environ: Mapping[str, str], reporter: Reporter)
         from mambaboot.environment import condameta
 
         meta = condameta.summary(prefix, paths=inputs.windows)
-        made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts,
-                        premade=inputs.premade)
+        made = portable(prefix, inputs.windows, paths=meta.paths or (), sync=not inputs.fresh, scripts=inputs.scripts)
         files.extend(made.files)
         patched += [c.path for c in made.patch.changed]
         if patched:
@@ -278,12 +276,19 @@ class Portable:
         return text
 
 
+# The other files finish writes into a new prefix through the file layer, unsynced: the record that says
+# `incomplete`, conda-meta/state, the three variables' scripts, the lock and .condarc (the one that says `complete`
+# is synced, made beside its place)
+BLANKS = 7
+
+
 def prepare(prefix: str, windows: bool, stage: str | None = None) -> tuple[dict[str, bytes], confined.Premade | None]:
     """What finish needs that does not depend on what the engine puts there, made while create's
     engine runs: the modules it imports once verification is under way (LATER), and the shells'
     activation scripts, which depend on the prefix's path alone (~4 ms the first time, templates
     read and patterns compiled; FinishInputs.scripts); with stage (a new directory of the run's own),
-    those scripts and the hooks made there as files (FinishInputs.premade), not synced (a fresh prefix's)."""
+    those scripts and the hooks made there as files, and a blank one for each other file finish writes
+    into the prefix (confined.Premade, to lend to finish), none synced (a fresh prefix's)."""
     import importlib
 
     # and conda-meta/state's, which adopt's verification needs before it starts (_checks)
@@ -297,26 +302,26 @@ def prepare(prefix: str, windows: bool, stage: str | None = None) -> tuple[dict[
         return scripts, None
     items = [*roothook.render(windows).items(), *scripts.items()]
     try:
-        return scripts, confined.Premade(stage, items, confined.user_mode(0o666), sync=False)
+        return scripts, confined.Premade(stage, items, confined.user_mode(0o666), sync=False, blanks=BLANKS)
     except OSError:  # (a full disk): written after the engine as without it, where such a failure is said
         return scripts, None
 
 
 def portable(prefix: str, windows: bool, *, written: Iterable[str] = (), backup: bool = False,
              dry_run: bool = False, paths: Iterable[dict] | None = None, sync: bool = True,
-             scripts: Mapping[str, bytes] | None = None, premade: confined.Premade | None = None) -> Portable:
+             scripts: Mapping[str, bytes] | None = None) -> Portable:
     """Activation without hooks: our activation scripts, and micromamba's scripts patched; and
     under conda's own activation, the etc/conda hooks that make the environment its mamba's root.
     paths: the records' paths_data entries, read already (else the patch reads what it needs).
-    sync: of the activation scripts (confined.write_file); scripts and premade: prepare(prefix, windows, ...)."""
+    sync: of the activation scripts (confined.write_file); scripts: prepare(prefix, windows)."""
     from mambaboot.environment import roothook
     from mambaboot.relocate import batscripts as prefixes
     from mambaboot.shell.activation import generate, sources
 
     sources.read(prefix)  # variables' data no script can be made from: refused (exit 7) before a hook is written
     # The hooks first: the cmd scripts hold the list of hooks they run (vars.bat), made from what is there.
-    hooks = roothook.write(prefix, windows, dry_run=dry_run, sync=sync, premade=premade)
-    scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts, premade=premade)
+    hooks = roothook.write(prefix, windows, dry_run=dry_run, sync=sync)
+    scripts = generate.write(prefix, windows, dry_run=dry_run, sync=sync, made=scripts)
     return Portable(scripts, prefixes.patch(prefix, written, backup=backup, dry_run=dry_run, paths=paths), hooks)
 
 

@@ -291,16 +291,17 @@ class Root:
         written through."""
         self.write_many([(rel, data)], mode, sync)
 
-    def write_many(self, items, mode: int | None = None, sync: bool = True, premade: Premade | None = None) -> None:
+    def write_many(self, items, mode: int | None = None, sync: bool = True) -> None:
         """write_replace for each (rel, data): all are written (and synced) before the first rename.
-        premade: files made ahead with the same bytes (Premade), each renamed to its place from there."""
+        Under a Premade lent (lent()), each new file is one it made ahead, renamed to its place from there."""
         pending = []  # (at, the directory its new file is in, that file's name, name, data)
+        premade = _LENT[-1] if _LENT else None
         stage = premade.open() if premade is not None else None
         source = _At(stage, [], "", False).enter() if stage is not None else None
         try:
             for rel, data in items:
                 at = self._at(rel).enter()
-                made = premade.take(rel, data, sync) if source is not None else None
+                made = premade.take(source, rel, data, mode, sync) if source is not None else None
                 if made is not None:
                     pending.append((at, source, made, at.name, data))
                     continue
@@ -627,34 +628,64 @@ def _beside(at: _At, data: bytes, mode: int | None, sync: bool) -> str:
 
 
 class Premade:
-    """Files made ahead of their write (create makes its scripts while its engine runs) in a directory of the run's
-    own, to be moved to their places: write_many renames one there when it is asked to write the same bytes, in place
-    of a new file beside the place. The inode is made while the engine leaves a core idle, not after it: on the
-    benchmark's machine each new file costs ~0.7 ms of kernel time, a rename ~0.02 (docs/benchmarks.md). A place on
-    another file system (EXDEV) gets its file written beside it, as without this. The directory is made here, new,
-    and is taken from only while it is the one made (its identity): the files are this run's, never another's."""
+    """Files made ahead of their writes (create makes them while its engine runs) in a directory of the run's own, to
+    be moved to their places: while one is lent (lent()), write_many renames there the file made with the bytes it is
+    asked to write, else a blank one it fills, in place of a new file beside the place (unless a write to be synced
+    meets files that were not). The inode is made while the
+    engine leaves a core idle, not after it: on the benchmark's machine each new file costs ~0.7 ms of kernel time, a
+    rename ~0.02 (docs/benchmarks.md). A place on another file system (EXDEV) gets its file written beside it, as
+    without this. The directory is made here, new, and is taken from only while it is the one made (its identity),
+    and a blank only while it is the file made: what is renamed is this run's, never another's."""
 
-    def __init__(self, directory: str, items, mode: int | None = None, sync: bool = False) -> None:
-        self.path, self.synced, self._ready = directory, sync, {}
+    def __init__(self, directory: str, items, mode: int | None = None, sync: bool = False, blanks: int = 0) -> None:
+        self.path, self.synced, self._ready, self._blanks = directory, sync, {}, []
         parent, name = split(directory)
         with parent:
             parent.mkdir(name, 0o700)
             with parent.sub(name) as root:
                 self.identity = root.identity
-                for rel, data in items:
-                    at = root._at(parts(rel)[-1]).enter()
+                for rel, data in [*items, *[(None, None)] * blanks]:
+                    at = root._at(parts(rel)[-1] if rel is not None else "blank").enter()
                     try:
-                        self._ready[rel] = (_beside(at, data, mode, sync), data)
+                        if rel is not None:
+                            self._ready[rel] = (_beside(at, data, mode, sync), data)
+                            continue
+                        blank = tempname.temp_name(at.name)
+                        fd = os.open(at.path_of(blank), _NEW, 0o600, dir_fd=at.fd)
+                        try:
+                            st = os.fstat(fd)
+                            self._blanks.append((blank, (st.st_dev, st.st_ino)))
+                        finally:
+                            os.close(fd)
                     finally:
                         at.exit()
 
-    def take(self, rel: str, data: bytes, sync: bool) -> str | None:
-        """The name of the file made for rel if it holds data, and is synced if the write must be; once."""
-        name, held = self._ready.get(rel, (None, None))
-        if name is None or held != data or (sync and not self.synced):
+    def take(self, here: _At, rel: str, data: bytes, mode: int | None, sync: bool) -> str | None:
+        """The name in here (its directory, open) of the file made for rel if it holds data, else of a blank one now
+        holding data (mode); once. None: neither, or a write that must be synced where these were not (one synced
+        is made beside its place, as docs/reliability.md says where each synced file is)."""
+        if sync and not self.synced:
             return None
-        del self._ready[rel]
-        return name
+        name, held = self._ready.get(rel, (None, None))
+        if name is not None and held == data:
+            del self._ready[rel]
+            return name
+        while self._blanks:
+            blank, identity = self._blanks.pop()
+            try:
+                fd = os.open(here.path_of(blank), os.O_WRONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0),
+                             dir_fd=here.fd)
+            except OSError:
+                continue
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != identity or st.st_size:
+                os.close(fd)
+                continue
+            _fill(fd, data, sync)
+            if mode is not None:
+                os.chmod(here.path_of(blank), mode, **({"dir_fd": here.fd} if here.fd is not None else {}))
+            return blank
+        return None
 
     def open(self) -> Root | None:
         """Its directory, if it is still the one made (else None: nothing is taken from it)."""
@@ -666,6 +697,24 @@ class Premade:
             root.close()
             return None
         return root
+
+
+_LENT: list = []  # the Premade lent to every write_many of this process, the innermost last
+
+
+class lent:  # noqa: N801 - used as a function: with confined.lent(premade): ...
+    """with lent(premade): every write_many of this process meanwhile takes its new files from premade (None: none)."""
+
+    def __init__(self, premade: Premade | None) -> None:
+        self.premade = premade
+
+    def __enter__(self) -> None:
+        if self.premade is not None:
+            _LENT.append(self.premade)
+
+    def __exit__(self, *exc) -> None:
+        if self.premade is not None:
+            _LENT.remove(self.premade)
 
 
 def _mkdir(name: str, fd: int | None, mode: int) -> None:
@@ -816,10 +865,8 @@ def write_in(top: str, rel: str, data: bytes, mode: int | None = None, sync: boo
     write_many_in(top, [(rel, data)], mode, sync, locked)
 
 
-def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked=None,
-                  premade: Premade | None = None) -> None:
-    """locked (filelock.hold): each as write_locked writes it under its own lock (mode and sync unused);
-    premade: see Root.write_many."""
+def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, locked=None) -> None:
+    """locked (filelock.hold): each as write_locked writes it under its own lock (mode and sync unused)."""
     items = list(items)
     with Root.open(top) as root:
         points = None
@@ -829,6 +876,6 @@ def write_many_in(top: str, items, mode: int | None = None, sync: bool = True, l
                 points = removal.mount_points()  # once for this write's directories
             root.refuse_mounted(directory, points)
         if locked is None:
-            return root.write_many(items, mode, sync, premade)
+            return root.write_many(items, mode, sync)
         for rel, data in items:
             root.write_locked(rel, data, locked)

@@ -53,10 +53,10 @@ def render(prefix: str, windows: bool, made: dict[str, bytes] | None = None) -> 
 
 
 def write(prefix: str, windows: bool, dry_run: bool = False, sync: bool = True,
-          made: dict[str, bytes] | None = None, premade=None) -> list[str]:
+          made: dict[str, bytes] | None = None) -> list[str]:
     """Write (or with dry_run only compute) the scripts; returns their relative paths.
-    sync: see confined.write_file; made: see render; premade: confined.Premade, the scripts among its files moved in."""
+    sync: see confined.write_file; made: see render."""
     scripts = render(prefix, windows, made)
     if not dry_run:
-        confined.write_many_in(prefix, scripts.items(), mode=confined.user_mode(0o666), sync=sync, premade=premade)
+        confined.write_many_in(prefix, scripts.items(), mode=confined.user_mode(0o666), sync=sync)
     return sorted(scripts)
