@@ -391,7 +391,8 @@ def _provisions(plan: Plan) -> bool:
     return bool(plan.pip or plan.post_scripts or (plan.lock is not None and plan.lock.pip))
 
 
-# In the private home: the scripts and hooks made while the engine runs, renamed into the prefix once it is done
+# In the private home: the files made while the engine runs (scripts and hooks, blanks for the rest finish
+# writes), renamed into the prefix once it is done
 PREMADE = "premade"
 
 

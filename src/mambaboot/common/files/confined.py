@@ -631,11 +631,11 @@ class Premade:
     """Files made ahead of their writes (create makes them while its engine runs) in a directory of the run's own, to
     be moved to their places: while one is lent (lent()), write_many renames there the file made with the bytes it is
     asked to write, else a blank one it fills, in place of a new file beside the place (unless a write to be synced
-    meets files that were not). The inode is made while the
-    engine leaves a core idle, not after it: on the benchmark's machine each new file costs ~0.7 ms of kernel time, a
-    rename ~0.02 (docs/benchmarks.md). A place on another file system (EXDEV) gets its file written beside it, as
-    without this. The directory is made here, new, and is taken from only while it is the one made (its identity),
-    and a blank only while it is the file made: what is renamed is this run's, never another's."""
+    meets files that were not). The inode is made while the engine leaves a core idle, not after it: on the
+    benchmark's machine each new file costs ~0.7 ms of kernel time, a rename ~0.02 (docs/benchmarks.md). A place on
+    another file system (EXDEV) gets its file written beside it, as without this. The directory is made here, new,
+    and is taken from only while it is the one made (its identity), and a blank only while it is the empty file made:
+    what is renamed is this run's, never another's."""
 
     def __init__(self, directory: str, items, mode: int | None = None, sync: bool = False, blanks: int = 0) -> None:
         self.path, self.synced, self._ready, self._blanks = directory, sync, {}, []
