@@ -40,9 +40,13 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
     # A run that ends before the stand-in opens the FIFO (an engine that never blocks there, a
     # refusal before the engine) would leave the open below waiting for ever: once the run is
     # gone, a reader of the test's own opens it, so the test fails naming what the run said.
-    watcher = threading.Thread(target=_release_when_gone, args=(proc, fifo), daemon=True)
+    opened = threading.Event()
+    watcher = threading.Thread(target=_release_when_gone, args=(proc, fifo, opened), daemon=True)
     watcher.start()
-    writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading
+    try:
+        writer = os.open(fifo, os.O_WRONLY)  # returns when the stand-in is blocked reading
+    finally:
+        opened.set()
     ended = proc.poll() is not None
     try:
         if not ended:
@@ -57,10 +61,18 @@ def paused(command: List[str], env: Dict[str, str], cwd: Path, fifo: Path,
         raise AssertionError(f"the run ended (exit {proc.returncode}) before the engine blocked on {fifo}: {said}")
 
 
-def _release_when_gone(proc: subprocess.Popen, fifo: Path) -> None:
+def _release_when_gone(proc: subprocess.Popen, fifo: Path, opened: threading.Event) -> None:
+    """Once the run is gone, a reader held open until the test's writer has opened: one closed at once
+    could come and go before that open began, which would then wait for ever (it did, in real mode)."""
     proc.wait()
-    with contextlib.suppress(OSError):
-        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still opening returns
+    try:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        opened.wait()
+    finally:
+        os.close(reader)
 
 
 KILLER = Path(__file__).parent / "killpoints.py"
