@@ -610,14 +610,19 @@ def _fill(fd: int, data: bytes, sync: bool) -> None:
             os.fsync(f.fileno())
 
 
+def _fill_as(at: _At, name: str, fd: int, data: bytes, mode: int | None, sync: bool) -> None:
+    """The new file fd, name in at's directory, holds data (synced if sync), closed, then takes mode if given."""
+    _fill(fd, data, sync)
+    if mode is not None:
+        os.chmod(at.path_of(name), mode, **({"dir_fd": at.fd} if at.fd is not None else {}))
+
+
 def _beside(at: _At, data: bytes, mode: int | None, sync: bool) -> str:
     """The name of a new file beside at's entry holding data (mode, else 0o600 less the umask), to rename over it."""
     tmp = tempname.temp_name(at.name)
     fd = os.open(at.path_of(tmp), _NEW, 0o600, dir_fd=at.fd)
     try:
-        _fill(fd, data, sync)
-        if mode is not None:
-            os.chmod(at.path_of(tmp), mode, **({"dir_fd": at.fd} if at.fd is not None else {}))
+        _fill_as(at, tmp, fd, data, mode, sync)
     except BaseException:
         try:
             os.unlink(at.path_of(tmp), dir_fd=at.fd)
@@ -644,19 +649,15 @@ class Premade:
             parent.mkdir(name, 0o700)
             with parent.sub(name) as root:
                 self.identity = root.identity
-                for rel, data in [*items, *[(None, None)] * blanks]:
-                    at = root._at(parts(rel)[-1] if rel is not None else "blank").enter()
+                for rel, data in [*items, *[("blank", None)] * blanks]:
+                    at = root._at(parts(rel)[-1]).enter()
                     try:
-                        if rel is not None:
-                            self._ready[rel] = (_beside(at, data, mode, sync), data)
-                            continue
-                        blank = tempname.temp_name(at.name)
-                        fd = os.open(at.path_of(blank), _NEW, 0o600, dir_fd=at.fd)
-                        try:
-                            st = os.fstat(fd)
-                            self._blanks.append((blank, (st.st_dev, st.st_ino)))
-                        finally:
-                            os.close(fd)
+                        made = _beside(at, data or b"", None if data is None else mode, sync)
+                        if data is None:
+                            st = os.stat(at.path_of(made), dir_fd=at.fd, follow_symlinks=False)
+                            self._blanks.append((made, (st.st_dev, st.st_ino)))
+                        else:
+                            self._ready[rel] = (made, data)
                     finally:
                         at.exit()
 
@@ -681,9 +682,7 @@ class Premade:
             if (st.st_dev, st.st_ino) != identity or st.st_size:
                 os.close(fd)
                 continue
-            _fill(fd, data, sync)
-            if mode is not None:
-                os.chmod(here.path_of(blank), mode, **({"dir_fd": here.fd} if here.fd is not None else {}))
+            _fill_as(here, blank, fd, data, mode, sync)
             return blank
         return None
 
