@@ -8,10 +8,12 @@ Markers (an HTML comment on the line before a fenced block):
   channel and the micromamba stand-in; the working directory holds `channel/`, `micromamba`, and
   `dist/` (the bootstrap scripts with mambaboot.pyz beside them, as a release ships them).
 - `<!-- runnable: wine -->`, `<!-- runnable: wine exit=N -->` before a ```bat block: it runs in
-  Wine's cmd, where D:\\dev\\Anaconda\\envs\\py_3_12 is a Windows-layout environment (see
-  WINE_PREFIX_DOC) and D:\\CACHE\\micromamba\\micromamba.exe a micromamba whose one command is
-  `shell hook --shell cmd.exe --root-prefix ROOT` (tests/support/winenv.py); like `set -e`, a
-  top-level line that leaves ERRORLEVEL set ends the block.
+  Wine's cmd, where D:\\dev\\Anaconda\\envs\\py_3_12 is a Windows-layout environment mambaboot
+  made portable (see WINE_PREFIX_DOC), D:\\dev\\Anaconda\\envs\\my_env_3_12 one with
+  micromamba's own scripts (GUIDE_PREFIX_DOC), and D:\\CACHE\\micromamba\\micromamba.exe a
+  micromamba that answers `shell hook --shell cmd.exe --root-prefix ROOT` and the activation its
+  scripts ask for (tests/support/winenv.py); like `set -e`, a top-level line that leaves
+  ERRORLEVEL set ends the block.
 - `<!-- runnable: wine prompt -->` before a ```bat block: its lines are typed at cmd's prompt, as
   a reader pastes them (an undefined %NAME% stays as typed, %% is no escape, cmd goes on after a
   failing line); the exit code is the last line's.
@@ -66,6 +68,9 @@ GUIDE = REPO / "docs" / "guide.md"
 REFERENCE = REPO / "docs" / "reference.md"
 # The Windows-layout environment the wine blocks see (tests/support/winenv.py writes it).
 WINE_PREFIX_DOC = "D:\\dev\\Anaconda\\envs\\py_3_12"
+# The field guide's one environment, made by hand (Micromamba_bootstrap.bat my_env 3.12): the wine
+# blocks see it with micromamba's unpatched scripts (see windows_env).
+GUIDE_PREFIX_DOC = "D:\\dev\\Anaconda\\envs\\my_env_3_12"
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,10 @@ def windows_env(request, tmp_path):
     prefix = drive.joinpath(*WINE_PREFIX_DOC.split("\\")[1:])
     winenv.build(prefix, tmp_path / "stub", "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe")
     finish.portable(str(prefix), True, written=[windows_path(prefix)])
+    # the guide's environment, made by hand: micromamba's scripts with its absolute D: path in them,
+    # as the mamba package links them, until the guide's own patch makes them relative
+    winenv.build(drive.joinpath(*GUIDE_PREFIX_DOC.split("\\")[1:]), tmp_path / "stub",
+                 "C:\\CACHE\\micromamba\\2.8.1-0-win-64\\micromamba.exe", seen_as=GUIDE_PREFIX_DOC)
     # the guide's by-hand micromamba: `shell hook --shell cmd.exe` writes what 2.8.1's writes
     winenv.hook_micromamba(drive / "CACHE" / "micromamba" / "micromamba.exe", "D:\\CACHE\\micromamba\\micromamba.exe",
                            tmp_path / "stub")

@@ -176,9 +176,10 @@ def _record(name: str, version: str, paths: Dict[str, Optional[str]]) -> dict:
             "url": "", "paths_data": {"paths": entries, "paths_version": 1}}
 
 
-def build(prefix: Path, stub_dir: Path, cache_micromamba: str) -> Path:
-    """Write the environment at `prefix` (seen by Windows as windows_path(prefix))."""
-    root = windows_path(prefix)
+def build(prefix: Path, stub_dir: Path, cache_micromamba: str, seen_as: Optional[str] = None) -> Path:
+    """Write the environment at `prefix`, seen by Windows as `seen_as` (a drive letter mapped to a
+    folder above it), else as windows_path(prefix)."""
+    root = seen_as or windows_path(prefix)
     own_exe = root + "\\Library\\bin\\mamba.exe"
     files = {
         "condabin/mamba.bat": MAMBA_BAT.format(exe=own_exe, root=root),
@@ -287,8 +288,11 @@ STUB_MICROMAMBA = r"""@REM micromamba.exe stand-in: %1 is the path of the execut
 @ECHO micromamba.exe (test stand-in): only "shell hook --shell cmd.exe --root-prefix ROOT" and activation 1>&2
 @EXIT /B 2
 :activate
+@SET "STUB_TARGET=%~5"
+@IF "%~5"=="-p" SET "STUB_TARGET=%~6"
+@IF "%STUB_TARGET%"=="" SET "STUB_TARGET=%MAMBA_ROOT_PREFIX%"
 @SET "STUB_OUT=%TMP%\stub-micromamba-%RANDOM%.bat"
->"%STUB_OUT%" ECHO @SET "CONDA_PREFIX=%MAMBA_ROOT_PREFIX%"
+>"%STUB_OUT%" ECHO @SET "CONDA_PREFIX=%STUB_TARGET%"
 >>"%STUB_OUT%" ECHO @SET CONDA_SHLVL=1
 @ECHO %STUB_OUT%
 @EXIT /B 0
@@ -315,8 +319,9 @@ STUB_MICROMAMBA = r"""@REM micromamba.exe stand-in: %1 is the path of the execut
 def hook_micromamba(exe: Path, seen_as: str, stub_dir: Path) -> Path:
     """A micromamba.exe at `exe` (seen by Windows as `seen_as`) whose `shell hook --shell cmd.exe
     --root-prefix ROOT` writes, and logs, what micromamba 2.8.1's does (see above), and whose
-    `shell --shell cmd.exe activate`, as _micromamba_activate.bat runs it, activates the root
-    prefix it finds in MAMBA_ROOT_PREFIX (as STUB_MAMBA does); nothing else."""
+    `shell --shell cmd.exe activate [PREFIX]`, as _micromamba_activate.bat runs it, activates
+    PREFIX, or with none the root prefix it finds in MAMBA_ROOT_PREFIX (as micromamba does:
+    consolidate_prefix_options, micromamba/src/shell.cpp); nothing else."""
     parts = stub_dir / "hook-parts"
     parts.mkdir(parents=True, exist_ok=True)
     own = seen_as
