@@ -31,6 +31,9 @@ Markers (an HTML comment on the line before a fenced block):
   earlier block wrote to FILE.
 - `<!-- quoted: NAME.bat lines N-M, SOURCE -->` before a ```bat block: lines quoted from someone
   else's script (the field notes' own), shown as they are written there, not a block to run.
+- `<!-- sample: SOURCE -->` before a ```text block: what a program prints on Windows, derived from
+  the upstream source it names (file and lines), where no run here can show it (a random file
+  name, the reader's own PATH); a test checks its form against the facts of that source.
 - `<!-- windows-ci: REASON -->` before a ```bat or ```powershell block: not run here, for the
   reason given (Wine has no PowerShell; the command downloads); the same commands run on a real
   Windows runner in .github/workflows/e2e.yml. Every ```powershell block is still parsed and
@@ -58,11 +61,12 @@ from tools.build_release import build as build_release
 
 MARKER = re.compile(r"^<!-- (?P<body>runnable(?:: ?(?P<wine>wine)?(?: (?P<prompt>prompt)| (?P<python>python)| as=(?P<saved>\S+))?"
                     r"(?: ?exit=(?P<exit>\d+))?)?|output|"
-                    r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?|quoted: (?P<source>\S.*?)) -->\s*$")
+                    r"json-shape: (?P<file>\S+)|windows-ci(?:: (?P<reason>\S.*?))?|quoted: (?P<source>\S.*?)|"
+                    r"sample: (?P<derived>\S.*?)) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 # Which block languages each marker may precede.
 ALLOWED = {"bash": ("sh", "bash"), "wine": ("bat",), "wine python": ("bat",), "output": ("text",), "json-shape": ("json",),
-           "windows-ci": ("bat", "powershell"), "quoted": ("bat",)}
+           "windows-ci": ("bat", "powershell"), "quoted": ("bat",), "sample": ("text",)}
 MUST_BE_MARKED = ("sh", "bash", "console", "bat", "powershell", "json")
 GUIDE = REPO / "docs" / "guide.md"
 REFERENCE = REPO / "docs" / "reference.md"
@@ -98,8 +102,8 @@ def blocks(text: str) -> List[Block]:
             body = m.group("body")
             kind = ((("wine python" if m.group("python") else "wine") if m.group("wine") else "bash")
                     if body.startswith("runnable") else body.split(":")[0])
-            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1, m.group("reason") or m.group("source"),
-                       bool(m.group("prompt")), m.group("saved"))
+            pending = (kind, int(m.group("exit") or 0), m.group("file"), i + 1,
+                       m.group("reason") or m.group("source") or m.group("derived"), bool(m.group("prompt")), m.group("saved"))
             i += 1
             continue
         fence = FENCE.match(line)
@@ -147,6 +151,8 @@ def test_marker_parser():
     assert [b.kind for b in blocks("<!-- runnable: wine python -->\n```bat\npython -V\n```\n")] == ["wine python"]
     ci = blocks("<!-- windows-ci: Wine has no PowerShell -->\n```powershell\nx\n```\n<!-- windows-ci -->\n```bat\ny\n```\n")
     assert [(b.kind, b.reason) for b in ci] == [("windows-ci", "Wine has no PowerShell"), ("windows-ci", None)]
+    derived = blocks("<!-- sample: x.cpp lines 1-2, y 2.8.1 -->\n```text\nC:\\t\\a.bat\n```\n")
+    assert [(b.kind, b.lang, b.reason) for b in derived] == [("sample", "text", "x.cpp lines 1-2, y 2.8.1")]
     with pytest.raises(AssertionError, match="line 1: marker not followed"):
         blocks("<!-- runnable -->\nprose\n```sh\ntrue\n```\n")
     assert blocks("1. step\n\n   <!-- runnable: wine -->\n   ```bat\n   ver\n   ```\n") == [Block("wine", "bat", "ver", 4)]
@@ -172,6 +178,9 @@ def test_every_example_in_docs_is_run_or_says_where_it_is(doc):
         if b.kind == "quoted":
             assert re.search(r"\.bat lines \d+-\d+, \S", b.reason or ""), \
                 f"{where}: say whose script and which lines: <!-- quoted: NAME.bat lines N-M, SOURCE -->"
+        if b.kind == "sample":
+            assert re.search(r"\.(?:cpp|hpp|py|bat) lines \d+", b.reason or ""), \
+                f"{where}: say which source it is derived from: <!-- sample: FILE lines N-M, ... -->"
         if b.kind is None and b.lang == "text":
             command = next((ln for ln in b.code.splitlines() if WINDOWS_COMMAND.match(ln)), None)
             assert command is None, f"{where}: a Windows command in a ```text block ({command!r}): make it a ```bat or ```powershell block"
@@ -633,6 +642,16 @@ FIELD_NOTES = (
 )
 
 
+# The guide's budget: a new fact takes the place of words, not more of them.
+GUIDE_BUDGET = (1193, 8299)  # lines, words
+
+
+def test_the_guide_grows_no_longer():
+    text = GUIDE.read_text(encoding="utf-8")
+    size = (len(text.splitlines()), len(text.split()))
+    assert size[0] <= GUIDE_BUDGET[0] and size[1] <= GUIDE_BUDGET[1], f"guide.md: {size} (lines, words); budget {GUIDE_BUDGET}"
+
+
 def test_the_guide_holds_the_field_notes_facts_word_for_word():
     text = " ".join(GUIDE.read_text(encoding="utf-8").split())  # prose is wrapped anywhere
     missing = [fact for fact in FIELD_NOTES if " ".join(fact.split()) not in text]
@@ -704,6 +723,19 @@ CONTRADICTED = (
     "micromamba writes no scripts into its root at post-link",
     # bootstrap/bootstrap.bat refuses an option it does not list, --overlay among them
     "`--overlay DIR` does step 9",
+    # the mamba package ships condabin\mamba.bat, _mamba_activate.bat and mamba_hook.bat (mamba-feedstock
+    # recipe/build_mamba.bat runs `mamba.exe shell hook --shell cmd.exe "%PREFIX%"`; recipe.yaml tests
+    # condabin/mamba.bat): a transaction relinking mamba brings them back absolute, CONDA_BAT or not; and a
+    # CONDA_BAT naming conda.bat names nothing while conda is relinked (MTransaction::execute unlinks all
+    # first, libmamba/src/core/transaction.cpp; wrap_call rewrites when the file is missing, util.cpp 1466)
+    "lasts only if every install has `CONDA_BAT` set",
+    "Undone by an install unless `CONDA_BAT` is set",
+    "stops installs rewriting `condabin`",
+    # shell activate refuses a missing prefix in shell_activate (libmamba/src/api/shell.cpp 121-125);
+    # activation.cpp line 968 makes the temporary file
+    "the prefix must exist (`CmdExeActivator::script`",
+    # conda 24.7 and later put an MSYS2 Library\<variant>\bin second (conda/activate.py _get_path_dirs)
+    "`Library\\mingw-w64\\bin`, `Library\\usr\\bin`, `Library\\bin`, `Scripts`, `bin`, then `condabin`; `mamba.bat activate` does the same:",
 )
 CORRECTIONS = (
     "init_root_prefix_cmdexe", "Hook installed, now 'manually' execute:", "use_target_prefix_fallback",
@@ -726,6 +758,21 @@ CORRECTIONS = (
     "would walk into the junction `PREFIX\\pkgs`", "`mklink /j` fails where `PREFIX\\pkgs` exists",
     "as of commit 4b94eba", "58812f1", "It takes no `--overlay`", "<!-- quoted: Micromamba_bootstrap.bat lines",
     "<!-- quoted: get_sed.bat lines",
+    # a mamba update relinks the package's condabin scripts whatever CONDA_BAT says (mamba-feedstock
+    # recipe); CONDA_BAT naming conda.bat fails while conda is relinked (transaction.cpp 708-790, util.cpp
+    # 1466-1470); the post-link script's exit status goes unread (link.cpp 667-688)
+    "whatever `CONDA_BAT` says", "fails while conda is relinked", "`libmamba/src/core/transaction.cpp` lines 708-790",
+    "`--force-reinstall`", "<!-- runnable: wine as=D:\\dev\\Anaconda\\envs\\my_env_3_12\\__setup__\\relative.bat -->",
+    # shell_activate's check (libmamba/src/api/shell.cpp 121-125) and its message
+    "`libmamba/src/api/shell.cpp` lines 121-125", "Cannot activate, prefix does not exist at:",
+    # conda >= 24.7: the first MSYS2 Library\<variant>\bin that exists (conda/activate.py 629-652); libmamba's
+    # get_path_dirs has none (libmamba/src/util/environment.cpp 430-445)
+    "`Library\\ucrt64\\bin`, `clang64`, `mingw64`, `clangarm64`", "with no MSYS2 variant",
+    # install with the root prefix as target first touches ROOT\conda-meta\history (create_base,
+    # libmamba/src/api/configuration.cpp 600-602; install.cpp 328)
+    "`D:\\dev\\Anaconda\\conda-meta\\history`", "lines 600-602",
+    # _mamba_activate.bat's own comment: it takes %TMP%'s 8.3 form and uses it unquoted
+    "This method will not work if %TMP% contains any spaces.",
 )
 
 
@@ -804,6 +851,116 @@ def test_every_cmd_block_of_the_guide_runs_as_written_from_a_fresh_shell():
     found = [f"guide.md:{b.line}: {p}" for b in blocks(GUIDE.read_text(encoding="utf-8"))
              if b.lang == "bat" and b.kind != "quoted" for p in fresh_shell_problems(b.code, b.exit)]
     assert not found, "\n".join(found)
+
+# The traps a reader of the guide must not miss, each set apart as a GitHub alert, with what its
+# alert says.
+TRAPS = {
+    "a bare `mamba`": "A bare `mamba` is `Library\\bin\\mamba.exe`, not the wrapper",
+    "`CONDA_BAT` and mamba updates": "A mamba update undoes the patch whatever `CONDA_BAT` says",
+    "`deactivate`": "`deactivate` does not give the clean shell back",
+    "`!ERRORLEVEL!`": "`!ERRORLEVEL!` is literal text without `setlocal EnableDelayedExpansion`",
+    "`create --yes`": "`create --yes` first removes an existing conda prefix",
+}
+ALERT = re.compile(r"^\s*> \[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$")
+
+
+def alerts(text: str) -> List[tuple]:
+    """(kind, text) of each GitHub alert: a blockquote whose first line is `> [!KIND]` alone (GitHub
+    Docs, "Basic writing and formatting syntax", Alerts), its text whitespace-joined."""
+    lines, found = text.splitlines(), []
+    for i, line in enumerate(lines):
+        m = ALERT.match(line)
+        if m:
+            body = []
+            for following in lines[i + 1:]:
+                if not following.strip().startswith(">"):
+                    break
+                body.append(following.strip()[1:])
+            found.append((m.group(1), " ".join(" ".join(body).split())))
+    return found
+
+
+def test_the_alert_reader_sees_what_it_must():
+    assert alerts("> [!WARNING]\n> **A** b\n> c\n\ntext\n  > [!TIP]\n  > d\n") == [("WARNING", "**A** b c"), ("TIP", "d")]
+    assert alerts("> [!WARNING] inline text is no alert\n") == []
+
+
+def test_the_guide_sets_its_sharpest_traps_apart():
+    found = alerts(GUIDE.read_text(encoding="utf-8"))
+    traps = [said for kind, said in found if kind in ("WARNING", "CAUTION")]
+    missing = [trap for trap, said in TRAPS.items() if not any(said in t for t in traps)]
+    assert not missing, f"no warning sets apart {missing}"
+    assert 4 <= len(traps) <= 6, f"{len(traps)} warnings: the sharpest traps only"
+
+
+def test_the_guide_sets_the_three_activation_modes_side_by_side():
+    section = _section(GUIDE.read_text(encoding="utf-8"), re.compile(r"^### 5\.6 "))
+    rows = [[cell.strip() for cell in row.strip("|").split("|")] for row in section.splitlines() if row.startswith("| **")]
+    assert [row[0].split("**")[1] for row in rows] == ["portable", "hook", "`shell init`"], rows
+    portable, hook, init = (" ".join(row) for row in rows)
+    assert '\\condabin\\mamba.bat" activate' in portable and "mamba_hook.bat" in hook and "AutoRun" in init
+
+
+def test_the_guide_names_one_environment_throughout():
+    """Every environment path the guide shows is the one it makes by hand in 4.1; the notes' recorded
+    AutoRun value and the placeholders of its tables are theirs."""
+    text = GUIDE.read_text(encoding="utf-8")
+    named = set(re.findall(r"envs\\([A-Za-z0-9_.\-]+)", text))
+    assert named - {"NAME_X_Y"} == {"my_env_3_12", "py"}, named
+    assert text.count("envs\\py\\") == 1 and '"AutoRun"="G:\\dev\\Anaconda\\envs\\py\\condabin\\mamba_hook.bat"' in text
+
+
+def test_every_batch_file_of_the_guide_shows_only_its_output_and_leaves_the_shell_as_it_was():
+    """A block shown as a batch file (not typed at the prompt, not quoted from the notes' scripts)
+    starts with `@echo off`, as its shown output assumes, and one that sets a variable or activates
+    keeps that to itself with `setlocal`."""
+    found = []
+    for b in blocks(GUIDE.read_text(encoding="utf-8")):
+        if b.lang != "bat" or b.kind == "quoted" or b.prompt:
+            continue
+        lines = [line.strip() for line in b.code.splitlines() if line.strip()]
+        if lines[0].lower() != "@echo off":
+            found.append(f"guide.md:{b.line}: no @echo off first")
+        if any(re.match(r"(?:if .*\)?\s*)?(?:set|call) ", line, re.I) for line in lines) and \
+                not any(re.match(r"setlocal\b", line, re.I) for line in lines):
+            found.append(f"guide.md:{b.line}: sets or activates without setlocal")
+    assert not found, "\n".join(found)
+
+
+# libmamba 2.8.1's first cmd.exe activation (Activator::build_activate, libmamba/src/core/activation.cpp
+# lines 591-597, exported in this order; CmdExeActivator::script, lines 966-1005, one `@SET "KEY=VALUE"`
+# line each) and the folders its PATH puts first (get_path_dirs, libmamba/src/util/environment.cpp lines
+# 430-445), then the root prefix's condabin when PATH has none (add_prefix_to_path, activation.cpp 232-262).
+ACTIVATION_KEYS = ["PATH", "CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_MODIFIER"]
+PATH_DIRS = ["", "\\Library\\mingw-w64\\bin", "\\Library\\usr\\bin", "\\Library\\bin", "\\Scripts", "\\bin"]
+
+
+def test_the_shell_activate_sample_is_what_libmamba_prints_and_writes():
+    sample = next(b for b in blocks(GUIDE.read_text(encoding="utf-8"))
+                  if b.kind == "sample" and "shell activate --shell cmd.exe -p " in b.code)
+    lines = sample.code.splitlines()
+    root = re.search(r'^D:\\>set "MAMBA_ROOT_PREFIX=([^"]+)"$', sample.code, re.M).group(1)
+    at = next(i for i, line in enumerate(lines) if "shell activate --shell cmd.exe -p " in line)
+    prefix = lines[at].rsplit(" -p ", 1)[1]
+    printed = lines[at + 1]
+    # TemporaryFile("mamba_act", ".bat") in the temporary folder: ten of [0-9a-z] between (libmamba/src/core/
+    # util.cpp lines 261-265; generate_random_alphanumeric_string, libmamba/include/mamba/util/random.hpp)
+    assert re.fullmatch(r"[A-Z]:\\.+\\Temp\\mamba_act[0-9a-z]{10}\.bat", printed), printed
+    # printed without a line break (shell_activate, libmamba/src/api/shell.cpp line 129): cmd's next prompt
+    # starts the next line, with no blank line between
+    assert lines[at + 2] == f"D:\\>type {printed}", lines[at + 2]
+    written = [re.fullmatch(r'@SET "([A-Z_]+)=(.*)"', line).groups() for line in lines[at + 3:]]
+    assert [key for key, _ in written] == ACTIVATION_KEYS
+    values = dict(written)
+    path = values["PATH"].split(";")
+    assert path[:7] == [prefix + tail for tail in PATH_DIRS] + [root + "\\condabin"], path
+    name = prefix.rsplit("\\", 1)[1]
+    # get_default_env: a prefix in an envs folder is named by its folder (activation.cpp 53-68); the
+    # prompt modifier is env_prompt "({default_env}) " (libmamba/include/mamba/core/context.hpp)
+    assert prefix.rsplit("\\", 2)[1] == "envs" and prefix != root
+    assert (values["CONDA_PREFIX"], values["CONDA_SHLVL"], values["CONDA_DEFAULT_ENV"],
+            values["CONDA_PROMPT_MODIFIER"]) == (prefix, "1", name, f"({name}) ")
+
 
 def test_the_state_inventory_names_what_the_code_writes():
     """Each row of reliability.md's state inventory names a constant of the code, and its name
