@@ -50,7 +50,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from typing import List, Optional
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import pytest
@@ -440,6 +440,12 @@ def test_cross_references_lead_somewhere(doc):
             continue  # https://, mailto: ...
         path, _, anchor = target.partition("#")
         page = (doc.parent / path).resolve() if path else doc
+        if path and REPO not in page.parents:
+            # above the repository: GitHub resolves it from the page's own address, .../blob/BRANCH/PAGE;
+            # only its releases are meant (the README's download needs no owner)
+            shown = urljoin(f"https://github.com/OWNER/REPO/blob/main/{doc.relative_to(REPO).as_posix()}", target)
+            assert shown.startswith("https://github.com/OWNER/REPO/releases/"), f"{doc.name}: link to {target} leads to {shown}"
+            continue
         assert page.exists(), f"{doc.name}: link to {target}: no such file"
         if anchor:
             assert anchor in _headings(page), f"{doc.name}: link to {target}, which is no heading"
