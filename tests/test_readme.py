@@ -379,9 +379,11 @@ def test_the_windows_download_is_the_address_the_release_workflow_publishes_at()
     links = re.findall(r"\]\((\.\./[^)\s]+)\)", section)
     assert [github_resolves(link) for link in links] == [
         latest, latest.replace("bootstrap.bat", "bootstrap.ps1"), latest.rsplit("/download/", 1)[0]], links
-    # the reference's first-time setup downloads from the same address
+    # the reference's first-time setup downloads from the same address, named the same way
     setup = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").split("\n### 4.5 ", 1)[1].split("\n### ", 1)[0]
-    assert re.findall(r"`(https://\S+/bootstrap\.bat)`", setup) == [latest]
+    assert "OWNER" not in setup and "/releases/" not in re.sub(r"\]\([^)]*\)", "", setup), "the setup names no owner"
+    links = re.findall(r"\]\((\.\./[^)\s]*releases[^)\s]*)\)", setup)
+    assert [github_resolves(link, "docs/reference.md") for link in links] == [latest], links
     # the install page names the repository the same way
     assert "--repo OWNER/mambaboot" in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
 
