@@ -388,6 +388,23 @@ def test_the_windows_download_is_the_address_the_release_workflow_publishes_at()
     assert "--repo OWNER/mambaboot" in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
 
 
+def test_the_install_lines_are_in_one_table_with_a_windows_line_for_each_way():
+    """The README's Install table gives each way its line and its cmd.exe line; the install page
+    links to it and repeats no install line, so the two cannot disagree."""
+    install = README.read_text(encoding="utf-8").split("\n## Install\n", 1)[1].split("\n## ", 1)[0]
+    rows = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in install.splitlines()
+            if row.startswith("| ") and not row.startswith("| way ")]
+    header = next(row for row in install.splitlines() if row.startswith("| way "))
+    assert [cell.strip() for cell in header.strip("|").split("|")][1:3] == ["install", "on Windows (cmd.exe)"], header
+    assert [row[0] for row in rows] == ["pipx", "uv", "a plain venv", "the zipapp"], rows
+    assert all(re.fullmatch(r"`[^`]+`", row[1]) and re.fullmatch(r"`[^`]+`", row[2]) for row in rows), rows
+    page = (REPO / "docs" / "install.md").read_text(encoding="utf-8")
+    checkout = page.split("\n## From a checkout\n", 1)[1].split("\n## ", 1)[0]
+    assert "](../README.md#install)" in checkout
+    shown = {code for row in rows for code in re.findall(r"`([^`]+)`", row[1] + row[2])}
+    assert not [code for code in shown if f"`{code}`" in page], "the install page repeats an install line"
+
+
 def test_a_clone_makes_the_windows_download_as_the_readme_says(tmp_path):
     """The README's way from a clone: the command it gives writes every file it names into the
     folder it names, and each script there, naming no release, runs the mambaboot.pyz beside it."""
