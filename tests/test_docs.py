@@ -824,9 +824,11 @@ def fresh_shell_problems(code: str, expected_exit: int = 0) -> List[str]:
             known = name.upper() in FRESH_CMD or name.upper() in defined or (called and name.upper() in SET_BY_ACTIVATION)
             if not known:
                 problems.append(f"%{name}% is read before anything sets it: {line}")
-        if re.match(r"if (not )?(errorlevel|%errorlevel%)", lower) and previous.startswith("if "):
+        # after a guard (`if not errorlevel 1 X`) that skipped X, the older ERRORLEVEL is still the failure
+        if re.match(r"if (not )?(errorlevel|%errorlevel%)", lower) and previous.startswith("if ") and \
+                not previous.startswith("if not errorlevel "):
             problems.append(f"`{line}` follows a command that may not have run ({previous}): it sees an older ERRORLEVEL")
-        setting = re.match(r'set\s+"?([A-Za-z_][A-Za-z0-9_]*)=', line, re.I)
+        setting = re.match(r'(?:for\s.*?\sdo\s+)?set\s+"?([A-Za-z_][A-Za-z0-9_]*)=', line, re.I)
         if setting:
             defined.add(setting.group(1).upper())
         if lower.startswith("call "):
@@ -856,6 +858,114 @@ def test_every_cmd_block_of_the_guide_runs_as_written_from_a_fresh_shell():
     its own in a fresh cmd.exe: its variables defined, one activation, no inherited ERRORLEVEL."""
     found = [f"guide.md:{b.line}: {p}" for b in blocks(GUIDE.read_text(encoding="utf-8"))
              if b.lang == "bat" and b.kind != "quoted" for p in fresh_shell_problems(b.code, b.exit)]
+    assert not found, "\n".join(found)
+
+
+# cmd built-ins that only print, set the shell's own variables or steer the file: nothing to stop at.
+# Any other command (a program, a `call` of a batch file, copy, move, mklink, find, dir, reg, pushd,
+# cd, ...) can fail.
+QUIET = {"echo", "echo.", "set", "setlocal", "endlocal", "rem", "exit", "goto", "popd", "shift", "title", "cls"}
+# What runs a command only on a condition (`if /?`, `for /?`): the command is what follows.
+IF_HEAD = re.compile(r'if\s+(?:/i\s+)?(?:not\s+)?(?:errorlevel\s+\S+|exist\s+(?:"[^"]*"|\S+)|defined\s+\S+|'
+                     r'(?:"[^"]*"|[^\s=]+)\s*==\s*(?:"[^"]*"|\S+)|\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+)\s+', re.I)
+FOR_HEAD = re.compile(r'for\s+(?:/\w\s+)?(?:"[^"]*"\s+)?%%?\w\s+in\s+\(.*?\)\s+do\s+', re.I)
+# A line that looks at the ERRORLEVEL the line before left: true from N up (`if /?`, ERRORLEVEL number).
+LOOKS = re.compile(r'if\s+(?:not\s+)?(?:errorlevel\s+\d+|%errorlevel%|!errorlevel!)', re.I)
+# `if not errorlevel 1 NEXT`: NEXT runs only after a success; skipped, it leaves the ERRORLEVEL as it was.
+GUARD = re.compile(r'if\s+not\s+errorlevel\s+\d+\s', re.I)
+STOPS = re.compile(r'\(?\s*exit\s+/b\s+[1-9]', re.I)
+
+
+def _chained(line: str) -> List[str]:
+    """The commands a line chains with `&`, `&&`, `||` or `|`, outside quotes and ^-escapes (the `&`
+    of a redirection such as `2>&1` separates nothing)."""
+    parts, current, quoted, i = [], "", False, 0
+    while i < len(line):
+        c = line[i]
+        if c == "^" and not quoted:
+            current, i = current + line[i:i + 2], i + 2
+            continue
+        if c in "&|" and not quoted and not current.endswith((">", "<")):
+            parts.append(current.strip())
+            current, i = "", i + (2 if line[i:i + 2] in ("&&", "||") else 1)
+            continue
+        quoted ^= c == '"'
+        current, i = current + c, i + 1
+    return [*parts, current.strip()]
+
+
+def _batch_commands(line: str) -> List[bool]:
+    """For each command a batch line runs, whether the line itself stops at its failure: an
+    `exit /b N`, N not 0, chained after it (`X || exit /b 1`, `(X & exit /b 1)` in a failure's branch)."""
+    found, parts = [], _chained(line)
+    for k, part in enumerate(parts):
+        text = part.lstrip("@ ")
+        while True:
+            head = IF_HEAD.match(text) or FOR_HEAD.match(text)
+            if not head and not text.startswith("("):
+                break
+            text = text[head.end():] if head else text[1:].lstrip("@ ")
+        words = text.split()
+        if not words or words[0].lower().rstrip(")") in QUIET or words[0].startswith((":", ")")):
+            continue
+        if words[0].lower() == "call" and len(words) > 1 and words[1].startswith(":"):
+            continue  # a subroutine of the same file: its own lines are held to this where they are
+        found.append(any(STOPS.match(later) for later in parts[k + 1:]))
+    return found
+
+
+def unchecked_failures(code: str, expected_exit: int = 0) -> List[str]:
+    """Each line of a cmd block whose command may fail with nothing stopping there."""
+    if expected_exit:
+        return []  # it shows a failure on purpose
+    lines = [line.strip() for line in code.splitlines()
+             if line.strip() and not line.strip().lower().lstrip("@").startswith(("rem ", "::"))]
+    problems = []
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        following = "" if last else lines[i + 1].lstrip("@")
+        if any(not (stops or last or LOOKS.match(following)) for stops in _batch_commands(line)):
+            problems.append(f"nothing stops at a failure of: {line}")
+        stopping = re.match(r"if\s+errorlevel\s+\d+\s", following, re.I) and STOPS.search(following)
+        if GUARD.match(line.lstrip("@")) and not last and not (GUARD.match(following) or stopping):
+            problems.append(f"runs after a failure the guard before it skipped past: {following}")
+    return problems
+
+
+def test_the_failure_check_sees_what_it_must():
+    ok = ('@echo off\nsetlocal\nset "P=D:\\x"\ncall "%P%\\condabin\\mamba.bat" activate\nif errorlevel 1 exit /b 1\n'
+          'robocopy a b /E\nif errorlevel 8 exit /b 1\nif exist x (echo x is there & exit /b 1)\n'
+          'move a b > nul 2>&1\nif errorlevel 1 (move b a > nul & exit /b 1)\necho %P%\n'
+          'for %%P in ("%~dp0..") do set "E=%%~fP"\ncall :sub\nmklink /j x y || exit /b 1\n'
+          'copy a b\nif not errorlevel 1 dir b\nif not errorlevel 1 python -c "print(1)"\nif errorlevel 1 exit /b 1\n'
+          'exit /b 0\n:sub\nset "K=1"\n')
+    assert unchecked_failures(ok) == []
+    for bad in ('call "D:\\e\\condabin\\mamba.bat" activate\necho %CONDA_PREFIX%',
+                'if not exist x (\n  curl -o x URL\n)\nexit /b 0', "type nul > x\nfind \"a\" x",
+                'for /d %%D in ("x\\*") do findstr /m a "%%D\\*"\necho done', 'pushd "%~dp0.."\nset "E=%CD%"\npopd',
+                'mklink /j x y & echo made\necho done', '"%MM%" create -p x\ncall x.bat\nif errorlevel 1 exit /b 1',
+                'call x.bat\nif not errorlevel 1 echo %X%\necho %Y%', 'copy a b\nif not errorlevel 1 dir b\ndel b'):
+        assert unchecked_failures(bad), bad
+    assert unchecked_failures("cmd /c exit 3\necho shown", 3) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_cmd_block_stops_at_a_failure(doc):
+    """A ```bat block a reader runs (in a batch file or typed at the prompt; not one quoted from the
+    notes' scripts, not one shown failing on purpose) goes no further after a command that failed,
+    as cmd does it: each command, unless it only prints or sets variables (QUIET), a `call :label`
+    (the label's lines are held to this themselves) or the block's last line (whose code is the
+    block's), is followed on the next line by `if [not] errorlevel N` (ss64 "IF", "ERRORLEVEL": true
+    from N up, whatever ran before) or has `exit /b N`, N not 0, chained after it on its own line
+    (`X || exit /b 1`, ss64 "Conditional execution"; Wine's cmd runs `||`'s right side after a
+    success too, docs/windows.md, so the blocks run here use the next line). At the prompt, where
+    `exit /b` would close the window, `if not errorlevel 1 NEXT` runs the next line only after a
+    success, and skips the rest once one failed (a skipped line leaves the ERRORLEVEL as it was): so
+    the line after such a guard is one too, or stops. An excerpt of a bootstrap script is its text,
+    checked as the script."""
+    found = [f"{doc.name}:{b.line}: {p}" for b in blocks(doc.read_text(encoding="utf-8"))
+             if b.lang == "bat" and b.kind != "quoted" and not EXCERPT.search(b.reason or "")
+             for p in unchecked_failures(b.code, b.exit)]
     assert not found, "\n".join(found)
 
 # The traps a reader of the guide must not miss, each set apart as a GitHub alert, with what its
