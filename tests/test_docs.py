@@ -729,12 +729,16 @@ CONTRADICTED = (
     "micromamba writes no scripts into its root at post-link",
     # bootstrap/bootstrap.bat refuses an option it does not list, --overlay among them
     "`--overlay DIR` does step 9",
-    # the mamba package ships condabin\mamba.bat, _mamba_activate.bat and mamba_hook.bat (mamba-feedstock
-    # recipe/build_mamba.bat runs `mamba.exe shell hook --shell cmd.exe "%PREFIX%"`; recipe.yaml tests
-    # condabin/mamba.bat): a transaction relinking mamba brings them back absolute, CONDA_BAT or not; and a
-    # CONDA_BAT naming conda.bat names nothing while conda is relinked (MTransaction::execute unlinks all
-    # first, libmamba/src/core/transaction.cpp; wrap_call rewrites when the file is missing, util.cpp 1466)
+    # the mamba package ships the five scripts init_root_prefix_cmdexe writes (mamba-feedstock
+    # recipe/build_mamba.bat runs `mamba.exe shell hook --shell cmd.exe "%PREFIX%"`, whose positional is the
+    # root prefix, micromamba/src/shell.cpp line 49; ShellInitPathsWindowsCmd, shell_init.cpp lines 135-168;
+    # recipe.yaml tests only condabin/mamba.bat): a transaction relinking mamba brings them back, CONDA_BAT
+    # or not; and a CONDA_BAT naming conda.bat names nothing while conda is relinked (MTransaction::execute
+    # unlinks all first, libmamba/src/core/transaction.cpp; wrap_call rewrites when the file is missing,
+    # util.cpp 1466)
     "lasts only if every install has `CONDA_BAT` set",
+    "wrote into its build prefix (`condabin\\mamba.bat`, `_mamba_activate.bat`, `mamba_hook.bat`)",
+    "links its `condabin\\mamba.bat`, `_mamba_activate.bat`, `mamba_hook.bat` as shipped",
     "Undone by an install unless `CONDA_BAT` is set",
     "stops installs rewriting `condabin`",
     # shell activate refuses a missing prefix in shell_activate (libmamba/src/api/shell.cpp 121-125);
@@ -779,6 +783,13 @@ CORRECTIONS = (
     "`D:\\dev\\Anaconda\\conda-meta\\history`", "lines 600-602",
     # _mamba_activate.bat's own comment: it takes %TMP%'s 8.3 form and uses it unquoted
     "This method will not work if %TMP% contains any spaces.",
+    # the mamba package ships the five scripts, its condabin\activate.bat and Scripts\activate.bat under
+    # conda's names too (conda-feedstock recipe.yaml runs `conda init --install`: make_install_plan,
+    # conda/core/initialize.py 425-441); on Windows micromamba keeps a file already there and records it
+    # as the package's (LinkPackage::link_path, libmamba/src/core/link.cpp 902-929; files_record 1208-1218)
+    "ships the five files `mamba.exe shell hook --shell cmd.exe` wrote into its build prefix",
+    "on Windows micromamba keeps a file already there", "its `activate.bat` in place of conda's",
+    "`libmamba/src/core/link.cpp` lines 902-929",
 )
 
 

@@ -229,9 +229,11 @@ sys.exit(2)
 """
 # The cmd scripts the mamba package ships: what `mamba.exe shell hook --shell cmd.exe` wrote into
 # its build prefix (conda-forge/mamba-feedstock recipe/build_mamba.bat; init_root_prefix_cmdexe,
-# libmamba/src/core/shell_init.cpp, 2.8.1), the prefix in them replaced at install: condabin\mamba.bat
-# (the wrapper mambaboot's activation puts first on PATH: shell/activation/environ.py path_entries),
-# _mamba_activate.bat and mamba_hook.bat, as tests/support/winenv.py has their texts.
+# libmamba/src/core/shell_init.cpp, 2.8.1), the prefix in them replaced at install. Of its five, the
+# three the examples run: condabin\mamba.bat (the wrapper mambaboot's activation puts first on PATH:
+# shell/activation/environ.py path_entries), _mamba_activate.bat and mamba_hook.bat, as
+# tests/support/winenv.py has their texts (its condabin\activate.bat and Scripts\activate.bat, conda's
+# names too, no example here runs).
 _CMDEXE_ACTIVATION = '''"""`mamba shell --shell cmd.exe activate|deactivate [-p] [PREFIX]` as libmamba 2.8.1's
 CmdExeActivator answers it (libmamba/src/core/activation.cpp): the activation as `@SET` lines in a
 %TEMP%\\mamba_act*.bat (CmdExeActivator::script), whose path it prints for _mamba_activate.bat to
