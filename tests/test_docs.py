@@ -1030,11 +1030,22 @@ def test_the_guide_sets_the_three_activation_modes_side_by_side():
 
 def test_the_guide_names_one_environment_throughout():
     """Every environment path the guide shows is the one it makes by hand in 4.1; the notes' recorded
-    AutoRun value and the placeholders of its tables are theirs."""
+    AutoRun value and the placeholders of its tables are theirs. Where mambaboot makes one (its
+    appendices), it is the one `bootstrap.bat py 3.12` names as the README shows it, and the guide says
+    which is which."""
+    from mambaboot.pipeline.plan import env_name
+
     text = GUIDE.read_text(encoding="utf-8")
+    ours = env_name("py", "3.12")
     named = set(re.findall(r"envs\\([A-Za-z0-9_.\-]+)", text))
-    assert named - {"NAME_X_Y"} == {"my_env_3_12", "py"}, named
+    assert named - {"NAME_X_Y"} == {"my_env_3_12", "py", ours}, named
     assert text.count("envs\\py\\") == 1 and '"AutoRun"="G:\\dev\\Anaconda\\envs\\py\\condabin\\mamba_hook.bat"' in text
+    before, appendices = text.split("\n## Appendix A. ", 1)
+    assert ours not in before and not re.search(r"\\bootstrap\.bat'? my_env", text), "mambaboot's environment named otherwise"
+    said = " ".join(appendices.split())
+    assert f"`.\\bootstrap.bat py 3.12` makes `{ours}` (the README's), not [§4.1](#41-by-hand-with-micromamba-alone)'s `my_env_3_12`" in said
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("\n## On Windows, with no Python\n", 1)[1].split("\n## ", 1)[0]
+    assert ".\\bootstrap.bat py 3.12" in readme and f"Downloads\\{ours}" in readme
 
 
 def test_every_batch_file_of_the_guide_shows_only_its_output_and_leaves_the_shell_as_it_was():
