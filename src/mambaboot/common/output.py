@@ -5,8 +5,6 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import sys
 
-from mambaboot.common import urlrule
-
 
 def counted(n: int, one: str, many: str = "") -> str:
     """"1 entry", "2 entries": a count with its noun as English says it (many: one + "s" when not given)."""
@@ -25,8 +23,8 @@ def shown(text: str, keep: str = "") -> str:
     than show (C0 and C1 controls, DEL, line and paragraph separators, format characters such as
     bidirectional overrides, an undecodable byte's surrogate) written as Python writes it in a
     string, "\\x1b", "\\u202e", so that a name holding an escape sequence cannot drive the
-    terminal or fake a line; keep: characters left as they are (a message's own newlines)."""
-    text = urlrule.masked(text)  # no URL's password or token printed, whatever the message
+    terminal or fake a line; keep: characters left as they are (a message's own newlines).
+    Nothing else is changed: a URL in the text was written by common/urlrule.py where it was put in."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
@@ -180,7 +178,7 @@ def emit_json(data: dict, stream=None) -> None:
         # A code page that cannot hold every character (Windows, output redirected: the ANSI one),
         # or a file name's undecodable bytes (surrogates): all of it \u-escaped, valid JSON in any.
         text = json.dumps(data, indent=2, sort_keys=True)
-    stream.write(urlrule.masked(text) + "\n")
+    stream.write(text + "\n")
     stream.flush()
 
 
