@@ -147,8 +147,10 @@ def _pip_with_requirements(text: str) -> list:
         for child in ast.iter_child_nodes(node):
             inner = f"{where}.{child.name}".lstrip(".") if isinstance(
                 child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else where
-            if isinstance(child, ast.List):
-                words = {e.value for e in child.elts if isinstance(e, ast.Constant)}
+            # a command's words: a list, or the arguments of the call that makes one (isolation.python)
+            elements = child.elts if isinstance(child, ast.List) else child.args if isinstance(child, ast.Call) else None
+            if elements is not None:
+                words = {e.value for e in elements if isinstance(e, ast.Constant)}
                 if "pip" in words and words & {"-r", "--requirement", "-c", "--constraint"}:
                     found.append(inner)
             visit(child, inner)
@@ -158,8 +160,9 @@ def _pip_with_requirements(text: str) -> list:
 
 
 def test_the_pip_checker_sees_a_requirements_file():
-    planted = "def f(p):\n    return [p, '-m', 'pip', 'install', '-r', 'x.txt']\n"
-    assert _pip_with_requirements(planted) == ["f"]
+    planted = ("def f(p):\n    return [p, '-m', 'pip', 'install', '-r', 'x.txt']\n"
+               "def g(p):\n    return isolation.python(p, '-m', 'pip', 'install', '-r', 'x.txt')\n")
+    assert _pip_with_requirements(planted) == ["f", "g"]
 
 
 def test_pip_reads_a_requirements_file_only_where_the_inventory_says():
@@ -217,3 +220,19 @@ def test_a_url_is_hidden_where_it_is_written_and_nothing_rewrites_text_after():
     imported = {alias.name for node in ast.walk(ast.parse((SRC / "common" / "output.py").read_text(encoding="utf-8")))
                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
     assert "urlrule" not in imported, "common/output.py rewrites what it writes"
+
+
+# A Python mambaboot starts runs a module (`-m pip`) only through common/isolation.py `python`,
+# which isolates it from the folder it starts in (-I): a command list naming `-m` goes around it.
+def _modules_run(text: str) -> list:
+    return [node.lineno for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.List) and any(isinstance(e, ast.Constant) and e.value == "-m" for e in node.elts)]
+
+
+def test_the_module_checker_sees_a_python_started_by_hand():
+    planted = "cmd = [python, '-m', 'pip', 'install']\nok = isolation.python(python, '-m', 'pip')\n"
+    assert _modules_run(planted) == [1]
+
+
+def test_every_module_a_python_runs_is_run_isolated():
+    assert [f"{rel}:{line}" for rel, text in _sources() for line in _modules_run(text)] == []

@@ -99,12 +99,12 @@ def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], env
                 raise UsageError(f"the pip section cannot be locked for {platform}: "
                                  + ("its solve has no python" if not python else "pip has no wheel tags for it"))
             report = os.path.join(scratch, f"{platform}.json")
-            cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+            cmd = isolation.python(sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                    "--disable-pip-version-check", "--report", report, "--only-binary", ":all:",
                    "--python-version", ".".join(python.split(".")[:2]), "--implementation", "cp",
                    *[a for tag in tags for a in ("--platform", tag)],
                    # pip takes a platform's tags only for a --target; with --dry-run nothing lands there
-                   "--target", os.path.join(scratch, "never"), "-r", requirements]
+                   "--target", os.path.join(scratch, "never"), "-r", requirements)
             reporter.detail(child.command(cmd))
             try:
                 done = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,

@@ -236,7 +236,7 @@ class _Run:
             raise self.fail("pip", f"pip section: {problem}")
         what = f"{len(locked)} locked pip package(s)" if locked else f"{len(lines)} requirement line(s)"
         self.reporter.step(f"pip: installing {what} with {python} -m pip")
-        cmd = [python, "-m", "pip", "install", *options, "--report", report, "-r", requirements]
+        cmd = isolation.python(python, "-m", "pip", "install", *options, "--report", report, "-r", requirements)
         try:
             code, tail = child.stream(cmd, self.pip_env, self.echo, cwd=self.steps.pip_dir)
         except OSError as exc:
@@ -244,7 +244,7 @@ class _Run:
                                    f"{winsys.blocked(exc, winsys.ENVIRONMENT_FOLDER)}") from None
         if code != 0:
             raise self.fail("pip", f"pip section failed (exit {code}):\n{child.shown(tail)}", exit_code=code)
-        code, tail = child.stream([python, "-c", _PIP_PROBE], self.pip_env, keep=1)
+        code, tail = child.stream(isolation.python(python, "-c", _PIP_PROBE), self.pip_env, keep=1)
         try:
             installed = untrusted.json(tail[-1], f"{python}'s list of installed distributions") if code == 0 else None
         except (ValueError, IndexError):
@@ -296,7 +296,8 @@ class _Run:
             with confined.Root.open(scratch) as here:
                 here.write_new("requirements.txt",
                                "".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote).encode("utf-8"))
-            cmd = [python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch, "-r", wanted]
+            cmd = isolation.python(python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch,
+                                   "-r", wanted)
             try:
                 code, tail = child.stream(cmd, self.pip_env, keep=5)
             except OSError as exc:
