@@ -78,23 +78,20 @@ def error(message: str, stream=None) -> None:
 
 
 def gone_readers() -> list | None:
-    """stdout and stderr, those of them whose reader has gone (a pipe closed early), or None
-    where that cannot be asked (no poll: Windows). A pipe with no reader polls POLLERR on Linux
-    (fs/pipe.c pipe_poll), POLLHUP on the BSDs and macOS; a file or a terminal polls neither."""
+    """[stdout] if its reader has gone (a pipe closed early), [] if not, or None where that cannot
+    be asked (no poll: Windows). A pipe with no reader polls POLLERR on Linux (fs/pipe.c
+    pipe_poll), POLLHUP on the BSDs and macOS; a file or a terminal polls neither. stderr is not
+    asked: what cannot be written there is dropped where it is written (cli._Unfailing)."""
     import select
 
     if not hasattr(select, "poll"):
         return None
-    gone = []
-    for stream in (sys.stdout, sys.stderr):
-        fd = _descriptor(stream)
-        if fd is None:
-            continue
-        poller = select.poll()
-        poller.register(fd, select.POLLOUT)
-        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
-            gone.append(stream)
-    return gone
+    fd = _descriptor(sys.stdout)
+    if fd is None:
+        return []
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return [sys.stdout] if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)) else []
 
 
 def reader_gone_error(exc: OSError) -> bool:
@@ -106,18 +103,16 @@ def reader_gone_error(exc: OSError) -> bool:
 
 
 def failing_writes() -> list:
-    """stdout and stderr, those of them whose write failed as a write to a pipe without a reader
-    fails: a buffered stream keeps what it could not write, and its flush fails again."""
-    failing = []
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except OSError as exc:
-            if reader_gone_error(exc):
-                failing.append(stream)
-        except (AttributeError, ValueError):  # replaced or closed (an embedding, a test's capture)
-            pass
-    return failing
+    """[stdout] if its write failed as a write to a pipe without a reader fails (a buffered stream
+    keeps what it could not write, and its flush fails again), else []."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if reader_gone_error(exc):
+            return [sys.stdout]
+    except (AttributeError, ValueError):  # replaced or closed (an embedding, a test's capture)
+        pass
+    return []
 
 
 def _descriptor(stream) -> int | None:
