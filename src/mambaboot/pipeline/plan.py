@@ -85,8 +85,11 @@ class Plan:
     post_scripts: tuple[str, ...] = ()
     env_vars: tuple[tuple[str, str], ...] = ()  # the environment file's variables
     # the channels as the environment file writes them, `$VAR` and all, when channels holds them
-    # expanded: what is shown and recorded (and written to PREFIX/.condarc, where conda expands
-    # them itself), so that a token set in a variable stays off the disk
+    # expanded: what is shown and recorded as the channels (and written to PREFIX/.condarc, where
+    # conda expands them itself). The packages' URLs hold them expanded: micromamba writes each
+    # with its credentials into conda-meta (libmamba/src/solver/libsolv/helpers.cpp, set_url with
+    # CondaURL::Credentials::Show, 2.8.1), and lock.txt and the record's packages list them so:
+    # the environment's own files, which `mambaboot lock` hands on without them (docs/reference.md 1.6)
     channels_written: tuple[str, ...] = ()
 
     @property
