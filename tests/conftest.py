@@ -59,8 +59,10 @@ _restore_interrupt_signal()
 # The interpreter that runs mambaboot itself; MAMBABOOT_TEST_PYTHON=python3.9 proves the
 # oldest supported one while the harness (py-rattler needs >= 3.10) runs on this one.
 RUNTIME_PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
-# The checkout's code, whatever is installed: a worktree's tests test that worktree.
-MAMBABOOT = [RUNTIME_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+# The checkout's code, whatever is installed: a worktree's tests test that worktree. Its folder takes
+# the place `-c` gives the working directory on sys.path, as the installed command's own folder
+# (a console script's) or archive (the zipapp) does: no module of the folder a run starts in is ours.
+MAMBABOOT = [RUNTIME_PYTHON, "-c", f"import sys; sys.path[0] = {str(REPO / 'src')!r}; "
              "from mambaboot.cli import entry; entry(sys.argv[1:])"]
 STANDIN_VERSION = "2.8.1"
 # How World runs mambaboot by default: "checkout" (the code above) or "zipapp" (the built

@@ -147,8 +147,10 @@ def _pip_with_requirements(text: str) -> list:
         for child in ast.iter_child_nodes(node):
             inner = f"{where}.{child.name}".lstrip(".") if isinstance(
                 child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else where
-            if isinstance(child, ast.List):
-                words = {e.value for e in child.elts if isinstance(e, ast.Constant)}
+            # a command's words: a list, or the arguments of the call that makes one (isolation.python)
+            elements = child.elts if isinstance(child, ast.List) else child.args if isinstance(child, ast.Call) else None
+            if elements is not None:
+                words = {e.value for e in elements if isinstance(e, ast.Constant)}
                 if "pip" in words and words & {"-r", "--requirement", "-c", "--constraint"}:
                     found.append(inner)
             visit(child, inner)
@@ -158,10 +160,79 @@ def _pip_with_requirements(text: str) -> list:
 
 
 def test_the_pip_checker_sees_a_requirements_file():
-    planted = "def f(p):\n    return [p, '-m', 'pip', 'install', '-r', 'x.txt']\n"
-    assert _pip_with_requirements(planted) == ["f"]
+    planted = ("def f(p):\n    return [p, '-m', 'pip', 'install', '-r', 'x.txt']\n"
+               "def g(p):\n    return isolation.python(p, '-m', 'pip', 'install', '-r', 'x.txt')\n")
+    assert _pip_with_requirements(planted) == ["f", "g"]
 
 
 def test_pip_reads_a_requirements_file_only_where_the_inventory_says():
     found = {(rel, where) for rel, text in _sources() for where in _pip_with_requirements(text)}
     assert found == PIP_REQUIREMENTS
+
+
+# A URL's password and token are hidden where the URL is written, read as a URL there
+# (common/urlrule.py), and nowhere else: its functions are given a value (a URL, a pip line, a
+# document's fields), never a message composed around one (an f-string, a concatenation, a join),
+# it remembers no value it has seen to look for later, and what writes to the terminal or a file
+# others read (common/output.py) rewrites nothing.
+URL_FUNCTIONS = ("shown", "refused", "shown_in_words", "shown_fields", "without_auth", "credentials")
+
+
+def _url_rule_on_text(text: str) -> list:
+    """Lines where a urlrule function is given composed text."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in URL_FUNCTIONS
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "urlrule" and node.args):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (
+                isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in ("join", "format")):
+            found.append(node.lineno)
+    return found
+
+
+def _remembered(text: str) -> list:
+    """Names bound at a module's top level to a mutable collection, or declared global in a function."""
+    found = []
+    tree = ast.parse(text)
+    for node in tree.body:
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, (ast.Set, ast.Dict, ast.List)) or (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("set", "dict", "list")):
+            found.append(node.lineno)
+    found += [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Global)]
+    return found
+
+
+def test_the_url_checkers_see_a_message_rewritten_and_a_value_remembered():
+    planted = ('said = urlrule.shown(f"download of {url} failed")\nok = urlrule.shown(url)\n'
+               'line = urlrule.without_auth(" ".join(words))\n')
+    assert _url_rule_on_text(planted) == [1, 3]
+    assert _remembered("_SECRETS: set = set()\nHIDDEN = '***'\ndef note(x):\n    global _SECRETS\n") == [1, 4]
+
+
+def test_a_url_is_hidden_where_it_is_written_and_nothing_rewrites_text_after():
+    found = [f"{rel}:{line}" for rel, text in _sources() for line in _url_rule_on_text(text)]
+    assert found == []
+    rule = (SRC / "common" / "urlrule.py").read_text(encoding="utf-8")
+    assert _remembered(rule) == [], "common/urlrule.py keeps what it has seen"
+    imported = {alias.name for node in ast.walk(ast.parse((SRC / "common" / "output.py").read_text(encoding="utf-8")))
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    assert "urlrule" not in imported, "common/output.py rewrites what it writes"
+
+
+# A Python mambaboot starts runs a module (`-m pip`) only through common/isolation.py `python`,
+# which isolates it from the folder it starts in (-I): a command list naming `-m` goes around it.
+def _modules_run(text: str) -> list:
+    return [node.lineno for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.List) and any(isinstance(e, ast.Constant) and e.value == "-m" for e in node.elts)]
+
+
+def test_the_module_checker_sees_a_python_started_by_hand():
+    planted = "cmd = [python, '-m', 'pip', 'install']\nok = isolation.python(python, '-m', 'pip')\n"
+    assert _modules_run(planted) == [1]
+
+
+def test_every_module_a_python_runs_is_run_isolated():
+    assert [f"{rel}:{line}" for rel, text in _sources() for line in _modules_run(text)] == []

@@ -214,18 +214,22 @@ def test_no_password_is_printed_from_any_url_mambaboot_reads(world, reliability,
 
 
 def test_a_channel_token_is_never_shown_by_a_dry_run_or_its_json(world, channel, standin):
-    """anaconda.org's `/t/<token>/` (conda/common/url.py split_anaconda_token) is masked as a password is."""
+    """anaconda.org's `/t/<token>/` where libmamba's CondaURL reads one (the path's first segment:
+    conda_url.cpp token_and_prefix_len) is hidden as a password is; a folder named `t` of a local
+    channel's path is a folder, shown as it is."""
     import shutil
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
-    private = world.root / "t" / "tk-dry-Zq9" / "chan"
-    shutil.copytree(url2pathname(urlsplit(channel).path), private)
-    args = ["create", "dry", "--cache-dir", str(world.cache), "-c", private.as_uri(), "--micromamba", str(standin)]
+    local = world.root / "t" / "tk-dir-Zq9" / "chan"
+    shutil.copytree(url2pathname(urlsplit(channel).path), local)
+    args = ["create", "dry", "--cache-dir", str(world.cache), "-c", "https://mirror.example.invalid/t/tk-dry-Zq9/chan",
+            "-c", local.as_uri(), "--micromamba", str(standin)]
     for extra in (["--dry-run", "-v"], ["--dry-run", "--json"]):
         r = _run(world, *args, *extra)
         assert r.returncode == 0, r.stderr
         assert "tk-dry-Zq9" not in r.stdout + r.stderr and "/t/***/chan" in r.stdout, r.stdout + r.stderr
+        assert local.as_uri() in r.stdout, r.stdout
 
 
 # -- nothing made is writable by everyone -------------------------------------------------------

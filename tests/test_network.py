@@ -381,3 +381,31 @@ def test_on_windows_a_bundle_variable_never_replaces_the_certificate_store(tmp_p
     asked = network.read({"MAMBA_SSL_VERIFY": str(pem), "REQUESTS_CA_BUNDLE": str(pem), "USERPROFILE": str(tmp_path)},
                          windows=True)
     assert asked.ca == (str(pem), "MAMBA_SSL_VERIFY") and asked.not_carried == []
+
+
+def test_a_token_kept_in_a_variable_is_as_written_in_the_channels_and_expanded_in_the_package_urls(world, standin,
+                                                                                                   channel):
+    """An environment file's channel `.../t/${MB_TOKEN}/chan`: the record's channels and
+    PREFIX/.condarc keep `${MB_TOKEN}`; the packages' URLs hold the token, as micromamba writes
+    them into conda-meta, and so do the record's packages and PREFIX/.mambaboot/lock.txt, the
+    environment's own lists of them (docs/reference.md 1.6); `mambaboot lock` hands the lock on
+    without it."""
+    token = "tk-Zq9var"
+    with AssetServer() as server:
+        served = _serve_channel(server, channel, f"/t/{token}/chan")
+        written = served.replace(token, "${MB_TOKEN}")
+        (world.root / "environment.yml").write_text(f"channels: ['{written}']\ndependencies: [python]\n")
+        r = world.create("tok", "-f", str(world.root / "environment.yml"), "--micromamba", str(standin), "-v",
+                         env={"MB_TOKEN": token})
+        assert r.returncode == 0, r.stderr
+    prefix = world.envs / "tok"
+    assert token not in r.stdout + r.stderr
+    record = json.loads((prefix / ".mambaboot" / "record.json").read_text())
+    assert record["inputs"]["channels"] == [written]
+    assert all(f"/t/{token}/chan/" in p["url"] for p in record["packages"]), record["packages"]
+    condarc = (prefix / ".condarc").read_text()
+    assert "${MB_TOKEN}" in condarc and token not in condarc
+    assert f"/t/{token}/chan/" in (prefix / ".mambaboot" / "lock.txt").read_text()
+    assert any(token in meta.read_text() for meta in (prefix / "conda-meta").glob("*.json"))
+    shared = world.run("lock", str(prefix))
+    assert shared.returncode == 0 and token not in shared.stdout and f"{server.url}/chan/" in shared.stdout, shared.stdout

@@ -4,6 +4,7 @@ written into, never replaced by a renamed file; a regular file is replaced whole
 import io
 import os
 import stat
+import subprocess
 import tarfile
 import threading
 from pathlib import Path
@@ -39,6 +40,39 @@ def test_lock_to_stdout_by_any_name(world, made_env, lock_text, target):
     r = world.run("lock", str(made_env), "-o", target)
     assert r.returncode == 0, r.stderr
     assert r.stdout == lock_text
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A file system (a tmpfs of 1 MiB, mounted as root, as the suite runs in its container) filled
+    to its last block by a file of its own."""
+    where = tmp_path / "full"
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True)
+    assert r.returncode == 0, f"a small file system is mounted for this test (as root): {r.stderr}"
+    try:
+        fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:  # ENOSPC: full
+            pass
+        finally:
+            os.close(fd)
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.mark.parametrize("command, name", [("lock", "env.lock"), ("pack", "env.tar.gz"), ("pack", "env.zip")])
+def test_an_output_that_fills_its_disk_leaves_nothing_beside_it_and_names_it(world, made_env, full_disk, command, name):
+    """The partial file written beside FILE is deleted when its writing fails, and the error names
+    FILE: the disk is as full as before, not kept full by a hidden file."""
+    output = full_disk / name
+    r = world.run(command, str(made_env), "-o", str(output))
+    assert r.returncode == 9, r.stderr
+    assert f"mambaboot: error: No space left on device: {output}\n" in r.stderr, r.stderr
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]
 
 
 def test_lock_to_a_full_device_is_exit_9_and_the_device_stays(world, made_env):

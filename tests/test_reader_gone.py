@@ -1,13 +1,19 @@
-"""A reader that goes away (`mambaboot list | head -1`) ends a command with exit 141 and no
-noise, a create under way rolled back; output refused for another reason (a full disk behind
-`>`) is exit 9 with a message; an EPIPE that is not our output's fails loudly like any OSError."""
+"""A reader of stdout that goes away (`mambaboot list | head -1`) ends a command with exit 141
+and no noise; output refused for another reason (a full disk behind `>`) is exit 9 with a
+message; an EPIPE that is not our output's fails loudly like any OSError. A stderr that cannot be
+written (a full disk, closed, its reader gone) only drops what it says: every code stays the
+run's own, and a create goes on. Ctrl-C, while the last output waits on a slow reader too, is
+exit 130 with its one line."""
 
 import contextlib
+import fcntl
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -51,10 +57,9 @@ def test_both_streams_closed_is_exit_141_not_a_traceback(world, made_env):
     assert r.returncode == READER_GONE
 
 
-def test_a_reader_gone_mid_create_rolls_it_back(world, channel, fault_standin):
-    """The step lines' reader goes while the engine runs: the next line fails to write, and the
-    create is undone exactly as Ctrl-C undoes it."""
-    before = world.outside()
+def test_the_step_lines_reader_gone_mid_create_drops_them_and_the_create_completes(world, channel, fault_standin):
+    """The step lines' reader goes while the engine runs: the next line fails to write, is dropped
+    with every later one, and the create finishes as it would have (before: rolled back, 141)."""
     read_end, write_end = os.pipe()
     fifo = world.root.parent / "fifo"
     args = [*MAMBABOOT, "create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(fault_standin)]
@@ -65,10 +70,87 @@ def test_a_reader_gone_mid_create_rolls_it_back(world, channel, fault_standin):
         with open(fifo, "wb") as release:  # the stand-in reads one byte, then finishes
             release.write(b"go")
         proc.wait(timeout=120)
-    assert proc.returncode == READER_GONE
-    assert diff(before, world.outside()) == {}
-    assert not (world.envs / "py").exists()
-    assert list(world.cache.glob("pending/*.json")) == []
+    assert proc.returncode == 0
+    assert json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+
+
+def _full():
+    return open("/dev/full", "wb")
+
+
+@pytest.mark.parametrize("args, code", [(["remove", "MISSING"], 2), (["create", "--python", "9.9.9.9.9"], 2),
+                                        (["list"], 0), (["doctor", "--help"], 0)])
+def test_stderr_on_a_full_disk_keeps_each_commands_code(world, made_env, args, code):
+    """A failure keeps its code, a success stays one, whatever its message or step lines meet."""
+    args = ([*args, "--envs-dir", str(made_env.parent)] if args[0] == "list" else
+            ["remove", str(world.root / "missing")] if args == ["remove", "MISSING"] else args)
+    with _full() as full:
+        r = _run(world, args, stdout=subprocess.PIPE, stderr=full)
+    assert r.returncode == code
+
+
+def test_a_create_with_stderr_on_a_full_disk_completes(world, channel, standin):
+    """Its step lines fail to write from the first: dropped, and the create goes on (before: rolled
+    back at its first step line, exit 9)."""
+    with _full() as full:
+        dry = _run(world, ["create", "--dry-run", "-c", channel, "--micromamba", str(standin)], stdout=subprocess.PIPE,
+                   stderr=full)
+        r = _run(world, ["create", "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin),
+                         "--json"], stdout=subprocess.PIPE, stderr=full)
+    assert dry.returncode == 0 and b"prefix:" in dry.stdout
+    assert r.returncode == 0 and json.loads(r.stdout)["prefix"] == str(world.envs / "py")
+    assert json.loads((world.envs / "py" / ".mambaboot" / "record.json").read_text())["state"] == "complete"
+
+
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named by Python 3.10 and later
+
+
+@contextlib.contextmanager
+def _stalled_reader():
+    """The write end of a pipe whose reader reads nothing: a page long, and full already, so that
+    the first write blocks as it does under a reader that stopped (`mambaboot list | less`)."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, F_SETPIPE_SZ, 4096)
+    os.set_blocking(write_end, False)
+    try:
+        while True:
+            os.write(write_end, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_end, True)
+    try:
+        yield write_end
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+
+
+def _writing_to_a_pipe(pid: int) -> bool:
+    """Whether the process sleeps in the kernel's pipe write (its wchan: pipe_write, or
+    anon_pipe_write since Linux 6.x)."""
+    with open(f"/proc/{pid}/wchan") as f:
+        return "pipe_write" in f.read()
+
+
+@pytest.mark.parametrize("args", [["list"], ["lock", "--format", "cyclonedx"]], ids=["last-flush", "a-write"])
+def test_ctrl_c_while_the_output_waits_on_a_stalled_reader_is_130_and_one_line(world, made_env, args):
+    """`list`'s few lines wait in its buffer until the last flush, after the command's own handler
+    is put back; the bill of materials is written, and blocks, inside the command. Either way:
+    exit 130, one line, no traceback (before: the last flush's KeyboardInterrupt, a traceback and
+    death by SIGINT)."""
+    args = [*args, "--envs-dir", str(made_env.parent)] if args[0] == "list" else [*args, str(made_env)]
+    with _stalled_reader() as stalled:
+        proc = subprocess.Popen([*MAMBABOOT, *args], env=world.env, cwd=str(world.envs), stdin=subprocess.DEVNULL,
+                                stdout=stalled, stderr=subprocess.PIPE)
+        os.close(stalled)
+        deadline = time.monotonic() + 60
+        while not _writing_to_a_pipe(proc.pid):  # the process's own state, observed: no fixed wait
+            assert proc.poll() is None and time.monotonic() < deadline, "it never blocked on its output"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, b"mambaboot: error: interrupted by Ctrl-C\n")
 
 
 @pytest.mark.parametrize("json", [[], ["--json"]])

@@ -151,21 +151,66 @@ def entry(argv=None) -> None:
     teardown that follows, which collects garbage among every object still alive and frees each one
     (~8 ms of a create, ~3 once collection is skipped; docs/benchmarks.md): objects alive at exit are
     promised no __del__. Without atexit._run_exitfuncs (CPython's, what Py_FinalizeEx calls first) as
-    sys.exit ends it."""
+    sys.exit ends it. What cannot be written then (a handler's output on a full disk) is dropped,
+    and Ctrl-C meanwhile is the run's 130: never the interpreter's 120, nor its traceback."""
     code = main(argv)
     import atexit
 
     handlers = getattr(atexit, "_run_exitfuncs", None)
     if handlers is None:
         sys.exit(code)
-    handlers()  # and forgotten: an exit below does not run them again
     try:
-        for stream in (sys.stdout, sys.stderr):
+        handlers()  # and forgotten: an exit below does not run them again
+    except KeyboardInterrupt:
+        code = _ctrl_c()
+    for stream in (sys.stdout, sys.stderr):
+        try:
             if stream is not None:
                 stream.flush()
-    except (OSError, ValueError):  # a handler's output that cannot be written: said as the interpreter says it
-        sys.exit(code)
+        except (OSError, ValueError):
+            from mambaboot.common import output
+
+            output.to_null(stream)
+        except KeyboardInterrupt:
+            code = _ctrl_c()
     os._exit(code)
+
+
+class _Unfailing:
+    """sys.stderr while a command runs: a write or a flush that fails (a full disk behind `2>`, the
+    reader of its pipe gone) drops what it says, and the descriptor goes to the null device, where
+    what is still buffered and every later line go too. A step line or a message that cannot be
+    shown never fails the run nor changes its code: a create goes on, and a failure keeps its code.
+    Here, not in common/output.py: `run`, whose way to its exec imports no more than it needs,
+    writes only a failure's message."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:
+            self._dropped()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            self._dropped()
+
+    def _dropped(self) -> None:
+        from mambaboot.common import output
+
+        output.to_null(self.stream)
+        try:
+            self.stream.flush()  # what it still holds, into the null device
+        except (OSError, ValueError):
+            pass
 
 
 def main(argv=None) -> int:
@@ -173,6 +218,34 @@ def main(argv=None) -> int:
         from mambaboot.common import output
 
         output.stand_in_for_closed_streams()
+    stderr = sys.stderr
+    sys.stderr = stderr if isinstance(stderr, _Unfailing) else _Unfailing(stderr)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before the command's handler is set, or after it is put back: the last flush
+        return _ctrl_c()
+    finally:
+        sys.stderr = stderr
+
+
+def _ctrl_c() -> int:
+    """Ctrl-C the command's own handler does not see (the output's last flush waiting on a slow
+    reader, `mambaboot list | less`): exit 130 with its one line, nothing more of stdout, no
+    traceback. A second one ends a wait of that line on the same reader (`2>&1 | less`), and one
+    after it changes nothing."""
+    from mambaboot.common import output
+    from mambaboot.engine import signals
+
+    output.to_null(sys.stdout)
+    try:
+        _fail("interrupted by Ctrl-C", 130, False)
+    except KeyboardInterrupt:
+        pass
+    signals.ignore_late()
+    return 130
+
+
+def _main(argv) -> int:
     # A name its encoding cannot hold (環境 in a Windows code page, output redirected; a file name's
     # undecodable bytes under a UTF-8 locale) is escaped, as Python escapes it on stderr: strict,
     # it ended the command as a bug (exit 1) halfway through its output.
@@ -182,6 +255,11 @@ def main(argv=None) -> int:
         except AttributeError:  # not a TextIOWrapper (an embedding's stream)
             pass
     code = _dispatch(sys.argv[1:] if argv is None else argv)
+    signals = sys.modules.get("mambaboot.engine.signals")
+    if signals is not None and signals.ending():  # interrupted: what stdout still holds is not waited on
+        from mambaboot.common import output
+
+        output.to_null(sys.stdout)
     # stdout written out here, not at the interpreter's exit: it would print "Exception ignored"
     # and exit 120. It may fail for a reader gone (EPIPE), or a full disk or a failing device behind `>`.
     exc = _stdout_error()

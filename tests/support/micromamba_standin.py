@@ -919,7 +919,7 @@ def fetch_index(options: Options, channel: str, subdir: str, pkgs_dir: Path) -> 
             return json_file
     elif options.offline:
         return None
-    request = urllib.request.Request(url)
+    request = _request(url)
     basic = CREDENTIALS.get(urllib.parse.urlsplit(url).hostname or "", {}).get("BasicHTTP")
     if basic:
         import base64
@@ -1031,13 +1031,37 @@ def _extracted_sha256(cache: Path, stem: str) -> str | None:
     return data[8:40].hex() if len(data) >= 40 and (cache / stem / "info" / "index.json").is_file() else None
 
 
+def _request(url: str):
+    """A request of url as libcurl makes it: a `user:password@` in it sent as Basic auth (the
+    request's URL without it), which urllib alone would read as a host and a port."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=host)) if at else url)
+    if at:
+        user, _, password = userinfo.partition(":")
+        pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+    return request
+
+
+def hide_secrets(text: str) -> str:
+    """libmamba's hide_secrets (libmamba/src/core/util.cpp, 2.8.1), which every line its console
+    and its log write goes through (output.cpp Console::print, logging.cpp make_safe_log_record)."""
+    text = re.sub(r"/t/([a-zA-Z0-9-_]{0,2}[a-zA-Z0-9-]*)", "/t/*****", text) if "/t/" in text else text
+    return re.sub(r"(://|^)([^\s]+):([^\s]+)@", r"\1\2:*****@", text)
+
+
 def _fetch_verified(url: str, local: Path, algo: str | None, expected: str | None) -> None:
     """Download to a side file, check the hash, then move into the cache: a bad archive never lands."""
     import hashlib
     import urllib.request
 
     part = local.with_name(f".{local.name}.part")
-    with urllib.request.urlopen(url) as response:  # file:// and http(s)://
+    with urllib.request.urlopen(_request(url)) as response:  # file:// and http(s)://
         part.write_bytes(response.read())
     if algo:
         actual = hashlib.new(algo, part.read_bytes()).hexdigest()
@@ -1471,10 +1495,10 @@ def run() -> None:
         print(f"{exc}\nRun with --help for more information.", file=sys.stderr)
         code = 1
     except Failure as exc:
-        print(f"critical libmamba {exc}", file=sys.stderr)
+        print(hide_secrets(f"critical libmamba {exc}"), file=sys.stderr)
         code = 1
     except Exception as exc:  # rattler errors: solver, fetch, link
-        print(f"critical libmamba {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(hide_secrets(f"critical libmamba {type(exc).__name__}: {exc}"), file=sys.stderr)
         code = 1
     finish(code)
 

@@ -67,5 +67,5 @@ exit codes:
   126  run: the command cannot be executed
   127  run: the command is not found in the environment
   130  interrupted by Ctrl-C; 143 by SIGTERM, 129 by SIGHUP (the terminal closed)
-  141  the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said; a create under way is rolled back
+  141  the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said
 """

@@ -107,9 +107,9 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
         # The checks first: a plan that the shell or the target refuses is not shown as one that would run.
         create.preflight(plan, h, args.ignore_active_env, rep)
         if args.json:
-            output.emit_json({"dry_run": True, "plan": plan.to_dict()})
+            output.emit_json({"dry_run": True, "plan": plan.shown()})
         else:
-            output.say(output.plan_text(plan.to_dict()))  # said: no URL's password, no raw control character
+            output.say(output.plan_text(plan.shown()))  # said: no URL's password, no raw control character
         create.report_network(network.read(h.environ, h.windows), rep, plan)
         return 0
     result = create.create(plan, h, rep, ignore_active_env=args.ignore_active_env, keep_failed=args.keep_failed)

@@ -92,11 +92,8 @@ def run(args) -> int:
         text, summary = _from_prefix(args, fmt)
     else:
         text, summary = _from_specs(args, fmt)
-    from mambaboot.common import urlrule
-
-    # a lock is handed to others: no channel's password or token in it, as conda's `conda list --explicit`
-    # writes none; the installing side supplies its own (.condarc, `micromamba login`, the channel's URL)
-    text = urlrule.masked(text, drop=True)
+    # a lock is handed to others: each of its renderers writes every URL without its password or
+    # token, as conda's `conda list --explicit` does; the installing side supplies its own
     if args.output and args.output != outputfile.STDOUT:
         for done in outputfile.put(args.output, text.encode(), mode=confined.user_mode(0o666)):
             sys.stderr.write(f"warning: {done}\n")  # a dead writer's partial file, collected

@@ -73,5 +73,5 @@ def _locked(args, h, prefix: str, cache_dir: str) -> int:
         result = provision.run(prefix, steps, h.environ, h.windows, cache_dir, rep)
         rep.step(f"done: {prefix} (state: complete)")
     if args.json:
-        output.emit_json({"prefix": prefix, "state": record.COMPLETE, "provisioning": result})
+        output.emit_json({"prefix": prefix, "state": record.COMPLETE, "provisioning": provision.shown(result)})
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ntpath
 import re
 
+from mambaboot.common import urlrule
 from mambaboot.common.locations import PKGS_UNDER_CACHE
 from mambaboot.common.pathrules import PACKAGE_DEPTH, WINDOWS_MAX_PATH
 
@@ -121,7 +122,7 @@ def overrun(pkgs_dir: str, channels, subdirs, alias: str | None = None, cwd: str
     if "://" not in channel and not _as_url(channel, cwd) and not alias:
         shown = shown.replace(DEFAULT_ALIAS.partition("://")[2], "<the default channel alias's host>", 1)
     said = (f"the package cache {pkgs_dir} leaves too little room under MAX_PATH ({WINDOWS_MAX_PATH}) with "
-            f"LongPathsEnabled off: {channel}'s {subdir} packages are kept in {shown}, and their "
+            f"LongPathsEnabled off: {urlrule.shown(channel)}'s {subdir} packages are kept in {shown}, and their "
             f"deepest files come to about {length} characters ({len(pkgs_dir)} the cache, "
             f"{len(kept) + 1} that folder, {ANY_PACKAGE[0] + 1} a package's folder, "
             f"{ANY_PACKAGE[1] + 1} its files), {over} too many")

@@ -150,7 +150,7 @@ SYSTEM_REFUSED = 9
 DOCTOR_FOUND = 11
 # Nobody reads our output any more (`mambaboot list | head -1` closed the pipe): what a shell
 # reports for a program SIGPIPE ended (128 + 13), as `ls | head` ends ls. We do not die of the
-# signal (Python ignores it), so a create under way is rolled back first, as for Ctrl-C.
+# signal (Python ignores it). stdout's reader only: stderr's gone drops what it says (cli._Unfailing).
 READER_GONE = 141
 
 
@@ -176,6 +176,5 @@ EXIT_CODES = (
     (CommandNotExecutable.exit_code, "run: the command cannot be executed"),
     (CommandNotFound.exit_code, "run: the command is not found in the environment"),
     (130, "interrupted by Ctrl-C; 143 by SIGTERM, 129 by SIGHUP (the terminal closed)"),
-    (READER_GONE, "the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said; "
-                  "a create under way is rolled back"),
+    (READER_GONE, "the output's reader went away (a pipe closed early, as | head -1 does): nothing more is said"),
 )

@@ -172,3 +172,17 @@ def for_pip(environ, windows: bool, is_env_root=looks_like_environment) -> dict:
     own env_vars are there too."""
     return {k: v for k, v in baseline(environ, windows, is_env_root).items()
             if k.upper() in PIP_NAMES or k.upper().startswith(PIP_PREFIXES)}
+
+
+def python(executable: str, *args: str) -> list[str]:
+    """The command line of a Python mambaboot starts to run pip or to ask it what pip installed
+    (its own Python for `lock`'s pip section, the environment's for `create`, `--from-lock` and
+    `provision`): isolated, so that nothing of the folder it starts in (the environment file's,
+    where pip reads the section's relative paths) or of the caller's runs in it. `-I`: in isolated
+    mode neither the working directory (which `-m` and `-c` put first on sys.path) nor the user's
+    site-packages is on sys.path, and no PYTHON* variable is read (CPython's "Command line and
+    environment", -I, every Python since 3.4). `-P` and PYTHONSAFEPATH, which would keep those
+    variables, exist from 3.11 only (the same page), and both an environment's python and the one
+    mambaboot runs on (3.9 and later) may be older; what pip starts (a build backend) still gets
+    the environment as it is: -I changes the interpreter's reading of it, not os.environ."""
+    return [executable, "-I", *args]

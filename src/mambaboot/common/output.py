@@ -5,8 +5,6 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import sys
 
-from mambaboot.common import urlrule
-
 
 def counted(n: int, one: str, many: str = "") -> str:
     """"1 entry", "2 entries": a count with its noun as English says it (many: one + "s" when not given)."""
@@ -25,8 +23,8 @@ def shown(text: str, keep: str = "") -> str:
     than show (C0 and C1 controls, DEL, line and paragraph separators, format characters such as
     bidirectional overrides, an undecodable byte's surrogate) written as Python writes it in a
     string, "\\x1b", "\\u202e", so that a name holding an escape sequence cannot drive the
-    terminal or fake a line; keep: characters left as they are (a message's own newlines)."""
-    text = urlrule.masked(text)  # no URL's password or token printed, whatever the message
+    terminal or fake a line; keep: characters left as they are (a message's own newlines).
+    Nothing else is changed: a URL in the text was written by common/urlrule.py where it was put in."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
@@ -80,23 +78,20 @@ def error(message: str, stream=None) -> None:
 
 
 def gone_readers() -> list | None:
-    """stdout and stderr, those of them whose reader has gone (a pipe closed early), or None
-    where that cannot be asked (no poll: Windows). A pipe with no reader polls POLLERR on Linux
-    (fs/pipe.c pipe_poll), POLLHUP on the BSDs and macOS; a file or a terminal polls neither."""
+    """[stdout] if its reader has gone (a pipe closed early), [] if not, or None where that cannot
+    be asked (no poll: Windows). A pipe with no reader polls POLLERR on Linux (fs/pipe.c
+    pipe_poll), POLLHUP on the BSDs and macOS; a file or a terminal polls neither. stderr is not
+    asked: what cannot be written there is dropped where it is written (cli._Unfailing)."""
     import select
 
     if not hasattr(select, "poll"):
         return None
-    gone = []
-    for stream in (sys.stdout, sys.stderr):
-        fd = _descriptor(stream)
-        if fd is None:
-            continue
-        poller = select.poll()
-        poller.register(fd, select.POLLOUT)
-        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
-            gone.append(stream)
-    return gone
+    fd = _descriptor(sys.stdout)
+    if fd is None:
+        return []
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return [sys.stdout] if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)) else []
 
 
 def reader_gone_error(exc: OSError) -> bool:
@@ -108,18 +103,16 @@ def reader_gone_error(exc: OSError) -> bool:
 
 
 def failing_writes() -> list:
-    """stdout and stderr, those of them whose write failed as a write to a pipe without a reader
-    fails: a buffered stream keeps what it could not write, and its flush fails again."""
-    failing = []
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except OSError as exc:
-            if reader_gone_error(exc):
-                failing.append(stream)
-        except (AttributeError, ValueError):  # replaced or closed (an embedding, a test's capture)
-            pass
-    return failing
+    """[stdout] if its write failed as a write to a pipe without a reader fails (a buffered stream
+    keeps what it could not write, and its flush fails again), else []."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if reader_gone_error(exc):
+            return [sys.stdout]
+    except (AttributeError, ValueError):  # replaced or closed (an embedding, a test's capture)
+        pass
+    return []
 
 
 def _descriptor(stream) -> int | None:
@@ -180,7 +173,7 @@ def emit_json(data: dict, stream=None) -> None:
         # A code page that cannot hold every character (Windows, output redirected: the ANSI one),
         # or a file name's undecodable bytes (surrogates): all of it \u-escaped, valid JSON in any.
         text = json.dumps(data, indent=2, sort_keys=True)
-    stream.write(urlrule.masked(text) + "\n")
+    stream.write(text + "\n")
     stream.flush()
 
 

@@ -184,9 +184,9 @@ def url(value: str, path: str) -> str | None:
 
     wrong = untrusted.unusable(unquote(value))
     if wrong:
-        return f"{value!r} holds {wrong}"
+        return f"{urlrule.refused(value)} holds {wrong}"
     wrong = urlrule.unreadable(value)
-    return f"{value!r} {wrong}" if wrong else None
+    return f"{urlrule.refused(value)} {wrong}" if wrong else None
 
 
 def package_url(value: str, path: str) -> str | None:

@@ -67,7 +67,19 @@ def stream(cmd: list[str], env: dict[str, str], echo: Sink | None = None, cwd: s
 
 
 def shown(tail: list[str]) -> str:
+    """The last lines a child wrote, as a failure quotes them: as the child wrote them. micromamba
+    hides a URL's password and token in all it writes (Console::print and the log's
+    make_safe_log_record pass every line through hide_secrets: libmamba/src/core/output.cpp,
+    logging.cpp, 2.8.1), and pip in what it logs (pip/_internal/utils/misc.py redact_auth_from_url)."""
     return "\n".join(f"  | {line}" for line in tail if line.strip())
+
+
+def command(cmd: list[str]) -> str:
+    """A command line as -v shows it: `$ ` and its words, each URL among them without its password
+    or token (common/urlrule.py shown: a channel given with its credentials)."""
+    from mambaboot.common import urlrule
+
+    return "$ " + " ".join(urlrule.shown(word) for word in cmd)
 
 
 class _Spawned:

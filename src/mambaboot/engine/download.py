@@ -1,5 +1,6 @@
 """HTTP(S) downloads with a timeout, bounded retries with backoff, and whole-or-nothing files."""
 
+import base64
 import errno
 import hashlib
 import http.client
@@ -92,7 +93,7 @@ class _Clock:
             raise self._expired()
 
     def _expired(self) -> ObtainError:
-        return ObtainError(f"download of {self.url} took longer than {self.policy.deadline:g} seconds "
+        return ObtainError(f"download of {urlrule.shown(self.url)} took longer than {self.policy.deadline:g} seconds "
                            "(MAMBABOOT_HTTP_DEADLINE); nothing was kept")
 
     def pause(self, seconds: float) -> None:
@@ -146,7 +147,7 @@ class _Clock:
         limit = min(limit or policy.max_bytes, policy.max_bytes)
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > limit:
-            raise ObtainError(f"{self.url} is larger than the {limit} bytes {bound}: {length} bytes; nothing was kept")
+            raise ObtainError(f"{urlrule.shown(self.url)} is larger than the {limit} bytes {bound}: {length} bytes; nothing was kept")
         window, window_done = time.monotonic(), 0
         try:
             while True:
@@ -157,7 +158,7 @@ class _Clock:
                     return done
                 done += len(chunk)
                 if done > limit:
-                    raise ObtainError(f"{self.url} is larger than the {limit} bytes {bound}; nothing was kept")
+                    raise ObtainError(f"{urlrule.shown(self.url)} is larger than the {limit} bytes {bound}; nothing was kept")
                 sink(chunk)
                 self.left()
                 now = time.monotonic()
@@ -232,7 +233,8 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         reason = urlrule.unreadable(location) if location is not None else None
         if reason:
             fp.close()
-            raise ObtainError(f"{req.full_url} redirects to {location!r}, which {reason}; nothing was downloaded")
+            raise ObtainError(f"{urlrule.shown(req.full_url)} redirects to {urlrule.refused(location)}, which {reason}; "
+                              "nothing was downloaded")
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
@@ -241,7 +243,8 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         reason = urlrule.refusal(newurl, self.allow_http, first=False)
         if reason:
             fp.close()
-            raise ObtainError(f"{req.full_url} redirects to {newurl}, which {reason}; nothing was downloaded")
+            raise ObtainError(f"{urlrule.shown(req.full_url)} redirects to {urlrule.shown(newurl)}, which {reason}; "
+                              "nothing was downloaded")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -269,12 +272,22 @@ def _with_retries(url: str, attempt: Callable[[], object], policy: Policy, clock
                 break
             clock.pause(delay)
             delay *= 2
-    raise ObtainError(_with_hint(f"download of {url} failed after {policy.attempts} attempts: {last}", status))
+    raise ObtainError(_with_hint(f"download of {urlrule.shown(url)} failed after {policy.attempts} attempts: {last}", status))
 
 
 def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, method: str = "GET",
           clock: "_Clock | None" = None):
-    request = urllib.request.Request(url, headers={"User-Agent": "mambaboot"}, method=method)
+    bare, userinfo = urlrule.credentials(url)
+    request = urllib.request.Request(bare, headers={"User-Agent": "mambaboot"}, method=method)
+    if userinfo is not None:
+        # urllib sends no user and password from a URL: http.client would read `user:password@host` as
+        # a host and a port, and fail saying so, password and all ("nonnumeric port: 'PASSWORD@host'").
+        # Sent as curl sends them (Basic, to this host only: CURLOPT_UNRESTRICTED_AUTH off), in a header
+        # no redirect carries on (urllib/request.py HTTPRedirectHandler.redirect_request copies
+        # req.headers, never unredirected_hdrs)
+        user, _, password = userinfo.partition(":")
+        pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}".encode()
+        request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(pair).decode("ascii"))
     if request.type == "file":
         _regular_file(url, request)
     try:
@@ -285,22 +298,22 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
             again = _Transient(f"HTTP {exc.code} {exc.reason}")
             again.status = exc.code
             raise again from None
-        raise _answered(f"download of {url} failed: HTTP {exc.code} {exc.reason}", exc.code) from None
+        raise _answered(f"download of {urlrule.shown(url)} failed: HTTP {exc.code} {exc.reason}", exc.code) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLError):  # another try meets the same certificate
-            raise CertificateUntrusted(f"download of {url} failed: {reason}\n{_TLS_HINT}") from None
+            raise CertificateUntrusted(f"download of {urlrule.shown(url)} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
-            raise _answered(f"download of {url} failed: {reason}") from None
+            raise _answered(f"download of {urlrule.shown(url)} failed: {reason}") from None
         if _unreachable(reason):
             # request.host: the proxy when one is used (urllib's ProxyHandler set_proxy), the URL's host otherwise
             target = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]  # never a password
             host = request.host.rpartition("@")[2]
             what = target if host == target else f"the proxy {host} (for {target})"
-            raise HostUnreachable(f"cannot reach {what}: {reason}; nothing was downloaded from {url}") from None
+            raise HostUnreachable(f"cannot reach {what}: {reason}; nothing was downloaded from {urlrule.shown(url)}") from None
         if isinstance(reason, (socket.timeout, TimeoutError, ConnectionError, OSError)):
             raise _Transient(f"{reason}") from None
-        raise ObtainError(f"download of {url} failed: {reason}") from None
+        raise ObtainError(f"download of {urlrule.shown(url)} failed: {reason}") from None
     except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
         raise _Transient(f"{type(exc).__name__}: {exc}") from None
 
@@ -317,7 +330,7 @@ def _regular_file(url: str, request: urllib.request.Request) -> None:
     if not stat.S_ISREG(mode):
         kind = ("a fifo" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) else "a socket"
                 if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
-        raise ObtainError(f"{url} names {kind}, not a regular file; nothing was downloaded")
+        raise ObtainError(f"{urlrule.shown(url)} names {kind}, not a regular file; nothing was downloaded")
 
 
 # No connection was made at all: urllib wraps what connecting (and the TLS handshake) raised in
@@ -391,7 +404,7 @@ def fetch_file(
                 os.fsync(out.fileno())
             if digest != expected_sha256:
                 raise ObtainError(
-                    f"{url} does not match its published digest:\n  expected sha256 {expected_sha256}\n"
+                    f"{urlrule.shown(url)} does not match its published digest:\n  expected sha256 {expected_sha256}\n"
                     f"  downloaded      {digest}\nnothing was kept"
                 )
             with confined.Root.open(directory) as here:

@@ -8,7 +8,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import pathrules, winsys
+from mambaboot.common import pathrules, urlrule, winsys
 
 from mambaboot.common.files import confined, fsops, newdirs
 from mambaboot.common.errors import CertificateUntrusted, EngineError, HostUnreachable, ObtainError, UsageError
@@ -69,11 +69,11 @@ def _published_digest(source: MicromambaSource, net=None) -> str:
     except ObtainError as exc:
         _no_such_release(source, exc, net)
         by_hand = "; pass --micromamba-sha256 HEX if you know the digest" if getattr(exc, "answered", False) else ""
-        raise ObtainError(f"could not read the published digest {url}: {exc}\n"
+        raise ObtainError(f"could not read the published digest {urlrule.shown(url)}: {exc}\n"
                           f"without it the binary cannot be verified{by_hand}") from None
     token = text.strip().split()[0].lower() if text.strip() else ""
     if not pathrules.is_sha256_hex(token):
-        raise ObtainError(f"{url} does not hold a sha256 digest (got {text[:80]!r})")
+        raise ObtainError(f"{urlrule.shown(url)} does not hold a sha256 digest (got {text[:80]!r})")
     return token
 
 

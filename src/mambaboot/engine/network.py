@@ -75,13 +75,14 @@ class Settings:
     def describe(self) -> list[str]:
         from mambaboot.common import urlrule
 
-        lines = [f"proxy for {scheme}: {urlrule.masked(url)} (from {src})" for scheme, (url, src) in sorted(self.proxies.items())]
+        lines = [f"proxy for {scheme}: {urlrule.shown(url, proxy=True)} (from {src})"
+                 for scheme, (url, src) in sorted(self.proxies.items())]
         if self.ca:
             lines.append(f"CA certificates: {self.ca[0]} (from {self.ca[1]})")
         if self.no_revoke:
             lines.append(f"no certificate revocation check (from {self.no_revoke})")
         if self.channel_alias:
-            lines.append(f"channel alias: {self.channel_alias[0]} (from {self.channel_alias[1]})")
+            lines.append(f"channel alias: {urlrule.shown(self.channel_alias[0])} (from {self.channel_alias[1]})")
         if self.auth_file:
             lines.append(f"credentials: {self.auth_file}")
         if self.netrc:
@@ -108,14 +109,14 @@ def read(environ: Mapping[str, str], windows: bool) -> Settings:
             raise UsageError(f"proxy_servers in {src} is not a mapping of scheme to proxy URL")
         for key, url in value.items():
             if key in ("http", "https") and isinstance(url, str) and url:
-                s.proxies[key] = (_readable(url, f"proxy_servers {key!r} in {src}"), src)
+                s.proxies[key] = (_proxy(url, f"proxy_servers {key!r} in {src}"), src)
             else:
                 s.not_carried.append(f"proxy_servers {key!r} in {src}: only the keys http and https can be "
                                      "carried over; set HTTPS_PROXY and NO_PROXY for per-host proxies")
 
     for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         if get(var):
-            _readable(get(var), var)
+            _proxy(get(var), var)
 
     for name, var in (("ssl_verify", "MAMBA_SSL_VERIFY"), ("cacert_path", "MAMBA_CACERT_PATH")):
         given = get(var)
@@ -225,8 +226,20 @@ def _readable(url: str, where: str) -> str:
 
     reason = urlrule.unreadable(url)
     if reason:
-        raise UsageError(f"{where}: {url!r} {reason}")
+        raise UsageError(f"{where}: {urlrule.refused(url)} {reason}")
     return url
+
+
+def _proxy(url: str, where: str) -> str:
+    """A proxy's url, when urllib reads it as a URL and as a proxy: urllib's ProxyHandler
+    (urllib/request.py _parse_proxy) raises, quoting the whole value, for a scheme followed by
+    one "/" (`http:/me:pw@proxy`), and that would be said, password and all, as mambaboot's bug."""
+    from mambaboot.common import urlrule
+
+    scheme, colon, rest = url.partition(":")
+    if colon and "/" not in scheme and rest.startswith("/") and not rest.startswith("//"):
+        raise UsageError(f"{where}: {urlrule.refused(url)} is no proxy URL: its scheme is not followed by //")
+    return _readable(url, where)
 
 
 def engine_environ(s: Settings) -> dict[str, str]:

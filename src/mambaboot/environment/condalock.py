@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 
-from mambaboot.common import shapes, untrusted
+from mambaboot.common import shapes, untrusted, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.environment.lockfile import (
@@ -101,7 +101,10 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
            sources: Sequence[str], hashes: Mapping[str, str], carried: Mapping[str, Mapping] | None = None) -> str:
     """The unified file. solved: platform -> packages (name, version, url, md5, sha256, depends);
     pip: platform -> pip entries; carried: platform -> {"content_hash", "package"}, the entries of a
-    platform as another conda-lock file held them (Lock.carried), written back as they were."""
+    platform as another conda-lock file held them (Lock.carried), written back as they were. It is
+    handed to others: every URL is written without its password or token (urlrule.without_auth),
+    as `conda list --explicit` writes one."""
+    channels = [urlrule.without_auth(c) for c in channels]
     carried = {p: v for p, v in (carried or {}).items() if p not in solved}
     hashes = {**hashes, **{p: v.get("content_hash") or "" for p, v in carried.items()}}
     lines = [
@@ -138,7 +141,8 @@ def render(solved: Mapping[str, Sequence], pip: Mapping[str, Sequence[PipEntry]]
 
 def _as_written(item: Mapping) -> list[str]:
     """A package entry as the file it came from held it (parsed by untrusted.yaml: strings, lists
-    and mappings; null as None), every scalar quoted but `optional`'s boolean and null."""
+    and mappings; null as None), every scalar quoted but `optional`'s boolean and null, a `url`
+    without its password or token."""
     lines = _block(item, "  ")
     return ["- " + lines[0][2:], *lines[1:]]
 
@@ -151,6 +155,8 @@ def _block(value: Mapping | list, indent: str) -> list[str]:
             out.append(f"{head} {'true' if str(v).lower() in ('true', 'yes', 'on') else 'false'}")
         elif isinstance(v, (dict, list)) and v:
             out += [head, *_block(v, indent + "  ")]
+        elif key == "url" and isinstance(v, str):
+            out.append(f"{head} {_q(urlrule.without_auth(v))}")
         else:
             out.append(f"{head} {'{}' if v == {} else '[]' if v == [] else 'null' if v is None else _q(v)}")
     return out
@@ -160,7 +166,7 @@ def _package(name, version, manager, platform, deps, url, hashes) -> list[str]:
     out = [f"- name: {_q(name)}", f"  version: {_q(version)}", f"  manager: {_q(manager)}",
            f"  platform: {_q(platform)}"]
     out += ["  dependencies:", *[f"    {_q(k)}: {_q(v)}" for k, v in deps.items()]] if deps else ["  dependencies: {}"]
-    out += [f"  url: {_q(url)}", "  hash:", *[f"    {k}: {_q(v)}" for k, v in hashes.items() if v]]
+    out += [f"  url: {_q(urlrule.without_auth(url))}", "  hash:", *[f"    {k}: {_q(v)}" for k, v in hashes.items() if v]]
     return out + ['  category: "main"', "  optional: false"]
 
 
@@ -283,7 +289,7 @@ def _locked_package(item: dict, number: int, source: str, cwd: str, platforms,
         # artefact's digest: named as what it is, and refused by the rule of every unpinned pip entry
         url = str(pip_source.get("url") or item["url"])
         return pip_entry(name, item["version"], url, None, source, f"field package[{number}]", WHAT,
-                         f"{where} ({name} @ {url})")
+                         f"{where} ({name} @ {urlrule.shown(url)})")
     md5, sha256 = (str(item["hash"].get(k) or "").lower() or None for k in ("md5", "sha256"))
     if not (md5 or sha256):
         raise UsageError(f"{where} ({name}): a lock must pin every package by an md5 or sha256 hash")

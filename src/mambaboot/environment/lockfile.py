@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from mambaboot import __version__
-from mambaboot.common import patterns, shapes, untrusted
+from mambaboot.common import patterns, shapes, untrusted, urlrule
 from mambaboot.common.errors import UsageError, VerifyError
-from mambaboot.common.values import value
+from mambaboot.common.values import replace, value
 from mambaboot.environment.condameta import Package
 
 EXPLICIT = "@EXPLICIT"
@@ -212,15 +212,15 @@ def unpinned_reason(entry: PipEntry) -> str:
     elif url.startswith(_VCS) and entry.where:  # a lock's entry: nothing was installed yet
         why = "a VCS dependency, which has no artefact with a digest to pin"
     elif url.startswith(_VCS):
-        why = f"installed from a VCS checkout, {url}"
+        why = f"installed from a VCS checkout, {urlrule.shown(url)}"
     elif url.startswith("file:") and entry.where:
         why = "a local directory or file, which has no artefact with a digest to pin"
     elif url.startswith("file:"):
-        why = f"installed from a local directory (as editable or not), {url}"
+        why = f"installed from a local directory (as editable or not), {urlrule.shown(url)}"
     elif entry.where:
         why = "no sha256 of its artefact"
     else:
-        why = f"its source {url} is not an archive with a sha256"
+        why = f"its source {urlrule.shown(url)} is not an archive with a sha256"
     return f"{entry.where or f'{entry.name}=={entry.version}'}: {why}"
 
 
@@ -285,7 +285,11 @@ def dependency_order(packages: Sequence[Package]) -> list[Package]:
 
 
 def render(packages: Sequence[Package], platform: str | None, micromamba: Mapping[str, str] | None = None,
-           pip: Sequence[PipEntry] = ()) -> str:
+           pip: Sequence[PipEntry] = (), shared: bool = True) -> str:
+    """The @EXPLICIT lock of packages. shared: a lock handed to others, each URL without its
+    password or token as `conda list --explicit` writes it (urlrule.without_auth); not shared, the
+    environment's own lock.txt, each URL as it was installed from (micromamba's conda-meta holds
+    them so)."""
     unhashed = [f"{p.name}-{p.version}-{p.build}" for p in packages if not (p.sha256 or p.md5)]
     unsourced = [f"{p.name}-{p.version}-{p.build}" for p in packages if not p.url]
     if unhashed or unsourced:
@@ -306,33 +310,38 @@ def render(packages: Sequence[Package], platform: str | None, micromamba: Mappin
         lines.append(f"# micromamba: {micromamba['version']} sha256 {micromamba['sha256']}")
     lines += [f"# md5: {os.path.basename(urlsplit(p.url).path)} {p.md5}" for p in ordered if p.md5]
     lines.append(EXPLICIT)
-    lines += [Entry(p.url, p.sha256, p.md5).line() for p in ordered]
+    url = urlrule.without_auth if shared else str
+    lines += [Entry(url(p.url), p.sha256, p.md5).line() for p in ordered]
     if pip:
-        lines += [PIP_HEADER] + [p.line() for p in pip]
+        lines += [PIP_HEADER] + [replace(p, url=url(p.url)).line() for p in pip]
     return "\n".join(lines) + "\n"
 
 
-def for_environment(packages: Sequence[Package], rec: Mapping[str, object], platform: str | None = None) -> str:
+def for_environment(packages: Sequence[Package], rec: Mapping[str, object], platform: str | None = None,
+                    shared: bool = True) -> str:
     """The lock of an environment we made (or adopted): its conda packages, the micromamba
-    that made it and the pip packages its record lists."""
+    that made it and the pip packages its record lists. shared: as render's."""
     text = render(packages, platform or rec.get("platform") or platform_of(packages), rec.get("micromamba"),
-                  pip_entries(rec.get("pip_packages") or ()))
-    return with_added(text, rec.get("lock_added"))
+                  pip_entries(rec.get("pip_packages") or ()), shared)
+    return with_added(text, rec.get("lock_added"), shared=shared)
 
 
-def with_added(text: str, added: object, before: str = EXPLICIT) -> str:
+def with_added(text: str, added: object, before: str = EXPLICIT, shared: bool = True) -> str:
     """The lock of an environment created from a lock that lacked conda and mamba says which of its
     packages were added to that lock and from where (the record's `lock_added`), in comment lines
-    above the line `before` (@EXPLICIT's, or a conda-lock file's `version:`)."""
+    above the line `before` (@EXPLICIT's, or a conda-lock file's `version:`); shared: as render's."""
     if not isinstance(added, Mapping) or not isinstance(added.get("packages"), list):
         return text
     def one_line(*parts: object) -> str:  # the record is a file: nothing in it ends a comment line
         return " ".join(" ".join(str(p).split()) for p in parts)
 
-    names = [one_line(f"{p.get('name')}-{p.get('version')}-{p.get('build')}", p.get("url"))
+    def url(u: object) -> object:
+        return urlrule.without_auth(u) if shared and isinstance(u, str) else u
+
+    names = [one_line(f"{p.get('name')}-{p.get('version')}-{p.get('build')}", url(p.get("url")))
              for p in added["packages"] if isinstance(p, Mapping)]
     lines = [f"# added to the packages of {one_line(added.get('lock'))}, which did not lock them, solved against "
-             f"them from {one_line(*(added.get('from') or ()))}:"]
+             f"them from {one_line(*(url(c) for c in added.get('from') or ()))}:"]
     lines += [f"#   {n}" for n in names]
     head, marker, rest = text.partition(before + "\n")
     return head + "\n".join(lines) + "\n" + marker + rest

@@ -40,7 +40,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import re
 
-from mambaboot.common import shapes, untrusted
+from mambaboot.common import shapes, untrusted, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.environment.lockfile import HASH, NO_ARTEFACT, Entry, Lock, PipEntry, pip_entry, place
 
@@ -175,10 +175,10 @@ def _reference(ref: object, where: str, source: str) -> tuple:
 
 def _entry_for(index: dict, kind: str, location: str, selector: dict, where: str) -> dict:
     if kind == "conda_source":
-        raise UsageError(f"{where}: {location!r} is a source package pixi builds itself, no archive to install")
+        raise UsageError(f"{where}: {urlrule.shown(location)!r} is a source package pixi builds itself, no archive to install")
     items = index.get((kind, location))
     if not items:
-        raise UsageError(f"{where}: {kind} {location!r} has no entry in `packages`")
+        raise UsageError(f"{where}: {kind} {urlrule.shown(location)!r} has no entry in `packages`")
     # version 6: the first entry whose fields, or what its location says of those it leaves out, are the
     # selector's; none: pixi refuses the file (MissingPackage, resolve_legacy_conda_package and
     # legacy_package_matches_selector, crates/rattler_lock/src/parse/deserialize.rs, conda/rattler 92dc7743)
@@ -187,7 +187,7 @@ def _entry_for(index: dict, kind: str, location: str, selector: dict, where: str
                                           for k, v in selector.items())), None)
     if found is None:
         said = ", ".join(f"{k} {v}" for k, v in selector.items())
-        raise UsageError(f"{where}: no entry of `packages` at {kind} {location!r} has the {said} its reference "
+        raise UsageError(f"{where}: no entry of `packages` at {kind} {urlrule.shown(location)!r} has the {said} its reference "
                          "names (pixi refuses the file so too)")
     return found
 
@@ -235,7 +235,7 @@ def _conda_key(item: dict, location: str, where: str, source: str) -> tuple:
         value = shapes.check_value(item.get(field), shapes.optional(str, None, rule=shapes.usable), source,
                                    f"{where}: {field}", WHAT) or derived[field]
         if not value:
-            raise UsageError(f"{where}: {location!r} is no NAME-VERSION-BUILD archive name, and its entry says "
+            raise UsageError(f"{where}: {urlrule.shown(location)!r} is no NAME-VERSION-BUILD archive name, and its entry says "
                              f"no {field}")
         key.append(value)
     return tuple(key)
@@ -270,10 +270,10 @@ def _index(packages: object, source: str) -> dict:
 
 def _conda(item: dict, location: str, where: str, source: str, cwd: str) -> Entry:
     if not location.split("#", 1)[0].endswith(_ARCHIVE):
-        raise UsageError(f"{where}: {location!r} is a source package pixi builds itself, no archive to install")
+        raise UsageError(f"{where}: {urlrule.shown(location)!r} is a source package pixi builds itself, no archive to install")
     md5, sha256 = (shapes.check_value(item.get(k), HASH[k], source, f"{where}: {k}", WHAT) for k in ("md5", "sha256"))
     if not (md5 or sha256):
-        raise UsageError(f"{where} ({location}): a lock must pin every package by an md5 or sha256 hash")
+        raise UsageError(f"{where} ({urlrule.shown(location)}): a lock must pin every package by an md5 or sha256 hash")
     return Entry(place(location, source, where, cwd, WHAT), sha256 and sha256.lower(), md5 and md5.lower())
 
 
@@ -283,5 +283,5 @@ def _pypi(item: dict, location: str, where: str, source: str) -> PipEntry:
     if url.startswith(NO_ARTEFACT) or "://" not in url or not sha256:
         # a path (the project itself, editable) or a checkout: refused by the rule of unpinned entries
         entry = pip_entry(item.get("name"), item.get("version") or "", url, None, source, where, WHAT)
-        return PipEntry(entry.name, entry.version, url, None, f"{where} ({entry.name} @ {location})")
+        return PipEntry(entry.name, entry.version, url, None, f"{where} ({entry.name} @ {urlrule.shown(location)})")
     return pip_entry(item.get("name"), item.get("version") or "", url, sha256, source, where, WHAT)

@@ -37,8 +37,8 @@ def _archive_type(url: str) -> str:
 
 def channel_of(url: str) -> str:
     """The channel a package URL comes from: the URL less its subdir and file name, and less its
-    password or token (the purl percent-encodes it, where the lock's own redaction would not see it)."""
-    return urlrule.masked(url.rsplit("/", 2)[0] if url.count("/") >= 3 else url, drop=True)
+    password or token, as a bill of materials is handed to others."""
+    return urlrule.without_auth(url.rsplit("/", 2)[0] if url.count("/") >= 3 else url)
 
 
 def conda_purl(name: str, version: str, build: str, subdir: str, url: str) -> str:
@@ -63,7 +63,7 @@ def conda_component(p, license_: str | None) -> dict:
                  "hashes": _hashes(p.sha256, p.md5)}
     if license_:
         component["licenses"] = [{"license": {"name": license_}}]
-    component["externalReferences"] = [{"type": "distribution", "url": p.url}]
+    component["externalReferences"] = [{"type": "distribution", "url": urlrule.without_auth(p.url)}]
     return component
 
 
@@ -75,7 +75,7 @@ def pip_component(e) -> dict:
     if e.sha256:
         component["hashes"] = _hashes(e.sha256)
     if e.url and "://" in e.url:
-        component["externalReferences"] = [{"type": "distribution", "url": e.url}]
+        component["externalReferences"] = [{"type": "distribution", "url": urlrule.without_auth(e.url)}]
     return component
 
 

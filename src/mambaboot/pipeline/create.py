@@ -12,14 +12,14 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import output, pathrules, winsys
+from mambaboot.common import output, pathrules, urlrule, winsys
 
 from mambaboot.common.files import confined, fileid, guarded, newdirs, noreplace, proof, removal, tempname
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.engine import micromamba, network, sandbox, signals
+from mambaboot.engine import child, micromamba, network, sandbox, signals
 from mambaboot.environment import placelock, record, settle, target
 from mambaboot.pipeline.plan import Plan
 from mambaboot.pipeline import movesteps
@@ -49,7 +49,7 @@ class CreateResult:
             **self.finished.summary(),
             "micromamba_version": self.binary.version,
             "micromamba_sha256": self.binary.sha256,
-            "micromamba_source": self.binary.source,
+            "micromamba_source": urlrule.shown(self.binary.source),
             "packages": [{"name": p.name, "version": p.version, "build": p.build} for p in self.finished.packages],
             "record": self.finished.record_path,
             "lock": os.path.join(self.plan.prefix, record.RECORD_DIR, record.LOCK_FILE)
@@ -57,8 +57,16 @@ class CreateResult:
             "cache_link": self.finished.cache_link,
             "replaced": self.replaced,
             "overlays": [o.to_dict() for o in self.overlays],
-            "provisioning": self.provisioning,
+            "provisioning": _provisioning_shown(self.provisioning),
         }
+
+
+def _provisioning_shown(provisioning: dict[str, object] | None) -> object:
+    if provisioning is None:
+        return None
+    from mambaboot.pipeline import provision
+
+    return provision.shown(provisioning)
 
 
 def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporter) -> target.Target:
@@ -338,8 +346,9 @@ def offline_help(plan: Plan) -> str:
     """What this create needs the network for, and how to go on without it: said when the
     engine's download cannot connect at all, before anything else could be tried."""
     source = plan.micromamba
-    engine = f"micromamba {source.version} ({source.url})" if source.kind == "release" else f"micromamba from {source.url}"
-    remote = [c for c in plan.channels if not c.startswith("file:")]
+    url = urlrule.shown(source.url or "")
+    engine = f"micromamba {source.version} ({url})" if source.kind == "release" else f"micromamba from {url}"
+    remote = [urlrule.shown(c) for c in plan.channels if not c.startswith("file:")]
     needs = [engine]
     if plan.lock is not None and not plan.offline:
         needs.append(f"the packages {plan.lock_path} names")
@@ -427,7 +436,7 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         explicit = os.path.join(home, "lock.txt")
         confined.write_file(explicit, lockfile.explicit_text(lock).encode())
     cmd = micromamba.create_command(binary.path, plan, micromamba.root_prefix(home, plan.windows), explicit)
-    reporter.detail("$ " + " ".join(cmd))
+    reporter.detail(child.command(cmd))
     prepared = []
     transaction = micromamba.Transaction()
     rollback.make_target()

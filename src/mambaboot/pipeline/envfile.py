@@ -5,7 +5,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import re
 
-from mambaboot.common import patterns, untrusted
+from mambaboot.common import patterns, untrusted, urlrule
 from mambaboot.common.errors import UsageError
 from mambaboot.common.values import value
 from mambaboot.shell.activation.sources import valid_name
@@ -185,7 +185,7 @@ def _expand_nt(text: str, lookup) -> str:
 
 
 def unset_warning(channel: str, unset: tuple[str, ...]) -> str:
-    return (f"channel {channel!r} names the environment variable{'s' if len(unset) > 1 else ''} "
+    return (f"channel {urlrule.shown(channel)!r} names the environment variable{'s' if len(unset) > 1 else ''} "
             f"{', '.join(unset)}, which {'are' if len(unset) > 1 else 'is'} not set: used as written, as conda "
             "uses it (a server will not know a literal `${NAME}`); set it, or write the channel out")
 
@@ -378,7 +378,7 @@ def _no_known_channel(channels: tuple[str, ...]) -> tuple[str, ...]:
     if not channels or any(_KNOWN_CHANNELS.search(c) for c in channels) \
             or all(_LOCAL_CHANNEL.match(c) for c in channels):
         return ()
-    return (f"its channels ({', '.join(channels)}) name neither conda-forge nor defaults: they are used as "
+    return (f"its channels ({', '.join(urlrule.shown(c) for c in channels)}) name neither conda-forge nor defaults: they are used as "
             "written, as conda 25.9 and later use them with no .condarc (an older conda added defaults); "
             "add `- conda-forge` to them if a package comes from nowhere else",)
 

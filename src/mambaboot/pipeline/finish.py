@@ -205,7 +205,7 @@ def _write_lock(inputs: FinishInputs, packages: list[condameta.Package], files: 
     from mambaboot.environment import lockfile
 
     try:
-        text = lockfile.for_environment(packages, inputs.provenance)
+        text = lockfile.for_environment(packages, inputs.provenance, shared=False)
     except UsageError as exc:
         reporter.warn(f"no lock written: {exc}")
         return None

@@ -40,22 +40,24 @@ def pins(lock: Lock) -> list[str]:
 def complete(plan: Plan, binary: str, env: Mapping[str, str], home: str, reporter: Reporter) -> tuple[Lock, dict]:
     """The lock with plan.lock_adds added, and what the record keeps of them: {"from": the channels,
     "lock": the lock's path, "packages": [{name, version, build, url, sha256}, ...]}."""
-    from mambaboot.engine import micromamba, solve
+    from mambaboot.common import urlrule
+    from mambaboot.engine import child, micromamba, solve
     from mambaboot.environment import lockfile
 
     lock, channels = plan.lock, plan.lock_channels
+    named = ", ".join(urlrule.shown(c) for c in channels)
     wanted = ", ".join(plan.lock_adds)
     # A target that never exists: the dry run writes nothing there, nor anywhere but the home.
     cmd = solve.command(binary, channels, [*pins(lock), *plan.lock_adds], plan.subdir,
                         os.path.join(home, "solve-target"), micromamba.root_prefix(home, plan.windows), plan.offline)
-    reporter.detail("$ " + " ".join(cmd))
+    reporter.detail(child.command(cmd))
     forward = (f"either lock an environment that holds {wanted} (add them to the environment file the lock was made "
                f"from, and lock again), or create from that environment file (mambaboot create -f FILE)")
     try:
         solved = solve.run(cmd, env, plan.subdir)
     except EngineError as exc:
         raise EngineError(f"{plan.lock_path} does not lock {wanted}, and they cannot be added to its packages from "
-                          f"{', '.join(channels)}: {exc}\n{forward}") from None
+                          f"{named}: {exc}\n{forward}") from None
     locked = {e.key[0]: e.key for e in lock.entries}
     moved = [f"{s.name}-{s.version}-{s.build}" for s in solved
              if s.name in locked and (s.name, s.version, s.build) != locked[s.name]]
@@ -65,6 +67,6 @@ def complete(plan: Plan, binary: str, env: Mapping[str, str], home: str, reporte
     added = lockfile.dependency_order([s for s in solved if s.name not in locked])
     full = replace(lock, entries=lock.entries + tuple(lockfile.Entry(s.url, s.sha256, s.md5) for s in added))
     reporter.step(f"lock: adding {len(added)} packages the lock does not hold ({wanted} and what they need), "
-                  f"solved against its {len(lock.entries)} packages from {', '.join(channels)}")
+                  f"solved against its {len(lock.entries)} packages from {named}")
     return full, {"lock": plan.lock_path, "from": list(channels), "packages": [
         {"name": s.name, "version": s.version, "build": s.build, "url": s.url, "sha256": s.sha256} for s in added]}

@@ -11,7 +11,7 @@ from mambaboot.common.files import confined, newdirs
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
-from mambaboot.engine import micromamba, network, sandbox, solve
+from mambaboot.engine import child, micromamba, network, sandbox, solve
 from mambaboot.pipeline.plan import Plan
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ def solve_platforms(plan: Plan, platforms: Sequence[str], host: Host, reporter: 
             solved = {}
             for platform in platforms:
                 cmd = solve.command(binary.path, plan.channels, plan.specs, platform, target, root, plan.offline)
-                reporter.detail("$ " + " ".join(cmd))
+                reporter.detail(child.command(cmd))
                 solved[platform] = solve.run(cmd, env, platform)
                 reporter.step(f"solved {platform}: {len(solved[platform])} packages")
             return solved
@@ -99,13 +99,13 @@ def lock_pip(lines: Sequence[str], cwd: str | None, solved: dict[str, list], env
                 raise UsageError(f"the pip section cannot be locked for {platform}: "
                                  + ("its solve has no python" if not python else "pip has no wheel tags for it"))
             report = os.path.join(scratch, f"{platform}.json")
-            cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+            cmd = isolation.python(sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                    "--disable-pip-version-check", "--report", report, "--only-binary", ":all:",
                    "--python-version", ".".join(python.split(".")[:2]), "--implementation", "cp",
                    *[a for tag in tags for a in ("--platform", tag)],
                    # pip takes a platform's tags only for a --target; with --dry-run nothing lands there
-                   "--target", os.path.join(scratch, "never"), "-r", requirements]
-            reporter.detail("$ " + " ".join(cmd))
+                   "--target", os.path.join(scratch, "never"), "-r", requirements)
+            reporter.detail(child.command(cmd))
             try:
                 done = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
                                       text=True, errors="replace")

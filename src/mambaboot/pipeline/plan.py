@@ -85,8 +85,11 @@ class Plan:
     post_scripts: tuple[str, ...] = ()
     env_vars: tuple[tuple[str, str], ...] = ()  # the environment file's variables
     # the channels as the environment file writes them, `$VAR` and all, when channels holds them
-    # expanded: what is shown and recorded (and written to PREFIX/.condarc, where conda expands
-    # them itself), so that a token set in a variable stays off the disk
+    # expanded: what is shown and recorded as the channels (and written to PREFIX/.condarc, where
+    # conda expands them itself). The packages' URLs hold them expanded: micromamba writes each
+    # with its credentials into conda-meta (libmamba/src/solver/libsolv/helpers.cpp, set_url with
+    # CondaURL::Credentials::Show, 2.8.1), and lock.txt and the record's packages list them so:
+    # the environment's own files, which `mambaboot lock` hands on without them (docs/reference.md 1.6)
     channels_written: tuple[str, ...] = ()
 
     @property
@@ -102,6 +105,16 @@ class Plan:
         del data["channels_written"]
         return data
 
+    def shown(self) -> dict:
+        """to_dict() as the dry run shows it, as text and as --json: each URL (a channel, a spec,
+        the micromamba's, a locked package's, one in a pip line) without its password or token
+        (common/urlrule.py), every other value as it is."""
+        data = urlrule.shown_fields(self.to_dict())
+        for key in ("channels", "lock_channels", "specs"):
+            data[key] = [urlrule.shown(c) for c in data[key]]
+        data["pip"] = [urlrule.shown_in_words(line) for line in data["pip"]]
+        return data
+
 
 def env_name(name: str | None, python: str | None) -> str:
     """NAME, suffixed _3_12 for --python 3.12, exactly as the user's bootstrap script names it."""
@@ -112,7 +125,7 @@ def env_name(name: str | None, python: str | None) -> str:
 def _check_url(url: str, option: str, allow_http: bool) -> None:
     reason = urlrule.refusal(url, allow_http)
     if reason:
-        raise UsageError(f"{option} {url!r} {reason}")
+        raise UsageError(f"{option} {urlrule.refused(url)} {reason}")
 
 
 def micromamba_source(host: Host, inputs: CreateInputs) -> MicromambaSource:
@@ -155,7 +168,7 @@ def _check_channel(where: str, channel: str) -> None:
     pathrules.check_argument_value(where, channel)
     reason = urlrule.unreadable(channel) if "://" in channel else None
     if reason:
-        raise UsageError(f"{where} {channel!r} {reason}")
+        raise UsageError(f"{where} {urlrule.refused(channel)} {reason}")
 
 
 _PINNED_PYTHON = r"^python\s*(?:==?|\s)\s*([0-9]+(?:\.[0-9]+){0,2})(?:\.\*)?$"

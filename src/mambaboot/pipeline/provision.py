@@ -236,7 +236,7 @@ class _Run:
             raise self.fail("pip", f"pip section: {problem}")
         what = f"{len(locked)} locked pip package(s)" if locked else f"{len(lines)} requirement line(s)"
         self.reporter.step(f"pip: installing {what} with {python} -m pip")
-        cmd = [python, "-m", "pip", "install", *options, "--report", report, "-r", requirements]
+        cmd = isolation.python(python, "-m", "pip", "install", *options, "--report", report, "-r", requirements)
         try:
             code, tail = child.stream(cmd, self.pip_env, self.echo, cwd=self.steps.pip_dir)
         except OSError as exc:
@@ -244,7 +244,7 @@ class _Run:
                                    f"{winsys.blocked(exc, winsys.ENVIRONMENT_FOLDER)}") from None
         if code != 0:
             raise self.fail("pip", f"pip section failed (exit {code}):\n{child.shown(tail)}", exit_code=code)
-        code, tail = child.stream([python, "-c", _PIP_PROBE], self.pip_env, keep=1)
+        code, tail = child.stream(isolation.python(python, "-c", _PIP_PROBE), self.pip_env, keep=1)
         try:
             installed = untrusted.json(tail[-1], f"{python}'s list of installed distributions") if code == 0 else None
         except (ValueError, IndexError):
@@ -267,7 +267,7 @@ class _Run:
                                + "; ".join(unpinned))
         if rec.get("lock"):  # the lock written at creation did not know these yet
             own = record.lock_entry(self.prefix, rec)
-            text = lockfile.for_environment(condameta.installed(self.prefix), rec)
+            text = lockfile.for_environment(condameta.installed(self.prefix), rec, shared=False)
             confined.write_in(self.prefix, own, text.encode(), mode=confined.user_mode(0o666))
             self.reporter.step(f"lock: {rec['lock']} lists the {len(packages)} pip package(s)")
 
@@ -281,7 +281,7 @@ class _Run:
             parts, _ = urlrule.split(entry.url)
             kept = _wheelhouse_file(self.cache_dir, entry)
             if kept is None:  # no URL urllib reads, or no one file name to keep it by
-                unnamed.append(f"{entry.name} {entry.version} ({entry.url!r} names no file)")
+                unnamed.append(f"{entry.name} {entry.version} ({urlrule.shown(entry.url)!r} names no file)")
             elif parts.scheme == "file":
                 _keep(self.cache_dir, entry, url2pathname(parts.path))
             elif not os.path.isfile(kept):
@@ -296,7 +296,8 @@ class _Run:
             with confined.Root.open(scratch) as here:
                 here.write_new("requirements.txt",
                                "".join(f"{e.name} @ {e.url} --hash=sha256:{e.sha256}\n" for e in remote).encode("utf-8"))
-            cmd = [python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch, "-r", wanted]
+            cmd = isolation.python(python, "-m", "pip", "download", "--no-deps", "--require-hashes", "-d", scratch,
+                                   "-r", wanted)
             try:
                 code, tail = child.stream(cmd, self.pip_env, keep=5)
             except OSError as exc:
@@ -369,6 +370,16 @@ class _Run:
             raise
         rec = self.save(state=record.COMPLETE, provisioned=record.utc())
         return rec["provisioning"]
+
+
+def shown(provisioning: object) -> object:
+    """The record's `provisioning` entry as create --json and provision --json show it: each URL
+    (a locked pip package's, one in a requirements line) without its password or token."""
+    data = urlrule.shown_fields(provisioning)
+    pip = data.get("pip") if isinstance(data, dict) else None
+    if isinstance(pip, dict) and isinstance(pip.get("requirements"), list):
+        pip["requirements"] = [urlrule.shown_in_words(str(line)) for line in pip["requirements"]]
+    return data
 
 
 def run(prefix: str, steps: Steps, environ: Mapping[str, str], windows: bool, cache_dir: str,

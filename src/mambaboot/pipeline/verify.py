@@ -23,6 +23,11 @@ if TYPE_CHECKING:  # annotations only (they stay text)
 # What the environment's python says about itself, importing nothing (json would bring re and
 # enum along: ~3 ms of the interpreter's start): sys.prefix as the hex of its UTF-8, in which
 # any str, undecodable bytes (surrogates) included, comes back exactly, then the version.
+# Started as a user's shell starts it, with the environment's variables (a PYTHONHOME among them
+# would show as a wrong sys.prefix), so not isolated (-I would ignore them; -P, which keeps them,
+# is 3.11's): nothing of the folder it starts in runs, as it imports nothing (sys is built in), and
+# `-c` puts that folder on sys.path only once site and sitecustomize are imported (CPython's
+# Modules/main.c: pymain_run_python inserts path0 after the interpreter's initialisation).
 _PROBE = "import sys; print(sys.prefix.encode('utf-8', 'surrogatepass').hex(), '%d.%d.%d' % sys.version_info[:3])"
 TIMEOUT = 300
 

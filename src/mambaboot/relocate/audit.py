@@ -11,7 +11,7 @@ import os
 import stat
 from typing import Any, Dict, List, Optional
 
-from mambaboot.common import untrusted
+from mambaboot.common import untrusted, urlrule
 from mambaboot.common.errors import NotPortable, TargetRefused
 from mambaboot.common.files import treewalk
 from mambaboot.common.values import factory, value
@@ -152,7 +152,7 @@ def outside_links(prefix: str) -> List[Entry]:
                 dir_info = data.get("dir_info") if isinstance(data, dict) else None
                 if isinstance(dir_info, dict) and dir_info.get("editable"):
                     found.append(Entry(f"{rel}/direct_url.json", "editable", HARMLESS,
-                                       f"an editable install of {data.get('url')}: its source stays outside the "
+                                       f"an editable install of {urlrule.shown(str(data.get('url')))}: its source stays outside the "
                                        "environment", "post-install"))
             elif name.endswith(".pth"):
                 raw = scan.read_regular(path)

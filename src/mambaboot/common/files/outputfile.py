@@ -136,12 +136,39 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
             finally:
                 os.close(fd)
     except OSError as exc:
-        if exc.filename is None:
-            raise OSError(exc.errno, exc.strerror, path) from None
-        raise
+        raise _named(exc, path) from None
     if staged is not None:
         discard(staged)
     return path
+
+
+def _named(exc: OSError, output: str) -> OSError:
+    """exc said of the output the user named ("No space left on device: FILE") when it names no file:
+    a write's error names none."""
+    return OSError(exc.errno, exc.strerror, output) if exc.filename is None else exc
+
+
+class _Partial:
+    """Staged.file: the partial file, each failure of a call on it (a write, or a seek, a flush or
+    a close writing what is still buffered, on a full disk) said of the output the user named."""
+
+    def __init__(self, file, output: str) -> None:
+        self._file, self._output = file, output
+
+    def __getattr__(self, name: str):
+        found = getattr(self._file, name)
+        return self._named_call(found) if callable(found) else found
+
+    def _named_call(self, call):
+        def named(*args, **kwargs):
+            try:
+                return call(*args, **kwargs)
+            except OSError as exc:
+                raise _named(exc, self._output) from None
+        return named
+
+    def sync(self) -> None:
+        self._named_call(os.fsync)(self._file.fileno())
 
 
 class Staged:
@@ -159,25 +186,31 @@ class Staged:
         self._regular = what == FILE
         if self._regular:
             self.settled = leftovers.collect_unlocked(os.path.dirname(where))
-        self.path, self.file = staging(self.output, self.mode)
+        self.path, file = staging(self.output, self.mode)
+        self.file = _Partial(file, self.output)
         return self
 
     def commit(self, replace: bool = True) -> str:
         """The built output written to what the user named (write); where it went."""
         self.file.flush()
         if self._regular:  # what is renamed over the user's file is whole after a power loss too
-            os.fsync(self.file.fileno())
+            self.file.sync()
         if os.name == "nt":  # there a file open is not renamed: its lock goes with it just before
             self.file.close()
         where = write(self.output, staged=self.path, replace=replace)  # elsewhere renamed still locked
         self._done = True
         return where
 
-    def __exit__(self, *exc) -> None:
-        if self.file is not None:
-            self.file.close()
-        if not self._done and self.path is not None:
-            discard(self.path)
+    def __exit__(self, kind, *exc) -> None:
+        try:
+            if self.file is not None:
+                self.file.close()
+        except OSError:
+            if kind is None:  # said; else what failed first is said
+                raise
+        finally:
+            if not self._done and self.path is not None:  # nothing of a failed output stays beside it
+                discard(self.path)
 
 
 def put(output: str, data: bytes, mode: int = 0o666) -> list:
