@@ -158,9 +158,10 @@ def _windows_expected(p: str, caller_path: str) -> Dict[str, str]:
         "_CONDA_EXE": f"{p}\\Scripts\\conda.exe",
         "CONDA_PYTHON_EXE": f"{p}\\python.exe",
         "_CONDA_ROOT": p,
-        # what a mamba started here calls before a post-link script (libmamba 2.8.1 wrap_call),
-        # as conda's condabin\\conda_hook.bat sets it: the environment's own conda.bat
-        "CONDA_BAT": f"{p}\\condabin\\conda.bat",
+        # what a mamba started here calls before a post-link script (libmamba 2.8.1 wrap_call): as
+        # conda's condabin\\conda_hook.bat sets it, a file no transaction deletes, mambaboot's own
+        # (it calls the environment's conda.bat for any other environment)
+        "CONDA_BAT": f"{p}\\.mambaboot\\conda_bat.bat",
         ENV_VAR[0]: ENV_VAR[1],
         **MAMBABOOT_ADDS(p),
     }
@@ -201,8 +202,10 @@ def test_powershell_activation_script_sets_what_conda_sets(windows_env):
         "CONDA_PREFIX": "$prefix", "CONDA_SHLVL": "'1'", "CONDA_DEFAULT_ENV": "$name",
         "CONDA_PROMPT_MODIFIER": "('(' + ($prefix -replace '^.*[\\\\/]', '') + ') ')",
         "MAMBA_ROOT_PREFIX": "$prefix", "CONDA_BAT": "$bat[0]"}
-    # CONDA_BAT: the first of condabin\\conda.bat and mamba.bat present, else unset ($null)
-    assert ("$bat = @(@('conda.bat', 'mamba.bat') | ForEach-Object { Join-Path $prefix ('condabin\\' + $_) } |\n"
+    # CONDA_BAT: the first of mambaboot's .mambaboot\\conda_bat.bat, condabin\\conda.bat and mamba.bat
+    # present, else unset ($null)
+    assert ("$bat = @(@('.mambaboot\\conda_bat.bat', 'condabin\\conda.bat', 'condabin\\mamba.bat') | "
+            "ForEach-Object { Join-Path $prefix $_ } |\n"
             "            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })") in code
     # its own conda: "base", and conda's variables naming that conda
     assert "$conda = Join-Path $prefix 'Scripts\\conda.exe'" in code and "$name = 'base'" in code

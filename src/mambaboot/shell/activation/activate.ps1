@@ -94,7 +94,7 @@ __HEADER__
     }
     if (__WINDOWS__) {
         # what the environment's mamba calls before a post-link script, so that it writes no scripts (environ.BAT_VAR)
-        $bat = @(__BAT_CANDIDATES__ | ForEach-Object { Join-Path $prefix ('condabin__SEP__' + $_) } |
+        $bat = @(__BAT_CANDIDATES__ | ForEach-Object { Join-Path $prefix $_ } |
             Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })
         & $setenv 'CONDA_BAT' $bat[0]
     }
