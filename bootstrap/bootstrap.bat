@@ -126,6 +126,12 @@ set "MB_VAL=%MB_CWD%" & set "MB_MSG=is in OneDrive, which would upload every fil
 for %%U in ("%OneDrive%" "%OneDriveCommercial%" "%OneDriveConsumer%") do (set "MB_UNDER=%%~U" & call :mb_is_under)
 if defined MB_HIT goto :mb_fail
 set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
+rem A share: a UNC current directory (cmd keeps one only under DisableUNCCheck: cmd /?), or a drive mapped to one, as net use
+rem and pushd \\server\share map them (ss64, PUSHD), which "net use X:" names with exit 0 (Microsoft Learn, "net use").
+set "MB_MSG=is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if "%MB_CWD:~0,2%"=="\\" goto :mb_fail
+set "MB_MSG=is on a drive mapped to a network share (as net use and pushd map one), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
+"%MB_SYS32%\net.exe" use %MB_CWD:~0,2% >nul 2>nul
+if not errorlevel 1 goto :mb_fail
 :mb_envs_found
 set "MB_T=%MB_ENVS%" & call :mb_full
 set "MB_ENVS=%MB_T%"

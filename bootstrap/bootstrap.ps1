@@ -266,6 +266,11 @@ function Move-Into([string]$Tmp, [string]$Final) {
     }
 }
 
+function Test-NetworkDrive([string]$Path) {
+    if ($Path -notmatch '^[A-Za-z]:') { return $false }
+    try { return (New-Object System.IO.DriveInfo $Path.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network } catch { return $false }
+}
+
 function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirectory($Path) }
 
 # Join-Path throws on a drive this session does not have (a mapped drive off VPN; PowerShell issue 4386).
@@ -374,6 +379,8 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         if ($synced) { Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" }
         if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) { Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
         if ($envs.StartsWith('\\')) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
+        # A drive mapped to a share (net use; cmd's pushd \\server\share maps one: ss64, PUSHD) is GetDriveType's DRIVE_REMOTE, DriveInfo's Network.
+        if (Test-NetworkDrive $envs) { Fail 2 "$envs is on a drive mapped to a network share (as net use and pushd map one), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
     }
     $prefix = Join-Text $envs $envName
     # 5.1 reads a path given to . or & (activate.ps1) as a wildcard pattern, with no literal form (PowerShell issue 4726): create takes [ and ], activate.ps1 would refuse them.

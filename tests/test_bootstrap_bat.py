@@ -17,6 +17,7 @@ import pytest
 from mambaboot.commands import create as create_command
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
+from mambaboot.common.locations import resolve_envs_dir
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 from mambaboot.shell.activation import powershell
@@ -42,11 +43,12 @@ class WinWorld:
     binary: bytes = field(repr=False)
 
     def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None, before=(),
-            cache: bool = True):
+            cache: bool = True, cd: bool = True):
+        """cd=False: the script starts where `before` left cmd, not in cwd (or envs)."""
         full = ["--cache-dir", win(self.cache), *args] if cache else list(args)
         base = {"MAMBABOOT_RELEASES_URL": file_url(self.releases), "STANDIN_LOG": win(self.log)}
         return self.wine.run_bat(self.dist / "bootstrap.bat", full, env={**base, **(env or {})},
-                                 cwd=cwd or win(self.envs), before=before)
+                                 cwd=(cwd or win(self.envs)) if cd else None, before=before)
 
     def runs(self, role: Optional[str] = None) -> List[dict]:
         return [e for e in read_log(self.log) if role is None or e["role"] == role]
@@ -995,6 +997,52 @@ def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_the
     assert _refusal(r) == [f'bootstrap: error: "{win(ww.envs)}" is on your network home drive (HOMESHARE), where every '
                            "file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"]
     assert ww.runs() == []
+
+
+SHARE = ("is on a network share (a folder redirected there, as Downloads may be), where every file of the environment "
+         "would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS")
+MAPPED = ("is on a drive mapped to a network share (as net use and pushd map one), where every file of the environment "
+          "would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS")
+
+
+def test_a_share_or_a_drive_mapped_to_one_is_never_the_default_parent_as_create_decides(ww, monkeypatch):
+    """A current directory on a share, as Folder Redirection puts Downloads there, is refused as the
+    default parent: a UNC one (cmd keeps one under DisableUNCCheck; Wine's cmd enters
+    \\\\server\\share itself on pushd, served by its dosdevices\\unc link), and a drive mapped to one, as
+    net use and Windows' pushd map one, which `net use X:` names (Wine has no network drive: a
+    net.exe stand-in answers for the drive the test maps). Nothing runs, nothing is made; with the
+    drive not mapped the same run makes the environment there. create decides alike."""
+    from mambaboot.common import winsys
+
+    share = ww.root / "share"
+    (share / "Downloads").mkdir(parents=True)
+    unc = ww.wine.prefix / "dosdevices" / "unc" / "fileserver"
+    unc.mkdir(parents=True, exist_ok=True)
+    (unc / "homes").symlink_to(share)
+    mapped = ww.root / "mapped"
+    mapped.mkdir()
+    ww.wine.map_drive("N", mapped)
+    try:
+        before = snapshot(ww.root)
+        r = ww.run(before=['pushd "\\\\fileserver\\homes\\Downloads"'], cd=False)
+        assert r.returncode == 2, r.stderr
+        assert _refusal(r) == [f'bootstrap: error: "\\\\fileserver\\homes\\Downloads" {SHARE}']
+        r = ww.run(cwd="N:\\", env={"STANDIN_NET_DRIVES": "pN"})
+        assert r.returncode == 2, r.stderr
+        assert _refusal(r) == [f'bootstrap: error: "N:\\" {MAPPED}']
+        assert diff(before, snapshot(ww.root)) == {} and ww.runs() == []
+        r = ww.run(cwd="N:\\", env={"STANDIN_NET_DRIVES": "p"})
+        assert r.returncode == 0 and 'next: call "N:\\py\\.mambaboot\\activate.bat"' in r.stderr, r.stderr
+        assert create_command_args(ww.runs("python")[-1]["argv"]).envs_dir is None, "create takes the current directory"
+    finally:
+        (unc / "homes").unlink()
+        del ww.wine.drives["N"]
+        (ww.wine.prefix / "dosdevices" / "n:").unlink()
+    for cwd, drives, said in (("\\\\fileserver\\homes\\Downloads", "", SHARE), ("N:\\", "N", MAPPED)):
+        monkeypatch.setattr(winsys, "network_drive", lambda path: path[:1].upper() in drives)
+        with pytest.raises(UsageError) as refused:
+            resolve_envs_dir(Host(environ={}, windows=True, subdir="win-64", cwd=cwd, isdir=lambda p: False), None)
+        assert refused.value.args[0].split(" is on ", 1)[1].split(",")[0] in said, refused.value
 
 
 @pytest.mark.parametrize("role", ["curl", "certutil", "micromamba", "python"])

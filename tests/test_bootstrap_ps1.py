@@ -681,12 +681,16 @@ def test_an_http_error_is_explained_by_its_status_in_creates_words(status):
 
 
 def test_a_network_share_is_no_default_parent_and_gets_no_cache_folder_made_as_create_decides():
-    """A current directory on a UNC share (a Downloads folder redirected there) is refused as
-    create's default refuses it; a target on a share takes the user's cache unless the share has
+    """A current directory on a UNC share (a Downloads folder redirected there) or on a drive mapped
+    to one is refused as create's default refuses it; a target on a share takes the user's cache unless the share has
     a CACHE already (locations.on_share)."""
     text = _text()
     default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
     assert "if ($envs.StartsWith('\\\\')) { Fail 2 \"$envs is on a network share" in default
+    # and a drive mapped to one, as net use and cmd's pushd map them: .NET's DriveType Network (GetDriveType's DRIVE_REMOTE)
+    assert "if (Test-NetworkDrive $envs) { Fail 2 \"$envs is on a drive mapped to a network share" in default
+    function = text[text.index("function Test-NetworkDrive"):]
+    assert "(New-Object System.IO.DriveInfo $Path.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network" in function
     said = _uncommented()
     share = re.search(r"\$share = if \(\$env:HOMESHARE -and \$env:HOMEDRIVE\) \{ '\^\(\\\\\\\\\|' \+ \[regex\]::Escape\(\$env:HOMEDRIVE\) "
                       r"\+ '\)' \} else \{ '(\^\\\\\\\\)' \}", said)

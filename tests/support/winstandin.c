@@ -25,6 +25,11 @@
  *                           apply it to a body sent without Content-Length
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
+ *   net use X:              as Windows' net.exe answers for a drive letter: exit 0 and the mapping when X is
+ *                           a letter in %STANDIN_NET_DRIVES% (drives mapped to a share, as `net use` or
+ *                           `pushd \\server\share` map them), else "The network connection could not be
+ *                           found." and exit 2; anything else exit 1. It writes no log line (bootstrap.bat
+ *                           asks on every run that takes the current directory as the default parent)
  *   hold FILE               opens FILE sharing nothing, as an antivirus scanning it does, says
  *                           "held" on stdout, and keeps it open until its stdin ends
  *   with STANDIN_BLOCKED=ROLE, a run in that role fails as cmd fails to start a program Windows
@@ -371,6 +376,24 @@ static int hold(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int net(int argc, wchar_t **argv) {
+    if (argc != 3 || _wcsicmp(argv[1], L"use") || wcslen(argv[2]) != 2 || argv[2][1] != L':') {
+        fputs("net (stand-in): only \"net use X:\"\n", stderr);
+        return 1;
+    }
+    const wchar_t *mapped = _wgetenv(L"STANDIN_NET_DRIVES");
+    wchar_t letter = towupper(argv[2][0]);
+    for (const wchar_t *p = mapped; p && *p; p++) {
+        if (towupper(*p) == letter) {
+            wprintf(L"Local name        %lc:\nRemote name       \\\\server\\share\nResource type     Disk\n"
+                    L"The command completed successfully.\n\n", letter);
+            return 0;
+        }
+    }
+    fputs("The network connection could not be found.\n\nMore help is available by typing NET HELPMSG 2250.\n\n", stderr);
+    return 2;
+}
+
 static int end_parent(void) {
     DWORD self = GetCurrentProcessId(), parent = 0;
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
@@ -393,6 +416,7 @@ static int role_run(const wchar_t *role, int argc, wchar_t **argv) {
     if (!wcscmp(role, L"curl")) return curl(argc, argv);
     if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
     if (!wcscmp(role, L"hold")) return hold(argc, argv);
+    if (!wcscmp(role, L"net")) return net(argc, argv);
     fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
     return 9;
 }
@@ -408,7 +432,7 @@ int wmain(int argc, wchar_t **argv) {
     wchar_t *dot = wcsrchr(role, L'.');
     if (dot) *dot = 0;
     CharLowerW(role);
-    log_run(role, argc, argv);
+    if (wcscmp(role, L"net")) log_run(role, argc, argv);
     const wchar_t *blocked = _wgetenv(L"STANDIN_BLOCKED");
     if (blocked && !wcscmp(blocked, role)) {
         fputs("This program is blocked by group policy. For more information, contact your system administrator.\n", stderr);

@@ -128,6 +128,17 @@ def long_paths_enabled() -> bool | None:  # pragma: no cover - Windows only
         return None
 
 
+def network_drive(path: str) -> bool:
+    """Whether path lies on a drive letter mapped to a network share, as `net use` and `pushd
+    \\\\server\\share` map one (ss64, PUSHD): GetDriveTypeW says DRIVE_REMOTE (4) of its root (Microsoft
+    Learn, GetDriveTypeW). False for a UNC path (locations.on_share sees those), and off Windows."""
+    if sys.platform != "win32" or path[1:2] != ":":
+        return False
+    import ctypes  # pragma: no cover - Windows only
+
+    return ctypes.windll.kernel32.GetDriveTypeW(path[:2] + "\\") == 4  # pragma: no cover - Windows only
+
+
 def documents_dir() -> str | None:  # pragma: no cover - Windows only
     """The user's Documents folder (often redirected, e.g. to OneDrive): PowerShell profiles live there."""
     import ctypes
