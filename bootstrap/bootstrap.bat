@@ -566,9 +566,10 @@ rem Bounded as mambaboot bounds a download: seconds to connect, seconds per atte
 rem bytes (--max-filesize: exit 63). A curl.exe before 8.4.0 lets a body without Content-Length pass --max-filesize (curl's
 rem manual): the size that arrived refuses it then, as 63, compared as 20 digits (cmd's numbers are 32-bit).
 pushd "%MB_TMPDIR%"
-"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
+"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code} %%{http_connect}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
 set "MB_CURL_RC=%ERRORLEVEL%"
-set "MB_STATUS=000" & if exist status.txt set /p MB_STATUS=< status.txt
+set "MB_STATUS=000" & set "MB_TUNNEL=000" & set "MB_T=" & if exist status.txt set /p MB_T=< status.txt
+if defined MB_T for /f "tokens=1,2" %%A in ("%MB_T%") do (set "MB_STATUS=%%A" & set "MB_TUNNEL=%%B")
 set "MB_SIZE=0" & if exist "%MB_NAME_OUT%" for %%F in ("%MB_NAME_OUT%") do set "MB_SIZE=%%~zF"
 popd
 set "MB_X=00000000000000000000%MB_SIZE%" & set "MB_Y=00000000000000000000%MB_MAX_BYTES%" & set "MB_MSG2="
@@ -581,6 +582,11 @@ set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP
 if "%MB_CURL_RC%"=="28" exit /b 5
 rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only).
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_HINT%"
+rem A proxy that refuses the tunnel (curl's exit 56) has its status in %%{http_connect} (curl's manual, --write-out), the server
+rem none: 403 a web filter's block, 407 a logon it wants (download.py PROXY_HINTS, in the same words).
+set "MB_X=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP %MB_TUNNEL% to its CONNECT"
+if "%MB_TUNNEL%"=="403" set "MB_MSG2=%MB_X%; the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
+if "%MB_TUNNEL%"=="407" set "MB_MSG2=%MB_X%; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 rem -f: exit 22 for every status from 400 (curl's manual, --fail); -w %%{http_code} says which: status_hint's advice.
 set "MB_X=curl.exe failed with exit 22: the server answered HTTP %MB_STATUS%" & if not "%MB_CURL_RC%"=="22" goto :mb_curl_blocked
 set "MB_MSG2=%MB_X%, an HTTP error, not the network: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"

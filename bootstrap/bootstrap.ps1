@@ -23,6 +23,9 @@ $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MA
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
+# A proxy's refusal of CONNECT, in create's words (engine/download.py PROXY_HINTS): 403 a web filter's block, 407 a logon it wants.
+$Proxy403 = "the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
+$Proxy407 = 'the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 # micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346), against Windows' store,
 # which a CA file replaces (curl#3727): the store comes first in the advice, and no CA variable is made MAMBA_SSL_VERIFY here.
 $TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation); if its certificate is not trusted, have the company's root certificate put in Windows' certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle replaces that store, it does not add to it)"
@@ -110,6 +113,13 @@ function Get-ProxyHint([string]$Url) {
     return $ProxyHint
 }
 
+# The proxy a request to Url goes through: HTTPS_PROXY's (else ALL_PROXY's) unless NO_PROXY lists the host, else Windows' own; '' for none.
+function Get-UsedProxy([string]$Url) {
+    $proxy = (Get-ProxyVariable)[1]
+    if ($proxy) { if (Test-NoProxy ([System.Uri]$Url)) { return '' } else { return $proxy } }
+    return [string](Get-SystemProxy $Url)
+}
+
 function Get-SystemProxy([string]$Url) {
     try {
         $uri = [System.Uri]$Url
@@ -165,11 +175,12 @@ function Save-Url([string]$Url, [string]$File, [string]$What, [string]$ByHand = 
         try { Receive-Url $uri $File $clock; return } catch {
             for ($e = $_.Exception; $e -and -not ($e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]); $e = $e.InnerException) { }
             $status = if ($e) { [int]$e.Response.StatusCode } else { 0 }
+            # 407 is a proxy's answer alone (RFC 9110 15.5.8); .NET's WebRequest gives a proxy's refusal of CONNECT as the response, as it gives the server's.
+            $proxy = Get-UsedProxy $Url
             if ($status -eq 407) {
-                $proxy = (Get-ProxyVariable)[1]
-                if (-not $proxy) { $proxy = Get-SystemProxy $Url }
-                Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required): it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $ProxyLogon"
+                Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT: it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $Proxy407"
             }
+            if ($status -eq 403 -and $proxy) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP 403, the server or the proxy $(Get-ShownUrl $proxy) on the way (WebRequest says both alike); if the proxy: $Proxy403" }
             if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status$(Get-StatusHint $status)$ByHand" }
             if ($_.Exception.Data.Contains('exit_code')) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message); nothing was kept" }
             if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)" }

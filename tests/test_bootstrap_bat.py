@@ -681,6 +681,24 @@ def test_an_http_error_is_explained_by_its_status_as_create_explains_it(ww, stat
     assert ww.runs("micromamba") == []
 
 
+@pytest.mark.parametrize("code", ["403", "407"])
+def test_a_proxy_refusing_connect_gets_the_proxys_hint_from_http_connect_as_create_says_it(ww, code):
+    """A proxy that refuses the tunnel (a web filter's category block, 403; a logon it wants, 407) is
+    curl's exit 56, with no status of the server (%{http_code} 000) and the proxy's in
+    %{http_connect} (curl's manual, --write-out): said as the proxy's answer with its own hint,
+    create's words (engine/download.py PROXY_HINTS), never the NTLM hint for a category block. The
+    stand-in answers only the exact -w format, so a script asking for less gets 000 for both."""
+    from mambaboot.engine.download import PROXY_HINTS
+
+    r = ww.run(env={"STANDIN_CURL_CONNECT": code, "HTTPS_PROXY": "http://proxy.corp.example:8080"})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified",
+                           f"  curl.exe failed with exit 56: the proxy answered HTTP {code} to its CONNECT; {PROXY_HINTS[int(code)]}"]
+    assert ww.runs("micromamba") == []
+
+
 SECRET = "me:s3cret"
 
 

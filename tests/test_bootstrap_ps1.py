@@ -246,7 +246,7 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     assert "$e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]" in body
     assert body.index("if ($status -eq 407) {") < body.index("if ($status) { Fail 5 ") < body.index("if ($attempt -ge 4")
     text = _text()
-    assert ('Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required)'
+    assert ('Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT'
             in text)
     assert "an HTTP error, not the network: check --micromamba-version" in text
     # the digest given by hand only where the server said it has no digest file: whatever else
@@ -255,6 +255,24 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     assert 'if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status' in source
     assert source.count("$ByHand") == 2 and "$Hint" not in source
     assert 'Save-Url $Url $file "(without it $Name cannot be verified) reading" "; $Hint"' in _source("Get-Digest")
+
+
+def test_a_proxy_refusing_connect_gets_the_proxys_hint_in_creates_words():
+    """A proxy that refuses the tunnel: 407 is a proxy's answer alone (RFC 9110 15.5.8); .NET's
+    WebRequest gives the proxy's refusal of CONNECT as the response it got, as it gives the
+    server's, so a 403 through a proxy is said as either's, with the proxy's hint. The hints are
+    create's (engine/download.py PROXY_HINTS) and bootstrap.bat's, word for word."""
+    from mambaboot.engine import download
+
+    text = _text()
+    for code, name in ((403, "$Proxy403"), (407, "$Proxy407")):
+        assigned = re.search("^" + re.escape(name) + r""" = (['"])(.*)\1$""", text, re.M)
+        assert assigned and assigned.group(2) == download.PROXY_HINTS[code], name
+    body = _source("Save-Url")
+    assert body.index("$proxy = Get-UsedProxy $Url") < body.index("if ($status -eq 407) {") < body.index(
+        "if ($status -eq 403 -and $proxy) {") < body.index("if ($status) { Fail 5 ")
+    used = _source("Get-UsedProxy")
+    assert "if (Test-NoProxy ([System.Uri]$Url)) { return '' }" in used and "Get-SystemProxy $Url" in used
 
 
 def test_a_blocked_program_says_what_windows_said():

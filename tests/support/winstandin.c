@@ -17,8 +17,10 @@
  *                           the same environment) to its last argument's .mambaboot\vars.bat
  *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot;
  *                           with STANDIN_CURL_EXIT=N it fails with curl's exit N instead, with
- *                           STANDIN_CURL_STATUS=S as -f fails on HTTP status S (exit 22); given
- *                           -w "%{http_code}\n" it writes that status (else 000) to stdout; an OUT
+ *                           STANDIN_CURL_STATUS=S as -f fails on HTTP status S (exit 22), with
+ *                           STANDIN_CURL_CONNECT=C as a proxy refusing CONNECT with C fails (exit 56);
+ *                           given -w "%{http_code} %{http_connect}\n" it writes both (else 000) to
+ *                           stdout; an OUT
  *                           holding a character outside ASCII fails as a curl.exe built without
  *                           Unicode file names fails on one outside the ANSI code page (exit 23);
  *                           --max-filesize is not applied, as a curl.exe before 8.4.0 does not
@@ -295,15 +297,19 @@ static int curl(int argc, wchar_t **argv) {
     int write_out = 0;
     for (int i = 1; i < argc; i++) {
         if (!wcscmp(argv[i], L"-o") && i + 1 < argc) out = argv[++i];
-        else if (!wcscmp(argv[i], L"-w") && i + 1 < argc) write_out = !wcscmp(argv[++i], L"%{http_code}\\n");
+        else if (!wcscmp(argv[i], L"-w") && i + 1 < argc) write_out = !wcscmp(argv[++i], L"%{http_code} %{http_connect}\\n");
         else if ((!wcscmp(argv[i], L"--retry") || !wcscmp(argv[i], L"--connect-timeout")
                   || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")
                   || !wcscmp(argv[i], L"--max-time") || !wcscmp(argv[i], L"--retry-max-time")
                   || !wcscmp(argv[i], L"--max-filesize")) && i + 1 < argc) i++;
         else if (argv[i][0] != L'-') url = argv[i];
     }
-    const char *status = getenv("STANDIN_CURL_STATUS");
-    if (write_out) printf("%s\n", status && *status ? status : "000");
+    const char *status = getenv("STANDIN_CURL_STATUS"), *connect = getenv("STANDIN_CURL_CONNECT");
+    if (write_out) printf("%s %s\n", status && *status ? status : "000", connect && *connect ? connect : "000");
+    if (connect && *connect) {  /* a proxy refused the tunnel: curl's exit 56, no HTTP status of the server */
+        fprintf(stderr, "curl: (56) CONNECT tunnel failed, response %s\n", connect);
+        return 56;
+    }
     if (status && *status) {
         fprintf(stderr, "curl: (22) The requested URL returned error: %s\n", status);
         return 22;
