@@ -480,8 +480,11 @@ exit /b 0
 
 :mb_blocked
 rem MB_MSG2 set when MB_CODE is what cmd sets failing to start a program Windows blocks, after its words ("This program is
-rem blocked by group policy..."): AppLocker or SRP (1260), App Control (4551), an antivirus (225): Microsoft Learn, "System Error Codes".
-for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+rem blocked by group policy..."): AppLocker or SRP (1260), an antivirus (225), App Control or Smart App Control (4551): Microsoft
+rem Learn, "System Error Codes"; Smart App Control refuses an unsigned program unknown to Microsoft in every folder (Microsoft
+rem Support, "Smart App Control"), so no folder helps there (winsys.py SMART_APP_CONTROL_IS, in words cmd can echo).
+for %%C in (1260 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+if "%MB_CODE%"=="4551" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit 4551; its words above): an App Control policy or Smart App Control blocks it. Under an App Control policy, ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH). Smart App Control (Windows 11's, in Windows Security: App and browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there"
 for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
 exit /b 0
 

@@ -24,6 +24,7 @@ $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\u
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 # A proxy's refusal of CONNECT, in create's words (engine/download.py PROXY_HINTS): 403 a web filter's block, 407 a logon it wants.
+$SmartAppControl = "Smart App Control (Windows 11's, in Windows Security: App & browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there"
 $Proxy403 = "the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
 $Proxy407 = 'the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 # micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346), against Windows' store,
@@ -59,7 +60,10 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
     try { $process = [System.Diagnostics.Process]::Start($psi) } catch {
         $failure = $_.Exception.GetBaseException()
         $number = if ($failure -is [System.ComponentModel.Win32Exception]) { " (Windows error $($failure.NativeErrorCode))" } else { '' }
-        Fail 5 "$Exe could not start: $($failure.Message)$number`n  if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir"
+        $way = "if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir"
+        # 4551: App Control's, or Smart App Control's, which refuses an unsigned program unknown to Microsoft in every folder (Microsoft Support, "Smart App Control"; winsys.py, in create's words).
+        if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { $way += ". $SmartAppControl" }
+        Fail 5 "$Exe could not start: $($failure.Message)$number`n  $way"
     }
     $out = if ($Capture) { $errTask = $process.StandardError.ReadToEndAsync(); $process.StandardOutput.ReadToEnd() + $errTask.Result } else { '' }
     $process.WaitForExit()

@@ -1135,6 +1135,22 @@ def test_a_program_windows_blocks_is_said_with_its_message_and_code_never_a_netw
     assert not list((ww.cache / "tmp").iterdir())
 
 
+def test_app_control_or_smart_app_control_is_named_with_what_each_means_as_create_names_it(ww):
+    """4551 is App Control's, or Smart App Control's (Windows 11's): the way forward names both,
+    an administrator's folder for the first, and for the second that no folder helps and that
+    whether it is on is the user's choice in Windows Security, in create's words (winsys.py; "&"
+    is "and" here: cmd would read it as an operator in the echo)."""
+    from mambaboot.common import winsys
+
+    r = ww.run(env={"STANDIN_BLOCKED": "micromamba", "STANDIN_BLOCKED_CODE": "4551"})
+    assert r.returncode == 6, r.stderr
+    assert "An Application Control policy has blocked this file." in r.stderr
+    (way,) = [line.strip() for line in r.stderr.splitlines() if line.startswith("  Windows refused to start")]
+    assert way.startswith("Windows refused to start micromamba.exe (exit 4551; its words above): an App Control policy "
+                          "or Smart App Control blocks it. Under an App Control policy, ask your administrator"), way
+    assert way.endswith(winsys.SMART_APP_CONTROL_IS.replace("&", "and")), way
+
+
 def test_a_solve_failure_gets_no_network_hints(ww):
     r = ww.run(env={"STANDIN_FAIL": "solve"})
     assert r.returncode == 6, r.stderr

@@ -283,6 +283,11 @@ def test_a_blocked_program_says_what_windows_said():
     assert start in body
     assert "$number = if ($failure -is [System.ComponentModel.Win32Exception]) { \" (Windows error $($failure.NativeErrorCode))\" }" in body
     assert 'Fail 5 "$Exe could not start: $($failure.Message)$number' in _text()
+    # 4551: App Control's or Smart App Control's, said in create's words (no folder helps the latter)
+    from mambaboot.common import winsys
+
+    assert "if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { $way += \". $SmartAppControl\" }" in body
+    assert f'$SmartAppControl = "{winsys.SMART_APP_CONTROL_IS}"' in _text()
 
 
 def test_windows_own_proxy_gets_the_users_logon_and_no_other_proxy_does():

@@ -36,7 +36,9 @@
  *                           "held" on stdout, and keeps it open until its stdin ends
  *   with STANDIN_BLOCKED=ROLE, a run in that role fails as cmd fails to start a program Windows
  *                           blocks (AppLocker, SRP): Windows' words on stderr, the error code 1260
- *                           (ERROR_ACCESS_DISABLED_BY_POLICY) as the exit code, nothing done
+ *                           (ERROR_ACCESS_DISABLED_BY_POLICY) as the exit code, nothing done; with
+ *                           STANDIN_BLOCKED_CODE=4551 as App Control and Smart App Control block one
+ *                           (ERROR_SYSTEM_INTEGRITY_POLICY_VIOLATION), in their words
  *   with STANDIN_KILL=ROLE, a run in that role does its work, then ends its parent (the cmd running
  *                           the script) outright, as a closed window or Task Manager's "End task"
  *                           does (TerminateProcess: nothing of the script runs after), and exits 1
@@ -441,6 +443,11 @@ int wmain(int argc, wchar_t **argv) {
     if (wcscmp(role, L"net")) log_run(role, argc, argv);
     const wchar_t *blocked = _wgetenv(L"STANDIN_BLOCKED");
     if (blocked && !wcscmp(blocked, role)) {
+        const char *code = getenv("STANDIN_BLOCKED_CODE");
+        if (code && !strcmp(code, "4551")) {
+            fputs("An Application Control policy has blocked this file.\n", stderr);
+            return 4551;
+        }
         fputs("This program is blocked by group policy. For more information, contact your system administrator.\n", stderr);
         return 1260;
     }

@@ -389,6 +389,26 @@ def check_long_paths(m: Host) -> List[Finding]:
     return found
 
 
+def check_smart_app_control() -> List[Finding]:
+    """Smart App Control's state (winsys.smart_app_control): on, it refuses micromamba.exe and any
+    package's program or extension module that is unsigned and unknown to Microsoft's reputation
+    service, in every folder (4551): said with what that means, as nothing mambaboot does gets past it."""
+    state = winsys.smart_app_control()
+    if state == 1:
+        return [Finding("smart-app-control", WARNING, "Smart App Control is on: Windows refuses to start a program or load "
+                        "an extension module (.exe, .dll, .pyd) that is unsigned and unknown to Microsoft's reputation "
+                        "service, in every folder (error 4551): micromamba.exe, an environment's python.exe or a package's "
+                        "unsigned module may be refused, and no folder or option of mambaboot helps",
+                        "keep it and use only what it lets run, or turn it off in Windows Security (App & browser "
+                        "control, Smart App Control settings): your choice, for the whole machine")]
+    if state == 2:
+        return [Finding("smart-app-control", OK, "Smart App Control is evaluating: it blocks nothing now, and Windows may "
+                        "turn it on later, when it would refuse unsigned programs and modules in every folder")]
+    if state == 0:
+        return [Finding("smart-app-control", OK, "Smart App Control is off")]
+    return []
+
+
 def rc_files(m: Host) -> List[str]:
     return shellinit.rc_files(m.home(), m.environ, m.windows, winsys.documents_dir() if m.windows else None)
 
@@ -640,7 +660,8 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
     if envs_dir is not None:
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
-        findings += check_wrappers(m) + check_autorun() + check_long_paths(m) + check_scripts(m, prefixes)
+        findings += (check_wrappers(m) + check_autorun() + check_long_paths(m) + check_smart_app_control()
+                     + check_scripts(m, prefixes))
     return findings + check_shell_init(m) + check_startup(m) + check_work_dirs(m, cache_dir)
 
 
