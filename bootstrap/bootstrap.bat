@@ -364,12 +364,15 @@ rem Hand-over, a line expanded before it runs: the script's variables are gone w
 setlocal
 (for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & "%MB_TMPDIR%\python\python.exe" -I "%MB_ZIPAPP%" create %MB_CREATE%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba "%MB_BIN%" --micromamba-sha256 "%MB_SHA%"
 endlocal & set "MB_RC=%ERRORLEVEL%"
-rmdir /s /q "%MB_TMPDIR%" & set "MB_MSG2=" & set "MB_WHAT=the private python.exe"
+set "MB_MSG2=" & set "MB_WHAT=the private python.exe"
 set "MB_CODE=%MB_RC%" & call :mb_blocked
-if defined MB_MSG2 (set "MB_TMPDIR=" & set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
-if not "%MB_RC%"=="0" exit /b %MB_RC%
+if defined MB_MSG2 (set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
+if not "%MB_RC%"=="0" (rmdir /s /q "%MB_TMPDIR%" & exit /b %MB_RC%)
 echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
-for %%P in ("%MB_PREFIX:'=''%") do echo next in PowerShell: ^& { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath "$MambabootPrefix\.mambaboot\activate.ps1") } '%%~P' 1>&2
+rem PowerShell ends a '...' string at any of five quotes, four outside ASCII (about_Quoting_Rules), which this ASCII script
+rem cannot name: the line is mambaboot's own (powershell.line, its one quoting), from the private Python before it goes.
+"%MB_TMPDIR%\python\python.exe" -I -X utf8 -c "import sys; sys.path.insert(0, sys.argv[1]); from mambaboot.shell.activation.powershell import line; sys.stderr.write('next in PowerShell: ' + line(sys.argv[2]) + chr(10))" "%MB_ZIPAPP%" "%MB_PREFIX%"
+rmdir /s /q "%MB_TMPDIR%"
 exit /b 0
 
 :mb_fail

@@ -8,6 +8,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -90,7 +91,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
                before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
     assert r.returncode == 0, r.stderr
     roles = [e["role"] for e in ww.runs()]
-    assert roles == ["curl", "curl", "certutil", "micromamba", "python"], roles
+    assert roles == ["curl", "curl", "certutil", "micromamba", "python", "python-c"], roles
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
     assert [s for s in steps if s in ("shell", "target", "micromamba", "next")] == ["shell", "target", "micromamba",
                                                                                     "next"], r.stderr
@@ -140,13 +141,37 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert "other-env" in python["env"]["PATH"] and python["env"]["PYTHONSTARTUP"] == "x.py", "the user's own environment"
     assert not [e for e in python["env"]["PATH"].split(";") if "mambaboot-tmp-" in e], "the private Python on no PATH"
     assert not [k for k in python["env"] if k.upper().startswith("MB_")], "the script's variables are gone"
-    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-2], r.stderr
-    # and the line PowerShell runs under any execution policy, exactly as mambaboot writes it
-    assert r.stderr.splitlines()[-1].rstrip() == "next in PowerShell: " + powershell.line(f"{cwd}\\demo_3_12"), r.stderr
+    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-1], r.stderr
+    # and the line PowerShell runs under any execution policy, from mambaboot's own quoting on the
+    # private Python, before its directory goes (the real one: test_windows_python.py)
+    (line,) = ww.runs("python-c")
+    assert line["argv"][:5] == [win(work / "python" / "python.exe"), "-I", "-X", "utf8", "-c"]
+    assert line["argv"][6:] == [win(ww.dist / "mambaboot.pyz"), f"{cwd}\\demo_3_12"], line["argv"]
+    assert _powershell_line(line["argv"][5], f"{cwd}\\demo_3_12") == powershell.line(f"{cwd}\\demo_3_12")
 
     notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
     assert (notes / "micromamba.exe").read_bytes() == ww.binary
     assert (notes / "sha256").read_text() == digest, "create's cache layout"
+
+
+def _powershell_line(code: str, prefix: str) -> str:
+    """What bootstrap.bat's -c CODE prints for prefix, run here on mambaboot's source."""
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(REPO / "src"), prefix], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr.startswith("next in PowerShell: "), done
+    return done.stderr[len("next in PowerShell: "):].rstrip("\n")
+
+
+def test_the_powershell_line_doubles_every_quote_powershell_ends_a_string_at():
+    """PowerShell ends a single-quoted string at ' and at the four typographic single quotes
+    (about_Quoting_Rules), which an ASCII batch file cannot name: bootstrap.bat's line comes from
+    mambaboot's own quoting, each of the five doubled."""
+    code = next(ln for ln in SCRIPT.read_text(encoding="ascii").splitlines() if "sys.stderr.write('next in PowerShell" in ln)
+    code = code.split(' -c "', 1)[1].split('" "%MB_ZIPAPP%"', 1)[0]
+    prefix = "C:\\Users\\O\u2019Brien\\a'b \u2018c\u201a\u201b\\py_3_12"
+    got = _powershell_line(code, prefix)
+    assert got == powershell.line(prefix)
+    assert got.endswith(" 'C:\\Users\\O\u2019\u2019Brien\\a''b \u2018\u2018c\u201a\u201a\u201b\u201b\\py_3_12'"), got
 
 
 def create_command_args(argv: List[str]):

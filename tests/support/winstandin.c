@@ -11,6 +11,8 @@
  *                           with STANDIN_FAIL=1 fails like micromamba (exit 1), =solve as a
  *                           failed solve does (libmamba's words, exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
+ *   python ... -c CODE ...  does nothing, exit 0: logged as the role "python-c" (bootstrap.bat's last line
+ *                           comes from mambaboot's own code on the private Python; tests run CODE themselves)
  *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0); with %STANDIN_PYTHON_COPY%
  *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
  *                           activate.bat: copies that file (what envvars.py wrote, on Linux, for
@@ -282,7 +284,14 @@ static int micromamba(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int has_code(int argc, wchar_t **argv) {
+    for (int i = 1; i < argc && i < 6; i++)
+        if (!wcscmp(argv[i], L"-c")) return 1;
+    return 0;
+}
+
 static int python(int argc, wchar_t **argv) {
+    if (has_code(argc, argv)) return 0;
     const wchar_t *copy = _wgetenv(L"STANDIN_PYTHON_COPY");
     if (copy && *copy && argc > 1) {
         wchar_t dest[4096];
@@ -440,7 +449,8 @@ int wmain(int argc, wchar_t **argv) {
     wchar_t *dot = wcsrchr(role, L'.');
     if (dot) *dot = 0;
     CharLowerW(role);
-    if (wcscmp(role, L"net")) log_run(role, argc, argv);
+    if (!wcscmp(role, L"python") && has_code(argc, argv)) log_run(L"python-c", argc, argv);
+    else if (wcscmp(role, L"net")) log_run(role, argc, argv);
     const wchar_t *blocked = _wgetenv(L"STANDIN_BLOCKED");
     if (blocked && !wcscmp(blocked, role)) {
         const char *code = getenv("STANDIN_BLOCKED_CODE");
