@@ -481,11 +481,15 @@ def test_package_hooks_a_policy_refuses_are_left_out_and_named_once(made_env):
     raw = (made_env / ".mambaboot" / "activate.ps1").read_bytes()
     tree = pwsh.parse(raw)
     code = raw.decode("utf-8-sig")
-    assert "foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) { . $hook }" in code
+    assert "foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) {" in code
     assert "$scripts = @(& $state.Allowed @(& $state.Hooks $state.Prefix 'deactivate'))" in code
     sourced = [n for n in pwsh.walk(tree.root) if n.type == "command" and n.children[0].type == "command_invokation_operator"
                and n.children[0].children[0].type == "."]
     assert len(sourced) == 2  # the two loops above, nothing else
+    # and called, not dot-sourced, in another language mode, where a hook the policy trusts has another mode
+    for hook in ("$hook", "$scripts[$i]"):
+        assert (f"if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') {{ . {hook} }} else {{ & {hook} }}"
+                in code), hook
     block = next(n for n in pwsh.walk(tree.root) if n.type == "assignment_expression"
                  and tree.source[n.start_byte:n.end_byte].startswith(b"$allowed = {"))
     inner = pwsh.Tree(tree.source, block)

@@ -163,7 +163,9 @@ __HEADER__
     function global:_MambabootDeactivate {
         $state = $global:_MambabootActive
         $scripts = @(& $state.Allowed @(& $state.Hooks $state.Prefix 'deactivate'))
-        for ($i = $scripts.Count - 1; $i -ge 0; $i--) { . $scripts[$i] }  # last first (`_get_deactivate_scripts`)
+        for ($i = $scripts.Count - 1; $i -ge 0; $i--) {  # last first (`_get_deactivate_scripts`)
+            if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { . $scripts[$i] } else { & $scripts[$i] }
+        }
         foreach ($name in @($state.Saved.Keys)) { & $state.SetEnv $name $state.Saved[$name] }
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
         foreach ($name in @($state.Tools.Keys)) {
@@ -173,5 +175,11 @@ __HEADER__
         Remove-Variable -Name _MambabootActive -Scope Global
         Remove-Item -Path function:global:_MambabootDeactivate
     }
-    foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) { . $hook }
+    # Dot-sourced, as conda runs them. In another language mode (an App Control policy), a hook the
+    # policy trusts runs in FullLanguage, and a file of another mode cannot be dot-sourced into this
+    # text ("Cannot dot-source this command because it was defined in a different language mode"):
+    # called instead, each runs in its own mode (about_Language_Modes); what it sets in Env: stays.
+    foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) {
+        if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { . $hook } else { & $hook }
+    }
 }
