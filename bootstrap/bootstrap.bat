@@ -120,16 +120,13 @@ if defined MB_ENVS goto :mb_envs_found
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
 if exist "%MB_ENVS%\" goto :mb_envs_found
 set "MB_ENVS=%MB_CWD%"
-rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one in System32 (cmd /?).
+rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one in System32 (cmd /?); nor a share: a UNC %%CD%% (kept under DisableUNCCheck), a drive net use or pushd mapped, which "net use X:" names (ss64, PUSHD).
 set "MB_VAL=" & set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS" & if defined SystemRoot for %%W in ("%SystemRoot%" "%SystemRoot%\System32") do if /i "%MB_CWD%"==%%W goto :mb_fail
 set "MB_VAL=%MB_CWD%" & set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" & set "MB_HIT="
 for %%U in ("%OneDrive%" "%OneDriveCommercial%" "%OneDriveConsumer%") do (set "MB_UNDER=%%~U" & call :mb_is_under)
 if defined MB_HIT goto :mb_fail
 set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
-rem A share: a UNC current directory (cmd keeps one only under DisableUNCCheck: cmd /?), or a drive mapped to one, as net use
-rem and pushd \\server\share map them (ss64, PUSHD), which "net use X:" names with exit 0 (Microsoft Learn, "net use").
-set "MB_MSG=is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if "%MB_CWD:~0,2%"=="\\" goto :mb_fail
-set "MB_MSG=is on a drive mapped to a network share (as net use and pushd map one), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS"
+set "MB_MSG=is on a network share (a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if "%MB_CWD:~0,2%"=="\\" goto :mb_fail
 "%MB_SYS32%\net.exe" use %MB_CWD:~0,2% >nul 2>nul
 if not errorlevel 1 goto :mb_fail
 :mb_envs_found
@@ -369,10 +366,8 @@ set "MB_CODE=%MB_RC%" & call :mb_blocked
 if defined MB_MSG2 (set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
 if not "%MB_RC%"=="0" (rmdir /s /q "%MB_TMPDIR%" & exit /b %MB_RC%)
 echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
-rem PowerShell ends a '...' string at any of five quotes, four outside ASCII (about_Quoting_Rules), which this ASCII script
-rem cannot name: the line is mambaboot's own (powershell.line, its one quoting), from the private Python before it goes.
-"%MB_TMPDIR%\python\python.exe" -I -X utf8 -c "import sys; sys.path.insert(0, sys.argv[1]); from mambaboot.shell.activation.powershell import line; sys.stderr.write('next in PowerShell: ' + line(sys.argv[2]) + chr(10))" "%MB_ZIPAPP%" "%MB_PREFIX%"
-rmdir /s /q "%MB_TMPDIR%"
+rem PowerShell ends '...' at five quotes, four outside this ASCII script (about_Quoting_Rules): mambaboot's powershell.line says it.
+"%MB_TMPDIR%\python\python.exe" -I -X utf8 -c "import sys; sys.path.insert(0, sys.argv[1]); from mambaboot.shell.activation.powershell import line; sys.stderr.write('next in PowerShell: ' + line(sys.argv[2]) + chr(10))" "%MB_ZIPAPP%" "%MB_PREFIX%" & rmdir /s /q "%MB_TMPDIR%"
 exit /b 0
 
 :mb_fail
@@ -483,9 +478,7 @@ exit /b 0
 
 :mb_blocked
 rem MB_MSG2 set when MB_CODE is what cmd sets failing to start a program Windows blocks, after its words ("This program is
-rem blocked by group policy..."): AppLocker or SRP (1260), an antivirus (225), App Control or Smart App Control (4551): Microsoft
-rem Learn, "System Error Codes"; Smart App Control refuses an unsigned program unknown to Microsoft in every folder (Microsoft
-rem Support, "Smart App Control"), so no folder helps there (winsys.py SMART_APP_CONTROL_IS, in words cmd can echo).
+rem blocked by group policy..."): AppLocker or SRP (1260), an antivirus (225), App Control or Smart App Control (4551: no folder helps, Microsoft Support, "Smart App Control"; winsys.py's words): Microsoft Learn, "System Error Codes".
 for %%C in (1260 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
 if "%MB_CODE%"=="4551" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit 4551; its words above): an App Control policy or Smart App Control blocks it. Under an App Control policy, ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH). Smart App Control (Windows 11's, in Windows Security: App and browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there"
 for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
@@ -574,8 +567,7 @@ rem manual): the size that arrived refuses it then, as 63, compared as 20 digits
 pushd "%MB_TMPDIR%"
 "%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code} %%{http_connect}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
 set "MB_CURL_RC=%ERRORLEVEL%"
-set "MB_STATUS=000" & set "MB_TUNNEL=000" & set "MB_T=" & if exist status.txt set /p MB_T=< status.txt
-if defined MB_T for /f "tokens=1,2" %%A in ("%MB_T%") do (set "MB_STATUS=%%A" & set "MB_TUNNEL=%%B")
+set "MB_STATUS=000" & set "MB_TUNNEL=000" & if exist status.txt for /f "usebackq tokens=1,2" %%A in ("status.txt") do (set "MB_STATUS=%%A" & set "MB_TUNNEL=%%B")
 set "MB_SIZE=0" & if exist "%MB_NAME_OUT%" for %%F in ("%MB_NAME_OUT%") do set "MB_SIZE=%%~zF"
 popd
 set "MB_X=00000000000000000000%MB_SIZE%" & set "MB_Y=00000000000000000000%MB_MAX_BYTES%" & set "MB_MSG2="
@@ -586,13 +578,10 @@ set "MB_MSG2=it is larger than MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES% bytes; se
 if "%MB_CURL_RC%"=="63" exit /b 5
 set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE% seconds (MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT% seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
 if "%MB_CURL_RC%"=="28" exit /b 5
-rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only).
+rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only). A proxy refusing the tunnel: exit 56, its status in %%{http_connect} (curl's manual, --write-out), said in download.py PROXY_HINTS' words.
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_HINT%"
-rem A proxy that refuses the tunnel (curl's exit 56) has its status in %%{http_connect} (curl's manual, --write-out), the server
-rem none: 403 a web filter's block, 407 a logon it wants (download.py PROXY_HINTS, in the same words).
-set "MB_X=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP %MB_TUNNEL% to its CONNECT"
-if "%MB_TUNNEL%"=="403" set "MB_MSG2=%MB_X%; the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
-if "%MB_TUNNEL%"=="407" set "MB_MSG2=%MB_X%; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
+if "%MB_TUNNEL%"=="403" set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP 403 to its CONNECT; the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
+if "%MB_TUNNEL%"=="407" set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP 407 to its CONNECT; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 rem -f: exit 22 for every status from 400 (curl's manual, --fail); -w %%{http_code} says which: status_hint's advice.
 set "MB_X=curl.exe failed with exit 22: the server answered HTTP %MB_STATUS%" & if not "%MB_CURL_RC%"=="22" goto :mb_curl_blocked
 set "MB_MSG2=%MB_X%, an HTTP error, not the network: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"

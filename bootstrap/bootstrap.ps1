@@ -23,10 +23,6 @@ $Carried = @('MAMBA_SSL_VERIFY', 'MAMBA_CACERT_PATH', 'MAMBA_SSL_NO_REVOKE', 'MA
 $EnvSubdirs = @('', '\bin', '\Scripts', '\condabin', '\Library\bin', '\Library\usr\bin', '\Library\mingw-w64\bin')
 $ProxyHint = "behind a proxy, set HTTPS_PROXY=http://HOST:PORT (micromamba does not use Windows' proxy settings; this script's downloads use HTTPS_PROXY when it is set)"
 $ProxyLogon = 'if that proxy asks for your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
-# A proxy's refusal of CONNECT, in create's words (engine/download.py PROXY_HINTS): 403 a web filter's block, 407 a logon it wants.
-$SmartAppControl = "Smart App Control (Windows 11's, in Windows Security: App & browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there"
-$Proxy403 = "the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
-$Proxy407 = 'the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon'
 # micromamba checks certificates with Schannel, revocation included (mamba-org/mamba#2751, #3346), against Windows' store,
 # which a CA file replaces (curl#3727): the store comes first in the advice, and no CA variable is made MAMBA_SSL_VERIFY here.
 $TlsHint = "behind a TLS-inspecting proxy, set MAMBA_SSL_NO_REVOKE=true (Windows could not check the certificate's revocation); if its certificate is not trusted, have the company's root certificate put in Windows' certificate store, which micromamba checks against (MAMBA_SSL_VERIFY=PATH of a CA bundle replaces that store, it does not add to it)"
@@ -60,10 +56,8 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
     try { $process = [System.Diagnostics.Process]::Start($psi) } catch {
         $failure = $_.Exception.GetBaseException()
         $number = if ($failure -is [System.ComponentModel.Win32Exception]) { " (Windows error $($failure.NativeErrorCode))" } else { '' }
-        $way = "if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir"
-        # 4551: App Control's, or Smart App Control's, which refuses an unsigned program unknown to Microsoft in every folder (Microsoft Support, "Smart App Control"; winsys.py, in create's words).
-        if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { $way += ". $SmartAppControl" }
-        Fail 5 "$Exe could not start: $($failure.Message)$number`n  $way"
+        $sac = if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { ". Smart App Control (Windows 11's, in Windows Security: App & browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there" } else { '' }  # 4551: App Control's, or Smart App Control's, which refuses an unsigned program unknown to Microsoft in every folder, so no folder helps (Microsoft Support, "Smart App Control"; winsys.py's words).
+        Fail 5 "$Exe could not start: $($failure.Message)$number`n  if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir$sac"
     }
     $out = if ($Capture) { $errTask = $process.StandardError.ReadToEndAsync(); $process.StandardOutput.ReadToEnd() + $errTask.Result } else { '' }
     $process.WaitForExit()
@@ -115,13 +109,6 @@ function Get-ProxyHint([string]$Url) {
     $system = Get-SystemProxy $Url
     if ($system) { return "Windows' proxy settings name $system, which micromamba does not use; set HTTPS_PROXY=$system" }
     return $ProxyHint
-}
-
-# The proxy a request to Url goes through: HTTPS_PROXY's (else ALL_PROXY's) unless NO_PROXY lists the host, else Windows' own; '' for none.
-function Get-UsedProxy([string]$Url) {
-    $proxy = (Get-ProxyVariable)[1]
-    if ($proxy) { if (Test-NoProxy ([System.Uri]$Url)) { return '' } else { return $proxy } }
-    return [string](Get-SystemProxy $Url)
 }
 
 function Get-SystemProxy([string]$Url) {
@@ -179,12 +166,11 @@ function Save-Url([string]$Url, [string]$File, [string]$What, [string]$ByHand = 
         try { Receive-Url $uri $File $clock; return } catch {
             for ($e = $_.Exception; $e -and -not ($e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]); $e = $e.InnerException) { }
             $status = if ($e) { [int]$e.Response.StatusCode } else { 0 }
-            # 407 is a proxy's answer alone (RFC 9110 15.5.8); .NET's WebRequest gives a proxy's refusal of CONNECT as the response, as it gives the server's.
-            $proxy = Get-UsedProxy $Url
+            $proxy = (Get-ProxyVariable)[1]; if ($proxy -and (Test-NoProxy $uri)) { $proxy = '' } elseif (-not $proxy) { $proxy = [string](Get-SystemProxy $Url) }  # The proxy it went through (the variable's unless NO_PROXY lists the host, else Windows' own): 407 is a proxy's answer alone (RFC 9110 15.5.8), and WebRequest gives a proxy's refusal of CONNECT as the response, as it gives the server's; said in create's words (download.py PROXY_HINTS).
             if ($status -eq 407) {
-                Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT: it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $Proxy407"
+                Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT: it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
             }
-            if ($status -eq 403 -and $proxy) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP 403, the server or the proxy $(Get-ShownUrl $proxy) on the way (WebRequest says both alike); if the proxy: $Proxy403" }
+            if ($status -eq 403 -and $proxy) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP 403, the server or the proxy $(Get-ShownUrl $proxy) on the way (WebRequest says both alike); if the proxy: the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url" }
             if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status$(Get-StatusHint $status)$ByHand" }
             if ($_.Exception.Data.Contains('exit_code')) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message); nothing was kept" }
             if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)" }
@@ -279,11 +265,6 @@ function Move-Into([string]$Tmp, [string]$Final) {
     try { if ([System.IO.File]::Exists($Final)) { [System.IO.File]::Delete($Final) }; if ($Tmp) { [System.IO.File]::Move($Tmp, $Final) } } catch {
         Fail 5 "$Final could not be replaced: another program holds it open (an antivirus scanning it, or another bootstrap or micromamba using it), or access to it is denied ($($_.Exception.Message))`n  wait for the scan to end or close that program, then run this again"
     }
-}
-
-function Test-NetworkDrive([string]$Path) {
-    if ($Path -notmatch '^[A-Za-z]:') { return $false }
-    try { return (New-Object System.IO.DriveInfo $Path.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network } catch { return $false }
 }
 
 function New-Directory([string]$Path) { [void][System.IO.Directory]::CreateDirectory($Path) }
@@ -393,9 +374,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $synced = @(@($env:OneDrive, $env:OneDriveCommercial, $env:OneDriveConsumer) | Where-Object { $_ -and "$envs\".StartsWith($_.TrimEnd('\') + '\', [System.StringComparison]::OrdinalIgnoreCase) })
         if ($synced) { Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" }
         if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) { Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
-        if ($envs.StartsWith('\\')) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
-        # A drive mapped to a share (net use; cmd's pushd \\server\share maps one: ss64, PUSHD) is GetDriveType's DRIVE_REMOTE, DriveInfo's Network.
-        if (Test-NetworkDrive $envs) { Fail 2 "$envs is on a drive mapped to a network share (as net use and pushd map one), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
+        if ($envs.StartsWith('\\') -or ($envs -match '^[A-Za-z]:' -and (New-Object System.IO.DriveInfo $envs.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network)) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }  # A share: UNC, or a drive mapped to one (net use; cmd's pushd \\server\share maps one: ss64, PUSHD), GetDriveType's DRIVE_REMOTE, DriveInfo's Network.
     }
     $prefix = Join-Text $envs $envName
     # 5.1 reads a path given to . or & (activate.ps1) as a wildcard pattern, with no literal form (PowerShell issue 4726): create takes [ and ], activate.ps1 would refuse them.

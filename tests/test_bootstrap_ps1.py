@@ -264,15 +264,13 @@ def test_a_proxy_refusing_connect_gets_the_proxys_hint_in_creates_words():
     create's (engine/download.py PROXY_HINTS) and bootstrap.bat's, word for word."""
     from mambaboot.engine import download
 
-    text = _text()
-    for code, name in ((403, "$Proxy403"), (407, "$Proxy407")):
-        assigned = re.search("^" + re.escape(name) + r""" = (['"])(.*)\1$""", text, re.M)
-        assert assigned and assigned.group(2) == download.PROXY_HINTS[code], name
     body = _source("Save-Url")
-    assert body.index("$proxy = Get-UsedProxy $Url") < body.index("if ($status -eq 407) {") < body.index(
+    for code, start in ((407, "if ($status -eq 407) {"), (403, "if ($status -eq 403 -and $proxy) {")):
+        fails = body[body.index(start):].split("Fail 5 ", 1)[1].split("\n", 1)[0]
+        assert download.PROXY_HINTS[code] in fails, code
+    used = "$proxy = (Get-ProxyVariable)[1]; if ($proxy -and (Test-NoProxy $uri)) { $proxy = '' } elseif (-not $proxy) { $proxy = [string](Get-SystemProxy $Url) }"
+    assert body.index(used) < body.index("if ($status -eq 407) {") < body.index(
         "if ($status -eq 403 -and $proxy) {") < body.index("if ($status) { Fail 5 ")
-    used = _source("Get-UsedProxy")
-    assert "if (Test-NoProxy ([System.Uri]$Url)) { return '' }" in used and "Get-SystemProxy $Url" in used
 
 
 def test_a_blocked_program_says_what_windows_said():
@@ -286,8 +284,8 @@ def test_a_blocked_program_says_what_windows_said():
     # 4551: App Control's or Smart App Control's, said in create's words (no folder helps the latter)
     from mambaboot.common import winsys
 
-    assert "if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { $way += \". $SmartAppControl\" }" in body
-    assert f'$SmartAppControl = "{winsys.SMART_APP_CONTROL_IS}"' in _text()
+    assert ("$sac = if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) "
+            f'{{ ". {winsys.SMART_APP_CONTROL_IS}" }} else {{ \'\' }}') in body
 
 
 def test_windows_own_proxy_gets_the_users_logon_and_no_other_proxy_does():
@@ -709,11 +707,10 @@ def test_a_network_share_is_no_default_parent_and_gets_no_cache_folder_made_as_c
     a CACHE already (locations.on_share)."""
     text = _text()
     default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
-    assert "if ($envs.StartsWith('\\\\')) { Fail 2 \"$envs is on a network share" in default
-    # and a drive mapped to one, as net use and cmd's pushd map them: .NET's DriveType Network (GetDriveType's DRIVE_REMOTE)
-    assert "if (Test-NetworkDrive $envs) { Fail 2 \"$envs is on a drive mapped to a network share" in default
-    function = text[text.index("function Test-NetworkDrive"):]
-    assert "(New-Object System.IO.DriveInfo $Path.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network" in function
+    # a UNC path, or a drive mapped to one, as net use and cmd's pushd map them: .NET's DriveType Network (DRIVE_REMOTE)
+    assert ("if ($envs.StartsWith('\\\\') -or ($envs -match '^[A-Za-z]:' -and (New-Object System.IO.DriveInfo "
+            "$envs.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network)) { Fail 2 \"$envs is on a network share "
+            "(a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them)") in default
     said = _uncommented()
     share = re.search(r"\$share = if \(\$env:HOMESHARE -and \$env:HOMEDRIVE\) \{ '\^\(\\\\\\\\\|' \+ \[regex\]::Escape\(\$env:HOMEDRIVE\) "
                       r"\+ '\)' \} else \{ '(\^\\\\\\\\)' \}", said)

@@ -452,8 +452,9 @@ def test_e2e_proves_a_pushd_drive_mapped_to_a_share_then_sees_it_refused():
     run = _windows_step("a current directory on a drive pushd mapped to a share")["run"]
     lines = run.splitlines()
     assert lines[1] == 'pushd "%SHARED%" || exit /b 1' and lines[2].startswith('"%SystemRoot%\\System32\\net.exe" use %CD:~0,2%')
-    for said in ("shared-bat.txt", "shared-create.txt"):
-        assert f'/c:"is on a drive mapped to a network share" "%RUNNER_TEMP%\\{said}" || exit /b 1' in run
+    for said, words in (("shared-bat.txt", "or a drive mapped to one, as net use and pushd map them"),
+                        ("shared-create.txt", "is on a drive mapped to a network share")):
+        assert f'/c:"{words}" "%RUNNER_TEMP%\\{said}" || exit /b 1' in run
     assert 'if not "%RC%"=="2" exit /b 1' in run and 'if not "%CREATE_RC%"=="2" exit /b 1' in run
 
 
