@@ -120,12 +120,15 @@ if defined MB_ENVS goto :mb_envs_found
 set "MB_ENVS=%MB_CWD:~0,2%\dev\Anaconda\envs"
 if exist "%MB_ENVS%\" goto :mb_envs_found
 set "MB_ENVS=%MB_CWD%"
-rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one in System32 (cmd /?).
+rem Never a default not meant: cmd starts a script from a share in Windows' directory, an elevated one in System32 (cmd /?); nor a share: a UNC %%CD%% (kept under DisableUNCCheck), a drive net use or pushd mapped, which "net use X:" names (ss64, PUSHD).
 set "MB_VAL=" & set "MB_MSG=the current directory is Windows' own, where cmd.exe starts a script opened from a network share or as administrator; pass --envs-dir DIR or set PY_ENVS" & if defined SystemRoot for %%W in ("%SystemRoot%" "%SystemRoot%\System32") do if /i "%MB_CWD%"==%%W goto :mb_fail
 set "MB_VAL=%MB_CWD%" & set "MB_MSG=is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" & set "MB_HIT="
 for %%U in ("%OneDrive%" "%OneDriveCommercial%" "%OneDriveConsumer%") do (set "MB_UNDER=%%~U" & call :mb_is_under)
 if defined MB_HIT goto :mb_fail
 set "MB_MSG=is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if defined HOMESHARE if defined HOMEDRIVE if /i "%MB_CWD:~0,2%"=="%HOMEDRIVE%" goto :mb_fail
+set "MB_MSG=is on a network share (a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" & if "%MB_CWD:~0,2%"=="\\" goto :mb_fail
+"%MB_SYS32%\net.exe" use %MB_CWD:~0,2% >nul 2>nul
+if not errorlevel 1 goto :mb_fail
 :mb_envs_found
 set "MB_T=%MB_ENVS%" & call :mb_full
 set "MB_ENVS=%MB_T%"
@@ -358,12 +361,13 @@ rem Hand-over, a line expanded before it runs: the script's variables are gone w
 setlocal
 (for /f "usebackq delims==" %%V in ("%MB_TMPDIR%\names.txt") do set "%%V=") & "%MB_TMPDIR%\python\python.exe" -I "%MB_ZIPAPP%" create %MB_CREATE%%MB_CHARGS%%MB_PKGARGS%%MB_GIVEN% --micromamba "%MB_BIN%" --micromamba-sha256 "%MB_SHA%"
 endlocal & set "MB_RC=%ERRORLEVEL%"
-rmdir /s /q "%MB_TMPDIR%" & set "MB_MSG2=" & set "MB_WHAT=the private python.exe"
+set "MB_MSG2=" & set "MB_WHAT=the private python.exe"
 set "MB_CODE=%MB_RC%" & call :mb_blocked
-if defined MB_MSG2 (set "MB_TMPDIR=" & set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
-if not "%MB_RC%"=="0" exit /b %MB_RC%
+if defined MB_MSG2 (set "MB_VAL=" & set "MB_MSG=the private Python could not run" & set "MB_RC=5" & goto :mb_fail)
+if not "%MB_RC%"=="0" (rmdir /s /q "%MB_TMPDIR%" & exit /b %MB_RC%)
 echo next: call "%MB_PREFIX%\.mambaboot\activate.bat" 1>&2
-for %%P in ("%MB_PREFIX:'=''%") do echo next in PowerShell: ^& { param($MambabootPrefix) Invoke-Expression (Get-Content -Raw -LiteralPath "$MambabootPrefix\.mambaboot\activate.ps1") } '%%~P' 1>&2
+rem PowerShell ends '...' at five quotes, four outside this ASCII script (about_Quoting_Rules): mambaboot's powershell.line says it.
+"%MB_TMPDIR%\python\python.exe" -I -X utf8 -c "import sys; sys.path.insert(0, sys.argv[1]); from mambaboot.shell.activation.powershell import line; sys.stderr.write('next in PowerShell: ' + line(sys.argv[2]) + chr(10))" "%MB_ZIPAPP%" "%MB_PREFIX%" & rmdir /s /q "%MB_TMPDIR%"
 exit /b 0
 
 :mb_fail
@@ -474,8 +478,9 @@ exit /b 0
 
 :mb_blocked
 rem MB_MSG2 set when MB_CODE is what cmd sets failing to start a program Windows blocks, after its words ("This program is
-rem blocked by group policy..."): AppLocker or SRP (1260), App Control (4551), an antivirus (225): Microsoft Learn, "System Error Codes".
-for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+rem blocked by group policy..."): AppLocker or SRP (1260), an antivirus (225), App Control or Smart App Control (4551: no folder helps, Microsoft Support, "Smart App Control"; winsys.py's words): Microsoft Learn, "System Error Codes".
+for %%C in (1260 225) do if "%MB_CODE%"=="%%C" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit %%C; its words above): a policy (AppLocker, Software Restriction Policies) or an antivirus blocks it there; ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH)"
+if "%MB_CODE%"=="4551" set "MB_MSG2=Windows refused to start %MB_WHAT% (exit 4551; its words above): an App Control policy or Smart App Control blocks it. Under an App Control policy, ask your administrator which folders may run programs, and pass one as --cache-dir (and --micromamba PATH). Smart App Control (Windows 11's, in Windows Security: App and browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there"
 for %%C in (1260 4551 225) do if "%MB_CODE%"=="%%C" set "MB_MSG3="
 exit /b 0
 
@@ -560,9 +565,9 @@ rem Bounded as mambaboot bounds a download: seconds to connect, seconds per atte
 rem bytes (--max-filesize: exit 63). A curl.exe before 8.4.0 lets a body without Content-Length pass --max-filesize (curl's
 rem manual): the size that arrived refuses it then, as 63, compared as 20 digits (cmd's numbers are 32-bit).
 pushd "%MB_TMPDIR%"
-"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
+"%MB_SYS32%\curl.exe" -fsSL%MB_NOREVOKE% --retry 3 --connect-timeout %MB_CONNECT% --max-time %MB_DEADLINE% --retry-max-time %MB_DEADLINE% --max-filesize %MB_MAX_BYTES% --max-redirs 10 --proto-redir %MB_REDIR% -w "%%{http_code} %%{http_connect}\n" -o "%MB_NAME_OUT%" "%MB_CURL_URL%" > status.txt
 set "MB_CURL_RC=%ERRORLEVEL%"
-set "MB_STATUS=000" & if exist status.txt set /p MB_STATUS=< status.txt
+set "MB_STATUS=000" & set "MB_TUNNEL=000" & if exist status.txt for /f "usebackq tokens=1,2" %%A in ("status.txt") do (set "MB_STATUS=%%A" & set "MB_TUNNEL=%%B")
 set "MB_SIZE=0" & if exist "%MB_NAME_OUT%" for %%F in ("%MB_NAME_OUT%") do set "MB_SIZE=%%~zF"
 popd
 set "MB_X=00000000000000000000%MB_SIZE%" & set "MB_Y=00000000000000000000%MB_MAX_BYTES%" & set "MB_MSG2="
@@ -573,8 +578,10 @@ set "MB_MSG2=it is larger than MAMBABOOT_HTTP_MAX_BYTES=%MB_MAX_BYTES% bytes; se
 if "%MB_CURL_RC%"=="63" exit /b 5
 set "MB_MSG2=curl.exe failed with exit 28: no whole answer within MAMBABOOT_HTTP_DEADLINE=%MB_DEADLINE% seconds (MAMBABOOT_HTTP_TIMEOUT=%MB_CONNECT% seconds to connect); on a slow network set MAMBABOOT_HTTP_DEADLINE to more seconds"
 if "%MB_CURL_RC%"=="28" exit /b 5
-rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only).
+rem curl.exe and libcurl take HTTPS_PROXY, else ALL_PROXY (curl's manual); libmamba never sets CURLOPT_PROXYAUTH (Basic only). A proxy refusing the tunnel: exit 56, its status in %%{http_connect} (curl's manual, --write-out), said in download.py PROXY_HINTS' words.
 set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%; %MB_PROXY_HINT%"
+if "%MB_TUNNEL%"=="403" set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP 403 to its CONNECT; the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url"
+if "%MB_TUNNEL%"=="407" set "MB_MSG2=curl.exe failed with exit %MB_CURL_RC%: the proxy answered HTTP 407 to its CONNECT; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
 rem -f: exit 22 for every status from 400 (curl's manual, --fail); -w %%{http_code} says which: status_hint's advice.
 set "MB_X=curl.exe failed with exit 22: the server answered HTTP %MB_STATUS%" & if not "%MB_CURL_RC%"=="22" goto :mb_curl_blocked
 set "MB_MSG2=%MB_X%, an HTTP error, not the network: check --micromamba-version, --micromamba-url, --zipapp and MAMBABOOT_RELEASES_URL"

@@ -56,7 +56,8 @@ function Invoke-Native([string]$Exe, [string[]]$Argv, [hashtable]$Environment, [
     try { $process = [System.Diagnostics.Process]::Start($psi) } catch {
         $failure = $_.Exception.GetBaseException()
         $number = if ($failure -is [System.ComponentModel.Win32Exception]) { " (Windows error $($failure.NativeErrorCode))" } else { '' }
-        Fail 5 "$Exe could not start: $($failure.Message)$number`n  if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir"
+        $sac = if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) { ". Smart App Control (Windows 11's, in Windows Security: App & browser control) refuses a program that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder helps; whether it is on is your choice there" } else { '' }  # 4551: App Control's, or Smart App Control's, which refuses an unsigned program unknown to Microsoft in every folder, so no folder helps (Microsoft Support, "Smart App Control"; winsys.py's words).
+        Fail 5 "$Exe could not start: $($failure.Message)$number`n  if a policy blocks programs in this folder (AppLocker, App Control, an antivirus), ask the administrator of this machine for a place programs may run from, and give it as --cache-dir$sac"
     }
     $out = if ($Capture) { $errTask = $process.StandardError.ReadToEndAsync(); $process.StandardOutput.ReadToEnd() + $errTask.Result } else { '' }
     $process.WaitForExit()
@@ -165,11 +166,11 @@ function Save-Url([string]$Url, [string]$File, [string]$What, [string]$ByHand = 
         try { Receive-Url $uri $File $clock; return } catch {
             for ($e = $_.Exception; $e -and -not ($e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]); $e = $e.InnerException) { }
             $status = if ($e) { [int]$e.Response.StatusCode } else { 0 }
+            $proxy = (Get-ProxyVariable)[1]; if ($proxy -and (Test-NoProxy $uri)) { $proxy = '' } elseif (-not $proxy) { $proxy = [string](Get-SystemProxy $Url) }  # The proxy it went through (the variable's unless NO_PROXY lists the host, else Windows' own): 407 is a proxy's answer alone (RFC 9110 15.5.8), and WebRequest gives a proxy's refusal of CONNECT as the response, as it gives the server's; said in create's words (download.py PROXY_HINTS).
             if ($status -eq 407) {
-                $proxy = (Get-ProxyVariable)[1]
-                if (-not $proxy) { $proxy = Get-SystemProxy $Url }
-                Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required): it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; $ProxyLogon"
+                Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT: it took neither your Windows logon (given to Windows' own proxy only) nor a user:password in HTTPS_PROXY; the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host (USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"
             }
+            if ($status -eq 403 -and $proxy) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP 403, the server or the proxy $(Get-ShownUrl $proxy) on the way (WebRequest says both alike); if the proxy: the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no password changes that; ask your network's administrators to allow the host, or get micromamba from a mirror you can reach with --micromamba-url" }
             if ($status) { Fail 5 "$What $(Get-ShownUrl $Url) failed: it answered HTTP $status$(Get-StatusHint $status)$ByHand" }
             if ($_.Exception.Data.Contains('exit_code')) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message); nothing was kept" }
             if ($attempt -ge 4 -or $clock.Elapsed.TotalSeconds -ge $script:Deadline) { Fail 5 "$What $(Get-ShownUrl $Url) failed: $($_.Exception.Message)`n  $(Get-ProxyHint $Url)" }
@@ -373,7 +374,7 @@ function Invoke-Bootstrap([object[]]$Arguments) {
         $synced = @(@($env:OneDrive, $env:OneDriveCommercial, $env:OneDriveConsumer) | Where-Object { $_ -and "$envs\".StartsWith($_.TrimEnd('\') + '\', [System.StringComparison]::OrdinalIgnoreCase) })
         if ($synced) { Fail 2 "$envs is in OneDrive, which would upload every file of the environment and may keep only placeholders of them (Files On-Demand); pass --envs-dir DIR outside it, or set PY_ENVS" }
         if ($env:HOMESHARE -and $env:HOMEDRIVE -and $envs.StartsWith($env:HOMEDRIVE, [System.StringComparison]::OrdinalIgnoreCase)) { Fail 2 "$envs is on your network home drive (HOMESHARE), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
-        if ($envs.StartsWith('\\')) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }
+        if ($envs.StartsWith('\\') -or ($envs -match '^[A-Za-z]:' -and (New-Object System.IO.DriveInfo $envs.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network)) { Fail 2 "$envs is on a network share (a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them), where every file of the environment would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS" }  # A share: UNC, or a drive mapped to one (net use; cmd's pushd \\server\share maps one: ss64, PUSHD), GetDriveType's DRIVE_REMOTE, DriveInfo's Network.
     }
     $prefix = Join-Text $envs $envName
     # 5.1 reads a path given to . or & (activate.ps1) as a wildcard pattern, with no literal form (PowerShell issue 4726): create takes [ and ], activate.ps1 would refuse them.

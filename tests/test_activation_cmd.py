@@ -129,24 +129,67 @@ def test_cmd_activation_round_trip(wine, envs, which, delayed):
     assert "no environment was activated" in err
 
 
-@pytest.mark.parametrize("present", [("conda.bat", "mamba.bat"), ("mamba.bat",), ()], ids=["conda", "mamba", "none"])
+@pytest.mark.parametrize("present", [environ.BAT_CANDIDATES, environ.BAT_CANDIDATES[1:], environ.BAT_CANDIDATES[2:], ()],
+                         ids=["own", "conda", "mamba", "none"])
 def test_cmd_activation_sets_conda_bat_to_the_environments_own_and_puts_the_callers_back(wine, tmp_path, present):
     """The environment's mamba runs `CALL "%CONDA_BAT%" activate PREFIX` before a post-link script
     and, without CONDA_BAT naming a file that exists, first writes its activation scripts into its
     root prefix anew with absolute paths (libmamba 2.8.1 wrap_call, util.cpp 1445-1494). Activation
-    names the environment's condabin\\conda.bat, else its mamba.bat, else unsets it: never a missing
-    file, and never another installation's (the caller's value here). Deactivation puts it back."""
+    names mambaboot's own .mambaboot\\conda_bat.bat, which no transaction deletes; without it (scripts
+    an older mambaboot wrote) the environment's condabin\\conda.bat, else its mamba.bat, else unsets
+    it: never a missing file, and never another installation's (the caller's value here).
+    Deactivation puts it back."""
     prefix = _make(tmp_path, CALM)
-    for name in environ.BAT_CANDIDATES:
-        if name not in present:
-            (prefix / "condabin" / name).unlink()
+    for rel in environ.BAT_CANDIDATES:
+        if rel not in present:
+            (prefix / rel.replace("\\", "/")).unlink()
     out, err = _round_trip(wine, prefix, False, ['set "CONDA_BAT=C:\\other conda\\condabin\\conda.bat"'])
     assert out.split() == ["activate=0", "again=1", "deactivate=0", "deactivate_again=1"], err
     during = read_set_dump(wine.workdir / "during.txt")
-    assert during.get("CONDA_BAT") == (windows_path(prefix / "condabin" / present[0]) if present else None)
+    assert during.get("CONDA_BAT") == (windows_path(prefix) + "\\" + present[0] if present else None)
     before = read_set_dump(wine.workdir / "before.txt")
     assert before["CONDA_BAT"] == "C:\\other conda\\condabin\\conda.bat"
     assert read_set_dump(wine.workdir / "after.txt") == before
+
+
+def _libmamba_quoted(path: str) -> str:
+    """A path as libmamba's wrapper writes it after `activate`: std::quoted, every backslash doubled
+    (fs::u8path's operator<<, libmamba/include/mamba/fs/filesystem.hpp, 2.8.1)."""
+    return '"' + path.replace("\\", "\\\\") + '"'
+
+
+def test_conda_bat_returns_at_once_for_the_active_environment_and_passes_anything_else_on(wine, tmp_path):
+    """mambaboot's CONDA_BAT, called as libmamba's wrapper calls it (`CALL "%CONDA_BAT%" activate
+    PREFIX`, then `IF %ERRORLEVEL% NEQ 0 EXIT /b`: util.cpp 1492-1493): for the environment active
+    here it returns 0 at once, in libmamba's spelling (backslashes doubled) and in the user's (another
+    case), with condabin\\conda.bat there or gone (a transaction relinking conda deletes it first);
+    for another environment it passes everything on to condabin\\conda.bat, else mamba.bat (each
+    records that it ran), and with neither it says so and fails."""
+    prefix = _make(tmp_path, CALM)
+    winenv.record_wrappers(prefix, tmp_path / "stub")
+    p, work = windows_path(prefix), windows_path(wine.workdir)
+    other = "C:\\other env"
+
+    def called(label, target):
+        return [f'call "%CONDA_BAT%" activate {target}', f"echo {label}=%ERRORLEVEL%"]
+
+    lines = ["@echo off", "setlocal", f'set "WRAPPER_LOG={work}\\conda-bat.log"', f'call "{p}\\.mambaboot\\activate.bat"',
+             "if errorlevel 1 exit /b 3",
+             *called("own", _libmamba_quoted(p)), *called("typed", f'"{p.upper()}"'),
+             *called("other", _libmamba_quoted(other)),
+             f'del "{p}\\condabin\\conda.bat"',
+             *called("own_in_the_window", _libmamba_quoted(p)), *called("other_to_mamba", _libmamba_quoted(other)),
+             f'del "{p}\\condabin\\mamba.bat"', *called("other_to_none", _libmamba_quoted(other))]
+    log = wine.workdir / "conda-bat.log"
+    log.unlink(missing_ok=True)
+    _, out, err = wine.batch("conda_bat", lines)
+    codes = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    assert {k: codes.get(k) for k in ("own", "typed", "own_in_the_window", "other_to_none")} == {
+        "own": "0", "typed": "0", "own_in_the_window": "0", "other_to_none": "1"}, (out, err)
+    ran = [line.split(" ", 2)[:2] for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    assert ran[:2] == [["condabin\\conda.bat", "activate"], ["Scripts\\conda.exe", "activate"]], ran
+    assert ran[2:] == [["condabin\\mamba.bat", "activate"]], ran
+    assert f'"{p}" has neither condabin\\conda.bat nor condabin\\mamba.bat' in err, err
 
 
 @pytest.mark.parametrize("variable", ["CONDA_PREFIX", "VIRTUAL_ENV", "PYTHONHOME"])

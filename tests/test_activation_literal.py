@@ -158,9 +158,10 @@ def _windows_expected(p: str, caller_path: str) -> Dict[str, str]:
         "_CONDA_EXE": f"{p}\\Scripts\\conda.exe",
         "CONDA_PYTHON_EXE": f"{p}\\python.exe",
         "_CONDA_ROOT": p,
-        # what a mamba started here calls before a post-link script (libmamba 2.8.1 wrap_call),
-        # as conda's condabin\\conda_hook.bat sets it: the environment's own conda.bat
-        "CONDA_BAT": f"{p}\\condabin\\conda.bat",
+        # what a mamba started here calls before a post-link script (libmamba 2.8.1 wrap_call): as
+        # conda's condabin\\conda_hook.bat sets it, a file no transaction deletes, mambaboot's own
+        # (it calls the environment's conda.bat for any other environment)
+        "CONDA_BAT": f"{p}\\.mambaboot\\conda_bat.bat",
         ENV_VAR[0]: ENV_VAR[1],
         **MAMBABOOT_ADDS(p),
     }
@@ -200,10 +201,12 @@ def test_powershell_activation_script_sets_what_conda_sets(windows_env):
                                  "MAMBA_ROOT_PREFIX", "CONDA_BAT")} == {
         "CONDA_PREFIX": "$prefix", "CONDA_SHLVL": "'1'", "CONDA_DEFAULT_ENV": "$name",
         "CONDA_PROMPT_MODIFIER": "('(' + ($prefix -replace '^.*[\\\\/]', '') + ') ')",
-        "MAMBA_ROOT_PREFIX": "$prefix", "CONDA_BAT": "$bat[0]"}
-    # CONDA_BAT: the first of condabin\\conda.bat and mamba.bat present, else unset ($null)
-    assert ("$bat = @(@('conda.bat', 'mamba.bat') | ForEach-Object { Join-Path $prefix ('condabin\\' + $_) } |\n"
-            "            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })") in code
+        "MAMBA_ROOT_PREFIX": "$prefix", "CONDA_BAT": "$bat"}
+    # CONDA_BAT: the first of mambaboot's .mambaboot\\conda_bat.bat, condabin\\conda.bat and mamba.bat
+    # present, else unset ($null)
+    assert ("$bat = @('.mambaboot\\conda_bat.bat', 'condabin\\conda.bat', 'condabin\\mamba.bat') | "
+            "ForEach-Object { Join-Path $prefix $_ } |\n"
+            "            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1") in code
     # its own conda: "base", and conda's variables naming that conda
     assert "$conda = Join-Path $prefix 'Scripts\\conda.exe'" in code and "$name = 'base'" in code
     assert ("@(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix "
@@ -233,7 +236,8 @@ def test_powershell_conda_and_mamba_activate_refuse_and_the_rest_runs_the_enviro
         words = [_text(tree, n) for n in pwsh.walk(functions[f"global:{name}"]) if n.type in ("string_literal", "variable")]
         assert words[-3:] == [f"'{name}'", f"'{program}'", "$args"], words
     code = text.decode("utf-8-sig").replace("\r\n", "\n")
-    assert "if ($rest.Count -and @('activate', 'deactivate', 'reactivate') -contains $rest[0]) {" in code
+    assert "$first = $rest | Select-Object -First 1" in code
+    assert "if (@('activate', 'deactivate', 'reactivate') -contains $first) {" in code
     # the refusal shows a command that, typed in PowerShell, runs this environment's deactivate.ps1
     # (its braces doubled for -f, which fills the message in)
     shown = re.search(r"Leave it with (& \{\{.*?\}\} \$env:CONDA_PREFIX);", code).group(1)

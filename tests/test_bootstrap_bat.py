@@ -8,6 +8,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -17,6 +18,7 @@ import pytest
 from mambaboot.commands import create as create_command
 from mambaboot.common.errors import UsageError
 from mambaboot.common.host import Host
+from mambaboot.common.locations import resolve_envs_dir
 from mambaboot.pipeline.plan import PINNED_MICROMAMBA, CreateInputs, make_plan, resolve_cache_dir, resolve_pkgs_dirs
 from mambaboot.common import isolation
 from mambaboot.shell.activation import powershell
@@ -42,11 +44,12 @@ class WinWorld:
     binary: bytes = field(repr=False)
 
     def run(self, *args: str, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None, before=(),
-            cache: bool = True):
+            cache: bool = True, cd: bool = True):
+        """cd=False: the script starts where `before` left cmd, not in cwd (or envs)."""
         full = ["--cache-dir", win(self.cache), *args] if cache else list(args)
         base = {"MAMBABOOT_RELEASES_URL": file_url(self.releases), "STANDIN_LOG": win(self.log)}
         return self.wine.run_bat(self.dist / "bootstrap.bat", full, env={**base, **(env or {})},
-                                 cwd=cwd or win(self.envs), before=before)
+                                 cwd=(cwd or win(self.envs)) if cd else None, before=before)
 
     def runs(self, role: Optional[str] = None) -> List[dict]:
         return [e for e in read_log(self.log) if role is None or e["role"] == role]
@@ -88,7 +91,7 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
                before=[f'set "PATH={win(ww.root / "other-env" / "Scripts")};%PATH%"'])
     assert r.returncode == 0, r.stderr
     roles = [e["role"] for e in ww.runs()]
-    assert roles == ["curl", "curl", "certutil", "micromamba", "python"], roles
+    assert roles == ["curl", "curl", "certutil", "micromamba", "python", "python-c"], roles
     steps = [line.split(":", 1)[0] for line in r.stderr.splitlines()]
     assert [s for s in steps if s in ("shell", "target", "micromamba", "next")] == ["shell", "target", "micromamba",
                                                                                     "next"], r.stderr
@@ -138,13 +141,37 @@ def test_it_runs_micromamba_like_create_and_hands_over_like_create(ww):
     assert "other-env" in python["env"]["PATH"] and python["env"]["PYTHONSTARTUP"] == "x.py", "the user's own environment"
     assert not [e for e in python["env"]["PATH"].split(";") if "mambaboot-tmp-" in e], "the private Python on no PATH"
     assert not [k for k in python["env"] if k.upper().startswith("MB_")], "the script's variables are gone"
-    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-2], r.stderr
-    # and the line PowerShell runs under any execution policy, exactly as mambaboot writes it
-    assert r.stderr.splitlines()[-1].rstrip() == "next in PowerShell: " + powershell.line(f"{cwd}\\demo_3_12"), r.stderr
+    assert f'next: call "{cwd}\\demo_3_12\\.mambaboot\\activate.bat"' in r.stderr.splitlines()[-1], r.stderr
+    # and the line PowerShell runs under any execution policy, from mambaboot's own quoting on the
+    # private Python, before its directory goes (the real one: test_windows_python.py)
+    (line,) = ww.runs("python-c")
+    assert line["argv"][:5] == [win(work / "python" / "python.exe"), "-I", "-X", "utf8", "-c"]
+    assert line["argv"][6:] == [win(ww.dist / "mambaboot.pyz"), f"{cwd}\\demo_3_12"], line["argv"]
+    assert _powershell_line(line["argv"][5], f"{cwd}\\demo_3_12") == powershell.line(f"{cwd}\\demo_3_12")
 
     notes = ww.cache / "micromamba" / f"{PINNED_MICROMAMBA}-win-64"
     assert (notes / "micromamba.exe").read_bytes() == ww.binary
     assert (notes / "sha256").read_text() == digest, "create's cache layout"
+
+
+def _powershell_line(code: str, prefix: str) -> str:
+    """What bootstrap.bat's -c CODE prints for prefix, run here on mambaboot's source."""
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(REPO / "src"), prefix], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr.startswith("next in PowerShell: "), done
+    return done.stderr[len("next in PowerShell: "):].rstrip("\n")
+
+
+def test_the_powershell_line_doubles_every_quote_powershell_ends_a_string_at():
+    """PowerShell ends a single-quoted string at ' and at the four typographic single quotes
+    (about_Quoting_Rules), which an ASCII batch file cannot name: bootstrap.bat's line comes from
+    mambaboot's own quoting, each of the five doubled."""
+    code = next(ln for ln in SCRIPT.read_text(encoding="ascii").splitlines() if "sys.stderr.write('next in PowerShell" in ln)
+    code = code.split(' -c "', 1)[1].split('" "%MB_ZIPAPP%"', 1)[0]
+    prefix = "C:\\Users\\O\u2019Brien\\a'b \u2018c\u201a\u201b\\py_3_12"
+    got = _powershell_line(code, prefix)
+    assert got == powershell.line(prefix)
+    assert got.endswith(" 'C:\\Users\\O\u2019\u2019Brien\\a''b \u2018\u2018c\u201a\u201a\u201b\u201b\\py_3_12'"), got
 
 
 def create_command_args(argv: List[str]):
@@ -679,6 +706,24 @@ def test_an_http_error_is_explained_by_its_status_as_create_explains_it(ww, stat
     assert ww.runs("micromamba") == []
 
 
+@pytest.mark.parametrize("code", ["403", "407"])
+def test_a_proxy_refusing_connect_gets_the_proxys_hint_from_http_connect_as_create_says_it(ww, code):
+    """A proxy that refuses the tunnel (a web filter's category block, 403; a logon it wants, 407) is
+    curl's exit 56, with no status of the server (%{http_code} 000) and the proxy's in
+    %{http_connect} (curl's manual, --write-out): said as the proxy's answer with its own hint,
+    create's words (engine/download.py PROXY_HINTS), never the NTLM hint for a category block. The
+    stand-in answers only the exact -w format, so a script asking for less gets 000 for both."""
+    from mambaboot.engine.download import PROXY_HINTS
+
+    r = ww.run(env={"STANDIN_CURL_CONNECT": code, "HTTPS_PROXY": "http://proxy.corp.example:8080"})
+    assert r.returncode == 5, r.stderr
+    url = f"{file_url(ww.releases)}/download/{PINNED_MICROMAMBA}/micromamba-win-64.sha256"
+    assert _refusal(r) == [f'bootstrap: error: "{url}" could not be read: without the published digest the download '
+                           "cannot be verified",
+                           f"  curl.exe failed with exit 56: the proxy answered HTTP {code} to its CONNECT; {PROXY_HINTS[int(code)]}"]
+    assert ww.runs("micromamba") == []
+
+
 SECRET = "me:s3cret"
 
 
@@ -997,6 +1042,52 @@ def test_a_double_click_from_a_network_home_drive_never_puts_the_environment_the
     assert ww.runs() == []
 
 
+SHARE = ("is on a network share (a folder redirected there, as Downloads may be, or a drive mapped to one, as net use "
+         "and pushd map them), where every file of the environment would go over the network; pass --envs-dir DIR on a "
+         "local disk, or set PY_ENVS")
+
+
+def test_a_share_or_a_drive_mapped_to_one_is_never_the_default_parent_as_create_decides(ww, monkeypatch):
+    """A current directory on a share, as Folder Redirection puts Downloads there, is refused as the
+    default parent: a UNC one (cmd keeps one under DisableUNCCheck; Wine's cmd enters
+    \\\\server\\share itself on pushd, served by its dosdevices\\unc link), and a drive mapped to one, as
+    net use and Windows' pushd map one, which `net use X:` names (Wine has no network drive: a
+    net.exe stand-in answers for the drive the test maps). Nothing runs, nothing is made; with the
+    drive not mapped the same run makes the environment there. create decides alike."""
+    from mambaboot.common import winsys
+
+    share = ww.root / "share"
+    (share / "Downloads").mkdir(parents=True)
+    unc = ww.wine.prefix / "dosdevices" / "unc" / "fileserver"
+    unc.mkdir(parents=True, exist_ok=True)
+    (unc / "homes").symlink_to(share)
+    mapped = ww.root / "mapped"
+    mapped.mkdir()
+    ww.wine.map_drive("N", mapped)
+    try:
+        before = snapshot(ww.root)
+        r = ww.run(before=['pushd "\\\\fileserver\\homes\\Downloads"'], cd=False)
+        assert r.returncode == 2, r.stderr
+        assert _refusal(r) == [f'bootstrap: error: "\\\\fileserver\\homes\\Downloads" {SHARE}']
+        r = ww.run(cwd="N:\\", env={"STANDIN_NET_DRIVES": "pN"})
+        assert r.returncode == 2, r.stderr
+        assert _refusal(r) == [f'bootstrap: error: "N:\\" {SHARE}']
+        assert diff(before, snapshot(ww.root)) == {} and ww.runs() == []
+        r = ww.run(cwd="N:\\", env={"STANDIN_NET_DRIVES": "p"})
+        assert r.returncode == 0 and 'next: call "N:\\py\\.mambaboot\\activate.bat"' in r.stderr, r.stderr
+        assert create_command_args(ww.runs("python")[-1]["argv"]).envs_dir is None, "create takes the current directory"
+    finally:
+        (unc / "homes").unlink()
+        del ww.wine.drives["N"]
+        (ww.wine.prefix / "dosdevices" / "n:").unlink()
+    for cwd, drives, said in (("\\\\fileserver\\homes\\Downloads", "", "a network share,"),
+                              ("N:\\", "N", "a drive mapped to a network share (as net use and pushd map one),")):
+        monkeypatch.setattr(winsys, "network_drive", lambda path: path[:1].upper() in drives)
+        with pytest.raises(UsageError) as refused:
+            resolve_envs_dir(Host(environ={}, windows=True, subdir="win-64", cwd=cwd, isdir=lambda p: False), None)
+        assert f"the current directory {cwd} is on {said} where every file" in refused.value.args[0], refused.value
+
+
 @pytest.mark.parametrize("role", ["curl", "certutil", "micromamba", "python"])
 def test_a_run_killed_at_any_step_leaves_only_its_work_directory_which_cache_clean_and_doctor_name(ww, role):
     """Ended outright (a closed window, Task Manager's "End task": the stand-in ends the cmd running the
@@ -1067,6 +1158,22 @@ def test_a_program_windows_blocks_is_said_with_its_message_and_code_never_a_netw
     assert "Windows refused to start" in r.stderr and "(exit 1260; its words above)" in r.stderr, r.stderr
     assert "HTTPS_PROXY" not in r.stderr and "TLS" not in r.stderr, r.stderr
     assert not list((ww.cache / "tmp").iterdir())
+
+
+def test_app_control_or_smart_app_control_is_named_with_what_each_means_as_create_names_it(ww):
+    """4551 is App Control's, or Smart App Control's (Windows 11's): the way forward names both,
+    an administrator's folder for the first, and for the second that no folder helps and that
+    whether it is on is the user's choice in Windows Security, in create's words (winsys.py; "&"
+    is "and" here: cmd would read it as an operator in the echo)."""
+    from mambaboot.common import winsys
+
+    r = ww.run(env={"STANDIN_BLOCKED": "micromamba", "STANDIN_BLOCKED_CODE": "4551"})
+    assert r.returncode == 6, r.stderr
+    assert "An Application Control policy has blocked this file." in r.stderr
+    (way,) = [line.strip() for line in r.stderr.splitlines() if line.startswith("  Windows refused to start")]
+    assert way.startswith("Windows refused to start micromamba.exe (exit 4551; its words above): an App Control policy "
+                          "or Smart App Control blocks it. Under an App Control policy, ask your administrator"), way
+    assert way.endswith(winsys.SMART_APP_CONTROL_IS.replace("&", "and")), way
 
 
 def test_a_solve_failure_gets_no_network_hints(ww):

@@ -246,7 +246,7 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     assert "$e -is [System.Net.WebException] -and $e.Response -is [System.Net.HttpWebResponse]" in body
     assert body.index("if ($status -eq 407) {") < body.index("if ($status) { Fail 5 ") < body.index("if ($attempt -ge 4")
     text = _text()
-    assert ('Fail 5 "the proxy $(Get-ShownUrl ([string]$proxy)) answered 407 (Proxy Authentication Required)'
+    assert ('Fail 5 "the proxy $(Get-ShownUrl $proxy) answered 407 (Proxy Authentication Required) to its CONNECT'
             in text)
     assert "an HTTP error, not the network: check --micromamba-version" in text
     # the digest given by hand only where the server said it has no digest file: whatever else
@@ -257,6 +257,22 @@ def test_an_http_error_gets_the_http_hint_and_a_407_names_the_proxy():
     assert 'Save-Url $Url $file "(without it $Name cannot be verified) reading" "; $Hint"' in _source("Get-Digest")
 
 
+def test_a_proxy_refusing_connect_gets_the_proxys_hint_in_creates_words():
+    """A proxy that refuses the tunnel: 407 is a proxy's answer alone (RFC 9110 15.5.8); .NET's
+    WebRequest gives the proxy's refusal of CONNECT as the response it got, as it gives the
+    server's, so a 403 through a proxy is said as either's, with the proxy's hint. The hints are
+    create's (engine/download.py PROXY_HINTS) and bootstrap.bat's, word for word."""
+    from mambaboot.engine import download
+
+    body = _source("Save-Url")
+    for code, start in ((407, "if ($status -eq 407) {"), (403, "if ($status -eq 403 -and $proxy) {")):
+        fails = body[body.index(start):].split("Fail 5 ", 1)[1].split("\n", 1)[0]
+        assert download.PROXY_HINTS[code] in fails, code
+    used = "$proxy = (Get-ProxyVariable)[1]; if ($proxy -and (Test-NoProxy $uri)) { $proxy = '' } elseif (-not $proxy) { $proxy = [string](Get-SystemProxy $Url) }"
+    assert body.index(used) < body.index("if ($status -eq 407) {") < body.index(
+        "if ($status -eq 403 -and $proxy) {") < body.index("if ($status) { Fail 5 ")
+
+
 def test_a_blocked_program_says_what_windows_said():
     """AppLocker, App Control, Smart App Control: Process.Start throws Windows' own message
     ("This program is blocked by group policy", error 1260), shown with its number."""
@@ -265,6 +281,11 @@ def test_a_blocked_program_says_what_windows_said():
     assert start in body
     assert "$number = if ($failure -is [System.ComponentModel.Win32Exception]) { \" (Windows error $($failure.NativeErrorCode))\" }" in body
     assert 'Fail 5 "$Exe could not start: $($failure.Message)$number' in _text()
+    # 4551: App Control's or Smart App Control's, said in create's words (no folder helps the latter)
+    from mambaboot.common import winsys
+
+    assert ("$sac = if ($failure -is [System.ComponentModel.Win32Exception] -and $failure.NativeErrorCode -eq 4551) "
+            f'{{ ". {winsys.SMART_APP_CONTROL_IS}" }} else {{ \'\' }}') in body
 
 
 def test_windows_own_proxy_gets_the_users_logon_and_no_other_proxy_does():
@@ -681,12 +702,15 @@ def test_an_http_error_is_explained_by_its_status_in_creates_words(status):
 
 
 def test_a_network_share_is_no_default_parent_and_gets_no_cache_folder_made_as_create_decides():
-    """A current directory on a UNC share (a Downloads folder redirected there) is refused as
-    create's default refuses it; a target on a share takes the user's cache unless the share has
+    """A current directory on a UNC share (a Downloads folder redirected there) or on a drive mapped
+    to one is refused as create's default refuses it; a target on a share takes the user's cache unless the share has
     a CACHE already (locations.on_share)."""
     text = _text()
     default = text[text.index("        $envs = $script:Cwd"):text.index("    $prefix = Join-Text $envs $envName")]
-    assert "if ($envs.StartsWith('\\\\')) { Fail 2 \"$envs is on a network share" in default
+    # a UNC path, or a drive mapped to one, as net use and cmd's pushd map them: .NET's DriveType Network (DRIVE_REMOTE)
+    assert ("if ($envs.StartsWith('\\\\') -or ($envs -match '^[A-Za-z]:' -and (New-Object System.IO.DriveInfo "
+            "$envs.Substring(0, 1)).DriveType -eq [System.IO.DriveType]::Network)) { Fail 2 \"$envs is on a network share "
+            "(a folder redirected there, as Downloads may be, or a drive mapped to one, as net use and pushd map them)") in default
     said = _uncommented()
     share = re.search(r"\$share = if \(\$env:HOMESHARE -and \$env:HOMEDRIVE\) \{ '\^\(\\\\\\\\\|' \+ \[regex\]::Escape\(\$env:HOMEDRIVE\) "
                       r"\+ '\)' \} else \{ '(\^\\\\\\\\)' \}", said)

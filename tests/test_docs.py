@@ -1209,3 +1209,19 @@ def test_a_typed_certutil_is_windows_own_by_its_full_path():
              if re.search(r"(?i)certutil(\.exe)? -hashfile \S", code)]
     assert typed, "the docs show how to check a download in cmd.exe"
     assert [t for t in typed if not t[1].startswith("%SystemRoot%\\System32\\certutil.exe ")] == [], typed
+
+
+def test_no_cmd_line_shown_ends_a_quoted_argument_with_the_current_directory():
+    """At a drive's root %CD% is `X:\\`, and a backslash right before the closing quote escapes it
+    for every program's argument parser (the C runtime's rules: Microsoft Learn, "Parsing C++
+    command-line arguments"): `--envs-dir "%CD%"` there gives the program `X:" --channel ...` as one
+    argument. A block a user pastes into cmd.exe says the current directory another way (`.`);
+    cmd's own `set "NAME=%CD%"` is no program's argument."""
+    for doc in DOCS:
+        for b in blocks(doc.read_text(encoding="utf-8")):
+            if b.lang == "bat":
+                # cmd's own `set "NAME=%CD%"` takes the quotes itself: no program parses them
+                found = [ln for ln in b.code.splitlines() if '%CD%"' in ln.replace("%%", "%")
+                         and not re.match(r'\s*@?set\s+"', ln, re.I)]
+                assert not found, f"{doc.name}:{b.line}: {found}"
+    assert '%CD%"' in 'x --envs-dir "%CD%"', "the check sees the form it refuses"

@@ -288,6 +288,7 @@ def registry(monkeypatch):
     monkeypatch.setattr(winsys, "read_autorun", lambda hive: values.get(hive))
     monkeypatch.setattr(winsys, "write_autorun", lambda hive, value, kind: writes.append((hive, value, kind)))
     monkeypatch.setattr(winsys, "long_paths_enabled", lambda: True)
+    monkeypatch.setattr(winsys, "smart_app_control", lambda: 0)
     monkeypatch.setattr(winsys, "documents_dir", lambda: None)
     return values, writes
 
@@ -312,11 +313,31 @@ def test_long_paths(registry, monkeypatch, state, severity):
     assert severity == "ok" or "LongPathsEnabled /t REG_DWORD /d 1" in found[0].fix
 
 
+@pytest.mark.parametrize("state, found", [
+    (1, ("warning", "Smart App Control is on: Windows refuses to start a program or load an extension module")),
+    (2, ("ok", "Smart App Control is evaluating: it blocks nothing now")), (0, ("ok", "Smart App Control is off")),
+    (None, None)])
+def test_smart_app_control_is_said_with_what_it_blocks_and_whose_choice_it_is(registry, monkeypatch, state, found):
+    """Smart App Control's state, VerifiedAndReputablePolicyState under HKLM's CI\\Policy (faked here):
+    on, it refuses what is unsigned and unknown to Microsoft in every folder (4551), which no
+    folder or option gets past; turning it off is the user's choice in Windows Security. Not
+    there (Windows 10): nothing said."""
+    monkeypatch.setattr(winsys, "smart_app_control", lambda: state)
+    said = doctor.check_smart_app_control()
+    if found is None:
+        assert said == []
+        return
+    (finding,) = said
+    assert (finding.check, finding.severity) == ("smart-app-control", found[0]) and finding.message.startswith(found[1])
+    if state == 1:
+        assert "no folder or option of mambaboot helps" in finding.message and "Windows Security" in finding.fix
+
+
 def test_windows_examination_runs_every_check(registry, tmp_path):
     checks = {f.check for f in doctor.examine(machine({"PATH": "C:\\e\\condabin", "CONDA_PREFIX": "C:\\e"}, windows=True,
                                                       envs={"C:\\e"}, files={"C:\\e\\condabin\\mamba.bat"},
                                                       home=str(tmp_path)))}
-    assert checks == {"variables", "path", "wrappers", "long-paths"}
+    assert checks == {"variables", "path", "wrappers", "long-paths", "smart-app-control"}
 
 
 # ------------------------------------------------------------------ shell init

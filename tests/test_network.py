@@ -73,6 +73,27 @@ def test_an_untrusted_certificate_fails_at_once_with_a_hint(world, channel, comp
     assert any("UNKNOWN_CA" in why for why in company.handshakes_refused), company.handshakes_refused
 
 
+@pytest.mark.parametrize("status, hint", [(b"403 Forbidden", "company web filter"),
+                                          (b"407 Proxy Authentication Required", "Proxies that ask for Windows logon")])
+def test_a_proxy_that_refuses_connect_is_said_as_the_proxys_answer_with_its_own_hint(world, channel, company, status, hint):
+    """A company proxy refuses the tunnel (CONNECT) itself: a web filter's category block (403), a
+    logon it wants (407, NTLM offered). That is the proxy's answer, not the server's and not the
+    network: said at once with the proxy's own hint, as bootstrap.bat says it from curl's
+    %{http_connect} and bootstrap.ps1 from the proxy's status; nothing reaches the server."""
+    with ConnectProxy(refuse=status) as proxy:
+        r = world.create("py", "-c", channel, env={"MAMBABOOT_RELEASES_URL": company.releases_base,
+                                                   "HTTPS_PROXY": proxy.url, "REQUESTS_CA_BUNDLE": str(company.ca.ca_pem)})
+        where = urlsplit(proxy.url).netloc
+    code = int(status[:3])
+    assert r.returncode == 5, r.stderr
+    assert f"the proxy {where} answered HTTP {code} to its CONNECT" in r.stderr, r.stderr
+    assert hint in r.stderr and company.count("GET", _binary_path()) == 0
+    assert len(proxy.targets) == 1, "no retry: the proxy answers the same"
+    from mambaboot.engine import download
+
+    assert download.PROXY_HINTS[code] in r.stderr, r.stderr.splitlines()
+
+
 def test_on_windows_an_untrusted_certificate_points_at_windows_certificate_store(winpython, company, tmp_path):
     """Windows' own CPython under Wine, the same refused handshake: on Windows the store is what
     mambaboot and micromamba check, and REQUESTS_CA_BUNDLE is not carried there, so the hint names

@@ -147,6 +147,8 @@ def test_a_download_uses_the_network_settings_it_is_given(release_server, tmp_pa
 BLOCKED_PROBE = r"""
 import subprocess, sys
 sys.path.insert(0, sys.argv[1])
+from mambaboot.common import winsys
+winsys.smart_app_control = lambda: int(sys.argv[3])  # VerifiedAndReputablePolicyState, as the registry holds it
 real = subprocess.run
 def run(argv, *a, **k):
     if argv[1:] == ["--version"]:
@@ -156,29 +158,37 @@ def run(argv, *a, **k):
     return real(argv, *a, **k)
 subprocess.run = run
 from mambaboot.cli import main
-sys.exit(main(sys.argv[3:]))
+sys.exit(main(sys.argv[4:]))
 """
 
 
-@pytest.mark.parametrize("code", [1260, 4551, 225, 5])
-def test_an_engine_windows_blocks_is_said_in_windows_words_with_the_way_forward(world, channel, standin, code):
-    """AppLocker or Software Restriction Policies (1260), App Control (4551), an antivirus (225):
-    what Windows said, then which folder option gets past it, as bootstrap.bat says it; any other
-    failure to start (5, access denied) is said as it is, with no such advice."""
+@pytest.mark.parametrize("code, sac", [(1260, 0), (4551, 0), (4551, 1), (225, 0), (5, 0)])
+def test_an_engine_windows_blocks_is_said_in_windows_words_with_the_way_forward(world, channel, standin, code, sac):
+    """AppLocker or Software Restriction Policies (1260), App Control or Smart App Control (4551), an
+    antivirus (225): what Windows said, then which folder option gets past it, as bootstrap.bat says
+    it; for 4551 also what Smart App Control means (no folder helps; whether it is on is the user's
+    choice), said as the cause when its registry value (faked here) says it is on; any other failure
+    to start (5, access denied) is said as it is, with no such advice."""
     import subprocess
 
+    from mambaboot.common import winsys
     from tests.conftest import REPO
 
-    r = subprocess.run([sys.executable, "-c", BLOCKED_PROBE, str(REPO / "src"), str(code), "create", "demo", "-c", channel,
-                        "--cache-dir", str(world.cache), "--micromamba", str(standin)],
+    r = subprocess.run([sys.executable, "-c", BLOCKED_PROBE, str(REPO / "src"), str(code), str(sac), "create", "demo",
+                        "-c", channel, "--cache-dir", str(world.cache), "--micromamba", str(standin)],
                        env=world.env, cwd=str(world.envs), capture_output=True, text=True, timeout=600)
     assert r.returncode == 5, r.stderr
     said = f"mambaboot: error: {standin} does not run: [Errno 13] This program is blocked by group policy. For more " \
            "information, contact your system administrator"
-    way = ("Windows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus "
-           "blocks programs in that folder; ask your administrator which folders may run programs, and pass one as "
-           "--cache-dir (or --micromamba PATH to a copy in one)")
-    assert r.stderr.splitlines()[-2:] == [said, way] if code != 5 else r.stderr.splitlines()[-1] == said, r.stderr
+    folder = "--cache-dir (or --micromamba PATH to a copy in one)"
+    way = {1260: "Windows refused to start it: a policy (AppLocker, Software Restriction Policies) or an antivirus blocks "
+                 f"programs in that folder; ask your administrator which folders may run programs, and pass one as {folder}",
+           4551: ("Windows refused to start it: Smart App Control is on here. " + winsys.SMART_APP_CONTROL_IS if sac else
+                  "Windows refused to start it: an App Control policy or Smart App Control blocks it. Under an App Control "
+                  f"policy, ask your administrator which folders may run programs, and pass one as {folder}. "
+                  + winsys.SMART_APP_CONTROL_IS)}
+    way[225] = way[1260]
+    assert r.stderr.splitlines()[-2:] == [said, way[code]] if code != 5 else r.stderr.splitlines()[-1] == said, r.stderr
     assert list(world.envs.iterdir()) == []
 
 
@@ -196,7 +206,7 @@ def test_an_environment_python_windows_blocks_is_said_with_the_folder_options(mo
     code, _, err = verify._Proc(["C:\\envs\\demo\\python.exe", "-c", "pass"], {}).finish()
     assert code == -1 and err.splitlines() == [
         "[Errno 13] This program is blocked by group policy",
-        "Windows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an antivirus "
+        "Windows refused to start it: a policy (AppLocker, Software Restriction Policies) or an antivirus "
         "blocks programs in that folder; ask your administrator which folders may run programs, and pass one as "
         "--envs-dir or --prefix"]
 

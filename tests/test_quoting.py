@@ -412,21 +412,94 @@ def test_the_clm_check_sees_what_constrained_language_refuses():
     assert clm_problems(pwsh.parse(b"$x = [int][string]'1'\n$y = $x.Count\n")) == []
 
 
+def strict_problems(tree: pwsh.Tree) -> List[str]:
+    """What a profile's `Set-StrictMode -Version Latest` makes throw in text it applies to (a
+    dot-sourced script, Invoke-Expression's text; Microsoft Learn, Set-StrictMode): an index that is a
+    number (one out of bounds throws from version 3), and a member of a command's output in
+    parentheses (no output is $null, whose members throw from version 2: PowerShell's
+    PSGetMemberBinder, PropertyNotFoundStrict)."""
+    def text(node):
+        return tree.source[node.start_byte:node.end_byte].decode("utf-8")
+
+    found = []
+    for node in pwsh.walk(tree.root):
+        if node.type == "element_access":
+            index = node.children[2]
+            if any(n.type == "integer_literal" for n in pwsh.walk(index)) and text(index).strip().isdigit():
+                found.append("index " + text(node)[:60])
+        elif node.type == "member_access" and node.children[0].type == "parenthesized_expression" and any(
+                n.type == "command" for n in pwsh.walk(node.children[0])):
+            found.append("member of a command's output " + text(node)[:60])
+    return found
+
+
+def test_the_strict_mode_check_sees_what_set_strictmode_refuses():
+    bad = pwsh.parse(b"$a = $bat[0]\n$b = (Get-Item -LiteralPath 'Env:X').Value\n$c = @(Get-Command x)[0]\n")
+    assert len(strict_problems(bad)) == 3
+    assert strict_problems(pwsh.parse(b"$a = $h['PATH']\n$b = $x[$i]\n$c = $state.Prefix\n$d = ($a + $b).Length\n")) == []
+
+
+def mambaboots_ps1(prefix: Path, windows: bool) -> dict:
+    """Every .ps1 mambaboot writes into an environment: its activation scripts and variables'
+    fragment, and its etc/conda hooks (~mambaboot-root.ps1, which conda's and mamba's activation run)."""
+    from mambaboot.environment import roothook
+
+    written = {**generate.render(str(prefix), windows=windows), **roothook.render(windows)}
+    return {rel: data for rel, data in written.items() if rel.endswith(".ps1")}
+
+
 @pytest.mark.parametrize("windows", [True, False], ids=["windows", "pwsh"])
 def test_activation_text_runs_in_constrained_language_mode(tmp_path, windows):
     """AppLocker and App Control put PowerShell in ConstrainedLanguage mode, where no .NET method
     can be called and only a few types named (about_Language_Modes); the activation text runs in
-    the caller's mode under Invoke-Expression, so it uses cmdlets, operators and the Env: drive only."""
+    the caller's mode under Invoke-Expression, and conda's and mamba's activation run the root hook
+    in it, so every .ps1 mambaboot writes uses cmdlets, operators and the Env: drive only. A
+    profile's Set-StrictMode applies to them too: no index by number, no member of a command's
+    output in parentheses."""
     from tests.test_activation_posix import _add_environment_data
 
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     _add_environment_data(prefix)
-    scripts = generate.render(str(prefix), windows=windows)
-    for rel in (".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1", ".mambaboot/vars.ps1"):
-        assert clm_problems(pwsh.parse(scripts[rel])) == [], rel
+    scripts = mambaboots_ps1(prefix, windows)
+    assert {".mambaboot/activate.ps1", ".mambaboot/deactivate.ps1", ".mambaboot/vars.ps1",
+            "etc/conda/activate.d/~mambaboot-root.ps1", "etc/conda/deactivate.d/~mambaboot-root.ps1"} == set(scripts)
+    for rel, data in scripts.items():
+        tree = pwsh.parse(data)
+        assert clm_problems(tree) == [] and strict_problems(tree) == [], rel
     for script in (powershell.ACTIVATE, powershell.DEACTIVATE):
-        assert clm_problems(pwsh.parse(powershell.line(str(prefix), script).encode())) == []
+        tree = pwsh.parse(powershell.line(str(prefix), script).encode())
+        assert clm_problems(tree) == [] and strict_problems(tree) == []
+
+
+def test_package_hooks_a_policy_refuses_are_left_out_and_named_once(made_env):
+    """Restricted runs no script file and AllSigned only a signed one (about_Execution_Policies):
+    dot-sourced, each of the packages' hooks would fail with an error of its own. activate.ps1 asks
+    Get-ExecutionPolicy (the policy in force) first, leaves such hooks out, at activation and at
+    deactivation, and says so in one warning naming them and the two ways out; every other policy
+    runs them as conda does. What the policies do is proven on Windows (e2e.yml)."""
+    raw = (made_env / ".mambaboot" / "activate.ps1").read_bytes()
+    tree = pwsh.parse(raw)
+    code = raw.decode("utf-8-sig")
+    assert "foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) {" in code
+    assert "$scripts = @(& $state.Allowed @(& $state.Hooks $state.Prefix 'deactivate'))" in code
+    sourced = [n for n in pwsh.walk(tree.root) if n.type == "command" and n.children[0].type == "command_invokation_operator"
+               and n.children[0].children[0].type == "."]
+    assert len(sourced) == 2  # the two loops above, nothing else
+    # and called, not dot-sourced, in another language mode, where a hook the policy trusts has another mode
+    for hook in ("$hook", "$scripts[$i]"):
+        assert (f"if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') {{ . {hook} }} else {{ & {hook} }}"
+                in code), hook
+    block = next(n for n in pwsh.walk(tree.root) if n.type == "assignment_expression"
+                 and tree.source[n.start_byte:n.end_byte].startswith(b"$allowed = {"))
+    inner = pwsh.Tree(tree.source, block)
+    assert pwsh.commands(inner).count("Write-Warning") == 1 and "Write-Error" not in pwsh.commands(inner)
+    assert {"Get-ExecutionPolicy", "Get-AuthenticodeSignature"} <= set(pwsh.commands(inner))
+    assert "if (@('Restricted', 'AllSigned') -notcontains $policy) { return $scripts }" in code
+    for text in (powershell.HOOKS_SKIPPED, powershell.HOOKS_USER_POLICY, powershell.HOOKS_GROUP_POLICY):
+        assert powershell.quote(text) in code
+    ways = powershell.HOOKS_USER_POLICY
+    assert "activate.bat" in ways and "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned" in ways
 
 
 def test_activation_runs_no_script_file_of_its_own(made_env):

@@ -216,4 +216,7 @@ def test_the_bootstrap_scripts_stay_within_their_budget():
     scripts = sorted((SRC.parent.parent / "bootstrap").glob("bootstrap.*"))
     counts = {p.name: sum(1 for line in p.read_text(encoding="utf-8").splitlines() if line.strip()) for p in scripts}
     assert {"bootstrap.sh", "bootstrap.ps1", "bootstrap.bat"} <= set(counts), counts
-    assert sum(counts.values()) <= 1500, counts
+    # 1500, and the lines of what only a script can do before any download or hand-over: a share as the
+    # default place (bat, ps1), a proxy's refusal of CONNECT (bat: %{http_connect}), Smart App Control
+    # named for a 4551, bootstrap.bat's PowerShell line from powershell.line
+    assert sum(counts.values()) <= 1510, counts

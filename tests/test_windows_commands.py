@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mambaboot.common.files import removal
 from mambaboot.shell.activation import powershell
+from tests.support import wintransaction
 from tests.support.wine import windows_path as win
 
 AUTORUN_KEY = r"HKCU\Software\Microsoft\Command Processor"
@@ -59,6 +60,8 @@ def test_every_command_runs_on_the_windows_python(winpython, tmp_path):
     _ok(mb(["create", "--prefix", win(prefix), "--from-lock", win(lock), "--force", *engine, *where]),
         f"done: {win(prefix)}")
     assert _record(prefix)["state"] == "complete" and _record(prefix)["created"] != before
+
+    _relink_conda_in_the_activated_environment(winpython, prefix)
 
     post = tmp_path / "post.bat"
     post.write_bytes(b'@echo off\r\npython -c "import sys; print(\'post-script in \' + sys.prefix)"\r\n')
@@ -103,6 +106,61 @@ def test_every_command_runs_on_the_windows_python(winpython, tmp_path):
     assert not renamed.exists()
     _ok(mb(["cache", "info", *where]), "package cache")
     _ok(mb(["cache", "clean", *where]), "removed ")
+
+
+def _scripts_finding(winpython, prefix: Path) -> dict:
+    r = winpython.mambaboot(["doctor", win(prefix), "--json"])
+    assert r.returncode in (0, 11), (r.stdout, r.stderr)
+    (found,) = [f for f in json.loads(r.stdout)["findings"] if f["check"] == "scripts"]
+    return found
+
+
+def _relink_conda_in_the_activated_environment(winpython, prefix: Path) -> None:
+    """A transaction in the activated environment relinking conda, as libmamba runs one (the engine
+    stand-in's `install`, tests/support/wintransaction.py): every package it replaces unlinked before
+    any is linked, so condabin\\conda.bat is gone while postlinked (noarch: python, with a post-link
+    script) is linked, whose post-link script and .pyc compilation run after `CALL "%CONDA_BAT%"
+    activate PREFIX`. First with CONDA_BAT naming condabin\\conda.bat (conda_hook.bat's value, an older
+    mambaboot's): the CALL fails, both are skipped without a word, conda-meta lists .pyc files that
+    are not there, and the wrapper writes condabin's scripts anew. Then with mambaboot's own, after
+    activation: everything runs, and relinking mamba puts its condabin\\mamba.bat back with the path in
+    it. doctor says which script what wrote; activate-scripts makes them relative again."""
+    from tests.support.winpython import POSTLINKED_LOG, command_line
+
+    activated = [f'call "{win(prefix / ".mambaboot" / "activate.bat")}"', "if errorlevel 1 exit /b 3"]
+
+    def relink(*names, bat=None):
+        _ok(winpython.cmd([*activated, *([f'set "CONDA_BAT={bat}"'] if bat else []),
+                           command_line(winpython.engine, ["install", "-y", "-p", win(prefix), "--override-channels",
+                                                           "-c", winpython.channel_url, "--force-reinstall", *names])]),
+            "Unlinking conda", "Linking postlinked-1.0")
+
+    log = prefix / POSTLINKED_LOG
+    site = prefix / "Lib" / "site-packages" / "postlinked"
+    pyc = [site / "__pycache__" / f"{m}.cpython-312.pyc" for m in ("__init__", "more")]
+
+    def listed():
+        (meta,) = (prefix / "conda-meta").glob("postlinked-*.json")
+        return set(json.loads(meta.read_text(encoding="utf-8"))["files"])
+
+    relink("postlinked", "conda", bat=win(prefix / "condabin" / "conda.bat"))
+    assert not log.exists(), "the post-link script ran"
+    assert (site / "more.py").is_file() and not any(p.exists() for p in pyc)
+    assert {p.relative_to(prefix).as_posix() for p in pyc} <= listed(), "libmamba lists them all the same"
+    found = _scripts_finding(winpython, prefix)
+    assert found["severity"] == "warning" and "condabin/activate.bat" in found["message"], found
+    assert "written anew by a mamba run" in found["message"], found
+
+    relink("postlinked", "conda", "mamba")
+    assert log.read_text().splitlines() == [f"postlinked 1.0 ran, python={win(prefix)}\\python.exe, "
+                                            f"CONDA_PREFIX={win(prefix)}"], "once, in the environment"
+    assert all(p.is_file() for p in pyc) and {p.relative_to(prefix).as_posix() for p in pyc} <= listed()
+    said = _scripts_finding(winpython, prefix)["message"]
+    (meta,) = (prefix / "conda-meta").glob("mamba-*.json")
+    put_back = f"condabin/mamba.bat, condabin/mamba_hook.bat: put back by the package mamba "
+    assert put_back in said and f"(conda-meta/{meta.name})" in said, said
+    _ok(winpython.mambaboot(["activate-scripts", win(prefix)]), "rewrote condabin/mamba.bat")
+    assert _scripts_finding(winpython, prefix)["severity"] == "ok"
 
 
 def _processes(needle: str):
@@ -164,20 +222,9 @@ def test_a_create_killed_while_the_engine_runs_is_settled_by_the_next(winpython,
     assert _record(prefix)["state"] == "complete"
 
 
-# What libmamba 2.8.1's init_root_prefix_cmdexe writes into the root prefix (shell_init.cpp
-# 799-888, from libmamba/data/mamba.bat, activate.bat and mamba_hook.bat), the markers filled in
-# as it fills them: MAMBA_EXE the running mamba, MAMBA_ROOT_PREFIX the root prefix, absolute.
-WRAP_CALL_WRITES = {
-    "condabin/mamba.bat": ('@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n\n'
-                           '@IF [%1]==[activate]   "%~dp0_mamba_activate" %*\n@IF [%1]==[deactivate] "%~dp0_mamba_activate" %*\n\n'
-                           '@CALL "%MAMBA_EXE%" %*\n\n@IF %errorlevel% NEQ 0 EXIT /B %errorlevel%\n'),
-    "condabin/activate.bat": '@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n@CALL "%~dp0..\\condabin\\mamba_hook.bat"\nmamba activate %*\n',
-    "Scripts/activate.bat": '@SET "MAMBA_EXE={exe}"\n@SET "MAMBA_ROOT_PREFIX={root}"\n@CALL "%~dp0..\\condabin\\mamba_hook.bat"\nmamba activate %*\n',
-    "condabin/mamba_hook.bat": ('@IF DEFINED CONDA_SHLVL GOTO :EOF\n\n@FOR %%F in ("%~dp0") do @SET "__mambabin_dir=%%~dpF"\n'
-                                '@SET "__mambabin_dir=%__mambabin_dir:~0,-1%"\n@SET "PATH=%__mambabin_dir%;%PATH%"\n'
-                                '@SET "MAMBA_BAT=%__mambabin_dir%\\mamba.bat"\n@SET "MAMBA_EXE={exe}"\n'
-                                '@DOSKEY mamba="%MAMBA_BAT%" $*\n\n@SET CONDA_SHLVL=0\n'),
-}
+# What libmamba 2.8.1's init_root_prefix_cmdexe writes into the root prefix of a mamba named mamba.exe
+WRAP_CALL_WRITES = {rel.format(name="mamba"): text.replace("{name}", "mamba")
+                    for rel, text in wintransaction.WRAP_CALL_WRITES.items()}
 
 
 def test_doctor_names_scripts_a_mamba_wrote_anew_and_activate_scripts_makes_them_relative(winpython, tmp_path):
@@ -193,10 +240,7 @@ def test_doctor_names_scripts_a_mamba_wrote_anew_and_activate_scripts_makes_them
     finish.portable(str(prefix), True, written=[root])  # as create leaves it (the files name the path Windows sees)
 
     def scripts_finding():
-        r = winpython.mambaboot(["doctor", root, "--json"])
-        assert r.returncode in (0, 11), (r.stdout, r.stderr)
-        (found,) = [f for f in json.loads(r.stdout)["findings"] if f["check"] == "scripts"]
-        return found
+        return _scripts_finding(winpython, prefix)
 
     found = scripts_finding()
     assert found["severity"] == "ok", found
@@ -206,6 +250,7 @@ def test_doctor_names_scripts_a_mamba_wrote_anew_and_activate_scripts_makes_them
     found = scripts_finding()
     assert found["severity"] == "warning" and "activate-scripts" in found["fix"], found
     assert all(rel in found["message"] for rel in WRAP_CALL_WRITES), found
+    assert "written anew by a mamba run" in found["message"] and "put back" not in found["message"], found
     assert {rel: (prefix / rel).read_bytes() for rel in WRAP_CALL_WRITES} == before, "doctor writes nothing"
     _ok(winpython.mambaboot(["activate-scripts", root]), "rewrote condabin/mamba.bat")
     assert not any(root.encode() in (prefix / rel).read_bytes() for rel in WRAP_CALL_WRITES)

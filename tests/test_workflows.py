@@ -378,3 +378,93 @@ def test_e2e_makes_activates_checks_and_removes_on_each_system():
                     r'condabin\mamba.bat" activate', ".mambaboot/activate.sh", r".mambaboot\activate.bat",
                     r".mambaboot\activate.ps1", "doctor", "remove", "--yes", "test ! -e", "Test-Path -LiteralPath $prefix"):
         assert promise in text, promise
+
+
+def _windows_step(name: str) -> dict:
+    job = load("e2e.yml")["jobs"]["windows"]
+    return next(s for s in job["steps"] if s.get("name", "").startswith(name))
+
+
+def test_e2e_windows_steps_run_in_shells_every_windows_runner_has_and_parse():
+    """windows-11-arm may lack pwsh: every step of the Windows job names cmd or Windows PowerShell
+    5.1 (`powershell`), which every Windows has, and tries pwsh only where it is found; each
+    PowerShell step parses with the real grammar."""
+    from tests.support import pwsh
+
+    job = load("e2e.yml")["jobs"]["windows"]
+    for step in job["steps"]:
+        if "run" in step:
+            assert step.get("shell") in ("cmd", "powershell"), step["name"]
+            if step["shell"] == "powershell":
+                pwsh.parse(step["run"].encode("utf-8"))
+    assert "Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue" in _windows_step(
+        ".mambaboot\\activate.ps1 works")["run"]
+
+
+def test_e2e_each_policy_and_mode_is_proven_in_force_by_what_it_refuses():
+    """A policy or mode set in a child could silently not take: each case checks it is in force and
+    then that it refuses what it must (a negative control that fails without it) before the line
+    runs: `. activate.ps1` under Restricted and AllSigned, a .NET call in ConstrainedLanguage; the
+    package hook is left out with one warning naming it and both ways out, or run, never an error."""
+    run = _windows_step("the PowerShell activation line works under Restricted")["run"]
+    refused_file = "try { . (Join-Path ' + $quoted + ' ''.mambaboot\\activate.ps1'') } catch { $refused = $true }; if (-not $refused) { exit 12 }"
+    refused_net = "try { [System.IO.Path]::GetTempPath() | Out-Null } catch { $refused = $true }; if (-not $refused) { exit 12 }"
+    assert refused_file in run and refused_net in run
+    for policy, control, hook in (("Restricted", "$refusedFile", "skipped"), ("AllSigned", "$refusedFile", "skipped"),
+                                  ("RemoteSigned", None, "ran")):
+        case = next(ln for ln in run.splitlines() if f"-ExecutionPolicy {policy} -Force" in ln)
+        assert f"if ([string](Get-ExecutionPolicy) -ne ''{policy}'') {{ exit 11 }}" in case, case
+        assert (control is None or control in case) and case.rstrip(" ,)").endswith(f"'{hook}'"), case
+    clm = next(ln for ln in run.splitlines() if 'LanguageMode = "ConstrainedLanguage"' in ln)
+    assert "-ne ''ConstrainedLanguage'') { exit 11 }" in clm and "$refusedNet" in clm
+    assert "$command = \"$setup; $proof; `$ErrorActionPreference = 'Stop'; `$warned = @($line 3>&1); $hooked;" in run
+    for said in ("e2e-hook.ps1", "activate.bat", "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned"):
+        assert f"$said.Contains(''{said}'')" in run, said
+    hook = _windows_step("an environment with a package .ps1 hook")["run"]
+    assert "activate.d\\e2e-hook.ps1" in hook and "deactivate.d\\e2e-hook.ps1" in hook
+
+
+def test_e2e_locks_a_machine_down_for_a_fresh_powershell_and_unlocks_it_whatever_happens():
+    """A ConstrainedLanguage set in the session is no lockdown: __PSLockdownPolicy at machine scope is
+    what PowerShell's SystemPolicy reads as it starts (wldpNativeMethods.cs), so a fresh `powershell`
+    runs there, proves the mode and a .NET call refused, runs mambaboot's root hook and the line, and
+    the variable goes in a `finally` (the runner's later steps would be locked down too)."""
+    run = _windows_step("a machine lockdown (__PSLockdownPolicy)")["run"]
+    lock, fresh = run.index("SetEnvironmentVariable('__PSLockdownPolicy', '4', 'Machine')"), run.index("powershell -NoProfile")
+    unlock = run.index("SetEnvironmentVariable('__PSLockdownPolicy', $null, 'Machine')")
+    assert run.index("try {") < lock < fresh < run.index("} finally {") < unlock
+    for control in ("-ne ''ConstrainedLanguage'') { exit 11 }", "[System.IO.Path]::GetTempPath()",
+                    "etc\\conda\\activate.d\\~mambaboot-root.ps1", "if ($env:MAMBA_ROOT_PREFIX -ne ' + $quoted + ') { exit 13 }",
+                    "$env:E2E_HOOK_RAN -ne ''yes''"):
+        assert control in run, control
+
+
+def test_e2e_runs_the_line_with_set_strictmode_latest_in_a_profile_proven_in_force():
+    run = _windows_step("the PowerShell activation line works with Set-StrictMode")["run"]
+    assert "Set-Content -LiteralPath $profileFile -Value 'Set-StrictMode -Version Latest'" in run
+    assert "try { `$e2eNeverSet | Out-Null; exit 11 } catch { }" in run  # an unset variable must throw
+    child = next(ln for ln in run.splitlines() if "-EncodedCommand" in ln)
+    assert "-NoProfile" not in child and "-ExecutionPolicy Bypass" in child
+    assert "} finally {" in run and "Remove-Item -LiteralPath $profileFile" in run
+
+
+def test_e2e_proves_a_pushd_drive_mapped_to_a_share_then_sees_it_refused():
+    run = _windows_step("a current directory on a drive pushd mapped to a share")["run"]
+    lines = run.splitlines()
+    assert lines[1] == 'pushd "%SHARED%" || exit /b 1' and lines[2].startswith('"%SystemRoot%\\System32\\net.exe" use %CD:~0,2%')
+    for said, words in (("shared-bat.txt", "or a drive mapped to one, as net use and pushd map them"),
+                        ("shared-create.txt", "is on a drive mapped to a network share")):
+        assert f'/c:"{words}" "%RUNNER_TEMP%\\{said}" || exit /b 1' in run
+    assert 'if not "%RC%"=="2" exit /b 1' in run and 'if not "%CREATE_RC%"=="2" exit /b 1' in run
+
+
+def test_e2e_has_a_proxy_refuse_connect_for_each_downloader():
+    from mambaboot.engine.download import PROXY_HINTS
+    from tests.support import netproxy
+
+    run = _windows_step("a proxy that refuses CONNECT")["run"]
+    assert "from netproxy import ConnectProxy" in run and "refuse=" in run
+    assert "refuse" in netproxy.ConnectProxy.__init__.__code__.co_varnames
+    assert set(PROXY_HINTS) == {403, 407} and "foreach ($code in '403', '407')" in run
+    for who in ("bootstrap.bat", "bootstrap.ps1", "create"):
+        assert f'throw "{who}: $said"' in run, who

@@ -70,9 +70,12 @@ class TestCA:
 
 
 class ConnectProxy:
-    """HTTP proxy on 127.0.0.1 that serves CONNECT only (anything else: 405)."""
+    """HTTP proxy on 127.0.0.1 that serves CONNECT only (anything else: 405). refuse: a status line
+    (b"403 Forbidden", b"407 Proxy Authentication Required") it answers every CONNECT with, as a
+    company proxy does for a blocked host or a user not logged on."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: bytes = b"") -> None:
+        self.refuse = refuse
         self.targets: list[str] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._stop = threading.Event()
@@ -105,6 +108,10 @@ class ConnectProxy:
                 return
             host, port = target.decode().rsplit(":", 1)
             self.targets.append(target.decode())
+            if self.refuse:
+                auth = b"Proxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n" if self.refuse[:3] == b"407" else b""
+                client.sendall(b"HTTP/1.1 " + self.refuse + b"\r\n" + auth + b"Content-Length: 0\r\n\r\n")
+                return
             try:
                 with socket.create_connection((host, int(port))) as upstream:
                     client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")

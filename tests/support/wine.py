@@ -8,9 +8,9 @@ Creating a prefix costs ~10 s; a wineserver kept alive for the session makes eac
     wine.typed(["tar -xf ..."], env={...}, cwd=path)   # lines typed at cmd's prompt, not a batch file
 
 run_bat is for bootstrap.bat: the stand-ins (tests/support/winstandin.c, compiled with
-mingw-w64 on first use) are curl.exe and certutil.exe in the prefix's system32 directory,
-where bootstrap.bat calls them by full path as Windows ships them (Wine's own certutil.exe is
-replaced, loaded as a native program by WINEDLLOVERRIDES), and micromamba.exe / python.exe
+mingw-w64 on first use) are curl.exe, certutil.exe and net.exe in the prefix's system32 directory,
+where bootstrap.bat calls them by full path as Windows ships them (Wine's own certutil.exe and
+net.exe are replaced, loaded as native programs by WINEDLLOVERRIDES), and micromamba.exe / python.exe
 wherever a test puts the binary; they log each run, and their own path, to STANDIN_LOG.
 
 Wine's cmd is close to, not identical with, Windows' cmd; the differences that matter here:
@@ -126,7 +126,7 @@ class Wine:
             "HOME": str(self.root / "home"), "PATH": "/usr/bin:/bin", "WINEPREFIX": str(self.prefix),
             "WINEDEBUG": "-all", "LANG": "C.UTF-8",
             # no Mono/Gecko installer prompts on the first start; the stand-ins over Wine's own programs
-            "WINEDLLOVERRIDES": "mscoree,mshtml=;certutil.exe,curl.exe=n",
+            "WINEDLLOVERRIDES": "mscoree,mshtml=;certutil.exe,curl.exe,net.exe=n",
         }
 
     def start(self) -> None:
@@ -155,11 +155,11 @@ class Wine:
 
     @functools.cached_property
     def standin(self) -> Path:
-        """The Windows stand-in program, compiled once; also curl.exe and certutil.exe in system32."""
+        """The Windows stand-in program, compiled once; also curl.exe, certutil.exe and net.exe in system32."""
         standin = self.root / "standin.exe"
         subprocess.run([COMPILER, "-municode", "-O2", "-s", "-Wall", "-Werror", "-o", str(standin), str(SOURCE)],
                        check=True, capture_output=True)
-        for name in ("curl.exe", "certutil.exe"):
+        for name in ("curl.exe", "certutil.exe", "net.exe"):
             shutil.copy(standin, self.system32 / name)
         return standin
 

@@ -13,7 +13,11 @@ that loads under Wine, so the solve and the link are replaced here, standard lib
   info\\repodata_record.json), then every file of its paths.json is hard-linked into the prefix,
   copied when it holds the prefix placeholder (replaced by the prefix: text files only here) or
   when the hard link fails or --always-copy asks; conda-meta\\NAME-VERSION-BUILD.json records
-  the files.
+  the files;
+* `install -p PREFIX [-c CHANNEL]... [--force-reinstall] SPEC...` into an existing environment
+  runs libmamba's transaction there (wintransaction.py): every package it replaces unlinked
+  before any is linked, each linked package's post-link script and .pyc compilation run through
+  the wrapper that calls CONDA_BAT.
 """
 
 import json
@@ -27,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 import micromamba_standin as ms
+import wintransaction
 from standin_install import relinked
 
 
@@ -206,6 +211,88 @@ def explicit_records(entries, cache, offline):
         records.append(found[0])
     return records
 
+def _installed(prefix):
+    """name -> (record file, record) of the packages in prefix."""
+    found = {}
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        doc = json.loads(meta.read_text(encoding="utf-8"))
+        found[doc["name"]] = (meta, doc)
+    return found
+
+
+def _in_link_order(records):
+    """Each package after those it depends on among them (libmamba links in the solver's order)."""
+    names = {r.name.normalized: r for r in records}
+    done, ordered = set(), []
+
+    def visit(record):
+        if record.name.normalized in done:
+            return
+        done.add(record.name.normalized)
+        for dep in record.doc.get("depends", []):
+            if _split(dep)[0] in names:
+                visit(names[_split(dep)[0]])
+        ordered.append(record)
+
+    for record in records:
+        visit(record)
+    return ordered
+
+
+def cmd_install(args):
+    """`micromamba install` into an existing environment (-p, else CONDA_PREFIX): the request solved
+    as create solves it; what is not installed as solved, and with --force-reinstall what was asked
+    for, goes through libmamba's transaction (wintransaction.Transaction)."""
+    force = "--force-reinstall" in args
+    options = ms.parse_create([a for a in args if a != "--force-reinstall"])
+    root_prefix, _ = ms.resolve_root_prefix(options)
+    rc = ms.read_rc(root_prefix, options)
+    prefix = Path(os.path.abspath(options.prefix or os.environ.get("CONDA_PREFIX") or "."))
+    if not (prefix / "conda-meta").is_dir():
+        raise ms.Failure(f"{prefix} is not a conda environment (no conda-meta)")
+    channels = options.channels + ([] if options.override_channels else [c for c in rc.channels if c not in options.channels])
+    _, cache = ms.lock_caches(options, ms.resolve_pkgs_dirs(root_prefix, rc))
+    folder_cache = cache / ms.cache_folder(channels[0]) if ms.version_at_least(2, 6) and channels else cache
+    folder_cache.mkdir(parents=True, exist_ok=True)
+    installed = _installed(prefix)
+    asked = {_split(spec)[0] for spec in options.specs}
+    to_link = [r for r in solve(options, channels, options.specs, folder_cache)
+               if r.name.normalized not in installed or (force and r.name.normalized in asked)
+               or (installed[r.name.normalized][1].get("version"), installed[r.name.normalized][1].get("build"))
+               != (r.version, r.build)]
+    python = installed.get("python", (None, {}))[1].get("version", "3")
+    transaction = wintransaction.Transaction(prefix, root_prefix, os.path.abspath(sys.argv[0]), python)
+    if not options.quiet:
+        print("\nTransaction starting")
+    for record in to_link:  # Transaction::execute: every unlink, then every link
+        if record.name.normalized in installed:
+            if not options.quiet:
+                print(f"Unlinking {record.name.normalized}")
+            transaction.unlink(installed[record.name.normalized][0])
+    for record in _in_link_order(to_link):
+        if not options.quiet:
+            print(f"Linking {record.name.normalized}-{record.version}-{record.build}")
+        folder = _extracted(record, folder_cache)
+        paths = json.loads((folder / "info" / "paths.json").read_text(encoding="utf-8"))["paths"]
+        transaction.link(json.loads(record.to_json()), folder, paths)
+    transaction.finish()
+    if ms.version_at_least(2, 6):
+        (folder_cache / ".cache.lock").unlink(missing_ok=True)
+    if not options.quiet:
+        print("\nTransaction finished")
+    return 0
+
+
+_main = ms.main
+
+
+def main(argv):
+    if argv[:1] == ["install"]:
+        ms.read_env_configurables()
+        return cmd_install(argv[1:])
+    return _main(argv)
+
+
 # micromamba writes UTF-8 whatever the console's code page (its table's rules are U+2500)
 sys.stdout.reconfigure(encoding="utf-8")
 sys.stderr.reconfigure(encoding="utf-8")
@@ -214,4 +301,5 @@ ms.explicit_records = explicit_records
 ms.install = install
 ms.relink_as_libmamba = lambda prefix: None
 ms.run_post_link = lambda prefix, records: ms.show_messages(prefix)
+ms.main = main
 ms.run()

@@ -359,8 +359,29 @@ def uv_win_spec():
         "Library/bin/uv.exe": launcher(f"{LAUNCHER_DIR}\\..\\..\\python.exe", f"print('uv {UV_VERSION}')\n")})
 
 
+# What postlinked's post-link script writes, one line a run, into its environment (libmamba runs it
+# with PREFIX, PKG_NAME and PKG_VERSION set, after activating the environment: run_script, link.cpp).
+POSTLINKED_LOG = "postlinked.log"
+
+
+def postlinked_win_spec():
+    """A noarch: python package as conda-forge builds one (site-packages/, which the link puts in
+    Lib\\site-packages\\ and compiles), with a post-link script for Windows that records each run,
+    the python it found on PATH, and which CONDA_PREFIX it ran in."""
+    from tests.support.channel import PackageSpec
+
+    post = ('@set "POSTLINKED_PY="\r\n@for %%P in (python.exe) do @set "POSTLINKED_PY=%%~$PATH:P"\r\n'
+            '@>>"%PREFIX%\\' + POSTLINKED_LOG + '" echo %PKG_NAME% %PKG_VERSION% ran, python=%POSTLINKED_PY%, '
+            'CONDA_PREFIX=%CONDA_PREFIX%\r\n')
+    return PackageSpec(name="postlinked", version="1.0", build="pyh_0", depends=("python >=3.9",), subdir="noarch",
+                       noarch="python", files={"site-packages/postlinked/__init__.py": "VALUE = 1\n",
+                                               "site-packages/postlinked/more.py": "from postlinked import VALUE\n",
+                                               "Scripts/.postlinked-post-link.bat": post})
+
+
 def build_win_channel(dest: os.PathLike) -> Path:
-    """A win-64 channel: the Windows CPython, pip, conda, mamba and uv; indexed as the suite's channels."""
+    """A win-64 channel: the Windows CPython, pip, conda, mamba, uv and postlinked; indexed as the
+    suite's channels."""
     from tests.support.channel import index_channel, make_package
 
     dest = Path(dest)
@@ -368,7 +389,7 @@ def build_win_channel(dest: os.PathLike) -> Path:
         (dest / subdir).mkdir(parents=True, exist_ok=True)
     python = _python_archive()
     shutil.copyfile(python, dest / "win-64" / python.name)
-    for spec in (conda_win_spec(), mamba_win_spec(), pip_win_spec(), uv_win_spec()):
+    for spec in (conda_win_spec(), mamba_win_spec(), pip_win_spec(), uv_win_spec(), postlinked_win_spec()):
         make_package(spec, dest / spec.subdir)
     index_channel(dest)
     return dest
@@ -400,6 +421,7 @@ def make_engine(dest: os.PathLike, version: str = "2.8.1", python: Optional[str]
     modules = {
         "micromamba_standin.py": standin,
         "standin_install.py": (SUPPORT / "standin_install.py").read_text(encoding="utf-8"),
+        "wintransaction.py": (SUPPORT / "wintransaction.py").read_text(encoding="utf-8"),
         **_pyyaml(),
     }
     python = python or f'"{windows_path(embed_dir() / "python.exe")}"'

@@ -11,25 +11,36 @@
  *                           with STANDIN_FAIL=1 fails like micromamba (exit 1), =solve as a
  *                           failed solve does (libmamba's words, exit 1); otherwise
  *                           makes --prefix with conda-meta\history and a python.exe (itself)
+ *   python ... -c CODE ...  does nothing, exit 0: logged as the role "python-c" (bootstrap.bat's last line
+ *                           comes from mambaboot's own code on the private Python; tests run CODE themselves)
  *   python ...              exits with %STANDIN_PYTHON_EXIT% (default 0); with %STANDIN_PYTHON_COPY%
  *                           set, plays `python -I -S PREFIX\.mambaboot\envvars.py PREFIX\.` run by
  *                           activate.bat: copies that file (what envvars.py wrote, on Linux, for
  *                           the same environment) to its last argument's .mambaboot\vars.bat
  *   curl ... -o OUT URL     copies a file:// URL to OUT; curl's exit 37 when it cannot;
  *                           with STANDIN_CURL_EXIT=N it fails with curl's exit N instead, with
- *                           STANDIN_CURL_STATUS=S as -f fails on HTTP status S (exit 22); given
- *                           -w "%{http_code}\n" it writes that status (else 000) to stdout; an OUT
+ *                           STANDIN_CURL_STATUS=S as -f fails on HTTP status S (exit 22), with
+ *                           STANDIN_CURL_CONNECT=C as a proxy refusing CONNECT with C fails (exit 56);
+ *                           given -w "%{http_code} %{http_connect}\n" it writes both (else 000) to
+ *                           stdout; an OUT
  *                           holding a character outside ASCII fails as a curl.exe built without
  *                           Unicode file names fails on one outside the ANSI code page (exit 23);
  *                           --max-filesize is not applied, as a curl.exe before 8.4.0 does not
  *                           apply it to a body sent without Content-Length
  *   certutil -hashfile F SHA256   the real SHA-256, in certutil's output format
  *                           (STANDIN_CERTUTIL_STYLE=spaced: Windows 7's "AB CD ..." form)
+ *   net use X:              as Windows' net.exe answers for a drive letter: exit 0 and the mapping when X is
+ *                           a letter in %STANDIN_NET_DRIVES% (drives mapped to a share, as `net use` or
+ *                           `pushd \\server\share` map them), else "The network connection could not be
+ *                           found." and exit 2; anything else exit 1. It writes no log line (bootstrap.bat
+ *                           asks on every run that takes the current directory as the default parent)
  *   hold FILE               opens FILE sharing nothing, as an antivirus scanning it does, says
  *                           "held" on stdout, and keeps it open until its stdin ends
  *   with STANDIN_BLOCKED=ROLE, a run in that role fails as cmd fails to start a program Windows
  *                           blocks (AppLocker, SRP): Windows' words on stderr, the error code 1260
- *                           (ERROR_ACCESS_DISABLED_BY_POLICY) as the exit code, nothing done
+ *                           (ERROR_ACCESS_DISABLED_BY_POLICY) as the exit code, nothing done; with
+ *                           STANDIN_BLOCKED_CODE=4551 as App Control and Smart App Control block one
+ *                           (ERROR_SYSTEM_INTEGRITY_POLICY_VIOLATION), in their words
  *   with STANDIN_KILL=ROLE, a run in that role does its work, then ends its parent (the cmd running
  *                           the script) outright, as a closed window or Task Manager's "End task"
  *                           does (TerminateProcess: nothing of the script runs after), and exits 1
@@ -273,7 +284,14 @@ static int micromamba(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int has_code(int argc, wchar_t **argv) {
+    for (int i = 1; i < argc && i < 6; i++)
+        if (!wcscmp(argv[i], L"-c")) return 1;
+    return 0;
+}
+
 static int python(int argc, wchar_t **argv) {
+    if (has_code(argc, argv)) return 0;
     const wchar_t *copy = _wgetenv(L"STANDIN_PYTHON_COPY");
     if (copy && *copy && argc > 1) {
         wchar_t dest[4096];
@@ -290,15 +308,19 @@ static int curl(int argc, wchar_t **argv) {
     int write_out = 0;
     for (int i = 1; i < argc; i++) {
         if (!wcscmp(argv[i], L"-o") && i + 1 < argc) out = argv[++i];
-        else if (!wcscmp(argv[i], L"-w") && i + 1 < argc) write_out = !wcscmp(argv[++i], L"%{http_code}\\n");
+        else if (!wcscmp(argv[i], L"-w") && i + 1 < argc) write_out = !wcscmp(argv[++i], L"%{http_code} %{http_connect}\\n");
         else if ((!wcscmp(argv[i], L"--retry") || !wcscmp(argv[i], L"--connect-timeout")
                   || !wcscmp(argv[i], L"--max-redirs") || !wcscmp(argv[i], L"--proto-redir")
                   || !wcscmp(argv[i], L"--max-time") || !wcscmp(argv[i], L"--retry-max-time")
                   || !wcscmp(argv[i], L"--max-filesize")) && i + 1 < argc) i++;
         else if (argv[i][0] != L'-') url = argv[i];
     }
-    const char *status = getenv("STANDIN_CURL_STATUS");
-    if (write_out) printf("%s\n", status && *status ? status : "000");
+    const char *status = getenv("STANDIN_CURL_STATUS"), *connect = getenv("STANDIN_CURL_CONNECT");
+    if (write_out) printf("%s %s\n", status && *status ? status : "000", connect && *connect ? connect : "000");
+    if (connect && *connect) {  /* a proxy refused the tunnel: curl's exit 56, no HTTP status of the server */
+        fprintf(stderr, "curl: (56) CONNECT tunnel failed, response %s\n", connect);
+        return 56;
+    }
     if (status && *status) {
         fprintf(stderr, "curl: (22) The requested URL returned error: %s\n", status);
         return 22;
@@ -371,6 +393,24 @@ static int hold(int argc, wchar_t **argv) {
     return 0;
 }
 
+static int net(int argc, wchar_t **argv) {
+    if (argc != 3 || _wcsicmp(argv[1], L"use") || wcslen(argv[2]) != 2 || argv[2][1] != L':') {
+        fputs("net (stand-in): only \"net use X:\"\n", stderr);
+        return 1;
+    }
+    const wchar_t *mapped = _wgetenv(L"STANDIN_NET_DRIVES");
+    wchar_t letter = towupper(argv[2][0]);
+    for (const wchar_t *p = mapped; p && *p; p++) {
+        if (towupper(*p) == letter) {
+            wprintf(L"Local name        %lc:\nRemote name       \\\\server\\share\nResource type     Disk\n"
+                    L"The command completed successfully.\n\n", letter);
+            return 0;
+        }
+    }
+    fputs("The network connection could not be found.\n\nMore help is available by typing NET HELPMSG 2250.\n\n", stderr);
+    return 2;
+}
+
 static int end_parent(void) {
     DWORD self = GetCurrentProcessId(), parent = 0;
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
@@ -393,6 +433,7 @@ static int role_run(const wchar_t *role, int argc, wchar_t **argv) {
     if (!wcscmp(role, L"curl")) return curl(argc, argv);
     if (!wcscmp(role, L"certutil")) return certutil(argc, argv);
     if (!wcscmp(role, L"hold")) return hold(argc, argv);
+    if (!wcscmp(role, L"net")) return net(argc, argv);
     fwprintf(stderr, L"stand-in: unknown role %ls\n", role);
     return 9;
 }
@@ -408,9 +449,15 @@ int wmain(int argc, wchar_t **argv) {
     wchar_t *dot = wcsrchr(role, L'.');
     if (dot) *dot = 0;
     CharLowerW(role);
-    log_run(role, argc, argv);
+    if (!wcscmp(role, L"python") && has_code(argc, argv)) log_run(L"python-c", argc, argv);
+    else if (wcscmp(role, L"net")) log_run(role, argc, argv);
     const wchar_t *blocked = _wgetenv(L"STANDIN_BLOCKED");
     if (blocked && !wcscmp(blocked, role)) {
+        const char *code = getenv("STANDIN_BLOCKED_CODE");
+        if (code && !strcmp(code, "4551")) {
+            fputs("An Application Control policy has blocked this file.\n", stderr);
+            return 4551;
+        }
         fputs("This program is blocked by group policy. For more information, contact your system administrator.\n", stderr);
         return 1260;
     }

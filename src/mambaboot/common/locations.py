@@ -64,11 +64,16 @@ def on_share(host: Host, path: str) -> bool:
 
 def _refuse_a_share(host: Host) -> None:
     """Never an environment on a share by default, where every package file would go over the
-    network (as the bootstrap scripts refuse it); named with --envs-dir or PY_ENVS, it is the user's."""
-    if on_share(host, host.cwd):
+    network (as the bootstrap scripts refuse it): a UNC path, the network home drive, or any drive
+    mapped to a share (winsys.network_drive); named with --envs-dir or PY_ENVS, it is the user's."""
+    from mambaboot.common import winsys
+
+    how = "a network share" if on_share(host, host.cwd) else (
+        "a drive mapped to a network share (as net use and pushd map one)" if winsys.network_drive(host.cwd) else "")
+    if how:
         from mambaboot.common.errors import UsageError
 
-        raise UsageError(f"the current directory {host.cwd} is on a network share, where every file of the environment "
+        raise UsageError(f"the current directory {host.cwd} is on {how}, where every file of the environment "
                          "would go over the network; pass --envs-dir DIR on a local disk, or set PY_ENVS")
 
 

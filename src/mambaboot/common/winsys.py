@@ -48,15 +48,51 @@ def create_junction(target: str, link: str) -> None:  # pragma: no cover - Windo
 _NO_LINKS_WINERRORS = (1, 50)
 
 
+# Smart App Control (Windows 11) is a code integrity policy of its own: its state is this value, which
+# Windows Security writes (0 off, 1 on, 2 evaluation). No Microsoft page documents it (WinRT's
+# SmartAppControlPolicy.IsEnabled, from build 23504, is the documented way, out of the standard
+# library's reach); what it says is what Windows Security's switch writes, read alike by every
+# script that reports it. On, it refuses a program unsigned and unknown to Microsoft's reputation
+# service wherever it lies, with 4551 as App Control does (Microsoft Support, "Smart App Control").
+_CI_POLICY = r"SYSTEM\CurrentControlSet\Control\CI\Policy"
+SMART_APP_CONTROL = {0: "off", 1: "on", 2: "evaluating"}
+SMART_APP_CONTROL_IS = ("Smart App Control (Windows 11's, in Windows Security: App & browser control) refuses a program "
+                        "that is unsigned and unknown to Microsoft's reputation service in every folder, so no folder "
+                        "helps; whether it is on is your choice there")
+
+
 def blocked(exc: OSError, folder: str) -> str:
     """The way forward when Windows refused to start a program, to follow its own words (str(exc)
     holds them and the WinError code); "" for any other failure. folder: the option that puts
-    the program in another folder, as bootstrap.bat words it for the programs it starts."""
-    if getattr(exc, "winerror", None) not in _BLOCKED:
+    the program in another folder, as bootstrap.bat words it for the programs it starts. 4551 is
+    App Control's, or Smart App Control's: said as the latter when it is on here."""
+    code = getattr(exc, "winerror", None)
+    if code not in _BLOCKED:
         return ""
-    return ("\nWindows refused to start it: a policy (AppLocker, App Control, Software Restriction Policies) or an "
+    if code == 4551 and smart_app_control() == 1:
+        return f"\nWindows refused to start it: Smart App Control is on here. {SMART_APP_CONTROL_IS}"
+    if code == 4551:
+        return (f"\nWindows refused to start it: an App Control policy or Smart App Control blocks it. Under an App "
+                f"Control policy, ask your administrator which folders may run programs, and pass one as {folder}. "
+                f"{SMART_APP_CONTROL_IS}")
+    return ("\nWindows refused to start it: a policy (AppLocker, Software Restriction Policies) or an "
             "antivirus blocks programs in that folder; ask your administrator which folders may run programs, and "
             f"pass one as {folder}")
+
+
+def smart_app_control() -> int | None:
+    """HKLM\\...\\CI\\Policy\\VerifiedAndReputablePolicyState (see SMART_APP_CONTROL); None when it is
+    not there or cannot be read (Windows 10, Windows 11 before 22H2), or off Windows."""
+    if sys.platform != "win32":
+        return None
+    import winreg  # pragma: no cover - Windows only
+
+    try:  # pragma: no cover - Windows only
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, _CI_POLICY) as key:
+            value, kind = winreg.QueryValueEx(key, "VerifiedAndReputablePolicyState")
+    except OSError:  # pragma: no cover - Windows only
+        return None
+    return value if kind == winreg.REG_DWORD else None  # pragma: no cover - Windows only
 
 
 def links_unsupported(exc: OSError) -> bool:
@@ -126,6 +162,17 @@ def long_paths_enabled() -> bool | None:  # pragma: no cover - Windows only
         return False
     except OSError:
         return None
+
+
+def network_drive(path: str) -> bool:
+    """Whether path lies on a drive letter mapped to a network share, as `net use` and `pushd
+    \\\\server\\share` map one (ss64, PUSHD): GetDriveTypeW says DRIVE_REMOTE (4) of its root (Microsoft
+    Learn, GetDriveTypeW). False for a UNC path (locations.on_share sees those), and off Windows."""
+    if sys.platform != "win32" or path[1:2] != ":":
+        return False
+    import ctypes  # pragma: no cover - Windows only
+
+    return ctypes.windll.kernel32.GetDriveTypeW(path[:2] + "\\") == 4  # pragma: no cover - Windows only
 
 
 def documents_dir() -> str | None:  # pragma: no cover - Windows only

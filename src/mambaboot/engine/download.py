@@ -204,6 +204,30 @@ def status_hint(status: int) -> str:
     return ""
 
 
+# What a proxy's refusal of CONNECT says to do, in the bootstrap scripts' words: an https download through a
+# proxy is a CONNECT first, and a refusal there is the proxy's status, never the server's (http.client's
+# _tunnel: OSError "Tunnel connection failed: CODE REASON"; curl: exit 56 with the code in %{http_connect}).
+# 403: a company web filter blocking the host or its category; 407: the proxy wants a logon (RFC 9110 15.5.4,
+# 15.5.8), which a user:password in HTTPS_PROXY answers, and a Windows logon (NTLM, Negotiate) does not:
+# libmamba 2.8.1 never sets CURLOPT_PROXYAUTH (download/curl.cpp).
+PROXY_HINTS = {
+    403: ("the proxy refused to reach that host, as a company web filter does for a host or a category it blocks: no "
+          "password changes that; ask your network's administrators to allow the host, or get micromamba from a "
+          "mirror you can reach with --micromamba-url"),
+    407: ("the proxy asks to be logged on to: give its user and password in HTTPS_PROXY, before its host "
+          "(USER:PASSWORD@HOST:PORT); if it takes only your Windows logon (NTLM or Negotiate), micromamba "
+          "cannot answer it: see docs/windows.md, section Proxies that ask for Windows logon"),
+}
+_TUNNEL = "Tunnel connection failed: "
+
+
+def _tunnel_refused(reason) -> int:
+    """The status a proxy answered CONNECT with, from the OSError http.client raises for it; 0: none."""
+    said = str(reason) if isinstance(reason, OSError) and getattr(reason, "errno", None) is None else ""
+    code = said[len(_TUNNEL):len(_TUNNEL) + 3] if said.startswith(_TUNNEL) else ""
+    return int(code) if code.isdigit() else 0
+
+
 def _with_hint(message: str, status: int) -> str:
     hint = status_hint(status)
     return f"{message}\n{hint}" if hint else message
@@ -305,6 +329,12 @@ def _open(url: str, opener: urllib.request.OpenerDirector, policy: Policy, metho
             raise CertificateUntrusted(f"download of {urlrule.shown(url)} failed: {reason}\n{_TLS_HINT}") from None
         if isinstance(reason, FileNotFoundError):
             raise _answered(f"download of {urlrule.shown(url)} failed: {reason}") from None
+        refused = _tunnel_refused(reason)
+        if refused:  # the proxy's answer, the same on every try
+            proxy = request.host.rpartition("@")[2]  # never a password
+            hint = PROXY_HINTS.get(refused, "")
+            raise ObtainError(f"download of {urlrule.shown(url)} failed: the proxy {proxy} answered HTTP {refused} to its CONNECT "
+                              f"({reason})" + (f"\n{hint}" if hint else "")) from None
         if _unreachable(reason):
             # request.host: the proxy when one is used (urllib's ProxyHandler set_proxy), the URL's host otherwise
             target = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]  # never a password

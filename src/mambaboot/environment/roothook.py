@@ -100,33 +100,37 @@ end
 true
 """
 # Dot-sourced (conda's `. "script"`): the script block keeps its variables out of the caller's scope.
+# The Env: drive only, no .NET method: conda's and mamba's PowerShell activation run this file in the
+# session's language mode, and ConstrainedLanguage (AppLocker, App Control) refuses a method call on any
+# type but a few core ones (about_Language_Modes). An absent variable is no item there (read through
+# the pipeline, as Set-StrictMode -Version 2 throws on a member of $null), and Windows keeps no empty one.
 _PS1_ACTIVATE = """\
 & {
-    $prefix = [Environment]::GetEnvironmentVariable('CONDA_PREFIX')
+    $prefix = Get-Item -LiteralPath 'Env:CONDA_PREFIX' -ErrorAction SilentlyContinue | ForEach-Object { $_.Value }
     if (-not $prefix) { return }
-    if ($null -eq [Environment]::GetEnvironmentVariable('_MAMBABOOT_ROOT_HAD')) {
-        $old = [Environment]::GetEnvironmentVariable('MAMBA_ROOT_PREFIX')
+    if (-not (Test-Path -LiteralPath 'Env:_MAMBABOOT_ROOT_HAD')) {
+        $old = Get-Item -LiteralPath 'Env:MAMBA_ROOT_PREFIX' -ErrorAction SilentlyContinue | ForEach-Object { $_.Value }
         if ($null -eq $old) {
-            [Environment]::SetEnvironmentVariable('_MAMBABOOT_ROOT_HAD', '0')
+            Set-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_HAD' -Value '0'
         } else {
-            [Environment]::SetEnvironmentVariable('_MAMBABOOT_ROOT_HAD', '1')
-            [Environment]::SetEnvironmentVariable('_MAMBABOOT_ROOT_OLD', $old)
+            Set-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_HAD' -Value '1'
+            Set-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_OLD' -Value $old
         }
     }
-    [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $prefix)
+    Set-Item -LiteralPath 'Env:MAMBA_ROOT_PREFIX' -Value $prefix
 }
 """
 _PS1_DEACTIVATE = """\
 & {
-    $had = [Environment]::GetEnvironmentVariable('_MAMBABOOT_ROOT_HAD')
+    $had = Get-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_HAD' -ErrorAction SilentlyContinue | ForEach-Object { $_.Value }
     if ($null -eq $had) { return }
-    if ($had -eq '1') {
-        [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', [Environment]::GetEnvironmentVariable('_MAMBABOOT_ROOT_OLD'))
+    $old = Get-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_OLD' -ErrorAction SilentlyContinue | ForEach-Object { $_.Value }
+    if ($had -eq '1' -and $old) {
+        Set-Item -LiteralPath 'Env:MAMBA_ROOT_PREFIX' -Value $old
     } else {
-        [Environment]::SetEnvironmentVariable('MAMBA_ROOT_PREFIX', $null)
+        Remove-Item -LiteralPath 'Env:MAMBA_ROOT_PREFIX' -ErrorAction SilentlyContinue
     }
-    [Environment]::SetEnvironmentVariable('_MAMBABOOT_ROOT_HAD', $null)
-    [Environment]::SetEnvironmentVariable('_MAMBABOOT_ROOT_OLD', $null)
+    Remove-Item -LiteralPath 'Env:_MAMBABOOT_ROOT_HAD', 'Env:_MAMBABOOT_ROOT_OLD' -ErrorAction SilentlyContinue
 }
 """
 # cmd: conda runs each hook as `CALL "script" || (fail the activation)` (conda/shell/condabin/

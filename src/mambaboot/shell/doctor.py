@@ -389,6 +389,26 @@ def check_long_paths(m: Host) -> List[Finding]:
     return found
 
 
+def check_smart_app_control() -> List[Finding]:
+    """Smart App Control's state (winsys.smart_app_control): on, it refuses micromamba.exe and any
+    package's program or extension module that is unsigned and unknown to Microsoft's reputation
+    service, in every folder (4551): said with what that means, as nothing mambaboot does gets past it."""
+    state = winsys.smart_app_control()
+    if state == 1:
+        return [Finding("smart-app-control", WARNING, "Smart App Control is on: Windows refuses to start a program or load "
+                        "an extension module (.exe, .dll, .pyd) that is unsigned and unknown to Microsoft's reputation "
+                        "service, in every folder (error 4551): micromamba.exe, an environment's python.exe or a package's "
+                        "unsigned module may be refused, and no folder or option of mambaboot helps",
+                        "keep it and use only what it lets run, or turn it off in Windows Security (App & browser "
+                        "control, Smart App Control settings): your choice, for the whole machine")]
+    if state == 2:
+        return [Finding("smart-app-control", OK, "Smart App Control is evaluating: it blocks nothing now, and Windows may "
+                        "turn it on later, when it would refuse unsigned programs and modules in every folder")]
+    if state == 0:
+        return [Finding("smart-app-control", OK, "Smart App Control is off")]
+    return []
+
+
 def rc_files(m: Host) -> List[str]:
     return shellinit.rc_files(m.home(), m.environ, m.windows, winsys.documents_dir() if m.windows else None)
 
@@ -495,26 +515,72 @@ def check_locations(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     return found
 
 
+# Who wrote a cmd script that names the environment's path again, as doctor says it.
+_BY_MAMBA = ("written anew by a mamba run: libmamba's init_root_prefix_cmdexe writes them when CONDA_BAT names "
+             "no file before a package's post-link script or .pyc compilation (wrap_call), and at `mamba shell hook` "
+             "or `shell init` for cmd.exe")
+
+
+def _who_wrote(root: str, rels: List[str]) -> dict:
+    """rel -> what wrote it: the package whose record lists it with the very bytes it holds now
+    (sha256_in_prefix: what that package's link wrote, the environment's path in it, as a transaction
+    installing it again writes it: `mamba update mamba`, a reinstall), else a mamba run (_BY_MAMBA)."""
+    from mambaboot.common.files import confined, fsops
+    from mambaboot.relocate import scan
+
+    listed = {}
+    for name, data, entries in scan.records(root, strict=False):
+        for entry in entries:
+            rel = str(entry.get("_path", "")).replace("\\", "/").lower()
+            listed[rel] = (f"{data.get('name')} {data.get('version')} (conda-meta/{name})", entry.get("sha256_in_prefix"))
+    said = {}
+    for rel in rels:
+        package, digest = listed.get(rel.lower(), (None, None))
+        if package and digest:
+            try:
+                now = fsops.sha256_hex(confined.read_in(root, rel))
+            except OSError:
+                now = None
+            if now == digest:
+                said[rel] = f"put back by the package {package}, its own file with the environment's path written in " \
+                            "by the transaction that installed it (`mamba update mamba`, a reinstall)"
+                continue
+        said[rel] = _BY_MAMBA + (f" (the package {package} lists it)" if package else "")
+    return said
+
+
 def check_scripts(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
     """Windows environments with mambaboot's activation (the active one, those on PATH, those
-    named) whose cmd scripts name the environment's absolute path again: a mamba run with no
-    CONDA_BAT naming a file that exists writes condabin\\mamba.bat, _mamba_activate.bat,
-    condabin\\activate.bat, Scripts\\activate.bat and mamba_hook.bat anew before a package's
-    post-link script (libmamba 2.8.1 wrap_call, util.cpp 1445-1494, calls init_root_prefix_cmdexe,
-    shell_init.cpp 799-888). batscripts.patch as a dry run finds them: nothing is written."""
+    named) whose cmd scripts name the environment's absolute path again, and what wrote them (the
+    package that ships it, or a mamba run: _who_wrote). A mamba run with no CONDA_BAT naming a file
+    that exists writes condabin\\mamba.bat, _mamba_activate.bat, condabin\\activate.bat,
+    Scripts\\activate.bat and mamba_hook.bat anew before a package's post-link script (libmamba 2.8.1
+    wrap_call, util.cpp 1445-1494, calls init_root_prefix_cmdexe, shell_init.cpp 799-888); a transaction
+    that links the mamba package again puts its condabin\\mamba.bat, _mamba_activate.bat and
+    mamba_hook.bat back as linked, whatever CONDA_BAT says. batscripts.patch as a dry run finds them:
+    nothing is written."""
     from mambaboot.environment import record
     from mambaboot.relocate import batscripts
+    from mambaboot.shell.activation import environ
 
     found = []
     for root in _environments(m, prefixes):
         if not os.path.isdir(os.path.join(root, record.RECORD_DIR)):
             continue  # not made portable by mambaboot: micromamba's absolute paths are its own
         changed = [c.path for c in batscripts.patch(root, dry_run=True).changed]
+        fix = f"{_command(m, 'mambaboot', 'activate-scripts', root, ticks=True)} makes them relative again"
         if changed:
-            found.append(Finding("scripts", WARNING, f"{root}: {', '.join(changed)} name the environment's absolute path "
-                                 "again (a mamba run without CONDA_BAT wrote them anew before a post-link script): "
-                                 "copied or moved, the environment would run them from the old place",
-                                 f"{_command(m, 'mambaboot', 'activate-scripts', root, ticks=True)} makes them relative again"))
+            groups: dict = {}
+            for rel, by in _who_wrote(root, changed).items():
+                groups.setdefault(by, []).append(rel)
+            said = "; ".join(f"{', '.join(rels)}: {by}" for by, rels in groups.items())
+            found.append(Finding("scripts", WARNING, f"{root}: its cmd scripts name the environment's absolute path "
+                                 f"again ({said}): copied or moved, the environment would run them from the old place",
+                                 fix))
+        elif not os.path.isfile(os.path.join(root, *environ.BAT_CANDIDATES[0].split("\\"))):
+            found.append(Finding("scripts", WARNING, f"{root}: its activation scripts are an older mambaboot's, "
+                                 f"without {environ.BAT_CANDIDATES[0]}: a transaction that relinks conda there skips "
+                                 "the post-link scripts and .pyc files of the packages it links meanwhile", fix))
         else:
             found.append(Finding("scripts", OK, f"{root}: its Windows scripts find the environment from their own place"))
     return found
@@ -594,7 +660,8 @@ def examine(m: Host, prefixes: Iterable[str] = (), envs_dir: Optional[str] = Non
     if envs_dir is not None:
         findings += check_unfinished(m, envs_dir, prefixes)
     if m.windows:
-        findings += check_wrappers(m) + check_autorun() + check_long_paths(m) + check_scripts(m, prefixes)
+        findings += (check_wrappers(m) + check_autorun() + check_long_paths(m) + check_smart_app_control()
+                     + check_scripts(m, prefixes))
     return findings + check_shell_init(m) + check_startup(m) + check_work_dirs(m, cache_dir)
 
 

@@ -5,7 +5,9 @@ __HEADER__
     # policy: Microsoft Learn, about_Language_Modes) allows cmdlets, operators and a few types
     # only, and this text runs in the caller's mode. Variables go through the Env: drive, where
     # an absent one reads as $null and an empty value removes it, as Windows itself does.
-    $getenv = { param($name) (Get-Item -LiteralPath ('Env:' + $name) -ErrorAction SilentlyContinue).Value }
+    # Through the pipeline: a member of nothing ($null.Value) throws under a profile's Set-StrictMode
+    # -Version 2 and later (PropertyNotFoundStrict), as an index past the end does from version 3.
+    $getenv = { param($name) Get-Item -LiteralPath ('Env:' + $name) -ErrorAction SilentlyContinue | ForEach-Object { $_.Value } }
     $setenv = {
         param($name, $value)
         if ($null -eq $value -or $value -eq '') { Remove-Item -LiteralPath ('Env:' + $name) -ErrorAction SilentlyContinue }
@@ -61,9 +63,8 @@ __HEADER__
     # etc/conda/<phase>.d/*.ps1 as they are now, in code point order as conda sorts them
     # (`_get_activate_scripts`): Sort-Object compares by the culture's collation, so it sorts each
     # name's UTF-16 code units written as five-digit numbers, which every culture orders as numbers.
-    # They stay script files, run as conda runs them, so the execution policy decides on each;
-    # mambaboot's own __ROOT_HOOK__ is left out: it is for conda's activation and sets
-    # MAMBA_ROOT_PREFIX, which this text sets and puts back itself.
+    # They stay script files, run as conda runs them; mambaboot's own __ROOT_HOOK__ is left out: it
+    # is for conda's activation and sets MAMBA_ROOT_PREFIX, which this text sets and puts back itself.
     $hooks = {
         param($root, $phase)
         $dir = Join-Path $root ('etc__SEP__conda__SEP__' + $phase + '.d')
@@ -72,12 +73,32 @@ __HEADER__
             Sort-Object -Property { -join @(foreach ($c in [char[]]$_.Name) { '{0:D5}' -f [int]$c }) } |
             ForEach-Object { Join-Path $dir $_.Name }
     }
+    # The execution policy in force decides on each hook (about_Execution_Policies): Get-ExecutionPolicy
+    # gives the first policy set by Group Policy (machine, user), the process, the user, the machine,
+    # else Restricted (PowerShell's SecuritySupport.GetExecutionPolicy). Restricted runs no script file
+    # and AllSigned only one signed by a publisher (Get-AuthenticodeSignature: Valid): each hook either
+    # refuses would be an error of its own, so they are left out and named once, with the ways out.
+    $allowed = {
+        param($scripts)
+        $policy = [string](Get-ExecutionPolicy)
+        if (@('Restricted', 'AllSigned') -notcontains $policy) { return $scripts }
+        $skipped = @($scripts | Where-Object {
+            $policy -eq 'Restricted' -or -not (Get-AuthenticodeSignature -LiteralPath $_ -ErrorAction SilentlyContinue |
+                                               Where-Object { [string]$_.Status -eq 'Valid' }) })
+        if ($skipped.Count) {
+            $set = @('MachinePolicy', 'UserPolicy' | Where-Object { [string](Get-ExecutionPolicy -Scope $_) -ne 'Undefined' })
+            $way = if ($set.Count) { __HOOKS_GROUP_POLICY__ } else { __HOOKS_USER_POLICY__ }
+            Write-Warning ('mambaboot: ' + (__HOOKS_SKIPPED__ -f $policy, ($skipped -join ', '), $way))
+        }
+        $scripts | Where-Object { $skipped -notcontains $_ }
+    }
     $saved = @{}
     foreach ($name in @(__SAVED__) + $ownNames) { $saved[$name] = & $getenv $name }
     $entries = @(__ENTRIES__)
     # the first MSYS2 tree present goes after the prefix and condabin (`_get_path_dirs` in conda/activate.py, conda >= 24.7)
-    $variant = @(__VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container })
-    if (__WINDOWS__ -and $variant.Count) { $entries = $entries[0..(__VARIANT_AT__ - 1)] + @(Join-Path $prefix ('Library__SEP__' + $variant[0] + '__SEP__bin')) + $entries[__VARIANT_AT__..($entries.Count - 1)] }
+    $variant = __VARIANTS__ | Where-Object { Test-Path -LiteralPath (Join-Path $prefix ('Library__SEP__' + $_)) -PathType Container } |
+        Select-Object -First 1
+    if (__WINDOWS__ -and $variant) { $entries = $entries[0..(__VARIANT_AT__ - 1)] + @(Join-Path $prefix ('Library__SEP__' + $variant + '__SEP__bin')) + $entries[__VARIANT_AT__..($entries.Count - 1)] }
     if ($saved['PATH']) { $entries += $saved['PATH'] }
     & $setenv 'PATH' ($entries -join '__PATHSEP__')
     & $setenv 'CONDA_PREFIX' $prefix
@@ -89,14 +110,14 @@ __HEADER__
         $name = 'base'
         foreach ($pair in @(@('CONDA_EXE', $conda), @('_CONDA_EXE', $conda), @('CONDA_PYTHON_EXE', (Join-Path $prefix __PYTHON_EXE__)),
                             @('_CONDA_ROOT', $prefix), @('_CE_M', $null), @('_CE_CONDA', $null))) {
-            & $setenv $pair[0] $pair[1]
+            & $setenv @pair
         }
     }
     if (__WINDOWS__) {
         # what the environment's mamba calls before a post-link script, so that it writes no scripts (environ.BAT_VAR)
-        $bat = @(__BAT_CANDIDATES__ | ForEach-Object { Join-Path $prefix ('condabin__SEP__' + $_) } |
-            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf })
-        & $setenv 'CONDA_BAT' $bat[0]
+        $bat = __BAT_CANDIDATES__ | ForEach-Object { Join-Path $prefix $_ } |
+            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+        & $setenv 'CONDA_BAT' $bat
     }
     & $setenv 'CONDA_DEFAULT_ENV' $name
     # the environment's directory name, as its conda shows it (environ.prompt_name): a string
@@ -114,14 +135,16 @@ __HEADER__
     $tool = {
         param($name, $exe, [object[]]$rest)
         $state = $global:_MambabootActive
-        if ($rest.Count -and @('activate', 'deactivate', 'reactivate') -contains $rest[0]) {
-            Write-Error -Message ('mambaboot: ' + (__TOOL_REFUSAL__ -f $name, $rest[0], $state.Prefix)) -Category InvalidOperation
+        $first = $rest | Select-Object -First 1
+        if (@('activate', 'deactivate', 'reactivate') -contains $first) {
+            Write-Error -Message ('mambaboot: ' + (__TOOL_REFUSAL__ -f $name, $first, $state.Prefix)) -Category InvalidOperation
             return
         }
         $program = Join-Path $state.Prefix $exe
         if (-not (Test-Path -LiteralPath $program -PathType Leaf)) {
             # none in the environment: what PowerShell would start without this function
-            $program = @(Get-Command -Name $name -CommandType Application -ErrorAction SilentlyContinue | ForEach-Object { $_.Path })[0]
+            $program = Get-Command -Name $name -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 |
+                ForEach-Object { $_.Path }
         }
         if (-not $program) {
             Write-Error -Message ('mambaboot: ' + (__TOOL_MISSING__ -f $name, $state.Prefix)) -Category ObjectNotFound
@@ -129,7 +152,8 @@ __HEADER__
         }
         & $program @rest
     }
-    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks; Tool = $tool; SetEnv = $setenv
+    $global:_MambabootActive = @{ Prefix = $prefix; Saved = $saved; Prompt = $function:prompt; Hooks = $hooks; Allowed = $allowed
+                                  Tool = $tool; SetEnv = $setenv
                                   Tools = @{ conda = $function:conda; mamba = $function:mamba } }
     if ($function:prompt) {
         function global:prompt { $env:CONDA_PROMPT_MODIFIER + (& $global:_MambabootActive.Prompt) }
@@ -138,8 +162,10 @@ __HEADER__
     function global:mamba { & $global:_MambabootActive.Tool 'mamba' __MAMBA_EXE__ $args }
     function global:_MambabootDeactivate {
         $state = $global:_MambabootActive
-        $scripts = @(& $state.Hooks $state.Prefix 'deactivate')
-        for ($i = $scripts.Count - 1; $i -ge 0; $i--) { . $scripts[$i] }  # last first (`_get_deactivate_scripts`)
+        $scripts = @(& $state.Allowed @(& $state.Hooks $state.Prefix 'deactivate'))
+        for ($i = $scripts.Count - 1; $i -ge 0; $i--) {  # last first (`_get_deactivate_scripts`)
+            if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { . $scripts[$i] } else { & $scripts[$i] }
+        }
         foreach ($name in @($state.Saved.Keys)) { & $state.SetEnv $name $state.Saved[$name] }
         if ($state.Prompt) { Set-Item -Path function:global:prompt -Value $state.Prompt }
         foreach ($name in @($state.Tools.Keys)) {
@@ -149,5 +175,11 @@ __HEADER__
         Remove-Variable -Name _MambabootActive -Scope Global
         Remove-Item -Path function:global:_MambabootDeactivate
     }
-    foreach ($hook in @(& $hooks $prefix 'activate')) { . $hook }
+    # Dot-sourced, as conda runs them. In another language mode (an App Control policy), a hook the
+    # policy trusts runs in FullLanguage, and a file of another mode cannot be dot-sourced into this
+    # text ("Cannot dot-source this command because it was defined in a different language mode"):
+    # called instead, each runs in its own mode (about_Language_Modes); what it sets in Env: stays.
+    foreach ($hook in @(& $allowed @(& $hooks $prefix 'activate'))) {
+        if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { . $hook } else { & $hook }
+    }
 }

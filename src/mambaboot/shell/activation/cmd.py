@@ -32,6 +32,7 @@ from mambaboot.shell.activation.model import NOT_ACTIVE, STALE_CMD, Model, busy,
 
 ACTIVATE = "activate.bat"
 DEACTIVATE = "deactivate.bat"
+CONDA_BAT = environ.BAT_FILE
 _S = "_MAMBABOOT_"
 quote = quoting.cmd
 # cmd reads no line longer than 8,191 characters once %VAR% is expanded ("The input line is too
@@ -133,7 +134,7 @@ def _sets(model: Model, delayed: bool) -> list[str]:
         f'@if exist "{raw}{exe}" set "_CE_CONDA="',
         # what the environment's mamba calls before a post-link script, so that it writes no scripts (environ.BAT_VAR)
         f'@set "{environ.BAT_VAR}="',
-        *[f'@if exist "{raw}\\condabin\\{n}" set "{environ.BAT_VAR}={p}\\condabin\\{n}"' for n in reversed(environ.BAT_CANDIDATES)],
+        *[f'@if exist "{raw}\\{n}" set "{environ.BAT_VAR}={p}\\{n}"' for n in reversed(environ.BAT_CANDIDATES)],
         # the environment's directory name, as its conda shows it (environ.prompt_name); the set is
         # read with %VAR% in both modes, as the `if exist` tests are: exact with delayed expansion
         # on too, where the path holds no "!" (refused), so no caret is taken from it
@@ -229,10 +230,49 @@ def _deactivate(model: Model) -> list[str]:
               f'@set "{_S}OLD_%1="',
               "@goto :eof"]
     return lines
+def conda_bat() -> list[str]:
+    """PREFIX\\.mambaboot\\conda_bat.bat, what activation sets CONDA_BAT to (environ.BAT_VAR says why).
+    libmamba's wrapper runs `CALL "<it>" activate "<prefix>"`, the prefix written by std::quoted,
+    which doubles every backslash (fs::u8path's operator<<, libmamba/include/mamba/fs/filesystem.hpp):
+    so the prefix is compared as %~f makes it (GetFullPathName), and again with its backslashes
+    halved; CALL doubles carets (call /?), so both sides are compared without theirs. Anything else
+    goes on to condabin\\conda.bat, else condabin\\mamba.bat, started without CALL: control passes to
+    it and returns to this file's caller, with its arguments and the variables it sets as they are."""
+    s, lead = _S, "@REM "
+    return [
+        lead + "mambaboot: CONDA_BAT of the environment this file belongs to, set by mambaboot's activation (do not edit).",
+        lead + "A mamba calls it (CALL \"%CONDA_BAT%\" activate PREFIX) before a package's post-link script and before",
+        lead + "compiling .py files; a transaction that relinks conda deletes condabin\\conda.bat meanwhile, never this file.",
+        lead + "The environment active here already: nothing to do. Anything else: condabin\\conda.bat, else mamba.bat.",
+        '@if /i not "%~1"=="activate" goto _mambaboot_pass',
+        '@if "%~2"=="" goto _mambaboot_pass',
+        "@if not defined CONDA_PREFIX goto _mambaboot_pass",
+        "@setlocal DisableDelayedExpansion",
+        f'@for %%P in ("%CONDA_PREFIX%") do @set "{s}B=%%~fP"',
+        f'@for %%P in ("%~2") do @set "{s}A=%%~fP"',
+        f'@if /i "%{s}A:^=%"=="%{s}B:^=%" goto _mambaboot_active',
+        f'@set "{s}A=%~2"',
+        f'@for %%P in ("%{s}A:\\\\=\\%") do @set "{s}A=%%~fP"',
+        f'@if /i "%{s}A:^=%"=="%{s}B:^=%" goto _mambaboot_active',
+        "@endlocal",
+        ":_mambaboot_pass",
+        '@if exist "%~dp0..\\condabin\\conda.bat" "%~dp0..\\condabin\\conda.bat" %*',
+        '@if exist "%~dp0..\\condabin\\mamba.bat" "%~dp0..\\condabin\\mamba.bat" %*',
+        # a FOR variable: what it holds is no operator to cmd
+        '@for %%P in ("%~dp0..") do @>&2 echo mambaboot: CONDA_BAT: "%%~fP" has neither condabin\\conda.bat nor '
+        "condabin\\mamba.bat to pass this on to",
+        "@exit /b 1",
+        ":_mambaboot_active",
+        "@endlocal",
+        "@exit /b 0",
+    ]
+
+
 def render(model: Model) -> dict[str, bytes]:
     encoding = envvars.bat_encoding()
     try:
-        return encode({ACTIVATE: _activate(model), DEACTIVATE: _deactivate(model)}, "\r\n", encoding)
+        return encode({ACTIVATE: _activate(model), DEACTIVATE: _deactivate(model), CONDA_BAT: conda_bat()}, "\r\n",
+                      encoding)
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start:exc.end]
         raise VerifyError(f"{bad!r} in this environment's variables cannot be written in a batch file "

@@ -19,16 +19,26 @@ CONDA_VARS = ("CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV", "CONDA_PROMPT_
 # sys.prefix, hence context.root_prefix, is the environment, and `_default_env` names it "base".
 EXE_VARS = ("CONDA_EXE", "_CONDA_EXE", "_CE_M", "_CE_CONDA", "CONDA_PYTHON_EXE", "_CONDA_ROOT")
 # Windows only: the batch file a mamba started in the environment calls to activate it before a
-# package's post-link script. libmamba 2.8.1's wrap_call (libmamba/src/core/util.cpp 1445-1494)
-# takes CONDA_BAT, else <root prefix>\condabin\<its own name> without ".bat", which never exists,
-# and whenever the file it took is missing calls init_root_prefix_cmdexe (shell_init.cpp 799-888),
-# which writes condabin\mamba.bat, _mamba_activate.bat, condabin\activate.bat, Scripts\activate.bat
-# and mamba_hook.bat anew with absolute paths; then it runs `CALL "<that file>" activate <prefix>`.
-# So CONDA_BAT names the environment's own condabin\conda.bat, as conda's condabin\conda_hook.bat
-# sets it (conda 26.7.1), else its condabin\mamba.bat (the file that CALL finds through PATHEXT
-# anyway), and is unset when it has neither: a missing file would both rewrite and fail the script.
+# package's post-link script and before it compiles a noarch package's .py files. libmamba 2.8.1's
+# wrap_call (libmamba/src/core/util.cpp 1445-1494) takes CONDA_BAT, else <root prefix>\condabin\<its
+# own name> without ".bat", which never exists (1464-1465), and whenever the file it took is missing calls
+# init_root_prefix_cmdexe (1466-1470; shell_init.cpp 799-888), which writes condabin\mamba.bat,
+# _mamba_activate.bat, condabin\activate.bat, Scripts\activate.bat and mamba_hook.bat anew with
+# absolute paths; then its wrapper runs `CALL "<that file>" activate <prefix>` and stops when that
+# fails (1492-1493). A transaction unlinks every package it replaces before it links any
+# (transaction.cpp 708, 749): while it relinks conda (an update of conda or of Python's minor
+# version), condabin\conda.bat is gone, the CALL fails, and the post-link scripts and the .pyc
+# compilation of the packages linked meanwhile are skipped without a word (run_script ignores the
+# exit status, link.cpp 667-689; the compilation's is only logged, transaction_context.cpp 305-313)
+# while conda-meta lists the .pyc files (link.cpp 1358-1366). So CONDA_BAT names mambaboot's own
+# PREFIX\.mambaboot\conda_bat.bat (cmd.conda_bat), which no package owns and no transaction removes:
+# asked to activate the environment already active it returns at once, and otherwise calls
+# condabin\conda.bat (as conda's condabin\conda_hook.bat sets CONDA_BAT, conda 26.7.1), else
+# condabin\mamba.bat. Without that file (an environment whose scripts an older mambaboot wrote),
+# the first of the other two present, else unset: a missing file would both rewrite and fail.
 BAT_VAR = "CONDA_BAT"
-BAT_CANDIDATES = ("conda.bat", "mamba.bat")
+BAT_FILE = "conda_bat.bat"  # in PREFIX\.mambaboot\ (record.RECORD_DIR), written by cmd.render
+BAT_CANDIDATES = (".mambaboot\\" + BAT_FILE, "condabin\\conda.bat", "condabin\\mamba.bat")  # relative to the prefix
 # MSYS2 trees conda >= 24.7 puts on PATH, the first present only (`_get_path_dirs`, conda/activate.py)
 MSYS2_VARIANTS = ("ucrt64", "clang64", "mingw64", "clangarm64")
 # Where that tree goes among path_entries on Windows: after the prefix and condabin.
@@ -107,7 +117,7 @@ def conda_bat(prefix: str, is_file=os.path.isfile):
     """What activation sets CONDA_BAT to on Windows (BAT_VAR): None when the environment has no such file."""
     import ntpath
 
-    return next((p for p in (ntpath.join(prefix, "condabin", n) for n in BAT_CANDIDATES) if is_file(p)), None)
+    return next((p for p in (ntpath.join(prefix, n) for n in BAT_CANDIDATES) if is_file(p)), None)
 
 
 def conda_values(prefix: str, windows: bool = False, own=None, is_file=os.path.isfile) -> dict:

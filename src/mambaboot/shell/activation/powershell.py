@@ -35,6 +35,16 @@ TOOL_REFUSAL = ("`{{0}} {{1}}` cannot change this PowerShell session (no conda o
                 "holds {{2}}: one environment per shell. Leave it with "
                 "{deactivate}; then, here or in a new PowerShell, run the other environment's activation line")
 TOOL_MISSING = "{{0}}: not in {{1}} and not on PATH"
+# What activate.ps1 says when the execution policy keeps the packages' own .ps1 hooks from running
+# ({0}: the policy, {1}: the hooks left out, {2}: the way out; {0} of a way: PREFIX\.mambaboot).
+# about_Execution_Policies: Restricted runs no script file, AllSigned only signed ones, RemoteSigned
+# any made on this machine; a policy set by Group Policy overrides Set-ExecutionPolicy's.
+HOOKS_SKIPPED = ("the execution policy here is {0} (Restricted runs no script file, AllSigned only signed ones), so "
+                 "these activation hooks of the environment's packages were not run: {1}; {2}")
+HOOKS_USER_POLICY = ('to run them, activate in cmd.exe instead (call "{0}\\activate.bat"), or let the scripts on '
+                     "this machine run for your user: Set-ExecutionPolicy -Scope CurrentUser RemoteSigned")
+HOOKS_GROUP_POLICY = ('to run them, activate in cmd.exe instead (call "{0}\\activate.bat"): Group Policy sets the '
+                      "execution policy here, and Set-ExecutionPolicy cannot change it")
 
 
 def line(prefix: str, script: str = ACTIVATE, sep: str = "\\", literal: bool = True) -> str:
@@ -72,6 +82,8 @@ def _activate(model: Model) -> list[str]:
         TOOL_REFUSAL=quote(TOOL_REFUSAL.format(deactivate=line("$env:CONDA_PREFIX", DEACTIVATE, "\\" if w else "/", literal=False)
                                                .replace("{", "{{").replace("}", "}}"))),
         TOOL_MISSING=quote(TOOL_MISSING.format()),
+        HOOKS_SKIPPED=quote(HOOKS_SKIPPED), HOOKS_USER_POLICY=f"({quote(HOOKS_USER_POLICY)} -f $here)",
+        HOOKS_GROUP_POLICY=f"({quote(HOOKS_GROUP_POLICY)} -f $here)",
     )
 
 
