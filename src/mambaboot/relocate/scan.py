@@ -238,13 +238,16 @@ def read_head(path, size):
         os.close(opened[0])
 
 
+_DRIVES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def safe_relative(path):
     """path with '/', or None when it is not a path inside the environment (absolute, a drive,
     a `..` component)."""
     if not isinstance(path, str) or not path or "\0" in path:
         return None
-    norm = path.replace("\\", "/")
-    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) or ".." in norm.split("/"):
+    norm = path.replace("\\", "/") if "\\" in path else path
+    if norm[0] == "/" or norm[1:2] == ":" and norm[0] in _DRIVES or ".." in norm and ".." in norm.split("/"):
         return None
     return norm
 
@@ -291,37 +294,49 @@ def _checked(name, data):
     if not isinstance(entries, list):
         raise _bad(name, "paths_data.paths is not a list")
     for i, entry in enumerate(entries):
-        where = f"paths_data.paths[{i}]"
         if not isinstance(entry, dict):
-            raise _bad(name, f"{where} is not an object")
+            raise _bad(name, f"paths_data.paths[{i}] is not an object")
+        get = entry.get
         for key in _STRINGS:
-            if entry.get(key) is not None and not isinstance(entry[key], str):
-                raise _bad(name, f"{where}.{key} is not a string")
-        if safe_relative(entry.get("_path")) is None:
-            raise _bad(name, f"{where}._path {entry.get('_path')!r} is not a path inside the environment")
-        size = entry.get("size_in_bytes")
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise _bad(name, f"{where}.size_in_bytes is not a size")
+            value = get(key)
+            if value is not None and not isinstance(value, str):
+                raise _bad(name, f"paths_data.paths[{i}].{key} is not a string")
+        if safe_relative(get("_path")) is None:
+            raise _bad(name, f"paths_data.paths[{i}]._path {get('_path')!r} is not a path inside the environment")
+        size = get("size_in_bytes")
+        if size is not None and (type(size) is not int or size < 0):  # JSON's numbers: int, float; true is a bool
+            raise _bad(name, f"paths_data.paths[{i}].size_in_bytes is not a size")
     return entries
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
-_INNERMOST = re.compile(rb"\[\]|\{\}")
+# The brackets, each as "(" or ")", and the quotes: all the nesting check looks at, counted in C
+# (bytes.translate, replace, split) rather than by a regular expression over every string
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b'[]{}"')))
+_AS_PARENS = bytes.maketrans(b"[]{}", b"()()")
 
 
 def nested_beyond(raw, depth=JSON_DEPTH):
     """Whether brackets outside JSON strings nest deeper than depth: innermost pairs taken away a
     level at a time, never recursion (json's scanner recurses, and a RecursionError deep in it may
-    come as a MemoryError). Unbalanced text is left to the parser to refuse."""
+    come as a MemoryError). The strings go first: their escaped backslashes and quotes taken out
+    (left to right, in pairs, as JSON reads them), then, of the brackets and quotes left, two
+    quotes side by side (a string that holds no bracket, or the end of one and the start of the
+    next with none between: either way no bracket changes sides), then what is between quotes. A
+    bracket closes the last one open whatever its kind, as the parser counts its depth: text whose
+    kinds do not match, or that does not balance, is left to the parser to refuse."""
     if raw.count(b"[") + raw.count(b"{") <= depth:
         return False
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = raw.translate(_AS_PARENS, _NOT_BRACKETS).replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])
     for _ in range(depth):
-        brackets, taken = _INNERMOST.subn(b"", brackets)
-        if not brackets or not taken:
+        inner = brackets.replace(b"()", b"")
+        if not inner or len(inner) == len(brackets):
             return False
-    return bool(_INNERMOST.search(brackets))
+        brackets = inner
+    return b"()" in brackets
 
 
 def read_json(path):
@@ -408,10 +423,13 @@ def _shipped(prefix, record):
         entries = doc.get("paths") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
             continue
+        # keyed by the path with '/': only a path of the prefix (safe_relative's already) is looked up, which
+        # no absolute path, drive or `..` equals
         out = {}
         for entry in entries:
-            if isinstance(entry, dict) and safe_relative(entry.get("_path")):
-                out[safe_relative(entry["_path"])] = entry
+            path = entry.get("_path") if isinstance(entry, dict) else None
+            if isinstance(path, str):
+                out[path.replace("\\", "/") if "\\" in path else path] = entry
         return out
     return {}
 
@@ -461,11 +479,14 @@ def evidence(prefix, recs=None):
     for _, record, entries in recs if recs is not None else records(prefix):
         shipped = None
         for entry in entries:
-            rel = safe_relative(entry["_path"])
-            if entry.get("path_type") in _NOT_FILES:
+            get = entry.get
+            if get("path_type") in _NOT_FILES:
                 continue
-            placeholder, mode, source = entry.get("prefix_placeholder"), entry.get("file_mode"), "package record"
-            sha, in_prefix = entry.get("sha256"), entry.get("sha256_in_prefix")
+            rel = entry["_path"]  # safe_relative's already (_checked): '/' for '\\' is all it may change
+            if "\\" in rel:
+                rel = rel.replace("\\", "/")
+            placeholder, mode, source = get("prefix_placeholder"), get("file_mode"), "package record"
+            sha, in_prefix = get("sha256"), get("sha256_in_prefix")
             changed = bool(sha and in_prefix and sha != in_prefix)
             if not placeholder and changed:
                 if shipped is None:
