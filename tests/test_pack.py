@@ -258,3 +258,73 @@ def test_the_windows_unpack_commands_read_the_odd_archive_literally_in_cmd(wine,
     wine.typed(cmd[2:], env, tmp_path)
     assert [run["argv"][1:] for run in read_log(log)] == [["-xf", ODD_NAME, "-C", "DIR"], ["DIR\\.mambaboot\\unpack.py"]]
     assert read_log(log)[1]["role"] == "python"
+
+
+def _tree(prefix: Path) -> None:
+    """What an environment may hold that a tar must keep: empty and exactly-a-block files, one past the
+    writer's piece, names and link targets past 100 bytes, a name that is not UTF-8, hard links, a
+    setuid file, links; and the pkgs link and marks pack leaves out."""
+    from mambaboot.common.files import proof
+
+    deep = prefix / "lib" / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    (prefix / "conda-meta").mkdir()
+    (prefix / "conda-meta" / proof.MARK).write_text("a mark")
+    (prefix / proof.MARK).write_text("a mark")
+    (prefix / "pkgs").symlink_to(prefix.parent)
+    (prefix / "empty").write_bytes(b"")
+    (prefix / "block").write_bytes(b"b" * 512)
+    (prefix / "big").write_bytes(os.urandom(1 << 20) + b"tail")
+    (deep / "long-name.txt").write_text("deep")
+    (prefix / "lib" / "far").symlink_to(deep / "long-name.txt")
+    os.link(deep / "long-name.txt", prefix / "lib" / "hard")
+    os.link(deep / "long-name.txt", deep / "hard-too")
+    (prefix / "run").write_text("#!/bin/sh\n")
+    (prefix / "run").chmod(0o4755)
+    with open(os.path.join(os.fsencode(prefix), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"latin-1 name")
+
+
+def test_the_archive_is_the_tar_tarfile_writes(tmp_path, monkeypatch):
+    """pack writes its tar itself (pipeline/tarstream.py): byte for byte what tarfile writes in GNU
+    format for the same members in the same order, pack's own files last."""
+    import gzip
+    import io
+    import time
+
+    from mambaboot.pipeline import pack
+
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    _tree(prefix)
+    extras = {".mambaboot/packed.json": b"{}\n", ".mambaboot/unpack.py": b"print()\n"}
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.75)
+    ours = io.BytesIO()
+    count = pack._write_tar(ours, str(prefix), extras)
+    theirs = io.BytesIO()
+    with tarfile.open(fileobj=theirs, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path, name in pack._members(str(prefix)):
+            tar.add(path, arcname=name, recursive=False)
+        for name, data in extras.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+    assert gzip.decompress(ours.getvalue()) == theirs.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(ours.getvalue())) as tar:
+        names = tar.getnames()
+    assert count == len(names) and "pkgs" not in names and ".mambaboot-claim" not in names
+    assert "conda-meta/.mambaboot-claim" not in names and "run" in names
+
+
+def test_numbers_past_their_octal_fields_are_written_as_tarfile_writes_them():
+    from mambaboot.pipeline import tarstream
+
+    for digits in (8, 12):
+        for n in (0, 7, 8 ** (digits - 1) - 1, 8 ** (digits - 1), 2 ** 40, -1, -(2 ** 33), 256 ** (digits - 1) - 1,
+                  -(256 ** (digits - 1))):
+            assert tarstream._number(n, digits) == bytes(tarfile.itn(n, digits, tarfile.GNU_FORMAT)), (n, digits)
+        for n in (256 ** (digits - 1), -(256 ** (digits - 1)) - 1):
+            with pytest.raises(ValueError):
+                tarfile.itn(n, digits, tarfile.GNU_FORMAT)
+            with pytest.raises(ValueError):
+                tarstream._number(n, digits)

@@ -161,25 +161,36 @@ def outside_links(prefix: str) -> List[Entry]:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",
                                            "post-install"))
-    for root, dirs, files in treewalk.walk(prefix):
-        for name in dirs + files:
-            path = os.path.join(root, name)
-            if os.path.dirname(path) == prefix and name == "pkgs":
+    top = os.path.join(prefix, "")
+    walked = []
+    # each directory listed by descriptor: what an entry is comes with its name (d_type), a link or
+    # a file without a call; only what is neither is looked at (its lstat, relative to its directory)
+    for where, entries in treewalk.by_directory(prefix):
+        for entry in entries:
+            if where == top and entry.name == "pkgs":
                 continue
-            rel = os.path.relpath(path, prefix).replace(os.sep, "/")
             try:
-                mode = os.lstat(path).st_mode
+                if entry.is_symlink():
+                    if not _inside(where + entry.name, prefix):
+                        walked.append((where[len(top):] + entry.name, "link", os.readlink(where + entry.name)))
+                elif not entry.is_file(follow_symlinks=False):
+                    walked.append((where[len(top):] + entry.name, "special", entry.stat(follow_symlinks=False).st_mode))
             except OSError:
                 continue
-            if stat.S_ISLNK(mode):
-                if not _inside(path, prefix):
-                    found.append(Entry(rel, "link", HARMLESS, f"a link to {os.readlink(path)}, outside the environment",
-                                       "full scan"))
-                continue
-            what = _special(mode)
-            if what:
-                found.append(Entry(rel, "special", HARMLESS, f"{what}: a move keeps it, nothing reads it", "full scan"))
+    # in treewalk.walk's order: a directory's own entries by name, then each directory below it by name
+    for rel, kind, what in sorted(walked, key=lambda w: _walk_order(w[0].replace(os.sep, "/"))):
+        rel = rel.replace(os.sep, "/")
+        if kind == "link":
+            found.append(Entry(rel, "link", HARMLESS, f"a link to {what}, outside the environment", "full scan"))
+        elif _special(what):
+            found.append(Entry(rel, "special", HARMLESS, f"{_special(what)}: a move keeps it, nothing reads it",
+                               "full scan"))
     return found
+
+
+def _walk_order(rel: str) -> list:
+    *dirs, name = rel.split("/")
+    return [(1, d) for d in dirs] + [(0, name)]
 
 
 def findings(prefix: str, location: str, windows: bool, read_all: bool = False) -> List[scan.Finding]:
