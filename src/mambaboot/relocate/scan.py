@@ -318,17 +318,19 @@ _AS_PARENS = bytes.maketrans(b"[]{}", b"()()")
 def nested_beyond(raw, depth=JSON_DEPTH):
     """Whether brackets outside JSON strings nest deeper than depth: innermost pairs taken away a
     level at a time, never recursion (json's scanner recurses, and a RecursionError deep in it may
-    come as a MemoryError). The strings go first: their escaped backslashes and quotes taken out
+    come as a MemoryError). Text that opens fewer brackets than depth at all is passed at once.
+    The strings go first: their escaped backslashes and quotes taken out
     (left to right, in pairs, as JSON reads them), then, of the brackets and quotes left, two
     quotes side by side (a string that holds no bracket, or the end of one and the start of the
     next with none between: either way no bracket changes sides), then what is between quotes. A
     bracket closes the last one open whatever its kind, as the parser counts its depth: text whose
     kinds do not match, or that does not balance, is left to the parser to refuse."""
-    if raw.count(b"[") + raw.count(b"{") <= depth:
+    brackets = raw.translate(_AS_PARENS, _NOT_BRACKETS)
+    if brackets.count(b"(") <= depth:  # opened fewer times than that at all
         return False
     if b"\\" in raw:
-        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = raw.translate(_AS_PARENS, _NOT_BRACKETS).replace(b'""', b"")
+        brackets = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(_AS_PARENS, _NOT_BRACKETS)
+    brackets = brackets.replace(b'""', b"")
     if b'"' in brackets:
         brackets = b"".join(brackets.split(b'"')[::2])
     for _ in range(depth):
@@ -480,13 +482,18 @@ def evidence(prefix, recs=None):
         shipped = None
         for entry in entries:
             get = entry.get
-            if get("path_type") in _NOT_FILES:
+            kind = get("path_type")
+            if kind in _NOT_FILES:
                 continue
             rel = entry["_path"]  # safe_relative's already (_checked): '/' for '\\' is all it may change
             if "\\" in rel:
                 rel = rel.replace("\\", "/")
-            placeholder, mode, source = get("prefix_placeholder"), get("file_mode"), "package record"
-            sha, in_prefix = get("sha256"), get("sha256_in_prefix")
+            placeholder, sha, in_prefix = get("prefix_placeholder"), get("sha256"), get("sha256_in_prefix")
+            if not placeholder and sha and sha == in_prefix:  # as its package shipped it
+                out[rel] = _Evidence(None, get("file_mode"), False, True, get("size_in_bytes"), "package record",
+                                     kind in _GENERATED)
+                continue
+            mode, source = get("file_mode"), "package record"
             changed = bool(sha and in_prefix and sha != in_prefix)
             if not placeholder and changed:
                 if shipped is None:
@@ -497,7 +504,7 @@ def evidence(prefix, recs=None):
                     placeholder, mode, source = cached["prefix_placeholder"], cached.get("file_mode"), "package cache"
             clean = bool(sha and in_prefix and sha == in_prefix and not placeholder)
             out[rel] = _Evidence(placeholder or None, mode if isinstance(mode, str) else None, changed, clean,
-                                 entry.get("size_in_bytes"), source, entry.get("path_type") in _GENERATED)
+                                 get("size_in_bytes"), source, kind in _GENERATED)
     return out
 
 
