@@ -77,3 +77,19 @@ def test_the_engines_verdict_is_the_code_alone_against_the_engines_run():
     assert line.startswith("verdict: NOT met: mambaboot's code 41 ms, 5.1%"), line
     # the wait is the installed conda's start, not ours: a long wait alone does not fail it
     assert create.engine_verdict([1.0 + 0.01 + 0.5], [1.0], [0.5]).startswith("verdict: met")
+
+
+def test_the_move_benchs_verdicts():
+    """bench/move.py: move met within a second end to end; pack met when its CPU time and extraction plus
+    the fix's are each at most 0.8 of conda-pack's and the archive at most 1.05 of its size."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import move
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    assert move.move_verdict(0.994) == "move: met: 0.99 s (goal 1 s)"
+    assert move.move_verdict(1.004) == "move: NOT met: 1.00 s (goal 1 s)"
+    assert move.pack_verdict(0.61, 0.8, 1.049) == ("pack: met: pack 0.61, extract + fix 0.80, size 1.05 of conda-pack "
+                                                   "(goal 0.8, 0.8, 1.05)")
+    for ratios in ((0.81, 0.5, 1.0), (0.5, 0.801, 1.0), (0.5, 0.5, 1.051)):
+        assert move.pack_verdict(*ratios).startswith("pack: NOT met: "), ratios
