@@ -328,3 +328,49 @@ def test_numbers_past_their_octal_fields_are_written_as_tarfile_writes_them():
                 tarfile.itn(n, digits, tarfile.GNU_FORMAT)
             with pytest.raises(ValueError):
                 tarstream._number(n, digits)
+
+
+def test_no_module_of_the_unpack_script_binds_a_name_another_binds():
+    """The unpack script is its modules one after the other in one namespace (packagedata.standalone):
+    a name bound at the top of two of them would be the last one's in all, as the kind of a script
+    written after install (scan.SCRIPT) once was unpack's own file name. A name bound to the other
+    module's very object (rewrite's Refused = scan.Refused) is the one exception."""
+    import ast
+
+    from mambaboot.common import packagedata
+    from mambaboot.relocate import unpack
+
+    bound: dict = {}
+    for package, name in unpack._MODULES:
+        tree = ast.parse(packagedata.read(package, name))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [(node.name, None)]
+            elif isinstance(node, ast.Assign):
+                value = ast.unparse(node.value)
+                names = [(t.id, value) for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            for found, value in names:
+                other = bound.get(found)
+                assert other is None or value == f"{other[0].rsplit('.', 1)[-1]}.{found}", (found, name, other)
+                bound.setdefault(found, (package + "." + name[:-3], value))
+
+
+def test_the_unpack_script_rewrites_a_script_written_after_install(tmp_path):
+    """The kinds in pack's note are the scan's own: a script written after install (its #! line naming
+    the packed place) names the new one once the unpack script ran."""
+    import sys
+
+    from mambaboot.relocate import scan, unpack
+
+    prefix, old = tmp_path / "env", "/old/packed/place"
+    (prefix / ".mambaboot").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "tool").write_text(f"#!{old}/bin/python\nprint('tool')\n")
+    (prefix / ".mambaboot" / "unpack.py").write_bytes(unpack.script())
+    note = {"prefix": old, "files": [scan.Finding("bin/tool", scan.SCRIPT, None, "post-install").to_dict()]}
+    (prefix / ".mambaboot" / "packed.json").write_text(json.dumps(note))
+    r = subprocess.run([sys.executable, str(prefix / ".mambaboot" / "unpack.py")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (prefix / "bin" / "tool").read_text() == f"#!{prefix}/bin/python\nprint('tool')\n", r.stdout

@@ -103,7 +103,7 @@ def _extras(location: str, findings: List[scan.Finding]) -> Dict[str, bytes]:
     note = {"prefix": location, "packed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": [f.to_dict() for f in findings]}
     return {
-        f"{scan.RECORD_DIR}/{unpack.SCRIPT}": unpack.script(),
+        f"{scan.RECORD_DIR}/{unpack.UNPACK_SCRIPT}": unpack.script(),
         f"{scan.RECORD_DIR}/{scan.PACKED_FILE}": (json.dumps(note, indent=2) + "\n").encode(),
     }
 

@@ -19,7 +19,8 @@ import sys
 from mambaboot.common import prefixchars  # unpack: the same script (see script())
 from mambaboot.relocate import rewrite, scan  # unpack: the same script (see script())
 
-SCRIPT = "unpack.py"
+# its file name (not SCRIPT: the script is these modules in one namespace, and scan.SCRIPT is a kind)
+UNPACK_SCRIPT = "unpack.py"
 _MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common.files", "tempname.py"),
             ("mambaboot.common.files", "renameat.py"),
             ("mambaboot.relocate", "scan.py"),
