@@ -445,7 +445,7 @@ class _Files:
     rename over the file would have, and the new text gets a new file. On the benchmark's ext4 a
     new inode and the freeing of the old one (its blocks discarded) cost ~0.1-1 ms each; reused,
     a file costs a write (docs/benchmarks.md). Without the swap (another system, a file system
-    that refuses the flag), the new file is renamed over the file, as before.
+    that refuses the flag), each new text is a new file renamed over the file.
 
     A kill leaves at most one file under the temporary name: the next run holding the
     environment's lock deletes it (common/files/leftovers.py)."""
@@ -455,7 +455,9 @@ class _Files:
         self.root = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
         self.open = []  # [(name, fd)]: the directories on the way to the last file, from the top
         self.spare = None  # (its directory's fd, its name, the identity it must have): what the last swap took out
-        self.swap = renameat.rename_with(renameat.EXCHANGE)
+        # only where what a swap takes out can be proven nobody else's (a write lease: Linux); elsewhere a swap and
+        # the deletion after it would cost what the rename over the file costs
+        self.swap = renameat.rename_with(renameat.EXCHANGE) if sys.platform.startswith("linux") else None
 
     def __enter__(self):
         return self
@@ -587,6 +589,8 @@ def _alone(fd):
             return False
     except OSError:
         pass  # a file system without them
+    except AttributeError:
+        return False  # no way to look
     try:
         import fcntl
         import signal
