@@ -33,14 +33,16 @@ find(read_all=True), for `audit`, also reads the files the records vouch for and
 bytecode: what that finds and the cheap pass did not is named.
 
 This module and rewrite.py use the standard library only and import nothing from mambaboot but
-each other and common/files/tempname.py (the same rules): `pack` copies their source into the
-archive's unpack script.
+each other, common/patterns.py, common/files/tempname.py and common/files/renameat.py (the same
+rules): `pack` copies their source into the archive's unpack script.
 """
 
 import json
 import os
 import re
 import stat
+
+from mambaboot.common import patterns  # unpack: the same script (pack inlines these modules)
 
 TEXT = "text"
 BINARY = "binary"
@@ -604,12 +606,12 @@ def archive_head(data):
 # (conda/gateways/disk/create.py python_entry_point_template, 26.x; libmamba/src/core/link.cpp
 # python_entry_point_template, 2.8.1), and distlib's as pip writes it (ScriptMaker.script_template):
 # none starts with a docstring nor `from __future__`, so the two sh lines fit before it.
-_ENTRY_BODY = re.compile(
+_ENTRY_BODY = patterns.lazy(
     rb"(?:# -\*- coding: utf-8 -\*-\n)?import re\nimport sys\n\n?from [A-Za-z_][\w.]* import [A-Za-z_]\w*\n\n?"
     rb"if __name__ == (?:'__main__'|\"__main__\"):\n"
     rb"    sys\.argv\[0\] = re\.sub\(r'\(-script\\\.pyw\??\|\\\.exe\)\?\$', '', sys\.argv\[0\]\)\n"
     rb"    sys\.exit\([A-Za-z_][\w.]*\(\)\)\n?\Z")
-_ENTRY_HEAD = re.compile(rb"#![^\n]*\n(?:'''exec' [^\n]*\n(?:' '''\n)?)?")
+_ENTRY_HEAD = patterns.lazy(rb"#![^\n]*\n(?:'''exec' [^\n]*\n(?:' '''\n)?)?")
 
 
 def generated_entry_point(data):
@@ -799,8 +801,8 @@ def _outside(prefix, rel, path, rx, quick, found):
 # ------------------------------------------------------------------ where the files say it lives
 
 
-_SHEBANG_PREFIX = re.compile(rb"^#!(/.*?)/bin/python[0-9.]*[ \t]*(?:\n|$)")
-_EXEC_PREFIX = re.compile(rb"^#!/bin/sh\n'''exec' \"(/[^\"\n]*?)/bin/python[0-9.]*\"")
+_SHEBANG_PREFIX = patterns.lazy(rb"^#!(/.*?)/bin/python[0-9.]*[ \t]*(?:\n|$)")
+_EXEC_PREFIX = patterns.lazy(rb"^#!/bin/sh\n'''exec' \"(/[^\"\n]*?)/bin/python[0-9.]*\"")
 
 
 def location(prefix, windows):

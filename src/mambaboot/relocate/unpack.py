@@ -6,7 +6,7 @@ It runs on a machine with no mambaboot and no network, with the environment's ow
     DIR/bin/python DIR/.mambaboot/unpack.py            (Windows: DIR\\python.exe DIR\\.mambaboot\\unpack.py)
 
 script() builds it from this module, scan.py, rewrite.py, common/prefixchars.py,
-common/files/tempname.py and common/files/renameat.py (standard library only), so the rewrite is
+common/patterns.py, common/files/tempname.py and common/files/renameat.py (standard library only), so the rewrite is
 `move`'s own and the directory is held to `create`'s character rule: a prefix holding a character
 packages' scripts would run as code is refused before any file names it. It is kept in
 PREFIX/.mambaboot/; running it again does nothing, and the environment can be moved with
@@ -21,8 +21,8 @@ from mambaboot.relocate import rewrite, scan  # unpack: the same script (see scr
 
 # its file name (not SCRIPT: the script is these modules in one namespace, and scan.SCRIPT is a kind)
 UNPACK_SCRIPT = "unpack.py"
-_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common.files", "tempname.py"),
-            ("mambaboot.common.files", "renameat.py"),
+_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common", "patterns.py"),
+            ("mambaboot.common.files", "tempname.py"), ("mambaboot.common.files", "renameat.py"),
             ("mambaboot.relocate", "scan.py"),
             ("mambaboot.relocate", "rewrite.py"), ("mambaboot.relocate", "unpack.py"))
 USAGE = 2  # mambaboot's exit code for a path that can never work (common/errors.py UsageError)
