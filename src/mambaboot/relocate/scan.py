@@ -539,14 +539,17 @@ def _walk(prefix):
                 stack.append((rel + "/", entry.path))
 
 
+_JUNCTIONS = os.name == "nt"  # a directory junction is Windows' own
+
+
 def _is_junction(entry):
-    check = getattr(entry, "is_junction", None)
+    check = getattr(entry, "is_junction", None) if _JUNCTIONS else None
     return bool(check and check())
 
 
 def _is_link(entry):
     try:
-        return entry.is_symlink() or _is_junction(entry)
+        return entry.is_symlink() or _JUNCTIONS and _is_junction(entry)
     except OSError:
         return False
 
@@ -659,6 +662,7 @@ def find(prefix, location, windows, read_all=False):
     known = evidence(prefix, recs)
     found = {}
     seen = set()
+    note = f"{RECORD_DIR}/{PACKED_FILE}"
     for rel, entry in _walk(prefix):
         seen.add(rel)
         if _is_link(entry):
@@ -668,7 +672,7 @@ def find(prefix, location, windows, read_all=False):
             regular = entry.is_file(follow_symlinks=False)
         except OSError:
             regular = False
-        if not regular or rel == f"{RECORD_DIR}/{PACKED_FILE}":
+        if not regular or rel == note:
             continue  # fifos, sockets, devices are never opened; pack's note is data
         ev = known.get(rel)
         vouched = ev is not None and ev.clean and (ev.size is None or _size(entry) == ev.size)
