@@ -225,6 +225,30 @@ def test_a_rewrite_takes_few_new_files_and_nothing_another_holds(tmp_path, monke
     assert {(prefix / "bin" / name).stat().st_mode & 0o777 for name in before if name != "s3"} == {0o644}
 
 
+def test_what_takes_a_files_place_during_its_rewrite_is_not_swapped_away(tmp_path, monkeypatch):
+    """A directory made where a file was, between the file's read and its replacement, stays at its
+    name (the rename refuses to replace it): nothing is moved under the run's temporary name."""
+    prefix, old = tmp_path / "env", "/old/place/env"
+    (prefix / "bin").mkdir(parents=True)
+    for name in ("a", "b"):
+        (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
+    real = rewrite._write_new_text
+
+    def then_a_directory(out, data, mode, size=0):
+        real(out, data, mode, size)
+        if not (prefix / "bin" / "b").is_dir() and (prefix / "bin" / "a").read_text().startswith(f"#!{prefix}"):
+            (prefix / "bin" / "b").unlink()
+            (prefix / "bin" / "b").mkdir()
+            (prefix / "bin" / "b" / "kept").write_text("the user's")
+
+    findings = scan.find(str(prefix), old, False)
+    monkeypatch.setattr(rewrite, "_write_new_text", then_a_directory)
+    with pytest.raises(OSError):
+        rewrite.relocate(str(prefix), findings, old, str(prefix), False)
+    assert (prefix / "bin" / "b" / "kept").read_text() == "the user's"
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == ["a", "b"]
+
+
 ENTRY_BODY = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom tool.cli import main\n\n"
               b"if __name__ == '__main__':\n"
               b"    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"

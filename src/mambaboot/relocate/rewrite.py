@@ -519,13 +519,17 @@ class _Files:
                 _write_new_text(out, data, st.st_mode, size)
             finally:
                 os.close(out)
-            code = self.swap(tmp, name, where, at) if self.swap is not None else errno.ENOSYS
+            # a swap only with the regular file that was read, still there: what took its place meanwhile (a
+            # directory) is never swapped out into the temporary name; it meets the rename, which refuses a directory
+            swap = self.swap if _still(at, name, st) else None
+            code = swap(tmp, name, where, at) if swap is not None else errno.ENOSYS
             if code == errno.EXDEV and spare:
                 _unlink_quietly(where, tmp)
                 os.close(where)
                 return False
-            if code in renameat.RENAME_UNSUPPORTED:
-                self.swap = None
+            if code in renameat.RENAME_UNSUPPORTED or code == errno.ENOENT:  # ENOENT: the file went meanwhile
+                if swap is not None and code != errno.ENOENT:
+                    self.swap = None  # the file system refuses the flag: renamed from now on
                 _rename_new_text(tmp, name, where, at)
                 os.close(where)
             elif code:
@@ -600,6 +604,16 @@ def _alone(fd):
         return True
     except (ImportError, AttributeError, OSError):
         return False
+
+
+def _still(fd, name, st):
+    """Whether name in the directory fd is still a regular file with the identity st gave (a number
+    freed meanwhile may come back on anything else: a directory made in the file's place)."""
+    try:
+        now = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
 
 
 def _unlink_quietly(fd, name):
