@@ -374,3 +374,35 @@ def test_the_unpack_script_rewrites_a_script_written_after_install(tmp_path):
     r = subprocess.run([sys.executable, str(prefix / ".mambaboot" / "unpack.py")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (prefix / "bin" / "tool").read_text() == f"#!{prefix}/bin/python\nprint('tool')\n", r.stdout
+
+
+def test_links_leaving_the_environment_and_special_files_are_named_in_walk_order(tmp_path):
+    """audit.outside_links reads what each entry is from its directory's listing: the same entries,
+    in the order a walk meets them (treewalk.walk: a directory's own entries by name, then each
+    directory below it), as an lstat of each entry by its path finds; the top's pkgs link left out."""
+    import stat
+
+    from mambaboot.common.files import treewalk
+    from mambaboot.relocate import audit
+
+    prefix, outside = tmp_path / "env", tmp_path / "outside"
+    for d in ("bin", "lib/sub", "a-x"):
+        (prefix / d).mkdir(parents=True)
+    outside.mkdir()
+    (prefix / "bin" / "out").symlink_to(outside)
+    (prefix / "bin" / "in").symlink_to("../lib")
+    (prefix / "lib" / "sub" / "far").symlink_to(outside / "file")
+    (prefix / "a-x" / "up").symlink_to(tmp_path)
+    (prefix / "pkgs").symlink_to(tmp_path)
+    os.mkfifo(prefix / "lib" / "fifo")
+    os.mkfifo(prefix / "zfifo")
+    (prefix / "lib" / "regular").write_text("a file")
+    expected = []
+    for root, dirs, files in treewalk.walk(str(prefix)):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            mode = os.lstat(path).st_mode
+            if path != str(prefix / "pkgs") and (stat.S_ISFIFO(mode) or stat.S_ISLNK(mode) and not audit._inside(path, str(prefix))):
+                expected.append(os.path.relpath(path, prefix))
+    assert [e.path for e in audit.outside_links(str(prefix))] == expected == [
+        "zfifo", "a-x/up", "bin/out", "lib/fifo", "lib/sub/far"]
