@@ -12,6 +12,11 @@ Prints, measured side by side in one run (these machines are noisy):
 
 Times are CPU seconds (this machine is shared; wall time there is mostly other people's work),
 except the end-to-end move. Uses the test suite's benchmark channel and micromamba stand-in.
+
+Verdicts: `move: met` when the end-to-end move's median is within MOVE_GOAL seconds; `pack: met`
+when pack's CPU time and extraction plus the fix's are each at most CPU_GOAL of conda-pack's (the
+medians of runs interleaved with its), the archive at most SIZE_GOAL of conda-pack's. The load
+average is printed before and after.
 """
 
 import os
@@ -29,6 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from mambaboot.relocate import rewrite, scan  # noqa: E402
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
+
+MOVE_GOAL = 1.0  # seconds, end to end
+CPU_GOAL = 0.8  # pack, and extraction plus the fix, as a share of conda-pack's CPU time
+SIZE_GOAL = 1.05  # the archive, as a share of conda-pack's
 
 
 def _relocate(prefix: Path, new: Path) -> tuple:
@@ -67,8 +76,28 @@ def _pad(prefix: Path, files: int) -> None:
     (prefix / "conda-meta" / "padding-1.0-0.json").write_text(json.dumps(record, indent=4))
 
 
+def move_verdict(median: float) -> str:
+    return f"move: {'met' if median <= MOVE_GOAL else 'NOT met'}: {median:.2f} s (goal {MOVE_GOAL:g} s)"
+
+
+def pack_verdict(pack: float, unpack: float, size: float) -> str:
+    met = pack <= CPU_GOAL and unpack <= CPU_GOAL and size <= SIZE_GOAL
+    return (f"pack: {'met' if met else 'NOT met'}: pack {pack:.2f}, extract + fix {unpack:.2f}, size {size:.2f} of "
+            f"conda-pack (goal {CPU_GOAL:g}, {CPU_GOAL:g}, {SIZE_GOAL:g})")
+
+
 def main() -> int:
     count = runs(__doc__, 5)
+    before = os.getloadavg()
+    try:
+        return _measured(count)
+    finally:
+        after = os.getloadavg()
+        print(f"load average before {before[0]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} "
+              f"({os.cpu_count()} CPUs)")
+
+
+def _measured(count: int) -> int:
     with workspace("envs") as root:
         env = clean_env(root)
         standin = make_standin(root / "micromamba")
@@ -107,6 +136,7 @@ def main() -> int:
             moves.append(timed([*MAMBABOOT, "move", str(src), str(dst), "--cache-dir", str(root / "cache"), "-q"], env))
             src = dst
         print(f"mambaboot move end to end (rename, rewrite, verify): median {statistics.median(moves):.2f} s")
+        print(move_verdict(statistics.median(moves)), flush=True)
 
         try:
             import conda_pack  # noqa: F401  (only: is it installed?)
@@ -126,6 +156,7 @@ def main() -> int:
         unpack_ratio = statistics.median(s[2] for s in ours) / statistics.median(s[2] for s in theirs)
         print(f"  mambaboot / conda-pack: pack x{pack_ratio:.2f}, extract + fix x{unpack_ratio:.2f}, "
               f"size x{ours[0][0] / theirs[0][0]:.2f}")
+        print(pack_verdict(pack_ratio, unpack_ratio, ours[0][0] / theirs[0][0]))
     return 0
 
 

@@ -31,7 +31,8 @@ LAYER = {
 # The exceptions outside it, each with its reason.
 EXCEPTIONS = {
     "relocate/scan.py": "copied into `pack` archives, imports nothing of mambaboot; works by descriptor itself",
-    "relocate/rewrite.py": "copied into `pack` archives with what it imports (common/files/tempname.py); works by descriptor itself",
+    "relocate/rewrite.py": "copied into `pack` archives with what it imports (common/files/tempname.py, "
+                           "renameat.py); works by descriptor itself",
     "relocate/unpack.py": "the archive's own unpack script: runs where no mambaboot is installed",
     "shell/activation/envvars.py": "copied into the environment with what it imports and run by its python",
     "common/output.py": "the process's own streams (os.devnull, descriptors 0-2), no file of anyone's",

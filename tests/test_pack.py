@@ -258,3 +258,151 @@ def test_the_windows_unpack_commands_read_the_odd_archive_literally_in_cmd(wine,
     wine.typed(cmd[2:], env, tmp_path)
     assert [run["argv"][1:] for run in read_log(log)] == [["-xf", ODD_NAME, "-C", "DIR"], ["DIR\\.mambaboot\\unpack.py"]]
     assert read_log(log)[1]["role"] == "python"
+
+
+def _tree(prefix: Path) -> None:
+    """What an environment may hold that a tar must keep: empty and exactly-a-block files, one past the
+    writer's piece, names and link targets past 100 bytes, a name that is not UTF-8, hard links, a
+    setuid file, links; and the pkgs link and marks pack leaves out."""
+    from mambaboot.common.files import proof
+
+    deep = prefix / "lib" / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    (prefix / "conda-meta").mkdir()
+    (prefix / "conda-meta" / proof.MARK).write_text("a mark")
+    (prefix / proof.MARK).write_text("a mark")
+    (prefix / "pkgs").symlink_to(prefix.parent)
+    (prefix / "empty").write_bytes(b"")
+    (prefix / "block").write_bytes(b"b" * 512)
+    (prefix / "big").write_bytes(os.urandom(1 << 20) + b"tail")
+    (deep / "long-name.txt").write_text("deep")
+    (prefix / "lib" / "far").symlink_to(deep / "long-name.txt")
+    os.link(deep / "long-name.txt", prefix / "lib" / "hard")
+    os.link(deep / "long-name.txt", deep / "hard-too")
+    (prefix / "run").write_text("#!/bin/sh\n")
+    (prefix / "run").chmod(0o4755)
+    with open(os.path.join(os.fsencode(prefix), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"latin-1 name")
+
+
+def test_the_archive_is_the_tar_tarfile_writes(tmp_path, monkeypatch):
+    """pack writes its tar itself (pipeline/tarstream.py): byte for byte what tarfile writes in GNU
+    format for the same members in the same order, pack's own files last."""
+    import gzip
+    import io
+    import time
+
+    from mambaboot.pipeline import pack
+
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    _tree(prefix)
+    extras = {".mambaboot/packed.json": b"{}\n", ".mambaboot/unpack.py": b"print()\n"}
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.75)
+    ours = io.BytesIO()
+    count = pack._write_tar(ours, str(prefix), extras)
+    theirs = io.BytesIO()
+    with tarfile.open(fileobj=theirs, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path, name in pack._members(str(prefix)):
+            tar.add(path, arcname=name, recursive=False)
+        for name, data in extras.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+    assert gzip.decompress(ours.getvalue()) == theirs.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(ours.getvalue())) as tar:
+        names = tar.getnames()
+    assert count == len(names) and "pkgs" not in names and ".mambaboot-claim" not in names
+    assert "conda-meta/.mambaboot-claim" not in names and "run" in names
+
+
+def test_numbers_past_their_octal_fields_are_written_as_tarfile_writes_them():
+    from mambaboot.pipeline import tarstream
+
+    for digits in (8, 12):
+        for n in (0, 7, 8 ** (digits - 1) - 1, 8 ** (digits - 1), 2 ** 40, -1, -(2 ** 33), 256 ** (digits - 1) - 1,
+                  -(256 ** (digits - 1))):
+            assert tarstream._number(n, digits) == bytes(tarfile.itn(n, digits, tarfile.GNU_FORMAT)), (n, digits)
+        for n in (256 ** (digits - 1), -(256 ** (digits - 1)) - 1):
+            with pytest.raises(ValueError):
+                tarfile.itn(n, digits, tarfile.GNU_FORMAT)
+            with pytest.raises(ValueError):
+                tarstream._number(n, digits)
+
+
+def test_no_module_of_the_unpack_script_binds_a_name_another_binds():
+    """The unpack script is its modules one after the other in one namespace (packagedata.standalone):
+    a name bound at the top of two of them would be the last one's in all, as the kind of a script
+    written after install (scan.SCRIPT) once was unpack's own file name. A name bound to the other
+    module's very object (rewrite's Refused = scan.Refused) is the one exception."""
+    import ast
+
+    from mambaboot.common import packagedata
+    from mambaboot.relocate import unpack
+
+    bound: dict = {}
+    for package, name in unpack._MODULES:
+        tree = ast.parse(packagedata.read(package, name))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [(node.name, None)]
+            elif isinstance(node, ast.Assign):
+                value = ast.unparse(node.value)
+                names = [(t.id, value) for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            for found, value in names:
+                other = bound.get(found)
+                assert other is None or value == f"{other[0].rsplit('.', 1)[-1]}.{found}", (found, name, other)
+                bound.setdefault(found, (package + "." + name[:-3], value))
+
+
+def test_the_unpack_script_rewrites_a_script_written_after_install(tmp_path):
+    """The kinds in pack's note are the scan's own: a script written after install (its #! line naming
+    the packed place) names the new one once the unpack script ran."""
+    import sys
+
+    from mambaboot.relocate import scan, unpack
+
+    prefix, old = tmp_path / "env", "/old/packed/place"
+    (prefix / ".mambaboot").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "tool").write_text(f"#!{old}/bin/python\nprint('tool')\n")
+    (prefix / ".mambaboot" / "unpack.py").write_bytes(unpack.script())
+    note = {"prefix": old, "files": [scan.Finding("bin/tool", scan.SCRIPT, None, "post-install").to_dict()]}
+    (prefix / ".mambaboot" / "packed.json").write_text(json.dumps(note))
+    r = subprocess.run([sys.executable, str(prefix / ".mambaboot" / "unpack.py")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (prefix / "bin" / "tool").read_text() == f"#!{prefix}/bin/python\nprint('tool')\n", r.stdout
+
+
+def test_links_leaving_the_environment_and_special_files_are_named_in_walk_order(tmp_path):
+    """audit.outside_links reads what each entry is from its directory's listing: the same entries,
+    in the order a walk meets them (treewalk.walk: a directory's own entries by name, then each
+    directory below it), as an lstat of each entry by its path finds; the top's pkgs link left out."""
+    import stat
+
+    from mambaboot.common.files import treewalk
+    from mambaboot.relocate import audit
+
+    prefix, outside = tmp_path / "env", tmp_path / "outside"
+    for d in ("bin", "lib/sub", "a-x"):
+        (prefix / d).mkdir(parents=True)
+    outside.mkdir()
+    (prefix / "bin" / "out").symlink_to(outside)
+    (prefix / "bin" / "in").symlink_to("../lib")
+    (prefix / "lib" / "sub" / "far").symlink_to(outside / "file")
+    (prefix / "a-x" / "up").symlink_to(tmp_path)
+    (prefix / "pkgs").symlink_to(tmp_path)
+    os.mkfifo(prefix / "lib" / "fifo")
+    os.mkfifo(prefix / "zfifo")
+    (prefix / "lib" / "regular").write_text("a file")
+    expected = []
+    for root, dirs, files in treewalk.walk(str(prefix)):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            mode = os.lstat(path).st_mode
+            if path != str(prefix / "pkgs") and (stat.S_ISFIFO(mode) or stat.S_ISLNK(mode) and not audit._inside(path, str(prefix))):
+                expected.append(os.path.relpath(path, prefix))
+    assert [e.path for e in audit.outside_links(str(prefix))] == expected == [
+        "zfifo", "a-x/up", "bin/out", "lib/fifo", "lib/sub/far"]

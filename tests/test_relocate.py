@@ -169,11 +169,11 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
         (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
     real, calls = rewrite._replace_file, []
 
-    def dies_on_the_second(prefix, rel, data):
+    def dies_on_the_second(prefix, rel, data, *files):
         calls.append(rel)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        real(prefix, rel, data)
+        real(prefix, rel, data, *files)
 
     monkeypatch.setattr(rewrite, "_replace_file", dies_on_the_second)
     with pytest.raises(OSError):
@@ -183,6 +183,70 @@ def test_a_rewrite_cut_short_is_finished_by_running_it_again(tmp_path, monkeypat
     rewrite.relocate(str(prefix), scan.find(str(prefix), old, False), old, new, False)
     assert scan.location(str(prefix), False)[0] == new
     assert all((prefix / "bin" / n).read_text() == f"#!{new}/bin/python\n" for n in "abc")
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["names swapped", "renamed over"])
+def test_a_rewrite_takes_few_new_files_and_nothing_another_holds(tmp_path, monkeypatch, swap):
+    """Each file's new text takes its place at once; what the swap of names took out takes the next
+    file's new text when nothing else holds it, so 30 files cost 4 new inodes here rather than 30
+    (docs/benchmarks.md): one to start, and one after each old inode something else holds, which
+    keeps its old text: another name of it (a hard link into the package cache), a reader that has
+    it open, an extended attribute on it. Where names cannot be swapped, each new text is a new
+    file renamed over the old one. Modes are kept; no temporary is left."""
+    if not swap:
+        monkeypatch.setattr(rewrite.renameat, "rename_with", lambda how: None)
+    prefix, old = tmp_path / "env", "/old/place/env"
+    (prefix / "bin").mkdir(parents=True)
+    text = "#!{}/bin/python\nDATA = '{}/share'\n"
+    for i in range(30):
+        (prefix / "bin" / f"s{i}").write_text(text.format(old, old))
+    (prefix / "bin" / "s3").chmod(0o750)
+    os.link(prefix / "bin" / "s5", tmp_path / "cached")
+    os.setxattr(prefix / "bin" / "s15", "user.mark", b"x")
+    before = sorted(p.name for p in (prefix / "bin").iterdir())
+    made, real_open = [], os.open
+
+    def counted(path, flags, *args, **kwargs):  # a freed inode's number may come back: new files are counted
+        made.extend([path] if flags & os.O_CREAT else [])
+        return real_open(path, flags, *args, **kwargs)
+
+    with open(prefix / "bin" / "s10") as held:
+        findings = scan.find(str(prefix), old, False)
+        monkeypatch.setattr(os, "open", counted)
+        assert len(rewrite.relocate(str(prefix), findings, old, str(prefix), False)) == len(findings) == 30
+        monkeypatch.setattr(os, "open", real_open)
+        assert held.read() == text.format(old, old)
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == before
+    assert all((prefix / "bin" / name).read_text() == text.format(prefix, prefix) for name in before)
+    assert len(made) == (4 if swap else 30), made
+    assert (tmp_path / "cached").read_text() == text.format(old, old)
+    assert [name for name in before if os.listxattr(prefix / "bin" / name)] == []
+    assert (prefix / "bin" / "s3").stat().st_mode & 0o777 == 0o750
+    assert {(prefix / "bin" / name).stat().st_mode & 0o777 for name in before if name != "s3"} == {0o644}
+
+
+def test_what_takes_a_files_place_during_its_rewrite_is_not_swapped_away(tmp_path, monkeypatch):
+    """A directory made where a file was, between the file's read and its replacement, stays at its
+    name (the rename refuses to replace it): nothing is moved under the run's temporary name."""
+    prefix, old = tmp_path / "env", "/old/place/env"
+    (prefix / "bin").mkdir(parents=True)
+    for name in ("a", "b"):
+        (prefix / "bin" / name).write_text(f"#!{old}/bin/python\n")
+    real = rewrite._write_new_text
+
+    def then_a_directory(out, data, mode, size=0):
+        real(out, data, mode, size)
+        if not (prefix / "bin" / "b").is_dir() and (prefix / "bin" / "a").read_text().startswith(f"#!{prefix}"):
+            (prefix / "bin" / "b").unlink()
+            (prefix / "bin" / "b").mkdir()
+            (prefix / "bin" / "b" / "kept").write_text("the user's")
+
+    findings = scan.find(str(prefix), old, False)
+    monkeypatch.setattr(rewrite, "_write_new_text", then_a_directory)
+    with pytest.raises(OSError):
+        rewrite.relocate(str(prefix), findings, old, str(prefix), False)
+    assert (prefix / "bin" / "b" / "kept").read_text() == "the user's"
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == ["a", "b"]
 
 
 ENTRY_BODY = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n\nfrom tool.cli import main\n\n"

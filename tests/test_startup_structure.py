@@ -787,20 +787,25 @@ def test_a_paths_key_tries_no_module_this_python_lacks(monkeypatch):
 
 
 def test_the_no_replace_rename_is_the_systems_own_call(tmp_path):
-    """noreplace reaches renameat2(RENAME_NOREPLACE) through _ctypes alone: the call is found, renames,
-    and refuses an existing directory with EEXIST by itself (not by the mkdir-claim fallback, which would
-    hide a broken lookup behind the same FileExistsError)."""
-    import _ctypes
+    """noreplace reaches renameat2(RENAME_NOREPLACE) through _ctypes alone (common/files/renameat.py): the call
+    is found, renames, and refuses an existing directory with EEXIST by itself (not by the mkdir-claim fallback,
+    which would hide a broken lookup behind the same FileExistsError). The same call with RENAME_EXCHANGE swaps
+    two names (relocate/rewrite.py)."""
     import errno
 
-    from mambaboot.common.files import noreplace
+    from mambaboot.common.files import renameat
 
-    call = noreplace._look_up()
+    call = renameat.rename_with(renameat.NOREPLACE)
     assert call is not None
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    at = -100  # AT_FDCWD
-    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "b")) == -1
-    assert _ctypes.get_errno() == errno.EEXIST
-    assert call(at, os.fsencode(tmp_path / "a"), at, os.fsencode(tmp_path / "c")) == 0
+    assert call(tmp_path / "a", tmp_path / "b") == errno.EEXIST
+    assert call(tmp_path / "a", tmp_path / "c") == 0
+    (tmp_path / "b" / "in-b").touch()
+    at = os.open(tmp_path, os.O_RDONLY)
+    try:
+        assert renameat.rename_with(renameat.EXCHANGE)("b", "c", at, at) == 0
+    finally:
+        os.close(at)
+    assert [p.name for p in (tmp_path / "c").iterdir()] == ["in-b"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "c"]

@@ -12,20 +12,18 @@ Refused, naming them: editable installs, links and .pth entries leading out of t
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
-import io
 import json
 import os
 import stat
-import tarfile
 import time
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple
 
-from mambaboot.common.files import fileid, outputfile, proof, treewalk
+from mambaboot.common.files import confined, fileid, outputfile, proof, treewalk
 from mambaboot.common.errors import NotPortable, TargetRefused, UsageError
 from mambaboot.common.report import Reporter
 from mambaboot.common.values import value
-from mambaboot.pipeline import adopt
+from mambaboot.pipeline import adopt, tarstream
 from mambaboot.relocate import audit, scan, unpack
 from mambaboot.common import quoting
 
@@ -71,7 +69,7 @@ def unpack_commands(archive: str, system: str | None = None) -> Dict[str, List[s
 def _system(prefix: str) -> str | None:
     from mambaboot.environment import condameta, lockfile
 
-    platform = lockfile.platform_of(condameta.installed(prefix))
+    platform = lockfile.platform_of(condameta.summary(prefix).packages)  # the records read without their files
     return None if platform is None else "windows" if platform.startswith("win-") else "posix"
 
 
@@ -105,26 +103,48 @@ def _extras(location: str, findings: List[scan.Finding]) -> Dict[str, bytes]:
     note = {"prefix": location, "packed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": [f.to_dict() for f in findings]}
     return {
-        f"{scan.RECORD_DIR}/{unpack.SCRIPT}": unpack.script(),
+        f"{scan.RECORD_DIR}/{unpack.UNPACK_SCRIPT}": unpack.script(),
         f"{scan.RECORD_DIR}/{scan.PACKED_FILE}": (json.dumps(note, indent=2) + "\n").encode(),
     }
 
 
+def _walked(top: confined.Root) -> Iterator[Tuple[confined.Root, str, str, os.stat_result]]:
+    """(the Root of its directory, its name there, its name in the archive, its lstat) of each entry
+    below top, in _members' order, each directory listed by descriptor (its entries' lstat relative
+    to it): top's pkgs and the marks left out as there."""
+    pending = [("", 0)]
+    while pending:
+        rel_dir, depth = pending.pop()
+        with top.sub(rel_dir) as here:
+            entries = here.scandir()
+            if not rel_dir:
+                entries = [(n, st) for n, st in entries if n not in ("pkgs", proof.MARK)]
+            elif rel_dir == proof.CONTENTS:
+                entries = [(n, st) for n, st in entries if n != proof.MARK]
+            dirs = [(n, st) for n, st in entries if stat.S_ISDIR(st.st_mode) and not confined.is_link(st)]
+            held = {n for n, _ in dirs}
+            head = rel_dir + "/" if rel_dir else ""
+            for name, st in dirs + [(n, st) for n, st in entries if n not in held]:
+                yield here, name, head + name, st
+        if dirs and depth >= treewalk.MAX_DEPTH:
+            raise treewalk.too_deep(os.path.join(top.path, head + dirs[0][0]))
+        pending.extend((head + name, depth + 1) for name, _ in reversed(dirs))
+
+
 def _write_tar(out, prefix: str, extras: Dict[str, bytes]) -> int:
+    """The archive (tarstream: tarfile's GNU format, written without tarfile's work per file)."""
     count = 0
-    # GNU format: long names and large files, read by GNU tar and bsdtar (Windows' tar); PAX
-    # would add an extended header to every member for its sub-second mtime.
-    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.GNU_FORMAT) as tar:
-        for path, name in _members(prefix):
-            if name in extras:
-                continue
-            tar.add(path, arcname=name, recursive=False)
-            count += 1
-        for name, data in extras.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-            count += 1
+    writer = tarstream.Writer(out, COMPRESS_LEVEL)
+    with confined.Root.open(prefix) as top:
+        for here, name, arcname, st in _walked(top):
+            if arcname not in extras:
+                writer.add(here, name, arcname, st)
+                count += 1
+    now = int(time.time())
+    for name, data in extras.items():
+        writer.add_data(name, data, now)
+        count += 1
+    writer.close()
     return count
 
 

@@ -161,25 +161,57 @@ def outside_links(prefix: str) -> List[Entry]:
                     if line and not line.startswith(("#", "import")) and os.path.isabs(line) and not _inside(line, prefix):
                         found.append(Entry(rel, "pth", HARMLESS, f"adds {line}, outside the environment, to sys.path",
                                            "post-install"))
-    for root, dirs, files in treewalk.walk(prefix):
-        for name in dirs + files:
+    walked = []
+    for path, rel, mode in _not_directories(prefix):
+        if stat.S_ISLNK(mode):
+            if not _inside(path, prefix):
+                walked.append((rel, "link", os.readlink(path)))
+        elif _special(mode):
+            walked.append((rel, "special", _special(mode)))
+    # in treewalk.walk's order: a directory's own entries by name, then each directory below it by name
+    for rel, kind, what in sorted(walked, key=lambda w: _walk_order(w[0])):
+        if kind == "link":
+            found.append(Entry(rel, "link", HARMLESS, f"a link to {what}, outside the environment", "full scan"))
+        else:
+            found.append(Entry(rel, "special", HARMLESS, f"{what}: a move keeps it, nothing reads it", "full scan"))
+    return found
+
+
+def _not_directories(prefix: str):
+    """(path, relative path with '/', st_mode) of the entries below prefix that may be a link or
+    a special file (every one but the directories, and where directories are listed by descriptor
+    (POSIX) but the regular files), the top's pkgs left out. Listed by descriptor, what an entry is
+    comes with its name (d_type): a link or a regular file needs no call, only what is neither its
+    lstat, relative to its directory; elsewhere each is lstat'ed by its path."""
+    top = os.path.join(prefix, "")
+    if treewalk.BY_DESCRIPTOR:
+        for where, entries in treewalk.by_directory(prefix):
+            for entry in entries:
+                if where == top and entry.name == "pkgs":
+                    continue
+                rel = where[len(top):].replace(os.sep, "/") + entry.name
+                try:
+                    if entry.is_symlink():
+                        yield where + entry.name, rel, stat.S_IFLNK
+                    elif not entry.is_file(follow_symlinks=False):
+                        yield where + entry.name, rel, entry.stat(follow_symlinks=False).st_mode
+                except OSError:
+                    continue
+        return
+    for root, dirs, files in treewalk.walk(prefix):  # pragma: no cover - Windows lists no directory by descriptor
+        for name in files:
             path = os.path.join(root, name)
             if os.path.dirname(path) == prefix and name == "pkgs":
                 continue
-            rel = os.path.relpath(path, prefix).replace(os.sep, "/")
             try:
-                mode = os.lstat(path).st_mode
+                yield path, os.path.relpath(path, prefix).replace(os.sep, "/"), os.lstat(path).st_mode
             except OSError:
                 continue
-            if stat.S_ISLNK(mode):
-                if not _inside(path, prefix):
-                    found.append(Entry(rel, "link", HARMLESS, f"a link to {os.readlink(path)}, outside the environment",
-                                       "full scan"))
-                continue
-            what = _special(mode)
-            if what:
-                found.append(Entry(rel, "special", HARMLESS, f"{what}: a move keeps it, nothing reads it", "full scan"))
-    return found
+
+
+def _walk_order(rel: str) -> list:
+    *dirs, name = rel.split("/")
+    return [(1, d) for d in dirs] + [(0, name)]
 
 
 def findings(prefix: str, location: str, windows: bool, read_all: bool = False) -> List[scan.Finding]:

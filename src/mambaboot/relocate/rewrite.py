@@ -21,13 +21,14 @@ link, so nothing outside the environment is changed. Standard library only (see 
 """
 
 import datetime
+import errno
 import json
 import os
 import re
 import stat
 import sys
 
-from mambaboot.common.files import tempname  # unpack: the same script (pack inlines these modules)
+from mambaboot.common.files import renameat, tempname  # unpack: the same script (pack inlines these modules)
 from mambaboot.relocate import scan  # unpack: the same script (pack inlines these modules)
 
 Refused = scan.Refused
@@ -376,18 +377,23 @@ def _through_link(prefix, rel, part):
     return Refused(f"{rel}: {part} is a link; nothing is read or written through a link", [rel])
 
 
+def _below(fd, prefix, parts, i):
+    """An fd of the directory parts[i] in the directory fd (parts[:i] of prefix), opened without following a link."""
+    try:
+        return os.open(parts[i], os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
+    except OSError as exc:
+        if os.path.islink(os.path.join(prefix, *parts[:i + 1])):
+            raise _through_link(prefix, "/".join(parts), "/".join(parts[:i + 1])) from None
+        raise exc
+
+
 def _parent(prefix, rel):
     """An fd of rel's directory, every directory on the way opened without following a link."""
     parts = rel.split("/")
     fd = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
     try:
-        for i, part in enumerate(parts[:-1]):
-            try:
-                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
-            except OSError as exc:
-                if os.path.islink(os.path.join(prefix, *parts[:i + 1])):
-                    raise _through_link(prefix, rel, "/".join(parts[:i + 1])) from None
-                raise exc
+        for i in range(len(parts) - 1):
+            nxt = _below(fd, prefix, parts, i)
             os.close(fd)
             fd = nxt
     except BaseException:
@@ -421,54 +427,241 @@ def read(prefix, rel):
         os.close(fd)
 
 
-def _replace_file(prefix, rel, data):
+class _Files:
+    """The files of one relocation, read and replaced by descriptor (POSIX).
+
+    The directories on the way to the last file are kept open (each opened without following a
+    link, below the one before it): the findings come sorted, so most files need none opened.
+
+    A file's new text goes into a file of its own under the run's temporary name, which then
+    swaps names with the file (renameat2 RENAME_EXCHANGE, renameat.py): the file's name holds
+    its whole old text or its whole new text at every moment, and a file hard-linked into the
+    package cache is never written through. What the swap took out, the old inode now under the
+    temporary name, takes the next file's new text in turn when it is the relocation's alone: a
+    regular file of the user's that owns the next file (owner and group the same), no other name
+    (one link), no extended attribute (an SELinux label, an ACL), and open nowhere else (a program
+    running it, a library mapped by one, a script a shell reads: a write lease, fcntl(2)
+    F_SETLEASE, is granted only then, and held while it is written). Else it is deleted, as the
+    rename over the file would have, and the new text gets a new file. On the benchmark's ext4 a
+    new inode and the freeing of the old one (its blocks discarded) cost ~0.1-1 ms each; reused,
+    a file costs a write (docs/benchmarks.md). Without the swap (another system, a file system
+    that refuses the flag), each new text is a new file renamed over the file.
+
+    A kill leaves at most one file under the temporary name: the next run holding the
+    environment's lock deletes it (common/files/leftovers.py)."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.root = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+        self.open = []  # [(name, fd)]: the directories on the way to the last file, from the top
+        self.spare = None  # (its directory's fd, its name, the identity it must have): what the last swap took out
+        # only where what a swap takes out can be proven nobody else's (a write lease: Linux); elsewhere a swap and
+        # the deletion after it would cost what the rename over the file costs
+        self.swap = renameat.rename_with(renameat.EXCHANGE) if sys.platform.startswith("linux") else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self._drop_spare()
+        finally:
+            for _, fd in self.open:
+                os.close(fd)
+            os.close(self.root)
+
+    def parent(self, rel):
+        """An fd of rel's directory (this object's: not to be closed)."""
+        parts = rel.split("/")
+        kept = 0
+        while kept < min(len(self.open), len(parts) - 1) and self.open[kept][0] == parts[kept]:
+            kept += 1
+        while len(self.open) > kept:
+            os.close(self.open.pop()[1])
+        fd = self.open[-1][1] if self.open else self.root
+        for i in range(kept, len(parts) - 1):
+            fd = _below(fd, self.prefix, parts, i)
+            self.open.append((parts[i], fd))
+        return fd
+
+    def read(self, rel):
+        try:
+            fd = self.parent(rel)
+        except FileNotFoundError:
+            return None
+        return scan.read_regular(rel.rsplit("/", 1)[-1], dir_fd=fd, limit=scan.READ_LIMIT)
+
+    def replace(self, rel, data):
+        at = self.parent(rel)
+        name = rel.rsplit("/", 1)[-1]
+        st = os.stat(name, dir_fd=at, follow_symlinks=False)
+        taken = self._spare_for(st)
+        if taken is not None and self._put(taken, at, name, data, st):
+            return
+        tmp, where = tempname.temp_name(name), os.dup(at)
+        try:
+            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, st.st_mode & 0o7777, dir_fd=at)
+        except BaseException:
+            os.close(where)
+            raise
+        self._put((out, where, tmp, 0, False), at, name, data, st)
+
+    def _put(self, taken, at, name, data, st):
+        """The file taken (fd open for writing, its directory's own fd, its name, its size, whether it is
+        what the last swap took out) holds data and takes name's place in at; False (nothing changed,
+        the file deleted) when a swap cannot reach at from a spare's directory (another file system)."""
+        out, where, tmp, size, spare = taken
+        try:
+            try:
+                _write_new_text(out, data, st.st_mode, size)
+            finally:
+                os.close(out)
+            # a swap only with the regular file that was read, still there: what took its place meanwhile (a
+            # directory) is never swapped out into the temporary name; it meets the rename, which refuses a directory
+            swap = self.swap if _still(at, name, st) else None
+            code = swap(tmp, name, where, at) if swap is not None else errno.ENOSYS
+            if code == errno.EXDEV and spare:
+                _unlink_quietly(where, tmp)
+                os.close(where)
+                return False
+            if code in renameat.RENAME_UNSUPPORTED or code == errno.ENOENT:  # ENOENT: the file went meanwhile
+                if swap is not None and code != errno.ENOENT:
+                    self.swap = None  # the file system refuses the flag: renamed from now on
+                _rename_new_text(tmp, name, where, at)
+                os.close(where)
+            elif code:
+                raise OSError(code, os.strerror(code), name)
+            else:
+                self.spare = (where, tmp, (st.st_dev, st.st_ino))
+        except BaseException:
+            _unlink_quietly(where, tmp)
+            os.close(where)
+            raise
+        return True
+
+    def _spare_for(self, st):
+        """(fd open for writing, directory fd, name, size) of what the last swap took out, when it may take the
+        new text of the file whose lstat is st (see the class); else None, and it is deleted."""
+        if self.spare is None:
+            return None
+        where, tmp, identity = self.spare
+        self.spare = None
+        out = None
+        try:
+            now = os.stat(tmp, dir_fd=where, follow_symlinks=False)
+            if (now.st_dev, now.st_ino) != identity:
+                os.close(where)  # not what the swap put there: left as it is
+                return None
+            if (stat.S_ISREG(now.st_mode) and now.st_nlink == 1 and now.st_dev == st.st_dev
+                    and now.st_uid == st.st_uid == os.geteuid() and now.st_gid == st.st_gid):
+                out = os.open(tmp, os.O_WRONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=where)
+                opened = os.fstat(out)
+                if (opened.st_dev, opened.st_ino, opened.st_nlink) == (*identity, 1) and _alone(out):
+                    return out, where, tmp, opened.st_size, True
+        except OSError:
+            pass
+        if out is not None:
+            os.close(out)
+        _unlink_quietly(where, tmp)
+        os.close(where)
+        return None
+
+    def _drop_spare(self):
+        if self.spare is not None:
+            where, tmp, identity = self.spare
+            self.spare = None
+            try:
+                now = os.stat(tmp, dir_fd=where, follow_symlinks=False)
+                if (now.st_dev, now.st_ino) == identity:
+                    os.unlink(tmp, dir_fd=where)
+            except OSError:
+                pass
+            finally:
+                os.close(where)
+
+
+def _alone(fd):
+    """Whether the file open for writing at fd is open nowhere else, and no extended attribute
+    rides on it: the write lease fcntl(2) grants only then (another's open, a mapping of it, a
+    program running it refuse it), held until fd is closed; its breaking signalled by SIGURG,
+    which no one here handles, rather than SIGIO, which would end this process."""
+    try:
+        if os.listxattr(fd):
+            return False
+    except OSError:
+        pass  # a file system without them
+    except AttributeError:
+        return False  # no way to look
+    try:
+        import fcntl
+        import signal
+
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+        return True
+    except (ImportError, AttributeError, OSError):
+        return False
+
+
+def _still(fd, name, st):
+    """Whether name in the directory fd is still a regular file with the identity st gave (a number
+    freed meanwhile may come back on anything else: a directory made in the file's place)."""
+    try:
+        now = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
+
+
+def _unlink_quietly(fd, name):
+    try:
+        os.unlink(name, dir_fd=fd)
+    except OSError:
+        pass
+
+
+def _replace_file(prefix, rel, data, files=None):
+    """rel's content becomes data: through files (a _Files of prefix, POSIX), else a new file renamed over it."""
+    if _DIR_FD:
+        if files is not None:
+            return files.replace(rel, data)
+        with _Files(prefix) as one:
+            return one.replace(rel, data)
     name = rel.rsplit("/", 1)[-1]
     tmp = tempname.temp_name(name)
-    if not _DIR_FD:
-        _check_path(prefix, rel)
-        path = os.path.join(prefix, *rel.split("/"))
-        mode = os.lstat(path).st_mode
-        tmp_path = os.path.join(os.path.dirname(path), tmp)
-        with open(tmp_path, "wb") as f:
-            f.write(data)
-        try:
-            os.chmod(tmp_path, mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp_path, path)
-        return
-    fd = _parent(prefix, rel)
+    _check_path(prefix, rel)
+    path = os.path.join(prefix, *rel.split("/"))
+    mode = os.lstat(path).st_mode
+    tmp_path = os.path.join(os.path.dirname(path), tmp)
+    with open(tmp_path, "wb") as f:
+        f.write(data)
     try:
-        mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode & 0o7777, dir_fd=fd)
-        try:
-            _write_new_text(out, data, mode)
-        finally:
-            os.close(out)
-        _rename_new_text(tmp, name, fd)
-    except BaseException:
-        try:
-            os.unlink(tmp, dir_fd=fd)
-        except OSError:
-            pass
-        raise
-    finally:
-        os.close(fd)
+        os.chmod(tmp_path, mode & 0o7777)
+    except OSError:
+        pass
+    os.replace(tmp_path, path)
 
 
-def _write_new_text(out, data, mode):
-    """The new file out holds data, with mode. Until _rename_new_text, a kill leaves it under the
-    run's temporary name, which the next run holding the environment's lock deletes."""
-    with os.fdopen(out, "wb", closefd=False) as stream:
-        stream.write(data)
+def _write_new_text(out, data, mode, size=0):
+    """The file out (size bytes long) holds data, with mode. Until _Files._put gives it the file's
+    place, a kill leaves it under the run's temporary name, which the next run holding the
+    environment's lock deletes."""
+    view, done = memoryview(data), 0
+    while done < len(data):
+        done += os.pwrite(out, view[done:], done)
+    if size > len(data):
+        os.ftruncate(out, len(data))
     try:
         os.fchmod(out, mode & 0o7777)
     except OSError:
         pass
 
 
-def _rename_new_text(tmp, name, fd):
-    os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+def _rename_new_text(tmp, name, where, at):
+    os.replace(tmp, name, src_dir_fd=where, dst_dir_fd=at)
 
 
 def _retarget(prefix, rel, rx, news):
@@ -506,26 +699,31 @@ def relocate(prefix, findings, old, new, windows):
     changed = []
     rx = scan.pattern(old, windows)
     news = _pairs(old, new, windows)
-    # Our record last: until it names the new place, scan.location still finds the old one, so a
-    # run cut short (killed, disk full) is finished by running it again (`move X X`, unpack.py).
-    for finding in sorted(findings, key=lambda f: f.kind == scan.RECORD):
-        if finding.kind == scan.LINK:
-            if _retarget(prefix, finding.path, rx, news):
+    files = _Files(prefix) if _DIR_FD else None
+    try:
+        # Our record last: until it names the new place, scan.location still finds the old one, so a
+        # run cut short (killed, disk full) is finished by running it again (`move X X`, unpack.py).
+        for finding in sorted(findings, key=lambda f: f.kind == scan.RECORD):
+            if finding.kind == scan.LINK:
+                if _retarget(prefix, finding.path, rx, news):
+                    changed.append(finding.path)
+                continue
+            try:
+                data = files.read(finding.path) if files is not None else read(prefix, finding.path)
+            except scan.TooBig:
+                if finding.kind in scan.HARMLESS:
+                    continue  # a log or bytecode too big to read whole: left as it is, as harmless as ever
+                raise Refused(f"{finding.path} grew larger than the {scan.READ_LIMIT >> 20} MiB read of a file "
+                              "whole while the move ran; it was not rewritten", [finding.path]) from None
+            if data is None:
+                continue
+            out = new_content(data, finding, old, new, windows)
+            if out != data:
+                _replace_file(prefix, finding.path, out, files)
                 changed.append(finding.path)
-            continue
-        try:
-            data = read(prefix, finding.path)
-        except scan.TooBig:
-            if finding.kind in scan.HARMLESS:
-                continue  # a log or bytecode too big to read whole: left as it is, as harmless as ever
-            raise Refused(f"{finding.path} grew larger than the {scan.READ_LIMIT >> 20} MiB read of a file whole "
-                          "while the move ran; it was not rewritten", [finding.path]) from None
-        if data is None:
-            continue
-        out = new_content(data, finding, old, new, windows)
-        if out != data:
-            _replace_file(prefix, finding.path, out)
-            changed.append(finding.path)
+    finally:
+        if files is not None:
+            files.close()
     return changed
 
 

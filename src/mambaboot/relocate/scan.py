@@ -33,14 +33,16 @@ find(read_all=True), for `audit`, also reads the files the records vouch for and
 bytecode: what that finds and the cheap pass did not is named.
 
 This module and rewrite.py use the standard library only and import nothing from mambaboot but
-each other and common/files/tempname.py (the same rules): `pack` copies their source into the
-archive's unpack script.
+each other, common/patterns.py, common/files/tempname.py and common/files/renameat.py (the same
+rules): `pack` copies their source into the archive's unpack script.
 """
 
 import json
 import os
 import re
 import stat
+
+from mambaboot.common import patterns  # unpack: the same script (pack inlines these modules)
 
 TEXT = "text"
 BINARY = "binary"
@@ -238,13 +240,16 @@ def read_head(path, size):
         os.close(opened[0])
 
 
+_DRIVES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def safe_relative(path):
     """path with '/', or None when it is not a path inside the environment (absolute, a drive,
     a `..` component)."""
     if not isinstance(path, str) or not path or "\0" in path:
         return None
-    norm = path.replace("\\", "/")
-    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) or ".." in norm.split("/"):
+    norm = path.replace("\\", "/") if "\\" in path else path
+    if norm[0] == "/" or norm[1:2] == ":" and norm[0] in _DRIVES or ".." in norm and ".." in norm.split("/"):
         return None
     return norm
 
@@ -291,37 +296,51 @@ def _checked(name, data):
     if not isinstance(entries, list):
         raise _bad(name, "paths_data.paths is not a list")
     for i, entry in enumerate(entries):
-        where = f"paths_data.paths[{i}]"
         if not isinstance(entry, dict):
-            raise _bad(name, f"{where} is not an object")
+            raise _bad(name, f"paths_data.paths[{i}] is not an object")
+        get = entry.get
         for key in _STRINGS:
-            if entry.get(key) is not None and not isinstance(entry[key], str):
-                raise _bad(name, f"{where}.{key} is not a string")
-        if safe_relative(entry.get("_path")) is None:
-            raise _bad(name, f"{where}._path {entry.get('_path')!r} is not a path inside the environment")
-        size = entry.get("size_in_bytes")
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise _bad(name, f"{where}.size_in_bytes is not a size")
+            value = get(key)
+            if value is not None and not isinstance(value, str):
+                raise _bad(name, f"paths_data.paths[{i}].{key} is not a string")
+        if safe_relative(get("_path")) is None:
+            raise _bad(name, f"paths_data.paths[{i}]._path {get('_path')!r} is not a path inside the environment")
+        size = get("size_in_bytes")
+        if size is not None and (type(size) is not int or size < 0):  # JSON's numbers: int, float; true is a bool
+            raise _bad(name, f"paths_data.paths[{i}].size_in_bytes is not a size")
     return entries
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
-_INNERMOST = re.compile(rb"\[\]|\{\}")
+# The brackets, each as "(" or ")", and the quotes: all the nesting check looks at, counted in C
+# (bytes.translate, replace, split) rather than by a regular expression over every string
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b'[]{}"')))
+_AS_PARENS = bytes.maketrans(b"[]{}", b"()()")
 
 
 def nested_beyond(raw, depth=JSON_DEPTH):
     """Whether brackets outside JSON strings nest deeper than depth: innermost pairs taken away a
     level at a time, never recursion (json's scanner recurses, and a RecursionError deep in it may
-    come as a MemoryError). Unbalanced text is left to the parser to refuse."""
-    if raw.count(b"[") + raw.count(b"{") <= depth:
+    come as a MemoryError). Text that opens fewer brackets than depth at all is passed at once.
+    The strings go first: their escaped backslashes and quotes taken out
+    (left to right, in pairs, as JSON reads them), then, of the brackets and quotes left, two
+    quotes side by side (a string that holds no bracket, or the end of one and the start of the
+    next with none between: either way no bracket changes sides), then what is between quotes. A
+    bracket closes the last one open whatever its kind, as the parser counts its depth: text whose
+    kinds do not match, or that does not balance, is left to the parser to refuse."""
+    brackets = raw.translate(_AS_PARENS, _NOT_BRACKETS)
+    if brackets.count(b"(") <= depth:  # opened fewer times than that at all
         return False
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    if b"\\" in raw:
+        brackets = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(_AS_PARENS, _NOT_BRACKETS)
+    brackets = brackets.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])
     for _ in range(depth):
-        brackets, taken = _INNERMOST.subn(b"", brackets)
-        if not brackets or not taken:
+        inner = brackets.replace(b"()", b"")
+        if not inner or len(inner) == len(brackets):
             return False
-    return bool(_INNERMOST.search(brackets))
+        brackets = inner
+    return b"()" in brackets
 
 
 def read_json(path):
@@ -408,10 +427,13 @@ def _shipped(prefix, record):
         entries = doc.get("paths") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
             continue
+        # keyed by the path with '/': only a path of the prefix (safe_relative's already) is looked up, which
+        # no absolute path, drive or `..` equals
         out = {}
         for entry in entries:
-            if isinstance(entry, dict) and safe_relative(entry.get("_path")):
-                out[safe_relative(entry["_path"])] = entry
+            path = entry.get("_path") if isinstance(entry, dict) else None
+            if isinstance(path, str):
+                out[path.replace("\\", "/") if "\\" in path else path] = entry
         return out
     return {}
 
@@ -461,11 +483,19 @@ def evidence(prefix, recs=None):
     for _, record, entries in recs if recs is not None else records(prefix):
         shipped = None
         for entry in entries:
-            rel = safe_relative(entry["_path"])
-            if entry.get("path_type") in _NOT_FILES:
+            get = entry.get
+            kind = get("path_type")
+            if kind in _NOT_FILES:
                 continue
-            placeholder, mode, source = entry.get("prefix_placeholder"), entry.get("file_mode"), "package record"
-            sha, in_prefix = entry.get("sha256"), entry.get("sha256_in_prefix")
+            rel = entry["_path"]  # safe_relative's already (_checked): '/' for '\\' is all it may change
+            if "\\" in rel:
+                rel = rel.replace("\\", "/")
+            placeholder, sha, in_prefix = get("prefix_placeholder"), get("sha256"), get("sha256_in_prefix")
+            if not placeholder and sha and sha == in_prefix:  # as its package shipped it
+                out[rel] = _Evidence(None, get("file_mode"), False, True, get("size_in_bytes"), "package record",
+                                     kind in _GENERATED)
+                continue
+            mode, source = get("file_mode"), "package record"
             changed = bool(sha and in_prefix and sha != in_prefix)
             if not placeholder and changed:
                 if shipped is None:
@@ -476,7 +506,7 @@ def evidence(prefix, recs=None):
                     placeholder, mode, source = cached["prefix_placeholder"], cached.get("file_mode"), "package cache"
             clean = bool(sha and in_prefix and sha == in_prefix and not placeholder)
             out[rel] = _Evidence(placeholder or None, mode if isinstance(mode, str) else None, changed, clean,
-                                 entry.get("size_in_bytes"), source, entry.get("path_type") in _GENERATED)
+                                 get("size_in_bytes"), source, kind in _GENERATED)
     return out
 
 
@@ -509,14 +539,17 @@ def _walk(prefix):
                 stack.append((rel + "/", entry.path))
 
 
+_JUNCTIONS = os.name == "nt"  # a directory junction is Windows' own
+
+
 def _is_junction(entry):
-    check = getattr(entry, "is_junction", None)
+    check = getattr(entry, "is_junction", None) if _JUNCTIONS else None
     return bool(check and check())
 
 
 def _is_link(entry):
     try:
-        return entry.is_symlink() or _is_junction(entry)
+        return entry.is_symlink() or _JUNCTIONS and _is_junction(entry)
     except OSError:
         return False
 
@@ -576,12 +609,12 @@ def archive_head(data):
 # (conda/gateways/disk/create.py python_entry_point_template, 26.x; libmamba/src/core/link.cpp
 # python_entry_point_template, 2.8.1), and distlib's as pip writes it (ScriptMaker.script_template):
 # none starts with a docstring nor `from __future__`, so the two sh lines fit before it.
-_ENTRY_BODY = re.compile(
+_ENTRY_BODY = patterns.lazy(
     rb"(?:# -\*- coding: utf-8 -\*-\n)?import re\nimport sys\n\n?from [A-Za-z_][\w.]* import [A-Za-z_]\w*\n\n?"
     rb"if __name__ == (?:'__main__'|\"__main__\"):\n"
     rb"    sys\.argv\[0\] = re\.sub\(r'\(-script\\\.pyw\??\|\\\.exe\)\?\$', '', sys\.argv\[0\]\)\n"
     rb"    sys\.exit\([A-Za-z_][\w.]*\(\)\)\n?\Z")
-_ENTRY_HEAD = re.compile(rb"#![^\n]*\n(?:'''exec' [^\n]*\n(?:' '''\n)?)?")
+_ENTRY_HEAD = patterns.lazy(rb"#![^\n]*\n(?:'''exec' [^\n]*\n(?:' '''\n)?)?")
 
 
 def generated_entry_point(data):
@@ -629,6 +662,7 @@ def find(prefix, location, windows, read_all=False):
     known = evidence(prefix, recs)
     found = {}
     seen = set()
+    note = f"{RECORD_DIR}/{PACKED_FILE}"
     for rel, entry in _walk(prefix):
         seen.add(rel)
         if _is_link(entry):
@@ -638,7 +672,7 @@ def find(prefix, location, windows, read_all=False):
             regular = entry.is_file(follow_symlinks=False)
         except OSError:
             regular = False
-        if not regular or rel == f"{RECORD_DIR}/{PACKED_FILE}":
+        if not regular or rel == note:
             continue  # fifos, sockets, devices are never opened; pack's note is data
         ev = known.get(rel)
         vouched = ev is not None and ev.clean and (ev.size is None or _size(entry) == ev.size)
@@ -771,8 +805,8 @@ def _outside(prefix, rel, path, rx, quick, found):
 # ------------------------------------------------------------------ where the files say it lives
 
 
-_SHEBANG_PREFIX = re.compile(rb"^#!(/.*?)/bin/python[0-9.]*[ \t]*(?:\n|$)")
-_EXEC_PREFIX = re.compile(rb"^#!/bin/sh\n'''exec' \"(/[^\"\n]*?)/bin/python[0-9.]*\"")
+_SHEBANG_PREFIX = patterns.lazy(rb"^#!(/.*?)/bin/python[0-9.]*[ \t]*(?:\n|$)")
+_EXEC_PREFIX = patterns.lazy(rb"^#!/bin/sh\n'''exec' \"(/[^\"\n]*?)/bin/python[0-9.]*\"")
 
 
 def location(prefix, windows):

@@ -5,12 +5,12 @@ It runs on a machine with no mambaboot and no network, with the environment's ow
     tar -xf env.tar.gz -C DIR
     DIR/bin/python DIR/.mambaboot/unpack.py            (Windows: DIR\\python.exe DIR\\.mambaboot\\unpack.py)
 
-script() builds it from this module, scan.py, rewrite.py, common/prefixchars.py and
-common/files/tempname.py (standard
-library only), so the rewrite is `move`'s own and the directory is held to `create`'s character
-rule: a prefix holding a character packages' scripts would run as code is refused before any
-file names it. It is kept in PREFIX/.mambaboot/; running it again does nothing, and
-the environment can be moved with `mambaboot move` afterwards.
+script() builds it from this module, scan.py, rewrite.py, common/prefixchars.py,
+common/patterns.py, common/files/tempname.py and common/files/renameat.py (standard library only), so the rewrite is
+`move`'s own and the directory is held to `create`'s character rule: a prefix holding a character
+packages' scripts would run as code is refused before any file names it. It is kept in
+PREFIX/.mambaboot/; running it again does nothing, and the environment can be moved with
+`mambaboot move` afterwards.
 """
 
 import os
@@ -19,8 +19,10 @@ import sys
 from mambaboot.common import prefixchars  # unpack: the same script (see script())
 from mambaboot.relocate import rewrite, scan  # unpack: the same script (see script())
 
-SCRIPT = "unpack.py"
-_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common.files", "tempname.py"),
+# its file name (not SCRIPT: the script is these modules in one namespace, and scan.SCRIPT is a kind)
+UNPACK_SCRIPT = "unpack.py"
+_MODULES = (("mambaboot.common", "prefixchars.py"), ("mambaboot.common", "patterns.py"),
+            ("mambaboot.common.files", "tempname.py"), ("mambaboot.common.files", "renameat.py"),
             ("mambaboot.relocate", "scan.py"),
             ("mambaboot.relocate", "rewrite.py"), ("mambaboot.relocate", "unpack.py"))
 USAGE = 2  # mambaboot's exit code for a path that can never work (common/errors.py UsageError)

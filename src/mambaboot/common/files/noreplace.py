@@ -25,13 +25,9 @@ import errno
 import os
 import sys
 
-from mambaboot.common.files import fileid, newdirs
+from mambaboot.common.files import fileid, newdirs, renameat
 
-_AT_FDCWD = -2 if sys.platform == "darwin" else -100  # macOS sys/fcntl.h, linux/fcntl.h
-# The system's no-replace rename and its flag: RENAME_NOREPLACE (linux/fs.h), RENAME_EXCL (macOS sys/stdio.h)
-_CALLS = {"linux": ("renameat2", 1), "darwin": ("renameatx_np", 0x4)}
-_UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL), errno.EOPNOTSUPP)
-_native = []  # [function or None], looked up once
+_native = []  # [the no-replace rename or None], looked up once
 
 
 def rename_dir(src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
@@ -54,50 +50,18 @@ def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int
         os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
         return True
     if not _native:
-        _native.append(_look_up())
+        _native.append(renameat.rename_with(renameat.NOREPLACE))
     call = _native[0]
     if call is None:
         return False
-    import _ctypes
-
-    at = [_AT_FDCWD if fd is None else fd for fd in (src_dir_fd, dst_dir_fd)]
-    if call(at[0], os.fsencode(src), at[1], os.fsencode(dst)) == 0:
+    code = call(src, dst, src_dir_fd, dst_dir_fd)
+    if code == 0:
         return True
-    code = _ctypes.get_errno()
     if code == errno.EEXIST:
         raise FileExistsError(code, os.strerror(code), dst)
-    if code not in _UNSUPPORTED:
+    if code not in renameat.RENAME_UNSUPPORTED:
         raise OSError(code, os.strerror(code), src, None, dst)
     return False
-
-
-def _look_up():
-    """The system's call, through _ctypes alone: the ctypes package around it (its ~50 type classes,
-    struct, types) costs create ~2 ms before its engine starts, for one call. What it would do is
-    done here: CDLL(None) is _ctypes.dlopen(None, RTLD_LOCAL), its default mode, and a lookup of
-    the name by dlsym; a function is a CFuncPtr subclass with its calling convention in _flags_
-    (cdecl, errno saved for get_errno) and its return type in _restype_ (Lib/ctypes/__init__.py,
-    CDLL, CFUNCTYPE and c_int). Without argtypes, bytes pass as char * and ints as int, which
-    renameat2 and renameatx_np take (int, const char *, int, const char *, unsigned int)."""
-    name, flag = _CALLS.get("linux" if sys.platform.startswith("linux") else sys.platform, (None, 0))
-    if not name:
-        return None
-    try:
-        import _ctypes
-
-        address = _ctypes.dlsym(_ctypes.dlopen(None, _ctypes.RTLD_LOCAL), name)
-    except (ImportError, OSError, AttributeError):
-        return None
-
-    class Int(_ctypes._SimpleCData):
-        _type_ = "i"
-
-    class Call(_ctypes.CFuncPtr):
-        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
-        _restype_ = Int
-
-    fn = Call(address)
-    return lambda *names: fn(*names, flag)
 
 
 def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int | None) -> None:
