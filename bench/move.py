@@ -13,9 +13,9 @@ Prints, measured side by side in one run (these machines are noisy):
 Times are CPU seconds (this machine is shared; wall time there is mostly other people's work),
 except the end-to-end move. Uses the test suite's benchmark channel and micromamba stand-in.
 
-Verdicts: `move: met` when the end-to-end move's median is within MOVE_GOAL seconds; `pack: met`
-when pack's CPU time and extraction plus the fix's are each at most CPU_GOAL of conda-pack's (the
-medians of runs interleaved with its), the archive at most SIZE_GOAL of conda-pack's. The load
+Verdicts: `move: met` when the end-to-end move's median is within MOVE_TARGET seconds; `pack: met`
+when pack's CPU time and extraction plus the fix's are each at most CPU_TARGET of conda-pack's (the
+medians of runs interleaved with its), the archive at most SIZE_TARGET of conda-pack's. The load
 average is printed before and after.
 """
 
@@ -35,9 +35,9 @@ from mambaboot.relocate import rewrite, scan  # noqa: E402
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
 
-MOVE_GOAL = 1.0  # seconds, end to end
-CPU_GOAL = 0.8  # pack, and extraction plus the fix, as a share of conda-pack's CPU time
-SIZE_GOAL = 1.05  # the archive, as a share of conda-pack's
+MOVE_TARGET = 1.0  # seconds, end to end
+CPU_TARGET = 0.8  # pack, and extraction plus the fix, as a share of conda-pack's CPU time
+SIZE_TARGET = 1.05  # the archive, as a share of conda-pack's
 
 
 def _relocate(prefix: Path, new: Path) -> tuple:
@@ -77,13 +77,13 @@ def _pad(prefix: Path, files: int) -> None:
 
 
 def move_verdict(median: float) -> str:
-    return f"move: {'met' if median <= MOVE_GOAL else 'NOT met'}: {median:.2f} s (goal {MOVE_GOAL:g} s)"
+    return f"move: {'met' if median <= MOVE_TARGET else 'NOT met'}: {median:.2f} s (target: at most {MOVE_TARGET:g} s)"
 
 
 def pack_verdict(pack: float, unpack: float, size: float) -> str:
-    met = pack <= CPU_GOAL and unpack <= CPU_GOAL and size <= SIZE_GOAL
+    met = pack <= CPU_TARGET and unpack <= CPU_TARGET and size <= SIZE_TARGET
     return (f"pack: {'met' if met else 'NOT met'}: pack {pack:.2f}, extract + fix {unpack:.2f}, size {size:.2f} of "
-            f"conda-pack (goal {CPU_GOAL:g}, {CPU_GOAL:g}, {SIZE_GOAL:g})")
+            f"conda-pack (target: at most {CPU_TARGET:g}, {CPU_TARGET:g}, {SIZE_TARGET:g})")
 
 
 def main() -> int:

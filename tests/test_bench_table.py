@@ -87,9 +87,9 @@ def test_the_move_benchs_verdicts():
         import move
     finally:
         sys.path.remove(str(REPO / "bench"))
-    assert move.move_verdict(0.994) == "move: met: 0.99 s (goal 1 s)"
-    assert move.move_verdict(1.004) == "move: NOT met: 1.00 s (goal 1 s)"
+    assert move.move_verdict(0.994) == "move: met: 0.99 s (target: at most 1 s)"
+    assert move.move_verdict(1.004) == "move: NOT met: 1.00 s (target: at most 1 s)"
     assert move.pack_verdict(0.61, 0.8, 1.049) == ("pack: met: pack 0.61, extract + fix 0.80, size 1.05 of conda-pack "
-                                                   "(goal 0.8, 0.8, 1.05)")
+                                                   "(target: at most 0.8, 0.8, 1.05)")
     for ratios in ((0.81, 0.5, 1.0), (0.5, 0.801, 1.0), (0.5, 0.5, 1.051)):
         assert move.pack_verdict(*ratios).startswith("pack: NOT met: "), ratios
