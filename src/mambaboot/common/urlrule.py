@@ -123,7 +123,7 @@ def shown_in_words(line: str) -> str:
     """A line of words, some of them URLs (a pip requirements line: `--index-url URL`,
     `--extra-index-url=URL`, `NAME @ URL`, `git+https://...`), with each URL shown(): a URL is
     the word's text from its scheme, up to the next whitespace, at which pip splits a line
-    (pip/_internal/req/req_file.py, break_args_options and shlex for the options)."""
+    (pip/_internal/req/req_file.py: break_args_options, then a shell-like split of the options)."""
     out, i = [], 0
     while True:
         found = line.find("://", i)
