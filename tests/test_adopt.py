@@ -1,6 +1,7 @@
 """`mambaboot adopt` end to end: environments made by others, by mambaboot, and hand-overs."""
 
 import json
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -260,7 +261,7 @@ def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world,
     machine = host.Host(environ={**world.env, "CONDA_SHLVL": "1"}, windows=False, subdir=host.current().subdir,
                         cwd=str(world.envs))
     heard = Heard()
-    with placelock.Intent("adopt", str(prefix), token=tempname.run_token()) as intent:  # as the command holds it
+    with placelock.Intent("adopt", str(prefix), steps={}, token=tempname.run_token()) as intent:  # as the command holds it
         result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), check_shell=False,
                                     intent=intent)
     assert result.prefix == str(prefix)
@@ -283,5 +284,5 @@ def test_a_put_back_keeps_and_names_a_condarc_the_user_changed_meanwhile(tmp_pat
         rc.unlink()
     else:
         rc.write_text("channels:\n  - mine\n")
-    assert adoptundo.restore(str(tmp_path), snap) == [str(rc)]
+    assert adoptundo.restore(str(tmp_path), snap, os.urandom(16).hex()) == [str(rc)]
     assert not rc.exists() if then == "deleted" else rc.read_text() == "channels:\n  - mine\n"

@@ -17,7 +17,7 @@ from mambaboot.shell import doctor, shellinit
 from tests.conftest import MAMBABOOT, _clean_environ, copy_env
 from tests.support import pwsh
 from tests.support.interrupt import killed_at
-from tests.test_intent_kills import _lock
+from tests.support.intents import lock_of as _lock
 from tests.support.snapshot import diff, snapshot
 
 CONDA_BLOCK = """# >>> conda initialize >>>
@@ -1014,20 +1014,21 @@ def _killed_left(world, made_env, channel, standin, operation):
 def test_doctor_names_what_a_killed_run_left_with_the_command_that_settles_it_and_changes_nothing(
         world, made_env, channel, standin, operation):
     """A create, remove or move killed in a stage that leaves something to settle: doctor names the
-    place, the operation and its stage, with the command that settles it, the same as `list` gives
-    (a warning: the next run of the place settles it first), from the envs root (the current
-    directory) and from the PREFIX named (gone, for a killed remove: the intent beside it still
-    names it); it changes nothing, takes no lock; once that command ran, nothing is named."""
+    place, the operation and its stage, with the command that settles it (`doctor --settle`), the
+    same as `list` gives (a warning: any run of the place settles it first), from the envs root (the
+    current directory) and from the PREFIX named (gone, for a killed remove: the intent beside it
+    still names it); it changes nothing, takes no lock; once that command ran, nothing is named, and
+    the killed command runs again."""
     places, args, options, stage = _killed_left(world, made_env, channel, standin, operation)
     nowhere = world.root / "empty"
     nowhere.mkdir()
     before = (snapshot(world.root), snapshot(world.cache))
-    command = " ".join(["mambaboot", *args])
     found = _unfinished(world)
     assert len(found) == len(places), found
     for place, f in zip(sorted(places), sorted(found, key=lambda f: f["message"])):
         assert f["severity"] == "warning" and f"a mambaboot {operation} of {place} " in f["message"], found
-        assert f"killed at its stage {stage} " in f["message"] and f"`{command}`" in f["fix"], found
+        assert f"killed at its stage {stage} " in f["message"], found
+        assert f"`mambaboot doctor --settle {place}` settles it" in f["fix"], found
     named = _unfinished(world, "--envs-dir", str(nowhere), str(places[-1]))
     assert [(f["message"], f["fix"]) for f in named] == [(f["message"], f["fix"]) for f in found if
                                                          f" of {places[-1]} " in f["message"]], named
@@ -1039,8 +1040,12 @@ def test_doctor_names_what_a_killed_run_left_with_the_command_that_settles_it_an
             assert f"{f['message']}; {f['fix']}" in listed.stderr, listed.stderr  # stdout: the table alone
     if operation == "move":  # list warns of one move once, naming both places, with the same command
         said = f"a move of {places[0]} to {places[1]} did not finish (killed at its stage {stage}); "
-        assert listed.stderr.count(said) == 1 and f"`{command}`" in listed.stderr, listed.stderr
+        assert listed.stderr.count(said) == 1 and "`mambaboot doctor --settle " in listed.stderr, listed.stderr
     assert (snapshot(world.root), snapshot(world.cache)) == before, "doctor changed nothing"
-    r = world.run(*args, *options)
-    assert r.returncode == 0, r.stderr
-    assert _unfinished(world) == [] and _unfinished(world, *(str(p) for p in places if p.exists())) == []
+    r = world.run("doctor", "--settle", str(places[0]))  # the command it names, typed as shown
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _unfinished(world) == []
+    if operation != "remove":  # finished by the settling; the others run again from what it left
+        r = world.run(*args, *options)
+        assert r.returncode == 0, r.stderr
+    assert _unfinished(world, *(str(p) for p in places if p.exists())) == []

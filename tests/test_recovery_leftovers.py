@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.conftest import copy_env
 from tests.support.interrupt import killed_at
-from tests.test_intent_kills import _intent
+from tests.support.intents import intent_of as _intent
 
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
 

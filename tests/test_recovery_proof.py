@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import MAMBABOOT, copy_env
 from tests.support.interrupt import killed_at, paused
 from tests.support.snapshot import snapshot
-from tests.test_intent_kills import _intent, _lock
+from tests.support.intents import intent_of as _intent, lock_of as _lock
 
 SENTINEL = "kept-by-the-user.txt"
 MARK = ".mambaboot-claim"  # common/files/proof.py's MARK
@@ -78,27 +78,6 @@ def _command(world, command: str, prefix: Path, channel: str, standin: Path):
 COMMANDS = ["activate-scripts", "adopt", "pack", "provision", "remove answered n", "create"]
 
 
-def _made_again_with_the_identity_recorded(prefix: Path, recorded: tuple) -> None:
-    """`rm -rf PREFIX; mkdir PREFIX`, leaving the intent naming the new directory's identity.
-
-    ext4 gives a new directory the lowest free inode of the group it picks near its parent's, most
-    often the one just freed, but not reliably: another process may take it first or free a lower
-    one, and the group picked follows directory counts others change (a loaded CI machine saw six
-    kills in a row without it). So the state that reuse leaves is made directly: the recorded
-    number in the intent, and nothing else in its bytes, becomes the new directory's, the file
-    kept at its size as the run rewrites it."""
-    shutil.rmtree(prefix)
-    os.mkdir(prefix)
-    given = _identity(prefix)
-    lock = _lock(prefix)
-    raw = lock.read_bytes()
-    old, new = f'"{recorded[0]}:{recorded[1]}"'.encode(), f'"{given[0]}:{given[1]}"'.encode()
-    assert raw.count(old) == 1, raw
-    text = raw.replace(old, new).rstrip(b" ")
-    lock.write_bytes(text + b" " * max(len(raw) - len(text), 0))
-    assert _intent(prefix)["target"] == f"{given[0]}:{given[1]}"
-
-
 def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Path, fifo: Path, *extra: str) -> dict:
     """A create SIGKILLed, with its engine, while the engine runs in the prefix (the stand-in held
     after linking on STANDIN_BLOCK_FIFO): as a power loss, the OOM killer or a closed terminal
@@ -118,14 +97,14 @@ def _killed_while_the_engine_runs(world, prefix: Path, channel: str, engine: Pat
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_identity_in_the_intent_never_deletes_the_users_environment(world, channel, fault_standin, command):
     """A create killed while its engine runs; the user deletes the half-made directory and makes it
-    again (`rm -rf x; mkdir x`), which gets the very inode the intent recorded as the engine's
-    directory (as ext4 most often gives it), and makes their own environment there. No
-    command that takes the lock deletes it: each names the leftover with what clears it."""
+    again (`rm -rf x; mkdir x`), which ext4 most often gives the very inode the engine's directory
+    had, and makes their own environment there. No command that takes the lock deletes it (the
+    intent records no identity: none would prove anything): each names it with what clears it."""
     prefix = world.envs / "x"
     left = _killed_while_the_engine_runs(world, prefix, channel, fault_standin, world.root.parent / "fifo")
-    recorded = _identity(prefix)
-    assert f"{recorded[0]}:{recorded[1]}" == left["target"], left
-    _made_again_with_the_identity_recorded(prefix, recorded)
+    assert "target" not in left, left
+    shutil.rmtree(prefix)
+    os.mkdir(prefix)
     _users_environment(prefix)
     tree = snapshot(prefix)
     code, err = _command(world, command, prefix, channel, fault_standin)
@@ -152,7 +131,7 @@ def test_a_directory_emptied_in_place_keeps_its_identity_and_proves_nothing(worl
     for entry in prefix.iterdir():  # what the engine made, deleted by hand; the directory kept
         shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     _users_environment(prefix)
-    assert _identity(prefix) == recorded and f"{recorded[0]}:{recorded[1]}" == left["target"]
+    assert _identity(prefix) == recorded
     tree = snapshot(prefix)
     code, err = _command(world, command, prefix, channel, standin)
     assert snapshot(prefix) == tree, err
@@ -520,8 +499,9 @@ def test_a_move_finishing_a_killed_one_killed_in_its_re_adopt_is_put_back_or_fin
         assert again.returncode == 0 and f"put back {dst}" in again.stderr, again.stderr
         assert not src.exists() and not _lock(dst).exists() and not _lock(src).exists()
         return _finished_and_re_adopted(world, dst)
-    listed = world.run("list", "--envs-dir", str(world.envs), *cache)  # names the move that settles it, changes nothing
-    assert listed.returncode == 0 and f"mambaboot move {src} {dst}" in listed.stderr, listed.stderr
+    listed = world.run("list", "--envs-dir", str(world.envs), *cache)  # names what settles it, changes nothing
+    assert listed.returncode == 0 and f"a move of {src} to {dst} did not finish" in listed.stderr, listed.stderr
+    assert "`mambaboot doctor --settle " in listed.stderr, listed.stderr
     code, err = _remove_answered(world, b"n\n", str(dst))
     assert "Traceback" not in err, err
     assert not src.exists() and not _lock(dst).exists(), err
@@ -661,9 +641,9 @@ def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until
     """A create --force killed while its engine writes the place: the old environment, set aside
     under the run's token, is no environment of its own while the intent names it (`list` names it
     as the old environment of the unfinished create; remove, move, pack and adopt of it refuse,
-    naming the place and the command that settles it). The next create of the place puts it back,
-    renaming what the engine wrote (which proves nothing) out of its way, never deleting it; that
-    settling killed after it dropped the old environment's mark is settled by the run after it."""
+    naming the place and the command that settles it). What the engine wrote proves nothing: no run
+    renames or deletes it; the next create names it with both commands, and once the user deleted it
+    as advised, `doctor --settle` puts the old environment back."""
     prefix = copy_env(made_env, world.envs / "x")
     (prefix / SENTINEL).write_text("the old environment\n")
     # held by the stand-in in every mode (only it blocks on the FIFO); the settling runs on the engine
@@ -678,14 +658,15 @@ def test_the_old_environment_a_create_force_set_aside_is_part_of_its_place_until
                  ["pack", str(aside), "-o", str(world.root / "out.tar.gz")], ["adopt", str(aside)]):
         r = world.run(*args)
         assert r.returncode == 4 and f"old environment of {prefix}" in r.stderr, (args, r.stderr)
-        assert f"mambaboot create --prefix {prefix}" in r.stderr and (aside / SENTINEL).is_file(), (args, r.stderr)
+        assert f"mambaboot doctor --settle {prefix}" in r.stderr and (aside / SENTINEL).is_file(), (args, r.stderr)
     args = ["create", "--prefix", str(prefix), "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)]
-    assert killed_at(world, "proof.drop_mark+done", args).returncode == -signal.SIGKILL
     r = world.run(*args)
-    assert r.returncode == 4 and "--force" in r.stderr and f"rm -rf {prefix}" not in r.stderr, r.stderr
-    assert (prefix / SENTINEL).is_file() and not aside.exists() and not _lock(prefix).exists(), r.stderr
-    half = prefix.parent / f".x.mambaboot-tmp-{left['token']}-new"  # what the engine wrote: kept, named
-    assert (half / "conda-meta").is_dir(), sorted(p.name for p in prefix.parent.iterdir())
+    assert r.returncode == 4 and f"`rm -rf {prefix}`" in r.stderr and f"`mambaboot doctor --settle {prefix}`" in r.stderr
+    assert (prefix / "conda-meta").is_dir() and (aside / SENTINEL).is_file(), r.stderr
+    shutil.rmtree(prefix)  # as advised: what the engine wrote, deleted by hand
+    r = world.run("doctor", "--settle", str(prefix))
+    assert r.returncode == 0 and (prefix / SENTINEL).is_file(), r.stdout + r.stderr
+    assert not aside.exists() and not _lock(prefix).exists(), sorted(p.name for p in prefix.parent.iterdir())
     r = world.run(*args, "--force")
     assert r.returncode == 0 and not (prefix / SENTINEL).exists() and not aside.exists(), r.stderr
 

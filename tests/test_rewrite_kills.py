@@ -13,7 +13,7 @@ from tests.conftest import copy_env
 from tests.support.interrupt import killed_at
 from tests.support.snapshot import diff, snapshot
 from tests.test_doctor import CONDA_BLOCK
-from tests.test_intent_kills import _lock
+from tests.support.intents import lock_of as _lock
 
 BETWEEN = "filerewrite._staged#1>"  # the first call once the new text is synced: before its rename
 MINE = "channels:\n  - mine  # my channel\nregister_envs: true\n"  # lacks settings adopt appends
@@ -127,8 +127,9 @@ def test_an_undo_shell_init_killed_before_its_rename_is_named_by_the_next_one_an
 
 
 def test_a_move_killed_before_its_condarc_is_renamed_is_settled_by_the_next_move(world, made_env):
-    """The new text is in the environment the move renamed: the next move puts the environment back
-    first (settle.py's table), then the new text is deleted where it is now, then it moves again."""
+    """The new text is in the environment the move renamed: the next move deletes it where it is, then
+    puts the environment back (settle.py's table: what a killed run wrote under its token goes first),
+    then it moves again."""
     src, dst = copy_env(made_env, world.envs / "a"), world.envs / "b"
     (src / ".condarc").write_text(MINE)
     killed = killed_at(world, BETWEEN, ["move", str(src), str(dst)])
@@ -137,7 +138,7 @@ def test_a_move_killed_before_its_condarc_is_renamed_is_settled_by_the_next_move
     assert (dst / ".condarc").read_text() == MINE
     again = world.run("move", str(src), str(dst))
     assert again.returncode == 0, again.stderr
-    assert f"warning: deleted {src / name}, what a killed mambaboot run was writing under another name" \
+    assert f"warning: deleted {dst / name}, what a killed mambaboot run was writing under another name" \
         in again.stderr
     assert not src.exists() and _temps(dst, ".condarc") == set()
     assert (dst / ".condarc").read_text().startswith(MINE + "# Added by mambaboot:\n")

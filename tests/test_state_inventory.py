@@ -40,17 +40,45 @@ NOTHING_REMEMBERED = {
     "pipeline/locking.py": "the lock the user asked for (and its work directory, its row)",
 }
 # Every module that implements recovery: intents and their table, marks, locks, temporaries and their collectors,
-# set-asides, put-backs and the rollbacks of the runs that make them (the inventory itself is data: not counted).
+# set-asides, put-backs and the rollbacks of the runs that make them (the inventory itself is data: not counted); and
+# where a module does more, the parts of it that do this ("module.py:Name" or "module.py:Class.method": their lines,
+# decorators included). docs/reliability.md says the same list.
 RECOVERY = (
     "environment/settle.py", "environment/placelock.py", "environment/adoptundo.py", "environment/record.py",
     "environment/busy.py", "common/files/workdir.py",
     "common/files/filelock.py", "common/files/proof.py", "common/files/tempname.py", "common/files/leftovers.py",
     "common/files/partials.py", "common/files/fsops.py", "common/files/noreplace.py", "common/files/guarded.py",
-    "common/files/newdirs.py", "common/files/outputfile.py", "engine/sandbox.py", "shell/unfinished.py",
-    "pipeline/movesteps.py",
+    "common/files/newdirs.py", "common/files/outputfile.py", "common/files/fileid.py", "engine/sandbox.py",
+    "shell/unfinished.py", "pipeline/movesteps.py",
+    "pipeline/create.py:_Rollback", "environment/delete.py:remove", "pipeline/move.py:_rename_or_copy",
+    "pipeline/move.py:_move_claimed", "pipeline/move.py:_settle_own", "pipeline/movecopy.py:copy",
+    "pipeline/adopt.py:adopt_prefix", "common/files/confined.py:Root.remove_tree", "common/files/confined.py:rename_beside",
+    "common/files/removal.py:remove_contents", "common/files/removal.py:_remove_last",
+    "common/files/removal.py:_remove_scanned", "environment/pkgcache.py:clean", "environment/pkgcache.py:_stale_homes",
+    "environment/pkgcache.py:_noted", "environment/pkgcache.py:killed_writers", "environment/pkgcache.py:killed_writers_left",
+    "shell/activation/envvars.py:_replaced", "commands/list.py:_moving", "shell/doctor.py:check_unfinished",
+    "shell/doctor.py:check_work_dirs", "commands/doctor.py:_settle", "commands/doctor.py:_stale_work_dirs",
+    "commands/_common.py:place_intent",
 )
-# RECOVERY's lines together (every line counted, blank ones too).
-RECOVERY_BUDGET = 2580
+# RECOVERY's lines together (every line counted, blank ones too): only ever lowered.
+RECOVERY_BUDGET = 3430
+
+
+def recovery_lines(entry: str) -> int:
+    """The lines of a RECOVERY entry: a whole module, or one definition in it (a class's method: Class.method)."""
+    import ast
+
+    rel, _, name = entry.partition(":")
+    text = (SRC / rel).read_text(encoding="utf-8")
+    if not name:
+        return len(text.splitlines())
+    body = ast.parse(text).body
+    for part in name.split("."):
+        found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part]
+        assert found, f"{entry}: no {part} there"
+        body = found[0].body
+    node = found[0]
+    return node.end_lineno - min([d.lineno for d in node.decorator_list] + [node.lineno]) + 1
 
 
 def _section() -> str:
@@ -120,5 +148,7 @@ def test_every_writer_in_the_source_writes_a_listed_kind_and_every_listed_kind_i
 def test_the_recovery_code_stays_within_its_budget():
     """Every module that implements recovery, named, their lines together (blank ones too) within the design's budget:
     a second mechanism beside one that exists, or a check copied where one serves, fails here."""
-    counts = {rel: len((SRC / rel).read_text(encoding="utf-8").splitlines()) for rel in RECOVERY}
+    counts = {entry: recovery_lines(entry) for entry in RECOVERY}
     assert sum(counts.values()) <= RECOVERY_BUDGET, (sum(counts.values()), counts)
+    said = re.sub(r"\s+", " ", DOC.read_text(encoding="utf-8"))
+    assert all(f"`{entry}`" in said for entry in RECOVERY), "docs/reliability.md names every part counted"

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import copy_env
 from tests.support.interrupt import Held, killed_at
 from tests.support.snapshot import snapshot
-from tests.test_intent_kills import _lock
+from tests.support.intents import lock_of as _lock
 from tests.test_recovery import _kill_leaving_a_partial
 
 SCHEME = "mambaboot-tmp-"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import REPO, copy_env
 from tests.support.interrupt import killed_at
-from tests.test_intent_kills import _lock
+from tests.support.intents import lock_of as _lock
 
 SRC = REPO / "src" / "mambaboot"
 SCHEME = "mambaboot-tmp-"

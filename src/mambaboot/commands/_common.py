@@ -163,3 +163,14 @@ def lock_kind(text: str, path: str) -> str:
         raise UsageError(f"{path} is a conda environment file (it has `dependencies:`), not a lock: create from it "
                          f"with -f {path}")
     return "pixi" if pixilock.is_lock_name(path) else "conda-lock" if condalock.is_lock_name(path) else "explicit"
+
+
+def place_intent(operation: str, *places: str, **kw):
+    """The places' locks and this run's intent (environment/placelock.py), with the steps that settle a killed move
+    (pipeline/movesteps.py): any run that takes a place's lock settles whatever a killed run left there."""
+    import sys
+
+    from mambaboot.environment import placelock
+    from mambaboot.pipeline import movesteps
+
+    return placelock.Intent(operation, *places, steps=movesteps.steps(sys.platform == "win32"), **kw)

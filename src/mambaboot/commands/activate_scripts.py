@@ -1,6 +1,6 @@
 """`mambaboot activate-scripts`: activation without hooks for an existing environment."""
 
-from mambaboot.commands._common import add_command, warn_settled
+from mambaboot.commands._common import add_command, place_intent, warn_settled
 from mambaboot.commands.options import flag, positional, repeated, table
 
 OPTIONS = table(
@@ -33,13 +33,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from mambaboot.environment import placelock
     from mambaboot.shell.activation import sources
 
     prefix = sources.require_environment(args.prefix, "activate-scripts")
     if args.dry_run:
         return _run(args, prefix)
-    with placelock.Intent("activate-scripts", prefix) as intent:
+    with place_intent("activate-scripts", prefix) as intent:
         warn_settled(intent)
         return _run(args, prefix)
 

@@ -1,6 +1,6 @@
 """`mambaboot adopt`: take an existing conda environment under management."""
 
-from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter, warn_settled
+from mambaboot.commands._common import CACHE_DIR, add_command, output_options, place_intent, reporter, warn_settled
 from mambaboot.commands.options import flag, positional, table, value
 
 OPTIONS = table(
@@ -30,14 +30,13 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     import os
 
     from mambaboot.common.files import tempname
-    from mambaboot.environment import placelock
     from mambaboot.pipeline import adopt
 
     if args.python is not None:
         pathrules.check_python_version(args.python)
     rep = reporter(args)
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
-    with placelock.Intent("adopt", prefix, token=tempname.run_token(), say=rep.warn) as intent:  # settles its failure
+    with place_intent("adopt", prefix, token=tempname.run_token(), say=rep.warn) as intent:  # settles its failure
         warn_settled(intent, rep)
         result = adopt.adopt_prefix(
             prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,

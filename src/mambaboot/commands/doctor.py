@@ -16,6 +16,8 @@ OPTIONS = table(
     flag("--undo-shell-init", help="remove conda/mamba initialize blocks from rc files and profiles and their cmd "
          "AutoRun hooks (nothing else), after showing them; keeps a backup of each file and value"),
     flag("--dry-run", help="with --undo-shell-init: show what would be removed"),
+    flag("--settle", help="settle what killed runs left at each PREFIX (without PREFIX: every place under the envs "
+         "root), as the next run of the place would before its own work, and nothing else: put back or finish"),
 )
 
 
@@ -43,9 +45,13 @@ def run(args) -> int:
 
     if args.dry_run and not args.undo_shell_init:
         raise errors.UsageError("--dry-run goes with --undo-shell-init")
+    if args.settle and args.undo_shell_init:
+        raise errors.UsageError("--settle and --undo-shell-init are two runs")
     machine = host.current()
     if args.undo_shell_init:
         return _undo(machine, args)
+    if args.settle:
+        return _settle(machine, args)
     import os
 
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
@@ -138,3 +144,58 @@ def _undo(machine, args) -> int:
                   "(each kept in the backup named above)" if not done.failures else
                   f"removed: {len(done.backups)}; {len(done.failures)} left as they were (named above)")
     return DOCTOR_FOUND if done.failures else 0
+
+
+def _settle(machine, args) -> int:
+    """What killed runs left at each place settled under its lock, by the table every run of the place settles it by
+    (environment/settle.py), as a run that then does nothing: the command list and doctor advise for it."""
+    import os
+
+    from mambaboot.common import output
+    from mambaboot.common.errors import TargetRefused, UsageError
+    from mambaboot.common.locations import resolve_envs_dir
+    from mambaboot.commands._common import place_intent
+    from mambaboot.common.files import workdir
+    from mambaboot.shell import unfinished
+
+    places = [os.path.abspath(p) for p in args.prefixes]
+    try:
+        places = places or [place for place, _, _ in unfinished.found(resolve_envs_dir(machine, args.envs_dir))]
+    except UsageError:  # PY_ENVS naming no directory: no place there to settle
+        pass
+    for left in _stale_work_dirs(machine, args.cache_dir):  # a killed run's work directory, proven ours: deleted
+        if left.proven and workdir.remove_stale(left):
+            output.say(f"deleted {left.path}{'' if left.identity else workdir.LOCK}, left by a mambaboot run that was killed")
+    from mambaboot.common.locations import resolve_cache_dir
+    from mambaboot.environment import pkgcache
+
+    for said in pkgcache.killed_writers(resolve_cache_dir(machine, args.cache_dir)):  # a cache note's new text
+        output.say(said)
+    refused = []
+    for place in dict.fromkeys(places):
+        try:
+            with place_intent("settle", place) as intent:
+                for line in intent.settled:
+                    output.say(line)
+                if not intent.settled:
+                    output.say(f"nothing was left to settle at {place}")
+        except TargetRefused as exc:
+            refused.append(exc)
+    for exc in refused[:-1]:
+        output.say(f"error: {exc}")
+    if refused:
+        raise refused[-1]
+    return 0
+
+
+def _stale_work_dirs(machine, cache_dir) -> list:
+    """The work directories killed runs left in the cache's tmp and the temporary directory (workdir.stale)."""
+    import os
+    import tempfile
+
+    from mambaboot.common.files import workdir
+    from mambaboot.common.locations import resolve_cache_dir
+
+    cache = resolve_cache_dir(machine, cache_dir)
+    return [left for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir()))
+            for left in workdir.stale(parent)]

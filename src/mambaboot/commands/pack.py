@@ -1,6 +1,6 @@
 """`mambaboot pack`: one archive holding an environment and its own unpack step, for offline machines."""
 
-from mambaboot.commands._common import add_command, output_options, reporter, warn_settled
+from mambaboot.commands._common import add_command, output_options, place_intent, reporter, warn_settled
 from mambaboot.commands.options import flag, positional, table, value
 
 OPTIONS = table(
@@ -27,11 +27,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from mambaboot.common import host, output
-    from mambaboot.environment import placelock
     from mambaboot.pipeline import pack
 
     rep = reporter(args)
-    with placelock.Intent("pack", args.prefix) as intent:  # what it archives does not change meanwhile
+    with place_intent("pack", args.prefix) as intent:  # what it archives does not change meanwhile
         warn_settled(intent, rep)
         result = pack.pack(args.prefix, args.output, host.current().windows, rep, force=args.force)
     if args.json:

@@ -1,7 +1,7 @@
 """`mambaboot provision`: run post-scripts in an environment mambaboot created, or continue
 the provisioning a `create` left unfinished."""
 
-from mambaboot.commands._common import CACHE_DIR, add_command, output_options, reporter, warn_settled
+from mambaboot.commands._common import CACHE_DIR, add_command, output_options, place_intent, reporter, warn_settled
 from mambaboot.commands.options import flag, positional, repeated, table
 
 OPTIONS = table(
@@ -30,7 +30,6 @@ def run(args) -> int:
     import os
 
     from mambaboot.common import host
-    from mambaboot.environment import placelock
     from mambaboot.common.locations import resolve_cache_dir
     from mambaboot.common import isolation
 
@@ -39,7 +38,7 @@ def run(args) -> int:
         isolation.check_shell(h.environ, h.windows)
     prefix = os.path.abspath(args.prefix)
     cache_dir = resolve_cache_dir(h, args.cache_dir, prefix)
-    with placelock.Intent("provision", prefix) as intent:
+    with place_intent("provision", prefix) as intent:
         warn_settled(intent, reporter(args))
         return _locked(args, h, prefix, cache_dir)
 

@@ -4,7 +4,7 @@
 (commands/options.py): nothing argparse-level at the top here.
 """
 
-from mambaboot.commands._common import CACHE_DIR, add_command
+from mambaboot.commands._common import CACHE_DIR, add_command, place_intent
 from mambaboot.commands.options import flag, positional, table, value
 
 OPTIONS = table(
@@ -45,7 +45,7 @@ def run(args) -> int:
 def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_json: bool) -> int:
     from mambaboot.common import host
     from mambaboot.common.files import tempname
-    from mambaboot.environment import busy, delete, placelock
+    from mambaboot.environment import busy, delete
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
 
     h = host.current()
@@ -55,9 +55,7 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
     busy.refuse_active(h.environ, prefix, h.windows)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
-    from mambaboot.pipeline import movesteps
-
-    with placelock.Intent("remove", prefix, token=tempname.run_token(), steps=movesteps.steps(h.windows)) as intent:  # held until the deletion is done
+    with place_intent("remove", prefix, token=tempname.run_token()) as intent:  # held until the deletion is done
         return _locked(h, prefix, cache_dir, yes, force, as_json, intent)
 
 

@@ -80,6 +80,8 @@ def load(prefix: str, token) -> Snapshot | None:
     rel = where(token)
     try:
         with confined.Root.open(prefix) as root, root.sub(rel) as here:
+            if proof.emptied(here):  # made, killed before its mark; or emptied as it was dropped: nothing to put back
+                return None
             if not proof.holds_mark(here, token, proof.UNDO):
                 raise proof.refused(root.where(rel), "saved what an adopt changes there")
             data = untrusted.json(here.read_bytes(MANIFEST, untrusted.SMALL), here.where(MANIFEST))
@@ -91,17 +93,20 @@ def load(prefix: str, token) -> Snapshot | None:
         return None
 
 
-def restore(prefix: str, snap: Snapshot) -> list:
+@proof.rule("mark")
+def restore(prefix: str, snap: Snapshot, token: str) -> list:
     """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state and .condarc only
     while each holds, byte for byte, what this adopt wrote (a file changed since, by the environment's own `conda env
-    config vars set`, a line appended or a block taken out, is the user's: kept, and named in what is returned). Each
-    step does nothing when done already, so a put-back cut short is done again whole by the next run."""
-    kept = []
+    config vars set`, a line appended or a block taken out, is the user's: kept, and named in what is returned); the
+    record dir's files adopt added deleted by name, the snapshot (token's) left for its drop, the record dir itself for
+    the rmdir of the row after (settle.py). Each step does nothing when done already, so a put-back cut short is done
+    again whole by the next run."""
+    kept, saved = [], where(token)
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)
         now = _files(root)
-        if record.RECORD_DIR in snap.files and record.RECORD_DIR in now:  # its files' bytes, owner and mode as they were
-            for path in sorted({**snap.files, **now}.keys() - {*_USERS, record.RECORD_DIR}):
+        if record.RECORD_DIR in now:  # its files' bytes, owner and mode as they were; what adopt added, deleted
+            for path in sorted({**snap.files, **now}.keys() - {*_USERS, record.RECORD_DIR, saved}):
                 was, read = snap.files.get(path), now.get(path)
                 if path not in snap.files and read is not None:  # adopt added it
                     root.unlink(path)
@@ -124,8 +129,6 @@ def restore(prefix: str, snap: Snapshot) -> list:
                 winsys.link_directory(snap.link, os.path.join(prefix, "pkgs"), snap.windows)
             elif snap.empty_pkgs:
                 root.mkdir("pkgs")
-        if record.RECORD_DIR not in snap.files and _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
-            root.remove_tree(record.RECORD_DIR)  # the snapshot with it, last
     return kept
 
 

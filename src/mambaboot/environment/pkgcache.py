@@ -320,7 +320,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     named = cacheusers.named(cache_dir)
     # clean walks every file anyway: it leaves the memo `info` reads (none of it trusted here:
     # known stays empty, so every package is walked), without the packages it deleted
-    memo = None if dry_run else SizeMemo(cache_dir)
+    memo = None if dry_run or not os.path.isdir(cache_dir) else SizeMemo(cache_dir)  # no cache: none made for it
     if memo is not None:
         memo.known = {}
     for pkgs_dir in pkgs_dirs:
@@ -356,8 +356,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
 
         homes = [h for h in homes if workdir.remove_stale(h)]
         # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
-        dead = [said for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))
-                for said in leftovers.collect_unlocked(os.path.join(cache_dir, where))]
+        dead = killed_writers(cache_dir)
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):
                 cache.remove_tree("pip")
@@ -413,3 +412,18 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
                 if fsops.file_digest(f, algo) == expected:
                     return True
     return False
+
+
+def _noted(cache_dir: str) -> list[str]:
+    """The directories of the cache's notes and memo, written under no lock of the cache (confined.write_locked)."""
+    return [os.path.join(cache_dir, where) for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))]
+
+
+def killed_writers(cache_dir: str) -> list[str]:
+    """What killed writers of the cache's notes and memo left, deleted once their lock is free; one sentence each."""
+    return [said for where in _noted(cache_dir) for said in leftovers.collect_unlocked(where)]
+
+
+def killed_writers_left(cache_dir: str) -> list[str]:
+    """The files killed_writers would delete, found without changing anything."""
+    return [path for where in _noted(cache_dir) for path in leftovers.unlocked_gone(where)]

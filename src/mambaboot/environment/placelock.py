@@ -45,7 +45,7 @@ class Intent:
     """The locks of places, taken in a fixed order (by lock path), held until exit, the intent
     written into each. say: where what the run's own settling did is said, one sentence each."""
 
-    def __init__(self, operation: str, *places: str, token: str | None = None, steps: dict | None = None,
+    def __init__(self, operation: str, *places: str, steps: dict, token: str | None = None,
                  write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
         self.places = sorted({fsops.place_lock(p): p for p in places}.items())
@@ -88,19 +88,25 @@ class Intent:
         others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine and _same(intent(fsops.place_lock(p)), token)]
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             held += [p for p in others if _same(also.stale.get(p), token)]
-            self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held, commit=lambda body: _fill(
-                self._mine[place].fileno(), jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")))
+            # each lock that holds the intent is rewritten with it, step by step
+            locks = {id(lock): lock for lock in (self._mine.get(p) or also._mine.get(p) for p in held) if lock}.values()
+
+            def commit(body: dict) -> None:
+                for lock in locks:
+                    _fill(lock.fileno(), jsontext.dumps_flat(body).encode("utf-8", "surrogateescape"))
+
+            self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held, commit=commit)
 
     def _take(self, path: str, place: str) -> None:
         if path in _held:  # an outer Intent's, which writes, keeps and releases it
             return
         whose = owner(place)
         if whose is not None:
-            what, op, body = settle.SET_ASIDE_AS.get(tempname.parse_temp(os.path.basename(place))[2]), *whose[2:]
-            again = {"move": ["move", str(body.get("from")), str(body.get("to"))], "create": ["create", "--prefix", whose[0]]}
+            what, op = settle.SET_ASIDE_AS.get(tempname.parse_temp(os.path.basename(place))[2]), whose[2]
             raise TargetRefused(f"{place} is {what} of {whose[0]}, set aside by a mambaboot {op} of it that has not finished "
                                 f"(its intent is in {whose[1]}): a part of that place, not an environment of its own; "
-                                f"{quoting.advice(['mambaboot', *again.get(op, [str(op), whose[0]])], os.name == 'nt')} settles it first; nothing was changed")
+                                f"{quoting.advice(['mambaboot', 'doctor', '--settle', whose[0]], os.name == 'nt')} settles "
+                                "it; nothing was changed")
         if not os.path.isdir(os.path.dirname(path)):  # FileLock would make it: only create makes a place's parent
             raise TargetRefused(f"{os.path.dirname(path)} does not exist: the lock of {place} cannot be made there; "
                                 "create the parent directory first; nothing was changed")
@@ -229,12 +235,20 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
     return [(place, path, body) for place, path in found for body in [killed(place, path)] if body is not None]
 
 
+def said_blank(place: str, path: str) -> str:
+    return (f"{path} is the lock file of a mambaboot run of {place} killed as it ended (its intent emptied, the file "
+            "not yet deleted): nothing of that run is left to settle")
+
+
 def killed(place: str, path: str | None = None) -> dict | None:
-    """The intent a killed run left in place's lock (path: that file; no run holds it), or None: for
-    `list`, changing nothing."""
+    """The intent a killed run left in place's lock (path: that file; no run holds it), {} for a lock file it left
+    blank (killed as it ended: its intent emptied, the file not yet deleted), or None: for `list`, changing nothing."""
     path = path or fsops.place_lock(place)
     body = intent(path)
     try:
-        return None if body is None or filelock.held(path) else body
-    except (OSError, TargetRefused):
+        if body is None:
+            blank = not untrusted.read_bytes(path, untrusted.SMALL, follow=False).strip()
+            return {} if blank and not filelock.held(path) else None
+        return None if filelock.held(path) else body
+    except (OSError, ValueError, TargetRefused):
         return None

@@ -3,14 +3,17 @@ proves a left one ours or dead, which lock guards it, who collects it. docs/reli
 from it and checked both ways (tests/test_state_inventory.py: each kind the source writes is a row, each row is
 written). Names only: a constant is read where it lives, so this table imports nothing, above it or below."""
 
-# What proves, at the moment of the act, that what a collector deletes or puts back is ours, or its writer's gone.
+# What proves, at the moment of the act, that what is deleted, renamed or put back is ours, or its writer's gone: each
+# function that decides by one carries its name (common/files/proof.py `rule`), and the crash matrix holds every
+# deletion and rename of a place to one of them (tests/test_crash_matrix.py).
 PROOF_RULES = {
     "mark": "the mark of the intent's token for the place's role, written in the directory it proves and read back "
-            "through the descriptor the act uses (with the identity the intent names, where it names one): "
-            "common/files/proof.py",
-    "dead token": "a killed run's token in the name, in or beside a place whose lock the collector holds, and nothing "
-                  "of anyone's to lose: a regular file of the user's (a new text never renamed over its file), or a "
-                  "directory rmdir alone takes (empty): common/files/leftovers.py, environment/settle.py",
+            "through the descriptor the act uses (with the identity the intent names, where it names one), the mark "
+            "deleted last: common/files/proof.py",
+    "nothing lost": "what holds nothing of anyone's: a directory rmdir alone takes (empty: made by a run killed before "
+                    "its mark, or emptied to its mark), or a regular file under a killed run's token, in or beside a "
+                    "place whose lock the collector holds (a new text never renamed over its file): common/files/proof.py, "
+                    "common/files/leftovers.py, environment/settle.py",
     "held": "the live run's own: the directory it made and holds open since, emptied through that descriptor: "
             "pipeline/create.py",
     "free lock": "its writer's lock on it can be taken: the writer is gone: common/files/leftovers.py writer_gone",
@@ -39,7 +42,7 @@ STATE = (
      ("pipeline/move.py", "relocate/unpack.py"), "the record"),
     (".NAME.mambaboot-tmp-<TOKEN>", ("common/files/tempname.py", "TEMP_TAG"),
      ("common/files/confined.py", "common/files/filerewrite.py", "relocate/rewrite.py", "engine/download.py",
-      "pipeline/provision.py"), ("dead token",), "place",
+      "pipeline/provision.py"), ("nothing lost",), "place",
      ("common/files/leftovers.py", "common/files/partials.py"), "the temporary names"),
     (".NAME.mambaboot-tmp-<TOKEN>-locked", ("common/files/tempname.py", "TEMP_TAG", "UNLOCKED"),
      ("shell/activation/envvars.py", "environment/cacheusers.py", "environment/pkgcache.py", "common/files/outputfile.py"),
@@ -47,8 +50,8 @@ STATE = (
      ("common/files/leftovers.py",), "the temporary names"),
     ("mambaboot-tmp-<TOKEN>-<KIND>", ("common/files/workdir.py", "MARKER", "LOCK"),
      ("common/files/workdir.py", "engine/sandbox.py", "pipeline/locking.py", "pipeline/provision.py", "shell/startup.py",
-      "common/files/outputfile.py"), ("mark", "free lock"), "writer", ("common/files/workdir.py",), "the temporary names"),
-    (".NAME.mambaboot-tmp-<TOKEN>-new", ("common/files/tempname.py", "TEMP_TAG"), _SET_ASIDE, ("mark", "dead token", "held"),
+      "common/files/outputfile.py"), ("mark", "nothing lost", "free lock"), "writer", ("common/files/workdir.py",), "the temporary names"),
+    (".NAME.mambaboot-tmp-<TOKEN>-new", ("common/files/tempname.py", "TEMP_TAG"), _SET_ASIDE, ("mark", "nothing lost", "held"),
      "place", ("environment/settle.py",), "the temporary names"),
     ("PREFIX/.mambaboot/mambaboot-tmp-<TOKEN>-undo", ("environment/adoptundo.py", "SNAPSHOT"), ("environment/adoptundo.py",),
      ("mark",), "place", ("environment/settle.py",), "the temporary names"),

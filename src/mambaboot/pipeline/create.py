@@ -182,32 +182,31 @@ class _Rollback:
                 self._make(parent, prefix)
             root = parent.sub(name)
             if self.state == target.EMPTY:
-                self.intent.stage("engine", target=proof.identity_text(root.identity), made="0")
+                self.intent.stage("engine", made="0")
             entries = sorted(root.listdir())
             if entries:  # nothing of the engine's: nothing for the run's rollback to settle there
                 root.close()
-                self.intent.stage(before, made=None, staged=None, target=None)
+                self.intent.stage(before, made=None, staged=None)
             else:
                 self.held = root
         if entries:
             raise TargetRefused(f"{prefix} was given files while this create ran ({output.some(entries, 5)}); they were left as they are")
 
+    @proof.rule("held")
     def _make(self, parent, prefix: str) -> None:
         """The engine's directory, made under a name of this run's own (said in the intent first),
-        its identity said next, then renamed into place without replacing anything: a kill at any
-        point leaves either nothing, an empty directory under that name (which only rmdir, which
-        takes nothing but an empty directory, removes), or a directory the intent knows by identity."""
+        then renamed into place without replacing anything: a kill at any point leaves either
+        nothing, or an empty directory under that name or at the place, which rmdir alone (it takes
+        nothing but an empty directory) removes."""
         before = self.intent.stage_name
         staged = tempname.set_aside(prefix, self.intent.token, proof.NEW)
-        self.intent.stage("engine", made="1", staged=staged, target=None)
+        self.intent.stage("engine", made="1", staged=staged)
         parent.mkdir(os.path.basename(staged))
-        with parent.sub(os.path.basename(staged)) as made:
-            self.intent.stage("engine", target=proof.identity_text(made.identity))
         try:
             noreplace.rename_dir(staged, prefix)
         except FileExistsError:
             parent.rmdir(os.path.basename(staged))
-            self.intent.stage(before, made=None, staged=None, target=None)
+            self.intent.stage(before, made=None, staged=None)
             raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
 
     def engine_done(self) -> None:
@@ -215,6 +214,7 @@ class _Rollback:
         directory held since it was made, while its name still leads there."""
         self._claim()
 
+    @proof.rule("held")
     def _claim(self, mark: bool = True) -> None:
         """The engine's directory, held open since it was made, while its name still leads there:
         marked (finishing), or else (mark False: this run's failure) emptied through the descriptor
@@ -239,7 +239,7 @@ class _Rollback:
             removal.remove_contents(held.fd, None, self.plan.prefix)
             if self.intent.facts.get("made") == "1":
                 parent.rmdir(name)
-        self.intent.stage("set-aside" if self.intent.facts.get("aside") else "begun", made=None, staged=None, target=None)
+        self.intent.stage("set-aside" if self.intent.facts.get("aside") else "begun", made=None, staged=None)
 
     def verified(self) -> None:
         self.intent.stage("verified")

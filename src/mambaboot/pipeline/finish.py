@@ -171,8 +171,10 @@ def _note_cache_user(inputs: FinishInputs) -> None:
     its copied files included (environment/cacheusers.py)."""
     cache_dir = (inputs.provenance.get("inputs") or {}).get("cache_dir")
     if isinstance(cache_dir, str) and cache_dir:
+        from mambaboot.common.files import newdirs
         from mambaboot.environment import cacheusers
 
+        newdirs.make_dirs(cache_dir)  # a cache named for adopt or move that is not there yet: made, as create makes it
         cacheusers.register(cache_dir, inputs.prefix)
 
 

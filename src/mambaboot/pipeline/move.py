@@ -102,6 +102,7 @@ def check_destination(src: str, dst: str) -> None:
         raise UsageError(f"{dst} is inside {src}")
 
 
+@proof.rule("mark")
 def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
     """How the files went, each stage said in the intent before its first act (on another file
     system SRC gets nothing but the move's mark)."""

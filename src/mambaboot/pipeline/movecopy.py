@@ -92,6 +92,7 @@ def tree(root: confined.Root, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
     return out
 
 
+@proof.rule("mark")
 def copy(src: str, dst: str, token: str, partial: str, became) -> tuple:
     """Copy src to dst as the module says, through partial (`.DST.mambaboot-tmp-<TOKEN>-copy`, named in
     the move's intent before it is made); returns dst's identity (the directory this run made).

@@ -12,8 +12,6 @@ the move that settles it.
 
 from __future__ import annotations
 
-import os
-
 from mambaboot.common import quoting
 from mambaboot.common.errors import MambabootError
 from mambaboot.environment import record
@@ -38,8 +36,8 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
         return []  # nothing of the move reached the files
     rewrite.relocate(prefix, findings, dst, old, windows)
     said = []
-    try:  # an environment without a record dir (mambaboot did not make it) had no activation scripts
-        if os.path.isdir(os.path.join(prefix, record.RECORD_DIR)):
+    try:  # an environment without a record (mambaboot did not make or adopt it) had no activation scripts
+        if data:
             generate.write(prefix, windows)
     except (OSError, MambabootError) as exc:
         said = [f"the activation scripts of {prefix} could not be written again ({exc}); "

@@ -643,10 +643,20 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
     for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir())):
         for left in workdir.stale(parent):
             if left.proven:
-                found.append(Finding("leftover", WARNING, f"{left.path} is a work directory of a mambaboot run that "
-                                     "was killed", "`mambaboot cache clean` deletes it"))
+                clean = quoting.advice(["mambaboot", "doctor", "--settle", "--cache-dir", cache], m.windows,
+                                       "`mambaboot doctor --settle --cache-dir CACHE`")
+                what = (f"{left.path} is a work directory of a mambaboot run that was killed" if left.identity else
+                        f"{left.path}{workdir.LOCK} is the lock file of a work directory of a mambaboot run that was "
+                        "killed, its directory gone")
+                found.append(Finding("leftover", WARNING, what, f"{clean} deletes it"))
             else:
                 found.append(Finding("leftover", WARNING, *left.unproven()))
+    from mambaboot.environment import pkgcache
+
+    settle = quoting.advice(["mambaboot", "doctor", "--settle", "--cache-dir", cache], m.windows,
+                            "`mambaboot doctor --settle --cache-dir CACHE`")
+    found += [Finding("leftover", WARNING, f"{path} is the new text of a cache note a mambaboot run was writing when it "
+                      "was killed", f"{settle} deletes it") for path in pkgcache.killed_writers_left(cache)]
     return found + [Finding("leftover", WARNING, *partials.named(path)) for path, _ in partials.found(cache)]
 
 

@@ -4,18 +4,17 @@ and settle nothing: settling takes the place's lock, which only a run that chang
 may do. Looking takes no lock either: a lock file is opened, never made (filelock.held), and
 one a live run holds is that run's, not a leftover.
 
-The advice follows settle.TABLE: a stage whose row acts is settled by the next run of the same
-command (a create's by the same create, a remove's by remove, a move's by the same move), which
-settles it before it does anything else; a
-stage whose row does nothing left nothing but the lock file; a stage this version does not know
-is refused by every run of the place (exit 4) and kept for the version that wrote it.
+The advice follows settle.TABLE: every stage it knows is settled by `mambaboot doctor --settle PLACE`, a run
+that takes the place's lock, settles it as any run that changes the place would before its own work, and does
+nothing else; a stage this version does not know is refused by every run of the place (exit 4) and kept for the
+version that wrote it; a create killed while its engine wrote a directory that proves nothing is left to the user.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
 
-from mambaboot.common.files import fsops, removal, tempname
+from mambaboot.common.files import fsops, tempname
 from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
 from mambaboot.common import quoting
@@ -37,7 +36,7 @@ def found(envs_dir: str, paths=()) -> list:
     for given in paths:
         place = os.path.abspath(given)
         body = placelock.killed(place)
-        if body:
+        if body is not None:
             path = fsops.place_lock(place)
             left.setdefault(os.path.realpath(path), (place, path, body))
     return list(left.values())
@@ -45,6 +44,8 @@ def found(envs_dir: str, paths=()) -> list:
 
 def said(place: str, path: str, body: dict) -> str:
     """What the run was and where it left its intent."""
+    if not body:
+        return placelock.said_blank(field(place), field(path))
     aside = body.get("aside") if isinstance(body.get("aside"), str) and os.path.isdir(body["aside"]) else None
     kind = tempname.parse_temp(os.path.basename(aside)) if aside else None
     return (f"a mambaboot {field(body.get('operation'))} of {field(place)} was killed at its stage "
@@ -56,28 +57,18 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
     given, place, path = place, field(place), field(path)  # given: as a command names it
     operation, stage = body.get("operation"), body.get("stage")
-    action = settle.TABLE.get((operation, stage))
-    if operation == "move" and settle.unsettled_move(body):
-        if not settle.move_shaped(body):
-            return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
-        again = quoting.advice(["mambaboot", "move", str(body.get("from")), str(body.get("to"))], windows,
-                               "`mambaboot move SOURCE DESTINATION`")
-        return f"{again} puts it back or finishes it first (a remove of either place settles it too)"
-    if action is None:
+    if not body:
+        return quoting.advice(["mambaboot", "doctor", "--settle", given], windows,
+                              "`mambaboot doctor --settle PREFIX`") + " deletes it (and so does any run that changes it)"
+    if operation == "move" and settle.unsettled_move(body) and not settle.move_shaped(body):
+        return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
+    if settle.TABLE.get((operation, stage)) is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
                 f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
-    if not action:
-        return f"nothing else of that run is left: delete {path} (the next run that changes {place} deletes it too)"
-    if action and action[0] is settle.TABLE[("create", "engine")][0] and _stuck(body, given):
-        return (f"nothing at {place} proves it is that create's: look at it; if it is that unfinished environment, "
-                f"delete it ({removal.by_hand(given, windows=windows)}), if it is yours, delete {path}; then run again")
-    if operation == "create":
-        again = quoting.advice(["mambaboot", "create", "--prefix", given], windows, "`mambaboot create --prefix PREFIX`")
-        return f"{again} settles it first"
-    if operation == "remove":
-        again = quoting.advice(["mambaboot", "remove", given], windows, "`mambaboot remove PREFIX`")
-        return f"{again} finishes it (any run that changes {place} settles it first)"
-    return f"the next run that changes {place} settles it first"
+    if settle.TABLE[(operation, stage)][0] is settle.TABLE[("create", "engine")][0] and _stuck(body, given):
+        return settle.stuck(body, given, windows, field)
+    again = quoting.advice(["mambaboot", "doctor", "--settle", given], windows, "`mambaboot doctor --settle PREFIX`")
+    return f"{again} settles it (and so does any run that changes {place}, before its own work)"
 
 
 def _stuck(body: dict, place: str) -> bool:

@@ -96,6 +96,7 @@ class set_aside:
         self._parent = self._fd = self._tree = None
         self._name = None
 
+    @proof.rule("mark")
     def __enter__(self) -> "set_aside":
         try:
             if _BY_DESCRIPTOR:
@@ -221,6 +222,7 @@ class set_aside:
         where = self.checked.path if self._fd is None else confined.Root(self.checked.path, self._fd, os.fstat(self._fd))
         proof.drop_mark(where, self.tag)  # by path on Windows
 
+    @proof.rule("mark")
     def delete(self, tally=None) -> None:
         """Delete it all: by the descriptor held since the comparison, then its name, if that
         name is still that directory. A mount point or a depth refused here came since the set-aside

@@ -12,11 +12,12 @@ import os
 import stat
 
 from mambaboot.common.errors import Escapes, TargetRefused
-from mambaboot.common.files import confined, fileid, filelock, fsops, tempname, treewalk
+from mambaboot.common.files import confined, fileid, filelock, fsops, proof, tempname, treewalk
 
 NESTED = "conda-meta"  # what makes a directory below a place an environment of its own
 
 
+@proof.rule("nothing lost")
 def collect(place: str) -> list:
     """Delete the temporaries killed runs left in place (a directory: all below it, no link followed, no other file
     system entered) and beside it; what was done, one sentence each. Only with place's lock held."""
@@ -25,12 +26,26 @@ def collect(place: str) -> list:
     return _sweep(directory, lambda here, entry, st, found: found[0] == key and _dead(found), name)
 
 
+@proof.rule("free lock")
 def collect_unlocked(directory: str) -> list:
     """Delete the temporaries written under no lock of the place in directory (one directory of
     the place, not walked below) whose writer is gone: its lock on the file can be taken. What
     was done, one sentence each. Its writer's lock is the whole proof: a place's or the cache's."""
-    return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] in tempname.SELF_LOCKED
-                  and writer_gone(here, entry, st))
+    return _sweep(directory, _unlocked_and_gone)
+
+
+def unlocked_gone(directory: str) -> list:
+    """The paths collect_unlocked would delete in directory, found without changing anything."""
+    try:
+        with confined.Root.open(directory) as here:
+            return [here.where(entry) for entry, st in here.scandir()
+                    for found in [tempname.parse_temp(entry)] if found is not None and _unlocked_and_gone(here, entry, st, found)]
+    except (OSError, Escapes):
+        return []
+
+
+def _unlocked_and_gone(here: confined.Root, entry: str, st: os.stat_result, found) -> bool:
+    return found[0] is not None and found[2] in tempname.SELF_LOCKED and writer_gone(here, entry, st)
 
 
 def _sweep(directory: str, dead, below: str | None = None) -> list:

@@ -8,6 +8,7 @@ import os
 import stat
 
 from mambaboot.common.files.confined import NOT_FOR_OTHERS
+from mambaboot.common.files import proof
 from mambaboot.common.files.fileid import identity
 
 
@@ -35,6 +36,7 @@ def make_dirs(path: str) -> list:
     return made
 
 
+@proof.rule("nothing lost")
 def remove_empty_dirs(made: list) -> None:
     """Remove, innermost first, the directories make_dirs made that are empty now and still the
     ones it made (checked by identity just before: rmdir removes nothing but an empty directory,

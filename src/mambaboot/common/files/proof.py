@@ -40,6 +40,20 @@ class NotOurs(TargetRefused):
     """A place a record names, without the mark that would prove mambaboot made or claimed it."""
 
 
+# Each function that decides "ours: may be deleted or renamed", by the code it runs, with the name of its rule
+# (environment/stateinventory.py PROOF_RULES): the crash matrix holds every deletion and rename of a place to having one
+# of them below it (tests/test_crash_matrix.py).
+RULED: dict = {}
+
+
+def rule(name: str):
+    """Tag a function that decides a place is ours to delete or rename with the name of the rule it decides by."""
+    def tag(fn):
+        RULED[fn.__code__] = name
+        return fn
+    return tag
+
+
 def _at(role: str) -> str:
     """The directory below the place where role's mark is written ("" for the place itself)."""
     return CONTENTS if role == NEW else ""
@@ -120,10 +134,13 @@ def place(where) -> confined.Root:
         return parent.sub(name)
 
 
+@rule("mark")
 def remove_marked(path: str, token, act: str, role: str, expected: tuple | None = None, keep: bool = False) -> None:
     """Delete the directory at path and all below it (keep: the directory stays), only when it carries token's mark for
     role (and, expected: has that identity), read through the descriptor the deletion then uses, the name checked again
-    before its rmdir. The mark goes last: cut short, what remains still proves whose it is, for the next run."""
+    before its rmdir. The mark goes last: cut short, what remains still proves whose it is, for the next run; cut short
+    after the mark went, what remains is empty (but the empty directory the mark was in), and goes by rmdir alone, which
+    takes nothing else: nothing of anyone's to lose (the `nothing lost` rule, docs/reliability.md)."""
     last = (_at(role), MARK) if _at(role) else (MARK,)
     parent, name = confined.split(path)
     with parent:
@@ -132,6 +149,8 @@ def remove_marked(path: str, token, act: str, role: str, expected: tuple | None 
         except OSError:
             raise refused(path, act) from None
         with root:
+            if emptied(root, role):
+                return _take_emptied(parent, name, root, role, keep, path, act)
             if not holds_mark(root, token, role, expected):
                 raise refused(path, act)
             if not keep:  # the directory whose mark was read, held open meanwhile: its identity is no other's
@@ -144,3 +163,47 @@ def remove_marked(path: str, token, act: str, role: str, expected: tuple | None 
                     root.remove_any(entry)
             else:
                 removal.remove_contents(root.fd, where=path, last=last)
+
+
+def emptied(root: confined.Root, role: str = "") -> bool:
+    """Whether root holds nothing but what a killed run was writing under another name (a mark's new text before its
+    rename among them: tempname's names, regular files), and (role's mark written below it) that directory, itself
+    holding no more: made, killed before its mark was in place, or emptied to its mark. _take_emptied takes it."""
+    entries = [n for n in root.listdir() if not _dead_text(root, n)]
+    if not entries or entries != [_at(role)]:
+        return not entries
+    try:
+        with root.sub(_at(role)) as inner:
+            return not [n for n in inner.listdir() if not _dead_text(inner, n)]
+    except OSError:  # not a directory of its own: something of someone's
+        return False
+
+
+def _dead_text(root: confined.Root, name: str) -> bool:
+    """A regular file under a temporary name of another run's (tempname: a killed one's, the `nothing lost` rule)."""
+    from mambaboot.common.files import tempname
+
+    found = tempname.parse_temp(name)
+    try:
+        return bool(found) and found[0] is not None and not tempname.is_own(found[1]) and \
+            stat.S_ISREG(root.lstat(name).st_mode)
+    except OSError:
+        return False
+
+
+@rule("nothing lost")
+def _take_emptied(parent: confined.Root, name: str, root: confined.Root, role: str, keep: bool, path: str, act: str) -> None:
+    """What a deletion through a mark left once the mark went (or a directory made, killed before its mark): a killed
+    run's text under a temporary name unlinked, then rmdir alone takes it (keep: the directory stays)."""
+    try:
+        for inner in ([_at(role)] if _at(role) and root.exists(_at(role)) else []):
+            with root.sub(inner) as below:
+                for dead in [n for n in below.listdir() if _dead_text(below, n)]:
+                    below.unlink(dead)
+            root.rmdir(inner)
+        for dead in [n for n in root.listdir() if _dead_text(root, n)]:
+            root.unlink(dead)
+        if not keep:
+            parent.rmdir(name)
+    except OSError:  # filled meanwhile: not empty, so not for rmdir, and it proves nothing
+        raise refused(path, act) from None

@@ -1,8 +1,9 @@
 """A run's own work directory (docs/reliability.md's state inventory), named `mambaboot-tmp-<TOKEN>-<KIND>`
 (common/files/tempname.py). Its lock file beside it (`NAME.lock`, holding the token) is taken before the directory
 exists and held until it is gone: a held lock is a live run. `cache clean` deletes one only when it is a directory of
-the user's reached through no link, holding MARKER, its lock free, carrying the mark (common/files/proof.py) of the
-token its lock and its name hold; else it is named with the command that deletes it, as git names a stale index.lock."""
+the user's reached through no link, its lock free, carrying the mark (common/files/proof.py) of the token its lock and
+its name hold (or empty: killed before the mark, or emptied to it); else it is named with the command that deletes it,
+as git names a stale index.lock. MARKER is a note for whoever finds one, proving nothing."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -39,16 +40,17 @@ class WorkDir:
             parent, name = confined.split(self.path)  # the parent, which the lock made
             with parent:
                 made = parent.mkdir(name, 0o700)
+                with parent.sub(name) as here:  # the mark first: killed before it, the directory is empty (rmdir takes it)
+                    # unsynced: nor is its lock's token, so a power loss may leave it unproven (named: stale)
+                    proof.write_mark(here, self.token, proof.HOME, sync=False)
                 parent.write_new(f"{name}/{MARKER}", b"a work directory mambaboot made for one run; deleted after it\n",
                                  0o600)
-                with parent.sub(name) as here:
-                    # unsynced: nor are its lock's token and marker, so a power loss may leave it unproven (named: stale)
-                    proof.write_mark(here, self.token, proof.HOME, sync=False)
         except BaseException:
             self.__exit__() if made else self.lock.__exit__()
             raise
         return self.path
 
+    @proof.rule("mark")
     def __exit__(self, *exc) -> None:
         try:
             proof.remove_marked(self.path, self.token, _ACT, proof.HOME)
@@ -79,8 +81,8 @@ class Stale:
 
 def stale(parent: str) -> list:
     """The work directories in parent (reached through no link) whose run is gone: named so, directories of the user's,
-    not links, whose lock file is missing or free; and a free lock file whose directory is gone. Proven: holding MARKER (a
-    regular file of the user's) and the mark of the token its name and lock hold. Anything else is not ours to judge."""
+    not links, whose lock file is missing or free; and a free lock file whose directory is gone. Proven: the mark of the
+    token its name and lock hold, or nothing in it (_marked). Anything else is not ours to judge."""
     try:
         root = proof.place(parent)
     except (OSError, Escapes):
@@ -101,19 +103,20 @@ def stale(parent: str) -> list:
 
 
 def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
-    """Whether the directory name holds MARKER and carries the mark of the token its name holds,
-    its lock file holding it too (WorkDir wrote it there), and is still the one listed."""
+    """Whether the directory name carries the mark of the token its name holds, its lock file holding it too (WorkDir
+    wrote it there), or is empty (made, killed before its mark; or emptied to it: rmdir alone takes it), and is still
+    the one listed."""
     token = tempname.parse_temp(name)[1]
     try:
         held = root.read_bytes(name + LOCK, 64).decode("ascii", "replace").strip()
-        marker = root.lstat(f"{name}/{MARKER}")
         with root.sub(name) as here:
-            return (held == token and stat.S_ISREG(marker.st_mode) and fileid.ours(marker)
-                    and proof.holds_mark(here, token, proof.HOME) and tuple(here.identity) == identity)
+            return (held == token and (proof.holds_mark(here, token, proof.HOME) or proof.emptied(here))
+                    and tuple(here.identity) == identity)
     except (OSError, Escapes):
         return False
 
 
+@proof.rule("free lock")
 def remove_stale(found: Stale) -> bool:
     """Delete a stale work directory (and its lock file) if it still is the one stale() saw;
     False: it is not (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
