@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.interrupt import KILLER
 from tests.support.snapshot import diff, snapshot
 
 
@@ -194,68 +193,6 @@ def test_an_adopted_environment_is_deleted_by_neither_without_force(world, chann
     assert not prefix.exists()
 
 
-# ------------------------------------------------------------------ a killed --force is recovered
-
-import json  # noqa: E402
-import sys  # noqa: E402
-
-
-def _force_killed_at(world, channel, standin, prefix, n):
-    count_file = world.root.parent / "calls"
-    return subprocess.run(
-        [sys.executable, str(KILLER), str(n), str(count_file), "--", "create", "--prefix", str(prefix), "--force",
-         "--cache-dir", str(world.cache), "-c", channel, "--micromamba", str(standin)],
-        env=world.env, cwd=str(world.envs), capture_output=True, text=True, start_new_session=True, timeout=600,
-    ), count_file
-
-
-def _olds(prefix):
-    return sorted(prefix.parent.glob(f".{prefix.name}.mambaboot-tmp-*-old"))
-
-
-@pytest.mark.parametrize("then", ["create", "remove"])
-def test_a_killed_force_is_put_back_or_deleted_by_the_next_run(world, reliability, channel, standin, then):
-    """SIGKILL at points spread over a whole create --force; the next create/remove settles what
-    it left: the old environment back where it was when the new one never verified, else gone."""
-    prefix = _created(world, channel, standin, "env")
-    _, count_file = _force_killed_at(world, channel, standin, prefix, 0)
-    total = int(count_file.read_text())
-    # that whole run replaced the environment: its record is what a put-back brings back (the
-    # same `created` as the first only when both runs fell within one second)
-    original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
-    for n in (total * k // 6 for k in range(1, 6)):
-        _force_killed_at(world, channel, standin, prefix, n)
-        olds = _olds(prefix)
-        verified = (prefix / ".mambaboot" / "record.json").is_file() and json.loads(
-            (prefix / ".mambaboot" / "record.json").read_text())["state"] == "complete"
-        listed = json.loads(world.run("list", "--json", "--envs-dir", str(world.envs),
-                                      "--cache-dir", str(world.cache)).stdout)["leftovers"]
-        assert [Path(x["old"]) for x in listed] == olds, "list names every leftover"
-        # killed while its engine wrote the place: nothing there proves it is the create's (an identity in the
-        # intent is no proof), so the next run moves it out of the old environment's way, deleting nothing
-        engine_ran = olds and (prefix / "conda-meta").is_dir() and not (prefix / "conda-meta" / ".mambaboot-claim").exists() \
-            and not (prefix / ".mambaboot" / "record.json").exists()
-        if then == "create":
-            r = world.create("--prefix", str(prefix), "-c", channel, "--micromamba", str(standin))
-            settled = not _olds(prefix) and (prefix / ".mambaboot" / "record.json").is_file()
-            ok = settled and r.returncode == 4 and "Traceback" not in r.stderr
-            if olds:
-                ok = ok and ("put back" in r.stderr or "deleted the old" in r.stderr)
-                if not verified:
-                    back = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
-                    ok = ok and back == original and "put back" in r.stderr
-        else:
-            r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
-            ok = r.returncode == 0 and not prefix.exists() and not _olds(prefix) and "Traceback" not in r.stderr
-            prefix = _created(world, channel, standin, "env")
-            original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
-        if engine_ran:
-            ok = ok and f"moved what a create killed while its engine wrote {prefix}" in r.stderr and "put back" in r.stderr
-        reliability.record("killed --force: settled by the next run", ok)
-        assert ok, (n, olds, verified, r.stderr)
-        original = json.loads((prefix / ".mambaboot" / "record.json").read_text())["created"]
-
-
 # ------------------------------------------------------------------ no path becomes code
 
 import os  # noqa: E402
@@ -318,34 +255,6 @@ def test_the_prompt_shows_a_moved_prefix_literally_and_runs_nothing(world, relia
     ok = f"({prefix.name}) > " in proc.stderr and not list(world.root.rglob("pwned"))
     reliability.record("activation prompt: the directory name shown literally, nothing run", ok)
     assert ok, proc.stderr
-
-
-def _remove_killed_at(world, prefix, n):
-    count_file = world.root.parent / "calls"
-    subprocess.run([sys.executable, str(KILLER), str(n), str(count_file), "--", "remove", str(prefix), "--yes",
-                    "--cache-dir", str(world.cache)], env=world.env, cwd=str(world.envs), capture_output=True,
-                   text=True, start_new_session=True, timeout=600)
-    return count_file
-
-
-def test_a_killed_remove_is_finished_by_the_next_one(world, reliability, channel, standin):
-    """SIGKILL at points spread over a remove (the delete included); running remove again
-    finishes it: nothing of the environment is left, under its name or a hidden one."""
-    prefix = _created(world, channel, standin, "gone")
-    total = int(_remove_killed_at(world, prefix, 0).read_text())
-    finished = []
-    for n in (total * k // 5 for k in range(1, 5)):
-        prefix = _created(world, channel, standin, "gone") if not prefix.exists() else prefix
-        _remove_killed_at(world, prefix, n)
-        r = world.run("remove", str(prefix), "--yes", "--cache-dir", str(world.cache))
-        left = sorted(p.name for p in world.envs.iterdir())
-        ok = r.returncode in (0, 2) and "Traceback" not in r.stderr and left == []
-        if r.returncode == 2:  # only when the killed run had already finished
-            ok = ok and "does not exist" in r.stderr
-        reliability.record("remove killed: finished by the next remove", ok)
-        assert ok, (n, r.returncode, r.stderr, left)
-        finished.append("finished removing" in r.stderr)
-    assert any(finished), "at least one kill landed in the middle of the delete"
 
 
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
