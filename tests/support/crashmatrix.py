@@ -419,9 +419,11 @@ class Matrix:
 
     def _as_begun(self, now: Dict[str, tuple]) -> bool:
         """Whether the world (its fingerprint now) is as the template, but for the caches (what a run saves work with, no
-        state) and TMPDIR."""
+        state) and TMPDIR, and the directories outside it as empty as each point begins them."""
         w, t = self.world, self.template
         skip = [os.path.relpath(p, w.root) for p in (w.cache, w.tmp)]
+        if any(os.listdir(d) for d in self.op.outside):  # emptied at each point: a run's leftover there
+            return False
         return not differences(_without(self.before, skip), t.root, _without(now, skip), w.root)
 
     def _old_or_new(self) -> Optional[str]:

@@ -35,7 +35,7 @@ def register(subparsers) -> None:
         "nothing is settled or deleted here). The operating system's own /usr/bin/python3 is never reported. Exit 0 when nothing breaks "
         "a rule, 11 otherwise.",
         example="mambaboot doctor --undo-shell-init --dry-run",
-        options=OPTIONS, run=run, codes=(DOCTOR_FOUND,),
+        options=OPTIONS, run=run, codes=(4, DOCTOR_FOUND),
     )
 
 

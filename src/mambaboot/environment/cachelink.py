@@ -21,15 +21,19 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
     someone and stays as it is.
     """
     link = os.path.join(prefix, "pkgs")
+    newdirs.make_dirs(pkgs_dir)
     with confined.Root.open(prefix) as root:
         found = _found(root)
+        if found == "link" and _leads_to(root.readlink("pkgs"), pkgs_dir):
+            # a move brings the link along: unlinking it to make the same one again would leave the
+            # environment without it if the run were killed in between, and the put-back with it
+            return "junction" if windows else "symlink"
         if found == "link":
             root.unlink("pkgs")
         elif found == "directory":
             if root.listdir("pkgs"):
                 return None
             root.rmdir("pkgs")
-    newdirs.make_dirs(pkgs_dir)
     try:
         return winsys.link_directory(pkgs_dir, link, windows)
     except OSError:
@@ -40,6 +44,13 @@ def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
             if _found(root) == "directory" and not root.listdir("pkgs"):
                 root.rmdir("pkgs")
         raise
+
+
+def _leads_to(target: str, pkgs_dir: str) -> bool:
+    """Whether a link's text names pkgs_dir; a junction's reads back with the \\\\?\\ prefix."""
+    if target.startswith("\\\\?\\"):
+        target = target[4:]
+    return os.path.normcase(os.path.normpath(target)) == os.path.normcase(os.path.normpath(pkgs_dir))
 
 
 def _found(root: confined.Root) -> str | None:
