@@ -207,20 +207,20 @@ def test_every_kill_point_is_settled(name, crash_base, volume, channel, standin,
 
 @pytest.mark.parametrize("mutation, name, near", [
     ("mark-first", "remove", "removal."),  # killed as the tree goes, its mark gone first: what is left proves nothing
-    ("no-commit", "create --force", "settle."),  # a put-back killed after its rename: the stage before it sees no proof
+    ("unsaid", "create --force", ""),  # killed once the old environment is set aside: `begun` puts nothing back
 ])
 def test_the_enumerator_fails_a_mambaboot_made_wrong(mutation, name, near, crash_base, volume, channel, standin,
                                                     releases):
-    """The enumerator's own negative control: a deletion that drops its mark first, or a settle row whose steps are not
-    each followed by the intent's rewrite, breaks an invariant at some kill point it tries (only the points near the
-    change are tried, at depth one and two)."""
+    """The enumerator's own negative control: a deletion that drops its mark first, or a run whose stages are not
+    written into its intent before their acts, breaks an invariant at some kill point it tries (only the points whose
+    act is in the code named are tried, at depth one and two; "": every point, in order, up to the first broken)."""
     op = next(o for o in operations(channel, standin, volume, releases) if o.name == name)
     matrix = Matrix(op, crash_base, crash_base / "pkgs")
     try:
         matrix.prepare()
         matrix.world.mutation = mutation
         for k in matrix.kill_points():
-            if any(near in a["where"] for a in matrix.calibration.acts if a["n"] == k) or near == "settle.":
+            if any(near in a["where"] for a in matrix.calibration.acts if a["n"] == k):
                 matrix.point(k)
             if matrix.broken:
                 break

@@ -39,9 +39,10 @@ from typing import Callable, Dict, List, Optional
 RUNNER = Path(__file__).with_name("crashrun.py")
 SRC = Path(__file__).resolve().parent.parent.parent / "src"
 PYTHON = os.environ.get("MAMBABOOT_TEST_PYTHON", sys.executable)
-LOOP_KINDS, LOOP_KEEP, LOOP_LONG = 6, 3, 24
+LOOP_KINDS, LOOP_KEEP, LOOP_LONG = 6, 3, 12
 # What mambaboot leaves only while a run is going (docs/reliability.md, "State inventory"): none may stay after the
 # next runs of the place, unless list and doctor name it.
+BARRIER_NAMES = (".mambaboot-lock", ".mambaboot-claim", "record.json")
 LEFT_WORDS = ("mambaboot-tmp-", ".mambaboot-lock", ".mambaboot-claim")
 TIMEOUT = 120
 
@@ -211,8 +212,12 @@ def loops(acts: List[dict]) -> List[int]:
 
 
 def _barrier(act: dict) -> bool:
+    """An act that says or proves where the operation is: a child started or reaped, a rename, or an act on a lock (its
+    intent), a mark or a record; not every act below the code that decides by them (a tree deleted through its mark is
+    a loop like any other)."""
+    what = act["what"] if isinstance(act["what"], list) else [act["what"]]
     return act["kind"] in ("spawn", "reaped", "fork", "rename", "rename-noreplace") or \
-        any(m in act["where"] for m in ("placelock.", "proof.", "guarded.", "settle."))
+        any(isinstance(w, str) and any(m in os.path.basename(w) for m in BARRIER_NAMES) for w in what)
 
 
 # Acts after which the disk is as it was before them once the process is gone: a lock (the kernel drops it with the
@@ -476,18 +481,13 @@ def _under(fp: Dict[str, tuple], rel: str) -> Dict[str, tuple]:
 
 
 def _path(acts: List[dict]) -> tuple:
-    """The way a run went through the code: each act's kind and where, a long run a loop repeats (loops) as the set of
-    its kinds, whatever it went through."""
-    path, i = [], 0
-    while i < len(acts):
-        kinds, j = set(), i
-        while j < len(acts) and not _barrier(acts[j]) and len(kinds | {(acts[j]["kind"], acts[j]["where"])}) <= LOOP_KINDS:
-            kinds.add((acts[j]["kind"], acts[j]["where"]))
-            j += 1
-        step = ("loop", tuple(sorted(kinds))) if j - i > LOOP_LONG else (acts[i]["kind"], acts[i]["where"])
-        if not path or path[-1] != step:
+    """The way a settling went through the code: its barrier acts (what says or proves where it is: _barrier), each its
+    kind and where; two settlings that differ only in how many files a loop between them handled go the same way."""
+    path = []
+    for act in acts:
+        step = (act["kind"], act["where"])
+        if _barrier(act) and (not path or path[-1] != step):
             path.append(step)
-        i = j if j - i > LOOP_LONG else i + 1
     return tuple(path)
 
 

@@ -162,8 +162,8 @@ def install(target, counter: str, log: str) -> None:
 
 def mutate(mutation: str) -> None:
     """The enumerator's own check that it can fail (tests/test_crash_matrix.py): mambaboot made wrong on purpose.
-    mark-first: a deletion through a mark deletes the mark first, then the rest; no-commit: a settle row's steps run
-    without the intent rewritten after each."""
+    mark-first: a deletion through a mark deletes the mark first, then the rest; unsaid: a run's stages are not written
+    into its lock before their acts (the intent stays at `begun`)."""
     if mutation == "mark-first":
         from mambaboot.common.files import removal
 
@@ -180,11 +180,14 @@ def mutate(mutation: str) -> None:
             return real(top, tally, where, (), None)
 
         removal.remove_contents = mark_first
-    elif mutation == "no-commit":
-        from mambaboot.environment import settle
+    elif mutation == "unsaid":
+        from mambaboot.environment import placelock
 
-        real_run = settle.run
-        settle.run = lambda intent, place, steps=None, held=None, commit=None: real_run(intent, place, steps, held, None)
+        def unsaid(self, name, sync=True, **facts):  # the stage and its facts kept in memory, the lock not rewritten
+            self.stage_name = name
+            self.facts.update(facts)
+
+        placelock.Intent.stage = unsaid
     else:
         assert not mutation, mutation
 
