@@ -407,3 +407,35 @@ def test_a_bootstrap_bat_work_directory_left_by_ctrl_c_goes_with_the_cmd_line_ca
     typed = winpython.cmd([line.group(1), "exit /b %ERRORLEVEL%"])
     assert typed.returncode == 0 and not work.exists(), typed
     assert kept.read_text() == "not the work directory's\n" and (cache / "tmp").is_dir()
+
+
+def test_an_advised_command_names_exactly_its_path_whatever_a_password_holds_on_windows(winpython, tmp_path):
+    """tests/test_redaction.py's property for the Windows forms of the advice: a create refused at
+    `...\\ws-adv9pw $HOME\\envs\\X` (an adopted environment), run by the Windows CPython with a
+    channel whose password is `adv9pw`, advises a line for cmd.exe and one for PowerShell (`$`
+    is live in PowerShell's "..."), each naming exactly that path: typed at Wine's cmd prompt,
+    the program word replaced by a program logging its argv, and read by PowerShell's grammar
+    (a password's text rewritten into `***` would name another place)."""
+    import re
+
+    from tests.support import pwsh
+    from tests.support.wine import read_log
+
+    prefix = tmp_path / "ws-adv9pw $HOME" / "envs" / "X"
+    (prefix / ".mambaboot").mkdir(parents=True)
+    (prefix / ".mambaboot" / "record.json").write_text(json.dumps({"tool": "mambaboot", "state": "complete",
+                                                                   "adopted": True}), encoding="utf-8")
+    r = winpython.mambaboot(["create", "-p", win(prefix), "--force", "-c", "https://me:adv9pw@mirror.example.invalid/chan",
+                             "--micromamba", win(winpython.engine)])
+    assert r.returncode == 4 and "adopted, not created" in r.stderr, (r.stdout, r.stderr)
+    assert "me:adv9pw" not in r.stdout + r.stderr, r.stderr
+    advised = re.search(r"\(`(mambaboot .*?)` in cmd\.exe, `(mambaboot .*?)` in PowerShell first, if you mean to\)", r.stderr)
+    assert advised, r.stderr
+    cmd_line, ps_line = advised.groups()
+    assert "***" not in cmd_line + ps_line, r.stderr
+    argv = ["remove", "--force", win(prefix)]
+    assert pwsh.words(ps_line) == ["mambaboot", *argv], ps_line
+    shutil.copy(winpython.wine.standin, tmp_path / "argv.exe")
+    log = tmp_path / "argv.jsonl"
+    winpython.wine.typed(["argv" + cmd_line[len("mambaboot"):]], {"STANDIN_LOG": win(log)}, tmp_path)
+    assert [run["argv"][1:] for run in read_log(log)] == [argv], cmd_line
