@@ -365,12 +365,6 @@ def reliability() -> Reliability:
     return Reliability()
 
 
-def pytest_collection_modifyitems(items):
-    """The crash matrix's two files first, each the longest any worker runs: --dist loadfile hands out files in this
-    order, so each starts a worker's run instead of ending one alone."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_crash_matrix"))
-
-
 def pytest_sessionfinish(session):
     """In a pytest-xdist worker: hand this worker's rows to the controller, which prints the table."""
     workeroutput = getattr(session.config, "workeroutput", None)

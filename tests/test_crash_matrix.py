@@ -148,7 +148,7 @@ def operations(channel, standin, volume: Path, releases: str = ""):
 
 
 # The operations this file runs; tests/test_crash_matrix_create.py runs the rest (CREATES): two files of about the same
-# length, which --dist loadfile gives one worker each.
+# length: --dist loadfile runs each whole on one worker, so the two halves run side by side wherever they come.
 CREATES = ["create", "create, its engine downloaded", "create --force", "create --from-lock", "adopt"]
 NAMES = ["move", "move to another file system", "remove", "pack -o", "lock -o", "cache clean", "provision",
          "activate-scripts"]
