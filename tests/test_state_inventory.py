@@ -57,11 +57,11 @@ RECOVERY = (
     "common/files/removal.py:_remove_scanned", "environment/pkgcache.py:clean", "environment/pkgcache.py:_stale_homes",
     "environment/pkgcache.py:_noted", "environment/pkgcache.py:killed_writers", "environment/pkgcache.py:killed_writers_left",
     "shell/activation/envvars.py:_replaced", "commands/list.py:_moving", "shell/doctor.py:check_unfinished",
-    "shell/doctor.py:check_work_dirs", "commands/doctor.py:_settle", "commands/doctor.py:_stale_work_dirs",
+    "shell/doctor.py:check_work_dirs", "commands/doctor.py:_settle",
     "commands/_common.py:place_intent",
 )
 # RECOVERY's lines together (every line counted, blank ones too): only ever lowered.
-RECOVERY_BUDGET = 3430
+RECOVERY_BUDGET = 3425
 
 
 def recovery_lines(entry: str) -> int:

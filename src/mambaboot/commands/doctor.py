@@ -153,9 +153,10 @@ def _settle(machine, args) -> int:
 
     from mambaboot.common import output
     from mambaboot.common.errors import TargetRefused, UsageError
-    from mambaboot.common.locations import resolve_envs_dir
+    from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
     from mambaboot.commands._common import place_intent
     from mambaboot.common.files import workdir
+    from mambaboot.environment import pkgcache
     from mambaboot.shell import unfinished
 
     places = [os.path.abspath(p) for p in args.prefixes]
@@ -163,13 +164,11 @@ def _settle(machine, args) -> int:
         places = places or [place for place, _, _ in unfinished.found(resolve_envs_dir(machine, args.envs_dir))]
     except UsageError:  # PY_ENVS naming no directory: no place there to settle
         pass
-    for left in _stale_work_dirs(machine, args.cache_dir):  # a killed run's work directory, proven ours: deleted
+    cache = resolve_cache_dir(machine, args.cache_dir)
+    for left in workdir.stale_for(cache):  # a killed run's work directory, proven ours: deleted
         if left.proven and workdir.remove_stale(left):
             output.say(f"deleted {left.path}{'' if left.identity else workdir.LOCK}, left by a mambaboot run that was killed")
-    from mambaboot.common.locations import resolve_cache_dir
-    from mambaboot.environment import pkgcache
-
-    for said in pkgcache.killed_writers(resolve_cache_dir(machine, args.cache_dir)):  # a cache note's new text
+    for said in pkgcache.killed_writers(cache):  # a cache note's new text
         output.say(said)
     refused = []
     for place in dict.fromkeys(places):
@@ -187,15 +186,3 @@ def _settle(machine, args) -> int:
         raise refused[-1]
     return 0
 
-
-def _stale_work_dirs(machine, cache_dir) -> list:
-    """The work directories killed runs left in the cache's tmp and the temporary directory (workdir.stale)."""
-    import os
-    import tempfile
-
-    from mambaboot.common.files import workdir
-    from mambaboot.common.locations import resolve_cache_dir
-
-    cache = resolve_cache_dir(machine, cache_dir)
-    return [left for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir()))
-            for left in workdir.stale(parent)]

@@ -633,28 +633,22 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
     proves itself ours, the user by hand one that does not; and the downloads left under the
     temporary name in the cache's stores, which the user deletes by hand
     (common/files/partials.py). Warnings; nothing here deletes anything."""
-    import tempfile
-
     from mambaboot.common import locations
     from mambaboot.common.files import partials, workdir
-
-    cache = cache_dir or locations.resolve_cache_dir(m, None, m.cwd)
-    found = []
-    for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir())):
-        for left in workdir.stale(parent):
-            if left.proven:
-                clean = quoting.advice(["mambaboot", "doctor", "--settle", "--cache-dir", cache], m.windows,
-                                       "`mambaboot doctor --settle --cache-dir CACHE`")
-                what = (f"{left.path} is a work directory of a mambaboot run that was killed" if left.identity else
-                        f"{left.path}{workdir.LOCK} is the lock file of a work directory of a mambaboot run that was "
-                        "killed, its directory gone")
-                found.append(Finding("leftover", WARNING, what, f"{clean} deletes it"))
-            else:
-                found.append(Finding("leftover", WARNING, *left.unproven()))
     from mambaboot.environment import pkgcache
 
+    cache = cache_dir or locations.resolve_cache_dir(m, None, m.cwd)
     settle = quoting.advice(["mambaboot", "doctor", "--settle", "--cache-dir", cache], m.windows,
                             "`mambaboot doctor --settle --cache-dir CACHE`")
+    found = []
+    for left in workdir.stale_for(cache):
+        if left.proven:
+            what = (f"{left.path} is a work directory of a mambaboot run that was killed" if left.identity else
+                    f"{left.path}{workdir.LOCK} is the lock file of a work directory of a mambaboot run that was "
+                    "killed, its directory gone")
+            found.append(Finding("leftover", WARNING, what, f"{settle} deletes it"))
+        else:
+            found.append(Finding("leftover", WARNING, *left.unproven()))
     found += [Finding("leftover", WARNING, f"{path} is the new text of a cache note a mambaboot run was writing when it "
                       "was killed", f"{settle} deletes it") for path in pkgcache.killed_writers_left(cache)]
     return found + [Finding("leftover", WARNING, *partials.named(path)) for path, _ in partials.found(cache)]

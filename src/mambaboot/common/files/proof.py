@@ -169,14 +169,19 @@ def emptied(root: confined.Root, role: str = "") -> bool:
     """Whether root holds nothing but what a killed run was writing under another name (a mark's new text before its
     rename among them: tempname's names, regular files), and (role's mark written below it) that directory, itself
     holding no more: made, killed before its mark was in place, or emptied to its mark. _take_emptied takes it."""
-    entries = [n for n in root.listdir() if not _dead_text(root, n)]
+    entries = _live(root)
     if not entries or entries != [_at(role)]:
         return not entries
     try:
         with root.sub(_at(role)) as inner:
-            return not [n for n in inner.listdir() if not _dead_text(inner, n)]
+            return not _live(inner)
     except OSError:  # not a directory of its own: something of someone's
         return False
+
+
+def _live(root: confined.Root, dead: bool = False) -> list:
+    """The names in root that are not (dead: that are) a killed run's text under a temporary name (_dead_text)."""
+    return [n for n in root.listdir() if _dead_text(root, n) == dead]
 
 
 def _dead_text(root: confined.Root, name: str) -> bool:
@@ -198,10 +203,10 @@ def _take_emptied(parent: confined.Root, name: str, root: confined.Root, role: s
     try:
         for inner in ([_at(role)] if _at(role) and root.exists(_at(role)) else []):
             with root.sub(inner) as below:
-                for dead in [n for n in below.listdir() if _dead_text(below, n)]:
+                for dead in _live(below, dead=True):
                     below.unlink(dead)
             root.rmdir(inner)
-        for dead in [n for n in root.listdir() if _dead_text(root, n)]:
+        for dead in _live(root, dead=True):
             root.unlink(dead)
         if not keep:
             parent.rmdir(name)

@@ -102,6 +102,14 @@ def stale(parent: str) -> list:
     return sorted(found, key=lambda s: s.path)
 
 
+def stale_for(cache: str) -> list:
+    """The work directories killed runs left in the cache's tmp and in the temporary directory (stale): where runs make
+    them (a private home, a pip download's scratch, a shell's start-up files, ...)."""
+    import tempfile
+
+    return [left for parent in dict.fromkeys((os.path.join(cache, "tmp"), tempfile.gettempdir())) for left in stale(parent)]
+
+
 def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
     """Whether the directory name carries the mark of the token its name holds, its lock file holding it too (WorkDir
     wrote it there), or is empty (made, killed before its mark; or emptied to it: rmdir alone takes it), and is still
