@@ -34,12 +34,18 @@ def _exe_name(subdir: str) -> str:
     return "micromamba.exe" if subdir.startswith("win") else "micromamba"
 
 
+STORE = "micromamba"  # below the cache: a directory per release or URL (its key), the binary and its notes in it
 VERIFIED = "verified"  # beside a binary: the digest it had when it was last read whole, with its stat
 DIGEST = "sha256"  # beside a pinned release's binary: the published digest it was checked against, trusted offline
+VERSION_NOTE = "version"  # beside a binary: what its --version said, asked once
+# A binary the user names lives outside the store: its notes go in directories of their own, the digest's memo under a
+# key of its path (another file there is hashed again), the version under its digest (the same bytes say the same).
+LOCAL = "local"
+VERSIONS = "versions"
 
 
 def _store(cache_dir: str) -> str:
-    return os.path.join(cache_dir, "micromamba")
+    return os.path.join(cache_dir, STORE)
 
 
 def _no_such_release(source: MicromambaSource, exc: ObtainError, net=None) -> None:
@@ -130,12 +136,12 @@ def _local(source: MicromambaSource, cache_dir: str, environ: Mapping[str, str])
         raise ObtainError(f"micromamba not found at {path}")
     if not os.access(path, os.X_OK):
         raise ObtainError(f"{path} is not executable")
-    memo_dir = os.path.join(_store(cache_dir), "local", fsops.path_key(path))
+    memo_dir = os.path.join(_store(cache_dir), LOCAL, fsops.path_key(path))
     newdirs.make_dirs(memo_dir)
     digest = _digest(path, os.path.join(memo_dir, VERIFIED))
     if source.expected_sha256 and digest != source.expected_sha256:
         raise ObtainError(f"{path} has sha256 {digest}, not the expected {source.expected_sha256}")
-    version_dir = os.path.join(_store(cache_dir), "versions", digest[:32])
+    version_dir = os.path.join(_store(cache_dir), VERSIONS, digest[:32])
     newdirs.make_dirs(version_dir)
     return Binary(path, digest, _version(path, version_dir, environ), path, False)
 
@@ -167,7 +173,7 @@ def _read(path: str) -> str | None:
 
 def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
     """micromamba --version, asked once per binary: the answer is kept beside it."""
-    note = os.path.join(note_dir, "version")
+    note = os.path.join(note_dir, VERSION_NOTE)
     cached = _read(note)
     if cached:
         return cached

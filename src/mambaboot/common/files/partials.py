@@ -9,9 +9,9 @@ import stat
 from mambaboot.common.errors import Escapes
 from mambaboot.common.files import confined, fileid, removal, tempname
 
-STORES = ("micromamba", "zipapp")
-# The store's directories that hold the key directories of notes, not a binary of their own
-# (engine/micromamba.py `_local`; the bootstrap scripts' copy of a local micromamba).
+ZIPAPP = "zipapp"  # the bootstrap scripts' store of mambaboot.pyz: a directory per digest
+STORES = ("micromamba", ZIPAPP)
+# The store's directories of key directories of notes, no binary: engine/micromamba.py `_local` (a bootstrap's too).
 _NESTED = ("micromamba/versions", "micromamba/local")
 
 
