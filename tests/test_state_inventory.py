@@ -1,8 +1,8 @@
 """docs/reliability.md's state inventory is derived from the one table in the code
 (environment/stateinventory.py), both ways: every row of the docs is a row of the table and the other way round, with
 its constant, proof rules, lock kind and kind of state; the counts and the rules' words come from the table; every
-module that writes a file or a directory through the file layer either writes a kind of state the table lists or is
-named here with why what it writes remembers nothing; and every constant the table names is used. The recovery
+function that writes a file or a directory through the file layer either writes a kind of state the table lists or
+is named here with why what it writes remembers nothing; and every constant the table names is used. The recovery
 code, counted over every module that implements it, stays within a budget below what it was."""
 
 import importlib
@@ -16,28 +16,37 @@ SRC = REPO / "src" / "mambaboot"
 DOC = REPO / "docs" / "reliability.md"
 
 # The file layer's writers: a call of one of these writes a file or a directory, or a name for one.
-WRITES = re.compile(r"\b(write_in|write_many_in|write_file|write_new|open_new|write_replace|write_many|write_locked|"
-                    r"write_mark|temp_name|sibling|set_aside|WorkDir|FileLock)\(")
-# Modules that write through the file layer what remembers nothing for mambaboot (what the user asked for, or the
-# layer itself), each with why.
+WRITERS = ("write_in", "write_many_in", "write_file", "write_new", "open_new", "write_replace", "write_many",
+           "write_locked", "write_mark", "temp_name", "sibling", "set_aside", "WorkDir", "FileLock")
+# The functions that call one of them for what remembers nothing for mambaboot (what the user asked for, a work
+# directory's contents, or the layer itself), each with why; a row's writers name the others
+# (environment/stateinventory.py). A function, never a whole module: a new call in a module already here still has
+# to say what it writes.
+_LAYER = "the layer itself: one of its writers calling another; what it writes is its caller's"
 NOTHING_REMEMBERED = {
-    "common/files/confined.py": "the layer itself",
-    "common/files/tempname.py": "the names themselves",
-    "common/files/workdir.py": "the work directory's own module (its row's writers are its users)",
-    "common/pathrules.py": "a set-aside name measured, not made: a name too long is refused up front",
-    "environment/placelock.py": "its lock file (its own row); a set-aside's name read back, not made",
-    "environment/settle.py": "names its rows read back from an intent; it makes none",
-    "environment/roothook.py": "the environment's etc/conda hooks: the environment itself",
-    "environment/condarc.py": "the environment's .condarc: the environment itself",
-    "environment/prefixstate.py": "the environment's conda-meta/state: the environment itself",
-    "environment/overlay.py": "a file of the environment the user asked for",
-    "environment/delete.py": "~/.conda/environments.txt without the lines of an environment removed",
-    "engine/network.py": "the engine's .condarc in its private home (a work directory)",
-    "pipeline/create.py": "the environment's files the user asked for (and the mark, its row)",
-    "relocate/batscripts.py": "the environment's Windows scripts, rewritten for its place",
-    "shell/shellinit.py": "the user's shell start-up file, as asked",
-    "shell/startup.py": "a shell's start-up files in its work directory (its row)",
-    "pipeline/locking.py": "the lock the user asked for (and its work directory, its row)",
+    "common/files/confined.py:Root.write_replace": _LAYER,
+    "common/files/confined.py:Root.write_new": _LAYER,
+    "common/files/confined.py:write_file": _LAYER,
+    "common/files/confined.py:write_in": _LAYER,
+    "common/files/confined.py:write_many_in": _LAYER,
+    "common/files/tempname.py:sibling": "a temporary name made, written by its callers",
+    "common/files/tempname.py:set_aside": "a set-aside's name made, written by its callers",
+    "common/pathrules.py:longest_place": "a set-aside's name measured, not made: a name too long is refused up front",
+    "environment/placelock.py:owner": "a set-aside's name read back from an intent, not made",
+    "environment/settle.py:_sibling": "a set-aside's name an intent holds, compared with the one its run gives",
+    "environment/roothook.py:write": "the environment's etc/conda hooks: the environment itself",
+    "environment/condarc.py:ensure": "the environment's .condarc: the environment itself",
+    "environment/prefixstate.py:write": "the environment's conda-meta/state: the environment itself",
+    "environment/overlay.py:_copy": "a file of the environment the user asked for",
+    "environment/delete.py:unregister": "~/.conda/environments.txt without the lines of an environment removed",
+    "engine/network.py:install_credentials": "the engine's authentication.json in its private home (a work directory)",
+    "pipeline/create.py:_build": "the lock the engine installs, in its private home (a work directory)",
+    "pipeline/movecopy.py:_copy_file": "a file of the environment, copied: the environment itself",
+    "relocate/batscripts.py:patch": "the environment's Windows scripts, rewritten for its place",
+    "relocate/batscripts.py:_backup": "their originals in PREFIX/.mambaboot/backup/, the user's: named, never read",
+    "shell/shellinit.py:remove_autorun": "a .reg backup of the AutoRun value it changes, the user's: named, never read",
+    "shell/startup.py:_write": "a shell's start-up files in its work directory (the row of the work directory)",
+    "common/files/outputfile.py:write": "the -o FILE the user asked for",
 }
 # Every module that implements recovery: intents and their table, marks, locks, temporaries and their collectors,
 # set-asides, put-backs and the rollbacks of the runs that make them (the inventory itself is data: not counted); and
@@ -111,7 +120,7 @@ def test_the_docs_inventory_is_the_table_in_the_code_both_ways():
         mod = importlib.import_module("mambaboot." + constants[0][:-3].replace("/", "."))
         for each in constants[1:]:
             assert getattr(mod, each) in cells[0], (name, each)
-        for module in writers + collectors:
+        for module in collectors:
             assert (SRC / module).is_file(), (name, module)
 
 
@@ -127,22 +136,68 @@ def test_the_rules_and_their_counts_are_the_tables():
     assert len(si.PROOF_RULES) <= 4 and len(si.LOCK_KINDS) <= 3
 
 
-def test_every_writer_in_the_source_writes_a_listed_kind_and_every_listed_kind_is_written():
-    writers = {path.relative_to(SRC).as_posix() for path in SRC.rglob("*.py")
-               if WRITES.search(path.read_text(encoding="utf-8"))} - {"environment/stateinventory.py"}
-    listed = {module for row in si.STATE for module in row[2]}
-    unlisted = sorted(writers - listed - set(NOTHING_REMEMBERED))
-    assert not unlisted, f"modules writing state no row of environment/stateinventory.py lists: {unlisted}"
-    stale = sorted(set(NOTHING_REMEMBERED) - writers)
-    assert not stale, f"named here as writers, but they write nothing: {stale}"
+def _definitions(rel: str) -> dict:
+    """{name: node} of a module's top-level functions and classes' methods ("function", "Class.method"; a class's own
+    statements under "Class"), its other statements under "" (the module's top level). A function nested in one of
+    them is its outer one's: it runs only as that one's part."""
+    import ast
+
+    found = {}
+    for node in ast.parse((SRC / rel).read_text(encoding="utf-8")).body:
+        if not isinstance(node, ast.ClassDef):
+            found.setdefault(node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else "", []).append(node)
+            continue
+        for item in node.body:
+            named = isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            found.setdefault(f"{node.name}.{item.name}" if named else node.name, []).append(item)
+    return found
+
+
+def _call_sites() -> dict:
+    """{"module.py:function": lines}: each call of a file-layer writer in the source, by the definition it is in
+    ("module.py" alone at a module's top level)."""
+    import ast
+
+    sites = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel == "environment/stateinventory.py":
+            continue
+        for name, nodes in _definitions(rel).items():
+            for call in (c for node in nodes for c in ast.walk(node) if isinstance(c, ast.Call)):
+                if getattr(call.func, "attr", getattr(call.func, "id", None)) in WRITERS:
+                    sites.setdefault(f"{rel}:{name}" if name else rel, []).append(call.lineno)
+    return sites
+
+
+def test_every_call_of_a_writer_writes_a_listed_kind_and_every_listed_kind_is_written():
+    """Each call of the file layer's writers is accounted for by the function it is in: a row's writer, or named in
+    NOTHING_REMEMBERED with why; a new call in a function neither names fails here until the inventory says what it
+    writes. Each writer a row names is there (a bootstrap script holding the row's names), and each row is written."""
+    sites = _call_sites()
+    listed = {w for row in si.STATE for w in row[2] if not w.startswith("bootstrap/")}
+    unlisted = {site: lines for site, lines in sites.items() if site not in listed | set(NOTHING_REMEMBERED)}
+    assert not unlisted, f"calls of a writer in functions no row of environment/stateinventory.py lists: {unlisted}"
+    stale = sorted(set(NOTHING_REMEMBERED) - set(sites))
+    assert not stale, f"named here as writers, but they call no writer: {stale}"
     sources = {path: path.read_text(encoding="utf-8") for path in SRC.rglob("*.py")
                if path.name != "stateinventory.py"}
     for name, constants, writers_of, *_ in si.STATE:
+        mod = importlib.import_module("mambaboot." + constants[0][:-3].replace("/", "."))
         for each in constants[1:]:  # defined, and used where the state is written or read
             uses = sum(len(re.findall(rf"\b{each}\b", text)) for text in sources.values())
             assert uses >= 2, (name, each, uses)
-        assert any(WRITES.search(sources[SRC / m]) or any(c in sources[SRC / m] for c in constants[1:])
-                   for m in writers_of), (name, writers_of)
+        written = False
+        for writer in writers_of:
+            if writer.startswith("bootstrap/"):  # a script spells the names out: each one is in it
+                text = (REPO / writer).read_text(encoding="utf-8")
+                assert all(getattr(mod, each) in text for each in constants[1:]), (name, writer)
+                written = True
+                continue
+            rel, _, function = writer.partition(":")
+            assert function in _definitions(rel), f"{name}: its writer {writer} is no definition of {rel}"
+            written = written or writer in sites or any(c in sources[SRC / rel] for c in constants[1:])
+        assert written, (name, writers_of)
 
 
 def test_the_recovery_code_stays_within_its_budget():
