@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import MAMBABOOT, clean_env, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import MAMBABOOT, alternated, clean_env, runs, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from mambaboot.relocate import rewrite, scan  # noqa: E402
@@ -144,10 +144,11 @@ def _measured(count: int) -> int:
             print("conda-pack is not installed (pip install .[test]): pack comparison skipped")
             return 0
         print("pack + unpack, CPU time (user + system, children included), median of", count)
-        ours, theirs = [], []
-        for i in range(count):  # interleaved: drift hits both sides
-            ours.append(_ours(src, root / f"ours{i}", env))
-            theirs.append(_conda_pack(src, root / f"theirs{i}", env))
+        # each side first every other round: an extraction pays for every inode deleted in the minutes
+        # before it (docs/benchmarks.md, "What a new file costs"), and these pile up round by round,
+        # so the side always first would see fewer of them
+        sides = (lambda i: _ours(src, root / f"ours{i}", env), lambda i: _conda_pack(src, root / f"theirs{i}", env))
+        ours, theirs = alternated(count, lambda i, k: sides[k](i))
         for label, side in (("mambaboot pack", ours), ("conda-pack", theirs)):
             size = side[0][0]
             print(f"  {label:<15} archive {size / 1e6:7.1f} MB  pack {statistics.median(s[1] for s in side):6.2f} s"
