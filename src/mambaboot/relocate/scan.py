@@ -37,6 +37,7 @@ each other, common/patterns.py, common/files/tempname.py and common/files/rename
 rules): `pack` copies their source into the archive's unpack script.
 """
 
+import functools
 import json
 import os
 import re
@@ -131,22 +132,13 @@ def spellings(prefix, windows):
     return sorted(out, key=len, reverse=True)
 
 
-# (prefix, windows) -> its pattern: a relocation asks once per file, and re's own cache would be
-# reached only after the pattern's text is built again
-_PATTERNS = {}
-
-
+@functools.lru_cache(maxsize=None)  # asked once per file: re's own cache is reached only after the text is built again
 def pattern(prefix, windows):
     """A regex for the prefix as a whole path: not /env inside /env2 or /x/env."""
-    known = _PATTERNS.get((prefix, windows))
-    if known is not None:
-        return known
     alternatives = b"|".join(re.escape(s) for s in spellings(prefix, windows))
     # nor /a inside /a/a (PREFIX/a), but -I/a/include and -L/a/lib as compilers' flags write it
     before = b"(?:(?<!" + _PATH_CHAR + b")|(?<=-[A-Za-z]))"
-    rx = _PATTERNS[(prefix, windows)] = re.compile(before + b"(?:" + alternatives + b")(?!" + _PATH_CHAR + b")",
-                                                   re.I if windows else 0)
-    return rx
+    return re.compile(before + b"(?:" + alternatives + b")(?!" + _PATH_CHAR + b")", re.I if windows else 0)
 
 
 # ------------------------------------------------------------------ reading without surprises
