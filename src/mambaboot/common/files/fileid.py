@@ -7,8 +7,6 @@ import os
 import stat
 import sys
 
-from mambaboot.common.files.confined import NotTheSame
-
 
 def is_link(path: str) -> bool:
     """A symlink, or on Windows a junction: both must be unlinked, never descended into."""
@@ -39,12 +37,6 @@ def identity(st: os.stat_result) -> tuple:
     """What a file is, whatever its name: (st_dev, st_ino). os.stat fills both on Windows too
     (from the file's handle); a directory listing's stat does not there (see LISTING_HAS_LINKS)."""
     return (st.st_dev, st.st_ino)
-
-
-def same_or_refuse(path: str, st: os.stat_result, expected: tuple | None) -> None:
-    """NotTheSame unless st (path's) is the directory with the identity expected (None: anything)."""
-    if expected is not None and (identity(st) != expected or not stat.S_ISDIR(st.st_mode)):
-        raise NotTheSame.at(path)
 
 
 def within(path: str, directory: str) -> bool:
