@@ -254,26 +254,18 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str, temporary: bool = False) -> list:
-    """workdir.stale(): the work directories (private homes, scratch) of runs that are gone, in
-    CACHE/tmp, and (temporary) in the temporary directory: not for `info`, which starts faster
-    without tempfile's imports. Each proven (clean deletes it) or not (clean names it)."""
-    parents = [os.path.join(cache_dir, "tmp")]
-    if temporary:
-        import tempfile
+def _stale_homes(cache_dir: str) -> list:
+    """workdir.stale() of CACHE/tmp, for `info`: not the temporary directory too (workdir.stale_for), as info starts
+    faster without tempfile's imports."""
+    parent = os.path.join(cache_dir, "tmp")
+    try:
+        if not any(tempname.TEMP_TAG in n for n in os.listdir(parent)):
+            return []
+    except OSError:
+        return []
+    from mambaboot.common.files import workdir  # the rest of it only when there are some
 
-        parents.append(tempfile.gettempdir())
-    found = []
-    for parent in parents:
-        try:
-            names = os.listdir(parent)
-        except OSError:
-            continue
-        if any(tempname.TEMP_TAG in n for n in names):
-            from mambaboot.common.files import workdir  # the rest of it only when there are some
-
-            found += workdir.stale(parent)
-    return found
+    return workdir.stale(parent)
 
 
 def info(cache_dir: str, pkgs_dirs) -> dict:
@@ -345,15 +337,15 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                         _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
-    found = list(_stale_homes(cache_dir, temporary=True))
+    from mambaboot.common.files import workdir
+
+    found = workdir.stale_for(cache_dir)
     homes = [h for h in found if h.proven]
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_cache = os.path.join(cache_dir, "pip")
     pip_bytes = _size(pip_cache)
     dead: list = []
     if not dry_run:
-        from mambaboot.common.files import workdir
-
         homes = [h for h in homes if workdir.remove_stale(h)]
         # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
         dead = killed_writers(cache_dir)
