@@ -1,17 +1,13 @@
 """Setting a directory aside (create --force's old environment, what remove deletes) and deleting it, only while it
 is still the one that was checked.
 
-A check (an environment of ours? a home this tool made?) and the deletion it allows happen at
-two moments, and between them the name can come to mean another directory: the checked one
-renamed away and another put in its place, or a link. `remove` asks on the terminal in
-between, for as long as the user takes. So the check remembers what it saw by identity
-(st_dev, st_ino of the directory, and of one entry inside that vouches for it: the record, the
-marker), and the deletion acts on that identity only.
-
-On POSIX the directory is opened relative to its parent's descriptor without following a link,
-compared, renamed aside inside that parent, and what was renamed compared again before anything
-in it is deleted, by descriptor (common/files/removal.py). Elsewhere (Windows: no dir_fd, no
-O_NOFOLLOW) the same comparisons are made by path just before the rename and just after it.
+Between a check (an environment of ours? a home this tool made?) and the deletion it allows, the name can come to mean
+another directory (the checked one renamed away and another, or a link, put in its place; `remove` asks on the
+terminal in between, for as long as the user takes). So the check remembers what it saw by identity (st_dev, st_ino of
+the directory, and of one entry inside that vouches for it: the record, the marker), and the deletion acts on that
+identity only: on POSIX through the directory opened relative to its parent's descriptor without following a link,
+compared, renamed aside inside that parent and compared again, then deleted by descriptor (common/files/removal.py);
+on Windows (no dir_fd, no O_NOFOLLOW) by the same comparisons by path just before the rename and just after it.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -74,18 +70,14 @@ _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errn
 
 
 class set_aside:
-    """with set_aside(checked, role, token) as aside: the directory checked saw, renamed to the
-    run's set-aside name for role (tempname.set_aside: `.NAME.mambaboot-tmp-<TOKEN>-<ROLE>`; role
-    None: left where it is), if and only if it still is that directory; else Changed, with nothing
-    renamed or deleted. aside.delete(tally) then deletes it; aside.path is where it is (what
-    remains after a failure). OSError from the file system as it comes. token: the mark (proof.py)
-    of role written in the directory before the rename, and deleted last: cut short, what remains
-    proves it is what this run set aside. What its deletion would refuse (a mount point below, a
-    tree too deep) is refused before the mark, while nothing changed, whenever it is deleted: now
-    (remove) or once its replacement verified (create --force). kept: it must move (create --force
-    keeps it to put back), so a rename refused is refused here, unmarked (remove deletes it in place). claimed: the role
-    whose mark of token is there already, written at the run's start (a move's source): read back through the descriptor
-    compared, before anything else (role None too), never written, and kept whatever happens before the deletion."""
+    """with set_aside(checked, role, token) as aside: the directory checked saw, renamed to the run's set-aside name for
+    role (tempname.set_aside; role None: left where it is), if and only if it still is that directory; else Changed,
+    nothing renamed or deleted. aside.delete(tally) deletes it; aside.path is where it is. token: role's mark (proof.py)
+    written before the rename and deleted last, so what a cut leaves proves it is this run's. What its deletion would
+    refuse (a mount point below, a tree too deep) is refused before the mark, while nothing changed. kept: it must move
+    (create --force puts it back), so a rename refused is refused here, unmarked (remove deletes it in place). claimed:
+    the role whose mark of token the run wrote at its start (a move's source): read back through the descriptor compared
+    before anything else, never written, kept until the deletion."""
 
     def __init__(self, checked: Seen, tag: str | None, token: str | None = None, kept: bool = False,
                  claimed: str | None = None) -> None:

@@ -1,17 +1,14 @@
-"""A file the user named for output (`-o FILE`), written as the user named it.
+"""A file the user named for output (`-o FILE`), written as a shell's `>` writes it.
 
-- `-`, /dev/stdout, /dev/stderr, /dev/fd/N: that stream of ours, as a shell's `>` does with them
-  (bash takes these names as the descriptor itself, not the file it happens to be).
-- A device, a fifo or a socket (or a link to one): opened and written as `>` does, never
-  renamed over: a rename would replace /dev/full or a named pipe with a plain file.
-- A regular file, or a new name: written beside it under the run's temporary name
-  (`.NAME.mambaboot-tmp-<token>-locked`: confined.Root.open_locked) and
-  renamed into place, so a reader sees the old file or the whole new one. That partial file is its
-  own lock, as git's `FILE.lock` is (lockfile.h; lockfile.c lock_file makes it through tempfile.c
-  create_tempfile_mode, O_CREAT|O_EXCL; here also locked by its writer until its rename), so one whose lock can be taken is a dead writer's, and
-  the next run writing beside it deletes it (common/files/leftovers.py collect_unlocked); a live
-  one's is kept. A symbolic link to a regular file (or to a name not there yet) is followed, as
-  `>` follows it: what it points to is replaced and the link stays a link.
+- `-`, /dev/stdout, /dev/stderr, /dev/fd/N: that stream of ours (bash takes these names as the descriptor itself).
+- A device, a fifo or a socket (or a link to one): opened and written, never renamed over (a rename would replace
+  /dev/full or a named pipe with a plain file).
+- A regular file, or a new name: written beside it under the run's temporary name (confined.Root.open_locked) and
+  renamed into place, so a reader sees the old file or the whole new one. That partial file is its own lock, as git's
+  `FILE.lock` is (lockfile.h; lockfile.c lock_file makes it through tempfile.c create_tempfile_mode, O_CREAT|O_EXCL;
+  here also locked by its writer until its rename): one whose lock can be taken is a dead writer's, deleted by the next
+  run writing beside it (common/files/leftovers.py collect_unlocked). A link to a regular file (or to a name not there
+  yet) is followed, as `>` follows it: what it points to is replaced, the link stays.
 
 Errors are OSErrors naming the file (the CLI's exit 9: "No space left on device: /dev/full").
 """
