@@ -69,7 +69,8 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until all of data is written (a write may take less)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -89,7 +90,7 @@ def _staged(path: str, data: bytes, like: os.stat_result, keep_owner: bool) -> s
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             if hasattr(os, "fchown"):
                 try:
                     os.fchown(fd, like.st_uid, like.st_gid)  # before the mode: chown clears set-id bits
@@ -143,7 +144,7 @@ def rewrite(read: Read, data: bytes, keep_links: bool = True) -> None:
     try:
         read.check(fd)
         os.lseek(fd, 0, os.SEEK_SET)
-        _write_all(fd, data)
+        write_all(fd, data)
         os.ftruncate(fd, len(data))
         os.fsync(fd)
     finally:

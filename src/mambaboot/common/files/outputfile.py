@@ -20,7 +20,7 @@ import re
 import stat
 import sys
 
-from mambaboot.common.files import confined, filelock, leftovers
+from mambaboot.common.files import confined, filelock, filerewrite, leftovers
 
 STDOUT = "-"
 STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
@@ -223,15 +223,9 @@ def put(output: str, data: bytes, mode: int = 0o666) -> list:
 
 def _send(fd: int, data: bytes | None, staged: str | None) -> None:
     if staged is None:
-        _write_all(fd, data)
+        filerewrite.write_all(fd, data)
         return
     here, name = confined.split(staged)
     with here, here.open_read(name) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
-            _write_all(fd, chunk)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+            filerewrite.write_all(fd, chunk)
