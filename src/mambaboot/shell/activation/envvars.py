@@ -403,12 +403,11 @@ def write(prefix, contents):
 def _replaced(path, data):
     """path replaced by a new file holding data; False: the new file was taken away before its rename.
 
-    Written under no lock of the place (an activation runs beside any command), the new file is
-    locked itself while it exists, as common/files/filelock.py locks (flock; on Windows, byte 0 by
-    msvcrt.locking): the next run holding the place's lock deletes one only once it can take that
-    lock, so only a killed writer's (common/files/leftovers.py). Taken between its creation and
-    this lock, or on Windows between the unlock and the rename (a locked file cannot be renamed
-    there), the new text is written again under a new name."""
+    Written under no lock of the place (an activation runs beside any command), the new file is locked itself while it
+    exists, as common/files/filelock.py locks (flock; on Windows, byte 0 by msvcrt.locking): the next run holding the
+    place's lock deletes only a killed writer's, whose lock it can take (common/files/leftovers.py). Taken between its
+    creation and this lock, or on Windows between the unlock and the rename (a locked file cannot be renamed there),
+    the new text is written again under a new name."""
     from mambaboot.common.files import tempname  # the same file too; not on `run`'s way to its exec
 
     temp = tempname.sibling(path, tempname.UNLOCKED)  # an activation takes no lock of the place
@@ -428,19 +427,15 @@ def _replaced(path, data):
             return False
         f.write(data)
         f.flush()
-        if sys.platform != "win32":
-            try:
-                os.replace(temp, path)  # still locked: the lock is the file's, whatever its name
-            except FileNotFoundError:
-                return False
-            return True
-        f.seek(0)
-        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
-    try:
-        os.replace(temp, path)
-    except FileNotFoundError:
-        return False
-    return True
+        if sys.platform == "win32":  # a file open there is not renamed: unlocked and closed first
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+            f.close()
+        try:
+            os.replace(temp, path)  # elsewhere still locked: the lock is the file's, whatever its name
+        except FileNotFoundError:
+            return False
+        return True
 
 
 def main(argv):
