@@ -40,13 +40,10 @@ def _row(env, measured: bool) -> list:
 
 
 def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
-    """One sentence for each move that did not finish: its intent, left in the lock of both its
-    places, found from the environments listed, the paths
-    given and the locks under envs_dir. list changes nothing, so it names the command that settles
-    it, the same move again (it puts it back or finishes it, then moves; `remove` of either place
-    settles it too). The places are the intent's own words: only that command checks them against
-    the mark the move left in them. Also the keys (token, else place) of the moves said, whose
-    locks are not named again one by one."""
+    """One sentence for each move that did not finish (its intent, in the lock of both its places, found from the
+    environments listed, the paths given and the locks under envs_dir), naming what settles it: list changes nothing.
+    The places are the intent's own words: only the settling checks them against the mark the move left in them. Also
+    the keys (token, else place) of the moves said, whose locks are not named again one by one."""
     import os
 
     from mambaboot.common.files import fsops

@@ -24,9 +24,8 @@ PROVISIONING_FAILED = "provisioning-failed"
 FINISHED = (COMPLETE, PROVISIONING, PROVISIONING_FAILED)  # the environment itself was made and verified
 
 
-# The record's shape (common/shapes.py), as far as mambaboot uses its fields: checked whole before
-# any is read. A field it does not name is let through (a later mambaboot may write more; an earlier
-# one wrote "size", which nothing reads now: the environment's own conda and mamba made it stale).
+# The record's shape (common/shapes.py), as far as mambaboot uses its fields: checked whole before any is read. A field
+# it does not name is let through (a later mambaboot may write more; an earlier one wrote "size", stale now).
 _STR, _OPT_STR = shapes.optional(str), shapes.optional(str, None)
 _PIP_ENTRY = {"name": shapes.required(str), "version": shapes.required(str), "url": _OPT_STR, "sha256": _OPT_STR}
 RECORD = {
@@ -67,10 +66,9 @@ SUMMARY = dict(RECORD, packages=shapes.optional(int))
 
 
 def check_carried(carried, source: str) -> None:
-    """A lock's other platforms (Lock.carried: entries as another file held them, any shape its
-    reader took) go into the record at inputs.lock.carried, as deep as that file allowed: nested
-    deeper there than read() reads back (untrusted.DEPTH), the record would be no record of ours
-    (foreign to remove, missing to provision). Refused (exit 2) before anything is written."""
+    """A lock's other platforms (Lock.carried: entries as another file held them) go into the record at
+    inputs.lock.carried: nested deeper there than read() reads back (untrusted.DEPTH), the record would be no record of
+    ours (foreign to remove, missing to provision). Refused (exit 2) before anything is written."""
     for platform, held in (carried or {}).items():
         depth = untrusted.nesting({"inputs": {"lock": {"carried": {platform: held}}}})  # the outer dict: the record
         if depth > untrusted.DEPTH:
@@ -84,8 +82,8 @@ def record_path(prefix: str) -> str:
 
 
 def utc(stamp: float | None = None) -> str:
-    """A time (now, or a file's st_mtime) in UTC to the second, as datetime's isoformat() writes
-    it (2026-11-23T10:00:00+00:00), without importing datetime (~3 ms of every create)."""
+    """A time (now, or a file's st_mtime) in UTC to the second, as datetime's isoformat() writes it
+    (2026-11-23T10:00:00+00:00), without importing datetime (~3 ms of every create)."""
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(stamp))
@@ -120,15 +118,14 @@ def read(prefix: str, keys: tuple | None = None) -> dict | None:
 
 
 def made_by_someone_else(data: dict | None) -> bool:
-    """An adopted environment is managed by mambaboot but was made by someone else: like a
-    foreign one, neither `create --force` nor `remove` deletes it without the user's --force
-    (and `create --force` never replaces it at all: remove it first)."""
+    """An adopted environment is managed by mambaboot but was made by someone else: like a foreign one, neither
+    `create --force` nor `remove` deletes it without the user's --force (`create --force` never replaces it at all)."""
     return bool(data and data.get("adopted"))
 
 
 def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = False, **changes) -> dict | None:
-    """Read, change and write the record: set `changes`, and list more of our files (and files we
-    patched) without dropping those already listed. No record: None with missing_ok, else an error."""
+    """Read, change and write the record: set `changes`, and list more of our files (and files we patched) without
+    dropping those already listed. No record: None with missing_ok, else an error."""
     data = read(prefix)
     if data is None:
         if missing_ok:
@@ -158,9 +155,8 @@ def write(prefix: str, data: dict, sync: bool = True) -> str:
 
 
 def lock_entry(prefix: str, rec: dict) -> str:
-    """The record's `lock` entry, which is read from a file and so may name any place (a record
-    edited to name ../../a-file-of-yours): only the one finish writes is taken (Escapes else,
-    before anything is read or written there)."""
+    """The record's `lock` entry, read from a file and so naming any place (a record edited to name
+    ../../a-file-of-yours): only the one finish writes is taken (else Escapes, before anything is read or written)."""
     own = f"{RECORD_DIR}/{LOCK_FILE}"
     if rec.get("lock") != own:
         raise Escapes(f"{record_path(prefix)}: its lock entry {rec.get('lock')!r} is not {own}; "

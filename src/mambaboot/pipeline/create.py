@@ -135,21 +135,16 @@ def report_network(net: network.Settings, reporter: Reporter, plan: Plan) -> Non
 
 
 class _Rollback:
-    """What this run changes at the target, each stage said in its intent (placelock) before its
-    first act there, so that a failure here and a kill are settled by the same routine
-    (environment/settle.py) from the same stage."""
+    """What this run changes at the target, each stage said in its intent (placelock) before its first act there, so
+    that a failure here and a kill are settled by the same routine (environment/settle.py) from the same stage."""
 
     def __init__(self, plan: Plan, tgt: target.Target, intent: placelock.Intent):
-        self.plan = plan
-        self.state = tgt.state
-        self.intent = intent
+        self.plan, self.state, self.intent = plan, tgt.state, intent
         self.held = None  # the engine's directory, open from its making until it carries the mark
 
     def move_old_aside(self) -> None:
-        # A rename in the same directory: same filesystem, so atomic, and paths inside the
-        # old environment are valid again the moment it moves back. It is a precondition:
-        # if it fails (a sibling name longer than the file system allows, no permission on
-        # the parent), nothing has changed and nothing may be deleted.
+        # A rename in the same directory: atomic, and paths inside the old environment are valid again the moment it
+        # moves back. A precondition: if it fails (a name too long, no permission on the parent), nothing changed.
         prefix, token = self.plan.prefix, self.intent.token
         self.intent.stage("set-aside", aside=tempname.set_aside(prefix, token, proof.OLD))
         try:  # the one set-aside (guarded.py): the directory judged ours, marked through the descriptor that is
@@ -166,14 +161,12 @@ class _Rollback:
             ) from None
 
     def make_target(self) -> None:
-        """The engine's directory: made here (an empty one of the user's: taken as it is), and held
-        open while the engine runs. Before the engine has made conda-meta/ the directory cannot
-        carry a mark (micromamba 2.8.1 takes an existing empty folder, and refuses one that holds
-        anything but conda-meta/, or removes that whole: libmamba/src/api/create.cpp `create()`),
-        so a kill meanwhile leaves a directory that proves nothing (settle.py names it). This run
-        itself has its proof: the directory it holds open, whose inode no other can take while it
-        is held; a failure of the engine marks it through that descriptor before it is rolled
-        back. Whatever appeared there since the target was judged is refused, and left as it is."""
+        """The engine's directory: made here (an empty one of the user's: taken as it is), and held open while the
+        engine runs. Before the engine has made conda-meta/ it cannot carry a mark (micromamba 2.8.1 takes an existing
+        empty folder, and refuses one that holds anything but conda-meta/, or removes that whole:
+        libmamba/src/api/create.cpp `create()`), so a kill meanwhile leaves a directory that proves nothing (settle.py
+        names it); this run's proof is the directory it holds open, whose inode no other can take meanwhile. Whatever
+        appeared there since the target was judged is refused, and left as it is."""
         prefix = self.plan.prefix
         before = self.intent.stage_name
         parent, name = confined.split(prefix)
@@ -194,10 +187,9 @@ class _Rollback:
 
     @proof.rule("held")
     def _make(self, parent, prefix: str) -> None:
-        """The engine's directory, made under a name of this run's own (said in the intent first),
-        then renamed into place without replacing anything: a kill at any point leaves either
-        nothing, or an empty directory under that name or at the place, which rmdir alone (it takes
-        nothing but an empty directory) removes."""
+        """The engine's directory, made under a name of this run's own (said in the intent first), then renamed into
+        place without replacing anything: a kill at any point leaves nothing, or an empty directory under that name or
+        at the place, which rmdir alone (it takes nothing but an empty directory) removes."""
         before = self.intent.stage_name
         staged = tempname.set_aside(prefix, self.intent.token, proof.NEW)
         self.intent.stage("engine", made="1", staged=staged)
@@ -216,10 +208,9 @@ class _Rollback:
 
     @proof.rule("held")
     def _claim(self, mark: bool = True) -> None:
-        """The engine's directory, held open since it was made, while its name still leads there:
-        marked (finishing), or else (mark False: this run's failure) emptied through the descriptor
-        and, made here, removed: proven by the descriptor alone, nothing written into it (a disk
-        that is full takes no mark). On Windows, without a descriptor, marked for the table."""
+        """The engine's directory, held open since it was made, while its name still leads there: marked (finishing),
+        or (mark False: this run's failure) emptied through the descriptor and, made here, removed: proven by the
+        descriptor alone, nothing written into it (a full disk takes no mark). On Windows, no descriptor: marked."""
         held, self.held = self.held, None
         if held is None:
             raise TargetRefused(f"{self.plan.prefix} is not the directory this create made for its engine; it was "
@@ -251,9 +242,9 @@ class _Rollback:
 
     def commit(self) -> None:
         settle.run(dict(self.intent.body(), stage="verified"), self.plan.prefix)
-        # Not synced: a power loss that takes it leaves `verified`, synced before, whose settling
-        # (the old environment deleted through its mark, the new one's mark dropped) is done
-        # already and finds nothing left to do, as `done` would (docs/reliability.md, the settle table).
+        # Not synced: a power loss that takes it leaves `verified`, synced before, whose settling (the old environment
+        # deleted through its mark, the new one's mark dropped) is done already, as `done` would (docs/reliability.md,
+        # the settle table).
         self.intent.stage("done", sync=False)
 
 

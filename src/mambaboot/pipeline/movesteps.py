@@ -1,13 +1,11 @@
-"""The steps of a move's settling that need the layers above environment/: the move rows of
-environment/settle.py's table call them, injected by the runs that may settle a move (move,
-remove, create pass steps() to the place lock they take); any other run is refused, naming
-the move that settles it.
+"""The steps of a move's settling that need the layers above environment/: settle.py's move rows call them, injected
+by the runs that may settle a move (move, remove, create pass steps() to the place lock they take); any other run is
+refused, naming the move that settles it.
 
-- undo: the environment is back at SRC (renamed back already, or never renamed, or moved in
-  place): every file that names DST names SRC's old place again, the activation scripts are
-  written again (each activate.sh carries a digest of where it lives: no text rewrite takes
-  it back), and the record's inputs.prefix and its last move are put back, last: cut short, the
-  record still says there is something to put back, and the next settling does it again.
+- undo: the environment is back at SRC (renamed back, never renamed, or moved in place): every file naming DST names
+  SRC's old place again, the activation scripts are written again (each activate.sh carries a digest of where it
+  lives: no text rewrite takes it back), and the record's inputs.prefix and last move are put back last: cut short,
+  the record still says there is something to put back, and the next settling does it again.
 """
 
 from __future__ import annotations

@@ -615,9 +615,8 @@ def check_mamba_root(m: Host, prefixes: Iterable[str] = ()) -> List[Finding]:
 
 
 def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> List[Finding]:
-    """What killed runs left under the envs root and at the environments named, each with the
-    command that settles it, as `list` names them (shell/unfinished.py). A warning: the next run
-    of that place settles it before anything else, and nothing here breaks a rule of the shell."""
+    """What killed runs left under the envs root and at the environments named, each with the command that settles
+    it, as `list` names them (shell/unfinished.py). A warning: the next run of that place settles it first."""
     from mambaboot.shell import unfinished
 
     return [Finding("unfinished", WARNING, unfinished.said(place, path, body),
@@ -626,13 +625,10 @@ def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> Li
 
 
 def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
-    """The work directories killed runs left in CACHE/tmp (cache_dir: the one given, else the one
-    `cache info` would look at) and the temporary directory (a private home, a pip download's or
-    pip lock's scratch, a shell's start-up files, an output built for a stream, a bootstrap
-    script's: common/files/workdir.py), named with what deletes them: `cache clean` one that
-    proves itself ours, the user by hand one that does not; and the downloads left under the
-    temporary name in the cache's stores, which the user deletes by hand
-    (common/files/partials.py). Warnings; nothing here deletes anything."""
+    """The work directories killed runs left in CACHE/tmp (cache_dir: the one given, else `cache info`'s) and the
+    temporary directory (common/files/workdir.py), named with what deletes them (`doctor --settle` one that proves itself
+    ours, the user by hand one that does not); the cache notes' new text a killed writer left; the downloads left under
+    the temporary name in the cache's stores, deleted by hand (common/files/partials.py). Warnings; nothing is deleted."""
     from mambaboot.common import locations
     from mambaboot.common.files import partials, workdir
     from mambaboot.environment import pkgcache

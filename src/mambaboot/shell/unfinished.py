@@ -1,13 +1,12 @@
-"""What killed runs left for the next run of a place to settle (environment/settle.py), found
-without changing anything, and the command that settles each. `list` and `doctor` name them
-and settle nothing: settling takes the place's lock, which only a run that changes the place
-may do. Looking takes no lock either: a lock file is opened, never made (filelock.held), and
-one a live run holds is that run's, not a leftover.
+"""What killed runs left for the next run of a place to settle (environment/settle.py), found without changing
+anything, and the command that settles each. `list` and `doctor` name them and settle nothing: settling takes the
+place's lock, which only a run that changes the place may do. Looking takes no lock either: a lock file is opened, never
+made (filelock.held), and one a live run holds is that run's, not a leftover.
 
-The advice follows settle.TABLE: every stage it knows is settled by `mambaboot doctor --settle PLACE`, a run
-that takes the place's lock, settles it as any run that changes the place would before its own work, and does
-nothing else; a stage this version does not know is refused by every run of the place (exit 4) and kept for the
-version that wrote it; a create killed while its engine wrote a directory that proves nothing is left to the user.
+The advice follows settle.TABLE: a stage it knows is settled by `mambaboot doctor --settle PLACE`, which takes the
+place's lock, settles it as any run of the place would before its own work, and does nothing else; a stage this version
+does not know is refused by every run of the place (exit 4), kept for the version that wrote it; a create killed while
+its engine wrote a directory that proves nothing is left to the user.
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -27,9 +26,8 @@ def field(value) -> str:
 
 
 def found(envs_dir: str, paths=()) -> list:
-    """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir,
-    and for each of paths its lock's intent: one entry
-    per file (a move's intent is in the lock of both its places)."""
+    """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir and at paths: one
+    entry per file (a move's intent is in the lock of both its places)."""
     left: dict = {}
     for place, path, body in placelock.unsettled(envs_dir):
         left.setdefault(os.path.realpath(path), (place, path, body))

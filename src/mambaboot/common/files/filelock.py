@@ -13,12 +13,10 @@ from mambaboot.common.files.confined import NOT_FOR_OTHERS
 from mambaboot.common.files.newdirs import make_dirs, remove_empty_dirs
 from mambaboot.common.files.removal import unlink_quietly
 
-# Each try that finds no file after O_CREAT follows a directory or a lock file taken away by another
-# run in between: a few in a row are a race, this many a place where no file can be made (/proc
-# answers O_CREAT with ENOENT), and the lock is refused rather than tried for ever.
+# Each try that finds no file after O_CREAT follows a directory or a lock file taken away by another run in between: a
+# few in a row are a race, this many a place where no file can be made (/proc answers O_CREAT with ENOENT): refused.
 RETRIES = 100
-# rw for the owner and the group, never for everyone whatever the umask (confined.NOT_FOR_OTHERS):
-# a lock file anyone may write is one anyone may fill
+# rw for the owner and the group, never for everyone whatever the umask: a lock file anyone may write anyone may fill
 LOCK_MODE = 0o666 & ~NOT_FOR_OTHERS
 _WINDOWS = sys.platform == "win32"
 
@@ -26,10 +24,10 @@ _WINDOWS = sys.platform == "win32"
 class FileLock:
     """Exclusive advisory lock on a lock file, blocking until taken (blocking=False: BlockingIOError while another
     process holds it). offset: only that byte, as libmamba locks a package cache's pkgs.lock (a POSIX record lock, never in
-    conflict with a whole-file flock). new: the file must not exist yet. A link in its place is refused (TargetRefused),
-    never followed. transient: the lock file, and the directories made for it that are empty then, go with the lock. On
-    POSIX it is unlinked while still locked, and a lock taken is kept only if the path still names the file locked: two
-    runs never both hold one. On Windows, where a file open elsewhere cannot be deleted, it goes once closed."""
+    conflict with a whole-file flock). new: the file must not exist yet. A link in its place is refused, never followed.
+    transient: the lock file, and the directories made for it that are empty then, go with the lock: on POSIX unlinked
+    while still locked, a lock taken kept only if the path still names the file locked (two runs never both hold one);
+    on Windows, where a file open elsewhere cannot be deleted, once closed."""
 
     def __init__(self, path: str, blocking: bool = True, offset: int | None = None, new: bool = False,
                  transient: bool = False):
@@ -110,8 +108,8 @@ def hold(fd: int) -> None:
 
 
 def held(path: str) -> bool:
-    """True while some process holds the lock on path (a missing file is held by nobody).
-    Looks without creating the file: a lock its holder took away is not made again here."""
+    """True while some process holds the lock on path (a missing file is held by nobody). Looks without creating the
+    file: a lock its holder took away is not made again here."""
     try:
         fd = _open(path, create=False)
     except FileNotFoundError:
@@ -146,8 +144,8 @@ if _WINDOWS:  # pragma: no cover - exercised on Windows CI
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
     def _open_shared(path: str, new: bool, create: bool) -> int:
-        """As os.open opens it (read and write, sharing both), through CreateFile (Microsoft Learn,
-        "CreateFileW function"): FILE_FLAG_OPEN_REPARSE_POINT opens a link made since as itself."""
+        """As os.open opens it (read and write, sharing both), through CreateFile (Microsoft Learn, "CreateFileW
+        function"): FILE_FLAG_OPEN_REPARSE_POINT opens a link made since as itself."""
         import _winapi
 
         how = 1 if new else 4 if create else 3  # CREATE_NEW, OPEN_ALWAYS, OPEN_EXISTING

@@ -28,9 +28,8 @@ def collect(place: str) -> list:
 
 @proof.rule("free lock")
 def collect_unlocked(directory: str) -> list:
-    """Delete the temporaries written under no lock of the place in directory (one directory of
-    the place, not walked below) whose writer is gone: its lock on the file can be taken. What
-    was done, one sentence each. Its writer's lock is the whole proof: a place's or the cache's."""
+    """Delete the temporaries written under no lock of the place in directory (not walked below) whose writer is
+    gone, its lock on the file free: the whole proof, a place's or the cache's. What was done, one sentence each."""
     return _sweep(directory, _unlocked_and_gone)
 
 
@@ -49,8 +48,8 @@ def _unlocked_and_gone(here: confined.Root, entry: str, st: os.stat_result, foun
 
 
 def _sweep(directory: str, dead, below: str | None = None) -> list:
-    """Delete each entry of directory that dead(Root, name, lstat, parse_temp's answer) judges a
-    killed run's, and with below, those _collect_below finds in the directory below names."""
+    """Delete each entry of directory that dead(Root, name, lstat, parse_temp's answer) judges a killed run's, and
+    with below, those _collect_below finds in the directory below names."""
     done: list = []
     try:
         here = confined.Root.open(directory)
@@ -75,9 +74,8 @@ def _sweep(directory: str, dead, below: str | None = None) -> list:
 
 
 def writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
-    """Whether the writer of the regular file rel of the user's no longer holds its lock on it (a
-    live one always does: it takes it before it writes a byte, or makes a work directory beside
-    it: common/files/workdir.py). Anything else is left unjudged."""
+    """Whether the writer of the regular file rel of the user's no longer holds its lock on it (a live one always
+    does: it takes it before it writes a byte, common/files/workdir.py too). Anything else is left unjudged."""
     try:
         return stat.S_ISREG(st.st_mode) and fileid.ours(st) and not filelock.held(here.where(rel))
     except (OSError, TargetRefused):
@@ -99,9 +97,8 @@ def _collect_below(root: confined.Root, done: list) -> None:
             continue
         if depth and any(entry == NESTED for entry, _ in entries):
             continue  # an environment of its own, changed under its own lock: its own runs judge it
-        # a place with a lock of its own beside it (a nested one):
-        # neither it nor a temporary made for it is this place's; a lock named by a key (a name too long
-        # to spell in it: fsops.place_lock) may be that of any temporary named by a key (tempname.of_name)
+        # a place with a lock of its own beside it (a nested one): neither it nor a temporary made for it is this
+        # place's; a lock named by a key (fsops.place_lock) may be any temporary's named by a key (tempname.of_name)
         owned = {n[1:-len(fsops.PLACE_LOCK) - 1] for n, _ in entries if n.endswith(f".{fsops.PLACE_LOCK}")}
         theirs = {tempname.of_name(n) for n in owned}
         keyed = any(n.startswith(f".{fsops.PLACE_LOCK}-") for n, _ in entries)

@@ -1,22 +1,18 @@
 """Rename to a name that must not exist, without ever replacing what is there.
 
-os.rename cannot promise it on POSIX: rename(2) replaces an empty directory at the new name
-silently, and a check before it leaves a window in which another process (a second `move` to
-the same place, a user's mkdir) makes one. So, best first:
+os.rename cannot promise it on POSIX: rename(2) silently replaces an empty directory at the new name, and a check
+before it leaves a window for another process (a second `move` there, a user's mkdir) to make one. So, best first:
 
-- Linux: renameat2(RENAME_NOREPLACE) (glibc 2.28+; Linux 3.15+, and the file system must support
-  the flag: ext4, xfs, btrfs, tmpfs do) fails with EEXIST instead, atomically.
+- Linux: renameat2(RENAME_NOREPLACE) (glibc 2.28+; Linux 3.15+, where the file system supports the flag: ext4, xfs,
+  btrfs, tmpfs do) fails with EEXIST instead, atomically.
 - macOS: renameatx_np(RENAME_EXCL) (10.12+, <stdio.h>), the same on APFS and HFS+.
 - Windows: os.rename (MoveFileExW without MOVEFILE_REPLACE_EXISTING) never replaces anything.
-- Elsewhere, or where the file system refuses the flag: a directory's name is claimed with mkdir
-  (which fails when anything is there), and the directory renamed onto that claim, which
-  rename(2) may replace because it is the empty directory this call just made; checked by
-  identity first. What is left is a window in which another process would have to delete our
-  claim and make an empty directory of its own in its place: no data of anyone's can be lost
-  that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
+- Elsewhere, or where the file system refuses the flag: a directory's name is claimed with mkdir (which fails when
+  anything is there), checked by identity, and the directory renamed onto that claim, the empty directory rename(2) may
+  replace. Another process would have to delete our claim and make an empty directory of its own in its place: no one's
+  data can be lost that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
 
-rename_dir takes os.replace's arguments, directory descriptors too: confined.Root.rename(how=) renames
-by it below its root.
+rename_dir takes os.replace's arguments, directory descriptors too (confined.Root.rename(how=) renames by it).
 """
 
 from __future__ import annotations

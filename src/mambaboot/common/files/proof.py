@@ -19,8 +19,8 @@ from mambaboot.common.files.tempname import is_token  # a token's shape: intents
 MARK = ".mambaboot-claim"
 _MAGIC = "mambaboot-claim"
 
-# A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment
-# set aside then renamed back by hand over the new one) proves nothing there.
+# A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment set aside then
+# renamed back by hand over the new one) proves nothing there.
 HOME = "home"  # a private HOME in CACHE/tmp (engine/sandbox.py)
 OLD = "old"  # create --force's old environment, set aside
 NEW = "new"  # create's new prefix, once its engine is done: written in its conda-meta (CONTENTS)
@@ -29,10 +29,9 @@ SOURCE = "source"  # a move's source (renamed to DST with it, or set aside once 
 COPY = "copy"  # a move's copy
 UNDO = "undo"  # what an adopt saved of a prefix before changing it (environment/adoptundo.py)
 ROLES = (HOME, OLD, NEW, REMOVING, SOURCE, COPY, UNDO)
-# The new prefix's mark is written inside what it proves, the directory the engine made for the
-# environment's own metadata (micromamba 2.8.1 makes it first: libmamba/src/api/install.cpp
-# `create_target_directory`, conda-meta/history): the prefix's contents emptied by hand
-# (`rm -rf PREFIX/*`) take it with them, so new files put there later are never proven by it.
+# The new prefix's mark is written inside what it proves, the directory the engine made for the environment's own
+# metadata (micromamba 2.8.1 makes it first: libmamba/src/api/install.cpp `create_target_directory`, conda-meta/history):
+# the prefix's contents emptied by hand (`rm -rf PREFIX/*`) take it with them, so what is put there later is unproven.
 CONTENTS = "conda-meta"
 
 
@@ -70,9 +69,8 @@ def _fields(token: str, role: str, root: confined.Root, inner: confined.Root) ->
 
 
 def write_mark(where, token: str, role: str, sync: bool = True) -> None:
-    """Mark the directory where (a Root, or its path) as the place of role claimed by the operation
-    holding token. Something else than a file in the mark's place (a directory, a link, a fifo) is
-    no mark of ours: TargetRefused naming it, what it is and what to do, nothing changed. sync: fsync'ed first."""
+    """Mark the directory where (a Root, or its path) as the place of role claimed by the operation holding token.
+    Anything but a file in the mark's place is no mark of ours: refused, named, nothing changed. sync: fsync'ed first."""
     assert role in ROLES, role
     with place(where) as root:
         if _at(role):
@@ -99,8 +97,8 @@ def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
             text, wanted = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
     except (OSError, UnicodeDecodeError):
         return False
-    # hmac.compare_digest without hmac, which imports hashlib (OpenSSL): the same constant-time
-    # comparison (CPython's Lib/hmac.py takes it from _operator, or its twin from _hashlib)
+    # hmac.compare_digest without hmac, which imports hashlib (OpenSSL): the same constant-time comparison (CPython's
+    # Lib/hmac.py takes it from _operator, or its twin from _hashlib)
     from _operator import _compare_digest
 
     return _compare_digest(text.strip(), wanted)
@@ -125,8 +123,8 @@ def refused(place: str, act: str) -> NotOurs:
 
 
 def place(where) -> confined.Root:
-    """The directory at the path where, itself never a link (its parent taken as it is), as a Root;
-    a Root given: a Root of its own of the same directory."""
+    """The directory at the path where, itself never a link (its parent taken as it is), as a Root; a Root given: a
+    Root of its own of the same directory."""
     if not isinstance(where, str):
         return where.sub("")  # the same directory (contextlib's nullcontext costs create's start-up its import)
     parent, name = confined.split(where)

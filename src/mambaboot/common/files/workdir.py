@@ -13,20 +13,16 @@ import stat
 from mambaboot.common.errors import Escapes
 from mambaboot.common.files import confined, fileid, filelock, leftovers, proof, removal, tempname
 
-# Written into each work directory as it is made: `cache clean` looks only at one that holds it
-# (a regular file, the user's own, as the directory itself).
 MARKER = ".mambaboot-home"
 LOCK = ".lock"
-# The kind of a bootstrap script's work directory (bootstrap/*): no lock, no mark, so never
-# proven, and live or not no one can tell.
+# The kind of a bootstrap script's work directory (bootstrap/*): no lock, no mark, so never proven, live or not.
 BOOTSTRAP = "bootstrap"
 _ACT = "made it as a work directory"
 
 
 class WorkDir:
-    """with WorkDir(parent, kind) as path: a new work directory of this run in parent, removed at
-    the end. A plain class, not contextlib's generator: contextlib imports functools and
-    collections, ~3 ms of create's start-up (measured with -X importtime)."""
+    """with WorkDir(parent, kind) as path: a new work directory of this run in parent, removed at the end. A plain
+    class, not contextlib's generator: contextlib imports functools and collections, ~3 ms of create's start-up."""
 
     def __init__(self, parent: str, kind: str) -> None:
         self.path = os.path.join(parent, tempname.temp_name(kind=kind))
@@ -61,8 +57,8 @@ class WorkDir:
 
 
 class Stale:
-    """A work directory whose run is gone: its path, its identity as it was seen (None: only its
-    lock file, free, is left), and whether it proves itself ours (False: named, never deleted)."""
+    """A work directory whose run is gone: its path, its identity as seen (None: only its lock file, free, is left),
+    and whether it proves itself ours (False: named, never deleted)."""
 
     def __init__(self, path: str, identity: tuple | None, proven: bool) -> None:
         self.path, self.identity, self.proven = path, identity, proven
@@ -126,8 +122,8 @@ def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
 
 @proof.rule("free lock")
 def remove_stale(found: Stale) -> bool:
-    """Delete a stale work directory (and its lock file) if it still is the one stale() saw;
-    False: it is not (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
+    """Delete a stale work directory (and its lock file) if it still is the one stale() saw; False: it is not
+    (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
     if not found.proven:
         return False
     if found.identity is not None:
