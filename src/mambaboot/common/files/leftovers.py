@@ -35,21 +35,16 @@ def collect_unlocked(directory: str) -> list:
 
 def unlocked_gone(directory: str) -> list:
     """The paths collect_unlocked would delete in directory, found without changing anything."""
-    try:
-        with confined.Root.open(directory) as here:
-            return [here.where(entry) for entry, st in here.scandir()
-                    for found in [tempname.parse_temp(entry)] if found is not None and _unlocked_and_gone(here, entry, st, found)]
-    except (OSError, Escapes):
-        return []
+    return _sweep(directory, _unlocked_and_gone, act=lambda here, entry, st, done: done.append(here.where(entry)))
 
 
 def _unlocked_and_gone(here: confined.Root, entry: str, st: os.stat_result, found) -> bool:
     return found[0] is not None and found[2] in tempname.SELF_LOCKED and writer_gone(here, entry, st)
 
 
-def _sweep(directory: str, dead, below: str | None = None) -> list:
-    """Delete each entry of directory that dead(Root, name, lstat, parse_temp's answer) judges a killed run's, and
-    with below, those _collect_below finds in the directory below names."""
+def _sweep(directory: str, dead, below: str | None = None, act=None) -> list:
+    """Delete (act: do act(Root, name, lstat, done) to) each entry of directory that dead(Root, name, lstat, parse_temp's
+    answer) judges a killed run's, and with below, those _collect_below finds in the directory below names."""
     done: list = []
     try:
         here = confined.Root.open(directory)
@@ -63,7 +58,7 @@ def _sweep(directory: str, dead, below: str | None = None) -> list:
         for entry, st in entries:
             found = tempname.parse_temp(entry)
             if found is not None and dead(here, entry, st, found):
-                _drop(here, entry, st, done)
+                (act or _drop)(here, entry, st, done)
         try:
             if below is not None:
                 with here.sub(below) as root:  # never through a link
