@@ -55,9 +55,9 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
     given, place, path = place, field(place), field(path)  # given: as a command names it
     operation, stage = body.get("operation"), body.get("stage")
+    again = quoting.advice(["mambaboot", "doctor", "--settle", given], windows, "`mambaboot doctor --settle PREFIX`")
     if not body:
-        return quoting.advice(["mambaboot", "doctor", "--settle", given], windows,
-                              "`mambaboot doctor --settle PREFIX`") + " deletes it (and so does any run that changes it)"
+        return f"{again} deletes it (and so does any run that changes it)"
     if operation == "move" and settle.unsettled_move(body) and not settle.move_shaped(body):
         return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
     if settle.TABLE.get((operation, stage)) is None:
@@ -65,7 +65,6 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
                 f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
     if settle.TABLE[(operation, stage)][0] is settle.TABLE[("create", "engine")][0] and _stuck(body, given):
         return settle.stuck(body, given, windows, field)
-    again = quoting.advice(["mambaboot", "doctor", "--settle", given], windows, "`mambaboot doctor --settle PREFIX`")
     return f"{again} settles it (and so does any run that changes {place}, before its own work)"
 
 
