@@ -70,8 +70,7 @@ def places(intent: dict) -> list[str]:
 
 
 def _identity(intent: dict, key: str) -> tuple | None:
-    """The identity the intent's key holds, as proof.identity_text writes it (None: none of that shape): a condition
-    besides a mark (a move's source and copy), never a proof of its own."""
+    """The identity at the intent's key (proof.identity_text's; None: none): a condition besides a mark, no proof."""
     text = intent.get(key)
     parts = text.split(":") if isinstance(text, str) else []
     return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
@@ -83,8 +82,7 @@ def _absolute(value) -> bool:
 
 
 def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | None:
-    """The intent's place named key, only when it is the name its run gives what beside place
-    (tempname.set_aside of the intent's token for role)."""
+    """The intent's place named key, only when it is its run's name for what beside place (tempname.set_aside)."""
     aside, token = intent.get(key), intent.get("token")
     if not isinstance(aside, str):
         return None
@@ -96,8 +94,8 @@ def _sibling(intent: dict, place: str, key: str, role: str, what: str) -> str | 
 
 @proof.rule("nothing lost")
 def _rmdir(path: str) -> bool:
-    """Remove the directory at path with rmdir alone, which takes an empty directory and nothing else (never a link):
-    what a run made and was killed before it could mark. False: left as it is."""
+    """rmdir alone, which takes an empty directory and nothing else (never a link): what a run made and was killed
+    before it could mark. False: left as it is."""
     parent, name = confined.split(path)
     with parent:
         try:
@@ -169,7 +167,7 @@ def _undo_new(at: At) -> None:
 
 def stuck(intent: dict, place: str, windows: bool = os.name == "nt", shown=str) -> str:
     """What a create killed while its engine wrote place left there, and what the user does about it (settle's
-    refusal, and list's and doctor's advice)."""
+    refusal, list's and doctor's advice)."""
     listed = output.some(sorted(os.listdir(place)), 5) if os.path.isdir(place) and not os.path.islink(place) else "no directory"
     aside = intent.get("aside") if isinstance(intent.get("aside"), str) and os.path.lexists(intent["aside"]) else None
     again = quoting.advice(["mambaboot", "doctor", "--settle", place], windows, "`mambaboot doctor --settle PREFIX`")
@@ -223,8 +221,7 @@ def _move_fields(intent: dict, place: str) -> tuple:
 
 @proof.rule("mark")
 def _move_back(at: At) -> None:
-    """Before `verified`: the move is put back (steps["undo"]: its files, record and activation
-    scripts name SRC's old place again)."""
+    """Before `verified`: the move put back (steps["undo"]: its files, record and scripts name SRC's old place again)."""
     src, dst, old, how, token = _move_fields(at.intent, at.place)
     if how == COPIED:
         return _drop_copy(at, src, dst)
@@ -298,8 +295,7 @@ def _move_forward(at: At) -> None:
 
 def _snapshot_back(at: At, place: str, what: str) -> None:
     """What an adopt (or a move's re-adopt) changed at place put back from the snapshot it saved there under the
-    intent's token (environment/adoptundo.py), read through its mark; kept (dropped by the next step). what: the run it
-    undoes, named once one was put back."""
+    intent's token (environment/adoptundo.py), read through its mark, kept for the next step to drop. what: the run."""
     from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.load(place, at.token)
@@ -333,8 +329,8 @@ def unsettled_move(intent: dict | None) -> bool:
 
 @proof.rule("mark")
 def _adopt_back(at: At) -> None:
-    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had
-    verified: nothing else of it is left), put back from its snapshot (dropped by the next row)."""
+    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had verified: nothing
+    else of it is left), put back from its snapshot (dropped by the next row)."""
     place, what = at.place, "an adopt of it that did not finish"
     if at.intent.get("operation") == "move":
         src, place, *_ = _move_fields(at.intent, place)
