@@ -235,11 +235,6 @@ def unsettled(directory: str) -> list[tuple[str, str, dict]]:
     return [(place, path, body) for place, path in found for body in [killed(place, path)] if body is not None]
 
 
-def said_blank(place: str, path: str) -> str:
-    return (f"{path} is the lock file of a mambaboot run of {place} killed as it ended (its intent emptied, the file "
-            "not yet deleted): nothing of that run is left to settle")
-
-
 def killed(place: str, path: str | None = None) -> dict | None:
     """The intent a killed run left in place's lock (path: that file; no run holds it), {} for a lock file it left
     blank (killed as it ended: its intent emptied, the file not yet deleted), or None: for `list`, changing nothing."""

@@ -43,7 +43,8 @@ def found(envs_dir: str, paths=()) -> list:
 def said(place: str, path: str, body: dict) -> str:
     """What the run was and where it left its intent."""
     if not body:
-        return placelock.said_blank(field(place), field(path))
+        return (f"{field(path)} is the lock file of a mambaboot run of {field(place)} killed as it ended (its intent "
+                "emptied, the file not yet deleted): nothing of that run is left to settle")
     aside = body.get("aside") if isinstance(body.get("aside"), str) and os.path.isdir(body["aside"]) else None
     kind = tempname.parse_temp(os.path.basename(aside)) if aside else None
     return (f"a mambaboot {field(body.get('operation'))} of {field(place)} was killed at its stage "
