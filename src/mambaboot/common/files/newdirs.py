@@ -49,11 +49,3 @@ def remove_empty_dirs(made: list) -> None:
             os.rmdir(directory)
         except OSError:
             return
-
-
-def make_dir(path: str, mode: int = 0o777, dir_fd: int | None = None) -> tuple:
-    """mkdir, which fails when anything is at path (so what is there afterwards was made by this
-    call), and the identity of what it made, to check at the moment of taking it back (noreplace's
-    claim). Never writable by every user, whatever mode and the umask say. dir_fd: as os.mkdir's."""
-    os.mkdir(path, mode & ~NOT_FOR_OTHERS, dir_fd=dir_fd)
-    return identity(os.stat(path, dir_fd=dir_fd, follow_symlinks=False))

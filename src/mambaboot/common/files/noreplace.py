@@ -21,7 +21,7 @@ import errno
 import os
 import sys
 
-from mambaboot.common.files import fileid, newdirs, renameat
+from mambaboot.common.files import fileid, renameat
 
 _native = []  # [the no-replace rename or None], looked up once
 
@@ -64,7 +64,8 @@ def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int 
     def at_dst() -> tuple:
         return fileid.identity(os.stat(dst, dir_fd=dst_dir_fd, follow_symlinks=False))
 
-    claim = newdirs.make_dir(dst, 0o700, dst_dir_fd)
+    os.mkdir(dst, 0o700, dir_fd=dst_dir_fd)  # fails when anything is there: what is there then is this call's
+    claim = at_dst()  # its identity, checked at the moment of taking it back
     try:
         if at_dst() != claim:
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
