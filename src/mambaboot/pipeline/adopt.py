@@ -77,13 +77,11 @@ def adopt_prefix(
     if existing is not None:
         case = MANAGED
         finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
-    else:
-        case = ADOPTED
-        finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
-    if existing is not None:
         finish_inputs = values.replace(finish_inputs, created=existing.get("created"))
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
+        case = ADOPTED
+        finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is a conda environment")
     # a foreign prefix, or one managed already (checked again): what adopt changes is put back as it
     # was if it fails or is killed, as conda rolls back a transaction (environment/adoptundo.py)
