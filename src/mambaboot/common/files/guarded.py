@@ -25,8 +25,8 @@ class Changed(TargetRefused):
 
 
 class Seen:
-    """A directory as a check saw it: its path, its identity, and the identity of `witness`
-    (a path relative to it; None: none) as it was then (None: there was none)."""
+    """A directory as a check saw it: its path, its identity, and the identity of `witness` (a path relative to it;
+    None: none) as it was then (None: there was none)."""
 
     def __init__(self, path: str, directory: tuple, witness: str | None = None, witnessed: tuple | None = None):
         self.path, self.directory, self.witness, self.witnessed = path, directory, witness, witnessed
@@ -115,8 +115,8 @@ class set_aside:
     def _by_descriptor(self) -> None:
         path = self.checked.path
         parent, name = os.path.split(path)
-        # The parent as named, links and all: the user may reach it through one. What is deleted is
-        # decided by the directory's own identity below, not by the way there.
+        # The parent as named, links and all (the user may reach it through one): what is deleted is decided by the
+        # directory's own identity below, not by the way there.
         self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             self._fd = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=self._parent)
@@ -147,8 +147,7 @@ class set_aside:
         except OSError:
             moved = None
         if moved is None or fileid.identity(moved) != fileid.identity(held):
-            # Swapped between the comparison and the rename: what was renamed is not ours. Put it
-            # back unless something took its name meanwhile.
+            # Swapped between the comparison and the rename: not ours; put back unless something took its name meanwhile
             if moved is not None and not _exists(name, self._parent):
                 os.rename(doomed, name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
             self._unmark()
@@ -216,9 +215,8 @@ class set_aside:
 
     @proof.rule("mark")
     def delete(self, tally=None) -> None:
-        """Delete it all: by the descriptor held since the comparison, then its name, if that
-        name is still that directory. A mount point or a depth refused here came since the set-aside
-        refused them: the run's intent keeps it (environment/settle.py)."""
+        """Delete it all: by the descriptor held since the comparison, then its name, if still that directory. A mount
+        point or a depth refused here came since the set-aside: the run's intent keeps it (environment/settle.py)."""
         if self._fd is None:  # pragma: no cover - Windows
             confined.remove_named(self.path, tally, last=self._last)
             return

@@ -60,11 +60,9 @@ def is_stream(path: str) -> bool:
 
 
 def staging(path: str, mode: int = 0o666):
-    """(where to build an output before write(staged=...), that file opened for binary writing).
-    A regular file's: beside it under a temporary name, made new (never through a link) and locked
-    until the file is closed (confined.Root.open_locked).
-    A stream's: in a work directory of the run in the temporary directory (common/files/workdir.py),
-    never in /dev; discard() deletes it."""
+    """(where to build an output before write(staged=...), that file opened for binary writing): a regular file's
+    beside it, made new and locked until closed (confined.Root.open_locked); a stream's in a work directory of the run
+    in the temporary directory (common/files/workdir.py), never in /dev. discard() deletes it."""
     what, where = kind(path)
     if what == FILE:
         here, name = confined.split(where)
@@ -107,9 +105,9 @@ def discard(staged: str) -> None:
 
 
 def write(path: str, data: bytes | None = None, *, staged: str | None = None, replace: bool = True) -> str:
-    """Write data (or the file at staged, which is consumed) to the output the user named; returns
-    where it went (a regular file's real path, else the name as given). replace=False, with staged:
-    a regular file that exists is not replaced (FileExistsError), not even one made meanwhile."""
+    """Write data (or the file at staged, consumed) to the output the user named; where it went (a regular file's real
+    path, else the name as given). replace=False, with staged: an existing regular file is not replaced
+    (FileExistsError), not even one made meanwhile."""
     what, where = kind(path)
     if what == FILE:
         if staged is None:  # a stream a moment ago (put), a file now
@@ -140,14 +138,13 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
 
 
 def _named(exc: OSError, output: str) -> OSError:
-    """exc said of the output the user named ("No space left on device: FILE") when it names no file:
-    a write's error names none."""
+    """exc said of the output the user named ("No space left on device: FILE") when it names no file, as a write's."""
     return OSError(exc.errno, exc.strerror, output) if exc.filename is None else exc
 
 
 class _Partial:
-    """Staged.file: the partial file, each failure of a call on it (a write, or a seek, a flush or
-    a close writing what is still buffered, on a full disk) said of the output the user named."""
+    """Staged.file: the partial file, each failure of a call on it (a write, or a seek, flush or close writing what is
+    buffered, on a full disk) said of the output the user named."""
 
     def __init__(self, file, output: str) -> None:
         self._file, self._output = file, output
@@ -169,8 +166,8 @@ class _Partial:
 
 
 class Staged:
-    """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace).
-    out.settled: what collecting the partial files of dead writers beside it did, one sentence each."""
+    """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace). out.settled: what
+    collecting the partial files of dead writers beside it did, one sentence each."""
 
     def __init__(self, output: str, mode: int = 0o666) -> None:
         self.output, self.mode = output, mode
