@@ -72,9 +72,9 @@ def save(prefix: str, token: str, snap: Snapshot, path: str = "", data: bytes = 
 
 
 def load(prefix: str, token) -> Snapshot | None:
-    """The snapshot the adopt holding token saved in prefix, read back through its mark; None when there is none (not
-    saved yet, or dropped already). TargetRefused: a directory of that name that does not prove itself, or a manifest
-    not of its shape: nothing is put back."""
+    """The snapshot the adopt holding token saved in prefix, read back through its mark; None when
+    there is none (not saved yet, or put back and dropped already). TargetRefused: a directory of
+    that name that does not prove itself, or a manifest not of its shape: nothing is put back."""
     if not proof.is_token(token):
         return None
     rel = where(token)
@@ -182,8 +182,8 @@ def _regular(root: confined.Root, rel: str) -> filerewrite.Read | None:
 
 
 def _files(root: confined.Root) -> dict:
-    """Each file adopt may change that is there now: its Read, or None when it is not read and so left (_regular); the
-    record dir itself, when it is a directory: None."""
+    """Each file adopt may change that is there now: its Read, or None when it is not read and so
+    left (_regular); the record dir itself, when it is a directory: None."""
     found = {path: _regular(root, path) for path in _USERS if _kind(root, path) is not None}
     if _kind(root, record.RECORD_DIR) == stat.S_IFDIR:
         found[record.RECORD_DIR] = None

@@ -82,8 +82,8 @@ def record_path(prefix: str) -> str:
 
 
 def utc(stamp: float | None = None) -> str:
-    """A time (now, or a file's st_mtime) in UTC to the second, as datetime's isoformat() writes it
-    (2026-11-23T10:00:00+00:00), without importing datetime (~3 ms of every create)."""
+    """A time (now, or a file's st_mtime) in UTC to the second, as datetime's isoformat() writes
+    it (2026-11-23T10:00:00+00:00), without importing datetime (~3 ms of every create)."""
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(stamp))
@@ -124,8 +124,8 @@ def made_by_someone_else(data: dict | None) -> bool:
 
 
 def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = False, **changes) -> dict | None:
-    """Read, change and write the record: set `changes`, and list more of our files (and files we patched) without
-    dropping those already listed. No record: None with missing_ok, else an error."""
+    """Read, change and write the record: set `changes`, and list more of our files (and files we
+    patched) without dropping those already listed. No record: None with missing_ok, else an error."""
     data = read(prefix)
     if data is None:
         if missing_ok:

@@ -167,7 +167,7 @@ def _undo_new(at: At) -> None:
 
 def stuck(intent: dict, place: str, windows: bool = os.name == "nt", shown=str) -> str:
     """What a create killed while its engine wrote place left there, and what the user does about it (settle's
-    refusal, list's and doctor's advice)."""
+    refusal, and list's and doctor's advice)."""
     listed = output.some(sorted(os.listdir(place)), 5) if os.path.isdir(place) and not os.path.islink(place) else "no directory"
     aside = intent.get("aside") if isinstance(intent.get("aside"), str) and os.path.lexists(intent["aside"]) else None
     again = quoting.advice(["mambaboot", "doctor", "--settle", place], windows, "`mambaboot doctor --settle PREFIX`")
@@ -329,8 +329,8 @@ def unsettled_move(intent: dict | None) -> bool:
 
 @proof.rule("mark")
 def _adopt_back(at: At) -> None:
-    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had verified: nothing
-    else of it is left), put back from its snapshot (dropped by the next row)."""
+    """An adopt that did not finish, or a move's re-adopt of DST finishing a killed move (which had
+    verified: nothing else of it is left), put back from its snapshot (dropped by the next row)."""
     place, what = at.place, "an adopt of it that did not finish"
     if at.intent.get("operation") == "move":
         src, place, *_ = _move_fields(at.intent, place)

@@ -108,8 +108,8 @@ def hold(fd: int) -> None:
 
 
 def held(path: str) -> bool:
-    """True while some process holds the lock on path (a missing file is held by nobody). Looks without creating the
-    file: a lock its holder took away is not made again here."""
+    """True while some process holds the lock on path (a missing file is held by nobody).
+    Looks without creating the file: a lock its holder took away is not made again here."""
     try:
         fd = _open(path, create=False)
     except FileNotFoundError:
@@ -144,8 +144,8 @@ if _WINDOWS:  # pragma: no cover - exercised on Windows CI
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
     def _open_shared(path: str, new: bool, create: bool) -> int:
-        """As os.open opens it (read and write, sharing both), through CreateFile (Microsoft Learn, "CreateFileW
-        function"): FILE_FLAG_OPEN_REPARSE_POINT opens a link made since as itself."""
+        """As os.open opens it (read and write, sharing both), through CreateFile (Microsoft Learn,
+        "CreateFileW function"): FILE_FLAG_OPEN_REPARSE_POINT opens a link made since as itself."""
         import _winapi
 
         how = 1 if new else 4 if create else 3  # CREATE_NEW, OPEN_ALWAYS, OPEN_EXISTING

@@ -25,8 +25,8 @@ class Changed(TargetRefused):
 
 
 class Seen:
-    """A directory as a check saw it: its path, its identity, and the identity of `witness` (a path relative to it;
-    None: none) as it was then (None: there was none)."""
+    """A directory as a check saw it: its path, its identity, and the identity of `witness`
+    (a path relative to it; None: none) as it was then (None: there was none)."""
 
     def __init__(self, path: str, directory: tuple, witness: str | None = None, witnessed: tuple | None = None):
         self.path, self.directory, self.witness, self.witnessed = path, directory, witness, witnessed
@@ -115,8 +115,8 @@ class set_aside:
     def _by_descriptor(self) -> None:
         path = self.checked.path
         parent, name = os.path.split(path)
-        # The parent as named, links and all (the user may reach it through one): what is deleted is decided by the
-        # directory's own identity below, not by the way there.
+        # The parent as named, links and all: the user may reach it through one. What is deleted is
+        # decided by the directory's own identity below, not by the way there.
         self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             self._fd = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=self._parent)

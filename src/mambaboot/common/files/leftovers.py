@@ -69,8 +69,9 @@ def _sweep(directory: str, dead, below: str | None = None, act=None) -> list:
 
 
 def writer_gone(here: confined.Root, rel: str, st: os.stat_result) -> bool:
-    """Whether the writer of the regular file rel of the user's no longer holds its lock on it (a live one always
-    does: it takes it before it writes a byte, common/files/workdir.py too). Anything else is left unjudged."""
+    """Whether the writer of the regular file rel of the user's no longer holds its lock on it (a
+    live one always does: it takes it before it writes a byte, or makes a work directory beside
+    it: common/files/workdir.py). Anything else is left unjudged."""
     try:
         return stat.S_ISREG(st.st_mode) and fileid.ours(st) and not filelock.held(here.where(rel))
     except (OSError, TargetRefused):

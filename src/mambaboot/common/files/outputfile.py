@@ -143,8 +143,8 @@ def _named(exc: OSError, output: str) -> OSError:
 
 
 class _Partial:
-    """Staged.file: the partial file, each failure of a call on it (a write, or a seek, flush or close writing what is
-    buffered, on a full disk) said of the output the user named."""
+    """Staged.file: the partial file, each failure of a call on it (a write, or a seek, a flush or
+    a close writing what is still buffered, on a full disk) said of the output the user named."""
 
     def __init__(self, file, output: str) -> None:
         self._file, self._output = file, output
@@ -166,8 +166,8 @@ class _Partial:
 
 
 class Staged:
-    """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace). out.settled: what
-    collecting the partial files of dead writers beside it did, one sentence each."""
+    """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace).
+    out.settled: what collecting the partial files of dead writers beside it did, one sentence each."""
 
     def __init__(self, output: str, mode: int = 0o666) -> None:
         self.output, self.mode = output, mode

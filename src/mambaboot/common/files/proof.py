@@ -19,8 +19,8 @@ from mambaboot.common.files.tempname import is_token  # a token's shape: intents
 MARK = ".mambaboot-claim"
 _MAGIC = "mambaboot-claim"
 
-# A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment set aside then
-# renamed back by hand over the new one) proves nothing there.
+# A mark names the place it proves by its role: a mark moved, or left, elsewhere (an old environment
+# set aside then renamed back by hand over the new one) proves nothing there.
 HOME = "home"  # a private HOME in CACHE/tmp (engine/sandbox.py)
 OLD = "old"  # create --force's old environment, set aside
 NEW = "new"  # create's new prefix, once its engine is done: written in its conda-meta (CONTENTS)
@@ -97,8 +97,8 @@ def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
             text, wanted = inner.read_bytes(MARK, 256).decode("ascii"), _fields(token, role, root, inner)
     except (OSError, UnicodeDecodeError):
         return False
-    # hmac.compare_digest without hmac, which imports hashlib (OpenSSL): the same constant-time comparison (CPython's
-    # Lib/hmac.py takes it from _operator, or its twin from _hashlib)
+    # hmac.compare_digest without hmac, which imports hashlib (OpenSSL): the same constant-time
+    # comparison (CPython's Lib/hmac.py takes it from _operator, or its twin from _hashlib)
     from _operator import _compare_digest
 
     return _compare_digest(text.strip(), wanted)
@@ -123,8 +123,8 @@ def refused(place: str, act: str) -> NotOurs:
 
 
 def place(where) -> confined.Root:
-    """The directory at the path where, itself never a link (its parent taken as it is), as a Root; a Root given: a
-    Root of its own of the same directory."""
+    """The directory at the path where, itself never a link (its parent taken as it is), as a Root;
+    a Root given: a Root of its own of the same directory."""
     if not isinstance(where, str):
         return where.sub("")  # the same directory (contextlib's nullcontext costs create's start-up its import)
     parent, name = confined.split(where)

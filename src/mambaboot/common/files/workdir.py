@@ -57,8 +57,8 @@ class WorkDir:
 
 
 class Stale:
-    """A work directory whose run is gone: its path, its identity as seen (None: only its lock file, free, is left),
-    and whether it proves itself ours (False: named, never deleted)."""
+    """A work directory whose run is gone: its path, its identity as it was seen (None: only its
+    lock file, free, is left), and whether it proves itself ours (False: named, never deleted)."""
 
     def __init__(self, path: str, identity: tuple | None, proven: bool) -> None:
         self.path, self.identity, self.proven = path, identity, proven
@@ -122,8 +122,8 @@ def _marked(root: confined.Root, name: str, identity: tuple) -> bool:
 
 @proof.rule("free lock")
 def remove_stale(found: Stale) -> bool:
-    """Delete a stale work directory (and its lock file) if it still is the one stale() saw; False: it is not
-    (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
+    """Delete a stale work directory (and its lock file) if it still is the one stale() saw;
+    False: it is not (replaced, or linked, meanwhile, or unproven), and nothing of it was deleted."""
     if not found.proven:
         return False
     if found.identity is not None:
