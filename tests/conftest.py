@@ -365,6 +365,18 @@ def reliability() -> Reliability:
     return Reliability()
 
 
+# The files that take longest, first (tools/test.py hands files out in collection order, --no-loadscope-reorder): the
+# longest job first leaves the shortest for the end, so no worker idles while another runs a long file alone.
+LONGEST_FIRST = ("test_crash_matrix.py", "test_crash_matrix_create.py", "test_recovery_proof.py", "test_recovery.py",
+                 "test_bootstrap_sh.py", "test_create.py", "test_authority.py", "test_fuzz_trees.py",
+                 "test_windows_python.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's own order kept
+
+
 def pytest_sessionfinish(session):
     """In a pytest-xdist worker: hand this worker's rows to the controller, which prints the table."""
     workeroutput = getattr(session.config, "workeroutput", None)

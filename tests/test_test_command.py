@@ -105,9 +105,12 @@ def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp
     assert "another process of yours did meanwhile" in proc.stdout
 
 
+_PARALLEL = ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+
+
 @pytest.mark.parametrize("args, cores, added", [
-    ([], 2, ["-n", "2", "--dist", "loadfile"]),  # the whole suite, as CI runs it
-    (["tests/test_run.py", "-x"], 8, ["-n", "2", "--dist", "loadfile"]),  # never more workers than WORKERS
+    ([], 2, _PARALLEL),  # the whole suite, as CI runs it
+    (["tests/test_run.py", "-x"], 8, _PARALLEL),  # never more workers than WORKERS
     (["tests/test_run.py"], 1, []),  # one core: in this process
     (["-n", "0", "--pdb"], 2, []),  # the caller's choice of workers stands
     (["-n4"], 2, []),
@@ -117,6 +120,13 @@ def test_a_session_that_writes_into_the_real_home_fails_naming_what_it_wrote(tmp
 def test_the_test_command_runs_the_tests_in_parallel_unless_told_otherwise(args, cores, added):
     assert test_command.WORKERS == 2
     assert test_command.parallel_args(args, cores) == added
+
+
+def test_the_files_run_first_are_files_of_the_suite():
+    """A renamed file named first would silently go back to its place among the rest."""
+    from tests.conftest import LONGEST_FIRST
+
+    assert all((REPO / "tests" / name).is_file() for name in LONGEST_FIRST), LONGEST_FIRST
 
 
 def test_the_parallel_runner_is_in_the_test_extra():

@@ -11,8 +11,8 @@
    when it is not there yet.
 4. Runs pytest in that environment, in place of this process: its closing line and exit code
    (5 when no test ran) are the command's own. The tests run in parallel, one pytest-xdist worker
-   per core up to WORKERS, each test file whole on one worker; a caller's own -n (-n 0: in this
-   process, as for --pdb) or `-p no:xdist` decides instead.
+   per core up to WORKERS, each test file whole on one worker, the longest files first; a caller's
+   own -n (-n 0: in this process, as for --pdb) or `-p no:xdist` decides instead.
 
 The real-engine mode (tests/support/realmode.py): MAMBABOOT_TEST_MICROMAMBA=PATH runs every
 end-to-end test on that micromamba, MAMBABOOT_TEST_CHANNEL=DIR takes conda and mamba from that
@@ -256,13 +256,15 @@ WORKERS = 2
 def parallel_args(args: list, cores: int) -> list:
     """What to add to the caller's pytest arguments: WORKERS workers (fewer on fewer cores), a test
     file whole on one worker so its module fixtures are built once (--dist loadfile); nothing when the
-    caller chose the workers (-n, --numprocesses) or left xdist out."""
+    caller chose the workers (-n, --numprocesses) or left xdist out. The files are handed out in the order
+    tests/conftest.py collects them, longest first (--no-loadscope-reorder; xdist's default orders them by
+    their number of tests, which leaves a file of a few long tests to the end, one worker idle meanwhile)."""
     chose = any(a in ("-n", "--numprocesses") or a.startswith(("-n", "--numprocesses=")) for a in args)
     without = any(b == "no:xdist" and a == "-p" for a, b in zip(args, args[1:])) or "-pno:xdist" in args
     workers = min(WORKERS, cores)
     if chose or without or workers < 2:
         return []
-    return ["-n", str(workers), "--dist", "loadfile"]
+    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def main() -> None:
