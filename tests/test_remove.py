@@ -614,6 +614,28 @@ def test_a_moved_source_cut_short_while_deleted_in_place_is_finished_by_remove(w
     assert sorted(p.name for p in world.envs.iterdir()) == ["copy"]
 
 
+@pytest.mark.parametrize("stage", ["verified", "deleting-source"])
+def test_a_moved_source_emptied_to_its_mark_before_its_rmdir_is_taken_by_rmdir_alone(world, stage):
+    """Deleted in place (no set-aside named), the mark last: killed between the mark's unlink and the rmdir, the source
+    is an empty directory with no mark. It holds nothing of anyone's (the `nothing lost` rule): the next run takes it by
+    rmdir and finishes the move, where a refusal for want of its mark would refuse the place for ever."""
+    from mambaboot.environment import settle
+
+    src, to, body = _copied_move(world)
+    body = {**body, "stage": stage}
+    del body["aside"]
+    shutil.rmtree(src)
+    src.mkdir()
+    copy_before = snapshot(to)
+    done = settle.run(body, str(src), steps={})
+    assert done == [f"finished: a move of {src} to {to} had verified; {src} was deleted"]
+    assert sorted(p.name for p in world.envs.iterdir()) == ["copy"] and snapshot(to) == copy_before
+    (src / "mine").mkdir(parents=True)  # not emptied: the user's, refused and left
+    with pytest.raises(proof.NotOurs):
+        settle.run(body, str(src), steps={})
+    assert (src / "mine").is_dir()
+
+
 def test_the_mount_table_is_read_as_the_kernel_escapes_it():
     """proc(5): space, tab, newline and backslash in a mount point's path are written as \\ooo."""
     assert removal._unescape_mount("/mnt/a\\040b\\011c\\134d") == "/mnt/a b\tc\\d"

@@ -283,8 +283,8 @@ def _move_forward(at: At) -> None:
             try:  # a rename (a file in it open on Windows): deleted in place, the mark last
                 with guarded.set_aside(guarded.Seen(src, source), aside and proof.SOURCE, token, claimed=proof.SOURCE) as gone:
                     gone.delete()
-            except guarded.Changed:  # without that mark it is not the move's: named, and left
-                raise proof.refused(src, f"moved it to {dst}") from None
+            except guarded.Changed:  # unmarked: rmdir alone if emptied to its mark by a killed run; else not the move's
+                proof.remove_marked(src, token, f"moved it to {dst}", proof.SOURCE, expected=source)
             finished = True
     if how == FINISHED or proof.holds_mark(dst, token, proof.SOURCE) or proof.holds_mark(dst, token, proof.COPY):
         _drop_snapshot(dst, token)  # its re-adopt verified: its snapshot is all that is left of it
