@@ -93,7 +93,7 @@ def test_another_command_of_the_place_settles_the_killed_adopt_and_says_so(world
 
 
 @pytest.mark.parametrize("at, of, what", [
-    ("filerewrite._write_all#1+0", ".bashrc.mambaboot-backup-", "is a backup of {rc} that a mambaboot run was "
+    ("filerewrite.write_all#1+0", ".bashrc.mambaboot-backup-", "is a backup of {rc} that a mambaboot run was "
      "writing when it was stopped, before it changed {rc}: delete {left}"),
     ("filerewrite._staged#2>", ".bashrc", "is new text for {rc} that a mambaboot run was writing when it was "
      "stopped, before it replaced {rc}: compare the two, then delete {left}"),
