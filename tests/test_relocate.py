@@ -14,6 +14,7 @@ import pytest
 from mambaboot.relocate import rewrite, scan
 from tests.support import standin_install
 from tests.support.channel import LONG_PLACEHOLDER, PLACEHOLDER
+from tests.support.snapshot import snapshot
 
 LIB = (b"\x7fELF" + b"\0" * 4 + f"{LONG_PLACEHOLDER}/lib/x".encode() + b"\0"
        + f"{LONG_PLACEHOLDER}/a:{LONG_PLACEHOLDER}/b".encode() + b"\0tail\0")
@@ -317,3 +318,35 @@ def test_a_file_larger_than_the_limit_is_searched_in_pieces(tmp_path, monkeypatc
             f.write(str(prefix).encode() + tail)
     found = {f.path: f.kind for f in scan.find(str(prefix), str(prefix), False)}
     assert found == {"share/names": scan.TOO_BIG}, found
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["renameat2", "own claim"])
+def test_a_directory_is_renamed_only_onto_a_name_that_is_free(tmp_path, monkeypatch, native):
+    """rename_dir never replaces what is at the new name, an empty directory included (which rename(2) would replace):
+    by the kernel's flag, or where there is none by an empty directory of its own claimed with mkdir; refused, nothing
+    changed and no claim left. By path and by directory descriptor alike."""
+    from mambaboot.common.files import noreplace
+
+    monkeypatch.setattr(noreplace, "_native", [] if native else [None])
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "f").write_text("mine")
+    for taken in ("empty", "full", "file"):
+        dst = tmp_path / taken
+        dst.mkdir() if taken != "file" else dst.write_text("theirs")
+        if taken == "full":
+            (dst / "g").write_text("theirs")
+        before = snapshot(tmp_path)
+        with pytest.raises(FileExistsError):
+            noreplace.rename_dir(str(src), str(dst))
+        assert snapshot(tmp_path) == before, taken
+    noreplace.rename_dir(str(src), str(tmp_path / "new"))
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        noreplace.rename_dir("new", "newer", src_dir_fd=fd, dst_dir_fd=fd)
+        with pytest.raises(FileExistsError):
+            noreplace.rename_dir("newer", "empty", src_dir_fd=fd, dst_dir_fd=fd)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "newer" / "sub" / "f").read_text() == "mine" and not src.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "full", "newer"]

@@ -67,18 +67,13 @@ def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int 
     os.mkdir(dst, 0o700, dir_fd=dst_dir_fd)  # fails when anything is there: what is there then is this call's
     claim = at_dst()  # its identity, checked at the moment of taking it back
     try:
-        if at_dst() != claim:
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
-        try:
-            os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
-        except OSError as exc:  # ENOTEMPTY, EEXIST: someone put something into the claim meanwhile
-            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
-            raise
-    except BaseException:
+        os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+    except BaseException as exc:
         try:
             if at_dst() == claim:
                 os.rmdir(dst, dir_fd=dst_dir_fd)  # our claim, still empty; never anything else
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # someone filled the claim
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
         raise
