@@ -139,11 +139,6 @@ def update(prefix: str, *, add_files=(), add_patched=(), missing_ok: bool = Fals
     return data
 
 
-def provenance(inputs: dict, version: str, source: str, sha256: str) -> dict:
-    """What made an environment (`create`'s): the plan's inputs and the micromamba that ran them."""
-    return {"inputs": inputs, "platform": inputs["subdir"], "micromamba": {"version": version, "source": source, "sha256": sha256}}
-
-
 def write(prefix: str, data: dict, sync: bool = True) -> str:
     """sync: see confined.write_file."""
     import json

@@ -37,7 +37,7 @@ STATE = (
      ("environment/placelock.py:Intent._take", "environment/placelock.py:Intent._write"), ("free lock",),
      "place", ("environment/placelock.py",), "the place's lock and intent"),
     ("PREFIX/.mambaboot-claim", ("common/files/proof.py", "MARK"),
-     ("common/files/proof.py:write_mark", "pipeline/create.py:_Rollback._claim", "pipeline/move.py:_move_claimed",
+     ("common/files/proof.py:write_mark", "pipeline/create.py:_Rollback.engine_done", "pipeline/move.py:_move_claimed",
       "pipeline/movecopy.py:copy", "common/files/guarded.py:set_aside._by_descriptor",
       "common/files/guarded.py:set_aside._by_path", "common/files/workdir.py:WorkDir.__enter__",
       "environment/adoptundo.py:save"), ("mark",), "place", ("environment/settle.py",), "the mark"),

@@ -180,10 +180,8 @@ class _Rollback:
             if entries:  # nothing of the engine's: nothing for the run's rollback to settle there
                 root.close()
                 self.intent.stage(before, made=None, staged=None)
-            else:
-                self.held = root
-        if entries:
-            raise TargetRefused(f"{prefix} was given files while this create ran ({output.some(entries, 5)}); they were left as they are")
+                raise TargetRefused(f"{prefix} was given files while this create ran ({output.some(entries, 5)}); they were left as they are")
+            self.held = root
 
     @proof.rule("held")
     def _make(self, parent, prefix: str) -> None:
@@ -201,16 +199,12 @@ class _Rollback:
             self.intent.stage(before, made=None, staged=None)
             raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
 
-    def engine_done(self) -> None:
-        """The engine made the prefix: from now on it carries this run's mark, written through the
-        directory held since it was made, while its name still leads there."""
-        self._claim()
-
     @proof.rule("held")
-    def _claim(self, mark: bool = True) -> None:
-        """The engine's directory, held open since it was made, while its name still leads there: marked (finishing),
-        or (mark False: this run's failure) emptied through the descriptor and, made here, removed: proven by the
-        descriptor alone, nothing written into it (a full disk takes no mark). On Windows, no descriptor: marked."""
+    def engine_done(self, failed: bool = False) -> None:
+        """The engine's directory, held open since it was made (the engine's stage: held is None at any other), while
+        its name still leads there: marked (the engine made the prefix: from now on it carries this run's mark), or
+        (failed: this run's failure) emptied through the descriptor and, made here, removed: proven by the descriptor
+        alone, nothing written into it (a full disk takes no mark). On Windows, no descriptor: marked."""
         held, self.held = self.held, None
         if held is None:
             raise TargetRefused(f"{self.plan.prefix} is not the directory this create made for its engine; it was "
@@ -223,7 +217,7 @@ class _Rollback:
                 st = None
             if st is None or fileid.identity(st) != tuple(held.identity):
                 raise TargetRefused(f"{self.plan.prefix} was replaced while this create ran; it was left as it is")
-            if mark or held.fd is None:
+            if not failed or held.fd is None:
                 proof.write_mark(held, self.intent.token, proof.NEW)
                 self.intent.stage("finishing")
                 return
@@ -231,14 +225,6 @@ class _Rollback:
             if self.intent.facts.get("made") == "1":
                 parent.rmdir(name)
         self.intent.stage("set-aside" if self.intent.facts.get("aside") else "begun", made=None, staged=None)
-
-    def verified(self) -> None:
-        self.intent.stage("verified")
-
-    def undo(self) -> None:
-        """Before the intent settles the failure: the engine's directory, proven by the descriptor held."""
-        if self.intent.stage_name == "engine" and self.held is not None:
-            self._claim(mark=False)
 
     def commit(self) -> None:
         settle.run(dict(self.intent.body(), stage="verified"), self.plan.prefix)
@@ -319,8 +305,8 @@ def _create_locked(plan: Plan, host: Host, reporter: Reporter, ignore_active_env
                     proof.drop_mark(plan.prefix, proof.NEW)
                     intent.stage("done")  # nothing to settle: kept as it is
                     reporter.warn(f"kept the failed environment for inspection: {plan.prefix} (state: incomplete)")
-                else:
-                    rollback.undo()
+                elif rollback.held is not None:  # before the intent settles it: proven by the descriptor held
+                    rollback.engine_done(failed=True)
             raise
         rollback.commit()
     provisioned = None
@@ -446,7 +432,8 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
     rollback.engine_done()
     reporter.step(f"engine: created {plan.prefix}")
     from mambaboot.pipeline import finish
-    provenance = record.provenance(plan.to_dict(), binary.version, binary.source, binary.sha256)
+    provenance = {"inputs": plan.to_dict(), "platform": plan.subdir,  # what made it: the plan and its engine
+                  "micromamba": {"version": binary.version, "source": binary.source, "sha256": binary.sha256}}
     if added:
         provenance["lock_added"] = added  # what the lock lacked, and where it came from
     inputs = finish.FinishInputs(
@@ -465,5 +452,5 @@ def _build(plan: Plan, host: Host, binary: micromamba.Binary, child_env: dict, h
         finished.files.extend(copied)
         record.update(plan.prefix, files=finished.files, overlays=[a.to_dict() for a in applied])
         reporter.step(f"overlays: {len(copied)} file(s) from {len(applied)} director{'y' if len(applied) == 1 else 'ies'}")
-    rollback.verified()
+    rollback.intent.stage("verified")
     return finished, applied
