@@ -62,40 +62,34 @@ def check_prefix(prefix: str, command: str) -> None:
 def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
     cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
-    check_shell: bool = True, intent=None, move_token: str | None = None,
+    check_shell: bool = True, intent,
 ) -> AdoptResult:
     """check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
-    intent: the command's placelock.Intent of prefix, whose stages say what settles it (None: a move's).
-    move_token: a move's re-adopt at its destination, the move's token: the snapshot is saved in the
-    place under it and left there, put back or dropped by settle.py's move rows as the move ends."""
+    intent: the placelock.Intent of prefix, whose stages say what settles it; a move's (its re-adopt at its
+    destination): the snapshot is saved in the place under the move's token and left there, put back or
+    dropped by settle.py's move rows as the move ends."""
     if check_shell:
         isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
-    prefix = os.path.abspath(os.path.expanduser(prefix))
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix, "adopt")
     existing = record.read(prefix)
     if existing is not None:
         case = MANAGED
         finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
-        finish_inputs = values.replace(finish_inputs, created=existing.get("created"))
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
         case = ADOPTED
         finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is a conda environment")
-    # a foreign prefix, or one managed already (checked again): what adopt changes is put back as it
-    # was if it fails or is killed, as conda rolls back a transaction (environment/adoptundo.py)
     from mambaboot.environment import adoptundo
 
     snapshot = adoptundo.take(prefix, host.windows)
-    token = intent.token if move_token is None else move_token
-    finish_inputs = values.replace(finish_inputs, ahead=lambda rel, data: adoptundo.save(prefix, token, snapshot, rel, data))
-    if move_token is not None:  # the move's intent settles its failure and a kill alike, by its rows
-        adoptundo.save(prefix, move_token, snapshot)
+    finish_inputs = values.replace(finish_inputs, ahead=lambda rel, data: adoptundo.save(prefix, intent.token, snapshot, rel, data))
+    if intent.operation == "move":  # the move's intent settles its failure and a kill alike, by its rows
+        adoptundo.save(prefix, intent.token, snapshot)
         return AdoptResult(prefix, case, finish.finish(finish_inputs, host.environ, reporter))
-    # Saved in the place under the intent's token: its failure (the command settles its own intent)
-    # and a kill (the next run of the place settles it) are put back by settle.py's adopt rows alike;
-    # made: the record dir is this run's to make, so the rows take it back once empty (never one there before)
+    # Its failure and a kill are put back by settle.py's adopt rows alike; made: the record dir is this
+    # run's to make, so the rows take it back once empty, never one there before (docs/reliability.md)
     intent.stage("saving", **({} if record.RECORD_DIR in snapshot.files else {"made": "1"}))
     adoptundo.save(prefix, intent.token, snapshot)
     intent.stage("adopting")
@@ -117,7 +111,7 @@ def _from_record(
         pkgs_dir = inputs.get("pkgs_dir") if inputs.get("link_cache") else None
     return finish.FinishInputs(
         prefix=prefix, windows=host.windows, requested_python=python or inputs.get("python"), pkgs_dir=pkgs_dir,
-        provenance={k: existing[k] for k in _PROVENANCE_KEYS if k in existing},
+        provenance={k: existing[k] for k in _PROVENANCE_KEYS if k in existing}, created=existing.get("created"),
     )
 
 

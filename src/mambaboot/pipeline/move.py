@@ -106,7 +106,6 @@ def check_destination(src: str, dst: str) -> None:
 def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
     """How the files went, each stage said in the intent before its first act (on another file
     system SRC gets nothing but the move's mark)."""
-    token = intent.token
     if os.lstat(src).st_dev == os.stat(os.path.dirname(dst)).st_dev:
         intent.stage(REWRITING, how=RENAMED)
         try:
@@ -117,8 +116,8 @@ def _rename_or_copy(src: str, dst: str, intent: Any) -> str:
         except OSError as exc:
             if exc.errno != errno.EXDEV:  # a bind mount: one device, two file systems
                 raise
-    intent.stage(COPYING, how=COPIED, partial=tempname.set_aside(dst, token, proof.COPY))
-    movecopy.copy(src, dst, token, intent.facts["partial"],
+    intent.stage(COPYING, how=COPIED, partial=tempname.set_aside(dst, intent.token, proof.COPY))
+    movecopy.copy(src, dst, intent.token, intent.facts["partial"],
                   lambda made: intent.stage(REWRITING, copy=proof.identity_text(made)))
     return COPIED
 
@@ -154,7 +153,7 @@ def _re_adopt(src: str, dst: str, host: Host, reporter: Reporter, cache_dir: Opt
     re-adopting, so its failure and a kill are put back by the one table alike; verified, the
     table drops it."""
     intent.stage(RE_ADOPTING, **{"from": src, "to": dst, "old": dst, "how": FINISHED})
-    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False, move_token=intent.token)
+    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False, intent=intent)
     intent.stage(VERIFIED)
     _settle_own(intent, dst, reporter)
     return MoveResult(src, dst, FINISHED, [], adopted)
@@ -181,24 +180,21 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
     # The proof that this move claimed SRC (common/files/proof.py), before anything else is
     # written: a killed move is settled only where its places carry this token.
-    token = intent.token
     intent.stage("begun", **{"from": src, "to": dst, "old": old, "source": proof.identity_text(source)})
-    proof.write_mark(src, token, proof.SOURCE)
+    proof.write_mark(src, intent.token, proof.SOURCE)
     if in_place:
-        how = IN_PLACE
         intent.stage(REWRITING, how=IN_PLACE)
-    else:
-        how = _rename_or_copy(src, dst, intent)
+    how = IN_PLACE if in_place else _rename_or_copy(src, dst, intent)
     reporter.step(f"move: {src} -> {dst} ({how})")
     changed = rewrite.relocate(dst, findings, old, dst, host.windows)
     _forget_pack_note(dst)
     reporter.step(f"rewrite: {len(changed)} files now name {dst}")
     adopted = adopt.adopt_prefix(
-        dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, move_token=token,
+        dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, intent=intent,
     )
     intent.stage(VERIFIED)
     if how == COPIED:  # the copy works: the source goes, set aside first, through its mark
-        intent.stage(DELETING_SOURCE, aside=tempname.set_aside(src, token, proof.SOURCE))
+        intent.stage(DELETING_SOURCE, aside=tempname.set_aside(src, intent.token, proof.SOURCE))
     _settle_own(intent, dst, reporter)
     if how == COPIED:
         reporter.step(f"source: {src} deleted after the copy verified")
@@ -209,8 +205,7 @@ def _settle_own(intent: Any, place: str, reporter: Reporter) -> None:
     """The move's verified end, by the table a killed move's is settled by (environment/settle.py):
     finished. Its failure, here or before, the intent settles (put back before `verified`), and
     keeps for the next run of either place when that fails."""
-    said = settle.run(intent.body(), place, steps=intent.steps)
-    for done in said:
+    for done in settle.run(intent.body(), place, steps=intent.steps):
         if not done.startswith("finished"):
             reporter.warn(done)
     intent.stage("ended")

@@ -93,34 +93,26 @@ def tree(root: confined.Root, skip: Tuple[str, ...] = ()) -> Dict[str, tuple]:
 
 
 @proof.rule("mark")
-def copy(src: str, dst: str, token: str, partial: str, became) -> tuple:
-    """Copy src to dst as the module says, through partial (`.DST.mambaboot-tmp-<TOKEN>-copy`, named in
-    the move's intent before it is made); returns dst's identity (the directory this run made).
-    token: the move's, marked into the copy first (proof.py), so that a killed move's copy is
-    known as this move's by the copy itself. became(made): called once the copy is complete and
-    compared, before it becomes dst. A failure leaves what was made to the move's settling
-    (environment/settle.py), as a kill would."""
+def copy(src: str, dst: str, token: str, partial: str, became) -> None:
+    """Copy src to dst as the module says, through partial, marked for the move's token first. became(made): called
+    with the identity of the directory this run made once the copy is complete and compared, before it becomes dst."""
     with proof.place(src) as source:
         entries, total = listing(source)
-        parent, _ = confined.split(dst)
+        parent, name = confined.split(partial)  # dst's parent: partial is named beside it
         with parent:
-            name = os.path.basename(partial)
             parent.mkdir(name, 0o700)  # fails when anything is there: what is there is this call's
-            into = parent.sub(name)
-            made = tuple(into.identity)
-            with into:
+            with parent.sub(name) as into:
                 proof.write_mark(into, token, proof.COPY)
                 _copy_entries(source, into, entries, total, dst)
                 before, after = tree(source, (proof.MARK,)), tree(into, (proof.MARK,))
             if before != after:
                 differ = sorted(set(before.items()) ^ set(after.items()))[:5]
                 raise NotPortable(f"the copy of {src} differs from it: {differ}; nothing was moved")
-            became(made)
+            became(into.identity)
             try:
                 noreplace.rename_dir(partial, dst)
             except FileExistsError:
                 raise appeared(dst, src) from None
-    return made
 
 
 def _copy_entries(source: confined.Root, into: confined.Root, entries, total: int, dst: str) -> None:
