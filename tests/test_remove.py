@@ -505,7 +505,7 @@ def test_remove_yes_walks_the_environment_once_and_reports_what_it_deleted(world
     monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(os.stat(p).st_ino) or real(p))
     candidate = delete.inspect(str(prefix), str(world.cache), [], force=False, measure=False)
     with placelock.Intent("remove", str(prefix), steps={}, token=os.urandom(16).hex()) as intent:
-        usage = delete.remove(candidate, str(world.cache), str(world.home), intent)
+        usage = delete.remove(candidate, str(world.home), intent)
     assert not prefix.exists() and usage.to_dict() == expected
     # each directory once; conda-meta and envs/ are also listed by the safety checks before, and
     # .mambaboot by the lock's collector of a killed activation's temporaries (leftovers.collect_unlocked,

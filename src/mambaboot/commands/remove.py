@@ -92,7 +92,7 @@ def _locked(h, prefix: str, cache_dir: str, yes: bool, force: bool, as_json: boo
             if as_json:
                 output.emit_json({"prefix": prefix, "removed": False})
             return 0
-    u = delete.remove(candidate, cache_dir, h.home(), intent)
+    u = delete.remove(candidate, h.home(), intent)
     sys.stderr.write(f"removed {summary(u)}\n")
     if as_json:
         output.emit_json({"prefix": prefix, "removed": True, "state": candidate.state, **u.to_dict()})

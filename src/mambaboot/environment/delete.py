@@ -75,7 +75,7 @@ def _witness(prefix: str) -> str | None:
     return None
 
 
-def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage.Usage:
+def remove(candidate: Candidate, home: str, intent) -> diskusage.Usage:
     """What was removed: the candidate's measurement, or else what was counted while deleting
     (one walk instead of two: each file's lstat just before its unlink; common/files/removal.py halves
     the work between two processes, so counting costs no more than `rm -rf` given two cores).
@@ -83,11 +83,10 @@ def remove(candidate: Candidate, cache_dir: str, home: str, intent) -> diskusage
     its first act, so that a kill is settled as this run's own failure is (environment/settle.py)."""
     prefix = candidate.prefix
     tally = diskusage.Tally() if candidate.usage is None else None
-    token = intent.token
     with signals.held():  # from the rename on, finish: never leave half an environment behind
         # The mark proves the set-aside name was given by this run (a user's directory may bear it too).
-        intent.stage("set-aside", aside=tempname.set_aside(prefix, token, proof.REMOVING))
-        with guarded.set_aside(candidate.seen, proof.REMOVING, token) as aside:
+        intent.stage("set-aside", aside=tempname.set_aside(prefix, intent.token, proof.REMOVING))
+        with guarded.set_aside(candidate.seen, proof.REMOVING, intent.token) as aside:
             intent.stage("deleting", doomed=aside.path)
             try:
                 aside.delete(tally)
