@@ -1,8 +1,6 @@
-"""What an adopt of a prefix changes, saved before it changes anything and put back when the adopt does not finish, as
-conda rolls back a transaction: the record dir's files (bytes, owner and mode), .condarc, conda-meta/state, the pkgs
-link, the root hooks. The snapshot is kept inside the place (the record dir's `mambaboot-tmp-<TOKEN>-undo`, carrying
-the mark of its intent's token for the role proof.UNDO) and read back only through that mark, by settle.py's adopt and
-move rows, after a failure and a kill alike: docs/reliability.md ("Killed")."""
+"""What an adopt of a prefix may change (_files(), the pkgs link, the root hooks), saved inside the place before it
+changes anything (the record dir's `mambaboot-tmp-<TOKEN>-undo`, marked for its intent's token, role proof.UNDO) and
+put back, read only through that mark, as conda rolls back a transaction: docs/reliability.md ("Killed")."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -18,6 +16,7 @@ from mambaboot.environment import condarc, prefixstate, record, roothook
 
 SNAPSHOT = proof.UNDO  # the kind of an adopt's snapshot's name: the role of its mark
 MANIFEST = "manifest.json"
+Snapshot = types.SimpleNamespace  # what adopt may change in prefix, as it was (the fields of _SHAPE; files: _files())
 # The user's files: each put back only while it holds, byte for byte, what this adopt wrote there (wrote: their digests)
 _USERS = (prefixstate.STATE_FILE, condarc.FILE)
 _COPY = {"copy": shapes.required(str, rule=lambda v, p: None if _plain(v) else "is no copy's name"),
@@ -33,10 +32,6 @@ _SHAPE = {
 def _hook(rel: str) -> bool:
     """Whether rel is one of what roothook.missing() lists (a root hook file, or a directory of them)."""
     return rel in roothook.DIRECTORIES or rel in roothook.render(False) or rel in roothook.render(True)
-
-
-class Snapshot(types.SimpleNamespace):
-    """What adopt may change in prefix, as it was (the fields of _SHAPE; files: _files())."""
 
 
 def take(prefix: str, windows: bool) -> Snapshot:
@@ -95,12 +90,10 @@ def load(prefix: str, token) -> Snapshot | None:
 
 @proof.rule("mark")
 def restore(prefix: str, snap: Snapshot, token: str) -> list:
-    """Put back what adopting prefix changed as snap says it was, and only that: conda-meta/state and .condarc only
-    while each holds, byte for byte, what this adopt wrote (a file changed since, by the environment's own `conda env
-    config vars set`, a line appended or a block taken out, is the user's: kept, and named in what is returned); the
-    record dir's files adopt added deleted by name, the snapshot (token's) left for its drop, the record dir itself for
-    the rmdir of the row after (settle.py). Each step does nothing when done already, so a put-back cut short is done
-    again whole by the next run."""
+    """Put back what adopting prefix changed as snap says it was, and only that (docs/reliability.md, "Killed"): one of
+    _USERS changed since this adopt wrote it is the user's, kept and named in what is returned; the snapshot (token's)
+    left for its drop, the record dir itself for the rmdir of the row after (settle.py). Each step does nothing when
+    done already, so a put-back cut short is done again whole by the next run."""
     kept, saved = [], where(token)
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)

@@ -25,10 +25,9 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
     from mambaboot.shell.activation import generate
 
     findings = [f for f in scan.find(prefix, dst, windows) if f.kind != scan.RECORD]
-    data = record.read(prefix) or {}
-    inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
-    moves = data.get("moves") if isinstance(data.get("moves"), list) else []
-    listed = bool(moves) and isinstance(moves[-1], dict) and moves[-1].get("to") == dst
+    data = record.read(prefix) or {}  # of its shape (record.RECORD): inputs a dict, moves a list of them
+    inputs, moves = data.get("inputs", {}), data.get("moves", [])
+    listed = bool(moves) and moves[-1].get("to") == dst
     named = inputs.get("prefix") == dst
     if not (renamed or findings or listed or named):
         return []  # nothing of the move reached the files
@@ -40,7 +39,7 @@ def undo(prefix: str, dst: str, old: str, renamed: bool, windows: bool) -> list[
     except (OSError, MambabootError) as exc:
         said = [f"the activation scripts of {prefix} could not be written again ({exc}); "
                 "run " + quoting.advice(["mambaboot", "activate-scripts", prefix], windows, "mambaboot activate-scripts")]
-    if data and (listed or named):
+    if listed or named:
         if named:
             data["inputs"] = dict(inputs, prefix=old)
         if listed and moves[:-1]:
