@@ -64,7 +64,7 @@ RECOVERY = (
     "pipeline/adopt.py:adopt_prefix", "common/files/confined.py:Root.remove_tree", "common/files/confined.py:rename_beside",
     "common/files/removal.py:remove_contents", "common/files/removal.py:_remove_last",
     "common/files/removal.py:_remove_scanned", "environment/pkgcache.py:clean", "environment/pkgcache.py:_stale_homes",
-    "environment/pkgcache.py:_noted", "environment/pkgcache.py:killed_writers", "environment/pkgcache.py:killed_writers_left",
+    "environment/pkgcache.py:killed_writers",
     "shell/activation/envvars.py:_replaced", "commands/list.py:_moving", "shell/doctor.py:check_unfinished",
     "shell/doctor.py:check_work_dirs", "commands/doctor.py:_settle",
     "commands/_common.py:place_intent",

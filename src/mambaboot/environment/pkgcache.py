@@ -306,9 +306,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
 def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     import contextlib  # not for info: cache info starts faster without it
 
-    removed: list[str] = []
-    kept: list[str] = []
-    freed = 0
+    removed, kept, freed = [], [], 0
     named = cacheusers.named(cache_dir)
     # clean walks every file anyway: it leaves the memo `info` reads (none of it trusted here:
     # known stays empty, so every package is walked), without the packages it deleted
@@ -340,15 +338,12 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     from mambaboot.common.files import workdir
 
     found = workdir.stale_for(cache_dir)
-    homes = [h for h in found if h.proven]
     gone = cacheusers.forget_stale(cache_dir, dry_run)
-    pip_cache = os.path.join(cache_dir, "pip")
-    pip_bytes = _size(pip_cache)
-    dead: list = []
+    pip_bytes = _size(os.path.join(cache_dir, "pip"))
+    homes = [h for h in found if h.proven and (dry_run or workdir.remove_stale(h))]
+    # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
+    dead = [] if dry_run else killed_writers(cache_dir)
     if not dry_run:
-        homes = [h for h in homes if workdir.remove_stale(h)]
-        # the notes' and the memo's temporaries a killed writer left: each locked by its writer while it exists
-        dead = killed_writers(cache_dir)
         with confined.Root.open(cache_dir) as cache:
             if stat.S_ISDIR(_lstat_mode(cache, "pip")):
                 cache.remove_tree("pip")
@@ -406,16 +401,8 @@ def holds(pkgs_dir: str, url: str, filename: str, sha256: str | None, md5: str |
     return False
 
 
-def _noted(cache_dir: str) -> list[str]:
-    """The directories of the cache's notes and memo, written under no lock of the cache (confined.write_locked)."""
-    return [os.path.join(cache_dir, where) for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))]
-
-
-def killed_writers(cache_dir: str) -> list[str]:
-    """What killed writers of the cache's notes and memo left, deleted once their lock is free; one sentence each."""
-    return [said for where in _noted(cache_dir) for said in leftovers.collect_unlocked(where)]
-
-
-def killed_writers_left(cache_dir: str) -> list[str]:
-    """The files killed_writers would delete, found without changing anything."""
-    return [path for where in _noted(cache_dir) for path in leftovers.unlocked_gone(where)]
+def killed_writers(cache_dir: str, dry_run: bool = False) -> list[str]:
+    """What killed writers of the cache's notes and memo (written under no lock of the cache: confined.write_locked)
+    left, deleted once their lock is free; one sentence each (dry_run: their paths, nothing changed)."""
+    return [said for where in (cacheusers.DIRECTORY, os.path.dirname(_MEMO))
+            for said in leftovers.collect_unlocked(os.path.join(cache_dir, where), dry_run)]

@@ -646,7 +646,7 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
         else:
             found.append(Finding("leftover", WARNING, *left.unproven()))
     found += [Finding("leftover", WARNING, f"{path} is the new text of a cache note a mambaboot run was writing when it "
-                      "was killed", f"{settle} deletes it") for path in pkgcache.killed_writers_left(cache)]
+                      "was killed", f"{settle} deletes it") for path in pkgcache.killed_writers(cache, dry_run=True)]
     return found + [Finding("leftover", WARNING, *partials.named(path)) for path, _ in partials.found(cache)]
 
 

@@ -27,24 +27,20 @@ def collect(place: str) -> list:
 
 
 @proof.rule("free lock")
-def collect_unlocked(directory: str) -> list:
+def collect_unlocked(directory: str, dry_run: bool = False) -> list:
     """Delete the temporaries written under no lock of the place in directory (not walked below) whose writer is
-    gone, its lock on the file free: the whole proof, a place's or the cache's. What was done, one sentence each."""
-    return _sweep(directory, _unlocked_and_gone)
-
-
-def unlocked_gone(directory: str) -> list:
-    """The paths collect_unlocked would delete in directory, found without changing anything."""
-    return _sweep(directory, _unlocked_and_gone, act=lambda here, entry, st, done: done.append(here.where(entry)))
+    gone, its lock on the file free: the whole proof, a place's or the cache's. What was done, one sentence each;
+    dry_run: the paths it would delete, found without changing anything."""
+    return _sweep(directory, _unlocked_and_gone, dry_run=dry_run)
 
 
 def _unlocked_and_gone(here: confined.Root, entry: str, st: os.stat_result, found) -> bool:
     return found[0] is not None and found[2] in tempname.SELF_LOCKED and writer_gone(here, entry, st)
 
 
-def _sweep(directory: str, dead, below: str | None = None, act=None) -> list:
-    """Delete (act: do act(Root, name, lstat, done) to) each entry of directory that dead(Root, name, lstat, parse_temp's
-    answer) judges a killed run's, and with below, those _collect_below finds in the directory below names."""
+def _sweep(directory: str, dead, below: str | None = None, dry_run: bool = False) -> list:
+    """Delete (dry_run: list) each entry of directory that dead(Root, name, lstat, parse_temp's answer) judges a killed
+    run's, and with below, those _collect_below finds in the directory below names."""
     done: list = []
     try:
         here = confined.Root.open(directory)
@@ -58,7 +54,7 @@ def _sweep(directory: str, dead, below: str | None = None, act=None) -> list:
         for entry, st in entries:
             found = tempname.parse_temp(entry)
             if found is not None and dead(here, entry, st, found):
-                (act or _drop)(here, entry, st, done)
+                done.append(here.where(entry)) if dry_run else _drop(here, entry, st, done)
         try:
             if below is not None:
                 with here.sub(below) as root:  # never through a link

@@ -24,7 +24,6 @@ from mambaboot.common.files import confined, filelock, filerewrite, leftovers
 
 STDOUT = "-"
 STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
-_scratch: dict = {}  # what staging() built for a stream -> its work directory
 FILE, STREAM, DESCRIPTOR = "file", "stream", "descriptor"
 _NAMED_FD = {"/dev/stdout": 1, "/dev/stderr": 2}
 _FD = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
@@ -60,16 +59,16 @@ def is_stream(path: str) -> bool:
 
 
 def staging(path: str, mode: int = 0o666):
-    """(where to build an output before write(staged=...), that file opened for binary writing): a regular file's
-    beside it, made new and locked until closed (confined.Root.open_locked); a stream's in a work directory of the run
-    in the temporary directory (common/files/workdir.py), never in /dev. discard() deletes it."""
+    """(where to build an output before write(staged=...), that file opened for binary writing, None or the work
+    directory it is in): a regular file's beside it, made new and locked until closed (confined.Root.open_locked); a
+    stream's in a work directory of the run in the temporary directory (common/files/workdir.py), never in /dev."""
     what, where = kind(path)
     if what == FILE:
         here, name = confined.split(where)
         try:
             with here:
                 tmp, out = here.open_locked(name, filelock.hold, mode)
-                return os.path.join(os.path.dirname(where), tmp), out
+                return os.path.join(os.path.dirname(where), tmp), out, None
         except OSError as exc:  # named by the file the user named: "Permission denied: DIR/FILE"
             if exc.errno is None:
                 raise
@@ -82,20 +81,14 @@ def staging(path: str, mode: int = 0o666):
     made = os.path.join(work.__enter__(), STREAM_SCRATCH)
     try:
         with confined.Root.open(work.path) as here:
-            out = here.open_new(STREAM_SCRATCH, 0o600)
+            return made, here.open_new(STREAM_SCRATCH, 0o600), work
     except BaseException:
         work.__exit__()
         raise
-    _scratch[made] = work
-    return made, out
 
 
 def discard(staged: str) -> None:
-    """Delete what staging() made (a stream's work directory with it); nothing there: nothing to do."""
-    work = _scratch.pop(staged, None)
-    if work is not None:
-        work.__exit__()
-        return
+    """Delete the file staging() made (not its work directory: Staged's); nothing there: nothing to do."""
     here, name = confined.split(staged)
     with here:
         try:
@@ -171,28 +164,26 @@ class Staged:
 
     def __init__(self, output: str, mode: int = 0o666) -> None:
         self.output, self.mode = output, mode
-        self.path = self.file = None
+        self.path = self.file = self._work = None
         self.settled: list = []
-        self._done = False
 
     def __enter__(self) -> "Staged":
         what, where = kind(self.output)
-        self._regular = what == FILE
-        if self._regular:
+        if what == FILE:
             self.settled = leftovers.collect_unlocked(os.path.dirname(where))
-        self.path, file = staging(self.output, self.mode)
+        self.path, file, self._work = staging(self.output, self.mode)
         self.file = _Partial(file, self.output)
         return self
 
     def commit(self, replace: bool = True) -> str:
         """The built output written to what the user named (write); where it went."""
         self.file.flush()
-        if self._regular:  # what is renamed over the user's file is whole after a power loss too
+        if self._work is None:  # what is renamed over the user's file is whole after a power loss too
             self.file.sync()
         if os.name == "nt":  # there a file open is not renamed: its lock goes with it just before
             self.file.close()
         where = write(self.output, staged=self.path, replace=replace)  # elsewhere renamed still locked
-        self._done = True
+        self.path = None  # renamed into place, or sent and deleted
         return where
 
     def __exit__(self, kind, *exc) -> None:
@@ -203,7 +194,9 @@ class Staged:
             if kind is None:  # said; else what failed first is said
                 raise
         finally:
-            if not self._done and self.path is not None:  # nothing of a failed output stays beside it
+            if self._work is not None:  # a stream's, written or not
+                self._work.__exit__()
+            elif self.path is not None:  # nothing of a failed output stays beside it
                 discard(self.path)
 
 

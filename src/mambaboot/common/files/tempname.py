@@ -82,20 +82,14 @@ def parse_temp(name):
     """(NAME or None, TOKEN, KIND or None) when name is one this scheme gives, else None. NAME is
     what a sibling was named after (of_name: a long one's key); None for a work name."""
     cut = name.rfind(TEMP_TAG + "-")
-    if cut < 0 or (cut > 0 and not (name.startswith(".") and cut >= 2 and name[cut - 1] == ".")):
-        return None
     base = name[1:cut - 1] if cut else None
-    rest = name[cut + len(TEMP_TAG) + 1:]
-    token, rest = rest[:32], rest[32:]
-    if not is_token(token):
+    if cut < 0 or cut and not (name[0] == "." == name[cut - 1] and base):
         return None
-    words = rest.split("-")
-    if words.pop(0) or len(words) > 2:
-        return None
+    token, *words = name[cut + len(TEMP_TAG) + 1:].split("-")  # a token holds no "-"
     kind = words.pop(0) if words and _is_kind(words[0]) else None
     if words and words[0].isdigit() and words[0].isascii() and words[0][0] != "0":
         words.pop(0)
-    return None if words or base == "" else (base, token, kind)
+    return None if words or not is_token(token) else (base, token, kind)
 
 
 def kind_of(name, beside=True):
