@@ -31,11 +31,8 @@ def collect_unlocked(directory: str, dry_run: bool = False) -> list:
     """Delete the temporaries written under no lock of the place in directory (not walked below) whose writer is
     gone, its lock on the file free: the whole proof, a place's or the cache's. What was done, one sentence each;
     dry_run: the paths it would delete, found without changing anything."""
-    return _sweep(directory, _unlocked_and_gone, dry_run=dry_run)
-
-
-def _unlocked_and_gone(here: confined.Root, entry: str, st: os.stat_result, found) -> bool:
-    return found[0] is not None and found[2] in tempname.SELF_LOCKED and writer_gone(here, entry, st)
+    return _sweep(directory, lambda here, entry, st, found: found[0] is not None and found[2] in tempname.SELF_LOCKED
+                  and writer_gone(here, entry, st), dry_run=dry_run)
 
 
 def _sweep(directory: str, dead, below: str | None = None, dry_run: bool = False) -> list:

@@ -25,7 +25,7 @@ from mambaboot.common.files import confined, filelock, filerewrite, leftovers
 STDOUT = "-"
 STREAM_SCRATCH = "output"  # the kind of the work directory an output for a stream is built in
 FILE, STREAM, DESCRIPTOR = "file", "stream", "descriptor"
-_NAMED_FD = {"/dev/stdout": 1, "/dev/stderr": 2}
+_NAMED_FD = {"/dev/stdout": "/dev/fd/1", "/dev/stderr": "/dev/fd/2"}
 _FD = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
 
 
@@ -35,9 +35,7 @@ def kind(path: str) -> tuple[str, str | int]:
         return DESCRIPTOR, 1
     if os.name != "nt":
         absolute = os.path.abspath(path)
-        if absolute in _NAMED_FD:
-            return DESCRIPTOR, _NAMED_FD[absolute]
-        match = _FD.match(absolute)
+        match = _FD.match(_NAMED_FD.get(absolute, absolute))
         if match:
             return DESCRIPTOR, int(match.group(1))
     try:
