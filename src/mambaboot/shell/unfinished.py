@@ -29,13 +29,9 @@ def found(envs_dir: str, paths=()) -> list:
     """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir and at paths: one
     entry per file (a move's intent is in the lock of both its places)."""
     left: dict = {}
-    for place, path, body in placelock.unsettled(envs_dir):
-        left.setdefault(os.path.realpath(path), (place, path, body))
-    for given in paths:
-        place = os.path.abspath(given)
-        body = placelock.killed(place)
+    given = [(place, fsops.place_lock(place), placelock.killed(place)) for place in map(os.path.abspath, paths)]
+    for place, path, body in placelock.unsettled(envs_dir) + given:
         if body is not None:
-            path = fsops.place_lock(place)
             left.setdefault(os.path.realpath(path), (place, path, body))
     return list(left.values())
 
@@ -64,14 +60,7 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     if settle.TABLE.get((operation, stage)) is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
                 f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
-    if settle.TABLE[(operation, stage)][0] is settle.TABLE[("create", "engine")][0] and _stuck(body, given):
+    if settle.TABLE[(operation, stage)][0] is settle.TABLE[("create", "engine")][0] and \
+            settle.new_left(body, given) == "stuck":  # the create rows would leave what is there to the user
         return settle.stuck(body, given, windows, field)
     return f"{again} settles it (and so does any run that changes {place}, before its own work)"
-
-
-def _stuck(body: dict, place: str) -> bool:
-    """Whether the create rows would leave what is at place to the user (settle.new_left)."""
-    try:
-        return settle.new_left(body, place) == "stuck"
-    except settle.Stuck:  # what the intent names is no name mambaboot gives it
-        return True
