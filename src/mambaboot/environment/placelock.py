@@ -27,8 +27,8 @@ _PAD = 4096  # the intent is rewritten in one write of whole blocks covering the
 _held: set = set()  # the lock paths this process holds (a settle's nested Intent leaves them to their taker)
 
 
-def intent(path: str, fd: int | None = None) -> dict | None:
-    """The intent a lock file holds, or None (missing, blank, unreadable, not of its shape). fd: the
+def intent(path: str, fd: int | None = None, blank: dict | None = None) -> dict | None:
+    """The intent a lock file holds, blank for one blank, or None (missing, unreadable, not of its shape). fd: the
     locked descriptor, read through (on Windows the locked byte is read through no other)."""
     try:
         if fd is None:
@@ -36,7 +36,7 @@ def intent(path: str, fd: int | None = None) -> dict | None:
         else:
             os.lseek(fd, 0, os.SEEK_SET)  # os.pread is POSIX only: Windows must settle a killed run too
             data = os.read(fd, untrusted.SMALL)
-        return shapes.check(untrusted.json(data, path), INTENT, path, "a lock file of mambaboot's") if data.strip() else None
+        return shapes.check(untrusted.json(data, path), INTENT, path, "a lock file of mambaboot's") if data.strip() else blank
     except (OSError, ValueError):
         return None
 
@@ -93,7 +93,7 @@ class Intent:
 
             def commit(body: dict) -> None:
                 for lock in locks:
-                    _fill(lock.fileno(), jsontext.dumps_flat(body).encode("utf-8", "surrogateescape"))
+                    _fill(lock.fileno(), body)
 
             self.settled += also.settled + settle.run(left, place, steps=self.steps, held=held, commit=commit)
 
@@ -102,7 +102,7 @@ class Intent:
             return
         whose = owner(place)
         if whose is not None:
-            what, op = settle.SET_ASIDE_AS.get(tempname.parse_temp(os.path.basename(place))[2]), whose[2]
+            what, op = settle.SET_ASIDE_AS.get(whose[3]), whose[2]
             raise TargetRefused(f"{place} is {what} of {whose[0]}, set aside by a mambaboot {op} of it that has not finished "
                                 f"(its intent is in {whose[1]}): a part of that place, not an environment of its own; "
                                 f"{quoting.advice(['mambaboot', 'doctor', '--settle', whose[0]], os.name == 'nt')} settles "
@@ -164,21 +164,18 @@ class Intent:
                 break
         return kept
 
-    def _write(self, blank: bool = False, sync: bool = True) -> None:
-        body = {"tool": TOOL, "pid": os.getpid(), **self.body()}
-        for i, (_, place) in enumerate(self.places, 1):
-            body[f"place{i}"] = place
-        text = b"" if blank else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
+    def _write(self, sync: bool = True) -> None:
+        body = {"tool": TOOL, "pid": os.getpid(), **self.body(), **{f"place{i}": p for i, (_, p) in enumerate(self.places, 1)}}
         for lock in self._mine.values():
-            if lock.transient or not blank:
-                _fill(lock.fileno(), text, sync)
+            _fill(lock.fileno(), body, sync)
 
     def _release(self, keep=()) -> None:
         """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)
         but those of the places in keep: what was begun there is not settled, and the intent stays for the next run."""
         for place, lock in self._mine.items():
             lock.transient = place not in keep
-        self._write(blank=True)
+            if lock.transient:
+                _fill(lock.fileno(), None)
         for lock in self._mine.values():
             _held.discard(lock.path)
             lock.__exit__(None, None, None)
@@ -190,8 +187,10 @@ class Intent:
             self._release(keep=self._fail() if self._writes else self.stale)
 
 
-def _fill(fd: int, text: bytes, sync: bool = True) -> None:
-    """One write over the whole file, whatever it held before: what is left past the text is spaces, which the reader drops."""
+def _fill(fd: int, body: dict | None, sync: bool = True) -> None:
+    """One write of body (None: blank) over the whole file, whatever it held before: what is left past the text is
+    spaces, which the reader drops."""
+    text = b"" if body is None else jsontext.dumps_flat(body).encode("utf-8", "surrogateescape")
     size = max(len(text), os.fstat(fd).st_size)
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, text + b" " * (size + (-size % _PAD) - len(text)))
@@ -200,7 +199,7 @@ def _fill(fd: int, text: bytes, sync: bool = True) -> None:
 
 
 def owner(path: str) -> tuple | None:
-    """(place, lock, operation, intent) when path is a place set aside (tempname.SET_ASIDE) by the run of the intent beside it."""
+    """(place, lock, operation, role) when path is a place set aside (tempname.SET_ASIDE) by the run of the intent beside it."""
     found = tempname.parse_temp(os.path.basename(path))
     directory = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     if not found or found[0] is None or found[2] not in tempname.SET_ASIDE or not os.path.isdir(directory):
@@ -210,7 +209,7 @@ def owner(path: str) -> tuple | None:
         for place in settle.places(body) if body.get("token") == found[1] else ():
             if fsops.place_lock(place) == lock and os.path.basename(path) == \
                     os.path.basename(tempname.set_aside(place, found[1], found[2])):
-                return place, lock, body.get("operation"), body
+                return place, lock, body.get("operation"), found[2]
     return None
 
 
@@ -239,11 +238,8 @@ def killed(place: str, path: str | None = None) -> dict | None:
     """The intent a killed run left in place's lock (path: that file; no run holds it), {} for a lock file it left
     blank (killed as it ended: its intent emptied, the file not yet deleted), or None: for `list`, changing nothing."""
     path = path or fsops.place_lock(place)
-    body = intent(path)
+    body = intent(path, blank={})
     try:
-        if body is None:
-            blank = not untrusted.read_bytes(path, untrusted.SMALL, follow=False).strip()
-            return {} if blank and not filelock.held(path) else None
-        return None if filelock.held(path) else body
-    except (OSError, ValueError, TargetRefused):
+        return None if body is None or filelock.held(path) else body
+    except (OSError, TargetRefused):
         return None
