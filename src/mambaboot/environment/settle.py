@@ -1,8 +1,6 @@
 """The one routine that settles what an operation left unfinished at a place, from its intent
-(environment/placelock.py): the operation's own failure path calls it with the intent it holds, and the next run that
-takes the place's lock with the intent a killed run left, so the same stage takes the same path either way. What each
-row (operation x stage) does, and why each act is proven by the place itself: docs/reliability.md, "The settle table".
-"""
+(environment/placelock.py), for its own failure path and for the next run alike. What each row (operation x stage) does,
+and why each act is proven by the place itself: docs/reliability.md, "The settle table"."""
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
@@ -28,10 +26,6 @@ class At:
         self.token = intent.get("token")
         self.done: list[str] = []
 
-    def holds(self, path) -> bool:
-        """Whether path is a place whose lock this settling holds with the intent in it."""
-        return isinstance(path, str) and any(os.path.normcase(path) == os.path.normcase(p) for p in self.held)
-
 
 def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None, commit=None) -> list[str]:
     """Settle intent (placelock.INTENT's shape) at place; what was done, one sentence each. steps: the move rows' steps
@@ -44,7 +38,7 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
         raise Stuck(f"{place}: an unfinished {operation} left its intent at stage {stage!r}, which this mambaboot "
                     f"does not know how to settle; nothing was changed: {CLEAR.format(lock=fsops.place_lock(place))}")
     locks = {fsops.place_lock(p): p for p in held or [place]}
-    if operation == "move" and TABLE[(operation, stage)][0] not in (None, _unclaim) and held is not None and \
+    if held is not None and unsettled_move(intent) and \
             not all(_absolute(intent.get(k)) and fsops.place_lock(intent[k]) in locks for k in ("from", "to")):
         raise Stuck(f"{place}: the intent of an unfinished move left beside it names {intent.get('from')} and "
                     f"{intent.get('to')}, but the lock of one of them does not hold it, so nothing proves that "
@@ -209,14 +203,18 @@ def _removing(at: At) -> None:
 RENAMED, COPIED, IN_PLACE, FINISHED = "renamed", "copied", "in place", "finished"
 
 
+def move_shaped(intent: dict) -> bool:
+    """Whether a move's intent has the shape of one mambaboot writes (its places, how and token)."""
+    return all(_absolute(intent.get(k)) for k in ("from", "to", "old")) and proof.is_token(intent.get("token")) \
+        and intent.get("how") in (RENAMED, COPIED, IN_PLACE, FINISHED) \
+        and all(_identity(intent, k) is not None for k in ("source", "copy") if intent.get(k) is not None)
+
+
 def _move_fields(intent: dict, place: str) -> tuple:
-    src, dst, old, how, token = (intent.get(k) for k in ("from", "to", "old", "how", "token"))
-    if not (all(_absolute(p) for p in (src, dst, old)) and how in (RENAMED, COPIED, IN_PLACE, FINISHED) and proof.is_token(token)
-            and all(_identity(intent, k) is not None for k in ("source", "copy") if intent.get(k) is not None)
-            and any(os.path.normcase(p) == os.path.normcase(place) for p in (src, dst))):
+    if not (move_shaped(intent) and os.path.normcase(place) in map(os.path.normcase, (intent["from"], intent["to"]))):
         raise Stuck(f"{place}: the intent of an unfinished move left beside it is not one mambaboot writes "
                     "(its places, how or token); nothing was changed")
-    return src, dst, old, how, token
+    return tuple(intent[k] for k in ("from", "to", "old", "how", "token"))
 
 
 @proof.rule("mark")
@@ -246,8 +244,9 @@ def _move_back(at: At) -> None:
 @proof.rule("mark")
 def _unclaim(at: At) -> None:
     """Begun: the mark a move wrote in SRC before its first act is all it left; dropped under SRC's own lock."""
-    src = at.intent.get("from")
-    if at.holds(src) and proof.drop_mark(src, proof.SOURCE, at.token):
+    src = at.intent.get("from")  # only a place whose lock this settling holds with the intent in it
+    if isinstance(src, str) and os.path.normcase(src) in map(os.path.normcase, at.held) and \
+            proof.drop_mark(src, proof.SOURCE, at.token):
         at.done.append(f"dropped the mark of a mambaboot move of {src} stopped before it moved anything: it is as it was")
 
 
@@ -310,15 +309,6 @@ def _drop_snapshot(place: str, token) -> None:
     from mambaboot.environment import adoptundo
 
     adoptundo.drop(place, token)
-
-
-def move_shaped(intent: dict) -> bool:
-    """Whether a move's intent has the shape of one mambaboot writes (its places, how and token)."""
-    try:
-        _move_fields(intent, str(intent.get("from")))
-    except Stuck:
-        return False
-    return True
 
 
 def unsettled_move(intent: dict | None) -> bool:
