@@ -174,10 +174,8 @@ def _settle(machine, args) -> int:
     for place in dict.fromkeys(places):
         try:
             with place_intent("settle", place) as intent:
-                for line in intent.settled:
+                for line in intent.settled or [f"nothing was left to settle at {place}"]:
                     output.say(line)
-                if not intent.settled:
-                    output.say(f"nothing was left to settle at {place}")
         except TargetRefused as exc:
             refused.append(exc)
     for exc in refused[:-1]:

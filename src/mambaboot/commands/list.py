@@ -61,12 +61,10 @@ def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
     said = []
     for place, body in found.values():
         left = fsops.place_lock(place)
-        advice = unfinished.advice(h.windows, place, left, body)
-        if not settle.move_shaped(body):
-            said.append(f"{unfinished.field(left)} holds a move's intent; {advice}")
-            continue
-        said.append(f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
-                    f"finish (killed at its stage {unfinished.field(body.get('stage'))}); {advice}")
+        what = (f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not finish "
+                f"(killed at its stage {unfinished.field(body.get('stage'))})" if settle.move_shaped(body)
+                else f"{unfinished.field(left)} holds a move's intent")
+        said.append(f"{what}; {unfinished.advice(h.windows, place, left, body)}")
     return said, set(found)
 
 
