@@ -83,7 +83,7 @@ class Intent:
         if token is not None and token in self._tokens:
             return
         self._tokens.add(token)
-        mine = {path: p for path, p in self.places}
+        mine = dict(self.places)
         held = [place] + [mine[fsops.place_lock(p)] for p in settle.places(left) if fsops.place_lock(p) in mine]
         others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine and _same(intent(fsops.place_lock(p)), token)]
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
@@ -149,8 +149,8 @@ class Intent:
         said, kept = [], {}
         try:
             with signals.held():
-                said = settle.run(self.body(), place, steps=self.steps, commit=lambda body: self.stage(
-                    body["stage"], **{k: v for k, v in body.items() if k not in ("operation", "token", "stage")}))
+                # each step changes the stage alone: the facts are the run's own already
+                said = settle.run(self.body(), place, steps=self.steps, commit=lambda body: self.stage(body["stage"]))
         except Exception as exc:  # Stuck, NotOurs, OSError: what could not be put back stays named
             kept = self._mine
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -180,11 +180,8 @@ class Intent:
             _held.discard(lock.path)
             lock.__exit__(None, None, None)
 
-    def __exit__(self, kind, *exc) -> None:
-        if kind is None:
-            self._release()
-        else:  # the settling a non-writing Intent was taken for failed: the killed runs' intents stay
-            self._release(keep=self._fail() if self._writes else self.stale)
+    def __exit__(self, kind, *exc) -> None:  # a non-writing Intent's settling failed: the killed runs' intents stay
+        self._release(keep=() if kind is None else self._fail() if self._writes else self.stale)
 
 
 def _fill(fd: int, body: dict | None, sync: bool = True) -> None:

@@ -638,13 +638,10 @@ def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
                             "`mambaboot doctor --settle --cache-dir CACHE`")
     found = []
     for left in workdir.stale_for(cache):
-        if left.proven:
-            what = (f"{left.path} is a work directory of a mambaboot run that was killed" if left.identity else
-                    f"{left.path}{workdir.LOCK} is the lock file of a work directory of a mambaboot run that was "
-                    "killed, its directory gone")
-            found.append(Finding("leftover", WARNING, what, f"{settle} deletes it"))
-        else:
-            found.append(Finding("leftover", WARNING, *left.unproven()))
+        what = (f"{left.path} is a work directory of a mambaboot run that was killed" if left.identity else
+                f"{left.path}{workdir.LOCK} is the lock file of a work directory of a mambaboot run that was "
+                "killed, its directory gone")
+        found.append(Finding("leftover", WARNING, *((what, f"{settle} deletes it") if left.proven else left.unproven())))
     found += [Finding("leftover", WARNING, f"{path} is the new text of a cache note a mambaboot run was writing when it "
                       "was killed", f"{settle} deletes it") for path in pkgcache.killed_writers(cache, dry_run=True)]
     return found + [Finding("leftover", WARNING, *partials.named(path)) for path, _ in partials.found(cache)]

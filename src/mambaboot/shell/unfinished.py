@@ -1,12 +1,8 @@
 """What killed runs left for the next run of a place to settle (environment/settle.py), found without changing
 anything, and the command that settles each. `list` and `doctor` name them and settle nothing: settling takes the
 place's lock, which only a run that changes the place may do. Looking takes no lock either: a lock file is opened, never
-made (filelock.held), and one a live run holds is that run's, not a leftover.
-
-The advice follows settle.TABLE: a stage it knows is settled by `mambaboot doctor --settle PLACE`, which takes the
-place's lock, settles it as any run of the place would before its own work, and does nothing else; a stage this version
-does not know is refused by every run of the place (exit 4), kept for the version that wrote it; a create killed while
-its engine wrote a directory that proves nothing is left to the user.
+made (filelock.held), and one a live run holds is that run's, not a leftover. The advice follows settle.TABLE
+(docs/reliability.md, "The settle table").
 """
 
 from __future__ import annotations  # annotations stay text: no typing at start-up
@@ -55,7 +51,7 @@ def advice(windows: bool, place: str, path: str, body: dict) -> str:
     again = quoting.advice(["mambaboot", "doctor", "--settle", given], windows, "`mambaboot doctor --settle PREFIX`")
     if not body:
         return f"{again} deletes it (and so does any run that changes it)"
-    if operation == "move" and settle.unsettled_move(body) and not settle.move_shaped(body):
+    if settle.unsettled_move(body) and not settle.move_shaped(body):
         return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
     if settle.TABLE.get((operation, stage)) is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
