@@ -48,21 +48,12 @@ def _changed(path: str) -> Changed:
                    "meanwhile); nothing was removed")
 
 
-def _witness_at(fd: int, witness: str) -> tuple | None:
-    """The identity of witness under the directory descriptor fd, no component followed if a link."""
-    parts = witness.replace("\\", "/").split("/")
-    fds = []
+def _witness_at(root: confined.Root, witness: str) -> tuple | None:
+    """The identity of witness below root, no component followed if a link."""
     try:
-        here = fd
-        for part in parts[:-1]:
-            here = os.open(part, removal.DIRECTORY_FLAGS, dir_fd=here)
-            fds.append(here)
-        return fileid.identity(os.stat(parts[-1], dir_fd=here, follow_symlinks=False))
-    except OSError:
+        return fileid.identity(root.lstat(witness))
+    except OSError:  # Escapes too: a link on the way
         return None
-    finally:
-        for opened in fds:
-            os.close(opened)
 
 
 _BY_DESCRIPTOR = removal.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
@@ -85,16 +76,12 @@ class set_aside:
         self.checked, self.tag, self.token, self.kept, self.claimed = checked, tag, token, kept, claimed
         self._last = (proof.MARK,) if token else ()
         self.path = checked.path
-        self._parent = self._fd = self._tree = None
-        self._name = None
+        self._parent = self._fd = self._tree = self._here = self._name = None
 
     @proof.rule("mark")
     def __enter__(self) -> "set_aside":
         try:
-            if _BY_DESCRIPTOR:
-                self._by_descriptor()
-            else:  # pragma: no cover - Windows
-                self._by_path()
+            self._set_aside()
         except BaseException:
             self._close()
             raise
@@ -109,109 +96,81 @@ class set_aside:
                 os.close(fd)
         self._fd = self._parent = None
 
-    def _matches(self, st: os.stat_result, witnessed) -> bool:
-        return stat.S_ISDIR(st.st_mode) and fileid.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
-
-    def _by_descriptor(self) -> None:
+    def _set_aside(self) -> None:
         path = self.checked.path
         parent, name = os.path.split(path)
-        # The parent as named, links and all: the user may reach it through one. What is deleted is
-        # decided by the directory's own identity below, not by the way there.
-        self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            self._fd = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=self._parent)
-        except OSError as exc:
-            if exc.errno in _GONE:  # gone, a file, or a link now
-                raise _changed(path) from None
-            raise
-        held = os.fstat(self._fd)
-        witnessed = _witness_at(self._fd, self.checked.witness) if self.checked.witness else None
-        if not self._matches(held, witnessed):
+        if _BY_DESCRIPTOR:
+            # The parent as named, links and all: the user may reach it through one. What is deleted is
+            # decided by the directory's own identity below, not by the way there.
+            self._parent = os.open(parent or os.curdir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            try:
+                self._fd = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=self._parent)
+            except OSError as exc:
+                if exc.errno in _GONE:  # gone, a file, or a link now
+                    raise _changed(path) from None
+                raise
+            held = os.fstat(self._fd)
+            self._here = confined.Root(path, self._fd, held)  # borrowed: closed by _close
+            now = held, _witness_at(self._here, self.checked.witness) if self.checked.witness else None
+        else:  # pragma: no cover - Windows: each name below is a path, no descriptor held
+            name = self._here = path
+            now = self._now(path)
+        if now is None or not self._matches(*now) or (  # the claim read back through the descriptor compared
+                self.claimed and not proof.holds_mark(self._here, self.token, self.claimed)):
             raise _changed(path)
         self._name = name
-        root = confined.Root(path, self._fd, held)  # borrowed: closed by _close
-        if self.claimed and not proof.holds_mark(root, self.token, self.claimed):  # read back through the descriptor
-            raise _changed(path)
         if self.tag is None:
             return
-        self._tree = removal.scanned(self._fd, path, self._last)  # the one walk, before anything changes
+        if self._fd is not None:
+            self._tree = removal.scanned(self._fd, path, self._last)  # the one walk, before anything changes
+        else:  # pragma: no cover - Windows
+            treewalk.refuse_deeper(path, path)
         if self.token and not self.claimed:  # through the descriptor compared: into that directory and no other
-            proof.write_mark(root, self.token, self.tag)
-        doomed = self._doomed(path)
+            proof.write_mark(self._here, self.token, self.tag)
+        doomed = tempname.set_aside(name, self.token, self.tag)  # the name the run's intent says (settle.py checks it)
         try:
             os.rename(name, doomed, src_dir_fd=self._parent, dst_dir_fd=self._parent)
-        except OSError as exc:  # a mount point, say: deleted in place, what the descriptor reaches
-            return self._unmoved(exc)
-        try:
-            moved = os.stat(doomed, dir_fd=self._parent, follow_symlinks=False)
-        except OSError:
-            moved = None
-        if moved is None or fileid.identity(moved) != fileid.identity(held):
+        except OSError:  # a mount point, or (Windows) a file in it open: deleted in place, what the descriptor reaches
+            if self.kept:
+                self._unmark()
+                raise
+            return
+        moved = self._now(doomed)
+        if moved is None or not self._matches(*moved):
             # Swapped between the comparison and the rename: not ours; put back unless something took its name meanwhile
-            if moved is not None and not _exists(name, self._parent):
+            if moved is not None and removal.lstat_at(name, self._parent) is None:
                 os.rename(doomed, name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
             self._unmark()
             raise _changed(path)
-        self._name, self.path = doomed, os.path.join(parent, doomed)
+        self._name, self.path = doomed, os.path.join(parent, os.path.basename(doomed))
 
-    def _by_path(self) -> None:  # pragma: no cover - Windows
-        path = self.checked.path
-
-        def current(where: str):  # None: gone, or a link now
-            try:
-                if fileid.is_link(where):
-                    return None
-                st = os.lstat(where)
-            except OSError:
-                return None
-            witness = self.checked.witness
-            witnessed = None
-            if witness is not None:
-                try:
-                    inner = os.path.join(where, witness)
-                    witnessed = None if fileid.is_link(inner) else fileid.identity(os.lstat(inner))
-                except OSError:
-                    pass
-            return st, witnessed
-
-        now = current(path)
-        if now is None or not self._matches(*now):
-            raise _changed(path)
-        if self.claimed and not proof.holds_mark(path, self.token, self.claimed):
-            raise _changed(path)
-        if self.tag is None:
-            return
-        treewalk.refuse_deeper(path, path)
-        if self.token and not self.claimed:
-            proof.write_mark(path, self.token, self.tag)
-        doomed = os.path.join(os.path.dirname(path), self._doomed(path))
+    def _now(self, name: str) -> tuple | None:
+        """(lstat, the witness's identity) of name; None: gone, or (Windows) a link now. The directory held open: its
+        witness is the one read through its descriptor."""
         try:
-            os.rename(path, doomed)
-        except OSError as exc:  # e.g. a file in it is open: deleted in place, as far as possible
-            return self._unmoved(exc)
-        moved = current(doomed)
-        if moved is None or not self._matches(*moved):
-            if moved is not None and not os.path.lexists(path):
-                os.rename(doomed, path)
-            self._unmark()
-            raise _changed(path)
-        self.path = doomed
+            st = os.stat(name, dir_fd=self._parent, follow_symlinks=False)
+            if self._fd is not None:
+                return st, self.checked.witnessed
+            if fileid.is_link(name):
+                return None
+        except OSError:
+            return None
+        witnessed = None
+        if self.checked.witness is not None:
+            try:
+                inner = os.path.join(name, self.checked.witness)
+                witnessed = None if fileid.is_link(inner) else fileid.identity(os.lstat(inner))
+            except OSError:
+                pass
+        return st, witnessed
 
-    def _unmoved(self, exc: OSError) -> None:
-        if self.kept:
-            self._unmark()
-            raise exc
-
-    def _doomed(self, path: str) -> str:
-        """The set-aside's name, the one the run's intent says (settle.py checks it so)."""
-        return os.path.basename(tempname.set_aside(path, self.token, self.tag))
+    def _matches(self, st: os.stat_result, witnessed) -> bool:
+        return stat.S_ISDIR(st.st_mode) and fileid.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
 
     def _unmark(self) -> None:
         """The directory is not set aside after all: the mark written for it goes."""
-        if not self.token or self.tag is None or self.claimed:  # no mark was written
-            return
-        where = self.checked.path if self._fd is None else confined.Root(self.checked.path, self._fd, os.fstat(self._fd))
-        proof.drop_mark(where, self.tag)  # by path on Windows
+        if self.token and not self.claimed:  # else no mark was written
+            proof.drop_mark(self._here, self.tag)  # by path on Windows
 
     @proof.rule("mark")
     def delete(self, tally=None) -> None:
@@ -221,17 +180,6 @@ class set_aside:
             confined.remove_named(self.path, tally, last=self._last)
             return
         removal.remove_contents(self._fd, tally, self.checked.path, self._last, self._tree)
-        try:
-            now = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False)
-        except FileNotFoundError:
-            return
-        if fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
+        now = removal.lstat_at(self._name, self._parent)
+        if now is not None and fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
             removal.remove_dir(self._name, self._parent)
-
-
-def _exists(name: str, dir_fd: int) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True

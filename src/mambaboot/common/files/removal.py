@@ -255,7 +255,7 @@ def remove_contents(top: int, tally=None, where: str = "", last: tuple = (), tre
     last: names at the top deleted after everything else, in that order, uncounted (what proves
     whose the tree is, not what it holds: cut short, what remains still proves it). tree: scanned(top, where, last)."""
     tree = tree or scanned(top, where, last)
-    kept = [(name, _lstat_at(name, top)) for name in last]
+    kept = [(name, lstat_at(name, top)) for name in last]
     for name, st in kept:  # a file system mounted there is refused before anything goes, too
         if st is not None and stat.S_ISDIR(st.st_mode) and st.st_dev != tree.device:
             raise _crosses(f"{where}/{name}", where)
@@ -265,7 +265,7 @@ def remove_contents(top: int, tally=None, where: str = "", last: tuple = (), tre
             _remove_last(top, name, st, tree.device, last)
 
 
-def _lstat_at(name: str, fd: int) -> os.stat_result | None:
+def lstat_at(name: str, fd: int) -> os.stat_result | None:
     try:
         return os.stat(name, dir_fd=fd, follow_symlinks=False)
     except FileNotFoundError:
@@ -285,7 +285,7 @@ def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple = 
         tree.scan(fd, None, 0, name, frozenset(last))
         _delete(fd, tree, _Share(tree, False), 0, None)
         for inner in last:
-            found = _lstat_at(inner, fd)
+            found = lstat_at(inner, fd)
             if found is not None and not stat.S_ISDIR(found.st_mode):
                 unlink_at(inner, fd, stat.S_ISLNK(found.st_mode))
             elif found is not None:
