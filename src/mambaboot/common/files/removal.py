@@ -272,45 +272,36 @@ def lstat_at(name: str, fd: int) -> os.stat_result | None:
         return None
 
 
-def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple = ()) -> None:
+def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple) -> None:
     """A name of last: a directory among them has the files of last inside it deleted after the
     rest of it (a mark written inside what it proves)."""
     if not stat.S_ISDIR(st.st_mode):
-        unlink_at(name, top, stat.S_ISLNK(st.st_mode))
-        return
+        return unlink_at(name, top, stat.S_ISLNK(st.st_mode))
     fd = os.open(name, DIRECTORY_FLAGS, dir_fd=top)
     try:
         tree = _Tree()
-        tree.device = device
+        tree.device = device  # the top's: a file system mounted below is refused as anywhere in it
         tree.scan(fd, None, 0, name, frozenset(last))
-        _delete(fd, tree, _Share(tree, False), 0, None)
-        for inner in last:
-            found = lstat_at(inner, fd)
-            if found is not None and not stat.S_ISDIR(found.st_mode):
-                unlink_at(inner, fd, stat.S_ISLNK(found.st_mode))
-            elif found is not None:
-                _remove_last(fd, inner, found, device)
+        remove_contents(fd, None, name, last, tree)
     finally:
         os.close(fd)
     remove_dir(name, top)
 
 
 def _remove_scanned(top: int, tree: _Tree, tally) -> None:
-    share = _Share(tree, tree.weights[0] >= SPLIT_FROM and _can_fork())
-    if share.whole[0]:
-        _delete(top, tree, share, 0, tally)
-        return
-    child_tally = type(tally)() if tally is not None else None
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no second process to be had: one does it all
-        os.close(read_end)
-        os.close(write_end)
-        _delete(top, tree, _Share(tree, False), 0, tally)
-        return
+    share, pid = _Share(tree, tree.weights[0] >= SPLIT_FROM and _can_fork()), None
+    if not share.whole[0]:
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no second process to be had: one does it all
+            os.close(read_end)
+            os.close(write_end)
+            share = _Share(tree, False)
+    if pid is None:
+        return _delete(top, tree, share, 0, tally)
     if pid == 0:  # pragma: no cover - the child's lines run in the forked process
-        _child(top, tree, share, child_tally, read_end, write_end)
+        _child(top, tree, share, type(tally)() if tally is not None else None, read_end, write_end)
     os.close(write_end)
     try:
         _delete(top, tree, share, 0, tally)
