@@ -15,14 +15,10 @@ from mambaboot.common.files.fileid import identity
 def make_dirs(path: str) -> list:
     """os.makedirs(path, exist_ok=True), saying which directories it made: [(path, (st_dev,
     st_ino))], outermost first, for remove_empty_dirs to take back what a run made."""
-    missing = []
-    here = os.path.abspath(path)
-    while not os.path.isdir(here):
+    missing, here = [], os.path.abspath(path)
+    while not os.path.isdir(here) and here not in missing:  # the top's dirname is itself
         missing.append(here)
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
+        here = os.path.dirname(here)
     made = []
     for directory in reversed(missing):
         try:
@@ -31,8 +27,7 @@ def make_dirs(path: str) -> list:
             if not os.path.isdir(directory):  # a file (or a link) where a directory must be: say that
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
             continue  # another run made it: not ours to take back
-        st = os.lstat(directory)
-        made.append((directory, identity(st)))
+        made.append((directory, identity(os.lstat(directory))))
     return made
 
 
