@@ -29,38 +29,9 @@ _native = []  # [the no-replace rename or None], looked up once
 def rename_dir(src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
     """Rename the directory src to dst (each relative to its dir_fd, if given, as os.rename takes
     them); FileExistsError when anything is at dst (nothing changed)."""
-    if not _natively(src, dst, src_dir_fd, dst_dir_fd):
-        _onto_own_claim(src, dst, src_dir_fd, dst_dir_fd)
+    if _natively(src, dst, src_dir_fd, dst_dir_fd):
+        return
 
-
-def rename_file(src: str, dst: str) -> None:
-    """Rename the file src to dst; FileExistsError when anything is at dst (nothing changed)."""
-    if not _natively(src, dst):
-        os.link(src, dst)
-        os.unlink(src)
-
-
-def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> bool:
-    """Renamed by the system's own no-replace rename; False where there is none to be had."""
-    if sys.platform == "win32":
-        os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
-        return True
-    if not _native:
-        _native.append(renameat.rename_with(renameat.NOREPLACE))
-    call = _native[0]
-    if call is None:
-        return False
-    code = call(src, dst, src_dir_fd, dst_dir_fd)
-    if code == 0:
-        return True
-    if code == errno.EEXIST:
-        raise FileExistsError(code, os.strerror(code), dst)
-    if code not in renameat.RENAME_UNSUPPORTED:
-        raise OSError(code, os.strerror(code), src, None, dst)
-    return False
-
-
-def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int | None) -> None:
     def at_dst() -> tuple:
         return fileid.identity(os.stat(dst, dir_fd=dst_dir_fd, follow_symlinks=False))
 
@@ -77,3 +48,28 @@ def _onto_own_claim(src: str, dst: str, src_dir_fd: int | None, dst_dir_fd: int 
         if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # someone filled the claim
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
         raise
+
+
+def rename_file(src: str, dst: str) -> None:
+    """Rename the file src to dst; FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst):
+        os.link(src, dst)
+        os.unlink(src)
+
+
+def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> bool:
+    """Renamed by the system's own no-replace rename; False where there is none to be had."""
+    if sys.platform == "win32":
+        os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+        return True
+    if not _native:
+        _native.append(renameat.rename_with(renameat.NOREPLACE))
+    code = _native[0] and _native[0](src, dst, src_dir_fd, dst_dir_fd)  # None: there is none
+    if code == 0:
+        return True
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), dst)
+    if code is not None and code not in renameat.RENAME_UNSUPPORTED:
+        raise OSError(code, os.strerror(code), src, None, dst)
+    return False
+
