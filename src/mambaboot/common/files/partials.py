@@ -6,7 +6,6 @@ that deletes it by hand, as git names a stale index.lock. Only the stores' direc
 
 import stat
 
-from mambaboot.common.errors import Escapes
 from mambaboot.common.files import confined, fileid, removal, tempname
 
 ZIPAPP = "zipapp"  # the bootstrap scripts' store of mambaboot.pyz: a directory per digest
@@ -37,7 +36,7 @@ def found(cache_dir: str) -> list:
             rel = todo.pop()
             try:
                 entries = root.scandir(rel)
-            except (OSError, Escapes):
+            except OSError:  # Escapes too: a link on the way
                 continue
             for name, st in entries:
                 if stat.S_ISDIR(st.st_mode) and not confined.is_link(st):
