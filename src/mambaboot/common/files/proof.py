@@ -13,7 +13,7 @@ import os
 import stat
 
 from mambaboot.common.errors import TargetRefused
-from mambaboot.common.files import confined, removal
+from mambaboot.common.files import confined, removal, tempname
 from mambaboot.common.files.tempname import is_token  # a token's shape: intents' fields are checked by it too
 
 MARK = ".mambaboot-claim"
@@ -184,8 +184,6 @@ def _live(root: confined.Root, dead: bool = False) -> list:
 
 def _dead_text(root: confined.Root, name: str) -> bool:
     """A regular file under a temporary name of another run's (tempname: a killed one's, the `nothing lost` rule)."""
-    from mambaboot.common.files import tempname
-
     found = tempname.parse_temp(name)
     try:
         return bool(found) and found[0] is not None and not tempname.is_own(found[1]) and \
@@ -199,13 +197,12 @@ def _take_emptied(parent: confined.Root, name: str, root: confined.Root, role: s
     """What a deletion through a mark left once the mark went (or a directory made, killed before its mark): a killed
     run's text under a temporary name unlinked, then rmdir alone takes it (keep: the directory stays)."""
     try:
-        for inner in ([_at(role)] if _at(role) and root.exists(_at(role)) else []):
-            with root.sub(inner) as below:
-                for dead in _live(below, dead=True):
-                    below.unlink(dead)
-            root.rmdir(inner)
-        for dead in _live(root, dead=True):
-            root.unlink(dead)
+        for inner in ([_at(role)] if _at(role) and root.exists(_at(role)) else []) + [""]:  # root's own last
+            with root.sub(inner) as here:
+                for dead in _live(here, dead=True):
+                    here.unlink(dead)
+            if inner:
+                root.rmdir(inner)
         if not keep:
             parent.rmdir(name)
     except OSError:  # filled meanwhile: not empty, so not for rmdir, and it proves nothing
