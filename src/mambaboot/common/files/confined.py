@@ -489,10 +489,13 @@ class Root:
         directory had when this run made it (or began with); anything else at rel now raises
         NotTheSame and is left alone, checked on the opened directory and on its name again
         before the rmdir, so no swap in between can redirect the deletion."""
-        with self._at(rel) as (fd, name):
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        def same(st: os.stat_result) -> os.stat_result:
             if expected is not None and (is_link(st) or (st.st_dev, st.st_ino) != tuple(expected)):
                 raise NotTheSame.at(self.where(rel))
+            return st
+
+        with self._at(rel) as (fd, name):
+            st = same(os.stat(name, dir_fd=fd, follow_symlinks=False))
             if is_link(st) or not stat.S_ISDIR(st.st_mode):
                 self.unlink(rel)
                 return
@@ -506,16 +509,11 @@ class Root:
                     raise
                 raise NotTheSame.at(self.where(rel)) from None
             try:
-                now = os.fstat(top)
-                if expected is not None and (now.st_dev, now.st_ino) != tuple(expected):
-                    raise NotTheSame.at(self.where(rel))
+                same(os.fstat(top))
                 removal.remove_contents(top, tally, self.where(rel), last)
             finally:
                 os.close(top)
-            if expected is not None:  # again: the name may have changed hands while the contents went
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                if is_link(st) or (st.st_dev, st.st_ino) != tuple(expected):
-                    raise NotTheSame.at(self.where(rel))
+            same(os.stat(name, dir_fd=fd, follow_symlinks=False))  # again: the name may have changed hands meanwhile
             removal.remove_dir(name, fd)
 
     def _remove_by_path(self, rel: str, tally, last: tuple = ()) -> None:  # pragma: no cover - Windows
