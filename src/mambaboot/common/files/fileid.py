@@ -10,11 +10,9 @@ import sys
 
 def is_link(path: str) -> bool:
     """A symlink, or on Windows a junction: both must be unlinked, never descended into."""
-    if os.path.islink(path):
-        return True
     isjunction = getattr(os.path, "isjunction", None)  # Python 3.12+
     if isjunction is not None:
-        return isjunction(path)
+        return os.path.islink(path) or isjunction(path)
     try:
         return is_link_stat(os.lstat(path))
     except OSError:
@@ -46,17 +44,15 @@ def within(path: str, directory: str) -> bool:
         target = identity(os.stat(directory))
     except OSError:
         return False
-    here = os.path.realpath(path)
-    while True:
+    here, below = os.path.realpath(path), None
+    while here != below:  # up to the top, its own dirname
         try:
             if identity(os.stat(here)) == target:
                 return True
         except OSError:  # a part that does not exist yet (the file to be written)
             pass
-        parent = os.path.dirname(here)
-        if parent == here:
-            return False
-        here = parent
+        here, below = os.path.dirname(here), here
+    return False
 
 
 # On Windows a listing's stat has st_nlink, st_ino and st_dev set to zero (CPython's
