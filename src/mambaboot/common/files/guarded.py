@@ -34,13 +34,16 @@ class Seen:
 
 def seen(path: str, witness: str | None = None) -> Seen:
     """The directory at path as it is now, never through a link (a link has its own identity)."""
-    witnessed = None
-    if witness is not None:
-        try:
-            witnessed = fileid.identity(os.lstat(os.path.join(path, witness)))
-        except OSError:
-            pass
-    return Seen(path, fileid.identity(os.lstat(path)), witness, witnessed)
+    return Seen(path, fileid.identity(os.lstat(path)), witness, _witnessed(path, witness))
+
+
+def _witnessed(path: str, witness: str | None, link: bool = True) -> tuple | None:
+    """The identity of witness below path by its path (None: none; not link: a link is none either)."""
+    inner = os.path.join(path, witness or "")
+    try:
+        return None if witness is None or not link and fileid.is_link(inner) else fileid.identity(os.lstat(inner))
+    except OSError:
+        return None
 
 
 def _changed(path: str) -> Changed:
@@ -83,14 +86,11 @@ class set_aside:
         try:
             self._set_aside()
         except BaseException:
-            self._close()
+            self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc) -> None:
-        self._close()
-
-    def _close(self) -> None:
         for fd in (self._fd, self._parent):
             if fd is not None:
                 os.close(fd)
@@ -110,7 +110,7 @@ class set_aside:
                     raise _changed(path) from None
                 raise
             held = os.fstat(self._fd)
-            self._here = confined.Root(path, self._fd, held)  # borrowed: closed by _close
+            self._here = confined.Root(path, self._fd, held)  # borrowed: closed by __exit__
             now = held, _witness_at(self._here, self.checked.witness) if self.checked.witness else None
         else:  # pragma: no cover - Windows: each name below is a path, no descriptor held
             name = self._here = path
@@ -155,14 +155,7 @@ class set_aside:
                 return None
         except OSError:
             return None
-        witnessed = None
-        if self.checked.witness is not None:
-            try:
-                inner = os.path.join(name, self.checked.witness)
-                witnessed = None if fileid.is_link(inner) else fileid.identity(os.lstat(inner))
-            except OSError:
-                pass
-        return st, witnessed
+        return st, _witnessed(name, self.checked.witness, link=False)
 
     def _matches(self, st: os.stat_result, witnessed) -> bool:
         return stat.S_ISDIR(st.st_mode) and fileid.identity(st) == self.checked.directory and witnessed == self.checked.witnessed
@@ -177,8 +170,7 @@ class set_aside:
         """Delete it all: by the descriptor held since the comparison, then its name, if still that directory. A mount
         point or a depth refused here came since the set-aside: the run's intent keeps it (environment/settle.py)."""
         if self._fd is None:  # pragma: no cover - Windows
-            confined.remove_named(self.path, tally, last=self._last)
-            return
+            return confined.remove_named(self.path, tally, last=self._last)
         removal.remove_contents(self._fd, tally, self.checked.path, self._last, self._tree)
         now = removal.lstat_at(self._name, self._parent)
         if now is not None and fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
