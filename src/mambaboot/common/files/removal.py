@@ -166,9 +166,9 @@ class _Tree:
     """A directory tree as listed, in pre-order: node i's name (relative to its parent), depth,
     files [(name, is_link)], the index after its last descendant, and its subtree's weight."""
 
-    def __init__(self) -> None:
+    def __init__(self, device=None) -> None:
         self.names, self.depths, self.files, self.ends, self.weights = [], [], [], [], []
-        self.device = None  # the top's st_dev: a directory below on another one is a mount point
+        self.device = device  # the top's st_dev: a directory below on another one is a mount point
 
     def scan(self, fd: int, name, depth: int, where: str = "", skip: frozenset = frozenset()) -> int:
         """skip: names at this level left out (and never looked into). A stack, never a
@@ -255,14 +255,13 @@ def remove_contents(top: int, tally=None, where: str = "", last: tuple = (), tre
     last: names at the top deleted after everything else, in that order, uncounted (what proves
     whose the tree is, not what it holds: cut short, what remains still proves it). tree: scanned(top, where, last)."""
     tree = tree or scanned(top, where, last)
-    kept = [(name, lstat_at(name, top)) for name in last]
+    kept = [(name, st) for name in last for st in (lstat_at(name, top),) if st is not None]
     for name, st in kept:  # a file system mounted there is refused before anything goes, too
-        if st is not None and stat.S_ISDIR(st.st_mode) and st.st_dev != tree.device:
+        if stat.S_ISDIR(st.st_mode) and st.st_dev != tree.device:
             raise _crosses(f"{where}/{name}", where)
     _remove_scanned(top, tree, tally)
     for name, st in kept:
-        if st is not None:
-            _remove_last(top, name, st, tree.device, last)
+        _remove_last(top, name, st, tree.device, last)
 
 
 def lstat_at(name: str, fd: int) -> os.stat_result | None:
@@ -279,8 +278,7 @@ def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple) -
         return unlink_at(name, top, stat.S_ISLNK(st.st_mode))
     fd = os.open(name, DIRECTORY_FLAGS, dir_fd=top)
     try:
-        tree = _Tree()
-        tree.device = device  # the top's: a file system mounted below is refused as anywhere in it
+        tree = _Tree(device)  # the top's: a file system mounted below is refused as anywhere in it
         tree.scan(fd, None, 0, name, frozenset(last))
         remove_contents(fd, None, name, last, tree)
     finally:
