@@ -636,6 +636,28 @@ def test_a_moved_source_emptied_to_its_mark_before_its_rmdir_is_taken_by_rmdir_a
     assert (src / "mine").is_dir()
 
 
+def test_a_copy_emptied_to_its_mark_by_a_killed_put_back_is_taken_by_rmdir_alone(world):
+    """Before `verified` a copied move is put back: its copy deleted through the copy's mark, the mark last. The
+    settling run killed between the mark's unlink and the rmdir leaves the copy an empty directory with no mark; the
+    next run takes it by rmdir alone (the `nothing lost` rule), where leaving it would make DST refuse every later move
+    for ever ("already exists"). A copy with something in it and no mark is not the move's: left as it is."""
+    from mambaboot.environment import settle
+
+    src, to, body = _copied_move(world)
+    shutil.rmtree(to)
+    to.mkdir()  # what the killed put-back left of the copy
+    ident = fileid.identity(os.lstat(to))
+    body = {**body, "stage": "rewriting", "copy": f"{ident[0]}:{ident[1]}"}
+    del body["aside"]
+    source_before = {k: v for k, v in snapshot(src).items() if proof.MARK not in k}
+    done = settle.run(body, str(src), steps={})
+    assert done == [f"put back: a move of {src} to {to} did not verify; the copy was deleted and {src} is as it was"]
+    assert sorted(p.name for p in world.envs.iterdir()) == ["moved"] and snapshot(src) == source_before
+    (to / "mine").mkdir(parents=True)  # not emptied: not the move's, left as it is
+    settle.run(body, str(src), steps={})
+    assert (to / "mine").is_dir()
+
+
 def test_the_mount_table_is_read_as_the_kernel_escapes_it():
     """proc(5): space, tab, newline and backslash in a mount point's path are written as \\ooo."""
     assert removal._unescape_mount("/mnt/a\\040b\\011c\\134d") == "/mnt/a b\tc\\d"

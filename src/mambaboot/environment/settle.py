@@ -261,6 +261,8 @@ def _drop_copy(at: At, src: str, dst: str) -> None:
     if copy is not None and proof.holds_mark(dst, token, proof.COPY, copy):
         proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
         dropped = True
+    elif copy is not None and _rmdir(dst):  # the copy, emptied to its mark by a settling killed in turn, the mark gone
+        dropped = True
     if proof.drop_mark(src, proof.SOURCE, token) or dropped:
         at.done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
 
