@@ -11,7 +11,7 @@ import stat
 
 from mambaboot.common import winsys
 
-from mambaboot.common.files import confined, fileid, newdirs
+from mambaboot.common.files import confined, newdirs
 
 
 def link_cache(prefix: str, pkgs_dir: str, windows: bool) -> str | None:
@@ -60,6 +60,6 @@ def _found(root: confined.Root) -> str | None:
         st = root.lstat("pkgs")
     except FileNotFoundError:
         return None
-    if fileid.is_link_stat(st):
+    if confined.is_link(st):
         return "link"
     return "directory" if stat.S_ISDIR(st.st_mode) else None

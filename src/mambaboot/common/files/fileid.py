@@ -4,8 +4,9 @@ lies inside a directory; the checks an act on a place makes just before it acts.
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import os
-import stat
 import sys
+
+from mambaboot.common.files import confined
 
 
 def is_link(path: str) -> bool:
@@ -14,7 +15,7 @@ def is_link(path: str) -> bool:
     if isjunction is not None:
         return os.path.islink(path) or isjunction(path)
     try:
-        return is_link_stat(os.lstat(path))
+        return confined.is_link(os.lstat(path))
     except OSError:
         return False
 
@@ -23,12 +24,6 @@ def ours(st: os.stat_result) -> bool:
     """A file of this user's (Windows: no owner in a stat, every file)."""
     geteuid = getattr(os, "geteuid", None)  # Windows: no owner in a stat
     return geteuid is None or st.st_uid == geteuid()
-
-
-def is_link_stat(st: os.stat_result) -> bool:
-    """is_link for what an lstat (a Root's own) found: a symlink, or a reparse point (a junction)."""
-    reparse = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
-    return stat.S_ISLNK(st.st_mode) or bool(reparse)
 
 
 def identity(st: os.stat_result) -> tuple:
