@@ -497,11 +497,9 @@ class Root:
         with self._at(rel) as (fd, name):
             st = same(os.stat(name, dir_fd=fd, follow_symlinks=False))
             if is_link(st) or not stat.S_ISDIR(st.st_mode):
-                self.unlink(rel)
-                return
+                return self.unlink(rel)
             if fd is None:  # pragma: no cover - Windows: by path, each entry's type looked at first
-                self._remove_by_path(rel, tally, last)
-                return
+                return self._remove_by_path(rel, tally, last)
             try:
                 top = os.open(name, removal.DIRECTORY_FLAGS, dir_fd=fd)
             except OSError as exc:  # a link (O_NOFOLLOW) or a file now where the directory was

@@ -51,14 +51,6 @@ def _changed(path: str) -> Changed:
                    "meanwhile); nothing was removed")
 
 
-def _witness_at(root: confined.Root, witness: str) -> tuple | None:
-    """The identity of witness below root, no component followed if a link."""
-    try:
-        return fileid.identity(root.lstat(witness))
-    except OSError:  # Escapes too: a link on the way
-        return None
-
-
 _BY_DESCRIPTOR = removal.BY_DESCRIPTOR and os.rename in os.supports_dir_fd and os.stat in os.supports_dir_fd
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, getattr(errno, "EMLINK", errno.ELOOP))
 
@@ -73,11 +65,9 @@ class set_aside:
     the role whose mark of token the run wrote at its start (a move's source): read back through the descriptor compared
     before anything else, never written, kept until the deletion."""
 
-    def __init__(self, checked: Seen, tag: str | None, token: str | None = None, kept: bool = False,
+    def __init__(self, checked: Seen, tag: str | None, token: str, kept: bool = False,
                  claimed: str | None = None) -> None:
-        assert tag is None or token, "a directory set aside carries its run's mark"
         self.checked, self.tag, self.token, self.kept, self.claimed = checked, tag, token, kept, claimed
-        self._last = (proof.MARK,) if token else ()
         self.path = checked.path
         self._parent = self._fd = self._tree = self._here = self._name = None
 
@@ -111,7 +101,10 @@ class set_aside:
                 raise
             held = os.fstat(self._fd)
             self._here = confined.Root(path, self._fd, held)  # borrowed: closed by __exit__
-            now = held, _witness_at(self._here, self.checked.witness) if self.checked.witness else None
+            try:  # the witness below it, no component followed if a link
+                now = held, fileid.identity(self._here.lstat(self.checked.witness)) if self.checked.witness else None
+            except OSError:  # Escapes too: a link on the way
+                now = held, None
         else:  # pragma: no cover - Windows: each name below is a path, no descriptor held
             name = self._here = path
             now = self._now(path)
@@ -122,10 +115,10 @@ class set_aside:
         if self.tag is None:
             return
         if self._fd is not None:
-            self._tree = removal.scanned(self._fd, path, self._last)  # the one walk, before anything changes
+            self._tree = removal.scanned(self._fd, path, (proof.MARK,))  # the one walk, before anything changes
         else:  # pragma: no cover - Windows
             treewalk.refuse_deeper(path, path)
-        if self.token and not self.claimed:  # through the descriptor compared: into that directory and no other
+        if not self.claimed:  # through the descriptor compared: into that directory and no other
             proof.write_mark(self._here, self.token, self.tag)
         doomed = tempname.set_aside(name, self.token, self.tag)  # the name the run's intent says (settle.py checks it)
         try:
@@ -162,7 +155,7 @@ class set_aside:
 
     def _unmark(self) -> None:
         """The directory is not set aside after all: the mark written for it goes."""
-        if self.token and not self.claimed:  # else no mark was written
+        if not self.claimed:  # else no mark was written
             proof.drop_mark(self._here, self.tag)  # by path on Windows
 
     @proof.rule("mark")
@@ -170,8 +163,8 @@ class set_aside:
         """Delete it all: by the descriptor held since the comparison, then its name, if still that directory. A mount
         point or a depth refused here came since the set-aside: the run's intent keeps it (environment/settle.py)."""
         if self._fd is None:  # pragma: no cover - Windows
-            return confined.remove_named(self.path, tally, last=self._last)
-        removal.remove_contents(self._fd, tally, self.checked.path, self._last, self._tree)
+            return confined.remove_named(self.path, tally, last=(proof.MARK,))
+        removal.remove_contents(self._fd, tally, self.checked.path, (proof.MARK,), self._tree)
         now = removal.lstat_at(self._name, self._parent)
         if now is not None and fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
             removal.remove_dir(self._name, self._parent)

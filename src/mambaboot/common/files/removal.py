@@ -238,11 +238,12 @@ class _Share:
         return rest
 
 
-def scanned(top: int, where: str = "", last: tuple = ()) -> _Tree:
+def scanned(top: int, where: str = "", last: tuple = (), device=None) -> _Tree:
     """The tree under the directory descriptor top as remove_contents deletes it, listed before anything changes:
-    a mount point below or a tree too deep refused (where: top's name, for the message)."""
+    a mount point below or a tree too deep refused (where: top's name, for the message; device: the st_dev it
+    must be on, else top's)."""
     refuse_mounts(top, where)
-    tree = _Tree()
+    tree = _Tree(device)
     tree.scan(top, None, 0, where, frozenset(last))
     return tree
 
@@ -277,10 +278,8 @@ def _remove_last(top: int, name: str, st: os.stat_result, device, last: tuple) -
     if not stat.S_ISDIR(st.st_mode):
         return unlink_at(name, top, stat.S_ISLNK(st.st_mode))
     fd = os.open(name, DIRECTORY_FLAGS, dir_fd=top)
-    try:
-        tree = _Tree(device)  # the top's: a file system mounted below is refused as anywhere in it
-        tree.scan(fd, None, 0, name, frozenset(last))
-        remove_contents(fd, None, name, last, tree)
+    try:  # on the top's device: a file system mounted below is refused as anywhere in it
+        remove_contents(fd, None, name, last, scanned(fd, name, last, device))
     finally:
         os.close(fd)
     remove_dir(name, top)
