@@ -192,7 +192,7 @@ def pack(prefix: str, output: str, windows: bool, reporter: Reporter, *, force: 
     output = os.path.abspath(os.path.expanduser(output))
     kind = _format(output)
     adopt.check_prefix(prefix, "pack")
-    stream = outputfile.is_stream(output)  # a device or a named pipe is written into, never replaced
+    stream = outputfile.kind(output)[0] != outputfile.FILE  # a device or a named pipe is written into, never replaced
     if os.path.lexists(output) and not force and not stream:
         raise TargetRefused(f"{output} already exists; pass --force to replace it")
     if not stream and fileid.within(output, prefix):  # links resolved: a link into the environment is no way out of it

@@ -51,11 +51,6 @@ def kind(path: str) -> tuple[str, str | int]:
     return FILE, os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
 
 
-def is_stream(path: str) -> bool:
-    """Whether the output goes to a stream (stdout, a device, a fifo) rather than a file replaced whole."""
-    return kind(path)[0] != FILE
-
-
 def staging(path: str, mode: int = 0o666):
     """(where to build an output before write(staged=...), that file opened for binary writing, None or the work
     directory it is in): a regular file's beside it, made new and locked until closed (confined.Root.open_locked); a
@@ -111,15 +106,13 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
             noreplace.rename_file(staged, where)
         return where
     try:
-        if what == DESCRIPTOR:
-            if where == 1:
-                sys.stdout.flush()
-            _send(where, data, staged)
-        else:
-            fd = confined.open_stream(where)  # blocks for a fifo's reader, as `>` does
-            try:
-                _send(fd, data, staged)
-            finally:
+        if where == 1:
+            sys.stdout.flush()
+        fd = where if what == DESCRIPTOR else confined.open_stream(where)  # blocks for a fifo's reader, as `>` does
+        try:
+            _send(fd, data, staged)
+        finally:
+            if what == STREAM:
                 os.close(fd)
     except OSError as exc:
         raise _named(exc, path) from None
@@ -152,9 +145,6 @@ class _Partial:
                 raise _named(exc, self._output) from None
         return named
 
-    def sync(self) -> None:
-        self._named_call(os.fsync)(self._file.fileno())
-
 
 class Staged:
     """with Staged(output) as out: build the output in out.file (binary), then out.commit(replace).
@@ -177,7 +167,7 @@ class Staged:
         """The built output written to what the user named (write); where it went."""
         self.file.flush()
         if self._work is None:  # what is renamed over the user's file is whole after a power loss too
-            self.file.sync()
+            self.file._named_call(os.fsync)(self.file.fileno())
         if os.name == "nt":  # there a file open is not renamed: its lock goes with it just before
             self.file.close()
         where = write(self.output, staged=self.path, replace=replace)  # elsewhere renamed still locked
@@ -200,7 +190,7 @@ class Staged:
 
 def put(output: str, data: bytes, mode: int = 0o666) -> list:
     """data written to the output the user named; what collecting dead writers' partial files did."""
-    if is_stream(output):
+    if kind(output)[0] != FILE:  # a stream (stdout, a device, a fifo): written into, never replaced
         write(output, data)
         return []
     with Staged(output, mode) as out:
@@ -211,8 +201,7 @@ def put(output: str, data: bytes, mode: int = 0o666) -> list:
 
 def _send(fd: int, data: bytes | None, staged: str | None) -> None:
     if staged is None:
-        filerewrite.write_all(fd, data)
-        return
+        return filerewrite.write_all(fd, data)
     here, name = confined.split(staged)
     with here, here.open_read(name) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
