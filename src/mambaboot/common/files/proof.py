@@ -168,7 +168,7 @@ def emptied(root: confined.Root, role: str = "") -> bool:
     rename among them: tempname's names, regular files), and (role's mark written below it) that directory, itself
     holding no more: made, killed before its mark was in place, or emptied to its mark. _take_emptied takes it."""
     entries = _live(root)
-    if not entries or entries != [_at(role)]:
+    if entries != [_at(role)]:
         return not entries
     try:
         with root.sub(_at(role)) as inner:
