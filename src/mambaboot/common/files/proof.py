@@ -72,17 +72,15 @@ def write_mark(where, token: str, role: str, sync: bool = True) -> None:
     """Mark the directory where (a Root, or its path) as the place of role claimed by the operation holding token.
     Anything but a file in the mark's place is no mark of ours: refused, named, nothing changed. sync: fsync'ed first."""
     assert role in ROLES, role
-    with place(where) as root:
-        if _at(role):
-            root.mkdir(_at(role), exist_ok=True)  # the engine made it; made here when it failed before
-        with root.sub(_at(role)) as inner:
-            st = inner.lstat(MARK) if inner.exists(MARK) else None
-            if st is not None and not stat.S_ISREG(st.st_mode):
-                what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
-                raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that "
-                                    "marks a place an operation of its own has claimed; it is not mambaboot's: move it "
-                                    "out of the way (or delete it) and run again; nothing was changed")
-            inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"), sync=sync)
+    # _at(role): the engine made it; made here when it failed before
+    with place(where) as root, root.sub(_at(role), create=True) as inner:
+        st = inner.lstat(MARK) if inner.exists(MARK) else None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link" if stat.S_ISLNK(st.st_mode) else "not a file"
+            raise TargetRefused(f"{inner.where(MARK)} is {what}, where mambaboot writes the one-line file that "
+                                "marks a place an operation of its own has claimed; it is not mambaboot's: move it "
+                                "out of the way (or delete it) and run again; nothing was changed")
+        inner.write_replace(MARK, f"{_fields(token, role, root, inner)}\n".encode("ascii"), sync=sync)
 
 
 def holds_mark(where, token, role: str, expected: tuple | None = None) -> bool:
