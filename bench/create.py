@@ -21,7 +21,7 @@ each point, what verification costs at the ~70-package point, `mambaboot --versi
 `python -c pass`, and the machine's load (these machines are shared: only figures measured side
 by side mean anything).
 
-    python bench/create.py [-n N] [--quick] [--micromamba PATH]
+    python bench/create.py [-n N] [--quick] [--micromamba PATH] [--python PATH]
 
 With --micromamba PATH (a real micromamba) both sides run that engine at one realistic point,
 about 70 packages and 10,000 files, and the verdict is the goal's measure against the engine's own
@@ -29,6 +29,9 @@ run inside mambaboot: the median over runs of each run less its engine (create's
 wait on verification's programs included), at most 5% of the engine's median run; the wait and
 mambaboot's code alone are printed beside it, and the side-by-side difference of medians as a
 figure, not a verdict (it is noisy, even negative, where each side's run is ~0.8 s).
+
+With --python PATH mambaboot is run by that interpreter (a plain `python -m venv`'s, say) instead of
+the one running the benchmark, which needs the test command's libraries to build the channel.
 
 Points: 3 packages (python, conda, mamba: ~1,400 files), then 70, 300 and 1000 packages at
 ~10,000 and ~50,000 files; --quick measures 3, 70 and 1000 at ~10,000 and 70 at ~50,000.
@@ -45,7 +48,7 @@ import time
 from pathlib import Path
 from typing import Sequence, Tuple
 
-from _common import MAMBABOOT, REPO, clean_env, settle, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
+from _common import REPO, mambaboot_by, clean_env, settle, timed, workspace  # noqa: E402  (also puts the repo on sys.path)
 
 from tests.support.channel import build_benchmark_channel, channel_url  # noqa: E402
 from tests.support.micromamba_standin import make_standin  # noqa: E402
@@ -134,7 +137,7 @@ _ENGINE_TIMED = (
 )
 
 
-def measure_point(root: Path, standin: Path, env: dict, packages: int, files: int, n: int):
+def measure_point(root: Path, standin: Path, env: dict, packages: int, files: int, n: int, python: str):
     """(packages, files, [direct s], [mambaboot s], [mambaboot's engine s], [its wait on verification s],
     directory) at one point."""
     here = root / f"p{packages}-{files}"
@@ -159,7 +162,7 @@ def measure_point(root: Path, standin: Path, env: dict, packages: int, files: in
 
     def tool(i: int) -> float:
         settle(here)
-        return timed([sys.executable, "-c", _ENGINE_TIMED, str(REPO / "src"), str(engine_log),
+        return timed([python, "-c", _ENGINE_TIMED, str(REPO / "src"), str(engine_log),
                       "create", f"t{i}", "-q", "-c", channel, "--micromamba", str(standin),
                       "--cache-dir", str(cache), "--envs-dir", str(here / "envs"),
                       *[a for p in extra for a in ("--package", p)]], env)
@@ -202,8 +205,11 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=None, help="runs per side and point (median; default 5, --quick 3)")
     parser.add_argument("--quick", action="store_true", help="four points instead of seven")
     parser.add_argument("--micromamba", metavar="PATH", help="a real micromamba: one point, ~70 packages, ~10,000 files")
+    parser.add_argument("--python", metavar="PATH", default=sys.executable,
+                        help="the interpreter that runs mambaboot (default: this one)")
     args = parser.parse_args()
     n = args.n or (3 if args.quick else 5)
+    mambaboot = mambaboot_by(args.python)
     before = os.getloadavg()
     results = []
     with workspace() as root:
@@ -211,7 +217,7 @@ def main() -> int:
         env = clean_env(root)
         verify = None
         for packages, files in ((70, 10_000),) if args.micromamba else (QUICK if args.quick else POINTS):
-            pk, fi, ds, ts, engine, waits, here = measure_point(root, standin, env, packages, files, n)
+            pk, fi, ds, ts, engine, waits, here = measure_point(root, standin, env, packages, files, n, args.python)
             d, t = statistics.median(ds), statistics.median(ts)
             own = statistics.median(a - b for a, b in zip(ts, engine))
             code = statistics.median(a - b - c for a, b, c in zip(ts, engine, waits))
@@ -226,13 +232,13 @@ def main() -> int:
                       "(not the verdict: a difference of two noisy runs)", flush=True)
                 print(engine_verdict(ts, engine, waits), flush=True)
             if packages == 70 and verify is None:
-                subprocess.run([*MAMBABOOT, "create", "v", "-q", "-c", channel_url(here / "channel"),
+                subprocess.run([*mambaboot, "create", "v", "-q", "-c", channel_url(here / "channel"),
                                 "--micromamba", str(standin), "--cache-dir", str(here / "cache"),
                                 "--envs-dir", str(here / "envs"), "--package", "bench-meta"], env=env, check=True,
                                stdout=subprocess.DEVNULL)
                 verify = verification_ms(here / "envs" / "v", env, n)
             shutil.rmtree(here)
-        startup = [(timed([sys.executable, "-c", "pass"], env), timed([*MAMBABOOT, "--version"], env))
+        startup = [(timed([args.python, "-c", "pass"], env), timed([*mambaboot, "--version"], env))
                    for _ in range(max(n, 10))]
     after = os.getloadavg()
     base = statistics.median(p[0] for p in startup)
