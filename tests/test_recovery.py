@@ -6,6 +6,7 @@ or named. Each case is tried through `mambaboot` on the tree a user would have."
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -698,6 +699,30 @@ def test_list_names_one_killed_move_once(world, made_env):
     said = [line for line in (r.stdout + r.stderr).splitlines() if f"a move of {src} to {dst}" in line]
     assert len(said) == 1, r.stdout + r.stderr
     assert "`mambaboot doctor --settle " in said[0], said
+
+
+def test_a_move_killed_as_it_takes_or_lets_go_its_locks_leaves_nothing_a_run_of_its_source_does_not_take(
+        world, made_env):
+    """A move's locks are taken source first, each saying the intent as it is taken, and let go the destination's last
+    once the environment is there. Killed as it takes them (the source's says the move, the destination's is made and
+    still blank), or at any call as it lets them go, the user's next run of where the environment is, a move elsewhere,
+    settles what is left and takes the other place's blank lock with it: nothing stays beside a place the user may
+    never name again."""
+    points = ["placelock._fill#2+0"] + [f"placelock._release+{k}" for k in range(1, 40)]
+    for n, at in enumerate(points):
+        src, dst, other = copy_env(made_env, world.envs / f"x{n}"), world.root / f"elsewhere{n}" / "y", world.envs / f"z{n}"
+        dst.parent.mkdir()
+        proc = _killed_at(world, at, "move", str(src), str(dst))
+        if proc.returncode == 0:  # the release ended before its k-th call: every point of it tried
+            assert at.startswith("placelock._release+") and n > 2, (at, proc.stderr)
+            break
+        assert proc.returncode == -9, (at, proc.stderr)
+        if n == 0:
+            assert [os.path.exists(fsops.place_lock(str(p))) for p in (src, dst)] == [True, True]
+        r = world.run("move", str(src if src.exists() else dst), str(other))
+        assert r.returncode == 0 and "Traceback" not in r.stderr, (at, r.stderr)
+        assert not list(dst.parent.iterdir()) and not [p for p in world.envs.iterdir() if "mambaboot" in p.name], at
+        shutil.rmtree(other)
 
 
 # -- the run's own failure: settled by its intent, kept when the put-back fails ---------------

@@ -42,13 +42,15 @@ def intent(path: str, fd: int | None = None, blank: dict | None = None) -> dict 
 
 
 class Intent:
-    """The locks of places, taken in a fixed order (by lock path), held until exit, the intent
-    written into each. say: where what the run's own settling did is said, one sentence each."""
+    """The locks of places, taken in the order given, each refused at once when held, never waited for, the intent
+    written into each as it is taken; held until exit, then let go one by one, the lock of a place that is a directory
+    last: what a kill as a move takes or lets go of them leaves, the place its user comes back to settles (_settle).
+    say: where what the run's own settling did is said, one sentence each."""
 
     def __init__(self, operation: str, *places: str, steps: dict, token: str | None = None,
                  write: bool = True, settling: str | None = None, say=None) -> None:
         self.operation, self.token = operation, token
-        self.places = sorted({fsops.place_lock(p): p for p in places}.items())
+        self.places = list({fsops.place_lock(p): p for p in places}.items())
         self.stage_name = "begun"
         self.facts: dict = {}  # what the operation records for its settling, with its stage
         self.stale: dict = {}  # place -> the intent a killed run left in its lock (taken over here)
@@ -78,14 +80,16 @@ class Intent:
     def _settle(self, left: dict, place: str) -> None:
         """One killed run's intent, once (it is in the lock of each of its places), with the locks of its places held: those
         this run holds, and each other place it names whose own lock holds that intent (its token), taken for it. A place named
-        without that is never locked, walked or changed here (an intent is a claim, its lock the proof)."""
+        without that is never locked, walked or changed here (an intent is a claim, its lock the proof); a free blank lock
+        beside it (its run killed before it wrote there) is taken, and so deleted, but proves nothing of the place."""
         token = left.get("token")
         if token is not None and token in self._tokens:
             return
         self._tokens.add(token)
         mine = dict(self.places)
         held = [place] + [mine[fsops.place_lock(p)] for p in settle.places(left) if fsops.place_lock(p) in mine]
-        others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine and _same(intent(fsops.place_lock(p)), token)]
+        others = [p for p in settle.places(left) if fsops.place_lock(p) not in mine
+                  and (_same(intent(fsops.place_lock(p)), token) or killed(p) == {})]
         with Intent(self.operation, *others, steps=self.steps, write=False, settling=token) as also:
             held += [p for p in others if _same(also.stale.get(p), token)]
             # each lock that holds the intent is rewritten with it, step by step
@@ -129,6 +133,8 @@ class Intent:
         previous = intent(path, lock.fileno())
         if previous:
             self.stale[place] = previous
+        elif self._writes:  # unsynced, as `begun` is below
+            _fill(lock.fileno(), self.body(), sync=False)
 
     def stage(self, name: str, sync: bool = True, **facts) -> None:
         """Said in every lock before the stage's first act (a kill in it finds it said), with facts
@@ -138,7 +144,8 @@ class Intent:
         self._write(sync=sync)
 
     def body(self) -> dict:
-        return {"operation": self.operation, "token": self.token, "stage": self.stage_name, **self.facts}
+        return {"tool": TOOL, "pid": os.getpid(), "operation": self.operation, "token": self.token,
+                "stage": self.stage_name, **self.facts, **{f"place{i}": p for i, (_, p) in enumerate(self.places, 1)}}
 
     def _fail(self) -> dict:
         """Settled through the table from the stage said, as a kill would be (signals held: half a put-back is what it
@@ -165,18 +172,17 @@ class Intent:
         return kept
 
     def _write(self, sync: bool = True) -> None:
-        body = {"tool": TOOL, "pid": os.getpid(), **self.body(), **{f"place{i}": p for i, (_, p) in enumerate(self.places, 1)}}
+        body = self.body()
         for lock in self._mine.values():
             _fill(lock.fileno(), body, sync)
 
     def _release(self, keep=()) -> None:
         """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)
         but those of the places in keep: what was begun there is not settled, and the intent stays for the next run."""
-        for place, lock in self._mine.items():
+        for place, lock in sorted(self._mine.items(), key=lambda mine: os.path.isdir(mine[0])):
             lock.transient = place not in keep
             if lock.transient:
                 _fill(lock.fileno(), None)
-        for lock in self._mine.values():
             _held.discard(lock.path)
             lock.__exit__(None, None, None)
 
