@@ -197,6 +197,7 @@ def serve() -> None:
     log, cwd, out, err), each in a child forked for it, in a session of its own, its streams in the files named, its
     acts counted from 0; answered with two JSON lines: its pid as it starts, its exit code (-N: killed by signal N)."""
     sys.path.insert(0, SRC)
+    import ctypes
     import importlib
     import pkgutil
 
@@ -206,6 +207,9 @@ def serve() -> None:
     for found in pkgutil.walk_packages(mambaboot.__path__, "mambaboot."):  # what any command may import, warm
         if not found.name.endswith("__main__"):
             importlib.import_module(found.name)
+    # The runs' orphans are this process's to reap (Linux: PR_SET_CHILD_SUBREAPER), so a point is judged only once
+    # every process of its run is gone: a forked deleter killed in an rmdir under load ends it first.
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
     for line in sys.stdin:
         ask = json.loads(line)
         pid = os.fork()
@@ -241,6 +245,11 @@ def serve() -> None:
         sys.stdout.write(json.dumps({"pid": pid}) + "\n")
         sys.stdout.flush()
         status = os.waitpid(pid, 0)[1]
+        while True:  # what the run forked (a deleter), SIGKILLed with it, ends its system call in flight first
+            try:
+                os.waitpid(-pid, 0)
+            except ChildProcessError:
+                break
         sys.stdout.write(json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n")
         sys.stdout.flush()
 
