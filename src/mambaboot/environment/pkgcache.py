@@ -25,7 +25,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.files import confined, fileid, filelock, fsops, leftovers, partials, tempname
+from mambaboot.common.files import confined, fileid, filelock, fsops, leftovers, partials, workdir
 from mambaboot.environment import cacheusers, diskusage
 
 ARCHIVE_SUFFIXES = (".tar.bz2", ".conda")
@@ -89,12 +89,14 @@ class SizeMemo:
 
     HEADER = "mambaboot package sizes 1"
 
-    def __init__(self, cache_dir: str) -> None:
+    def __init__(self, cache_dir: str, trusted: bool = True) -> None:
+        """trusted: what the memo holds is taken (else it is only written: clean walks every package anyway)."""
         self.cache_dir = cache_dir
         self.path = os.path.join(cache_dir, *_MEMO.split("/"))
         self.known: dict[str, list[str]] = {}  # directory: [identity, "files bytes", sample]
         try:
-            lines = confined.read_in(cache_dir, _MEMO, _MEMO_LIMIT).decode("utf-8", "surrogateescape").split("\n")
+            lines = confined.read_in(cache_dir, _MEMO, _MEMO_LIMIT).decode("utf-8", "surrogateescape").split("\n") \
+                if trusted else []
         except OSError:
             lines = []
         if lines[:1] == [self.HEADER]:
@@ -257,15 +259,7 @@ def _size(path: str) -> int:
 def _stale_homes(cache_dir: str) -> list:
     """workdir.stale() of CACHE/tmp, for `info`: not the temporary directory too (workdir.stale_for), as info starts
     faster without tempfile's imports."""
-    parent = os.path.join(cache_dir, "tmp")
-    try:
-        if not any(tempname.TEMP_TAG in n for n in os.listdir(parent)):
-            return []
-    except OSError:
-        return []
-    from mambaboot.common.files import workdir  # the rest of it only when there are some
-
-    return workdir.stale(parent)
+    return workdir.stale(os.path.join(cache_dir, "tmp"))
 
 
 def info(cache_dir: str, pkgs_dirs) -> dict:
@@ -310,12 +304,8 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     named = cacheusers.named(cache_dir)
     # clean walks every file anyway: it leaves the memo `info` reads (none of it trusted here:
     # known stays empty, so every package is walked), without the packages it deleted
-    memo = None if dry_run or not os.path.isdir(cache_dir) else SizeMemo(cache_dir)  # no cache: none made for it
-    if memo is not None:
-        memo.known = {}
-    for pkgs_dir in pkgs_dirs:
-        if not os.path.isdir(pkgs_dir):
-            continue
+    memo = None if dry_run or not os.path.isdir(cache_dir) else SizeMemo(cache_dir, trusted=False)  # no cache: none made for it
+    for pkgs_dir in filter(os.path.isdir, pkgs_dirs):
         # A dry run only looks: it writes nothing, not even the lock file.
         locked = contextlib.nullcontext() if dry_run else filelock.FileLock(
             os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS)
@@ -335,8 +325,6 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                         _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
-    from mambaboot.common.files import workdir
-
     found = workdir.stale_for(cache_dir)
     gone = cacheusers.forget_stale(cache_dir, dry_run)
     pip_bytes = _size(os.path.join(cache_dir, "pip"))
