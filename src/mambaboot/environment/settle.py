@@ -21,13 +21,12 @@ class At:
     """One settling: the intent (its stage rewritten as each step is done), the place whose lock was taken, the places
     whose own lock holds the intent (the only ones acted on), the steps a move's rows need, what was done."""
 
-    def __init__(self, intent: dict, place: str, held: list, steps, commit) -> None:
-        self.intent, self.place, self.held, self.steps, self.commit = intent, place, held, steps, commit
-        self.token = intent.get("token")
+    def __init__(self, intent: dict, place: str, held: list, steps) -> None:
+        self.intent, self.place, self.held, self.steps, self.token = intent, place, held, steps, intent.get("token")
         self.done: list[str] = []
 
 
-def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None, commit=None) -> list[str]:
+def run(intent: dict, place: str, steps: dict | None = None, held: list | None = None, commit=lambda body: None) -> list[str]:
     """Settle intent (placelock.INTENT's shape) at place; what was done, one sentence each. steps: the move rows' steps
     (pipeline/movesteps.py). held: a killed run's places whose own lock holds its intent, the only ones looked at (None:
     the calling run's own). A row is one step, each of which can be done again, then the stage whose row does the rest:
@@ -44,7 +43,7 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
                     f"{intent.get('to')}, but the lock of one of them does not hold it, so nothing proves that "
                     f"move ran there; nothing was changed; if no move is going, delete {fsops.place_lock(place)} "
                     "and run again")
-    at = At(dict(intent), place, list(locks.values()), steps, commit or (lambda body: None))
+    at = At(dict(intent), place, list(locks.values()), steps)
     if held is not None:  # a killed run's: what it wrote under its token, first (a directory its rows take back is
         for each in locks.values():  # then as it made it); a live run's own are renamed or deleted by itself
             at.done += leftovers.collect(each)
@@ -52,7 +51,7 @@ def run(intent: dict, place: str, steps: dict | None = None, held: list | None =
     while step is not None:
         step(at)
         at.intent = dict(at.intent, stage=after)
-        at.commit(at.intent)
+        commit(at.intent)
         step, after = TABLE[(operation, after)]
     return at.done
 
@@ -122,11 +121,10 @@ def _put_back(at: At) -> None:
 def new_left(intent: dict, place: str) -> str:
     """What the engine's directory of a create killed in its engine stage is: "gone", "old" (put back), "new" (marked),
     "empty" or "stuck" (it proves nothing: left to the user, the old environment kept set aside meanwhile)."""
-    token = intent.get("token")
     if not os.path.lexists(place):
         return "gone"
     for role in (proof.OLD, proof.NEW):
-        if proof.holds_mark(place, token, role):
+        if proof.holds_mark(place, intent.get("token"), role):
             return role
     try:
         with proof.place(place) as root:
@@ -222,7 +220,20 @@ def _move_back(at: At) -> None:
     """Before `verified`: the move put back (steps["undo"]: its files, record and scripts name SRC's old place again)."""
     src, dst, old, how, token = _move_fields(at.intent, at.place)
     if how == COPIED:
-        return _drop_copy(at, src, dst)
+        act = f"copied {src} there"
+        partial = _sibling(at.intent, dst, "partial", proof.COPY, "the move's copy")
+        dropped = partial is not None and os.path.lexists(partial)
+        if dropped:
+            proof.remove_marked(partial, token, act, proof.COPY)  # made, killed before its mark: empty, for rmdir alone
+        copy = _identity(at.intent, "copy")
+        if copy is not None and proof.holds_mark(dst, token, proof.COPY, copy):
+            proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
+            dropped = True
+        elif copy is not None and _rmdir(dst):  # the copy, emptied to its mark by a settling killed in turn, the mark gone
+            dropped = True
+        if proof.drop_mark(src, proof.SOURCE, token) or dropped:
+            at.done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
+        return
     source = _identity(at.intent, "source")
     renamed = how == RENAMED and proof.holds_mark(dst, token, proof.SOURCE, source)
     if renamed:
@@ -248,23 +259,6 @@ def _unclaim(at: At) -> None:
     if isinstance(src, str) and os.path.normcase(src) in map(os.path.normcase, at.held) and \
             proof.drop_mark(src, proof.SOURCE, at.token):
         at.done.append(f"dropped the mark of a mambaboot move of {src} stopped before it moved anything: it is as it was")
-
-
-@proof.rule("mark")
-def _drop_copy(at: At, src: str, dst: str) -> None:
-    act, dropped, token = f"copied {src} there", False, at.token
-    partial = _sibling(at.intent, dst, "partial", proof.COPY, "the move's copy")
-    if partial is not None and os.path.lexists(partial):
-        proof.remove_marked(partial, token, act, proof.COPY)  # made, killed before its mark: empty, for rmdir alone
-        dropped = True
-    copy = _identity(at.intent, "copy")
-    if copy is not None and proof.holds_mark(dst, token, proof.COPY, copy):
-        proof.remove_marked(dst, token, act, proof.COPY, expected=copy)
-        dropped = True
-    elif copy is not None and _rmdir(dst):  # the copy, emptied to its mark by a settling killed in turn, the mark gone
-        dropped = True
-    if proof.drop_mark(src, proof.SOURCE, token) or dropped:
-        at.done.append(f"put back: a move of {src} to {dst} did not verify; the copy was deleted and {src} is as it was")
 
 
 @proof.rule("mark")
