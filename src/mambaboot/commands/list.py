@@ -39,33 +39,24 @@ def _row(env, measured: bool) -> list:
             env.prefix]
 
 
-def _moving(h, envs, left: list, paths: list) -> tuple[list, set]:
-    """One sentence for each move that did not finish (its intent, in the lock of both its places, found from the
-    environments listed, the paths given and the locks under envs_dir), naming what settles it: list changes nothing.
+def _moving(h, envs_dir: str, paths: list) -> tuple[list, set]:
+    """One sentence for each move that did not finish (its intent, in the lock of both its places, found under
+    envs_dir, at the paths given and beside them: shell/unfinished.found), naming what settles it: list changes nothing.
     The places are the intent's own words: only the settling checks them against the mark the move left in them. Also
     the keys (token, else place) of the moves said, whose locks are not named again one by one."""
-    import os
-
     from mambaboot.common.files import fsops
-    from mambaboot.environment import placelock, settle
+    from mambaboot.environment import settle
     from mambaboot.shell import unfinished
 
-    places = [p for p, _, _ in left] + [e.prefix for e in envs]  # left: unfinished.found under the envs root
-    for path in paths:
-        places += [os.path.abspath(path)] + [p for p, _, _ in placelock.unsettled(os.path.dirname(os.path.abspath(path)))]
-    found: dict = {}
-    for place in places:
-        body = placelock.killed(place)
-        if settle.unsettled_move(body):
-            found.setdefault(_move_key(place, body), (place, body))
-    said = []
-    for place, body in found.values():
-        left = fsops.place_lock(place)
-        what = (f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not finish "
-                f"(killed at its stage {unfinished.field(body.get('stage'))})" if settle.move_shaped(body)
-                else f"{unfinished.field(left)} holds a move's intent")
-        said.append(f"{what}; {unfinished.advice(h.windows, place, left, body)}")
-    return said, set(found)
+    said: dict = {}
+    for place, _, body in unfinished.found(envs_dir, paths, beside=True):
+        if settle.unsettled_move(body) and _move_key(place, body) not in said:
+            left = fsops.place_lock(place)
+            what = (f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
+                    f"finish (killed at its stage {unfinished.field(body.get('stage'))})" if settle.move_shaped(body)
+                    else f"{unfinished.field(left)} holds a move's intent")
+            said[_move_key(place, body)] = f"{what}; {unfinished.advice(h.windows, place, left, body)}"
+    return list(said.values()), set(said)
 
 
 def _move_key(place: str, body: dict) -> str:
@@ -88,7 +79,7 @@ def run(args) -> int:
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = unfinished.found(envs_dir)
     # A move killed half way is listed as moving, never as complete, and never settled here.
-    moves, moves_said = _moving(h, envs, left, args.paths)
+    moves, moves_said = _moving(h, envs_dir, args.paths)
     for said in moves:
         output.say(f"mambaboot: {said}", sys.stderr)
     if args.json:
