@@ -62,7 +62,7 @@ STATE = (
      ("common/files/workdir.py",), "the temporary names"),
     ("CACHE/tmp/mambaboot-tmp-<TOKEN>-bootstrap", ("common/files/workdir.py", "BOOTSTRAP"), _BOOTSTRAP, (), None, (),
      "the temporary names"),
-    (".NAME.mambaboot-tmp-<TOKEN>-new", ("common/files/tempname.py", "TEMP_TAG"), ("pipeline/create.py:_Rollback._make",),
+    (".NAME.mambaboot-tmp-<TOKEN>-new", ("common/files/tempname.py", "TEMP_TAG"), ("pipeline/create.py:_Rollback.make_target",),
      ("nothing lost", "held"), "place", ("pipeline/create.py", "environment/settle.py"), "the temporary names"),
     (".NAME.mambaboot-tmp-<TOKEN>-old", ("common/files/tempname.py", "TEMP_TAG"),
      ("pipeline/create.py:_Rollback.move_old_aside", "environment/delete.py:remove", "pipeline/move.py:_rename_or_copy",

@@ -152,27 +152,35 @@ class _Rollback:
             # to the settle table, which puts it back or deletes it (settle.py)
             with guarded.set_aside(guarded.seen(prefix, record.RECORD_DIR), proof.OLD, token, kept=True):
                 pass
+        except TargetRefused:
+            raise
         except OSError as exc:
-            if isinstance(exc, TargetRefused):
-                raise
-            raise TargetRefused(
-                f"cannot move the old environment {prefix} aside to replace it "
-                f"({exc.strerror or exc}); nothing was changed"
-            ) from None
+            raise TargetRefused(f"cannot move the old environment {prefix} aside to replace it "
+                                f"({exc.strerror or exc}); nothing was changed") from None
 
+    @proof.rule("held")
     def make_target(self) -> None:
         """The engine's directory: made here (an empty one of the user's: taken as it is), and held open while the
         engine runs. Before the engine has made conda-meta/ it cannot carry a mark (micromamba 2.8.1 takes an existing
         empty folder, and refuses one that holds anything but conda-meta/, or removes that whole:
         libmamba/src/api/create.cpp `create()`), so a kill meanwhile leaves a directory that proves nothing (settle.py
         names it); this run's proof is the directory it holds open, whose inode no other can take meanwhile. Whatever
-        appeared there since the target was judged is refused, and left as it is."""
-        prefix = self.plan.prefix
-        before = self.intent.stage_name
+        appeared there since the target was judged is refused, and left as it is.
+        Made here: under the intent's `staged` name first, then renamed into place, never over anything (a kill leaves at
+        most an empty directory, which rmdir alone removes: docs/reliability.md, the temporary names)."""
+        prefix, before = self.plan.prefix, self.intent.stage_name
         parent, name = confined.split(prefix)
         with parent:
             if self.state != target.EMPTY:
-                self._make(parent, prefix)
+                staged = tempname.set_aside(prefix, self.intent.token, proof.NEW)
+                self.intent.stage("engine", made="1", staged=staged)
+                parent.mkdir(os.path.basename(staged))
+                try:
+                    noreplace.rename_dir(staged, prefix)
+                except FileExistsError:
+                    parent.rmdir(os.path.basename(staged))
+                    self.intent.stage(before, made=None, staged=None)
+                    raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
             root = parent.sub(name)
             if self.state == target.EMPTY:
                 self.intent.stage("engine", made="0")
@@ -182,22 +190,6 @@ class _Rollback:
                 self.intent.stage(before, made=None, staged=None)
                 raise TargetRefused(f"{prefix} was given files while this create ran ({output.some(entries, 5)}); they were left as they are")
             self.held = root
-
-    @proof.rule("held")
-    def _make(self, parent, prefix: str) -> None:
-        """The engine's directory, made under a name of this run's own (said in the intent first), then renamed into
-        place without replacing anything: a kill at any point leaves nothing, or an empty directory under that name or
-        at the place, which rmdir alone (it takes nothing but an empty directory) removes."""
-        before = self.intent.stage_name
-        staged = tempname.set_aside(prefix, self.intent.token, proof.NEW)
-        self.intent.stage("engine", made="1", staged=staged)
-        parent.mkdir(os.path.basename(staged))
-        try:
-            noreplace.rename_dir(staged, prefix)
-        except FileExistsError:
-            parent.rmdir(os.path.basename(staged))
-            self.intent.stage(before, made=None, staged=None)
-            raise TargetRefused(f"{prefix} appeared while this create ran; it was left as it is") from None
 
     @proof.rule("held")
     def engine_done(self, failed: bool = False) -> None:
