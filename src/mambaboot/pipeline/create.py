@@ -197,10 +197,7 @@ class _Rollback:
         its name still leads there: marked (the engine made the prefix: from now on it carries this run's mark), or
         (failed: this run's failure) emptied through the descriptor and, made here, removed: proven by the descriptor
         alone, nothing written into it (a full disk takes no mark). On Windows, no descriptor: marked."""
-        held, self.held = self.held, None
-        if held is None:
-            raise TargetRefused(f"{self.plan.prefix} is not the directory this create made for its engine; it was "
-                                "left as it is")
+        held, self.held = self.held, None  # set by make_target, on the one way here
         parent, name = confined.split(self.plan.prefix)
         with held, parent:
             try:
