@@ -239,7 +239,7 @@ def test_an_adoption_syncs_every_file_it_writes(world, channel, standin, tmp_pat
 
 
 def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world, channel, standin):
-    """move checks the shell itself and hands adopt check_shell=False: adopt then neither refuses a
+    """adopt leaves the shell to its callers (move, the command), which check it themselves: it neither refuses a
     contaminated shell nor says a word about the shell (no "shell:" step, no "ignoring" warning)."""
     from mambaboot.common import host
     from mambaboot.common.report import Reporter
@@ -262,8 +262,7 @@ def test_adopt_asked_not_to_check_the_shell_neither_checks_nor_reports_it(world,
                         cwd=str(world.envs))
     heard = Heard()
     with placelock.Intent("adopt", str(prefix), steps={}, token=tempname.run_token()) as intent:  # as the command holds it
-        result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), check_shell=False,
-                                    intent=intent)
+        result = adopt.adopt_prefix(str(prefix), machine, heard, cache_dir=str(world.cache), intent=intent)
     assert result.prefix == str(prefix)
     assert heard.lines and not [line for line in heard.lines if line.startswith("shell:") or "ignoring" in line]
 

@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:  # argparse's Namespace, or cli's for a command line options.read read
-    from mambaboot.common import host, output, pathrules
+    from mambaboot.common import host, isolation, output, pathrules
     import os
 
     from mambaboot.common.files import tempname
@@ -38,10 +38,10 @@ def run(args) -> int:  # argparse's Namespace, or cli's for a command line optio
     prefix = os.path.abspath(os.path.expanduser(args.prefix))
     with place_intent("adopt", prefix, token=tempname.run_token(), say=rep.warn) as intent:  # settles its failure
         warn_settled(intent, rep)
-        result = adopt.adopt_prefix(
-            prefix, host.current(), rep, python=args.python, cache_dir=args.cache_dir,
-            link_cache=not args.no_cache_link, ignore_active_env=args.ignore_active_env, intent=intent,
-        )
+        machine = host.current()
+        isolation.admit(machine.environ, machine.windows, args.ignore_active_env, rep)
+        result = adopt.adopt_prefix(prefix, machine, rep, python=args.python, cache_dir=args.cache_dir,
+                                    link_cache=not args.no_cache_link, intent=intent)
     if args.json:
         output.emit_json(result.to_dict())
     else:

@@ -26,7 +26,6 @@ from mambaboot.common.values import value
 from mambaboot.environment import record
 from mambaboot.pipeline import finish
 from mambaboot.pipeline.plan import resolve_cache_dir, resolve_pkgs_dirs
-from mambaboot.common import isolation
 
 MANAGED = "managed"
 ADOPTED = "adopted"
@@ -61,24 +60,19 @@ def check_prefix(prefix: str, command: str) -> None:
 
 def adopt_prefix(
     prefix: str, host: Host, reporter: Reporter, *, python: str | None = None,
-    cache_dir: str | None = None, link_cache: bool = True, ignore_active_env: bool = False,
-    check_shell: bool = True, intent,
+    cache_dir: str | None = None, link_cache: bool = True, intent,
 ) -> AdoptResult:
-    """check_shell False: the caller (move) has checked the shell and reported it; adopt does not again.
+    """The caller has checked the shell (isolation.admit) and reported it.
     intent: the placelock.Intent of prefix, whose stages say what settles it; a move's (its re-adopt at its
-    destination): the snapshot is saved in the place under the move's token and left there, put back or
-    dropped by settle.py's move rows as the move ends."""
-    if check_shell:
-        isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
+    destination) leaves its snapshot in the place to the move's rows (docs/reliability.md, the temporary names)."""
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix, "adopt")
     existing = record.read(prefix)
+    case = ADOPTED if existing is None else MANAGED
     if existing is not None:
-        case = MANAGED
         finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
-        case = ADOPTED
         finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is a conda environment")
     from mambaboot.environment import adoptundo

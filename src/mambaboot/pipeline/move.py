@@ -153,7 +153,7 @@ def _re_adopt(src: str, dst: str, host: Host, reporter: Reporter, cache_dir: Opt
     re-adopting, so its failure and a kill are put back by the one table alike; verified, the
     table drops it."""
     intent.stage(RE_ADOPTING, **{"from": src, "to": dst, "old": dst, "how": FINISHED})
-    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, check_shell=False, intent=intent)
+    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, intent=intent)
     intent.stage(VERIFIED)
     _settle_own(intent, dst, reporter)
     return MoveResult(src, dst, FINISHED, [], adopted)
@@ -189,9 +189,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
     changed = rewrite.relocate(dst, findings, old, dst, host.windows)
     _forget_pack_note(dst)
     reporter.step(f"rewrite: {len(changed)} files now name {dst}")
-    adopted = adopt.adopt_prefix(
-        dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, check_shell=False, intent=intent,
-    )
+    adopted = adopt.adopt_prefix(dst, host, reporter, cache_dir=cache_dir, link_cache=link_cache, intent=intent)
     intent.stage(VERIFIED)
     if how == COPIED:  # the copy works: the source goes, set aside first, through its mark
         intent.stage(DELETING_SOURCE, aside=tempname.set_aside(src, intent.token, proof.SOURCE))
