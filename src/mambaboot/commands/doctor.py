@@ -1,6 +1,6 @@
 """`mambaboot doctor`: check this shell and machine against the rules, with a one-line fix each."""
 
-from mambaboot.commands._common import add_command
+from mambaboot.commands._common import add_command, place_intent
 from mambaboot.commands.options import ANY, flag, positional, table, value
 from mambaboot.common.errors import DOCTOR_FOUND
 
@@ -151,10 +151,8 @@ def _settle(machine, args) -> int:
     (environment/settle.py), as a run that then does nothing: the command list and doctor advise for it."""
     import os
 
-    from mambaboot.common import output
-    from mambaboot.common.errors import TargetRefused, UsageError
+    from mambaboot.common import errors, output
     from mambaboot.common.locations import resolve_cache_dir, resolve_envs_dir
-    from mambaboot.commands._common import place_intent
     from mambaboot.common.files import workdir
     from mambaboot.environment import pkgcache
     from mambaboot.shell import unfinished
@@ -162,7 +160,7 @@ def _settle(machine, args) -> int:
     places = [os.path.abspath(p) for p in args.prefixes]
     try:
         places = places or [place for place, _, _ in unfinished.found(resolve_envs_dir(machine, args.envs_dir))]
-    except UsageError:  # PY_ENVS naming no directory: no place there to settle
+    except errors.UsageError:  # PY_ENVS naming no directory: no place there to settle
         pass
     cache = resolve_cache_dir(machine, args.cache_dir)
     for left in workdir.stale_for(cache):  # a killed run's work directory, proven ours: deleted
@@ -176,7 +174,7 @@ def _settle(machine, args) -> int:
             with place_intent("settle", place) as intent:
                 for line in intent.settled or [f"nothing was left to settle at {place}"]:
                     output.say(line)
-        except TargetRefused as exc:
+        except errors.TargetRefused as exc:
             refused.append(exc)
     for exc in refused[:-1]:
         output.say(f"error: {exc}")

@@ -9,16 +9,15 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
+from mambaboot.common import output, quoting
 from mambaboot.common.files import fsops, tempname
-from mambaboot.common.output import shown
 from mambaboot.environment import placelock, settle
-from mambaboot.common import quoting
 
 
 def field(value) -> str:
     """A word of an intent, or a path read from disk, as a line shows it: every control character,
     a newline too, escaped, so that no field read from a file makes a line of its own."""
-    return shown(str(value))
+    return output.shown(str(value))
 
 
 def found(envs_dir: str, paths=(), beside: bool = False) -> list:
@@ -48,16 +47,15 @@ def said(place: str, path: str, body: dict) -> str:
 def advice(windows: bool, place: str, path: str, body: dict) -> str:
     """The command that settles the intent at path (place's), or what to do by hand."""
     given, place, path = place, field(place), field(path)  # given: as a command names it
-    operation, stage = body.get("operation"), body.get("stage")
+    row = settle.TABLE.get((body.get("operation"), body.get("stage")))
     again = quoting.advice(["mambaboot", "doctor", "--settle", given], windows, "`mambaboot doctor --settle PREFIX`")
     if not body:
         return f"{again} deletes it (and so does any run that changes it)"
     if settle.unsettled_move(body) and not settle.move_shaped(body):
         return f"it is not one mambaboot writes, and nothing settles it: if no move of yours is under way, delete {path}"
-    if settle.TABLE.get((operation, stage)) is None:
+    if row is None:
         return (f"this mambaboot does not know that stage and leaves it as it is (every run that would change "
                 f"{place} is refused meanwhile): " + settle.CLEAR.format(lock=path))
-    if settle.TABLE[(operation, stage)][0] is settle.TABLE[("create", "engine")][0] and \
-            settle.new_left(body, given) == "stuck":  # the create rows would leave what is there to the user
-        return settle.stuck(body, given, windows, field)
+    if row[0] is settle.TABLE[("create", "engine")][0] and settle.new_left(body, given) == "stuck":
+        return settle.stuck(body, given, windows, field)  # the create rows would leave what is there to the user
     return f"{again} settles it (and so does any run that changes {place}, before its own work)"
