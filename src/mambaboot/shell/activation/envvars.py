@@ -423,9 +423,7 @@ def _replaced(path, data):
             import fcntl
 
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if not os.path.lexists(temp):
-            return False
-        f.write(data)
+        f.write(data)  # taken meanwhile: the rename finds nothing to rename
         f.flush()
         if sys.platform == "win32":  # a file open there is not renamed: unlocked and closed first
             f.seek(0)
