@@ -200,9 +200,7 @@ def _move_claimed(src: str, dst: str, in_place: bool, host: Host, reporter: Repo
 
 
 def _settle_own(intent: Any, place: str, reporter: Reporter) -> None:
-    """The move's verified end, by the table a killed move's is settled by (environment/settle.py):
-    finished. Its failure, here or before, the intent settles (put back before `verified`), and
-    keeps for the next run of either place when that fails."""
+    """The move's verified end: finished by the table that settles its failure and a kill alike (see the module)."""
     for done in settle.run(intent.body(), place, steps=intent.steps):
         if not done.startswith("finished"):
             reporter.warn(done)

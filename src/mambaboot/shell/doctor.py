@@ -625,10 +625,9 @@ def check_unfinished(m: Host, envs_dir: str, prefixes: Iterable[str] = ()) -> Li
 
 
 def check_work_dirs(m: Host, cache_dir: Optional[str] = None) -> List[Finding]:
-    """The work directories killed runs left in CACHE/tmp (cache_dir: the one given, else `cache info`'s) and the
-    temporary directory (common/files/workdir.py), named with what deletes them (`doctor --settle` one that proves itself
-    ours, the user by hand one that does not); the cache notes' new text a killed writer left; the downloads left under
-    the temporary name in the cache's stores, deleted by hand (common/files/partials.py). Warnings; nothing is deleted."""
+    """What killed runs left in the cache (cache_dir: the one given, else `cache info`'s) and the temporary directory,
+    each named with what deletes it: work directories (common/files/workdir.py), cache notes' new text, downloads under
+    the temporary name in the cache's stores (common/files/partials.py). Warnings; nothing is deleted."""
     from mambaboot.common import locations
     from mambaboot.common.files import partials, workdir
     from mambaboot.environment import pkgcache
