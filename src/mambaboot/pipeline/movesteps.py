@@ -8,8 +8,6 @@ refused, naming the move that settles it.
   the record still says there is something to put back, and the next settling does it again.
 """
 
-from __future__ import annotations
-
 from mambaboot.common import quoting
 from mambaboot.common.errors import MambabootError
 from mambaboot.environment import record

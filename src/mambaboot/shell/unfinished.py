@@ -5,8 +5,6 @@ made (filelock.held), and one a live run holds is that run's, not a leftover. Th
 (docs/reliability.md, "The settle table").
 """
 
-from __future__ import annotations  # annotations stay text: no typing at start-up
-
 import os
 
 from mambaboot.common import output, quoting
