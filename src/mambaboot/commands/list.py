@@ -39,9 +39,9 @@ def _row(env, measured: bool) -> list:
             env.prefix]
 
 
-def _moving(h, envs_dir: str, paths: list) -> tuple[list, set]:
-    """One sentence for each move that did not finish (its intent, in the lock of both its places, found under
-    envs_dir, at the paths given and beside them: shell/unfinished.found), naming what settles it: list changes nothing.
+def _moving(h, left: list, paths: list) -> tuple[list, set]:
+    """One sentence for each move that did not finish (its intent, in the lock of both its places, found under the
+    envs root (left), at the paths given and beside them: shell/unfinished.found), naming what settles it: list changes nothing.
     The places are the intent's own words: only the settling checks them against the mark the move left in them. Also
     the keys (token, else place) of the moves said, whose locks are not named again one by one."""
     from mambaboot.common.files import fsops
@@ -49,7 +49,7 @@ def _moving(h, envs_dir: str, paths: list) -> tuple[list, set]:
     from mambaboot.shell import unfinished
 
     said: dict = {}
-    for place, _, body in unfinished.found(envs_dir, paths, beside=True):
+    for place, _, body in left + unfinished.found(None, paths, beside=True):  # the envs root read once, by run
         if settle.unsettled_move(body) and _move_key(place, body) not in said:
             left = fsops.place_lock(place)
             what = (f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
@@ -79,7 +79,7 @@ def run(args) -> int:
     # What a killed run left (its intent, beside the place): named here; the next run of that place settles it.
     left = unfinished.found(envs_dir)
     # A move killed half way is listed as moving, never as complete, and never settled here.
-    moves, moves_said = _moving(h, envs_dir, args.paths)
+    moves, moves_said = _moving(h, left, args.paths)
     for said in moves:
         output.say(f"mambaboot: {said}", sys.stderr)
     if args.json:

@@ -18,13 +18,13 @@ def field(value) -> str:
     return output.shown(str(value))
 
 
-def found(envs_dir: str, paths=(), beside: bool = False) -> list:
-    """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir and at paths (beside:
-    and in the directories holding them): one entry per file (a move's intent is in the lock of both its places)."""
+def found(envs_dir, paths=(), beside: bool = False) -> list:
+    """(place, file holding the intent, intent) for each lock file a killed run left in envs_dir (if any) and at paths
+    (beside: and in the directories holding them): one entry per file (a move's intent is in the lock of both places)."""
     left: dict = {}
     given = [(place, fsops.place_lock(place), placelock.killed(place)) for place in map(os.path.abspath, paths)]
-    near = [e for place in paths if beside for e in placelock.unsettled(os.path.dirname(os.path.abspath(place)))]
-    for place, path, body in placelock.unsettled(envs_dir) + given + near:
+    near = [e for place in (paths if beside else ()) for e in placelock.unsettled(os.path.dirname(os.path.abspath(place)))]
+    for place, path, body in (placelock.unsettled(envs_dir) if envs_dir else []) + given + near:
         if body is not None:
             left.setdefault(os.path.realpath(path), (place, path, body))
     return list(left.values())
