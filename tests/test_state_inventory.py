@@ -63,7 +63,7 @@ RECOVERY = (
     "pipeline/move.py:_move_claimed", "pipeline/move.py:_settle_own", "pipeline/movecopy.py:copy",
     "pipeline/adopt.py:adopt_prefix", "common/files/confined.py:Root.remove_tree", "common/files/confined.py:rename_beside",
     "common/files/removal.py:remove_contents", "common/files/removal.py:_remove_last",
-    "common/files/removal.py:_remove_scanned", "environment/pkgcache.py:clean", "environment/pkgcache.py:_stale_homes",
+    "common/files/removal.py:_remove_scanned", "environment/pkgcache.py:clean",
     "environment/pkgcache.py:killed_writers",
     "shell/activation/envvars.py:_replaced", "commands/list.py:_moving", "shell/doctor.py:check_unfinished",
     "shell/doctor.py:check_work_dirs", "commands/doctor.py:_settle",

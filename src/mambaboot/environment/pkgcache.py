@@ -256,12 +256,6 @@ def _size(path: str) -> int:
     return diskusage.measure(path).bytes if os.path.isdir(path) else 0
 
 
-def _stale_homes(cache_dir: str) -> list:
-    """workdir.stale() of CACHE/tmp, for `info`: not the temporary directory too (workdir.stale_for), as info starts
-    faster without tempfile's imports."""
-    return workdir.stale(os.path.join(cache_dir, "tmp"))
-
-
 def info(cache_dir: str, pkgs_dirs) -> dict:
     caches = []
     memo = SizeMemo(cache_dir)
@@ -282,7 +276,8 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
     for path, st in diskusage.walk(store):
         binaries += os.path.basename(path) in ("micromamba", "micromamba.exe")
         store_bytes += st.st_size
-    homes = list(_stale_homes(cache_dir))
+    # CACHE/tmp alone, not the temporary directory too (workdir.stale_for): info starts faster without tempfile
+    homes = workdir.stale(os.path.join(cache_dir, "tmp"))
     proven = [h for h in homes if h.proven]
     partial = partials.found(cache_dir)
     return {
