@@ -44,18 +44,16 @@ def _moving(h, left: list, paths: list) -> tuple[list, set]:
     envs root (left), at the paths given and beside them: shell/unfinished.found), naming what settles it: list changes nothing.
     The places are the intent's own words: only the settling checks them against the mark the move left in them. Also
     the keys (token, else place) of the moves said, whose locks are not named again one by one."""
-    from mambaboot.common.files import fsops
     from mambaboot.environment import settle
     from mambaboot.shell import unfinished
 
     said: dict = {}
-    for place, _, body in left + unfinished.found(None, paths, beside=True):  # the envs root read once, by run
+    for place, path, body in left + unfinished.found(None, paths, beside=True):  # the envs root read once, by run
         if settle.unsettled_move(body) and _move_key(place, body) not in said:
-            left = fsops.place_lock(place)
             what = (f"a move of {unfinished.field(body.get('from'))} to {unfinished.field(body.get('to'))} did not "
                     f"finish (killed at its stage {unfinished.field(body.get('stage'))})" if settle.move_shaped(body)
-                    else f"{unfinished.field(left)} holds a move's intent")
-            said[_move_key(place, body)] = f"{what}; {unfinished.advice(h.windows, place, left, body)}"
+                    else f"{unfinished.field(path)} holds a move's intent")
+            said[_move_key(place, body)] = f"{what}; {unfinished.advice(h.windows, place, path, body)}"
     return list(said.values()), set(said)
 
 
