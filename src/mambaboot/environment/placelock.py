@@ -71,7 +71,7 @@ class Intent:
                 for place in self._mine:  # place: deleted once its own lock shows its writer gone
                     self.settled += leftovers.collect_unlocked(os.path.join(place, record.RECORD_DIR))
                 # unsynced: `begun` with no facts settles nothing (settle.TABLE); each stage after it is synced before its act
-                self._write(sync=False)
+                self.stage(self.stage_name, sync=False)
         except BaseException:  # not settled: each killed run's intent stays in its lock, as it was
             self._release(keep=self.stale)
             raise
@@ -141,7 +141,9 @@ class Intent:
         (str values) for whoever settles it; sync=False only where the stage before settles to the same end."""
         self.stage_name = name
         self.facts.update(facts)
-        self._write(sync=sync)
+        body = self.body()
+        for lock in self._mine.values():
+            _fill(lock.fileno(), body, sync)
 
     def body(self) -> dict:
         return {"tool": TOOL, "pid": os.getpid(), "operation": self.operation, "token": self.token,
@@ -170,11 +172,6 @@ class Intent:
             except OSError:  # the failure settled may be the reader's going: unsaid, it is no failed settle
                 break
         return kept
-
-    def _write(self, sync: bool = True) -> None:
-        body = self.body()
-        for lock in self._mine.values():
-            _fill(lock.fileno(), body, sync)
 
     def _release(self, keep=()) -> None:
         """Unlocked, each lock emptied first (a finished run's intent never outlives it, whoever holds the file open)

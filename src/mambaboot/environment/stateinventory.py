@@ -34,7 +34,7 @@ LOCK_KINDS = {
 _BOOTSTRAP = ("bootstrap/bootstrap.sh", "bootstrap/bootstrap.bat", "bootstrap/bootstrap.ps1")
 STATE = (
     (".NAME.mambaboot-lock", ("common/files/fsops.py", "PLACE_LOCK"),
-     ("environment/placelock.py:Intent._take", "environment/placelock.py:Intent._write"), ("free lock",),
+     ("environment/placelock.py:Intent._take", "environment/placelock.py:Intent.stage"), ("free lock",),
      "place", ("environment/placelock.py",), "the place's lock and intent"),
     ("PREFIX/.mambaboot-claim", ("common/files/proof.py", "MARK"),
      ("common/files/proof.py:write_mark", "pipeline/create.py:_Rollback.engine_done", "pipeline/move.py:_move_claimed",
