@@ -15,6 +15,7 @@ from tests.support.server import AssetServer
 
 KILLED = "crash-matrix: kill points"
 DEPTH_TWO = "crash-matrix: at depth two"
+REMOVED = "crash-matrix: removed instead"
 OPERATIONS = "crash-matrix: operations"
 
 
@@ -111,25 +112,28 @@ def operations(channel, standin, volume: Path, releases: str = ""):
     other_fs = lambda world: volume / "f"  # noqa: E731
     return [
         Operation("create", lambda w: _create_args(w, channel, standin), lambda w: [_env(w)],
-                  done=_complete_at(_env), finished=lambda w: _complete(_env(w))),
+                  done=_complete_at(_env), finished=lambda w: _complete(_env(w)), removable=lambda w: [_env(w)]),
         Operation("create, its engine downloaded", lambda w: _create_args(w, channel, standin)[:-2], lambda w: [_env(w)],
                   done=_complete_at(_env), finished=lambda w: _complete(_env(w)),
-                  env={"MAMBABOOT_RELEASES_URL": releases}),
+                  env={"MAMBABOOT_RELEASES_URL": releases}, removable=lambda w: [_env(w)]),
         Operation("create --force", lambda w: _create_args(w, channel, standin, "--force"), lambda w: [_env(w)],
-                  setup=_made(channel, standin), old=_env, new=_env, done=_complete_at(_env), put_back=True),
+                  setup=_made(channel, standin), old=_env, new=_env, done=_complete_at(_env), put_back=True,
+                  removable=lambda w: [_env(w)]),
         Operation("create --from-lock", lambda w: ["create", "-q", "--from-lock", str(_locked(w)), "--prefix",
                                                    str(_env(w)), "--cache-dir", str(w.cache), "--micromamba", str(standin)],
                   lambda w: [_env(w)], setup=_lock_beside(channel, standin), done=_complete_at(_env),
-                  finished=lambda w: _complete(_env(w))),
+                  finished=lambda w: _complete(_env(w)), removable=lambda w: [_env(w)]),
         Operation("adopt", lambda w: ["adopt", "--cache-dir", str(w.cache), str(_env(w))], lambda w: [_env(w)],
-                  setup=_foreign(channel, standin), old=_env, new=_env, done=_complete_at(_env), put_back=True),
+                  setup=_foreign(channel, standin), old=_env, new=_env, done=_complete_at(_env), put_back=True,
+                  removable=lambda w: [_env(w)], foreign=True),
         Operation("move", lambda w: ["move", str(_env(w)), str(_moved(w))], lambda w: [_env(w), _moved(w)],
                   setup=_made(channel, standin), old=_env, new=_moved, done=_complete_at(_moved),
-                  finished=lambda w: _complete(_moved(w)) and not _env(w).exists(), put_back=True),
+                  finished=lambda w: _complete(_moved(w)) and not _env(w).exists(), put_back=True,
+                  removable=lambda w: [_env(w), _moved(w)]),
         Operation("move to another file system", lambda w: ["move", str(_env(w)), str(other_fs(w))],
                   lambda w: [_env(w), other_fs(w)], setup=_made(channel, standin), old=_env, new=other_fs,
                   done=_complete_at(other_fs), finished=lambda w: _complete(other_fs(w)) and not _env(w).exists(),
-                  put_back=True, outside=[volume]),
+                  put_back=True, outside=[volume], removable=lambda w: [_env(w), other_fs(w)]),
         Operation("remove", lambda w: ["remove", "--yes", str(_env(w))], lambda w: [_env(w)],
                   setup=_made(channel, standin), done=_gone(_env), finished=lambda w: not _env(w).exists(),
                   put_back=True),
@@ -141,9 +145,10 @@ def operations(channel, standin, volume: Path, releases: str = ""):
                   setup=_killed_create_left_its_home(channel, standin), own_packages=True),
         Operation("provision", lambda w: ["provision", "--post-script", str(w.project / "post.sh"), str(_env(w))],
                   lambda w: [_env(w)], setup=_made(channel, standin, _post_script),
-                  done=lambda w: None if (_env(w) / "provisioned.txt").is_file() else "the post-script did not run"),
+                  done=lambda w: None if (_env(w) / "provisioned.txt").is_file() else "the post-script did not run",
+                  removable=lambda w: [_env(w)]),
         Operation("activate-scripts", lambda w: ["activate-scripts", str(_env(w))], lambda w: [_env(w)],
-                  setup=_made(channel, standin), done=_complete_at(_env)),
+                  setup=_made(channel, standin), done=_complete_at(_env), removable=lambda w: [_env(w)]),
     ]
 
 
@@ -208,19 +213,25 @@ def every_kill_point_is_settled(name, crash_base, volume, channel, standin, rele
         reliability.record(KILLED, ok)
     for ok in matrix.judged_two:
         reliability.record(DEPTH_TWO, ok)
+    for ok in matrix.judged_removed:
+        reliability.record(REMOVED, ok)
     reliability.record(OPERATIONS, not matrix.broken)
     assert not matrix.broken, f"{matrix.summary()}; {len(matrix.broken)} broken:\n\n" + "\n\n".join(matrix.broken[:12])
 
 
-@pytest.mark.parametrize("mutation, name, near", [
-    ("mark-first", "remove", "removal."),  # killed as the tree goes, its mark gone first: what is left proves nothing
-    ("unsaid", "create --force", ""),  # killed once the old environment is set aside: `begun` puts nothing back
+@pytest.mark.parametrize("mutation, name, near, seen", [
+    ("mark-first", "remove", "removal.", ""),  # killed as the tree goes, its mark gone first: what is left proves nothing
+    ("unsaid", "create --force", "", ""),  # killed once the old environment is set aside: `begun` puts nothing back
+    # killed as it takes its locks, the destination's made but blank on the other file system: the same move again takes
+    # it, but a remove of the source instead leaves it there for good
+    ("free-lock-kept", "move to another file system", "placelock.", "removed instead"),
 ])
-def test_the_enumerator_fails_a_mambaboot_made_wrong(mutation, name, near, crash_base, volume, channel, standin,
+def test_the_enumerator_fails_a_mambaboot_made_wrong(mutation, name, near, seen, crash_base, volume, channel, standin,
                                                     releases):
-    """The enumerator's own negative control: a deletion that drops its mark first, or a run whose stages are not
-    written into its intent before their acts, breaks an invariant at some kill point it tries (only the points whose
-    act is in the code named are tried, at depth one and two; "": every point, in order, up to the first broken)."""
+    """The enumerator's own negative control: a deletion that drops its mark first, a run whose stages are not
+    written into its intent before their acts, or a settle that leaves a lock a killed run blanked, breaks an invariant
+    at some kill point it tries (only the points whose act is in the code named are tried, at depth one and two; "":
+    every point, in order, up to the first broken), seen by the check named."""
     op = next(o for o in operations(channel, standin, volume, releases) if o.name == name)
     matrix = Matrix(op, crash_base, crash_base / "pkgs")
     try:
@@ -234,3 +245,4 @@ def test_the_enumerator_fails_a_mambaboot_made_wrong(mutation, name, near, crash
     finally:
         matrix.world.close()
     assert matrix.broken, f"{mutation}: no kill point of {name} broke an invariant ({matrix.summary()})"
+    assert seen in matrix.broken[0], matrix.broken[0]

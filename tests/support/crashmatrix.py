@@ -11,7 +11,9 @@ process group, as a power loss) just before act k, and the point is judged (Poin
 - the old environment (`create --force`, `adopt`, `move`) is back whole, or the new one is complete;
 - the same command again succeeds within two runs (or, for what proves nothing, `remove --yes` does);
 - nothing of the user's changed (the home, the project, another environment: byte for byte);
-- nothing is left unnamed: no mark, lock, intent, set-aside, temporary or snapshot remains anywhere in the world.
+- nothing is left unnamed: no mark, lock, intent, set-aside, temporary or snapshot remains anywhere in the world;
+- and, killed there again, the user who gives up and removes its environments instead (`remove --yes`) is left with
+  nothing of the run's, the user's files as they were (Matrix.removed_instead).
 
 Depth two: the run that settles what the kill left (the first command advised, else the same command again) is itself
 killed at each act it makes while settling (placelock.Intent's settling of a killed run's intent), and judged again.
@@ -246,6 +248,10 @@ class Operation:
     allowed: Callable[[World], List[Path]] = lambda world: []  # besides the places, the cache and TMPDIR
     outside: List[Path] = field(default_factory=list)  # directories outside the world it may write in (emptied each point)
     own_packages: bool = False  # the world's package cache is its own (CACHE/Python/pkgs), not the shared warm one
+    # the environments a user who gives up on the operation removes instead (Matrix.removed_instead); foreign: one
+    # mambaboot did not make, which `remove` refuses (exit 4) as it refused it before the operation
+    removable: Callable[[World], List[Path]] = lambda world: []
+    foreign: bool = False
     env: Dict[str, str] = field(default_factory=dict)  # the world's environment besides its own
 
 
@@ -261,6 +267,7 @@ class Matrix:
         self.acts_total = self.ended = 0
         self.judged: List[bool] = []  # each kill point judged: whether it held
         self.judged_two: List[bool] = []  # each point at depth two
+        self.judged_removed: List[bool] = []  # each point given up on: its environments removed instead
         self.broken: List[str] = []
         self.sample, self.random = depth_two_sample, random.Random(seed)
         self.paths: set = set()  # the ways of settling tried at depth two
@@ -340,6 +347,8 @@ class Matrix:
             self.broken.append(label + ":\n  " + "\n  ".join(problems) + "\n  runs: " + "; ".join(w.trail))
         if settler is not None:
             self._ruled(settler)
+        if j is None and self.op.removable(w):
+            self.removed_instead(k, label)
         if j is None and settler is not None and not os.environ.get("NO_DEPTH_TWO"):
             settling = [a for a in settler.acts if a.get("settling") and _writes_state(a)]
             path = _path(settling)  # the way it settled: its acts' kinds and places in the code, loops as one
@@ -350,6 +359,35 @@ class Matrix:
                     acts = sorted(self.random.sample(acts, self.sample))
                 for n in acts:
                     self.point(k, n)
+
+    def removed_instead(self, k: int, label: str) -> None:
+        """Killed before act k again, then never run again: the user removes each of its environments that is there
+        instead (`remove --yes`), as a run of the place that is not the operation's own, and no run of a place that is
+        not there; a refusal (4) is followed as list and doctor advise, then the removal again. Each exits 0 (4 for a
+        foreign one, which was refused before the operation too), nothing of the user's changed,
+        and nothing the killed run made is left anywhere (a lock beside a place no run names again, a mark, a parked
+        directory) unless list and doctor name it."""
+        self.reset()
+        w, problems = self.world, []
+        w.trail = []
+        if w.run(self.op.argv(w), kill=k).code != -signal.SIGKILL:
+            return  # ended before k: judged as such by point
+        for place in filter(os.path.lexists, self.op.removable(w)):  # where the user sees one: no run of the other
+            ran = w.run(["remove", "--yes", str(place)])
+            if ran.code == 4 and not self.op.foreign:  # refused, named: what list and doctor advise, then again
+                for line in self._advice()[0]:
+                    w.run(_words(line)[1:]) if line.startswith("mambaboot ") else w.sh(line)
+                ran = w.run(["remove", "--yes", str(place)])
+            # 2: no such environment, gone meanwhile (the advice put it back elsewhere); 4: a foreign one, refused as
+            # before the operation
+            if ran.code not in (0, *(() if os.path.lexists(place) else (2,)), *((4,) if self.op.foreign else ())) \
+                    or "Traceback" in ran.err:
+                problems.append(f"removing it instead failed:\n{ran.said().strip()[-800:]}")
+        problems += self._user_data() + self._left()
+        self.judged_removed.append(not problems)
+        if problems:
+            self.broken.append(f"{label}, then its environments removed instead:\n  " + "\n  ".join(problems)
+                               + "\n  runs: " + "; ".join(w.trail))
 
     def _settle_killed(self, argv: List[str], j: int) -> bool:
         """The advice followed as judge follows it, its first mambaboot command (else the same command again) killed
@@ -461,7 +499,7 @@ class Matrix:
             return []
         _, listed, doctor = self._advice()
         said = listed.out + listed.err + doctor.out + doctor.err
-        unnamed = [k for k in left if k not in said]
+        unnamed = [k for k in left if not _named(k, said)]
         return [f"left and not named by list or doctor: {unnamed[:8]}"] if unnamed else []
 
     def summary(self) -> str:
@@ -489,6 +527,17 @@ def _path(acts: List[dict]) -> tuple:
         if _barrier(act) and (not path or path[-1] != step):
             path.append(step)
     return tuple(path)
+
+
+def _named(path: str, said: str) -> bool:
+    """Whether list's and doctor's words name path: itself, or the work directory or temporary it is part of (its
+    lock file beside it, a file anywhere inside it), which they name whole with what deletes it."""
+    while os.path.dirname(path) != path:
+        if any(word in os.path.basename(path) for word in LEFT_WORDS) and \
+                (path in said or (path.endswith(".lock") and path[:-len(".lock")] in said)):
+            return True
+        path = os.path.dirname(path)
+    return False
 
 
 def _complete(place: Path) -> bool:

@@ -163,7 +163,8 @@ def install(target, counter: str, log: str) -> None:
 def mutate(mutation: str) -> None:
     """The enumerator's own check that it can fail (tests/test_crash_matrix.py): mambaboot made wrong on purpose.
     mark-first: a deletion through a mark deletes the mark first, then the rest; unsaid: a run's stages are not written
-    into its lock before their acts (the intent stays at `begun`)."""
+    into its lock before their acts (the intent stays at `begun`); free-lock-kept: a lock file a killed run left blank
+    is no killed run's (placelock.killed), so a run that settles an intent naming its place leaves it."""
     if mutation == "mark-first":
         from mambaboot.common.files import removal
 
@@ -188,6 +189,11 @@ def mutate(mutation: str) -> None:
             self.facts.update(facts)
 
         placelock.Intent.stage = unsaid
+    elif mutation == "free-lock-kept":
+        from mambaboot.environment import placelock
+
+        killed = placelock.killed
+        placelock.killed = lambda place, path=None: killed(place, path) or None
     else:
         assert not mutation, mutation
 
