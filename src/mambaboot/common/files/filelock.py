@@ -44,15 +44,16 @@ class FileLock:
                 continue
             try:
                 _lock(fd, self.blocking, self.offset)
-                if self.transient and not _WINDOWS and not _names(self.path, fd):
-                    _unlock(fd, self.offset)
-                    os.close(fd)
-                    continue
+                if not self.transient or _WINDOWS or identity(os.stat(self.path)) == identity(os.fstat(fd)):
+                    self._fd = fd
+                    return self
+            except FileNotFoundError:  # a transient lock's file unlinked by its holder since it was opened
+                pass
             except BaseException:
                 os.close(fd)
                 raise
-            self._fd = fd
-            return self
+            _unlock(fd, self.offset)
+            os.close(fd)
         raise TargetRefused(f"cannot make the lock file {self.path}: after {RETRIES} tries it is still not there "
                             "(a file system that makes no files there, such as /proc, or a directory removed as "
                             "fast as it is made); name a place on an ordinary disk")
@@ -76,13 +77,6 @@ class FileLock:
             if _WINDOWS:
                 unlink_quietly(self.path)
             remove_empty_dirs(self._made)
-
-
-def _names(path: str, fd: int) -> bool:
-    try:
-        return identity(os.stat(path)) == identity(os.fstat(fd))
-    except FileNotFoundError:
-        return False
 
 
 def _open(path: str, new: bool = False, create: bool = True) -> int:
