@@ -12,7 +12,7 @@ before it leaves a window for another process (a second `move` there, a user's m
   replace. Another process would have to delete our claim and make an empty directory of its own in its place: no one's
   data can be lost that way. A file is hard-linked to the name (link(2) never replaces), then unlinked.
 
-rename_dir takes os.replace's arguments, directory descriptors too (confined.Root.rename(how=) renames by it).
+rename_dir and rename_file take os.replace's arguments, dir_fds too (confined.Root.rename(how=) renames by either).
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ def rename_dir(src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd:
         raise
 
 
-def rename_file(src: str, dst: str) -> None:
-    """Rename the file src to dst; FileExistsError when anything is at dst (nothing changed)."""
-    if not _natively(src, dst):
-        os.link(src, dst)
-        os.unlink(src)
+def rename_file(src: str, dst: str, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
+    """Rename the file src to dst (as rename_dir); FileExistsError when anything is at dst (nothing changed)."""
+    if not _natively(src, dst, src_dir_fd, dst_dir_fd):
+        os.link(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+        os.unlink(src, dir_fd=src_dir_fd)
 
 
 def _natively(src: str, dst: str, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> bool:

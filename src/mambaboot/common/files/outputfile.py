@@ -51,11 +51,10 @@ def kind(path: str) -> tuple[str, str | int]:
     return FILE, os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
 
 
-def staging(path: str, mode: int = 0o666):
+def staging(what: str, where, mode: int = 0o666):
     """(where to build an output before write(staged=...), that file opened for binary writing, None or the work
     directory it is in): a regular file's beside it, made new and locked until closed (confined.Root.open_locked); a
     stream's in a work directory of the run in the temporary directory (common/files/workdir.py), never in /dev."""
-    what, where = kind(path)
     if what == FILE:
         here, name = confined.split(where)
         try:
@@ -98,19 +97,23 @@ def write(path: str, data: bytes | None = None, *, staged: str | None = None, re
     if what == FILE:
         if staged is None:  # a stream a moment ago (put), a file now
             confined.write_file(where, data)
-        elif replace:
-            confined.rename_beside(staged, where)
         else:
             from mambaboot.common.files import noreplace
 
-            noreplace.rename_file(staged, where)
+            confined.rename_beside(staged, where, None if replace else noreplace.rename_file)
         return where
     try:
         if where == 1:
             sys.stdout.flush()
         fd = where if what == DESCRIPTOR else confined.open_stream(where)  # blocks for a fifo's reader, as `>` does
         try:
-            _send(fd, data, staged)
+            if staged is None:
+                filerewrite.write_all(fd, data)
+            else:
+                here, name = confined.split(staged)
+                with here, here.open_read(name) as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        filerewrite.write_all(fd, chunk)
         finally:
             if what == STREAM:
                 os.close(fd)
@@ -159,7 +162,7 @@ class Staged:
         what, where = kind(self.output)
         if what == FILE:
             self.settled = leftovers.collect_unlocked(os.path.dirname(where))
-        self.path, file, self._work = staging(self.output, self.mode)
+        self.path, file, self._work = staging(what, where, self.mode)
         self.file = _Partial(file, self.output)
         return self
 
@@ -197,12 +200,3 @@ def put(output: str, data: bytes, mode: int = 0o666) -> list:
         out.file.write(data)
         out.commit()
         return out.settled
-
-
-def _send(fd: int, data: bytes | None, staged: str | None) -> None:
-    if staged is None:
-        return filerewrite.write_all(fd, data)
-    here, name = confined.split(staged)
-    with here, here.open_read(name) as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            filerewrite.write_all(fd, chunk)
