@@ -11,7 +11,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 import os
 import stat
 
-from mambaboot.common.errors import Escapes, TargetRefused
+from mambaboot.common.errors import TargetRefused
 from mambaboot.common.files import confined, fileid, filelock, fsops, proof, tempname, treewalk
 
 NESTED = "conda-meta"  # what makes a directory below a place an environment of its own
@@ -46,7 +46,7 @@ def _sweep(directory: str, dead, below: str | None = None, dry_run: bool = False
     with here:
         try:
             entries = here.scandir()
-        except (OSError, Escapes):
+        except OSError:  # Escapes too
             entries = []
         for entry, st in entries:
             found = tempname.parse_temp(entry)
@@ -56,7 +56,7 @@ def _sweep(directory: str, dead, below: str | None = None, dry_run: bool = False
             if below is not None:
                 with here.sub(below) as root:  # never through a link
                     _collect_below(root, done)
-        except (OSError, Escapes):
+        except OSError:  # Escapes too
             pass
     return done
 
@@ -82,7 +82,7 @@ def _collect_below(root: confined.Root, done: list) -> None:
         rel, depth = stack.pop()
         try:
             entries = root.scandir(rel)
-        except (OSError, Escapes):
+        except OSError:  # Escapes too
             continue
         if depth and any(entry == NESTED for entry, _ in entries):
             continue  # an environment of its own, changed under its own lock: its own runs judge it
@@ -111,11 +111,10 @@ def _drop(here: confined.Root, rel: str, st: os.stat_result, done: list) -> None
         return
     try:
         here.unlink(rel)
+        done.append(f"deleted {where}, what a killed mambaboot run was writing under another name "
+                    "(the file it was for was not changed)")
     except FileNotFoundError:
-        return
-    except (OSError, Escapes) as exc:
+        pass
+    except OSError as exc:  # Escapes too: a link on the way
         done.append(f"could not delete {where} ({getattr(exc, 'strerror', None) or exc}), what a killed mambaboot "
                     "run was writing under another name; delete it yourself")
-        return
-    done.append(f"deleted {where}, what a killed mambaboot run was writing under another name "
-                "(the file it was for was not changed)")
