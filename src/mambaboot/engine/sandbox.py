@@ -3,8 +3,6 @@ every prefix to ~/.conda/environments.txt, creates ~/.mamba/pkgs and reads rc fi
 every per-user dir a platform derives from it) inside the cache dir, deleted after, so even a SIGKILL leaves nothing
 outside prefix and cache."""
 
-from __future__ import annotations  # annotations stay text: no typing at start-up
-
 import os
 
 from mambaboot.common.files import newdirs, workdir

@@ -1,8 +1,6 @@
 """What a path is, whatever its name: a link or not, which file (device and inode), and whether it
 lies inside a directory; the checks an act on a place makes just before it acts."""
 
-from __future__ import annotations  # annotations stay text: no typing at start-up
-
 import os
 import sys
 

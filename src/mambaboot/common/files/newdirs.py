@@ -1,8 +1,6 @@
 """Directories a run makes: which ones it made, said by identity, so that it takes back only
 those, and only while they are empty and still the ones it made."""
 
-from __future__ import annotations
-
 import errno
 import os
 import stat
