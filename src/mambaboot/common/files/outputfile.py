@@ -33,11 +33,10 @@ def kind(path: str) -> tuple[str, str | int]:
     """(FILE, the path to replace), (STREAM, the path to open) or (DESCRIPTOR, the fd to write)."""
     if path == STDOUT:
         return DESCRIPTOR, 1
-    if os.name != "nt":
-        absolute = os.path.abspath(path)
-        match = _FD.match(_NAMED_FD.get(absolute, absolute))
-        if match:
-            return DESCRIPTOR, int(match.group(1))
+    absolute = os.path.abspath(path)
+    match = os.name != "nt" and _FD.match(_NAMED_FD.get(absolute, absolute))
+    if match:
+        return DESCRIPTOR, int(match.group(1))
     try:
         mode = os.stat(path).st_mode  # links followed, as `>` follows them
     except FileNotFoundError:
@@ -48,7 +47,7 @@ def kind(path: str) -> tuple[str, str | int]:
 
             raise UsageError(f"-o {path}: that is a directory; name the file to write")
         return STREAM, path
-    return FILE, os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    return FILE, os.path.realpath(path) if os.path.islink(path) else absolute
 
 
 def staging(what: str, where, mode: int = 0o666):
@@ -178,9 +177,8 @@ class Staged:
         return where
 
     def __exit__(self, kind, *exc) -> None:
-        try:
-            if self.file is not None:
-                self.file.close()
+        try:  # entered: file is set
+            self.file.close()
         except OSError:
             if kind is None:  # said; else what failed first is said
                 raise
