@@ -69,7 +69,7 @@ class set_aside:
                  claimed: str | None = None) -> None:
         self.checked, self.tag, self.token, self.kept, self.claimed = checked, tag, token, kept, claimed
         self.path = checked.path
-        self._parent = self._fd = self._tree = self._here = self._name = None
+        self._parent = self._fd = self._tree = self._here = None
 
     @proof.rule("mark")
     def __enter__(self) -> "set_aside":
@@ -111,7 +111,6 @@ class set_aside:
         if now is None or not self._matches(*now) or (  # the claim read back through the descriptor compared
                 self.claimed and not proof.holds_mark(self._here, self.token, self.claimed)):
             raise _changed(path)
-        self._name = name
         if self.tag is None:
             return
         if self._fd is not None:
@@ -135,7 +134,7 @@ class set_aside:
                 os.rename(doomed, name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
             self._unmark()
             raise _changed(path)
-        self._name, self.path = doomed, os.path.join(parent, os.path.basename(doomed))
+        self.path = os.path.join(parent, os.path.basename(doomed))
 
     def _now(self, name: str) -> tuple | None:
         """(lstat, the witness's identity) of name; None: gone, or (Windows) a link now. The directory held open: its
@@ -165,6 +164,6 @@ class set_aside:
         if self._fd is None:  # pragma: no cover - Windows
             return confined.remove_named(self.path, tally, last=(proof.MARK,))
         removal.remove_contents(self._fd, tally, self.checked.path, (proof.MARK,), self._tree)
-        now = removal.lstat_at(self._name, self._parent)
+        now = removal.lstat_at(os.path.basename(self.path), self._parent)
         if now is not None and fileid.identity(now) == fileid.identity(os.fstat(self._fd)):
-            removal.remove_dir(self._name, self._parent)
+            removal.remove_dir(os.path.basename(self.path), self._parent)
