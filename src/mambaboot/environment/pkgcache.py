@@ -295,7 +295,7 @@ def info(cache_dir: str, pkgs_dirs) -> dict:
 def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     import contextlib  # not for info: cache info starts faster without it
 
-    removed, kept, freed = [], [], 0
+    removed, kept = [], []
     named = cacheusers.named(cache_dir)
     # clean walks every file anyway: it leaves the memo `info` reads (none of it trusted here:
     # known stays empty, so every package is walked), without the packages it deleted
@@ -306,18 +306,15 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
             os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS)
         with locked:
             for pkg in packages(pkgs_dir, named=named, memo=memo):
-                if pkg.in_use:
-                    kept.append(pkg.stem)
+                (kept if pkg.in_use else removed).append(pkg)
+                if pkg.in_use or dry_run:  # a dry run has no memo
                     continue
-                removed.append(pkg.stem)
-                freed += pkg.bytes
-                if memo is not None and pkg.extracted:
+                if memo is not None:
                     memo.now.pop(pkg.extracted, None)
-                if not dry_run:
-                    with confined.Root.open(pkgs_dir) as cache:
-                        for path in pkg.paths():
-                            cache.remove_any(os.path.relpath(path, pkgs_dir))
-                        _prune_empty(cache, pkgs_dir, pkg.paths())
+                with confined.Root.open(pkgs_dir) as cache:
+                    for path in pkg.paths():
+                        cache.remove_any(os.path.relpath(path, pkgs_dir))
+                    _prune_empty(cache, pkgs_dir, pkg.paths())
     if memo is not None:
         memo.save()
     found = workdir.stale_for(cache_dir)
@@ -332,9 +329,9 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
                 cache.remove_tree("pip")
     return {
         "dry_run": dry_run,
-        "removed_packages": removed,
-        "package_bytes": freed,
-        "kept_in_use": kept,
+        "removed_packages": [p.stem for p in removed],
+        "package_bytes": sum(p.bytes for p in removed),
+        "kept_in_use": [p.stem for p in kept],
         "stale_homes": [h.path for h in homes],
         "unproven_homes": [dict(zip(("path", "why", "clear"), (h.path, *h.unproven()))) for h in found if not h.proven],
         # never deleted: no lock tells a killed run's from a bootstrap script's writing it now
