@@ -61,7 +61,7 @@ def save(prefix: str, token: str, snap: Snapshot, path: str = "", data: bytes = 
                 snap.wrote[path] = hashlib.sha256(data).hexdigest()
             else:
                 proof.write_mark(here, token, proof.UNDO)
-                snap.files = {rel: _save(here, f"c{i}", read) for i, (rel, read) in enumerate(sorted(snap.files.items()))}
+                snap.files = {rel: read and _save(here, f"c{i}", read) for i, (rel, read) in enumerate(sorted(snap.files.items()))}
             manifest = json.dumps({**vars(snap), "hooks": list(snap.hooks)}, sort_keys=True)  # files: the copies now
             here.write_replace(MANIFEST, manifest.encode("utf-8", "surrogateescape"), 0o600)
 
@@ -83,7 +83,7 @@ def load(prefix: str, token) -> Snapshot | None:
             found = shapes.check(data, _SHAPE, here.where(MANIFEST), "an adopt's snapshot")
             if not all(map(_adopts, found["files"])):
                 raise TargetRefused(f"{here.where(MANIFEST)} names a file adopt does not change; nothing was put back")
-            return Snapshot(**{"wrote": {}, **found, "files": {path: _load(here, copy) for path, copy in found["files"].items()}})
+            return Snapshot(**{"wrote": {}, **found, "files": {path: copy and _load(here, copy) for path, copy in found["files"].items()}})
     except (FileNotFoundError, NotADirectoryError, Escapes):
         return None
 
@@ -98,14 +98,13 @@ def restore(prefix: str, snap: Snapshot, token: str) -> list:
     with confined.Root.open(prefix) as root:
         roothook.take_back(prefix, snap.hooks)
         now = _files(root)
-        if record.RECORD_DIR in now:  # its files' bytes, owner and mode as they were; what adopt added, deleted
-            for path in sorted({**snap.files, **now}.keys() - {*_USERS, record.RECORD_DIR, saved}):
-                was, read = snap.files.get(path), now.get(path)
-                if path not in snap.files and read is not None:  # adopt added it
-                    root.unlink(path)
-                elif was is not None and (read is None or read.data != was.data
-                                          or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
-                    filerewrite.write_copy(root.where(path), was)
+        for path in sorted({**snap.files, **now}.keys() - {*_USERS, record.RECORD_DIR, saved}):
+            was, read = snap.files.get(path), now.get(path)
+            if path not in snap.files and read is not None:  # adopt added it
+                root.unlink(path)
+            elif was is not None and (read is None or read.data != was.data
+                                      or stat.S_IMODE(read.stat.st_mode) != was.stat.st_mode):
+                filerewrite.write_copy(root.where(path), was)
         for path in _USERS:
             was, data = snap.files.get(path, False), getattr(now.get(path), "data", None)  # False: not there then
             if was is None or data == getattr(was, "data", None):
@@ -127,8 +126,7 @@ def restore(prefix: str, snap: Snapshot, token: str) -> list:
 
 def drop(prefix: str, token) -> None:
     """The saved snapshot deleted through its mark (the adopt finished, or was put back)."""
-    path = os.path.join(prefix, *where(token).split("/")) if proof.is_token(token) else None
-    if path is not None and os.path.lexists(path):
+    if proof.is_token(token) and os.path.lexists(path := os.path.join(prefix, *where(token).split("/"))):
         proof.remove_marked(path, token, "saved what an adopt changes there", proof.UNDO)
 
 
@@ -143,17 +141,13 @@ def _adopts(path: str) -> bool:
     return path in (*_USERS, record.RECORD_DIR) or (top == record.RECORD_DIR and _plain(name))
 
 
-def _save(here: confined.Root, name: str, kept) -> dict | None:
-    if kept is None:
-        return None
+def _save(here: confined.Root, name: str, kept) -> dict:
     here.write_replace(name, kept.data, 0o600)
     return {"copy": name, "mode": stat.S_IMODE(kept.stat.st_mode), "uid": kept.stat.st_uid, "gid": kept.stat.st_gid}
 
 
-def _load(here: confined.Root, found: dict | None) -> types.SimpleNamespace | None:
+def _load(here: confined.Root, found: dict) -> types.SimpleNamespace:
     """A copy's bytes with the stat fields put back with them (filerewrite.write_copy's `read`)."""
-    if found is None:
-        return None
     data = filerewrite.Read(here.where(found["copy"]), untrusted.RECORD).data  # bounded as the file's own reader
     fields = (found["mode"], 0, 0, 1, found["uid"], found["gid"], len(data), 0, 0, 0)
     return types.SimpleNamespace(data=data, stat=os.stat_result(fields))

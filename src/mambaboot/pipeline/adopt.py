@@ -68,12 +68,11 @@ def adopt_prefix(
     pathrules.check_prefix(prefix, host.windows)  # create's character policy: adopt writes scripts naming it
     check_prefix(prefix, "adopt")
     existing = record.read(prefix)
-    case = ADOPTED if existing is None else MANAGED
     if existing is not None:
-        finish_inputs = _from_record(prefix, host, existing, python, cache_dir, link_cache)
+        case, finish_inputs = MANAGED, _from_record(prefix, host, existing, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is managed since {existing.get('created')} ({existing.get('state')}); checking it again")
     else:
-        finish_inputs = _foreign(prefix, host, python, cache_dir, link_cache)
+        case, finish_inputs = ADOPTED, _foreign(prefix, host, python, cache_dir, link_cache)
         reporter.step(f"prefix: {prefix} is a conda environment")
     from mambaboot.environment import adoptundo
 
