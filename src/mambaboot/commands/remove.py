@@ -53,7 +53,7 @@ def start(target: str, envs_dir, cache_dir_option, yes: bool, force: bool, as_js
         prefix = h.path.abspath(h.path.expanduser(target))
     else:
         prefix = h.path.join(resolve_envs_dir(h, envs_dir), target)
-    busy.refuse_active(h.environ, prefix, h.windows)
+    busy.refuse_active(h, prefix)
     cache_dir = resolve_cache_dir(h, cache_dir_option, prefix)
     with place_intent("remove", prefix, token=tempname.run_token()) as intent:  # held until the deletion is done
         return _locked(h, prefix, cache_dir, yes, force, as_json, intent)

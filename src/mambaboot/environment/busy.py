@@ -9,12 +9,11 @@ from mambaboot.common.errors import ShellContaminated
 from mambaboot.common.files import fileid
 
 
-def refuse_active(environ, prefix: str, windows: bool) -> None:
+def refuse_active(host, prefix: str) -> None:
     """An environment active in the calling shell is neither moved nor removed: that shell's PATH
     would point at nothing. Nor is the one whose Python runs mambaboot (refuse_running)."""
-    lookup = {k.upper(): v for k, v in environ.items()} if windows else environ
     for var in ("CONDA_PREFIX", "MAMBABOOT_ENV"):
-        value = lookup.get(var)
+        value = host.get(var)
         if value and fileid.within(value, prefix):  # by identity: a link to it, another letter case, a place in it
             raise ShellContaminated(f"{prefix} is active in this shell ({var}={value}); deactivate it first")
     refuse_running(prefix, "moved or removed")

@@ -128,7 +128,7 @@ def move_environment(
 ) -> MoveResult:
     src = os.path.abspath(os.path.expanduser(src))
     dst = os.path.abspath(os.path.expanduser(dst))
-    busy.refuse_active(host.environ, src, host.windows)
+    busy.refuse_active(host, src)
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     pathrules.check_prefix(dst, host.windows)
     in_place = _same(src, dst)
