@@ -5,6 +5,7 @@ put back, read only through that mark, as conda rolls back a transaction: docs/r
 from __future__ import annotations  # annotations stay text: no typing at start-up
 
 import hashlib
+import json
 import os
 import stat
 import types
@@ -50,8 +51,6 @@ def where(token: str) -> str:
 def save(prefix: str, token: str, snap: Snapshot, path: str = "", data: bytes = b"") -> None:
     """Write snap inside prefix, marked for token: the mark first (what drop() takes it by), the copies, the manifest last.
     path: adopt is to write data there (one of _USERS): the manifest again with data's digest, as a journal, ahead."""
-    import json
-
     with confined.Root.open(prefix) as root:
         if not path:
             root.makedirs(record.RECORD_DIR)
@@ -72,13 +71,12 @@ def load(prefix: str, token) -> Snapshot | None:
     that name that does not prove itself, or a manifest not of its shape: nothing is put back."""
     if not proof.is_token(token):
         return None
-    rel = where(token)
     try:
-        with confined.Root.open(prefix) as root, root.sub(rel) as here:
+        with confined.Root.open(prefix) as root, root.sub(where(token)) as here:
             if proof.emptied(here):  # made, killed before its mark; or emptied as it was dropped: nothing to put back
                 return None
             if not proof.holds_mark(here, token, proof.UNDO):
-                raise proof.refused(root.where(rel), "saved what an adopt changes there")
+                raise proof.refused(here.path, "saved what an adopt changes there")
             data = untrusted.json(here.read_bytes(MANIFEST, untrusted.SMALL), here.where(MANIFEST))
             found = shapes.check(data, _SHAPE, here.where(MANIFEST), "an adopt's snapshot")
             if not all(map(_adopts, found["files"])):
