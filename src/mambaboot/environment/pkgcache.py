@@ -302,9 +302,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
     memo = None if dry_run or not os.path.isdir(cache_dir) else SizeMemo(cache_dir, trusted=False)  # no cache: none made for it
     for pkgs_dir in filter(os.path.isdir, pkgs_dirs):
         # A dry run only looks: it writes nothing, not even the lock file.
-        locked = contextlib.nullcontext() if dry_run else filelock.FileLock(
-            os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS)
-        with locked:
+        with contextlib.nullcontext() if dry_run else filelock.FileLock(os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS):
             for pkg in packages(pkgs_dir, named=named, memo=memo):
                 (kept if pkg.in_use else removed).append(pkg)
                 if pkg.in_use or dry_run:  # a dry run has no memo
