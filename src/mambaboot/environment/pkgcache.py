@@ -305,7 +305,7 @@ def clean(cache_dir: str, pkgs_dirs, dry_run: bool = False) -> dict:
         with contextlib.nullcontext() if dry_run else filelock.FileLock(os.path.join(pkgs_dir, PKGS_LOCK), offset=MAMBA_LOCK_POS):
             for pkg in packages(pkgs_dir, named=named, memo=memo):
                 (kept if pkg.in_use else removed).append(pkg)
-                if pkg.in_use or dry_run:  # a dry run has no memo
+                if pkg.in_use or dry_run:  # a dry run deletes nothing, and has no memo
                     continue
                 if memo is not None:
                     memo.now.pop(pkg.extracted, None)
