@@ -14,7 +14,7 @@ import os
 
 from mambaboot.common import output, pathrules, urlrule, winsys
 
-from mambaboot.common.files import confined, fileid, guarded, newdirs, noreplace, proof, removal, tempname
+from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, removal, tempname
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
 from mambaboot.common.host import Host
 from mambaboot.common.report import Reporter
@@ -145,6 +145,7 @@ class _Rollback:
     def move_old_aside(self) -> None:
         # A rename in the same directory: atomic, and paths inside the old environment are valid again the moment it
         # moves back. A precondition: if it fails (a name too long, no permission on the parent), nothing changed.
+        from mambaboot.common.files import guarded  # only here (--force): not on the way to every create's engine
         prefix, token = self.plan.prefix, self.intent.token
         self.intent.stage("set-aside", aside=tempname.set_aside(prefix, token, proof.OLD))
         try:  # the one set-aside (guarded.py): the directory judged ours, marked through the descriptor that is
@@ -155,8 +156,7 @@ class _Rollback:
         except TargetRefused:
             raise
         except OSError as exc:
-            raise TargetRefused(f"cannot move the old environment {prefix} aside to replace it "
-                                f"({exc.strerror or exc}); nothing was changed") from None
+            raise TargetRefused(f"cannot move the old environment {prefix} aside to replace it ({exc.strerror or exc}); nothing was changed") from None
 
     @proof.rule("held")
     def make_target(self) -> None:
