@@ -8,7 +8,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import pathrules, urlrule, winsys
+from mambaboot.common import pathrules, urlrule
 
 from mambaboot.common.files import confined, fsops, newdirs
 from mambaboot.common.errors import CertificateUntrusted, EngineError, HostUnreachable, ObtainError, UsageError
@@ -185,7 +185,7 @@ def _version(binary: str, note_dir: str, environ: Mapping[str, str]) -> str:
             capture_output=True, text=True, timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ObtainError(f"{binary} does not run: {exc}{winsys.blocked(exc, winsys.ENGINE_FOLDER)}") from None
+        raise ObtainError(f"{binary} does not run: {exc}{_blocked(exc)}") from None
     signals.child_interrupted(out.returncode)
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
@@ -285,6 +285,14 @@ class Transaction:
                     break
 
 
+def _blocked(exc: OSError) -> str:
+    """What Windows says of a program it would not start (winsys.blocked), imported by such a failure alone: not on
+    the way to every engine."""
+    from mambaboot.common import winsys
+
+    return winsys.blocked(exc, winsys.ENGINE_FOLDER)
+
+
 def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, keep: int = 40,
         meanwhile=None, transaction: Transaction | None = None) -> str:
     """Run micromamba, streaming its output to echo (if given); raise EngineError on failure.
@@ -298,7 +306,7 @@ def run(cmd: list[str], env: dict[str, str], echo: child.Sink | None = None, kee
     try:
         code, tail = child.stream(cmd, env, sink, keep=keep, meanwhile=meanwhile)
     except OSError as exc:
-        raise EngineError(f"could not start {cmd[0]}: {exc}{winsys.blocked(exc, winsys.ENGINE_FOLDER)}") from None
+        raise EngineError(f"could not start {cmd[0]}: {exc}{_blocked(exc)}") from None
     if code != 0:
         raise EngineError(f"micromamba {cmd[1]} failed (exit {code}):\n{child.shown(tail)}")
     return "\n".join(tail)

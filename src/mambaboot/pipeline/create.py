@@ -12,7 +12,7 @@ from __future__ import annotations  # annotations stay text: no typing at start-
 
 import os
 
-from mambaboot.common import output, pathrules, urlrule, winsys
+from mambaboot.common import output, pathrules, urlrule
 
 from mambaboot.common.files import confined, fileid, newdirs, noreplace, proof, removal, tempname
 from mambaboot.common.errors import EngineError, HostUnreachable, ObtainError, TargetRefused, UsageError
@@ -74,9 +74,12 @@ def preflight(plan: Plan, host: Host, ignore_active_env: bool, reporter: Reporte
     isolation.admit(host.environ, host.windows, ignore_active_env, reporter)
     for warning in plan.warnings:
         reporter.warn(warning)
-    if host.windows and winsys.long_paths_enabled() is not True:
-        for said in max_path_overruns(plan, host):
-            reporter.warn(said)
+    if host.windows:
+        from mambaboot.common import winsys  # Windows alone: not on the way to every engine
+
+        if winsys.long_paths_enabled() is not True:
+            for said in max_path_overruns(plan, host):
+                reporter.warn(said)
     tgt = target.inspect(plan.prefix, plan.cache_dir, plan.force)
     reporter.step(f"target: {plan.prefix} {tgt.detail}")
     if plan.overlays:
