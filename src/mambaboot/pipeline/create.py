@@ -159,7 +159,8 @@ class _Rollback:
         except TargetRefused:
             raise
         except OSError as exc:
-            raise TargetRefused(f"cannot move the old environment {prefix} aside to replace it ({exc.strerror or exc}); nothing was changed") from None
+            raise TargetRefused(f"cannot move the old environment {prefix} aside to replace it "
+                                f"({exc.strerror or exc}); nothing was changed") from None
 
     @proof.rule("held")
     def make_target(self) -> None:
