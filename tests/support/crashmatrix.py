@@ -361,10 +361,11 @@ class Matrix:
                     self.point(k, n)
 
     def removed_instead(self, k: int, label: str) -> None:
-        """Killed before act k again, then never run again: the user removes each of its environments that is there
-        instead (`remove --yes`), as a run of the place that is not the operation's own, and no run of a place that is
-        not there; a refusal (4) is followed as list and doctor advise, then the removal again. Each exits 0 (4 for a
-        foreign one, which was refused before the operation too), nothing of the user's changed,
+        """Killed before act k again, then never run again: the user removes each of its environments that is there,
+        or that list or doctor names, instead (`remove --yes`), as a run of the place that is not the operation's own,
+        and no run of any other place; a refusal (4) is followed as list and doctor advise, then the removal again. Each
+        exits 0 (2 where nothing is there once it ran, 4 for a foreign one, refused before the operation too), nothing
+        of the user's changed,
         and nothing the killed run made is left anywhere (a lock beside a place no run names again, a mark, a parked
         directory) unless list and doctor name it."""
         self.reset()
@@ -372,7 +373,11 @@ class Matrix:
         w.trail = []
         if w.run(self.op.argv(w), kill=k).code != -signal.SIGKILL:
             return  # ended before k: judged as such by point
-        for place in filter(os.path.lexists, self.op.removable(w)):  # where the user sees one: no run of the other
+        _, listed, doctor = self._advice()
+        seen = listed.out + listed.err + doctor.out + doctor.err
+        for place in self.op.removable(w):  # where the user sees one, or list or doctor names it: no run of the others
+            if not os.path.lexists(place) and str(place) not in seen:
+                continue
             ran = w.run(["remove", "--yes", str(place)])
             if ran.code == 4 and not self.op.foreign:  # refused, named: what list and doctor advise, then again
                 for line in self._advice()[0]:
