@@ -70,7 +70,7 @@ RECOVERY = (
     "commands/_common.py:place_intent",
 )
 # RECOVERY's lines together (every line counted, blank ones too): only ever lowered.
-RECOVERY_BUDGET = 3028
+RECOVERY_BUDGET = 2983
 
 
 def recovery_lines(entry: str) -> int:
