@@ -248,9 +248,9 @@ class Operation:
     allowed: Callable[[World], List[Path]] = lambda world: []  # besides the places, the cache and TMPDIR
     outside: List[Path] = field(default_factory=list)  # directories outside the world it may write in (emptied each point)
     own_packages: bool = False  # the world's package cache is its own (CACHE/Python/pkgs), not the shared warm one
-    # the environments a user who gives up on the operation removes instead (Matrix.removed_instead); foreign: one
-    # mambaboot did not make, which `remove` refuses (exit 4) as it refused it before the operation
-    removable: Callable[[World], List[Path]] = lambda world: []
+    # its places are environments, which a user who gives up on the operation removes instead (Matrix.removed_instead);
+    # foreign: one mambaboot did not make, which `remove` refuses (exit 4) as it refused it before the operation
+    gives_up: bool = False
     foreign: bool = False
     env: Dict[str, str] = field(default_factory=dict)  # the world's environment besides its own
 
@@ -347,7 +347,7 @@ class Matrix:
             self.broken.append(label + ":\n  " + "\n  ".join(problems) + "\n  runs: " + "; ".join(w.trail))
         if settler is not None:
             self._ruled(settler)
-        if j is None and self.op.removable(w):
+        if j is None and self.op.gives_up:
             self.removed_instead(k, label)
         if j is None and settler is not None and not os.environ.get("NO_DEPTH_TWO"):
             settling = [a for a in settler.acts if a.get("settling") and _writes_state(a)]
@@ -365,8 +365,7 @@ class Matrix:
         or that list or doctor names, instead (`remove --yes`), as a run of the place that is not the operation's own,
         and no run of any other place; a refusal (4) is followed as list and doctor advise, then the removal again. Each
         exits 0 (2 where nothing is there once it ran, 4 for a foreign one, refused before the operation too), nothing
-        of the user's changed,
-        and nothing the killed run made is left anywhere (a lock beside a place no run names again, a mark, a parked
+        of the user's changed, and nothing the killed run made is left anywhere (a lock beside a place no run names again, a mark, a parked
         directory) unless list and doctor name it."""
         self.reset()
         w, problems = self.world, []
@@ -375,7 +374,7 @@ class Matrix:
             return  # ended before k: judged as such by point
         _, listed, doctor = self._advice()
         seen = listed.out + listed.err + doctor.out + doctor.err
-        for place in self.op.removable(w):  # where the user sees one, or list or doctor names it: no run of the others
+        for place in self.op.places(w):  # where the user sees one, or list or doctor names it: no run of the others
             if not os.path.lexists(place) and str(place) not in seen:
                 continue
             ran = w.run(["remove", "--yes", str(place)])
